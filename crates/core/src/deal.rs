@@ -1,0 +1,410 @@
+//! The sales pipeline: deals moving from a need identified to a contract won or lost.
+//!
+//! Open stages, in order: need identified → contacted → demo → proposal → negotiation.
+//! A deal may move between open stages in either direction (skipping a demo, or going
+//! back from negotiation to a revised proposal), and from any open stage to won or lost.
+//! Won and lost are final. Every move is recorded with its time, which never goes back.
+//!
+//! After-sales is not a stage: a won deal is linked from the purchases and service
+//! requests that follow it ([`NewPurchase::deal`](crate::NewPurchase::deal),
+//! [`NewServiceRequest::deal`](crate::NewServiceRequest::deal)).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, ValidationError};
+use crate::ids::{CustomerId, DealId};
+use crate::lifecycle::TransitionError;
+use crate::money::{Currency, Money};
+use crate::names::named_enum;
+use crate::text::Label;
+
+named_enum! {
+    /// A stage of the sales pipeline.
+    pub enum DealStage as "deal stage" {
+        /// The customer has a need the business can meet.
+        NeedIdentified = "need_identified",
+        /// First contact made.
+        Contacted = "contacted",
+        /// Product shown.
+        Demo = "demo",
+        /// Offer sent.
+        Proposal = "proposal",
+        /// Terms being negotiated.
+        Negotiation = "negotiation",
+        /// Contract won.
+        Won = "won",
+        /// Contract lost.
+        Lost = "lost",
+    }
+}
+
+impl DealStage {
+    /// The open stages, in pipeline order.
+    pub const OPEN: [DealStage; 5] = [
+        DealStage::NeedIdentified,
+        DealStage::Contacted,
+        DealStage::Demo,
+        DealStage::Proposal,
+        DealStage::Negotiation,
+    ];
+
+    /// True for won and lost.
+    pub fn is_closed(self) -> bool {
+        matches!(self, DealStage::Won | DealStage::Lost)
+    }
+
+    /// Checks the move `self → to`.
+    ///
+    /// # Errors
+    ///
+    /// [`TransitionError::Deal`] when the deal is closed or already at `to`.
+    pub fn check_move(self, to: DealStage) -> Result<(), TransitionError> {
+        let why = if self.is_closed() {
+            "the deal is closed"
+        } else if self == to {
+            "the deal is already there"
+        } else {
+            return Ok(());
+        };
+        Err(TransitionError::Deal {
+            from: self,
+            to,
+            why,
+        })
+    }
+}
+
+/// The probability of winning a deal at each open stage, for the weighted pipeline
+/// value. Won counts as 1 and lost as 0.
+///
+/// The defaults (10 %, 20 %, 40 %, 60 %, 80 %) are the common starting point in sales
+/// handbooks; a business should replace them with its own win rates per stage once it
+/// has a few dozen closed deals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageProbabilities {
+    open: [Decimal; 5],
+}
+
+impl Default for StageProbabilities {
+    fn default() -> Self {
+        StageProbabilities {
+            open: [
+                Decimal::new(10, 2),
+                Decimal::new(20, 2),
+                Decimal::new(40, 2),
+                Decimal::new(60, 2),
+                Decimal::new(80, 2),
+            ],
+        }
+    }
+}
+
+impl StageProbabilities {
+    /// Probabilities for the open stages in pipeline order, each in `[0, 1]`.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Config`] if one is outside `[0, 1]`.
+    pub fn new(open: [Decimal; 5]) -> Result<Self, ValidationError> {
+        if let Some(p) = open
+            .iter()
+            .find(|p| **p < Decimal::ZERO || **p > Decimal::ONE)
+        {
+            return Err(ValidationError::Config(format!(
+                "a stage probability must be between 0 and 1, got {p}"
+            )));
+        }
+        Ok(StageProbabilities { open })
+    }
+
+    /// The probability at `stage`.
+    pub fn of(&self, stage: DealStage) -> Decimal {
+        match stage {
+            DealStage::Won => Decimal::ONE,
+            DealStage::Lost => Decimal::ZERO,
+            open => DealStage::OPEN
+                .iter()
+                .position(|s| *s == open)
+                .map_or(Decimal::ZERO, |i| self.open[i]),
+        }
+    }
+}
+
+/// A deal to be created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDeal {
+    /// The customer.
+    pub customer: CustomerId,
+    /// What the deal is about.
+    pub title: Label,
+    /// Its value, zero or more, in the base currency.
+    pub value: Money,
+    /// When it entered the pipeline.
+    pub created_at: DateTime<Utc>,
+    /// The first stage; must be open.
+    pub stage: DealStage,
+    /// When it is expected to close.
+    pub expected_close: Option<NaiveDate>,
+}
+
+impl NewDeal {
+    /// A deal at [`DealStage::NeedIdentified`].
+    pub fn new(
+        customer: CustomerId,
+        title: Label,
+        value: Money,
+        created_at: DateTime<Utc>,
+    ) -> Self {
+        NewDeal {
+            customer,
+            title,
+            value,
+            created_at,
+            stage: DealStage::NeedIdentified,
+            expected_close: None,
+        }
+    }
+
+    /// Checks the value and the first stage.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::NegativeAmount`], the errors of [`Money::for_storage`], or
+    /// [`ValidationError::UnknownName`] if the first stage is closed.
+    pub fn for_storage(mut self, base: Currency) -> Result<Self, ValidationError> {
+        let field = "deal value";
+        if self.value.is_negative() {
+            return Err(ValidationError::NegativeAmount {
+                field,
+                amount: self.value,
+            });
+        }
+        self.value = self.value.for_storage(field, base)?;
+        if self.stage.is_closed() {
+            return Err(ValidationError::UnknownName {
+                field: "first deal stage",
+                input: self.stage.to_string(),
+                expected: crate::names::NameList(&[
+                    "need_identified",
+                    "contacted",
+                    "demo",
+                    "proposal",
+                    "negotiation",
+                ]),
+            });
+        }
+        Ok(self)
+    }
+}
+
+/// One recorded move of a deal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealStageChange {
+    /// The stage before.
+    pub from: DealStage,
+    /// The stage after.
+    pub to: DealStage,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+/// A deal in the pipeline, with its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deal {
+    id: DealId,
+    customer: CustomerId,
+    title: Label,
+    value: Money,
+    created_at: DateTime<Utc>,
+    initial_stage: DealStage,
+    stage: DealStage,
+    expected_close: Option<NaiveDate>,
+    history: Vec<DealStageChange>,
+}
+
+impl Deal {
+    /// A new deal stored under `id`. For store implementations, which have checked
+    /// `new` with [`NewDeal::for_storage`].
+    pub fn create(id: DealId, new: NewDeal) -> Self {
+        Deal {
+            id,
+            customer: new.customer,
+            title: new.title,
+            value: new.value,
+            created_at: new.created_at,
+            initial_stage: new.stage,
+            stage: new.stage,
+            expected_close: new.expected_close,
+            history: Vec::new(),
+        }
+    }
+
+    /// Rebuilds a deal from its creation and its recorded moves, replaying each move
+    /// through the rules. For store implementations.
+    ///
+    /// # Errors
+    ///
+    /// The first move the rules refuse.
+    pub fn replay(
+        id: DealId,
+        new: NewDeal,
+        moves: impl IntoIterator<Item = DealStageChange>,
+    ) -> Result<Self, DomainError> {
+        let mut deal = Deal::create(id, new);
+        for m in moves {
+            deal.move_to(m.to, m.at)?;
+        }
+        Ok(deal)
+    }
+
+    /// The id.
+    pub fn id(&self) -> DealId {
+        self.id
+    }
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+    /// The title.
+    pub fn title(&self) -> &Label {
+        &self.title
+    }
+    /// The value.
+    pub fn value(&self) -> Money {
+        self.value
+    }
+    /// When it entered the pipeline.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+    /// The stage it entered the pipeline at.
+    pub fn initial_stage(&self) -> DealStage {
+        self.initial_stage
+    }
+    /// The current stage.
+    pub fn stage(&self) -> DealStage {
+        self.stage
+    }
+    /// When it is expected to close.
+    pub fn expected_close(&self) -> Option<NaiveDate> {
+        self.expected_close
+    }
+    /// Every move, oldest first.
+    pub fn history(&self) -> &[DealStageChange] {
+        &self.history
+    }
+    /// When it was won or lost.
+    pub fn closed_at(&self) -> Option<DateTime<Utc>> {
+        if self.stage.is_closed() {
+            self.history.last().map(|c| c.at)
+        } else {
+            None
+        }
+    }
+    /// The time of the last change (or of creation).
+    pub fn last_change_at(&self) -> DateTime<Utc> {
+        self.history.last().map_or(self.created_at, |c| c.at)
+    }
+    /// The title with personal detail removed (privacy erase).
+    pub fn erase_text(&mut self) {
+        self.title = Label::placeholder("erased");
+    }
+
+    /// Moves the deal to `to` at `at` and records the move.
+    ///
+    /// # Errors
+    ///
+    /// [`TransitionError::Deal`] from a closed deal or to the same stage;
+    /// [`ValidationError::TimeOrder`] if `at` is before the previous change.
+    pub fn move_to(
+        &mut self,
+        to: DealStage,
+        at: DateTime<Utc>,
+    ) -> Result<DealStageChange, DomainError> {
+        self.stage.check_move(to)?;
+        let last = self.last_change_at();
+        if at < last {
+            return Err(ValidationError::TimeOrder {
+                field: "deal move",
+                at,
+                earlier_field: "the previous change",
+                earlier: last,
+            }
+            .into());
+        }
+        let change = DealStageChange {
+            from: self.stage,
+            to,
+            at,
+        };
+        self.history.push(change.clone());
+        self.stage = to;
+        Ok(change)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn deal() -> Deal {
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+            .single()
+            .expect("valid");
+        let new = NewDeal::new(
+            CustomerId::new(1),
+            Label::parse("website").expect("valid"),
+            Money::from_minor(100_000, Currency::EUR),
+            at,
+        );
+        Deal::create(DealId::new(1), new)
+    }
+
+    #[test]
+    fn a_deal_moves_through_the_pipeline_and_closes() {
+        let mut d = deal();
+        let t = |h| {
+            Utc.with_ymd_and_hms(2026, 1, 2, h, 0, 0)
+                .single()
+                .expect("valid")
+        };
+        for (i, s) in [DealStage::Contacted, DealStage::Proposal, DealStage::Won]
+            .into_iter()
+            .enumerate()
+        {
+            d.move_to(s, t(9 + i as u32)).expect("allowed");
+        }
+        assert_eq!(d.stage(), DealStage::Won);
+        assert_eq!(d.history().len(), 3);
+        assert_eq!(d.closed_at(), Some(t(11)));
+        assert!(matches!(
+            d.move_to(DealStage::Lost, t(12)),
+            Err(DomainError::Transition(TransitionError::Deal { .. }))
+        ));
+    }
+
+    #[test]
+    fn a_deal_cannot_move_back_in_time() {
+        let mut d = deal();
+        let before = Utc
+            .with_ymd_and_hms(2025, 12, 31, 0, 0, 0)
+            .single()
+            .expect("valid");
+        assert!(matches!(
+            d.move_to(DealStage::Contacted, before),
+            Err(DomainError::Validation(ValidationError::TimeOrder { .. }))
+        ));
+    }
+
+    #[test]
+    fn probabilities_default_and_validate() {
+        let p = StageProbabilities::default();
+        assert_eq!(p.of(DealStage::Demo), Decimal::new(4, 1));
+        assert_eq!(p.of(DealStage::Won), Decimal::ONE);
+        assert!(StageProbabilities::new([Decimal::TWO; 5]).is_err());
+    }
+}

@@ -1,0 +1,113 @@
+//! Interactions: every contact with a customer, on any channel.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CustomerId, InteractionId};
+use crate::names::named_enum;
+use crate::text::FreeText;
+
+named_enum! {
+    /// The channel of an interaction.
+    pub enum Channel as "channel" {
+        /// A phone call.
+        Phone = "phone",
+        /// An email.
+        Email = "email",
+        /// Social media.
+        Social = "social",
+        /// A chat or messenger.
+        Chat = "chat",
+        /// Face to face.
+        InPerson = "in_person",
+        /// Anything else (a letter, a fair).
+        Other = "other",
+    }
+}
+
+named_enum! {
+    /// Who started the interaction.
+    pub enum Direction as "direction" {
+        /// The customer reached out.
+        Inbound = "inbound",
+        /// The business reached out.
+        Outbound = "outbound",
+    }
+}
+
+named_enum! {
+    /// The tone of an interaction, as the person logging it judged it.
+    pub enum Sentiment as "sentiment" {
+        /// Unhappy.
+        Negative = "negative",
+        /// Neither.
+        Neutral = "neutral",
+        /// Happy.
+        Positive = "positive",
+    }
+}
+
+/// An interaction to be logged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewInteraction {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The channel.
+    pub channel: Channel,
+    /// Who started it.
+    pub direction: Direction,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// What was said or done.
+    pub summary: FreeText,
+    /// The tone, if judged.
+    pub sentiment: Option<Sentiment>,
+}
+
+/// A logged interaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interaction {
+    id: InteractionId,
+    #[serde(flatten)]
+    fields: NewInteraction,
+}
+
+impl Interaction {
+    /// The interaction `fields` stored under `id`. For store implementations.
+    pub fn new(id: InteractionId, fields: NewInteraction) -> Self {
+        Interaction { id, fields }
+    }
+    /// The id.
+    pub fn id(&self) -> InteractionId {
+        self.id
+    }
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.fields.customer
+    }
+    /// The channel.
+    pub fn channel(&self) -> Channel {
+        self.fields.channel
+    }
+    /// Who started it.
+    pub fn direction(&self) -> Direction {
+        self.fields.direction
+    }
+    /// When it happened.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.fields.at
+    }
+    /// The summary.
+    pub fn summary(&self) -> &FreeText {
+        &self.fields.summary
+    }
+    /// The tone.
+    pub fn sentiment(&self) -> Option<Sentiment> {
+        self.fields.sentiment
+    }
+    /// Clears the free-text summary (privacy erase); channel, direction, time and
+    /// sentiment stay.
+    pub fn erase_text(&mut self) {
+        self.fields.summary = FreeText::empty();
+    }
+}

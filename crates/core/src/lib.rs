@@ -1,0 +1,72 @@
+//! # solocrm-core
+//!
+//! The domain, rules and storage port of [solocrm](https://example.invalid/solocrm), a
+//! toolkit for the customer relationships of a one-person company.
+//!
+//! This crate does no I/O and never reads the clock: every function that needs "now"
+//! takes an `as_of` argument, and storage is reached through the [`Store`] trait,
+//! which other crates implement.
+//!
+//! - **Domain**: [`Customer`], [`Money`], [`Interaction`], [`Purchase`], [`Refund`],
+//!   [`Deal`], [`SurveyResponse`], [`ServiceRequest`], [`Task`], the points ledger
+//!   ([`PointsEntry`]) and tiers ([`TierRules`]), [`Segment`]s, [`Consent`] and the
+//!   privacy [`CustomerExport`]. Every type is valid by construction.
+//! - **Rules**: the lifecycle state machine ([`LifecycleStage`]), the
+//!   [`LifecyclePolicy`] that says who should move, and the care reminders
+//!   ([`care_due`]).
+//! - **Storage port**: [`Store`] and [`StoreError`].
+#![deny(missing_docs)]
+
+mod names;
+
+pub mod care;
+pub mod customer;
+pub mod deal;
+pub mod error;
+pub mod ids;
+pub mod interaction;
+pub mod lifecycle;
+pub mod loyalty;
+pub mod money;
+pub mod policy;
+pub mod privacy;
+pub mod purchase;
+pub mod segment;
+pub mod service;
+pub mod store;
+pub mod survey;
+pub mod task;
+pub mod text;
+pub mod time;
+
+pub use care::{CareConfig, CareCustomer, CareItem, CareReason, Holiday, care_due};
+pub use customer::{
+    AgeBand, BirthYear, Consent, ConsentPurpose, Customer, CustomerData, Gender, IncomeBand,
+    NewCustomer, Profile,
+};
+pub use deal::{Deal, DealStage, DealStageChange, NewDeal, StageProbabilities};
+pub use error::{Conflict, DomainError, ValidationError};
+pub use ids::{
+    AuditId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
+    SurveyId, TaskId,
+};
+pub use interaction::{Channel, Direction, Interaction, NewInteraction, Sentiment};
+pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
+pub use loyalty::{NewPointsEntry, PointsEntry, PointsKind, Tier, TierRules};
+pub use money::{Currency, Money, MoneyError};
+pub use names::NameList;
+pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
+pub use privacy::{AuditAction, AuditEntry, CustomerExport};
+pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+pub use segment::{Cmp, Comparison, Predicate, PurchaseSummary, Segment};
+pub use service::{
+    NewServiceRequest, RequestEvent, RequestEventKind, RequestKind, RequestStatus, ServiceRequest,
+};
+pub use store::{
+    ActivityQuery, CustomerQuery, Entity, OpenQuery, Page, SegmentFilter, Store, StoreError,
+    StoreErrorKind, StoreResult, TaskQuery,
+};
+pub use survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
+pub use task::{NewTask, Recurrence, Task, TaskKind};
+pub use text::{CountryCode, Email, ExternalRef, FreeText, Label, PersonName, Phone, Tag, Tags};
+pub use time::TimeRange;

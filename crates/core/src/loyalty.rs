@@ -1,0 +1,310 @@
+//! The loyalty program: membership tiers by rolling 12-month spend, and a points ledger
+//! whose balance never goes below zero.
+//!
+//! Points are whole numbers. The ledger is append-only; each entry carries the balance
+//! after it, and entries apply in the order they are recorded (not by their time), so
+//! the balance check is the one the store made when the entry was posted.
+
+use chrono::{DateTime, Months, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Conflict, ValidationError};
+use crate::ids::{CustomerId, PointsEntryId};
+use crate::money::{Currency, Money};
+use crate::names::named_enum;
+use crate::text::Label;
+
+named_enum! {
+    /// What a ledger entry does.
+    pub enum PointsKind as "points kind" {
+        /// Points earned (positive).
+        Earn = "earn",
+        /// Points spent on a reward (negative).
+        Redeem = "redeem",
+        /// Points that lapsed (negative).
+        Expire = "expire",
+        /// A correction either way (not zero).
+        Adjust = "adjust",
+    }
+}
+
+/// A ledger entry to be posted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPointsEntry {
+    /// The customer.
+    pub customer: CustomerId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What it does.
+    pub kind: PointsKind,
+    /// The signed change of the balance.
+    pub delta: i64,
+    /// Why.
+    pub reason: Option<Label>,
+}
+
+impl NewPointsEntry {
+    /// Builds an entry of `kind` that moves the balance by `points`: earning adds
+    /// `points`, redeeming and expiring take `points` away, adjusting adds a signed
+    /// `points`.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use solocrm_core::{CustomerId, NewPointsEntry, PointsKind};
+    /// let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// let redeem = NewPointsEntry::new(CustomerId::new(1), at, PointsKind::Redeem, 50)?;
+    /// assert_eq!(redeem.delta, -50);
+    /// assert!(NewPointsEntry::new(CustomerId::new(1), at, PointsKind::Earn, -5).is_err());
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::PointsSign`] when `points` is zero, or negative for earn,
+    /// redeem or expire.
+    pub fn new(
+        customer: CustomerId,
+        at: DateTime<Utc>,
+        kind: PointsKind,
+        points: i64,
+    ) -> Result<Self, ValidationError> {
+        let sign_err = |expected| ValidationError::PointsSign {
+            kind: kind.as_str(),
+            expected,
+            points,
+        };
+        let delta = match kind {
+            PointsKind::Adjust if points == 0 => return Err(sign_err("not zero")),
+            PointsKind::Adjust => points,
+            _ if points <= 0 => return Err(sign_err("more than zero")),
+            PointsKind::Earn => points,
+            PointsKind::Redeem | PointsKind::Expire => -points,
+        };
+        Ok(NewPointsEntry {
+            customer,
+            at,
+            kind,
+            delta,
+            reason: None,
+        })
+    }
+
+    /// Adds a reason.
+    #[must_use]
+    pub fn with_reason(mut self, reason: Label) -> Self {
+        self.reason = Some(reason);
+        self
+    }
+
+    /// The balance after this entry, given the balance before.
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::InsufficientPoints`] if it would go below zero (or overflow).
+    pub fn apply_to(&self, balance: i64) -> Result<i64, Conflict> {
+        match balance.checked_add(self.delta) {
+            Some(after) if after >= 0 => Ok(after),
+            _ => Err(Conflict::InsufficientPoints {
+                customer: self.customer,
+                balance,
+                requested: self.delta.saturating_neg(),
+            }),
+        }
+    }
+}
+
+/// A posted ledger entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointsEntry {
+    id: PointsEntryId,
+    #[serde(flatten)]
+    fields: NewPointsEntry,
+    balance_after: i64,
+}
+
+impl PointsEntry {
+    /// An entry posted under `id` leaving `balance_after`. For store implementations,
+    /// which compute the balance with [`NewPointsEntry::apply_to`].
+    pub fn new(id: PointsEntryId, fields: NewPointsEntry, balance_after: i64) -> Self {
+        PointsEntry {
+            id,
+            fields,
+            balance_after,
+        }
+    }
+    /// The id.
+    pub fn id(&self) -> PointsEntryId {
+        self.id
+    }
+    /// The customer.
+    pub fn customer(&self) -> CustomerId {
+        self.fields.customer
+    }
+    /// When.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.fields.at
+    }
+    /// What it does.
+    pub fn kind(&self) -> PointsKind {
+        self.fields.kind
+    }
+    /// The signed change.
+    pub fn delta(&self) -> i64 {
+        self.fields.delta
+    }
+    /// Why.
+    pub fn reason(&self) -> Option<&Label> {
+        self.fields.reason.as_ref()
+    }
+    /// The balance after this entry.
+    pub fn balance_after(&self) -> i64 {
+        self.balance_after
+    }
+    /// Drops the reason (privacy erase).
+    pub fn erase_text(&mut self) {
+        self.fields.reason = None;
+    }
+}
+
+/// One membership tier: its name and the rolling 12-month spend from which it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tier {
+    /// The tier's name.
+    pub name: Label,
+    /// The least rolling 12-month spend for this tier.
+    pub min_spend: Money,
+}
+
+/// Membership tiers by rolling 12-month spend.
+///
+/// ```
+/// use solocrm_core::{Currency, Money, TierRules};
+/// let rules = TierRules::default_for(Currency::EUR);
+/// let tier = rules.tier_for(Money::from_minor(60_000, Currency::EUR))?;
+/// assert_eq!(tier.name.as_str(), "silver");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierRules {
+    tiers: Vec<Tier>,
+}
+
+impl TierRules {
+    /// Tiers from lowest to highest. The first must start at zero and the thresholds
+    /// must rise strictly, all in one currency.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Config`] otherwise.
+    pub fn new(tiers: Vec<Tier>) -> Result<Self, ValidationError> {
+        let first = tiers
+            .first()
+            .ok_or_else(|| ValidationError::Config("a tier list needs at least one tier".into()))?;
+        if !first.min_spend.is_zero() {
+            return Err(ValidationError::Config(format!(
+                "the first tier '{}' must start at zero spend",
+                first.name
+            )));
+        }
+        for pair in tiers.windows(2) {
+            let (lo, hi) = (&pair[0], &pair[1]);
+            let rises = hi
+                .min_spend
+                .checked_sub(lo.min_spend)
+                .is_ok_and(|d| !d.is_negative() && !d.is_zero());
+            if !rises {
+                return Err(ValidationError::Config(format!(
+                    "tier '{}' must start above tier '{}', in the same currency",
+                    hi.name, lo.name
+                )));
+            }
+        }
+        Ok(TierRules { tiers })
+    }
+
+    /// Bronze from 0, silver from 500, gold from 2,000 (in `currency`'s major units).
+    pub fn default_for(currency: Currency) -> Self {
+        let tier = |name: &'static str, major: i64| Tier {
+            name: Label::placeholder(name),
+            min_spend: Money::new(major.into(), currency),
+        };
+        TierRules {
+            tiers: vec![tier("bronze", 0), tier("silver", 500), tier("gold", 2000)],
+        }
+    }
+
+    /// The tiers, lowest first.
+    pub fn tiers(&self) -> &[Tier] {
+        &self.tiers
+    }
+
+    /// The highest tier whose threshold `spend` reaches.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::CurrencyMismatch`] if `spend` is in another currency.
+    pub fn tier_for(&self, spend: Money) -> Result<&Tier, ValidationError> {
+        let mut best = &self.tiers[0];
+        for t in &self.tiers {
+            let reached =
+                spend
+                    .checked_sub(t.min_spend)
+                    .map_err(|_| ValidationError::CurrencyMismatch {
+                        field: "spend",
+                        expected: t.min_spend.currency(),
+                        found: spend.currency(),
+                    })?;
+            if !reached.is_negative() {
+                best = t;
+            }
+        }
+        Ok(best)
+    }
+}
+
+/// The rolling 12-month window ending at `as_of`: `(as_of − 12 months, as_of]`.
+pub fn rolling_year(as_of: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let start = as_of
+        .checked_sub_months(Months::new(12))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC);
+    (start, as_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn a_redeem_beyond_the_balance_is_refused_with_both_numbers() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("valid");
+        let e = NewPointsEntry::new(CustomerId::new(3), at, PointsKind::Redeem, 80).expect("valid");
+        assert_eq!(e.apply_to(100), Ok(20));
+        let err = e.apply_to(50).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "customer 3 has 50 points; cannot take away 80"
+        );
+    }
+
+    #[test]
+    fn tier_rules_reject_unsorted_thresholds() {
+        let t = |n: &str, m: i64| Tier {
+            name: Label::parse(n).expect("valid"),
+            min_spend: Money::from_minor(m, Currency::EUR),
+        };
+        assert!(TierRules::new(vec![t("a", 0), t("b", 100)]).is_ok());
+        assert!(TierRules::new(vec![t("a", 0), t("b", 100), t("c", 100)]).is_err());
+        assert!(TierRules::new(vec![t("a", 5)]).is_err());
+        assert!(TierRules::new(vec![]).is_err());
+    }
+
+    #[test]
+    fn default_tiers_are_valid() {
+        let d = TierRules::default_for(Currency::EUR);
+        assert_eq!(TierRules::new(d.tiers().to_vec()), Ok(d));
+    }
+}

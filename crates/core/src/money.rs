@@ -1,0 +1,567 @@
+//! Exact money: a [`Decimal`] amount with an ISO 4217 [`Currency`].
+//!
+//! Money is never a float. Arithmetic is checked and fails on a currency mismatch or an
+//! overflow instead of giving a wrong number. Rounding happens only when asked for, and
+//! the default rounding is banker's rounding (half to even), the rule of IEEE 754 and of
+//! most accounting systems, because it does not drift upwards over many roundings.
+//!
+//! A store keeps its books in one base currency; money in another currency is rejected
+//! with [`ValidationError::CurrencyMismatch`]. Converting between currencies is out of
+//! scope for now.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::error::ValidationError;
+
+/// An ISO 4217 alphabetic currency code such as `EUR`, stored upper-case.
+///
+/// Any three ASCII letters are accepted, so that a new currency does not need a new
+/// release; the number of minor-unit digits comes from a built-in table and is 2 for
+/// codes the table does not know.
+///
+/// ```
+/// use solocrm_core::Currency;
+/// let eur = Currency::parse("eur")?;
+/// assert_eq!(eur.as_str(), "EUR");
+/// assert_eq!(eur.minor_unit_digits(), 2);
+/// assert_eq!(Currency::parse("JPY")?.minor_unit_digits(), 0);
+/// assert!(Currency::parse("EURO").is_err());
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// Euro.
+    pub const EUR: Currency = Currency(*b"EUR");
+    /// United States dollar.
+    pub const USD: Currency = Currency(*b"USD");
+    /// Pound sterling.
+    pub const GBP: Currency = Currency(*b"GBP");
+    /// Swiss franc.
+    pub const CHF: Currency = Currency(*b"CHF");
+    /// Japanese yen (no minor unit).
+    pub const JPY: Currency = Currency(*b"JPY");
+
+    /// Parses a three-letter code, case-insensitively, ignoring surrounding whitespace.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::InvalidCurrency`] unless the input is exactly three ASCII letters.
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let trimmed = input.trim();
+        let bytes = trimmed.as_bytes();
+        if bytes.len() == 3 && bytes.iter().all(u8::is_ascii_alphabetic) {
+            Ok(Currency([
+                bytes[0].to_ascii_uppercase(),
+                bytes[1].to_ascii_uppercase(),
+                bytes[2].to_ascii_uppercase(),
+            ]))
+        } else {
+            Err(ValidationError::InvalidCurrency {
+                input: input.to_owned(),
+            })
+        }
+    }
+
+    /// The code, e.g. `"EUR"`.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII letters are ever stored.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+
+    /// The number of decimal places of the currency's minor unit (2 for EUR cents, 0 for
+    /// JPY, 3 for KWD). Codes missing from the built-in table get 2.
+    pub fn minor_unit_digits(&self) -> u32 {
+        match &self.0 {
+            b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG"
+            | b"RWF" | b"UGX" | b"UYI" | b"VND" | b"VUV" | b"XAF" | b"XOF" | b"XPF" => 0,
+            b"BHD" | b"IQD" | b"JOD" | b"KWD" | b"LYD" | b"OMR" | b"TND" => 3,
+            b"CLF" | b"UYW" => 4,
+            _ => 2,
+        }
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Currency {
+    type Err = ValidationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Currency::parse(s)
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = ValidationError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Currency::parse(&s)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.as_str().to_owned()
+    }
+}
+
+/// Why a money computation failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum MoneyError {
+    /// The two operands are in different currencies.
+    #[error("cannot combine {left} with {right}: different currencies")]
+    CurrencyMismatch {
+        /// The left operand's currency.
+        left: Currency,
+        /// The right operand's currency.
+        right: Currency,
+    },
+    /// The result does not fit into a [`Decimal`] (about ±7.9 × 10^28).
+    #[error("money {op} overflowed")]
+    Overflow {
+        /// The operation, e.g. `"addition"`.
+        op: &'static str,
+    },
+    /// Division by zero.
+    #[error("money divided by zero")]
+    DivisionByZero,
+    /// The amount is not a whole number of minor units, or does not fit into an `i64` of
+    /// them.
+    #[error("{amount} {currency} is not a whole number of minor units that fits in 64 bits")]
+    NotMinorUnits {
+        /// The amount.
+        amount: Decimal,
+        /// Its currency.
+        currency: Currency,
+    },
+}
+
+/// An exact amount of money in one currency.
+///
+/// Two values are equal when their currencies match and their amounts are numerically
+/// equal (`12.5 EUR == 12.50 EUR`).
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use solocrm_core::{Currency, Money};
+///
+/// let price = Money::parse("19.99", Currency::EUR)?;
+/// let shipping = Money::from_minor(490, Currency::EUR);
+/// let total = price.checked_add(shipping)?;
+/// assert_eq!(total.to_string(), "24.89 EUR");
+///
+/// // A third of it, rounded to cents with banker's rounding.
+/// let third = total.checked_div(Decimal::from(3))?.round_to_minor_units();
+/// assert_eq!(third.to_string(), "8.30 EUR");
+///
+/// // Currencies never mix silently.
+/// let dollars = Money::from_minor(100, Currency::USD);
+/// assert!(total.checked_add(dollars).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    amount: Decimal,
+    currency: Currency,
+}
+
+impl Money {
+    /// Money of `amount` in `currency`, exactly as given (no rounding).
+    pub fn new(amount: Decimal, currency: Currency) -> Self {
+        Money { amount, currency }
+    }
+
+    /// Zero in `currency`, at the currency's scale (`0.00 EUR`).
+    pub fn zero(currency: Currency) -> Self {
+        Money::from_minor(0, currency)
+    }
+
+    /// Money from a whole number of minor units: `from_minor(1999, EUR)` is 19.99 EUR.
+    pub fn from_minor(minor: i64, currency: Currency) -> Self {
+        Money {
+            amount: Decimal::new(minor, currency.minor_unit_digits()),
+            currency,
+        }
+    }
+
+    /// Parses a plain decimal such as `"1234.50"` or `"-3"`: an optional minus sign,
+    /// digits, and an optional `.` with more digits. No exponent, no `+`, no thousands
+    /// separators, no currency symbol: a file that holds `1,234.50` is rejected rather
+    /// than guessed at.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::InvalidAmount`] for anything else.
+    pub fn parse(input: &str, currency: Currency) -> Result<Self, ValidationError> {
+        parse_plain_decimal(input).map(|amount| Money { amount, currency })
+    }
+
+    /// The amount.
+    pub fn amount(&self) -> Decimal {
+        self.amount
+    }
+
+    /// The currency.
+    pub fn currency(&self) -> Currency {
+        self.currency
+    }
+
+    /// True if the amount is below zero.
+    pub fn is_negative(&self) -> bool {
+        self.amount.is_sign_negative() && !self.amount.is_zero()
+    }
+
+    /// True if the amount is zero.
+    pub fn is_zero(&self) -> bool {
+        self.amount.is_zero()
+    }
+
+    fn same_currency(&self, other: &Money) -> Result<(), MoneyError> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
+        }
+    }
+
+    /// `self + rhs`.
+    ///
+    /// # Errors
+    ///
+    /// [`MoneyError::CurrencyMismatch`] or [`MoneyError::Overflow`].
+    pub fn checked_add(self, rhs: Money) -> Result<Money, MoneyError> {
+        self.same_currency(&rhs)?;
+        let amount = self
+            .amount
+            .checked_add(rhs.amount)
+            .ok_or(MoneyError::Overflow { op: "addition" })?;
+        Ok(Money { amount, ..self })
+    }
+
+    /// `self - rhs`.
+    ///
+    /// # Errors
+    ///
+    /// [`MoneyError::CurrencyMismatch`] or [`MoneyError::Overflow`].
+    pub fn checked_sub(self, rhs: Money) -> Result<Money, MoneyError> {
+        self.same_currency(&rhs)?;
+        let amount = self
+            .amount
+            .checked_sub(rhs.amount)
+            .ok_or(MoneyError::Overflow { op: "subtraction" })?;
+        Ok(Money { amount, ..self })
+    }
+
+    /// `self × factor`, unrounded.
+    ///
+    /// # Errors
+    ///
+    /// [`MoneyError::Overflow`].
+    pub fn checked_mul(self, factor: Decimal) -> Result<Money, MoneyError> {
+        let amount = self
+            .amount
+            .checked_mul(factor)
+            .ok_or(MoneyError::Overflow {
+                op: "multiplication",
+            })?;
+        Ok(Money { amount, ..self })
+    }
+
+    /// `self ÷ divisor`, to the 28 significant digits a [`Decimal`] holds; round the
+    /// result explicitly with [`Money::round_to_minor_units`] when it is to be shown or
+    /// stored.
+    ///
+    /// # Errors
+    ///
+    /// [`MoneyError::DivisionByZero`] or [`MoneyError::Overflow`].
+    pub fn checked_div(self, divisor: Decimal) -> Result<Money, MoneyError> {
+        if divisor.is_zero() {
+            return Err(MoneyError::DivisionByZero);
+        }
+        let amount = self
+            .amount
+            .checked_div(divisor)
+            .ok_or(MoneyError::Overflow { op: "division" })?;
+        Ok(Money { amount, ..self })
+    }
+
+    /// Rounds to the currency's minor unit with banker's rounding (half to even):
+    /// 0.125 EUR → 0.12 EUR, 0.135 EUR → 0.14 EUR.
+    pub fn round_to_minor_units(self) -> Money {
+        self.round(
+            self.currency.minor_unit_digits(),
+            RoundingStrategy::MidpointNearestEven,
+        )
+    }
+
+    /// Rounds to `decimal_places` with an explicit strategy. The result always has
+    /// exactly `decimal_places` digits after the point.
+    pub fn round(self, decimal_places: u32, strategy: RoundingStrategy) -> Money {
+        let mut amount = self.amount.round_dp_with_strategy(decimal_places, strategy);
+        amount.rescale(decimal_places);
+        Money { amount, ..self }
+    }
+
+    /// The amount as a whole number of minor units (cents for EUR).
+    ///
+    /// # Errors
+    ///
+    /// [`MoneyError::NotMinorUnits`] if the amount has more decimal places than the
+    /// currency's minor unit, or does not fit into an `i64`.
+    pub fn to_minor_units(&self) -> Result<i64, MoneyError> {
+        let digits = self.currency.minor_unit_digits();
+        let err = || MoneyError::NotMinorUnits {
+            amount: self.amount,
+            currency: self.currency,
+        };
+        let scaled = self
+            .amount
+            .checked_mul(Decimal::from(10_i64.pow(digits)))
+            .ok_or_else(err)?;
+        if scaled.fract() != Decimal::ZERO {
+            return Err(err());
+        }
+        i64::try_from(scaled.trunc()).map_err(|_| err())
+    }
+
+    /// Checks money that is to be stored: it must be in `base` currency and a whole
+    /// number of minor units that fits into an `i64`. Returns it rescaled to exactly the
+    /// currency's minor-unit digits (`12.5` becomes `12.50` EUR), so every store holds
+    /// the same representation.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::CurrencyMismatch`], [`ValidationError::TooManyDecimals`] or
+    /// [`ValidationError::AmountOutOfRange`], naming `field`.
+    pub fn for_storage(
+        self,
+        field: &'static str,
+        base: Currency,
+    ) -> Result<Money, ValidationError> {
+        if self.currency != base {
+            return Err(ValidationError::CurrencyMismatch {
+                field,
+                expected: base,
+                found: self.currency,
+            });
+        }
+        let digits = self.currency.minor_unit_digits();
+        let normalized = self.amount.normalize();
+        if normalized.scale() > digits {
+            return Err(ValidationError::TooManyDecimals {
+                field,
+                amount: self.amount,
+                currency: self.currency,
+                max_scale: digits,
+            });
+        }
+        let minor = self
+            .to_minor_units()
+            .map_err(|_| ValidationError::AmountOutOfRange {
+                field,
+                amount: self.amount,
+                currency: self.currency,
+            })?;
+        Ok(Money::from_minor(minor, self.currency))
+    }
+}
+
+impl fmt::Display for Money {
+    /// `12.50 EUR`: at least the currency's minor-unit digits, more if the amount has them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut amount = self.amount;
+        let digits = self.currency.minor_unit_digits();
+        if amount.scale() < digits {
+            amount.rescale(digits);
+        }
+        write!(f, "{} {}", amount, self.currency)
+    }
+}
+
+impl fmt::Debug for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Parses a plain decimal (see [`Money::parse`]).
+///
+/// # Errors
+///
+/// [`ValidationError::InvalidAmount`] for anything but `-?digits(.digits)?`.
+pub fn parse_plain_decimal(input: &str) -> Result<Decimal, ValidationError> {
+    let invalid = || ValidationError::InvalidAmount {
+        input: input.to_owned(),
+    };
+    let s = input.trim();
+    let unsigned = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = match unsigned.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (unsigned, None),
+    };
+    let digits_ok = |part: &str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if !digits_ok(int) || frac.is_some_and(|f| !digits_ok(f)) {
+        return Err(invalid());
+    }
+    Decimal::from_str_exact(s).map_err(|_| invalid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn eur(minor: i64) -> Money {
+        Money::from_minor(minor, Currency::EUR)
+    }
+
+    #[test]
+    fn plain_decimals_parse_and_everything_else_is_rejected() {
+        for ok in ["0", "12", "12.5", "12.50", "-3.25", "  7.00 "] {
+            assert!(parse_plain_decimal(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "", "-", ".5", "5.", "1,000.00", "1e3", "+1", "1_000", "€5", "NaN", "1.2.3",
+        ] {
+            assert!(
+                matches!(
+                    parse_plain_decimal(bad),
+                    Err(ValidationError::InvalidAmount { .. })
+                ),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn bankers_rounding_rounds_half_to_even() {
+        let r = |s: &str| {
+            Money::parse(s, Currency::EUR)
+                .map(|m| m.round_to_minor_units().to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(r("0.125"), "0.12 EUR");
+        assert_eq!(r("0.135"), "0.14 EUR");
+        assert_eq!(r("-0.125"), "-0.12 EUR");
+        assert_eq!(r("2.5"), "2.50 EUR");
+    }
+
+    #[test]
+    fn storage_form_rejects_sub_cent_amounts_and_foreign_currency() {
+        let m = Money::parse("1.005", Currency::EUR).expect("parses");
+        assert!(matches!(
+            m.for_storage("amount", Currency::EUR),
+            Err(ValidationError::TooManyDecimals { max_scale: 2, .. })
+        ));
+        let usd = Money::from_minor(5, Currency::USD);
+        assert!(matches!(
+            usd.for_storage("amount", Currency::EUR),
+            Err(ValidationError::CurrencyMismatch { .. })
+        ));
+        let trailing = Money::parse("1.500", Currency::EUR).expect("parses");
+        let stored = trailing
+            .for_storage("amount", Currency::EUR)
+            .expect("valid");
+        assert_eq!(stored.amount().scale(), 2);
+        assert_eq!(stored.to_minor_units(), Ok(150));
+    }
+
+    #[test]
+    fn yen_has_no_minor_unit() {
+        let yen = Money::from_minor(1500, Currency::JPY);
+        assert_eq!(yen.to_string(), "1500 JPY");
+        assert!(
+            Money::parse("10.5", Currency::JPY)
+                .expect("parses")
+                .for_storage("amount", Currency::JPY)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn money_serializes_amount_as_a_string() {
+        let json = serde_json::to_string(&eur(1250)).expect("serializes");
+        assert_eq!(json, r#"{"amount":"12.50","currency":"EUR"}"#);
+        let back: Money = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(back, eur(1250));
+        assert!(serde_json::from_str::<Money>(r#"{"amount":"1","currency":"EURO"}"#).is_err());
+    }
+
+    fn any_currency() -> impl Strategy<Value = Currency> {
+        prop_oneof![
+            Just(Currency::EUR),
+            Just(Currency::USD),
+            Just(Currency::JPY)
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn addition_is_commutative_and_associative(a in any::<i32>(), b in any::<i32>(), c in any::<i32>()) {
+            let (a, b, c) = (eur(a.into()), eur(b.into()), eur(c.into()));
+            prop_assert_eq!(a.checked_add(b), b.checked_add(a));
+            let left = a.checked_add(b).and_then(|ab| ab.checked_add(c));
+            let right = b.checked_add(c).and_then(|bc| a.checked_add(bc));
+            prop_assert_eq!(left, right);
+        }
+
+        #[test]
+        fn zero_is_the_identity_and_subtraction_undoes_addition(a in any::<i64>(), b in any::<i32>()) {
+            let (a, b) = (eur(a), eur(b.into()));
+            prop_assert_eq!(a.checked_add(Money::zero(Currency::EUR)), Ok(a));
+            prop_assert_eq!(a.checked_add(b).and_then(|s| s.checked_sub(b)), Ok(a));
+        }
+
+        #[test]
+        fn different_currencies_never_combine(x in any::<i64>(), y in any::<i64>(), c1 in any_currency(), c2 in any_currency()) {
+            prop_assume!(c1 != c2);
+            let (a, b) = (Money::from_minor(x, c1), Money::from_minor(y, c2));
+            let is_mismatch = |r: Result<Money, MoneyError>| matches!(r, Err(MoneyError::CurrencyMismatch { .. }));
+            prop_assert!(is_mismatch(a.checked_add(b)));
+            prop_assert!(is_mismatch(a.checked_sub(b)));
+        }
+
+        #[test]
+        fn minor_units_round_trip(minor in any::<i64>(), c in any_currency()) {
+            let m = Money::from_minor(minor, c);
+            prop_assert_eq!(m.to_minor_units(), Ok(minor));
+            prop_assert_eq!(m.for_storage("amount", c).map(|s| s.to_minor_units()), Ok(Ok(minor)));
+        }
+
+        #[test]
+        fn rounding_moves_at_most_half_a_minor_unit(minor in any::<i32>(), extra in 0u32..1000) {
+            // An amount with three extra digits, rounded back to cents.
+            let fine = Money::new(Decimal::new(i64::from(minor) * 1000 + i64::from(extra), 5), Currency::EUR);
+            let rounded = fine.round_to_minor_units();
+            let diff = rounded.checked_sub(fine).map(|d| d.amount().abs());
+            prop_assert!(diff.is_ok_and(|d| d <= Decimal::new(5, 3)));
+        }
+
+        #[test]
+        fn parse_accepts_what_display_prints(minor in any::<i64>()) {
+            let m = eur(minor);
+            let shown = m.amount().to_string();
+            prop_assert_eq!(Money::parse(&shown, Currency::EUR), Ok(m));
+        }
+    }
+}

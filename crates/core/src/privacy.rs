@@ -1,0 +1,82 @@
+//! Privacy: everything known about one customer as one bundle, and an audit log of
+//! erasures that holds no personal data.
+//!
+//! Erasing a customer ([`Store::erase_customer`](crate::Store::erase_customer)) keeps
+//! every amount, date, score, stage and id, so revenue, churn and satisfaction figures
+//! do not move, and removes every piece of personal data and free text:
+//!
+//! | record | erased | kept |
+//! |---|---|---|
+//! | customer | name (→ `erased customer ID`), email, phone, company, birthday, tags, profile, external reference, notes, consents | id, created-at, stage, acquisition channel and cost |
+//! | interactions | summary | channel, direction, time, sentiment |
+//! | purchases | description | amount, cost, time, items, reference, deal |
+//! | refunds | reason | amount, time |
+//! | surveys | comment | score, time |
+//! | service requests | subject (→ `erased`), description | kind, times, status |
+//! | deals | title (→ `erased`) | value, stages, times |
+//! | tasks | title (→ `erased`) | kind, due date, recurrence |
+//! | points | reason | kind, points, balance, time |
+//! | stage history | manual notes | stages, times, rules |
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::customer::Customer;
+use crate::deal::Deal;
+use crate::ids::{AuditId, CustomerId};
+use crate::interaction::Interaction;
+use crate::lifecycle::StageChange;
+use crate::loyalty::PointsEntry;
+use crate::purchase::{Purchase, Refund};
+use crate::service::ServiceRequest;
+use crate::survey::SurveyResponse;
+use crate::task::Task;
+
+/// Everything a store knows about one customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerExport {
+    /// The customer.
+    pub customer: Customer,
+    /// Their lifecycle history, oldest first.
+    pub stage_history: Vec<StageChange>,
+    /// Their interactions, by time.
+    pub interactions: Vec<Interaction>,
+    /// Their purchases, by time.
+    pub purchases: Vec<Purchase>,
+    /// Refunds of their purchases, by time.
+    pub refunds: Vec<Refund>,
+    /// Their survey answers, by time.
+    pub surveys: Vec<SurveyResponse>,
+    /// Their service requests, by id.
+    pub requests: Vec<ServiceRequest>,
+    /// Their deals, by id.
+    pub deals: Vec<Deal>,
+    /// Tasks about them, by due date.
+    pub tasks: Vec<Task>,
+    /// Their points ledger, in posting order.
+    pub points: Vec<PointsEntry>,
+}
+
+/// What an audit entry records. Never personal data: ids, times and kinds only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum AuditAction {
+    /// A customer's personal data was erased.
+    CustomerErased {
+        /// The customer.
+        customer: CustomerId,
+    },
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// The id.
+    pub id: AuditId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What happened.
+    #[serde(flatten)]
+    pub action: AuditAction,
+}

@@ -1,0 +1,280 @@
+//! Purchases, refunds, and the columnar purchase log used by the metrics.
+//!
+//! A purchase's amount is zero or more: a zero amount is a free order and still counts
+//! as a purchase. Money going back to the customer is a [`Refund`], a record of its own
+//! that points at the purchase it refunds, rather than a negative purchase: a negative
+//! purchase would count as a purchase in frequency and repeat-rate metrics, and it could
+//! not be checked against what was paid. The store refuses refunds that exceed what is
+//! left of their purchase.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+use crate::ids::{CustomerId, DealId, PurchaseId, RefundId};
+use crate::money::{Currency, Money};
+use crate::text::{ExternalRef, FreeText};
+
+/// A purchase to be recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewPurchase {
+    /// The buyer.
+    pub customer: CustomerId,
+    /// When they bought.
+    pub at: DateTime<Utc>,
+    /// What they paid: zero or more, in the store's base currency, in whole minor units.
+    pub amount: Money,
+    /// What the sale cost the business, if known (for margins).
+    pub cost: Option<Money>,
+    /// What was bought.
+    pub description: Option<FreeText>,
+    /// How many items.
+    pub items: Option<u32>,
+    /// Reference in another system (an invoice number); unique per store.
+    pub external_ref: Option<ExternalRef>,
+    /// The won deal this purchase follows from (after-sales).
+    pub deal: Option<DealId>,
+}
+
+impl NewPurchase {
+    /// A purchase of `amount` by `customer` at `at`, with no optional fields.
+    pub fn new(customer: CustomerId, at: DateTime<Utc>, amount: Money) -> Self {
+        NewPurchase {
+            customer,
+            at,
+            amount,
+            cost: None,
+            description: None,
+            items: None,
+            external_ref: None,
+            deal: None,
+        }
+    }
+
+    /// Checks the money fields (not negative, base currency, whole minor units) and
+    /// returns the purchase with amounts in stored form.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::NegativeAmount`], [`ValidationError::CurrencyMismatch`],
+    /// [`ValidationError::TooManyDecimals`] or [`ValidationError::AmountOutOfRange`].
+    pub fn for_storage(mut self, base: Currency) -> Result<Self, ValidationError> {
+        self.amount = non_negative("purchase amount", self.amount, base)?;
+        if let Some(cost) = self.cost {
+            self.cost = Some(non_negative("purchase cost", cost, base)?);
+        }
+        Ok(self)
+    }
+}
+
+fn non_negative(field: &'static str, m: Money, base: Currency) -> Result<Money, ValidationError> {
+    if m.is_negative() {
+        return Err(ValidationError::NegativeAmount { field, amount: m });
+    }
+    m.for_storage(field, base)
+}
+
+/// A recorded purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Purchase {
+    id: PurchaseId,
+    #[serde(flatten)]
+    fields: NewPurchase,
+}
+
+impl Purchase {
+    /// The purchase `fields` stored under `id`. For store implementations, which have
+    /// checked the fields with [`NewPurchase::for_storage`].
+    pub fn new(id: PurchaseId, fields: NewPurchase) -> Self {
+        Purchase { id, fields }
+    }
+    /// The id.
+    pub fn id(&self) -> PurchaseId {
+        self.id
+    }
+    /// The buyer.
+    pub fn customer(&self) -> CustomerId {
+        self.fields.customer
+    }
+    /// When they bought.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.fields.at
+    }
+    /// What they paid.
+    pub fn amount(&self) -> Money {
+        self.fields.amount
+    }
+    /// What it cost the business.
+    pub fn cost(&self) -> Option<Money> {
+        self.fields.cost
+    }
+    /// Amount minus cost, when the cost is known.
+    pub fn margin(&self) -> Option<Money> {
+        self.fields
+            .cost
+            .and_then(|c| self.fields.amount.checked_sub(c).ok())
+    }
+    /// What was bought.
+    pub fn description(&self) -> Option<&FreeText> {
+        self.fields.description.as_ref()
+    }
+    /// How many items.
+    pub fn items(&self) -> Option<u32> {
+        self.fields.items
+    }
+    /// The external reference.
+    pub fn external_ref(&self) -> Option<&ExternalRef> {
+        self.fields.external_ref.as_ref()
+    }
+    /// The deal it follows from.
+    pub fn deal(&self) -> Option<DealId> {
+        self.fields.deal
+    }
+    /// All fields.
+    pub fn fields(&self) -> &NewPurchase {
+        &self.fields
+    }
+    /// Drops the free-text description (privacy erase); amounts and dates stay.
+    pub fn erase_text(&mut self) {
+        self.fields.description = None;
+    }
+}
+
+/// A refund to be recorded: money back on one purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRefund {
+    /// The purchase refunded.
+    pub purchase: PurchaseId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// How much: more than zero, at most what is left of the purchase.
+    pub amount: Money,
+    /// Why.
+    pub reason: Option<FreeText>,
+}
+
+impl NewRefund {
+    /// Checks the amount (more than zero, base currency, whole minor units).
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::NonPositiveAmount`] and the errors of [`Money::for_storage`].
+    pub fn for_storage(mut self, base: Currency) -> Result<Self, ValidationError> {
+        let field = "refund amount";
+        if self.amount.is_negative() || self.amount.is_zero() {
+            return Err(ValidationError::NonPositiveAmount {
+                field,
+                amount: self.amount,
+            });
+        }
+        self.amount = self.amount.for_storage(field, base)?;
+        Ok(self)
+    }
+}
+
+/// A recorded refund.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    id: RefundId,
+    customer: CustomerId,
+    #[serde(flatten)]
+    fields: NewRefund,
+}
+
+impl Refund {
+    /// The refund `fields` of `customer`'s purchase, stored under `id`. For store
+    /// implementations.
+    pub fn new(id: RefundId, customer: CustomerId, fields: NewRefund) -> Self {
+        Refund {
+            id,
+            customer,
+            fields,
+        }
+    }
+    /// The id.
+    pub fn id(&self) -> RefundId {
+        self.id
+    }
+    /// The customer of the refunded purchase.
+    pub fn customer(&self) -> CustomerId {
+        self.customer
+    }
+    /// The refunded purchase.
+    pub fn purchase(&self) -> PurchaseId {
+        self.fields.purchase
+    }
+    /// When.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.fields.at
+    }
+    /// How much.
+    pub fn amount(&self) -> Money {
+        self.fields.amount
+    }
+    /// Why.
+    pub fn reason(&self) -> Option<&FreeText> {
+        self.fields.reason.as_ref()
+    }
+    /// Drops the free-text reason (privacy erase).
+    pub fn erase_text(&mut self) {
+        self.fields.reason = None;
+    }
+}
+
+/// All purchases of a store as a struct of arrays, for analytics over millions of rows.
+///
+/// Customers are numbered densely: `customers[i]` is the id of dense index `i`, sorted
+/// ascending, and includes every customer of the store, also those without purchases
+/// (they matter for "never bought" and population counts). Row `k` is one purchase:
+/// `customer[k]` (dense index), `at[k]` (UTC seconds since the Unix epoch), `amount[k]`
+/// (whole minor units of `currency`). Rows come in purchase-id order. Refunds are not in
+/// the log; metrics that net them out say so.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PurchaseLog {
+    /// The currency of every amount.
+    pub currency: Option<Currency>,
+    /// Dense index → customer id, ascending.
+    pub customers: Vec<CustomerId>,
+    /// Dense customer index of each purchase.
+    pub customer: Vec<u32>,
+    /// Time of each purchase, seconds since the Unix epoch (UTC).
+    pub at: Vec<i64>,
+    /// Amount of each purchase, in minor units.
+    pub amount: Vec<i64>,
+}
+
+impl PurchaseLog {
+    /// An empty log for a store with the given customers (ascending ids).
+    pub fn with_customers(currency: Currency, customers: Vec<CustomerId>) -> Self {
+        PurchaseLog {
+            currency: Some(currency),
+            customers,
+            ..PurchaseLog::default()
+        }
+    }
+
+    /// The number of purchases.
+    pub fn len(&self) -> usize {
+        self.customer.len()
+    }
+
+    /// True if there are no purchases.
+    pub fn is_empty(&self) -> bool {
+        self.customer.is_empty()
+    }
+
+    /// The dense index of `id`, if the customer is in the log.
+    pub fn index_of(&self, id: CustomerId) -> Option<u32> {
+        self.customers
+            .binary_search(&id)
+            .ok()
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// Appends one purchase of the customer with dense index `customer`.
+    pub fn push(&mut self, customer: u32, at: i64, amount_minor: i64) {
+        self.customer.push(customer);
+        self.at.push(at);
+        self.amount.push(amount_minor);
+    }
+}

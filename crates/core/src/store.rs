@@ -1,0 +1,739 @@
+//! The storage port: one trait, [`Store`], that every backend implements, and the one
+//! error type, [`StoreError`], that every backend reports in.
+//!
+//! # Contract
+//!
+//! - **Atomic.** Every method happens entirely or not at all. A method that fails has
+//!   changed nothing, including [`Store::record_purchases`] with one bad row in a
+//!   million.
+//! - **Validated.** Inputs are domain types, so text and scores are valid on arrival.
+//!   The store checks what needs its state: that referenced records exist
+//!   ([`StoreError::NotFound`]), uniqueness, balances, links and erasure
+//!   ([`StoreError::Conflict`]), state machines ([`StoreError::InvalidTransition`]),
+//!   and money against the base currency ([`StoreError::Validation`]). Money is stored
+//!   in its [`Money::for_storage`](crate::Money::for_storage) form.
+//! - **Ordered.** Every list comes in a documented, deterministic order, so two stores
+//!   holding the same data give the same answers (a differential test checks this).
+//! - **Erased stays erased.** A new record that names an erased customer is refused
+//!   with [`Conflict::CustomerErased`].
+//! - **No clock.** Every time comes from the caller.
+//! - **Shareable.** A store is `Send + Sync`; methods take `&self`.
+//!
+//! The conformance suite in `solocrm-store-tests` checks all of the above.
+
+use std::error::Error as StdError;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
+use crate::deal::{Deal, DealStage, NewDeal};
+use crate::error::{Conflict, DomainError, ValidationError};
+use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::interaction::{Interaction, NewInteraction};
+use crate::lifecycle::{LifecycleStage, StageChange, StageReason, TransitionError};
+use crate::loyalty::{NewPointsEntry, PointsEntry};
+use crate::money::Currency;
+use crate::names::named_enum;
+use crate::privacy::{AuditEntry, CustomerExport};
+use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::segment::{Predicate, Segment};
+use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
+use crate::survey::{NewSurveyResponse, SurveyResponse};
+use crate::task::{NewTask, Task};
+use crate::text::{Email, ExternalRef, Label, Tag};
+use crate::time::TimeRange;
+
+named_enum! {
+    /// The kinds of record a store holds, for [`StoreError::NotFound`].
+    pub enum Entity as "entity" {
+        /// A customer.
+        Customer = "customer",
+        /// A purchase.
+        Purchase = "purchase",
+        /// A deal.
+        Deal = "deal",
+        /// A service request.
+        Request = "service_request",
+        /// A task.
+        Task = "task",
+        /// A segment.
+        Segment = "segment",
+    }
+}
+
+/// What went wrong in a store operation.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("{entity} {key} not found")]
+    NotFound {
+        /// What kind of record.
+        entity: Entity,
+        /// Its key as a person would type it (an id, a name).
+        key: String,
+    },
+    /// The request clashes with what the store holds.
+    #[error(transparent)]
+    Conflict(#[from] Conflict),
+    /// A state machine does not allow the move.
+    #[error(transparent)]
+    InvalidTransition(#[from] TransitionError),
+    /// The input is invalid for this store (e.g. money in a foreign currency).
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// One row of a batch was refused, so none was written.
+    #[error("row {index} of the batch (counting from 0): {error}; nothing was written")]
+    Batch {
+        /// The row's position in the batch.
+        index: usize,
+        /// Why it was refused.
+        error: Box<StoreError>,
+    },
+    /// The backend failed (I/O, a corrupt file, a driver error).
+    #[error("storage backend failed: {0}")]
+    Backend(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+/// The variant of a [`StoreError`], without its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum StoreErrorKind {
+    /// [`StoreError::NotFound`].
+    NotFound,
+    /// [`StoreError::Conflict`].
+    Conflict,
+    /// [`StoreError::InvalidTransition`].
+    InvalidTransition,
+    /// [`StoreError::Validation`].
+    Validation,
+    /// [`StoreError::Batch`].
+    Batch,
+    /// [`StoreError::Backend`].
+    Backend,
+}
+
+impl StoreError {
+    /// A [`StoreError::NotFound`] for `entity` with `key`.
+    pub fn not_found(entity: Entity, key: impl ToString) -> Self {
+        StoreError::NotFound {
+            entity,
+            key: key.to_string(),
+        }
+    }
+
+    /// Wraps a backend error.
+    pub fn backend(err: impl StdError + Send + Sync + 'static) -> Self {
+        StoreError::Backend(Box::new(err))
+    }
+
+    /// The variant, without its data.
+    pub fn kind(&self) -> StoreErrorKind {
+        match self {
+            StoreError::NotFound { .. } => StoreErrorKind::NotFound,
+            StoreError::Conflict(_) => StoreErrorKind::Conflict,
+            StoreError::InvalidTransition(_) => StoreErrorKind::InvalidTransition,
+            StoreError::Validation(_) => StoreErrorKind::Validation,
+            StoreError::Batch { .. } => StoreErrorKind::Batch,
+            StoreError::Backend(_) => StoreErrorKind::Backend,
+        }
+    }
+}
+
+impl From<DomainError> for StoreError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Validation(v) => StoreError::Validation(v),
+            DomainError::Transition(t) => StoreError::InvalidTransition(t),
+            DomainError::Conflict(c) => StoreError::Conflict(c),
+        }
+    }
+}
+
+/// The result of a store operation.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The most customers one page may hold.
+pub const MAX_PAGE_SIZE: u32 = 10_000;
+
+/// A segment filter: the predicate and the date it is evaluated on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentFilter {
+    /// The predicate.
+    pub predicate: Predicate,
+    /// The time its behavioural conditions are evaluated at (purchases after it are
+    /// ignored).
+    pub as_of: DateTime<Utc>,
+}
+
+/// Which customers to list, and which page.
+///
+/// Pages are keyset-paginated by id: a page holds up to `limit` customers with ids
+/// above `after`, ascending, and [`Page::next`] is the `after` of the next page. Keyset
+/// pages stay correct while customers are added.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerQuery {
+    /// Only customers in this stage.
+    pub stage: Option<LifecycleStage>,
+    /// Only customers with this tag.
+    pub tag: Option<Tag>,
+    /// Only customers in this segment.
+    pub segment: Option<SegmentFilter>,
+    /// Include erased customers (default: no).
+    pub include_erased: bool,
+    /// Only ids above this one.
+    pub after: Option<CustomerId>,
+    /// Page size, 1 to [`MAX_PAGE_SIZE`]. Default 100.
+    pub limit: u32,
+}
+
+impl Default for CustomerQuery {
+    fn default() -> Self {
+        CustomerQuery {
+            stage: None,
+            tag: None,
+            segment: None,
+            include_erased: false,
+            after: None,
+            limit: 100,
+        }
+    }
+}
+
+impl CustomerQuery {
+    /// Checks the page size.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::OutOfRange`] unless `1 <= limit <= MAX_PAGE_SIZE`.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if (1..=MAX_PAGE_SIZE).contains(&self.limit) {
+            Ok(())
+        } else {
+            Err(ValidationError::OutOfRange {
+                field: "page size",
+                value: self.limit.into(),
+                min: 1,
+                max: MAX_PAGE_SIZE.into(),
+            })
+        }
+    }
+
+    /// True if `c` passes the stage, tag and erasure filters (not the segment, which
+    /// needs purchases).
+    pub fn admits(&self, c: &Customer) -> bool {
+        (self.include_erased || !c.is_erased())
+            && self.stage.is_none_or(|s| c.stage() == s)
+            && self.tag.as_ref().is_none_or(|t| c.tags().contains(t))
+            && self.after.is_none_or(|a| c.id() > a)
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// The cursor of the next page, if there may be more.
+    pub next: Option<CustomerId>,
+}
+
+/// Which records of a customer's history to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityQuery {
+    /// Only this customer's.
+    pub customer: Option<CustomerId>,
+    /// Only within this time range.
+    pub range: TimeRange,
+}
+
+impl ActivityQuery {
+    /// Everything.
+    pub const ALL: ActivityQuery = ActivityQuery {
+        customer: None,
+        range: TimeRange::ALL,
+    };
+
+    /// Everything of one customer.
+    pub fn customer(id: CustomerId) -> Self {
+        ActivityQuery {
+            customer: Some(id),
+            range: TimeRange::ALL,
+        }
+    }
+
+    /// True if a record of `customer` at `at` matches.
+    pub fn admits(&self, customer: CustomerId, at: DateTime<Utc>) -> bool {
+        self.customer.is_none_or(|c| c == customer) && self.range.contains(at)
+    }
+}
+
+/// Which deals or service requests to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenQuery {
+    /// Only this customer's.
+    pub customer: Option<CustomerId>,
+    /// Only open ones (deals not won or lost; requests not resolved).
+    pub open_only: bool,
+}
+
+/// Which tasks to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskQuery {
+    /// Only tasks about this customer.
+    pub customer: Option<CustomerId>,
+    /// Only tasks due on or before this date.
+    pub due_until: Option<NaiveDate>,
+    /// Include one-off tasks that are done (default: no).
+    pub include_done: bool,
+}
+
+/// Storage for everything solocrm knows. See the [module docs](self) for the contract.
+///
+/// Errors: every method returns [`StoreError::Backend`] if the backend fails, and the
+/// other variants as listed under each method.
+pub trait Store: Send + Sync {
+    /// The currency the store keeps its books in. Set when the store is created.
+    fn base_currency(&self) -> Currency;
+
+    // ----- customers -----
+
+    /// Creates a customer and returns them with their new id. Ids are assigned in
+    /// increasing order.
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::DuplicateEmail`] (ignoring case), [`Conflict::DuplicateExternalRef`],
+    /// [`StoreError::Validation`] for an acquisition cost in another currency or negative.
+    fn create_customer(&self, new: NewCustomer) -> StoreResult<Customer>;
+
+    /// The customer with `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn customer(&self, id: CustomerId) -> StoreResult<Customer>;
+
+    /// The customer with this email, compared ignoring case.
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<Customer>>;
+
+    /// The customer with this external reference, compared exactly.
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<Customer>>;
+
+    /// Replaces a customer's editable data.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::CustomerErased`], the uniqueness conflicts
+    /// of [`Store::create_customer`] (a customer never clashes with themself).
+    fn update_customer(&self, id: CustomerId, data: CustomerData) -> StoreResult<Customer>;
+
+    /// One page of customers, ascending by id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a page size outside 1..=[`MAX_PAGE_SIZE`].
+    fn list_customers(&self, query: &CustomerQuery) -> StoreResult<Page<Customer>>;
+
+    /// The number of customers, erased ones included.
+    fn count_customers(&self) -> StoreResult<u64>;
+
+    /// Adds a tag; `Ok(false)` if the customer already had it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::CustomerErased`].
+    fn tag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool>;
+
+    /// Removes a tag; `Ok(false)` if the customer did not have it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::CustomerErased`].
+    fn untag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool>;
+
+    /// Records a consent decision.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::CustomerErased`].
+    fn record_consent(&self, id: CustomerId, consent: Consent) -> StoreResult<Customer>;
+
+    // ----- lifecycle -----
+
+    /// Moves a customer to another lifecycle stage and records the change.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`TransitionError::Lifecycle`] for a move the table
+    /// forbids; [`ValidationError::TimeOrder`] if `at` is before the customer's last
+    /// recorded change.
+    fn change_stage(
+        &self,
+        id: CustomerId,
+        to: LifecycleStage,
+        at: DateTime<Utc>,
+        reason: StageReason,
+    ) -> StoreResult<StageChange>;
+
+    /// A customer's stage changes, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn stage_history(&self, id: CustomerId) -> StoreResult<Vec<StageChange>>;
+
+    // ----- interactions -----
+
+    /// Logs an interaction.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer, [`Conflict::CustomerErased`].
+    fn log_interaction(&self, new: NewInteraction) -> StoreResult<Interaction>;
+
+    /// Interactions matching `query`, ordered by time, then id.
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>>;
+
+    // ----- purchases -----
+
+    /// Records a purchase.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer or deal;
+    /// [`Conflict::CustomerErased`]; [`StoreError::Validation`] for a negative amount or
+    /// cost, another currency, or sub-minor-unit digits; [`Conflict::DuplicatePurchaseRef`];
+    /// [`Conflict::DealOfAnotherCustomer`] or [`Conflict::DealNotWon`] for a bad deal link.
+    fn record_purchase(&self, new: NewPurchase) -> StoreResult<Purchase>;
+
+    /// Records many purchases at once, all or none, and returns their ids in order.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Batch`] with the index and error of the first row that
+    /// [`Store::record_purchase`] would refuse (a reference repeated within the batch is
+    /// [`Conflict::DuplicateRefInBatch`]); nothing is written then.
+    fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>>;
+
+    /// The purchase with `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase>;
+
+    /// Purchases matching `query`, ordered by time, then id.
+    fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>>;
+
+    /// Every purchase as a columnar [`PurchaseLog`] (rows in id order; all customers,
+    /// ascending, in the customer index).
+    fn purchase_log(&self) -> StoreResult<PurchaseLog>;
+
+    /// Records a refund of (part of) a purchase.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown purchase; [`StoreError::Validation`] for an
+    /// amount that is not positive or in another currency, or a time before the
+    /// purchase ([`ValidationError::TimeOrder`]); [`Conflict::RefundExceedsPurchase`].
+    fn record_refund(&self, new: NewRefund) -> StoreResult<Refund>;
+
+    /// Refunds matching `query` (by the purchase's customer and the refund's time),
+    /// ordered by time, then id.
+    fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>>;
+
+    // ----- surveys -----
+
+    /// Records a survey answer.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer, [`Conflict::CustomerErased`].
+    fn record_survey(&self, new: NewSurveyResponse) -> StoreResult<SurveyResponse>;
+
+    /// Survey answers matching `query`, ordered by time, then id.
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>>;
+
+    // ----- service requests -----
+
+    /// Opens a service request.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer or deal,
+    /// [`Conflict::CustomerErased`], and the deal-link conflicts of
+    /// [`Store::record_purchase`].
+    fn open_request(&self, new: NewServiceRequest) -> StoreResult<ServiceRequest>;
+
+    /// Applies a step (respond, resolve, reopen) to a request; see
+    /// [`ServiceRequest::apply`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`TransitionError::Request`];
+    /// [`ValidationError::TimeOrder`].
+    fn update_request(
+        &self,
+        id: RequestId,
+        step: RequestEventKind,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ServiceRequest>;
+
+    /// The request with `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn request(&self, id: RequestId) -> StoreResult<ServiceRequest>;
+
+    /// Requests matching `query`, by id.
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>>;
+
+    // ----- deals -----
+
+    /// Creates a deal.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer, [`Conflict::CustomerErased`],
+    /// [`StoreError::Validation`] for a negative value, another currency, or a closed
+    /// first stage.
+    fn create_deal(&self, new: NewDeal) -> StoreResult<Deal>;
+
+    /// Moves a deal; see [`Deal::move_to`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`TransitionError::Deal`];
+    /// [`ValidationError::TimeOrder`].
+    fn move_deal(&self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal>;
+
+    /// The deal with `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn deal(&self, id: DealId) -> StoreResult<Deal>;
+
+    /// Deals matching `query`, by id.
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>>;
+
+    // ----- tasks -----
+
+    /// Creates a task.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer, [`Conflict::CustomerErased`].
+    fn create_task(&self, new: NewTask) -> StoreResult<Task>;
+
+    /// Completes a task; see [`Task::complete`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::TaskAlreadyDone`].
+    fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task>;
+
+    /// The task with `id`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn task(&self, id: TaskId) -> StoreResult<Task>;
+
+    /// Tasks matching `query`, by due date, then id.
+    fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>>;
+
+    // ----- loyalty -----
+
+    /// Posts a points entry.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::CustomerErased`],
+    /// [`Conflict::InsufficientPoints`] if the balance would go below zero.
+    fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry>;
+
+    /// A customer's points balance (0 without entries).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64>;
+
+    /// A customer's ledger, in posting order.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>>;
+
+    // ----- segments -----
+
+    /// Saves a named segment.
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::DuplicateSegment`] if the name is taken (names compare exactly).
+    fn create_segment(&self, segment: Segment) -> StoreResult<()>;
+
+    /// The segment named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn segment(&self, name: &Label) -> StoreResult<Segment>;
+
+    /// Every segment, by name.
+    fn segments(&self) -> StoreResult<Vec<Segment>>;
+
+    /// Deletes the segment named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn delete_segment(&self, name: &Label) -> StoreResult<()>;
+
+    // ----- privacy -----
+
+    /// Erases a customer's personal data everywhere (see [`crate::privacy`]) and adds
+    /// an audit entry, which it returns.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::AlreadyErased`].
+    fn erase_customer(&self, id: CustomerId, at: DateTime<Utc>) -> StoreResult<AuditEntry>;
+
+    /// Everything known about a customer.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn export_customer(&self, id: CustomerId) -> StoreResult<CustomerExport>;
+
+    /// The audit log, oldest first.
+    fn audit_log(&self) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// Checks that a record of `customer` may link to `deal` as after-sales: same customer,
+/// and won. For store implementations.
+///
+/// # Errors
+///
+/// [`Conflict::DealOfAnotherCustomer`] or [`Conflict::DealNotWon`].
+pub fn check_after_sales_link(deal: &Deal, customer: CustomerId) -> Result<(), Conflict> {
+    if deal.customer() != customer {
+        return Err(Conflict::DealOfAnotherCustomer {
+            deal: deal.id(),
+            owner: deal.customer(),
+            customer,
+        });
+    }
+    if deal.stage() != DealStage::Won {
+        return Err(Conflict::DealNotWon {
+            deal: deal.id(),
+            stage: deal.stage(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks that a new record may name `customer`: refuses erased customers. For store
+/// implementations.
+///
+/// # Errors
+///
+/// [`Conflict::CustomerErased`].
+pub fn check_not_erased(customer: &Customer) -> Result<(), Conflict> {
+    if customer.is_erased() {
+        Err(Conflict::CustomerErased {
+            customer: customer.id(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks a stage change against the table and the time of the last change, applies it
+/// to `customer`, and returns the record. For store implementations.
+///
+/// # Errors
+///
+/// [`TransitionError::Lifecycle`], [`ValidationError::TimeOrder`].
+pub fn apply_stage_change(
+    customer: &mut Customer,
+    last_change_at: Option<DateTime<Utc>>,
+    to: LifecycleStage,
+    at: DateTime<Utc>,
+    reason: StageReason,
+) -> Result<StageChange, DomainError> {
+    customer.stage().check_move(to)?;
+    if let Some(last) = last_change_at
+        && at < last
+    {
+        return Err(ValidationError::TimeOrder {
+            field: "stage change",
+            at,
+            earlier_field: "the previous stage change",
+            earlier: last,
+        }
+        .into());
+    }
+    Ok(customer.move_to(to, at, reason)?)
+}
+
+/// Checks a refund against its purchase and what was already refunded of it, and
+/// returns the refund in stored form. For store implementations.
+///
+/// # Errors
+///
+/// [`ValidationError`]s of [`NewRefund::for_storage`], [`ValidationError::TimeOrder`]
+/// before the purchase, [`Conflict::RefundExceedsPurchase`].
+pub fn check_refund(
+    new: NewRefund,
+    purchase: &Purchase,
+    already_refunded: crate::Money,
+    base: Currency,
+) -> Result<NewRefund, DomainError> {
+    let new = new.for_storage(base)?;
+    if new.at < purchase.at() {
+        return Err(ValidationError::TimeOrder {
+            field: "refund",
+            at: new.at,
+            earlier_field: "its purchase",
+            earlier: purchase.at(),
+        }
+        .into());
+    }
+    let refundable = purchase
+        .amount()
+        .checked_sub(already_refunded)
+        .unwrap_or(crate::Money::zero(base));
+    let left = refundable.checked_sub(new.amount).map_err(|_| {
+        DomainError::Validation(ValidationError::CurrencyMismatch {
+            field: "refund amount",
+            expected: base,
+            found: new.amount.currency(),
+        })
+    })?;
+    if left.is_negative() {
+        return Err(Conflict::RefundExceedsPurchase {
+            purchase: purchase.id(),
+            refundable,
+            requested: new.amount,
+        }
+        .into());
+    }
+    Ok(new)
+}
+
+/// Builds the error for a batch row.
+pub fn batch_error(index: usize, error: StoreError) -> StoreError {
+    StoreError::Batch {
+        index,
+        error: Box::new(error),
+    }
+}

@@ -1,0 +1,585 @@
+//! Validated text: names, labels, free text, tags, email addresses, phone numbers and
+//! country codes.
+//!
+//! Each type can only be built through `parse` (or `TryFrom<String>`, which serde uses),
+//! so a value that exists is valid. Reading is through `as_str()`, `AsRef<str>` and
+//! `Display`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ValidationError;
+
+/// The most characters a one-line text (name, label, reference) may have.
+pub const MAX_LINE_CHARS: usize = 200;
+/// The most bytes a free text (notes, summaries, comments) may have: 1 MiB.
+pub const MAX_FREE_TEXT_BYTES: usize = 1 << 20;
+/// The most characters a tag may have.
+pub const MAX_TAG_CHARS: usize = 64;
+
+/// Implements the string-newtype conveniences: `as_str`, `into_inner`, `Display`,
+/// `AsRef<str>`, `FromStr`, `TryFrom<String>`, `TryFrom<&str>` and `From<Self> for String`.
+macro_rules! string_newtype {
+    ($ty:ident) => {
+        impl $ty {
+            /// The validated text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// The validated text, by value.
+            pub fn into_inner(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $ty {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl std::str::FromStr for $ty {
+            type Err = ValidationError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                $ty::parse(s)
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = ValidationError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $ty::parse(&s)
+            }
+        }
+
+        impl TryFrom<&str> for $ty {
+            type Error = ValidationError;
+            fn try_from(s: &str) -> Result<Self, Self::Error> {
+                $ty::parse(s)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(v: $ty) -> String {
+                v.0
+            }
+        }
+    };
+}
+
+fn describe(c: char) -> String {
+    match c {
+        '\0' => "a NUL byte".to_owned(),
+        '\n' | '\r' => "a line break".to_owned(),
+        '\t' => "a tab".to_owned(),
+        c if c.is_control() => format!("the control character U+{:04X}", c as u32),
+        c => format!("'{c}'"),
+    }
+}
+
+/// Trims `input` and checks it is a one-line text of 1..=`max` characters without
+/// control characters.
+fn one_line(field: &'static str, input: &str, max: usize) -> Result<String, ValidationError> {
+    let trimmed = input.trim();
+    if trimmed.is_empty() {
+        return Err(ValidationError::Empty { field });
+    }
+    if let Some(c) = trimmed.chars().find(|c| c.is_control()) {
+        return Err(ValidationError::ForbiddenCharacter {
+            field,
+            what: describe(c),
+        });
+    }
+    let len = trimmed.chars().count();
+    if len > max {
+        return Err(ValidationError::TooLong {
+            field,
+            len,
+            max,
+            unit: "characters",
+        });
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A customer's display name: trimmed, 1 to 200 characters, one line.
+///
+/// ```
+/// use solocrm_core::PersonName;
+/// assert_eq!(PersonName::parse("  Ada Lovelace ")?.as_str(), "Ada Lovelace");
+/// assert!(PersonName::parse("   ").is_err());
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PersonName(String);
+
+impl PersonName {
+    /// Parses a display name.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Empty`], [`ValidationError::TooLong`] or
+    /// [`ValidationError::ForbiddenCharacter`].
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        one_line("name", input, MAX_LINE_CHARS).map(PersonName)
+    }
+
+    /// A name the library itself composes from a fixed ASCII pattern (e.g.
+    /// `erased customer 42`), which satisfies every rule above by construction.
+    pub(crate) fn placeholder(text: String) -> Self {
+        debug_assert!(Self::parse(&text).is_ok_and(|n| n.0 == text));
+        PersonName(text)
+    }
+}
+string_newtype!(PersonName);
+
+/// A short one-line label: a company, a city, a deal title, a consent source. Trimmed,
+/// 1 to 200 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Label(String);
+
+impl Label {
+    /// Parses a label.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Empty`], [`ValidationError::TooLong`] or
+    /// [`ValidationError::ForbiddenCharacter`].
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        one_line("label", input, MAX_LINE_CHARS).map(Label)
+    }
+
+    /// A label from a fixed literal of the library (e.g. `erased`), valid by
+    /// construction.
+    pub(crate) fn placeholder(text: &'static str) -> Self {
+        debug_assert!(Self::parse(text).is_ok_and(|l| l.0 == text));
+        Label(text.to_owned())
+    }
+}
+string_newtype!(Label);
+
+/// A reference to the customer in another system (an import key, an invoice account
+/// number). Trimmed, 1 to 200 characters, one line; unique within a store and compared
+/// exactly (case-sensitively).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ExternalRef(String);
+
+impl ExternalRef {
+    /// Parses a reference.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Empty`], [`ValidationError::TooLong`] or
+    /// [`ValidationError::ForbiddenCharacter`].
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        one_line("external reference", input, MAX_LINE_CHARS).map(ExternalRef)
+    }
+}
+string_newtype!(ExternalRef);
+
+/// Free text: notes, interaction summaries, survey comments. Kept byte for byte
+/// (including surrounding whitespace and line breaks); may be empty; at most 1 MiB; never
+/// holds a NUL byte, which many tools downstream treat as the end of the text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FreeText(String);
+
+impl FreeText {
+    /// Checks a free text.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::ForbiddenCharacter`] for a NUL byte, [`ValidationError::TooLong`]
+    /// beyond [`MAX_FREE_TEXT_BYTES`].
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        if input.contains('\0') {
+            return Err(ValidationError::ForbiddenCharacter {
+                field: "text",
+                what: describe('\0'),
+            });
+        }
+        if input.len() > MAX_FREE_TEXT_BYTES {
+            return Err(ValidationError::TooLong {
+                field: "text",
+                len: input.len(),
+                max: MAX_FREE_TEXT_BYTES,
+                unit: "bytes",
+            });
+        }
+        Ok(FreeText(input.to_owned()))
+    }
+
+    /// The empty text.
+    pub fn empty() -> Self {
+        FreeText(String::new())
+    }
+
+    /// True if the text has no characters.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+string_newtype!(FreeText);
+
+/// A normalised tag such as `vip` or `trade-fair-2026`.
+///
+/// Normalisation: surrounding whitespace is trimmed, letters are lower-cased, and every
+/// run of inner whitespace becomes one `-`, so `" Trade  Fair "` and `"trade-fair"` are
+/// the same tag. A tag has 1 to 64 characters: letters, digits and `- _ . : / + &`.
+/// Separators that other formats use (`,` `;` quotes, `=`) are rejected rather than
+/// guessed at.
+///
+/// ```
+/// use solocrm_core::Tag;
+/// assert_eq!(Tag::parse(" Trade  Fair ")?.as_str(), "trade-fair");
+/// assert!(Tag::parse("a,b").is_err());
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Tag(String);
+
+impl Tag {
+    /// Parses and normalises a tag.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Empty`], [`ValidationError::TooLong`] or
+    /// [`ValidationError::ForbiddenCharacter`].
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let field = "tag";
+        let normalised = input
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join("-")
+            .to_lowercase();
+        if normalised.is_empty() {
+            return Err(ValidationError::Empty { field });
+        }
+        if let Some(c) = normalised
+            .chars()
+            .find(|c| !(c.is_alphanumeric() || "-_.:/+&".contains(*c)))
+        {
+            return Err(ValidationError::ForbiddenCharacter {
+                field,
+                what: describe(c),
+            });
+        }
+        let len = normalised.chars().count();
+        if len > MAX_TAG_CHARS {
+            return Err(ValidationError::TooLong {
+                field,
+                len,
+                max: MAX_TAG_CHARS,
+                unit: "characters",
+            });
+        }
+        Ok(Tag(normalised))
+    }
+}
+string_newtype!(Tag);
+
+/// A set of tags: normalised, deduplicated and kept in sorted order.
+pub type Tags = BTreeSet<Tag>;
+
+/// Parses a list of tags separated by `sep` (e.g. `;` in a CSV cell), normalising and
+/// deduplicating them. Empty items between separators are skipped.
+///
+/// # Errors
+///
+/// The first tag's [`ValidationError`].
+pub fn parse_tags(input: &str, sep: char) -> Result<Tags, ValidationError> {
+    input
+        .split(sep)
+        .filter(|s| !s.trim().is_empty())
+        .map(Tag::parse)
+        .collect()
+}
+
+/// An email address, kept as entered (trimmed) and compared case-insensitively.
+///
+/// The check is deliberately practical rather than the full RFC 5322 grammar: one `@`;
+/// a local part of 1 to 64 characters without whitespace, quotes, `<>`, `()`, `,`,
+/// `;` or `\`; a domain of at least two dot-separated labels of letters, digits and
+/// inner hyphens; at most 254 characters in all.
+///
+/// ```
+/// use solocrm_core::Email;
+/// let a = Email::parse("Ada@Example.com")?;
+/// assert_eq!(a.as_str(), "Ada@Example.com");
+/// assert_eq!(a.key(), "ada@example.com");
+/// assert!(Email::parse("ada@").is_err());
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an email address.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::InvalidEmail`] with the reason.
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let bad = |reason| ValidationError::InvalidEmail {
+            input: input.to_owned(),
+            reason,
+        };
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if s.chars().count() > 254 {
+            return Err(bad("it is longer than 254 characters"));
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or_else(|| bad("it has no '@'"))?;
+        if local.is_empty() {
+            return Err(bad("nothing before the '@'"));
+        }
+        if local.contains('@') {
+            return Err(bad("it has more than one '@'"));
+        }
+        if local.chars().count() > 64 {
+            return Err(bad("the part before the '@' is longer than 64 characters"));
+        }
+        if local
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "\"<>(),;\\[]".contains(c))
+        {
+            return Err(bad(
+                "the part before the '@' has a space or a forbidden character",
+            ));
+        }
+        if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+            return Err(bad("the part before the '@' has a misplaced dot"));
+        }
+        if domain.is_empty() {
+            return Err(bad("nothing after the '@'"));
+        }
+        let labels: Vec<&str> = domain.split('.').collect();
+        if labels.len() < 2 {
+            return Err(bad("the domain has no dot"));
+        }
+        for label in labels {
+            let ok = !label.is_empty()
+                && label.chars().count() <= 63
+                && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                && !label.starts_with('-')
+                && !label.ends_with('-');
+            if !ok {
+                return Err(bad(
+                    "the domain must be dot-separated labels of letters, digits and inner hyphens",
+                ));
+            }
+        }
+        Ok(Email(s.to_owned()))
+    }
+
+    /// The case-folded form used for uniqueness and look-ups.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+string_newtype!(Email);
+
+/// A phone number, kept as entered (trimmed): digits with an optional leading `+` and
+/// the separators space, `-`, `.`, `(` and `)`; 3 to 20 digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Phone(String);
+
+impl Phone {
+    /// Parses a phone number.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::InvalidPhone`] with the reason.
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let bad = |reason| ValidationError::InvalidPhone {
+            input: input.to_owned(),
+            reason,
+        };
+        let s = input.trim();
+        let body = s.strip_prefix('+').unwrap_or(s);
+        if body
+            .chars()
+            .any(|c| !(c.is_ascii_digit() || " -.()".contains(c)))
+        {
+            return Err(bad(
+                "only digits, a leading '+' and the separators space - . ( ) are allowed",
+            ));
+        }
+        let digits = body.chars().filter(char::is_ascii_digit).count();
+        if !(3..=20).contains(&digits) {
+            return Err(bad("it must have 3 to 20 digits"));
+        }
+        Ok(Phone(s.to_owned()))
+    }
+
+    /// Only the digits, with the leading `+` if there was one: a form to compare by.
+    pub fn digits(&self) -> String {
+        let plus = if self.0.starts_with('+') { "+" } else { "" };
+        let digits: String = self.0.chars().filter(char::is_ascii_digit).collect();
+        format!("{plus}{digits}")
+    }
+}
+string_newtype!(Phone);
+
+/// An ISO 3166-1 alpha-2 country code such as `DE`, stored upper-case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    /// Parses a two-letter code, case-insensitively.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::InvalidCountry`] unless the input is two ASCII letters.
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let s = input.trim();
+        if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
+            Ok(CountryCode(s.to_ascii_uppercase()))
+        } else {
+            Err(ValidationError::InvalidCountry {
+                input: input.to_owned(),
+            })
+        }
+    }
+}
+string_newtype!(CountryCode);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_of_201_characters_is_rejected_and_200_is_accepted() {
+        let ok = "é".repeat(200);
+        assert!(PersonName::parse(&ok).is_ok());
+        assert!(matches!(
+            PersonName::parse(&format!("{ok}x")),
+            Err(ValidationError::TooLong {
+                len: 201,
+                max: 200,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn names_reject_control_characters_but_keep_unicode() {
+        assert!(matches!(
+            PersonName::parse("Ada\0"),
+            Err(ValidationError::ForbiddenCharacter { .. })
+        ));
+        assert!(matches!(
+            PersonName::parse("Ada\nLovelace"),
+            Err(ValidationError::ForbiddenCharacter { .. })
+        ));
+        assert_eq!(
+            PersonName::parse(" 山田 太郎 🎉 ").map(PersonName::into_inner),
+            Ok("山田 太郎 🎉".to_owned())
+        );
+    }
+
+    #[test]
+    fn free_text_is_kept_byte_for_byte_but_never_holds_nul() {
+        let text = "  line one\n\tline two  ";
+        assert_eq!(
+            FreeText::parse(text).map(FreeText::into_inner),
+            Ok(text.to_owned())
+        );
+        assert!(FreeText::parse("a\0b").is_err());
+        assert!(FreeText::parse(&"x".repeat(MAX_FREE_TEXT_BYTES)).is_ok());
+        assert!(matches!(
+            FreeText::parse(&"x".repeat(MAX_FREE_TEXT_BYTES + 1)),
+            Err(ValidationError::TooLong { unit: "bytes", .. })
+        ));
+    }
+
+    #[test]
+    fn tags_normalise_and_deduplicate() {
+        let tags = parse_tags("VIP; vip ;Trade Fair;;trade-fair", ';').expect("valid");
+        let names: Vec<&str> = tags.iter().map(Tag::as_str).collect();
+        assert_eq!(names, ["trade-fair", "vip"]);
+        assert!(matches!(
+            Tag::parse("  "),
+            Err(ValidationError::Empty { .. })
+        ));
+        assert!(matches!(
+            Tag::parse("a\"b"),
+            Err(ValidationError::ForbiddenCharacter { .. })
+        ));
+    }
+
+    #[test]
+    fn emails_accept_common_forms_and_reject_broken_ones() {
+        for ok in [
+            "a@b.co",
+            "first.last+tag@sub.example.org",
+            "  ADA@EXAMPLE.COM ",
+            "jürgen@müller.de",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "plain",
+            "@example.com",
+            "a@",
+            "a@b",
+            "a b@example.com",
+            "a@@example.com",
+            "a@-example.com",
+            "a@example..com",
+            ".a@example.com",
+            "a..b@example.com",
+        ] {
+            assert!(
+                matches!(Email::parse(bad), Err(ValidationError::InvalidEmail { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn email_error_says_what_is_wrong() {
+        let err = Email::parse("x@").map(|_| ()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "email 'x@' is not a valid address: nothing after the '@'"
+        );
+    }
+
+    #[test]
+    fn phones_keep_their_formatting_and_compare_by_digits() {
+        let p = Phone::parse(" +49 (30) 123-456 ").expect("valid");
+        assert_eq!(p.as_str(), "+49 (30) 123-456");
+        assert_eq!(p.digits(), "+4930123456");
+        assert!(Phone::parse("12").is_err());
+        assert!(Phone::parse("call me").is_err());
+    }
+
+    #[test]
+    fn countries_are_two_letters_upper_case() {
+        assert_eq!(
+            CountryCode::parse("de").map(CountryCode::into_inner),
+            Ok("DE".into())
+        );
+        assert!(CountryCode::parse("DEU").is_err());
+    }
+}
