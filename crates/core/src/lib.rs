@@ -26,6 +26,7 @@ pub mod error;
 pub mod ids;
 pub mod interaction;
 pub mod lifecycle;
+pub mod metrics;
 pub mod loyalty;
 pub mod money;
 pub mod policy;

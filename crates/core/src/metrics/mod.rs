@@ -1,0 +1,1 @@
+//! Metric formulas (work in progress).

@@ -1,0 +1,1 @@
+//! Conformance checks (work in progress).
