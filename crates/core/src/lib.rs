@@ -27,6 +27,7 @@ pub mod ids;
 pub mod interaction;
 pub mod lifecycle;
 pub mod metrics;
+pub mod models;
 pub mod loyalty;
 pub mod money;
 pub mod policy;

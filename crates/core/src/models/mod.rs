@@ -1,0 +1,1 @@
+//! Probabilistic customer-base models (work in progress).
