@@ -1,14 +1,8 @@
-//! # solocrm
+//! The `solocrm` facade: re-exports [`solocrm_core`] at the top level and the stores
+//! behind features: `memory` ([`memory::MemoryStore`]) and `sqlite` (the embedded
+//! default). Both are on by default.
 //!
-//! Customer relationships for a one-person company, as a library: the customer
-//! lifecycle, interactions, purchases in exact money, a sales pipeline, satisfaction
-//! surveys, service requests, care reminders, loyalty, segmentation and privacy, with
-//! metric formulas over all of it.
-//!
-//! This facade re-exports [`solocrm_core`] (everything at the top level) and the stores
-//! behind features: [`memory::MemoryStore`] (feature `memory`) and
-//! [`sqlite::SqliteStore`] (feature `sqlite`, the embedded default). Both are on by
-//! default.
+#![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
 pub use solocrm_core::*;

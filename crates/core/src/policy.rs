@@ -259,6 +259,90 @@ fn median(values: &mut [i64]) -> Option<i64> {
     })
 }
 
+/// Asks the policy about every customer of a store (erased ones skipped) as of `as_of`
+/// and returns the suggested moves, ascending by customer id.
+///
+/// Purchase days come from the store's [`PurchaseLog`](crate::PurchaseLog); the latest
+/// NPS and CSAT answers at or before `as_of` count as the customer's satisfaction.
+///
+/// # Errors
+///
+/// The store's errors.
+pub fn reassess<S: crate::Store + ?Sized>(
+    store: &S,
+    policy: &LifecyclePolicy,
+    as_of: chrono::DateTime<chrono::Utc>,
+) -> crate::StoreResult<Vec<(crate::CustomerId, Suggestion)>> {
+    use crate::SurveyKind;
+    use std::collections::HashMap;
+    let log = store.purchase_log()?;
+    let mut days: Vec<Vec<NaiveDate>> = vec![Vec::new(); log.customers.len()];
+    for (k, &at) in log.at.iter().enumerate() {
+        let when = chrono::DateTime::from_timestamp(at, 0).map(|t| t.date_naive());
+        if let (Some(&idx), Some(day)) = (log.customer.get(k), when)
+            && let Some(v) = days.get_mut(idx as usize)
+        {
+            v.push(day);
+        }
+    }
+    let mut nps: HashMap<crate::CustomerId, u8> = HashMap::new();
+    let mut csat: HashMap<crate::CustomerId, u8> = HashMap::new();
+    // Surveys come ordered by time, so the last write per customer is the latest answer.
+    for s in store.surveys(&crate::ActivityQuery::ALL)? {
+        if s.at() > as_of {
+            continue;
+        }
+        match s.score().kind() {
+            SurveyKind::Nps => nps.insert(s.customer(), s.score().value()),
+            SurveyKind::Csat => csat.insert(s.customer(), s.score().value()),
+            SurveyKind::Ces => None,
+        };
+    }
+    let today = as_of.date_naive();
+    let mut out = Vec::new();
+    for c in crate::store::all_customers(store)? {
+        let purchase_days = log
+            .index_of(c.id())
+            .and_then(|i| days.get(i as usize))
+            .map_or(&[][..], Vec::as_slice);
+        let behaviour = Behaviour {
+            stage: c.stage(),
+            purchase_days,
+            latest_nps: nps.get(&c.id()).copied(),
+            latest_csat: csat.get(&c.id()).copied(),
+        };
+        if let Some(s) = policy.suggest(&behaviour, today) {
+            out.push((c.id(), s));
+        }
+    }
+    Ok(out)
+}
+
+/// Applies a suggestion: records each step of its path as a stage change at `at`,
+/// with the suggestion's rule as the reason. Each step is its own atomic store call;
+/// if one fails, the customer stays at the last step that succeeded, which is a valid
+/// stage with a complete history.
+///
+/// # Errors
+///
+/// The store's errors, e.g. [`TransitionError`](crate::TransitionError) if the
+/// customer moved since the suggestion was made.
+pub fn apply_suggestion<S: crate::Store + ?Sized>(
+    store: &S,
+    customer: crate::CustomerId,
+    suggestion: &Suggestion,
+    at: chrono::DateTime<chrono::Utc>,
+) -> crate::StoreResult<Vec<crate::StageChange>> {
+    let reason = crate::StageReason::Rule {
+        rule: suggestion.assessment.rule,
+    };
+    suggestion
+        .path
+        .iter()
+        .map(|&to| store.change_stage(customer, to, at, reason.clone()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -737,3 +737,24 @@ pub fn batch_error(index: usize, error: StoreError) -> StoreError {
         error: Box::new(error),
     }
 }
+
+/// Every customer of a store that is not erased, ascending by id, read page by page.
+///
+/// # Errors
+///
+/// The store's errors.
+pub fn all_customers<S: Store + ?Sized>(store: &S) -> StoreResult<Vec<Customer>> {
+    let mut out = Vec::new();
+    let mut query = CustomerQuery {
+        limit: MAX_PAGE_SIZE,
+        ..CustomerQuery::default()
+    };
+    loop {
+        let page = store.list_customers(&query)?;
+        out.extend(page.items);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
