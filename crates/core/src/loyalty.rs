@@ -302,6 +302,39 @@ mod tests {
         assert!(TierRules::new(vec![]).is_err());
     }
 
+    proptest::proptest! {
+        /// Posting random entries through `apply_to`, keeping only accepted ones, never
+        /// drives the balance below zero, and the balance is the sum of accepted deltas.
+        #[test]
+        fn the_points_balance_never_goes_negative(
+            ops in proptest::collection::vec((0usize..4, -1_000i64..1_000), 0..200),
+        ) {
+            let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid");
+            let mut balance = 0i64;
+            let mut accepted = 0i64;
+            for (kind, points) in ops {
+                let kind = PointsKind::ALL[kind];
+                let Ok(entry) = NewPointsEntry::new(CustomerId::new(1), at, kind, points) else {
+                    continue;
+                };
+                match entry.apply_to(balance) {
+                    Ok(after) => {
+                        proptest::prop_assert_eq!(after, balance + entry.delta);
+                        balance = after;
+                        accepted += entry.delta;
+                    }
+                    Err(Conflict::InsufficientPoints { balance: b, .. }) => {
+                        proptest::prop_assert_eq!(b, balance);
+                        proptest::prop_assert!(balance + entry.delta < 0);
+                    }
+                    Err(other) => proptest::prop_assert!(false, "unexpected {other}"),
+                }
+                proptest::prop_assert!(balance >= 0);
+            }
+            proptest::prop_assert_eq!(balance, accepted);
+        }
+    }
+
     #[test]
     fn default_tiers_are_valid() {
         let d = TierRules::default_for(Currency::EUR);
