@@ -66,8 +66,8 @@ pub use service::{
     NewServiceRequest, RequestEvent, RequestEventKind, RequestKind, RequestStatus, ServiceRequest,
 };
 pub use store::{
-    ActivityQuery, CustomerQuery, Entity, OpenQuery, Page, SegmentFilter, Store, StoreError,
-    StoreErrorKind, StoreResult, TaskQuery,
+    ActivityQuery, CustomerQuery, CustomerRef, Entity, ImportBatch, ImportReceipt, ImportSection,
+    OpenQuery, Page, SegmentFilter, Store, StoreError, StoreErrorKind, StoreResult, TaskQuery,
 };
 pub use survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
 pub use task::{NewTask, Recurrence, Task, TaskKind};

@@ -92,6 +92,16 @@ pub enum StoreError {
         /// Why it was refused.
         error: Box<StoreError>,
     },
+    /// One record of an [`ImportBatch`] was refused, so none was written.
+    #[error("{section} record {index} of the import (counting from 0): {error}; nothing was written")]
+    Import {
+        /// Which part of the batch.
+        section: ImportSection,
+        /// The record's position within that part.
+        index: usize,
+        /// Why it was refused.
+        error: Box<StoreError>,
+    },
     /// The backend failed (I/O, a corrupt file, a driver error).
     #[error("storage backend failed: {0}")]
     Backend(#[source] Box<dyn StdError + Send + Sync>),
@@ -111,6 +121,8 @@ pub enum StoreErrorKind {
     Validation,
     /// [`StoreError::Batch`].
     Batch,
+    /// [`StoreError::Import`].
+    Import,
     /// [`StoreError::Backend`].
     Backend,
 }
@@ -137,6 +149,7 @@ impl StoreError {
             StoreError::InvalidTransition(_) => StoreErrorKind::InvalidTransition,
             StoreError::Validation(_) => StoreErrorKind::Validation,
             StoreError::Batch { .. } => StoreErrorKind::Batch,
+            StoreError::Import { .. } => StoreErrorKind::Import,
             StoreError::Backend(_) => StoreErrorKind::Backend,
         }
     }
@@ -290,6 +303,92 @@ pub struct TaskQuery {
     pub include_done: bool,
 }
 
+named_enum! {
+    /// The parts of an [`ImportBatch`], in the order they are applied.
+    pub enum ImportSection as "import section" {
+        /// [`ImportBatch::create_customers`].
+        CreateCustomers = "create_customers",
+        /// [`ImportBatch::update_customers`].
+        UpdateCustomers = "update_customers",
+        /// [`ImportBatch::purchases`].
+        Purchases = "purchases",
+        /// [`ImportBatch::surveys`].
+        Surveys = "surveys",
+    }
+}
+
+/// The customer a record of an [`ImportBatch`] belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomerRef {
+    /// A customer already in the store.
+    Existing(CustomerId),
+    /// The customer created by `create_customers[i]` of the same batch.
+    New(usize),
+}
+
+/// Many writes applied as one: everything or nothing. What a file import needs.
+///
+/// The parts apply in order: customers are created (ids assigned in order), then
+/// updated, then purchases and survey answers are recorded. A record's `customer`
+/// field is ignored in favour of the [`CustomerRef`] beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportBatch {
+    /// Customers to create.
+    pub create_customers: Vec<NewCustomer>,
+    /// Existing customers whose data to replace.
+    pub update_customers: Vec<(CustomerId, CustomerData)>,
+    /// Purchases to record.
+    pub purchases: Vec<(CustomerRef, NewPurchase)>,
+    /// Survey answers to record.
+    pub surveys: Vec<(CustomerRef, NewSurveyResponse)>,
+}
+
+/// What an [`ImportBatch`] created.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReceipt {
+    /// Ids of the created customers, in batch order.
+    pub created_customers: Vec<CustomerId>,
+    /// Ids of the recorded purchases, in batch order.
+    pub purchases: Vec<PurchaseId>,
+    /// Ids of the recorded survey answers, in batch order.
+    pub surveys: Vec<crate::SurveyId>,
+}
+
+impl ImportBatch {
+    /// True if the batch holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.create_customers.is_empty()
+            && self.update_customers.is_empty()
+            && self.purchases.is_empty()
+            && self.surveys.is_empty()
+    }
+}
+
+/// Resolves a [`CustomerRef`] against the ids created so far in a batch.
+///
+/// # Errors
+///
+/// [`StoreError::NotFound`] for a `New` index beyond the created customers.
+pub fn resolve_ref(r: CustomerRef, created: &[CustomerId]) -> StoreResult<CustomerId> {
+    match r {
+        CustomerRef::Existing(id) => Ok(id),
+        CustomerRef::New(i) => created
+            .get(i)
+            .copied()
+            .ok_or_else(|| StoreError::not_found(Entity::Customer, format!("new customer #{i} of the batch"))),
+    }
+}
+
+/// Builds the error for an import record.
+pub fn import_error(section: ImportSection, index: usize, error: StoreError) -> StoreError {
+    StoreError::Import {
+        section,
+        index,
+        error: Box::new(error),
+    }
+}
+
 /// Storage for everything solocrm knows. See the [module docs](self) for the contract.
 ///
 /// Errors: every method returns [`StoreError::Backend`] if the backend fails, and the
@@ -417,6 +516,18 @@ pub trait Store: Send + Sync {
     /// [`Store::record_purchase`] would refuse (a reference repeated within the batch is
     /// [`Conflict::DuplicateRefInBatch`]); nothing is written then.
     fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>>;
+
+    /// Applies an [`ImportBatch`], all or none. Each record is checked exactly as the
+    /// single-record method would check it ([`Store::create_customer`],
+    /// [`Store::update_customer`], [`Store::record_purchase`], [`Store::record_survey`]),
+    /// against the store as changed by the records before it in the batch; a purchase
+    /// reference repeated within the batch is [`Conflict::DuplicateRefInBatch`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Import`] with the section, index and error of the first record
+    /// refused; nothing is written then.
+    fn import(&self, batch: ImportBatch) -> StoreResult<ImportReceipt>;
 
     /// The purchase with `id`.
     ///

@@ -29,16 +29,17 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use chrono::{DateTime, Utc};
 use solocrm_core::store::{
     apply_stage_change, batch_error, check_after_sales_link, check_not_erased, check_refund,
+    import_error, resolve_ref,
 };
 use solocrm_core::{
     ActivityQuery, AuditAction, AuditEntry, AuditId, Conflict, Consent, Currency, Customer,
     CustomerData, CustomerExport, CustomerId, CustomerQuery, Deal, DealId, DealStage, Email,
-    Entity, ExternalRef, Interaction, InteractionId, Label, LifecycleStage, Money, NewCustomer,
-    NewDeal, NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest,
-    NewSurveyResponse, NewTask, OpenQuery, Page, PointsEntry, PointsEntryId, Purchase, PurchaseId,
-    PurchaseLog, PurchaseSummary, Refund, RefundId, RequestEventKind, RequestId, Segment,
-    ServiceRequest, StageChange, StageReason, Store, StoreError, StoreResult, SurveyId,
-    SurveyResponse, Tag, Task, TaskId, TaskQuery,
+    Entity, ExternalRef, ImportBatch, ImportReceipt, ImportSection, Interaction, InteractionId,
+    Label, LifecycleStage, Money, NewCustomer, NewDeal, NewInteraction, NewPointsEntry,
+    NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse, NewTask, OpenQuery, Page,
+    PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund,
+    RefundId, RequestEventKind, RequestId, Segment, ServiceRequest, StageChange, StageReason,
+    Store, StoreError, StoreResult, SurveyId, SurveyResponse, Tag, Task, TaskId, TaskQuery,
 };
 
 /// The in-memory store. `Send + Sync`; share it behind an `Arc`.
@@ -48,7 +49,7 @@ pub struct MemoryStore {
     inner: RwLock<Inner>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Inner {
     customers: BTreeMap<CustomerId, Customer>,
     by_email: HashMap<String, CustomerId>,
@@ -153,6 +154,41 @@ impl Inner {
         if let Some(r) = c.external_ref() {
             self.by_ref.remove(r);
         }
+    }
+
+    fn create_customer(&mut self, new: NewCustomer, base: Currency) -> StoreResult<Customer> {
+        let data = new.data.clone().for_storage(base)?;
+        self.check_unique(&data, None)?;
+        let id = CustomerId::new(next_key(&self.customers));
+        let c = Customer::create(id, NewCustomer { data, ..new });
+        self.index_customer(&c);
+        self.customers.insert(id, c.clone());
+        Ok(c)
+    }
+
+    fn update_customer(
+        &mut self,
+        id: CustomerId,
+        data: CustomerData,
+        base: Currency,
+    ) -> StoreResult<Customer> {
+        let data = data.for_storage(base)?;
+        check_not_erased(self.customer(id)?)?;
+        self.check_unique(&data, Some(id))?;
+        let mut c = self.customer(id)?.clone();
+        self.unindex_customer(&c);
+        c.set_data(data);
+        self.index_customer(&c);
+        self.customers.insert(id, c.clone());
+        Ok(c)
+    }
+
+    fn record_survey(&mut self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
+        self.live_customer(new.customer)?;
+        let id = SurveyId::new(next_key(&self.surveys));
+        let s = SurveyResponse::new(id, new);
+        self.surveys.insert(id, s.clone());
+        Ok(s)
     }
 
     fn deal(&self, id: DealId) -> StoreResult<&Deal> {
@@ -297,14 +333,7 @@ impl Store for MemoryStore {
     }
 
     fn create_customer(&self, new: NewCustomer) -> StoreResult<Customer> {
-        let data = new.data.clone().for_storage(self.currency)?;
-        let mut g = self.write();
-        g.check_unique(&data, None)?;
-        let id = CustomerId::new(next_key(&g.customers));
-        let c = Customer::create(id, NewCustomer { data, ..new });
-        g.index_customer(&c);
-        g.customers.insert(id, c.clone());
-        Ok(c)
+        self.write().create_customer(new, self.currency)
     }
 
     fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
@@ -328,16 +357,7 @@ impl Store for MemoryStore {
     }
 
     fn update_customer(&self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
-        let data = data.for_storage(self.currency)?;
-        let mut g = self.write();
-        check_not_erased(g.customer(id)?)?;
-        g.check_unique(&data, Some(id))?;
-        let mut c = g.customer(id)?.clone();
-        g.unindex_customer(&c);
-        c.set_data(data);
-        g.index_customer(&c);
-        g.customers.insert(id, c.clone());
-        Ok(c)
+        self.write().update_customer(id, data, self.currency)
     }
 
     fn list_customers(&self, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
@@ -470,6 +490,49 @@ impl Store for MemoryStore {
             .collect())
     }
 
+    fn import(&self, batch: ImportBatch) -> StoreResult<ImportReceipt> {
+        use ImportSection as S;
+        let mut g = self.write();
+        // Work on a copy and keep it only if every record is accepted.
+        let mut draft = g.clone();
+        let mut receipt = ImportReceipt::default();
+        for (i, new) in batch.create_customers.into_iter().enumerate() {
+            let c = draft
+                .create_customer(new, self.currency)
+                .map_err(|e| import_error(S::CreateCustomers, i, e))?;
+            receipt.created_customers.push(c.id());
+        }
+        for (i, (id, data)) in batch.update_customers.into_iter().enumerate() {
+            draft
+                .update_customer(id, data, self.currency)
+                .map_err(|e| import_error(S::UpdateCustomers, i, e))?;
+        }
+        let mut seen: HashSet<ExternalRef> = HashSet::new();
+        for (i, (who, mut new)) in batch.purchases.into_iter().enumerate() {
+            let fail = |e| import_error(S::Purchases, i, e);
+            new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+            let new = draft.check_purchase(new, self.currency).map_err(fail)?;
+            if let Some(r) = &new.external_ref
+                && !seen.insert(r.clone())
+            {
+                let dup = Conflict::DuplicateRefInBatch {
+                    reference: r.to_string(),
+                };
+                return Err(fail(dup.into()));
+            }
+            receipt.purchases.push(draft.insert_purchase(new).id());
+        }
+        for (i, (who, mut new)) in batch.surveys.into_iter().enumerate() {
+            let fail = |e| import_error(S::Surveys, i, e);
+            new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+            receipt
+                .surveys
+                .push(draft.record_survey(new).map_err(fail)?.id());
+        }
+        *g = draft;
+        Ok(receipt)
+    }
+
     fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {
         self.read()
             .purchases
@@ -523,12 +586,7 @@ impl Store for MemoryStore {
     }
 
     fn record_survey(&self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
-        let mut g = self.write();
-        g.live_customer(new.customer)?;
-        let id = SurveyId::new(next_key(&g.surveys));
-        let s = SurveyResponse::new(id, new);
-        g.surveys.insert(id, s.clone());
-        Ok(s)
+        self.write().record_survey(new)
     }
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
