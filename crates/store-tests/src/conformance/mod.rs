@@ -22,7 +22,7 @@
 //!
 //! The topics: [`customers`] (creation, look-up, update, uniqueness), [`tags`] (tags and
 //! consent), [`lifecycle`], [`listing`] (pages and filters), [`activity`] (interactions
-//! and surveys), [`purchases`], [`batch`] (bulk purchases), [`purchase_log`], [`refunds`],
+//! and surveys), [`purchases`], [`batch`] (bulk purchases), [`import`], [`purchase_log`], [`refunds`],
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
 //! [`loyalty`] (points), [`segments`], [`privacy`] (erasure, export, audit) and
 //! [`general`] (base currency, sharing between threads).
@@ -33,6 +33,7 @@ pub mod activity;
 pub mod batch;
 pub mod customers;
 pub mod general;
+pub mod import;
 pub mod lifecycle;
 pub mod listing;
 pub mod loyalty;
@@ -173,6 +174,16 @@ macro_rules! __store_conformance_list {
                 a_batch_row_whose_reference_is_already_stored_is_refused,
                 a_batch_reports_the_first_bad_row,
                 a_batch_row_with_a_bad_deal_link_is_refused,
+            }
+            import {
+                an_import_creates_updates_and_records_for_new_and_existing_customers,
+                an_empty_import_changes_nothing,
+                an_import_with_one_bad_record_writes_nothing_and_names_it,
+                an_import_reports_the_first_refused_record_in_section_order,
+                an_import_checks_each_record_against_the_records_before_it,
+                an_import_refuses_repeated_and_stored_purchase_references,
+                an_import_ref_to_a_new_customer_beyond_the_batch_is_not_found,
+                an_import_for_an_erased_customer_is_refused,
             }
             purchase_log {
                 the_purchase_log_of_an_empty_store_is_empty_in_the_base_currency,
@@ -339,6 +350,7 @@ mod tests {
             ("batch", include_str!("batch.rs")),
             ("customers", include_str!("customers.rs")),
             ("general", include_str!("general.rs")),
+            ("import", include_str!("import.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),
             ("listing", include_str!("listing.rs")),
             ("loyalty", include_str!("loyalty.rs")),
