@@ -1,1 +1,417 @@
-//! SQLite store (work in progress).
+//! # solocrm-store-sqlite
+//!
+//! The embedded default [`Store`](solocrm_core::Store) of
+//! [solocrm](https://example.invalid/solocrm): one SQLite file (bundled SQLite, no
+//! system library needed) that keeps a one-person company's customers, money and
+//! history exactly, survives crashes, and gives the same answers as the in-memory
+//! reference store.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use solocrm_core::{Currency, CustomerData, NewCustomer, PersonName, Store};
+//! use solocrm_store_sqlite::SqliteStore;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("crm.db");
+//! let store = SqliteStore::create(&path, Currency::EUR)?;
+//! let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
+//! let ada = store.create_customer(NewCustomer::new(
+//!     CustomerData::new(PersonName::parse("Ada Lovelace")?),
+//!     at,
+//! ))?;
+//! drop(store);
+//!
+//! let store = SqliteStore::open(&path)?;
+//! assert_eq!(store.customer(ada.id())?.name().as_str(), "Ada Lovelace");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # How it keeps data safe
+//!
+//! - **Atomic.** Every method runs in one SQLite transaction (writes take the write
+//!   lock up front with `BEGIN IMMEDIATE`), checks everything it needs, and rolls back
+//!   on any error; [`Store::record_purchases`](solocrm_core::Store::record_purchases)
+//!   imports a whole batch in one transaction.
+//! - **Durable.** The journal is a write-ahead log. With the default
+//!   [`Synchronous::Normal`] a committed transaction survives a crash of the process;
+//!   after a power loss the last transactions before it may be rolled back, but the
+//!   file is never corrupt. [`Synchronous::Full`] also keeps them, at the cost of one
+//!   `fsync` per commit.
+//! - **Shared.** Two processes may use one file: a writer waits up to
+//!   [`SqliteOptions::busy_timeout`] for the other instead of failing.
+//! - **Exact.** Money is stored as integer minor units, instants as whole seconds plus
+//!   nanoseconds, dates as ISO 8601 text. Every stored row is decoded through the
+//!   domain's validating constructors; a row that does not decode is reported as
+//!   [`StoreError::Backend`](solocrm_core::StoreError::Backend), never a panic.
+//! - **Private.** New files are readable by their owner only (0600 on Unix).
+//!   `secure_delete` is on, and erasing a customer checkpoints the log, so the erased
+//!   personal data is gone from the file, not merely unlinked.
+//!
+//! See `docs/storage.md` for the schema, its indexes and the migration rules.
+#![deny(missing_docs)]
+
+mod codec;
+mod error;
+mod schema;
+mod store;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+use solocrm_core::{Currency, StoreError, StoreResult};
+
+pub use error::OpenError;
+pub use schema::SCHEMA_VERSION;
+
+use crate::error::Fail;
+
+/// How hard SQLite works to make a commit survive a power loss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Synchronous {
+    /// `PRAGMA synchronous = NORMAL`: the write-ahead log is synced at checkpoints, not
+    /// at every commit. A commit survives the process crashing; a power loss or an
+    /// operating-system crash may roll back the last commits (never corrupting the
+    /// file). Much faster for many small writes. The default.
+    #[default]
+    Normal,
+    /// `PRAGMA synchronous = FULL`: every commit is synced before it returns, so it
+    /// also survives a power loss.
+    Full,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Normal => "NORMAL",
+            Synchronous::Full => "FULL",
+        }
+    }
+}
+
+/// Options for opening or creating a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteOptions {
+    synchronous: Synchronous,
+    busy_timeout: Duration,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            synchronous: Synchronous::Normal,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl SqliteOptions {
+    /// The defaults: [`Synchronous::Normal`], a 10 s busy timeout.
+    pub fn new() -> Self {
+        SqliteOptions::default()
+    }
+
+    /// Sets the durability level.
+    #[must_use]
+    pub fn synchronous(mut self, level: Synchronous) -> Self {
+        self.synchronous = level;
+        self
+    }
+
+    /// Sets how long a write waits for another connection's write to finish before it
+    /// fails with a backend error.
+    #[must_use]
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// The durability level.
+    pub fn synchronous_level(&self) -> Synchronous {
+        self.synchronous
+    }
+
+    /// The busy timeout.
+    pub fn busy_timeout_duration(&self) -> Duration {
+        self.busy_timeout
+    }
+}
+
+/// The SQLite store: one connection to one database file (or to a private in-memory
+/// database), behind a mutex. `Send + Sync`; share it behind an `Arc`. Several
+/// processes, or several `SqliteStore`s in one process, may open the same file.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    currency: Currency,
+    path: Option<PathBuf>,
+}
+
+impl fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("currency", &self.currency)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The file a database at `path` keeps beside it (`-wal`, `-shm`).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+fn flags() -> OpenFlags {
+    // No URI parsing: the path is a path, even if it contains `?` or `#`.
+    OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+}
+
+/// Maps "file is not a database" to [`OpenError::NotSolocrm`].
+fn open_err(e: rusqlite::Error) -> OpenError {
+    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+        OpenError::NotSolocrm
+    } else {
+        OpenError::db(e)
+    }
+}
+
+/// Per-connection settings.
+fn configure(conn: &Connection, options: &SqliteOptions, file: bool) -> Result<(), OpenError> {
+    conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
+    conn.set_prepared_statement_cache_capacity(128);
+    conn.pragma_update(None, "foreign_keys", true)
+        .map_err(open_err)?;
+    conn.pragma_update(None, "secure_delete", true)
+        .map_err(open_err)?;
+    conn.pragma_update(None, "trusted_schema", false)
+        .map_err(open_err)?;
+    // A larger page cache (64 MiB at most, allocated as needed) keeps the indexes of
+    // a big purchase table in memory during imports.
+    conn.pragma_update(None, "cache_size", -65_536)
+        .map_err(open_err)?;
+    if file {
+        let mode: String = conn
+            .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
+            .map_err(open_err)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(OpenError::corrupt(format!(
+                "cannot switch the journal to write-ahead logging (it stays '{mode}')"
+            )));
+        }
+    }
+    conn.pragma_update(None, "synchronous", options.synchronous.pragma())
+        .map_err(open_err)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Creates a new database file at `path` keeping its books in `currency`, with
+    /// the default [`SqliteOptions`].
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::AlreadyExists`] if anything is at `path`; [`OpenError::Io`] or
+    /// [`OpenError::Database`] if the file cannot be written. Nothing is left behind
+    /// on failure.
+    pub fn create(path: impl AsRef<Path>, currency: Currency) -> Result<Self, OpenError> {
+        SqliteStore::create_with(path, currency, &SqliteOptions::default())
+    }
+
+    /// Creates a new database file with `options`; see [`SqliteStore::create`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::create`].
+    pub fn create_with(
+        path: impl AsRef<Path>,
+        currency: Currency,
+        options: &SqliteOptions,
+    ) -> Result<Self, OpenError> {
+        let path = path.as_ref();
+        let mut file = std::fs::OpenOptions::new();
+        file.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            file.mode(0o600);
+        }
+        match file.open(path) {
+            Ok(f) => drop(f),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(OpenError::AlreadyExists {
+                    path: path.to_owned(),
+                });
+            }
+            Err(e) => return Err(OpenError::Io(e)),
+        }
+        let made = (|| {
+            let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
+            configure(&conn, options, true)?;
+            schema::migrate(&mut conn, SCHEMA_VERSION, Some(currency.as_str()))?;
+            Ok(SqliteStore {
+                conn: Mutex::new(conn),
+                currency,
+                path: Some(path.to_owned()),
+            })
+        })();
+        if made.is_err() {
+            // The file is ours (created above), so it is safe to remove.
+            for p in [
+                sidecar(path, "-wal"),
+                sidecar(path, "-shm"),
+                path.to_owned(),
+            ] {
+                let _ = std::fs::remove_file(p);
+            }
+        }
+        made
+    }
+
+    /// Opens an existing database file with the default [`SqliteOptions`], migrating
+    /// its schema to [`SCHEMA_VERSION`] if it is older.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::NotFound`] if there is no file; [`OpenError::NotSolocrm`] for a
+    /// file that is not a solocrm database; [`OpenError::NewerSchema`] for a file of a
+    /// newer solocrm (it is left untouched); [`OpenError::Corrupt`],
+    /// [`OpenError::Io`] or [`OpenError::Database`] otherwise.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
+        SqliteStore::open_with(path, &SqliteOptions::default())
+    }
+
+    /// Opens an existing database file with `options`; see [`SqliteStore::open`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::open`].
+    pub fn open_with(path: impl AsRef<Path>, options: &SqliteOptions) -> Result<Self, OpenError> {
+        let path = path.as_ref();
+        match std::fs::metadata(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(OpenError::NotFound {
+                    path: path.to_owned(),
+                });
+            }
+            Err(e) => return Err(OpenError::Io(e)),
+        }
+        let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
+        conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
+        // Check before changing anything: a foreign or newer file stays untouched.
+        schema::check_existing(&conn)?;
+        configure(&conn, options, true)?;
+        schema::migrate(&mut conn, SCHEMA_VERSION, None)?;
+        let currency = schema::base_currency(&conn)?;
+        let currency = Currency::parse(&currency)
+            .map_err(|e| OpenError::corrupt(format!("base currency: {e}")))?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            currency,
+            path: Some(path.to_owned()),
+        })
+    }
+
+    /// A new private in-memory database keeping its books in `currency`; gone when
+    /// the store is dropped. For tests and throw-away work.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Database`] if SQLite fails.
+    pub fn open_in_memory(currency: Currency) -> Result<Self, OpenError> {
+        let mut conn = Connection::open_in_memory().map_err(open_err)?;
+        configure(&conn, &SqliteOptions::default(), false)?;
+        schema::migrate(&mut conn, SCHEMA_VERSION, Some(currency.as_str()))?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            currency,
+            path: None,
+        })
+    }
+
+    /// The database file, or `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// The schema version of the database (always [`SCHEMA_VERSION`] once opened).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if SQLite fails.
+    pub fn schema_version(&self) -> StoreResult<u32> {
+        let v = schema::user_version(&self.lock()).map_err(StoreError::backend)?;
+        u32::try_from(v).map_err(|_| StoreError::backend(OpenError::NotSolocrm))
+    }
+
+    /// Copies every committed change from the write-ahead log into the database file
+    /// and empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), waiting up to the busy
+    /// timeout for readers of other connections. SQLite checkpoints on its own; call
+    /// this before copying the file.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if SQLite fails, or if another connection kept the log
+    /// busy.
+    pub fn checkpoint(&self) -> StoreResult<()> {
+        checkpoint(&self.lock())
+    }
+
+    /// Runs SQLite's `PRAGMA integrity_check` and the foreign-key check over the whole
+    /// file and returns the problems found (empty if the file is sound).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if SQLite fails.
+    pub fn integrity_check(&self) -> StoreResult<Vec<String>> {
+        let conn = self.lock();
+        let run = || -> rusqlite::Result<Vec<String>> {
+            let mut problems = Vec::new();
+            let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let line: String = r.get(0)?;
+                if line != "ok" {
+                    problems.push(line);
+                }
+            }
+            let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let table: String = r.get(0)?;
+                let rowid: Option<i64> = r.get(1)?;
+                let parent: String = r.get(2)?;
+                problems.push(format!(
+                    "row {} of {table} refers to a missing row of {parent}",
+                    rowid.map_or_else(|| "?".to_owned(), |r| r.to_string())
+                ));
+            }
+            Ok(problems)
+        };
+        run().map_err(StoreError::backend)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while the lock was held dropped its transaction, which rolled back,
+        // so the connection is safe to keep using.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn checkpoint(conn: &Connection) -> StoreResult<()> {
+    let (busy, _, _): (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .map_err(|e| StoreError::from(Fail::from(e)))?;
+    if busy != 0 {
+        return Err(StoreError::backend(OpenError::Database(
+            "the checkpoint could not finish: another connection kept the log busy".into(),
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,387 @@
+//! The schema and its migrations.
+//!
+//! The schema version lives in `PRAGMA user_version`; `PRAGMA application_id` marks the
+//! file as a solocrm database. Migration `n` takes a database from version `n - 1` to
+//! `n` and runs in one transaction together with the `user_version` bump, so a crash
+//! leaves the file at one version or the next, never between. A migration's SQL never
+//! changes once released: later changes are new migrations.
+//!
+//! Conventions (see `docs/storage.md`):
+//! - every table is `STRICT`; every enum column has a `CHECK` listing its names;
+//! - instants are two integer columns, `x` (whole seconds since the Unix epoch, UTC,
+//!   rounded down) and `x_ns` (the nanoseconds within that second; up to
+//!   1 999 999 999 for a leap second), so every `DateTime<Utc>` round-trips exactly
+//!   and `(x, x_ns)` sorts like the instant;
+//! - money is an integer of minor units of the store's one base currency;
+//! - calendar dates are ISO 8601 text (`2026-02-28`).
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::error::OpenError;
+
+/// `PRAGMA application_id` of a solocrm database: `SOLO` in ASCII.
+pub(crate) const APPLICATION_ID: i32 = 0x534F_4C4F;
+
+/// One migration: the SQL that takes the schema from `version - 1` to `version`.
+pub(crate) struct Migration {
+    pub(crate) version: u32,
+    pub(crate) sql: &'static str,
+}
+
+/// Version 1: one table per aggregate.
+const V1: &str = r#"
+CREATE TABLE store_info (
+    id            INTEGER PRIMARY KEY CHECK (id = 1),
+    base_currency TEXT NOT NULL CHECK (base_currency GLOB '[A-Z][A-Z][A-Z]')
+) STRICT;
+
+CREATE TABLE customers (
+    id                  INTEGER PRIMARY KEY,
+    name                TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200 AND name = trim(name)),
+    email               TEXT CHECK (length(email) BETWEEN 3 AND 254),
+    email_key           TEXT UNIQUE,
+    phone               TEXT CHECK (length(phone) >= 3),
+    company             TEXT CHECK (length(company) BETWEEN 1 AND 200),
+    birthday            TEXT CHECK (length(birthday) >= 10),
+    profile             TEXT CHECK (json_valid(profile)),
+    acquisition_channel TEXT CHECK (length(acquisition_channel) BETWEEN 1 AND 64),
+    acquisition_cost    INTEGER CHECK (acquisition_cost >= 0),
+    external_ref        TEXT UNIQUE CHECK (length(external_ref) BETWEEN 1 AND 200),
+    notes               TEXT NOT NULL CHECK (octet_length(notes) <= 1048576),
+    created_at          INTEGER NOT NULL,
+    created_at_ns       INTEGER NOT NULL CHECK (created_at_ns BETWEEN 0 AND 1999999999),
+    stage               TEXT NOT NULL CHECK (stage IN
+                            ('prospect','lead','new','active','loyal','at_risk','churned','won_back')),
+    erased_at           INTEGER,
+    erased_at_ns        INTEGER CHECK (erased_at_ns BETWEEN 0 AND 1999999999),
+    CHECK ((email IS NULL) = (email_key IS NULL)),
+    CHECK ((erased_at IS NULL) = (erased_at_ns IS NULL)),
+    CHECK (erased_at IS NULL OR (email IS NULL AND phone IS NULL AND company IS NULL
+        AND birthday IS NULL AND profile IS NULL AND external_ref IS NULL AND notes = ''))
+) STRICT;
+
+CREATE TABLE customer_tags (
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    tag         TEXT NOT NULL CHECK (length(tag) BETWEEN 1 AND 64 AND tag = lower(tag)),
+    PRIMARY KEY (customer_id, tag)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX customer_tags_by_tag ON customer_tags (tag, customer_id);
+
+CREATE TABLE consents (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    purpose     TEXT NOT NULL CHECK (length(purpose) BETWEEN 1 AND 64),
+    granted     INTEGER NOT NULL CHECK (granted IN (0, 1)),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    source      TEXT NOT NULL CHECK (length(source) BETWEEN 1 AND 200)
+) STRICT;
+CREATE INDEX consents_by_customer ON consents (customer_id);
+
+CREATE TABLE stage_changes (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    from_stage  TEXT NOT NULL CHECK (from_stage IN
+                    ('prospect','lead','new','active','loyal','at_risk','churned','won_back')),
+    to_stage    TEXT NOT NULL CHECK (to_stage IN
+                    ('prospect','lead','new','active','loyal','at_risk','churned','won_back')),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    reason      TEXT NOT NULL CHECK (reason IN ('manual', 'rule')),
+    note        TEXT CHECK (length(note) BETWEEN 1 AND 200),
+    rule        TEXT CHECK (rule IN ('first_purchase','repeat_purchase','loyal_behaviour',
+                    'overdue','silent','purchase_after_churn')),
+    CHECK (from_stage <> to_stage),
+    CHECK ((reason = 'rule') = (rule IS NOT NULL)),
+    CHECK (reason = 'manual' OR note IS NULL)
+) STRICT;
+CREATE INDEX stage_changes_by_customer ON stage_changes (customer_id);
+
+CREATE TABLE interactions (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    channel     TEXT NOT NULL CHECK (channel IN ('phone','email','social','chat','in_person','other')),
+    direction   TEXT NOT NULL CHECK (direction IN ('inbound','outbound')),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    summary     TEXT NOT NULL CHECK (octet_length(summary) <= 1048576),
+    sentiment   TEXT CHECK (sentiment IN ('negative','neutral','positive'))
+) STRICT;
+CREATE INDEX interactions_by_customer ON interactions (customer_id, at, at_ns);
+
+CREATE TABLE deals (
+    id             INTEGER PRIMARY KEY,
+    customer_id    INTEGER NOT NULL REFERENCES customers (id),
+    title          TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    value          INTEGER NOT NULL CHECK (value >= 0),
+    created_at     INTEGER NOT NULL,
+    created_at_ns  INTEGER NOT NULL CHECK (created_at_ns BETWEEN 0 AND 1999999999),
+    initial_stage  TEXT NOT NULL CHECK (initial_stage IN
+                       ('need_identified','contacted','demo','proposal','negotiation')),
+    expected_close TEXT CHECK (length(expected_close) >= 10)
+) STRICT;
+CREATE INDEX deals_by_customer ON deals (customer_id);
+
+CREATE TABLE deal_moves (
+    deal_id    INTEGER NOT NULL REFERENCES deals (id),
+    seq        INTEGER NOT NULL CHECK (seq >= 1),
+    from_stage TEXT NOT NULL CHECK (from_stage IN
+                   ('need_identified','contacted','demo','proposal','negotiation')),
+    to_stage   TEXT NOT NULL CHECK (to_stage IN
+                   ('need_identified','contacted','demo','proposal','negotiation','won','lost')),
+    at         INTEGER NOT NULL,
+    at_ns      INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    CHECK (from_stage <> to_stage),
+    PRIMARY KEY (deal_id, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE purchases (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id),
+    at           INTEGER NOT NULL,
+    at_ns        INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    amount       INTEGER NOT NULL CHECK (amount >= 0),
+    cost         INTEGER CHECK (cost >= 0),
+    description  TEXT CHECK (octet_length(description) <= 1048576),
+    items        INTEGER CHECK (items BETWEEN 0 AND 4294967295),
+    external_ref TEXT UNIQUE CHECK (length(external_ref) BETWEEN 1 AND 200),
+    deal_id      INTEGER REFERENCES deals (id)
+) STRICT;
+CREATE INDEX purchases_by_customer ON purchases (customer_id, at, at_ns, amount);
+
+CREATE TABLE refunds (
+    id          INTEGER PRIMARY KEY,
+    purchase_id INTEGER NOT NULL REFERENCES purchases (id),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    amount      INTEGER NOT NULL CHECK (amount > 0),
+    reason      TEXT CHECK (octet_length(reason) <= 1048576)
+) STRICT;
+CREATE INDEX refunds_by_purchase ON refunds (purchase_id);
+CREATE INDEX refunds_by_customer ON refunds (customer_id, at, at_ns);
+
+CREATE TABLE surveys (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    kind        TEXT NOT NULL CHECK (kind IN ('csat','nps','ces')),
+    score       INTEGER NOT NULL,
+    comment     TEXT CHECK (octet_length(comment) <= 1048576),
+    CHECK ((kind = 'csat' AND score BETWEEN 1 AND 5)
+        OR (kind = 'nps' AND score BETWEEN 0 AND 10)
+        OR (kind = 'ces' AND score BETWEEN 1 AND 7))
+) STRICT;
+CREATE INDEX surveys_by_customer ON surveys (customer_id, at, at_ns);
+
+CREATE TABLE service_requests (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id),
+    kind         TEXT NOT NULL CHECK (kind IN ('feedback','question','complaint')),
+    subject      TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 200),
+    description  TEXT NOT NULL CHECK (octet_length(description) <= 1048576),
+    deal_id      INTEGER REFERENCES deals (id),
+    opened_at    INTEGER NOT NULL,
+    opened_at_ns INTEGER NOT NULL CHECK (opened_at_ns BETWEEN 0 AND 1999999999)
+) STRICT;
+CREATE INDEX service_requests_by_customer ON service_requests (customer_id);
+
+CREATE TABLE request_events (
+    request_id INTEGER NOT NULL REFERENCES service_requests (id),
+    seq        INTEGER NOT NULL CHECK (seq >= 1),
+    kind       TEXT NOT NULL CHECK (kind IN ('responded','resolved','reopened')),
+    at         INTEGER NOT NULL,
+    at_ns      INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    PRIMARY KEY (request_id, seq)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE tasks (
+    id              INTEGER PRIMARY KEY,
+    customer_id     INTEGER REFERENCES customers (id),
+    kind            TEXT NOT NULL CHECK (kind IN ('follow_up','birthday','holiday','custom')),
+    title           TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+    due             TEXT NOT NULL CHECK (length(due) >= 10),
+    recurrence      TEXT CHECK (recurrence IN ('weekly','monthly','yearly')),
+    created_at      INTEGER NOT NULL,
+    created_at_ns   INTEGER NOT NULL CHECK (created_at_ns BETWEEN 0 AND 1999999999),
+    occurrence      INTEGER NOT NULL DEFAULT 0 CHECK (occurrence BETWEEN 0 AND 4294967295),
+    done            INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),
+    last_done_at    INTEGER,
+    last_done_at_ns INTEGER CHECK (last_done_at_ns BETWEEN 0 AND 1999999999),
+    CHECK (done = 0 OR recurrence IS NULL),
+    CHECK (occurrence = 0 OR recurrence IS NOT NULL),
+    CHECK ((last_done_at IS NULL) = (last_done_at_ns IS NULL)),
+    CHECK (last_done_at IS NOT NULL OR (done = 0 AND occurrence = 0))
+) STRICT;
+CREATE INDEX tasks_by_customer ON tasks (customer_id);
+
+CREATE TABLE points_entries (
+    id            INTEGER PRIMARY KEY,
+    customer_id   INTEGER NOT NULL REFERENCES customers (id),
+    at            INTEGER NOT NULL,
+    at_ns         INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    kind          TEXT NOT NULL CHECK (kind IN ('earn','redeem','expire','adjust')),
+    delta         INTEGER NOT NULL CHECK (delta <> 0),
+    reason        TEXT CHECK (length(reason) BETWEEN 1 AND 200),
+    balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
+    CHECK ((kind = 'earn' AND delta > 0) OR (kind IN ('redeem','expire') AND delta < 0)
+        OR kind = 'adjust')
+) STRICT;
+CREATE INDEX points_entries_by_customer ON points_entries (customer_id);
+
+CREATE TABLE segments (
+    name      TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 200),
+    predicate TEXT NOT NULL CHECK (json_valid(predicate))
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    action      TEXT NOT NULL CHECK (action IN ('customer_erased')),
+    customer_id INTEGER NOT NULL REFERENCES customers (id)
+) STRICT;
+"#;
+
+/// Version 2: the current state of deals and service requests as columns (replayed
+/// from their histories for existing rows), so that "open only" lists filter in SQL
+/// through partial indexes instead of replaying every history.
+const V2: &str = r#"
+ALTER TABLE deals ADD COLUMN stage TEXT NOT NULL DEFAULT 'need_identified'
+    CHECK (stage IN ('need_identified','contacted','demo','proposal','negotiation','won','lost'));
+UPDATE deals SET stage = coalesce(
+    (SELECT m.to_stage FROM deal_moves m WHERE m.deal_id = deals.id ORDER BY m.seq DESC LIMIT 1),
+    initial_stage);
+CREATE INDEX deals_open ON deals (id) WHERE stage NOT IN ('won', 'lost');
+
+ALTER TABLE service_requests ADD COLUMN status TEXT NOT NULL DEFAULT 'open'
+    CHECK (status IN ('open','responded','resolved'));
+UPDATE service_requests SET status = coalesce(
+    (SELECT CASE e.kind WHEN 'responded' THEN 'responded' WHEN 'resolved' THEN 'resolved'
+                        ELSE 'open' END
+       FROM request_events e WHERE e.request_id = service_requests.id
+      ORDER BY e.seq DESC LIMIT 1),
+    'open');
+CREATE INDEX service_requests_open ON service_requests (id) WHERE status <> 'resolved';
+"#;
+
+/// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        sql: V2,
+    },
+];
+
+/// The schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 2;
+
+pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |r| r.get(0))
+}
+
+fn application_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "application_id", |r| r.get(0))
+}
+
+/// Brings the schema up to `target`, one transaction per migration. With `create`,
+/// the file must be empty and migration 1 also records the base currency (in the same
+/// transaction), so a new file is either complete or empty.
+pub(crate) fn migrate(
+    conn: &mut Connection,
+    target: u32,
+    create: Option<&str>,
+) -> Result<(), OpenError> {
+    for m in MIGRATIONS.iter().filter(|m| m.version <= target) {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(OpenError::db)?;
+        // Read the version inside the write transaction, so that two processes
+        // opening the same old file do not both migrate it.
+        let current = user_version(&tx).map_err(OpenError::db)?;
+        if current >= i64::from(m.version) {
+            continue;
+        }
+        if current != i64::from(m.version) - 1 {
+            return Err(OpenError::corrupt(format!(
+                "schema version {current} cannot be migrated by migration {}",
+                m.version
+            )));
+        }
+        if m.version == 1 {
+            match create {
+                Some(currency) => {
+                    let has_tables: bool = tx
+                        .query_row("SELECT count(*) > 0 FROM sqlite_schema", [], |r| r.get(0))
+                        .map_err(OpenError::db)?;
+                    if has_tables {
+                        return Err(OpenError::NotSolocrm);
+                    }
+                    tx.pragma_update(None, "application_id", APPLICATION_ID)
+                        .map_err(OpenError::db)?;
+                    tx.execute_batch(m.sql).map_err(OpenError::db)?;
+                    tx.execute(
+                        "INSERT INTO store_info (id, base_currency) VALUES (1, ?1)",
+                        [currency],
+                    )
+                    .map_err(OpenError::db)?;
+                }
+                None => return Err(OpenError::NotSolocrm),
+            }
+        } else {
+            tx.execute_batch(m.sql).map_err(OpenError::db)?;
+        }
+        tx.pragma_update(None, "user_version", m.version)
+            .map_err(OpenError::db)?;
+        tx.commit().map_err(OpenError::db)?;
+    }
+    Ok(())
+}
+
+/// Checks that an existing file is a solocrm database this build can read, and
+/// returns its schema version.
+pub(crate) fn check_existing(conn: &Connection) -> Result<u32, OpenError> {
+    let version = user_version(conn).map_err(OpenError::db)?;
+    let app = application_id(conn).map_err(OpenError::db)?;
+    if app != i64::from(APPLICATION_ID) || version < 1 {
+        return Err(OpenError::NotSolocrm);
+    }
+    let version = u32::try_from(version).map_err(|_| OpenError::NotSolocrm)?;
+    if version > SCHEMA_VERSION {
+        return Err(OpenError::NewerSchema {
+            found: version,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    Ok(version)
+}
+
+/// The base currency recorded when the store was created.
+pub(crate) fn base_currency(conn: &Connection) -> Result<String, OpenError> {
+    conn.query_row(
+        "SELECT base_currency FROM store_info WHERE id = 1",
+        [],
+        |r| r.get::<_, String>(0),
+    )
+    .optional()
+    .map_err(OpenError::db)?
+    .ok_or_else(|| OpenError::corrupt("the database records no base currency".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_are_numbered_one_by_one_up_to_the_schema_version() {
+        for (i, m) in MIGRATIONS.iter().enumerate() {
+            assert_eq!(m.version as usize, i + 1);
+        }
+        assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+    }
+}

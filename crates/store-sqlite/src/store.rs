@@ -1,0 +1,2136 @@
+//! `impl Store for SqliteStore`: every method in one transaction, checks first in the
+//! order of the reference store, then writes.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Row, TransactionBehavior, params};
+use solocrm_core::store::{
+    apply_stage_change, batch_error, check_after_sales_link, check_not_erased, check_refund,
+    import_error, resolve_ref,
+};
+use solocrm_core::{
+    ActivityQuery, AuditAction, AuditEntry, AuditId, Channel, Conflict, Consent, Currency,
+    Customer, CustomerData, CustomerExport, CustomerId, CustomerQuery, Deal, DealId, DealStage,
+    DealStageChange, Direction, Email, Entity, ExternalRef, FreeText, ImportBatch, ImportReceipt,
+    ImportSection, Interaction, InteractionId, Label, LifecycleStage, Money, NewCustomer, NewDeal,
+    NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
+    NewTask, OpenQuery, Page, PersonName, Phone, PointsEntry, PointsEntryId, PointsKind,
+    PolicyRule, Predicate, Profile, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Recurrence,
+    Refund, RefundId, RequestEvent, RequestEventKind, RequestId, RequestKind, Segment, Sentiment,
+    ServiceRequest, StageChange, StageReason, Store, StoreError, StoreErrorKind, StoreResult,
+    SurveyId, SurveyKind, SurveyResponse, SurveyScore, Tag, Tags, Task, TaskId, TaskKind,
+    TaskQuery, TimeRange,
+};
+
+use crate::codec::{Cols, date, key, minor, opt_ts, ts};
+use crate::error::{Corrupt, Fail, Res, is_unique_violation};
+use crate::{SqliteStore, checkpoint};
+
+/// The title an erase gives deals, tasks and service requests; the same placeholder
+/// as the domain's `erase_text` methods (a test checks it).
+pub(crate) const ERASED_TITLE: &str = "erased";
+
+impl SqliteStore {
+    /// Runs `f` in a read transaction (one consistent snapshot).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)
+            .map_err(Fail::from)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(Fail::from)?;
+        Ok(out)
+    }
+
+    /// Runs `f` in a write transaction that holds the write lock from its start and
+    /// commits only if `f` succeeds.
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
+        let mut conn = self.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Fail::from)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(Fail::from)?;
+        Ok(out)
+    }
+}
+
+// ----- column lists (static SQL only; values are always bound) -----
+
+macro_rules! customer_cols {
+    () => {
+        "c.id, c.name, c.email, c.phone, c.company, c.birthday, c.profile, \
+         c.acquisition_channel, c.acquisition_cost, c.external_ref, c.notes, \
+         c.created_at, c.created_at_ns, c.stage, c.erased_at, c.erased_at_ns"
+    };
+}
+
+macro_rules! purchase_cols {
+    () => {
+        "p.id, p.customer_id, p.at, p.at_ns, p.amount, p.cost, p.description, p.items, \
+         p.external_ref, p.deal_id"
+    };
+}
+
+macro_rules! interaction_cols {
+    () => {
+        "i.id, i.customer_id, i.channel, i.direction, i.at, i.at_ns, i.summary, i.sentiment"
+    };
+}
+
+macro_rules! refund_cols {
+    () => {
+        "r.id, r.customer_id, r.purchase_id, r.at, r.at_ns, r.amount, r.reason"
+    };
+}
+
+macro_rules! survey_cols {
+    () => {
+        "s.id, s.customer_id, s.at, s.at_ns, s.kind, s.score, s.comment"
+    };
+}
+
+macro_rules! request_cols {
+    () => {
+        "r.id, r.customer_id, r.kind, r.subject, r.description, r.deal_id, r.opened_at, \
+         r.opened_at_ns, r.status"
+    };
+}
+
+macro_rules! deal_cols {
+    () => {
+        "d.id, d.customer_id, d.title, d.value, d.created_at, d.created_at_ns, \
+         d.initial_stage, d.expected_close, d.stage"
+    };
+}
+
+macro_rules! task_cols {
+    () => {
+        "t.id, t.customer_id, t.kind, t.title, t.due, t.recurrence, t.created_at, \
+         t.created_at_ns, t.occurrence, t.done, t.last_done_at, t.last_done_at_ns"
+    };
+}
+
+macro_rules! points_cols {
+    () => {
+        "e.id, e.customer_id, e.at, e.at_ns, e.kind, e.delta, e.reason, e.balance_after"
+    };
+}
+
+/// Declares the two statements of a time-ordered activity list: all customers, and one
+/// customer (through the `(customer_id, at, at_ns)` index).
+macro_rules! activity_sql {
+    ($all:ident, $one:ident, $cols:expr, $table:literal, $alias:literal) => {
+        const $all: &str = concat!(
+            "SELECT ",
+            $cols,
+            " FROM ",
+            $table,
+            " ",
+            $alias,
+            " WHERE (",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns) >= (?1, ?2) AND (",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns) < (?3, ?4) ORDER BY ",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns, ",
+            $alias,
+            ".id"
+        );
+        const $one: &str = concat!(
+            "SELECT ",
+            $cols,
+            " FROM ",
+            $table,
+            " ",
+            $alias,
+            " WHERE ",
+            $alias,
+            ".customer_id = ?5 AND (",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns) >= (?1, ?2) AND (",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns) < (?3, ?4) ORDER BY ",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns, ",
+            $alias,
+            ".id"
+        );
+    };
+}
+
+activity_sql!(
+    INTERACTIONS_ALL,
+    INTERACTIONS_OF,
+    interaction_cols!(),
+    "interactions",
+    "i"
+);
+activity_sql!(
+    PURCHASES_ALL,
+    PURCHASES_OF,
+    purchase_cols!(),
+    "purchases",
+    "p"
+);
+activity_sql!(REFUNDS_ALL, REFUNDS_OF, refund_cols!(), "refunds", "r");
+activity_sql!(SURVEYS_ALL, SURVEYS_OF, survey_cols!(), "surveys", "s");
+
+// ----- small helpers -----
+
+fn not_found(entity: Entity, k: impl ToString) -> Fail {
+    Fail::Store(StoreError::not_found(entity, k))
+}
+
+fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Fail {
+    Fail::Store(StoreError::backend(e))
+}
+
+fn corrupt(what: String) -> Fail {
+    Fail::Corrupt(Corrupt(what))
+}
+
+/// Runs `sql` with `params` and decodes every row.
+fn query_all<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    mut decode: impl FnMut(&Row<'_>) -> Res<T>,
+) -> Res<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(decode(row)?);
+    }
+    Ok(out)
+}
+
+/// Runs `sql` with `params` and decodes the first row, if any.
+fn query_one<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    decode: impl FnOnce(&Row<'_>) -> Res<T>,
+) -> Res<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    match rows.next()? {
+        Some(row) => decode(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+fn execute<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> Res<usize> {
+    Ok(conn.prepare_cached(sql)?.execute(params)?)
+}
+
+/// The `(from, to)` bounds of a time range as column values; an open end becomes a
+/// bound no stored instant reaches.
+fn range_params(range: &TimeRange) -> (i64, i64, i64, i64) {
+    let (fs, fns) = range.from.map_or((i64::MIN, 0), ts);
+    let (us, uns) = range.to.map_or((i64::MAX, 0), ts);
+    (fs, fns, us, uns)
+}
+
+/// A time-ordered activity list.
+fn activity<T>(
+    conn: &Connection,
+    query: &ActivityQuery,
+    all: &str,
+    one: &str,
+    decode: impl FnMut(&Row<'_>) -> Res<T>,
+) -> Res<Vec<T>> {
+    let (fs, fns, us, uns) = range_params(&query.range);
+    match query.customer {
+        None => query_all(conn, all, params![fs, fns, us, uns], decode),
+        Some(c) => query_all(conn, one, params![fs, fns, us, uns, key(c.get())], decode),
+    }
+}
+
+// ----- customers -----
+
+/// A customer row without its tags and consents.
+struct CustomerRow {
+    id: CustomerId,
+    data: CustomerData,
+    created_at: DateTime<Utc>,
+    stage: LifecycleStage,
+    erased_at: Option<DateTime<Utc>>,
+}
+
+fn customer_row(row: &Row<'_>, base: Currency) -> Res<CustomerRow> {
+    let c = Cols::new(row, "customers");
+    let profile = match c.opt_str(6)? {
+        None => Profile::default(),
+        Some(json) => {
+            serde_json::from_str(json).map_err(|e| corrupt(format!("customers.profile: {e}")))?
+        }
+    };
+    let data = CustomerData {
+        name: c.parse(1, PersonName::parse)?,
+        email: c.opt_parse(2, Email::parse)?,
+        phone: c.opt_parse(3, Phone::parse)?,
+        company: c.opt_parse(4, Label::parse)?,
+        birthday: c.opt_date(5)?,
+        tags: Tags::new(),
+        profile,
+        acquisition_channel: c.opt_parse(7, Tag::parse)?,
+        acquisition_cost: c.opt_money(8, base)?,
+        external_ref: c.opt_parse(9, ExternalRef::parse)?,
+        notes: c.parse(10, FreeText::parse)?,
+    };
+    Ok(CustomerRow {
+        id: c.id(0, CustomerId::new)?,
+        data,
+        created_at: c.time(11)?,
+        stage: c.parse(13, LifecycleStage::parse)?,
+        erased_at: c.opt_time(14)?,
+    })
+}
+
+fn load_tags(conn: &Connection, id: CustomerId) -> Res<Tags> {
+    let tags = query_all(
+        conn,
+        "SELECT tag FROM customer_tags WHERE customer_id = ?1",
+        [key(id.get())],
+        |row| Cols::new(row, "customer_tags").parse(0, Tag::parse),
+    )?;
+    Ok(tags.into_iter().collect())
+}
+
+fn load_consents(conn: &Connection, id: CustomerId) -> Res<Vec<Consent>> {
+    query_all(
+        conn,
+        "SELECT purpose, granted, at, at_ns, source FROM consents WHERE customer_id = ?1 \
+         ORDER BY id",
+        [key(id.get())],
+        |row| {
+            let c = Cols::new(row, "consents");
+            Ok(Consent {
+                purpose: c.parse(0, Tag::parse)?,
+                granted: c.bool(1)?,
+                at: c.time(2)?,
+                source: c.parse(4, Label::parse)?,
+            })
+        },
+    )
+}
+
+fn finish_customer(conn: &Connection, r: CustomerRow) -> Res<Customer> {
+    let mut data = r.data;
+    data.tags = load_tags(conn, r.id)?;
+    let consents = load_consents(conn, r.id)?;
+    Ok(Customer::from_parts(
+        r.id,
+        data,
+        r.created_at,
+        r.stage,
+        consents,
+        r.erased_at,
+    ))
+}
+
+fn customers_where<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    base: Currency,
+) -> Res<Vec<Customer>> {
+    let rows = query_all(conn, sql, params, |row| customer_row(row, base))?;
+    rows.into_iter().map(|r| finish_customer(conn, r)).collect()
+}
+
+fn find_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Option<Customer>> {
+    let row = query_one(
+        conn,
+        concat!(
+            "SELECT ",
+            customer_cols!(),
+            " FROM customers c WHERE c.id = ?1"
+        ),
+        [key(id.get())],
+        |row| customer_row(row, base),
+    )?;
+    row.map(|r| finish_customer(conn, r)).transpose()
+}
+
+fn load_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Customer> {
+    find_customer(conn, id, base)?.ok_or_else(|| not_found(Entity::Customer, id))
+}
+
+/// The customer, who must exist and not be erased, for a new record.
+fn live_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Customer> {
+    let c = load_customer(conn, id, base)?;
+    check_not_erased(&c)?;
+    Ok(c)
+}
+
+fn customer_exists(conn: &Connection, id: CustomerId) -> Res<()> {
+    let found = query_one(
+        conn,
+        "SELECT 1 FROM customers WHERE id = ?1",
+        [key(id.get())],
+        |_| Ok(()),
+    )?;
+    found.ok_or_else(|| not_found(Entity::Customer, id))
+}
+
+/// Email and external reference are unique; a customer never clashes with themself.
+fn check_unique(conn: &Connection, data: &CustomerData, own: Option<CustomerId>) -> Res<()> {
+    let own = own.map(|c| key(c.get()));
+    if let Some(email) = &data.email {
+        let existing = query_one(
+            conn,
+            "SELECT id FROM customers WHERE email_key = ?1",
+            [email.key()],
+            |row| Cols::new(row, "customers").id(0, CustomerId::new),
+        )?;
+        if let Some(existing) = existing
+            && Some(key(existing.get())) != own
+        {
+            return Err(Conflict::DuplicateEmail {
+                email: email.to_string(),
+                existing,
+            }
+            .into());
+        }
+    }
+    if let Some(reference) = &data.external_ref {
+        let existing = query_one(
+            conn,
+            "SELECT id FROM customers WHERE external_ref = ?1",
+            [reference.as_str()],
+            |row| Cols::new(row, "customers").id(0, CustomerId::new),
+        )?;
+        if let Some(existing) = existing
+            && Some(key(existing.get())) != own
+        {
+            return Err(Conflict::DuplicateExternalRef {
+                reference: reference.to_string(),
+                existing,
+            }
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// The profile as JSON, or `NULL` for the empty profile (so an erased row holds no
+/// profile text at all).
+fn profile_json(p: &Profile) -> Res<Option<String>> {
+    if *p == Profile::default() {
+        Ok(None)
+    } else {
+        serde_json::to_string(p).map(Some).map_err(backend)
+    }
+}
+
+/// Writes a customer's columns (not tags or consents) over its row.
+fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
+    let d = c.data();
+    let cost = d.acquisition_cost.map(minor).transpose()?;
+    let (erased, erased_ns) = opt_ts(c.erased_at());
+    execute(
+        conn,
+        "UPDATE customers SET name = ?2, email = ?3, email_key = ?4, phone = ?5, \
+         company = ?6, birthday = ?7, profile = ?8, acquisition_channel = ?9, \
+         acquisition_cost = ?10, external_ref = ?11, notes = ?12, stage = ?13, \
+         erased_at = ?14, erased_at_ns = ?15 WHERE id = ?1",
+        params![
+            key(c.id().get()),
+            d.name.as_str(),
+            d.email.as_ref().map(Email::as_str),
+            d.email.as_ref().map(Email::key),
+            d.phone.as_ref().map(Phone::as_str),
+            d.company.as_ref().map(Label::as_str),
+            d.birthday.map(date),
+            profile_json(&d.profile)?,
+            d.acquisition_channel.as_ref().map(Tag::as_str),
+            cost,
+            d.external_ref.as_ref().map(ExternalRef::as_str),
+            d.notes.as_str(),
+            c.stage().as_str(),
+            erased,
+            erased_ns,
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_customer(conn: &Connection, new: &NewCustomer) -> Res<CustomerId> {
+    let d = &new.data;
+    let cost = d.acquisition_cost.map(minor).transpose()?;
+    let (at, at_ns) = ts(new.created_at);
+    execute(
+        conn,
+        "INSERT INTO customers (name, email, email_key, phone, company, birthday, profile, \
+         acquisition_channel, acquisition_cost, external_ref, notes, created_at, \
+         created_at_ns, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+         ?13, ?14)",
+        params![
+            d.name.as_str(),
+            d.email.as_ref().map(Email::as_str),
+            d.email.as_ref().map(Email::key),
+            d.phone.as_ref().map(Phone::as_str),
+            d.company.as_ref().map(Label::as_str),
+            d.birthday.map(date),
+            profile_json(&d.profile)?,
+            d.acquisition_channel.as_ref().map(Tag::as_str),
+            cost,
+            d.external_ref.as_ref().map(ExternalRef::as_str),
+            d.notes.as_str(),
+            at,
+            at_ns,
+            new.stage.as_str(),
+        ],
+    )?;
+    let id = CustomerId::new(rowid(conn)?);
+    sync_tags(conn, id, &Tags::new(), &d.tags)?;
+    Ok(id)
+}
+
+/// The rowid of the last insert, as an id.
+fn rowid(conn: &Connection) -> Res<u64> {
+    let id = conn.last_insert_rowid();
+    u64::try_from(id).map_err(|_| corrupt(format!("negative rowid {id}")))
+}
+
+/// Makes the stored tags of `id` go from `old` to `new`.
+fn sync_tags(conn: &Connection, id: CustomerId, old: &Tags, new: &Tags) -> Res<()> {
+    for gone in old.difference(new) {
+        execute(
+            conn,
+            "DELETE FROM customer_tags WHERE customer_id = ?1 AND tag = ?2",
+            params![key(id.get()), gone.as_str()],
+        )?;
+    }
+    for added in new.difference(old) {
+        execute(
+            conn,
+            "INSERT INTO customer_tags (customer_id, tag) VALUES (?1, ?2)",
+            params![key(id.get()), added.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
+const LIST_ALL: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customers c WHERE c.id > ?1 AND (?2 OR c.erased_at IS NULL) ORDER BY c.id LIMIT ?3"
+);
+const LIST_STAGE: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customers c WHERE c.id > ?1 AND (?2 OR c.erased_at IS NULL) AND c.stage = ?4 \
+     ORDER BY c.id LIMIT ?3"
+);
+const LIST_TAG: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customer_tags t JOIN customers c ON c.id = t.customer_id WHERE t.tag = ?4 \
+     AND t.customer_id > ?1 AND (?2 OR c.erased_at IS NULL) ORDER BY t.customer_id LIMIT ?3"
+);
+const LIST_TAG_STAGE: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customer_tags t JOIN customers c ON c.id = t.customer_id WHERE t.tag = ?4 \
+     AND t.customer_id > ?1 AND (?2 OR c.erased_at IS NULL) AND c.stage = ?5 \
+     ORDER BY t.customer_id LIMIT ?3"
+);
+
+/// Up to `limit` customers with ids above `after` passing the stage, tag and erasure
+/// filters of `q`, ascending.
+fn list_chunk(
+    conn: &Connection,
+    q: &CustomerQuery,
+    after: i64,
+    limit: i64,
+    base: Currency,
+) -> Res<Vec<Customer>> {
+    let erased = q.include_erased;
+    match (&q.tag, q.stage) {
+        (None, None) => customers_where(conn, LIST_ALL, params![after, erased, limit], base),
+        (None, Some(s)) => customers_where(
+            conn,
+            LIST_STAGE,
+            params![after, erased, limit, s.as_str()],
+            base,
+        ),
+        (Some(t), None) => customers_where(
+            conn,
+            LIST_TAG,
+            params![after, erased, limit, t.as_str()],
+            base,
+        ),
+        (Some(t), Some(s)) => customers_where(
+            conn,
+            LIST_TAG_STAGE,
+            params![after, erased, limit, t.as_str(), s.as_str()],
+            base,
+        ),
+    }
+}
+
+/// What a segment needs of a customer's purchases up to `as_of`, summed exactly in
+/// Rust (no SQL `sum` that could overflow).
+fn purchase_summary(
+    conn: &Connection,
+    id: CustomerId,
+    as_of: DateTime<Utc>,
+    base: Currency,
+) -> Res<PurchaseSummary> {
+    let (s, ns) = ts(as_of);
+    let mut summary = PurchaseSummary::none(base);
+    let mut stmt = conn.prepare_cached(
+        "SELECT at, at_ns, amount FROM purchases WHERE customer_id = ?1 \
+         AND (at, at_ns) <= (?2, ?3)",
+    )?;
+    let mut rows = stmt.query(params![key(id.get()), s, ns])?;
+    while let Some(row) = rows.next()? {
+        let c = Cols::new(row, "purchases");
+        summary
+            .add(c.time(0)?, c.money(2, base)?)
+            .map_err(backend)?;
+    }
+    Ok(summary)
+}
+
+// ----- purchases -----
+
+fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
+    let c = Cols::new(row, "purchases");
+    let fields = NewPurchase {
+        customer: c.id(1, CustomerId::new)?,
+        at: c.time(2)?,
+        amount: c.money(4, base)?,
+        cost: c.opt_money(5, base)?,
+        description: c.opt_parse(6, FreeText::parse)?,
+        items: c.opt_int(7)?,
+        external_ref: c.opt_parse(8, ExternalRef::parse)?,
+        deal: c.opt_id(9, DealId::new)?,
+    };
+    if fields.amount.is_negative() || fields.cost.is_some_and(|m| m.is_negative()) {
+        return Err(corrupt("purchases: a negative amount".to_owned()));
+    }
+    Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields))
+}
+
+fn find_purchase(conn: &Connection, id: PurchaseId, base: Currency) -> Res<Purchase> {
+    query_one(
+        conn,
+        concat!(
+            "SELECT ",
+            purchase_cols!(),
+            " FROM purchases p WHERE p.id = ?1"
+        ),
+        [key(id.get())],
+        |row| purchase_row(row, base),
+    )?
+    .ok_or_else(|| not_found(Entity::Purchase, id))
+}
+
+fn purchase_ref_owner(conn: &Connection, reference: &ExternalRef) -> Res<Option<PurchaseId>> {
+    query_one(
+        conn,
+        "SELECT id FROM purchases WHERE external_ref = ?1",
+        [reference.as_str()],
+        |row| Cols::new(row, "purchases").id(0, PurchaseId::new),
+    )
+}
+
+/// Records purchases one by one in the caller's transaction, with the checks of the
+/// reference store in its order: the customer exists and is not erased, the money is
+/// valid, the reference is not yet recorded, the deal link holds, the reference is not
+/// repeated in the batch. Remembers the customers and deals it has checked, so a big
+/// batch looks each up once.
+///
+/// The stored-reference check is made by the `UNIQUE` index during the insert rather
+/// than by a look-up per row; an explicit look-up happens only for a row that fails a
+/// later check, so that the error reported is the one the reference store reports.
+struct PurchaseWriter<'c> {
+    conn: &'c Connection,
+    base: Currency,
+    /// Customer → erased?
+    customers: HashMap<CustomerId, bool>,
+    /// Deal → the deal, or `None` if it does not exist.
+    deals: HashMap<DealId, Option<Deal>>,
+    /// The references of the rows recorded so far.
+    seen: HashSet<ExternalRef>,
+    insert: rusqlite::CachedStatement<'c>,
+}
+
+impl<'c> PurchaseWriter<'c> {
+    fn new(conn: &'c Connection, base: Currency) -> Res<Self> {
+        let insert = conn.prepare_cached(
+            "INSERT INTO purchases (customer_id, at, at_ns, amount, cost, description, items, \
+             external_ref, deal_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        Ok(PurchaseWriter {
+            conn,
+            base,
+            customers: HashMap::new(),
+            deals: HashMap::new(),
+            seen: HashSet::new(),
+            insert,
+        })
+    }
+
+    fn add(&mut self, new: NewPurchase) -> Res<Purchase> {
+        let erased = match self.customers.get(&new.customer) {
+            Some(e) => *e,
+            None => {
+                let e = query_one(
+                    self.conn,
+                    "SELECT erased_at IS NOT NULL FROM customers WHERE id = ?1",
+                    [key(new.customer.get())],
+                    |row| Cols::new(row, "customers").bool(0),
+                )?
+                .ok_or_else(|| not_found(Entity::Customer, new.customer))?;
+                self.customers.insert(new.customer, e);
+                e
+            }
+        };
+        if erased {
+            // The conflict `check_not_erased` reports.
+            return Err(Conflict::CustomerErased {
+                customer: new.customer,
+            }
+            .into());
+        }
+        let new = new.for_storage(self.base)?;
+        if let Err(later) = self.check_deal_and_batch(&new) {
+            // A stored duplicate reference comes before these errors.
+            self.check_stored_ref(&new)?;
+            return Err(later);
+        }
+        let (at, at_ns) = ts(new.at);
+        let done = self.insert.execute(params![
+            key(new.customer.get()),
+            at,
+            at_ns,
+            minor(new.amount)?,
+            new.cost.map(minor).transpose()?,
+            new.description.as_ref().map(FreeText::as_str),
+            new.items,
+            new.external_ref.as_ref().map(ExternalRef::as_str),
+            new.deal.map(|d| key(d.get())),
+        ]);
+        if let Err(e) = done {
+            if is_unique_violation(&e) {
+                // Only the reference is unique, and the batch repeats none so far.
+                self.check_stored_ref(&new)?;
+            }
+            return Err(e.into());
+        }
+        let id = PurchaseId::new(rowid(self.conn)?);
+        if let Some(r) = &new.external_ref {
+            self.seen.insert(r.clone());
+        }
+        Ok(Purchase::new(id, new))
+    }
+
+    /// [`Conflict::DuplicatePurchaseRef`] if the reference was recorded before the
+    /// batch. (A reference of an earlier row of the batch is in `seen`; it cannot also
+    /// have been recorded before, or that row's insert would have failed.)
+    fn check_stored_ref(&self, new: &NewPurchase) -> Res<()> {
+        if let Some(r) = &new.external_ref
+            && !self.seen.contains(r)
+            && let Some(existing) = purchase_ref_owner(self.conn, r)?
+        {
+            return Err(Conflict::DuplicatePurchaseRef {
+                reference: r.to_string(),
+                existing,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// The deal link, and that the reference is not repeated in the batch.
+    fn check_deal_and_batch(&mut self, new: &NewPurchase) -> Res<()> {
+        if let Some(deal) = new.deal {
+            let d = match self.deals.get(&deal) {
+                Some(d) => d.clone(),
+                None => {
+                    let d = find_deal(self.conn, deal, self.base)?;
+                    self.deals.insert(deal, d.clone());
+                    d
+                }
+            };
+            let d = d.ok_or_else(|| not_found(Entity::Deal, deal))?;
+            check_after_sales_link(&d, new.customer)?;
+        }
+        if let Some(r) = &new.external_ref
+            && self.seen.contains(r)
+        {
+            return Err(Conflict::DuplicateRefInBatch {
+                reference: r.to_string(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+/// Wraps the store error of one record of a batch with `wrap`; driver failures and
+/// corrupt data stay what they are.
+fn in_batch(fail: Fail, wrap: impl FnOnce(StoreError) -> StoreError) -> Fail {
+    match fail {
+        Fail::Store(e) if e.kind() != StoreErrorKind::Backend => Fail::Store(wrap(e)),
+        other => other,
+    }
+}
+
+// ----- the records an import writes -----
+
+fn create_customer(conn: &Connection, new: NewCustomer, base: Currency) -> Res<Customer> {
+    let data = new.data.clone().for_storage(base)?;
+    let new = NewCustomer { data, ..new };
+    check_unique(conn, &new.data, None)?;
+    let id = insert_customer(conn, &new)?;
+    Ok(Customer::create(id, new))
+}
+
+fn update_customer(
+    conn: &Connection,
+    id: CustomerId,
+    data: CustomerData,
+    base: Currency,
+) -> Res<Customer> {
+    let data = data.for_storage(base)?;
+    let mut c = load_customer(conn, id, base)?;
+    check_not_erased(&c)?;
+    check_unique(conn, &data, Some(id))?;
+    let old_tags = c.tags().clone();
+    c.set_data(data);
+    save_customer(conn, &c)?;
+    sync_tags(conn, id, &old_tags, c.tags())?;
+    Ok(c)
+}
+
+fn record_survey(conn: &Connection, new: NewSurveyResponse, base: Currency) -> Res<SurveyResponse> {
+    live_customer(conn, new.customer, base)?;
+    let (at, at_ns) = ts(new.at);
+    execute(
+        conn,
+        "INSERT INTO surveys (customer_id, at, at_ns, kind, score, comment) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            key(new.customer.get()),
+            at,
+            at_ns,
+            new.score.kind().as_str(),
+            new.score.value(),
+            new.comment.as_ref().map(FreeText::as_str)
+        ],
+    )?;
+    Ok(SurveyResponse::new(SurveyId::new(rowid(conn)?), new))
+}
+
+fn import(conn: &Connection, batch: ImportBatch, base: Currency) -> Res<ImportReceipt> {
+    use ImportSection as S;
+    let mut receipt = ImportReceipt::default();
+    for (i, new) in batch.create_customers.into_iter().enumerate() {
+        let c = create_customer(conn, new, base)
+            .map_err(|f| in_batch(f, |e| import_error(S::CreateCustomers, i, e)))?;
+        receipt.created_customers.push(c.id());
+    }
+    for (i, (id, data)) in batch.update_customers.into_iter().enumerate() {
+        update_customer(conn, id, data, base)
+            .map_err(|f| in_batch(f, |e| import_error(S::UpdateCustomers, i, e)))?;
+    }
+    let mut writer = PurchaseWriter::new(conn, base)?;
+    for (i, (who, mut new)) in batch.purchases.into_iter().enumerate() {
+        let wrap = |f| in_batch(f, |e| import_error(S::Purchases, i, e));
+        new.customer = resolve_ref(who, &receipt.created_customers).map_err(|e| wrap(e.into()))?;
+        receipt.purchases.push(writer.add(new).map_err(wrap)?.id());
+    }
+    drop(writer);
+    for (i, (who, mut new)) in batch.surveys.into_iter().enumerate() {
+        let wrap = |f| in_batch(f, |e| import_error(S::Surveys, i, e));
+        new.customer = resolve_ref(who, &receipt.created_customers).map_err(|e| wrap(e.into()))?;
+        receipt
+            .surveys
+            .push(record_survey(conn, new, base).map_err(wrap)?.id());
+    }
+    Ok(receipt)
+}
+
+// ----- interactions, refunds, surveys -----
+
+fn interaction_row(row: &Row<'_>) -> Res<Interaction> {
+    let c = Cols::new(row, "interactions");
+    Ok(Interaction::new(
+        c.id(0, InteractionId::new)?,
+        NewInteraction {
+            customer: c.id(1, CustomerId::new)?,
+            channel: c.parse(2, Channel::parse)?,
+            direction: c.parse(3, Direction::parse)?,
+            at: c.time(4)?,
+            summary: c.parse(6, FreeText::parse)?,
+            sentiment: c.opt_parse(7, Sentiment::parse)?,
+        },
+    ))
+}
+
+fn refund_row(row: &Row<'_>, base: Currency) -> Res<Refund> {
+    let c = Cols::new(row, "refunds");
+    let amount = c.money(5, base)?;
+    if amount.is_negative() || amount.is_zero() {
+        return Err(corrupt(format!("refunds.amount: {amount} is not positive")));
+    }
+    Ok(Refund::new(
+        c.id(0, RefundId::new)?,
+        c.id(1, CustomerId::new)?,
+        NewRefund {
+            purchase: c.id(2, PurchaseId::new)?,
+            at: c.time(3)?,
+            amount,
+            reason: c.opt_parse(6, FreeText::parse)?,
+        },
+    ))
+}
+
+fn survey_row(row: &Row<'_>) -> Res<SurveyResponse> {
+    let c = Cols::new(row, "surveys");
+    let kind = c.parse(4, SurveyKind::parse)?;
+    let score = c.i64(5)?;
+    let score =
+        SurveyScore::new(kind, score).map_err(|e| corrupt(format!("surveys.score: {e}")))?;
+    Ok(SurveyResponse::new(
+        c.id(0, SurveyId::new)?,
+        NewSurveyResponse {
+            customer: c.id(1, CustomerId::new)?,
+            at: c.time(2)?,
+            score,
+            comment: c.opt_parse(6, FreeText::parse)?,
+        },
+    ))
+}
+
+// ----- service requests -----
+
+const REQUESTS_ALL: &str = concat!(
+    "SELECT ",
+    request_cols!(),
+    " FROM service_requests r ORDER BY r.id"
+);
+const REQUESTS_OPEN: &str = concat!(
+    "SELECT ",
+    request_cols!(),
+    " FROM service_requests r WHERE r.status <> 'resolved' ORDER BY r.id"
+);
+const REQUESTS_OF: &str = concat!(
+    "SELECT ",
+    request_cols!(),
+    " FROM service_requests r WHERE r.customer_id = ?1 ORDER BY r.id"
+);
+const REQUESTS_OPEN_OF: &str = concat!(
+    "SELECT ",
+    request_cols!(),
+    " FROM service_requests r WHERE r.customer_id = ?1 AND r.status <> 'resolved' \
+     ORDER BY r.id"
+);
+
+/// A request row: the opening, and the stored status to check the replay against.
+struct RequestRow {
+    id: RequestId,
+    new: NewServiceRequest,
+    status: String,
+}
+
+fn request_row(row: &Row<'_>) -> Res<RequestRow> {
+    let c = Cols::new(row, "service_requests");
+    Ok(RequestRow {
+        id: c.id(0, RequestId::new)?,
+        new: NewServiceRequest {
+            customer: c.id(1, CustomerId::new)?,
+            kind: c.parse(2, RequestKind::parse)?,
+            subject: c.parse(3, Label::parse)?,
+            description: c.parse(4, FreeText::parse)?,
+            opened_at: c.time(6)?,
+            deal: c.opt_id(5, DealId::new)?,
+        },
+        status: c.str(8)?.to_owned(),
+    })
+}
+
+/// Rebuilds a request by replaying its events through the domain's rules.
+fn finish_request(conn: &Connection, r: RequestRow) -> Res<ServiceRequest> {
+    let events = query_all(
+        conn,
+        "SELECT kind, at, at_ns FROM request_events WHERE request_id = ?1 ORDER BY seq",
+        [key(r.id.get())],
+        |row| {
+            let c = Cols::new(row, "request_events");
+            Ok(RequestEvent {
+                kind: c.parse(0, RequestEventKind::parse)?,
+                at: c.time(1)?,
+            })
+        },
+    )?;
+    let req = ServiceRequest::replay(r.id, r.new, events)
+        .map_err(|e| corrupt(format!("service request {}: {e}", r.id)))?;
+    if req.status().as_str() != r.status {
+        return Err(corrupt(format!(
+            "service request {}: stored status '{}' but its history ends {}",
+            r.id,
+            r.status,
+            req.status()
+        )));
+    }
+    Ok(req)
+}
+
+fn requests_where<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+) -> Res<Vec<ServiceRequest>> {
+    let rows = query_all(conn, sql, params, request_row)?;
+    rows.into_iter().map(|r| finish_request(conn, r)).collect()
+}
+
+fn list_requests(conn: &Connection, q: &OpenQuery) -> Res<Vec<ServiceRequest>> {
+    match (q.customer, q.open_only) {
+        (None, false) => requests_where(conn, REQUESTS_ALL, []),
+        (None, true) => requests_where(conn, REQUESTS_OPEN, []),
+        (Some(c), false) => requests_where(conn, REQUESTS_OF, [key(c.get())]),
+        (Some(c), true) => requests_where(conn, REQUESTS_OPEN_OF, [key(c.get())]),
+    }
+}
+
+fn load_request(conn: &Connection, id: RequestId) -> Res<ServiceRequest> {
+    let row = query_one(
+        conn,
+        concat!(
+            "SELECT ",
+            request_cols!(),
+            " FROM service_requests r WHERE r.id = ?1"
+        ),
+        [key(id.get())],
+        request_row,
+    )?
+    .ok_or_else(|| not_found(Entity::Request, id))?;
+    finish_request(conn, row)
+}
+
+// ----- deals -----
+
+const DEALS_ALL: &str = concat!("SELECT ", deal_cols!(), " FROM deals d ORDER BY d.id");
+const DEALS_OPEN: &str = concat!(
+    "SELECT ",
+    deal_cols!(),
+    " FROM deals d WHERE d.stage NOT IN ('won', 'lost') ORDER BY d.id"
+);
+const DEALS_OF: &str = concat!(
+    "SELECT ",
+    deal_cols!(),
+    " FROM deals d WHERE d.customer_id = ?1 ORDER BY d.id"
+);
+const DEALS_OPEN_OF: &str = concat!(
+    "SELECT ",
+    deal_cols!(),
+    " FROM deals d WHERE d.customer_id = ?1 AND d.stage NOT IN ('won', 'lost') ORDER BY d.id"
+);
+
+struct DealRow {
+    id: DealId,
+    new: NewDeal,
+    stage: String,
+}
+
+fn deal_row(row: &Row<'_>, base: Currency) -> Res<DealRow> {
+    let c = Cols::new(row, "deals");
+    let value = c.money(3, base)?;
+    if value.is_negative() {
+        return Err(corrupt(format!("deals.value: {value} is negative")));
+    }
+    Ok(DealRow {
+        id: c.id(0, DealId::new)?,
+        new: NewDeal {
+            customer: c.id(1, CustomerId::new)?,
+            title: c.parse(2, Label::parse)?,
+            value,
+            created_at: c.time(4)?,
+            stage: c.parse(6, DealStage::parse)?,
+            expected_close: c.opt_date(7)?,
+        },
+        stage: c.str(8)?.to_owned(),
+    })
+}
+
+/// Rebuilds a deal by replaying its moves through the domain's rules, and checks the
+/// stored history and stage against the replay.
+fn finish_deal(conn: &Connection, r: DealRow) -> Res<Deal> {
+    let moves = query_all(
+        conn,
+        "SELECT from_stage, to_stage, at, at_ns FROM deal_moves WHERE deal_id = ?1 ORDER BY seq",
+        [key(r.id.get())],
+        |row| {
+            let c = Cols::new(row, "deal_moves");
+            Ok(DealStageChange {
+                from: c.parse(0, DealStage::parse)?,
+                to: c.parse(1, DealStage::parse)?,
+                at: c.time(2)?,
+            })
+        },
+    )?;
+    if r.new.stage.is_closed() {
+        return Err(corrupt(format!("deal {}: starts closed", r.id)));
+    }
+    let deal = Deal::replay(r.id, r.new, moves.iter().cloned())
+        .map_err(|e| corrupt(format!("deal {}: {e}", r.id)))?;
+    if deal.history() != moves.as_slice() || deal.stage().as_str() != r.stage {
+        return Err(corrupt(format!(
+            "deal {}: the stored stages do not match its history",
+            r.id
+        )));
+    }
+    Ok(deal)
+}
+
+fn deals_where<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    base: Currency,
+) -> Res<Vec<Deal>> {
+    let rows = query_all(conn, sql, params, |row| deal_row(row, base))?;
+    rows.into_iter().map(|r| finish_deal(conn, r)).collect()
+}
+
+fn list_deals(conn: &Connection, q: &OpenQuery, base: Currency) -> Res<Vec<Deal>> {
+    match (q.customer, q.open_only) {
+        (None, false) => deals_where(conn, DEALS_ALL, [], base),
+        (None, true) => deals_where(conn, DEALS_OPEN, [], base),
+        (Some(c), false) => deals_where(conn, DEALS_OF, [key(c.get())], base),
+        (Some(c), true) => deals_where(conn, DEALS_OPEN_OF, [key(c.get())], base),
+    }
+}
+
+/// The deal with `id`, if it exists.
+fn find_deal(conn: &Connection, id: DealId, base: Currency) -> Res<Option<Deal>> {
+    let row = query_one(
+        conn,
+        concat!("SELECT ", deal_cols!(), " FROM deals d WHERE d.id = ?1"),
+        [key(id.get())],
+        |row| deal_row(row, base),
+    )?;
+    row.map(|r| finish_deal(conn, r)).transpose()
+}
+
+fn load_deal(conn: &Connection, id: DealId, base: Currency) -> Res<Deal> {
+    find_deal(conn, id, base)?.ok_or_else(|| not_found(Entity::Deal, id))
+}
+
+// ----- tasks -----
+
+fn task_row(row: &Row<'_>) -> Res<Task> {
+    let c = Cols::new(row, "tasks");
+    let fields = NewTask {
+        customer: c.opt_id(1, CustomerId::new)?,
+        kind: c.parse(2, TaskKind::parse)?,
+        title: c.parse(3, Label::parse)?,
+        due: c.date(4)?,
+        recurrence: c.opt_parse(5, Recurrence::parse)?,
+        created_at: c.time(6)?,
+    };
+    let done = c.bool(9)?;
+    let occurrence: u32 = c.int(8)?;
+    if (done && fields.recurrence.is_some()) || (occurrence > 0 && fields.recurrence.is_none()) {
+        return Err(corrupt(
+            "tasks: done and occurrence contradict the recurrence".to_owned(),
+        ));
+    }
+    Ok(Task::from_parts(
+        c.id(0, TaskId::new)?,
+        fields,
+        occurrence,
+        done,
+        c.opt_time(10)?,
+    ))
+}
+
+fn load_task(conn: &Connection, id: TaskId) -> Res<Task> {
+    query_one(
+        conn,
+        concat!("SELECT ", task_cols!(), " FROM tasks t WHERE t.id = ?1"),
+        [key(id.get())],
+        task_row,
+    )?
+    .ok_or_else(|| not_found(Entity::Task, id))
+}
+
+/// Tasks matching `q`, by due date, then id. The due date of a recurring task depends
+/// on how often it was completed, so the date filter and the order are applied here,
+/// on the (few) tasks of the store.
+fn list_tasks(conn: &Connection, q: &TaskQuery) -> Res<Vec<Task>> {
+    let mut tasks = match q.customer {
+        None => query_all(
+            conn,
+            concat!(
+                "SELECT ",
+                task_cols!(),
+                " FROM tasks t WHERE (?1 OR t.done = 0)"
+            ),
+            [q.include_done],
+            task_row,
+        )?,
+        Some(c) => query_all(
+            conn,
+            concat!(
+                "SELECT ",
+                task_cols!(),
+                " FROM tasks t WHERE t.customer_id = ?2 AND (?1 OR t.done = 0)"
+            ),
+            params![q.include_done, key(c.get())],
+            task_row,
+        )?,
+    };
+    tasks.retain(|t| q.due_until.is_none_or(|d| t.due() <= d));
+    tasks.sort_by_key(|t| (t.due(), t.id()));
+    Ok(tasks)
+}
+
+// ----- points -----
+
+fn points_row(row: &Row<'_>) -> Res<PointsEntry> {
+    let c = Cols::new(row, "points_entries");
+    let kind = c.parse(4, PointsKind::parse)?;
+    let delta = c.i64(5)?;
+    let points = match kind {
+        PointsKind::Earn | PointsKind::Adjust => delta,
+        PointsKind::Redeem | PointsKind::Expire => delta.saturating_neg(),
+    };
+    let mut entry = NewPointsEntry::new(c.id(1, CustomerId::new)?, c.time(2)?, kind, points)
+        .map_err(|e| corrupt(format!("points_entries: {e}")))?;
+    if entry.delta != delta {
+        return Err(corrupt(format!("points_entries: delta {delta} for {kind}")));
+    }
+    if let Some(reason) = c.opt_parse(6, Label::parse)? {
+        entry = entry.with_reason(reason);
+    }
+    let balance_after = c.i64(7)?;
+    if balance_after < 0 {
+        return Err(corrupt(format!(
+            "points_entries: negative balance {balance_after}"
+        )));
+    }
+    Ok(PointsEntry::new(
+        c.id(0, PointsEntryId::new)?,
+        entry,
+        balance_after,
+    ))
+}
+
+fn points_balance(conn: &Connection, customer: CustomerId) -> Res<i64> {
+    let b = query_one(
+        conn,
+        "SELECT balance_after FROM points_entries WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
+        [key(customer.get())],
+        |row| Cols::new(row, "points_entries").i64(0),
+    )?;
+    Ok(b.unwrap_or(0))
+}
+
+fn points_ledger(conn: &Connection, customer: CustomerId) -> Res<Vec<PointsEntry>> {
+    query_all(
+        conn,
+        concat!(
+            "SELECT ",
+            points_cols!(),
+            " FROM points_entries e WHERE e.customer_id = ?1 ORDER BY e.id"
+        ),
+        [key(customer.get())],
+        points_row,
+    )
+}
+
+// ----- lifecycle -----
+
+fn stage_change_row(row: &Row<'_>) -> Res<StageChange> {
+    let c = Cols::new(row, "stage_changes");
+    let reason = match c.str(6)? {
+        "manual" => StageReason::Manual {
+            note: c.opt_parse(7, Label::parse)?,
+        },
+        "rule" => StageReason::Rule {
+            rule: c.parse(8, PolicyRule::parse)?,
+        },
+        other => return Err(corrupt(format!("stage_changes.reason: '{other}'"))),
+    };
+    Ok(StageChange {
+        customer: c.id(1, CustomerId::new)?,
+        from: c.parse(2, LifecycleStage::parse)?,
+        to: c.parse(3, LifecycleStage::parse)?,
+        at: c.time(4)?,
+        reason,
+    })
+}
+
+fn stage_history(conn: &Connection, id: CustomerId) -> Res<Vec<StageChange>> {
+    query_all(
+        conn,
+        "SELECT id, customer_id, from_stage, to_stage, at, at_ns, reason, note, rule \
+         FROM stage_changes WHERE customer_id = ?1 ORDER BY id",
+        [key(id.get())],
+        stage_change_row,
+    )
+}
+
+// ----- segments and audit -----
+
+fn segment_row(row: &Row<'_>) -> Res<Segment> {
+    let c = Cols::new(row, "segments");
+    let predicate: Predicate =
+        serde_json::from_str(c.str(1)?).map_err(|e| corrupt(format!("segments.predicate: {e}")))?;
+    Ok(Segment {
+        name: c.parse(0, Label::parse)?,
+        predicate,
+    })
+}
+
+fn audit_row(row: &Row<'_>) -> Res<AuditEntry> {
+    let c = Cols::new(row, "audit_log");
+    let action = match c.str(3)? {
+        "customer_erased" => AuditAction::CustomerErased {
+            customer: c.id(4, CustomerId::new)?,
+        },
+        other => return Err(corrupt(format!("audit_log.action: '{other}'"))),
+    };
+    Ok(AuditEntry {
+        id: c.id(0, AuditId::new)?,
+        at: c.time(1)?,
+        action,
+    })
+}
+
+/// The dense index of each customer id in a purchase log.
+enum DenseIndex {
+    /// `table[id]` is the dense index (`u32::MAX` for no customer).
+    Table(Vec<u32>),
+    /// Sparse ids.
+    Map(HashMap<i64, u32>),
+}
+
+impl DenseIndex {
+    fn new(customers: &[CustomerId]) -> Res<Self> {
+        let max = customers.last().map_or(0, |c| c.get());
+        let dense =
+            |i: usize| u32::try_from(i).map_err(|_| corrupt("more than 2^32 customers".to_owned()));
+        if max
+            <= (customers.len() as u64)
+                .saturating_mul(4)
+                .saturating_add(1024)
+        {
+            let len = usize::try_from(max).map_err(backend)?.saturating_add(1);
+            let mut table = vec![u32::MAX; len];
+            for (i, c) in customers.iter().enumerate() {
+                let slot = usize::try_from(c.get()).map_err(backend)?;
+                table[slot] = dense(i)?;
+            }
+            Ok(DenseIndex::Table(table))
+        } else {
+            let mut map = HashMap::with_capacity(customers.len());
+            for (i, c) in customers.iter().enumerate() {
+                map.insert(key(c.get()), dense(i)?);
+            }
+            Ok(DenseIndex::Map(map))
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<u32> {
+        match self {
+            DenseIndex::Table(t) => usize::try_from(id)
+                .ok()
+                .and_then(|i| t.get(i))
+                .copied()
+                .filter(|&d| d != u32::MAX),
+            DenseIndex::Map(m) => m.get(&id).copied(),
+        }
+    }
+}
+
+fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
+    let customers = query_all(conn, "SELECT id FROM customers ORDER BY id", [], |row| {
+        Cols::new(row, "customers").id(0, CustomerId::new)
+    })?;
+    let index = DenseIndex::new(&customers)?;
+    let mut log = PurchaseLog::with_customers(base, customers);
+    // Ids are dense, so the largest id is a close upper bound of the row count.
+    let rows: i64 = conn
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM purchases")?
+        .query_row([], |r| r.get(0))?;
+    let capacity = usize::try_from(rows).unwrap_or(0).min(1 << 28);
+    log.customer.reserve_exact(capacity);
+    log.at.reserve_exact(capacity);
+    log.amount.reserve_exact(capacity);
+    // One pass over the table in rowid (= id) order; no sort. `NOT INDEXED` keeps the
+    // planner off the covering customer index, which holds the same columns in
+    // customer order.
+    let mut stmt = conn
+        .prepare_cached("SELECT customer_id, at, amount FROM purchases NOT INDEXED ORDER BY id")?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (customer, at, amount) = match (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?) {
+            (
+                rusqlite::types::ValueRef::Integer(c),
+                rusqlite::types::ValueRef::Integer(t),
+                rusqlite::types::ValueRef::Integer(a),
+            ) => (c, t, a),
+            _ => return Err(corrupt("purchases: a non-integer column".to_owned())),
+        };
+        let dense = index
+            .get(customer)
+            .ok_or_else(|| corrupt(format!("purchases: unknown customer {customer}")))?;
+        log.push(dense, at, amount);
+    }
+    Ok(log)
+}
+
+impl Store for SqliteStore {
+    fn base_currency(&self) -> Currency {
+        self.currency
+    }
+
+    fn create_customer(&self, new: NewCustomer) -> StoreResult<Customer> {
+        self.write(|conn| create_customer(conn, new, self.currency))
+    }
+
+    fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
+        self.read(|conn| load_customer(conn, id, self.currency))
+    }
+
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<Customer>> {
+        self.read(|conn| {
+            let found = customers_where(
+                conn,
+                concat!(
+                    "SELECT ",
+                    customer_cols!(),
+                    " FROM customers c WHERE c.email_key = ?1"
+                ),
+                [email.key()],
+                self.currency,
+            )?;
+            Ok(found.into_iter().next())
+        })
+    }
+
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<Customer>> {
+        self.read(|conn| {
+            let found = customers_where(
+                conn,
+                concat!(
+                    "SELECT ",
+                    customer_cols!(),
+                    " FROM customers c WHERE c.external_ref = ?1"
+                ),
+                [reference.as_str()],
+                self.currency,
+            )?;
+            Ok(found.into_iter().next())
+        })
+    }
+
+    fn update_customer(&self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
+        self.write(|conn| update_customer(conn, id, data, self.currency))
+    }
+
+    fn list_customers(&self, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
+        query.validate()?;
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let start = query.after.map_or(i64::MIN, |a| key(a.get()));
+        if query.after.is_some() && start < 0 {
+            // An id beyond any stored id: nothing comes after it.
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        }
+        self.read(|conn| {
+            let Some(filter) = &query.segment else {
+                let fetch = i64::from(query.limit) + 1;
+                let mut items = list_chunk(conn, query, start, fetch, self.currency)?;
+                let more = items.len() > limit;
+                items.truncate(limit);
+                let next = if more {
+                    items.last().map(Customer::id)
+                } else {
+                    None
+                };
+                return Ok(Page { items, next });
+            };
+            // A segment needs each candidate's purchases: walk the candidates in
+            // chunks until one more than a page matches.
+            let needs = filter.predicate.needs_purchases();
+            let none = PurchaseSummary::none(self.currency);
+            let chunk = 512;
+            let mut after = start;
+            let mut items = Vec::new();
+            let mut more = false;
+            'walk: loop {
+                let candidates = list_chunk(conn, query, after, chunk, self.currency)?;
+                let exhausted = candidates.len() < usize::try_from(chunk).unwrap_or(0);
+                for c in candidates {
+                    after = key(c.id().get());
+                    let summary = if needs {
+                        purchase_summary(conn, c.id(), filter.as_of, self.currency)?
+                    } else {
+                        none
+                    };
+                    if !filter.predicate.matches(&c, &summary, filter.as_of) {
+                        continue;
+                    }
+                    if items.len() == limit {
+                        more = true;
+                        break 'walk;
+                    }
+                    items.push(c);
+                }
+                if exhausted {
+                    break;
+                }
+            }
+            let next = if more {
+                items.last().map(Customer::id)
+            } else {
+                None
+            };
+            Ok(Page { items, next })
+        })
+    }
+
+    fn count_customers(&self) -> StoreResult<u64> {
+        self.read(|conn| {
+            let n: i64 = conn
+                .prepare_cached("SELECT count(*) FROM customers")?
+                .query_row([], |r| r.get(0))?;
+            u64::try_from(n).map_err(backend)
+        })
+    }
+
+    fn tag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
+        self.write(|conn| {
+            let c = load_customer(conn, id, self.currency)?;
+            check_not_erased(&c)?;
+            if c.tags().contains(tag) {
+                return Ok(false);
+            }
+            execute(
+                conn,
+                "INSERT INTO customer_tags (customer_id, tag) VALUES (?1, ?2)",
+                params![key(id.get()), tag.as_str()],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn untag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
+        self.write(|conn| {
+            let c = load_customer(conn, id, self.currency)?;
+            check_not_erased(&c)?;
+            if !c.tags().contains(tag) {
+                return Ok(false);
+            }
+            execute(
+                conn,
+                "DELETE FROM customer_tags WHERE customer_id = ?1 AND tag = ?2",
+                params![key(id.get()), tag.as_str()],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn record_consent(&self, id: CustomerId, consent: Consent) -> StoreResult<Customer> {
+        self.write(|conn| {
+            let mut c = load_customer(conn, id, self.currency)?;
+            check_not_erased(&c)?;
+            let (at, at_ns) = ts(consent.at);
+            execute(
+                conn,
+                "INSERT INTO consents (customer_id, purpose, granted, at, at_ns, source) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key(id.get()),
+                    consent.purpose.as_str(),
+                    consent.granted,
+                    at,
+                    at_ns,
+                    consent.source.as_str()
+                ],
+            )?;
+            c.record_consent(consent);
+            Ok(c)
+        })
+    }
+
+    fn change_stage(
+        &self,
+        id: CustomerId,
+        to: LifecycleStage,
+        at: DateTime<Utc>,
+        reason: StageReason,
+    ) -> StoreResult<StageChange> {
+        self.write(|conn| {
+            let mut c = load_customer(conn, id, self.currency)?;
+            let last = query_one(
+                conn,
+                "SELECT at, at_ns FROM stage_changes WHERE customer_id = ?1 \
+                 ORDER BY id DESC LIMIT 1",
+                [key(id.get())],
+                |row| Cols::new(row, "stage_changes").time(0),
+            )?;
+            let change = apply_stage_change(&mut c, last, to, at, reason)?;
+            execute(
+                conn,
+                "UPDATE customers SET stage = ?2 WHERE id = ?1",
+                params![key(id.get()), c.stage().as_str()],
+            )?;
+            let (kind, note, rule) = match &change.reason {
+                StageReason::Manual { note } => ("manual", note.as_ref().map(Label::as_str), None),
+                StageReason::Rule { rule } => ("rule", None, Some(rule.as_str())),
+            };
+            let (s, ns) = ts(change.at);
+            execute(
+                conn,
+                "INSERT INTO stage_changes (customer_id, from_stage, to_stage, at, at_ns, \
+                 reason, note, rule) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    key(id.get()),
+                    change.from.as_str(),
+                    change.to.as_str(),
+                    s,
+                    ns,
+                    kind,
+                    note,
+                    rule
+                ],
+            )?;
+            Ok(change)
+        })
+    }
+
+    fn stage_history(&self, id: CustomerId) -> StoreResult<Vec<StageChange>> {
+        self.read(|conn| {
+            customer_exists(conn, id)?;
+            stage_history(conn, id)
+        })
+    }
+
+    fn log_interaction(&self, new: NewInteraction) -> StoreResult<Interaction> {
+        self.write(|conn| {
+            live_customer(conn, new.customer, self.currency)?;
+            let (at, at_ns) = ts(new.at);
+            execute(
+                conn,
+                "INSERT INTO interactions (customer_id, channel, direction, at, at_ns, summary, \
+                 sentiment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    key(new.customer.get()),
+                    new.channel.as_str(),
+                    new.direction.as_str(),
+                    at,
+                    at_ns,
+                    new.summary.as_str(),
+                    new.sentiment.map(Sentiment::as_str)
+                ],
+            )?;
+            Ok(Interaction::new(InteractionId::new(rowid(conn)?), new))
+        })
+    }
+
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
+        self.read(|conn| {
+            activity(
+                conn,
+                query,
+                INTERACTIONS_ALL,
+                INTERACTIONS_OF,
+                interaction_row,
+            )
+        })
+    }
+
+    fn record_purchase(&self, new: NewPurchase) -> StoreResult<Purchase> {
+        self.write(|conn| PurchaseWriter::new(conn, self.currency)?.add(new))
+    }
+
+    fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.write(|conn| {
+            let mut writer = PurchaseWriter::new(conn, self.currency)?;
+            let mut ids = Vec::with_capacity(batch.len());
+            for (i, new) in batch.into_iter().enumerate() {
+                let p = writer
+                    .add(new)
+                    .map_err(|f| in_batch(f, |e| batch_error(i, e)))?;
+                ids.push(p.id());
+            }
+            Ok(ids)
+        })
+    }
+
+    fn import(&self, batch: ImportBatch) -> StoreResult<ImportReceipt> {
+        if batch.is_empty() {
+            return Ok(ImportReceipt::default());
+        }
+        self.write(|conn| import(conn, batch, self.currency))
+    }
+
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {
+        self.read(|conn| find_purchase(conn, id, self.currency))
+    }
+
+    fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
+        self.read(|conn| {
+            activity(conn, query, PURCHASES_ALL, PURCHASES_OF, |row| {
+                purchase_row(row, self.currency)
+            })
+        })
+    }
+
+    fn purchase_log(&self) -> StoreResult<PurchaseLog> {
+        self.read(|conn| purchase_log(conn, self.currency))
+    }
+
+    fn record_refund(&self, new: NewRefund) -> StoreResult<Refund> {
+        self.write(|conn| {
+            let purchase = find_purchase(conn, new.purchase, self.currency)?;
+            let amounts = query_all(
+                conn,
+                "SELECT amount FROM refunds WHERE purchase_id = ?1",
+                [key(purchase.id().get())],
+                |row| Cols::new(row, "refunds").money(0, self.currency),
+            )?;
+            let refunded = amounts
+                .into_iter()
+                .try_fold(Money::zero(self.currency), |acc, m| acc.checked_add(m))
+                .map_err(backend)?;
+            let customer = purchase.customer();
+            let new = check_refund(new, &purchase, refunded, self.currency)?;
+            let (at, at_ns) = ts(new.at);
+            execute(
+                conn,
+                "INSERT INTO refunds (purchase_id, customer_id, at, at_ns, amount, reason) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key(new.purchase.get()),
+                    key(customer.get()),
+                    at,
+                    at_ns,
+                    minor(new.amount)?,
+                    new.reason.as_ref().map(FreeText::as_str)
+                ],
+            )?;
+            Ok(Refund::new(RefundId::new(rowid(conn)?), customer, new))
+        })
+    }
+
+    fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
+        self.read(|conn| {
+            activity(conn, query, REFUNDS_ALL, REFUNDS_OF, |row| {
+                refund_row(row, self.currency)
+            })
+        })
+    }
+
+    fn record_survey(&self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
+        self.write(|conn| record_survey(conn, new, self.currency))
+    }
+
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
+        self.read(|conn| activity(conn, query, SURVEYS_ALL, SURVEYS_OF, survey_row))
+    }
+
+    fn open_request(&self, new: NewServiceRequest) -> StoreResult<ServiceRequest> {
+        self.write(|conn| {
+            live_customer(conn, new.customer, self.currency)?;
+            if let Some(deal) = new.deal {
+                check_after_sales_link(&load_deal(conn, deal, self.currency)?, new.customer)?;
+            }
+            let (at, at_ns) = ts(new.opened_at);
+            execute(
+                conn,
+                "INSERT INTO service_requests (customer_id, kind, subject, description, \
+                 deal_id, opened_at, opened_at_ns, status) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'open')",
+                params![
+                    key(new.customer.get()),
+                    new.kind.as_str(),
+                    new.subject.as_str(),
+                    new.description.as_str(),
+                    new.deal.map(|d| key(d.get())),
+                    at,
+                    at_ns
+                ],
+            )?;
+            Ok(ServiceRequest::open(RequestId::new(rowid(conn)?), new))
+        })
+    }
+
+    fn update_request(
+        &self,
+        id: RequestId,
+        step: RequestEventKind,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ServiceRequest> {
+        self.write(|conn| {
+            let mut r = load_request(conn, id)?;
+            r.apply(step, at)?;
+            let seq = i64::try_from(r.events().len().saturating_sub(1)).map_err(backend)?;
+            let (s, ns) = ts(at);
+            execute(
+                conn,
+                "INSERT INTO request_events (request_id, seq, kind, at, at_ns) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![key(id.get()), seq, step.as_str(), s, ns],
+            )?;
+            execute(
+                conn,
+                "UPDATE service_requests SET status = ?2 WHERE id = ?1",
+                params![key(id.get()), r.status().as_str()],
+            )?;
+            Ok(r)
+        })
+    }
+
+    fn request(&self, id: RequestId) -> StoreResult<ServiceRequest> {
+        self.read(|conn| load_request(conn, id))
+    }
+
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
+        self.read(|conn| list_requests(conn, query))
+    }
+
+    fn create_deal(&self, new: NewDeal) -> StoreResult<Deal> {
+        let new = new.for_storage(self.currency)?;
+        self.write(|conn| {
+            live_customer(conn, new.customer, self.currency)?;
+            let (at, at_ns) = ts(new.created_at);
+            execute(
+                conn,
+                "INSERT INTO deals (customer_id, title, value, created_at, created_at_ns, \
+                 initial_stage, expected_close, stage) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)",
+                params![
+                    key(new.customer.get()),
+                    new.title.as_str(),
+                    minor(new.value)?,
+                    at,
+                    at_ns,
+                    new.stage.as_str(),
+                    new.expected_close.map(date)
+                ],
+            )?;
+            Ok(Deal::create(DealId::new(rowid(conn)?), new))
+        })
+    }
+
+    fn move_deal(&self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal> {
+        self.write(|conn| {
+            let mut d = load_deal(conn, id, self.currency)?;
+            let change = d.move_to(to, at)?;
+            let seq = i64::try_from(d.history().len()).map_err(backend)?;
+            let (s, ns) = ts(change.at);
+            execute(
+                conn,
+                "INSERT INTO deal_moves (deal_id, seq, from_stage, to_stage, at, at_ns) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    key(id.get()),
+                    seq,
+                    change.from.as_str(),
+                    change.to.as_str(),
+                    s,
+                    ns
+                ],
+            )?;
+            execute(
+                conn,
+                "UPDATE deals SET stage = ?2 WHERE id = ?1",
+                params![key(id.get()), d.stage().as_str()],
+            )?;
+            Ok(d)
+        })
+    }
+
+    fn deal(&self, id: DealId) -> StoreResult<Deal> {
+        self.read(|conn| load_deal(conn, id, self.currency))
+    }
+
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
+        self.read(|conn| list_deals(conn, query, self.currency))
+    }
+
+    fn create_task(&self, new: NewTask) -> StoreResult<Task> {
+        self.write(|conn| {
+            if let Some(c) = new.customer {
+                live_customer(conn, c, self.currency)?;
+            }
+            let (at, at_ns) = ts(new.created_at);
+            execute(
+                conn,
+                "INSERT INTO tasks (customer_id, kind, title, due, recurrence, created_at, \
+                 created_at_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    new.customer.map(|c| key(c.get())),
+                    new.kind.as_str(),
+                    new.title.as_str(),
+                    date(new.due),
+                    new.recurrence.map(Recurrence::as_str),
+                    at,
+                    at_ns
+                ],
+            )?;
+            Ok(Task::create(TaskId::new(rowid(conn)?), new))
+        })
+    }
+
+    fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
+        self.write(|conn| {
+            let mut t = load_task(conn, id)?;
+            t.complete(at)?;
+            let (s, ns) = opt_ts(t.last_done_at());
+            execute(
+                conn,
+                "UPDATE tasks SET occurrence = ?2, done = ?3, last_done_at = ?4, \
+                 last_done_at_ns = ?5 WHERE id = ?1",
+                params![key(id.get()), t.occurrence(), t.is_done(), s, ns],
+            )?;
+            Ok(t)
+        })
+    }
+
+    fn task(&self, id: TaskId) -> StoreResult<Task> {
+        self.read(|conn| load_task(conn, id))
+    }
+
+    fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
+        self.read(|conn| list_tasks(conn, query))
+    }
+
+    fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
+        self.write(|conn| {
+            live_customer(conn, entry.customer, self.currency)?;
+            let balance = points_balance(conn, entry.customer)?;
+            let after = entry.apply_to(balance)?;
+            let (at, at_ns) = ts(entry.at);
+            execute(
+                conn,
+                "INSERT INTO points_entries (customer_id, at, at_ns, kind, delta, reason, \
+                 balance_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    key(entry.customer.get()),
+                    at,
+                    at_ns,
+                    entry.kind.as_str(),
+                    entry.delta,
+                    entry.reason.as_ref().map(Label::as_str),
+                    after
+                ],
+            )?;
+            Ok(PointsEntry::new(
+                PointsEntryId::new(rowid(conn)?),
+                entry,
+                after,
+            ))
+        })
+    }
+
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        self.read(|conn| {
+            customer_exists(conn, customer)?;
+            points_balance(conn, customer)
+        })
+    }
+
+    fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
+        self.read(|conn| {
+            customer_exists(conn, customer)?;
+            points_ledger(conn, customer)
+        })
+    }
+
+    fn create_segment(&self, segment: Segment) -> StoreResult<()> {
+        self.write(|conn| {
+            let taken = query_one(
+                conn,
+                "SELECT 1 FROM segments WHERE name = ?1",
+                [segment.name.as_str()],
+                |_| Ok(()),
+            )?;
+            if taken.is_some() {
+                return Err(Conflict::DuplicateSegment {
+                    name: segment.name.to_string(),
+                }
+                .into());
+            }
+            let json = serde_json::to_string(&segment.predicate).map_err(backend)?;
+            execute(
+                conn,
+                "INSERT INTO segments (name, predicate) VALUES (?1, ?2)",
+                params![segment.name.as_str(), json],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn segment(&self, name: &Label) -> StoreResult<Segment> {
+        self.read(|conn| {
+            query_one(
+                conn,
+                "SELECT name, predicate FROM segments WHERE name = ?1",
+                [name.as_str()],
+                segment_row,
+            )?
+            .ok_or_else(|| not_found(Entity::Segment, name))
+        })
+    }
+
+    fn segments(&self) -> StoreResult<Vec<Segment>> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                "SELECT name, predicate FROM segments ORDER BY name",
+                [],
+                segment_row,
+            )
+        })
+    }
+
+    fn delete_segment(&self, name: &Label) -> StoreResult<()> {
+        self.write(|conn| {
+            let n = execute(
+                conn,
+                "DELETE FROM segments WHERE name = ?1",
+                [name.as_str()],
+            )?;
+            if n == 0 {
+                return Err(not_found(Entity::Segment, name));
+            }
+            Ok(())
+        })
+    }
+
+    fn erase_customer(&self, id: CustomerId, at: DateTime<Utc>) -> StoreResult<AuditEntry> {
+        let entry = self.write(|conn| {
+            let mut c = load_customer(conn, id, self.currency)?;
+            if c.is_erased() {
+                return Err(Conflict::AlreadyErased { customer: id }.into());
+            }
+            c.erase(at);
+            save_customer(conn, &c)?;
+            let k = key(id.get());
+            for sql in [
+                "DELETE FROM customer_tags WHERE customer_id = ?1",
+                "DELETE FROM consents WHERE customer_id = ?1",
+                "UPDATE interactions SET summary = '' WHERE customer_id = ?1 AND summary <> ''",
+                "UPDATE purchases SET description = NULL \
+                 WHERE customer_id = ?1 AND description IS NOT NULL",
+                "UPDATE refunds SET reason = NULL WHERE customer_id = ?1 AND reason IS NOT NULL",
+                "UPDATE surveys SET comment = NULL WHERE customer_id = ?1 AND comment IS NOT NULL",
+                "UPDATE points_entries SET reason = NULL \
+                 WHERE customer_id = ?1 AND reason IS NOT NULL",
+                "UPDATE stage_changes SET note = NULL WHERE customer_id = ?1 AND note IS NOT NULL",
+            ] {
+                execute(conn, sql, [k])?;
+            }
+            for sql in [
+                "UPDATE service_requests SET subject = ?2, description = '' WHERE customer_id = ?1",
+                "UPDATE deals SET title = ?2 WHERE customer_id = ?1",
+                "UPDATE tasks SET title = ?2 WHERE customer_id = ?1",
+            ] {
+                execute(conn, sql, params![k, ERASED_TITLE])?;
+            }
+            let (s, ns) = ts(at);
+            execute(
+                conn,
+                "INSERT INTO audit_log (at, at_ns, action, customer_id) \
+                 VALUES (?1, ?2, 'customer_erased', ?3)",
+                params![s, ns, k],
+            )?;
+            Ok(AuditEntry {
+                id: AuditId::new(rowid(conn)?),
+                at,
+                action: AuditAction::CustomerErased { customer: id },
+            })
+        })?;
+        // The old versions of the erased rows are still in the write-ahead log until a
+        // checkpoint copies the new ones over them and the log restarts. Do it now; if
+        // another connection keeps the log busy, the next checkpoint finishes the job.
+        if self.path.is_some() {
+            let _ = checkpoint(&self.lock());
+        }
+        Ok(entry)
+    }
+
+    fn export_customer(&self, id: CustomerId) -> StoreResult<CustomerExport> {
+        self.read(|conn| {
+            let customer = load_customer(conn, id, self.currency)?;
+            let of = ActivityQuery::customer(id);
+            let by_customer = OpenQuery {
+                customer: Some(id),
+                open_only: false,
+            };
+            Ok(CustomerExport {
+                stage_history: stage_history(conn, id)?,
+                interactions: activity(
+                    conn,
+                    &of,
+                    INTERACTIONS_ALL,
+                    INTERACTIONS_OF,
+                    interaction_row,
+                )?,
+                purchases: activity(conn, &of, PURCHASES_ALL, PURCHASES_OF, |row| {
+                    purchase_row(row, self.currency)
+                })?,
+                refunds: activity(conn, &of, REFUNDS_ALL, REFUNDS_OF, |row| {
+                    refund_row(row, self.currency)
+                })?,
+                surveys: activity(conn, &of, SURVEYS_ALL, SURVEYS_OF, survey_row)?,
+                requests: list_requests(conn, &by_customer)?,
+                deals: list_deals(conn, &by_customer, self.currency)?,
+                tasks: list_tasks(
+                    conn,
+                    &TaskQuery {
+                        customer: Some(id),
+                        due_until: None,
+                        include_done: true,
+                    },
+                )?,
+                points: points_ledger(conn, id)?,
+                customer,
+            })
+        })
+    }
+
+    fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
+        self.read(|conn| {
+            query_all(
+                conn,
+                "SELECT id, at, at_ns, action, customer_id FROM audit_log ORDER BY id",
+                [],
+                audit_row,
+            )
+        })
+    }
+}
