@@ -1,0 +1,486 @@
+//! The BG/NBD model (Fader, Hardie & Lee 2005, "Counting your customers the easy way").
+//!
+//! While alive a customer buys at Poisson rate λ, λ ~ Gamma(r, α) (shape r, rate α);
+//! after each *repeat* purchase they drop out with probability p, p ~ Beta(a, b).
+//!
+//! # Formulas (equation numbers of FHL 2005)
+//!
+//! - Likelihood (eq. 6), per customer with history (x, tₓ, T):
+//!   L = B(a, b + x)/B(a, b) · Γ(r + x) αʳ / (Γ(r) (α + T)^(r+x))
+//!   + δ(x>0) B(a + 1, b + x − 1)/B(a, b) · Γ(r + x) αʳ / (Γ(r) (α + tₓ)^(r+x)),
+//!   evaluated in logs as `lifetimes` does (A₁ + A₂ + ln(e^A₃ + δ e^A₄)).
+//! - E[X(t)] for a new customer (eq. 9):
+//!   (a + b − 1)/(a − 1) · [1 − (α/(α + t))ʳ ₂F₁(r, b; a + b − 1; t/(α + t))].
+//! - P(X(t) = n) (eq. 8).
+//! - E[Y(t) | x, tₓ, T], purchases in (T, T + t] (eq. 10):
+//!   (a + b + x − 1)/(a − 1) · [1 − ((α + T)/(α + T + t))^(r+x)
+//!   ₂F₁(r + x, b + x; a + b + x − 1; t/(α + T + t))] · P(alive).
+//! - P(alive | x, tₓ, T) (FHL 2008 note "Computing P(alive) using the BG/NBD model"):
+//!   1 / (1 + δ(x>0) a/(b + x − 1) ((α + T)/(α + tₓ))^(r+x)); it is 1 for x = 0.
+//!
+//! Where a formula divides by a − 1 and a is within 10⁻⁶ of 1, the prediction is the
+//! mean of the values at 1 ± 10⁻⁶ (the function is smooth there; the error is ~10⁻¹²).
+
+use serde::{Deserialize, Serialize};
+
+use super::optimize::{self, FitOptions, Objective};
+use super::special::{digamma, hyp2f1, ln_beta, ln_gamma, log1p_exp};
+use super::summary::CountData;
+use super::{Fitted, ModelError, PurchaseModel, check_history, check_horizon, finite, positive};
+
+/// BG/NBD parameters: purchase-rate shape r and rate α, dropout Beta(a, b).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct BgNbd {
+    r: f64,
+    alpha: f64,
+    a: f64,
+    b: f64,
+}
+
+impl BgNbd {
+    /// A model with the given parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::InvalidParameter`] unless every parameter is positive and finite.
+    pub fn new(r: f64, alpha: f64, a: f64, b: f64) -> Result<Self, ModelError> {
+        Ok(BgNbd {
+            r: positive("r", r)?,
+            alpha: positive("alpha", alpha)?,
+            a: positive("a", a)?,
+            b: positive("b", b)?,
+        })
+    }
+
+    /// Shape r of the purchase-rate distribution.
+    pub fn r(&self) -> f64 {
+        self.r
+    }
+    /// Rate α of the purchase-rate distribution (in 1 / time unit).
+    pub fn alpha(&self) -> f64 {
+        self.alpha
+    }
+    /// Beta parameter a of the dropout probability.
+    pub fn a(&self) -> f64 {
+        self.a
+    }
+    /// Beta parameter b of the dropout probability.
+    pub fn b(&self) -> f64 {
+        self.b
+    }
+
+    /// Fits the model by maximum likelihood.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::InvalidOption`] for bad options; [`ModelError::NonFinite`] if the
+    /// likelihood cannot be evaluated at the start.
+    pub fn fit(data: &CountData, opts: &FitOptions) -> Result<Fitted<BgNbd>, ModelError> {
+        let (y, fitted) = fit_family(data, opts, Variant::Bg)?;
+        let make = |v: &[f64]| BgNbd {
+            r: v[0],
+            alpha: v[1],
+            a: v[2],
+            b: v[3],
+        };
+        Ok(Fitted {
+            model: make(&y),
+            standard_errors: fitted.1.as_deref().map(make),
+            log_likelihood: fitted.0,
+            converged: fitted.2,
+            iterations: fitted.3,
+            customers: data.customers(),
+        })
+    }
+
+    fn as_family(&self) -> Family {
+        Family {
+            r: self.r,
+            alpha: self.alpha,
+            a: self.a,
+            b: self.b,
+            variant: Variant::Bg,
+        }
+    }
+}
+
+impl PurchaseModel for BgNbd {
+    fn name(&self) -> &'static str {
+        "bg-nbd"
+    }
+    fn params(&self) -> Vec<(&'static str, f64)> {
+        vec![
+            ("r", self.r),
+            ("alpha", self.alpha),
+            ("a", self.a),
+            ("b", self.b),
+        ]
+    }
+    fn customer_log_likelihood(&self, x: u32, recency: f64, t: f64) -> Result<f64, ModelError> {
+        self.as_family().customer_ll(x, recency, t)
+    }
+    fn p_alive(&self, x: u32, recency: f64, t: f64) -> Result<f64, ModelError> {
+        self.as_family().p_alive(x, recency, t)
+    }
+    fn expected_purchases(
+        &self,
+        x: u32,
+        recency: f64,
+        t: f64,
+        horizon: f64,
+    ) -> Result<f64, ModelError> {
+        self.as_family()
+            .conditional_expected(x, recency, t, horizon)
+    }
+    fn expected_purchases_new(&self, t: f64) -> Result<f64, ModelError> {
+        self.as_family().expected_new(t)
+    }
+    fn probability_of_purchases(&self, n: u32, t: f64) -> Result<f64, ModelError> {
+        self.as_family().probability(n, t)
+    }
+}
+
+/// BG/NBD or MBG/NBD: they differ only in whether the first purchase can be followed
+/// by dropout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Variant {
+    /// BG/NBD: dropout after repeat purchases only.
+    Bg,
+    /// MBG/NBD: dropout after every purchase.
+    Mbg,
+}
+
+impl Variant {
+    /// The shift of x in the Beta terms: 0 for BG/NBD, 1 for MBG/NBD.
+    fn shift(self) -> f64 {
+        match self {
+            Variant::Bg => 0.0,
+            Variant::Mbg => 1.0,
+        }
+    }
+    /// Whether a customer with this x has the "dropped out after the last purchase"
+    /// likelihood term.
+    fn has_dropout_term(self, x: u32) -> bool {
+        self == Variant::Mbg || x > 0
+    }
+}
+
+/// Parameters of either variant, with the shared formulas.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Family {
+    pub r: f64,
+    pub alpha: f64,
+    pub a: f64,
+    pub b: f64,
+    pub variant: Variant,
+}
+
+impl Family {
+    /// b + x − 1 (BG/NBD) or b + x (MBG/NBD): the denominator of the dropout term.
+    fn bx(&self, x: u32) -> f64 {
+        self.b + f64::from(x) - 1.0 + self.variant.shift()
+    }
+
+    pub(crate) fn customer_ll(&self, x: u32, tx: f64, t: f64) -> Result<f64, ModelError> {
+        check_history(x, tx, t)?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let xf = f64::from(x);
+        let xs = xf + self.variant.shift();
+        let a1 = ln_gamma(r + xf) - ln_gamma(r) + r * alpha.ln();
+        let a2 = ln_gamma(a + b) + ln_gamma(b + xs) - ln_gamma(b) - ln_gamma(a + b + xs);
+        let a3 = -(r + xf) * (alpha + t).ln();
+        let ll = if self.variant.has_dropout_term(x) {
+            let a4 = a.ln() - self.bx(x).ln() - (r + xf) * (alpha + tx).ln();
+            a1 + a2 + super::special::log_add_exp(a3, a4)
+        } else {
+            a1 + a2 + a3
+        };
+        finite("log-likelihood", ll)
+    }
+
+    pub(crate) fn p_alive(&self, x: u32, tx: f64, t: f64) -> Result<f64, ModelError> {
+        check_history(x, tx, t)?;
+        if !self.variant.has_dropout_term(x) {
+            return Ok(1.0);
+        }
+        let xf = f64::from(x);
+        let d = self.a.ln() - self.bx(x).ln()
+            + (self.r + xf) * ((self.alpha + t).ln() - (self.alpha + tx).ln());
+        // 1 / (1 + e^d).
+        finite("P(alive)", (-log1p_exp(d)).exp())
+    }
+
+    /// Evaluates `f(a)`, or the mean of f(1 ± 10⁻⁶) when a is within 10⁻⁶ of 1.
+    fn around_a_one(&self, f: impl Fn(f64) -> f64) -> f64 {
+        const H: f64 = 1e-6;
+        if (self.a - 1.0).abs() < H {
+            0.5 * (f(1.0 - H) + f(1.0 + H))
+        } else {
+            f(self.a)
+        }
+    }
+
+    pub(crate) fn conditional_expected(
+        &self,
+        x: u32,
+        tx: f64,
+        t: f64,
+        horizon: f64,
+    ) -> Result<f64, ModelError> {
+        check_horizon(horizon)?;
+        let alive = self.p_alive(x, tx, t)?;
+        if horizon == 0.0 {
+            return Ok(0.0);
+        }
+        let (r, alpha, b) = (self.r, self.alpha, self.b);
+        let xf = f64::from(x);
+        let sh = self.variant.shift();
+        let z = horizon / (alpha + t + horizon);
+        let ln_q = (r + xf) * ((alpha + t).ln() - (alpha + t + horizon).ln());
+        let v = self.around_a_one(|a| {
+            let h = hyp2f1(r + xf, b + xf + sh, a + b + xf - 1.0 + sh, z);
+            (a + b + xf - 1.0 + sh) / (a - 1.0) * (1.0 - ln_q.exp() * h)
+        });
+        finite("expected purchases", v * alive).map(|v| v.max(0.0))
+    }
+
+    pub(crate) fn expected_new(&self, t: f64) -> Result<f64, ModelError> {
+        check_horizon(t)?;
+        if t == 0.0 {
+            return Ok(0.0);
+        }
+        let (r, alpha, b) = (self.r, self.alpha, self.b);
+        let z = t / (alpha + t);
+        let ln_q = r * (alpha.ln() - (alpha + t).ln());
+        let v = match self.variant {
+            Variant::Bg => self.around_a_one(|a| {
+                (a + b - 1.0) / (a - 1.0) * (1.0 - ln_q.exp() * hyp2f1(r, b, a + b - 1.0, z))
+            }),
+            Variant::Mbg => self.around_a_one(|a| {
+                b / (a - 1.0) * (1.0 - ln_q.exp() * hyp2f1(r, b + 1.0, a + b, z))
+            }),
+        };
+        finite("expected purchases", v).map(|v| v.max(0.0))
+    }
+
+    pub(crate) fn probability(&self, n: u32, t: f64) -> Result<f64, ModelError> {
+        check_horizon(t)?;
+        let (r, alpha, a, b) = (self.r, self.alpha, self.a, self.b);
+        let nf = f64::from(n);
+        let sh = self.variant.shift();
+        if t == 0.0 {
+            return Ok(if n == 0 { 1.0 } else { 0.0 });
+        }
+        let ln_p0 = alpha.ln() - (alpha + t).ln(); // ln(α/(α+t))
+        let ln_p1 = t.ln() - (alpha + t).ln(); // ln(t/(α+t))
+        let lb = ln_beta(a, b);
+        // NBD(j) = Γ(r+j)/(Γ(r) j!) (α/(α+t))^r (t/(α+t))^j.
+        let ln_nbd =
+            |j: f64| ln_gamma(r + j) - ln_gamma(r) - ln_gamma(j + 1.0) + r * ln_p0 + j * ln_p1;
+        let first = (ln_beta(a, b + nf + sh) - lb + ln_nbd(nf)).exp();
+        let second = if self.variant.has_dropout_term(n) {
+            // P(NBD ≥ n) = 1 − Σ_{j<n} NBD(j).
+            let cdf: f64 = (0..n).map(|j| ln_nbd(f64::from(j)).exp()).sum();
+            let tail = (1.0 - cdf).max(0.0);
+            (ln_beta(a + 1.0, b + nf - 1.0 + sh) - lb).exp() * tail
+        } else {
+            0.0
+        };
+        finite("P(X(t) = n)", first + second).map(|p| p.clamp(0.0, 1.0))
+    }
+}
+
+/// The mean negative log-likelihood of the BG/NBD family over log-parameters.
+pub(crate) struct FamilyObjective<'a> {
+    pub data: &'a CountData,
+    pub penalizer: f64,
+    pub variant: Variant,
+}
+
+impl FamilyObjective<'_> {
+    /// Full log-likelihood and its gradient with respect to (r, α, a, b).
+    pub(crate) fn ll_and_grad(&self, th: [f64; 4]) -> (f64, [f64; 4]) {
+        let [r, alpha, a, b] = th;
+        let d = self.data;
+        let sh = self.variant.shift();
+        let ln_alpha = alpha.ln();
+        // Tables over distinct T and tₓ.
+        let lt: Vec<(f64, f64)> = d
+            .t_vals
+            .iter()
+            .map(|&v| ((alpha + v).ln(), 1.0 / (alpha + v)))
+            .collect();
+        let ltx: Vec<(f64, f64)> = d
+            .tx_vals
+            .iter()
+            .map(|&v| ((alpha + v).ln(), 1.0 / (alpha + v)))
+            .collect();
+        let (psi_r, psi_ab, psi_b, lg_r, lg_ab, lg_b) = (
+            digamma(r),
+            digamma(a + b),
+            digamma(b),
+            ln_gamma(r),
+            ln_gamma(a + b),
+            ln_gamma(b),
+        );
+        let ln_a = a.ln();
+        let mut ll = 0.0;
+        let mut g = [0.0; 4];
+        for &(x, lo, hi) in &d.groups {
+            let xf = f64::from(x);
+            let xs = xf + sh;
+            let rx = r + xf;
+            let k = lg_ab + ln_gamma(b + xs) - lg_b - ln_gamma(a + b + xs) + ln_gamma(rx) - lg_r
+                + r * ln_alpha;
+            let (mut wsum, mut s_ll, mut s_l, mut s_i, mut s_p) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            if self.variant.has_dropout_term(x) {
+                let bx = b + xf - 1.0 + sh;
+                let c = ln_a - bx.ln();
+                for i in lo..hi {
+                    let w = d.w[i];
+                    let (lnt, it) = lt[d.t_idx[i] as usize];
+                    let (lntx, itx) = ltx[d.tx_idx[i] as usize];
+                    let u = -rx * lnt;
+                    let v = c - rx * lntx;
+                    // ln(e^u + e^v) and p = e^v / (e^u + e^v).
+                    let (m, dlt) = if v > u { (v, u - v) } else { (u, v - u) };
+                    let e = dlt.exp();
+                    let row = m + e.ln_1p();
+                    let p = if v > u {
+                        1.0 / (1.0 + e)
+                    } else {
+                        e / (1.0 + e)
+                    };
+                    wsum += w;
+                    s_ll += w * row;
+                    s_l += w * (lnt + p * (lntx - lnt));
+                    s_i += w * (it + p * (itx - it));
+                    s_p += w * p;
+                }
+                g[2] += s_p / a;
+                g[3] -= s_p / bx;
+            } else {
+                for i in lo..hi {
+                    let w = d.w[i];
+                    let (lnt, it) = lt[d.t_idx[i] as usize];
+                    wsum += w;
+                    s_l += w * lnt;
+                    s_i += w * it;
+                }
+                s_ll = -rx * s_l;
+            }
+            ll += wsum * k + s_ll;
+            g[0] += wsum * (digamma(rx) - psi_r + ln_alpha) - s_l;
+            g[1] += wsum * r / alpha - rx * s_i;
+            let psi_abx = digamma(a + b + xs);
+            g[2] += wsum * (psi_ab - psi_abx);
+            g[3] += wsum * (psi_ab + digamma(b + xs) - psi_b - psi_abx);
+        }
+        (ll, g)
+    }
+}
+
+impl Objective for FamilyObjective<'_> {
+    fn dim(&self) -> usize {
+        4
+    }
+    fn eval(&self, y: &[f64], grad: &mut [f64]) -> f64 {
+        let th = [y[0].exp(), y[1].exp(), y[2].exp(), y[3].exp()];
+        let (ll, g) = self.ll_and_grad(th);
+        let n = self.data.total_weight;
+        let mut f = -ll / n;
+        for i in 0..4 {
+            f += self.penalizer * th[i] * th[i];
+            grad[i] = th[i] * (-g[i] / n + 2.0 * self.penalizer * th[i]);
+        }
+        f
+    }
+}
+
+/// Result of a family fit: (LL, standard errors, converged, iterations).
+pub(crate) type FitParts = (f64, Option<Vec<f64>>, bool, u32);
+
+/// Fits either variant; returns the natural parameters and the fit's parts.
+pub(crate) fn fit_family(
+    data: &CountData,
+    opts: &FitOptions,
+    variant: Variant,
+) -> Result<(Vec<f64>, FitParts), ModelError> {
+    opts.check()?;
+    let obj = FamilyObjective {
+        data,
+        penalizer: opts.penalizer,
+        variant,
+    };
+    let (mean_x, mean_t) = data.means();
+    // Start: r = 1, α so that E[λ] = r/α matches the observed repeat rate, a = 1, b = 3.
+    let rate = (mean_x.max(0.05)) / mean_t.max(1e-9);
+    let y0 = [0.0, (1.0 / rate).ln(), 0.0, 3.0_f64.ln()];
+    let min = optimize::minimize(&obj, &y0, opts)?;
+    let th: Vec<f64> = min.y.iter().map(|v| v.exp()).collect();
+    let (ll, _) = obj.ll_and_grad([th[0], th[1], th[2], th[3]]);
+    let ll = finite("log-likelihood", ll)?;
+    let se = if opts.standard_errors {
+        optimize::standard_errors(&min, data.total_weight)
+    } else {
+        None
+    };
+    Ok((th, (ll, se, min.converged, min.iterations)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data() -> CountData {
+        CountData::new(
+            &[0, 1, 2, 0, 5, 1, 3],
+            &[0.0, 3.5, 10.0, 0.0, 30.0, 1.0, 20.0],
+            &[12.0, 20.0, 30.0, 38.0, 39.0, 5.0, 25.0],
+        )
+        .expect("valid")
+    }
+
+    #[test]
+    fn gradient_matches_finite_differences() {
+        let d = data();
+        for variant in [Variant::Bg, Variant::Mbg] {
+            for penalizer in [0.0, 0.1] {
+                let obj = FamilyObjective {
+                    data: &d,
+                    penalizer,
+                    variant,
+                };
+                for y in [[-1.0, 1.5, -0.3, 0.8], [0.3, 0.2, 1.1, -0.5]] {
+                    let err = optimize::gradient_check(&obj, &y);
+                    assert!(err < 1e-6, "{variant:?} {y:?}: {err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_likelihood_equals_the_per_customer_formula() {
+        let d = data();
+        for variant in [Variant::Bg, Variant::Mbg] {
+            let fam = Family {
+                r: 0.7,
+                alpha: 3.0,
+                a: 0.8,
+                b: 2.5,
+                variant,
+            };
+            let slow: f64 = d
+                .iter()
+                .map(|(x, tx, t, w)| w * fam.customer_ll(x, tx, t).expect("finite"))
+                .sum();
+            let obj = FamilyObjective {
+                data: &d,
+                penalizer: 0.0,
+                variant,
+            };
+            let (fast, _) = obj.ll_and_grad([0.7, 3.0, 0.8, 2.5]);
+            assert!((fast - slow).abs() < 1e-12 * slow.abs(), "{fast} {slow}");
+        }
+    }
+}
