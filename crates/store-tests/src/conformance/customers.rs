@@ -24,7 +24,8 @@ fn full_data() -> CustomerData {
         .with_country(CountryCode::parse("gb").expect("a valid country"));
     data.company = Some(super::support::label("Analytical Engines Ltd"));
     data.notes = text("  prefers letters\nnot calls ");
-    data.profile.city = Some(super::support::label("London"));
+    data.profile.city = Some(super::support::label("Zürich"));
+    data.profile.region = Some(super::support::label("東京都 🎌"));
     data.profile.interests.insert(tag("mathematics"));
     data.profile
         .attributes
@@ -90,6 +91,25 @@ pub fn a_duplicate_email_is_refused_ignoring_case(store: &dyn Store) {
         store.create_customer(NewCustomer::new(again, at(1))),
         StoreError::Conflict(Conflict::DuplicateEmail { existing, .. }) if existing == first.id()
     );
+    assert_eq!(store.count_customers().expect("count"), 1);
+}
+
+/// Case is ignored beyond ASCII too: `JÜRGEN@MÜLLER.DE` is `jürgen@müller.de` (the
+/// comparison key is [`Email::key`](solocrm_core::Email::key), Unicode lower case).
+pub fn a_duplicate_email_is_refused_ignoring_case_beyond_ascii(store: &dyn Store) {
+    let first = create(
+        store,
+        CustomerData::new(name("Jürgen Müller")).with_email(email("jürgen@müller.de")),
+    );
+    let again = CustomerData::new(name("J. Müller")).with_email(email("JÜRGEN@MÜLLER.DE"));
+    assert_err!(
+        store.create_customer(NewCustomer::new(again, at(1))),
+        StoreError::Conflict(Conflict::DuplicateEmail { existing, .. }) if existing == first.id()
+    );
+    let found = store
+        .customer_by_email(&email("Jürgen@Müller.DE"))
+        .expect("a look-up should work");
+    assert_eq!(found.map(|c| c.id()), Some(first.id()));
     assert_eq!(store.count_customers().expect("count"), 1);
 }
 

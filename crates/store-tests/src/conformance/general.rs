@@ -2,12 +2,12 @@
 //! (`Send + Sync`, methods on `&self`, every method atomic).
 
 use solocrm_core::{
-    Conflict, Currency, CustomerData, CustomerId, CustomerQuery, NewCustomer, PointsKind, Store,
-    StoreError,
+    Conflict, Currency, CustomerData, CustomerId, CustomerQuery, LifecycleStage, NewCustomer,
+    NewPointsEntry, NewPurchase, PointsKind, StageReason, Store, StoreError,
 };
 
 use super::loyalty::points;
-use super::support::{at, customer, email, name};
+use super::support::{at, customer, email, eur, name};
 
 const THREADS: usize = 8;
 
@@ -19,6 +19,43 @@ pub fn the_store_keeps_its_books_in_the_base_currency(store: &dyn Store) {
     assert_eq!(
         store.purchase_log().expect("the purchase log").currency,
         Some(Currency::EUR)
+    );
+}
+
+/// Times come back exactly as given, to the nanosecond, from every kind of record.
+pub fn times_keep_their_sub_second_precision(store: &dyn Store) {
+    let t = |day, nanos| at(day) + chrono::Duration::nanoseconds(nanos);
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(name("Ada")),
+            t(0, 123_456_789),
+        ))
+        .expect("creating a customer");
+    assert_eq!(
+        store.customer(c.id()).expect("found").created_at(),
+        t(0, 123_456_789)
+    );
+    let change = store
+        .change_stage(c.id(), LifecycleStage::Lead, t(1, 1), StageReason::manual())
+        .expect("allowed");
+    assert_eq!(store.stage_history(c.id()).expect("history"), [change]);
+    let p = store
+        .record_purchase(NewPurchase::new(c.id(), t(2, 999_999_999), eur(100)))
+        .expect("recording a purchase");
+    assert_eq!(
+        store.purchase(p.id()).expect("found").at(),
+        t(2, 999_999_999)
+    );
+    let entry = store
+        .post_points(NewPointsEntry::new(c.id(), t(3, 500), PointsKind::Earn, 5).expect("valid"))
+        .expect("posting points");
+    assert_eq!(store.points_ledger(c.id()).expect("the ledger"), [entry]);
+    let audit = store.erase_customer(c.id(), t(4, 42)).expect("erasing");
+    assert_eq!(audit.at, t(4, 42));
+    assert_eq!(store.audit_log().expect("the audit log"), [audit]);
+    assert_eq!(
+        store.customer(c.id()).expect("found").erased_at(),
+        Some(t(4, 42))
     );
 }
 

@@ -93,6 +93,7 @@ macro_rules! __store_conformance_list {
                 customer_ids_are_assigned_in_increasing_order,
                 an_unknown_customer_is_not_found,
                 a_duplicate_email_is_refused_ignoring_case,
+                a_duplicate_email_is_refused_ignoring_case_beyond_ascii,
                 a_duplicate_external_ref_is_refused,
                 external_refs_compare_exactly_so_another_case_is_no_duplicate,
                 a_customer_is_found_by_email_ignoring_case,
@@ -164,6 +165,8 @@ macro_rules! __store_conformance_list {
                 a_duplicate_purchase_reference_is_refused,
                 purchases_are_ordered_by_time_then_id,
                 purchases_are_filtered_by_customer_and_half_open_time_range,
+                purchases_a_fraction_of_a_second_apart_are_ordered_and_filtered_exactly,
+                the_largest_amount_that_fits_is_kept_and_a_larger_one_refused,
             }
             batch {
                 a_batch_of_purchases_is_recorded_with_ids_in_row_order,
@@ -282,6 +285,7 @@ macro_rules! __store_conformance_list {
             }
             general {
                 the_store_keeps_its_books_in_the_base_currency,
+                times_keep_their_sub_second_precision,
                 concurrent_creates_get_distinct_increasing_ids,
                 concurrent_creates_with_one_email_admit_exactly_one,
                 concurrent_redeems_never_overdraw_the_balance,

@@ -229,3 +229,63 @@ pub fn purchases_are_filtered_by_customer_and_half_open_time_range(store: &dyn S
         []
     );
 }
+
+/// Purchases a fraction of a second apart are ordered by their exact time, and range
+/// bounds apply to the exact instant (a text encoding of times must sort correctly).
+pub fn purchases_a_fraction_of_a_second_apart_are_ordered_and_filtered_exactly(store: &dyn Store) {
+    let ada = customer(store, "Ada");
+    let record = |t, minor| {
+        store
+            .record_purchase(NewPurchase::new(ada.id(), t, eur(minor)))
+            .expect("recording a purchase")
+    };
+    let ms = chrono::Duration::milliseconds;
+    let late = record(at(1) + ms(500), 3);
+    let whole = record(at(1), 1);
+    let early = record(at(1) - ms(1), 0);
+    let tiny = record(at(1) + chrono::Duration::nanoseconds(1), 2);
+    assert_eq!(
+        all(store),
+        [early.clone(), whole.clone(), tiny.clone(), late.clone()]
+    );
+    let list = |range| {
+        store
+            .purchases(&ActivityQuery {
+                customer: None,
+                range,
+            })
+            .expect("listing purchases")
+    };
+    assert_eq!(
+        list(TimeRange::since(at(1))),
+        [whole.clone(), tiny.clone(), late]
+    );
+    assert_eq!(list(TimeRange::until(at(1))), std::slice::from_ref(&early));
+    assert_eq!(
+        list(TimeRange::between(at(1), at(1) + ms(500))),
+        [whole, tiny]
+    );
+}
+
+/// The largest amount that fits into 64 bits of cents is kept exactly; one cent more
+/// is [`ValidationError::AmountOutOfRange`].
+pub fn the_largest_amount_that_fits_is_kept_and_a_larger_one_refused(store: &dyn Store) {
+    let ada = customer(store, "Ada");
+    let max = store
+        .record_purchase(NewPurchase::new(ada.id(), at(1), eur(i64::MAX)))
+        .expect("i64::MAX cents fit");
+    assert_eq!(
+        store.purchase(max.id()).expect("found").amount(),
+        eur(i64::MAX)
+    );
+    assert_eq!(store.purchase_log().expect("the log").amount, [i64::MAX]);
+    let too_big = solocrm_core::Money::new(
+        eur(i64::MAX).amount() + rust_decimal::Decimal::new(1, 2),
+        solocrm_core::Currency::EUR,
+    );
+    assert_err!(
+        store.record_purchase(NewPurchase::new(ada.id(), at(2), too_big)),
+        StoreError::Validation(ValidationError::AmountOutOfRange { .. })
+    );
+    assert_eq!(all(store).len(), 1);
+}
