@@ -146,6 +146,28 @@ pub fn a_short_last_page_has_no_next_cursor(store: &dyn Store) {
     assert_eq!(p.next, None);
 }
 
+/// `after` need not be an existing id: a cursor between ids starts at the next one, and
+/// a cursor past the last customer gives an empty last page.
+pub fn a_cursor_between_or_past_ids_is_a_plain_lower_bound(store: &dyn Store) {
+    let all = ids(&customers(store, 3));
+    let after = |id: CustomerId| {
+        page(
+            store,
+            &CustomerQuery {
+                after: Some(id),
+                ..CustomerQuery::default()
+            },
+        )
+    };
+    assert_eq!(ids(&after(CustomerId::new(0)).items), all);
+    let past = after(CustomerId::new(all[2].get() + 1_000));
+    assert!(past.items.is_empty());
+    assert_eq!(past.next, None);
+    let last = after(all[2]);
+    assert!(last.items.is_empty());
+    assert_eq!(last.next, None);
+}
+
 /// Keyset pages stay correct while customers are added: customers created between two
 /// pages appear at the end, and none is skipped or repeated.
 pub fn keyset_pages_stay_correct_while_customers_are_added(store: &dyn Store) {

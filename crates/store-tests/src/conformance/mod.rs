@@ -135,6 +135,7 @@ macro_rules! __store_conformance_list {
                 customers_are_listed_ascending_by_id_page_after_page,
                 an_exact_page_boundary_loses_and_repeats_no_customer,
                 a_short_last_page_has_no_next_cursor,
+                a_cursor_between_or_past_ids_is_a_plain_lower_bound,
                 keyset_pages_stay_correct_while_customers_are_added,
                 customers_are_filtered_by_stage,
                 customers_are_filtered_by_tag,
