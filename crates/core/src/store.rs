@@ -15,7 +15,11 @@
 //! - **Ordered.** Every list comes in a documented, deterministic order, so two stores
 //!   holding the same data give the same answers (a differential test checks this).
 //! - **Erased stays erased.** A new record that names an erased customer is refused
-//!   with [`Conflict::CustomerErased`].
+//!   with [`Conflict::CustomerErased`], and so is editing their data, tags or consent.
+//!   Steps of records that already exist (moving a deal, answering a request,
+//!   completing a task, refunding a purchase, changing the stage) stay possible, so
+//!   the books can be closed.
+//! - **Times are exact.** Instants round-trip to the nanosecond.
 //! - **No clock.** Every time comes from the caller.
 //! - **Shareable.** A store is `Send + Sync`; methods take `&self`.
 //!
@@ -93,7 +97,9 @@ pub enum StoreError {
         error: Box<StoreError>,
     },
     /// One record of an [`ImportBatch`] was refused, so none was written.
-    #[error("{section} record {index} of the import (counting from 0): {error}; nothing was written")]
+    #[error(
+        "{section} record {index} of the import (counting from 0): {error}; nothing was written"
+    )]
     Import {
         /// Which part of the batch.
         section: ImportSection,
@@ -373,10 +379,9 @@ impl ImportBatch {
 pub fn resolve_ref(r: CustomerRef, created: &[CustomerId]) -> StoreResult<CustomerId> {
     match r {
         CustomerRef::Existing(id) => Ok(id),
-        CustomerRef::New(i) => created
-            .get(i)
-            .copied()
-            .ok_or_else(|| StoreError::not_found(Entity::Customer, format!("new customer #{i} of the batch"))),
+        CustomerRef::New(i) => created.get(i).copied().ok_or_else(|| {
+            StoreError::not_found(Entity::Customer, format!("new customer #{i} of the batch"))
+        }),
     }
 }
 
@@ -520,8 +525,11 @@ pub trait Store: Send + Sync {
     /// Applies an [`ImportBatch`], all or none. Each record is checked exactly as the
     /// single-record method would check it ([`Store::create_customer`],
     /// [`Store::update_customer`], [`Store::record_purchase`], [`Store::record_survey`]),
-    /// against the store as changed by the records before it in the batch; a purchase
-    /// reference repeated within the batch is [`Conflict::DuplicateRefInBatch`].
+    /// against the store as changed by the records before it in the batch, with one
+    /// exception: a purchase reference repeated within the batch is
+    /// [`Conflict::DuplicateRefInBatch`] (checked first), not a clash with the earlier
+    /// row. An id named in an error (e.g. the `existing` customer of a duplicate email)
+    /// may belong to a record created earlier in the same, refused batch.
     ///
     /// # Errors
     ///
@@ -855,10 +863,23 @@ pub fn batch_error(index: usize, error: StoreError) -> StoreError {
 ///
 /// The store's errors.
 pub fn all_customers<S: Store + ?Sized>(store: &S) -> StoreResult<Vec<Customer>> {
+    all_matching(store, &CustomerQuery::default())
+}
+
+/// Every customer matching `query`'s filters, ascending by id, read page by page from
+/// `query.after` on (the query's page size is replaced by [`MAX_PAGE_SIZE`]).
+///
+/// # Errors
+///
+/// The store's errors.
+pub fn all_matching<S: Store + ?Sized>(
+    store: &S,
+    query: &CustomerQuery,
+) -> StoreResult<Vec<Customer>> {
     let mut out = Vec::new();
     let mut query = CustomerQuery {
         limit: MAX_PAGE_SIZE,
-        ..CustomerQuery::default()
+        ..query.clone()
     };
     loop {
         let page = store.list_customers(&query)?;

@@ -511,7 +511,8 @@ impl Store for MemoryStore {
         for (i, (who, mut new)) in batch.purchases.into_iter().enumerate() {
             let fail = |e| import_error(S::Purchases, i, e);
             new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
-            let new = draft.check_purchase(new, self.currency).map_err(fail)?;
+            // A repeat within the batch is named as such, before the draft (which holds
+            // the earlier rows) would report it as a stored duplicate.
             if let Some(r) = &new.external_ref
                 && !seen.insert(r.clone())
             {
@@ -520,6 +521,7 @@ impl Store for MemoryStore {
                 };
                 return Err(fail(dup.into()));
             }
+            let new = draft.check_purchase(new, self.currency).map_err(fail)?;
             receipt.purchases.push(draft.insert_purchase(new).id());
         }
         for (i, (who, mut new)) in batch.surveys.into_iter().enumerate() {
