@@ -1,1 +1,108 @@
-//! Metric formulas (work in progress).
+//! Metric formulas: satisfaction, retention, loyalty, customer value, RFM, cohorts, the
+//! pipeline, service, churn early warning, and the [`MetricsReport`] that carries them
+//! all.
+//!
+//! Every formula is a pure function over plain data with an explicit period or `as_of`
+//! date; nothing here reads the clock or does I/O. Each function's documentation gives
+//! the definition, a source, the edge cases and a worked example (a doctest);
+//! `docs/formulas.md` collects them on one page.
+//!
+//! # Design decisions
+//!
+//! - **Ratios are [`Ratio`]**: an exact [`Decimal`](rust_decimal::Decimal) checked to lie
+//!   in [0, 1], with [`Ratio::percent`] as the percent view. Values that are not shares
+//!   (NPS in [−100, 100], ROI, LTV-to-CAC, frequencies) are plain `Decimal`s. Every ratio
+//!   is one division of exact integers reduced by their greatest common divisor, so equal
+//!   fractions give identical values and no ratio moves when all money is scaled.
+//! - **Money stays exact**: amounts are summed as integer minor units (`i64` per row,
+//!   `i128` in sums) and returned as [`Money`](crate::Money). Averages are rounded once,
+//!   at the end, to the minor unit with banker's rounding (half to even); nothing is ever
+//!   an `f64`.
+//! - **No value is an error, not a number**: an empty population, a zero cost or an
+//!   input out of range is a [`MetricError`] naming the metric. Never NaN, never infinity,
+//!   never a silent 0, never a panic. In the serialisable report every metric is a
+//!   [`Measured`]: its value, or the reason it has none.
+//! - **Gross purchase amounts**: the columnar [`PurchaseLog`](crate::PurchaseLog) holds
+//!   purchases only, so the metrics computed from it (RFM monetary, cohort revenue, order
+//!   value, frequency, revenue) are gross of refunds. Where refunds are read from the
+//!   store they are netted and the metric says so: historical CLV subtracts them, and
+//!   the report shows the period's refunds and net revenue beside the gross revenue.
+//! - **Days are UTC dates**: a purchase belongs to the UTC date of its timestamp;
+//!   recency and silence are whole days between dates, as in the lifecycle policy.
+//! - **Who is a customer** comes from the [`LifecyclePolicy`](crate::LifecyclePolicy):
+//!   someone who bought and has not been silent beyond its churn horizon
+//!   ([`CustomerBase`]); the churn early warning uses the policy's overdue rule.
+//! - **Fast paths are columnar**: RFM, cohorts, purchase stats and the customer base run
+//!   over the `PurchaseLog` (dense customer index, `i64` seconds, `i64` minor units) in
+//!   one pass into per-customer arrays, with counting and radix sorts for ranks; memory
+//!   beyond the log is O(customers). See `docs/performance.md`.
+//!
+//! # Index
+//!
+//! | Metric | Function |
+//! |---|---|
+//! | CSAT | [`csat`], [`csat_from_scores`] |
+//! | NPS (with counts) | [`nps`], [`nps_from_scores`] |
+//! | Churn and retention rate | [`churn_rate`], [`CustomerBase::churn`] |
+//! | CRR = (E − N) / S | [`customer_retention_rate`], [`CustomerBase::crr`] |
+//! | Customer base (S, E, N, lost) | [`customer_base`] |
+//! | Average order value, purchase frequency, repeat purchase rate | [`purchase_stats`] |
+//! | Engagement rate, interaction frequency | [`engagement`] |
+//! | Loyalty index | [`loyalty_index`] |
+//! | LTV-to-CAC ratio | [`ltv_to_cac`] |
+//! | Historical CLV | [`historical_clv`] |
+//! | Average-based CLV | [`average_clv`] (with [`gross_margin`]) |
+//! | Retention-based CLV | [`retention_clv`] |
+//! | CAC overall and per channel | [`cac`], [`cac_by_channel`] |
+//! | Net benefit, ROI | [`net_benefit`], [`roi`] |
+//! | RFM, codes, segments | [`rfm`], [`RfmScore`], [`RfmSegment`] |
+//! | Cohort retention matrix | [`cohort_matrix`] |
+//! | Win rate, stage conversion, cycle time, weighted pipeline, sales velocity | [`win_rate`], [`stage_conversion`], [`average_cycle_time`], [`weighted_pipeline`], [`sales_velocity`], [`pipeline_metrics`] |
+//! | First-response and resolution time, open complaints | [`service_metrics`], [`duration_stats`] |
+//! | Churn early warning | [`churn_warnings`] |
+//! | Everything for a period | [`MetricsReport`] |
+
+mod behaviour;
+mod cohort;
+mod error;
+mod period;
+mod pipeline;
+mod ratio;
+mod report;
+mod retention;
+pub mod rfm;
+mod satisfaction;
+mod service;
+mod value;
+pub mod warning;
+
+#[cfg(test)]
+mod tests;
+
+pub use behaviour::{
+    Engagement, LoyaltyIndex, PurchaseStats, engagement, loyalty_index, purchase_stats,
+};
+pub use cohort::{CohortGrain, CohortMatrix, CohortRow, MAX_COHORT_PERIODS, cohort_matrix};
+pub use error::{Measured, MetricError, MetricResult};
+pub use period::Period;
+pub use pipeline::{
+    CycleTime, PipelineMetrics, StageConversion, WeightedPipeline, WinRate, average_cycle_time,
+    pipeline_metrics, sales_velocity, stage_at, stage_conversion, weighted_pipeline, win_rate,
+};
+pub use ratio::Ratio;
+pub use report::{
+    AnnualBasis, MetricsReport, PurchaseSection, ReportConfig, ReportData, ReportError,
+    RetentionSection, RfmSection, SatisfactionSection, ValueSection,
+};
+pub use retention::{Churn, CustomerBase, churn_rate, customer_base, customer_retention_rate};
+pub use rfm::{RfmRow, RfmScore, RfmSegment, RfmTable, TieRule, rfm};
+pub use satisfaction::{
+    CSAT_SATISFIED_FROM, Csat, Nps, csat, csat_from_scores, nps, nps_from_scores,
+};
+pub use service::{DurationStats, ServiceMetrics, duration_stats, service_metrics};
+pub use value::{
+    AcquisitionRecord, Cac, CacByChannel, ChannelCac, CostBenefit, HistoricalClv, UNATTRIBUTED,
+    average_clv, cac, cac_by_channel, gross_margin, historical_clv, ltv_to_cac, net_benefit,
+    retention_clv, roi,
+};
+pub use warning::{Activity, ChurnWarning, RiskFactor, RiskReason, WarningConfig, churn_warnings};

@@ -1,0 +1,266 @@
+//! Cohort retention: customers grouped by the month (or week) of their first purchase,
+//! followed period by period — who came back, and what they spent.
+//!
+//! # Definition
+//!
+//! A customer's *cohort* is the period (calendar month, or ISO week starting on Monday,
+//! both in UTC) of their first purchase. Row `c` of the matrix is one cohort; column `j`
+//! is the `j`-th period after the cohort's own (`j = 0` is the acquisition period). For
+//! each cell:
+//!
+//! - **customers**: the cohort's customers with at least one purchase in that period
+//!   (column 0 is the cohort size, since every member bought then);
+//! - **revenue**: the sum of the cohort's purchases in that period, gross (refunds are
+//!   not in the purchase log).
+//!
+//! The retention of a cell is `customers / size`. Purchases after `as_of` are ignored;
+//! the period holding `as_of` is usually still running, so its column is partial. Every
+//! period from the first cohort to the one holding `as_of` has a row, also those in
+//! which nobody was acquired (size 0), so the rows line up by calendar.
+//!
+//! *Source.* Fader, P. S. & Hardie, B. G. S., "How to project customer retention",
+//! *Journal of Interactive Marketing* 21(1), 2007, for cohort-based retention; the
+//! layout is the usual "cohort triangle" of analytics tools.
+//!
+//! # Speed
+//!
+//! When the log is sorted by time (as stores and the generator produce it) one pass
+//! does everything: a customer's first row is their first purchase, a per-customer
+//! "last period counted" marker deduplicates the customer counts, and a day-indexed
+//! table maps days to periods. An unsorted log is first put in time order through a
+//! sorted permutation (O(rows) extra memory, slower).
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::behaviour::log_currency;
+use super::error::{MetricError, MetricResult};
+use super::period::{date_of_day, day_of_secs, epoch_day};
+use super::ratio::{Ratio, money_from_minor};
+use super::retention::check_log;
+use crate::money::{Currency, Money};
+use crate::names::named_enum;
+use crate::purchase::PurchaseLog;
+
+named_enum! {
+    /// The length of a cohort period.
+    pub enum CohortGrain as "cohort grain" {
+        /// Calendar months (UTC).
+        Month = "month",
+        /// ISO weeks, Monday to Sunday (UTC).
+        Week = "week",
+    }
+}
+
+/// The most periods a matrix may span (its size grows with the square).
+pub const MAX_COHORT_PERIODS: usize = 4096;
+
+/// One cohort: the customers acquired in one period, followed through the periods after.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CohortRow {
+    /// The first day of the acquisition period.
+    pub start: NaiveDate,
+    /// Customers acquired in the period.
+    pub size: u64,
+    /// `customers[j]`: members who bought in the `j`-th period after acquisition.
+    pub customers: Vec<u64>,
+    /// `revenue[j]`: what the members spent in that period.
+    pub revenue: Vec<Money>,
+}
+
+impl CohortRow {
+    /// The share of the cohort that bought in the `j`-th period after acquisition, or
+    /// `None` for an empty cohort or a period not yet reached.
+    pub fn retention(&self, j: usize) -> Option<Ratio> {
+        let c = *self.customers.get(j)?;
+        Ratio::of(c, self.size, "cohort retention", "an empty cohort").ok()
+    }
+}
+
+/// The cohort retention matrix (a triangle: later cohorts have fewer periods behind
+/// them). Built by [`cohort_matrix`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CohortMatrix {
+    /// Months or weeks.
+    pub grain: CohortGrain,
+    /// Purchases after this day are ignored.
+    pub as_of: NaiveDate,
+    /// The currency of the revenue.
+    pub currency: Currency,
+    /// One row per period, oldest first.
+    pub rows: Vec<CohortRow>,
+}
+
+/// The period index of a day number: months since year 0, or weeks since the Monday
+/// before 1970-01-01.
+fn period_of_day(day: i64, grain: CohortGrain) -> MetricResult<i64> {
+    match grain {
+        CohortGrain::Week => Ok((day + 3).div_euclid(7)),
+        CohortGrain::Month => {
+            let d = date_of_day(day).ok_or(MetricError::DateOutOfRange { metric: "cohorts" })?;
+            Ok(i64::from(d.year()) * 12 + i64::from(d.month0()))
+        }
+    }
+}
+
+fn period_start(index: i64, grain: CohortGrain) -> MetricResult<NaiveDate> {
+    let out = MetricError::DateOutOfRange { metric: "cohorts" };
+    match grain {
+        CohortGrain::Week => date_of_day(index * 7 - 3).ok_or(out),
+        CohortGrain::Month => {
+            let year = i32::try_from(index.div_euclid(12)).map_err(|_| out.clone())?;
+            let month = u32::try_from(index.rem_euclid(12) + 1).map_err(|_| out.clone())?;
+            NaiveDate::from_ymd_opt(year, month, 1).ok_or(out)
+        }
+    }
+}
+
+/// The cohort retention matrix of the log as of `as_of`, by month or by week. See the
+/// [module docs](self).
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use solocrm_core::{Currency, CustomerId, Money, PurchaseLog};
+/// use solocrm_core::metrics::{cohort_matrix, CohortGrain};
+/// let ts = |m, d| Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0).unwrap().timestamp();
+/// let mut log = PurchaseLog::with_customers(Currency::EUR, (1..=3).map(CustomerId::new).collect());
+/// log.push(0, ts(1, 10), 1_000); // customer 1: January cohort
+/// log.push(1, ts(1, 20), 2_000); // customer 2: January cohort
+/// log.push(0, ts(2, 3), 500);    // customer 1 comes back in February
+/// log.push(0, ts(2, 9), 700);    // and again: still one customer, 12 EUR
+/// log.push(2, ts(2, 15), 3_000); // customer 3: February cohort
+/// log.push(1, ts(3, 1), 900);    // customer 2 comes back in March
+/// let m = cohort_matrix(&log, CohortGrain::Month, NaiveDate::from_ymd_opt(2026, 3, 31).unwrap())?;
+/// let jan = &m.rows[0];
+/// assert_eq!((jan.start.to_string(), jan.size), ("2026-01-01".to_string(), 2));
+/// assert_eq!(jan.customers, vec![2, 1, 1]);
+/// assert_eq!(jan.revenue[1], Money::from_minor(1_200, Currency::EUR));
+/// assert_eq!(jan.retention(1).unwrap().to_string(), "50.00 %");
+/// assert_eq!(m.rows[1].customers, vec![1, 0]);
+/// assert_eq!(m.rows[2].size, 0); // nobody acquired in March
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+///
+/// # Errors
+///
+/// [`MetricError::InvalidInput`] for a malformed log, one without a currency, or one
+/// spanning more than [`MAX_COHORT_PERIODS`] periods; [`MetricError::DateOutOfRange`]
+/// for timestamps outside the calendar; [`MetricError::Overflow`].
+pub fn cohort_matrix(
+    log: &PurchaseLog,
+    grain: CohortGrain,
+    as_of: NaiveDate,
+) -> MetricResult<CohortMatrix> {
+    let metric = "cohorts";
+    check_log(log, metric)?;
+    let currency = log_currency(log, metric)?;
+    let as_of_day = epoch_day(as_of);
+    let end_secs = (as_of_day + 1) * 86_400;
+    let at = &log.at;
+
+    // Rows in time order: the log itself when sorted, else a sorted permutation.
+    let sorted = at
+        .iter()
+        .zip(at.iter().skip(1))
+        .fold(true, |ok, (a, b)| ok & (a <= b));
+    let order: Option<Vec<u32>> = if sorted {
+        None
+    } else {
+        let mut idx: Vec<u32> = (0..at.len() as u32)
+            .filter(|&i| at[i as usize] < end_secs)
+            .collect();
+        idx.sort_unstable_by_key(|&i| at[i as usize]);
+        Some(idx)
+    };
+    let cut = match &order {
+        None => at.partition_point(|&t| t < end_secs),
+        Some(idx) => idx.len(),
+    };
+    let row_at = |k: usize| -> usize {
+        match &order {
+            None => k,
+            Some(idx) => idx[k] as usize,
+        }
+    };
+    if cut == 0 {
+        return Ok(CohortMatrix {
+            grain,
+            as_of,
+            currency,
+            rows: Vec::new(),
+        });
+    }
+    let min_day = day_of_secs(at[row_at(0)]);
+    let first_period = period_of_day(min_day, grain)?;
+    let last_period = period_of_day(as_of_day, grain)?;
+    let periods = usize::try_from(last_period - first_period + 1)
+        .ok()
+        .filter(|&p| p <= MAX_COHORT_PERIODS)
+        .ok_or_else(|| MetricError::InvalidInput {
+            metric,
+            what: "the time span of the purchase log",
+            expected: "at most 4096 periods",
+            value: format!("{} periods", last_period - first_period + 1),
+        })?;
+    // Day → period offset from the first period; at most 4096 months of days.
+    let span_days = usize::try_from(as_of_day - min_day + 1)
+        .map_err(|_| MetricError::DateOutOfRange { metric })?;
+    let mut table = Vec::with_capacity(span_days);
+    let mut day = min_day;
+    while day <= as_of_day {
+        table.push((period_of_day(day, grain)? - first_period) as u32);
+        day += 1;
+    }
+    // Row c of the triangle starts at base[c] and has `periods − c` cells.
+    let mut base = Vec::with_capacity(periods + 1);
+    let mut cells = 0usize;
+    for c in 0..periods {
+        base.push(cells);
+        cells += periods - c;
+    }
+    let mut customers = vec![0u64; cells];
+    let mut revenue = vec![0i128; cells];
+    let mut size = vec![0u64; periods];
+    const NONE: u32 = u32::MAX;
+    // Per customer: [cohort, last period counted].
+    let mut state = vec![[NONE, NONE]; log.customers.len()];
+    let mut accumulate = |k: usize| {
+        let c = log.customer[k] as usize;
+        let p = table[(day_of_secs(at[k]) - min_day) as usize];
+        let st = &mut state[c];
+        if st[0] == NONE {
+            st[0] = p;
+            size[p as usize] += 1;
+        }
+        let cell = base[st[0] as usize] + (p - st[0]) as usize;
+        revenue[cell] += i128::from(log.amount[k]);
+        if st[1] != p {
+            customers[cell] += 1;
+            st[1] = p;
+        }
+    };
+    match &order {
+        None => (0..cut).for_each(&mut accumulate),
+        Some(idx) => idx.iter().for_each(|&k| accumulate(k as usize)),
+    }
+    let mut rows = Vec::with_capacity(periods);
+    for c in 0..periods {
+        let len = periods - c;
+        let cells = base[c]..base[c] + len;
+        rows.push(CohortRow {
+            start: period_start(first_period + c as i64, grain)?,
+            size: size[c],
+            customers: customers[cells.clone()].to_vec(),
+            revenue: revenue[cells]
+                .iter()
+                .map(|&r| money_from_minor(r, currency, metric))
+                .collect::<MetricResult<_>>()?,
+        });
+    }
+    Ok(CohortMatrix {
+        grain,
+        as_of,
+        currency,
+        rows,
+    })
+}

@@ -1,0 +1,235 @@
+//! [`Period`]: the days a metric covers, and the day arithmetic every metric shares.
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::{MetricError, MetricResult};
+use crate::time::TimeRange;
+
+/// A run of whole UTC days `[start, end)`: the period a report or a rate covers.
+///
+/// Half-open like [`TimeRange`], so that consecutive months share no day and a year is
+/// twelve months exactly. "At the start of the period" means at the end of the day
+/// before `start`; "at the end" means at the end of [`Period::last_day`], which is also
+/// the `as_of` date of every point-in-time figure in a report.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use solocrm_core::metrics::Period;
+/// let march = Period::month(2026, 3)?;
+/// assert_eq!(march.days(), 31);
+/// assert_eq!(march.last_day(), NaiveDate::from_ymd_opt(2026, 3, 31).unwrap());
+/// assert!(march.contains(NaiveDate::from_ymd_opt(2026, 3, 15).unwrap()));
+/// assert!(!march.contains(NaiveDate::from_ymd_opt(2026, 4, 1).unwrap()));
+/// assert!(Period::new(march.end(), march.start()).is_err());
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "RawPeriod", into = "RawPeriod")]
+pub struct Period {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+#[derive(Serialize, Deserialize)]
+struct RawPeriod {
+    start: NaiveDate,
+    end: NaiveDate,
+}
+
+impl TryFrom<RawPeriod> for Period {
+    type Error = MetricError;
+    fn try_from(r: RawPeriod) -> MetricResult<Period> {
+        Period::new(r.start, r.end)
+    }
+}
+
+impl From<Period> for RawPeriod {
+    fn from(p: Period) -> RawPeriod {
+        RawPeriod {
+            start: p.start,
+            end: p.end,
+        }
+    }
+}
+
+impl Period {
+    /// The days from `start` up to but excluding `end`.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricError::InvalidInput`] unless `start < end`.
+    pub fn new(start: NaiveDate, end: NaiveDate) -> MetricResult<Period> {
+        if start < end {
+            Ok(Period { start, end })
+        } else {
+            Err(MetricError::InvalidInput {
+                metric: "period",
+                what: "the end",
+                expected: "after the start",
+                value: format!("{start} to {end}"),
+            })
+        }
+    }
+
+    /// A calendar month.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricError::InvalidInput`] for a month outside 1–12 or a year chrono does not
+    /// know.
+    pub fn month(year: i32, month: u32) -> MetricResult<Period> {
+        let start = NaiveDate::from_ymd_opt(year, month, 1).ok_or(MetricError::InvalidInput {
+            metric: "period",
+            what: "the month",
+            expected: "a calendar month",
+            value: format!("{year}-{month}"),
+        })?;
+        let end = start
+            .checked_add_months(Months::new(1))
+            .ok_or(MetricError::DateOutOfRange { metric: "period" })?;
+        Period::new(start, end)
+    }
+
+    /// A calendar year.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricError::InvalidInput`] for a year chrono does not know.
+    pub fn year(year: i32) -> MetricResult<Period> {
+        let start = Period::month(year, 1)?.start;
+        let end = start
+            .checked_add_months(Months::new(12))
+            .ok_or(MetricError::DateOutOfRange { metric: "period" })?;
+        Period::new(start, end)
+    }
+
+    /// The first day.
+    pub fn start(&self) -> NaiveDate {
+        self.start
+    }
+
+    /// The first day after the period.
+    pub fn end(&self) -> NaiveDate {
+        self.end
+    }
+
+    /// The last day in the period: the `as_of` of point-in-time figures.
+    pub fn last_day(&self) -> NaiveDate {
+        self.end.pred_opt().unwrap_or(self.start)
+    }
+
+    /// The day before the period: the state "at the start" is the state as of this day.
+    pub fn day_before(&self) -> Option<NaiveDate> {
+        self.start.pred_opt()
+    }
+
+    /// The number of days.
+    pub fn days(&self) -> i64 {
+        (self.end - self.start).num_days()
+    }
+
+    /// True if `day` is in the period.
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.start <= day && day < self.end
+    }
+
+    /// True if the instant falls on a day of the period (UTC).
+    pub fn contains_instant(&self, at: DateTime<Utc>) -> bool {
+        self.contains(at.date_naive())
+    }
+
+    /// The same days as a [`TimeRange`] of instants, midnight to midnight UTC, for store
+    /// queries.
+    pub fn time_range(&self) -> TimeRange {
+        TimeRange::between(midnight(self.start), midnight(self.end))
+    }
+
+    /// The year (365 or 366 days) that ends with this period's last day:
+    /// `[end − 1 year, end)`. Rates that need a yearly basis, such as the inputs of the
+    /// lifetime-value formulas, use it.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricError::DateOutOfRange`] at the edge of the calendar.
+    pub fn trailing_year(&self) -> MetricResult<Period> {
+        let start = self
+            .end
+            .checked_sub_months(Months::new(12))
+            .ok_or(MetricError::DateOutOfRange { metric: "period" })?;
+        Period::new(start, self.end)
+    }
+
+    /// A short label: `2026-03` for a calendar month, else `2026-03-05..2026-04-05`.
+    pub fn label(&self) -> String {
+        if self.start.day() == 1
+            && self.end.day() == 1
+            && self.start.checked_add_months(Months::new(1)) == Some(self.end)
+        {
+            format!("{:04}-{:02}", self.start.year(), self.start.month())
+        } else {
+            format!("{}..{}", self.start, self.end)
+        }
+    }
+}
+
+/// Midnight UTC at the start of `day`.
+pub(crate) fn midnight(day: NaiveDate) -> DateTime<Utc> {
+    day.and_time(NaiveTime::MIN).and_utc()
+}
+
+const EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+/// Days since 1970-01-01 of a date.
+pub(crate) fn epoch_day(d: NaiveDate) -> i64 {
+    i64::from(d.num_days_from_ce()) - EPOCH_DAYS_FROM_CE
+}
+
+/// The UTC day number (days since 1970-01-01) of a Unix timestamp in seconds.
+#[inline]
+pub(crate) fn day_of_secs(secs: i64) -> i64 {
+    secs.div_euclid(86_400)
+}
+
+/// The date of a day number.
+pub(crate) fn date_of_day(day: i64) -> Option<NaiveDate> {
+    let ce = day.checked_add(EPOCH_DAYS_FROM_CE)?;
+    NaiveDate::from_num_days_from_ce_opt(i32::try_from(ce).ok()?)
+}
+
+/// A duration in seconds, saturating.
+pub(crate) fn seconds(d: TimeDelta) -> i64 {
+    d.num_seconds()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_numbers_agree_with_chrono() {
+        for (y, m, d) in [(1970, 1, 1), (1969, 12, 31), (2000, 2, 29), (2026, 3, 1)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let n = epoch_day(date);
+            assert_eq!(date_of_day(n), Some(date));
+            assert_eq!(day_of_secs(midnight(date).timestamp()), n);
+            assert_eq!(day_of_secs(midnight(date).timestamp() + 86_399), n);
+            assert_eq!(day_of_secs(midnight(date).timestamp() - 1), n - 1);
+        }
+    }
+
+    #[test]
+    fn periods_round_trip_through_json_and_refuse_reversed_days() {
+        let p = Period::month(2026, 2).unwrap();
+        assert_eq!(p.days(), 28);
+        assert_eq!(p.label(), "2026-02");
+        let json = serde_json::to_string(&p).unwrap();
+        assert_eq!(json, r#"{"start":"2026-02-01","end":"2026-03-01"}"#);
+        assert_eq!(serde_json::from_str::<Period>(&json).unwrap(), p);
+        assert!(
+            serde_json::from_str::<Period>(r#"{"start":"2026-03-01","end":"2026-03-01"}"#).is_err()
+        );
+        assert_eq!(p.trailing_year().unwrap().days(), 365);
+        assert_eq!(Period::year(2024).unwrap().days(), 366);
+    }
+}

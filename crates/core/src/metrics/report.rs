@@ -1,0 +1,551 @@
+//! [`MetricsReport`]: every metric of a period in one serialisable value, built from a
+//! [`Store`].
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::behaviour::{
+    Engagement, LoyaltyIndex, PurchaseStats, engagement, log_currency, loyalty_index,
+    purchase_stats,
+};
+use super::cohort::{CohortGrain, CohortMatrix, cohort_matrix};
+use super::error::{Measured, MetricError, MetricResult};
+use super::period::{Period, epoch_day, midnight};
+use super::pipeline::{PipelineMetrics, pipeline_metrics};
+use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
+use super::retention::{Churn, CustomerBase, base_flags};
+use super::rfm::{RfmSegment, RfmTable, TieRule, rfm};
+use super::satisfaction::{CSAT_SATISFIED_FROM, Csat, Nps, csat, nps};
+use super::service::{ServiceMetrics, service_metrics};
+use super::value::{
+    AcquisitionRecord, CacByChannel, HistoricalClv, average_clv, cac_by_channel, gross_margin,
+    historical_clv, ltv_to_cac, retention_clv,
+};
+use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings};
+use crate::customer::Customer;
+use crate::deal::{Deal, StageProbabilities};
+use crate::interaction::Interaction;
+use crate::money::{Currency, Money};
+use crate::policy::LifecyclePolicy;
+use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::service::ServiceRequest;
+use crate::store::{ActivityQuery, CustomerQuery, MAX_PAGE_SIZE, OpenQuery, Store, StoreError};
+use crate::survey::SurveyResponse;
+use crate::time::TimeRange;
+
+/// The choices a report is computed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportConfig {
+    /// The least CSAT score counted as satisfied. Default 4.
+    pub csat_satisfied_from: u8,
+    /// The tie rule of the RFM scores. Default [`TieRule::Shared`].
+    pub tie_rule: TieRule,
+    /// Whether the report carries the per-customer RFM table (O(customers) in size) or
+    /// only the segment counts. Default true.
+    pub include_rfm_table: bool,
+    /// Months or weeks for the cohort matrix. Default months.
+    pub cohort_grain: CohortGrain,
+    /// Win probabilities per deal stage. Default [`StageProbabilities::default`].
+    pub stage_probabilities: StageProbabilities,
+    /// The lifecycle policy: its churn horizon defines who is a customer, its overdue
+    /// rule drives the early warning.
+    pub policy: LifecyclePolicy,
+    /// The early-warning weights.
+    pub warning: WarningConfig,
+    /// The yearly discount rate of the retention-based CLV. Default 0.10, a common
+    /// cost of capital for small firms; set your own.
+    pub discount_rate: Decimal,
+}
+
+impl Default for ReportConfig {
+    fn default() -> Self {
+        ReportConfig {
+            csat_satisfied_from: CSAT_SATISFIED_FROM,
+            tie_rule: TieRule::Shared,
+            include_rfm_table: true,
+            cohort_grain: CohortGrain::Month,
+            stage_probabilities: StageProbabilities::default(),
+            policy: LifecyclePolicy::default(),
+            warning: WarningConfig::default(),
+            discount_rate: Decimal::new(10, 2),
+        }
+    }
+}
+
+/// Why a report could not be built.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ReportError {
+    /// Reading the store failed.
+    #[error("cannot read the store: {0}")]
+    Store(#[from] StoreError),
+    /// The data cannot be measured at all (a malformed purchase log, an overflow).
+    /// Single metrics without a value do not fail the report; they are
+    /// [`Measured::Undefined`].
+    #[error(transparent)]
+    Metric(#[from] MetricError),
+}
+
+/// Everything a report reads, owned: one snapshot of the store.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ReportData {
+    /// Every customer, erased ones included (their anonymous amounts still count).
+    pub customers: Vec<Customer>,
+    /// Every purchase, columnar.
+    pub log: PurchaseLog,
+    /// Purchases up to the end of the period, with their costs (for margins).
+    pub purchases: Vec<Purchase>,
+    /// Refunds up to the end of the period.
+    pub refunds: Vec<Refund>,
+    /// Survey answers up to the end of the period.
+    pub surveys: Vec<SurveyResponse>,
+    /// Interactions up to the end of the period.
+    pub interactions: Vec<Interaction>,
+    /// Every deal.
+    pub deals: Vec<Deal>,
+    /// Every service request.
+    pub requests: Vec<ServiceRequest>,
+}
+
+impl ReportData {
+    /// Reads what a report of `period` needs through the [`Store`] trait: the purchase
+    /// log for the purchase-heavy metrics, and the records up to the period's end.
+    ///
+    /// # Errors
+    ///
+    /// The store's.
+    pub fn load<S: Store + ?Sized>(store: &S, period: Period) -> Result<ReportData, StoreError> {
+        let mut customers = Vec::new();
+        let mut query = CustomerQuery {
+            include_erased: true,
+            limit: MAX_PAGE_SIZE,
+            ..CustomerQuery::default()
+        };
+        loop {
+            let page = store.list_customers(&query)?;
+            customers.extend(page.items);
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break,
+            }
+        }
+        let until = ActivityQuery {
+            customer: None,
+            range: TimeRange::until(midnight(period.end())),
+        };
+        Ok(ReportData {
+            customers,
+            log: store.purchase_log()?,
+            purchases: store.purchases(&until)?,
+            refunds: store.refunds(&until)?,
+            surveys: store.surveys(&until)?,
+            interactions: store.interactions(&until)?,
+            deals: store.deals(&OpenQuery::default())?,
+            requests: store.requests(&OpenQuery::default())?,
+        })
+    }
+}
+
+/// Satisfaction in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SatisfactionSection {
+    /// CSAT of the period's answers.
+    pub csat: Measured<Csat>,
+    /// NPS of the period's answers.
+    pub nps: Measured<Nps>,
+}
+
+/// Retention in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetentionSection {
+    /// The headcounts.
+    pub base: CustomerBase,
+    /// Churn and retention rates.
+    pub churn: Measured<Churn>,
+    /// CRR = (E − N) / S with N = acquired + returned.
+    pub crr: Measured<Ratio>,
+}
+
+/// Purchases in the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseSection {
+    /// Orders, buyers, revenue (gross).
+    pub stats: PurchaseStats,
+    /// Refunds dated in the period.
+    pub refunds: Money,
+    /// Revenue minus refunds.
+    pub net_revenue: Money,
+    /// Average order value (gross).
+    pub average_order_value: Measured<Money>,
+    /// Purchases per buyer.
+    pub purchase_frequency: Measured<Decimal>,
+    /// Repeat purchase rate.
+    pub repeat_purchase_rate: Measured<Ratio>,
+}
+
+/// The yearly inputs of the two lifetime-value formulas, over the year that ends with
+/// the period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnualBasis {
+    /// The year.
+    pub year: Period,
+    /// Average order value in the year.
+    pub average_order_value: Measured<Money>,
+    /// Purchases per buyer in the year.
+    pub purchases_per_year: Measured<Decimal>,
+    /// Gross margin of the year's purchases with a recorded cost.
+    pub gross_margin: Measured<Decimal>,
+    /// Yearly retention rate ([`CustomerBase`] over the year).
+    pub retention: Measured<Ratio>,
+    /// Expected lifespan in years = 1 / yearly churn rate.
+    pub expected_lifespan_years: Measured<Decimal>,
+    /// Margin per buyer per year = AOV × frequency × gross margin.
+    pub margin_per_year: Measured<Money>,
+}
+
+/// Customer value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValueSection {
+    /// Historical CLV: margin to date, total and per buyer.
+    pub historical_clv: Measured<HistoricalClv>,
+    /// The yearly inputs below.
+    pub annual: AnnualBasis,
+    /// AOV × frequency × gross margin × expected lifespan.
+    pub average_clv: Measured<Money>,
+    /// m × r / (1 + d − r) with the yearly margin, retention and the configured
+    /// discount rate.
+    pub retention_clv: Measured<Money>,
+    /// Lifetime sales to date / acquisition cost, over the customers with a recorded
+    /// acquisition cost (one population, so the ratio of the averages is the ratio of
+    /// the sums).
+    pub ltv_to_cac: Measured<Decimal>,
+    /// CAC of the period, overall and per channel.
+    pub cac: CacByChannel,
+}
+
+/// RFM as of the period's last day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RfmSection {
+    /// Customers per segment, in the order of [`RfmSegment::ALL`].
+    pub segments: Vec<(RfmSegment, u64)>,
+    /// The per-customer table, if [`ReportConfig::include_rfm_table`].
+    pub table: Option<RfmTable>,
+}
+
+/// Every metric of a period: one value to show, store or send, serialisable with serde.
+///
+/// Point-in-time figures (the customer base at the end, RFM, the pipeline, open
+/// requests, the early warning) are as of the period's last day; flows (revenue,
+/// answers, closed deals) are those dated in the period. Nothing reads the clock. A
+/// metric that cannot be computed (no answers, no closed deals) is
+/// [`Measured::Undefined`] with the reason, never a zero.
+///
+/// ```
+/// use solocrm_core::metrics::{MetricsReport, Period, ReportConfig, ReportData};
+/// use solocrm_core::{Currency, PurchaseLog};
+/// let data = ReportData { log: PurchaseLog::with_customers(Currency::EUR, vec![]), ..ReportData::default() };
+/// let report = MetricsReport::compute(&data, Period::month(2026, 3)?, &ReportConfig::default())?;
+/// assert!(!report.satisfaction.nps.is_defined());
+/// let json = serde_json::to_string(&report).unwrap();
+/// assert!(json.contains(r#""nps":{"undefined":"nps is undefined: no nps responses"}"#));
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricsReport {
+    /// The period.
+    pub period: Period,
+    /// Its last day: the date of the point-in-time figures.
+    pub as_of: NaiveDate,
+    /// The currency of every amount.
+    pub currency: Currency,
+    /// CSAT and NPS.
+    pub satisfaction: SatisfactionSection,
+    /// Churn, retention, CRR and the headcounts.
+    pub retention: RetentionSection,
+    /// Order value, frequency, repeat purchases.
+    pub purchases: PurchaseSection,
+    /// Engagement rate and interaction frequency of the customer base at the end.
+    pub engagement: Measured<Engagement>,
+    /// The loyalty index and its components.
+    pub loyalty: Measured<LoyaltyIndex>,
+    /// CLV, LTV-to-CAC, CAC.
+    pub value: ValueSection,
+    /// RFM segments.
+    pub rfm: RfmSection,
+    /// The cohort retention matrix up to the period's end.
+    pub cohorts: CohortMatrix,
+    /// Pipeline metrics.
+    pub pipeline: PipelineMetrics,
+    /// Service metrics.
+    pub service: ServiceMetrics,
+    /// The churn early-warning list as of the period's last day.
+    pub early_warning: Vec<ChurnWarning>,
+}
+
+impl MetricsReport {
+    /// Reads the store ([`ReportData::load`]) and computes the report
+    /// ([`MetricsReport::compute`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ReportError::Store`] if reading fails, [`ReportError::Metric`] as in
+    /// [`MetricsReport::compute`].
+    pub fn build<S: Store + ?Sized>(
+        store: &S,
+        period: Period,
+        config: &ReportConfig,
+    ) -> Result<MetricsReport, ReportError> {
+        let mut data = ReportData::load(store, period)?;
+        data.log.currency.get_or_insert(store.base_currency());
+        Ok(MetricsReport::compute(&data, period, config)?)
+    }
+
+    /// Computes the report from a snapshot. Pure.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricError`] when the data cannot be measured at all: a malformed purchase
+    /// log, amounts beyond the exact range, dates outside the calendar, an invalid
+    /// policy.
+    pub fn compute(
+        data: &ReportData,
+        period: Period,
+        config: &ReportConfig,
+    ) -> MetricResult<MetricsReport> {
+        let log = &data.log;
+        let currency = log_currency(log, "metrics report")?;
+        let as_of = period.last_day();
+        let in_period = |p: &Period, at| p.contains_instant(at);
+
+        // Satisfaction.
+        let period_surveys: Vec<SurveyResponse> = data
+            .surveys
+            .iter()
+            .filter(|s| in_period(&period, s.at()))
+            .cloned()
+            .collect();
+        let csat_m = csat(&period_surveys, config.csat_satisfied_from);
+        let nps_m = nps(&period_surveys);
+
+        // Customer base, churn, CRR.
+        let flags = base_flags(log, period, &config.policy)?;
+        let base = flags.counts;
+
+        // Purchases.
+        let stats = purchase_stats(log, period)?;
+        let mut refunded = 0i128;
+        for r in data.refunds.iter().filter(|r| in_period(&period, r.at())) {
+            refunded += minor_of(r.amount(), currency, "refunds")?;
+        }
+        let refunds = money_from_minor(refunded, currency, "refunds")?;
+        let net_revenue =
+            stats
+                .revenue
+                .checked_sub(refunds)
+                .map_err(|_| MetricError::Overflow {
+                    metric: "net revenue",
+                })?;
+
+        // Engagement of the base at the end.
+        let population: Vec<_> = log
+            .customers
+            .iter()
+            .zip(&flags.active_at_end)
+            .filter(|(_, a)| **a)
+            .map(|(id, _)| *id)
+            .collect();
+        let engagement_m = engagement(&population, &data.interactions, period);
+
+        // Loyalty index.
+        let loyalty = (|| -> MetricResult<LoyaltyIndex> {
+            let repeat = stats.repeat_purchase_rate()?;
+            let eng = engagement_m.clone()?.engagement_rate;
+            let will = nps_m.clone()?.promoter_share()?;
+            Ok(loyalty_index(repeat, eng, will))
+        })();
+
+        // Value.
+        let value = value_section(data, period, config, &flags.first_day, currency)?;
+
+        // RFM, cohorts, pipeline, service, warnings.
+        let table = rfm(log, as_of, config.tie_rule)?;
+        let rfm_section = RfmSection {
+            segments: table.segment_counts(),
+            table: config.include_rfm_table.then_some(table),
+        };
+        let cohorts = cohort_matrix(log, config.cohort_grain, as_of)?;
+        let pipeline =
+            pipeline_metrics(&data.deals, &config.stage_probabilities, period, currency)?;
+        let service = service_metrics(&data.requests, period);
+        let activity = Activity {
+            customers: &data.customers,
+            log,
+            surveys: &data.surveys,
+            requests: &data.requests,
+            interactions: &data.interactions,
+        };
+        let early_warning = churn_warnings(&activity, &config.policy, &config.warning, as_of)?;
+
+        Ok(MetricsReport {
+            period,
+            as_of,
+            currency,
+            satisfaction: SatisfactionSection {
+                csat: csat_m.into(),
+                nps: nps_m.into(),
+            },
+            retention: RetentionSection {
+                base,
+                churn: base.churn().into(),
+                crr: base.crr().into(),
+            },
+            purchases: PurchaseSection {
+                stats,
+                refunds,
+                net_revenue,
+                average_order_value: stats.average_order_value().into(),
+                purchase_frequency: stats.purchase_frequency().into(),
+                repeat_purchase_rate: stats.repeat_purchase_rate().into(),
+            },
+            engagement: engagement_m.into(),
+            loyalty: loyalty.into(),
+            value,
+            rfm: rfm_section,
+            cohorts,
+            pipeline,
+            service,
+            early_warning,
+        })
+    }
+}
+
+fn value_section(
+    data: &ReportData,
+    period: Period,
+    config: &ReportConfig,
+    first_day: &[Option<i64>],
+    currency: Currency,
+) -> MetricResult<ValueSection> {
+    let as_of = period.last_day();
+    let log = &data.log;
+
+    // Historical CLV over everything up to the period's end.
+    let historical = historical_clv(&data.purchases, &data.refunds, as_of);
+
+    // The yearly basis.
+    let year = period.trailing_year()?;
+    let year_stats = purchase_stats(log, year)?;
+    let year_purchases: Vec<Purchase> = data
+        .purchases
+        .iter()
+        .filter(|p| year.contains_instant(p.at()))
+        .cloned()
+        .collect();
+    let aov = year_stats.average_order_value();
+    let freq = year_stats.purchase_frequency();
+    let margin_share = gross_margin(&year_purchases);
+    let year_base = base_flags(log, year, &config.policy)?.counts;
+    let year_churn = year_base.churn();
+    let retention = year_churn
+        .as_ref()
+        .map(|c| c.retention_rate)
+        .map_err(Clone::clone);
+    let lifespan = year_churn.as_ref().map_err(Clone::clone).and_then(|c| {
+        if c.lost == 0 {
+            Err(MetricError::ZeroDenominator {
+                metric: "expected lifespan",
+                what: "the yearly churn rate",
+            })
+        } else {
+            exact_div(
+                i128::from(c.at_start),
+                i128::from(c.lost),
+                "expected lifespan",
+            )
+        }
+    });
+    let margin_per_year = (|| -> MetricResult<Money> {
+        let (a, f, g) = (aov.clone()?, freq.clone()?, margin_share.clone()?);
+        average_clv(a, f, g, Decimal::ONE)
+    })();
+    let average = (|| -> MetricResult<Money> {
+        average_clv(
+            aov.clone()?,
+            freq.clone()?,
+            margin_share.clone()?,
+            lifespan.clone()?,
+        )
+    })();
+    let by_retention = (|| -> MetricResult<Money> {
+        retention_clv(
+            margin_per_year.clone()?,
+            retention.clone()?,
+            config.discount_rate,
+        )
+    })();
+
+    // LTV to CAC over customers with a recorded acquisition cost.
+    let end = midnight(period.end());
+    let mut sales_by_customer = vec![0i128; log.customers.len()];
+    let end_secs = end.timestamp();
+    for ((&c, &at), &a) in log.customer.iter().zip(&log.at).zip(&log.amount) {
+        if at < end_secs {
+            sales_by_customer[c as usize] += i128::from(a);
+        }
+    }
+    let (mut sales, mut cost) = (0i128, 0i128);
+    let mut records = Vec::new();
+    for c in data.customers.iter().filter(|c| c.created_at() < end) {
+        let acquired = log
+            .index_of(c.id())
+            .and_then(|i| first_day.get(i as usize).copied().flatten())
+            .is_some_and(|d| d >= epoch_day(period.start()));
+        let cost_of = c.data().acquisition_cost;
+        if let Some(k) = cost_of {
+            cost += minor_of(k, currency, "ltv to cac")?;
+            sales += log
+                .index_of(c.id())
+                .map_or(0, |i| sales_by_customer[i as usize]);
+        }
+        records.push(AcquisitionRecord {
+            channel: c.data().acquisition_channel.as_ref(),
+            spend: cost_of.filter(|_| period.contains_instant(c.created_at())),
+            acquired,
+        });
+    }
+    let ltv = if data
+        .customers
+        .iter()
+        .any(|c| c.data().acquisition_cost.is_some())
+    {
+        ltv_to_cac(
+            money_from_minor(sales, currency, "ltv to cac")?,
+            money_from_minor(cost, currency, "ltv to cac")?,
+        )
+    } else {
+        Err(MetricError::EmptyPopulation {
+            metric: "ltv to cac",
+            population: "no customers with a recorded acquisition cost",
+        })
+    };
+    let cac = cac_by_channel(&records, currency)?;
+
+    Ok(ValueSection {
+        historical_clv: historical.into(),
+        annual: AnnualBasis {
+            year,
+            average_order_value: aov.into(),
+            purchases_per_year: freq.into(),
+            gross_margin: margin_share.into(),
+            retention: retention.into(),
+            expected_lifespan_years: lifespan.into(),
+            margin_per_year: margin_per_year.into(),
+        },
+        average_clv: average.into(),
+        retention_clv: by_retention.into(),
+        ltv_to_cac: ltv.into(),
+        cac,
+    })
+}

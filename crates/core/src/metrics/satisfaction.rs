@@ -1,0 +1,228 @@
+//! Satisfaction: CSAT and the Net Promoter Score.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::error::{MetricError, MetricResult};
+use super::ratio::{Ratio, exact_div};
+use crate::survey::{SurveyKind, SurveyResponse};
+
+/// The default least CSAT score that counts as satisfied: 4 on the 1–5 scale.
+pub const CSAT_SATISFIED_FROM: u8 = 4;
+
+/// Customer satisfaction (CSAT): the share of respondents who are satisfied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Csat {
+    /// Answers at or above the threshold.
+    pub satisfied: u64,
+    /// All answers.
+    pub respondents: u64,
+    /// The least score counted as satisfied.
+    pub satisfied_from: u8,
+    /// `satisfied / respondents`.
+    pub share: Ratio,
+}
+
+impl Csat {
+    /// The CSAT in percent, 0–100.
+    pub fn percent(&self) -> Decimal {
+        self.share.percent()
+    }
+}
+
+/// CSAT = satisfied respondents / all respondents × 100 %, from raw 1–5 scores.
+///
+/// *Definition.* Every answer counts once (a customer who answers twice counts twice,
+/// as every survey tool does); an answer is satisfied when its score is at least
+/// `satisfied_from` (4 by convention, [`CSAT_SATISFIED_FROM`]: "satisfied" and "very
+/// satisfied").
+///
+/// *Source.* Farris, Bendle, Pfeifer, Reibstein, *Marketing Metrics* (2nd ed., 2010),
+/// §2.7 "Customer Satisfaction and Willingness to Recommend": the top-two-box share.
+///
+/// *Edge cases.* No answers: [`MetricError::EmptyPopulation`]; a score outside 1–5 or
+/// a threshold outside 1–5: [`MetricError::InvalidInput`].
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use solocrm_core::metrics::{csat_from_scores, CSAT_SATISFIED_FROM};
+/// // 8 answers, 6 of them 4 or 5: CSAT 75 %.
+/// let c = csat_from_scores(&[5, 4, 4, 3, 5, 2, 4, 5], CSAT_SATISFIED_FROM)?;
+/// assert_eq!((c.satisfied, c.respondents), (6, 8));
+/// assert_eq!(c.percent(), Decimal::from(75));
+/// // With only "very satisfied" counting: 3 of 8 = 37.5 %.
+/// assert_eq!(csat_from_scores(&[5, 4, 4, 3, 5, 2, 4, 5], 5)?.percent(), Decimal::new(375, 1));
+/// assert!(csat_from_scores(&[], 4).is_err());
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+///
+/// # Errors
+///
+/// See above.
+pub fn csat_from_scores(scores: &[u8], satisfied_from: u8) -> MetricResult<Csat> {
+    let (min, max) = SurveyKind::Csat.range();
+    check_score(
+        "csat",
+        "the satisfaction threshold",
+        satisfied_from,
+        min,
+        max,
+    )?;
+    let mut satisfied = 0u64;
+    for &s in scores {
+        check_score("csat", "a csat score", s, min, max)?;
+        satisfied += u64::from(s >= satisfied_from);
+    }
+    let respondents = scores.len() as u64;
+    Ok(Csat {
+        satisfied,
+        respondents,
+        satisfied_from,
+        share: Ratio::of(satisfied, respondents, "csat", "no csat responses")?,
+    })
+}
+
+/// [`csat_from_scores`] over the CSAT answers among `responses` (answers to other
+/// survey kinds are ignored). Filter the responses to the period first; the store's
+/// [`surveys`](crate::Store::surveys) query does that.
+///
+/// ```
+/// # use solocrm_core::metrics::csat;
+/// assert!(csat(&[], 4).is_err());
+/// ```
+///
+/// # Errors
+///
+/// As [`csat_from_scores`].
+pub fn csat(responses: &[SurveyResponse], satisfied_from: u8) -> MetricResult<Csat> {
+    let scores = scores_of(responses, SurveyKind::Csat);
+    csat_from_scores(&scores, satisfied_from)
+}
+
+/// The Net Promoter Score with the counts behind it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nps {
+    /// Answers 9–10.
+    pub promoters: u64,
+    /// Answers 7–8.
+    pub passives: u64,
+    /// Answers 0–6.
+    pub detractors: u64,
+    /// `(promoters − detractors) / respondents × 100`, in `[−100, 100]`.
+    pub score: Decimal,
+}
+
+impl Nps {
+    /// All answers.
+    pub fn respondents(&self) -> u64 {
+        self.promoters + self.passives + self.detractors
+    }
+
+    /// The share of promoters: the "recommendation willingness" of the loyalty index.
+    ///
+    /// # Errors
+    ///
+    /// Never for an `Nps` built by [`nps`]; [`MetricError::EmptyPopulation`] for a
+    /// hand-made one without respondents.
+    pub fn promoter_share(&self) -> MetricResult<Ratio> {
+        Ratio::of(
+            self.promoters,
+            self.respondents(),
+            "recommendation willingness",
+            "no nps responses",
+        )
+    }
+}
+
+/// NPS = (promoters − detractors) / respondents × 100, from raw 0–10 scores.
+///
+/// *Definition.* Promoters answer 9 or 10 to "how likely are you to recommend us", passives
+/// 7 or 8, detractors 0 to 6. The score runs from −100 (all detractors) to +100 (all
+/// promoters); it is exact (a `Decimal`, not rounded), e.g. 100/3 for one promoter and
+/// two passives.
+///
+/// *Source.* Reichheld, F. F., "The One Number You Need to Grow", *Harvard Business
+/// Review* 81(12), December 2003.
+///
+/// *Edge cases.* No answers: [`MetricError::EmptyPopulation`]; a score above 10:
+/// [`MetricError::InvalidInput`].
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use solocrm_core::metrics::nps_from_scores;
+/// // 5 promoters, 3 passives, 2 detractors: (5 − 2) / 10 × 100 = 30.
+/// let n = nps_from_scores(&[10, 9, 9, 10, 9, 8, 7, 7, 6, 0])?;
+/// assert_eq!((n.promoters, n.passives, n.detractors), (5, 3, 2));
+/// assert_eq!(n.score, Decimal::from(30));
+/// // All promoters: +100.
+/// assert_eq!(nps_from_scores(&[10, 9])?.score, Decimal::ONE_HUNDRED);
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+///
+/// # Errors
+///
+/// See above.
+pub fn nps_from_scores(scores: &[u8]) -> MetricResult<Nps> {
+    let (min, max) = SurveyKind::Nps.range();
+    let (mut promoters, mut passives, mut detractors) = (0u64, 0u64, 0u64);
+    for &s in scores {
+        check_score("nps", "an nps score", s, min, max)?;
+        match s {
+            9.. => promoters += 1,
+            7..=8 => passives += 1,
+            _ => detractors += 1,
+        }
+    }
+    let n = promoters + passives + detractors;
+    if n == 0 {
+        return Err(MetricError::EmptyPopulation {
+            metric: "nps",
+            population: "no nps responses",
+        });
+    }
+    let diff = i128::from(promoters) - i128::from(detractors);
+    let score = exact_div(diff * 100, i128::from(n), "nps")?;
+    Ok(Nps {
+        promoters,
+        passives,
+        detractors,
+        score,
+    })
+}
+
+/// [`nps_from_scores`] over the NPS answers among `responses` (other kinds ignored).
+///
+/// # Errors
+///
+/// As [`nps_from_scores`].
+pub fn nps(responses: &[SurveyResponse]) -> MetricResult<Nps> {
+    nps_from_scores(&scores_of(responses, SurveyKind::Nps))
+}
+
+fn scores_of(responses: &[SurveyResponse], kind: SurveyKind) -> Vec<u8> {
+    responses
+        .iter()
+        .map(SurveyResponse::score)
+        .filter(|s| s.kind() == kind)
+        .map(|s| s.value())
+        .collect()
+}
+
+fn check_score(
+    metric: &'static str,
+    what: &'static str,
+    s: u8,
+    min: u8,
+    max: u8,
+) -> MetricResult<()> {
+    if (min..=max).contains(&s) {
+        Ok(())
+    } else {
+        Err(MetricError::InvalidInput {
+            metric,
+            what,
+            expected: if max == 5 { "1 to 5" } else { "0 to 10" },
+            value: s.to_string(),
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! Tests across the metrics: worked examples, edge cases and properties.
