@@ -90,6 +90,7 @@ impl BgNbd {
             converged: fitted.2,
             iterations: fitted.3,
             customers: data.customers(),
+            excluded: 0,
         })
     }
 

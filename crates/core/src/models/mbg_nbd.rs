@@ -85,6 +85,7 @@ impl MbgNbd {
             converged: fitted.2,
             iterations: fitted.3,
             customers: data.customers(),
+            excluded: 0,
         })
     }
 

@@ -66,8 +66,12 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use bg_nbd::BgNbd;
+pub use clv::{ClvOptions, clv, clv_money};
+pub use gamma_gamma::GammaGamma;
 pub use mbg_nbd::MbgNbd;
 pub use optimize::FitOptions;
+pub use pareto_nbd::ParetoNbd;
+pub use simulate::{Rng, Simulate, SimulatedCustomers, simulate_purchase_log};
 pub use summary::{CountData, CustomerSummary, SpendData, SummaryOptions};
 
 /// Why a model could not be fitted or evaluated.
@@ -187,6 +191,9 @@ pub struct Fitted<M> {
     pub iterations: u32,
     /// Customers in the fit (the sum of the weights).
     pub customers: f64,
+    /// Customers left out of the fit: for Gamma-Gamma, repeat customers whose mean
+    /// spend was not positive; 0 for the count models.
+    pub excluded: usize,
 }
 
 /// A fitted purchase-count model (BG/NBD, MBG/NBD or Pareto/NBD): its predictions.

@@ -65,7 +65,6 @@ pub(crate) trait Objective {
 #[derive(Debug, Clone)]
 pub(crate) struct Minimum {
     pub y: Vec<f64>,
-    pub f: f64,
     pub converged: bool,
     pub iterations: u32,
     /// Inverse of the Hessian of the objective at `y`, if positive definite.
@@ -299,7 +298,6 @@ pub(crate) fn minimize<O: Objective>(
     }
     Ok(Minimum {
         y,
-        f,
         converged,
         iterations,
         inverse_hessian,
