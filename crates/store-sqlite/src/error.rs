@@ -44,8 +44,13 @@ pub enum OpenError {
 }
 
 impl OpenError {
+    /// A driver error; "file is not a database" means the file is not ours.
     pub(crate) fn db(e: rusqlite::Error) -> Self {
-        OpenError::Database(Box::new(e))
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+            OpenError::NotSolocrm
+        } else {
+            OpenError::Database(Box::new(e))
+        }
     }
 
     pub(crate) fn corrupt(reason: String) -> Self {

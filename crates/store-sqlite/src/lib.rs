@@ -42,7 +42,7 @@
 //! - **Exact.** Money is stored as integer minor units, instants as whole seconds plus
 //!   nanoseconds, dates as ISO 8601 text. Every stored row is decoded through the
 //!   domain's validating constructors; a row that does not decode is reported as
-//!   [`StoreError::Backend`](solocrm_core::StoreError::Backend), never a panic.
+//!   [`StoreError::Backend`], never a panic.
 //! - **Private.** New files are readable by their owner only (0600 on Unix).
 //!   `secure_delete` is on, and erasing a customer checkpoints the log, so the erased
 //!   personal data is gone from the file, not merely unlinked.
@@ -170,13 +170,8 @@ fn flags() -> OpenFlags {
     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
-/// Maps "file is not a database" to [`OpenError::NotSolocrm`].
 fn open_err(e: rusqlite::Error) -> OpenError {
-    if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
-        OpenError::NotSolocrm
-    } else {
-        OpenError::db(e)
-    }
+    OpenError::db(e)
 }
 
 /// Per-connection settings.
@@ -232,43 +227,12 @@ impl SqliteStore {
         options: &SqliteOptions,
     ) -> Result<Self, OpenError> {
         let path = path.as_ref();
-        let mut file = std::fs::OpenOptions::new();
-        file.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            file.mode(0o600);
-        }
-        match file.open(path) {
-            Ok(f) => drop(f),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(OpenError::AlreadyExists {
-                    path: path.to_owned(),
-                });
-            }
-            Err(e) => return Err(OpenError::Io(e)),
-        }
-        let made = (|| {
-            let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
-            configure(&conn, options, true)?;
-            schema::migrate(&mut conn, SCHEMA_VERSION, Some(currency.as_str()))?;
-            Ok(SqliteStore {
-                conn: Mutex::new(conn),
-                currency,
-                path: Some(path.to_owned()),
-            })
-        })();
-        if made.is_err() {
-            // The file is ours (created above), so it is safe to remove.
-            for p in [
-                sidecar(path, "-wal"),
-                sidecar(path, "-shm"),
-                path.to_owned(),
-            ] {
-                let _ = std::fs::remove_file(p);
-            }
-        }
-        made
+        let conn = create_file(path, currency, options, SCHEMA_VERSION)?;
+        Ok(SqliteStore {
+            conn: Mutex::new(conn),
+            currency,
+            path: Some(path.to_owned()),
+        })
     }
 
     /// Opens an existing database file with the default [`SqliteOptions`], migrating
@@ -400,6 +364,68 @@ impl SqliteStore {
         // so the connection is safe to keep using.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Creates a database file at `path` (0600, failing if anything is there) with the
+/// schema at `version`, and removes it again if anything fails.
+fn create_file(
+    path: &Path,
+    currency: Currency,
+    options: &SqliteOptions,
+    version: u32,
+) -> Result<Connection, OpenError> {
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        file.mode(0o600);
+    }
+    match file.open(path) {
+        Ok(f) => drop(f),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(OpenError::AlreadyExists {
+                path: path.to_owned(),
+            });
+        }
+        Err(e) => return Err(OpenError::Io(e)),
+    }
+    let made = (|| {
+        let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
+        configure(&conn, options, true)?;
+        schema::migrate(&mut conn, version, Some(currency.as_str()))?;
+        Ok(conn)
+    })();
+    if made.is_err() {
+        // The file is ours (created above), so it is safe to remove.
+        for p in [
+            sidecar(path, "-wal"),
+            sidecar(path, "-shm"),
+            path.to_owned(),
+        ] {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    made
+}
+
+/// Creates a database file whose schema stops at the older `version`, for migration
+/// tests and their fixtures. Not part of the stable API.
+///
+/// # Errors
+///
+/// As [`SqliteStore::create`], and [`OpenError::Corrupt`] for a version this build
+/// does not have.
+#[doc(hidden)]
+pub fn create_at_schema_version(
+    path: impl AsRef<Path>,
+    currency: Currency,
+    version: u32,
+) -> Result<(), OpenError> {
+    if !(1..=SCHEMA_VERSION).contains(&version) {
+        return Err(OpenError::corrupt(format!("no schema version {version}")));
+    }
+    create_file(path.as_ref(), currency, &SqliteOptions::default(), version).map(drop)
 }
 
 fn checkpoint(conn: &Connection) -> StoreResult<()> {

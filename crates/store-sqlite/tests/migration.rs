@@ -1,0 +1,325 @@
+//! Schema migrations: a fixture written by schema version 1 opens, migrates and reads
+//! back every record; a failed migration leaves the file at its old version; a file of
+//! a newer schema is refused and left untouched.
+//!
+//! `tests/fixtures/schema-v1.sqlite` was written once by
+//! `cargo test -p solocrm-store-sqlite --test migration -- --ignored write_the_v1_fixture`
+//! and is never rewritten: it is what a user's file of that version looks like.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use rusqlite::Connection;
+use solocrm_core::{
+    ActivityQuery, Currency, CustomerId, DealId, DealStage, LifecycleStage, OpenQuery, RequestId,
+    RequestStatus, Store, StoreErrorKind, TaskId, TaskQuery,
+};
+use solocrm_store_sqlite::{OpenError, SCHEMA_VERSION, SqliteStore, create_at_schema_version};
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema-v1.sqlite")
+}
+
+fn at(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, day, hour, 0, 0)
+        .single()
+        .expect("valid")
+}
+
+fn secs(t: DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+
+/// The v1 fixture's rows, inserted with the SQL of schema version 1 (columns as they
+/// were then: no `deals.stage`, no `service_requests.status`).
+const V1_ROWS: &str = r#"
+INSERT INTO customers (id, name, email, email_key, phone, company, birthday, profile,
+    acquisition_channel, acquisition_cost, external_ref, notes, created_at, created_at_ns, stage)
+VALUES
+ (1, 'Ada Lovelace', 'Ada@Example.com', 'ada@example.com', '+44 20 7946 0000', 'Analytical Engines',
+  '1815-12-10', '{"country":"GB","region":null,"city":"London","birth_year":null,"gender":"female","income_band":null,"industry":null,"interests":["maths"],"lifestyle":[],"values":[],"attributes":{}}',
+  'referral', 2500, 'CRM-1', '  likes tea
+and punch cards  ', 1740823200, 0, 'active'),
+ (2, 'Charles Babbage', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '', 1740909600, 250000000, 'lead');
+INSERT INTO customer_tags (customer_id, tag) VALUES (1, 'vip'), (1, 'b2b');
+INSERT INTO consents (customer_id, purpose, granted, at, at_ns, source)
+VALUES (1, 'marketing-email', 1, 1740823200, 0, 'web form');
+INSERT INTO stage_changes (customer_id, from_stage, to_stage, at, at_ns, reason, note, rule)
+VALUES (1, 'prospect', 'new', 1740826800, 0, 'rule', NULL, 'first_purchase'),
+       (1, 'new', 'active', 1741089600, 0, 'manual', 'second order', NULL);
+INSERT INTO interactions (customer_id, channel, direction, at, at_ns, summary, sentiment)
+VALUES (1, 'email', 'inbound', 1740826800, 0, 'asked about the difference engine', 'positive');
+INSERT INTO deals (id, customer_id, title, value, created_at, created_at_ns, initial_stage, expected_close)
+VALUES (1, 1, 'engine', 100000, 1740826800, 0, 'need_identified', '2025-06-30'),
+       (2, 2, 'consulting', 5000, 1740909600, 0, 'contacted', NULL);
+INSERT INTO deal_moves (deal_id, seq, from_stage, to_stage, at, at_ns)
+VALUES (1, 1, 'need_identified', 'proposal', 1740913200, 0),
+       (1, 2, 'proposal', 'won', 1741003200, 0),
+       (2, 1, 'contacted', 'demo', 1740999600, 0);
+INSERT INTO purchases (id, customer_id, at, at_ns, amount, cost, description, items, external_ref, deal_id)
+VALUES (1, 1, 1740826800, 0, 1999, 800, 'punch cards', 3, 'INV-1', NULL),
+       (2, 1, 1741089600, 0, 100000, NULL, NULL, NULL, 'INV-2', 1);
+INSERT INTO refunds (purchase_id, customer_id, at, at_ns, amount, reason)
+VALUES (1, 1, 1740913200, 0, 500, 'one card bent');
+INSERT INTO surveys (customer_id, at, at_ns, kind, score, comment)
+VALUES (1, 1741003200, 0, 'nps', 9, 'splendid');
+INSERT INTO service_requests (id, customer_id, kind, subject, description, deal_id, opened_at, opened_at_ns)
+VALUES (1, 1, 'complaint', 'late delivery', 'the engine is late', 1, 1741093200, 0),
+       (2, 1, 'question', 'manual', '', NULL, 1741093200, 0);
+INSERT INTO request_events (request_id, seq, kind, at, at_ns)
+VALUES (1, 1, 'responded', 1741096800, 0), (1, 2, 'resolved', 1741100400, 0);
+INSERT INTO tasks (id, customer_id, kind, title, due, recurrence, created_at, created_at_ns,
+    occurrence, done, last_done_at, last_done_at_ns)
+VALUES (1, 1, 'follow_up', 'call about the engine', '2025-03-10', NULL, 1740826800, 0, 0, 0, NULL, NULL),
+       (2, NULL, 'custom', 'invoice run', '2025-01-31', 'monthly', 1740826800, 0, 2, 0, 1741089600, 0);
+INSERT INTO points_entries (customer_id, at, at_ns, kind, delta, reason, balance_after)
+VALUES (1, 1740826800, 0, 'earn', 20, NULL, 20), (1, 1741089600, 0, 'redeem', -5, 'voucher', 15);
+INSERT INTO segments (name, predicate) VALUES ('vips', '{"tag":"vip"}');
+"#;
+
+/// Writes the fixture. Run once by hand; refuses to overwrite it.
+#[test]
+#[ignore = "writes the checked-in fixture; run by hand once"]
+fn write_the_v1_fixture() {
+    let path = fixture();
+    assert!(!path.exists(), "the fixture exists and is never rewritten");
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("the fixtures directory");
+    }
+    create_at_schema_version(&path, Currency::EUR, 1).expect("a v1 file");
+    let conn = Connection::open(&path).expect("the v1 file opens");
+    conn.execute_batch(V1_ROWS).expect("the v1 rows");
+    // A self-contained file: no write-ahead log beside it.
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))
+        .expect("journal mode");
+    assert_eq!(mode, "delete");
+    conn.execute_batch("VACUUM").expect("vacuum");
+}
+
+/// A copy of the fixture in a fresh directory (the checked-in file stays as it is).
+fn copy_of_fixture() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("old.db");
+    std::fs::copy(fixture(), &path).expect("the fixture copies");
+    (dir, path)
+}
+
+fn user_version(path: &Path) -> i64 {
+    Connection::open(path)
+        .and_then(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+        .expect("user_version")
+}
+
+#[test]
+fn the_fixture_is_a_schema_version_1_file() {
+    let (_dir, path) = copy_of_fixture();
+    assert_eq!(user_version(&path), 1);
+    let has_stage: bool = Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info('deals') WHERE name = 'stage'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("table info");
+    assert!(!has_stage, "version 1 has no deals.stage");
+}
+
+#[test]
+fn a_version_1_file_migrates_and_reads_back_every_record() {
+    let (_dir, path) = copy_of_fixture();
+    let store = SqliteStore::open(&path).expect("the v1 file opens and migrates");
+    assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(
+        store.integrity_check().expect("check"),
+        Vec::<String>::new()
+    );
+    assert_eq!(store.base_currency(), Currency::EUR);
+
+    let ada = store.customer(CustomerId::new(1)).expect("Ada");
+    assert_eq!(ada.name().as_str(), "Ada Lovelace");
+    assert_eq!(ada.email().map(|e| e.as_str()), Some("Ada@Example.com"));
+    assert_eq!(ada.stage(), LifecycleStage::Active);
+    assert_eq!(ada.tags().len(), 2);
+    assert_eq!(ada.data().notes.as_str(), "  likes tea\nand punch cards  ");
+    assert_eq!(
+        ada.birthday(),
+        NaiveDate::from_ymd_opt(1815, 12, 10),
+        "an ISO date"
+    );
+    assert_eq!(
+        ada.profile().city.as_ref().map(|c| c.as_str()),
+        Some("London")
+    );
+    assert_eq!(ada.consents().len(), 1);
+    assert_eq!(
+        ada.data().acquisition_cost.map(|m| m.to_string()),
+        Some("25.00 EUR".to_owned())
+    );
+    let babbage = store.customer(CustomerId::new(2)).expect("Babbage");
+    assert_eq!(
+        babbage.created_at(),
+        DateTime::from_timestamp(1_740_909_600, 250_000_000).expect("valid")
+    );
+
+    // The columns version 2 added were filled from the histories.
+    let engine = store.deal(DealId::new(1)).expect("deal 1");
+    assert_eq!(engine.stage(), DealStage::Won);
+    assert_eq!(engine.history().len(), 2);
+    assert_eq!(
+        store.deal(DealId::new(2)).expect("deal 2").stage(),
+        DealStage::Demo
+    );
+    let open_deals = store
+        .deals(&OpenQuery {
+            customer: None,
+            open_only: true,
+        })
+        .expect("open deals");
+    assert_eq!(
+        open_deals.iter().map(|d| d.id().get()).collect::<Vec<_>>(),
+        [2]
+    );
+    let late = store.request(RequestId::new(1)).expect("request 1");
+    assert_eq!(late.status(), RequestStatus::Resolved);
+    assert_eq!(late.first_response_at(), Some(at(4, 14)));
+    let open_requests = store
+        .requests(&OpenQuery {
+            customer: None,
+            open_only: true,
+        })
+        .expect("open requests");
+    assert_eq!(
+        open_requests
+            .iter()
+            .map(|r| r.id().get())
+            .collect::<Vec<_>>(),
+        [2]
+    );
+
+    let export = store.export_customer(CustomerId::new(1)).expect("export");
+    assert_eq!(export.stage_history.len(), 2);
+    assert_eq!(export.interactions.len(), 1);
+    assert_eq!(export.purchases.len(), 2);
+    assert_eq!(export.purchases[1].deal(), Some(DealId::new(1)));
+    assert_eq!(export.refunds.len(), 1);
+    assert_eq!(export.surveys.len(), 1);
+    assert_eq!(export.points.last().map(|p| p.balance_after()), Some(15));
+    assert_eq!(
+        store.points_balance(CustomerId::new(1)).expect("balance"),
+        15
+    );
+    let invoice_run = store.task(TaskId::new(2)).expect("task 2");
+    assert_eq!(
+        invoice_run.due(),
+        NaiveDate::from_ymd_opt(2025, 3, 31).expect("valid")
+    );
+    assert_eq!(
+        store
+            .tasks(&TaskQuery::default())
+            .expect("tasks")
+            .iter()
+            .map(|t| t.id().get())
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+    assert_eq!(store.segments().expect("segments").len(), 1);
+    assert_eq!(
+        store.purchase_log().expect("log").at,
+        [secs(at(1, 11)), secs(at(4, 12))]
+    );
+
+    // And the migrated file takes new writes.
+    let moved = store
+        .move_deal(DealId::new(2), DealStage::Lost, at(20, 9))
+        .expect("a move");
+    assert_eq!(moved.stage(), DealStage::Lost);
+    assert!(
+        store
+            .deals(&OpenQuery {
+                customer: None,
+                open_only: true,
+            })
+            .expect("open deals")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .purchases(&ActivityQuery::ALL)
+            .expect("purchases")
+            .len(),
+        2
+    );
+    drop(store);
+    // Opening again does not migrate again.
+    let again = SqliteStore::open(&path).expect("reopens");
+    assert_eq!(
+        again.deal(DealId::new(2)).expect("deal").stage(),
+        DealStage::Lost
+    );
+}
+
+#[test]
+fn a_failed_migration_leaves_the_file_at_its_old_version() {
+    let (_dir, path) = copy_of_fixture();
+    // Something in the way of migration 2: an index of the name it creates.
+    Connection::open(&path)
+        .and_then(|c| c.execute_batch("CREATE INDEX deals_open ON deals (customer_id)"))
+        .expect("the obstacle");
+    let err = SqliteStore::open(&path).expect_err("the migration fails");
+    assert!(matches!(err, OpenError::Database(_)), "{err}");
+    assert_eq!(user_version(&path), 1);
+    let stage_columns: i64 = Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM pragma_table_info('deals') WHERE name = 'stage'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("table info");
+    assert_eq!(stage_columns, 0, "the half-done migration was rolled back");
+}
+
+#[test]
+fn a_file_of_a_newer_schema_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("new.db");
+    drop(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    let newer = i64::from(SCHEMA_VERSION) + 1;
+    Connection::open(&path)
+        .and_then(|c| c.pragma_update(None, "user_version", newer))
+        .expect("pretend a newer version wrote it");
+    let before = std::fs::read(&path).expect("the bytes");
+    let err = SqliteStore::open(&path).expect_err("a newer schema is refused");
+    assert!(
+        matches!(err, OpenError::NewerSchema { found, supported }
+            if i64::from(found) == newer && supported == SCHEMA_VERSION),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the database has schema version {newer}, newer than the newest this version of \
+             solocrm supports ({SCHEMA_VERSION}); upgrade solocrm to open it"
+        )
+    );
+    assert_eq!(std::fs::read(&path).expect("the bytes"), before);
+    assert_eq!(
+        solocrm_core::StoreError::from(err).kind(),
+        StoreErrorKind::Backend
+    );
+}
+
+#[test]
+fn schema_versions_below_one_or_beyond_the_newest_cannot_be_created() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for v in [0, SCHEMA_VERSION + 1] {
+        let path = dir.path().join(format!("v{v}.db"));
+        assert!(create_at_schema_version(&path, Currency::EUR, v).is_err());
+        assert!(!path.exists());
+    }
+}
