@@ -261,6 +261,7 @@ impl ParetoNbd {
     }
 
     /// ln A₀ of Fader & Hardie's closed form, with ₂F₁ (for tests and comparison).
+    #[cfg(test)]
     pub(crate) fn ln_a0_closed_form(&self, x: u32, tx: f64, t: f64) -> f64 {
         use super::special::{hyp2f1, log_sub_exp};
         let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
