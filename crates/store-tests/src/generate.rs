@@ -1,1 +1,0 @@
-//! Seeded synthetic data (work in progress).
