@@ -3,7 +3,6 @@
 //! generated business, and populating the in-memory store.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Datelike, TimeZone, Utc};
 use solocrm_core::store::{apply_stage_change, check_after_sales_link, check_refund};
@@ -117,26 +116,6 @@ fn times_stay_within_any_history_and_currency() {
         .with_history(at(1999, 12, 31, 23), at(2031, 6, 30, 12))
         .with_currency(Currency::USD);
     check_log(&config, &purchase_log(&config));
-}
-
-/// The benchmark size. Run with
-/// `cargo test --release -p solocrm-store-tests --test generate -- --ignored --nocapture`.
-#[test]
-#[ignore = "timing of the benchmark size; run in release"]
-fn ten_million_purchases_over_a_million_customers_take_well_under_two_seconds() {
-    let config = GenConfig::new(1_000_000, 42).with_purchases(10_000_000);
-    let started = Instant::now();
-    let log = purchase_log(&config);
-    let took = started.elapsed();
-    println!(
-        "purchase_log: {} rows over {} customers in {took:?}",
-        log.len(),
-        log.customers.len()
-    );
-    assert_eq!(log.len(), 10_000_000);
-    if !cfg!(debug_assertions) {
-        assert!(took < Duration::from_secs(2), "took {took:?}");
-    }
 }
 
 #[test]

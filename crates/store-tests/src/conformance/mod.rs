@@ -10,7 +10,7 @@
 //! Run them all with the [`store_conformance!`](crate::store_conformance) macro, which
 //! expands to one named `#[test]` per check, grouped in one module per topic:
 //!
-//! ```ignore
+//! ```text
 //! solocrm_store_tests::store_conformance!(|| my_crate::MyStore::new(solocrm_core::Currency::EUR));
 //! ```
 //!
@@ -302,7 +302,7 @@ macro_rules! __store_conformance_list {
 /// store (any type implementing [`Store`](solocrm_core::Store)) whose base currency is
 /// EUR. A closure works, and so does the name of a function in scope:
 ///
-/// ```ignore
+/// ```text
 /// solocrm_store_tests::store_conformance!(|| MemoryStore::new(Currency::EUR));
 /// ```
 #[macro_export]
