@@ -168,3 +168,32 @@ fn clv_is_the_discounted_sum_of_monthly_increments() {
     };
     assert!(clv(&bg, &gg, x, tx, t, m, &bad).is_err());
 }
+
+#[test]
+fn batch_predictions_equal_the_per_customer_ones() {
+    use solocrm_core::models::{MbgNbd, ParetoNbd, Simulate, predict, simulate_purchase_log};
+    let start = day(2026, 1, 1);
+    let bg = BgNbd::new(0.243, 4.414 * 7.0, 0.793, 2.426).expect("valid");
+    let log = simulate_purchase_log(&bg, None, 3_000, start, 84, 189, Currency::EUR, 5);
+    let s = CustomerSummary::from_log(
+        &log,
+        &SummaryOptions::new(start + chrono::Days::new(189), TimeUnit::Week),
+    )
+    .expect("summary");
+    fn check<M: PurchaseModel + Simulate + Sync>(m: &M, s: &CustomerSummary) {
+        let p = predict(m, s, 39.0).expect("predictions");
+        assert_eq!(p.p_alive.len(), s.len());
+        for i in 0..s.len() {
+            let (x, tx, t) = (s.frequency[i], s.recency(i), s.t(i));
+            assert_eq!(p.p_alive[i], m.p_alive(x, tx, t).expect("p"));
+            let e = m.expected_purchases(x, tx, t, 39.0).expect("e");
+            assert!((p.expected_purchases[i] - e).abs() <= 1e-14 * e.max(1e-300));
+        }
+    }
+    check(&BgNbd::new(0.243, 4.414, 0.793, 2.426).expect("valid"), &s);
+    check(&MbgNbd::new(0.243, 4.414, 0.793, 2.426).expect("valid"), &s);
+    check(
+        &ParetoNbd::new(0.553, 10.578, 0.606, 11.669).expect("valid"),
+        &s,
+    );
+}

@@ -123,15 +123,8 @@ impl PurchaseModel for BgNbd {
     fn p_alive(&self, x: u32, recency: f64, t: f64) -> Result<f64, ModelError> {
         self.as_family().p_alive(x, recency, t)
     }
-    fn expected_purchases(
-        &self,
-        x: u32,
-        recency: f64,
-        t: f64,
-        horizon: f64,
-    ) -> Result<f64, ModelError> {
-        self.as_family()
-            .conditional_expected(x, recency, t, horizon)
+    fn expected_purchases_if_alive(&self, x: u32, t: f64, horizon: f64) -> Result<f64, ModelError> {
+        self.as_family().expected_if_alive(x, t, horizon)
     }
     fn expected_purchases_new(&self, t: f64) -> Result<f64, ModelError> {
         self.as_family().expected_new(t)
@@ -221,15 +214,20 @@ impl Family {
         }
     }
 
-    pub(crate) fn conditional_expected(
+    /// E[Y(t) | alive at T]: the conditional expectation without the P(alive) factor;
+    /// it depends on x and T only.
+    pub(crate) fn expected_if_alive(
         &self,
         x: u32,
-        tx: f64,
         t: f64,
         horizon: f64,
     ) -> Result<f64, ModelError> {
         check_horizon(horizon)?;
-        let alive = self.p_alive(x, tx, t)?;
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(ModelError::InvalidInput {
+                reason: format!("T must be finite and ≥ 0, got {t}"),
+            });
+        }
         if horizon == 0.0 {
             return Ok(0.0);
         }
@@ -242,7 +240,7 @@ impl Family {
             let h = hyp2f1(r + xf, b + xf + sh, a + b + xf - 1.0 + sh, z);
             (a + b + xf - 1.0 + sh) / (a - 1.0) * (1.0 - ln_q.exp() * h)
         });
-        finite("expected purchases", v * alive).map(|v| v.max(0.0))
+        finite("expected purchases", v).map(|v| v.max(0.0))
     }
 
     pub(crate) fn expected_new(&self, t: f64) -> Result<f64, ModelError> {

@@ -118,15 +118,8 @@ impl PurchaseModel for MbgNbd {
     fn p_alive(&self, x: u32, recency: f64, t: f64) -> Result<f64, ModelError> {
         self.as_family().p_alive(x, recency, t)
     }
-    fn expected_purchases(
-        &self,
-        x: u32,
-        recency: f64,
-        t: f64,
-        horizon: f64,
-    ) -> Result<f64, ModelError> {
-        self.as_family()
-            .conditional_expected(x, recency, t, horizon)
+    fn expected_purchases_if_alive(&self, x: u32, t: f64, horizon: f64) -> Result<f64, ModelError> {
+        self.as_family().expected_if_alive(x, t, horizon)
     }
     fn expected_purchases_new(&self, t: f64) -> Result<f64, ModelError> {
         self.as_family().expected_new(t)

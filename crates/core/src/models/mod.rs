@@ -58,6 +58,7 @@ pub mod gamma_gamma;
 pub mod mbg_nbd;
 pub mod optimize;
 pub mod pareto_nbd;
+pub mod predict;
 pub mod simulate;
 pub mod special;
 pub mod summary;
@@ -71,6 +72,7 @@ pub use gamma_gamma::GammaGamma;
 pub use mbg_nbd::MbgNbd;
 pub use optimize::FitOptions;
 pub use pareto_nbd::ParetoNbd;
+pub use predict::{Predictions, predict};
 pub use simulate::{Rng, Simulate, SimulatedCustomers, simulate_purchase_log};
 pub use summary::{CountData, CustomerSummary, SpendData, SummaryOptions};
 
@@ -217,14 +219,22 @@ pub trait PurchaseModel {
     }
     /// The probability that the customer is still alive at T.
     fn p_alive(&self, x: u32, recency: f64, t: f64) -> Result<f64, ModelError>;
-    /// Expected purchases in (T, T + horizon] of a customer with this history.
+    /// Expected purchases in (T, T + horizon] of a customer with this history:
+    /// P(alive) × [`expected_purchases_if_alive`](PurchaseModel::expected_purchases_if_alive).
     fn expected_purchases(
         &self,
         x: u32,
         recency: f64,
         t: f64,
         horizon: f64,
-    ) -> Result<f64, ModelError>;
+    ) -> Result<f64, ModelError> {
+        let alive = self.p_alive(x, recency, t)?;
+        Ok(alive * self.expected_purchases_if_alive(x, t, horizon)?)
+    }
+    /// Expected purchases in (T, T + horizon] of a customer with x repeat purchases who
+    /// is alive at T. In all three models it does not depend on the recency, which is
+    /// what lets [`predict`](predict::predict) share it between customers.
+    fn expected_purchases_if_alive(&self, x: u32, t: f64, horizon: f64) -> Result<f64, ModelError>;
     /// Expected repeat purchases E[X(t)] in (0, t] of a new customer (one who has just
     /// made a first purchase).
     fn expected_purchases_new(&self, t: f64) -> Result<f64, ModelError>;

@@ -310,19 +310,13 @@ impl PurchaseModel for ParetoNbd {
         let (l1, l2, _) = self.ln_terms(x, recency, t);
         finite("P(alive)", (l1 - log_add_exp(l1, l2)).exp())
     }
-    fn expected_purchases(
-        &self,
-        x: u32,
-        recency: f64,
-        t: f64,
-        horizon: f64,
-    ) -> Result<f64, ModelError> {
+    fn expected_purchases_if_alive(&self, x: u32, t: f64, horizon: f64) -> Result<f64, ModelError> {
         check_horizon(horizon)?;
-        let alive = self.p_alive(x, recency, t)?;
+        check_horizon(t)?;
         let (r, alpha, s, beta) = (self.r, self.alpha, self.s, self.beta);
         let l = ((beta + t + horizon) / (beta + t)).ln();
         let v = (r + f64::from(x)) * (beta + t) / (alpha + t) * one_minus_exp_over(s - 1.0, l);
-        finite("expected purchases", v * alive)
+        finite("expected purchases", v)
     }
     fn expected_purchases_new(&self, t: f64) -> Result<f64, ModelError> {
         check_horizon(t)?;
