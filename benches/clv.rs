@@ -60,22 +60,8 @@ fn bench(c: &mut Criterion) {
     });
     let fit = BgNbd::fit(&data, &FitOptions::default()).expect("fit");
     let model = fit.model;
-    let (x, rec, t) = (
-        summary.frequency.clone(),
-        summary.recency_column(),
-        summary.t_column(),
-    );
-    g.bench_function("p_alive_and_expected_1m", |b| {
-        b.iter(|| {
-            let mut acc = 0.0;
-            for i in 0..x.len() {
-                acc += model.p_alive(x[i], rec[i], t[i]).expect("p");
-                acc += model
-                    .expected_purchases(x[i], rec[i], t[i], 39.0)
-                    .expect("e");
-            }
-            acc
-        })
+    g.bench_function("predict_p_alive_and_expected_1m", |b| {
+        b.iter(|| predict(black_box(&model), &summary, 39.0).expect("predictions"))
     });
 
     // The continuous-time case of `lifetimes`' benchmark: 1 M simulated (x, tₓ, T)
