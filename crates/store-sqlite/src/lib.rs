@@ -147,6 +147,7 @@ pub struct SqliteStore {
     conn: Mutex<Connection>,
     currency: Currency,
     path: Option<PathBuf>,
+    busy_timeout: Duration,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -189,6 +190,10 @@ fn configure(conn: &Connection, options: &SqliteOptions, file: bool) -> Result<(
     conn.pragma_update(None, "cache_size", -65_536)
         .map_err(open_err)?;
     if file {
+        // After a checkpoint resets the log, cut it back to 64 MiB, so that one big
+        // import does not leave a huge log file behind.
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)
+            .map_err(open_err)?;
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))
             .map_err(open_err)?;
@@ -232,6 +237,7 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             currency,
             path: Some(path.to_owned()),
+            busy_timeout: options.busy_timeout,
         })
     }
 
@@ -277,6 +283,7 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             currency,
             path: Some(path.to_owned()),
+            busy_timeout: options.busy_timeout,
         })
     }
 
@@ -294,6 +301,7 @@ impl SqliteStore {
             conn: Mutex::new(conn),
             currency,
             path: None,
+            busy_timeout: SqliteOptions::default().busy_timeout,
         })
     }
 
@@ -357,6 +365,21 @@ impl SqliteStore {
             Ok(problems)
         };
         run().map_err(StoreError::backend)
+    }
+
+    /// A checkpoint that waits at most `patience` for other connections, so that it
+    /// never holds up their writes for long; `Ok(false)` if it could not finish.
+    pub(crate) fn quick_checkpoint(&self, patience: Duration) -> StoreResult<bool> {
+        let conn = self.lock();
+        conn.busy_timeout(patience).map_err(StoreError::backend)?;
+        let done = checkpoint(&conn);
+        conn.busy_timeout(self.busy_timeout)
+            .map_err(StoreError::backend)?;
+        match done {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == solocrm_core::StoreErrorKind::Backend => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {

@@ -23,9 +23,9 @@ use solocrm_core::{
     TaskQuery, TimeRange,
 };
 
+use crate::SqliteStore;
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
 use crate::error::{Corrupt, Fail, Res, is_unique_violation};
-use crate::{SqliteStore, checkpoint};
 
 /// The title an erase gives deals, tasks and service requests; the same placeholder
 /// as the domain's `erase_text` methods (a test checks it).
@@ -2075,10 +2075,11 @@ impl Store for SqliteStore {
             })
         })?;
         // The old versions of the erased rows are still in the write-ahead log until a
-        // checkpoint copies the new ones over them and the log restarts. Do it now; if
-        // another connection keeps the log busy, the next checkpoint finishes the job.
+        // checkpoint copies the new ones over them and the log restarts. Try that now,
+        // briefly: a checkpoint that waits holds up other connections' writes. If they
+        // keep the log busy, the next checkpoint finishes the job.
         if self.path.is_some() {
-            let _ = checkpoint(&self.lock());
+            self.quick_checkpoint(std::time::Duration::from_millis(50))?;
         }
         Ok(entry)
     }
