@@ -21,10 +21,12 @@ fn big_runs() -> bool {
     std::env::var("SOLOCRM_RECOVERY_100K").is_ok_and(|v| v == "1")
 }
 
-fn check_recovery<M: PurchaseModel>(name: &str, truth: &M, fit: &Fitted<M>, data: &CountData)
-where
-    M: Copy,
-{
+fn check_recovery<M: PurchaseModel + Copy>(
+    name: &str,
+    truth: &M,
+    fit: &Fitted<M>,
+    data: &CountData,
+) {
     assert!(fit.converged, "{name}: not converged");
     let se = fit.standard_errors.as_ref().expect("standard errors");
     for ((p, want), (_, got)) in truth.params().iter().zip(fit.model.params()) {

@@ -7,7 +7,7 @@
 //!
 //! - Likelihood (eq. 6), per customer with history (x, tₓ, T):
 //!   L = B(a, b + x)/B(a, b) · Γ(r + x) αʳ / (Γ(r) (α + T)^(r+x))
-//!   + δ(x>0) B(a + 1, b + x − 1)/B(a, b) · Γ(r + x) αʳ / (Γ(r) (α + tₓ)^(r+x)),
+//!   \+ δ(x>0) B(a + 1, b + x − 1)/B(a, b) · Γ(r + x) αʳ / (Γ(r) (α + tₓ)^(r+x)),
 //!   evaluated in logs as `lifetimes` does (A₁ + A₂ + ln(e^A₃ + δ e^A₄)).
 //! - E[X(t)] for a new customer (eq. 9):
 //!   (a + b − 1)/(a − 1) · [1 − (α/(α + t))ʳ ₂F₁(r, b; a + b − 1; t/(α + t))].

@@ -8,7 +8,7 @@
 //! # Formulas
 //!
 //! - Likelihood: L = B(a, b + x + 1)/B(a, b) · Γ(r + x) αʳ / (Γ(r) (α + T)^(r+x))
-//!   + B(a + 1, b + x)/B(a, b) · Γ(r + x) αʳ / (Γ(r) (α + tₓ)^(r+x)), for every x
+//!   \+ B(a + 1, b + x)/B(a, b) · Γ(r + x) αʳ / (Γ(r) (α + tₓ)^(r+x)), for every x
 //!   (`lifetimes`' `ModifiedBetaGeoFitter`).
 //! - P(alive) = 1 / (1 + a/(b + x) ((α + T)/(α + tₓ))^(r+x)).
 //! - E[X(t)] = b/(a − 1) · [1 − (α/(α + t))ʳ ₂F₁(r, b + 1; a + b; t/(α + t))].

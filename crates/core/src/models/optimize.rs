@@ -5,6 +5,9 @@
 //! optional penalty), as `lifetimes` does, so that tolerances do not depend on the number
 //! of customers; the reported log-likelihood is the full sum.
 
+// Small dense matrices are indexed; `!(a < b)` deliberately treats NaN as failure.
+#![allow(clippy::needless_range_loop, clippy::neg_cmp_op_on_partial_ord)]
+
 use super::ModelError;
 
 /// Options for a maximum-likelihood fit.

@@ -45,6 +45,9 @@
 //!   (α + y)^−(r+n) (β + y)^−(s+1) dy, the exact one-dimensional integral over the time
 //!   of death, by the same quadrature.
 
+// Reference values in the tests carry all the digits of their source.
+#![allow(clippy::excessive_precision)]
+
 use serde::{Deserialize, Serialize};
 
 use super::optimize::{self, FitOptions, Objective};

@@ -219,7 +219,7 @@ impl SimulatedCustomers {
         t_max: f64,
         seed: u64,
     ) -> Self {
-        let mut rng = Rng::new(seed ^ 0x5eed_0f_7);
+        let mut rng = Rng::new(seed ^ 0x05ee_d0f7);
         let t: Vec<f64> = (0..n).map(|_| rng.uniform_in(t_min, t_max)).collect();
         SimulatedCustomers::simulate(model, &t, seed)
     }
