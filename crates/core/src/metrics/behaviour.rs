@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{MetricError, MetricResult};
 use super::period::{Period, day_of_secs, epoch_day};
-use super::ratio::{Ratio, clamp_ratio, exact_div, money_from_minor, money_mean};
+use super::ratio::{Ratio, clamp_ratio, exact_div, minor_of, money_from_minor, money_mean};
 use super::retention::check_log;
 use crate::ids::CustomerId;
 use crate::interaction::Interaction;
@@ -30,7 +30,6 @@ pub struct PurchaseStats {
     pub repeat_buyers: u64,
     /// Sum of the purchases' amounts.
     pub revenue: Money,
-    revenue_minor: i128,
 }
 
 impl PurchaseStats {
@@ -46,11 +45,12 @@ impl PurchaseStats {
     ///
     /// See above.
     pub fn average_order_value(&self) -> MetricResult<Money> {
+        let metric = "average order value";
         money_mean(
-            self.revenue_minor,
+            minor_of(self.revenue, self.currency, metric)?,
             self.orders,
             self.currency,
-            "average order value",
+            metric,
             "no purchases in the period",
         )
     }
@@ -156,7 +156,6 @@ pub fn purchase_stats(log: &PurchaseLog, period: Period) -> MetricResult<Purchas
         buyers,
         repeat_buyers,
         revenue: money_from_minor(revenue, currency, metric)?,
-        revenue_minor: revenue,
     })
 }
 

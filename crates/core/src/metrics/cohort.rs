@@ -26,8 +26,9 @@
 //!
 //! When the log is sorted by time (as stores and the generator produce it) one pass
 //! does everything: a customer's first row is their first purchase, a per-customer
-//! "last period counted" marker deduplicates the customer counts, and a day-indexed
-//! table maps days to periods. An unsorted log is first put in time order through a
+//! "last period counted" marker deduplicates the customer counts, and since time only
+//! moves forward the current period advances by comparing each timestamp with the
+//! start of the next period (no date arithmetic per row). An unsorted log is first put in time order through a
 //! sorted permutation (O(rows) extra memory, slower).
 
 use chrono::{Datelike, NaiveDate};
@@ -35,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use super::behaviour::log_currency;
 use super::error::{MetricError, MetricResult};
-use super::period::{date_of_day, day_of_secs, epoch_day};
+use super::period::{date_of_day, day_of_secs, epoch_day, midnight};
 use super::ratio::{Ratio, money_from_minor};
 use super::retention::check_log;
 use crate::money::{Currency, Money};
@@ -202,15 +203,15 @@ pub fn cohort_matrix(
             expected: "at most 4096 periods",
             value: format!("{} periods", last_period - first_period + 1),
         })?;
-    // Day → period offset from the first period; at most 4096 months of days.
-    let span_days = usize::try_from(as_of_day - min_day + 1)
-        .map_err(|_| MetricError::DateOutOfRange { metric })?;
-    let mut table = Vec::with_capacity(span_days);
-    let mut day = min_day;
-    while day <= as_of_day {
-        table.push((period_of_day(day, grain)? - first_period) as u32);
-        day += 1;
+    // Rows come in time order, so the period only ever moves forward: compare each
+    // timestamp with the start of the next period instead of dividing it into days.
+    // bounds[p] is the first second of period p + 1.
+    let mut bounds = Vec::with_capacity(periods + 1);
+    for p in 1..=periods {
+        let start = period_start(first_period + p as i64, grain)?;
+        bounds.push(midnight(start).timestamp());
     }
+    bounds.push(i64::MAX);
     // Row c of the triangle starts at base[c] and has `periods − c` cells.
     let mut base = Vec::with_capacity(periods + 1);
     let mut cells = 0usize;
@@ -224,10 +225,14 @@ pub fn cohort_matrix(
     const NONE: u32 = u32::MAX;
     // Per customer: [cohort, last period counted].
     let mut state = vec![[NONE, NONE]; log.customers.len()];
+    let (mut p, mut next) = (0u32, bounds[0]);
     let mut accumulate = |k: usize| {
-        let c = log.customer[k] as usize;
-        let p = table[(day_of_secs(at[k]) - min_day) as usize];
-        let st = &mut state[c];
+        let t = at[k];
+        while t >= next {
+            p += 1;
+            next = bounds[p as usize];
+        }
+        let st = &mut state[log.customer[k] as usize];
         if st[0] == NONE {
             st[0] = p;
             size[p as usize] += 1;

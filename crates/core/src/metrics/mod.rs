@@ -55,7 +55,7 @@
 //! | Retention-based CLV | [`retention_clv`] |
 //! | CAC overall and per channel | [`cac`], [`cac_by_channel`] |
 //! | Net benefit, ROI | [`net_benefit`], [`roi`] |
-//! | RFM, codes, segments | [`rfm`], [`RfmScore`], [`RfmSegment`] |
+//! | RFM, codes, segments | [`rfm()`], [`RfmScore`], [`RfmSegment`] |
 //! | Cohort retention matrix | [`cohort_matrix`] |
 //! | Win rate, stage conversion, cycle time, weighted pipeline, sales velocity | [`win_rate`], [`stage_conversion`], [`average_cycle_time`], [`weighted_pipeline`], [`sales_velocity`], [`pipeline_metrics`] |
 //! | First-response and resolution time, open complaints | [`service_metrics`], [`duration_stats`] |
@@ -63,7 +63,7 @@
 //! | Everything for a period | [`MetricsReport`] |
 
 mod behaviour;
-mod cohort;
+pub mod cohort;
 mod error;
 mod period;
 mod pipeline;
@@ -95,7 +95,7 @@ pub use report::{
     RetentionSection, RfmSection, SatisfactionSection, ValueSection,
 };
 pub use retention::{Churn, CustomerBase, churn_rate, customer_base, customer_retention_rate};
-pub use rfm::{RfmRow, RfmScore, RfmSegment, RfmTable, TieRule, rfm};
+pub use rfm::{RfmRow, RfmScore, RfmSegment, RfmTable, SegmentCount, TieRule, rfm};
 pub use satisfaction::{
     CSAT_SATISFIED_FROM, Csat, Nps, csat, csat_from_scores, nps, nps_from_scores,
 };

@@ -16,7 +16,7 @@ use super::period::{Period, epoch_day, midnight};
 use super::pipeline::{PipelineMetrics, pipeline_metrics};
 use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
 use super::retention::{Churn, CustomerBase, base_flags};
-use super::rfm::{RfmSegment, RfmTable, TieRule, rfm};
+use super::rfm::{RfmTable, SegmentCount, TieRule, rfm};
 use super::satisfaction::{CSAT_SATISFIED_FROM, Csat, Nps, csat, nps};
 use super::service::{ServiceMetrics, service_metrics};
 use super::value::{
@@ -228,8 +228,8 @@ pub struct ValueSection {
 /// RFM as of the period's last day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RfmSection {
-    /// Customers per segment, in the order of [`RfmSegment::ALL`].
-    pub segments: Vec<(RfmSegment, u64)>,
+    /// Customers per segment, in the order of [`RfmSegment::ALL`](super::RfmSegment::ALL).
+    pub segments: Vec<SegmentCount>,
     /// The per-customer table, if [`ReportConfig::include_rfm_table`].
     pub table: Option<RfmTable>,
 }

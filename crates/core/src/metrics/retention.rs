@@ -242,39 +242,39 @@ pub(crate) fn base_flags(
     let start = epoch_day(period.start());
     let last = epoch_day(period.last_day());
     let horizon = i64::from(policy.churn_after_days);
-    let mut first = vec![i64::MAX; n];
-    let mut last_before = vec![i64::MIN; n];
-    let mut last_to_end = vec![i64::MIN; n];
+    // Per customer, side by side for one cache line per row: [first day, last day
+    // before the period, last day up to its end].
+    let mut days = vec![[i64::MAX, i64::MIN, i64::MIN]; n];
     for (&c, &at) in log.customer.iter().zip(&log.at) {
         let day = day_of_secs(at);
         if day > last {
             continue;
         }
-        let c = c as usize;
-        first[c] = first[c].min(day);
-        last_to_end[c] = last_to_end[c].max(day);
+        let d = &mut days[c as usize];
+        d[0] = d[0].min(day);
+        d[2] = d[2].max(day);
         if day < start {
-            last_before[c] = last_before[c].max(day);
+            d[1] = d[1].max(day);
         }
     }
     let mut counts = CustomerBase::default();
     let mut active_at_end = vec![false; n];
     let mut first_day = vec![None; n];
-    for c in 0..n {
-        if first[c] == i64::MAX {
+    for (c, &[first, last_before, last_to_end]) in days.iter().enumerate() {
+        if first == i64::MAX {
             continue;
         }
-        first_day[c] = Some(first[c]);
+        first_day[c] = Some(first);
         // At the start: as of the day before the period.
-        let s = last_before[c] != i64::MIN && (start - 1) - last_before[c] <= horizon;
-        let e = last - last_to_end[c] <= horizon;
+        let s = last_before != i64::MIN && (start - 1) - last_before <= horizon;
+        let e = last - last_to_end <= horizon;
         active_at_end[c] = e;
         counts.at_start += u64::from(s);
         counts.at_end += u64::from(e);
         match (s, e) {
             (true, true) => counts.retained += 1,
             (true, false) => counts.lost += 1,
-            (false, true) if first[c] >= start => counts.acquired += 1,
+            (false, true) if first >= start => counts.acquired += 1,
             (false, true) => counts.returned += 1,
             (false, false) => {}
         }

@@ -297,6 +297,15 @@ pub struct RfmRow {
     pub segment: RfmSegment,
 }
 
+/// The number of customers in one RFM segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentCount {
+    /// The segment.
+    pub segment: RfmSegment,
+    /// Its customers.
+    pub customers: u64,
+}
+
 /// RFM of every customer who bought up to `as_of`, column by column, ascending by
 /// customer id. Built by [`rfm`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -384,14 +393,17 @@ impl RfmTable {
     }
 
     /// How many customers are in each segment, in the order of [`RfmSegment::ALL`].
-    pub fn segment_counts(&self) -> Vec<(RfmSegment, u64)> {
+    pub fn segment_counts(&self) -> Vec<SegmentCount> {
         let mut counts = [0u64; 11];
         for s in &self.segments {
             counts[*s as usize] += 1;
         }
         RfmSegment::ALL
             .iter()
-            .map(|s| (*s, counts[*s as usize]))
+            .map(|s| SegmentCount {
+                segment: *s,
+                customers: counts[*s as usize],
+            })
             .collect()
     }
 }

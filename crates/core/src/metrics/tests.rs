@@ -1,1 +1,874 @@
 //! Tests across the metrics: worked examples, edge cases and properties.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use super::period::{epoch_day, midnight};
+use super::*;
+use crate::customer::{Customer, CustomerData, NewCustomer};
+use crate::deal::{Deal, DealStage, NewDeal};
+use crate::ids::{CustomerId, DealId, PurchaseId, RefundId, RequestId, SurveyId};
+use crate::lifecycle::LifecycleStage;
+use crate::money::{Currency, Money};
+use crate::policy::LifecyclePolicy;
+use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::service::{NewServiceRequest, RequestKind, ServiceRequest};
+use crate::survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
+use crate::text::{FreeText, Label, PersonName, Tag};
+
+const EUR: Currency = Currency::EUR;
+
+fn eur(units: i64) -> Money {
+    Money::from_minor(units * 100, EUR)
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn ts(y: i32, m: u32, d: u32) -> i64 {
+    Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap().timestamp()
+}
+
+fn pct(p: i64) -> Decimal {
+    Decimal::from(p)
+}
+
+// ----- satisfaction -----
+
+#[test]
+fn csat_and_nps_edge_cases() {
+    assert!(matches!(
+        csat_from_scores(&[], 4),
+        Err(MetricError::EmptyPopulation { metric: "csat", .. })
+    ));
+    assert_eq!(csat_from_scores(&[5], 4).unwrap().percent(), pct(100));
+    assert_eq!(csat_from_scores(&[1, 2, 3], 4).unwrap().percent(), pct(0));
+    assert!(matches!(
+        csat_from_scores(&[6], 4),
+        Err(MetricError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        csat_from_scores(&[3], 0),
+        Err(MetricError::InvalidInput { .. })
+    ));
+
+    assert!(matches!(
+        nps_from_scores(&[]),
+        Err(MetricError::EmptyPopulation { .. })
+    ));
+    assert_eq!(nps_from_scores(&[10; 7]).unwrap().score, pct(100));
+    assert_eq!(nps_from_scores(&[0, 6]).unwrap().score, pct(-100));
+    assert_eq!(nps_from_scores(&[8]).unwrap().score, pct(0));
+    // One promoter, two passives: 100 / 3, exact to 28 digits, not rounded.
+    let third = nps_from_scores(&[9, 7, 8]).unwrap();
+    assert_eq!(third.score.round_dp(2), Decimal::new(3333, 2));
+    assert!(matches!(
+        nps_from_scores(&[11]),
+        Err(MetricError::InvalidInput { .. })
+    ));
+    assert_eq!(
+        nps_from_scores(&[10, 9]).unwrap().promoter_share().unwrap(),
+        Ratio::ONE
+    );
+}
+
+#[test]
+fn survey_kinds_do_not_mix() {
+    let at = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+    let answer = |id, kind, v| {
+        SurveyResponse::new(
+            SurveyId::new(id),
+            NewSurveyResponse {
+                customer: CustomerId::new(1),
+                at,
+                score: SurveyScore::new(kind, v).unwrap(),
+                comment: None,
+            },
+        )
+    };
+    let rs = [
+        answer(1, SurveyKind::Csat, 5),
+        answer(2, SurveyKind::Nps, 3),
+        answer(3, SurveyKind::Ces, 7),
+    ];
+    assert_eq!(csat(&rs, 4).unwrap().respondents, 1);
+    assert_eq!(nps(&rs).unwrap().score, pct(-100));
+}
+
+// ----- retention -----
+
+#[test]
+fn churn_and_crr_edge_cases() {
+    assert!(matches!(
+        churn_rate(0, 0),
+        Err(MetricError::EmptyPopulation { .. })
+    ));
+    assert!(matches!(
+        churn_rate(1, 2),
+        Err(MetricError::InconsistentCounts { .. })
+    ));
+    let one = churn_rate(1, 1).unwrap();
+    assert_eq!(
+        (one.churn_rate, one.retention_rate),
+        (Ratio::ONE, Ratio::ZERO)
+    );
+    assert!(matches!(
+        customer_retention_rate(0, 5, 5),
+        Err(MetricError::EmptyPopulation { .. })
+    ));
+    assert!(matches!(
+        customer_retention_rate(10, 5, 6),
+        Err(MetricError::InconsistentCounts { .. })
+    ));
+    assert!(matches!(
+        customer_retention_rate(10, 30, 5),
+        Err(MetricError::InconsistentCounts { .. })
+    ));
+    assert_eq!(customer_retention_rate(10, 12, 2).unwrap(), Ratio::ONE);
+}
+
+#[test]
+fn the_customer_base_follows_the_policy_churn_horizon() {
+    // Horizon 365: active as long as at most 365 days passed since the last purchase.
+    let mut log = PurchaseLog::with_customers(EUR, (1..=4).map(CustomerId::new).collect());
+    log.push(0, ts(2025, 2, 28), 100); // day before March 2026 is 365 days later: in
+    log.push(1, ts(2025, 2, 27), 100); // 366 days: out at the start
+    log.push(1, ts(2026, 3, 5), 100); // ... and back in March: returned
+    log.push(2, ts(2026, 4, 2), 100); // after the period: not seen
+    let base = customer_base(
+        &log,
+        Period::month(2026, 3).unwrap(),
+        &LifecyclePolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        base,
+        CustomerBase {
+            at_start: 1,
+            at_end: 1,
+            retained: 0,
+            lost: 1,
+            acquired: 0,
+            returned: 1,
+        }
+    );
+    assert_eq!(base.crr().unwrap(), Ratio::ZERO);
+}
+
+// ----- value -----
+
+#[test]
+fn the_source_cost_benefit_example() {
+    let cb = roi(eur(100_000), eur(500_000)).unwrap();
+    assert_eq!(cb.net_benefit, eur(400_000));
+    assert_eq!(cb.roi, Decimal::from(4));
+    assert_eq!(cb.roi_percent(), pct(400));
+}
+
+#[test]
+fn value_edge_cases_are_errors_not_infinities() {
+    assert!(matches!(
+        roi(eur(0), eur(5)),
+        Err(MetricError::ZeroCost { metric: "roi" })
+    ));
+    assert!(matches!(
+        roi(eur(-1), eur(5)),
+        Err(MetricError::InvalidInput { .. })
+    ));
+    assert_eq!(roi(eur(100), eur(0)).unwrap().roi_percent(), pct(-100));
+    assert!(matches!(
+        roi(eur(1), Money::from_minor(1, Currency::USD)),
+        Err(MetricError::CurrencyMismatch { .. })
+    ));
+    assert!(matches!(
+        cac(eur(100), 0),
+        Err(MetricError::EmptyPopulation { .. })
+    ));
+    assert_eq!(cac(eur(0), 3).unwrap().cac, Money::zero(EUR));
+    assert!(matches!(
+        ltv_to_cac(eur(10), eur(0)),
+        Err(MetricError::ZeroCost { .. })
+    ));
+    let one = Ratio::ONE;
+    assert!(matches!(
+        retention_clv(eur(100), one, Decimal::ZERO),
+        Err(MetricError::ZeroDenominator { .. })
+    ));
+    // r = 1 with discounting: m / d.
+    assert_eq!(
+        retention_clv(eur(100), one, Decimal::new(1, 1)).unwrap(),
+        eur(1_000)
+    );
+    // r = 0: nothing after today.
+    assert_eq!(
+        retention_clv(eur(100), Ratio::ZERO, Decimal::new(1, 1)).unwrap(),
+        eur(0)
+    );
+    assert!(matches!(
+        retention_clv(eur(100), one, Decimal::new(-1, 1)),
+        Err(MetricError::InvalidInput { .. })
+    ));
+    assert!(matches!(
+        average_clv(eur(50), Decimal::ONE, Decimal::new(11, 1), Decimal::ONE),
+        Err(MetricError::InvalidInput { .. })
+    ));
+    // A negative margin gives a negative CLV rather than an error.
+    assert_eq!(
+        average_clv(eur(50), Decimal::TWO, Decimal::new(-1, 1), Decimal::ONE).unwrap(),
+        eur(-10)
+    );
+}
+
+#[test]
+fn historical_clv_nets_refunds_and_flags_missing_costs() {
+    let at = Utc.with_ymd_and_hms(2026, 1, 5, 10, 0, 0).unwrap();
+    let mut a = NewPurchase::new(CustomerId::new(1), at, eur(100));
+    a.cost = Some(eur(60));
+    let b = NewPurchase::new(CustomerId::new(1), at, eur(50));
+    let late = NewPurchase::new(CustomerId::new(2), at + Duration::days(60), eur(999));
+    let ps = [
+        Purchase::new(PurchaseId::new(1), a),
+        Purchase::new(PurchaseId::new(2), b),
+        Purchase::new(PurchaseId::new(3), late),
+    ];
+    let refund = Refund::new(
+        RefundId::new(1),
+        CustomerId::new(1),
+        NewRefund {
+            purchase: PurchaseId::new(2),
+            at: at + Duration::days(1),
+            amount: eur(20),
+            reason: None,
+        },
+    );
+    let h = historical_clv(&ps, &[refund], date(2026, 1, 31)).unwrap();
+    assert_eq!(
+        (h.customers, h.purchases, h.purchases_without_cost),
+        (1, 2, 1)
+    );
+    assert_eq!(h.revenue, eur(150));
+    assert_eq!(h.margin, eur(70)); // 150 − 60 − 20
+    assert_eq!(h.average, eur(70));
+    assert!(matches!(
+        historical_clv(&[], &[], date(2026, 1, 31)),
+        Err(MetricError::EmptyPopulation { .. })
+    ));
+}
+
+// ----- RFM -----
+
+#[test]
+fn rfm_of_nothing_and_of_one_customer() {
+    let log = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
+    assert!(
+        rfm(&log, date(2026, 1, 1), TieRule::Shared)
+            .unwrap()
+            .is_empty()
+    );
+    let mut log = log;
+    log.push(0, ts(2026, 1, 1), 500);
+    let t = rfm(&log, date(2026, 1, 1), TieRule::Shared).unwrap();
+    // Quintiles rank customers against each other: one customer is the whole first fifth.
+    assert_eq!(t.row(0).unwrap().score.to_string(), "111");
+    assert_eq!(t.row(0).unwrap().recency_days, 0);
+    // A purchase after as_of is not seen.
+    assert!(
+        rfm(&log, date(2025, 12, 31), TieRule::Shared)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn tie_rules_differ_exactly_as_documented() {
+    // Ten customers; frequencies 1,1,1,1,1,1,2,2,3,4 (ids ascending).
+    let mut log = PurchaseLog::with_customers(EUR, (1..=10).map(CustomerId::new).collect());
+    let freq = [1, 1, 1, 1, 1, 1, 2, 2, 3, 4];
+    for (c, &f) in freq.iter().enumerate() {
+        for k in 0..f {
+            log.push(c as u32, ts(2026, 1, 1 + k), 100);
+        }
+    }
+    let f_scores = |tie| {
+        let t = rfm(&log, date(2026, 2, 1), tie).unwrap();
+        t.scores().iter().map(|s| s.f()).collect::<Vec<_>>()
+    };
+    // Ordinal: ranks 1..10, two per bucket, ties broken by id.
+    assert_eq!(
+        f_scores(TieRule::Ordinal),
+        vec![1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    );
+    // Shared: the six once-buyers share rank 1, the two twice-buyers rank 7.
+    assert_eq!(
+        f_scores(TieRule::Shared),
+        vec![1, 1, 1, 1, 1, 1, 4, 4, 5, 5]
+    );
+}
+
+#[test]
+fn rfm_refuses_overflowing_spend_and_malformed_logs() {
+    let mut log = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
+    log.push(0, ts(2026, 1, 1), i64::MAX);
+    log.push(0, ts(2026, 1, 2), 1);
+    assert!(matches!(
+        rfm(&log, date(2026, 2, 1), TieRule::Shared),
+        Err(MetricError::Overflow { .. })
+    ));
+    let mut bad = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
+    bad.push(3, ts(2026, 1, 1), 1);
+    assert!(matches!(
+        rfm(&bad, date(2026, 2, 1), TieRule::Shared),
+        Err(MetricError::InvalidInput { .. })
+    ));
+    let mut ragged = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
+    ragged.push(0, ts(2026, 1, 1), 1);
+    ragged.amount.pop();
+    assert!(rfm(&ragged, date(2026, 2, 1), TieRule::Shared).is_err());
+    let no_currency = PurchaseLog::default();
+    assert!(rfm(&no_currency, date(2026, 2, 1), TieRule::Shared).is_err());
+}
+
+#[test]
+fn every_score_has_exactly_one_segment_and_every_segment_is_used() {
+    let mut seen = std::collections::BTreeSet::new();
+    for r in 1..=5 {
+        for f in 1..=5 {
+            for m in 1..=5 {
+                seen.insert(RfmScore::new(r, f, m).unwrap().segment());
+            }
+        }
+    }
+    assert_eq!(seen.len(), RfmSegment::ALL.len());
+    assert_eq!(RfmSegment::CantLoseThem.label(), "Can't lose them");
+    let s = RfmScore::new(3, 3, 3).unwrap();
+    assert_eq!(serde_json::to_string(&s).unwrap(), "333");
+    assert!(serde_json::from_str::<RfmScore>("363").is_err());
+}
+
+// ----- cohorts -----
+
+#[test]
+fn weekly_cohorts_start_on_monday() {
+    let mut log = PurchaseLog::with_customers(EUR, (1..=2).map(CustomerId::new).collect());
+    log.push(0, ts(2026, 3, 1), 100); // Sunday: the week of Monday 2026-02-23
+    log.push(1, ts(2026, 3, 2), 100); // Monday
+    log.push(0, ts(2026, 3, 8), 100); // Sunday: one week later
+    let m = cohort_matrix(&log, CohortGrain::Week, date(2026, 3, 8)).unwrap();
+    assert_eq!(m.rows.len(), 2);
+    assert_eq!(m.rows[0].start, date(2026, 2, 23));
+    assert_eq!(m.rows[0].customers, vec![1, 1]);
+    assert_eq!(m.rows[1].start, date(2026, 3, 2));
+    assert_eq!(m.rows[1].customers, vec![1]);
+    let empty = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
+    assert!(
+        cohort_matrix(&empty, CohortGrain::Month, date(2026, 1, 1))
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+}
+
+// ----- service -----
+
+#[test]
+fn percentiles_of_one_and_of_two() {
+    let one = duration_stats(&mut [7], "t").unwrap();
+    assert_eq!((one.median_seconds, one.p90_seconds), (Decimal::from(7), 7));
+    let two = duration_stats(&mut [3, 4], "t").unwrap();
+    assert_eq!(
+        (two.median_seconds, two.p90_seconds),
+        (Decimal::new(35, 1), 4)
+    );
+}
+
+// ----- the report -----
+
+fn customer(id: u64, stage: LifecycleStage, created: (i32, u32, u32)) -> Customer {
+    let (y, m, d) = created;
+    Customer::create(
+        CustomerId::new(id),
+        NewCustomer::new(
+            CustomerData::new(PersonName::parse("someone").unwrap()),
+            Utc.with_ymd_and_hms(y, m, d, 9, 0, 0).unwrap(),
+        )
+        .at_stage(stage),
+    )
+}
+
+fn scenario() -> ReportData {
+    let mut c1 = customer(1, LifecycleStage::Active, (2025, 6, 1));
+    let mut d = c1.data().clone();
+    d.acquisition_channel = Some(Tag::parse("referral").unwrap());
+    d.acquisition_cost = Some(eur(50));
+    c1.set_data(d);
+    let mut c2 = customer(2, LifecycleStage::New, (2026, 3, 3));
+    let mut d = c2.data().clone();
+    d.acquisition_channel = Some(Tag::parse("ads").unwrap());
+    d.acquisition_cost = Some(eur(150));
+    c2.set_data(d);
+    let c3 = customer(3, LifecycleStage::Active, (2025, 1, 1));
+    let customers = vec![c1, c2, c3];
+
+    let mut log = PurchaseLog::with_customers(EUR, (1..=3).map(CustomerId::new).collect());
+    let mut purchases = Vec::new();
+    let mut add = |c: u32, (y, m, d): (i32, u32, u32), units: i64, cost: i64| {
+        log.push(c, ts(y, m, d), units * 100);
+        let mut p = NewPurchase::new(
+            CustomerId::new(u64::from(c) + 1),
+            Utc.timestamp_opt(ts(y, m, d), 0).unwrap(),
+            eur(units),
+        );
+        p.cost = Some(eur(cost));
+        purchases.push(Purchase::new(
+            PurchaseId::new(purchases.len() as u64 + 1),
+            p,
+        ));
+    };
+    add(0, (2025, 6, 1), 100, 40);
+    add(0, (2025, 9, 1), 100, 40);
+    add(0, (2026, 3, 2), 80, 30);
+    add(0, (2026, 3, 20), 120, 50);
+    add(1, (2026, 3, 10), 200, 100);
+    add(2, (2025, 3, 15), 60, 30); // silent since: lost in March 2026
+    let survey = |id, c, kind, v, day| {
+        SurveyResponse::new(
+            SurveyId::new(id),
+            NewSurveyResponse {
+                customer: CustomerId::new(c),
+                at: Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap(),
+                score: SurveyScore::new(kind, v).unwrap(),
+                comment: None,
+            },
+        )
+    };
+    let surveys = vec![
+        survey(1, 1, SurveyKind::Nps, 10, 5),
+        survey(2, 2, SurveyKind::Nps, 5, 12),
+        survey(3, 1, SurveyKind::Csat, 5, 5),
+        survey(4, 2, SurveyKind::Csat, 2, 12),
+    ];
+    let mut deal = Deal::create(
+        DealId::new(1),
+        NewDeal::new(
+            CustomerId::new(2),
+            Label::parse("website").unwrap(),
+            eur(2_000),
+            Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+        ),
+    );
+    deal.move_to(
+        DealStage::Won,
+        Utc.with_ymd_and_hms(2026, 3, 9, 9, 0, 0).unwrap(),
+    )
+    .unwrap();
+    let open = Deal::create(
+        DealId::new(2),
+        NewDeal::new(
+            CustomerId::new(1),
+            Label::parse("redesign").unwrap(),
+            eur(1_000),
+            Utc.with_ymd_and_hms(2026, 3, 15, 9, 0, 0).unwrap(),
+        ),
+    );
+    let complaint = ServiceRequest::open(
+        RequestId::new(1),
+        NewServiceRequest {
+            customer: CustomerId::new(2),
+            kind: RequestKind::Complaint,
+            subject: Label::parse("late").unwrap(),
+            description: FreeText::empty(),
+            opened_at: Utc.with_ymd_and_hms(2026, 3, 25, 9, 0, 0).unwrap(),
+            deal: None,
+        },
+    );
+    ReportData {
+        customers,
+        log,
+        purchases,
+        surveys,
+        deals: vec![deal, open],
+        requests: vec![complaint],
+        ..ReportData::default()
+    }
+}
+
+#[test]
+fn a_report_for_a_small_business() {
+    let data = scenario();
+    let march = Period::month(2026, 3).unwrap();
+    let r = MetricsReport::compute(&data, march, &ReportConfig::default()).unwrap();
+    assert_eq!(r.as_of, date(2026, 3, 31));
+    // Satisfaction: one promoter, one detractor; CSAT one of two.
+    assert_eq!(r.satisfaction.nps.value().unwrap().score, pct(0));
+    assert_eq!(r.satisfaction.csat.value().unwrap().percent(), pct(50));
+    // Base: customers 1 and 3 at the start; 3 lost (silent > 365 days on March 31st);
+    // 2 acquired.
+    let b = r.retention.base;
+    assert_eq!((b.at_start, b.lost, b.acquired, b.at_end), (2, 1, 1, 2));
+    assert_eq!(
+        r.retention.churn.value().unwrap().churn_rate.percent(),
+        pct(50)
+    );
+    // Purchases in March: 3 orders by 2 buyers, 400 EUR; customer 1 bought twice.
+    let s = r.purchases.stats;
+    assert_eq!((s.orders, s.buyers, s.repeat_buyers), (3, 2, 1));
+    assert_eq!(
+        r.purchases.average_order_value.value(),
+        Some(&Money::new(Decimal::new(13333, 2), EUR))
+    );
+    // Engagement: no interactions; loyalty (0.5 + 0 + 0.5) / 3.
+    let l = r.loyalty.value().unwrap();
+    assert_eq!(l.engagement_rate, Ratio::ZERO);
+    assert_eq!(l.index.value().round_dp(4), Decimal::new(3333, 4));
+    // CAC: 150 EUR booked on customer 2 (created in March), one customer won.
+    assert_eq!(r.value.cac.overall.value().unwrap().cac, eur(150));
+    // LTV to CAC: (400 + 200) / (50 + 150) = 3.
+    assert_eq!(r.value.ltv_to_cac.value(), Some(&Decimal::from(3)));
+    // Historical CLV: margin 240 + 100 + 30 over 3 buyers.
+    let h = r.value.historical_clv.value().unwrap();
+    assert_eq!(
+        (h.margin, h.average),
+        (eur(370), Money::new(Decimal::new(12333, 2), EUR))
+    );
+    // Pipeline: one won of one closed, cycle 8 days, one open deal at need identified.
+    let p = &r.pipeline;
+    assert_eq!(p.win_rate.value().unwrap().rate, Ratio::ONE);
+    assert_eq!(p.cycle_time.value().unwrap().average_days, Decimal::from(8));
+    assert_eq!(p.pipeline.weighted, eur(100));
+    // 1,000 × 1 / 8 days = 125 EUR a day.
+    assert_eq!(p.sales_velocity.value(), Some(&eur(125)));
+    assert_eq!(r.service.open_complaints, 1);
+    // Early warning: customer 2 (detractor, unsatisfied, open complaint) is listed.
+    let w: Vec<_> = r.early_warning.iter().map(|w| w.customer.get()).collect();
+    assert_eq!(w, vec![2]);
+    assert_eq!(r.early_warning[0].score, 40);
+    // RFM covers the three buyers.
+    assert_eq!(r.rfm.table.as_ref().unwrap().len(), 3);
+    assert_eq!(r.cohorts.rows.len(), 13); // March 2025 to March 2026
+    // And it round-trips through JSON.
+    let json = serde_json::to_string(&r).unwrap();
+    let back: MetricsReport = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, r);
+}
+
+#[test]
+fn a_report_of_an_empty_store_has_reasons_not_numbers() {
+    let data = ReportData {
+        log: PurchaseLog::with_customers(EUR, vec![]),
+        ..ReportData::default()
+    };
+    let r = MetricsReport::compute(
+        &data,
+        Period::month(2026, 3).unwrap(),
+        &ReportConfig::default(),
+    )
+    .unwrap();
+    assert!(!r.retention.churn.is_defined());
+    assert!(!r.purchases.average_order_value.is_defined());
+    assert!(!r.loyalty.is_defined());
+    assert!(!r.value.ltv_to_cac.is_defined());
+    assert!(r.early_warning.is_empty());
+    assert_eq!(r.pipeline.pipeline.weighted, Money::zero(EUR));
+}
+
+// ----- properties -----
+
+/// A random log: up to `customers` customers with sparse ascending ids, rows within
+/// ±400 days of 2026-01-01.
+fn any_log(customers: usize, rows: usize, max_amount: i64) -> impl Strategy<Value = PurchaseLog> {
+    (
+        prop::collection::btree_set(1u64..10_000, 1..=customers),
+        prop::collection::vec(
+            (
+                any::<prop::sample::Index>(),
+                -400i64..400,
+                0..86_400i64,
+                0..=max_amount,
+            ),
+            0..rows,
+        ),
+    )
+        .prop_map(|(ids, rows)| {
+            let ids: Vec<CustomerId> = ids.into_iter().map(CustomerId::new).collect();
+            let n = ids.len();
+            let base = ts(2026, 1, 1) - 12 * 3600;
+            let mut log = PurchaseLog::with_customers(EUR, ids);
+            for (c, day, sec, amount) in rows {
+                log.push(c.index(n) as u32, base + day * 86_400 + sec, amount);
+            }
+            log
+        })
+}
+
+fn as_of() -> NaiveDate {
+    date(2026, 1, 1)
+}
+
+/// The per-customer RFM, written as plainly as possible.
+fn naive_rfm(
+    log: &PurchaseLog,
+    as_of: NaiveDate,
+    tie: TieRule,
+) -> Vec<(CustomerId, u32, u32, i64, [u8; 3])> {
+    let as_of_day = epoch_day(as_of);
+    let mut per: BTreeMap<CustomerId, (i64, u32, i64)> = BTreeMap::new();
+    for k in 0..log.len() {
+        let day = log.at[k].div_euclid(86_400);
+        if day > as_of_day {
+            continue;
+        }
+        let e = per
+            .entry(log.customers[log.customer[k] as usize])
+            .or_insert((i64::MIN, 0, 0));
+        e.0 = e.0.max(day);
+        e.1 += 1;
+        e.2 += log.amount[k];
+    }
+    let rows: Vec<_> = per.into_iter().collect();
+    let n = rows.len();
+    // Goodness of each measure: larger is better.
+    let goodness: [Vec<i128>; 3] = [
+        rows.iter().map(|(_, v)| i128::from(v.0)).collect(),
+        rows.iter().map(|(_, v)| i128::from(v.1)).collect(),
+        rows.iter().map(|(_, v)| i128::from(v.2)).collect(),
+    ];
+    let score = |g: &[i128], i: usize| -> u8 {
+        let rank = match tie {
+            // Customers worse, plus equal ones with a smaller id (rows are by id).
+            TieRule::Ordinal => {
+                (0..n)
+                    .filter(|&j| g[j] < g[i] || (g[j] == g[i] && j < i))
+                    .count()
+                    + 1
+            }
+            TieRule::Shared => (0..n).filter(|&j| g[j] < g[i]).count() + 1,
+        };
+        ((rank - 1) * 5 / n + 1) as u8
+    };
+    rows.iter()
+        .enumerate()
+        .map(|(i, (id, v))| {
+            (
+                *id,
+                (as_of_day - v.0) as u32,
+                v.1,
+                v.2,
+                [
+                    score(&goodness[0], i),
+                    score(&goodness[1], i),
+                    score(&goodness[2], i),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn table_rows(t: &RfmTable) -> Vec<(CustomerId, u32, u32, i64, [u8; 3])> {
+    t.rows()
+        .map(|r| {
+            (
+                r.customer,
+                r.recency_days,
+                r.frequency,
+                r.monetary.to_minor_units().unwrap(),
+                [r.score.r(), r.score.f(), r.score.m()],
+            )
+        })
+        .collect()
+}
+
+fn permuted(log: &PurchaseLog, seed: u64) -> PurchaseLog {
+    let mut order: Vec<usize> = (0..log.len()).collect();
+    // A deterministic shuffle (xorshift), enough to destroy any order.
+    let mut x = seed | 1;
+    for i in (1..order.len()).rev() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        order.swap(i, (x % (i as u64 + 1)) as usize);
+    }
+    let mut out = PurchaseLog::with_customers(EUR, log.customers.clone());
+    for k in order {
+        out.push(log.customer[k], log.at[k], log.amount[k]);
+    }
+    out
+}
+
+fn scaled(log: &PurchaseLog, factor: i64) -> PurchaseLog {
+    let mut out = log.clone();
+    for a in &mut out.amount {
+        *a *= factor;
+    }
+    out
+}
+
+fn sorted_by_time(log: &PurchaseLog) -> PurchaseLog {
+    let mut order: Vec<usize> = (0..log.len()).collect();
+    order.sort_by_key(|&k| (log.at[k], k));
+    let mut out = PurchaseLog::with_customers(EUR, log.customers.clone());
+    for k in order {
+        out.push(log.customer[k], log.at[k], log.amount[k]);
+    }
+    out
+}
+
+proptest! {
+    #[test]
+    fn nps_is_between_minus_100_and_100(scores in prop::collection::vec(0u8..=10, 1..200)) {
+        let n = nps_from_scores(&scores).unwrap();
+        prop_assert!(n.score >= pct(-100) && n.score <= pct(100));
+        prop_assert_eq!(n.respondents(), scores.len() as u64);
+        let mut rev = scores.clone();
+        rev.reverse();
+        prop_assert_eq!(nps_from_scores(&rev).unwrap(), n);
+    }
+
+    #[test]
+    fn csat_is_between_0_and_100(scores in prop::collection::vec(1u8..=5, 1..200), from in 1u8..=5) {
+        let c = csat_from_scores(&scores, from).unwrap();
+        prop_assert!(c.percent() >= pct(0) && c.percent() <= pct(100));
+        let mut rev = scores.clone();
+        rev.reverse();
+        prop_assert_eq!(csat_from_scores(&rev, from).unwrap(), c);
+    }
+
+    #[test]
+    fn churn_and_retention_add_up_to_100_percent(start in 1u64..1_000_000, lost_share in 0u64..=1000) {
+        let lost = start * lost_share / 1000;
+        let c = churn_rate(start, lost).unwrap();
+        prop_assert_eq!(c.churn_rate.value() + c.retention_rate.value(), Decimal::ONE);
+        prop_assert_eq!(c.churn_rate.percent() + c.retention_rate.percent(), pct(100));
+    }
+
+    #[test]
+    fn the_customer_base_adds_up_and_crr_equals_retention(log in any_log(30, 300, 10_000), month in 1u32..=12) {
+        let period = Period::month(2025, month).unwrap();
+        let b = customer_base(&log, period, &LifecyclePolicy::default()).unwrap();
+        prop_assert_eq!(b.at_end, b.retained + b.acquired + b.returned);
+        prop_assert_eq!(b.at_start, b.retained + b.lost);
+        if let Ok(c) = b.churn() {
+            prop_assert_eq!(c.churn_rate.value() + c.retention_rate.value(), Decimal::ONE);
+            prop_assert_eq!(b.crr().unwrap(), c.retention_rate);
+        }
+        prop_assert_eq!(customer_base(&permuted(&log, 7), period, &LifecyclePolicy::default()).unwrap(), b);
+    }
+
+    #[test]
+    fn columnar_rfm_agrees_with_the_naive_version(log in any_log(40, 400, 1_000_000), ordinal in any::<bool>()) {
+        let tie = if ordinal { TieRule::Ordinal } else { TieRule::Shared };
+        let t = rfm(&log, as_of(), tie).unwrap();
+        prop_assert_eq!(table_rows(&t), naive_rfm(&log, as_of(), tie));
+    }
+
+    #[test]
+    fn rfm_agrees_with_the_naive_version_on_huge_amounts(log in any_log(20, 60, i64::MAX / 64), ordinal in any::<bool>()) {
+        // Spans near 2^57 force the pair-sort fallback of the ranker.
+        let tie = if ordinal { TieRule::Ordinal } else { TieRule::Shared };
+        let t = rfm(&log, as_of(), tie).unwrap();
+        prop_assert_eq!(table_rows(&t), naive_rfm(&log, as_of(), tie));
+    }
+
+    #[test]
+    fn rfm_scores_are_1_to_5_and_buckets_are_as_even_as_the_tie_rule_allows(log in any_log(60, 400, 5_000)) {
+        let ord = rfm(&log, as_of(), TieRule::Ordinal).unwrap();
+        let shr = rfm(&log, as_of(), TieRule::Shared).unwrap();
+        let n = ord.len();
+        for (measure, values) in [
+            (0usize, ord.recency_days().iter().map(|&d| -i64::from(d)).collect::<Vec<_>>()),
+            (1, ord.frequency().iter().map(|&f| i64::from(f)).collect()),
+            (2, ord.monetary_minor().to_vec()),
+        ] {
+            let pick = |s: &RfmScore| [s.r(), s.f(), s.m()][measure];
+            let o: Vec<u8> = ord.scores().iter().map(pick).collect();
+            let s: Vec<u8> = shr.scores().iter().map(pick).collect();
+            prop_assert!(o.iter().chain(&s).all(|x| (1..=5).contains(x)));
+            let sizes = |v: &[u8]| (1..=5u8).map(|k| v.iter().filter(|&&x| x == k).count() as i64).collect::<Vec<_>>();
+            let (so, ss) = (sizes(&o), sizes(&s));
+            // Ordinal: bucket sizes differ by at most one.
+            prop_assert!(so.iter().max().unwrap_or(&0) - so.iter().min().unwrap_or(&0) <= 1);
+            // Shared: each bucket differs from the ordinal one by less than the largest tie group.
+            let mut groups: BTreeMap<i64, i64> = BTreeMap::new();
+            for v in &values { *groups.entry(*v).or_default() += 1; }
+            let g = groups.values().max().copied().unwrap_or(1);
+            for k in 0..5 { prop_assert!((so[k] - ss[k]).abs() < g); }
+            // Shared: equal values share a score; better values never score lower.
+            for i in 0..n {
+                for j in 0..n {
+                    if values[i] == values[j] { prop_assert_eq!(s[i], s[j]); }
+                    if values[i] < values[j] { prop_assert!(s[i] <= s[j] && o[i] <= o[j]); }
+                }
+                prop_assert!(s[i] <= o[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn rates_do_not_move_when_rows_are_permuted_or_money_is_scaled(log in any_log(30, 300, 100_000), factor in 1i64..1000, seed in any::<u64>()) {
+        let year = Period::year(2025).unwrap();
+        let shuffled = permuted(&log, seed);
+        let big = scaled(&log, factor);
+        let s = purchase_stats(&log, year).unwrap();
+        for other in [&shuffled, &big] {
+            let o = purchase_stats(other, year).unwrap();
+            prop_assert_eq!(o.repeat_purchase_rate(), s.repeat_purchase_rate());
+            prop_assert_eq!(o.purchase_frequency(), s.purchase_frequency());
+        }
+        prop_assert_eq!(purchase_stats(&shuffled, year).unwrap(), s);
+        for tie in [TieRule::Shared, TieRule::Ordinal] {
+            let t = rfm(&log, as_of(), tie).unwrap();
+            prop_assert_eq!(&rfm(&shuffled, as_of(), tie).unwrap(), &t);
+            let b = rfm(&big, as_of(), tie).unwrap();
+            prop_assert_eq!(b.scores(), t.scores());
+        }
+        let m = cohort_matrix(&log, CohortGrain::Month, as_of()).unwrap();
+        prop_assert_eq!(&cohort_matrix(&shuffled, CohortGrain::Month, as_of()).unwrap(), &m);
+        let mb = cohort_matrix(&big, CohortGrain::Month, as_of()).unwrap();
+        for (a, b) in m.rows.iter().zip(&mb.rows) {
+            prop_assert_eq!(&a.customers, &b.customers);
+            for j in 0..a.customers.len() { prop_assert_eq!(a.retention(j), b.retention(j)); }
+        }
+    }
+
+    #[test]
+    fn money_ratios_do_not_move_when_money_is_scaled(cost in 1i64..1_000_000_000, gain in 0i64..1_000_000_000, factor in 1i64..10_000) {
+        let m = |x: i64| Money::from_minor(x, EUR);
+        prop_assert_eq!(roi(m(cost), m(gain)).unwrap().roi, roi(m(cost * factor), m(gain * factor)).unwrap().roi);
+        prop_assert_eq!(ltv_to_cac(m(gain), m(cost)).unwrap(), ltv_to_cac(m(gain * factor), m(cost * factor)).unwrap());
+    }
+
+    #[test]
+    fn cohort_cells_never_exceed_the_cohort_and_revenue_is_conserved(log in any_log(40, 400, 10_000), weekly in any::<bool>()) {
+        let grain = if weekly { CohortGrain::Week } else { CohortGrain::Month };
+        let m = cohort_matrix(&log, grain, as_of()).unwrap();
+        let sorted = cohort_matrix(&sorted_by_time(&log), grain, as_of()).unwrap();
+        prop_assert_eq!(&m, &sorted);
+        let end = midnight(date(2026, 1, 2)).timestamp();
+        let buyers: std::collections::BTreeSet<u32> = (0..log.len()).filter(|&k| log.at[k] < end).map(|k| log.customer[k]).collect();
+        let total: i64 = (0..log.len()).filter(|&k| log.at[k] < end).map(|k| log.amount[k]).sum();
+        prop_assert_eq!(m.rows.iter().map(|r| r.size).sum::<u64>(), buyers.len() as u64);
+        let mut revenue = Money::zero(EUR);
+        for (i, r) in m.rows.iter().enumerate() {
+            prop_assert_eq!(r.customers.len(), m.rows.len() - i);
+            prop_assert_eq!(r.customers[0], r.size);
+            prop_assert!(r.customers.iter().all(|&c| c <= r.size));
+            for x in &r.revenue { revenue = revenue.checked_add(*x).unwrap(); }
+        }
+        prop_assert_eq!(revenue.to_minor_units().unwrap(), total);
+    }
+}
+
+#[test]
+#[ignore = "prints the scenario report for a person to read"]
+fn print_the_scenario_report() {
+    let r = MetricsReport::compute(
+        &scenario(),
+        Period::month(2026, 3).unwrap(),
+        &ReportConfig::default(),
+    )
+    .unwrap();
+    println!("{}", serde_json::to_string_pretty(&r).unwrap());
+}

@@ -253,6 +253,9 @@ pub fn cac_by_channel(
     let mut per: BTreeMap<&str, (i128, u64)> = BTreeMap::new();
     let (mut spend, mut won) = (0i128, 0u64);
     for r in records {
+        if r.spend.is_none() && !r.acquired {
+            continue; // no part in this period's acquisition
+        }
         let s = match r.spend {
             Some(m) => {
                 non_negative(m, metric, "the spend")?;
