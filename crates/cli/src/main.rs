@@ -1,13 +1,46 @@
-//! The `solocrm` binary. The full command set arrives with the CLI issue; until then it
-//! says so plainly instead of pretending.
+//! `solocrm`: run the customer relationships of a one-person company from the terminal.
+//!
+//! The binary is thin: it parses arguments, opens the SQLite store, calls the library,
+//! and prints. Exit codes: 0 success, 1 runtime error, 2 usage error. Errors go to
+//! standard error as `solocrm: error: ...` with their causes; a closed pipe (`| head`)
+//! ends the program quietly.
+
+mod cli;
+mod cmd;
+mod csvio;
+mod output;
+mod parse;
 
 use std::process::ExitCode;
 
+use clap::Parser;
+
 fn main() -> ExitCode {
-    eprintln!(
-        "solocrm {}: the command-line interface is not built yet.\n\
-         Use solocrm as a library for now: `cargo run --example quickstart` shows how.",
-        env!("CARGO_PKG_VERSION")
-    );
-    ExitCode::from(2)
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0, usage errors to stderr with 2.
+            let code = if e.use_stderr() { 2 } else { 0 };
+            if e.print().is_err() {
+                return ExitCode::from(code);
+            }
+            return ExitCode::from(code);
+        }
+    };
+    match cmd::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("solocrm: error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -1,0 +1,638 @@
+//! The command line, as clap types. Every command is documented in `docs/cli.md`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Run the customer relationships of a one-person company from the terminal.
+///
+/// Dates are YYYY-MM-DD or RFC 3339 (2026-11-22T09:30:00Z), always UTC. A CUSTOMER is a
+/// numeric id, an email address or an external reference.
+#[derive(Debug, Parser)]
+#[command(
+    name = "solocrm",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The database file.
+    #[arg(
+        long,
+        global = true,
+        env = "SOLOCRM_DB",
+        default_value = "solocrm.db",
+        value_name = "PATH"
+    )]
+    pub db: PathBuf,
+
+    /// Print data as JSON (the shapes are documented in docs/cli.md).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new, empty database.
+    Init {
+        /// The currency the books are kept in (ISO 4217).
+        #[arg(long, default_value = "EUR")]
+        currency: String,
+    },
+    /// Create a realistic sample business and show its dashboard.
+    Demo {
+        /// How many customers.
+        #[arg(long, default_value_t = 300)]
+        customers: u32,
+        /// The seed of the generator: the same seed gives the same business.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+    /// Customers: add, list, show, edit, tag, erase, export.
+    #[command(subcommand)]
+    Customer(CustomerCmd),
+    /// Interactions with customers.
+    #[command(subcommand)]
+    Interaction(InteractionCmd),
+    /// Purchases.
+    #[command(subcommand)]
+    Purchase(PurchaseCmd),
+    /// Satisfaction surveys.
+    #[command(subcommand)]
+    Survey(SurveyCmd),
+    /// Service requests: feedback, questions, complaints.
+    #[command(subcommand)]
+    Request(RequestCmd),
+    /// The sales pipeline.
+    #[command(subcommand)]
+    Deal(DealCmd),
+    /// Tasks and reminders.
+    #[command(subcommand)]
+    Task(TaskCmd),
+    /// Loyalty points.
+    #[command(subcommand)]
+    Points(PointsCmd),
+    /// Consent per purpose.
+    #[command(subcommand)]
+    Consent(ConsentCmd),
+    /// Lifecycle stages.
+    #[command(subcommand)]
+    Stage(StageCmd),
+    /// Who needs care: birthdays, holidays, follow-ups, silence, at-risk customers.
+    Care {
+        #[command(flatten)]
+        as_of: AsOf,
+        /// How many days ahead to look.
+        #[arg(long, default_value_t = 7)]
+        days: u32,
+        /// No contact for this many days puts a customer on the list.
+        #[arg(long, default_value_t = 90)]
+        silent_days: u32,
+        /// A yearly holiday to remind of, as NAME=MM-DD (repeatable).
+        #[arg(long = "holiday", value_name = "NAME=MM-DD")]
+        holidays: Vec<String>,
+    },
+    /// Named segments of customers.
+    #[command(subcommand)]
+    Segment(SegmentCmd),
+    /// Import customers, purchases or survey answers from CSV.
+    #[command(subcommand)]
+    Import(ImportCmd),
+    /// Export customers, purchases or survey answers.
+    Export {
+        /// What to export.
+        what: ExportWhat,
+        /// The format.
+        #[arg(long, value_enum, default_value_t = Format::Csv)]
+        format: Format,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+}
+
+/// `--as-of`, shared by the analytic commands.
+#[derive(Debug, Args, Clone)]
+pub struct AsOf {
+    /// The moment to compute as of (default: now). A bare date means the end of that day.
+    #[arg(long = "as-of", value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+/// `--at`, shared by the commands that record something.
+#[derive(Debug, Args, Clone)]
+pub struct At {
+    /// When it happened (default: now). A bare date means the start of that day.
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<String>,
+}
+
+/// Customer fields shared by `add` and `edit`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CustomerFields {
+    /// Email address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// Phone number.
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Company.
+    #[arg(long)]
+    pub company: Option<String>,
+    /// Birthday, YYYY-MM-DD.
+    #[arg(long)]
+    pub birthday: Option<String>,
+    /// Country, ISO 3166-1 alpha-2 (DE, FR, US, ...).
+    #[arg(long)]
+    pub country: Option<String>,
+    /// City.
+    #[arg(long)]
+    pub city: Option<String>,
+    /// How they found the business (e.g. referral).
+    #[arg(long)]
+    pub channel: Option<String>,
+    /// What winning them cost, in the base currency.
+    #[arg(long)]
+    pub cost: Option<String>,
+    /// Reference in another system.
+    #[arg(long)]
+    pub reference: Option<String>,
+    /// Notes.
+    #[arg(long)]
+    pub notes: Option<String>,
+}
+
+/// `solocrm customer ...`
+#[derive(Debug, Subcommand)]
+pub enum CustomerCmd {
+    /// Add a customer.
+    Add {
+        /// Display name.
+        name: String,
+        #[command(flatten)]
+        fields: CustomerFields,
+        /// A tag (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// First stage (default: prospect).
+        #[arg(long)]
+        stage: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List customers.
+    List {
+        /// Only this stage.
+        #[arg(long)]
+        stage: Option<String>,
+        /// Only this tag.
+        #[arg(long)]
+        tag: Option<String>,
+        /// Only this saved segment.
+        #[arg(long)]
+        segment: Option<String>,
+        /// At most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Start after this customer id (for paging).
+        #[arg(long)]
+        after: Option<u64>,
+        #[command(flatten)]
+        as_of: AsOf,
+    },
+    /// Show one customer with their history.
+    Show {
+        /// The customer.
+        customer: String,
+    },
+    /// Change a customer's data (only the given fields).
+    Edit {
+        /// The customer.
+        customer: String,
+        /// New display name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: CustomerFields,
+        /// Clear these fields (email, phone, company, birthday, country, city, channel,
+        /// cost, reference, notes); repeatable.
+        #[arg(long = "clear", value_name = "FIELD")]
+        clear: Vec<String>,
+    },
+    /// Add tags.
+    Tag {
+        /// The customer.
+        customer: String,
+        /// Tags to add.
+        #[arg(required = true)]
+        tags: Vec<String>,
+    },
+    /// Remove tags.
+    Untag {
+        /// The customer.
+        customer: String,
+        /// Tags to remove.
+        #[arg(required = true)]
+        tags: Vec<String>,
+    },
+    /// Erase a customer's personal data (keeps anonymous amounts and dates).
+    Erase {
+        /// The customer.
+        customer: String,
+        /// Confirm: erasing cannot be undone.
+        #[arg(long)]
+        yes: bool,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Print everything known about a customer as JSON.
+    Export {
+        /// The customer.
+        customer: String,
+    },
+}
+
+/// `solocrm interaction ...`
+#[derive(Debug, Subcommand)]
+pub enum InteractionCmd {
+    /// Log an interaction.
+    Log {
+        /// The customer.
+        customer: String,
+        /// What was said or done.
+        summary: String,
+        /// phone, email, social, chat, in_person or other.
+        #[arg(long)]
+        channel: String,
+        /// inbound or outbound.
+        #[arg(long, default_value = "outbound")]
+        direction: String,
+        /// negative, neutral or positive.
+        #[arg(long)]
+        sentiment: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+}
+
+/// `solocrm purchase ...`
+#[derive(Debug, Subcommand)]
+pub enum PurchaseCmd {
+    /// Record a purchase.
+    Add {
+        /// The customer.
+        customer: String,
+        /// The amount, e.g. 49.90 (base currency).
+        #[arg(allow_negative_numbers = true)]
+        amount: String,
+        /// What was bought.
+        #[arg(long)]
+        description: Option<String>,
+        /// Invoice number or other reference (unique).
+        #[arg(long)]
+        reference: Option<String>,
+        /// The won deal it follows from.
+        #[arg(long)]
+        deal: Option<u64>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List purchases.
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+}
+
+/// `solocrm survey ...`
+#[derive(Debug, Subcommand)]
+pub enum SurveyCmd {
+    /// Record a survey answer: exactly one of --nps, --csat, --ces.
+    Record {
+        /// The customer.
+        customer: String,
+        /// Net Promoter answer, 0-10.
+        #[arg(long, group = "score", allow_negative_numbers = true)]
+        nps: Option<i64>,
+        /// Satisfaction, 1-5.
+        #[arg(long, group = "score", allow_negative_numbers = true)]
+        csat: Option<i64>,
+        /// Effort, 1-7.
+        #[arg(long, group = "score", allow_negative_numbers = true)]
+        ces: Option<i64>,
+        /// Their comment.
+        #[arg(long)]
+        comment: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+}
+
+/// `solocrm request ...`
+#[derive(Debug, Subcommand)]
+pub enum RequestCmd {
+    /// Open a service request.
+    Open {
+        /// The customer.
+        customer: String,
+        /// One-line subject.
+        subject: String,
+        /// feedback, question or complaint.
+        #[arg(long, default_value = "question")]
+        kind: String,
+        /// The full text.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// The won deal it follows from.
+        #[arg(long)]
+        deal: Option<u64>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Record a response.
+    Respond {
+        /// The request id.
+        id: u64,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Resolve a request.
+    Resolve {
+        /// The request id.
+        id: u64,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Reopen a resolved request.
+    Reopen {
+        /// The request id.
+        id: u64,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List requests.
+    List {
+        /// Only unresolved ones.
+        #[arg(long)]
+        open: bool,
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+}
+
+/// `solocrm deal ...`
+#[derive(Debug, Subcommand)]
+pub enum DealCmd {
+    /// Add a deal to the pipeline.
+    Add {
+        /// The customer.
+        customer: String,
+        /// What it is about.
+        title: String,
+        /// Its value, e.g. 2500 (base currency).
+        #[arg(allow_negative_numbers = true)]
+        value: String,
+        /// First stage (default: need_identified).
+        #[arg(long)]
+        stage: Option<String>,
+        /// Expected close date.
+        #[arg(long)]
+        close: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Move a deal to another stage.
+    Move {
+        /// The deal id.
+        id: u64,
+        /// need_identified, contacted, demo, proposal, negotiation, won or lost.
+        stage: String,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List deals.
+    List {
+        /// Only open deals.
+        #[arg(long)]
+        open: bool,
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+    },
+}
+
+/// `solocrm task ...`
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// Add a task.
+    Add {
+        /// What to do.
+        title: String,
+        /// When it is due.
+        #[arg(long)]
+        due: String,
+        /// The customer it concerns.
+        #[arg(long)]
+        customer: Option<String>,
+        /// follow_up, birthday, holiday or custom.
+        #[arg(long, default_value = "follow_up")]
+        kind: String,
+        /// weekly, monthly or yearly.
+        #[arg(long)]
+        every: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Mark a task done (a recurring task moves to its next date).
+    Done {
+        /// The task id.
+        id: u64,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List open tasks.
+    List {
+        /// Only tasks due on or before this date.
+        #[arg(long)]
+        until: Option<String>,
+        /// Include done tasks.
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// `solocrm points ...`
+#[derive(Debug, Subcommand)]
+pub enum PointsCmd {
+    /// Add points.
+    Earn {
+        /// The customer.
+        customer: String,
+        /// How many.
+        #[arg(allow_negative_numbers = true)]
+        points: i64,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Spend points.
+    Redeem {
+        /// The customer.
+        customer: String,
+        /// How many.
+        #[arg(allow_negative_numbers = true)]
+        points: i64,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Show the balance and the ledger.
+    Balance {
+        /// The customer.
+        customer: String,
+    },
+}
+
+/// `solocrm consent ...`
+#[derive(Debug, Subcommand)]
+pub enum ConsentCmd {
+    /// Record that the customer granted consent.
+    Grant {
+        /// The customer.
+        customer: String,
+        /// What for, e.g. marketing-email.
+        purpose: String,
+        /// Where it was given (a web form, a signed contract).
+        #[arg(long)]
+        source: String,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Record that the customer withdrew consent.
+    Revoke {
+        /// The customer.
+        customer: String,
+        /// What for, e.g. marketing-email.
+        purpose: String,
+        /// Where it was withdrawn.
+        #[arg(long)]
+        source: String,
+        #[command(flatten)]
+        at: At,
+    },
+}
+
+/// `solocrm stage ...`
+#[derive(Debug, Subcommand)]
+pub enum StageCmd {
+    /// Move a customer to a stage by hand.
+    Set {
+        /// The customer.
+        customer: String,
+        /// The stage.
+        stage: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List who should move according to the lifecycle policy; apply with --apply.
+    Reassess {
+        #[command(flatten)]
+        as_of: AsOf,
+        /// Record the moves.
+        #[arg(long)]
+        apply: bool,
+    },
+}
+
+/// `solocrm segment ...`
+#[derive(Debug, Subcommand)]
+pub enum SegmentCmd {
+    /// Save a segment, e.g. `segment add lapsed-vips 'tag = vip and days_since_purchase > 60'`.
+    Add {
+        /// Its name.
+        name: String,
+        /// The condition (see docs/cli.md for the syntax).
+        expr: String,
+    },
+    /// List saved segments.
+    List,
+    /// Show a segment's condition and its customers.
+    Show {
+        /// Its name.
+        name: String,
+        #[command(flatten)]
+        as_of: AsOf,
+    },
+    /// Delete a segment.
+    Delete {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// `solocrm import ...`
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// Customers (upsert on reference, else on email).
+    Customers(ImportOpts),
+    /// Purchases.
+    Purchases {
+        #[command(flatten)]
+        opts: ImportOpts,
+        /// Create a customer for an unknown reference.
+        #[arg(long)]
+        create_missing: bool,
+    },
+    /// Survey answers.
+    Surveys(ImportOpts),
+}
+
+/// Options of every import.
+#[derive(Debug, Args, Clone)]
+pub struct ImportOpts {
+    /// The CSV file (with a header row).
+    pub file: PathBuf,
+    /// Ignore columns the import does not know instead of refusing the file.
+    #[arg(long)]
+    pub ignore_unknown: bool,
+    /// Import the valid rows and write the invalid ones to --rejects.
+    #[arg(long, requires = "rejects")]
+    pub skip_invalid: bool,
+    /// Where --skip-invalid writes the refused rows, with a reason column.
+    #[arg(long, value_name = "FILE")]
+    pub rejects: Option<PathBuf>,
+}
+
+/// What `export` writes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportWhat {
+    /// Customers.
+    Customers,
+    /// Purchases.
+    Purchases,
+    /// Survey answers.
+    Surveys,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// CSV with the import columns.
+    Csv,
+    /// JSON.
+    Json,
+}

@@ -1,0 +1,222 @@
+//! `solocrm stage ...`, `solocrm care`, `solocrm segment ...`
+
+use anyhow::{Context as _, Result, anyhow};
+use solocrm_core::care::{CareConfig, Holiday, care_due_in};
+use solocrm_core::policy::{apply_suggestion, reassess};
+use solocrm_core::{
+    CustomerQuery, Label, LifecyclePolicy, LifecycleStage, Predicate, Segment, SegmentFilter,
+    StageReason, Store,
+};
+
+use super::Ctx;
+use crate::cli::{SegmentCmd, StageCmd};
+use crate::output::{Progress, Table};
+use crate::parse;
+
+pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
+    let store = ctx.open()?;
+    match cmd {
+        StageCmd::Set {
+            customer,
+            stage,
+            reason,
+            at,
+        } => {
+            let c = parse::customer(&store, &customer)?;
+            let note = reason.as_deref().map(Label::parse).transpose()?;
+            let change = store.change_stage(
+                c.id(),
+                LifecycleStage::parse(&stage)?,
+                parse::at(at.at.as_deref(), ctx.now)?,
+                StageReason::Manual { note },
+            )?;
+            if ctx.out.json {
+                return ctx.out.json(&change);
+            }
+            ctx.out
+                .line(format!("{}: {} -> {}", c.name(), change.from, change.to))
+        }
+        StageCmd::Reassess { as_of, apply } => {
+            let as_of = parse::as_of(as_of.as_of.as_deref(), ctx.now)?;
+            let suggestions = reassess(&store, &LifecyclePolicy::default(), as_of)?;
+            if apply {
+                let mut progress = Progress::new("applying", suggestions.len() as u64);
+                for (i, (id, s)) in suggestions.iter().enumerate() {
+                    apply_suggestion(&store, *id, s, as_of)
+                        .with_context(|| format!("moving customer {id}"))?;
+                    progress.set(i as u64 + 1);
+                }
+                progress.finish();
+            }
+            if ctx.out.json {
+                let rows: Vec<_> = suggestions
+                    .iter()
+                    .map(|(id, s)| {
+                        serde_json::json!({
+                            "customer": id, "from": s.from, "to": s.assessment.target,
+                            "rule": s.assessment.rule, "reason": s.reason(), "path": s.path,
+                            "applied": apply,
+                        })
+                    })
+                    .collect();
+                return ctx.out.json(&rows);
+            }
+            if suggestions.is_empty() {
+                return ctx.out.line("everyone is in the stage the policy expects");
+            }
+            let mut t = Table::new(&[">CUSTOMER", "NAME", "FROM", "TO", "WHY"]);
+            for (id, s) in &suggestions {
+                t.row(vec![
+                    id.to_string(),
+                    store.customer(*id)?.name().to_string(),
+                    s.from.to_string(),
+                    s.assessment.target.to_string(),
+                    s.reason(),
+                ]);
+            }
+            ctx.out.table(&t)?;
+            let verb = if apply {
+                "moved"
+            } else {
+                "would move (run with --apply to record)"
+            };
+            ctx.out
+                .line(format!("{} customers {verb}", suggestions.len()))
+        }
+    }
+}
+
+fn holiday(spec: &str) -> Result<Holiday> {
+    let bad = || anyhow!("holiday '{spec}' is not NAME=MM-DD, e.g. Christmas=12-25");
+    let (name, date) = spec.rsplit_once('=').ok_or_else(bad)?;
+    let (m, d) = date.trim().split_once('-').ok_or_else(bad)?;
+    let month: u32 = m.parse().map_err(|_| bad())?;
+    let day: u32 = d.parse().map_err(|_| bad())?;
+    Ok(Holiday::new(Label::parse(name)?, month, day)?)
+}
+
+pub fn care(
+    ctx: &mut Ctx,
+    as_of: Option<&str>,
+    days: u32,
+    silent_days: u32,
+    holidays: &[String],
+) -> Result<()> {
+    let store = ctx.open()?;
+    let as_of = parse::as_of(as_of, ctx.now)?;
+    let config = CareConfig {
+        holidays: holidays.iter().map(|h| holiday(h)).collect::<Result<_>>()?,
+        no_contact_days: silent_days,
+    };
+    let items = care_due_in(&store, as_of, days, &config)?;
+    if ctx.out.json {
+        return ctx.out.json(&items);
+    }
+    if items.is_empty() {
+        return ctx.out.line(format!(
+            "nobody needs care between {} and the next {days} days",
+            as_of.date_naive()
+        ));
+    }
+    let mut t = Table::new(&["DATE", ">CUSTOMER", "NAME", "WHY"]);
+    for item in &items {
+        let (id, name) = match item.customer {
+            Some(id) => (id.to_string(), store.customer(id)?.name().to_string()),
+            None => ("-".into(), "everyone".into()),
+        };
+        t.row(vec![
+            item.date.to_string(),
+            id,
+            name,
+            item.reason.to_string(),
+        ]);
+    }
+    ctx.out.table(&t)
+}
+
+pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
+    let store = ctx.open()?;
+    match cmd {
+        SegmentCmd::Add { name, expr } => {
+            let predicate = Predicate::parse(&expr)
+                .with_context(|| format!("in the segment expression '{expr}'"))?;
+            let segment = Segment {
+                name: Label::parse(&name)?,
+                predicate,
+            };
+            store.create_segment(segment.clone())?;
+            if ctx.out.json {
+                return ctx.out.json(&segment);
+            }
+            ctx.out.line(format!(
+                "saved segment {}: {}",
+                segment.name, segment.predicate
+            ))
+        }
+        SegmentCmd::List => {
+            let segments = store.segments()?;
+            if ctx.out.json {
+                return ctx.out.json(&segments);
+            }
+            let mut t = Table::new(&["NAME", "CONDITION"]);
+            for s in &segments {
+                t.row(vec![s.name.to_string(), s.predicate.to_string()]);
+            }
+            ctx.out.table(&t)
+        }
+        SegmentCmd::Show { name, as_of } => {
+            let segment = store.segment(&Label::parse(&name)?)?;
+            let as_of = parse::as_of(as_of.as_of.as_deref(), ctx.now)?;
+            let members = solocrm_core::store::all_matching(
+                &store,
+                &CustomerQuery {
+                    segment: Some(SegmentFilter {
+                        predicate: segment.predicate.clone(),
+                        as_of,
+                    }),
+                    ..CustomerQuery::default()
+                },
+            )?;
+            if ctx.out.json {
+                let ids: Vec<_> = members.iter().map(|c| c.id()).collect();
+                return ctx.out.json(
+                    &serde_json::json!({ "segment": segment, "as_of": as_of, "customers": ids }),
+                );
+            }
+            ctx.out
+                .line(format!("{}: {}", segment.name, segment.predicate))?;
+            let mut t = Table::new(&[">ID", "NAME", "STAGE"]);
+            for c in &members {
+                t.row(vec![
+                    c.id().to_string(),
+                    c.name().to_string(),
+                    c.stage().to_string(),
+                ]);
+            }
+            ctx.out.table(&t)?;
+            ctx.out.line(format!(
+                "{} customers as of {}",
+                members.len(),
+                as_of.date_naive()
+            ))
+        }
+        SegmentCmd::Delete { name } => {
+            store.delete_segment(&Label::parse(&name)?)?;
+            if ctx.out.json {
+                return ctx.out.json(&serde_json::json!({ "deleted": name }));
+            }
+            ctx.out.line(format!("deleted segment {name}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn holidays_parse_from_name_and_month_day() {
+        let h = super::holiday("Christmas=12-25").unwrap();
+        assert_eq!((h.name.as_str(), h.month(), h.day()), ("Christmas", 12, 25));
+        assert!(super::holiday("Christmas").is_err());
+        assert!(super::holiday("X=02-30").is_err());
+    }
+}

@@ -1,0 +1,84 @@
+//! The commands, one module per group, and the context they share.
+
+mod analytics;
+mod customer;
+mod io;
+mod lifecycle;
+mod records;
+mod setup;
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result, bail};
+use chrono::{DateTime, Utc};
+use solocrm_store_sqlite::SqliteStore;
+
+use crate::cli::{Cli, Command};
+use crate::output::Out;
+
+/// What every command gets: the database path, the time, and the output.
+pub struct Ctx {
+    /// The database file.
+    pub db: PathBuf,
+    /// The time the command runs, read once.
+    pub now: DateTime<Utc>,
+    /// Standard output.
+    pub out: Out,
+}
+
+impl Ctx {
+    /// Opens the existing database, or says how to create one.
+    pub fn open(&self) -> Result<SqliteStore> {
+        if !self.db.exists() {
+            bail!(
+                "no database at {}; create one with `solocrm init` (or `solocrm demo` for a sample business), \
+                 or point --db / SOLOCRM_DB at an existing one",
+                self.db.display()
+            );
+        }
+        SqliteStore::open(&self.db).with_context(|| format!("cannot open {}", self.db.display()))
+    }
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let mut ctx = Ctx {
+        db: cli.db,
+        now: Utc::now(),
+        out: Out::new(cli.json),
+    };
+    match cli.command {
+        Command::Init { currency } => setup::init(&mut ctx, &currency)?,
+        Command::Demo { customers, seed } => setup::demo(&mut ctx, customers, seed)?,
+        Command::Customer(c) => customer::run(&mut ctx, c)?,
+        Command::Interaction(c) => records::interaction(&mut ctx, c)?,
+        Command::Purchase(c) => records::purchase(&mut ctx, c)?,
+        Command::Survey(c) => records::survey(&mut ctx, c)?,
+        Command::Request(c) => records::request(&mut ctx, c)?,
+        Command::Deal(c) => records::deal(&mut ctx, c)?,
+        Command::Task(c) => records::task(&mut ctx, c)?,
+        Command::Points(c) => records::points(&mut ctx, c)?,
+        Command::Consent(c) => records::consent(&mut ctx, c)?,
+        Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
+        Command::Care {
+            as_of,
+            days,
+            silent_days,
+            holidays,
+        } => {
+            lifecycle::care(
+                &mut ctx,
+                as_of.as_of.as_deref(),
+                days,
+                silent_days,
+                &holidays,
+            )?;
+        }
+        Command::Segment(c) => lifecycle::segment(&mut ctx, c)?,
+        Command::Import(c) => io::import(&mut ctx, c)?,
+        Command::Export { what, format, out } => {
+            io::export(&mut ctx, what, format, out.as_deref())?
+        }
+    }
+    ctx.out.finish()
+}

@@ -1,0 +1,456 @@
+//! Commands that record and list activity: interactions, purchases, surveys, service
+//! requests, deals, tasks, points and consent.
+
+use anyhow::{Result, anyhow};
+use solocrm_core::{
+    ActivityQuery, Channel, Consent, DealId, DealStage, Direction, ExternalRef, FreeText, Label,
+    NewDeal, NewInteraction, NewPointsEntry, NewPurchase, NewServiceRequest, NewSurveyResponse,
+    NewTask, OpenQuery, PointsKind, Recurrence, RequestEventKind, RequestId, RequestKind,
+    Sentiment, Store, SurveyKind, SurveyScore, Tag, TaskId, TaskKind, TaskQuery,
+};
+
+use super::Ctx;
+use crate::cli::{
+    ConsentCmd, DealCmd, InteractionCmd, PointsCmd, PurchaseCmd, RequestCmd, SurveyCmd, TaskCmd,
+};
+use crate::output::{Table, opt};
+use crate::parse;
+
+pub fn interaction(ctx: &mut Ctx, cmd: InteractionCmd) -> Result<()> {
+    let store = ctx.open()?;
+    let InteractionCmd::Log {
+        customer,
+        summary,
+        channel,
+        direction,
+        sentiment,
+        at,
+    } = cmd;
+    let c = parse::customer(&store, &customer)?;
+    let i = store.log_interaction(NewInteraction {
+        customer: c.id(),
+        channel: Channel::parse(&channel)?,
+        direction: Direction::parse(&direction)?,
+        at: parse::at(at.at.as_deref(), ctx.now)?,
+        summary: FreeText::parse(&summary)?,
+        sentiment: sentiment.as_deref().map(Sentiment::parse).transpose()?,
+    })?;
+    if ctx.out.json {
+        return ctx.out.json(&i);
+    }
+    ctx.out
+        .line(format!("logged interaction {} with {}", i.id(), c.name()))
+}
+
+pub fn purchase(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
+    let store = ctx.open()?;
+    match cmd {
+        PurchaseCmd::Add {
+            customer,
+            amount,
+            description,
+            reference,
+            deal,
+            at,
+        } => {
+            let c = parse::customer(&store, &customer)?;
+            let mut new = NewPurchase::new(
+                c.id(),
+                parse::at(at.at.as_deref(), ctx.now)?,
+                parse::money(&amount, &store)?,
+            );
+            new.description = description.as_deref().map(FreeText::parse).transpose()?;
+            new.external_ref = reference.as_deref().map(ExternalRef::parse).transpose()?;
+            new.deal = deal.map(DealId::new);
+            let p = store.record_purchase(new)?;
+            if ctx.out.json {
+                return ctx.out.json(&p);
+            }
+            ctx.out.line(format!(
+                "recorded purchase {} of {} by {}",
+                p.id(),
+                p.amount(),
+                c.name()
+            ))
+        }
+        PurchaseCmd::List { customer } => {
+            let query = match customer {
+                Some(c) => ActivityQuery::customer(parse::customer(&store, &c)?.id()),
+                None => ActivityQuery::ALL,
+            };
+            let purchases = store.purchases(&query)?;
+            if ctx.out.json {
+                return ctx.out.json(&purchases);
+            }
+            let mut t = Table::new(&[
+                ">ID",
+                ">CUSTOMER",
+                "DATE",
+                ">AMOUNT",
+                "REFERENCE",
+                "DESCRIPTION",
+            ]);
+            for p in &purchases {
+                t.row(vec![
+                    p.id().to_string(),
+                    p.customer().to_string(),
+                    p.at().date_naive().to_string(),
+                    p.amount().to_string(),
+                    opt(p.external_ref()),
+                    opt(p.description()),
+                ]);
+            }
+            ctx.out.table(&t)
+        }
+    }
+}
+
+pub fn survey(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
+    let store = ctx.open()?;
+    let SurveyCmd::Record {
+        customer,
+        nps,
+        csat,
+        ces,
+        comment,
+        at,
+    } = cmd;
+    let score = match (nps, csat, ces) {
+        (Some(n), None, None) => SurveyScore::new(SurveyKind::Nps, n)?,
+        (None, Some(n), None) => SurveyScore::new(SurveyKind::Csat, n)?,
+        (None, None, Some(n)) => SurveyScore::new(SurveyKind::Ces, n)?,
+        _ => return Err(anyhow!("give exactly one of --nps, --csat or --ces")),
+    };
+    let c = parse::customer(&store, &customer)?;
+    let s = store.record_survey(NewSurveyResponse {
+        customer: c.id(),
+        at: parse::at(at.at.as_deref(), ctx.now)?,
+        score,
+        comment: comment.as_deref().map(FreeText::parse).transpose()?,
+    })?;
+    if ctx.out.json {
+        return ctx.out.json(&s);
+    }
+    ctx.out.line(format!(
+        "recorded {} {} from {}",
+        score.kind(),
+        score.value(),
+        c.name()
+    ))
+}
+
+pub fn request(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
+    let store = ctx.open()?;
+    let step = |id: u64, kind: RequestEventKind, at: Option<&str>, ctx: &mut Ctx| -> Result<()> {
+        let r = store.update_request(RequestId::new(id), kind, parse::at(at, ctx.now)?)?;
+        if ctx.out.json {
+            return ctx.out.json(&r);
+        }
+        ctx.out
+            .line(format!("request {} is now {}", r.id(), r.status()))
+    };
+    match cmd {
+        RequestCmd::Open {
+            customer,
+            subject,
+            kind,
+            description,
+            deal,
+            at,
+        } => {
+            let c = parse::customer(&store, &customer)?;
+            let r = store.open_request(NewServiceRequest {
+                customer: c.id(),
+                kind: RequestKind::parse(&kind)?,
+                subject: Label::parse(&subject)?,
+                description: FreeText::parse(&description)?,
+                opened_at: parse::at(at.at.as_deref(), ctx.now)?,
+                deal: deal.map(DealId::new),
+            })?;
+            if ctx.out.json {
+                return ctx.out.json(&r);
+            }
+            ctx.out
+                .line(format!("opened {} {} for {}", r.kind(), r.id(), c.name()))
+        }
+        RequestCmd::Respond { id, at } => {
+            step(id, RequestEventKind::Responded, at.at.as_deref(), ctx)
+        }
+        RequestCmd::Resolve { id, at } => {
+            step(id, RequestEventKind::Resolved, at.at.as_deref(), ctx)
+        }
+        RequestCmd::Reopen { id, at } => {
+            step(id, RequestEventKind::Reopened, at.at.as_deref(), ctx)
+        }
+        RequestCmd::List { open, customer } => {
+            let customer = customer
+                .map(|c| parse::customer(&store, &c))
+                .transpose()?
+                .map(|c| c.id());
+            let requests = store.requests(&OpenQuery {
+                customer,
+                open_only: open,
+            })?;
+            if ctx.out.json {
+                return ctx.out.json(&requests);
+            }
+            let mut t = Table::new(&[">ID", ">CUSTOMER", "KIND", "STATUS", "OPENED", "SUBJECT"]);
+            for r in &requests {
+                t.row(vec![
+                    r.id().to_string(),
+                    r.customer().to_string(),
+                    r.kind().to_string(),
+                    r.status().to_string(),
+                    r.opened_at().date_naive().to_string(),
+                    r.subject().to_string(),
+                ]);
+            }
+            ctx.out.table(&t)
+        }
+    }
+}
+
+pub fn deal(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
+    let store = ctx.open()?;
+    match cmd {
+        DealCmd::Add {
+            customer,
+            title,
+            value,
+            stage,
+            close,
+            at,
+        } => {
+            let c = parse::customer(&store, &customer)?;
+            let mut new = NewDeal::new(
+                c.id(),
+                Label::parse(&title)?,
+                parse::money(&value, &store)?,
+                parse::at(at.at.as_deref(), ctx.now)?,
+            );
+            if let Some(s) = stage {
+                new.stage = DealStage::parse(&s)?;
+            }
+            new.expected_close = close.as_deref().map(parse::date).transpose()?;
+            let d = store.create_deal(new)?;
+            if ctx.out.json {
+                return ctx.out.json(&d);
+            }
+            ctx.out.line(format!(
+                "added deal {} ({}, {}) at {}",
+                d.id(),
+                d.title(),
+                d.value(),
+                d.stage()
+            ))
+        }
+        DealCmd::Move { id, stage, at } => {
+            let d = store.move_deal(
+                DealId::new(id),
+                DealStage::parse(&stage)?,
+                parse::at(at.at.as_deref(), ctx.now)?,
+            )?;
+            if ctx.out.json {
+                return ctx.out.json(&d);
+            }
+            ctx.out
+                .line(format!("deal {} is now {}", d.id(), d.stage()))
+        }
+        DealCmd::List { open, customer } => {
+            let customer = customer
+                .map(|c| parse::customer(&store, &c))
+                .transpose()?
+                .map(|c| c.id());
+            let deals = store.deals(&OpenQuery {
+                customer,
+                open_only: open,
+            })?;
+            if ctx.out.json {
+                return ctx.out.json(&deals);
+            }
+            let mut t = Table::new(&[">ID", ">CUSTOMER", "STAGE", ">VALUE", "SINCE", "TITLE"]);
+            for d in &deals {
+                t.row(vec![
+                    d.id().to_string(),
+                    d.customer().to_string(),
+                    d.stage().to_string(),
+                    d.value().to_string(),
+                    d.created_at().date_naive().to_string(),
+                    d.title().to_string(),
+                ]);
+            }
+            ctx.out.table(&t)
+        }
+    }
+}
+
+pub fn task(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
+    let store = ctx.open()?;
+    match cmd {
+        TaskCmd::Add {
+            title,
+            due,
+            customer,
+            kind,
+            every,
+            at,
+        } => {
+            let customer = customer
+                .map(|c| parse::customer(&store, &c))
+                .transpose()?
+                .map(|c| c.id());
+            let t = store.create_task(NewTask {
+                customer,
+                kind: TaskKind::parse(&kind)?,
+                title: Label::parse(&title)?,
+                due: parse::date(&due)?,
+                recurrence: every.as_deref().map(Recurrence::parse).transpose()?,
+                created_at: parse::at(at.at.as_deref(), ctx.now)?,
+            })?;
+            if ctx.out.json {
+                return ctx.out.json(&t);
+            }
+            ctx.out
+                .line(format!("added task {} due {}", t.id(), t.due()))
+        }
+        TaskCmd::Done { id, at } => {
+            let t = store.complete_task(TaskId::new(id), parse::at(at.at.as_deref(), ctx.now)?)?;
+            if ctx.out.json {
+                return ctx.out.json(&t);
+            }
+            if t.is_done() {
+                ctx.out.line(format!("task {} is done", t.id()))
+            } else {
+                ctx.out
+                    .line(format!("task {} is next due {}", t.id(), t.due()))
+            }
+        }
+        TaskCmd::List { until, all } => {
+            let tasks = store.tasks(&TaskQuery {
+                customer: None,
+                due_until: until.as_deref().map(parse::date).transpose()?,
+                include_done: all,
+            })?;
+            if ctx.out.json {
+                return ctx.out.json(&tasks);
+            }
+            let mut t = Table::new(&[
+                ">ID",
+                "DUE",
+                "KIND",
+                ">CUSTOMER",
+                "REPEATS",
+                "DONE",
+                "TITLE",
+            ]);
+            for task in &tasks {
+                t.row(vec![
+                    task.id().to_string(),
+                    task.due().to_string(),
+                    task.kind().to_string(),
+                    opt(task.customer()),
+                    opt(task.recurrence()),
+                    if task.is_done() {
+                        "yes".into()
+                    } else {
+                        "no".into()
+                    },
+                    task.title().to_string(),
+                ]);
+            }
+            ctx.out.table(&t)
+        }
+    }
+}
+
+pub fn points(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
+    let store = ctx.open()?;
+    let (customer, kind, points, reason, at) = match cmd {
+        PointsCmd::Earn {
+            customer,
+            points,
+            reason,
+            at,
+        } => (customer, PointsKind::Earn, points, reason, at),
+        PointsCmd::Redeem {
+            customer,
+            points,
+            reason,
+            at,
+        } => (customer, PointsKind::Redeem, points, reason, at),
+        PointsCmd::Balance { customer } => {
+            let c = parse::customer(&store, &customer)?;
+            let ledger = store.points_ledger(c.id())?;
+            let balance = store.points_balance(c.id())?;
+            if ctx.out.json {
+                return ctx.out.json(&serde_json::json!({ "customer": c.id(), "balance": balance, "ledger": ledger }));
+            }
+            ctx.out.line(format!("{} has {balance} points", c.name()))?;
+            if !ledger.is_empty() {
+                let mut t = Table::new(&["DATE", "KIND", ">POINTS", ">BALANCE", "REASON"]);
+                for e in &ledger {
+                    t.row(vec![
+                        e.at().date_naive().to_string(),
+                        e.kind().to_string(),
+                        format!("{:+}", e.delta()),
+                        e.balance_after().to_string(),
+                        opt(e.reason()),
+                    ]);
+                }
+                ctx.out.table(&t)?;
+            }
+            return Ok(());
+        }
+    };
+    let c = parse::customer(&store, &customer)?;
+    let mut entry =
+        NewPointsEntry::new(c.id(), parse::at(at.at.as_deref(), ctx.now)?, kind, points)?;
+    if let Some(r) = reason {
+        entry = entry.with_reason(Label::parse(&r)?);
+    }
+    let e = store.post_points(entry)?;
+    if ctx.out.json {
+        return ctx.out.json(&e);
+    }
+    ctx.out
+        .line(format!("{} now has {} points", c.name(), e.balance_after()))
+}
+
+pub fn consent(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
+    let store = ctx.open()?;
+    let (customer, purpose, source, at, granted) = match cmd {
+        ConsentCmd::Grant {
+            customer,
+            purpose,
+            source,
+            at,
+        } => (customer, purpose, source, at, true),
+        ConsentCmd::Revoke {
+            customer,
+            purpose,
+            source,
+            at,
+        } => (customer, purpose, source, at, false),
+    };
+    let c = parse::customer(&store, &customer)?;
+    let purpose = Tag::parse(&purpose)?;
+    let c = store.record_consent(
+        c.id(),
+        Consent {
+            purpose: purpose.clone(),
+            granted,
+            at: parse::at(at.at.as_deref(), ctx.now)?,
+            source: Label::parse(&source)?,
+        },
+    )?;
+    if ctx.out.json {
+        return ctx.out.json(&c);
+    }
+    let state = if c.has_consent(&purpose) {
+        "granted"
+    } else {
+        "not granted"
+    };
+    ctx.out
+        .line(format!("{}: consent for {purpose} is {state}", c.name()))
+}

@@ -1,0 +1,764 @@
+//! Runs the real `solocrm` binary on temporary databases: every command's happy path,
+//! the error paths (exit code, message, and that nothing was written), and the
+//! export → import → export round trip.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn db(&self) -> PathBuf {
+        self.dir.path().join("crm.db")
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, content).expect("write fixture");
+        p
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_solocrm"))
+            .arg("--db")
+            .arg(self.db())
+            .args(args)
+            .env_remove("SOLOCRM_DB")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs")
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Runs a command that must fail with `code`, and returns its stderr.
+    #[track_caller]
+    fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: stdout {} stderr {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).expect("utf-8 errors")
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("valid JSON")
+    }
+
+    fn count(&self, what: &str) -> usize {
+        match what {
+            "customers" => self.json(&["customer", "list", "--limit", "10000"])["items"]
+                .as_array()
+                .map_or(0, Vec::len),
+            "purchases" => self
+                .json(&["purchase", "list"])
+                .as_array()
+                .map_or(0, Vec::len),
+            other => panic!("unknown count {other}"),
+        }
+    }
+
+    fn init(&self) {
+        self.ok(&["init", "--currency", "EUR"]);
+    }
+}
+
+fn with_customers() -> Env {
+    let env = Env::new();
+    env.init();
+    env.ok(&[
+        "customer",
+        "add",
+        "Ada Lovelace",
+        "--email",
+        "ada@example.com",
+        "--reference",
+        "C-1",
+        "--tag",
+        "vip",
+        "--at",
+        "2026-01-02",
+    ]);
+    env.ok(&[
+        "customer",
+        "add",
+        "Bob Builder",
+        "--email",
+        "bob@example.com",
+        "--at",
+        "2026-01-03",
+    ]);
+    env
+}
+
+#[test]
+fn init_creates_a_database_and_refuses_to_overwrite_it() {
+    let env = Env::new();
+    assert!(env.ok(&["init"]).contains("created"));
+    assert!(env.db().exists());
+    let err = env.fails(&["init"], 1);
+    assert!(err.starts_with("solocrm: error: "), "{err}");
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[test]
+fn a_command_on_a_missing_database_says_how_to_create_one() {
+    let env = Env::new();
+    let err = env.fails(&["customer", "list"], 1);
+    assert!(err.contains("solocrm init"), "{err}");
+    assert!(!env.db().exists());
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let env = Env::new();
+    env.init();
+    env.fails(&["customer", "frobnicate"], 2);
+    env.fails(&["survey", "record", "1", "--nps", "9", "--csat", "4"], 2);
+}
+
+#[test]
+fn customers_are_added_listed_shown_edited_and_tagged() {
+    let env = with_customers();
+    let list = env.ok(&["customer", "list"]);
+    assert!(
+        list.contains("Ada Lovelace") && list.contains("Bob Builder"),
+        "{list}"
+    );
+    let shown = env.ok(&["customer", "show", "ADA@example.com"]);
+    assert!(shown.contains("Ada Lovelace (customer 1)"), "{shown}");
+    assert!(
+        env.ok(&["customer", "show", "C-1"])
+            .contains("Ada Lovelace")
+    );
+    env.ok(&[
+        "customer",
+        "edit",
+        "2",
+        "--phone",
+        "+49 30 1234",
+        "--city",
+        "Berlin",
+    ]);
+    let bob = env.json(&["customer", "show", "2"]);
+    assert_eq!(bob["customer"]["phone"], "+49 30 1234");
+    env.ok(&["customer", "tag", "2", "Trade Fair", "b2b"]);
+    env.ok(&["customer", "untag", "2", "b2b"]);
+    let bob = env.json(&["customer", "show", "2"]);
+    assert_eq!(bob["customer"]["tags"], serde_json::json!(["trade-fair"]));
+    let vips = env.json(&["customer", "list", "--tag", "vip"]);
+    assert_eq!(vips["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn a_duplicate_email_is_refused_and_nothing_is_added() {
+    let env = with_customers();
+    let err = env.fails(
+        &["customer", "add", "Ada Again", "--email", "ADA@EXAMPLE.COM"],
+        1,
+    );
+    assert!(err.contains("already belongs to customer 1"), "{err}");
+    assert_eq!(env.count("customers"), 2);
+}
+
+#[test]
+fn activity_is_recorded_through_every_command() {
+    let env = with_customers();
+    env.ok(&[
+        "interaction",
+        "log",
+        "1",
+        "called about the invoice",
+        "--channel",
+        "phone",
+        "--direction",
+        "inbound",
+        "--at",
+        "2026-02-01",
+    ]);
+    env.ok(&[
+        "purchase",
+        "add",
+        "1",
+        "49.90",
+        "--at",
+        "2026-02-02",
+        "--reference",
+        "INV-1",
+    ]);
+    env.ok(&["survey", "record", "1", "--nps", "10", "--at", "2026-02-03"]);
+    env.ok(&["survey", "record", "ada@example.com", "--csat", "5"]);
+    env.ok(&[
+        "request",
+        "open",
+        "2",
+        "late delivery",
+        "--kind",
+        "complaint",
+        "--at",
+        "2026-02-04",
+    ]);
+    env.ok(&["request", "respond", "1", "--at", "2026-02-05"]);
+    assert!(
+        env.ok(&["request", "resolve", "1", "--at", "2026-02-06"])
+            .contains("resolved")
+    );
+    env.ok(&["deal", "add", "2", "website", "2500", "--at", "2026-02-01"]);
+    env.ok(&["deal", "move", "1", "proposal", "--at", "2026-02-03"]);
+    assert!(
+        env.ok(&["deal", "move", "1", "won", "--at", "2026-02-10"])
+            .contains("won")
+    );
+    env.ok(&[
+        "purchase",
+        "add",
+        "2",
+        "2500",
+        "--deal",
+        "1",
+        "--at",
+        "2026-02-11",
+    ]);
+    env.ok(&[
+        "task",
+        "add",
+        "call Bob",
+        "--due",
+        "2026-03-01",
+        "--customer",
+        "2",
+    ]);
+    env.ok(&[
+        "task",
+        "add",
+        "monthly newsletter",
+        "--due",
+        "2026-01-31",
+        "--kind",
+        "custom",
+        "--every",
+        "monthly",
+    ]);
+    assert!(
+        env.ok(&["task", "done", "2"])
+            .contains("next due 2026-02-28")
+    );
+    env.ok(&["points", "earn", "1", "100", "--reason", "welcome"]);
+    env.ok(&["points", "redeem", "1", "30"]);
+    assert!(env.ok(&["points", "balance", "1"]).contains("70 points"));
+    env.ok(&[
+        "consent",
+        "grant",
+        "1",
+        "marketing-email",
+        "--source",
+        "web form",
+    ]);
+    assert!(
+        env.ok(&[
+            "consent",
+            "revoke",
+            "1",
+            "marketing-email",
+            "--source",
+            "email"
+        ])
+        .contains("not granted")
+    );
+    assert_eq!(env.count("purchases"), 2);
+}
+
+#[test]
+fn error_paths_exit_with_1_and_write_nothing() {
+    let env = with_customers();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["purchase", "add", "1", "10", "--at", "22.11.2026"],
+            "is not a date",
+        ),
+        (
+            &["purchase", "add", "nobody@example.com", "10"],
+            "no customer with email",
+        ),
+        (&["purchase", "add", "1", "-5"], "must not be negative"),
+        (
+            &["purchase", "add", "1", "1,000.00"],
+            "is not a decimal number",
+        ),
+        (
+            &["survey", "record", "1", "--nps", "11"],
+            "NPS score 11 is out of range; expected 0 to 10",
+        ),
+        (
+            &["survey", "record", "1", "--csat", "0"],
+            "CSAT score 0 is out of range",
+        ),
+        (
+            &["points", "redeem", "1", "5"],
+            "has 0 points; cannot take away 5",
+        ),
+        (
+            &["stage", "set", "1", "churned"],
+            "cannot move a customer from prospect to churned",
+        ),
+        (&["customer", "erase", "1"], "--yes"),
+    ];
+    for (args, message) in cases {
+        let err = env.fails(args, 1);
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+    assert_eq!(env.count("purchases"), 0);
+    assert!(
+        env.json(&["customer", "show", "1"])["surveys"]
+            .as_array()
+            .is_some_and(Vec::is_empty)
+    );
+}
+
+#[test]
+fn stages_move_by_hand_and_by_policy() {
+    let env = with_customers();
+    env.ok(&[
+        "stage",
+        "set",
+        "2",
+        "lead",
+        "--reason",
+        "asked for a quote",
+        "--at",
+        "2026-01-04",
+    ]);
+    for day in ["2026-01-10", "2026-02-10", "2026-03-10"] {
+        env.ok(&["purchase", "add", "1", "20", "--at", day]);
+    }
+    let dry = env.ok(&["stage", "reassess", "--as-of", "2026-03-20"]);
+    assert!(dry.contains("would move"), "{dry}");
+    assert_eq!(
+        env.json(&["customer", "show", "1"])["customer"]["stage"],
+        "prospect"
+    );
+    env.ok(&["stage", "reassess", "--as-of", "2026-03-20", "--apply"]);
+    assert_eq!(
+        env.json(&["customer", "show", "1"])["customer"]["stage"],
+        "active"
+    );
+    assert_eq!(
+        env.json(&["customer", "show", "2"])["customer"]["stage"],
+        "lead"
+    );
+}
+
+#[test]
+fn care_lists_birthdays_follow_ups_and_holidays_with_reasons() {
+    let env = with_customers();
+    env.ok(&["customer", "edit", "1", "--birthday", "1990-06-12"]);
+    env.ok(&[
+        "task",
+        "add",
+        "call Bob",
+        "--due",
+        "2026-06-10",
+        "--customer",
+        "2",
+    ]);
+    let care = env.ok(&[
+        "care",
+        "--as-of",
+        "2026-06-09",
+        "--days",
+        "14",
+        "--holiday",
+        "Midsummer=06-19",
+    ]);
+    assert!(care.contains("birthday (turns 36)"), "{care}");
+    assert!(care.contains("follow_up: call Bob"), "{care}");
+    assert!(care.contains("holiday: Midsummer"), "{care}");
+}
+
+#[test]
+fn segments_parse_save_and_select_and_syntax_errors_point_at_the_column() {
+    let env = with_customers();
+    env.ok(&["purchase", "add", "1", "20", "--at", "2026-01-10"]);
+    env.ok(&[
+        "segment",
+        "add",
+        "lapsed-vips",
+        "tag = vip and days_since_purchase > 60",
+    ]);
+    let shown = env.ok(&["segment", "show", "lapsed-vips", "--as-of", "2026-05-01"]);
+    assert!(
+        shown.contains("Ada Lovelace") && shown.contains("1 customers"),
+        "{shown}"
+    );
+    let listed = env.json(&[
+        "customer",
+        "list",
+        "--segment",
+        "lapsed-vips",
+        "--as-of",
+        "2026-01-20",
+    ]);
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(0));
+    let err = env.fails(&["segment", "add", "bad", "stage = activ"], 1);
+    assert!(err.contains("column 9"), "{err}");
+}
+
+#[test]
+fn erase_removes_personal_data_and_export_shows_it() {
+    let env = with_customers();
+    env.ok(&["purchase", "add", "1", "20", "--description", "blue scarf"]);
+    env.ok(&["customer", "erase", "1", "--yes"]);
+    let export = env.json(&["customer", "export", "1"]);
+    assert_eq!(export["customer"]["name"], "erased customer 1");
+    assert!(export["customer"]["email"].is_null());
+    assert_eq!(export["purchases"][0]["amount"]["amount"], "20.00");
+    assert!(export["purchases"][0]["description"].is_null());
+}
+
+const PURCHASES_CSV: &str = "Customer,Date,Amount,Reference\nC-1,2026-01-05,19.99,INV-1\nbob@example.com,2026-01-06T10:30:00Z,5,INV-2\n";
+
+#[test]
+fn purchases_import_matches_columns_by_name_in_any_order() {
+    let env = with_customers();
+    let file = env.write("p.csv", b"amount,CUSTOMER ,date\n10.00,C-1,2026-01-05\n");
+    assert!(
+        env.ok(&["import", "purchases", file.to_str().expect("utf-8 path")])
+            .contains("1 purchases")
+    );
+    let file = env.write("p2.csv", PURCHASES_CSV.as_bytes());
+    env.ok(&["import", "purchases", file.to_str().expect("utf-8 path")]);
+    assert_eq!(env.count("purchases"), 3);
+}
+
+#[track_caller]
+fn import_fails(env: &Env, kind: &str, name: &str, content: &[u8], message: &str) {
+    let file = env.write(name, content);
+    let before = env.count("purchases");
+    let customers = env.count("customers");
+    let err = env.fails(&["import", kind, file.to_str().expect("utf-8 path")], 1);
+    assert!(err.contains(message), "{name}: {err}");
+    assert_eq!(
+        env.count("purchases"),
+        before,
+        "{name}: purchases were written"
+    );
+    assert_eq!(
+        env.count("customers"),
+        customers,
+        "{name}: customers were written"
+    );
+}
+
+#[test]
+fn malformed_csv_is_refused_with_file_line_and_column_and_nothing_is_written() {
+    let env = with_customers();
+    import_fails(
+        &env,
+        "purchases",
+        "count.csv",
+        b"customer,date,amount\nC-1,2026-01-05,1\nC-1,2026-01-06\n",
+        "count.csv:3: this row has 2 fields but the header has 3",
+    );
+    import_fails(
+        &env,
+        "purchases",
+        "number.csv",
+        b"customer,date,amount\nC-1,2026-01-05,1\nC-1,2026-01-06,12,50\n",
+        "number.csv:3:",
+    );
+    import_fails(
+        &env,
+        "purchases",
+        "amount.csv",
+        b"customer,date,amount\nC-1,2026-01-05,1\nC-1,2026-01-06,abc\n",
+        "amount.csv:3: column 'amount': amount 'abc' is not a decimal number",
+    );
+    import_fails(
+        &env,
+        "purchases",
+        "utf8.csv",
+        b"customer,date,amount\nC-1,2026-01-05,1\n\xff\xfe,2026-01-06,1\n",
+        "not valid UTF-8",
+    );
+    import_fails(&env, "purchases", "empty.csv", b"", "the file is empty");
+    import_fails(
+        &env,
+        "purchases",
+        "header.csv",
+        b"customer,date,amount\n",
+        "has a header but no rows",
+    );
+    import_fails(
+        &env,
+        "purchases",
+        "unknown.csv",
+        b"customer,date,amount,colour\nC-1,2026-01-05,1,red\n",
+        "unknown column 'colour'",
+    );
+    import_fails(
+        &env,
+        "purchases",
+        "missing.csv",
+        b"customer,date\nC-1,2026-01-05\n",
+        "the required column 'amount' is missing",
+    );
+    import_fails(
+        &env,
+        "purchases",
+        "who.csv",
+        b"customer,date,amount\nC-1,2026-01-05,1\nC-9,2026-01-05,1\n",
+        "who.csv:3: column 'customer': no customer with reference, email or id 'C-9'",
+    );
+    import_fails(
+        &env,
+        "purchases",
+        "dup.csv",
+        b"customer,date,amount,reference\nC-1,2026-01-05,1,X\nC-1,2026-01-05,1,X\n",
+        "dup.csv:3: column 'reference'",
+    );
+    import_fails(
+        &env,
+        "purchases",
+        "date.csv",
+        b"customer,date,amount\nC-1,05/01/2026,1\n",
+        "date.csv:2: column 'date'",
+    );
+    import_fails(
+        &env,
+        "surveys",
+        "score.csv",
+        b"customer,date,kind,score\nC-1,2026-01-05,nps,11\n",
+        "score.csv:2: column 'score': NPS score 11 is out of range",
+    );
+}
+
+#[test]
+fn unknown_columns_can_be_ignored_and_missing_customers_created() {
+    let env = with_customers();
+    let file = env.write(
+        "p.csv",
+        b"customer,date,amount,colour\nNEW-7,2026-01-05,1,red\nNEW-7,2026-01-09,2,blue\n",
+    );
+    let path = file.to_str().expect("utf-8 path");
+    env.fails(&["import", "purchases", path, "--ignore-unknown"], 1);
+    let out = env.ok(&[
+        "import",
+        "purchases",
+        path,
+        "--ignore-unknown",
+        "--create-missing",
+    ]);
+    assert!(
+        out.contains("2 purchases") && out.contains("1 new customers"),
+        "{out}"
+    );
+    assert!(env.ok(&["customer", "show", "NEW-7"]).contains("NEW-7"));
+}
+
+#[test]
+fn skip_invalid_imports_the_good_rows_and_writes_rejects_with_reasons() {
+    let env = with_customers();
+    let file = env.write("p.csv", b"customer,date,amount,reference\nC-1,2026-01-05,1,A\nC-1,2026-01-05,-1,B\nC-1,2026-01-06,2,A\nC-1,2026-01-07,3,C\n");
+    let rejects = env.path("rejects.csv");
+    let out = env.ok(&[
+        "import",
+        "purchases",
+        file.to_str().expect("utf-8"),
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.contains("2 purchases") && out.contains("2 rejected"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&rejects).expect("rejects written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "customer,date,amount,reference,reason");
+    assert!(
+        lines[1].starts_with("C-1,2026-01-05,-1,B,") && lines[1].contains("line 3"),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("C-1,2026-01-06,2,A,") && lines[2].contains("line 4"),
+        "{text}"
+    );
+}
+
+#[test]
+fn reimporting_customers_updates_rather_than_duplicates() {
+    let env = Env::new();
+    env.init();
+    let file = env.write("c.csv", "name,email,tags,reference,country\nAda,ada@example.com,vip;b2b,C-1,DE\nBob,bob@example.com,,,FR\n".as_bytes());
+    let path = file.to_str().expect("utf-8");
+    assert!(
+        env.ok(&["import", "customers", path])
+            .contains("2 created, 0 updated, 0 unchanged")
+    );
+    assert!(
+        env.ok(&["import", "customers", path])
+            .contains("0 created, 0 updated, 2 unchanged")
+    );
+    let file = env.write(
+        "c2.csv",
+        "name,email,reference\nAda Lovelace,ada@example.com,C-1\nBOB,BOB@example.com,\nCleo,,C-3\n"
+            .as_bytes(),
+    );
+    let out = env.ok(&["import", "customers", file.to_str().expect("utf-8")]);
+    assert!(out.contains("1 created, 2 updated, 0 unchanged"), "{out}");
+    assert_eq!(env.count("customers"), 3);
+}
+
+fn export_all(env: &Env, dir: &Path) -> Vec<(String, String)> {
+    ["customers", "purchases", "surveys"]
+        .iter()
+        .map(|what| {
+            let out = dir.join(format!("{what}.csv"));
+            env.ok(&["export", what, "--out", out.to_str().expect("utf-8")]);
+            (
+                what.to_string(),
+                std::fs::read_to_string(&out).expect("exported"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn export_then_import_into_a_fresh_database_then_export_gives_identical_files() {
+    let a = with_customers();
+    a.ok(&[
+        "customer",
+        "edit",
+        "2",
+        "--birthday",
+        "2000-02-29",
+        "--country",
+        "fr",
+        "--channel",
+        "Trade Fair",
+    ]);
+    a.ok(&[
+        "customer",
+        "add",
+        "Cleo \"CJ\" Fischer, Jr.",
+        "--reference",
+        "C-3",
+        "--tag",
+        "b2b",
+        "--tag",
+        "vip",
+    ]);
+    a.ok(&[
+        "purchase",
+        "add",
+        "1",
+        "19.99",
+        "--at",
+        "2026-01-05T09:15:00Z",
+        "--reference",
+        "INV-1",
+        "--description",
+        "scarf, blue\nsize M",
+    ]);
+    a.ok(&["purchase", "add", "2", "0", "--at", "2026-01-06"]);
+    a.ok(&["purchase", "add", "C-3", "1200.50", "--at", "2026-02-01"]);
+    a.ok(&[
+        "survey",
+        "record",
+        "1",
+        "--nps",
+        "9",
+        "--comment",
+        "great, thanks",
+        "--at",
+        "2026-01-07",
+    ]);
+    a.ok(&["survey", "record", "2", "--csat", "3", "--at", "2026-01-08"]);
+    let first = export_all(&a, a.dir.path());
+
+    let b = Env::new();
+    b.init();
+    for (what, _) in &first {
+        let file = a.dir.path().join(format!("{what}.csv"));
+        b.ok(&["import", what, file.to_str().expect("utf-8")]);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let second = export_all(&b, dir.path());
+    assert_eq!(first, second);
+    assert!(first[1].1.contains("INV-1"));
+}
+
+#[test]
+fn json_export_has_the_csv_columns() {
+    let env = with_customers();
+    env.ok(&["purchase", "add", "1", "5", "--at", "2026-01-05"]);
+    let out = env.ok(&["export", "purchases", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v[0]["customer"], "C-1");
+    assert_eq!(v[0]["amount"], "5.00");
+    assert_eq!(v[0]["date"], "2026-01-05T00:00:00Z");
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let env = with_customers();
+    let mut csv = String::from("customer,date,amount\n");
+    for i in 0..5000 {
+        csv.push_str(&format!("C-1,2026-01-05,{i}\n"));
+    }
+    let file = env.write("many.csv", csv.as_bytes());
+    env.ok(&["import", "purchases", file.to_str().expect("utf-8")]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_solocrm"))
+        .arg("--db")
+        .arg(env.db())
+        .args(["purchase", "list"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawns");
+    let mut stdout = child.stdout.take().expect("piped");
+    let mut first = [0u8; 16];
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout);
+    let out = child.wait_with_output().expect("finishes");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
