@@ -103,6 +103,9 @@ pub enum Command {
     /// Import customers, purchases or survey answers from CSV.
     #[command(subcommand)]
     Import(ImportCmd),
+    /// Fit a buy-till-you-die model (BG/NBD, MBG/NBD, Pareto/NBD) with Gamma-Gamma
+    /// spend, and value every customer.
+    Clv(ClvArgs),
     /// Export customers, purchases or survey answers.
     Export {
         /// What to export.
@@ -635,4 +638,55 @@ pub enum Format {
     Csv,
     /// JSON.
     Json,
+}
+
+/// `solocrm clv`
+#[derive(Debug, Args, Clone)]
+pub struct ClvArgs {
+    /// The purchase-count model.
+    #[arg(long, value_enum, default_value_t = ClvModel::BgNbd)]
+    pub model: ClvModel,
+    /// The last day of the calibration period; later purchases are held out.
+    #[arg(long, value_name = "DATE")]
+    pub calibration_end: String,
+    /// The time unit of the model.
+    #[arg(long, value_enum, default_value_t = ClvUnit::Week)]
+    pub unit: ClvUnit,
+    /// Expected purchases over this many units after the calibration end (default: the
+    /// calibration length).
+    #[arg(long, value_name = "N")]
+    pub predict: Option<f64>,
+    /// CLV horizon in months.
+    #[arg(long, default_value_t = 12)]
+    pub horizon_months: u32,
+    /// Monthly discount rate.
+    #[arg(long, default_value_t = 0.01)]
+    pub discount_monthly: f64,
+    /// Profit margin applied to the spend, 0 to 1.
+    #[arg(long, default_value_t = 1.0)]
+    pub margin: f64,
+    /// How many customers the table shows.
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+}
+
+/// The purchase-count models.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+#[allow(clippy::enum_variant_names)] // the models' own names: bg-nbd, mbg-nbd, pareto-nbd
+pub enum ClvModel {
+    /// BG/NBD (Fader, Hardie & Lee 2005).
+    BgNbd,
+    /// MBG/NBD (Batislam, Denizel & Filiztekin 2007).
+    MbgNbd,
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987).
+    ParetoNbd,
+}
+
+/// Time units.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ClvUnit {
+    /// Days.
+    Day,
+    /// Weeks (7 days).
+    Week,
 }

@@ -37,10 +37,23 @@ fn main() -> ExitCode {
     }
 }
 
+/// True if the error comes from writing to a closed pipe, also when a CSV or JSON
+/// writer wrapped the I/O error.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    use std::io::ErrorKind::BrokenPipe;
     e.chain().any(|cause| {
-        cause
+        let io = cause
             .downcast_ref::<std::io::Error>()
-            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            .map(std::io::Error::kind);
+        let json = cause
+            .downcast_ref::<serde_json::Error>()
+            .and_then(serde_json::Error::io_error_kind);
+        let csv = cause
+            .downcast_ref::<csv::Error>()
+            .and_then(|c| match c.kind() {
+                csv::ErrorKind::Io(io) => Some(io.kind()),
+                _ => None,
+            });
+        [io, json, csv].contains(&Some(BrokenPipe))
     })
 }

@@ -42,10 +42,12 @@ impl Out {
         Ok(())
     }
 
-    /// Writes a value as pretty JSON.
+    /// Writes a value as pretty JSON. It is rendered first and written after, so that a
+    /// failed write is the plain I/O error (a closed pipe ends the program quietly).
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        serde_json::to_writer_pretty(&mut self.out, value)?;
-        writeln!(self.out)?;
+        let mut text = serde_json::to_vec_pretty(value)?;
+        text.push(b'\n');
+        self.out.write_all(&text)?;
         Ok(())
     }
 

@@ -762,3 +762,57 @@ fn a_closed_pipe_ends_quietly() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn clv_prints_the_contracted_json_shape() {
+    let env = Env::new();
+    env.ok(&["demo", "--customers", "400", "--seed", "7"]);
+    for (model, params) in [
+        ("bg-nbd", ["r", "alpha", "a", "b"]),
+        ("pareto-nbd", ["r", "alpha", "s", "beta"]),
+    ] {
+        let v = env.json(&[
+            "clv",
+            "--model",
+            model,
+            "--calibration-end",
+            "2025-06-30",
+            "--unit",
+            "week",
+            "--predict",
+            "26",
+        ]);
+        assert_eq!(v["model"], model);
+        assert_eq!(v["unit"], "week");
+        assert_eq!(v["calibration_end"], "2025-06-30");
+        // Pareto/NBD may legitimately not converge on a small sample (its likelihood can
+        // peak at the boundary s, beta -> infinity); the field must still be a boolean.
+        assert!(v["converged"].is_boolean());
+        if model == "bg-nbd" {
+            assert_eq!(v["converged"], true);
+        }
+        for p in params {
+            assert!(
+                v["params"][p].as_f64().is_some_and(|x| x > 0.0),
+                "{model} {p}: {v}"
+            );
+        }
+        assert!(v["log_likelihood"].as_f64().is_some_and(|x| x < 0.0));
+        for k in ["p", "q", "gamma", "log_likelihood", "customers", "excluded"] {
+            assert!(v["gamma_gamma"][k].is_number(), "{k}");
+        }
+        let rows = v["predictions"].as_array().expect("predictions");
+        assert_eq!(rows.len() as u64, v["customers"].as_u64().expect("count"));
+        for r in rows {
+            let p_alive = r["p_alive"].as_f64().expect("p_alive");
+            assert!((0.0..=1.0).contains(&p_alive));
+            assert!(r["expected_purchases"].as_f64().is_some_and(|x| x >= 0.0));
+            assert!(r["clv"].as_f64().is_some_and(|x| x >= 0.0));
+            for k in ["customer", "frequency", "recency", "T", "monetary"] {
+                assert!(!r[k].is_null(), "{k}");
+            }
+        }
+    }
+    let err = env.fails(&["clv", "--calibration-end", "2020-01-01"], 1);
+    assert!(err.contains("nothing to fit"), "{err}");
+}

@@ -620,7 +620,7 @@ fn customer_data(
 
 /// The key an export writes in a `customer` column: the reference, else the email,
 /// else the id.
-fn customer_key(c: &Customer) -> String {
+pub fn customer_key(c: &Customer) -> String {
     c.external_ref()
         .map(|r| r.to_string())
         .or_else(|| c.email().map(|e| e.to_string()))

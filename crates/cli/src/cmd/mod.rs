@@ -1,6 +1,7 @@
 //! The commands, one module per group, and the context they share.
 
 mod analytics;
+mod clv;
 mod customer;
 mod io;
 mod lifecycle;
@@ -76,6 +77,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Segment(c) => lifecycle::segment(&mut ctx, c)?,
         Command::Import(c) => io::import(&mut ctx, c)?,
+        Command::Clv(args) => clv::run(&mut ctx, &args)?,
         Command::Export { what, format, out } => {
             io::export(&mut ctx, what, format, out.as_deref())?
         }
