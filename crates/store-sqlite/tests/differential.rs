@@ -11,6 +11,7 @@ use std::fmt::Debug;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
+use solocrm_core::metrics::{MetricsReport, Period, ReportConfig};
 use solocrm_core::store::{CustomerRef, ImportBatch};
 use solocrm_core::{
     ActivityQuery, Channel, Cmp, Comparison, Consent, CountryCode, Currency, CustomerData,
@@ -619,7 +620,28 @@ fn same_state(m: &dyn Store, s: &dyn Store) -> Result<(), String> {
     same(m, s, |st| st.tasks(&all_tasks))?;
     same(m, s, |st| st.segments())?;
     same(m, s, |st| st.audit_log())?;
-    same(m, s, |st| st.purchase_log())
+    same(m, s, |st| st.purchase_log())?;
+    same_report(m, s, Period::month(2026, 2))?;
+    same_report(m, s, Period::year(2026))
+}
+
+/// The metrics report over `period` is the same from both stores (or fails the same).
+fn same_report(
+    m: &dyn Store,
+    s: &dyn Store,
+    period: solocrm_core::metrics::MetricResult<Period>,
+) -> Result<(), String> {
+    let period = period.map_err(|e| e.to_string())?;
+    let config = ReportConfig::default();
+    let a = MetricsReport::build(m, period, &config).map_err(|e| e.to_string());
+    let b = MetricsReport::build(s, period, &config).map_err(|e| e.to_string());
+    if a == b {
+        Ok(())
+    } else {
+        Err(format!(
+            "metrics report of {period:?}:\n memory: {a:?}\n sqlite: {b:?}"
+        ))
+    }
 }
 
 fn cases() -> u32 {
@@ -729,6 +751,15 @@ fn a_generated_business_reads_back_the_same_from_both_stores() {
         purchase_log(&config),
         "the store's log is the generator's"
     );
+    for period in [Period::year(2024), Period::month(2025, 12)] {
+        let period = period.expect("a period");
+        let report = MetricsReport::build(&sqlite, period, &ReportConfig::default())
+            .expect("the report computes");
+        assert!(report.purchases.average_order_value.is_defined(), "{period:?} has purchases");
+        if let Err(diff) = same_report(&memory, &sqlite, Ok(period)) {
+            panic!("{diff}");
+        }
+    }
     // Segment filters over real purchase histories, page by page.
     let as_of = config.as_of;
     let segments = [
