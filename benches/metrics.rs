@@ -12,9 +12,11 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use solocrm::metrics::{CohortGrain, Period, TieRule, cohort_matrix, purchase_stats, rfm};
+use solocrm::metrics::{
+    CohortGrain, MetricsReport, Period, ReportConfig, TieRule, cohort_matrix, purchase_stats, rfm,
+};
 use solocrm::{LifecyclePolicy, PurchaseLog};
-use solocrm_store_tests::generate::{GenConfig, purchase_log};
+use solocrm_store_tests::generate::{GenConfig, populate, purchase_log};
 
 /// The shapes of the issue: (purchases, customers).
 const SHAPES: [(u64, u32); 2] = [(1_000_000, 100_000), (10_000_000, 1_000_000)];
@@ -37,8 +39,69 @@ fn logs() -> Vec<(String, PurchaseLog)> {
         .collect()
 }
 
+/// With `SOLOCRM_BENCH_EXPORT=DIR`, writes each log as raw little-endian columns and
+/// solocrm's RFM codes and monthly cohort cells into `DIR/<shape>/`, for the pandas,
+/// polars and DuckDB comparison script in `docs/performance.md`.
+fn export(logs: &[(String, PurchaseLog)]) {
+    let Some(dir) = std::env::var_os("SOLOCRM_BENCH_EXPORT") else {
+        return;
+    };
+    for (name, log) in logs {
+        let dir = std::path::Path::new(&dir).join(name);
+        std::fs::create_dir_all(&dir).expect("export directory");
+        let write = |file: &str, bytes: Vec<u8>| {
+            std::fs::write(dir.join(file), bytes).expect("export file");
+        };
+        write(
+            "customer.u32",
+            log.customer.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        );
+        write(
+            "at.i64",
+            log.at.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        );
+        write(
+            "amount.i64",
+            log.amount.iter().flat_map(|x| x.to_le_bytes()).collect(),
+        );
+        write(
+            "ids.u64",
+            log.customers
+                .iter()
+                .flat_map(|x| x.get().to_le_bytes())
+                .collect(),
+        );
+        for tie in [TieRule::Shared, TieRule::Ordinal] {
+            let t = rfm(log, as_of(), tie).expect("rfm");
+            write(
+                &format!("rfm_{tie}.u16"),
+                t.scores()
+                    .iter()
+                    .flat_map(|s| s.code().to_le_bytes())
+                    .collect(),
+            );
+            write(
+                &format!("rfm_ids_{tie}.u64"),
+                t.customers()
+                    .iter()
+                    .flat_map(|x| x.get().to_le_bytes())
+                    .collect(),
+            );
+        }
+        let m = cohort_matrix(log, CohortGrain::Month, as_of()).expect("cohorts");
+        let mut csv = String::new();
+        for r in &m.rows {
+            for (j, (c, rev)) in r.customers.iter().zip(&r.revenue).enumerate() {
+                csv.push_str(&format!("{},{j},{c},{}\n", r.start, rev.amount()));
+            }
+        }
+        write("cohort_month.csv", csv.into_bytes());
+    }
+}
+
 fn bench(c: &mut Criterion) {
     let logs = logs();
+    export(&logs);
     let mut g = c.benchmark_group("metrics");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
@@ -75,6 +138,20 @@ fn bench(c: &mut Criterion) {
             },
         );
     }
+    g.finish();
+
+    // The whole report, through the `Store` trait, on a populated memory store.
+    let store = solocrm::memory::MemoryStore::new(solocrm::Currency::EUR);
+    populate(&store, &GenConfig::new(2_000, 7)).expect("populate");
+    let december = Period::month(2025, 12).expect("a valid month");
+    let config = ReportConfig::default();
+    let report = MetricsReport::build(&store, december, &config).expect("report");
+    assert!(report.satisfaction.nps.is_defined() && report.retention.churn.is_defined());
+    let mut g = c.benchmark_group("report");
+    g.sample_size(10).measurement_time(Duration::from_secs(5));
+    g.bench_function("build_memory_2k_customers", |b| {
+        b.iter(|| MetricsReport::build(black_box(&store), december, &config).expect("report"))
+    });
     g.finish();
 }
 

@@ -222,10 +222,11 @@ pub fn cohort_matrix(
     let mut customers = vec![0u64; cells];
     let mut revenue = vec![0i128; cells];
     let mut size = vec![0u64; periods];
-    const NONE: u32 = u32::MAX;
-    // Per customer: [cohort, last period counted].
+    // Per customer: [cohort, last period counted], as u16 (periods ≤ 4096) so that a
+    // million customers take 4 MB and mostly stay in cache.
+    const NONE: u16 = u16::MAX;
     let mut state = vec![[NONE, NONE]; log.customers.len()];
-    let (mut p, mut next) = (0u32, bounds[0]);
+    let (mut p, mut next) = (0u16, bounds[0]);
     let mut accumulate = |k: usize| {
         let t = at[k];
         while t >= next {

@@ -19,9 +19,9 @@
 //! horizon and the satisfied threshold are the policy's own, computed by
 //! [`LifecyclePolicy::assess`], so the warning list and the lifecycle never disagree:
 //! every customer the policy would move to `AtRisk` is listed with the `Overdue` reason,
-//! and customers the policy already calls `Churned` are not listed (they are lost, not
-//! at risk; winning them back is another list). Customers who never bought and erased
-//! customers are not listed either.
+//! and customers who are churned — by the policy's verdict or by their current stage —
+//! are not listed (they are lost, not at risk; winning them back is another list).
+//! Customers who never bought and erased customers are not listed either.
 //!
 //! The list is sorted by score, highest first, then by customer id. Only customers with
 //! at least one reason appear.
@@ -376,8 +376,8 @@ pub fn churn_warnings(
         let Some(assessment) = policy.assess(&behaviour, as_of) else {
             continue; // never bought
         };
-        if assessment.rule == PolicyRule::Silent {
-            continue; // churned: lost, not at risk
+        if assessment.rule == PolicyRule::Silent || c.stage() == LifecycleStage::Churned {
+            continue; // churned: lost, not at risk (winning back is another list)
         }
         let e = &assessment.evidence;
         let mut factors = Vec::new();
