@@ -191,6 +191,24 @@ pub fn nps_from_scores(scores: &[u8]) -> MetricResult<Nps> {
 }
 
 /// [`nps_from_scores`] over the NPS answers among `responses` (other kinds ignored).
+/// Filter the responses to the period first.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use rust_decimal::Decimal;
+/// use solocrm_core::{CustomerId, NewSurveyResponse, SurveyId, SurveyKind, SurveyResponse, SurveyScore};
+/// use solocrm_core::metrics::nps;
+/// let answer = |id, kind, score| SurveyResponse::new(SurveyId::new(id), NewSurveyResponse {
+///     customer: CustomerId::new(id),
+///     at: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
+///     score: SurveyScore::new(kind, score).unwrap(),
+///     comment: None,
+/// });
+/// let answers = [answer(1, SurveyKind::Nps, 10), answer(2, SurveyKind::Nps, 4), answer(3, SurveyKind::Csat, 5)];
+/// let n = nps(&answers)?;
+/// assert_eq!((n.promoters, n.detractors, n.score), (1, 1, Decimal::ZERO));
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
 ///
 /// # Errors
 ///
