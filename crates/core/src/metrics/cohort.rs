@@ -166,6 +166,13 @@ pub fn cohort_matrix(
         .fold(true, |ok, (a, b)| ok & (a <= b));
     let order: Option<Vec<u32>> = if sorted {
         None
+    } else if u32::try_from(at.len()).is_err() {
+        return Err(MetricError::InvalidInput {
+            metric,
+            what: "an unsorted purchase log",
+            expected: "at most 2^32 rows (sort larger logs by time first)",
+            value: at.len().to_string(),
+        });
     } else {
         let mut idx: Vec<u32> = (0..at.len() as u32)
             .filter(|&i| at[i as usize] < end_secs)

@@ -179,7 +179,12 @@ impl TryFrom<u16> for RfmScore {
     fn try_from(code: u16) -> MetricResult<RfmScore> {
         let digit = |x: u16| u8::try_from(x % 10).unwrap_or(0);
         if code > 999 {
-            return RfmScore::new(0, 0, 0);
+            return Err(MetricError::InvalidInput {
+                metric: "rfm",
+                what: "an rfm code",
+                expected: "three digits from 1 to 5",
+                value: code.to_string(),
+            });
         }
         RfmScore::new(digit(code / 100), digit(code / 10), digit(code))
     }

@@ -872,3 +872,45 @@ fn print_the_scenario_report() {
     .unwrap();
     println!("{}", serde_json::to_string_pretty(&r).unwrap());
 }
+
+proptest! {
+    /// The early warning agrees with the lifecycle policy: everyone the policy puts at
+    /// risk is listed as overdue, nobody it calls churned is listed, and the list is
+    /// ranked.
+    #[test]
+    fn the_early_warning_is_consistent_with_the_lifecycle_policy(
+        days in prop::collection::vec(prop::collection::vec(0i64..500, 0..8), 1..12),
+    ) {
+        let as_of = date(2026, 6, 1);
+        let policy = LifecyclePolicy::default();
+        let customers: Vec<Customer> = (1..=days.len() as u64)
+            .map(|id| customer(id, LifecycleStage::Active, (2024, 1, 1)))
+            .collect();
+        let mut log = PurchaseLog::with_customers(EUR, customers.iter().map(Customer::id).collect());
+        for (c, ds) in days.iter().enumerate() {
+            for d in ds {
+                log.push(c as u32, midnight(as_of).timestamp() - d * 86_400 + 3600, 100);
+            }
+        }
+        let activity = Activity { customers: &customers, log: &log, surveys: &[], requests: &[], interactions: &[] };
+        let list = churn_warnings(&activity, &policy, &WarningConfig::default(), as_of).unwrap();
+        for (c, ds) in days.iter().enumerate() {
+            let purchase_days: Vec<NaiveDate> = ds.iter().map(|d| as_of - Duration::days(*d)).collect();
+            let b = crate::policy::Behaviour { stage: LifecycleStage::Active, purchase_days: &purchase_days, latest_nps: None, latest_csat: None };
+            let listed = list.iter().find(|w| w.customer == customers[c].id());
+            match policy.assess(&b, as_of).map(|a| a.target) {
+                Some(LifecycleStage::AtRisk) => {
+                    let w = listed.expect("at risk customers are listed");
+                    let overdue = matches!(w.factors[0].reason, RiskReason::Overdue { .. });
+                    prop_assert!(overdue);
+                    prop_assert!(w.score >= 50);
+                }
+                Some(LifecycleStage::Churned) | None => prop_assert!(listed.is_none()),
+                Some(_) => prop_assert!(listed.is_none_or(|w| w.score < 50)),
+            }
+        }
+        for pair in list.windows(2) {
+            prop_assert!((pair[0].score, std::cmp::Reverse(pair[0].customer)) >= (pair[1].score, std::cmp::Reverse(pair[1].customer)));
+        }
+    }
+}
