@@ -103,6 +103,47 @@ pub enum Command {
     /// Import customers, purchases or survey answers from CSV.
     #[command(subcommand)]
     Import(ImportCmd),
+    /// The dashboard: every metric of a period.
+    Report {
+        #[command(flatten)]
+        range: Range,
+    },
+    /// Recency, frequency and monetary scores and segments of every buyer.
+    Rfm {
+        #[command(flatten)]
+        as_of: AsOf,
+        /// How ties are ranked: shared (identical customers, identical scores) or
+        /// ordinal (by customer id, equal-sized quintiles).
+        #[arg(long, value_enum, default_value_t = Ties::Shared)]
+        ties: Ties,
+        /// Show only the best N in the table.
+        #[arg(long)]
+        top: Option<usize>,
+    },
+    /// Cohort retention: who keeps buying, by month or week of acquisition.
+    Cohort {
+        /// Cohorts by month or by week.
+        #[arg(long, value_enum, default_value_t = CohortBy::Month)]
+        by: CohortBy,
+        #[command(flatten)]
+        as_of: AsOf,
+        /// Show revenue instead of the share of buyers.
+        #[arg(long)]
+        revenue: bool,
+    },
+    /// Pipeline conversion, win rate, cycle time, weighted value, velocity.
+    Pipeline {
+        #[command(flatten)]
+        range: Range,
+    },
+    /// Customers at risk of churning, riskiest first, with reasons.
+    ChurnRisk {
+        #[command(flatten)]
+        as_of: AsOf,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        top: usize,
+    },
     /// Fit a buy-till-you-die model (BG/NBD, MBG/NBD, Pareto/NBD) with Gamma-Gamma
     /// spend, and value every customer.
     Clv(ClvArgs),
@@ -125,6 +166,39 @@ pub struct AsOf {
     /// The moment to compute as of (default: now). A bare date means the end of that day.
     #[arg(long = "as-of", value_name = "DATE")]
     pub as_of: Option<String>,
+}
+
+/// The period of a report: `--from` and `--to` (both inclusive days), or the year that
+/// ends with `--as-of`.
+#[derive(Debug, Args, Clone)]
+pub struct Range {
+    /// First day (default: a year before the last).
+    #[arg(long, value_name = "DATE")]
+    pub from: Option<String>,
+    /// Last day, included (default: the --as-of day).
+    #[arg(long, value_name = "DATE")]
+    pub to: Option<String>,
+    /// The day to report as of (default: today).
+    #[arg(long = "as-of", value_name = "DATE")]
+    pub as_of: Option<String>,
+}
+
+/// RFM tie rules.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Ties {
+    /// Identical customers share a score.
+    Shared,
+    /// Ties broken by customer id.
+    Ordinal,
+}
+
+/// Cohort grains.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CohortBy {
+    /// Calendar months.
+    Month,
+    /// ISO weeks.
+    Week,
 }
 
 /// `--at`, shared by the commands that record something.

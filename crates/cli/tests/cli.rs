@@ -816,3 +816,73 @@ fn clv_prints_the_contracted_json_shape() {
     let err = env.fails(&["clv", "--calibration-end", "2020-01-01"], 1);
     assert!(err.contains("nothing to fit"), "{err}");
 }
+
+#[test]
+fn the_report_and_rfm_print_their_contracted_json() {
+    let env = Env::new();
+    env.ok(&["demo", "--customers", "300", "--seed", "3"]);
+    let r = env.json(&["report", "--as-of", "2025-12-31"]);
+    for k in [
+        "nps",
+        "csat",
+        "churn_rate",
+        "retention_rate",
+        "repeat_purchase_rate",
+        "loyalty_index",
+    ] {
+        let v = r[k]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{k} is a number: {r}"));
+        assert!((-100.0..=100.0).contains(&v), "{k} = {v}");
+    }
+    let churn = r["churn_rate"].as_f64().expect("number");
+    let retention = r["retention_rate"].as_f64().expect("number");
+    assert!(
+        (churn + retention - 100.0).abs() < 0.011,
+        "{churn} + {retention}"
+    );
+    let stages = r["customers_by_stage"].as_object().expect("object");
+    let total: u64 = stages.values().filter_map(serde_json::Value::as_u64).sum();
+    assert_eq!(total, 300);
+    assert!(
+        r["revenue"].as_str().is_some_and(|s| s.contains('.')),
+        "money is a decimal string"
+    );
+
+    let rfm = env.json(&["rfm", "--as-of", "2025-12-31", "--ties", "ordinal"]);
+    assert_eq!(rfm["as_of"], "2025-12-31");
+    let rows = rfm["customers"].as_array().expect("customers");
+    assert!(!rows.is_empty());
+    for row in rows {
+        for k in ["r", "f", "m"] {
+            assert!(
+                row[k].as_u64().is_some_and(|s| (1..=5).contains(&s)),
+                "{k}: {row}"
+            );
+        }
+        assert!(
+            row["monetary"].is_string()
+                && row["segment"].is_string()
+                && row["customer"].is_string()
+        );
+        assert!(row["recency_days"].is_u64() && row["frequency"].is_u64());
+    }
+    // Ordinal ties give quintiles whose sizes differ by at most one.
+    let mut sizes = [0usize; 5];
+    for row in rows {
+        sizes[row["r"].as_u64().expect("score") as usize - 1] += 1;
+    }
+    assert!(
+        sizes.iter().max().expect("five") - sizes.iter().min().expect("five") <= 1,
+        "{sizes:?}"
+    );
+
+    for args in [
+        &["cohort", "--as-of", "2025-12-31"][..],
+        &["pipeline", "--as-of", "2025-12-31"],
+        &["churn-risk", "--as-of", "2025-12-31"],
+    ] {
+        env.json(args);
+        assert!(!env.ok(args).is_empty());
+    }
+}

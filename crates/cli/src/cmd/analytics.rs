@@ -1,60 +1,546 @@
-//! The analytic commands: the dashboard.
+//! The analytic commands: `report` (the dashboard), `rfm`, `cohort`, `pipeline`,
+//! `churn-risk`.
+//!
+//! Fixed JSON shapes (docs/cli.md): `report` has at least `nps`, `csat`, `churn_rate`,
+//! `retention_rate`, `repeat_purchase_rate`, `loyalty_index` (ratios as numbers in
+//! percent, `null` when undefined) and `customers_by_stage`, plus the whole
+//! `MetricsReport` under `report` (money as decimal strings); `rfm` is
+//! `{"as_of", "customers": [{"customer", "recency_days", "frequency", "monetary", "r",
+//! "f", "m", "segment"}]}`.
 
-use anyhow::Result;
-use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Result, bail};
+use chrono::{DateTime, Days, Months, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use solocrm_core::metrics::{
+    Activity, CohortGrain, Measured, MetricsReport, Period, Ratio, ReportConfig, TieRule,
+    WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
+};
 use solocrm_core::store::all_customers;
-use solocrm_core::{LifecycleStage, Money, Store};
+use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store};
 use solocrm_store_tests::generate::Populated;
 
 use super::Ctx;
-use crate::output::Table;
+use crate::cli::{CohortBy, Ties};
+use crate::output::{Table, opt};
+use crate::parse;
 
-/// Prints the dashboard of a store as of `as_of`.
+/// The period of `report`: `[from, to)` in whole days. By default the year that ends
+/// with the `--as-of` day; `--to` is inclusive on the command line.
+pub fn period(
+    from: Option<&str>,
+    to: Option<&str>,
+    as_of: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Period> {
+    let last_day = match to {
+        Some(t) => parse::date(t)?,
+        None => parse::as_of(as_of, now)?.date_naive(),
+    };
+    let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
+    let start = match from {
+        Some(f) => parse::date(f)?,
+        None => end.checked_sub_months(Months::new(12)).unwrap_or(end),
+    };
+    if start >= end {
+        bail!("the period must start before it ends: --from {start} is not before --to {last_day}");
+    }
+    Ok(Period::new(start, end)?)
+}
+
+fn percent(r: &Measured<Ratio>) -> Value {
+    r.value()
+        .map_or(Value::Null, |r| number(r.percent_rounded(2)))
+}
+
+fn number(d: Decimal) -> Value {
+    d.to_string()
+        .parse::<f64>()
+        .map_or(Value::Null, |f| json!(f))
+}
+
+fn show_percent(r: &Measured<Ratio>) -> String {
+    r.value()
+        .map_or_else(|| "-".into(), |r| format!("{} %", r.percent_rounded(1)))
+}
+
+fn show<T: std::fmt::Display>(m: &Measured<T>) -> String {
+    m.value().map_or_else(|| "-".into(), ToString::to_string)
+}
+
+/// Customers (not erased) per stage, in lifecycle order.
+fn by_stage(store: &dyn Store) -> Result<Vec<(&'static str, usize)>> {
+    let customers = all_customers(store)?;
+    Ok(LifecycleStage::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                customers.iter().filter(|c| c.stage() == *s).count(),
+            )
+        })
+        .collect())
+}
+
+/// `solocrm report`, and the dashboard `demo` prints.
 pub fn dashboard(
     ctx: &mut Ctx,
     store: &dyn Store,
-    as_of: DateTime<Utc>,
-    _from: Option<DateTime<Utc>>,
+    period: Period,
     populated: Option<&Populated>,
 ) -> Result<()> {
-    let customers = all_customers(store)?;
-    let log = store.purchase_log()?;
-    let revenue: i64 = log.amount.iter().sum();
+    let config = ReportConfig {
+        include_rfm_table: false,
+        ..ReportConfig::default()
+    };
+    let report = MetricsReport::build(store, period, &config)?;
+    let stages = by_stage(store)?;
+    let r = &report;
     if ctx.out.json {
-        let by_stage: Vec<_> = LifecycleStage::ALL
-            .iter()
-            .map(|s| {
-                (
-                    s.as_str(),
-                    customers.iter().filter(|c| c.stage() == *s).count(),
-                )
+        let nps = r
+            .satisfaction
+            .nps
+            .value()
+            .map_or(Value::Null, |n| number(n.score));
+        let csat = r
+            .satisfaction
+            .csat
+            .value()
+            .map_or(Value::Null, |c| number(c.share.percent_rounded(2)));
+        let churn = r.retention.churn.value();
+        return ctx.out.json(&json!({
+            "period": { "start": period.start(), "end": period.end() },
+            "as_of": r.as_of,
+            "nps": nps,
+            "csat": csat,
+            "churn_rate": churn.map_or(Value::Null, |c| number(c.churn_rate.percent_rounded(2))),
+            "retention_rate": churn.map_or(Value::Null, |c| number(c.retention_rate.percent_rounded(2))),
+            "crr": percent(&r.retention.crr),
+            "repeat_purchase_rate": percent(&r.purchases.repeat_purchase_rate),
+            "loyalty_index": r.loyalty.value().map_or(Value::Null, |l| number(l.index.percent_rounded(2))),
+            "revenue": r.purchases.stats.revenue.amount().to_string(),
+            "net_revenue": r.purchases.net_revenue.amount().to_string(),
+            "customers_by_stage": stages.iter().copied().collect::<BTreeMap<_, _>>(),
+            "report": r,
+        }));
+    }
+    let out = &mut ctx.out;
+    if populated.is_some() {
+        out.line(format!("created a sample business in {}", ctx.db.display()))?;
+    }
+    out.heading(format!(
+        "solocrm dashboard: {} to {}",
+        period.start(),
+        period.last_day()
+    ))?;
+    out.line("")?;
+    let mut t = Table::new(&["STAGE", ">CUSTOMERS"]);
+    for (stage, n) in &stages {
+        t.row(vec![(*stage).to_owned(), n.to_string()]);
+    }
+    out.table(&t)?;
+    out.line("")?;
+    let p = &r.purchases;
+    let nps = r.satisfaction.nps.value().map_or_else(
+        || "-".into(),
+        |n| {
+            format!(
+                "{} ({} promoters, {} passives, {} detractors)",
+                n.score.round_dp(1),
+                n.promoters,
+                n.passives,
+                n.detractors
+            )
+        },
+    );
+    let csat = r.satisfaction.csat.value().map_or_else(
+        || "-".into(),
+        |c| {
+            format!(
+                "{} % of {} answers",
+                c.share.percent_rounded(1),
+                c.respondents
+            )
+        },
+    );
+    let churn = r.retention.churn.value();
+    let rows: Vec<(&str, String)> = vec![
+        ("NPS", nps),
+        ("CSAT", csat),
+        (
+            "churn rate",
+            churn.map_or_else(
+                || "-".into(),
+                |c| {
+                    format!(
+                        "{} % ({} of {})",
+                        c.churn_rate.percent_rounded(1),
+                        c.lost,
+                        c.at_start
+                    )
+                },
+            ),
+        ),
+        (
+            "retention rate",
+            churn.map_or_else(
+                || "-".into(),
+                |c| format!("{} %", c.retention_rate.percent_rounded(1)),
+            ),
+        ),
+        ("CRR (E-N)/S", show_percent(&r.retention.crr)),
+        (
+            "orders",
+            format!("{} by {} buyers", p.stats.orders, p.stats.buyers),
+        ),
+        (
+            "revenue",
+            format!("{} (net of refunds {})", p.stats.revenue, p.net_revenue),
+        ),
+        ("average order", show(&p.average_order_value)),
+        (
+            "repeat purchase rate",
+            show_percent(&p.repeat_purchase_rate),
+        ),
+        (
+            "engagement rate",
+            r.engagement.value().map_or_else(
+                || "-".into(),
+                |e| format!("{} %", e.engagement_rate.percent_rounded(1)),
+            ),
+        ),
+        (
+            "loyalty index",
+            r.loyalty.value().map_or_else(
+                || "-".into(),
+                |l| format!("{} %", l.index.percent_rounded(1)),
+            ),
+        ),
+        ("average CLV", show(&r.value.average_clv)),
+        ("retention CLV", show(&r.value.retention_clv)),
+        (
+            "LTV to CAC",
+            r.value
+                .ltv_to_cac
+                .value()
+                .map_or_else(|| "-".into(), |v| v.round_dp(2).to_string()),
+        ),
+        (
+            "CAC",
+            r.value.cac.overall.value().map_or_else(
+                || "-".into(),
+                |c| format!("{} ({} new customers)", c.cac, c.new_customers),
+            ),
+        ),
+        (
+            "win rate",
+            r.pipeline.win_rate.value().map_or_else(
+                || "-".into(),
+                |w| {
+                    format!(
+                        "{} % ({} won, {} lost)",
+                        w.rate.percent_rounded(1),
+                        w.won,
+                        w.lost
+                    )
+                },
+            ),
+        ),
+        (
+            "open pipeline",
+            format!(
+                "{} deals, {} weighted {}",
+                r.pipeline.pipeline.open_deals,
+                r.pipeline.pipeline.total,
+                r.pipeline.pipeline.weighted
+            ),
+        ),
+        (
+            "first response",
+            r.service.first_response.value().map_or_else(
+                || "-".into(),
+                |d| {
+                    format!(
+                        "median {} h, p90 {} h",
+                        d.median_hours().round_dp(1),
+                        d.p90_hours().round_dp(1)
+                    )
+                },
+            ),
+        ),
+        ("open complaints", r.service.open_complaints.to_string()),
+    ];
+    let mut t = Table::new(&["METRIC", "VALUE"]);
+    for (k, v) in rows {
+        t.row(vec![k.to_owned(), v]);
+    }
+    out.table(&t)?;
+    out.line("")?;
+    let mut t = Table::new(&["RFM SEGMENT", ">CUSTOMERS"]);
+    for s in r.rfm.segments.iter().filter(|s| s.customers > 0) {
+        t.row(vec![s.segment.label().to_owned(), s.customers.to_string()]);
+    }
+    out.table(&t)?;
+    if !r.early_warning.is_empty() {
+        out.line("")?;
+        let mut t = Table::new(&[">CUSTOMER", ">RISK", "WHY"]);
+        for w in r.early_warning.iter().take(5) {
+            t.row(vec![
+                w.customer.to_string(),
+                w.score.to_string(),
+                w.factors
+                    .first()
+                    .map(|f| f.reason.describe())
+                    .unwrap_or_default(),
+            ]);
+        }
+        out.table(&t)?;
+        out.line(format!(
+            "{} customers at risk; `solocrm churn-risk` lists them all",
+            r.early_warning.len()
+        ))?;
+    }
+    Ok(())
+}
+
+fn keys(store: &dyn Store) -> Result<HashMap<CustomerId, String>> {
+    Ok(all_customers(store)?
+        .iter()
+        .map(|c| (c.id(), super::io::customer_key(c)))
+        .collect())
+}
+
+pub fn report(
+    ctx: &mut Ctx,
+    from: Option<&str>,
+    to: Option<&str>,
+    as_of: Option<&str>,
+) -> Result<()> {
+    let store = ctx.open()?;
+    let period = period(from, to, as_of, ctx.now)?;
+    dashboard(ctx, &store, period, None)
+}
+
+pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize>) -> Result<()> {
+    let store = ctx.open()?;
+    let day = parse::as_of(as_of, ctx.now)?.date_naive();
+    let tie_rule = match ties {
+        Ties::Shared => TieRule::Shared,
+        Ties::Ordinal => TieRule::Ordinal,
+    };
+    let log = store.purchase_log()?;
+    let table = rfm(&log, day, tie_rule)?;
+    let keys = keys(&store)?;
+    let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    if ctx.out.json {
+        let customers: Vec<Value> = table
+            .rows()
+            .map(|r| {
+                json!({
+                    "customer": key(r.customer), "recency_days": r.recency_days, "frequency": r.frequency,
+                    "monetary": r.monetary.amount().to_string(), "r": r.score.r(), "f": r.score.f(), "m": r.score.m(),
+                    "segment": r.segment.label(),
+                })
             })
             .collect();
         return ctx
             .out
-            .json(&serde_json::json!({ "as_of": as_of, "customers_by_stage": by_stage }));
+            .json(&json!({ "as_of": day, "customers": customers }));
     }
-    if populated.is_some() {
-        ctx.out
-            .line(format!("sample business created in {}", ctx.db.display()))?;
-    }
-    ctx.out
-        .heading(format!("solocrm dashboard, as of {}", as_of.date_naive()))?;
-    let mut t = Table::new(&["STAGE", ">CUSTOMERS"]);
-    for s in LifecycleStage::ALL {
+    let mut rows: Vec<_> = table.rows().collect();
+    rows.sort_by(|a, b| {
+        (b.score.code(), b.monetary.amount()).cmp(&(a.score.code(), a.monetary.amount()))
+    });
+    let mut t = Table::new(&[
+        "CUSTOMER",
+        ">RECENCY",
+        ">FREQUENCY",
+        ">MONETARY",
+        "RFM",
+        "SEGMENT",
+    ]);
+    for r in rows.iter().take(top.unwrap_or(usize::MAX)) {
         t.row(vec![
-            s.to_string(),
-            customers
-                .iter()
-                .filter(|c| c.stage() == *s)
-                .count()
-                .to_string(),
+            key(r.customer),
+            r.recency_days.to_string(),
+            r.frequency.to_string(),
+            r.monetary.to_string(),
+            r.score.code().to_string(),
+            r.segment.label().to_owned(),
         ]);
     }
     ctx.out.table(&t)?;
     ctx.out.line(format!(
-        "{} purchases, {} in all",
-        log.len(),
-        Money::from_minor(revenue, store.base_currency())
+        "{} customers as of {day} ({} ties)",
+        rows.len(),
+        tie_rule.as_str()
+    ))
+}
+
+pub fn cohort(ctx: &mut Ctx, by: CohortBy, as_of: Option<&str>, revenue: bool) -> Result<()> {
+    let store = ctx.open()?;
+    let day = parse::as_of(as_of, ctx.now)?.date_naive();
+    let grain = match by {
+        CohortBy::Month => CohortGrain::Month,
+        CohortBy::Week => CohortGrain::Week,
+    };
+    let m = cohort_matrix(&store.purchase_log()?, grain, day)?;
+    if ctx.out.json {
+        return ctx.out.json(&m);
+    }
+    let width = m
+        .rows
+        .iter()
+        .map(|r| r.customers.len())
+        .max()
+        .unwrap_or(0)
+        .min(13);
+    let mut columns: Vec<String> = vec!["COHORT".into(), ">SIZE".into()];
+    columns.extend((0..width).map(|i| format!(">+{i}")));
+    let column_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let mut t = Table::new(&column_refs);
+    for row in &m.rows {
+        let mut cells = vec![row.start.to_string(), row.size.to_string()];
+        for i in 0..width {
+            cells.push(if revenue {
+                row.revenue
+                    .get(i)
+                    .map_or_else(String::new, |v| v.amount().round().to_string())
+            } else {
+                row.customers.get(i).map_or_else(String::new, |&n| {
+                    // Rounded half up to a whole percent.
+                    if row.size == 0 {
+                        "-".into()
+                    } else {
+                        format!("{}%", (n * 200 + row.size) / (2 * row.size))
+                    }
+                })
+            });
+        }
+        t.row(cells);
+    }
+    ctx.out.table(&t)?;
+    let what = if revenue {
+        format!("revenue in {}", m.currency)
+    } else {
+        "share of the cohort buying".to_owned()
+    };
+    ctx.out.line(format!(
+        "{what} in each {} since acquisition; first {width} shown; --json has all",
+        grain_name(grain)
+    ))
+}
+
+fn grain_name(g: CohortGrain) -> &'static str {
+    match g {
+        CohortGrain::Month => "month",
+        CohortGrain::Week => "week",
+    }
+}
+
+pub fn pipeline(
+    ctx: &mut Ctx,
+    from: Option<&str>,
+    to: Option<&str>,
+    as_of: Option<&str>,
+) -> Result<()> {
+    let store = ctx.open()?;
+    let period = period(from, to, as_of, ctx.now)?;
+    let deals = store.deals(&OpenQuery::default())?;
+    let m = pipeline_metrics(
+        &deals,
+        &ReportConfig::default().stage_probabilities,
+        period,
+        store.base_currency(),
+    )?;
+    if ctx.out.json {
+        return ctx.out.json(&m);
+    }
+    ctx.out.heading(format!(
+        "pipeline {} to {}",
+        period.start(),
+        period.last_day()
+    ))?;
+    let mut t = Table::new(&["STAGE", ">REACHED", ">ADVANCED", ">CONVERSION"]);
+    for s in &m.stage_conversion {
+        t.row(vec![
+            s.stage.to_string(),
+            s.reached.to_string(),
+            s.advanced.to_string(),
+            show_percent(&s.rate),
+        ]);
+    }
+    ctx.out.table(&t)?;
+    ctx.out.line(format!(
+        "win rate {}; average cycle {}; open {} deals worth {} (weighted {}); velocity {} per day",
+        show_percent(&m.win_rate.clone().map(|w| w.rate)),
+        m.cycle_time.value().map_or_else(
+            || "-".into(),
+            |c| format!("{} days", c.average_days.round_dp(1))
+        ),
+        m.pipeline.open_deals,
+        m.pipeline.total,
+        m.pipeline.weighted,
+        show(&m.sales_velocity),
+    ))
+}
+
+pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: usize) -> Result<()> {
+    let store = ctx.open()?;
+    let at = parse::as_of(as_of, ctx.now)?;
+    let until = ActivityQuery {
+        customer: None,
+        range: solocrm_core::TimeRange::until(at + chrono::Duration::seconds(1)),
+    };
+    let customers = all_customers(&store)?;
+    let log = store.purchase_log()?;
+    let surveys = store.surveys(&until)?;
+    let requests = store.requests(&OpenQuery::default())?;
+    let interactions = store.interactions(&until)?;
+    let activity = Activity {
+        customers: &customers,
+        log: &log,
+        surveys: &surveys,
+        requests: &requests,
+        interactions: &interactions,
+    };
+    let warnings = churn_warnings(
+        &activity,
+        &LifecyclePolicy::default(),
+        &WarningConfig::default(),
+        at.date_naive(),
+    )?;
+    if ctx.out.json {
+        return ctx.out.json(&warnings.iter().take(top).collect::<Vec<_>>());
+    }
+    let names: HashMap<CustomerId, String> = customers
+        .iter()
+        .map(|c| (c.id(), c.name().to_string()))
+        .collect();
+    let mut t = Table::new(&[">CUSTOMER", "NAME", "STAGE", ">RISK", "WHY"]);
+    for w in warnings.iter().take(top) {
+        let why: Vec<String> = w.factors.iter().map(|f| f.reason.describe()).collect();
+        t.row(vec![
+            w.customer.to_string(),
+            opt(names.get(&w.customer)),
+            w.stage.to_string(),
+            w.score.to_string(),
+            why.join("; "),
+        ]);
+    }
+    if t.is_empty() {
+        return ctx.out.line(format!(
+            "nobody shows a churn risk as of {}",
+            at.date_naive()
+        ));
+    }
+    ctx.out.table(&t)?;
+    ctx.out.line(format!(
+        "{} of {} customers at risk as of {}",
+        warnings.len().min(top),
+        warnings.len(),
+        at.date_naive()
     ))
 }

@@ -77,6 +77,31 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Segment(c) => lifecycle::segment(&mut ctx, c)?,
         Command::Import(c) => io::import(&mut ctx, c)?,
+        Command::Report { range } => {
+            analytics::report(
+                &mut ctx,
+                range.from.as_deref(),
+                range.to.as_deref(),
+                range.as_of.as_deref(),
+            )?;
+        }
+        Command::Rfm { as_of, ties, top } => {
+            analytics::rfm_cmd(&mut ctx, as_of.as_of.as_deref(), ties, top)?
+        }
+        Command::Cohort { by, as_of, revenue } => {
+            analytics::cohort(&mut ctx, by, as_of.as_of.as_deref(), revenue)?
+        }
+        Command::Pipeline { range } => {
+            analytics::pipeline(
+                &mut ctx,
+                range.from.as_deref(),
+                range.to.as_deref(),
+                range.as_of.as_deref(),
+            )?;
+        }
+        Command::ChurnRisk { as_of, top } => {
+            analytics::churn_risk(&mut ctx, as_of.as_of.as_deref(), top)?
+        }
         Command::Clv(args) => clv::run(&mut ctx, &args)?,
         Command::Export { what, format, out } => {
             io::export(&mut ctx, what, format, out.as_deref())?

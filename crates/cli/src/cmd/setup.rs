@@ -1,7 +1,9 @@
 //! `solocrm init` and `solocrm demo`.
 
 use anyhow::{Context as _, Result, bail};
+use chrono::Months;
 use solocrm_core::Currency;
+use solocrm_core::metrics::Period;
 use solocrm_store_sqlite::SqliteStore;
 use solocrm_store_tests::generate::{GenConfig, populate};
 
@@ -46,5 +48,11 @@ pub fn demo(ctx: &mut Ctx, customers: u32, seed: u64) -> Result<()> {
     let progress = Progress::new("building the sample business", 1);
     let populated = populate(&store, &config).context("building the sample business")?;
     progress.finish();
-    super::analytics::dashboard(ctx, &store, config.as_of, None, Some(&populated))
+    // The generated history ends just before `as_of`: report the year up to then.
+    let last = config.as_of.date_naive();
+    let period = Period::new(
+        last.checked_sub_months(Months::new(12)).unwrap_or(last),
+        last,
+    )?;
+    super::analytics::dashboard(ctx, &store, period, Some(&populated))
 }
