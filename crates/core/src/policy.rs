@@ -12,8 +12,10 @@
 //! customer's *rhythm* the median gap in days between consecutive purchase days.
 //!
 //! 1. No purchase yet: no opinion (prospects and leads move by hand).
-//! 2. Currently `Churned` and silence below the churn horizon (they bought again):
-//!    `WonBack` ([`PolicyRule::PurchaseAfterChurn`]).
+//! 2. Currently `Churned`: `WonBack` ([`PolicyRule::PurchaseAfterChurn`]) if they bought
+//!    on a day after they were churned (when that day is unknown: if their last
+//!    purchase is within the churn horizon); otherwise they stay `Churned`. A churned
+//!    customer is never walked back through the table without a new purchase.
 //! 3. Silence beyond the churn horizon: `Churned` ([`PolicyRule::Silent`]).
 //! 4. Silence beyond the overdue threshold: `AtRisk` ([`PolicyRule::Overdue`]). The
 //!    threshold is `overdue_factor × rhythm`, clamped to
@@ -81,6 +83,8 @@ pub struct Behaviour<'a> {
     pub latest_nps: Option<u8>,
     /// The latest CSAT score up to `as_of`.
     pub latest_csat: Option<u8>,
+    /// When the stage is `Churned`: the UTC day of the last move to `Churned`, if known.
+    pub churned_on: Option<NaiveDate>,
 }
 
 /// The facts behind a suggestion.
@@ -208,8 +212,16 @@ impl LifecyclePolicy {
             || behaviour
                 .latest_csat
                 .is_some_and(|s| s >= self.loyal_min_csat);
-        let (target, rule) = if behaviour.stage == LifecycleStage::Churned && !churned {
-            (LifecycleStage::WonBack, PolicyRule::PurchaseAfterChurn)
+        let bought_after_churn = match behaviour.churned_on {
+            Some(day) => last > day,
+            None => !churned,
+        };
+        let (target, rule) = if behaviour.stage == LifecycleStage::Churned {
+            if bought_after_churn && !churned {
+                (LifecycleStage::WonBack, PolicyRule::PurchaseAfterChurn)
+            } else {
+                (LifecycleStage::Churned, PolicyRule::Silent)
+            }
         } else if churned {
             (LifecycleStage::Churned, PolicyRule::Silent)
         } else if silence > overdue_after {
@@ -305,11 +317,22 @@ pub fn reassess<S: crate::Store + ?Sized>(
             .index_of(c.id())
             .and_then(|i| days.get(i as usize))
             .map_or(&[][..], Vec::as_slice);
+        let churned_on = if c.stage() == crate::LifecycleStage::Churned {
+            store
+                .stage_history(c.id())?
+                .iter()
+                .rev()
+                .find(|h| h.to == crate::LifecycleStage::Churned)
+                .map(|h| h.at.date_naive())
+        } else {
+            None
+        };
         let behaviour = Behaviour {
             stage: c.stage(),
             purchase_days,
             latest_nps: nps.get(&c.id()).copied(),
             latest_csat: csat.get(&c.id()).copied(),
+            churned_on,
         };
         if let Some(s) = policy.suggest(&behaviour, today) {
             out.push((c.id(), s));
@@ -365,6 +388,7 @@ mod tests {
             purchase_days: &days,
             latest_nps: nps,
             latest_csat: None,
+            churned_on: None,
         };
         let got = LifecyclePolicy::default()
             .suggest(&b, d(as_of))
@@ -442,6 +466,36 @@ mod tests {
     }
 
     #[test]
+    fn a_churned_customer_is_won_back_only_by_a_purchase_after_the_churn() {
+        let days = [d("2026-01-01"), d("2026-03-01")];
+        let churned = |on: &str| Behaviour {
+            stage: Churned,
+            purchase_days: &days,
+            latest_nps: None,
+            latest_csat: None,
+            churned_on: Some(d(on)),
+        };
+        let policy = LifecyclePolicy::default();
+        // Churned by hand on April 1, after the last purchase: they stay churned.
+        assert_eq!(
+            policy.suggest(&churned("2026-04-01"), d("2026-04-10")),
+            None
+        );
+        let a = policy
+            .assess(&churned("2026-04-01"), d("2026-04-10"))
+            .expect("bought");
+        assert_eq!((a.target, a.rule), (Churned, PolicyRule::Silent));
+        // Churned on February 1, then bought on March 1: won back.
+        let s = policy
+            .suggest(&churned("2026-02-01"), d("2026-04-10"))
+            .expect("moves");
+        assert_eq!(
+            (s.assessment.target, s.path.clone()),
+            (WonBack, vec![WonBack])
+        );
+    }
+
+    #[test]
     fn a_one_time_buyer_is_at_risk_after_the_ceiling() {
         check(New, &["2026-01-01"], None, "2026-06-30", None);
         check(
@@ -471,6 +525,7 @@ mod tests {
             purchase_days: &days,
             latest_nps: None,
             latest_csat: None,
+            churned_on: None,
         };
         let s = LifecyclePolicy::default()
             .suggest(&b, d("2026-05-10"))

@@ -861,18 +861,6 @@ proptest! {
     }
 }
 
-#[test]
-#[ignore = "prints the scenario report for a person to read"]
-fn print_the_scenario_report() {
-    let r = MetricsReport::compute(
-        &scenario(),
-        Period::month(2026, 3).unwrap(),
-        &ReportConfig::default(),
-    )
-    .unwrap();
-    println!("{}", serde_json::to_string_pretty(&r).unwrap());
-}
-
 proptest! {
     /// The early warning agrees with the lifecycle policy: everyone the policy puts at
     /// risk is listed as overdue, nobody it calls churned is listed, and the list is
@@ -896,7 +884,7 @@ proptest! {
         let list = churn_warnings(&activity, &policy, &WarningConfig::default(), as_of).unwrap();
         for (c, ds) in days.iter().enumerate() {
             let purchase_days: Vec<NaiveDate> = ds.iter().map(|d| as_of - Duration::days(*d)).collect();
-            let b = crate::policy::Behaviour { stage: LifecycleStage::Active, purchase_days: &purchase_days, latest_nps: None, latest_csat: None };
+            let b = crate::policy::Behaviour { stage: LifecycleStage::Active, purchase_days: &purchase_days, latest_nps: None, latest_csat: None, churned_on: None };
             let listed = list.iter().find(|w| w.customer == customers[c].id());
             match policy.assess(&b, as_of).map(|a| a.target) {
                 Some(LifecycleStage::AtRisk) => {

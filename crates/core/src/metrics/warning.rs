@@ -372,6 +372,8 @@ pub fn churn_warnings(
             purchase_days: &purchase_days,
             latest_nps: nps,
             latest_csat: csat,
+            // Churned customers are skipped below whatever the policy says of them.
+            churned_on: None,
         };
         let Some(assessment) = policy.assess(&behaviour, as_of) else {
             continue; // never bought
