@@ -14,6 +14,10 @@
 //! - **Rules**: the lifecycle state machine ([`LifecycleStage`]), the
 //!   [`LifecyclePolicy`] that says who should move, and the care reminders
 //!   ([`care_due`]).
+//! - **Metrics**: every formula in [`metrics`] (CSAT, NPS, churn and retention, repeat
+//!   purchase rate, loyalty index, CAC, ROI, CLV, RFM, cohorts, pipeline, service, the
+//!   churn early warning) and one [`MetricsReport`] of a period; the probabilistic
+//!   customer-base models in [`models`] (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma).
 //! - **Storage port**: [`Store`] and [`StoreError`].
 #![deny(missing_docs)]
 
@@ -56,6 +60,10 @@ pub use ids::{
 pub use interaction::{Channel, Direction, Interaction, NewInteraction, Sentiment};
 pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
 pub use loyalty::{NewPointsEntry, PointsEntry, PointsKind, Tier, TierRules};
+pub use metrics::{
+    ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period,
+    Ratio, ReportConfig, ReportData, ReportError, RfmScore, RfmSegment, RfmTable, TieRule,
+};
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
