@@ -103,7 +103,7 @@ pub fn dashboard(
             .satisfaction
             .nps
             .value()
-            .map_or(Value::Null, |n| number(n.score));
+            .map_or(Value::Null, |n| number(n.score.round_dp(2)));
         let csat = r
             .satisfaction
             .csat

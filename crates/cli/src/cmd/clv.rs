@@ -136,7 +136,7 @@ fn report<M: PurchaseModel + Sync>(
         let gamma_gamma = spend.as_ref().map(|gg| {
             json!({
                 "p": gg.model.p(), "q": gg.model.q(), "gamma": gg.model.gamma(),
-                "log_likelihood": gg.log_likelihood, "customers": gg.customers, "excluded": gg.excluded,
+                "log_likelihood": gg.log_likelihood, "customers": whole(gg.customers), "excluded": gg.excluded,
             })
         });
         let predictions: Vec<Value> = rows
@@ -214,6 +214,12 @@ fn report<M: PurchaseModel + Sync>(
         args.discount_monthly * 100.0,
         args.margin
     ))
+}
+
+/// A count the fit keeps as a weighted sum of whole customers, as a JSON integer.
+fn whole(count: f64) -> Value {
+    // Weights are whole numbers of customers, so the sum is integral.
+    json!(count.round() as u64)
 }
 
 struct Row {
