@@ -100,7 +100,10 @@ fn lex(input: &str) -> Result<Vec<Token>, SyntaxError> {
                                 j += 2;
                             }
                             _ => {
-                                return Err(err(j + 1, "only \\\" and \\\\ may follow a backslash"));
+                                return Err(err(
+                                    j + 1,
+                                    "only \\\" and \\\\ may follow a backslash",
+                                ));
                             }
                         },
                         Some(ch) => {
