@@ -118,10 +118,14 @@ macro_rules! points_cols {
     };
 }
 
-/// Declares the two statements of a time-ordered activity list: all customers, and one
-/// customer (through the `(customer_id, at, at_ns)` index).
+/// Declares the two statements of a time-ordered activity list: all customers (in id
+/// order, sorted by time in Rust), and one customer (through the
+/// `(customer_id, at, at_ns)` index, in time order).
 macro_rules! activity_sql {
     ($all:ident, $one:ident, $cols:expr, $table:literal, $alias:literal) => {
+        // All customers: one scan in id order; the caller sorts by time (ids follow
+        // insertion order, which is nearly time order, and a sort of presorted runs
+        // is close to linear, unlike SQLite's sorter).
         const $all: &str = concat!(
             "SELECT ",
             $cols,
@@ -138,10 +142,6 @@ macro_rules! activity_sql {
             ".at, ",
             $alias,
             ".at_ns) < (?3, ?4) ORDER BY ",
-            $alias,
-            ".at, ",
-            $alias,
-            ".at_ns, ",
             $alias,
             ".id"
         );
@@ -193,6 +193,10 @@ activity_sql!(SURVEYS_ALL, SURVEYS_OF, survey_cols!(), "surveys", "s");
 // ----- statements that the query-plan test checks -----
 
 const TAGS_OF: &str = "SELECT tag FROM customer_tags WHERE customer_id = ?1";
+const TAGS_BETWEEN: &str =
+    "SELECT customer_id, tag FROM customer_tags WHERE customer_id BETWEEN ?1 AND ?2";
+const CONSENTS_BETWEEN: &str = "SELECT customer_id, purpose, granted, at, at_ns, source \
+     FROM consents WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, id";
 const CONSENTS_OF: &str = "SELECT purpose, granted, at, at_ns, source FROM consents WHERE customer_id = ?1 \
          ORDER BY id";
 const CUSTOMER_BY_ID: &str = concat!(
@@ -292,18 +296,59 @@ fn range_params(range: &TimeRange) -> (i64, i64, i64, i64) {
 }
 
 /// A time-ordered activity list.
+/// A list ordered by time, then id: `order` gives each item's `(time, id)`.
 fn activity<T>(
     conn: &Connection,
     query: &ActivityQuery,
-    all: &str,
-    one: &str,
+    (all, one): (&str, &str),
     decode: impl FnMut(&Row<'_>) -> Res<T>,
+    order: impl Fn(&T) -> (DateTime<Utc>, u64),
 ) -> Res<Vec<T>> {
     let (fs, fns, us, uns) = range_params(&query.range);
     match query.customer {
-        None => query_all(conn, all, params![fs, fns, us, uns], decode),
+        None => {
+            let mut items = query_all(conn, all, params![fs, fns, us, uns], decode)?;
+            items.sort_by_key(order);
+            Ok(items)
+        }
         Some(c) => query_all(conn, one, params![fs, fns, us, uns, key(c.get())], decode),
     }
+}
+
+fn interactions(conn: &Connection, query: &ActivityQuery) -> Res<Vec<Interaction>> {
+    activity(
+        conn,
+        query,
+        (INTERACTIONS_ALL, INTERACTIONS_OF),
+        interaction_row,
+        |i| (i.at(), i.id().get()),
+    )
+}
+
+fn purchases(conn: &Connection, query: &ActivityQuery, base: Currency) -> Res<Vec<Purchase>> {
+    activity(
+        conn,
+        query,
+        (PURCHASES_ALL, PURCHASES_OF),
+        |row| purchase_row(row, base),
+        |p| (p.at(), p.id().get()),
+    )
+}
+
+fn refunds(conn: &Connection, query: &ActivityQuery, base: Currency) -> Res<Vec<Refund>> {
+    activity(
+        conn,
+        query,
+        (REFUNDS_ALL, REFUNDS_OF),
+        |row| refund_row(row, base),
+        |r| (r.at(), r.id().get()),
+    )
+}
+
+fn surveys(conn: &Connection, query: &ActivityQuery) -> Res<Vec<SurveyResponse>> {
+    activity(conn, query, (SURVEYS_ALL, SURVEYS_OF), survey_row, |s| {
+        (s.at(), s.id().get())
+    })
 }
 
 // ----- customers -----
@@ -387,7 +432,61 @@ fn customers_where<P: rusqlite::Params>(
     base: Currency,
 ) -> Res<Vec<Customer>> {
     let rows = query_all(conn, sql, params, |row| customer_row(row, base))?;
-    rows.into_iter().map(|r| finish_customer(conn, r)).collect()
+    finish_customers(conn, rows)
+}
+
+/// Adds tags and consents to customer rows in ascending id order. A page of dense ids
+/// reads them with one range query each instead of two queries per customer.
+fn finish_customers(conn: &Connection, rows: Vec<CustomerRow>) -> Res<Vec<Customer>> {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(Vec::new());
+    };
+    let (lo, hi) = (key(first.id.get()), key(last.id.get()));
+    let dense = hi >= lo && (hi - lo) as u64 <= 4 * rows.len() as u64 + 16;
+    if rows.len() < 8 || !dense {
+        return rows.into_iter().map(|r| finish_customer(conn, r)).collect();
+    }
+    let mut tags: HashMap<i64, Tags> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(TAGS_BETWEEN)?;
+        let mut it = stmt.query([lo, hi])?;
+        while let Some(row) = it.next()? {
+            let c = Cols::new(row, "customer_tags");
+            tags.entry(c.i64(0)?)
+                .or_default()
+                .insert(c.parse(1, Tag::parse)?);
+        }
+    }
+    let mut consents: HashMap<i64, Vec<Consent>> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(CONSENTS_BETWEEN)?;
+        let mut it = stmt.query([lo, hi])?;
+        while let Some(row) = it.next()? {
+            let c = Cols::new(row, "consents");
+            consents.entry(c.i64(0)?).or_default().push(Consent {
+                purpose: c.parse(1, Tag::parse)?,
+                granted: c.bool(2)?,
+                at: c.time(3)?,
+                source: c.parse(5, Label::parse)?,
+            });
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let k = key(r.id.get());
+            let mut data = r.data;
+            data.tags = tags.remove(&k).unwrap_or_default();
+            Customer::from_parts(
+                r.id,
+                data,
+                r.created_at,
+                r.stage,
+                consents.remove(&k).unwrap_or_default(),
+                r.erased_at,
+            )
+        })
+        .collect())
 }
 
 fn find_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Option<Customer>> {
@@ -672,13 +771,15 @@ fn purchase_ref_owner(conn: &Connection, reference: &ExternalRef) -> Res<Option<
 
 /// Records purchases one by one in the caller's transaction, with the checks of the
 /// reference store in its order: the customer exists and is not erased, the money is
-/// valid, the reference is not yet recorded, the deal link holds, the reference is not
-/// repeated in the batch (in an import, the repeat is checked first). Remembers the
-/// customers and deals it has checked, so a big batch looks each up once.
+/// valid, the reference was not recorded before the batch, the deal link holds, the
+/// reference is not repeated in the batch (in an import, the repeat is checked first).
+/// Remembers the customers and deals it has checked, so a big batch looks each up once.
 ///
-/// The stored-reference check is made by the `UNIQUE` index during the insert rather
-/// than by a look-up per row; an explicit look-up happens only for a row that fails a
-/// later check, so that the error reported is the one the reference store reports.
+/// Both reference checks are left to the `UNIQUE` index during the insert rather than
+/// made by a look-up per row: when the insert is refused, the id of the row holding the
+/// reference tells a repeat within the batch (ids from the batch's first on) from one
+/// recorded before. An explicit look-up happens only for a row that fails its deal
+/// check, so that the error reported is the one the reference store reports.
 struct PurchaseWriter<'c> {
     conn: &'c Connection,
     base: Currency,
@@ -686,10 +787,11 @@ struct PurchaseWriter<'c> {
     customers: HashMap<CustomerId, bool>,
     /// Deal → the deal, or `None` if it does not exist.
     deals: HashMap<DealId, Option<Deal>>,
-    /// The references of the rows recorded so far.
-    seen: HashSet<ExternalRef>,
-    /// Check for a repeated reference before anything else (as an import does).
-    repeats_first: bool,
+    /// The id of the first row this writer inserted; the batch's rows have ids from it.
+    first: Option<u64>,
+    /// In an import, the references of the rows recorded so far: a repeat is named
+    /// before any other problem of the row.
+    seen: Option<HashSet<ExternalRef>>,
     insert: rusqlite::CachedStatement<'c>,
 }
 
@@ -698,7 +800,7 @@ impl<'c> PurchaseWriter<'c> {
     /// before any other problem of the row.
     fn for_import(conn: &'c Connection, base: Currency) -> Res<Self> {
         let mut w = PurchaseWriter::new(conn, base)?;
-        w.repeats_first = true;
+        w.seen = Some(HashSet::new());
         Ok(w)
     }
 
@@ -712,15 +814,17 @@ impl<'c> PurchaseWriter<'c> {
             base,
             customers: HashMap::new(),
             deals: HashMap::new(),
-            seen: HashSet::new(),
-            repeats_first: false,
+            first: None,
+            seen: None,
             insert,
         })
     }
 
     fn add(&mut self, new: NewPurchase) -> Res<Purchase> {
-        if self.repeats_first {
-            self.check_repeat(&new)?;
+        if let (Some(seen), Some(r)) = (&self.seen, &new.external_ref)
+            && seen.contains(r)
+        {
+            return Err(repeated(r));
         }
         let erased = match self.customers.get(&new.customer) {
             Some(e) => *e,
@@ -744,8 +848,8 @@ impl<'c> PurchaseWriter<'c> {
             .into());
         }
         let new = new.for_storage(self.base)?;
-        if let Err(later) = self.check_deal_and_batch(&new) {
-            // A stored duplicate reference comes before these errors.
+        if let Err(later) = self.check_deal(&new) {
+            // A reference recorded before the batch comes before a bad deal link.
             self.check_stored_ref(&new)?;
             return Err(later);
         }
@@ -762,26 +866,42 @@ impl<'c> PurchaseWriter<'c> {
             new.deal.map(|d| key(d.get())),
         ]);
         if let Err(e) = done {
-            if is_unique_violation(&e) {
-                // Only the reference is unique, and the batch repeats none so far.
-                self.check_stored_ref(&new)?;
+            // Only the reference is unique: recorded before, or repeated in the batch.
+            if is_unique_violation(&e)
+                && let Some(r) = &new.external_ref
+                && let Some(existing) = purchase_ref_owner(self.conn, r)?
+            {
+                return Err(if self.before_batch(existing) {
+                    Conflict::DuplicatePurchaseRef {
+                        reference: r.to_string(),
+                        existing,
+                    }
+                    .into()
+                } else {
+                    repeated(r)
+                });
             }
             return Err(e.into());
         }
-        let id = PurchaseId::new(rowid(self.conn)?);
-        if let Some(r) = &new.external_ref {
-            self.seen.insert(r.clone());
+        let id = rowid(self.conn)?;
+        self.first.get_or_insert(id);
+        if let (Some(seen), Some(r)) = (&mut self.seen, &new.external_ref) {
+            seen.insert(r.clone());
         }
-        Ok(Purchase::new(id, new))
+        Ok(Purchase::new(PurchaseId::new(id), new))
+    }
+
+    /// True if `id` was recorded before this batch.
+    fn before_batch(&self, id: PurchaseId) -> bool {
+        self.first.is_none_or(|first| id.get() < first)
     }
 
     /// [`Conflict::DuplicatePurchaseRef`] if the reference was recorded before the
-    /// batch. (A reference of an earlier row of the batch is in `seen`; it cannot also
-    /// have been recorded before, or that row's insert would have failed.)
+    /// batch.
     fn check_stored_ref(&self, new: &NewPurchase) -> Res<()> {
         if let Some(r) = &new.external_ref
-            && !self.seen.contains(r)
             && let Some(existing) = purchase_ref_owner(self.conn, r)?
+            && self.before_batch(existing)
         {
             return Err(Conflict::DuplicatePurchaseRef {
                 reference: r.to_string(),
@@ -792,8 +912,8 @@ impl<'c> PurchaseWriter<'c> {
         Ok(())
     }
 
-    /// The deal link, and that the reference is not repeated in the batch.
-    fn check_deal_and_batch(&mut self, new: &NewPurchase) -> Res<()> {
+    /// The deal link: the deal exists, is the customer's and is won.
+    fn check_deal(&mut self, new: &NewPurchase) -> Res<()> {
         if let Some(deal) = new.deal {
             let d = match self.deals.get(&deal) {
                 Some(d) => d.clone(),
@@ -806,22 +926,16 @@ impl<'c> PurchaseWriter<'c> {
             let d = d.ok_or_else(|| not_found(Entity::Deal, deal))?;
             check_after_sales_link(&d, new.customer)?;
         }
-        self.check_repeat(new)
-    }
-
-    /// [`Conflict::DuplicateRefInBatch`] if an earlier row of the batch has the
-    /// reference.
-    fn check_repeat(&self, new: &NewPurchase) -> Res<()> {
-        if let Some(r) = &new.external_ref
-            && self.seen.contains(r)
-        {
-            return Err(Conflict::DuplicateRefInBatch {
-                reference: r.to_string(),
-            }
-            .into());
-        }
         Ok(())
     }
+}
+
+/// [`Conflict::DuplicateRefInBatch`] for `r`.
+fn repeated(r: &ExternalRef) -> Fail {
+    Conflict::DuplicateRefInBatch {
+        reference: r.to_string(),
+    }
+    .into()
 }
 
 /// Wraps the store error of one record of a batch with `wrap`; driver failures and
@@ -1644,15 +1758,7 @@ impl Store for SqliteStore {
     }
 
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
-        self.read(|conn| {
-            activity(
-                conn,
-                query,
-                INTERACTIONS_ALL,
-                INTERACTIONS_OF,
-                interaction_row,
-            )
-        })
+        self.read(|conn| interactions(conn, query))
     }
 
     fn record_purchase(&self, new: NewPurchase) -> StoreResult<Purchase> {
@@ -1688,11 +1794,7 @@ impl Store for SqliteStore {
     }
 
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
-        self.read(|conn| {
-            activity(conn, query, PURCHASES_ALL, PURCHASES_OF, |row| {
-                purchase_row(row, self.currency)
-            })
-        })
+        self.read(|conn| purchases(conn, query, self.currency))
     }
 
     fn purchase_log(&self) -> StoreResult<PurchaseLog> {
@@ -1730,11 +1832,7 @@ impl Store for SqliteStore {
     }
 
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
-        self.read(|conn| {
-            activity(conn, query, REFUNDS_ALL, REFUNDS_OF, |row| {
-                refund_row(row, self.currency)
-            })
-        })
+        self.read(|conn| refunds(conn, query, self.currency))
     }
 
     fn record_survey(&self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
@@ -1742,7 +1840,7 @@ impl Store for SqliteStore {
     }
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
-        self.read(|conn| activity(conn, query, SURVEYS_ALL, SURVEYS_OF, survey_row))
+        self.read(|conn| surveys(conn, query))
     }
 
     fn open_request(&self, new: NewServiceRequest) -> StoreResult<ServiceRequest> {
@@ -2077,20 +2175,10 @@ impl Store for SqliteStore {
             };
             Ok(CustomerExport {
                 stage_history: stage_history(conn, id)?,
-                interactions: activity(
-                    conn,
-                    &of,
-                    INTERACTIONS_ALL,
-                    INTERACTIONS_OF,
-                    interaction_row,
-                )?,
-                purchases: activity(conn, &of, PURCHASES_ALL, PURCHASES_OF, |row| {
-                    purchase_row(row, self.currency)
-                })?,
-                refunds: activity(conn, &of, REFUNDS_ALL, REFUNDS_OF, |row| {
-                    refund_row(row, self.currency)
-                })?,
-                surveys: activity(conn, &of, SURVEYS_ALL, SURVEYS_OF, survey_row)?,
+                interactions: interactions(conn, &of)?,
+                purchases: purchases(conn, &of, self.currency)?,
+                refunds: refunds(conn, &of, self.currency)?,
+                surveys: surveys(conn, &of)?,
                 requests: list_requests(conn, &by_customer)?,
                 deals: list_deals(conn, &by_customer, self.currency)?,
                 tasks: list_tasks(
@@ -2192,6 +2280,21 @@ mod tests {
         uses(REQUEST_EVENTS, "USING PRIMARY KEY (request_id=?)");
         uses(POINTS_BALANCE, "points_entries_by_customer");
         uses(POINTS_LEDGER, "points_entries_by_customer");
+        for all in [INTERACTIONS_ALL, PURCHASES_ALL, REFUNDS_ALL, SURVEYS_ALL] {
+            let p = plan(&conn, all);
+            assert!(
+                p.starts_with("SCAN") && !p.contains("TEMP B-TREE"),
+                "{all}\n{p}"
+            );
+        }
+        uses(
+            TAGS_BETWEEN,
+            "USING PRIMARY KEY (customer_id>? AND customer_id<?)",
+        );
+        uses(
+            CONSENTS_BETWEEN,
+            "consents_by_customer (customer_id>? AND customer_id<?)",
+        );
         let log = plan(&conn, PURCHASE_LOG_SCAN);
         assert_eq!(log, "SCAN purchases", "one pass, no index, no sort");
     }

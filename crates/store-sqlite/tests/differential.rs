@@ -755,7 +755,10 @@ fn a_generated_business_reads_back_the_same_from_both_stores() {
         let period = period.expect("a period");
         let report = MetricsReport::build(&sqlite, period, &ReportConfig::default())
             .expect("the report computes");
-        assert!(report.purchases.average_order_value.is_defined(), "{period:?} has purchases");
+        assert!(
+            report.purchases.average_order_value.is_defined(),
+            "{period:?} has purchases"
+        );
         if let Err(diff) = same_report(&memory, &sqlite, Ok(period)) {
             panic!("{diff}");
         }
