@@ -61,8 +61,8 @@ pub use interaction::{Channel, Direction, Interaction, NewInteraction, Sentiment
 pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
 pub use loyalty::{NewPointsEntry, PointsEntry, PointsKind, Tier, TierRules};
 pub use metrics::{
-    ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period,
-    Ratio, ReportConfig, ReportData, ReportError, RfmScore, RfmSegment, RfmTable, TieRule,
+    ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period, Ratio,
+    ReportConfig, ReportData, ReportError, RfmScore, RfmSegment, RfmTable, TieRule,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
