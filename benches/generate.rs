@@ -2,6 +2,7 @@
 //! run on: 1 M purchases over 100 k customers, and 10 M over 1 M.
 //!
 //! `cargo bench -p solocrm --bench generate`
+#![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use solocrm_store_tests::generate::{GenConfig, purchase_log};
