@@ -1,7 +1,7 @@
 //! `solocrm import ...` and `solocrm export ...`
 //!
 //! An import parses every row into a plan, turns the plan into one
-//! [`ImportBatch`](solocrm_core::ImportBatch), and hands it to the store, which applies
+//! [`ImportBatch`], and hands it to the store, which applies
 //! it all or not at all. By default the first bad row stops the import and nothing is
 //! written; with `--skip-invalid` the bad rows go to the rejects file and the rest is
 //! imported (a row the store refuses is taken out and the batch retried).

@@ -1,4 +1,4 @@
-//! The conformance suite: the checks every [`Store`](solocrm_core::Store) implementation
+//! The conformance suite: the checks every [`Store`] implementation
 //! must pass.
 //!
 //! Each check is a plain function `fn(&dyn Store)` that expects a **fresh, empty store
