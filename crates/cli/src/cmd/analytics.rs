@@ -23,18 +23,18 @@ use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, O
 use solocrm_store_tests::generate::Populated;
 
 use super::Ctx;
-use crate::cli::{CohortBy, Ties};
+use crate::cli::{CohortBy, Range, Ties};
 use crate::output::{Table, opt};
 use crate::parse;
 
 /// The period of `report`: `[from, to)` in whole days. By default the year that ends
 /// with the `--as-of` day; `--to` is inclusive on the command line.
-pub fn period(
-    from: Option<&str>,
-    to: Option<&str>,
-    as_of: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<Period> {
+pub fn period(range: &Range, now: DateTime<Utc>) -> Result<Period> {
+    let (from, to, as_of) = (
+        range.from.as_deref(),
+        range.to.as_deref(),
+        range.as_of.as_deref(),
+    );
     let last_day = match to {
         Some(t) => parse::date(t)?,
         None => parse::as_of(as_of, now)?.date_naive(),
@@ -305,21 +305,17 @@ pub fn dashboard(
     Ok(())
 }
 
-fn keys(store: &dyn Store) -> Result<HashMap<CustomerId, String>> {
+/// The key a customer is shown by in analytic output: see [`super::io::customer_key`].
+pub(super) fn keys(store: &dyn Store) -> Result<HashMap<CustomerId, String>> {
     Ok(all_customers(store)?
         .iter()
         .map(|c| (c.id(), super::io::customer_key(c)))
         .collect())
 }
 
-pub fn report(
-    ctx: &mut Ctx,
-    from: Option<&str>,
-    to: Option<&str>,
-    as_of: Option<&str>,
-) -> Result<()> {
+pub fn report(ctx: &mut Ctx, range: &Range) -> Result<()> {
     let store = ctx.open()?;
-    let period = period(from, to, as_of, ctx.now)?;
+    let period = period(range, ctx.now)?;
     dashboard(ctx, &store, period, None)
 }
 
@@ -440,14 +436,9 @@ fn grain_name(g: CohortGrain) -> &'static str {
     }
 }
 
-pub fn pipeline(
-    ctx: &mut Ctx,
-    from: Option<&str>,
-    to: Option<&str>,
-    as_of: Option<&str>,
-) -> Result<()> {
+pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
     let store = ctx.open()?;
-    let period = period(from, to, as_of, ctx.now)?;
+    let period = period(range, ctx.now)?;
     let deals = store.deals(&OpenQuery::default())?;
     let m = pipeline_metrics(
         &deals,

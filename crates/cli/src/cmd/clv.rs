@@ -6,17 +6,14 @@
 //! `clv` is `null` too) and `predictions`, one per customer with a purchase on or
 //! before the calibration end.
 
-use std::collections::HashMap;
-
 use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
+use solocrm_core::Store;
 use solocrm_core::models::{
     BgNbd, ClvOptions, CustomerSummary, FitOptions, Fitted, GammaGamma, MbgNbd, ParetoNbd,
     PurchaseModel, SummaryOptions, TimeUnit, clv, predict,
 };
-use solocrm_core::store::all_customers;
-use solocrm_core::{CustomerId, Store};
 
 use super::Ctx;
 use crate::cli::{ClvArgs, ClvModel, ClvUnit};
@@ -98,10 +95,7 @@ fn report<M: PurchaseModel + Sync>(
         margin: args.margin,
         unit: summary.unit,
     };
-    let keys: HashMap<CustomerId, String> = all_customers(store)?
-        .iter()
-        .map(|c| (c.id(), super::io::customer_key(c)))
-        .collect();
+    let keys = super::analytics::keys(store)?;
     let mut rows = Vec::with_capacity(summary.len());
     for i in 0..summary.len() {
         let (x, recency, t, m) = (

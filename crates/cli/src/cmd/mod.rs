@@ -77,28 +77,14 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Segment(c) => lifecycle::segment(&mut ctx, c)?,
         Command::Import(c) => io::import(&mut ctx, c)?,
-        Command::Report { range } => {
-            analytics::report(
-                &mut ctx,
-                range.from.as_deref(),
-                range.to.as_deref(),
-                range.as_of.as_deref(),
-            )?;
-        }
+        Command::Report { range } => analytics::report(&mut ctx, &range)?,
         Command::Rfm { as_of, ties, top } => {
             analytics::rfm_cmd(&mut ctx, as_of.as_of.as_deref(), ties, top)?
         }
         Command::Cohort { by, as_of, revenue } => {
             analytics::cohort(&mut ctx, by, as_of.as_of.as_deref(), revenue)?
         }
-        Command::Pipeline { range } => {
-            analytics::pipeline(
-                &mut ctx,
-                range.from.as_deref(),
-                range.to.as_deref(),
-                range.as_of.as_deref(),
-            )?;
-        }
+        Command::Pipeline { range } => analytics::pipeline(&mut ctx, &range)?,
         Command::ChurnRisk { as_of, top } => {
             analytics::churn_risk(&mut ctx, as_of.as_of.as_deref(), top)?
         }
