@@ -103,7 +103,11 @@ fn remove(path: &Path) {
 fn customers_100k() -> (PathBuf, Vec<NewPurchase>, Vec<Email>) {
     let config = GenConfig::new(100_000, SEED).with_purchases(1_000_000);
     let b = business(&config);
-    let emails = b.customers.iter().filter_map(|c| c.data.email.clone()).collect();
+    let emails = b
+        .customers
+        .iter()
+        .filter_map(|c| c.data.email.clone())
+        .collect();
     let purchases = b
         .purchases
         .iter()

@@ -372,19 +372,18 @@ impl SqliteStore {
         run().map_err(StoreError::backend)
     }
 
-    /// A checkpoint that waits at most `patience` for other connections, so that it
-    /// never holds up their writes for long; `Ok(false)` if it could not finish.
-    pub(crate) fn quick_checkpoint(&self, patience: Duration) -> StoreResult<bool> {
+    /// A best-effort checkpoint that waits at most `patience` for other connections,
+    /// so that it never holds up their writes for long; false if it did not finish.
+    pub(crate) fn quick_checkpoint(&self, patience: Duration) -> bool {
         let conn = self.lock();
-        conn.busy_timeout(patience).map_err(StoreError::backend)?;
-        let done = checkpoint(&conn);
-        conn.busy_timeout(self.busy_timeout)
-            .map_err(StoreError::backend)?;
-        match done {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == solocrm_core::StoreErrorKind::Backend => Ok(false),
-            Err(e) => Err(e),
+        if conn.busy_timeout(patience).is_err() {
+            return false;
         }
+        let done = checkpoint(&conn).is_ok();
+        // Setting a timeout only fails on a closed connection; the next call reports
+        // that.
+        let _ = conn.busy_timeout(self.busy_timeout);
+        done
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
