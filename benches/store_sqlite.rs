@@ -25,7 +25,6 @@ use chrono::DateTime;
 use criterion::{Criterion, SamplingMode};
 use solocrm::memory::MemoryStore;
 use solocrm::metrics::{MetricsReport, Period, ReportConfig};
-use solocrm::sqlite::__rusqlite as rusqlite;
 use solocrm::sqlite::{SCHEMA_VERSION, SqliteStore};
 use solocrm::store::ImportBatch;
 use solocrm::{Currency, CustomerData, CustomerId, Money, NewCustomer, NewPurchase, PersonName};

@@ -309,7 +309,7 @@ impl Deal {
     }
     /// The title with personal detail removed (privacy erase).
     pub fn erase_text(&mut self) {
-        self.title = Label::placeholder("erased");
+        self.title = Label::placeholder(crate::privacy::ERASED_LABEL);
     }
 
     /// Moves the deal to `to` at `at` and records the move.

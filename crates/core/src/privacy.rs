@@ -19,6 +19,10 @@
 //! | stage history | manual notes | stages, times, rules |
 
 use chrono::{DateTime, Utc};
+
+/// The text that replaces an erased one-line label (a deal title, a request subject, a
+/// task title).
+pub const ERASED_LABEL: &str = "erased";
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;

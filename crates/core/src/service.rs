@@ -231,7 +231,7 @@ impl ServiceRequest {
 
     /// Replaces subject and description with placeholders (privacy erase).
     pub fn erase_text(&mut self) {
-        self.subject = Label::placeholder("erased");
+        self.subject = Label::placeholder(crate::privacy::ERASED_LABEL);
         self.description = FreeText::empty();
     }
 }

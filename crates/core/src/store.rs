@@ -518,8 +518,12 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::Batch`] with the index and error of the first row that
-    /// [`Store::record_purchase`] would refuse (a reference repeated within the batch is
-    /// [`Conflict::DuplicateRefInBatch`]); nothing is written then.
+    /// [`Store::record_purchase`] would refuse; nothing is written then. Each row is
+    /// checked in the order of [`Store::record_purchase`] (customer, money, a reference
+    /// recorded before the batch, deal link) and then for a reference repeated within
+    /// the batch ([`Conflict::DuplicateRefInBatch`]), so a repeated row that is also bad
+    /// in another way reports the other fault. ([`Store::import`] checks repeats first:
+    /// there a row may name a customer created by the same batch.)
     fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>>;
 
     /// Applies an [`ImportBatch`], all or none. Each record is checked exactly as the

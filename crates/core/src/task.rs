@@ -182,7 +182,7 @@ impl Task {
 
     /// Replaces the title with a placeholder (privacy erase).
     pub fn erase_text(&mut self) {
-        self.fields.title = Label::placeholder("erased");
+        self.fields.title = Label::placeholder(crate::privacy::ERASED_LABEL);
     }
 }
 

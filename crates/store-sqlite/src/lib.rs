@@ -66,11 +66,6 @@ use solocrm_core::{Currency, StoreError, StoreResult};
 pub use error::OpenError;
 pub use schema::SCHEMA_VERSION;
 
-/// The SQLite driver this store is built on, for the benchmarks' raw baseline (which
-/// must use the same SQLite). Not part of the API.
-#[doc(hidden)]
-pub use rusqlite as __rusqlite;
-
 use crate::error::Fail;
 
 /// How hard SQLite works to make a commit survive a power loss.

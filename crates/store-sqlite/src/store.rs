@@ -27,9 +27,9 @@ use crate::SqliteStore;
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
 use crate::error::{Corrupt, Fail, Res, is_unique_violation};
 
-/// The title an erase gives deals, tasks and service requests; the same placeholder
-/// as the domain's `erase_text` methods (a test checks it).
-pub(crate) const ERASED_TITLE: &str = "erased";
+/// The title an erase gives deals, tasks and service requests: the domain's own
+/// placeholder, which its `erase_text` methods use too.
+pub(crate) const ERASED_TITLE: &str = solocrm_core::privacy::ERASED_LABEL;
 
 impl SqliteStore {
     /// Runs `f` in a read transaction (one consistent snapshot).
