@@ -86,10 +86,51 @@ struct Summary {
 /// One planned row: what it becomes, or why it cannot.
 type Planned<T> = Vec<(usize, Result<T, RowError>)>;
 
-/// The rows of a batch: which row each record came from.
+/// A batch and where its records came from.
 struct Built {
     batch: ImportBatch,
-    origin: HashMap<(ImportSection, usize), Vec<usize>>,
+    origin: Origin,
+}
+
+/// Which file row each record of a batch came from: `rows[section][index]`, plus the
+/// rows that depend on a customer the batch creates (their purchases).
+#[derive(Default)]
+struct Origin {
+    rows: [Vec<usize>; 4],
+    dependents: Vec<(usize, usize)>,
+}
+
+impl Origin {
+    fn slot(section: ImportSection) -> usize {
+        ImportSection::ALL
+            .iter()
+            .position(|s| *s == section)
+            .unwrap_or(0)
+    }
+
+    /// Records that the next record of `section` comes from `row`.
+    fn push(&mut self, section: ImportSection, row: usize) {
+        self.rows[Self::slot(section)].push(row);
+    }
+
+    /// The rows behind record `index` of `section`, its own first.
+    fn of(&self, section: ImportSection, index: usize) -> Vec<usize> {
+        let mut out: Vec<usize> = self.rows[Self::slot(section)]
+            .get(index)
+            .copied()
+            .into_iter()
+            .collect();
+        if section == ImportSection::CreateCustomers {
+            out.extend(
+                self.dependents
+                    .iter()
+                    .filter(|(n, _)| *n == index)
+                    .map(|(_, row)| *row),
+            );
+        }
+        out.dedup();
+        out
+    }
 }
 
 /// Runs a plan: stops at the first bad row, or (with `--skip-invalid`) imports the rest
@@ -119,11 +160,7 @@ fn execute<T>(
                 index,
                 error,
             }) => {
-                let rows = built
-                    .origin
-                    .get(&(section, index))
-                    .cloned()
-                    .unwrap_or_default();
+                let rows = built.origin.of(section, index);
                 let Some(&first) = rows.first() else {
                     return Err(anyhow!("{section} record {index}: {error}"));
                 };
@@ -229,39 +266,93 @@ fn amount_cell(sheet: &Sheet, row: &Row, base: Currency) -> Result<Money, RowErr
     cell_err(row, "amount", m.for_storage("amount", base))
 }
 
+/// Files with at least this many rows read every customer once instead of looking each
+/// key up: one pass over the customers is cheaper than two indexed queries per key.
+const PRELOAD_ROWS: usize = 2_000;
+
+/// Every customer's keys, for large files.
+struct KeyMaps {
+    by_ref: HashMap<String, CustomerId>,
+    by_email: HashMap<String, CustomerId>,
+    ids: std::collections::HashSet<CustomerId>,
+}
+
 /// Finds the customer a `customer` cell names: by external reference, then email, then id.
 struct Resolver<'a> {
     store: &'a dyn Store,
+    maps: Option<KeyMaps>,
     cache: HashMap<String, Option<CustomerId>>,
 }
 
 impl<'a> Resolver<'a> {
-    fn new(store: &'a dyn Store) -> Self {
-        Resolver {
+    /// A resolver for a file of `rows` rows.
+    fn new(store: &'a dyn Store, rows: usize) -> Result<Self> {
+        let maps = if rows >= PRELOAD_ROWS {
+            let everyone = solocrm_core::store::all_matching(
+                store,
+                &solocrm_core::CustomerQuery {
+                    include_erased: true,
+                    ..solocrm_core::CustomerQuery::default()
+                },
+            )?;
+            let mut maps = KeyMaps {
+                by_ref: HashMap::with_capacity(everyone.len()),
+                by_email: HashMap::with_capacity(everyone.len()),
+                ids: everyone.iter().map(Customer::id).collect(),
+            };
+            for c in &everyone {
+                if let Some(r) = c.external_ref() {
+                    maps.by_ref.insert(r.to_string(), c.id());
+                }
+                if let Some(e) = c.email() {
+                    maps.by_email.insert(e.key(), c.id());
+                }
+            }
+            Some(maps)
+        } else {
+            None
+        };
+        Ok(Resolver {
             store,
+            maps,
             cache: HashMap::new(),
-        }
+        })
     }
 
     fn find(&mut self, key: &str) -> Result<Option<CustomerId>> {
         if let Some(hit) = self.cache.get(key) {
             return Ok(*hit);
         }
-        let mut found = None;
-        if let Ok(r) = ExternalRef::parse(key) {
-            found = self.store.customer_by_external_ref(&r)?.map(|c| c.id());
-        }
-        if found.is_none()
-            && key.contains('@')
-            && let Ok(e) = Email::parse(key)
-        {
-            found = self.store.customer_by_email(&e)?.map(|c| c.id());
-        }
-        if found.is_none()
-            && let Ok(n) = key.parse::<u64>()
-        {
-            found = self.store.customer(CustomerId::new(n)).ok().map(|c| c.id());
-        }
+        let reference = ExternalRef::parse(key).ok();
+        let email = if key.contains('@') {
+            Email::parse(key).ok()
+        } else {
+            None
+        };
+        let id = key.parse::<u64>().ok().map(CustomerId::new);
+        let found = match &self.maps {
+            Some(m) => reference
+                .and_then(|r| m.by_ref.get(r.as_str()).copied())
+                .or_else(|| email.and_then(|e| m.by_email.get(&e.key()).copied()))
+                .or_else(|| id.filter(|i| m.ids.contains(i))),
+            None => {
+                let mut found = None;
+                if let Some(r) = reference {
+                    found = self.store.customer_by_external_ref(&r)?.map(|c| c.id());
+                }
+                if found.is_none()
+                    && let Some(e) = email
+                {
+                    found = self.store.customer_by_email(&e)?.map(|c| c.id());
+                }
+                if found.is_none()
+                    && let Some(i) = id
+                {
+                    found = self.store.customer(i).ok().map(|c| c.id());
+                }
+                found
+            }
+        };
         self.cache.insert(key.to_owned(), found);
         Ok(found)
     }
@@ -331,7 +422,7 @@ fn import_purchases(
         &["currency", "reference", "description"],
     )?;
     let base = store.base_currency();
-    let mut resolver = Resolver::new(store);
+    let mut resolver = Resolver::new(store, sheet.rows.len())?;
     let mut progress = Progress::new("reading", sheet.rows.len() as u64);
     let mut planned: Planned<(Who, NewPurchase)> = Vec::with_capacity(sheet.rows.len());
     for (i, row) in sheet.rows.iter().enumerate() {
@@ -369,15 +460,17 @@ fn import_purchases(
         let whos: Vec<&Who> = ok.iter().map(|(_, (w, _))| w).collect();
         let ats: Vec<_> = ok.iter().map(|(_, (_, p))| p.at).collect();
         let refs = customer_refs(&whos, &ats, &mut batch);
-        let mut origin: HashMap<(ImportSection, usize), Vec<usize>> = HashMap::new();
-        for (k, ((row, (_, p)), r)) in ok.iter().zip(refs).enumerate() {
+        let mut origin = Origin::default();
+        for ((row, (_, p)), r) in ok.iter().zip(refs) {
             batch.purchases.push((r, p.clone()));
-            origin.insert((ImportSection::Purchases, k), vec![*row]);
+            origin.push(ImportSection::Purchases, *row);
             if let CustomerRef::New(n) = r {
-                origin
-                    .entry((ImportSection::CreateCustomers, n))
-                    .or_default()
-                    .push(*row);
+                // The first row that names new customer n is the one it comes from.
+                if origin.rows[Origin::slot(ImportSection::CreateCustomers)].len() == n {
+                    origin.push(ImportSection::CreateCustomers, *row);
+                } else {
+                    origin.dependents.push((n, *row));
+                }
             }
         }
         Built { batch, origin }
@@ -394,7 +487,7 @@ fn import_purchases(
 
 fn import_surveys(store: &SqliteStore, opts: &ImportOpts) -> Result<Summary> {
     let sheet = open_sheet(opts, &["customer", "date", "kind", "score"], &["comment"])?;
-    let mut resolver = Resolver::new(store);
+    let mut resolver = Resolver::new(store, sheet.rows.len())?;
     let mut planned: Planned<(CustomerId, NewSurveyResponse)> =
         Vec::with_capacity(sheet.rows.len());
     for (i, row) in sheet.rows.iter().enumerate() {
@@ -434,10 +527,10 @@ fn import_surveys(store: &SqliteStore, opts: &ImportOpts) -> Result<Summary> {
     }
     let (receipt, _, rejected) = execute(store, &sheet, opts, planned, |ok| {
         let mut batch = ImportBatch::default();
-        let mut origin = HashMap::new();
-        for (k, (row, (id, s))) in ok.iter().enumerate() {
+        let mut origin = Origin::default();
+        for (row, (id, s)) in ok {
             batch.surveys.push((CustomerRef::Existing(*id), s.clone()));
-            origin.insert((ImportSection::Surveys, k), vec![*row]);
+            origin.push(ImportSection::Surveys, *row);
         }
         Built { batch, origin }
     })?;
@@ -520,21 +613,15 @@ fn import_customers(
     }
     let (receipt, imported, rejected) = execute(store, &sheet, opts, planned.clone(), |ok| {
         let mut batch = ImportBatch::default();
-        let mut origin = HashMap::new();
+        let mut origin = Origin::default();
         for (row, u) in ok {
             match u {
                 Upsert::Create(n) => {
-                    origin.insert(
-                        (ImportSection::CreateCustomers, batch.create_customers.len()),
-                        vec![*row],
-                    );
+                    origin.push(ImportSection::CreateCustomers, *row);
                     batch.create_customers.push((**n).clone());
                 }
                 Upsert::Update(id, d) => {
-                    origin.insert(
-                        (ImportSection::UpdateCustomers, batch.update_customers.len()),
-                        vec![*row],
-                    );
+                    origin.push(ImportSection::UpdateCustomers, *row);
                     batch.update_customers.push((*id, (**d).clone()));
                 }
                 Upsert::Unchanged => {}
