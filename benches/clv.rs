@@ -1,5 +1,5 @@
 //! CLV model benchmarks: summary + BG/NBD fit of 1 M customers, and predictions for all
-//! of them. `cargo bench -p solocrm --bench clv`. Numbers and machine: docs/clv.md.
+//! of them. `cargo bench -p solocrm --bench clv`. Numbers and machine: docs/performance.md.
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use std::hint::black_box;
