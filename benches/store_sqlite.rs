@@ -12,7 +12,7 @@
 //! `cargo bench -p solocrm --bench store_sqlite`. The data comes from the seeded
 //! generator of `solocrm-store-tests`; the database files are built once (a few
 //! minutes) and kept in `target/solocrm-bench/` for later runs. Results and the machine:
-//! `docs/storage.md`, "Performance". A summary with the ratios is printed at the end.
+//! `docs/performance.md`, "SQLite store". A summary with the ratios is printed at the end.
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use std::collections::BTreeMap;
