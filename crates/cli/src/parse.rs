@@ -1,6 +1,6 @@
 //! Parsing command-line values: dates, money, customer references, names.
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use solocrm_core::{Customer, CustomerId, Email, ExternalRef, Money, Store};
 
@@ -68,9 +68,7 @@ pub fn money(input: &str, store: &dyn Store) -> Result<Money> {
 pub fn customer(store: &dyn Store, input: &str) -> Result<Customer> {
     let s = input.trim();
     if let Ok(n) = s.parse::<u64>() {
-        return store
-            .customer(CustomerId::new(n))
-            .with_context(|| format!("no customer with id {n}"));
+        return Ok(store.customer(CustomerId::new(n))?);
     }
     if s.contains('@')
         && let Ok(email) = Email::parse(s)
