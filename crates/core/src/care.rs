@@ -302,10 +302,10 @@ pub fn care_due_in<S: crate::Store + ?Sized>(
     };
     let log = store.purchase_log()?;
     for (k, &at) in log.at.iter().enumerate() {
-        if let (Some(&idx), Some(when)) = (log.customer.get(k), DateTime::from_timestamp(at, 0)) {
-            if let Some(&id) = log.customers.get(idx as usize) {
-                note(id, when);
-            }
+        if let (Some(&idx), Some(when)) = (log.customer.get(k), DateTime::from_timestamp(at, 0))
+            && let Some(&id) = log.customers.get(idx as usize)
+        {
+            note(id, when);
         }
     }
     for i in store.interactions(&crate::ActivityQuery::ALL)? {
