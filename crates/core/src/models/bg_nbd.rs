@@ -76,25 +76,16 @@ impl BgNbd {
     /// [`ModelError::InvalidOption`] for bad options; [`ModelError::NonFinite`] if the
     /// likelihood cannot be evaluated at the start.
     pub fn fit(data: &CountData, opts: &FitOptions) -> Result<Fitted<BgNbd>, ModelError> {
-        let (y, fitted) = fit_family(data, opts, Variant::Bg)?;
-        let make = |v: &[f64]| BgNbd {
+        fit_family(data, opts, Variant::Bg, |v| BgNbd {
             r: v[0],
             alpha: v[1],
             a: v[2],
             b: v[3],
-        };
-        Ok(Fitted {
-            model: make(&y),
-            standard_errors: fitted.1.as_deref().map(make),
-            log_likelihood: fitted.0,
-            converged: fitted.2,
-            iterations: fitted.3,
-            customers: data.customers(),
-            excluded: 0,
         })
     }
 
-    fn as_family(&self) -> Family {
+    /// The shared BG/MBG machinery with these parameters.
+    pub(crate) fn as_family(&self) -> Family {
         Family {
             r: self.r,
             alpha: self.alpha,
@@ -397,14 +388,14 @@ impl Objective for FamilyObjective<'_> {
 }
 
 /// Result of a family fit: (LL, standard errors, converged, iterations).
-pub(crate) type FitParts = (f64, Option<Vec<f64>>, bool, u32);
-
-/// Fits either variant; returns the natural parameters and the fit's parts.
-pub(crate) fn fit_family(
+/// Fits either variant by maximum likelihood; `make` builds the model from its
+/// natural parameters (r, α, a, b).
+pub(crate) fn fit_family<M>(
     data: &CountData,
     opts: &FitOptions,
     variant: Variant,
-) -> Result<(Vec<f64>, FitParts), ModelError> {
+    make: impl Fn(&[f64]) -> M,
+) -> Result<Fitted<M>, ModelError> {
     opts.check()?;
     let obj = FamilyObjective {
         data,
@@ -416,15 +407,13 @@ pub(crate) fn fit_family(
     let rate = (mean_x.max(0.05)) / mean_t.max(1e-9);
     let y0 = [0.0, (1.0 / rate).ln(), 0.0, 3.0_f64.ln()];
     let min = optimize::minimize(&obj, &y0, opts)?;
-    let th: Vec<f64> = min.y.iter().map(|v| v.exp()).collect();
-    let (ll, _) = obj.ll_and_grad([th[0], th[1], th[2], th[3]]);
-    let ll = finite("log-likelihood", ll)?;
-    let se = if opts.standard_errors {
-        optimize::standard_errors(&min, data.total_weight)
-    } else {
-        None
-    };
-    Ok((th, (ll, se, min.converged, min.iterations)))
+    optimize::finish(
+        &min,
+        opts,
+        data.total_weight,
+        |th| obj.ll_and_grad([th[0], th[1], th[2], th[3]]).0,
+        make,
+    )
 }
 
 #[cfg(test)]

@@ -82,28 +82,19 @@ impl GammaGamma {
             data.m.iter().zip(&data.w).map(|(m, w)| m * w).sum::<f64>() / data.total_weight;
         let y0 = [0.0, 2.0_f64.ln(), mean.ln()];
         let min = optimize::minimize(&obj, &y0, opts)?;
-        let th: Vec<f64> = min.y.iter().map(|v| v.exp()).collect();
-        let (ll, _) = obj.ll_and_grad([th[0], th[1], th[2]]);
-        let ll = finite("log-likelihood", ll)?;
-        let se = if opts.standard_errors {
-            optimize::standard_errors(&min, data.total_weight)
-        } else {
-            None
-        };
-        let make = |v: &[f64]| GammaGamma {
-            p: v[0],
-            q: v[1],
-            gamma: v[2],
-        };
-        Ok(Fitted {
-            model: make(&th),
-            standard_errors: se.as_deref().map(make),
-            log_likelihood: ll,
-            converged: min.converged,
-            iterations: min.iterations,
-            customers: data.total_weight,
-            excluded: data.excluded(),
-        })
+        let mut fitted = optimize::finish(
+            &min,
+            opts,
+            data.total_weight,
+            |th| obj.ll_and_grad([th[0], th[1], th[2]]).0,
+            |v| GammaGamma {
+                p: v[0],
+                q: v[1],
+                gamma: v[2],
+            },
+        )?;
+        fitted.excluded = data.excluded();
+        Ok(fitted)
     }
 
     /// The log-likelihood of one repeat customer's mean spend.

@@ -71,25 +71,16 @@ impl MbgNbd {
     ///
     /// As [`BgNbd::fit`](super::BgNbd::fit).
     pub fn fit(data: &CountData, opts: &FitOptions) -> Result<Fitted<MbgNbd>, ModelError> {
-        let (y, fitted) = fit_family(data, opts, Variant::Mbg)?;
-        let make = |v: &[f64]| MbgNbd {
+        fit_family(data, opts, Variant::Mbg, |v| MbgNbd {
             r: v[0],
             alpha: v[1],
             a: v[2],
             b: v[3],
-        };
-        Ok(Fitted {
-            model: make(&y),
-            standard_errors: fitted.1.as_deref().map(make),
-            log_likelihood: fitted.0,
-            converged: fitted.2,
-            iterations: fitted.3,
-            customers: data.customers(),
-            excluded: 0,
         })
     }
 
-    fn as_family(&self) -> Family {
+    /// The shared BG/MBG machinery with these parameters.
+    pub(crate) fn as_family(&self) -> Family {
         Family {
             r: self.r,
             alpha: self.alpha,

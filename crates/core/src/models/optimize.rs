@@ -400,6 +400,40 @@ pub(crate) fn invert_spd(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     Some(inv)
 }
 
+/// Turns the minimum of a negative log-likelihood over log-parameters into a
+/// [`Fitted`](super::Fitted): the parameters are `exp(y)`, `log_likelihood` evaluates the
+/// log-likelihood there, and standard errors come from the inverse Hessian when `opts`
+/// asks for them and it is available. `customers` is the fit's total weight; nobody is
+/// counted as excluded (a fitter that leaves customers out sets that itself).
+///
+/// # Errors
+///
+/// [`ModelError::NonFinite`] if the log-likelihood at the optimum is not finite.
+pub(crate) fn finish<M>(
+    min: &Minimum,
+    opts: &FitOptions,
+    customers: f64,
+    log_likelihood: impl FnOnce(&[f64]) -> f64,
+    make: impl Fn(&[f64]) -> M,
+) -> Result<super::Fitted<M>, ModelError> {
+    let params: Vec<f64> = min.y.iter().map(|v| v.exp()).collect();
+    let ll = super::finite("log-likelihood", log_likelihood(&params))?;
+    let se = if opts.standard_errors {
+        standard_errors(min, customers)
+    } else {
+        None
+    };
+    Ok(super::Fitted {
+        model: make(&params),
+        standard_errors: se.as_deref().map(&make),
+        log_likelihood: ll,
+        converged: min.converged,
+        iterations: min.iterations,
+        customers,
+        excluded: 0,
+    })
+}
+
 /// Standard errors of the natural parameters θ = exp(y) from the inverse Hessian of the
 /// mean objective over y: Var(θᵢ) = θᵢ² [H⁻¹]ᵢᵢ / n by the delta method, n the number
 /// of customers (the objective is a mean).

@@ -228,29 +228,18 @@ impl ParetoNbd {
         let rate = mean_x.max(0.05) / mean_t.max(1e-9);
         let y0 = [0.0, (1.0 / rate).ln(), 0.0, mean_t.max(1e-9).ln()];
         let min = optimize::minimize(&obj, &y0, opts)?;
-        let th: Vec<f64> = min.y.iter().map(|v| v.exp()).collect();
-        let (ll, _) = obj.ll_and_grad([th[0], th[1], th[2], th[3]]);
-        let ll = finite("log-likelihood", ll)?;
-        let se = if opts.standard_errors {
-            optimize::standard_errors(&min, data.total_weight)
-        } else {
-            None
-        };
-        let make = |v: &[f64]| ParetoNbd {
-            r: v[0],
-            alpha: v[1],
-            s: v[2],
-            beta: v[3],
-        };
-        Ok(Fitted {
-            model: make(&th),
-            standard_errors: se.as_deref().map(make),
-            log_likelihood: ll,
-            converged: min.converged,
-            iterations: min.iterations,
-            customers: data.customers(),
-            excluded: 0,
-        })
+        optimize::finish(
+            &min,
+            opts,
+            data.total_weight,
+            |th| obj.ll_and_grad([th[0], th[1], th[2], th[3]]).0,
+            |v| ParetoNbd {
+                r: v[0],
+                alpha: v[1],
+                s: v[2],
+                beta: v[3],
+            },
+        )
     }
 
     /// ln of the two terms of the bracket of the likelihood: (alive at T, died in

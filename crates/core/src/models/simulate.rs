@@ -142,27 +142,13 @@ fn family_customer(f: &Family, rng: &mut Rng, t: f64, out: &mut Vec<f64>) {
 
 impl Simulate for BgNbd {
     fn simulate_customer(&self, rng: &mut Rng, t: f64, out: &mut Vec<f64>) {
-        let f = Family {
-            r: self.r(),
-            alpha: self.alpha(),
-            a: self.a(),
-            b: self.b(),
-            variant: Variant::Bg,
-        };
-        family_customer(&f, rng, t, out);
+        family_customer(&self.as_family(), rng, t, out);
     }
 }
 
 impl Simulate for MbgNbd {
     fn simulate_customer(&self, rng: &mut Rng, t: f64, out: &mut Vec<f64>) {
-        let f = Family {
-            r: self.r(),
-            alpha: self.alpha(),
-            a: self.a(),
-            b: self.b(),
-            variant: Variant::Mbg,
-        };
-        family_customer(&f, rng, t, out);
+        family_customer(&self.as_family(), rng, t, out);
     }
 }
 
