@@ -15,11 +15,13 @@ use chrono::{DateTime, Days, Months, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use solocrm_core::metrics::{
-    Activity, CohortGrain, Measured, MetricsReport, Period, Ratio, ReportConfig, TieRule,
-    WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
+    Activity, CohortGrain, Measured, MetricsReport, Period, Ratio, ReportConfig, ReportData,
+    TieRule, WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
 };
 use solocrm_core::store::all_customers;
-use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store};
+use solocrm_core::{
+    ActivityQuery, Customer, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store,
+};
 use solocrm_store_tests::generate::Populated;
 
 use super::Ctx;
@@ -71,17 +73,12 @@ fn show<T: std::fmt::Display>(m: &Measured<T>) -> String {
 }
 
 /// Customers (not erased) per stage, in lifecycle order.
-fn by_stage(store: &dyn Store) -> Result<Vec<(&'static str, usize)>> {
-    let customers = all_customers(store)?;
-    Ok(LifecycleStage::ALL
+fn by_stage(customers: &[Customer]) -> Vec<(&'static str, usize)> {
+    let live: Vec<&Customer> = customers.iter().filter(|c| !c.is_erased()).collect();
+    LifecycleStage::ALL
         .iter()
-        .map(|s| {
-            (
-                s.as_str(),
-                customers.iter().filter(|c| c.stage() == *s).count(),
-            )
-        })
-        .collect())
+        .map(|s| (s.as_str(), live.iter().filter(|c| c.stage() == *s).count()))
+        .collect()
 }
 
 /// `solocrm report`, and the dashboard `demo` prints.
@@ -95,8 +92,11 @@ pub fn dashboard(
         include_rfm_table: false,
         ..ReportConfig::default()
     };
-    let report = MetricsReport::build(store, period, &config)?;
-    let stages = by_stage(store)?;
+    // One snapshot serves the report and the stage counts.
+    let mut data = ReportData::load(store, period)?;
+    data.log.currency.get_or_insert(store.base_currency());
+    let report = MetricsReport::compute(&data, period, &config)?;
+    let stages = by_stage(&data.customers);
     let r = &report;
     if ctx.out.json {
         let nps = r
