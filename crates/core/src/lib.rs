@@ -74,8 +74,9 @@ pub use service::{
     NewServiceRequest, RequestEvent, RequestEventKind, RequestKind, RequestStatus, ServiceRequest,
 };
 pub use store::{
-    ActivityQuery, CustomerQuery, CustomerRef, Entity, ImportBatch, ImportReceipt, ImportSection,
-    OpenQuery, Page, SegmentFilter, Store, StoreError, StoreErrorKind, StoreResult, TaskQuery,
+    ActivityQuery, CustomerKeys, CustomerQuery, CustomerRef, Entity, ImportBatch, ImportPart,
+    ImportReceipt, ImportSection, OpenQuery, Page, SegmentFilter, Store, StoreError,
+    StoreErrorKind, StoreResult, TaskQuery,
 };
 pub use survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
 pub use task::{NewTask, Recurrence, Task, TaskKind};

@@ -111,6 +111,10 @@ pub enum StoreError {
     /// The backend failed (I/O, a corrupt file, a driver error).
     #[error("storage backend failed: {0}")]
     Backend(#[source] Box<dyn StdError + Send + Sync>),
+    /// The source of a [`Store::import_parts`] reported an error, so the import stopped
+    /// and nothing was written. Holds the source's error.
+    #[error("the import's source failed: {0}; nothing was written")]
+    Aborted(#[source] Box<dyn StdError + Send + Sync>),
 }
 
 /// The variant of a [`StoreError`], without its data.
@@ -131,6 +135,8 @@ pub enum StoreErrorKind {
     Import,
     /// [`StoreError::Backend`].
     Backend,
+    /// [`StoreError::Aborted`].
+    Aborted,
 }
 
 impl StoreError {
@@ -157,6 +163,7 @@ impl StoreError {
             StoreError::Batch { .. } => StoreErrorKind::Batch,
             StoreError::Import { .. } => StoreErrorKind::Import,
             StoreError::Backend(_) => StoreErrorKind::Backend,
+            StoreError::Aborted(_) => StoreErrorKind::Aborted,
         }
     }
 }
@@ -371,6 +378,35 @@ impl ImportBatch {
     }
 }
 
+/// One part of a streamed import (see [`Store::import_parts`]): the next batch, or the
+/// error that makes the source give up, which aborts the whole import.
+pub type ImportPart = Result<ImportBatch, Box<dyn StdError + Send + Sync>>;
+
+/// The keys a customer can be found by: what an importer needs to resolve the
+/// `customer` column of a file without loading every customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerKeys {
+    /// The id.
+    pub id: CustomerId,
+    /// The external reference, if any.
+    pub external_ref: Option<ExternalRef>,
+    /// The email, if any.
+    pub email: Option<Email>,
+    /// True if the customer was erased (an erased customer has no reference or email).
+    pub erased: bool,
+}
+
+impl From<&Customer> for CustomerKeys {
+    fn from(c: &Customer) -> Self {
+        CustomerKeys {
+            id: c.id(),
+            external_ref: c.external_ref().cloned(),
+            email: c.email().cloned(),
+            erased: c.is_erased(),
+        }
+    }
+}
+
 /// Resolves a [`CustomerRef`] against the ids created so far in a batch.
 ///
 /// # Errors
@@ -425,6 +461,21 @@ pub trait Store: Send + Sync {
 
     /// The customer with this external reference, compared exactly.
     fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<Customer>>;
+
+    /// Every customer's keys, erased customers included, ascending by id.
+    ///
+    /// The provided implementation reads every customer; a store should override it
+    /// with a cheaper read of just the keys.
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        let everyone = all_matching(
+            self,
+            &CustomerQuery {
+                include_erased: true,
+                ..CustomerQuery::default()
+            },
+        )?;
+        Ok(everyone.iter().map(CustomerKeys::from).collect())
+    }
 
     /// Replaces a customer's editable data.
     ///
@@ -539,7 +590,33 @@ pub trait Store: Send + Sync {
     ///
     /// [`StoreError::Import`] with the section, index and error of the first record
     /// refused; nothing is written then.
-    fn import(&self, batch: ImportBatch) -> StoreResult<ImportReceipt>;
+    fn import(&self, batch: ImportBatch) -> StoreResult<ImportReceipt> {
+        self.import_parts(&mut std::iter::once(Ok(batch)))
+    }
+
+    /// Applies a stream of [`ImportBatch`] parts as one import, all or none.
+    ///
+    /// The parts are pulled one at a time and applied in turn, each as
+    /// [`Store::import`] applies a batch, but all in one transaction. Across the parts:
+    /// [`CustomerRef::New`]`(i)` names the `i`-th customer created by the parts so far;
+    /// an index in an error counts the records of that section in all parts so far; a
+    /// purchase reference repeated anywhere in the stream is
+    /// [`Conflict::DuplicateRefInBatch`]; and the receipt lists the ids of all parts.
+    ///
+    /// Pulling lazily lets a caller produce the next part (say, parse the next rows of a
+    /// file, on another thread) while the store writes the previous one, and keeps
+    /// memory bounded by the parts in flight rather than the whole import. The store is
+    /// locked for writing until the stream ends, so the iterator must not use this
+    /// store.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Import`] as for [`Store::import`]; [`StoreError::Aborted`] with the
+    /// source's error if a part is `Err`. Nothing is written then.
+    fn import_parts(
+        &self,
+        parts: &mut dyn Iterator<Item = ImportPart>,
+    ) -> StoreResult<ImportReceipt>;
 
     /// The purchase with `id`.
     ///

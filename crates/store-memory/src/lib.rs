@@ -34,7 +34,7 @@ use solocrm_core::store::{
 use solocrm_core::{
     ActivityQuery, AuditAction, AuditEntry, AuditId, Conflict, Consent, Currency, Customer,
     CustomerData, CustomerExport, CustomerId, CustomerQuery, Deal, DealId, DealStage, Email,
-    Entity, ExternalRef, ImportBatch, ImportReceipt, ImportSection, Interaction, InteractionId,
+    Entity, ExternalRef, ImportPart, ImportReceipt, ImportSection, Interaction, InteractionId,
     Label, LifecycleStage, Money, NewCustomer, NewDeal, NewInteraction, NewPointsEntry,
     NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse, NewTask, OpenQuery, Page,
     PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund,
@@ -490,46 +490,57 @@ impl Store for MemoryStore {
             .collect())
     }
 
-    fn import(&self, batch: ImportBatch) -> StoreResult<ImportReceipt> {
+    fn import_parts(
+        &self,
+        parts: &mut dyn Iterator<Item = ImportPart>,
+    ) -> StoreResult<ImportReceipt> {
         use ImportSection as S;
         let mut g = self.write();
-        // Work on a copy and keep it only if every record is accepted.
+        // Work on a copy and keep it only if every record of every part is accepted.
         let mut draft = g.clone();
         let mut receipt = ImportReceipt::default();
-        for (i, new) in batch.create_customers.into_iter().enumerate() {
-            let c = draft
-                .create_customer(new, self.currency)
-                .map_err(|e| import_error(S::CreateCustomers, i, e))?;
-            receipt.created_customers.push(c.id());
-        }
-        for (i, (id, data)) in batch.update_customers.into_iter().enumerate() {
-            draft
-                .update_customer(id, data, self.currency)
-                .map_err(|e| import_error(S::UpdateCustomers, i, e))?;
-        }
+        let mut updated = 0;
         let mut seen: HashSet<ExternalRef> = HashSet::new();
-        for (i, (who, mut new)) in batch.purchases.into_iter().enumerate() {
-            let fail = |e| import_error(S::Purchases, i, e);
-            new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
-            // A repeat within the batch is named as such, before the draft (which holds
-            // the earlier rows) would report it as a stored duplicate.
-            if let Some(r) = &new.external_ref
-                && !seen.insert(r.clone())
-            {
-                let dup = Conflict::DuplicateRefInBatch {
-                    reference: r.to_string(),
-                };
-                return Err(fail(dup.into()));
+        for part in parts {
+            let batch = part.map_err(StoreError::Aborted)?;
+            for new in batch.create_customers {
+                let i = receipt.created_customers.len();
+                let c = draft
+                    .create_customer(new, self.currency)
+                    .map_err(|e| import_error(S::CreateCustomers, i, e))?;
+                receipt.created_customers.push(c.id());
             }
-            let new = draft.check_purchase(new, self.currency).map_err(fail)?;
-            receipt.purchases.push(draft.insert_purchase(new).id());
-        }
-        for (i, (who, mut new)) in batch.surveys.into_iter().enumerate() {
-            let fail = |e| import_error(S::Surveys, i, e);
-            new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
-            receipt
-                .surveys
-                .push(draft.record_survey(new).map_err(fail)?.id());
+            for (id, data) in batch.update_customers {
+                draft
+                    .update_customer(id, data, self.currency)
+                    .map_err(|e| import_error(S::UpdateCustomers, updated, e))?;
+                updated += 1;
+            }
+            for (who, mut new) in batch.purchases {
+                let i = receipt.purchases.len();
+                let fail = |e| import_error(S::Purchases, i, e);
+                new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+                // A repeat within the import is named as such, before the draft (which
+                // holds the earlier rows) would report it as a stored duplicate.
+                if let Some(r) = &new.external_ref
+                    && !seen.insert(r.clone())
+                {
+                    let dup = Conflict::DuplicateRefInBatch {
+                        reference: r.to_string(),
+                    };
+                    return Err(fail(dup.into()));
+                }
+                let new = draft.check_purchase(new, self.currency).map_err(fail)?;
+                receipt.purchases.push(draft.insert_purchase(new).id());
+            }
+            for (who, mut new) in batch.surveys {
+                let i = receipt.surveys.len();
+                let fail = |e| import_error(S::Surveys, i, e);
+                new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+                receipt
+                    .surveys
+                    .push(draft.record_survey(new).map_err(fail)?.id());
+            }
         }
         *g = draft;
         Ok(receipt)

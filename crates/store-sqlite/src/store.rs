@@ -1,7 +1,8 @@
 //! `impl Store for SqliteStore`: every method in one transaction, checks first in the
 //! order of the reference store, then writes.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::MutexGuard;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, TransactionBehavior, params};
@@ -11,16 +12,16 @@ use solocrm_core::store::{
 };
 use solocrm_core::{
     ActivityQuery, AuditAction, AuditEntry, AuditId, Channel, Conflict, Consent, Currency,
-    Customer, CustomerData, CustomerExport, CustomerId, CustomerQuery, Deal, DealId, DealStage,
-    DealStageChange, Direction, Email, Entity, ExternalRef, FreeText, ImportBatch, ImportReceipt,
-    ImportSection, Interaction, InteractionId, Label, LifecycleStage, Money, NewCustomer, NewDeal,
-    NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
-    NewTask, OpenQuery, Page, PersonName, Phone, PointsEntry, PointsEntryId, PointsKind,
-    PolicyRule, Predicate, Profile, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Recurrence,
-    Refund, RefundId, RequestEvent, RequestEventKind, RequestId, RequestKind, Segment, Sentiment,
-    ServiceRequest, StageChange, StageReason, Store, StoreError, StoreErrorKind, StoreResult,
-    SurveyId, SurveyKind, SurveyResponse, SurveyScore, Tag, Tags, Task, TaskId, TaskKind,
-    TaskQuery, TimeRange,
+    Customer, CustomerData, CustomerExport, CustomerId, CustomerKeys, CustomerQuery, Deal, DealId,
+    DealStage, DealStageChange, Direction, Email, Entity, ExternalRef, FreeText, ImportPart,
+    ImportReceipt, ImportSection, Interaction, InteractionId, Label, LifecycleStage, Money,
+    NewCustomer, NewDeal, NewInteraction, NewPointsEntry, NewPurchase, NewRefund,
+    NewServiceRequest, NewSurveyResponse, NewTask, OpenQuery, Page, PersonName, Phone, PointsEntry,
+    PointsEntryId, PointsKind, PolicyRule, Predicate, Profile, Purchase, PurchaseId, PurchaseLog,
+    PurchaseSummary, Recurrence, Refund, RefundId, RequestEvent, RequestEventKind, RequestId,
+    RequestKind, Segment, Sentiment, ServiceRequest, StageChange, StageReason, Store, StoreError,
+    StoreErrorKind, StoreResult, SurveyId, SurveyKind, SurveyResponse, SurveyScore, Tag, Tags,
+    Task, TaskId, TaskKind, TaskQuery, TimeRange,
 };
 
 use crate::SqliteStore;
@@ -48,6 +49,37 @@ impl SqliteStore {
     fn write<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.lock();
         let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(Fail::from)?;
+        let out = f(&tx)?;
+        tx.commit().map_err(Fail::from)?;
+        Ok(out)
+    }
+
+    /// [`Self::write`] without SQLite's foreign-key checks, for code that checks every
+    /// reference it writes itself (the import: each customer and deal a row names is
+    /// looked up in the same transaction before the row is written). SQLite's check
+    /// repeats that look-up for every row, which costs a random B-tree search per row of
+    /// a big import. The setting is restored when the transaction ends, however it
+    /// ends.
+    fn write_unchecked<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
+        /// Turns the checks back on when dropped (after the transaction, which is
+        /// declared later and so dropped first).
+        struct Unchecked<'a>(MutexGuard<'a, Connection>);
+        impl Drop for Unchecked<'_> {
+            fn drop(&mut self) {
+                // Cannot fail outside a transaction; if it did, the next open would
+                // restore it, and every write path checks its references anyway.
+                let _ = self.0.pragma_update(None, "foreign_keys", true);
+            }
+        }
+        let mut conn = Unchecked(self.lock());
+        // Only takes effect outside a transaction, which is where the lock leaves us.
+        conn.0
+            .pragma_update(None, "foreign_keys", false)
+            .map_err(Fail::from)?;
+        let tx = conn
+            .0
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(Fail::from)?;
         let out = f(&tx)?;
@@ -778,7 +810,7 @@ fn purchase_ref_owner(conn: &Connection, reference: &ExternalRef) -> Res<Option<
 /// Both reference checks are left to the `UNIQUE` index during the insert rather than
 /// made by a look-up per row: when the insert is refused, the id of the row holding the
 /// reference tells a repeat within the batch (ids from the batch's first on) from one
-/// recorded before. An explicit look-up happens only for a row that fails its deal
+/// recorded before. An explicit look-up happens only for a row that fails another
 /// check, so that the error reported is the one the reference store reports.
 struct PurchaseWriter<'c> {
     conn: &'c Connection,
@@ -789,9 +821,9 @@ struct PurchaseWriter<'c> {
     deals: HashMap<DealId, Option<Deal>>,
     /// The id of the first row this writer inserted; the batch's rows have ids from it.
     first: Option<u64>,
-    /// In an import, the references of the rows recorded so far: a repeat is named
-    /// before any other problem of the row.
-    seen: Option<HashSet<ExternalRef>>,
+    /// In an import, a reference repeated within the batch is named before any other
+    /// problem of the row.
+    repeat_first: bool,
     insert: rusqlite::CachedStatement<'c>,
 }
 
@@ -800,7 +832,7 @@ impl<'c> PurchaseWriter<'c> {
     /// before any other problem of the row.
     fn for_import(conn: &'c Connection, base: Currency) -> Res<Self> {
         let mut w = PurchaseWriter::new(conn, base)?;
-        w.seen = Some(HashSet::new());
+        w.repeat_first = true;
         Ok(w)
     }
 
@@ -815,44 +847,31 @@ impl<'c> PurchaseWriter<'c> {
             customers: HashMap::new(),
             deals: HashMap::new(),
             first: None,
-            seen: None,
+            repeat_first: false,
             insert,
         })
     }
 
-    fn add(&mut self, new: NewPurchase) -> Res<Purchase> {
-        if let (Some(seen), Some(r)) = (&self.seen, &new.external_ref)
-            && seen.contains(r)
-        {
-            return Err(repeated(r));
-        }
-        let erased = match self.customers.get(&new.customer) {
-            Some(e) => *e,
-            None => {
-                let e = query_one(
-                    self.conn,
-                    "SELECT erased_at IS NOT NULL FROM customers WHERE id = ?1",
-                    [key(new.customer.get())],
-                    |row| Cols::new(row, "customers").bool(0),
-                )?
-                .ok_or_else(|| not_found(Entity::Customer, new.customer))?;
-                self.customers.insert(new.customer, e);
-                e
-            }
+    fn add(&mut self, mut new: NewPurchase) -> Res<Purchase> {
+        // The reference is set aside while the other fields are checked, so that a
+        // failing check can still ask whether it repeats one of this batch.
+        let reference = new.external_ref.take();
+        let checked = self
+            .check_customer(new.customer)
+            .and_then(|()| Ok(new.for_storage(self.base)?))
+            .and_then(|new| match self.check_deal(&new) {
+                Ok(()) => Ok(new),
+                Err(later) => {
+                    // A reference recorded before the batch comes before a bad deal link.
+                    self.check_stored_ref(reference.as_ref())?;
+                    Err(later)
+                }
+            });
+        let mut new = match checked {
+            Ok(new) => new,
+            Err(e) => return Err(self.repeat_or(reference.as_ref(), e)?),
         };
-        if erased {
-            // The conflict `check_not_erased` reports.
-            return Err(Conflict::CustomerErased {
-                customer: new.customer,
-            }
-            .into());
-        }
-        let new = new.for_storage(self.base)?;
-        if let Err(later) = self.check_deal(&new) {
-            // A reference recorded before the batch comes before a bad deal link.
-            self.check_stored_ref(&new)?;
-            return Err(later);
-        }
+        new.external_ref = reference;
         let (at, at_ns) = ts(new.at);
         let done = self.insert.execute(params![
             key(new.customer.get()),
@@ -885,10 +904,44 @@ impl<'c> PurchaseWriter<'c> {
         }
         let id = rowid(self.conn)?;
         self.first.get_or_insert(id);
-        if let (Some(seen), Some(r)) = (&mut self.seen, &new.external_ref) {
-            seen.insert(r.clone());
-        }
         Ok(Purchase::new(PurchaseId::new(id), new))
+    }
+
+    /// The customer exists and is not erased.
+    fn check_customer(&mut self, customer: CustomerId) -> Res<()> {
+        let erased = match self.customers.get(&customer) {
+            Some(e) => *e,
+            None => {
+                let e = query_one(
+                    self.conn,
+                    "SELECT erased_at IS NOT NULL FROM customers WHERE id = ?1",
+                    [key(customer.get())],
+                    |row| Cols::new(row, "customers").bool(0),
+                )?
+                .ok_or_else(|| not_found(Entity::Customer, customer))?;
+                self.customers.insert(customer, e);
+                e
+            }
+        };
+        if erased {
+            // The conflict `check_not_erased` reports.
+            return Err(Conflict::CustomerErased { customer }.into());
+        }
+        Ok(())
+    }
+
+    /// In an import, [`Conflict::DuplicateRefInBatch`] if `reference` repeats a row of
+    /// this batch; `error` otherwise. Driver failures stay what they are.
+    fn repeat_or(&self, reference: Option<&ExternalRef>, error: Fail) -> Res<Fail> {
+        if self.repeat_first
+            && matches!(error, Fail::Store(_))
+            && let Some(r) = reference
+            && let Some(owner) = purchase_ref_owner(self.conn, r)?
+            && !self.before_batch(owner)
+        {
+            return Ok(repeated(r));
+        }
+        Ok(error)
     }
 
     /// True if `id` was recorded before this batch.
@@ -898,8 +951,8 @@ impl<'c> PurchaseWriter<'c> {
 
     /// [`Conflict::DuplicatePurchaseRef`] if the reference was recorded before the
     /// batch.
-    fn check_stored_ref(&self, new: &NewPurchase) -> Res<()> {
-        if let Some(r) = &new.external_ref
+    fn check_stored_ref(&self, reference: Option<&ExternalRef>) -> Res<()> {
+        if let Some(r) = reference
             && let Some(existing) = purchase_ref_owner(self.conn, r)?
             && self.before_batch(existing)
         {
@@ -993,33 +1046,92 @@ fn record_survey(conn: &Connection, new: NewSurveyResponse, base: Currency) -> R
     Ok(SurveyResponse::new(SurveyId::new(rowid(conn)?), new))
 }
 
-fn import(conn: &Connection, batch: ImportBatch, base: Currency) -> Res<ImportReceipt> {
+/// An import needs at least this many purchases, and half as many as the table held
+/// before, before the purchase indexes are rebuilt at its end rather than maintained
+/// row by row.
+const BULK_PURCHASES: usize = 50_000;
+
+/// Applies the parts of an import in turn, in the caller's transaction.
+///
+/// A big import (see [`BULK_PURCHASES`]) drops the secondary purchase indexes when it
+/// reaches that size and creates them again, sorted, after its last part: inserting a
+/// million rows into an index in customer order costs several times more than
+/// sorting them once. The drop and the rebuild are part of the transaction, so a
+/// failed or interrupted import leaves the indexes as they were. The unique index of
+/// the references stays, because the insert relies on it to find repeats.
+fn import_parts(
+    conn: &Connection,
+    parts: &mut dyn Iterator<Item = ImportPart>,
+    base: Currency,
+) -> Res<ImportReceipt> {
     use ImportSection as S;
     let mut receipt = ImportReceipt::default();
-    for (i, new) in batch.create_customers.into_iter().enumerate() {
-        let c = create_customer(conn, new, base)
-            .map_err(|f| in_batch(f, |e| import_error(S::CreateCustomers, i, e)))?;
-        receipt.created_customers.push(c.id());
-    }
-    for (i, (id, data)) in batch.update_customers.into_iter().enumerate() {
-        update_customer(conn, id, data, base)
-            .map_err(|f| in_batch(f, |e| import_error(S::UpdateCustomers, i, e)))?;
-    }
+    let mut updated = 0;
     let mut writer = PurchaseWriter::for_import(conn, base)?;
-    for (i, (who, mut new)) in batch.purchases.into_iter().enumerate() {
-        let wrap = |f| in_batch(f, |e| import_error(S::Purchases, i, e));
-        new.customer = resolve_ref(who, &receipt.created_customers).map_err(|e| wrap(e.into()))?;
-        receipt.purchases.push(writer.add(new).map_err(wrap)?.id());
+    let before: usize = conn
+        .query_row("SELECT coalesce(max(id), 0) FROM purchases", [], |r| {
+            r.get::<_, i64>(0)
+        })?
+        .try_into()
+        .unwrap_or(0);
+    let bulk_from = BULK_PURCHASES.max(before / 2);
+    let mut deferred: Option<Vec<String>> = None;
+    for part in parts {
+        let batch = part.map_err(|e| Fail::Store(StoreError::Aborted(e)))?;
+        for new in batch.create_customers {
+            let i = receipt.created_customers.len();
+            let c = create_customer(conn, new, base)
+                .map_err(|f| in_batch(f, |e| import_error(S::CreateCustomers, i, e)))?;
+            receipt.created_customers.push(c.id());
+        }
+        for (id, data) in batch.update_customers {
+            update_customer(conn, id, data, base)
+                .map_err(|f| in_batch(f, |e| import_error(S::UpdateCustomers, updated, e)))?;
+            updated += 1;
+        }
+        if deferred.is_none() && receipt.purchases.len() + batch.purchases.len() >= bulk_from {
+            deferred = Some(drop_purchase_indexes(conn)?);
+        }
+        receipt.purchases.reserve(batch.purchases.len());
+        for (who, mut new) in batch.purchases {
+            let i = receipt.purchases.len();
+            let wrap = |f| in_batch(f, |e| import_error(S::Purchases, i, e));
+            new.customer =
+                resolve_ref(who, &receipt.created_customers).map_err(|e| wrap(e.into()))?;
+            receipt.purchases.push(writer.add(new).map_err(wrap)?.id());
+        }
+        for (who, mut new) in batch.surveys {
+            let i = receipt.surveys.len();
+            let wrap = |f| in_batch(f, |e| import_error(S::Surveys, i, e));
+            new.customer =
+                resolve_ref(who, &receipt.created_customers).map_err(|e| wrap(e.into()))?;
+            receipt
+                .surveys
+                .push(record_survey(conn, new, base).map_err(wrap)?.id());
+        }
     }
     drop(writer);
-    for (i, (who, mut new)) in batch.surveys.into_iter().enumerate() {
-        let wrap = |f| in_batch(f, |e| import_error(S::Surveys, i, e));
-        new.customer = resolve_ref(who, &receipt.created_customers).map_err(|e| wrap(e.into()))?;
-        receipt
-            .surveys
-            .push(record_survey(conn, new, base).map_err(wrap)?.id());
+    for sql in deferred.into_iter().flatten() {
+        conn.execute_batch(&sql)?;
     }
     Ok(receipt)
+}
+
+/// Drops the purchase indexes SQLite does not need for constraints, and returns the
+/// statements that create them again.
+fn drop_purchase_indexes(conn: &Connection) -> Res<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, sql FROM sqlite_schema \
+         WHERE type = 'index' AND tbl_name = 'purchases' AND sql IS NOT NULL ORDER BY name",
+    )?;
+    let found = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (name, _) in &found {
+        // The name comes from the schema, not from input; quoted as an identifier.
+        conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    Ok(found.into_iter().map(|(_, sql)| sql).collect())
 }
 
 // ----- interactions, refunds, surveys -----
@@ -1554,6 +1666,26 @@ impl Store for SqliteStore {
         })
     }
 
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, external_ref, email, erased_at IS NOT NULL FROM customers ORDER BY id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let c = Cols::new(row, "customers");
+                out.push(CustomerKeys {
+                    id: c.id(0, CustomerId::new)?,
+                    external_ref: c.opt_parse(1, ExternalRef::parse)?,
+                    email: c.opt_parse(2, Email::parse)?,
+                    erased: c.bool(3)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
     fn update_customer(&self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
         self.write(|conn| update_customer(conn, id, data, self.currency))
     }
@@ -1782,11 +1914,17 @@ impl Store for SqliteStore {
         })
     }
 
-    fn import(&self, batch: ImportBatch) -> StoreResult<ImportReceipt> {
-        if batch.is_empty() {
+    fn import_parts(
+        &self,
+        parts: &mut dyn Iterator<Item = ImportPart>,
+    ) -> StoreResult<ImportReceipt> {
+        let mut parts = parts
+            .filter(|p| !matches!(p, Ok(b) if b.is_empty()))
+            .peekable();
+        if parts.peek().is_none() {
             return Ok(ImportReceipt::default());
         }
-        self.write(|conn| import(conn, batch, self.currency))
+        self.write_unchecked(|conn| import_parts(conn, &mut parts, self.currency))
     }
 
     fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {
@@ -2211,6 +2349,7 @@ impl Store for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use solocrm_core::{CustomerRef, ImportBatch};
 
     /// The query plan of `sql`, one line per step.
     fn plan(conn: &Connection, sql: &str) -> String {
@@ -2317,5 +2456,142 @@ mod tests {
         );
         task.erase_text();
         assert_eq!(task.title().as_str(), ERASED_TITLE);
+    }
+
+    /// The schema's purchase indexes, as `sqlite_schema` records them.
+    fn purchase_indexes(store: &SqliteStore) -> Vec<(String, Option<String>)> {
+        let conn = store.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT name, sql FROM sqlite_schema WHERE type = 'index' \
+                 AND tbl_name = 'purchases' ORDER BY name",
+            )
+            .expect("the schema query");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("the schema")
+            .collect::<rusqlite::Result<_>>()
+            .expect("schema rows")
+    }
+
+    fn foreign_keys_on(store: &SqliteStore) -> bool {
+        store
+            .lock()
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .expect("the pragma")
+    }
+
+    /// A part of `n` purchases spread over `customers`, the first `refs` of them with
+    /// references `R-{offset + i}`.
+    fn purchases_part(customers: &[CustomerId], n: usize, offset: usize) -> ImportBatch {
+        let t0 = chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("an instant");
+        let purchases = (0..n)
+            .map(|i| {
+                let k = offset + i;
+                // Customers in a scrambled order, as in a real file.
+                let who = customers[(k * 7919) % customers.len()];
+                let mut p = NewPurchase::new(
+                    who,
+                    t0 + chrono::Duration::minutes(i64::try_from(k).expect("small")),
+                    Money::from_minor(i64::try_from(k % 5_000).expect("small") + 1, Currency::EUR),
+                );
+                p.external_ref = Some(ExternalRef::parse(&format!("R-{k}")).expect("a reference"));
+                (CustomerRef::Existing(who), p)
+            })
+            .collect();
+        ImportBatch {
+            purchases,
+            ..ImportBatch::default()
+        }
+    }
+
+    fn some_customers(store: &SqliteStore, n: usize) -> Vec<CustomerId> {
+        let t0 = chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("an instant");
+        let batch = ImportBatch {
+            create_customers: (0..n)
+                .map(|i| {
+                    let name = PersonName::parse(&format!("Customer {i}")).expect("a name");
+                    NewCustomer::new(CustomerData::new(name), t0)
+                })
+                .collect(),
+            ..ImportBatch::default()
+        };
+        store.import(batch).expect("customers").created_customers
+    }
+
+    /// An import big enough to rebuild the purchase indexes leaves them as the schema
+    /// defines them, the file sound, the foreign-key checks back on, and every row
+    /// findable through the index.
+    #[test]
+    fn a_bulk_import_rebuilds_the_purchase_indexes_in_its_transaction() {
+        let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
+        let customers = some_customers(&store, 500);
+        let indexes = purchase_indexes(&store);
+        assert!(
+            indexes.iter().any(|(n, _)| n == "purchases_by_customer"),
+            "{indexes:?}"
+        );
+        let half = BULK_PURCHASES / 2 + 1;
+        let mut parts = vec![
+            Ok(purchases_part(&customers, half, 0)),
+            Ok(purchases_part(&customers, half, half)),
+        ]
+        .into_iter();
+        let receipt = store.import_parts(&mut parts).expect("the import");
+        assert_eq!(receipt.purchases.len(), 2 * half);
+        assert_eq!(purchase_indexes(&store), indexes);
+        assert!(foreign_keys_on(&store));
+        assert_eq!(
+            store.integrity_check().expect("the check"),
+            Vec::<String>::new()
+        );
+        let conn = store.lock();
+        let p = plan(&conn, PURCHASES_OF);
+        assert!(p.contains("purchases_by_customer"), "{p}");
+        drop(conn);
+        let mut total = 0;
+        for c in &customers {
+            total += store
+                .purchases(&ActivityQuery::customer(*c))
+                .expect("a customer's purchases")
+                .len();
+        }
+        assert_eq!(total, 2 * half);
+    }
+
+    /// A bulk import refused by its last record, or aborted by its source after the
+    /// indexes were dropped, writes nothing and leaves the indexes in place.
+    #[test]
+    fn a_refused_bulk_import_leaves_the_indexes_and_writes_nothing() {
+        let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
+        let customers = some_customers(&store, 100);
+        let indexes = purchase_indexes(&store);
+        let mut big = purchases_part(&customers, BULK_PURCHASES, 0);
+        let repeat = big.purchases[0].clone();
+        big.purchases.push(repeat);
+        let err = store.import(big).expect_err("a repeated reference");
+        assert!(
+            matches!(
+                &err,
+                StoreError::Import { index, error, .. }
+                    if *index == BULK_PURCHASES
+                        && matches!(**error, StoreError::Conflict(Conflict::DuplicateRefInBatch { .. }))
+            ),
+            "{err:?}"
+        );
+        let mut parts = vec![
+            Ok(purchases_part(&customers, BULK_PURCHASES, 0)),
+            Err("the source gave up".into()),
+        ]
+        .into_iter();
+        let err = store.import_parts(&mut parts).expect_err("aborted");
+        assert_eq!(err.kind(), StoreErrorKind::Aborted);
+        assert_eq!(purchase_indexes(&store), indexes);
+        assert!(foreign_keys_on(&store));
+        assert!(
+            store
+                .purchases(&ActivityQuery::ALL)
+                .expect("listing")
+                .is_empty()
+        );
     }
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use solocrm_core::metrics::{MetricsReport, Period, ReportConfig};
-use solocrm_core::store::{CustomerRef, ImportBatch};
+use solocrm_core::store::{CustomerRef, ImportBatch, ImportPart};
 use solocrm_core::{
     ActivityQuery, Channel, Cmp, Comparison, Consent, CountryCode, Currency, CustomerData,
     CustomerId, CustomerQuery, DealId, DealStage, Direction, Email, ExternalRef, FreeText, Label,
@@ -406,6 +406,9 @@ enum Op {
     RecordPurchase(NewPurchase),
     RecordPurchases(Vec<NewPurchase>),
     Import(ImportBatch),
+    /// A streamed import of these parts; with `true`, the source fails after them.
+    ImportParts(Vec<ImportBatch>, bool),
+    CustomerKeys,
     Purchase(PurchaseId),
     Purchases(ActivityQuery),
     PurchaseLog,
@@ -460,6 +463,9 @@ fn op() -> BoxedStrategy<Op> {
         6 => new_purchase().prop_map(Op::RecordPurchase),
         3 => prop::collection::vec(new_purchase(), 0..5).prop_map(Op::RecordPurchases),
         2 => import_batch().prop_map(Op::Import),
+        2 => (prop::collection::vec(import_batch(), 0..4), prop::bool::weighted(0.2))
+            .prop_map(|(parts, abort)| Op::ImportParts(parts, abort)),
+        1 => Just(Op::CustomerKeys),
         1 => small_id().prop_map(|i| Op::Purchase(PurchaseId::new(i))),
         2 => activity_query().prop_map(Op::Purchases),
         1 => Just(Op::PurchaseLog),
@@ -558,6 +564,12 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::RecordPurchase(n) => same(m, s, |st| st.record_purchase(n.clone())),
         Op::RecordPurchases(b) => same(m, s, |st| st.record_purchases(b.clone())),
         Op::Import(b) => same(m, s, |st| st.import(b.clone())),
+        Op::ImportParts(parts, abort) => same(m, s, |st| {
+            let failure: Option<ImportPart> = abort.then(|| Err("the source failed".into()));
+            let mut stream = parts.iter().cloned().map(Ok).chain(failure);
+            st.import_parts(&mut stream)
+        }),
+        Op::CustomerKeys => same(m, s, |st| st.customer_keys()),
         Op::Purchase(i) => same(m, s, |st| st.purchase(i)),
         Op::Purchases(q) => same(m, s, |st| st.purchases(&q)),
         Op::PurchaseLog => same(m, s, |st| st.purchase_log()),

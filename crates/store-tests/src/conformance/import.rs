@@ -2,9 +2,9 @@
 //! like its single-record method against the store as changed by the records before it.
 
 use solocrm_core::{
-    ActivityQuery, Conflict, CustomerData, CustomerId, CustomerQuery, CustomerRef, Entity,
-    ImportBatch, ImportReceipt, ImportSection, NewCustomer, NewPurchase, NewSurveyResponse, Store,
-    StoreError, SurveyKind, SurveyScore, ValidationError,
+    ActivityQuery, Conflict, CustomerData, CustomerId, CustomerKeys, CustomerQuery, CustomerRef,
+    Entity, ImportBatch, ImportPart, ImportReceipt, ImportSection, NewCustomer, NewPurchase,
+    NewSurveyResponse, Store, StoreError, SurveyKind, SurveyScore, ValidationError,
 };
 
 use super::support::{assert_err, at, create, customer, email, eur, ext, name, usd};
@@ -364,4 +364,172 @@ pub fn an_import_for_an_erased_customer_is_refused(store: &dyn Store) {
     );
     let export = store.export_customer(ada.id()).expect("export");
     assert!(export.purchases.is_empty() && export.surveys.is_empty());
+}
+
+/// [`Store::import_parts`] applies its parts in turn as one import: a
+/// [`CustomerRef::New`] counts the customers created by all parts so far, and the
+/// receipt lists the ids of every part in order.
+pub fn streamed_parts_apply_in_turn_as_one_import(store: &dyn Store) {
+    let old = customer(store, "Old");
+    let first = ImportBatch {
+        create_customers: vec![new_customer("Ada", "ada@example.com")],
+        purchases: vec![purchase(CustomerRef::New(0), 1, 100)],
+        ..ImportBatch::default()
+    };
+    let second = ImportBatch {
+        create_customers: vec![new_customer("Bob", "bob@example.com")],
+        update_customers: vec![(old.id(), CustomerData::new(name("Old, renamed")))],
+        purchases: vec![
+            purchase(CustomerRef::New(1), 2, 200),
+            purchase_ref(CustomerRef::New(0), 3, 300, "INV-3"),
+        ],
+        surveys: vec![survey(CustomerRef::Existing(old.id()), 4, 5)],
+    };
+    let mut parts = vec![Ok(first), Ok(ImportBatch::default()), Ok(second)].into_iter();
+    let receipt = store
+        .import_parts(&mut parts)
+        .expect("valid parts should be applied");
+    let [ada, bob] = receipt.created_customers[..] else {
+        panic!("two customers created, got {:?}", receipt.created_customers);
+    };
+    assert!(old.id() < ada && ada < bob);
+    assert_eq!(receipt.purchases.len(), 3);
+    assert!(receipt.purchases.windows(2).all(|w| w[0] < w[1]));
+    let owners: Vec<CustomerId> = receipt
+        .purchases
+        .iter()
+        .map(|id| store.purchase(*id).expect("found").customer())
+        .collect();
+    assert_eq!(owners, [ada, bob, ada]);
+    assert_eq!(receipt.surveys.len(), 1);
+    assert_eq!(
+        store.customer(old.id()).expect("found").name().as_str(),
+        "Old, renamed"
+    );
+}
+
+/// A refused record in a later part refuses the whole stream, with its index counted
+/// over all parts; a source that fails is [`StoreError::Aborted`] with its error. In
+/// both cases nothing of the earlier parts is written.
+pub fn a_refused_record_or_a_failing_source_writes_no_part(store: &dyn Store) {
+    let ada = customer(store, "Ada");
+    let before = snapshot(store);
+    let good = || ImportBatch {
+        create_customers: vec![new_customer("Bob", "bob@example.com")],
+        purchases: vec![
+            purchase_ref(CustomerRef::Existing(ada.id()), 1, 100, "INV-1"),
+            purchase(CustomerRef::New(0), 2, 200),
+        ],
+        ..ImportBatch::default()
+    };
+    let bad = ImportBatch {
+        create_customers: vec![new_customer("Cy", "cy@example.com")],
+        purchases: vec![
+            purchase(CustomerRef::New(1), 3, 300),
+            purchase(CustomerRef::New(2), 4, 400),
+        ],
+        ..ImportBatch::default()
+    };
+    let mut parts = vec![Ok(good()), Ok(bad)].into_iter();
+    assert_err!(
+        store.import_parts(&mut parts),
+        StoreError::Import { section: ImportSection::Purchases, index: 3, error }
+            if matches!(*error, StoreError::NotFound { entity: Entity::Customer, .. })
+    );
+    assert_eq!(snapshot(store), before);
+    let failing: ImportPart = Err("the file ended in the middle of a row".into());
+    let mut parts = vec![Ok(good()), failing, Ok(good())].into_iter();
+    let err = store
+        .import_parts(&mut parts)
+        .expect_err("a failing source aborts the import");
+    assert!(
+        matches!(&err, StoreError::Aborted(e) if e.to_string() == "the file ended in the middle of a row"),
+        "expected Aborted with the source's error, got {err:?}"
+    );
+    assert_eq!(err.kind(), solocrm_core::StoreErrorKind::Aborted);
+    assert_eq!(snapshot(store), before);
+    // The aborted parts' email and reference are free again.
+    let mut parts = vec![Ok(good())].into_iter();
+    store
+        .import_parts(&mut parts)
+        .expect("the same part imports after the aborted attempts");
+}
+
+/// A purchase reference repeated in a later part is a repeat within the import,
+/// [`Conflict::DuplicateRefInBatch`], named before any other fault of the row.
+pub fn a_reference_repeated_in_a_later_part_is_a_repeat_within_the_import(store: &dyn Store) {
+    let ada = customer(store, "Ada");
+    store.erase_customer(ada.id(), at(9)).expect("erasing");
+    let bob = customer(store, "Bob");
+    let first = ImportBatch {
+        purchases: vec![purchase_ref(
+            CustomerRef::Existing(bob.id()),
+            1,
+            100,
+            "INV-1",
+        )],
+        ..ImportBatch::default()
+    };
+    let second = ImportBatch {
+        // Also for an erased customer: the repeat is named first.
+        purchases: vec![purchase_ref(
+            CustomerRef::Existing(ada.id()),
+            2,
+            100,
+            "INV-1",
+        )],
+        ..ImportBatch::default()
+    };
+    let mut parts = vec![Ok(first), Ok(second)].into_iter();
+    assert_err!(
+        store.import_parts(&mut parts),
+        StoreError::Import { section: ImportSection::Purchases, index: 1, error }
+            if matches!(&*error, StoreError::Conflict(Conflict::DuplicateRefInBatch { reference }) if reference == "INV-1")
+    );
+    assert!(
+        store
+            .purchases(&ActivityQuery::ALL)
+            .expect("listing")
+            .is_empty()
+    );
+}
+
+/// [`Store::customer_keys`] lists every customer, erased ones included, ascending by id,
+/// with the reference and email they can be found by.
+pub fn customer_keys_list_every_customer_with_their_keys(store: &dyn Store) {
+    assert!(store.customer_keys().expect("keys").is_empty());
+    let ada = create(
+        store,
+        CustomerData::new(name("Ada"))
+            .with_email(email("Ada@Example.com"))
+            .with_external_ref(ext("C-1")),
+    );
+    let bob = customer(store, "Bob");
+    let cy = create(
+        store,
+        CustomerData::new(name("Cy")).with_email(email("cy@example.com")),
+    );
+    store.erase_customer(cy.id(), at(3)).expect("erasing");
+    let keys = store.customer_keys().expect("keys");
+    let expected = vec![
+        CustomerKeys {
+            id: ada.id(),
+            external_ref: Some(ext("C-1")),
+            email: Some(email("Ada@Example.com")),
+            erased: false,
+        },
+        CustomerKeys {
+            id: bob.id(),
+            external_ref: bob.external_ref().cloned(),
+            email: bob.email().cloned(),
+            erased: false,
+        },
+        CustomerKeys {
+            id: cy.id(),
+            external_ref: None,
+            email: None,
+            erased: true,
+        },
+    ];
+    assert_eq!(keys, expected);
 }
