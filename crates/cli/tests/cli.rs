@@ -559,6 +559,107 @@ fn malformed_csv_is_refused_with_file_line_and_column_and_nothing_is_written() {
     );
 }
 
+/// A purchases file of `rows` rows for the customers of [`with_customers`], with
+/// references `R-<line>`; `edit` may change the row on a line.
+fn big_purchases(rows: usize, edit: impl Fn(usize, String) -> String) -> Vec<u8> {
+    let mut text = String::from("customer,date,amount,reference\n");
+    for line in 2..rows + 2 {
+        let who = if line % 2 == 0 {
+            "C-1"
+        } else {
+            "ada@example.com"
+        };
+        let row = format!(
+            "{who},2026-01-05T10:00:00Z,{}.{:02},R-{line}",
+            line % 97,
+            line % 100
+        );
+        text.push_str(&edit(line, row));
+        text.push('\n');
+    }
+    text.into_bytes()
+}
+
+/// Imports bigger than one part (they stream in parts of 8 192 rows) still stop at
+/// the first bad row, name its line, and write nothing: a row the reader refuses late
+/// in the file, and a row the store refuses in a later part. With --skip-invalid the
+/// store's refusal is set aside, and new customers are created once across parts.
+#[test]
+fn a_big_import_streams_in_parts_and_a_late_failure_writes_nothing() {
+    let env = with_customers();
+    let seed = env.write(
+        "seed.csv",
+        b"customer,date,amount,reference\nC-1,2026-01-01,1,OLD-1\n",
+    );
+    env.ok(&["import", "purchases", seed.to_str().expect("utf-8")]);
+    let late_amount = big_purchases(20_000, |line, row| {
+        if line == 15_000 {
+            "C-1,2026-01-05,12.345,X".to_owned()
+        } else {
+            row
+        }
+    });
+    import_fails(
+        &env,
+        "purchases",
+        "amount.csv",
+        &late_amount,
+        "amount.csv:15000: column 'amount'",
+    );
+    let stored_ref = |line: usize, row: String| {
+        if line == 19_001 {
+            "C-1,2026-01-05,1,OLD-1".to_owned()
+        } else {
+            row
+        }
+    };
+    import_fails(
+        &env,
+        "purchases",
+        "stored.csv",
+        &big_purchases(20_000, stored_ref),
+        "stored.csv:19001: column 'reference'",
+    );
+    let file = env.write("skip.csv", &big_purchases(20_000, stored_ref));
+    let rejects = env.path("rejects.csv");
+    let out = env.ok(&[
+        "import",
+        "purchases",
+        file.to_str().expect("utf-8"),
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.contains("19999 purchases") && out.contains("1 rejected"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&rejects).expect("rejects written");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(
+        lines[1].starts_with("C-1,2026-01-05,1,OLD-1,") && lines[1].contains("line 19001"),
+        "{text}"
+    );
+    assert_eq!(env.count("purchases"), 20_000);
+    let new_twice = big_purchases(20_000, |line, row| match line {
+        2 | 18_000 => format!("NEW-1,2026-01-05,1,N-{line}"),
+        _ => row.replace("R-", "S-"),
+    });
+    let file = env.write("new.csv", &new_twice);
+    let out = env.ok(&[
+        "import",
+        "purchases",
+        file.to_str().expect("utf-8"),
+        "--create-missing",
+    ]);
+    assert!(
+        out.contains("20000 purchases") && out.contains("1 new customers"),
+        "{out}"
+    );
+    assert_eq!(env.count("customers"), 3);
+}
+
 #[test]
 fn unknown_columns_can_be_ignored_and_missing_customers_created() {
     let env = with_customers();

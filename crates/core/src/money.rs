@@ -334,6 +334,17 @@ impl Money {
             amount: self.amount,
             currency: self.currency,
         };
+        let scale = self.amount.scale();
+        if scale <= digits {
+            // Exact and cheap: the amount is mantissa × 10^-scale, and a mantissa (96
+            // bits) times at most 10^digits fits an i128.
+            return self
+                .amount
+                .mantissa()
+                .checked_mul(10_i128.pow(digits - scale))
+                .and_then(|m| i64::try_from(m).ok())
+                .ok_or_else(err);
+        }
         let scaled = self
             .amount
             .checked_mul(Decimal::from(10_i64.pow(digits)))
@@ -366,8 +377,8 @@ impl Money {
             });
         }
         let digits = self.currency.minor_unit_digits();
-        let normalized = self.amount.normalize();
-        if normalized.scale() > digits {
+        // Normalizing (dropping trailing zeros) is only needed for a longer scale.
+        if self.amount.scale() > digits && self.amount.normalize().scale() > digits {
             return Err(ValidationError::TooManyDecimals {
                 field,
                 amount: self.amount,
@@ -515,7 +526,35 @@ mod tests {
         ]
     }
 
+    /// Minor units the slow, general way: scale by 10^digits, which must leave no
+    /// fraction.
+    fn minor_by_scaling(m: &Money) -> Option<i64> {
+        let scaled = m
+            .amount
+            .checked_mul(Decimal::from(10_i64.pow(m.currency.minor_unit_digits())))?;
+        if scaled.fract() != Decimal::ZERO {
+            return None;
+        }
+        i64::try_from(scaled.trunc()).ok()
+    }
+
     proptest! {
+        /// The shortcut for amounts with at most the currency's decimal places agrees
+        /// with scaling, for every mantissa, scale and currency.
+        #[test]
+        fn minor_units_agree_with_scaling(
+            mantissa in any::<i64>(),
+            wide in any::<bool>(),
+            scale in 0u32..8,
+            code in proptest::sample::select(vec!["EUR", "JPY", "KWD", "CLF"]),
+        ) {
+            let currency = Currency::parse(code).expect("a code");
+            let mantissa = if wide { i128::from(mantissa) << 30 } else { i128::from(mantissa) };
+            let amount = Decimal::from_i128_with_scale(mantissa, scale);
+            let m = Money { amount, currency };
+            prop_assert_eq!(m.to_minor_units().ok(), minor_by_scaling(&m));
+        }
+
         #[test]
         fn addition_is_commutative_and_associative(a in any::<i32>(), b in any::<i32>(), c in any::<i32>()) {
             let (a, b, c) = (eur(a.into()), eur(b.into()), eur(c.into()));

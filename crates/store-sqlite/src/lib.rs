@@ -175,6 +175,10 @@ fn open_err(e: rusqlite::Error) -> OpenError {
     OpenError::db(e)
 }
 
+/// The page cache of a connection, in KiB: a larger cache (64 MiB at most, allocated
+/// as needed) keeps the indexes of a big purchase table in memory during imports.
+pub(crate) const CACHE_KIB: i64 = 65_536;
+
 /// Per-connection settings.
 fn configure(conn: &Connection, options: &SqliteOptions, file: bool) -> Result<(), OpenError> {
     conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
@@ -185,9 +189,7 @@ fn configure(conn: &Connection, options: &SqliteOptions, file: bool) -> Result<(
         .map_err(open_err)?;
     conn.pragma_update(None, "trusted_schema", false)
         .map_err(open_err)?;
-    // A larger page cache (64 MiB at most, allocated as needed) keeps the indexes of
-    // a big purchase table in memory during imports.
-    conn.pragma_update(None, "cache_size", -65_536)
+    conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .map_err(open_err)?;
     if file {
         // After a checkpoint resets the log, cut it back to 64 MiB, so that one big

@@ -3,6 +3,7 @@
 mod analytics;
 mod clv;
 mod customer;
+mod import;
 mod io;
 mod lifecycle;
 mod records;
@@ -76,7 +77,7 @@ pub fn run(cli: Cli) -> Result<()> {
             )?;
         }
         Command::Segment(c) => lifecycle::segment(&mut ctx, c)?,
-        Command::Import(c) => io::import(&mut ctx, c)?,
+        Command::Import(c) => import::import(&mut ctx, c)?,
         Command::Report { range } => analytics::report(&mut ctx, &range)?,
         Command::Rfm { as_of, ties, top } => {
             analytics::rfm_cmd(&mut ctx, as_of.as_of.as_deref(), ties, top)?

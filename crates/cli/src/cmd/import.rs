@@ -1,0 +1,893 @@
+//! `solocrm import ...`
+//!
+//! Purchases and survey answers stream: a second thread reads and checks the rows and
+//! hands them over in parts of [`PART_ROWS`], while the store writes the part before
+//! ([`Store::import_parts`]), all in one transaction. Reading and writing overlap, and
+//! memory holds a few parts rather than the file. Customers are read whole, because
+//! each row is matched against the store (an upsert) before anything is written.
+//!
+//! By default the first bad row stops the import and nothing is written. With
+//! `--skip-invalid`, bad rows go to the rejects file and the rest is imported; a row
+//! the store refuses (say, a reference it already holds) is set aside and the import
+//! run again without it.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::mpsc;
+use std::thread;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use solocrm_core::{
+    Conflict, CountryCode, Currency, Customer, CustomerData, CustomerId, CustomerRef, Email,
+    ExternalRef, FreeText, ImportBatch, ImportPart, ImportReceipt, ImportSection, Money,
+    NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone, Store, StoreError, SurveyKind,
+    SurveyScore, Tag, ValidationError, text::parse_tags,
+};
+use solocrm_store_sqlite::SqliteStore;
+
+use super::Ctx;
+use super::io::CUSTOMER_COLUMNS;
+use crate::cli::{ImportCmd, ImportOpts};
+use crate::csvio::{Columns, CsvRows, Row, RowError, Sheet};
+use crate::output::Progress;
+use crate::parse;
+
+/// A hash map with a fast, randomly seeded hasher, for the per-row look-ups.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// The rows of one part: large enough that handing a part over costs nothing next to
+/// writing it, small enough that the parts in flight take little memory.
+const PART_ROWS: usize = 8_192;
+
+/// How many parts the reader may be ahead of the store.
+const PARTS_AHEAD: usize = 4;
+
+pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
+    let store = ctx.open()?;
+    let summary = match cmd {
+        ImportCmd::Customers(opts) => import_customers(&store, &opts, ctx.now)?,
+        ImportCmd::Purchases {
+            opts,
+            create_missing,
+        } => import_purchases(&store, &opts, create_missing)?,
+        ImportCmd::Surveys(opts) => import_surveys(&store, &opts)?,
+    };
+    if ctx.out.json {
+        return ctx.out.json(&summary);
+    }
+    let mut parts: Vec<String> = summary
+        .counts
+        .iter()
+        .map(|(k, v)| format!("{v} {k}"))
+        .collect();
+    if summary.rejected > 0 {
+        parts.push(format!("{} rejected", summary.rejected));
+    }
+    ctx.out
+        .line(format!("imported {}: {}", summary.file, parts.join(", ")))
+}
+
+/// What an import did.
+#[derive(Debug, serde::Serialize)]
+struct Summary {
+    file: String,
+    counts: Vec<(&'static str, usize)>,
+    rejected: usize,
+}
+
+/// Where each record of an import came from, by section (indices count over the
+/// whole import), plus the rows that depend on a customer the import creates (their
+/// purchases). `K` is a row index or a line number.
+struct Origin<K> {
+    rows: [Vec<K>; 4],
+    dependents: Vec<(usize, K)>,
+}
+
+impl<K> Default for Origin<K> {
+    fn default() -> Self {
+        Origin {
+            rows: Default::default(),
+            dependents: Vec::new(),
+        }
+    }
+}
+
+impl<K: Copy + PartialEq> Origin<K> {
+    fn slot(section: ImportSection) -> usize {
+        ImportSection::ALL
+            .iter()
+            .position(|s| *s == section)
+            .unwrap_or(0)
+    }
+
+    /// Records that the next record of `section` comes from `row`.
+    fn push(&mut self, section: ImportSection, row: K) {
+        self.rows[Self::slot(section)].push(row);
+    }
+
+    /// The rows behind record `index` of `section`, its own first.
+    fn of(&self, section: ImportSection, index: usize) -> Vec<K> {
+        let mut out: Vec<K> = self.rows[Self::slot(section)]
+            .get(index)
+            .copied()
+            .into_iter()
+            .collect();
+        if section == ImportSection::CreateCustomers {
+            out.extend(
+                self.dependents
+                    .iter()
+                    .filter(|(n, _)| *n == index)
+                    .map(|(_, row)| *row),
+            );
+        }
+        out.dedup();
+        out
+    }
+}
+
+/// The CSV column a store error is about, where one is.
+fn column_of(e: &StoreError) -> Option<&'static str> {
+    match e {
+        StoreError::Validation(
+            ValidationError::NegativeAmount { .. }
+            | ValidationError::TooManyDecimals { .. }
+            | ValidationError::AmountOutOfRange { .. }
+            | ValidationError::CurrencyMismatch { .. },
+        ) => Some("amount"),
+        StoreError::Conflict(
+            Conflict::DuplicatePurchaseRef { .. }
+            | Conflict::DuplicateRefInBatch { .. }
+            | Conflict::DuplicateExternalRef { .. },
+        ) => Some("reference"),
+        StoreError::Conflict(Conflict::DuplicateEmail { .. }) => Some("email"),
+        StoreError::Conflict(Conflict::CustomerErased { .. }) | StoreError::NotFound { .. } => {
+            Some("customer")
+        }
+        _ => None,
+    }
+}
+
+/// The row error for a record the store refused, found on `line`.
+fn refused(line: u64, error: &StoreError) -> RowError {
+    RowError {
+        line,
+        column: column_of(error).map(str::to_owned),
+        reason: error.to_string(),
+    }
+}
+
+fn cell_err<T, E: std::fmt::Display>(
+    row: &Row,
+    column: &str,
+    r: Result<T, E>,
+) -> Result<T, RowError> {
+    r.map_err(|e| RowError::at(row.line, column, e))
+}
+
+/// A `date` cell: `YYYY-MM-DD` (start of the day, UTC) or RFC 3339.
+fn date_cell(cols: &Columns, row: &Row) -> Result<chrono::DateTime<chrono::Utc>, RowError> {
+    let v = cols
+        .value(row, "date")
+        .ok_or_else(|| RowError::at(row.line, "date", "is empty"))?;
+    cell_err(row, "date", parse::instant(v))
+}
+
+/// An `amount` cell in the store's currency, checked against an optional `currency` cell.
+fn amount_cell(cols: &Columns, row: &Row, base: Currency) -> Result<Money, RowError> {
+    if let Some(c) = cols.value(row, "currency")
+        && c != base.as_str()
+    {
+        let c = cell_err(row, "currency", Currency::parse(c))?;
+        if c != base {
+            return Err(RowError::at(
+                row.line,
+                "currency",
+                format!("{c} differs from the database's currency {base}"),
+            ));
+        }
+    }
+    let v = cols
+        .value(row, "amount")
+        .ok_or_else(|| RowError::at(row.line, "amount", "is empty"))?;
+    if let Some(m) = parse::stored_amount(v, base) {
+        return Ok(m);
+    }
+    let m = cell_err(row, "amount", Money::parse(v, base))?;
+    if m.is_negative() {
+        return Err(RowError::at(
+            row.line,
+            "amount",
+            format!("must not be negative, got {v}"),
+        ));
+    }
+    cell_err(row, "amount", m.for_storage("amount", base))
+}
+
+/// An optional free-text cell, kept as written.
+fn free_text_cell(cols: &Columns, row: &Row, column: &str) -> Result<Option<FreeText>, RowError> {
+    cols.raw(row, column)
+        .filter(|s| !s.is_empty())
+        .map(FreeText::parse)
+        .transpose()
+        .map_err(|e| RowError::at(row.line, column, e))
+}
+
+// ----- finding the customer a row names -----
+
+/// Every customer's keys, read once: a `customer` cell names a customer by external
+/// reference, email or id (tried in that order).
+struct Keys {
+    by_ref: FastMap<String, CustomerId>,
+    by_email: FastMap<String, CustomerId>,
+    ids: HashSet<CustomerId, foldhash::fast::RandomState>,
+}
+
+impl Keys {
+    fn load(store: &dyn Store) -> Result<Keys> {
+        let all = store.customer_keys()?;
+        let mut keys = Keys {
+            by_ref: FastMap::default(),
+            by_email: FastMap::default(),
+            ids: all.iter().map(|k| k.id).collect(),
+        };
+        for k in all {
+            if let Some(r) = k.external_ref {
+                keys.by_ref.insert(r.to_string(), k.id);
+            }
+            if let Some(e) = k.email {
+                keys.by_email.insert(e.key(), k.id);
+            }
+        }
+        Ok(keys)
+    }
+
+    fn find(&self, key: &str) -> Option<CustomerId> {
+        ExternalRef::parse(key)
+            .ok()
+            .and_then(|r| self.by_ref.get(r.as_str()).copied())
+            .or_else(|| {
+                key.contains('@')
+                    .then(|| Email::parse(key).ok())
+                    .flatten()
+                    .and_then(|e| self.by_email.get(&e.key()).copied())
+            })
+            .or_else(|| {
+                key.parse::<u64>()
+                    .ok()
+                    .map(CustomerId::new)
+                    .filter(|i| self.ids.contains(i))
+            })
+    }
+}
+
+/// [`Keys::find`] with a memory of the cells seen: a file names each customer many
+/// times.
+struct Resolver<'k> {
+    keys: &'k Keys,
+    cache: FastMap<String, Option<CustomerId>>,
+}
+
+impl<'k> Resolver<'k> {
+    fn new(keys: &'k Keys) -> Self {
+        Resolver {
+            keys,
+            cache: FastMap::default(),
+        }
+    }
+
+    fn find(&mut self, key: &str) -> Option<CustomerId> {
+        if let Some(hit) = self.cache.get(key) {
+            return *hit;
+        }
+        let found = self.keys.find(key);
+        self.cache.insert(key.to_owned(), found);
+        found
+    }
+}
+
+/// The customer a `customer` cell names, or why there is none.
+fn customer_cell<'r>(
+    cols: &Columns,
+    row: &'r Row,
+    resolver: &mut Resolver<'_>,
+) -> Result<(&'r str, Option<CustomerId>), RowError> {
+    let key = cols
+        .value(row, "customer")
+        .ok_or_else(|| RowError::at(row.line, "customer", "is empty"))?;
+    Ok((key, resolver.find(key)))
+}
+
+fn unknown_customer(row: &Row, key: &str, hint: &str) -> RowError {
+    RowError::at(
+        row.line,
+        "customer",
+        format!("no customer with reference, email or id '{key}'{hint}"),
+    )
+}
+
+// ----- streamed imports: purchases and survey answers -----
+
+/// Turns the rows of a streamed file into the records of an import.
+trait Planner: Send {
+    /// Adds the records `row` becomes to `part`, noting their lines in `origin`, or
+    /// says why the row cannot be imported (and then adds nothing).
+    fn plan(
+        &mut self,
+        cols: &Columns,
+        row: &Row,
+        part: &mut ImportBatch,
+        origin: &mut Origin<u64>,
+    ) -> Result<(), RowError>;
+}
+
+/// Who a purchases row belongs to.
+enum Who {
+    Existing(CustomerId),
+    /// A customer to create (with `--create-missing`), named after their reference.
+    New(ExternalRef, PersonName),
+}
+
+/// Purchases rows: `customer`, `date`, `amount`, optional `currency`, `reference`,
+/// `description`.
+struct PurchasePlanner<'k> {
+    resolver: Resolver<'k>,
+    base: Currency,
+    create_missing: bool,
+    /// The customers this import creates, by reference, with their index.
+    created: FastMap<ExternalRef, usize>,
+}
+
+impl Planner for PurchasePlanner<'_> {
+    fn plan(
+        &mut self,
+        cols: &Columns,
+        row: &Row,
+        part: &mut ImportBatch,
+        origin: &mut Origin<u64>,
+    ) -> Result<(), RowError> {
+        let (key, found) = customer_cell(cols, row, &mut self.resolver)?;
+        let who = match found {
+            Some(id) => Who::Existing(id),
+            None if self.create_missing => ExternalRef::parse(key)
+                .and_then(|r| Ok(Who::New(r, PersonName::parse(key)?)))
+                .map_err(|e| RowError::at(row.line, "customer", e))?,
+            None => {
+                return Err(unknown_customer(
+                    row,
+                    key,
+                    " (pass --create-missing to create one)",
+                ));
+            }
+        };
+        let at = date_cell(cols, row)?;
+        let amount = amount_cell(cols, row, self.base)?;
+        // The store takes the customer from the `CustomerRef` beside the purchase.
+        let mut p = NewPurchase::new(found.unwrap_or(CustomerId::new(0)), at, amount);
+        p.external_ref = cols
+            .value(row, "reference")
+            .map(ExternalRef::parse)
+            .transpose()
+            .map_err(|e| RowError::at(row.line, "reference", e))?;
+        p.description = free_text_cell(cols, row, "description")?;
+        // The row is valid: from here on, it is recorded.
+        let who = match who {
+            Who::Existing(id) => CustomerRef::Existing(id),
+            Who::New(reference, name) => {
+                if let Some(&n) = self.created.get(&reference) {
+                    origin.dependents.push((n, row.line));
+                    CustomerRef::New(n)
+                } else {
+                    // A new customer is created at the time of their first purchase.
+                    let n = self.created.len();
+                    let data = CustomerData::new(name).with_external_ref(reference.clone());
+                    part.create_customers.push(NewCustomer::new(data, at));
+                    origin.push(ImportSection::CreateCustomers, row.line);
+                    self.created.insert(reference, n);
+                    CustomerRef::New(n)
+                }
+            }
+        };
+        part.purchases.push((who, p));
+        origin.push(ImportSection::Purchases, row.line);
+        Ok(())
+    }
+}
+
+/// Survey rows: `customer`, `date`, `kind`, `score`, optional `comment`.
+struct SurveyPlanner<'k> {
+    resolver: Resolver<'k>,
+}
+
+impl Planner for SurveyPlanner<'_> {
+    fn plan(
+        &mut self,
+        cols: &Columns,
+        row: &Row,
+        part: &mut ImportBatch,
+        origin: &mut Origin<u64>,
+    ) -> Result<(), RowError> {
+        let (key, found) = customer_cell(cols, row, &mut self.resolver)?;
+        let id = found.ok_or_else(|| unknown_customer(row, key, ""))?;
+        let at = date_cell(cols, row)?;
+        let kind = SurveyKind::parse(cols.value(row, "kind").unwrap_or(""))
+            .map_err(|e| RowError::at(row.line, "kind", e))?;
+        let raw = cols
+            .value(row, "score")
+            .ok_or_else(|| RowError::at(row.line, "score", "is empty"))?;
+        let n: i64 = raw.parse().map_err(|_| {
+            RowError::at(row.line, "score", format!("'{raw}' is not a whole number"))
+        })?;
+        let score = SurveyScore::new(kind, n).map_err(|e| RowError::at(row.line, "score", e))?;
+        let comment = free_text_cell(cols, row, "comment")?;
+        part.surveys.push((
+            CustomerRef::Existing(id),
+            NewSurveyResponse {
+                customer: id,
+                at,
+                score,
+                comment,
+            },
+        ));
+        origin.push(ImportSection::Surveys, row.line);
+        Ok(())
+    }
+}
+
+/// What one pass of the reader over the file saw.
+#[derive(Default)]
+struct Pass {
+    origin: Origin<u64>,
+    /// The rows not imported, with why, in file order (with `--skip-invalid`).
+    rejects: Vec<(Row, RowError)>,
+    /// Why the reader gave up, aborting the import.
+    failure: Option<String>,
+}
+
+/// Why the reader stopped before the end of the file.
+enum Stop {
+    /// A bad row (without `--skip-invalid`) or bad CSV: the import must not happen.
+    Failed(String),
+    /// The store stopped taking parts (it refused a record).
+    StoreDone,
+}
+
+/// The sending end of the parts. If the reader panics, it aborts the import on the
+/// way out, so that the store does not take the parts so far for the whole file.
+struct PartSender(mpsc::SyncSender<ImportPart>);
+
+impl PartSender {
+    fn send(&self, part: ImportBatch) -> Result<(), Stop> {
+        self.0.send(Ok(part)).map_err(|_| Stop::StoreDone)
+    }
+}
+
+impl Drop for PartSender {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            let _ = self.0.send(Err("the file reader failed".into()));
+        }
+    }
+}
+
+/// The reader's side of a pass: reads the rows, plans them into parts and sends each
+/// full part. Rows in `set_aside` are rejected with their recorded reason.
+fn read_rows(
+    file: &mut CsvRows,
+    planner: &mut dyn Planner,
+    set_aside: &BTreeMap<u64, RowError>,
+    skip_invalid: bool,
+    tx: &PartSender,
+    pass: &mut Pass,
+) -> Result<(), Stop> {
+    let mut progress = Progress::new("importing", file.file_len());
+    let mut row = Row::default();
+    let mut part = ImportBatch::default();
+    let mut rows_in_part = 0;
+    let result = loop {
+        match file.next_into(&mut row) {
+            Ok(true) => {}
+            Ok(false) => break tx.send(part),
+            Err(e) => break Err(Stop::Failed(format!("{e:#}"))),
+        }
+        if let Some(e) = set_aside.get(&row.line) {
+            pass.rejects.push((row.clone(), e.clone()));
+            continue;
+        }
+        match planner.plan(file.columns(), &row, &mut part, &mut pass.origin) {
+            Ok(()) => rows_in_part += 1,
+            Err(e) if skip_invalid => pass.rejects.push((row.clone(), e)),
+            Err(e) => {
+                let path = &file.columns().path;
+                break Err(Stop::Failed(format!(
+                    "{}; nothing was imported",
+                    e.in_file(path)
+                )));
+            }
+        }
+        if rows_in_part == PART_ROWS {
+            if let Err(stop) = tx.send(std::mem::take(&mut part)) {
+                break Err(stop);
+            }
+            rows_in_part = 0;
+            progress.set(file.bytes_read());
+        }
+    };
+    progress.finish();
+    result
+}
+
+/// Streams the file into the store through `planner`, passing again without the rows
+/// the store refused (with `--skip-invalid`), until the store takes the import or
+/// a row stops it. Returns the receipt and the number of rows rejected.
+fn stream<'k>(
+    store: &SqliteStore,
+    opts: &ImportOpts,
+    required: &[&'static str],
+    optional: &[&'static str],
+    new_planner: &dyn Fn() -> Box<dyn Planner + 'k>,
+) -> Result<(ImportReceipt, usize)> {
+    let mut set_aside: BTreeMap<u64, RowError> = BTreeMap::new();
+    loop {
+        let mut file = CsvRows::open(&opts.file, required, optional, opts.ignore_unknown)?;
+        let columns = file.columns().clone();
+        let mut planner = new_planner();
+        let (tx, rx) = mpsc::sync_channel(PARTS_AHEAD);
+        let (result, pass) = thread::scope(|scope| {
+            let set_aside = &set_aside;
+            let planner = planner.as_mut();
+            let reader = scope.spawn(move || {
+                let tx = PartSender(tx);
+                let mut pass = Pass::default();
+                if let Err(Stop::Failed(why)) = read_rows(
+                    &mut file,
+                    planner,
+                    set_aside,
+                    opts.skip_invalid,
+                    &tx,
+                    &mut pass,
+                ) {
+                    let _ = tx.0.send(Err(why.clone().into()));
+                    pass.failure = Some(why);
+                }
+                pass
+            });
+            let result = store.import_parts(&mut rx.iter());
+            // The store is done: a reader still sending stops.
+            drop(rx);
+            let pass = reader
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (result, pass)
+        });
+        match result {
+            Ok(receipt) => {
+                if let Some(path) = &opts.rejects
+                    && opts.skip_invalid
+                {
+                    columns.write_rejects(path, pass.rejects.iter().map(|(r, e)| (r, e)))?;
+                }
+                return Ok((receipt, pass.rejects.len()));
+            }
+            Err(StoreError::Aborted(e)) => {
+                bail!(
+                    pass.failure
+                        .unwrap_or_else(|| format!("{e}; nothing was imported"))
+                )
+            }
+            Err(StoreError::Import {
+                section,
+                index,
+                error,
+            }) => {
+                let lines = pass.origin.of(section, index);
+                let Some(&first) = lines.first() else {
+                    bail!("{section} record {index}: {error}; nothing was imported");
+                };
+                let err = refused(first, &error);
+                if !opts.skip_invalid {
+                    bail!("{}; nothing was imported", err.in_file(&opts.file));
+                }
+                for line in lines {
+                    set_aside.insert(
+                        line,
+                        RowError {
+                            line,
+                            ..err.clone()
+                        },
+                    );
+                }
+            }
+            Err(other) => return Err(other).context("the import failed; nothing was imported"),
+        }
+    }
+}
+
+fn import_purchases(
+    store: &SqliteStore,
+    opts: &ImportOpts,
+    create_missing: bool,
+) -> Result<Summary> {
+    let keys = Keys::load(store)?;
+    let base = store.base_currency();
+    let (receipt, rejected) = stream(
+        store,
+        opts,
+        &["customer", "date", "amount"],
+        &["currency", "reference", "description"],
+        &|| {
+            Box::new(PurchasePlanner {
+                resolver: Resolver::new(&keys),
+                base,
+                create_missing,
+                created: FastMap::default(),
+            })
+        },
+    )?;
+    Ok(Summary {
+        file: opts.file.display().to_string(),
+        counts: vec![
+            ("purchases", receipt.purchases.len()),
+            ("new customers", receipt.created_customers.len()),
+        ],
+        rejected,
+    })
+}
+
+fn import_surveys(store: &SqliteStore, opts: &ImportOpts) -> Result<Summary> {
+    let keys = Keys::load(store)?;
+    let (receipt, rejected) = stream(
+        store,
+        opts,
+        &["customer", "date", "kind", "score"],
+        &["comment"],
+        &|| {
+            Box::new(SurveyPlanner {
+                resolver: Resolver::new(&keys),
+            })
+        },
+    )?;
+    Ok(Summary {
+        file: opts.file.display().to_string(),
+        counts: vec![("survey answers", receipt.surveys.len())],
+        rejected,
+    })
+}
+
+// ----- customers: read whole, matched against the store, then imported -----
+
+/// One planned row: what it becomes, or why it cannot.
+type Planned<T> = Vec<(usize, Result<T, RowError>)>;
+
+/// A batch and where its records came from.
+struct Built {
+    batch: ImportBatch,
+    origin: Origin<usize>,
+}
+
+/// Runs a plan: stops at the first bad row, or (with `--skip-invalid`) imports the rest
+/// and writes the rejects. `build` turns the accepted rows into a batch.
+fn execute<T>(
+    store: &dyn Store,
+    sheet: &Sheet,
+    opts: &ImportOpts,
+    planned: Planned<T>,
+    build: impl Fn(&[(usize, &T)]) -> Built,
+) -> Result<(ImportReceipt, Vec<usize>, usize)> {
+    let path = &sheet.columns.path;
+    let mut rejects: Vec<(usize, RowError)> = Vec::new();
+    let mut ok: Vec<(usize, &T)> = Vec::new();
+    for (i, r) in &planned {
+        match r {
+            Ok(t) => ok.push((*i, t)),
+            Err(e) if opts.skip_invalid => rejects.push((*i, e.clone())),
+            Err(e) => bail!("{}; nothing was imported", e.in_file(path)),
+        }
+    }
+    let receipt = loop {
+        let built = build(&ok);
+        match store.import(built.batch) {
+            Ok(receipt) => break receipt,
+            Err(StoreError::Import {
+                section,
+                index,
+                error,
+            }) => {
+                let rows = built.origin.of(section, index);
+                let Some(&first) = rows.first() else {
+                    return Err(anyhow!("{section} record {index}: {error}"));
+                };
+                let err = refused(sheet.rows[first].line, &error);
+                if !opts.skip_invalid {
+                    bail!("{}; nothing was imported", err.in_file(path));
+                }
+                for r in rows {
+                    let e = RowError {
+                        line: sheet.rows[r].line,
+                        ..err.clone()
+                    };
+                    rejects.push((r, e));
+                    ok.retain(|(i, _)| *i != r);
+                }
+            }
+            Err(other) => return Err(other).context("the import failed; nothing was imported"),
+        }
+    };
+    rejects.sort_by_key(|(i, _)| *i);
+    if let Some(out) = &opts.rejects
+        && opts.skip_invalid
+    {
+        sheet
+            .columns
+            .write_rejects(out, rejects.iter().map(|(i, e)| (&sheet.rows[*i], e)))?;
+    }
+    Ok((receipt, ok.iter().map(|(i, _)| *i).collect(), rejects.len()))
+}
+
+/// What a customers row does.
+#[derive(Debug, Clone)]
+enum Upsert {
+    Create(Box<NewCustomer>),
+    Update(CustomerId, Box<CustomerData>),
+    Unchanged,
+}
+
+/// Customers new to the store are created at `now`.
+fn import_customers(
+    store: &SqliteStore,
+    opts: &ImportOpts,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Summary> {
+    let sheet = Sheet::read(
+        &opts.file,
+        &["name"],
+        &CUSTOMER_COLUMNS[1..],
+        opts.ignore_unknown,
+    )?;
+    let cols = &sheet.columns;
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut planned: Planned<Upsert> = Vec::with_capacity(sheet.rows.len());
+    for (i, row) in sheet.rows.iter().enumerate() {
+        let plan = (|| -> Result<Result<Upsert, RowError>> {
+            let parsed = (|| {
+                let reference = cols
+                    .value(row, "reference")
+                    .map(ExternalRef::parse)
+                    .transpose()
+                    .map_err(|e| RowError::at(row.line, "reference", e))?;
+                let email = cols
+                    .value(row, "email")
+                    .map(Email::parse)
+                    .transpose()
+                    .map_err(|e| RowError::at(row.line, "email", e))?;
+                let key = reference
+                    .as_ref()
+                    .map(|r| format!("ref:{r}"))
+                    .or_else(|| email.as_ref().map(|e| format!("email:{}", e.key())));
+                if let Some(k) = &key
+                    && let Some(first) = seen.insert(k.clone(), row.line)
+                {
+                    return Err(RowError::row(
+                        row.line,
+                        format!("the same customer as line {first}"),
+                    ));
+                }
+                Ok((reference, email))
+            })();
+            let (reference, email) = match parsed {
+                Ok(v) => v,
+                Err(e) => return Ok(Err(e)),
+            };
+            let existing: Option<Customer> = match &reference {
+                Some(r) => store.customer_by_external_ref(r)?,
+                None => None,
+            };
+            let existing = match (existing, &email) {
+                (Some(c), _) => Some(c),
+                (None, Some(e)) => store.customer_by_email(e)?,
+                (None, None) => None,
+            };
+            let base = existing.as_ref().map(|c| c.data().clone());
+            Ok(
+                customer_data(cols, row, base.clone(), email, reference).map(
+                    |data| match existing {
+                        Some(_) if base.as_ref() == Some(&data) => Upsert::Unchanged,
+                        Some(c) => Upsert::Update(c.id(), Box::new(data)),
+                        None => Upsert::Create(Box::new(NewCustomer::new(data, now))),
+                    },
+                ),
+            )
+        })()?;
+        planned.push((i, plan));
+    }
+    let (receipt, imported, rejected) = execute(store, &sheet, opts, planned.clone(), |ok| {
+        let mut batch = ImportBatch::default();
+        let mut origin = Origin::default();
+        for (row, u) in ok {
+            match u {
+                Upsert::Create(n) => {
+                    origin.push(ImportSection::CreateCustomers, *row);
+                    batch.create_customers.push((**n).clone());
+                }
+                Upsert::Update(id, d) => {
+                    origin.push(ImportSection::UpdateCustomers, *row);
+                    batch.update_customers.push((*id, (**d).clone()));
+                }
+                Upsert::Unchanged => {}
+            }
+        }
+        Built { batch, origin }
+    })?;
+    let unchanged = planned
+        .iter()
+        .filter(|(i, p)| imported.contains(i) && matches!(p, Ok(Upsert::Unchanged)))
+        .count();
+    let updated = planned
+        .iter()
+        .filter(|(i, p)| imported.contains(i) && matches!(p, Ok(Upsert::Update(..))))
+        .count();
+    Ok(Summary {
+        file: opts.file.display().to_string(),
+        counts: vec![
+            ("created", receipt.created_customers.len()),
+            ("updated", updated),
+            ("unchanged", unchanged),
+        ],
+        rejected,
+    })
+}
+
+/// The data a customers row describes: the existing data (if any) with every column
+/// present in the file applied; an empty cell clears its field.
+fn customer_data(
+    cols: &Columns,
+    row: &Row,
+    existing: Option<CustomerData>,
+    email: Option<Email>,
+    reference: Option<ExternalRef>,
+) -> Result<CustomerData, RowError> {
+    let l = row.line;
+    let name = cols
+        .value(row, "name")
+        .ok_or_else(|| RowError::at(l, "name", "is empty"))?;
+    let name = PersonName::parse(name).map_err(|e| RowError::at(l, "name", e))?;
+    let mut d = existing.unwrap_or_else(|| CustomerData::new(name.clone()));
+    d.name = name;
+    if cols.has("email") {
+        d.email = email;
+    }
+    if cols.has("reference") {
+        d.external_ref = reference;
+    }
+    if cols.has("phone") {
+        d.phone = cols
+            .value(row, "phone")
+            .map(Phone::parse)
+            .transpose()
+            .map_err(|e| RowError::at(l, "phone", e))?;
+    }
+    if cols.has("birthday") {
+        d.birthday = cols
+            .value(row, "birthday")
+            .map(parse::date)
+            .transpose()
+            .map_err(|e| RowError::at(l, "birthday", e))?;
+    }
+    if cols.has("country") {
+        d.profile.country = cols
+            .value(row, "country")
+            .map(CountryCode::parse)
+            .transpose()
+            .map_err(|e| RowError::at(l, "country", e))?;
+    }
+    if cols.has("tags") {
+        d.tags = parse_tags(cols.cell(row, "tags").unwrap_or(""), ';')
+            .map_err(|e| RowError::at(l, "tags", e))?;
+    }
+    if cols.has("channel") {
+        d.acquisition_channel = cols
+            .value(row, "channel")
+            .map(Tag::parse)
+            .transpose()
+            .map_err(|e| RowError::at(l, "channel", e))?;
+    }
+    Ok(d)
+}
