@@ -642,6 +642,29 @@ fn a_big_import_streams_in_parts_and_a_late_failure_writes_nothing() {
         "{text}"
     );
     assert_eq!(env.count("purchases"), 20_000);
+    // The same file again: every row's reference is stored, so every row is rejected
+    // while reading (not one more run of the import per row).
+    let out = env.ok(&[
+        "import",
+        "purchases",
+        file.to_str().expect("utf-8"),
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.contains("0 purchases") && out.contains("20000 rejected"),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&rejects).expect("rejects written");
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("line 2: column 'reference'")),
+        "{}",
+        text.lines().take(3).collect::<Vec<_>>().join("\n")
+    );
+    assert_eq!(env.count("purchases"), 20_000);
     let new_twice = big_purchases(20_000, |line, row| match line {
         2 | 18_000 => format!("NEW-1,2026-01-05,1,N-{line}"),
         _ => row.replace("R-", "S-"),
@@ -658,6 +681,49 @@ fn a_big_import_streams_in_parts_and_a_late_failure_writes_nothing() {
         "{out}"
     );
     assert_eq!(env.count("customers"), 3);
+}
+
+/// An erased customer (found by id: erasure removes their email and reference) takes
+/// no new purchases or survey answers; the row is refused, and with --skip-invalid
+/// rejected.
+#[test]
+fn rows_for_an_erased_customer_are_refused() {
+    let env = with_customers();
+    let bob = env.json(&["customer", "show", "bob@example.com"])["customer"]["id"]
+        .as_u64()
+        .expect("an id")
+        .to_string();
+    env.ok(&["customer", "erase", &bob, "--yes"]);
+    let purchases = format!("customer,date,amount\nC-1,2026-01-05,1\n{bob},2026-01-05,1\n");
+    import_fails(
+        &env,
+        "purchases",
+        "erased.csv",
+        purchases.as_bytes(),
+        "erased.csv:3: column 'customer': customer",
+    );
+    let surveys = format!("customer,date,kind,score\n{bob},2026-01-05,nps,9\n");
+    import_fails(
+        &env,
+        "surveys",
+        "erased-s.csv",
+        surveys.as_bytes(),
+        "erased-s.csv:2: column 'customer'",
+    );
+    let file = env.write("erased.csv", purchases.as_bytes());
+    let rejects = env.path("rejects.csv");
+    let out = env.ok(&[
+        "import",
+        "purchases",
+        file.to_str().expect("utf-8"),
+        "--skip-invalid",
+        "--rejects",
+        rejects.to_str().expect("utf-8"),
+    ]);
+    assert!(
+        out.contains("1 purchases") && out.contains("1 rejected"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -17,10 +17,10 @@ use std::thread;
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_core::{
-    Conflict, CountryCode, Currency, Customer, CustomerData, CustomerId, CustomerRef, Email,
-    ExternalRef, FreeText, ImportBatch, ImportPart, ImportReceipt, ImportSection, Money,
-    NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone, Store, StoreError, SurveyKind,
-    SurveyScore, Tag, ValidationError, text::parse_tags,
+    ActivityQuery, Conflict, CountryCode, Currency, Customer, CustomerData, CustomerId,
+    CustomerRef, Email, ExternalRef, FreeText, ImportBatch, ImportPart, ImportReceipt,
+    ImportSection, Money, NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone,
+    PurchaseId, Store, StoreError, SurveyKind, SurveyScore, Tag, ValidationError, text::parse_tags,
 };
 use solocrm_store_sqlite::SqliteStore;
 
@@ -219,6 +219,7 @@ struct Keys {
     by_ref: FastMap<String, CustomerId>,
     by_email: FastMap<String, CustomerId>,
     ids: HashSet<CustomerId, foldhash::fast::RandomState>,
+    erased: HashSet<CustomerId, foldhash::fast::RandomState>,
 }
 
 impl Keys {
@@ -228,6 +229,7 @@ impl Keys {
             by_ref: FastMap::default(),
             by_email: FastMap::default(),
             ids: all.iter().map(|k| k.id).collect(),
+            erased: all.iter().filter(|k| k.erased).map(|k| k.id).collect(),
         };
         for k in all {
             if let Some(r) = k.external_ref {
@@ -284,6 +286,25 @@ impl<'k> Resolver<'k> {
     }
 }
 
+/// The customer a `customer` cell names (`None` if no customer has that key), or why
+/// the cell names none that can take new records: empty, or an erased customer (the
+/// store's own refusal, found while reading so that `--skip-invalid` need not run
+/// the import again for it).
+fn live_customer<'r>(
+    cols: &Columns,
+    row: &'r Row,
+    resolver: &mut Resolver<'_>,
+) -> Result<(&'r str, Option<CustomerId>), RowError> {
+    let (key, found) = customer_cell(cols, row, resolver)?;
+    if let Some(customer) = found
+        && resolver.keys.erased.contains(&customer)
+    {
+        let refused = StoreError::from(Conflict::CustomerErased { customer });
+        return Err(RowError::at(row.line, "customer", refused));
+    }
+    Ok((key, found))
+}
+
 /// The customer a `customer` cell names, or why there is none.
 fn customer_cell<'r>(
     cols: &Columns,
@@ -334,6 +355,45 @@ struct PurchasePlanner<'k> {
     create_missing: bool,
     /// The customers this import creates, by reference, with their index.
     created: FastMap<ExternalRef, usize>,
+    /// With `--skip-invalid`: the references checked while reading.
+    references: Option<References<'k>>,
+}
+
+/// With `--skip-invalid`, a row whose reference the store holds, or an earlier row of
+/// the file has, is rejected while reading, as the store would refuse it. Otherwise
+/// each such row would cost one more run of the whole import (see [`stream`]), and a
+/// file imported twice has one per purchase.
+struct References<'k> {
+    stored: &'k FastMap<String, PurchaseId>,
+    seen: HashSet<String, foldhash::fast::RandomState>,
+}
+
+impl References<'_> {
+    /// Why the store would refuse `reference`, if it would.
+    fn refusal(&self, reference: &ExternalRef) -> Option<Conflict> {
+        let r = reference.as_str();
+        if self.seen.contains(r) {
+            Some(Conflict::DuplicateRefInBatch {
+                reference: r.to_owned(),
+            })
+        } else {
+            self.stored
+                .get(r)
+                .map(|&existing| Conflict::DuplicatePurchaseRef {
+                    reference: r.to_owned(),
+                    existing,
+                })
+        }
+    }
+}
+
+/// Every stored purchase reference and its purchase.
+fn stored_references(store: &dyn Store) -> Result<FastMap<String, PurchaseId>> {
+    Ok(store
+        .purchases(&ActivityQuery::ALL)?
+        .into_iter()
+        .filter_map(|p| p.external_ref().map(|r| (r.to_string(), p.id())))
+        .collect())
 }
 
 impl Planner for PurchasePlanner<'_> {
@@ -344,7 +404,7 @@ impl Planner for PurchasePlanner<'_> {
         part: &mut ImportBatch,
         origin: &mut Origin<u64>,
     ) -> Result<(), RowError> {
-        let (key, found) = customer_cell(cols, row, &mut self.resolver)?;
+        let (key, found) = live_customer(cols, row, &mut self.resolver)?;
         let who = match found {
             Some(id) => Who::Existing(id),
             None if self.create_missing => ExternalRef::parse(key)
@@ -368,6 +428,13 @@ impl Planner for PurchasePlanner<'_> {
             .transpose()
             .map_err(|e| RowError::at(row.line, "reference", e))?;
         p.description = free_text_cell(cols, row, "description")?;
+        if let (Some(refs), Some(r)) = (&mut self.references, &p.external_ref) {
+            if let Some(conflict) = refs.refusal(r) {
+                let refused = StoreError::from(conflict);
+                return Err(RowError::at(row.line, "reference", refused));
+            }
+            refs.seen.insert(r.as_str().to_owned());
+        }
         // The row is valid: from here on, it is recorded.
         let who = match who {
             Who::Existing(id) => CustomerRef::Existing(id),
@@ -405,7 +472,7 @@ impl Planner for SurveyPlanner<'_> {
         part: &mut ImportBatch,
         origin: &mut Origin<u64>,
     ) -> Result<(), RowError> {
-        let (key, found) = customer_cell(cols, row, &mut self.resolver)?;
+        let (key, found) = live_customer(cols, row, &mut self.resolver)?;
         let id = found.ok_or_else(|| unknown_customer(row, key, ""))?;
         let at = date_cell(cols, row)?;
         let kind = SurveyKind::parse(cols.value(row, "kind").unwrap_or(""))
@@ -607,6 +674,11 @@ fn import_purchases(
     create_missing: bool,
 ) -> Result<Summary> {
     let keys = Keys::load(store)?;
+    let stored = if opts.skip_invalid {
+        stored_references(store)?
+    } else {
+        FastMap::default()
+    };
     let base = store.base_currency();
     let (receipt, rejected) = stream(
         store,
@@ -619,6 +691,10 @@ fn import_purchases(
                 base,
                 create_missing,
                 created: FastMap::default(),
+                references: opts.skip_invalid.then(|| References {
+                    stored: &stored,
+                    seen: HashSet::default(),
+                }),
             })
         },
     )?;
