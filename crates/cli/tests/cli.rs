@@ -620,6 +620,20 @@ fn a_big_import_streams_in_parts_and_a_late_failure_writes_nothing() {
         &big_purchases(20_000, stored_ref),
         "stored.csv:19001: column 'reference'",
     );
+    // In one part, a row the store refuses and a later row the reader refuses: the
+    // first is reported.
+    let both = big_purchases(20_000, |line, row| match line {
+        9_000 => "C-1,2026-01-05,1,OLD-1".to_owned(),
+        9_500 => "C-1,not a date,1,Y".to_owned(),
+        _ => row,
+    });
+    import_fails(
+        &env,
+        "purchases",
+        "first.csv",
+        &both,
+        "first.csv:9000: column 'reference'",
+    );
     let file = env.write("skip.csv", &big_purchases(20_000, stored_ref));
     let rejects = env.path("rejects.csv");
     let out = env.ok(&[

@@ -336,7 +336,8 @@ named_enum! {
 pub enum CustomerRef {
     /// A customer already in the store.
     Existing(CustomerId),
-    /// The customer created by `create_customers[i]` of the same batch.
+    /// The `i`-th customer created by the same import: `create_customers[i]` of the
+    /// batch, or counted over all parts so far in [`Store::import_parts`].
     New(usize),
 }
 
@@ -416,7 +417,7 @@ pub fn resolve_ref(r: CustomerRef, created: &[CustomerId]) -> StoreResult<Custom
     match r {
         CustomerRef::Existing(id) => Ok(id),
         CustomerRef::New(i) => created.get(i).copied().ok_or_else(|| {
-            StoreError::not_found(Entity::Customer, format!("new customer #{i} of the batch"))
+            StoreError::not_found(Entity::Customer, format!("new customer #{i} of the import"))
         }),
     }
 }

@@ -369,21 +369,25 @@ struct References<'k> {
 }
 
 impl References<'_> {
-    /// Why the store would refuse `reference`, if it would.
-    fn refusal(&self, reference: &ExternalRef) -> Option<Conflict> {
+    /// The store's refusal of `reference` if an earlier row of the file has it.
+    fn repeated(&self, reference: &ExternalRef) -> Option<Conflict> {
         let r = reference.as_str();
-        if self.seen.contains(r) {
-            Some(Conflict::DuplicateRefInBatch {
+        self.seen
+            .contains(r)
+            .then(|| Conflict::DuplicateRefInBatch {
                 reference: r.to_owned(),
             })
-        } else {
-            self.stored
-                .get(r)
-                .map(|&existing| Conflict::DuplicatePurchaseRef {
-                    reference: r.to_owned(),
-                    existing,
-                })
-        }
+    }
+
+    /// The store's refusal of `reference` if the store holds it.
+    fn stored(&self, reference: &ExternalRef) -> Option<Conflict> {
+        let r = reference.as_str();
+        self.stored
+            .get(r)
+            .map(|&existing| Conflict::DuplicatePurchaseRef {
+                reference: r.to_owned(),
+                existing,
+            })
     }
 }
 
@@ -404,6 +408,20 @@ impl Planner for PurchasePlanner<'_> {
         part: &mut ImportBatch,
         origin: &mut Origin<u64>,
     ) -> Result<(), RowError> {
+        // The reference first: the store names a reference repeated within the import
+        // before any other fault of the row.
+        let reference = cols
+            .value(row, "reference")
+            .map(ExternalRef::parse)
+            .transpose()
+            .map_err(|e| RowError::at(row.line, "reference", e))?;
+        let refused =
+            |conflict: Conflict| RowError::at(row.line, "reference", StoreError::from(conflict));
+        if let (Some(refs), Some(r)) = (&self.references, &reference)
+            && let Some(repeat) = refs.repeated(r)
+        {
+            return Err(refused(repeat));
+        }
         let (key, found) = live_customer(cols, row, &mut self.resolver)?;
         let who = match found {
             Some(id) => Who::Existing(id),
@@ -422,19 +440,14 @@ impl Planner for PurchasePlanner<'_> {
         let amount = amount_cell(cols, row, self.base)?;
         // The store takes the customer from the `CustomerRef` beside the purchase.
         let mut p = NewPurchase::new(found.unwrap_or(CustomerId::new(0)), at, amount);
-        p.external_ref = cols
-            .value(row, "reference")
-            .map(ExternalRef::parse)
-            .transpose()
-            .map_err(|e| RowError::at(row.line, "reference", e))?;
         p.description = free_text_cell(cols, row, "description")?;
-        if let (Some(refs), Some(r)) = (&mut self.references, &p.external_ref) {
-            if let Some(conflict) = refs.refusal(r) {
-                let refused = StoreError::from(conflict);
-                return Err(RowError::at(row.line, "reference", refused));
+        if let (Some(refs), Some(r)) = (&mut self.references, &reference) {
+            if let Some(stored) = refs.stored(r) {
+                return Err(refused(stored));
             }
             refs.seen.insert(r.as_str().to_owned());
         }
+        p.external_ref = reference;
         // The row is valid: from here on, it is recorded.
         let who = match who {
             Who::Existing(id) => CustomerRef::Existing(id),
@@ -552,7 +565,7 @@ fn read_rows(
     let result = loop {
         match file.next_into(&mut row) {
             Ok(true) => {}
-            Ok(false) => break tx.send(part),
+            Ok(false) => break tx.send(std::mem::take(&mut part)),
             Err(e) => break Err(Stop::Failed(format!("{e:#}"))),
         }
         if let Some(e) = set_aside.get(&row.line) {
@@ -579,6 +592,15 @@ fn read_rows(
         }
     };
     progress.finish();
+    if let Err(Stop::Failed(why)) = result {
+        // The rows before the bad one go to the store first: if it refuses one of
+        // them, that earlier row is the one to report. The failure follows, and
+        // aborts the import either way.
+        if !part.is_empty() && tx.send(part).is_err() {
+            return Err(Stop::StoreDone);
+        }
+        return Err(Stop::Failed(why));
+    }
     result
 }
 
