@@ -2492,6 +2492,14 @@ mod tests {
             .expect("schema rows")
     }
 
+    /// SQLite's schema cookie, which every `CREATE` and `DROP` increments.
+    fn schema_version(store: &SqliteStore) -> i64 {
+        store
+            .lock()
+            .pragma_query_value(None, "schema_version", |r| r.get(0))
+            .expect("the pragma")
+    }
+
     fn foreign_keys_on(store: &SqliteStore) -> bool {
         store
             .lock()
@@ -2549,6 +2557,14 @@ mod tests {
             indexes.iter().any(|(n, _)| n == "purchases_by_customer"),
             "{indexes:?}"
         );
+        let small = purchases_part(&customers, 10, 1_000_000);
+        let version = schema_version(&store);
+        store.import(small).expect("a small import");
+        assert_eq!(
+            schema_version(&store),
+            version,
+            "a small import keeps its index"
+        );
         let half = BULK_PURCHASES / 2 + 1;
         let mut parts = vec![
             Ok(purchases_part(&customers, half, 0)),
@@ -2557,6 +2573,10 @@ mod tests {
         .into_iter();
         let receipt = store.import_parts(&mut parts).expect("the import");
         assert_eq!(receipt.purchases.len(), 2 * half);
+        assert!(
+            schema_version(&store) > version,
+            "a big import drops and rebuilds the index"
+        );
         assert_eq!(purchase_indexes(&store), indexes);
         assert!(foreign_keys_on(&store));
         assert_eq!(
@@ -2574,7 +2594,7 @@ mod tests {
                 .expect("a customer's purchases")
                 .len();
         }
-        assert_eq!(total, 2 * half);
+        assert_eq!(total, 2 * half + 10);
     }
 
     /// A bulk import refused by its last record, or aborted by its source after the

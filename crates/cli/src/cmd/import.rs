@@ -202,6 +202,19 @@ fn amount_cell(cols: &Columns, row: &Row, base: Currency) -> Result<Money, RowEr
     cell_err(row, "amount", m.for_storage("amount", base))
 }
 
+/// An optional cell read by `parse`: `None` if the column is absent or the cell empty.
+fn optional_cell<T, E: std::fmt::Display>(
+    cols: &Columns,
+    row: &Row,
+    column: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Option<T>, RowError> {
+    cols.value(row, column)
+        .map(parse)
+        .transpose()
+        .map_err(|e| RowError::at(row.line, column, e))
+}
+
 /// An optional free-text cell, kept as written.
 fn free_text_cell(cols: &Columns, row: &Row, column: &str) -> Result<Option<FreeText>, RowError> {
     cols.raw(row, column)
@@ -295,7 +308,10 @@ fn live_customer<'r>(
     row: &'r Row,
     resolver: &mut Resolver<'_>,
 ) -> Result<(&'r str, Option<CustomerId>), RowError> {
-    let (key, found) = customer_cell(cols, row, resolver)?;
+    let key = cols
+        .value(row, "customer")
+        .ok_or_else(|| RowError::at(row.line, "customer", "is empty"))?;
+    let found = resolver.find(key);
     if let Some(customer) = found
         && resolver.keys.erased.contains(&customer)
     {
@@ -303,18 +319,6 @@ fn live_customer<'r>(
         return Err(RowError::at(row.line, "customer", refused));
     }
     Ok((key, found))
-}
-
-/// The customer a `customer` cell names, or why there is none.
-fn customer_cell<'r>(
-    cols: &Columns,
-    row: &'r Row,
-    resolver: &mut Resolver<'_>,
-) -> Result<(&'r str, Option<CustomerId>), RowError> {
-    let key = cols
-        .value(row, "customer")
-        .ok_or_else(|| RowError::at(row.line, "customer", "is empty"))?;
-    Ok((key, resolver.find(key)))
 }
 
 fn unknown_customer(row: &Row, key: &str, hint: &str) -> RowError {
@@ -410,11 +414,7 @@ impl Planner for PurchasePlanner<'_> {
     ) -> Result<(), RowError> {
         // The reference first: the store names a reference repeated within the import
         // before any other fault of the row.
-        let reference = cols
-            .value(row, "reference")
-            .map(ExternalRef::parse)
-            .transpose()
-            .map_err(|e| RowError::at(row.line, "reference", e))?;
+        let reference = optional_cell(cols, row, "reference", ExternalRef::parse)?;
         let refused =
             |conflict: Conflict| RowError::at(row.line, "reference", StoreError::from(conflict));
         if let (Some(refs), Some(r)) = (&self.references, &reference)
@@ -846,16 +846,8 @@ fn import_customers(
     for (i, row) in sheet.rows.iter().enumerate() {
         let plan = (|| -> Result<Result<Upsert, RowError>> {
             let parsed = (|| {
-                let reference = cols
-                    .value(row, "reference")
-                    .map(ExternalRef::parse)
-                    .transpose()
-                    .map_err(|e| RowError::at(row.line, "reference", e))?;
-                let email = cols
-                    .value(row, "email")
-                    .map(Email::parse)
-                    .transpose()
-                    .map_err(|e| RowError::at(row.line, "email", e))?;
+                let reference = optional_cell(cols, row, "reference", ExternalRef::parse)?;
+                let email = optional_cell(cols, row, "email", Email::parse)?;
                 let key = reference
                     .as_ref()
                     .map(|r| format!("ref:{r}"))
@@ -956,36 +948,20 @@ fn customer_data(
         d.external_ref = reference;
     }
     if cols.has("phone") {
-        d.phone = cols
-            .value(row, "phone")
-            .map(Phone::parse)
-            .transpose()
-            .map_err(|e| RowError::at(l, "phone", e))?;
+        d.phone = optional_cell(cols, row, "phone", Phone::parse)?;
     }
     if cols.has("birthday") {
-        d.birthday = cols
-            .value(row, "birthday")
-            .map(parse::date)
-            .transpose()
-            .map_err(|e| RowError::at(l, "birthday", e))?;
+        d.birthday = optional_cell(cols, row, "birthday", parse::date)?;
     }
     if cols.has("country") {
-        d.profile.country = cols
-            .value(row, "country")
-            .map(CountryCode::parse)
-            .transpose()
-            .map_err(|e| RowError::at(l, "country", e))?;
+        d.profile.country = optional_cell(cols, row, "country", CountryCode::parse)?;
     }
     if cols.has("tags") {
         d.tags = parse_tags(cols.cell(row, "tags").unwrap_or(""), ';')
             .map_err(|e| RowError::at(l, "tags", e))?;
     }
     if cols.has("channel") {
-        d.acquisition_channel = cols
-            .value(row, "channel")
-            .map(Tag::parse)
-            .transpose()
-            .map_err(|e| RowError::at(l, "channel", e))?;
+        d.acquisition_channel = optional_cell(cols, row, "channel", Tag::parse)?;
     }
     Ok(d)
 }
