@@ -727,13 +727,13 @@ pub struct ClvArgs {
     #[arg(long, value_enum, default_value_t = ClvUnit::Week)]
     pub unit: ClvUnit,
     /// Expected purchases over this many units after the calibration end (default: the
-    /// calibration length).
+    /// calibration length); more than 0, at most 100 years.
     #[arg(long, value_name = "N")]
     pub predict: Option<f64>,
-    /// CLV horizon in months.
-    #[arg(long, default_value_t = 12)]
+    /// CLV horizon in months, 1 to 1200 (100 years).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1200))]
     pub horizon_months: u32,
-    /// Monthly discount rate.
+    /// Monthly discount rate, 0 to 1.
     #[arg(long, default_value_t = 0.01)]
     pub discount_monthly: f64,
     /// Profit margin applied to the spend, 0 to 1.

@@ -3,7 +3,8 @@
 //! The binary is thin: it parses arguments, opens the SQLite store, calls the library,
 //! and prints. Exit codes: 0 success, 1 runtime error, 2 usage error. Errors go to
 //! standard error as `solocrm: error: ...` with their causes; a closed pipe (`| head`)
-//! ends the program quietly.
+//! ends the program quietly. Messages pass through [`output::escape_controls`], so an
+//! escape sequence inside a file's cell or an argument is shown, never obeyed.
 
 mod cli;
 mod cmd;
@@ -11,30 +12,60 @@ mod csvio;
 mod output;
 mod parse;
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use clap::Parser;
+
+use crate::output::escape_controls;
 
 fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // Help and version go to stdout with 0, usage errors to stderr with 2.
-            let code = if e.use_stderr() { 2 } else { 0 };
-            if e.print().is_err() {
-                return ExitCode::from(code);
+            // Help and version go to stdout with 0, usage errors to stderr with 2. A
+            // usage error quotes the argument it refuses: it is shown without styling
+            // and with its controls escaped.
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
             }
-            return ExitCode::from(code);
+            let text = e.render().to_string();
+            let _ = write!(std::io::stderr(), "{}", escape_controls(&text, true));
+            return ExitCode::from(2);
         }
     };
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("solocrm: error: {e:#}");
+            let message = describe(&e);
+            let _ = writeln!(
+                std::io::stderr(),
+                "solocrm: error: {}",
+                escape_controls(&message, true)
+            );
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes as one line, `outer: cause: root`, leaving out a cause
+/// whose text the message before it already contains (a library error that repeats its
+/// source's text would otherwise print the same words two or three times).
+fn describe(e: &anyhow::Error) -> String {
+    let mut message = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if text.is_empty() || message.contains(&text) {
+            continue;
+        }
+        if !message.is_empty() {
+            message.push_str(": ");
+        }
+        message.push_str(&text);
+    }
+    message
 }
 
 /// True if the error comes from writing to a closed pipe, also when a CSV or JSON

@@ -1,5 +1,14 @@
 //! Output: aligned tables for people, JSON for scripts, colour only on a terminal.
+//!
+//! Text from the database or from a file can hold anything, including the escape
+//! sequences a terminal obeys (clearing the screen, rewriting earlier lines, writing the
+//! clipboard with OSC 52). Everything printed for a person therefore goes through
+//! [`escape_controls`]: control characters, DEL, the C1 controls and the bidirectional
+//! overrides are shown as visible escapes (`\x1b`, `\u{202e}`) instead of being obeyed.
+//! JSON output is left to `serde_json`, which escapes the C0 controls itself.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 use anyhow::Result;
@@ -26,26 +35,34 @@ impl Out {
         }
     }
 
-    /// Writes one line.
+    /// Writes one line (line breaks inside `text` are kept; other controls escaped).
     pub fn line(&mut self, text: impl AsRef<str>) -> Result<()> {
-        writeln!(self.out, "{}", text.as_ref())?;
+        writeln!(self.out, "{}", escape_controls(text.as_ref(), true))?;
         Ok(())
     }
 
     /// Writes a heading (bold on a colour terminal).
     pub fn heading(&mut self, text: impl AsRef<str>) -> Result<()> {
+        let text = escape_controls(text.as_ref(), true);
         if self.color {
-            writeln!(self.out, "\x1b[1m{}\x1b[0m", text.as_ref())?;
+            writeln!(self.out, "\x1b[1m{text}\x1b[0m")?;
         } else {
-            writeln!(self.out, "{}", text.as_ref())?;
+            writeln!(self.out, "{text}")?;
         }
         Ok(())
     }
 
     /// Writes a value as pretty JSON. It is rendered first and written after, so that a
     /// failed write is the plain I/O error (a closed pipe ends the program quietly).
+    /// Strings keep their text exactly; the characters a terminal would act on are
+    /// written as `\uXXXX` escapes ([`TerminalSafe`]).
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        let mut text = serde_json::to_vec_pretty(value)?;
+        let mut text = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut text,
+            TerminalSafe(serde_json::ser::PrettyFormatter::new()),
+        );
+        value.serialize(&mut ser)?;
         text.push(b'\n');
         self.out.write_all(&text)?;
         Ok(())
@@ -90,6 +107,58 @@ impl Out {
     }
 }
 
+/// A JSON formatter that also escapes what `serde_json` writes raw but a terminal
+/// obeys: DEL, the C1 controls and the bidirectional controls, as `\uXXXX` (the same
+/// string to every JSON reader).
+pub struct TerminalSafe<F>(pub F);
+
+impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for TerminalSafe<F> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
+            self.0.write_string_fragment(writer, &rest[..i])?;
+            write!(writer, "\\u{:04x}", u32::from(c))?;
+            rest = &rest[i + c.len_utf8()..];
+        }
+        self.0.write_string_fragment(writer, rest)
+    }
+
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn end_object_key<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_key(w)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
 /// A table: a header and rows of cells; some columns right-aligned (numbers, money).
 #[derive(Debug, Default)]
 pub struct Table {
@@ -112,9 +181,18 @@ impl Table {
         }
     }
 
-    /// Adds a row.
+    /// Adds a row. A cell is one line: its line breaks and other controls are shown
+    /// escaped, so that a cell can neither break the table nor drive the terminal.
     pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
+        self.rows.push(
+            cells
+                .into_iter()
+                .map(|c| match escape_controls(&c, false) {
+                    Cow::Borrowed(_) => c,
+                    Cow::Owned(escaped) => escaped,
+                })
+                .collect(),
+        );
     }
 
     /// True without rows.
@@ -133,6 +211,47 @@ impl Table {
         }
         w
     }
+}
+
+/// True for the characters a terminal may act on instead of showing: the C0 controls,
+/// DEL, the C1 controls (U+0080 to U+009F, among them the one-character CSI) and the
+/// bidirectional embeddings, overrides and isolates, which can make text read
+/// differently from what it is.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every character a terminal would act on shown as a visible escape:
+/// `\x1b` for ESC, `\u{9b}`, `\u{202e}`, and `\t`, `\r`, `\n` for the blanks. Line
+/// breaks are kept as they are when `keep_newlines` is set (a message of several lines).
+/// Text without such characters is returned as it is, without copying.
+///
+/// A terminal shown `\x1b]52;c;...\x07` prints those characters instead of writing its
+/// clipboard.
+pub fn escape_controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
+    let must_escape = |c: char| is_unsafe(c) && !(keep_newlines && c == '\n');
+    if !text.chars().any(must_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if !must_escape(c) {
+            out.push(c);
+            continue;
+        }
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if u32::from(c) < 0x80 => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c => {
+                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            }
+        }
+    }
+    Cow::Owned(out)
 }
 
 /// Shows an optional value, `-` for none.

@@ -1,7 +1,7 @@
 //! Parsing command-line values: dates, money, customer references, names.
 
 use anyhow::{Result, anyhow, bail};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike as _, Utc};
 use solocrm_core::{Currency, Customer, CustomerId, Email, ExternalRef, Money, Store};
 
 /// A command-line date: `YYYY-MM-DD` or RFC 3339.
@@ -13,26 +13,76 @@ pub enum When {
     Instant(DateTime<Utc>),
 }
 
-/// Parses `YYYY-MM-DD` or RFC 3339.
+/// The earliest day solocrm accepts from a person or a file. Historic records back to
+/// 1900 import without a word; an earlier year is taken for a typo (`0205` for `2025`).
+pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
+    Some(d) => d,
+    None => NaiveDate::MIN,
+};
+
+/// The latest day solocrm accepts: far enough for any due date or contract end, near
+/// enough that every period computed from it stays small.
+pub const LATEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2199, 12, 31) {
+    Some(d) => d,
+    None => NaiveDate::MAX,
+};
+
+/// Refuses a day outside [`EARLIEST_DAY`]..=[`LATEST_DAY`].
+fn plausible(input: &str, day: NaiveDate) -> Result<NaiveDate> {
+    if day < EARLIEST_DAY {
+        bail!(
+            "'{input}' is before {EARLIEST_DAY}, the earliest date solocrm accepts (a typo in the year?)"
+        );
+    }
+    if day > LATEST_DAY {
+        bail!(
+            "'{input}' is after {LATEST_DAY}, the latest date solocrm accepts (a typo in the year?)"
+        );
+    }
+    Ok(day)
+}
+
+/// Parses `YYYY-MM-DD` or RFC 3339 within the accepted days. A leap second (`:60`) is
+/// refused: stored instants count seconds without them.
 pub fn when(input: &str) -> Result<When> {
     let s = input.trim();
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Ok(When::Day(d));
+        return Ok(When::Day(plausible(input, d)?));
     }
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| When::Instant(t.with_timezone(&Utc)))
+    let t = DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             anyhow!("'{input}' is not a date; use YYYY-MM-DD or RFC 3339 (2026-11-22T09:30:00Z)")
-        })
+        })?;
+    if t.nanosecond() >= 1_000_000_000 {
+        bail!("'{input}' is a leap second; use :59 or the next minute's :00");
+    }
+    plausible(input, t.date_naive())?;
+    Ok(When::Instant(t))
 }
 
 fn start_of(d: NaiveDate) -> DateTime<Utc> {
     d.and_time(NaiveTime::MIN).and_utc()
 }
 
-/// An event time: a bare date is the start of that day (UTC); none is `now`.
+/// How far past `now` an event may be dated: a day, for a clock or a time zone a little
+/// ahead of ours, not more.
+const EVENT_SLACK: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// An event time (`--at`: when something happened): a bare date is the start of that
+/// day (UTC); none is `now`. An event cannot have happened more than a day after `now`.
 pub fn at(input: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    input.map_or(Ok(now), instant)
+    let Some(input) = input else {
+        return Ok(now);
+    };
+    let t = instant(input)?;
+    if t > now + EVENT_SLACK {
+        bail!(
+            "'{input}' is in the future; --at says when something happened (today is {})",
+            now.date_naive()
+        );
+    }
+    Ok(t)
 }
 
 /// An instant: a bare date is the start of that day (UTC).
@@ -62,6 +112,10 @@ fn common_instant(input: &str) -> Option<DateTime<Utc>> {
     };
     let year = i32::try_from(num(0, 4)?).ok()?;
     let date = NaiveDate::from_ymd_opt(year, num(5, 7)?, num(8, 10)?)?;
+    // A day outside the accepted ones is left to the general path, which explains.
+    if !(EARLIEST_DAY..=LATEST_DAY).contains(&date) {
+        return None;
+    }
     if b.len() == 10 {
         return Some(start_of(date));
     }
@@ -109,10 +163,11 @@ pub fn as_of(input: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
     })
 }
 
-/// A calendar date, `YYYY-MM-DD`.
+/// A calendar date, `YYYY-MM-DD`, within the accepted days.
 pub fn date(input: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
-        .map_err(|_| anyhow!("'{input}' is not a date; use YYYY-MM-DD"))
+    let d = NaiveDate::parse_from_str(input.trim(), "%Y-%m-%d")
+        .map_err(|_| anyhow!("'{input}' is not a date; use YYYY-MM-DD"))?;
+    plausible(input, d)
 }
 
 /// A non-negative amount in the store's currency.
@@ -208,6 +263,40 @@ mod tests {
         for other in ["-1", "1.", ".5", "1.234", "+1", "1e3", "", "1,5"] {
             assert_eq!(stored_amount(other, Currency::EUR), None, "{other}");
         }
+    }
+
+    #[test]
+    fn dates_outside_the_accepted_days_are_refused_with_the_reason() {
+        let now = Utc::now();
+        for (input, why) in [
+            ("0205-03-01", "before 1900-01-01"),
+            ("0000-01-01", "before 1900-01-01"),
+            ("2205-01-01", "after 2199-12-31"),
+            ("+262142-12-31", "after 2199-12-31"),
+            ("2025-06-30T23:59:60Z", "leap second"),
+            ("1899-12-31T23:59:59Z", "before 1900-01-01"),
+        ] {
+            let err = instant(input).expect_err(input).to_string();
+            assert!(err.contains(why), "{input}: {err}");
+            let err = as_of(Some(input), now).expect_err(input).to_string();
+            assert!(err.contains(why), "{input}: {err}");
+        }
+        assert!(date("2200-01-01").is_err());
+        assert!(date("1900-01-01").is_ok(), "historic records import");
+        assert!(instant("1900-01-01T00:00:00Z").is_ok());
+        assert_eq!(
+            as_of(Some("2199-12-31"), now).unwrap().to_rfc3339(),
+            "2199-12-31T23:59:59+00:00"
+        );
+    }
+
+    #[test]
+    fn an_event_cannot_be_dated_after_tomorrow() {
+        let now = instant("2026-11-29T12:00:00Z").unwrap();
+        assert!(at(Some("2026-11-30"), now).is_ok(), "a day of slack");
+        let err = at(Some("2026-12-01"), now).unwrap_err().to_string();
+        assert!(err.contains("in the future"), "{err}");
+        assert!(at(Some("1990-05-01"), now).is_ok());
     }
 
     proptest::proptest! {

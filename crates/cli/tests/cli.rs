@@ -2,93 +2,12 @@
 //! the error paths (exit code, message, and that nothing was written), and the
 //! export → import → export round trip.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-struct Env {
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().expect("temp dir"),
-        }
-    }
-
-    fn db(&self) -> PathBuf {
-        self.dir.path().join("crm.db")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, content: &[u8]) -> PathBuf {
-        let p = self.path(name);
-        std::fs::write(&p, content).expect("write fixture");
-        p
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_solocrm"))
-            .arg("--db")
-            .arg(self.db())
-            .args(args)
-            .env_remove("SOLOCRM_DB")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("the binary runs")
-    }
-
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("utf-8 output")
-    }
-
-    /// Runs a command that must fail with `code`, and returns its stderr.
-    #[track_caller]
-    fn fails(&self, args: &[&str], code: i32) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(code),
-            "{args:?}: stdout {} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stderr).expect("utf-8 errors")
-    }
-
-    fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        serde_json::from_str(&self.ok(&all)).expect("valid JSON")
-    }
-
-    fn count(&self, what: &str) -> usize {
-        match what {
-            "customers" => self.json(&["customer", "list", "--limit", "10000"])["items"]
-                .as_array()
-                .map_or(0, Vec::len),
-            "purchases" => self
-                .json(&["purchase", "list"])
-                .as_array()
-                .map_or(0, Vec::len),
-            other => panic!("unknown count {other}"),
-        }
-    }
-
-    fn init(&self) {
-        self.ok(&["init", "--currency", "EUR"]);
-    }
-}
+use common::Env;
 
 fn with_customers() -> Env {
     let env = Env::new();

@@ -27,6 +27,7 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
         ClvUnit::Day => TimeUnit::Day,
         ClvUnit::Week => TimeUnit::Week,
     };
+    check_bounds(args, unit)?;
     let log = store.purchase_log()?;
     let summary = CustomerSummary::from_log(&log, &SummaryOptions::new(end, unit))
         .context("summarising the purchases")?;
@@ -61,6 +62,28 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
             ParetoNbd::fit(&counts, &opts)?,
         ),
     }
+}
+
+/// Refuses numbers that would make the computation meaningless or endless: a
+/// prediction span that is not a positive number of at most 100 years, a discount rate
+/// or a margin outside 0 to 1.
+fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
+    if let Some(p) = args.predict {
+        let max = unit.from_days(100.0 * 365.25);
+        if !(p.is_finite() && p > 0.0 && p <= max) {
+            bail!("--predict must be more than 0 and at most {max:.0} units (100 years), got {p}");
+        }
+    }
+    if !(0.0..=1.0).contains(&args.discount_monthly) {
+        bail!(
+            "--discount-monthly must be between 0 and 1, got {}",
+            args.discount_monthly
+        );
+    }
+    if !(0.0..=1.0).contains(&args.margin) {
+        bail!("--margin must be between 0 and 1, got {}", args.margin);
+    }
+    Ok(())
 }
 
 /// The calibration length in `unit`: from the earliest first purchase to the end.

@@ -1,6 +1,6 @@
 //! `solocrm stage ...`, `solocrm care`, `solocrm segment ...`
 
-use anyhow::{Context as _, Result, anyhow};
+use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_core::care::{CareConfig, Holiday, care_due_in};
 use solocrm_core::policy::{apply_suggestion, reassess};
 use solocrm_core::{
@@ -39,49 +39,69 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
         StageCmd::Reassess { as_of, apply } => {
             let as_of = parse::as_of(as_of.as_of.as_deref(), ctx.now)?;
             let suggestions = reassess(&store, &LifecyclePolicy::default(), as_of)?;
+            // One customer whose move fails (a stage history dated after `as_of`, a
+            // customer erased meanwhile) does not hold back the others: each move is
+            // applied on its own, and the failures are listed and make the exit code 1.
+            let mut failed: Vec<Option<String>> = vec![None; suggestions.len()];
             if apply {
                 let mut progress = Progress::new("applying", suggestions.len() as u64);
                 for (i, (id, s)) in suggestions.iter().enumerate() {
-                    apply_suggestion(&store, *id, s, as_of)
-                        .with_context(|| format!("moving customer {id}"))?;
+                    if let Err(e) = apply_suggestion(&store, *id, s, as_of) {
+                        failed[i] = Some(e.to_string());
+                    }
                     progress.set(i as u64 + 1);
                 }
                 progress.finish();
             }
+            let failures = failed.iter().flatten().count();
             if ctx.out.json {
                 let rows: Vec<_> = suggestions
                     .iter()
-                    .map(|(id, s)| {
+                    .zip(&failed)
+                    .map(|((id, s), error)| {
                         serde_json::json!({
                             "customer": id, "from": s.from, "to": s.assessment.target,
                             "rule": s.assessment.rule, "reason": s.reason(), "path": s.path,
-                            "applied": apply,
+                            "applied": apply && error.is_none(), "error": error,
                         })
                     })
                     .collect();
-                return ctx.out.json(&rows);
-            }
-            if suggestions.is_empty() {
+                ctx.out.json(&rows)?;
+            } else if suggestions.is_empty() {
                 return ctx.out.line("everyone is in the stage the policy expects");
-            }
-            let mut t = Table::new(&[">CUSTOMER", "NAME", "FROM", "TO", "WHY"]);
-            for (id, s) in &suggestions {
-                t.row(vec![
-                    id.to_string(),
-                    store.customer(*id)?.name().to_string(),
-                    s.from.to_string(),
-                    s.assessment.target.to_string(),
-                    s.reason(),
-                ]);
-            }
-            ctx.out.table(&t)?;
-            let verb = if apply {
-                "moved"
             } else {
-                "would move (run with --apply to record)"
-            };
-            ctx.out
-                .line(format!("{} customers {verb}", suggestions.len()))
+                let mut t = Table::new(&[">CUSTOMER", "NAME", "FROM", "TO", "WHY"]);
+                for ((id, s), error) in suggestions.iter().zip(&failed) {
+                    let why = match error {
+                        Some(e) => format!("NOT MOVED: {e}"),
+                        None => s.reason(),
+                    };
+                    t.row(vec![
+                        id.to_string(),
+                        store.customer(*id)?.name().to_string(),
+                        s.from.to_string(),
+                        s.assessment.target.to_string(),
+                        why,
+                    ]);
+                }
+                ctx.out.table(&t)?;
+                if apply {
+                    ctx.out
+                        .line(format!("{} customers moved", suggestions.len() - failures))?;
+                } else {
+                    ctx.out.line(format!(
+                        "{} customers would move (run with --apply to record)",
+                        suggestions.len()
+                    ))?;
+                }
+            }
+            if failures > 0 {
+                bail!(
+                    "{failures} of {} moves could not be recorded (marked NOT MOVED); the others were",
+                    suggestions.len()
+                );
+            }
+            Ok(())
         }
     }
 }

