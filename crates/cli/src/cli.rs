@@ -30,6 +30,18 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
+    /// How long a command waits for another program writing to the database (an
+    /// import, say) before giving up with a message, in seconds. Reading never waits.
+    #[arg(
+        long,
+        global = true,
+        env = "SOLOCRM_BUSY_TIMEOUT",
+        default_value_t = 10,
+        value_name = "SECS",
+        value_parser = clap::value_parser!(u32).range(0..=3600)
+    )]
+    pub busy_timeout: u32,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

@@ -10,10 +10,11 @@ mod records;
 mod setup;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, Utc};
-use solocrm_store_sqlite::SqliteStore;
+use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::cli::{Cli, Command};
 use crate::output::Out;
@@ -22,6 +23,8 @@ use crate::output::Out;
 pub struct Ctx {
     /// The database file.
     pub db: PathBuf,
+    /// How long a write waits for another writer.
+    pub busy_timeout: Duration,
     /// The time the command runs, read once.
     pub now: DateTime<Utc>,
     /// Standard output.
@@ -38,7 +41,9 @@ impl Ctx {
                 self.db.display()
             );
         }
-        SqliteStore::open(&self.db).with_context(|| format!("cannot open {}", self.db.display()))
+        let options = SqliteOptions::default().busy_timeout(self.busy_timeout);
+        SqliteStore::open_with(&self.db, &options)
+            .with_context(|| format!("cannot open {}", self.db.display()))
     }
 }
 
@@ -46,6 +51,7 @@ impl Ctx {
 pub fn run(cli: Cli) -> Result<()> {
     let mut ctx = Ctx {
         db: cli.db,
+        busy_timeout: Duration::from_secs(u64::from(cli.busy_timeout)),
         now: Utc::now(),
         out: Out::new(cli.json),
     };
