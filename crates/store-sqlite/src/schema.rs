@@ -311,6 +311,12 @@ pub(crate) fn migrate(
     create: Option<&str>,
 ) -> Result<(), OpenError> {
     for m in MIGRATIONS.iter().filter(|m| m.version <= target) {
+        // A plain read first: a database that is already current is opened without
+        // the write lock, so opening never waits for another program's long write
+        // (an import). The write lock is taken only when a migration is due.
+        if user_version(conn).map_err(OpenError::db)? >= i64::from(m.version) {
+            continue;
+        }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(OpenError::db)?;
