@@ -322,6 +322,31 @@ impl SqliteStore {
         u32::try_from(v).map_err(|_| StoreError::backend(OpenError::NotSolocrm))
     }
 
+    /// The book id: a random identity (16 lowercase hex characters) the database got
+    /// when it was created, or when it was migrated to schema version 3. It never
+    /// changes and two databases practically never share one, so exports can mark the
+    /// ids that only mean something in this database with it (a re-import can then
+    /// tell "customer 7 of this book" from "customer 7 of another book"). A copy of
+    /// the file keeps it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if SQLite fails or the stored id is missing or
+    /// malformed (the file was changed outside solocrm).
+    pub fn book_id(&self) -> StoreResult<String> {
+        let id = schema::book_id(&self.lock()).map_err(|e| StoreError::from(Fail::from(e)))?;
+        match id {
+            Some(id)
+                if id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
+            {
+                Ok(id)
+            }
+            _ => Err(StoreError::backend(error::Corrupt(
+                "the database records no valid book id".to_owned(),
+            ))),
+        }
+    }
+
     /// Copies every committed change from the write-ahead log into the database file
     /// and empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), waiting up to the busy
     /// timeout for readers of other connections. SQLite checkpoints on its own; call

@@ -266,6 +266,15 @@ UPDATE service_requests SET status = coalesce(
 CREATE INDEX service_requests_open ON service_requests (id) WHERE status <> 'resolved';
 "#;
 
+/// Version 3: the book id, a random identity of this database (16 lowercase hex
+/// characters), so that exports can mark ids that only mean something in this file.
+/// New files get theirs here too (migration 1 inserted the `store_info` row).
+const V3: &str = r#"
+ALTER TABLE store_info ADD COLUMN book_id TEXT
+    CHECK (book_id IS NULL OR (length(book_id) = 16 AND book_id NOT GLOB '*[^0-9a-f]*'));
+UPDATE store_info SET book_id = lower(hex(randomblob(8))) WHERE book_id IS NULL;
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -276,10 +285,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: V2,
     },
+    Migration {
+        version: 3,
+        sql: V3,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
@@ -298,6 +311,12 @@ pub(crate) fn migrate(
     create: Option<&str>,
 ) -> Result<(), OpenError> {
     for m in MIGRATIONS.iter().filter(|m| m.version <= target) {
+        // A plain read first: a database that is already current is opened without
+        // the write lock, so opening never waits for another program's long write
+        // (an import). The write lock is taken only when a migration is due.
+        if user_version(conn).map_err(OpenError::db)? >= i64::from(m.version) {
+            continue;
+        }
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(OpenError::db)?;
@@ -371,6 +390,16 @@ pub(crate) fn base_currency(conn: &Connection) -> Result<String, OpenError> {
     .optional()
     .map_err(OpenError::db)?
     .ok_or_else(|| OpenError::corrupt("the database records no base currency".to_owned()))
+}
+
+/// The book id: the random identity the database got when it was created (or
+/// migrated to version 3).
+pub(crate) fn book_id(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT book_id FROM store_info WHERE id = 1", [], |r| {
+        r.get::<_, Option<String>>(0)
+    })
+    .optional()
+    .map(Option::flatten)
 }
 
 #[cfg(test)]

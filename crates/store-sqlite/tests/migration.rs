@@ -323,3 +323,72 @@ fn schema_versions_below_one_or_beyond_the_newest_cannot_be_created() {
         assert!(!path.exists());
     }
 }
+
+fn is_book_id(id: &str) -> bool {
+    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+#[test]
+fn the_book_id_is_stable_across_reopening_and_differs_between_files() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let one = dir.path().join("one.db");
+    let two = dir.path().join("two.db");
+    let first = SqliteStore::create(&one, Currency::EUR)
+        .expect("created")
+        .book_id()
+        .expect("a book id");
+    assert!(is_book_id(&first), "{first:?}");
+    let again = SqliteStore::open(&one)
+        .expect("reopens")
+        .book_id()
+        .expect("a book id");
+    assert_eq!(first, again, "the book id never changes");
+    let other = SqliteStore::create(&two, Currency::EUR)
+        .expect("created")
+        .book_id()
+        .expect("a book id");
+    assert!(is_book_id(&other), "{other:?}");
+    assert_ne!(first, other, "two files, two book ids");
+    let memory = SqliteStore::open_in_memory(Currency::EUR)
+        .expect("in memory")
+        .book_id()
+        .expect("a book id");
+    assert!(is_book_id(&memory), "{memory:?}");
+}
+
+#[test]
+fn an_old_file_gets_a_book_id_when_it_migrates() {
+    for version in 1..3 {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("old.db");
+        create_at_schema_version(&path, Currency::EUR, version).expect("an old file");
+        let has_column: bool = Connection::open(&path)
+            .and_then(|c| {
+                c.query_row(
+                    "SELECT count(*) > 0 FROM pragma_table_info('store_info') \
+                     WHERE name = 'book_id'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .expect("table info");
+        assert!(!has_column, "version {version} has no book id");
+        let id = SqliteStore::open(&path)
+            .expect("migrates")
+            .book_id()
+            .expect("a book id after the migration");
+        assert!(is_book_id(&id), "{id:?}");
+        let again = SqliteStore::open(&path)
+            .expect("reopens")
+            .book_id()
+            .expect("a book id");
+        assert_eq!(id, again);
+    }
+    // And the checked-in version 1 file.
+    let (_dir, path) = copy_of_fixture();
+    let id = SqliteStore::open(&path)
+        .expect("migrates")
+        .book_id()
+        .expect("a book id");
+    assert!(is_book_id(&id), "{id:?}");
+}
