@@ -38,7 +38,9 @@
 //!   file is never corrupt. [`Synchronous::Full`] also keeps them, at the cost of one
 //!   `fsync` per commit.
 //! - **Shared.** Two processes may use one file: a writer waits up to
-//!   [`SqliteOptions::busy_timeout`] for the other instead of failing.
+//!   [`SqliteOptions::busy_timeout`] for the other instead of failing, then fails
+//!   with [`StoreError::Busy`]; readers never wait, and opening a current database
+//!   takes no lock.
 //! - **Exact.** Money is stored as integer minor units, instants as whole seconds plus
 //!   nanoseconds, dates as ISO 8601 text. Every stored row is decoded through the
 //!   domain's validating constructors; a row that does not decode is reported as
@@ -122,7 +124,7 @@ impl SqliteOptions {
     }
 
     /// Sets how long a write waits for another connection's write to finish before it
-    /// fails with a backend error.
+    /// fails with [`StoreError::Busy`] (reads never wait).
     #[must_use]
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
@@ -250,7 +252,8 @@ impl SqliteStore {
     ///
     /// [`OpenError::NotFound`] if there is no file; [`OpenError::NotSolocrm`] for a
     /// file that is not a solocrm database; [`OpenError::NewerSchema`] for a file of a
-    /// newer solocrm (it is left untouched); [`OpenError::Corrupt`],
+    /// newer solocrm (it is left untouched); [`OpenError::Busy`] if the file must be
+    /// migrated while another program holds its write lock; [`OpenError::Corrupt`],
     /// [`OpenError::Io`] or [`OpenError::Database`] otherwise.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         SqliteStore::open_with(path, &SqliteOptions::default())
@@ -272,15 +275,19 @@ impl SqliteStore {
             }
             Err(e) => return Err(OpenError::Io(e)),
         }
-        let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
-        conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
-        // Check before changing anything: a foreign or newer file stays untouched.
-        schema::check_existing(&conn)?;
-        configure(&conn, options, true)?;
-        schema::migrate(&mut conn, SCHEMA_VERSION, None)?;
-        let currency = schema::base_currency(&conn)?;
-        let currency = Currency::parse(&currency)
-            .map_err(|e| OpenError::corrupt(format!("base currency: {e}")))?;
+        let open = || -> Result<(Connection, Currency), OpenError> {
+            let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
+            conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
+            // Check before changing anything: a foreign or newer file stays untouched.
+            schema::check_existing(&conn)?;
+            configure(&conn, options, true)?;
+            schema::migrate(&mut conn, SCHEMA_VERSION, None)?;
+            let currency = schema::base_currency(&conn)?;
+            let currency = Currency::parse(&currency)
+                .map_err(|e| OpenError::corrupt(format!("base currency: {e}")))?;
+            Ok((conn, currency))
+        };
+        let (conn, currency) = open().map_err(|e| e.after_waiting(options.busy_timeout))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             currency,
@@ -318,7 +325,7 @@ impl SqliteStore {
     ///
     /// [`StoreError::Backend`] if SQLite fails.
     pub fn schema_version(&self) -> StoreResult<u32> {
-        let v = schema::user_version(&self.lock()).map_err(StoreError::backend)?;
+        let v = schema::user_version(&self.lock()).map_err(|e| self.db_err(e))?;
         u32::try_from(v).map_err(|_| StoreError::backend(OpenError::NotSolocrm))
     }
 
@@ -334,7 +341,7 @@ impl SqliteStore {
     /// [`StoreError::Backend`] if SQLite fails or the stored id is missing or
     /// malformed (the file was changed outside solocrm).
     pub fn book_id(&self) -> StoreResult<String> {
-        let id = schema::book_id(&self.lock()).map_err(|e| StoreError::from(Fail::from(e)))?;
+        let id = schema::book_id(&self.lock()).map_err(|e| self.db_err(e))?;
         match id {
             Some(id)
                 if id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
@@ -357,7 +364,7 @@ impl SqliteStore {
     /// [`StoreError::Backend`] if SQLite fails, or if another connection kept the log
     /// busy.
     pub fn checkpoint(&self) -> StoreResult<()> {
-        checkpoint(&self.lock())
+        checkpoint(&self.lock(), self.busy_timeout)
     }
 
     /// Runs SQLite's `PRAGMA integrity_check` and the foreign-key check over the whole
@@ -391,7 +398,7 @@ impl SqliteStore {
             }
             Ok(problems)
         };
-        run().map_err(StoreError::backend)
+        run().map_err(|e| self.db_err(e))
     }
 
     /// A best-effort checkpoint that waits at most `patience` for other connections,
@@ -401,11 +408,17 @@ impl SqliteStore {
         if conn.busy_timeout(patience).is_err() {
             return false;
         }
-        let done = checkpoint(&conn).is_ok();
+        let done = checkpoint(&conn, patience).is_ok();
         // Setting a timeout only fails on a closed connection; the next call reports
         // that.
         let _ = conn.busy_timeout(self.busy_timeout);
         done
+    }
+
+    /// A driver error as a store error: [`StoreError::Busy`] after the busy timeout,
+    /// [`StoreError::Backend`] otherwise.
+    fn db_err(&self, e: rusqlite::Error) -> StoreError {
+        Fail::from(e).into_store(self.busy_timeout)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -445,6 +458,7 @@ fn create_file(
         schema::migrate(&mut conn, version, Some(currency.as_str()))?;
         Ok(conn)
     })();
+    let made = made.map_err(|e: OpenError| e.after_waiting(options.busy_timeout));
     if made.is_err() {
         // The file is ours (created above), so it is safe to remove.
         for p in [
@@ -477,12 +491,12 @@ pub fn create_at_schema_version(
     create_file(path.as_ref(), currency, &SqliteOptions::default(), version).map(drop)
 }
 
-fn checkpoint(conn: &Connection) -> StoreResult<()> {
+fn checkpoint(conn: &Connection, waited: Duration) -> StoreResult<()> {
     let (busy, _, _): (i64, i64, i64) = conn
         .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))
         })
-        .map_err(|e| StoreError::from(Fail::from(e)))?;
+        .map_err(|e| Fail::from(e).into_store(waited))?;
     if busy != 0 {
         return Err(StoreError::backend(OpenError::Database(
             "the checkpoint could not finish: another connection kept the log busy".into(),

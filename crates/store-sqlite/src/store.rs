@@ -36,24 +36,27 @@ impl SqliteStore {
     /// Runs `f` in a read transaction (one consistent snapshot).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(Fail::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(Fail::from)?;
-        Ok(out)
+        let run = || -> Res<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| e.into_store(self.busy_timeout))
     }
 
     /// Runs `f` in a write transaction that holds the write lock from its start and
-    /// commits only if `f` succeeds.
+    /// commits only if `f` succeeds. If another connection holds the write lock for
+    /// longer than the busy timeout, [`StoreError::Busy`].
     fn write<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Fail::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(Fail::from)?;
-        Ok(out)
+        let run = || -> Res<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| e.into_store(self.busy_timeout))
     }
 
     /// [`Self::write`] without SQLite's foreign-key checks, for code that checks every
@@ -74,17 +77,18 @@ impl SqliteStore {
             }
         }
         let mut conn = Unchecked(self.lock());
-        // Only takes effect outside a transaction, which is where the lock leaves us.
-        conn.0
-            .pragma_update(None, "foreign_keys", false)
-            .map_err(Fail::from)?;
-        let tx = conn
-            .0
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Fail::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(Fail::from)?;
-        Ok(out)
+        let run = || -> Res<T> {
+            // Only takes effect outside a transaction, which is where the lock leaves
+            // us.
+            conn.0.pragma_update(None, "foreign_keys", false)?;
+            let tx = conn
+                .0
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| e.into_store(self.busy_timeout))
     }
 }
 
@@ -995,7 +999,9 @@ fn repeated(r: &ExternalRef) -> Fail {
 /// corrupt data stay what they are.
 fn in_batch(fail: Fail, wrap: impl FnOnce(StoreError) -> StoreError) -> Fail {
     match fail {
-        Fail::Store(e) if e.kind() != StoreErrorKind::Backend => Fail::Store(wrap(e)),
+        Fail::Store(e) if !matches!(e.kind(), StoreErrorKind::Backend | StoreErrorKind::Busy) => {
+            Fail::Store(wrap(e))
+        }
         other => other,
     }
 }
