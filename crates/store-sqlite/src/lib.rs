@@ -46,8 +46,10 @@
 //!   domain's validating constructors; a row that does not decode is reported as
 //!   [`StoreError::Backend`], never a panic.
 //! - **Private.** New files are readable by their owner only (0600 on Unix).
-//!   `secure_delete` is on, and erasing a customer checkpoints the log, so the erased
-//!   personal data is gone from the file, not merely unlinked.
+//!   `secure_delete` is on, and erasing a customer checkpoints the log (waiting up to
+//!   the busy timeout for other readers), so the erased personal data is gone from the
+//!   files, not merely unlinked; [`SqliteStore::checkpoint`] says whether a reader
+//!   prevented that.
 //!
 //! See `docs/storage.md` for the schema, its indexes and the migration rules.
 #![deny(missing_docs)]
@@ -60,7 +62,7 @@ mod store;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use solocrm_core::{Currency, StoreError, StoreResult};
@@ -355,25 +357,35 @@ impl SqliteStore {
     }
 
     /// Copies every committed change from the write-ahead log into the database file
-    /// and empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), waiting up to the busy
-    /// timeout for readers of other connections. SQLite checkpoints on its own; call
-    /// this before copying the file.
+    /// and empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), retrying for up to the
+    /// busy timeout while other connections' readers or a writer are in the way.
     ///
-    /// # Errors
+    /// `true`: the whole log is in the main file and the log file is truncated, so no
+    /// old version of a row (say, the personal data of a customer just erased) remains
+    /// in the `-wal` file. `false`: another connection kept a read transaction open on
+    /// an older snapshot for the whole busy timeout; the log is left as it was, and the
+    /// next checkpoint (SQLite also runs them on its own) finishes the job. Always
+    /// `true` for an in-memory database.
     ///
-    /// [`StoreError::Backend`] if SQLite fails, or if another connection kept the log
-    /// busy.
-    pub fn checkpoint(&self) -> StoreResult<()> {
-        checkpoint(&self.lock(), self.busy_timeout)
-    }
-
-    /// Runs SQLite's `PRAGMA integrity_check` and the foreign-key check over the whole
-    /// file and returns the problems found (empty if the file is sound).
+    /// [`Store::erase_customer`](solocrm_core::Store::erase_customer) already runs one;
+    /// call this after it to learn whether the erased text has left the files, and
+    /// before copying the file.
     ///
     /// # Errors
     ///
     /// [`StoreError::Backend`] if SQLite fails.
-    pub fn integrity_check(&self) -> StoreResult<Vec<String>> {
+    pub fn checkpoint(&self) -> StoreResult<bool> {
+        checkpoint(&self.lock(), self.busy_timeout, self.busy_timeout)
+    }
+
+    /// Checks the whole file: SQLite's `PRAGMA integrity_check` and
+    /// `PRAGMA foreign_key_check`. Returns the problems found, one line each; empty if
+    /// the file is sound.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if SQLite fails, [`StoreError::Busy`] if it cannot read.
+    pub fn check(&self) -> StoreResult<Vec<String>> {
         let conn = self.lock();
         let run = || -> rusqlite::Result<Vec<String>> {
             let mut problems = Vec::new();
@@ -401,18 +413,19 @@ impl SqliteStore {
         run().map_err(|e| self.db_err(e))
     }
 
-    /// A best-effort checkpoint that waits at most `patience` for other connections,
-    /// so that it never holds up their writes for long; false if it did not finish.
-    pub(crate) fn quick_checkpoint(&self, patience: Duration) -> bool {
-        let conn = self.lock();
-        if conn.busy_timeout(patience).is_err() {
-            return false;
-        }
-        let done = checkpoint(&conn, patience).is_ok();
-        // Setting a timeout only fails on a closed connection; the next call reports
-        // that.
-        let _ = conn.busy_timeout(self.busy_timeout);
-        done
+    /// The same as [`SqliteStore::check`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::check`].
+    pub fn integrity_check(&self) -> StoreResult<Vec<String>> {
+        self.check()
+    }
+
+    /// The checkpoint after an erasure: like [`SqliteStore::checkpoint`], but it cannot
+    /// fail the erasure, which is committed; false if it did not finish.
+    pub(crate) fn checkpoint_after_erase(&self) -> bool {
+        checkpoint(&self.lock(), self.busy_timeout, self.busy_timeout).unwrap_or(false)
     }
 
     /// A driver error as a store error: [`StoreError::Busy`] after the busy timeout,
@@ -491,16 +504,35 @@ pub fn create_at_schema_version(
     create_file(path.as_ref(), currency, &SqliteOptions::default(), version).map(drop)
 }
 
-fn checkpoint(conn: &Connection, waited: Duration) -> StoreResult<()> {
-    let (busy, _, _): (i64, i64, i64) = conn
-        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .map_err(|e| Fail::from(e).into_store(waited))?;
-    if busy != 0 {
-        return Err(StoreError::backend(OpenError::Database(
-            "the checkpoint could not finish: another connection kept the log busy".into(),
-        )));
-    }
-    Ok(())
+/// `PRAGMA wal_checkpoint(TRUNCATE)`, tried again until it finishes or `patience` has
+/// passed; true if it finished. SQLite's busy handler waits for readers within one try;
+/// trying again covers what it does not wait for (another connection's checkpoint).
+/// The connection's busy timeout is `timeout` again afterwards.
+fn checkpoint(conn: &Connection, patience: Duration, timeout: Duration) -> StoreResult<bool> {
+    let deadline = Instant::now() + patience;
+    let outcome = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Err(e) = conn.busy_timeout(left) {
+            break Err(e);
+        }
+        let tried = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        });
+        match tried {
+            // 0: the whole log is in the file and the log is truncated (also for a
+            // database without a log).
+            Ok(0) => break Ok(true),
+            Ok(_) => {}
+            Err(e) if error::is_busy(&e) => {}
+            Err(e) => break Err(e),
+        }
+        if left.is_zero() {
+            break Ok(false);
+        }
+        std::thread::sleep(left.min(Duration::from_millis(10)));
+    };
+    let restored = conn.busy_timeout(timeout);
+    let done = outcome.map_err(|e| Fail::from(e).into_store(patience))?;
+    restored.map_err(|e| Fail::from(e).into_store(timeout))?;
+    Ok(done)
 }

@@ -2319,12 +2319,13 @@ impl Store for SqliteStore {
             })
         })?;
         // The old versions of the erased rows are still in the write-ahead log until a
-        // checkpoint copies the new ones over them and the log restarts. Try that now,
-        // briefly: a checkpoint that waits holds up other connections' writes. If they
-        // keep the log busy, the next checkpoint finishes the job.
-        // The erasure is committed, so nothing here may turn it into an error.
+        // checkpoint copies the new ones over them and the log restarts. Force that
+        // now, waiting up to the busy timeout for other connections' readers; if one
+        // keeps an old snapshot open all that time, `checkpoint()` reports it and the
+        // next checkpoint finishes the job. The erasure is committed, so nothing here
+        // may turn it into an error.
         if self.path.is_some() {
-            self.quick_checkpoint(std::time::Duration::from_millis(50));
+            self.checkpoint_after_erase();
         }
         Ok(entry)
     }
