@@ -18,7 +18,8 @@
 //!   with [`Conflict::CustomerErased`], and so is editing their data, tags or consent.
 //!   Steps of records that already exist (moving a deal, answering a request,
 //!   completing a task, refunding a purchase, changing the stage) stay possible, so
-//!   the books can be closed.
+//!   the books can be closed, but carry no text: a refund reason or a stage note for
+//!   an erased customer is [`Conflict::CustomerErased`] too.
 //! - **Times are exact.** Instants round-trip to the nanosecond.
 //! - **No clock.** Every time comes from the caller.
 //! - **Shareable.** A store is `Send + Sync`; methods take `&self`.
@@ -622,7 +623,8 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`StoreError::NotFound`]; [`TransitionError::Lifecycle`] for a move the table
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`] for a manual change with a
+    /// note of an erased customer; [`TransitionError::Lifecycle`] for a move the table
     /// forbids; [`ValidationError::TimeOrder`] if `at` is before the customer's last
     /// recorded change.
     fn change_stage(
@@ -736,8 +738,9 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`StoreError::NotFound`] for an unknown purchase; [`StoreError::Validation`] for an
-    /// amount that is not positive or in another currency, or a time before the
+    /// [`StoreError::NotFound`] for an unknown purchase; [`Conflict::CustomerErased`] for
+    /// a refund with a reason of an erased customer's purchase;
+    /// [`StoreError::Validation`] for an amount that is not positive or in another currency, or a time before the
     /// purchase ([`ValidationError::TimeOrder`]); [`Conflict::RefundExceedsPurchase`].
     fn record_refund(&self, new: NewRefund) -> StoreResult<Refund>;
 

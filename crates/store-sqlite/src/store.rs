@@ -1852,6 +1852,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<StageChange> {
         self.write(|conn| {
             let mut c = load_customer(conn, id, self.currency)?;
+            // A note is text about the customer: an erased one takes none.
+            if matches!(reason, StageReason::Manual { note: Some(_) }) {
+                check_not_erased(&c)?;
+            }
             let last = query_one(conn, LAST_STAGE_CHANGE, [key(id.get())], |row| {
                 Cols::new(row, "stage_changes").time(0)
             })?;
@@ -1967,6 +1971,10 @@ impl Store for SqliteStore {
     fn record_refund(&self, new: NewRefund) -> StoreResult<Refund> {
         self.write(|conn| {
             let purchase = find_purchase(conn, new.purchase, self.currency)?;
+            // A reason is text about the customer: an erased one takes none.
+            if new.reason.is_some() {
+                check_not_erased(&load_customer(conn, purchase.customer(), self.currency)?)?;
+            }
             let amounts = query_all(conn, REFUNDED, [key(purchase.id().get())], |row| {
                 Cols::new(row, "refunds").money(0, self.currency)
             })?;
