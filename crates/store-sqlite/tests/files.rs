@@ -62,6 +62,38 @@ fn a_new_database_and_its_log_are_readable_by_the_owner_only() {
     }
 }
 
+/// The log and shared-memory files SQLite creates when a closed database is opened
+/// again (by `open`, or by a migration's write) are 0600 like the database itself.
+#[cfg(unix)]
+#[test]
+fn a_reopened_database_makes_its_log_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, path) = temp();
+    let old = dir.path().join("old.db");
+    drop(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    solocrm_store_sqlite::create_at_schema_version(&old, Currency::EUR, 1).expect("an old file");
+    for db in [&path, &old] {
+        for suffix in ["-wal", "-shm"] {
+            assert!(
+                !sidecar(db, suffix).exists(),
+                "closing removed {suffix} of {}",
+                db.display()
+            );
+        }
+        let store = SqliteStore::open(db).expect("opens (and migrates)");
+        store
+            .create_customer(NewCustomer::new(person("Ada"), at(1)))
+            .expect("a write, so the log exists");
+        for p in [db.to_path_buf(), sidecar(db, "-wal"), sidecar(db, "-shm")] {
+            let mode = std::fs::metadata(&p)
+                .expect("the file exists")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+        }
+    }
+}
+
 #[test]
 fn creating_over_an_existing_file_is_refused_and_leaves_it_alone() {
     let (_dir, path) = temp();
