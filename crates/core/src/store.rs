@@ -18,7 +18,8 @@
 //!   with [`Conflict::CustomerErased`], and so is editing their data, tags or consent.
 //!   Steps of records that already exist (moving a deal, answering a request,
 //!   completing a task, refunding a purchase, changing the stage) stay possible, so
-//!   the books can be closed.
+//!   the books can be closed, but carry no text: a refund reason or a stage note for
+//!   an erased customer is [`Conflict::CustomerErased`] too.
 //! - **Times are exact.** Instants round-trip to the nanosecond.
 //! - **No clock.** Every time comes from the caller.
 //! - **Shareable.** A store is `Send + Sync`; methods take `&self`.
@@ -26,10 +27,11 @@
 //! The conformance suite in `solocrm-store-tests` checks all of the above.
 
 use std::error::Error as StdError;
+use std::fmt;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealStage, NewDeal};
@@ -68,11 +70,14 @@ named_enum! {
 }
 
 /// What went wrong in a store operation.
-#[derive(Debug, Error)]
+///
+/// Printed as a chain (`{e:#}` with anyhow), no message repeats: a variant that shows
+/// the error it holds in its own message exposes only that error's causes as its
+/// [`source`](StdError::source), not the error itself.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum StoreError {
     /// The record does not exist.
-    #[error("{entity} {key} not found")]
     NotFound {
         /// What kind of record.
         entity: Entity,
@@ -80,16 +85,12 @@ pub enum StoreError {
         key: String,
     },
     /// The request clashes with what the store holds.
-    #[error(transparent)]
-    Conflict(#[from] Conflict),
+    Conflict(Conflict),
     /// A state machine does not allow the move.
-    #[error(transparent)]
-    InvalidTransition(#[from] TransitionError),
+    InvalidTransition(TransitionError),
     /// The input is invalid for this store (e.g. money in a foreign currency).
-    #[error(transparent)]
-    Validation(#[from] ValidationError),
+    Validation(ValidationError),
     /// One row of a batch was refused, so none was written.
-    #[error("row {index} of the batch (counting from 0): {error}; nothing was written")]
     Batch {
         /// The row's position in the batch.
         index: usize,
@@ -97,9 +98,6 @@ pub enum StoreError {
         error: Box<StoreError>,
     },
     /// One record of an [`ImportBatch`] was refused, so none was written.
-    #[error(
-        "{section} record {index} of the import (counting from 0): {error}; nothing was written"
-    )]
     Import {
         /// Which part of the batch.
         section: ImportSection,
@@ -109,12 +107,94 @@ pub enum StoreError {
         error: Box<StoreError>,
     },
     /// The backend failed (I/O, a corrupt file, a driver error).
-    #[error("storage backend failed: {0}")]
-    Backend(#[source] Box<dyn StdError + Send + Sync>),
+    Backend(Box<dyn StdError + Send + Sync>),
     /// The source of a [`Store::import_parts`] reported an error, so the import stopped
     /// and nothing was written. Holds the source's error.
-    #[error("the import's source failed: {0}; nothing was written")]
-    Aborted(#[source] Box<dyn StdError + Send + Sync>),
+    Aborted(Box<dyn StdError + Send + Sync>),
+    /// Another program held the database's write lock (a long import, say) for longer
+    /// than the backend was willing to wait. Nothing was written; the same call may
+    /// succeed once the other program finishes. Not a failure of the backend.
+    Busy {
+        /// How long the call waited for the lock.
+        waited: Duration,
+    },
+}
+
+/// `waited` in seconds as a person reads it: `10`, `1.5`, `0.25`.
+fn seconds(waited: Duration) -> String {
+    let ms = waited.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{}", ms / 1000)
+    } else {
+        let text = format!("{}.{:03}", ms / 1000, ms % 1000);
+        text.trim_end_matches('0').to_owned()
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::NotFound { entity, key } => write!(f, "{entity} {key} not found"),
+            StoreError::Conflict(e) => fmt::Display::fmt(e, f),
+            StoreError::InvalidTransition(e) => fmt::Display::fmt(e, f),
+            StoreError::Validation(e) => fmt::Display::fmt(e, f),
+            StoreError::Batch { index, error } => write!(
+                f,
+                "row {index} of the batch (counting from 0): {error}; nothing was written"
+            ),
+            StoreError::Import {
+                section,
+                index,
+                error,
+            } => write!(
+                f,
+                "{section} record {index} of the import (counting from 0): {error}; \
+                 nothing was written"
+            ),
+            StoreError::Backend(e) => write!(f, "storage backend failed: {e}"),
+            StoreError::Aborted(e) => {
+                write!(f, "the import's source failed: {e}; nothing was written")
+            }
+            StoreError::Busy { waited } => write!(
+                f,
+                "the database is busy: another program is writing to it (an import?); \
+                 waited {} s — try again when it finishes",
+                seconds(*waited)
+            ),
+        }
+    }
+}
+
+impl StdError for StoreError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            // Shown in this error's message: only their causes follow in a chain.
+            StoreError::Conflict(e) => e.source(),
+            StoreError::InvalidTransition(e) => e.source(),
+            StoreError::Validation(e) => e.source(),
+            StoreError::Batch { error, .. } | StoreError::Import { error, .. } => error.source(),
+            StoreError::Backend(e) | StoreError::Aborted(e) => e.source(),
+            StoreError::NotFound { .. } | StoreError::Busy { .. } => None,
+        }
+    }
+}
+
+impl From<Conflict> for StoreError {
+    fn from(e: Conflict) -> Self {
+        StoreError::Conflict(e)
+    }
+}
+
+impl From<TransitionError> for StoreError {
+    fn from(e: TransitionError) -> Self {
+        StoreError::InvalidTransition(e)
+    }
+}
+
+impl From<ValidationError> for StoreError {
+    fn from(e: ValidationError) -> Self {
+        StoreError::Validation(e)
+    }
 }
 
 /// The variant of a [`StoreError`], without its data.
@@ -137,6 +217,8 @@ pub enum StoreErrorKind {
     Backend,
     /// [`StoreError::Aborted`].
     Aborted,
+    /// [`StoreError::Busy`].
+    Busy,
 }
 
 impl StoreError {
@@ -153,6 +235,23 @@ impl StoreError {
         StoreError::Backend(Box::new(err))
     }
 
+    /// A [`StoreError::Busy`] after waiting `waited` for the write lock.
+    pub fn busy(waited: Duration) -> Self {
+        StoreError::Busy { waited }
+    }
+
+    /// True if the same call may succeed later unchanged ([`StoreError::Busy`], also
+    /// inside a batch or an import).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            StoreError::Busy { .. } => true,
+            StoreError::Batch { error, .. } | StoreError::Import { error, .. } => {
+                error.is_retryable()
+            }
+            _ => false,
+        }
+    }
+
     /// The variant, without its data.
     pub fn kind(&self) -> StoreErrorKind {
         match self {
@@ -164,6 +263,7 @@ impl StoreError {
             StoreError::Import { .. } => StoreErrorKind::Import,
             StoreError::Backend(_) => StoreErrorKind::Backend,
             StoreError::Aborted(_) => StoreErrorKind::Aborted,
+            StoreError::Busy { .. } => StoreErrorKind::Busy,
         }
     }
 }
@@ -523,7 +623,8 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`StoreError::NotFound`]; [`TransitionError::Lifecycle`] for a move the table
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`] for a manual change with a
+    /// note of an erased customer; [`TransitionError::Lifecycle`] for a move the table
     /// forbids; [`ValidationError::TimeOrder`] if `at` is before the customer's last
     /// recorded change.
     fn change_stage(
@@ -637,8 +738,9 @@ pub trait Store: Send + Sync {
     ///
     /// # Errors
     ///
-    /// [`StoreError::NotFound`] for an unknown purchase; [`StoreError::Validation`] for an
-    /// amount that is not positive or in another currency, or a time before the
+    /// [`StoreError::NotFound`] for an unknown purchase; [`Conflict::CustomerErased`] for
+    /// a refund with a reason of an erased customer's purchase;
+    /// [`StoreError::Validation`] for an amount that is not positive or in another currency, or a time before the
     /// purchase ([`ValidationError::TimeOrder`]); [`Conflict::RefundExceedsPurchase`].
     fn record_refund(&self, new: NewRefund) -> StoreResult<Refund>;
 
@@ -970,5 +1072,100 @@ pub fn all_matching<S: Store + ?Sized>(
             Some(next) => query.after = Some(next),
             None => return Ok(out),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a cause, like a driver error and its code.
+    #[derive(Debug)]
+    struct Outer(std::io::Error);
+
+    impl fmt::Display for Outer {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "the driver failed")
+        }
+    }
+
+    impl StdError for Outer {
+        fn source(&self) -> Option<&(dyn StdError + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    fn links(e: &(dyn StdError + 'static)) -> Vec<String> {
+        let mut out = vec![e.to_string()];
+        let mut next = e.source();
+        while let Some(cause) = next {
+            out.push(cause.to_string());
+            next = cause.source();
+        }
+        out
+    }
+
+    #[test]
+    fn no_message_in_a_chain_repeats_its_cause() {
+        let disk = || std::io::Error::other("disk on fire");
+        let errors = [
+            StoreError::backend(disk()),
+            StoreError::backend(Outer(disk())),
+            StoreError::Aborted(Box::new(Outer(disk()))),
+            StoreError::Batch {
+                index: 3,
+                error: Box::new(StoreError::backend(Outer(disk()))),
+            },
+            StoreError::Import {
+                section: ImportSection::Purchases,
+                index: 0,
+                error: Box::new(StoreError::Aborted(Box::new(disk()))),
+            },
+            StoreError::busy(Duration::from_secs(10)),
+        ];
+        for e in &errors {
+            let chain = links(e);
+            for pair in chain.windows(2) {
+                assert!(
+                    !pair[0].contains(&pair[1]),
+                    "{:?} repeats its cause: {chain:?}",
+                    e.kind()
+                );
+            }
+            let all = chain.join(": ");
+            assert_eq!(
+                all.matches("disk on fire").count(),
+                usize::from(e.kind() != StoreErrorKind::Busy),
+                "{all}"
+            );
+        }
+        // Nothing is lost: the cause of a wrapped error still follows.
+        assert_eq!(
+            links(&errors[1]),
+            ["storage backend failed: the driver failed", "disk on fire"]
+        );
+    }
+
+    #[test]
+    fn busy_says_what_to_do_and_is_retryable() {
+        let e = StoreError::busy(Duration::from_millis(1500));
+        assert_eq!(
+            e.to_string(),
+            "the database is busy: another program is writing to it (an import?); \
+             waited 1.5 s — try again when it finishes"
+        );
+        assert_eq!(e.kind(), StoreErrorKind::Busy);
+        assert!(e.is_retryable());
+        assert!(
+            StoreError::busy(Duration::from_secs(10))
+                .to_string()
+                .contains("waited 10 s")
+        );
+        let in_batch = StoreError::Batch {
+            index: 0,
+            error: Box::new(e),
+        };
+        assert!(in_batch.is_retryable());
+        assert!(!StoreError::backend(std::io::Error::other("x")).is_retryable());
     }
 }

@@ -435,6 +435,10 @@ impl Store for MemoryStore {
             .and_then(|h| h.last())
             .map(|c| c.at);
         let mut c = g.customer(id)?.clone();
+        // A note is text about the customer: an erased one takes none.
+        if matches!(reason, StageReason::Manual { note: Some(_) }) {
+            check_not_erased(&c)?;
+        }
         let change = apply_stage_change(&mut c, last, to, at, reason)?;
         g.customers.insert(id, c);
         g.stage_history.entry(id).or_default().push(change.clone());
@@ -578,6 +582,10 @@ impl Store for MemoryStore {
             .purchases
             .get(&new.purchase)
             .ok_or_else(|| StoreError::not_found(Entity::Purchase, new.purchase))?;
+        // A reason is text about the customer: an erased one takes none.
+        if new.reason.is_some() {
+            check_not_erased(g.customer(purchase.customer())?)?;
+        }
         let refunded = g
             .refunds
             .values()

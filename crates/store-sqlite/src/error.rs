@@ -4,6 +4,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use solocrm_core::lifecycle::TransitionError;
 use solocrm_core::{Conflict, DomainError, StoreError, ValidationError};
@@ -39,17 +40,38 @@ pub enum OpenError {
     },
     /// The file system refused (permissions, a missing directory).
     Io(std::io::Error),
+    /// Another program held the database's write lock (a long import, say) for longer
+    /// than the busy timeout while the file needed a change to open (a migration).
+    /// Nothing was changed; opening again once the other program finishes succeeds.
+    Busy {
+        /// How long opening waited for the lock.
+        waited: Duration,
+    },
     /// SQLite failed.
     Database(Box<dyn StdError + Send + Sync>),
 }
 
 impl OpenError {
-    /// A driver error; "file is not a database" means the file is not ours.
+    /// A driver error; "file is not a database" means the file is not ours. A busy
+    /// database is [`OpenError::Busy`]; the time waited is filled in by
+    /// [`OpenError::after_waiting`] where the busy timeout is known.
     pub(crate) fn db(e: rusqlite::Error) -> Self {
         if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
             OpenError::NotSolocrm
+        } else if is_busy(&e) {
+            OpenError::Busy {
+                waited: Duration::ZERO,
+            }
         } else {
-            OpenError::Database(Box::new(e))
+            OpenError::Database(Box::new(Driver(e)))
+        }
+    }
+
+    /// Records the busy timeout in an [`OpenError::Busy`].
+    pub(crate) fn after_waiting(self, timeout: Duration) -> Self {
+        match self {
+            OpenError::Busy { .. } => OpenError::Busy { waited: timeout },
+            other => other,
         }
     }
 
@@ -79,16 +101,19 @@ impl fmt::Display for OpenError {
             ),
             OpenError::Corrupt { reason } => write!(f, "the database is corrupt: {reason}"),
             OpenError::Io(e) => write!(f, "cannot access the database file: {e}"),
+            OpenError::Busy { waited } => fmt::Display::fmt(&StoreError::busy(*waited), f),
             OpenError::Database(e) => write!(f, "sqlite failed: {e}"),
         }
     }
 }
 
 impl StdError for OpenError {
+    /// The causes of the error this one shows in its message (not that error itself,
+    /// so that a printed chain does not repeat it).
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            OpenError::Io(e) => Some(e),
-            OpenError::Database(e) => Some(e.as_ref()),
+            OpenError::Io(e) => e.source(),
+            OpenError::Database(e) => e.source(),
             _ => None,
         }
     }
@@ -96,9 +121,34 @@ impl StdError for OpenError {
 
 impl From<OpenError> for StoreError {
     fn from(e: OpenError) -> Self {
-        StoreError::backend(e)
+        match e {
+            OpenError::Busy { waited } => StoreError::busy(waited),
+            other => StoreError::backend(other),
+        }
     }
 }
+
+/// True if SQLite gave up waiting for a lock another connection holds
+/// (`SQLITE_BUSY`, `SQLITE_LOCKED`).
+pub(crate) fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// A driver error, shown once: its message, without the driver's own cause (the
+/// result code, whose text repeats the message).
+#[derive(Debug)]
+pub(crate) struct Driver(pub(crate) rusqlite::Error);
+
+impl fmt::Display for Driver {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl StdError for Driver {}
 
 /// A stored value that does not decode into its domain type: the file was changed
 /// outside solocrm, or is damaged. Reported as [`StoreError::Backend`].
@@ -125,11 +175,14 @@ pub(crate) enum Fail {
 
 pub(crate) type Res<T> = Result<T, Fail>;
 
-impl From<Fail> for StoreError {
-    fn from(f: Fail) -> Self {
-        match f {
+impl Fail {
+    /// The store error at the API boundary; a busy database says it waited `waited`
+    /// (the connection's busy timeout).
+    pub(crate) fn into_store(self, waited: Duration) -> StoreError {
+        match self {
             Fail::Store(e) => e,
-            Fail::Db(e) => StoreError::backend(e),
+            Fail::Db(e) if is_busy(&e) => StoreError::busy(waited),
+            Fail::Db(e) => StoreError::backend(Driver(e)),
             Fail::Corrupt(c) => StoreError::backend(c),
         }
     }

@@ -38,14 +38,18 @@
 //!   file is never corrupt. [`Synchronous::Full`] also keeps them, at the cost of one
 //!   `fsync` per commit.
 //! - **Shared.** Two processes may use one file: a writer waits up to
-//!   [`SqliteOptions::busy_timeout`] for the other instead of failing.
+//!   [`SqliteOptions::busy_timeout`] for the other instead of failing, then fails
+//!   with [`StoreError::Busy`]; readers never wait, and opening a current database
+//!   takes no lock.
 //! - **Exact.** Money is stored as integer minor units, instants as whole seconds plus
 //!   nanoseconds, dates as ISO 8601 text. Every stored row is decoded through the
 //!   domain's validating constructors; a row that does not decode is reported as
 //!   [`StoreError::Backend`], never a panic.
 //! - **Private.** New files are readable by their owner only (0600 on Unix).
-//!   `secure_delete` is on, and erasing a customer checkpoints the log, so the erased
-//!   personal data is gone from the file, not merely unlinked.
+//!   `secure_delete` is on, and erasing a customer checkpoints the log (waiting up to
+//!   the busy timeout for other readers), so the erased personal data is gone from the
+//!   files, not merely unlinked; [`SqliteStore::checkpoint`] says whether a reader
+//!   prevented that.
 //!
 //! See `docs/storage.md` for the schema, its indexes and the migration rules.
 #![deny(missing_docs)]
@@ -58,7 +62,7 @@ mod store;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags};
 use solocrm_core::{Currency, StoreError, StoreResult};
@@ -122,7 +126,7 @@ impl SqliteOptions {
     }
 
     /// Sets how long a write waits for another connection's write to finish before it
-    /// fails with a backend error.
+    /// fails with [`StoreError::Busy`] (reads never wait).
     #[must_use]
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
@@ -250,7 +254,8 @@ impl SqliteStore {
     ///
     /// [`OpenError::NotFound`] if there is no file; [`OpenError::NotSolocrm`] for a
     /// file that is not a solocrm database; [`OpenError::NewerSchema`] for a file of a
-    /// newer solocrm (it is left untouched); [`OpenError::Corrupt`],
+    /// newer solocrm (it is left untouched); [`OpenError::Busy`] if the file must be
+    /// migrated while another program holds its write lock; [`OpenError::Corrupt`],
     /// [`OpenError::Io`] or [`OpenError::Database`] otherwise.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, OpenError> {
         SqliteStore::open_with(path, &SqliteOptions::default())
@@ -272,15 +277,19 @@ impl SqliteStore {
             }
             Err(e) => return Err(OpenError::Io(e)),
         }
-        let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
-        conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
-        // Check before changing anything: a foreign or newer file stays untouched.
-        schema::check_existing(&conn)?;
-        configure(&conn, options, true)?;
-        schema::migrate(&mut conn, SCHEMA_VERSION, None)?;
-        let currency = schema::base_currency(&conn)?;
-        let currency = Currency::parse(&currency)
-            .map_err(|e| OpenError::corrupt(format!("base currency: {e}")))?;
+        let open = || -> Result<(Connection, Currency), OpenError> {
+            let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
+            conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
+            // Check before changing anything: a foreign or newer file stays untouched.
+            schema::check_existing(&conn)?;
+            configure(&conn, options, true)?;
+            schema::migrate(&mut conn, SCHEMA_VERSION, None)?;
+            let currency = schema::base_currency(&conn)?;
+            let currency = Currency::parse(&currency)
+                .map_err(|e| OpenError::corrupt(format!("base currency: {e}")))?;
+            Ok((conn, currency))
+        };
+        let (conn, currency) = open().map_err(|e| e.after_waiting(options.busy_timeout))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
             currency,
@@ -318,7 +327,7 @@ impl SqliteStore {
     ///
     /// [`StoreError::Backend`] if SQLite fails.
     pub fn schema_version(&self) -> StoreResult<u32> {
-        let v = schema::user_version(&self.lock()).map_err(StoreError::backend)?;
+        let v = schema::user_version(&self.lock()).map_err(|e| self.db_err(e))?;
         u32::try_from(v).map_err(|_| StoreError::backend(OpenError::NotSolocrm))
     }
 
@@ -334,7 +343,7 @@ impl SqliteStore {
     /// [`StoreError::Backend`] if SQLite fails or the stored id is missing or
     /// malformed (the file was changed outside solocrm).
     pub fn book_id(&self) -> StoreResult<String> {
-        let id = schema::book_id(&self.lock()).map_err(|e| StoreError::from(Fail::from(e)))?;
+        let id = schema::book_id(&self.lock()).map_err(|e| self.db_err(e))?;
         match id {
             Some(id)
                 if id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
@@ -348,25 +357,35 @@ impl SqliteStore {
     }
 
     /// Copies every committed change from the write-ahead log into the database file
-    /// and empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), waiting up to the busy
-    /// timeout for readers of other connections. SQLite checkpoints on its own; call
-    /// this before copying the file.
+    /// and empties the log (`PRAGMA wal_checkpoint(TRUNCATE)`), retrying for up to the
+    /// busy timeout while other connections' readers or a writer are in the way.
     ///
-    /// # Errors
+    /// `true`: the whole log is in the main file and the log file is truncated, so no
+    /// old version of a row (say, the personal data of a customer just erased) remains
+    /// in the `-wal` file. `false`: another connection kept a read transaction open on
+    /// an older snapshot for the whole busy timeout; the log is left as it was, and the
+    /// next checkpoint (SQLite also runs them on its own) finishes the job. Always
+    /// `true` for an in-memory database.
     ///
-    /// [`StoreError::Backend`] if SQLite fails, or if another connection kept the log
-    /// busy.
-    pub fn checkpoint(&self) -> StoreResult<()> {
-        checkpoint(&self.lock())
-    }
-
-    /// Runs SQLite's `PRAGMA integrity_check` and the foreign-key check over the whole
-    /// file and returns the problems found (empty if the file is sound).
+    /// [`Store::erase_customer`](solocrm_core::Store::erase_customer) already runs one;
+    /// call this after it to learn whether the erased text has left the files, and
+    /// before copying the file.
     ///
     /// # Errors
     ///
     /// [`StoreError::Backend`] if SQLite fails.
-    pub fn integrity_check(&self) -> StoreResult<Vec<String>> {
+    pub fn checkpoint(&self) -> StoreResult<bool> {
+        checkpoint(&self.lock(), self.busy_timeout, self.busy_timeout)
+    }
+
+    /// Checks the whole file: SQLite's `PRAGMA integrity_check` and
+    /// `PRAGMA foreign_key_check`. Returns the problems found, one line each; empty if
+    /// the file is sound.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if SQLite fails, [`StoreError::Busy`] if it cannot read.
+    pub fn check(&self) -> StoreResult<Vec<String>> {
         let conn = self.lock();
         let run = || -> rusqlite::Result<Vec<String>> {
             let mut problems = Vec::new();
@@ -391,21 +410,28 @@ impl SqliteStore {
             }
             Ok(problems)
         };
-        run().map_err(StoreError::backend)
+        run().map_err(|e| self.db_err(e))
     }
 
-    /// A best-effort checkpoint that waits at most `patience` for other connections,
-    /// so that it never holds up their writes for long; false if it did not finish.
-    pub(crate) fn quick_checkpoint(&self, patience: Duration) -> bool {
-        let conn = self.lock();
-        if conn.busy_timeout(patience).is_err() {
-            return false;
-        }
-        let done = checkpoint(&conn).is_ok();
-        // Setting a timeout only fails on a closed connection; the next call reports
-        // that.
-        let _ = conn.busy_timeout(self.busy_timeout);
-        done
+    /// The same as [`SqliteStore::check`].
+    ///
+    /// # Errors
+    ///
+    /// As [`SqliteStore::check`].
+    pub fn integrity_check(&self) -> StoreResult<Vec<String>> {
+        self.check()
+    }
+
+    /// The checkpoint after an erasure: like [`SqliteStore::checkpoint`], but it cannot
+    /// fail the erasure, which is committed; false if it did not finish.
+    pub(crate) fn checkpoint_after_erase(&self) -> bool {
+        checkpoint(&self.lock(), self.busy_timeout, self.busy_timeout).unwrap_or(false)
+    }
+
+    /// A driver error as a store error: [`StoreError::Busy`] after the busy timeout,
+    /// [`StoreError::Backend`] otherwise.
+    fn db_err(&self, e: rusqlite::Error) -> StoreError {
+        Fail::from(e).into_store(self.busy_timeout)
     }
 
     fn lock(&self) -> MutexGuard<'_, Connection> {
@@ -445,6 +471,7 @@ fn create_file(
         schema::migrate(&mut conn, version, Some(currency.as_str()))?;
         Ok(conn)
     })();
+    let made = made.map_err(|e: OpenError| e.after_waiting(options.busy_timeout));
     if made.is_err() {
         // The file is ours (created above), so it is safe to remove.
         for p in [
@@ -477,16 +504,35 @@ pub fn create_at_schema_version(
     create_file(path.as_ref(), currency, &SqliteOptions::default(), version).map(drop)
 }
 
-fn checkpoint(conn: &Connection) -> StoreResult<()> {
-    let (busy, _, _): (i64, i64, i64) = conn
-        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
-        .map_err(|e| StoreError::from(Fail::from(e)))?;
-    if busy != 0 {
-        return Err(StoreError::backend(OpenError::Database(
-            "the checkpoint could not finish: another connection kept the log busy".into(),
-        )));
-    }
-    Ok(())
+/// `PRAGMA wal_checkpoint(TRUNCATE)`, tried again until it finishes or `patience` has
+/// passed; true if it finished. SQLite's busy handler waits for readers within one try;
+/// trying again covers what it does not wait for (another connection's checkpoint).
+/// The connection's busy timeout is `timeout` again afterwards.
+fn checkpoint(conn: &Connection, patience: Duration, timeout: Duration) -> StoreResult<bool> {
+    let deadline = Instant::now() + patience;
+    let outcome = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if let Err(e) = conn.busy_timeout(left) {
+            break Err(e);
+        }
+        let tried = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        });
+        match tried {
+            // 0: the whole log is in the file and the log is truncated (also for a
+            // database without a log).
+            Ok(0) => break Ok(true),
+            Ok(_) => {}
+            Err(e) if error::is_busy(&e) => {}
+            Err(e) => break Err(e),
+        }
+        if left.is_zero() {
+            break Ok(false);
+        }
+        std::thread::sleep(left.min(Duration::from_millis(10)));
+    };
+    let restored = conn.busy_timeout(timeout);
+    let done = outcome.map_err(|e| Fail::from(e).into_store(patience))?;
+    restored.map_err(|e| Fail::from(e).into_store(timeout))?;
+    Ok(done)
 }

@@ -26,6 +26,10 @@ pub(crate) const APPLICATION_ID: i32 = 0x534F_4C4F;
 pub(crate) struct Migration {
     pub(crate) version: u32,
     pub(crate) sql: &'static str,
+    /// The migration rebuilds tables (create a new one, copy, drop the old one,
+    /// rename): it runs with foreign-key enforcement off, which SQLite only allows
+    /// outside a transaction, and checks every foreign key before it commits.
+    pub(crate) rebuilds: bool,
 }
 
 /// Version 1: one table per aggregate.
@@ -275,24 +279,151 @@ ALTER TABLE store_info ADD COLUMN book_id TEXT
 UPDATE store_info SET book_id = lower(hex(randomblob(8))) WHERE book_id IS NULL;
 "#;
 
+/// Version 4: the schema works on SQLite 3.37 and later (Debian 12's `sqlite3` is
+/// 3.40), so a user can check, vacuum, dump, restore and write the file with the tools
+/// they have. `octet_length(x)` (3.43+) becomes `length(CAST(x AS BLOB))` (the same byte
+/// count), and `CHECK (json_valid(profile))`, which fails on `NULL` before 3.45, becomes
+/// `CHECK (profile IS NULL OR json_valid(profile))`. SQLite cannot alter a `CHECK`, so
+/// the six tables concerned are rebuilt with their data, ids and indexes, in one
+/// transaction (see [`Migration::rebuilds`]).
+const V4: &str = r#"
+CREATE TABLE new_customers (
+    id                  INTEGER PRIMARY KEY,
+    name                TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200 AND name = trim(name)),
+    email               TEXT CHECK (length(email) BETWEEN 3 AND 254),
+    email_key           TEXT UNIQUE,
+    phone               TEXT CHECK (length(phone) >= 3),
+    company             TEXT CHECK (length(company) BETWEEN 1 AND 200),
+    birthday            TEXT CHECK (length(birthday) >= 10),
+    profile             TEXT CHECK (profile IS NULL OR json_valid(profile)),
+    acquisition_channel TEXT CHECK (length(acquisition_channel) BETWEEN 1 AND 64),
+    acquisition_cost    INTEGER CHECK (acquisition_cost >= 0),
+    external_ref        TEXT UNIQUE CHECK (length(external_ref) BETWEEN 1 AND 200),
+    notes               TEXT NOT NULL CHECK (length(CAST(notes AS BLOB)) <= 1048576),
+    created_at          INTEGER NOT NULL,
+    created_at_ns       INTEGER NOT NULL CHECK (created_at_ns BETWEEN 0 AND 1999999999),
+    stage               TEXT NOT NULL CHECK (stage IN
+                            ('prospect','lead','new','active','loyal','at_risk','churned','won_back')),
+    erased_at           INTEGER,
+    erased_at_ns        INTEGER CHECK (erased_at_ns BETWEEN 0 AND 1999999999),
+    CHECK ((email IS NULL) = (email_key IS NULL)),
+    CHECK ((erased_at IS NULL) = (erased_at_ns IS NULL)),
+    CHECK (erased_at IS NULL OR (email IS NULL AND phone IS NULL AND company IS NULL
+        AND birthday IS NULL AND profile IS NULL AND external_ref IS NULL AND notes = ''))
+) STRICT;
+INSERT INTO new_customers SELECT * FROM customers;
+DROP TABLE customers;
+ALTER TABLE new_customers RENAME TO customers;
+
+CREATE TABLE new_interactions (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    channel     TEXT NOT NULL CHECK (channel IN ('phone','email','social','chat','in_person','other')),
+    direction   TEXT NOT NULL CHECK (direction IN ('inbound','outbound')),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    summary     TEXT NOT NULL CHECK (length(CAST(summary AS BLOB)) <= 1048576),
+    sentiment   TEXT CHECK (sentiment IN ('negative','neutral','positive'))
+) STRICT;
+INSERT INTO new_interactions SELECT * FROM interactions;
+DROP TABLE interactions;
+ALTER TABLE new_interactions RENAME TO interactions;
+CREATE INDEX interactions_by_customer ON interactions (customer_id, at, at_ns);
+
+CREATE TABLE new_purchases (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id),
+    at           INTEGER NOT NULL,
+    at_ns        INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    amount       INTEGER NOT NULL CHECK (amount >= 0),
+    cost         INTEGER CHECK (cost >= 0),
+    description  TEXT CHECK (length(CAST(description AS BLOB)) <= 1048576),
+    items        INTEGER CHECK (items BETWEEN 0 AND 4294967295),
+    external_ref TEXT UNIQUE CHECK (length(external_ref) BETWEEN 1 AND 200),
+    deal_id      INTEGER REFERENCES deals (id)
+) STRICT;
+INSERT INTO new_purchases SELECT * FROM purchases;
+DROP TABLE purchases;
+ALTER TABLE new_purchases RENAME TO purchases;
+CREATE INDEX purchases_by_customer ON purchases (customer_id, at, at_ns, amount);
+
+CREATE TABLE new_refunds (
+    id          INTEGER PRIMARY KEY,
+    purchase_id INTEGER NOT NULL REFERENCES purchases (id),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    amount      INTEGER NOT NULL CHECK (amount > 0),
+    reason      TEXT CHECK (length(CAST(reason AS BLOB)) <= 1048576)
+) STRICT;
+INSERT INTO new_refunds SELECT * FROM refunds;
+DROP TABLE refunds;
+ALTER TABLE new_refunds RENAME TO refunds;
+CREATE INDEX refunds_by_purchase ON refunds (purchase_id);
+CREATE INDEX refunds_by_customer ON refunds (customer_id, at, at_ns);
+
+CREATE TABLE new_surveys (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    kind        TEXT NOT NULL CHECK (kind IN ('csat','nps','ces')),
+    score       INTEGER NOT NULL,
+    comment     TEXT CHECK (length(CAST(comment AS BLOB)) <= 1048576),
+    CHECK ((kind = 'csat' AND score BETWEEN 1 AND 5)
+        OR (kind = 'nps' AND score BETWEEN 0 AND 10)
+        OR (kind = 'ces' AND score BETWEEN 1 AND 7))
+) STRICT;
+INSERT INTO new_surveys SELECT * FROM surveys;
+DROP TABLE surveys;
+ALTER TABLE new_surveys RENAME TO surveys;
+CREATE INDEX surveys_by_customer ON surveys (customer_id, at, at_ns);
+
+CREATE TABLE new_service_requests (
+    id           INTEGER PRIMARY KEY,
+    customer_id  INTEGER NOT NULL REFERENCES customers (id),
+    kind         TEXT NOT NULL CHECK (kind IN ('feedback','question','complaint')),
+    subject      TEXT NOT NULL CHECK (length(subject) BETWEEN 1 AND 200),
+    description  TEXT NOT NULL CHECK (length(CAST(description AS BLOB)) <= 1048576),
+    deal_id      INTEGER REFERENCES deals (id),
+    opened_at    INTEGER NOT NULL,
+    opened_at_ns INTEGER NOT NULL CHECK (opened_at_ns BETWEEN 0 AND 1999999999),
+    status       TEXT NOT NULL DEFAULT 'open'
+                     CHECK (status IN ('open','responded','resolved'))
+) STRICT;
+INSERT INTO new_service_requests SELECT * FROM service_requests;
+DROP TABLE service_requests;
+ALTER TABLE new_service_requests RENAME TO service_requests;
+CREATE INDEX service_requests_by_customer ON service_requests (customer_id);
+CREATE INDEX service_requests_open ON service_requests (id) WHERE status <> 'resolved';
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         sql: V1,
+        rebuilds: false,
     },
     Migration {
         version: 2,
         sql: V2,
+        rebuilds: false,
     },
     Migration {
         version: 3,
         sql: V3,
+        rebuilds: false,
+    },
+    Migration {
+        version: 4,
+        sql: V4,
+        rebuilds: true,
     },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
@@ -317,48 +448,87 @@ pub(crate) fn migrate(
         if user_version(conn).map_err(OpenError::db)? >= i64::from(m.version) {
             continue;
         }
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(OpenError::db)?;
-        // Read the version inside the write transaction, so that two processes
-        // opening the same old file do not both migrate it.
-        let current = user_version(&tx).map_err(OpenError::db)?;
-        if current >= i64::from(m.version) {
-            continue;
+        if m.rebuilds {
+            // Off for the rebuild (dropping a table that others refer to would fail
+            // otherwise), back to what it was afterwards, whatever happens.
+            let enforced: bool = conn
+                .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+                .map_err(OpenError::db)?;
+            conn.pragma_update(None, "foreign_keys", false)
+                .map_err(OpenError::db)?;
+            let done = apply(conn, m, create);
+            let restored = conn
+                .pragma_update(None, "foreign_keys", enforced)
+                .map_err(OpenError::db);
+            done?;
+            restored?;
+        } else {
+            apply(conn, m, create)?;
         }
-        if current != i64::from(m.version) - 1 {
+    }
+    Ok(())
+}
+
+/// Applies migration `m` in one write transaction, unless another connection already
+/// did.
+fn apply(conn: &mut Connection, m: &Migration, create: Option<&str>) -> Result<(), OpenError> {
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(OpenError::db)?;
+    // Read the version inside the write transaction, so that two processes
+    // opening the same old file do not both migrate it.
+    let current = user_version(&tx).map_err(OpenError::db)?;
+    if current >= i64::from(m.version) {
+        return Ok(());
+    }
+    if current != i64::from(m.version) - 1 {
+        return Err(OpenError::corrupt(format!(
+            "schema version {current} cannot be migrated by migration {}",
+            m.version
+        )));
+    }
+    if m.version == 1 {
+        match create {
+            Some(currency) => {
+                let has_tables: bool = tx
+                    .query_row("SELECT count(*) > 0 FROM sqlite_schema", [], |r| r.get(0))
+                    .map_err(OpenError::db)?;
+                if has_tables {
+                    return Err(OpenError::NotSolocrm);
+                }
+                tx.pragma_update(None, "application_id", APPLICATION_ID)
+                    .map_err(OpenError::db)?;
+                tx.execute_batch(m.sql).map_err(OpenError::db)?;
+                tx.execute(
+                    "INSERT INTO store_info (id, base_currency) VALUES (1, ?1)",
+                    [currency],
+                )
+                .map_err(OpenError::db)?;
+            }
+            None => return Err(OpenError::NotSolocrm),
+        }
+    } else {
+        tx.execute_batch(m.sql).map_err(OpenError::db)?;
+    }
+    if m.rebuilds {
+        // The rebuilt tables kept every id, so every reference still holds; if one does
+        // not (a file edited by hand), nothing is changed.
+        let broken: i64 = tx
+            .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                r.get(0)
+            })
+            .map_err(OpenError::db)?;
+        if broken > 0 {
             return Err(OpenError::corrupt(format!(
-                "schema version {current} cannot be migrated by migration {}",
+                "{broken} rows refer to rows that do not exist; migration {} needs every \
+                 reference to hold",
                 m.version
             )));
         }
-        if m.version == 1 {
-            match create {
-                Some(currency) => {
-                    let has_tables: bool = tx
-                        .query_row("SELECT count(*) > 0 FROM sqlite_schema", [], |r| r.get(0))
-                        .map_err(OpenError::db)?;
-                    if has_tables {
-                        return Err(OpenError::NotSolocrm);
-                    }
-                    tx.pragma_update(None, "application_id", APPLICATION_ID)
-                        .map_err(OpenError::db)?;
-                    tx.execute_batch(m.sql).map_err(OpenError::db)?;
-                    tx.execute(
-                        "INSERT INTO store_info (id, base_currency) VALUES (1, ?1)",
-                        [currency],
-                    )
-                    .map_err(OpenError::db)?;
-                }
-                None => return Err(OpenError::NotSolocrm),
-            }
-        } else {
-            tx.execute_batch(m.sql).map_err(OpenError::db)?;
-        }
-        tx.pragma_update(None, "user_version", m.version)
-            .map_err(OpenError::db)?;
-        tx.commit().map_err(OpenError::db)?;
     }
+    tx.pragma_update(None, "user_version", m.version)
+        .map_err(OpenError::db)?;
+    tx.commit().map_err(OpenError::db)?;
     Ok(())
 }
 
@@ -412,5 +582,52 @@ mod tests {
             assert_eq!(m.version as usize, i + 1);
         }
         assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
+    }
+
+    /// SQL functions and syntax newer than SQLite 3.37 (Debian 12 ships 3.40, Python
+    /// 3.11 bundles similar): a schema that used one could not be checked, dumped or
+    /// written by those tools.
+    const NEWER_THAN_3_37: &[&str] = &[
+        "octet_length(",
+        "unixepoch(",
+        "->",
+        "concat(",
+        "concat_ws(",
+        "format(",
+        "timediff(",
+        "string_agg(",
+        "unhex(",
+        "jsonb",
+        "json_pretty(",
+        "median(",
+        "percentile",
+        " if(",
+        "(if(",
+    ];
+
+    #[test]
+    fn a_fresh_schema_uses_nothing_newer_than_sqlite_3_37() {
+        let mut conn = Connection::open_in_memory().expect("a connection");
+        migrate(&mut conn, SCHEMA_VERSION, Some("EUR")).expect("the schema");
+        let mut stmt = conn
+            .prepare("SELECT name, lower(sql) FROM sqlite_schema WHERE sql IS NOT NULL")
+            .expect("the schema query");
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .expect("rows")
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .expect("the schema");
+        assert!(rows.len() > 20, "{} schema entries", rows.len());
+        for (name, sql) in &rows {
+            let compact: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            for bad in NEWER_THAN_3_37 {
+                assert!(!compact.contains(bad), "{name} uses {bad}: {sql}");
+            }
+            // json_valid(NULL) fails a CHECK before 3.45: nullable JSON says so.
+            assert!(
+                !compact.contains("check (json_valid(profile))"),
+                "{name}: {sql}"
+            );
+        }
     }
 }

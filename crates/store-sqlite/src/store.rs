@@ -36,24 +36,27 @@ impl SqliteStore {
     /// Runs `f` in a read transaction (one consistent snapshot).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)
-            .map_err(Fail::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(Fail::from)?;
-        Ok(out)
+        let run = || -> Res<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| e.into_store(self.busy_timeout))
     }
 
     /// Runs `f` in a write transaction that holds the write lock from its start and
-    /// commits only if `f` succeeds.
+    /// commits only if `f` succeeds. If another connection holds the write lock for
+    /// longer than the busy timeout, [`StoreError::Busy`].
     fn write<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.lock();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Fail::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(Fail::from)?;
-        Ok(out)
+        let run = || -> Res<T> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| e.into_store(self.busy_timeout))
     }
 
     /// [`Self::write`] without SQLite's foreign-key checks, for code that checks every
@@ -74,17 +77,18 @@ impl SqliteStore {
             }
         }
         let mut conn = Unchecked(self.lock());
-        // Only takes effect outside a transaction, which is where the lock leaves us.
-        conn.0
-            .pragma_update(None, "foreign_keys", false)
-            .map_err(Fail::from)?;
-        let tx = conn
-            .0
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(Fail::from)?;
-        let out = f(&tx)?;
-        tx.commit().map_err(Fail::from)?;
-        Ok(out)
+        let run = || -> Res<T> {
+            // Only takes effect outside a transaction, which is where the lock leaves
+            // us.
+            conn.0.pragma_update(None, "foreign_keys", false)?;
+            let tx = conn
+                .0
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        };
+        run().map_err(|e| e.into_store(self.busy_timeout))
     }
 }
 
@@ -995,7 +999,9 @@ fn repeated(r: &ExternalRef) -> Fail {
 /// corrupt data stay what they are.
 fn in_batch(fail: Fail, wrap: impl FnOnce(StoreError) -> StoreError) -> Fail {
     match fail {
-        Fail::Store(e) if e.kind() != StoreErrorKind::Backend => Fail::Store(wrap(e)),
+        Fail::Store(e) if !matches!(e.kind(), StoreErrorKind::Backend | StoreErrorKind::Busy) => {
+            Fail::Store(wrap(e))
+        }
         other => other,
     }
 }
@@ -1846,6 +1852,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<StageChange> {
         self.write(|conn| {
             let mut c = load_customer(conn, id, self.currency)?;
+            // A note is text about the customer: an erased one takes none.
+            if matches!(reason, StageReason::Manual { note: Some(_) }) {
+                check_not_erased(&c)?;
+            }
             let last = query_one(conn, LAST_STAGE_CHANGE, [key(id.get())], |row| {
                 Cols::new(row, "stage_changes").time(0)
             })?;
@@ -1961,6 +1971,10 @@ impl Store for SqliteStore {
     fn record_refund(&self, new: NewRefund) -> StoreResult<Refund> {
         self.write(|conn| {
             let purchase = find_purchase(conn, new.purchase, self.currency)?;
+            // A reason is text about the customer: an erased one takes none.
+            if new.reason.is_some() {
+                check_not_erased(&load_customer(conn, purchase.customer(), self.currency)?)?;
+            }
             let amounts = query_all(conn, REFUNDED, [key(purchase.id().get())], |row| {
                 Cols::new(row, "refunds").money(0, self.currency)
             })?;
@@ -2313,12 +2327,13 @@ impl Store for SqliteStore {
             })
         })?;
         // The old versions of the erased rows are still in the write-ahead log until a
-        // checkpoint copies the new ones over them and the log restarts. Try that now,
-        // briefly: a checkpoint that waits holds up other connections' writes. If they
-        // keep the log busy, the next checkpoint finishes the job.
-        // The erasure is committed, so nothing here may turn it into an error.
+        // checkpoint copies the new ones over them and the log restarts. Force that
+        // now, waiting up to the busy timeout for other connections' readers; if one
+        // keeps an old snapshot open all that time, `checkpoint()` reports it and the
+        // next checkpoint finishes the job. The erasure is committed, so nothing here
+        // may turn it into an error.
         if self.path.is_some() {
-            self.quick_checkpoint(std::time::Duration::from_millis(50));
+            self.checkpoint_after_erase();
         }
         Ok(entry)
     }

@@ -62,6 +62,38 @@ fn a_new_database_and_its_log_are_readable_by_the_owner_only() {
     }
 }
 
+/// The log and shared-memory files SQLite creates when a closed database is opened
+/// again (by `open`, or by a migration's write) are 0600 like the database itself.
+#[cfg(unix)]
+#[test]
+fn a_reopened_database_makes_its_log_readable_by_the_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let (dir, path) = temp();
+    let old = dir.path().join("old.db");
+    drop(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    solocrm_store_sqlite::create_at_schema_version(&old, Currency::EUR, 1).expect("an old file");
+    for db in [&path, &old] {
+        for suffix in ["-wal", "-shm"] {
+            assert!(
+                !sidecar(db, suffix).exists(),
+                "closing removed {suffix} of {}",
+                db.display()
+            );
+        }
+        let store = SqliteStore::open(db).expect("opens (and migrates)");
+        store
+            .create_customer(NewCustomer::new(person("Ada"), at(1)))
+            .expect("a write, so the log exists");
+        for p in [db.to_path_buf(), sidecar(db, "-wal"), sidecar(db, "-shm")] {
+            let mode = std::fs::metadata(&p)
+                .expect("the file exists")
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", p.display());
+        }
+    }
+}
+
 #[test]
 fn creating_over_an_existing_file_is_refused_and_leaves_it_alone() {
     let (_dir, path) = temp();
@@ -506,5 +538,115 @@ break' WHERE id = {};
         store
             .customer(CustomerId::new(99))
             .is_err_and(|e| e.kind() == StoreErrorKind::NotFound)
+    );
+}
+
+// ----- the erase checkpoint -----
+
+/// A store on a new file (with `timeout` as its busy timeout) holding one customer
+/// whose name is only in the write-ahead log, not yet in the main file.
+fn customer_in_the_log(
+    path: &Path,
+    name: &str,
+    timeout: std::time::Duration,
+) -> (SqliteStore, CustomerId) {
+    drop(SqliteStore::create(path, Currency::EUR).expect("created"));
+    let options = SqliteOptions::new().busy_timeout(timeout);
+    let store = SqliteStore::open_with(path, &options).expect("opens");
+    assert!(
+        store.checkpoint().expect("a checkpoint"),
+        "nothing in the way"
+    );
+    let id = store
+        .create_customer(NewCustomer::new(person(name), at(1)))
+        .expect("created")
+        .id();
+    assert!(contains(
+        &std::fs::read(sidecar(path, "-wal")).expect("the log"),
+        name
+    ));
+    (store, id)
+}
+
+#[test]
+fn checkpoint_reports_a_reader_that_keeps_erased_text_in_the_log() {
+    let (_dir, path) = temp();
+    let name = "Ximena Wolfcastle";
+    let timeout = std::time::Duration::from_millis(400);
+    let (store, id) = customer_in_the_log(&path, name, timeout);
+    let reader = Connection::open(&path).expect("another program");
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM customers;")
+        .expect("a read transaction on the snapshot that holds the name");
+
+    store.erase_customer(id, at(2)).expect("erased");
+    let start = std::time::Instant::now();
+    assert!(
+        !store.checkpoint().expect("the checkpoint runs"),
+        "the reader kept the log busy"
+    );
+    assert!(
+        start.elapsed() >= timeout.mul_f64(0.9),
+        "it tried for the busy timeout, not {:?}",
+        start.elapsed()
+    );
+    let log = std::fs::read(sidecar(&path, "-wal")).expect("the log");
+    assert!(contains(&log, name), "the erased name is still in the -wal");
+
+    reader.execute_batch("COMMIT").expect("the reader ends");
+    drop(reader);
+    assert!(
+        store.checkpoint().expect("a checkpoint"),
+        "nothing in the way now"
+    );
+    assert_eq!(
+        std::fs::metadata(sidecar(&path, "-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0),
+        0,
+        "the log is truncated"
+    );
+    let all = file_bytes(&path);
+    assert!(!contains(&all, name), "the name is gone from every file");
+    assert!(store.check().expect("check").is_empty());
+}
+
+#[test]
+fn an_erasure_waits_for_a_short_reader_and_scrubs_the_log_itself() {
+    let (_dir, path) = temp();
+    let name = "Yolanda Quimby";
+    let (store, id) = customer_in_the_log(&path, name, std::time::Duration::from_secs(5));
+    let reader = Connection::open(&path).expect("another program");
+    reader
+        .execute_batch("BEGIN; SELECT count(*) FROM customers;")
+        .expect("a read transaction");
+    let done = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        reader.execute_batch("COMMIT").expect("the reader ends");
+    });
+    store.erase_customer(id, at(2)).expect("erased");
+    done.join().expect("the reader thread");
+    // No explicit checkpoint: the erasure forced one, waiting for the reader.
+    let all = file_bytes(&path);
+    assert!(!contains(&all, name), "the erasure left the name in a file");
+}
+
+#[test]
+fn check_reports_a_broken_reference() {
+    let (_dir, path) = temp();
+    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    assert_eq!(store.check().expect("check"), Vec::<String>::new());
+    Connection::open(&path)
+        .and_then(|c| {
+            c.execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 INSERT INTO purchases (customer_id, at, at_ns, amount) VALUES (99, 0, 0, 100);",
+            )
+        })
+        .expect("a purchase of nobody, written by hand");
+    let problems = store.check().expect("check");
+    assert_eq!(
+        problems,
+        ["row 1 of purchases refers to a missing row of customers"]
     );
 }

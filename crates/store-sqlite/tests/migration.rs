@@ -392,3 +392,143 @@ fn an_old_file_gets_a_book_id_when_it_migrates() {
         .expect("a book id");
     assert!(is_book_id(&id), "{id:?}");
 }
+
+/// Every table's rows, in a text form that compares exactly.
+fn dump_rows(path: &Path) -> Vec<(String, Vec<String>)> {
+    let conn = Connection::open(path).expect("opens");
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+        .and_then(|mut s| {
+            s.query_map([], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .expect("the tables");
+    tables
+        .into_iter()
+        .filter(|t| t != "store_info")
+        .map(|t| {
+            let rows = conn
+                .prepare(&format!("SELECT * FROM \"{t}\""))
+                .and_then(|mut s| {
+                    let n = s.column_count();
+                    s.query_map([], |r| {
+                        let mut cells = Vec::new();
+                        for i in 0..n {
+                            cells.push(format!("{:?}", r.get_ref(i)?));
+                        }
+                        Ok(cells.join("|"))
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .expect("the rows");
+            (t, rows)
+        })
+        .collect()
+}
+
+fn schema_text(path: &Path) -> String {
+    Connection::open(path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT group_concat(sql, char(10)) FROM sqlite_schema",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("the schema")
+}
+
+#[test]
+fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
+    let (_dir, path) = copy_of_fixture();
+    assert!(
+        schema_text(&path).contains("octet_length"),
+        "version 1 used it"
+    );
+    let before = dump_rows(&path);
+    let indexes_before: i64 = Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'index'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("indexes");
+    let store = SqliteStore::open(&path).expect("migrates");
+    assert_eq!(
+        store.integrity_check().expect("check"),
+        Vec::<String>::new()
+    );
+    drop(store);
+    let text = schema_text(&path);
+    assert!(!text.contains("octet_length"), "{text}");
+    assert!(
+        text.contains("profile IS NULL OR json_valid(profile)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("new_"),
+        "every rebuilt table has its name back: {text}"
+    );
+    let after = dump_rows(&path);
+    // Migrations 2 and 3 added columns; every row of version 1 is still there with the
+    // same values in the same columns.
+    assert_eq!(
+        before.iter().map(|(t, r)| (t, r.len())).collect::<Vec<_>>(),
+        after.iter().map(|(t, r)| (t, r.len())).collect::<Vec<_>>()
+    );
+    for ((table, old), (_, new)) in before.iter().zip(&after) {
+        for (o, n) in old.iter().zip(new) {
+            assert!(n.starts_with(o.as_str()), "{table}: {o} became {n}");
+        }
+    }
+    let indexes_after: i64 = Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'index'",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("indexes");
+    assert_eq!(
+        indexes_after,
+        indexes_before + 2,
+        "v2's two partial indexes"
+    );
+    // Foreign keys are enforced again after the rebuild.
+    let store = SqliteStore::open(&path).expect("reopens");
+    assert!(
+        store
+            .record_purchase(solocrm_core::NewPurchase::new(
+                CustomerId::new(99),
+                at(20, 9),
+                solocrm_core::Money::from_minor(100, Currency::EUR),
+            ))
+            .is_err()
+    );
+}
+
+#[test]
+fn a_rebuild_with_a_broken_reference_changes_nothing() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("old.db");
+    create_at_schema_version(&path, Currency::EUR, 3).expect("a version 3 file");
+    Connection::open(&path)
+        .and_then(|c| {
+            c.execute_batch(
+                "PRAGMA foreign_keys = OFF;
+                 INSERT INTO purchases (customer_id, at, at_ns, amount) VALUES (99, 0, 0, 100);",
+            )
+        })
+        .expect("a purchase of nobody, written by hand");
+    let err = SqliteStore::open(&path).expect_err("the migration refuses");
+    assert!(matches!(err, OpenError::Corrupt { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("refer to rows that do not exist"),
+        "{err}"
+    );
+    assert_eq!(user_version(&path), 3);
+    assert!(schema_text(&path).contains("octet_length"), "rolled back");
+}

@@ -281,6 +281,7 @@ macro_rules! __store_conformance_list {
                 erasing_an_unknown_customer_is_not_found,
                 an_erased_customer_refuses_updates_tags_and_consents,
                 an_erased_customer_refuses_new_activity_records,
+                an_erased_customer_refuses_text_on_steps_of_existing_records,
                 an_erased_customers_email_and_external_ref_are_free_again,
                 erased_customers_stay_counted_and_in_the_purchase_log,
                 an_export_bundles_every_record_of_the_customer,

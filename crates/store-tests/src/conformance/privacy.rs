@@ -771,3 +771,101 @@ pub fn the_audit_log_lists_erasures_oldest_first(store: &dyn Store) {
             .all(|w| w[0].id < w[1].id && w[0].at <= w[1].at)
     );
 }
+
+/// The steps of records that already exist stay possible for an erased customer (so the
+/// books can be closed), but none may carry text: a stage change with a note and a
+/// refund with a reason are [`Conflict::CustomerErased`] — checked right after the
+/// customer or purchase is found, before the move or the amount — and write nothing;
+/// without the text they are accepted.
+pub fn an_erased_customer_refuses_text_on_steps_of_existing_records(store: &dyn Store) {
+    let ada = customer(store, "Ada");
+    let id = ada.id();
+    let purchase = store
+        .record_purchase(NewPurchase::new(id, at(2), eur(5_000)))
+        .expect("a purchase");
+    store.erase_customer(id, at(5)).expect("erasing");
+    let refused = |r: Result<(), StoreError>, what: &str| match r {
+        Err(StoreError::Conflict(Conflict::CustomerErased { customer })) if customer == id => {}
+        other => panic!(
+            "{what} for an erased customer: expected Conflict::CustomerErased, got {other:?}"
+        ),
+    };
+    let noted = |note: &str| StageReason::Manual {
+        note: Some(label(note)),
+    };
+    refused(
+        store
+            .change_stage(id, LifecycleStage::New, at(6), noted("Ada Lovelace called"))
+            .map(drop),
+        "change_stage with a note",
+    );
+    // Before the move itself is checked: staying put is no move at all.
+    refused(
+        store
+            .change_stage(id, LifecycleStage::Prospect, at(6), noted("Ada"))
+            .map(drop),
+        "change_stage with a note and no move",
+    );
+    let with_reason = |amount: i64| NewRefund {
+        purchase: purchase.id(),
+        at: at(6),
+        amount: eur(amount),
+        reason: Some(text("Ada Lovelace, 12 Main St, complained")),
+    };
+    refused(
+        store.record_refund(with_reason(100)).map(drop),
+        "record_refund with a reason",
+    );
+    // Before the amount is checked.
+    refused(
+        store.record_refund(with_reason(999_999)).map(drop),
+        "record_refund with a reason and too large an amount",
+    );
+    assert!(store.stage_history(id).expect("history").is_empty());
+    assert!(
+        store
+            .refunds(&ActivityQuery::customer(id))
+            .expect("refunds")
+            .is_empty()
+    );
+    assert_eq!(
+        store.customer(id).expect("found").stage(),
+        LifecycleStage::Prospect
+    );
+    // An unknown customer or purchase is still not found first.
+    assert_err!(
+        store.change_stage(CustomerId::new(999), LifecycleStage::New, at(6), noted("x")),
+        StoreError::NotFound {
+            entity: Entity::Customer,
+            ..
+        }
+    );
+    assert_err!(
+        store.record_refund(NewRefund {
+            purchase: solocrm_core::PurchaseId::new(999),
+            ..with_reason(100)
+        }),
+        StoreError::NotFound {
+            entity: Entity::Purchase,
+            ..
+        }
+    );
+
+    // Without text, the steps stay possible.
+    let change = store
+        .change_stage(
+            id,
+            LifecycleStage::New,
+            at(6),
+            StageReason::Manual { note: None },
+        )
+        .expect("a stage change without a note");
+    assert_eq!(change.reason, StageReason::Manual { note: None });
+    let refund = store
+        .record_refund(NewRefund {
+            reason: None,
+            ..with_reason(100)
+        })
+        .expect("a refund without a reason");
+    assert_eq!(refund.reason(), None);
+}
