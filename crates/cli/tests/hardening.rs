@@ -289,3 +289,81 @@ fn one_customer_that_cannot_move_does_not_stop_the_others() {
         assert!(stderr.contains("could not be recorded"), "{stderr}");
     }
 }
+
+/// A purchases import reading from a pipe that the test keeps open: the import holds
+/// its write transaction for as long as the file keeps coming, like a long import.
+#[cfg(unix)]
+#[test]
+fn a_long_import_blocks_no_reader_and_a_second_writer_is_told_why() {
+    use std::io::Write as _;
+    use std::time::{Duration, Instant};
+
+    let env = Env::new();
+    env.init();
+    env.ok(&["customer", "add", "Ada", "--email", "ada@example.com"]);
+    let fifo = env.path("purchases.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let import = std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
+        .arg("--db")
+        .arg(env.db())
+        .args(["import", "purchases"])
+        .arg(&fifo)
+        .env_remove("SOLOCRM_DB")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut feed = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .expect("open the pipe");
+    // More rows than one part (8,192), so the first part is written while the rest of
+    // the file has not arrived yet.
+    const ROWS: usize = 9_000;
+    writeln!(feed, "customer,date,amount").expect("write");
+    for i in 0..ROWS {
+        writeln!(feed, "ada@example.com,2026-01-{:02}T10:00:00Z,10.00", 1 + i % 28).expect("write");
+    }
+    feed.flush().expect("flush");
+    // Give the import time to open the database and start its transaction.
+    std::thread::sleep(Duration::from_millis(700));
+
+    let started = Instant::now();
+    let list = env.ok(&["customer", "list"]);
+    assert!(list.contains("Ada"), "{list}");
+    env.ok(&["report"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "readers waited for the import: {:?}",
+        started.elapsed()
+    );
+    let err = env.fails(
+        &[
+            "--busy-timeout",
+            "1",
+            "customer",
+            "add",
+            "Bob",
+            "--email",
+            "bob@example.com",
+        ],
+        1,
+    );
+    assert!(err.contains("busy"), "{err}");
+    assert!(!err.contains("database is locked"), "{err}");
+
+    drop(feed);
+    let done = import.wait_with_output().expect("the import ends");
+    assert!(
+        done.status.success(),
+        "{} {}",
+        String::from_utf8_lossy(&done.stdout),
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert_eq!(env.count("purchases"), ROWS);
+    assert_eq!(env.count("customers"), 1, "the refused writer wrote nothing");
+}
