@@ -65,6 +65,12 @@ pub enum Command {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Check the database file: SQLite's integrity and foreign-key checks, and whether
+    /// the write-ahead log has been folded into the file.
+    Check,
+    /// Fold the write-ahead log into the database file and empty it (after an erase
+    /// that another program's open connection held up, or before copying the file).
+    Checkpoint,
     /// Customers: add, list, show, edit, tag, erase, export.
     #[command(subcommand)]
     Customer(CustomerCmd),

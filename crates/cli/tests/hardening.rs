@@ -326,7 +326,12 @@ fn a_long_import_blocks_no_reader_and_a_second_writer_is_told_why() {
     const ROWS: usize = 9_000;
     writeln!(feed, "customer,date,amount").expect("write");
     for i in 0..ROWS {
-        writeln!(feed, "ada@example.com,2026-01-{:02}T10:00:00Z,10.00", 1 + i % 28).expect("write");
+        writeln!(
+            feed,
+            "ada@example.com,2026-01-{:02}T10:00:00Z,10.00",
+            1 + i % 28
+        )
+        .expect("write");
     }
     feed.flush().expect("flush");
     // Give the import time to open the database and start its transaction.
@@ -365,5 +370,108 @@ fn a_long_import_blocks_no_reader_and_a_second_writer_is_told_why() {
         String::from_utf8_lossy(&done.stderr)
     );
     assert_eq!(env.count("purchases"), ROWS);
-    assert_eq!(env.count("customers"), 1, "the refused writer wrote nothing");
+    assert_eq!(
+        env.count("customers"),
+        1,
+        "the refused writer wrote nothing"
+    );
+}
+
+/// True if `needle` occurs in the file at `path` (false if there is no such file).
+fn file_holds(path: &std::path::Path, needle: &[u8]) -> bool {
+    std::fs::read(path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+}
+
+#[test]
+fn an_erase_held_up_by_a_reader_warns_and_checkpoint_finishes_the_scrub() {
+    let env = Env::new();
+    env.init();
+    let name = "Zelda Quintessa Unique";
+    env.ok(&["customer", "add", name, "--email", "zelda@example.com"]);
+    let mut wal = env.db().into_os_string();
+    wal.push("-wal");
+    let wal = std::path::PathBuf::from(wal);
+
+    let reader = rusqlite::Connection::open(env.db()).expect("open a reader");
+    reader.execute_batch("BEGIN").expect("begin");
+    let n: i64 = reader
+        .query_row("SELECT count(*) FROM customers", [], |r| r.get(0))
+        .expect("read");
+    assert_eq!(n, 1);
+
+    let out = env.run(&[
+        "--busy-timeout",
+        "1",
+        "customer",
+        "erase",
+        "zelda@example.com",
+        "--yes",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("solocrm: warning:"), "{stderr}");
+    assert!(stderr.contains("solocrm checkpoint"), "{stderr}");
+    assert!(
+        file_holds(&env.db(), name.as_bytes()) || file_holds(&wal, name.as_bytes()),
+        "the reader's snapshot keeps the old page somewhere; the warning was right"
+    );
+    let err = env.fails(&["--busy-timeout", "1", "checkpoint"], 1);
+    assert!(err.contains("read transaction"), "{err}");
+
+    reader.execute_batch("COMMIT").expect("end the read");
+    drop(reader);
+    let out = env.ok(&["checkpoint"]);
+    assert!(out.contains("folded"), "{out}");
+    assert!(!file_holds(&env.db(), name.as_bytes()), "name in the file");
+    assert!(!file_holds(&wal, name.as_bytes()), "name in the log");
+    let out = env.ok(&["check"]);
+    assert!(out.contains("ok"), "{out}");
+}
+
+#[test]
+fn check_reports_a_damaged_file() {
+    let env = Env::new();
+    env.ok(&["demo", "--customers", "40"]);
+    assert!(env.ok(&["check"]).contains("integrity and foreign keys ok"));
+    // Damage a page in the middle of the file (not the header: it stays a database).
+    let mut bytes = std::fs::read(env.db()).expect("read");
+    let mid = bytes.len() / 2;
+    for b in &mut bytes[mid..mid + 512] {
+        *b = 0x5a;
+    }
+    std::fs::write(env.db(), &bytes).expect("write");
+    let out = env.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[test]
+fn db_is_always_a_path_never_an_sqlite_uri() {
+    let env = Env::new();
+    let run = |db: &str, args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
+            .current_dir(env.dir.path())
+            .arg("--db")
+            .arg(db)
+            .args(args)
+            .env_remove("SOLOCRM_DB")
+            .output()
+            .expect("the binary runs")
+    };
+    assert!(run("real.db", &["init"]).status.success());
+    assert!(
+        run("real.db", &["customer", "add", "Real"])
+            .status
+            .success()
+    );
+    // As a URI this would name real.db; as a path it names a file of its own.
+    let out = run("file:real.db", &["customer", "list"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no database at file:real.db"));
+    assert!(run("file:real.db?mode=memory", &["init"]).status.success());
+    assert!(env.path("file:real.db?mode=memory").exists());
+    let out = run("file:real.db?mode=memory", &["customer", "list"]);
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("Real"),
+        "opened real.db through a URI"
+    );
 }

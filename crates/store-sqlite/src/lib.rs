@@ -175,6 +175,24 @@ fn flags() -> OpenFlags {
     OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
 }
 
+/// The name SQLite is given for `path`: the path itself, except that a relative path
+/// beginning with `file:` gets a leading `./`. The bundled SQLite reads URI file names
+/// (`file:data.db?mode=memory`) whatever the open flags say; so written, the name is a
+/// plain path, and `--db file:real.db` opens the file of that name and no other.
+fn as_file_name(path: &Path) -> PathBuf {
+    let uri_like = path.is_relative()
+        && path
+            .as_os_str()
+            .as_encoded_bytes()
+            .get(..5)
+            .is_some_and(|head| head.eq_ignore_ascii_case(b"file:"));
+    if uri_like {
+        Path::new(".").join(path)
+    } else {
+        path.to_owned()
+    }
+}
+
 fn open_err(e: rusqlite::Error) -> OpenError {
     OpenError::db(e)
 }
@@ -278,7 +296,8 @@ impl SqliteStore {
             Err(e) => return Err(OpenError::Io(e)),
         }
         let open = || -> Result<(Connection, Currency), OpenError> {
-            let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
+            let mut conn =
+                Connection::open_with_flags(as_file_name(path), flags()).map_err(open_err)?;
             conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
             // Check before changing anything: a foreign or newer file stays untouched.
             schema::check_existing(&conn)?;
@@ -466,7 +485,8 @@ fn create_file(
         Err(e) => return Err(OpenError::Io(e)),
     }
     let made = (|| {
-        let mut conn = Connection::open_with_flags(path, flags()).map_err(open_err)?;
+        let mut conn =
+            Connection::open_with_flags(as_file_name(path), flags()).map_err(open_err)?;
         configure(&conn, options, true)?;
         schema::migrate(&mut conn, version, Some(currency.as_str()))?;
         Ok(conn)

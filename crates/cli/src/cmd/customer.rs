@@ -125,13 +125,29 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 );
             }
             let entry = store.erase_customer(c.id(), parse::at(at.at.as_deref(), ctx.now)?)?;
+            // The erasure is committed; make sure no old copy of the personal data
+            // stays behind in the write-ahead log, and say so loudly if it does.
+            let scrubbed = store.checkpoint().unwrap_or(false);
             if ctx.out.json {
-                ctx.out.json(&entry)?;
+                let mut value = serde_json::to_value(&entry)?;
+                if let Some(map) = value.as_object_mut() {
+                    map.insert("scrubbed".into(), scrubbed.into());
+                }
+                ctx.out.json(&value)?;
             } else {
                 ctx.out.line(format!(
                     "erased customer {}; amounts and dates are kept",
                     c.id()
                 ))?;
+            }
+            if !scrubbed {
+                super::warn(&format!(
+                    "the erasure is recorded, but another program holding {} open kept the old \
+                     personal data in its log file ({}-wal). Close the other program, then run \
+                     `solocrm checkpoint` to remove it for good.",
+                    ctx.db.display(),
+                    ctx.db.display()
+                ));
             }
         }
         CustomerCmd::Export { customer } => {

@@ -47,6 +47,16 @@ impl Ctx {
     }
 }
 
+/// Prints a warning on standard error, with its controls escaped.
+pub fn warn(message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "solocrm: warning: {}",
+        crate::output::escape_controls(message, true)
+    );
+}
+
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     let mut ctx = Ctx {
@@ -58,6 +68,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Init { currency } => setup::init(&mut ctx, &currency)?,
         Command::Demo { customers, seed } => setup::demo(&mut ctx, customers, seed)?,
+        Command::Check => setup::check(&mut ctx)?,
+        Command::Checkpoint => setup::checkpoint(&mut ctx)?,
         Command::Customer(c) => customer::run(&mut ctx, c)?,
         Command::Interaction(c) => records::interaction(&mut ctx, c)?,
         Command::Purchase(c) => records::purchase(&mut ctx, c)?,

@@ -114,3 +114,65 @@ fn side_file(db: &Path, suffix: &str) -> PathBuf {
     name.push(suffix);
     PathBuf::from(name)
 }
+
+/// `solocrm check`: the file's integrity and foreign keys, then a checkpoint, so that
+/// the answer covers the whole file and nothing waits in the log.
+pub fn check(ctx: &mut Ctx) -> Result<()> {
+    let store = ctx.open()?;
+    let problems = store.check().context("checking the database")?;
+    let folded = store.checkpoint().context("checkpointing the database")?;
+    if ctx.out.json {
+        ctx.out.json(&serde_json::json!({
+            "db": ctx.db, "problems": problems, "log_folded": folded,
+        }))?;
+    } else {
+        for p in &problems {
+            ctx.out.line(format!("problem: {p}"))?;
+        }
+        if problems.is_empty() {
+            ctx.out.line(format!(
+                "{}: integrity and foreign keys ok",
+                ctx.db.display()
+            ))?;
+        }
+        if folded {
+            ctx.out
+                .line("the write-ahead log is folded into the file")?;
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{} has {} problem(s); restore it from a backup, or copy what reads with `sqlite3 {} .recover`",
+            ctx.db.display(),
+            problems.len(),
+            ctx.db.display()
+        );
+    }
+    if !folded {
+        bail!(
+            "another program keeps {} open, so its write-ahead log could not be folded in; close it and run `solocrm checkpoint`",
+            ctx.db.display()
+        );
+    }
+    Ok(())
+}
+
+/// `solocrm checkpoint`: fold the write-ahead log into the file and empty it.
+pub fn checkpoint(ctx: &mut Ctx) -> Result<()> {
+    let store = ctx.open()?;
+    if !store.checkpoint().context("checkpointing the database")? {
+        bail!(
+            "another program keeps a read transaction open on {}; close it and try again (nothing was lost: the log stays until then)",
+            ctx.db.display()
+        );
+    }
+    if ctx.out.json {
+        return ctx
+            .out
+            .json(&serde_json::json!({ "db": ctx.db, "log_folded": true }));
+    }
+    ctx.out.line(format!(
+        "{}: the write-ahead log is folded into the file and emptied",
+        ctx.db.display()
+    ))
+}
