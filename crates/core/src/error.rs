@@ -107,8 +107,12 @@ pub enum ValidationError {
         /// The currency's number of minor-unit digits.
         max_scale: u32,
     },
-    /// An amount does not fit into the stored range (±2^63 minor units).
-    #[error("{field} {amount} {currency} is too large to store")]
+    /// An amount is not less than [`MAX_STORED_MAJOR`](crate::money::MAX_STORED_MAJOR)
+    /// (10^12) major units in absolute value, the bound that keeps every metric's sums
+    /// exact.
+    #[error(
+        "{field} {amount} {currency} is too large: amounts may have at most 12 digits before the decimal point (less than 1000000000000 {currency})"
+    )]
     AmountOutOfRange {
         /// The field, e.g. `"purchase amount"`.
         field: &'static str,

@@ -87,7 +87,34 @@ impl Currency {
             _ => 2,
         }
     }
+
+    /// The smallest number of minor units that is too large to store:
+    /// [`MAX_STORED_MAJOR`] × 10^digits (10^14 cents for EUR, 10^12 for JPY). Every
+    /// stored amount lies strictly between its negative and itself.
+    ///
+    /// ```
+    /// use solocrm_core::Currency;
+    /// assert_eq!(Currency::EUR.max_stored_minor(), 100_000_000_000_000);
+    /// assert_eq!(Currency::JPY.max_stored_minor(), 1_000_000_000_000);
+    /// ```
+    pub fn max_stored_minor(&self) -> i64 {
+        // At most 4 minor-unit digits: 10^16 fits an i64 with room to spare.
+        MAX_STORED_MAJOR * 10_i64.pow(self.minor_unit_digits())
+    }
 }
+
+/// The bound on every stored amount, in major units, exclusive: `|amount| < 10^12`, so
+/// an amount has at most 12 integer digits (999 999 999 999.99 EUR is the largest).
+///
+/// Why this bound: metrics sum amounts over many records. A billion (10^9) records at
+/// the bound sum to less than 10^21 major units, which is less than 10^25 minor units
+/// for every currency (at most 4 minor-unit digits): exact in an `i128` of minor units
+/// (±1.7 × 10^38) and in a [`Decimal`] (±7.9 × 10^28). Per customer, 92 233 purchases
+/// at the bound still fit the `i64` of minor units the RFM table keeps (a customer
+/// beyond that is reported as an outlier, never a wrong sum). No real one-person
+/// business books a single sale of a trillion: an amount that large is a typo or a
+/// unit mistake, and refusing it at the edge keeps it from poisoning every report.
+pub const MAX_STORED_MAJOR: i64 = 1_000_000_000_000;
 
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -355,10 +382,21 @@ impl Money {
         i64::try_from(scaled.trunc()).map_err(|_| err())
     }
 
-    /// Checks money that is to be stored: it must be in `base` currency and a whole
-    /// number of minor units that fits into an `i64`. Returns it rescaled to exactly the
-    /// currency's minor-unit digits (`12.5` becomes `12.50` EUR), so every store holds
-    /// the same representation.
+    /// Checks money that is to be stored: it must be in `base` currency, a whole
+    /// number of minor units, and less than [`MAX_STORED_MAJOR`] (10^12) major units in
+    /// absolute value. Returns it rescaled to exactly the currency's minor-unit digits
+    /// (`12.5` becomes `12.50` EUR), so every store holds the same representation.
+    ///
+    /// ```
+    /// use solocrm_core::{Currency, Money, ValidationError};
+    /// let largest = Money::parse("999999999999.99", Currency::EUR)?;
+    /// assert!(largest.for_storage("purchase amount", Currency::EUR).is_ok());
+    /// let too_large = Money::parse("1000000000000", Currency::EUR)?;
+    /// let err = too_large.for_storage("purchase amount", Currency::EUR).unwrap_err();
+    /// assert!(matches!(err, ValidationError::AmountOutOfRange { .. }));
+    /// assert!(err.to_string().contains("at most 12 digits before the decimal point"));
+    /// # Ok::<(), ValidationError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -386,13 +424,15 @@ impl Money {
                 max_scale: digits,
             });
         }
-        let minor = self
-            .to_minor_units()
-            .map_err(|_| ValidationError::AmountOutOfRange {
-                field,
-                amount: self.amount,
-                currency: self.currency,
-            })?;
+        let out_of_range = || ValidationError::AmountOutOfRange {
+            field,
+            amount: self.amount,
+            currency: self.currency,
+        };
+        let minor = self.to_minor_units().map_err(|_| out_of_range())?;
+        if minor.unsigned_abs() >= self.currency.max_stored_minor().unsigned_abs() {
+            return Err(out_of_range());
+        }
         Ok(Money::from_minor(minor, self.currency))
     }
 }
@@ -497,6 +537,33 @@ mod tests {
         assert_eq!(stored.to_minor_units(), Ok(150));
     }
 
+    /// Two accepted purchases of 92 233 720 368 547 758.07 EUR broke `report` and `rfm`
+    /// for good: amounts are now bounded at 12 integer digits when stored.
+    #[test]
+    fn amounts_beyond_twelve_integer_digits_are_refused_with_the_bound() {
+        let check = |s: &str, c: Currency| {
+            Money::parse(s, c).and_then(|m| m.for_storage("purchase amount", c))
+        };
+        for bad in ["92233720368547758.07", "1000000000000", "-1000000000000.00"] {
+            let err = check(bad, Currency::EUR).expect_err(bad);
+            assert!(
+                matches!(err, ValidationError::AmountOutOfRange { .. }),
+                "{bad}"
+            );
+            let msg = err.to_string();
+            assert!(
+                msg.contains("at most 12 digits before the decimal point"),
+                "{msg}"
+            );
+        }
+        assert!(check("999999999999.99", Currency::EUR).is_ok());
+        assert!(check("-999999999999.99", Currency::EUR).is_ok());
+        assert!(check("999999999999", Currency::JPY).is_ok());
+        assert!(check("1000000000000", Currency::JPY).is_err());
+        let clf = Currency::parse("CLF").expect("a code");
+        assert!(check("999999999999.9999", clf).is_ok());
+    }
+
     #[test]
     fn yen_has_no_minor_unit() {
         let yen = Money::from_minor(1500, Currency::JPY);
@@ -584,7 +651,26 @@ mod tests {
         fn minor_units_round_trip(minor in any::<i64>(), c in any_currency()) {
             let m = Money::from_minor(minor, c);
             prop_assert_eq!(m.to_minor_units(), Ok(minor));
-            prop_assert_eq!(m.for_storage("amount", c).map(|s| s.to_minor_units()), Ok(Ok(minor)));
+            let stored = m.for_storage("amount", c).map(|s| s.to_minor_units());
+            if minor.unsigned_abs() < c.max_stored_minor().unsigned_abs() {
+                prop_assert_eq!(stored, Ok(Ok(minor)));
+            } else {
+                let refused = matches!(stored, Err(ValidationError::AmountOutOfRange { .. }));
+                prop_assert!(refused);
+            }
+        }
+
+        /// Whatever `for_storage` accepts, a billion of it sums exactly in an `i128` of
+        /// minor units and in a `Decimal`.
+        #[test]
+        fn a_billion_stored_amounts_sum_exactly(minor in any::<i64>(), c in any_currency()) {
+            if let Ok(m) = Money::from_minor(minor, c).for_storage("amount", c) {
+                let one = i128::from(m.to_minor_units().unwrap_or(i64::MAX));
+                let billion = one.checked_mul(1_000_000_000);
+                prop_assert!(billion.is_some());
+                let exact = billion.and_then(|b| Decimal::try_from_i128_with_scale(b, c.minor_unit_digits()).ok());
+                prop_assert!(exact.is_some());
+            }
         }
 
         #[test]
