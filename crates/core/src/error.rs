@@ -189,6 +189,22 @@ pub enum ValidationError {
         /// Its value.
         earlier: chrono::DateTime<chrono::Utc>,
     },
+    /// A date outside the calendar solocrm measures
+    /// ([`EARLIEST_DATE`](crate::time::EARLIEST_DATE) to
+    /// [`LATEST_DATE`](crate::time::LATEST_DATE)); see [`crate::time::check_date`].
+    #[error("{field} {date} is {relation} {bound}, the {which} date solocrm accepts")]
+    DateOutOfRange {
+        /// The field, e.g. `"purchase date"`.
+        field: &'static str,
+        /// The rejected date.
+        date: chrono::NaiveDate,
+        /// `"before"` or `"after"`.
+        relation: &'static str,
+        /// The bound crossed.
+        bound: chrono::NaiveDate,
+        /// `"earliest"` or `"latest"`.
+        which: &'static str,
+    },
     /// A configuration is inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),
