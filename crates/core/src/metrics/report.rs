@@ -501,7 +501,8 @@ fn screen_records(
         return None;
     }
     let mut clean = data.clone();
-    clean.purchases.retain(|p| !purchase_bad(p, &mut found));
+    // Purchases are counted once, through the log's screening.
+    clean.purchases.retain(|p| !purchase_bad(p, &mut probe));
     clean.refunds.retain(|r| !refund_bad(r, &mut found));
     clean.deals.retain(|d| !deal_bad(d, &mut found));
     outliers.add(&found);
