@@ -63,6 +63,15 @@ pub enum ValidationError {
         /// The rejected input.
         input: String,
     },
+    /// Three letters that are not a currency solocrm keeps books in (see
+    /// [`Currency`](crate::Currency)): not in ISO 4217, or a code such as `XXX`.
+    #[error("currency '{input}' is not accepted: {reason}")]
+    UnsupportedCurrency {
+        /// The rejected input.
+        input: String,
+        /// Why, or which code to use instead.
+        reason: &'static str,
+    },
     /// A country code is not two ASCII letters.
     #[error("country '{input}' is not an ISO 3166-1 alpha-2 code (two letters, e.g. DE)")]
     InvalidCountry {
