@@ -299,3 +299,28 @@ proptest! {
         }
     }
 }
+
+/// NFC and NFD spellings of one email made two customers: now the second is a
+/// duplicate, and either spelling finds the first.
+#[test]
+fn nfd_and_nfc_spellings_of_an_email_are_one_customer_in_every_store() -> TestResult {
+    for (name, store, _) in stores(0) {
+        let nfc = solocrm::Email::parse("Zo\u{eb}@example.com")?;
+        let nfd = solocrm::Email::parse("Zoe\u{308}@example.com")?;
+        let zoe = PersonName::parse("Zoë")?;
+        let person = |email| {
+            NewCustomer::new(
+                CustomerData::new(zoe.clone()).with_email(email),
+                noon(2026, 1, 1),
+            )
+        };
+        let first = store.create_customer(person(nfc.clone()))?;
+        assert!(
+            store.create_customer(person(nfd.clone())).is_err(),
+            "{name}"
+        );
+        let found = store.customer_by_email(&nfd)?.map(|c| c.id());
+        assert_eq!(found, Some(first.id()), "{name}");
+    }
+    Ok(())
+}
