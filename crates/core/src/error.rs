@@ -214,6 +214,16 @@ pub enum ValidationError {
         /// `"earliest"` or `"latest"`.
         which: &'static str,
     },
+    /// A nested structure (a segment condition) nests deeper than its limit.
+    #[error("{field} nests {depth} levels deep; the limit is {max}")]
+    TooDeep {
+        /// The structure, e.g. `"segment condition"`.
+        field: &'static str,
+        /// Its depth.
+        depth: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A configuration is inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),
