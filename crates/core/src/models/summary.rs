@@ -454,6 +454,9 @@ impl CountData {
             if x == 0 && tx != 0.0 {
                 return Err(bad_row(i, "recency must be 0 when frequency is 0"));
             }
+            if tt > super::MAX_TIME_UNITS {
+                return Err(bad_row(i, "T must be at most 109575 (300 years in days)"));
+            }
             if !(w.is_finite() && w > 0.0) {
                 return Err(bad_row(i, "weight must be positive and finite"));
             }
@@ -583,6 +586,28 @@ impl CountData {
     }
 
     /// The mean of x and of T over customers (for starting values).
+    /// Checks the data can identify a purchase-count model: some customer was watched
+    /// for a while (T > 0) and some customer bought again (x > 0). Without either, the
+    /// likelihood has no maximum inside the parameter space, and a fit would report a
+    /// boundary value (α = 0.000000) as converged.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::DegenerateData`] saying which.
+    pub fn check_identifiable(&self) -> Result<(), ModelError> {
+        if self.iter().all(|(_, _, t, _)| t <= 0.0) {
+            return Err(ModelError::DegenerateData {
+                reason: "every customer's first purchase is on the calibration end date, so no time was observed; choose a later calibration end",
+            });
+        }
+        if self.iter().all(|(x, _, _, _)| x == 0) {
+            return Err(ModelError::DegenerateData {
+                reason: "no customer bought again before the calibration end, so the repeat-purchase rate cannot be estimated",
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn means(&self) -> (f64, f64) {
         let (mut sx, mut st) = (0.0, 0.0);
         for (x, _, t, w) in self.iter() {
