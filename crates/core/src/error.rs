@@ -286,6 +286,21 @@ pub enum Conflict {
         /// The points that were to be taken away.
         requested: i64,
     },
+    /// Earning or adjusting would take the balance beyond
+    /// [`MAX_POINTS_BALANCE`](crate::loyalty::MAX_POINTS_BALANCE).
+    #[error(
+        "customer {customer} has {balance} points; adding {adding} would exceed the maximum balance of {max} points"
+    )]
+    PointsBalanceTooLarge {
+        /// The customer.
+        customer: crate::CustomerId,
+        /// The balance before.
+        balance: i64,
+        /// The points that were to be added.
+        adding: i64,
+        /// The largest balance.
+        max: i64,
+    },
     /// A refund would exceed what is left of its purchase.
     #[error("purchase {purchase} has {refundable} left to refund; cannot refund {requested}")]
     RefundExceedsPurchase {
