@@ -48,6 +48,39 @@ pub fn is_plausible(at: DateTime<Utc>) -> bool {
     (EARLIEST_SECS..AFTER_LATEST_SECS).contains(&at.timestamp())
 }
 
+/// Checks an instant for an input edge: its date must lie in the plausible calendar
+/// ([`check_date`]), and it must not be a leap second (`23:59:60`): UTC as solocrm
+/// stores it (Unix seconds) has no leap seconds, so `2025-06-30T23:59:60Z` would
+/// silently become `23:59:59`, or an instant that does not exist.
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use solocrm_core::time::check_instant;
+/// let leap = NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()
+///     .and_hms_milli_opt(23, 59, 59, 1_000).unwrap().and_utc();
+/// assert_eq!(
+///     check_instant("purchase time", leap).unwrap_err().to_string(),
+///     "purchase time contains a leap second (23:59:60), which is not allowed there"
+/// );
+/// assert!(check_instant("purchase time", Utc.with_ymd_and_hms(2025, 6, 30, 23, 59, 59).unwrap()).is_ok());
+/// assert!(check_instant("purchase time", Utc.with_ymd_and_hms(0, 1, 1, 0, 0, 0).unwrap()).is_err());
+/// ```
+///
+/// # Errors
+///
+/// [`ValidationError::ForbiddenCharacter`] for a leap second,
+/// [`ValidationError::DateOutOfRange`] outside the calendar.
+pub fn check_instant(field: &'static str, at: DateTime<Utc>) -> Result<(), ValidationError> {
+    use chrono::Timelike;
+    if at.nanosecond() >= 1_000_000_000 {
+        return Err(ValidationError::ForbiddenCharacter {
+            field,
+            what: "a leap second (23:59:60)".to_owned(),
+        });
+    }
+    check_date(field, at.date_naive())
+}
+
 /// Checks that `date` lies from [`EARLIEST_DATE`] to [`LATEST_DATE`].
 ///
 /// ```
