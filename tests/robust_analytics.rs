@@ -115,6 +115,8 @@ fn analyse(store: &dyn Store, as_of: NaiveDate) -> Result<(), String> {
         // The fit may honestly fail to converge on odd data; it must return.
         let _ = BgNbd::fit(&counts, &FitOptions::default());
     }
+    let at = noon(as_of.year(), as_of.month(), as_of.day());
+    reassess_all(store, &LifecyclePolicy::default(), at).map_err(|e| format!("reassess: {e}"))?;
     Ok(())
 }
 
@@ -275,18 +277,33 @@ proptest! {
     #[test]
     fn no_accepted_purchase_breaks_the_analytics(
         rows in prop::collection::vec((0usize..3, any_instant(), any_amount()), 1..24),
+        refunds in prop::collection::vec((any_instant(), 1..1_000i64), 0..4),
+        stage_at in any_instant(),
         as_of in any_as_of(),
     ) {
         for (name, store, ids) in stores(3) {
+            let mut accepted = Vec::new();
             for &(c, at, minor) in &rows {
                 // Refused purchases (beyond the bound, a date the store cannot keep)
                 // are fine; only what is accepted must be measurable.
-                let _ = store.record_purchase(NewPurchase::new(
+                if let Ok(p) = store.record_purchase(NewPurchase::new(
                     ids[c],
                     at,
                     Money::from_minor(minor, Currency::EUR),
-                ));
+                )) {
+                    accepted.push(p.id());
+                }
             }
+            for (&(at, minor), &purchase) in refunds.iter().zip(&accepted) {
+                let _ = store.record_refund(solocrm::NewRefund {
+                    purchase,
+                    at,
+                    amount: Money::from_minor(minor, Currency::EUR),
+                    reason: None,
+                });
+            }
+            // A stage change at any instant (a typo such as 2205) never freezes reassess.
+            let _ = store.change_stage(ids[0], LifecycleStage::Lead, stage_at, StageReason::Manual { note: None });
             let asked = analyse(store.as_ref(), day(2026, 6, 30));
             prop_assert!(asked.is_ok(), "{}: {:?}", name, asked);
             if solocrm::time::check_date("as of", as_of).is_ok() {
