@@ -262,12 +262,18 @@ impl CustomerData {
     }
 
     /// Checks the money fields against the store's base currency and returns the data
-    /// with amounts in their stored form (see [`Money::for_storage`]).
+    /// with amounts in their stored form (see [`Money::for_storage`]); checks the
+    /// birthday lies in the calendar solocrm accepts ([`crate::time::check_date`]:
+    /// no year 0000, no 2205).
     ///
     /// # Errors
     ///
-    /// The acquisition cost's [`ValidationError`], or [`ValidationError::NegativeAmount`].
+    /// The acquisition cost's [`ValidationError`], [`ValidationError::NegativeAmount`],
+    /// or [`ValidationError::DateOutOfRange`] for the birthday.
     pub fn for_storage(mut self, base: crate::Currency) -> Result<Self, ValidationError> {
+        if let Some(birthday) = self.birthday {
+            crate::time::check_date("birthday", birthday)?;
+        }
         if let Some(cost) = self.acquisition_cost {
             let field = "acquisition cost";
             if cost.is_negative() {
@@ -506,6 +512,21 @@ impl Customer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Year 0000 passed as a date; a birthday is now checked against the calendar.
+    #[test]
+    fn a_birthday_in_year_0000_or_2205_is_refused() {
+        let name = PersonName::parse("Ada").expect("a name");
+        for (y, ok) in [(0, false), (2205, false), (1990, true)] {
+            let day = NaiveDate::from_ymd_opt(y, 6, 1).expect("a date");
+            let data = CustomerData::new(name.clone()).with_birthday(day);
+            let got = data.for_storage(crate::Currency::EUR);
+            assert_eq!(got.is_ok(), ok, "{day}");
+            if !ok {
+                assert!(matches!(got, Err(ValidationError::DateOutOfRange { .. })));
+            }
+        }
+    }
     use chrono::TimeZone;
 
     fn t(y: i32, m: u32, d: u32) -> DateTime<Utc> {

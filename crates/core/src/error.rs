@@ -63,6 +63,15 @@ pub enum ValidationError {
         /// The rejected input.
         input: String,
     },
+    /// Three letters that are not a currency solocrm keeps books in (see
+    /// [`Currency`](crate::Currency)): not in ISO 4217, or a code such as `XXX`.
+    #[error("currency '{input}' is not accepted: {reason}")]
+    UnsupportedCurrency {
+        /// The rejected input.
+        input: String,
+        /// Why, or which code to use instead.
+        reason: &'static str,
+    },
     /// A country code is not two ASCII letters.
     #[error("country '{input}' is not an ISO 3166-1 alpha-2 code (two letters, e.g. DE)")]
     InvalidCountry {
@@ -107,8 +116,12 @@ pub enum ValidationError {
         /// The currency's number of minor-unit digits.
         max_scale: u32,
     },
-    /// An amount does not fit into the stored range (±2^63 minor units).
-    #[error("{field} {amount} {currency} is too large to store")]
+    /// An amount is not less than [`MAX_STORED_MAJOR`](crate::money::MAX_STORED_MAJOR)
+    /// (10^12) major units in absolute value, the bound that keeps every metric's sums
+    /// exact.
+    #[error(
+        "{field} {amount} {currency} is too large: amounts may have at most 12 digits before the decimal point (less than 1000000000000 {currency})"
+    )]
     AmountOutOfRange {
         /// The field, e.g. `"purchase amount"`.
         field: &'static str,
@@ -185,6 +198,32 @@ pub enum ValidationError {
         /// Its value.
         earlier: chrono::DateTime<chrono::Utc>,
     },
+    /// A date outside the calendar solocrm measures
+    /// ([`EARLIEST_DATE`](crate::time::EARLIEST_DATE) to
+    /// [`LATEST_DATE`](crate::time::LATEST_DATE)); see [`crate::time::check_date`].
+    #[error("{field} {date} is {relation} {bound}, the {which} date solocrm accepts")]
+    DateOutOfRange {
+        /// The field, e.g. `"purchase date"`.
+        field: &'static str,
+        /// The rejected date.
+        date: chrono::NaiveDate,
+        /// `"before"` or `"after"`.
+        relation: &'static str,
+        /// The bound crossed.
+        bound: chrono::NaiveDate,
+        /// `"earliest"` or `"latest"`.
+        which: &'static str,
+    },
+    /// A nested structure (a segment condition) nests deeper than its limit.
+    #[error("{field} nests {depth} levels deep; the limit is {max}")]
+    TooDeep {
+        /// The structure, e.g. `"segment condition"`.
+        field: &'static str,
+        /// Its depth.
+        depth: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A configuration is inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -246,6 +285,21 @@ pub enum Conflict {
         balance: i64,
         /// The points that were to be taken away.
         requested: i64,
+    },
+    /// Earning or adjusting would take the balance beyond
+    /// [`MAX_POINTS_BALANCE`](crate::loyalty::MAX_POINTS_BALANCE).
+    #[error(
+        "customer {customer} has {balance} points; adding {adding} would exceed the maximum balance of {max} points"
+    )]
+    PointsBalanceTooLarge {
+        /// The customer.
+        customer: crate::CustomerId,
+        /// The balance before.
+        balance: i64,
+        /// The points that were to be added.
+        adding: i64,
+        /// The largest balance.
+        max: i64,
     },
     /// A refund would exceed what is left of its purchase.
     #[error("purchase {purchase} has {refundable} left to refund; cannot refund {requested}")]

@@ -28,6 +28,9 @@ named_enum! {
     }
 }
 
+/// The largest points balance a customer can have: `i64::MAX`.
+pub const MAX_POINTS_BALANCE: i64 = i64::MAX;
+
 /// A ledger entry to be posted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewPointsEntry {
@@ -98,12 +101,33 @@ impl NewPointsEntry {
 
     /// The balance after this entry, given the balance before.
     ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use solocrm_core::{CustomerId, NewPointsEntry, PointsKind};
+    /// let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    /// let earn = NewPointsEntry::new(CustomerId::new(1), at, PointsKind::Earn, 1)?;
+    /// assert_eq!(earn.apply_to(41), Ok(42));
+    /// let full = earn.apply_to(i64::MAX).unwrap_err().to_string();
+    /// assert_eq!(
+    ///     full,
+    ///     "customer 1 has 9223372036854775807 points; adding 1 would exceed the maximum balance of 9223372036854775807 points"
+    /// );
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    ///
     /// # Errors
     ///
-    /// [`Conflict::InsufficientPoints`] if it would go below zero (or overflow).
+    /// [`Conflict::InsufficientPoints`] if it would go below zero;
+    /// [`Conflict::PointsBalanceTooLarge`] if it would exceed [`MAX_POINTS_BALANCE`].
     pub fn apply_to(&self, balance: i64) -> Result<i64, Conflict> {
         match balance.checked_add(self.delta) {
             Some(after) if after >= 0 => Ok(after),
+            None if self.delta > 0 => Err(Conflict::PointsBalanceTooLarge {
+                customer: self.customer,
+                balance,
+                adding: self.delta,
+                max: MAX_POINTS_BALANCE,
+            }),
             _ => Err(Conflict::InsufficientPoints {
                 customer: self.customer,
                 balance,
@@ -288,6 +312,29 @@ mod tests {
             err.to_string(),
             "customer 3 has 50 points; cannot take away 80"
         );
+    }
+
+    /// `points earn` at the maximum balance said "cannot take away -1".
+    #[test]
+    fn earning_beyond_the_maximum_balance_says_so() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("valid");
+        for (kind, points) in [(PointsKind::Earn, 1), (PointsKind::Adjust, i64::MAX)] {
+            let e = NewPointsEntry::new(CustomerId::new(3), at, kind, points).expect("valid");
+            let err = e.apply_to(MAX_POINTS_BALANCE).unwrap_err();
+            assert!(matches!(err, Conflict::PointsBalanceTooLarge { .. }));
+            let msg = err.to_string();
+            assert!(msg.contains("would exceed the maximum balance"), "{msg}");
+            assert!(!msg.contains("take away"), "{msg}");
+        }
+        let down = NewPointsEntry::new(CustomerId::new(3), at, PointsKind::Adjust, i64::MIN)
+            .expect("valid");
+        assert!(matches!(
+            down.apply_to(0),
+            Err(Conflict::InsufficientPoints { .. })
+        ));
     }
 
     #[test]

@@ -20,9 +20,18 @@ use crate::error::ValidationError;
 
 /// An ISO 4217 alphabetic currency code such as `EUR`, stored upper-case.
 ///
-/// Any three ASCII letters are accepted, so that a new currency does not need a new
-/// release; the number of minor-unit digits comes from a built-in table and is 2 for
-/// codes the table does not know.
+/// Only codes of currencies a business can keep its books in are accepted: the active
+/// codes of ISO 4217 List One (as published for 2026-01-01), including the fund codes
+/// (`CLF`, `CHE`, `CHW`, `UYI`, … — units that contracts and invoices are written in),
+/// plus the codes withdrawn since 2021 (`ANG`, `BGN`, `CUC`, `HRK`, `SLL`, `ZWL`) so that
+/// books started before the change keep working. Refused, each with the reason:
+/// `XXX` (no currency), `XTS` (testing), the precious metals `XAU`, `XAG`, `XPT`,
+/// `XPD`, and the units of account no customer pays in (`XDR`, `XUA`, `XSU`, `XAD`,
+/// `XBA`–`XBD`); any other three letters (`XYZ`, `BTC`) are not ISO 4217 codes, and
+/// common non-ISO abbreviations get a hint (`RMB` → use `CNY`).
+///
+/// The number of minor-unit digits comes from ISO 4217 too (2 for most, 0 for `JPY`,
+/// 3 for `KWD`, 4 for `CLF`).
 ///
 /// ```
 /// use solocrm_core::Currency;
@@ -30,12 +39,93 @@ use crate::error::ValidationError;
 /// assert_eq!(eur.as_str(), "EUR");
 /// assert_eq!(eur.minor_unit_digits(), 2);
 /// assert_eq!(Currency::parse("JPY")?.minor_unit_digits(), 0);
+/// assert_eq!(Currency::parse("cny")?, Currency::CNY);
 /// assert!(Currency::parse("EURO").is_err());
+/// for not_iso in ["XYZ", "BTC", "XXX", "XAU"] {
+///     assert!(Currency::parse(not_iso).is_err(), "{not_iso}");
+/// }
+/// let rmb = Currency::parse("RMB").unwrap_err().to_string();
+/// assert!(rmb.contains("use CNY"), "{rmb}");
 /// # Ok::<(), solocrm_core::ValidationError>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Currency([u8; 3]);
+
+/// The accepted codes, sorted (see [`Currency`]).
+const CODES: [[u8; 3]; 170] = [
+    *b"AED", *b"AFN", *b"ALL", *b"AMD", *b"ANG", *b"AOA", *b"ARS", *b"AUD", *b"AWG", *b"AZN",
+    *b"BAM", *b"BBD", *b"BDT", *b"BGN", *b"BHD", *b"BIF", *b"BMD", *b"BND", *b"BOB", *b"BOV",
+    *b"BRL", *b"BSD", *b"BTN", *b"BWP", *b"BYN", *b"BZD", *b"CAD", *b"CDF", *b"CHE", *b"CHF",
+    *b"CHW", *b"CLF", *b"CLP", *b"CNY", *b"COP", *b"COU", *b"CRC", *b"CUC", *b"CUP", *b"CVE",
+    *b"CZK", *b"DJF", *b"DKK", *b"DOP", *b"DZD", *b"EGP", *b"ERN", *b"ETB", *b"EUR", *b"FJD",
+    *b"FKP", *b"GBP", *b"GEL", *b"GHS", *b"GIP", *b"GMD", *b"GNF", *b"GTQ", *b"GYD", *b"HKD",
+    *b"HNL", *b"HRK", *b"HTG", *b"HUF", *b"IDR", *b"ILS", *b"INR", *b"IQD", *b"IRR", *b"ISK",
+    *b"JMD", *b"JOD", *b"JPY", *b"KES", *b"KGS", *b"KHR", *b"KMF", *b"KPW", *b"KRW", *b"KWD",
+    *b"KYD", *b"KZT", *b"LAK", *b"LBP", *b"LKR", *b"LRD", *b"LSL", *b"LYD", *b"MAD", *b"MDL",
+    *b"MGA", *b"MKD", *b"MMK", *b"MNT", *b"MOP", *b"MRU", *b"MUR", *b"MVR", *b"MWK", *b"MXN",
+    *b"MXV", *b"MYR", *b"MZN", *b"NAD", *b"NGN", *b"NIO", *b"NOK", *b"NPR", *b"NZD", *b"OMR",
+    *b"PAB", *b"PEN", *b"PGK", *b"PHP", *b"PKR", *b"PLN", *b"PYG", *b"QAR", *b"RON", *b"RSD",
+    *b"RUB", *b"RWF", *b"SAR", *b"SBD", *b"SCR", *b"SDG", *b"SEK", *b"SGD", *b"SHP", *b"SLE",
+    *b"SLL", *b"SOS", *b"SRD", *b"SSP", *b"STN", *b"SVC", *b"SYP", *b"SZL", *b"THB", *b"TJS",
+    *b"TMT", *b"TND", *b"TOP", *b"TRY", *b"TTD", *b"TWD", *b"TZS", *b"UAH", *b"UGX", *b"USD",
+    *b"USN", *b"UYI", *b"UYU", *b"UYW", *b"UZS", *b"VED", *b"VES", *b"VND", *b"VUV", *b"WST",
+    *b"XAF", *b"XCD", *b"XCG", *b"XOF", *b"XPF", *b"YER", *b"ZAR", *b"ZMW", *b"ZWG", *b"ZWL",
+];
+
+/// Three-letter inputs that are not ISO 4217 codes but are often meant as one.
+const ALIASES: [(&[u8; 3], &str); 5] = [
+    (b"RMB", "RMB is the renminbi's name, not its code: use CNY"),
+    (
+        b"NTD",
+        "NTD is a common abbreviation of the New Taiwan dollar: use TWD",
+    ),
+    (b"UKP", "UKP is not the pound sterling's code: use GBP"),
+    (b"STG", "STG is not the pound sterling's code: use GBP"),
+    (b"YEN", "use JPY for the Japanese yen"),
+];
+
+/// ISO 4217 codes that are refused, with the reason.
+const REFUSED: [(&[u8; 3], &str); 14] = [
+    (b"XXX", "XXX means 'no currency'"),
+    (b"XTS", "XTS is reserved for testing"),
+    (b"XAU", "XAU is gold, not a currency to keep books in"),
+    (b"XAG", "XAG is silver, not a currency to keep books in"),
+    (b"XPT", "XPT is platinum, not a currency to keep books in"),
+    (b"XPD", "XPD is palladium, not a currency to keep books in"),
+    (
+        b"XDR",
+        "XDR is the IMF's unit of account, which customers do not pay in",
+    ),
+    (
+        b"XUA",
+        "XUA is a development bank's unit of account, which customers do not pay in",
+    ),
+    (
+        b"XSU",
+        "XSU is a clearing unit, which customers do not pay in",
+    ),
+    (
+        b"XAD",
+        "XAD is a unit of account, which customers do not pay in",
+    ),
+    (
+        b"XBA",
+        "XBA is a bond-market unit, which customers do not pay in",
+    ),
+    (
+        b"XBB",
+        "XBB is a bond-market unit, which customers do not pay in",
+    ),
+    (
+        b"XBC",
+        "XBC is a bond-market unit, which customers do not pay in",
+    ),
+    (
+        b"XBD",
+        "XBD is a bond-market unit, which customers do not pay in",
+    ),
+];
 
 impl Currency {
     /// Euro.
@@ -48,13 +138,75 @@ impl Currency {
     pub const CHF: Currency = Currency(*b"CHF");
     /// Japanese yen (no minor unit).
     pub const JPY: Currency = Currency(*b"JPY");
+    /// Chinese yuan renminbi (人民币). Not `RMB`, which is the name, not the code.
+    pub const CNY: Currency = Currency(*b"CNY");
+    /// Hong Kong dollar (港元).
+    pub const HKD: Currency = Currency(*b"HKD");
+    /// New Taiwan dollar (新臺幣).
+    pub const TWD: Currency = Currency(*b"TWD");
+    /// Macanese pataca (澳門元).
+    pub const MOP: Currency = Currency(*b"MOP");
+    /// Singapore dollar (新加坡元).
+    pub const SGD: Currency = Currency(*b"SGD");
+    /// Malaysian ringgit (马来西亚令吉).
+    pub const MYR: Currency = Currency(*b"MYR");
+    /// South Korean won (no minor unit).
+    pub const KRW: Currency = Currency(*b"KRW");
+    /// Australian dollar.
+    pub const AUD: Currency = Currency(*b"AUD");
+    /// Canadian dollar.
+    pub const CAD: Currency = Currency(*b"CAD");
 
-    /// Parses a three-letter code, case-insensitively, ignoring surrounding whitespace.
+    /// Parses an ISO 4217 code (see [`Currency`] for which), case-insensitively,
+    /// ignoring surrounding whitespace.
     ///
     /// # Errors
     ///
-    /// [`ValidationError::InvalidCurrency`] unless the input is exactly three ASCII letters.
+    /// [`ValidationError::InvalidCurrency`] unless the input is three ASCII letters;
+    /// [`ValidationError::UnsupportedCurrency`] for three letters that are not an
+    /// accepted code, with the reason or the code to use instead.
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let code = Currency::letters(input)?;
+        if CODES.binary_search(&code.0).is_ok() {
+            return Ok(code);
+        }
+        let reason = ALIASES
+            .iter()
+            .chain(REFUSED.iter())
+            .find(|(c, _)| **c == code.0)
+            .map_or("it is not in ISO 4217's list of currencies", |(_, r)| *r);
+        Err(ValidationError::UnsupportedCurrency {
+            input: input.trim().to_owned(),
+            reason,
+        })
+    }
+
+    /// Reads a code that was stored by an earlier version, which accepted any three
+    /// ASCII letters: the same as [`Currency::parse`] for accepted codes, but it also
+    /// takes other three-letter codes so that existing books stay readable. For
+    /// deserialising and for stores opening their files; never for new input.
+    ///
+    /// ```
+    /// use solocrm_core::Currency;
+    /// assert!(Currency::parse("BTC").is_err());
+    /// assert_eq!(Currency::from_stored("BTC")?.as_str(), "BTC");
+    /// assert!(Currency::from_stored("BITCOIN").is_err());
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::InvalidCurrency`] unless the input is three ASCII letters.
+    pub fn from_stored(input: &str) -> Result<Self, ValidationError> {
+        Currency::letters(input)
+    }
+
+    /// True if the code is one [`Currency::parse`] accepts.
+    pub fn is_iso(&self) -> bool {
+        CODES.binary_search(&self.0).is_ok()
+    }
+
+    fn letters(input: &str) -> Result<Self, ValidationError> {
         let trimmed = input.trim();
         let bytes = trimmed.as_bytes();
         if bytes.len() == 3 && bytes.iter().all(u8::is_ascii_alphabetic) {
@@ -77,7 +229,8 @@ impl Currency {
     }
 
     /// The number of decimal places of the currency's minor unit (2 for EUR cents, 0 for
-    /// JPY, 3 for KWD). Codes missing from the built-in table get 2.
+    /// JPY, 3 for KWD, 4 for CLF), from ISO 4217. Codes read with
+    /// [`Currency::from_stored`] that ISO 4217 does not list get 2.
     pub fn minor_unit_digits(&self) -> u32 {
         match &self.0 {
             b"BIF" | b"CLP" | b"DJF" | b"GNF" | b"ISK" | b"JPY" | b"KMF" | b"KRW" | b"PYG"
@@ -87,7 +240,34 @@ impl Currency {
             _ => 2,
         }
     }
+
+    /// The smallest number of minor units that is too large to store:
+    /// [`MAX_STORED_MAJOR`] × 10^digits (10^14 cents for EUR, 10^12 for JPY). Every
+    /// stored amount lies strictly between its negative and itself.
+    ///
+    /// ```
+    /// use solocrm_core::Currency;
+    /// assert_eq!(Currency::EUR.max_stored_minor(), 100_000_000_000_000);
+    /// assert_eq!(Currency::JPY.max_stored_minor(), 1_000_000_000_000);
+    /// ```
+    pub fn max_stored_minor(&self) -> i64 {
+        // At most 4 minor-unit digits: 10^16 fits an i64 with room to spare.
+        MAX_STORED_MAJOR * 10_i64.pow(self.minor_unit_digits())
+    }
 }
+
+/// The bound on every stored amount, in major units, exclusive: `|amount| < 10^12`, so
+/// an amount has at most 12 integer digits (999 999 999 999.99 EUR is the largest).
+///
+/// Why this bound: metrics sum amounts over many records. A billion (10^9) records at
+/// the bound sum to less than 10^21 major units, which is less than 10^25 minor units
+/// for every currency (at most 4 minor-unit digits): exact in an `i128` of minor units
+/// (±1.7 × 10^38) and in a [`Decimal`] (±7.9 × 10^28). Per customer, 92 233 purchases
+/// at the bound still fit the `i64` of minor units the RFM table keeps (a customer
+/// beyond that is reported as an outlier, never a wrong sum). No real one-person
+/// business books a single sale of a trillion: an amount that large is a typo or a
+/// unit mistake, and refusing it at the edge keeps it from poisoning every report.
+pub const MAX_STORED_MAJOR: i64 = 1_000_000_000_000;
 
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -108,10 +288,12 @@ impl FromStr for Currency {
     }
 }
 
+/// Deserialising reads stored data, so it is as lenient as [`Currency::from_stored`];
+/// input is checked with [`Currency::parse`].
 impl TryFrom<String> for Currency {
     type Error = ValidationError;
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        Currency::parse(&s)
+        Currency::from_stored(&s)
     }
 }
 
@@ -355,10 +537,21 @@ impl Money {
         i64::try_from(scaled.trunc()).map_err(|_| err())
     }
 
-    /// Checks money that is to be stored: it must be in `base` currency and a whole
-    /// number of minor units that fits into an `i64`. Returns it rescaled to exactly the
-    /// currency's minor-unit digits (`12.5` becomes `12.50` EUR), so every store holds
-    /// the same representation.
+    /// Checks money that is to be stored: it must be in `base` currency, a whole
+    /// number of minor units, and less than [`MAX_STORED_MAJOR`] (10^12) major units in
+    /// absolute value. Returns it rescaled to exactly the currency's minor-unit digits
+    /// (`12.5` becomes `12.50` EUR), so every store holds the same representation.
+    ///
+    /// ```
+    /// use solocrm_core::{Currency, Money, ValidationError};
+    /// let largest = Money::parse("999999999999.99", Currency::EUR)?;
+    /// assert!(largest.for_storage("purchase amount", Currency::EUR).is_ok());
+    /// let too_large = Money::parse("1000000000000", Currency::EUR)?;
+    /// let err = too_large.for_storage("purchase amount", Currency::EUR).unwrap_err();
+    /// assert!(matches!(err, ValidationError::AmountOutOfRange { .. }));
+    /// assert!(err.to_string().contains("at most 12 digits before the decimal point"));
+    /// # Ok::<(), ValidationError>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -386,13 +579,15 @@ impl Money {
                 max_scale: digits,
             });
         }
-        let minor = self
-            .to_minor_units()
-            .map_err(|_| ValidationError::AmountOutOfRange {
-                field,
-                amount: self.amount,
-                currency: self.currency,
-            })?;
+        let out_of_range = || ValidationError::AmountOutOfRange {
+            field,
+            amount: self.amount,
+            currency: self.currency,
+        };
+        let minor = self.to_minor_units().map_err(|_| out_of_range())?;
+        if minor.unsigned_abs() >= self.currency.max_stored_minor().unsigned_abs() {
+            return Err(out_of_range());
+        }
         Ok(Money::from_minor(minor, self.currency))
     }
 }
@@ -497,6 +692,114 @@ mod tests {
         assert_eq!(stored.to_minor_units(), Ok(150));
     }
 
+    /// Two accepted purchases of 92 233 720 368 547 758.07 EUR broke `report` and `rfm`
+    /// for good: amounts are now bounded at 12 integer digits when stored.
+    #[test]
+    fn amounts_beyond_twelve_integer_digits_are_refused_with_the_bound() {
+        let check = |s: &str, c: Currency| {
+            Money::parse(s, c).and_then(|m| m.for_storage("purchase amount", c))
+        };
+        for bad in ["92233720368547758.07", "1000000000000", "-1000000000000.00"] {
+            let err = check(bad, Currency::EUR).expect_err(bad);
+            assert!(
+                matches!(err, ValidationError::AmountOutOfRange { .. }),
+                "{bad}"
+            );
+            let msg = err.to_string();
+            assert!(
+                msg.contains("at most 12 digits before the decimal point"),
+                "{msg}"
+            );
+        }
+        assert!(check("999999999999.99", Currency::EUR).is_ok());
+        assert!(check("-999999999999.99", Currency::EUR).is_ok());
+        assert!(check("999999999999", Currency::JPY).is_ok());
+        assert!(check("1000000000000", Currency::JPY).is_err());
+        let clf = Currency::parse("CLF").expect("a code");
+        assert!(check("999999999999.9999", clf).is_ok());
+    }
+
+    #[test]
+    fn only_iso_4217_currencies_are_accepted() {
+        // Sorted and unique, so binary search is right; upper-case letters only.
+        assert!(CODES.windows(2).all(|w| w[0] < w[1]));
+        assert!(CODES.iter().flatten().all(u8::is_ascii_uppercase));
+        for ok in [
+            "EUR", "usd", " cny ", "HKD", "TWD", "SGD", "MOP", "CLF", "CHW", "XCG",
+        ] {
+            assert!(Currency::parse(ok).is_ok(), "{ok}");
+        }
+        for (bad, says) in [
+            ("XYZ", "not in ISO 4217"),
+            ("BTC", "not in ISO 4217"),
+            ("XXX", "no currency"),
+            ("XTS", "testing"),
+            ("XAU", "gold"),
+            ("XDR", "unit of account"),
+            ("RMB", "use CNY"),
+            ("ntd", "use TWD"),
+        ] {
+            let err = Currency::parse(bad).expect_err(bad);
+            assert!(
+                matches!(err, ValidationError::UnsupportedCurrency { .. }),
+                "{bad}"
+            );
+            assert!(err.to_string().contains(says), "{bad}: {err}");
+        }
+        assert!(matches!(
+            Currency::parse("EU1"),
+            Err(ValidationError::InvalidCurrency { .. })
+        ));
+        // Every constant is an accepted code.
+        for c in [
+            Currency::EUR,
+            Currency::USD,
+            Currency::GBP,
+            Currency::CHF,
+            Currency::JPY,
+            Currency::CNY,
+            Currency::HKD,
+            Currency::TWD,
+            Currency::MOP,
+            Currency::SGD,
+            Currency::MYR,
+            Currency::KRW,
+            Currency::AUD,
+            Currency::CAD,
+        ] {
+            assert!(c.is_iso(), "{c}");
+            assert_eq!(Currency::parse(c.as_str()), Ok(c));
+        }
+    }
+
+    #[test]
+    fn the_minor_unit_table_names_only_accepted_codes() {
+        let not_two: Vec<Currency> = CODES
+            .iter()
+            .map(|c| Currency(*c))
+            .filter(|c| c.minor_unit_digits() != 2)
+            .collect();
+        let listed = [
+            "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI",
+            "VND", "VUV", "XAF", "XOF", "XPF", "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND",
+            "CLF", "UYW",
+        ];
+        assert_eq!(not_two.len(), listed.len());
+        for code in listed {
+            assert!(Currency::parse(code).is_ok(), "{code}");
+        }
+    }
+
+    #[test]
+    fn stored_codes_of_earlier_versions_stay_readable() {
+        // An earlier version accepted any three letters; their books must still open.
+        let stored: Money =
+            serde_json::from_str(r#"{"amount":"1.00","currency":"BTC"}"#).expect("reads");
+        assert_eq!(stored.currency().as_str(), "BTC");
+        assert!(!stored.currency().is_iso());
+        assert_eq!(stored.currency().minor_unit_digits(), 2);
+    }
+
     #[test]
     fn yen_has_no_minor_unit() {
         let yen = Money::from_minor(1500, Currency::JPY);
@@ -584,7 +887,26 @@ mod tests {
         fn minor_units_round_trip(minor in any::<i64>(), c in any_currency()) {
             let m = Money::from_minor(minor, c);
             prop_assert_eq!(m.to_minor_units(), Ok(minor));
-            prop_assert_eq!(m.for_storage("amount", c).map(|s| s.to_minor_units()), Ok(Ok(minor)));
+            let stored = m.for_storage("amount", c).map(|s| s.to_minor_units());
+            if minor.unsigned_abs() < c.max_stored_minor().unsigned_abs() {
+                prop_assert_eq!(stored, Ok(Ok(minor)));
+            } else {
+                let refused = matches!(stored, Err(ValidationError::AmountOutOfRange { .. }));
+                prop_assert!(refused);
+            }
+        }
+
+        /// Whatever `for_storage` accepts, a billion of it sums exactly in an `i128` of
+        /// minor units and in a `Decimal`.
+        #[test]
+        fn a_billion_stored_amounts_sum_exactly(minor in any::<i64>(), c in any_currency()) {
+            if let Ok(m) = Money::from_minor(minor, c).for_storage("amount", c) {
+                let one = i128::from(m.to_minor_units().unwrap_or(i64::MAX));
+                let billion = one.checked_mul(1_000_000_000);
+                prop_assert!(billion.is_some());
+                let exact = billion.and_then(|b| Decimal::try_from_i128_with_scale(b, c.minor_unit_digits()).ok());
+                prop_assert!(exact.is_some());
+            }
         }
 
         #[test]

@@ -14,12 +14,18 @@
 //! - Age is computed on the `as_of` date ([`Customer::age_on`]); unknown age matches no
 //!   band.
 //! - `all` of nothing is true, `any` of nothing is false.
+//! - A predicate nests at most [`MAX_PREDICATE_DEPTH`] (32) levels deep: a comparison
+//!   is one level, and each `all`, `any` and `not` around it adds one. The text parser
+//!   and deserialisation refuse anything deeper with a message, so every predicate that
+//!   is read or written stays far inside the recursion limits of the code and of the
+//!   stored (JSON) form: what is saved reads back.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::customer::{AgeBand, Customer, Gender, IncomeBand};
+use crate::error::ValidationError;
 use crate::lifecycle::LifecycleStage;
 use crate::money::Money;
 use crate::names::named_enum;
@@ -87,7 +93,7 @@ impl<T: PartialOrd> Comparison<T> {
 
 /// A condition on a customer and their purchases.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "repr::PredicateRepr")]
 pub enum Predicate {
     /// Every condition holds.
     All(Vec<Predicate>),
@@ -180,6 +186,81 @@ impl PurchaseSummary {
     }
 }
 
+/// The deepest a [`Predicate`] may nest (see the [module docs](self)). Deep enough for
+/// any real segment; shallow enough that evaluating, printing, parsing and storing it
+/// never come near a recursion limit (serde_json's is 128 levels).
+pub const MAX_PREDICATE_DEPTH: usize = 32;
+
+/// The same shape as [`Predicate`], for deserialising: children arrive as checked
+/// predicates, and the conversion checks the depth of the result.
+mod repr {
+    use rust_decimal::Decimal;
+    use serde::Deserialize;
+
+    use super::{Comparison, Predicate};
+    use crate::customer::{AgeBand, Gender, IncomeBand};
+    use crate::error::ValidationError;
+    use crate::lifecycle::LifecycleStage;
+    use crate::text::{CountryCode, Label, Tag};
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    pub(super) enum PredicateRepr {
+        All(Vec<Predicate>),
+        Any(Vec<Predicate>),
+        Not(Box<Predicate>),
+        Stage(LifecycleStage),
+        Tag(Tag),
+        Country(CountryCode),
+        Region(Label),
+        City(Label),
+        AgeBand(AgeBand),
+        Gender(Gender),
+        IncomeBand(IncomeBand),
+        Industry(Label),
+        Interest(Tag),
+        Lifestyle(Tag),
+        Value(Tag),
+        AcquisitionChannel(Tag),
+        Attribute { key: Tag, value: Label },
+        DaysSinceLastPurchase(Comparison<i64>),
+        PurchaseCount(Comparison<u64>),
+        TotalSpend(Comparison<Decimal>),
+    }
+
+    impl TryFrom<PredicateRepr> for Predicate {
+        type Error = ValidationError;
+        fn try_from(r: PredicateRepr) -> Result<Predicate, ValidationError> {
+            use PredicateRepr as R;
+            let p = match r {
+                R::All(ps) => Predicate::All(ps),
+                R::Any(ps) => Predicate::Any(ps),
+                R::Not(p) => Predicate::Not(p),
+                R::Stage(v) => Predicate::Stage(v),
+                R::Tag(v) => Predicate::Tag(v),
+                R::Country(v) => Predicate::Country(v),
+                R::Region(v) => Predicate::Region(v),
+                R::City(v) => Predicate::City(v),
+                R::AgeBand(v) => Predicate::AgeBand(v),
+                R::Gender(v) => Predicate::Gender(v),
+                R::IncomeBand(v) => Predicate::IncomeBand(v),
+                R::Industry(v) => Predicate::Industry(v),
+                R::Interest(v) => Predicate::Interest(v),
+                R::Lifestyle(v) => Predicate::Lifestyle(v),
+                R::Value(v) => Predicate::Value(v),
+                R::AcquisitionChannel(v) => Predicate::AcquisitionChannel(v),
+                R::Attribute { key, value } => Predicate::Attribute { key, value },
+                R::DaysSinceLastPurchase(c) => Predicate::DaysSinceLastPurchase(c),
+                R::PurchaseCount(c) => Predicate::PurchaseCount(c),
+                R::TotalSpend(c) => Predicate::TotalSpend(c),
+            };
+            // The children are checked already, so this looks at most 33 levels down.
+            p.check_depth()?;
+            Ok(p)
+        }
+    }
+}
+
 fn same_text(a: &Label, b: &Label) -> bool {
     a.as_str().to_lowercase() == b.as_str().to_lowercase()
 }
@@ -193,6 +274,49 @@ impl Predicate {
     #[allow(clippy::should_implement_trait)]
     pub fn not(p: Predicate) -> Predicate {
         Predicate::Not(Box::new(p))
+    }
+
+    /// How many levels the predicate nests: 1 for a comparison (and for an empty
+    /// `all`/`any`), plus one for each `all`, `any` and `not` around it. Computed
+    /// without recursion, so it is safe on a predicate of any depth.
+    ///
+    /// ```
+    /// use solocrm_core::{LifecycleStage, Predicate};
+    /// let stage = Predicate::Stage(LifecycleStage::Active);
+    /// assert_eq!(stage.depth(), 1);
+    /// assert_eq!(Predicate::not(Predicate::All(vec![stage])).depth(), 3);
+    /// ```
+    pub fn depth(&self) -> usize {
+        let mut deepest = 0;
+        let mut stack = vec![(self, 1usize)];
+        while let Some((p, d)) = stack.pop() {
+            deepest = deepest.max(d);
+            match p {
+                Predicate::All(ps) | Predicate::Any(ps) => {
+                    stack.extend(ps.iter().map(|q| (q, d + 1)));
+                }
+                Predicate::Not(q) => stack.push((q, d + 1)),
+                _ => {}
+            }
+        }
+        deepest
+    }
+
+    /// Checks the predicate nests at most [`MAX_PREDICATE_DEPTH`] levels.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::TooDeep`].
+    pub fn check_depth(&self) -> Result<(), ValidationError> {
+        let depth = self.depth();
+        if depth > MAX_PREDICATE_DEPTH {
+            return Err(ValidationError::TooDeep {
+                field: "segment condition",
+                depth,
+                max: MAX_PREDICATE_DEPTH,
+            });
+        }
+        Ok(())
     }
 
     /// Whether `customer`, with `purchases` up to `as_of`, satisfies the predicate.
@@ -251,6 +375,19 @@ pub struct Segment {
     pub name: Label,
     /// Who belongs to it.
     pub predicate: Predicate,
+}
+
+impl Segment {
+    /// Checks the segment can be stored and read back: its predicate nests at most
+    /// [`MAX_PREDICATE_DEPTH`] levels. Stores call it before saving; a predicate from
+    /// [`Predicate::parse`] or from deserialisation always passes.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::TooDeep`].
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        self.predicate.check_depth()
+    }
 }
 
 #[cfg(test)]

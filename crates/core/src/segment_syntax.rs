@@ -22,6 +22,12 @@
 //! `and` binds tighter than `or`. `true` is `all` of nothing, `false` `any` of nothing.
 //!
 //! A syntax error carries the 1-based column (in characters) where it was found.
+//!
+//! Nesting is bounded: at most [`MAX_PREDICATE_DEPTH`] (32) `not`s and open parentheses
+//! may be pending at once, checked before the parser descends (so no input can
+//! overflow the stack), and the predicate read must nest at most 32 levels
+//! ([`Predicate::depth`]). Whatever parses prints back to text that parses to the same
+//! predicate, and serialises to a stored form that reads back.
 
 use std::fmt;
 
@@ -31,7 +37,7 @@ use thiserror::Error;
 use crate::customer::{AgeBand, Gender, IncomeBand};
 use crate::lifecycle::LifecycleStage;
 use crate::money::parse_plain_decimal;
-use crate::segment::{Cmp, Comparison, Predicate};
+use crate::segment::{Cmp, Comparison, MAX_PREDICATE_DEPTH, Predicate};
 use crate::text::{CountryCode, Label, Tag};
 
 /// A segment expression that does not parse.
@@ -134,6 +140,8 @@ struct Parser {
     tokens: Vec<Token>,
     pos: usize,
     end_column: usize,
+    /// `not`s and `(`s being parsed.
+    nesting: usize,
 }
 
 impl Parser {
@@ -175,10 +183,27 @@ impl Parser {
         })
     }
 
+    /// Enters one more `not` or `(` at `column`, refusing to go deeper than the limit.
+    fn enter(&mut self, column: usize) -> Result<(), SyntaxError> {
+        if self.nesting >= MAX_PREDICATE_DEPTH {
+            return Err(err(
+                column,
+                format!(
+                    "conditions nest too deeply: at most {MAX_PREDICATE_DEPTH} 'not's and '('s may be open at once"
+                ),
+            ));
+        }
+        self.nesting += 1;
+        Ok(())
+    }
+
     fn unary(&mut self) -> Result<Predicate, SyntaxError> {
         if self.keyword("not") {
+            self.enter(self.column())?;
             self.pos += 1;
-            return Ok(Predicate::not(self.unary()?));
+            let inner = self.unary()?;
+            self.nesting -= 1;
+            return Ok(Predicate::not(inner));
         }
         if self.keyword("true") {
             self.pos += 1;
@@ -191,8 +216,10 @@ impl Parser {
         let column = self.column();
         match self.peek().map(|t| t.tok.clone()) {
             Some(Tok::Open) => {
+                self.enter(column)?;
                 self.pos += 1;
                 let inner = self.expr()?;
+                self.nesting -= 1;
                 match self.peek() {
                     Some(Token {
                         tok: Tok::Close, ..
@@ -335,13 +362,15 @@ impl Predicate {
     ///
     /// # Errors
     ///
-    /// [`SyntaxError`] with the column of the first problem.
+    /// [`SyntaxError`] with the column of the first problem, also when the conditions
+    /// nest more than [`MAX_PREDICATE_DEPTH`] levels.
     pub fn parse(input: &str) -> Result<Predicate, SyntaxError> {
         let tokens = lex(input)?;
         let mut p = Parser {
             tokens,
             pos: 0,
             end_column: input.chars().count() + 1,
+            nesting: 0,
         };
         let pred = p.expr()?;
         if p.pos < p.tokens.len() {
@@ -351,6 +380,7 @@ impl Predicate {
             };
             return Err(err(p.column(), format!("expected the end, found {what}")));
         }
+        pred.check_depth().map_err(|e| err(1, e.to_string()))?;
         Ok(pred)
     }
 }
@@ -505,6 +535,137 @@ mod tests {
             r#"city = "New \"York\"" and attribute.plan = "pro plus""#
         );
         assert_eq!(Predicate::parse(&p.to_string()).expect("round-trips"), p);
+    }
+
+    /// 20,000 nested parentheses overflowed the stack (exit 134); 127 nested `not`s
+    /// were saved, and then no segment could be read back.
+    #[test]
+    fn deep_nesting_is_refused_with_a_message_before_descending() {
+        let parens = format!("{}tag = vip{}", "(".repeat(20_000), ")".repeat(20_000));
+        let e = Predicate::parse(&parens).expect_err("too deep");
+        assert_eq!(e.column, 33);
+        assert!(e.message.contains("nest too deeply"), "{e}");
+        let nots = format!("{}tag = vip", "not ".repeat(127));
+        let e = Predicate::parse(&nots).expect_err("too deep");
+        assert!(e.message.contains("at most 32"), "{e}");
+        // 31 nots and a comparison: 32 levels, the limit.
+        let ok = Predicate::parse(&format!("{}tag = vip", "not ".repeat(31))).expect("parses");
+        assert_eq!(ok.depth(), MAX_PREDICATE_DEPTH);
+        let json = serde_json::to_string(&ok).expect("serialises");
+        assert_eq!(
+            serde_json::from_str::<Predicate>(&json).expect("reads back"),
+            ok
+        );
+        // 32 nots: 33 levels, one too many, and said so.
+        let e = Predicate::parse(&format!("{}tag = vip", "not ".repeat(32))).expect_err("deep");
+        assert!(
+            e.message.contains("nests 33 levels deep; the limit is 32"),
+            "{e}"
+        );
+        // A stored form deeper than the limit is refused when read, with the reason.
+        let deep = Predicate::not(ok);
+        let json = serde_json::to_string(&deep).expect("serialises");
+        let e = serde_json::from_str::<Predicate>(&json).expect_err("too deep");
+        assert!(e.to_string().contains("the limit is 32"), "{e}");
+        assert!(
+            crate::Segment {
+                name: Label::parse("deep").expect("a name"),
+                predicate: deep
+            }
+            .validate()
+            .is_err()
+        );
+        // Far beyond serde_json's own limit: an error, not a crash.
+        let json = format!(
+            "{}{{\"tag\":\"x\"}}{}",
+            "{\"not\":".repeat(5_000),
+            "}".repeat(5_000)
+        );
+        assert!(serde_json::from_str::<Predicate>(&json).is_err());
+    }
+
+    /// Text the parser reads, printed and parsed again, and stored and read again.
+    fn round_trips(p: &Predicate) -> Result<(), String> {
+        if p.depth() > MAX_PREDICATE_DEPTH {
+            return Err(format!("parsed a predicate {} levels deep", p.depth()));
+        }
+        let text = p.to_string();
+        let again = Predicate::parse(&text).map_err(|e| format!("'{text}': {e}"))?;
+        if &again != p {
+            return Err(format!("'{text}' reads back as {again:?}, not {p:?}"));
+        }
+        let json = serde_json::to_string(p).map_err(|e| e.to_string())?;
+        let stored: Predicate = serde_json::from_str(&json).map_err(|e| format!("{json}: {e}"))?;
+        if &stored != p {
+            return Err(format!("{json} reads back as {stored:?}"));
+        }
+        Ok(())
+    }
+
+    fn nested() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let piece = prop_oneof![
+            Just("not ".to_owned()),
+            Just("(".to_owned()),
+            Just(")".to_owned()),
+            Just(" and ".to_owned()),
+            Just(" or ".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            Just("tag = \"v i\\p\"".to_owned()),
+            Just("total_spend >= -0.50".to_owned()),
+            Just("days_since_purchase < -9223372036854775808".to_owned()),
+            Just("attribute.plan = \"Pro \\\"X\\\"\"".to_owned()),
+            Just("stage != won_back".to_owned()),
+        ];
+        proptest::collection::vec(piece, 0..120).prop_map(|v| v.concat())
+    }
+
+    proptest::proptest! {
+        /// Arbitrary text never panics; whatever parses round-trips.
+        #[test]
+        fn arbitrary_text_never_panics_and_what_parses_round_trips(text in "\\PC{0,200}") {
+            if let Ok(p) = Predicate::parse(&text) {
+                let r = round_trips(&p);
+                proptest::prop_assert!(r.is_ok(), "{}", r.unwrap_err());
+            }
+        }
+
+        /// Deeply nested generated text never panics; whatever parses round-trips.
+        #[test]
+        fn nested_text_never_panics_and_what_parses_round_trips(text in nested()) {
+            if let Ok(p) = Predicate::parse(&text) {
+                let r = round_trips(&p);
+                proptest::prop_assert!(r.is_ok(), "{}", r.unwrap_err());
+            }
+        }
+
+        /// Balanced deep nesting around a valid condition parses exactly up to the
+        /// limit and round-trips.
+        #[test]
+        fn balanced_nesting_parses_up_to_the_limit(
+            shape in proptest::collection::vec(proptest::bool::ANY, 0..60),
+        ) {
+            let mut text = String::new();
+            let mut close = 0;
+            for paren in &shape {
+                if *paren {
+                    text.push_str("(tag = a or ");
+                    close += 1;
+                } else {
+                    text.push_str("not ");
+                }
+            }
+            text.push_str("stage = new");
+            text.push_str(&")".repeat(close));
+            match Predicate::parse(&text) {
+                Ok(p) => {
+                    let r = round_trips(&p);
+                    proptest::prop_assert!(r.is_ok(), "{}", r.unwrap_err());
+                }
+                Err(e) => proptest::prop_assert!(e.message.contains("deep"), "{}: {}", text, e),
+            }
+        }
     }
 
     proptest::proptest! {

@@ -4,11 +4,18 @@
 //! Each type can only be built through `parse` (or `TryFrom<String>`, which serde uses),
 //! so a value that exists is valid. Reading is through `as_str()`, `AsRef<str>` and
 //! `Display`.
+//!
+//! One-line texts (names, labels, references, tags) and email addresses are kept in
+//! Unicode Normalization Form C (NFC): `"é"` typed as one code point (U+00E9) and as
+//! `e` + a combining accent (U+0065 U+0301, as macOS file names and some keyboards
+//! produce it) are the same text, so they are the same customer, reference or tag.
+//! Free text is kept exactly as entered.
 
 use std::collections::BTreeSet;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use unicode_normalization::{UnicodeNormalization, is_nfc};
 
 use crate::error::ValidationError;
 
@@ -86,10 +93,20 @@ fn describe(c: char) -> String {
     }
 }
 
-/// Trims `input` and checks it is a one-line text of 1..=`max` characters without
-/// control characters.
+/// `s` in Unicode Normalization Form C, copied only when it is not already.
+fn nfc(s: &str) -> std::borrow::Cow<'_, str> {
+    if is_nfc(s) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.nfc().collect())
+    }
+}
+
+/// Trims `input`, normalises it to NFC and checks it is a one-line text of 1..=`max`
+/// characters without control characters.
 fn one_line(field: &'static str, input: &str, max: usize) -> Result<String, ValidationError> {
-    let trimmed = input.trim();
+    let normalized = nfc(input.trim());
+    let trimmed = normalized.as_ref();
     if trimmed.is_empty() {
         return Err(ValidationError::Empty { field });
     }
@@ -235,9 +252,10 @@ string_newtype!(FreeText);
 
 /// A normalised tag such as `vip` or `trade-fair-2026`.
 ///
-/// Normalisation: surrounding whitespace is trimmed, letters are lower-cased, and every
-/// run of inner whitespace becomes one `-`, so `" Trade  Fair "` and `"trade-fair"` are
-/// the same tag. A tag has 1 to 64 characters: letters, digits and `- _ . : / + &`.
+/// Normalisation: surrounding whitespace is trimmed, letters are lower-cased, every
+/// run of inner whitespace becomes one `-`, and the result is in Unicode NFC, so
+/// `" Trade  Fair "` and `"trade-fair"` are the same tag, as are `café` typed with a
+/// combining accent or without. A tag has 1 to 64 characters: letters, digits and `- _ . : / + &`.
 /// Separators that other formats use (`,` `;` quotes, `=`) are rejected rather than
 /// guessed at.
 ///
@@ -260,11 +278,12 @@ impl Tag {
     /// [`ValidationError::ForbiddenCharacter`].
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
         let field = "tag";
-        let normalised = input
+        let lower = input
             .split_whitespace()
             .collect::<Vec<_>>()
             .join("-")
             .to_lowercase();
+        let normalised = nfc(&lower).into_owned();
         if normalised.is_empty() {
             return Err(ValidationError::Empty { field });
         }
@@ -308,7 +327,8 @@ pub fn parse_tags(input: &str, sep: char) -> Result<Tags, ValidationError> {
         .collect()
 }
 
-/// An email address, kept as entered (trimmed) and compared case-insensitively.
+/// An email address, kept as entered (trimmed, in Unicode NFC) and compared
+/// case-insensitively.
 ///
 /// The check is deliberately practical rather than the full RFC 5322 grammar: one `@`;
 /// a local part of 1 to 64 characters without whitespace, quotes, `<>`, `()`, `,`,
@@ -321,6 +341,11 @@ pub fn parse_tags(input: &str, sep: char) -> Result<Tags, ValidationError> {
 /// assert_eq!(a.as_str(), "Ada@Example.com");
 /// assert_eq!(a.key(), "ada@example.com");
 /// assert!(Email::parse("ada@").is_err());
+/// // NFD (e + combining acute) and NFC (é) spellings are one address.
+/// let nfd = Email::parse("Jose\u{301}@example.com")?;
+/// let nfc = Email::parse("Jos\u{e9}@example.com")?;
+/// assert_eq!(nfd, nfc);
+/// assert_eq!(nfd.key(), "jos\u{e9}@example.com");
 /// # Ok::<(), solocrm_core::ValidationError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -338,7 +363,8 @@ impl Email {
             input: input.to_owned(),
             reason,
         };
-        let s = input.trim();
+        let normalized = nfc(input.trim());
+        let s = normalized.as_ref();
         if s.is_empty() {
             return Err(bad("it is empty"));
         }
@@ -388,9 +414,9 @@ impl Email {
         Ok(Email(s.to_owned()))
     }
 
-    /// The case-folded form used for uniqueness and look-ups.
+    /// The case-folded form used for uniqueness and look-ups: lower case, in NFC.
     pub fn key(&self) -> String {
-        self.0.to_lowercase()
+        nfc(&self.0.to_lowercase()).into_owned()
     }
 }
 string_newtype!(Email);
@@ -465,6 +491,47 @@ string_newtype!(CountryCode);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// NFC and NFD spellings of one email made two customers.
+    #[test]
+    fn nfd_and_nfc_spellings_are_one_email_name_reference_and_tag() {
+        let (nfd, nfc) = ("Zoe\u{308}.Mu\u{308}ller", "Zo\u{eb}.M\u{fc}ller");
+        let a = Email::parse(&format!("{nfd}@exa\u{301}mple.com")).unwrap();
+        let b = Email::parse(&format!("{nfc}@ex\u{e1}mple.com")).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.key(), b.key());
+        assert_eq!(a.as_str(), format!("{nfc}@ex\u{e1}mple.com"));
+        assert_eq!(
+            PersonName::parse(nfd).unwrap(),
+            PersonName::parse(nfc).unwrap()
+        );
+        assert_eq!(
+            ExternalRef::parse(nfd).unwrap(),
+            ExternalRef::parse(nfc).unwrap()
+        );
+        assert_eq!(Label::parse(nfd).unwrap(), Label::parse(nfc).unwrap());
+        assert_eq!(
+            Tag::parse("cafe\u{301}").unwrap(),
+            Tag::parse("caf\u{e9}").unwrap()
+        );
+        // Free text is kept exactly as entered.
+        assert_eq!(FreeText::parse(nfd).unwrap().as_str(), nfd);
+    }
+
+    proptest! {
+        /// Whatever the spelling, the key of an email is the key of its NFC and of its
+        /// NFD form.
+        #[test]
+        fn email_keys_do_not_depend_on_the_normal_form(local in "[a-zA-Z\u{c0}-\u{17f}]{1,20}") {
+            let nfd: String = local.nfd().collect();
+            let nfc: String = local.nfc().collect();
+            let a = Email::parse(&format!("{nfd}@example.com"));
+            let b = Email::parse(&format!("{nfc}@example.com"));
+            prop_assert_eq!(a.as_ref().map(Email::key), b.as_ref().map(Email::key));
+            prop_assert_eq!(a, b);
+        }
+    }
 
     #[test]
     fn a_name_of_201_characters_is_rejected_and_200_is_accepted() {

@@ -1,7 +1,8 @@
 //! Invariances of the fits and predictions.
 
 use solocrm_core::models::{
-    BgNbd, CountData, FitOptions, MbgNbd, ParetoNbd, PurchaseModel, SimulatedCustomers,
+    BgNbd, ClvOptions, CountData, FitOptions, GammaGamma, MAX_HORIZON_MONTHS, MAX_TIME_UNITS,
+    MbgNbd, ModelError, ParetoNbd, PurchaseModel, SimulatedCustomers, clv,
 };
 
 fn rel(a: f64, b: f64) -> f64 {
@@ -155,7 +156,6 @@ fn predictions_match_simulation() {
 
 #[test]
 fn bad_input_is_a_typed_error_not_a_panic() {
-    use solocrm_core::models::ModelError;
     assert!(matches!(
         BgNbd::new(-1.0, 1.0, 1.0, 1.0),
         Err(ModelError::InvalidParameter { name: "r", .. })
@@ -192,10 +192,81 @@ fn bad_input_is_a_typed_error_not_a_panic() {
         BgNbd::fit(&data, &opts),
         Err(ModelError::InvalidOption { .. })
     ));
-    // All non-repeaters: the fit still returns (a finite, if degenerate, estimate).
+    // All non-repeaters: the data cannot identify the model, and the fit says so
+    // instead of reporting a boundary value (alpha = 0.000000) as converged.
     let data = CountData::new(&[0, 0, 0], &[0.0, 0.0, 0.0], &[2.0, 3.0, 4.0]).expect("data");
-    let fit = BgNbd::fit(&data, &FitOptions::default());
-    assert!(fit.is_ok_and(|f| f.log_likelihood.is_finite()));
+    assert!(matches!(
+        BgNbd::fit(&data, &FitOptions::default()),
+        Err(ModelError::DegenerateData { .. })
+    ));
+}
+
+/// `clv` on degenerate data printed `alpha = 0.000000 … converged`.
+#[test]
+fn degenerate_data_and_boundary_estimates_are_not_reported_as_converged() {
+    let degenerate =
+        |m: Result<(), ModelError>| matches!(m, Err(ModelError::DegenerateData { .. }));
+    // Everyone bought first on the calibration end date: no time observed.
+    let no_time = CountData::new(&[0, 0], &[0.0, 0.0], &[0.0, 0.0]).expect("data");
+    assert!(degenerate(
+        BgNbd::fit(&no_time, &FitOptions::default()).map(|_| ())
+    ));
+    assert!(degenerate(
+        MbgNbd::fit(&no_time, &FitOptions::default()).map(|_| ())
+    ));
+    assert!(degenerate(
+        ParetoNbd::fit(&no_time, &FitOptions::default()).map(|_| ())
+    ));
+    // Nobody bought again.
+    let once = CountData::new(&[0; 5], &[0.0; 5], &[10.0, 20.0, 30.0, 40.0, 50.0]).expect("data");
+    let e = ParetoNbd::fit(&once, &FitOptions::default())
+        .map(|_| ())
+        .unwrap_err();
+    assert!(e.to_string().contains("no customer bought again"), "{e}");
+    // Repeat buyers whose repeats all fall on their first day: the rate runs off to
+    // infinity; the fit returns, but not as converged, and says which parameter.
+    let same_day = CountData::new(&[3, 3], &[0.0, 0.0], &[10.0, 10.0]).expect("data");
+    for fit in [
+        BgNbd::fit(&same_day, &FitOptions::default()).map(|f| (f.converged, f.degenerate)),
+        ParetoNbd::fit(&same_day, &FitOptions::default()).map(|f| (f.converged, f.degenerate)),
+    ] {
+        let (converged, why) = fit.expect("returns");
+        assert!(!converged);
+        assert!(why.is_some_and(|w| w.contains("edge of its range")));
+    }
+    // A proper fit is converged and not degenerate.
+    let s = sim(2_000, 3);
+    let fit = BgNbd::fit(&s.count_data().expect("data"), &FitOptions::default()).expect("fit");
+    assert!(fit.converged && fit.degenerate.is_none());
+}
+
+/// `clv --horizon-months 4294967295` never finished; extreme T and horizons are refused.
+#[test]
+fn horizons_and_times_are_bounded() {
+    let bg = BgNbd::new(0.243, 4.414, 0.793, 2.426).expect("valid");
+    let gg = GammaGamma::new(6.25, 3.74, 15.44).expect("valid");
+    let opts = ClvOptions {
+        horizon_months: u32::MAX,
+        ..ClvOptions::default()
+    };
+    let started = std::time::Instant::now();
+    assert!(matches!(
+        clv(&bg, &gg, 2, 30.0, 38.0, 35.0, &opts),
+        Err(ModelError::InvalidOption {
+            name: "horizon_months",
+            ..
+        })
+    ));
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    let longest = ClvOptions {
+        horizon_months: MAX_HORIZON_MONTHS,
+        ..ClvOptions::default()
+    };
+    assert!(clv(&bg, &gg, 2, 30.0, 38.0, 35.0, &longest).is_ok());
+    assert!(bg.expected_purchases(2, 30.0, 38.0, 1e12).is_err());
+    assert!(bg.p_alive(2, 30.0, 1e9).is_err());
+    assert!(CountData::new(&[1], &[5.0], &[1e9]).is_err());
+    assert!(bg.expected_purchases(2, 30.0, 38.0, MAX_TIME_UNITS).is_ok());
 }
 
 #[test]

@@ -122,11 +122,16 @@ impl PurchaseStats {
 /// # Errors
 ///
 /// [`MetricError::InvalidInput`] for a malformed log or one without a currency;
-/// [`MetricError::Overflow`].
+/// [`MetricError::Overflow`] if the revenue does not fit a `Decimal` (more than 2^32
+/// purchases at the amount bound). Purchases outside the plausible calendar or beyond
+/// the amount bound are skipped (see [`Outliers`](super::Outliers)).
 pub fn purchase_stats(log: &PurchaseLog, period: Period) -> MetricResult<PurchaseStats> {
     let metric = "purchase stats";
     check_log(log, metric)?;
     let currency = log_currency(log, metric)?;
+    // Outliers are skipped; the report counts them (see `Outliers`).
+    let (log, _) = super::screen::screen(log);
+    let log = log.as_ref();
     let (start, end) = (epoch_day(period.start()), epoch_day(period.end()));
     const NONE: i64 = i64::MIN;
     // Per customer: the first purchase day seen in the period; a second distinct day

@@ -18,6 +18,16 @@
 //! period from the first cohort to the one holding `as_of` has a row, also those in
 //! which nobody was acquired (size 0), so the rows line up by calendar.
 //!
+//! # Bounded work
+//!
+//! The matrix covers at most [`MAX_COHORT_PERIODS`] periods, the last of them the one
+//! holding `as_of` (100 years of months, 23 years of weeks). Customers acquired before
+//! the first of them are in no row; they are counted in
+//! [`CohortMatrix::acquired_earlier`]. Purchases outside the plausible calendar or
+//! beyond the amount bound are skipped and counted in [`CohortMatrix::outliers`]
+//! (see [`Outliers`]), so a typo such as a purchase dated `0205-03-01` neither fails
+//! the matrix nor makes it allocate a row per month since year 205.
+//!
 //! *Source.* Fader, P. S. & Hardie, B. G. S., "How to project customer retention",
 //! *Journal of Interactive Marketing* 21(1), 2007, for cohort-based retention; the
 //! layout is the usual "cohort triangle" of analytics tools.
@@ -39,6 +49,7 @@ use super::error::{MetricError, MetricResult};
 use super::period::{date_of_day, day_of_secs, epoch_day, midnight};
 use super::ratio::{Ratio, money_from_minor};
 use super::retention::check_log;
+use super::screen::{Outliers, screen};
 use crate::money::{Currency, Money};
 use crate::names::named_enum;
 use crate::purchase::PurchaseLog;
@@ -53,8 +64,9 @@ named_enum! {
     }
 }
 
-/// The most periods a matrix may span (its size grows with the square).
-pub const MAX_COHORT_PERIODS: usize = 4096;
+/// The most periods (rows) a matrix spans, ending with the period holding `as_of`: 100
+/// years of months. Its size grows with the square (720,600 cells at most).
+pub const MAX_COHORT_PERIODS: usize = 1200;
 
 /// One cohort: the customers acquired in one period, followed through the periods after.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,6 +102,14 @@ pub struct CohortMatrix {
     pub currency: Currency,
     /// One row per period, oldest first.
     pub rows: Vec<CohortRow>,
+    /// Customers whose first purchase lies before the first row (more than
+    /// [`MAX_COHORT_PERIODS`] periods before `as_of`); none of their purchases is in the
+    /// matrix.
+    #[serde(default)]
+    pub acquired_earlier: u64,
+    /// Purchases skipped because no metric can measure them.
+    #[serde(default)]
+    pub outliers: Outliers,
 }
 
 /// The period index of a day number: months since year 0, or weeks since the Monday
@@ -144,9 +164,10 @@ fn period_start(index: i64, grain: CohortGrain) -> MetricResult<NaiveDate> {
 ///
 /// # Errors
 ///
-/// [`MetricError::InvalidInput`] for a malformed log, one without a currency, or one
-/// spanning more than [`MAX_COHORT_PERIODS`] periods; [`MetricError::DateOutOfRange`]
-/// for timestamps outside the calendar; [`MetricError::Overflow`].
+/// [`MetricError::InvalidInput`] for a malformed log or one without a currency;
+/// [`MetricError::Overflow`] if a cell's revenue does not fit a `Decimal` (impossible
+/// for amounts under the storage bound). Never for one record: see the
+/// [module docs](self).
 pub fn cohort_matrix(
     log: &PurchaseLog,
     grain: CohortGrain,
@@ -155,6 +176,8 @@ pub fn cohort_matrix(
     let metric = "cohorts";
     check_log(log, metric)?;
     let currency = log_currency(log, metric)?;
+    let (log, outliers) = screen(log);
+    let log = log.as_ref();
     let as_of_day = epoch_day(as_of);
     let end_secs = (as_of_day + 1) * 86_400;
     let at = &log.at;
@@ -196,27 +219,29 @@ pub fn cohort_matrix(
             as_of,
             currency,
             rows: Vec::new(),
+            acquired_earlier: 0,
+            outliers,
         });
     }
     let min_day = day_of_secs(at[row_at(0)]);
-    let first_period = period_of_day(min_day, grain)?;
     let last_period = period_of_day(as_of_day, grain)?;
+    // At most MAX_COHORT_PERIODS rows, the last holding `as_of`.
+    let window_first = last_period - (MAX_COHORT_PERIODS as i64 - 1);
+    let first_period = period_of_day(min_day, grain)?.max(window_first);
+    // 1 ≤ periods ≤ MAX_COHORT_PERIODS: the first row is at or before `as_of`.
     let periods = usize::try_from(last_period - first_period + 1)
-        .ok()
-        .filter(|&p| p <= MAX_COHORT_PERIODS)
-        .ok_or_else(|| MetricError::InvalidInput {
-            metric,
-            what: "the time span of the purchase log",
-            expected: "at most 4096 periods",
-            value: format!("{} periods", last_period - first_period + 1),
-        })?;
+        .unwrap_or(1)
+        .clamp(1, MAX_COHORT_PERIODS);
+    // The first second of the first row; earlier purchases belong to customers
+    // acquired before the matrix.
+    let window_start = midnight(period_start(first_period, grain)?).timestamp();
     // Rows come in time order, so the period only ever moves forward: compare each
     // timestamp with the start of the next period instead of dividing it into days.
-    // bounds[p] is the first second of period p + 1.
+    // bounds[p] is the first second of period p + 1 (i64::MAX past the calendar's end).
     let mut bounds = Vec::with_capacity(periods + 1);
     for p in 1..=periods {
-        let start = period_start(first_period + p as i64, grain)?;
-        bounds.push(midnight(start).timestamp());
+        let start = period_start(first_period + p as i64, grain);
+        bounds.push(start.map_or(i64::MAX, |d| midnight(d).timestamp()));
     }
     bounds.push(i64::MAX);
     // Row c of the triangle starts at base[c] and has `periods − c` cells.
@@ -229,18 +254,31 @@ pub fn cohort_matrix(
     let mut customers = vec![0u64; cells];
     let mut revenue = vec![0i128; cells];
     let mut size = vec![0u64; periods];
-    // Per customer: [cohort, last period counted], as u16 (periods ≤ 4096) so that a
-    // million customers take 4 MB and mostly stay in cache.
+    // Per customer: [cohort, last period counted], as u16 (periods ≤ 1200) so that a
+    // million customers take 4 MB and mostly stay in cache. EARLIER marks a customer
+    // acquired before the first row.
     const NONE: u16 = u16::MAX;
+    const EARLIER: u16 = u16::MAX - 1;
     let mut state = vec![[NONE, NONE]; log.customers.len()];
+    let mut acquired_earlier = 0u64;
     let (mut p, mut next) = (0u16, bounds[0]);
     let mut accumulate = |k: usize| {
         let t = at[k];
+        let st = &mut state[log.customer[k] as usize];
+        if t < window_start {
+            if st[0] == NONE {
+                st[0] = EARLIER;
+                acquired_earlier += 1;
+            }
+            return;
+        }
+        if st[0] == EARLIER {
+            return;
+        }
         while t >= next {
             p += 1;
             next = bounds[p as usize];
         }
-        let st = &mut state[log.customer[k] as usize];
         if st[0] == NONE {
             st[0] = p;
             size[p as usize] += 1;
@@ -275,5 +313,7 @@ pub fn cohort_matrix(
         as_of,
         currency,
         rows,
+        acquired_earlier,
+        outliers,
     })
 }

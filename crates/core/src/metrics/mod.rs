@@ -27,6 +27,11 @@
 //!   value, frequency, revenue) are gross of refunds. Where refunds are read from the
 //!   store they are netted and the metric says so: historical CLV subtracts them, and
 //!   the report shows the period's refunds and net revenue beside the gross revenue.
+//! - **One bad record never breaks a metric for good**: every columnar metric first
+//!   screens the log ([`Outliers`]): purchases dated outside 1900-01-01..=2199-12-31 or
+//!   with an amount beyond the storage bound are skipped and counted in the result, and
+//!   work is bounded by the period asked for (the cohort matrix has at most
+//!   [`MAX_COHORT_PERIODS`] rows, ending at `as_of`).
 //! - **Days are UTC dates**: a purchase belongs to the UTC date of its timestamp;
 //!   recency and silence are whole days between dates, as in the lifecycle policy.
 //! - **Who is a customer** comes from the [`LifecyclePolicy`](crate::LifecyclePolicy):
@@ -72,6 +77,7 @@ mod report;
 mod retention;
 pub mod rfm;
 mod satisfaction;
+pub(crate) mod screen;
 mod service;
 mod value;
 pub mod warning;
@@ -99,6 +105,7 @@ pub use rfm::{RfmRow, RfmScore, RfmSegment, RfmTable, SegmentCount, TieRule, rfm
 pub use satisfaction::{
     CSAT_SATISFIED_FROM, Csat, Nps, csat, csat_from_scores, nps, nps_from_scores,
 };
+pub use screen::Outliers;
 pub use service::{DurationStats, ServiceMetrics, duration_stats, service_metrics};
 pub use value::{
     AcquisitionRecord, Cac, CacByChannel, ChannelCac, CostBenefit, HistoricalClv, UNATTRIBUTED,

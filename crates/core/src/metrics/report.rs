@@ -18,6 +18,7 @@ use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
 use super::retention::{Churn, CustomerBase, base_flags};
 use super::rfm::{RfmTable, SegmentCount, TieRule, rfm};
 use super::satisfaction::{CSAT_SATISFIED_FROM, Csat, Nps, csat, nps};
+use super::screen::{Outliers, screen};
 use super::service::{ServiceMetrics, service_metrics};
 use super::value::{
     AcquisitionRecord, CacByChannel, HistoricalClv, average_clv, cac_by_channel, gross_margin,
@@ -282,6 +283,12 @@ pub struct MetricsReport {
     pub service: ServiceMetrics,
     /// The churn early-warning list as of the period's last day.
     pub early_warning: Vec<ChurnWarning>,
+    /// The records left out of every metric because they cannot be measured: purchases
+    /// and refunds dated outside the plausible calendar, amounts beyond the storage
+    /// bound or in another currency, deals and acquisition costs likewise (see
+    /// [`Outliers`]). All zero for data the stores accept today.
+    #[serde(default)]
+    pub outliers: Outliers,
 }
 
 impl MetricsReport {
@@ -307,15 +314,24 @@ impl MetricsReport {
     /// # Errors
     ///
     /// [`MetricError`] when the data cannot be measured at all: a malformed purchase
-    /// log, amounts beyond the exact range, dates outside the calendar, an invalid
-    /// policy.
+    /// log or an invalid policy. Never because of one record: records no metric can
+    /// measure are skipped and counted in [`MetricsReport::outliers`], and every part
+    /// bounds its work to the period (the cohort matrix to
+    /// [`MAX_COHORT_PERIODS`](super::MAX_COHORT_PERIODS) periods ending with it).
     pub fn compute(
         data: &ReportData,
         period: Period,
         config: &ReportConfig,
     ) -> MetricResult<MetricsReport> {
-        let log = &data.log;
-        let currency = log_currency(log, "metrics report")?;
+        super::retention::check_log(&data.log, "metrics report")?;
+        let currency = log_currency(&data.log, "metrics report")?;
+        let (log, mut outliers) = screen(&data.log);
+        let log = log.as_ref();
+        let records = screen_records(data, currency, &mut outliers);
+        let data = match &records {
+            Some(clean) => clean,
+            None => data,
+        };
         let as_of = period.last_day();
         let in_period = |p: &Period, at| p.contains_instant(at);
 
@@ -337,7 +353,9 @@ impl MetricsReport {
         let stats = purchase_stats(log, period)?;
         let mut refunded = 0i128;
         for r in data.refunds.iter().filter(|r| in_period(&period, r.at())) {
-            refunded += minor_of(r.amount(), currency, "refunds")?;
+            // Screened: in the currency and within the bound, so this neither fails
+            // nor overflows.
+            refunded = refunded.saturating_add(minor_of(r.amount(), currency, "refunds")?);
         }
         let refunds = money_from_minor(refunded, currency, "refunds")?;
         let net_revenue =
@@ -367,7 +385,15 @@ impl MetricsReport {
         })();
 
         // Value.
-        let value = value_section(data, period, config, &flags.first_day, currency)?;
+        let value = value_section(
+            data,
+            log,
+            period,
+            config,
+            &flags.first_day,
+            currency,
+            &mut outliers,
+        )?;
 
         // RFM, cohorts, pipeline, service, warnings.
         let table = rfm(log, as_of, config.tie_rule)?;
@@ -417,19 +443,82 @@ impl MetricsReport {
             pipeline,
             service,
             early_warning,
+            outliers,
         })
     }
 }
 
+/// True if `m` is money a metric can sum: in `currency` and within the storage bound.
+fn measurable(m: Money, currency: Currency) -> bool {
+    m.currency() == currency
+        && m.to_minor_units()
+            .is_ok_and(|minor| minor.unsigned_abs() < currency.max_stored_minor().unsigned_abs())
+}
+
+/// Counts one record in `outliers` if it is dated outside the plausible calendar or
+/// carries money no metric can sum; true if it is one.
+fn record_outlier(
+    outliers: &mut Outliers,
+    at: chrono::DateTime<chrono::Utc>,
+    money: &[Money],
+    currency: Currency,
+) -> bool {
+    let secs = at.timestamp();
+    if !crate::time::is_plausible(at) {
+        // The date decides the kind; the amount does not matter.
+        outliers.count(secs, 0, 1);
+        true
+    } else if money.iter().any(|m| !measurable(*m, currency)) {
+        outliers.amount_too_large += 1;
+        true
+    } else {
+        false
+    }
+}
+
+/// A copy of the records without those no metric can measure, or `None` when every
+/// record is measurable (the common case: nothing is copied).
+fn screen_records(
+    data: &ReportData,
+    currency: Currency,
+    outliers: &mut Outliers,
+) -> Option<ReportData> {
+    let mut found = Outliers::default();
+    let purchase_bad = |p: &Purchase, o: &mut Outliers| {
+        let mut money = vec![p.amount()];
+        money.extend(p.cost());
+        record_outlier(o, p.at(), &money, currency)
+    };
+    let refund_bad =
+        |r: &Refund, o: &mut Outliers| record_outlier(o, r.at(), &[r.amount()], currency);
+    let deal_bad =
+        |d: &Deal, o: &mut Outliers| record_outlier(o, d.created_at(), &[d.value()], currency);
+    let mut probe = Outliers::default();
+    let any_bad = data.purchases.iter().any(|p| purchase_bad(p, &mut probe))
+        || data.refunds.iter().any(|r| refund_bad(r, &mut probe))
+        || data.deals.iter().any(|d| deal_bad(d, &mut probe));
+    if !any_bad {
+        return None;
+    }
+    let mut clean = data.clone();
+    // Purchases are counted once, through the log's screening.
+    clean.purchases.retain(|p| !purchase_bad(p, &mut probe));
+    clean.refunds.retain(|r| !refund_bad(r, &mut found));
+    clean.deals.retain(|d| !deal_bad(d, &mut found));
+    outliers.add(&found);
+    Some(clean)
+}
+
 fn value_section(
     data: &ReportData,
+    log: &PurchaseLog,
     period: Period,
     config: &ReportConfig,
     first_day: &[Option<i64>],
     currency: Currency,
+    outliers: &mut Outliers,
 ) -> MetricResult<ValueSection> {
     let as_of = period.last_day();
-    let log = &data.log;
 
     // Historical CLV over everything up to the period's end.
     let historical = historical_clv(&data.purchases, &data.refunds, as_of);
@@ -492,7 +581,8 @@ fn value_section(
     let end_secs = end.timestamp();
     for ((&c, &at), &a) in log.customer.iter().zip(&log.at).zip(&log.amount) {
         if at < end_secs {
-            sales_by_customer[c as usize] += i128::from(a);
+            let s = &mut sales_by_customer[c as usize];
+            *s = s.saturating_add(i128::from(a));
         }
     }
     let (mut sales, mut cost) = (0i128, 0i128);
@@ -502,12 +592,19 @@ fn value_section(
             .index_of(c.id())
             .and_then(|i| first_day.get(i as usize).copied().flatten())
             .is_some_and(|d| d >= epoch_day(period.start()));
-        let cost_of = c.data().acquisition_cost;
+        let mut cost_of = c.data().acquisition_cost;
+        // A cost in another currency, negative, or beyond the bound (from an older
+        // file) is left out and counted.
+        if cost_of.is_some_and(|k| !measurable(k, currency) || k.is_negative()) {
+            cost_of = None;
+            outliers.amount_too_large += 1;
+        }
         if let Some(k) = cost_of {
-            cost += minor_of(k, currency, "ltv to cac")?;
-            sales += log
-                .index_of(c.id())
-                .map_or(0, |i| sales_by_customer[i as usize]);
+            cost = cost.saturating_add(minor_of(k, currency, "ltv to cac")?);
+            sales = sales.saturating_add(
+                log.index_of(c.id())
+                    .map_or(0, |i| sales_by_customer[i as usize]),
+            );
         }
         records.push(AcquisitionRecord {
             channel: c.data().acquisition_channel.as_ref(),
@@ -515,15 +612,14 @@ fn value_section(
             acquired,
         });
     }
-    let ltv = if data
-        .customers
-        .iter()
-        .any(|c| c.data().acquisition_cost.is_some())
-    {
-        ltv_to_cac(
-            money_from_minor(sales, currency, "ltv to cac")?,
-            money_from_minor(cost, currency, "ltv to cac")?,
-        )
+    let any_cost = data.customers.iter().any(|c| {
+        c.data()
+            .acquisition_cost
+            .is_some_and(|k| measurable(k, currency) && !k.is_negative())
+    });
+    let ltv = if any_cost {
+        money_from_minor(sales, currency, "ltv to cac")
+            .and_then(|sales| ltv_to_cac(sales, money_from_minor(cost, currency, "ltv to cac")?))
     } else {
         Err(MetricError::EmptyPopulation {
             metric: "ltv to cac",

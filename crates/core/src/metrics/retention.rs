@@ -238,6 +238,9 @@ pub(crate) fn base_flags(
     policy: &LifecyclePolicy,
 ) -> MetricResult<BaseFlags> {
     check_log(log, "customer base")?;
+    // Purchases outside the plausible calendar are skipped (see `Outliers`).
+    let (log, _) = super::screen::screen(log);
+    let log = log.as_ref();
     let n = log.customers.len();
     let start = epoch_day(period.start());
     let last = epoch_day(period.last_day());

@@ -77,6 +77,7 @@ use super::behaviour::log_currency;
 use super::error::{MetricError, MetricResult};
 use super::period::epoch_day;
 use super::retention::check_log;
+use super::screen::{Outliers, screen};
 use crate::ids::CustomerId;
 use crate::money::{Currency, Money};
 use crate::names::named_enum;
@@ -324,9 +325,16 @@ pub struct RfmTable {
     monetary_minor: Vec<i64>,
     scores: Vec<RfmScore>,
     segments: Vec<RfmSegment>,
+    #[serde(default)]
+    outliers: Outliers,
 }
 
 impl RfmTable {
+    /// The purchases and customers left out because they cannot be measured (see
+    /// [`Outliers`]).
+    pub fn outliers(&self) -> Outliers {
+        self.outliers
+    }
     /// The date the table is as of.
     pub fn as_of(&self) -> NaiveDate {
         self.as_of
@@ -418,6 +426,7 @@ struct Agg {
     sum: i64,
     last_day: i32,
     count: u32,
+    overflowed: bool,
 }
 
 /// RFM values, quintile scores, codes and segments of every customer who bought on or
@@ -454,13 +463,16 @@ struct Agg {
 /// # Errors
 ///
 /// [`MetricError::InvalidInput`] for a malformed log or one without a currency;
-/// [`MetricError::Overflow`] if a customer's spend exceeds 2^63 minor units or the log
-/// has more than 2^32 rows; [`MetricError::DateOutOfRange`] for timestamps more than
-/// 5 million years before `as_of`.
+/// [`MetricError::Overflow`] if the log has more than 2^32 rows. Never for one record:
+/// purchases outside the plausible calendar or beyond the amount bound are skipped, and
+/// a customer whose spend reaches 2^63 minor units is left out; both are counted in
+/// [`RfmTable::outliers`].
 pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResult<RfmTable> {
     let metric = "rfm";
     check_log(log, metric)?;
     let currency = log_currency(log, metric)?;
+    let (log, mut outliers) = screen(log);
+    let log = log.as_ref();
     if u32::try_from(log.len()).is_err() {
         return Err(MetricError::Overflow { metric });
     }
@@ -475,11 +487,12 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
         Agg {
             sum: 0,
             last_day: i32::MIN,
-            count: 0
+            count: 0,
+            overflowed: false,
         };
         log.customers.len()
     ];
-    let (mut overflow, mut out_of_range) = (false, false);
+    let mut out_of_range = false;
     for ((&c, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
         if at >= end_secs {
             continue;
@@ -490,20 +503,20 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
         let a = &mut agg[c as usize];
         let (sum, o) = a.sum.overflowing_add(amount);
         a.sum = sum;
-        overflow |= o;
+        a.overflowed |= o;
         a.count += 1;
         a.last_day = a.last_day.max(day.max(min_day) as i32);
-    }
-    if overflow {
-        return Err(MetricError::Overflow {
-            metric: "rfm monetary",
-        });
     }
     if out_of_range {
         return Err(MetricError::DateOutOfRange { metric });
     }
 
-    // 2. The population: customers with a purchase, in id order.
+    // 2. The population: customers with a purchase, in id order; a customer whose
+    // spend overflowed is left out and counted.
+    for a in agg.iter_mut().filter(|a| a.overflowed) {
+        a.count = 0;
+        outliers.customers_too_large += 1;
+    }
     let n = agg.iter().filter(|a| a.count > 0).count();
     let mut customers = Vec::with_capacity(n);
     let mut recency_days = Vec::with_capacity(n);
@@ -561,6 +574,7 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
         monetary_minor,
         scores,
         segments,
+        outliers,
     })
 }
 

@@ -310,14 +310,22 @@ fn tie_rules_differ_exactly_as_documented() {
 }
 
 #[test]
-fn rfm_refuses_overflowing_spend_and_malformed_logs() {
-    let mut log = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
+fn rfm_skips_outliers_and_refuses_malformed_logs() {
+    // An amount beyond the storage bound (from a file written before the bound) is
+    // skipped and counted, not an error that breaks RFM for good.
+    let mut log = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1), CustomerId::new(2)]);
     log.push(0, ts(2026, 1, 1), i64::MAX);
     log.push(0, ts(2026, 1, 2), 1);
-    assert!(matches!(
-        rfm(&log, date(2026, 2, 1), TieRule::Shared),
-        Err(MetricError::Overflow { .. })
-    ));
+    // Customer 2 spends 2^63 minor units in 100,000 purchases under the bound: left
+    // out and counted, not a wrong sum.
+    for _ in 0..100_000 {
+        log.push(1, ts(2026, 1, 3), EUR.max_stored_minor() - 1);
+    }
+    let t = rfm(&log, date(2026, 2, 1), TieRule::Shared).unwrap();
+    assert_eq!(t.len(), 1);
+    assert_eq!(t.monetary_minor(), [1]);
+    assert_eq!(t.outliers().amount_too_large, 1);
+    assert_eq!(t.outliers().customers_too_large, 1);
     let mut bad = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
     bad.push(3, ts(2026, 1, 1), 1);
     assert!(matches!(
@@ -366,6 +374,67 @@ fn weekly_cohorts_start_on_monday() {
     let empty = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
     assert!(
         cohort_matrix(&empty, CohortGrain::Month, date(2026, 1, 1))
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+}
+
+/// A purchase dated 0205-03-01 (a typo) broke `cohort` and `report` for good: it is
+/// now an outlier, counted and skipped.
+#[test]
+fn a_purchase_dated_in_year_205_is_an_outlier_not_a_failure() {
+    let mut log = PurchaseLog::with_customers(EUR, (1..=2).map(CustomerId::new).collect());
+    log.push(0, ts(205, 3, 1), 2_000);
+    log.push(0, ts(2026, 1, 3), 500);
+    log.push(1, ts(2026, 1, 4), 700);
+    let m = cohort_matrix(&log, CohortGrain::Month, date(2026, 2, 1)).unwrap();
+    assert_eq!(m.rows.len(), 2); // January and February 2026
+    assert_eq!(m.rows[0].size, 2);
+    assert_eq!(m.outliers.dated_before_earliest, 1);
+    assert_eq!(m.acquired_earlier, 0);
+    let t = rfm(&log, date(2026, 2, 1), TieRule::Shared).unwrap();
+    assert_eq!(t.outliers().dated_before_earliest, 1);
+    assert_eq!(t.monetary_minor(), [500, 700]);
+    let report = MetricsReport::compute(
+        &ReportData {
+            log,
+            ..ReportData::default()
+        },
+        Period::month(2026, 1).unwrap(),
+        &ReportConfig::default(),
+    )
+    .unwrap();
+    assert_eq!(report.outliers.dated_before_earliest, 1);
+    assert_eq!(report.purchases.stats.orders, 2);
+}
+
+/// The matrix never spans more than MAX_COHORT_PERIODS periods, whatever the dates:
+/// customers acquired before its first row are counted, not given rows.
+#[test]
+fn the_cohort_matrix_is_bounded_to_the_periods_before_as_of() {
+    let mut log = PurchaseLog::with_customers(EUR, (1..=2).map(CustomerId::new).collect());
+    log.push(0, ts(1900, 1, 1), 100);
+    log.push(1, ts(2150, 6, 1), 100);
+    log.push(0, ts(2150, 6, 2), 100); // an earlier customer's later purchase: not counted
+    for (grain, as_of) in [
+        (CohortGrain::Month, date(2199, 12, 31)),
+        (CohortGrain::Week, date(2150, 12, 31)),
+        (CohortGrain::Month, NaiveDate::MAX),
+    ] {
+        let m = cohort_matrix(&log, grain, as_of).unwrap();
+        assert_eq!(m.rows.len(), MAX_COHORT_PERIODS, "{grain:?} {as_of}");
+        let in_rows: u64 = m.rows.iter().map(|r| r.size).sum();
+        assert_eq!(in_rows + m.acquired_earlier, 2, "{grain:?} {as_of}");
+    }
+    let m = cohort_matrix(&log, CohortGrain::Month, date(2199, 12, 31)).unwrap();
+    assert_eq!(m.acquired_earlier, 1);
+    let june = m.rows.iter().find(|r| r.start == date(2150, 6, 1)).unwrap();
+    assert_eq!((june.size, june.customers[0]), (1, 1));
+    assert_eq!(june.revenue[0], Money::from_minor(100, EUR));
+    // Far before every purchase: nothing to show.
+    assert!(
+        cohort_matrix(&log, CohortGrain::Week, NaiveDate::MIN)
             .unwrap()
             .rows
             .is_empty()
@@ -765,8 +834,12 @@ proptest! {
     }
 
     #[test]
-    fn rfm_agrees_with_the_naive_version_on_huge_amounts(log in any_log(20, 60, i64::MAX / 64), ordinal in any::<bool>()) {
-        // Spans near 2^57 force the pair-sort fallback of the ranker.
+    fn rfm_agrees_with_the_naive_version_on_huge_amounts(log in any_log(20, 60, 9_999_999_999_999_999), ordinal in any::<bool>()) {
+        // Spans near 2^59 force the pair-sort fallback of the ranker. Amounts this
+        // large (up to 10^16 minor units) are storable only in a currency with four
+        // minor-unit digits.
+        let mut log = log;
+        log.currency = Some(Currency::parse("CLF").unwrap());
         let tie = if ordinal { TieRule::Ordinal } else { TieRule::Shared };
         let t = rfm(&log, as_of(), tie).unwrap();
         prop_assert_eq!(table_rows(&t), naive_rfm(&log, as_of(), tie));

@@ -289,7 +289,9 @@ pub fn churn_warnings(
         expected: "valid",
         value: e.to_string(),
     })?;
-    let log = activity.log;
+    // Purchases outside the plausible calendar or beyond the amount bound are skipped.
+    let (log, _) = super::screen::screen(activity.log);
+    let log = log.as_ref();
     let as_of_day = epoch_day(as_of);
     let end = midnight(as_of.succ_opt().unwrap_or(as_of));
 
@@ -399,9 +401,10 @@ pub fn churn_warnings(
                     overdue_after_days: threshold,
                     median_gap_days: e.median_gap_days,
                 },
-                points: config.overdue_points
-                    + u32::try_from(extra.clamp(0, i64::from(config.overdue_extra_points)))
+                points: config.overdue_points.saturating_add(
+                    u32::try_from(extra.clamp(0, i64::from(config.overdue_extra_points)))
                         .unwrap_or(0),
+                ),
             });
         } else if silence * 100 >= threshold * i64::from(config.approaching_percent) {
             factors.push(RiskFactor {

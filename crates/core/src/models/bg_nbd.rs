@@ -397,6 +397,7 @@ pub(crate) fn fit_family<M>(
     make: impl Fn(&[f64]) -> M,
 ) -> Result<Fitted<M>, ModelError> {
     opts.check()?;
+    data.check_identifiable()?;
     let obj = FamilyObjective {
         data,
         penalizer: opts.penalizer,
@@ -412,6 +413,7 @@ pub(crate) fn fit_family<M>(
         opts,
         data.total_weight,
         |th| obj.ll_and_grad([th[0], th[1], th[2], th[3]]).0,
+        &[("r", true), ("alpha", true), ("a", true), ("b", true)],
         make,
     )
 }

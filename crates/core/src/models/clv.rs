@@ -15,13 +15,13 @@
 use rust_decimal::Decimal;
 
 use super::gamma_gamma::GammaGamma;
-use super::{ModelError, PurchaseModel, TimeUnit, finite};
+use super::{MAX_HORIZON_MONTHS, ModelError, PurchaseModel, TimeUnit, finite};
 use crate::money::{Currency, Money};
 
 /// CLV settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ClvOptions {
-    /// The horizon in months (default 12).
+    /// The horizon in months (default 12), at most [`MAX_HORIZON_MONTHS`] (1200).
     pub horizon_months: u32,
     /// Monthly discount rate d ≥ 0 (default 0.01).
     pub discount_monthly: f64,
@@ -44,6 +44,12 @@ impl Default for ClvOptions {
 
 impl ClvOptions {
     fn check(&self) -> Result<(), ModelError> {
+        if self.horizon_months > MAX_HORIZON_MONTHS {
+            return Err(ModelError::InvalidOption {
+                name: "horizon_months",
+                reason: "must be at most 1200 (100 years)",
+            });
+        }
         if !(self.discount_monthly.is_finite() && self.discount_monthly >= 0.0) {
             return Err(ModelError::InvalidOption {
                 name: "discount_monthly",
@@ -65,7 +71,9 @@ impl ClvOptions {
 ///
 /// # Errors
 ///
-/// [`ModelError::InvalidOption`] for bad options and the errors of the predictions.
+/// [`ModelError::InvalidOption`] for bad options (a horizon beyond
+/// [`MAX_HORIZON_MONTHS`], a negative discount, a margin outside 0..=1) and the errors
+/// of the predictions.
 pub fn clv<M: PurchaseModel + ?Sized>(
     model: &M,
     spend: &GammaGamma,

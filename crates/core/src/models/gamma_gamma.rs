@@ -87,6 +87,8 @@ impl GammaGamma {
             opts,
             data.total_weight,
             |th| obj.ll_and_grad([th[0], th[1], th[2]]).0,
+            // γ is a scale in money: any size is proper.
+            &[("p", true), ("q", true), ("gamma", false)],
             |v| GammaGamma {
                 p: v[0],
                 q: v[1],

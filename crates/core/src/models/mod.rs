@@ -117,6 +117,13 @@ pub enum ModelError {
         /// What was being computed.
         what: &'static str,
     },
+    /// The data cannot identify the model: fitting would run a parameter to the edge
+    /// of its range and call that an estimate.
+    #[error("the data cannot identify the model: {reason}")]
+    DegenerateData {
+        /// What is missing from the data.
+        reason: &'static str,
+    },
     /// The prediction is undefined for these parameters.
     #[error("{what} is undefined: {reason}")]
     Undefined {
@@ -196,6 +203,11 @@ pub struct Fitted<M> {
     /// Customers left out of the fit: for Gamma-Gamma, repeat customers whose mean
     /// spend was not positive; 0 for the count models.
     pub excluded: usize,
+    /// Why the estimate is not a proper maximum, when a parameter ran to the edge of
+    /// its range (below 10⁻⁶ or above 10⁶: the data cannot pin it down). Then
+    /// `converged` is false, whatever the gradient says.
+    #[serde(default)]
+    pub degenerate: Option<String>,
 }
 
 /// A fitted purchase-count model (BG/NBD, MBG/NBD or Pareto/NBD): its predictions.
@@ -257,11 +269,25 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, ModelError
     }
 }
 
+/// The longest CLV horizon, in months: 100 years.
+pub const MAX_HORIZON_MONTHS: u32 = 1200;
+
+/// The longest time a model measures, in its time unit: 300 years in days (109,575),
+/// the span of the plausible calendar ([`crate::time`]). T, recency and prediction
+/// horizons beyond it are refused: no purchase history is that long, and the special
+/// functions would spend their time on numbers that mean nothing.
+pub const MAX_TIME_UNITS: f64 = 109_575.0;
+
 /// Checks a customer's history.
 pub(crate) fn check_history(x: u32, recency: f64, t: f64) -> Result<(), ModelError> {
     if !(recency.is_finite() && t.is_finite() && 0.0 <= recency && recency <= t) {
         return Err(ModelError::InvalidInput {
             reason: format!("a history needs finite 0 ≤ recency ≤ T, got recency {recency}, T {t}"),
+        });
+    }
+    if t > MAX_TIME_UNITS {
+        return Err(ModelError::InvalidInput {
+            reason: format!("T is {t}; at most {MAX_TIME_UNITS} (300 years in days) is measured"),
         });
     }
     if x == 0 && recency != 0.0 {
@@ -274,11 +300,13 @@ pub(crate) fn check_history(x: u32, recency: f64, t: f64) -> Result<(), ModelErr
 
 /// Checks a prediction horizon.
 pub(crate) fn check_horizon(t: f64) -> Result<(), ModelError> {
-    if t.is_finite() && t >= 0.0 {
+    if t.is_finite() && (0.0..=MAX_TIME_UNITS).contains(&t) {
         Ok(())
     } else {
         Err(ModelError::InvalidInput {
-            reason: format!("a horizon must be finite and ≥ 0, got {t}"),
+            reason: format!(
+                "a horizon must be from 0 to {MAX_TIME_UNITS} (300 years in days), got {t}"
+            ),
         })
     }
 }

@@ -414,10 +414,19 @@ pub(crate) fn finish<M>(
     opts: &FitOptions,
     customers: f64,
     log_likelihood: impl FnOnce(&[f64]) -> f64,
+    names: &[(&'static str, bool)],
     make: impl Fn(&[f64]) -> M,
 ) -> Result<super::Fitted<M>, ModelError> {
     let params: Vec<f64> = min.y.iter().map(|v| v.exp()).collect();
     let ll = super::finite("log-likelihood", log_likelihood(&params))?;
+    // A parameter at the edge of its range is no estimate, whatever the gradient says.
+    let degenerate = params
+        .iter()
+        .zip(names)
+        .find(|(v, (_, bounded))| *bounded && !(BOUNDARY_LOW..=BOUNDARY_HIGH).contains(*v))
+        .map(|(v, (name, _))| {
+            format!("{name} = {v:e} ran to the edge of its range: the data cannot pin it down")
+        });
     let se = if opts.standard_errors {
         standard_errors(min, customers)
     } else {
@@ -427,12 +436,18 @@ pub(crate) fn finish<M>(
         model: make(&params),
         standard_errors: se.as_deref().map(&make),
         log_likelihood: ll,
-        converged: min.converged,
+        converged: min.converged && degenerate.is_none(),
         iterations: min.iterations,
         customers,
         excluded: 0,
+        degenerate,
     })
 }
+
+/// Below this a shape or rate parameter is at the edge of its range.
+const BOUNDARY_LOW: f64 = 1e-6;
+/// Above this a shape or rate parameter is at the edge of its range.
+const BOUNDARY_HIGH: f64 = 1e6;
 
 /// Standard errors of the natural parameters θ = exp(y) from the inverse Hessian of the
 /// mean objective over y: Var(θᵢ) = θᵢ² [H⁻¹]ᵢᵢ / n by the delta method, n the number

@@ -220,6 +220,7 @@ impl ParetoNbd {
     /// likelihood cannot be evaluated at the start.
     pub fn fit(data: &CountData, opts: &FitOptions) -> Result<Fitted<ParetoNbd>, ModelError> {
         opts.check()?;
+        data.check_identifiable()?;
         let obj = ParetoObjective {
             data,
             penalizer: opts.penalizer,
@@ -233,6 +234,7 @@ impl ParetoNbd {
             opts,
             data.total_weight,
             |th| obj.ll_and_grad([th[0], th[1], th[2], th[3]]).0,
+            &[("r", true), ("alpha", true), ("s", true), ("beta", true)],
             |v| ParetoNbd {
                 r: v[0],
                 alpha: v[1],

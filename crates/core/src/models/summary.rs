@@ -28,6 +28,11 @@
 //!
 //! Customers with no purchase on or before the calibration end are not in the summary
 //! (they have not been acquired yet). Rows come in ascending customer id order.
+//!
+//! Purchases dated outside the plausible calendar (1900-01-01 to 2199-12-31) or with an
+//! amount beyond the storage bound are skipped and counted in
+//! [`CustomerSummary::outliers`]; the calibration and hold-out end dates must lie in that
+//! calendar too, so T is at most 300 years and every fit stays bounded.
 
 use std::cmp::Ordering;
 
@@ -36,6 +41,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ModelError, TimeUnit};
 use crate::ids::CustomerId;
+use crate::metrics::Outliers;
 use crate::money::Currency;
 use crate::purchase::{Purchase, PurchaseLog};
 
@@ -94,6 +100,10 @@ pub struct CustomerSummary {
     pub repeat_total_minor: Vec<i128>,
     /// Purchase days in the hold-out period (empty unless a hold-out end was given).
     pub holdout_frequency: Vec<u32>,
+    /// Purchases skipped because they are dated outside the plausible calendar or
+    /// exceed the amount bound.
+    #[serde(default)]
+    pub outliers: Outliers,
 }
 
 impl CustomerSummary {
@@ -105,7 +115,9 @@ impl CustomerSummary {
     ///
     /// [`ModelError::InvalidInput`] if the log's columns differ in length or a row points
     /// at a customer index outside `log.customers`; [`ModelError::InvalidOption`] if the
-    /// hold-out end is before the calibration end.
+    /// hold-out end is before the calibration end, or either lies outside the plausible
+    /// calendar ([`EARLIEST_DATE`](crate::time::EARLIEST_DATE) to
+    /// [`LATEST_DATE`](crate::time::LATEST_DATE)).
     pub fn from_log(log: &PurchaseLog, opts: &SummaryOptions) -> Result<Self, ModelError> {
         let n = log.customer.len();
         if log.at.len() != n || log.amount.len() != n {
@@ -113,6 +125,21 @@ impl CustomerSummary {
                 reason: "the purchase log's columns differ in length".into(),
             });
         }
+        let in_calendar = |d: NaiveDate| crate::time::check_date("", d).is_ok();
+        if !in_calendar(opts.calibration_end) {
+            return Err(ModelError::InvalidOption {
+                name: "calibration_end",
+                reason: "must be from 1900-01-01 to 2199-12-31",
+            });
+        }
+        if opts.holdout_end.is_some_and(|h| !in_calendar(h)) {
+            return Err(ModelError::InvalidOption {
+                name: "holdout_end",
+                reason: "must be from 1900-01-01 to 2199-12-31",
+            });
+        }
+        let (log, outliers) = crate::metrics::screen::screen(log);
+        let log = log.as_ref();
         let end = epoch_day(opts.calibration_end);
         let hold_end = match opts.holdout_end {
             Some(h) if h < opts.calibration_end => {
@@ -176,6 +203,7 @@ impl CustomerSummary {
             );
             out.push_customer(log.customers[c], &mut pairs, end, hold_end);
         }
+        out.outliers = outliers;
         Ok(out)
     }
 
@@ -243,6 +271,7 @@ impl CustomerSummary {
             t_days: Vec::new(),
             repeat_total_minor: Vec::new(),
             holdout_frequency: Vec::new(),
+            outliers: Outliers::default(),
         }
     }
 
@@ -425,6 +454,9 @@ impl CountData {
             if x == 0 && tx != 0.0 {
                 return Err(bad_row(i, "recency must be 0 when frequency is 0"));
             }
+            if tt > super::MAX_TIME_UNITS {
+                return Err(bad_row(i, "T must be at most 109575 (300 years in days)"));
+            }
             if !(w.is_finite() && w > 0.0) {
                 return Err(bad_row(i, "weight must be positive and finite"));
             }
@@ -554,6 +586,28 @@ impl CountData {
     }
 
     /// The mean of x and of T over customers (for starting values).
+    /// Checks the data can identify a purchase-count model: some customer was watched
+    /// for a while (T > 0) and some customer bought again (x > 0). Without either, the
+    /// likelihood has no maximum inside the parameter space, and a fit would report a
+    /// boundary value (α = 0.000000) as converged.
+    ///
+    /// # Errors
+    ///
+    /// [`ModelError::DegenerateData`] saying which.
+    pub fn check_identifiable(&self) -> Result<(), ModelError> {
+        if self.iter().all(|(_, _, t, _)| t <= 0.0) {
+            return Err(ModelError::DegenerateData {
+                reason: "every customer's first purchase is on the calibration end date, so no time was observed; choose a later calibration end",
+            });
+        }
+        if self.iter().all(|(x, _, _, _)| x == 0) {
+            return Err(ModelError::DegenerateData {
+                reason: "no customer bought again before the calibration end, so the repeat-purchase rate cannot be estimated",
+            });
+        }
+        Ok(())
+    }
+
     pub(crate) fn means(&self) -> (f64, f64) {
         let (mut sx, mut st) = (0.0, 0.0);
         for (x, _, t, w) in self.iter() {
