@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
 
+use crate::paths::OutFile;
+
 /// One data row of a CSV file.
 #[derive(Debug, Clone, Default)]
 pub struct Row {
@@ -99,24 +101,28 @@ impl Columns {
         self.index.contains_key(column)
     }
 
-    /// Writes refused rows to `path` with the header plus a `reason` column.
+    /// Writes refused rows to `out` with the header plus a `reason` column, and moves
+    /// the file into place.
     pub fn write_rejects<'a>(
         &self,
-        path: &Path,
+        mut out: OutFile,
         rejects: impl IntoIterator<Item = (&'a Row, &'a RowError)>,
     ) -> Result<()> {
-        let mut w = csv::Writer::from_path(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        let mut header = self.header.clone();
-        header.push("reason".into());
-        w.write_record(&header)?;
-        for (row, err) in rejects {
-            let mut cells = row.cells.clone();
-            cells.push_field(&format!("line {}: {}", err.line, err.message()));
-            w.write_record(&cells)?;
-        }
-        w.flush()?;
-        Ok(())
+        let written = (|| -> Result<()> {
+            let mut w = csv::Writer::from_writer(&mut out);
+            let mut header = self.header.clone();
+            header.push("reason".into());
+            w.write_record(&header)?;
+            for (row, err) in rejects {
+                let mut cells = row.cells.clone();
+                cells.push_field(&format!("line {}: {}", err.line, err.message()));
+                w.write_record(&cells)?;
+            }
+            w.flush()?;
+            Ok(())
+        })();
+        written.with_context(|| format!("cannot write {}", out.path().display()))?;
+        out.commit()
     }
 }
 

@@ -10,6 +10,7 @@ mod cmd;
 mod csvio;
 mod output;
 mod parse;
+mod paths;
 
 use std::process::ExitCode;
 

@@ -30,6 +30,7 @@ use crate::cli::{ImportCmd, ImportOpts};
 use crate::csvio::{Columns, CsvRows, Row, RowError, Sheet};
 use crate::output::Progress;
 use crate::parse;
+use crate::paths::{OutFile, Protected};
 
 /// A hash map with a fast, randomly seeded hasher, for the per-row look-ups.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -42,14 +43,28 @@ const PART_ROWS: usize = 8_192;
 const PARTS_AHEAD: usize = 4;
 
 pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
+    let opts = match &cmd {
+        ImportCmd::Customers(opts) | ImportCmd::Surveys(opts) => opts,
+        ImportCmd::Purchases { opts, .. } => opts,
+    };
+    // The rejects file is checked and created before anything is read or written: a
+    // path that cannot be written must not cost a committed import its rejects.
+    let rejects = match &opts.rejects {
+        Some(path) if opts.skip_invalid => {
+            let protected =
+                Protected::database(&ctx.db).with_input(&opts.file, "the file being imported");
+            Some(OutFile::create("--rejects", path, &protected)?)
+        }
+        _ => None,
+    };
     let store = ctx.open()?;
     let summary = match cmd {
-        ImportCmd::Customers(opts) => import_customers(&store, &opts, ctx.now)?,
+        ImportCmd::Customers(opts) => import_customers(&store, &opts, rejects, ctx.now)?,
         ImportCmd::Purchases {
             opts,
             create_missing,
-        } => import_purchases(&store, &opts, create_missing)?,
-        ImportCmd::Surveys(opts) => import_surveys(&store, &opts)?,
+        } => import_purchases(&store, &opts, rejects, create_missing)?,
+        ImportCmd::Surveys(opts) => import_surveys(&store, &opts, rejects)?,
     };
     if ctx.out.json {
         return ctx.out.json(&summary);
@@ -610,6 +625,7 @@ fn read_rows(
 fn stream<'k>(
     store: &SqliteStore,
     opts: &ImportOpts,
+    mut rejects: Option<OutFile>,
     required: &[&'static str],
     optional: &[&'static str],
     new_planner: &dyn Fn() -> Box<dyn Planner + 'k>,
@@ -649,10 +665,11 @@ fn stream<'k>(
         });
         match result {
             Ok(receipt) => {
-                if let Some(path) = &opts.rejects
-                    && opts.skip_invalid
-                {
-                    columns.write_rejects(path, pass.rejects.iter().map(|(r, e)| (r, e)))?;
+                if let Some(out) = rejects.take() {
+                    let rows = receipt.purchases.len() + receipt.surveys.len();
+                    columns
+                        .write_rejects(out, pass.rejects.iter().map(|(r, e)| (r, e)))
+                        .with_context(|| committed(rows, pass.rejects.len()))?;
                 }
                 return Ok((receipt, pass.rejects.len()));
             }
@@ -693,6 +710,7 @@ fn stream<'k>(
 fn import_purchases(
     store: &SqliteStore,
     opts: &ImportOpts,
+    rejects: Option<OutFile>,
     create_missing: bool,
 ) -> Result<Summary> {
     let keys = Keys::load(store)?;
@@ -705,6 +723,7 @@ fn import_purchases(
     let (receipt, rejected) = stream(
         store,
         opts,
+        rejects,
         &["customer", "date", "amount"],
         &["currency", "reference", "description"],
         &|| {
@@ -730,11 +749,16 @@ fn import_purchases(
     })
 }
 
-fn import_surveys(store: &SqliteStore, opts: &ImportOpts) -> Result<Summary> {
+fn import_surveys(
+    store: &SqliteStore,
+    opts: &ImportOpts,
+    rejects: Option<OutFile>,
+) -> Result<Summary> {
     let keys = Keys::load(store)?;
     let (receipt, rejected) = stream(
         store,
         opts,
+        rejects,
         &["customer", "date", "kind", "score"],
         &["comment"],
         &|| {
@@ -767,6 +791,7 @@ fn execute<T>(
     store: &dyn Store,
     sheet: &Sheet,
     opts: &ImportOpts,
+    rejects_file: Option<OutFile>,
     planned: Planned<T>,
     build: impl Fn(&[(usize, &T)]) -> Built,
 ) -> Result<(ImportReceipt, Vec<usize>, usize)> {
@@ -810,14 +835,21 @@ fn execute<T>(
         }
     };
     rejects.sort_by_key(|(i, _)| *i);
-    if let Some(out) = &opts.rejects
-        && opts.skip_invalid
-    {
+    if let Some(out) = rejects_file {
         sheet
             .columns
-            .write_rejects(out, rejects.iter().map(|(i, e)| (&sheet.rows[*i], e)))?;
+            .write_rejects(out, rejects.iter().map(|(i, e)| (&sheet.rows[*i], e)))
+            .with_context(|| committed(ok.len(), rejects.len()))?;
     }
     Ok((receipt, ok.iter().map(|(i, _)| *i).collect(), rejects.len()))
+}
+
+/// What to say when the rejects cannot be written after the import committed.
+fn committed(rows: usize, rejected: usize) -> String {
+    format!(
+        "the import was committed with {rows} rows, but its {rejected} rejected rows could not \
+         be saved; do not run the same import again"
+    )
 }
 
 /// What a customers row does.
@@ -832,6 +864,7 @@ enum Upsert {
 fn import_customers(
     store: &SqliteStore,
     opts: &ImportOpts,
+    rejects: Option<OutFile>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Summary> {
     let sheet = Sheet::read(
@@ -888,24 +921,25 @@ fn import_customers(
         })()?;
         planned.push((i, plan));
     }
-    let (receipt, imported, rejected) = execute(store, &sheet, opts, planned.clone(), |ok| {
-        let mut batch = ImportBatch::default();
-        let mut origin = Origin::default();
-        for (row, u) in ok {
-            match u {
-                Upsert::Create(n) => {
-                    origin.push(ImportSection::CreateCustomers, *row);
-                    batch.create_customers.push((**n).clone());
+    let (receipt, imported, rejected) =
+        execute(store, &sheet, opts, rejects, planned.clone(), |ok| {
+            let mut batch = ImportBatch::default();
+            let mut origin = Origin::default();
+            for (row, u) in ok {
+                match u {
+                    Upsert::Create(n) => {
+                        origin.push(ImportSection::CreateCustomers, *row);
+                        batch.create_customers.push((**n).clone());
+                    }
+                    Upsert::Update(id, d) => {
+                        origin.push(ImportSection::UpdateCustomers, *row);
+                        batch.update_customers.push((*id, (**d).clone()));
+                    }
+                    Upsert::Unchanged => {}
                 }
-                Upsert::Update(id, d) => {
-                    origin.push(ImportSection::UpdateCustomers, *row);
-                    batch.update_customers.push((*id, (**d).clone()));
-                }
-                Upsert::Unchanged => {}
             }
-        }
-        Built { batch, origin }
-    })?;
+            Built { batch, origin }
+        })?;
     let unchanged = planned
         .iter()
         .filter(|(i, p)| imported.contains(i) && matches!(p, Ok(Upsert::Unchanged)))

@@ -12,6 +12,7 @@ use solocrm_core::{ActivityQuery, Customer, CustomerId, Store, Tag};
 
 use super::Ctx;
 use crate::cli::{ExportWhat, Format};
+use crate::paths::{OutFile, Protected};
 
 /// The columns of each import (and export), in export order.
 pub const CUSTOMER_COLUMNS: [&str; 8] = [
@@ -46,6 +47,10 @@ pub fn customer_key(c: &Customer) -> String {
 }
 
 pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path>) -> Result<()> {
+    // The output is checked and created before anything is read.
+    let mut file = out
+        .map(|path| OutFile::create("--out", path, &Protected::database(&ctx.db)))
+        .transpose()?;
     let store = ctx.open()?;
     let customers = all_customers(&store)?;
     let keys: HashMap<CustomerId, String> = customers
@@ -124,18 +129,34 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
                 .collect(),
         ),
     };
-    let mut sink: Box<dyn Write> = match out {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
+    let mut stdout = std::io::stdout().lock();
+    let sink: &mut dyn Write = match &mut file {
+        Some(f) => f,
+        None => &mut stdout,
     };
+    let written = write_rows(sink, format, header, &rows);
+    match file {
+        Some(f) => {
+            written.with_context(|| format!("cannot write {}", f.path().display()))?;
+            f.commit()?;
+        }
+        None => written?,
+    }
+    Ok(())
+}
+
+/// Writes the rows as CSV or JSON.
+fn write_rows(
+    sink: &mut dyn Write,
+    format: Format,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<()> {
     match format {
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut sink);
+            let mut w = csv::Writer::from_writer(&mut *sink);
             w.write_record(header)?;
-            for r in &rows {
+            for r in rows {
                 w.write_record(r)?;
             }
             w.flush()?;
@@ -151,7 +172,7 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
                         .collect()
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut sink, &objects)?;
+            serde_json::to_writer_pretty(&mut *sink, &objects)?;
             writeln!(sink)?;
         }
     }
