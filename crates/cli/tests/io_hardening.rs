@@ -246,3 +246,179 @@ fn rejects_that_cannot_be_written_after_the_commit_say_the_import_was_committed(
     );
     assert_eq!(env.count("purchase"), 1);
 }
+
+// ----- 2. strict CSV structure -----
+
+/// A purchases file for Ada: a header, then `rows` good rows, with `first` as the
+/// first row.
+fn purchases_with_first(first: &str, rows: usize) -> Vec<u8> {
+    let mut s = format!("customer,date,amount,description\n{first}\n");
+    for i in 0..rows {
+        s.push_str(&format!("C-1,2026-02-01,{i},row {i}\n"));
+    }
+    s.into_bytes()
+}
+
+#[test]
+fn a_quote_open_at_the_end_of_the_file_is_an_error_where_it_began() {
+    let env = Env::new();
+    let file = env.write(
+        "open.csv",
+        &purchases_with_first("C-1,2026-01-05,1,\"unterminated", 99),
+    );
+    let err = env.fails(&["import", "purchases", &file]);
+    assert!(
+        err.contains("open.csv:2: a quoted field opened here is never closed"),
+        "{err}"
+    );
+    // Not a row to skip: it swallows the rest of the file.
+    let rejects = text(&env.path("rej.csv"));
+    let err = env.fails(&[
+        "import",
+        "purchases",
+        &file,
+        "--skip-invalid",
+        "--rejects",
+        &rejects,
+    ]);
+    assert!(err.contains("open.csv:2: a quoted field"), "{err}");
+    assert!(!Path::new(&rejects).exists());
+    assert_eq!(env.count("purchase"), 0);
+    // The same in a customers file, after a quoted field that spans lines.
+    let file = env.write(
+        "c.csv",
+        b"name,email\n\"Cleo\nFischer\",cleo@example.com\nDan,\"dan@example.com\n",
+    );
+    let err = env.fails(&["import", "customers", &file]);
+    assert!(err.contains("c.csv:4: a quoted field opened here"), "{err}");
+    assert_eq!(env.count("customer"), 2);
+}
+
+#[test]
+fn stray_quotes_and_wrong_widths_are_structural_errors() {
+    let env = Env::new();
+    for (name, row, message) in [
+        (
+            "mid.csv",
+            "C-1,2026-01-05,1,ab\"c",
+            "mid.csv:3: a quote inside a field that does not start with one",
+        ),
+        (
+            "after.csv",
+            "C-1,2026-01-05,1,\"ab\"c",
+            "after.csv:3: text after the closing quote",
+        ),
+        (
+            "wide.csv",
+            "C-1,2026-01-05,1,a,b",
+            "wide.csv:3: this row has 5 fields but the header has 4",
+        ),
+    ] {
+        let file = env.write(
+            name,
+            format!(
+                "customer,date,amount,description\n\"C-1\",2026-01-04,1,\"a \"\"b\"\"\"\n{row}\n"
+            )
+            .as_bytes(),
+        );
+        let err = env.fails(&["import", "purchases", &file]);
+        assert!(err.contains(message), "{name}: {err}");
+    }
+    assert_eq!(env.count("purchase"), 0);
+    // A field spanning lines keeps the line numbers right.
+    let file = env.write(
+        "lines.csv",
+        b"customer,date,amount,description\nC-1,2026-01-04,1,\"two\nlines\"\nC-1,2026-01-05,1,x\"y\n",
+    );
+    let err = env.fails(&["import", "purchases", &file]);
+    assert!(err.contains("lines.csv:4: a quote inside"), "{err}");
+}
+
+// ----- 3. --skip-invalid rejects structurally bad rows -----
+
+#[test]
+fn skip_invalid_rejects_malformed_rows_with_their_reason() {
+    let env = Env::new();
+    let file = env.write(
+        "p.csv",
+        b"customer,date,amount,description\nC-1,2026-01-05,1,ok\nC-1,2026-01-06,2\nC-1,2026-01-07,3,caf\xe9\nC-1,2026-01-08,4,a\"b\nC-1,2026-01-09,5,ok too\n",
+    );
+    let rejects = env.path("rej.csv");
+    let out = env.ok(&[
+        "import",
+        "purchases",
+        &file,
+        "--skip-invalid",
+        "--rejects",
+        &text(&rejects),
+    ]);
+    assert!(
+        out.contains("2 purchases") && out.contains("3 rejected"),
+        "{out}"
+    );
+    let written = std::fs::read_to_string(&rejects).expect("rejects are UTF-8");
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines.len(), 4, "{written}");
+    assert!(
+        lines[1].contains("line 3: this row has 3 fields but the header has 4"),
+        "{written}"
+    );
+    assert!(
+        lines[2].contains("caf\u{FFFD}") && lines[2].contains("not valid UTF-8"),
+        "{written}"
+    );
+    assert!(lines[3].contains("line 5: a quote inside"), "{written}");
+    // The same for customers, which are read whole.
+    let file = env.write(
+        "c.csv",
+        b"name,email\nCleo,cleo@example.com\nDan,dan@example.com,extra\n",
+    );
+    let rejects = env.path("crej.csv");
+    let out = env.ok(&[
+        "import",
+        "customers",
+        &file,
+        "--skip-invalid",
+        "--rejects",
+        &text(&rejects),
+    ]);
+    assert!(
+        out.contains("1 created") && out.contains("1 rejected"),
+        "{out}"
+    );
+    let written = std::fs::read_to_string(&rejects).expect("rejects");
+    assert!(
+        written.contains("line 3: this row has 3 fields"),
+        "{written}"
+    );
+}
+
+// ----- 6. other import and export defects -----
+
+#[test]
+fn a_header_only_file_and_an_empty_export_import_nothing_successfully() {
+    let env = Env::new();
+    let file = env.write("h.csv", b"customer,date,amount\n");
+    let out = env.ok(&["import", "purchases", &file]);
+    assert!(out.contains("nothing to import"), "{out}");
+    for what in ["purchases", "surveys"] {
+        let out = env.path(&format!("{what}.csv"));
+        env.ok(&["export", what, "--out", &text(&out)]);
+        assert!(
+            read(&out).starts_with(b"customer,date,"),
+            "{what}: no header"
+        );
+        let said = env.ok(&["import", what, &text(&out)]);
+        assert!(said.contains("nothing to import"), "{said}");
+    }
+    let other = Env {
+        dir: tempfile::tempdir().expect("temp dir"),
+    };
+    other.ok(&["init", "--currency", "EUR"]);
+    let out = other.path("c.csv");
+    other.ok(&["export", "customers", "--out", &text(&out)]);
+    assert!(
+        env.ok(&["import", "customers", &text(&out)])
+            .contains("nothing to import")
+    );
+}

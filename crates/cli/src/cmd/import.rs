@@ -27,7 +27,7 @@ use solocrm_store_sqlite::SqliteStore;
 use super::Ctx;
 use super::io::CUSTOMER_COLUMNS;
 use crate::cli::{ImportCmd, ImportOpts};
-use crate::csvio::{Columns, CsvRows, Row, RowError, Sheet};
+use crate::csvio::{Columns, CsvRows, Next, Row, RowError, Sheet};
 use crate::output::Progress;
 use crate::parse;
 use crate::paths::{OutFile, Protected};
@@ -69,6 +69,12 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&summary);
     }
+    if summary.rows == 0 {
+        return ctx.out.line(format!(
+            "nothing to import: {} has a header but no rows",
+            summary.file
+        ));
+    }
     let mut parts: Vec<String> = summary
         .counts
         .iter()
@@ -87,6 +93,8 @@ struct Summary {
     file: String,
     counts: Vec<(&'static str, usize)>,
     rejected: usize,
+    /// The rows of the file, rejected ones included.
+    rows: u64,
 }
 
 /// Where each record of an import came from, by section (indices count over the
@@ -535,6 +543,8 @@ struct Pass {
     rejects: Vec<(Row, RowError)>,
     /// Why the reader gave up, aborting the import.
     failure: Option<String>,
+    /// The rows read.
+    rows: u64,
 }
 
 /// Why the reader stopped before the end of the file.
@@ -579,9 +589,20 @@ fn read_rows(
     let mut rows_in_part = 0;
     let result = loop {
         match file.next_into(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break tx.send(std::mem::take(&mut part)),
-            Err(e) => break Err(Stop::Failed(format!("{e:#}"))),
+            Ok(Next::Row) => {}
+            Ok(Next::End) => break tx.send(std::mem::take(&mut part)),
+            Ok(Next::Malformed(e)) if skip_invalid => {
+                pass.rejects.push((row.clone(), e));
+                continue;
+            }
+            Ok(Next::Malformed(e)) => {
+                let path = &file.columns().path;
+                break Err(Stop::Failed(format!(
+                    "{}; nothing was imported",
+                    e.in_file(path)
+                )));
+            }
+            Err(e) => break Err(Stop::Failed(format!("{e:#}; nothing was imported"))),
         }
         if let Some(e) = set_aside.get(&row.line) {
             pass.rejects.push((row.clone(), e.clone()));
@@ -629,7 +650,7 @@ fn stream<'k>(
     required: &[&'static str],
     optional: &[&'static str],
     new_planner: &dyn Fn() -> Box<dyn Planner + 'k>,
-) -> Result<(ImportReceipt, usize)> {
+) -> Result<(ImportReceipt, usize, u64)> {
     let mut set_aside: BTreeMap<u64, RowError> = BTreeMap::new();
     loop {
         let mut file = CsvRows::open(&opts.file, required, optional, opts.ignore_unknown)?;
@@ -653,6 +674,7 @@ fn stream<'k>(
                     let _ = tx.0.send(Err(why.clone().into()));
                     pass.failure = Some(why);
                 }
+                pass.rows = file.rows_read();
                 pass
             });
             let result = store.import_parts(&mut rx.iter());
@@ -671,7 +693,7 @@ fn stream<'k>(
                         .write_rejects(out, pass.rejects.iter().map(|(r, e)| (r, e)))
                         .with_context(|| committed(rows, pass.rejects.len()))?;
                 }
-                return Ok((receipt, pass.rejects.len()));
+                return Ok((receipt, pass.rejects.len(), pass.rows));
             }
             Err(StoreError::Aborted(e)) => {
                 bail!(
@@ -720,7 +742,7 @@ fn import_purchases(
         FastMap::default()
     };
     let base = store.base_currency();
-    let (receipt, rejected) = stream(
+    let (receipt, rejected, rows) = stream(
         store,
         opts,
         rejects,
@@ -746,6 +768,7 @@ fn import_purchases(
             ("new customers", receipt.created_customers.len()),
         ],
         rejected,
+        rows,
     })
 }
 
@@ -755,7 +778,7 @@ fn import_surveys(
     rejects: Option<OutFile>,
 ) -> Result<Summary> {
     let keys = Keys::load(store)?;
-    let (receipt, rejected) = stream(
+    let (receipt, rejected, rows) = stream(
         store,
         opts,
         rejects,
@@ -771,6 +794,7 @@ fn import_surveys(
         file: opts.file.display().to_string(),
         counts: vec![("survey answers", receipt.surveys.len())],
         rejected,
+        rows,
     })
 }
 
@@ -877,6 +901,10 @@ fn import_customers(
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut planned: Planned<Upsert> = Vec::with_capacity(sheet.rows.len());
     for (i, row) in sheet.rows.iter().enumerate() {
+        if let Some(e) = sheet.malformed.get(&i) {
+            planned.push((i, Err(e.clone())));
+            continue;
+        }
         let plan = (|| -> Result<Result<Upsert, RowError>> {
             let parsed = (|| {
                 let reference = optional_cell(cols, row, "reference", ExternalRef::parse)?;
@@ -956,6 +984,7 @@ fn import_customers(
             ("unchanged", unchanged),
         ],
         rejected,
+        rows: u64::try_from(sheet.rows.len()).unwrap_or(u64::MAX),
     })
 }
 
