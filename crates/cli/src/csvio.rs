@@ -8,6 +8,7 @@
 //! [`CsvRows`] reads a file row by row into one reused [`Row`], for imports that
 //! stream; [`Sheet`] holds every row, for imports that need them all at once.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::fs::File;
@@ -71,6 +72,31 @@ impl RowError {
     }
 }
 
+/// The first characters that make a spreadsheet read a cell as a formula (`=`, `+`,
+/// `-`, `@`, tab, carriage return), and the guard itself, so that guarding can be
+/// undone exactly.
+const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
+/// A text cell as a CSV export writes it: a cell that begins with a formula
+/// character (or with `'`) gets a `'` in front, so that a spreadsheet shows it as
+/// text instead of running it. [`restore`] undoes this.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// A cell as an import reads it: one leading `'` is removed when a formula character
+/// (or another `'`) follows it, undoing [`neutralise`].
+pub fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 /// A file's header: which known column is where.
 #[derive(Debug, Clone)]
 pub struct Columns {
@@ -92,9 +118,13 @@ impl Columns {
         self.cell(row, column).filter(|s| !s.is_empty())
     }
 
-    /// The untrimmed cell (for free text that keeps its whitespace).
+    /// The untrimmed cell (for free text that keeps its whitespace), with the
+    /// formula guard of an export removed (see [`restore`]).
     pub fn raw<'a>(&self, row: &'a Row, column: &str) -> Option<&'a str> {
-        self.index.get(column).and_then(|&i| row.cells.get(i))
+        self.index
+            .get(column)
+            .and_then(|&i| row.cells.get(i))
+            .map(restore)
     }
 
     /// True if the file has `column`.
@@ -119,6 +149,7 @@ impl Columns {
             header.push("reason".into());
             w.write_record(&header)?;
             for (row, err) in rejects {
+                // The row as the file has it, to be fixed and imported again.
                 let mut cells = row.cells.clone();
                 cells.push_field(&format!("line {}: {}", err.line, err.message()));
                 w.write_record(&cells)?;
@@ -754,8 +785,58 @@ mod tests {
         check(b"\n\n");
     }
 
+    /// Writes `cell` as an export does and reads it back as an import does.
+    fn through_a_file(cell: &str) -> String {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("f.csv");
+        let mut w = csv::Writer::from_path(&path).expect("create");
+        w.write_record(["x", "y"]).expect("header");
+        w.write_record([neutralise(cell).as_ref(), "1"])
+            .expect("row");
+        w.flush().expect("flush");
+        drop(w);
+        let mut rows = CsvRows::open(&path, &["x"], &["y"], false).expect("open");
+        let mut row = Row::default();
+        assert!(matches!(rows.next_into(&mut row), Ok(Next::Row)));
+        rows.columns().raw(&row, "x").expect("x").to_owned()
+    }
+
+    #[test]
+    fn formula_cells_are_guarded_and_restored() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("+49 30 1234", "'+49 30 1234"),
+            ("\tx", "'\tx"),
+            ("'quoted'", "''quoted'"),
+            ("Ada", "Ada"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(cell), written);
+            assert_eq!(restore(written), cell);
+        }
+        assert_eq!(restore("'hello"), "'hello", "an ordinary apostrophe stays");
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// Export then import gives back any text, and no exported cell can start a
+        /// formula.
+        #[test]
+        fn guarding_formulas_round_trips(
+            cell in "(['=+@\t\r-]{0,3}|\\PC{0,2})\\PC{0,12}",
+        ) {
+            let written = neutralise(&cell);
+            proptest::prop_assert!(
+                !written.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{written:?}"
+            );
+            proptest::prop_assert_eq!(restore(&written), cell.as_str());
+            proptest::prop_assert_eq!(through_a_file(&cell), cell);
+        }
 
         /// Any bytes: the reader does not panic, and a row it returns is one the
         /// strict model accepts, cell for cell; a quote open at the end of the file is

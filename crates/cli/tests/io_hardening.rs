@@ -422,3 +422,82 @@ fn a_header_only_file_and_an_empty_export_import_nothing_successfully() {
             .contains("nothing to import")
     );
 }
+
+// ----- 5. CSV formula injection -----
+
+#[test]
+fn csv_exports_guard_formulas_and_reimport_the_original_text() {
+    let env = Env::new();
+    env.ok(&[
+        "customer",
+        "add",
+        "=HYPERLINK(\"http://evil\",\"x\")",
+        "--phone",
+        "+49 30 1234567",
+        "--reference",
+        "@ref",
+        "--tag",
+        "vip",
+    ]);
+    env.ok(&[
+        "purchase",
+        "add",
+        "@ref",
+        "10",
+        "--at",
+        "2026-01-05",
+        "--description=-2+3",
+    ]);
+    env.ok(&[
+        "survey",
+        "record",
+        "@ref",
+        "--nps",
+        "9",
+        "--comment=+cmd|' /C calc'!A0",
+        "--at",
+        "2026-01-06",
+    ]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let export = |env: &Env, what: &str| {
+        let out = dir.path().join(format!("{what}.csv"));
+        env.ok(&["export", what, "--out", &text(&out)]);
+        String::from_utf8(read(&out)).expect("utf-8")
+    };
+    let first: Vec<String> = ["customers", "purchases", "surveys"]
+        .iter()
+        .map(|w| export(&env, w))
+        .collect();
+    for file in &first {
+        for cell in file.lines().flat_map(|l| l.split(',')) {
+            let cell = cell.trim_start_matches('"');
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@']),
+                "a formula cell: {cell} in\n{file}"
+            );
+        }
+    }
+    assert!(first[0].contains("'=HYPERLINK") && first[0].contains("'+49 30 1234567"));
+    assert!(first[1].contains("'@ref") && first[1].contains("'-2+3"));
+    assert!(first[2].contains("'+cmd|"));
+    // Into a fresh database: the original text comes back, and exports the same.
+    let other = Env {
+        dir: tempfile::tempdir().expect("temp dir"),
+    };
+    other.ok(&["init", "--currency", "EUR"]);
+    for what in ["customers", "purchases", "surveys"] {
+        other.ok(&[
+            "import",
+            what,
+            &text(&dir.path().join(format!("{what}.csv"))),
+        ]);
+    }
+    let shown = other.ok(&["--json", "customer", "show", "@ref"]);
+    assert!(shown.contains("=HYPERLINK"), "{shown}");
+    assert!(!shown.contains("'=HYPERLINK"), "{shown}");
+    let second: Vec<String> = ["customers", "purchases", "surveys"]
+        .iter()
+        .map(|w| export(&other, w))
+        .collect();
+    assert_eq!(first, second);
+}

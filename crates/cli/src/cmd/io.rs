@@ -12,6 +12,7 @@ use solocrm_core::{ActivityQuery, Customer, CustomerId, Store, Tag};
 
 use super::Ctx;
 use crate::cli::{ExportWhat, Format};
+use crate::csvio::neutralise;
 use crate::paths::{OutFile, Protected};
 
 /// The columns of each import (and export), in export order.
@@ -36,6 +37,9 @@ pub const PURCHASE_COLUMNS: [&str; 6] = [
 ];
 /// The columns of a surveys file.
 pub const SURVEY_COLUMNS: [&str; 5] = ["customer", "date", "kind", "score", "comment"];
+
+/// The columns whose cells an export formats itself rather than copying text.
+const FORMATTED: [&str; 6] = ["birthday", "date", "amount", "currency", "kind", "score"];
 
 /// The key an export writes in a `customer` column: the reference, else the email,
 /// else the id.
@@ -156,8 +160,17 @@ fn write_rows(
         Format::Csv => {
             let mut w = csv::Writer::from_writer(&mut *sink);
             w.write_record(header)?;
+            // Text cells are guarded against spreadsheet formulas; the cells
+            // formatted here (dates, amounts, codes) cannot start one.
+            let text: Vec<bool> = header.iter().map(|h| !FORMATTED.contains(h)).collect();
             for r in rows {
-                w.write_record(r)?;
+                for (cell, &is_text) in r.iter().zip(&text) {
+                    match is_text {
+                        true => w.write_field(neutralise(cell).as_bytes())?,
+                        false => w.write_field(cell)?,
+                    }
+                }
+                w.write_record(None::<&[u8]>)?;
             }
             w.flush()?;
         }
