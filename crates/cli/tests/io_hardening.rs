@@ -501,3 +501,27 @@ fn csv_exports_guard_formulas_and_reimport_the_original_text() {
         .collect();
     assert_eq!(first, second);
 }
+
+#[test]
+fn a_duplicate_email_in_one_customers_file_names_both_lines() {
+    let env = Env::new();
+    let file = env.write(
+        "c.csv",
+        b"name,email,reference\nCleo,cleo@example.com,C-3\nDan,CLEO@example.com,C-4\n",
+    );
+    let err = env.fails(&["import", "customers", &file]);
+    assert!(
+        err.contains("c.csv:3: column 'email': 'CLEO@example.com' is also on line 2 of this file"),
+        "{err}"
+    );
+    let file = env.write(
+        "r.csv",
+        b"name,email,reference\nCleo,cleo@example.com,C-3\nCleo F,,C-3\n",
+    );
+    let err = env.fails(&["import", "customers", &file]);
+    assert!(
+        err.contains("r.csv:3: column 'reference': 'C-3' is also on line 2"),
+        "{err}"
+    );
+    assert_eq!(env.count("customer"), 2);
+}

@@ -909,16 +909,26 @@ fn import_customers(
             let parsed = (|| {
                 let reference = optional_cell(cols, row, "reference", ExternalRef::parse)?;
                 let email = optional_cell(cols, row, "email", Email::parse)?;
-                let key = reference
-                    .as_ref()
-                    .map(|r| format!("ref:{r}"))
-                    .or_else(|| email.as_ref().map(|e| format!("email:{}", e.key())));
-                if let Some(k) = &key
-                    && let Some(first) = seen.insert(k.clone(), row.line)
+                // A second row for the same customer, or a second customer with an
+                // email an earlier row gives, is refused naming both lines.
+                if let Some(r) = &reference
+                    && let Some(first) = seen.insert(format!("ref:{r}"), row.line)
                 {
-                    return Err(RowError::row(
+                    return Err(RowError::at(
                         row.line,
-                        format!("the same customer as line {first}"),
+                        "reference",
+                        format!("'{r}' is also on line {first} of this file; one row per customer"),
+                    ));
+                }
+                if let Some(e) = &email
+                    && let Some(first) = seen.insert(format!("email:{}", e.key()), row.line)
+                {
+                    return Err(RowError::at(
+                        row.line,
+                        "email",
+                        format!(
+                            "'{e}' is also on line {first} of this file; one customer per email"
+                        ),
                     ));
                 }
                 Ok((reference, email))
