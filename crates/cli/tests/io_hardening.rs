@@ -371,7 +371,7 @@ fn skip_invalid_rejects_malformed_rows_with_their_reason() {
     // The same for customers, which are read whole.
     let file = env.write(
         "c.csv",
-        b"name,email\nCleo,cleo@example.com\nDan,dan@example.com,extra\n",
+        b"name,email\nCleo,cleo@example.com\nD\xe4n,dan@example.com,extra\n",
     );
     let rejects = env.path("crej.csv");
     let out = env.ok(&[
@@ -388,7 +388,9 @@ fn skip_invalid_rejects_malformed_rows_with_their_reason() {
     );
     let written = std::fs::read_to_string(&rejects).expect("rejects");
     assert!(
-        written.contains("line 3: this row has 3 fields"),
+        written.contains("line 3: this row has 3 fields")
+            && written.contains("D\u{FFFD}n")
+            && written.contains("not valid UTF-8"),
         "{written}"
     );
 }
