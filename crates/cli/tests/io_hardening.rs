@@ -527,3 +527,149 @@ fn a_duplicate_email_in_one_customers_file_names_both_lines() {
     );
     assert_eq!(env.count("customer"), 2);
 }
+
+// ----- 4. one customer-key order everywhere -----
+
+/// The name of the customer a key shows on the command line.
+fn name_of(env: &Env, key: &str) -> String {
+    let v: serde_json::Value =
+        serde_json::from_str(&env.ok(&["--json", "customer", "show", key])).expect("JSON");
+    v["customer"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn bare_digits_are_a_reference_and_hash_digits_an_id_on_the_command_line_and_in_imports() {
+    let env = Env::new();
+    env.ok(&["customer", "add", "Cleo Two", "--reference", "2"]);
+    assert_eq!(name_of(&env, "2"), "Cleo Two");
+    assert_eq!(name_of(&env, "#2"), "Bob Builder");
+    assert_eq!(name_of(&env, "BOB@example.com"), "Bob Builder");
+    let err = env.fails(&["customer", "show", "9"]);
+    assert!(
+        err.contains("no customer with reference '9'; for the customer with id 9 write #9"),
+        "{err}"
+    );
+    let err = env.fails(&["customer", "show", "#9"]);
+    assert!(err.contains("no customer with id 9"), "{err}");
+    // An import reads its keys the same way.
+    let file = env.write(
+        "p.csv",
+        b"customer,date,amount\n2,2026-01-05,1\n#2,2026-01-06,2\n",
+    );
+    env.ok(&["import", "purchases", &file]);
+    let count = |key: &str| {
+        let v: serde_json::Value =
+            serde_json::from_str(&env.ok(&["--json", "purchase", "list", "--customer", key]))
+                .expect("JSON");
+        v.as_array().map_or(0, Vec::len)
+    };
+    assert_eq!((count("2"), count("#2")), (1, 1));
+    let file = env.write("q.csv", b"customer,date,amount\n9,2026-01-05,1\n");
+    let err = env.fails(&["import", "purchases", &file]);
+    assert!(
+        err.contains("q.csv:2: column 'customer': no customer with reference '9'; for the customer with id 9 write #9"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_keyless_customer_is_exported_with_a_key_bound_to_its_database() {
+    let env = Env::new();
+    // Dan has neither email nor reference; his id is 3 here.
+    env.ok(&["customer", "add", "Dan Keyless"]);
+    env.ok(&["purchase", "add", "#3", "10", "--at", "2026-01-05"]);
+    let out = env.path("p.csv");
+    env.ok(&["export", "purchases", "--out", &text(&out)]);
+    let exported = String::from_utf8(read(&out)).expect("utf-8");
+    let key = exported
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .expect("a row")
+        .to_owned();
+    assert!(key.starts_with("#3@") && key.len() > 3, "{exported}");
+    assert_eq!(name_of(&env, &key), "Dan Keyless");
+    // Into the same database: the same customer.
+    env.ok(&["import", "purchases", &text(&out)]);
+    let v: serde_json::Value =
+        serde_json::from_str(&env.ok(&["--json", "purchase", "list", "--customer", "#3"]))
+            .expect("JSON");
+    assert_eq!(v.as_array().map_or(0, Vec::len), 2);
+    // Into another database, where id 3 is someone else: refused, not misattributed.
+    let other = Env::new();
+    other.ok(&["customer", "add", "Someone Else", "--reference", "X-3"]);
+    let err = other.fails(&["import", "purchases", &text(&out)]);
+    assert!(
+        err.contains("p.csv:2: column 'customer': customer #3 of another database (book "),
+        "{err}"
+    );
+    assert!(
+        err.contains("export its customers with an email or reference"),
+        "{err}"
+    );
+    assert_eq!(other.count("purchase"), 0);
+    let err = other.fails(&["customer", "show", &key]);
+    assert!(err.contains("of another database"), "{err}");
+    // The customers export carries the key too, in CSV and JSON: a re-import into
+    // the same database updates Dan instead of creating him again.
+    let customers = env.path("c.csv");
+    env.ok(&["export", "customers", "--out", &text(&customers)]);
+    let said = env.ok(&["import", "customers", &text(&customers)]);
+    assert!(said.contains("0 created, 0 updated, 3 unchanged"), "{said}");
+    let json: serde_json::Value =
+        serde_json::from_str(&env.ok(&["export", "customers", "--format", "json"])).expect("JSON");
+    assert_eq!(json[2]["customer"].as_str(), Some(key.as_str()));
+    assert_eq!(json[0]["customer"].as_str(), Some("C-1"));
+    // Into another database he is someone new.
+    let said = other.ok(&["import", "customers", &text(&customers)]);
+    assert!(said.contains("1 created, 0 updated, 2 unchanged"), "{said}");
+}
+
+#[test]
+fn a_reference_that_reads_as_another_key_is_not_exported_as_the_key() {
+    let env = Env::new();
+    env.ok(&[
+        "customer",
+        "add",
+        "Eve Hash",
+        "--email",
+        "eve@example.com",
+        "--reference",
+        "#1",
+    ]);
+    env.ok(&[
+        "purchase",
+        "add",
+        "eve@example.com",
+        "10",
+        "--at",
+        "2026-01-05",
+    ]);
+    let out = env.ok(&["export", "purchases"]);
+    assert!(out.contains("\neve@example.com,2026-01-05"), "{out}");
+    let other = Env::new();
+    other.ok(&[
+        "customer",
+        "add",
+        "Eve Hash",
+        "--email",
+        "eve@example.com",
+        "--reference",
+        "#1",
+    ]);
+    let file = other.write("p.csv", out.as_bytes());
+    other.ok(&["import", "purchases", &file]);
+    assert_eq!(name_of(&other, "eve@example.com"), "Eve Hash");
+    let v: serde_json::Value = serde_json::from_str(&other.ok(&[
+        "--json",
+        "purchase",
+        "list",
+        "--customer",
+        "eve@example.com",
+    ]))
+    .expect("JSON");
+    assert_eq!(v.as_array().map_or(0, Vec::len), 1);
+}

@@ -29,7 +29,7 @@ use super::io::CUSTOMER_COLUMNS;
 use crate::cli::{ImportCmd, ImportOpts};
 use crate::csvio::{Columns, CsvRows, Next, Row, RowError, Sheet};
 use crate::output::Progress;
-use crate::parse;
+use crate::parse::{self, CustomerKey};
 use crate::paths::{OutFile, Protected};
 
 /// A hash map with a fast, randomly seeded hasher, for the per-row look-ups.
@@ -249,23 +249,35 @@ fn free_text_cell(cols: &Columns, row: &Row, column: &str) -> Result<Option<Free
 
 // ----- finding the customer a row names -----
 
-/// Every customer's keys, read once: a `customer` cell names a customer by external
-/// reference, email or id (tried in that order).
+/// Every customer's keys, read once: a `customer` cell names a customer as a command
+/// line does ([`CustomerKey`]).
 struct Keys {
     by_ref: FastMap<String, CustomerId>,
     by_email: FastMap<String, CustomerId>,
     ids: HashSet<CustomerId, foldhash::fast::RandomState>,
     erased: HashSet<CustomerId, foldhash::fast::RandomState>,
+    /// This database's book id, which `#N@BOOK` must name.
+    book: String,
+}
+
+/// Why a `customer` cell names no customer that can take records.
+#[derive(Debug, Clone)]
+enum Miss {
+    /// No customer has the key (one `--create-missing` may create, if a reference).
+    Unknown(CustomerKey),
+    /// The key can never name a customer here: not a key, or another database's id.
+    Refused(String),
 }
 
 impl Keys {
-    fn load(store: &dyn Store) -> Result<Keys> {
+    fn load(store: &SqliteStore) -> Result<Keys> {
         let all = store.customer_keys()?;
         let mut keys = Keys {
             by_ref: FastMap::default(),
             by_email: FastMap::default(),
             ids: all.iter().map(|k| k.id).collect(),
             erased: all.iter().filter(|k| k.erased).map(|k| k.id).collect(),
+            book: store.book_id()?,
         };
         for k in all {
             if let Some(r) = k.external_ref {
@@ -278,22 +290,24 @@ impl Keys {
         Ok(keys)
     }
 
-    fn find(&self, key: &str) -> Option<CustomerId> {
-        ExternalRef::parse(key)
-            .ok()
-            .and_then(|r| self.by_ref.get(r.as_str()).copied())
-            .or_else(|| {
-                key.contains('@')
-                    .then(|| Email::parse(key).ok())
-                    .flatten()
-                    .and_then(|e| self.by_email.get(&e.key()).copied())
-            })
-            .or_else(|| {
-                key.parse::<u64>()
-                    .ok()
-                    .map(CustomerId::new)
-                    .filter(|i| self.ids.contains(i))
-            })
+    fn find(&self, key: &str) -> Result<CustomerId, Miss> {
+        let Some(k) = CustomerKey::parse(key) else {
+            return Err(Miss::Refused(format!(
+                "'{key}' is not a customer key; give #ID, an email address or a reference"
+            )));
+        };
+        let found = match &k {
+            CustomerKey::Id(id) => self.ids.get(id).copied(),
+            CustomerKey::BookId(id, book) => {
+                if *book != self.book {
+                    return Err(Miss::Refused(CustomerKey::foreign(*id, book)));
+                }
+                self.ids.get(id).copied()
+            }
+            CustomerKey::Email(e) => self.by_email.get(&e.key()).copied(),
+            CustomerKey::Reference(r) => self.by_ref.get(r.as_str()).copied(),
+        };
+        found.ok_or(Miss::Unknown(k))
     }
 }
 
@@ -301,7 +315,7 @@ impl Keys {
 /// times.
 struct Resolver<'k> {
     keys: &'k Keys,
-    cache: FastMap<String, Option<CustomerId>>,
+    cache: FastMap<String, Result<CustomerId, Miss>>,
 }
 
 impl<'k> Resolver<'k> {
@@ -312,44 +326,41 @@ impl<'k> Resolver<'k> {
         }
     }
 
-    fn find(&mut self, key: &str) -> Option<CustomerId> {
+    fn find(&mut self, key: &str) -> Result<CustomerId, Miss> {
         if let Some(hit) = self.cache.get(key) {
-            return *hit;
+            return hit.clone();
         }
         let found = self.keys.find(key);
-        self.cache.insert(key.to_owned(), found);
+        self.cache.insert(key.to_owned(), found.clone());
         found
     }
 }
 
-/// The customer a `customer` cell names (`None` if no customer has that key), or why
-/// the cell names none that can take new records: empty, or an erased customer (the
-/// store's own refusal, found while reading so that `--skip-invalid` need not run
-/// the import again for it).
-fn live_customer<'r>(
+/// The customer a `customer` cell names (`Ok(Err(key))` if no customer has that key),
+/// or why the cell names none that can take new records: empty, not a key, another
+/// database's id, or an erased customer (the store's own refusal, found while
+/// reading so that `--skip-invalid` need not run the import again).
+fn live_customer(
     cols: &Columns,
-    row: &'r Row,
+    row: &Row,
     resolver: &mut Resolver<'_>,
-) -> Result<(&'r str, Option<CustomerId>), RowError> {
+) -> Result<Result<CustomerId, CustomerKey>, RowError> {
     let key = cols
         .value(row, "customer")
         .ok_or_else(|| RowError::at(row.line, "customer", "is empty"))?;
-    let found = resolver.find(key);
-    if let Some(customer) = found
-        && resolver.keys.erased.contains(&customer)
-    {
-        let refused = StoreError::from(Conflict::CustomerErased { customer });
-        return Err(RowError::at(row.line, "customer", refused));
+    match resolver.find(key) {
+        Ok(customer) if resolver.keys.erased.contains(&customer) => {
+            let refused = StoreError::from(Conflict::CustomerErased { customer });
+            Err(RowError::at(row.line, "customer", refused))
+        }
+        Ok(customer) => Ok(Ok(customer)),
+        Err(Miss::Unknown(k)) => Ok(Err(k)),
+        Err(Miss::Refused(why)) => Err(RowError::at(row.line, "customer", why)),
     }
-    Ok((key, found))
 }
 
-fn unknown_customer(row: &Row, key: &str, hint: &str) -> RowError {
-    RowError::at(
-        row.line,
-        "customer",
-        format!("no customer with reference, email or id '{key}'{hint}"),
-    )
+fn unknown_customer(row: &Row, key: &CustomerKey, hint: &str) -> RowError {
+    RowError::at(row.line, "customer", format!("{}{hint}", key.not_found()))
 }
 
 // ----- streamed imports: purchases and survey answers -----
@@ -445,24 +456,31 @@ impl Planner for PurchasePlanner<'_> {
         {
             return Err(refused(repeat));
         }
-        let (key, found) = live_customer(cols, row, &mut self.resolver)?;
+        let found = live_customer(cols, row, &mut self.resolver)?;
         let who = match found {
-            Some(id) => Who::Existing(id),
-            None if self.create_missing => ExternalRef::parse(key)
-                .and_then(|r| Ok(Who::New(r, PersonName::parse(key)?)))
-                .map_err(|e| RowError::at(row.line, "customer", e))?,
-            None => {
+            Ok(id) => Who::Existing(id),
+            Err(CustomerKey::Reference(r)) if self.create_missing => {
+                let name = PersonName::parse(r.as_str())
+                    .map_err(|e| RowError::at(row.line, "customer", e))?;
+                Who::New(r, name)
+            }
+            Err(k @ CustomerKey::Reference(_)) => {
                 return Err(unknown_customer(
                     row,
-                    key,
+                    &k,
                     " (pass --create-missing to create one)",
                 ));
             }
+            Err(k) => return Err(unknown_customer(row, &k, "")),
         };
         let at = date_cell(cols, row)?;
         let amount = amount_cell(cols, row, self.base)?;
         // The store takes the customer from the `CustomerRef` beside the purchase.
-        let mut p = NewPurchase::new(found.unwrap_or(CustomerId::new(0)), at, amount);
+        let existing = match &who {
+            Who::Existing(id) => *id,
+            Who::New(..) => CustomerId::new(0),
+        };
+        let mut p = NewPurchase::new(existing, at, amount);
         p.description = free_text_cell(cols, row, "description")?;
         if let (Some(refs), Some(r)) = (&mut self.references, &reference) {
             if let Some(stored) = refs.stored(r) {
@@ -508,8 +526,8 @@ impl Planner for SurveyPlanner<'_> {
         part: &mut ImportBatch,
         origin: &mut Origin<u64>,
     ) -> Result<(), RowError> {
-        let (key, found) = live_customer(cols, row, &mut self.resolver)?;
-        let id = found.ok_or_else(|| unknown_customer(row, key, ""))?;
+        let id = live_customer(cols, row, &mut self.resolver)?
+            .map_err(|k| unknown_customer(row, &k, ""))?;
         let at = date_cell(cols, row)?;
         let kind = SurveyKind::parse(cols.value(row, "kind").unwrap_or(""))
             .map_err(|e| RowError::at(row.line, "kind", e))?;
@@ -898,6 +916,7 @@ fn import_customers(
         opts.ignore_unknown,
     )?;
     let cols = &sheet.columns;
+    let book = store.book_id()?;
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut planned: Planned<Upsert> = Vec::with_capacity(sheet.rows.len());
     for (i, row) in sheet.rows.iter().enumerate() {
@@ -909,6 +928,22 @@ fn import_customers(
             let parsed = (|| {
                 let reference = optional_cell(cols, row, "reference", ExternalRef::parse)?;
                 let email = optional_cell(cols, row, "email", Email::parse)?;
+                // The key of an export names a customer of this database by id;
+                // another database's `#ID@BOOK` is no one here.
+                let id = match cols.value(row, "customer").and_then(CustomerKey::parse) {
+                    Some(CustomerKey::Id(id)) => Some(id),
+                    Some(CustomerKey::BookId(id, b)) if b == book => Some(id),
+                    _ => None,
+                };
+                if let Some(id) = id
+                    && let Some(first) = seen.insert(format!("id:{id}"), row.line)
+                {
+                    return Err(RowError::at(
+                        row.line,
+                        "customer",
+                        format!("#{id} is also on line {first} of this file; one row per customer"),
+                    ));
+                }
                 // A second row for the same customer, or a second customer with an
                 // email an earlier row gives, is refused naming both lines.
                 if let Some(r) = &reference
@@ -931,15 +966,20 @@ fn import_customers(
                         ),
                     ));
                 }
-                Ok((reference, email))
+                Ok((id, reference, email))
             })();
-            let (reference, email) = match parsed {
+            let (id, reference, email) = match parsed {
                 Ok(v) => v,
                 Err(e) => return Ok(Err(e)),
             };
-            let existing: Option<Customer> = match &reference {
-                Some(r) => store.customer_by_external_ref(r)?,
+            let existing: Option<Customer> = match id {
+                Some(id) => parse::customer_by_id(store, id)?,
                 None => None,
+            };
+            let existing = match (existing, &reference) {
+                (Some(c), _) => Some(c),
+                (None, Some(r)) => store.customer_by_external_ref(r)?,
+                (None, None) => None,
             };
             let existing = match (existing, &email) {
                 (Some(c), _) => Some(c),

@@ -13,10 +13,13 @@ use solocrm_core::{ActivityQuery, Customer, CustomerId, Store, Tag};
 use super::Ctx;
 use crate::cli::{ExportWhat, Format};
 use crate::csvio::neutralise;
+use crate::parse::CustomerKey;
 use crate::paths::{OutFile, Protected};
 
-/// The columns of each import (and export), in export order.
-pub const CUSTOMER_COLUMNS: [&str; 8] = [
+/// The columns of each import (and export), in export order. The `customer` column of
+/// a customers file is the customer's key, as in the other files: a re-import into
+/// the same database updates the customer it names even without reference or email.
+pub const CUSTOMER_COLUMNS: [&str; 9] = [
     "name",
     "email",
     "phone",
@@ -25,6 +28,7 @@ pub const CUSTOMER_COLUMNS: [&str; 8] = [
     "tags",
     "channel",
     "reference",
+    "customer",
 ];
 /// The columns of a purchases file.
 pub const PURCHASE_COLUMNS: [&str; 6] = [
@@ -41,13 +45,10 @@ pub const SURVEY_COLUMNS: [&str; 5] = ["customer", "date", "kind", "score", "com
 /// The columns whose cells an export formats itself rather than copying text.
 const FORMATTED: [&str; 6] = ["birthday", "date", "amount", "currency", "kind", "score"];
 
-/// The key an export writes in a `customer` column: the reference, else the email,
-/// else the id.
+/// The key a customer is shown by: the reference, else the email, else `#ID` (see
+/// [`CustomerKey::of`]).
 pub fn customer_key(c: &Customer) -> String {
-    c.external_ref()
-        .map(|r| r.to_string())
-        .or_else(|| c.email().map(|e| e.to_string()))
-        .unwrap_or_else(|| c.id().to_string())
+    CustomerKey::of(c, None)
 }
 
 pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path>) -> Result<()> {
@@ -57,11 +58,19 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
         .transpose()?;
     let store = ctx.open()?;
     let customers = all_customers(&store)?;
+    // The key a row names its customer by: `#ID@BOOK` where there is no other, so
+    // that a re-import into another database refuses the row rather than attach it
+    // to whoever has that id there.
+    let book = store.book_id()?;
     let keys: HashMap<CustomerId, String> = customers
         .iter()
-        .map(|c| (c.id(), customer_key(c)))
+        .map(|c| (c.id(), CustomerKey::of(c, Some(&book))))
         .collect();
-    let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let key = |id: CustomerId| {
+        keys.get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}@{book}"))
+    };
     let (header, rows): (&[&str], Vec<Vec<String>>) = match what {
         ExportWhat::Customers => (
             &CUSTOMER_COLUMNS,
@@ -91,6 +100,7 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
                         c.external_ref()
                             .map(ToString::to_string)
                             .unwrap_or_default(),
+                        key(c.id()),
                     ]
                 })
                 .collect(),
