@@ -205,8 +205,10 @@ struct Scanner {
     line: u64,
     /// The line where the quoted field being read opened.
     open_line: u64,
-    /// The faults not yet claimed by a record, in file order.
+    /// The faults not yet claimed by a record, in file order, at most one a record.
     flaws: VecDeque<Flaw>,
+    /// True once the current record has a fault.
+    record_flawed: bool,
     /// The offset where the quoted field being read opened.
     open_byte: u64,
     /// At the end of the file: the line and offset of a quoted field that never
@@ -223,6 +225,12 @@ impl Scanner {
     }
 
     fn flaw(&mut self, what: &'static str) {
+        // The first fault of a record is the one reported: a row of a million stray
+        // quotes must not take memory for each.
+        if self.record_flawed {
+            return;
+        }
+        self.record_flawed = true;
         self.flaws.push_back(Flaw {
             byte: self.byte,
             line: self.line,
@@ -316,6 +324,9 @@ impl Scanner {
                     }
                 },
             };
+            if matches!(b, b'\r' | b'\n') && self.state == Quoting::FieldStart {
+                self.record_flawed = false;
+            }
             self.byte += 1;
             i += 1;
         }
@@ -794,6 +805,16 @@ mod tests {
             let good = !want.flawed && want.fields.len() == width;
             assert_eq!(got, &cells.filter(|_| good), "{want:?}");
         }
+    }
+
+    #[test]
+    fn a_record_keeps_one_fault() {
+        let mut s = Scanner::new();
+        s.feed("a,b\n".repeat(2).as_bytes());
+        s.feed(&b"x\"".repeat(100_000));
+        s.feed(b"\n\"y\"z,\"\"\n");
+        assert_eq!(s.flaws.len(), 2);
+        assert_eq!((s.flaws[0].line, s.flaws[1].line), (3, 4));
     }
 
     #[test]
