@@ -94,6 +94,34 @@ impl Protected {
     }
 }
 
+impl Protected {
+    /// Refuses standard output if it is one of the guarded files (`>> x.db`).
+    pub fn check_stdout(&self) -> Result<()> {
+        if let Some(id) = stdout_identity()
+            && let Some(g) = self.files.iter().find(|g| g.id == Some(id))
+        {
+            bail!("standard output is {}; choose another file", g.what);
+        }
+        Ok(())
+    }
+}
+
+/// The device and inode of the file standard output writes to.
+#[cfg(unix)]
+fn stdout_identity() -> Option<(u64, u64)> {
+    use std::os::fd::AsFd as _;
+    use std::os::unix::fs::MetadataExt as _;
+    let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+    let m = File::from(fd).metadata().ok()?;
+    Some((m.dev(), m.ino()))
+}
+
+/// Without inodes, standard output cannot be compared.
+#[cfg(not(unix))]
+fn stdout_identity() -> Option<(u64, u64)> {
+    None
+}
+
 /// `path` made absolute, without touching the file system.
 fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_owned())

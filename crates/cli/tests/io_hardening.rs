@@ -144,6 +144,32 @@ fn an_export_onto_the_database_or_its_links_is_refused_and_writes_nothing() {
 }
 
 #[test]
+fn an_export_to_standard_output_appending_to_the_database_is_refused() {
+    let env = Env::new();
+    let db = env.db();
+    let before = read(&db);
+    let append = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&db)
+        .expect("open the database");
+    let out = Command::new(env!("CARGO_BIN_EXE_solocrm"))
+        .arg("--db")
+        .arg(&db)
+        .args(["export", "customers"])
+        .env_remove("SOLOCRM_DB")
+        .stdout(append)
+        .output()
+        .expect("the binary runs");
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("standard output is the database itself"),
+        "{err}"
+    );
+    assert_eq!(read(&db), before);
+}
+
+#[test]
 fn rejects_onto_the_database_or_the_input_are_refused_before_importing() {
     let env = Env::new();
     let input = env.write(

@@ -53,8 +53,12 @@ pub fn customer_key(c: &Customer) -> String {
 
 pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path>) -> Result<()> {
     // The output is checked and created before anything is read.
+    let protected = Protected::database(&ctx.db);
+    if out.is_none() {
+        protected.check_stdout()?;
+    }
     let mut file = out
-        .map(|path| OutFile::create("--out", path, &Protected::database(&ctx.db)))
+        .map(|path| OutFile::create("--out", path, &protected))
         .transpose()?;
     let store = ctx.open()?;
     let customers = all_customers(&store)?;
