@@ -221,15 +221,25 @@ impl OutFile {
                     sink: Sink::Direct(BufWriter::new(file)),
                 });
             }
-            _ => {}
+            Ok(_) => {
+                // Replacing a file is refused where writing it would be: a
+                // read-only file stays as it is. Opened without truncating, it is
+                // not changed by the test.
+                OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .map_err(cannot)?;
+            }
+            Err(_) => {}
         }
         let dir = target
             .parent()
             .map(Path::to_owned)
             .unwrap_or_else(|| PathBuf::from("."));
-        let name = target
+        // The temporary name stays within the file system's limit for a name.
+        let name: String = target
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| n.to_string_lossy().chars().take(100).collect())
             .unwrap_or_else(|| "out".to_owned());
         let mut attempt = 0;
         let (file, temp) = loop {
@@ -341,6 +351,26 @@ mod tests {
                 .expect("symlink");
             assert!(protected.check("--out", &dangling).is_err());
         }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_read_only_file_is_not_replaced() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let out = dir.path().join("keep.csv");
+        fs::write(&out, b"keep").expect("write");
+        fs::set_permissions(&out, fs::Permissions::from_mode(0o400)).expect("chmod");
+        // Root may write anything: the test means something only for other users.
+        if OpenOptions::new().write(true).open(&out).is_err() {
+            assert!(OutFile::create("--out", &out, &Protected::default()).is_err());
+        }
+        assert_eq!(fs::read(&out).expect("read"), b"keep");
+        let long = dir.path().join("x".repeat(250));
+        let mut f = OutFile::create("--out", &long, &Protected::default()).expect("create");
+        f.write_all(b"data").expect("write");
+        f.commit().expect("commit");
+        assert_eq!(fs::read(&long).expect("read"), b"data");
     }
 
     #[test]
