@@ -170,9 +170,8 @@ impl CustomerKey {
         ExternalRef::parse(s).ok().map(CustomerKey::Reference)
     }
 
-    /// Why no customer has this key, for a key looked up in the database with book
-    /// id `book`; `None` for a key of another database, which [`CustomerKey::foreign`]
-    /// explains.
+    /// Why no customer has this key (a key of another database is refused before
+    /// it is looked up: [`CustomerKey::foreign`]).
     pub fn not_found(&self) -> String {
         match self {
             CustomerKey::Id(id) | CustomerKey::BookId(id, _) => {
@@ -190,6 +189,14 @@ impl CustomerKey {
                 }
             }
         }
+    }
+
+    /// The refusal of text that is no key at all (empty, or not a valid reference).
+    pub fn invalid(input: &str) -> String {
+        format!(
+            "'{}' is not a customer key; give #ID, an email address or a reference",
+            input.trim()
+        )
     }
 
     /// The refusal of `#N@BOOK` when BOOK is not this database's book id.
@@ -221,12 +228,8 @@ impl CustomerKey {
 /// Finds a customer by key: `#N`, `#N@BOOK`, email, or external reference (see
 /// [`CustomerKey`]).
 pub fn customer(store: &SqliteStore, input: &str) -> Result<Customer> {
-    let key = CustomerKey::parse(input).ok_or_else(|| {
-        anyhow!(
-            "'{}' is not a customer key; give #ID, an email address or a reference",
-            input.trim()
-        )
-    })?;
+    let key =
+        CustomerKey::parse(input).ok_or_else(|| anyhow!("{}", CustomerKey::invalid(input)))?;
     let found = match &key {
         CustomerKey::Id(id) => customer_by_id(store, *id)?,
         CustomerKey::BookId(id, book) => {

@@ -292,9 +292,7 @@ impl Keys {
 
     fn find(&self, key: &str) -> Result<CustomerId, Miss> {
         let Some(k) = CustomerKey::parse(key) else {
-            return Err(Miss::Refused(format!(
-                "'{key}' is not a customer key; give #ID, an email address or a reference"
-            )));
+            return Err(Miss::Refused(CustomerKey::invalid(key)));
         };
         let found = match &k {
             CustomerKey::Id(id) => self.ids.get(id).copied(),
