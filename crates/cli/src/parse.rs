@@ -2,8 +2,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use solocrm_core::{Currency, Customer, CustomerId, Email, ExternalRef, Money, Store, StoreError};
-use solocrm_store_sqlite::SqliteStore;
+use solocrm_core::{Currency, Customer, CustomerId, Email, ExternalRef, Money, Store};
 
 /// A command-line date: `YYYY-MM-DD` or RFC 3339.
 #[derive(Debug, Clone, Copy)]
@@ -227,7 +226,7 @@ impl CustomerKey {
 
 /// Finds a customer by key: `#N`, `#N@BOOK`, email, or external reference (see
 /// [`CustomerKey`]).
-pub fn customer(store: &SqliteStore, input: &str) -> Result<Customer> {
+pub fn customer(store: &solocrm_store_sqlite::SqliteStore, input: &str) -> Result<Customer> {
     let key =
         CustomerKey::parse(input).ok_or_else(|| anyhow!("{}", CustomerKey::invalid(input)))?;
     let found = match &key {
@@ -245,10 +244,13 @@ pub fn customer(store: &SqliteStore, input: &str) -> Result<Customer> {
 }
 
 /// The customer with id `id`, if there is one.
-pub fn customer_by_id(store: &SqliteStore, id: CustomerId) -> Result<Option<Customer>> {
+pub fn customer_by_id(
+    store: &solocrm_store_sqlite::SqliteStore,
+    id: CustomerId,
+) -> Result<Option<Customer>> {
     match store.customer(id) {
         Ok(c) => Ok(Some(c)),
-        Err(StoreError::NotFound { .. }) => Ok(None),
+        Err(solocrm_core::StoreError::NotFound { .. }) => Ok(None),
         Err(e) => Err(e.into()),
     }
 }
