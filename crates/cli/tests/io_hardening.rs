@@ -699,3 +699,95 @@ fn a_reference_that_reads_as_another_key_is_not_exported_as_the_key() {
     .expect("JSON");
     assert_eq!(v.as_array().map_or(0, Vec::len), 1);
 }
+
+// ----- 7. whatever a purchases file holds -----
+
+/// One row of a generated purchases file: valid, or broken in one of the ways the
+/// strict reader refuses.
+#[derive(Debug, Clone, Copy)]
+enum Made {
+    Good,
+    StrayQuote,
+    AfterQuote,
+    Narrow,
+    Wide,
+    NotUtf8,
+}
+
+fn make_row(kind: Made, i: usize) -> Vec<u8> {
+    let row = match kind {
+        Made::Good => format!("C-1,2026-01-05,{i},\"a, \"\"quoted\"\"\nline\"\n"),
+        Made::StrayQuote => format!("C-1,2026-01-05,{i},ab\"c\n"),
+        Made::AfterQuote => format!("C-1,2026-01-05,{i},\"ab\"c\n"),
+        Made::Narrow => format!("C-1,2026-01-05,{i}\n"),
+        Made::Wide => format!("C-1,2026-01-05,{i},x,y\n"),
+        Made::NotUtf8 => {
+            let mut row = format!("C-1,2026-01-05,{i},caf").into_bytes();
+            row.extend(b"\xe9\n");
+            return row;
+        }
+    };
+    row.into_bytes()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 48,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    /// A file of good and broken rows, perhaps ending inside a quoted field: the
+    /// import never crashes; a quote open at the end, or (without --skip-invalid) any
+    /// broken row, imports nothing; with --skip-invalid exactly the good rows are
+    /// imported and the broken ones rejected.
+    #[test]
+    fn a_purchases_file_imports_exactly_its_well_formed_rows(
+        kinds in proptest::collection::vec(
+            proptest::sample::select(vec![
+                Made::Good, Made::Good, Made::Good, Made::StrayQuote,
+                Made::AfterQuote, Made::Narrow, Made::Wide, Made::NotUtf8,
+            ]),
+            0..12,
+        ),
+        open_at_end in proptest::bool::ANY,
+    ) {
+        let env = Env::new();
+        let mut file = b"customer,date,amount,description\n".to_vec();
+        for (i, kind) in kinds.iter().enumerate() {
+            file.extend(make_row(*kind, i));
+        }
+        if open_at_end {
+            file.extend(b"C-1,2026-01-05,1,\"never closed\nC-1,2026-01-05,2,x\n");
+        }
+        let path = env.write("p.csv", &file);
+        let good = kinds.iter().filter(|k| matches!(k, Made::Good)).count();
+        let bad = kinds.len() - good;
+        let plain = env.run(&["import", "purchases", &path]);
+        let rejects = text(&env.path("rej.csv"));
+        let skipping = env.run(&[
+            "import", "purchases", &path, "--skip-invalid", "--rejects", &rejects,
+        ]);
+        for out in [&plain, &skipping] {
+            let err = String::from_utf8_lossy(&out.stderr);
+            proptest::prop_assert!(!err.contains("panicked"), "{err}");
+        }
+        if open_at_end {
+            proptest::prop_assert_eq!(plain.status.code(), Some(1));
+            proptest::prop_assert_eq!(skipping.status.code(), Some(1));
+            proptest::prop_assert_eq!(env.count("purchase"), 0);
+        } else {
+            proptest::prop_assert_eq!(plain.status.code(), Some(if bad > 0 { 1 } else { 0 }));
+            proptest::prop_assert_eq!(skipping.status.code(), Some(0));
+            let imported_before = if bad > 0 { 0 } else { good };
+            proptest::prop_assert_eq!(env.count("purchase"), imported_before + good);
+            let rejected = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_path(&rejects)
+                .expect("rejects written")
+                .byte_records()
+                .count();
+            proptest::prop_assert_eq!(rejected, bad);
+        }
+    }
+}
