@@ -8,12 +8,16 @@
 //! [`CsvRows`] reads a file row by row into one reused [`Row`], for imports that
 //! stream; [`Sheet`] holds every row, for imports that need them all at once.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::fs::File;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, anyhow, bail};
+
+use crate::paths::OutFile;
 
 /// One data row of a CSV file.
 #[derive(Debug, Clone, Default)]
@@ -68,6 +72,31 @@ impl RowError {
     }
 }
 
+/// The first characters that make a spreadsheet read a cell as a formula (`=`, `+`,
+/// `-`, `@`, tab, carriage return), and the guard itself, so that guarding can be
+/// undone exactly.
+const FORMULA_STARTS: [char; 7] = ['=', '+', '-', '@', '\t', '\r', '\''];
+
+/// A text cell as a CSV export writes it: a cell that begins with a formula
+/// character (or with `'`) gets a `'` in front, so that a spreadsheet shows it as
+/// text instead of running it. [`restore`] undoes this.
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_STARTS) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// A cell as an import reads it: one leading `'` is removed when a formula character
+/// (or another `'`) follows it, undoing [`neutralise`].
+pub fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
 /// A file's header: which known column is where.
 #[derive(Debug, Clone)]
 pub struct Columns {
@@ -89,9 +118,13 @@ impl Columns {
         self.cell(row, column).filter(|s| !s.is_empty())
     }
 
-    /// The untrimmed cell (for free text that keeps its whitespace).
+    /// The untrimmed cell (for free text that keeps its whitespace), with the
+    /// formula guard of an export removed (see [`restore`]).
     pub fn raw<'a>(&self, row: &'a Row, column: &str) -> Option<&'a str> {
-        self.index.get(column).and_then(|&i| row.cells.get(i))
+        self.index
+            .get(column)
+            .and_then(|&i| row.cells.get(i))
+            .map(restore)
     }
 
     /// True if the file has `column`.
@@ -99,39 +132,260 @@ impl Columns {
         self.index.contains_key(column)
     }
 
-    /// Writes refused rows to `path` with the header plus a `reason` column.
+    /// Writes refused rows to `out` with the header plus a `reason` column, and moves
+    /// the file into place.
     pub fn write_rejects<'a>(
         &self,
-        path: &Path,
+        mut out: OutFile,
         rejects: impl IntoIterator<Item = (&'a Row, &'a RowError)>,
     ) -> Result<()> {
-        let mut w = csv::Writer::from_path(path)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        let mut header = self.header.clone();
-        header.push("reason".into());
-        w.write_record(&header)?;
-        for (row, err) in rejects {
-            let mut cells = row.cells.clone();
-            cells.push_field(&format!("line {}: {}", err.line, err.message()));
-            w.write_record(&cells)?;
-        }
-        w.flush()?;
-        Ok(())
+        let written = (|| -> Result<()> {
+            // A rejected row may be narrower or wider than the header: it is written
+            // as it was, with the reason after its last cell.
+            let mut w = csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(&mut out);
+            let mut header = self.header.clone();
+            header.push("reason".into());
+            w.write_record(&header)?;
+            for (row, err) in rejects {
+                // The row as the file has it, to be fixed and imported again.
+                let mut cells = row.cells.clone();
+                cells.push_field(&format!("line {}: {}", err.line, err.message()));
+                w.write_record(&cells)?;
+            }
+            w.flush()?;
+            Ok(())
+        })();
+        written.with_context(|| format!("cannot write {}", out.path().display()))?;
+        out.commit()
     }
 }
 
-/// A CSV file read row by row.
+/// A structural fault the [`Scanner`] found in a row.
+#[derive(Debug, Clone, Copy)]
+struct Flaw {
+    /// The offset of the offending byte.
+    byte: u64,
+    /// Its line.
+    line: u64,
+    /// What is wrong.
+    what: &'static str,
+}
+
+/// Where the [`Scanner`] is within a record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Quoting {
+    /// At the start of a field.
+    #[default]
+    FieldStart,
+    /// Inside a field that did not start with a quote.
+    Unquoted,
+    /// Inside a quoted field.
+    Quoted,
+    /// Just after a quote inside a quoted field: the field's end, or the first half
+    /// of a doubled quote.
+    QuoteInQuoted,
+}
+
+/// The UTF-8 byte order mark, which the CSV reader skips at the start of a file.
+const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
+
+/// Follows the bytes the CSV reader reads, with the same record boundaries (those of
+/// `csv_core`: `,` between fields, `\r`, `\n` or `\r\n` between records, doubled
+/// quotes inside quoted fields), and notes what that reader lets pass: a quote inside
+/// an unquoted field, text after a quoted field's closing quote, and a quoted field
+/// still open at the end of the file.
+#[derive(Debug, Default)]
+struct Scanner {
+    state: Quoting,
+    /// The offset of the next byte.
+    byte: u64,
+    /// The line of the next byte, from 1.
+    line: u64,
+    /// The line where the quoted field being read opened.
+    open_line: u64,
+    /// The faults not yet claimed by a record, in file order, at most one a record.
+    flaws: VecDeque<Flaw>,
+    /// True once the current record has a fault.
+    record_flawed: bool,
+    /// The offset where the quoted field being read opened.
+    open_byte: u64,
+    /// At the end of the file: the line and offset of a quoted field that never
+    /// closed.
+    unclosed: Option<(u64, u64)>,
+}
+
+impl Scanner {
+    fn new() -> Scanner {
+        Scanner {
+            line: 1,
+            ..Scanner::default()
+        }
+    }
+
+    fn flaw(&mut self, what: &'static str) {
+        // The first fault of a record is the one reported: a row of a million stray
+        // quotes must not take memory for each.
+        if self.record_flawed {
+            return;
+        }
+        self.record_flawed = true;
+        self.flaws.push_back(Flaw {
+            byte: self.byte,
+            line: self.line,
+            what,
+        });
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        let mut bytes = bytes;
+        // A byte order mark is skipped, as the CSV reader skips it.
+        while self.byte < 3 && !bytes.is_empty() {
+            let at = usize::try_from(self.byte).unwrap_or(0);
+            if bytes[0] != BOM[at] {
+                if at > 0 {
+                    // Not a mark after all: the bytes skipped were text.
+                    self.state = Quoting::Unquoted;
+                }
+                break;
+            }
+            self.byte += 1;
+            bytes = &bytes[1..];
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            // Inside a field only a few bytes matter: the others are passed over in
+            // one go (this keeps the scan a small part of a big import's reading).
+            let rest = &bytes[i..];
+            let skip = match self.state {
+                Quoting::Unquoted => rest
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b',' | b'\r' | b'\n')),
+                Quoting::Quoted => rest.iter().position(|&b| matches!(b, b'"' | b'\n')),
+                Quoting::FieldStart | Quoting::QuoteInQuoted => Some(0),
+            }
+            .unwrap_or(rest.len());
+            i += skip;
+            self.byte += skip as u64;
+            let Some(&b) = bytes.get(i) else {
+                break;
+            };
+            self.state = match self.state {
+                Quoting::FieldStart => match b {
+                    b'"' => {
+                        self.open_line = self.line;
+                        self.open_byte = self.byte;
+                        Quoting::Quoted
+                    }
+                    b',' | b'\r' => Quoting::FieldStart,
+                    b'\n' => {
+                        self.line += 1;
+                        Quoting::FieldStart
+                    }
+                    _ => Quoting::Unquoted,
+                },
+                Quoting::Unquoted => match b {
+                    b'"' => {
+                        self.flaw(
+                            "a quote inside a field that does not start with one; quote the \
+                             whole field and double the quote (\"\")",
+                        );
+                        Quoting::Unquoted
+                    }
+                    b',' | b'\r' => Quoting::FieldStart,
+                    b'\n' => {
+                        self.line += 1;
+                        Quoting::FieldStart
+                    }
+                    _ => Quoting::Unquoted,
+                },
+                Quoting::Quoted => match b {
+                    b'"' => Quoting::QuoteInQuoted,
+                    b'\n' => {
+                        self.line += 1;
+                        Quoting::Quoted
+                    }
+                    _ => Quoting::Quoted,
+                },
+                Quoting::QuoteInQuoted => match b {
+                    b'"' => Quoting::Quoted,
+                    b',' | b'\r' => Quoting::FieldStart,
+                    b'\n' => {
+                        self.line += 1;
+                        Quoting::FieldStart
+                    }
+                    _ => {
+                        self.flaw(
+                            "text after the closing quote of a quoted field; a quote inside a \
+                             quoted field is written twice (\"\")",
+                        );
+                        Quoting::Unquoted
+                    }
+                },
+            };
+            if matches!(b, b'\r' | b'\n') && self.state == Quoting::FieldStart {
+                self.record_flawed = false;
+            }
+            self.byte += 1;
+            i += 1;
+        }
+    }
+
+    fn finish(&mut self) {
+        if self.state == Quoting::Quoted {
+            self.unclosed = Some((self.open_line, self.open_byte));
+        }
+    }
+}
+
+/// A file read through a [`Scanner`].
+struct Scanned<R> {
+    inner: R,
+    scanner: Scanner,
+}
+
+impl<R: Read> Read for Scanned<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            self.scanner.finish();
+        } else {
+            self.scanner.feed(&buf[..n]);
+        }
+        Ok(n)
+    }
+}
+
+/// What [`CsvRows::next_into`] read.
+#[derive(Debug)]
+pub enum Next {
+    /// A row, in the `Row`.
+    Row,
+    /// A row whose structure is wrong: not as wide as the header, not UTF-8 (the
+    /// `Row` holds it with the invalid bytes replaced), or a stray quote. The rows
+    /// after it are unaffected.
+    Malformed(RowError),
+    /// The end of the file.
+    End,
+}
+
+/// A CSV file read row by row, strictly: a row that is not well-formed CSV (a stray
+/// quote), not UTF-8 or not as wide as the header is [`Next::Malformed`], and a
+/// quoted field still open at the end of the file is an error at the line where it
+/// opened.
 pub struct CsvRows {
     columns: Columns,
-    reader: csv::Reader<File>,
-    /// The first row, read by [`CsvRows::open`] to refuse a file without rows.
-    first: Option<Row>,
+    reader: csv::Reader<Scanned<File>>,
+    /// The bytes of the current row, reused.
+    record: csv::ByteRecord,
     len: u64,
+    rows: u64,
 }
 
 impl CsvRows {
     /// Opens `path` and checks its header against `required` and `optional` column
-    /// names (lower-case), and that it has at least one row.
+    /// names (lower-case).
     pub fn open(
         path: &Path,
         required: &[&'static str],
@@ -141,33 +395,50 @@ impl CsvRows {
         let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
         let len = file.metadata().map_or(0, |m| m.len());
         let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .flexible(false)
-            .from_reader(file);
-        let header: Vec<String> = match reader.headers() {
-            Ok(h) => h.iter().map(str::to_owned).collect(),
-            Err(e) => bail!("{}: {}", path.display(), describe_csv_error(&e)),
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(Scanned {
+                inner: file,
+                scanner: Scanner::new(),
+            });
+        let mut record = csv::ByteRecord::new();
+        let got = reader
+            .read_byte_record(&mut record)
+            .map_err(|e| anyhow!("{}: {}", path.display(), describe_csv_error(&e)))?;
+        let end = reader.position().byte();
+        let scanner = &mut reader.get_mut().scanner;
+        if let Some(flaw) = scanner.flaws.front().filter(|f| f.byte < end) {
+            bail!("{}:{}: {}", path.display(), flaw.line, flaw.what);
+        }
+        if let Some((line, open)) = scanner.unclosed
+            && (!got || open < end)
+        {
+            bail!("{}:{line}: {UNCLOSED}", path.display());
+        }
+        let header: Vec<String> = if got {
+            match csv::StringRecord::from_byte_record(record.clone()) {
+                Ok(h) => h.iter().map(str::to_owned).collect(),
+                Err(e) => bail!(
+                    "{}:1: the header is not valid UTF-8 (field {})",
+                    path.display(),
+                    e.utf8_error().field() + 1
+                ),
+            }
+        } else {
+            Vec::new()
         };
         let columns = Columns {
             index: header_index(path, &header, required, optional, ignore_unknown)?,
             path: path.to_owned(),
             header,
         };
-        let mut rows = CsvRows {
+        Ok(CsvRows {
             columns,
             reader,
-            first: None,
+            record,
             len,
-        };
-        let mut first = Row::default();
-        if !rows.next_into(&mut first)? {
-            bail!(
-                "{}: the file has a header but no rows; nothing to import",
-                path.display()
-            );
-        }
-        rows.first = Some(first);
-        Ok(rows)
+            rows: 0,
+        })
     }
 
     /// The header.
@@ -185,40 +456,103 @@ impl CsvRows {
         self.reader.position().byte()
     }
 
-    /// Reads the next row into `row`; false at the end of the file.
+    /// How many rows (after the header) were read so far, malformed ones included.
+    pub fn rows_read(&self) -> u64 {
+        self.rows
+    }
+
+    /// Reads the next row into `row`.
     ///
     /// # Errors
     ///
-    /// `FILE:LINE: reason` for a row that is not valid CSV, not UTF-8, or not as
-    /// wide as the header.
-    pub fn next_into(&mut self, row: &mut Row) -> Result<bool> {
-        if let Some(first) = self.first.take() {
-            *row = first;
-            return Ok(true);
+    /// `FILE:LINE: reason` for what makes the rest of the file unreadable: a quoted
+    /// field that never closes (LINE is where it opened), or a read error.
+    pub fn next_into(&mut self, row: &mut Row) -> Result<Next> {
+        let path = &self.columns.path;
+        let got = self
+            .reader
+            .read_byte_record(&mut self.record)
+            .map_err(|e| anyhow!("{}: {}", path.display(), describe_csv_error(&e)))?;
+        let end = self.reader.position().byte();
+        let scanner = &mut self.reader.get_mut().scanner;
+        if let Some((line, open)) = scanner.unclosed
+            && (!got || open < end)
+        {
+            bail!("{}:{line}: {UNCLOSED}", path.display());
         }
-        match self.reader.read_record(&mut row.cells) {
-            Ok(more) => {
-                row.line = row.cells.position().map_or(0, csv::Position::line);
-                Ok(more)
+        if !got {
+            return Ok(Next::End);
+        }
+        self.rows += 1;
+        let start = self.record.position().map_or(0, csv::Position::byte);
+        row.line = self.record.position().map_or(0, csv::Position::line);
+        let mut flaw = None;
+        while let Some(f) = scanner.flaws.front().filter(|f| f.byte < end) {
+            if f.byte >= start && flaw.is_none() {
+                flaw = Some(*f);
             }
+            scanner.flaws.pop_front();
+        }
+        // The cells, reusing the row's buffers.
+        let bytes = std::mem::take(&mut row.cells).into_byte_record();
+        let bytes = std::mem::replace(&mut self.record, bytes);
+        let (cells, bad_utf8) = match csv::StringRecord::from_byte_record(bytes) {
+            Ok(cells) => (cells, None),
             Err(e) => {
-                let line = e.position().map_or(0, csv::Position::line);
-                Err(anyhow!(
-                    "{}:{line}: {}",
-                    self.columns.path.display(),
-                    describe_csv_error(&e)
-                ))
+                let field = e.utf8_error().field() + 1;
+                let lossy: csv::StringRecord = e
+                    .into_byte_record()
+                    .iter()
+                    .map(String::from_utf8_lossy)
+                    .collect();
+                (lossy, Some(field))
             }
-        }
+        };
+        row.cells = cells;
+        let width = self.columns.header.len();
+        let structure = if let Some(f) = flaw {
+            Some((f.line, f.what.to_owned()))
+        } else if row.cells.len() != width {
+            Some((
+                row.line,
+                format!(
+                    "this row has {} fields but the header has {width}",
+                    row.cells.len()
+                ),
+            ))
+        } else {
+            None
+        };
+        // Invalid UTF-8 is a fault of its own, and worth saying with any other: the
+        // row as shown (and written to the rejects) is not the row in the file.
+        let utf8 = bad_utf8.map(|field| {
+            format!(
+                "the text is not valid UTF-8 (field {field}); the invalid bytes are shown \
+                 as U+FFFD"
+            )
+        });
+        let malformed = match (structure, utf8) {
+            (Some((line, why)), Some(utf8)) => Some(RowError::row(line, format!("{why}; {utf8}"))),
+            (Some((line, why)), None) => Some(RowError::row(line, why)),
+            (None, Some(utf8)) => Some(RowError::row(row.line, utf8)),
+            (None, None) => None,
+        };
+        Ok(malformed.map_or(Next::Row, Next::Malformed))
     }
 }
+
+/// The message for a quoted field still open at the end of the file.
+const UNCLOSED: &str = "a quoted field opened here is never closed (the rest of the file \
+                        would be inside it); close it with a quote";
 
 /// A CSV file with all its rows in memory.
 pub struct Sheet {
     /// The header.
     pub columns: Columns,
-    /// The data rows.
+    /// The data rows, malformed ones included.
     pub rows: Vec<Row>,
+    /// The malformed rows, by index into `rows`.
+    pub malformed: HashMap<usize, RowError>,
 }
 
 impl Sheet {
@@ -231,13 +565,22 @@ impl Sheet {
     ) -> Result<Sheet> {
         let mut file = CsvRows::open(path, required, optional, ignore_unknown)?;
         let mut rows = Vec::new();
+        let mut malformed = HashMap::new();
         let mut row = Row::default();
-        while file.next_into(&mut row)? {
+        loop {
+            match file.next_into(&mut row)? {
+                Next::End => break,
+                Next::Row => {}
+                Next::Malformed(e) => {
+                    malformed.insert(rows.len(), e);
+                }
+            }
             rows.push(row.clone());
         }
         Ok(Sheet {
             columns: file.columns,
             rows,
+            malformed,
         })
     }
 }
@@ -304,5 +647,264 @@ fn describe_csv_error(e: &csv::Error) -> String {
             format!("this row has {len} fields but the header has {expected_len}")
         }
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One record of the strict model: its fields, and whether its structure is wrong.
+    #[derive(Debug)]
+    struct ModelRecord {
+        fields: Vec<Vec<u8>>,
+        flawed: bool,
+    }
+
+    /// A strict CSV reader written independently of [`Scanner`]: the records of
+    /// `bytes`, and the line of a quoted field that never closes, if one does (then
+    /// the last record is the one it swallows, as far as it goes).
+    fn model(bytes: &[u8]) -> (Vec<ModelRecord>, Option<u64>) {
+        let b = bytes.strip_prefix(&BOM[..]).unwrap_or(bytes);
+        let mut i = 0;
+        let mut line = 1;
+        let mut records = Vec::new();
+        loop {
+            // Empty lines between records are skipped.
+            while i < b.len() && (b[i] == b'\r' || b[i] == b'\n') {
+                line += u64::from(b[i] == b'\n');
+                i += 1;
+            }
+            if i == b.len() {
+                return (records, None);
+            }
+            let mut record = ModelRecord {
+                fields: Vec::new(),
+                flawed: false,
+            };
+            loop {
+                let mut field = Vec::new();
+                if b.get(i) == Some(&b'"') {
+                    let open = line;
+                    i += 1;
+                    loop {
+                        match b.get(i) {
+                            None => {
+                                records.push(record);
+                                return (records, Some(open));
+                            }
+                            Some(b'"') if b.get(i + 1) == Some(&b'"') => {
+                                field.push(b'"');
+                                i += 2;
+                            }
+                            Some(b'"') => {
+                                i += 1;
+                                break;
+                            }
+                            Some(&c) => {
+                                line += u64::from(c == b'\n');
+                                field.push(c);
+                                i += 1;
+                            }
+                        }
+                    }
+                    if !matches!(b.get(i), None | Some(b',' | b'\r' | b'\n')) {
+                        record.flawed = true;
+                    }
+                }
+                while let Some(&c) = b.get(i) {
+                    if matches!(c, b',' | b'\r' | b'\n') {
+                        break;
+                    }
+                    record.flawed |= c == b'"';
+                    field.push(c);
+                    i += 1;
+                }
+                record.fields.push(field);
+                match b.get(i) {
+                    Some(b',') => i += 1,
+                    _ => break,
+                }
+            }
+            records.push(record);
+        }
+    }
+
+    /// Reads `bytes` as a file with [`CsvRows`]: the header, then each row as its
+    /// cells or `None` if malformed; or the error that stopped the reading.
+    fn strict(bytes: &[u8]) -> (Option<usize>, Vec<Option<Vec<String>>>, Option<String>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("f.csv");
+        std::fs::write(&path, bytes).expect("write");
+        let mut rows = match CsvRows::open(&path, &[], &[], true) {
+            Ok(rows) => rows,
+            Err(e) => return (None, Vec::new(), Some(format!("{e:#}"))),
+        };
+        let width = rows.columns().header.len();
+        let mut out = Vec::new();
+        let mut row = Row::default();
+        loop {
+            match rows.next_into(&mut row) {
+                Ok(Next::End) => return (Some(width), out, None),
+                Ok(Next::Row) => out.push(Some(row.cells.iter().map(str::to_owned).collect())),
+                Ok(Next::Malformed(_)) => out.push(None),
+                Err(e) => return (Some(width), out, Some(format!("{e:#}"))),
+            }
+        }
+    }
+
+    fn check(bytes: &[u8]) {
+        let (width, rows, error) = strict(bytes);
+        let (mut records, unclosed) = model(bytes);
+        let Some(width) = width else {
+            // Only the header may stop the file from opening: unclosed, malformed,
+            // blank or not UTF-8.
+            let e = error.unwrap_or_default();
+            let header_unclosed = unclosed.is_some() && records.len() == 1;
+            let bad = header_unclosed
+                || records.first().is_none_or(|h| {
+                    h.flawed
+                        || h.fields
+                            .iter()
+                            .all(|f| String::from_utf8_lossy(f).trim().is_empty())
+                        || h.fields.iter().any(|f| std::str::from_utf8(f).is_err())
+                });
+            assert!(bad, "{e}");
+            if let Some(open) = unclosed
+                && records.len() == 1
+                && !records[0].flawed
+            {
+                assert!(
+                    e.contains(&format!(":{open}: a quoted field opened")),
+                    "{e}"
+                );
+            }
+            return;
+        };
+        match unclosed {
+            Some(open) => {
+                let e = error.unwrap_or_default();
+                assert!(
+                    e.contains(&format!(":{open}: a quoted field opened")),
+                    "{e}"
+                );
+            }
+            None => {
+                assert_eq!(error, None);
+                assert_eq!(rows.len(), records.len() - 1);
+            }
+        }
+        if unclosed.is_some() {
+            records.pop();
+        }
+        // Every row read before the end (or the error) is as the model says.
+        for (got, want) in rows.iter().zip(records.iter().skip(1)) {
+            let cells: Option<Vec<String>> = want
+                .fields
+                .iter()
+                .map(|f| String::from_utf8(f.clone()).ok())
+                .collect();
+            let good = !want.flawed && want.fields.len() == width;
+            assert_eq!(got, &cells.filter(|_| good), "{want:?}");
+        }
+    }
+
+    #[test]
+    fn a_record_keeps_one_fault() {
+        let mut s = Scanner::new();
+        s.feed("a,b\n".repeat(2).as_bytes());
+        s.feed(&b"x\"".repeat(100_000));
+        s.feed(b"\n\"y\"z,\"\"\n");
+        assert_eq!(s.flaws.len(), 2);
+        assert_eq!((s.flaws[0].line, s.flaws[1].line), (3, 4));
+    }
+
+    #[test]
+    fn the_reader_is_strict_about_structure() {
+        check(b"a,b\n1,\"2\n");
+        check(b"a,b\n1,2\"\n3,4\n");
+        check(b"a,b\n1,\"2\"x\n3,4\n");
+        check(b"a,b\n1,2,3\n\"x\"\"y\",\"z\r\nw\"\r\n");
+        check(b"\xEF\xBB\xBF\"a\",b\n1,2");
+        check(b"\xEF\xBB\"a\",b\n1,2");
+        check(b"a\n\xff\n");
+        check(b"");
+        check(b"\n\n");
+    }
+
+    /// Writes `cell` as an export does and reads it back as an import does.
+    fn through_a_file(cell: &str) -> String {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("f.csv");
+        let mut w = csv::Writer::from_path(&path).expect("create");
+        w.write_record(["x", "y"]).expect("header");
+        w.write_record([neutralise(cell).as_ref(), "1"])
+            .expect("row");
+        w.flush().expect("flush");
+        drop(w);
+        let mut rows = CsvRows::open(&path, &["x"], &["y"], false).expect("open");
+        let mut row = Row::default();
+        assert!(matches!(rows.next_into(&mut row), Ok(Next::Row)));
+        rows.columns().raw(&row, "x").expect("x").to_owned()
+    }
+
+    #[test]
+    fn formula_cells_are_guarded_and_restored() {
+        for (cell, written) in [
+            ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("-2+3", "'-2+3"),
+            ("+49 30 1234", "'+49 30 1234"),
+            ("\tx", "'\tx"),
+            ("'quoted'", "''quoted'"),
+            ("Ada", "Ada"),
+            ("", ""),
+        ] {
+            assert_eq!(neutralise(cell), written);
+            assert_eq!(restore(written), cell);
+        }
+        assert_eq!(restore("'hello"), "'hello", "an ordinary apostrophe stays");
+    }
+
+    proptest::proptest! {
+        /// Export then import gives back any text, and no exported cell can start a
+        /// formula.
+        #[test]
+        fn guarding_formulas_round_trips(
+            cell in "(['=+@\t\r-]{0,3}|\\PC{0,2})\\PC{0,12}",
+        ) {
+            let written = neutralise(&cell);
+            proptest::prop_assert!(
+                !written.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "{written:?}"
+            );
+            proptest::prop_assert_eq!(restore(&written), cell.as_str());
+            proptest::prop_assert_eq!(through_a_file(&cell), cell);
+        }
+
+        /// Any bytes: the reader does not panic, and a row it returns is one the
+        /// strict model accepts, cell for cell; a quote open at the end of the file is
+        /// an error at the line where it opened.
+        #[test]
+        fn arbitrary_bytes_never_yield_a_row_the_strict_model_rejects(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(b"a,\"\n\r ,\"".to_vec()),
+                    proptest::num::u8::ANY,
+                ],
+                0..200,
+            ),
+        ) {
+            check(&bytes);
+        }
+
+        /// Files that look like CSV, with the occasional fault.
+        #[test]
+        fn csv_like_files_read_as_the_strict_model_says(
+            bytes in "(([a-c]{0,3}|\"[a-c,\n\"]{0,4}\"?)(,|\n|\r\n|\"){1,2}){0,30}",
+        ) {
+            check(bytes.as_bytes());
+        }
     }
 }

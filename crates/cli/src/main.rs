@@ -11,6 +11,7 @@ mod cmd;
 mod csvio;
 mod output;
 mod parse;
+mod paths;
 
 use std::io::Write as _;
 use std::process::ExitCode;

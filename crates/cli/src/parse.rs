@@ -175,24 +175,139 @@ pub fn money(input: &str, store: &dyn Store) -> Result<Money> {
     Ok(Money::parse(input, store.base_currency())?)
 }
 
-/// Finds a customer by numeric id, email, or external reference.
-pub fn customer(store: &dyn Store, input: &str) -> Result<Customer> {
-    let s = input.trim();
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(store.customer(CustomerId::new(n))?);
+/// What a customer key names, in the one order every command and every import uses
+/// (docs/cli.md, "Customer keys"): `#N` is the customer with id N; `#N@BOOK` the
+/// customer with id N of the database whose book id is BOOK; a key with `@` that is an
+/// email address is an email; anything else is an external reference. Bare digits
+/// are a reference, never an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerKey {
+    /// `#N`.
+    Id(CustomerId),
+    /// `#N@BOOK`.
+    BookId(CustomerId, String),
+    /// An email address.
+    Email(Email),
+    /// An external reference.
+    Reference(ExternalRef),
+}
+
+impl CustomerKey {
+    /// Reads a key (trimmed); `None` if it is none of the four shapes (an empty or
+    /// too long reference).
+    pub fn parse(input: &str) -> Option<CustomerKey> {
+        let s = input.trim();
+        if let Some(rest) = s.strip_prefix('#') {
+            let (digits, book) = match rest.split_once('@') {
+                Some((d, b)) => (d, Some(b)),
+                None => (rest, None),
+            };
+            if !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && let Ok(n) = digits.parse::<u64>()
+            {
+                let id = CustomerId::new(n);
+                match book {
+                    None => return Some(CustomerKey::Id(id)),
+                    Some(b) if !b.is_empty() => {
+                        return Some(CustomerKey::BookId(id, b.to_owned()));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if s.contains('@')
+            && let Ok(email) = Email::parse(s)
+        {
+            return Some(CustomerKey::Email(email));
+        }
+        ExternalRef::parse(s).ok().map(CustomerKey::Reference)
     }
-    if s.contains('@')
-        && let Ok(email) = Email::parse(s)
-    {
-        return store
-            .customer_by_email(&email)?
-            .ok_or_else(|| anyhow!("no customer with email '{s}'"));
+
+    /// Why no customer has this key (a key of another database is refused before
+    /// it is looked up: [`CustomerKey::foreign`]).
+    pub fn not_found(&self) -> String {
+        match self {
+            CustomerKey::Id(id) | CustomerKey::BookId(id, _) => {
+                format!("no customer with id {id}")
+            }
+            CustomerKey::Email(e) => format!("no customer with email '{e}'"),
+            CustomerKey::Reference(r) => {
+                let r = r.as_str();
+                if r.bytes().all(|b| b.is_ascii_digit()) {
+                    format!(
+                        "no customer with reference '{r}'; for the customer with id {r} write #{r}"
+                    )
+                } else {
+                    format!("no customer with reference '{r}'")
+                }
+            }
+        }
     }
-    let reference = ExternalRef::parse(s)
-        .map_err(|_| anyhow!("'{input}' is not a customer id, email or reference"))?;
-    store
-        .customer_by_external_ref(&reference)?
-        .ok_or_else(|| anyhow!("no customer with id, email or reference '{s}'"))
+
+    /// The refusal of text that is no key at all (empty, or not a valid reference).
+    pub fn invalid(input: &str) -> String {
+        format!(
+            "'{}' is not a customer key; give #ID, an email address or a reference",
+            input.trim()
+        )
+    }
+
+    /// The refusal of `#N@BOOK` when BOOK is not this database's book id.
+    pub fn foreign(id: CustomerId, book: &str) -> String {
+        format!(
+            "customer #{id} of another database (book {book}): export its customers with an \
+             email or reference, or give it one"
+        )
+    }
+
+    /// The key that names `c`: the reference, else the email, else `#N@BOOK` with
+    /// `book` the database's book id (an export's key, valid in that database only),
+    /// or `#N` without one (a key to show). A reference that would read as another
+    /// shape of key (`#12`, `x@example.com`) is passed over.
+    pub fn of(c: &Customer, book: Option<&str>) -> String {
+        if let Some(r) = c.external_ref()
+            && CustomerKey::parse(r.as_str()).as_ref() == Some(&CustomerKey::Reference(r.clone()))
+        {
+            return r.to_string();
+        }
+        match (c.email(), book) {
+            (Some(e), _) => e.to_string(),
+            (None, Some(book)) => format!("#{}@{book}", c.id()),
+            (None, None) => format!("#{}", c.id()),
+        }
+    }
+}
+
+/// Finds a customer by key: `#N`, `#N@BOOK`, email, or external reference (see
+/// [`CustomerKey`]).
+pub fn customer(store: &solocrm_store_sqlite::SqliteStore, input: &str) -> Result<Customer> {
+    let key =
+        CustomerKey::parse(input).ok_or_else(|| anyhow!("{}", CustomerKey::invalid(input)))?;
+    let found = match &key {
+        CustomerKey::Id(id) => customer_by_id(store, *id)?,
+        CustomerKey::BookId(id, book) => {
+            if *book != store.book_id()? {
+                bail!("{}", CustomerKey::foreign(*id, book));
+            }
+            customer_by_id(store, *id)?
+        }
+        CustomerKey::Email(e) => store.customer_by_email(e)?,
+        CustomerKey::Reference(r) => store.customer_by_external_ref(r)?,
+    };
+    found.ok_or_else(|| anyhow!("{}", key.not_found()))
+}
+
+/// The customer with id `id`, if there is one.
+pub fn customer_by_id(
+    store: &solocrm_store_sqlite::SqliteStore,
+    id: CustomerId,
+) -> Result<Option<Customer>> {
+    match store.customer(id) {
+        Ok(c) => Ok(Some(c)),
+        Err(solocrm_core::StoreError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Refuses an empty list with a message.
@@ -225,6 +340,33 @@ mod tests {
             "2026-11-22T08:30:00+00:00"
         );
         assert!(at(Some("22.11.2026"), now).is_err());
+    }
+
+    #[test]
+    fn customer_keys_are_read_in_one_order() {
+        let id = |n| CustomerKey::Id(CustomerId::new(n));
+        let reference = |r| CustomerKey::Reference(ExternalRef::parse(r).expect("a reference"));
+        assert_eq!(CustomerKey::parse(" #12 "), Some(id(12)));
+        assert_eq!(CustomerKey::parse("12"), Some(reference("12")));
+        assert_eq!(
+            CustomerKey::parse("#12@b00k"),
+            Some(CustomerKey::BookId(CustomerId::new(12), "b00k".into()))
+        );
+        assert_eq!(
+            CustomerKey::parse("Ada@Example.com"),
+            Some(CustomerKey::Email(
+                Email::parse("Ada@Example.com").expect("an email")
+            ))
+        );
+        assert_eq!(CustomerKey::parse("@ref"), Some(reference("@ref")));
+        assert_eq!(CustomerKey::parse("#x1"), Some(reference("#x1")));
+        assert_eq!(CustomerKey::parse(""), None);
+        assert!(
+            reference("2")
+                .not_found()
+                .contains("for the customer with id 2 write #2")
+        );
+        assert!(!reference("C-2").not_found().contains("write #"));
     }
 
     /// What the general path makes of a date.

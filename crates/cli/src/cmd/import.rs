@@ -27,9 +27,10 @@ use solocrm_store_sqlite::SqliteStore;
 use super::Ctx;
 use super::io::CUSTOMER_COLUMNS;
 use crate::cli::{ImportCmd, ImportOpts};
-use crate::csvio::{Columns, CsvRows, Row, RowError, Sheet};
+use crate::csvio::{Columns, CsvRows, Next, Row, RowError, Sheet};
 use crate::output::Progress;
-use crate::parse;
+use crate::parse::{self, CustomerKey};
+use crate::paths::{OutFile, Protected};
 
 /// A hash map with a fast, randomly seeded hasher, for the per-row look-ups.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
@@ -42,17 +43,37 @@ const PART_ROWS: usize = 8_192;
 const PARTS_AHEAD: usize = 4;
 
 pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
+    let opts = match &cmd {
+        ImportCmd::Customers(opts) | ImportCmd::Surveys(opts) => opts,
+        ImportCmd::Purchases { opts, .. } => opts,
+    };
+    // The rejects file is checked and created before anything is read or written: a
+    // path that cannot be written must not cost a committed import its rejects.
+    let rejects = match &opts.rejects {
+        Some(path) if opts.skip_invalid => {
+            let protected =
+                Protected::database(&ctx.db).with_input(&opts.file, "the file being imported");
+            Some(OutFile::create("--rejects", path, &protected)?)
+        }
+        _ => None,
+    };
     let store = ctx.open()?;
     let summary = match cmd {
-        ImportCmd::Customers(opts) => import_customers(&store, &opts, ctx.now)?,
+        ImportCmd::Customers(opts) => import_customers(&store, &opts, rejects, ctx.now)?,
         ImportCmd::Purchases {
             opts,
             create_missing,
-        } => import_purchases(&store, &opts, create_missing)?,
-        ImportCmd::Surveys(opts) => import_surveys(&store, &opts)?,
+        } => import_purchases(&store, &opts, rejects, create_missing)?,
+        ImportCmd::Surveys(opts) => import_surveys(&store, &opts, rejects)?,
     };
     if ctx.out.json {
         return ctx.out.json(&summary);
+    }
+    if summary.rows == 0 {
+        return ctx.out.line(format!(
+            "nothing to import: {} has a header but no rows",
+            summary.file
+        ));
     }
     let mut parts: Vec<String> = summary
         .counts
@@ -72,6 +93,8 @@ struct Summary {
     file: String,
     counts: Vec<(&'static str, usize)>,
     rejected: usize,
+    /// The rows of the file, rejected ones included.
+    rows: u64,
 }
 
 /// Where each record of an import came from, by section (indices count over the
@@ -226,23 +249,35 @@ fn free_text_cell(cols: &Columns, row: &Row, column: &str) -> Result<Option<Free
 
 // ----- finding the customer a row names -----
 
-/// Every customer's keys, read once: a `customer` cell names a customer by external
-/// reference, email or id (tried in that order).
+/// Every customer's keys, read once: a `customer` cell names a customer as a command
+/// line does ([`CustomerKey`]).
 struct Keys {
     by_ref: FastMap<String, CustomerId>,
     by_email: FastMap<String, CustomerId>,
     ids: HashSet<CustomerId, foldhash::fast::RandomState>,
     erased: HashSet<CustomerId, foldhash::fast::RandomState>,
+    /// This database's book id, which `#N@BOOK` must name.
+    book: String,
+}
+
+/// Why a `customer` cell names no customer that can take records.
+#[derive(Debug, Clone)]
+enum Miss {
+    /// No customer has the key (one `--create-missing` may create, if a reference).
+    Unknown(CustomerKey),
+    /// The key can never name a customer here: not a key, or another database's id.
+    Refused(String),
 }
 
 impl Keys {
-    fn load(store: &dyn Store) -> Result<Keys> {
+    fn load(store: &SqliteStore) -> Result<Keys> {
         let all = store.customer_keys()?;
         let mut keys = Keys {
             by_ref: FastMap::default(),
             by_email: FastMap::default(),
             ids: all.iter().map(|k| k.id).collect(),
             erased: all.iter().filter(|k| k.erased).map(|k| k.id).collect(),
+            book: store.book_id()?,
         };
         for k in all {
             if let Some(r) = k.external_ref {
@@ -255,22 +290,22 @@ impl Keys {
         Ok(keys)
     }
 
-    fn find(&self, key: &str) -> Option<CustomerId> {
-        ExternalRef::parse(key)
-            .ok()
-            .and_then(|r| self.by_ref.get(r.as_str()).copied())
-            .or_else(|| {
-                key.contains('@')
-                    .then(|| Email::parse(key).ok())
-                    .flatten()
-                    .and_then(|e| self.by_email.get(&e.key()).copied())
-            })
-            .or_else(|| {
-                key.parse::<u64>()
-                    .ok()
-                    .map(CustomerId::new)
-                    .filter(|i| self.ids.contains(i))
-            })
+    fn find(&self, key: &str) -> Result<CustomerId, Miss> {
+        let Some(k) = CustomerKey::parse(key) else {
+            return Err(Miss::Refused(CustomerKey::invalid(key)));
+        };
+        let found = match &k {
+            CustomerKey::Id(id) => self.ids.get(id).copied(),
+            CustomerKey::BookId(id, book) => {
+                if *book != self.book {
+                    return Err(Miss::Refused(CustomerKey::foreign(*id, book)));
+                }
+                self.ids.get(id).copied()
+            }
+            CustomerKey::Email(e) => self.by_email.get(&e.key()).copied(),
+            CustomerKey::Reference(r) => self.by_ref.get(r.as_str()).copied(),
+        };
+        found.ok_or(Miss::Unknown(k))
     }
 }
 
@@ -278,7 +313,7 @@ impl Keys {
 /// times.
 struct Resolver<'k> {
     keys: &'k Keys,
-    cache: FastMap<String, Option<CustomerId>>,
+    cache: FastMap<String, Result<CustomerId, Miss>>,
 }
 
 impl<'k> Resolver<'k> {
@@ -289,44 +324,41 @@ impl<'k> Resolver<'k> {
         }
     }
 
-    fn find(&mut self, key: &str) -> Option<CustomerId> {
+    fn find(&mut self, key: &str) -> Result<CustomerId, Miss> {
         if let Some(hit) = self.cache.get(key) {
-            return *hit;
+            return hit.clone();
         }
         let found = self.keys.find(key);
-        self.cache.insert(key.to_owned(), found);
+        self.cache.insert(key.to_owned(), found.clone());
         found
     }
 }
 
-/// The customer a `customer` cell names (`None` if no customer has that key), or why
-/// the cell names none that can take new records: empty, or an erased customer (the
-/// store's own refusal, found while reading so that `--skip-invalid` need not run
-/// the import again for it).
-fn live_customer<'r>(
+/// The customer a `customer` cell names (`Ok(Err(key))` if no customer has that key),
+/// or why the cell names none that can take new records: empty, not a key, another
+/// database's id, or an erased customer (the store's own refusal, found while
+/// reading so that `--skip-invalid` need not run the import again).
+fn live_customer(
     cols: &Columns,
-    row: &'r Row,
+    row: &Row,
     resolver: &mut Resolver<'_>,
-) -> Result<(&'r str, Option<CustomerId>), RowError> {
+) -> Result<Result<CustomerId, CustomerKey>, RowError> {
     let key = cols
         .value(row, "customer")
         .ok_or_else(|| RowError::at(row.line, "customer", "is empty"))?;
-    let found = resolver.find(key);
-    if let Some(customer) = found
-        && resolver.keys.erased.contains(&customer)
-    {
-        let refused = StoreError::from(Conflict::CustomerErased { customer });
-        return Err(RowError::at(row.line, "customer", refused));
+    match resolver.find(key) {
+        Ok(customer) if resolver.keys.erased.contains(&customer) => {
+            let refused = StoreError::from(Conflict::CustomerErased { customer });
+            Err(RowError::at(row.line, "customer", refused))
+        }
+        Ok(customer) => Ok(Ok(customer)),
+        Err(Miss::Unknown(k)) => Ok(Err(k)),
+        Err(Miss::Refused(why)) => Err(RowError::at(row.line, "customer", why)),
     }
-    Ok((key, found))
 }
 
-fn unknown_customer(row: &Row, key: &str, hint: &str) -> RowError {
-    RowError::at(
-        row.line,
-        "customer",
-        format!("no customer with reference, email or id '{key}'{hint}"),
-    )
+fn unknown_customer(row: &Row, key: &CustomerKey, hint: &str) -> RowError {
+    RowError::at(row.line, "customer", format!("{}{hint}", key.not_found()))
 }
 
 // ----- streamed imports: purchases and survey answers -----
@@ -422,24 +454,31 @@ impl Planner for PurchasePlanner<'_> {
         {
             return Err(refused(repeat));
         }
-        let (key, found) = live_customer(cols, row, &mut self.resolver)?;
+        let found = live_customer(cols, row, &mut self.resolver)?;
         let who = match found {
-            Some(id) => Who::Existing(id),
-            None if self.create_missing => ExternalRef::parse(key)
-                .and_then(|r| Ok(Who::New(r, PersonName::parse(key)?)))
-                .map_err(|e| RowError::at(row.line, "customer", e))?,
-            None => {
+            Ok(id) => Who::Existing(id),
+            Err(CustomerKey::Reference(r)) if self.create_missing => {
+                let name = PersonName::parse(r.as_str())
+                    .map_err(|e| RowError::at(row.line, "customer", e))?;
+                Who::New(r, name)
+            }
+            Err(k @ CustomerKey::Reference(_)) => {
                 return Err(unknown_customer(
                     row,
-                    key,
+                    &k,
                     " (pass --create-missing to create one)",
                 ));
             }
+            Err(k) => return Err(unknown_customer(row, &k, "")),
         };
         let at = date_cell(cols, row)?;
         let amount = amount_cell(cols, row, self.base)?;
         // The store takes the customer from the `CustomerRef` beside the purchase.
-        let mut p = NewPurchase::new(found.unwrap_or(CustomerId::new(0)), at, amount);
+        let existing = match &who {
+            Who::Existing(id) => *id,
+            Who::New(..) => CustomerId::new(0),
+        };
+        let mut p = NewPurchase::new(existing, at, amount);
         p.description = free_text_cell(cols, row, "description")?;
         if let (Some(refs), Some(r)) = (&mut self.references, &reference) {
             if let Some(stored) = refs.stored(r) {
@@ -485,8 +524,8 @@ impl Planner for SurveyPlanner<'_> {
         part: &mut ImportBatch,
         origin: &mut Origin<u64>,
     ) -> Result<(), RowError> {
-        let (key, found) = live_customer(cols, row, &mut self.resolver)?;
-        let id = found.ok_or_else(|| unknown_customer(row, key, ""))?;
+        let id = live_customer(cols, row, &mut self.resolver)?
+            .map_err(|k| unknown_customer(row, &k, ""))?;
         let at = date_cell(cols, row)?;
         let kind = SurveyKind::parse(cols.value(row, "kind").unwrap_or(""))
             .map_err(|e| RowError::at(row.line, "kind", e))?;
@@ -520,6 +559,8 @@ struct Pass {
     rejects: Vec<(Row, RowError)>,
     /// Why the reader gave up, aborting the import.
     failure: Option<String>,
+    /// The rows read.
+    rows: u64,
 }
 
 /// Why the reader stopped before the end of the file.
@@ -564,9 +605,20 @@ fn read_rows(
     let mut rows_in_part = 0;
     let result = loop {
         match file.next_into(&mut row) {
-            Ok(true) => {}
-            Ok(false) => break tx.send(std::mem::take(&mut part)),
-            Err(e) => break Err(Stop::Failed(format!("{e:#}"))),
+            Ok(Next::Row) => {}
+            Ok(Next::End) => break tx.send(std::mem::take(&mut part)),
+            Ok(Next::Malformed(e)) if skip_invalid => {
+                pass.rejects.push((row.clone(), e));
+                continue;
+            }
+            Ok(Next::Malformed(e)) => {
+                let path = &file.columns().path;
+                break Err(Stop::Failed(format!(
+                    "{}; nothing was imported",
+                    e.in_file(path)
+                )));
+            }
+            Err(e) => break Err(Stop::Failed(format!("{e:#}; nothing was imported"))),
         }
         if let Some(e) = set_aside.get(&row.line) {
             pass.rejects.push((row.clone(), e.clone()));
@@ -610,10 +662,11 @@ fn read_rows(
 fn stream<'k>(
     store: &SqliteStore,
     opts: &ImportOpts,
+    mut rejects: Option<OutFile>,
     required: &[&'static str],
     optional: &[&'static str],
     new_planner: &dyn Fn() -> Box<dyn Planner + 'k>,
-) -> Result<(ImportReceipt, usize)> {
+) -> Result<(ImportReceipt, usize, u64)> {
     let mut set_aside: BTreeMap<u64, RowError> = BTreeMap::new();
     loop {
         let mut file = CsvRows::open(&opts.file, required, optional, opts.ignore_unknown)?;
@@ -637,6 +690,7 @@ fn stream<'k>(
                     let _ = tx.0.send(Err(why.clone().into()));
                     pass.failure = Some(why);
                 }
+                pass.rows = file.rows_read();
                 pass
             });
             let result = store.import_parts(&mut rx.iter());
@@ -649,12 +703,13 @@ fn stream<'k>(
         });
         match result {
             Ok(receipt) => {
-                if let Some(path) = &opts.rejects
-                    && opts.skip_invalid
-                {
-                    columns.write_rejects(path, pass.rejects.iter().map(|(r, e)| (r, e)))?;
+                if let Some(out) = rejects.take() {
+                    let rows = receipt.purchases.len() + receipt.surveys.len();
+                    columns
+                        .write_rejects(out, pass.rejects.iter().map(|(r, e)| (r, e)))
+                        .with_context(|| committed(rows, pass.rejects.len()))?;
                 }
-                return Ok((receipt, pass.rejects.len()));
+                return Ok((receipt, pass.rejects.len(), pass.rows));
             }
             Err(StoreError::Aborted(e)) => {
                 bail!(
@@ -693,6 +748,7 @@ fn stream<'k>(
 fn import_purchases(
     store: &SqliteStore,
     opts: &ImportOpts,
+    rejects: Option<OutFile>,
     create_missing: bool,
 ) -> Result<Summary> {
     let keys = Keys::load(store)?;
@@ -702,9 +758,10 @@ fn import_purchases(
         FastMap::default()
     };
     let base = store.base_currency();
-    let (receipt, rejected) = stream(
+    let (receipt, rejected, rows) = stream(
         store,
         opts,
+        rejects,
         &["customer", "date", "amount"],
         &["currency", "reference", "description"],
         &|| {
@@ -727,14 +784,20 @@ fn import_purchases(
             ("new customers", receipt.created_customers.len()),
         ],
         rejected,
+        rows,
     })
 }
 
-fn import_surveys(store: &SqliteStore, opts: &ImportOpts) -> Result<Summary> {
+fn import_surveys(
+    store: &SqliteStore,
+    opts: &ImportOpts,
+    rejects: Option<OutFile>,
+) -> Result<Summary> {
     let keys = Keys::load(store)?;
-    let (receipt, rejected) = stream(
+    let (receipt, rejected, rows) = stream(
         store,
         opts,
+        rejects,
         &["customer", "date", "kind", "score"],
         &["comment"],
         &|| {
@@ -747,6 +810,7 @@ fn import_surveys(store: &SqliteStore, opts: &ImportOpts) -> Result<Summary> {
         file: opts.file.display().to_string(),
         counts: vec![("survey answers", receipt.surveys.len())],
         rejected,
+        rows,
     })
 }
 
@@ -767,6 +831,7 @@ fn execute<T>(
     store: &dyn Store,
     sheet: &Sheet,
     opts: &ImportOpts,
+    rejects_file: Option<OutFile>,
     planned: Planned<T>,
     build: impl Fn(&[(usize, &T)]) -> Built,
 ) -> Result<(ImportReceipt, Vec<usize>, usize)> {
@@ -810,14 +875,21 @@ fn execute<T>(
         }
     };
     rejects.sort_by_key(|(i, _)| *i);
-    if let Some(out) = &opts.rejects
-        && opts.skip_invalid
-    {
+    if let Some(out) = rejects_file {
         sheet
             .columns
-            .write_rejects(out, rejects.iter().map(|(i, e)| (&sheet.rows[*i], e)))?;
+            .write_rejects(out, rejects.iter().map(|(i, e)| (&sheet.rows[*i], e)))
+            .with_context(|| committed(ok.len(), rejects.len()))?;
     }
     Ok((receipt, ok.iter().map(|(i, _)| *i).collect(), rejects.len()))
+}
+
+/// What to say when the rejects cannot be written after the import committed.
+fn committed(rows: usize, rejected: usize) -> String {
+    format!(
+        "the import was committed with {rows} rows, but its {rejected} rejected rows could not \
+         be saved; do not run the same import again"
+    )
 }
 
 /// What a customers row does.
@@ -832,6 +904,7 @@ enum Upsert {
 fn import_customers(
     store: &SqliteStore,
     opts: &ImportOpts,
+    rejects: Option<OutFile>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Summary> {
     let sheet = Sheet::read(
@@ -841,34 +914,70 @@ fn import_customers(
         opts.ignore_unknown,
     )?;
     let cols = &sheet.columns;
+    let book = store.book_id()?;
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut planned: Planned<Upsert> = Vec::with_capacity(sheet.rows.len());
     for (i, row) in sheet.rows.iter().enumerate() {
+        if let Some(e) = sheet.malformed.get(&i) {
+            planned.push((i, Err(e.clone())));
+            continue;
+        }
         let plan = (|| -> Result<Result<Upsert, RowError>> {
             let parsed = (|| {
                 let reference = optional_cell(cols, row, "reference", ExternalRef::parse)?;
                 let email = optional_cell(cols, row, "email", Email::parse)?;
-                let key = reference
-                    .as_ref()
-                    .map(|r| format!("ref:{r}"))
-                    .or_else(|| email.as_ref().map(|e| format!("email:{}", e.key())));
-                if let Some(k) = &key
-                    && let Some(first) = seen.insert(k.clone(), row.line)
+                // The key of an export names a customer of this database by id;
+                // another database's `#ID@BOOK` is no one here.
+                let id = match cols.value(row, "customer").and_then(CustomerKey::parse) {
+                    Some(CustomerKey::Id(id)) => Some(id),
+                    Some(CustomerKey::BookId(id, b)) if b == book => Some(id),
+                    _ => None,
+                };
+                if let Some(id) = id
+                    && let Some(first) = seen.insert(format!("id:{id}"), row.line)
                 {
-                    return Err(RowError::row(
+                    return Err(RowError::at(
                         row.line,
-                        format!("the same customer as line {first}"),
+                        "customer",
+                        format!("#{id} is also on line {first} of this file; one row per customer"),
                     ));
                 }
-                Ok((reference, email))
+                // A second row for the same customer, or a second customer with an
+                // email an earlier row gives, is refused naming both lines.
+                if let Some(r) = &reference
+                    && let Some(first) = seen.insert(format!("ref:{r}"), row.line)
+                {
+                    return Err(RowError::at(
+                        row.line,
+                        "reference",
+                        format!("'{r}' is also on line {first} of this file; one row per customer"),
+                    ));
+                }
+                if let Some(e) = &email
+                    && let Some(first) = seen.insert(format!("email:{}", e.key()), row.line)
+                {
+                    return Err(RowError::at(
+                        row.line,
+                        "email",
+                        format!(
+                            "'{e}' is also on line {first} of this file; one customer per email"
+                        ),
+                    ));
+                }
+                Ok((id, reference, email))
             })();
-            let (reference, email) = match parsed {
+            let (id, reference, email) = match parsed {
                 Ok(v) => v,
                 Err(e) => return Ok(Err(e)),
             };
-            let existing: Option<Customer> = match &reference {
-                Some(r) => store.customer_by_external_ref(r)?,
+            let existing: Option<Customer> = match id {
+                Some(id) => parse::customer_by_id(store, id)?,
                 None => None,
+            };
+            let existing = match (existing, &reference) {
+                (Some(c), _) => Some(c),
+                (None, Some(r)) => store.customer_by_external_ref(r)?,
+                (None, None) => None,
             };
             let existing = match (existing, &email) {
                 (Some(c), _) => Some(c),
@@ -888,24 +997,25 @@ fn import_customers(
         })()?;
         planned.push((i, plan));
     }
-    let (receipt, imported, rejected) = execute(store, &sheet, opts, planned.clone(), |ok| {
-        let mut batch = ImportBatch::default();
-        let mut origin = Origin::default();
-        for (row, u) in ok {
-            match u {
-                Upsert::Create(n) => {
-                    origin.push(ImportSection::CreateCustomers, *row);
-                    batch.create_customers.push((**n).clone());
+    let (receipt, imported, rejected) =
+        execute(store, &sheet, opts, rejects, planned.clone(), |ok| {
+            let mut batch = ImportBatch::default();
+            let mut origin = Origin::default();
+            for (row, u) in ok {
+                match u {
+                    Upsert::Create(n) => {
+                        origin.push(ImportSection::CreateCustomers, *row);
+                        batch.create_customers.push((**n).clone());
+                    }
+                    Upsert::Update(id, d) => {
+                        origin.push(ImportSection::UpdateCustomers, *row);
+                        batch.update_customers.push((*id, (**d).clone()));
+                    }
+                    Upsert::Unchanged => {}
                 }
-                Upsert::Update(id, d) => {
-                    origin.push(ImportSection::UpdateCustomers, *row);
-                    batch.update_customers.push((*id, (**d).clone()));
-                }
-                Upsert::Unchanged => {}
             }
-        }
-        Built { batch, origin }
-    })?;
+            Built { batch, origin }
+        })?;
     let unchanged = planned
         .iter()
         .filter(|(i, p)| imported.contains(i) && matches!(p, Ok(Upsert::Unchanged)))
@@ -922,6 +1032,7 @@ fn import_customers(
             ("unchanged", unchanged),
         ],
         rejected,
+        rows: u64::try_from(sheet.rows.len()).unwrap_or(u64::MAX),
     })
 }
 

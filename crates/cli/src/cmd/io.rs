@@ -12,9 +12,14 @@ use solocrm_core::{ActivityQuery, Customer, CustomerId, Store, Tag};
 
 use super::Ctx;
 use crate::cli::{ExportWhat, Format};
+use crate::csvio::neutralise;
+use crate::parse::CustomerKey;
+use crate::paths::{OutFile, Protected};
 
-/// The columns of each import (and export), in export order.
-pub const CUSTOMER_COLUMNS: [&str; 8] = [
+/// The columns of each import (and export), in export order. The `customer` column of
+/// a customers file is the customer's key, as in the other files: a re-import into
+/// the same database updates the customer it names even without reference or email.
+pub const CUSTOMER_COLUMNS: [&str; 9] = [
     "name",
     "email",
     "phone",
@@ -23,6 +28,7 @@ pub const CUSTOMER_COLUMNS: [&str; 8] = [
     "tags",
     "channel",
     "reference",
+    "customer",
 ];
 /// The columns of a purchases file.
 pub const PURCHASE_COLUMNS: [&str; 6] = [
@@ -36,23 +42,39 @@ pub const PURCHASE_COLUMNS: [&str; 6] = [
 /// The columns of a surveys file.
 pub const SURVEY_COLUMNS: [&str; 5] = ["customer", "date", "kind", "score", "comment"];
 
-/// The key an export writes in a `customer` column: the reference, else the email,
-/// else the id.
+/// The columns whose cells an export formats itself rather than copying text.
+const FORMATTED: [&str; 6] = ["birthday", "date", "amount", "currency", "kind", "score"];
+
+/// The key a customer is shown by: the reference, else the email, else `#ID` (see
+/// [`CustomerKey::of`]).
 pub fn customer_key(c: &Customer) -> String {
-    c.external_ref()
-        .map(|r| r.to_string())
-        .or_else(|| c.email().map(|e| e.to_string()))
-        .unwrap_or_else(|| c.id().to_string())
+    CustomerKey::of(c, None)
 }
 
 pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path>) -> Result<()> {
+    // The output is checked and created before anything is read.
+    let protected = Protected::database(&ctx.db);
+    if out.is_none() {
+        protected.check_stdout()?;
+    }
+    let mut file = out
+        .map(|path| OutFile::create("--out", path, &protected))
+        .transpose()?;
     let store = ctx.open()?;
     let customers = all_customers(&store)?;
+    // The key a row names its customer by: `#ID@BOOK` where there is no other, so
+    // that a re-import into another database refuses the row rather than attach it
+    // to whoever has that id there.
+    let book = store.book_id()?;
     let keys: HashMap<CustomerId, String> = customers
         .iter()
-        .map(|c| (c.id(), customer_key(c)))
+        .map(|c| (c.id(), CustomerKey::of(c, Some(&book))))
         .collect();
-    let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let key = |id: CustomerId| {
+        keys.get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("#{id}@{book}"))
+    };
     let (header, rows): (&[&str], Vec<Vec<String>>) = match what {
         ExportWhat::Customers => (
             &CUSTOMER_COLUMNS,
@@ -82,6 +104,7 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
                         c.external_ref()
                             .map(ToString::to_string)
                             .unwrap_or_default(),
+                        key(c.id()),
                     ]
                 })
                 .collect(),
@@ -124,19 +147,44 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
                 .collect(),
         ),
     };
-    let mut sink: Box<dyn Write> = match out {
-        Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot write {}", path.display()))?,
-        ),
-        None => Box::new(std::io::stdout().lock()),
+    let mut stdout = std::io::stdout().lock();
+    let sink: &mut dyn Write = match &mut file {
+        Some(f) => f,
+        None => &mut stdout,
     };
+    let written = write_rows(sink, format, header, &rows);
+    match file {
+        Some(f) => {
+            written.with_context(|| format!("cannot write {}", f.path().display()))?;
+            f.commit()?;
+        }
+        None => written?,
+    }
+    Ok(())
+}
+
+/// Writes the rows as CSV or JSON.
+fn write_rows(
+    sink: &mut dyn Write,
+    format: Format,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<()> {
     match format {
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(&mut sink);
+            let mut w = csv::Writer::from_writer(&mut *sink);
             w.write_record(header)?;
-            for r in &rows {
-                w.write_record(r)?;
+            // Text cells are guarded against spreadsheet formulas; the cells
+            // formatted here (dates, amounts, codes) cannot start one.
+            let text: Vec<bool> = header.iter().map(|h| !FORMATTED.contains(h)).collect();
+            for r in rows {
+                for (cell, &is_text) in r.iter().zip(&text) {
+                    match is_text {
+                        true => w.write_field(neutralise(cell).as_bytes())?,
+                        false => w.write_field(cell)?,
+                    }
+                }
+                w.write_record(None::<&[u8]>)?;
             }
             w.flush()?;
         }
@@ -151,7 +199,7 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
                         .collect()
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut sink, &objects)?;
+            serde_json::to_writer_pretty(&mut *sink, &objects)?;
             writeln!(sink)?;
         }
     }
