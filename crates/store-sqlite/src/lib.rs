@@ -529,28 +529,30 @@ pub fn create_at_schema_version(
 /// trying again covers what it does not wait for (another connection's checkpoint).
 /// The connection's busy timeout is `timeout` again afterwards.
 fn checkpoint(conn: &Connection, patience: Duration, timeout: Duration) -> StoreResult<bool> {
+    // Each attempt waits for nobody (busy timeout 0) and the loop retries: a TRUNCATE
+    // checkpoint that waited inside SQLite would hold the write lock all the while,
+    // so another connection's writers could not get a word in until it gave up.
     let deadline = Instant::now() + patience;
-    let outcome = loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if let Err(e) = conn.busy_timeout(left) {
-            break Err(e);
+    let outcome = conn.busy_timeout(Duration::ZERO).and_then(|()| {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let tried = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+                r.get::<_, i64>(0)
+            });
+            match tried {
+                // 0: the whole log is in the file and the log is truncated (also for a
+                // database without a log).
+                Ok(0) => break Ok(true),
+                Ok(_) => {}
+                Err(e) if error::is_busy(&e) => {}
+                Err(e) => break Err(e),
+            }
+            if left.is_zero() {
+                break Ok(false);
+            }
+            std::thread::sleep(left.min(Duration::from_millis(10)));
         }
-        let tried = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
-            r.get::<_, i64>(0)
-        });
-        match tried {
-            // 0: the whole log is in the file and the log is truncated (also for a
-            // database without a log).
-            Ok(0) => break Ok(true),
-            Ok(_) => {}
-            Err(e) if error::is_busy(&e) => {}
-            Err(e) => break Err(e),
-        }
-        if left.is_zero() {
-            break Ok(false);
-        }
-        std::thread::sleep(left.min(Duration::from_millis(10)));
-    };
+    });
     let restored = conn.busy_timeout(timeout);
     let done = outcome.map_err(|e| Fail::from(e).into_store(patience))?;
     restored.map_err(|e| Fail::from(e).into_store(timeout))?;

@@ -267,25 +267,24 @@ pub fn purchases_a_fraction_of_a_second_apart_are_ordered_and_filtered_exactly(s
     );
 }
 
-/// The largest amount that fits into 64 bits of cents is kept exactly; one cent more
-/// is [`ValidationError::AmountOutOfRange`].
+/// The largest amount the core stores (12 integer digits: 999 999 999 999.99 EUR) is
+/// kept exactly; one cent more is [`ValidationError::AmountOutOfRange`].
 pub fn the_largest_amount_that_fits_is_kept_and_a_larger_one_refused(store: &dyn Store) {
     let ada = customer(store, "Ada");
+    let largest = solocrm_core::Currency::EUR.max_stored_minor() - 1;
     let max = store
-        .record_purchase(NewPurchase::new(ada.id(), at(1), eur(i64::MAX)))
-        .expect("i64::MAX cents fit");
+        .record_purchase(NewPurchase::new(ada.id(), at(1), eur(largest)))
+        .expect("the largest stored amount fits");
     assert_eq!(
         store.purchase(max.id()).expect("found").amount(),
-        eur(i64::MAX)
+        eur(largest)
     );
-    assert_eq!(store.purchase_log().expect("the log").amount, [i64::MAX]);
-    let too_big = solocrm_core::Money::new(
-        eur(i64::MAX).amount() + rust_decimal::Decimal::new(1, 2),
-        solocrm_core::Currency::EUR,
-    );
-    assert_err!(
-        store.record_purchase(NewPurchase::new(ada.id(), at(2), too_big)),
-        StoreError::Validation(ValidationError::AmountOutOfRange { .. })
-    );
+    assert_eq!(store.purchase_log().expect("the log").amount, [largest]);
+    for too_big in [largest + 1, i64::MAX] {
+        assert_err!(
+            store.record_purchase(NewPurchase::new(ada.id(), at(2), eur(too_big))),
+            StoreError::Validation(ValidationError::AmountOutOfRange { .. })
+        );
+    }
     assert_eq!(all(store).len(), 1);
 }
