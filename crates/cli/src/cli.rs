@@ -6,8 +6,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Run the customer relationships of a one-person company from the terminal.
 ///
-/// Dates are YYYY-MM-DD or RFC 3339 (2026-11-22T09:30:00Z), always UTC. A CUSTOMER is a
-/// numeric id, an email address or an external reference.
+/// Dates are YYYY-MM-DD or RFC 3339 (2026-11-22T09:30:00Z), always UTC, between 1900 and
+/// 2199. A CUSTOMER is #ID (the number `customer list` shows), an email address, or an
+/// external reference (anything else, bare digits included).
 #[derive(Debug, Parser)]
 #[command(
     name = "solocrm",

@@ -475,3 +475,32 @@ fn db_is_always_a_path_never_an_sqlite_uri() {
         "opened real.db through a URI"
     );
 }
+
+#[test]
+fn no_command_writes_its_output_into_the_database() {
+    let env = Env::new();
+    env.ok(&["demo", "--customers", "20"]);
+    let before = std::fs::read(env.db()).expect("read");
+    for args in [&["report"][..], &["customer", "list"], &["--json", "rfm"]] {
+        let sink = std::fs::OpenOptions::new()
+            .append(true)
+            .open(env.db())
+            .expect("open the database for appending");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
+            .arg("--db")
+            .arg(env.db())
+            .args(args)
+            .env_remove("SOLOCRM_DB")
+            .stdout(sink)
+            .output()
+            .expect("the binary runs");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("standard output is the database itself"),
+            "{err}"
+        );
+    }
+    assert_eq!(std::fs::read(env.db()).expect("read"), before);
+    assert!(env.ok(&["check"]).contains("ok"));
+}

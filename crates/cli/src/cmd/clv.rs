@@ -2,6 +2,7 @@
 //!
 //! The JSON shape is a fixed contract (docs/cli.md): `model`, `unit`,
 //! `calibration_end`, `customers`, `params`, `log_likelihood`, `converged`,
+//! `degenerate` (`null`, or why a parameter ran to the edge of its range),
 //! `gamma_gamma` (`null` when there are no repeat customers to fit it on, and then every
 //! `clv` is `null` too) and `predictions`, one per customer with a purchase on or
 //! before the calibration end.
@@ -173,6 +174,7 @@ fn report<M: PurchaseModel + Sync>(
             "params": params,
             "log_likelihood": fitted.log_likelihood,
             "converged": fitted.converged,
+            "degenerate": fitted.degenerate,
             "gamma_gamma": gamma_gamma,
             "predictions": predictions,
         }));
@@ -200,6 +202,11 @@ fn report<M: PurchaseModel + Sync>(
         },
         fitted.iterations
     ))?;
+    if let Some(why) = &fitted.degenerate {
+        ctx.out.line(format!(
+            "the data cannot pin the model down ({why}): read these predictions as rough at best"
+        ))?;
+    }
     if spend.is_none() {
         ctx.out.line(
             "no repeat customers with positive spend: the spend model cannot be fitted, so no CLV",

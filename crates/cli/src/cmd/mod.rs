@@ -65,6 +65,9 @@ pub fn run(cli: Cli) -> Result<()> {
         now: Utc::now(),
         out: Out::new(cli.json),
     };
+    // Whatever the command, its output must not land in the database (`>> x.db`):
+    // SQLite would find a corrupt file, or worse, a valid one with text appended.
+    crate::paths::Protected::database(&ctx.db).check_stdout()?;
     match cli.command {
         Command::Init { currency } => setup::init(&mut ctx, &currency)?,
         Command::Demo { customers, seed } => setup::demo(&mut ctx, customers, seed)?,

@@ -80,7 +80,7 @@ impl Default for ReportConfig {
 #[non_exhaustive]
 pub enum ReportError {
     /// Reading the store failed.
-    #[error("cannot read the store: {0}")]
+    #[error("cannot read the store")]
     Store(#[from] StoreError),
     /// The data cannot be measured at all (a malformed purchase log, an overflow).
     /// Single metrics without a value do not fail the report; they are
