@@ -3,103 +3,35 @@
 //! structurally bad rows, one customer-key order, and formula injection. Each runs the
 //! real `solocrm` binary, as `tests/cli.rs` does.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-struct Env {
-    dir: tempfile::TempDir,
-}
+mod common;
 
-impl Env {
-    /// A fresh database in EUR with Ada (reference C-1, ada@example.com) and Bob
-    /// (bob@example.com, no reference).
-    fn new() -> Env {
-        let env = Env {
-            dir: tempfile::tempdir().expect("temp dir"),
-        };
-        env.ok(&["init", "--currency", "EUR"]);
-        env.ok(&[
-            "customer",
-            "add",
-            "Ada Lovelace",
-            "--email",
-            "ada@example.com",
-            "--reference",
-            "C-1",
-        ]);
-        env.ok(&[
-            "customer",
-            "add",
-            "Bob Builder",
-            "--email",
-            "bob@example.com",
-        ]);
-        env
-    }
+use common::Env;
 
-    fn db(&self) -> PathBuf {
-        self.path("crm.db")
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn write(&self, name: &str, content: &[u8]) -> String {
-        let p = self.path(name);
-        std::fs::write(&p, content).expect("write fixture");
-        text(&p)
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        run_on(&self.db(), args)
-    }
-
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "{args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Runs a command that must fail with exit code 1, and returns its stderr.
-    #[track_caller]
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{args:?}: stdout {} stderr {}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stderr).into_owned()
-    }
-
-    /// How many records `list` shows (`customer` or `purchase`).
-    fn count(&self, what: &str) -> usize {
-        let args: &[&str] = match what {
-            "customer" => &["--json", "customer", "list", "--limit", "10000"],
-            _ => &["--json", "purchase", "list"],
-        };
-        let v: serde_json::Value = serde_json::from_str(&self.ok(args)).expect("JSON");
-        v.get("items").unwrap_or(&v).as_array().map_or(0, Vec::len)
-    }
-}
-
-fn run_on(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_solocrm"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("SOLOCRM_DB")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
+/// A fresh database in EUR with Ada (reference C-1, ada@example.com) and Bob
+/// (bob@example.com, no reference).
+fn seeded() -> Env {
+    let env = Env::new();
+    env.init();
+    env.ok(&[
+        "customer",
+        "add",
+        "Ada Lovelace",
+        "--email",
+        "ada@example.com",
+        "--reference",
+        "C-1",
+    ]);
+    env.ok(&[
+        "customer",
+        "add",
+        "Bob Builder",
+        "--email",
+        "bob@example.com",
+    ]);
+    env
 }
 
 fn text(p: &Path) -> String {
@@ -114,10 +46,10 @@ fn read(p: &Path) -> Vec<u8> {
 
 #[test]
 fn an_export_onto_the_database_or_its_links_is_refused_and_writes_nothing() {
-    let env = Env::new();
+    let env = seeded();
     let db = env.db();
     let before = read(&db);
-    let err = env.fails(&["export", "customers", "--out", &text(&db)]);
+    let err = env.fails(&["export", "customers", "--out", &text(&db)], 1);
     assert!(
         err.contains("is the database itself; choose another file"),
         "{err}"
@@ -129,23 +61,26 @@ fn an_export_onto_the_database_or_its_links_is_refused_and_writes_nothing() {
         let hard = env.path("hard.csv");
         std::fs::hard_link(&db, &hard).expect("hard link");
         for out in [&link, &hard] {
-            let err = env.fails(&["export", "purchases", "--out", &text(out)]);
+            let err = env.fails(&["export", "purchases", "--out", &text(out)], 1);
             assert!(err.contains("the database itself"), "{err}");
         }
     }
     for suffix in ["-wal", "-shm", "-journal"] {
         let out = format!("{}{suffix}", text(&db));
-        let err = env.fails(&["export", "customers", "--format", "json", "--out", &out]);
+        let err = env.fails(
+            &["export", "customers", "--format", "json", "--out", &out],
+            1,
+        );
         assert!(err.contains("choose another file"), "{suffix}: {err}");
         assert!(!Path::new(&out).exists(), "{suffix} was created");
     }
     assert_eq!(read(&db), before, "the database changed");
-    assert_eq!(env.count("customer"), 2);
+    assert_eq!(env.count("customers"), 2);
 }
 
 #[test]
 fn an_export_to_standard_output_appending_to_the_database_is_refused() {
-    let env = Env::new();
+    let env = seeded();
     let db = env.db();
     let before = read(&db);
     let append = std::fs::OpenOptions::new()
@@ -171,43 +106,49 @@ fn an_export_to_standard_output_appending_to_the_database_is_refused() {
 
 #[test]
 fn rejects_onto_the_database_or_the_input_are_refused_before_importing() {
-    let env = Env::new();
-    let input = env.write(
+    let env = seeded();
+    let input = env.write_str(
         "p.csv",
         b"customer,date,amount\nC-1,2026-01-05,1\nC-1,2026-01-06,-1\n",
     );
     let db = env.db();
     let before = read(&db);
-    let err = env.fails(&[
-        "import",
-        "purchases",
-        &input,
-        "--skip-invalid",
-        "--rejects",
-        &text(&db),
-    ]);
+    let err = env.fails(
+        &[
+            "import",
+            "purchases",
+            &input,
+            "--skip-invalid",
+            "--rejects",
+            &text(&db),
+        ],
+        1,
+    );
     assert!(err.contains("--rejects"), "{err}");
     assert!(err.contains("the database itself"), "{err}");
     assert_eq!(read(&db), before);
     let original = read(Path::new(&input));
-    let err = env.fails(&[
-        "import",
-        "purchases",
-        &input,
-        "--skip-invalid",
-        "--rejects",
-        &input,
-    ]);
+    let err = env.fails(
+        &[
+            "import",
+            "purchases",
+            &input,
+            "--skip-invalid",
+            "--rejects",
+            &input,
+        ],
+        1,
+    );
     assert!(err.contains("the file being imported"), "{err}");
     assert_eq!(read(Path::new(&input)), original, "the input changed");
-    assert_eq!(env.count("purchase"), 0);
+    assert_eq!(env.count("purchases"), 0);
 }
 
 #[cfg(unix)]
 #[test]
 fn exports_and_rejects_are_private_to_the_owner() {
     use std::os::unix::fs::PermissionsExt as _;
-    let env = Env::new();
+    let env = seeded();
     let mode = |p: &Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
     let out = env.path("c.csv");
     env.ok(&["export", "customers", "--out", &text(&out)]);
@@ -216,7 +157,7 @@ fn exports_and_rejects_are_private_to_the_owner() {
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     env.ok(&["export", "customers", "--out", &text(&out)]);
     assert_eq!(mode(&out), 0o600);
-    let input = env.write("p.csv", b"customer,date,amount\nC-9,2026-01-05,1\n");
+    let input = env.write_str("p.csv", b"customer,date,amount\nC-9,2026-01-05,1\n");
     let rejects = env.path("rej.csv");
     env.ok(&[
         "import",
@@ -231,46 +172,52 @@ fn exports_and_rejects_are_private_to_the_owner() {
 
 #[test]
 fn an_unwritable_rejects_path_fails_before_anything_is_imported() {
-    let env = Env::new();
-    let input = env.write(
+    let env = seeded();
+    let input = env.write_str(
         "p.csv",
         b"customer,date,amount\nC-1,2026-01-05,1\nC-1,2026-01-06,-1\n",
     );
     let missing = env.path("missing/rej.csv");
-    let err = env.fails(&[
-        "import",
-        "purchases",
-        &input,
-        "--skip-invalid",
-        "--rejects",
-        &text(&missing),
-    ]);
+    let err = env.fails(
+        &[
+            "import",
+            "purchases",
+            &input,
+            "--skip-invalid",
+            "--rejects",
+            &text(&missing),
+        ],
+        1,
+    );
     assert!(err.contains("missing/rej.csv"), "{err}");
-    assert_eq!(env.count("purchase"), 0, "the import ran");
+    assert_eq!(env.count("purchases"), 0, "the import ran");
 }
 
 #[cfg(target_os = "linux")]
 #[test]
 fn rejects_that_cannot_be_written_after_the_commit_say_the_import_was_committed() {
-    let env = Env::new();
-    let input = env.write(
+    let env = seeded();
+    let input = env.write_str(
         "p.csv",
         b"customer,date,amount\nC-1,2026-01-05,1\nC-1,2026-01-06,-1\n",
     );
-    let err = env.fails(&[
-        "import",
-        "purchases",
-        &input,
-        "--skip-invalid",
-        "--rejects",
-        "/dev/full",
-    ]);
+    let err = env.fails(
+        &[
+            "import",
+            "purchases",
+            &input,
+            "--skip-invalid",
+            "--rejects",
+            "/dev/full",
+        ],
+        1,
+    );
     assert!(err.contains("/dev/full"), "{err}");
     assert!(
         err.contains("the import was committed with 1 rows"),
         "{err}"
     );
-    assert_eq!(env.count("purchase"), 1);
+    assert_eq!(env.count("purchases"), 1);
 }
 
 // ----- 2. strict CSV structure -----
@@ -287,42 +234,45 @@ fn purchases_with_first(first: &str, rows: usize) -> Vec<u8> {
 
 #[test]
 fn a_quote_open_at_the_end_of_the_file_is_an_error_where_it_began() {
-    let env = Env::new();
-    let file = env.write(
+    let env = seeded();
+    let file = env.write_str(
         "open.csv",
         &purchases_with_first("C-1,2026-01-05,1,\"unterminated", 99),
     );
-    let err = env.fails(&["import", "purchases", &file]);
+    let err = env.fails(&["import", "purchases", &file], 1);
     assert!(
         err.contains("open.csv:2: a quoted field opened here is never closed"),
         "{err}"
     );
     // Not a row to skip: it swallows the rest of the file.
     let rejects = text(&env.path("rej.csv"));
-    let err = env.fails(&[
-        "import",
-        "purchases",
-        &file,
-        "--skip-invalid",
-        "--rejects",
-        &rejects,
-    ]);
+    let err = env.fails(
+        &[
+            "import",
+            "purchases",
+            &file,
+            "--skip-invalid",
+            "--rejects",
+            &rejects,
+        ],
+        1,
+    );
     assert!(err.contains("open.csv:2: a quoted field"), "{err}");
     assert!(!Path::new(&rejects).exists());
-    assert_eq!(env.count("purchase"), 0);
+    assert_eq!(env.count("purchases"), 0);
     // The same in a customers file, after a quoted field that spans lines.
-    let file = env.write(
+    let file = env.write_str(
         "c.csv",
         b"name,email\n\"Cleo\nFischer\",cleo@example.com\nDan,\"dan@example.com\n",
     );
-    let err = env.fails(&["import", "customers", &file]);
+    let err = env.fails(&["import", "customers", &file], 1);
     assert!(err.contains("c.csv:4: a quoted field opened here"), "{err}");
-    assert_eq!(env.count("customer"), 2);
+    assert_eq!(env.count("customers"), 2);
 }
 
 #[test]
 fn stray_quotes_and_wrong_widths_are_structural_errors() {
-    let env = Env::new();
+    let env = seeded();
     for (name, row, message) in [
         (
             "mid.csv",
@@ -340,23 +290,23 @@ fn stray_quotes_and_wrong_widths_are_structural_errors() {
             "wide.csv:3: this row has 5 fields but the header has 4",
         ),
     ] {
-        let file = env.write(
+        let file = env.write_str(
             name,
             format!(
                 "customer,date,amount,description\n\"C-1\",2026-01-04,1,\"a \"\"b\"\"\"\n{row}\n"
             )
             .as_bytes(),
         );
-        let err = env.fails(&["import", "purchases", &file]);
+        let err = env.fails(&["import", "purchases", &file], 1);
         assert!(err.contains(message), "{name}: {err}");
     }
-    assert_eq!(env.count("purchase"), 0);
+    assert_eq!(env.count("purchases"), 0);
     // A field spanning lines keeps the line numbers right.
-    let file = env.write(
+    let file = env.write_str(
         "lines.csv",
         b"customer,date,amount,description\nC-1,2026-01-04,1,\"two\nlines\"\nC-1,2026-01-05,1,x\"y\n",
     );
-    let err = env.fails(&["import", "purchases", &file]);
+    let err = env.fails(&["import", "purchases", &file], 1);
     assert!(err.contains("lines.csv:4: a quote inside"), "{err}");
 }
 
@@ -364,8 +314,8 @@ fn stray_quotes_and_wrong_widths_are_structural_errors() {
 
 #[test]
 fn skip_invalid_rejects_malformed_rows_with_their_reason() {
-    let env = Env::new();
-    let file = env.write(
+    let env = seeded();
+    let file = env.write_str(
         "p.csv",
         b"customer,date,amount,description\nC-1,2026-01-05,1,ok\nC-1,2026-01-06,2\nC-1,2026-01-07,3,caf\xe9\nC-1,2026-01-08,4,a\"b\nC-1,2026-01-09,5,ok too\n",
     );
@@ -395,7 +345,7 @@ fn skip_invalid_rejects_malformed_rows_with_their_reason() {
     );
     assert!(lines[3].contains("line 5: a quote inside"), "{written}");
     // The same for customers, which are read whole.
-    let file = env.write(
+    let file = env.write_str(
         "c.csv",
         b"name,email\nCleo,cleo@example.com\nD\xe4n,dan@example.com,extra\n",
     );
@@ -425,8 +375,8 @@ fn skip_invalid_rejects_malformed_rows_with_their_reason() {
 
 #[test]
 fn a_header_only_file_and_an_empty_export_import_nothing_successfully() {
-    let env = Env::new();
-    let file = env.write("h.csv", b"customer,date,amount\n");
+    let env = seeded();
+    let file = env.write_str("h.csv", b"customer,date,amount\n");
     let out = env.ok(&["import", "purchases", &file]);
     assert!(out.contains("nothing to import"), "{out}");
     for what in ["purchases", "surveys"] {
@@ -439,9 +389,7 @@ fn a_header_only_file_and_an_empty_export_import_nothing_successfully() {
         let said = env.ok(&["import", what, &text(&out)]);
         assert!(said.contains("nothing to import"), "{said}");
     }
-    let other = Env {
-        dir: tempfile::tempdir().expect("temp dir"),
-    };
+    let other = Env::new();
     other.ok(&["init", "--currency", "EUR"]);
     let out = other.path("c.csv");
     other.ok(&["export", "customers", "--out", &text(&out)]);
@@ -455,7 +403,7 @@ fn a_header_only_file_and_an_empty_export_import_nothing_successfully() {
 
 #[test]
 fn csv_exports_guard_formulas_and_reimport_the_original_text() {
-    let env = Env::new();
+    let env = seeded();
     env.ok(&[
         "customer",
         "add",
@@ -509,9 +457,7 @@ fn csv_exports_guard_formulas_and_reimport_the_original_text() {
     assert!(first[1].contains("'@ref") && first[1].contains("'-2+3"));
     assert!(first[2].contains("'+cmd|"));
     // Into a fresh database: the original text comes back, and exports the same.
-    let other = Env {
-        dir: tempfile::tempdir().expect("temp dir"),
-    };
+    let other = Env::new();
     other.ok(&["init", "--currency", "EUR"]);
     for what in ["customers", "purchases", "surveys"] {
         other.ok(&[
@@ -532,26 +478,26 @@ fn csv_exports_guard_formulas_and_reimport_the_original_text() {
 
 #[test]
 fn a_duplicate_email_in_one_customers_file_names_both_lines() {
-    let env = Env::new();
-    let file = env.write(
+    let env = seeded();
+    let file = env.write_str(
         "c.csv",
         b"name,email,reference\nCleo,cleo@example.com,C-3\nDan,CLEO@example.com,C-4\n",
     );
-    let err = env.fails(&["import", "customers", &file]);
+    let err = env.fails(&["import", "customers", &file], 1);
     assert!(
         err.contains("c.csv:3: column 'email': 'CLEO@example.com' is also on line 2 of this file"),
         "{err}"
     );
-    let file = env.write(
+    let file = env.write_str(
         "r.csv",
         b"name,email,reference\nCleo,cleo@example.com,C-3\nCleo F,,C-3\n",
     );
-    let err = env.fails(&["import", "customers", &file]);
+    let err = env.fails(&["import", "customers", &file], 1);
     assert!(
         err.contains("r.csv:3: column 'reference': 'C-3' is also on line 2"),
         "{err}"
     );
-    assert_eq!(env.count("customer"), 2);
+    assert_eq!(env.count("customers"), 2);
 }
 
 // ----- 4. one customer-key order everywhere -----
@@ -568,20 +514,20 @@ fn name_of(env: &Env, key: &str) -> String {
 
 #[test]
 fn bare_digits_are_a_reference_and_hash_digits_an_id_on_the_command_line_and_in_imports() {
-    let env = Env::new();
+    let env = seeded();
     env.ok(&["customer", "add", "Cleo Two", "--reference", "2"]);
     assert_eq!(name_of(&env, "2"), "Cleo Two");
     assert_eq!(name_of(&env, "#2"), "Bob Builder");
     assert_eq!(name_of(&env, "BOB@example.com"), "Bob Builder");
-    let err = env.fails(&["customer", "show", "9"]);
+    let err = env.fails(&["customer", "show", "9"], 1);
     assert!(
         err.contains("no customer with reference '9'; for the customer with id 9 write #9"),
         "{err}"
     );
-    let err = env.fails(&["customer", "show", "#9"]);
+    let err = env.fails(&["customer", "show", "#9"], 1);
     assert!(err.contains("no customer with id 9"), "{err}");
     // An import reads its keys the same way.
-    let file = env.write(
+    let file = env.write_str(
         "p.csv",
         b"customer,date,amount\n2,2026-01-05,1\n#2,2026-01-06,2\n",
     );
@@ -593,8 +539,8 @@ fn bare_digits_are_a_reference_and_hash_digits_an_id_on_the_command_line_and_in_
         v.as_array().map_or(0, Vec::len)
     };
     assert_eq!((count("2"), count("#2")), (1, 1));
-    let file = env.write("q.csv", b"customer,date,amount\n9,2026-01-05,1\n");
-    let err = env.fails(&["import", "purchases", &file]);
+    let file = env.write_str("q.csv", b"customer,date,amount\n9,2026-01-05,1\n");
+    let err = env.fails(&["import", "purchases", &file], 1);
     assert!(
         err.contains("q.csv:2: column 'customer': no customer with reference '9'; for the customer with id 9 write #9"),
         "{err}"
@@ -603,7 +549,7 @@ fn bare_digits_are_a_reference_and_hash_digits_an_id_on_the_command_line_and_in_
 
 #[test]
 fn a_keyless_customer_is_exported_with_a_key_bound_to_its_database() {
-    let env = Env::new();
+    let env = seeded();
     // Dan has neither email nor reference; his id is 3 here.
     env.ok(&["customer", "add", "Dan Keyless"]);
     env.ok(&["purchase", "add", "#3", "10", "--at", "2026-01-05"]);
@@ -625,9 +571,9 @@ fn a_keyless_customer_is_exported_with_a_key_bound_to_its_database() {
             .expect("JSON");
     assert_eq!(v.as_array().map_or(0, Vec::len), 2);
     // Into another database, where id 3 is someone else: refused, not misattributed.
-    let other = Env::new();
+    let other = seeded();
     other.ok(&["customer", "add", "Someone Else", "--reference", "X-3"]);
-    let err = other.fails(&["import", "purchases", &text(&out)]);
+    let err = other.fails(&["import", "purchases", &text(&out)], 1);
     assert!(
         err.contains("p.csv:2: column 'customer': customer #3 of another database (book "),
         "{err}"
@@ -636,8 +582,8 @@ fn a_keyless_customer_is_exported_with_a_key_bound_to_its_database() {
         err.contains("export its customers with an email or reference"),
         "{err}"
     );
-    assert_eq!(other.count("purchase"), 0);
-    let err = other.fails(&["customer", "show", &key]);
+    assert_eq!(other.count("purchases"), 0);
+    let err = other.fails(&["customer", "show", &key], 1);
     assert!(err.contains("of another database"), "{err}");
     // The customers export carries the key too, in CSV and JSON: a re-import into
     // the same database updates Dan instead of creating him again.
@@ -656,7 +602,7 @@ fn a_keyless_customer_is_exported_with_a_key_bound_to_its_database() {
 
 #[test]
 fn a_reference_that_reads_as_another_key_is_not_exported_as_the_key() {
-    let env = Env::new();
+    let env = seeded();
     env.ok(&[
         "customer",
         "add",
@@ -676,7 +622,7 @@ fn a_reference_that_reads_as_another_key_is_not_exported_as_the_key() {
     ]);
     let out = env.ok(&["export", "purchases"]);
     assert!(out.contains("\neve@example.com,2026-01-05"), "{out}");
-    let other = Env::new();
+    let other = seeded();
     other.ok(&[
         "customer",
         "add",
@@ -686,7 +632,7 @@ fn a_reference_that_reads_as_another_key_is_not_exported_as_the_key() {
         "--reference",
         "#1",
     ]);
-    let file = other.write("p.csv", out.as_bytes());
+    let file = other.write_str("p.csv", out.as_bytes());
     other.ok(&["import", "purchases", &file]);
     assert_eq!(name_of(&other, "eve@example.com"), "Eve Hash");
     let v: serde_json::Value = serde_json::from_str(&other.ok(&[
@@ -752,7 +698,7 @@ proptest::proptest! {
         ),
         open_at_end in proptest::bool::ANY,
     ) {
-        let env = Env::new();
+        let env = seeded();
         let mut file = b"customer,date,amount,description\n".to_vec();
         for (i, kind) in kinds.iter().enumerate() {
             file.extend(make_row(*kind, i));
@@ -760,7 +706,7 @@ proptest::proptest! {
         if open_at_end {
             file.extend(b"C-1,2026-01-05,1,\"never closed\nC-1,2026-01-05,2,x\n");
         }
-        let path = env.write("p.csv", &file);
+        let path = env.write_str("p.csv", &file);
         let good = kinds.iter().filter(|k| matches!(k, Made::Good)).count();
         let bad = kinds.len() - good;
         let plain = env.run(&["import", "purchases", &path]);
@@ -775,12 +721,12 @@ proptest::proptest! {
         if open_at_end {
             proptest::prop_assert_eq!(plain.status.code(), Some(1));
             proptest::prop_assert_eq!(skipping.status.code(), Some(1));
-            proptest::prop_assert_eq!(env.count("purchase"), 0);
+            proptest::prop_assert_eq!(env.count("purchases"), 0);
         } else {
             proptest::prop_assert_eq!(plain.status.code(), Some(if bad > 0 { 1 } else { 0 }));
             proptest::prop_assert_eq!(skipping.status.code(), Some(0));
             let imported_before = if bad > 0 { 0 } else { good };
-            proptest::prop_assert_eq!(env.count("purchase"), imported_before + good);
+            proptest::prop_assert_eq!(env.count("purchases"), imported_before + good);
             let rejected = csv::ReaderBuilder::new()
                 .flexible(true)
                 .from_path(&rejects)

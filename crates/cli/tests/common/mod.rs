@@ -2,7 +2,7 @@
 //! real `solocrm` binary run on it.
 #![allow(dead_code)] // each test file uses its own part
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A temporary directory holding `crm.db`, with the binary run against it.
@@ -32,15 +32,14 @@ impl Env {
         p
     }
 
+    /// Writes a fixture and returns its path as text, for an argument.
+    pub fn write_str(&self, name: &str, content: &[u8]) -> String {
+        let p = self.write(name, content);
+        p.to_str().expect("utf-8 path").to_owned()
+    }
+
     pub fn run(&self, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_solocrm"))
-            .arg("--db")
-            .arg(self.db())
-            .args(args)
-            .env_remove("SOLOCRM_DB")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("the binary runs")
+        run_on(&self.db(), args)
     }
 
     #[track_caller]
@@ -90,4 +89,16 @@ impl Env {
     pub fn init(&self) {
         self.ok(&["init", "--currency", "EUR"]);
     }
+}
+
+/// Runs the binary on the database `db`.
+pub fn run_on(db: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_solocrm"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("SOLOCRM_DB")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the binary runs")
 }
