@@ -13,19 +13,15 @@ pub enum When {
     Instant(DateTime<Utc>),
 }
 
-/// The earliest day solocrm accepts from a person or a file. Historic records back to
-/// 1900 import without a word; an earlier year is taken for a typo (`0205` for `2025`).
-pub const EARLIEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(1900, 1, 1) {
-    Some(d) => d,
-    None => NaiveDate::MIN,
-};
+/// The earliest day solocrm accepts from a person or a file: the core's plausible
+/// calendar ([`solocrm_core::time::EARLIEST_DATE`]). Historic records back to 1900 import
+/// without a word; an earlier year is taken for a typo (`0205` for `2025`).
+pub const EARLIEST_DAY: NaiveDate = solocrm_core::time::EARLIEST_DATE;
 
-/// The latest day solocrm accepts: far enough for any due date or contract end, near
-/// enough that every period computed from it stays small.
-pub const LATEST_DAY: NaiveDate = match NaiveDate::from_ymd_opt(2199, 12, 31) {
-    Some(d) => d,
-    None => NaiveDate::MAX,
-};
+/// The latest day solocrm accepts ([`solocrm_core::time::LATEST_DATE`]): far enough for
+/// any due date or contract end, near enough that every period computed from it stays
+/// small.
+pub const LATEST_DAY: NaiveDate = solocrm_core::time::LATEST_DATE;
 
 /// Refuses a day outside [`EARLIEST_DAY`]..=[`LATEST_DAY`].
 fn plausible(input: &str, day: NaiveDate) -> Result<NaiveDate> {
