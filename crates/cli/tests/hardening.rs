@@ -504,3 +504,24 @@ fn no_command_writes_its_output_into_the_database() {
     assert_eq!(std::fs::read(env.db()).expect("read"), before);
     assert!(env.ok(&["check"]).contains("ok"));
 }
+
+#[test]
+fn a_json_export_keeps_text_exact_and_escapes_what_a_terminal_obeys() {
+    let env = Env::new();
+    env.init();
+    env.ok(&["customer", "add", "Ada", "--email", "ada@example.com"]);
+    let description = "gift\u{9b}2J \u{202e}txt.exe \u{7f}";
+    env.ok(&[
+        "purchase",
+        "add",
+        "ada@example.com",
+        "10",
+        "--description",
+        description,
+    ]);
+    let out = env.ok(&["export", "purchases", "--format", "json"]);
+    assert_no_raw_controls("JSON export", &out);
+    assert!(!out.contains('\u{202e}') && !out.contains('\u{7f}'), "{out}");
+    let rows: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(rows[0]["description"], description);
+}

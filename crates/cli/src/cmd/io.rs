@@ -1,6 +1,7 @@
 //! `solocrm export ...`, and the columns it shares with `solocrm import ...`: an export
 //! writes the columns an import reads, so a file round-trips.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -13,6 +14,7 @@ use solocrm_core::{ActivityQuery, Customer, CustomerId, Store, Tag};
 use super::Ctx;
 use crate::cli::{ExportWhat, Format};
 use crate::csvio::neutralise;
+use crate::output::{TerminalSafe, escape_controls};
 use crate::parse::CustomerKey;
 use crate::paths::{OutFile, Protected};
 
@@ -148,11 +150,14 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
         ),
     };
     let mut stdout = std::io::stdout().lock();
+    // On a terminal a person reads the export: what a terminal would obey is shown
+    // escaped. Into a file or a pipe the cells go exactly as stored.
+    let terminal = file.is_none() && std::io::IsTerminal::is_terminal(&stdout);
     let sink: &mut dyn Write = match &mut file {
         Some(f) => f,
         None => &mut stdout,
     };
-    let written = write_rows(sink, format, header, &rows);
+    let written = write_rows(sink, format, header, &rows, terminal);
     match file {
         Some(f) => {
             written.with_context(|| format!("cannot write {}", f.path().display()))?;
@@ -169,6 +174,7 @@ fn write_rows(
     format: Format,
     header: &[&str],
     rows: &[Vec<String>],
+    terminal: bool,
 ) -> Result<()> {
     match format {
         Format::Csv => {
@@ -179,6 +185,11 @@ fn write_rows(
             let text: Vec<bool> = header.iter().map(|h| !FORMATTED.contains(h)).collect();
             for r in rows {
                 for (cell, &is_text) in r.iter().zip(&text) {
+                    let cell = match terminal {
+                        true => escape_controls(cell, true),
+                        false => Cow::Borrowed(cell.as_str()),
+                    };
+                    let cell = cell.as_ref();
                     match is_text {
                         true => w.write_field(neutralise(cell).as_bytes())?,
                         false => w.write_field(cell)?,
@@ -199,7 +210,13 @@ fn write_rows(
                         .collect()
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *sink, &objects)?;
+            // The JSON is the same for every reader; the controls a terminal obeys are
+            // written as \uXXXX escapes.
+            let mut ser = serde_json::Serializer::with_formatter(
+                &mut *sink,
+                TerminalSafe(serde_json::ser::PrettyFormatter::new()),
+            );
+            serde::Serialize::serialize(&objects, &mut ser)?;
             writeln!(sink)?;
         }
     }
