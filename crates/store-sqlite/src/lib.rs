@@ -304,7 +304,9 @@ impl SqliteStore {
             configure(&conn, options, true)?;
             schema::migrate(&mut conn, SCHEMA_VERSION, None)?;
             let currency = schema::base_currency(&conn)?;
-            let currency = Currency::parse(&currency)
+            // Leniently: a book created when any three letters passed (`BTC`, `XYZ`)
+            // keeps its currency; only `create` insists on an active ISO 4217 code.
+            let currency = Currency::from_stored(&currency)
                 .map_err(|e| OpenError::corrupt(format!("base currency: {e}")))?;
             Ok((conn, currency))
         };

@@ -165,6 +165,44 @@ fn a_reopened_database_has_its_data_and_currency() {
     assert_eq!(p[0].amount().to_string(), "1500 JPY");
 }
 
+/// A book created when any three letters passed as a currency (before `Currency::parse`
+/// took only active ISO 4217 codes) still opens, with its currency, instead of being
+/// called corrupt.
+#[test]
+fn a_book_in_a_currency_no_longer_accepted_still_opens() {
+    let (_dir, path) = temp();
+    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let ada = store
+        .create_customer(NewCustomer::new(person("Ada"), at(1)))
+        .expect("Ada");
+    store
+        .record_purchase(NewPurchase::new(ada.id(), at(2), eur(1250)))
+        .expect("a purchase");
+    drop(store);
+    let conn = Connection::open(&path).expect("raw connection");
+    conn.execute(
+        "UPDATE store_info SET base_currency = 'XYZ' WHERE id = 1",
+        [],
+    )
+    .expect("an old currency");
+    drop(conn);
+    assert!(
+        Currency::parse("XYZ").is_err(),
+        "XYZ is not an ISO 4217 code"
+    );
+
+    let store = SqliteStore::open(&path).expect("an XYZ book opens");
+    assert_eq!(store.base_currency().as_str(), "XYZ");
+    let customers = store
+        .list_customers(&CustomerQuery::default())
+        .expect("its customers")
+        .items;
+    assert_eq!(customers.len(), 1);
+    assert_eq!(customers[0].name().as_str(), "Ada");
+    let purchases = store.purchases(&ActivityQuery::ALL).expect("its purchases");
+    assert_eq!(purchases[0].amount().to_string(), "12.50 XYZ");
+}
+
 #[test]
 fn full_synchronous_mode_and_a_busy_timeout_can_be_chosen() {
     let (_dir, path) = temp();
