@@ -57,6 +57,7 @@
 mod codec;
 mod error;
 mod schema;
+mod spellings;
 mod store;
 
 use std::fmt;
