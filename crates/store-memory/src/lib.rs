@@ -741,6 +741,9 @@ impl Store for MemoryStore {
     }
 
     fn create_segment(&self, segment: Segment) -> StoreResult<()> {
+        // A predicate nested deeper than a store can read back is refused before
+        // anything else, as the SQLite store does.
+        segment.validate()?;
         let mut g = self.write();
         if g.segments.contains_key(&segment.name) {
             return Err(Conflict::DuplicateSegment {

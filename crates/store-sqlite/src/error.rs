@@ -38,6 +38,15 @@ pub enum OpenError {
         /// What is wrong.
         reason: String,
     },
+    /// A migration found data it cannot carry to the new schema (say two customers
+    /// whose emails become one once Unicode spellings are unified). It was rolled
+    /// back: the file stays at its old version, unchanged.
+    Migration {
+        /// The schema version the migration would have reached.
+        version: u32,
+        /// What is in the way and what to do about it.
+        reason: String,
+    },
     /// The file system refused (permissions, a missing directory).
     Io(std::io::Error),
     /// Another program held the database's write lock (a long import, say) for longer
@@ -100,6 +109,11 @@ impl fmt::Display for OpenError {
                  version of solocrm supports ({supported}); upgrade solocrm to open it"
             ),
             OpenError::Corrupt { reason } => write!(f, "the database is corrupt: {reason}"),
+            OpenError::Migration { version, reason } => write!(
+                f,
+                "cannot bring the database to schema version {version}, so it stays as it \
+                 was: {reason}"
+            ),
             OpenError::Io(e) => write!(f, "cannot access the database file: {e}"),
             OpenError::Busy { waited } => fmt::Display::fmt(&StoreError::busy(*waited), f),
             OpenError::Database(e) => write!(f, "sqlite failed: {e}"),

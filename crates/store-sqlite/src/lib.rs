@@ -57,6 +57,7 @@
 mod codec;
 mod error;
 mod schema;
+mod spellings;
 mod store;
 
 use std::fmt;
@@ -304,7 +305,9 @@ impl SqliteStore {
             configure(&conn, options, true)?;
             schema::migrate(&mut conn, SCHEMA_VERSION, None)?;
             let currency = schema::base_currency(&conn)?;
-            let currency = Currency::parse(&currency)
+            // Leniently: a book created when any three letters passed (`BTC`, `XYZ`)
+            // keeps its currency; only `create` insists on an active ISO 4217 code.
+            let currency = Currency::from_stored(&currency)
                 .map_err(|e| OpenError::corrupt(format!("base currency: {e}")))?;
             Ok((conn, currency))
         };

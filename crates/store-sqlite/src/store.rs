@@ -33,6 +33,21 @@ use crate::error::{Corrupt, Fail, Res, is_unique_violation};
 pub(crate) const ERASED_TITLE: &str = solocrm_core::privacy::ERASED_LABEL;
 
 impl SqliteStore {
+    /// The stored segments that cannot be read, by name: each one's name as stored and
+    /// why it does not decode (say a condition nested deeper than
+    /// [`MAX_PREDICATE_DEPTH`](solocrm_core::segment::MAX_PREDICATE_DEPTH), saved by an
+    /// older version, or a row changed outside solocrm). [`Store::segments`] leaves
+    /// them out instead of failing for every segment, and [`Store::segment`] of one of
+    /// them is a [`StoreError::Backend`] naming it; [`Store::delete_segment`] removes
+    /// one (by its name, if that is a valid [`Label`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if SQLite fails, [`StoreError::Busy`] if it cannot read.
+    pub fn unreadable_segments(&self) -> StoreResult<Vec<(String, String)>> {
+        self.read(all_segments).map(|(_, bad)| bad)
+    }
+
     /// Runs `f` in a read transaction (one consistent snapshot).
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.lock();
@@ -1556,14 +1571,120 @@ fn stage_history(conn: &Connection, id: CustomerId) -> Res<Vec<StageChange>> {
 
 // ----- segments and audit -----
 
-fn segment_row(row: &Row<'_>) -> Res<Segment> {
-    let c = Cols::new(row, "segments");
-    let predicate: Predicate =
-        serde_json::from_str(c.str(1)?).map_err(|e| corrupt(format!("segments.predicate: {e}")))?;
-    Ok(Segment {
-        name: c.parse(0, Label::parse)?,
-        predicate,
+/// A stored segment row: the segment, or, if the row does not decode (a predicate
+/// nested deeper than this version reads, saved by an older one; a row edited outside
+/// solocrm), its name as stored and why it cannot be read.
+fn segment_row(row: &Row<'_>) -> Res<Result<Segment, (String, String)>> {
+    use rusqlite::types::ValueRef;
+    let text = |i: usize| -> Res<Result<String, String>> {
+        Ok(match row.get_ref(i)? {
+            ValueRef::Text(b) => std::str::from_utf8(b)
+                .map(str::to_owned)
+                .map_err(|_| String::from_utf8_lossy(b).into_owned()),
+            other => Err(format!("{:?}", other.data_type())),
+        })
+    };
+    let name = match text(0)? {
+        Ok(name) => name,
+        Err(raw) => {
+            return Ok(Err((
+                raw,
+                "its name is not valid text (changed outside solocrm?)".to_owned(),
+            )));
+        }
+    };
+    let label = match Label::parse(&name) {
+        Ok(label) => label,
+        Err(e) => return Ok(Err((name, format!("its name is not valid: {e}")))),
+    };
+    let predicate = match text(1)? {
+        Ok(json) => serde_json::from_str::<Predicate>(&json).map_err(|e| {
+            if e.to_string().starts_with("recursion limit exceeded") {
+                // The stored form of a condition nested far deeper than the limit.
+                format!(
+                    "its condition does not decode: it nests more than {} levels deep, \
+                     the most solocrm reads (an older version saved it)",
+                    solocrm_core::segment::MAX_PREDICATE_DEPTH
+                )
+            } else {
+                format!("its condition does not decode: {e}")
+            }
+        }),
+        Err(kind) => Err(format!("its condition is not text but {kind}")),
+    };
+    Ok(match predicate {
+        Ok(predicate) => Ok(Segment {
+            name: label,
+            predicate,
+        }),
+        Err(why) => Err((name, why)),
     })
+}
+
+/// Every stored segment by name: those that decode, and the name and the reason of
+/// those that do not.
+type SegmentRows = (Vec<Segment>, Vec<(String, String)>);
+
+fn all_segments(conn: &Connection) -> Res<SegmentRows> {
+    let rows = query_all(
+        conn,
+        "SELECT name, predicate FROM segments ORDER BY name",
+        [],
+        segment_row,
+    )?;
+    let mut ok = Vec::new();
+    let mut unreadable = Vec::new();
+    for row in rows {
+        match row {
+            Ok(s) => ok.push(s),
+            Err(bad) => unreadable.push(bad),
+        }
+    }
+    Ok((ok, unreadable))
+}
+
+/// A stored segment that cannot be read; the message names it and says how to get rid
+/// of it. Reported as [`StoreError::Backend`].
+#[derive(Debug)]
+struct UnreadableSegment {
+    name: String,
+    why: String,
+}
+
+impl std::fmt::Display for UnreadableSegment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "segment '{}' cannot be read: {}; delete it with `solocrm segment delete {}`",
+            self.name.escape_debug(),
+            self.why,
+            shell_word(&self.name)
+        )
+    }
+}
+
+impl std::error::Error for UnreadableSegment {}
+
+/// `s` as one word of a POSIX shell command line: as it is if it holds only
+/// characters no shell treats specially, in single quotes otherwise (control
+/// characters escaped, so the hint never carries one to a terminal).
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || "-_.,:/@+=%".contains(c));
+    if plain {
+        return s.to_owned();
+    }
+    let mut out = String::from("'");
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("'\\''"),
+            c if c.is_control() => out.extend(c.escape_debug()),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
 }
 
 fn audit_row(row: &Row<'_>) -> Res<AuditEntry> {
@@ -2223,6 +2344,9 @@ impl Store for SqliteStore {
     }
 
     fn create_segment(&self, segment: Segment) -> StoreResult<()> {
+        // Only what reads back is saved: a predicate nested deeper than
+        // `MAX_PREDICATE_DEPTH` is refused before anything is written.
+        segment.validate()?;
         self.write(|conn| {
             let taken = query_one(
                 conn,
@@ -2248,25 +2372,28 @@ impl Store for SqliteStore {
 
     fn segment(&self, name: &Label) -> StoreResult<Segment> {
         self.read(|conn| {
-            query_one(
+            match query_one(
                 conn,
                 "SELECT name, predicate FROM segments WHERE name = ?1",
                 [name.as_str()],
                 segment_row,
-            )?
-            .ok_or_else(|| not_found(Entity::Segment, name))
+            )? {
+                Some(Ok(segment)) => Ok(segment),
+                Some(Err((name, why))) => {
+                    Err(Fail::Store(StoreError::backend(UnreadableSegment {
+                        name,
+                        why,
+                    })))
+                }
+                None => Err(not_found(Entity::Segment, name)),
+            }
         })
     }
 
+    /// The segments that can be read; see [`SqliteStore::unreadable_segments`] for the
+    /// others, which are left out rather than failing the whole list.
     fn segments(&self) -> StoreResult<Vec<Segment>> {
-        self.read(|conn| {
-            query_all(
-                conn,
-                "SELECT name, predicate FROM segments ORDER BY name",
-                [],
-                segment_row,
-            )
-        })
+        self.read(all_segments).map(|(ok, _)| ok)
     }
 
     fn delete_segment(&self, name: &Label) -> StoreResult<()> {

@@ -11,8 +11,8 @@ use solocrm_core::{
     ActivityQuery, Channel, Currency, CustomerData, CustomerId, CustomerQuery, DealStage,
     Direction, Email, ExternalRef, FreeText, Label, Money, NewCustomer, NewDeal, NewInteraction,
     NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse, NewTask,
-    PersonName, Phone, PointsKind, RequestKind, StageReason, Store, StoreErrorKind, SurveyKind,
-    SurveyScore, Tag, TaskKind, ValidationError,
+    PersonName, Phone, PointsKind, Predicate, RequestKind, Segment, StageReason, Store,
+    StoreErrorKind, SurveyKind, SurveyScore, Tag, TaskKind, ValidationError,
 };
 use solocrm_store_sqlite::{OpenError, SqliteOptions, SqliteStore, Synchronous};
 
@@ -163,6 +163,44 @@ fn a_reopened_database_has_its_data_and_currency() {
     assert_eq!(store.customer(ada.id()).expect("Ada"), ada);
     let p = store.purchases(&ActivityQuery::ALL).expect("purchases");
     assert_eq!(p[0].amount().to_string(), "1500 JPY");
+}
+
+/// A book created when any three letters passed as a currency (before `Currency::parse`
+/// took only active ISO 4217 codes) still opens, with its currency, instead of being
+/// called corrupt.
+#[test]
+fn a_book_in_a_currency_no_longer_accepted_still_opens() {
+    let (_dir, path) = temp();
+    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let ada = store
+        .create_customer(NewCustomer::new(person("Ada"), at(1)))
+        .expect("Ada");
+    store
+        .record_purchase(NewPurchase::new(ada.id(), at(2), eur(1250)))
+        .expect("a purchase");
+    drop(store);
+    let conn = Connection::open(&path).expect("raw connection");
+    conn.execute(
+        "UPDATE store_info SET base_currency = 'XYZ' WHERE id = 1",
+        [],
+    )
+    .expect("an old currency");
+    drop(conn);
+    assert!(
+        Currency::parse("XYZ").is_err(),
+        "XYZ is not an ISO 4217 code"
+    );
+
+    let store = SqliteStore::open(&path).expect("an XYZ book opens");
+    assert_eq!(store.base_currency().as_str(), "XYZ");
+    let customers = store
+        .list_customers(&CustomerQuery::default())
+        .expect("its customers")
+        .items;
+    assert_eq!(customers.len(), 1);
+    assert_eq!(customers[0].name().as_str(), "Ada");
+    let purchases = store.purchases(&ActivityQuery::ALL).expect("its purchases");
+    assert_eq!(purchases[0].amount().to_string(), "12.50 XYZ");
 }
 
 #[test]
@@ -539,6 +577,86 @@ break' WHERE id = {};
             .customer(CustomerId::new(99))
             .is_err_and(|e| e.kind() == StoreErrorKind::NotFound)
     );
+}
+
+/// A segment saved by an older version with 127 nested `not`s (deeper than this
+/// version reads) and one whose row was edited outside solocrm: the list shows the
+/// readable segments and names the others, loading one of them says which and how to
+/// delete it, and deleting it works.
+#[test]
+fn an_unreadable_segment_is_named_and_does_not_break_the_others() {
+    let (_dir, path) = temp();
+    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let vips = Segment {
+        name: Label::parse("vips").expect("a name"),
+        predicate: Predicate::Tag(Tag::parse("vip").expect("a tag")),
+    };
+    store.create_segment(vips.clone()).expect("a segment");
+    drop(store);
+    let deep = format!(
+        "{}{{\"stage\":\"active\"}}{}",
+        "{\"not\":".repeat(127),
+        "}".repeat(127)
+    );
+    let conn = Connection::open(&path).expect("raw connection");
+    conn.execute(
+        "INSERT INTO segments (name, predicate) VALUES ('too deep', ?1), ('edited', ?2)",
+        [deep.as_str(), r#"{"stage":"vip"}"#],
+    )
+    .expect("old rows");
+    drop(conn);
+
+    let store = SqliteStore::open(&path).expect("opens");
+    assert_eq!(
+        store.segments().expect("the readable segments"),
+        std::slice::from_ref(&vips)
+    );
+    let unreadable = store.unreadable_segments().expect("the others");
+    let names: Vec<&str> = unreadable.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["edited", "too deep"]);
+    for (name, why) in &unreadable {
+        assert!(
+            why.starts_with("its condition does not decode"),
+            "{name}: {why}"
+        );
+    }
+    assert_eq!(
+        store.segment(&vips.name).expect("a readable one loads"),
+        vips
+    );
+
+    let err = store
+        .segment(&Label::parse("too deep").expect("a name"))
+        .expect_err("unreadable");
+    assert_eq!(err.kind(), StoreErrorKind::Backend);
+    let shown = err.to_string();
+    assert!(
+        shown.contains(
+            "segment 'too deep' cannot be read: its condition does not decode: it nests \
+             more than 32 levels deep"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.ends_with("; delete it with `solocrm segment delete 'too deep'`"),
+        "{shown}"
+    );
+    let err = store
+        .segment(&Label::parse("edited").expect("a name"))
+        .expect_err("unreadable");
+    assert!(
+        err.to_string()
+            .ends_with("delete it with `solocrm segment delete edited`"),
+        "{err}"
+    );
+
+    for name in ["too deep", "edited"] {
+        store
+            .delete_segment(&Label::parse(name).expect("a name"))
+            .expect("an unreadable segment can be deleted");
+    }
+    assert!(store.unreadable_segments().expect("none left").is_empty());
+    assert_eq!(store.segments().expect("segments"), [vips]);
 }
 
 // ----- the erase checkpoint -----

@@ -532,3 +532,232 @@ fn a_rebuild_with_a_broken_reference_changes_nothing() {
     assert_eq!(user_version(&path), 3);
     assert!(schema_text(&path).contains("octet_length"), "rolled back");
 }
+
+// ----- migration 5: look-up keys in NFC -----
+
+/// `e` + a combining acute accent (NFD) and `é` as one code point (NFC).
+const JOSE_NFD: &str = "Jose\u{301}@Example.com";
+const JOSE_NFC_KEY: &str = "jos\u{e9}@example.com";
+
+fn day(d: u32) -> DateTime<Utc> {
+    at(d, 9)
+}
+
+/// Turns a current file back into a version 4 file (migration 5 has no SQL, so the
+/// schema is the same), after `sql` has put spellings as typed into it, as a version
+/// before NFC normalisation stored them.
+fn back_to_version_4(path: &Path, sql: &str) {
+    let conn = Connection::open(path).expect("raw connection");
+    conn.execute_batch(sql).expect("old spellings");
+    conn.pragma_update(None, "user_version", 4)
+        .expect("version 4");
+}
+
+#[test]
+fn migration_5_puts_stored_keys_in_nfc_so_either_spelling_finds_them() {
+    use solocrm_core::{
+        Conflict, CustomerData, CustomerQuery, Email, ExternalRef, Label, Money, NewCustomer,
+        NewPurchase, PersonName, Predicate, Segment, StoreError, Tag,
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("old.db");
+    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let mut data = CustomerData::new(PersonName::parse("José").expect("a name"));
+    data.email = Some(Email::parse("placeholder@example.com").expect("an email"));
+    data.external_ref = Some(ExternalRef::parse("placeholder").expect("a reference"));
+    data.tags.insert(Tag::parse("x").expect("a tag"));
+    let jose = store
+        .create_customer(NewCustomer::new(data, day(1)))
+        .expect("José");
+    let mut purchase = NewPurchase::new(jose.id(), day(2), Money::from_minor(500, Currency::EUR));
+    purchase.external_ref = Some(ExternalRef::parse("placeholder").expect("a reference"));
+    store.record_purchase(purchase).expect("a purchase");
+    store
+        .create_segment(Segment {
+            name: Label::parse("placeholder").expect("a name"),
+            predicate: Predicate::Tag(Tag::parse("x").expect("a tag")),
+        })
+        .expect("a segment");
+    drop(store);
+    let id = jose.id().get();
+    back_to_version_4(
+        &path,
+        &format!(
+            "UPDATE customers SET email = '{JOSE_NFD}', email_key = lower('{JOSE_NFD}'),
+                 external_ref = 'Zoe\u{308}-1' WHERE id = {id};
+             INSERT INTO customer_tags (customer_id, tag) VALUES ({id}, 'cafe\u{301}'),
+                 ({id}, 'caf\u{e9}'), ({id}, 'nai\u{308}ve');
+             UPDATE purchases SET external_ref = 'Mu\u{308}ller-7';
+             UPDATE segments SET name = 'Cafe\u{301} fans';"
+        ),
+    );
+
+    let store = SqliteStore::open(&path).expect("the version 4 file opens and migrates");
+    assert_eq!(user_version(&path), 5);
+    let by_email = store
+        .customer_by_email(&Email::parse("jos\u{e9}@example.com").expect("an email"))
+        .expect("a look-up");
+    assert_eq!(by_email.map(|c| c.id()), Some(jose.id()));
+    let by_ref = store
+        .customer_by_external_ref(&ExternalRef::parse("Zo\u{eb}-1").expect("a reference"))
+        .expect("a look-up");
+    assert_eq!(by_ref.map(|c| c.id()), Some(jose.id()));
+    let tagged = store
+        .list_customers(&CustomerQuery {
+            tag: Some(Tag::parse("caf\u{e9}").expect("a tag")),
+            ..CustomerQuery::default()
+        })
+        .expect("by tag");
+    assert_eq!(tagged.items.len(), 1);
+    let tags: Vec<String> = store
+        .customer(jose.id())
+        .expect("José")
+        .tags()
+        .iter()
+        .map(|t| t.to_string())
+        .collect();
+    assert_eq!(
+        tags,
+        ["caf\u{e9}", "na\u{ef}ve", "x"],
+        "two spellings, one tag"
+    );
+    store
+        .segment(&Label::parse("Caf\u{e9} fans").expect("a name"))
+        .expect("the segment by its NFC name");
+
+    // Neither spelling makes a second customer or a second purchase of one reference.
+    let mut twin = CustomerData::new(PersonName::parse("Twin").expect("a name"));
+    twin.email = Some(Email::parse(JOSE_NFD).expect("an email"));
+    let refused = store.create_customer(NewCustomer::new(twin, day(3)));
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Conflict(Conflict::DuplicateEmail { .. }))
+        ),
+        "{refused:?}"
+    );
+    let mut again = NewPurchase::new(jose.id(), day(4), Money::from_minor(100, Currency::EUR));
+    again.external_ref = Some(ExternalRef::parse("M\u{fc}ller-7").expect("a reference"));
+    let refused = store.record_purchase(again);
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Conflict(Conflict::DuplicatePurchaseRef { .. }))
+        ),
+        "{refused:?}"
+    );
+    drop(store);
+    let key: String = Connection::open(&path)
+        .and_then(|c| c.query_row("SELECT email_key FROM customers", [], |r| r.get(0)))
+        .expect("the stored key");
+    assert_eq!(key, JOSE_NFC_KEY);
+}
+
+#[test]
+fn migration_5_refuses_two_customers_whose_emails_become_one_and_changes_nothing() {
+    use solocrm_core::{CustomerData, Email, NewCustomer, PersonName};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("old.db");
+    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let mut ids = Vec::new();
+    for (name, email) in [
+        ("Composed", "jos\u{e9}@example.com"),
+        ("Typed", "b@example.com"),
+    ] {
+        let mut data = CustomerData::new(PersonName::parse(name).expect("a name"));
+        data.email = Some(Email::parse(email).expect("an email"));
+        ids.push(
+            store
+                .create_customer(NewCustomer::new(data, day(1)))
+                .expect("a customer")
+                .id()
+                .get(),
+        );
+    }
+    drop(store);
+    back_to_version_4(
+        &path,
+        &format!(
+            "UPDATE customers SET email = '{JOSE_NFD}', email_key = lower('{JOSE_NFD}')
+             WHERE id = {};",
+            ids[1]
+        ),
+    );
+    let err = SqliteStore::open(&path).expect_err("two customers, one email");
+    match &err {
+        OpenError::Migration { version: 5, reason } => {
+            assert!(
+                reason.contains(&format!("customers {} and {}", ids[0], ids[1])),
+                "{reason}"
+            );
+        }
+        other => panic!("expected a migration error, got {other:?}"),
+    }
+    let shown = err.to_string();
+    assert!(
+        shown.starts_with("cannot bring the database to schema version 5, so it stays as it was"),
+        "{shown}"
+    );
+    assert_eq!(user_version(&path), 4);
+    let key: String = Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT email_key FROM customers WHERE id = ?1",
+                [i64::try_from(ids[1]).expect("a small id")],
+                |r| r.get(0),
+            )
+        })
+        .expect("the stored key");
+    assert_eq!(key, JOSE_NFD.to_lowercase(), "rolled back");
+}
+
+#[test]
+fn migration_5_refuses_purchase_references_or_segment_names_that_become_one() {
+    use solocrm_core::{
+        CustomerData, ExternalRef, Label, Money, NewCustomer, NewPurchase, PersonName, Predicate,
+        Segment,
+    };
+    let nfc = "M\u{fc}ller-7";
+    let nfd = "Mu\u{308}ller-7";
+    for (what, sql, expected) in [
+        (
+            "purchases",
+            format!("UPDATE purchases SET external_ref = '{nfd}' WHERE id = 2;"),
+            format!("purchases 1 and 2 have the same reference, {nfc}"),
+        ),
+        (
+            "segments",
+            format!("UPDATE segments SET name = '{nfd}' WHERE name = 'other';"),
+            format!("two segments are named '{nfc}'"),
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("old.db");
+        let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+        let ada = store
+            .create_customer(NewCustomer::new(
+                CustomerData::new(PersonName::parse("Ada").expect("a name")),
+                day(1),
+            ))
+            .expect("Ada");
+        for (i, reference) in [nfc, "other"].into_iter().enumerate() {
+            let mut p = NewPurchase::new(ada.id(), day(2), Money::from_minor(100, Currency::EUR));
+            p.external_ref = Some(ExternalRef::parse(reference).expect("a reference"));
+            store.record_purchase(p).expect("a purchase");
+            store
+                .create_segment(Segment {
+                    name: Label::parse(reference).expect("a name"),
+                    predicate: Predicate::All(vec![]),
+                })
+                .unwrap_or_else(|e| panic!("segment {i}: {e}"));
+        }
+        drop(store);
+        back_to_version_4(&path, &sql);
+        let err = SqliteStore::open(&path).expect_err(what);
+        assert!(
+            matches!(&err, OpenError::Migration { version: 5, reason } if reason.contains(&expected)),
+            "{what}: {err}"
+        );
+        assert_eq!(user_version(&path), 4, "{what}");
+    }
+}

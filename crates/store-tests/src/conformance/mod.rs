@@ -263,6 +263,7 @@ macro_rules! __store_conformance_list {
                 segments_are_listed_by_name,
                 a_deleted_segment_is_gone_and_its_name_free_again,
                 an_unknown_segment_is_not_found,
+                a_segment_nested_too_deep_is_refused_and_nothing_saved,
             }
             privacy {
                 erasing_removes_personal_data_and_keeps_id_stage_and_acquisition,

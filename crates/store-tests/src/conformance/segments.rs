@@ -1,7 +1,9 @@
 //! Saved segments: named predicates, unique by exact name, listed by name.
 
+use solocrm_core::segment::MAX_PREDICATE_DEPTH;
 use solocrm_core::{
     Cmp, Comparison, Conflict, Entity, LifecycleStage, Predicate, Segment, Store, StoreError,
+    ValidationError,
 };
 
 use super::support::{assert_err, label, tag};
@@ -143,4 +145,56 @@ pub fn an_unknown_segment_is_not_found(store: &dyn Store) {
         }
     );
     assert_eq!(store.segments().expect("listing segments").len(), 1);
+}
+
+/// `levels` levels of predicate: `not` around `not` ... around one comparison.
+fn nested_nots(levels: usize) -> Predicate {
+    let mut p = Predicate::Stage(LifecycleStage::Active);
+    for _ in 1..levels {
+        p = Predicate::not(p);
+    }
+    p
+}
+
+/// A predicate built in code nested deeper than [`MAX_PREDICATE_DEPTH`] is refused
+/// with [`ValidationError::TooDeep`] before anything is written (it could not be read
+/// back), even when its name is taken; one exactly at the limit is saved and reads
+/// back.
+pub fn a_segment_nested_too_deep_is_refused_and_nothing_saved(store: &dyn Store) {
+    for levels in [MAX_PREDICATE_DEPTH + 1, 127, 1_000] {
+        assert_err!(
+            store.create_segment(segment("deep", nested_nots(levels))),
+            StoreError::Validation(ValidationError::TooDeep { depth, max, .. })
+                if depth == levels && max == MAX_PREDICATE_DEPTH
+        );
+    }
+    let wide = Predicate::All(vec![
+        Predicate::Tag(tag("vip")),
+        Predicate::Any(vec![nested_nots(MAX_PREDICATE_DEPTH - 1)]),
+    ]);
+    assert_err!(
+        store.create_segment(segment("deep", wide)),
+        StoreError::Validation(ValidationError::TooDeep { .. })
+    );
+    assert!(store.segments().expect("listing segments").is_empty());
+    assert_err!(
+        store.segment(&label("deep")),
+        StoreError::NotFound {
+            entity: Entity::Segment,
+            ..
+        }
+    );
+
+    let deepest = segment("deep", nested_nots(MAX_PREDICATE_DEPTH));
+    store
+        .create_segment(deepest.clone())
+        .expect("a predicate at the limit is saved");
+    assert_eq!(store.segment(&label("deep")).expect("found"), deepest);
+    // Validation comes before the name check: too deep under a taken name is still
+    // the validation error.
+    assert_err!(
+        store.create_segment(segment("deep", nested_nots(MAX_PREDICATE_DEPTH + 1))),
+        StoreError::Validation(ValidationError::TooDeep { .. })
+    );
+    assert_eq!(store.segments().expect("listing segments"), [deepest]);
 }
