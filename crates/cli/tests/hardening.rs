@@ -521,7 +521,50 @@ fn a_json_export_keeps_text_exact_and_escapes_what_a_terminal_obeys() {
     ]);
     let out = env.ok(&["export", "purchases", "--format", "json"]);
     assert_no_raw_controls("JSON export", &out);
-    assert!(!out.contains('\u{202e}') && !out.contains('\u{7f}'), "{out}");
+    assert!(
+        !out.contains('\u{202e}') && !out.contains('\u{7f}'),
+        "{out}"
+    );
     let rows: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
     assert_eq!(rows[0]["description"], description);
+}
+
+#[test]
+fn deep_segments_are_refused_and_an_unreadable_one_breaks_nothing() {
+    let env = Env::new();
+    env.init();
+    env.ok(&["segment", "add", "vips", "tag = vip"]);
+    // Too deep to save, and far too deep to overflow anything.
+    let deep_not = format!("{}stage = active", "not ".repeat(127));
+    let parens = format!("{}tag = vip{}", "(".repeat(20_000), ")".repeat(20_000));
+    for expr in [&deep_not, &parens] {
+        let err = env.fails(&["segment", "add", "deep", expr], 1);
+        assert!(err.contains("deep"), "{err}");
+    }
+    // A row an older version saved.
+    let deep_json = format!(
+        "{}{{\"stage\":\"active\"}}{}",
+        "{\"not\":".repeat(127),
+        "}".repeat(127)
+    );
+    let conn = rusqlite::Connection::open(env.db()).expect("open");
+    conn.execute(
+        "INSERT INTO segments (name, predicate) VALUES ('old deep', ?1)",
+        [deep_json.as_str()],
+    )
+    .expect("an old row");
+    drop(conn);
+    let out = env.run(&["segment", "list"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("vips"));
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warned.contains("segment 'old deep' cannot be read"),
+        "{warned}"
+    );
+    let err = env.fails(&["segment", "show", "old deep"], 1);
+    assert!(err.contains("segment delete"), "{err}");
+    env.ok(&["segment", "delete", "old deep"]);
+    let out = env.run(&["segment", "list"]);
+    assert!(out.stderr.is_empty(), "{out:?}");
 }

@@ -175,6 +175,12 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
         }
         SegmentCmd::List => {
             let segments = store.segments()?;
+            // A segment an older version saved and this one cannot read is listed on
+            // its own (with how to remove it) instead of failing the whole list.
+            let unreadable = store.unreadable_segments()?;
+            for (name, why) in &unreadable {
+                super::warn(&format!("segment '{name}' cannot be read: {why}"));
+            }
             if ctx.out.json {
                 return ctx.out.json(&segments);
             }
