@@ -64,7 +64,7 @@ pub enum ValidationError {
         input: String,
     },
     /// Three letters that are not a currency solocrm keeps books in (see
-    /// [`Currency`](crate::Currency)): not in ISO 4217, or a code such as `XXX`.
+    /// [`Currency`]): not in ISO 4217, or a code such as `XXX`.
     #[error("currency '{input}' is not accepted: {reason}")]
     UnsupportedCurrency {
         /// The rejected input.

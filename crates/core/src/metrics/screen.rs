@@ -16,8 +16,10 @@ use serde::{Deserialize, Serialize};
 use crate::purchase::PurchaseLog;
 use crate::time::{AFTER_LATEST_SECS, EARLIEST_SECS};
 
-/// The records a metric skipped because it cannot measure them (see the
-/// [module docs](self)). All zero for clean data.
+/// The records a metric skipped because it cannot measure them: purchases dated outside
+/// the plausible calendar ([`EARLIEST_DATE`](crate::time::EARLIEST_DATE) to
+/// [`LATEST_DATE`](crate::time::LATEST_DATE)) or with an amount not below the storage
+/// bound. All zero for clean data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Outliers {
