@@ -709,7 +709,7 @@ pub struct ImportOpts {
     #[arg(long, requires = "rejects")]
     pub skip_invalid: bool,
     /// Where --skip-invalid writes the refused rows, with a reason column.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", requires = "skip_invalid")]
     pub rejects: Option<PathBuf>,
 }
 

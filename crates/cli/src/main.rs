@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             let _ = writeln!(
                 std::io::stderr(),
                 "solocrm: error: {}",
-                escape_controls(&message, true)
+                escape_controls(&message, false)
             );
             ExitCode::from(1)
         }

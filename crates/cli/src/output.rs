@@ -35,15 +35,17 @@ impl Out {
         }
     }
 
-    /// Writes one line (line breaks inside `text` are kept; other controls escaped).
+    /// Writes one line. A line break inside `text` (which can only come from data: no
+    /// message of ours spans lines) is shown as `\n`, like every other control, so that
+    /// stored text cannot print a line that looks like ours.
     pub fn line(&mut self, text: impl AsRef<str>) -> Result<()> {
-        writeln!(self.out, "{}", escape_controls(text.as_ref(), true))?;
+        writeln!(self.out, "{}", escape_controls(text.as_ref(), false))?;
         Ok(())
     }
 
     /// Writes a heading (bold on a colour terminal).
     pub fn heading(&mut self, text: impl AsRef<str>) -> Result<()> {
-        let text = escape_controls(text.as_ref(), true);
+        let text = escape_controls(text.as_ref(), false);
         if self.color {
             writeln!(self.out, "\x1b[1m{text}\x1b[0m")?;
         } else {
@@ -121,7 +123,10 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for TerminalSafe<
         let mut rest = fragment;
         while let Some((i, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
             self.0.write_string_fragment(writer, &rest[..i])?;
-            write!(writer, "\\u{:04x}", u32::from(c))?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
             rest = &rest[i + c.len_utf8()..];
         }
         self.0.write_string_fragment(writer, rest)
@@ -213,12 +218,28 @@ impl Table {
     }
 }
 
-/// True for the characters a terminal may act on instead of showing: the C0 controls,
-/// DEL, the C1 controls (U+0080 to U+009F, among them the one-character CSI) and the
-/// bidirectional embeddings, overrides and isolates, which can make text read
-/// differently from what it is.
+/// True for the characters a terminal may act on instead of showing, or that show as
+/// nothing and so make text read as what it is not: the C0 controls, DEL, the C1
+/// controls (U+0080 to U+009F, among them the one-character CSI), the line and
+/// paragraph separators, the bidirectional marks, embeddings, overrides and isolates,
+/// zero-width and invisible characters (U+200B, U+2060 to U+2064, U+FEFF), the
+/// interlinear annotation marks and the tag characters. The zero-width joiner and
+/// non-joiner (U+200C, U+200D) are kept: emoji sequences and several scripts need them.
 fn is_unsafe(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
 /// `text` with every character a terminal would act on shown as a visible escape:

@@ -568,3 +568,63 @@ fn deep_segments_are_refused_and_an_unreadable_one_breaks_nothing() {
     let out = env.run(&["segment", "list"]);
     assert!(out.stderr.is_empty(), "{out:?}");
 }
+
+#[test]
+fn a_line_break_or_an_invisible_character_cannot_fake_or_hide_output() {
+    let env = Env::new();
+    env.init();
+    // A line break in a value quoted by an error would print a line of its own.
+    let err = env.fails(
+        &[
+            "purchase",
+            "list",
+            "--customer",
+            "x\nimported 500 purchases",
+        ],
+        1,
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("x\\nimported"), "{err}");
+    let bad = env.write(
+        "nl.csv",
+        b"customer,date,amount\n#1,2025-01-01,\"1\nimported 500 purchases\"\n",
+    );
+    let err = env.fails(&["import", "purchases", bad.to_str().expect("utf-8")], 1);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Characters that show as nothing are shown as escapes.
+    env.ok(&[
+        "customer",
+        "add",
+        "Ada\u{200b}\u{202e}\u{feff}",
+        "--email",
+        "a@example.com",
+    ]);
+    let list = env.ok(&["customer", "list"]);
+    assert!(list.contains("Ada\\u{200b}\\u{202e}\\u{feff}"), "{list}");
+    let json = env.ok(&["--json", "customer", "list"]);
+    assert!(json.contains("Ada\\u200b\\u202e\\ufeff"), "{json}");
+    let back: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+    assert_eq!(
+        back["items"][0]["name"], "Ada\u{200b}\u{202e}\u{feff}",
+        "JSON keeps the text exact"
+    );
+}
+
+#[test]
+fn a_database_named_like_a_side_file_is_refused() {
+    let env = Env::new();
+    env.init();
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut name = env.db().into_os_string();
+        name.push(suffix);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
+            .arg("--db")
+            .arg(&name)
+            .arg("init")
+            .output()
+            .expect("the binary runs");
+        assert_eq!(out.status.code(), Some(1), "{suffix}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("side file"));
+        assert!(!std::path::Path::new(&name).exists(), "{suffix} created");
+    }
+}

@@ -26,6 +26,10 @@ pub enum OpenError {
     /// The file is not a solocrm database (another application's SQLite file, or an
     /// empty file).
     NotSolocrm,
+    /// The file holds solocrm's tables but not the two header fields that identify a
+    /// solocrm database: a copy restored from an SQL text dump (`sqlite3 .dump`), which
+    /// does not carry them. Nothing was changed.
+    HeaderLost,
     /// The file was written by a newer solocrm with a schema this build does not know.
     NewerSchema {
         /// The file's schema version.
@@ -103,6 +107,17 @@ impl fmt::Display for OpenError {
                 path.display()
             ),
             OpenError::NotSolocrm => f.write_str("the file is not a solocrm database"),
+            OpenError::HeaderLost => write!(
+                f,
+                "the file holds solocrm's tables but not the header that marks a solocrm \
+                 database, as a copy restored from an SQL dump (`sqlite3 .dump`) does; to adopt \
+                 it, run `sqlite3 FILE 'PRAGMA application_id = {}; PRAGMA user_version = V'` \
+                 with V the schema version of the solocrm that wrote the dump (this one writes \
+                 {}), then `solocrm check`; copy databases with `sqlite3 SRC '.backup DST'` or \
+                 `VACUUM INTO`, which keep the header",
+                crate::schema::APPLICATION_ID,
+                crate::SCHEMA_VERSION
+            ),
             OpenError::NewerSchema { found, supported } => write!(
                 f,
                 "the database has schema version {found}, newer than the newest this \

@@ -198,6 +198,9 @@ fn open_err(e: rusqlite::Error) -> OpenError {
     OpenError::db(e)
 }
 
+/// How long the checkpoint that follows an erasure waits for other connections.
+pub(crate) const ERASE_CHECKPOINT_PATIENCE: Duration = Duration::from_secs(1);
+
 /// The page cache of a connection, in KiB: a larger cache (64 MiB at most, allocated
 /// as needed) keeps the indexes of a big purchase table in memory during imports.
 pub(crate) const CACHE_KIB: i64 = 65_536;
@@ -446,8 +449,15 @@ impl SqliteStore {
 
     /// The checkpoint after an erasure: like [`SqliteStore::checkpoint`], but it cannot
     /// fail the erasure, which is committed; false if it did not finish.
+    ///
+    /// It waits at most [`ERASE_CHECKPOINT_PATIENCE`] for another connection's reader
+    /// to move on, so that an erase is not held up for the whole busy timeout; a caller
+    /// that must know the scrub reached the disk calls [`SqliteStore::checkpoint`]
+    /// next, which waits the full busy timeout (the CLI does, and warns when even that
+    /// cannot finish).
     pub(crate) fn checkpoint_after_erase(&self) -> bool {
-        checkpoint(&self.lock(), self.busy_timeout, self.busy_timeout).unwrap_or(false)
+        let patience = ERASE_CHECKPOINT_PATIENCE.min(self.busy_timeout);
+        checkpoint(&self.lock(), patience, self.busy_timeout).unwrap_or(false)
     }
 
     /// A driver error as a store error: [`StoreError::Busy`] after the busy timeout,

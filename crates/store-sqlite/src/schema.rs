@@ -567,7 +567,22 @@ pub(crate) fn check_existing(conn: &Connection) -> Result<u32, OpenError> {
     let version = user_version(conn).map_err(OpenError::db)?;
     let app = application_id(conn).map_err(OpenError::db)?;
     if app != i64::from(APPLICATION_ID) || version < 1 {
-        return Err(OpenError::NotSolocrm);
+        let restored_from_dump = app == 0
+            && version == 0
+            && conn
+                .query_row(
+                    "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'store_info'",
+                    [],
+                    |_| Ok(()),
+                )
+                .optional()
+                .map_err(OpenError::db)?
+                .is_some();
+        return Err(if restored_from_dump {
+            OpenError::HeaderLost
+        } else {
+            OpenError::NotSolocrm
+        });
     }
     let version = u32::try_from(version).map_err(|_| OpenError::NotSolocrm)?;
     if version > SCHEMA_VERSION {

@@ -768,3 +768,46 @@ fn check_reports_a_broken_reference() {
         ["row 1 of purchases refers to a missing row of customers"]
     );
 }
+
+/// A copy restored from `sqlite3 .dump` has solocrm's tables but not its header: the
+/// error says so and how to adopt the file, which then opens.
+#[test]
+fn a_copy_restored_from_an_sql_dump_is_recognised_and_can_be_adopted() {
+    let (_dir, path) = temp();
+    drop(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    let conn = Connection::open(&path).expect("raw connection");
+    let (app, version): (i64, i64) = conn
+        .query_row(
+            "SELECT * FROM pragma_application_id, pragma_user_version",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("the header");
+    conn.execute_batch("PRAGMA application_id = 0; PRAGMA user_version = 0;")
+        .expect("what a dump loses");
+    let err = refused(&path);
+    assert!(err.contains("sqlite3 .dump"), "{err}");
+    assert!(err.contains(&format!("application_id = {app}")), "{err}");
+    conn.execute_batch(&format!(
+        "PRAGMA application_id = {app}; PRAGMA user_version = {version};"
+    ))
+    .expect("adopted");
+    drop(conn);
+    let store = SqliteStore::open(&path).expect("opens once adopted");
+    assert!(store.check().expect("check").is_empty());
+    // Any other file without the header is still simply not a solocrm database.
+    let other = path.with_file_name("other.db");
+    Connection::open(&other)
+        .and_then(|c| c.execute_batch("CREATE TABLE t (x)"))
+        .expect("a foreign file");
+    let err = refused(&other);
+    assert!(err.contains("not a solocrm database"), "{err}");
+}
+
+/// The message of opening `path`, which must fail.
+fn refused(path: &Path) -> String {
+    match SqliteStore::open(path) {
+        Ok(_) => panic!("{} opened", path.display()),
+        Err(e) => e.to_string(),
+    }
+}

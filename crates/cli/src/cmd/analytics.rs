@@ -521,7 +521,7 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: usize) -> Result<()> 
             why.join("; "),
         ]);
     }
-    if t.is_empty() {
+    if warnings.is_empty() {
         return ctx.out.line(format!(
             "nobody shows a churn risk as of {}",
             at.date_naive()

@@ -127,7 +127,17 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             let entry = store.erase_customer(c.id(), parse::at(at.at.as_deref(), ctx.now)?)?;
             // The erasure is committed; make sure no old copy of the personal data
             // stays behind in the write-ahead log, and say so loudly if it does.
-            let scrubbed = store.checkpoint().unwrap_or(false);
+            let mut wal = ctx.db.clone().into_os_string();
+            wal.push("-wal");
+            let log_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+            if !log_empty && !ctx.out.json {
+                super::note(&format!(
+                    "another program is reading {}; waiting up to {} s for it, to scrub the log",
+                    ctx.db.display(),
+                    ctx.busy_timeout.as_secs()
+                ));
+            }
+            let scrubbed = log_empty || store.checkpoint().unwrap_or(false);
             if ctx.out.json {
                 let mut value = serde_json::to_value(&entry)?;
                 if let Some(map) = value.as_object_mut() {
