@@ -832,13 +832,13 @@ fn execute<T>(
     sheet: &Sheet,
     opts: &ImportOpts,
     rejects_file: Option<OutFile>,
-    planned: Planned<T>,
+    planned: &Planned<T>,
     build: impl Fn(&[(usize, &T)]) -> Built,
-) -> Result<(ImportReceipt, Vec<usize>, usize)> {
+) -> Result<(ImportReceipt, Vec<bool>, usize)> {
     let path = &sheet.columns.path;
     let mut rejects: Vec<(usize, RowError)> = Vec::new();
     let mut ok: Vec<(usize, &T)> = Vec::new();
-    for (i, r) in &planned {
+    for (i, r) in planned {
         match r {
             Ok(t) => ok.push((*i, t)),
             Err(e) if opts.skip_invalid => rejects.push((*i, e.clone())),
@@ -862,14 +862,14 @@ fn execute<T>(
                 if !opts.skip_invalid {
                     bail!("{}; nothing was imported", err.in_file(path));
                 }
-                for r in rows {
+                for &r in &rows {
                     let e = RowError {
                         line: sheet.rows[r].line,
                         ..err.clone()
                     };
                     rejects.push((r, e));
-                    ok.retain(|(i, _)| *i != r);
                 }
+                ok.retain(|(i, _)| !rows.contains(i));
             }
             Err(other) => return Err(other).context("the import failed; nothing was imported"),
         }
@@ -881,7 +881,15 @@ fn execute<T>(
             .write_rejects(out, rejects.iter().map(|(i, e)| (&sheet.rows[*i], e)))
             .with_context(|| committed(ok.len(), rejects.len()))?;
     }
-    Ok((receipt, ok.iter().map(|(i, _)| *i).collect(), rejects.len()))
+    // Which rows were imported, by row index: the callers look each row up, so a
+    // mask rather than a list (a list made the summary quadratic in the rows).
+    let mut imported = vec![false; sheet.rows.len()];
+    for (i, _) in &ok {
+        if let Some(slot) = imported.get_mut(*i) {
+            *slot = true;
+        }
+    }
+    Ok((receipt, imported, rejects.len()))
 }
 
 /// What to say when the rejects cannot be written after the import committed.
@@ -997,32 +1005,32 @@ fn import_customers(
         })()?;
         planned.push((i, plan));
     }
-    let (receipt, imported, rejected) =
-        execute(store, &sheet, opts, rejects, planned.clone(), |ok| {
-            let mut batch = ImportBatch::default();
-            let mut origin = Origin::default();
-            for (row, u) in ok {
-                match u {
-                    Upsert::Create(n) => {
-                        origin.push(ImportSection::CreateCustomers, *row);
-                        batch.create_customers.push((**n).clone());
-                    }
-                    Upsert::Update(id, d) => {
-                        origin.push(ImportSection::UpdateCustomers, *row);
-                        batch.update_customers.push((*id, (**d).clone()));
-                    }
-                    Upsert::Unchanged => {}
+    let (receipt, imported, rejected) = execute(store, &sheet, opts, rejects, &planned, |ok| {
+        let mut batch = ImportBatch::default();
+        let mut origin = Origin::default();
+        for (row, u) in ok {
+            match u {
+                Upsert::Create(n) => {
+                    origin.push(ImportSection::CreateCustomers, *row);
+                    batch.create_customers.push((**n).clone());
                 }
+                Upsert::Update(id, d) => {
+                    origin.push(ImportSection::UpdateCustomers, *row);
+                    batch.update_customers.push((*id, (**d).clone()));
+                }
+                Upsert::Unchanged => {}
             }
-            Built { batch, origin }
-        })?;
+        }
+        Built { batch, origin }
+    })?;
+    let was_imported = |i: &usize| imported.get(*i).copied().unwrap_or(false);
     let unchanged = planned
         .iter()
-        .filter(|(i, p)| imported.contains(i) && matches!(p, Ok(Upsert::Unchanged)))
+        .filter(|(i, p)| was_imported(i) && matches!(p, Ok(Upsert::Unchanged)))
         .count();
     let updated = planned
         .iter()
-        .filter(|(i, p)| imported.contains(i) && matches!(p, Ok(Upsert::Update(..))))
+        .filter(|(i, p)| was_imported(i) && matches!(p, Ok(Upsert::Update(..))))
         .count();
     Ok(Summary {
         file: opts.file.display().to_string(),
