@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -26,6 +26,10 @@ pub struct Row {
     pub line: u64,
     /// The cells, in file order.
     pub cells: csv::StringRecord,
+    /// For a row whose structure is wrong (a stray quote, more fields than the
+    /// header): the record's bytes as the file has them, lossily as UTF-8, since its
+    /// cells do not show them faithfully. `None` for every other row.
+    pub as_read: Option<String>,
 }
 
 /// A problem with one row, to be shown as `FILE:LINE: column 'x': reason`.
@@ -134,25 +138,37 @@ impl Columns {
 
     /// Writes refused rows to `out` with the header plus a `reason` column, and moves
     /// the file into place.
+    ///
+    /// Every row has exactly the header's cells and then the reason, so that the
+    /// file reads back strictly and each reason sits in the `reason` column: a row
+    /// narrower than the header is padded with empty cells; a wider one keeps the
+    /// header's number of cells, and its whole record as read goes into the reason,
+    /// as does that of a row with a stray quote. Text is written as it was read,
+    /// control characters included: this is a file, not a terminal.
     pub fn write_rejects<'a>(
         &self,
         mut out: OutFile,
         rejects: impl IntoIterator<Item = (&'a Row, &'a RowError)>,
     ) -> Result<()> {
         let written = (|| -> Result<()> {
-            // A rejected row may be narrower or wider than the header: it is written
-            // as it was, with the reason after its last cell.
-            let mut w = csv::WriterBuilder::new()
-                .flexible(true)
-                .from_writer(&mut out);
+            let width = self.header.len();
+            let mut w = csv::WriterBuilder::new().from_writer(&mut out);
             let mut header = self.header.clone();
             header.push("reason".into());
             w.write_record(&header)?;
+            let mut reason = String::new();
             for (row, err) in rejects {
                 // The row as the file has it, to be fixed and imported again.
-                let mut cells = row.cells.clone();
-                cells.push_field(&format!("line {}: {}", err.line, err.message()));
-                w.write_record(&cells)?;
+                for i in 0..width {
+                    w.write_field(row.cells.get(i).unwrap_or(""))?;
+                }
+                reason.clear();
+                write!(reason, "line {}: {}", err.line, err.message())?;
+                if let Some(raw) = &row.as_read {
+                    write!(reason, "; as read: {raw}")?;
+                }
+                w.write_field(&reason)?;
+                w.write_record(None::<&[u8]>)?;
             }
             w.flush()?;
             Ok(())
@@ -339,10 +355,65 @@ impl Scanner {
     }
 }
 
-/// A file read through a [`Scanner`].
+/// A file read through a [`Scanner`], keeping the bytes the CSV reader has taken but
+/// not yet finished with (those of the current record and its read-ahead), so that a
+/// malformed record can be shown as the file has it.
 struct Scanned<R> {
     inner: R,
     scanner: Scanner,
+    /// The bytes from offset `kept_from` on.
+    kept: VecDeque<u8>,
+    kept_from: u64,
+}
+
+impl<R> Scanned<R> {
+    fn new(inner: R) -> Self {
+        Scanned {
+            inner,
+            scanner: Scanner::new(),
+            kept: VecDeque::new(),
+            kept_from: 0,
+        }
+    }
+
+    /// Forgets the bytes before offset `end`.
+    fn release(&mut self, end: u64) {
+        let n = usize::try_from(end.saturating_sub(self.kept_from))
+            .unwrap_or(usize::MAX)
+            .min(self.kept.len());
+        self.kept.drain(..n);
+        self.kept_from += n as u64;
+    }
+
+    /// Where the record the CSV reader says begins at `start` on `line` really
+    /// begins: after a `\r\n`, the reader places the next record at the `\n`, on the
+    /// line before.
+    fn record_start(&self, mut start: u64, mut line: u64) -> (u64, u64) {
+        let from = usize::try_from(start.saturating_sub(self.kept_from)).unwrap_or(usize::MAX);
+        for &b in self.kept.range(from.min(self.kept.len())..) {
+            match b {
+                b'\n' => line += 1,
+                b'\r' => {}
+                _ => break,
+            }
+            start += 1;
+        }
+        (start, line)
+    }
+
+    /// The bytes from offset `start` to `end` (not released yet), without the line
+    /// break that ends them, lossily as UTF-8.
+    fn text(&self, start: u64, end: u64) -> String {
+        let from = usize::try_from(start.saturating_sub(self.kept_from)).unwrap_or(usize::MAX);
+        let to = usize::try_from(end.saturating_sub(self.kept_from))
+            .unwrap_or(usize::MAX)
+            .min(self.kept.len());
+        let mut bytes: Vec<u8> = self.kept.range(from.min(to)..to).copied().collect();
+        while matches!(bytes.last(), Some(b'\r' | b'\n')) {
+            bytes.pop();
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 }
 
 impl<R: Read> Read for Scanned<R> {
@@ -352,6 +423,7 @@ impl<R: Read> Read for Scanned<R> {
             self.scanner.finish();
         } else {
             self.scanner.feed(&buf[..n]);
+            self.kept.extend(&buf[..n]);
         }
         Ok(n)
     }
@@ -397,15 +469,13 @@ impl CsvRows {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(Scanned {
-                inner: file,
-                scanner: Scanner::new(),
-            });
+            .from_reader(Scanned::new(file));
         let mut record = csv::ByteRecord::new();
         let got = reader
             .read_byte_record(&mut record)
             .map_err(|e| anyhow!("{}: {}", path.display(), describe_csv_error(&e)))?;
         let end = reader.position().byte();
+        reader.get_mut().release(end);
         let scanner = &mut reader.get_mut().scanner;
         if let Some(flaw) = scanner.flaws.front().filter(|f| f.byte < end) {
             bail!("{}:{}: {}", path.display(), flaw.line, flaw.what);
@@ -474,8 +544,8 @@ impl CsvRows {
             .read_byte_record(&mut self.record)
             .map_err(|e| anyhow!("{}: {}", path.display(), describe_csv_error(&e)))?;
         let end = self.reader.position().byte();
-        let scanner = &mut self.reader.get_mut().scanner;
-        if let Some((line, open)) = scanner.unclosed
+        let scanned = self.reader.get_mut();
+        if let Some((line, open)) = scanned.scanner.unclosed
             && (!got || open < end)
         {
             bail!("{}:{line}: {UNCLOSED}", path.display());
@@ -484,8 +554,12 @@ impl CsvRows {
             return Ok(Next::End);
         }
         self.rows += 1;
-        let start = self.record.position().map_or(0, csv::Position::byte);
-        row.line = self.record.position().map_or(0, csv::Position::line);
+        let (start, line) = scanned.record_start(
+            self.record.position().map_or(0, csv::Position::byte),
+            self.record.position().map_or(0, csv::Position::line),
+        );
+        row.line = line;
+        let scanner = &mut scanned.scanner;
         let mut flaw = None;
         while let Some(f) = scanner.flaws.front().filter(|f| f.byte < end) {
             if f.byte >= start && flaw.is_none() {
@@ -510,6 +584,9 @@ impl CsvRows {
         };
         row.cells = cells;
         let width = self.columns.header.len();
+        // A row whose cells do not show it faithfully is kept as read too.
+        row.as_read = (flaw.is_some() || row.cells.len() > width).then(|| scanned.text(start, end));
+        scanned.release(end);
         let structure = if let Some(f) = flaw {
             Some((f.line, f.what.to_owned()))
         } else if row.cells.len() != width {

@@ -12,7 +12,7 @@
 //! run again without it.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::thread;
 
 use anyhow::{Context as _, Result, anyhow, bail};
@@ -41,6 +41,12 @@ const PART_ROWS: usize = 8_192;
 
 /// How many parts the reader may be ahead of the store.
 const PARTS_AHEAD: usize = 4;
+
+/// The most passes a `--skip-invalid` streamed import makes over its file. The reader
+/// checks every row against a fresh snapshot of the store before each pass, so a pass
+/// is refused only for what changed in the store since the pass began (another
+/// import committing at the same time): one or two passes in practice.
+const MAX_PASSES: usize = 16;
 
 pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     let opts = match &cmd {
@@ -249,8 +255,8 @@ fn free_text_cell(cols: &Columns, row: &Row, column: &str) -> Result<Option<Free
 
 // ----- finding the customer a row names -----
 
-/// Every customer's keys, read once: a `customer` cell names a customer as a command
-/// line does ([`CustomerKey`]).
+/// Every customer's keys, read at the start of each pass over a file: a `customer`
+/// cell names a customer as a command line does ([`CustomerKey`]).
 struct Keys {
     by_ref: FastMap<String, CustomerId>,
     by_email: FastMap<String, CustomerId>,
@@ -311,13 +317,13 @@ impl Keys {
 
 /// [`Keys::find`] with a memory of the cells seen: a file names each customer many
 /// times.
-struct Resolver<'k> {
-    keys: &'k Keys,
+struct Resolver {
+    keys: Arc<Keys>,
     cache: FastMap<String, Result<CustomerId, Miss>>,
 }
 
-impl<'k> Resolver<'k> {
-    fn new(keys: &'k Keys) -> Self {
+impl Resolver {
+    fn new(keys: Arc<Keys>) -> Self {
         Resolver {
             keys,
             cache: FastMap::default(),
@@ -341,7 +347,7 @@ impl<'k> Resolver<'k> {
 fn live_customer(
     cols: &Columns,
     row: &Row,
-    resolver: &mut Resolver<'_>,
+    resolver: &mut Resolver,
 ) -> Result<Result<CustomerId, CustomerKey>, RowError> {
     let key = cols
         .value(row, "customer")
@@ -385,26 +391,26 @@ enum Who {
 
 /// Purchases rows: `customer`, `date`, `amount`, optional `currency`, `reference`,
 /// `description`.
-struct PurchasePlanner<'k> {
-    resolver: Resolver<'k>,
+struct PurchasePlanner {
+    resolver: Resolver,
     base: Currency,
     create_missing: bool,
     /// The customers this import creates, by reference, with their index.
     created: FastMap<ExternalRef, usize>,
     /// With `--skip-invalid`: the references checked while reading.
-    references: Option<References<'k>>,
+    references: Option<References>,
 }
 
 /// With `--skip-invalid`, a row whose reference the store holds, or an earlier row of
 /// the file has, is rejected while reading, as the store would refuse it. Otherwise
 /// each such row would cost one more run of the whole import (see [`stream`]), and a
 /// file imported twice has one per purchase.
-struct References<'k> {
-    stored: &'k FastMap<String, PurchaseId>,
+struct References {
+    stored: Arc<FastMap<String, PurchaseId>>,
     seen: HashSet<String, foldhash::fast::RandomState>,
 }
 
-impl References<'_> {
+impl References {
     /// The store's refusal of `reference` if an earlier row of the file has it.
     fn repeated(&self, reference: &ExternalRef) -> Option<Conflict> {
         let r = reference.as_str();
@@ -436,7 +442,7 @@ fn stored_references(store: &dyn Store) -> Result<FastMap<String, PurchaseId>> {
         .collect())
 }
 
-impl Planner for PurchasePlanner<'_> {
+impl Planner for PurchasePlanner {
     fn plan(
         &mut self,
         cols: &Columns,
@@ -512,11 +518,11 @@ impl Planner for PurchasePlanner<'_> {
 }
 
 /// Survey rows: `customer`, `date`, `kind`, `score`, optional `comment`.
-struct SurveyPlanner<'k> {
-    resolver: Resolver<'k>,
+struct SurveyPlanner {
+    resolver: Resolver,
 }
 
-impl Planner for SurveyPlanner<'_> {
+impl Planner for SurveyPlanner {
     fn plan(
         &mut self,
         cols: &Columns,
@@ -656,22 +662,41 @@ fn read_rows(
     result
 }
 
-/// Streams the file into the store through `planner`, passing again without the rows
+/// What [`stream`] did.
+struct Streamed {
+    receipt: ImportReceipt,
+    /// The rows rejected.
+    rejected: usize,
+    /// The rows of the file, rejected ones included.
+    rows: u64,
+    /// The passes over the file it took (at most [`MAX_PASSES`]).
+    passes: usize,
+}
+
+/// Streams the file into the store through a planner, passing again without the rows
 /// the store refused (with `--skip-invalid`), until the store takes the import or
-/// a row stops it. Returns the receipt and the number of rows rejected.
-fn stream<'k>(
+/// a row stops it.
+///
+/// `new_planner(fresh)` makes the planner of each pass; `fresh` is true on every pass
+/// after the first, when the planner must check rows against the store as it is now:
+/// the store refused a row the planner's snapshot let through, so something changed
+/// (another import committed meanwhile). With a fresh snapshot the reader rejects all
+/// such rows in one pass, rather than the store refusing them one pass each.
+fn stream(
     store: &SqliteStore,
     opts: &ImportOpts,
     mut rejects: Option<OutFile>,
     required: &[&'static str],
     optional: &[&'static str],
-    new_planner: &dyn Fn() -> Box<dyn Planner + 'k>,
-) -> Result<(ImportReceipt, usize, u64)> {
+    new_planner: &mut dyn FnMut(bool) -> Result<Box<dyn Planner>>,
+) -> Result<Streamed> {
     let mut set_aside: BTreeMap<u64, RowError> = BTreeMap::new();
+    let mut passes = 0;
     loop {
+        passes += 1;
         let mut file = CsvRows::open(&opts.file, required, optional, opts.ignore_unknown)?;
         let columns = file.columns().clone();
-        let mut planner = new_planner();
+        let mut planner = new_planner(passes > 1)?;
         let (tx, rx) = mpsc::sync_channel(PARTS_AHEAD);
         let (result, pass) = thread::scope(|scope| {
             let set_aside = &set_aside;
@@ -709,7 +734,12 @@ fn stream<'k>(
                         .write_rejects(out, pass.rejects.iter().map(|(r, e)| (r, e)))
                         .with_context(|| committed(rows, pass.rejects.len()))?;
                 }
-                return Ok((receipt, pass.rejects.len(), pass.rows));
+                return Ok(Streamed {
+                    receipt,
+                    rejected: pass.rejects.len(),
+                    rows: pass.rows,
+                    passes,
+                });
             }
             Err(StoreError::Aborted(e)) => {
                 bail!(
@@ -730,6 +760,15 @@ fn stream<'k>(
                 if !opts.skip_invalid {
                     bail!("{}; nothing was imported", err.in_file(&opts.file));
                 }
+                if passes >= MAX_PASSES {
+                    bail!(
+                        "{}; the store still refused rows the reader let through after \
+                         {passes} passes over the file (another program is probably writing to \
+                         the same database at the same time); nothing was imported; run the \
+                         import again when that is done",
+                        err.in_file(&opts.file)
+                    );
+                }
                 for line in lines {
                     set_aside.insert(
                         line,
@@ -745,47 +784,81 @@ fn stream<'k>(
     }
 }
 
+/// What the reader of a purchases file checks rows against: the store's customer keys
+/// and (with `--skip-invalid`) its purchase references, as of one moment.
+struct Snapshot {
+    keys: Arc<Keys>,
+    stored: Arc<FastMap<String, PurchaseId>>,
+}
+
+impl Snapshot {
+    /// The store as it is now; its purchase references only if `references`.
+    fn load(store: &SqliteStore, references: bool) -> Result<Snapshot> {
+        let stored = if references {
+            stored_references(store)?
+        } else {
+            FastMap::default()
+        };
+        Ok(Snapshot {
+            keys: Arc::new(Keys::load(store)?),
+            stored: Arc::new(stored),
+        })
+    }
+}
+
 fn import_purchases(
     store: &SqliteStore,
     opts: &ImportOpts,
     rejects: Option<OutFile>,
     create_missing: bool,
 ) -> Result<Summary> {
-    let keys = Keys::load(store)?;
-    let stored = if opts.skip_invalid {
-        stored_references(store)?
-    } else {
-        FastMap::default()
-    };
+    let first = Snapshot::load(store, opts.skip_invalid)?;
+    Ok(purchases_from(store, opts, rejects, create_missing, first)?.0)
+}
+
+/// [`import_purchases`], its first pass checking rows against `first`; also returns
+/// the passes it took.
+fn purchases_from(
+    store: &SqliteStore,
+    opts: &ImportOpts,
+    rejects: Option<OutFile>,
+    create_missing: bool,
+    first: Snapshot,
+) -> Result<(Summary, usize)> {
     let base = store.base_currency();
-    let (receipt, rejected, rows) = stream(
+    let mut snapshot = first;
+    let done = stream(
         store,
         opts,
         rejects,
         &["customer", "date", "amount"],
         &["currency", "reference", "description"],
-        &|| {
-            Box::new(PurchasePlanner {
-                resolver: Resolver::new(&keys),
+        &mut |fresh| {
+            if fresh {
+                snapshot = Snapshot::load(store, opts.skip_invalid)?;
+            }
+            Ok(Box::new(PurchasePlanner {
+                resolver: Resolver::new(Arc::clone(&snapshot.keys)),
                 base,
                 create_missing,
                 created: FastMap::default(),
                 references: opts.skip_invalid.then(|| References {
-                    stored: &stored,
+                    stored: Arc::clone(&snapshot.stored),
                     seen: HashSet::default(),
                 }),
-            })
+            }))
         },
     )?;
-    Ok(Summary {
+    let summary = Summary {
         file: opts.file.display().to_string(),
         counts: vec![
-            ("purchases", receipt.purchases.len()),
-            ("new customers", receipt.created_customers.len()),
+            ("purchases", done.receipt.purchases.len()),
+            ("new customers", done.receipt.created_customers.len()),
         ],
-        rejected,
-        rows,
-    })
+        rejected: done.rejected,
+        rows: done.rows,
+    };
+    Ok((summary, done.passes))
 }
 
 fn import_surveys(
@@ -793,24 +866,28 @@ fn import_surveys(
     opts: &ImportOpts,
     rejects: Option<OutFile>,
 ) -> Result<Summary> {
-    let keys = Keys::load(store)?;
-    let (receipt, rejected, rows) = stream(
+    let mut keys = Arc::new(Keys::load(store)?);
+    let done = stream(
         store,
         opts,
         rejects,
         &["customer", "date", "kind", "score"],
         &["comment"],
-        &|| {
-            Box::new(SurveyPlanner {
-                resolver: Resolver::new(&keys),
-            })
+        &mut |fresh| {
+            // A customer erased or added since the last pass.
+            if fresh {
+                keys = Arc::new(Keys::load(store)?);
+            }
+            Ok(Box::new(SurveyPlanner {
+                resolver: Resolver::new(Arc::clone(&keys)),
+            }))
         },
     )?;
     Ok(Summary {
         file: opts.file.display().to_string(),
-        counts: vec![("survey answers", receipt.surveys.len())],
-        rejected,
-        rows,
+        counts: vec![("survey answers", done.receipt.surveys.len())],
+        rejected: done.rejected,
+        rows: done.rows,
     })
 }
 
@@ -832,13 +909,13 @@ fn execute<T>(
     sheet: &Sheet,
     opts: &ImportOpts,
     rejects_file: Option<OutFile>,
-    planned: Planned<T>,
+    planned: &Planned<T>,
     build: impl Fn(&[(usize, &T)]) -> Built,
-) -> Result<(ImportReceipt, Vec<usize>, usize)> {
+) -> Result<(ImportReceipt, Vec<bool>, usize)> {
     let path = &sheet.columns.path;
     let mut rejects: Vec<(usize, RowError)> = Vec::new();
     let mut ok: Vec<(usize, &T)> = Vec::new();
-    for (i, r) in &planned {
+    for (i, r) in planned {
         match r {
             Ok(t) => ok.push((*i, t)),
             Err(e) if opts.skip_invalid => rejects.push((*i, e.clone())),
@@ -862,14 +939,14 @@ fn execute<T>(
                 if !opts.skip_invalid {
                     bail!("{}; nothing was imported", err.in_file(path));
                 }
-                for r in rows {
+                for &r in &rows {
                     let e = RowError {
                         line: sheet.rows[r].line,
                         ..err.clone()
                     };
                     rejects.push((r, e));
-                    ok.retain(|(i, _)| *i != r);
                 }
+                ok.retain(|(i, _)| !rows.contains(i));
             }
             Err(other) => return Err(other).context("the import failed; nothing was imported"),
         }
@@ -881,7 +958,15 @@ fn execute<T>(
             .write_rejects(out, rejects.iter().map(|(i, e)| (&sheet.rows[*i], e)))
             .with_context(|| committed(ok.len(), rejects.len()))?;
     }
-    Ok((receipt, ok.iter().map(|(i, _)| *i).collect(), rejects.len()))
+    // Which rows were imported, by row index: the callers look each row up, so a
+    // mask rather than a list (a list made the summary quadratic in the rows).
+    let mut imported = vec![false; sheet.rows.len()];
+    for (i, _) in &ok {
+        if let Some(slot) = imported.get_mut(*i) {
+            *slot = true;
+        }
+    }
+    Ok((receipt, imported, rejects.len()))
 }
 
 /// What to say when the rejects cannot be written after the import committed.
@@ -997,32 +1082,32 @@ fn import_customers(
         })()?;
         planned.push((i, plan));
     }
-    let (receipt, imported, rejected) =
-        execute(store, &sheet, opts, rejects, planned.clone(), |ok| {
-            let mut batch = ImportBatch::default();
-            let mut origin = Origin::default();
-            for (row, u) in ok {
-                match u {
-                    Upsert::Create(n) => {
-                        origin.push(ImportSection::CreateCustomers, *row);
-                        batch.create_customers.push((**n).clone());
-                    }
-                    Upsert::Update(id, d) => {
-                        origin.push(ImportSection::UpdateCustomers, *row);
-                        batch.update_customers.push((*id, (**d).clone()));
-                    }
-                    Upsert::Unchanged => {}
+    let (receipt, imported, rejected) = execute(store, &sheet, opts, rejects, &planned, |ok| {
+        let mut batch = ImportBatch::default();
+        let mut origin = Origin::default();
+        for (row, u) in ok {
+            match u {
+                Upsert::Create(n) => {
+                    origin.push(ImportSection::CreateCustomers, *row);
+                    batch.create_customers.push((**n).clone());
                 }
+                Upsert::Update(id, d) => {
+                    origin.push(ImportSection::UpdateCustomers, *row);
+                    batch.update_customers.push((*id, (**d).clone()));
+                }
+                Upsert::Unchanged => {}
             }
-            Built { batch, origin }
-        })?;
+        }
+        Built { batch, origin }
+    })?;
+    let was_imported = |i: &usize| imported.get(*i).copied().unwrap_or(false);
     let unchanged = planned
         .iter()
-        .filter(|(i, p)| imported.contains(i) && matches!(p, Ok(Upsert::Unchanged)))
+        .filter(|(i, p)| was_imported(i) && matches!(p, Ok(Upsert::Unchanged)))
         .count();
     let updated = planned
         .iter()
-        .filter(|(i, p)| imported.contains(i) && matches!(p, Ok(Upsert::Update(..))))
+        .filter(|(i, p)| was_imported(i) && matches!(p, Ok(Upsert::Update(..))))
         .count();
     Ok(Summary {
         file: opts.file.display().to_string(),
@@ -1075,4 +1160,107 @@ fn customer_data(
         d.acquisition_channel = optional_cell(cols, row, "channel", Tag::parse)?;
     }
     Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use chrono::TimeZone as _;
+
+    use super::*;
+
+    /// A database holding customer `A` and, after `stale` was taken, purchases with
+    /// the references `Q0`..`Q{held - 1}` — as if another import committed them while
+    /// this one read — and a `--skip-invalid` purchases file of rows `Q0`..`Q{rows - 1}`.
+    struct Race {
+        _dir: tempfile::TempDir,
+        store: SqliteStore,
+        stale: Snapshot,
+        opts: ImportOpts,
+    }
+
+    fn race(held: usize, rows: usize) -> Race {
+        let dir = tempfile::tempdir().unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        let store = SqliteStore::create(dir.path().join("t.db"), eur).unwrap();
+        let at = chrono::Utc.with_ymd_and_hms(2025, 1, 3, 0, 0, 0).unwrap();
+        let name = PersonName::parse("Ann").unwrap();
+        let data = CustomerData::new(name).with_external_ref(ExternalRef::parse("A").unwrap());
+        let mut batch = ImportBatch::default();
+        batch.create_customers.push(NewCustomer::new(data, at));
+        let customer = store.import(batch).unwrap().created_customers[0];
+        let stale = Snapshot::load(&store, true).unwrap();
+
+        let mut other = ImportBatch::default();
+        for i in 0..held {
+            let mut p = NewPurchase::new(customer, at, Money::parse("1.00", eur).unwrap());
+            p.external_ref = Some(ExternalRef::parse(&format!("Q{i}")).unwrap());
+            other.purchases.push((CustomerRef::Existing(customer), p));
+        }
+        store.import(other).unwrap();
+
+        let mut csv = String::from("customer,date,amount,reference\n");
+        for i in 0..rows {
+            writeln!(csv, "A,2025-01-03,1.00,Q{i}").unwrap();
+        }
+        let file = dir.path().join("q.csv");
+        std::fs::write(&file, csv).unwrap();
+        let opts = ImportOpts {
+            file,
+            ignore_unknown: false,
+            skip_invalid: true,
+            rejects: None,
+        };
+        Race {
+            _dir: dir,
+            store,
+            stale,
+            opts,
+        }
+    }
+
+    #[test]
+    fn references_stored_after_the_snapshot_are_rejected_in_one_more_pass() {
+        let r = race(100, 150);
+        let (summary, passes) = purchases_from(&r.store, &r.opts, None, false, r.stale).unwrap();
+        assert_eq!(summary.rejected, 100);
+        assert_eq!(summary.counts[0], ("purchases", 50));
+        assert_eq!(summary.rows, 150);
+        // The store refuses the first stale row, then the reader, with a fresh
+        // snapshot, rejects all of them: two passes, not one per row.
+        assert_eq!(passes, 2);
+    }
+
+    #[test]
+    fn a_planner_that_never_learns_stops_after_the_most_passes() {
+        let r = race(100, 150);
+        let stale = r.stale;
+        let err = stream(
+            &r.store,
+            &r.opts,
+            None,
+            &["customer", "date", "amount"],
+            &["reference"],
+            &mut |_fresh| {
+                Ok(Box::new(PurchasePlanner {
+                    resolver: Resolver::new(Arc::clone(&stale.keys)),
+                    base: r.store.base_currency(),
+                    create_missing: false,
+                    created: FastMap::default(),
+                    references: Some(References {
+                        stored: Arc::clone(&stale.stored),
+                        seen: HashSet::default(),
+                    }),
+                }))
+            },
+        )
+        .err()
+        .unwrap();
+        let msg = format!("{err:#}");
+        assert!(msg.contains(&format!("{MAX_PASSES} passes")), "{msg}");
+        assert!(msg.contains("nothing was imported"), "{msg}");
+        // Nothing of the file was stored.
+        assert_eq!(Snapshot::load(&r.store, true).unwrap().stored.len(), 100);
+    }
 }
