@@ -276,10 +276,41 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
 
 /// The Gauss series Σ (a)ₙ(b)ₙ / ((c)ₙ n!) zⁿ, for |z| ≤ ½ or terminating series.
 fn series(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
+    series_n(a, b, c, z, 100_000)
+}
+
+/// The Gauss series of ₂F₁(a, b; c; z) summed directly for any |z| < 1, or `None` if it
+/// has not converged to full precision within `max_terms` terms (or overflows).
+///
+/// Near z = 1 the series converges quickly only when c is large compared with a and b
+/// (the terms then fall like (a)ₙ(b)ₙ/(c)ₙ n! long before zⁿ matters) — the case where
+/// the Taylor continuation of [`hyp2f1`] loses digits, because its local series then
+/// have huge intermediate terms. The BG/NBD expectations use it there.
+///
+/// ```
+/// use solocrm_core::models::special::hyp2f1_series_within;
+/// // ₂F₁(12.9, −0.58; 276.1; 0.999) is within 3 % of 1 and needs a few dozen terms.
+/// let v = hyp2f1_series_within(12.9, -0.58, 276.1, 0.999, 1_000).unwrap();
+/// assert!((v - 0.972_635_852_977_967_7).abs() < 1e-13); // mpmath
+/// // Where c is small the series is far from converged after 100 terms.
+/// assert!(hyp2f1_series_within(1.0, 1.0, 2.0, 0.999, 100).is_none());
+/// ```
+pub fn hyp2f1_series_within(a: f64, b: f64, c: f64, z: f64, max_terms: u32) -> Option<f64> {
+    if !(a.is_finite() && b.is_finite() && c.is_finite() && z.is_finite() && z.abs() < 1.0) {
+        return None;
+    }
+    if non_positive_integer(c) {
+        return None;
+    }
+    series_n(a, b, c, z, max_terms)
+}
+
+/// The Gauss series with at most `max_terms` terms, without argument checks.
+fn series_n(a: f64, b: f64, c: f64, z: f64, max_terms: u32) -> Option<f64> {
     let mut term = 1.0_f64;
     let mut sum = 1.0_f64;
     let mut comp = 0.0_f64;
-    for n in 0..100_000_u32 {
+    for n in 0..max_terms {
         let nf = f64::from(n);
         let ratio = (a + nf) * (b + nf) / ((c + nf) * (nf + 1.0)) * z;
         term *= ratio;
