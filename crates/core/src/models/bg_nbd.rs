@@ -24,7 +24,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::optimize::{self, FitOptions, Objective};
-use super::special::{digamma, hyp2f1, hyp2f1_series_within, ln_beta, ln_gamma, log1p_exp};
+use super::special::{
+    digamma, hyp2f1, hyp2f1_series_within, hyp2f1_short_steps, ln_beta, ln_gamma, log1p_exp,
+};
 use super::summary::CountData;
 use super::{Fitted, ModelError, PurchaseModel, check_history, check_horizon, finite, positive};
 
@@ -263,8 +265,7 @@ impl Family {
         let ln_1mz = alpha.ln() - (alpha + t).ln();
         let v = match self.variant {
             Variant::Bg => self.around_a_one(|a| {
-                (a + b - 1.0) / (a - 1.0)
-                    * one_minus_power_hyp2f1(r, b, a + b - 1.0, z, ln_1mz)
+                (a + b - 1.0) / (a - 1.0) * one_minus_power_hyp2f1(r, b, a + b - 1.0, z, ln_1mz)
             }),
             Variant::Mbg => self.around_a_one(|a| {
                 b / (a - 1.0) * one_minus_power_hyp2f1(r, b + 1.0, a + b, z, ln_1mz)
@@ -332,10 +333,10 @@ fn one_minus_power_hyp2f1(a: f64, b: f64, c: f64, z: f64, ln_1mz: f64) -> f64 {
         return 0.0;
     }
     if c - a - b > 0.0 {
-        1.0 - (a * ln_1mz).exp() * hyp2f1(a, b, c, z)
+        1.0 - (a * ln_1mz).exp() * hyp2f1_short_steps(a, b, c, z)
     } else {
         let g = hyp2f1_series_within(c - a, c - b, c, z, SERIES_TERMS)
-            .unwrap_or_else(|| hyp2f1(c - a, c - b, c, z));
+            .unwrap_or_else(|| hyp2f1_short_steps(c - a, c - b, c, z));
         1.0 - ((c - b) * ln_1mz).exp() * g
     }
 }
@@ -555,21 +556,162 @@ mod tests {
     /// digits: (r, α, a, b, variant, x, T, t, value).
     #[allow(clippy::type_complexity)]
     const LONG: &[(f64, f64, f64, f64, Variant, u32, f64, f64, f64)] = &[
-        (0.21529, 1.020125, 0.424164, 13.711726, Variant::Bg, 263, 100.0, 2085.6, 2264.2412650802489749),
-        (0.21529, 1.020125, 0.424164, 13.711726, Variant::Bg, 263, 10.0, 5214.0, 15728.735400834145327),
-        (0.21529, 1.020125, 0.424164, 13.711726, Variant::Mbg, 263, 100.0, 2085.6, 2266.9880621548623411),
-        (0.21529, 1.020125, 0.424164, 13.711726, Variant::Bg, 0, 30.0, 5214.0, 19.08655495156306542),
-        (0.21529, 1.020125, 0.424164, 13.711726, Variant::Bg, 17, 60.0, 109575.0, 2776.4236269773938691),
-        (0.243, 4.414, 0.793, 2.426, Variant::Bg, 2, 30.0, 109575.0, 72.894950892990079315),
-        (0.243, 4.414, 0.793, 2.426, Variant::Mbg, 40, 30.0, 52140.0, 728.00493319882740401),
-        (1.5, 30.0, 2.5, 4.0, Variant::Bg, 1000, 200.0, 109575.0, 670.26868700661887819),
-        (0.6, 7.0, 0.3, 40.0, Variant::Mbg, 5000, 500.0, 109575.0, 302299.99549978273511),
+        (
+            0.21529,
+            1.020125,
+            0.424164,
+            13.711726,
+            Variant::Bg,
+            263,
+            100.0,
+            2085.6,
+            2264.2412650802489749,
+        ),
+        (
+            0.21529,
+            1.020125,
+            0.424164,
+            13.711726,
+            Variant::Bg,
+            263,
+            10.0,
+            5214.0,
+            15728.735400834145327,
+        ),
+        (
+            0.21529,
+            1.020125,
+            0.424164,
+            13.711726,
+            Variant::Mbg,
+            263,
+            100.0,
+            2085.6,
+            2266.9880621548623411,
+        ),
+        (
+            0.21529,
+            1.020125,
+            0.424164,
+            13.711726,
+            Variant::Bg,
+            0,
+            30.0,
+            5214.0,
+            19.08655495156306542,
+        ),
+        (
+            0.21529,
+            1.020125,
+            0.424164,
+            13.711726,
+            Variant::Bg,
+            17,
+            60.0,
+            109575.0,
+            2776.4236269773938691,
+        ),
+        (
+            0.243,
+            4.414,
+            0.793,
+            2.426,
+            Variant::Bg,
+            2,
+            30.0,
+            109575.0,
+            72.894950892990079315,
+        ),
+        (
+            0.243,
+            4.414,
+            0.793,
+            2.426,
+            Variant::Mbg,
+            40,
+            30.0,
+            52140.0,
+            728.00493319882740401,
+        ),
+        (
+            1.5,
+            30.0,
+            2.5,
+            4.0,
+            Variant::Bg,
+            1000,
+            200.0,
+            109575.0,
+            670.26868700661887819,
+        ),
+        (
+            0.6,
+            7.0,
+            0.3,
+            40.0,
+            Variant::Mbg,
+            5000,
+            500.0,
+            109575.0,
+            302299.99549978273511,
+        ),
+        // Random parameters where the published form returned 0 or 783 times the value.
+        (
+            1.2616794484458946,
+            2.278395617174122,
+            0.028159108703927342,
+            1423.5988724045612,
+            Variant::Bg,
+            1,
+            464.15622181660456,
+            69030.43102039743,
+            333.3155596574761185,
+        ),
+        (
+            17.685268536445076,
+            0.11004361624863684,
+            3.7111097862905744,
+            845.6160041914749,
+            Variant::Mbg,
+            3,
+            307.49760726746854,
+            31569.22377166473,
+            302.4221808621751546,
+        ),
+        (
+            0.11543333836645156,
+            0.4775731741985399,
+            0.04012586768348284,
+            0.025968091381827894,
+            Variant::Bg,
+            3000,
+            413.5047524093251,
+            105560.91481633321,
+            637356.56289144643262,
+        ),
+        (
+            8.89436900029725,
+            0.8222976233147155,
+            4.704102440730077,
+            127.92631449764528,
+            Variant::Bg,
+            3,
+            218.05905800751296,
+            3552.439194119589,
+            34.658980024729338107,
+        ),
     ];
 
     #[test]
     fn long_horizon_expectations_match_mpmath() {
         for &(r, alpha, a, b, variant, x, t, h, want) in LONG {
-            let f = Family { r, alpha, a, b, variant };
+            let f = Family {
+                r,
+                alpha,
+                a,
+                b,
+                variant,
+            };
             let got = f.expected_if_alive(x, t, h).expect("finite");
             assert!(
                 ((got - want) / want).abs() < 1e-10,
@@ -583,7 +725,13 @@ mod tests {
         // The demo database's BG/NBD fit (weeks) and its customer with 263 repeat
         // purchases: the published form's ₂F₁ overflowed from about 40 years on and gave
         // 0 (clamped from garbage) already at 10 years.
-        let f = Family { r: 0.21529, alpha: 1.020125, a: 0.424164, b: 13.711726, variant: Variant::Bg };
+        let f = Family {
+            r: 0.21529,
+            alpha: 1.020125,
+            a: 0.424164,
+            b: 13.711726,
+            variant: Variant::Bg,
+        };
         let h = 480.0 * 4.345;
         assert!(!f.expected_if_alive_direct(263, 100.0, h).is_normal());
         let v = f.expected_if_alive(263, 100.0, h).expect("finite");
@@ -602,10 +750,10 @@ mod tests {
 
     fn family() -> impl Strategy<Value = Family> {
         (
-            0.05_f64..5.0,
-            0.1_f64..400.0,
-            0.05_f64..5.0,
-            0.1_f64..60.0,
+            0.01_f64..30.0,
+            0.01_f64..2000.0,
+            0.01_f64..30.0,
+            0.01_f64..2000.0,
             any::<bool>(),
         )
             .prop_map(|(r, alpha, a, b, m)| Family {
@@ -620,7 +768,7 @@ mod tests {
     use proptest::prelude::*;
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(400))]
+        #![proptest_config(ProptestConfig::with_cases(300))]
         #[test]
         fn expectations_are_finite_and_non_decreasing_up_to_the_maximum(
             f in family(),
@@ -640,8 +788,12 @@ mod tests {
                 let old = f.expected_if_alive_direct(x, t, h);
                 // The published form where it was right: finite, positive, and from
                 // moderate ₂F₁ parameters (larger ones lost digits in its continuation).
+                // Near a = 1 both forms divide a difference of nearly equal numbers by
+                // a − 1 and lose about log10(1/|a − 1|) digits (the new one fewer: at
+                // a = 1 − 1.7e-5 it is 6e-11 from mpmath, the old one 1e-9).
+                let tol = 1e-9 / (1e4 * (f.a - 1.0).abs()).min(1.0);
                 if old.is_finite() && old > 1e-6 && f.r + f64::from(x) + f.b < 60.0 {
-                    prop_assert!(((v - old) / old).abs() < 1e-9, "{f:?} x = {x} T = {t} t = {h}: {v} vs {old}");
+                    prop_assert!(((v - old) / old).abs() < tol, "{f:?} x = {x} T = {t} t = {h}: {v} vs {old}");
                 }
                 prev = v;
             }
