@@ -337,15 +337,21 @@ fn one_minus_power_hyp2f1(a: f64, b: f64, c: f64, z: f64, ln_1mz: f64) -> f64 {
     if c - a - b > 0.0 {
         1.0 - (a * ln_1mz).exp() * hyp2f1_short_steps(a, b, c, z)
     } else {
-        let g = hyp2f1_series_within(c - a, c - b, c, z, SERIES_TERMS)
+        // The series' terms fall like n^−(a+b−c+1) zⁿ: with a small excess a + b − c
+        // they cannot reach 10⁻¹⁶ within SERIES_TERMS terms near z = 1.
+        let g = (a + b - c >= SERIES_MIN_EXCESS)
+            .then(|| hyp2f1_series_within(c - a, c - b, c, z, SERIES_TERMS))
+            .flatten()
             .unwrap_or_else(|| hyp2f1_short_steps(c - a, c - b, c, z));
         1.0 - ((c - b) * ln_1mz).exp() * g
     }
 }
 
 /// How many terms of the Gauss series [`one_minus_power_hyp2f1`] sums before it falls
-/// back to [`hyp2f1`]'s continuation (which is accurate for moderate parameters).
+/// back to the continuation of [`hyp2f1_short_steps`].
 const SERIES_TERMS: u32 = 200;
+/// The smallest parameter excess for which [`one_minus_power_hyp2f1`] tries the series.
+const SERIES_MIN_EXCESS: f64 = 6.0;
 
 /// An expected number of purchases over `horizon`, or the error that says the model
 /// cannot be extrapolated that far: a result that is not a finite number, or one outside
