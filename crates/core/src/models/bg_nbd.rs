@@ -20,6 +20,32 @@
 //!
 //! Where a formula divides by a − 1 and a is within 10⁻⁶ of 1, the prediction is the
 //! mean of the values at 1 ± 10⁻⁶ (the function is smooth there; the error is ~10⁻¹²).
+//!
+//! # Long horizons
+//!
+//! The bracket 1 − (1 − z)^A ₂F₁(A, B; C; z) of E[X(t)] and E[Y(t)] is evaluated with
+//! Euler's transformation when its ₂F₁ would grow like (1 − z)^(C − A − B) (for E[Y(t)]
+//! whenever x > a − 1 − r), so that the ₂F₁ evaluated is bounded; see
+//! `one_minus_power_hyp2f1` in the source. Written as published it overflowed, or
+//! silently lost every digit, for customers with many purchases over long horizons.
+//! Expected purchases are finite, non-negative and non-decreasing in t up to
+//! [`MAX_TIME_UNITS`](super::MAX_TIME_UNITS) (about 10⁻¹² relative to mpmath, fewer
+//! digits when a is within 10⁻⁴ of 1); a value that still cannot be computed, or falls
+//! outside 0..=(r + x) t/(α + T) (the expectation without dropout), is
+//! [`ModelError::CannotExtrapolate`].
+//!
+//! ```
+//! use solocrm_core::models::{BgNbd, PurchaseModel};
+//! // The demo database's fit (weeks) and its customer with 263 repeat purchases, 40
+//! // years (480 months of 4.345 weeks) ahead: 2264.24 purchases if alive (mpmath).
+//! let m = BgNbd::new(0.21529, 1.020125, 0.424164, 13.711726)?;
+//! let e = m.expected_purchases_if_alive(263, 100.0, 480.0 * 4.345)?;
+//! assert!((e - 2_264.241_265_080_249).abs() < 1e-8 * e);
+//! // Monotone up to the longest horizon the models accept (300 years in days).
+//! let far = m.expected_purchases_if_alive(263, 100.0, solocrm_core::models::MAX_TIME_UNITS)?;
+//! assert!(far.is_finite() && far > e);
+//! # Ok::<(), solocrm_core::models::ModelError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 
@@ -562,7 +588,12 @@ mod tests {
 
     /// E[Y(t) | alive] = C/(a − 1) [1 − (1 − z)^A ₂F₁(A, B; C; z)] from mpmath at 50
     /// digits: (r, α, a, b, variant, x, T, t, value).
-    #[allow(clippy::type_complexity)]
+    // mpmath's digits, as printed.
+    #[allow(
+        clippy::type_complexity,
+        clippy::excessive_precision,
+        clippy::unreadable_literal
+    )]
     const LONG: &[(f64, f64, f64, f64, Variant, u32, f64, f64, f64)] = &[
         (
             0.21529,
@@ -743,7 +774,7 @@ mod tests {
         let h = 480.0 * 4.345;
         assert!(!f.expected_if_alive_direct(263, 100.0, h).is_normal());
         let v = f.expected_if_alive(263, 100.0, h).expect("finite");
-        assert!((v - 2264.241_265_080_249).abs() < 1e-8 * v, "{v}");
+        assert!((v - 2_264.241_265_080_249).abs() < 1e-8 * v, "{v}");
     }
 
     #[test]

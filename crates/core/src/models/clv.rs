@@ -73,7 +73,10 @@ impl ClvOptions {
 ///
 /// [`ModelError::InvalidOption`] for bad options (a horizon beyond
 /// [`MAX_HORIZON_MONTHS`], a negative discount, a margin outside 0..=1) and the errors
-/// of the predictions.
+/// of the predictions — [`ModelError::CannotExtrapolate`] if the count model cannot be
+/// evaluated that far ahead for this customer (not expected for fitted BG/NBD and
+/// MBG/NBD parameters up to [`MAX_HORIZON_MONTHS`] since the long-horizon fix; the
+/// message asks for a shorter horizon).
 pub fn clv<M: PurchaseModel + ?Sized>(
     model: &M,
     spend: &GammaGamma,

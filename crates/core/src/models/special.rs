@@ -286,7 +286,7 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
 /// ```
 /// use solocrm_core::models::special::hyp2f1_short_steps;
 /// // ₂F₁(a, b; b; z) = (1 − z)^(−a).
-/// let (a, b, z) = (-0.99_f64, 1750.6, 1.0 - 1e-7);
+/// let (a, b, z): (f64, f64, f64) = (-0.99, 1750.6, 1.0 - 1e-7);
 /// let want = (1.0 - z).powf(-a);
 /// assert!(((hyp2f1_short_steps(a, b, b, z) - want) / want).abs() < 1e-9);
 /// ```
