@@ -811,8 +811,8 @@ mod tests {
         #[test]
         fn expectations_are_finite_and_non_decreasing_up_to_the_maximum(
             f in family(),
-            x in prop_oneof![0_u32..20, 0_u32..3_000],
-            t in 0.0_f64..600.0,
+            x in prop_oneof![0_u32..20, 0_u32..3_000, 0_u32..100_000],
+            t in prop_oneof![0.0_f64..600.0, 0.0_f64..=super::super::MAX_TIME_UNITS],
             mut hs in proptest::collection::vec(0.0_f64..=super::super::MAX_TIME_UNITS, 1..12),
         ) {
             hs.push(super::super::MAX_TIME_UNITS);
