@@ -355,7 +355,7 @@ impl Family {
 /// # Edge cases
 ///
 /// z = 0 gives 0. NaN comes back only when ₂F₁ itself fails (see
-/// [`hyp2f1`]); the callers turn it into [`ModelError::CannotExtrapolate`].
+/// [`hyp2f1_short_steps`]); the callers turn it into [`ModelError::CannotExtrapolate`].
 fn one_minus_power_hyp2f1(a: f64, b: f64, c: f64, z: f64, ln_1mz: f64) -> f64 {
     if z == 0.0 {
         return 0.0;
