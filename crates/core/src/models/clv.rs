@@ -73,7 +73,10 @@ impl ClvOptions {
 ///
 /// [`ModelError::InvalidOption`] for bad options (a horizon beyond
 /// [`MAX_HORIZON_MONTHS`], a negative discount, a margin outside 0..=1) and the errors
-/// of the predictions.
+/// of the predictions — [`ModelError::CannotExtrapolate`] if the count model cannot be
+/// evaluated that far ahead for this customer (not expected for fitted BG/NBD and
+/// MBG/NBD parameters up to [`MAX_HORIZON_MONTHS`] since the long-horizon fix; the
+/// message asks for a shorter horizon).
 pub fn clv<M: PurchaseModel + ?Sized>(
     model: &M,
     spend: &GammaGamma,
@@ -107,4 +110,73 @@ pub fn clv<M: PurchaseModel + ?Sized>(
 pub fn clv_money(value: f64, currency: Currency) -> Result<Money, ModelError> {
     let d = Decimal::try_from(value).map_err(|_| ModelError::NonFinite { what: "CLV" })?;
     Ok(Money::new(d, currency).round_to_minor_units())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models::{BgNbd, FitOptions, MbgNbd, SimulatedCustomers};
+
+    /// A demo-like store: the demo database's BG/NBD fit (weeks) as the truth, customers
+    /// watched 1 to 150 weeks, plus its heaviest buyer (263 repeat purchases).
+    fn demo_like() -> SimulatedCustomers {
+        let truth = BgNbd::new(0.21529, 1.020125, 0.424164, 13.711726).expect("valid");
+        let mut s = SimulatedCustomers::simulate_uniform_t(&truth, 60, 1.0, 150.0, 2025);
+        s.frequency.push(263);
+        s.recency.push(99.0);
+        s.t.push(100.0);
+        s
+    }
+
+    fn every_clv_is_finite<M: PurchaseModel>(model: &M, s: &SimulatedCustomers, months: u32) {
+        let spend = GammaGamma::new(6.0, 4.0, 15.0).expect("valid");
+        let opts = ClvOptions {
+            horizon_months: months,
+            ..ClvOptions::default()
+        };
+        for i in 0..s.len() {
+            let (x, rec, t) = (s.frequency[i], s.recency[i], s.t[i]);
+            let v = clv(model, &spend, x, rec, t, 30.0, &opts);
+            assert!(
+                matches!(v, Ok(v) if v.is_finite() && v >= 0.0),
+                "{} x = {x}, recency = {rec}, T = {t}, {months} months: {v:?}",
+                model.name()
+            );
+        }
+    }
+
+    #[test]
+    fn a_fitted_demo_like_store_has_a_clv_over_480_and_1200_months() {
+        // `solocrm clv --horizon-months 480` failed on the demo database with "expected
+        // purchases is not a finite number" for every horizon from 480 months on.
+        let s = demo_like();
+        let data = s.count_data().expect("data");
+        let bg = BgNbd::fit(&data, &FitOptions::default())
+            .expect("fit")
+            .model;
+        let mbg = MbgNbd::fit(&data, &FitOptions::default())
+            .expect("fit")
+            .model;
+        every_clv_is_finite(&bg, &s, 480);
+        every_clv_is_finite(&bg, &s, MAX_HORIZON_MONTHS);
+        every_clv_is_finite(&mbg, &s, MAX_HORIZON_MONTHS);
+        // The heavy buyer's value grows with the horizon and is not absurd: at most the
+        // spend of a customer who never drops out, (r + x)/(α + T) purchases a week.
+        let spend = GammaGamma::new(6.0, 4.0, 15.0).expect("valid");
+        let at = |months| {
+            let opts = ClvOptions {
+                horizon_months: months,
+                discount_monthly: 0.0,
+                ..ClvOptions::default()
+            };
+            clv(&bg, &spend, 263, 99.0, 100.0, 30.0, &opts).expect("finite")
+        };
+        let (v480, v1200) = (at(480), at(MAX_HORIZON_MONTHS));
+        let per_purchase = spend.conditional_expected_spend(263, 30.0).expect("spend");
+        let cap = per_purchase * (bg.r() + 263.0) / (bg.alpha() + 100.0) * 1200.0 * 4.345;
+        assert!(
+            0.0 < v480 && v480 < v1200 && v1200 < cap,
+            "{v480} {v1200} {cap}"
+        );
+    }
 }

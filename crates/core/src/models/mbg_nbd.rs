@@ -16,6 +16,19 @@
 //!   ₂F₁(r + x, b + x + 1; a + b + x; t/(α + T + t))] · P(alive).
 //! - P(X(t) = n) = B(a, b + n + 1)/B(a, b) NBD(n) + B(a + 1, b + n)/B(a, b)
 //!   (1 − Σ_{j<n} NBD(j)), NBD(j) = Γ(r + j)/(Γ(r) j!) (α/(α + t))ʳ (t/(α + t))ʲ.
+//!
+//! The expectations share the BG/NBD evaluation (see [`super::bg_nbd`], "Long
+//! horizons"): finite and non-decreasing in t up to
+//! [`MAX_TIME_UNITS`](super::MAX_TIME_UNITS), else [`ModelError::CannotExtrapolate`].
+//!
+//! ```
+//! use solocrm_core::models::{MbgNbd, PurchaseModel};
+//! // 263 repeat purchases, 40 years ahead in weeks: 2266.99 if alive (mpmath).
+//! let m = MbgNbd::new(0.21529, 1.020125, 0.424164, 13.711726)?;
+//! let e = m.expected_purchases_if_alive(263, 100.0, 480.0 * 4.345)?;
+//! assert!((e - 2_266.988_062_154_862).abs() < 1e-8 * e);
+//! # Ok::<(), solocrm_core::models::ModelError>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 

@@ -124,6 +124,15 @@ pub enum ModelError {
         /// What is missing from the data.
         reason: &'static str,
     },
+    /// A prediction over this horizon loses its precision (a special function does not
+    /// give a finite number); a shorter horizon may work.
+    #[error(
+        "the model cannot extrapolate {horizon} time units ahead from this data; use a shorter horizon"
+    )]
+    CannotExtrapolate {
+        /// The horizon asked for, in the model's time unit.
+        horizon: f64,
+    },
     /// The prediction is undefined for these parameters.
     #[error("{what} is undefined: {reason}")]
     Undefined {

@@ -271,15 +271,75 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
     if z <= 0.5 {
         return series(a, b, c, z).unwrap_or(f64::NAN);
     }
-    taylor_continuation(a, b, c, z).unwrap_or(f64::NAN)
+    taylor_continuation(a, b, c, z, false).unwrap_or(f64::NAN)
+}
+
+/// ₂F₁(a, b; c; z) for 0 < z < 1 as [`hyp2f1`], but with the continuation's steps also
+/// limited to 2p/|q| and √(2p/|ab|) (p = z(1 − z), q = c − (a + b + 1)z), so that the
+/// local Taylor series never have terms that grow before they fall. For large
+/// parameters with c − a − b ≥ 0 — ₂F₁(1750.6, −0.99; 1750.6; 1 − 10⁻⁷), say — the plain
+/// continuation's series cancel and return noise; this one takes more steps (up to
+/// about |q| ln(1/(1 − z))) and keeps about 10 digits. For the dominant solution
+/// (c − a − b very negative) the extra steps accumulate error, so [`hyp2f1`] does not
+/// use it. NaN outside 0 < z < 1 or when the continuation fails.
+///
+/// ```
+/// use solocrm_core::models::special::hyp2f1_short_steps;
+/// // ₂F₁(a, b; b; z) = (1 − z)^(−a).
+/// let (a, b, z): (f64, f64, f64) = (-0.99, 1750.6, 1.0 - 1e-7);
+/// let want = (1.0 - z).powf(-a);
+/// assert!(((hyp2f1_short_steps(a, b, b, z) - want) / want).abs() < 1e-9);
+/// ```
+pub fn hyp2f1_short_steps(a: f64, b: f64, c: f64, z: f64) -> f64 {
+    if !(a.is_finite() && b.is_finite() && c.is_finite() && z > 0.0 && z < 1.0) {
+        return f64::NAN;
+    }
+    if non_positive_integer(c) {
+        return f64::NAN;
+    }
+    if z <= 0.5 {
+        return series(a, b, c, z).unwrap_or(f64::NAN);
+    }
+    taylor_continuation(a, b, c, z, true).unwrap_or(f64::NAN)
 }
 
 /// The Gauss series Σ (a)ₙ(b)ₙ / ((c)ₙ n!) zⁿ, for |z| ≤ ½ or terminating series.
 fn series(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
+    series_n(a, b, c, z, 100_000)
+}
+
+/// The Gauss series of ₂F₁(a, b; c; z) summed directly for any |z| < 1, or `None` if it
+/// has not converged to full precision within `max_terms` terms (or overflows).
+///
+/// Near z = 1 the series converges quickly only when c is large compared with a and b
+/// (the terms then fall like (a)ₙ(b)ₙ/(c)ₙ n! long before zⁿ matters) — the case where
+/// the Taylor continuation of [`hyp2f1`] loses digits, because its local series then
+/// have huge intermediate terms. The BG/NBD expectations use it there.
+///
+/// ```
+/// use solocrm_core::models::special::hyp2f1_series_within;
+/// // ₂F₁(12.9, −0.58; 276.1; 0.999) is within 3 % of 1 and needs a few dozen terms.
+/// let v = hyp2f1_series_within(12.9, -0.58, 276.1, 0.999, 1_000).unwrap();
+/// assert!((v - 0.972_635_852_977_967_7).abs() < 1e-13); // mpmath
+/// // Where c is small the series is far from converged after 100 terms.
+/// assert!(hyp2f1_series_within(1.0, 1.0, 2.0, 0.999, 100).is_none());
+/// ```
+pub fn hyp2f1_series_within(a: f64, b: f64, c: f64, z: f64, max_terms: u32) -> Option<f64> {
+    if !(a.is_finite() && b.is_finite() && c.is_finite() && z.is_finite() && z.abs() < 1.0) {
+        return None;
+    }
+    if non_positive_integer(c) {
+        return None;
+    }
+    series_n(a, b, c, z, max_terms)
+}
+
+/// The Gauss series with at most `max_terms` terms, without argument checks.
+fn series_n(a: f64, b: f64, c: f64, z: f64, max_terms: u32) -> Option<f64> {
     let mut term = 1.0_f64;
     let mut sum = 1.0_f64;
     let mut comp = 0.0_f64;
-    for n in 0..100_000_u32 {
+    for n in 0..max_terms {
         let nf = f64::from(n);
         let ratio = (a + nf) * (b + nf) / ((c + nf) * (nf + 1.0)) * z;
         term *= ratio;
@@ -311,7 +371,7 @@ fn series(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
 
 /// Analytic continuation of ₂F₁ from z = ½ to z ∈ (½, 1) by Taylor series of the
 /// hypergeometric equation z(1−z)F'' + (c − (a+b+1)z)F' − abF = 0.
-fn taylor_continuation(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
+fn taylor_continuation(a: f64, b: f64, c: f64, z: f64, short_steps: bool) -> Option<f64> {
     let z0 = 0.5;
     let mut f = series(a, b, c, z0)?;
     let mut fp = a * b / c * series(a + 1.0, b + 1.0, c + 1.0, z0)?;
@@ -319,13 +379,21 @@ fn taylor_continuation(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
     let mut steps = 0;
     while zi < z {
         steps += 1;
-        if steps > 2_000 {
+        if steps > 200_000 {
             return None;
         }
-        let h = (z - zi).min(0.5 * (1.0 - zi));
         let p = zi * (1.0 - zi);
         let q = c - (a + b + 1.0) * zi;
         let s = 1.0 - 2.0 * zi;
+        // With large parameters the local series' first terms grow like
+        // (ab h²/2p)ⁿ and (q h/2p)ⁿ before they fall, and their sum cancels; short steps
+        // keep those ratios at most 1 (see `hyp2f1_short_steps`).
+        let mut h = (z - zi).min(0.5 * (1.0 - zi));
+        if short_steps {
+            h = h
+                .min(2.0 * p / q.abs().max(1.0))
+                .min((2.0 * p / (a * b).abs().max(1.0)).sqrt());
+        }
         // Scaled coefficients E_n = e_n hⁿ of F(zi + h) = Σ e_n hⁿ.
         let mut e0 = f;
         let mut e1 = fp * h;
