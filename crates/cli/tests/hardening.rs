@@ -628,3 +628,37 @@ fn a_database_named_like_a_side_file_is_refused() {
         assert!(!std::path::Path::new(&name).exists(), "{suffix} created");
     }
 }
+
+#[test]
+fn clv_values_customers_over_long_horizons_within_its_bounds() {
+    let env = Env::new();
+    env.ok(&["demo", "--customers", "300"]);
+    for args in [
+        &["--horizon-months", "480"][..],
+        &["--model", "mbg-nbd", "--horizon-months", "480"],
+        &["--predict", "5217"],
+    ] {
+        let mut all = vec!["--json", "clv", "--calibration-end", "2025-06-30"];
+        all.extend_from_slice(args);
+        let v: serde_json::Value = serde_json::from_str(&env.ok(&all)).expect("JSON");
+        let predictions = v["predictions"].as_array().expect("predictions");
+        assert!(!predictions.is_empty(), "{args:?}");
+        assert!(
+            predictions
+                .iter()
+                .all(|p| p["expected_purchases"].as_f64().is_some_and(f64::is_finite)),
+            "{args:?}"
+        );
+    }
+    let err = env.fails(
+        &[
+            "clv",
+            "--calibration-end",
+            "2025-06-30",
+            "--predict",
+            "5218",
+        ],
+        1,
+    );
+    assert!(err.contains("at most 5217 units"), "{err}");
+}

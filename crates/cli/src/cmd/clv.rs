@@ -70,9 +70,10 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
 /// or a margin outside 0 to 1.
 fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
     if let Some(p) = args.predict {
-        let max = unit.from_days(100.0 * 365.25);
+        // Whole units, so that the bound printed is the bound applied.
+        let max = unit.from_days(100.0 * 365.25).floor();
         if !(p.is_finite() && p > 0.0 && p <= max) {
-            bail!("--predict must be more than 0 and at most {max:.0} units (100 years), got {p}");
+            bail!("--predict must be more than 0 and at most {max} units (100 years), got {p}");
         }
     }
     if !(0.0..=1.0).contains(&args.discount_monthly) {
