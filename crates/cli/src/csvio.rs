@@ -416,8 +416,23 @@ impl<R> Scanned<R> {
     }
 }
 
+/// The longest record a file may hold. Free text is at most 1 MiB a cell and a row has
+/// a dozen cells, so this is far beyond any real row; a file past it (`/dev/zero`, a
+/// binary, a quote opened at the top of a huge file) is refused instead of being read
+/// into memory until the machine runs out.
+pub const MAX_RECORD_BYTES: usize = 32 * 1024 * 1024;
+
 impl<R: Read> Read for Scanned<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.kept.len() > MAX_RECORD_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "a single record runs past {} MiB, which no CSV file of solocrm's holds (is it a CSV file? is a quote left open?)",
+                    MAX_RECORD_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
         let n = self.inner.read(buf)?;
         if n == 0 && !buf.is_empty() {
             self.scanner.finish();

@@ -662,3 +662,20 @@ fn clv_values_customers_over_long_horizons_within_its_bounds() {
     );
     assert!(err.contains("at most 5217 units"), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn an_endless_or_huge_record_is_refused_in_bounded_memory() {
+    let env = Env::new();
+    env.init();
+    for what in ["customers", "purchases", "surveys"] {
+        let err = env.fails(&["import", what, "/dev/zero"], 1);
+        assert!(err.contains("runs past 32 MiB"), "{what}: {err}");
+    }
+    let mut open_quote = b"name,email\nAda,\"".to_vec();
+    open_quote.resize(open_quote.len() + 33 * 1024 * 1024, b'x');
+    let file = env.write("huge.csv", &open_quote);
+    let err = env.fails(&["import", "customers", file.to_str().expect("utf-8")], 1);
+    assert!(err.contains("runs past 32 MiB"), "{err}");
+    assert_eq!(env.count("customers"), 0);
+}
