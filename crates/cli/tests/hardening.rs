@@ -679,3 +679,64 @@ fn an_endless_or_huge_record_is_refused_in_bounded_memory() {
     assert!(err.contains("runs past 32 MiB"), "{err}");
     assert_eq!(env.count("customers"), 0);
 }
+
+#[test]
+fn the_remaining_reproductions_of_the_issue_hold_at_the_command_line() {
+    let env = Env::new();
+    // Currencies: only real ISO 4217 codes; RMB points at CNY.
+    for (code, why) in [
+        ("BTC", "BTC"),
+        ("XXX", "XXX"),
+        ("XYZ", "XYZ"),
+        ("RMB", "CNY"),
+    ] {
+        let err = env.fails(&["init", "--currency", code], 1);
+        assert!(err.contains(why), "{code}: {err}");
+        assert!(!env.db().exists());
+    }
+    env.ok(&["init", "--currency", "CNY"]);
+    env.ok(&["customer", "add", "李雷", "--email", "li@example.com"]);
+    // An amount no metric could sum is refused; the books stay readable.
+    let err = env.fails(
+        &["purchase", "add", "li@example.com", "92233720368547758.07"],
+        1,
+    );
+    assert!(err.contains("amount"), "{err}");
+    env.ok(&["purchase", "add", "li@example.com", "999999999999.99"]);
+    env.ok(&["purchase", "add", "li@example.com", "999999999999.99"]);
+    env.ok(&["report"]);
+    env.ok(&["rfm"]);
+    // The same email in NFC and NFD is one customer.
+    env.ok(&[
+        "customer",
+        "add",
+        "José",
+        "--email",
+        "jos\u{e9}@example.com",
+    ]);
+    let err = env.fails(
+        &[
+            "customer",
+            "add",
+            "José 2",
+            "--email",
+            "jose\u{301}@example.com",
+        ],
+        1,
+    );
+    assert!(err.contains("email"), "{err}");
+    // Points at the largest balance: the real reason, not "cannot take away -1".
+    env.ok(&["points", "earn", "li@example.com", &i64::MAX.to_string()]);
+    let err = env.fails(&["points", "earn", "li@example.com", "1"], 1);
+    assert!(err.contains("maximum"), "{err}");
+    assert!(!err.contains("-1"), "{err}");
+    // No personal text onto an erased customer.
+    env.ok(&["customer", "erase", "li@example.com", "--yes"]);
+    let err = env.fails(
+        &["stage", "set", "#1", "new", "--reason", "李雷 called again"],
+        1,
+    );
+    assert!(err.contains("erased"), "{err}");
+    let show = env.ok(&["--json", "customer", "export", "#1"]);
+    assert!(!show.contains("李雷"), "{show}");
+}
