@@ -40,12 +40,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            let message = describe(&e);
-            let _ = writeln!(
-                std::io::stderr(),
-                "solocrm: error: {}",
-                escape_controls(&message, false)
-            );
+            output::to_stderr("error: ", &describe(&e));
             ExitCode::from(1)
         }
     }

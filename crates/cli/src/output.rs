@@ -275,6 +275,16 @@ pub fn escape_controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Prints `solocrm: {label}{message}` on standard error, the message on one line with
+/// its controls escaped. Standard error gone is not worth failing over.
+pub fn to_stderr(label: &str, message: &str) {
+    let _ = writeln!(
+        io::stderr(),
+        "solocrm: {label}{}",
+        escape_controls(message, false)
+    );
+}
+
 /// Shows an optional value, `-` for none.
 pub fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| v.to_string())

@@ -1,8 +1,8 @@
 //! Parsing command-line values: dates, money, customer references, names.
 
 use anyhow::{Result, anyhow, bail};
-use chrono::{DateTime, NaiveDate, NaiveTime, Timelike as _, Utc};
-use solocrm_core::{Currency, Customer, CustomerId, Email, ExternalRef, Money, Store};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use solocrm_core::{Currency, Customer, CustomerId, Email, ExternalRef, Money, Store, time};
 
 /// A command-line date: `YYYY-MM-DD` or RFC 3339.
 #[derive(Debug, Clone, Copy)]
@@ -13,28 +13,11 @@ pub enum When {
     Instant(DateTime<Utc>),
 }
 
-/// The earliest day solocrm accepts from a person or a file: the core's plausible
-/// calendar ([`solocrm_core::time::EARLIEST_DATE`]). Historic records back to 1900 import
-/// without a word; an earlier year is taken for a typo (`0205` for `2025`).
-pub const EARLIEST_DAY: NaiveDate = solocrm_core::time::EARLIEST_DATE;
-
-/// The latest day solocrm accepts ([`solocrm_core::time::LATEST_DATE`]): far enough for
-/// any due date or contract end, near enough that every period computed from it stays
-/// small.
-pub const LATEST_DAY: NaiveDate = solocrm_core::time::LATEST_DATE;
-
-/// Refuses a day outside [`EARLIEST_DAY`]..=[`LATEST_DAY`].
+/// Refuses a day outside the core's plausible calendar ([`time::EARLIEST_DATE`] to
+/// [`time::LATEST_DATE`], 1900 to 2199): historic records back to 1900 import without
+/// a word; an earlier or later year is taken for a typo (`0205` for `2025`).
 fn plausible(input: &str, day: NaiveDate) -> Result<NaiveDate> {
-    if day < EARLIEST_DAY {
-        bail!(
-            "'{input}' is before {EARLIEST_DAY}, the earliest date solocrm accepts (a typo in the year?)"
-        );
-    }
-    if day > LATEST_DAY {
-        bail!(
-            "'{input}' is after {LATEST_DAY}, the latest date solocrm accepts (a typo in the year?)"
-        );
-    }
+    time::check_date("date", day).map_err(|e| anyhow!("'{input}': {e} (a typo in the year?)"))?;
     Ok(day)
 }
 
@@ -50,10 +33,7 @@ pub fn when(input: &str) -> Result<When> {
         .map_err(|_| {
             anyhow!("'{input}' is not a date; use YYYY-MM-DD or RFC 3339 (2026-11-22T09:30:00Z)")
         })?;
-    if t.nanosecond() >= 1_000_000_000 {
-        bail!("'{input}' is a leap second; use :59 or the next minute's :00");
-    }
-    plausible(input, t.date_naive())?;
+    time::check_instant("date", t).map_err(|e| anyhow!("'{input}': {e}"))?;
     Ok(When::Instant(t))
 }
 
@@ -109,7 +89,7 @@ fn common_instant(input: &str) -> Option<DateTime<Utc>> {
     let year = i32::try_from(num(0, 4)?).ok()?;
     let date = NaiveDate::from_ymd_opt(year, num(5, 7)?, num(8, 10)?)?;
     // A day outside the accepted ones is left to the general path, which explains.
-    if !(EARLIEST_DAY..=LATEST_DAY).contains(&date) {
+    if !(time::EARLIEST_DATE..=time::LATEST_DATE).contains(&date) {
         return None;
     }
     if b.len() == 10 {

@@ -16,6 +16,46 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, anyhow, bail};
 
+/// The files SQLite keeps beside a database `x.db`, named `x.db` + suffix, and what
+/// each is.
+pub const SIDE_FILES: [(&str, &str); 3] = [
+    ("-wal", "the database's write-ahead log"),
+    ("-shm", "the database's shared-memory file"),
+    ("-journal", "the database's rollback journal"),
+];
+
+/// The side file of `db` with `suffix` (`x.db-wal`).
+pub fn side_file(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Refuses a database path that SQLite would take for the side file of another
+/// database: opening `a.db` deletes a leftover `a.db-wal` after folding it in, and
+/// `a.db-journal` is a rollback journal SQLite replays into `a.db`, so a database kept
+/// under such a name could vanish, or be written into `a.db`, without a word.
+pub fn refuse_side_file_name(db: &Path) -> Result<()> {
+    let name = db
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    for (suffix, _) in SIDE_FILES {
+        if name.len() > suffix.len()
+            && name
+                .get(name.len() - suffix.len()..)
+                .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
+        {
+            bail!(
+                "--db {}: a name ending in '{suffix}' is where SQLite keeps a side file of another database, \
+                 which SQLite may delete or fold into that database; choose a name without it",
+                db.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// How many symbolic links in a row [`resolve`] follows.
 const MAX_LINKS: usize = 40;
 
@@ -46,14 +86,8 @@ impl Protected {
         let real = resolve(db);
         for base in [given, real] {
             p.add(&base, "the database itself");
-            for (suffix, what) in [
-                ("-wal", "the database's write-ahead log"),
-                ("-shm", "the database's shared-memory file"),
-                ("-journal", "the database's rollback journal"),
-            ] {
-                let mut name = base.clone().into_os_string();
-                name.push(suffix);
-                p.add(Path::new(&name), what);
+            for (suffix, what) in SIDE_FILES {
+                p.add(&side_file(&base, suffix), what);
             }
         }
         p

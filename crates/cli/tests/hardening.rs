@@ -208,10 +208,8 @@ fn clv_bounds_its_horizon_and_rates_with_a_message() {
 #[test]
 fn an_interrupted_demo_leaves_nothing_and_can_be_run_again() {
     let env = Env::new();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
-        .arg("--db")
-        .arg(env.db())
-        .args(["demo", "--customers", "200000"])
+    let mut child = env
+        .command(&["demo", "--customers", "200000"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -231,7 +229,7 @@ fn an_interrupted_demo_leaves_nothing_and_can_be_run_again() {
         .expect("read dir")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with(".solocrm-demo-") && !n.is_empty())
+        .filter(|n| n.starts_with(".solocrm-demo-"))
         .collect();
     // The killed run's work directory may remain (nothing can clean up after SIGKILL),
     // but the finished run removed its own.
@@ -307,12 +305,9 @@ fn a_long_import_blocks_no_reader_and_a_second_writer_is_told_why() {
         .status()
         .expect("mkfifo runs");
     assert!(made.success());
-    let import = std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
-        .arg("--db")
-        .arg(env.db())
-        .args(["import", "purchases"])
+    let import = env
+        .command(&["import", "purchases"])
         .arg(&fifo)
-        .env_remove("SOLOCRM_DB")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -448,12 +443,8 @@ fn check_reports_a_damaged_file() {
 fn db_is_always_a_path_never_an_sqlite_uri() {
     let env = Env::new();
     let run = |db: &str, args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
+        common::command_on(db, args)
             .current_dir(env.dir.path())
-            .arg("--db")
-            .arg(db)
-            .args(args)
-            .env_remove("SOLOCRM_DB")
             .output()
             .expect("the binary runs")
     };
@@ -486,11 +477,8 @@ fn no_command_writes_its_output_into_the_database() {
             .append(true)
             .open(env.db())
             .expect("open the database for appending");
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
-            .arg("--db")
-            .arg(env.db())
-            .args(args)
-            .env_remove("SOLOCRM_DB")
+        let out = env
+            .command(args)
             .stdout(sink)
             .output()
             .expect("the binary runs");
@@ -617,10 +605,7 @@ fn a_database_named_like_a_side_file_is_refused() {
     for suffix in ["-wal", "-shm", "-journal"] {
         let mut name = env.db().into_os_string();
         name.push(suffix);
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_solocrm"))
-            .arg("--db")
-            .arg(&name)
-            .arg("init")
+        let out = common::command_on(&name, &["init"])
             .output()
             .expect("the binary runs");
         assert_eq!(out.status.code(), Some(1), "{suffix}");

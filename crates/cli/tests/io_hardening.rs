@@ -4,7 +4,6 @@
 //! real `solocrm` binary, as `tests/cli.rs` does.
 
 use std::path::Path;
-use std::process::Command;
 
 mod common;
 
@@ -87,11 +86,8 @@ fn an_export_to_standard_output_appending_to_the_database_is_refused() {
         .append(true)
         .open(&db)
         .expect("open the database");
-    let out = Command::new(env!("CARGO_BIN_EXE_solocrm"))
-        .arg("--db")
-        .arg(&db)
-        .args(["export", "customers"])
-        .env_remove("SOLOCRM_DB")
+    let out = env
+        .command(&["export", "customers"])
         .stdout(append)
         .output()
         .expect("the binary runs");

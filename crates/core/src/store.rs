@@ -1096,13 +1096,9 @@ mod tests {
     }
 
     fn links(e: &(dyn StdError + 'static)) -> Vec<String> {
-        let mut out = vec![e.to_string()];
-        let mut next = e.source();
-        while let Some(cause) = next {
-            out.push(cause.to_string());
-            next = cause.source();
-        }
-        out
+        std::iter::successors(Some(e), |&e| e.source())
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]

@@ -150,13 +150,9 @@ fn opening_a_file_that_must_migrate_while_another_program_writes_is_busy() {
 
 /// The messages of `e` and its causes, as `{e:#}` prints them.
 fn chain(e: &(dyn std::error::Error + 'static)) -> Vec<String> {
-    let mut out = vec![e.to_string()];
-    let mut next = e.source();
-    while let Some(cause) = next {
-        out.push(cause.to_string());
-        next = cause.source();
-    }
-    out
+    std::iter::successors(Some(e), |&e| e.source())
+        .map(ToString::to_string)
+        .collect()
 }
 
 #[test]

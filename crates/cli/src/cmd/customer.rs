@@ -127,8 +127,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             let entry = store.erase_customer(c.id(), parse::at(at.at.as_deref(), ctx.now)?)?;
             // The erasure is committed; make sure no old copy of the personal data
             // stays behind in the write-ahead log, and say so loudly if it does.
-            let mut wal = ctx.db.clone().into_os_string();
-            wal.push("-wal");
+            let wal = crate::paths::side_file(&ctx.db, "-wal");
             let log_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
             if !log_empty && !ctx.out.json {
                 super::note(&format!(

@@ -47,49 +47,14 @@ impl Ctx {
     }
 }
 
-/// Refuses a database path that SQLite would take for the side file of another
-/// database: opening `a.db` deletes a leftover `a.db-wal` after folding it in, and
-/// `a.db-journal` is a rollback journal SQLite replays into `a.db`, so a database kept
-/// under such a name could vanish, or be written into `a.db`, without a word.
-fn refuse_side_file(db: &std::path::Path) -> Result<()> {
-    let name = db
-        .file_name()
-        .map(|n| n.to_string_lossy())
-        .unwrap_or_default();
-    for suffix in ["-wal", "-shm", "-journal"] {
-        if name.len() > suffix.len()
-            && name
-                .get(name.len() - suffix.len()..)
-                .is_some_and(|end| end.eq_ignore_ascii_case(suffix))
-        {
-            bail!(
-                "--db {}: a name ending in '{suffix}' is where SQLite keeps a side file of another database, \
-                 which SQLite may delete or fold into that database; choose a name without it",
-                db.display()
-            );
-        }
-    }
-    Ok(())
-}
-
 /// Prints a note on standard error (what the command is waiting for), escaped.
 pub fn note(message: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "solocrm: {}",
-        crate::output::escape_controls(message, false)
-    );
+    crate::output::to_stderr("", message);
 }
 
 /// Prints a warning on standard error, with its controls escaped.
 pub fn warn(message: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(
-        std::io::stderr(),
-        "solocrm: warning: {}",
-        crate::output::escape_controls(message, false)
-    );
+    crate::output::to_stderr("warning: ", message);
 }
 
 /// Runs a parsed command line.
@@ -100,7 +65,7 @@ pub fn run(cli: Cli) -> Result<()> {
         now: Utc::now(),
         out: Out::new(cli.json),
     };
-    refuse_side_file(&ctx.db)?;
+    crate::paths::refuse_side_file_name(&ctx.db)?;
     // Whatever the command, its output must not land in the database (`>> x.db`):
     // SQLite would find a corrupt file, or worse, a valid one with text appended.
     crate::paths::Protected::database(&ctx.db).check_stdout()?;

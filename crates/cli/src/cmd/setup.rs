@@ -88,7 +88,7 @@ pub fn demo(ctx: &mut Ctx, customers: u32, seed: u64) -> Result<()> {
 /// Where hard links are not supported, a rename after a last check.
 fn publish(from: &Path, to: &Path) -> Result<()> {
     for suffix in ["-wal", "-shm"] {
-        let side = side_file(from, suffix);
+        let side = crate::paths::side_file(from, suffix);
         if side.exists() {
             bail!(
                 "the sample database was not closed cleanly ({} remains); nothing was written to {}",
@@ -107,12 +107,6 @@ fn publish(from: &Path, to: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn side_file(db: &Path, suffix: &str) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 /// `solocrm check`: the file's integrity and foreign keys, then a checkpoint, so that

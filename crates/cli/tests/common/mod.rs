@@ -42,6 +42,11 @@ impl Env {
         run_on(&self.db(), args)
     }
 
+    /// The binary set up to run `args` on this database (see [`command_on`]).
+    pub fn command(&self, args: &[&str]) -> Command {
+        command_on(self.db(), args)
+    }
+
     #[track_caller]
     pub fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
@@ -91,14 +96,20 @@ impl Env {
     }
 }
 
-/// Runs the binary on the database `db`.
-pub fn run_on(db: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_solocrm"))
+/// The binary set up to run `args` on the database `db`, for a test that needs to
+/// start it differently (spawned, another working directory, a redirected output).
+pub fn command_on(db: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_solocrm"));
+    command
         .arg("--db")
         .arg(db)
         .args(args)
         .env_remove("SOLOCRM_DB")
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("the binary runs")
+        .env("NO_COLOR", "1");
+    command
+}
+
+/// Runs the binary on the database `db`.
+pub fn run_on(db: &Path, args: &[&str]) -> Output {
+    command_on(db, args).output().expect("the binary runs")
 }
