@@ -27,6 +27,7 @@ pub mod care;
 pub mod customer;
 pub mod deal;
 pub mod error;
+pub mod event;
 pub mod ids;
 pub mod interaction;
 pub mod lifecycle;
@@ -35,6 +36,7 @@ pub mod metrics;
 pub mod models;
 pub mod money;
 pub mod policy;
+pub mod port;
 pub mod privacy;
 pub mod purchase;
 pub mod segment;
@@ -53,6 +55,7 @@ pub use customer::{
 };
 pub use deal::{Deal, DealStage, DealStageChange, NewDeal, StageProbabilities};
 pub use error::{Conflict, DomainError, ValidationError};
+pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
     AuditId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
     SurveyId, TaskId,
@@ -67,6 +70,7 @@ pub use metrics::{
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
+pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
 pub use segment::{Cmp, Comparison, Predicate, PurchaseSummary, Segment};

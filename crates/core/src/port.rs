@@ -1,0 +1,354 @@
+//! The storage port: read and write transactions over thin per-record storage.
+//!
+//! A backend implements [`Storage`] (opening transactions) and the two transaction
+//! traits [`ReadTx`] and [`WriteTx`] (getting, listing, inserting and updating records).
+//! It holds **no business rule**: whether a refund is allowed, a balance may go
+//! negative or an erased customer may get a new record is decided once, by the
+//! operations layer ([`crate::ops`]), which every frontend reaches through [`Crm`].
+//! A backend stores what it is given and reads back exactly what it stored.
+//!
+//! # Contract
+//!
+//! - **Transactions.** [`Storage::read`] runs its closure over one consistent
+//!   snapshot: nothing committed while it runs is visible to it. [`Storage::write`]
+//!   runs its closure in one serialisable transaction and commits only if the closure
+//!   returns `Ok`; an `Err` (or a panic) leaves the store as it was. Writes are
+//!   serialised (one at a time per store); reads never wait for a writer.
+//! - **Retries.** A backend may run a write closure again after a retryable failure
+//!   ([`StoreError::is_retryable`]) that happened before it committed; it reports the
+//!   failure when its retries run out. Closures must therefore be repeatable (the
+//!   operations layer's are).
+//! - **Stored exactly.** Every record reads back equal to what was written, instants
+//!   to the nanosecond and money in its stored form.
+//! - **Ordered.** Lists come in the order each method documents, so two backends
+//!   holding the same records give the same answers (the differential test checks
+//!   this).
+//! - **Ids.** [`WriteTx::next_id`] is one more than the largest id of that kind ever
+//!   stored (1 in an empty store); the operations layer assigns ids from it.
+//! - **Uniqueness** of a customer's email key and external reference, of a purchase's
+//!   external reference and of a segment's name may be enforced by an index; the
+//!   operations layer checks first and reports the clash by name, so an index that
+//!   fires anyway is a [`StoreError::Backend`] error.
+//!
+//! [`Crm`]: crate::ops::Crm
+//! [`StoreError::is_retryable`]: crate::StoreError::is_retryable
+//! [`StoreError::Backend`]: crate::StoreError::Backend
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::customer::Customer;
+use crate::deal::Deal;
+use crate::event::{Event, EventSeq};
+use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::interaction::Interaction;
+use crate::lifecycle::{LifecycleStage, StageChange};
+use crate::loyalty::PointsEntry;
+use crate::money::Currency;
+use crate::privacy::AuditEntry;
+use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::segment::{PurchaseSummary, Segment};
+use crate::service::ServiceRequest;
+use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreResult, TaskQuery};
+use crate::survey::SurveyResponse;
+use crate::task::Task;
+use crate::text::{Email, ExternalRef, Label, Tag};
+
+/// The kinds of record that get their ids from [`WriteTx::next_id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IdKind {
+    /// [`Customer`]s.
+    Customer,
+    /// [`Interaction`]s.
+    Interaction,
+    /// [`Purchase`]s.
+    Purchase,
+    /// [`Refund`]s.
+    Refund,
+    /// [`SurveyResponse`]s.
+    Survey,
+    /// [`ServiceRequest`]s.
+    Request,
+    /// [`Deal`]s.
+    Deal,
+    /// [`Task`]s.
+    Task,
+    /// [`PointsEntry`]s.
+    Points,
+    /// [`AuditEntry`]s.
+    Audit,
+    /// [`Event`]s (their [`EventSeq`]).
+    Event,
+}
+
+impl IdKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [IdKind; 11] = [
+        IdKind::Customer,
+        IdKind::Interaction,
+        IdKind::Purchase,
+        IdKind::Refund,
+        IdKind::Survey,
+        IdKind::Request,
+        IdKind::Deal,
+        IdKind::Task,
+        IdKind::Points,
+        IdKind::Audit,
+        IdKind::Event,
+    ];
+}
+
+/// Which customers [`ReadTx::customers`] lists: the filters a backend applies itself
+/// (a segment is evaluated by the operations layer over these).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerFilter {
+    /// Only customers in this stage.
+    pub stage: Option<LifecycleStage>,
+    /// Only customers with this tag.
+    pub tag: Option<Tag>,
+    /// Include erased customers.
+    pub include_erased: bool,
+}
+
+impl CustomerFilter {
+    /// True if `c` passes the filter: what a backend without an index would check.
+    pub fn admits(&self, c: &Customer) -> bool {
+        (self.include_erased || !c.is_erased())
+            && self.stage.is_none_or(|s| c.stage() == s)
+            && self.tag.as_ref().is_none_or(|t| c.tags().contains(t))
+    }
+}
+
+/// Reads within one snapshot. Every method returns
+/// [`StoreError::Backend`](crate::StoreError::Backend) if the backend fails (I/O, a
+/// corrupt row) and nothing else: a missing record is `None` or an empty list.
+pub trait ReadTx {
+    /// The currency the books are kept in.
+    fn base_currency(&self) -> Currency;
+
+    /// The customer with this id.
+    fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>>;
+    /// The id of the customer whose email has this [key](Email::key).
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>>;
+    /// The id of the customer with this external reference.
+    fn customer_by_external_ref(&self, reference: &ExternalRef)
+    -> StoreResult<Option<CustomerId>>;
+    /// The keys of every customer, erased ones included, by ascending id.
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>>;
+    /// Up to `limit` customers passing `filter` with ids above `after`, by ascending id.
+    fn customers(
+        &self,
+        filter: &CustomerFilter,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Customer>>;
+    /// How many customers there are, erased ones included.
+    fn count_customers(&self) -> StoreResult<u64>;
+    /// The customer's stage changes, oldest first (in the order they were pushed).
+    fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;
+
+    /// The interactions matching `query`, by time then id.
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>>;
+
+    /// The purchase with this id.
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>>;
+    /// The id of the purchase with this external reference.
+    fn purchase_by_external_ref(&self, reference: &ExternalRef)
+    -> StoreResult<Option<PurchaseId>>;
+    /// The purchases matching `query`, by time then id.
+    fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>>;
+    /// Count, exact sum and first and last time of a customer's purchases at or before
+    /// `as_of`.
+    fn purchase_summary(
+        &self,
+        customer: CustomerId,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<PurchaseSummary>;
+    /// Every purchase in columnar form, customers in ascending id order (see
+    /// [`PurchaseLog`]).
+    fn purchase_log(&self) -> StoreResult<PurchaseLog>;
+
+    /// The refunds matching `query`, by time then id.
+    fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>>;
+    /// The refunds of one purchase, by id.
+    fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>>;
+
+    /// The survey answers matching `query`, by time then id.
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>>;
+
+    /// The service request with this id.
+    fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>>;
+    /// The service requests matching `query`, by id.
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>>;
+
+    /// The deal with this id.
+    fn deal(&self, id: DealId) -> StoreResult<Option<Deal>>;
+    /// The deals matching `query`, by id.
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>>;
+
+    /// The task with this id.
+    fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
+    /// The tasks matching `query`, by due date then id.
+    fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>>;
+
+    /// A customer's points ledger, by id.
+    fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>>;
+    /// The balance after the customer's latest ledger entry; 0 with none.
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64>;
+
+    /// The segment with this name.
+    fn segment(&self, name: &Label) -> StoreResult<Option<Segment>>;
+    /// Every segment, by name.
+    fn segments(&self) -> StoreResult<Vec<Segment>>;
+
+    /// The audit log, oldest first.
+    fn audit_log(&self) -> StoreResult<Vec<AuditEntry>>;
+
+    /// Up to `limit` events with a sequence number above `after`, in order.
+    fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>>;
+}
+
+/// Writes within one transaction, which also sees its own writes. Every method returns
+/// [`StoreError::Backend`](crate::StoreError::Backend) if the backend fails.
+///
+/// `insert_*` stores a new record under the id it carries (taken from
+/// [`next_id`](WriteTx::next_id)); `update_*` replaces the stored record with the same
+/// id, which exists. A record's child rows (a customer's tags and consents, a deal's
+/// moves, a request's steps) are part of it.
+pub trait WriteTx: ReadTx {
+    /// One more than the largest id of this kind ever stored; 1 if there is none.
+    fn next_id(&mut self, kind: IdKind) -> StoreResult<u64>;
+
+    /// Stores a new customer.
+    fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()>;
+    /// Replaces a customer: data, tags, consents, stage and erasure.
+    fn update_customer(&mut self, customer: &Customer) -> StoreResult<()>;
+    /// Appends a change to the customer's stage history.
+    fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()>;
+    /// Replaces the customer's whole stage history (same length, same order: used to
+    /// scrub notes).
+    fn rewrite_stage_history(
+        &mut self,
+        customer: CustomerId,
+        history: &[StageChange],
+    ) -> StoreResult<()>;
+
+    /// Stores a new interaction.
+    fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()>;
+    /// Replaces an interaction.
+    fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()>;
+
+    /// Says that about `rows` purchases are about to be inserted in this transaction,
+    /// so a backend may prepare (drop and later rebuild indexes, say). A hint: doing
+    /// nothing is correct.
+    fn expect_purchases(&mut self, rows: u64) -> StoreResult<()> {
+        let _ = rows;
+        Ok(())
+    }
+    /// Stores a new purchase.
+    fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()>;
+    /// Replaces a purchase.
+    fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()>;
+
+    /// Stores a new refund.
+    fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()>;
+    /// Replaces a refund.
+    fn update_refund(&mut self, refund: &Refund) -> StoreResult<()>;
+
+    /// Stores a new survey answer.
+    fn insert_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()>;
+    /// Replaces a survey answer.
+    fn update_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()>;
+
+    /// Stores a new service request.
+    fn insert_request(&mut self, request: &ServiceRequest) -> StoreResult<()>;
+    /// Replaces a service request, its steps included.
+    fn update_request(&mut self, request: &ServiceRequest) -> StoreResult<()>;
+
+    /// Stores a new deal, its stage history included.
+    fn insert_deal(&mut self, deal: &Deal) -> StoreResult<()>;
+    /// Replaces a deal, its stage history included.
+    fn update_deal(&mut self, deal: &Deal) -> StoreResult<()>;
+
+    /// Stores a new task.
+    fn insert_task(&mut self, task: &Task) -> StoreResult<()>;
+    /// Replaces a task.
+    fn update_task(&mut self, task: &Task) -> StoreResult<()>;
+
+    /// Stores a new points ledger entry.
+    fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()>;
+    /// Replaces a points ledger entry.
+    fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()>;
+
+    /// Stores a new segment (its name is not taken).
+    fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()>;
+    /// Deletes a segment; false if there was none by that name.
+    fn delete_segment(&mut self, name: &Label) -> StoreResult<bool>;
+
+    /// Appends to the audit log.
+    fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// Appends an event to the outbox.
+    fn append_event(&mut self, event: &Event) -> StoreResult<()>;
+
+    /// Says that this transaction removes personal data, so after it commits the
+    /// backend should also purge the old versions from any journal, log or free page
+    /// it keeps. Storage hygiene, not a rule: doing nothing is correct for a backend
+    /// that keeps no old versions.
+    fn purge_after_commit(&mut self) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+/// A backend: opens transactions over the records it stores. See the
+/// [module docs](self) for the contract.
+///
+/// Object safe: use it as `Arc<dyn Storage>` (what [`Crm`](crate::ops::Crm) holds).
+pub trait Storage: Send + Sync {
+    /// The currency the books are kept in, fixed when the store was created.
+    fn base_currency(&self) -> Currency;
+
+    /// Runs `f` over one consistent snapshot.
+    ///
+    /// # Errors
+    ///
+    /// What `f` returns, or [`StoreError::Backend`](crate::StoreError::Backend) /
+    /// [`StoreError::Busy`](crate::StoreError::Busy) if the snapshot could not be
+    /// opened.
+    fn read(&self, f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>) -> StoreResult<()>;
+
+    /// Runs `f` in one serialisable transaction and commits if it returns `Ok`.
+    ///
+    /// # Errors
+    ///
+    /// What `f` returns (nothing is committed then), or a backend error from opening
+    /// or committing the transaction (nothing is committed either).
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()>;
+}
+
+macro_rules! forward_storage {
+    ($($ty:ty),*) => {$(
+        impl<T: Storage + ?Sized> Storage for $ty {
+            fn base_currency(&self) -> Currency {
+                (**self).base_currency()
+            }
+            fn read(
+                &self,
+                f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>,
+            ) -> StoreResult<()> {
+                (**self).read(f)
+            }
+            fn write(
+                &self,
+                f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>,
+            ) -> StoreResult<()> {
+                (**self).write(f)
+            }
+        }
+    )*};
+}
+
+forward_storage!(Arc<T>, Box<T>, &T);
