@@ -58,7 +58,9 @@ mod codec;
 mod error;
 mod schema;
 mod spellings;
+#[macro_use]
 mod store;
+mod port;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -150,6 +152,9 @@ impl SqliteOptions {
 /// processes, or several `SqliteStore`s in one process, may open the same file.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Idle read-only connections for [`Storage::read`](solocrm_core::Storage::read)
+    /// (file-backed stores only).
+    readers: port::Readers,
     currency: Currency,
     path: Option<PathBuf>,
     busy_timeout: Duration,
@@ -263,6 +268,7 @@ impl SqliteStore {
         let conn = create_file(path, currency, options, SCHEMA_VERSION)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers: port::Readers::default(),
             currency,
             path: Some(path.to_owned()),
             busy_timeout: options.busy_timeout,
@@ -317,6 +323,7 @@ impl SqliteStore {
         let (conn, currency) = open().map_err(|e| e.after_waiting(options.busy_timeout))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers: port::Readers::default(),
             currency,
             path: Some(path.to_owned()),
             busy_timeout: options.busy_timeout,
@@ -335,6 +342,7 @@ impl SqliteStore {
         schema::migrate(&mut conn, SCHEMA_VERSION, Some(currency.as_str()))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers: port::Readers::default(),
             currency,
             path: None,
             busy_timeout: SqliteOptions::default().busy_timeout,
