@@ -1,7 +1,8 @@
 //! `impl Storage for SqliteStore`: the transactional port of `solocrm_core::port`.
 //!
 //! - [`Storage::write`] takes the one writer connection (behind the store's mutex),
-//!   runs `BEGIN IMMEDIATE`, the closure over a [`Tx`] backed by that connection, and
+//!   turns SQLite's foreign-key checks off for the write (see [`Unchecked`]), runs
+//!   `BEGIN IMMEDIATE`, the closure over a [`Tx`] backed by that connection, and
 //!   `COMMIT`; an `Err` or a panic drops the open transaction, which rolls it back.
 //!   A big import announced with `expect_purchases` has its purchase indexes rebuilt
 //!   just before the commit, and a transaction that asked for `purge_after_commit`
@@ -23,7 +24,7 @@ mod pipeline;
 mod privacy;
 mod tx;
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
@@ -101,6 +102,33 @@ fn read_on(
     tx.commit().map_err(db)
 }
 
+/// The writer connection with SQLite's foreign-key checks off for one port write,
+/// back on when dropped (after the transaction, which is declared later and so
+/// dropped first; the pragma only takes effect outside a transaction).
+///
+/// The operations layer looks up every record a new one refers to before writing it
+/// (it must, to report a missing one by name), so SQLite's check repeats that look-up
+/// for every row: a B-tree search per purchase of a million-row import, which the
+/// import's time budget (2 × the `sqlite3` shell's `.import`) cannot afford. The old
+/// import path ran without the check for the same reason. `SqliteStore::check` still
+/// finds a dangling reference (`PRAGMA foreign_key_check`).
+struct Unchecked<'a>(MutexGuard<'a, Connection>);
+
+impl<'a> Unchecked<'a> {
+    fn new(conn: MutexGuard<'a, Connection>) -> rusqlite::Result<Self> {
+        conn.pragma_update(None, "foreign_keys", false)?;
+        Ok(Unchecked(conn))
+    }
+}
+
+impl Drop for Unchecked<'_> {
+    fn drop(&mut self) {
+        // Cannot fail outside a transaction; if it did, the next open would restore
+        // it, and the old `Store` methods check their references themselves too.
+        let _ = self.0.pragma_update(None, "foreign_keys", true);
+    }
+}
+
 impl Storage for SqliteStore {
     fn base_currency(&self) -> Currency {
         self.currency
@@ -129,10 +157,11 @@ impl Storage for SqliteStore {
         let waited = self.busy_timeout;
         let db = |e: Fail| e.into_store(waited);
         let purge = {
-            let mut conn = self.lock();
+            let mut conn = Unchecked::new(self.lock()).map_err(|e| db(e.into()))?;
             // Dropped without a commit (an error, a panic in `f`), the transaction
             // rolls back, the dropped indexes of a bulk import included.
             let tx = conn
+                .0
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| db(e.into()))?;
             let mut writer = Tx::new(&tx, self.currency, waited);
@@ -151,5 +180,65 @@ impl Storage for SqliteStore {
             self.checkpoint_after_erase();
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::DateTime;
+    use solocrm_core::{
+        CustomerId, Money, NewPurchase, Purchase, PurchaseId, StoreError, StoreErrorKind,
+    };
+
+    fn foreign_keys_on(store: &SqliteStore) -> bool {
+        store
+            .lock()
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .expect("the pragma")
+    }
+
+    fn orphan() -> Purchase {
+        let at = DateTime::from_timestamp(1_767_225_600, 0).expect("an instant");
+        Purchase::new(
+            PurchaseId::new(1),
+            NewPurchase::new(
+                CustomerId::new(99),
+                at,
+                Money::from_minor(100, Currency::EUR),
+            ),
+        )
+    }
+
+    /// A port write runs without SQLite's foreign-key checks (the operations layer
+    /// checks references) and turns them back on for the old `Store` methods, whether
+    /// it commits, fails or panics.
+    #[test]
+    fn a_port_write_skips_the_foreign_key_checks_and_restores_them() {
+        let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
+        let stop = || StoreError::busy(Duration::ZERO);
+        let err = store
+            .write(&mut |tx| {
+                tx.insert_purchase(&orphan())?;
+                Err(stop())
+            })
+            .expect_err("rolled back");
+        assert_eq!(err.kind(), StoreErrorKind::Busy);
+        assert!(foreign_keys_on(&store));
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _ = store.write(&mut |_| panic!("the closure panics"));
+        }));
+        assert!(panicked.is_err());
+        assert!(foreign_keys_on(&store));
+        store
+            .write(&mut |tx| tx.insert_purchase(&orphan()))
+            .expect("stored as given");
+        assert!(foreign_keys_on(&store));
+        let problems = store.check().expect("the check");
+        assert_eq!(
+            problems,
+            ["row 1 of purchases refers to a missing row of customers"],
+            "the check finds what the write did not"
+        );
     }
 }
