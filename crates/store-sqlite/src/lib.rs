@@ -51,6 +51,14 @@
 //!   files, not merely unlinked; [`SqliteStore::checkpoint`] says whether a reader
 //!   prevented that.
 //!
+//! # The transactional port
+//!
+//! `SqliteStore` also implements [`Storage`](solocrm_core::port::Storage): write
+//! transactions (`BEGIN IMMEDIATE` on the one writer connection, committed only if the
+//! closure succeeds) and read snapshots on a small pool of read-only connections, so a
+//! reader never waits for a writer (an in-memory database reads on its one connection).
+//! The outbox of domain events is the `events` table of schema version 6.
+//!
 //! See `docs/storage.md` for the schema, its indexes and the migration rules.
 #![deny(missing_docs)]
 
