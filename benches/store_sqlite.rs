@@ -29,7 +29,7 @@ use solocrm::sqlite::{SCHEMA_VERSION, SqliteStore};
 use solocrm::store::ImportBatch;
 use solocrm::{Currency, CustomerData, CustomerId, Money, NewCustomer, NewPurchase, PersonName};
 use solocrm::{Email, Store};
-use solocrm_store_tests::generate::{GenConfig, business, populate, purchase_log};
+use solocrm_sample::{GenConfig, business, populate, purchase_log};
 
 const SEED: u64 = 20_260_101;
 
