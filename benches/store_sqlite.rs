@@ -10,7 +10,7 @@
 //!   same report from the in-memory store holding the same data.
 //!
 //! `cargo bench -p solocrm --bench store_sqlite`. The data comes from the seeded
-//! generator of `solocrm-store-tests`; the database files are built once (a few
+//! generator of `solocrm-sample`; the database files are built once (a few
 //! minutes) and kept in `target/solocrm-bench/` for later runs. Results and the machine:
 //! `docs/performance.md`, "SQLite store". A summary with the ratios is printed at the end.
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
