@@ -16,7 +16,7 @@ use solocrm::metrics::{
     CohortGrain, MetricsReport, Period, ReportConfig, TieRule, cohort_matrix, purchase_stats, rfm,
 };
 use solocrm::{LifecyclePolicy, PurchaseLog};
-use solocrm_store_tests::generate::{GenConfig, populate, purchase_log};
+use solocrm_sample::{GenConfig, populate, purchase_log};
 
 /// The shapes of the issue: (purchases, customers).
 const SHAPES: [(u64, u32); 2] = [(1_000_000, 100_000), (10_000_000, 1_000_000)];

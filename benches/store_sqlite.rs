@@ -10,7 +10,7 @@
 //!   same report from the in-memory store holding the same data.
 //!
 //! `cargo bench -p solocrm --bench store_sqlite`. The data comes from the seeded
-//! generator of `solocrm-store-tests`; the database files are built once (a few
+//! generator of `solocrm-sample`; the database files are built once (a few
 //! minutes) and kept in `target/solocrm-bench/` for later runs. Results and the machine:
 //! `docs/performance.md`, "SQLite store". A summary with the ratios is printed at the end.
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
@@ -29,7 +29,7 @@ use solocrm::sqlite::{SCHEMA_VERSION, SqliteStore};
 use solocrm::store::ImportBatch;
 use solocrm::{Currency, CustomerData, CustomerId, Money, NewCustomer, NewPurchase, PersonName};
 use solocrm::{Email, Store};
-use solocrm_store_tests::generate::{GenConfig, business, populate, purchase_log};
+use solocrm_sample::{GenConfig, business, populate, purchase_log};
 
 const SEED: u64 = 20_260_101;
 

@@ -744,7 +744,7 @@ proptest! {
 /// purchase log is the generator's.
 #[test]
 fn a_generated_business_reads_back_the_same_from_both_stores() {
-    use solocrm_store_tests::generate::{GenConfig, populate, purchase_log};
+    use solocrm_sample::{GenConfig, populate, purchase_log};
     let config = GenConfig::new(300, 7).with_purchases(3_000);
     let memory = MemoryStore::new(Currency::EUR);
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -1,16 +1,15 @@
 //! # solocrm-store-tests
 //!
-//! Two things every solocrm store and benchmark needs:
-//!
-//! - [`conformance`]: the checks every [`Store`](solocrm_core::Store) implementation
-//!   must pass, as plain functions, and the [`store_conformance!`] macro that expands
-//!   to one named `#[test]` per check;
-//! - [`generate`]: a deterministic, seeded generator of a realistic one-person
-//!   business, for tests, the demo and the benchmarks.
+//! [`conformance`]: the checks every [`Store`](solocrm_core::Store) implementation
+//! must pass, as plain functions, and the [`store_conformance!`] macro that expands
+//! to one named `#[test]` per check; and [`transactions`]: the checks of the
+//! transactional port (atomic multi-operation writes, snapshots, the event outbox) with
+//! [`port_conformance!`]. Use it as a dev-dependency; the seeded synthetic data lives in
+//! `solocrm-sample`.
 //!
 //! The conformance checks are not a stable API: they change whenever the contract of
 //! the store trait is sharpened.
 #![deny(missing_docs)]
 
 pub mod conformance;
-pub mod generate;
+pub mod transactions;

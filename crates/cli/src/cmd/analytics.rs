@@ -22,7 +22,7 @@ use solocrm_core::store::all_customers;
 use solocrm_core::{
     ActivityQuery, Customer, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store,
 };
-use solocrm_store_tests::generate::Populated;
+use solocrm_sample::Populated;
 
 use super::Ctx;
 use crate::cli::{CohortBy, Range, Ties};

@@ -6,8 +6,8 @@ use anyhow::{Context as _, Result, bail};
 use chrono::Months;
 use solocrm_core::Currency;
 use solocrm_core::metrics::Period;
+use solocrm_sample::{GenConfig, populate};
 use solocrm_store_sqlite::SqliteStore;
-use solocrm_store_tests::generate::{GenConfig, populate};
 
 use super::Ctx;
 use crate::output::Progress;

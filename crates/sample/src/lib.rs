@@ -1,4 +1,29 @@
-//! Seeded synthetic data: a deterministic generator of a realistic one-person business.
+//! # solocrm-sample
+//!
+//! Seeded synthetic data: a deterministic generator of a realistic one-person business,
+//! for the CLI's `demo`, tests and benchmarks. Everything is at the crate root
+//! (formerly `solocrm_store_tests::generate`); the random numbers are in
+//! [`rng`].
+//!
+//! ```
+//! use solocrm_core::{Currency, Store};
+//! use solocrm_sample::{GenConfig, business, populate, purchase_log};
+//! use solocrm_store_memory::MemoryStore;
+//!
+//! // A tiny book: 20 customers, exactly 60 purchases, seed 7, in euros.
+//! let config = GenConfig::new(20, 7).with_purchases(60);
+//! let store = MemoryStore::new(Currency::EUR);
+//! let created = populate(&store, &config)?;
+//!
+//! assert_eq!(store.count_customers()?, 20);
+//! assert_eq!(created.counts.purchases, 60);
+//! assert_eq!(created.counts, business(&config).counts());
+//! // The store's own purchase log is the generator's, up to the ids the store assigned.
+//! let mut log = purchase_log(&config);
+//! log.customers = created.customers.clone();
+//! assert_eq!(store.purchase_log()?, log);
+//! # Ok::<(), solocrm_core::StoreError>(())
+//! ```
 //!
 //! Three entry points, from fast to complete:
 //!
@@ -61,6 +86,7 @@
 //!   a point per major unit and redeem vouchers.
 //!
 //! Times are whole seconds, all in `[start, as_of)`.
+#![deny(missing_docs)]
 
 mod business;
 mod log;

@@ -11,7 +11,7 @@ use solocrm_core::{
     PurchaseId, PurchaseLog, RequestEvent, RequestEventKind, RequestId, RequestKind,
     ServiceRequest, Store, StoreErrorKind, SurveyKind,
 };
-use solocrm_store_tests::generate::{Business, GenConfig, business, populate, purchase_log};
+use solocrm_sample::{Business, GenConfig, business, populate, purchase_log};
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0)

@@ -1,11 +1,11 @@
 //! How fast the seeded generator builds the columnar purchase log the metric benches
 //! run on: 1 M purchases over 100 k customers, and 10 M over 1 M.
 //!
-//! `cargo bench -p solocrm --bench generate`
+//! `cargo bench -p solocrm-sample --bench generate`
 #![allow(missing_docs)] // criterion_group! generates an undocumented function.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use solocrm_store_tests::generate::{GenConfig, purchase_log};
+use solocrm_sample::{GenConfig, purchase_log};
 
 fn generate(c: &mut Criterion) {
     let mut group = c.benchmark_group("generate");

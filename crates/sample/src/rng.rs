@@ -45,7 +45,7 @@ pub const fn mix64(mut z: u64) -> u64 {
 /// The xoshiro256** generator with sampling helpers.
 ///
 /// ```
-/// use solocrm_store_tests::generate::rng::Rng;
+/// use solocrm_sample::rng::Rng;
 /// let mut a = Rng::new(7);
 /// let mut b = Rng::new(7);
 /// assert_eq!(a.next_u64(), b.next_u64());
