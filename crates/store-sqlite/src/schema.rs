@@ -417,18 +417,20 @@ const V5: &str = "";
 /// Version 6: the outbox of domain events (`solocrm_core::event`), appended in the
 /// same transaction as the change they describe and read back in `seq` order. The
 /// payload is the event's JSON (its `type` tag included); `type` and `customer_id`
-/// repeat what it says, for looking at the table with the `sqlite3` tool. The type
+/// repeat what it says, for looking at the table with the `sqlite3` tool. `at` is null
+/// for an event of an operation that takes no time (an edit of a customer's data). The type
 /// `CHECK` admits any snake_case name rather than listing them, so that a new kind of
 /// event needs no migration. No foreign key: an event only names a record.
 const V6: &str = r#"
 CREATE TABLE events (
     seq         INTEGER PRIMARY KEY CHECK (seq >= 1),
-    at          INTEGER NOT NULL,
-    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    at          INTEGER,
+    at_ns       INTEGER CHECK (at_ns BETWEEN 0 AND 1999999999),
     type        TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 64
                     AND type NOT GLOB '*[^a-z_]*'),
     customer_id INTEGER CHECK (customer_id >= 1),
-    payload     TEXT NOT NULL CHECK (json_valid(payload))
+    payload     TEXT NOT NULL CHECK (json_valid(payload)),
+    CHECK ((at IS NULL) = (at_ns IS NULL))
 ) STRICT;
 "#;
 

@@ -808,7 +808,7 @@ fn a_version_5_file_migrates_to_6_and_gets_an_empty_outbox() {
     assert!(has_table(&path, "events"));
     let event = Event {
         seq: 1,
-        at: day(2),
+        at: Some(day(2)),
         event: DomainEvent::CustomerCreated {
             customer: ada.id(),
             stage: LifecycleStage::Prospect,

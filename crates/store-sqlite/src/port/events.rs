@@ -3,7 +3,7 @@
 use rusqlite::{Connection, params};
 use solocrm_core::{DomainEvent, Event, EventSeq, StoreError};
 
-use crate::codec::{Cols, key, ts};
+use crate::codec::{Cols, key, opt_ts};
 use crate::error::{Fail, Res};
 use crate::store::{execute, query_all};
 
@@ -11,7 +11,7 @@ use crate::store::{execute, query_all};
 pub(crate) fn append(conn: &Connection, event: &Event) -> Res<()> {
     let payload =
         serde_json::to_string(&event.event).map_err(|e| Fail::Store(StoreError::backend(e)))?;
-    let (s, ns) = ts(event.at);
+    let (s, ns) = opt_ts(event.at);
     execute(
         conn,
         "INSERT INTO events (seq, at, at_ns, type, customer_id, payload) \
@@ -41,7 +41,7 @@ pub(crate) fn list(conn: &Connection, after: EventSeq, limit: u32) -> Res<Vec<Ev
             let c = Cols::new(row, "events");
             Ok(Event {
                 seq: c.id(0, |s| s)?,
-                at: c.time(1)?,
+                at: c.opt_time(1)?,
                 event: c.parse(3, |s| serde_json::from_str::<DomainEvent>(s))?,
             })
         },
