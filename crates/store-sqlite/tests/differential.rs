@@ -12,6 +12,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use solocrm_core::metrics::{MetricsReport, Period, ReportConfig};
+use solocrm_core::ops::Crm;
 use solocrm_core::store::{CustomerRef, ImportBatch, ImportPart};
 use solocrm_core::{
     ActivityQuery, Channel, Cmp, Comparison, Consent, CountryCode, Currency, CustomerData,
@@ -737,6 +738,60 @@ proptest! {
         }
         prop_assert!(sqlite.integrity_check().expect("integrity check").is_empty());
     }
+
+    /// The same through the operations layer over the SQLite store's transactional
+    /// port: `Crm` writes the rules once, the port stores and lists.
+    #[test]
+    fn the_operations_layer_over_sqlite_answers_like_the_memory_store(
+        prelude in prop::collection::vec(new_customer(), 3),
+        ops in prop::collection::vec(op(), 1..100),
+    ) {
+        let memory = MemoryStore::new(Currency::EUR);
+        let crm = Crm::new(
+            SqliteStore::open_in_memory(Currency::EUR).expect("an in-memory database"),
+        );
+        let prelude = prelude.into_iter().map(Op::CreateCustomer);
+        for (i, op) in prelude.chain(ops).enumerate() {
+            let op = &op;
+            if let Err(diff) = apply(op, &memory, &crm) {
+                prop_assert!(false, "step {i}: {op:?}\n memory and Crm over sqlite differ:\n {diff}");
+            }
+        }
+        if let Err(diff) = same_state(&memory, &crm) {
+            prop_assert!(false, "the final state differs:\n {diff}");
+        }
+    }
+}
+
+/// A generated business populated through the operations layer over a database file
+/// reads back like the memory store's, also after reopening the file.
+#[test]
+fn a_generated_business_through_the_operations_layer_reads_back_the_same() {
+    use solocrm_sample::{GenConfig, populate, purchase_log};
+    let config = GenConfig::new(300, 7).with_purchases(3_000);
+    let memory = MemoryStore::new(Currency::EUR);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("business.db");
+    let crm = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    let m = populate(&memory, &config).expect("memory populated");
+    let s = populate(&crm, &config).expect("populated through Crm");
+    assert_eq!(m, s);
+    drop(crm);
+    let crm = Crm::new(SqliteStore::open(&path).expect("reopened"));
+    if let Err(diff) = same_state(&memory, &crm) {
+        panic!("the stores differ:\n {diff}");
+    }
+    assert_eq!(crm.purchase_log().expect("log"), purchase_log(&config));
+    for period in [Period::year(2024), Period::month(2025, 12)] {
+        if let Err(diff) = same_report(&memory, &crm, period) {
+            panic!("{diff}");
+        }
+    }
+    let sqlite = SqliteStore::open(&path).expect("reopened");
+    assert_eq!(
+        sqlite.integrity_check().expect("check"),
+        Vec::<String>::new()
+    );
 }
 
 /// A generated business (a few hundred customers with every kind of record) reads back
