@@ -804,3 +804,51 @@ fn purge_after_commit_checkpoints_the_log() {
         Some(ada)
     );
 }
+
+/// An import through the operations layer, in parts whose running total passes the
+/// bulk size only in the second part, drops and rebuilds the indexes once, and
+/// leaves every purchase findable.
+#[test]
+fn an_import_in_parts_through_the_operations_layer_takes_the_bulk_path() {
+    use solocrm_core::Store;
+    use solocrm_core::ops::Crm;
+    use solocrm_core::store::{CustomerRef, ImportBatch};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = file(dir.path());
+    let path = dir.path().join("crm.db");
+    write(&store, |tx| {
+        (1..=100).try_for_each(|id| tx.insert_customer(&customer(id, "Someone")))
+    });
+    let (cookie, indexes) = schema(&path);
+    let crm = Crm::new(store);
+    let half = BULK / 2 + 1;
+    let part = |offset: u64| {
+        let purchases = (0..half)
+            .map(|i| {
+                let k = offset + i;
+                let who = CustomerId::new(1 + (k * 7919) % 100);
+                let mut p = NewPurchase::new(who, at(2, 9), eur(100));
+                p.external_ref = Some(ExternalRef::parse(&format!("R-{k}")).expect("a ref"));
+                (CustomerRef::Existing(who), p)
+            })
+            .collect();
+        Ok(ImportBatch {
+            purchases,
+            ..ImportBatch::default()
+        })
+    };
+    let mut parts = vec![part(0), part(half)].into_iter();
+    let receipt = crm.import_parts(&mut parts).expect("the import");
+    assert_eq!(receipt.purchases.len() as u64, 2 * half);
+    let (after, rebuilt) = schema(&path);
+    assert!(after > cookie, "the indexes were dropped and rebuilt");
+    assert_eq!(rebuilt, indexes);
+    let found: usize = (1..=100)
+        .map(|c| {
+            crm.purchases(&ActivityQuery::customer(CustomerId::new(c)))
+                .expect("a customer's purchases")
+                .len()
+        })
+        .sum();
+    assert_eq!(found as u64, 2 * half);
+}

@@ -65,7 +65,6 @@ pub(crate) fn purchase(conn: &Connection, id: PurchaseId, base: Currency) -> Res
     )
 }
 
-/// One statement for insert and update: the same ten columns, by id.
 const INSERT_PURCHASE: &str = "INSERT INTO purchases (id, customer_id, at, at_ns, amount, cost, \
      description, items, external_ref, deal_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 const UPDATE_PURCHASE: &str = "UPDATE purchases SET customer_id = ?2, at = ?3, at_ns = ?4, \
@@ -101,22 +100,27 @@ pub(crate) fn update_purchase(conn: &Connection, p: &Purchase) -> Res<()> {
     write_purchase(conn, UPDATE_PURCHASE, p)
 }
 
-/// For an import of about `rows` purchases: if it is big (at least
-/// [`BULK_PURCHASES`] rows and half the rows stored), drops the purchase indexes that
-/// only serve reads and returns the statements that rebuild them, which the write
-/// runs before its commit. Inserting a million rows into an index in customer order
-/// costs several times more than sorting them once. The drop is part of the
-/// transaction, so a failed import keeps the indexes; the unique index of the
-/// references stays, as the import looks references up.
-pub(crate) fn prepare_bulk(conn: &Connection, rows: u64) -> Res<Option<Vec<String>>> {
-    let stored = query_one(
+/// How many purchases are stored: the highest id, as purchases are never deleted
+/// (one seek, not a count).
+pub(crate) fn stored_purchases(conn: &Connection) -> Res<u64> {
+    let last = query_one(
         conn,
         "SELECT id FROM purchases ORDER BY id DESC LIMIT 1",
         [],
         |row| Ok(u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0)),
-    )?
-    .unwrap_or(0);
-    let bulk_from = (BULK_PURCHASES as u64).max(stored / 2);
+    )?;
+    Ok(last.unwrap_or(0))
+}
+
+/// For an import of about `rows` purchases into a table of `before`: if it is big
+/// (at least [`BULK_PURCHASES`] rows and half the rows stored before it), drops the
+/// purchase indexes that only serve reads and returns the statements that rebuild
+/// them, which the write runs before its commit. Inserting a million rows into an
+/// index in customer order costs several times more than sorting them once. The drop
+/// is part of the transaction, so a failed import keeps the indexes; the unique index
+/// of the references stays, as the import looks references up.
+pub(crate) fn prepare_bulk(conn: &Connection, rows: u64, before: u64) -> Res<Option<Vec<String>>> {
+    let bulk_from = (BULK_PURCHASES as u64).max(before / 2);
     if rows < bulk_from {
         return Ok(None);
     }

@@ -27,6 +27,10 @@ pub(crate) struct Tx<'c> {
     /// The statements that create the purchase indexes a bulk import dropped, to run
     /// before the commit.
     rebuild: Option<Vec<String>>,
+    /// How many purchases were stored when this transaction first said how many it
+    /// would insert (an import calls `expect_purchases` again with its running total
+    /// before each part; the table's size before the import is what counts).
+    purchases_before: Option<u64>,
     /// Checkpoint after the commit (see [`WriteTx::purge_after_commit`]).
     purge: bool,
 }
@@ -38,6 +42,7 @@ impl<'c> Tx<'c> {
             base,
             waited,
             rebuild: None,
+            purchases_before: None,
             purge: false,
         }
     }
@@ -221,8 +226,13 @@ impl WriteTx for Tx<'_> {
         if self.rebuild.is_some() {
             return Ok(());
         }
-        let dropped = self.run(|c| activity::prepare_bulk(c, rows))?;
-        self.rebuild = dropped;
+        let before = match self.purchases_before {
+            Some(n) => n,
+            None => *self
+                .purchases_before
+                .insert(self.run(activity::stored_purchases)?),
+        };
+        self.rebuild = self.run(|c| activity::prepare_bulk(c, rows, before))?;
         Ok(())
     }
 
