@@ -1,6 +1,6 @@
 //! Interactions, purchases, refunds and survey answers, and the bulk-import hint.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Statement, params};
 use solocrm_core::{
     Currency, ExternalRef, FreeText, Interaction, Purchase, PurchaseId, Refund, Sentiment,
     SurveyResponse,
@@ -65,35 +65,33 @@ pub(crate) fn purchase(conn: &Connection, id: PurchaseId, base: Currency) -> Res
     )
 }
 
-const INSERT_PURCHASE: &str = "INSERT INTO purchases (id, customer_id, at, at_ns, amount, cost, \
+pub(crate) const INSERT_PURCHASE: &str = "INSERT INTO purchases (id, customer_id, at, at_ns, amount, cost, \
      description, items, external_ref, deal_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 const UPDATE_PURCHASE: &str = "UPDATE purchases SET customer_id = ?2, at = ?3, at_ns = ?4, \
      amount = ?5, cost = ?6, description = ?7, items = ?8, external_ref = ?9, deal_id = ?10 \
      WHERE id = ?1";
 
 fn write_purchase(conn: &Connection, sql: &str, p: &Purchase) -> Res<()> {
-    let (at, at_ns) = ts(p.at());
-    execute(
-        conn,
-        sql,
-        params![
-            key(p.id().get()),
-            key(p.customer().get()),
-            at,
-            at_ns,
-            minor(p.amount())?,
-            p.cost().map(minor).transpose()?,
-            p.description().map(FreeText::as_str),
-            p.items(),
-            p.external_ref().map(ExternalRef::as_str),
-            p.deal().map(|d| key(d.get())),
-        ],
-    )?;
-    Ok(())
+    let mut stmt = conn.prepare_cached(sql)?;
+    run_purchase(&mut stmt, p)
 }
 
-pub(crate) fn insert_purchase(conn: &Connection, p: &Purchase) -> Res<()> {
-    write_purchase(conn, INSERT_PURCHASE, p)
+/// Runs the insert or update statement `stmt` for `p`.
+pub(crate) fn run_purchase(stmt: &mut Statement<'_>, p: &Purchase) -> Res<()> {
+    let (at, at_ns) = ts(p.at());
+    stmt.execute(params![
+        key(p.id().get()),
+        key(p.customer().get()),
+        at,
+        at_ns,
+        minor(p.amount())?,
+        p.cost().map(minor).transpose()?,
+        p.description().map(FreeText::as_str),
+        p.items(),
+        p.external_ref().map(ExternalRef::as_str),
+        p.deal().map(|d| key(d.get())),
+    ])?;
+    Ok(())
 }
 
 pub(crate) fn update_purchase(conn: &Connection, p: &Purchase) -> Res<()> {

@@ -2,10 +2,11 @@
 //! hands its connection to the function of its record kind and turns the internal
 //! error into a [`StoreError`](solocrm_core::StoreError).
 
+use std::cell::RefCell;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use rusqlite::{CachedStatement, Connection};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
     ActivityQuery, AuditEntry, Currency, Customer, CustomerId, CustomerKeys, Deal, DealId, Email,
@@ -15,12 +16,18 @@ use solocrm_core::{
 };
 
 use super::{activity, customers, events, loyalty, pipeline, privacy};
+use crate::codec::Cols;
 use crate::error::Res;
 use crate::store;
 
 /// A transaction on one connection: read-only (a snapshot) or the write transaction.
 pub(crate) struct Tx<'c> {
     conn: &'c Connection,
+    /// The two statements an import runs once per row, kept prepared for the whole
+    /// transaction rather than fetched from the connection's statement cache every
+    /// time (a hash of the SQL text and a round trip through its LRU per call).
+    purchase_by_ref: RefCell<Option<CachedStatement<'c>>>,
+    insert_purchase: Option<CachedStatement<'c>>,
     base: Currency,
     /// The busy timeout, reported by a [`StoreError::Busy`](solocrm_core::StoreError).
     waited: Duration,
@@ -39,6 +46,8 @@ impl<'c> Tx<'c> {
     pub(crate) fn new(conn: &'c Connection, base: Currency, waited: Duration) -> Self {
         Tx {
             conn,
+            purchase_by_ref: RefCell::new(None),
+            insert_purchase: None,
             base,
             waited,
             rebuild: None,
@@ -62,7 +71,7 @@ impl<'c> Tx<'c> {
     }
 }
 
-impl ReadTx for Tx<'_> {
+impl<'c> ReadTx for Tx<'c> {
     fn base_currency(&self) -> Currency {
         self.base
     }
@@ -109,7 +118,20 @@ impl ReadTx for Tx<'_> {
     }
 
     fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>> {
-        self.run(|c| store::purchase_ref_owner(c, reference))
+        let conn: &'c Connection = self.conn;
+        let mut slot = self.purchase_by_ref.borrow_mut();
+        let found = (|| -> Res<Option<PurchaseId>> {
+            let stmt: &mut CachedStatement<'c> = match &mut *slot {
+                Some(stmt) => stmt,
+                None => slot.insert(conn.prepare_cached(store::PURCHASE_REF_OWNER)?),
+            };
+            let mut rows = stmt.query([reference.as_str()])?;
+            match rows.next()? {
+                Some(row) => Ok(Some(Cols::new(row, "purchases").id(0, PurchaseId::new)?)),
+                None => Ok(None),
+            }
+        })();
+        found.map_err(|e| e.into_store(self.waited))
     }
 
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
@@ -189,7 +211,7 @@ impl ReadTx for Tx<'_> {
     }
 }
 
-impl WriteTx for Tx<'_> {
+impl<'c> WriteTx for Tx<'c> {
     fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
         self.run(|c| next_id(c, kind))
     }
@@ -237,7 +259,16 @@ impl WriteTx for Tx<'_> {
     }
 
     fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
-        self.run(|c| activity::insert_purchase(c, purchase))
+        let conn: &'c Connection = self.conn;
+        let slot: &mut Option<CachedStatement<'c>> = &mut self.insert_purchase;
+        let done = match slot {
+            Some(stmt) => activity::run_purchase(stmt, purchase),
+            None => match conn.prepare_cached(activity::INSERT_PURCHASE) {
+                Ok(stmt) => activity::run_purchase(slot.insert(stmt), purchase),
+                Err(e) => Err(e.into()),
+            },
+        };
+        done.map_err(|e| e.into_store(self.waited))
     }
 
     fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
