@@ -218,10 +218,28 @@ pub(crate) const ERASE_CHECKPOINT_PATIENCE: Duration = Duration::from_secs(1);
 /// as needed) keeps the indexes of a big purchase table in memory during imports.
 pub(crate) const CACHE_KIB: i64 = 65_536;
 
+/// Query plans that do not depend on bound values (`SQLITE_DBCONFIG_ENABLE_QPSG`).
+///
+/// Without it, SQLite (3.54) marks a statement such as
+/// `... WHERE customer_id = ?1 ORDER BY id` to be re-prepared when its parameter is
+/// rebound, and `sqlite3_clear_bindings`, which rusqlite's statement cache calls on
+/// every statement it takes back, then expires it: every look-up of a customer's
+/// consents, stage history, ledger or deal moves was parsed and planned again (an
+/// eighth of an import through the port, one full customer load per new buyer). No
+/// statement of this crate needs a plan chosen for a particular value.
+pub(crate) fn stable_plans(conn: &Connection) -> rusqlite::Result<()> {
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )
+    .map(drop)
+}
+
 /// Per-connection settings.
 fn configure(conn: &Connection, options: &SqliteOptions, file: bool) -> Result<(), OpenError> {
     conn.busy_timeout(options.busy_timeout).map_err(open_err)?;
     conn.set_prepared_statement_cache_capacity(128);
+    stable_plans(conn).map_err(open_err)?;
     conn.pragma_update(None, "foreign_keys", true)
         .map_err(open_err)?;
     conn.pragma_update(None, "secure_delete", true)

@@ -74,6 +74,7 @@ fn open_reader(store: &SqliteStore, path: &std::path::Path) -> Result<Connection
     conn.busy_timeout(store.busy_timeout)
         .map_err(OpenError::db)?;
     conn.set_prepared_statement_cache_capacity(128);
+    crate::stable_plans(&conn).map_err(OpenError::db)?;
     conn.pragma_update(None, "trusted_schema", false)
         .map_err(OpenError::db)?;
     conn.pragma_update(None, "cache_size", -crate::CACHE_KIB)
@@ -240,5 +241,31 @@ mod tests {
             ["row 1 of purchases refers to a missing row of customers"],
             "the check finds what the write did not"
         );
+    }
+
+    /// A statement whose plan SQLite could tie to a bound value is not prepared again
+    /// each time it comes back from the statement cache (see `stable_plans`).
+    #[test]
+    fn cached_look_ups_are_not_prepared_again_on_every_call() {
+        let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
+        let conn = store.lock();
+        for sql in [
+            crate::store::CONSENTS_OF,
+            crate::store::STAGE_HISTORY,
+            crate::store::POINTS_BALANCE,
+            crate::store::DEAL_MOVES,
+        ] {
+            for id in 1..=5_i64 {
+                let mut stmt = conn.prepare_cached(sql).expect("prepared");
+                let mut rows = stmt.query([id]).expect("a query");
+                while rows.next().expect("a row").is_some() {}
+            }
+            let stmt = conn.prepare_cached(sql).expect("prepared");
+            assert_eq!(
+                stmt.get_status(rusqlite::StatementStatus::RePrepare),
+                0,
+                "{sql}"
+            );
+        }
     }
 }
