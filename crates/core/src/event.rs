@@ -245,8 +245,9 @@ impl DomainEvent {
 pub struct Event {
     /// Its position in the outbox.
     pub seq: EventSeq,
-    /// When it happened, as the caller said (the time of the purchase, the move …).
-    pub at: DateTime<Utc>,
+    /// When it happened, as the caller said (the time of the purchase, the move …);
+    /// `None` for an operation that takes no time (editing a customer's data, say).
+    pub at: Option<DateTime<Utc>>,
     /// What happened.
     pub event: DomainEvent,
 }

@@ -35,6 +35,7 @@ pub mod loyalty;
 pub mod metrics;
 pub mod models;
 pub mod money;
+pub mod ops;
 pub mod policy;
 pub mod port;
 pub mod privacy;
@@ -69,6 +70,7 @@ pub use metrics::{
 };
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
+pub use ops::{Crm, Reader, Writer};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};

@@ -134,8 +134,7 @@ pub trait ReadTx {
     /// The id of the customer whose email has this [key](Email::key).
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>>;
     /// The id of the customer with this external reference.
-    fn customer_by_external_ref(&self, reference: &ExternalRef)
-    -> StoreResult<Option<CustomerId>>;
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<CustomerId>>;
     /// The keys of every customer, erased ones included, by ascending id.
     fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>>;
     /// Up to `limit` customers passing `filter` with ids above `after`, by ascending id.
@@ -156,8 +155,7 @@ pub trait ReadTx {
     /// The purchase with this id.
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>>;
     /// The id of the purchase with this external reference.
-    fn purchase_by_external_ref(&self, reference: &ExternalRef)
-    -> StoreResult<Option<PurchaseId>>;
+    fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>>;
     /// The purchases matching `query`, by time then id.
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>>;
     /// Count, exact sum and first and last time of a customer's purchases at or before

@@ -1,0 +1,242 @@
+//! [`Crm`] as a [`Store`]: every operation in its own transaction, so code written
+//! against the `Store` trait (the conformance suite, generic helpers) runs over any
+//! backend of the port unchanged.
+
+use chrono::{DateTime, Utc};
+
+use super::Crm;
+use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
+use crate::deal::{Deal, DealStage, NewDeal};
+use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::interaction::{Interaction, NewInteraction};
+use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
+use crate::loyalty::{NewPointsEntry, PointsEntry};
+use crate::money::Currency;
+use crate::privacy::{AuditEntry, CustomerExport};
+use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::segment::Segment;
+use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
+use crate::store::{
+    ActivityQuery, CustomerKeys, CustomerQuery, ImportPart, ImportReceipt, OpenQuery, Page, Store,
+    StoreError, StoreResult, TaskQuery,
+};
+use crate::survey::{NewSurveyResponse, SurveyResponse};
+use crate::task::{NewTask, Task};
+use crate::text::{Email, ExternalRef, Label, Tag};
+
+impl Store for Crm {
+    fn base_currency(&self) -> Currency {
+        self.currency()
+    }
+
+    fn create_customer(&self, new: NewCustomer) -> StoreResult<Customer> {
+        self.write(|w| w.create_customer(new.clone()))
+    }
+
+    fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
+        self.read(|r| r.customer(id))
+    }
+
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<Customer>> {
+        self.read(|r| r.customer_by_email(email))
+    }
+
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<Customer>> {
+        self.read(|r| r.customer_by_external_ref(reference))
+    }
+
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        self.read(|r| r.customer_keys())
+    }
+
+    fn update_customer(&self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
+        self.write(|w| w.update_customer(id, data.clone()))
+    }
+
+    fn list_customers(&self, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
+        self.read(|r| r.list_customers(query))
+    }
+
+    fn count_customers(&self) -> StoreResult<u64> {
+        self.read(|r| r.count_customers())
+    }
+
+    fn tag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
+        self.write(|w| w.tag_customer(id, tag))
+    }
+
+    fn untag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
+        self.write(|w| w.untag_customer(id, tag))
+    }
+
+    fn record_consent(&self, id: CustomerId, consent: Consent) -> StoreResult<Customer> {
+        self.write(|w| w.record_consent(id, consent.clone()))
+    }
+
+    fn change_stage(
+        &self,
+        id: CustomerId,
+        to: LifecycleStage,
+        at: DateTime<Utc>,
+        reason: StageReason,
+    ) -> StoreResult<StageChange> {
+        self.write(|w| w.change_stage(id, to, at, reason.clone()))
+    }
+
+    fn stage_history(&self, id: CustomerId) -> StoreResult<Vec<StageChange>> {
+        self.read(|r| r.stage_history(id))
+    }
+
+    fn log_interaction(&self, new: NewInteraction) -> StoreResult<Interaction> {
+        self.write(|w| w.log_interaction(new.clone()))
+    }
+
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
+        self.read(|r| r.interactions(query))
+    }
+
+    fn record_purchase(&self, new: NewPurchase) -> StoreResult<Purchase> {
+        self.write(|w| w.record_purchase(new.clone()))
+    }
+
+    fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
+        let mut batch = Some(batch);
+        self.write(|w| w.record_purchases(batch.take().ok_or_else(replayed)?))
+    }
+
+    fn import_parts(
+        &self,
+        parts: &mut dyn Iterator<Item = ImportPart>,
+    ) -> StoreResult<ImportReceipt> {
+        let mut parts = Some(parts);
+        self.write(|w| w.import_parts(parts.take().ok_or_else(replayed)?))
+    }
+
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {
+        self.read(|r| r.purchase(id))
+    }
+
+    fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
+        self.read(|r| r.purchases(query))
+    }
+
+    fn purchase_log(&self) -> StoreResult<PurchaseLog> {
+        self.read(|r| r.purchase_log())
+    }
+
+    fn record_refund(&self, new: NewRefund) -> StoreResult<Refund> {
+        self.write(|w| w.record_refund(new.clone()))
+    }
+
+    fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
+        self.read(|r| r.refunds(query))
+    }
+
+    fn record_survey(&self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
+        self.write(|w| w.record_survey(new.clone()))
+    }
+
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
+        self.read(|r| r.surveys(query))
+    }
+
+    fn open_request(&self, new: NewServiceRequest) -> StoreResult<ServiceRequest> {
+        self.write(|w| w.open_request(new.clone()))
+    }
+
+    fn update_request(
+        &self,
+        id: RequestId,
+        step: RequestEventKind,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ServiceRequest> {
+        self.write(|w| w.update_request(id, step, at))
+    }
+
+    fn request(&self, id: RequestId) -> StoreResult<ServiceRequest> {
+        self.read(|r| r.request(id))
+    }
+
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
+        self.read(|r| r.requests(query))
+    }
+
+    fn create_deal(&self, new: NewDeal) -> StoreResult<Deal> {
+        self.write(|w| w.create_deal(new.clone()))
+    }
+
+    fn move_deal(&self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal> {
+        self.write(|w| w.move_deal(id, to, at))
+    }
+
+    fn deal(&self, id: DealId) -> StoreResult<Deal> {
+        self.read(|r| r.deal(id))
+    }
+
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
+        self.read(|r| r.deals(query))
+    }
+
+    fn create_task(&self, new: NewTask) -> StoreResult<Task> {
+        self.write(|w| w.create_task(new.clone()))
+    }
+
+    fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
+        self.write(|w| w.complete_task(id, at))
+    }
+
+    fn task(&self, id: TaskId) -> StoreResult<Task> {
+        self.read(|r| r.task(id))
+    }
+
+    fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
+        self.read(|r| r.tasks(query))
+    }
+
+    fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
+        self.write(|w| w.post_points(entry.clone()))
+    }
+
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        self.read(|r| r.points_balance(customer))
+    }
+
+    fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
+        self.read(|r| r.points_ledger(customer))
+    }
+
+    fn create_segment(&self, segment: Segment) -> StoreResult<()> {
+        self.write(|w| w.create_segment(segment.clone()))
+    }
+
+    fn segment(&self, name: &Label) -> StoreResult<Segment> {
+        self.read(|r| r.segment(name))
+    }
+
+    fn segments(&self) -> StoreResult<Vec<Segment>> {
+        self.read(|r| r.segments())
+    }
+
+    fn delete_segment(&self, name: &Label) -> StoreResult<()> {
+        self.write(|w| w.delete_segment(name))
+    }
+
+    fn erase_customer(&self, id: CustomerId, at: DateTime<Utc>) -> StoreResult<AuditEntry> {
+        self.write(|w| w.erase_customer(id, at))
+    }
+
+    fn export_customer(&self, id: CustomerId) -> StoreResult<CustomerExport> {
+        self.read(|r| r.export_customer(id))
+    }
+
+    fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
+        self.read(|r| r.audit_log())
+    }
+}
+
+/// A backend ran a write that consumes its input a second time.
+fn replayed() -> StoreError {
+    StoreError::Aborted(
+        "the backend retried a write whose input can be read only once; run it again".into(),
+    )
+}

@@ -1,0 +1,217 @@
+//! The operations layer: every business operation written once, over a transaction of
+//! the storage port ([`crate::port`]).
+//!
+//! [`Crm`] is the one entry point an embedder needs. It holds a [`Storage`] and runs
+//! operations in transactions:
+//!
+//! - [`Crm::read`] gives a [`Reader`] over one consistent snapshot, so a report made
+//!   of many reads is never torn by a writer next to it;
+//! - [`Crm::write`] gives a [`Writer`] whose operations all commit together or not at
+//!   all, so "record a purchase and create a follow-up task" is atomic;
+//! - every operation also exists as a method of `Crm` (through the [`Store`](crate::Store) trait it
+//!   implements), running alone in its own transaction.
+//!
+//! The checks each operation makes, their order and the errors they report are the
+//! contract documented on [`Store`](crate::Store); the conformance suite in `solocrm-store-tests`
+//! holds every backend to it through this layer. Every write appends its
+//! [domain events](crate::event) to the outbox in the same transaction; a write that
+//! fails appends none.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use solocrm_core::ops::Crm;
+//! use solocrm_core::{
+//!     Currency, CustomerData, Label, Money, NewCustomer, NewPurchase, NewTask, PersonName,
+//!     TaskKind,
+//! };
+//!
+//! /// A first purchase and its thank-you call, recorded together or not at all.
+//! fn first_sale(crm: &Crm) -> Result<(), solocrm_core::StoreError> {
+//!     let at = Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap();
+//!     let name = PersonName::parse("王芳")?;
+//!     let title = Label::parse("致谢回访")?;
+//!     let amount = Money::parse("88.00", Currency::CNY)?;
+//!     let customer = crm.write(|w| {
+//!         let c = w.create_customer(NewCustomer::new(CustomerData::new(name.clone()), at))?;
+//!         w.record_purchase(NewPurchase::new(c.id(), at, amount))?;
+//!         w.create_task(NewTask {
+//!             customer: Some(c.id()),
+//!             kind: TaskKind::FollowUp,
+//!             title: title.clone(),
+//!             due: at.date_naive(),
+//!             recurrence: None,
+//!             created_at: at,
+//!         })?;
+//!         Ok(c)
+//!     })?;
+//!     assert_eq!(crm.read(|r| r.purchases_of(customer.id()))?.len(), 1);
+//!     Ok(())
+//! }
+//! ```
+
+mod compat;
+mod read;
+mod write;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::{DomainEvent, Event};
+use crate::money::Currency;
+use crate::port::{IdKind, ReadTx, Storage, WriteTx};
+use crate::store::{StoreError, StoreResult};
+
+/// The one entry point: a store and the business operations over it.
+///
+/// Cheap to clone (an [`Arc`] inside); `Send + Sync`.
+#[derive(Clone)]
+pub struct Crm {
+    storage: Arc<dyn Storage>,
+}
+
+impl std::fmt::Debug for Crm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Crm")
+            .field("base_currency", &self.storage.base_currency())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Crm {
+    /// Operations over `storage`.
+    pub fn new(storage: impl Storage + 'static) -> Self {
+        Crm {
+            storage: Arc::new(storage),
+        }
+    }
+
+    /// Operations over a storage shared with others.
+    pub fn from_shared(storage: Arc<dyn Storage>) -> Self {
+        Crm { storage }
+    }
+
+    /// The storage underneath.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// The currency the books are kept in.
+    pub fn currency(&self) -> Currency {
+        self.storage.base_currency()
+    }
+
+    /// Runs `f` over one consistent snapshot of the books.
+    ///
+    /// # Errors
+    ///
+    /// What `f` returns, or the backend's error opening the snapshot.
+    pub fn read<T>(&self, f: impl FnOnce(Reader<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut f = Some(f);
+        let mut out = None;
+        self.storage.read(&mut |tx| {
+            let f = f.take().ok_or_else(|| {
+                StoreError::backend(Misuse("the backend ran a read transaction twice"))
+            })?;
+            out = Some(f(Reader::new(tx))?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::backend(Misuse("the backend did not run the read")))
+    }
+
+    /// Runs `f` in one transaction: everything it does commits together, or nothing
+    /// does if it returns an error.
+    ///
+    /// The backend may run `f` again after a retryable failure (see
+    /// [`StoreError::is_retryable`]), so `f` should not have effects outside the
+    /// transaction.
+    ///
+    /// # Errors
+    ///
+    /// What `f` returns, or the backend's error opening or committing the transaction.
+    pub fn write<T>(&self, mut f: impl FnMut(&mut Writer<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut out = None;
+        self.storage.write(&mut |tx| {
+            let mut w = Writer::new(tx);
+            out = Some(f(&mut w)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| StoreError::backend(Misuse("the backend did not run the write")))
+    }
+}
+
+/// A backend broke the port's contract (ran a closure twice, or not at all).
+#[derive(Debug)]
+struct Misuse(&'static str);
+
+impl std::fmt::Display for Misuse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+impl std::error::Error for Misuse {}
+
+/// The read operations, over one snapshot. See [`Crm::read`]; a [`Writer`] has the
+/// same through [`Writer::reader`].
+#[derive(Clone, Copy)]
+pub struct Reader<'t> {
+    tx: &'t dyn ReadTx,
+}
+
+impl std::fmt::Debug for Reader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reader").finish_non_exhaustive()
+    }
+}
+
+impl<'t> Reader<'t> {
+    /// Read operations over `tx`.
+    pub fn new(tx: &'t dyn ReadTx) -> Self {
+        Reader { tx }
+    }
+
+    /// The transaction's raw primitives.
+    pub fn tx(&self) -> &'t dyn ReadTx {
+        self.tx
+    }
+
+    /// The currency the books are kept in.
+    pub fn currency(&self) -> Currency {
+        self.tx.base_currency()
+    }
+}
+
+/// The write operations, in one transaction. See [`Crm::write`].
+pub struct Writer<'t> {
+    tx: &'t mut dyn WriteTx,
+}
+
+impl std::fmt::Debug for Writer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+impl<'t> Writer<'t> {
+    /// Write operations over `tx`.
+    pub fn new(tx: &'t mut dyn WriteTx) -> Self {
+        Writer { tx }
+    }
+
+    /// The read operations, seeing this transaction's writes.
+    pub fn reader(&self) -> Reader<'_> {
+        Reader::new(&*self.tx)
+    }
+
+    /// The currency the books are kept in.
+    pub fn currency(&self) -> Currency {
+        self.tx.base_currency()
+    }
+
+    /// Appends an event to the outbox.
+    fn emit(&mut self, at: Option<DateTime<Utc>>, event: DomainEvent) -> StoreResult<()> {
+        let seq = self.tx.next_id(IdKind::Event)?;
+        self.tx.append_event(&Event { seq, at, event })
+    }
+}

@@ -1,0 +1,406 @@
+//! The read operations: look-ups that report a missing record as
+//! [`StoreError::NotFound`], lists, segment filtering and the privacy export.
+
+use chrono::{DateTime, Utc};
+
+use super::Reader;
+use crate::customer::Customer;
+use crate::deal::Deal;
+use crate::event::{Event, EventSeq};
+use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::interaction::Interaction;
+use crate::lifecycle::StageChange;
+use crate::loyalty::PointsEntry;
+use crate::port::CustomerFilter;
+use crate::privacy::{AuditEntry, CustomerExport};
+use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::segment::{PurchaseSummary, Segment};
+use crate::service::ServiceRequest;
+use crate::store::{
+    ActivityQuery, CustomerKeys, CustomerQuery, Entity, MAX_PAGE_SIZE, OpenQuery, Page, StoreError,
+    StoreResult, TaskQuery,
+};
+use crate::survey::SurveyResponse;
+use crate::task::Task;
+use crate::text::{Email, ExternalRef, Label};
+
+/// How many candidates a segment walk reads at a time.
+const SEGMENT_CHUNK: u32 = 512;
+
+impl<'t> Reader<'t> {
+    /// The customer with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
+        self.tx
+            .customer(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Customer, id))
+    }
+
+    /// The customer with this email (compared by [`Email::key`]).
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn customer_by_email(&self, email: &Email) -> StoreResult<Option<Customer>> {
+        match self.tx.customer_by_email(email)? {
+            Some(id) => self.tx.customer(id),
+            None => Ok(None),
+        }
+    }
+
+    /// The customer with this external reference.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn customer_by_external_ref(
+        &self,
+        reference: &ExternalRef,
+    ) -> StoreResult<Option<Customer>> {
+        match self.tx.customer_by_external_ref(reference)? {
+            Some(id) => self.tx.customer(id),
+            None => Ok(None),
+        }
+    }
+
+    /// The keys of every customer (erased ones included), by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        self.tx.customer_keys()
+    }
+
+    /// One page of customers: see [`CustomerQuery`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a page size out of range.
+    pub fn list_customers(&self, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
+        query.validate()?;
+        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        let filter = CustomerFilter {
+            stage: query.stage,
+            tag: query.tag.clone(),
+            include_erased: query.include_erased,
+        };
+        let Some(segment) = &query.segment else {
+            let mut items =
+                self.tx
+                    .customers(&filter, query.after, query.limit.saturating_add(1))?;
+            let more = items.len() > limit;
+            items.truncate(limit);
+            return Ok(page(items, more));
+        };
+        // A segment needs each candidate's purchases: walk the candidates in chunks
+        // until one more than a page matches.
+        let needs = segment.predicate.needs_purchases();
+        let none = PurchaseSummary::none(self.currency());
+        let mut after = query.after;
+        let mut items = Vec::new();
+        loop {
+            let candidates = self.tx.customers(&filter, after, SEGMENT_CHUNK)?;
+            let exhausted = candidates.len() < SEGMENT_CHUNK as usize;
+            for c in candidates {
+                after = Some(c.id());
+                let summary = if needs {
+                    self.tx.purchase_summary(c.id(), segment.as_of)?
+                } else {
+                    none
+                };
+                if !segment.predicate.matches(&c, &summary, segment.as_of) {
+                    continue;
+                }
+                if items.len() == limit {
+                    return Ok(page(items, true));
+                }
+                items.push(c);
+            }
+            if exhausted {
+                return Ok(page(items, false));
+            }
+        }
+    }
+
+    /// Every customer matching `query`'s filters from `query.after` on, by id (the
+    /// page size is ignored).
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn all_matching(&self, query: &CustomerQuery) -> StoreResult<Vec<Customer>> {
+        let mut query = CustomerQuery {
+            limit: MAX_PAGE_SIZE,
+            ..query.clone()
+        };
+        let mut out = Vec::new();
+        loop {
+            let page = self.list_customers(&query)?;
+            out.extend(page.items);
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// How many customers there are, erased ones included.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn count_customers(&self) -> StoreResult<u64> {
+        self.tx.count_customers()
+    }
+
+    /// A customer's stage changes, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer.
+    pub fn stage_history(&self, id: CustomerId) -> StoreResult<Vec<StageChange>> {
+        self.customer(id)?;
+        self.tx.stage_history(id)
+    }
+
+    /// The interactions matching `query`, by time then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
+        self.tx.interactions(query)
+    }
+
+    /// The purchase with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {
+        self.tx
+            .purchase(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Purchase, id))
+    }
+
+    /// The purchases matching `query`, by time then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
+        self.tx.purchases(query)
+    }
+
+    /// Every purchase of one customer, by time then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn purchases_of(&self, customer: CustomerId) -> StoreResult<Vec<Purchase>> {
+        self.tx.purchases(&ActivityQuery::customer(customer))
+    }
+
+    /// Count, sum and first and last time of a customer's purchases up to `as_of`.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn purchase_summary(
+        &self,
+        customer: CustomerId,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<PurchaseSummary> {
+        self.tx.purchase_summary(customer, as_of)
+    }
+
+    /// Every purchase in columnar form.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn purchase_log(&self) -> StoreResult<PurchaseLog> {
+        self.tx.purchase_log()
+    }
+
+    /// The refunds matching `query`, by time then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
+        self.tx.refunds(query)
+    }
+
+    /// The survey answers matching `query`, by time then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
+        self.tx.surveys(query)
+    }
+
+    /// The service request with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn request(&self, id: RequestId) -> StoreResult<ServiceRequest> {
+        self.tx
+            .request(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Request, id))
+    }
+
+    /// The service requests matching `query`, by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
+        self.tx.requests(query)
+    }
+
+    /// The deal with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn deal(&self, id: DealId) -> StoreResult<Deal> {
+        self.tx
+            .deal(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Deal, id))
+    }
+
+    /// The deals matching `query`, by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
+        self.tx.deals(query)
+    }
+
+    /// The task with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn task(&self, id: TaskId) -> StoreResult<Task> {
+        self.tx
+            .task(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Task, id))
+    }
+
+    /// The tasks matching `query`, by due date then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
+        self.tx.tasks(query)
+    }
+
+    /// A customer's points balance.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer.
+    pub fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        self.customer(customer)?;
+        self.tx.points_balance(customer)
+    }
+
+    /// A customer's points ledger, by id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer.
+    pub fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
+        self.customer(customer)?;
+        self.tx.points_ledger(customer)
+    }
+
+    /// The segment with this name.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn segment(&self, name: &Label) -> StoreResult<Segment> {
+        self.tx
+            .segment(name)?
+            .ok_or_else(|| StoreError::not_found(Entity::Segment, name))
+    }
+
+    /// Every segment, by name.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn segments(&self) -> StoreResult<Vec<Segment>> {
+        self.tx.segments()
+    }
+
+    /// Everything stored about one customer, for a data-access request.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer.
+    pub fn export_customer(&self, id: CustomerId) -> StoreResult<CustomerExport> {
+        let customer = self.customer(id)?;
+        let of = ActivityQuery::customer(id);
+        let by_customer = OpenQuery {
+            customer: Some(id),
+            open_only: false,
+        };
+        Ok(CustomerExport {
+            stage_history: self.tx.stage_history(id)?,
+            interactions: self.tx.interactions(&of)?,
+            purchases: self.tx.purchases(&of)?,
+            refunds: self.tx.refunds(&of)?,
+            surveys: self.tx.surveys(&of)?,
+            requests: self.tx.requests(&by_customer)?,
+            deals: self.tx.deals(&by_customer)?,
+            tasks: self.tx.tasks(&TaskQuery {
+                customer: Some(id),
+                due_until: None,
+                include_done: true,
+            })?,
+            points: self.tx.points_ledger(id)?,
+            customer,
+        })
+    }
+
+    /// The audit log, oldest first.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
+        self.tx.audit_log()
+    }
+
+    /// Up to `limit` events of the outbox after the cursor `after` (0 for the start),
+    /// in order. The cursor of the next call is the last event's
+    /// [`seq`](Event::seq).
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
+        self.tx.events(after, limit)
+    }
+}
+
+fn page(items: Vec<Customer>, more: bool) -> Page<Customer> {
+    let next = if more {
+        items.last().map(Customer::id)
+    } else {
+        None
+    };
+    Page { items, next }
+}

@@ -1,0 +1,795 @@
+//! The write operations: every check, in its order, then the write and its events.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use super::Writer;
+use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
+use crate::deal::{Deal, DealStage, NewDeal};
+use crate::error::Conflict;
+use crate::event::DomainEvent;
+use crate::ids::{
+    AuditId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
+    SurveyId, TaskId,
+};
+use crate::interaction::{Interaction, NewInteraction};
+use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
+use crate::loyalty::{NewPointsEntry, PointsEntry};
+use crate::money::Money;
+use crate::port::IdKind;
+use crate::privacy::{AuditAction, AuditEntry};
+use crate::purchase::{NewPurchase, NewRefund, Purchase, Refund};
+use crate::segment::Segment;
+use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
+use crate::store::{
+    ActivityQuery, Entity, ImportPart, ImportReceipt, ImportSection, OpenQuery, StoreError,
+    StoreResult, TaskQuery, apply_stage_change, batch_error, check_after_sales_link,
+    check_not_erased, check_refund, import_error, resolve_ref,
+};
+use crate::survey::{NewSurveyResponse, SurveyResponse};
+use crate::task::{NewTask, Task};
+use crate::text::{ExternalRef, Label, Tag};
+
+impl Writer<'_> {
+    /// The next id of `kind`.
+    fn next(&mut self, kind: IdKind) -> StoreResult<u64> {
+        self.tx.next_id(kind)
+    }
+
+    /// The customer, who must exist.
+    fn load_customer(&self, id: CustomerId) -> StoreResult<Customer> {
+        self.reader().customer(id)
+    }
+
+    /// The customer, who must exist and not be erased, for a new record.
+    fn live_customer(&self, id: CustomerId) -> StoreResult<Customer> {
+        let c = self.load_customer(id)?;
+        check_not_erased(&c)?;
+        Ok(c)
+    }
+
+    /// Refuses an email or reference that another customer has.
+    fn check_unique(&self, data: &CustomerData, own: Option<CustomerId>) -> StoreResult<()> {
+        if let Some(email) = &data.email
+            && let Some(existing) = self.tx.customer_by_email(email)?
+            && Some(existing) != own
+        {
+            return Err(Conflict::DuplicateEmail {
+                email: email.to_string(),
+                existing,
+            }
+            .into());
+        }
+        if let Some(reference) = &data.external_ref
+            && let Some(existing) = self.tx.customer_by_external_ref(reference)?
+            && Some(existing) != own
+        {
+            return Err(Conflict::DuplicateExternalRef {
+                reference: reference.to_string(),
+                existing,
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Creates a customer.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for money in a foreign currency;
+    /// [`Conflict::DuplicateEmail`], [`Conflict::DuplicateExternalRef`].
+    pub fn create_customer(&mut self, new: NewCustomer) -> StoreResult<Customer> {
+        let c = self.insert_new_customer(new)?;
+        self.emit(
+            Some(c.created_at()),
+            DomainEvent::CustomerCreated {
+                customer: c.id(),
+                stage: c.stage(),
+            },
+        )?;
+        Ok(c)
+    }
+
+    fn insert_new_customer(&mut self, new: NewCustomer) -> StoreResult<Customer> {
+        let data = new.data.clone().for_storage(self.currency())?;
+        self.check_unique(&data, None)?;
+        let id = CustomerId::new(self.next(IdKind::Customer)?);
+        let c = Customer::create(id, NewCustomer { data, ..new });
+        self.tx.insert_customer(&c)?;
+        Ok(c)
+    }
+
+    /// Replaces a customer's data (name, contact details, profile …).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`]; the errors of
+    /// [`create_customer`](Self::create_customer).
+    pub fn update_customer(&mut self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
+        let c = self.replace_data(id, data)?;
+        self.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
+        Ok(c)
+    }
+
+    fn replace_data(&mut self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
+        let data = data.for_storage(self.currency())?;
+        let mut c = self.live_customer(id)?;
+        self.check_unique(&data, Some(id))?;
+        c.set_data(data);
+        self.tx.update_customer(&c)?;
+        Ok(c)
+    }
+
+    /// Adds a tag; false if the customer had it already.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
+    pub fn tag_customer(&mut self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
+        let mut c = self.live_customer(id)?;
+        let changed = c.add_tag(tag.clone());
+        if changed {
+            self.tx.update_customer(&c)?;
+            self.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
+        }
+        Ok(changed)
+    }
+
+    /// Removes a tag; false if the customer did not have it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
+    pub fn untag_customer(&mut self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
+        let mut c = self.live_customer(id)?;
+        let changed = c.remove_tag(tag);
+        if changed {
+            self.tx.update_customer(&c)?;
+            self.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
+        }
+        Ok(changed)
+    }
+
+    /// Records a consent decision.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
+    pub fn record_consent(&mut self, id: CustomerId, consent: Consent) -> StoreResult<Customer> {
+        let mut c = self.live_customer(id)?;
+        let at = consent.at;
+        c.record_consent(consent);
+        self.tx.update_customer(&c)?;
+        self.emit(Some(at), DomainEvent::CustomerUpdated { customer: id })?;
+        Ok(c)
+    }
+
+    /// Moves a customer to another lifecycle stage.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`StoreError::InvalidTransition`] for a move the
+    /// lifecycle does not allow; [`StoreError::Validation`] for a time before the
+    /// previous change; [`Conflict::CustomerErased`] for a note about an erased
+    /// customer.
+    pub fn change_stage(
+        &mut self,
+        id: CustomerId,
+        to: LifecycleStage,
+        at: DateTime<Utc>,
+        reason: StageReason,
+    ) -> StoreResult<StageChange> {
+        let mut c = self.load_customer(id)?;
+        // A note is text about the customer: an erased one takes none.
+        if matches!(reason, StageReason::Manual { note: Some(_) }) {
+            check_not_erased(&c)?;
+        }
+        let last = self.tx.stage_history(id)?.last().map(|change| change.at);
+        let manual = matches!(reason, StageReason::Manual { .. });
+        let change = apply_stage_change(&mut c, last, to, at, reason)?;
+        self.tx.update_customer(&c)?;
+        self.tx.push_stage_change(&change)?;
+        self.emit(
+            Some(at),
+            DomainEvent::StageChanged {
+                customer: id,
+                from: change.from,
+                to: change.to,
+                manual,
+            },
+        )?;
+        Ok(change)
+    }
+
+    /// Logs an interaction.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
+    pub fn log_interaction(&mut self, new: NewInteraction) -> StoreResult<Interaction> {
+        self.live_customer(new.customer)?;
+        let id = InteractionId::new(self.next(IdKind::Interaction)?);
+        let i = Interaction::new(id, new);
+        self.tx.insert_interaction(&i)?;
+        self.emit(
+            Some(i.at()),
+            DomainEvent::InteractionLogged {
+                customer: i.customer(),
+                interaction: id,
+                channel: i.channel(),
+            },
+        )?;
+        Ok(i)
+    }
+
+    /// Records a purchase.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for the customer or the linked deal;
+    /// [`Conflict::CustomerErased`]; [`StoreError::Validation`] for money in a foreign
+    /// currency; [`Conflict::DuplicatePurchaseRef`]; the after-sales link conflicts.
+    pub fn record_purchase(&mut self, new: NewPurchase) -> StoreResult<Purchase> {
+        let mut checker = PurchaseChecker::default();
+        let new = checker.check(self, new)?;
+        let first = self
+            .tx
+            .purchase_summary(new.customer, DateTime::<Utc>::MAX_UTC)?
+            .count
+            == 0;
+        let p = Purchase::new(PurchaseId::new(self.next(IdKind::Purchase)?), new);
+        self.tx.insert_purchase(&p)?;
+        self.emit(
+            Some(p.at()),
+            DomainEvent::PurchaseRecorded {
+                customer: p.customer(),
+                purchase: p.id(),
+                amount: p.amount(),
+                first,
+            },
+        )?;
+        Ok(p)
+    }
+
+    /// Records many purchases: all or none.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Batch`] naming the first refused row and why (the errors of
+    /// [`record_purchase`](Self::record_purchase), or
+    /// [`Conflict::DuplicateRefInBatch`]).
+    pub fn record_purchases(&mut self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
+        let mut checker = PurchaseChecker::default();
+        let mut checked = Vec::with_capacity(batch.len());
+        for (index, new) in batch.into_iter().enumerate() {
+            let new = checker
+                .check(self, new)
+                .and_then(|new| checker.remember(new))
+                .map_err(|e| batch_error(index, e))?;
+            checked.push(new);
+        }
+        self.tx.expect_purchases(checked.len() as u64)?;
+        let ids = self.insert_purchases(checked)?;
+        self.emit(
+            None,
+            DomainEvent::Imported {
+                customers: None,
+                updated_customers: 0,
+                purchases: range(&ids),
+                surveys: None,
+            },
+        )?;
+        Ok(ids)
+    }
+
+    fn insert_purchases(&mut self, checked: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
+        let first = self.next(IdKind::Purchase)?;
+        let mut ids = Vec::with_capacity(checked.len());
+        for (id, new) in (first..).zip(checked) {
+            let p = Purchase::new(PurchaseId::new(id), new);
+            self.tx.insert_purchase(&p)?;
+            ids.push(p.id());
+        }
+        Ok(ids)
+    }
+
+    /// Applies a streamed import: every part, or nothing. See
+    /// [`Store::import_parts`](crate::Store::import_parts).
+    ///
+    /// The transaction cannot be retried (the parts are read once): a backend that
+    /// runs the closure again gets [`StoreError::Aborted`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Import`] naming the first refused record;
+    /// [`StoreError::Aborted`] if a part is an error.
+    pub fn import_parts(
+        &mut self,
+        parts: &mut dyn Iterator<Item = ImportPart>,
+    ) -> StoreResult<ImportReceipt> {
+        use ImportSection as S;
+        let mut receipt = ImportReceipt::default();
+        let mut updated = 0u64;
+        let mut checker = PurchaseChecker::default();
+        for part in parts {
+            let batch = part.map_err(StoreError::Aborted)?;
+            for new in batch.create_customers {
+                let i = receipt.created_customers.len();
+                let c = self
+                    .insert_new_customer(new)
+                    .map_err(|e| import_error(S::CreateCustomers, i, e))?;
+                receipt.created_customers.push(c.id());
+            }
+            for (id, data) in batch.update_customers {
+                let i = usize::try_from(updated).unwrap_or(usize::MAX);
+                self.replace_data(id, data)
+                    .map_err(|e| import_error(S::UpdateCustomers, i, e))?;
+                updated += 1;
+            }
+            if !batch.purchases.is_empty() {
+                let total = receipt.purchases.len() + batch.purchases.len();
+                self.tx.expect_purchases(total as u64)?;
+            }
+            let mut next = None;
+            receipt.purchases.reserve(batch.purchases.len());
+            for (who, mut new) in batch.purchases {
+                let i = receipt.purchases.len();
+                let fail = |e| import_error(S::Purchases, i, e);
+                new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+                let new = checker.check_in_batch(self, new).map_err(fail)?;
+                let id = match next {
+                    Some(id) => id,
+                    None => self.next(IdKind::Purchase)?,
+                };
+                let p = Purchase::new(PurchaseId::new(id), new);
+                self.tx.insert_purchase(&p)?;
+                receipt.purchases.push(p.id());
+                next = Some(id + 1);
+            }
+            for (who, mut new) in batch.surveys {
+                let i = receipt.surveys.len();
+                let fail = |e| import_error(S::Surveys, i, e);
+                new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+                let s = self.insert_survey(new).map_err(fail)?;
+                receipt.surveys.push(s.id());
+            }
+        }
+        self.emit(
+            None,
+            DomainEvent::Imported {
+                customers: range(&receipt.created_customers),
+                updated_customers: updated,
+                purchases: range(&receipt.purchases),
+                surveys: range(&receipt.surveys),
+            },
+        )?;
+        Ok(receipt)
+    }
+
+    /// Records a refund of (part of) a purchase.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for the purchase; [`Conflict::CustomerErased`] for a
+    /// reason about an erased customer; the errors of [`check_refund`].
+    pub fn record_refund(&mut self, new: NewRefund) -> StoreResult<Refund> {
+        let purchase = self.reader().purchase(new.purchase)?;
+        // A reason is text about the customer: an erased one takes none.
+        if new.reason.is_some() {
+            check_not_erased(&self.load_customer(purchase.customer())?)?;
+        }
+        let currency = self.currency();
+        let refunded = self
+            .tx
+            .refunds_of(purchase.id())?
+            .iter()
+            .try_fold(Money::zero(currency), |acc, r| acc.checked_add(r.amount()))
+            .map_err(StoreError::backend)?;
+        let new = check_refund(new, &purchase, refunded, currency)?;
+        let id = RefundId::new(self.next(IdKind::Refund)?);
+        let r = Refund::new(id, purchase.customer(), new);
+        self.tx.insert_refund(&r)?;
+        self.emit(
+            Some(r.at()),
+            DomainEvent::RefundRecorded {
+                customer: r.customer(),
+                purchase: r.purchase(),
+                refund: id,
+                amount: r.amount(),
+            },
+        )?;
+        Ok(r)
+    }
+
+    /// Records a survey answer.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
+    pub fn record_survey(&mut self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
+        let s = self.insert_survey(new)?;
+        self.emit(
+            Some(s.at()),
+            DomainEvent::SurveyAnswered {
+                customer: s.customer(),
+                survey: s.id(),
+                kind: s.score().kind(),
+                score: s.score().value(),
+            },
+        )?;
+        Ok(s)
+    }
+
+    fn insert_survey(&mut self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
+        self.live_customer(new.customer)?;
+        let id = SurveyId::new(self.next(IdKind::Survey)?);
+        let s = SurveyResponse::new(id, new);
+        self.tx.insert_survey(&s)?;
+        Ok(s)
+    }
+
+    /// Opens a service request.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for the customer or the linked deal;
+    /// [`Conflict::CustomerErased`]; the after-sales link conflicts.
+    pub fn open_request(&mut self, new: NewServiceRequest) -> StoreResult<ServiceRequest> {
+        self.live_customer(new.customer)?;
+        if let Some(deal) = new.deal {
+            check_after_sales_link(&self.reader().deal(deal)?, new.customer)?;
+        }
+        let id = RequestId::new(self.next(IdKind::Request)?);
+        let r = ServiceRequest::open(id, new);
+        self.tx.insert_request(&r)?;
+        self.emit(
+            Some(r.opened_at()),
+            DomainEvent::RequestOpened {
+                customer: r.customer(),
+                request: id,
+                kind: r.kind(),
+            },
+        )?;
+        Ok(r)
+    }
+
+    /// Takes a step on a service request.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`StoreError::InvalidTransition`] or
+    /// [`StoreError::Validation`] for a step the request does not allow.
+    pub fn update_request(
+        &mut self,
+        id: RequestId,
+        step: RequestEventKind,
+        at: DateTime<Utc>,
+    ) -> StoreResult<ServiceRequest> {
+        let mut r = self.reader().request(id)?;
+        r.apply(step, at)?;
+        self.tx.update_request(&r)?;
+        self.emit(
+            Some(at),
+            DomainEvent::RequestUpdated {
+                customer: r.customer(),
+                request: id,
+                status: r.status(),
+            },
+        )?;
+        Ok(r)
+    }
+
+    /// Creates a deal.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a value in a foreign currency;
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
+    pub fn create_deal(&mut self, new: NewDeal) -> StoreResult<Deal> {
+        let new = new.for_storage(self.currency())?;
+        self.live_customer(new.customer)?;
+        let id = DealId::new(self.next(IdKind::Deal)?);
+        let d = Deal::create(id, new);
+        self.tx.insert_deal(&d)?;
+        self.emit(
+            Some(d.created_at()),
+            DomainEvent::DealCreated {
+                customer: d.customer(),
+                deal: id,
+                stage: d.stage(),
+            },
+        )?;
+        Ok(d)
+    }
+
+    /// Moves a deal along the pipeline.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`StoreError::InvalidTransition`] or
+    /// [`StoreError::Validation`] for a move the pipeline does not allow.
+    pub fn move_deal(&mut self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal> {
+        let mut d = self.reader().deal(id)?;
+        let from = d.stage();
+        d.move_to(to, at)?;
+        self.tx.update_deal(&d)?;
+        self.emit(
+            Some(at),
+            DomainEvent::DealMoved {
+                customer: d.customer(),
+                deal: id,
+                from,
+                to: d.stage(),
+            },
+        )?;
+        Ok(d)
+    }
+
+    /// Creates a task.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] or [`Conflict::CustomerErased`] for its customer.
+    pub fn create_task(&mut self, new: NewTask) -> StoreResult<Task> {
+        if let Some(c) = new.customer {
+            self.live_customer(c)?;
+        }
+        let id = TaskId::new(self.next(IdKind::Task)?);
+        let t = Task::create(id, new);
+        self.tx.insert_task(&t)?;
+        self.emit(
+            Some(t.created_at()),
+            DomainEvent::TaskCreated {
+                task: id,
+                customer: t.customer(),
+            },
+        )?;
+        Ok(t)
+    }
+
+    /// Completes a task (a recurring one: its current occurrence).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict`] if it is done already.
+    pub fn complete_task(&mut self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
+        let mut t = self.reader().task(id)?;
+        t.complete(at)?;
+        self.tx.update_task(&t)?;
+        self.emit(
+            Some(at),
+            DomainEvent::TaskCompleted {
+                task: id,
+                customer: t.customer(),
+            },
+        )?;
+        Ok(t)
+    }
+
+    /// Posts points to a customer's ledger.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`]; [`Conflict`] for a
+    /// balance that would go negative or overflow.
+    pub fn post_points(&mut self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
+        self.live_customer(entry.customer)?;
+        let balance = self.tx.points_balance(entry.customer)?;
+        let after = entry.apply_to(balance)?;
+        let id = PointsEntryId::new(self.next(IdKind::Points)?);
+        let e = PointsEntry::new(id, entry, after);
+        self.tx.insert_points(&e)?;
+        self.emit(
+            Some(e.at()),
+            DomainEvent::PointsPosted {
+                customer: e.customer(),
+                entry: id,
+                delta: e.delta(),
+                balance: after,
+            },
+        )?;
+        Ok(e)
+    }
+
+    /// Saves a segment under its name.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a predicate nested too deep;
+    /// [`Conflict::DuplicateSegment`].
+    pub fn create_segment(&mut self, segment: Segment) -> StoreResult<()> {
+        segment.validate()?;
+        if self.tx.segment(&segment.name)?.is_some() {
+            return Err(Conflict::DuplicateSegment {
+                name: segment.name.to_string(),
+            }
+            .into());
+        }
+        self.tx.insert_segment(&segment)?;
+        self.emit(
+            None,
+            DomainEvent::SegmentCreated {
+                name: segment.name.to_string(),
+            },
+        )
+    }
+
+    /// Deletes a segment.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn delete_segment(&mut self, name: &Label) -> StoreResult<()> {
+        if !self.tx.delete_segment(name)? {
+            return Err(StoreError::not_found(Entity::Segment, name));
+        }
+        self.emit(
+            None,
+            DomainEvent::SegmentDeleted {
+                name: name.to_string(),
+            },
+        )
+    }
+
+    /// Erases a customer's personal data: their name becomes a placeholder, contact
+    /// details, profile, tags and consents go, and the text of every record about
+    /// them is removed. Amounts, dates and stages stay, so the metrics stay right.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::AlreadyErased`].
+    pub fn erase_customer(&mut self, id: CustomerId, at: DateTime<Utc>) -> StoreResult<AuditEntry> {
+        let mut c = self.load_customer(id)?;
+        if c.is_erased() {
+            return Err(Conflict::AlreadyErased { customer: id }.into());
+        }
+        c.erase(at);
+        self.tx.update_customer(&c)?;
+        self.scrub_records(id)?;
+        let entry = AuditEntry {
+            id: AuditId::new(self.next(IdKind::Audit)?),
+            at,
+            action: AuditAction::CustomerErased { customer: id },
+        };
+        self.tx.insert_audit(&entry)?;
+        self.emit(Some(at), DomainEvent::CustomerErased { customer: id })?;
+        self.tx.purge_after_commit()?;
+        Ok(entry)
+    }
+
+    /// Removes the text of every record about the customer.
+    fn scrub_records(&mut self, id: CustomerId) -> StoreResult<()> {
+        let of = ActivityQuery::customer(id);
+        for mut i in self.tx.interactions(&of)? {
+            i.erase_text();
+            self.tx.update_interaction(&i)?;
+        }
+        for mut p in self.tx.purchases(&of)? {
+            p.erase_text();
+            self.tx.update_purchase(&p)?;
+        }
+        for mut r in self.tx.refunds(&of)? {
+            r.erase_text();
+            self.tx.update_refund(&r)?;
+        }
+        for mut s in self.tx.surveys(&of)? {
+            s.erase_text();
+            self.tx.update_survey(&s)?;
+        }
+        let by_customer = OpenQuery {
+            customer: Some(id),
+            open_only: false,
+        };
+        for mut r in self.tx.requests(&by_customer)? {
+            r.erase_text();
+            self.tx.update_request(&r)?;
+        }
+        for mut d in self.tx.deals(&by_customer)? {
+            d.erase_text();
+            self.tx.update_deal(&d)?;
+        }
+        let tasks = TaskQuery {
+            customer: Some(id),
+            due_until: None,
+            include_done: true,
+        };
+        for mut t in self.tx.tasks(&tasks)? {
+            t.erase_text();
+            self.tx.update_task(&t)?;
+        }
+        for mut e in self.tx.points_ledger(id)? {
+            e.erase_text();
+            self.tx.update_points(&e)?;
+        }
+        let mut history = self.tx.stage_history(id)?;
+        if history
+            .iter()
+            .any(|c| matches!(c.reason, StageReason::Manual { note: Some(_) }))
+        {
+            for change in &mut history {
+                if let StageReason::Manual { note } = &mut change.reason {
+                    *note = None;
+                }
+            }
+            self.tx.rewrite_stage_history(id, &history)?;
+        }
+        Ok(())
+    }
+}
+
+/// Checks purchases against the store, remembering what it has checked within one
+/// batch: live customers and after-sales deals (so a million rows do not load a
+/// customer each), and the references seen so far.
+#[derive(Default)]
+struct PurchaseChecker {
+    live: HashSet<CustomerId>,
+    deals: HashMap<DealId, Deal>,
+    seen: HashSet<ExternalRef>,
+}
+
+impl PurchaseChecker {
+    /// Checks one purchase against the store and returns it in stored form.
+    fn check(&mut self, w: &Writer<'_>, new: NewPurchase) -> StoreResult<NewPurchase> {
+        if !self.live.contains(&new.customer) {
+            w.live_customer(new.customer)?;
+            self.live.insert(new.customer);
+        }
+        let new = new.for_storage(w.currency())?;
+        if let Some(reference) = &new.external_ref
+            && let Some(existing) = w.tx.purchase_by_external_ref(reference)?
+        {
+            return Err(Conflict::DuplicatePurchaseRef {
+                reference: reference.to_string(),
+                existing,
+            }
+            .into());
+        }
+        if let Some(id) = new.deal {
+            let deal = match self.deals.get(&id) {
+                Some(d) => d,
+                None => {
+                    let d = w.reader().deal(id)?;
+                    self.deals.entry(id).or_insert(d)
+                }
+            };
+            check_after_sales_link(deal, new.customer)?;
+        }
+        Ok(new)
+    }
+
+    /// [`check`](Self::check), and also refuses a reference that an earlier row of
+    /// the same batch has. A repeat is named as such, before the store (which may
+    /// hold the earlier rows already) would call it a stored duplicate.
+    fn check_in_batch(&mut self, w: &Writer<'_>, new: NewPurchase) -> StoreResult<NewPurchase> {
+        if let Some(r) = &new.external_ref
+            && self.seen.contains(r)
+        {
+            return Err(Conflict::DuplicateRefInBatch {
+                reference: r.to_string(),
+            }
+            .into());
+        }
+        let new = self.check(w, new)?;
+        self.remember(new)
+    }
+
+    /// Notes a checked purchase's reference, refusing one seen before in the batch.
+    fn remember(&mut self, new: NewPurchase) -> StoreResult<NewPurchase> {
+        if let Some(r) = &new.external_ref
+            && !self.seen.insert(r.clone())
+        {
+            return Err(Conflict::DuplicateRefInBatch {
+                reference: r.to_string(),
+            }
+            .into());
+        }
+        Ok(new)
+    }
+}
+
+/// The first and last of consecutive ids, if any.
+fn range<T: Copy>(ids: &[T]) -> Option<(T, T)> {
+    Some((*ids.first()?, *ids.last()?))
+}
