@@ -177,7 +177,7 @@ fn segment(name: &str) -> Segment {
 fn event(seq: u64, customer: u64) -> Event {
     Event {
         seq,
-        at: at(4, 9),
+        at: Some(at(4, 9)),
         event: DomainEvent::CustomerUpdated {
             customer: CustomerId::new(customer),
         },
