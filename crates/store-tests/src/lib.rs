@@ -14,3 +14,4 @@
 
 pub mod conformance;
 pub mod generate;
+pub mod transactions;

@@ -1,0 +1,648 @@
+//! The conformance checks of the transactional port: what every backend must do
+//! under [`Crm`] beyond the single operations of the [`conformance`](crate::conformance)
+//! suite — atomic multi-operation writes, one snapshot per read, readers that do not
+//! wait for a writer, and the event outbox.
+//!
+//! Each check is a plain `fn(&Crm)` that expects a **fresh, empty store whose base
+//! currency is EUR**, and panics on the first violation. Run them with
+//! [`port_conformance!`](crate::port_conformance):
+//!
+//! ```text
+//! solocrm_store_tests::port_conformance!(|| solocrm_core::Crm::new(my_backend()));
+//! ```
+//!
+//! The threaded checks wait on channels with a generous deadline (60 s) only so that a
+//! backend whose reader waits for its writer fails with a message instead of hanging
+//! the test run; they assert no duration.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use chrono::{DateTime, Duration as Days, TimeZone, Utc};
+use solocrm_core::{
+    Channel, Crm, Currency, CustomerData, CustomerId, DealStage, Direction, DomainEvent, Email,
+    Event, FreeText, ImportBatch, Label, Money, NewCustomer, NewDeal, NewInteraction,
+    NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse, NewTask,
+    PersonName, Phone, PointsKind, Predicate, RequestEventKind, RequestKind, Segment, StageReason,
+    Store, StoreError, SurveyKind, SurveyScore, TaskKind,
+};
+
+/// How long a threaded check waits for the other thread before calling it stuck.
+const STUCK: Duration = Duration::from_secs(60);
+
+/// One check of the port, as data.
+#[derive(Debug, Clone, Copy)]
+pub struct PortCheck {
+    /// The check's name, a sentence in snake case.
+    pub name: &'static str,
+    /// The check; it wants a fresh store with base currency EUR.
+    pub run: fn(&Crm),
+}
+
+/// Expands to one `#[test]` per check of [`PORT_CHECKS`], each on a fresh store made
+/// by `$setup` (a closure returning a [`Crm`]).
+#[macro_export]
+macro_rules! port_conformance {
+    ($setup:expr) => {
+        $crate::__port_conformance_tests! { $setup;
+            a_write_that_fails_in_its_second_operation_leaves_nothing_of_the_first,
+            a_write_the_caller_abandons_leaves_nothing,
+            operations_of_one_write_commit_together_and_see_each_other,
+            every_write_emits_exactly_its_events_in_order,
+            a_refused_write_emits_no_event,
+            an_import_emits_one_event_naming_what_it_created,
+            events_are_read_in_pages_from_a_cursor,
+            erasure_leaves_no_personal_data_in_the_outbox_or_the_records,
+            a_read_sees_one_snapshot_while_another_thread_writes,
+            readers_proceed_while_an_import_holds_the_writer,
+        }
+    };
+}
+
+/// Not public API.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __port_conformance_tests {
+    ($setup:expr; $($check:ident),* $(,)?) => {
+        mod port_conformance {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[test]
+                fn $check() {
+                    let crm: solocrm_core::Crm = ($setup)();
+                    $crate::transactions::$check(&crm);
+                }
+            )*
+        }
+    };
+}
+
+/// Every check, in the order of [`port_conformance!`].
+pub const PORT_CHECKS: &[PortCheck] = &[
+    PortCheck {
+        name: "a_write_that_fails_in_its_second_operation_leaves_nothing_of_the_first",
+        run: a_write_that_fails_in_its_second_operation_leaves_nothing_of_the_first,
+    },
+    PortCheck {
+        name: "a_write_the_caller_abandons_leaves_nothing",
+        run: a_write_the_caller_abandons_leaves_nothing,
+    },
+    PortCheck {
+        name: "operations_of_one_write_commit_together_and_see_each_other",
+        run: operations_of_one_write_commit_together_and_see_each_other,
+    },
+    PortCheck {
+        name: "every_write_emits_exactly_its_events_in_order",
+        run: every_write_emits_exactly_its_events_in_order,
+    },
+    PortCheck {
+        name: "a_refused_write_emits_no_event",
+        run: a_refused_write_emits_no_event,
+    },
+    PortCheck {
+        name: "an_import_emits_one_event_naming_what_it_created",
+        run: an_import_emits_one_event_naming_what_it_created,
+    },
+    PortCheck {
+        name: "events_are_read_in_pages_from_a_cursor",
+        run: events_are_read_in_pages_from_a_cursor,
+    },
+    PortCheck {
+        name: "erasure_leaves_no_personal_data_in_the_outbox_or_the_records",
+        run: erasure_leaves_no_personal_data_in_the_outbox_or_the_records,
+    },
+    PortCheck {
+        name: "a_read_sees_one_snapshot_while_another_thread_writes",
+        run: a_read_sees_one_snapshot_while_another_thread_writes,
+    },
+    PortCheck {
+        name: "readers_proceed_while_an_import_holds_the_writer",
+        run: readers_proceed_while_an_import_holds_the_writer,
+    },
+];
+
+fn at(day: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 9, 0, 0)
+        .single()
+        .expect("a valid fixed timestamp")
+        + Days::days(day)
+}
+
+fn eur(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::EUR)
+}
+
+fn person(name: &str) -> NewCustomer {
+    NewCustomer::new(
+        CustomerData::new(PersonName::parse(name).expect("a valid name")),
+        at(0),
+    )
+}
+
+fn label(s: &str) -> Label {
+    Label::parse(s).expect("a valid label")
+}
+
+fn text(s: &str) -> FreeText {
+    FreeText::parse(s).expect("a valid text")
+}
+
+fn all_events(crm: &Crm) -> Vec<Event> {
+    crm.read(|r| r.events(0, 10_000))
+        .expect("reading the outbox should work")
+}
+
+fn event_names(crm: &Crm) -> Vec<&'static str> {
+    all_events(crm).iter().map(|e| e.event.name()).collect()
+}
+
+/// A write whose second operation is refused leaves nothing of its first: no customer,
+/// no event.
+pub fn a_write_that_fails_in_its_second_operation_leaves_nothing_of_the_first(crm: &Crm) {
+    let result = crm.write(|w| {
+        let c = w.create_customer(person("Ada"))?;
+        w.record_purchase(NewPurchase::new(c.id(), at(1), eur(-100)))
+    });
+    assert!(
+        matches!(result, Err(StoreError::Validation(_))),
+        "a negative amount should be refused, got {result:?}"
+    );
+    assert_eq!(crm.count_customers().expect("count"), 0);
+    assert!(event_names(crm).is_empty(), "a failed write left events");
+    // And the ids it used are free again: the next customer is number 1.
+    let c = crm.create_customer(person("Grace")).expect("create");
+    assert_eq!(c.id(), CustomerId::new(1));
+}
+
+/// A caller's own error inside a write rolls back everything the write did.
+pub fn a_write_the_caller_abandons_leaves_nothing(crm: &Crm) {
+    let result: Result<(), StoreError> = crm.write(|w| {
+        let c = w.create_customer(person("Ada"))?;
+        w.create_task(NewTask {
+            customer: Some(c.id()),
+            kind: TaskKind::FollowUp,
+            title: label("call back"),
+            due: at(3).date_naive(),
+            recurrence: None,
+            created_at: at(0),
+        })?;
+        Err(StoreError::Aborted("the caller changed their mind".into()))
+    });
+    assert!(matches!(result, Err(StoreError::Aborted(_))), "{result:?}");
+    assert_eq!(crm.count_customers().expect("count"), 0);
+    let tasks = crm.tasks(&Default::default()).expect("tasks");
+    assert!(tasks.is_empty(), "an abandoned write left {tasks:?}");
+    assert!(event_names(crm).is_empty());
+}
+
+/// Operations of one write see each other's records and all commit.
+pub fn operations_of_one_write_commit_together_and_see_each_other(crm: &Crm) {
+    let (c, p) = crm
+        .write(|w| {
+            let c = w.create_customer(person("王芳"))?;
+            let p = w.record_purchase(NewPurchase::new(c.id(), at(1), eur(8_800)))?;
+            // The write sees its own purchase before it commits.
+            assert_eq!(w.reader().purchases_of(c.id())?.len(), 1);
+            w.create_task(NewTask {
+                customer: Some(c.id()),
+                kind: TaskKind::FollowUp,
+                title: label("致谢回访"),
+                due: at(3).date_naive(),
+                recurrence: None,
+                created_at: at(1),
+            })?;
+            Ok((c, p))
+        })
+        .expect("a valid write should commit");
+    assert_eq!(crm.purchase(p.id()).expect("purchase"), p);
+    assert_eq!(crm.customer(c.id()).expect("customer"), c);
+    assert_eq!(crm.tasks(&Default::default()).expect("tasks").len(), 1);
+    assert_eq!(
+        event_names(crm),
+        ["customer_created", "purchase_recorded", "task_created"]
+    );
+}
+
+/// A story touching every kind of write: each emits its events, in order, numbered
+/// 1, 2, 3 … with the time the caller gave.
+pub fn every_write_emits_exactly_its_events_in_order(crm: &Crm) {
+    let c = crm.create_customer(person("Ada")).expect("create");
+    let id = c.id();
+    let mut data = c.data().clone();
+    data.email = Some(Email::parse("ada@example.com").expect("email"));
+    crm.update_customer(id, data).expect("update");
+    let vip = solocrm_core::Tag::parse("vip").expect("tag");
+    assert!(crm.tag_customer(id, &vip).expect("tag"));
+    // Tagging again changes nothing and says nothing.
+    assert!(!crm.tag_customer(id, &vip).expect("tag again"));
+    crm.log_interaction(NewInteraction {
+        customer: id,
+        channel: Channel::Phone,
+        direction: Direction::Outbound,
+        at: at(1),
+        summary: text("intro call"),
+        sentiment: None,
+    })
+    .expect("interaction");
+    let p1 = crm
+        .record_purchase(NewPurchase::new(id, at(2), eur(10_000)))
+        .expect("purchase");
+    crm.record_purchase(NewPurchase::new(id, at(3), eur(5_000)))
+        .expect("second purchase");
+    crm.record_refund(NewRefund {
+        purchase: p1.id(),
+        at: at(4),
+        amount: eur(1_000),
+        reason: None,
+    })
+    .expect("refund");
+    crm.record_survey(NewSurveyResponse {
+        customer: id,
+        at: at(5),
+        score: SurveyScore::new(SurveyKind::Nps, 9).expect("score"),
+        comment: None,
+    })
+    .expect("survey");
+    let request = crm
+        .open_request(NewServiceRequest {
+            customer: id,
+            kind: RequestKind::Question,
+            subject: label("invoice"),
+            description: text("where is it"),
+            opened_at: at(6),
+            deal: None,
+        })
+        .expect("request");
+    crm.update_request(request.id(), RequestEventKind::Responded, at(7))
+        .expect("respond");
+    let deal = crm
+        .create_deal(NewDeal::new(id, label("website"), eur(100_000), at(8)))
+        .expect("deal");
+    crm.move_deal(deal.id(), DealStage::Won, at(9))
+        .expect("win");
+    let task = crm
+        .create_task(NewTask {
+            customer: Some(id),
+            kind: TaskKind::FollowUp,
+            title: label("check in"),
+            due: at(10).date_naive(),
+            recurrence: None,
+            created_at: at(9),
+        })
+        .expect("task");
+    crm.complete_task(task.id(), at(10)).expect("complete");
+    crm.post_points(NewPointsEntry::new(id, at(11), PointsKind::Earn, 150).expect("entry"))
+        .expect("points");
+    let segment = Segment {
+        name: label("everyone"),
+        predicate: Predicate::All(Vec::new()),
+    };
+    crm.create_segment(segment).expect("segment");
+    crm.delete_segment(&label("everyone")).expect("delete");
+    crm.change_stage(
+        id,
+        solocrm_core::LifecycleStage::Lead,
+        at(12),
+        StageReason::manual(),
+    )
+    .expect("stage");
+    crm.erase_customer(id, at(13)).expect("erase");
+
+    let events = all_events(crm);
+    let names: Vec<&str> = events.iter().map(|e| e.event.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "customer_created",
+            "customer_updated",
+            "customer_updated",
+            "interaction_logged",
+            "purchase_recorded",
+            "purchase_recorded",
+            "refund_recorded",
+            "survey_answered",
+            "request_opened",
+            "request_updated",
+            "deal_created",
+            "deal_moved",
+            "task_created",
+            "task_completed",
+            "points_posted",
+            "segment_created",
+            "segment_deleted",
+            "stage_changed",
+            "customer_erased",
+        ]
+    );
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    let expected: Vec<u64> = (1..=events.len() as u64).collect();
+    assert_eq!(
+        seqs, expected,
+        "events are numbered 1, 2, 3 … in commit order"
+    );
+    let firsts: Vec<bool> = events
+        .iter()
+        .filter_map(|e| match e.event {
+            DomainEvent::PurchaseRecorded { first, .. } => Some(first),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(firsts, [true, false], "only the first purchase is first");
+    assert!(events.iter().all(|e| e.event.name() == "segment_created"
+        || e.event.name() == "segment_deleted"
+        || e.event.customer() == Some(id)));
+    // The times are the callers': the purchase at day 2, the erasure at day 13.
+    assert_eq!(events[4].at, Some(at(2)));
+    assert_eq!(events.last().map(|e| e.at), Some(Some(at(13))));
+    match &events[11].event {
+        DomainEvent::DealMoved { from, to, .. } => {
+            assert_eq!((*from, *to), (DealStage::NeedIdentified, DealStage::Won));
+        }
+        other => panic!("expected the deal's move, got {other:?}"),
+    }
+}
+
+/// Refused writes append nothing to the outbox.
+pub fn a_refused_write_emits_no_event(crm: &Crm) {
+    let mut first = person("Ada");
+    first.data.email = Some(Email::parse("ada@example.com").expect("email"));
+    crm.create_customer(first.clone()).expect("create");
+    let before = all_events(crm);
+    assert!(crm.create_customer(first).is_err(), "a duplicate email");
+    assert!(
+        crm.record_purchase(NewPurchase::new(CustomerId::new(99), at(1), eur(1)))
+            .is_err()
+    );
+    assert!(
+        crm.move_deal(solocrm_core::DealId::new(7), DealStage::Won, at(1))
+            .is_err()
+    );
+    assert_eq!(all_events(crm), before);
+}
+
+/// An import is one event with the ranges of ids it created, not one per row.
+pub fn an_import_emits_one_event_naming_what_it_created(crm: &Crm) {
+    let existing = crm.create_customer(person("Ada")).expect("create");
+    let batch = ImportBatch {
+        create_customers: vec![person("Grace"), person("Edsger")],
+        update_customers: vec![(existing.id(), existing.data().clone())],
+        purchases: vec![
+            (
+                solocrm_core::CustomerRef::New(0),
+                NewPurchase::new(CustomerId::new(0), at(1), eur(100)),
+            ),
+            (
+                solocrm_core::CustomerRef::Existing(existing.id()),
+                NewPurchase::new(existing.id(), at(2), eur(200)),
+            ),
+        ],
+        surveys: vec![],
+    };
+    let receipt = crm.import(batch).expect("import");
+    let events = all_events(crm);
+    assert_eq!(
+        events.len(),
+        2,
+        "one for Ada, one for the import: {events:?}"
+    );
+    assert_eq!(
+        events[1].event,
+        DomainEvent::Imported {
+            customers: Some((receipt.created_customers[0], receipt.created_customers[1])),
+            updated_customers: 1,
+            purchases: Some((receipt.purchases[0], receipt.purchases[1])),
+            surveys: None,
+        }
+    );
+}
+
+/// The outbox is read after a cursor, in pages, and a page past the end is empty.
+pub fn events_are_read_in_pages_from_a_cursor(crm: &Crm) {
+    for i in 0..5 {
+        crm.create_customer(person(&format!("c{i}")))
+            .expect("create");
+    }
+    let first = crm.read(|r| r.events(0, 2)).expect("page 1");
+    assert_eq!(first.iter().map(|e| e.seq).collect::<Vec<_>>(), [1, 2]);
+    let second = crm.read(|r| r.events(2, 2)).expect("page 2");
+    assert_eq!(second.iter().map(|e| e.seq).collect::<Vec<_>>(), [3, 4]);
+    let rest = crm.read(|r| r.events(4, 100)).expect("the rest");
+    assert_eq!(rest.iter().map(|e| e.seq).collect::<Vec<_>>(), [5]);
+    assert!(crm.read(|r| r.events(5, 100)).expect("past").is_empty());
+    let customers: Vec<Option<CustomerId>> =
+        all_events(crm).iter().map(|e| e.event.customer()).collect();
+    let expected: Vec<Option<CustomerId>> = (1..=5).map(|i| Some(CustomerId::new(i))).collect();
+    assert_eq!(customers, expected);
+}
+
+/// After erasure, nothing personal is left: not in the outbox, not in any record.
+pub fn erasure_leaves_no_personal_data_in_the_outbox_or_the_records(crm: &Crm) {
+    let secrets = [
+        "Lovelace",
+        "ada@secret.example",
+        "+44 20 7946 0000",
+        "told me about her illness",
+        "bought the red bicycle",
+        "refund for the late delivery",
+        "the broken saddle",
+        "Lovelace garden project",
+        "call about her illness",
+        "loyal since the bicycle",
+        "moved after the divorce",
+    ];
+    let mut new = person("Ada Lovelace");
+    new.data.email = Some(Email::parse(secrets[1]).expect("email"));
+    new.data.phone = Some(Phone::parse(secrets[2]).expect("phone"));
+    let id = crm.create_customer(new).expect("create").id();
+    crm.log_interaction(NewInteraction {
+        customer: id,
+        channel: Channel::Phone,
+        direction: Direction::Inbound,
+        at: at(1),
+        summary: text(secrets[3]),
+        sentiment: None,
+    })
+    .expect("interaction");
+    let mut purchase = NewPurchase::new(id, at(2), eur(50_000));
+    purchase.description = Some(text(secrets[4]));
+    let p = crm.record_purchase(purchase).expect("purchase");
+    crm.record_refund(NewRefund {
+        purchase: p.id(),
+        at: at(3),
+        amount: eur(1_000),
+        reason: Some(text(secrets[5])),
+    })
+    .expect("refund");
+    crm.open_request(NewServiceRequest {
+        customer: id,
+        kind: RequestKind::Complaint,
+        subject: label(secrets[6]),
+        description: text(secrets[6]),
+        opened_at: at(4),
+        deal: None,
+    })
+    .expect("request");
+    crm.create_deal(NewDeal::new(id, label(secrets[7]), eur(1), at(5)))
+        .expect("deal");
+    crm.create_task(NewTask {
+        customer: Some(id),
+        kind: TaskKind::FollowUp,
+        title: label(secrets[8]),
+        due: at(6).date_naive(),
+        recurrence: None,
+        created_at: at(5),
+    })
+    .expect("task");
+    let mut points = NewPointsEntry::new(id, at(6), PointsKind::Earn, 10).expect("entry");
+    points.reason = Some(label(secrets[9]));
+    crm.post_points(points).expect("points");
+    crm.change_stage(
+        id,
+        solocrm_core::LifecycleStage::Lead,
+        at(7),
+        StageReason::Manual {
+            note: Some(label(secrets[10])),
+        },
+    )
+    .expect("stage");
+
+    crm.erase_customer(id, at(8)).expect("erase");
+
+    let outbox = format!("{:?}", all_events(crm));
+    let export = format!("{:?}", crm.export_customer(id).expect("export"));
+    for secret in secrets {
+        assert!(!outbox.contains(secret), "the outbox keeps {secret:?}");
+        assert!(!export.contains(secret), "the records keep {secret:?}");
+    }
+    let keys = crm.customer_keys().expect("keys");
+    assert!(keys.iter().all(|k| k.email.is_none() && k.erased));
+}
+
+/// A read sees the books as they were when it began, however many writes commit while
+/// it runs; and those writes do not wait for it.
+pub fn a_read_sees_one_snapshot_while_another_thread_writes(crm: &Crm) {
+    let c = crm.create_customer(person("Ada")).expect("create");
+    crm.record_purchase(NewPurchase::new(c.id(), at(1), eur(100)))
+        .expect("purchase");
+    let (go, wait_go) = mpsc::channel::<()>();
+    let (done, wait_done) = mpsc::channel::<Result<(), String>>();
+    let writer = crm.clone();
+    let id = c.id();
+    let handle = thread::spawn(move || {
+        if wait_go.recv_timeout(STUCK).is_err() {
+            return;
+        }
+        let result = writer
+            .write(|w| {
+                w.create_customer(person("Grace"))?;
+                w.record_purchase(NewPurchase::new(id, at(2), eur(900)))?;
+                Ok(())
+            })
+            .map_err(|e| e.to_string());
+        let _ = done.send(result);
+    });
+    let seen = crm
+        .read(|r| {
+            let before = (r.count_customers()?, r.purchases_of(id)?.len());
+            go.send(()).expect("the writer thread is waiting");
+            let committed = wait_done.recv_timeout(STUCK).unwrap_or_else(|_| {
+                Err("the writer did not commit while a read was open".to_owned())
+            });
+            let after = (r.count_customers()?, r.purchases_of(id)?.len());
+            Ok((before, committed, after))
+        })
+        .expect("the read should work");
+    handle.join().expect("the writer thread");
+    let (before, committed, after) = seen;
+    committed.expect("the write should commit while the read is open");
+    assert_eq!(before, (1, 1));
+    assert_eq!(
+        after, before,
+        "the read saw a write that committed after it began"
+    );
+    assert_eq!(crm.count_customers().expect("count"), 2);
+    assert_eq!(crm.purchases(&Default::default()).expect("all").len(), 2);
+}
+
+/// While an import holds the writer (its source is still producing parts), readers
+/// get answers at once and see none of the import.
+pub fn readers_proceed_while_an_import_holds_the_writer(crm: &Crm) {
+    crm.create_customer(person("Ada")).expect("create");
+    let (started, wait_started) = mpsc::channel::<()>();
+    let (release, wait_release) = mpsc::channel::<()>();
+    let importer = crm.clone();
+    let handle = thread::spawn(move || {
+        let mut first = Some(ImportBatch {
+            create_customers: vec![person("Grace")],
+            ..ImportBatch::default()
+        });
+        let mut parts = std::iter::from_fn(move || {
+            let part = first.take()?;
+            Some(Ok(part))
+        })
+        .chain(std::iter::from_fn({
+            let mut once = Some(());
+            move || {
+                once.take()?;
+                // The first part is written; hold the writer until released.
+                let _ = started.send(());
+                let _ = wait_release.recv_timeout(STUCK);
+                Some(Ok(ImportBatch {
+                    create_customers: vec![person("Edsger")],
+                    ..ImportBatch::default()
+                }))
+            }
+        }));
+        importer.import_parts(&mut parts)
+    });
+    wait_started
+        .recv_timeout(STUCK)
+        .expect("the import should start");
+    let during = crm.read(|r| r.count_customers());
+    let listed = crm.list_customers(&Default::default());
+    release.send(()).expect("the import is waiting");
+    let receipt = handle
+        .join()
+        .expect("the import thread")
+        .expect("the import should commit");
+    assert_eq!(
+        during.expect("a read during the import should not wait or fail"),
+        1
+    );
+    assert_eq!(listed.expect("listing during the import").items.len(), 1);
+    assert_eq!(receipt.created_customers.len(), 2);
+    assert_eq!(crm.count_customers().expect("count"), 3);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PORT_CHECKS;
+
+    #[test]
+    fn the_table_and_the_macro_list_the_same_checks() {
+        let source = include_str!("transactions.rs");
+        let public: Vec<&str> = source
+            .lines()
+            .filter_map(|l| l.strip_prefix("pub fn "))
+            .map(|rest| rest.split('(').next().unwrap_or_default())
+            .collect();
+        let listed: Vec<&str> = PORT_CHECKS.iter().map(|c| c.name).collect();
+        assert_eq!(
+            public, listed,
+            "every public check is in PORT_CHECKS, in order"
+        );
+        let macro_body = source
+            .split("macro_rules! port_conformance")
+            .nth(1)
+            .and_then(|s| s.split("macro_rules!").next())
+            .unwrap_or_default();
+        for name in listed {
+            assert!(
+                macro_body.contains(name),
+                "{name} is not in port_conformance!"
+            );
+        }
+    }
+}
