@@ -36,6 +36,12 @@ use solocrm_core::{
 /// holds an `Arc<dyn Storage>`). Nothing is persisted: the data is gone when the
 /// backend is dropped.
 ///
+/// A read costs one copy of an `Arc`; a write one O(1) copy of the state, then
+/// O(log n) per record it stores. Lists by customer (and a purchase's refunds) go
+/// through an index, so they cost what they return, not what the store holds.
+/// A write closure must not open another write on the same backend: it would wait
+/// for itself. Reads inside it are fine (they see the last commit, not the draft).
+///
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use solocrm_core::port::{IdKind, Storage};

@@ -373,6 +373,22 @@ fn a_reader_proceeds_while_a_writer_holds_its_transaction_open() -> TestResult {
 }
 
 #[test]
+fn a_read_opened_inside_a_write_sees_the_last_commit_not_the_draft() -> TestResult {
+    let store = backend();
+    write(&store, |tx| tx.insert_customer(&customer(1, "Ada")))?;
+    let mut seen = None;
+    write(&store, |tx| {
+        tx.insert_customer(&customer(2, "Bea"))?;
+        // Does not wait for this writer (it would wait forever), nor see its draft.
+        seen = Some(read(&store, |r| r.count_customers())?);
+        Ok(())
+    })?;
+    assert_eq!(seen, Some(1));
+    assert_eq!(read(&store, |tx| tx.count_customers())?, 2);
+    Ok(())
+}
+
+#[test]
 fn writes_are_serialised() -> TestResult {
     const THREADS: u64 = 4;
     const EACH: u64 = 50;
