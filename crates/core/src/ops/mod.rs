@@ -51,7 +51,10 @@
 
 mod compat;
 mod read;
+mod rules;
 mod write;
+
+pub use rules::ReportError;
 
 use std::sync::Arc;
 
