@@ -1,11 +1,19 @@
 //! # solocrm-store-memory
 //!
-//! The in-memory [`Store`]: the reference semantics of the storage contract, kept
-//! simple so that it is obviously right. Every other store is tested against it.
+//! solocrm's in-memory storage, in two forms while the storage port changes:
 //!
-//! All data sits behind one [`RwLock`]; every method takes the lock once, checks
-//! everything it needs, and only then changes anything, so each method is atomic.
-//! Nothing is persisted: the data is gone when the store is dropped.
+//! - [`MemoryBackend`], the in-memory backend of the transactional port
+//!   ([`Storage`](solocrm_core::port::Storage), [`ReadTx`](solocrm_core::port::ReadTx),
+//!   [`WriteTx`](solocrm_core::port::WriteTx)). It only stores and reads back records,
+//!   with snapshot reads and all-or-nothing writes over persistent maps; the business
+//!   rules live in the operations layer above it. See [`MemoryBackend`] for an example.
+//! - [`MemoryStore`], the in-memory [`Store`]: the reference semantics of the storage
+//!   contract, kept simple so that it is obviously right. Every other store is tested
+//!   against it. It is replaced by the operations layer over [`MemoryBackend`].
+//!
+//! In [`MemoryStore`] all data sits behind one [`RwLock`]; every method takes the lock
+//! once, checks everything it needs, and only then changes anything, so each method is
+//! atomic. Nothing is persisted by either: the data is gone when the store is dropped.
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
@@ -22,6 +30,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![deny(missing_docs)]
+
+mod backend;
+
+pub use backend::MemoryBackend;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -1,0 +1,851 @@
+//! [`MemoryBackend`]: the in-memory implementation of the transactional storage port
+//! ([`Storage`], [`ReadTx`], [`WriteTx`]).
+//!
+//! The committed state is one value of persistent maps ([`imbl`]), so copying it is
+//! O(1) and a copy shares everything with the original until either changes. A read
+//! takes a copy under a short lock and works on it, so it never waits for a writer
+//! and sees nothing committed after it started. A write takes the writer lock, works
+//! on a copy (a draft) and, if its closure returns `Ok`, installs the draft as the new
+//! committed state; otherwise it drops the draft, so a failed write leaves nothing.
+//!
+//! The backend holds no business rule. What it refuses is only what would break its
+//! own indexes (two records under one id, two customers under one email key or
+//! external reference, two purchases under one external reference, two segments under
+//! one name, an update of a record that is not there), and it refuses that with
+//! [`StoreError::Backend`], as the port's contract says an index that fires does.
+
+use std::borrow::Borrow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, Utc};
+use imbl::{OrdMap, OrdSet, Vector};
+use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
+use solocrm_core::{
+    ActivityQuery, AuditEntry, AuditId, Currency, Customer, CustomerId, CustomerKeys, Deal, DealId,
+    Email, Event, EventSeq, ExternalRef, Interaction, InteractionId, Label, OpenQuery, PointsEntry,
+    PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, RequestId,
+    Segment, ServiceRequest, StageChange, StoreError, StoreResult, SurveyId, SurveyResponse, Task,
+    TaskId, TaskQuery,
+};
+
+/// The in-memory storage backend: snapshot reads, serialised all-or-nothing writes.
+///
+/// `Send + Sync`; share it behind an `Arc` (or hand it to the operations layer, which
+/// holds an `Arc<dyn Storage>`). Nothing is persisted: the data is gone when the
+/// backend is dropped.
+///
+/// A read costs one copy of an `Arc`; a write one O(1) copy of the state, then
+/// O(log n) per record it stores. Lists by customer (and a purchase's refunds) go
+/// through an index, so they cost what they return, not what the store holds.
+/// A write closure must not open another write on the same backend: it would wait
+/// for itself. Reads inside it are fine (they see the last commit, not the draft).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use solocrm_core::port::{IdKind, Storage};
+/// use solocrm_core::{Currency, Customer, CustomerData, CustomerId, NewCustomer, PersonName};
+/// use solocrm_store_memory::MemoryBackend;
+///
+/// let backend = MemoryBackend::new(Currency::EUR);
+/// let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
+/// let data = CustomerData::new(PersonName::parse("Ada Lovelace")?);
+///
+/// // One write transaction: take an id, store the customer under it.
+/// let mut id = None;
+/// backend.write(&mut |tx| {
+///     let next = CustomerId::new(tx.next_id(IdKind::Customer)?);
+///     tx.insert_customer(&Customer::create(next, NewCustomer::new(data.clone(), at)))?;
+///     id = Some(next);
+///     Ok(())
+/// })?;
+/// let id = id.expect("the write ran");
+/// assert_eq!(id, CustomerId::new(1));
+///
+/// // One read transaction over a snapshot.
+/// let mut name = String::new();
+/// backend.read(&mut |tx| {
+///     let ada = tx.customer(id)?.expect("stored");
+///     name = ada.name().as_str().to_owned();
+///     Ok(())
+/// })?;
+/// assert_eq!(name, "Ada Lovelace");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct MemoryBackend {
+    currency: Currency,
+    /// The committed state. Held only long enough to copy or replace the `Arc`.
+    committed: Mutex<Arc<State>>,
+    /// Held for the whole of a write transaction, so writes run one at a time.
+    writer: Mutex<()>,
+}
+
+impl MemoryBackend {
+    /// An empty backend keeping its books in `currency`.
+    pub fn new(currency: Currency) -> Self {
+        MemoryBackend {
+            currency,
+            committed: Mutex::new(Arc::new(State::default())),
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// The committed state as of now.
+    fn snapshot(&self) -> Arc<State> {
+        Arc::clone(&lock(&self.committed))
+    }
+}
+
+/// Locks `m`, also after a panic elsewhere: neither lock guards a half-done change
+/// (a write works on a draft that a panic simply drops), so a poisoned lock is safe.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl fmt::Debug for MemoryBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.snapshot();
+        f.debug_struct("MemoryBackend")
+            .field("currency", &self.currency)
+            .field("customers", &s.customers.len())
+            .field("purchases", &s.purchases.rows.len())
+            .field("events", &s.events.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Storage for MemoryBackend {
+    fn base_currency(&self) -> Currency {
+        self.currency
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>) -> StoreResult<()> {
+        let tx = Tx {
+            currency: self.currency,
+            state: self.snapshot(),
+        };
+        f(&tx)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
+        let _writer = lock(&self.writer);
+        let mut tx = Tx {
+            currency: self.currency,
+            state: State::clone(&self.snapshot()),
+        };
+        f(&mut tx)?;
+        *lock(&self.committed) = Arc::new(tx.state);
+        Ok(())
+    }
+}
+
+/// What the backend reports when its own indexes would break: a bug in the caller,
+/// which the operations layer's checks should have caught.
+#[derive(Debug)]
+struct IndexFault(String);
+
+impl fmt::Display for IndexFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "memory backend: {}", self.0)
+    }
+}
+
+impl StdError for IndexFault {}
+
+fn fault(message: String) -> StoreError {
+    StoreError::backend(IndexFault(message))
+}
+
+/// A record kind stored in a [`Table`]: its id and the customer it belongs to.
+trait Row: Clone {
+    type Id: Ord + Copy + Into<u64> + fmt::Display;
+    /// For messages.
+    const NAME: &'static str;
+    /// The kind whose [`WriteTx::next_id`] it takes.
+    const KIND: IdKind;
+    fn id_of(raw: u64) -> Self::Id;
+    fn row_id(&self) -> Self::Id;
+    fn owner(&self) -> Option<CustomerId>;
+}
+
+/// A record kind with a time, listed through an [`ActivityQuery`].
+trait Activity: Row {
+    fn at(&self) -> DateTime<Utc>;
+    fn customer(&self) -> CustomerId;
+}
+
+macro_rules! row {
+    ($ty:ty, $id:ident, $kind:ident, $name:literal, |$r:ident| $owner:expr) => {
+        impl Row for $ty {
+            type Id = $id;
+            const NAME: &'static str = $name;
+            const KIND: IdKind = IdKind::$kind;
+            fn id_of(raw: u64) -> $id {
+                $id::new(raw)
+            }
+            fn row_id(&self) -> $id {
+                self.id()
+            }
+            fn owner(&self) -> Option<CustomerId> {
+                let $r = self;
+                $owner
+            }
+        }
+    };
+}
+
+macro_rules! activity {
+    ($($ty:ty),*) => {$(
+        impl Activity for $ty {
+            fn at(&self) -> DateTime<Utc> {
+                <$ty>::at(self)
+            }
+            fn customer(&self) -> CustomerId {
+                <$ty>::customer(self)
+            }
+        }
+    )*};
+}
+
+row!(
+    Interaction,
+    InteractionId,
+    Interaction,
+    "interaction",
+    |r| Some(r.customer())
+);
+row!(Purchase, PurchaseId, Purchase, "purchase", |r| Some(
+    r.customer()
+));
+row!(Refund, RefundId, Refund, "refund", |r| Some(r.customer()));
+row!(SurveyResponse, SurveyId, Survey, "survey answer", |r| Some(
+    r.customer()
+));
+row!(ServiceRequest, RequestId, Request, "service request", |r| {
+    Some(r.customer())
+});
+row!(Deal, DealId, Deal, "deal", |r| Some(r.customer()));
+row!(Task, TaskId, Task, "task", |r| r.customer());
+row!(
+    PointsEntry,
+    PointsEntryId,
+    Points,
+    "points entry",
+    |r| Some(r.customer())
+);
+activity!(Interaction, Purchase, Refund, SurveyResponse);
+
+/// Records of one kind by id, with an index by customer.
+#[derive(Clone)]
+struct Table<R: Row> {
+    rows: OrdMap<R::Id, R>,
+    by_customer: OrdSet<(CustomerId, R::Id)>,
+}
+
+impl<R: Row> Default for Table<R> {
+    fn default() -> Self {
+        Table {
+            rows: OrdMap::new(),
+            by_customer: OrdSet::new(),
+        }
+    }
+}
+
+impl<R: Row> Table<R> {
+    fn get(&self, id: R::Id) -> Option<&R> {
+        self.rows.get(&id)
+    }
+
+    /// The customer's records, by id.
+    fn of(&self, customer: CustomerId) -> impl DoubleEndedIterator<Item = &R> {
+        let all = (customer, R::id_of(0))..=(customer, R::id_of(u64::MAX));
+        self.by_customer
+            .range(all)
+            .filter_map(|(_, id)| self.rows.get(id))
+    }
+
+    /// The records of `customer` if given, else all of them; by id either way.
+    fn of_maybe(&self, customer: Option<CustomerId>) -> Box<dyn Iterator<Item = &R> + '_> {
+        match customer {
+            Some(c) => Box::new(self.of(c)),
+            None => Box::new(self.rows.values()),
+        }
+    }
+
+    fn insert(&mut self, row: &R) -> StoreResult<()> {
+        let id = row.row_id();
+        if self.rows.contains_key(&id) {
+            return Err(fault(format!("{} {id} is already stored", R::NAME)));
+        }
+        if let Some(c) = row.owner() {
+            self.by_customer.insert((c, id));
+        }
+        self.rows.insert(id, row.clone());
+        Ok(())
+    }
+
+    /// Replaces the record with the same id and returns the one it replaced.
+    fn update(&mut self, row: &R) -> StoreResult<R> {
+        let id = row.row_id();
+        let old = self
+            .rows
+            .insert(id, row.clone())
+            .ok_or_else(|| fault(format!("{} {id} to update is not stored", R::NAME)))?;
+        if old.owner() != row.owner() {
+            if let Some(c) = old.owner() {
+                self.by_customer.remove(&(c, id));
+            }
+            if let Some(c) = row.owner() {
+                self.by_customer.insert((c, id));
+            }
+        }
+        Ok(old)
+    }
+}
+
+impl<R: Activity> Table<R> {
+    /// The records matching `query`, by time then id.
+    fn matching(&self, query: &ActivityQuery) -> Vec<R> {
+        let mut v: Vec<R> = self
+            .of_maybe(query.customer)
+            .filter(|r| query.admits(r.customer(), r.at()))
+            .cloned()
+            .collect();
+        v.sort_by_key(|r| (r.at(), r.row_id()));
+        v
+    }
+}
+
+/// Everything the backend holds. Every field is a persistent map, so a clone is O(1).
+#[derive(Clone, Default)]
+struct State {
+    /// The largest id ever stored of each kind, by [`IdKind`] position.
+    high: [u64; IdKind::ALL.len()],
+    customers: OrdMap<CustomerId, Customer>,
+    /// [`Email::key`] → customer, for customers that are not erased.
+    by_email: OrdMap<String, CustomerId>,
+    /// External reference → customer, for customers that are not erased.
+    by_ref: OrdMap<ExternalRef, CustomerId>,
+    stage_history: OrdMap<CustomerId, Vector<StageChange>>,
+    interactions: Table<Interaction>,
+    purchases: Table<Purchase>,
+    purchase_refs: OrdMap<ExternalRef, PurchaseId>,
+    refunds: Table<Refund>,
+    refunds_by_purchase: OrdSet<(PurchaseId, RefundId)>,
+    surveys: Table<SurveyResponse>,
+    requests: Table<ServiceRequest>,
+    deals: Table<Deal>,
+    tasks: Table<Task>,
+    points: Table<PointsEntry>,
+    segments: OrdMap<Label, Segment>,
+    audit: OrdMap<AuditId, AuditEntry>,
+    events: OrdMap<EventSeq, Event>,
+}
+
+/// The look-up keys a customer is indexed under: none once erased.
+fn index_keys(c: &Customer) -> (Option<String>, Option<ExternalRef>) {
+    if c.is_erased() {
+        (None, None)
+    } else {
+        (c.email().map(Email::key), c.external_ref().cloned())
+    }
+}
+
+impl State {
+    fn saw(&mut self, kind: IdKind, id: u64) {
+        let high = &mut self.high[kind as usize];
+        *high = (*high).max(id);
+    }
+
+    /// Refuses keys another customer than `own` is indexed under.
+    fn check_keys_free(
+        &self,
+        own: CustomerId,
+        email: Option<&String>,
+        reference: Option<&ExternalRef>,
+    ) -> StoreResult<()> {
+        if let Some(e) = email
+            && let Some(&other) = self.by_email.get(e)
+            && other != own
+        {
+            return Err(fault(format!(
+                "the email key of customer {own} is already indexed for customer {other}"
+            )));
+        }
+        if let Some(r) = reference
+            && let Some(&other) = self.by_ref.get(r)
+            && other != own
+        {
+            return Err(fault(format!(
+                "the external reference of customer {own} is already indexed for customer \
+                 {other}"
+            )));
+        }
+        Ok(())
+    }
+
+    fn insert_row<R: Row>(
+        &mut self,
+        table: fn(&mut State) -> &mut Table<R>,
+        row: &R,
+    ) -> StoreResult<()> {
+        table(self).insert(row)?;
+        self.saw(R::KIND, row.row_id().into());
+        Ok(())
+    }
+}
+
+/// A transaction: a snapshot to read (`S = Arc<State>`) or a draft to write
+/// (`S = State`).
+struct Tx<S> {
+    currency: Currency,
+    state: S,
+}
+
+impl<S: Borrow<State>> Tx<S> {
+    fn s(&self) -> &State {
+        self.state.borrow()
+    }
+}
+
+impl<S: Borrow<State>> ReadTx for Tx<S> {
+    fn base_currency(&self) -> Currency {
+        self.currency
+    }
+
+    fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
+        Ok(self.s().customers.get(&id).cloned())
+    }
+
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
+        Ok(self.s().by_email.get(&email.key()).copied())
+    }
+
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<CustomerId>> {
+        Ok(self.s().by_ref.get(reference).copied())
+    }
+
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        Ok(self
+            .s()
+            .customers
+            .values()
+            .map(CustomerKeys::from)
+            .collect())
+    }
+
+    fn customers(
+        &self,
+        filter: &CustomerFilter,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Customer>> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let customers = &self.s().customers;
+        let from = match after {
+            // Nothing is above the largest id.
+            Some(a) if a.get() == u64::MAX => return Ok(Vec::new()),
+            Some(a) => CustomerId::new(a.get() + 1),
+            None => CustomerId::new(0),
+        };
+        Ok(customers
+            .range(from..)
+            .map(|(_, c)| c)
+            .filter(|c| filter.admits(c))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn count_customers(&self) -> StoreResult<u64> {
+        Ok(self.s().customers.len() as u64)
+    }
+
+    fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
+        Ok(self
+            .s()
+            .stage_history
+            .get(&customer)
+            .map(|h| h.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
+        Ok(self.s().interactions.matching(query))
+    }
+
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
+        Ok(self.s().purchases.get(id).cloned())
+    }
+
+    fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>> {
+        Ok(self.s().purchase_refs.get(reference).copied())
+    }
+
+    fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
+        Ok(self.s().purchases.matching(query))
+    }
+
+    fn purchase_summary(
+        &self,
+        customer: CustomerId,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<PurchaseSummary> {
+        let mut summary = PurchaseSummary::none(self.currency);
+        for p in self.s().purchases.of(customer).filter(|p| p.at() <= as_of) {
+            summary
+                .add(p.at(), p.amount())
+                .map_err(StoreError::backend)?;
+        }
+        Ok(summary)
+    }
+
+    fn purchase_log(&self) -> StoreResult<PurchaseLog> {
+        let s = self.s();
+        let mut log =
+            PurchaseLog::with_customers(self.currency, s.customers.keys().copied().collect());
+        for p in s.purchases.rows.values() {
+            let idx = log.index_of(p.customer()).ok_or_else(|| {
+                fault(format!(
+                    "purchase {} names customer {}, who is not stored",
+                    p.id(),
+                    p.customer()
+                ))
+            })?;
+            let minor = p.amount().to_minor_units().map_err(StoreError::backend)?;
+            log.push(idx, p.at().timestamp(), minor);
+        }
+        Ok(log)
+    }
+
+    fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
+        Ok(self.s().refunds.matching(query))
+    }
+
+    fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>> {
+        let s = self.s();
+        let all = (purchase, RefundId::new(0))..=(purchase, RefundId::new(u64::MAX));
+        Ok(s.refunds_by_purchase
+            .range(all)
+            .filter_map(|(_, id)| s.refunds.get(*id))
+            .cloned()
+            .collect())
+    }
+
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
+        Ok(self.s().surveys.matching(query))
+    }
+
+    fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
+        Ok(self.s().requests.get(id).cloned())
+    }
+
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
+        Ok(self
+            .s()
+            .requests
+            .of_maybe(query.customer)
+            .filter(|r| query.customer.is_none_or(|c| c == r.customer()))
+            .filter(|r| !query.open_only || r.is_open())
+            .cloned()
+            .collect())
+    }
+
+    fn deal(&self, id: DealId) -> StoreResult<Option<Deal>> {
+        Ok(self.s().deals.get(id).cloned())
+    }
+
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
+        Ok(self
+            .s()
+            .deals
+            .of_maybe(query.customer)
+            .filter(|d| query.customer.is_none_or(|c| c == d.customer()))
+            .filter(|d| !query.open_only || !d.stage().is_closed())
+            .cloned()
+            .collect())
+    }
+
+    fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        Ok(self.s().tasks.get(id).cloned())
+    }
+
+    fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
+        let mut v: Vec<Task> = self
+            .s()
+            .tasks
+            .of_maybe(query.customer)
+            .filter(|t| query.customer.is_none_or(|c| t.customer() == Some(c)))
+            .filter(|t| query.due_until.is_none_or(|d| t.due() <= d))
+            .filter(|t| query.include_done || !t.is_done())
+            .cloned()
+            .collect();
+        v.sort_by_key(|t| (t.due(), t.id()));
+        Ok(v)
+    }
+
+    fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
+        Ok(self.s().points.of(customer).cloned().collect())
+    }
+
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        Ok(self
+            .s()
+            .points
+            .of(customer)
+            .next_back()
+            .map_or(0, PointsEntry::balance_after))
+    }
+
+    fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
+        Ok(self.s().segments.get(name).cloned())
+    }
+
+    fn segments(&self) -> StoreResult<Vec<Segment>> {
+        Ok(self.s().segments.values().cloned().collect())
+    }
+
+    fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
+        Ok(self.s().audit.values().cloned().collect())
+    }
+
+    fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let Some(from) = after.checked_add(1) else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .s()
+            .events
+            .range(from..)
+            .take(limit)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+}
+
+impl WriteTx for Tx<State> {
+    fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
+        self.state.high[kind as usize]
+            .checked_add(1)
+            .ok_or_else(|| fault(format!("no {kind:?} id is left above {}", u64::MAX)))
+    }
+
+    fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        let s = &mut self.state;
+        let id = customer.id();
+        if s.customers.contains_key(&id) {
+            return Err(fault(format!("customer {id} is already stored")));
+        }
+        let (email, reference) = index_keys(customer);
+        s.check_keys_free(id, email.as_ref(), reference.as_ref())?;
+        if let Some(e) = email {
+            s.by_email.insert(e, id);
+        }
+        if let Some(r) = reference {
+            s.by_ref.insert(r, id);
+        }
+        s.customers.insert(id, customer.clone());
+        s.saw(IdKind::Customer, id.get());
+        Ok(())
+    }
+
+    fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        let s = &mut self.state;
+        let id = customer.id();
+        let old = s
+            .customers
+            .get(&id)
+            .ok_or_else(|| fault(format!("customer {id} to update is not stored")))?;
+        let (old_email, old_ref) = index_keys(old);
+        let (email, reference) = index_keys(customer);
+        s.check_keys_free(id, email.as_ref(), reference.as_ref())?;
+        if let Some(e) = old_email {
+            s.by_email.remove(&e);
+        }
+        if let Some(r) = old_ref {
+            s.by_ref.remove(&r);
+        }
+        if let Some(e) = email {
+            s.by_email.insert(e, id);
+        }
+        if let Some(r) = reference {
+            s.by_ref.insert(r, id);
+        }
+        s.customers.insert(id, customer.clone());
+        Ok(())
+    }
+
+    fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
+        self.state
+            .stage_history
+            .entry(change.customer)
+            .or_default()
+            .push_back(change.clone());
+        Ok(())
+    }
+
+    fn rewrite_stage_history(
+        &mut self,
+        customer: CustomerId,
+        history: &[StageChange],
+    ) -> StoreResult<()> {
+        let stored = self
+            .state
+            .stage_history
+            .get(&customer)
+            .map_or(0, Vector::len);
+        if stored != history.len() {
+            return Err(fault(format!(
+                "the stage history of customer {customer} holds {stored} changes; a rewrite \
+                 of it must hold as many, not {}",
+                history.len()
+            )));
+        }
+        if !history.is_empty() {
+            let rewritten: Vector<StageChange> = history.iter().cloned().collect();
+            self.state.stage_history.insert(customer, rewritten);
+        }
+        Ok(())
+    }
+
+    fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.interactions, interaction)
+    }
+
+    fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
+        self.state.interactions.update(interaction).map(drop)
+    }
+
+    fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        let s = &mut self.state;
+        if let Some(r) = purchase.external_ref()
+            && let Some(&other) = s.purchase_refs.get(r)
+        {
+            return Err(fault(format!(
+                "the external reference of purchase {} is already indexed for purchase {other}",
+                purchase.id()
+            )));
+        }
+        s.insert_row(|s| &mut s.purchases, purchase)?;
+        if let Some(r) = purchase.external_ref() {
+            s.purchase_refs.insert(r.clone(), purchase.id());
+        }
+        Ok(())
+    }
+
+    fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        let s = &mut self.state;
+        let id = purchase.id();
+        if let Some(r) = purchase.external_ref()
+            && let Some(&other) = s.purchase_refs.get(r)
+            && other != id
+        {
+            return Err(fault(format!(
+                "the external reference of purchase {id} is already indexed for purchase {other}"
+            )));
+        }
+        let old = s.purchases.update(purchase)?;
+        if let Some(r) = old.external_ref() {
+            s.purchase_refs.remove(r);
+        }
+        if let Some(r) = purchase.external_ref() {
+            s.purchase_refs.insert(r.clone(), id);
+        }
+        Ok(())
+    }
+
+    fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        let s = &mut self.state;
+        s.insert_row(|s| &mut s.refunds, refund)?;
+        s.refunds_by_purchase
+            .insert((refund.purchase(), refund.id()));
+        Ok(())
+    }
+
+    fn update_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        let s = &mut self.state;
+        let old = s.refunds.update(refund)?;
+        s.refunds_by_purchase.remove(&(old.purchase(), old.id()));
+        s.refunds_by_purchase
+            .insert((refund.purchase(), refund.id()));
+        Ok(())
+    }
+
+    fn insert_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.surveys, survey)
+    }
+
+    fn update_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
+        self.state.surveys.update(survey).map(drop)
+    }
+
+    fn insert_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.requests, request)
+    }
+
+    fn update_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
+        self.state.requests.update(request).map(drop)
+    }
+
+    fn insert_deal(&mut self, deal: &Deal) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.deals, deal)
+    }
+
+    fn update_deal(&mut self, deal: &Deal) -> StoreResult<()> {
+        self.state.deals.update(deal).map(drop)
+    }
+
+    fn insert_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.tasks, task)
+    }
+
+    fn update_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.state.tasks.update(task).map(drop)
+    }
+
+    fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.points, entry)
+    }
+
+    fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        self.state.points.update(entry).map(drop)
+    }
+
+    fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()> {
+        let segments = &mut self.state.segments;
+        if segments.contains_key(&segment.name) {
+            return Err(fault(format!(
+                "a segment named {} is already stored",
+                segment.name
+            )));
+        }
+        segments.insert(segment.name.clone(), segment.clone());
+        Ok(())
+    }
+
+    fn delete_segment(&mut self, name: &Label) -> StoreResult<bool> {
+        Ok(self.state.segments.remove(name).is_some())
+    }
+
+    fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        let s = &mut self.state;
+        if s.audit.contains_key(&entry.id) {
+            return Err(fault(format!("audit entry {} is already stored", entry.id)));
+        }
+        s.audit.insert(entry.id, entry.clone());
+        s.saw(IdKind::Audit, entry.id.get());
+        Ok(())
+    }
+
+    fn append_event(&mut self, event: &Event) -> StoreResult<()> {
+        let s = &mut self.state;
+        if s.events.contains_key(&event.seq) {
+            return Err(fault(format!("event {} is already stored", event.seq)));
+        }
+        s.events.insert(event.seq, event.clone());
+        s.saw(IdKind::Event, event.seq);
+        Ok(())
+    }
+}
