@@ -546,8 +546,7 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .s()
             .requests
             .of_maybe(query.customer)
-            .filter(|r| query.customer.is_none_or(|c| c == r.customer()))
-            .filter(|r| !query.open_only || r.is_open())
+            .filter(|r| query.admits(r.customer(), r.is_open()))
             .cloned()
             .collect())
     }
@@ -561,8 +560,7 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .s()
             .deals
             .of_maybe(query.customer)
-            .filter(|d| query.customer.is_none_or(|c| c == d.customer()))
-            .filter(|d| !query.open_only || !d.stage().is_closed())
+            .filter(|d| query.admits(d.customer(), !d.stage().is_closed()))
             .cloned()
             .collect())
     }
@@ -576,9 +574,7 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .s()
             .tasks
             .of_maybe(query.customer)
-            .filter(|t| query.customer.is_none_or(|c| t.customer() == Some(c)))
-            .filter(|t| query.due_until.is_none_or(|d| t.due() <= d))
-            .filter(|t| query.include_done || !t.is_done())
+            .filter(|t| query.admits(t))
             .cloned()
             .collect();
         v.sort_by_key(|t| (t.due(), t.id()));
