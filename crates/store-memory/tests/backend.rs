@@ -1,4 +1,4 @@
-//! The in-memory backend of the transactional port, [`MemoryBackend`], tested through
+//! The in-memory backend of the transactional port, [`MemoryStore`], tested through
 //! the [`Storage`] trait: transactions (all or nothing, snapshots, readers that never
 //! wait for a writer, serialised writes), ids, and the order and content of every list.
 
@@ -21,7 +21,7 @@ use solocrm_core::{
     SurveyId, SurveyKind, SurveyResponse, SurveyScore, Tag, Task, TaskId, TaskKind, TaskQuery,
     TimeRange,
 };
-use solocrm_store_memory::MemoryBackend;
+use solocrm_store_memory::MemoryStore;
 
 type TestResult = Result<(), Box<dyn Error>>;
 
@@ -30,8 +30,8 @@ type TestResult = Result<(), Box<dyn Error>>;
 /// assertion depends on timing.
 const HANG: Duration = Duration::from_secs(30);
 
-fn backend() -> MemoryBackend {
-    MemoryBackend::new(Currency::EUR)
+fn backend() -> MemoryStore {
+    MemoryStore::new(Currency::EUR)
 }
 
 /// 2026-01-`day` at `hour`:00 UTC.
@@ -432,7 +432,7 @@ fn the_backend_is_send_sync_and_debug_and_works_behind_dyn_storage() -> TestResu
     assert_eq!(read(&shared, |tx| Ok(tx.base_currency()))?, Currency::EUR);
     assert_eq!(read(&shared, |tx| tx.count_customers())?, 1);
     let debug = format!("{:?}", backend());
-    assert!(debug.starts_with("MemoryBackend"), "{debug}");
+    assert!(debug.starts_with("MemoryStore"), "{debug}");
     Ok(())
 }
 
