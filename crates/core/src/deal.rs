@@ -17,44 +17,13 @@ use crate::error::{DomainError, ValidationError};
 use crate::ids::{CustomerId, DealId};
 use crate::lifecycle::TransitionError;
 use crate::money::{Currency, Money};
-use crate::names::named_enum;
-use crate::text::Label;
+use crate::text::{ERASED_LABEL, Label};
 
-named_enum! {
-    /// A stage of the sales pipeline.
-    pub enum DealStage as "deal stage" {
-        /// The customer has a need the business can meet.
-        NeedIdentified = "need_identified",
-        /// First contact made.
-        Contacted = "contacted",
-        /// Product shown.
-        Demo = "demo",
-        /// Offer sent.
-        Proposal = "proposal",
-        /// Terms being negotiated.
-        Negotiation = "negotiation",
-        /// Contract won.
-        Won = "won",
-        /// Contract lost.
-        Lost = "lost",
-    }
-}
+pub use crate::stages::DealStage;
 
+/// The pipeline's rule: a deal moves from any open stage to any other stage; won and
+/// lost are final.
 impl DealStage {
-    /// The open stages, in pipeline order.
-    pub const OPEN: [DealStage; 5] = [
-        DealStage::NeedIdentified,
-        DealStage::Contacted,
-        DealStage::Demo,
-        DealStage::Proposal,
-        DealStage::Negotiation,
-    ];
-
-    /// True for won and lost.
-    pub fn is_closed(self) -> bool {
-        matches!(self, DealStage::Won | DealStage::Lost)
-    }
-
     /// Checks the move `self → to`.
     ///
     /// # Errors
@@ -309,7 +278,7 @@ impl Deal {
     }
     /// The title with personal detail removed (privacy erase).
     pub fn erase_text(&mut self) {
-        self.title = Label::placeholder(crate::privacy::ERASED_LABEL);
+        self.title = Label::placeholder(ERASED_LABEL);
     }
 
     /// Moves the deal to `to` at `at` and records the move.

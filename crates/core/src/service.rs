@@ -14,7 +14,7 @@ use crate::error::{DomainError, ValidationError};
 use crate::ids::{CustomerId, DealId, RequestId};
 use crate::lifecycle::TransitionError;
 use crate::names::named_enum;
-use crate::text::{FreeText, Label};
+use crate::text::{ERASED_LABEL, FreeText, Label};
 
 named_enum! {
     /// What a service request is.
@@ -28,17 +28,7 @@ named_enum! {
     }
 }
 
-named_enum! {
-    /// Where a service request stands.
-    pub enum RequestStatus as "request status" {
-        /// Waiting for a first response.
-        Open = "open",
-        /// Answered, not yet resolved.
-        Responded = "responded",
-        /// Resolved.
-        Resolved = "resolved",
-    }
-}
+pub use crate::stages::RequestStatus;
 
 named_enum! {
     /// A step in a service request's history.
@@ -231,7 +221,7 @@ impl ServiceRequest {
 
     /// Replaces subject and description with placeholders (privacy erase).
     pub fn erase_text(&mut self) {
-        self.subject = Label::placeholder(crate::privacy::ERASED_LABEL);
+        self.subject = Label::placeholder(ERASED_LABEL);
         self.description = FreeText::empty();
     }
 }

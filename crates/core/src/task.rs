@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Conflict;
 use crate::ids::{CustomerId, TaskId};
 use crate::names::named_enum;
-use crate::text::Label;
+use crate::text::{ERASED_LABEL, Label};
 
 named_enum! {
     /// What a task is for.
@@ -182,7 +182,7 @@ impl Task {
 
     /// Replaces the title with a placeholder (privacy erase).
     pub fn erase_text(&mut self) {
-        self.fields.title = Label::placeholder(crate::privacy::ERASED_LABEL);
+        self.fields.title = Label::placeholder(ERASED_LABEL);
     }
 }
 
