@@ -243,4 +243,14 @@ pub enum ValidationError {
     /// A configuration is inconsistent.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A stored record contradicts itself: a field does not agree with another, e.g. a
+    /// deal whose stage is won but whose history never reached won. Seen when reading a
+    /// record (deserialising) that was not built through its constructors.
+    #[error("inconsistent {record}: {detail}")]
+    Inconsistent {
+        /// The record, e.g. `"deal 3"`.
+        record: String,
+        /// Which fields disagree and how.
+        detail: String,
+    },
 }
