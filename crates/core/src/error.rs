@@ -1,4 +1,9 @@
 //! Validation errors: what is wrong with a piece of input, said so a person can fix it.
+//!
+//! [`ValidationError`] and [`NameList`] are defined in a leaf module below every other
+//! (so that text, ids, money and time can return them without a module cycle) and
+//! re-exported here; [`Conflict`] and [`DomainError`], which name ids, money and state
+//! machines, are defined here.
 
 use thiserror::Error;
 
