@@ -521,3 +521,48 @@ proptest! {
         round_trips(&t);
     }
 }
+
+#[test]
+fn config_types_deserialise_through_their_checks() {
+    use solocrm_core::care::Holiday;
+    use solocrm_core::{LifecyclePolicy, ReportConfig};
+
+    let policy = LifecyclePolicy::default();
+    let err = refused(&policy, |j| j["loyal_min_purchases"] = json!(1));
+    assert!(
+        err.contains("loyalty needs at least two purchases"),
+        "{err}"
+    );
+    let err = refused(&policy, |j| j["churn_after_days"] = json!(10));
+    assert!(err.contains("below the churn horizon"), "{err}");
+
+    let config = ReportConfig::default();
+    let err = refused(&config, |j| j["csat_satisfied_from"] = json!(9));
+    assert!(err.contains("between 1 and 5, got 9"), "{err}");
+    let err = refused(&config, |j| j["discount_rate"] = json!("-0.5"));
+    assert!(err.contains("must not be negative"), "{err}");
+    // The nested policy is checked too.
+    let err = refused(&config, |j| j["policy"]["min_overdue_days"] = json!(0));
+    assert!(err.contains("above zero"), "{err}");
+
+    let spring = Holiday::new(Label::parse("春节").expect("label"), 2, 10).expect("a day");
+    let err = refused(&spring, |j| j["day"] = json!(30));
+    assert!(err.contains("02-30 is not a day of the year"), "{err}");
+
+    // Valid values round-trip unchanged: same value, same bytes.
+    let text = serde_json::to_string(&policy).expect("policy");
+    let back: LifecyclePolicy = serde_json::from_str(&text).expect("de");
+    assert_eq!(
+        (serde_json::to_string(&back).expect("ser"), back),
+        (text, policy)
+    );
+    let text = serde_json::to_string(&config).expect("config");
+    let back: ReportConfig = serde_json::from_str(&text).expect("de");
+    assert_eq!(
+        (serde_json::to_string(&back).expect("ser"), back),
+        (text, config)
+    );
+    let back: Holiday =
+        serde_json::from_str(&serde_json::to_string(&spring).expect("ser")).expect("de");
+    assert_eq!(back, spring);
+}
