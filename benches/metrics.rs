@@ -141,7 +141,7 @@ fn bench(c: &mut Criterion) {
     g.finish();
 
     // The whole report, through the `Store` trait, on a populated memory store.
-    let store = solocrm::memory::MemoryStore::new(solocrm::Currency::EUR);
+    let store = solocrm::Crm::new(solocrm::memory::MemoryStore::new(solocrm::Currency::EUR));
     populate(&store, &GenConfig::new(2_000, 7)).expect("populate");
     let december = Period::month(2025, 12).expect("a valid month");
     let config = ReportConfig::default();

@@ -162,13 +162,13 @@ fn purchases_10m() -> PathBuf {
 
 /// A whole generated business of 100 k customers and 1 M purchases (with refunds,
 /// interactions, surveys, deals, requests, tasks, points), in a file and in memory.
-fn business_100k() -> (PathBuf, MemoryStore) {
+fn business_100k() -> (PathBuf, solocrm::Crm) {
     let config = GenConfig::new(100_000, SEED).with_purchases(1_000_000);
     let path = cached("business-100k-1m.db", |path| {
         let store = SqliteStore::create(path, Currency::EUR).expect("created");
         populate(&store, &config).expect("populated");
     });
-    let memory = MemoryStore::new(Currency::EUR);
+    let memory = solocrm::Crm::new(MemoryStore::new(Currency::EUR));
     populate(&memory, &config).expect("populated");
     (path, memory)
 }
@@ -380,7 +380,7 @@ fn bench_lookup(c: &mut Criterion, file: &Path, emails: &[Email]) {
     g.finish();
 }
 
-fn bench_report(c: &mut Criterion, file: &Path, memory: &MemoryStore) {
+fn bench_report(c: &mut Criterion, file: &Path, memory: &solocrm::Crm) {
     let mut g = c.benchmark_group("metrics_report_1m");
     g.sampling_mode(SamplingMode::Flat)
         .sample_size(10)

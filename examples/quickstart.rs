@@ -21,7 +21,7 @@ fn at(date: &str) -> Result<DateTime<Utc>, Box<dyn std::error::Error>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let store = MemoryStore::new(Currency::EUR);
+    let store = solocrm::Crm::new(MemoryStore::new(Currency::EUR));
     let eur = |cents| Money::from_minor(cents, Currency::EUR);
 
     // Customers: a regular, a monthly buyer who went quiet, and a prospect.

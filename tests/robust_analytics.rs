@@ -34,8 +34,10 @@ fn noon(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 
 /// Both stores, each with `n` customers created on 2020-01-01.
 fn stores(n: usize) -> Vec<(&'static str, Box<dyn Store>, Vec<CustomerId>)> {
-    let mut out: Vec<(&'static str, Box<dyn Store>)> =
-        vec![("memory", Box::new(MemoryStore::new(Currency::EUR)))];
+    let mut out: Vec<(&'static str, Box<dyn Store>)> = vec![(
+        "memory",
+        Box::new(solocrm::Crm::new(MemoryStore::new(Currency::EUR))),
+    )];
     if let Ok(s) = SqliteStore::open_in_memory(Currency::EUR) {
         out.push(("sqlite", Box::new(s)));
     }

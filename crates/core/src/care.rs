@@ -23,13 +23,31 @@ use crate::lifecycle::LifecycleStage;
 use crate::task::{Task, TaskKind};
 use crate::text::Label;
 
-/// A holiday on a fixed day each year.
+/// A holiday on a fixed day each year. Deserialising checks the day
+/// ([`Holiday::new`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "HolidayRepr")]
 pub struct Holiday {
     /// Its name.
     pub name: Label,
     month: u32,
     day: u32,
+}
+
+/// The serde form of [`Holiday`], checked on the way in.
+#[derive(Deserialize)]
+struct HolidayRepr {
+    name: Label,
+    month: u32,
+    day: u32,
+}
+
+impl TryFrom<HolidayRepr> for Holiday {
+    type Error = ValidationError;
+
+    fn try_from(r: HolidayRepr) -> Result<Self, ValidationError> {
+        Holiday::new(r.name, r.month, r.day)
+    }
 }
 
 impl Holiday {

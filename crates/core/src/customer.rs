@@ -324,7 +324,13 @@ pub fn erased_name(id: CustomerId) -> PersonName {
 }
 
 /// A customer as the store knows them.
+///
+/// Deserialising checks what a store checks on the way in and what
+/// [`Customer::erase`] leaves: the data passes [`CustomerData::for_storage`] (in the
+/// acquisition cost's own currency), and an erased customer holds no personal data and
+/// no consents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "CustomerRepr", into = "CustomerRepr")]
 pub struct Customer {
     id: CustomerId,
     #[serde(flatten)]
@@ -506,6 +512,58 @@ impl Customer {
         self.data = data;
         self.consents.clear();
         self.erased_at = Some(at);
+    }
+}
+
+/// The serialised form of a [`Customer`]: the same fields, checked on the way in.
+#[derive(Serialize, Deserialize)]
+struct CustomerRepr {
+    id: CustomerId,
+    #[serde(flatten)]
+    data: CustomerData,
+    created_at: DateTime<Utc>,
+    stage: LifecycleStage,
+    consents: Vec<Consent>,
+    erased_at: Option<DateTime<Utc>>,
+}
+
+impl From<Customer> for CustomerRepr {
+    fn from(c: Customer) -> Self {
+        CustomerRepr {
+            id: c.id,
+            data: c.data,
+            created_at: c.created_at,
+            stage: c.stage,
+            consents: c.consents,
+            erased_at: c.erased_at,
+        }
+    }
+}
+
+impl TryFrom<CustomerRepr> for Customer {
+    type Error = ValidationError;
+    fn try_from(r: CustomerRepr) -> Result<Self, ValidationError> {
+        let base = r
+            .data
+            .acquisition_cost
+            .map_or(crate::Currency::EUR, |c| c.currency());
+        // The checks a store ran; the data is kept as written.
+        r.data.clone().for_storage(base)?;
+        let customer =
+            Customer::from_parts(r.id, r.data, r.created_at, r.stage, r.consents, r.erased_at);
+        if let Some(at) = customer.erased_at {
+            let mut erased = customer.clone();
+            erased.erase(at);
+            if erased != customer {
+                return Err(ValidationError::Inconsistent {
+                    record: format!("customer {}", customer.id),
+                    detail:
+                        "erased_at is set, but the customer still holds personal data or consents"
+                            .into(),
+                });
+            }
+        }
+        Ok(customer)
     }
 }
 

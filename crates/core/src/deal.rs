@@ -17,44 +17,13 @@ use crate::error::{DomainError, ValidationError};
 use crate::ids::{CustomerId, DealId};
 use crate::lifecycle::TransitionError;
 use crate::money::{Currency, Money};
-use crate::names::named_enum;
-use crate::text::Label;
+use crate::text::{ERASED_LABEL, Label};
 
-named_enum! {
-    /// A stage of the sales pipeline.
-    pub enum DealStage as "deal stage" {
-        /// The customer has a need the business can meet.
-        NeedIdentified = "need_identified",
-        /// First contact made.
-        Contacted = "contacted",
-        /// Product shown.
-        Demo = "demo",
-        /// Offer sent.
-        Proposal = "proposal",
-        /// Terms being negotiated.
-        Negotiation = "negotiation",
-        /// Contract won.
-        Won = "won",
-        /// Contract lost.
-        Lost = "lost",
-    }
-}
+pub use crate::stages::DealStage;
 
+/// The pipeline's rule: a deal moves from any open stage to any other stage; won and
+/// lost are final.
 impl DealStage {
-    /// The open stages, in pipeline order.
-    pub const OPEN: [DealStage; 5] = [
-        DealStage::NeedIdentified,
-        DealStage::Contacted,
-        DealStage::Demo,
-        DealStage::Proposal,
-        DealStage::Negotiation,
-    ];
-
-    /// True for won and lost.
-    pub fn is_closed(self) -> bool {
-        matches!(self, DealStage::Won | DealStage::Lost)
-    }
-
     /// Checks the move `self → to`.
     ///
     /// # Errors
@@ -82,9 +51,31 @@ impl DealStage {
 /// The defaults (10 %, 20 %, 40 %, 60 %, 80 %) are the common starting point in sales
 /// handbooks; a business should replace them with its own win rates per stage once it
 /// has a few dozen closed deals.
+///
+/// Deserialising checks each probability like [`StageProbabilities::new`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StageProbabilitiesRepr", into = "StageProbabilitiesRepr")]
 pub struct StageProbabilities {
     open: [Decimal; 5],
+}
+
+/// The serialised form of [`StageProbabilities`].
+#[derive(Serialize, Deserialize)]
+struct StageProbabilitiesRepr {
+    open: [Decimal; 5],
+}
+
+impl TryFrom<StageProbabilitiesRepr> for StageProbabilities {
+    type Error = ValidationError;
+    fn try_from(r: StageProbabilitiesRepr) -> Result<Self, ValidationError> {
+        StageProbabilities::new(r.open)
+    }
+}
+
+impl From<StageProbabilities> for StageProbabilitiesRepr {
+    fn from(p: StageProbabilities) -> Self {
+        StageProbabilitiesRepr { open: p.open }
+    }
 }
 
 impl Default for StageProbabilities {
@@ -108,12 +99,13 @@ impl StageProbabilities {
     ///
     /// [`ValidationError::Config`] if one is outside `[0, 1]`.
     pub fn new(open: [Decimal; 5]) -> Result<Self, ValidationError> {
-        if let Some(p) = open
+        if let Some((stage, p)) = DealStage::OPEN
             .iter()
-            .find(|p| **p < Decimal::ZERO || **p > Decimal::ONE)
+            .zip(open)
+            .find(|(_, p)| *p < Decimal::ZERO || *p > Decimal::ONE)
         {
             return Err(ValidationError::Config(format!(
-                "a stage probability must be between 0 and 1, got {p}"
+                "the probability of deal stage {stage} must be between 0 and 1, got {p}"
             )));
         }
         Ok(StageProbabilities { open })
@@ -211,7 +203,12 @@ pub struct DealStageChange {
 }
 
 /// A deal in the pipeline, with its history.
+///
+/// Deserialising replays the history through the rules ([`Deal::replay`]): the value
+/// must be in stored form and not negative, the first stage open, every move allowed
+/// and in time order, and the stage must be where the history ends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "DealRepr", into = "DealRepr")]
 pub struct Deal {
     id: DealId,
     customer: CustomerId,
@@ -309,7 +306,7 @@ impl Deal {
     }
     /// The title with personal detail removed (privacy erase).
     pub fn erase_text(&mut self) {
-        self.title = Label::placeholder(crate::privacy::ERASED_LABEL);
+        self.title = Label::placeholder(ERASED_LABEL);
     }
 
     /// Moves the deal to `to` at `at` and records the move.
@@ -342,6 +339,78 @@ impl Deal {
         self.history.push(change.clone());
         self.stage = to;
         Ok(change)
+    }
+}
+
+/// The serialised form of a [`Deal`]: the same fields, checked on the way in.
+#[derive(Serialize, Deserialize)]
+struct DealRepr {
+    id: DealId,
+    customer: CustomerId,
+    title: Label,
+    value: Money,
+    created_at: DateTime<Utc>,
+    initial_stage: DealStage,
+    stage: DealStage,
+    expected_close: Option<NaiveDate>,
+    history: Vec<DealStageChange>,
+}
+
+impl From<Deal> for DealRepr {
+    fn from(d: Deal) -> DealRepr {
+        DealRepr {
+            id: d.id,
+            customer: d.customer,
+            title: d.title,
+            value: d.value,
+            created_at: d.created_at,
+            initial_stage: d.initial_stage,
+            stage: d.stage,
+            expected_close: d.expected_close,
+            history: d.history,
+        }
+    }
+}
+
+impl TryFrom<DealRepr> for Deal {
+    type Error = DomainError;
+    fn try_from(r: DealRepr) -> Result<Self, DomainError> {
+        let new = NewDeal {
+            customer: r.customer,
+            title: r.title,
+            value: r.value,
+            created_at: r.created_at,
+            stage: r.initial_stage,
+            expected_close: r.expected_close,
+        };
+        // The checks a store ran when the deal was created, in the value's own currency;
+        // the value is kept as written.
+        new.clone().for_storage(r.value.currency())?;
+        let inconsistent = |detail: String| ValidationError::Inconsistent {
+            record: format!("deal {}", r.id),
+            detail,
+        };
+        let mut deal = Deal::create(r.id, new);
+        for (i, change) in r.history.into_iter().enumerate() {
+            if change.from != deal.stage {
+                return Err(inconsistent(format!(
+                    "history move {} starts at {} but the deal was at {}",
+                    i + 1,
+                    change.from,
+                    deal.stage
+                ))
+                .into());
+            }
+            deal.move_to(change.to, change.at)?;
+        }
+        if deal.stage != r.stage {
+            return Err(inconsistent(format!(
+                "stage is {} but the history ends at {}",
+                r.stage, deal.stage
+            ))
+            .into());
+        }
+        Ok(deal)
     }
 }
 

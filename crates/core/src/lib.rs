@@ -21,7 +21,10 @@
 //! - **Storage port**: [`Store`] and [`StoreError`].
 #![deny(missing_docs)]
 
+mod money_value;
 mod names;
+mod stages;
+mod validation;
 
 pub mod care;
 pub mod customer;

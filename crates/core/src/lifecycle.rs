@@ -162,9 +162,9 @@ pub enum TransitionError {
     #[error("cannot move a deal from {from} to {to}: {why}")]
     Deal {
         /// The deal's current stage.
-        from: crate::deal::DealStage,
+        from: crate::stages::DealStage,
         /// The requested stage.
-        to: crate::deal::DealStage,
+        to: crate::stages::DealStage,
         /// Why it is forbidden.
         why: &'static str,
     },
@@ -172,7 +172,7 @@ pub enum TransitionError {
     #[error("cannot {action} a service request that is {status}")]
     Request {
         /// The request's current status.
-        status: crate::service::RequestStatus,
+        status: crate::stages::RequestStatus,
         /// The requested step, e.g. `"reopen"`.
         action: &'static str,
     },

@@ -138,7 +138,12 @@ impl NewPointsEntry {
 }
 
 /// A posted ledger entry.
+///
+/// Deserialising checks what [`NewPointsEntry::new`] and
+/// [`NewPointsEntry::apply_to`] guarantee: the change has the sign of its kind and the
+/// balance after it is not negative.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PointsEntryRepr", into = "PointsEntryRepr")]
 pub struct PointsEntry {
     id: PointsEntryId,
     #[serde(flatten)]
@@ -190,6 +195,56 @@ impl PointsEntry {
     }
 }
 
+/// The serialised form of a [`PointsEntry`]: the same fields, checked on the way in.
+#[derive(Serialize, Deserialize)]
+struct PointsEntryRepr {
+    id: PointsEntryId,
+    #[serde(flatten)]
+    fields: NewPointsEntry,
+    balance_after: i64,
+}
+
+impl From<PointsEntry> for PointsEntryRepr {
+    fn from(e: PointsEntry) -> Self {
+        PointsEntryRepr {
+            id: e.id,
+            fields: e.fields,
+            balance_after: e.balance_after,
+        }
+    }
+}
+
+impl TryFrom<PointsEntryRepr> for PointsEntry {
+    type Error = ValidationError;
+    fn try_from(r: PointsEntryRepr) -> Result<Self, ValidationError> {
+        let f = &r.fields;
+        // The points as NewPointsEntry::new takes them: what redeeming or expiring takes
+        // away is positive there.
+        let points = match f.kind {
+            PointsKind::Redeem | PointsKind::Expire => f.delta.saturating_neg(),
+            PointsKind::Earn | PointsKind::Adjust => f.delta,
+        };
+        let checked = NewPointsEntry::new(f.customer, f.at, f.kind, points)?;
+        if checked.delta != f.delta {
+            // Only i64::MIN, which has no positive counterpart, gets here.
+            return Err(ValidationError::PointsSign {
+                kind: f.kind.as_str(),
+                expected: "more than zero",
+                points,
+            });
+        }
+        if r.balance_after < 0 {
+            return Err(ValidationError::OutOfRange {
+                field: "points balance after the entry",
+                value: r.balance_after,
+                min: 0,
+                max: MAX_POINTS_BALANCE,
+            });
+        }
+        Ok(PointsEntry::new(r.id, r.fields, r.balance_after))
+    }
+}
+
 /// One membership tier: its name and the rolling 12-month spend from which it applies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tier {
@@ -208,9 +263,31 @@ pub struct Tier {
 /// assert_eq!(tier.name.as_str(), "silver");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Deserialising checks the tiers like [`TierRules::new`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "TierRulesRepr", into = "TierRulesRepr")]
 pub struct TierRules {
     tiers: Vec<Tier>,
+}
+
+/// The serialised form of [`TierRules`].
+#[derive(Serialize, Deserialize)]
+struct TierRulesRepr {
+    tiers: Vec<Tier>,
+}
+
+impl TryFrom<TierRulesRepr> for TierRules {
+    type Error = ValidationError;
+    fn try_from(r: TierRulesRepr) -> Result<Self, ValidationError> {
+        TierRules::new(r.tiers)
+    }
+}
+
+impl From<TierRules> for TierRulesRepr {
+    fn from(t: TierRules) -> Self {
+        TierRulesRepr { tiers: t.tiers }
+    }
 }
 
 impl TierRules {

@@ -4,17 +4,7 @@
 //! CLI. Parsing is forgiving about case and accepts `-` or a space for `_`, so
 //! `at-risk`, `At Risk` and `at_risk` all name [`LifecycleStage::AtRisk`](crate::LifecycleStage::AtRisk).
 
-use std::fmt;
-
-/// The accepted names of a closed set, for error messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NameList(pub &'static [&'static str]);
-
-impl fmt::Display for NameList {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join(", "))
-    }
-}
+pub use crate::validation::NameList;
 
 /// Canonical form of a user-typed name: trimmed, lower-case, `-` and spaces as `_`.
 pub(crate) fn canonical(input: &str) -> String {

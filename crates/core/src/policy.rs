@@ -36,8 +36,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::ValidationError;
 use crate::lifecycle::{LifecycleStage, PolicyRule};
 
-/// The tunable numbers of the lifecycle policy.
+/// The tunable numbers of the lifecycle policy. Deserialising checks them
+/// ([`LifecyclePolicy::validate`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PolicyRepr")]
 pub struct LifecyclePolicy {
     /// How many of their own median gaps a customer may be silent before being at risk,
     /// in tenths (20 = 2.0 ×). Default 2.0: twice the usual gap is a clear break in the
@@ -57,6 +59,34 @@ pub struct LifecyclePolicy {
     /// The least CSAT score that counts as satisfied. Default 4 (the CSAT convention:
     /// 4 and 5 are satisfied).
     pub loyal_min_csat: u8,
+}
+
+/// The serde form of [`LifecyclePolicy`], checked on the way in.
+#[derive(Deserialize)]
+struct PolicyRepr {
+    overdue_factor_tenths: u32,
+    min_overdue_days: u32,
+    max_overdue_days: u32,
+    churn_after_days: u32,
+    loyal_min_purchases: u32,
+    loyal_min_csat: u8,
+}
+
+impl TryFrom<PolicyRepr> for LifecyclePolicy {
+    type Error = ValidationError;
+
+    fn try_from(r: PolicyRepr) -> Result<Self, ValidationError> {
+        let policy = LifecyclePolicy {
+            overdue_factor_tenths: r.overdue_factor_tenths,
+            min_overdue_days: r.min_overdue_days,
+            max_overdue_days: r.max_overdue_days,
+            churn_after_days: r.churn_after_days,
+            loyal_min_purchases: r.loyal_min_purchases,
+            loyal_min_csat: r.loyal_min_csat,
+        };
+        policy.validate()?;
+        Ok(policy)
+    }
 }
 
 impl Default for LifecyclePolicy {
@@ -160,7 +190,7 @@ impl LifecyclePolicy {
     ///
     /// [`ValidationError::Config`] if a threshold is zero, the floor exceeds the
     /// ceiling, the ceiling reaches the churn horizon, or loyalty needs fewer than two
-    /// purchases.
+    /// purchases, or the loyalty CSAT is outside 1–5.
     pub fn validate(&self) -> Result<(), ValidationError> {
         let fail = |m: &str| Err(ValidationError::Config(m.to_owned()));
         if self.overdue_factor_tenths == 0 || self.min_overdue_days == 0 {
@@ -174,6 +204,9 @@ impl LifecyclePolicy {
         }
         if self.loyal_min_purchases < 2 {
             return fail("loyalty needs at least two purchases");
+        }
+        if !(1..=5).contains(&self.loyal_min_csat) {
+            return fail("the least CSAT score for loyalty must be between 1 and 5");
         }
         Ok(())
     }

@@ -179,22 +179,22 @@ pub trait ReadTx {
 
     /// The service request with this id.
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>>;
-    /// The service requests matching `query`, by id.
+    /// The service requests matching `query` (see [`OpenQuery::admits`]), by id.
     fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>>;
 
     /// The deal with this id.
     fn deal(&self, id: DealId) -> StoreResult<Option<Deal>>;
-    /// The deals matching `query`, by id.
+    /// The deals matching `query` (see [`OpenQuery::admits`]), by id.
     fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>>;
 
     /// The task with this id.
     fn task(&self, id: TaskId) -> StoreResult<Option<Task>>;
-    /// The tasks matching `query`, by due date then id.
+    /// The tasks matching `query` (see [`TaskQuery::admits`]), by due date then id.
     fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>>;
 
     /// A customer's points ledger, by id.
     fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>>;
-    /// The balance after the customer's latest ledger entry; 0 with none.
+    /// The balance after the customer's ledger entry with the largest id; 0 with none.
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64>;
 
     /// The segment with this name.
@@ -202,7 +202,7 @@ pub trait ReadTx {
     /// Every segment, by name.
     fn segments(&self) -> StoreResult<Vec<Segment>>;
 
-    /// The audit log, oldest first.
+    /// The audit log, by id.
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>>;
 
     /// Up to `limit` events with a sequence number above `after`, in order.
@@ -214,7 +214,10 @@ pub trait ReadTx {
 ///
 /// `insert_*` stores a new record under the id it carries (taken from
 /// [`next_id`](WriteTx::next_id)); `update_*` replaces the stored record with the same
-/// id, which exists. A record's child rows (a customer's tags and consents, a deal's
+/// id. The operations layer inserts only free ids and updates only stored records; a
+/// backend that is asked otherwise reports
+/// [`StoreError::Backend`](crate::StoreError::Backend) rather than ignoring it (an
+/// `UPDATE` that changed no row is such a case). A record's child rows (a customer's tags and consents, a deal's
 /// moves, a request's steps) are part of it.
 pub trait WriteTx: ReadTx {
     /// One more than the largest id of this kind ever stored; 1 if there is none.
@@ -226,8 +229,9 @@ pub trait WriteTx: ReadTx {
     fn update_customer(&mut self, customer: &Customer) -> StoreResult<()>;
     /// Appends a change to the customer's stage history.
     fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()>;
-    /// Replaces the customer's whole stage history (same length, same order: used to
-    /// scrub notes).
+    /// Replaces the customer's whole stage history with `history`, which has the
+    /// same length and order (used to scrub notes); a different length is a
+    /// [`StoreError::Backend`](crate::StoreError::Backend) error.
     fn rewrite_stage_history(
         &mut self,
         customer: CustomerId,

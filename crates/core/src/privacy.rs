@@ -20,9 +20,6 @@
 
 use chrono::{DateTime, Utc};
 
-/// The text that replaces an erased one-line label (a deal title, a request subject, a
-/// task title).
-pub const ERASED_LABEL: &str = "erased";
 use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;
@@ -35,6 +32,7 @@ use crate::purchase::{Purchase, Refund};
 use crate::service::ServiceRequest;
 use crate::survey::SurveyResponse;
 use crate::task::Task;
+pub use crate::text::ERASED_LABEL;
 
 /// Everything a store knows about one customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

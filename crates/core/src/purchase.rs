@@ -75,7 +75,12 @@ fn non_negative(field: &'static str, m: Money, base: Currency) -> Result<Money, 
 }
 
 /// A recorded purchase.
+///
+/// Deserialising checks what [`NewPurchase::for_storage`] checks, in the amount's own
+/// currency: amount and cost are not negative, in one currency, whole minor units and
+/// within [`MAX_STORED_MAJOR`](crate::money::MAX_STORED_MAJOR).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "PurchaseRepr", into = "PurchaseRepr")]
 pub struct Purchase {
     id: PurchaseId,
     #[serde(flatten)]
@@ -173,7 +178,11 @@ impl NewRefund {
 }
 
 /// A recorded refund.
+///
+/// Deserialising checks what [`NewRefund::for_storage`] checks, in the amount's own
+/// currency: the amount is more than zero, whole minor units and within bounds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "RefundRepr", into = "RefundRepr")]
 pub struct Refund {
     id: RefundId,
     customer: CustomerId,
@@ -218,6 +227,59 @@ impl Refund {
     /// Drops the free-text reason (privacy erase).
     pub fn erase_text(&mut self) {
         self.fields.reason = None;
+    }
+}
+
+/// The serialised form of a [`Purchase`]: the same fields, checked on the way in.
+#[derive(Serialize, Deserialize)]
+struct PurchaseRepr {
+    id: PurchaseId,
+    #[serde(flatten)]
+    fields: NewPurchase,
+}
+
+impl From<Purchase> for PurchaseRepr {
+    fn from(p: Purchase) -> Self {
+        PurchaseRepr {
+            id: p.id,
+            fields: p.fields,
+        }
+    }
+}
+
+impl TryFrom<PurchaseRepr> for Purchase {
+    type Error = ValidationError;
+    fn try_from(r: PurchaseRepr) -> Result<Self, ValidationError> {
+        // The checks a store ran when recording it; the amounts are kept as written.
+        r.fields.clone().for_storage(r.fields.amount.currency())?;
+        Ok(Purchase::new(r.id, r.fields))
+    }
+}
+
+/// The serialised form of a [`Refund`]: the same fields, checked on the way in.
+#[derive(Serialize, Deserialize)]
+struct RefundRepr {
+    id: RefundId,
+    customer: CustomerId,
+    #[serde(flatten)]
+    fields: NewRefund,
+}
+
+impl From<Refund> for RefundRepr {
+    fn from(r: Refund) -> Self {
+        RefundRepr {
+            id: r.id,
+            customer: r.customer,
+            fields: r.fields,
+        }
+    }
+}
+
+impl TryFrom<RefundRepr> for Refund {
+    type Error = ValidationError;
+    fn try_from(r: RefundRepr) -> Result<Self, ValidationError> {
+        r.fields.clone().for_storage(r.fields.amount.currency())?;
+        Ok(Refund::new(r.id, r.customer, r.fields))
     }
 }
 

@@ -14,7 +14,7 @@ use crate::error::{DomainError, ValidationError};
 use crate::ids::{CustomerId, DealId, RequestId};
 use crate::lifecycle::TransitionError;
 use crate::names::named_enum;
-use crate::text::{FreeText, Label};
+use crate::text::{ERASED_LABEL, FreeText, Label};
 
 named_enum! {
     /// What a service request is.
@@ -28,17 +28,7 @@ named_enum! {
     }
 }
 
-named_enum! {
-    /// Where a service request stands.
-    pub enum RequestStatus as "request status" {
-        /// Waiting for a first response.
-        Open = "open",
-        /// Answered, not yet resolved.
-        Responded = "responded",
-        /// Resolved.
-        Resolved = "resolved",
-    }
-}
+pub use crate::stages::RequestStatus;
 
 named_enum! {
     /// A step in a service request's history.
@@ -81,7 +71,13 @@ pub struct NewServiceRequest {
 }
 
 /// A service request with its history.
+///
+/// Deserialising replays the events through the rules ([`ServiceRequest::replay`]):
+/// they must start with `opened` at the opening time, every step must be allowed and in
+/// time order, and the status and response and resolution times must be what the
+/// events give.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ServiceRequestRepr", into = "ServiceRequestRepr")]
 pub struct ServiceRequest {
     id: RequestId,
     customer: CustomerId,
@@ -231,8 +227,101 @@ impl ServiceRequest {
 
     /// Replaces subject and description with placeholders (privacy erase).
     pub fn erase_text(&mut self) {
-        self.subject = Label::placeholder(crate::privacy::ERASED_LABEL);
+        self.subject = Label::placeholder(ERASED_LABEL);
         self.description = FreeText::empty();
+    }
+}
+
+/// The serialised form of a [`ServiceRequest`]: the same fields, checked on the way in.
+#[derive(Serialize, Deserialize)]
+struct ServiceRequestRepr {
+    id: RequestId,
+    customer: CustomerId,
+    kind: RequestKind,
+    subject: Label,
+    description: FreeText,
+    deal: Option<DealId>,
+    status: RequestStatus,
+    opened_at: DateTime<Utc>,
+    first_response_at: Option<DateTime<Utc>>,
+    resolved_at: Option<DateTime<Utc>>,
+    events: Vec<RequestEvent>,
+}
+
+impl From<ServiceRequest> for ServiceRequestRepr {
+    fn from(r: ServiceRequest) -> Self {
+        ServiceRequestRepr {
+            id: r.id,
+            customer: r.customer,
+            kind: r.kind,
+            subject: r.subject,
+            description: r.description,
+            deal: r.deal,
+            status: r.status,
+            opened_at: r.opened_at,
+            first_response_at: r.first_response_at,
+            resolved_at: r.resolved_at,
+            events: r.events,
+        }
+    }
+}
+
+impl TryFrom<ServiceRequestRepr> for ServiceRequest {
+    type Error = DomainError;
+    fn try_from(r: ServiceRequestRepr) -> Result<Self, DomainError> {
+        let inconsistent = |detail: String| ValidationError::Inconsistent {
+            record: format!("service request {}", r.id),
+            detail,
+        };
+        let mut events = r.events.into_iter();
+        match events.next() {
+            Some(RequestEvent {
+                kind: RequestEventKind::Opened,
+                at,
+            }) if at == r.opened_at => {}
+            _ => {
+                return Err(inconsistent(format!(
+                    "events must start with opened at {}, the opening time",
+                    r.opened_at
+                ))
+                .into());
+            }
+        }
+        let new = NewServiceRequest {
+            customer: r.customer,
+            kind: r.kind,
+            subject: r.subject,
+            description: r.description,
+            opened_at: r.opened_at,
+            deal: r.deal,
+        };
+        let rebuilt = ServiceRequest::replay(r.id, new, events)?;
+        let show =
+            |t: Option<DateTime<Utc>>| t.map_or_else(|| "none".to_owned(), |t| t.to_string());
+        if rebuilt.status != r.status {
+            return Err(inconsistent(format!(
+                "status is {} but the events leave it {}",
+                r.status, rebuilt.status
+            ))
+            .into());
+        }
+        if rebuilt.first_response_at != r.first_response_at {
+            return Err(inconsistent(format!(
+                "first response time is {} but the events give {}",
+                show(r.first_response_at),
+                show(rebuilt.first_response_at)
+            ))
+            .into());
+        }
+        if rebuilt.resolved_at != r.resolved_at {
+            return Err(inconsistent(format!(
+                "resolution time is {} but the events give {}",
+                show(r.resolved_at),
+                show(rebuilt.resolved_at)
+            ))
+            .into());
+        }
+        Ok(rebuilt)
     }
 }
 

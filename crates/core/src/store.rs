@@ -405,6 +405,14 @@ pub struct OpenQuery {
     pub open_only: bool,
 }
 
+impl OpenQuery {
+    /// True if a record of `customer` that is `open` (a deal not won or lost, a
+    /// request not resolved) matches.
+    pub fn admits(&self, customer: CustomerId, open: bool) -> bool {
+        self.customer.is_none_or(|c| c == customer) && (open || !self.open_only)
+    }
+}
+
 /// Which tasks to list.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskQuery {
@@ -414,6 +422,15 @@ pub struct TaskQuery {
     pub due_until: Option<NaiveDate>,
     /// Include one-off tasks that are done (default: no).
     pub include_done: bool,
+}
+
+impl TaskQuery {
+    /// True if `task` matches.
+    pub fn admits(&self, task: &Task) -> bool {
+        self.customer.is_none_or(|c| task.customer() == Some(c))
+            && self.due_until.is_none_or(|d| task.due() <= d)
+            && (self.include_done || !task.is_done())
+    }
 }
 
 named_enum! {

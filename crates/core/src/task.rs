@@ -10,10 +10,10 @@
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Conflict;
+use crate::error::{Conflict, ValidationError};
 use crate::ids::{CustomerId, TaskId};
 use crate::names::named_enum;
-use crate::text::Label;
+use crate::text::{ERASED_LABEL, Label};
 
 named_enum! {
     /// What a task is for.
@@ -71,7 +71,12 @@ pub struct NewTask {
 }
 
 /// A task.
+///
+/// Deserialising checks that the completion state is one [`Task::complete`] can reach:
+/// a recurring task is never done, a one-off task has no occurrences, and a completion
+/// time is there exactly when the task was completed at least once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "TaskRepr", into = "TaskRepr")]
 pub struct Task {
     id: TaskId,
     #[serde(flatten)]
@@ -182,7 +187,67 @@ impl Task {
 
     /// Replaces the title with a placeholder (privacy erase).
     pub fn erase_text(&mut self) {
-        self.fields.title = Label::placeholder(crate::privacy::ERASED_LABEL);
+        self.fields.title = Label::placeholder(ERASED_LABEL);
+    }
+}
+
+/// The serialised form of a [`Task`]: the same fields, checked on the way in.
+#[derive(Serialize, Deserialize)]
+struct TaskRepr {
+    id: TaskId,
+    #[serde(flatten)]
+    fields: NewTask,
+    occurrence: u32,
+    done: bool,
+    last_done_at: Option<DateTime<Utc>>,
+}
+
+impl From<Task> for TaskRepr {
+    fn from(t: Task) -> Self {
+        TaskRepr {
+            id: t.id,
+            fields: t.fields,
+            occurrence: t.occurrence,
+            done: t.done,
+            last_done_at: t.last_done_at,
+        }
+    }
+}
+
+impl TryFrom<TaskRepr> for Task {
+    type Error = ValidationError;
+    fn try_from(r: TaskRepr) -> Result<Self, ValidationError> {
+        let inconsistent = |detail: String| ValidationError::Inconsistent {
+            record: format!("task {}", r.id),
+            detail,
+        };
+        let recurring = r.fields.recurrence.is_some();
+        if recurring && r.done {
+            return Err(inconsistent(
+                "done is true, but a recurring task is never done".into(),
+            ));
+        }
+        if !recurring && r.occurrence != 0 {
+            return Err(inconsistent(format!(
+                "occurrence is {}, but a one-off task has none",
+                r.occurrence
+            )));
+        }
+        let completed = r.done || r.occurrence > 0;
+        if completed != r.last_done_at.is_some() {
+            return Err(inconsistent(if completed {
+                "last_done_at is missing, but the task was completed".into()
+            } else {
+                "last_done_at is set, but the task was never completed".into()
+            }));
+        }
+        Ok(Task::from_parts(
+            r.id,
+            r.fields,
+            r.occurrence,
+            r.done,
+            r.last_done_at,
+        ))
     }
 }
 

@@ -19,6 +19,10 @@ use unicode_normalization::{UnicodeNormalization, is_nfc};
 
 use crate::error::ValidationError;
 
+/// The text that replaces an erased one-line label (a deal title, a request subject, a
+/// task title). Re-exported as [`crate::privacy::ERASED_LABEL`].
+pub const ERASED_LABEL: &str = "erased";
+
 /// The most characters a one-line text (name, label, reference) may have.
 pub const MAX_LINE_CHARS: usize = 200;
 /// The most bytes a free text (notes, summaries, comments) may have: 1 MiB.

@@ -12,7 +12,7 @@
 //!
 //! // A tiny book: 20 customers, exactly 60 purchases, seed 7, in euros.
 //! let config = GenConfig::new(20, 7).with_purchases(60);
-//! let store = MemoryStore::new(Currency::EUR);
+//! let store = solocrm_core::Crm::new(MemoryStore::new(Currency::EUR));
 //! let created = populate(&store, &config)?;
 //!
 //! assert_eq!(store.count_customers()?, 20);

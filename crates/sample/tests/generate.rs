@@ -459,7 +459,7 @@ fn the_business_is_realistic() {
 fn populate_fills_a_memory_store_that_agrees_with_the_generator() {
     let config = GenConfig::new(1_200, 17);
     let expected = business(&config).counts();
-    let store = solocrm_store_memory::MemoryStore::new(Currency::EUR);
+    let store = solocrm_core::Crm::new(solocrm_store_memory::MemoryStore::new(Currency::EUR));
     let created = populate(&store, &config).expect("populates an empty store");
     assert_eq!(created.counts, expected);
     assert_eq!(created.customers.len(), 1_200);
@@ -473,7 +473,7 @@ fn populate_fills_a_memory_store_that_agrees_with_the_generator() {
 #[test]
 fn populate_refuses_a_store_in_another_currency() {
     let config = GenConfig::new(50, 1);
-    let store = solocrm_store_memory::MemoryStore::new(Currency::USD);
+    let store = solocrm_core::Crm::new(solocrm_store_memory::MemoryStore::new(Currency::USD));
     let err = populate(&store, &config).expect_err("EUR amounts in a USD store");
     assert_eq!(err.kind(), StoreErrorKind::Validation);
 }

@@ -1,856 +1,868 @@
 //! # solocrm-store-memory
 //!
-//! The in-memory [`Store`]: the reference semantics of the storage contract, kept
-//! simple so that it is obviously right. Every other store is tested against it.
-//!
-//! All data sits behind one [`RwLock`]; every method takes the lock once, checks
-//! everything it needs, and only then changes anything, so each method is atomic.
-//! Nothing is persisted: the data is gone when the store is dropped.
+//! [`MemoryStore`]: solocrm's in-memory storage, the reference backend of the
+//! transactional storage port ([`Storage`], [`ReadTx`], [`WriteTx`]). It only stores
+//! and reads back records, with snapshot reads and all-or-nothing writes over
+//! persistent maps; the business rules live once in the operations layer above it
+//! ([`Crm`](solocrm_core::Crm)), which is what an application talks to:
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use solocrm_core::{Currency, CustomerData, NewCustomer, PersonName, Store};
+//! use solocrm_core::{Crm, Currency, CustomerData, NewCustomer, PersonName, Store};
 //! use solocrm_store_memory::MemoryStore;
 //!
-//! let store = MemoryStore::new(Currency::EUR);
+//! let crm = Crm::new(MemoryStore::new(Currency::EUR));
 //! let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
-//! let ada = store.create_customer(NewCustomer::new(
+//! let ada = crm.create_customer(NewCustomer::new(
 //!     CustomerData::new(PersonName::parse("Ada Lovelace")?),
 //!     at,
 //! ))?;
-//! assert_eq!(store.customer(ada.id())?.name().as_str(), "Ada Lovelace");
+//! assert_eq!(crm.customer(ada.id())?.name().as_str(), "Ada Lovelace");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The committed state is one value of persistent maps ([`imbl`]), so copying it is
+//! O(1) and a copy shares everything with the original until either changes. A read
+//! takes a copy under a short lock and works on it, so it never waits for a writer
+//! and sees nothing committed after it started. A write takes the writer lock, works
+//! on a copy (a draft) and, if its closure returns `Ok`, installs the draft as the new
+//! committed state; otherwise it drops the draft, so a failed write leaves nothing.
+//!
+//! The backend holds no business rule. What it refuses is only what would break its
+//! own indexes (two records under one id, two customers under one email key or
+//! external reference, two purchases under one external reference, two segments under
+//! one name, an update of a record that is not there), and it refuses that with
+//! [`StoreError::Backend`], as the port's contract says an index that fires does.
 #![deny(missing_docs)]
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::borrow::Borrow;
+use std::error::Error as StdError;
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
-use solocrm_core::store::{
-    apply_stage_change, batch_error, check_after_sales_link, check_not_erased, check_refund,
-    import_error, resolve_ref,
-};
+use imbl::{OrdMap, OrdSet, Vector};
+use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditAction, AuditEntry, AuditId, Conflict, Consent, Currency, Customer,
-    CustomerData, CustomerExport, CustomerId, CustomerQuery, Deal, DealId, DealStage, Email,
-    Entity, ExternalRef, ImportPart, ImportReceipt, ImportSection, Interaction, InteractionId,
-    Label, LifecycleStage, Money, NewCustomer, NewDeal, NewInteraction, NewPointsEntry,
-    NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse, NewTask, OpenQuery, Page,
-    PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund,
-    RefundId, RequestEventKind, RequestId, Segment, ServiceRequest, StageChange, StageReason,
-    Store, StoreError, StoreResult, SurveyId, SurveyResponse, Tag, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, AuditId, Currency, Customer, CustomerId, CustomerKeys, Deal, DealId,
+    Email, Event, EventSeq, ExternalRef, Interaction, InteractionId, Label, OpenQuery, PointsEntry,
+    PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, RequestId,
+    Segment, ServiceRequest, StageChange, StoreError, StoreResult, SurveyId, SurveyResponse, Task,
+    TaskId, TaskQuery,
 };
 
-/// The in-memory store. `Send + Sync`; share it behind an `Arc`.
-#[derive(Debug)]
+/// The in-memory storage backend: snapshot reads, serialised all-or-nothing writes.
+///
+/// `Send + Sync`; share it behind an `Arc` (or hand it to the operations layer, which
+/// holds an `Arc<dyn Storage>`). Nothing is persisted: the data is gone when the
+/// backend is dropped.
+///
+/// A read costs one copy of an `Arc`; a write one O(1) copy of the state, then
+/// O(log n) per record it stores. Lists by customer (and a purchase's refunds) go
+/// through an index, so they cost what they return, not what the store holds.
+/// A write closure must not open another write on the same backend: it would wait
+/// for itself. Reads inside it are fine (they see the last commit, not the draft).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use solocrm_core::port::{IdKind, Storage};
+/// use solocrm_core::{Currency, Customer, CustomerData, CustomerId, NewCustomer, PersonName};
+/// use solocrm_store_memory::MemoryStore;
+///
+/// let backend = MemoryStore::new(Currency::EUR);
+/// let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
+/// let data = CustomerData::new(PersonName::parse("Ada Lovelace")?);
+///
+/// // One write transaction: take an id, store the customer under it.
+/// let mut id = None;
+/// backend.write(&mut |tx| {
+///     let next = CustomerId::new(tx.next_id(IdKind::Customer)?);
+///     tx.insert_customer(&Customer::create(next, NewCustomer::new(data.clone(), at)))?;
+///     id = Some(next);
+///     Ok(())
+/// })?;
+/// let id = id.expect("the write ran");
+/// assert_eq!(id, CustomerId::new(1));
+///
+/// // One read transaction over a snapshot.
+/// let mut name = String::new();
+/// backend.read(&mut |tx| {
+///     let ada = tx.customer(id)?.expect("stored");
+///     name = ada.name().as_str().to_owned();
+///     Ok(())
+/// })?;
+/// assert_eq!(name, "Ada Lovelace");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct MemoryStore {
     currency: Currency,
-    inner: RwLock<Inner>,
-}
-
-#[derive(Debug, Default, Clone)]
-struct Inner {
-    customers: BTreeMap<CustomerId, Customer>,
-    by_email: HashMap<String, CustomerId>,
-    by_ref: HashMap<ExternalRef, CustomerId>,
-    stage_history: HashMap<CustomerId, Vec<StageChange>>,
-    interactions: BTreeMap<InteractionId, Interaction>,
-    purchases: BTreeMap<PurchaseId, Purchase>,
-    purchase_refs: HashMap<ExternalRef, PurchaseId>,
-    refunds: BTreeMap<RefundId, Refund>,
-    surveys: BTreeMap<SurveyId, SurveyResponse>,
-    requests: BTreeMap<RequestId, ServiceRequest>,
-    deals: BTreeMap<DealId, Deal>,
-    tasks: BTreeMap<TaskId, Task>,
-    points: BTreeMap<PointsEntryId, PointsEntry>,
-    balances: HashMap<CustomerId, i64>,
-    segments: BTreeMap<Label, Segment>,
-    audit: Vec<AuditEntry>,
-}
-
-/// The next id after the largest key of `map` (1 for an empty map).
-fn next_key<K: Ord + Copy + Into<u64>, V>(map: &BTreeMap<K, V>) -> u64 {
-    map.last_key_value().map_or(1, |(k, _)| (*k).into() + 1)
+    /// The committed state. Held only long enough to copy or replace the `Arc`.
+    committed: Mutex<Arc<State>>,
+    /// Held for the whole of a write transaction, so writes run one at a time.
+    writer: Mutex<()>,
 }
 
 impl MemoryStore {
-    /// An empty store keeping its books in `currency`.
+    /// An empty backend keeping its books in `currency`.
     pub fn new(currency: Currency) -> Self {
         MemoryStore {
             currency,
-            inner: RwLock::new(Inner::default()),
+            committed: Mutex::new(Arc::new(State::default())),
+            writer: Mutex::new(()),
         }
     }
 
-    // A panic while holding the lock cannot leave half-applied changes behind, because
-    // every method checks before it writes; so a poisoned lock is safe to keep using.
-    fn read(&self) -> RwLockReadGuard<'_, Inner> {
-        self.inner.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, Inner> {
-        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    /// The committed state as of now.
+    fn snapshot(&self) -> Arc<State> {
+        Arc::clone(&lock(&self.committed))
     }
 }
 
-impl Inner {
-    fn customer(&self, id: CustomerId) -> StoreResult<&Customer> {
-        self.customers
-            .get(&id)
-            .ok_or_else(|| StoreError::not_found(Entity::Customer, id))
-    }
+/// Locks `m`, also after a panic elsewhere: neither lock guards a half-done change
+/// (a write works on a draft that a panic simply drops), so a poisoned lock is safe.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
-    fn customer_mut(&mut self, id: CustomerId) -> StoreResult<&mut Customer> {
-        self.customers
-            .get_mut(&id)
-            .ok_or_else(|| StoreError::not_found(Entity::Customer, id))
-    }
-
-    /// The customer, who must exist and not be erased, for a new record.
-    fn live_customer(&self, id: CustomerId) -> StoreResult<&Customer> {
-        let c = self.customer(id)?;
-        check_not_erased(c)?;
-        Ok(c)
-    }
-
-    fn check_unique(&self, data: &CustomerData, own: Option<CustomerId>) -> StoreResult<()> {
-        if let Some(email) = &data.email
-            && let Some(&existing) = self.by_email.get(&email.key())
-            && Some(existing) != own
-        {
-            return Err(Conflict::DuplicateEmail {
-                email: email.to_string(),
-                existing,
-            }
-            .into());
-        }
-        if let Some(reference) = &data.external_ref
-            && let Some(&existing) = self.by_ref.get(reference)
-            && Some(existing) != own
-        {
-            return Err(Conflict::DuplicateExternalRef {
-                reference: reference.to_string(),
-                existing,
-            }
-            .into());
-        }
-        Ok(())
-    }
-
-    fn index_customer(&mut self, c: &Customer) {
-        if let Some(e) = c.email() {
-            self.by_email.insert(e.key(), c.id());
-        }
-        if let Some(r) = c.external_ref() {
-            self.by_ref.insert(r.clone(), c.id());
-        }
-    }
-
-    fn unindex_customer(&mut self, c: &Customer) {
-        if let Some(e) = c.email() {
-            self.by_email.remove(&e.key());
-        }
-        if let Some(r) = c.external_ref() {
-            self.by_ref.remove(r);
-        }
-    }
-
-    fn create_customer(&mut self, new: NewCustomer, base: Currency) -> StoreResult<Customer> {
-        let data = new.data.clone().for_storage(base)?;
-        self.check_unique(&data, None)?;
-        let id = CustomerId::new(next_key(&self.customers));
-        let c = Customer::create(id, NewCustomer { data, ..new });
-        self.index_customer(&c);
-        self.customers.insert(id, c.clone());
-        Ok(c)
-    }
-
-    fn update_customer(
-        &mut self,
-        id: CustomerId,
-        data: CustomerData,
-        base: Currency,
-    ) -> StoreResult<Customer> {
-        let data = data.for_storage(base)?;
-        check_not_erased(self.customer(id)?)?;
-        self.check_unique(&data, Some(id))?;
-        let mut c = self.customer(id)?.clone();
-        self.unindex_customer(&c);
-        c.set_data(data);
-        self.index_customer(&c);
-        self.customers.insert(id, c.clone());
-        Ok(c)
-    }
-
-    fn record_survey(&mut self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
-        self.live_customer(new.customer)?;
-        let id = SurveyId::new(next_key(&self.surveys));
-        let s = SurveyResponse::new(id, new);
-        self.surveys.insert(id, s.clone());
-        Ok(s)
-    }
-
-    fn deal(&self, id: DealId) -> StoreResult<&Deal> {
-        self.deals
-            .get(&id)
-            .ok_or_else(|| StoreError::not_found(Entity::Deal, id))
-    }
-
-    /// Checks a purchase against the store (everything but in-batch duplicates) and
-    /// returns it in stored form.
-    fn check_purchase(&self, new: NewPurchase, base: Currency) -> StoreResult<NewPurchase> {
-        self.live_customer(new.customer)?;
-        let new = new.for_storage(base)?;
-        if let Some(reference) = &new.external_ref
-            && let Some(&existing) = self.purchase_refs.get(reference)
-        {
-            return Err(Conflict::DuplicatePurchaseRef {
-                reference: reference.to_string(),
-                existing,
-            }
-            .into());
-        }
-        if let Some(deal) = new.deal {
-            check_after_sales_link(self.deal(deal)?, new.customer)?;
-        }
-        Ok(new)
-    }
-
-    fn insert_purchase(&mut self, new: NewPurchase) -> Purchase {
-        let id = PurchaseId::new(next_key(&self.purchases));
-        if let Some(r) = &new.external_ref {
-            self.purchase_refs.insert(r.clone(), id);
-        }
-        let p = Purchase::new(id, new);
-        self.purchases.insert(id, p.clone());
-        p
-    }
-
-    fn interactions(&self, query: &ActivityQuery) -> Vec<Interaction> {
-        let it = self
-            .interactions
-            .values()
-            .filter(|i| query.admits(i.customer(), i.at()))
-            .cloned();
-        sorted_by_time(it, |i| (i.at(), i.id().get()))
-    }
-
-    fn purchases(&self, query: &ActivityQuery) -> Vec<Purchase> {
-        let it = self
-            .purchases
-            .values()
-            .filter(|p| query.admits(p.customer(), p.at()))
-            .cloned();
-        sorted_by_time(it, |p| (p.at(), p.id().get()))
-    }
-
-    fn refunds(&self, query: &ActivityQuery) -> Vec<Refund> {
-        let it = self
-            .refunds
-            .values()
-            .filter(|r| query.admits(r.customer(), r.at()))
-            .cloned();
-        sorted_by_time(it, |r| (r.at(), r.id().get()))
-    }
-
-    fn surveys(&self, query: &ActivityQuery) -> Vec<SurveyResponse> {
-        let it = self
-            .surveys
-            .values()
-            .filter(|s| query.admits(s.customer(), s.at()))
-            .cloned();
-        sorted_by_time(it, |s| (s.at(), s.id().get()))
-    }
-
-    fn requests(&self, query: &OpenQuery) -> Vec<ServiceRequest> {
-        self.requests
-            .values()
-            .filter(|r| query.customer.is_none_or(|c| c == r.customer()))
-            .filter(|r| !query.open_only || r.is_open())
-            .cloned()
-            .collect()
-    }
-
-    fn deals(&self, query: &OpenQuery) -> Vec<Deal> {
-        self.deals
-            .values()
-            .filter(|d| query.customer.is_none_or(|c| c == d.customer()))
-            .filter(|d| !query.open_only || !d.stage().is_closed())
-            .cloned()
-            .collect()
-    }
-
-    fn tasks(&self, query: &TaskQuery) -> Vec<Task> {
-        let mut v: Vec<Task> = self
-            .tasks
-            .values()
-            .filter(|t| query.customer.is_none_or(|c| t.customer() == Some(c)))
-            .filter(|t| query.due_until.is_none_or(|d| t.due() <= d))
-            .filter(|t| query.include_done || !t.is_done())
-            .cloned()
-            .collect();
-        v.sort_by_key(|t| (t.due(), t.id()));
-        v
-    }
-
-    fn points_ledger(&self, customer: CustomerId) -> Vec<PointsEntry> {
-        self.points
-            .values()
-            .filter(|e| e.customer() == customer)
-            .cloned()
-            .collect()
-    }
-
-    fn summaries(
-        &self,
-        as_of: DateTime<Utc>,
-        base: Currency,
-    ) -> StoreResult<HashMap<CustomerId, PurchaseSummary>> {
-        let mut out: HashMap<CustomerId, PurchaseSummary> = HashMap::new();
-        for p in self.purchases.values().filter(|p| p.at() <= as_of) {
-            out.entry(p.customer())
-                .or_insert_with(|| PurchaseSummary::none(base))
-                .add(p.at(), p.amount())
-                .map_err(StoreError::backend)?;
-        }
-        Ok(out)
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.snapshot();
+        f.debug_struct("MemoryStore")
+            .field("currency", &self.currency)
+            .field("customers", &s.customers.len())
+            .field("purchases", &s.purchases.rows.len())
+            .field("events", &s.events.len())
+            .finish_non_exhaustive()
     }
 }
 
-fn sorted_by_time<T: Clone>(
-    items: impl Iterator<Item = T>,
-    key: impl Fn(&T) -> (DateTime<Utc>, u64),
-) -> Vec<T> {
-    let mut v: Vec<T> = items.collect();
-    v.sort_by_key(|x| key(x));
-    v
-}
-
-impl Store for MemoryStore {
+impl Storage for MemoryStore {
     fn base_currency(&self) -> Currency {
         self.currency
     }
 
-    fn create_customer(&self, new: NewCustomer) -> StoreResult<Customer> {
-        self.write().create_customer(new, self.currency)
-    }
-
-    fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
-        self.read().customer(id).cloned()
-    }
-
-    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<Customer>> {
-        let g = self.read();
-        Ok(g.by_email
-            .get(&email.key())
-            .and_then(|id| g.customers.get(id))
-            .cloned())
-    }
-
-    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<Customer>> {
-        let g = self.read();
-        Ok(g.by_ref
-            .get(reference)
-            .and_then(|id| g.customers.get(id))
-            .cloned())
-    }
-
-    fn update_customer(&self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
-        self.write().update_customer(id, data, self.currency)
-    }
-
-    fn list_customers(&self, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
-        query.validate()?;
-        let g = self.read();
-        let summaries = match &query.segment {
-            Some(f) if f.predicate.needs_purchases() => Some(g.summaries(f.as_of, self.currency)?),
-            _ => None,
+    fn read(&self, f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>) -> StoreResult<()> {
+        let tx = Tx {
+            currency: self.currency,
+            state: self.snapshot(),
         };
-        let none = PurchaseSummary::none(self.currency);
-        let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-        let mut items = Vec::new();
-        let mut more = false;
-        for c in g.customers.values().filter(|c| query.admits(c)) {
-            if let Some(f) = &query.segment {
-                let s = summaries
-                    .as_ref()
-                    .and_then(|m| m.get(&c.id()))
-                    .unwrap_or(&none);
-                if !f.predicate.matches(c, s, f.as_of) {
-                    continue;
-                }
+        f(&tx)
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
+        let _writer = lock(&self.writer);
+        let mut tx = Tx {
+            currency: self.currency,
+            state: State::clone(&self.snapshot()),
+        };
+        f(&mut tx)?;
+        *lock(&self.committed) = Arc::new(tx.state);
+        Ok(())
+    }
+}
+
+/// What the backend reports when its own indexes would break: a bug in the caller,
+/// which the operations layer's checks should have caught.
+#[derive(Debug)]
+struct IndexFault(String);
+
+impl fmt::Display for IndexFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "memory backend: {}", self.0)
+    }
+}
+
+impl StdError for IndexFault {}
+
+fn fault(message: String) -> StoreError {
+    StoreError::backend(IndexFault(message))
+}
+
+/// A record kind stored in a [`Table`]: its id and the customer it belongs to.
+trait Row: Clone {
+    type Id: Ord + Copy + Into<u64> + fmt::Display;
+    /// For messages.
+    const NAME: &'static str;
+    /// The kind whose [`WriteTx::next_id`] it takes.
+    const KIND: IdKind;
+    fn id_of(raw: u64) -> Self::Id;
+    fn row_id(&self) -> Self::Id;
+    fn owner(&self) -> Option<CustomerId>;
+}
+
+/// A record kind with a time, listed through an [`ActivityQuery`].
+trait Activity: Row {
+    fn at(&self) -> DateTime<Utc>;
+    fn customer(&self) -> CustomerId;
+}
+
+macro_rules! row {
+    ($ty:ty, $id:ident, $kind:ident, $name:literal, |$r:ident| $owner:expr) => {
+        impl Row for $ty {
+            type Id = $id;
+            const NAME: &'static str = $name;
+            const KIND: IdKind = IdKind::$kind;
+            fn id_of(raw: u64) -> $id {
+                $id::new(raw)
             }
-            if items.len() == limit {
-                more = true;
-                break;
+            fn row_id(&self) -> $id {
+                self.id()
             }
-            items.push(c.clone());
+            fn owner(&self) -> Option<CustomerId> {
+                let $r = self;
+                $owner
+            }
         }
-        let next = if more {
-            items.last().map(Customer::id)
-        } else {
-            None
-        };
-        Ok(Page { items, next })
+    };
+}
+
+macro_rules! activity {
+    ($($ty:ty),*) => {$(
+        impl Activity for $ty {
+            fn at(&self) -> DateTime<Utc> {
+                <$ty>::at(self)
+            }
+            fn customer(&self) -> CustomerId {
+                <$ty>::customer(self)
+            }
+        }
+    )*};
+}
+
+row!(
+    Interaction,
+    InteractionId,
+    Interaction,
+    "interaction",
+    |r| Some(r.customer())
+);
+row!(Purchase, PurchaseId, Purchase, "purchase", |r| Some(
+    r.customer()
+));
+row!(Refund, RefundId, Refund, "refund", |r| Some(r.customer()));
+row!(SurveyResponse, SurveyId, Survey, "survey answer", |r| Some(
+    r.customer()
+));
+row!(ServiceRequest, RequestId, Request, "service request", |r| {
+    Some(r.customer())
+});
+row!(Deal, DealId, Deal, "deal", |r| Some(r.customer()));
+row!(Task, TaskId, Task, "task", |r| r.customer());
+row!(
+    PointsEntry,
+    PointsEntryId,
+    Points,
+    "points entry",
+    |r| Some(r.customer())
+);
+activity!(Interaction, Purchase, Refund, SurveyResponse);
+
+/// Records of one kind by id, with an index by customer.
+#[derive(Clone)]
+struct Table<R: Row> {
+    rows: OrdMap<R::Id, R>,
+    by_customer: OrdSet<(CustomerId, R::Id)>,
+}
+
+impl<R: Row> Default for Table<R> {
+    fn default() -> Self {
+        Table {
+            rows: OrdMap::new(),
+            by_customer: OrdSet::new(),
+        }
+    }
+}
+
+impl<R: Row> Table<R> {
+    fn get(&self, id: R::Id) -> Option<&R> {
+        self.rows.get(&id)
     }
 
-    fn count_customers(&self) -> StoreResult<u64> {
-        Ok(self.read().customers.len() as u64)
+    /// The customer's records, by id.
+    fn of(&self, customer: CustomerId) -> impl DoubleEndedIterator<Item = &R> {
+        let all = (customer, R::id_of(0))..=(customer, R::id_of(u64::MAX));
+        self.by_customer
+            .range(all)
+            .filter_map(|(_, id)| self.rows.get(id))
     }
 
-    fn tag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
-        let mut g = self.write();
-        let c = g.customer_mut(id)?;
-        check_not_erased(c)?;
-        Ok(c.add_tag(tag.clone()))
+    /// The records of `customer` if given, else all of them; by id either way.
+    fn of_maybe(&self, customer: Option<CustomerId>) -> Box<dyn Iterator<Item = &R> + '_> {
+        match customer {
+            Some(c) => Box::new(self.of(c)),
+            None => Box::new(self.rows.values()),
+        }
     }
 
-    fn untag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
-        let mut g = self.write();
-        let c = g.customer_mut(id)?;
-        check_not_erased(c)?;
-        Ok(c.remove_tag(tag))
+    fn insert(&mut self, row: &R) -> StoreResult<()> {
+        let id = row.row_id();
+        if self.rows.contains_key(&id) {
+            return Err(fault(format!("{} {id} is already stored", R::NAME)));
+        }
+        if let Some(c) = row.owner() {
+            self.by_customer.insert((c, id));
+        }
+        self.rows.insert(id, row.clone());
+        Ok(())
     }
 
-    fn record_consent(&self, id: CustomerId, consent: Consent) -> StoreResult<Customer> {
-        let mut g = self.write();
-        let c = g.customer_mut(id)?;
-        check_not_erased(c)?;
-        c.record_consent(consent);
-        Ok(c.clone())
+    /// Replaces the record with the same id and returns the one it replaced.
+    fn update(&mut self, row: &R) -> StoreResult<R> {
+        let id = row.row_id();
+        let old = self
+            .rows
+            .insert(id, row.clone())
+            .ok_or_else(|| fault(format!("{} {id} to update is not stored", R::NAME)))?;
+        if old.owner() != row.owner() {
+            if let Some(c) = old.owner() {
+                self.by_customer.remove(&(c, id));
+            }
+            if let Some(c) = row.owner() {
+                self.by_customer.insert((c, id));
+            }
+        }
+        Ok(old)
+    }
+}
+
+impl<R: Activity> Table<R> {
+    /// The records matching `query`, by time then id.
+    fn matching(&self, query: &ActivityQuery) -> Vec<R> {
+        let mut v: Vec<R> = self
+            .of_maybe(query.customer)
+            .filter(|r| query.admits(r.customer(), r.at()))
+            .cloned()
+            .collect();
+        v.sort_by_key(|r| (r.at(), r.row_id()));
+        v
+    }
+}
+
+/// Everything the backend holds. Every field is a persistent map, so a clone is O(1).
+#[derive(Clone, Default)]
+struct State {
+    /// The largest id ever stored of each kind, by [`IdKind`] position.
+    high: [u64; IdKind::ALL.len()],
+    customers: OrdMap<CustomerId, Customer>,
+    /// [`Email::key`] → customer, for customers that are not erased.
+    by_email: OrdMap<String, CustomerId>,
+    /// External reference → customer, for customers that are not erased.
+    by_ref: OrdMap<ExternalRef, CustomerId>,
+    stage_history: OrdMap<CustomerId, Vector<StageChange>>,
+    interactions: Table<Interaction>,
+    purchases: Table<Purchase>,
+    purchase_refs: OrdMap<ExternalRef, PurchaseId>,
+    refunds: Table<Refund>,
+    refunds_by_purchase: OrdSet<(PurchaseId, RefundId)>,
+    surveys: Table<SurveyResponse>,
+    requests: Table<ServiceRequest>,
+    deals: Table<Deal>,
+    tasks: Table<Task>,
+    points: Table<PointsEntry>,
+    segments: OrdMap<Label, Segment>,
+    audit: OrdMap<AuditId, AuditEntry>,
+    events: OrdMap<EventSeq, Event>,
+}
+
+/// The look-up keys a customer is indexed under: none once erased.
+fn index_keys(c: &Customer) -> (Option<String>, Option<ExternalRef>) {
+    if c.is_erased() {
+        (None, None)
+    } else {
+        (c.email().map(Email::key), c.external_ref().cloned())
+    }
+}
+
+impl State {
+    fn saw(&mut self, kind: IdKind, id: u64) {
+        let high = &mut self.high[kind as usize];
+        *high = (*high).max(id);
     }
 
-    fn change_stage(
+    /// Refuses keys another customer than `own` is indexed under.
+    fn check_keys_free(
         &self,
-        id: CustomerId,
-        to: LifecycleStage,
-        at: DateTime<Utc>,
-        reason: StageReason,
-    ) -> StoreResult<StageChange> {
-        let mut g = self.write();
-        let last = g
-            .stage_history
-            .get(&id)
-            .and_then(|h| h.last())
-            .map(|c| c.at);
-        let mut c = g.customer(id)?.clone();
-        // A note is text about the customer: an erased one takes none.
-        if matches!(reason, StageReason::Manual { note: Some(_) }) {
-            check_not_erased(&c)?;
+        own: CustomerId,
+        email: Option<&String>,
+        reference: Option<&ExternalRef>,
+    ) -> StoreResult<()> {
+        if let Some(e) = email
+            && let Some(&other) = self.by_email.get(e)
+            && other != own
+        {
+            return Err(fault(format!(
+                "the email key of customer {own} is already indexed for customer {other}"
+            )));
         }
-        let change = apply_stage_change(&mut c, last, to, at, reason)?;
-        g.customers.insert(id, c);
-        g.stage_history.entry(id).or_default().push(change.clone());
-        Ok(change)
-    }
-
-    fn stage_history(&self, id: CustomerId) -> StoreResult<Vec<StageChange>> {
-        let g = self.read();
-        g.customer(id)?;
-        Ok(g.stage_history.get(&id).cloned().unwrap_or_default())
-    }
-
-    fn log_interaction(&self, new: NewInteraction) -> StoreResult<Interaction> {
-        let mut g = self.write();
-        g.live_customer(new.customer)?;
-        let id = InteractionId::new(next_key(&g.interactions));
-        let i = Interaction::new(id, new);
-        g.interactions.insert(id, i.clone());
-        Ok(i)
-    }
-
-    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
-        Ok(self.read().interactions(query))
-    }
-
-    fn record_purchase(&self, new: NewPurchase) -> StoreResult<Purchase> {
-        let mut g = self.write();
-        let new = g.check_purchase(new, self.currency)?;
-        Ok(g.insert_purchase(new))
-    }
-
-    fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
-        let mut g = self.write();
-        let mut seen: HashSet<ExternalRef> = HashSet::new();
-        let mut checked = Vec::with_capacity(batch.len());
-        for (index, new) in batch.into_iter().enumerate() {
-            let new = g
-                .check_purchase(new, self.currency)
-                .map_err(|e| batch_error(index, e))?;
-            if let Some(r) = &new.external_ref
-                && !seen.insert(r.clone())
-            {
-                let dup = Conflict::DuplicateRefInBatch {
-                    reference: r.to_string(),
-                };
-                return Err(batch_error(index, dup.into()));
-            }
-            checked.push(new);
+        if let Some(r) = reference
+            && let Some(&other) = self.by_ref.get(r)
+            && other != own
+        {
+            return Err(fault(format!(
+                "the external reference of customer {own} is already indexed for customer \
+                 {other}"
+            )));
         }
-        Ok(checked
-            .into_iter()
-            .map(|p| g.insert_purchase(p).id())
+        Ok(())
+    }
+
+    fn insert_row<R: Row>(
+        &mut self,
+        table: fn(&mut State) -> &mut Table<R>,
+        row: &R,
+    ) -> StoreResult<()> {
+        table(self).insert(row)?;
+        self.saw(R::KIND, row.row_id().into());
+        Ok(())
+    }
+}
+
+/// A transaction: a snapshot to read (`S = Arc<State>`) or a draft to write
+/// (`S = State`).
+struct Tx<S> {
+    currency: Currency,
+    state: S,
+}
+
+impl<S: Borrow<State>> Tx<S> {
+    fn s(&self) -> &State {
+        self.state.borrow()
+    }
+}
+
+impl<S: Borrow<State>> ReadTx for Tx<S> {
+    fn base_currency(&self) -> Currency {
+        self.currency
+    }
+
+    fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
+        Ok(self.s().customers.get(&id).cloned())
+    }
+
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
+        Ok(self.s().by_email.get(&email.key()).copied())
+    }
+
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<CustomerId>> {
+        Ok(self.s().by_ref.get(reference).copied())
+    }
+
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        Ok(self
+            .s()
+            .customers
+            .values()
+            .map(CustomerKeys::from)
             .collect())
     }
 
-    fn import_parts(
+    fn customers(
         &self,
-        parts: &mut dyn Iterator<Item = ImportPart>,
-    ) -> StoreResult<ImportReceipt> {
-        use ImportSection as S;
-        let mut g = self.write();
-        // Work on a copy and keep it only if every record of every part is accepted.
-        let mut draft = g.clone();
-        let mut receipt = ImportReceipt::default();
-        let mut updated = 0;
-        let mut seen: HashSet<ExternalRef> = HashSet::new();
-        for part in parts {
-            let batch = part.map_err(StoreError::Aborted)?;
-            for new in batch.create_customers {
-                let i = receipt.created_customers.len();
-                let c = draft
-                    .create_customer(new, self.currency)
-                    .map_err(|e| import_error(S::CreateCustomers, i, e))?;
-                receipt.created_customers.push(c.id());
-            }
-            for (id, data) in batch.update_customers {
-                draft
-                    .update_customer(id, data, self.currency)
-                    .map_err(|e| import_error(S::UpdateCustomers, updated, e))?;
-                updated += 1;
-            }
-            for (who, mut new) in batch.purchases {
-                let i = receipt.purchases.len();
-                let fail = |e| import_error(S::Purchases, i, e);
-                new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
-                // A repeat within the import is named as such, before the draft (which
-                // holds the earlier rows) would report it as a stored duplicate.
-                if let Some(r) = &new.external_ref
-                    && !seen.insert(r.clone())
-                {
-                    let dup = Conflict::DuplicateRefInBatch {
-                        reference: r.to_string(),
-                    };
-                    return Err(fail(dup.into()));
-                }
-                let new = draft.check_purchase(new, self.currency).map_err(fail)?;
-                receipt.purchases.push(draft.insert_purchase(new).id());
-            }
-            for (who, mut new) in batch.surveys {
-                let i = receipt.surveys.len();
-                let fail = |e| import_error(S::Surveys, i, e);
-                new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
-                receipt
-                    .surveys
-                    .push(draft.record_survey(new).map_err(fail)?.id());
-            }
-        }
-        *g = draft;
-        Ok(receipt)
+        filter: &CustomerFilter,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Customer>> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let customers = &self.s().customers;
+        let from = match after {
+            // Nothing is above the largest id.
+            Some(a) if a.get() == u64::MAX => return Ok(Vec::new()),
+            Some(a) => CustomerId::new(a.get() + 1),
+            None => CustomerId::new(0),
+        };
+        Ok(customers
+            .range(from..)
+            .map(|(_, c)| c)
+            .filter(|c| filter.admits(c))
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
-    fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {
-        self.read()
-            .purchases
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| StoreError::not_found(Entity::Purchase, id))
+    fn count_customers(&self) -> StoreResult<u64> {
+        Ok(self.s().customers.len() as u64)
+    }
+
+    fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
+        Ok(self
+            .s()
+            .stage_history
+            .get(&customer)
+            .map(|h| h.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
+        Ok(self.s().interactions.matching(query))
+    }
+
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
+        Ok(self.s().purchases.get(id).cloned())
+    }
+
+    fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>> {
+        Ok(self.s().purchase_refs.get(reference).copied())
     }
 
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
-        Ok(self.read().purchases(query))
+        Ok(self.s().purchases.matching(query))
+    }
+
+    fn purchase_summary(
+        &self,
+        customer: CustomerId,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<PurchaseSummary> {
+        let mut summary = PurchaseSummary::none(self.currency);
+        for p in self.s().purchases.of(customer).filter(|p| p.at() <= as_of) {
+            summary
+                .add(p.at(), p.amount())
+                .map_err(StoreError::backend)?;
+        }
+        Ok(summary)
     }
 
     fn purchase_log(&self) -> StoreResult<PurchaseLog> {
-        let g = self.read();
+        let s = self.s();
         let mut log =
-            PurchaseLog::with_customers(self.currency, g.customers.keys().copied().collect());
-        for p in g.purchases.values() {
-            let idx = log
-                .index_of(p.customer())
-                .ok_or_else(|| StoreError::not_found(Entity::Customer, p.customer()))?;
+            PurchaseLog::with_customers(self.currency, s.customers.keys().copied().collect());
+        for p in s.purchases.rows.values() {
+            let idx = log.index_of(p.customer()).ok_or_else(|| {
+                fault(format!(
+                    "purchase {} names customer {}, who is not stored",
+                    p.id(),
+                    p.customer()
+                ))
+            })?;
             let minor = p.amount().to_minor_units().map_err(StoreError::backend)?;
             log.push(idx, p.at().timestamp(), minor);
         }
         Ok(log)
     }
 
-    fn record_refund(&self, new: NewRefund) -> StoreResult<Refund> {
-        let mut g = self.write();
-        let purchase = g
-            .purchases
-            .get(&new.purchase)
-            .ok_or_else(|| StoreError::not_found(Entity::Purchase, new.purchase))?;
-        // A reason is text about the customer: an erased one takes none.
-        if new.reason.is_some() {
-            check_not_erased(g.customer(purchase.customer())?)?;
-        }
-        let refunded = g
-            .refunds
-            .values()
-            .filter(|r| r.purchase() == purchase.id())
-            .try_fold(Money::zero(self.currency), |acc, r| {
-                acc.checked_add(r.amount())
-            })
-            .map_err(StoreError::backend)?;
-        let customer = purchase.customer();
-        let new = check_refund(new, purchase, refunded, self.currency)?;
-        let id = RefundId::new(next_key(&g.refunds));
-        let r = Refund::new(id, customer, new);
-        g.refunds.insert(id, r.clone());
-        Ok(r)
-    }
-
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
-        Ok(self.read().refunds(query))
+        Ok(self.s().refunds.matching(query))
     }
 
-    fn record_survey(&self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
-        self.write().record_survey(new)
+    fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>> {
+        let s = self.s();
+        let all = (purchase, RefundId::new(0))..=(purchase, RefundId::new(u64::MAX));
+        Ok(s.refunds_by_purchase
+            .range(all)
+            .filter_map(|(_, id)| s.refunds.get(*id))
+            .cloned()
+            .collect())
     }
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
-        Ok(self.read().surveys(query))
+        Ok(self.s().surveys.matching(query))
     }
 
-    fn open_request(&self, new: NewServiceRequest) -> StoreResult<ServiceRequest> {
-        let mut g = self.write();
-        g.live_customer(new.customer)?;
-        if let Some(deal) = new.deal {
-            check_after_sales_link(g.deal(deal)?, new.customer)?;
-        }
-        let id = RequestId::new(next_key(&g.requests));
-        let r = ServiceRequest::open(id, new);
-        g.requests.insert(id, r.clone());
-        Ok(r)
-    }
-
-    fn update_request(
-        &self,
-        id: RequestId,
-        step: RequestEventKind,
-        at: DateTime<Utc>,
-    ) -> StoreResult<ServiceRequest> {
-        let mut g = self.write();
-        let r = g
-            .requests
-            .get_mut(&id)
-            .ok_or_else(|| StoreError::not_found(Entity::Request, id))?;
-        // `apply` checks before it changes anything.
-        r.apply(step, at)?;
-        Ok(r.clone())
-    }
-
-    fn request(&self, id: RequestId) -> StoreResult<ServiceRequest> {
-        self.read()
-            .requests
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| StoreError::not_found(Entity::Request, id))
+    fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
+        Ok(self.s().requests.get(id).cloned())
     }
 
     fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
-        Ok(self.read().requests(query))
+        Ok(self
+            .s()
+            .requests
+            .of_maybe(query.customer)
+            .filter(|r| query.admits(r.customer(), r.is_open()))
+            .cloned()
+            .collect())
     }
 
-    fn create_deal(&self, new: NewDeal) -> StoreResult<Deal> {
-        let new = new.for_storage(self.currency)?;
-        let mut g = self.write();
-        g.live_customer(new.customer)?;
-        let id = DealId::new(next_key(&g.deals));
-        let d = Deal::create(id, new);
-        g.deals.insert(id, d.clone());
-        Ok(d)
-    }
-
-    fn move_deal(&self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal> {
-        let mut g = self.write();
-        let d = g
-            .deals
-            .get_mut(&id)
-            .ok_or_else(|| StoreError::not_found(Entity::Deal, id))?;
-        // `move_to` checks before it changes anything.
-        d.move_to(to, at)?;
-        Ok(d.clone())
-    }
-
-    fn deal(&self, id: DealId) -> StoreResult<Deal> {
-        self.read().deal(id).cloned()
+    fn deal(&self, id: DealId) -> StoreResult<Option<Deal>> {
+        Ok(self.s().deals.get(id).cloned())
     }
 
     fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
-        Ok(self.read().deals(query))
-    }
-
-    fn create_task(&self, new: NewTask) -> StoreResult<Task> {
-        let mut g = self.write();
-        if let Some(c) = new.customer {
-            g.live_customer(c)?;
-        }
-        let id = TaskId::new(next_key(&g.tasks));
-        let t = Task::create(id, new);
-        g.tasks.insert(id, t.clone());
-        Ok(t)
-    }
-
-    fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
-        let mut g = self.write();
-        let t = g
-            .tasks
-            .get_mut(&id)
-            .ok_or_else(|| StoreError::not_found(Entity::Task, id))?;
-        t.complete(at)?;
-        Ok(t.clone())
-    }
-
-    fn task(&self, id: TaskId) -> StoreResult<Task> {
-        self.read()
-            .tasks
-            .get(&id)
+        Ok(self
+            .s()
+            .deals
+            .of_maybe(query.customer)
+            .filter(|d| query.admits(d.customer(), !d.stage().is_closed()))
             .cloned()
-            .ok_or_else(|| StoreError::not_found(Entity::Task, id))
+            .collect())
+    }
+
+    fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        Ok(self.s().tasks.get(id).cloned())
     }
 
     fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
-        Ok(self.read().tasks(query))
-    }
-
-    fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
-        let mut g = self.write();
-        g.live_customer(entry.customer)?;
-        let balance = g.balances.get(&entry.customer).copied().unwrap_or(0);
-        let after = entry.apply_to(balance)?;
-        let id = PointsEntryId::new(next_key(&g.points));
-        g.balances.insert(entry.customer, after);
-        let e = PointsEntry::new(id, entry, after);
-        g.points.insert(id, e.clone());
-        Ok(e)
-    }
-
-    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
-        let g = self.read();
-        g.customer(customer)?;
-        Ok(g.balances.get(&customer).copied().unwrap_or(0))
+        let mut v: Vec<Task> = self
+            .s()
+            .tasks
+            .of_maybe(query.customer)
+            .filter(|t| query.admits(t))
+            .cloned()
+            .collect();
+        v.sort_by_key(|t| (t.due(), t.id()));
+        Ok(v)
     }
 
     fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
-        let g = self.read();
-        g.customer(customer)?;
-        Ok(g.points_ledger(customer))
+        Ok(self.s().points.of(customer).cloned().collect())
     }
 
-    fn create_segment(&self, segment: Segment) -> StoreResult<()> {
-        // A predicate nested deeper than a store can read back is refused before
-        // anything else, as the SQLite store does.
-        segment.validate()?;
-        let mut g = self.write();
-        if g.segments.contains_key(&segment.name) {
-            return Err(Conflict::DuplicateSegment {
-                name: segment.name.to_string(),
-            }
-            .into());
-        }
-        g.segments.insert(segment.name.clone(), segment);
-        Ok(())
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        Ok(self
+            .s()
+            .points
+            .of(customer)
+            .next_back()
+            .map_or(0, PointsEntry::balance_after))
     }
 
-    fn segment(&self, name: &Label) -> StoreResult<Segment> {
-        self.read()
-            .segments
-            .get(name)
-            .cloned()
-            .ok_or_else(|| StoreError::not_found(Entity::Segment, name))
+    fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
+        Ok(self.s().segments.get(name).cloned())
     }
 
     fn segments(&self) -> StoreResult<Vec<Segment>> {
-        Ok(self.read().segments.values().cloned().collect())
-    }
-
-    fn delete_segment(&self, name: &Label) -> StoreResult<()> {
-        self.write()
-            .segments
-            .remove(name)
-            .map(drop)
-            .ok_or_else(|| StoreError::not_found(Entity::Segment, name))
-    }
-
-    fn erase_customer(&self, id: CustomerId, at: DateTime<Utc>) -> StoreResult<AuditEntry> {
-        let mut g = self.write();
-        let mut c = g.customer(id)?.clone();
-        if c.is_erased() {
-            return Err(Conflict::AlreadyErased { customer: id }.into());
-        }
-        g.unindex_customer(&c);
-        c.erase(at);
-        g.customers.insert(id, c);
-        for i in g.interactions.values_mut().filter(|i| i.customer() == id) {
-            i.erase_text();
-        }
-        for p in g.purchases.values_mut().filter(|p| p.customer() == id) {
-            p.erase_text();
-        }
-        for r in g.refunds.values_mut().filter(|r| r.customer() == id) {
-            r.erase_text();
-        }
-        for s in g.surveys.values_mut().filter(|s| s.customer() == id) {
-            s.erase_text();
-        }
-        for r in g.requests.values_mut().filter(|r| r.customer() == id) {
-            r.erase_text();
-        }
-        for d in g.deals.values_mut().filter(|d| d.customer() == id) {
-            d.erase_text();
-        }
-        for t in g.tasks.values_mut().filter(|t| t.customer() == Some(id)) {
-            t.erase_text();
-        }
-        for e in g.points.values_mut().filter(|e| e.customer() == id) {
-            e.erase_text();
-        }
-        if let Some(history) = g.stage_history.get_mut(&id) {
-            for change in history {
-                if let StageReason::Manual { note } = &mut change.reason {
-                    *note = None;
-                }
-            }
-        }
-        let entry = AuditEntry {
-            id: AuditId::new(g.audit.len() as u64 + 1),
-            at,
-            action: AuditAction::CustomerErased { customer: id },
-        };
-        g.audit.push(entry.clone());
-        Ok(entry)
-    }
-
-    fn export_customer(&self, id: CustomerId) -> StoreResult<CustomerExport> {
-        let g = self.read();
-        let customer = g.customer(id)?.clone();
-        let of = ActivityQuery::customer(id);
-        let by_customer = OpenQuery {
-            customer: Some(id),
-            open_only: false,
-        };
-        Ok(CustomerExport {
-            stage_history: g.stage_history.get(&id).cloned().unwrap_or_default(),
-            interactions: g.interactions(&of),
-            purchases: g.purchases(&of),
-            refunds: g.refunds(&of),
-            surveys: g.surveys(&of),
-            requests: g.requests(&by_customer),
-            deals: g.deals(&by_customer),
-            tasks: g.tasks(&TaskQuery {
-                customer: Some(id),
-                due_until: None,
-                include_done: true,
-            }),
-            points: g.points_ledger(id),
-            customer,
-        })
+        Ok(self.s().segments.values().cloned().collect())
     }
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
-        Ok(self.read().audit.clone())
+        Ok(self.s().audit.values().cloned().collect())
+    }
+
+    fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let Some(from) = after.checked_add(1) else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .s()
+            .events
+            .range(from..)
+            .take(limit)
+            .map(|(_, e)| e.clone())
+            .collect())
+    }
+}
+
+impl WriteTx for Tx<State> {
+    fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
+        self.state.high[kind as usize]
+            .checked_add(1)
+            .ok_or_else(|| fault(format!("no {kind:?} id is left above {}", u64::MAX)))
+    }
+
+    fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        let s = &mut self.state;
+        let id = customer.id();
+        if s.customers.contains_key(&id) {
+            return Err(fault(format!("customer {id} is already stored")));
+        }
+        let (email, reference) = index_keys(customer);
+        s.check_keys_free(id, email.as_ref(), reference.as_ref())?;
+        if let Some(e) = email {
+            s.by_email.insert(e, id);
+        }
+        if let Some(r) = reference {
+            s.by_ref.insert(r, id);
+        }
+        s.customers.insert(id, customer.clone());
+        s.saw(IdKind::Customer, id.get());
+        Ok(())
+    }
+
+    fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        let s = &mut self.state;
+        let id = customer.id();
+        let old = s
+            .customers
+            .get(&id)
+            .ok_or_else(|| fault(format!("customer {id} to update is not stored")))?;
+        let (old_email, old_ref) = index_keys(old);
+        let (email, reference) = index_keys(customer);
+        s.check_keys_free(id, email.as_ref(), reference.as_ref())?;
+        if let Some(e) = old_email {
+            s.by_email.remove(&e);
+        }
+        if let Some(r) = old_ref {
+            s.by_ref.remove(&r);
+        }
+        if let Some(e) = email {
+            s.by_email.insert(e, id);
+        }
+        if let Some(r) = reference {
+            s.by_ref.insert(r, id);
+        }
+        s.customers.insert(id, customer.clone());
+        Ok(())
+    }
+
+    fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
+        self.state
+            .stage_history
+            .entry(change.customer)
+            .or_default()
+            .push_back(change.clone());
+        Ok(())
+    }
+
+    fn rewrite_stage_history(
+        &mut self,
+        customer: CustomerId,
+        history: &[StageChange],
+    ) -> StoreResult<()> {
+        let stored = self
+            .state
+            .stage_history
+            .get(&customer)
+            .map_or(0, Vector::len);
+        if stored != history.len() {
+            return Err(fault(format!(
+                "the stage history of customer {customer} holds {stored} changes; a rewrite \
+                 of it must hold as many, not {}",
+                history.len()
+            )));
+        }
+        if !history.is_empty() {
+            let rewritten: Vector<StageChange> = history.iter().cloned().collect();
+            self.state.stage_history.insert(customer, rewritten);
+        }
+        Ok(())
+    }
+
+    fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.interactions, interaction)
+    }
+
+    fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
+        self.state.interactions.update(interaction).map(drop)
+    }
+
+    fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        let s = &mut self.state;
+        if let Some(r) = purchase.external_ref()
+            && let Some(&other) = s.purchase_refs.get(r)
+        {
+            return Err(fault(format!(
+                "the external reference of purchase {} is already indexed for purchase {other}",
+                purchase.id()
+            )));
+        }
+        s.insert_row(|s| &mut s.purchases, purchase)?;
+        if let Some(r) = purchase.external_ref() {
+            s.purchase_refs.insert(r.clone(), purchase.id());
+        }
+        Ok(())
+    }
+
+    fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        let s = &mut self.state;
+        let id = purchase.id();
+        if let Some(r) = purchase.external_ref()
+            && let Some(&other) = s.purchase_refs.get(r)
+            && other != id
+        {
+            return Err(fault(format!(
+                "the external reference of purchase {id} is already indexed for purchase {other}"
+            )));
+        }
+        let old = s.purchases.update(purchase)?;
+        if let Some(r) = old.external_ref() {
+            s.purchase_refs.remove(r);
+        }
+        if let Some(r) = purchase.external_ref() {
+            s.purchase_refs.insert(r.clone(), id);
+        }
+        Ok(())
+    }
+
+    fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        let s = &mut self.state;
+        s.insert_row(|s| &mut s.refunds, refund)?;
+        s.refunds_by_purchase
+            .insert((refund.purchase(), refund.id()));
+        Ok(())
+    }
+
+    fn update_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        let s = &mut self.state;
+        let old = s.refunds.update(refund)?;
+        s.refunds_by_purchase.remove(&(old.purchase(), old.id()));
+        s.refunds_by_purchase
+            .insert((refund.purchase(), refund.id()));
+        Ok(())
+    }
+
+    fn insert_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.surveys, survey)
+    }
+
+    fn update_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
+        self.state.surveys.update(survey).map(drop)
+    }
+
+    fn insert_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.requests, request)
+    }
+
+    fn update_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
+        self.state.requests.update(request).map(drop)
+    }
+
+    fn insert_deal(&mut self, deal: &Deal) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.deals, deal)
+    }
+
+    fn update_deal(&mut self, deal: &Deal) -> StoreResult<()> {
+        self.state.deals.update(deal).map(drop)
+    }
+
+    fn insert_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.tasks, task)
+    }
+
+    fn update_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.state.tasks.update(task).map(drop)
+    }
+
+    fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        self.state.insert_row(|s| &mut s.points, entry)
+    }
+
+    fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        self.state.points.update(entry).map(drop)
+    }
+
+    fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()> {
+        let segments = &mut self.state.segments;
+        if segments.contains_key(&segment.name) {
+            return Err(fault(format!(
+                "a segment named {} is already stored",
+                segment.name
+            )));
+        }
+        segments.insert(segment.name.clone(), segment.clone());
+        Ok(())
+    }
+
+    fn delete_segment(&mut self, name: &Label) -> StoreResult<bool> {
+        Ok(self.state.segments.remove(name).is_some())
+    }
+
+    fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        let s = &mut self.state;
+        if s.audit.contains_key(&entry.id) {
+            return Err(fault(format!("audit entry {} is already stored", entry.id)));
+        }
+        s.audit.insert(entry.id, entry.clone());
+        s.saw(IdKind::Audit, entry.id.get());
+        Ok(())
+    }
+
+    fn append_event(&mut self, event: &Event) -> StoreResult<()> {
+        let s = &mut self.state;
+        if s.events.contains_key(&event.seq) {
+            return Err(fault(format!("event {} is already stored", event.seq)));
+        }
+        s.events.insert(event.seq, event.clone());
+        s.saw(IdKind::Event, event.seq);
+        Ok(())
     }
 }

@@ -723,7 +723,7 @@ proptest! {
         prelude in prop::collection::vec(new_customer(), 3),
         ops in prop::collection::vec(op(), 1..100),
     ) {
-        let memory = MemoryStore::new(Currency::EUR);
+        let memory = solocrm_core::Crm::new(MemoryStore::new(Currency::EUR));
         let sqlite = SqliteStore::open_in_memory(Currency::EUR).expect("an in-memory database");
         let prelude = prelude.into_iter().map(Op::CreateCustomer);
         for (i, op) in prelude.chain(ops).enumerate() {
@@ -801,7 +801,7 @@ fn a_generated_business_through_the_operations_layer_reads_back_the_same() {
 fn a_generated_business_reads_back_the_same_from_both_stores() {
     use solocrm_sample::{GenConfig, populate, purchase_log};
     let config = GenConfig::new(300, 7).with_purchases(3_000);
-    let memory = MemoryStore::new(Currency::EUR);
+    let memory = solocrm_core::Crm::new(MemoryStore::new(Currency::EUR));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("business.db");
     let sqlite = SqliteStore::create(&path, Currency::EUR).expect("created");

@@ -27,6 +27,7 @@ use super::value::{
 use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings};
 use crate::customer::Customer;
 use crate::deal::{Deal, StageProbabilities};
+use crate::error::ValidationError;
 use crate::interaction::Interaction;
 use crate::money::{Currency, Money};
 use crate::policy::LifecyclePolicy;
@@ -36,8 +37,10 @@ use crate::store::{ActivityQuery, CustomerQuery, MAX_PAGE_SIZE, OpenQuery, Store
 use crate::survey::SurveyResponse;
 use crate::time::TimeRange;
 
-/// The choices a report is computed with.
+/// The choices a report is computed with. Deserialising checks them
+/// ([`ReportConfig::validate`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "ReportConfigRepr")]
 pub struct ReportConfig {
     /// The least CSAT score counted as satisfied. Default 4.
     pub csat_satisfied_from: u8,
@@ -58,6 +61,62 @@ pub struct ReportConfig {
     /// The yearly discount rate of the retention-based CLV. Default 0.10, a common
     /// cost of capital for small firms; set your own.
     pub discount_rate: Decimal,
+}
+
+/// The serde form of [`ReportConfig`], checked on the way in.
+#[derive(Deserialize)]
+struct ReportConfigRepr {
+    csat_satisfied_from: u8,
+    tie_rule: TieRule,
+    include_rfm_table: bool,
+    cohort_grain: CohortGrain,
+    stage_probabilities: StageProbabilities,
+    policy: LifecyclePolicy,
+    warning: WarningConfig,
+    discount_rate: Decimal,
+}
+
+impl TryFrom<ReportConfigRepr> for ReportConfig {
+    type Error = ValidationError;
+
+    fn try_from(r: ReportConfigRepr) -> Result<Self, ValidationError> {
+        let config = ReportConfig {
+            csat_satisfied_from: r.csat_satisfied_from,
+            tie_rule: r.tie_rule,
+            include_rfm_table: r.include_rfm_table,
+            cohort_grain: r.cohort_grain,
+            stage_probabilities: r.stage_probabilities,
+            policy: r.policy,
+            warning: r.warning,
+            discount_rate: r.discount_rate,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+impl ReportConfig {
+    /// Checks the choices: a CSAT threshold on the 1–5 scale, a discount rate that is
+    /// not negative, and a valid policy.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Config`] naming the choice.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if !(1..=5).contains(&self.csat_satisfied_from) {
+            return Err(ValidationError::Config(format!(
+                "the least satisfied CSAT score must be between 1 and 5, got {}",
+                self.csat_satisfied_from
+            )));
+        }
+        if self.discount_rate.is_sign_negative() && !self.discount_rate.is_zero() {
+            return Err(ValidationError::Config(format!(
+                "the discount rate must not be negative, got {}",
+                self.discount_rate
+            )));
+        }
+        self.policy.validate()
+    }
 }
 
 impl Default for ReportConfig {

@@ -59,12 +59,42 @@ use super::summary::CountData;
 use super::{Fitted, ModelError, PurchaseModel, check_history, check_horizon, finite, positive};
 
 /// BG/NBD parameters: purchase-rate shape r and rate α, dropout Beta(a, b).
+///
+/// Deserialising checks the parameters like [`BgNbd::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "BgNbdRepr", into = "BgNbdRepr")]
 pub struct BgNbd {
     r: f64,
     alpha: f64,
     a: f64,
     b: f64,
+}
+
+/// The serialised form of [`BgNbd`].
+#[derive(Serialize, Deserialize)]
+struct BgNbdRepr {
+    r: f64,
+    alpha: f64,
+    a: f64,
+    b: f64,
+}
+
+impl TryFrom<BgNbdRepr> for BgNbd {
+    type Error = ModelError;
+    fn try_from(r: BgNbdRepr) -> Result<Self, ModelError> {
+        BgNbd::new(r.r, r.alpha, r.a, r.b)
+    }
+}
+
+impl From<BgNbd> for BgNbdRepr {
+    fn from(m: BgNbd) -> Self {
+        BgNbdRepr {
+            r: m.r,
+            alpha: m.alpha,
+            a: m.a,
+            b: m.b,
+        }
+    }
 }
 
 impl BgNbd {

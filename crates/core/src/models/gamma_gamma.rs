@@ -31,11 +31,39 @@ use super::summary::SpendData;
 use super::{Fitted, ModelError, finite, positive};
 
 /// Gamma-Gamma parameters: purchase-value shape p, and Gamma(q, γ) for its rate.
+///
+/// Deserialising checks the parameters like [`GammaGamma::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "GammaGammaRepr", into = "GammaGammaRepr")]
 pub struct GammaGamma {
     p: f64,
     q: f64,
     gamma: f64,
+}
+
+/// The serialised form of [`GammaGamma`].
+#[derive(Serialize, Deserialize)]
+struct GammaGammaRepr {
+    p: f64,
+    q: f64,
+    gamma: f64,
+}
+
+impl TryFrom<GammaGammaRepr> for GammaGamma {
+    type Error = ModelError;
+    fn try_from(r: GammaGammaRepr) -> Result<Self, ModelError> {
+        GammaGamma::new(r.p, r.q, r.gamma)
+    }
+}
+
+impl From<GammaGamma> for GammaGammaRepr {
+    fn from(m: GammaGamma) -> Self {
+        GammaGammaRepr {
+            p: m.p,
+            q: m.q,
+            gamma: m.gamma,
+        }
+    }
 }
 
 impl GammaGamma {

@@ -38,12 +38,42 @@ use super::summary::CountData;
 use super::{Fitted, ModelError, PurchaseModel, positive};
 
 /// MBG/NBD parameters: purchase-rate shape r and rate α, dropout Beta(a, b).
+///
+/// Deserialising checks the parameters like [`MbgNbd::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "MbgNbdRepr", into = "MbgNbdRepr")]
 pub struct MbgNbd {
     r: f64,
     alpha: f64,
     a: f64,
     b: f64,
+}
+
+/// The serialised form of [`MbgNbd`].
+#[derive(Serialize, Deserialize)]
+struct MbgNbdRepr {
+    r: f64,
+    alpha: f64,
+    a: f64,
+    b: f64,
+}
+
+impl TryFrom<MbgNbdRepr> for MbgNbd {
+    type Error = ModelError;
+    fn try_from(r: MbgNbdRepr) -> Result<Self, ModelError> {
+        MbgNbd::new(r.r, r.alpha, r.a, r.b)
+    }
+}
+
+impl From<MbgNbd> for MbgNbdRepr {
+    fn from(m: MbgNbd) -> Self {
+        MbgNbdRepr {
+            r: m.r,
+            alpha: m.alpha,
+            a: m.a,
+            b: m.b,
+        }
+    }
 }
 
 impl MbgNbd {

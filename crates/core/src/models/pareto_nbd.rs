@@ -56,12 +56,42 @@ use super::summary::CountData;
 use super::{Fitted, ModelError, PurchaseModel, check_history, check_horizon, finite, positive};
 
 /// Pareto/NBD parameters: purchase-rate Gamma(r, α), death-rate Gamma(s, β).
+///
+/// Deserialising checks the parameters like [`ParetoNbd::new`].
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ParetoNbdRepr", into = "ParetoNbdRepr")]
 pub struct ParetoNbd {
     r: f64,
     alpha: f64,
     s: f64,
     beta: f64,
+}
+
+/// The serialised form of [`ParetoNbd`].
+#[derive(Serialize, Deserialize)]
+struct ParetoNbdRepr {
+    r: f64,
+    alpha: f64,
+    s: f64,
+    beta: f64,
+}
+
+impl TryFrom<ParetoNbdRepr> for ParetoNbd {
+    type Error = ModelError;
+    fn try_from(r: ParetoNbdRepr) -> Result<Self, ModelError> {
+        ParetoNbd::new(r.r, r.alpha, r.s, r.beta)
+    }
+}
+
+impl From<ParetoNbd> for ParetoNbdRepr {
+    fn from(m: ParetoNbd) -> Self {
+        ParetoNbdRepr {
+            r: m.r,
+            alpha: m.alpha,
+            s: m.s,
+            beta: m.beta,
+        }
+    }
 }
 
 /// ln I and d ln I / d(k, α, σ, β) for I = ∫_{t0}^{t1} (α+τ)^−k (β+τ)^−σ dτ.

@@ -309,7 +309,7 @@ macro_rules! __store_conformance_list {
 /// EUR. A closure works, and so does the name of a function in scope:
 ///
 /// ```text
-/// solocrm_store_tests::store_conformance!(|| MemoryStore::new(Currency::EUR));
+/// solocrm_store_tests::store_conformance!(|| Crm::new(MemoryStore::new(Currency::EUR)));
 /// ```
 #[macro_export]
 macro_rules! store_conformance {
