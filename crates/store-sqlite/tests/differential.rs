@@ -739,14 +739,14 @@ proptest! {
         prop_assert!(sqlite.integrity_check().expect("integrity check").is_empty());
     }
 
-    /// The same through the operations layer over the SQLite store's transactional
-    /// port: `Crm` writes the rules once, the port stores and lists.
+    /// The same with both stores through the operations layer, over their ports:
+    /// `Crm` writes the rules once, each port stores and lists.
     #[test]
     fn the_operations_layer_over_sqlite_answers_like_the_memory_store(
         prelude in prop::collection::vec(new_customer(), 3),
         ops in prop::collection::vec(op(), 1..100),
     ) {
-        let memory = MemoryStore::new(Currency::EUR);
+        let memory = Crm::new(MemoryStore::new(Currency::EUR));
         let crm = Crm::new(
             SqliteStore::open_in_memory(Currency::EUR).expect("an in-memory database"),
         );
@@ -769,7 +769,7 @@ proptest! {
 fn a_generated_business_through_the_operations_layer_reads_back_the_same() {
     use solocrm_sample::{GenConfig, populate, purchase_log};
     let config = GenConfig::new(300, 7).with_purchases(3_000);
-    let memory = MemoryStore::new(Currency::EUR);
+    let memory = Crm::new(MemoryStore::new(Currency::EUR));
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("business.db");
     let crm = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
