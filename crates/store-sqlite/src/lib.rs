@@ -159,10 +159,11 @@ impl SqliteOptions {
 /// database), behind a mutex. `Send + Sync`; share it behind an `Arc`. Several
 /// processes, or several `SqliteStore`s in one process, may open the same file.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
     /// Idle read-only connections for [`Storage::read`](solocrm_core::Storage::read)
-    /// (file-backed stores only).
+    /// (file-backed stores only). Declared first, so dropped first: the writer,
+    /// closing last, checkpoints the log and deletes it, as before there were readers.
     readers: port::Readers,
+    conn: Mutex<Connection>,
     currency: Currency,
     path: Option<PathBuf>,
     busy_timeout: Duration,
@@ -293,8 +294,8 @@ impl SqliteStore {
         let path = path.as_ref();
         let conn = create_file(path, currency, options, SCHEMA_VERSION)?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
             readers: port::Readers::default(),
+            conn: Mutex::new(conn),
             currency,
             path: Some(path.to_owned()),
             busy_timeout: options.busy_timeout,
@@ -348,8 +349,8 @@ impl SqliteStore {
         };
         let (conn, currency) = open().map_err(|e| e.after_waiting(options.busy_timeout))?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
             readers: port::Readers::default(),
+            conn: Mutex::new(conn),
             currency,
             path: Some(path.to_owned()),
             busy_timeout: options.busy_timeout,
@@ -367,8 +368,8 @@ impl SqliteStore {
         configure(&conn, &SqliteOptions::default(), false)?;
         schema::migrate(&mut conn, SCHEMA_VERSION, Some(currency.as_str()))?;
         Ok(SqliteStore {
-            conn: Mutex::new(conn),
             readers: port::Readers::default(),
+            conn: Mutex::new(conn),
             currency,
             path: None,
             busy_timeout: SqliteOptions::default().busy_timeout,

@@ -852,3 +852,25 @@ fn an_import_in_parts_through_the_operations_layer_takes_the_bulk_path() {
         .sum();
     assert_eq!(found as u64, 2 * half);
 }
+
+/// Reads on their own connections do not change what closing the store leaves: the
+/// writer closes last, checkpoints the log and deletes it, so the file alone holds
+/// every commit (a copy of it is complete).
+#[test]
+fn closing_a_store_after_port_reads_leaves_no_log_behind() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let store = file(dir.path());
+    write(&store, |tx| tx.insert_customer(&customer(1, "Ada")));
+    assert_eq!(count(&store), 1);
+    let (a, b) = std::thread::scope(|s| {
+        let other = s.spawn(|| count(&store));
+        (count(&store), other.join().expect("a reader"))
+    });
+    assert_eq!((a, b), (1, 1));
+    drop(store);
+    for side in ["crm.db-wal", "crm.db-shm"] {
+        assert!(!dir.path().join(side).exists(), "{side} is left behind");
+    }
+    let store = SqliteStore::open(dir.path().join("crm.db")).expect("reopens");
+    assert_eq!(count(&store), 1);
+}
