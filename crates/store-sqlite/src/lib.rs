@@ -51,6 +51,14 @@
 //!   files, not merely unlinked; [`SqliteStore::checkpoint`] says whether a reader
 //!   prevented that.
 //!
+//! # The transactional port
+//!
+//! `SqliteStore` also implements [`Storage`](solocrm_core::port::Storage): write
+//! transactions (`BEGIN IMMEDIATE` on the one writer connection, committed only if the
+//! closure succeeds) and read snapshots on a small pool of read-only connections, so a
+//! reader never waits for a writer (an in-memory database reads on its one connection).
+//! The outbox of domain events is the `events` table of schema version 6.
+//!
 //! See `docs/storage.md` for the schema, its indexes and the migration rules.
 #![deny(missing_docs)]
 
@@ -58,7 +66,9 @@ mod codec;
 mod error;
 mod schema;
 mod spellings;
+#[macro_use]
 mod store;
+mod port;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -150,6 +160,9 @@ impl SqliteOptions {
 /// processes, or several `SqliteStore`s in one process, may open the same file.
 pub struct SqliteStore {
     conn: Mutex<Connection>,
+    /// Idle read-only connections for [`Storage::read`](solocrm_core::Storage::read)
+    /// (file-backed stores only).
+    readers: port::Readers,
     currency: Currency,
     path: Option<PathBuf>,
     busy_timeout: Duration,
@@ -263,6 +276,7 @@ impl SqliteStore {
         let conn = create_file(path, currency, options, SCHEMA_VERSION)?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers: port::Readers::default(),
             currency,
             path: Some(path.to_owned()),
             busy_timeout: options.busy_timeout,
@@ -317,6 +331,7 @@ impl SqliteStore {
         let (conn, currency) = open().map_err(|e| e.after_waiting(options.busy_timeout))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers: port::Readers::default(),
             currency,
             path: Some(path.to_owned()),
             busy_timeout: options.busy_timeout,
@@ -335,6 +350,7 @@ impl SqliteStore {
         schema::migrate(&mut conn, SCHEMA_VERSION, Some(currency.as_str()))?;
         Ok(SqliteStore {
             conn: Mutex::new(conn),
+            readers: port::Readers::default(),
             currency,
             path: None,
             busy_timeout: SqliteOptions::default().busy_timeout,

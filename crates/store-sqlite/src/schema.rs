@@ -414,6 +414,26 @@ CREATE INDEX service_requests_open ON service_requests (id) WHERE status <> 'res
 /// migration back) if two rows would then hold one key.
 const V5: &str = "";
 
+/// Version 6: the outbox of domain events (`solocrm_core::event`), appended in the
+/// same transaction as the change they describe and read back in `seq` order. The
+/// payload is the event's JSON (its `type` tag included); `type` and `customer_id`
+/// repeat what it says, for looking at the table with the `sqlite3` tool. `at` is null
+/// for an event of an operation that takes no time (an edit of a customer's data). The type
+/// `CHECK` admits any snake_case name rather than listing them, so that a new kind of
+/// event needs no migration. No foreign key: an event only names a record.
+const V6: &str = r#"
+CREATE TABLE events (
+    seq         INTEGER PRIMARY KEY CHECK (seq >= 1),
+    at          INTEGER,
+    at_ns       INTEGER CHECK (at_ns BETWEEN 0 AND 1999999999),
+    type        TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 64
+                    AND type NOT GLOB '*[^a-z_]*'),
+    customer_id INTEGER CHECK (customer_id >= 1),
+    payload     TEXT NOT NULL CHECK (json_valid(payload)),
+    CHECK ((at IS NULL) = (at_ns IS NULL))
+) STRICT;
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -446,10 +466,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: Some(crate::spellings::unify),
     },
+    Migration {
+        version: 6,
+        sql: V6,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

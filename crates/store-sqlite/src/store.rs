@@ -45,11 +45,11 @@ impl SqliteStore {
     ///
     /// [`StoreError::Backend`] if SQLite fails, [`StoreError::Busy`] if it cannot read.
     pub fn unreadable_segments(&self) -> StoreResult<Vec<(String, String)>> {
-        self.read(all_segments).map(|(_, bad)| bad)
+        self.store_read(all_segments).map(|(_, bad)| bad)
     }
 
     /// Runs `f` in a read transaction (one consistent snapshot).
-    fn read<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
+    fn store_read<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.lock();
         let run = || -> Res<T> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
@@ -63,7 +63,7 @@ impl SqliteStore {
     /// Runs `f` in a write transaction that holds the write lock from its start and
     /// commits only if `f` succeeds. If another connection holds the write lock for
     /// longer than the busy timeout, [`StoreError::Busy`].
-    fn write<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
+    fn store_write<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.lock();
         let run = || -> Res<T> {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -74,7 +74,7 @@ impl SqliteStore {
         run().map_err(|e| e.into_store(self.busy_timeout))
     }
 
-    /// [`Self::write`] without SQLite's foreign-key checks, for code that checks every
+    /// [`Self::store_write`] without SQLite's foreign-key checks, for code that checks every
     /// reference it writes itself (the import: each customer and deal a row names is
     /// looked up in the same transaction before the row is written). SQLite's check
     /// repeats that look-up for every row, which costs a random B-tree search per row of
@@ -243,68 +243,68 @@ activity_sql!(SURVEYS_ALL, SURVEYS_OF, survey_cols!(), "surveys", "s");
 
 // ----- statements that the query-plan test checks -----
 
-const TAGS_OF: &str = "SELECT tag FROM customer_tags WHERE customer_id = ?1";
-const TAGS_BETWEEN: &str =
+pub(crate) const TAGS_OF: &str = "SELECT tag FROM customer_tags WHERE customer_id = ?1";
+pub(crate) const TAGS_BETWEEN: &str =
     "SELECT customer_id, tag FROM customer_tags WHERE customer_id BETWEEN ?1 AND ?2";
-const CONSENTS_BETWEEN: &str = "SELECT customer_id, purpose, granted, at, at_ns, source \
+pub(crate) const CONSENTS_BETWEEN: &str = "SELECT customer_id, purpose, granted, at, at_ns, source \
      FROM consents WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, id";
-const CONSENTS_OF: &str = "SELECT purpose, granted, at, at_ns, source FROM consents WHERE customer_id = ?1 \
+pub(crate) const CONSENTS_OF: &str = "SELECT purpose, granted, at, at_ns, source FROM consents WHERE customer_id = ?1 \
          ORDER BY id";
-const CUSTOMER_BY_ID: &str = concat!(
+pub(crate) const CUSTOMER_BY_ID: &str = concat!(
     "SELECT ",
     customer_cols!(),
     " FROM customers c WHERE c.id = ?1"
 );
-const EMAIL_OWNER: &str = "SELECT id FROM customers WHERE email_key = ?1";
-const CUSTOMER_REF_OWNER: &str = "SELECT id FROM customers WHERE external_ref = ?1";
-const PURCHASE_SUMMARY: &str = "SELECT at, at_ns, amount FROM purchases WHERE customer_id = ?1 \
+pub(crate) const EMAIL_OWNER: &str = "SELECT id FROM customers WHERE email_key = ?1";
+pub(crate) const CUSTOMER_REF_OWNER: &str = "SELECT id FROM customers WHERE external_ref = ?1";
+pub(crate) const PURCHASE_SUMMARY: &str = "SELECT at, at_ns, amount FROM purchases WHERE customer_id = ?1 \
          AND (at, at_ns) <= (?2, ?3)";
-const PURCHASE_REF_OWNER: &str = "SELECT id FROM purchases WHERE external_ref = ?1";
-const REQUEST_EVENTS: &str =
+pub(crate) const PURCHASE_REF_OWNER: &str = "SELECT id FROM purchases WHERE external_ref = ?1";
+pub(crate) const REQUEST_EVENTS: &str =
     "SELECT kind, at, at_ns FROM request_events WHERE request_id = ?1 ORDER BY seq";
-const DEAL_MOVES: &str =
+pub(crate) const DEAL_MOVES: &str =
     "SELECT from_stage, to_stage, at, at_ns FROM deal_moves WHERE deal_id = ?1 ORDER BY seq";
-const POINTS_BALANCE: &str =
+pub(crate) const POINTS_BALANCE: &str =
     "SELECT balance_after FROM points_entries WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1";
-const POINTS_LEDGER: &str = concat!(
+pub(crate) const POINTS_LEDGER: &str = concat!(
     "SELECT ",
     points_cols!(),
     " FROM points_entries e WHERE e.customer_id = ?1 ORDER BY e.id"
 );
-const STAGE_HISTORY: &str = "SELECT id, customer_id, from_stage, to_stage, at, at_ns, reason, note, rule \
+pub(crate) const STAGE_HISTORY: &str = "SELECT id, customer_id, from_stage, to_stage, at, at_ns, reason, note, rule \
          FROM stage_changes WHERE customer_id = ?1 ORDER BY id";
-const PURCHASE_LOG_SCAN: &str =
+pub(crate) const PURCHASE_LOG_SCAN: &str =
     "SELECT customer_id, at, amount FROM purchases NOT INDEXED ORDER BY id";
-const CUSTOMER_BY_EMAIL: &str = concat!(
+pub(crate) const CUSTOMER_BY_EMAIL: &str = concat!(
     "SELECT ",
     customer_cols!(),
     " FROM customers c WHERE c.email_key = ?1"
 );
-const CUSTOMER_BY_REF: &str = concat!(
+pub(crate) const CUSTOMER_BY_REF: &str = concat!(
     "SELECT ",
     customer_cols!(),
     " FROM customers c WHERE c.external_ref = ?1"
 );
-const LAST_STAGE_CHANGE: &str = "SELECT at, at_ns FROM stage_changes WHERE customer_id = ?1 \
+pub(crate) const LAST_STAGE_CHANGE: &str = "SELECT at, at_ns FROM stage_changes WHERE customer_id = ?1 \
                  ORDER BY id DESC LIMIT 1";
-const REFUNDED: &str = "SELECT amount FROM refunds WHERE purchase_id = ?1";
+pub(crate) const REFUNDED: &str = "SELECT amount FROM refunds WHERE purchase_id = ?1";
 
 // ----- small helpers -----
 
-fn not_found(entity: Entity, k: impl ToString) -> Fail {
+pub(crate) fn not_found(entity: Entity, k: impl ToString) -> Fail {
     Fail::Store(StoreError::not_found(entity, k))
 }
 
-fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Fail {
+pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Fail {
     Fail::Store(StoreError::backend(e))
 }
 
-fn corrupt(what: String) -> Fail {
+pub(crate) fn corrupt(what: String) -> Fail {
     Fail::Corrupt(Corrupt(what))
 }
 
 /// Runs `sql` with `params` and decodes every row.
-fn query_all<T, P: rusqlite::Params>(
+pub(crate) fn query_all<T, P: rusqlite::Params>(
     conn: &Connection,
     sql: &str,
     params: P,
@@ -320,7 +320,7 @@ fn query_all<T, P: rusqlite::Params>(
 }
 
 /// Runs `sql` with `params` and decodes the first row, if any.
-fn query_one<T, P: rusqlite::Params>(
+pub(crate) fn query_one<T, P: rusqlite::Params>(
     conn: &Connection,
     sql: &str,
     params: P,
@@ -334,13 +334,13 @@ fn query_one<T, P: rusqlite::Params>(
     }
 }
 
-fn execute<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> Res<usize> {
+pub(crate) fn execute<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> Res<usize> {
     Ok(conn.prepare_cached(sql)?.execute(params)?)
 }
 
 /// The `(from, to)` bounds of a time range as column values; an open end becomes a
 /// bound no stored instant reaches.
-fn range_params(range: &TimeRange) -> (i64, i64, i64, i64) {
+pub(crate) fn range_params(range: &TimeRange) -> (i64, i64, i64, i64) {
     let (fs, fns) = range.from.map_or((i64::MIN, 0), ts);
     let (us, uns) = range.to.map_or((i64::MAX, 0), ts);
     (fs, fns, us, uns)
@@ -348,7 +348,7 @@ fn range_params(range: &TimeRange) -> (i64, i64, i64, i64) {
 
 /// A time-ordered activity list.
 /// A list ordered by time, then id: `order` gives each item's `(time, id)`.
-fn activity<T>(
+pub(crate) fn activity<T>(
     conn: &Connection,
     query: &ActivityQuery,
     (all, one): (&str, &str),
@@ -366,7 +366,7 @@ fn activity<T>(
     }
 }
 
-fn interactions(conn: &Connection, query: &ActivityQuery) -> Res<Vec<Interaction>> {
+pub(crate) fn interactions(conn: &Connection, query: &ActivityQuery) -> Res<Vec<Interaction>> {
     activity(
         conn,
         query,
@@ -376,7 +376,11 @@ fn interactions(conn: &Connection, query: &ActivityQuery) -> Res<Vec<Interaction
     )
 }
 
-fn purchases(conn: &Connection, query: &ActivityQuery, base: Currency) -> Res<Vec<Purchase>> {
+pub(crate) fn purchases(
+    conn: &Connection,
+    query: &ActivityQuery,
+    base: Currency,
+) -> Res<Vec<Purchase>> {
     activity(
         conn,
         query,
@@ -386,7 +390,11 @@ fn purchases(conn: &Connection, query: &ActivityQuery, base: Currency) -> Res<Ve
     )
 }
 
-fn refunds(conn: &Connection, query: &ActivityQuery, base: Currency) -> Res<Vec<Refund>> {
+pub(crate) fn refunds(
+    conn: &Connection,
+    query: &ActivityQuery,
+    base: Currency,
+) -> Res<Vec<Refund>> {
     activity(
         conn,
         query,
@@ -396,7 +404,7 @@ fn refunds(conn: &Connection, query: &ActivityQuery, base: Currency) -> Res<Vec<
     )
 }
 
-fn surveys(conn: &Connection, query: &ActivityQuery) -> Res<Vec<SurveyResponse>> {
+pub(crate) fn surveys(conn: &Connection, query: &ActivityQuery) -> Res<Vec<SurveyResponse>> {
     activity(conn, query, (SURVEYS_ALL, SURVEYS_OF), survey_row, |s| {
         (s.at(), s.id().get())
     })
@@ -405,7 +413,7 @@ fn surveys(conn: &Connection, query: &ActivityQuery) -> Res<Vec<SurveyResponse>>
 // ----- customers -----
 
 /// A customer row without its tags and consents.
-struct CustomerRow {
+pub(crate) struct CustomerRow {
     id: CustomerId,
     data: CustomerData,
     created_at: DateTime<Utc>,
@@ -413,7 +421,7 @@ struct CustomerRow {
     erased_at: Option<DateTime<Utc>>,
 }
 
-fn customer_row(row: &Row<'_>, base: Currency) -> Res<CustomerRow> {
+pub(crate) fn customer_row(row: &Row<'_>, base: Currency) -> Res<CustomerRow> {
     let c = Cols::new(row, "customers");
     let profile = match c.opt_str(6)? {
         None => Profile::default(),
@@ -443,14 +451,14 @@ fn customer_row(row: &Row<'_>, base: Currency) -> Res<CustomerRow> {
     })
 }
 
-fn load_tags(conn: &Connection, id: CustomerId) -> Res<Tags> {
+pub(crate) fn load_tags(conn: &Connection, id: CustomerId) -> Res<Tags> {
     let tags = query_all(conn, TAGS_OF, [key(id.get())], |row| {
         Cols::new(row, "customer_tags").parse(0, Tag::parse)
     })?;
     Ok(tags.into_iter().collect())
 }
 
-fn load_consents(conn: &Connection, id: CustomerId) -> Res<Vec<Consent>> {
+pub(crate) fn load_consents(conn: &Connection, id: CustomerId) -> Res<Vec<Consent>> {
     query_all(conn, CONSENTS_OF, [key(id.get())], |row| {
         let c = Cols::new(row, "consents");
         Ok(Consent {
@@ -462,7 +470,7 @@ fn load_consents(conn: &Connection, id: CustomerId) -> Res<Vec<Consent>> {
     })
 }
 
-fn finish_customer(conn: &Connection, r: CustomerRow) -> Res<Customer> {
+pub(crate) fn finish_customer(conn: &Connection, r: CustomerRow) -> Res<Customer> {
     let mut data = r.data;
     data.tags = load_tags(conn, r.id)?;
     let consents = load_consents(conn, r.id)?;
@@ -476,7 +484,7 @@ fn finish_customer(conn: &Connection, r: CustomerRow) -> Res<Customer> {
     ))
 }
 
-fn customers_where<P: rusqlite::Params>(
+pub(crate) fn customers_where<P: rusqlite::Params>(
     conn: &Connection,
     sql: &str,
     params: P,
@@ -488,7 +496,7 @@ fn customers_where<P: rusqlite::Params>(
 
 /// Adds tags and consents to customer rows in ascending id order. A page of dense ids
 /// reads them with one range query each instead of two queries per customer.
-fn finish_customers(conn: &Connection, rows: Vec<CustomerRow>) -> Res<Vec<Customer>> {
+pub(crate) fn finish_customers(conn: &Connection, rows: Vec<CustomerRow>) -> Res<Vec<Customer>> {
     let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
         return Ok(Vec::new());
     };
@@ -540,25 +548,29 @@ fn finish_customers(conn: &Connection, rows: Vec<CustomerRow>) -> Res<Vec<Custom
         .collect())
 }
 
-fn find_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Option<Customer>> {
+pub(crate) fn find_customer(
+    conn: &Connection,
+    id: CustomerId,
+    base: Currency,
+) -> Res<Option<Customer>> {
     let row = query_one(conn, CUSTOMER_BY_ID, [key(id.get())], |row| {
         customer_row(row, base)
     })?;
     row.map(|r| finish_customer(conn, r)).transpose()
 }
 
-fn load_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Customer> {
+pub(crate) fn load_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Customer> {
     find_customer(conn, id, base)?.ok_or_else(|| not_found(Entity::Customer, id))
 }
 
 /// The customer, who must exist and not be erased, for a new record.
-fn live_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Customer> {
+pub(crate) fn live_customer(conn: &Connection, id: CustomerId, base: Currency) -> Res<Customer> {
     let c = load_customer(conn, id, base)?;
     check_not_erased(&c)?;
     Ok(c)
 }
 
-fn customer_exists(conn: &Connection, id: CustomerId) -> Res<()> {
+pub(crate) fn customer_exists(conn: &Connection, id: CustomerId) -> Res<()> {
     let found = query_one(
         conn,
         "SELECT 1 FROM customers WHERE id = ?1",
@@ -569,7 +581,11 @@ fn customer_exists(conn: &Connection, id: CustomerId) -> Res<()> {
 }
 
 /// Email and external reference are unique; a customer never clashes with themself.
-fn check_unique(conn: &Connection, data: &CustomerData, own: Option<CustomerId>) -> Res<()> {
+pub(crate) fn check_unique(
+    conn: &Connection,
+    data: &CustomerData,
+    own: Option<CustomerId>,
+) -> Res<()> {
     let own = own.map(|c| key(c.get()));
     if let Some(email) = &data.email {
         let existing = query_one(conn, EMAIL_OWNER, [email.key()], |row| {
@@ -604,7 +620,7 @@ fn check_unique(conn: &Connection, data: &CustomerData, own: Option<CustomerId>)
 
 /// The profile as JSON, or `NULL` for the empty profile (so an erased row holds no
 /// profile text at all).
-fn profile_json(p: &Profile) -> Res<Option<String>> {
+pub(crate) fn profile_json(p: &Profile) -> Res<Option<String>> {
     if *p == Profile::default() {
         Ok(None)
     } else {
@@ -613,7 +629,7 @@ fn profile_json(p: &Profile) -> Res<Option<String>> {
 }
 
 /// Writes a customer's columns (not tags or consents) over its row.
-fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
+pub(crate) fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
     let d = c.data();
     let cost = d.acquisition_cost.map(minor).transpose()?;
     let (erased, erased_ns) = opt_ts(c.erased_at());
@@ -644,7 +660,7 @@ fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
     Ok(())
 }
 
-fn insert_customer(conn: &Connection, new: &NewCustomer) -> Res<CustomerId> {
+pub(crate) fn insert_customer(conn: &Connection, new: &NewCustomer) -> Res<CustomerId> {
     let d = &new.data;
     let cost = d.acquisition_cost.map(minor).transpose()?;
     let (at, at_ns) = ts(new.created_at);
@@ -677,13 +693,13 @@ fn insert_customer(conn: &Connection, new: &NewCustomer) -> Res<CustomerId> {
 }
 
 /// The rowid of the last insert, as an id.
-fn rowid(conn: &Connection) -> Res<u64> {
+pub(crate) fn rowid(conn: &Connection) -> Res<u64> {
     let id = conn.last_insert_rowid();
     u64::try_from(id).map_err(|_| corrupt(format!("negative rowid {id}")))
 }
 
 /// Makes the stored tags of `id` go from `old` to `new`.
-fn sync_tags(conn: &Connection, id: CustomerId, old: &Tags, new: &Tags) -> Res<()> {
+pub(crate) fn sync_tags(conn: &Connection, id: CustomerId, old: &Tags, new: &Tags) -> Res<()> {
     for gone in old.difference(new) {
         execute(
             conn,
@@ -701,24 +717,24 @@ fn sync_tags(conn: &Connection, id: CustomerId, old: &Tags, new: &Tags) -> Res<(
     Ok(())
 }
 
-const LIST_ALL: &str = concat!(
+pub(crate) const LIST_ALL: &str = concat!(
     "SELECT ",
     customer_cols!(),
     " FROM customers c WHERE c.id > ?1 AND (?2 OR c.erased_at IS NULL) ORDER BY c.id LIMIT ?3"
 );
-const LIST_STAGE: &str = concat!(
+pub(crate) const LIST_STAGE: &str = concat!(
     "SELECT ",
     customer_cols!(),
     " FROM customers c WHERE c.id > ?1 AND (?2 OR c.erased_at IS NULL) AND c.stage = ?4 \
      ORDER BY c.id LIMIT ?3"
 );
-const LIST_TAG: &str = concat!(
+pub(crate) const LIST_TAG: &str = concat!(
     "SELECT ",
     customer_cols!(),
     " FROM customer_tags t JOIN customers c ON c.id = t.customer_id WHERE t.tag = ?4 \
      AND t.customer_id > ?1 AND (?2 OR c.erased_at IS NULL) ORDER BY t.customer_id LIMIT ?3"
 );
-const LIST_TAG_STAGE: &str = concat!(
+pub(crate) const LIST_TAG_STAGE: &str = concat!(
     "SELECT ",
     customer_cols!(),
     " FROM customer_tags t JOIN customers c ON c.id = t.customer_id WHERE t.tag = ?4 \
@@ -728,7 +744,7 @@ const LIST_TAG_STAGE: &str = concat!(
 
 /// Up to `limit` customers with ids above `after` passing the stage, tag and erasure
 /// filters of `q`, ascending.
-fn list_chunk(
+pub(crate) fn list_chunk(
     conn: &Connection,
     q: &CustomerQuery,
     after: i64,
@@ -761,7 +777,7 @@ fn list_chunk(
 
 /// What a segment needs of a customer's purchases up to `as_of`, summed exactly in
 /// Rust (no SQL `sum` that could overflow).
-fn purchase_summary(
+pub(crate) fn purchase_summary(
     conn: &Connection,
     id: CustomerId,
     as_of: DateTime<Utc>,
@@ -782,7 +798,7 @@ fn purchase_summary(
 
 // ----- purchases -----
 
-fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
+pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
     let c = Cols::new(row, "purchases");
     let fields = NewPurchase {
         customer: c.id(1, CustomerId::new)?,
@@ -800,7 +816,7 @@ fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
     Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields))
 }
 
-fn find_purchase(conn: &Connection, id: PurchaseId, base: Currency) -> Res<Purchase> {
+pub(crate) fn find_purchase(conn: &Connection, id: PurchaseId, base: Currency) -> Res<Purchase> {
     query_one(
         conn,
         concat!(
@@ -814,7 +830,10 @@ fn find_purchase(conn: &Connection, id: PurchaseId, base: Currency) -> Res<Purch
     .ok_or_else(|| not_found(Entity::Purchase, id))
 }
 
-fn purchase_ref_owner(conn: &Connection, reference: &ExternalRef) -> Res<Option<PurchaseId>> {
+pub(crate) fn purchase_ref_owner(
+    conn: &Connection,
+    reference: &ExternalRef,
+) -> Res<Option<PurchaseId>> {
     query_one(conn, PURCHASE_REF_OWNER, [reference.as_str()], |row| {
         Cols::new(row, "purchases").id(0, PurchaseId::new)
     })
@@ -831,7 +850,7 @@ fn purchase_ref_owner(conn: &Connection, reference: &ExternalRef) -> Res<Option<
 /// reference tells a repeat within the batch (ids from the batch's first on) from one
 /// recorded before. An explicit look-up happens only for a row that fails another
 /// check, so that the error reported is the one the reference store reports.
-struct PurchaseWriter<'c> {
+pub(crate) struct PurchaseWriter<'c> {
     conn: &'c Connection,
     base: Currency,
     /// Customer → erased?
@@ -1003,7 +1022,7 @@ impl<'c> PurchaseWriter<'c> {
 }
 
 /// [`Conflict::DuplicateRefInBatch`] for `r`.
-fn repeated(r: &ExternalRef) -> Fail {
+pub(crate) fn repeated(r: &ExternalRef) -> Fail {
     Conflict::DuplicateRefInBatch {
         reference: r.to_string(),
     }
@@ -1012,7 +1031,7 @@ fn repeated(r: &ExternalRef) -> Fail {
 
 /// Wraps the store error of one record of a batch with `wrap`; driver failures and
 /// corrupt data stay what they are.
-fn in_batch(fail: Fail, wrap: impl FnOnce(StoreError) -> StoreError) -> Fail {
+pub(crate) fn in_batch(fail: Fail, wrap: impl FnOnce(StoreError) -> StoreError) -> Fail {
     match fail {
         Fail::Store(e) if !matches!(e.kind(), StoreErrorKind::Backend | StoreErrorKind::Busy) => {
             Fail::Store(wrap(e))
@@ -1023,7 +1042,11 @@ fn in_batch(fail: Fail, wrap: impl FnOnce(StoreError) -> StoreError) -> Fail {
 
 // ----- the records an import writes -----
 
-fn create_customer(conn: &Connection, new: NewCustomer, base: Currency) -> Res<Customer> {
+pub(crate) fn create_customer(
+    conn: &Connection,
+    new: NewCustomer,
+    base: Currency,
+) -> Res<Customer> {
     let data = new.data.clone().for_storage(base)?;
     let new = NewCustomer { data, ..new };
     check_unique(conn, &new.data, None)?;
@@ -1031,7 +1054,7 @@ fn create_customer(conn: &Connection, new: NewCustomer, base: Currency) -> Res<C
     Ok(Customer::create(id, new))
 }
 
-fn update_customer(
+pub(crate) fn update_customer(
     conn: &Connection,
     id: CustomerId,
     data: CustomerData,
@@ -1048,7 +1071,11 @@ fn update_customer(
     Ok(c)
 }
 
-fn record_survey(conn: &Connection, new: NewSurveyResponse, base: Currency) -> Res<SurveyResponse> {
+pub(crate) fn record_survey(
+    conn: &Connection,
+    new: NewSurveyResponse,
+    base: Currency,
+) -> Res<SurveyResponse> {
     live_customer(conn, new.customer, base)?;
     let (at, at_ns) = ts(new.at);
     execute(
@@ -1070,7 +1097,7 @@ fn record_survey(conn: &Connection, new: NewSurveyResponse, base: Currency) -> R
 /// An import needs at least this many purchases, and half the table's highest
 /// purchase id before it (its size: purchases are never deleted), before the purchase
 /// indexes are rebuilt at its end rather than maintained row by row.
-const BULK_PURCHASES: usize = 50_000;
+pub(crate) const BULK_PURCHASES: usize = 50_000;
 
 /// Applies the parts of an import in turn, in the caller's transaction.
 ///
@@ -1080,7 +1107,7 @@ const BULK_PURCHASES: usize = 50_000;
 /// sorting them once. The drop and the rebuild are part of the transaction, so a
 /// failed or interrupted import leaves the indexes as they were. The unique index of
 /// the references stays, because the insert relies on it to find repeats.
-fn import_parts(
+pub(crate) fn import_parts(
     conn: &Connection,
     parts: &mut dyn Iterator<Item = ImportPart>,
     base: Currency,
@@ -1145,7 +1172,7 @@ fn import_parts(
 /// allowed, so the sort runs as several sorted runs (in temporary files) that two
 /// threads sort and merge: 0.3 s instead of 0.5 s for a million purchases. Both
 /// settings are restored afterwards, whether the rebuild worked or not.
-fn rebuild_indexes(conn: &Connection, sqls: &[String]) -> Res<()> {
+pub(crate) fn rebuild_indexes(conn: &Connection, sqls: &[String]) -> Res<()> {
     let built = conn
         .execute_batch("PRAGMA threads = 1; PRAGMA cache_size = -4096")
         .and_then(|()| sqls.iter().try_for_each(|sql| conn.execute_batch(sql)));
@@ -1159,7 +1186,7 @@ fn rebuild_indexes(conn: &Connection, sqls: &[String]) -> Res<()> {
 
 /// Drops the purchase indexes SQLite does not need for constraints, and returns the
 /// statements that create them again.
-fn drop_purchase_indexes(conn: &Connection) -> Res<Vec<String>> {
+pub(crate) fn drop_purchase_indexes(conn: &Connection) -> Res<Vec<String>> {
     let mut stmt = conn.prepare(
         "SELECT name, sql FROM sqlite_schema \
          WHERE type = 'index' AND tbl_name = 'purchases' AND sql IS NOT NULL ORDER BY name",
@@ -1176,7 +1203,7 @@ fn drop_purchase_indexes(conn: &Connection) -> Res<Vec<String>> {
 
 // ----- interactions, refunds, surveys -----
 
-fn interaction_row(row: &Row<'_>) -> Res<Interaction> {
+pub(crate) fn interaction_row(row: &Row<'_>) -> Res<Interaction> {
     let c = Cols::new(row, "interactions");
     Ok(Interaction::new(
         c.id(0, InteractionId::new)?,
@@ -1191,7 +1218,7 @@ fn interaction_row(row: &Row<'_>) -> Res<Interaction> {
     ))
 }
 
-fn refund_row(row: &Row<'_>, base: Currency) -> Res<Refund> {
+pub(crate) fn refund_row(row: &Row<'_>, base: Currency) -> Res<Refund> {
     let c = Cols::new(row, "refunds");
     let amount = c.money(5, base)?;
     if amount.is_negative() || amount.is_zero() {
@@ -1209,7 +1236,7 @@ fn refund_row(row: &Row<'_>, base: Currency) -> Res<Refund> {
     ))
 }
 
-fn survey_row(row: &Row<'_>) -> Res<SurveyResponse> {
+pub(crate) fn survey_row(row: &Row<'_>) -> Res<SurveyResponse> {
     let c = Cols::new(row, "surveys");
     let kind = c.parse(4, SurveyKind::parse)?;
     let score = c.i64(5)?;
@@ -1228,22 +1255,22 @@ fn survey_row(row: &Row<'_>) -> Res<SurveyResponse> {
 
 // ----- service requests -----
 
-const REQUESTS_ALL: &str = concat!(
+pub(crate) const REQUESTS_ALL: &str = concat!(
     "SELECT ",
     request_cols!(),
     " FROM service_requests r ORDER BY r.id"
 );
-const REQUESTS_OPEN: &str = concat!(
+pub(crate) const REQUESTS_OPEN: &str = concat!(
     "SELECT ",
     request_cols!(),
     " FROM service_requests r WHERE r.status <> 'resolved' ORDER BY r.id"
 );
-const REQUESTS_OF: &str = concat!(
+pub(crate) const REQUESTS_OF: &str = concat!(
     "SELECT ",
     request_cols!(),
     " FROM service_requests r WHERE r.customer_id = ?1 ORDER BY r.id"
 );
-const REQUESTS_OPEN_OF: &str = concat!(
+pub(crate) const REQUESTS_OPEN_OF: &str = concat!(
     "SELECT ",
     request_cols!(),
     " FROM service_requests r WHERE r.customer_id = ?1 AND r.status <> 'resolved' \
@@ -1251,13 +1278,13 @@ const REQUESTS_OPEN_OF: &str = concat!(
 );
 
 /// A request row: the opening, and the stored status to check the replay against.
-struct RequestRow {
+pub(crate) struct RequestRow {
     id: RequestId,
     new: NewServiceRequest,
     status: String,
 }
 
-fn request_row(row: &Row<'_>) -> Res<RequestRow> {
+pub(crate) fn request_row(row: &Row<'_>) -> Res<RequestRow> {
     let c = Cols::new(row, "service_requests");
     Ok(RequestRow {
         id: c.id(0, RequestId::new)?,
@@ -1274,7 +1301,7 @@ fn request_row(row: &Row<'_>) -> Res<RequestRow> {
 }
 
 /// Rebuilds a request by replaying its events through the domain's rules.
-fn finish_request(conn: &Connection, r: RequestRow) -> Res<ServiceRequest> {
+pub(crate) fn finish_request(conn: &Connection, r: RequestRow) -> Res<ServiceRequest> {
     let events = query_all(conn, REQUEST_EVENTS, [key(r.id.get())], |row| {
         let c = Cols::new(row, "request_events");
         Ok(RequestEvent {
@@ -1295,7 +1322,7 @@ fn finish_request(conn: &Connection, r: RequestRow) -> Res<ServiceRequest> {
     Ok(req)
 }
 
-fn requests_where<P: rusqlite::Params>(
+pub(crate) fn requests_where<P: rusqlite::Params>(
     conn: &Connection,
     sql: &str,
     params: P,
@@ -1304,7 +1331,7 @@ fn requests_where<P: rusqlite::Params>(
     rows.into_iter().map(|r| finish_request(conn, r)).collect()
 }
 
-fn list_requests(conn: &Connection, q: &OpenQuery) -> Res<Vec<ServiceRequest>> {
+pub(crate) fn list_requests(conn: &Connection, q: &OpenQuery) -> Res<Vec<ServiceRequest>> {
     match (q.customer, q.open_only) {
         (None, false) => requests_where(conn, REQUESTS_ALL, []),
         (None, true) => requests_where(conn, REQUESTS_OPEN, []),
@@ -1313,7 +1340,7 @@ fn list_requests(conn: &Connection, q: &OpenQuery) -> Res<Vec<ServiceRequest>> {
     }
 }
 
-fn load_request(conn: &Connection, id: RequestId) -> Res<ServiceRequest> {
+pub(crate) fn load_request(conn: &Connection, id: RequestId) -> Res<ServiceRequest> {
     let row = query_one(
         conn,
         concat!(
@@ -1330,30 +1357,30 @@ fn load_request(conn: &Connection, id: RequestId) -> Res<ServiceRequest> {
 
 // ----- deals -----
 
-const DEALS_ALL: &str = concat!("SELECT ", deal_cols!(), " FROM deals d ORDER BY d.id");
-const DEALS_OPEN: &str = concat!(
+pub(crate) const DEALS_ALL: &str = concat!("SELECT ", deal_cols!(), " FROM deals d ORDER BY d.id");
+pub(crate) const DEALS_OPEN: &str = concat!(
     "SELECT ",
     deal_cols!(),
     " FROM deals d WHERE d.stage NOT IN ('won', 'lost') ORDER BY d.id"
 );
-const DEALS_OF: &str = concat!(
+pub(crate) const DEALS_OF: &str = concat!(
     "SELECT ",
     deal_cols!(),
     " FROM deals d WHERE d.customer_id = ?1 ORDER BY d.id"
 );
-const DEALS_OPEN_OF: &str = concat!(
+pub(crate) const DEALS_OPEN_OF: &str = concat!(
     "SELECT ",
     deal_cols!(),
     " FROM deals d WHERE d.customer_id = ?1 AND d.stage NOT IN ('won', 'lost') ORDER BY d.id"
 );
 
-struct DealRow {
+pub(crate) struct DealRow {
     id: DealId,
     new: NewDeal,
     stage: String,
 }
 
-fn deal_row(row: &Row<'_>, base: Currency) -> Res<DealRow> {
+pub(crate) fn deal_row(row: &Row<'_>, base: Currency) -> Res<DealRow> {
     let c = Cols::new(row, "deals");
     let value = c.money(3, base)?;
     if value.is_negative() {
@@ -1375,7 +1402,7 @@ fn deal_row(row: &Row<'_>, base: Currency) -> Res<DealRow> {
 
 /// Rebuilds a deal by replaying its moves through the domain's rules, and checks the
 /// stored history and stage against the replay.
-fn finish_deal(conn: &Connection, r: DealRow) -> Res<Deal> {
+pub(crate) fn finish_deal(conn: &Connection, r: DealRow) -> Res<Deal> {
     let moves = query_all(conn, DEAL_MOVES, [key(r.id.get())], |row| {
         let c = Cols::new(row, "deal_moves");
         Ok(DealStageChange {
@@ -1398,7 +1425,7 @@ fn finish_deal(conn: &Connection, r: DealRow) -> Res<Deal> {
     Ok(deal)
 }
 
-fn deals_where<P: rusqlite::Params>(
+pub(crate) fn deals_where<P: rusqlite::Params>(
     conn: &Connection,
     sql: &str,
     params: P,
@@ -1408,7 +1435,7 @@ fn deals_where<P: rusqlite::Params>(
     rows.into_iter().map(|r| finish_deal(conn, r)).collect()
 }
 
-fn list_deals(conn: &Connection, q: &OpenQuery, base: Currency) -> Res<Vec<Deal>> {
+pub(crate) fn list_deals(conn: &Connection, q: &OpenQuery, base: Currency) -> Res<Vec<Deal>> {
     match (q.customer, q.open_only) {
         (None, false) => deals_where(conn, DEALS_ALL, [], base),
         (None, true) => deals_where(conn, DEALS_OPEN, [], base),
@@ -1418,7 +1445,7 @@ fn list_deals(conn: &Connection, q: &OpenQuery, base: Currency) -> Res<Vec<Deal>
 }
 
 /// The deal with `id`, if it exists.
-fn find_deal(conn: &Connection, id: DealId, base: Currency) -> Res<Option<Deal>> {
+pub(crate) fn find_deal(conn: &Connection, id: DealId, base: Currency) -> Res<Option<Deal>> {
     let row = query_one(
         conn,
         concat!("SELECT ", deal_cols!(), " FROM deals d WHERE d.id = ?1"),
@@ -1428,13 +1455,13 @@ fn find_deal(conn: &Connection, id: DealId, base: Currency) -> Res<Option<Deal>>
     row.map(|r| finish_deal(conn, r)).transpose()
 }
 
-fn load_deal(conn: &Connection, id: DealId, base: Currency) -> Res<Deal> {
+pub(crate) fn load_deal(conn: &Connection, id: DealId, base: Currency) -> Res<Deal> {
     find_deal(conn, id, base)?.ok_or_else(|| not_found(Entity::Deal, id))
 }
 
 // ----- tasks -----
 
-fn task_row(row: &Row<'_>) -> Res<Task> {
+pub(crate) fn task_row(row: &Row<'_>) -> Res<Task> {
     let c = Cols::new(row, "tasks");
     let fields = NewTask {
         customer: c.opt_id(1, CustomerId::new)?,
@@ -1460,7 +1487,7 @@ fn task_row(row: &Row<'_>) -> Res<Task> {
     ))
 }
 
-fn load_task(conn: &Connection, id: TaskId) -> Res<Task> {
+pub(crate) fn load_task(conn: &Connection, id: TaskId) -> Res<Task> {
     query_one(
         conn,
         concat!("SELECT ", task_cols!(), " FROM tasks t WHERE t.id = ?1"),
@@ -1473,7 +1500,7 @@ fn load_task(conn: &Connection, id: TaskId) -> Res<Task> {
 /// Tasks matching `q`, by due date, then id. The due date of a recurring task depends
 /// on how often it was completed, so the date filter and the order are applied here,
 /// on the (few) tasks of the store.
-fn list_tasks(conn: &Connection, q: &TaskQuery) -> Res<Vec<Task>> {
+pub(crate) fn list_tasks(conn: &Connection, q: &TaskQuery) -> Res<Vec<Task>> {
     let mut tasks = match q.customer {
         None => query_all(
             conn,
@@ -1503,7 +1530,7 @@ fn list_tasks(conn: &Connection, q: &TaskQuery) -> Res<Vec<Task>> {
 
 // ----- points -----
 
-fn points_row(row: &Row<'_>) -> Res<PointsEntry> {
+pub(crate) fn points_row(row: &Row<'_>) -> Res<PointsEntry> {
     let c = Cols::new(row, "points_entries");
     let kind = c.parse(4, PointsKind::parse)?;
     let delta = c.i64(5)?;
@@ -1532,20 +1559,20 @@ fn points_row(row: &Row<'_>) -> Res<PointsEntry> {
     ))
 }
 
-fn points_balance(conn: &Connection, customer: CustomerId) -> Res<i64> {
+pub(crate) fn points_balance(conn: &Connection, customer: CustomerId) -> Res<i64> {
     let b = query_one(conn, POINTS_BALANCE, [key(customer.get())], |row| {
         Cols::new(row, "points_entries").i64(0)
     })?;
     Ok(b.unwrap_or(0))
 }
 
-fn points_ledger(conn: &Connection, customer: CustomerId) -> Res<Vec<PointsEntry>> {
+pub(crate) fn points_ledger(conn: &Connection, customer: CustomerId) -> Res<Vec<PointsEntry>> {
     query_all(conn, POINTS_LEDGER, [key(customer.get())], points_row)
 }
 
 // ----- lifecycle -----
 
-fn stage_change_row(row: &Row<'_>) -> Res<StageChange> {
+pub(crate) fn stage_change_row(row: &Row<'_>) -> Res<StageChange> {
     let c = Cols::new(row, "stage_changes");
     let reason = match c.str(6)? {
         "manual" => StageReason::Manual {
@@ -1565,7 +1592,7 @@ fn stage_change_row(row: &Row<'_>) -> Res<StageChange> {
     })
 }
 
-fn stage_history(conn: &Connection, id: CustomerId) -> Res<Vec<StageChange>> {
+pub(crate) fn stage_history(conn: &Connection, id: CustomerId) -> Res<Vec<StageChange>> {
     query_all(conn, STAGE_HISTORY, [key(id.get())], stage_change_row)
 }
 
@@ -1574,7 +1601,7 @@ fn stage_history(conn: &Connection, id: CustomerId) -> Res<Vec<StageChange>> {
 /// A stored segment row: the segment, or, if the row does not decode (a predicate
 /// nested deeper than this version reads, saved by an older one; a row edited outside
 /// solocrm), its name as stored and why it cannot be read.
-fn segment_row(row: &Row<'_>) -> Res<Result<Segment, (String, String)>> {
+pub(crate) fn segment_row(row: &Row<'_>) -> Res<Result<Segment, (String, String)>> {
     use rusqlite::types::ValueRef;
     let text = |i: usize| -> Res<Result<String, String>> {
         Ok(match row.get_ref(i)? {
@@ -1623,9 +1650,9 @@ fn segment_row(row: &Row<'_>) -> Res<Result<Segment, (String, String)>> {
 
 /// Every stored segment by name: those that decode, and the name and the reason of
 /// those that do not.
-type SegmentRows = (Vec<Segment>, Vec<(String, String)>);
+pub(crate) type SegmentRows = (Vec<Segment>, Vec<(String, String)>);
 
-fn all_segments(conn: &Connection) -> Res<SegmentRows> {
+pub(crate) fn all_segments(conn: &Connection) -> Res<SegmentRows> {
     let rows = query_all(
         conn,
         "SELECT name, predicate FROM segments ORDER BY name",
@@ -1646,9 +1673,9 @@ fn all_segments(conn: &Connection) -> Res<SegmentRows> {
 /// A stored segment that cannot be read; the message names it and says how to get rid
 /// of it. Reported as [`StoreError::Backend`].
 #[derive(Debug)]
-struct UnreadableSegment {
-    name: String,
-    why: String,
+pub(crate) struct UnreadableSegment {
+    pub(crate) name: String,
+    pub(crate) why: String,
 }
 
 impl std::fmt::Display for UnreadableSegment {
@@ -1668,7 +1695,7 @@ impl std::error::Error for UnreadableSegment {}
 /// `s` as one word of a POSIX shell command line: as it is if it holds only
 /// characters no shell treats specially, in single quotes otherwise (control
 /// characters escaped, so the hint never carries one to a terminal).
-fn shell_word(s: &str) -> String {
+pub(crate) fn shell_word(s: &str) -> String {
     let plain = !s.is_empty()
         && s.chars()
             .all(|c| c.is_alphanumeric() || "-_.,:/@+=%".contains(c));
@@ -1687,7 +1714,7 @@ fn shell_word(s: &str) -> String {
     out
 }
 
-fn audit_row(row: &Row<'_>) -> Res<AuditEntry> {
+pub(crate) fn audit_row(row: &Row<'_>) -> Res<AuditEntry> {
     let c = Cols::new(row, "audit_log");
     let action = match c.str(3)? {
         "customer_erased" => AuditAction::CustomerErased {
@@ -1748,7 +1775,7 @@ impl DenseIndex {
     }
 }
 
-fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
+pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
     let customers = query_all(conn, "SELECT id FROM customers ORDER BY id", [], |row| {
         Cols::new(row, "customers").id(0, CustomerId::new)
     })?;
@@ -1790,22 +1817,22 @@ impl Store for SqliteStore {
     }
 
     fn create_customer(&self, new: NewCustomer) -> StoreResult<Customer> {
-        self.write(|conn| create_customer(conn, new, self.currency))
+        self.store_write(|conn| create_customer(conn, new, self.currency))
     }
 
     fn customer(&self, id: CustomerId) -> StoreResult<Customer> {
-        self.read(|conn| load_customer(conn, id, self.currency))
+        self.store_read(|conn| load_customer(conn, id, self.currency))
     }
 
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<Customer>> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             let found = customers_where(conn, CUSTOMER_BY_EMAIL, [email.key()], self.currency)?;
             Ok(found.into_iter().next())
         })
     }
 
     fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<Customer>> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             let found =
                 customers_where(conn, CUSTOMER_BY_REF, [reference.as_str()], self.currency)?;
             Ok(found.into_iter().next())
@@ -1813,7 +1840,7 @@ impl Store for SqliteStore {
     }
 
     fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             let mut stmt = conn.prepare_cached(
                 "SELECT id, external_ref, email, erased_at IS NOT NULL FROM customers ORDER BY id",
             )?;
@@ -1833,7 +1860,7 @@ impl Store for SqliteStore {
     }
 
     fn update_customer(&self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
-        self.write(|conn| update_customer(conn, id, data, self.currency))
+        self.store_write(|conn| update_customer(conn, id, data, self.currency))
     }
 
     fn list_customers(&self, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
@@ -1847,7 +1874,7 @@ impl Store for SqliteStore {
                 next: None,
             });
         }
-        self.read(|conn| {
+        self.store_read(|conn| {
             let Some(filter) = &query.segment else {
                 let fetch = i64::from(query.limit) + 1;
                 let mut items = list_chunk(conn, query, start, fetch, self.currency)?;
@@ -1901,7 +1928,7 @@ impl Store for SqliteStore {
     }
 
     fn count_customers(&self) -> StoreResult<u64> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             let n: i64 = conn
                 .prepare_cached("SELECT count(*) FROM customers")?
                 .query_row([], |r| r.get(0))?;
@@ -1910,7 +1937,7 @@ impl Store for SqliteStore {
     }
 
     fn tag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let c = load_customer(conn, id, self.currency)?;
             check_not_erased(&c)?;
             if c.tags().contains(tag) {
@@ -1926,7 +1953,7 @@ impl Store for SqliteStore {
     }
 
     fn untag_customer(&self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let c = load_customer(conn, id, self.currency)?;
             check_not_erased(&c)?;
             if !c.tags().contains(tag) {
@@ -1942,7 +1969,7 @@ impl Store for SqliteStore {
     }
 
     fn record_consent(&self, id: CustomerId, consent: Consent) -> StoreResult<Customer> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let mut c = load_customer(conn, id, self.currency)?;
             check_not_erased(&c)?;
             let (at, at_ns) = ts(consent.at);
@@ -1971,7 +1998,7 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
         reason: StageReason,
     ) -> StoreResult<StageChange> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let mut c = load_customer(conn, id, self.currency)?;
             // A note is text about the customer: an erased one takes none.
             if matches!(reason, StageReason::Manual { note: Some(_) }) {
@@ -2011,14 +2038,14 @@ impl Store for SqliteStore {
     }
 
     fn stage_history(&self, id: CustomerId) -> StoreResult<Vec<StageChange>> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             customer_exists(conn, id)?;
             stage_history(conn, id)
         })
     }
 
     fn log_interaction(&self, new: NewInteraction) -> StoreResult<Interaction> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             live_customer(conn, new.customer, self.currency)?;
             let (at, at_ns) = ts(new.at);
             execute(
@@ -2040,18 +2067,18 @@ impl Store for SqliteStore {
     }
 
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
-        self.read(|conn| interactions(conn, query))
+        self.store_read(|conn| interactions(conn, query))
     }
 
     fn record_purchase(&self, new: NewPurchase) -> StoreResult<Purchase> {
-        self.write(|conn| PurchaseWriter::new(conn, self.currency)?.add(new))
+        self.store_write(|conn| PurchaseWriter::new(conn, self.currency)?.add(new))
     }
 
     fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
         if batch.is_empty() {
             return Ok(Vec::new());
         }
-        self.write(|conn| {
+        self.store_write(|conn| {
             let mut writer = PurchaseWriter::new(conn, self.currency)?;
             let mut ids = Vec::with_capacity(batch.len());
             for (i, new) in batch.into_iter().enumerate() {
@@ -2078,19 +2105,19 @@ impl Store for SqliteStore {
     }
 
     fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {
-        self.read(|conn| find_purchase(conn, id, self.currency))
+        self.store_read(|conn| find_purchase(conn, id, self.currency))
     }
 
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
-        self.read(|conn| purchases(conn, query, self.currency))
+        self.store_read(|conn| purchases(conn, query, self.currency))
     }
 
     fn purchase_log(&self) -> StoreResult<PurchaseLog> {
-        self.read(|conn| purchase_log(conn, self.currency))
+        self.store_read(|conn| purchase_log(conn, self.currency))
     }
 
     fn record_refund(&self, new: NewRefund) -> StoreResult<Refund> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let purchase = find_purchase(conn, new.purchase, self.currency)?;
             // A reason is text about the customer: an erased one takes none.
             if new.reason.is_some() {
@@ -2124,19 +2151,19 @@ impl Store for SqliteStore {
     }
 
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
-        self.read(|conn| refunds(conn, query, self.currency))
+        self.store_read(|conn| refunds(conn, query, self.currency))
     }
 
     fn record_survey(&self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
-        self.write(|conn| record_survey(conn, new, self.currency))
+        self.store_write(|conn| record_survey(conn, new, self.currency))
     }
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
-        self.read(|conn| surveys(conn, query))
+        self.store_read(|conn| surveys(conn, query))
     }
 
     fn open_request(&self, new: NewServiceRequest) -> StoreResult<ServiceRequest> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             live_customer(conn, new.customer, self.currency)?;
             if let Some(deal) = new.deal {
                 check_after_sales_link(&load_deal(conn, deal, self.currency)?, new.customer)?;
@@ -2167,7 +2194,7 @@ impl Store for SqliteStore {
         step: RequestEventKind,
         at: DateTime<Utc>,
     ) -> StoreResult<ServiceRequest> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let mut r = load_request(conn, id)?;
             r.apply(step, at)?;
             let seq = i64::try_from(r.events().len().saturating_sub(1)).map_err(backend)?;
@@ -2188,16 +2215,16 @@ impl Store for SqliteStore {
     }
 
     fn request(&self, id: RequestId) -> StoreResult<ServiceRequest> {
-        self.read(|conn| load_request(conn, id))
+        self.store_read(|conn| load_request(conn, id))
     }
 
     fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
-        self.read(|conn| list_requests(conn, query))
+        self.store_read(|conn| list_requests(conn, query))
     }
 
     fn create_deal(&self, new: NewDeal) -> StoreResult<Deal> {
         let new = new.for_storage(self.currency)?;
-        self.write(|conn| {
+        self.store_write(|conn| {
             live_customer(conn, new.customer, self.currency)?;
             let (at, at_ns) = ts(new.created_at);
             execute(
@@ -2219,7 +2246,7 @@ impl Store for SqliteStore {
     }
 
     fn move_deal(&self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let mut d = load_deal(conn, id, self.currency)?;
             let change = d.move_to(to, at)?;
             let seq = i64::try_from(d.history().len()).map_err(backend)?;
@@ -2247,15 +2274,15 @@ impl Store for SqliteStore {
     }
 
     fn deal(&self, id: DealId) -> StoreResult<Deal> {
-        self.read(|conn| load_deal(conn, id, self.currency))
+        self.store_read(|conn| load_deal(conn, id, self.currency))
     }
 
     fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
-        self.read(|conn| list_deals(conn, query, self.currency))
+        self.store_read(|conn| list_deals(conn, query, self.currency))
     }
 
     fn create_task(&self, new: NewTask) -> StoreResult<Task> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             if let Some(c) = new.customer {
                 live_customer(conn, c, self.currency)?;
             }
@@ -2279,7 +2306,7 @@ impl Store for SqliteStore {
     }
 
     fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let mut t = load_task(conn, id)?;
             t.complete(at)?;
             let (s, ns) = opt_ts(t.last_done_at());
@@ -2294,15 +2321,15 @@ impl Store for SqliteStore {
     }
 
     fn task(&self, id: TaskId) -> StoreResult<Task> {
-        self.read(|conn| load_task(conn, id))
+        self.store_read(|conn| load_task(conn, id))
     }
 
     fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
-        self.read(|conn| list_tasks(conn, query))
+        self.store_read(|conn| list_tasks(conn, query))
     }
 
     fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             live_customer(conn, entry.customer, self.currency)?;
             let balance = points_balance(conn, entry.customer)?;
             let after = entry.apply_to(balance)?;
@@ -2330,14 +2357,14 @@ impl Store for SqliteStore {
     }
 
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             customer_exists(conn, customer)?;
             points_balance(conn, customer)
         })
     }
 
     fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             customer_exists(conn, customer)?;
             points_ledger(conn, customer)
         })
@@ -2347,7 +2374,7 @@ impl Store for SqliteStore {
         // Only what reads back is saved: a predicate nested deeper than
         // `MAX_PREDICATE_DEPTH` is refused before anything is written.
         segment.validate()?;
-        self.write(|conn| {
+        self.store_write(|conn| {
             let taken = query_one(
                 conn,
                 "SELECT 1 FROM segments WHERE name = ?1",
@@ -2371,7 +2398,7 @@ impl Store for SqliteStore {
     }
 
     fn segment(&self, name: &Label) -> StoreResult<Segment> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             match query_one(
                 conn,
                 "SELECT name, predicate FROM segments WHERE name = ?1",
@@ -2393,11 +2420,11 @@ impl Store for SqliteStore {
     /// The segments that can be read; see [`SqliteStore::unreadable_segments`] for the
     /// others, which are left out rather than failing the whole list.
     fn segments(&self) -> StoreResult<Vec<Segment>> {
-        self.read(all_segments).map(|(ok, _)| ok)
+        self.store_read(all_segments).map(|(ok, _)| ok)
     }
 
     fn delete_segment(&self, name: &Label) -> StoreResult<()> {
-        self.write(|conn| {
+        self.store_write(|conn| {
             let n = execute(
                 conn,
                 "DELETE FROM segments WHERE name = ?1",
@@ -2411,7 +2438,7 @@ impl Store for SqliteStore {
     }
 
     fn erase_customer(&self, id: CustomerId, at: DateTime<Utc>) -> StoreResult<AuditEntry> {
-        let entry = self.write(|conn| {
+        let entry = self.store_write(|conn| {
             let mut c = load_customer(conn, id, self.currency)?;
             if c.is_erased() {
                 return Err(Conflict::AlreadyErased { customer: id }.into());
@@ -2466,7 +2493,7 @@ impl Store for SqliteStore {
     }
 
     fn export_customer(&self, id: CustomerId) -> StoreResult<CustomerExport> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             let customer = load_customer(conn, id, self.currency)?;
             let of = ActivityQuery::customer(id);
             let by_customer = OpenQuery {
@@ -2496,7 +2523,7 @@ impl Store for SqliteStore {
     }
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
-        self.read(|conn| {
+        self.store_read(|conn| {
             query_all(
                 conn,
                 "SELECT id, at, at_ns, action, customer_id FROM audit_log ORDER BY id",

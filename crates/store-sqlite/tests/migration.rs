@@ -471,7 +471,14 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         !text.contains("new_"),
         "every rebuilt table has its name back: {text}"
     );
-    let after = dump_rows(&path);
+    let mut after = dump_rows(&path);
+    // Migration 6 added the (empty) outbox.
+    let outbox = after.iter().position(|(t, _)| t == "events");
+    assert!(
+        outbox.is_some_and(|i| after[i].1.is_empty()),
+        "an empty outbox"
+    );
+    after.retain(|(t, _)| t != "events");
     // Migrations 2 and 3 added columns; every row of version 1 is still there with the
     // same values in the same columns.
     assert_eq!(
@@ -543,12 +550,13 @@ fn day(d: u32) -> DateTime<Utc> {
     at(d, 9)
 }
 
-/// Turns a current file back into a version 4 file (migration 5 has no SQL, so the
-/// schema is the same), after `sql` has put spellings as typed into it, as a version
-/// before NFC normalisation stored them.
+/// Turns a current file back into a version 4 file (migration 5 has no SQL, and
+/// migration 6 only adds the `events` table, dropped here), after `sql` has put
+/// spellings as typed into it, as a version before NFC normalisation stored them.
 fn back_to_version_4(path: &Path, sql: &str) {
     let conn = Connection::open(path).expect("raw connection");
     conn.execute_batch(sql).expect("old spellings");
+    conn.execute_batch("DROP TABLE events").expect("no outbox");
     conn.pragma_update(None, "user_version", 4)
         .expect("version 4");
 }
@@ -593,7 +601,7 @@ fn migration_5_puts_stored_keys_in_nfc_so_either_spelling_finds_them() {
     );
 
     let store = SqliteStore::open(&path).expect("the version 4 file opens and migrates");
-    assert_eq!(user_version(&path), 5);
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
     let by_email = store
         .customer_by_email(&Email::parse("jos\u{e9}@example.com").expect("an email"))
         .expect("a look-up");
@@ -760,4 +768,68 @@ fn migration_5_refuses_purchase_references_or_segment_names_that_become_one() {
         );
         assert_eq!(user_version(&path), 4, "{what}");
     }
+}
+
+/// True if the file has a table of that name.
+fn has_table(path: &Path, name: &str) -> bool {
+    Connection::open(path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [name],
+                |r| r.get::<_, i64>(0),
+            )
+        })
+        .expect("the schema")
+        > 0
+}
+
+#[test]
+fn a_version_5_file_migrates_to_6_and_gets_an_empty_outbox() {
+    use solocrm_core::port::{IdKind, Storage};
+    use solocrm_core::{CustomerData, DomainEvent, Event, LifecycleStage, NewCustomer, PersonName};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v5.db");
+    create_at_schema_version(&path, Currency::EUR, 5).expect("a version 5 file");
+    assert_eq!(user_version(&path), 5);
+    assert!(!has_table(&path, "events"), "version 5 has no outbox");
+    let store = SqliteStore::open(&path).expect("opens and migrates");
+    let ada = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("Ada").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    drop(store);
+
+    let store = SqliteStore::open(&path).expect("opens again");
+    assert_eq!(user_version(&path), 6);
+    assert_eq!(store.schema_version().expect("version"), 6);
+    assert!(has_table(&path, "events"));
+    let event = Event {
+        seq: 1,
+        at: Some(day(2)),
+        event: DomainEvent::CustomerCreated {
+            customer: ada.id(),
+            stage: LifecycleStage::Prospect,
+        },
+    };
+    store
+        .write(&mut |tx| {
+            assert_eq!(tx.next_id(IdKind::Event)?, 1);
+            tx.append_event(&event)
+        })
+        .expect("an event");
+    let mut seen = Vec::new();
+    store
+        .read(&mut |tx| {
+            seen = tx.events(0, 10)?;
+            Ok(())
+        })
+        .expect("the outbox");
+    assert_eq!(seen, [event]);
+    assert_eq!(
+        store.customer(ada.id()).expect("Ada").name().as_str(),
+        "Ada"
+    );
 }

@@ -1,0 +1,361 @@
+//! [`Tx`]: one open SQLite transaction as a [`ReadTx`] and [`WriteTx`]. Each method
+//! hands its connection to the function of its record kind and turns the internal
+//! error into a [`StoreError`](solocrm_core::StoreError).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
+use solocrm_core::{
+    ActivityQuery, AuditEntry, Currency, Customer, CustomerId, CustomerKeys, Deal, DealId, Email,
+    Event, EventSeq, ExternalRef, Interaction, Label, OpenQuery, PointsEntry, Purchase, PurchaseId,
+    PurchaseLog, PurchaseSummary, Refund, RequestId, Segment, ServiceRequest, StageChange,
+    StoreResult, SurveyResponse, Task, TaskId, TaskQuery,
+};
+
+use super::{activity, customers, events, loyalty, pipeline, privacy};
+use crate::error::Res;
+use crate::store;
+
+/// A transaction on one connection: read-only (a snapshot) or the write transaction.
+pub(crate) struct Tx<'c> {
+    conn: &'c Connection,
+    base: Currency,
+    /// The busy timeout, reported by a [`StoreError::Busy`](solocrm_core::StoreError).
+    waited: Duration,
+    /// The statements that create the purchase indexes a bulk import dropped, to run
+    /// before the commit.
+    rebuild: Option<Vec<String>>,
+    /// Checkpoint after the commit (see [`WriteTx::purge_after_commit`]).
+    purge: bool,
+}
+
+impl<'c> Tx<'c> {
+    pub(crate) fn new(conn: &'c Connection, base: Currency, waited: Duration) -> Self {
+        Tx {
+            conn,
+            base,
+            waited,
+            rebuild: None,
+            purge: false,
+        }
+    }
+
+    /// What is left to do at the end of a write: the indexes to rebuild before the
+    /// commit, and whether to purge after it.
+    pub(crate) fn finish(self) -> (Option<Vec<String>>, bool) {
+        (self.rebuild, self.purge)
+    }
+
+    fn run<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
+        f(self.conn).map_err(|e| e.into_store(self.waited))
+    }
+
+    fn run_base<T>(&self, f: impl FnOnce(&Connection, Currency) -> Res<T>) -> StoreResult<T> {
+        f(self.conn, self.base).map_err(|e| e.into_store(self.waited))
+    }
+}
+
+impl ReadTx for Tx<'_> {
+    fn base_currency(&self) -> Currency {
+        self.base
+    }
+
+    fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
+        self.run_base(|c, base| store::find_customer(c, id, base))
+    }
+
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
+        self.run(|c| customers::by_email(c, email))
+    }
+
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<CustomerId>> {
+        self.run(|c| customers::by_external_ref(c, reference))
+    }
+
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        self.run(customers::keys)
+    }
+
+    fn customers(
+        &self,
+        filter: &CustomerFilter,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Customer>> {
+        self.run_base(|c, base| customers::list(c, filter, after, limit, base))
+    }
+
+    fn count_customers(&self) -> StoreResult<u64> {
+        self.run(customers::count)
+    }
+
+    fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
+        self.run(|c| store::stage_history(c, customer))
+    }
+
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
+        self.run(|c| store::interactions(c, query))
+    }
+
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
+        self.run_base(|c, base| activity::purchase(c, id, base))
+    }
+
+    fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>> {
+        self.run(|c| store::purchase_ref_owner(c, reference))
+    }
+
+    fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
+        self.run_base(|c, base| store::purchases(c, query, base))
+    }
+
+    fn purchase_summary(
+        &self,
+        customer: CustomerId,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<PurchaseSummary> {
+        self.run_base(|c, base| store::purchase_summary(c, customer, as_of, base))
+    }
+
+    fn purchase_log(&self) -> StoreResult<PurchaseLog> {
+        self.run_base(store::purchase_log)
+    }
+
+    fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
+        self.run_base(|c, base| store::refunds(c, query, base))
+    }
+
+    fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>> {
+        self.run_base(|c, base| activity::refunds_of(c, purchase, base))
+    }
+
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
+        self.run(|c| store::surveys(c, query))
+    }
+
+    fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
+        self.run(|c| pipeline::request(c, id))
+    }
+
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
+        self.run(|c| store::list_requests(c, query))
+    }
+
+    fn deal(&self, id: DealId) -> StoreResult<Option<Deal>> {
+        self.run_base(|c, base| store::find_deal(c, id, base))
+    }
+
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
+        self.run_base(|c, base| store::list_deals(c, query, base))
+    }
+
+    fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        self.run(|c| pipeline::task(c, id))
+    }
+
+    fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
+        self.run(|c| store::list_tasks(c, query))
+    }
+
+    fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
+        self.run(|c| store::points_ledger(c, customer))
+    }
+
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        self.run(|c| store::points_balance(c, customer))
+    }
+
+    fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
+        self.run(|c| privacy::segment(c, name))
+    }
+
+    fn segments(&self) -> StoreResult<Vec<Segment>> {
+        self.run(|c| store::all_segments(c).map(|(ok, _)| ok))
+    }
+
+    fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
+        self.run(privacy::audit_log)
+    }
+
+    fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
+        self.run(|c| events::list(c, after, limit))
+    }
+}
+
+impl WriteTx for Tx<'_> {
+    fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
+        self.run(|c| next_id(c, kind))
+    }
+
+    fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        self.run(|c| customers::insert(c, customer))
+    }
+
+    fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        self.run(|c| customers::update(c, customer))
+    }
+
+    fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
+        self.run(|c| customers::push_stage_change(c, change))
+    }
+
+    fn rewrite_stage_history(
+        &mut self,
+        customer: CustomerId,
+        history: &[StageChange],
+    ) -> StoreResult<()> {
+        self.run(|c| customers::rewrite_stage_history(c, customer, history))
+    }
+
+    fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
+        self.run(|c| activity::insert_interaction(c, interaction))
+    }
+
+    fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
+        self.run(|c| activity::update_interaction(c, interaction))
+    }
+
+    fn expect_purchases(&mut self, rows: u64) -> StoreResult<()> {
+        if self.rebuild.is_some() {
+            return Ok(());
+        }
+        let dropped = self.run(|c| activity::prepare_bulk(c, rows))?;
+        self.rebuild = dropped;
+        Ok(())
+    }
+
+    fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        self.run(|c| activity::insert_purchase(c, purchase))
+    }
+
+    fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        self.run(|c| activity::update_purchase(c, purchase))
+    }
+
+    fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        self.run(|c| activity::insert_refund(c, refund))
+    }
+
+    fn update_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        self.run(|c| activity::update_refund(c, refund))
+    }
+
+    fn insert_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
+        self.run(|c| activity::insert_survey(c, survey))
+    }
+
+    fn update_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
+        self.run(|c| activity::update_survey(c, survey))
+    }
+
+    fn insert_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
+        self.run(|c| pipeline::insert_request(c, request))
+    }
+
+    fn update_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
+        self.run(|c| pipeline::update_request(c, request))
+    }
+
+    fn insert_deal(&mut self, deal: &Deal) -> StoreResult<()> {
+        self.run(|c| pipeline::insert_deal(c, deal))
+    }
+
+    fn update_deal(&mut self, deal: &Deal) -> StoreResult<()> {
+        self.run(|c| pipeline::update_deal(c, deal))
+    }
+
+    fn insert_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.run(|c| pipeline::insert_task(c, task))
+    }
+
+    fn update_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.run(|c| pipeline::update_task(c, task))
+    }
+
+    fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        self.run(|c| loyalty::insert_points(c, entry))
+    }
+
+    fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        self.run(|c| loyalty::update_points(c, entry))
+    }
+
+    fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()> {
+        self.run(|c| privacy::insert_segment(c, segment))
+    }
+
+    fn delete_segment(&mut self, name: &Label) -> StoreResult<bool> {
+        self.run(|c| privacy::delete_segment(c, name))
+    }
+
+    fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        self.run(|c| privacy::insert_audit(c, entry))
+    }
+
+    fn append_event(&mut self, event: &Event) -> StoreResult<()> {
+        self.run(|c| events::append(c, event))
+    }
+
+    fn purge_after_commit(&mut self) -> StoreResult<()> {
+        self.purge = true;
+        Ok(())
+    }
+}
+
+/// The statement that gives the largest stored id of `kind`: the last row of the
+/// table's B-tree (one seek, whatever the table's size), none if it is empty.
+fn last_id_sql(kind: IdKind) -> &'static str {
+    match kind {
+        IdKind::Customer => "SELECT id FROM customers ORDER BY id DESC LIMIT 1",
+        IdKind::Interaction => "SELECT id FROM interactions ORDER BY id DESC LIMIT 1",
+        IdKind::Purchase => "SELECT id FROM purchases ORDER BY id DESC LIMIT 1",
+        IdKind::Refund => "SELECT id FROM refunds ORDER BY id DESC LIMIT 1",
+        IdKind::Survey => "SELECT id FROM surveys ORDER BY id DESC LIMIT 1",
+        IdKind::Request => "SELECT id FROM service_requests ORDER BY id DESC LIMIT 1",
+        IdKind::Deal => "SELECT id FROM deals ORDER BY id DESC LIMIT 1",
+        IdKind::Task => "SELECT id FROM tasks ORDER BY id DESC LIMIT 1",
+        IdKind::Points => "SELECT id FROM points_entries ORDER BY id DESC LIMIT 1",
+        IdKind::Audit => "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1",
+        IdKind::Event => "SELECT seq FROM events ORDER BY seq DESC LIMIT 1",
+    }
+}
+
+/// One more than the largest stored id of `kind` (ids are never deleted, so the
+/// largest ever stored); 1 for none.
+pub(crate) fn next_id(conn: &Connection, kind: IdKind) -> Res<u64> {
+    let last = store::query_one(conn, last_id_sql(kind), [], |row| {
+        crate::codec::Cols::new(row, "ids").id(0, |id| id)
+    })?;
+    Ok(last.map_or(1, |id| id.saturating_add(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every statement walks the table's primary key backwards and stops at once: no
+    /// sort, no index other than the table itself.
+    #[test]
+    fn next_id_reads_the_last_row_only() {
+        let mut conn = Connection::open_in_memory().expect("a connection");
+        crate::schema::migrate(&mut conn, crate::SCHEMA_VERSION, Some("EUR")).expect("schema");
+        for kind in IdKind::ALL {
+            let sql = last_id_sql(kind);
+            let plan: String = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+                .and_then(|mut s| {
+                    s.query_map([], |r| r.get::<_, String>(3))?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                })
+                .expect("a plan")
+                .join("\n");
+            assert!(
+                !plan.contains("TEMP B-TREE") && !plan.contains("INDEX"),
+                "{kind:?}: {sql}\n{plan}"
+            );
+            assert_eq!(next_id(&conn, kind).expect("an id"), 1, "{kind:?}");
+        }
+    }
+}
