@@ -6,6 +6,7 @@
 //! ends the program quietly. Messages pass through [`output::escape_controls`], so an
 //! escape sequence inside a file's cell or an argument is shown, never obeyed.
 
+mod books;
 mod cli;
 mod cmd;
 mod csvio;

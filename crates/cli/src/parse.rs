@@ -147,7 +147,7 @@ pub fn date(input: &str) -> Result<NaiveDate> {
 }
 
 /// A non-negative amount in the store's currency.
-pub fn money(input: &str, store: &dyn Store) -> Result<Money> {
+pub fn money(input: &str, store: &solocrm_core::Crm) -> Result<Money> {
     Ok(Money::parse(input, store.base_currency())?)
 }
 
@@ -257,13 +257,13 @@ impl CustomerKey {
 
 /// Finds a customer by key: `#N`, `#N@BOOK`, email, or external reference (see
 /// [`CustomerKey`]).
-pub fn customer(store: &solocrm_store_sqlite::SqliteStore, input: &str) -> Result<Customer> {
+pub fn customer(store: &crate::books::Books, input: &str) -> Result<Customer> {
     let key =
         CustomerKey::parse(input).ok_or_else(|| anyhow!("{}", CustomerKey::invalid(input)))?;
     let found = match &key {
         CustomerKey::Id(id) => customer_by_id(store, *id)?,
         CustomerKey::BookId(id, book) => {
-            if *book != store.book_id()? {
+            if *book != store.file().book_id()? {
                 bail!("{}", CustomerKey::foreign(*id, book));
             }
             customer_by_id(store, *id)?
@@ -276,7 +276,7 @@ pub fn customer(store: &solocrm_store_sqlite::SqliteStore, input: &str) -> Resul
 
 /// The customer with id `id`, if there is one.
 pub fn customer_by_id(
-    store: &solocrm_store_sqlite::SqliteStore,
+    store: &crate::books::Books,
     id: CustomerId,
 ) -> Result<Option<Customer>> {
     match store.customer(id) {

@@ -428,10 +428,14 @@ fn check_reports_a_damaged_file() {
     let env = Env::new();
     env.ok(&["demo", "--customers", "40"]);
     assert!(env.ok(&["check"]).contains("integrity and foreign keys ok"));
-    // Damage a page in the middle of the file (not the header: it stays a database).
+    // Damage whole pages in the middle of the file, page headers included (not the
+    // file header: it stays a database). Whichever tables live there, a b-tree page
+    // with a garbage header is something the check must see.
     let mut bytes = std::fs::read(env.db()).expect("read");
-    let mid = bytes.len() / 2;
-    for b in &mut bytes[mid..mid + 512] {
+    let page = 4096;
+    let start = (bytes.len() / 2) / page * page;
+    let end = (start + 4 * page).min(bytes.len());
+    for b in &mut bytes[start..end] {
         *b = 0x5a;
     }
     std::fs::write(env.db(), &bytes).expect("write");

@@ -15,10 +15,9 @@ use chrono::{DateTime, Days, Months, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use solocrm_core::metrics::{
-    Activity, CohortGrain, Measured, MetricsReport, Period, Ratio, ReportConfig, ReportData,
+    Activity, CohortGrain, Measured, MetricsReport, Period, Ratio, ReportConfig,
     TieRule, WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
 };
-use solocrm_core::store::all_customers;
 use solocrm_core::{
     ActivityQuery, Customer, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store,
 };
@@ -84,7 +83,7 @@ fn by_stage(customers: &[Customer]) -> Vec<(&'static str, usize)> {
 /// `solocrm report`, and the dashboard `demo` prints.
 pub fn dashboard(
     ctx: &mut Ctx,
-    store: &dyn Store,
+    store: &solocrm_core::Crm,
     period: Period,
     populated: Option<&Populated>,
 ) -> Result<()> {
@@ -93,8 +92,7 @@ pub fn dashboard(
         ..ReportConfig::default()
     };
     // One snapshot serves the report and the stage counts.
-    let mut data = ReportData::load(store, period)?;
-    data.log.currency.get_or_insert(store.base_currency());
+    let data = store.read(|r| r.report_data(period))?;
     let report = MetricsReport::compute(&data, period, &config)?;
     let stages = by_stage(&data.customers);
     let r = &report;
@@ -306,8 +304,8 @@ pub fn dashboard(
 }
 
 /// The key a customer is shown by in analytic output: see [`super::io::customer_key`].
-pub(super) fn keys(store: &dyn Store) -> Result<HashMap<CustomerId, String>> {
-    Ok(all_customers(store)?
+pub(super) fn keys(store: &solocrm_core::Crm) -> Result<HashMap<CustomerId, String>> {
+    Ok(store.read(|r| r.all_customers())?
         .iter()
         .map(|c| (c.id(), super::io::customer_key(c)))
         .collect())
@@ -485,7 +483,7 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: usize) -> Result<()> 
         customer: None,
         range: solocrm_core::TimeRange::until(at + chrono::Duration::seconds(1)),
     };
-    let customers = all_customers(&store)?;
+    let customers = store.read(|r| r.all_customers())?;
     let log = store.purchase_log()?;
     let surveys = store.surveys(&until)?;
     let requests = store.requests(&OpenQuery::default())?;

@@ -96,7 +96,7 @@ fn calibration_length(summary: &CustomerSummary) -> f64 {
 
 fn report<M: PurchaseModel + Sync>(
     ctx: &mut Ctx,
-    store: &dyn Store,
+    store: &solocrm_core::Crm,
     args: &ClvArgs,
     end: NaiveDate,
     summary: &CustomerSummary,

@@ -136,7 +136,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                     ctx.busy_timeout.as_secs()
                 ));
             }
-            let scrubbed = log_empty || store.checkpoint().unwrap_or(false);
+            let scrubbed = log_empty || store.file().checkpoint().unwrap_or(false);
             if ctx.out.json {
                 let mut value = serde_json::to_value(&entry)?;
                 if let Some(map) = value.as_object_mut() {
@@ -187,7 +187,7 @@ fn report_tags(ctx: &mut Ctx, c: &Customer) -> Result<()> {
 pub fn apply_fields(
     mut data: CustomerData,
     f: &CustomerFields,
-    store: &dyn Store,
+    store: &solocrm_core::Crm,
 ) -> Result<CustomerData> {
     if let Some(v) = &f.email {
         data.email = Some(Email::parse(v)?);
@@ -260,7 +260,7 @@ fn print_customers(ctx: &mut Ctx, customers: &[Customer]) -> Result<()> {
     ctx.out.table(&t)
 }
 
-fn show(ctx: &mut Ctx, store: &dyn Store, c: &Customer) -> Result<()> {
+fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
     let export = store.export_customer(c.id())?;
     if ctx.out.json {
         return ctx.out.json(&export);

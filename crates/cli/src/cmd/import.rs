@@ -22,7 +22,7 @@ use solocrm_core::{
     ImportSection, Money, NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone,
     PurchaseId, Store, StoreError, SurveyKind, SurveyScore, Tag, ValidationError, text::parse_tags,
 };
-use solocrm_store_sqlite::SqliteStore;
+use crate::books::Books;
 
 use super::Ctx;
 use super::io::CUSTOMER_COLUMNS;
@@ -276,14 +276,14 @@ enum Miss {
 }
 
 impl Keys {
-    fn load(store: &SqliteStore) -> Result<Keys> {
+    fn load(store: &Books) -> Result<Keys> {
         let all = store.customer_keys()?;
         let mut keys = Keys {
             by_ref: FastMap::default(),
             by_email: FastMap::default(),
             ids: all.iter().map(|k| k.id).collect(),
             erased: all.iter().filter(|k| k.erased).map(|k| k.id).collect(),
-            book: store.book_id()?,
+            book: store.file().book_id()?,
         };
         for k in all {
             if let Some(r) = k.external_ref {
@@ -434,7 +434,7 @@ impl References {
 }
 
 /// Every stored purchase reference and its purchase.
-fn stored_references(store: &dyn Store) -> Result<FastMap<String, PurchaseId>> {
+fn stored_references(store: &solocrm_core::Crm) -> Result<FastMap<String, PurchaseId>> {
     Ok(store
         .purchases(&ActivityQuery::ALL)?
         .into_iter()
@@ -683,7 +683,7 @@ struct Streamed {
 /// (another import committed meanwhile). With a fresh snapshot the reader rejects all
 /// such rows in one pass, rather than the store refusing them one pass each.
 fn stream(
-    store: &SqliteStore,
+    store: &Books,
     opts: &ImportOpts,
     mut rejects: Option<OutFile>,
     required: &[&'static str],
@@ -793,7 +793,7 @@ struct Snapshot {
 
 impl Snapshot {
     /// The store as it is now; its purchase references only if `references`.
-    fn load(store: &SqliteStore, references: bool) -> Result<Snapshot> {
+    fn load(store: &Books, references: bool) -> Result<Snapshot> {
         let stored = if references {
             stored_references(store)?
         } else {
@@ -807,7 +807,7 @@ impl Snapshot {
 }
 
 fn import_purchases(
-    store: &SqliteStore,
+    store: &Books,
     opts: &ImportOpts,
     rejects: Option<OutFile>,
     create_missing: bool,
@@ -819,7 +819,7 @@ fn import_purchases(
 /// [`import_purchases`], its first pass checking rows against `first`; also returns
 /// the passes it took.
 fn purchases_from(
-    store: &SqliteStore,
+    store: &Books,
     opts: &ImportOpts,
     rejects: Option<OutFile>,
     create_missing: bool,
@@ -862,7 +862,7 @@ fn purchases_from(
 }
 
 fn import_surveys(
-    store: &SqliteStore,
+    store: &Books,
     opts: &ImportOpts,
     rejects: Option<OutFile>,
 ) -> Result<Summary> {
@@ -905,7 +905,7 @@ struct Built {
 /// Runs a plan: stops at the first bad row, or (with `--skip-invalid`) imports the rest
 /// and writes the rejects. `build` turns the accepted rows into a batch.
 fn execute<T>(
-    store: &dyn Store,
+    store: &solocrm_core::Crm,
     sheet: &Sheet,
     opts: &ImportOpts,
     rejects_file: Option<OutFile>,
@@ -987,7 +987,7 @@ enum Upsert {
 
 /// Customers new to the store are created at `now`.
 fn import_customers(
-    store: &SqliteStore,
+    store: &Books,
     opts: &ImportOpts,
     rejects: Option<OutFile>,
     now: chrono::DateTime<chrono::Utc>,
@@ -999,7 +999,7 @@ fn import_customers(
         opts.ignore_unknown,
     )?;
     let cols = &sheet.columns;
-    let book = store.book_id()?;
+    let book = store.file().book_id()?;
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut planned: Planned<Upsert> = Vec::with_capacity(sheet.rows.len());
     for (i, row) in sheet.rows.iter().enumerate() {
@@ -1175,7 +1175,7 @@ mod tests {
     /// this one read — and a `--skip-invalid` purchases file of rows `Q0`..`Q{rows - 1}`.
     struct Race {
         _dir: tempfile::TempDir,
-        store: SqliteStore,
+        store: Books,
         stale: Snapshot,
         opts: ImportOpts,
     }
@@ -1183,7 +1183,7 @@ mod tests {
     fn race(held: usize, rows: usize) -> Race {
         let dir = tempfile::tempdir().unwrap();
         let eur = Currency::parse("EUR").unwrap();
-        let store = SqliteStore::create(dir.path().join("t.db"), eur).unwrap();
+        let store = Books::new(solocrm_store_sqlite::SqliteStore::create(dir.path().join("t.db"), eur).unwrap());
         let at = chrono::Utc.with_ymd_and_hms(2025, 1, 3, 0, 0, 0).unwrap();
         let name = PersonName::parse("Ann").unwrap();
         let data = CustomerData::new(name).with_external_ref(ExternalRef::parse("A").unwrap());

@@ -8,7 +8,6 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use chrono::SecondsFormat;
-use solocrm_core::store::all_customers;
 use solocrm_core::{ActivityQuery, Customer, CustomerId, Store, Tag};
 
 use super::Ctx;
@@ -63,11 +62,11 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
         .map(|path| OutFile::create("--out", path, &protected))
         .transpose()?;
     let store = ctx.open()?;
-    let customers = all_customers(&store)?;
+    let customers = store.read(|r| r.all_customers())?;
     // The key a row names its customer by: `#ID@BOOK` where there is no other, so
     // that a re-import into another database refuses the row rather than attach it
     // to whoever has that id there.
-    let book = store.book_id()?;
+    let book = store.file().book_id()?;
     let keys: HashMap<CustomerId, String> = customers
         .iter()
         .map(|c| (c.id(), CustomerKey::of(c, Some(&book))))

@@ -1,8 +1,7 @@
 //! `solocrm stage ...`, `solocrm care`, `solocrm segment ...`
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use solocrm_core::care::{CareConfig, Holiday, care_due_in};
-use solocrm_core::policy::{apply_suggestion, reassess};
+use solocrm_core::care::{CareConfig, Holiday};
 use solocrm_core::{
     CustomerQuery, Label, LifecyclePolicy, LifecycleStage, Predicate, Segment, SegmentFilter,
     StageReason, Store,
@@ -38,15 +37,18 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
         }
         StageCmd::Reassess { as_of, apply } => {
             let as_of = parse::as_of(as_of.as_of.as_deref(), ctx.now)?;
-            let suggestions = reassess(&store, &LifecyclePolicy::default(), as_of)?;
+            let suggestions = store
+                .read(|r| r.reassess_all(&LifecyclePolicy::default(), as_of))?
+                .suggestions;
             // One customer whose move fails (a stage history dated after `as_of`, a
-            // customer erased meanwhile) does not hold back the others: each move is
-            // applied on its own, and the failures are listed and make the exit code 1.
+            // customer erased meanwhile) does not hold back the others: each customer's
+            // move is its own transaction (all its steps or none), and the failures are
+            // listed and make the exit code 1.
             let mut failed: Vec<Option<String>> = vec![None; suggestions.len()];
             if apply {
                 let mut progress = Progress::new("applying", suggestions.len() as u64);
                 for (i, (id, s)) in suggestions.iter().enumerate() {
-                    if let Err(e) = apply_suggestion(&store, *id, s, as_of) {
+                    if let Err(e) = store.write(|w| w.apply_suggestion(*id, s, as_of)) {
                         failed[i] = Some(e.to_string());
                     }
                     progress.set(i as u64 + 1);
@@ -128,7 +130,7 @@ pub fn care(
         holidays: holidays.iter().map(|h| holiday(h)).collect::<Result<_>>()?,
         no_contact_days: silent_days,
     };
-    let items = care_due_in(&store, as_of, days, &config)?;
+    let items = store.read(|r| r.care_due(as_of, days, &config))?;
     if ctx.out.json {
         return ctx.out.json(&items);
     }
@@ -177,7 +179,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             let segments = store.segments()?;
             // A segment an older version saved and this one cannot read is listed on
             // its own (with how to remove it) instead of failing the whole list.
-            let unreadable = store.unreadable_segments()?;
+            let unreadable = store.file().unreadable_segments()?;
             for (name, why) in &unreadable {
                 super::warn(&format!("segment '{name}' cannot be read: {why}"));
             }
@@ -193,16 +195,15 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
         SegmentCmd::Show { name, as_of } => {
             let segment = store.segment(&Label::parse(&name)?)?;
             let as_of = parse::as_of(as_of.as_of.as_deref(), ctx.now)?;
-            let members = solocrm_core::store::all_matching(
-                &store,
-                &CustomerQuery {
+            let members = store.read(|r| {
+                r.all_matching(&CustomerQuery {
                     segment: Some(SegmentFilter {
                         predicate: segment.predicate.clone(),
                         as_of,
                     }),
                     ..CustomerQuery::default()
-                },
-            )?;
+                })
+            })?;
             if ctx.out.json {
                 let ids: Vec<_> = members.iter().map(|c| c.id()).collect();
                 return ctx.out.json(

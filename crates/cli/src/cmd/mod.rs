@@ -16,6 +16,7 @@ use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, Utc};
 use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
+use crate::books::Books;
 use crate::cli::{Cli, Command};
 use crate::output::Out;
 
@@ -33,7 +34,7 @@ pub struct Ctx {
 
 impl Ctx {
     /// Opens the existing database, or says how to create one.
-    pub fn open(&self) -> Result<SqliteStore> {
+    pub fn open(&self) -> Result<Books> {
         if !self.db.exists() {
             bail!(
                 "no database at {}; create one with `solocrm init` (or `solocrm demo` for a sample business), \
@@ -43,6 +44,7 @@ impl Ctx {
         }
         let options = SqliteOptions::default().busy_timeout(self.busy_timeout);
         SqliteStore::open_with(&self.db, &options)
+            .map(Books::new)
             .with_context(|| format!("cannot open {}", self.db.display()))
     }
 }

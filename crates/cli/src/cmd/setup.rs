@@ -9,6 +9,8 @@ use solocrm_core::metrics::Period;
 use solocrm_sample::{GenConfig, populate};
 use solocrm_store_sqlite::SqliteStore;
 
+use crate::books::Books;
+
 use super::Ctx;
 use crate::output::Progress;
 
@@ -65,9 +67,10 @@ pub fn demo(ctx: &mut Ctx, customers: u32, seed: u64) -> Result<()> {
         .with_context(|| format!("cannot create a work directory in {}", parent.display()))?;
     let building = work.path().join("demo.db");
     let store = SqliteStore::create(&building, config.currency)
+        .map(Books::new)
         .with_context(|| format!("cannot create {}", building.display()))?;
     let progress = Progress::new("building the sample business", 1);
-    let populated = populate(&store, &config).context("building the sample business")?;
+    let populated = populate(&*store, &config).context("building the sample business")?;
     progress.finish();
     // Closing checkpoints the log into the file, which then stands alone.
     drop(store);
@@ -113,8 +116,8 @@ fn publish(from: &Path, to: &Path) -> Result<()> {
 /// the answer covers the whole file and nothing waits in the log.
 pub fn check(ctx: &mut Ctx) -> Result<()> {
     let store = ctx.open()?;
-    let problems = store.check().context("checking the database")?;
-    let folded = store.checkpoint().context("checkpointing the database")?;
+    let problems = store.file().check().context("checking the database")?;
+    let folded = store.file().checkpoint().context("checkpointing the database")?;
     if ctx.out.json {
         ctx.out.json(&serde_json::json!({
             "db": ctx.db, "problems": problems, "log_folded": folded,
@@ -154,7 +157,7 @@ pub fn check(ctx: &mut Ctx) -> Result<()> {
 /// `solocrm checkpoint`: fold the write-ahead log into the file and empty it.
 pub fn checkpoint(ctx: &mut Ctx) -> Result<()> {
     let store = ctx.open()?;
-    if !store.checkpoint().context("checkpointing the database")? {
+    if !store.file().checkpoint().context("checkpointing the database")? {
         bail!(
             "another program keeps a read transaction open on {}; close it and try again (nothing was lost: the log stays until then)",
             ctx.db.display()

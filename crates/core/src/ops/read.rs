@@ -126,6 +126,15 @@ impl<'t> Reader<'t> {
         }
     }
 
+    /// Every customer who is not erased, by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn all_customers(&self) -> StoreResult<Vec<Customer>> {
+        self.all_matching(&CustomerQuery::default())
+    }
+
     /// Every customer matching `query`'s filters from `query.after` on, by id (the
     /// page size is ignored).
     ///
