@@ -275,10 +275,7 @@ pub fn customer(store: &crate::books::Books, input: &str) -> Result<Customer> {
 }
 
 /// The customer with id `id`, if there is one.
-pub fn customer_by_id(
-    store: &crate::books::Books,
-    id: CustomerId,
-) -> Result<Option<Customer>> {
+pub fn customer_by_id(store: &crate::books::Books, id: CustomerId) -> Result<Option<Customer>> {
     match store.customer(id) {
         Ok(c) => Ok(Some(c)),
         Err(solocrm_core::StoreError::NotFound { .. }) => Ok(None),

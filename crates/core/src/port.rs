@@ -131,6 +131,12 @@ pub trait ReadTx {
 
     /// The customer with this id.
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>>;
+    /// Whether the customer with this id is erased; `None` if there is no such
+    /// customer. What a check of many records against their customer needs, without
+    /// reading each customer whole (a backend may answer it from one column).
+    fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
+        Ok(self.customer(id)?.map(|c| c.is_erased()))
+    }
     /// The id of the customer whose email has this [key](Email::key).
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>>;
     /// The id of the customer with this external reference.
@@ -222,6 +228,15 @@ pub trait ReadTx {
 pub trait WriteTx: ReadTx {
     /// One more than the largest id of this kind ever stored; 1 if there is none.
     fn next_id(&mut self, kind: IdKind) -> StoreResult<u64>;
+
+    /// Marks a point this transaction can roll back to, inside any earlier mark.
+    /// The operations layer marks one before each operation, so an operation that
+    /// fails leaves nothing even inside a write that goes on to commit others.
+    fn savepoint(&mut self) -> StoreResult<()>;
+    /// Forgets the latest mark, keeping what was written since.
+    fn release_savepoint(&mut self) -> StoreResult<()>;
+    /// Undoes everything written since the latest mark, and forgets the mark.
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()>;
 
     /// Stores a new customer.
     fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()>;

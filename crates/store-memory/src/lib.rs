@@ -143,6 +143,7 @@ impl Storage for MemoryStore {
 
     fn read(&self, f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>) -> StoreResult<()> {
         let tx = Tx {
+            saved: Vec::new(),
             currency: self.currency,
             state: self.snapshot(),
         };
@@ -152,6 +153,7 @@ impl Storage for MemoryStore {
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
         let _writer = lock(&self.writer);
         let mut tx = Tx {
+            saved: Vec::new(),
             currency: self.currency,
             state: State::clone(&self.snapshot()),
         };
@@ -422,6 +424,8 @@ impl State {
 struct Tx<S> {
     currency: Currency,
     state: S,
+    /// The state at each open savepoint, innermost last (O(1) copies).
+    saved: Vec<State>,
 }
 
 impl<S: Borrow<State>> Tx<S> {
@@ -643,6 +647,26 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 }
 
 impl WriteTx for Tx<State> {
+    fn savepoint(&mut self) -> StoreResult<()> {
+        self.saved.push(self.state.clone());
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) -> StoreResult<()> {
+        self.saved
+            .pop()
+            .map(drop)
+            .ok_or_else(|| fault("release of a savepoint that was never marked".to_owned()))
+    }
+
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        self.state = self
+            .saved
+            .pop()
+            .ok_or_else(|| fault("rollback to a savepoint that was never marked".to_owned()))?;
+        Ok(())
+    }
+
     fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
         self.state.high[kind as usize]
             .checked_add(1)

@@ -48,6 +48,7 @@ macro_rules! port_conformance {
         $crate::__port_conformance_tests! { $setup;
             a_write_that_fails_in_its_second_operation_leaves_nothing_of_the_first,
             a_write_the_caller_abandons_leaves_nothing,
+            a_failed_operation_inside_a_write_that_goes_on_leaves_nothing_of_itself,
             operations_of_one_write_commit_together_and_see_each_other,
             every_write_emits_exactly_its_events_in_order,
             a_refused_write_emits_no_event,
@@ -88,6 +89,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "a_write_the_caller_abandons_leaves_nothing",
         run: a_write_the_caller_abandons_leaves_nothing,
+    },
+    PortCheck {
+        name: "a_failed_operation_inside_a_write_that_goes_on_leaves_nothing_of_itself",
+        run: a_failed_operation_inside_a_write_that_goes_on_leaves_nothing_of_itself,
     },
     PortCheck {
         name: "operations_of_one_write_commit_together_and_see_each_other",
@@ -195,6 +200,61 @@ pub fn a_write_the_caller_abandons_leaves_nothing(crm: &Crm) {
     let tasks = crm.tasks(&Default::default()).expect("tasks");
     assert!(tasks.is_empty(), "an abandoned write left {tasks:?}");
     assert!(event_names(crm).is_empty());
+}
+
+/// An operation that fails inside a write leaves nothing of itself, even when the
+/// write handles the error and commits what else it did: a batch whose second row is
+/// refused does not keep its first, an import refused in its second part keeps no
+/// part.
+pub fn a_failed_operation_inside_a_write_that_goes_on_leaves_nothing_of_itself(crm: &Crm) {
+    let ada = crm
+        .write(|w| {
+            let c = w.create_customer(person("Ada"))?;
+            let batch = w.record_purchases(vec![
+                NewPurchase::new(c.id(), at(1), eur(100)),
+                NewPurchase::new(c.id(), at(2), eur(-5)),
+            ]);
+            assert!(
+                matches!(batch, Err(StoreError::Batch { index: 1, .. })),
+                "{batch:?}"
+            );
+            let mut parts = vec![
+                Ok(ImportBatch {
+                    create_customers: vec![person("Grace")],
+                    purchases: vec![(
+                        solocrm_core::CustomerRef::Existing(c.id()),
+                        NewPurchase::new(c.id(), at(3), eur(300)),
+                    )],
+                    ..ImportBatch::default()
+                }),
+                Ok(ImportBatch {
+                    purchases: vec![(
+                        solocrm_core::CustomerRef::Existing(CustomerId::new(77)),
+                        NewPurchase::new(CustomerId::new(77), at(4), eur(400)),
+                    )],
+                    ..ImportBatch::default()
+                }),
+            ]
+            .into_iter();
+            let import = w.import_parts(&mut parts);
+            assert!(
+                matches!(import, Err(StoreError::Import { .. })),
+                "{import:?}"
+            );
+            // The write goes on after both failures.
+            w.record_purchase(NewPurchase::new(c.id(), at(5), eur(500)))?;
+            Ok(c.id())
+        })
+        .expect("the write commits what succeeded");
+    let purchases = crm.purchases(&Default::default()).expect("purchases");
+    assert_eq!(
+        purchases.iter().map(|p| p.amount()).collect::<Vec<_>>(),
+        [eur(500)],
+        "only the purchase recorded after the failures is kept"
+    );
+    assert_eq!(purchases[0].customer(), ada);
+    assert_eq!(crm.count_customers().expect("count"), 1, "no Grace");
+    assert_eq!(event_names(crm), ["customer_created", "purchase_recorded"]);
 }
 
 /// Operations of one write see each other's records and all commit.

@@ -15,8 +15,8 @@ use chrono::{DateTime, Days, Months, Utc};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use solocrm_core::metrics::{
-    Activity, CohortGrain, Measured, MetricsReport, Period, Ratio, ReportConfig,
-    TieRule, WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
+    Activity, CohortGrain, Measured, MetricsReport, Period, Ratio, ReportConfig, TieRule,
+    WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
 };
 use solocrm_core::{
     ActivityQuery, Customer, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store,
@@ -305,7 +305,8 @@ pub fn dashboard(
 
 /// The key a customer is shown by in analytic output: see [`super::io::customer_key`].
 pub(super) fn keys(store: &solocrm_core::Crm) -> Result<HashMap<CustomerId, String>> {
-    Ok(store.read(|r| r.all_customers())?
+    Ok(store
+        .read(|r| r.all_customers())?
         .iter()
         .map(|c| (c.id(), super::io::customer_key(c)))
         .collect())

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, mpsc};
 use std::thread;
 
+use crate::books::Books;
 use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_core::{
     ActivityQuery, Conflict, CountryCode, Currency, Customer, CustomerData, CustomerId,
@@ -22,7 +23,6 @@ use solocrm_core::{
     ImportSection, Money, NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone,
     PurchaseId, Store, StoreError, SurveyKind, SurveyScore, Tag, ValidationError, text::parse_tags,
 };
-use crate::books::Books;
 
 use super::Ctx;
 use super::io::CUSTOMER_COLUMNS;
@@ -861,11 +861,7 @@ fn purchases_from(
     Ok((summary, done.passes))
 }
 
-fn import_surveys(
-    store: &Books,
-    opts: &ImportOpts,
-    rejects: Option<OutFile>,
-) -> Result<Summary> {
+fn import_surveys(store: &Books, opts: &ImportOpts, rejects: Option<OutFile>) -> Result<Summary> {
     let mut keys = Arc::new(Keys::load(store)?);
     let done = stream(
         store,
@@ -1183,7 +1179,9 @@ mod tests {
     fn race(held: usize, rows: usize) -> Race {
         let dir = tempfile::tempdir().unwrap();
         let eur = Currency::parse("EUR").unwrap();
-        let store = Books::new(solocrm_store_sqlite::SqliteStore::create(dir.path().join("t.db"), eur).unwrap());
+        let store = Books::new(
+            solocrm_store_sqlite::SqliteStore::create(dir.path().join("t.db"), eur).unwrap(),
+        );
         let at = chrono::Utc.with_ymd_and_hms(2025, 1, 3, 0, 0, 0).unwrap();
         let name = PersonName::parse("Ann").unwrap();
         let data = CustomerData::new(name).with_external_ref(ExternalRef::parse("A").unwrap());

@@ -117,7 +117,10 @@ fn publish(from: &Path, to: &Path) -> Result<()> {
 pub fn check(ctx: &mut Ctx) -> Result<()> {
     let store = ctx.open()?;
     let problems = store.file().check().context("checking the database")?;
-    let folded = store.file().checkpoint().context("checkpointing the database")?;
+    let folded = store
+        .file()
+        .checkpoint()
+        .context("checkpointing the database")?;
     if ctx.out.json {
         ctx.out.json(&serde_json::json!({
             "db": ctx.db, "problems": problems, "log_folded": folded,
@@ -157,7 +160,11 @@ pub fn check(ctx: &mut Ctx) -> Result<()> {
 /// `solocrm checkpoint`: fold the write-ahead log into the file and empty it.
 pub fn checkpoint(ctx: &mut Ctx) -> Result<()> {
     let store = ctx.open()?;
-    if !store.file().checkpoint().context("checkpointing the database")? {
+    if !store
+        .file()
+        .checkpoint()
+        .context("checkpointing the database")?
+    {
         bail!(
             "another program keeps a read transaction open on {}; close it and try again (nothing was lost: the log stays until then)",
             ctx.db.display()

@@ -253,10 +253,12 @@ impl Writer<'_> {
         let reason = StageReason::Rule {
             rule: suggestion.assessment.rule,
         };
-        suggestion
-            .path
-            .iter()
-            .map(|&to| self.change_stage(customer, to, at, reason.clone()))
-            .collect()
+        self.atomic(|w| {
+            suggestion
+                .path
+                .iter()
+                .map(|&to| w.change_stage(customer, to, at, reason.clone()))
+                .collect()
+        })
     }
 }

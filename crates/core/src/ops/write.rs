@@ -29,9 +29,31 @@ use crate::store::{
 };
 use crate::survey::{NewSurveyResponse, SurveyResponse};
 use crate::task::{NewTask, Task};
-use crate::text::{ExternalRef, Label, Tag};
+use crate::text::{Label, Tag};
 
 impl Writer<'_> {
+    /// Runs one operation inside a savepoint: if it fails, nothing it wrote stays,
+    /// even when the surrounding write goes on and commits other operations.
+    pub(super) fn atomic<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        self.tx.savepoint()?;
+        match f(self) {
+            Ok(v) => {
+                self.tx.release_savepoint()?;
+                Ok(v)
+            }
+            Err(e) => {
+                // The operation's own error is what the caller needs; a failure to
+                // roll back is the backend's, and is reported instead only if the
+                // transaction can no longer be trusted.
+                self.tx.rollback_to_savepoint()?;
+                Err(e)
+            }
+        }
+    }
+
     /// The next id of `kind`.
     fn next(&mut self, kind: IdKind) -> StoreResult<u64> {
         self.tx.next_id(kind)
@@ -81,15 +103,17 @@ impl Writer<'_> {
     /// [`StoreError::Validation`] for money in a foreign currency;
     /// [`Conflict::DuplicateEmail`], [`Conflict::DuplicateExternalRef`].
     pub fn create_customer(&mut self, new: NewCustomer) -> StoreResult<Customer> {
-        let c = self.insert_new_customer(new)?;
-        self.emit(
-            Some(c.created_at()),
-            DomainEvent::CustomerCreated {
-                customer: c.id(),
-                stage: c.stage(),
-            },
-        )?;
-        Ok(c)
+        self.atomic(|w| {
+            let c = w.insert_new_customer(new)?;
+            w.emit(
+                Some(c.created_at()),
+                DomainEvent::CustomerCreated {
+                    customer: c.id(),
+                    stage: c.stage(),
+                },
+            )?;
+            Ok(c)
+        })
     }
 
     fn insert_new_customer(&mut self, new: NewCustomer) -> StoreResult<Customer> {
@@ -108,9 +132,11 @@ impl Writer<'_> {
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`]; the errors of
     /// [`create_customer`](Self::create_customer).
     pub fn update_customer(&mut self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
-        let c = self.replace_data(id, data)?;
-        self.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
-        Ok(c)
+        self.atomic(|w| {
+            let c = w.replace_data(id, data)?;
+            w.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
+            Ok(c)
+        })
     }
 
     fn replace_data(&mut self, id: CustomerId, data: CustomerData) -> StoreResult<Customer> {
@@ -128,13 +154,15 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
     pub fn tag_customer(&mut self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
-        let mut c = self.live_customer(id)?;
-        let changed = c.add_tag(tag.clone());
-        if changed {
-            self.tx.update_customer(&c)?;
-            self.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
-        }
-        Ok(changed)
+        self.atomic(|w| {
+            let mut c = w.live_customer(id)?;
+            let changed = c.add_tag(tag.clone());
+            if changed {
+                w.tx.update_customer(&c)?;
+                w.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
+            }
+            Ok(changed)
+        })
     }
 
     /// Removes a tag; false if the customer did not have it.
@@ -143,13 +171,15 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
     pub fn untag_customer(&mut self, id: CustomerId, tag: &Tag) -> StoreResult<bool> {
-        let mut c = self.live_customer(id)?;
-        let changed = c.remove_tag(tag);
-        if changed {
-            self.tx.update_customer(&c)?;
-            self.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
-        }
-        Ok(changed)
+        self.atomic(|w| {
+            let mut c = w.live_customer(id)?;
+            let changed = c.remove_tag(tag);
+            if changed {
+                w.tx.update_customer(&c)?;
+                w.emit(None, DomainEvent::CustomerUpdated { customer: id })?;
+            }
+            Ok(changed)
+        })
     }
 
     /// Records a consent decision.
@@ -158,12 +188,14 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
     pub fn record_consent(&mut self, id: CustomerId, consent: Consent) -> StoreResult<Customer> {
-        let mut c = self.live_customer(id)?;
-        let at = consent.at;
-        c.record_consent(consent);
-        self.tx.update_customer(&c)?;
-        self.emit(Some(at), DomainEvent::CustomerUpdated { customer: id })?;
-        Ok(c)
+        self.atomic(|w| {
+            let mut c = w.live_customer(id)?;
+            let at = consent.at;
+            c.record_consent(consent);
+            w.tx.update_customer(&c)?;
+            w.emit(Some(at), DomainEvent::CustomerUpdated { customer: id })?;
+            Ok(c)
+        })
     }
 
     /// Moves a customer to another lifecycle stage.
@@ -181,26 +213,28 @@ impl Writer<'_> {
         at: DateTime<Utc>,
         reason: StageReason,
     ) -> StoreResult<StageChange> {
-        let mut c = self.load_customer(id)?;
-        // A note is text about the customer: an erased one takes none.
-        if matches!(reason, StageReason::Manual { note: Some(_) }) {
-            check_not_erased(&c)?;
-        }
-        let last = self.tx.stage_history(id)?.last().map(|change| change.at);
-        let manual = matches!(reason, StageReason::Manual { .. });
-        let change = apply_stage_change(&mut c, last, to, at, reason)?;
-        self.tx.update_customer(&c)?;
-        self.tx.push_stage_change(&change)?;
-        self.emit(
-            Some(at),
-            DomainEvent::StageChanged {
-                customer: id,
-                from: change.from,
-                to: change.to,
-                manual,
-            },
-        )?;
-        Ok(change)
+        self.atomic(|w| {
+            let mut c = w.load_customer(id)?;
+            // A note is text about the customer: an erased one takes none.
+            if matches!(reason, StageReason::Manual { note: Some(_) }) {
+                check_not_erased(&c)?;
+            }
+            let last = w.tx.stage_history(id)?.last().map(|change| change.at);
+            let manual = matches!(reason, StageReason::Manual { .. });
+            let change = apply_stage_change(&mut c, last, to, at, reason)?;
+            w.tx.update_customer(&c)?;
+            w.tx.push_stage_change(&change)?;
+            w.emit(
+                Some(at),
+                DomainEvent::StageChanged {
+                    customer: id,
+                    from: change.from,
+                    to: change.to,
+                    manual,
+                },
+            )?;
+            Ok(change)
+        })
     }
 
     /// Logs an interaction.
@@ -209,19 +243,21 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
     pub fn log_interaction(&mut self, new: NewInteraction) -> StoreResult<Interaction> {
-        self.live_customer(new.customer)?;
-        let id = InteractionId::new(self.next(IdKind::Interaction)?);
-        let i = Interaction::new(id, new);
-        self.tx.insert_interaction(&i)?;
-        self.emit(
-            Some(i.at()),
-            DomainEvent::InteractionLogged {
-                customer: i.customer(),
-                interaction: id,
-                channel: i.channel(),
-            },
-        )?;
-        Ok(i)
+        self.atomic(|w| {
+            w.live_customer(new.customer)?;
+            let id = InteractionId::new(w.next(IdKind::Interaction)?);
+            let i = Interaction::new(id, new);
+            w.tx.insert_interaction(&i)?;
+            w.emit(
+                Some(i.at()),
+                DomainEvent::InteractionLogged {
+                    customer: i.customer(),
+                    interaction: id,
+                    channel: i.channel(),
+                },
+            )?;
+            Ok(i)
+        })
     }
 
     /// Records a purchase.
@@ -232,25 +268,26 @@ impl Writer<'_> {
     /// [`Conflict::CustomerErased`]; [`StoreError::Validation`] for money in a foreign
     /// currency; [`Conflict::DuplicatePurchaseRef`]; the after-sales link conflicts.
     pub fn record_purchase(&mut self, new: NewPurchase) -> StoreResult<Purchase> {
-        let mut checker = PurchaseChecker::default();
-        let new = checker.check(self, new)?;
-        let first = self
-            .tx
-            .purchase_summary(new.customer, DateTime::<Utc>::MAX_UTC)?
-            .count
-            == 0;
-        let p = Purchase::new(PurchaseId::new(self.next(IdKind::Purchase)?), new);
-        self.tx.insert_purchase(&p)?;
-        self.emit(
-            Some(p.at()),
-            DomainEvent::PurchaseRecorded {
-                customer: p.customer(),
-                purchase: p.id(),
-                amount: p.amount(),
-                first,
-            },
-        )?;
-        Ok(p)
+        self.atomic(|w| {
+            let mut checker = PurchaseChecker::default();
+            let new = checker.check(w, new, false)?;
+            let first =
+                w.tx.purchase_summary(new.customer, DateTime::<Utc>::MAX_UTC)?
+                    .count
+                    == 0;
+            let p = Purchase::new(PurchaseId::new(w.next(IdKind::Purchase)?), new);
+            w.tx.insert_purchase(&p)?;
+            w.emit(
+                Some(p.at()),
+                DomainEvent::PurchaseRecorded {
+                    customer: p.customer(),
+                    purchase: p.id(),
+                    amount: p.amount(),
+                    first,
+                },
+            )?;
+            Ok(p)
+        })
     }
 
     /// Records many purchases: all or none.
@@ -261,38 +298,28 @@ impl Writer<'_> {
     /// [`record_purchase`](Self::record_purchase), or
     /// [`Conflict::DuplicateRefInBatch`]).
     pub fn record_purchases(&mut self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
-        let mut checker = PurchaseChecker::default();
-        let mut checked = Vec::with_capacity(batch.len());
-        for (index, new) in batch.into_iter().enumerate() {
-            let new = checker
-                .check(self, new)
-                .and_then(|new| checker.remember(new))
-                .map_err(|e| batch_error(index, e))?;
-            checked.push(new);
-        }
-        self.tx.expect_purchases(checked.len() as u64)?;
-        let ids = self.insert_purchases(checked)?;
-        self.emit(
-            None,
-            DomainEvent::Imported {
-                customers: None,
-                updated_customers: 0,
-                purchases: range(&ids),
-                surveys: None,
-            },
-        )?;
-        Ok(ids)
-    }
-
-    fn insert_purchases(&mut self, checked: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
-        let first = self.next(IdKind::Purchase)?;
-        let mut ids = Vec::with_capacity(checked.len());
-        for (id, new) in (first..).zip(checked) {
-            let p = Purchase::new(PurchaseId::new(id), new);
-            self.tx.insert_purchase(&p)?;
-            ids.push(p.id());
-        }
-        Ok(ids)
+        self.atomic(|w| {
+            let mut checker = PurchaseChecker::default();
+            let mut ids = Vec::with_capacity(batch.len());
+            let mut next = None;
+            w.tx.expect_purchases(batch.len() as u64)?;
+            for (index, new) in batch.into_iter().enumerate() {
+                let new = checker
+                    .check(w, new, false)
+                    .map_err(|e| batch_error(index, e))?;
+                ids.push(checker.insert(w, &mut next, new)?.id());
+            }
+            w.emit(
+                None,
+                DomainEvent::Imported {
+                    customers: None,
+                    updated_customers: 0,
+                    purchases: range(&ids),
+                    surveys: None,
+                },
+            )?;
+            Ok(ids)
+        })
     }
 
     /// Applies a streamed import: every part, or nothing. See
@@ -309,63 +336,60 @@ impl Writer<'_> {
         &mut self,
         parts: &mut dyn Iterator<Item = ImportPart>,
     ) -> StoreResult<ImportReceipt> {
-        use ImportSection as S;
-        let mut receipt = ImportReceipt::default();
-        let mut updated = 0u64;
-        let mut checker = PurchaseChecker::default();
-        for part in parts {
-            let batch = part.map_err(StoreError::Aborted)?;
-            for new in batch.create_customers {
-                let i = receipt.created_customers.len();
-                let c = self
-                    .insert_new_customer(new)
-                    .map_err(|e| import_error(S::CreateCustomers, i, e))?;
-                receipt.created_customers.push(c.id());
+        self.atomic(|w| {
+            use ImportSection as S;
+            let mut receipt = ImportReceipt::default();
+            let mut updated = 0u64;
+            let mut checker = PurchaseChecker::default();
+            for part in parts {
+                let batch = part.map_err(StoreError::Aborted)?;
+                for new in batch.create_customers {
+                    let i = receipt.created_customers.len();
+                    let c = w
+                        .insert_new_customer(new)
+                        .map_err(|e| import_error(S::CreateCustomers, i, e))?;
+                    receipt.created_customers.push(c.id());
+                }
+                for (id, data) in batch.update_customers {
+                    let i = usize::try_from(updated).unwrap_or(usize::MAX);
+                    w.replace_data(id, data)
+                        .map_err(|e| import_error(S::UpdateCustomers, i, e))?;
+                    updated += 1;
+                }
+                if !batch.purchases.is_empty() {
+                    let total = receipt.purchases.len() + batch.purchases.len();
+                    w.tx.expect_purchases(total as u64)?;
+                }
+                let mut next = None;
+                receipt.purchases.reserve(batch.purchases.len());
+                for (who, mut new) in batch.purchases {
+                    let i = receipt.purchases.len();
+                    let fail = |e| import_error(S::Purchases, i, e);
+                    new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+                    let new = checker.check(w, new, true).map_err(fail)?;
+                    receipt
+                        .purchases
+                        .push(checker.insert(w, &mut next, new)?.id());
+                }
+                for (who, mut new) in batch.surveys {
+                    let i = receipt.surveys.len();
+                    let fail = |e| import_error(S::Surveys, i, e);
+                    new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+                    let s = w.insert_survey(new).map_err(fail)?;
+                    receipt.surveys.push(s.id());
+                }
             }
-            for (id, data) in batch.update_customers {
-                let i = usize::try_from(updated).unwrap_or(usize::MAX);
-                self.replace_data(id, data)
-                    .map_err(|e| import_error(S::UpdateCustomers, i, e))?;
-                updated += 1;
-            }
-            if !batch.purchases.is_empty() {
-                let total = receipt.purchases.len() + batch.purchases.len();
-                self.tx.expect_purchases(total as u64)?;
-            }
-            let mut next = None;
-            receipt.purchases.reserve(batch.purchases.len());
-            for (who, mut new) in batch.purchases {
-                let i = receipt.purchases.len();
-                let fail = |e| import_error(S::Purchases, i, e);
-                new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
-                let new = checker.check_in_batch(self, new).map_err(fail)?;
-                let id = match next {
-                    Some(id) => id,
-                    None => self.next(IdKind::Purchase)?,
-                };
-                let p = Purchase::new(PurchaseId::new(id), new);
-                self.tx.insert_purchase(&p)?;
-                receipt.purchases.push(p.id());
-                next = Some(id + 1);
-            }
-            for (who, mut new) in batch.surveys {
-                let i = receipt.surveys.len();
-                let fail = |e| import_error(S::Surveys, i, e);
-                new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
-                let s = self.insert_survey(new).map_err(fail)?;
-                receipt.surveys.push(s.id());
-            }
-        }
-        self.emit(
-            None,
-            DomainEvent::Imported {
-                customers: range(&receipt.created_customers),
-                updated_customers: updated,
-                purchases: range(&receipt.purchases),
-                surveys: range(&receipt.surveys),
-            },
-        )?;
-        Ok(receipt)
+            w.emit(
+                None,
+                DomainEvent::Imported {
+                    customers: range(&receipt.created_customers),
+                    updated_customers: updated,
+                    purchases: range(&receipt.purchases),
+                    surveys: range(&receipt.surveys),
+                },
+            )?;
+            Ok(receipt)
+        })
     }
 
     /// Records a refund of (part of) a purchase.
@@ -375,32 +399,33 @@ impl Writer<'_> {
     /// [`StoreError::NotFound`] for the purchase; [`Conflict::CustomerErased`] for a
     /// reason about an erased customer; the errors of [`check_refund`].
     pub fn record_refund(&mut self, new: NewRefund) -> StoreResult<Refund> {
-        let purchase = self.reader().purchase(new.purchase)?;
-        // A reason is text about the customer: an erased one takes none.
-        if new.reason.is_some() {
-            check_not_erased(&self.load_customer(purchase.customer())?)?;
-        }
-        let currency = self.currency();
-        let refunded = self
-            .tx
-            .refunds_of(purchase.id())?
-            .iter()
-            .try_fold(Money::zero(currency), |acc, r| acc.checked_add(r.amount()))
-            .map_err(StoreError::backend)?;
-        let new = check_refund(new, &purchase, refunded, currency)?;
-        let id = RefundId::new(self.next(IdKind::Refund)?);
-        let r = Refund::new(id, purchase.customer(), new);
-        self.tx.insert_refund(&r)?;
-        self.emit(
-            Some(r.at()),
-            DomainEvent::RefundRecorded {
-                customer: r.customer(),
-                purchase: r.purchase(),
-                refund: id,
-                amount: r.amount(),
-            },
-        )?;
-        Ok(r)
+        self.atomic(|w| {
+            let purchase = w.reader().purchase(new.purchase)?;
+            // A reason is text about the customer: an erased one takes none.
+            if new.reason.is_some() {
+                check_not_erased(&w.load_customer(purchase.customer())?)?;
+            }
+            let currency = w.currency();
+            let refunded =
+                w.tx.refunds_of(purchase.id())?
+                    .iter()
+                    .try_fold(Money::zero(currency), |acc, r| acc.checked_add(r.amount()))
+                    .map_err(StoreError::backend)?;
+            let new = check_refund(new, &purchase, refunded, currency)?;
+            let id = RefundId::new(w.next(IdKind::Refund)?);
+            let r = Refund::new(id, purchase.customer(), new);
+            w.tx.insert_refund(&r)?;
+            w.emit(
+                Some(r.at()),
+                DomainEvent::RefundRecorded {
+                    customer: r.customer(),
+                    purchase: r.purchase(),
+                    refund: id,
+                    amount: r.amount(),
+                },
+            )?;
+            Ok(r)
+        })
     }
 
     /// Records a survey answer.
@@ -409,17 +434,19 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
     pub fn record_survey(&mut self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
-        let s = self.insert_survey(new)?;
-        self.emit(
-            Some(s.at()),
-            DomainEvent::SurveyAnswered {
-                customer: s.customer(),
-                survey: s.id(),
-                kind: s.score().kind(),
-                score: s.score().value(),
-            },
-        )?;
-        Ok(s)
+        self.atomic(|w| {
+            let s = w.insert_survey(new)?;
+            w.emit(
+                Some(s.at()),
+                DomainEvent::SurveyAnswered {
+                    customer: s.customer(),
+                    survey: s.id(),
+                    kind: s.score().kind(),
+                    score: s.score().value(),
+                },
+            )?;
+            Ok(s)
+        })
     }
 
     fn insert_survey(&mut self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
@@ -437,22 +464,24 @@ impl Writer<'_> {
     /// [`StoreError::NotFound`] for the customer or the linked deal;
     /// [`Conflict::CustomerErased`]; the after-sales link conflicts.
     pub fn open_request(&mut self, new: NewServiceRequest) -> StoreResult<ServiceRequest> {
-        self.live_customer(new.customer)?;
-        if let Some(deal) = new.deal {
-            check_after_sales_link(&self.reader().deal(deal)?, new.customer)?;
-        }
-        let id = RequestId::new(self.next(IdKind::Request)?);
-        let r = ServiceRequest::open(id, new);
-        self.tx.insert_request(&r)?;
-        self.emit(
-            Some(r.opened_at()),
-            DomainEvent::RequestOpened {
-                customer: r.customer(),
-                request: id,
-                kind: r.kind(),
-            },
-        )?;
-        Ok(r)
+        self.atomic(|w| {
+            w.live_customer(new.customer)?;
+            if let Some(deal) = new.deal {
+                check_after_sales_link(&w.reader().deal(deal)?, new.customer)?;
+            }
+            let id = RequestId::new(w.next(IdKind::Request)?);
+            let r = ServiceRequest::open(id, new);
+            w.tx.insert_request(&r)?;
+            w.emit(
+                Some(r.opened_at()),
+                DomainEvent::RequestOpened {
+                    customer: r.customer(),
+                    request: id,
+                    kind: r.kind(),
+                },
+            )?;
+            Ok(r)
+        })
     }
 
     /// Takes a step on a service request.
@@ -467,18 +496,20 @@ impl Writer<'_> {
         step: RequestEventKind,
         at: DateTime<Utc>,
     ) -> StoreResult<ServiceRequest> {
-        let mut r = self.reader().request(id)?;
-        r.apply(step, at)?;
-        self.tx.update_request(&r)?;
-        self.emit(
-            Some(at),
-            DomainEvent::RequestUpdated {
-                customer: r.customer(),
-                request: id,
-                status: r.status(),
-            },
-        )?;
-        Ok(r)
+        self.atomic(|w| {
+            let mut r = w.reader().request(id)?;
+            r.apply(step, at)?;
+            w.tx.update_request(&r)?;
+            w.emit(
+                Some(at),
+                DomainEvent::RequestUpdated {
+                    customer: r.customer(),
+                    request: id,
+                    status: r.status(),
+                },
+            )?;
+            Ok(r)
+        })
     }
 
     /// Creates a deal.
@@ -488,20 +519,22 @@ impl Writer<'_> {
     /// [`StoreError::Validation`] for a value in a foreign currency;
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
     pub fn create_deal(&mut self, new: NewDeal) -> StoreResult<Deal> {
-        let new = new.for_storage(self.currency())?;
-        self.live_customer(new.customer)?;
-        let id = DealId::new(self.next(IdKind::Deal)?);
-        let d = Deal::create(id, new);
-        self.tx.insert_deal(&d)?;
-        self.emit(
-            Some(d.created_at()),
-            DomainEvent::DealCreated {
-                customer: d.customer(),
-                deal: id,
-                stage: d.stage(),
-            },
-        )?;
-        Ok(d)
+        self.atomic(|w| {
+            let new = new.for_storage(w.currency())?;
+            w.live_customer(new.customer)?;
+            let id = DealId::new(w.next(IdKind::Deal)?);
+            let d = Deal::create(id, new);
+            w.tx.insert_deal(&d)?;
+            w.emit(
+                Some(d.created_at()),
+                DomainEvent::DealCreated {
+                    customer: d.customer(),
+                    deal: id,
+                    stage: d.stage(),
+                },
+            )?;
+            Ok(d)
+        })
     }
 
     /// Moves a deal along the pipeline.
@@ -511,20 +544,22 @@ impl Writer<'_> {
     /// [`StoreError::NotFound`]; [`StoreError::InvalidTransition`] or
     /// [`StoreError::Validation`] for a move the pipeline does not allow.
     pub fn move_deal(&mut self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal> {
-        let mut d = self.reader().deal(id)?;
-        let from = d.stage();
-        d.move_to(to, at)?;
-        self.tx.update_deal(&d)?;
-        self.emit(
-            Some(at),
-            DomainEvent::DealMoved {
-                customer: d.customer(),
-                deal: id,
-                from,
-                to: d.stage(),
-            },
-        )?;
-        Ok(d)
+        self.atomic(|w| {
+            let mut d = w.reader().deal(id)?;
+            let from = d.stage();
+            d.move_to(to, at)?;
+            w.tx.update_deal(&d)?;
+            w.emit(
+                Some(at),
+                DomainEvent::DealMoved {
+                    customer: d.customer(),
+                    deal: id,
+                    from,
+                    to: d.stage(),
+                },
+            )?;
+            Ok(d)
+        })
     }
 
     /// Creates a task.
@@ -533,20 +568,22 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`] or [`Conflict::CustomerErased`] for its customer.
     pub fn create_task(&mut self, new: NewTask) -> StoreResult<Task> {
-        if let Some(c) = new.customer {
-            self.live_customer(c)?;
-        }
-        let id = TaskId::new(self.next(IdKind::Task)?);
-        let t = Task::create(id, new);
-        self.tx.insert_task(&t)?;
-        self.emit(
-            Some(t.created_at()),
-            DomainEvent::TaskCreated {
-                task: id,
-                customer: t.customer(),
-            },
-        )?;
-        Ok(t)
+        self.atomic(|w| {
+            if let Some(c) = new.customer {
+                w.live_customer(c)?;
+            }
+            let id = TaskId::new(w.next(IdKind::Task)?);
+            let t = Task::create(id, new);
+            w.tx.insert_task(&t)?;
+            w.emit(
+                Some(t.created_at()),
+                DomainEvent::TaskCreated {
+                    task: id,
+                    customer: t.customer(),
+                },
+            )?;
+            Ok(t)
+        })
     }
 
     /// Completes a task (a recurring one: its current occurrence).
@@ -555,17 +592,19 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`]; [`Conflict`] if it is done already.
     pub fn complete_task(&mut self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
-        let mut t = self.reader().task(id)?;
-        t.complete(at)?;
-        self.tx.update_task(&t)?;
-        self.emit(
-            Some(at),
-            DomainEvent::TaskCompleted {
-                task: id,
-                customer: t.customer(),
-            },
-        )?;
-        Ok(t)
+        self.atomic(|w| {
+            let mut t = w.reader().task(id)?;
+            t.complete(at)?;
+            w.tx.update_task(&t)?;
+            w.emit(
+                Some(at),
+                DomainEvent::TaskCompleted {
+                    task: id,
+                    customer: t.customer(),
+                },
+            )?;
+            Ok(t)
+        })
     }
 
     /// Posts points to a customer's ledger.
@@ -575,22 +614,24 @@ impl Writer<'_> {
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`]; [`Conflict`] for a
     /// balance that would go negative or overflow.
     pub fn post_points(&mut self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
-        self.live_customer(entry.customer)?;
-        let balance = self.tx.points_balance(entry.customer)?;
-        let after = entry.apply_to(balance)?;
-        let id = PointsEntryId::new(self.next(IdKind::Points)?);
-        let e = PointsEntry::new(id, entry, after);
-        self.tx.insert_points(&e)?;
-        self.emit(
-            Some(e.at()),
-            DomainEvent::PointsPosted {
-                customer: e.customer(),
-                entry: id,
-                delta: e.delta(),
-                balance: after,
-            },
-        )?;
-        Ok(e)
+        self.atomic(|w| {
+            w.live_customer(entry.customer)?;
+            let balance = w.tx.points_balance(entry.customer)?;
+            let after = entry.apply_to(balance)?;
+            let id = PointsEntryId::new(w.next(IdKind::Points)?);
+            let e = PointsEntry::new(id, entry, after);
+            w.tx.insert_points(&e)?;
+            w.emit(
+                Some(e.at()),
+                DomainEvent::PointsPosted {
+                    customer: e.customer(),
+                    entry: id,
+                    delta: e.delta(),
+                    balance: after,
+                },
+            )?;
+            Ok(e)
+        })
     }
 
     /// Saves a segment under its name.
@@ -600,20 +641,22 @@ impl Writer<'_> {
     /// [`StoreError::Validation`] for a predicate nested too deep;
     /// [`Conflict::DuplicateSegment`].
     pub fn create_segment(&mut self, segment: Segment) -> StoreResult<()> {
-        segment.validate()?;
-        if self.tx.segment(&segment.name)?.is_some() {
-            return Err(Conflict::DuplicateSegment {
-                name: segment.name.to_string(),
+        self.atomic(|w| {
+            segment.validate()?;
+            if w.tx.segment(&segment.name)?.is_some() {
+                return Err(Conflict::DuplicateSegment {
+                    name: segment.name.to_string(),
+                }
+                .into());
             }
-            .into());
-        }
-        self.tx.insert_segment(&segment)?;
-        self.emit(
-            None,
-            DomainEvent::SegmentCreated {
-                name: segment.name.to_string(),
-            },
-        )
+            w.tx.insert_segment(&segment)?;
+            w.emit(
+                None,
+                DomainEvent::SegmentCreated {
+                    name: segment.name.to_string(),
+                },
+            )
+        })
     }
 
     /// Deletes a segment.
@@ -622,15 +665,17 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`].
     pub fn delete_segment(&mut self, name: &Label) -> StoreResult<()> {
-        if !self.tx.delete_segment(name)? {
-            return Err(StoreError::not_found(Entity::Segment, name));
-        }
-        self.emit(
-            None,
-            DomainEvent::SegmentDeleted {
-                name: name.to_string(),
-            },
-        )
+        self.atomic(|w| {
+            if !w.tx.delete_segment(name)? {
+                return Err(StoreError::not_found(Entity::Segment, name));
+            }
+            w.emit(
+                None,
+                DomainEvent::SegmentDeleted {
+                    name: name.to_string(),
+                },
+            )
+        })
     }
 
     /// Erases a customer's personal data: their name becomes a placeholder, contact
@@ -641,22 +686,24 @@ impl Writer<'_> {
     ///
     /// [`StoreError::NotFound`]; [`Conflict::AlreadyErased`].
     pub fn erase_customer(&mut self, id: CustomerId, at: DateTime<Utc>) -> StoreResult<AuditEntry> {
-        let mut c = self.load_customer(id)?;
-        if c.is_erased() {
-            return Err(Conflict::AlreadyErased { customer: id }.into());
-        }
-        c.erase(at);
-        self.tx.update_customer(&c)?;
-        self.scrub_records(id)?;
-        let entry = AuditEntry {
-            id: AuditId::new(self.next(IdKind::Audit)?),
-            at,
-            action: AuditAction::CustomerErased { customer: id },
-        };
-        self.tx.insert_audit(&entry)?;
-        self.emit(Some(at), DomainEvent::CustomerErased { customer: id })?;
-        self.tx.purge_after_commit()?;
-        Ok(entry)
+        self.atomic(|w| {
+            let mut c = w.load_customer(id)?;
+            if c.is_erased() {
+                return Err(Conflict::AlreadyErased { customer: id }.into());
+            }
+            c.erase(at);
+            w.tx.update_customer(&c)?;
+            w.scrub_records(id)?;
+            let entry = AuditEntry {
+                id: AuditId::new(w.next(IdKind::Audit)?),
+                at,
+                action: AuditAction::CustomerErased { customer: id },
+            };
+            w.tx.insert_audit(&entry)?;
+            w.emit(Some(at), DomainEvent::CustomerErased { customer: id })?;
+            w.tx.purge_after_commit()?;
+            Ok(entry)
+        })
     }
 
     /// Removes the text of every record about the customer.
@@ -720,25 +767,66 @@ impl Writer<'_> {
 }
 
 /// Checks purchases against the store, remembering what it has checked within one
-/// batch: live customers and after-sales deals (so a million rows do not load a
-/// customer each), and the references seen so far.
+/// batch (live customers and after-sales deals), so a million rows do not read a
+/// customer each.
+///
+/// A repeated reference within the batch needs no set of its own: the rows of the
+/// batch are inserted as they are checked (in one transaction), so a reference whose
+/// stored purchase has an id from `first` on is a repeat within the batch.
 #[derive(Default)]
 struct PurchaseChecker {
     live: HashSet<CustomerId>,
     deals: HashMap<DealId, Deal>,
-    seen: HashSet<ExternalRef>,
+    /// The id of the batch's first purchase, once known.
+    first: Option<PurchaseId>,
 }
 
 impl PurchaseChecker {
-    /// Checks one purchase against the store and returns it in stored form.
-    fn check(&mut self, w: &Writer<'_>, new: NewPurchase) -> StoreResult<NewPurchase> {
+    /// Checks one purchase against the store and returns it in stored form. The
+    /// order of the checks is the contract's: the customer, the money, a stored
+    /// reference, the deal link; a repeat within the batch is named first when
+    /// `repeat_first` (an import, whose earlier rows are stored), last otherwise.
+    fn check(
+        &mut self,
+        w: &Writer<'_>,
+        new: NewPurchase,
+        repeat_first: bool,
+    ) -> StoreResult<NewPurchase> {
+        let owner = match &new.external_ref {
+            Some(r) => w.tx.purchase_by_external_ref(r)?,
+            None => None,
+        };
+        let repeat = owner.is_some_and(|id| self.first.is_some_and(|first| id >= first));
+        let repeated = |new: &NewPurchase| -> StoreError {
+            Conflict::DuplicateRefInBatch {
+                reference: new
+                    .external_ref
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            }
+            .into()
+        };
+        if repeat && repeat_first {
+            return Err(repeated(&new));
+        }
         if !self.live.contains(&new.customer) {
-            w.live_customer(new.customer)?;
-            self.live.insert(new.customer);
+            match w.tx.customer_erased(new.customer)? {
+                None => return Err(StoreError::not_found(Entity::Customer, new.customer)),
+                Some(true) => {
+                    return Err(Conflict::CustomerErased {
+                        customer: new.customer,
+                    }
+                    .into());
+                }
+                Some(false) => {
+                    self.live.insert(new.customer);
+                }
+            }
         }
         let new = new.for_storage(w.currency())?;
-        if let Some(reference) = &new.external_ref
-            && let Some(existing) = w.tx.purchase_by_external_ref(reference)?
+        if let (Some(reference), Some(existing)) = (&new.external_ref, owner)
+            && !repeat
         {
             return Err(Conflict::DuplicatePurchaseRef {
                 reference: reference.to_string(),
@@ -756,36 +844,28 @@ impl PurchaseChecker {
             };
             check_after_sales_link(deal, new.customer)?;
         }
+        if repeat {
+            return Err(repeated(&new));
+        }
         Ok(new)
     }
 
-    /// [`check`](Self::check), and also refuses a reference that an earlier row of
-    /// the same batch has. A repeat is named as such, before the store (which may
-    /// hold the earlier rows already) would call it a stored duplicate.
-    fn check_in_batch(&mut self, w: &Writer<'_>, new: NewPurchase) -> StoreResult<NewPurchase> {
-        if let Some(r) = &new.external_ref
-            && self.seen.contains(r)
-        {
-            return Err(Conflict::DuplicateRefInBatch {
-                reference: r.to_string(),
-            }
-            .into());
-        }
-        let new = self.check(w, new)?;
-        self.remember(new)
-    }
-
-    /// Notes a checked purchase's reference, refusing one seen before in the batch.
-    fn remember(&mut self, new: NewPurchase) -> StoreResult<NewPurchase> {
-        if let Some(r) = &new.external_ref
-            && !self.seen.insert(r.clone())
-        {
-            return Err(Conflict::DuplicateRefInBatch {
-                reference: r.to_string(),
-            }
-            .into());
-        }
-        Ok(new)
+    /// Inserts a checked purchase under the next id, and remembers the batch's first.
+    fn insert(
+        &mut self,
+        w: &mut Writer<'_>,
+        next: &mut Option<u64>,
+        new: NewPurchase,
+    ) -> StoreResult<Purchase> {
+        let id = match *next {
+            Some(id) => id,
+            None => w.next(IdKind::Purchase)?,
+        };
+        let p = Purchase::new(PurchaseId::new(id), new);
+        w.tx.insert_purchase(&p)?;
+        self.first.get_or_insert(p.id());
+        *next = Some(id + 1);
+        Ok(p)
     }
 }
 

@@ -15,6 +15,15 @@ use crate::store::{
     save_customer, sync_tags,
 };
 
+pub(crate) fn erased(conn: &Connection, id: CustomerId) -> Res<Option<bool>> {
+    query_one(
+        conn,
+        "SELECT erased_at IS NOT NULL FROM customers WHERE id = ?1",
+        [key(id.get())],
+        |row| Ok(row.get::<_, bool>(0)?),
+    )
+}
+
 pub(crate) fn by_email(conn: &Connection, email: &Email) -> Res<Option<CustomerId>> {
     query_one(conn, EMAIL_OWNER, [email.key()], |row| {
         Cols::new(row, "customers").id(0, CustomerId::new)

@@ -40,6 +40,9 @@ pub(crate) struct Tx<'c> {
     purchases_before: Option<u64>,
     /// Checkpoint after the commit (see [`WriteTx::purge_after_commit`]).
     purge: bool,
+    /// At each open savepoint, innermost last: whether indexes were dropped and the
+    /// table's size then, restored by a rollback to it (which undoes a drop too).
+    saved: Vec<(bool, Option<u64>)>,
 }
 
 impl<'c> Tx<'c> {
@@ -53,6 +56,7 @@ impl<'c> Tx<'c> {
             rebuild: None,
             purchases_before: None,
             purge: false,
+            saved: Vec::new(),
         }
     }
 
@@ -78,6 +82,10 @@ impl<'c> ReadTx for Tx<'c> {
 
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
         self.run_base(|c, base| store::find_customer(c, id, base))
+    }
+
+    fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
+        self.run(|c| customers::erased(c, id))
     }
 
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
@@ -212,6 +220,30 @@ impl<'c> ReadTx for Tx<'c> {
 }
 
 impl<'c> WriteTx for Tx<'c> {
+    fn savepoint(&mut self) -> StoreResult<()> {
+        self.run(|c| Ok(c.execute_batch("SAVEPOINT op")?))?;
+        self.saved
+            .push((self.rebuild.is_some(), self.purchases_before));
+        Ok(())
+    }
+
+    fn release_savepoint(&mut self) -> StoreResult<()> {
+        self.run(|c| Ok(c.execute_batch("RELEASE op")?))?;
+        self.saved.pop();
+        Ok(())
+    }
+
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        self.run(|c| Ok(c.execute_batch("ROLLBACK TO op; RELEASE op")?))?;
+        if let Some((dropped, before)) = self.saved.pop() {
+            if !dropped {
+                self.rebuild = None;
+            }
+            self.purchases_before = before;
+        }
+        Ok(())
+    }
+
     fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
         self.run(|c| next_id(c, kind))
     }
