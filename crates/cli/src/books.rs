@@ -1,37 +1,29 @@
-//! The open books: the SQLite file, and the operations layer over it that every
-//! command goes through.
+//! The CLI's books are always an SQLite file: [`File`] reaches it.
 
-use std::ops::Deref;
-use std::sync::Arc;
-
-use solocrm_core::Crm;
+use anyhow::{Result, anyhow};
+pub use solocrm_app::Books;
+use solocrm_app::Location;
 use solocrm_store_sqlite::SqliteStore;
 
-/// An open database: [`Crm`] (through `Deref`) for everything the books hold, and the
-/// file itself for what only a file has (its book id, checks, checkpoints).
-pub struct Books {
-    file: Arc<SqliteStore>,
-    crm: Crm,
+/// The SQLite file under the books, for what only a file has (book id, check,
+/// checkpoint).
+pub trait File {
+    /// The file.
+    ///
+    /// # Errors
+    ///
+    /// If the books are not kept in a file (never, for books the CLI opened).
+    fn file(&self) -> Result<&SqliteStore>;
 }
 
-impl Books {
-    /// The books of an open SQLite store.
-    pub fn new(store: SqliteStore) -> Self {
-        let file = Arc::new(store);
-        let crm = Crm::from_shared(file.clone());
-        Books { file, crm }
-    }
-
-    /// The SQLite file underneath.
-    pub fn file(&self) -> &SqliteStore {
-        &self.file
+impl File for Books {
+    fn file(&self) -> Result<&SqliteStore> {
+        self.sqlite()
+            .ok_or_else(|| anyhow!("{} is not an SQLite file", self.location()))
     }
 }
 
-impl Deref for Books {
-    type Target = Crm;
-
-    fn deref(&self) -> &Crm {
-        &self.crm
-    }
+/// The books of an SQLite store the CLI opened or created at `path`.
+pub fn of_file(store: SqliteStore, path: &std::path::Path) -> Books {
+    Books::from_sqlite(store, Location::Path(path.to_owned()))
 }

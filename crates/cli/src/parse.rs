@@ -1,5 +1,6 @@
 //! Parsing command-line values: dates, money, customer references, names.
 
+use crate::books::File as _;
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use solocrm_core::{Currency, Customer, CustomerId, Email, ExternalRef, Money, Store, time};
@@ -263,7 +264,7 @@ pub fn customer(store: &crate::books::Books, input: &str) -> Result<Customer> {
     let found = match &key {
         CustomerKey::Id(id) => customer_by_id(store, *id)?,
         CustomerKey::BookId(id, book) => {
-            if *book != store.file().book_id()? {
+            if *book != store.file()?.book_id()? {
                 bail!("{}", CustomerKey::foreign(*id, book));
             }
             customer_by_id(store, *id)?

@@ -7,6 +7,7 @@ use solocrm_core::{
 };
 
 use super::Ctx;
+use crate::books::File as _;
 use crate::cli::{CustomerCmd, CustomerFields};
 use crate::output::{Table, opt};
 use crate::parse;
@@ -136,7 +137,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                     ctx.busy_timeout.as_secs()
                 ));
             }
-            let scrubbed = log_empty || store.file().checkpoint().unwrap_or(false);
+            let scrubbed = log_empty || store.file()?.checkpoint().unwrap_or(false);
             if ctx.out.json {
                 let mut value = serde_json::to_value(&entry)?;
                 if let Some(map) = value.as_object_mut() {

@@ -16,6 +16,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 
 use crate::books::Books;
+use crate::books::File as _;
 use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_core::{
     ActivityQuery, Conflict, CountryCode, Currency, Customer, CustomerData, CustomerId,
@@ -283,7 +284,7 @@ impl Keys {
             by_email: FastMap::default(),
             ids: all.iter().map(|k| k.id).collect(),
             erased: all.iter().filter(|k| k.erased).map(|k| k.id).collect(),
-            book: store.file().book_id()?,
+            book: store.file()?.book_id()?,
         };
         for k in all {
             if let Some(r) = k.external_ref {
@@ -995,7 +996,7 @@ fn import_customers(
         opts.ignore_unknown,
     )?;
     let cols = &sheet.columns;
-    let book = store.file().book_id()?;
+    let book = store.file()?.book_id()?;
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut planned: Planned<Upsert> = Vec::with_capacity(sheet.rows.len());
     for (i, row) in sheet.rows.iter().enumerate() {
@@ -1179,8 +1180,10 @@ mod tests {
     fn race(held: usize, rows: usize) -> Race {
         let dir = tempfile::tempdir().unwrap();
         let eur = Currency::parse("EUR").unwrap();
-        let store = Books::new(
-            solocrm_store_sqlite::SqliteStore::create(dir.path().join("t.db"), eur).unwrap(),
+        let path = dir.path().join("t.db");
+        let store = crate::books::of_file(
+            solocrm_store_sqlite::SqliteStore::create(&path, eur).unwrap(),
+            &path,
         );
         let at = chrono::Utc.with_ymd_and_hms(2025, 1, 3, 0, 0, 0).unwrap();
         let name = PersonName::parse("Ann").unwrap();

@@ -11,6 +11,7 @@ use chrono::SecondsFormat;
 use solocrm_core::{ActivityQuery, Customer, CustomerId, Store, Tag};
 
 use super::Ctx;
+use crate::books::File as _;
 use crate::cli::{ExportWhat, Format};
 use crate::csvio::neutralise;
 use crate::output::{TerminalSafe, escape_controls};
@@ -66,7 +67,7 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
     // The key a row names its customer by: `#ID@BOOK` where there is no other, so
     // that a re-import into another database refuses the row rather than attach it
     // to whoever has that id there.
-    let book = store.file().book_id()?;
+    let book = store.file()?.book_id()?;
     let keys: HashMap<CustomerId, String> = customers
         .iter()
         .map(|c| (c.id(), CustomerKey::of(c, Some(&book))))

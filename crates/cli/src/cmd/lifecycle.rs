@@ -8,6 +8,7 @@ use solocrm_core::{
 };
 
 use super::Ctx;
+use crate::books::File as _;
 use crate::cli::{SegmentCmd, StageCmd};
 use crate::output::{Progress, Table};
 use crate::parse;
@@ -179,7 +180,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             let segments = store.segments()?;
             // A segment an older version saved and this one cannot read is listed on
             // its own (with how to remove it) instead of failing the whole list.
-            let unreadable = store.file().unreadable_segments()?;
+            let unreadable = store.file()?.unreadable_segments()?;
             for (name, why) in &unreadable {
                 super::warn(&format!("segment '{name}' cannot be read: {why}"));
             }

@@ -44,7 +44,7 @@ impl Ctx {
         }
         let options = SqliteOptions::default().busy_timeout(self.busy_timeout);
         SqliteStore::open_with(&self.db, &options)
-            .map(Books::new)
+            .map(|store| crate::books::of_file(store, &self.db))
             .with_context(|| format!("cannot open {}", self.db.display()))
     }
 }

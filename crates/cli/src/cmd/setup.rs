@@ -9,7 +9,7 @@ use solocrm_core::metrics::Period;
 use solocrm_sample::{GenConfig, populate};
 use solocrm_store_sqlite::SqliteStore;
 
-use crate::books::Books;
+use crate::books::File as _;
 
 use super::Ctx;
 use crate::output::Progress;
@@ -67,7 +67,7 @@ pub fn demo(ctx: &mut Ctx, customers: u32, seed: u64) -> Result<()> {
         .with_context(|| format!("cannot create a work directory in {}", parent.display()))?;
     let building = work.path().join("demo.db");
     let store = SqliteStore::create(&building, config.currency)
-        .map(Books::new)
+        .map(|store| crate::books::of_file(store, &building))
         .with_context(|| format!("cannot create {}", building.display()))?;
     let progress = Progress::new("building the sample business", 1);
     let populated = populate(&*store, &config).context("building the sample business")?;
@@ -116,9 +116,9 @@ fn publish(from: &Path, to: &Path) -> Result<()> {
 /// the answer covers the whole file and nothing waits in the log.
 pub fn check(ctx: &mut Ctx) -> Result<()> {
     let store = ctx.open()?;
-    let problems = store.file().check().context("checking the database")?;
+    let problems = store.file()?.check().context("checking the database")?;
     let folded = store
-        .file()
+        .file()?
         .checkpoint()
         .context("checkpointing the database")?;
     if ctx.out.json {
@@ -161,7 +161,7 @@ pub fn check(ctx: &mut Ctx) -> Result<()> {
 pub fn checkpoint(ctx: &mut Ctx) -> Result<()> {
     let store = ctx.open()?;
     if !store
-        .file()
+        .file()?
         .checkpoint()
         .context("checkpointing the database")?
     {

@@ -1,0 +1,146 @@
+//! An open book: [`Books`].
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use solocrm_core::{Crm, Currency};
+use solocrm_store_memory::MemoryStore;
+use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
+
+use crate::location::Location;
+
+/// How to open a book.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenOptions {
+    sqlite: SqliteOptions,
+}
+
+impl OpenOptions {
+    /// The defaults (a 10 s wait for another writer).
+    pub fn new() -> Self {
+        OpenOptions::default()
+    }
+
+    /// How long a write waits for another program's write before it fails with
+    /// [`StoreError::Busy`](solocrm_core::StoreError::Busy). Reads never wait.
+    #[must_use]
+    pub fn busy_timeout(mut self, timeout: Duration) -> Self {
+        self.sqlite = self.sqlite.busy_timeout(timeout);
+        self
+    }
+
+    /// The options of an SQLite file.
+    pub fn sqlite(&self) -> &SqliteOptions {
+        &self.sqlite
+    }
+}
+
+/// Why a book cannot be opened or created.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The SQLite file cannot be opened or created (missing, not a solocrm file, a
+    /// newer schema, busy …); the message says which.
+    #[error(transparent)]
+    Sqlite(#[from] solocrm_store_sqlite::OpenError),
+    /// An in-memory book exists only from its creation on; there is none to open.
+    #[error("an in-memory book cannot be opened, only created")]
+    NothingToOpen,
+}
+
+/// The backend underneath, for what only it has.
+#[derive(Debug, Clone)]
+enum Backend {
+    Memory,
+    Sqlite(Arc<SqliteStore>),
+}
+
+/// An open book: the operations ([`Crm`], through `Deref`) over its store, and the
+/// store itself for what only it has.
+///
+/// Cheap to clone; `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct Books {
+    crm: Crm,
+    backend: Backend,
+    location: Location,
+}
+
+impl Books {
+    /// Opens the book at `location`, migrating an older SQLite file forward.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Sqlite`] as [`SqliteStore::open_with`] reports it;
+    /// [`OpenError::NothingToOpen`] for `memory:`.
+    pub fn open(location: &Location, options: &OpenOptions) -> Result<Books, OpenError> {
+        match location {
+            Location::Memory => Err(OpenError::NothingToOpen),
+            Location::Path(path) => {
+                let store = SqliteStore::open_with(path, options.sqlite())?;
+                Ok(Books::from_sqlite(store, location.clone()))
+            }
+        }
+    }
+
+    /// Creates an empty book at `location` keeping its books in `currency`.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::Sqlite`] as [`SqliteStore::create_with`] reports it (a file is
+    /// already there, say).
+    pub fn create(
+        location: &Location,
+        currency: Currency,
+        options: &OpenOptions,
+    ) -> Result<Books, OpenError> {
+        match location {
+            Location::Memory => Ok(Books {
+                crm: Crm::new(MemoryStore::new(currency)),
+                backend: Backend::Memory,
+                location: Location::Memory,
+            }),
+            Location::Path(path) => {
+                let store = SqliteStore::create_with(path, currency, options.sqlite())?;
+                Ok(Books::from_sqlite(store, location.clone()))
+            }
+        }
+    }
+
+    /// The book of an SQLite store opened by other means.
+    pub fn from_sqlite(store: SqliteStore, location: Location) -> Books {
+        let file = Arc::new(store);
+        Books {
+            crm: Crm::from_shared(file.clone()),
+            backend: Backend::Sqlite(file),
+            location,
+        }
+    }
+
+    /// Where the book is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// The operations over the book (also reachable through `Deref`).
+    pub fn crm(&self) -> &Crm {
+        &self.crm
+    }
+
+    /// The SQLite file, for a book kept in one.
+    pub fn sqlite(&self) -> Option<&SqliteStore> {
+        match &self.backend {
+            Backend::Sqlite(s) => Some(s),
+            Backend::Memory => None,
+        }
+    }
+}
+
+impl Deref for Books {
+    type Target = Crm;
+
+    fn deref(&self) -> &Crm {
+        &self.crm
+    }
+}

@@ -1,0 +1,35 @@
+//! # solocrm-app
+//!
+//! What the command line, the web workspace and the automation runner share, above
+//! the operations layer ([`Crm`]) and below their parsing and rendering.
+//!
+//! Today: **opening the books by location** — [`Location`] reads where the books are
+//! (`memory:`, `sqlite:PATH` or a plain path; `postgres://…` is recognised and refused
+//! until that store exists), and [`Books`] is an open book: a [`Crm`] (through
+//! `Deref`) plus what only its backend has (the SQLite file's book id, checks and
+//! checkpoints). The import/export pipelines and the typed view models move here from
+//! the CLI next (see `docs/architecture.md`).
+//!
+//! ```
+//! use solocrm_app::{Books, Location, OpenOptions};
+//! use solocrm_core::{Currency, Store};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("shop.db");
+//! let location = Location::parse(&format!("sqlite:{}", path.display()))?;
+//! let books = Books::create(&location, Currency::CNY, &OpenOptions::default())?;
+//! assert_eq!(books.count_customers()?, 0);
+//! assert!(books.sqlite().is_some());
+//! drop(books);
+//! let again = Books::open(&Location::Path(path), &OpenOptions::default())?;
+//! assert_eq!(again.currency(), Currency::CNY);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+mod books;
+mod location;
+
+pub use books::{Books, OpenError, OpenOptions};
+pub use location::{Location, LocationError};
+pub use solocrm_core::Crm;
