@@ -29,6 +29,7 @@
 
 mod books;
 mod location;
+pub mod views;
 
 pub use books::{Books, OpenError, OpenOptions};
 pub use location::{Location, LocationError};

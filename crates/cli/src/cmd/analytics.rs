@@ -8,19 +8,17 @@
 //! `{"as_of", "customers": [{"customer", "recency_days", "frequency", "monetary", "r",
 //! "f", "m", "segment"}]}`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use anyhow::{Result, bail};
 use chrono::{DateTime, Days, Months, Utc};
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
+use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
-    Activity, CohortGrain, Measured, MetricsReport, Period, Ratio, ReportConfig, TieRule,
-    WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
+    Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, TieRule, WarningConfig,
+    churn_warnings, cohort_matrix, pipeline_metrics, rfm,
 };
-use solocrm_core::{
-    ActivityQuery, Customer, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store,
-};
+use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, OpenQuery, Store};
 use solocrm_sample::Populated;
 
 use super::Ctx;
@@ -51,17 +49,6 @@ pub fn period(range: &Range, now: DateTime<Utc>) -> Result<Period> {
     Ok(Period::new(start, end)?)
 }
 
-fn percent(r: &Measured<Ratio>) -> Value {
-    r.value()
-        .map_or(Value::Null, |r| number(r.percent_rounded(2)))
-}
-
-fn number(d: Decimal) -> Value {
-    d.to_string()
-        .parse::<f64>()
-        .map_or(Value::Null, |f| json!(f))
-}
-
 fn show_percent(r: &Measured<Ratio>) -> String {
     r.value()
         .map_or_else(|| "-".into(), |r| format!("{} %", r.percent_rounded(1)))
@@ -69,15 +56,6 @@ fn show_percent(r: &Measured<Ratio>) -> String {
 
 fn show<T: std::fmt::Display>(m: &Measured<T>) -> String {
     m.value().map_or_else(|| "-".into(), ToString::to_string)
-}
-
-/// Customers (not erased) per stage, in lifecycle order.
-fn by_stage(customers: &[Customer]) -> Vec<(&'static str, usize)> {
-    let live: Vec<&Customer> = customers.iter().filter(|c| !c.is_erased()).collect();
-    LifecycleStage::ALL
-        .iter()
-        .map(|s| (s.as_str(), live.iter().filter(|c| c.stage() == *s).count()))
-        .collect()
 }
 
 /// `solocrm report`, and the dashboard `demo` prints.
@@ -92,38 +70,14 @@ pub fn dashboard(
         ..ReportConfig::default()
     };
     // One snapshot serves the report and the stage counts.
-    let data = store.read(|r| r.report_data(period))?;
-    let report = MetricsReport::compute(&data, period, &config)?;
-    let stages = by_stage(&data.customers);
-    let r = &report;
+    let view = store.read(|r| Ok(Dashboard::load(&r, period, &config)))??;
     if ctx.out.json {
-        let nps = r
-            .satisfaction
-            .nps
-            .value()
-            .map_or(Value::Null, |n| number(n.score.round_dp(2)));
-        let csat = r
-            .satisfaction
-            .csat
-            .value()
-            .map_or(Value::Null, |c| number(c.share.percent_rounded(2)));
-        let churn = r.retention.churn.value();
-        return ctx.out.json(&json!({
-            "period": { "start": period.start(), "end": period.end() },
-            "as_of": r.as_of,
-            "nps": nps,
-            "csat": csat,
-            "churn_rate": churn.map_or(Value::Null, |c| number(c.churn_rate.percent_rounded(2))),
-            "retention_rate": churn.map_or(Value::Null, |c| number(c.retention_rate.percent_rounded(2))),
-            "crr": percent(&r.retention.crr),
-            "repeat_purchase_rate": percent(&r.purchases.repeat_purchase_rate),
-            "loyalty_index": r.loyalty.value().map_or(Value::Null, |l| number(l.index.percent_rounded(2))),
-            "revenue": r.purchases.stats.revenue.amount().to_string(),
-            "net_revenue": r.purchases.net_revenue.amount().to_string(),
-            "customers_by_stage": stages.iter().copied().collect::<BTreeMap<_, _>>(),
-            "report": r,
-        }));
+        // Through a JSON value, whose keys are sorted at every level, as this output
+        // always was.
+        return ctx.out.json(&serde_json::to_value(&view)?);
     }
+    let r = &view.report;
+    let stages: Vec<(&str, usize)> = view.stages.iter().map(|(s, n)| (s.as_str(), *n)).collect();
     let out = &mut ctx.out;
     if populated.is_some() {
         out.line(format!("created a sample business in {}", ctx.db.display()))?;
