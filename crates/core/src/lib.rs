@@ -16,8 +16,9 @@
 //!   ([`care_due`]).
 //! - **Metrics**: every formula in [`metrics`] (CSAT, NPS, churn and retention, repeat
 //!   purchase rate, loyalty index, CAC, ROI, CLV, RFM, cohorts, pipeline, service, the
-//!   churn early warning) and one [`MetricsReport`] of a period; the probabilistic
-//!   customer-base models in [`models`] (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma).
+//!   churn early warning) and one [`MetricsReport`] of a period. The probabilistic
+//!   customer-base models (BG/NBD, MBG/NBD, Pareto/NBD, Gamma-Gamma) are in the
+//!   `solocrm-models` crate.
 //! - **Storage port**: [`Store`] and [`StoreError`].
 #![deny(missing_docs)]
 
@@ -36,7 +37,6 @@ pub mod interaction;
 pub mod lifecycle;
 pub mod loyalty;
 pub mod metrics;
-pub mod models;
 pub mod money;
 pub mod ops;
 pub mod policy;

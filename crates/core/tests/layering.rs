@@ -512,7 +512,7 @@ fn the_graph_sees_the_known_dependencies() {
     assert!(has("customer", "lifecycle"));
     assert!(has("store", "customer"));
     assert!(has("metrics", "purchase"));
-    assert!(has("models", "metrics"));
+    assert!(has("ops", "port"));
     // `crate::error::ValidationError` is defined in `validation`.
     assert!(has("text", "validation"));
     assert!(!has("text", "error"));

@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 use solocrm_core::Store;
-use solocrm_core::models::{
+use solocrm_models::{
     BgNbd, ClvOptions, CustomerSummary, FitOptions, Fitted, GammaGamma, MbgNbd, ParetoNbd,
     PurchaseModel, SummaryOptions, TimeUnit, clv, predict,
 };

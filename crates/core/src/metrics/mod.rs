@@ -77,7 +77,7 @@ mod report;
 mod retention;
 pub mod rfm;
 mod satisfaction;
-pub(crate) mod screen;
+pub mod screen;
 mod service;
 mod value;
 pub mod warning;

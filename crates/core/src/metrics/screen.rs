@@ -89,7 +89,10 @@ fn max_minor(log: &PurchaseLog) -> u64 {
 /// The log without its outliers, and their count. Borrows the log when it is clean
 /// (the common case costs one pass and no copy). Rows whose columns are missing (a
 /// ragged log) are left to the metric's own check.
-pub(crate) fn screen(log: &PurchaseLog) -> (Cow<'_, PurchaseLog>, Outliers) {
+///
+/// Outliers are purchases dated outside the plausible calendar ([`crate::time`]) or with
+/// amounts beyond the storage bound; every metric and model leaves them out the same way.
+pub fn screen(log: &PurchaseLog) -> (Cow<'_, PurchaseLog>, Outliers) {
     let max = max_minor(log);
     let mut outliers = Outliers::default();
     for (&at, &amount) in log.at.iter().zip(&log.amount) {

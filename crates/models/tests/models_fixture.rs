@@ -6,7 +6,7 @@
 //! log-likelihood (sum over customers, published scale) at both.
 #![allow(clippy::float_cmp)]
 
-use solocrm_core::models::{BgNbd, CountData, FitOptions, PurchaseModel};
+use solocrm_models::{BgNbd, CountData, FitOptions, PurchaseModel};
 
 fn fixture() -> (Vec<u32>, Vec<f64>, Vec<f64>) {
     let text = include_str!("fixtures/bgnbd_sim_10k.csv");

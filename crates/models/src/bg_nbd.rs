@@ -35,16 +35,16 @@
 //! [`ModelError::CannotExtrapolate`].
 //!
 //! ```
-//! use solocrm_core::models::{BgNbd, PurchaseModel};
+//! use solocrm_models::{BgNbd, PurchaseModel};
 //! // The demo database's fit (weeks) and its customer with 263 repeat purchases, 40
 //! // years (480 months of 4.345 weeks) ahead: 2264.24 purchases if alive (mpmath).
 //! let m = BgNbd::new(0.21529, 1.020125, 0.424164, 13.711726)?;
 //! let e = m.expected_purchases_if_alive(263, 100.0, 480.0 * 4.345)?;
 //! assert!((e - 2_264.241_265_080_249).abs() < 1e-8 * e);
 //! // Monotone up to the longest horizon the models accept (300 years in days).
-//! let far = m.expected_purchases_if_alive(263, 100.0, solocrm_core::models::MAX_TIME_UNITS)?;
+//! let far = m.expected_purchases_if_alive(263, 100.0, solocrm_models::MAX_TIME_UNITS)?;
 //! assert!(far.is_finite() && far > e);
-//! # Ok::<(), solocrm_core::models::ModelError>(())
+//! # Ok::<(), solocrm_models::ModelError>(())
 //! ```
 
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,5 @@
+//! # solocrm-models
+//!
 //! Probabilistic customer-base models: who is still a customer, how much they will buy,
 //! and what they are worth.
 //!
@@ -40,7 +42,7 @@
 //! estimates, not money, and nothing is ever booked from them. Money enters exactly —
 //! the summary adds amounts in integer minor units — and is converted to `f64` major
 //! units (÷ 10^digits) once, for the monetary value; the CLV comes back as `f64` in major
-//! units, and [`clv_money`] rounds it to a [`Money`](crate::Money) for display. Bad
+//! units, and [`clv_money`] rounds it to a [`Money`](solocrm_core::Money) for display. Bad
 //! input is a typed [`ModelError`], never a NaN and never a panic.
 //!
 //! # Fitting
@@ -51,6 +53,8 @@
 //! reported log-likelihood is the full sum over customers on the published scale (the
 //! scale of the papers and of `lifetimes`' `_negative_log_likelihood` × −n). Standard
 //! errors come from the inverse Hessian where it is positive definite.
+
+#![deny(missing_docs)]
 
 pub mod bg_nbd;
 pub mod clv;
@@ -282,7 +286,7 @@ pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64, ModelError
 pub const MAX_HORIZON_MONTHS: u32 = 1200;
 
 /// The longest time a model measures, in its time unit: 300 years in days (109,575),
-/// the span of the plausible calendar ([`crate::time`]). T, recency and prediction
+/// the span of the plausible calendar ([`solocrm_core::time`]). T, recency and prediction
 /// horizons beyond it are refused: no purchase history is that long, and the special
 /// functions would spend their time on numbers that mean nothing.
 pub const MAX_TIME_UNITS: f64 = 109_575.0;

@@ -16,7 +16,7 @@ use rust_decimal::Decimal;
 
 use super::gamma_gamma::GammaGamma;
 use super::{MAX_HORIZON_MONTHS, ModelError, PurchaseModel, TimeUnit, finite};
-use crate::money::{Currency, Money};
+use solocrm_core::money::{Currency, Money};
 
 /// CLV settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,7 +115,7 @@ pub fn clv_money(value: f64, currency: Currency) -> Result<Money, ModelError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::models::{BgNbd, FitOptions, MbgNbd, SimulatedCustomers};
+    use crate::{BgNbd, FitOptions, MbgNbd, SimulatedCustomers};
 
     /// A demo-like store: the demo database's BG/NBD fit (weeks) as the truth, customers
     /// watched 1 to 150 weeks, plus its heaviest buyer (263 repeat purchases).

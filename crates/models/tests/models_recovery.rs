@@ -7,7 +7,7 @@
 //! in a debug build (each customer's likelihood is a quadrature) and runs only when
 //! `SOLOCRM_RECOVERY_100K=1` is set; see docs/clv.md.
 
-use solocrm_core::models::{
+use solocrm_models::{
     BgNbd, CountData, FitOptions, Fitted, GammaGamma, MbgNbd, ParetoNbd, PurchaseModel,
     SimulatedCustomers, SpendData,
 };

@@ -40,10 +40,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{ModelError, TimeUnit};
-use crate::ids::CustomerId;
-use crate::metrics::Outliers;
-use crate::money::Currency;
-use crate::purchase::{Purchase, PurchaseLog};
+use solocrm_core::ids::CustomerId;
+use solocrm_core::metrics::Outliers;
+use solocrm_core::money::Currency;
+use solocrm_core::purchase::{Purchase, PurchaseLog};
 
 /// Seconds per day.
 const DAY: i64 = 86_400;
@@ -116,8 +116,8 @@ impl CustomerSummary {
     /// [`ModelError::InvalidInput`] if the log's columns differ in length or a row points
     /// at a customer index outside `log.customers`; [`ModelError::InvalidOption`] if the
     /// hold-out end is before the calibration end, or either lies outside the plausible
-    /// calendar ([`EARLIEST_DATE`](crate::time::EARLIEST_DATE) to
-    /// [`LATEST_DATE`](crate::time::LATEST_DATE)).
+    /// calendar ([`EARLIEST_DATE`](solocrm_core::time::EARLIEST_DATE) to
+    /// [`LATEST_DATE`](solocrm_core::time::LATEST_DATE)).
     pub fn from_log(log: &PurchaseLog, opts: &SummaryOptions) -> Result<Self, ModelError> {
         let n = log.customer.len();
         if log.at.len() != n || log.amount.len() != n {
@@ -125,7 +125,7 @@ impl CustomerSummary {
                 reason: "the purchase log's columns differ in length".into(),
             });
         }
-        let in_calendar = |d: NaiveDate| crate::time::check_date("", d).is_ok();
+        let in_calendar = |d: NaiveDate| solocrm_core::time::check_date("", d).is_ok();
         if !in_calendar(opts.calibration_end) {
             return Err(ModelError::InvalidOption {
                 name: "calibration_end",
@@ -138,7 +138,7 @@ impl CustomerSummary {
                 reason: "must be from 1900-01-01 to 2199-12-31",
             });
         }
-        let (log, outliers) = crate::metrics::screen::screen(log);
+        let (log, outliers) = solocrm_core::metrics::screen::screen(log);
         let log = log.as_ref();
         let end = epoch_day(opts.calibration_end);
         let hold_end = match opts.holdout_end {

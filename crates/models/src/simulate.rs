@@ -17,9 +17,9 @@ use super::mbg_nbd::MbgNbd;
 use super::pareto_nbd::ParetoNbd;
 use super::summary::CountData;
 use super::{ModelError, PurchaseModel};
-use crate::ids::CustomerId;
-use crate::money::Currency;
-use crate::purchase::PurchaseLog;
+use solocrm_core::ids::CustomerId;
+use solocrm_core::money::Currency;
+use solocrm_core::purchase::PurchaseLog;
 
 /// A small, fast, seeded pseudo-random generator (xoshiro256**).
 #[derive(Debug, Clone)]

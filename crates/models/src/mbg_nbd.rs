@@ -22,12 +22,12 @@
 //! [`MAX_TIME_UNITS`](super::MAX_TIME_UNITS), else [`ModelError::CannotExtrapolate`].
 //!
 //! ```
-//! use solocrm_core::models::{MbgNbd, PurchaseModel};
+//! use solocrm_models::{MbgNbd, PurchaseModel};
 //! // 263 repeat purchases, 40 years ahead in weeks: 2266.99 if alive (mpmath).
 //! let m = MbgNbd::new(0.21529, 1.020125, 0.424164, 13.711726)?;
 //! let e = m.expected_purchases_if_alive(263, 100.0, 480.0 * 4.345)?;
 //! assert!((e - 2_266.988_062_154_862).abs() < 1e-8 * e);
-//! # Ok::<(), solocrm_core::models::ModelError>(())
+//! # Ok::<(), solocrm_models::ModelError>(())
 //! ```
 
 use serde::{Deserialize, Serialize};

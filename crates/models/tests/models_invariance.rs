@@ -1,6 +1,6 @@
 //! Invariances of the fits and predictions.
 
-use solocrm_core::models::{
+use solocrm_models::{
     BgNbd, ClvOptions, CountData, FitOptions, GammaGamma, MAX_HORIZON_MONTHS, MAX_TIME_UNITS,
     MbgNbd, ModelError, ParetoNbd, PurchaseModel, SimulatedCustomers, clv,
 };

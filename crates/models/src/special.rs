@@ -243,7 +243,7 @@ fn non_positive_integer(x: f64) -> bool {
 /// the series does not terminate first), when z ≥ 1, or when the computation fails.
 ///
 /// ```
-/// use solocrm_core::models::special::hyp2f1;
+/// use solocrm_models::special::hyp2f1;
 /// // ₂F₁(1, 1; 2; z) = −ln(1 − z) / z.
 /// let z: f64 = 0.999;
 /// assert!((hyp2f1(1.0, 1.0, 2.0, z) - (-(1.0 - z).ln() / z)).abs() < 1e-12);
@@ -284,7 +284,7 @@ pub fn hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
 /// use it. NaN outside 0 < z < 1 or when the continuation fails.
 ///
 /// ```
-/// use solocrm_core::models::special::hyp2f1_short_steps;
+/// use solocrm_models::special::hyp2f1_short_steps;
 /// // ₂F₁(a, b; b; z) = (1 − z)^(−a).
 /// let (a, b, z): (f64, f64, f64) = (-0.99, 1750.6, 1.0 - 1e-7);
 /// let want = (1.0 - z).powf(-a);
@@ -317,7 +317,7 @@ fn series(a: f64, b: f64, c: f64, z: f64) -> Option<f64> {
 /// have huge intermediate terms. The BG/NBD expectations use it there.
 ///
 /// ```
-/// use solocrm_core::models::special::hyp2f1_series_within;
+/// use solocrm_models::special::hyp2f1_series_within;
 /// // ₂F₁(12.9, −0.58; 276.1; 0.999) is within 3 % of 1 and needs a few dozen terms.
 /// let v = hyp2f1_series_within(12.9, -0.58, 276.1, 0.999, 1_000).unwrap();
 /// assert!((v - 0.972_635_852_977_967_7).abs() < 1e-13); // mpmath

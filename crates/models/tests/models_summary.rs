@@ -1,11 +1,11 @@
 //! The customer summary convention and CLV.
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use solocrm_core::models::{
+use solocrm_core::{Currency, CustomerId, Money, NewPurchase, Purchase, PurchaseId, PurchaseLog};
+use solocrm_models::{
     BgNbd, ClvOptions, CustomerSummary, GammaGamma, ModelError, PurchaseModel, SpendData,
     SummaryOptions, TimeUnit, clv, clv_money,
 };
-use solocrm_core::{Currency, CustomerId, Money, NewPurchase, Purchase, PurchaseId, PurchaseLog};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("date")
@@ -171,7 +171,7 @@ fn clv_is_the_discounted_sum_of_monthly_increments() {
 
 #[test]
 fn batch_predictions_equal_the_per_customer_ones() {
-    use solocrm_core::models::{MbgNbd, ParetoNbd, Simulate, predict, simulate_purchase_log};
+    use solocrm_models::{MbgNbd, ParetoNbd, Simulate, predict, simulate_purchase_log};
     let start = day(2026, 1, 1);
     let bg = BgNbd::new(0.243, 4.414 * 7.0, 0.793, 2.426).expect("valid");
     let log = simulate_purchase_log(&bg, None, 3_000, start, 84, 189, Currency::EUR, 5);
