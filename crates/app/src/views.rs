@@ -9,7 +9,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use solocrm_core::metrics::MetricsReport;
 use solocrm_core::{
-    Customer, LifecycleStage, Measured, Period, Ratio, Reader, ReportConfig, ReportError,
+    Customer, CustomerExport, CustomerId, LifecycleStage, Measured, Period, Ratio, Reader,
+    ReportConfig, ReportError, StoreResult,
 };
 
 /// A percentage or score as a JSON number (two decimals), `null` when undefined.
@@ -122,5 +123,34 @@ impl Dashboard {
             stages,
             report,
         }
+    }
+}
+
+/// One customer's page: everything stored about them and their points balance, read in
+/// one snapshot (so the balance and the ledger always agree).
+///
+/// Its JSON is the [`CustomerExport`] with `points_balance` beside it: what
+/// `solocrm customer show --json` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CustomerPage {
+    /// Everything stored about the customer.
+    #[serde(flatten)]
+    pub export: CustomerExport,
+    /// Their points balance.
+    pub points_balance: i64,
+}
+
+impl CustomerPage {
+    /// Reads the customer's page.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`](solocrm_core::StoreError::NotFound) for an unknown
+    /// customer; the backend's errors.
+    pub fn load(reader: &Reader<'_>, customer: CustomerId) -> StoreResult<CustomerPage> {
+        Ok(CustomerPage {
+            export: reader.export_customer(customer)?,
+            points_balance: reader.points_balance(customer)?,
+        })
     }
 }

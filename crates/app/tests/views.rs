@@ -67,3 +67,40 @@ fn the_dashboard_counts_stages_and_sums_revenue_from_one_snapshot() {
         "the table form stays out of the JSON"
     );
 }
+
+#[test]
+fn a_customer_page_holds_the_export_and_the_balance_of_one_snapshot() {
+    use solocrm_app::views::CustomerPage;
+    use solocrm_core::{NewPointsEntry, PointsKind};
+
+    let books =
+        Books::create(&Location::Memory, Currency::CNY, &OpenOptions::default()).expect("books");
+    let at = Utc
+        .with_ymd_and_hms(2026, 3, 8, 10, 0, 0)
+        .single()
+        .expect("valid");
+    let c = books
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("王芳").expect("name")),
+            at,
+        ))
+        .expect("customer");
+    for points in [120, 30] {
+        books
+            .post_points(NewPointsEntry::new(c.id(), at, PointsKind::Earn, points).expect("entry"))
+            .expect("points");
+    }
+    let page = books
+        .read(|r| CustomerPage::load(&r, c.id()))
+        .expect("page");
+    assert_eq!(page.points_balance, 150);
+    assert_eq!(page.export.points.len(), 2);
+    let json = serde_json::to_value(&page).expect("json");
+    assert_eq!(json["points_balance"], 150);
+    assert_eq!(json["customer"]["name"], "王芳");
+    assert!(
+        books
+            .read(|r| CustomerPage::load(&r, solocrm_core::CustomerId::new(99)))
+            .is_err()
+    );
+}

@@ -1,6 +1,7 @@
 //! `solocrm customer ...`
 
 use anyhow::{Result, bail};
+use solocrm_app::views::CustomerPage;
 use solocrm_core::{
     CountryCode, Customer, CustomerData, CustomerQuery, Email, ExternalRef, FreeText, Label,
     LifecycleStage, NewCustomer, PersonName, Phone, SegmentFilter, Store, Tag,
@@ -262,10 +263,11 @@ fn print_customers(ctx: &mut Ctx, customers: &[Customer]) -> Result<()> {
 }
 
 fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
-    let export = store.export_customer(c.id())?;
+    let page = store.read(|r| CustomerPage::load(&r, c.id()))?;
     if ctx.out.json {
-        return ctx.out.json(&export);
+        return ctx.out.json(&page);
     }
+    let export = &page.export;
     let d = c.data();
     let tags: Vec<&str> = c.tags().iter().map(Tag::as_str).collect();
     ctx.out
@@ -290,7 +292,7 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         ("cost", opt(d.acquisition_cost)),
         ("reference", opt(c.external_ref())),
         ("since", c.created_at().date_naive().to_string()),
-        ("points", store.points_balance(c.id())?.to_string()),
+        ("points", page.points_balance.to_string()),
     ] {
         ctx.out.line(format!("  {label:<10} {value}"))?;
     }
