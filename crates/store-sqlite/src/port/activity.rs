@@ -8,7 +8,7 @@ use solocrm_core::{
 
 use crate::codec::{key, minor, ts};
 use crate::error::Res;
-use crate::store::{
+use crate::rows::{
     BULK_PURCHASES, drop_purchase_indexes, execute, purchase_row, query_all, query_one, refund_row,
 };
 
@@ -125,21 +125,21 @@ pub(crate) fn prepare_bulk(conn: &Connection, rows: u64, before: u64) -> Res<Opt
     drop_purchase_indexes(conn).map(Some)
 }
 
+/// The refunds of one purchase, through `refunds_by_purchase`.
+pub(crate) const REFUNDS_OF_PURCHASE: &str = concat!(
+    "SELECT ",
+    refund_cols!(),
+    " FROM refunds r WHERE r.purchase_id = ?1 ORDER BY r.id"
+);
+
 pub(crate) fn refunds_of(
     conn: &Connection,
     purchase: PurchaseId,
     base: Currency,
 ) -> Res<Vec<Refund>> {
-    query_all(
-        conn,
-        concat!(
-            "SELECT ",
-            refund_cols!(),
-            " FROM refunds r WHERE r.purchase_id = ?1 ORDER BY r.id"
-        ),
-        [key(purchase.get())],
-        |row| refund_row(row, base),
-    )
+    query_all(conn, REFUNDS_OF_PURCHASE, [key(purchase.get())], |row| {
+        refund_row(row, base)
+    })
 }
 
 const INSERT_REFUND: &str = "INSERT INTO refunds (id, purchase_id, customer_id, at, at_ns, \

@@ -9,7 +9,7 @@ use solocrm_core::{
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
 use crate::error::Res;
-use crate::store::{
+use crate::rows::{
     CUSTOMER_REF_OWNER, EMAIL_OWNER, LIST_ALL, LIST_STAGE, LIST_TAG, LIST_TAG_STAGE,
     customers_where, execute, load_consents, load_tags, profile_json, query_all, query_one,
     save_customer, sync_tags,

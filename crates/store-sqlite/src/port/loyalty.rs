@@ -5,7 +5,7 @@ use solocrm_core::{Label, PointsEntry};
 
 use crate::codec::{key, ts};
 use crate::error::Res;
-use crate::store::execute;
+use crate::rows::execute;
 
 const INSERT_POINTS: &str = "INSERT INTO points_entries (id, customer_id, at, at_ns, kind, \
      delta, reason, balance_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";

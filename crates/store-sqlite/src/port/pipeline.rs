@@ -8,7 +8,7 @@ use solocrm_core::{
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
 use crate::error::{Fail, Res};
-use crate::store::{
+use crate::rows::{
     DEAL_MOVES, REQUEST_EVENTS, execute, finish_request, query_all, query_one, request_row,
     task_row,
 };

@@ -5,7 +5,7 @@ use solocrm_core::{AuditAction, AuditEntry, Label, Segment, StoreError};
 
 use crate::codec::{key, ts};
 use crate::error::{Corrupt, Fail, Res};
-use crate::store::{UnreadableSegment, audit_row, execute, query_all, query_one, segment_row};
+use crate::rows::{UnreadableSegment, audit_row, execute, query_all, query_one, segment_row};
 
 /// The segment of that name; one stored that cannot be read is an error naming it.
 pub(crate) fn segment(conn: &Connection, name: &Label) -> Res<Option<Segment>> {
