@@ -13,14 +13,15 @@
 //!   shared between connections, so there reads use the writer connection under its
 //!   mutex (and do wait for a writer).
 //!
-//! The primitives themselves are in one module per kind of record, over the row
-//! codecs and SQL of [`crate::rows`].
+//! The primitives themselves are in one module per kind of record, each with its
+//! statements and row codecs; [`crate::rows`] holds the column lists and query
+//! helpers they share.
 
 pub(crate) mod activity;
-mod customers;
+pub(crate) mod customers;
 mod events;
-mod loyalty;
-mod pipeline;
+pub(crate) mod loyalty;
+pub(crate) mod pipeline;
 mod privacy;
 mod tx;
 
@@ -169,7 +170,7 @@ impl Storage for SqliteStore {
             f(&mut writer)?;
             let (rebuild, purge) = writer.finish();
             if let Some(sqls) = rebuild {
-                crate::rows::rebuild_indexes(&tx, &sqls).map_err(db)?;
+                activity::rebuild_indexes(&tx, &sqls).map_err(db)?;
             }
             tx.commit().map_err(|e| db(e.into()))?;
             purge
@@ -250,10 +251,10 @@ mod tests {
         let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
         let conn = store.lock();
         for sql in [
-            crate::rows::CONSENTS_OF,
-            crate::rows::STAGE_HISTORY,
-            crate::rows::POINTS_BALANCE,
-            crate::rows::DEAL_MOVES,
+            customers::CONSENTS_OF,
+            customers::STAGE_HISTORY,
+            loyalty::POINTS_BALANCE,
+            pipeline::DEAL_MOVES,
         ] {
             for id in 1..=5_i64 {
                 let mut stmt = conn.prepare_cached(sql).expect("prepared");
