@@ -140,17 +140,24 @@ fn bench(c: &mut Criterion) {
     }
     g.finish();
 
-    // The whole report, through the `Store` trait, on a populated memory store.
+    // The whole report, read in one snapshot through the operations layer and
+    // computed, on a populated memory store.
     let store = solocrm::Crm::new(solocrm::memory::MemoryStore::new(solocrm::Currency::EUR));
     populate(&store, &GenConfig::new(2_000, 7)).expect("populate");
     let december = Period::month(2025, 12).expect("a valid month");
     let config = ReportConfig::default();
-    let report = MetricsReport::build(&store, december, &config).expect("report");
+    let build = |store: &solocrm::Crm| -> MetricsReport {
+        store
+            .read(|r| Ok(r.metrics_report(december, &config)))
+            .expect("a snapshot")
+            .expect("report")
+    };
+    let report = build(&store);
     assert!(report.satisfaction.nps.is_defined() && report.retention.churn.is_defined());
     let mut g = c.benchmark_group("report");
     g.sample_size(10).measurement_time(Duration::from_secs(5));
     g.bench_function("build_memory_2k_customers", |b| {
-        b.iter(|| MetricsReport::build(black_box(&store), december, &config).expect("report"))
+        b.iter(|| build(black_box(&store)))
     });
     g.finish();
 }

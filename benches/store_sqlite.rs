@@ -1,13 +1,15 @@
-//! SQLite store benchmarks, each against a baseline measured in the same run:
+//! SQLite store benchmarks, each through the operations layer (`Crm` over the SQLite
+//! port, as the CLI runs) against a baseline measured in the same run:
 //!
-//! - bulk import of 1 M purchases through `Store::record_purchases`, against raw
+//! - bulk import of 1 M purchases through `Crm::record_purchases`, against raw
 //!   rusqlite inserting the same rows with one prepared statement in one transaction
 //!   into the same schema (a copy of the same file, same pragmas, same indexes);
-//! - the columnar purchase snapshot (`Store::purchase_log`) of a file with 10 M
+//! - the columnar purchase snapshot (`Crm::purchase_log`) of a file with 10 M
 //!   purchases, against raw rusqlite reading the same columns into the same vectors;
-//! - `Store::customer` and `Store::customer_by_email` with 100 k customers;
-//! - `MetricsReport::build` from a file of 1 M purchases / 100 k customers, against the
-//!   same report from the in-memory store holding the same data.
+//! - `Crm::customer` and `Crm::customer_by_email` with 100 k customers;
+//! - the metrics report (`Reader::metrics_report`) from a file of 1 M purchases /
+//!   100 k customers, against the same report from the in-memory store holding the
+//!   same data.
 //!
 //! `cargo bench -p solocrm --bench store_sqlite`. The data comes from the seeded
 //! generator of `solocrm-sample`; the database files are built once (a few
@@ -27,8 +29,8 @@ use solocrm::memory::MemoryStore;
 use solocrm::metrics::{MetricsReport, Period, ReportConfig};
 use solocrm::sqlite::{SCHEMA_VERSION, SqliteStore};
 use solocrm::store::ImportBatch;
+use solocrm::{Crm, Email, Store};
 use solocrm::{Currency, CustomerData, CustomerId, Money, NewCustomer, NewPurchase, PersonName};
-use solocrm::{Email, Store};
 use solocrm_sample::{GenConfig, business, populate, purchase_log};
 
 const SEED: u64 = 20_260_101;
@@ -113,7 +115,7 @@ fn customers_100k() -> (PathBuf, Vec<NewPurchase>, Vec<Email>) {
         .map(|p| p.to_new(CustomerId::new(p.customer as u64 + 1), None))
         .collect();
     let path = cached("customers-100k.db", |path| {
-        let store = SqliteStore::create(path, Currency::EUR).expect("created");
+        let store = Crm::new(SqliteStore::create(path, Currency::EUR).expect("created"));
         let batch = ImportBatch {
             create_customers: b.customers.clone(),
             ..ImportBatch::default()
@@ -129,7 +131,7 @@ fn purchases_10m() -> PathBuf {
     cached("purchases-10m.db", |path| {
         let config = GenConfig::new(1_000_000, SEED).with_purchases(10_000_000);
         let log = purchase_log(&config);
-        let store = SqliteStore::create(path, Currency::EUR).expect("created");
+        let store = Crm::new(SqliteStore::create(path, Currency::EUR).expect("created"));
         let customers = log
             .customers
             .iter()
@@ -162,13 +164,13 @@ fn purchases_10m() -> PathBuf {
 
 /// A whole generated business of 100 k customers and 1 M purchases (with refunds,
 /// interactions, surveys, deals, requests, tasks, points), in a file and in memory.
-fn business_100k() -> (PathBuf, solocrm::Crm) {
+fn business_100k() -> (PathBuf, Crm) {
     let config = GenConfig::new(100_000, SEED).with_purchases(1_000_000);
     let path = cached("business-100k-1m.db", |path| {
-        let store = SqliteStore::create(path, Currency::EUR).expect("created");
+        let store = Crm::new(SqliteStore::create(path, Currency::EUR).expect("created"));
         populate(&store, &config).expect("populated");
     });
-    let memory = solocrm::Crm::new(MemoryStore::new(Currency::EUR));
+    let memory = Crm::new(MemoryStore::new(Currency::EUR));
     populate(&memory, &config).expect("populated");
     (path, memory)
 }
@@ -288,7 +290,7 @@ fn bench_import(c: &mut Criterion, template: &Path, purchases: &[NewPurchase]) {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let path = copy_of(template, "import-store.db");
-                let store = SqliteStore::open(&path).expect("opens");
+                let store = Crm::new(SqliteStore::open(&path).expect("opens"));
                 let batch = purchases.to_vec();
                 let start = Instant::now();
                 let ids = store.record_purchases(black_box(batch)).expect("imported");
@@ -310,7 +312,7 @@ fn bench_snapshot(c: &mut Criterion, file: &Path) {
     g.sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .measurement_time(Duration::from_secs(30));
-    let store = SqliteStore::open(file).expect("opens");
+    let store = Crm::new(SqliteStore::open(file).expect("opens"));
     let conn = raw_connection(file);
     g.bench_function("raw_rusqlite", |b| {
         b.iter_custom(|iters| {
@@ -342,7 +344,7 @@ fn bench_snapshot(c: &mut Criterion, file: &Path) {
 fn bench_lookup(c: &mut Criterion, file: &Path, emails: &[Email]) {
     let mut g = c.benchmark_group("customer_lookup_100k");
     g.sample_size(100).measurement_time(Duration::from_secs(5));
-    let store = SqliteStore::open(file).expect("opens");
+    let store = Crm::new(SqliteStore::open(file).expect("opens"));
     assert_eq!(store.count_customers().expect("count"), 100_000);
     // A fixed pseudo-random walk over the ids and emails.
     let ids: Vec<CustomerId> = (0..4096u64)
@@ -380,18 +382,25 @@ fn bench_lookup(c: &mut Criterion, file: &Path, emails: &[Email]) {
     g.finish();
 }
 
-fn bench_report(c: &mut Criterion, file: &Path, memory: &solocrm::Crm) {
+/// The metrics report of `period`, from one snapshot of `crm`.
+fn report(crm: &Crm, period: Period, config: &ReportConfig) -> MetricsReport {
+    crm.read(|r| Ok(r.metrics_report(period, config)))
+        .expect("a snapshot")
+        .expect("a report")
+}
+
+fn bench_report(c: &mut Criterion, file: &Path, memory: &Crm) {
     let mut g = c.benchmark_group("metrics_report_1m");
     g.sampling_mode(SamplingMode::Flat)
         .sample_size(10)
         .measurement_time(Duration::from_secs(40));
-    let store = SqliteStore::open(file).expect("opens");
+    let store = Crm::new(SqliteStore::open(file).expect("opens"));
     let period = Period::year(2025).expect("a period");
     let config = ReportConfig::default();
-    let a = MetricsReport::build(&store, period, &config).expect("a report");
-    let b = MetricsReport::build(memory, period, &config).expect("a report");
+    let a = report(&store, period, &config);
+    let b = report(memory, period, &config);
     assert_eq!(a, b, "both stores give the same report");
-    for (name, s) in [("memory", memory as &dyn Store), ("sqlite", &store)] {
+    for (name, s) in [("memory", memory), ("sqlite", &store)] {
         let key = if name == "memory" {
             "report_memory"
         } else {
@@ -401,7 +410,7 @@ fn bench_report(c: &mut Criterion, file: &Path, memory: &solocrm::Crm) {
             bench.iter_custom(|iters| {
                 let start = Instant::now();
                 for _ in 0..iters {
-                    black_box(MetricsReport::build(s, period, &config).expect("a report"));
+                    black_box(report(s, period, &config));
                 }
                 let d = start.elapsed();
                 record(key, d / iters as u32);

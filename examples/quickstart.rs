@@ -6,13 +6,12 @@
 //! leaves nothing behind.
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use solocrm::care::{CareConfig, Holiday, care_due_in};
+use solocrm::care::{CareConfig, Holiday};
 use solocrm::memory::MemoryStore;
-use solocrm::policy::{apply_suggestion, reassess};
 use solocrm::{
-    Channel, Currency, CustomerData, DealStage, Direction, Email, FreeText, Label, LifecyclePolicy,
-    Money, NewCustomer, NewDeal, NewInteraction, NewPurchase, NewSurveyResponse, NewTask,
-    PersonName, Sentiment, Store, SurveyKind, SurveyScore, Tag, TaskKind,
+    Channel, Crm, Currency, CustomerData, DealStage, Direction, Email, FreeText, Label,
+    LifecyclePolicy, Money, NewCustomer, NewDeal, NewInteraction, NewPurchase, NewSurveyResponse,
+    NewTask, PersonName, Sentiment, Store, SurveyKind, SurveyScore, Tag, TaskKind,
 };
 
 fn at(date: &str) -> Result<DateTime<Utc>, Box<dyn std::error::Error>> {
@@ -21,7 +20,7 @@ fn at(date: &str) -> Result<DateTime<Utc>, Box<dyn std::error::Error>> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let store = solocrm::Crm::new(MemoryStore::new(Currency::EUR));
+    let store = Crm::new(MemoryStore::new(Currency::EUR));
     let eur = |cents| Money::from_minor(cents, Currency::EUR);
 
     // Customers: a regular, a monthly buyer who went quiet, and a prospect.
@@ -110,13 +109,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         created_at: at("2026-02-03")?,
     })?;
 
-    // The lifecycle policy says who should move, as of today; apply its suggestions.
+    // The lifecycle policy says who should move, as of today (read in one snapshot);
+    // apply its suggestions, each customer's path in one transaction.
     let today = at("2026-06-12")?;
     let policy = LifecyclePolicy::default();
     println!("Lifecycle, as of {}:", today.date_naive());
-    for (id, suggestion) in reassess(&store, &policy, today)? {
+    let found = store.read(|r| r.reassess_all(&policy, today))?;
+    for (id, suggestion) in found.suggestions {
         let name = store.customer(id)?.name().clone();
-        apply_suggestion(&store, id, &suggestion, today)?;
+        store.write(|w| w.apply_suggestion(id, &suggestion, today))?;
         println!(
             "  {name}: {} -> {} ({})",
             suggestion.from,
@@ -131,7 +132,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         no_contact_days: 90,
     };
     println!("\nCare for the week from {}:", today.date_naive());
-    for item in care_due_in(&store, today, 7, &config)? {
+    for item in store.read(|r| r.care_due(today, 7, &config))? {
         let who = match item.customer {
             Some(id) => store.customer(id)?.name().to_string(),
             None => "everyone".to_owned(),

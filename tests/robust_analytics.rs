@@ -3,8 +3,8 @@
 //! Whatever dates and amounts the stores accept through `record_purchase` — arbitrary
 //! instants across chrono's whole range, arbitrary amounts — the report, RFM, cohorts,
 //! CLV (historical and the BG/NBD fit) and the churn early warning return, for the
-//! period asked: never a panic, never an error caused by one record. Run against the
-//! in-memory reference store and the SQLite store.
+//! period asked: never a panic, never an error caused by one record. Run through the
+//! operations layer (`Crm`) over the in-memory store and over the SQLite store.
 
 use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
@@ -14,15 +14,20 @@ use solocrm::metrics::{
     historical_clv, rfm,
 };
 use solocrm::models::{BgNbd, CustomerSummary, FitOptions, SummaryOptions, TimeUnit};
-use solocrm::policy::{apply_suggestion, reassess, reassess_all};
+use solocrm::ops::ReportError;
 use solocrm::sqlite::SqliteStore;
 use solocrm::{
-    ActivityQuery, CohortGrain, Currency, CustomerData, CustomerId, LifecyclePolicy,
+    ActivityQuery, CohortGrain, Crm, Currency, CustomerData, CustomerId, LifecyclePolicy,
     LifecycleStage, Money, NewCustomer, NewPurchase, OpenQuery, PersonName, StageReason, Store,
     StoreError, TieRule, ValidationError,
 };
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// The metrics report of `period` with the default configuration, from one snapshot.
+fn report(crm: &Crm, period: Period) -> Result<MetricsReport, ReportError> {
+    crm.read(|r| Ok(r.metrics_report(period, &ReportConfig::default())))?
+}
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN)
@@ -33,13 +38,10 @@ fn noon(y: i32, m: u32, d: u32) -> DateTime<Utc> {
 }
 
 /// Both stores, each with `n` customers created on 2020-01-01.
-fn stores(n: usize) -> Vec<(&'static str, Box<dyn Store>, Vec<CustomerId>)> {
-    let mut out: Vec<(&'static str, Box<dyn Store>)> = vec![(
-        "memory",
-        Box::new(solocrm::Crm::new(MemoryStore::new(Currency::EUR))),
-    )];
+fn stores(n: usize) -> Vec<(&'static str, Crm, Vec<CustomerId>)> {
+    let mut out = vec![("memory", Crm::new(MemoryStore::new(Currency::EUR)))];
     if let Ok(s) = SqliteStore::open_in_memory(Currency::EUR) {
-        out.push(("sqlite", Box::new(s)));
+        out.push(("sqlite", Crm::new(s)));
     }
     out.into_iter()
         .map(|(name, store)| {
@@ -62,14 +64,13 @@ fn stores(n: usize) -> Vec<(&'static str, Box<dyn Store>, Vec<CustomerId>)> {
 
 /// Everything a user can ask of the analytics for the period ending `as_of`; `Err`
 /// names the command that failed.
-fn analyse(store: &dyn Store, as_of: NaiveDate) -> Result<(), String> {
+fn analyse(store: &Crm, as_of: NaiveDate) -> Result<(), String> {
     let period = Period::new(
         day(as_of.year(), as_of.month(), 1),
         as_of.succ_opt().unwrap_or(as_of),
     )
     .map_err(|e| format!("period: {e}"))?;
-    MetricsReport::build(store, period, &ReportConfig::default())
-        .map_err(|e| format!("report: {e}"))?;
+    report(store, period).map_err(|e| format!("report: {e}"))?;
     let log = store.purchase_log().map_err(|e| format!("log: {e}"))?;
     rfm(&log, as_of, TieRule::Shared).map_err(|e| format!("rfm: {e}"))?;
     rfm(&log, as_of, TieRule::Ordinal).map_err(|e| format!("rfm: {e}"))?;
@@ -83,7 +84,9 @@ fn analyse(store: &dyn Store, as_of: NaiveDate) -> Result<(), String> {
         .map_err(|e| format!("refunds: {e}"))?;
     // Historical CLV is a per-metric value: undefined without purchases, never a panic.
     let _ = historical_clv(&purchases, &refunds, as_of);
-    let customers = solocrm::store::all_customers(store).map_err(|e| format!("{e}"))?;
+    let customers = store
+        .read(|r| r.all_customers())
+        .map_err(|e| format!("{e}"))?;
     let surveys = store
         .surveys(&ActivityQuery::ALL)
         .map_err(|e| format!("{e}"))?;
@@ -118,7 +121,9 @@ fn analyse(store: &dyn Store, as_of: NaiveDate) -> Result<(), String> {
         let _ = BgNbd::fit(&counts, &FitOptions::default());
     }
     let at = noon(as_of.year(), as_of.month(), as_of.day());
-    reassess_all(store, &LifecyclePolicy::default(), at).map_err(|e| format!("reassess: {e}"))?;
+    store
+        .read(|r| r.reassess_all(&LifecyclePolicy::default(), at))
+        .map_err(|e| format!("reassess: {e}"))?;
     Ok(())
 }
 
@@ -146,7 +151,7 @@ fn amounts_beyond_twelve_digits_are_refused_by_every_store() -> TestResult {
         for d in 2..4 {
             store.record_purchase(NewPurchase::new(ids[0], noon(2026, 1, d), largest))?;
         }
-        analyse(store.as_ref(), day(2026, 1, 31)).map_err(|e| format!("{name}: {e}"))?;
+        analyse(&store, day(2026, 1, 31)).map_err(|e| format!("{name}: {e}"))?;
         let t = rfm(&store.purchase_log()?, day(2026, 1, 31), TieRule::Shared)?;
         assert_eq!(t.monetary_minor(), [199_999_999_999_998], "{name}");
     }
@@ -161,12 +166,8 @@ fn a_purchase_dated_in_year_205_is_an_outlier_in_every_store() -> TestResult {
         store.record_purchase(NewPurchase::new(ids[0], noon(205, 3, 1), eur(2_000)))?;
         store.record_purchase(NewPurchase::new(ids[0], noon(2026, 1, 3), eur(500)))?;
         store.record_purchase(NewPurchase::new(ids[1], noon(2026, 1, 4), eur(700)))?;
-        analyse(store.as_ref(), day(2026, 1, 31)).map_err(|e| format!("{name}: {e}"))?;
-        let report = MetricsReport::build(
-            store.as_ref(),
-            Period::month(2026, 1)?,
-            &ReportConfig::default(),
-        )?;
+        analyse(&store, day(2026, 1, 31)).map_err(|e| format!("{name}: {e}"))?;
+        let report = report(&store, Period::month(2026, 1)?)?;
         assert_eq!(report.outliers.dated_before_earliest, 1, "{name}");
         assert_eq!(
             report.cohorts.rows.len(),
@@ -199,18 +200,16 @@ fn a_future_dated_stage_change_does_not_freeze_reassess() -> TestResult {
             StageReason::Manual { note: None },
         )?;
         let as_of = noon(2026, 2, 1);
-        let found = reassess_all(store.as_ref(), &LifecyclePolicy::default(), as_of)?;
+        let found = store.read(|r| r.reassess_all(&LifecyclePolicy::default(), as_of))?;
         assert_eq!(found.suggestions.len(), 4, "{name}");
         assert_eq!(found.future_dated.len(), 1, "{name}");
         assert_eq!(found.future_dated[0].customer, ids[1], "{name}");
         assert_eq!(found.future_dated[0].change.at, noon(2205, 1, 1), "{name}");
         // Every suggestion applies: the loop of `stage reassess --apply` completes.
-        let suggestions = reassess(store.as_ref(), &LifecyclePolicy::default(), as_of)?;
-        assert_eq!(suggestions, found.suggestions, "{name}");
-        for (id, s) in &suggestions {
-            apply_suggestion(store.as_ref(), *id, s, as_of)?;
+        for (id, s) in &found.suggestions {
+            store.write(|w| w.apply_suggestion(*id, s, as_of))?;
         }
-        let again = reassess_all(store.as_ref(), &LifecyclePolicy::default(), as_of)?;
+        let again = store.read(|r| r.reassess_all(&LifecyclePolicy::default(), as_of))?;
         assert!(
             again.suggestions.is_empty(),
             "{name}: {:?}",
@@ -306,14 +305,14 @@ proptest! {
             }
             // A stage change at any instant (a typo such as 2205) never freezes reassess.
             let _ = store.change_stage(ids[0], LifecycleStage::Lead, stage_at, StageReason::Manual { note: None });
-            let asked = analyse(store.as_ref(), day(2026, 6, 30));
+            let asked = analyse(&store, day(2026, 6, 30));
             prop_assert!(asked.is_ok(), "{}: {:?}", name, asked);
             if solocrm::time::check_date("as of", as_of).is_ok() {
-                let asked = analyse(store.as_ref(), as_of);
+                let asked = analyse(&store, as_of);
                 prop_assert!(asked.is_ok(), "{}: as of {}: {:?}", name, as_of, asked);
             } else {
                 // Outside the calendar: any answer but a panic.
-                let _ = analyse(store.as_ref(), as_of);
+                let _ = analyse(&store, as_of);
             }
         }
     }

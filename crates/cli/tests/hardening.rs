@@ -6,7 +6,7 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::Env;
-use solocrm_core::{LifecycleStage, StageReason, Store};
+use solocrm_core::{Crm, LifecycleStage, StageReason, Store};
 use solocrm_store_sqlite::SqliteStore;
 
 /// ESC, BEL and the one-byte CSI: what a terminal would act on.
@@ -258,7 +258,7 @@ fn one_customer_that_cannot_move_does_not_stop_the_others() {
     }
     // A stage history dated far after today, as an old file or a library user may hold.
     {
-        let store = SqliteStore::open(env.db()).expect("open");
+        let store = Crm::new(SqliteStore::open(env.db()).expect("open"));
         let bob = store
             .customer_by_email(&solocrm_core::Email::parse("bob@example.com").expect("email"))
             .expect("query")

@@ -297,61 +297,6 @@ pub fn care_due(
     items
 }
 
-/// Runs [`care_due`] over everything in a store: every customer (erased ones skipped),
-/// their last contact (latest interaction or purchase at or before `as_of`), and the
-/// open tasks due by the end of the window.
-///
-/// # Errors
-///
-/// The store's errors.
-pub fn care_due_in<S: crate::Store + ?Sized>(
-    store: &S,
-    as_of: DateTime<Utc>,
-    horizon_days: u32,
-    config: &CareConfig,
-) -> crate::StoreResult<Vec<CareItem>> {
-    use std::collections::HashMap;
-    let mut last: HashMap<CustomerId, DateTime<Utc>> = HashMap::new();
-    let mut note = |c: CustomerId, at: DateTime<Utc>| {
-        if at <= as_of {
-            let e = last.entry(c).or_insert(at);
-            *e = (*e).max(at);
-        }
-    };
-    let log = store.purchase_log()?;
-    for (k, &at) in log.at.iter().enumerate() {
-        if let (Some(&idx), Some(when)) = (log.customer.get(k), DateTime::from_timestamp(at, 0))
-            && let Some(&id) = log.customers.get(idx as usize)
-        {
-            note(id, when);
-        }
-    }
-    for i in store.interactions(&crate::ActivityQuery::ALL)? {
-        note(i.customer(), i.at());
-    }
-    let customers: Vec<CareCustomer> = crate::store::all_customers(store)?
-        .into_iter()
-        .map(|c| CareCustomer {
-            id: c.id(),
-            birthday: c.birthday(),
-            stage: c.stage(),
-            created_at: c.created_at(),
-            last_contact: last.get(&c.id()).copied(),
-            erased: c.is_erased(),
-        })
-        .collect();
-    let today = as_of.date_naive();
-    let end = today
-        .checked_add_days(chrono::Days::new(horizon_days.into()))
-        .unwrap_or(NaiveDate::MAX);
-    let tasks = store.tasks(&crate::TaskQuery {
-        customer: None,
-        due_until: Some(end),
-        include_done: false,
-    })?;
-    Ok(care_due(today, horizon_days, config, &customers, &tasks))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

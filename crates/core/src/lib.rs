@@ -69,11 +69,11 @@ pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, Transi
 pub use loyalty::{NewPointsEntry, PointsEntry, PointsKind, Tier, TierRules};
 pub use metrics::{
     ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period, Ratio,
-    ReportConfig, ReportData, ReportError, RfmScore, RfmSegment, RfmTable, TieRule,
+    ReportConfig, ReportData, RfmScore, RfmSegment, RfmTable, TieRule,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
-pub use ops::{Crm, Reader, Writer};
+pub use ops::{Crm, Reader, ReportError, Writer};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};

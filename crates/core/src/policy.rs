@@ -304,21 +304,6 @@ fn median(values: &mut [i64]) -> Option<i64> {
     })
 }
 
-/// Asks the policy about every customer of a store (erased ones skipped) as of `as_of`
-/// and returns the suggested moves, ascending by customer id: the `suggestions` of
-/// [`reassess_all`], which also says who was left out and why.
-///
-/// # Errors
-///
-/// The store's errors.
-pub fn reassess<S: crate::Store + ?Sized>(
-    store: &S,
-    policy: &LifecyclePolicy,
-    as_of: chrono::DateTime<chrono::Utc>,
-) -> crate::StoreResult<Vec<(crate::CustomerId, Suggestion)>> {
-    reassess_all(store, policy, as_of).map(|r| r.suggestions)
-}
-
 /// A customer the policy would move at `as_of` but whose stage history already holds a
 /// change dated after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -331,7 +316,7 @@ pub struct FutureDated {
     pub suggestion: Suggestion,
 }
 
-/// What [`reassess_all`] found.
+/// What [`Reader::reassess_all`](crate::ops::Reader::reassess_all) found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reassessment {
     /// The moves to apply, ascending by customer id. Each can be applied at `as_of`.
@@ -339,146 +324,6 @@ pub struct Reassessment {
     /// Customers left out because their latest stage change is dated after `as_of`
     /// (e.g. a typo such as `2205-01-01`), ascending by customer id.
     pub future_dated: Vec<FutureDated>,
-}
-
-/// Asks the policy about every customer of a store (erased ones skipped) as of `as_of`.
-///
-/// Purchase days come from the store's [`PurchaseLog`](crate::PurchaseLog), without
-/// purchases dated outside the plausible calendar (see [`crate::time`]); the latest NPS
-/// and CSAT answers at or before `as_of` count as the customer's satisfaction.
-///
-/// **Future-dated stage changes.** A stage history never goes back in time, so a move
-/// at `as_of` cannot be recorded for a customer whose latest change is dated after
-/// `as_of`. Such a customer is not suggested a move (applying it would fail and, in a
-/// loop, stop every move after it); they are listed in
-/// [`Reassessment::future_dated`] with the change that blocks them and the move the
-/// policy would have made, so the caller can show them. Every other customer is
-/// assessed as usual: one record can never freeze the others.
-///
-/// ```
-/// use chrono::{TimeZone, Utc};
-/// use solocrm_core::policy::reassess_all;
-/// # use solocrm_core::LifecyclePolicy;
-/// # fn demo(store: &dyn solocrm_core::Store) -> solocrm_core::StoreResult<()> {
-/// let as_of = Utc.with_ymd_and_hms(2026, 6, 30, 12, 0, 0).unwrap();
-/// let found = reassess_all(store, &LifecyclePolicy::default(), as_of)?;
-/// for f in &found.future_dated {
-///     println!("customer {} has a stage change dated {}", f.customer, f.change.at);
-/// }
-/// # Ok(()) }
-/// ```
-///
-/// # Errors
-///
-/// The store's errors.
-pub fn reassess_all<S: crate::Store + ?Sized>(
-    store: &S,
-    policy: &LifecyclePolicy,
-    as_of: chrono::DateTime<chrono::Utc>,
-) -> crate::StoreResult<Reassessment> {
-    use crate::SurveyKind;
-    use std::collections::HashMap;
-    let log = store.purchase_log()?;
-    let mut days: Vec<Vec<NaiveDate>> = vec![Vec::new(); log.customers.len()];
-    for (k, &at) in log.at.iter().enumerate() {
-        let when = chrono::DateTime::from_timestamp(at, 0)
-            .filter(|t| crate::time::is_plausible(*t))
-            .map(|t| t.date_naive());
-        if let (Some(&idx), Some(day)) = (log.customer.get(k), when)
-            && let Some(v) = days.get_mut(idx as usize)
-        {
-            v.push(day);
-        }
-    }
-    let mut nps: HashMap<crate::CustomerId, u8> = HashMap::new();
-    let mut csat: HashMap<crate::CustomerId, u8> = HashMap::new();
-    // Surveys come ordered by time, so the last write per customer is the latest answer.
-    for s in store.surveys(&crate::ActivityQuery::ALL)? {
-        if s.at() > as_of {
-            continue;
-        }
-        match s.score().kind() {
-            SurveyKind::Nps => nps.insert(s.customer(), s.score().value()),
-            SurveyKind::Csat => csat.insert(s.customer(), s.score().value()),
-            SurveyKind::Ces => None,
-        };
-    }
-    let today = as_of.date_naive();
-    let mut out = Reassessment::default();
-    for c in crate::store::all_customers(store)? {
-        if c.is_erased() {
-            continue;
-        }
-        let purchase_days = log
-            .index_of(c.id())
-            .and_then(|i| days.get(i as usize))
-            .map_or(&[][..], Vec::as_slice);
-        let churned = c.stage() == crate::LifecycleStage::Churned;
-        let mut history = if churned {
-            Some(store.stage_history(c.id())?)
-        } else {
-            None
-        };
-        let churned_on = history.as_ref().and_then(|h| {
-            h.iter()
-                .rev()
-                .find(|h| h.to == crate::LifecycleStage::Churned)
-                .map(|h| h.at.date_naive())
-        });
-        let behaviour = Behaviour {
-            stage: c.stage(),
-            purchase_days,
-            latest_nps: nps.get(&c.id()).copied(),
-            latest_csat: csat.get(&c.id()).copied(),
-            churned_on,
-        };
-        let Some(s) = policy.suggest(&behaviour, today) else {
-            continue;
-        };
-        // Only customers with a pending move need their history read.
-        let history = match history.take() {
-            Some(h) => h,
-            None => store.stage_history(c.id())?,
-        };
-        match history
-            .into_iter()
-            .filter(|h| h.at > as_of)
-            .max_by_key(|h| h.at)
-        {
-            Some(change) => out.future_dated.push(FutureDated {
-                customer: c.id(),
-                change,
-                suggestion: s,
-            }),
-            None => out.suggestions.push((c.id(), s)),
-        }
-    }
-    Ok(out)
-}
-
-/// Applies a suggestion: records each step of its path as a stage change at `at`,
-/// with the suggestion's rule as the reason. Each step is its own atomic store call;
-/// if one fails, the customer stays at the last step that succeeded, which is a valid
-/// stage with a complete history.
-///
-/// # Errors
-///
-/// The store's errors, e.g. [`TransitionError`](crate::TransitionError) if the
-/// customer moved since the suggestion was made.
-pub fn apply_suggestion<S: crate::Store + ?Sized>(
-    store: &S,
-    customer: crate::CustomerId,
-    suggestion: &Suggestion,
-    at: chrono::DateTime<chrono::Utc>,
-) -> crate::StoreResult<Vec<crate::StageChange>> {
-    let reason = crate::StageReason::Rule {
-        rule: suggestion.assessment.rule,
-    };
-    suggestion
-        .path
-        .iter()
-        .map(|&to| store.change_stage(customer, to, at, reason.clone()))
-        .collect()
 }
 
 #[cfg(test)]

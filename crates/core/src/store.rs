@@ -581,19 +581,7 @@ pub trait Store: Send + Sync {
     fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<Customer>>;
 
     /// Every customer's keys, erased customers included, ascending by id.
-    ///
-    /// The provided implementation reads every customer; a store should override it
-    /// with a cheaper read of just the keys.
-    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
-        let everyone = all_matching(
-            self,
-            &CustomerQuery {
-                include_erased: true,
-                ..CustomerQuery::default()
-            },
-        )?;
-        Ok(everyone.iter().map(CustomerKeys::from).collect())
-    }
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>>;
 
     /// Replaces a customer's editable data.
     ///
@@ -1055,40 +1043,6 @@ pub fn batch_error(index: usize, error: StoreError) -> StoreError {
     StoreError::Batch {
         index,
         error: Box::new(error),
-    }
-}
-
-/// Every customer of a store that is not erased, ascending by id, read page by page.
-///
-/// # Errors
-///
-/// The store's errors.
-pub fn all_customers<S: Store + ?Sized>(store: &S) -> StoreResult<Vec<Customer>> {
-    all_matching(store, &CustomerQuery::default())
-}
-
-/// Every customer matching `query`'s filters, ascending by id, read page by page from
-/// `query.after` on (the query's page size is replaced by [`MAX_PAGE_SIZE`]).
-///
-/// # Errors
-///
-/// The store's errors.
-pub fn all_matching<S: Store + ?Sized>(
-    store: &S,
-    query: &CustomerQuery,
-) -> StoreResult<Vec<Customer>> {
-    let mut out = Vec::new();
-    let mut query = CustomerQuery {
-        limit: MAX_PAGE_SIZE,
-        ..query.clone()
-    };
-    loop {
-        let page = store.list_customers(&query)?;
-        out.extend(page.items);
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(out),
-        }
     }
 }
 

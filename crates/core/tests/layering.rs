@@ -16,15 +16,10 @@ use std::path::Path;
 /// The storage layer: what the domain, rules and metrics must not refer to.
 const STORAGE: &[&str] = &["store", "port", "ops"];
 
-/// Edges into the storage layer that exist today and are allowed for now.
-///
-/// `policy`, `care` and `metrics` (its `report` module) still call the [`Store`] trait;
-/// moving those calls into the `ops` layer is under way. This list must only shrink:
-/// remove an edge as soon as the module stops needing the store, and never add one.
-///
-/// [`Store`]: solocrm_core::Store
-const ALLOWED_STORAGE_EDGES: &[(&str, &str)] =
-    &[("policy", "store"), ("care", "store"), ("metrics", "store")];
+/// Edges into the storage layer that are allowed: none. `policy`, `care` and
+/// `metrics` are pure; the operations layer (`ops`) reads for them and hands them
+/// plain data. Never add an edge here: move the storage call into `ops` instead.
+const ALLOWED_STORAGE_EDGES: &[(&str, &str)] = &[];
 
 /// A directed graph of module names.
 type Graph = BTreeMap<String, BTreeSet<String>>;

@@ -6,13 +6,13 @@
 //! [`rng`].
 //!
 //! ```
-//! use solocrm_core::{Currency, Store};
+//! use solocrm_core::{Crm, Currency, Store};
 //! use solocrm_sample::{GenConfig, business, populate, purchase_log};
 //! use solocrm_store_memory::MemoryStore;
 //!
 //! // A tiny book: 20 customers, exactly 60 purchases, seed 7, in euros.
 //! let config = GenConfig::new(20, 7).with_purchases(60);
-//! let store = solocrm_core::Crm::new(MemoryStore::new(Currency::EUR));
+//! let store = Crm::new(MemoryStore::new(Currency::EUR));
 //! let created = populate(&store, &config)?;
 //!
 //! assert_eq!(store.count_customers()?, 20);
@@ -33,7 +33,8 @@
 //! - [`business`]: the whole business as plain records ready to insert: customers with
 //!   contact data and profiles, purchases and refunds, interactions, surveys, deals,
 //!   service requests, tasks, loyalty points, lifecycle stage changes and consents;
-//! - [`populate`]: inserts [`business`] into any [`Store`] (and [`insert`] inserts a
+//! - [`populate`]: inserts [`business`] into any [`Store`], in practice a
+//!   [`Crm`](solocrm_core::Crm) over one of the backends (and [`insert`] inserts a
 //!   [`Business`] you built or edited).
 //!
 //! The purchases of [`business`] are exactly the rows of [`purchase_log`] for the same

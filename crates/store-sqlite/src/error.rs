@@ -6,8 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use solocrm_core::lifecycle::TransitionError;
-use solocrm_core::{Conflict, DomainError, StoreError, ValidationError};
+use solocrm_core::StoreError;
 
 /// Why a database could not be created or opened.
 #[derive(Debug)]
@@ -232,30 +231,6 @@ impl From<Corrupt> for Fail {
 impl From<StoreError> for Fail {
     fn from(e: StoreError) -> Self {
         Fail::Store(e)
-    }
-}
-
-impl From<ValidationError> for Fail {
-    fn from(e: ValidationError) -> Self {
-        Fail::Store(e.into())
-    }
-}
-
-impl From<Conflict> for Fail {
-    fn from(e: Conflict) -> Self {
-        Fail::Store(e.into())
-    }
-}
-
-impl From<TransitionError> for Fail {
-    fn from(e: TransitionError) -> Self {
-        Fail::Store(e.into())
-    }
-}
-
-impl From<DomainError> for Fail {
-    fn from(e: DomainError) -> Self {
-        Fail::Store(e.into())
     }
 }
 

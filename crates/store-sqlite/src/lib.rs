@@ -1,37 +1,39 @@
 //! # solocrm-store-sqlite
 //!
-//! The embedded default [`Store`](solocrm_core::Store) of
-//! [solocrm](https://example.invalid/solocrm): one SQLite file (bundled SQLite, no
-//! system library needed) that keeps a one-person company's customers, money and
-//! history exactly, survives crashes, and gives the same answers as the in-memory
-//! reference store.
+//! The embedded default storage of [solocrm](https://example.invalid/solocrm): one
+//! SQLite file (bundled SQLite, no system library needed) that keeps a one-person
+//! company's customers, money and history exactly, survives crashes, and gives the
+//! same answers as the in-memory store. It implements the transactional port
+//! ([`Storage`](solocrm_core::port::Storage)); the business operations run over it
+//! through [`Crm`](solocrm_core::Crm).
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use solocrm_core::{Currency, CustomerData, NewCustomer, PersonName, Store};
+//! use solocrm_core::{Crm, Currency, CustomerData, NewCustomer, PersonName, Store};
 //! use solocrm_store_sqlite::SqliteStore;
 //!
 //! let dir = tempfile::tempdir()?;
 //! let path = dir.path().join("crm.db");
-//! let store = SqliteStore::create(&path, Currency::EUR)?;
+//! let crm = Crm::new(SqliteStore::create(&path, Currency::EUR)?);
 //! let at = Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap();
-//! let ada = store.create_customer(NewCustomer::new(
+//! let ada = crm.create_customer(NewCustomer::new(
 //!     CustomerData::new(PersonName::parse("Ada Lovelace")?),
 //!     at,
 //! ))?;
-//! drop(store);
+//! drop(crm);
 //!
-//! let store = SqliteStore::open(&path)?;
-//! assert_eq!(store.customer(ada.id())?.name().as_str(), "Ada Lovelace");
+//! let crm = Crm::new(SqliteStore::open(&path)?);
+//! assert_eq!(crm.customer(ada.id())?.name().as_str(), "Ada Lovelace");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # How it keeps data safe
 //!
-//! - **Atomic.** Every method runs in one SQLite transaction (writes take the write
-//!   lock up front with `BEGIN IMMEDIATE`), checks everything it needs, and rolls back
-//!   on any error; [`Store::record_purchases`](solocrm_core::Store::record_purchases)
-//!   imports a whole batch in one transaction.
+//! - **Atomic.** Every port transaction is one SQLite transaction (writes take the
+//!   write lock up front with `BEGIN IMMEDIATE`) and rolls back on any error, so an
+//!   operation of [`Crm`](solocrm_core::Crm), or several composed in one
+//!   `crm.write(..)`, is all or nothing; an import of a whole batch is one
+//!   transaction.
 //! - **Durable.** The journal is a write-ahead log. With the default
 //!   [`Synchronous::Normal`] a committed transaction survives a crash of the process;
 //!   after a power loss the last transactions before it may be rolled back, but the
@@ -53,7 +55,7 @@
 //!
 //! # The transactional port
 //!
-//! `SqliteStore` also implements [`Storage`](solocrm_core::port::Storage): write
+//! `SqliteStore` implements [`Storage`](solocrm_core::port::Storage): write
 //! transactions (`BEGIN IMMEDIATE` on the one writer connection, committed only if the
 //! closure succeeds) and read snapshots on a small pool of read-only connections, so a
 //! reader never waits for a writer (an in-memory database reads on its one connection).
@@ -67,7 +69,7 @@ mod error;
 mod schema;
 mod spellings;
 #[macro_use]
-mod store;
+mod rows;
 mod port;
 
 use std::fmt;
@@ -427,7 +429,8 @@ impl SqliteStore {
     /// next checkpoint (SQLite also runs them on its own) finishes the job. Always
     /// `true` for an in-memory database.
     ///
-    /// [`Store::erase_customer`](solocrm_core::Store::erase_customer) already runs one;
+    /// An erasure through [`Crm`](solocrm_core::Crm) already runs one (it asks for
+    /// `purge_after_commit`);
     /// call this after it to learn whether the erased text has left the files, and
     /// before copying the file.
     ///

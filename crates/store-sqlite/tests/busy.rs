@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 use solocrm_core::{
-    ActivityQuery, Currency, CustomerData, CustomerId, CustomerQuery, NewCustomer, PersonName,
+    ActivityQuery, Crm, Currency, CustomerData, CustomerId, CustomerQuery, NewCustomer, PersonName,
     Store, StoreError, StoreErrorKind,
 };
 use solocrm_store_sqlite::{
@@ -35,7 +35,7 @@ fn person(name: &str) -> NewCustomer {
 fn locked_database() -> (tempfile::TempDir, PathBuf, Connection) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("crm.db");
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
     store.create_customer(person("Ada")).expect("Ada");
     drop(store);
     let importer = Connection::open(&path).expect("the importer connects");
@@ -54,8 +54,9 @@ fn opening_a_current_database_takes_no_write_lock_and_reads_do_not_wait() {
     let (_dir, path, importer) = locked_database();
     let options = SqliteOptions::new().busy_timeout(TIMEOUT);
     let start = Instant::now();
-    let store = SqliteStore::open_with(&path, &options).expect("opens during the import");
-    let store_default = SqliteStore::open(&path).expect("opens with the default timeout too");
+    let store = Crm::new(SqliteStore::open_with(&path, &options).expect("opens during the import"));
+    let store_default =
+        Crm::new(SqliteStore::open(&path).expect("opens with the default timeout too"));
     let opened_in = start.elapsed();
     assert!(
         opened_in < TIMEOUT / 2,
@@ -95,7 +96,7 @@ fn opening_a_current_database_takes_no_write_lock_and_reads_do_not_wait() {
 fn a_writer_waits_the_busy_timeout_then_gets_a_clear_retryable_error() {
     let (_dir, path, importer) = locked_database();
     let options = SqliteOptions::new().busy_timeout(TIMEOUT);
-    let store = SqliteStore::open_with(&path, &options).expect("opens during the import");
+    let store = Crm::new(SqliteStore::open_with(&path, &options).expect("opens during the import"));
     let start = Instant::now();
     let err = store
         .create_customer(person("Grace"))
@@ -163,7 +164,7 @@ fn a_driver_error_is_printed_once_in_the_error_chain() {
     Connection::open(&path)
         .and_then(|c| c.execute_batch("DROP TABLE surveys"))
         .expect("a table removed by hand");
-    let store = SqliteStore::open(&path).expect("opens");
+    let store = Crm::new(SqliteStore::open(&path).expect("opens"));
     let err = store
         .surveys(&ActivityQuery::ALL)
         .expect_err("the table is gone");

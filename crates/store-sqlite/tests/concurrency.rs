@@ -7,9 +7,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use solocrm_core::Crm;
 use solocrm_core::{
     ActivityQuery, Currency, CustomerData, CustomerQuery, Email, Money, NewCustomer,
     NewPointsEntry, NewPurchase, PersonName, PointsKind, Store, Tag,
@@ -34,7 +36,7 @@ struct Written {
 }
 
 /// Writes as fast as it can for `WRITE_FOR`, as writer `name`; panics on any error.
-fn write_for_a_while(store: &SqliteStore, name: &str) -> Written {
+fn write_for_a_while(store: &Crm, name: &str) -> Written {
     let vip = Tag::parse("vip").expect("valid");
     let mut w = Written::default();
     let start = Instant::now();
@@ -87,7 +89,7 @@ fn write_for_a_while(store: &SqliteStore, name: &str) -> Written {
 }
 
 /// Reads while the writers write; panics on any error.
-fn read_for_a_while(store: &SqliteStore) -> usize {
+fn read_for_a_while(store: &Crm) -> usize {
     let start = Instant::now();
     let mut reads = 0;
     while start.elapsed() < WRITE_FOR {
@@ -108,7 +110,7 @@ fn read_for_a_while(store: &SqliteStore) -> usize {
 }
 
 /// Checks that everything `w` wrote is in `store`.
-fn all_present(store: &SqliteStore, w: &Written) {
+fn all_present(store: &Crm, w: &Written) {
     for (email, purchases, points) in &w.customers {
         let c = store
             .customer_by_email(&Email::parse(email).expect("valid"))
@@ -141,9 +143,11 @@ fn two_connections_in_threads_write_one_file_without_locking_errors() {
     let path = dir.path().join("shared.db");
     drop(SqliteStore::create(&path, Currency::EUR).expect("created"));
     let (a, b, reads) = std::thread::scope(|s| {
-        let a = s.spawn(|| write_for_a_while(&SqliteStore::open(&path).expect("opens"), "a"));
-        let b = s.spawn(|| write_for_a_while(&SqliteStore::open(&path).expect("opens"), "b"));
-        let r = s.spawn(|| read_for_a_while(&SqliteStore::open(&path).expect("opens")));
+        let a =
+            s.spawn(|| write_for_a_while(&Crm::new(SqliteStore::open(&path).expect("opens")), "a"));
+        let b =
+            s.spawn(|| write_for_a_while(&Crm::new(SqliteStore::open(&path).expect("opens")), "b"));
+        let r = s.spawn(|| read_for_a_while(&Crm::new(SqliteStore::open(&path).expect("opens"))));
         (
             a.join().expect("writer a"),
             b.join().expect("writer b"),
@@ -156,7 +160,8 @@ fn two_connections_in_threads_write_one_file_without_locking_errors() {
         b.customers.len() + b.erased
     );
     assert!(a.customers.len() > 10 && b.customers.len() > 10 && reads > 0);
-    let store = SqliteStore::open(&path).expect("reopened");
+    let file = Arc::new(SqliteStore::open(&path).expect("reopened"));
+    let store = Crm::from_shared(file.clone());
     all_present(&store, &a);
     all_present(&store, &b);
     let (customers, purchases) = totals(&[&a, &b]);
@@ -164,10 +169,7 @@ fn two_connections_in_threads_write_one_file_without_locking_errors() {
     let log = store.purchase_log().expect("log");
     let erased_purchases = log.len() - purchases;
     assert!(erased_purchases <= 3 * (a.erased + b.erased));
-    assert_eq!(
-        store.integrity_check().expect("check"),
-        Vec::<String>::new()
-    );
+    assert_eq!(file.integrity_check().expect("check"), Vec::<String>::new());
 }
 
 // ----- processes -----
@@ -186,7 +188,7 @@ fn writer_child() {
         return;
     };
     let name = std::env::var("SOLOCRM_WRITER_NAME").unwrap_or_else(|_| "w".to_owned());
-    let store = SqliteStore::open(&db).expect("the writer opens the database");
+    let store = Crm::new(SqliteStore::open(&db).expect("the writer opens the database"));
     let w = write_for_a_while(&store, &name);
     let mut report = format!("erased {}\n", w.erased);
     for (email, purchases, points) in &w.customers {
@@ -239,7 +241,7 @@ fn two_processes_write_one_file_without_locking_errors() {
             (*name, child)
         })
         .collect();
-    let reads = read_for_a_while(&SqliteStore::open(&db).expect("opens"));
+    let reads = read_for_a_while(&Crm::new(SqliteStore::open(&db).expect("opens")));
     for (name, child) in children {
         let out = child.wait_with_output().expect("the writer ends");
         assert!(
@@ -258,13 +260,11 @@ fn two_processes_write_one_file_without_locking_errors() {
         q.customers.len() + q.erased
     );
     assert!(p.customers.len() > 10 && q.customers.len() > 10);
-    let store = SqliteStore::open(&db).expect("reopened");
+    let file = Arc::new(SqliteStore::open(&db).expect("reopened"));
+    let store = Crm::from_shared(file.clone());
     all_present(&store, &p);
     all_present(&store, &q);
     let (customers, _) = totals(&[&p, &q]);
     assert_eq!(store.count_customers().expect("count"), customers);
-    assert_eq!(
-        store.integrity_check().expect("check"),
-        Vec::<String>::new()
-    );
+    assert_eq!(file.integrity_check().expect("check"), Vec::<String>::new());
 }

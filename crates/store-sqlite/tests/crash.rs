@@ -8,9 +8,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
+use solocrm_core::Crm;
 use solocrm_core::{
     ActivityQuery, Currency, CustomerData, CustomerId, Money, NewCustomer, NewPurchase, PersonName,
     Store,
@@ -55,7 +57,7 @@ fn crash_child() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(0);
-    let store = SqliteStore::open(&path).expect("the child opens the database");
+    let store = Crm::new(SqliteStore::open(&path).expect("the child opens the database"));
     let rows = batch(round);
     std::fs::write(marker(&path, "started"), b"").expect("the start marker");
     store.record_purchases(rows).expect("the import");
@@ -129,7 +131,7 @@ struct Snapshot {
     log: solocrm_core::PurchaseLog,
 }
 
-fn snapshot(store: &SqliteStore) -> Snapshot {
+fn snapshot(store: &Crm) -> Snapshot {
     let customers = (1..=CUSTOMERS)
         .step_by(37)
         .map(|id| store.export_customer(CustomerId::new(id)).expect("export"))
@@ -146,7 +148,7 @@ fn a_bulk_import_killed_mid_way_is_all_or_nothing_and_the_file_stays_sound() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("crash.db");
     {
-        let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+        let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
         for i in 0..CUSTOMERS {
             let name = PersonName::parse(&format!("Customer {i}")).expect("valid");
             store
@@ -176,7 +178,7 @@ fn a_bulk_import_killed_mid_way_is_all_or_nothing_and_the_file_stays_sound() {
     let _ = std::fs::remove_file(marker(&path, "started"));
 
     let mut before = {
-        let store = SqliteStore::open(&path).expect("reopened");
+        let store = Crm::new(SqliteStore::open(&path).expect("reopened"));
         let s = snapshot(&store);
         assert_eq!(s.log.len(), 1000 + BATCH);
         s
@@ -230,9 +232,10 @@ fn a_bulk_import_killed_mid_way_is_all_or_nothing_and_the_file_stays_sound() {
         let _ = std::fs::remove_file(marker(&path, "done"));
         let _ = std::fs::remove_file(marker(&path, "started"));
 
-        let store = SqliteStore::open(&path).expect("the file opens after the crash");
+        let file = Arc::new(SqliteStore::open(&path).expect("the file opens after the crash"));
+        let store = Crm::from_shared(file.clone());
         assert_eq!(
-            store.integrity_check().expect("the check runs"),
+            file.integrity_check().expect("the check runs"),
             Vec::<String>::new(),
             "round {round}: the file is sound"
         );

@@ -3,12 +3,13 @@
 //! corrupt rows.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Connection;
 use solocrm_core::text::MAX_FREE_TEXT_BYTES;
 use solocrm_core::{
-    ActivityQuery, Channel, Currency, CustomerData, CustomerId, CustomerQuery, DealStage,
+    ActivityQuery, Channel, Crm, Currency, CustomerData, CustomerId, CustomerQuery, DealStage,
     Direction, Email, ExternalRef, FreeText, Label, Money, NewCustomer, NewDeal, NewInteraction,
     NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse, NewTask,
     PersonName, Phone, PointsKind, Predicate, RequestKind, Segment, StageReason, Store,
@@ -49,7 +50,7 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 fn a_new_database_and_its_log_are_readable_by_the_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let (_dir, path) = temp();
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
     store
         .create_customer(NewCustomer::new(person("Ada"), at(1)))
         .expect("a write, so the log exists");
@@ -80,7 +81,7 @@ fn a_reopened_database_makes_its_log_readable_by_the_owner_only() {
                 db.display()
             );
         }
-        let store = SqliteStore::open(db).expect("opens (and migrates)");
+        let store = Crm::new(SqliteStore::open(db).expect("opens (and migrates)"));
         store
             .create_customer(NewCustomer::new(person("Ada"), at(1)))
             .expect("a write, so the log exists");
@@ -145,7 +146,7 @@ fn a_file_that_is_not_a_solocrm_database_is_refused_untouched() {
 #[test]
 fn a_reopened_database_has_its_data_and_currency() {
     let (_dir, path) = temp();
-    let store = SqliteStore::create(&path, Currency::JPY).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::JPY).expect("created"));
     let ada = store
         .create_customer(NewCustomer::new(person("Ada"), at(1)))
         .expect("Ada");
@@ -157,9 +158,10 @@ fn a_reopened_database_has_its_data_and_currency() {
         ))
         .expect("a purchase");
     drop(store);
-    let store = SqliteStore::open(&path).expect("reopened");
+    let file = Arc::new(SqliteStore::open(&path).expect("reopened"));
+    let store = Crm::from_shared(file.clone());
     assert_eq!(store.base_currency(), Currency::JPY);
-    assert_eq!(store.path(), Some(path.as_path()));
+    assert_eq!(file.path(), Some(path.as_path()));
     assert_eq!(store.customer(ada.id()).expect("Ada"), ada);
     let p = store.purchases(&ActivityQuery::ALL).expect("purchases");
     assert_eq!(p[0].amount().to_string(), "1500 JPY");
@@ -171,7 +173,7 @@ fn a_reopened_database_has_its_data_and_currency() {
 #[test]
 fn a_book_in_a_currency_no_longer_accepted_still_opens() {
     let (_dir, path) = temp();
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
     let ada = store
         .create_customer(NewCustomer::new(person("Ada"), at(1)))
         .expect("Ada");
@@ -191,7 +193,7 @@ fn a_book_in_a_currency_no_longer_accepted_still_opens() {
         "XYZ is not an ISO 4217 code"
     );
 
-    let store = SqliteStore::open(&path).expect("an XYZ book opens");
+    let store = Crm::new(SqliteStore::open(&path).expect("an XYZ book opens"));
     assert_eq!(store.base_currency().as_str(), "XYZ");
     let customers = store
         .list_customers(&CustomerQuery::default())
@@ -209,14 +211,16 @@ fn full_synchronous_mode_and_a_busy_timeout_can_be_chosen() {
     let options = SqliteOptions::new()
         .synchronous(Synchronous::Full)
         .busy_timeout(std::time::Duration::from_millis(250));
-    let store = SqliteStore::create_with(&path, Currency::EUR, &options).expect("created");
+    let store =
+        Crm::new(SqliteStore::create_with(&path, Currency::EUR, &options).expect("created"));
     store
         .create_customer(NewCustomer::new(person("Ada"), at(1)))
         .expect("a write");
     drop(store);
-    let store = SqliteStore::open_with(&path, &options).expect("reopened");
+    let file = Arc::new(SqliteStore::open_with(&path, &options).expect("reopened"));
+    let store = Crm::from_shared(file.clone());
     assert_eq!(store.count_customers().expect("count"), 1);
-    store.checkpoint().expect("a checkpoint");
+    file.checkpoint().expect("a checkpoint");
     assert_eq!(
         std::fs::metadata(sidecar(&path, "-wal"))
             .map(|m| m.len())
@@ -226,36 +230,12 @@ fn full_synchronous_mode_and_a_busy_timeout_can_be_chosen() {
     );
 }
 
-/// Every conformance check once more, each on a fresh database file rather than in
-/// memory: the file path exercises WAL, the sidecar files and the erase checkpoint.
-#[test]
-fn the_conformance_suite_passes_on_database_files() {
-    let dir = tempfile::tempdir().expect("a temporary directory");
-    for (i, check) in solocrm_store_tests::conformance::CHECKS.iter().enumerate() {
-        let path = dir.path().join(format!("{i}.db"));
-        let store = SqliteStore::create(&path, Currency::EUR).expect("created");
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            (check.run)(&store);
-        }));
-        assert!(
-            outcome.is_ok(),
-            "conformance check {}::{} failed on a file",
-            check.module,
-            check.name
-        );
-        assert_eq!(
-            store.integrity_check().expect("check"),
-            Vec::<String>::new()
-        );
-    }
-}
-
 // ----- hostile input -----
 
 #[test]
 fn hostile_text_round_trips_byte_for_byte_through_a_file() {
     let (_dir, path) = temp();
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
     let names = [
         "O'Brien",
         "'); DROP TABLE customers; --",
@@ -290,7 +270,8 @@ fn hostile_text_round_trips_byte_for_byte_through_a_file() {
         .expect("created");
     drop(store);
 
-    let store = SqliteStore::open(&path).expect("reopened");
+    let file = Arc::new(SqliteStore::open(&path).expect("reopened"));
+    let store = Crm::from_shared(file.clone());
     for (i, (id, name)) in ids.iter().zip(names).enumerate() {
         let c = store.customer(*id).expect("read back");
         assert_eq!(c.name().as_str(), name);
@@ -309,10 +290,7 @@ fn hostile_text_round_trips_byte_for_byte_through_a_file() {
         names.len() as u64 + 1,
         "no statement was injected"
     );
-    assert_eq!(
-        store.integrity_check().expect("check"),
-        Vec::<String>::new()
-    );
+    assert_eq!(file.integrity_check().expect("check"), Vec::<String>::new());
 }
 
 #[test]
@@ -334,7 +312,7 @@ fn nul_bytes_and_oversized_text_are_refused_by_the_domain_before_the_store() {
 
 #[test]
 fn an_email_with_a_quote_is_stored_and_found_ignoring_case() {
-    let store = SqliteStore::open_in_memory(Currency::EUR).expect("opened");
+    let store = Crm::new(SqliteStore::open_in_memory(Currency::EUR).expect("opened"));
     let email = Email::parse("o'brien+'--@Example.com").expect("a quote is allowed");
     let c = store
         .create_customer(NewCustomer::new(person("O'Brien").with_email(email), at(1)))
@@ -370,7 +348,8 @@ fn file_bytes(path: &Path) -> Vec<u8> {
 #[test]
 fn an_erased_customer_leaves_no_trace_in_the_file() {
     let (_dir, path) = temp();
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let file = Arc::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    let store = Crm::from_shared(file.clone());
     let name = "Zebedee Quaxwell";
     let email = "zebedee.quaxwell@example.com";
     let phone = "+49 170 5550199";
@@ -484,7 +463,7 @@ fn an_erased_customer_leaves_no_trace_in_the_file() {
                 .with_reason(label(&format!("welcome {name}"))),
         )
         .expect("points");
-    store.checkpoint().expect("checkpoint");
+    file.checkpoint().expect("checkpoint");
     let before = file_bytes(&path);
     for s in [name, email, phone] {
         assert!(
@@ -494,7 +473,7 @@ fn an_erased_customer_leaves_no_trace_in_the_file() {
     }
 
     store.erase_customer(z.id(), at(7)).expect("erased");
-    store.checkpoint().expect("checkpoint");
+    file.checkpoint().expect("checkpoint");
     let after = file_bytes(&path);
     for s in secrets {
         assert!(!contains(&after, s), "the file still holds '{s}'");
@@ -507,13 +486,10 @@ fn an_erased_customer_leaves_no_trace_in_the_file() {
     assert!(contains(&after, "Keeper Control"));
     assert_eq!(store.customer(keep.id()).expect("kept"), keep);
     assert!(store.customer(z.id()).expect("erased").is_erased());
-    assert_eq!(
-        store.integrity_check().expect("check"),
-        Vec::<String>::new()
-    );
+    assert_eq!(file.integrity_check().expect("check"), Vec::<String>::new());
     drop(store);
     // Reopening (which replays nothing: the log is empty) brings nothing back.
-    let store = SqliteStore::open(&path).expect("reopened");
+    let store = Crm::new(SqliteStore::open(&path).expect("reopened"));
     let export = store.export_customer(z.id()).expect("export");
     assert_eq!(
         export.customer.name().as_str(),
@@ -534,7 +510,7 @@ fn an_erased_customer_leaves_no_trace_in_the_file() {
 #[test]
 fn a_corrupt_row_is_a_backend_error_not_a_panic() {
     let (_dir, path) = temp();
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
     let ada = store
         .create_customer(NewCustomer::new(person("Ada"), at(1)))
         .expect("Ada");
@@ -558,7 +534,7 @@ break' WHERE id = {};
     ))
     .expect("damage");
     drop(conn);
-    let store = SqliteStore::open(&path).expect("opens");
+    let store = Crm::new(SqliteStore::open(&path).expect("opens"));
     for result in [
         store.customer(ada.id()).map(drop),
         store.customer(bob.id()).map(drop),
@@ -586,7 +562,7 @@ break' WHERE id = {};
 #[test]
 fn an_unreadable_segment_is_named_and_does_not_break_the_others() {
     let (_dir, path) = temp();
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
     let vips = Segment {
         name: Label::parse("vips").expect("a name"),
         predicate: Predicate::Tag(Tag::parse("vip").expect("a tag")),
@@ -606,12 +582,13 @@ fn an_unreadable_segment_is_named_and_does_not_break_the_others() {
     .expect("old rows");
     drop(conn);
 
-    let store = SqliteStore::open(&path).expect("opens");
+    let file = Arc::new(SqliteStore::open(&path).expect("opens"));
+    let store = Crm::from_shared(file.clone());
     assert_eq!(
         store.segments().expect("the readable segments"),
         std::slice::from_ref(&vips)
     );
-    let unreadable = store.unreadable_segments().expect("the others");
+    let unreadable = file.unreadable_segments().expect("the others");
     let names: Vec<&str> = unreadable.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["edited", "too deep"]);
     for (name, why) in &unreadable {
@@ -655,7 +632,7 @@ fn an_unreadable_segment_is_named_and_does_not_break_the_others() {
             .delete_segment(&Label::parse(name).expect("a name"))
             .expect("an unreadable segment can be deleted");
     }
-    assert!(store.unreadable_segments().expect("none left").is_empty());
+    assert!(file.unreadable_segments().expect("none left").is_empty());
     assert_eq!(store.segments().expect("segments"), [vips]);
 }
 
@@ -667,12 +644,13 @@ fn customer_in_the_log(
     path: &Path,
     name: &str,
     timeout: std::time::Duration,
-) -> (SqliteStore, CustomerId) {
+) -> (Arc<SqliteStore>, Crm, CustomerId) {
     drop(SqliteStore::create(path, Currency::EUR).expect("created"));
     let options = SqliteOptions::new().busy_timeout(timeout);
-    let store = SqliteStore::open_with(path, &options).expect("opens");
+    let file = Arc::new(SqliteStore::open_with(path, &options).expect("opens"));
+    let store = Crm::from_shared(file.clone());
     assert!(
-        store.checkpoint().expect("a checkpoint"),
+        file.checkpoint().expect("a checkpoint"),
         "nothing in the way"
     );
     let id = store
@@ -683,7 +661,7 @@ fn customer_in_the_log(
         &std::fs::read(sidecar(path, "-wal")).expect("the log"),
         name
     ));
-    (store, id)
+    (file, store, id)
 }
 
 #[test]
@@ -691,7 +669,7 @@ fn checkpoint_reports_a_reader_that_keeps_erased_text_in_the_log() {
     let (_dir, path) = temp();
     let name = "Ximena Wolfcastle";
     let timeout = std::time::Duration::from_millis(400);
-    let (store, id) = customer_in_the_log(&path, name, timeout);
+    let (file, store, id) = customer_in_the_log(&path, name, timeout);
     let reader = Connection::open(&path).expect("another program");
     reader
         .execute_batch("BEGIN; SELECT count(*) FROM customers;")
@@ -700,7 +678,7 @@ fn checkpoint_reports_a_reader_that_keeps_erased_text_in_the_log() {
     store.erase_customer(id, at(2)).expect("erased");
     let start = std::time::Instant::now();
     assert!(
-        !store.checkpoint().expect("the checkpoint runs"),
+        !file.checkpoint().expect("the checkpoint runs"),
         "the reader kept the log busy"
     );
     assert!(
@@ -714,7 +692,7 @@ fn checkpoint_reports_a_reader_that_keeps_erased_text_in_the_log() {
     reader.execute_batch("COMMIT").expect("the reader ends");
     drop(reader);
     assert!(
-        store.checkpoint().expect("a checkpoint"),
+        file.checkpoint().expect("a checkpoint"),
         "nothing in the way now"
     );
     assert_eq!(
@@ -726,14 +704,14 @@ fn checkpoint_reports_a_reader_that_keeps_erased_text_in_the_log() {
     );
     let all = file_bytes(&path);
     assert!(!contains(&all, name), "the name is gone from every file");
-    assert!(store.check().expect("check").is_empty());
+    assert!(file.check().expect("check").is_empty());
 }
 
 #[test]
 fn an_erasure_waits_for_a_short_reader_and_scrubs_the_log_itself() {
     let (_dir, path) = temp();
     let name = "Yolanda Quimby";
-    let (store, id) = customer_in_the_log(&path, name, std::time::Duration::from_secs(5));
+    let (_file, store, id) = customer_in_the_log(&path, name, std::time::Duration::from_secs(5));
     let reader = Connection::open(&path).expect("another program");
     reader
         .execute_batch("BEGIN; SELECT count(*) FROM customers;")
@@ -752,8 +730,8 @@ fn an_erasure_waits_for_a_short_reader_and_scrubs_the_log_itself() {
 #[test]
 fn check_reports_a_broken_reference() {
     let (_dir, path) = temp();
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
-    assert_eq!(store.check().expect("check"), Vec::<String>::new());
+    let file = SqliteStore::create(&path, Currency::EUR).expect("created");
+    assert_eq!(file.check().expect("check"), Vec::<String>::new());
     Connection::open(&path)
         .and_then(|c| {
             c.execute_batch(
@@ -762,7 +740,7 @@ fn check_reports_a_broken_reference() {
             )
         })
         .expect("a purchase of nobody, written by hand");
-    let problems = store.check().expect("check");
+    let problems = file.check().expect("check");
     assert_eq!(
         problems,
         ["row 1 of purchases refers to a missing row of customers"]
@@ -793,8 +771,8 @@ fn a_copy_restored_from_an_sql_dump_is_recognised_and_can_be_adopted() {
     ))
     .expect("adopted");
     drop(conn);
-    let store = SqliteStore::open(&path).expect("opens once adopted");
-    assert!(store.check().expect("check").is_empty());
+    let file = SqliteStore::open(&path).expect("opens once adopted");
+    assert!(file.check().expect("check").is_empty());
     // Any other file without the header is still simply not a solocrm database.
     let other = path.with_file_name("other.db");
     Connection::open(&other)

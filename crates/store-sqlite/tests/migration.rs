@@ -7,12 +7,13 @@
 //! and is never rewritten: it is what a user's file of that version looks like.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use rusqlite::Connection;
 use solocrm_core::{
-    ActivityQuery, Currency, CustomerId, DealId, DealStage, LifecycleStage, OpenQuery, RequestId,
-    RequestStatus, Store, StoreErrorKind, TaskId, TaskQuery,
+    ActivityQuery, Crm, Currency, CustomerId, DealId, DealStage, LifecycleStage, OpenQuery,
+    RequestId, RequestStatus, Store, StoreErrorKind, TaskId, TaskQuery,
 };
 use solocrm_store_sqlite::{OpenError, SCHEMA_VERSION, SqliteStore, create_at_schema_version};
 
@@ -130,13 +131,11 @@ fn the_fixture_is_a_schema_version_1_file() {
 #[test]
 fn a_version_1_file_migrates_and_reads_back_every_record() {
     let (_dir, path) = copy_of_fixture();
-    let store = SqliteStore::open(&path).expect("the v1 file opens and migrates");
-    assert_eq!(store.schema_version().expect("version"), SCHEMA_VERSION);
+    let file = Arc::new(SqliteStore::open(&path).expect("the v1 file opens and migrates"));
+    let store = Crm::from_shared(file.clone());
+    assert_eq!(file.schema_version().expect("version"), SCHEMA_VERSION);
     assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
-    assert_eq!(
-        store.integrity_check().expect("check"),
-        Vec::<String>::new()
-    );
+    assert_eq!(file.integrity_check().expect("check"), Vec::<String>::new());
     assert_eq!(store.base_currency(), Currency::EUR);
 
     let ada = store.customer(CustomerId::new(1)).expect("Ada");
@@ -255,7 +254,7 @@ fn a_version_1_file_migrates_and_reads_back_every_record() {
     );
     drop(store);
     // Opening again does not migrate again.
-    let again = SqliteStore::open(&path).expect("reopens");
+    let again = Crm::new(SqliteStore::open(&path).expect("reopens"));
     assert_eq!(
         again.deal(DealId::new(2)).expect("deal").stage(),
         DealStage::Lost
@@ -455,11 +454,9 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
             )
         })
         .expect("indexes");
-    let store = SqliteStore::open(&path).expect("migrates");
-    assert_eq!(
-        store.integrity_check().expect("check"),
-        Vec::<String>::new()
-    );
+    let file = Arc::new(SqliteStore::open(&path).expect("migrates"));
+    let store = Crm::from_shared(file.clone());
+    assert_eq!(file.integrity_check().expect("check"), Vec::<String>::new());
     drop(store);
     let text = schema_text(&path);
     assert!(!text.contains("octet_length"), "{text}");
@@ -505,7 +502,7 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "v2's two partial indexes"
     );
     // Foreign keys are enforced again after the rebuild.
-    let store = SqliteStore::open(&path).expect("reopens");
+    let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
     assert!(
         store
             .record_purchase(solocrm_core::NewPurchase::new(
@@ -569,7 +566,7 @@ fn migration_5_puts_stored_keys_in_nfc_so_either_spelling_finds_them() {
     };
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("old.db");
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
     let mut data = CustomerData::new(PersonName::parse("José").expect("a name"));
     data.email = Some(Email::parse("placeholder@example.com").expect("an email"));
     data.external_ref = Some(ExternalRef::parse("placeholder").expect("a reference"));
@@ -600,7 +597,7 @@ fn migration_5_puts_stored_keys_in_nfc_so_either_spelling_finds_them() {
         ),
     );
 
-    let store = SqliteStore::open(&path).expect("the version 4 file opens and migrates");
+    let store = Crm::new(SqliteStore::open(&path).expect("the version 4 file opens and migrates"));
     assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
     let by_email = store
         .customer_by_email(&Email::parse("jos\u{e9}@example.com").expect("an email"))
@@ -666,7 +663,7 @@ fn migration_5_refuses_two_customers_whose_emails_become_one_and_changes_nothing
     use solocrm_core::{CustomerData, Email, NewCustomer, PersonName};
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("old.db");
-    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
     let mut ids = Vec::new();
     for (name, email) in [
         ("Composed", "jos\u{e9}@example.com"),
@@ -741,7 +738,7 @@ fn migration_5_refuses_purchase_references_or_segment_names_that_become_one() {
     ] {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let path = dir.path().join("old.db");
-        let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+        let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
         let ada = store
             .create_customer(NewCustomer::new(
                 CustomerData::new(PersonName::parse("Ada").expect("a name")),
@@ -787,49 +784,49 @@ fn has_table(path: &Path, name: &str) -> bool {
 #[test]
 fn a_version_5_file_migrates_to_6_and_gets_an_empty_outbox() {
     use solocrm_core::port::{IdKind, Storage};
-    use solocrm_core::{CustomerData, DomainEvent, Event, LifecycleStage, NewCustomer, PersonName};
+    use solocrm_core::{DomainEvent, Event, LifecycleStage};
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("v5.db");
     create_at_schema_version(&path, Currency::EUR, 5).expect("a version 5 file");
     assert_eq!(user_version(&path), 5);
     assert!(!has_table(&path, "events"), "version 5 has no outbox");
-    let store = SqliteStore::open(&path).expect("opens and migrates");
-    let ada = store
-        .create_customer(NewCustomer::new(
-            CustomerData::new(PersonName::parse("Ada").expect("a name")),
-            day(1),
-        ))
-        .expect("a customer");
-    drop(store);
+    // A customer written by hand, as the version 5 program left it: through `Crm` the
+    // write would also append an event, and the outbox must be as the migration
+    // leaves it.
+    Connection::open(&path)
+        .and_then(|c| {
+            c.execute_batch(
+                "INSERT INTO customers (name, notes, created_at, created_at_ns, stage) \
+                 VALUES ('Ada', '', 0, 0, 'lead');",
+            )
+        })
+        .expect("a customer of version 5");
+    let ada = CustomerId::new(1);
 
-    let store = SqliteStore::open(&path).expect("opens again");
+    let file = Arc::new(SqliteStore::open(&path).expect("opens and migrates"));
+    let store = Crm::from_shared(file.clone());
     assert_eq!(user_version(&path), 6);
-    assert_eq!(store.schema_version().expect("version"), 6);
+    assert_eq!(file.schema_version().expect("version"), 6);
     assert!(has_table(&path, "events"));
     let event = Event {
         seq: 1,
         at: Some(day(2)),
         event: DomainEvent::CustomerCreated {
-            customer: ada.id(),
+            customer: ada,
             stage: LifecycleStage::Prospect,
         },
     };
-    store
-        .write(&mut |tx| {
-            assert_eq!(tx.next_id(IdKind::Event)?, 1);
-            tx.append_event(&event)
-        })
-        .expect("an event");
+    file.write(&mut |tx| {
+        assert_eq!(tx.next_id(IdKind::Event)?, 1);
+        tx.append_event(&event)
+    })
+    .expect("an event");
     let mut seen = Vec::new();
-    store
-        .read(&mut |tx| {
-            seen = tx.events(0, 10)?;
-            Ok(())
-        })
-        .expect("the outbox");
+    file.read(&mut |tx| {
+        seen = tx.events(0, 10)?;
+        Ok(())
+    })
+    .expect("the outbox");
     assert_eq!(seen, [event]);
-    assert_eq!(
-        store.customer(ada.id()).expect("Ada").name().as_str(),
-        "Ada"
-    );
+    assert_eq!(store.customer(ada).expect("Ada").name().as_str(), "Ada");
 }

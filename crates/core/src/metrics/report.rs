@@ -1,10 +1,11 @@
-//! [`MetricsReport`]: every metric of a period in one serialisable value, built from a
-//! [`Store`].
+//! [`MetricsReport`]: every metric of a period in one serialisable value, computed
+//! from a [`ReportData`] snapshot (which
+//! [`Reader::metrics_report`](crate::ops::Reader::metrics_report) reads in one
+//! transaction).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
 
 use super::behaviour::{
     Engagement, LoyaltyIndex, PurchaseStats, engagement, log_currency, loyalty_index,
@@ -33,9 +34,7 @@ use crate::money::{Currency, Money};
 use crate::policy::LifecyclePolicy;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::service::ServiceRequest;
-use crate::store::{ActivityQuery, CustomerQuery, MAX_PAGE_SIZE, OpenQuery, Store, StoreError};
 use crate::survey::SurveyResponse;
-use crate::time::TimeRange;
 
 /// The choices a report is computed with. Deserialising checks them
 /// ([`ReportConfig::validate`]).
@@ -134,21 +133,8 @@ impl Default for ReportConfig {
     }
 }
 
-/// Why a report could not be built.
-#[derive(Debug, Error)]
-#[non_exhaustive]
-pub enum ReportError {
-    /// Reading the store failed.
-    #[error("cannot read the store")]
-    Store(#[from] StoreError),
-    /// The data cannot be measured at all (a malformed purchase log, an overflow).
-    /// Single metrics without a value do not fail the report; they are
-    /// [`Measured::Undefined`].
-    #[error(transparent)]
-    Metric(#[from] MetricError),
-}
-
-/// Everything a report reads, owned: one snapshot of the store.
+/// Everything a report reads, owned: one snapshot of the store
+/// ([`Reader::report_data`](crate::ops::Reader::report_data)).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ReportData {
     /// Every customer, erased ones included (their anonymous amounts still count).
@@ -167,45 +153,6 @@ pub struct ReportData {
     pub deals: Vec<Deal>,
     /// Every service request.
     pub requests: Vec<ServiceRequest>,
-}
-
-impl ReportData {
-    /// Reads what a report of `period` needs through the [`Store`] trait: the purchase
-    /// log for the purchase-heavy metrics, and the records up to the period's end.
-    ///
-    /// # Errors
-    ///
-    /// The store's.
-    pub fn load<S: Store + ?Sized>(store: &S, period: Period) -> Result<ReportData, StoreError> {
-        let mut customers = Vec::new();
-        let mut query = CustomerQuery {
-            include_erased: true,
-            limit: MAX_PAGE_SIZE,
-            ..CustomerQuery::default()
-        };
-        loop {
-            let page = store.list_customers(&query)?;
-            customers.extend(page.items);
-            match page.next {
-                Some(next) => query.after = Some(next),
-                None => break,
-            }
-        }
-        let until = ActivityQuery {
-            customer: None,
-            range: TimeRange::until(midnight(period.end())),
-        };
-        Ok(ReportData {
-            customers,
-            log: store.purchase_log()?,
-            purchases: store.purchases(&until)?,
-            refunds: store.refunds(&until)?,
-            surveys: store.surveys(&until)?,
-            interactions: store.interactions(&until)?,
-            deals: store.deals(&OpenQuery::default())?,
-            requests: store.requests(&OpenQuery::default())?,
-        })
-    }
 }
 
 /// Satisfaction in the period.
@@ -351,23 +298,6 @@ pub struct MetricsReport {
 }
 
 impl MetricsReport {
-    /// Reads the store ([`ReportData::load`]) and computes the report
-    /// ([`MetricsReport::compute`]).
-    ///
-    /// # Errors
-    ///
-    /// [`ReportError::Store`] if reading fails, [`ReportError::Metric`] as in
-    /// [`MetricsReport::compute`].
-    pub fn build<S: Store + ?Sized>(
-        store: &S,
-        period: Period,
-        config: &ReportConfig,
-    ) -> Result<MetricsReport, ReportError> {
-        let mut data = ReportData::load(store, period)?;
-        data.log.currency.get_or_insert(store.base_currency());
-        Ok(MetricsReport::compute(&data, period, config)?)
-    }
-
     /// Computes the report from a snapshot. Pure.
     ///
     /// # Errors

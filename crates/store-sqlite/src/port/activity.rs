@@ -1,16 +1,19 @@
 //! Interactions, purchases, refunds and survey answers, and the bulk-import hint.
 
-use rusqlite::{Connection, Statement, params};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Row, Statement, params};
 use solocrm_core::{
-    Currency, ExternalRef, FreeText, Interaction, Purchase, PurchaseId, Refund, Sentiment,
-    SurveyResponse,
+    ActivityQuery, Channel, Currency, CustomerId, DealId, Direction, ExternalRef, FreeText,
+    Interaction, InteractionId, NewInteraction, NewPurchase, NewRefund, NewSurveyResponse,
+    Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, Sentiment, SurveyId,
+    SurveyKind, SurveyResponse, SurveyScore, TimeRange,
 };
 
-use crate::codec::{key, minor, ts};
+use crate::codec::{Cols, key, minor, ts};
 use crate::error::Res;
-use crate::store::{
-    BULK_PURCHASES, drop_purchase_indexes, execute, purchase_row, query_all, query_one, refund_row,
-};
+use crate::rows::{backend, corrupt, execute, query_all, query_one};
 
 pub(crate) fn insert_interaction(conn: &Connection, i: &Interaction) -> Res<()> {
     let (at, at_ns) = ts(i.at());
@@ -125,21 +128,21 @@ pub(crate) fn prepare_bulk(conn: &Connection, rows: u64, before: u64) -> Res<Opt
     drop_purchase_indexes(conn).map(Some)
 }
 
+/// The refunds of one purchase, through `refunds_by_purchase`.
+pub(crate) const REFUNDS_OF_PURCHASE: &str = concat!(
+    "SELECT ",
+    refund_cols!(),
+    " FROM refunds r WHERE r.purchase_id = ?1 ORDER BY r.id"
+);
+
 pub(crate) fn refunds_of(
     conn: &Connection,
     purchase: PurchaseId,
     base: Currency,
 ) -> Res<Vec<Refund>> {
-    query_all(
-        conn,
-        concat!(
-            "SELECT ",
-            refund_cols!(),
-            " FROM refunds r WHERE r.purchase_id = ?1 ORDER BY r.id"
-        ),
-        [key(purchase.get())],
-        |row| refund_row(row, base),
-    )
+    query_all(conn, REFUNDS_OF_PURCHASE, [key(purchase.get())], |row| {
+        refund_row(row, base)
+    })
 }
 
 const INSERT_REFUND: &str = "INSERT INTO refunds (id, purchase_id, customer_id, at, at_ns, \
@@ -202,4 +205,364 @@ pub(crate) fn insert_survey(conn: &Connection, s: &SurveyResponse) -> Res<()> {
 
 pub(crate) fn update_survey(conn: &Connection, s: &SurveyResponse) -> Res<()> {
     write_survey(conn, UPDATE_SURVEY, s)
+}
+
+/// Declares the two statements of a time-ordered activity list: all customers (in id
+/// order, sorted by time in Rust), and one customer (through the
+/// `(customer_id, at, at_ns)` index, in time order).
+macro_rules! activity_sql {
+    ($all:ident, $one:ident, $cols:expr, $table:literal, $alias:literal) => {
+        // All customers: one scan in id order; the caller sorts by time (ids follow
+        // insertion order, which is nearly time order, and a sort of presorted runs
+        // is close to linear, unlike SQLite's sorter).
+        pub(crate) const $all: &str = concat!(
+            "SELECT ",
+            $cols,
+            " FROM ",
+            $table,
+            " ",
+            $alias,
+            " WHERE (",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns) >= (?1, ?2) AND (",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns) < (?3, ?4) ORDER BY ",
+            $alias,
+            ".id"
+        );
+        pub(crate) const $one: &str = concat!(
+            "SELECT ",
+            $cols,
+            " FROM ",
+            $table,
+            " ",
+            $alias,
+            " WHERE ",
+            $alias,
+            ".customer_id = ?5 AND (",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns) >= (?1, ?2) AND (",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns) < (?3, ?4) ORDER BY ",
+            $alias,
+            ".at, ",
+            $alias,
+            ".at_ns, ",
+            $alias,
+            ".id"
+        );
+    };
+}
+
+activity_sql!(
+    INTERACTIONS_ALL,
+    INTERACTIONS_OF,
+    interaction_cols!(),
+    "interactions",
+    "i"
+);
+
+activity_sql!(
+    PURCHASES_ALL,
+    PURCHASES_OF,
+    purchase_cols!(),
+    "purchases",
+    "p"
+);
+
+activity_sql!(REFUNDS_ALL, REFUNDS_OF, refund_cols!(), "refunds", "r");
+
+activity_sql!(SURVEYS_ALL, SURVEYS_OF, survey_cols!(), "surveys", "s");
+
+pub(crate) const PURCHASE_SUMMARY: &str = "SELECT at, at_ns, amount FROM purchases WHERE customer_id = ?1 \
+         AND (at, at_ns) <= (?2, ?3)";
+
+pub(crate) const PURCHASE_REF_OWNER: &str = "SELECT id FROM purchases WHERE external_ref = ?1";
+
+pub(crate) const PURCHASE_LOG_SCAN: &str =
+    "SELECT customer_id, at, amount FROM purchases NOT INDEXED ORDER BY id";
+
+/// The `(from, to)` bounds of a time range as column values; an open end becomes a
+/// bound no stored instant reaches.
+pub(crate) fn range_params(range: &TimeRange) -> (i64, i64, i64, i64) {
+    let (fs, fns) = range.from.map_or((i64::MIN, 0), ts);
+    let (us, uns) = range.to.map_or((i64::MAX, 0), ts);
+    (fs, fns, us, uns)
+}
+
+/// A time-ordered activity list.
+/// A list ordered by time, then id: `order` gives each item's `(time, id)`.
+pub(crate) fn activity<T>(
+    conn: &Connection,
+    query: &ActivityQuery,
+    (all, one): (&str, &str),
+    decode: impl FnMut(&Row<'_>) -> Res<T>,
+    order: impl Fn(&T) -> (DateTime<Utc>, u64),
+) -> Res<Vec<T>> {
+    let (fs, fns, us, uns) = range_params(&query.range);
+    match query.customer {
+        None => {
+            let mut items = query_all(conn, all, params![fs, fns, us, uns], decode)?;
+            items.sort_by_key(order);
+            Ok(items)
+        }
+        Some(c) => query_all(conn, one, params![fs, fns, us, uns, key(c.get())], decode),
+    }
+}
+
+pub(crate) fn interactions(conn: &Connection, query: &ActivityQuery) -> Res<Vec<Interaction>> {
+    activity(
+        conn,
+        query,
+        (INTERACTIONS_ALL, INTERACTIONS_OF),
+        interaction_row,
+        |i| (i.at(), i.id().get()),
+    )
+}
+
+pub(crate) fn purchases(
+    conn: &Connection,
+    query: &ActivityQuery,
+    base: Currency,
+) -> Res<Vec<Purchase>> {
+    activity(
+        conn,
+        query,
+        (PURCHASES_ALL, PURCHASES_OF),
+        |row| purchase_row(row, base),
+        |p| (p.at(), p.id().get()),
+    )
+}
+
+pub(crate) fn refunds(
+    conn: &Connection,
+    query: &ActivityQuery,
+    base: Currency,
+) -> Res<Vec<Refund>> {
+    activity(
+        conn,
+        query,
+        (REFUNDS_ALL, REFUNDS_OF),
+        |row| refund_row(row, base),
+        |r| (r.at(), r.id().get()),
+    )
+}
+
+pub(crate) fn surveys(conn: &Connection, query: &ActivityQuery) -> Res<Vec<SurveyResponse>> {
+    activity(conn, query, (SURVEYS_ALL, SURVEYS_OF), survey_row, |s| {
+        (s.at(), s.id().get())
+    })
+}
+
+/// What a segment needs of a customer's purchases up to `as_of`, summed exactly in
+/// Rust (no SQL `sum` that could overflow).
+pub(crate) fn purchase_summary(
+    conn: &Connection,
+    id: CustomerId,
+    as_of: DateTime<Utc>,
+    base: Currency,
+) -> Res<PurchaseSummary> {
+    let (s, ns) = ts(as_of);
+    let mut summary = PurchaseSummary::none(base);
+    let mut stmt = conn.prepare_cached(PURCHASE_SUMMARY)?;
+    let mut rows = stmt.query(params![key(id.get()), s, ns])?;
+    while let Some(row) = rows.next()? {
+        let c = Cols::new(row, "purchases");
+        summary
+            .add(c.time(0)?, c.money(2, base)?)
+            .map_err(backend)?;
+    }
+    Ok(summary)
+}
+
+pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
+    let c = Cols::new(row, "purchases");
+    let fields = NewPurchase {
+        customer: c.id(1, CustomerId::new)?,
+        at: c.time(2)?,
+        amount: c.money(4, base)?,
+        cost: c.opt_money(5, base)?,
+        description: c.opt_parse(6, FreeText::parse)?,
+        items: c.opt_int(7)?,
+        external_ref: c.opt_parse(8, ExternalRef::parse)?,
+        deal: c.opt_id(9, DealId::new)?,
+    };
+    if fields.amount.is_negative() || fields.cost.is_some_and(|m| m.is_negative()) {
+        return Err(corrupt("purchases: a negative amount".to_owned()));
+    }
+    Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields))
+}
+
+/// An import needs at least this many purchases, and half the table's highest
+/// purchase id before it (its size: purchases are never deleted), before the purchase
+/// indexes are rebuilt at its end rather than maintained row by row.
+pub(crate) const BULK_PURCHASES: usize = 50_000;
+
+pub(crate) fn rebuild_indexes(conn: &Connection, sqls: &[String]) -> Res<()> {
+    let built = conn
+        .execute_batch("PRAGMA threads = 1; PRAGMA cache_size = -4096")
+        .and_then(|()| sqls.iter().try_for_each(|sql| conn.execute_batch(sql)));
+    let restored = conn.execute_batch(&format!(
+        "PRAGMA threads = 0; PRAGMA cache_size = -{}",
+        crate::CACHE_KIB
+    ));
+    built?;
+    Ok(restored?)
+}
+
+/// Drops the purchase indexes SQLite does not need for constraints, and returns the
+/// statements that create them again.
+pub(crate) fn drop_purchase_indexes(conn: &Connection) -> Res<Vec<String>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, sql FROM sqlite_schema \
+         WHERE type = 'index' AND tbl_name = 'purchases' AND sql IS NOT NULL ORDER BY name",
+    )?;
+    let found = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (name, _) in &found {
+        // The name comes from the schema, not from input; quoted as an identifier.
+        conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    Ok(found.into_iter().map(|(_, sql)| sql).collect())
+}
+
+pub(crate) fn interaction_row(row: &Row<'_>) -> Res<Interaction> {
+    let c = Cols::new(row, "interactions");
+    Ok(Interaction::new(
+        c.id(0, InteractionId::new)?,
+        NewInteraction {
+            customer: c.id(1, CustomerId::new)?,
+            channel: c.parse(2, Channel::parse)?,
+            direction: c.parse(3, Direction::parse)?,
+            at: c.time(4)?,
+            summary: c.parse(6, FreeText::parse)?,
+            sentiment: c.opt_parse(7, Sentiment::parse)?,
+        },
+    ))
+}
+
+pub(crate) fn refund_row(row: &Row<'_>, base: Currency) -> Res<Refund> {
+    let c = Cols::new(row, "refunds");
+    let amount = c.money(5, base)?;
+    if amount.is_negative() || amount.is_zero() {
+        return Err(corrupt(format!("refunds.amount: {amount} is not positive")));
+    }
+    Ok(Refund::new(
+        c.id(0, RefundId::new)?,
+        c.id(1, CustomerId::new)?,
+        NewRefund {
+            purchase: c.id(2, PurchaseId::new)?,
+            at: c.time(3)?,
+            amount,
+            reason: c.opt_parse(6, FreeText::parse)?,
+        },
+    ))
+}
+
+pub(crate) fn survey_row(row: &Row<'_>) -> Res<SurveyResponse> {
+    let c = Cols::new(row, "surveys");
+    let kind = c.parse(4, SurveyKind::parse)?;
+    let score = c.i64(5)?;
+    let score =
+        SurveyScore::new(kind, score).map_err(|e| corrupt(format!("surveys.score: {e}")))?;
+    Ok(SurveyResponse::new(
+        c.id(0, SurveyId::new)?,
+        NewSurveyResponse {
+            customer: c.id(1, CustomerId::new)?,
+            at: c.time(2)?,
+            score,
+            comment: c.opt_parse(6, FreeText::parse)?,
+        },
+    ))
+}
+
+/// The dense index of each customer id in a purchase log.
+enum DenseIndex {
+    /// `table[id]` is the dense index (`u32::MAX` for no customer).
+    Table(Vec<u32>),
+    /// Sparse ids.
+    Map(HashMap<i64, u32>),
+}
+
+impl DenseIndex {
+    fn new(customers: &[CustomerId]) -> Res<Self> {
+        let max = customers.last().map_or(0, |c| c.get());
+        let dense =
+            |i: usize| u32::try_from(i).map_err(|_| corrupt("more than 2^32 customers".to_owned()));
+        if max
+            <= (customers.len() as u64)
+                .saturating_mul(4)
+                .saturating_add(1024)
+        {
+            let len = usize::try_from(max).map_err(backend)?.saturating_add(1);
+            let mut table = vec![u32::MAX; len];
+            for (i, c) in customers.iter().enumerate() {
+                let slot = usize::try_from(c.get()).map_err(backend)?;
+                table[slot] = dense(i)?;
+            }
+            Ok(DenseIndex::Table(table))
+        } else {
+            let mut map = HashMap::with_capacity(customers.len());
+            for (i, c) in customers.iter().enumerate() {
+                map.insert(key(c.get()), dense(i)?);
+            }
+            Ok(DenseIndex::Map(map))
+        }
+    }
+
+    fn get(&self, id: i64) -> Option<u32> {
+        match self {
+            DenseIndex::Table(t) => usize::try_from(id)
+                .ok()
+                .and_then(|i| t.get(i))
+                .copied()
+                .filter(|&d| d != u32::MAX),
+            DenseIndex::Map(m) => m.get(&id).copied(),
+        }
+    }
+}
+
+pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
+    let customers = query_all(conn, "SELECT id FROM customers ORDER BY id", [], |row| {
+        Cols::new(row, "customers").id(0, CustomerId::new)
+    })?;
+    let index = DenseIndex::new(&customers)?;
+    let mut log = PurchaseLog::with_customers(base, customers);
+    // Ids are dense, so the largest id is a close upper bound of the row count.
+    let rows: i64 = conn
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM purchases")?
+        .query_row([], |r| r.get(0))?;
+    let capacity = usize::try_from(rows).unwrap_or(0).min(1 << 28);
+    log.customer.reserve_exact(capacity);
+    log.at.reserve_exact(capacity);
+    log.amount.reserve_exact(capacity);
+    // One pass over the table in rowid (= id) order; no sort. `NOT INDEXED` keeps the
+    // planner off the covering customer index, which holds the same columns in
+    // customer order.
+    let mut stmt = conn.prepare_cached(PURCHASE_LOG_SCAN)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (customer, at, amount) = match (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?) {
+            (
+                rusqlite::types::ValueRef::Integer(c),
+                rusqlite::types::ValueRef::Integer(t),
+                rusqlite::types::ValueRef::Integer(a),
+            ) => (c, t, a),
+            _ => return Err(corrupt("purchases: a non-integer column".to_owned())),
+        };
+        let dense = index
+            .get(customer)
+            .ok_or_else(|| corrupt(format!("purchases: unknown customer {customer}")))?;
+        log.push(dense, at, amount);
+    }
+    Ok(log)
 }

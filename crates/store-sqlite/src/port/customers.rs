@@ -1,19 +1,19 @@
 //! Customers, their tags and consents, and their stage history.
 
-use rusqlite::{Connection, params};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, Row, params};
 use solocrm_core::port::CustomerFilter;
 use solocrm_core::{
-    Consent, Currency, Customer, CustomerId, CustomerKeys, Email, ExternalRef, Label, Phone,
-    StageChange, StageReason, Tag,
+    Consent, Currency, Customer, CustomerData, CustomerId, CustomerKeys, Email, ExternalRef,
+    FreeText, Label, LifecycleStage, PersonName, Phone, PolicyRule, Profile, StageChange,
+    StageReason, Tag, Tags,
 };
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
 use crate::error::Res;
-use crate::store::{
-    CUSTOMER_REF_OWNER, EMAIL_OWNER, LIST_ALL, LIST_STAGE, LIST_TAG, LIST_TAG_STAGE,
-    customers_where, execute, load_consents, load_tags, profile_json, query_all, query_one,
-    save_customer, sync_tags,
-};
+use crate::rows::{backend, corrupt, execute, query_all, query_one};
 
 pub(crate) fn erased(conn: &Connection, id: CustomerId) -> Res<Option<bool>> {
     query_one(
@@ -259,4 +259,286 @@ pub(crate) fn rewrite_stage_history(
         )?;
     }
     Ok(())
+}
+
+pub(crate) const TAGS_OF: &str = "SELECT tag FROM customer_tags WHERE customer_id = ?1";
+
+pub(crate) const TAGS_BETWEEN: &str =
+    "SELECT customer_id, tag FROM customer_tags WHERE customer_id BETWEEN ?1 AND ?2";
+
+pub(crate) const CONSENTS_BETWEEN: &str = "SELECT customer_id, purpose, granted, at, at_ns, source \
+     FROM consents WHERE customer_id BETWEEN ?1 AND ?2 ORDER BY customer_id, id";
+
+pub(crate) const CONSENTS_OF: &str = "SELECT purpose, granted, at, at_ns, source FROM consents WHERE customer_id = ?1 \
+         ORDER BY id";
+
+pub(crate) const CUSTOMER_BY_ID: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customers c WHERE c.id = ?1"
+);
+
+pub(crate) const EMAIL_OWNER: &str = "SELECT id FROM customers WHERE email_key = ?1";
+
+pub(crate) const CUSTOMER_REF_OWNER: &str = "SELECT id FROM customers WHERE external_ref = ?1";
+
+pub(crate) const STAGE_HISTORY: &str = "SELECT id, customer_id, from_stage, to_stage, at, at_ns, reason, note, rule \
+         FROM stage_changes WHERE customer_id = ?1 ORDER BY id";
+
+/// A customer row without its tags and consents.
+pub(crate) struct CustomerRow {
+    id: CustomerId,
+    data: CustomerData,
+    created_at: DateTime<Utc>,
+    stage: LifecycleStage,
+    erased_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) fn customer_row(row: &Row<'_>, base: Currency) -> Res<CustomerRow> {
+    let c = Cols::new(row, "customers");
+    let profile = match c.opt_str(6)? {
+        None => Profile::default(),
+        Some(json) => {
+            serde_json::from_str(json).map_err(|e| corrupt(format!("customers.profile: {e}")))?
+        }
+    };
+    let data = CustomerData {
+        name: c.parse(1, PersonName::parse)?,
+        email: c.opt_parse(2, Email::parse)?,
+        phone: c.opt_parse(3, Phone::parse)?,
+        company: c.opt_parse(4, Label::parse)?,
+        birthday: c.opt_date(5)?,
+        tags: Tags::new(),
+        profile,
+        acquisition_channel: c.opt_parse(7, Tag::parse)?,
+        acquisition_cost: c.opt_money(8, base)?,
+        external_ref: c.opt_parse(9, ExternalRef::parse)?,
+        notes: c.parse(10, FreeText::parse)?,
+    };
+    Ok(CustomerRow {
+        id: c.id(0, CustomerId::new)?,
+        data,
+        created_at: c.time(11)?,
+        stage: c.parse(13, LifecycleStage::parse)?,
+        erased_at: c.opt_time(14)?,
+    })
+}
+
+pub(crate) fn load_tags(conn: &Connection, id: CustomerId) -> Res<Tags> {
+    let tags = query_all(conn, TAGS_OF, [key(id.get())], |row| {
+        Cols::new(row, "customer_tags").parse(0, Tag::parse)
+    })?;
+    Ok(tags.into_iter().collect())
+}
+
+pub(crate) fn load_consents(conn: &Connection, id: CustomerId) -> Res<Vec<Consent>> {
+    query_all(conn, CONSENTS_OF, [key(id.get())], |row| {
+        let c = Cols::new(row, "consents");
+        Ok(Consent {
+            purpose: c.parse(0, Tag::parse)?,
+            granted: c.bool(1)?,
+            at: c.time(2)?,
+            source: c.parse(4, Label::parse)?,
+        })
+    })
+}
+
+pub(crate) fn finish_customer(conn: &Connection, r: CustomerRow) -> Res<Customer> {
+    let mut data = r.data;
+    data.tags = load_tags(conn, r.id)?;
+    let consents = load_consents(conn, r.id)?;
+    Ok(Customer::from_parts(
+        r.id,
+        data,
+        r.created_at,
+        r.stage,
+        consents,
+        r.erased_at,
+    ))
+}
+
+pub(crate) fn customers_where<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    base: Currency,
+) -> Res<Vec<Customer>> {
+    let rows = query_all(conn, sql, params, |row| customer_row(row, base))?;
+    finish_customers(conn, rows)
+}
+
+/// Adds tags and consents to customer rows in ascending id order. A page of dense ids
+/// reads them with one range query each instead of two queries per customer.
+pub(crate) fn finish_customers(conn: &Connection, rows: Vec<CustomerRow>) -> Res<Vec<Customer>> {
+    let (Some(first), Some(last)) = (rows.first(), rows.last()) else {
+        return Ok(Vec::new());
+    };
+    let (lo, hi) = (key(first.id.get()), key(last.id.get()));
+    let dense = hi >= lo && (hi - lo) as u64 <= 4 * rows.len() as u64 + 16;
+    if rows.len() < 8 || !dense {
+        return rows.into_iter().map(|r| finish_customer(conn, r)).collect();
+    }
+    let mut tags: HashMap<i64, Tags> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(TAGS_BETWEEN)?;
+        let mut it = stmt.query([lo, hi])?;
+        while let Some(row) = it.next()? {
+            let c = Cols::new(row, "customer_tags");
+            tags.entry(c.i64(0)?)
+                .or_default()
+                .insert(c.parse(1, Tag::parse)?);
+        }
+    }
+    let mut consents: HashMap<i64, Vec<Consent>> = HashMap::new();
+    {
+        let mut stmt = conn.prepare_cached(CONSENTS_BETWEEN)?;
+        let mut it = stmt.query([lo, hi])?;
+        while let Some(row) = it.next()? {
+            let c = Cols::new(row, "consents");
+            consents.entry(c.i64(0)?).or_default().push(Consent {
+                purpose: c.parse(1, Tag::parse)?,
+                granted: c.bool(2)?,
+                at: c.time(3)?,
+                source: c.parse(5, Label::parse)?,
+            });
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let k = key(r.id.get());
+            let mut data = r.data;
+            data.tags = tags.remove(&k).unwrap_or_default();
+            Customer::from_parts(
+                r.id,
+                data,
+                r.created_at,
+                r.stage,
+                consents.remove(&k).unwrap_or_default(),
+                r.erased_at,
+            )
+        })
+        .collect())
+}
+
+pub(crate) fn find_customer(
+    conn: &Connection,
+    id: CustomerId,
+    base: Currency,
+) -> Res<Option<Customer>> {
+    let row = query_one(conn, CUSTOMER_BY_ID, [key(id.get())], |row| {
+        customer_row(row, base)
+    })?;
+    row.map(|r| finish_customer(conn, r)).transpose()
+}
+
+pub(crate) fn profile_json(p: &Profile) -> Res<Option<String>> {
+    if *p == Profile::default() {
+        Ok(None)
+    } else {
+        serde_json::to_string(p).map(Some).map_err(backend)
+    }
+}
+
+/// Writes a customer's columns (not tags or consents) over its row.
+pub(crate) fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
+    let d = c.data();
+    let cost = d.acquisition_cost.map(minor).transpose()?;
+    let (erased, erased_ns) = opt_ts(c.erased_at());
+    execute(
+        conn,
+        "UPDATE customers SET name = ?2, email = ?3, email_key = ?4, phone = ?5, \
+         company = ?6, birthday = ?7, profile = ?8, acquisition_channel = ?9, \
+         acquisition_cost = ?10, external_ref = ?11, notes = ?12, stage = ?13, \
+         erased_at = ?14, erased_at_ns = ?15 WHERE id = ?1",
+        params![
+            key(c.id().get()),
+            d.name.as_str(),
+            d.email.as_ref().map(Email::as_str),
+            d.email.as_ref().map(Email::key),
+            d.phone.as_ref().map(Phone::as_str),
+            d.company.as_ref().map(Label::as_str),
+            d.birthday.map(date),
+            profile_json(&d.profile)?,
+            d.acquisition_channel.as_ref().map(Tag::as_str),
+            cost,
+            d.external_ref.as_ref().map(ExternalRef::as_str),
+            d.notes.as_str(),
+            c.stage().as_str(),
+            erased,
+            erased_ns,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Makes the stored tags of `id` go from `old` to `new`.
+pub(crate) fn sync_tags(conn: &Connection, id: CustomerId, old: &Tags, new: &Tags) -> Res<()> {
+    for gone in old.difference(new) {
+        execute(
+            conn,
+            "DELETE FROM customer_tags WHERE customer_id = ?1 AND tag = ?2",
+            params![key(id.get()), gone.as_str()],
+        )?;
+    }
+    for added in new.difference(old) {
+        execute(
+            conn,
+            "INSERT INTO customer_tags (customer_id, tag) VALUES (?1, ?2)",
+            params![key(id.get()), added.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
+pub(crate) const LIST_ALL: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customers c WHERE c.id > ?1 AND (?2 OR c.erased_at IS NULL) ORDER BY c.id LIMIT ?3"
+);
+
+pub(crate) const LIST_STAGE: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customers c WHERE c.id > ?1 AND (?2 OR c.erased_at IS NULL) AND c.stage = ?4 \
+     ORDER BY c.id LIMIT ?3"
+);
+
+pub(crate) const LIST_TAG: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customer_tags t JOIN customers c ON c.id = t.customer_id WHERE t.tag = ?4 \
+     AND t.customer_id > ?1 AND (?2 OR c.erased_at IS NULL) ORDER BY t.customer_id LIMIT ?3"
+);
+
+pub(crate) const LIST_TAG_STAGE: &str = concat!(
+    "SELECT ",
+    customer_cols!(),
+    " FROM customer_tags t JOIN customers c ON c.id = t.customer_id WHERE t.tag = ?4 \
+     AND t.customer_id > ?1 AND (?2 OR c.erased_at IS NULL) AND c.stage = ?5 \
+     ORDER BY t.customer_id LIMIT ?3"
+);
+
+pub(crate) fn stage_change_row(row: &Row<'_>) -> Res<StageChange> {
+    let c = Cols::new(row, "stage_changes");
+    let reason = match c.str(6)? {
+        "manual" => StageReason::Manual {
+            note: c.opt_parse(7, Label::parse)?,
+        },
+        "rule" => StageReason::Rule {
+            rule: c.parse(8, PolicyRule::parse)?,
+        },
+        other => return Err(corrupt(format!("stage_changes.reason: '{other}'"))),
+    };
+    Ok(StageChange {
+        customer: c.id(1, CustomerId::new)?,
+        from: c.parse(2, LifecycleStage::parse)?,
+        to: c.parse(3, LifecycleStage::parse)?,
+        at: c.time(4)?,
+        reason,
+    })
+}
+
+pub(crate) fn stage_history(conn: &Connection, id: CustomerId) -> Res<Vec<StageChange>> {
+    query_all(conn, STAGE_HISTORY, [key(id.get())], stage_change_row)
 }

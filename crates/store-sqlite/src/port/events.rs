@@ -5,7 +5,7 @@ use solocrm_core::{DomainEvent, Event, EventSeq, StoreError};
 
 use crate::codec::{Cols, key, opt_ts};
 use crate::error::{Fail, Res};
-use crate::store::{execute, query_all};
+use crate::rows::{execute, query_all};
 
 /// Appends `event` under its sequence number; the payload is its JSON.
 pub(crate) fn append(conn: &Connection, event: &Event) -> Res<()> {

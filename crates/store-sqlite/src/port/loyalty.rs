@@ -1,11 +1,11 @@
 //! The points ledger.
 
-use rusqlite::{Connection, params};
-use solocrm_core::{Label, PointsEntry};
+use rusqlite::{Connection, Row, params};
+use solocrm_core::{CustomerId, Label, NewPointsEntry, PointsEntry, PointsEntryId, PointsKind};
 
-use crate::codec::{key, ts};
+use crate::codec::{Cols, key, ts};
 use crate::error::Res;
-use crate::store::execute;
+use crate::rows::{corrupt, execute, query_all, query_one};
 
 const INSERT_POINTS: &str = "INSERT INTO points_entries (id, customer_id, at, at_ns, kind, \
      delta, reason, balance_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
@@ -37,4 +37,53 @@ pub(crate) fn insert_points(conn: &Connection, e: &PointsEntry) -> Res<()> {
 
 pub(crate) fn update_points(conn: &Connection, e: &PointsEntry) -> Res<()> {
     write_points(conn, UPDATE_POINTS, e)
+}
+
+pub(crate) const POINTS_BALANCE: &str =
+    "SELECT balance_after FROM points_entries WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1";
+
+pub(crate) const POINTS_LEDGER: &str = concat!(
+    "SELECT ",
+    points_cols!(),
+    " FROM points_entries e WHERE e.customer_id = ?1 ORDER BY e.id"
+);
+
+pub(crate) fn points_row(row: &Row<'_>) -> Res<PointsEntry> {
+    let c = Cols::new(row, "points_entries");
+    let kind = c.parse(4, PointsKind::parse)?;
+    let delta = c.i64(5)?;
+    let points = match kind {
+        PointsKind::Earn | PointsKind::Adjust => delta,
+        PointsKind::Redeem | PointsKind::Expire => delta.saturating_neg(),
+    };
+    let mut entry = NewPointsEntry::new(c.id(1, CustomerId::new)?, c.time(2)?, kind, points)
+        .map_err(|e| corrupt(format!("points_entries: {e}")))?;
+    if entry.delta != delta {
+        return Err(corrupt(format!("points_entries: delta {delta} for {kind}")));
+    }
+    if let Some(reason) = c.opt_parse(6, Label::parse)? {
+        entry = entry.with_reason(reason);
+    }
+    let balance_after = c.i64(7)?;
+    if balance_after < 0 {
+        return Err(corrupt(format!(
+            "points_entries: negative balance {balance_after}"
+        )));
+    }
+    Ok(PointsEntry::new(
+        c.id(0, PointsEntryId::new)?,
+        entry,
+        balance_after,
+    ))
+}
+
+pub(crate) fn points_balance(conn: &Connection, customer: CustomerId) -> Res<i64> {
+    let b = query_one(conn, POINTS_BALANCE, [key(customer.get())], |row| {
+        Cols::new(row, "points_entries").i64(0)
+    })?;
+    Ok(b.unwrap_or(0))
+}
+
+pub(crate) fn points_ledger(conn: &Connection, customer: CustomerId) -> Res<Vec<PointsEntry>> {
+    query_all(conn, POINTS_LEDGER, [key(customer.get())], points_row)
 }

@@ -13,14 +13,15 @@
 //!   shared between connections, so there reads use the writer connection under its
 //!   mutex (and do wait for a writer).
 //!
-//! The primitives themselves are in one module per kind of record, over the row
-//! codecs and SQL of [`crate::store`].
+//! The primitives themselves are in one module per kind of record, each with its
+//! statements and row codecs; [`crate::rows`] holds the column lists and query
+//! helpers they share.
 
-mod activity;
-mod customers;
+pub(crate) mod activity;
+pub(crate) mod customers;
 mod events;
-mod loyalty;
-mod pipeline;
+pub(crate) mod loyalty;
+pub(crate) mod pipeline;
 mod privacy;
 mod tx;
 
@@ -110,9 +111,8 @@ fn read_on(
 /// The operations layer looks up every record a new one refers to before writing it
 /// (it must, to report a missing one by name), so SQLite's check repeats that look-up
 /// for every row: a B-tree search per purchase of a million-row import, which the
-/// import's time budget (2 × the `sqlite3` shell's `.import`) cannot afford. The old
-/// import path ran without the check for the same reason. `SqliteStore::check` still
-/// finds a dangling reference (`PRAGMA foreign_key_check`).
+/// import's time budget (2 × the `sqlite3` shell's `.import`) cannot afford. `SqliteStore::check`
+/// still finds a dangling reference (`PRAGMA foreign_key_check`).
 struct Unchecked<'a>(MutexGuard<'a, Connection>);
 
 impl<'a> Unchecked<'a> {
@@ -124,8 +124,9 @@ impl<'a> Unchecked<'a> {
 
 impl Drop for Unchecked<'_> {
     fn drop(&mut self) {
-        // Cannot fail outside a transaction; if it did, the next open would restore
-        // it, and the old `Store` methods check their references themselves too.
+        // The connection goes back as it was opened (checks on) for whatever else
+        // runs on it. Cannot fail outside a transaction; if it did, the next open
+        // would restore it.
         let _ = self.0.pragma_update(None, "foreign_keys", true);
     }
 }
@@ -169,7 +170,7 @@ impl Storage for SqliteStore {
             f(&mut writer)?;
             let (rebuild, purge) = writer.finish();
             if let Some(sqls) = rebuild {
-                crate::store::rebuild_indexes(&tx, &sqls).map_err(db)?;
+                activity::rebuild_indexes(&tx, &sqls).map_err(db)?;
             }
             tx.commit().map_err(|e| db(e.into()))?;
             purge
@@ -212,8 +213,8 @@ mod tests {
     }
 
     /// A port write runs without SQLite's foreign-key checks (the operations layer
-    /// checks references) and turns them back on for the old `Store` methods, whether
-    /// it commits, fails or panics.
+    /// checks references) and turns them back on afterwards, whether it commits,
+    /// fails or panics.
     #[test]
     fn a_port_write_skips_the_foreign_key_checks_and_restores_them() {
         let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
@@ -250,10 +251,10 @@ mod tests {
         let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
         let conn = store.lock();
         for sql in [
-            crate::store::CONSENTS_OF,
-            crate::store::STAGE_HISTORY,
-            crate::store::POINTS_BALANCE,
-            crate::store::DEAL_MOVES,
+            customers::CONSENTS_OF,
+            customers::STAGE_HISTORY,
+            loyalty::POINTS_BALANCE,
+            pipeline::DEAL_MOVES,
         ] {
             for id in 1..=5_i64 {
                 let mut stmt = conn.prepare_cached(sql).expect("prepared");

@@ -1,17 +1,15 @@
 //! Service requests with their steps, deals with their moves, and tasks.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Row, params};
 use solocrm_core::{
-    Deal, DealId, DealStage, DealStageChange, Recurrence, RequestEvent, RequestEventKind,
-    RequestId, ServiceRequest, Task, TaskId,
+    Currency, CustomerId, Deal, DealId, DealStage, DealStageChange, FreeText, Label, NewDeal,
+    NewServiceRequest, NewTask, OpenQuery, Recurrence, RequestEvent, RequestEventKind, RequestId,
+    RequestKind, ServiceRequest, Task, TaskId, TaskKind, TaskQuery,
 };
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
 use crate::error::{Fail, Res};
-use crate::store::{
-    DEAL_MOVES, REQUEST_EVENTS, execute, finish_request, query_all, query_one, request_row,
-    task_row,
-};
+use crate::rows::{corrupt, execute, query_all, query_one};
 
 pub(crate) fn request(conn: &Connection, id: RequestId) -> Res<Option<ServiceRequest>> {
     let row = query_one(
@@ -237,4 +235,256 @@ pub(crate) fn insert_task(conn: &Connection, t: &Task) -> Res<()> {
 
 pub(crate) fn update_task(conn: &Connection, t: &Task) -> Res<()> {
     write_task(conn, UPDATE_TASK, t)
+}
+
+pub(crate) const REQUEST_EVENTS: &str =
+    "SELECT kind, at, at_ns FROM request_events WHERE request_id = ?1 ORDER BY seq";
+
+pub(crate) const DEAL_MOVES: &str =
+    "SELECT from_stage, to_stage, at, at_ns FROM deal_moves WHERE deal_id = ?1 ORDER BY seq";
+
+pub(crate) const REQUESTS_ALL: &str = concat!(
+    "SELECT ",
+    request_cols!(),
+    " FROM service_requests r ORDER BY r.id"
+);
+
+pub(crate) const REQUESTS_OPEN: &str = concat!(
+    "SELECT ",
+    request_cols!(),
+    " FROM service_requests r WHERE r.status <> 'resolved' ORDER BY r.id"
+);
+
+pub(crate) const REQUESTS_OF: &str = concat!(
+    "SELECT ",
+    request_cols!(),
+    " FROM service_requests r WHERE r.customer_id = ?1 ORDER BY r.id"
+);
+
+pub(crate) const REQUESTS_OPEN_OF: &str = concat!(
+    "SELECT ",
+    request_cols!(),
+    " FROM service_requests r WHERE r.customer_id = ?1 AND r.status <> 'resolved' \
+     ORDER BY r.id"
+);
+
+/// A request row: the opening, and the stored status to check the replay against.
+pub(crate) struct RequestRow {
+    id: RequestId,
+    new: NewServiceRequest,
+    status: String,
+}
+
+pub(crate) fn request_row(row: &Row<'_>) -> Res<RequestRow> {
+    let c = Cols::new(row, "service_requests");
+    Ok(RequestRow {
+        id: c.id(0, RequestId::new)?,
+        new: NewServiceRequest {
+            customer: c.id(1, CustomerId::new)?,
+            kind: c.parse(2, RequestKind::parse)?,
+            subject: c.parse(3, Label::parse)?,
+            description: c.parse(4, FreeText::parse)?,
+            opened_at: c.time(6)?,
+            deal: c.opt_id(5, DealId::new)?,
+        },
+        status: c.str(8)?.to_owned(),
+    })
+}
+
+/// Rebuilds a request by replaying its events through the domain's rules.
+pub(crate) fn finish_request(conn: &Connection, r: RequestRow) -> Res<ServiceRequest> {
+    let events = query_all(conn, REQUEST_EVENTS, [key(r.id.get())], |row| {
+        let c = Cols::new(row, "request_events");
+        Ok(RequestEvent {
+            kind: c.parse(0, RequestEventKind::parse)?,
+            at: c.time(1)?,
+        })
+    })?;
+    let req = ServiceRequest::replay(r.id, r.new, events)
+        .map_err(|e| corrupt(format!("service request {}: {e}", r.id)))?;
+    if req.status().as_str() != r.status {
+        return Err(corrupt(format!(
+            "service request {}: stored status '{}' but its history ends {}",
+            r.id,
+            r.status,
+            req.status()
+        )));
+    }
+    Ok(req)
+}
+
+pub(crate) fn requests_where<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+) -> Res<Vec<ServiceRequest>> {
+    let rows = query_all(conn, sql, params, request_row)?;
+    rows.into_iter().map(|r| finish_request(conn, r)).collect()
+}
+
+pub(crate) fn list_requests(conn: &Connection, q: &OpenQuery) -> Res<Vec<ServiceRequest>> {
+    match (q.customer, q.open_only) {
+        (None, false) => requests_where(conn, REQUESTS_ALL, []),
+        (None, true) => requests_where(conn, REQUESTS_OPEN, []),
+        (Some(c), false) => requests_where(conn, REQUESTS_OF, [key(c.get())]),
+        (Some(c), true) => requests_where(conn, REQUESTS_OPEN_OF, [key(c.get())]),
+    }
+}
+
+pub(crate) const DEALS_ALL: &str = concat!("SELECT ", deal_cols!(), " FROM deals d ORDER BY d.id");
+
+pub(crate) const DEALS_OPEN: &str = concat!(
+    "SELECT ",
+    deal_cols!(),
+    " FROM deals d WHERE d.stage NOT IN ('won', 'lost') ORDER BY d.id"
+);
+
+pub(crate) const DEALS_OF: &str = concat!(
+    "SELECT ",
+    deal_cols!(),
+    " FROM deals d WHERE d.customer_id = ?1 ORDER BY d.id"
+);
+
+pub(crate) const DEALS_OPEN_OF: &str = concat!(
+    "SELECT ",
+    deal_cols!(),
+    " FROM deals d WHERE d.customer_id = ?1 AND d.stage NOT IN ('won', 'lost') ORDER BY d.id"
+);
+
+pub(crate) struct DealRow {
+    id: DealId,
+    new: NewDeal,
+    stage: String,
+}
+
+pub(crate) fn deal_row(row: &Row<'_>, base: Currency) -> Res<DealRow> {
+    let c = Cols::new(row, "deals");
+    let value = c.money(3, base)?;
+    if value.is_negative() {
+        return Err(corrupt(format!("deals.value: {value} is negative")));
+    }
+    Ok(DealRow {
+        id: c.id(0, DealId::new)?,
+        new: NewDeal {
+            customer: c.id(1, CustomerId::new)?,
+            title: c.parse(2, Label::parse)?,
+            value,
+            created_at: c.time(4)?,
+            stage: c.parse(6, DealStage::parse)?,
+            expected_close: c.opt_date(7)?,
+        },
+        stage: c.str(8)?.to_owned(),
+    })
+}
+
+/// Rebuilds a deal by replaying its moves through the domain's rules, and checks the
+/// stored history and stage against the replay.
+pub(crate) fn finish_deal(conn: &Connection, r: DealRow) -> Res<Deal> {
+    let moves = query_all(conn, DEAL_MOVES, [key(r.id.get())], |row| {
+        let c = Cols::new(row, "deal_moves");
+        Ok(DealStageChange {
+            from: c.parse(0, DealStage::parse)?,
+            to: c.parse(1, DealStage::parse)?,
+            at: c.time(2)?,
+        })
+    })?;
+    if r.new.stage.is_closed() {
+        return Err(corrupt(format!("deal {}: starts closed", r.id)));
+    }
+    let deal = Deal::replay(r.id, r.new, moves.iter().cloned())
+        .map_err(|e| corrupt(format!("deal {}: {e}", r.id)))?;
+    if deal.history() != moves.as_slice() || deal.stage().as_str() != r.stage {
+        return Err(corrupt(format!(
+            "deal {}: the stored stages do not match its history",
+            r.id
+        )));
+    }
+    Ok(deal)
+}
+
+pub(crate) fn deals_where<P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    base: Currency,
+) -> Res<Vec<Deal>> {
+    let rows = query_all(conn, sql, params, |row| deal_row(row, base))?;
+    rows.into_iter().map(|r| finish_deal(conn, r)).collect()
+}
+
+pub(crate) fn list_deals(conn: &Connection, q: &OpenQuery, base: Currency) -> Res<Vec<Deal>> {
+    match (q.customer, q.open_only) {
+        (None, false) => deals_where(conn, DEALS_ALL, [], base),
+        (None, true) => deals_where(conn, DEALS_OPEN, [], base),
+        (Some(c), false) => deals_where(conn, DEALS_OF, [key(c.get())], base),
+        (Some(c), true) => deals_where(conn, DEALS_OPEN_OF, [key(c.get())], base),
+    }
+}
+
+/// The deal with `id`, if it exists.
+pub(crate) fn find_deal(conn: &Connection, id: DealId, base: Currency) -> Res<Option<Deal>> {
+    let row = query_one(
+        conn,
+        concat!("SELECT ", deal_cols!(), " FROM deals d WHERE d.id = ?1"),
+        [key(id.get())],
+        |row| deal_row(row, base),
+    )?;
+    row.map(|r| finish_deal(conn, r)).transpose()
+}
+
+pub(crate) fn task_row(row: &Row<'_>) -> Res<Task> {
+    let c = Cols::new(row, "tasks");
+    let fields = NewTask {
+        customer: c.opt_id(1, CustomerId::new)?,
+        kind: c.parse(2, TaskKind::parse)?,
+        title: c.parse(3, Label::parse)?,
+        due: c.date(4)?,
+        recurrence: c.opt_parse(5, Recurrence::parse)?,
+        created_at: c.time(6)?,
+    };
+    let done = c.bool(9)?;
+    let occurrence: u32 = c.int(8)?;
+    if (done && fields.recurrence.is_some()) || (occurrence > 0 && fields.recurrence.is_none()) {
+        return Err(corrupt(
+            "tasks: done and occurrence contradict the recurrence".to_owned(),
+        ));
+    }
+    Ok(Task::from_parts(
+        c.id(0, TaskId::new)?,
+        fields,
+        occurrence,
+        done,
+        c.opt_time(10)?,
+    ))
+}
+
+/// Tasks matching `q`, by due date, then id. The due date of a recurring task depends
+/// on how often it was completed, so the date filter and the order are applied here,
+/// on the (few) tasks of the store.
+pub(crate) fn list_tasks(conn: &Connection, q: &TaskQuery) -> Res<Vec<Task>> {
+    let mut tasks = match q.customer {
+        None => query_all(
+            conn,
+            concat!(
+                "SELECT ",
+                task_cols!(),
+                " FROM tasks t WHERE (?1 OR t.done = 0)"
+            ),
+            [q.include_done],
+            task_row,
+        )?,
+        Some(c) => query_all(
+            conn,
+            concat!(
+                "SELECT ",
+                task_cols!(),
+                " FROM tasks t WHERE t.customer_id = ?2 AND (?1 OR t.done = 0)"
+            ),
+            params![q.include_done, key(c.get())],
+            task_row,
+        )?,
+    };
+    tasks.retain(|t| q.due_until.is_none_or(|d| t.due() <= d));
+    tasks.sort_by_key(|t| (t.due(), t.id()));
+    Ok(tasks)
 }

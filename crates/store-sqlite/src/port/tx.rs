@@ -18,7 +18,7 @@ use solocrm_core::{
 use super::{activity, customers, events, loyalty, pipeline, privacy};
 use crate::codec::Cols;
 use crate::error::Res;
-use crate::store;
+use crate::rows;
 
 /// A transaction on one connection: read-only (a snapshot) or the write transaction.
 pub(crate) struct Tx<'c> {
@@ -81,7 +81,7 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
-        self.run_base(|c, base| store::find_customer(c, id, base))
+        self.run_base(|c, base| customers::find_customer(c, id, base))
     }
 
     fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
@@ -114,11 +114,11 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
-        self.run(|c| store::stage_history(c, customer))
+        self.run(|c| customers::stage_history(c, customer))
     }
 
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
-        self.run(|c| store::interactions(c, query))
+        self.run(|c| activity::interactions(c, query))
     }
 
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
@@ -131,7 +131,7 @@ impl<'c> ReadTx for Tx<'c> {
         let found = (|| -> Res<Option<PurchaseId>> {
             let stmt: &mut CachedStatement<'c> = match &mut *slot {
                 Some(stmt) => stmt,
-                None => slot.insert(conn.prepare_cached(store::PURCHASE_REF_OWNER)?),
+                None => slot.insert(conn.prepare_cached(activity::PURCHASE_REF_OWNER)?),
             };
             let mut rows = stmt.query([reference.as_str()])?;
             match rows.next()? {
@@ -143,7 +143,7 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
-        self.run_base(|c, base| store::purchases(c, query, base))
+        self.run_base(|c, base| activity::purchases(c, query, base))
     }
 
     fn purchase_summary(
@@ -151,15 +151,15 @@ impl<'c> ReadTx for Tx<'c> {
         customer: CustomerId,
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary> {
-        self.run_base(|c, base| store::purchase_summary(c, customer, as_of, base))
+        self.run_base(|c, base| activity::purchase_summary(c, customer, as_of, base))
     }
 
     fn purchase_log(&self) -> StoreResult<PurchaseLog> {
-        self.run_base(store::purchase_log)
+        self.run_base(activity::purchase_log)
     }
 
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
-        self.run_base(|c, base| store::refunds(c, query, base))
+        self.run_base(|c, base| activity::refunds(c, query, base))
     }
 
     fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>> {
@@ -167,7 +167,7 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
-        self.run(|c| store::surveys(c, query))
+        self.run(|c| activity::surveys(c, query))
     }
 
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
@@ -175,15 +175,15 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
-        self.run(|c| store::list_requests(c, query))
+        self.run(|c| pipeline::list_requests(c, query))
     }
 
     fn deal(&self, id: DealId) -> StoreResult<Option<Deal>> {
-        self.run_base(|c, base| store::find_deal(c, id, base))
+        self.run_base(|c, base| pipeline::find_deal(c, id, base))
     }
 
     fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
-        self.run_base(|c, base| store::list_deals(c, query, base))
+        self.run_base(|c, base| pipeline::list_deals(c, query, base))
     }
 
     fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
@@ -191,15 +191,15 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
-        self.run(|c| store::list_tasks(c, query))
+        self.run(|c| pipeline::list_tasks(c, query))
     }
 
     fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
-        self.run(|c| store::points_ledger(c, customer))
+        self.run(|c| loyalty::points_ledger(c, customer))
     }
 
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
-        self.run(|c| store::points_balance(c, customer))
+        self.run(|c| loyalty::points_balance(c, customer))
     }
 
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
@@ -207,7 +207,7 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn segments(&self) -> StoreResult<Vec<Segment>> {
-        self.run(|c| store::all_segments(c).map(|(ok, _)| ok))
+        self.run(|c| privacy::all_segments(c).map(|(ok, _)| ok))
     }
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
@@ -398,7 +398,7 @@ fn last_id_sql(kind: IdKind) -> &'static str {
 /// One more than the largest stored id of `kind` (ids are never deleted, so the
 /// largest ever stored); 1 for none.
 pub(crate) fn next_id(conn: &Connection, kind: IdKind) -> Res<u64> {
-    let last = store::query_one(conn, last_id_sql(kind), [], |row| {
+    let last = rows::query_one(conn, last_id_sql(kind), [], |row| {
         crate::codec::Cols::new(row, "ids").id(0, |id| id)
     })?;
     Ok(last.map_or(1, |id| id.saturating_add(1)))

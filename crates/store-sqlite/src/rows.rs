@@ -1,0 +1,385 @@
+//! What the port's modules (`crate::port::*`) share: the column lists of every table
+//! and the small query helpers. The statements and row codecs of each kind of record
+//! live with its primitives (`port/customers.rs`, `port/activity.rs`, …); the test
+//! below checks that each statement uses the index `docs/storage.md` gives it.
+
+use rusqlite::{Connection, Row};
+use solocrm_core::StoreError;
+
+use crate::error::{Corrupt, Fail, Res};
+
+// ----- column lists (static SQL only; values are always bound) -----
+
+macro_rules! customer_cols {
+    () => {
+        "c.id, c.name, c.email, c.phone, c.company, c.birthday, c.profile, \
+         c.acquisition_channel, c.acquisition_cost, c.external_ref, c.notes, \
+         c.created_at, c.created_at_ns, c.stage, c.erased_at, c.erased_at_ns"
+    };
+}
+
+macro_rules! purchase_cols {
+    () => {
+        "p.id, p.customer_id, p.at, p.at_ns, p.amount, p.cost, p.description, p.items, \
+         p.external_ref, p.deal_id"
+    };
+}
+
+macro_rules! interaction_cols {
+    () => {
+        "i.id, i.customer_id, i.channel, i.direction, i.at, i.at_ns, i.summary, i.sentiment"
+    };
+}
+
+macro_rules! refund_cols {
+    () => {
+        "r.id, r.customer_id, r.purchase_id, r.at, r.at_ns, r.amount, r.reason"
+    };
+}
+
+macro_rules! survey_cols {
+    () => {
+        "s.id, s.customer_id, s.at, s.at_ns, s.kind, s.score, s.comment"
+    };
+}
+
+macro_rules! request_cols {
+    () => {
+        "r.id, r.customer_id, r.kind, r.subject, r.description, r.deal_id, r.opened_at, \
+         r.opened_at_ns, r.status"
+    };
+}
+
+macro_rules! deal_cols {
+    () => {
+        "d.id, d.customer_id, d.title, d.value, d.created_at, d.created_at_ns, \
+         d.initial_stage, d.expected_close, d.stage"
+    };
+}
+
+macro_rules! task_cols {
+    () => {
+        "t.id, t.customer_id, t.kind, t.title, t.due, t.recurrence, t.created_at, \
+         t.created_at_ns, t.occurrence, t.done, t.last_done_at, t.last_done_at_ns"
+    };
+}
+
+macro_rules! points_cols {
+    () => {
+        "e.id, e.customer_id, e.at, e.at_ns, e.kind, e.delta, e.reason, e.balance_after"
+    };
+}
+
+// ----- small helpers -----
+
+pub(crate) fn backend(e: impl std::error::Error + Send + Sync + 'static) -> Fail {
+    Fail::Store(StoreError::backend(e))
+}
+
+pub(crate) fn corrupt(what: String) -> Fail {
+    Fail::Corrupt(Corrupt(what))
+}
+
+/// Runs `sql` with `params` and decodes every row.
+pub(crate) fn query_all<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    mut decode: impl FnMut(&Row<'_>) -> Res<T>,
+) -> Res<Vec<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(decode(row)?);
+    }
+    Ok(out)
+}
+
+/// Runs `sql` with `params` and decodes the first row, if any.
+pub(crate) fn query_one<T, P: rusqlite::Params>(
+    conn: &Connection,
+    sql: &str,
+    params: P,
+    decode: impl FnOnce(&Row<'_>) -> Res<T>,
+) -> Res<Option<T>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params)?;
+    match rows.next()? {
+        Some(row) => decode(row).map(Some),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn execute<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> Res<usize> {
+    Ok(conn.prepare_cached(sql)?.execute(params)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    use crate::SqliteStore;
+    use crate::port::activity::{
+        BULK_PURCHASES, INTERACTIONS_ALL, INTERACTIONS_OF, PURCHASE_LOG_SCAN, PURCHASE_REF_OWNER,
+        PURCHASE_SUMMARY, PURCHASES_ALL, PURCHASES_OF, REFUNDS_ALL, REFUNDS_OF, SURVEYS_ALL,
+        SURVEYS_OF,
+    };
+    use crate::port::customers::{
+        CONSENTS_BETWEEN, CONSENTS_OF, CUSTOMER_BY_ID, CUSTOMER_REF_OWNER, EMAIL_OWNER, LIST_ALL,
+        LIST_TAG, LIST_TAG_STAGE, STAGE_HISTORY, TAGS_BETWEEN, TAGS_OF,
+    };
+    use crate::port::loyalty::{POINTS_BALANCE, POINTS_LEDGER};
+    use crate::port::pipeline::{
+        DEAL_MOVES, DEALS_OF, DEALS_OPEN, REQUEST_EVENTS, REQUESTS_OF, REQUESTS_OPEN,
+    };
+    use solocrm_core::{ActivityQuery, Currency, CustomerId, ExternalRef};
+
+    use solocrm_core::{
+        Conflict, Crm, CustomerData, CustomerRef, ImportBatch, Money, NewCustomer, NewPurchase,
+        PersonName, Store, StoreErrorKind,
+    };
+
+    /// The query plan of `sql`, one line per step.
+    fn plan(conn: &Connection, sql: &str) -> String {
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("explain");
+        let n = stmt.parameter_count();
+        let params: Vec<rusqlite::types::Value> = vec![rusqlite::types::Value::Integer(1); n];
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params), |r| {
+                r.get::<_, String>(3)
+            })
+            .expect("the plan");
+        rows.map(|r| r.expect("a plan step"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// Each index serves the query `docs/storage.md` says it serves, and the purchase
+    /// log is one scan of the table in id order without a sort.
+    #[test]
+    fn the_queries_use_their_indexes() {
+        let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
+        let conn = store.lock();
+        let uses = |sql: &str, wanted: &str| {
+            let p = plan(&conn, sql);
+            assert!(p.contains(wanted), "{sql}\nwants {wanted}, plan:\n{p}");
+            // A sort of the rows that tie on the index's order is fine (purchases of
+            // one customer at one instant, by id); a sort of the whole result is not.
+            assert!(
+                !p.contains("TEMP B-TREE FOR ORDER BY"),
+                "{sql}\nsorts:\n{p}"
+            );
+        };
+        uses(CUSTOMER_BY_ID, "USING INTEGER PRIMARY KEY");
+        uses(EMAIL_OWNER, "sqlite_autoindex_customers_1");
+        uses(CUSTOMER_REF_OWNER, "sqlite_autoindex_customers_2");
+        uses(TAGS_OF, "USING PRIMARY KEY (customer_id=?)");
+        uses(CONSENTS_OF, "consents_by_customer");
+        uses(LIST_ALL, "USING INTEGER PRIMARY KEY (rowid>?)");
+        uses(
+            LIST_TAG,
+            "USING COVERING INDEX customer_tags_by_tag (tag=? AND customer_id>?)",
+        );
+        uses(LIST_TAG_STAGE, "customer_tags_by_tag");
+        uses(STAGE_HISTORY, "stage_changes_by_customer");
+        uses(INTERACTIONS_OF, "interactions_by_customer");
+        uses(PURCHASES_OF, "purchases_by_customer");
+        uses(
+            PURCHASE_SUMMARY,
+            "USING COVERING INDEX purchases_by_customer (customer_id=? AND",
+        );
+        uses(PURCHASE_REF_OWNER, "sqlite_autoindex_purchases_1");
+        uses(
+            crate::port::activity::REFUNDS_OF_PURCHASE,
+            "refunds_by_purchase",
+        );
+        uses(REFUNDS_OF, "refunds_by_customer");
+        uses(SURVEYS_OF, "surveys_by_customer");
+        uses(DEALS_OF, "deals_by_customer");
+        uses(DEALS_OPEN, "deals_open");
+        uses(DEAL_MOVES, "USING PRIMARY KEY (deal_id=?)");
+        uses(REQUESTS_OF, "service_requests_by_customer");
+        uses(REQUESTS_OPEN, "service_requests_open");
+        uses(REQUEST_EVENTS, "USING PRIMARY KEY (request_id=?)");
+        uses(POINTS_BALANCE, "points_entries_by_customer");
+        uses(POINTS_LEDGER, "points_entries_by_customer");
+        for all in [INTERACTIONS_ALL, PURCHASES_ALL, REFUNDS_ALL, SURVEYS_ALL] {
+            let p = plan(&conn, all);
+            assert!(
+                p.starts_with("SCAN") && !p.contains("TEMP B-TREE"),
+                "{all}\n{p}"
+            );
+        }
+        uses(
+            TAGS_BETWEEN,
+            "USING PRIMARY KEY (customer_id>? AND customer_id<?)",
+        );
+        uses(
+            CONSENTS_BETWEEN,
+            "consents_by_customer (customer_id>? AND customer_id<?)",
+        );
+        let log = plan(&conn, PURCHASE_LOG_SCAN);
+        assert_eq!(log, "SCAN purchases", "one pass, no index, no sort");
+    }
+    /// The schema's purchase indexes, as `sqlite_schema` records them.
+    fn purchase_indexes(store: &SqliteStore) -> Vec<(String, Option<String>)> {
+        let conn = store.lock();
+        let mut stmt = conn
+            .prepare(
+                "SELECT name, sql FROM sqlite_schema WHERE type = 'index' \
+                 AND tbl_name = 'purchases' ORDER BY name",
+            )
+            .expect("the schema query");
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("the schema")
+            .collect::<rusqlite::Result<_>>()
+            .expect("schema rows")
+    }
+
+    /// SQLite's schema cookie, which every `CREATE` and `DROP` increments.
+    fn schema_version(store: &SqliteStore) -> i64 {
+        store
+            .lock()
+            .pragma_query_value(None, "schema_version", |r| r.get(0))
+            .expect("the pragma")
+    }
+
+    fn foreign_keys_on(store: &SqliteStore) -> bool {
+        store
+            .lock()
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .expect("the pragma")
+    }
+
+    /// A part of `n` purchases spread over `customers`, the first `refs` of them with
+    /// references `R-{offset + i}`.
+    fn purchases_part(customers: &[CustomerId], n: usize, offset: usize) -> ImportBatch {
+        let t0 = chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("an instant");
+        let purchases = (0..n)
+            .map(|i| {
+                let k = offset + i;
+                // Customers in a scrambled order, as in a real file.
+                let who = customers[(k * 7919) % customers.len()];
+                let mut p = NewPurchase::new(
+                    who,
+                    t0 + chrono::Duration::minutes(i64::try_from(k).expect("small")),
+                    Money::from_minor(i64::try_from(k % 5_000).expect("small") + 1, Currency::EUR),
+                );
+                p.external_ref = Some(ExternalRef::parse(&format!("R-{k}")).expect("a reference"));
+                (CustomerRef::Existing(who), p)
+            })
+            .collect();
+        ImportBatch {
+            purchases,
+            ..ImportBatch::default()
+        }
+    }
+
+    fn some_customers(crm: &Crm, n: usize) -> Vec<CustomerId> {
+        let t0 = chrono::DateTime::from_timestamp(1_767_225_600, 0).expect("an instant");
+        let batch = ImportBatch {
+            create_customers: (0..n)
+                .map(|i| {
+                    let name = PersonName::parse(&format!("Customer {i}")).expect("a name");
+                    NewCustomer::new(CustomerData::new(name), t0)
+                })
+                .collect(),
+            ..ImportBatch::default()
+        };
+        crm.import(batch).expect("customers").created_customers
+    }
+
+    /// An import big enough to rebuild the purchase indexes leaves them as the schema
+    /// defines them, the file sound, the foreign-key checks back on, and every row
+    /// findable through the index.
+    #[test]
+    fn a_bulk_import_rebuilds_the_purchase_indexes_in_its_transaction() {
+        let store = Arc::new(SqliteStore::open_in_memory(Currency::EUR).expect("a store"));
+        let crm = Crm::from_shared(store.clone());
+        let customers = some_customers(&crm, 500);
+        let indexes = purchase_indexes(&store);
+        assert!(
+            indexes.iter().any(|(n, _)| n == "purchases_by_customer"),
+            "{indexes:?}"
+        );
+        let small = purchases_part(&customers, 10, 1_000_000);
+        let version = schema_version(&store);
+        crm.import(small).expect("a small import");
+        assert_eq!(
+            schema_version(&store),
+            version,
+            "a small import keeps its index"
+        );
+        let half = BULK_PURCHASES / 2 + 1;
+        let mut parts = vec![
+            Ok(purchases_part(&customers, half, 0)),
+            Ok(purchases_part(&customers, half, half)),
+        ]
+        .into_iter();
+        let receipt = crm.import_parts(&mut parts).expect("the import");
+        assert_eq!(receipt.purchases.len(), 2 * half);
+        assert!(
+            schema_version(&store) > version,
+            "a big import drops and rebuilds the index"
+        );
+        assert_eq!(purchase_indexes(&store), indexes);
+        assert!(foreign_keys_on(&store));
+        assert_eq!(
+            store.integrity_check().expect("the check"),
+            Vec::<String>::new()
+        );
+        let conn = store.lock();
+        let p = plan(&conn, PURCHASES_OF);
+        assert!(p.contains("purchases_by_customer"), "{p}");
+        drop(conn);
+        let mut total = 0;
+        for c in &customers {
+            total += crm
+                .purchases(&ActivityQuery::customer(*c))
+                .expect("a customer's purchases")
+                .len();
+        }
+        assert_eq!(total, 2 * half + 10);
+    }
+
+    /// A bulk import refused by its last record, or aborted by its source after the
+    /// indexes were dropped, writes nothing and leaves the indexes in place.
+    #[test]
+    fn a_refused_bulk_import_leaves_the_indexes_and_writes_nothing() {
+        let store = Arc::new(SqliteStore::open_in_memory(Currency::EUR).expect("a store"));
+        let crm = Crm::from_shared(store.clone());
+        let customers = some_customers(&crm, 100);
+        let indexes = purchase_indexes(&store);
+        let mut big = purchases_part(&customers, BULK_PURCHASES, 0);
+        let repeat = big.purchases[0].clone();
+        big.purchases.push(repeat);
+        let err = crm.import(big).expect_err("a repeated reference");
+        assert!(
+            matches!(
+                &err,
+                StoreError::Import { index, error, .. }
+                    if *index == BULK_PURCHASES
+                        && matches!(**error, StoreError::Conflict(Conflict::DuplicateRefInBatch { .. }))
+            ),
+            "{err:?}"
+        );
+        let mut parts = vec![
+            Ok(purchases_part(&customers, BULK_PURCHASES, 0)),
+            Err("the source gave up".into()),
+        ]
+        .into_iter();
+        let err = crm.import_parts(&mut parts).expect_err("aborted");
+        assert_eq!(err.kind(), StoreErrorKind::Aborted);
+        assert_eq!(purchase_indexes(&store), indexes);
+        assert!(foreign_keys_on(&store));
+        assert!(
+            crm.purchases(&ActivityQuery::ALL)
+                .expect("listing")
+                .is_empty()
+        );
+    }
+}
