@@ -75,7 +75,7 @@ pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
 pub use ops::{Crm, Reader, ReportError, Writer};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
-pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
+pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteKind, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
 pub use segment::{Cmp, Comparison, Predicate, PurchaseSummary, Segment};

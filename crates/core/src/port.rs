@@ -320,6 +320,19 @@ pub trait WriteTx: ReadTx {
     }
 }
 
+/// What a write transaction is for, said before it begins so that a backend may
+/// prepare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WriteKind {
+    /// Ordinary writes: a backend keeps every check of its own (SQLite's foreign keys,
+    /// say) as a second line behind the operations layer's.
+    Ordinary,
+    /// A bulk load (a file import, a batch of purchases): the operations layer has
+    /// looked up every record the rows refer to, and a backend may skip repeating
+    /// that per row for speed.
+    Bulk,
+}
+
 /// A backend: opens transactions over the records it stores. See the
 /// [module docs](self) for the contract.
 ///
@@ -344,6 +357,21 @@ pub trait Storage: Send + Sync {
     /// What `f` returns (nothing is committed then), or a backend error from opening
     /// or committing the transaction (nothing is committed either).
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()>;
+
+    /// [`write`](Storage::write), saying what the transaction is for. The default
+    /// ignores the kind.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Storage::write).
+    fn write_as(
+        &self,
+        kind: WriteKind,
+        f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let _ = kind;
+        self.write(f)
+    }
 }
 
 macro_rules! forward_storage {
@@ -363,6 +391,13 @@ macro_rules! forward_storage {
                 f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>,
             ) -> StoreResult<()> {
                 (**self).write(f)
+            }
+            fn write_as(
+                &self,
+                kind: WriteKind,
+                f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>,
+            ) -> StoreResult<()> {
+                (**self).write_as(kind, f)
             }
         }
     )*};

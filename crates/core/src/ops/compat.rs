@@ -101,7 +101,7 @@ impl Store for Crm {
 
     fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
         let mut batch = Some(batch);
-        self.write(|w| w.record_purchases(batch.take().ok_or_else(replayed)?))
+        self.write_bulk(|w| w.record_purchases(batch.take().ok_or_else(replayed)?))
     }
 
     fn import_parts(
@@ -109,7 +109,7 @@ impl Store for Crm {
         parts: &mut dyn Iterator<Item = ImportPart>,
     ) -> StoreResult<ImportReceipt> {
         let mut parts = Some(parts);
-        self.write(|w| w.import_parts(parts.take().ok_or_else(replayed)?))
+        self.write_bulk(|w| w.import_parts(parts.take().ok_or_else(replayed)?))
     }
 
     fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {

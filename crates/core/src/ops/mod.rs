@@ -62,7 +62,7 @@ use chrono::{DateTime, Utc};
 
 use crate::event::{DomainEvent, Event};
 use crate::money::Currency;
-use crate::port::{IdKind, ReadTx, Storage, WriteTx};
+use crate::port::{IdKind, ReadTx, Storage, WriteKind, WriteTx};
 use crate::store::{StoreError, StoreResult};
 
 /// The one entry point: a store and the business operations over it.
@@ -132,9 +132,31 @@ impl Crm {
     /// # Errors
     ///
     /// What `f` returns, or the backend's error opening or committing the transaction.
-    pub fn write<T>(&self, mut f: impl FnMut(&mut Writer<'_>) -> StoreResult<T>) -> StoreResult<T> {
+    pub fn write<T>(&self, f: impl FnMut(&mut Writer<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        self.write_as(WriteKind::Ordinary, f)
+    }
+
+    /// [`write`](Self::write) for a bulk load (an import): the backend may skip its
+    /// own per-row reference checks, which the operations layer makes anyway (see
+    /// [`WriteKind::Bulk`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
+    pub fn write_bulk<T>(
+        &self,
+        f: impl FnMut(&mut Writer<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        self.write_as(WriteKind::Bulk, f)
+    }
+
+    fn write_as<T>(
+        &self,
+        kind: WriteKind,
+        mut f: impl FnMut(&mut Writer<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let mut out = None;
-        self.storage.write(&mut |tx| {
+        self.storage.write_as(kind, &mut |tx| {
             let mut w = Writer::new(tx);
             out = Some(f(&mut w)?);
             Ok(())

@@ -1,7 +1,7 @@
 //! `impl Storage for SqliteStore`: the transactional port of `solocrm_core::port`.
 //!
 //! - [`Storage::write`] takes the one writer connection (behind the store's mutex),
-//!   turns SQLite's foreign-key checks off for the write (see [`Unchecked`]), runs
+//!   turns SQLite's foreign-key checks off for a bulk write (see [`Unchecked`]), runs
 //!   `BEGIN IMMEDIATE`, the closure over a [`Tx`] backed by that connection, and
 //!   `COMMIT`; an `Err` or a panic drops the open transaction, which rolls it back.
 //!   A big import announced with `expect_purchases` has its purchase indexes rebuilt
@@ -29,7 +29,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, TransactionBehavior};
-use solocrm_core::port::{ReadTx, Storage, WriteTx};
+use solocrm_core::port::{ReadTx, Storage, WriteKind, WriteTx};
 use solocrm_core::{Currency, StoreResult};
 
 use crate::SqliteStore;
@@ -104,8 +104,8 @@ fn read_on(
     tx.commit().map_err(db)
 }
 
-/// The writer connection with SQLite's foreign-key checks off for one port write,
-/// back on when dropped (after the transaction, which is declared later and so
+/// The writer connection with SQLite's foreign-key checks off for one bulk write
+/// ([`WriteKind::Bulk`]: an import, a batch of purchases), back on when dropped (after the transaction, which is declared later and so
 /// dropped first; the pragma only takes effect outside a transaction).
 ///
 /// The operations layer looks up every record a new one refers to before writing it
@@ -113,12 +113,15 @@ fn read_on(
 /// for every row: a B-tree search per purchase of a million-row import, which the
 /// import's time budget (2 × the `sqlite3` shell's `.import`) cannot afford. `SqliteStore::check`
 /// still finds a dangling reference (`PRAGMA foreign_key_check`).
-struct Unchecked<'a>(MutexGuard<'a, Connection>);
+struct Unchecked<'a>(MutexGuard<'a, Connection>, bool);
 
 impl<'a> Unchecked<'a> {
-    fn new(conn: MutexGuard<'a, Connection>) -> rusqlite::Result<Self> {
-        conn.pragma_update(None, "foreign_keys", false)?;
-        Ok(Unchecked(conn))
+    /// The writer connection, with the checks off if `bulk`.
+    fn new(conn: MutexGuard<'a, Connection>, bulk: bool) -> rusqlite::Result<Self> {
+        if bulk {
+            conn.pragma_update(None, "foreign_keys", false)?;
+        }
+        Ok(Unchecked(conn, bulk))
     }
 }
 
@@ -127,7 +130,9 @@ impl Drop for Unchecked<'_> {
         // The connection goes back as it was opened (checks on) for whatever else
         // runs on it. Cannot fail outside a transaction; if it did, the next open
         // would restore it.
-        let _ = self.0.pragma_update(None, "foreign_keys", true);
+        if self.1 {
+            let _ = self.0.pragma_update(None, "foreign_keys", true);
+        }
     }
 }
 
@@ -156,10 +161,19 @@ impl Storage for SqliteStore {
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
+        self.write_as(WriteKind::Ordinary, f)
+    }
+
+    fn write_as(
+        &self,
+        kind: WriteKind,
+        f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>,
+    ) -> StoreResult<()> {
         let waited = self.busy_timeout;
         let db = |e: Fail| e.into_store(waited);
         let purge = {
-            let mut conn = Unchecked::new(self.lock()).map_err(|e| db(e.into()))?;
+            let mut conn =
+                Unchecked::new(self.lock(), kind == WriteKind::Bulk).map_err(|e| db(e.into()))?;
             // Dropped without a commit (an error, a panic in `f`), the transaction
             // rolls back, the dropped indexes of a bulk import included.
             let tx = conn
@@ -212,15 +226,31 @@ mod tests {
         )
     }
 
-    /// A port write runs without SQLite's foreign-key checks (the operations layer
+    /// An ordinary write keeps SQLite's foreign-key checks, a second line behind the
+    /// operations layer's: an orphan is refused.
+    #[test]
+    fn an_ordinary_write_keeps_the_foreign_key_checks() {
+        let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
+        let err = store
+            .write(&mut |tx| tx.insert_purchase(&orphan()))
+            .expect_err("an orphan");
+        assert_eq!(err.kind(), StoreErrorKind::Backend, "{err}");
+        assert!(
+            store.check().expect("the check").is_empty(),
+            "nothing was stored"
+        );
+        assert!(foreign_keys_on(&store));
+    }
+
+    /// A bulk write runs without SQLite's foreign-key checks (the operations layer
     /// checks references) and turns them back on afterwards, whether it commits,
     /// fails or panics.
     #[test]
-    fn a_port_write_skips_the_foreign_key_checks_and_restores_them() {
+    fn a_bulk_write_skips_the_foreign_key_checks_and_restores_them() {
         let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
         let stop = || StoreError::busy(Duration::ZERO);
         let err = store
-            .write(&mut |tx| {
+            .write_as(WriteKind::Bulk, &mut |tx| {
                 tx.insert_purchase(&orphan())?;
                 Err(stop())
             })
@@ -228,12 +258,12 @@ mod tests {
         assert_eq!(err.kind(), StoreErrorKind::Busy);
         assert!(foreign_keys_on(&store));
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = store.write(&mut |_| panic!("the closure panics"));
+            let _ = store.write_as(WriteKind::Bulk, &mut |_| panic!("the closure panics"));
         }));
         assert!(panicked.is_err());
         assert!(foreign_keys_on(&store));
         store
-            .write(&mut |tx| tx.insert_purchase(&orphan()))
+            .write_as(WriteKind::Bulk, &mut |tx| tx.insert_purchase(&orphan()))
             .expect("stored as given");
         assert!(foreign_keys_on(&store));
         let problems = store.check().expect("the check");
