@@ -147,10 +147,7 @@ fn bench(c: &mut Criterion) {
     let december = Period::month(2025, 12).expect("a valid month");
     let config = ReportConfig::default();
     let build = |store: &solocrm::Crm| -> MetricsReport {
-        store
-            .read(|r| Ok(r.metrics_report(december, &config)))
-            .expect("a snapshot")
-            .expect("report")
+        store.metrics_report(december, &config).expect("report")
     };
     let report = build(&store);
     assert!(report.satisfaction.nps.is_defined() && report.retention.churn.is_defined());

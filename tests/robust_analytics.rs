@@ -26,7 +26,7 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// The metrics report of `period` with the default configuration, from one snapshot.
 fn report(crm: &Crm, period: Period) -> Result<MetricsReport, ReportError> {
-    crm.read(|r| Ok(r.metrics_report(period, &ReportConfig::default())))?
+    crm.metrics_report(period, &ReportConfig::default())
 }
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {

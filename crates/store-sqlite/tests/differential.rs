@@ -660,7 +660,7 @@ fn same_report(
 
 /// The metrics report of `period` with the default configuration, from one snapshot.
 fn report(crm: &Crm, period: Period) -> Result<MetricsReport, ReportError> {
-    crm.read(|r| Ok(r.metrics_report(period, &ReportConfig::default())))?
+    crm.metrics_report(period, &ReportConfig::default())
 }
 
 fn cases() -> u32 {

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::{Reader, Writer};
+use super::{Crm, Reader, Writer};
 use crate::care::{CareConfig, CareCustomer, CareItem, care_due};
 use crate::ids::CustomerId;
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
@@ -29,6 +29,23 @@ pub enum ReportError {
     /// [`Measured::Undefined`](crate::Measured::Undefined).
     #[error(transparent)]
     Metric(#[from] MetricError),
+}
+
+impl Crm {
+    /// The [`MetricsReport`] of `period`, from one snapshot: what
+    /// `crm.read(|r| Ok(r.metrics_report(period, config)))?` gives, without the
+    /// nested result.
+    ///
+    /// # Errors
+    ///
+    /// As [`Reader::metrics_report`], and the backend's error opening the snapshot.
+    pub fn metrics_report(
+        &self,
+        period: Period,
+        config: &ReportConfig,
+    ) -> Result<MetricsReport, ReportError> {
+        self.read(|r| Ok(r.metrics_report(period, config)))?
+    }
 }
 
 impl Reader<'_> {
