@@ -267,6 +267,22 @@ pub trait WriteTx: ReadTx {
     }
     /// Stores a new purchase.
     fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()>;
+    /// Stores a new purchase unless another stored purchase has its external
+    /// reference; then stores nothing and returns that purchase's id. What an import
+    /// needs to learn of a clash without looking every reference up first (a backend
+    /// with a unique index answers it with the insert itself).
+    fn insert_purchase_unless_ref_taken(
+        &mut self,
+        purchase: &Purchase,
+    ) -> StoreResult<Option<PurchaseId>> {
+        if let Some(reference) = purchase.external_ref()
+            && let Some(owner) = self.purchase_by_external_ref(reference)?
+        {
+            return Ok(Some(owner));
+        }
+        self.insert_purchase(purchase)?;
+        Ok(None)
+    }
     /// Replaces a purchase.
     fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()>;
 

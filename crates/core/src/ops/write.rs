@@ -29,7 +29,7 @@ use crate::store::{
 };
 use crate::survey::{NewSurveyResponse, SurveyResponse};
 use crate::task::{NewTask, Task};
-use crate::text::{Label, Tag};
+use crate::text::{ExternalRef, Label, Tag};
 
 impl Writer<'_> {
     /// Runs one operation inside a savepoint: if it fails, nothing it wrote stays,
@@ -270,7 +270,7 @@ impl Writer<'_> {
     pub fn record_purchase(&mut self, new: NewPurchase) -> StoreResult<Purchase> {
         self.atomic(|w| {
             let mut checker = PurchaseChecker::default();
-            let new = checker.check(w, new, false)?;
+            let new = checker.check(w, new)?;
             let first =
                 w.tx.purchase_summary(new.customer, DateTime::<Utc>::MAX_UTC)?
                     .count
@@ -304,10 +304,10 @@ impl Writer<'_> {
             let mut next = None;
             w.tx.expect_purchases(batch.len() as u64)?;
             for (index, new) in batch.into_iter().enumerate() {
-                let new = checker
-                    .check(w, new, false)
+                let id = checker
+                    .check_and_insert(w, &mut next, new, false)
                     .map_err(|e| batch_error(index, e))?;
-                ids.push(checker.insert(w, &mut next, new)?.id());
+                ids.push(id);
             }
             w.emit(
                 None,
@@ -366,10 +366,10 @@ impl Writer<'_> {
                     let i = receipt.purchases.len();
                     let fail = |e| import_error(S::Purchases, i, e);
                     new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
-                    let new = checker.check(w, new, true).map_err(fail)?;
-                    receipt
-                        .purchases
-                        .push(checker.insert(w, &mut next, new)?.id());
+                    let id = checker
+                        .check_and_insert(w, &mut next, new, true)
+                        .map_err(fail)?;
+                    receipt.purchases.push(id);
                 }
                 for (who, mut new) in batch.surveys {
                     let i = receipt.surveys.len();
@@ -782,51 +782,13 @@ struct PurchaseChecker {
 }
 
 impl PurchaseChecker {
-    /// Checks one purchase against the store and returns it in stored form. The
-    /// order of the checks is the contract's: the customer, the money, a stored
-    /// reference, the deal link; a repeat within the batch is named first when
-    /// `repeat_first` (an import, whose earlier rows are stored), last otherwise.
-    fn check(
-        &mut self,
-        w: &Writer<'_>,
-        new: NewPurchase,
-        repeat_first: bool,
-    ) -> StoreResult<NewPurchase> {
-        let owner = match &new.external_ref {
-            Some(r) => w.tx.purchase_by_external_ref(r)?,
-            None => None,
-        };
-        let repeat = owner.is_some_and(|id| self.first.is_some_and(|first| id >= first));
-        let repeated = |new: &NewPurchase| -> StoreError {
-            Conflict::DuplicateRefInBatch {
-                reference: new
-                    .external_ref
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            }
-            .into()
-        };
-        if repeat && repeat_first {
-            return Err(repeated(&new));
-        }
-        if !self.live.contains(&new.customer) {
-            match w.tx.customer_erased(new.customer)? {
-                None => return Err(StoreError::not_found(Entity::Customer, new.customer)),
-                Some(true) => {
-                    return Err(Conflict::CustomerErased {
-                        customer: new.customer,
-                    }
-                    .into());
-                }
-                Some(false) => {
-                    self.live.insert(new.customer);
-                }
-            }
-        }
+    /// Checks one purchase against the store and returns it in stored form, in the
+    /// contract's order: the customer, the money, a stored reference, the deal link.
+    fn check(&mut self, w: &Writer<'_>, new: NewPurchase) -> StoreResult<NewPurchase> {
+        self.check_customer(w, new.customer)?;
         let new = new.for_storage(w.currency())?;
-        if let (Some(reference), Some(existing)) = (&new.external_ref, owner)
-            && !repeat
+        if let Some(reference) = &new.external_ref
+            && let Some(existing) = w.tx.purchase_by_external_ref(reference)?
         {
             return Err(Conflict::DuplicatePurchaseRef {
                 reference: reference.to_string(),
@@ -835,37 +797,130 @@ impl PurchaseChecker {
             .into());
         }
         if let Some(id) = new.deal {
-            let deal = match self.deals.get(&id) {
-                Some(d) => d,
-                None => {
-                    let d = w.reader().deal(id)?;
-                    self.deals.entry(id).or_insert(d)
-                }
-            };
-            check_after_sales_link(deal, new.customer)?;
-        }
-        if repeat {
-            return Err(repeated(&new));
+            self.check_deal(w, id, new.customer)?;
         }
         Ok(new)
     }
 
-    /// Inserts a checked purchase under the next id, and remembers the batch's first.
-    fn insert(
+    /// Checks one row of a bulk load (an import, a batch) and inserts it, reporting
+    /// the same error, in the same order of checks, as [`check`](Self::check) then
+    /// [`insert`](Self::insert) would, but learning of a taken reference from the
+    /// insert itself (see [`WriteTx::insert_purchase_unless_ref_taken`]) instead of a
+    /// look-up per row. A row that fails may have been inserted; the operation then
+    /// fails, and its savepoint takes the row back.
+    ///
+    /// [`WriteTx::insert_purchase_unless_ref_taken`]: crate::port::WriteTx::insert_purchase_unless_ref_taken
+    fn check_and_insert(
         &mut self,
         w: &mut Writer<'_>,
         next: &mut Option<u64>,
-        new: NewPurchase,
-    ) -> StoreResult<Purchase> {
+        mut new: NewPurchase,
+        repeat_first: bool,
+    ) -> StoreResult<PurchaseId> {
+        // The reference is set aside while the money is checked, so a row that fails
+        // before its insert can still be looked up for a repeat (no copy per row).
+        let reference = new.external_ref.take();
+        if let Err(e) = self.check_customer(w, new.customer) {
+            return Err(self.repeat_or(w, reference.as_ref(), repeat_first, e)?);
+        }
+        let mut new = match new.for_storage(w.currency()) {
+            Ok(new) => new,
+            Err(e) => return Err(self.repeat_or(w, reference.as_ref(), repeat_first, e.into())?),
+        };
+        new.external_ref = reference;
+        let deal = match new.deal {
+            Some(id) => self.check_deal(w, id, new.customer),
+            None => Ok(()),
+        };
         let id = match *next {
             Some(id) => id,
             None => w.next(IdKind::Purchase)?,
         };
         let p = Purchase::new(PurchaseId::new(id), new);
-        w.tx.insert_purchase(&p)?;
-        self.first.get_or_insert(p.id());
-        *next = Some(id + 1);
-        Ok(p)
+        let taken = w.tx.insert_purchase_unless_ref_taken(&p)?;
+        if taken.is_none() {
+            self.first.get_or_insert(p.id());
+            *next = Some(id + 1);
+        }
+        let repeat = taken.is_some_and(|owner| self.first.is_some_and(|first| owner >= first));
+        let in_batch = || -> StoreError {
+            Conflict::DuplicateRefInBatch {
+                reference: p
+                    .external_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            }
+            .into()
+        };
+        if repeat && repeat_first {
+            return Err(in_batch());
+        }
+        if let Some(existing) = taken
+            && !repeat
+        {
+            return Err(Conflict::DuplicatePurchaseRef {
+                reference: p
+                    .external_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                existing,
+            }
+            .into());
+        }
+        deal?;
+        if repeat {
+            return Err(in_batch());
+        }
+        Ok(p.id())
+    }
+
+    /// The error of a row refused before its insert: a repeat within the batch when
+    /// that is named first and the row's reference is one, else `error`.
+    fn repeat_or(
+        &self,
+        w: &Writer<'_>,
+        reference: Option<&ExternalRef>,
+        repeat_first: bool,
+        error: StoreError,
+    ) -> StoreResult<StoreError> {
+        if repeat_first
+            && let Some(r) = reference
+            && let Some(owner) = w.tx.purchase_by_external_ref(r)?
+            && self.first.is_some_and(|first| owner >= first)
+        {
+            return Ok(Conflict::DuplicateRefInBatch {
+                reference: r.to_string(),
+            }
+            .into());
+        }
+        Ok(error)
+    }
+
+    /// The customer exists and is not erased (remembered for the batch).
+    fn check_customer(&mut self, w: &Writer<'_>, customer: CustomerId) -> StoreResult<()> {
+        if self.live.contains(&customer) {
+            return Ok(());
+        }
+        match w.tx.customer_erased(customer)? {
+            None => Err(StoreError::not_found(Entity::Customer, customer)),
+            Some(true) => Err(Conflict::CustomerErased { customer }.into()),
+            Some(false) => {
+                self.live.insert(customer);
+                Ok(())
+            }
+        }
+    }
+
+    /// The deal exists and may carry an after-sales purchase of `customer`.
+    fn check_deal(&mut self, w: &Writer<'_>, id: DealId, customer: CustomerId) -> StoreResult<()> {
+        let deal = match self.deals.get(&id) {
+            Some(d) => d,
+            None => {
+                let d = w.reader().deal(id)?;
+                self.deals.entry(id).or_insert(d)
+            }
+        };
+        Ok(check_after_sales_link(deal, customer)?)
     }
 }
 

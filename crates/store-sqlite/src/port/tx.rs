@@ -28,6 +28,8 @@ pub(crate) struct Tx<'c> {
     /// time (a hash of the SQL text and a round trip through its LRU per call).
     purchase_by_ref: RefCell<Option<CachedStatement<'c>>>,
     insert_purchase: Option<CachedStatement<'c>>,
+    /// The import's insert that stores nothing when the reference is taken.
+    append_unless_taken: Option<CachedStatement<'c>>,
     base: Currency,
     /// The busy timeout, reported by a [`StoreError::Busy`](solocrm_core::StoreError).
     waited: Duration,
@@ -40,6 +42,9 @@ pub(crate) struct Tx<'c> {
     purchases_before: Option<u64>,
     /// Checkpoint after the commit (see [`WriteTx::purge_after_commit`]).
     purge: bool,
+    /// One more than the largest purchase id stored, once known: an insert of that id
+    /// appends (see [`activity::APPEND_PURCHASE`]). Forgotten at a rollback.
+    next_purchase: Option<u64>,
     /// At each open savepoint, innermost last: whether indexes were dropped and the
     /// table's size then, restored by a rollback to it (which undoes a drop too).
     saved: Vec<(bool, Option<u64>)>,
@@ -51,12 +56,14 @@ impl<'c> Tx<'c> {
             conn,
             purchase_by_ref: RefCell::new(None),
             insert_purchase: None,
+            append_unless_taken: None,
             base,
             waited,
             rebuild: None,
             purchases_before: None,
             purge: false,
             saved: Vec::new(),
+            next_purchase: None,
         }
     }
 
@@ -235,6 +242,7 @@ impl<'c> WriteTx for Tx<'c> {
 
     fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
         self.run(|c| Ok(c.execute_batch("ROLLBACK TO op; RELEASE op")?))?;
+        self.next_purchase = None;
         if let Some((dropped, before)) = self.saved.pop() {
             if !dropped {
                 self.rebuild = None;
@@ -293,14 +301,72 @@ impl<'c> WriteTx for Tx<'c> {
     fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
         let conn: &'c Connection = self.conn;
         let slot: &mut Option<CachedStatement<'c>> = &mut self.insert_purchase;
+        let id = purchase.id().get();
+        let next = match self.next_purchase {
+            Some(n) => n,
+            None => activity::stored_purchases(conn)
+                .map_err(|e| e.into_store(self.waited))?
+                .saturating_add(1),
+        };
+        let append = id == next;
         let done = match slot {
-            Some(stmt) => activity::run_purchase(stmt, purchase),
-            None => match conn.prepare_cached(activity::INSERT_PURCHASE) {
-                Ok(stmt) => activity::run_purchase(slot.insert(stmt), purchase),
+            Some(stmt) => activity::insert_purchase(stmt, conn, purchase, append),
+            None => match conn.prepare_cached(activity::APPEND_PURCHASE) {
+                Ok(stmt) => activity::insert_purchase(slot.insert(stmt), conn, purchase, append),
                 Err(e) => Err(e.into()),
             },
         };
-        done.map_err(|e| e.into_store(self.waited))
+        done.map_err(|e| e.into_store(self.waited))?;
+        self.next_purchase = Some(next.max(id.saturating_add(1)));
+        Ok(())
+    }
+
+    fn insert_purchase_unless_ref_taken(
+        &mut self,
+        purchase: &Purchase,
+    ) -> StoreResult<Option<PurchaseId>> {
+        let Some(reference) = purchase.external_ref() else {
+            self.insert_purchase(purchase)?;
+            return Ok(None);
+        };
+        let conn: &'c Connection = self.conn;
+        let id = purchase.id().get();
+        let next = match self.next_purchase {
+            Some(n) => n,
+            None => activity::stored_purchases(conn)
+                .map_err(|e| e.into_store(self.waited))?
+                .saturating_add(1),
+        };
+        if id != next {
+            // Not an append: look the reference up, then insert under the given id.
+            if let Some(owner) = self.purchase_by_external_ref(reference)? {
+                return Ok(Some(owner));
+            }
+            self.insert_purchase(purchase)?;
+            return Ok(None);
+        }
+        let slot: &mut Option<CachedStatement<'c>> = &mut self.append_unless_taken;
+        let stored = match slot {
+            Some(stmt) => activity::append_purchase_unless_taken(stmt, conn, purchase),
+            None => match conn.prepare_cached(activity::APPEND_PURCHASE_UNLESS_TAKEN) {
+                Ok(stmt) => {
+                    activity::append_purchase_unless_taken(slot.insert(stmt), conn, purchase)
+                }
+                Err(e) => Err(e.into()),
+            },
+        }
+        .map_err(|e| e.into_store(self.waited))?;
+        self.next_purchase = Some(next);
+        if stored {
+            self.next_purchase = Some(next.saturating_add(1));
+            return Ok(None);
+        }
+        match self.purchase_by_external_ref(reference)? {
+            Some(owner) => Ok(Some(owner)),
+            None => Err(solocrm_core::StoreError::backend(std::io::Error::other(
+                format!("purchases: reference {reference} clashed but no purchase has it"),
+            ))),
+        }
     }
 
     fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
