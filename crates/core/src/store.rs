@@ -1,5 +1,10 @@
-//! The storage port: one trait, [`Store`], that every backend implements, and the one
-//! error type, [`StoreError`], that every backend reports in.
+//! The contract of solocrm's operations: [`Store`], every business operation as one
+//! call, and the one error type, [`StoreError`], that every operation reports in.
+//!
+//! [`Crm`](crate::Crm) implements `Store` over any backend of the storage port
+//! ([`crate::port`]), each call in its own transaction; the same operations compose in
+//! one transaction through [`Crm::write`](crate::Crm::write). Backends do not implement
+//! `Store` (ADR 0004): the rules below exist once, in [`crate::ops`].
 //!
 //! # Contract
 //!
@@ -548,7 +553,8 @@ pub fn import_error(section: ImportSection, index: usize, error: StoreError) -> 
     }
 }
 
-/// Storage for everything solocrm knows. See the [module docs](self) for the contract.
+/// Everything solocrm does with the books, one call each. See the [module docs](self)
+/// for the contract; [`Crm`](crate::Crm) is the implementation.
 ///
 /// Errors: every method returns [`StoreError::Backend`] if the backend fails, and the
 /// other variants as listed under each method.
