@@ -7,8 +7,11 @@
 //! (`memory:`, `sqlite:PATH` or a plain path; `postgres://…` is recognised and refused
 //! until that store exists), and [`Books`] is an open book: a [`Crm`] (through
 //! `Deref`) plus what only its backend has (the SQLite file's book id, checks and
-//! checkpoints). The import/export pipelines and the typed view models move here from
-//! the CLI next (see `docs/architecture.md`).
+//! checkpoints). [`views`] holds the typed view models a frontend shows, each read
+//! in one snapshot: the [`Dashboard`](views::Dashboard), the
+//! [`CustomerPage`](views::CustomerPage), the [`CareList`](views::CareList) and the
+//! [`PipelineBoard`](views::PipelineBoard). The CSV import/export pipelines move here
+//! from the CLI next (see `docs/architecture.md`).
 //!
 //! ```
 //! use solocrm_app::{Books, Location, OpenOptions};

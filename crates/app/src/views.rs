@@ -154,3 +154,176 @@ impl CustomerPage {
         })
     }
 }
+
+/// One open deal on the [`PipelineBoard`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BoardCard {
+    /// The deal.
+    pub deal: solocrm_core::DealId,
+    /// Its customer.
+    pub customer: CustomerId,
+    /// The customer's name (a placeholder for an erased one).
+    pub customer_name: String,
+    /// What the deal is about.
+    pub title: String,
+    /// Its value.
+    pub value: solocrm_core::Money,
+    /// Whole days since it last moved, as of the board's day (0 if it moved later).
+    pub days_in_stage: i64,
+    /// When it is expected to close, if said.
+    pub expected_close: Option<NaiveDate>,
+}
+
+/// One column of the [`PipelineBoard`]: an open stage and its deals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BoardColumn {
+    /// The stage.
+    pub stage: solocrm_core::DealStage,
+    /// Its win probability.
+    pub probability: Decimal,
+    /// Its deals, longest in the stage first (then by id).
+    pub cards: Vec<BoardCard>,
+    /// The sum of their values.
+    pub total: solocrm_core::Money,
+    /// The sum of their values weighted by the stage's probability, rounded to the
+    /// currency's minor unit.
+    pub weighted: solocrm_core::Money,
+}
+
+/// The open deals as a board: one column per open stage in pipeline order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PipelineBoard {
+    /// The day the board is as of.
+    pub as_of: NaiveDate,
+    /// The columns, in pipeline order.
+    pub columns: Vec<BoardColumn>,
+}
+
+impl PipelineBoard {
+    /// Reads the open deals and their customers' names in one snapshot.
+    ///
+    /// # Errors
+    ///
+    /// The backend's; [`StoreError::Backend`](solocrm_core::StoreError::Backend) if a
+    /// sum overflows (values are bounded, so it cannot with stored deals).
+    pub fn load(
+        reader: &Reader<'_>,
+        as_of: chrono::DateTime<chrono::Utc>,
+        probabilities: &solocrm_core::StageProbabilities,
+    ) -> StoreResult<PipelineBoard> {
+        use solocrm_core::{DealStage, Money, OpenQuery, StoreError};
+        let currency = reader.currency();
+        let deals = reader.deals(&OpenQuery {
+            customer: None,
+            open_only: true,
+        })?;
+        let mut names = std::collections::HashMap::new();
+        let mut columns = Vec::new();
+        for stage in DealStage::OPEN {
+            let probability = probabilities.of(stage);
+            let mut cards = Vec::new();
+            let mut total = Money::zero(currency);
+            for d in deals.iter().filter(|d| d.stage() == stage) {
+                let name = match names.get(&d.customer()) {
+                    Some(n) => Clone::clone(n),
+                    None => {
+                        let n = reader.customer(d.customer())?.name().to_string();
+                        names.insert(d.customer(), n.clone());
+                        n
+                    }
+                };
+                total = total.checked_add(d.value()).map_err(StoreError::backend)?;
+                cards.push(BoardCard {
+                    deal: d.id(),
+                    customer: d.customer(),
+                    customer_name: name,
+                    title: d.title().to_string(),
+                    value: d.value(),
+                    days_in_stage: (as_of - d.last_change_at()).num_days().max(0),
+                    expected_close: d.expected_close(),
+                });
+            }
+            cards.sort_by(|a, b| {
+                b.days_in_stage
+                    .cmp(&a.days_in_stage)
+                    .then(a.deal.cmp(&b.deal))
+            });
+            let weighted = Money::new(
+                (total.amount() * probability).round_dp(currency.minor_unit_digits()),
+                currency,
+            );
+            columns.push(BoardColumn {
+                stage,
+                probability,
+                cards,
+                total,
+                weighted,
+            });
+        }
+        Ok(PipelineBoard {
+            as_of: as_of.date_naive(),
+            columns,
+        })
+    }
+}
+
+/// One line of the [`CareList`]: a reminder and the name of the customer it concerns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CareEntry {
+    /// The reminder.
+    #[serde(flatten)]
+    pub item: solocrm_core::CareItem,
+    /// The customer's name, if it concerns one.
+    pub customer_name: Option<String>,
+}
+
+/// Who needs care in a window of days, with names, from one snapshot.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CareList {
+    /// The first day of the window.
+    pub as_of: NaiveDate,
+    /// How many days ahead it looks.
+    pub days: u32,
+    /// The reminders, by day, customer and kind.
+    pub entries: Vec<CareEntry>,
+}
+
+impl CareList {
+    /// Reads the care reminders of the window and the names they need.
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn load(
+        reader: &Reader<'_>,
+        as_of: chrono::DateTime<chrono::Utc>,
+        days: u32,
+        config: &solocrm_core::CareConfig,
+    ) -> StoreResult<CareList> {
+        let items = reader.care_due(as_of, days, config)?;
+        let mut names = std::collections::HashMap::new();
+        let mut entries = Vec::with_capacity(items.len());
+        for item in items {
+            let customer_name = match item.customer {
+                Some(id) => Some(match names.get(&id) {
+                    Some(n) => Clone::clone(n),
+                    None => {
+                        let n = reader.customer(id)?.name().to_string();
+                        names.insert(id, n.clone());
+                        n
+                    }
+                }),
+                None => None,
+            };
+            entries.push(CareEntry {
+                item,
+                customer_name,
+            });
+        }
+        Ok(CareList {
+            as_of: as_of.date_naive(),
+            days,
+            entries,
+        })
+    }
+}
