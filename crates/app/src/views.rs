@@ -224,14 +224,7 @@ impl PipelineBoard {
             let mut cards = Vec::new();
             let mut total = Money::zero(currency);
             for d in deals.iter().filter(|d| d.stage() == stage) {
-                let name = match names.get(&d.customer()) {
-                    Some(n) => Clone::clone(n),
-                    None => {
-                        let n = reader.customer(d.customer())?.name().to_string();
-                        names.insert(d.customer(), n.clone());
-                        n
-                    }
-                };
+                let name = name_of(reader, &mut names, d.customer())?;
                 total = total.checked_add(d.value()).map_err(StoreError::backend)?;
                 cards.push(BoardCard {
                     deal: d.id(),
@@ -305,14 +298,7 @@ impl CareList {
         let mut entries = Vec::with_capacity(items.len());
         for item in items {
             let customer_name = match item.customer {
-                Some(id) => Some(match names.get(&id) {
-                    Some(n) => Clone::clone(n),
-                    None => {
-                        let n = reader.customer(id)?.name().to_string();
-                        names.insert(id, n.clone());
-                        n
-                    }
-                }),
+                Some(id) => Some(name_of(reader, &mut names, id)?),
                 None => None,
             };
             entries.push(CareEntry {
@@ -326,4 +312,18 @@ impl CareList {
             entries,
         })
     }
+}
+
+/// The name of customer `id`, read once per view.
+fn name_of(
+    reader: &Reader<'_>,
+    names: &mut std::collections::HashMap<CustomerId, String>,
+    id: CustomerId,
+) -> StoreResult<String> {
+    if let Some(n) = names.get(&id) {
+        return Ok(n.clone());
+    }
+    let n = reader.customer(id)?.name().to_string();
+    names.insert(id, n.clone());
+    Ok(n)
 }

@@ -218,6 +218,19 @@ pub fn a_failed_operation_inside_a_write_that_goes_on_leaves_nothing_of_itself(c
                 matches!(batch, Err(StoreError::Batch { index: 1, .. })),
                 "{batch:?}"
             );
+            // A row naming a deal that does not exist is that, not a backend error,
+            // also inside an ordinary write (where SQLite checks its foreign keys).
+            let mut after_sales = NewPurchase::new(c.id(), at(1), eur(100));
+            after_sales.deal = Some(solocrm_core::DealId::new(404));
+            let batch = w.record_purchases(vec![after_sales]);
+            assert!(
+                matches!(
+                    &batch,
+                    Err(StoreError::Batch { index: 0, error })
+                        if matches!(**error, StoreError::NotFound { .. })
+                ),
+                "{batch:?}"
+            );
             let mut parts = vec![
                 Ok(ImportBatch {
                     create_customers: vec![person("Grace")],

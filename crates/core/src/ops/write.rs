@@ -787,18 +787,15 @@ impl PurchaseChecker {
     fn check(&mut self, w: &Writer<'_>, new: NewPurchase) -> StoreResult<NewPurchase> {
         self.check_customer(w, new.customer)?;
         let new = new.for_storage(w.currency())?;
-        if let Some(reference) = &new.external_ref
-            && let Some(existing) = w.tx.purchase_by_external_ref(reference)?
-        {
-            return Err(Conflict::DuplicatePurchaseRef {
-                reference: reference.to_string(),
-                existing,
-            }
-            .into());
-        }
-        if let Some(id) = new.deal {
-            self.check_deal(w, id, new.customer)?;
-        }
+        let owner = match &new.external_ref {
+            Some(r) => w.tx.purchase_by_external_ref(r)?,
+            None => None,
+        };
+        let deal = match new.deal {
+            Some(id) => self.check_deal(w, id, new.customer),
+            None => Ok(()),
+        };
+        self.ref_error(new.external_ref.as_ref(), owner, false, deal)?;
         Ok(new)
     }
 
@@ -832,6 +829,15 @@ impl PurchaseChecker {
             Some(id) => self.check_deal(w, id, new.customer),
             None => Ok(()),
         };
+        if deal.is_err() {
+            // Not inserted: a row naming a missing deal would break the foreign key of
+            // an ordinary write. The reference is looked up instead (rare).
+            let owner = match &new.external_ref {
+                Some(r) => w.tx.purchase_by_external_ref(r)?,
+                None => None,
+            };
+            self.ref_error(new.external_ref.as_ref(), owner, repeat_first, deal)?;
+        }
         let id = match *next {
             Some(id) => id,
             None => w.next(IdKind::Purchase)?,
@@ -842,36 +848,42 @@ impl PurchaseChecker {
             self.first.get_or_insert(p.id());
             *next = Some(id + 1);
         }
-        let repeat = taken.is_some_and(|owner| self.first.is_some_and(|first| owner >= first));
-        let in_batch = || -> StoreError {
-            Conflict::DuplicateRefInBatch {
-                reference: p
-                    .external_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-            }
-            .into()
-        };
+        self.ref_error(p.external_ref(), taken, repeat_first, Ok(()))?;
+        Ok(p.id())
+    }
+
+    /// The error of a row whose reference `owner` already has (if any), in the
+    /// contract's order around `later`, the outcome of the checks that come after the
+    /// stored-reference check (the deal link): a repeat within the batch first if
+    /// `repeat_first`, a stored duplicate, then `later`, then a repeat within the batch.
+    fn ref_error(
+        &self,
+        reference: Option<&ExternalRef>,
+        owner: Option<PurchaseId>,
+        repeat_first: bool,
+        later: StoreResult<()>,
+    ) -> StoreResult<()> {
+        let repeat = owner.is_some_and(|o| self.first.is_some_and(|first| o >= first));
+        let name = || reference.map(ToString::to_string).unwrap_or_default();
+        let in_batch =
+            || -> StoreError { Conflict::DuplicateRefInBatch { reference: name() }.into() };
         if repeat && repeat_first {
             return Err(in_batch());
         }
-        if let Some(existing) = taken
+        if let Some(existing) = owner
             && !repeat
         {
             return Err(Conflict::DuplicatePurchaseRef {
-                reference: p
-                    .external_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
+                reference: name(),
                 existing,
             }
             .into());
         }
-        deal?;
+        later?;
         if repeat {
             return Err(in_batch());
         }
-        Ok(p.id())
+        Ok(())
     }
 
     /// The error of a row refused before its insert: a repeat within the batch when

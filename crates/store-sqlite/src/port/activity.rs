@@ -68,107 +68,53 @@ pub(crate) fn purchase(conn: &Connection, id: PurchaseId, base: Currency) -> Res
     )
 }
 
-/// Inserts a purchase whose id is the largest stored + 1 (what `next_id` gives) under
-/// the id SQLite assigns, which is that one: an insert that names its rowid makes
-/// SQLite search the table for it, one that lets SQLite assign it appends (a tenth of
-/// a million-row import). [`insert_purchase`] checks the two agree.
-pub(crate) const APPEND_PURCHASE: &str = "INSERT INTO purchases (customer_id, at, at_ns, amount, cost, \
-     description, items, external_ref, deal_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+/// Inserts a purchase. Bound with its id, under that id; bound with a `NULL` id (see
+/// [`append_purchase`]), under the id SQLite assigns, the largest stored + 1.
+pub(crate) const INSERT_PURCHASE: &str = "INSERT INTO purchases (id, customer_id, at, at_ns, \
+     amount, cost, description, items, external_ref, deal_id) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+/// [`INSERT_PURCHASE`] that stores nothing when another purchase has the reference.
+pub(crate) const INSERT_PURCHASE_UNLESS_TAKEN: &str = "INSERT INTO purchases (id, customer_id, \
+     at, at_ns, amount, cost, description, items, external_ref, deal_id) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (external_ref) DO NOTHING";
 const UPDATE_PURCHASE: &str = "UPDATE purchases SET customer_id = ?2, at = ?3, at_ns = ?4, \
      amount = ?5, cost = ?6, description = ?7, items = ?8, external_ref = ?9, deal_id = ?10 \
      WHERE id = ?1";
 
-fn write_purchase(conn: &Connection, sql: &str, p: &Purchase) -> Res<()> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    run_purchase(&mut stmt, p)
+/// Runs `stmt` (an insert or update of purchases) for `p` with `id` as `?1`, and says
+/// how many rows it changed.
+fn bind_purchase(stmt: &mut Statement<'_>, p: &Purchase, id: Option<i64>) -> Res<usize> {
+    let (at, at_ns) = ts(p.at());
+    Ok(stmt.execute(params![
+        id,
+        key(p.customer().get()),
+        at,
+        at_ns,
+        minor(p.amount())?,
+        p.cost().map(minor).transpose()?,
+        p.description().map(FreeText::as_str),
+        p.items(),
+        p.external_ref().map(ExternalRef::as_str),
+        p.deal().map(|d| key(d.get())),
+    ])?)
 }
 
-/// Runs the insert or update statement `stmt` for `p`.
+/// Runs `stmt` for `p` under `p`'s own id.
 pub(crate) fn run_purchase(stmt: &mut Statement<'_>, p: &Purchase) -> Res<()> {
-    let (at, at_ns) = ts(p.at());
-    stmt.execute(params![
-        key(p.id().get()),
-        key(p.customer().get()),
-        at,
-        at_ns,
-        minor(p.amount())?,
-        p.cost().map(minor).transpose()?,
-        p.description().map(FreeText::as_str),
-        p.items(),
-        p.external_ref().map(ExternalRef::as_str),
-        p.deal().map(|d| key(d.get())),
-    ])?;
+    bind_purchase(stmt, p, Some(key(p.id().get())))?;
     Ok(())
 }
 
-/// Inserts a purchase under the id it carries, whatever it is.
-pub(crate) const INSERT_PURCHASE: &str = "INSERT INTO purchases (id, customer_id, at, at_ns, amount, cost, \
-     description, items, external_ref, deal_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
-
-/// Inserts `p` with a purchase statement: [`APPEND_PURCHASE`] when `p`'s id is the
-/// largest stored + 1 (checking SQLite stored it there), else [`INSERT_PURCHASE`].
-pub(crate) fn insert_purchase(
-    stmt: &mut Statement<'_>,
-    conn: &Connection,
-    p: &Purchase,
-    append: bool,
-) -> Res<()> {
-    if !append {
-        return write_purchase(conn, INSERT_PURCHASE, p);
-    }
-    append_purchase(stmt, conn, p)
-}
-
-/// Runs [`APPEND_PURCHASE`] for `p` on `conn`, and checks SQLite stored it under
-/// `p`'s id.
-fn append_purchase(stmt: &mut Statement<'_>, conn: &Connection, p: &Purchase) -> Res<()> {
-    let (at, at_ns) = ts(p.at());
-    stmt.execute(params![
-        key(p.customer().get()),
-        at,
-        at_ns,
-        minor(p.amount())?,
-        p.cost().map(minor).transpose()?,
-        p.description().map(FreeText::as_str),
-        p.items(),
-        p.external_ref().map(ExternalRef::as_str),
-        p.deal().map(|d| key(d.get())),
-    ])?;
-    let stored = conn.last_insert_rowid();
-    if stored != key(p.id().get()) {
-        return Err(corrupt(format!(
-            "purchases: purchase {} was stored under id {stored}; ids must be assigned in order",
-            p.id()
-        )));
-    }
-    Ok(())
-}
-
-/// [`APPEND_PURCHASE`] that stores nothing when another purchase has the reference.
-pub(crate) const APPEND_PURCHASE_UNLESS_TAKEN: &str = "INSERT INTO purchases (customer_id, at, \
-     at_ns, amount, cost, description, items, external_ref, deal_id) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (external_ref) DO NOTHING";
-
-/// Runs [`APPEND_PURCHASE_UNLESS_TAKEN`] for `p`: false if its reference was taken
-/// (nothing stored), true if it was stored (under `p`'s id, checked).
-pub(crate) fn append_purchase_unless_taken(
+/// Runs an insert `stmt` for `p` with a `NULL` id, so that SQLite appends it under the
+/// largest id + 1 instead of searching the table for the id (a tenth of a million-row
+/// import); `p`'s id must be that one, and is checked to be. False if the statement
+/// stored nothing ([`INSERT_PURCHASE_UNLESS_TAKEN`] with a taken reference).
+pub(crate) fn append_purchase(
     stmt: &mut Statement<'_>,
     conn: &Connection,
     p: &Purchase,
 ) -> Res<bool> {
-    let (at, at_ns) = ts(p.at());
-    let changed = stmt.execute(params![
-        key(p.customer().get()),
-        at,
-        at_ns,
-        minor(p.amount())?,
-        p.cost().map(minor).transpose()?,
-        p.description().map(FreeText::as_str),
-        p.items(),
-        p.external_ref().map(ExternalRef::as_str),
-        p.deal().map(|d| key(d.get())),
-    ])?;
-    if changed == 0 {
+    if bind_purchase(stmt, p, None)? == 0 {
         return Ok(false);
     }
     let stored = conn.last_insert_rowid();
@@ -182,7 +128,8 @@ pub(crate) fn append_purchase_unless_taken(
 }
 
 pub(crate) fn update_purchase(conn: &Connection, p: &Purchase) -> Res<()> {
-    write_purchase(conn, UPDATE_PURCHASE, p)
+    let mut stmt = conn.prepare_cached(UPDATE_PURCHASE)?;
+    run_purchase(&mut stmt, p)
 }
 
 /// How many purchases are stored: the highest id, as purchases are never deleted

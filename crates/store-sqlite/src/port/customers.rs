@@ -105,35 +105,13 @@ pub(crate) fn count(conn: &Connection) -> Res<u64> {
 
 /// Stores a new customer under its id, with its tags and consents.
 pub(crate) fn insert(conn: &Connection, c: &Customer) -> Res<()> {
-    let d = c.data();
-    let cost = d.acquisition_cost.map(minor).transpose()?;
-    let (at, at_ns) = ts(c.created_at());
-    let (erased, erased_ns) = opt_ts(c.erased_at());
-    execute(
+    write_row(
         conn,
         "INSERT INTO customers (id, name, email, email_key, phone, company, birthday, \
          profile, acquisition_channel, acquisition_cost, external_ref, notes, created_at, \
          created_at_ns, stage, erased_at, erased_at_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
          ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
-        params![
-            key(c.id().get()),
-            d.name.as_str(),
-            d.email.as_ref().map(Email::as_str),
-            d.email.as_ref().map(Email::key),
-            d.phone.as_ref().map(Phone::as_str),
-            d.company.as_ref().map(Label::as_str),
-            d.birthday.map(date),
-            profile_json(&d.profile)?,
-            d.acquisition_channel.as_ref().map(Tag::as_str),
-            cost,
-            d.external_ref.as_ref().map(ExternalRef::as_str),
-            d.notes.as_str(),
-            at,
-            at_ns,
-            c.stage().as_str(),
-            erased,
-            erased_ns,
-        ],
+        c,
     )?;
     sync_tags(conn, c.id(), &Default::default(), c.tags())?;
     for consent in c.consents() {
@@ -442,15 +420,26 @@ pub(crate) fn profile_json(p: &Profile) -> Res<Option<String>> {
 
 /// Writes a customer's columns (not tags or consents) over its row.
 pub(crate) fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
-    let d = c.data();
-    let cost = d.acquisition_cost.map(minor).transpose()?;
-    let (erased, erased_ns) = opt_ts(c.erased_at());
-    execute(
+    write_row(
         conn,
         "UPDATE customers SET name = ?2, email = ?3, email_key = ?4, phone = ?5, \
          company = ?6, birthday = ?7, profile = ?8, acquisition_channel = ?9, \
-         acquisition_cost = ?10, external_ref = ?11, notes = ?12, stage = ?13, \
-         erased_at = ?14, erased_at_ns = ?15 WHERE id = ?1",
+         acquisition_cost = ?10, external_ref = ?11, notes = ?12, created_at = ?13, \
+         created_at_ns = ?14, stage = ?15, erased_at = ?16, erased_at_ns = ?17 WHERE id = ?1",
+        c,
+    )
+}
+
+/// Runs `sql`, an insert or update of a customer's row, with its columns as `?1` (the
+/// id) to `?17`, in the order of the table.
+fn write_row(conn: &Connection, sql: &str, c: &Customer) -> Res<()> {
+    let d = c.data();
+    let cost = d.acquisition_cost.map(minor).transpose()?;
+    let (at, at_ns) = ts(c.created_at());
+    let (erased, erased_ns) = opt_ts(c.erased_at());
+    execute(
+        conn,
+        sql,
         params![
             key(c.id().get()),
             d.name.as_str(),
@@ -464,6 +453,8 @@ pub(crate) fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
             cost,
             d.external_ref.as_ref().map(ExternalRef::as_str),
             d.notes.as_str(),
+            at,
+            at_ns,
             c.stage().as_str(),
             erased,
             erased_ns,

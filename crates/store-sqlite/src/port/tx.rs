@@ -43,7 +43,7 @@ pub(crate) struct Tx<'c> {
     /// Checkpoint after the commit (see [`WriteTx::purge_after_commit`]).
     purge: bool,
     /// One more than the largest purchase id stored, once known: an insert of that id
-    /// appends (see [`activity::APPEND_PURCHASE`]). Forgotten at a rollback.
+    /// appends (see [`activity::append_purchase`]). Forgotten at a rollback.
     next_purchase: Option<u64>,
     /// At each open savepoint, innermost last: whether indexes were dropped and the
     /// table's size then, restored by a rollback to it (which undoes a drop too).
@@ -71,6 +71,25 @@ impl<'c> Tx<'c> {
     /// commit, and whether to purge after it.
     pub(crate) fn finish(self) -> (Option<Vec<String>>, bool) {
         (self.rebuild, self.purge)
+    }
+
+    /// True if `purchase`'s id is the largest stored + 1, so it can be appended (see
+    /// [`activity::append_purchase`]); learns the largest id on the first call.
+    fn appends(&mut self, purchase: &Purchase) -> StoreResult<bool> {
+        let next = match self.next_purchase {
+            Some(n) => n,
+            None => {
+                let n = self.run(activity::stored_purchases)?.saturating_add(1);
+                *self.next_purchase.insert(n)
+            }
+        };
+        Ok(purchase.id().get() == next)
+    }
+
+    /// Notes that `purchase` was stored, for [`appends`](Self::appends).
+    fn stored_purchase(&mut self, purchase: &Purchase) {
+        let after = purchase.id().get().saturating_add(1);
+        self.next_purchase = Some(self.next_purchase.map_or(after, |n| n.max(after)));
     }
 
     fn run<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
@@ -299,25 +318,18 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        let append = self.appends(purchase)?;
         let conn: &'c Connection = self.conn;
-        let slot: &mut Option<CachedStatement<'c>> = &mut self.insert_purchase;
-        let id = purchase.id().get();
-        let next = match self.next_purchase {
-            Some(n) => n,
-            None => activity::stored_purchases(conn)
-                .map_err(|e| e.into_store(self.waited))?
-                .saturating_add(1),
-        };
-        let append = id == next;
-        let done = match slot {
-            Some(stmt) => activity::insert_purchase(stmt, conn, purchase, append),
-            None => match conn.prepare_cached(activity::APPEND_PURCHASE) {
-                Ok(stmt) => activity::insert_purchase(slot.insert(stmt), conn, purchase, append),
-                Err(e) => Err(e.into()),
-            },
-        };
+        let stmt = cached(&mut self.insert_purchase, conn, activity::INSERT_PURCHASE);
+        let done = stmt.and_then(|stmt| {
+            if append {
+                activity::append_purchase(stmt, conn, purchase).map(drop)
+            } else {
+                activity::run_purchase(stmt, purchase)
+            }
+        });
         done.map_err(|e| e.into_store(self.waited))?;
-        self.next_purchase = Some(next.max(id.saturating_add(1)));
+        self.stored_purchase(purchase);
         Ok(())
     }
 
@@ -329,15 +341,7 @@ impl<'c> WriteTx for Tx<'c> {
             self.insert_purchase(purchase)?;
             return Ok(None);
         };
-        let conn: &'c Connection = self.conn;
-        let id = purchase.id().get();
-        let next = match self.next_purchase {
-            Some(n) => n,
-            None => activity::stored_purchases(conn)
-                .map_err(|e| e.into_store(self.waited))?
-                .saturating_add(1),
-        };
-        if id != next {
+        if !self.appends(purchase)? {
             // Not an append: look the reference up, then insert under the given id.
             if let Some(owner) = self.purchase_by_external_ref(reference)? {
                 return Ok(Some(owner));
@@ -345,20 +349,17 @@ impl<'c> WriteTx for Tx<'c> {
             self.insert_purchase(purchase)?;
             return Ok(None);
         }
-        let slot: &mut Option<CachedStatement<'c>> = &mut self.append_unless_taken;
-        let stored = match slot {
-            Some(stmt) => activity::append_purchase_unless_taken(stmt, conn, purchase),
-            None => match conn.prepare_cached(activity::APPEND_PURCHASE_UNLESS_TAKEN) {
-                Ok(stmt) => {
-                    activity::append_purchase_unless_taken(slot.insert(stmt), conn, purchase)
-                }
-                Err(e) => Err(e.into()),
-            },
-        }
-        .map_err(|e| e.into_store(self.waited))?;
-        self.next_purchase = Some(next);
+        let conn: &'c Connection = self.conn;
+        let stmt = cached(
+            &mut self.append_unless_taken,
+            conn,
+            activity::INSERT_PURCHASE_UNLESS_TAKEN,
+        );
+        let stored = stmt
+            .and_then(|stmt| activity::append_purchase(stmt, conn, purchase))
+            .map_err(|e| e.into_store(self.waited))?;
         if stored {
-            self.next_purchase = Some(next.saturating_add(1));
+            self.stored_purchase(purchase);
             return Ok(None);
         }
         match self.purchase_by_external_ref(reference)? {
@@ -468,6 +469,18 @@ pub(crate) fn next_id(conn: &Connection, kind: IdKind) -> Res<u64> {
         crate::codec::Cols::new(row, "ids").id(0, |id| id)
     })?;
     Ok(last.map_or(1, |id| id.saturating_add(1)))
+}
+
+/// The statement kept in `slot` for the whole transaction, prepared on first use.
+fn cached<'s, 'c>(
+    slot: &'s mut Option<CachedStatement<'c>>,
+    conn: &'c Connection,
+    sql: &str,
+) -> Res<&'s mut CachedStatement<'c>> {
+    match slot {
+        Some(stmt) => Ok(stmt),
+        None => Ok(slot.insert(conn.prepare_cached(sql)?)),
+    }
 }
 
 #[cfg(test)]
