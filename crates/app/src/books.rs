@@ -4,7 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use solocrm_core::{Crm, Currency};
+use solocrm_core::{Crm, Currency, Customer, CustomerId, StoreError, StoreResult};
 use solocrm_store_memory::MemoryStore;
 use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -52,7 +52,8 @@ pub enum OpenError {
 /// The backend underneath, for what only it has.
 #[derive(Debug, Clone)]
 enum Backend {
-    Memory,
+    /// An in-memory book, with the book id it was given at creation.
+    Memory(String),
     Sqlite(Arc<SqliteStore>),
 }
 
@@ -98,7 +99,7 @@ impl Books {
         match location {
             Location::Memory => Ok(Books {
                 crm: Crm::new(MemoryStore::new(currency)),
-                backend: Backend::Memory,
+                backend: Backend::Memory(random_book_id()),
                 location: Location::Memory,
             }),
             Location::Path(path) => {
@@ -132,9 +133,46 @@ impl Books {
     pub fn sqlite(&self) -> Option<&SqliteStore> {
         match &self.backend {
             Backend::Sqlite(s) => Some(s),
-            Backend::Memory => None,
+            Backend::Memory(_) => None,
         }
     }
+
+    /// The book id: sixteen hex digits that tell this book from every other, so that
+    /// a key `#N@BOOK` written by an export names customer N of this book only
+    /// ([`CustomerKey`](crate::CustomerKey)). An SQLite file keeps it; an in-memory
+    /// book gets a random one when created.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] if the file cannot be read or records no valid id.
+    pub fn book_id(&self) -> StoreResult<String> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.book_id(),
+            Backend::Memory(id) => Ok(id.clone()),
+        }
+    }
+
+    /// The customer with id `id`, `None` if there is none.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] other than "not found".
+    pub fn customer_by_id(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
+        match self.crm.read(|r| r.customer(id)) {
+            Ok(c) => Ok(Some(c)),
+            Err(StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// Sixteen random hex digits, from the standard library's randomly seeded hasher
+/// (the id needs to be unlikely to repeat, not secret).
+fn random_book_id() -> String {
+    use std::hash::{BuildHasher as _, Hasher as _};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    format!("{:016x}", h.finish())
 }
 
 impl Deref for Books {

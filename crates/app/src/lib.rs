@@ -10,8 +10,11 @@
 //! checkpoints). [`views`] holds the typed view models a frontend shows, each read
 //! in one snapshot: the [`Dashboard`](views::Dashboard), the
 //! [`CustomerPage`](views::CustomerPage), the [`CareList`](views::CareList) and the
-//! [`PipelineBoard`](views::PipelineBoard). The CSV import/export pipelines move here
-//! from the CLI next (see `docs/architecture.md`).
+//! [`PipelineBoard`](views::PipelineBoard). [`exchange`] holds the import and export
+//! pipelines ([`Importer`](exchange::Importer), [`Exporter`](exchange::Exporter)) and
+//! the CSV contract they implement; [`CustomerKey`] is how a person or a file names a
+//! customer; [`values`] reads dates and amounts as every frontend reads them; and
+//! [`escape`] makes text from the books safe to show on a terminal.
 //!
 //! ```
 //! use solocrm_app::{Books, Location, OpenOptions};
@@ -31,9 +34,14 @@
 #![deny(missing_docs)]
 
 mod books;
+pub mod escape;
+pub mod exchange;
+mod keys;
 mod location;
+pub mod values;
 pub mod views;
 
 pub use books::{Books, OpenError, OpenOptions};
+pub use keys::CustomerKey;
 pub use location::{Location, LocationError};
 pub use solocrm_core::Crm;

@@ -9,7 +9,6 @@
 mod books;
 mod cli;
 mod cmd;
-mod csvio;
 mod output;
 mod parse;
 mod paths;

@@ -8,11 +8,11 @@
 //! JSON output is left to `serde_json`, which escapes the C0 controls itself.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
 use anyhow::Result;
 use serde::Serialize;
+pub use solocrm_app::escape::{TerminalSafe, escape_controls};
 
 /// Where and how to print.
 pub struct Out {
@@ -109,61 +109,6 @@ impl Out {
     }
 }
 
-/// A JSON formatter that also escapes what `serde_json` writes raw but a terminal
-/// obeys: DEL, the C1 controls and the bidirectional controls, as `\uXXXX` (the same
-/// string to every JSON reader).
-pub struct TerminalSafe<F>(pub F);
-
-impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for TerminalSafe<F> {
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut rest = fragment;
-        while let Some((i, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
-            self.0.write_string_fragment(writer, &rest[..i])?;
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                write!(writer, "\\u{unit:04x}")?;
-            }
-            rest = &rest[i + c.len_utf8()..];
-        }
-        self.0.write_string_fragment(writer, rest)
-    }
-
-    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.0.begin_array(w)
-    }
-    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.0.end_array(w)
-    }
-    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        self.0.begin_array_value(w, first)
-    }
-    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.0.end_array_value(w)
-    }
-    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.0.begin_object(w)
-    }
-    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.0.end_object(w)
-    }
-    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        self.0.begin_object_key(w, first)
-    }
-    fn end_object_key<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.0.end_object_key(w)
-    }
-    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.0.begin_object_value(w)
-    }
-    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.0.end_object_value(w)
-    }
-}
-
 /// A table: a header and rows of cells; some columns right-aligned (numbers, money).
 #[derive(Debug, Default)]
 pub struct Table {
@@ -218,63 +163,6 @@ impl Table {
     }
 }
 
-/// True for the characters a terminal may act on instead of showing, or that show as
-/// nothing and so make text read as what it is not: the C0 controls, DEL, the C1
-/// controls (U+0080 to U+009F, among them the one-character CSI), the line and
-/// paragraph separators, the bidirectional marks, embeddings, overrides and isolates,
-/// zero-width and invisible characters (U+200B, U+2060 to U+2064, U+FEFF), the
-/// interlinear annotation marks and the tag characters. The zero-width joiner and
-/// non-joiner (U+200C, U+200D) are kept: emoji sequences and several scripts need them.
-fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{061c}'
-                | '\u{200b}'
-                | '\u{200e}'
-                | '\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{2069}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-                | '\u{e0000}'..='\u{e007f}'
-        )
-}
-
-/// `text` with every character a terminal would act on shown as a visible escape:
-/// `\x1b` for ESC, `\u{9b}`, `\u{202e}`, and `\t`, `\r`, `\n` for the blanks. Line
-/// breaks are kept as they are when `keep_newlines` is set (a message of several lines).
-/// Text without such characters is returned as it is, without copying.
-///
-/// A terminal shown `\x1b]52;c;...\x07` prints those characters instead of writing its
-/// clipboard.
-pub fn escape_controls(text: &str, keep_newlines: bool) -> Cow<'_, str> {
-    let must_escape = |c: char| is_unsafe(c) && !(keep_newlines && c == '\n');
-    if !text.chars().any(must_escape) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if !must_escape(c) {
-            out.push(c);
-            continue;
-        }
-        match c {
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            '\n' => out.push_str("\\n"),
-            c if u32::from(c) < 0x80 => {
-                let _ = write!(out, "\\x{:02x}", u32::from(c));
-            }
-            c => {
-                let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
-            }
-        }
-    }
-    Cow::Owned(out)
-}
-
 /// Prints `solocrm: {label}{message}` on standard error, the message on one line with
 /// its controls escaped. Standard error gone is not worth failing over.
 pub fn to_stderr(label: &str, message: &str) {
@@ -325,6 +213,43 @@ impl Progress {
     pub fn finish(self) {
         if self.shown {
             eprint!("\r{}\r", " ".repeat(self.label.len() + 6));
+        }
+    }
+}
+
+/// A [`Progress`] line for each pass of an import (see
+/// [`solocrm_app::exchange::Progress`]).
+pub struct ProgressLine {
+    label: &'static str,
+    current: Option<Progress>,
+}
+
+impl ProgressLine {
+    /// A line labelled `label`, shown while a pass runs.
+    pub fn new(label: &'static str) -> Self {
+        ProgressLine {
+            label,
+            current: None,
+        }
+    }
+}
+
+impl solocrm_app::exchange::Progress for ProgressLine {
+    fn begin(&mut self, total: u64) {
+        if let Some(old) = self.current.replace(Progress::new(self.label, total)) {
+            old.finish();
+        }
+    }
+
+    fn advance(&mut self, done: u64) {
+        if let Some(p) = &mut self.current {
+            p.set(done);
+        }
+    }
+
+    fn end(&mut self) {
+        if let Some(p) = self.current.take() {
+            p.finish();
         }
     }
 }

@@ -302,9 +302,14 @@ impl OutFile {
     }
 
     /// Finishes the file: flushes it to disk and moves it into place.
-    pub fn commit(mut self) -> Result<()> {
+    pub fn commit(self) -> Result<()> {
         let shown = self.shown.clone();
-        let cannot = |e: io::Error| anyhow!("cannot write {}: {e}", shown.display());
+        self.finish()
+            .map_err(|e| anyhow!("cannot write {}: {e}", shown.display()))
+    }
+
+    /// [`OutFile::commit`], with the bare I/O error.
+    fn finish(mut self) -> io::Result<()> {
         match std::mem::replace(&mut self.sink, Sink::Done) {
             Sink::Temp { file, temp, target } => {
                 let finish = || -> io::Result<()> {
@@ -315,11 +320,11 @@ impl OutFile {
                 };
                 if let Err(e) = finish() {
                     let _ = fs::remove_file(&temp);
-                    return Err(cannot(e));
+                    return Err(e);
                 }
                 Ok(())
             }
-            Sink::Direct(mut file) => file.flush().map_err(cannot),
+            Sink::Direct(mut file) => file.flush(),
             Sink::Done => Ok(()),
         }
     }
@@ -338,6 +343,16 @@ impl Write for OutFile {
             Sink::Temp { file, .. } | Sink::Direct(file) => file.flush(),
             Sink::Done => Ok(()),
         }
+    }
+}
+
+impl solocrm_app::exchange::Output for OutFile {
+    fn name(&self) -> String {
+        self.shown.display().to_string()
+    }
+
+    fn commit(self: Box<Self>) -> io::Result<()> {
+        (*self).finish()
     }
 }
 

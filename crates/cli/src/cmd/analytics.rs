@@ -257,12 +257,12 @@ pub fn dashboard(
     Ok(())
 }
 
-/// The key a customer is shown by in analytic output: see [`super::io::customer_key`].
+/// The key a customer is shown by in analytic output: its reference, else its email, else `#ID` ([`CustomerKey::of`](crate::parse::CustomerKey::of)).
 pub(super) fn keys(store: &solocrm_core::Crm) -> Result<HashMap<CustomerId, String>> {
     Ok(store
         .read(|r| r.all_customers())?
         .iter()
-        .map(|c| (c.id(), super::io::customer_key(c)))
+        .map(|c| (c.id(), crate::parse::CustomerKey::of(c, None)))
         .collect())
 }
 

@@ -7,17 +7,65 @@
 //!
 //! [`CsvRows`] reads a file row by row into one reused [`Row`], for imports that
 //! stream; [`Sheet`] holds every row, for imports that need them all at once.
+//! [`Columns::write_rejects`] writes the rows an import set aside, with the reason,
+//! in a file that reads back the same way.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::{self, Write as _};
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result, anyhow, bail};
+use super::{Output, WriteError};
 
-use crate::paths::OutFile;
+/// Why a file cannot be read as the file of an import. Nothing of it is imported.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FileError {
+    /// The file cannot be opened.
+    #[error("cannot read {}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// The header names a column the import does not know (and unknown columns are
+    /// not to be ignored).
+    #[error("{}:1: unknown column '{column}'; expected {expected}", path.display())]
+    UnknownColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column as the header writes it.
+        column: String,
+        /// The columns the import knows, required ones first.
+        expected: String,
+    },
+    /// The file, its header or a record is not what the import reads, and the rest of
+    /// the file cannot be read: `FILE:LINE: reason` (`FILE: reason` when no line is
+    /// to blame).
+    #[error("{}{}: {reason}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// The line, when one is to blame.
+        line: Option<u64>,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl FileError {
+    fn invalid(path: &Path, line: Option<u64>, reason: impl Into<String>) -> FileError {
+        FileError::Invalid {
+            path: path.to_owned(),
+            line,
+            reason: reason.into(),
+        }
+    }
+}
 
 /// One data row of a CSV file.
 #[derive(Debug, Clone, Default)]
@@ -147,10 +195,10 @@ impl Columns {
     /// control characters included: this is a file, not a terminal.
     pub fn write_rejects<'a>(
         &self,
-        mut out: OutFile,
+        mut out: Box<dyn Output + '_>,
         rejects: impl IntoIterator<Item = (&'a Row, &'a RowError)>,
-    ) -> Result<()> {
-        let written = (|| -> Result<()> {
+    ) -> Result<(), WriteError> {
+        let written = (|| -> Result<(), csv::Error> {
             let width = self.header.len();
             let mut w = csv::WriterBuilder::new().from_writer(&mut out);
             let mut header = self.header.clone();
@@ -163,9 +211,9 @@ impl Columns {
                     w.write_field(row.cells.get(i).unwrap_or(""))?;
                 }
                 reason.clear();
-                write!(reason, "line {}: {}", err.line, err.message())?;
+                let _ = write!(reason, "line {}: {}", err.line, err.message());
                 if let Some(raw) = &row.as_read {
-                    write!(reason, "; as read: {raw}")?;
+                    let _ = write!(reason, "; as read: {raw}");
                 }
                 w.write_field(&reason)?;
                 w.write_record(None::<&[u8]>)?;
@@ -173,8 +221,11 @@ impl Columns {
             w.flush()?;
             Ok(())
         })();
-        written.with_context(|| format!("cannot write {}", out.path().display()))?;
-        out.commit()
+        let name = out.name();
+        written
+            .map_err(io::Error::from)
+            .and_then(|()| out.commit())
+            .map_err(|source| WriteError { name, source })
     }
 }
 
@@ -478,8 +529,11 @@ impl CsvRows {
         required: &[&'static str],
         optional: &[&'static str],
         ignore_unknown: bool,
-    ) -> Result<CsvRows> {
-        let file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    ) -> Result<CsvRows, FileError> {
+        let file = File::open(path).map_err(|source| FileError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
         let len = file.metadata().map_or(0, |m| m.len());
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -488,26 +542,31 @@ impl CsvRows {
         let mut record = csv::ByteRecord::new();
         let got = reader
             .read_byte_record(&mut record)
-            .map_err(|e| anyhow!("{}: {}", path.display(), describe_csv_error(&e)))?;
+            .map_err(|e| FileError::invalid(path, None, describe_csv_error(&e)))?;
         let end = reader.position().byte();
         reader.get_mut().release(end);
         let scanner = &mut reader.get_mut().scanner;
         if let Some(flaw) = scanner.flaws.front().filter(|f| f.byte < end) {
-            bail!("{}:{}: {}", path.display(), flaw.line, flaw.what);
+            return Err(FileError::invalid(path, Some(flaw.line), flaw.what));
         }
         if let Some((line, open)) = scanner.unclosed
             && (!got || open < end)
         {
-            bail!("{}:{line}: {UNCLOSED}", path.display());
+            return Err(FileError::invalid(path, Some(line), UNCLOSED));
         }
         let header: Vec<String> = if got {
             match csv::StringRecord::from_byte_record(record.clone()) {
                 Ok(h) => h.iter().map(str::to_owned).collect(),
-                Err(e) => bail!(
-                    "{}:1: the header is not valid UTF-8 (field {})",
-                    path.display(),
-                    e.utf8_error().field() + 1
-                ),
+                Err(e) => {
+                    return Err(FileError::invalid(
+                        path,
+                        Some(1),
+                        format!(
+                            "the header is not valid UTF-8 (field {})",
+                            e.utf8_error().field() + 1
+                        ),
+                    ));
+                }
             }
         } else {
             Vec::new()
@@ -552,18 +611,18 @@ impl CsvRows {
     ///
     /// `FILE:LINE: reason` for what makes the rest of the file unreadable: a quoted
     /// field that never closes (LINE is where it opened), or a read error.
-    pub fn next_into(&mut self, row: &mut Row) -> Result<Next> {
+    pub fn next_into(&mut self, row: &mut Row) -> Result<Next, FileError> {
         let path = &self.columns.path;
         let got = self
             .reader
             .read_byte_record(&mut self.record)
-            .map_err(|e| anyhow!("{}: {}", path.display(), describe_csv_error(&e)))?;
+            .map_err(|e| FileError::invalid(path, None, describe_csv_error(&e)))?;
         let end = self.reader.position().byte();
         let scanned = self.reader.get_mut();
         if let Some((line, open)) = scanned.scanner.unclosed
             && (!got || open < end)
         {
-            bail!("{}:{line}: {UNCLOSED}", path.display());
+            return Err(FileError::invalid(path, Some(line), UNCLOSED));
         }
         if !got {
             return Ok(Next::End);
@@ -654,7 +713,7 @@ impl Sheet {
         required: &[&'static str],
         optional: &[&'static str],
         ignore_unknown: bool,
-    ) -> Result<Sheet> {
+    ) -> Result<Sheet, FileError> {
         let mut file = CsvRows::open(path, required, optional, ignore_unknown)?;
         let mut rows = Vec::new();
         let mut malformed = HashMap::new();
@@ -685,13 +744,16 @@ fn header_index(
     required: &[&'static str],
     optional: &[&'static str],
     ignore_unknown: bool,
-) -> Result<HashMap<&'static str, usize>> {
+) -> Result<HashMap<&'static str, usize>, FileError> {
     if header.is_empty() || header.iter().all(|h| h.trim().is_empty()) {
-        bail!(
-            "{}: the file is empty; expected a header row with the columns {}",
-            path.display(),
-            required.join(", ")
-        );
+        return Err(FileError::invalid(
+            path,
+            None,
+            format!(
+                "the file is empty; expected a header row with the columns {}",
+                required.join(", ")
+            ),
+        ));
     }
     let mut index = HashMap::new();
     for (i, raw) in header.iter().enumerate() {
@@ -699,31 +761,37 @@ fn header_index(
         match required.iter().chain(optional).find(|k| **k == name) {
             Some(&known) => {
                 if index.insert(known, i).is_some() {
-                    bail!(
-                        "{}:1: column '{known}' appears twice in the header",
-                        path.display()
-                    );
+                    return Err(FileError::invalid(
+                        path,
+                        Some(1),
+                        format!("column '{known}' appears twice in the header"),
+                    ));
                 }
             }
             None if ignore_unknown => {}
-            None => bail!(
-                "{}:1: unknown column '{}'; expected {}{} (or pass --ignore-unknown)",
-                path.display(),
-                raw.trim(),
-                required.join(", "),
-                if optional.is_empty() {
-                    String::new()
-                } else {
-                    format!(", optionally {}", optional.join(", "))
-                }
-            ),
+            None => {
+                return Err(FileError::UnknownColumn {
+                    path: path.to_owned(),
+                    column: raw.trim().to_owned(),
+                    expected: format!(
+                        "{}{}",
+                        required.join(", "),
+                        if optional.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", optionally {}", optional.join(", "))
+                        }
+                    ),
+                });
+            }
         }
     }
     if let Some(missing) = required.iter().find(|r| !index.contains_key(*r)) {
-        bail!(
-            "{}:1: the required column '{missing}' is missing",
-            path.display()
-        );
+        return Err(FileError::invalid(
+            path,
+            Some(1),
+            format!("the required column '{missing}' is missing"),
+        ));
     }
     Ok(index)
 }

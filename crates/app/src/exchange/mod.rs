@@ -1,0 +1,186 @@
+//! Import and export: the file contract every frontend shares.
+//!
+//! An [`Importer`] reads a file of one [`Dataset`] into the books; an [`Exporter`]
+//! writes a dataset out in the columns the import reads, so that a file round-trips.
+//! [`CsvImporter`], [`CsvExporter`] and [`JsonExporter`] implement the CSV contract
+//! documented in `docs/cli.md` ("Import and export"): columns matched by name in any
+//! order; strict CSV ([`csv_file`]); every error naming the file, the line and the
+//! column; by default the first bad row stops the import and nothing is written; with
+//! `skip_invalid`, bad rows go to a rejects file with their reason and the rest is
+//! imported in one transaction; text cells of a CSV export guarded against spreadsheet
+//! formulas ([`neutralise`](csv_file::neutralise)), undone on import.
+//!
+//! Where the bytes go is the frontend's: an [`Output`] (the command line writes a
+//! private temporary file and moves it into place on [`Output::commit`]), and how
+//! progress shows is a [`Progress`].
+//!
+//! ```
+//! use solocrm_app::exchange::{
+//!     CsvExporter, CsvImporter, Dataset, Exporter, ImportOptions, Importer, NoProgress,
+//! };
+//! use solocrm_app::{Books, Location, OpenOptions};
+//! use solocrm_core::Currency;
+//!
+//! let dir = tempfile::tempdir()?;
+//! let file = dir.path().join("customers.csv");
+//! std::fs::write(&file, "name,email,tags\n张伟,zhang.wei@example.cn,vip;上海\n")?;
+//! let books = Books::create(&Location::Memory, Currency::CNY, &OpenOptions::new())?;
+//! let now = "2026-11-29T08:00:00Z".parse()?;
+//! let summary = CsvImporter.import(
+//!     &books,
+//!     Dataset::Customers,
+//!     &file,
+//!     &ImportOptions::new(now),
+//!     None,
+//!     &mut NoProgress,
+//! )?;
+//! assert_eq!(summary.counts[0], ("created", 1));
+//!
+//! let mut out = Vec::new();
+//! CsvExporter::new().export(&books, Dataset::Customers, &mut out)?;
+//! let text = String::from_utf8(out)?;
+//! assert!(text.starts_with("name,email,phone,birthday,country,tags,channel,reference,customer\n"));
+//! assert!(text.contains("张伟,zhang.wei@example.cn,,,,vip;上海,,,zhang.wei@example.cn\n"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod csv_file;
+mod export;
+mod import;
+
+use std::io;
+
+pub use export::{CsvExporter, ExportError, Exporter, JsonExporter};
+pub use import::{CsvImporter, ImportError, ImportOptions, ImportSummary, Importer};
+
+/// The records a file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dataset {
+    /// Customers: `name` and the optional columns of [`CUSTOMER_COLUMNS`].
+    Customers,
+    /// Purchases: [`PURCHASE_COLUMNS`].
+    Purchases,
+    /// Survey answers: [`SURVEY_COLUMNS`].
+    Surveys,
+}
+
+impl Dataset {
+    /// Every dataset.
+    pub const ALL: [Dataset; 3] = [Dataset::Customers, Dataset::Purchases, Dataset::Surveys];
+
+    /// The columns, in the order an export writes them.
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            Dataset::Customers => &CUSTOMER_COLUMNS,
+            Dataset::Purchases => &PURCHASE_COLUMNS,
+            Dataset::Surveys => &SURVEY_COLUMNS,
+        }
+    }
+
+    /// The columns an import requires; the others of [`Dataset::columns`] are optional.
+    pub fn required(self) -> &'static [&'static str] {
+        match self {
+            Dataset::Customers => &CUSTOMER_COLUMNS[..1],
+            Dataset::Purchases => &PURCHASE_COLUMNS[..3],
+            Dataset::Surveys => &SURVEY_COLUMNS[..4],
+        }
+    }
+
+    /// The columns an import reads if present.
+    pub fn optional(self) -> &'static [&'static str] {
+        &self.columns()[self.required().len()..]
+    }
+}
+
+/// The columns of a customers file, in export order. The `customer` column is the
+/// customer's key, as in the other files: a re-import into the same book updates the
+/// customer it names even without reference or email.
+pub const CUSTOMER_COLUMNS: [&str; 9] = [
+    "name",
+    "email",
+    "phone",
+    "birthday",
+    "country",
+    "tags",
+    "channel",
+    "reference",
+    "customer",
+];
+/// The columns of a purchases file, required ones first.
+pub const PURCHASE_COLUMNS: [&str; 6] = [
+    "customer",
+    "date",
+    "amount",
+    "currency",
+    "reference",
+    "description",
+];
+/// The columns of a surveys file, required ones first.
+pub const SURVEY_COLUMNS: [&str; 5] = ["customer", "date", "kind", "score", "comment"];
+
+/// Where a pipeline writes a file: bytes through [`io::Write`], then
+/// [`Output::commit`] once all of them are written. An output dropped without a
+/// commit should leave no trace (the command line's files are written to a temporary
+/// name and moved into place on commit).
+pub trait Output: io::Write {
+    /// The output's name in messages (a path as the user gave it).
+    fn name(&self) -> String;
+
+    /// Makes what was written visible; called once, after the last write.
+    ///
+    /// # Errors
+    ///
+    /// If the bytes cannot be stored or moved into place.
+    fn commit(self: Box<Self>) -> io::Result<()>;
+}
+
+/// An output could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {name}")]
+pub struct WriteError {
+    /// The output's [name](Output::name).
+    pub name: String,
+    /// Why.
+    #[source]
+    pub source: io::Error,
+}
+
+/// How a long import shows how far it has come. Called from the thread that reads
+/// the file, hence `Send`. A `--skip-invalid` import may read its file more than
+/// once; each pass begins anew.
+pub trait Progress: Send {
+    /// A pass over `total` bytes begins.
+    fn begin(&mut self, total: u64);
+    /// `done` of the pass's bytes are read.
+    fn advance(&mut self, done: u64);
+    /// The pass is over.
+    fn end(&mut self);
+}
+
+/// Progress that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn begin(&mut self, _total: u64) {}
+    fn advance(&mut self, _done: u64) {}
+    fn end(&mut self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_dataset_splits_its_columns_into_required_and_optional() {
+        assert_eq!(Dataset::Customers.required(), ["name"]);
+        assert_eq!(
+            Dataset::Purchases.optional(),
+            ["currency", "reference", "description"]
+        );
+        assert_eq!(Dataset::Surveys.optional(), ["comment"]);
+        for d in Dataset::ALL {
+            assert_eq!([d.required(), d.optional()].concat(), d.columns(), "{d:?}");
+        }
+    }
+}

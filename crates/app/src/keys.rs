@@ -1,0 +1,139 @@
+//! Customer keys: how a person, a command line or a file names a customer.
+
+use solocrm_core::{Customer, CustomerId, Email, ExternalRef};
+
+/// What a customer key names, in the one order every command and every import uses
+/// (`docs/cli.md`, "Customer keys"): `#N` is the customer with id N; `#N@BOOK` the
+/// customer with id N of the database whose book id is BOOK; a key with `@` that is an
+/// email address is an email; anything else is an external reference. Bare digits
+/// are a reference, never an id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CustomerKey {
+    /// `#N`.
+    Id(CustomerId),
+    /// `#N@BOOK`.
+    BookId(CustomerId, String),
+    /// An email address.
+    Email(Email),
+    /// An external reference.
+    Reference(ExternalRef),
+}
+
+impl CustomerKey {
+    /// Reads a key (trimmed); `None` if it is none of the four shapes (an empty or
+    /// too long reference).
+    pub fn parse(input: &str) -> Option<CustomerKey> {
+        let s = input.trim();
+        if let Some(rest) = s.strip_prefix('#') {
+            let (digits, book) = match rest.split_once('@') {
+                Some((d, b)) => (d, Some(b)),
+                None => (rest, None),
+            };
+            if !digits.is_empty()
+                && digits.bytes().all(|b| b.is_ascii_digit())
+                && let Ok(n) = digits.parse::<u64>()
+            {
+                let id = CustomerId::new(n);
+                match book {
+                    None => return Some(CustomerKey::Id(id)),
+                    Some(b) if !b.is_empty() => {
+                        return Some(CustomerKey::BookId(id, b.to_owned()));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        if s.contains('@')
+            && let Ok(email) = Email::parse(s)
+        {
+            return Some(CustomerKey::Email(email));
+        }
+        ExternalRef::parse(s).ok().map(CustomerKey::Reference)
+    }
+
+    /// Why no customer has this key (a key of another database is refused before
+    /// it is looked up: [`CustomerKey::foreign`]).
+    pub fn not_found(&self) -> String {
+        match self {
+            CustomerKey::Id(id) | CustomerKey::BookId(id, _) => {
+                format!("no customer with id {id}")
+            }
+            CustomerKey::Email(e) => format!("no customer with email '{e}'"),
+            CustomerKey::Reference(r) => {
+                let r = r.as_str();
+                if r.bytes().all(|b| b.is_ascii_digit()) {
+                    format!(
+                        "no customer with reference '{r}'; for the customer with id {r} write #{r}"
+                    )
+                } else {
+                    format!("no customer with reference '{r}'")
+                }
+            }
+        }
+    }
+
+    /// The refusal of text that is no key at all (empty, or not a valid reference).
+    pub fn invalid(input: &str) -> String {
+        format!(
+            "'{}' is not a customer key; give #ID, an email address or a reference",
+            input.trim()
+        )
+    }
+
+    /// The refusal of `#N@BOOK` when BOOK is not this database's book id.
+    pub fn foreign(id: CustomerId, book: &str) -> String {
+        format!(
+            "customer #{id} of another database (book {book}): export its customers with an \
+             email or reference, or give it one"
+        )
+    }
+
+    /// The key that names `c`: the reference, else the email, else `#N@BOOK` with
+    /// `book` the database's book id (an export's key, valid in that database only),
+    /// or `#N` without one (a key to show). A reference that would read as another
+    /// shape of key (`#12`, `x@example.com`) is passed over.
+    pub fn of(c: &Customer, book: Option<&str>) -> String {
+        if let Some(r) = c.external_ref()
+            && CustomerKey::parse(r.as_str()).as_ref() == Some(&CustomerKey::Reference(r.clone()))
+        {
+            return r.to_string();
+        }
+        match (c.email(), book) {
+            (Some(e), _) => e.to_string(),
+            (None, Some(book)) => format!("#{}@{book}", c.id()),
+            (None, None) => format!("#{}", c.id()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_keys_are_read_in_one_order() {
+        let id = |n| CustomerKey::Id(CustomerId::new(n));
+        let reference = |r| CustomerKey::Reference(ExternalRef::parse(r).expect("a reference"));
+        assert_eq!(CustomerKey::parse(" #12 "), Some(id(12)));
+        assert_eq!(CustomerKey::parse("12"), Some(reference("12")));
+        assert_eq!(
+            CustomerKey::parse("#12@b00k"),
+            Some(CustomerKey::BookId(CustomerId::new(12), "b00k".into()))
+        );
+        assert_eq!(
+            CustomerKey::parse("Ada@Example.com"),
+            Some(CustomerKey::Email(
+                Email::parse("Ada@Example.com").expect("an email")
+            ))
+        );
+        assert_eq!(CustomerKey::parse("@ref"), Some(reference("@ref")));
+        assert_eq!(CustomerKey::parse("#x1"), Some(reference("#x1")));
+        assert_eq!(CustomerKey::parse(""), None);
+        assert!(
+            reference("2")
+                .not_found()
+                .contains("for the customer with id 2 write #2")
+        );
+        assert!(!reference("C-2").not_found().contains("write #"));
+    }
+}
