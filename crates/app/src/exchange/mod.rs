@@ -51,7 +51,7 @@ mod import;
 use std::io;
 
 pub use export::{CsvExporter, ExportError, Exporter, JsonExporter};
-pub use import::{CsvImporter, ImportError, ImportOptions, ImportSummary, Importer};
+pub use import::{CsvImporter, ImportError, ImportOptions, ImportSummary, Importer, MAX_PASSES};
 
 /// The records a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
