@@ -775,7 +775,7 @@ impl Writer<'_> {
 /// stored purchase has an id from `first` on is a repeat within the batch.
 #[derive(Default)]
 struct PurchaseChecker {
-    live: HashSet<CustomerId>,
+    live: LiveCustomers,
     deals: HashMap<DealId, Deal>,
     /// The id of the batch's first purchase, once known.
     first: Option<PurchaseId>,
@@ -910,7 +910,7 @@ impl PurchaseChecker {
 
     /// The customer exists and is not erased (remembered for the batch).
     fn check_customer(&mut self, w: &Writer<'_>, customer: CustomerId) -> StoreResult<()> {
-        if self.live.contains(&customer) {
+        if self.live.contains(customer) {
             return Ok(());
         }
         match w.tx.customer_erased(customer)? {
@@ -936,7 +936,73 @@ impl PurchaseChecker {
     }
 }
 
+/// The customers a batch found live, as a bit per id for the ids a book assigns
+/// (counted from 1, so dense) and a set for any beyond: a look-up per row of a
+/// million-row import costs a bit test, not a hash of the id.
+#[derive(Default)]
+struct LiveCustomers {
+    bits: Vec<u64>,
+    beyond: HashSet<CustomerId>,
+}
+
+impl LiveCustomers {
+    /// Ids below this are kept as bits (at most 2 MiB of them).
+    const DENSE: u64 = 1 << 24;
+
+    fn contains(&self, id: CustomerId) -> bool {
+        let n = id.get();
+        if n < Self::DENSE {
+            let word = usize::try_from(n / 64).unwrap_or(usize::MAX);
+            self.bits
+                .get(word)
+                .is_some_and(|w| w & (1 << (n % 64)) != 0)
+        } else {
+            self.beyond.contains(&id)
+        }
+    }
+
+    fn insert(&mut self, id: CustomerId) {
+        let n = id.get();
+        if n < Self::DENSE {
+            let word = usize::try_from(n / 64).unwrap_or(0);
+            if self.bits.len() <= word {
+                self.bits.resize(word + 1, 0);
+            }
+            self.bits[word] |= 1 << (n % 64);
+        } else {
+            self.beyond.insert(id);
+        }
+    }
+}
+
 /// The first and last of consecutive ids, if any.
 fn range<T: Copy>(ids: &[T]) -> Option<(T, T)> {
     Some((*ids.first()?, *ids.last()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// The bits and the set beyond them answer as one set of ids would.
+        #[test]
+        fn live_customers_is_a_set(
+            ids in proptest::collection::vec(
+                proptest::prop_oneof![0u64..300, (1u64 << 24) - 2..(1u64 << 24) + 2, proptest::num::u64::ANY],
+                0..60,
+            ),
+            probes in proptest::collection::vec(0u64..400, 0..40),
+        ) {
+            let mut live = LiveCustomers::default();
+            let mut model = HashSet::new();
+            for &n in &ids {
+                live.insert(CustomerId::new(n));
+                model.insert(n);
+            }
+            for n in ids.iter().chain(&probes).copied().chain([1 << 24, u64::MAX]) {
+                proptest::prop_assert_eq!(live.contains(CustomerId::new(n)), model.contains(&n), "{}", n);
+            }
+        }
+    }
 }
