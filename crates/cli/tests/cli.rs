@@ -998,3 +998,39 @@ fn the_report_and_rfm_print_their_contracted_json() {
         assert!(!env.ok(args).is_empty());
     }
 }
+
+/// `solocrm export … | head -1`: the reader goes away after one line; the export stops
+/// quietly with status 0, in both formats (the pipelines hand the CLI the I/O error
+/// itself, so it can tell a closed pipe from a failure).
+#[test]
+fn an_export_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::Stdio;
+    let env = Env::new();
+    env.ok(&["demo", "--customers", "300", "--seed", "3"]);
+    for format in ["csv", "json"] {
+        let mut child = env
+            .command(&["export", "purchases", "--format", format])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut first = String::new();
+        lines.read_line(&mut first).expect("a first line");
+        assert!(!first.is_empty(), "{format}");
+        drop(lines);
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
