@@ -332,3 +332,55 @@ fn an_export_into_a_closed_output_says_so() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_dry_run_checks_what_the_store_checks_and_keeps_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for kind in ["memory", "sqlite"] {
+        let books = books(kind, dir.path());
+        let customers = dir.path().join("customers.csv");
+        std::fs::write(&customers, CUSTOMERS).expect("write");
+        import(&books, Dataset::Customers, &customers, &options()).expect("customers");
+        let purchases = dir.path().join("purchases.csv");
+        std::fs::write(&purchases, PURCHASES).expect("write");
+        let mut dry = options();
+        dry.dry_run = true;
+        let would = import(&books, Dataset::Purchases, &purchases, &dry).expect("dry run");
+        assert!(would.dry_run);
+        assert_eq!(would.counts, [("purchases", 3), ("new customers", 1)]);
+        assert!(
+            books
+                .purchases(&solocrm_core::ActivityQuery::ALL)
+                .expect("purchases")
+                .is_empty(),
+            "{kind}: a dry run keeps nothing"
+        );
+        assert_eq!(books.count_customers().expect("count"), 3, "{kind}");
+
+        // Only the store can tell that 李娜 may not take 张伟's email: the dry run
+        // finds it all the same, and with skip_invalid lists the row as rejected.
+        let clash = dir.path().join("clash.csv");
+        std::fs::write(
+            &clash,
+            "name,reference,email\n李娜,C-2,zhang.wei@example.cn\n",
+        )
+        .expect("write");
+        let err = import(&books, Dataset::Customers, &clash, &dry).expect_err("a clash");
+        assert!(err.to_string().contains("column 'email'"), "{kind}: {err}");
+        dry.skip_invalid = true;
+        let rejects = Memory::default();
+        let would = CsvImporter
+            .import(
+                &books,
+                Dataset::Customers,
+                &clash,
+                &dry,
+                Some(Box::new(rejects.clone())),
+                &mut NoProgress,
+            )
+            .expect("dry run");
+        let plan = would.plan.expect("a plan");
+        assert_eq!((plan[0].line, plan[0].action), (2, "reject"), "{kind}");
+        assert!(!rejects.committed(), "{kind}: a dry run writes no rejects");
+    }
+}

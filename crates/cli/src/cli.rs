@@ -711,6 +711,10 @@ pub struct ImportOpts {
     /// Where --skip-invalid writes the refused rows, with a reason column.
     #[arg(long, value_name = "FILE", requires = "skip_invalid")]
     pub rejects: Option<PathBuf>,
+    /// Check everything and say what the import would do, writing nothing (not even
+    /// the rejects); for customers, row by row and field by field.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// What `export` writes.

@@ -1034,3 +1034,59 @@ fn an_export_into_a_closed_pipe_ends_quietly() {
         );
     }
 }
+
+/// Re-importing a customers file whose cells are empty keeps every stored field; a
+/// `(clear)` cell clears one; `--dry-run` says so field by field and writes nothing.
+#[test]
+fn a_customers_import_merges_and_a_dry_run_writes_nothing() {
+    let env = Env::new();
+    env.init();
+    let full = env.write_str(
+        "full.csv",
+        "name,email,phone,birthday,country,tags,channel,reference\n\
+         张伟,zhang@example.cn,+86 138 0013 8000,1988-02-14,CN,vip;上海,wechat,C-1\n"
+            .as_bytes(),
+    );
+    env.ok(&["import", "customers", &full]);
+    let before = env.json(&["customer", "show", "C-1"])["customer"].clone();
+    let sparse = env.write_str(
+        "sparse.csv",
+        "name,email,phone,birthday,country,tags,channel,reference\n\
+         张伟,zhang@example.cn,,,,,,C-1\n"
+            .as_bytes(),
+    );
+    let said = env.ok(&["import", "customers", &sparse]);
+    assert!(said.contains("0 updated, 1 unchanged"), "{said}");
+    assert_eq!(env.json(&["customer", "show", "C-1"])["customer"], before);
+
+    let clear = env.write_str(
+        "clear.csv",
+        "name,phone,tags,reference,email\n张伟,(clear),(clear),C-1,\n".as_bytes(),
+    );
+    let plan = env.json(&["import", "customers", &clear, "--dry-run"]);
+    assert_eq!(plan["dry_run"], true);
+    assert_eq!(plan["plan"][0]["action"], "update");
+    let changes = plan["plan"][0]["changes"].as_array().expect("changes");
+    let fields: Vec<&str> = changes.iter().filter_map(|c| c["field"].as_str()).collect();
+    assert_eq!(fields, ["phone", "tags"], "{plan}");
+    assert_eq!(changes[0]["from"], "+86 138 0013 8000");
+    assert_eq!(changes[0]["to"], "");
+    let text = env.ok(&["import", "customers", &clear, "--dry-run"]);
+    assert!(
+        text.contains(
+            "line 2: update 张伟: phone '+86 138 0013 8000' -> ''; tags 'vip;上海' -> ''"
+        ),
+        "{text}"
+    );
+    assert_eq!(
+        env.json(&["customer", "show", "C-1"])["customer"],
+        before,
+        "a dry run writes nothing"
+    );
+    env.ok(&["import", "customers", &clear]);
+    let after = env.json(&["customer", "show", "C-1"])["customer"].clone();
+    assert_eq!(after["phone"], serde_json::Value::Null);
+    assert_eq!(after["tags"], serde_json::json!([]));
+    assert_eq!(after["birthday"], before["birthday"]);
+    assert_eq!(after["email"], before["email"]);
+}

@@ -61,6 +61,11 @@ pub struct ImportOptions {
     pub create_missing: bool,
     /// When customers new to the books are created (customers files).
     pub now: DateTime<Utc>,
+    /// Check everything a real import checks, the store's own refusals included,
+    /// then roll back: the summary says what the import would do, and nothing is
+    /// written (no rejects output either). A customers file's summary also carries
+    /// its [`plan`](ImportSummary::plan), row by row and field by field.
+    pub dry_run: bool,
 }
 
 impl ImportOptions {
@@ -72,6 +77,7 @@ impl ImportOptions {
             ignore_unknown: false,
             create_missing: false,
             now,
+            dry_run: false,
         }
     }
 }
@@ -88,7 +94,46 @@ pub struct ImportSummary {
     pub rejected: usize,
     /// The rows of the file, rejected ones included.
     pub rows: u64,
+    /// True if this was a dry run: nothing was written.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    /// For a dry run of a customers file: what each row would do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Vec<PlannedRow>>,
 }
+
+/// What one row of a customers file would do (see [`ImportOptions::dry_run`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlannedRow {
+    /// The row's line in the file.
+    pub line: u64,
+    /// `create`, `update`, `unchanged` or `reject`.
+    pub action: &'static str,
+    /// The customer's name as the row gives it (empty for a rejected row).
+    pub name: String,
+    /// For an update: each field that changes, from what to what.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+    /// For a rejected row: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// One field an update changes, as the CSV columns write it (empty for none).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldChange {
+    /// The column.
+    pub field: &'static str,
+    /// The stored value.
+    pub from: String,
+    /// The value after the import.
+    pub to: String,
+}
+
+/// The cell that clears a field in a customers file. An empty cell leaves the stored
+/// value alone (so a file that lacks some values cannot wipe them); to clear a phone,
+/// birthday, country, channel, reference, email or the tags, write this instead.
+pub const CLEAR: &str = "(clear)";
 
 /// Why an import did not happen, or happened without its rejects saved.
 #[derive(Debug, thiserror::Error)]
@@ -847,7 +892,7 @@ fn stream(
                 pass.rows = file.rows_read();
                 pass
             });
-            let result = store.import_parts(&mut rx.iter());
+            let result = apply(store, &mut rx.iter(), opts.dry_run);
             // The store is done: a reader still sending stops.
             drop(rx);
             let pass = reader
@@ -857,7 +902,7 @@ fn stream(
         });
         match result {
             Ok(receipt) => {
-                if let Some(out) = rejects.take() {
+                if let Some(out) = rejects.take().filter(|_| !opts.dry_run) {
                     let rows = receipt.purchases.len() + receipt.surveys.len();
                     columns
                         .write_rejects(out, pass.rejects.iter().map(|(r, e)| (r, e)))
@@ -956,6 +1001,7 @@ fn purchases_from(
     let ImportOptions {
         skip_invalid,
         create_missing,
+        dry_run: job_dry_run,
         ..
     } = *job.options;
     let mut snapshot = first;
@@ -982,6 +1028,8 @@ fn purchases_from(
         ],
         rejected: done.rejected,
         rows: done.rows,
+        dry_run: job_dry_run,
+        plan: None,
     };
     Ok((summary, done.passes))
 }
@@ -992,6 +1040,7 @@ fn import_surveys(
     progress: &mut dyn Progress,
 ) -> Result<ImportSummary, ImportError> {
     let file = job.file.display().to_string();
+    let dry_run = job.options.dry_run;
     let mut keys = Arc::new(Keys::load(store)?);
     let done = stream(store, job, Dataset::Surveys, progress, &mut |fresh| {
         // A customer erased or added since the last pass.
@@ -1007,6 +1056,8 @@ fn import_surveys(
         counts: vec![("survey answers", done.receipt.surveys.len())],
         rejected: done.rejected,
         rows: done.rows,
+        dry_run,
+        plan: None,
     })
 }
 
@@ -1029,9 +1080,10 @@ fn execute<T>(
     job: Job<'_>,
     planned: &Planned<T>,
     build: impl Fn(&[(usize, &T)]) -> Built,
-) -> Result<(ImportReceipt, Vec<bool>, usize), ImportError> {
+) -> Result<Executed, ImportError> {
     let path = &sheet.columns.path;
     let skip_invalid = job.options.skip_invalid;
+    let dry_run = job.options.dry_run;
     let row_error = |row: RowError| ImportError::Row {
         path: path.clone(),
         row,
@@ -1047,7 +1099,7 @@ fn execute<T>(
     }
     let receipt = loop {
         let built = build(&ok);
-        match store.import(built.batch) {
+        match apply(store, &mut std::iter::once(Ok(built.batch)), dry_run) {
             Ok(receipt) => break receipt,
             Err(StoreError::Import {
                 section,
@@ -1079,7 +1131,7 @@ fn execute<T>(
         }
     };
     rejects.sort_by_key(|(i, _)| *i);
-    if let Some(out) = job.rejects {
+    if let Some(out) = job.rejects.filter(|_| !dry_run) {
         sheet
             .columns
             .write_rejects(out, rejects.iter().map(|(i, e)| (&sheet.rows[*i], e)))
@@ -1097,20 +1149,74 @@ fn execute<T>(
             *slot = true;
         }
     }
-    Ok((receipt, imported, rejects.len()))
+    Ok(Executed {
+        receipt,
+        imported,
+        rejects,
+    })
 }
+
+/// What [`execute`] did.
+struct Executed {
+    receipt: ImportReceipt,
+    /// Which rows were imported, by row index.
+    imported: Vec<bool>,
+    /// The rows rejected, by row index, in file order.
+    rejects: Vec<(usize, RowError)>,
+}
+
+/// Applies an import's parts in one transaction, or with `dry_run` applies them and
+/// rolls back: every check the store makes is made, and nothing is kept.
+fn apply(
+    store: &Crm,
+    parts: &mut dyn Iterator<Item = ImportPart>,
+    dry_run: bool,
+) -> Result<ImportReceipt, StoreError> {
+    if !dry_run {
+        return store.import_parts(parts);
+    }
+    let mut parts = Some(parts);
+    let mut receipt = None;
+    let outcome = store.write_bulk(|w| {
+        let parts = parts
+            .take()
+            .ok_or_else(|| StoreError::Aborted("the store ran a dry-run import twice".into()))?;
+        receipt = Some(w.import_parts(parts)?);
+        // Any error rolls the transaction back; this one says why.
+        Err::<(), _>(StoreError::Aborted(DRY_RUN.into()))
+    });
+    match (outcome, receipt) {
+        (Err(StoreError::Aborted(why)), Some(receipt)) if why.to_string() == DRY_RUN => Ok(receipt),
+        (Err(e), _) => Err(e),
+        (Ok(()), _) => Err(StoreError::Aborted("a dry run was committed".into())),
+    }
+}
+
+/// The reason a dry run gives for rolling back.
+const DRY_RUN: &str = "a dry run writes nothing";
 
 /// What a customers row does.
 #[derive(Debug, Clone)]
 enum Upsert {
     Create(Box<NewCustomer>),
-    Update(CustomerId, Box<CustomerData>),
-    Unchanged,
+    /// The customer, their data after the row, and before it.
+    Update(CustomerId, Box<CustomerData>, Box<CustomerData>),
+    Unchanged(Box<CustomerData>),
+}
+
+impl Upsert {
+    fn name(&self) -> String {
+        match self {
+            Upsert::Create(n) => n.data.name.to_string(),
+            Upsert::Update(_, d, _) | Upsert::Unchanged(d) => d.name.to_string(),
+        }
+    }
 }
 
 /// Customers new to the store are created at the options' `now`.
 fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, ImportError> {
     let now = job.options.now;
+    let dry_run = job.options.dry_run;
     let sheet = Sheet::read(
         job.file,
         Dataset::Customers.required(),
@@ -1129,8 +1235,8 @@ fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, Import
         }
         let plan = (|| -> Result<Result<Upsert, RowError>, StoreError> {
             let parsed = (|| {
-                let reference = optional_cell(cols, row, "reference", ExternalRef::parse)?;
-                let email = optional_cell(cols, row, "email", Email::parse)?;
+                let reference = edit(cols, row, "reference", ExternalRef::parse)?;
+                let email = edit(cols, row, "email", Email::parse)?;
                 // The key of an export names a customer of this database by id;
                 // another database's `#ID@BOOK` is no one here.
                 let id = match cols.value(row, "customer").and_then(CustomerKey::parse) {
@@ -1149,7 +1255,7 @@ fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, Import
                 }
                 // A second row for the same customer, or a second customer with an
                 // email an earlier row gives, is refused naming both lines.
-                if let Some(r) = &reference
+                if let Some(r) = reference.value()
                     && let Some(first) = seen.insert(format!("ref:{r}"), row.line)
                 {
                     return Err(RowError::at(
@@ -1158,7 +1264,7 @@ fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, Import
                         format!("'{r}' is also on line {first} of this file; one row per customer"),
                     ));
                 }
-                if let Some(e) = &email
+                if let Some(e) = email.value()
                     && let Some(first) = seen.insert(format!("email:{}", e.key()), row.line)
                 {
                     return Err(RowError::at(
@@ -1179,30 +1285,32 @@ fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, Import
                 Some(id) => store.customer_by_id(id)?,
                 None => None,
             };
-            let existing = match (existing, &reference) {
+            let existing = match (existing, reference.value()) {
                 (Some(c), _) => Some(c),
                 (None, Some(r)) => store.customer_by_external_ref(r)?,
                 (None, None) => None,
             };
-            let existing = match (existing, &email) {
+            let existing = match (existing, email.value()) {
                 (Some(c), _) => Some(c),
                 (None, Some(e)) => store.customer_by_email(e)?,
                 (None, None) => None,
             };
             let base = existing.as_ref().map(|c| c.data().clone());
             Ok(
-                customer_data(cols, row, base.clone(), email, reference).map(
-                    |data| match existing {
-                        Some(_) if base.as_ref() == Some(&data) => Upsert::Unchanged,
-                        Some(c) => Upsert::Update(c.id(), Box::new(data)),
-                        None => Upsert::Create(Box::new(NewCustomer::new(data, now))),
-                    },
-                ),
+                customer_data(cols, row, base.clone(), email, reference).map(|data| {
+                    match (existing, base) {
+                        (Some(_), Some(base)) if base == data => Upsert::Unchanged(Box::new(data)),
+                        (Some(c), Some(base)) => {
+                            Upsert::Update(c.id(), Box::new(data), Box::new(base))
+                        }
+                        _ => Upsert::Create(Box::new(NewCustomer::new(data, now))),
+                    }
+                }),
             )
         })()?;
         planned.push((i, plan));
     }
-    let (receipt, imported, rejected) = execute(store, &sheet, job, &planned, |ok| {
+    let done = execute(store, &sheet, job, &planned, |ok| {
         let mut batch = ImportBatch::default();
         let mut origin = Origin::default();
         for (row, u) in ok {
@@ -1211,44 +1319,123 @@ fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, Import
                     origin.push(ImportSection::CreateCustomers, *row);
                     batch.create_customers.push((**n).clone());
                 }
-                Upsert::Update(id, d) => {
+                Upsert::Update(id, d, _) => {
                     origin.push(ImportSection::UpdateCustomers, *row);
                     batch.update_customers.push((*id, (**d).clone()));
                 }
-                Upsert::Unchanged => {}
+                Upsert::Unchanged(_) => {}
             }
         }
         Built { batch, origin }
     })?;
-    let was_imported = |i: &usize| imported.get(*i).copied().unwrap_or(false);
+    let was_imported = |i: &usize| done.imported.get(*i).copied().unwrap_or(false);
     let unchanged = planned
         .iter()
-        .filter(|(i, p)| was_imported(i) && matches!(p, Ok(Upsert::Unchanged)))
+        .filter(|(i, p)| was_imported(i) && matches!(p, Ok(Upsert::Unchanged(_))))
         .count();
     let updated = planned
         .iter()
         .filter(|(i, p)| was_imported(i) && matches!(p, Ok(Upsert::Update(..))))
         .count();
+    let plan = dry_run.then(|| {
+        let rejected: HashMap<usize, &RowError> =
+            done.rejects.iter().map(|(i, e)| (*i, e)).collect();
+        planned
+            .iter()
+            .map(|(i, p)| {
+                let line = sheet.rows[*i].line;
+                match (rejected.get(i).copied(), p) {
+                    (Some(e), _) | (None, Err(e)) => PlannedRow {
+                        line,
+                        action: "reject",
+                        name: String::new(),
+                        changes: Vec::new(),
+                        reason: Some(e.message()),
+                    },
+                    (None, Ok(u)) => PlannedRow {
+                        line,
+                        action: match u {
+                            Upsert::Create(_) => "create",
+                            Upsert::Update(..) => "update",
+                            Upsert::Unchanged(_) => "unchanged",
+                        },
+                        name: u.name(),
+                        changes: match u {
+                            Upsert::Update(_, after, before) => changes(before, after),
+                            _ => Vec::new(),
+                        },
+                        reason: None,
+                    },
+                }
+            })
+            .collect()
+    });
     Ok(ImportSummary {
         file,
         counts: vec![
-            ("created", receipt.created_customers.len()),
+            ("created", done.receipt.created_customers.len()),
             ("updated", updated),
             ("unchanged", unchanged),
         ],
-        rejected,
+        rejected: done.rejects.len(),
         rows: u64::try_from(sheet.rows.len()).unwrap_or(u64::MAX),
+        dry_run,
+        plan,
     })
 }
 
-/// The data a customers row describes: the existing data (if any) with every column
-/// present in the file applied; an empty cell clears its field.
+/// What a cell of a customers file does to its field: an empty cell (or an absent
+/// column) keeps it, [`CLEAR`] clears it, anything else sets it.
+enum Edit<T> {
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Edit<T> {
+    /// The value the cell sets, if it sets one.
+    fn value(&self) -> Option<&T> {
+        match self {
+            Edit::Set(v) => Some(v),
+            Edit::Keep | Edit::Clear => None,
+        }
+    }
+
+    /// Applies the cell to `field`.
+    fn apply(self, field: &mut Option<T>) {
+        match self {
+            Edit::Keep => {}
+            Edit::Clear => *field = None,
+            Edit::Set(v) => *field = Some(v),
+        }
+    }
+}
+
+/// The [`Edit`] of `column` in `row`, its value read by `parse`.
+fn edit<T, E: std::fmt::Display>(
+    cols: &Columns,
+    row: &Row,
+    column: &str,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<Edit<T>, RowError> {
+    match cols.value(row, column) {
+        None => Ok(Edit::Keep),
+        Some(CLEAR) => Ok(Edit::Clear),
+        Some(v) => parse(v)
+            .map(Edit::Set)
+            .map_err(|e| RowError::at(row.line, column, e)),
+    }
+}
+
+/// The data a customers row describes: the existing data (if any) merged with the
+/// row. An empty cell keeps the stored value, [`CLEAR`] clears it, anything else
+/// replaces it (the tags as a whole).
 fn customer_data(
     cols: &Columns,
     row: &Row,
     existing: Option<CustomerData>,
-    email: Option<Email>,
-    reference: Option<ExternalRef>,
+    email: Edit<Email>,
+    reference: Edit<ExternalRef>,
 ) -> Result<CustomerData, RowError> {
     let l = row.line;
     let name = cols
@@ -1257,29 +1444,53 @@ fn customer_data(
     let name = PersonName::parse(name).map_err(|e| RowError::at(l, "name", e))?;
     let mut d = existing.unwrap_or_else(|| CustomerData::new(name.clone()));
     d.name = name;
-    if cols.has("email") {
-        d.email = email;
-    }
-    if cols.has("reference") {
-        d.external_ref = reference;
-    }
-    if cols.has("phone") {
-        d.phone = optional_cell(cols, row, "phone", Phone::parse)?;
-    }
-    if cols.has("birthday") {
-        d.birthday = optional_cell(cols, row, "birthday", values::date)?;
-    }
-    if cols.has("country") {
-        d.profile.country = optional_cell(cols, row, "country", CountryCode::parse)?;
-    }
-    if cols.has("tags") {
-        d.tags = parse_tags(cols.cell(row, "tags").unwrap_or(""), ';')
-            .map_err(|e| RowError::at(l, "tags", e))?;
-    }
-    if cols.has("channel") {
-        d.acquisition_channel = optional_cell(cols, row, "channel", Tag::parse)?;
+    email.apply(&mut d.email);
+    reference.apply(&mut d.external_ref);
+    edit(cols, row, "phone", Phone::parse)?.apply(&mut d.phone);
+    edit(cols, row, "birthday", values::date)?.apply(&mut d.birthday);
+    edit(cols, row, "country", CountryCode::parse)?.apply(&mut d.profile.country);
+    edit(cols, row, "channel", Tag::parse)?.apply(&mut d.acquisition_channel);
+    match edit(cols, row, "tags", |t| parse_tags(t, ';'))? {
+        Edit::Keep => {}
+        Edit::Clear => d.tags = Default::default(),
+        Edit::Set(tags) => d.tags = tags,
     }
     Ok(d)
+}
+
+/// The fields `after` changes from `before`, as the CSV columns write them.
+fn changes(before: &CustomerData, after: &CustomerData) -> Vec<FieldChange> {
+    let text = |d: &CustomerData| -> [(&'static str, String); 8] {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        [
+            ("name", d.name.to_string()),
+            ("email", opt(d.email.as_ref().map(ToString::to_string))),
+            ("phone", opt(d.phone.as_ref().map(ToString::to_string))),
+            ("birthday", opt(d.birthday.map(|b| b.to_string()))),
+            (
+                "country",
+                opt(d.profile.country.as_ref().map(ToString::to_string)),
+            ),
+            (
+                "tags",
+                d.tags.iter().map(Tag::as_str).collect::<Vec<_>>().join(";"),
+            ),
+            (
+                "channel",
+                opt(d.acquisition_channel.as_ref().map(ToString::to_string)),
+            ),
+            (
+                "reference",
+                opt(d.external_ref.as_ref().map(ToString::to_string)),
+            ),
+        ]
+    };
+    text(before)
+        .into_iter()
+        .zip(text(after))
+        .filter(|((_, from), (_, to))| from != to)
+        .map(|((field, from), (_, to))| FieldChange { field, from, to })
+        .collect()
 }
 
 #[cfg(test)]

@@ -51,7 +51,10 @@ mod import;
 use std::io;
 
 pub use export::{CsvExporter, ExportError, Exporter, JsonExporter};
-pub use import::{CsvImporter, ImportError, ImportOptions, ImportSummary, Importer, MAX_PASSES};
+pub use import::{
+    CLEAR, CsvImporter, FieldChange, ImportError, ImportOptions, ImportSummary, Importer,
+    MAX_PASSES, PlannedRow,
+};
 
 /// The records a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

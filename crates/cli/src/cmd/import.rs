@@ -4,7 +4,9 @@
 
 use anyhow::{Result, anyhow};
 use solocrm_app::exchange::csv_file::FileError;
-use solocrm_app::exchange::{CsvImporter, Dataset, ImportError, ImportOptions, Importer, Output};
+use solocrm_app::exchange::{
+    CsvImporter, Dataset, ImportError, ImportOptions, ImportSummary, Importer, Output,
+};
 
 use super::Ctx;
 use crate::cli::ImportCmd;
@@ -35,6 +37,7 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     options.skip_invalid = opts.skip_invalid;
     options.ignore_unknown = opts.ignore_unknown;
     options.create_missing = create_missing;
+    options.dry_run = opts.dry_run;
     let mut progress = ProgressLine::new("importing");
     let summary = CsvImporter
         .import(
@@ -54,12 +57,21 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&summary);
     }
+    if summary.dry_run {
+        return dry_run(ctx, &summary);
+    }
     if summary.rows == 0 {
         return ctx.out.line(format!(
             "nothing to import: {} has a header but no rows",
             summary.file
         ));
     }
+    ctx.out
+        .line(format!("imported {}: {}", summary.file, counts(&summary)))
+}
+
+/// The counts of a summary: `3 created, 1 updated, 0 unchanged, 2 rejected`.
+fn counts(summary: &ImportSummary) -> String {
     let mut parts: Vec<String> = summary
         .counts
         .iter()
@@ -68,6 +80,32 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     if summary.rejected > 0 {
         parts.push(format!("{} rejected", summary.rejected));
     }
-    ctx.out
-        .line(format!("imported {}: {}", summary.file, parts.join(", ")))
+    parts.join(", ")
+}
+
+/// Prints what a dry run found: the counts, then each row that would change
+/// something or be rejected (unchanged rows only counted).
+fn dry_run(ctx: &mut Ctx, summary: &ImportSummary) -> Result<()> {
+    ctx.out.line(format!(
+        "dry run of {}: would import {}; nothing was written",
+        summary.file,
+        counts(summary)
+    ))?;
+    for row in summary.plan.iter().flatten() {
+        let what = match row.action {
+            "reject" => format!("reject: {}", row.reason.as_deref().unwrap_or("")),
+            "update" => {
+                let fields: Vec<String> = row
+                    .changes
+                    .iter()
+                    .map(|c| format!("{} '{}' -> '{}'", c.field, c.from, c.to))
+                    .collect();
+                format!("update {}: {}", row.name, fields.join("; "))
+            }
+            "create" => format!("create {}", row.name),
+            _ => continue,
+        };
+        ctx.out.line(format!("line {}: {what}", row.line))?;
+    }
+    Ok(())
 }
