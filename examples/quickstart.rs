@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let found = store.read(|r| r.reassess_all(&policy, today))?;
     for (id, suggestion) in found.suggestions {
         let name = store.customer(id)?.name().clone();
-        store.write(|w| w.apply_suggestion(id, &suggestion, today))?;
+        store.write(|w| w.apply_suggestion(id, &suggestion, &policy, today))?;
         println!(
             "  {name}: {} -> {} ({})",
             suggestion.from,

@@ -207,7 +207,7 @@ fn a_future_dated_stage_change_does_not_freeze_reassess() -> TestResult {
         assert_eq!(found.future_dated[0].change.at, noon(2205, 1, 1), "{name}");
         // Every suggestion applies: the loop of `stage reassess --apply` completes.
         for (id, s) in &found.suggestions {
-            store.write(|w| w.apply_suggestion(*id, s, as_of))?;
+            store.write(|w| w.apply_suggestion(*id, s, &LifecyclePolicy::default(), as_of))?;
         }
         let again = store.read(|r| r.reassess_all(&LifecyclePolicy::default(), as_of))?;
         assert!(

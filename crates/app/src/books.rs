@@ -4,7 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use solocrm_core::{Crm, Currency, Customer, CustomerId, StoreError, StoreResult};
+use solocrm_core::{Crm, Currency, Customer, CustomerId, LifecyclePolicy, StoreError, StoreResult};
 use solocrm_store_memory::MemoryStore;
 use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
@@ -60,6 +60,9 @@ enum Backend {
 /// An open book: the operations ([`Crm`], through `Deref`) over its store, and the
 /// store itself for what only it has.
 ///
+/// Its lifecycle moves by itself: purchases and survey answers move customers as the
+/// default [`LifecyclePolicy`] says (see [`Crm::with_lifecycle`]).
+///
 /// Cheap to clone; `Send + Sync`.
 #[derive(Debug, Clone)]
 pub struct Books {
@@ -98,7 +101,8 @@ impl Books {
     ) -> Result<Books, OpenError> {
         match location {
             Location::Memory => Ok(Books {
-                crm: Crm::new(MemoryStore::new(currency)),
+                crm: Crm::new(MemoryStore::new(currency))
+                    .with_lifecycle(Some(LifecyclePolicy::default())),
                 backend: Backend::Memory(random_book_id()),
                 location: Location::Memory,
             }),
@@ -113,7 +117,7 @@ impl Books {
     pub fn from_sqlite(store: SqliteStore, location: Location) -> Books {
         let file = Arc::new(store);
         Books {
-            crm: Crm::from_shared(file.clone()),
+            crm: Crm::from_shared(file.clone()).with_lifecycle(Some(LifecyclePolicy::default())),
             backend: Backend::Sqlite(file),
             location,
         }

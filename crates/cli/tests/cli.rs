@@ -282,23 +282,74 @@ fn stages_move_by_hand_and_by_policy() {
         "--at",
         "2026-01-04",
     ]);
-    for day in ["2026-01-10", "2026-02-10", "2026-03-10"] {
+    let stage = |key: &str| env.json(&["customer", "show", key])["customer"]["stage"].clone();
+    let history = |key: &str| -> Vec<(String, String, String)> {
+        env.json(&["customer", "show", key])["stage_history"]
+            .as_array()
+            .expect("a history")
+            .iter()
+            .map(|h| {
+                (
+                    h["to"].as_str().unwrap_or("").to_owned(),
+                    h["at"].as_str().unwrap_or("").to_owned(),
+                    h["reason"]["rule"].as_str().unwrap_or("manual").to_owned(),
+                )
+            })
+            .collect()
+    };
+    // A prospect who buys is new at once, for the first purchase; a second purchase
+    // day makes them active. Each step names its own rule.
+    env.ok(&["purchase", "add", "#1", "20", "--at", "2026-01-10"]);
+    assert_eq!(stage("#1"), "new");
+    for day in ["2026-02-10", "2026-03-10"] {
         env.ok(&["purchase", "add", "#1", "20", "--at", day]);
     }
-    let dry = env.ok(&["stage", "reassess", "--as-of", "2026-03-20"]);
+    assert_eq!(stage("#1"), "active");
+    // Silence moves no one until a catch-up runs; the step is dated when the
+    // overdue threshold passed (last purchase + 58 days + 1), not at the run.
+    let dry = env.ok(&["stage", "reassess", "--as-of", "2026-08-01"]);
     assert!(dry.contains("would move"), "{dry}");
+    assert_eq!(stage("#1"), "active");
+    env.ok(&["stage", "reassess", "--as-of", "2026-08-01", "--apply"]);
+    assert_eq!(stage("#1"), "at_risk");
+    let to = |h: &[(String, String, String)]| -> Vec<String> {
+        h.iter()
+            .map(|(to, at, rule)| format!("{to} {} {rule}", &at[..10]))
+            .collect()
+    };
     assert_eq!(
-        env.json(&["customer", "show", "#1"])["customer"]["stage"],
-        "prospect"
+        to(&history("#1")),
+        [
+            "new 2026-01-10 first_purchase",
+            "active 2026-02-10 repeat_purchase",
+            "at_risk 2026-05-08 overdue",
+        ]
     );
-    env.ok(&["stage", "reassess", "--as-of", "2026-03-20", "--apply"]);
+    // The lead moved by hand stays a lead: a purchase-less customer has no policy.
+    assert_eq!(stage("#2"), "lead");
+    // A churned customer who buys again is won back.
+    let cy = "C-3";
+    env.ok(&[
+        "customer",
+        "add",
+        "Cy Churn",
+        "--reference",
+        cy,
+        "--at",
+        "2024-05-01",
+    ]);
+    env.ok(&["purchase", "add", cy, "30", "--at", "2024-06-01"]);
+    env.ok(&["stage", "reassess", "--as-of", "2025-08-01", "--apply"]);
+    assert_eq!(stage(cy), "churned");
+    env.ok(&["purchase", "add", cy, "30", "--at", "2025-09-01"]);
+    assert_eq!(stage(cy), "won_back");
     assert_eq!(
-        env.json(&["customer", "show", "#1"])["customer"]["stage"],
-        "active"
-    );
-    assert_eq!(
-        env.json(&["customer", "show", "#2"])["customer"]["stage"],
-        "lead"
+        to(&history(cy)),
+        [
+            "new 2024-06-01 first_purchase",
+            "churned 2025-06-02 silent",
+            "won_back 2025-09-01 purchase_after_churn",
+        ]
     );
 }
 

@@ -266,19 +266,21 @@ fn one_customer_that_cannot_move_does_not_stop_the_others() {
         store
             .change_stage(
                 bob.id(),
-                LifecycleStage::Lead,
+                LifecycleStage::Active,
                 Utc.with_ymd_and_hms(2199, 1, 1, 0, 0, 0).unwrap(),
                 StageReason::Manual { note: None },
             )
             .expect("a future-dated move");
     }
-    let out = env.run(&["stage", "reassess", "--as-of", "2026-02-01", "--apply"]);
+    // Each purchase made its buyer new; half a year of silence later the catch-up
+    // moves Ada and Cy to at risk, whatever Bob's history holds.
+    let out = env.run(&["stage", "reassess", "--as-of", "2026-08-01", "--apply"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     for email in ["ada@example.com", "cy@example.com"] {
         let shown = env.json(&["customer", "show", email]);
-        assert_ne!(
-            shown["customer"]["stage"], "prospect",
+        assert_eq!(
+            shown["customer"]["stage"], "at_risk",
             "{email} was not moved: {stdout} {stderr}"
         );
     }

@@ -207,6 +207,30 @@ named_enum! {
     }
 }
 
+impl PolicyRule {
+    /// The rule whose move reaches `stage`: each step of a multi-step move is recorded
+    /// with the rule of its own target (`prospect → new` because of the first
+    /// purchase, then `new → at_risk` because overdue). `None` for the stages no rule
+    /// moves to (`prospect`, `lead`).
+    pub fn reaching(stage: LifecycleStage) -> Option<PolicyRule> {
+        Some(match stage {
+            LifecycleStage::New => PolicyRule::FirstPurchase,
+            LifecycleStage::Active => PolicyRule::RepeatPurchase,
+            LifecycleStage::Loyal => PolicyRule::LoyalBehaviour,
+            LifecycleStage::AtRisk => PolicyRule::Overdue,
+            LifecycleStage::Churned => PolicyRule::Silent,
+            LifecycleStage::WonBack => PolicyRule::PurchaseAfterChurn,
+            LifecycleStage::Prospect | LifecycleStage::Lead => return None,
+        })
+    }
+
+    /// True for the rules that behaviour (a purchase, a survey answer) triggers, as
+    /// opposed to silence (`overdue`, `silent`), which only time triggers.
+    pub fn is_behaviour(self) -> bool {
+        !matches!(self, PolicyRule::Overdue | PolicyRule::Silent)
+    }
+}
+
 /// Why a stage changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]

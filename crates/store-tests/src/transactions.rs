@@ -55,6 +55,7 @@ macro_rules! port_conformance {
             an_import_emits_one_event_naming_what_it_created,
             events_are_read_in_pages_from_a_cursor,
             erasure_leaves_no_personal_data_in_the_outbox_or_the_records,
+            purchases_and_answers_move_the_lifecycle_by_themselves,
             a_read_sees_one_snapshot_while_another_thread_writes,
             readers_proceed_while_an_import_holds_the_writer,
         }
@@ -117,6 +118,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "erasure_leaves_no_personal_data_in_the_outbox_or_the_records",
         run: erasure_leaves_no_personal_data_in_the_outbox_or_the_records,
+    },
+    PortCheck {
+        name: "purchases_and_answers_move_the_lifecycle_by_themselves",
+        run: purchases_and_answers_move_the_lifecycle_by_themselves,
     },
     PortCheck {
         name: "a_read_sees_one_snapshot_while_another_thread_writes",
@@ -591,6 +596,112 @@ pub fn erasure_leaves_no_personal_data_in_the_outbox_or_the_records(crm: &Crm) {
     }
     let keys = crm.customer_keys().expect("keys");
     assert!(keys.iter().all(|k| k.email.is_none() && k.erased));
+}
+
+/// With a lifecycle policy, a purchase or a survey answer moves its customer in the
+/// same write, each step with its own rule; without one, nothing moves by itself. A
+/// catch-up dates each step when its condition arose.
+pub fn purchases_and_answers_move_the_lifecycle_by_themselves(crm: &Crm) {
+    use solocrm_core::{LifecyclePolicy, LifecycleStage as S, PolicyRule as R};
+    let manual = crm.create_customer(person("Manual")).expect("create");
+    crm.record_purchase(NewPurchase::new(manual.id(), at(1), eur(100)))
+        .expect("purchase");
+    assert_eq!(
+        crm.customer(manual.id()).expect("read").stage(),
+        S::Prospect
+    );
+
+    let auto = crm.clone().with_lifecycle(Some(LifecyclePolicy::default()));
+    let ada = auto.create_customer(person("Ada")).expect("create");
+    let steps = |id: CustomerId| -> Vec<(S, i64, Option<R>)> {
+        auto.stage_history(id)
+            .expect("history")
+            .iter()
+            .map(|h| {
+                let rule = match h.reason {
+                    StageReason::Rule { rule } => Some(rule),
+                    StageReason::Manual { .. } => None,
+                };
+                (h.to, (h.at - at(0)).num_days(), rule)
+            })
+            .collect()
+    };
+    let before = all_events(&auto).len();
+    auto.record_purchase(NewPurchase::new(ada.id(), at(1), eur(100)))
+        .expect("purchase");
+    assert_eq!(steps(ada.id()), [(S::New, 1, Some(R::FirstPurchase))]);
+    let names: Vec<&str> = all_events(&auto)[before..]
+        .iter()
+        .map(|e| e.event.name())
+        .collect();
+    assert_eq!(
+        names,
+        ["purchase_recorded", "stage_changed"],
+        "one write, in order"
+    );
+    // A second purchase the same day is the same visit; the next day's is a repeat.
+    auto.record_purchase(NewPurchase::new(ada.id(), at(1), eur(100)))
+        .expect("purchase");
+    assert_eq!(steps(ada.id()).len(), 1);
+    for day in 2..=5 {
+        auto.record_purchase(NewPurchase::new(ada.id(), at(day), eur(100)))
+            .expect("purchase");
+    }
+    // Five purchase days and a promoter's answer: loyal, because of the answer.
+    let nps = SurveyScore::new(SurveyKind::Nps, 10).expect("a score");
+    auto.record_survey(NewSurveyResponse {
+        customer: ada.id(),
+        at: at(6),
+        score: nps,
+        comment: None,
+    })
+    .expect("survey");
+    assert_eq!(
+        steps(ada.id()),
+        [
+            (S::New, 1, Some(R::FirstPurchase)),
+            (S::Active, 2, Some(R::RepeatPurchase)),
+            (S::Loyal, 6, Some(R::LoyalBehaviour)),
+        ]
+    );
+
+    // A prospect with purchases recorded without a policy catches up in one go: new
+    // at the first purchase, at risk the day after the threshold (180 days for a
+    // single purchase day), churned the day after the horizon (365; at 00:00 UTC, so
+    // 366 whole days after 09:00 on day 0).
+    let policy = LifecyclePolicy::default();
+    let as_of = at(500);
+    let found = auto
+        .read(|r| r.reassess_all(&policy, as_of))
+        .expect("reassess");
+    let (_, s) = found
+        .suggestions
+        .iter()
+        .find(|(id, _)| *id == manual.id())
+        .expect("the manual customer should move");
+    auto.write(|w| w.apply_suggestion(manual.id(), s, &policy, as_of))
+        .expect("apply");
+    assert_eq!(
+        steps(manual.id()),
+        [
+            (S::New, 1, Some(R::FirstPurchase)),
+            (S::Churned, 366, Some(R::Silent))
+        ]
+    );
+    // A purchase dated before the latest change moves no one (a history never goes
+    // back in time); one after it wins the customer back.
+    auto.record_purchase(NewPurchase::new(manual.id(), at(300), eur(100)))
+        .expect("purchase");
+    assert_eq!(
+        auto.customer(manual.id()).expect("read").stage(),
+        S::Churned
+    );
+    auto.record_purchase(NewPurchase::new(manual.id(), at(400), eur(100)))
+        .expect("purchase");
+    assert_eq!(
+        steps(manual.id()).last(),
+        Some(&(S::WonBack, 400, Some(R::PurchaseAfterChurn)))
+    );
 }
 
 /// A read sees the books as they were when it began, however many writes commit while

@@ -3,8 +3,7 @@
 use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_core::care::{CareConfig, Holiday};
 use solocrm_core::{
-    CustomerQuery, Label, LifecyclePolicy, LifecycleStage, Predicate, Segment, SegmentFilter,
-    StageReason, Store,
+    CustomerQuery, Label, LifecycleStage, Predicate, Segment, SegmentFilter, StageReason, Store,
 };
 
 use super::Ctx;
@@ -38,9 +37,8 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
         }
         StageCmd::Reassess { as_of, apply } => {
             let as_of = parse::as_of(as_of.as_of.as_deref(), ctx.now)?;
-            let suggestions = store
-                .read(|r| r.reassess_all(&LifecyclePolicy::default(), as_of))?
-                .suggestions;
+            let policy = store.lifecycle().cloned().unwrap_or_default();
+            let suggestions = store.read(|r| r.reassess_all(&policy, as_of))?.suggestions;
             // One customer whose move fails (a stage history dated after `as_of`, a
             // customer erased meanwhile) does not hold back the others: each customer's
             // move is its own transaction (all its steps or none), and the failures are
@@ -49,7 +47,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             if apply {
                 let mut progress = Progress::new("applying", suggestions.len() as u64);
                 for (i, (id, s)) in suggestions.iter().enumerate() {
-                    if let Err(e) = store.write(|w| w.apply_suggestion(*id, s, as_of)) {
+                    if let Err(e) = store.write(|w| w.apply_suggestion(*id, s, &policy, as_of)) {
                         failed[i] = Some(e.to_string());
                     }
                     progress.set(i as u64 + 1);

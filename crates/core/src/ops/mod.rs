@@ -17,6 +17,18 @@
 //! [domain events](crate::event) to the outbox in the same transaction; a write that
 //! fails appends none.
 //!
+//! **The lifecycle can move by itself.** Given a [`LifecyclePolicy`]
+//! ([`Crm::with_lifecycle`]; the application crate's books, which every frontend
+//! opens, have the default one), recording a purchase or a survey answer moves the
+//! customer in the same transaction when the policy's behaviour rules say so (a
+//! prospect who buys becomes `new`, a churned customer who buys `won_back`, a repeat
+//! buyer `active`, a satisfied regular `loyal`), each step recorded with its own rule.
+//! Moves that silence causes (`at_risk`, `churned`) are time-driven:
+//! [`Reader::reassess_all`] and [`Writer::apply_suggestion`] catch up to an instant,
+//! dating each step when its condition arose. Without a policy (what [`Crm::new`]
+//! gives) only the caller moves customers: a program replaying a history it already
+//! has, stage changes included, wants exactly that.
+//!
 //! ```
 //! use chrono::{TimeZone, Utc};
 //! use solocrm_core::ops::Crm;
@@ -62,6 +74,7 @@ use chrono::{DateTime, Utc};
 
 use crate::event::{DomainEvent, Event};
 use crate::money::Currency;
+use crate::policy::LifecyclePolicy;
 use crate::port::{IdKind, ReadTx, Storage, WriteKind, WriteTx};
 use crate::store::{StoreError, StoreResult};
 
@@ -71,6 +84,7 @@ use crate::store::{StoreError, StoreResult};
 #[derive(Clone)]
 pub struct Crm {
     storage: Arc<dyn Storage>,
+    lifecycle: Option<Arc<LifecyclePolicy>>,
 }
 
 impl std::fmt::Debug for Crm {
@@ -84,14 +98,29 @@ impl std::fmt::Debug for Crm {
 impl Crm {
     /// Operations over `storage`.
     pub fn new(storage: impl Storage + 'static) -> Self {
-        Crm {
-            storage: Arc::new(storage),
-        }
+        Crm::from_shared(Arc::new(storage))
     }
 
     /// Operations over a storage shared with others.
     pub fn from_shared(storage: Arc<dyn Storage>) -> Self {
-        Crm { storage }
+        Crm {
+            storage,
+            lifecycle: None,
+        }
+    }
+
+    /// The same books with `policy` for the stage moves that purchases and survey
+    /// answers make by themselves, or (`None`, the default) with none: then only the
+    /// caller moves customers.
+    #[must_use]
+    pub fn with_lifecycle(mut self, policy: Option<LifecyclePolicy>) -> Self {
+        self.lifecycle = policy.map(Arc::new);
+        self
+    }
+
+    /// The lifecycle policy writes follow, if any.
+    pub fn lifecycle(&self) -> Option<&LifecyclePolicy> {
+        self.lifecycle.as_deref()
     }
 
     /// The storage underneath.
@@ -156,8 +185,9 @@ impl Crm {
         mut f: impl FnMut(&mut Writer<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
         let mut out = None;
+        let lifecycle = self.lifecycle.as_deref();
         self.storage.write_as(kind, &mut |tx| {
-            let mut w = Writer::new(tx);
+            let mut w = Writer::new(tx).with_lifecycle(lifecycle);
             out = Some(f(&mut w)?);
             Ok(())
         })?;
@@ -210,6 +240,7 @@ impl<'t> Reader<'t> {
 /// The write operations, in one transaction. See [`Crm::write`].
 pub struct Writer<'t> {
     tx: &'t mut dyn WriteTx,
+    lifecycle: Option<&'t LifecyclePolicy>,
 }
 
 impl std::fmt::Debug for Writer<'_> {
@@ -219,9 +250,21 @@ impl std::fmt::Debug for Writer<'_> {
 }
 
 impl<'t> Writer<'t> {
-    /// Write operations over `tx`.
+    /// Write operations over `tx`, moving no customer by itself (see
+    /// [`with_lifecycle`](Self::with_lifecycle)).
     pub fn new(tx: &'t mut dyn WriteTx) -> Self {
-        Writer { tx }
+        Writer {
+            tx,
+            lifecycle: None,
+        }
+    }
+
+    /// The writer with `policy` for the stage moves that purchases and survey answers
+    /// make by themselves (see the [module docs](self)).
+    #[must_use]
+    pub fn with_lifecycle(mut self, policy: Option<&'t LifecyclePolicy>) -> Self {
+        self.lifecycle = policy;
+        self
     }
 
     /// The read operations, seeing this transaction's writes.

@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::{Crm, Reader, Writer};
 use crate::care::{CareConfig, CareCustomer, CareItem, care_due};
 use crate::ids::CustomerId;
-use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
+use crate::lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason};
 use crate::metrics::{MetricError, MetricsReport, Period, ReportConfig, ReportData};
 use crate::policy::{Behaviour, FutureDated, LifecyclePolicy, Reassessment, Suggestion};
 use crate::store::{ActivityQuery, CustomerQuery, OpenQuery, StoreError, StoreResult, TaskQuery};
@@ -251,10 +251,137 @@ impl Reader<'_> {
     }
 }
 
+/// What the policy looks at for one customer, as of an instant.
+struct Facts {
+    /// Their purchases at or before the instant, by time.
+    purchases: Vec<DateTime<Utc>>,
+    /// The distinct UTC days of those purchases, ascending.
+    days: Vec<NaiveDate>,
+    /// The latest NPS and CSAT answers at or before the instant, with their time.
+    nps: Option<(u8, DateTime<Utc>)>,
+    csat: Option<(u8, DateTime<Utc>)>,
+    /// Their stage history, oldest first.
+    history: Vec<StageChange>,
+}
+
+impl Facts {
+    /// The [`Behaviour`] of a customer now in `stage`.
+    fn behaviour(&self, stage: LifecycleStage) -> Behaviour<'_> {
+        Behaviour {
+            stage,
+            purchase_days: &self.days,
+            latest_nps: self.nps.map(|(v, _)| v),
+            latest_csat: self.csat.map(|(v, _)| v),
+            churned_on: self.churned_at().map(|t| t.date_naive()),
+        }
+    }
+
+    /// When the customer was last moved to `Churned`.
+    fn churned_at(&self) -> Option<DateTime<Utc>> {
+        self.history
+            .iter()
+            .rev()
+            .find(|h| h.to == LifecycleStage::Churned)
+            .map(|h| h.at)
+    }
+
+    /// The first purchase on the `n`-th distinct purchase day (from 1).
+    fn purchase_on_day(&self, n: usize) -> Option<DateTime<Utc>> {
+        let day = *self.days.get(n.checked_sub(1)?)?;
+        self.purchases
+            .iter()
+            .copied()
+            .find(|t| t.date_naive() == day)
+    }
+
+    /// When the condition of a step to `to` arose, as far as the facts tell: the
+    /// purchase that made the customer new, active or won back, the later of the
+    /// purchase and the answer that made them loyal, the first day past the overdue
+    /// threshold or the churn horizon after their last purchase.
+    fn arose(
+        &self,
+        to: LifecycleStage,
+        policy: &LifecyclePolicy,
+        evidence: &crate::policy::Evidence,
+    ) -> Option<DateTime<Utc>> {
+        let last_day = *self.days.last()?;
+        let day_after = |days: i64| {
+            last_day
+                .checked_add_signed(chrono::TimeDelta::days(days + 1))
+                .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+        };
+        match to {
+            LifecycleStage::New => self.purchases.first().copied(),
+            LifecycleStage::Active => self.purchase_on_day(2),
+            LifecycleStage::Loyal => {
+                let kth = self.purchase_on_day(policy.loyal_min_purchases as usize)?;
+                let answer = [self.nps, self.csat]
+                    .into_iter()
+                    .flatten()
+                    .map(|(_, t)| t)
+                    .max();
+                Some(answer.map_or(kth, |a| a.max(kth)))
+            }
+            LifecycleStage::WonBack => {
+                let churned = self.churned_at()?;
+                self.purchases.iter().copied().find(|t| *t > churned)
+            }
+            LifecycleStage::AtRisk => day_after(evidence.overdue_after_days),
+            LifecycleStage::Churned => day_after(i64::from(policy.churn_after_days)),
+            LifecycleStage::Prospect | LifecycleStage::Lead => None,
+        }
+    }
+}
+
+impl Reader<'_> {
+    /// The [`Facts`] of `customer` as of `as_of`.
+    fn facts(&self, customer: CustomerId, as_of: DateTime<Utc>) -> StoreResult<Facts> {
+        let purchases: Vec<DateTime<Utc>> = self
+            .purchases_of(customer)?
+            .iter()
+            .map(|p| p.at())
+            .filter(|t| *t <= as_of && crate::time::is_plausible(*t))
+            .collect();
+        let mut days: Vec<NaiveDate> = purchases.iter().map(|t| t.date_naive()).collect();
+        days.dedup();
+        let mut nps = None;
+        let mut csat = None;
+        let query = ActivityQuery {
+            customer: Some(customer),
+            range: TimeRange {
+                from: None,
+                to: None,
+            },
+        };
+        // By time, so the last answer of each kind is the latest.
+        for s in self.surveys(&query)? {
+            if s.at() > as_of {
+                continue;
+            }
+            match s.score().kind() {
+                SurveyKind::Nps => nps = Some((s.score().value(), s.at())),
+                SurveyKind::Csat => csat = Some((s.score().value(), s.at())),
+                SurveyKind::Ces => {}
+            }
+        }
+        Ok(Facts {
+            purchases,
+            days,
+            nps,
+            csat,
+            history: self.tx.stage_history(customer)?,
+        })
+    }
+}
+
 impl Writer<'_> {
-    /// Applies a suggestion of [`Reader::reassess_all`]: records each step of its path
-    /// as a stage change at `at`, with the suggestion's rule as the reason. All steps
-    /// commit with the rest of the transaction, so a customer is never left half-moved.
+    /// Applies a suggestion of [`Reader::reassess_all`] made with `policy`: records
+    /// each step of its path, all in this transaction (a customer is never left
+    /// half-moved). Each step names the rule of its own target
+    /// ([`PolicyRule::reaching`]) and is dated when its condition arose — the first
+    /// purchase for `new`, the first day past the overdue threshold for `at_risk`, and
+    /// so on — but never before the customer's previous change nor after `at`, the
+    /// instant the run catches up to.
     ///
     /// # Errors
     ///
@@ -265,17 +392,58 @@ impl Writer<'_> {
         &mut self,
         customer: CustomerId,
         suggestion: &Suggestion,
+        policy: &LifecyclePolicy,
         at: DateTime<Utc>,
     ) -> StoreResult<Vec<StageChange>> {
-        let reason = StageReason::Rule {
-            rule: suggestion.assessment.rule,
-        };
         self.atomic(|w| {
-            suggestion
-                .path
-                .iter()
-                .map(|&to| w.change_stage(customer, to, at, reason.clone()))
-                .collect()
+            let facts = w.reader().facts(customer, at)?;
+            let mut floor = facts.history.last().map(|h| h.at);
+            let mut changes = Vec::with_capacity(suggestion.path.len());
+            for &to in &suggestion.path {
+                let arose = facts.arose(to, policy, &suggestion.assessment.evidence);
+                let when = arose.unwrap_or(at).min(at);
+                let when = floor.map_or(when, |f| when.max(f));
+                let rule = PolicyRule::reaching(to).unwrap_or(suggestion.assessment.rule);
+                changes.push(w.change_stage(customer, to, when, StageReason::Rule { rule })?);
+                floor = Some(when);
+            }
+            Ok(changes)
         })
+    }
+
+    /// After a purchase or a survey answer of `customer` at `at`: moves them as the
+    /// lifecycle policy's behaviour rules say ([`PolicyRule::is_behaviour`]), each step
+    /// at `at` with its own rule. Nothing happens without a policy, for an erased
+    /// customer, for a move that only silence causes (left to
+    /// [`apply_suggestion`](Self::apply_suggestion)), or when the customer's stage
+    /// history already holds a change after `at` (a history never goes back in time;
+    /// the record is kept and the next catch-up sees it).
+    pub(super) fn follow_behaviour(
+        &mut self,
+        customer: CustomerId,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let Some(policy) = self.lifecycle else {
+            return Ok(());
+        };
+        let c = self.reader().customer(customer)?;
+        if c.is_erased() {
+            return Ok(());
+        }
+        let facts = self.reader().facts(customer, at)?;
+        if facts.history.last().is_some_and(|h| h.at > at) {
+            return Ok(());
+        }
+        let Some(s) = policy.suggest(&facts.behaviour(c.stage()), at.date_naive()) else {
+            return Ok(());
+        };
+        if !s.assessment.rule.is_behaviour() {
+            return Ok(());
+        }
+        for &to in &s.path {
+            let rule = PolicyRule::reaching(to).unwrap_or(s.assessment.rule);
+            self.change_stage(customer, to, at, StageReason::Rule { rule })?;
+        }
+        Ok(())
     }
 }

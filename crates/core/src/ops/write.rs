@@ -286,6 +286,7 @@ impl Writer<'_> {
                     first,
                 },
             )?;
+            w.follow_behaviour(p.customer(), p.at())?;
             Ok(p)
         })
     }
@@ -445,6 +446,7 @@ impl Writer<'_> {
                     score: s.score().value(),
                 },
             )?;
+            w.follow_behaviour(s.customer(), s.at())?;
             Ok(s)
         })
     }
