@@ -765,6 +765,10 @@ pub struct ClvArgs {
     /// How many customers the table shows.
     #[arg(long, default_value_t = 20)]
     pub top: usize,
+    /// L2 penalty on the parameters of every fit (lifetimes' penalizer_coef), 0 to 10;
+    /// default: 0.01 when fewer than 30 customers bought again, else 0 (docs/clv.md).
+    #[arg(long, value_name = "X")]
+    pub penalizer: Option<f64>,
 }
 
 /// The purchase-count models.

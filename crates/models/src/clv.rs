@@ -43,7 +43,7 @@ impl Default for ClvOptions {
 }
 
 impl ClvOptions {
-    fn check(&self) -> Result<(), ModelError> {
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
         if self.horizon_months > MAX_HORIZON_MONTHS {
             return Err(ModelError::InvalidOption {
                 name: "horizon_months",
@@ -88,6 +88,20 @@ pub fn clv<M: PurchaseModel + ?Sized>(
 ) -> Result<f64, ModelError> {
     opts.check()?;
     let per_purchase = spend.conditional_expected_spend(x, mean_spend)?;
+    clv_with_spend(model, per_purchase, x, recency, t, opts)
+}
+
+/// [`clv()`] with a given spend per purchase (major units) instead of the Gamma-Gamma's;
+/// the small-book guard uses the customer's own average order value when the spend
+/// model cannot be trusted. `opts` must have been checked.
+pub(crate) fn clv_with_spend<M: PurchaseModel + ?Sized>(
+    model: &M,
+    per_purchase: f64,
+    x: u32,
+    recency: f64,
+    t: f64,
+    opts: &ClvOptions,
+) -> Result<f64, ModelError> {
     let k = opts.unit.per_month();
     let mut total = 0.0;
     let mut prev = 0.0;

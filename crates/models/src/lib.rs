@@ -35,6 +35,9 @@
 //! 4. [`PurchaseModel`] predicts, per customer: P(alive), expected purchases in
 //!    (T, T + t]; for a new customer: E[X(t)] and P(X(t) = n); and [`clv()`] values a
 //!    customer over a horizon.
+//! 5. On a small book, [`guarded_clv`] does steps 2–4 with the checks, the penaliser,
+//!    the historic fallback and the per-customer bound of [`guard`], and never fails
+//!    for too little data.
 //!
 //! # Numbers
 //!
@@ -59,6 +62,7 @@
 pub mod bg_nbd;
 pub mod clv;
 pub mod gamma_gamma;
+pub mod guard;
 pub mod mbg_nbd;
 pub mod optimize;
 pub mod pareto_nbd;
@@ -73,6 +77,7 @@ use thiserror::Error;
 pub use bg_nbd::BgNbd;
 pub use clv::{ClvOptions, clv, clv_money};
 pub use gamma_gamma::GammaGamma;
+pub use guard::{CustomerValue, GuardOptions, GuardedClv, ValueMethod, guarded_clv};
 pub use mbg_nbd::MbgNbd;
 pub use optimize::FitOptions;
 pub use pareto_nbd::ParetoNbd;

@@ -98,6 +98,11 @@ pub struct CustomerSummary {
     pub t_days: Vec<u32>,
     /// Total of the repeat days' purchases, in minor units (exact).
     pub repeat_total_minor: Vec<i128>,
+    /// Total of the first purchase day's purchases, in minor units (exact). Empty in a
+    /// summary serialised before this column existed; [`CustomerSummary::total_spend`]
+    /// then counts the repeat days only.
+    #[serde(default)]
+    pub first_total_minor: Vec<i128>,
     /// Purchase days in the hold-out period (empty unless a hold-out end was given).
     pub holdout_frequency: Vec<u32>,
     /// Purchases skipped because they are dated outside the plausible calendar or
@@ -270,6 +275,7 @@ impl CustomerSummary {
             recency_days: Vec::new(),
             t_days: Vec::new(),
             repeat_total_minor: Vec::new(),
+            first_total_minor: Vec::new(),
             holdout_frequency: Vec::new(),
             outliers: Outliers::default(),
         }
@@ -318,6 +324,7 @@ impl CustomerSummary {
         self.t_days
             .push(u32::try_from(end - first).unwrap_or(u32::MAX));
         self.repeat_total_minor.push(total - first_day_total);
+        self.first_total_minor.push(first_day_total);
         if hold_end.is_some() {
             self.holdout_frequency.push(holdout);
         }
@@ -352,6 +359,16 @@ impl CustomerSummary {
         let digits = self.currency.map_or(2, |c| c.minor_unit_digits());
         // i128 → f64 rounds to the nearest double: exact below 2⁵³ minor units.
         (self.repeat_total_minor[i] as f64) / f64::from(x) / 10_f64.powi(digits as i32)
+    }
+
+    /// Total calibration spend of row `i` (every purchase day, the first included) in
+    /// major units of the currency. This is the customer's own history that the
+    /// small-book guard ([`crate::guard`]) measures a CLV against.
+    pub fn total_spend(&self, i: usize) -> f64 {
+        let digits = self.currency.map_or(2, |c| c.minor_unit_digits());
+        let first = self.first_total_minor.get(i).copied().unwrap_or(0);
+        // i128 → f64 rounds to the nearest double: exact below 2⁵³ minor units.
+        ((self.repeat_total_minor[i] + first) as f64) / 10_f64.powi(digits as i32)
     }
 
     /// Recency of every row in the summary's unit.

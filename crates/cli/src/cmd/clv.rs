@@ -1,19 +1,26 @@
 //! `solocrm clv`: fit a buy-till-you-die model and value every customer.
 //!
 //! The JSON shape is a fixed contract (docs/cli.md): `model`, `unit`,
-//! `calibration_end`, `customers`, `params`, `log_likelihood`, `converged`,
-//! `degenerate` (`null`, or why a parameter ran to the edge of its range),
-//! `gamma_gamma` (`null` when there are no repeat customers to fit it on, and then every
-//! `clv` is `null` too) and `predictions`, one per customer with a purchase on or
-//! before the calibration end.
+//! `calibration_end`, `customers`, `params` (empty when the model could not be fitted),
+//! `log_likelihood` (`null` then), `converged`, `degenerate` (`null`, or why a parameter
+//! ran to the edge of its range or the fit failed), `gamma_gamma` (`null` when the spend
+//! model could not be fitted or cannot be trusted) and `predictions`, one per customer
+//! with a purchase on or before the calibration end. Added for small books (issue 12,
+//! docs/clv.md "Small books"): a top-level `warnings` array of strings (always present,
+//! empty when the models could be trusted throughout) and `penalizer` (the one used), and
+//! per customer `method` (`model`, `model-capped` or `historic`), `spend` (`gamma-gamma`
+//! or `historic`) and `clv_bound` (a decimal string, the bound the CLV is kept under); `gamma_gamma`
+//! gains its own `penalizer` (an automatic one may be raised per fit).
+//! Every `clv` is a finite number.
 
 use anyhow::{Context as _, Result, bail};
 use chrono::NaiveDate;
 use serde_json::{Map, Value, json};
 use solocrm_core::Store;
 use solocrm_models::{
-    BgNbd, ClvOptions, CustomerSummary, FitOptions, Fitted, GammaGamma, MbgNbd, ParetoNbd,
-    PurchaseModel, SummaryOptions, TimeUnit, clv, predict,
+    BgNbd, ClvOptions, CountData, CustomerSummary, FitOptions, Fitted, GuardOptions, GuardedClv,
+    MbgNbd, ModelError, ParetoNbd, PurchaseModel, SummaryOptions, TimeUnit, ValueMethod, clv_money,
+    guard, guarded_clv,
 };
 
 use super::Ctx;
@@ -35,39 +42,16 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
     if summary.is_empty() {
         bail!("no customer bought on or before {end}; nothing to fit");
     }
-    let counts = summary.count_data()?;
-    let opts = FitOptions::default();
     match args.model {
-        ClvModel::BgNbd => report(
-            ctx,
-            &store,
-            args,
-            end,
-            &summary,
-            BgNbd::fit(&counts, &opts)?,
-        ),
-        ClvModel::MbgNbd => report(
-            ctx,
-            &store,
-            args,
-            end,
-            &summary,
-            MbgNbd::fit(&counts, &opts)?,
-        ),
-        ClvModel::ParetoNbd => report(
-            ctx,
-            &store,
-            args,
-            end,
-            &summary,
-            ParetoNbd::fit(&counts, &opts)?,
-        ),
+        ClvModel::BgNbd => report(ctx, &store, args, end, &summary, BgNbd::fit),
+        ClvModel::MbgNbd => report(ctx, &store, args, end, &summary, MbgNbd::fit),
+        ClvModel::ParetoNbd => report(ctx, &store, args, end, &summary, ParetoNbd::fit),
     }
 }
 
 /// Refuses numbers that would make the computation meaningless or endless: a
 /// prediction span that is not a positive number of at most 100 years, a discount rate
-/// or a margin outside 0 to 1.
+/// or a margin outside 0 to 1, a penaliser outside 0 to [`guard::MAX_PENALIZER`].
 fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
     if let Some(p) = args.predict {
         // Whole units, so that the bound printed is the bound applied.
@@ -85,6 +69,14 @@ fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
     if !(0.0..=1.0).contains(&args.margin) {
         bail!("--margin must be between 0 and 1, got {}", args.margin);
     }
+    if let Some(p) = args.penalizer
+        && guard::check_penalizer(p).is_err()
+    {
+        bail!(
+            "--penalizer must be a number from 0 to {}, got {p} (0 is plain maximum likelihood; 0.001 to 0.1 is usual)",
+            guard::MAX_PENALIZER
+        );
+    }
     Ok(())
 }
 
@@ -94,13 +86,13 @@ fn calibration_length(summary: &CustomerSummary) -> f64 {
     summary.unit.from_days(f64::from(days))
 }
 
-fn report<M: PurchaseModel + Sync>(
+fn report<M: PurchaseModel>(
     ctx: &mut Ctx,
     store: &solocrm_core::Crm,
     args: &ClvArgs,
     end: NaiveDate,
     summary: &CustomerSummary,
-    fitted: Fitted<M>,
+    fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,
 ) -> Result<()> {
     let horizon = args.predict.unwrap_or_else(|| calibration_length(summary));
     if !(horizon.is_finite() && horizon >= 0.0) {
@@ -109,126 +101,136 @@ fn report<M: PurchaseModel + Sync>(
             summary.unit.as_str()
         );
     }
-    let predictions = predict(&fitted.model, summary, horizon)?;
-    let spend = summary
-        .spend_data()
-        .ok()
-        .and_then(|d| GammaGamma::fit(&d, &FitOptions::default()).ok());
-    let clv_opts = ClvOptions {
-        horizon_months: args.horizon_months,
-        discount_monthly: args.discount_monthly,
-        margin: args.margin,
-        unit: summary.unit,
+    let opts = GuardOptions {
+        penalizer: args.penalizer,
+        horizon,
+        clv: ClvOptions {
+            horizon_months: args.horizon_months,
+            discount_monthly: args.discount_monthly,
+            margin: args.margin,
+            unit: summary.unit,
+        },
     };
+    let guarded: GuardedClv<M> = guarded_clv(summary, fit, &opts)?;
+    let currency = store.base_currency();
     let keys = super::analytics::keys(store)?;
     let mut rows = Vec::with_capacity(summary.len());
-    for i in 0..summary.len() {
-        let (x, recency, t, m) = (
-            summary.frequency[i],
-            summary.recency(i),
-            summary.t(i),
-            summary.monetary(i),
-        );
-        let value = match &spend {
-            Some(gg) => Some(clv(&fitted.model, &gg.model, x, recency, t, m, &clv_opts)?),
-            None => None,
-        };
+    for (i, v) in guarded.values.iter().enumerate() {
         let id = summary.customers[i];
         rows.push(Row {
             customer: keys.get(&id).cloned().unwrap_or_else(|| id.to_string()),
-            frequency: x,
-            recency,
-            t,
-            monetary: m,
-            p_alive: predictions.p_alive[i],
-            expected: predictions.expected_purchases[i],
-            clv: value,
+            frequency: summary.frequency[i],
+            recency: summary.recency(i),
+            t: summary.t(i),
+            monetary: summary.monetary(i),
+            p_alive: v.p_alive,
+            expected: v.expected_purchases,
+            clv: v.clv,
+            bound: v.bound,
+            method: v.method,
+            spend_model: v.spend_model,
         });
     }
+    let fitted = guarded.fitted.as_ref().ok();
     let params: Map<String, Value> = fitted
-        .model
-        .params()
+        .map(|f| f.model.params())
+        .unwrap_or_default()
         .into_iter()
         .map(|(k, v)| (k.to_owned(), json!(v)))
         .collect();
+    let degenerate = match &guarded.fitted {
+        Ok(f) => f.degenerate.clone(),
+        Err(e) => Some(e.to_string()),
+    };
+    let name = model_name(args.model);
     if ctx.out.json {
-        let gamma_gamma = spend.as_ref().map(|gg| {
+        let gamma_gamma = guarded.spend.as_ref().map(|gg| {
             json!({
                 "p": gg.model.p(), "q": gg.model.q(), "gamma": gg.model.gamma(),
                 "log_likelihood": gg.log_likelihood, "customers": whole(gg.customers), "excluded": gg.excluded,
+                "penalizer": guarded.spend_penalizer,
             })
         });
-        let predictions: Vec<Value> = rows
-            .iter()
-            .map(|r| {
-                json!({
-                    "customer": r.customer, "frequency": r.frequency, "recency": r.recency, "T": r.t,
-                    "monetary": r.monetary, "p_alive": r.p_alive, "expected_purchases": r.expected, "clv": r.clv,
-                })
-            })
-            .collect();
+        let mut predictions = Vec::with_capacity(rows.len());
+        for r in &rows {
+            predictions.push(json!({
+                "customer": r.customer, "frequency": r.frequency, "recency": r.recency, "T": r.t,
+                "monetary": r.monetary, "p_alive": r.p_alive, "expected_purchases": r.expected, "clv": r.clv,
+                "method": r.method.as_str(),
+                "spend": if r.spend_model { "gamma-gamma" } else { "historic" },
+                "clv_bound": clv_money(r.bound, currency)?.amount().to_string(),
+            }));
+        }
         return ctx.out.json(&json!({
-            "model": fitted.model.name(),
+            "model": name,
             "unit": summary.unit.as_str(),
             "calibration_end": end,
             "customers": summary.len(),
             "params": params,
-            "log_likelihood": fitted.log_likelihood,
-            "converged": fitted.converged,
-            "degenerate": fitted.degenerate,
+            "log_likelihood": fitted.map(|f| f.log_likelihood),
+            "converged": fitted.is_some_and(|f| f.converged),
+            "degenerate": degenerate,
             "gamma_gamma": gamma_gamma,
+            "penalizer": guarded.penalizer,
+            "warnings": guarded.warnings,
             "predictions": predictions,
         }));
     }
-    let shown: Vec<String> = fitted
-        .model
-        .params()
-        .iter()
-        .map(|(k, v)| format!("{k} = {v:.6}"))
-        .collect();
-    ctx.out.heading(format!(
-        "{} fitted on {} customers up to {end} ({}s): {}",
-        fitted.model.name(),
-        summary.len(),
-        summary.unit.as_str(),
-        shown.join(", ")
-    ))?;
-    ctx.out.line(format!(
-        "log-likelihood {:.4}, {} after {} iterations",
-        fitted.log_likelihood,
-        if fitted.converged {
-            "converged"
-        } else {
-            "NOT converged"
-        },
-        fitted.iterations
-    ))?;
-    if let Some(why) = &fitted.degenerate {
-        ctx.out.line(format!(
-            "the data cannot pin the model down ({why}): read these predictions as rough at best"
-        ))?;
+    for w in &guarded.warnings {
+        crate::output::to_stderr("warning: ", w);
     }
-    if spend.is_none() {
-        ctx.out.line(
-            "no repeat customers with positive spend: the spend model cannot be fitted, so no CLV",
-        )?;
+    match fitted {
+        Some(f) => {
+            let shown: Vec<String> = f
+                .model
+                .params()
+                .iter()
+                .map(|(k, v)| format!("{k} = {v:.6}"))
+                .collect();
+            ctx.out.heading(format!(
+                "{name} fitted on {} customers up to {end} ({}s, penalizer {}): {}",
+                summary.len(),
+                summary.unit.as_str(),
+                guarded.penalizer,
+                shown.join(", ")
+            ))?;
+            ctx.out.line(format!(
+                "log-likelihood {:.4}, {} after {} iterations",
+                f.log_likelihood,
+                if f.converged {
+                    "converged"
+                } else {
+                    "NOT converged"
+                },
+                f.iterations
+            ))?;
+        }
+        None => ctx.out.heading(format!(
+            "{name} could not be fitted on {} customers up to {end}: historic estimates",
+            summary.len()
+        ))?,
     }
     rows.sort_by(|a, b| {
         b.clv
-            .unwrap_or(0.0)
-            .total_cmp(&a.clv.unwrap_or(0.0))
+            .total_cmp(&a.clv)
             .then(b.expected.total_cmp(&a.expected))
     });
-    let currency = store.base_currency();
-    let mut t = Table::new(&["CUSTOMER", ">BUYS", ">P(ALIVE)", ">EXPECTED", ">CLV"]);
+    let mut t = Table::new(&[
+        "CUSTOMER",
+        ">BUYS",
+        ">P(ALIVE)",
+        ">EXPECTED",
+        ">CLV",
+        "METHOD",
+    ]);
     for r in rows.iter().take(args.top) {
         t.row(vec![
             r.customer.clone(),
             (r.frequency + 1).to_string(),
             format!("{:.3}", r.p_alive),
             format!("{:.2}", r.expected),
-            r.clv
-                .map_or_else(|| "-".into(), |v| format!("{v:.2} {currency}")),
+            clv_money(r.clv, currency)?.to_string(),
+            r.method.as_str().to_owned(),
         ]);
     }
     ctx.out.table(&t)?;
@@ -239,6 +241,15 @@ fn report<M: PurchaseModel + Sync>(
         args.discount_monthly * 100.0,
         args.margin
     ))
+}
+
+/// The model's name as the JSON gives it, also when it could not be fitted.
+fn model_name(model: ClvModel) -> &'static str {
+    match model {
+        ClvModel::BgNbd => "bg-nbd",
+        ClvModel::MbgNbd => "mbg-nbd",
+        ClvModel::ParetoNbd => "pareto-nbd",
+    }
 }
 
 /// A count the fit keeps as a weighted sum of whole customers, as a JSON integer.
@@ -255,5 +266,8 @@ struct Row {
     monetary: f64,
     p_alive: f64,
     expected: f64,
-    clv: Option<f64>,
+    clv: f64,
+    bound: f64,
+    method: ValueMethod,
+    spend_model: bool,
 }
