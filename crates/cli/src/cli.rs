@@ -62,9 +62,19 @@ pub enum Command {
         /// How many customers.
         #[arg(long, default_value_t = 300)]
         customers: u32,
-        /// The seed of the generator: the same seed gives the same business.
+        /// The seed of the generator: the same seed with the same --end and --locale
+        /// gives the same business.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// The last day of the generated history, YYYY-MM-DD (default: today, UTC); the
+        /// history covers the three years up to it. 2025-12-31 gives the demo of
+        /// earlier versions.
+        #[arg(long, value_name = "DATE")]
+        end: Option<String>,
+        /// The kind of shop: en (a European shop in EUR) or zh-CN (a Chinese shop in
+        /// CNY, with Chinese names, cities and products and WeChat as a channel).
+        #[arg(long, value_enum, ignore_case = true, default_value_t = DemoLocale::En)]
+        locale: DemoLocale,
     },
     /// Check the database file: SQLite's integrity and foreign-key checks, and whether
     /// the write-ahead log has been folded into the file.
@@ -200,6 +210,17 @@ pub struct Range {
     /// The day to report as of (default: today).
     #[arg(long = "as-of", value_name = "DATE")]
     pub as_of: Option<String>,
+}
+
+/// The kinds of demo shop (`demo --locale`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DemoLocale {
+    /// A European shop in EUR.
+    #[value(name = "en")]
+    En,
+    /// A Chinese shop in CNY.
+    #[value(name = "zh-CN")]
+    ZhCn,
 }
 
 /// RFM tie rules.

@@ -623,7 +623,7 @@ fn a_database_named_like_a_side_file_is_refused() {
 #[test]
 fn clv_values_customers_over_long_horizons_within_its_bounds() {
     let env = Env::new();
-    env.ok(&["demo", "--customers", "300"]);
+    env.ok(&["demo", "--customers", "300", "--end", "2025-12-31"]);
     for args in [
         &["--horizon-months", "480"][..],
         &["--model", "mbg-nbd", "--horizon-months", "480"],

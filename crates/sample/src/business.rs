@@ -13,7 +13,7 @@ use solocrm_core::{
 use super::GenConfig;
 use super::log::{self, DAY, Plan};
 use super::rng::Rng;
-use super::tables::*;
+use super::tables::{INTERESTS, TAGS, Tables, tables};
 
 const STREAM_CUSTOMER: u64 = 10;
 const STREAM_ACTIVITY: u64 = 11;
@@ -382,6 +382,8 @@ pub fn business(config: &GenConfig) -> Business {
 struct Gen<'a> {
     config: &'a GenConfig,
     plan: &'a Plan,
+    /// The words of `config.locale`.
+    words: &'static Tables,
     /// `as_of` in Unix seconds.
     end: i64,
     digits_scale: i64,
@@ -412,6 +414,7 @@ impl<'a> Gen<'a> {
         Gen {
             config,
             plan,
+            words: tables(config.locale),
             end: config.as_of.timestamp(),
             digits_scale: 10_i64.pow(config.currency.minor_unit_digits()),
             refunds_from: 0,
@@ -484,11 +487,17 @@ impl<'a> Gen<'a> {
         member: bool,
     ) -> CustomerData {
         let n = i + 1;
-        let &(first, first_ascii) = rng.choose(FIRST_NAMES).unwrap_or(&("Anna", "anna"));
-        let &(last, last_ascii) = rng.choose(LAST_NAMES).unwrap_or(&("Weber", "weber"));
-        let mut data = CustomerData::new(parse(PersonName::parse(&format!("{first} {last}"))));
+        let w = self.words;
+        let &(first, first_ascii) = rng.choose(w.first_names).unwrap_or(&("Anna", "anna"));
+        let &(last, last_ascii) = rng.choose(w.last_names).unwrap_or(&("Weber", "weber"));
+        let name = if w.family_first {
+            format!("{last}{first}")
+        } else {
+            format!("{first} {last}")
+        };
+        let mut data = CustomerData::new(parse(PersonName::parse(&name)));
         if rng.chance(0.75) {
-            let domain = rng.pick(DOMAINS);
+            let domain = rng.pick(w.domains);
             let initial = &first_ascii[..1];
             // Every pattern ends in the customer number right before the '@', and names
             // hold no digits, so addresses are unique ignoring case.
@@ -500,20 +509,33 @@ impl<'a> Gen<'a> {
             };
             data.email = Some(parse(Email::parse(&format!("{local}@{domain}"))));
         }
-        let country = COUNTRIES
-            .get(rng.weighted(&COUNTRIES.iter().map(|c| c.weight).collect::<Vec<_>>()))
-            .unwrap_or(&COUNTRIES[0]);
+        let countries = w.countries;
+        let country = countries
+            .get(rng.weighted(&countries.iter().map(|c| c.weight).collect::<Vec<_>>()))
+            .unwrap_or(&countries[0]);
         if rng.chance(0.55) {
-            let phone = format!(
-                "{} {} {}",
-                country.phone,
-                rng.between(20, 899),
-                rng.between(100_000, 9_999_999)
-            );
+            let phone = if w.mobile_numbers {
+                // A mobile number: 1, a network digit 3–9, then nine digits.
+                let network = rng.between(130, 199);
+                let rest = rng.between(0, 99_999_999);
+                format!(
+                    "{} {network} {:04} {:04}",
+                    country.phone,
+                    rest / 10_000,
+                    rest % 10_000
+                )
+            } else {
+                format!(
+                    "{} {} {}",
+                    country.phone,
+                    rng.between(20, 899),
+                    rng.between(100_000, 9_999_999)
+                )
+            };
             data.phone = Some(parse(Phone::parse(&phone)));
         }
         if rng.chance(0.12) {
-            let &(company, industry) = rng.choose(COMPANIES).unwrap_or(&COMPANIES[0]);
+            let &(company, industry) = rng.choose(w.companies).unwrap_or(&w.companies[0]);
             data.company = Some(label(company));
             data.profile.industry = Some(label(industry));
             data.tags.insert(tag("b2b"));
@@ -558,7 +580,7 @@ impl<'a> Gen<'a> {
         }
         if rng.chance(0.85) {
             let (channel, _, cost) =
-                CHANNELS[rng.weighted(&CHANNELS.iter().map(|c| c.1).collect::<Vec<_>>())];
+                w.channels[rng.weighted(&w.channels.iter().map(|c| c.1).collect::<Vec<_>>())];
             let cost = cost.map(|(lo, hi)| {
                 self.money(rng.between(lo * self.digits_scale, hi * self.digits_scale))
             });
@@ -568,14 +590,7 @@ impl<'a> Gen<'a> {
             data.external_ref = Some(parse(ExternalRef::parse(&format!("C-{n:07}"))));
         }
         if rng.chance(0.08) {
-            let note = *rng
-                .choose(&[
-                    "Prefers pickup on Saturdays.",
-                    "Allergic to lavender.",
-                    "Met at the Christmas market.\nAsked for a catalogue.",
-                    "Pays by invoice.",
-                ])
-                .unwrap_or(&"");
+            let note = *rng.choose(w.notes).unwrap_or(&"");
             data.notes = parse(FreeText::parse(note));
         }
         data
@@ -601,7 +616,7 @@ impl<'a> Gen<'a> {
         if rng.chance(if first.is_some() { 0.3 } else { 0.4 }) {
             let at = created + rng.exponential(DAY) as i64;
             if at < self.end && first.is_none_or(|f| at <= f) {
-                let note = Some(label("asked for the catalogue"));
+                let note = Some(label(self.words.phrases.asked_for_catalogue));
                 go(
                     &mut stage,
                     LifecycleStage::Lead,
@@ -736,7 +751,10 @@ impl<'a> Gen<'a> {
                 p.items = Some(1 + rng.geometric(0.6, 30));
             }
             if rng.chance(0.5) {
-                let product = rng.choose(PRODUCTS).copied().unwrap_or("Gift voucher");
+                let product = rng
+                    .choose(self.words.products)
+                    .copied()
+                    .unwrap_or(self.words.phrases.any_product);
                 p.description = Some(parse(FreeText::parse(product)));
             }
             if rng.chance(0.7) {
@@ -759,19 +777,22 @@ impl<'a> Gen<'a> {
             };
             let Some(at) = at else { continue };
             let inbound = rng.chance(0.45);
-            let summaries: Vec<&str> = SUMMARIES
+            let summaries: Vec<&str> = self
+                .words
+                .summaries
                 .iter()
                 .filter(|(dir, _)| *dir == inbound)
                 .map(|(_, s)| *s)
                 .collect();
             let summary = rng.choose(&summaries).copied().unwrap_or("");
+            let [email, phone, chat, social, in_person, other] = self.words.interaction_weights;
             let channel = *rng.pick(&[
-                (Channel::Email, 40),
-                (Channel::Phone, 20),
-                (Channel::Chat, 15),
-                (Channel::Social, 10),
-                (Channel::InPerson, 10),
-                (Channel::Other, 5),
+                (Channel::Email, email),
+                (Channel::Phone, phone),
+                (Channel::Chat, chat),
+                (Channel::Social, social),
+                (Channel::InPerson, in_person),
+                (Channel::Other, other),
             ]);
             let sentiment = rng.chance(0.65).then(|| {
                 *rng.pick(&[
@@ -827,7 +848,9 @@ impl<'a> Gen<'a> {
                 continue;
             };
             let comment = if rng.chance(0.3) {
-                let fitting: Vec<&str> = COMMENTS
+                let fitting: Vec<&str> = self
+                    .words
+                    .comments
                     .iter()
                     .filter(|(m, _)| *m == mood)
                     .map(|(_, c)| *c)
@@ -851,7 +874,11 @@ impl<'a> Gen<'a> {
         }
         let count = 1 + usize::from(rng.chance(0.3));
         for _ in 0..count {
-            let title = label(rng.choose(DEAL_TITLES).copied().unwrap_or("Order"));
+            let title = label(
+                rng.choose(self.words.deal_titles)
+                    .copied()
+                    .unwrap_or(self.words.phrases.any_deal),
+            );
             let unlinked: Vec<usize> = rows
                 .iter()
                 .copied()
@@ -909,7 +936,7 @@ impl<'a> Gen<'a> {
                 self.tasks.push(GenTask {
                     customer: Some(i),
                     kind: TaskKind::FollowUp,
-                    title: label("Call about the quote"),
+                    title: label(self.words.phrases.call_about_quote),
                     due: close,
                     recurrence: None,
                     created_at: self.ts(opened),
@@ -948,7 +975,9 @@ impl<'a> Gen<'a> {
                 RequestKind::Question => 1,
                 RequestKind::Complaint => 2,
             };
-            let subjects: Vec<&str> = SUBJECTS
+            let subjects: Vec<&str> = self
+                .words
+                .subjects
                 .iter()
                 .filter(|(k, _)| *k == kind_index)
                 .map(|(_, s)| *s)
@@ -1044,7 +1073,10 @@ impl<'a> Gen<'a> {
             (left * rng.between(10, 90) / 100).max(1)
         };
         let reason = if rng.chance(0.7) {
-            let r = rng.choose(REFUND_REASONS).copied().unwrap_or(why);
+            let r = rng
+                .choose(self.words.refund_reasons)
+                .copied()
+                .unwrap_or(why);
             Some(parse(FreeText::parse(r)))
         } else {
             None
@@ -1079,7 +1111,11 @@ impl<'a> Gen<'a> {
             && rng.chance(0.2)
         {
             let due = self.ts(first).date_naive() + Days::new(7);
-            let title = label(rng.choose(FOLLOW_UPS).copied().unwrap_or("Follow up"));
+            let title = label(
+                rng.choose(self.words.follow_ups)
+                    .copied()
+                    .unwrap_or(self.words.phrases.any_follow_up),
+            );
             let mut completions = Vec::new();
             let done = self.at_nine(due) + rng.between(0, 3 * 86_400);
             if done < self.end && rng.chance(0.85) {
@@ -1113,7 +1149,7 @@ impl<'a> Gen<'a> {
                 self.tasks.push(GenTask {
                     customer: Some(i),
                     kind: TaskKind::Birthday,
-                    title: label("Send a birthday card"),
+                    title: label(self.words.phrases.birthday_card),
                     due: anchor,
                     recurrence: Some(Recurrence::Yearly),
                     created_at: created,
@@ -1241,7 +1277,7 @@ impl<'a> Gen<'a> {
         self.tasks.push(GenTask {
             customer: None,
             kind: TaskKind::Custom,
-            title: label("Send the monthly newsletter"),
+            title: label(self.words.phrases.newsletter),
             due: day,
             recurrence: Some(Recurrence::Monthly),
             created_at: start,
@@ -1252,7 +1288,7 @@ impl<'a> Gen<'a> {
             self.tasks.push(GenTask {
                 customer: None,
                 kind: TaskKind::Custom,
-                title: label("Stock-take"),
+                title: label(self.words.phrases.stock_take),
                 due: day,
                 recurrence: Some(Recurrence::Yearly),
                 created_at: start,

@@ -95,7 +95,7 @@ mod populate;
 pub mod rng;
 mod tables;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
 use solocrm_core::{Currency, PurchaseLog};
 
 pub use business::{
@@ -122,7 +122,100 @@ pub struct GenConfig {
     pub as_of: DateTime<Utc>,
     /// The currency of every amount.
     pub currency: Currency,
+    /// The language and country of the names, places, products and phrases.
+    pub locale: Locale,
 }
+
+/// The kind of shop the generator builds: the language and country of its customers'
+/// names, cities, phone numbers and mail domains, of its products and of everything it
+/// writes. The locale does not change the purchases: [`purchase_log`] (times, buyers,
+/// amounts in minor units) is the same in every locale for the same seed and history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum Locale {
+    /// A European shop (mostly German-speaking customers), in English: the original
+    /// demo, in EUR.
+    #[default]
+    En,
+    /// A Chinese shop: Chinese names (family name first), mainland cities, `+86` mobile
+    /// numbers, Chinese mail domains, products and phrases, WeChat as the first
+    /// acquisition channel (`wechat`), in CNY.
+    ZhCn,
+}
+
+impl Locale {
+    /// The locale's code as the CLI spells it: `en` or `zh-CN`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::En => "en",
+            Locale::ZhCn => "zh-CN",
+        }
+    }
+
+    /// The currency such a shop keeps its books in: EUR or CNY.
+    pub fn currency(self) -> Currency {
+        match self {
+            Locale::En => Currency::EUR,
+            Locale::ZhCn => Currency::CNY,
+        }
+    }
+
+    /// The IANA time zone such a shop lives in: `Europe/Berlin` or `Asia/Shanghai`
+    /// (informative: the generator works in UTC).
+    pub fn time_zone(self) -> &'static str {
+        match self {
+            Locale::En => "Europe/Berlin",
+            Locale::ZhCn => "Asia/Shanghai",
+        }
+    }
+
+    /// The holidays a shop of this locale greets its customers for in `year`, as
+    /// (name, date). For `zh-CN` these are 春节 (Spring Festival) and 中秋节
+    /// (Mid-Autumn Festival), whose dates follow the lunar calendar and are known here
+    /// for 2020–2035 (empty outside); for `en`, Christmas.
+    pub fn holidays(self, year: i32) -> Vec<(&'static str, NaiveDate)> {
+        match self {
+            Locale::En => NaiveDate::from_ymd_opt(year, 12, 25)
+                .map(|d| vec![("Christmas", d)])
+                .unwrap_or_default(),
+            Locale::ZhCn => LUNAR_HOLIDAYS
+                .iter()
+                .filter(|(y, ..)| *y == year)
+                .flat_map(|&(y, spring, mid_autumn)| {
+                    let day = |(m, d)| NaiveDate::from_ymd_opt(y, m, d);
+                    [("春节", day(spring)), ("中秋节", day(mid_autumn))]
+                })
+                .filter_map(|(name, d)| d.map(|d| (name, d)))
+                .collect(),
+        }
+    }
+}
+
+/// A day of the year: (month, day).
+type MonthDay = (u32, u32);
+
+/// 春节 (first day of the first lunar month) and 中秋节 (15th day of the eighth) by
+/// year: (year, 春节, 中秋节).
+const LUNAR_HOLIDAYS: &[(i32, MonthDay, MonthDay)] = &[
+    (2020, (1, 25), (10, 1)),
+    (2021, (2, 12), (9, 21)),
+    (2022, (2, 1), (9, 10)),
+    (2023, (1, 22), (9, 29)),
+    (2024, (2, 10), (9, 17)),
+    (2025, (1, 29), (10, 6)),
+    (2026, (2, 17), (9, 25)),
+    (2027, (2, 6), (9, 15)),
+    (2028, (1, 26), (10, 3)),
+    (2029, (2, 13), (9, 22)),
+    (2030, (2, 3), (9, 12)),
+    (2031, (1, 23), (10, 1)),
+    (2032, (2, 11), (9, 19)),
+    (2033, (1, 31), (9, 8)),
+    (2034, (2, 19), (9, 27)),
+    (2035, (2, 8), (9, 16)),
+];
+
+/// How long the history of [`GenConfig::with_end`] is.
+const HISTORY_MONTHS: u32 = 36;
 
 /// 2023-01-01T00:00:00Z.
 const DEFAULT_START: i64 = 1_672_531_200;
@@ -131,7 +224,8 @@ const DEFAULT_AS_OF: i64 = 1_767_225_600;
 
 impl GenConfig {
     /// `customers` with on average 10 purchases each, `seed`, history
-    /// 2023-01-01..2026-01-01 UTC, EUR.
+    /// 2023-01-01..2026-01-01 UTC (the same as [`with_end`](Self::with_end) of
+    /// 2025-12-31), EUR, [`Locale::En`].
     pub fn new(customers: u32, seed: u64) -> Self {
         let at = |secs| DateTime::from_timestamp(secs, 0).expect("a fixed, valid date");
         GenConfig {
@@ -141,7 +235,34 @@ impl GenConfig {
             start: at(DEFAULT_START),
             as_of: at(DEFAULT_AS_OF),
             currency: Currency::EUR,
+            locale: Locale::En,
         }
+    }
+
+    /// The same with a history of three years that ends with the day `end` (UTC): from
+    /// the start of the day three years (36 months) before the day after `end`, to just
+    /// before the day after `end`. `2025-12-31` gives the history of [`new`](Self::new).
+    ///
+    /// # Panics
+    ///
+    /// If `end` is the last day chrono can represent.
+    #[must_use]
+    pub fn with_end(self, end: NaiveDate) -> Self {
+        let after = end
+            .succ_opt()
+            .expect("the end of the history has a next day");
+        let start = after
+            .checked_sub_months(Months::new(HISTORY_MONTHS))
+            .expect("three years before a representable day is representable");
+        let midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+        self.with_history(midnight(start), midnight(after))
+    }
+
+    /// The same in another [`Locale`] (the currency stays: see [`Locale::currency`]).
+    #[must_use]
+    pub fn with_locale(mut self, locale: Locale) -> Self {
+        self.locale = locale;
+        self
     }
 
     /// The same with exactly `purchases` purchases.

@@ -477,3 +477,119 @@ fn populate_refuses_a_store_in_another_currency() {
     let err = populate(&store, &config).expect_err("EUR amounts in a USD store");
     assert_eq!(err.kind(), StoreErrorKind::Validation);
 }
+
+/// A Chinese shop: deterministic by seed, Chinese names and places, `+86` mobile
+/// numbers, CNY, WeChat among the acquisition channels, the same purchases as the
+/// European shop, and a business the store contract accepts.
+#[test]
+fn the_chinese_shop_is_chinese_and_deterministic() {
+    use solocrm_sample::Locale;
+    let config = GenConfig::new(800, 5)
+        .with_locale(Locale::ZhCn)
+        .with_currency(Locale::ZhCn.currency());
+    let b = business(&config);
+    assert_eq!(b, business(&config), "the same seed gives the same shop");
+    assert_ne!(
+        b,
+        business(&GenConfig {
+            seed: 6,
+            ..config.clone()
+        })
+    );
+    let cjk = |s: &str| !s.is_empty() && s.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    for c in &b.customers {
+        let d = &c.data;
+        let name = d.name.as_str();
+        assert!(
+            cjk(name) && (2..=4).contains(&name.chars().count()),
+            "{name}"
+        );
+        if let Some(phone) = &d.phone {
+            let digits: String = phone
+                .as_str()
+                .chars()
+                .filter(char::is_ascii_digit)
+                .collect();
+            assert!(phone.as_str().starts_with("+86 1"), "{}", phone.as_str());
+            assert_eq!(digits.len(), 13, "{}", phone.as_str());
+        }
+        if let Some(city) = &d.profile.city {
+            assert!(cjk(city.as_str()), "{}", city.as_str());
+        }
+        if let Some(country) = &d.profile.country {
+            assert_eq!(country.as_str(), "CN");
+        }
+    }
+    let channels: BTreeSet<&str> = b
+        .customers
+        .iter()
+        .filter_map(|c| c.data.acquisition_channel.as_ref().map(|t| t.as_str()))
+        .collect();
+    assert!(channels.contains("wechat"), "{channels:?}");
+    assert!(
+        b.purchases
+            .iter()
+            .all(|p| p.amount.currency() == Currency::CNY)
+    );
+    assert!(
+        b.purchases
+            .iter()
+            .filter_map(|p| p.description.as_ref())
+            .any(|d| d
+                .as_str()
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)))
+    );
+    check_contract(&config, &b);
+
+    // The words change, the purchases do not.
+    let en = GenConfig::new(800, 5);
+    let (zh_log, en_log) = (purchase_log(&config), purchase_log(&en));
+    assert_eq!(zh_log.at, en_log.at);
+    assert_eq!(zh_log.amount, en_log.amount);
+
+    let store = solocrm_core::Crm::new(solocrm_store_memory::MemoryStore::new(Currency::CNY));
+    let created = populate(&store, &config).expect("populates a CNY store");
+    assert_eq!(created.counts, b.counts());
+}
+
+#[test]
+fn a_history_ends_on_the_day_it_is_told() {
+    let end = chrono::NaiveDate::from_ymd_opt(2025, 12, 31).expect("date");
+    assert_eq!(
+        GenConfig::new(300, 42).with_end(end),
+        GenConfig::new(300, 42)
+    );
+    let end = chrono::NaiveDate::from_ymd_opt(2026, 6, 30).expect("date");
+    let config = GenConfig::new(300, 42).with_end(end);
+    assert_eq!(config.as_of, at(2026, 7, 1, 0));
+    assert_eq!(config.start, at(2023, 7, 1, 0));
+    let b = business(&config);
+    assert_eq!(b, business(&config));
+    let last = b.purchases.iter().map(|p| p.at).max().expect("purchases");
+    assert!(last < config.as_of && last >= at(2026, 6, 1, 0), "{last}");
+    check_contract(&config, &b);
+}
+
+#[test]
+fn the_chinese_care_dates_are_known_for_the_demo_years() {
+    use solocrm_sample::Locale;
+    let d = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).expect("date");
+    assert_eq!(
+        Locale::ZhCn.holidays(2026),
+        [("春节", d(2026, 2, 17)), ("中秋节", d(2026, 9, 25))]
+    );
+    for year in 2020..=2035 {
+        let h = Locale::ZhCn.holidays(year);
+        assert_eq!(h.len(), 2, "{year}");
+        // 春节 falls between 21 January and 20 February, 中秋节 between 7 September and
+        // 8 October.
+        assert!(
+            h[0].1 >= d(year, 1, 21) && h[0].1 <= d(year, 2, 20),
+            "{h:?}"
+        );
+        assert!(h[1].1 >= d(year, 9, 7) && h[1].1 <= d(year, 10, 8), "{h:?}");
+    }
+    assert!(Locale::ZhCn.holidays(2019).is_empty());
+    assert_eq!(Locale::En.holidays(2026), [("Christmas", d(2026, 12, 25))]);
+}

@@ -73,7 +73,12 @@ pub fn run(cli: Cli) -> Result<()> {
     crate::paths::Protected::database(&ctx.db).check_stdout()?;
     match cli.command {
         Command::Init { currency } => setup::init(&mut ctx, &currency)?,
-        Command::Demo { customers, seed } => setup::demo(&mut ctx, customers, seed)?,
+        Command::Demo {
+            customers,
+            seed,
+            end,
+            locale,
+        } => setup::demo(&mut ctx, customers, seed, end.as_deref(), locale)?,
         Command::Check => setup::check(&mut ctx)?,
         Command::Checkpoint => setup::checkpoint(&mut ctx)?,
         Command::Customer(c) => customer::run(&mut ctx, c)?,

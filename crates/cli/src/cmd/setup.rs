@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use chrono::Months;
+use chrono::{Datelike as _, Months, NaiveDate};
 use solocrm_core::Currency;
 use solocrm_core::metrics::Period;
-use solocrm_sample::{GenConfig, populate};
+use solocrm_sample::{GenConfig, Locale, populate};
 use solocrm_store_sqlite::SqliteStore;
 
 use crate::books::File as _;
+use crate::cli::DemoLocale;
 
 use super::Ctx;
 use crate::output::Progress;
@@ -48,11 +49,51 @@ pub fn init(ctx: &mut Ctx, currency: &str) -> Result<()> {
 /// than instructive.
 const MAX_DEMO_CUSTOMERS: u32 = 1_000_000;
 
-pub fn demo(ctx: &mut Ctx, customers: u32, seed: u64) -> Result<()> {
+/// The earliest last day of a demo history: its three years then start in 2007, after
+/// every generated birthday.
+const EARLIEST_DEMO_END: (i32, u32, u32) = (2010, 1, 1);
+
+/// The last day of the demo's history: `--end`, or today (UTC) as the command read the
+/// clock. Refused before 2010 or after today: a history that ends in the future would
+/// hold purchases that have not happened.
+fn demo_end(ctx: &Ctx, end: Option<&str>) -> Result<NaiveDate> {
+    let today = ctx.now.date_naive();
+    let Some(input) = end else {
+        return Ok(today);
+    };
+    let end = crate::parse::date(input)?;
+    let (y, m, d) = EARLIEST_DEMO_END;
+    let earliest = NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
+    if end < earliest {
+        bail!("--end {end} is too early: the demo's history ends on {earliest} or later");
+    }
+    if end > today {
+        bail!(
+            "--end {end} is in the future (today is {today}): the demo's history holds only what has happened"
+        );
+    }
+    Ok(end)
+}
+
+pub fn demo(
+    ctx: &mut Ctx,
+    customers: u32,
+    seed: u64,
+    end: Option<&str>,
+    locale: DemoLocale,
+) -> Result<()> {
     if !(1..=MAX_DEMO_CUSTOMERS).contains(&customers) {
         bail!("--customers must be between 1 and {MAX_DEMO_CUSTOMERS}, got {customers}");
     }
-    let config = GenConfig::new(customers, seed);
+    let end = demo_end(ctx, end)?;
+    let locale = match locale {
+        DemoLocale::En => Locale::En,
+        DemoLocale::ZhCn => Locale::ZhCn,
+    };
+    let config = GenConfig::new(customers, seed)
+        .with_end(end)
+        .with_locale(locale)
+        .with_currency(locale.currency());
     refuse_existing(&ctx.db)?;
     // All or nothing: the sample is built in a private directory beside the target and
     // moved into place only when complete, so an interrupted demo leaves no
@@ -87,7 +128,42 @@ pub fn demo(ctx: &mut Ctx, customers: u32, seed: u64) -> Result<()> {
         last.checked_sub_months(Months::new(12)).unwrap_or(last),
         last,
     )?;
-    super::analytics::dashboard(ctx, &store, period, Some(&populated))
+    super::analytics::dashboard(ctx, &store, period, Some(&populated))?;
+    if !ctx.out.json
+        && let Some(hint) = holiday_hint(locale, end)
+    {
+        ctx.out.line(hint)?;
+    }
+    Ok(())
+}
+
+/// For a shop whose holidays move with the lunar calendar, the `care` flags of the next
+/// ones after `end` (care takes holidays as yearly MM-DD dates, so they are the year's).
+fn holiday_hint(locale: Locale, end: NaiveDate) -> Option<String> {
+    if locale != Locale::ZhCn {
+        return None;
+    }
+    let upcoming: Vec<(&str, NaiveDate)> = (end.year()..=end.year() + 1)
+        .flat_map(|y| locale.holidays(y))
+        .filter(|(_, d)| *d > end)
+        .take(2)
+        .collect();
+    if upcoming.is_empty() {
+        return None;
+    }
+    let flags: Vec<String> = upcoming
+        .iter()
+        .map(|(name, d)| format!("--holiday {name}={}", d.format("%m-%d")))
+        .collect();
+    let dates: Vec<String> = upcoming
+        .iter()
+        .map(|(name, d)| format!("{name} {d}"))
+        .collect();
+    Some(format!(
+        "care dates ({}; they follow the lunar calendar, so pass this year's): solocrm care {}",
+        dates.join(", "),
+        flags.join(" ")
+    ))
 }
 
 /// Moves the finished database `from` to `to` without ever replacing a file at `to`: a
