@@ -114,6 +114,22 @@ pub fn date(input: &str) -> Result<NaiveDate, ValueError> {
     plausible(input, d)
 }
 
+/// A birthday, `YYYY-MM-DD`: a [`date`] no later than `today` (the day it is
+/// entered; a birthday in the future is a typo).
+///
+/// # Errors
+///
+/// As [`date`], and [`ValueError`] for a day after `today`.
+pub fn birthday(input: &str, today: NaiveDate) -> Result<NaiveDate, ValueError> {
+    let d = date(input)?;
+    if d > today {
+        return Err(ValueError(format!(
+            "'{input}' is after today ({today}): a birthday cannot be in the future"
+        )));
+    }
+    Ok(d)
+}
+
 /// An amount of a file, as stored: [`Money::parse`] followed by
 /// [`Money::for_storage`]. Plain amounts (`digits` or `digits.digits`, at most 12
 /// digits before the point and no more after it than the currency has minor digits)
@@ -203,6 +219,10 @@ mod tests {
             Ok("2026-11-22T08:30:00+00:00".to_owned())
         );
         assert!(instant("22.11.2026").is_err());
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).expect("a day");
+        assert_eq!(birthday("2026-11-29", today), Ok(today));
+        let err = birthday("2030-01-01", today).expect_err("in the future");
+        assert!(err.to_string().contains("cannot be in the future"), "{err}");
     }
 
     proptest::proptest! {

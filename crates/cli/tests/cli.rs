@@ -1158,3 +1158,35 @@ fn a_customers_import_merges_and_a_dry_run_writes_nothing() {
     assert_eq!(after["birthday"], before["birthday"]);
     assert_eq!(after["email"], before["email"]);
 }
+
+/// Country codes come from ISO 3166-1 (with a hint for the usual mistakes), and a
+/// birthday cannot lie after the day it is entered, on the command line and in a file.
+#[test]
+fn bad_countries_and_future_birthdays_are_refused() {
+    let env = Env::new();
+    env.init();
+    let err = env.fails(&["customer", "add", "Q", "--country", "QQ"], 1);
+    assert!(err.contains("not an assigned ISO 3166-1"), "{err}");
+    let err = env.fails(&["customer", "add", "U", "--country", "uk"], 1);
+    assert!(err.contains("use GB"), "{err}");
+    let err = env.fails(&["customer", "add", "B", "--birthday", "2199-01-01"], 1);
+    assert!(err.contains("cannot be in the future"), "{err}");
+    env.ok(&[
+        "customer",
+        "add",
+        "王芳",
+        "--country",
+        "cn",
+        "--birthday",
+        "1990-02-03",
+    ]);
+    let file = env.write_str(
+        "c.csv",
+        "name,birthday,country\n李娜,2199-05-01,CN\n".as_bytes(),
+    );
+    let err = env.fails(&["import", "customers", &file], 1);
+    assert!(
+        err.contains(":2: column 'birthday'") && err.contains("cannot be in the future"),
+        "{err}"
+    );
+}

@@ -468,24 +468,96 @@ impl Phone {
 }
 string_newtype!(Phone);
 
-/// An ISO 3166-1 alpha-2 country code such as `DE`, stored upper-case.
+/// An ISO 3166-1 alpha-2 country code such as `CN` or `DE`, stored upper-case.
+///
+/// [`parse`](Self::parse) takes the 249 officially assigned codes (and `XK`, the
+/// user-assigned code for Kosovo that the EU and most registries use); a book written
+/// before that check keeps any two letters it stored ([`from_stored`](Self::from_stored)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[serde(try_from = "StoredCountry", into = "String")]
 pub struct CountryCode(String);
 
+/// The officially assigned ISO 3166-1 alpha-2 codes (ISO 3166 Maintenance Agency,
+/// 249 codes), sorted.
+const ISO_3166_ALPHA_2: [&str; 249] = [
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ",
+    "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS",
+    "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN",
+    "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM", "DO", "DZ", "EC", "EE",
+    "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA", "GB", "GD", "GE", "GF",
+    "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK", "HM",
+    "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM",
+    "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC",
+    "LI", "LK", "LR", "LS", "LT", "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK",
+    "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA",
+    "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG",
+    "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW",
+    "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS",
+    "ST", "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO",
+    "TR", "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+    "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+];
+
+/// The serde form of a stored [`CountryCode`], read leniently.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct StoredCountry(String);
+
+impl TryFrom<StoredCountry> for CountryCode {
+    type Error = ValidationError;
+
+    fn try_from(s: StoredCountry) -> Result<Self, ValidationError> {
+        CountryCode::from_stored(&s.0)
+    }
+}
+
 impl CountryCode {
-    /// Parses a two-letter code, case-insensitively.
+    /// Parses an assigned ISO 3166-1 alpha-2 code, case-insensitively.
+    ///
+    /// ```
+    /// use solocrm_core::CountryCode;
+    ///
+    /// assert_eq!(CountryCode::parse(" cn ")?.as_str(), "CN");
+    /// assert!(CountryCode::parse("QQ").is_err());
+    /// assert!(CountryCode::parse("UK").unwrap_err().to_string().contains("GB"));
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::InvalidCountry`] unless the input is an assigned code (or
+    /// `XK`); `UK` and `EL` say which code to use instead.
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let code = Self::from_stored(input)?;
+        let fail = |reason| {
+            Err(ValidationError::InvalidCountry {
+                input: input.to_owned(),
+                reason,
+            })
+        };
+        match code.as_str() {
+            "UK" => fail("UK is the United Kingdom's name, not its ISO code: use GB"),
+            "EL" => fail("EL is Greece's EU abbreviation, not its ISO code: use GR"),
+            "XK" => Ok(code),
+            c if ISO_3166_ALPHA_2.binary_search(&c).is_ok() => Ok(code),
+            _ => fail("it is not an assigned ISO 3166-1 alpha-2 code (e.g. CN, DE, US)"),
+        }
+    }
+
+    /// Reads a code as a book stored it: any two ASCII letters, upper-cased, so that a
+    /// book written before [`parse`](Self::parse) checked the ISO list still opens.
     ///
     /// # Errors
     ///
     /// [`ValidationError::InvalidCountry`] unless the input is two ASCII letters.
-    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+    pub fn from_stored(input: &str) -> Result<Self, ValidationError> {
         let s = input.trim();
         if s.len() == 2 && s.bytes().all(|b| b.is_ascii_alphabetic()) {
             Ok(CountryCode(s.to_ascii_uppercase()))
         } else {
             Err(ValidationError::InvalidCountry {
                 input: input.to_owned(),
+                reason: "a country is two letters (ISO 3166-1 alpha-2, e.g. CN, DE, US)",
             })
         }
     }
@@ -496,6 +568,25 @@ string_newtype!(CountryCode);
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn countries_are_checked_against_iso_3166_but_stored_codes_still_read() {
+        assert_eq!(ISO_3166_ALPHA_2.len(), 249);
+        assert!(
+            ISO_3166_ALPHA_2.windows(2).all(|w| w[0] < w[1]),
+            "sorted, no repeats"
+        );
+        for ok in ["CN", "tw", "HK", "MO", "DE", "US", "GB", "XK"] {
+            assert!(CountryCode::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["QQ", "ZZ", "UK", "EL", "CHN", "", "C1"] {
+            assert!(CountryCode::parse(bad).is_err(), "{bad}");
+        }
+        // A book written before the check keeps what it stored.
+        let stored: CountryCode = serde_json::from_str("\"QQ\"").expect("a stored code reads");
+        assert_eq!(stored.as_str(), "QQ");
+        assert!(serde_json::from_str::<CountryCode>("\"Q\"").is_err());
+    }
 
     /// NFC and NFD spellings of one email made two customers.
     #[test]

@@ -88,11 +88,13 @@ pub enum ValidationError {
         /// Why, or which code to use instead.
         reason: &'static str,
     },
-    /// A country code is not two ASCII letters.
-    #[error("country '{input}' is not an ISO 3166-1 alpha-2 code (two letters, e.g. DE)")]
+    /// A country code is not an assigned ISO 3166-1 alpha-2 code.
+    #[error("country '{input}' is not accepted: {reason}")]
     InvalidCountry {
         /// The rejected input.
         input: String,
+        /// Why, or which code to use instead.
+        reason: &'static str,
     },
     /// A decimal amount did not parse.
     #[error(

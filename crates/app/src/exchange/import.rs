@@ -1297,15 +1297,15 @@ fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, Import
             };
             let base = existing.as_ref().map(|c| c.data().clone());
             Ok(
-                customer_data(cols, row, base.clone(), email, reference).map(|data| {
-                    match (existing, base) {
+                customer_data(cols, row, base.clone(), email, reference, now.date_naive()).map(
+                    |data| match (existing, base) {
                         (Some(_), Some(base)) if base == data => Upsert::Unchanged(Box::new(data)),
                         (Some(c), Some(base)) => {
                             Upsert::Update(c.id(), Box::new(data), Box::new(base))
                         }
                         _ => Upsert::Create(Box::new(NewCustomer::new(data, now))),
-                    }
-                }),
+                    },
+                ),
             )
         })()?;
         planned.push((i, plan));
@@ -1436,6 +1436,7 @@ fn customer_data(
     existing: Option<CustomerData>,
     email: Edit<Email>,
     reference: Edit<ExternalRef>,
+    today: chrono::NaiveDate,
 ) -> Result<CustomerData, RowError> {
     let l = row.line;
     let name = cols
@@ -1447,7 +1448,7 @@ fn customer_data(
     email.apply(&mut d.email);
     reference.apply(&mut d.external_ref);
     edit(cols, row, "phone", Phone::parse)?.apply(&mut d.phone);
-    edit(cols, row, "birthday", values::date)?.apply(&mut d.birthday);
+    edit(cols, row, "birthday", |b| values::birthday(b, today))?.apply(&mut d.birthday);
     edit(cols, row, "country", CountryCode::parse)?.apply(&mut d.profile.country);
     edit(cols, row, "channel", Tag::parse)?.apply(&mut d.acquisition_channel);
     match edit(cols, row, "tags", |t| parse_tags(t, ';'))? {

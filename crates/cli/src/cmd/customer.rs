@@ -27,6 +27,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 CustomerData::new(PersonName::parse(&name)?),
                 &fields,
                 &store,
+                ctx.now.date_naive(),
             )?;
             for t in tags {
                 data.tags.insert(Tag::parse(&t)?);
@@ -94,7 +95,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             for field in &clear {
                 clear_field(&mut data, field)?;
             }
-            let data = apply_fields(data, &fields, &store)?;
+            let data = apply_fields(data, &fields, &store, ctx.now.date_naive())?;
             let c = store.update_customer(c.id(), data)?;
             if ctx.out.json {
                 ctx.out.json(&c)?;
@@ -190,6 +191,7 @@ pub fn apply_fields(
     mut data: CustomerData,
     f: &CustomerFields,
     store: &solocrm_core::Crm,
+    today: chrono::NaiveDate,
 ) -> Result<CustomerData> {
     if let Some(v) = &f.email {
         data.email = Some(Email::parse(v)?);
@@ -201,7 +203,7 @@ pub fn apply_fields(
         data.company = Some(Label::parse(v)?);
     }
     if let Some(v) = &f.birthday {
-        data.birthday = Some(parse::date(v)?);
+        data.birthday = Some(solocrm_app::values::birthday(v, today)?);
     }
     if let Some(v) = &f.country {
         data.profile.country = Some(CountryCode::parse(v)?);
