@@ -145,7 +145,8 @@ pub enum Command {
         /// ordinal (by customer id, equal-sized quintiles).
         #[arg(long, value_enum, default_value_t = Ties::Shared)]
         ties: Ties,
-        /// Show only the best N in the table.
+        /// Keep only the first N in the command's ranking; default: 20 in the table,
+        /// everything in --json.
         #[arg(long)]
         top: Option<usize>,
     },
@@ -169,9 +170,10 @@ pub enum Command {
     ChurnRisk {
         #[command(flatten)]
         as_of: AsOf,
-        /// How many.
-        #[arg(long, default_value_t = 20)]
-        top: usize,
+        /// Keep only the first N in the command's ranking; default: 20 in the table,
+        /// everything in --json.
+        #[arg(long)]
+        top: Option<usize>,
     },
     /// Fit a buy-till-you-die model (BG/NBD, MBG/NBD, Pareto/NBD) with Gamma-Gamma
     /// spend, and value every customer.
@@ -783,9 +785,10 @@ pub struct ClvArgs {
     /// Profit margin applied to the spend, 0 to 1.
     #[arg(long, default_value_t = 1.0)]
     pub margin: f64,
-    /// How many customers the table shows.
-    #[arg(long, default_value_t = 20)]
-    pub top: usize,
+    /// Keep only the first N customers by CLV; default: 20 in the table, everything
+    /// in --json.
+    #[arg(long)]
+    pub top: Option<usize>,
     /// L2 penalty on the parameters of every fit (lifetimes' penalizer_coef), 0 to 10;
     /// default: 0.01 when fewer than 30 customers bought again, else 0 (docs/clv.md).
     #[arg(long, value_name = "X")]

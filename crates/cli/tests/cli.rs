@@ -1190,3 +1190,52 @@ fn bad_countries_and_future_birthdays_are_refused() {
         "{err}"
     );
 }
+
+/// `--top N` means the same on every ranked command: the first N of its ranking, in
+/// the table and in JSON; without it the table shows 20 and JSON everything.
+#[test]
+fn top_means_the_same_in_tables_and_json() {
+    let env = Env::new();
+    env.ok(&[
+        "demo",
+        "--customers",
+        "300",
+        "--seed",
+        "3",
+        "--end",
+        "2025-12-31",
+    ]);
+    let asof = ["--as-of", "2025-12-31"];
+    let len = |v: &serde_json::Value| v.as_array().map_or(0, Vec::len);
+    let all = env.json(&["churn-risk", asof[0], asof[1]]);
+    assert!(len(&all) > 20, "JSON has every warning: {}", len(&all));
+    let three = env.json(&["churn-risk", asof[0], asof[1], "--top", "3"]);
+    assert_eq!(
+        three.as_array().map(|a| a.to_vec()),
+        all.as_array().map(|a| a[..3].to_vec())
+    );
+    let table = env.ok(&["churn-risk", asof[0], asof[1]]);
+    assert!(
+        table.contains(&format!("20 of {} customers at risk", len(&all))),
+        "{table}"
+    );
+    let rfm = env.json(&["rfm", asof[0], asof[1]]);
+    assert!(len(&rfm["customers"]) > 20);
+    let rfm2 = env.json(&["rfm", asof[0], asof[1], "--top", "2"]);
+    assert_eq!(len(&rfm2["customers"]), 2);
+    let first = &rfm2["customers"][0];
+    let best = rfm["customers"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|c| {
+            c["r"].as_u64().unwrap_or(0) * 100
+                + c["f"].as_u64().unwrap_or(0) * 10
+                + c["m"].as_u64().unwrap_or(0)
+        })
+        .max();
+    let code = first["r"].as_u64().unwrap_or(0) * 100
+        + first["f"].as_u64().unwrap_or(0) * 10
+        + first["m"].as_u64().unwrap_or(0);
+    assert_eq!(Some(code), best, "--top keeps the best first");
+}

@@ -283,9 +283,20 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
     let table = rfm(&log, day, tie_rule)?;
     let keys = keys(&store)?;
     let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    // The ranking `--top` keeps the first of: the best RFM code, then the most spent.
+    let mut ranked: Vec<_> = table.rows().collect();
+    ranked.sort_by(|a, b| {
+        (b.score.code(), b.monetary.amount()).cmp(&(a.score.code(), a.monetary.amount()))
+    });
     if ctx.out.json {
-        let customers: Vec<Value> = table
-            .rows()
+        // Everything, in customer order, unless --top asks for the first N of the
+        // ranking (then in ranking order).
+        let rows: Vec<_> = match top {
+            Some(n) => ranked.iter().take(n).copied().collect(),
+            None => table.rows().collect(),
+        };
+        let customers: Vec<Value> = rows
+            .into_iter()
             .map(|r| {
                 json!({
                     "customer": key(r.customer), "recency_days": r.recency_days, "frequency": r.frequency,
@@ -298,10 +309,8 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
             .out
             .json(&json!({ "as_of": day, "customers": customers }));
     }
-    let mut rows: Vec<_> = table.rows().collect();
-    rows.sort_by(|a, b| {
-        (b.score.code(), b.monetary.amount()).cmp(&(a.score.code(), a.monetary.amount()))
-    });
+    let rows = ranked;
+    let shown = top.unwrap_or(TABLE_TOP);
     let mut t = Table::new(&[
         "CUSTOMER",
         ">RECENCY",
@@ -310,7 +319,7 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
         "RFM",
         "SEGMENT",
     ]);
-    for r in rows.iter().take(top.unwrap_or(usize::MAX)) {
+    for r in rows.iter().take(shown) {
         t.row(vec![
             key(r.customer),
             r.recency_days.to_string(),
@@ -322,10 +331,24 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
     }
     ctx.out.table(&t)?;
     ctx.out.line(format!(
-        "{} customers as of {day} ({} ties)",
+        "{} of {} customers as of {day} ({} ties){}",
+        rows.len().min(shown),
         rows.len(),
-        tie_rule.as_str()
+        tie_rule.as_str(),
+        more_hint(rows.len(), shown)
     ))
+}
+
+/// How many rows a ranked table shows without `--top`.
+pub const TABLE_TOP: usize = 20;
+
+/// `; --top N shows more` when the table left rows out.
+pub fn more_hint(total: usize, shown: usize) -> String {
+    if total > shown {
+        format!("; --top {total} shows all")
+    } else {
+        String::new()
+    }
 }
 
 pub fn cohort(ctx: &mut Ctx, by: CohortBy, as_of: Option<&str>, revenue: bool) -> Result<()> {
@@ -431,7 +454,7 @@ pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
     ))
 }
 
-pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: usize) -> Result<()> {
+pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Result<()> {
     let store = ctx.open()?;
     let at = parse::as_of(as_of, ctx.now)?;
     let until = ActivityQuery {
@@ -457,8 +480,10 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: usize) -> Result<()> 
         at.date_naive(),
     )?;
     if ctx.out.json {
-        return ctx.out.json(&warnings.iter().take(top).collect::<Vec<_>>());
+        let n = top.unwrap_or(usize::MAX);
+        return ctx.out.json(&warnings.iter().take(n).collect::<Vec<_>>());
     }
+    let top = top.unwrap_or(TABLE_TOP);
     let names: HashMap<CustomerId, String> = customers
         .iter()
         .map(|c| (c.id(), c.name().to_string()))
@@ -482,9 +507,10 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: usize) -> Result<()> 
     }
     ctx.out.table(&t)?;
     ctx.out.line(format!(
-        "{} of {} customers at risk as of {}",
+        "{} of {} customers at risk as of {}{}",
         warnings.len().min(top),
         warnings.len(),
-        at.date_naive()
+        at.date_naive(),
+        more_hint(warnings.len(), top)
     ))
 }

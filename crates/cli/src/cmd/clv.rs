@@ -152,7 +152,17 @@ fn report<M: PurchaseModel>(
             })
         });
         let mut predictions = Vec::with_capacity(rows.len());
-        for r in &rows {
+        // Everything unless --top asks for the N highest values (then by CLV).
+        let mut chosen: Vec<&_> = rows.iter().collect();
+        if let Some(n) = args.top {
+            chosen.sort_by(|a, b| {
+                b.clv
+                    .total_cmp(&a.clv)
+                    .then(b.expected.total_cmp(&a.expected))
+            });
+            chosen.truncate(n);
+        }
+        for r in chosen {
             predictions.push(json!({
                 "customer": r.customer, "frequency": r.frequency, "recency": r.recency, "T": r.t,
                 "monetary": r.monetary, "p_alive": r.p_alive, "expected_purchases": r.expected, "clv": r.clv,
@@ -223,7 +233,10 @@ fn report<M: PurchaseModel>(
         ">CLV",
         "METHOD",
     ]);
-    for r in rows.iter().take(args.top) {
+    for r in rows
+        .iter()
+        .take(args.top.unwrap_or(super::analytics::TABLE_TOP))
+    {
         t.row(vec![
             r.customer.clone(),
             (r.frequency + 1).to_string(),
