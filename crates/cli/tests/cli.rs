@@ -1196,7 +1196,7 @@ fn bad_countries_and_future_birthdays_are_refused() {
 #[test]
 fn top_means_the_same_in_tables_and_json() {
     let env = Env::new();
-    env.ok(&[
+    let demo = env.ok(&[
         "demo",
         "--customers",
         "300",
@@ -1206,6 +1206,16 @@ fn top_means_the_same_in_tables_and_json() {
         "2025-12-31",
     ]);
     let asof = ["--as-of", "2025-12-31"];
+    // The dashboard says the early-warning count and the at-risk stage apart.
+    let report = env.json(&["report", asof[0], asof[1]]);
+    let in_stage = report["customers_by_stage"]["at_risk"]
+        .as_u64()
+        .expect("a count");
+    assert!(
+        demo.contains(&format!("; {in_stage} are in the at-risk stage")),
+        "{demo}"
+    );
+    assert!(demo.contains("show an early-warning signal"), "{demo}");
     let len = |v: &serde_json::Value| v.as_array().map_or(0, Vec::len);
     let all = env.json(&["churn-risk", asof[0], asof[1]]);
     assert!(len(&all) > 20, "JSON has every warning: {}", len(&all));

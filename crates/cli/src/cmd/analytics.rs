@@ -18,7 +18,7 @@ use solocrm_core::metrics::{
     Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, TieRule, WarningConfig,
     churn_warnings, cohort_matrix, pipeline_metrics, rfm,
 };
-use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, OpenQuery, Store};
+use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store};
 use solocrm_sample::Populated;
 
 use super::Ctx;
@@ -249,8 +249,22 @@ pub fn dashboard(
             ]);
         }
         out.table(&t)?;
+        // Two different counts, said apart: the stage the lifecycle recorded, and
+        // anyone with at least one early-warning signal.
+        let in_stage = stages
+            .iter()
+            .find(|(s, _)| *s == LifecycleStage::AtRisk.as_str())
+            .map_or(0, |(_, n)| *n);
+        let overdue_points = config.warning.overdue_points;
+        let strong = r
+            .early_warning
+            .iter()
+            .filter(|w| w.score >= overdue_points)
+            .count();
         out.line(format!(
-            "{} customers at risk; `solocrm churn-risk` lists them all",
+            "{} customers show an early-warning signal ({strong} of them a risk of {overdue_points} \
+             or more, overdue against their own rhythm); {in_stage} are in the at-risk stage. \
+             `solocrm churn-risk` lists the signals",
             r.early_warning.len()
         ))?;
     }
