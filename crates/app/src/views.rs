@@ -45,6 +45,14 @@ pub struct Dashboard {
     pub nps: Option<f64>,
     /// CSAT (share satisfied) in percent, two decimals.
     pub csat: Option<f64>,
+    /// NPS of the customers who answered, each by their latest answer, two decimals.
+    pub nps_per_customer: Option<f64>,
+    /// CSAT of the customers who answered, each by their latest answer, in percent.
+    pub csat_per_customer: Option<f64>,
+    /// The mean customer effort score (1 very easy to 7 very difficult), two decimals.
+    pub ces: Option<f64>,
+    /// The share of low-effort CES answers (1–3) in percent, two decimals.
+    pub ces_low_effort: Option<f64>,
     /// Churn rate in percent.
     pub churn_rate: Option<f64>,
     /// Retention rate in percent.
@@ -109,6 +117,26 @@ impl Dashboard {
                 .csat
                 .value()
                 .and_then(|c| number(c.share.percent_rounded(2))),
+            nps_per_customer: r
+                .satisfaction
+                .nps_per_customer
+                .value()
+                .and_then(|n| number(n.score.round_dp(2))),
+            csat_per_customer: r
+                .satisfaction
+                .csat_per_customer
+                .value()
+                .and_then(|c| number(c.share.percent_rounded(2))),
+            ces: r
+                .satisfaction
+                .ces
+                .value()
+                .and_then(|c| number(c.average.round_dp(2))),
+            ces_low_effort: r
+                .satisfaction
+                .ces
+                .value()
+                .and_then(|c| number(c.low_effort_share.percent_rounded(2))),
             churn_rate: churn.and_then(|c| number(c.churn_rate.percent_rounded(2))),
             retention_rate: churn.and_then(|c| number(c.retention_rate.percent_rounded(2))),
             crr: percent(&r.retention.crr),

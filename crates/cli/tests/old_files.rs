@@ -59,11 +59,21 @@ fn an_old_file_reads_back_what_the_old_release_printed() {
             "{name}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(
-            out.stdout == expected,
-            "{name} ({args:?}) differs from the old release's output:\n{}",
-            String::from_utf8_lossy(&out.stdout)
-        );
+        // The JSON contract: fields may be added, none renamed, removed or changed.
+        // Byte-identical output passes at once; otherwise every field the old release
+        // printed must be there with the same value.
+        if out.stdout != expected {
+            let old: serde_json::Value =
+                serde_json::from_slice(&expected).expect("the old output is JSON");
+            let new: serde_json::Value = serde_json::from_slice(&out.stdout)
+                .unwrap_or_else(|e| panic!("{name}: the new output is not JSON: {e}"));
+            if let Some(path) = missing_from(&old, &new, String::new()) {
+                panic!(
+                    "{name} ({args:?}) lost or changed `{path}` of the old release's output:\n{}",
+                    String::from_utf8_lossy(&out.stdout)
+                );
+            }
+        }
         compared += 1;
     }
     assert_eq!(compared, 12, "every command of the list was compared");
@@ -113,4 +123,53 @@ fn an_old_file_takes_new_writes_with_their_events() {
     let err = env.fails(&["purchase", "add", "#5", "1.00", "--at", "2026-01-02"], 1);
     assert!(err.contains("erased"), "{err}");
     assert!(env.ok(&["check"]).contains("integrity and foreign keys ok"));
+}
+
+/// The first place where `new` lacks or changes what `old` holds (`None` if `new` has
+/// all of it): objects may gain keys, arrays must keep their length, and scalars
+/// must be equal.
+fn missing_from(old: &serde_json::Value, new: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match (old, new) {
+        (Value::Object(o), Value::Object(n)) => o.iter().find_map(|(k, v)| match n.get(k) {
+            Some(nv) => missing_from(v, nv, format!("{at}.{k}")),
+            None => Some(format!("{at}.{k}")),
+        }),
+        (Value::Array(o), Value::Array(n)) if o.len() == n.len() => o
+            .iter()
+            .zip(n)
+            .enumerate()
+            .find_map(|(i, (ov, nv))| missing_from(ov, nv, format!("{at}[{i}]"))),
+        (o, n) if o == n => None,
+        _ => Some(if at.is_empty() { ".".to_owned() } else { at }),
+    }
+}
+
+#[test]
+fn the_json_comparison_allows_additions_only() {
+    let old = serde_json::json!({"a": 1, "b": [{"c": "x"}]});
+    assert_eq!(
+        missing_from(
+            &old,
+            &serde_json::json!({"a": 1, "b": [{"c": "x", "d": 2}], "e": 3}),
+            String::new()
+        ),
+        None
+    );
+    assert_eq!(
+        missing_from(
+            &old,
+            &serde_json::json!({"a": 2, "b": [{"c": "x"}]}),
+            String::new()
+        ),
+        Some(".a".into())
+    );
+    assert_eq!(
+        missing_from(&old, &serde_json::json!({"b": [{"c": "x"}]}), String::new()),
+        Some(".a".into())
+    );
+    assert_eq!(
+        missing_from(&old, &serde_json::json!({"a": 1, "b": []}), String::new()),
+        Some(".b".into())
+    );
 }

@@ -117,10 +117,44 @@ pub fn dashboard(
             )
         },
     );
+    let nps_customers = r.satisfaction.nps_per_customer.value().map_or_else(
+        || "-".into(),
+        |n| {
+            format!(
+                "{} ({} customers, latest answer each)",
+                n.score.round_dp(1),
+                n.respondents()
+            )
+        },
+    );
+    let csat_customers = r.satisfaction.csat_per_customer.value().map_or_else(
+        || "-".into(),
+        |c| {
+            format!(
+                "{} % of {} customers, latest answer each",
+                c.share.percent_rounded(1),
+                c.respondents
+            )
+        },
+    );
+    let ces = r.satisfaction.ces.value().map_or_else(
+        || "-".into(),
+        |c| {
+            format!(
+                "{} of 7, lower is easier ({} % low effort, {} answers)",
+                c.average.round_dp(2),
+                c.low_effort_share.percent_rounded(1),
+                c.respondents
+            )
+        },
+    );
     let churn = r.retention.churn.value();
     let rows: Vec<(&str, String)> = vec![
         ("NPS", nps),
+        ("NPS per customer", nps_customers),
         ("CSAT", csat),
+        ("CSAT per customer", csat_customers),
+        ("CES", ces),
         (
             "churn rate",
             churn.map_or_else(

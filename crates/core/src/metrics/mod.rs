@@ -48,6 +48,8 @@
 //! |---|---|
 //! | CSAT | [`csat`], [`csat_from_scores`] |
 //! | NPS (with counts) | [`nps`], [`nps_from_scores`] |
+//! | CSAT and NPS per customer (latest answer each) | [`csat_per_customer`], [`nps_per_customer`] |
+//! | CES (mean effort, share of low effort) | [`ces`], [`ces_from_scores`] |
 //! | Churn and retention rate | [`churn_rate`], [`CustomerBase::churn`] |
 //! | CRR = (E − N) / S | [`customer_retention_rate`], [`CustomerBase::crr`] |
 //! | Customer base (S, E, N, lost) | [`customer_base`] |
@@ -103,7 +105,9 @@ pub use report::{
 pub use retention::{Churn, CustomerBase, churn_rate, customer_base, customer_retention_rate};
 pub use rfm::{RfmRow, RfmScore, RfmSegment, RfmTable, SegmentCount, TieRule, rfm};
 pub use satisfaction::{
-    CSAT_SATISFIED_FROM, Csat, Nps, csat, csat_from_scores, nps, nps_from_scores,
+    CES_LOW_EFFORT_UP_TO, CSAT_SATISFIED_FROM, Ces, Csat, Nps, ces, ces_from_scores, csat,
+    csat_from_scores, csat_per_customer, latest_per_customer, nps, nps_from_scores,
+    nps_per_customer,
 };
 pub use screen::Outliers;
 pub use service::{DurationStats, ServiceMetrics, duration_stats, service_metrics};

@@ -18,7 +18,9 @@ use super::pipeline::{PipelineMetrics, pipeline_metrics};
 use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
 use super::retention::{Churn, CustomerBase, base_flags};
 use super::rfm::{RfmTable, SegmentCount, TieRule, rfm};
-use super::satisfaction::{CSAT_SATISFIED_FROM, Csat, Nps, csat, nps};
+use super::satisfaction::{
+    CSAT_SATISFIED_FROM, Ces, Csat, Nps, ces, csat, csat_per_customer, nps, nps_per_customer,
+};
 use super::screen::{Outliers, screen};
 use super::service::{ServiceMetrics, service_metrics};
 use super::value::{
@@ -158,10 +160,18 @@ pub struct ReportData {
 /// Satisfaction in the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SatisfactionSection {
-    /// CSAT of the period's answers.
+    /// CSAT of the period's answers (every answer counts).
     pub csat: Measured<Csat>,
-    /// NPS of the period's answers.
+    /// NPS of the period's answers (every answer counts).
     pub nps: Measured<Nps>,
+    /// CSAT of the customers who answered in the period, each by their latest answer
+    /// ([`csat_per_customer`](super::csat_per_customer)).
+    pub csat_per_customer: Measured<Csat>,
+    /// NPS of the customers who answered in the period, each by their latest answer
+    /// ([`nps_per_customer`](super::nps_per_customer)).
+    pub nps_per_customer: Measured<Nps>,
+    /// The customer effort score of the period's answers ([`ces`](super::ces)).
+    pub ces: Measured<Ces>,
 }
 
 /// Retention in the period.
@@ -410,6 +420,10 @@ impl MetricsReport {
             satisfaction: SatisfactionSection {
                 csat: csat_m.into(),
                 nps: nps_m.into(),
+                csat_per_customer: csat_per_customer(&period_surveys, config.csat_satisfied_from)
+                    .into(),
+                nps_per_customer: nps_per_customer(&period_surveys).into(),
+                ces: ces(&period_surveys).into(),
             },
             retention: RetentionSection {
                 base,

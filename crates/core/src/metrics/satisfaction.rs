@@ -217,6 +217,192 @@ pub fn nps(responses: &[SurveyResponse]) -> MetricResult<Nps> {
     nps_from_scores(&scores_of(responses, SurveyKind::Nps))
 }
 
+/// Each customer's latest answer of `kind` among `responses` (the latest time, a tie
+/// going to the larger survey id), in ascending customer order.
+pub fn latest_per_customer(responses: &[SurveyResponse], kind: SurveyKind) -> Vec<&SurveyResponse> {
+    let mut latest: std::collections::BTreeMap<crate::CustomerId, &SurveyResponse> =
+        std::collections::BTreeMap::new();
+    for r in responses.iter().filter(|r| r.score().kind() == kind) {
+        let e = latest.entry(r.customer()).or_insert(r);
+        if (r.at(), r.id()) > (e.at(), e.id()) {
+            *e = r;
+        }
+    }
+    latest.into_values().collect()
+}
+
+/// CSAT per customer: [`csat_from_scores`] over each customer's **latest** CSAT answer
+/// among `responses` ([`latest_per_customer`]), so that a customer who answers three
+/// times weighs once.
+///
+/// *Definition.* Satisfied customers / customers who answered × 100 %, a customer's
+/// satisfaction being their latest answer in the responses given (filter them to the
+/// period first). [`csat`] is the per-answer figure survey tools report; this one is
+/// the share of *customers* who are satisfied now, which a handful of repeat answerers
+/// cannot move.
+///
+/// *Source.* The top-two-box share of Farris et al., *Marketing Metrics* (2nd ed.,
+/// 2010), §2.7, counted over respondents (customers) rather than responses, as the
+/// NPS is in Reichheld (2003).
+///
+/// *Edge cases.* As [`csat_from_scores`]: no answers is
+/// [`MetricError::EmptyPopulation`].
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use rust_decimal::Decimal;
+/// use solocrm_core::{CustomerId, NewSurveyResponse, SurveyId, SurveyKind, SurveyResponse, SurveyScore};
+/// use solocrm_core::metrics::{csat, csat_per_customer};
+/// let answer = |id, customer, day, score| SurveyResponse::new(SurveyId::new(id), NewSurveyResponse {
+///     customer: CustomerId::new(customer),
+///     at: Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap(),
+///     score: SurveyScore::new(SurveyKind::Csat, score).unwrap(),
+///     comment: None,
+/// });
+/// // Customer 1 answers 5 three times; customer 2 answered 5, then 2.
+/// let answers = [answer(1, 1, 1, 5), answer(2, 1, 2, 5), answer(3, 1, 3, 5),
+///                answer(4, 2, 1, 5), answer(5, 2, 4, 2)];
+/// assert_eq!(csat(&answers, 4)?.percent(), Decimal::from(80)); // 4 of 5 answers
+/// let c = csat_per_customer(&answers, 4)?;
+/// assert_eq!((c.satisfied, c.respondents), (1, 2));             // 1 of 2 customers
+/// assert_eq!(c.percent(), Decimal::from(50));
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`csat_from_scores`].
+pub fn csat_per_customer(responses: &[SurveyResponse], satisfied_from: u8) -> MetricResult<Csat> {
+    let scores: Vec<u8> = latest_per_customer(responses, SurveyKind::Csat)
+        .iter()
+        .map(|r| r.score().value())
+        .collect();
+    csat_from_scores(&scores, satisfied_from)
+}
+
+/// NPS per customer: [`nps_from_scores`] over each customer's **latest** NPS answer
+/// among `responses` ([`latest_per_customer`]).
+///
+/// *Definition.* (promoters − detractors) / customers who answered × 100, each
+/// customer classified by their latest answer in the responses given. Reichheld's NPS
+/// counts *customers*; a survey tool's export counts answers ([`nps`]), which a
+/// customer answering every month would dominate.
+///
+/// *Source.* Reichheld, F. F., "The One Number You Need to Grow", *Harvard Business
+/// Review* 81(12), December 2003.
+///
+/// *Edge cases.* As [`nps_from_scores`].
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use rust_decimal::Decimal;
+/// use solocrm_core::{CustomerId, NewSurveyResponse, SurveyId, SurveyKind, SurveyResponse, SurveyScore};
+/// use solocrm_core::metrics::{nps, nps_per_customer};
+/// let answer = |id, customer, score| SurveyResponse::new(SurveyId::new(id), NewSurveyResponse {
+///     customer: CustomerId::new(customer),
+///     at: Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, id as u32).unwrap(),
+///     score: SurveyScore::new(SurveyKind::Nps, score).unwrap(),
+///     comment: None,
+/// });
+/// // A fan answers 10 four times; two other customers answer 3 once each.
+/// let answers = [answer(1, 1, 10), answer(2, 1, 10), answer(3, 1, 10), answer(4, 1, 10),
+///                answer(5, 2, 3), answer(6, 3, 3)];
+/// assert_eq!(nps(&answers)?.score.round_dp(2), Decimal::new(3333, 2)); // (4 − 2) / 6 × 100
+/// let n = nps_per_customer(&answers)?;
+/// assert_eq!((n.promoters, n.detractors), (1, 2));
+/// assert_eq!(n.score.round_dp(2), Decimal::new(-3333, 2)); // (1 − 2) / 3 × 100
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`nps_from_scores`].
+pub fn nps_per_customer(responses: &[SurveyResponse]) -> MetricResult<Nps> {
+    let scores: Vec<u8> = latest_per_customer(responses, SurveyKind::Nps)
+        .iter()
+        .map(|r| r.score().value())
+        .collect();
+    nps_from_scores(&scores)
+}
+
+/// The customer effort score of a set of answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ces {
+    /// All answers.
+    pub respondents: u64,
+    /// The mean score on the 1 (very easy) to 7 (very difficult) scale: lower is better.
+    pub average: Decimal,
+    /// Answers of at most [`CES_LOW_EFFORT_UP_TO`] (easy).
+    pub low_effort: u64,
+    /// `low_effort / respondents`.
+    pub low_effort_share: Ratio,
+}
+
+/// The largest CES score that counts as low effort: 1–3, the "easy" side of the
+/// midpoint 4 on the 1–7 scale.
+pub const CES_LOW_EFFORT_UP_TO: u8 = 3;
+
+/// CES = the mean effort score, with the share of low-effort answers, from raw 1–7
+/// scores.
+///
+/// *Definition.* Customers rate how much effort it took to get what they needed, from 1
+/// (very easy) to 7 (very difficult). The score is the exact mean of the answers (lower
+/// is better); the share of answers from 1 to [`CES_LOW_EFFORT_UP_TO`] is reported
+/// beside it, as the mean hides a split between very easy and very hard.
+///
+/// *Source.* Dixon, M., Freeman, K. and Toman, N., "Stop Trying to Delight Your
+/// Customers", *Harvard Business Review* 88(7/8), July–August 2010 (the effort
+/// question; solocrm keeps its direction — a higher score is more effort — on the
+/// seven-point scale of the later CES 2.0).
+///
+/// *Edge cases.* No answers: [`MetricError::EmptyPopulation`]; a score outside 1–7:
+/// [`MetricError::InvalidInput`].
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use solocrm_core::metrics::ces_from_scores;
+/// // 1, 2, 2, 4, 7: mean 16 / 5 = 3.2; three of five are 1–3 (60 %).
+/// let c = ces_from_scores(&[1, 2, 2, 4, 7])?;
+/// assert_eq!(c.average, Decimal::new(32, 1));
+/// assert_eq!((c.low_effort, c.respondents), (3, 5));
+/// assert_eq!(c.low_effort_share.percent(), Decimal::from(60));
+/// assert!(ces_from_scores(&[]).is_err());
+/// assert!(ces_from_scores(&[8]).is_err());
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+///
+/// # Errors
+///
+/// See above.
+pub fn ces_from_scores(scores: &[u8]) -> MetricResult<Ces> {
+    let (min, max) = SurveyKind::Ces.range();
+    let mut sum = 0i128;
+    let mut low = 0u64;
+    for &s in scores {
+        check_score("ces", "a ces score", s, min, max)?;
+        sum += i128::from(s);
+        low += u64::from(s <= CES_LOW_EFFORT_UP_TO);
+    }
+    let n = scores.len() as u64;
+    let low_effort_share = Ratio::of(low, n, "ces", "no ces responses")?;
+    Ok(Ces {
+        respondents: n,
+        average: exact_div(sum, i128::from(n), "ces")?,
+        low_effort: low,
+        low_effort_share,
+    })
+}
+
+/// [`ces_from_scores`] over the CES answers among `responses` (other kinds ignored).
+/// Filter the responses to the period first.
+///
+/// # Errors
+///
+/// As [`ces_from_scores`].
+pub fn ces(responses: &[SurveyResponse]) -> MetricResult<Ces> {
+    ces_from_scores(&scores_of(responses, SurveyKind::Ces))
+}
+
 fn scores_of(responses: &[SurveyResponse], kind: SurveyKind) -> Vec<u8> {
     responses
         .iter()

@@ -975,3 +975,74 @@ proptest! {
         }
     }
 }
+
+/// A survey answer of `customer` on day `day` of March 2026.
+fn answer_of(id: u64, customer: u64, kind: SurveyKind, day: u32, score: u8) -> SurveyResponse {
+    SurveyResponse::new(
+        SurveyId::new(id),
+        NewSurveyResponse {
+            customer: CustomerId::new(customer),
+            at: Utc
+                .with_ymd_and_hms(2026, 3, day, 9, 0, 0)
+                .single()
+                .expect("a day of March"),
+            score: SurveyScore::new(kind, i64::from(score)).expect("a valid score"),
+            comment: None,
+        },
+    )
+}
+
+proptest! {
+    /// Per customer, only each customer's latest answer counts: adding earlier answers
+    /// of any score changes nothing, and the figures equal the per-answer ones over
+    /// the latest answers alone.
+    #[test]
+    fn per_customer_satisfaction_counts_each_customer_once(
+        latest in proptest::collection::vec((1u8..=5, 0u8..=10), 1..20),
+        earlier in proptest::collection::vec((0usize..20, 1u8..=5, 0u8..=10), 0..40),
+    ) {
+        let mut answers = Vec::new();
+        let mut id = 0;
+        for (c, (csat_score, nps_score)) in latest.iter().enumerate() {
+            id += 1;
+            answers.push(answer_of(id, c as u64 + 1, SurveyKind::Csat, 20, *csat_score));
+            id += 1;
+            answers.push(answer_of(id, c as u64 + 1, SurveyKind::Nps, 20, *nps_score));
+        }
+        let only_latest = answers.clone();
+        for (c, csat_score, nps_score) in earlier {
+            let customer = (c % latest.len()) as u64 + 1;
+            id += 1;
+            answers.push(answer_of(id, customer, SurveyKind::Csat, 3, csat_score));
+            id += 1;
+            answers.push(answer_of(id, customer, SurveyKind::Nps, 3, nps_score));
+        }
+        prop_assert_eq!(csat_per_customer(&answers, 4)?, csat(&only_latest, 4)?);
+        prop_assert_eq!(nps_per_customer(&answers)?, nps(&only_latest)?);
+        prop_assert_eq!(
+            csat_per_customer(&answers, 4)?.respondents,
+            latest.len() as u64
+        );
+    }
+}
+
+#[test]
+fn ces_and_per_customer_figures_in_the_report_follow_their_functions() {
+    let answers = vec![
+        answer_of(1, 1, SurveyKind::Ces, 2, 2),
+        answer_of(2, 1, SurveyKind::Ces, 3, 6),
+        answer_of(3, 2, SurveyKind::Ces, 4, 1),
+    ];
+    let c = ces(&answers).expect("three answers");
+    assert_eq!(c.average, Decimal::new(3, 0));
+    assert_eq!((c.low_effort, c.respondents), (2, 3));
+    // A tie in time goes to the larger survey id.
+    let tie = vec![
+        answer_of(7, 1, SurveyKind::Csat, 5, 5),
+        answer_of(8, 1, SurveyKind::Csat, 5, 1),
+    ];
+    assert_eq!(
+        latest_per_customer(&tie, SurveyKind::Csat)[0].id(),
+        SurveyId::new(8)
+    );
+}
