@@ -385,7 +385,7 @@ pub enum InteractionCmd {
         customer: String,
         /// What was said or done.
         summary: String,
-        /// phone, email, social, chat, in_person or other.
+        /// phone, email, social, chat, wechat, in_person or other.
         #[arg(long)]
         channel: String,
         /// inbound or outbound.

@@ -38,7 +38,11 @@ fn an_old_file_migrates_and_passes_the_checks() {
     let db = copy_of_old_file(&env);
     let out = env.ok(&["check"]);
     assert!(out.contains("integrity and foreign keys ok"), "{out}");
-    assert_eq!(user_version(&db), 6, "opening migrated the file");
+    assert_eq!(
+        i64::from(solocrm_store_sqlite::SCHEMA_VERSION),
+        user_version(&db),
+        "opening migrated the file to the newest schema"
+    );
 }
 
 #[test]

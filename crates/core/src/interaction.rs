@@ -18,6 +18,8 @@ named_enum! {
         Social = "social",
         /// A chat or messenger.
         Chat = "chat",
+        /// WeChat (微信), where much of a Chinese business talks to its customers.
+        WeChat = "wechat",
         /// Face to face.
         InPerson = "in_person",
         /// Anything else (a letter, a fair).

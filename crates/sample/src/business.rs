@@ -789,7 +789,14 @@ impl<'a> Gen<'a> {
             let channel = *rng.pick(&[
                 (Channel::Email, email),
                 (Channel::Phone, phone),
-                (Channel::Chat, chat),
+                // A Chinese shop chats on WeChat.
+                (
+                    match self.config.locale {
+                        crate::Locale::ZhCn => Channel::WeChat,
+                        _ => Channel::Chat,
+                    },
+                    chat,
+                ),
                 (Channel::Social, social),
                 (Channel::InPerson, in_person),
                 (Channel::Other, other),

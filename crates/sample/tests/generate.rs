@@ -526,6 +526,10 @@ fn the_chinese_shop_is_chinese_and_deterministic() {
         .filter_map(|c| c.data.acquisition_channel.as_ref().map(|t| t.as_str()))
         .collect();
     assert!(channels.contains("wechat"), "{channels:?}");
+    // Its chats are on WeChat, not a generic chat.
+    let talk: BTreeSet<_> = b.interactions.iter().map(|x| x.channel).collect();
+    assert!(talk.contains(&solocrm_core::Channel::WeChat), "{talk:?}");
+    assert!(!talk.contains(&solocrm_core::Channel::Chat), "{talk:?}");
     assert!(
         b.purchases
             .iter()

@@ -434,6 +434,27 @@ CREATE TABLE events (
 ) STRICT;
 "#;
 
+/// Version 7: `wechat` joins the interaction channels (微信, where much of a Chinese
+/// business talks to its customers). SQLite cannot alter a `CHECK`, so `interactions`
+/// is rebuilt with its rows, ids and index, as in version 4.
+const V7: &str = r#"
+CREATE TABLE new_interactions (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    channel     TEXT NOT NULL CHECK (channel IN
+                    ('phone','email','social','chat','wechat','in_person','other')),
+    direction   TEXT NOT NULL CHECK (direction IN ('inbound','outbound')),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    summary     TEXT NOT NULL CHECK (length(CAST(summary AS BLOB)) <= 1048576),
+    sentiment   TEXT CHECK (sentiment IN ('negative','neutral','positive'))
+) STRICT;
+INSERT INTO new_interactions SELECT * FROM interactions;
+DROP TABLE interactions;
+ALTER TABLE new_interactions RENAME TO interactions;
+CREATE INDEX interactions_by_customer ON interactions (customer_id, at, at_ns);
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -472,10 +493,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 7,
+        sql: V7,
+        rebuilds: true,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -252,6 +252,24 @@ fn a_version_1_file_migrates_and_reads_back_every_record() {
             .len(),
         2
     );
+    // Migration 7: the old interaction is still there, and a WeChat message can be
+    // logged beside it.
+    let wechat = store
+        .log_interaction(solocrm_core::NewInteraction {
+            customer: CustomerId::new(1),
+            channel: solocrm_core::Channel::WeChat,
+            direction: solocrm_core::Direction::Inbound,
+            at: at(20, 9),
+            summary: solocrm_core::FreeText::parse("问了年度套餐").expect("a summary"),
+            sentiment: None,
+        })
+        .expect("a wechat message is logged");
+    let logged = store
+        .interactions(&ActivityQuery::ALL)
+        .expect("interactions");
+    assert_eq!(logged.len(), 2);
+    assert_eq!(logged.last().map(|i| i.id()), Some(wechat.id()));
+    assert_eq!(wechat.channel(), solocrm_core::Channel::WeChat);
     drop(store);
     // Opening again does not migrate again.
     let again = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -805,8 +823,9 @@ fn a_version_5_file_migrates_to_6_and_gets_an_empty_outbox() {
 
     let file = Arc::new(SqliteStore::open(&path).expect("opens and migrates"));
     let store = Crm::from_shared(file.clone());
-    assert_eq!(user_version(&path), 6);
-    assert_eq!(file.schema_version().expect("version"), 6);
+    // Through 6 (the outbox) to the newest.
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(file.schema_version().expect("version"), SCHEMA_VERSION);
     assert!(has_table(&path, "events"));
     let event = Event {
         seq: 1,
