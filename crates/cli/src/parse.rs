@@ -4,7 +4,7 @@ use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 pub use solocrm_app::CustomerKey;
 use solocrm_app::values::{self, When};
-use solocrm_core::{Customer, CustomerId, Money, Store};
+use solocrm_core::{Customer, Money, Store};
 
 /// How far past `now` an event may be dated: a day, for a clock or a time zone a little
 /// ahead of ours, not more.
@@ -57,22 +57,17 @@ pub fn customer(store: &crate::books::Books, input: &str) -> Result<Customer> {
     let key =
         CustomerKey::parse(input).ok_or_else(|| anyhow!("{}", CustomerKey::invalid(input)))?;
     let found = match &key {
-        CustomerKey::Id(id) => customer_by_id(store, *id)?,
+        CustomerKey::Id(id) => store.customer_by_id(*id)?,
         CustomerKey::BookId(id, book) => {
             if *book != store.book_id()? {
                 bail!("{}", CustomerKey::foreign(*id, book));
             }
-            customer_by_id(store, *id)?
+            store.customer_by_id(*id)?
         }
         CustomerKey::Email(e) => store.customer_by_email(e)?,
         CustomerKey::Reference(r) => store.customer_by_external_ref(r)?,
     };
     found.ok_or_else(|| anyhow!("{}", key.not_found()))
-}
-
-/// The customer with id `id`, if there is one.
-pub fn customer_by_id(store: &crate::books::Books, id: CustomerId) -> Result<Option<Customer>> {
-    Ok(store.customer_by_id(id)?)
 }
 
 /// Refuses an empty list with a message.

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use chrono::SecondsFormat;
-use solocrm_core::{ActivityQuery, CustomerId, StoreError, Tag};
+use solocrm_core::{ActivityQuery, CustomerId, StoreError};
 
-use super::Dataset;
 use super::csv_file::neutralise;
+use super::{Dataset, customer_cells, text};
 use crate::Books;
 use crate::escape::{TerminalSafe, escape_controls};
 use crate::keys::CustomerKey;
@@ -167,22 +167,9 @@ fn rows(books: &Books, dataset: Dataset) -> Result<Vec<Vec<String>>, StoreError>
             Dataset::Customers => customers
                 .iter()
                 .map(|c| {
-                    let d = c.data();
-                    vec![
-                        c.name().to_string(),
-                        text(c.email()),
-                        text(c.phone()),
-                        text(c.birthday()),
-                        text(d.profile.country.as_ref()),
-                        c.tags()
-                            .iter()
-                            .map(Tag::as_str)
-                            .collect::<Vec<_>>()
-                            .join(";"),
-                        text(d.acquisition_channel.as_ref()),
-                        text(c.external_ref()),
-                        key(c.id()),
-                    ]
+                    let mut cells = customer_cells(c.data()).to_vec();
+                    cells.push(key(c.id()));
+                    cells
                 })
                 .collect(),
             Dataset::Purchases => r
@@ -216,9 +203,4 @@ fn rows(books: &Books, dataset: Dataset) -> Result<Vec<Vec<String>>, StoreError>
                 .collect(),
         })
     })
-}
-
-/// An optional value as a cell, empty for none.
-fn text<T: ToString>(v: Option<T>) -> String {
-    v.map(|v| v.to_string()).unwrap_or_default()
 }

@@ -26,7 +26,7 @@ use solocrm_core::{
 };
 
 use super::csv_file::{Columns, CsvRows, FileError, Next, Row, RowError, Sheet};
-use super::{Dataset, Output, Progress, WriteError};
+use super::{Dataset, Output, Progress, WriteError, customer_cells};
 use crate::Books;
 use crate::keys::CustomerKey;
 use crate::values;
@@ -1182,18 +1182,20 @@ fn apply(
             .take()
             .ok_or_else(|| StoreError::Aborted("the store ran a dry-run import twice".into()))?;
         receipt = Some(w.import_parts(parts)?);
-        // Any error rolls the transaction back; this one says why.
-        Err::<(), _>(StoreError::Aborted(DRY_RUN.into()))
+        // Any error rolls the transaction back; this one says it was on purpose.
+        Err::<(), _>(StoreError::Aborted(Box::new(DryRun)))
     });
     match (outcome, receipt) {
-        (Err(StoreError::Aborted(why)), Some(receipt)) if why.to_string() == DRY_RUN => Ok(receipt),
+        (Err(StoreError::Aborted(why)), Some(receipt)) if why.is::<DryRun>() => Ok(receipt),
         (Err(e), _) => Err(e),
         (Ok(()), _) => Err(StoreError::Aborted("a dry run was committed".into())),
     }
 }
 
-/// The reason a dry run gives for rolling back.
-const DRY_RUN: &str = "a dry run writes nothing";
+/// Why a dry run rolls its transaction back.
+#[derive(Debug, thiserror::Error)]
+#[error("a dry run writes nothing")]
+struct DryRun;
 
 /// What a customers row does.
 #[derive(Debug, Clone)]
@@ -1461,36 +1463,16 @@ fn customer_data(
 
 /// The fields `after` changes from `before`, as the CSV columns write them.
 fn changes(before: &CustomerData, after: &CustomerData) -> Vec<FieldChange> {
-    let text = |d: &CustomerData| -> [(&'static str, String); 8] {
-        let opt = |v: Option<String>| v.unwrap_or_default();
-        [
-            ("name", d.name.to_string()),
-            ("email", opt(d.email.as_ref().map(ToString::to_string))),
-            ("phone", opt(d.phone.as_ref().map(ToString::to_string))),
-            ("birthday", opt(d.birthday.map(|b| b.to_string()))),
-            (
-                "country",
-                opt(d.profile.country.as_ref().map(ToString::to_string)),
-            ),
-            (
-                "tags",
-                d.tags.iter().map(Tag::as_str).collect::<Vec<_>>().join(";"),
-            ),
-            (
-                "channel",
-                opt(d.acquisition_channel.as_ref().map(ToString::to_string)),
-            ),
-            (
-                "reference",
-                opt(d.external_ref.as_ref().map(ToString::to_string)),
-            ),
-        ]
-    };
-    text(before)
-        .into_iter()
-        .zip(text(after))
-        .filter(|((_, from), (_, to))| from != to)
-        .map(|((field, from), (_, to))| FieldChange { field, from, to })
+    Dataset::Customers
+        .columns()
+        .iter()
+        .zip(
+            customer_cells(before)
+                .into_iter()
+                .zip(customer_cells(after)),
+        )
+        .filter(|(_, (from, to))| from != to)
+        .map(|(&field, (from, to))| FieldChange { field, from, to })
         .collect()
 }
 

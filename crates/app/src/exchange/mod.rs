@@ -109,6 +109,31 @@ pub const CUSTOMER_COLUMNS: [&str; 9] = [
     "reference",
     "customer",
 ];
+/// A customer's data as the cells of a customers file, in [`CUSTOMER_COLUMNS`] order
+/// up to `reference` (the `customer` key column is the file's, not the data's): what
+/// an export writes and what a dry run compares.
+pub(crate) fn customer_cells(d: &solocrm_core::CustomerData) -> [String; 8] {
+    [
+        d.name.to_string(),
+        text(d.email.as_ref()),
+        text(d.phone.as_ref()),
+        text(d.birthday),
+        text(d.profile.country.as_ref()),
+        d.tags
+            .iter()
+            .map(solocrm_core::Tag::as_str)
+            .collect::<Vec<_>>()
+            .join(";"),
+        text(d.acquisition_channel.as_ref()),
+        text(d.external_ref.as_ref()),
+    ]
+}
+
+/// An optional value as a cell, empty for none.
+pub(crate) fn text<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
 /// The columns of a purchases file, required ones first.
 pub const PURCHASE_COLUMNS: [&str; 6] = [
     "customer",

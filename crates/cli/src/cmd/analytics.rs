@@ -285,10 +285,11 @@ pub fn dashboard(
         out.table(&t)?;
         // Two different counts, said apart: the stage the lifecycle recorded, and
         // anyone with at least one early-warning signal.
-        let in_stage = stages
-            .iter()
-            .find(|(s, _)| *s == LifecycleStage::AtRisk.as_str())
-            .map_or(0, |(_, n)| *n);
+        let in_stage = view
+            .customers_by_stage
+            .get(LifecycleStage::AtRisk.as_str())
+            .copied()
+            .unwrap_or(0);
         let overdue_points = config.warning.overdue_points;
         let strong = r
             .early_warning

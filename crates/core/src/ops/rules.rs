@@ -158,12 +158,10 @@ impl Reader<'_> {
             } else {
                 None
             };
-            let churned_on = history.as_ref().and_then(|h| {
-                h.iter()
-                    .rev()
-                    .find(|h| h.to == LifecycleStage::Churned)
-                    .map(|h| h.at.date_naive())
-            });
+            let churned_on = history
+                .as_deref()
+                .and_then(last_churned)
+                .map(|t| t.date_naive());
             let behaviour = Behaviour {
                 stage: c.stage(),
                 purchase_days,
@@ -251,6 +249,15 @@ impl Reader<'_> {
     }
 }
 
+/// When a stage history last moved its customer to `Churned`.
+fn last_churned(history: &[StageChange]) -> Option<DateTime<Utc>> {
+    history
+        .iter()
+        .rev()
+        .find(|h| h.to == LifecycleStage::Churned)
+        .map(|h| h.at)
+}
+
 /// What the policy looks at for one customer, as of an instant.
 struct Facts {
     /// Their purchases at or before the instant, by time.
@@ -278,11 +285,7 @@ impl Facts {
 
     /// When the customer was last moved to `Churned`.
     fn churned_at(&self) -> Option<DateTime<Utc>> {
-        self.history
-            .iter()
-            .rev()
-            .find(|h| h.to == LifecycleStage::Churned)
-            .map(|h| h.at)
+        last_churned(&self.history)
     }
 
     /// The first purchase on the `n`-th distinct purchase day (from 1).
