@@ -51,6 +51,7 @@ pub mod survey;
 pub mod task;
 pub mod text;
 pub mod time;
+pub mod zone;
 
 pub use care::{CareConfig, CareCustomer, CareItem, CareReason, Holiday, care_due};
 pub use customer::{
@@ -91,3 +92,4 @@ pub use survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
 pub use task::{NewTask, Recurrence, Task, TaskKind};
 pub use text::{CountryCode, Email, ExternalRef, FreeText, Label, PersonName, Phone, Tag, Tags};
 pub use time::TimeRange;
+pub use zone::{BusinessZone, LocalDays};

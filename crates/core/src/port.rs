@@ -55,6 +55,7 @@ use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreResult, TaskQuer
 use crate::survey::SurveyResponse;
 use crate::task::Task;
 use crate::text::{Email, ExternalRef, Label, Tag};
+use crate::zone::BusinessZone;
 
 /// The kinds of record that get their ids from [`WriteTx::next_id`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -128,6 +129,9 @@ impl CustomerFilter {
 pub trait ReadTx {
     /// The currency the books are kept in.
     fn base_currency(&self) -> Currency;
+    /// The business time zone the books count their days in ([`BusinessZone::UTC`]
+    /// for books created before zones existed).
+    fn time_zone(&self) -> StoreResult<BusinessZone>;
 
     /// The customer with this id.
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>>;
@@ -228,6 +232,9 @@ pub trait ReadTx {
 pub trait WriteTx: ReadTx {
     /// One more than the largest id of this kind ever stored; 1 if there is none.
     fn next_id(&mut self, kind: IdKind) -> StoreResult<u64>;
+    /// Sets the business time zone. Instants stay as stored; only the days they are
+    /// counted on change.
+    fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()>;
 
     /// Marks a point this transaction can roll back to, inside any earlier mark.
     /// The operations layer marks one before each operation, so an operation that

@@ -291,8 +291,15 @@ impl TryFrom<RefundRepr> for Refund {
 /// `customer[k]` (dense index), `at[k]` (UTC seconds since the Unix epoch), `amount[k]`
 /// (whole minor units of `currency`). Rows come in purchase-id order. Refunds are not in
 /// the log; metrics that net them out say so.
+///
+/// `zone` is the business time zone whose days the metrics count (recency, cohorts,
+/// the end of an `as_of` day); a log read from a store carries the store's zone, one
+/// built by hand counts UTC days unless given another.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PurchaseLog {
+    /// The business time zone whose days the metrics count.
+    #[serde(default)]
+    pub zone: crate::zone::BusinessZone,
     /// The currency of every amount.
     pub currency: Option<Currency>,
     /// Dense index → customer id, ascending.
@@ -313,6 +320,13 @@ impl PurchaseLog {
             customers,
             ..PurchaseLog::default()
         }
+    }
+
+    /// The same log, counting its days in `zone`.
+    #[must_use]
+    pub fn in_zone(mut self, zone: crate::zone::BusinessZone) -> Self {
+        self.zone = zone;
+        self
     }
 
     /// The number of purchases.

@@ -96,6 +96,14 @@ pub enum ValidationError {
         /// Why, or which code to use instead.
         reason: &'static str,
     },
+    /// A time-zone name is not in the IANA time-zone database.
+    #[error("time zone '{input}' is not known: {reason}")]
+    InvalidTimeZone {
+        /// The rejected input.
+        input: String,
+        /// Why, or which name to use instead.
+        reason: String,
+    },
     /// A decimal amount did not parse.
     #[error(
         "amount '{input}' is not a decimal number (use '.' as the decimal point, no thousands separator)"

@@ -44,11 +44,11 @@ use chrono::{DateTime, Utc};
 use imbl::{OrdMap, OrdSet, Vector};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, AuditId, Currency, Customer, CustomerId, CustomerKeys, Deal, DealId,
-    Email, Event, EventSeq, ExternalRef, Interaction, InteractionId, Label, OpenQuery, PointsEntry,
-    PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, RequestId,
-    Segment, ServiceRequest, StageChange, StoreError, StoreResult, SurveyId, SurveyResponse, Task,
-    TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, AuditId, BusinessZone, Currency, Customer, CustomerId, CustomerKeys,
+    Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId, Label,
+    OpenQuery, PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
+    Refund, RefundId, RequestId, Segment, ServiceRequest, StageChange, StoreError, StoreResult,
+    SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 /// The in-memory storage backend: snapshot reads, serialised all-or-nothing writes.
@@ -364,6 +364,8 @@ struct State {
     segments: OrdMap<Label, Segment>,
     audit: OrdMap<AuditId, AuditEntry>,
     events: OrdMap<EventSeq, Event>,
+    /// The business time zone.
+    zone: BusinessZone,
 }
 
 /// The look-up keys a customer is indexed under: none once erased.
@@ -437,6 +439,10 @@ impl<S: Borrow<State>> Tx<S> {
 impl<S: Borrow<State>> ReadTx for Tx<S> {
     fn base_currency(&self) -> Currency {
         self.currency
+    }
+
+    fn time_zone(&self) -> StoreResult<BusinessZone> {
+        Ok(self.s().zone)
     }
 
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
@@ -647,6 +653,11 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 }
 
 impl WriteTx for Tx<State> {
+    fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()> {
+        self.state.zone = zone;
+        Ok(())
+    }
+
     fn savepoint(&mut self) -> StoreResult<()> {
         self.saved.push(self.state.clone());
         Ok(())

@@ -455,6 +455,13 @@ ALTER TABLE new_interactions RENAME TO interactions;
 CREATE INDEX interactions_by_customer ON interactions (customer_id, at, at_ns);
 "#;
 
+/// Version 8: the business time zone, an IANA name such as `Asia/Shanghai`. Books
+/// created before it count their days in UTC, as they always did.
+const V8: &str = r#"
+ALTER TABLE store_info ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC'
+    CHECK (length(time_zone) BETWEEN 1 AND 64 AND time_zone NOT GLOB '*[^A-Za-z0-9/_+-]*');
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -499,10 +506,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: true,
         step: None,
     },
+    Migration {
+        version: 8,
+        sql: V8,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
@@ -667,6 +680,30 @@ pub(crate) fn book_id(conn: &Connection) -> rusqlite::Result<Option<String>> {
     })
     .optional()
     .map(Option::flatten)
+}
+
+/// The business time zone of the books.
+pub(crate) fn time_zone(conn: &Connection) -> crate::error::Res<solocrm_core::BusinessZone> {
+    let name: String = conn
+        .prepare_cached("SELECT time_zone FROM store_info WHERE id = 1")?
+        .query_row([], |r| r.get(0))?;
+    solocrm_core::BusinessZone::from_stored(&name)
+        .map_err(|e| crate::error::Corrupt(format!("time zone: {e}")).into())
+}
+
+/// Sets the business time zone of the books.
+pub(crate) fn set_time_zone(
+    conn: &Connection,
+    zone: solocrm_core::BusinessZone,
+) -> crate::error::Res<()> {
+    let changed = conn
+        .prepare_cached("UPDATE store_info SET time_zone = ?1 WHERE id = 1")?
+        .execute([zone.name()])?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(crate::error::Corrupt("the database has no store_info row".to_owned()).into())
+    }
 }
 
 #[cfg(test)]

@@ -5,8 +5,14 @@ use serde::{Deserialize, Serialize};
 
 use super::error::{MetricError, MetricResult};
 use crate::time::TimeRange;
+use crate::zone::BusinessZone;
 
-/// A run of whole UTC days `[start, end)`: the period a report or a rate covers.
+/// A run of whole business-local days `[start, end)`: the period a report or a rate
+/// covers.
+///
+/// The days are counted in a [`BusinessZone`] (UTC unless [`Period::in_zone`] says
+/// otherwise): [`Period::range`] and [`Period::contains_instant`] map them to instants.
+/// The operations layer puts every period it is given in the books' zone.
 ///
 /// Half-open like [`TimeRange`], so that consecutive months share no day and a year is
 /// twelve months exactly. "At the start of the period" means at the end of the day
@@ -29,6 +35,10 @@ use crate::time::TimeRange;
 pub struct Period {
     start: NaiveDate,
     end: NaiveDate,
+    zone: BusinessZone,
+    /// The first instant of `start` and of `end` in `zone`, Unix seconds.
+    from_secs: i64,
+    to_secs: i64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -61,7 +71,14 @@ impl Period {
     /// [`MetricError::InvalidInput`] unless `start < end`.
     pub fn new(start: NaiveDate, end: NaiveDate) -> MetricResult<Period> {
         if start < end {
-            Ok(Period { start, end })
+            Ok(Period {
+                start,
+                end,
+                zone: BusinessZone::UTC,
+                from_secs: 0,
+                to_secs: 0,
+            }
+            .in_zone(BusinessZone::UTC))
         } else {
             Err(MetricError::InvalidInput {
                 metric: "period",
@@ -104,6 +121,30 @@ impl Period {
         Period::new(start, end)
     }
 
+    /// The same days, counted in `zone`.
+    #[must_use]
+    pub fn in_zone(mut self, zone: BusinessZone) -> Period {
+        self.zone = zone;
+        self.from_secs = zone.start_of(self.start).timestamp();
+        self.to_secs = zone.start_of(self.end).timestamp();
+        self
+    }
+
+    /// The first instant of the period.
+    pub fn start_instant(&self) -> DateTime<Utc> {
+        self.zone.start_of(self.start)
+    }
+
+    /// The first instant after the period: the end of its last day.
+    pub fn end_instant(&self) -> DateTime<Utc> {
+        self.zone.start_of(self.end)
+    }
+
+    /// The zone the days are counted in.
+    pub fn zone(&self) -> BusinessZone {
+        self.zone
+    }
+
     /// The first day.
     pub fn start(&self) -> NaiveDate {
         self.start
@@ -134,15 +175,16 @@ impl Period {
         self.start <= day && day < self.end
     }
 
-    /// True if the instant falls on a day of the period (UTC).
+    /// True if the instant falls on a day of the period (in its zone).
     pub fn contains_instant(&self, at: DateTime<Utc>) -> bool {
-        self.contains(at.date_naive())
+        (self.from_secs..self.to_secs).contains(&at.timestamp())
     }
 
-    /// The same days as a [`TimeRange`] of instants, midnight to midnight UTC, for store
+    /// The same days as a [`TimeRange`] of instants, from the first instant of the
+    /// first day to the first instant after the last, in the period's zone, for store
     /// queries.
     pub fn time_range(&self) -> TimeRange {
-        TimeRange::between(midnight(self.start), midnight(self.end))
+        TimeRange::between(self.start_instant(), self.end_instant())
     }
 
     /// The year (365 or 366 days) that ends with this period's last day:
@@ -157,7 +199,7 @@ impl Period {
             .end
             .checked_sub_months(Months::new(12))
             .ok_or(MetricError::DateOutOfRange { metric: "period" })?;
-        Period::new(start, self.end)
+        Ok(Period::new(start, self.end)?.in_zone(self.zone))
     }
 
     /// A short label: `2026-03` for a calendar month, else `2026-03-05..2026-04-05`.

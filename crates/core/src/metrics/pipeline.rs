@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::{Measured, MetricError, MetricResult};
-use super::period::{Period, midnight, seconds};
+use super::period::{Period, seconds};
 use super::ratio::{Ratio, exact_div, exact_div_dec, minor_of, money_from_minor};
 use crate::deal::{Deal, DealStage, StageProbabilities};
 use crate::money::{Currency, Money};
@@ -82,7 +82,7 @@ pub struct WinRate {
 ///
 /// See above.
 pub fn win_rate(deals: &[Deal], period: Period) -> MetricResult<WinRate> {
-    let end = midnight(period.end());
+    let end = period.end_instant();
     let (mut won, mut lost) = (0u64, 0u64);
     for d in deals {
         if let Some((stage, at)) = closed_before(d, end)
@@ -165,7 +165,7 @@ fn order(stage: DealStage) -> Option<usize> {
 /// # Ok::<(), solocrm_core::metrics::MetricError>(())
 /// ```
 pub fn stage_conversion(deals: &[Deal], period: Period) -> Vec<StageConversion> {
-    let end = midnight(period.end());
+    let end = period.end_instant();
     let k = DealStage::OPEN.len();
     let (mut reached, mut advanced) = (vec![0u64; k], vec![0u64; k]);
     for d in deals
@@ -247,7 +247,7 @@ pub struct CycleTime {
 /// See above.
 pub fn average_cycle_time(deals: &[Deal], period: Period) -> MetricResult<CycleTime> {
     let metric = "average cycle time";
-    let end = midnight(period.end());
+    let end = period.end_instant();
     let (mut n, mut total) = (0u64, 0i128);
     for d in deals {
         if let Some((DealStage::Won, at)) = closed_before(d, end)
@@ -322,7 +322,7 @@ pub fn weighted_pipeline(
     currency: Currency,
 ) -> MetricResult<WeightedPipeline> {
     let metric = "weighted pipeline";
-    let end = midnight(period.end());
+    let end = period.end_instant();
     let (mut n, mut total, mut weighted) = (0u64, 0i128, Decimal::ZERO);
     for d in deals {
         let Some(stage) = stage_at(d, end) else {

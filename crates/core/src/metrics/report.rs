@@ -13,7 +13,7 @@ use super::behaviour::{
 };
 use super::cohort::{CohortGrain, CohortMatrix, cohort_matrix};
 use super::error::{Measured, MetricError, MetricResult};
-use super::period::{Period, epoch_day, midnight};
+use super::period::{Period, epoch_day};
 use super::pipeline::{PipelineMetrics, pipeline_metrics};
 use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
 use super::retention::{Churn, CustomerBase, base_flags};
@@ -323,6 +323,8 @@ impl MetricsReport {
         config: &ReportConfig,
     ) -> MetricResult<MetricsReport> {
         super::retention::check_log(&data.log, "metrics report")?;
+        // The period's days are the books' days: those of the log's zone.
+        let period = period.in_zone(data.log.zone);
         let currency = log_currency(&data.log, "metrics report")?;
         let (log, mut outliers) = screen(&data.log);
         let log = log.as_ref();
@@ -579,7 +581,7 @@ fn value_section(
     })();
 
     // LTV to CAC over customers with a recorded acquisition cost.
-    let end = midnight(period.end());
+    let end = period.end_instant();
     let mut sales_by_customer = vec![0i128; log.customers.len()];
     let end_secs = end.timestamp();
     for ((&c, &at), &a) in log.customer.iter().zip(&log.at).zip(&log.amount) {

@@ -102,6 +102,7 @@ pub fn screen(log: &PurchaseLog) -> (Cow<'_, PurchaseLog>, Outliers) {
         return (Cow::Borrowed(log), outliers);
     }
     let mut clean = PurchaseLog {
+        zone: log.zone,
         currency: log.currency,
         customers: log.customers.clone(),
         ..PurchaseLog::default()

@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::{Measured, MetricError, MetricResult};
-use super::period::{Period, midnight, seconds};
+use super::period::{Period, seconds};
 use super::ratio::exact_div;
 use crate::service::{RequestEventKind, RequestKind, ServiceRequest};
 
@@ -168,7 +168,7 @@ pub struct ServiceMetrics {
 /// # Ok::<(), solocrm_core::metrics::MetricError>(())
 /// ```
 pub fn service_metrics(requests: &[ServiceRequest], period: Period) -> ServiceMetrics {
-    let end = midnight(period.end());
+    let end = period.end_instant();
     let (mut first, mut resolution) = (Vec::new(), Vec::new());
     let (mut opened, mut awaiting, mut open, mut complaints) = (0u64, 0u64, 0u64, 0u64);
     for r in requests {

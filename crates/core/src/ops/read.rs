@@ -233,7 +233,16 @@ impl<'t> Reader<'t> {
     ///
     /// Only the backend's.
     pub fn purchase_log(&self) -> StoreResult<PurchaseLog> {
-        self.tx.purchase_log()
+        Ok(self.tx.purchase_log()?.in_zone(self.tx.time_zone()?))
+    }
+
+    /// The business time zone the books count their days in.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn time_zone(&self) -> StoreResult<crate::zone::BusinessZone> {
+        self.tx.time_zone()
     }
 
     /// The refunds matching `query`, by time then id.

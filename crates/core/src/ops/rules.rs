@@ -57,6 +57,7 @@ impl Reader<'_> {
     ///
     /// The backend's.
     pub fn report_data(&self, period: Period) -> StoreResult<ReportData> {
+        let period = period.in_zone(self.time_zone()?);
         let customers = self.all_matching(&CustomerQuery {
             include_erased: true,
             ..CustomerQuery::default()

@@ -32,6 +32,16 @@ use crate::task::{NewTask, Task};
 use crate::text::{ExternalRef, Label, Tag};
 
 impl Writer<'_> {
+    /// Sets the business time zone. Instants stay as they are; from now on every day
+    /// (recency, birthdays, due dates, cohorts, report periods) is counted in `zone`.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn set_time_zone(&mut self, zone: crate::zone::BusinessZone) -> StoreResult<()> {
+        self.tx.set_time_zone(zone)
+    }
+
     /// Runs one operation inside a savepoint: if it fails, nothing it wrote stays,
     /// even when the surrounding write goes on and commits other operations.
     pub(super) fn atomic<T>(

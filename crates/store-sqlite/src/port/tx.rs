@@ -9,10 +9,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, Currency, Customer, CustomerId, CustomerKeys, Deal, DealId, Email,
-    Event, EventSeq, ExternalRef, Interaction, Label, OpenQuery, PointsEntry, Purchase, PurchaseId,
-    PurchaseLog, PurchaseSummary, Refund, RequestId, Segment, ServiceRequest, StageChange,
-    StoreResult, SurveyResponse, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, BusinessZone, Currency, Customer, CustomerId, CustomerKeys, Deal,
+    DealId, Email, Event, EventSeq, ExternalRef, Interaction, Label, OpenQuery, PointsEntry,
+    Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RequestId, Segment, ServiceRequest,
+    StageChange, StoreResult, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 use super::{activity, customers, events, loyalty, pipeline, privacy};
@@ -104,6 +104,10 @@ impl<'c> Tx<'c> {
 impl<'c> ReadTx for Tx<'c> {
     fn base_currency(&self) -> Currency {
         self.base
+    }
+
+    fn time_zone(&self) -> StoreResult<BusinessZone> {
+        self.run(crate::schema::time_zone)
     }
 
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
@@ -246,6 +250,10 @@ impl<'c> ReadTx for Tx<'c> {
 }
 
 impl<'c> WriteTx for Tx<'c> {
+    fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()> {
+        self.run(|c| crate::schema::set_time_zone(c, zone))
+    }
+
     fn savepoint(&mut self) -> StoreResult<()> {
         self.run(|c| Ok(c.execute_batch("SAVEPOINT op")?))?;
         self.saved
