@@ -22,6 +22,7 @@ use crate::ids::{CustomerId, TaskId};
 use crate::lifecycle::LifecycleStage;
 use crate::task::{Task, TaskKind};
 use crate::text::Label;
+use crate::zone::BusinessZone;
 
 /// A holiday on a fixed day each year. Deserialising checks the day
 /// ([`Holiday::new`]).
@@ -222,8 +223,13 @@ fn next_in_window(month: u32, day: u32, from: NaiveDate, to: NaiveDate) -> Optio
 
 /// Every reminder due from `as_of` up to and including `as_of + horizon_days`, plus
 /// overdue tasks and standing conditions (no contact, at risk) as of `as_of`.
+///
+/// `as_of` is a business-local date; `zone` turns the customers' instants (creation,
+/// last contact) into business-local dates, so "days without contact" counts the
+/// business's days.
 pub fn care_due(
     as_of: NaiveDate,
+    zone: BusinessZone,
     horizon_days: u32,
     config: &CareConfig,
     customers: &[CareCustomer],
@@ -252,7 +258,7 @@ pub fn care_due(
             });
         }
         let skip_contact = matches!(c.stage, LifecycleStage::Prospect | LifecycleStage::Churned);
-        let since = c.last_contact.unwrap_or(c.created_at).date_naive();
+        let since = zone.date_of(c.last_contact.unwrap_or(c.created_at));
         let days = (as_of - since).num_days();
         if !skip_contact && days >= i64::from(config.no_contact_days) {
             items.push(CareItem {
@@ -331,7 +337,14 @@ mod tests {
             LifecycleStage::Active,
             Some("2027-02-20"),
         )];
-        let items = care_due(d("2027-02-27"), 3, &CareConfig::default(), &c, &[]);
+        let items = care_due(
+            d("2027-02-27"),
+            BusinessZone::UTC,
+            3,
+            &CareConfig::default(),
+            &c,
+            &[],
+        );
         assert_eq!(
             items,
             vec![CareItem {
@@ -340,11 +353,47 @@ mod tests {
                 reason: CareReason::Birthday { turning: Some(27) },
             }]
         );
-        let leap = care_due(d("2028-02-27"), 3, &CareConfig::default(), &c, &[]);
+        let leap = care_due(
+            d("2028-02-27"),
+            BusinessZone::UTC,
+            3,
+            &CareConfig::default(),
+            &c,
+            &[],
+        );
         let birthday = leap
             .iter()
             .find(|i| matches!(i.reason, CareReason::Birthday { .. }));
         assert_eq!(birthday.map(|i| i.date), Some(d("2028-02-29")));
+    }
+
+    #[test]
+    fn days_without_contact_are_counted_in_the_business_zone() {
+        // Last contact at 23:30 UTC on 2026-03-31: 1 April in Beijing.
+        let mut c = person(1, None, LifecycleStage::Active, None);
+        c.last_contact = Some(Utc.with_ymd_and_hms(2026, 3, 31, 23, 30, 0).unwrap());
+        let config = CareConfig {
+            holidays: Vec::new(),
+            no_contact_days: 30,
+        };
+        let silent = |zone: BusinessZone| {
+            care_due(
+                d("2026-05-01"),
+                zone,
+                0,
+                &config,
+                std::slice::from_ref(&c),
+                &[],
+            )
+            .iter()
+            .find_map(|i| match i.reason {
+                CareReason::NoContact { days, .. } => Some(days),
+                _ => None,
+            })
+        };
+        assert_eq!(silent(BusinessZone::UTC), Some(31));
+        let beijing = BusinessZone::parse("Asia/Shanghai").unwrap();
+        assert_eq!(silent(beijing), Some(30));
     }
 
     #[test]
@@ -355,7 +404,14 @@ mod tests {
             LifecycleStage::Active,
             Some("2026-12-30"),
         )];
-        let items = care_due(d("2026-12-30"), 5, &CareConfig::default(), &c, &[]);
+        let items = care_due(
+            d("2026-12-30"),
+            BusinessZone::UTC,
+            5,
+            &CareConfig::default(),
+            &c,
+            &[],
+        );
         assert_eq!(items.len(), 1);
         assert_eq!(items[0].date, d("2027-01-02"));
     }
@@ -374,7 +430,7 @@ mod tests {
             person(3, None, LifecycleStage::Churned, None),
             person(4, None, LifecycleStage::Prospect, None),
         ];
-        let items = care_due(d("2026-12-20"), 7, &config, &c, &[]);
+        let items = care_due(d("2026-12-20"), BusinessZone::UTC, 7, &config, &c, &[]);
         let shown: Vec<String> = items
             .iter()
             .map(|i| format!("{} {:?} {}", i.date, i.customer.map(|c| c.get()), i.reason))

@@ -30,6 +30,7 @@ use crate::lifecycle::LifecycleStage;
 use crate::money::Money;
 use crate::names::named_enum;
 use crate::text::{CountryCode, Label, Tag};
+use crate::zone::BusinessZone;
 
 named_enum! {
     /// A comparison operator.
@@ -179,10 +180,11 @@ impl PurchaseSummary {
         Ok(())
     }
 
-    /// Whole days from the last purchase's UTC date to `as_of`'s UTC date.
-    pub fn days_since_last(&self, as_of: DateTime<Utc>) -> Option<i64> {
+    /// Whole days from the last purchase's business-local date to `as_of`'s, both
+    /// in `zone`.
+    pub fn days_since_last(&self, as_of: DateTime<Utc>, zone: BusinessZone) -> Option<i64> {
         self.last_at
-            .map(|l| (as_of.date_naive() - l.date_naive()).num_days())
+            .map(|l| (zone.date_of(as_of) - zone.date_of(l)).num_days())
     }
 }
 
@@ -320,23 +322,29 @@ impl Predicate {
     }
 
     /// Whether `customer`, with `purchases` up to `as_of`, satisfies the predicate.
+    /// Days (since the last purchase, of age) are business-local days in `zone`.
     pub fn matches(
         &self,
         customer: &Customer,
         purchases: &PurchaseSummary,
         as_of: DateTime<Utc>,
+        zone: BusinessZone,
     ) -> bool {
         let p = customer.profile();
         match self {
-            Predicate::All(ps) => ps.iter().all(|q| q.matches(customer, purchases, as_of)),
-            Predicate::Any(ps) => ps.iter().any(|q| q.matches(customer, purchases, as_of)),
-            Predicate::Not(q) => !q.matches(customer, purchases, as_of),
+            Predicate::All(ps) => ps
+                .iter()
+                .all(|q| q.matches(customer, purchases, as_of, zone)),
+            Predicate::Any(ps) => ps
+                .iter()
+                .any(|q| q.matches(customer, purchases, as_of, zone)),
+            Predicate::Not(q) => !q.matches(customer, purchases, as_of, zone),
             Predicate::Stage(s) => customer.stage() == *s,
             Predicate::Tag(t) => customer.tags().contains(t),
             Predicate::Country(c) => p.country.as_ref() == Some(c),
             Predicate::Region(r) => same_opt(p.region.as_ref(), r),
             Predicate::City(c) => same_opt(p.city.as_ref(), c),
-            Predicate::AgeBand(b) => customer.age_band_on(as_of.date_naive()) == Some(*b),
+            Predicate::AgeBand(b) => customer.age_band_on(zone.date_of(as_of)) == Some(*b),
             Predicate::Gender(g) => p.gender == Some(*g),
             Predicate::IncomeBand(i) => p.income_band == Some(*i),
             Predicate::Industry(i) => same_opt(p.industry.as_ref(), i),
@@ -348,7 +356,7 @@ impl Predicate {
             }
             Predicate::Attribute { key, value } => same_opt(p.attributes.get(key), value),
             Predicate::DaysSinceLastPurchase(c) => purchases
-                .days_since_last(as_of)
+                .days_since_last(as_of, zone)
                 .is_some_and(|d| c.holds(&d)),
             Predicate::PurchaseCount(c) => c.holds(&purchases.count),
             Predicate::TotalSpend(c) => c.holds(&purchases.total.amount()),
@@ -438,10 +446,15 @@ mod tests {
             .expect("same currency");
         let vip_de = customer(LifecycleStage::Active, &["vip"], Some("DE"));
         let vip_cn = customer(LifecycleStage::Active, &["vip"], Some("CN"));
-        assert!(pred.matches(&vip_de, &bought, as_of()));
-        assert!(!pred.matches(&vip_cn, &bought, as_of()));
+        assert!(pred.matches(&vip_de, &bought, as_of(), BusinessZone::UTC));
+        assert!(!pred.matches(&vip_cn, &bought, as_of(), BusinessZone::UTC));
         // Never bought: the recency comparison is false.
-        assert!(!pred.matches(&vip_de, &PurchaseSummary::none(Currency::EUR), as_of()));
+        assert!(!pred.matches(
+            &vip_de,
+            &PurchaseSummary::none(Currency::EUR),
+            as_of(),
+            BusinessZone::UTC
+        ));
     }
 
     #[test]
@@ -547,7 +560,7 @@ mod tests {
             Predicate::TotalSpend(c) => c.holds(&Decimal::new(total, 2)),
             other => {
                 let summary = PurchaseSummary::none(Currency::EUR);
-                other.matches(&w.customer, &summary, as_of)
+                other.matches(&w.customer, &summary, as_of, BusinessZone::UTC)
             }
         }
     }
@@ -559,10 +572,10 @@ mod tests {
             for (d, m) in &w.purchases {
                 summary.add(as_of() - Duration::days(*d), Money::from_minor(*m, Currency::EUR)).expect("same currency");
             }
-            let fast = p.matches(&w.customer, &summary, as_of());
+            let fast = p.matches(&w.customer, &summary, as_of(), BusinessZone::UTC);
             prop_assert_eq!(fast, naive(&p, &w));
-            prop_assert_eq!(fast, nnf(&p, false).matches(&w.customer, &summary, as_of()));
-            prop_assert_eq!(!fast, nnf(&p, true).matches(&w.customer, &summary, as_of()));
+            prop_assert_eq!(fast, nnf(&p, false).matches(&w.customer, &summary, as_of(), BusinessZone::UTC));
+            prop_assert_eq!(!fast, nnf(&p, true).matches(&w.customer, &summary, as_of(), BusinessZone::UTC));
         }
     }
 }

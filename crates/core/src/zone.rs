@@ -485,6 +485,13 @@ impl LocalDays {
         secs.saturating_add(self.offset(secs)).div_euclid(86_400)
     }
 
+    /// The business-local date of `secs`; `None` outside chrono's calendar.
+    #[inline]
+    pub fn date(&self, secs: i64) -> Option<NaiveDate> {
+        let ce = i32::try_from(self.day(secs).checked_add(719_163)?).ok()?;
+        NaiveDate::from_num_days_from_ce_opt(ce)
+    }
+
     /// The first second of business-local day number `day`.
     pub fn start_of_day(&self, day: i64) -> i64 {
         if self.spans.is_none() {

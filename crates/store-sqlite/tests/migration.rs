@@ -270,12 +270,26 @@ fn a_version_1_file_migrates_and_reads_back_every_record() {
     assert_eq!(logged.len(), 2);
     assert_eq!(logged.last().map(|i| i.id()), Some(wechat.id()));
     assert_eq!(wechat.channel(), solocrm_core::Channel::WeChat);
+    // Migration 8: the old book counts UTC days, as it always did, until told
+    // otherwise.
+    assert_eq!(
+        store.read(|r| r.time_zone()).expect("a zone"),
+        solocrm_core::BusinessZone::UTC
+    );
+    let beijing = solocrm_core::BusinessZone::parse("Asia/Shanghai").expect("a zone");
+    store
+        .write(|w| w.set_time_zone(beijing))
+        .expect("the zone changes");
     drop(store);
     // Opening again does not migrate again.
     let again = Crm::new(SqliteStore::open(&path).expect("reopens"));
     assert_eq!(
         again.deal(DealId::new(2)).expect("deal").stage(),
         DealStage::Lost
+    );
+    assert_eq!(
+        again.read(|r| r.time_zone()).expect("a zone").name(),
+        "Asia/Shanghai"
     );
 }
 
@@ -572,6 +586,8 @@ fn back_to_version_4(path: &Path, sql: &str) {
     let conn = Connection::open(path).expect("raw connection");
     conn.execute_batch(sql).expect("old spellings");
     conn.execute_batch("DROP TABLE events").expect("no outbox");
+    conn.execute_batch("ALTER TABLE store_info DROP COLUMN time_zone")
+        .expect("no time zone");
     conn.pragma_update(None, "user_version", 4)
         .expect("version 4");
 }

@@ -56,6 +56,7 @@ macro_rules! port_conformance {
             events_are_read_in_pages_from_a_cursor,
             erasure_leaves_no_personal_data_in_the_outbox_or_the_records,
             purchases_and_answers_move_the_lifecycle_by_themselves,
+            the_business_zone_is_stored_and_counts_the_days,
             a_read_sees_one_snapshot_while_another_thread_writes,
             readers_proceed_while_an_import_holds_the_writer,
         }
@@ -122,6 +123,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "purchases_and_answers_move_the_lifecycle_by_themselves",
         run: purchases_and_answers_move_the_lifecycle_by_themselves,
+    },
+    PortCheck {
+        name: "the_business_zone_is_stored_and_counts_the_days",
+        run: the_business_zone_is_stored_and_counts_the_days,
     },
     PortCheck {
         name: "a_read_sees_one_snapshot_while_another_thread_writes",
@@ -701,6 +706,89 @@ pub fn purchases_and_answers_move_the_lifecycle_by_themselves(crm: &Crm) {
     assert_eq!(
         steps(manual.id()).last(),
         Some(&(S::WonBack, 400, Some(R::PurchaseAfterChurn)))
+    );
+}
+
+/// The business time zone is stored with the books by the write that sets it (an
+/// abandoned write leaves it alone), and the rules count its days: days without
+/// contact on the care list, and a caught-up time-driven move dated at the first
+/// instant of the business-local day its condition arose on.
+pub fn the_business_zone_is_stored_and_counts_the_days(crm: &Crm) {
+    use solocrm_core::{
+        BusinessZone, CareConfig, CareReason, LifecyclePolicy, LifecycleStage as S,
+    };
+    let zone = || crm.read(|r| r.time_zone()).expect("the zone");
+    assert_eq!(zone(), BusinessZone::UTC, "a new book counts UTC days");
+    let beijing = BusinessZone::parse("Asia/Shanghai").expect("a zone");
+    let abandoned: Result<(), StoreError> = crm.write(|w| {
+        w.set_time_zone(beijing)?;
+        Err(StoreError::Aborted("not now".into()))
+    });
+    assert!(abandoned.is_err());
+    assert_eq!(
+        zone(),
+        BusinessZone::UTC,
+        "an abandoned write keeps the zone"
+    );
+
+    // The last purchase at 23:30 UTC on 31 March is on 1 April in Beijing.
+    let ada = crm.create_customer(person("Ada")).expect("create");
+    let last = Utc
+        .with_ymd_and_hms(2026, 3, 31, 23, 30, 0)
+        .single()
+        .expect("a valid instant");
+    crm.record_purchase(NewPurchase::new(ada.id(), last, eur(100)))
+        .expect("purchase");
+    crm.write(|w| {
+        w.change_stage(ada.id(), S::New, last, StageReason::Manual { note: None })
+            .map(|_| ())
+    })
+    .expect("a stage");
+    let config = CareConfig {
+        holidays: Vec::new(),
+        no_contact_days: 30,
+    };
+    // 10:00 on 1 May in Beijing (02:00 UTC).
+    let may_day = Utc
+        .with_ymd_and_hms(2026, 5, 1, 2, 0, 0)
+        .single()
+        .expect("a valid instant");
+    let silence = || -> Option<i64> {
+        crm.read(|r| r.care_due(may_day, 0, &config))
+            .expect("care")
+            .iter()
+            .find_map(|i| match i.reason {
+                CareReason::NoContact { days, .. } => Some(days),
+                _ => None,
+            })
+    };
+    assert_eq!(silence(), Some(31), "UTC: 31 March to 1 May");
+    crm.write(|w| w.set_time_zone(beijing))
+        .expect("set the zone");
+    assert_eq!(zone(), beijing);
+    assert_eq!(silence(), Some(30), "Beijing: 1 April to 1 May");
+
+    // One purchase day: at risk after 180 days without buying, that is from the
+    // first instant of 2026-09-29 in Beijing (16:00 UTC on the 28th).
+    let policy = LifecyclePolicy::default();
+    let as_of = last + Days::days(200);
+    let found = crm
+        .read(|r| r.reassess_all(&policy, as_of))
+        .expect("reassess");
+    let (_, s) = found
+        .suggestions
+        .iter()
+        .find(|(id, _)| *id == ada.id())
+        .expect("Ada should move");
+    let steps = crm
+        .write(|w| w.apply_suggestion(ada.id(), s, &policy, as_of))
+        .expect("apply");
+    let at_risk = steps.iter().find(|h| h.to == S::AtRisk).expect("at risk");
+    assert_eq!(
+        at_risk.at,
+        Utc.with_ymd_and_hms(2026, 9, 28, 16, 0, 0)
+            .single()
+            .expect("a valid instant")
     );
 }
 

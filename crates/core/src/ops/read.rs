@@ -99,6 +99,7 @@ impl<'t> Reader<'t> {
         // A segment needs each candidate's purchases: walk the candidates in chunks
         // until one more than a page matches.
         let needs = segment.predicate.needs_purchases();
+        let zone = self.time_zone()?;
         let none = PurchaseSummary::none(self.currency());
         let mut after = query.after;
         let mut items = Vec::new();
@@ -112,7 +113,7 @@ impl<'t> Reader<'t> {
                 } else {
                     none
                 };
-                if !segment.predicate.matches(&c, &summary, segment.as_of) {
+                if !segment.predicate.matches(&c, &summary, segment.as_of, zone) {
                     continue;
                 }
                 if items.len() == limit {

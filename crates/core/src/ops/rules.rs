@@ -16,6 +16,7 @@ use crate::policy::{Behaviour, FutureDated, LifecyclePolicy, Reassessment, Sugge
 use crate::store::{ActivityQuery, CustomerQuery, OpenQuery, StoreError, StoreResult, TaskQuery};
 use crate::survey::SurveyKind;
 use crate::time::TimeRange;
+use crate::zone::BusinessZone;
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -122,11 +123,13 @@ impl Reader<'_> {
         as_of: DateTime<Utc>,
     ) -> StoreResult<Reassessment> {
         let log = self.purchase_log()?;
+        let zone = log.zone;
+        let local = zone.days();
         let mut days: Vec<Vec<NaiveDate>> = vec![Vec::new(); log.customers.len()];
         for (k, &at) in log.at.iter().enumerate() {
             let when = DateTime::from_timestamp(at, 0)
                 .filter(|t| crate::time::is_plausible(*t))
-                .map(|t| t.date_naive());
+                .and_then(|_| local.date(at));
             if let (Some(&idx), Some(day)) = (log.customer.get(k), when)
                 && let Some(v) = days.get_mut(idx as usize)
             {
@@ -146,7 +149,7 @@ impl Reader<'_> {
                 SurveyKind::Ces => None,
             };
         }
-        let today = as_of.date_naive();
+        let today = zone.date_of(as_of);
         let mut out = Reassessment::default();
         for c in self.all_matching(&CustomerQuery::default())? {
             let purchase_days = log
@@ -162,7 +165,7 @@ impl Reader<'_> {
             let churned_on = history
                 .as_deref()
                 .and_then(last_churned)
-                .map(|t| t.date_naive());
+                .map(|t| zone.date_of(t));
             let behaviour = Behaviour {
                 stage: c.stage(),
                 purchase_days,
@@ -237,7 +240,8 @@ impl Reader<'_> {
                 erased: c.is_erased(),
             })
             .collect();
-        let today = as_of.date_naive();
+        let zone = self.time_zone()?;
+        let today = zone.date_of(as_of);
         let end = today
             .checked_add_days(chrono::Days::new(horizon_days.into()))
             .unwrap_or(NaiveDate::MAX);
@@ -246,7 +250,14 @@ impl Reader<'_> {
             due_until: Some(end),
             include_done: false,
         })?;
-        Ok(care_due(today, horizon_days, config, &customers, &tasks))
+        Ok(care_due(
+            today,
+            zone,
+            horizon_days,
+            config,
+            &customers,
+            &tasks,
+        ))
     }
 }
 
@@ -263,8 +274,10 @@ fn last_churned(history: &[StageChange]) -> Option<DateTime<Utc>> {
 struct Facts {
     /// Their purchases at or before the instant, by time.
     purchases: Vec<DateTime<Utc>>,
-    /// The distinct UTC days of those purchases, ascending.
+    /// The distinct business-local days of those purchases, ascending.
     days: Vec<NaiveDate>,
+    /// The business time zone the days are counted in.
+    zone: BusinessZone,
     /// The latest NPS and CSAT answers at or before the instant, with their time.
     nps: Option<(u8, DateTime<Utc>)>,
     csat: Option<(u8, DateTime<Utc>)>,
@@ -280,7 +293,7 @@ impl Facts {
             purchase_days: &self.days,
             latest_nps: self.nps.map(|(v, _)| v),
             latest_csat: self.csat.map(|(v, _)| v),
-            churned_on: self.churned_at().map(|t| t.date_naive()),
+            churned_on: self.churned_at().map(|t| self.zone.date_of(t)),
         }
     }
 
@@ -295,7 +308,7 @@ impl Facts {
         self.purchases
             .iter()
             .copied()
-            .find(|t| t.date_naive() == day)
+            .find(|t| self.zone.date_of(*t) == day)
     }
 
     /// When the condition of a step to `to` arose, as far as the facts tell: the
@@ -312,7 +325,7 @@ impl Facts {
         let day_after = |days: i64| {
             last_day
                 .checked_add_signed(chrono::TimeDelta::days(days + 1))
-                .map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc())
+                .map(|d| self.zone.start_of(d))
         };
         match to {
             LifecycleStage::New => self.purchases.first().copied(),
@@ -346,7 +359,8 @@ impl Reader<'_> {
             .map(|p| p.at())
             .filter(|t| *t <= as_of && crate::time::is_plausible(*t))
             .collect();
-        let mut days: Vec<NaiveDate> = purchases.iter().map(|t| t.date_naive()).collect();
+        let zone = self.time_zone()?;
+        let mut days: Vec<NaiveDate> = purchases.iter().map(|t| zone.date_of(*t)).collect();
         days.dedup();
         let mut nps = None;
         let mut csat = None;
@@ -371,6 +385,7 @@ impl Reader<'_> {
         Ok(Facts {
             purchases,
             days,
+            zone,
             nps,
             csat,
             history: self.tx.stage_history(customer)?,
@@ -438,7 +453,7 @@ impl Writer<'_> {
         if facts.history.last().is_some_and(|h| h.at > at) {
             return Ok(());
         }
-        let Some(s) = policy.suggest(&facts.behaviour(c.stage()), at.date_naive()) else {
+        let Some(s) = policy.suggest(&facts.behaviour(c.stage()), facts.zone.date_of(at)) else {
             return Ok(());
         };
         if !s.assessment.rule.is_behaviour() {
