@@ -74,7 +74,7 @@ pub use metrics::{
 };
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
-pub use ops::{Crm, Reader, ReportError, Writer};
+pub use ops::{Crm, Reader, ReportError, Writer, history::AsOf};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteKind, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};

@@ -8,6 +8,8 @@
 //!   of many reads is never torn by a writer next to it;
 //! - [`Crm::write`] gives a [`Writer`] whose operations all commit together or not at
 //!   all, so "record a purchase and create a follow-up task" is atomic;
+//! - [`Crm::read_as_of`] (or [`Reader::as_of`]) gives a [`Reader`] over the books as
+//!   they stood before an instant ([`history`]), for the `--as-of` views;
 //! - every operation also exists as a method of `Crm` (through the [`Store`](crate::Store) trait it
 //!   implements), running alone in its own transaction.
 //!
@@ -61,7 +63,9 @@
 //! }
 //! ```
 
+mod as_of;
 mod compat;
+pub mod history;
 mod read;
 mod rules;
 mod write;

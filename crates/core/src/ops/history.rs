@@ -1,0 +1,696 @@
+//! The books as they stood at an instant: [`AsOf`], a read transaction that replays
+//! history.
+//!
+//! Every analytic view (the report, the care list, the churn warning, segment
+//! membership, stage counts, RFM, cohorts) reads the books through a [`ReadTx`].
+//! Wrapping that transaction in an [`AsOf`] makes the same code answer "what did the
+//! books say just before this instant": the view over `AsOf::new(tx, cutoff)` equals
+//! the view over a copy of the store holding only what had happened before `cutoff`
+//! (the property test `solocrm_store_tests::as_of` holds both backends to that).
+//!
+//! The cutoff is an **instant**, exclusive: a record dated exactly at `cutoff` is
+//! hidden. To see the books at the end of a day D, pass the first instant of the day
+//! after D in the business's time zone (the caller computes it; this crate does not
+//! know the zone).
+//!
+//! # What is rewound
+//!
+//! - **Customers** created at or after the cutoff are absent from every look-up, list
+//!   and count, and so is everything recorded about them (interactions, purchases,
+//!   refunds, answers, requests, deals, their tasks and points).
+//! - A customer's **stage** is the one their stage history gives at the cutoff; the
+//!   history itself shows only the changes before it.
+//! - **Consents** decided at or after the cutoff are hidden.
+//! - An **erasure** at or after the cutoff is undone as far as it can be: the customer
+//!   counts as not erased (so they are in stage counts, care lists and segments).
+//! - **Interactions, purchases, refunds, survey answers, audit entries** dated at or
+//!   after the cutoff are hidden; the [`PurchaseLog`] and purchase summaries follow.
+//! - **Service requests** opened at or after the cutoff are absent; the steps of the
+//!   others (responded, resolved, reopened) dated at or after it are undone, so a
+//!   request resolved later shows as open.
+//! - **Deals** created at or after the cutoff are absent; the moves of the others at or
+//!   after it are undone (a deal keeps its whole history).
+//! - **Tasks** created at or after the cutoff are absent; a one-off task completed at
+//!   or after it shows as open.
+//! - **Points** entries dated at or after the cutoff are hidden, and the balances after
+//!   each remaining entry are recomputed from them.
+//! - **Events** of the outbox dated at or after the cutoff, or not dated at all, are
+//!   hidden.
+//!
+//! # What cannot be rewound
+//!
+//! Only what the store keeps a history of can be replayed. Shown as they are now:
+//!
+//! - edited **profile fields** (name, email, phone, company, birthday, tags, profile,
+//!   acquisition channel and cost, notes): no history of edits is kept. Look-ups by
+//!   email and external reference use the current values; the tag filter of a
+//!   customer list uses the current tags;
+//! - the **personal data of a customer erased** after the cutoff: it is gone, so they
+//!   show with their placeholder name and no consents, though counted as not erased;
+//! - **edited records** (an interaction, purchase, refund or answer whose fields were
+//!   corrected, a record whose text was erased): the current version is shown, at
+//!   the time it carries;
+//! - **recurring tasks** completed after the cutoff: a task keeps only its latest
+//!   completion, not each one, so its occurrence is the current one;
+//! - **segment definitions**: a segment has no creation time; every stored segment is
+//!   listed.
+//!
+//! # Precision of the purchase log
+//!
+//! The [`PurchaseLog`] keeps whole seconds. For a cutoff on a whole second (every
+//! cutoff a day boundary gives) it is exact; for a cutoff inside a second, the log
+//! keeps the purchases of the second the cutoff falls in.
+//!
+//! # Cost
+//!
+//! Each method filters what the wrapped transaction returns, in one pass. A customer
+//! read costs one more read (their stage history); the first method that has to know
+//! which customers were created after the cutoff lists every customer once and keeps
+//! the answer for the wrapper's lifetime.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use crate::customer::Customer;
+use crate::deal::{Deal, NewDeal};
+use crate::event::{Event, EventSeq};
+use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::interaction::Interaction;
+use crate::lifecycle::StageChange;
+use crate::loyalty::{NewPointsEntry, PointsEntry};
+use crate::money::Currency;
+use crate::port::{CustomerFilter, ReadTx};
+use crate::privacy::AuditEntry;
+use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::segment::{PurchaseSummary, Segment};
+use crate::service::{NewServiceRequest, ServiceRequest};
+use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreError, StoreResult, TaskQuery};
+use crate::survey::SurveyResponse;
+use crate::task::{NewTask, Task};
+use crate::text::{Email, ExternalRef, Label};
+use crate::time::TimeRange;
+
+/// How many customers a walk over all of them reads at a time.
+const CHUNK: u32 = 512;
+
+/// A read transaction showing the books as they stood strictly before `cutoff`.
+///
+/// See the [module docs](self) for what is rewound and what cannot be. Wrap the
+/// transaction of a [`Reader`](crate::Reader) with
+/// [`Reader::as_of`](crate::Reader::as_of), or read through
+/// [`Crm::read_as_of`](crate::Crm::read_as_of).
+pub struct AsOf<'a> {
+    inner: &'a dyn ReadTx,
+    cutoff: DateTime<Utc>,
+    /// The customers created at or after the cutoff, found on first need.
+    late: OnceLock<HashSet<CustomerId>>,
+}
+
+impl std::fmt::Debug for AsOf<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsOf")
+            .field("cutoff", &self.cutoff)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> AsOf<'a> {
+    /// The books of `inner` as they stood strictly before `cutoff` (a record dated
+    /// exactly at `cutoff` is hidden).
+    pub fn new(inner: &'a dyn ReadTx, cutoff: DateTime<Utc>) -> Self {
+        AsOf {
+            inner,
+            cutoff,
+            late: OnceLock::new(),
+        }
+    }
+
+    /// The first instant hidden.
+    pub fn cutoff(&self) -> DateTime<Utc> {
+        self.cutoff
+    }
+
+    /// The transaction underneath, showing the books as they are.
+    pub fn inner(&self) -> &'a dyn ReadTx {
+        self.inner
+    }
+
+    /// True if something dated `at` happened before the cutoff.
+    fn before(&self, at: DateTime<Utc>) -> bool {
+        at < self.cutoff
+    }
+
+    /// The customers created at or after the cutoff.
+    fn late(&self) -> StoreResult<&HashSet<CustomerId>> {
+        if let Some(late) = self.late.get() {
+            return Ok(late);
+        }
+        let mut late = HashSet::new();
+        self.walk_customers(&all_customers(), |c| {
+            if !self.before(c.created_at()) {
+                late.insert(c.id());
+            }
+            Ok(())
+        })?;
+        Ok(self.late.get_or_init(|| late))
+    }
+
+    /// True if the customer existed before the cutoff (an unknown id counts as
+    /// existing: the record naming it is the backend's to explain).
+    fn present(&self, customer: CustomerId) -> StoreResult<bool> {
+        Ok(!self.late()?.contains(&customer))
+    }
+
+    /// Calls `f` on every customer of the wrapped transaction passing `filter`, by id.
+    fn walk_customers(
+        &self,
+        filter: &CustomerFilter,
+        mut f: impl FnMut(Customer) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let mut after = None;
+        loop {
+            let chunk = self.inner.customers(filter, after, CHUNK)?;
+            let exhausted = chunk.len() < CHUNK as usize;
+            for c in chunk {
+                after = Some(c.id());
+                f(c)?;
+            }
+            if exhausted {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The customer as they stood at the cutoff, or `None` if created at or after it.
+    fn rewind_customer(&self, c: Customer) -> StoreResult<Option<Customer>> {
+        if !self.before(c.created_at()) {
+            return Ok(None);
+        }
+        let history = self.inner.stage_history(c.id())?;
+        let kept = history.iter().filter(|h| self.before(h.at)).count();
+        let stage = if kept == history.len() {
+            c.stage()
+        } else if let Some(last) = history.iter().rev().find(|h| self.before(h.at)) {
+            last.to
+        } else {
+            // Nothing before the cutoff: the stage the first change left.
+            history.first().map_or(c.stage(), |h| h.from)
+        };
+        let consents_hidden = c.consents().iter().any(|k| !self.before(k.at));
+        let erased_later = c.erased_at().is_some_and(|at| !self.before(at));
+        if stage == c.stage() && !consents_hidden && !erased_later {
+            return Ok(Some(c));
+        }
+        let consents = c
+            .consents()
+            .iter()
+            .filter(|k| self.before(k.at))
+            .cloned()
+            .collect();
+        let erased_at = c.erased_at().filter(|at| self.before(*at));
+        Ok(Some(Customer::from_parts(
+            c.id(),
+            c.data().clone(),
+            c.created_at(),
+            stage,
+            consents,
+            erased_at,
+        )))
+    }
+
+    /// `query` with its range ending at the cutoff at the latest.
+    fn clip(&self, query: &ActivityQuery) -> ActivityQuery {
+        let to = match query.range.to {
+            Some(to) => to.min(self.cutoff),
+            None => self.cutoff,
+        };
+        ActivityQuery {
+            customer: query.customer,
+            range: TimeRange {
+                from: query.range.from,
+                to: Some(to),
+            },
+        }
+    }
+
+    /// Keeps the records of customers who existed before the cutoff.
+    fn of_present<T>(
+        &self,
+        rows: Vec<T>,
+        customer: impl Fn(&T) -> CustomerId,
+    ) -> StoreResult<Vec<T>> {
+        let late = self.late()?;
+        if late.is_empty() {
+            return Ok(rows);
+        }
+        Ok(rows
+            .into_iter()
+            .filter(|r| !late.contains(&customer(r)))
+            .collect())
+    }
+
+    /// The request as it stood at the cutoff, or `None` if opened at or after it.
+    fn rewind_request(&self, r: ServiceRequest) -> StoreResult<Option<ServiceRequest>> {
+        if !self.before(r.opened_at()) {
+            return Ok(None);
+        }
+        if r.events().iter().all(|e| self.before(e.at)) {
+            return Ok(Some(r));
+        }
+        let new = NewServiceRequest {
+            customer: r.customer(),
+            kind: r.kind(),
+            subject: r.subject().clone(),
+            description: r.description().clone(),
+            opened_at: r.opened_at(),
+            deal: r.deal(),
+        };
+        // The first event is the opening itself, which `replay` adds.
+        let steps = r
+            .events()
+            .iter()
+            .skip(1)
+            .filter(|e| self.before(e.at))
+            .cloned();
+        ServiceRequest::replay(r.id(), new, steps)
+            .map(Some)
+            .map_err(StoreError::backend)
+    }
+
+    /// The deal as it stood at the cutoff, or `None` if created at or after it.
+    fn rewind_deal(&self, d: Deal) -> StoreResult<Option<Deal>> {
+        if !self.before(d.created_at()) {
+            return Ok(None);
+        }
+        if d.history().iter().all(|m| self.before(m.at)) {
+            return Ok(Some(d));
+        }
+        let new = NewDeal {
+            customer: d.customer(),
+            title: d.title().clone(),
+            value: d.value(),
+            created_at: d.created_at(),
+            stage: d.initial_stage(),
+            expected_close: d.expected_close(),
+        };
+        let moves = d
+            .history()
+            .iter()
+            .filter(|m| self.before(m.at))
+            .cloned()
+            .collect::<Vec<_>>();
+        Deal::replay(d.id(), new, moves)
+            .map(Some)
+            .map_err(StoreError::backend)
+    }
+
+    /// The task as it stood at the cutoff, or `None` if created at or after it (or
+    /// about a customer created at or after it).
+    fn rewind_task(&self, t: Task) -> StoreResult<Option<Task>> {
+        if !self.before(t.created_at()) {
+            return Ok(None);
+        }
+        if let Some(c) = t.customer()
+            && !self.present(c)?
+        {
+            return Ok(None);
+        }
+        let done_later = t.last_done_at().is_some_and(|at| !self.before(at));
+        if !done_later || t.recurrence().is_some() {
+            // A recurring task keeps only its latest completion: its occurrence
+            // cannot be rewound (see the module docs).
+            return Ok(Some(t));
+        }
+        let fields = NewTask {
+            customer: t.customer(),
+            kind: t.kind(),
+            title: t.title().clone(),
+            due: t.anchor(),
+            recurrence: t.recurrence(),
+            created_at: t.created_at(),
+        };
+        Ok(Some(Task::from_parts(t.id(), fields, 0, false, None)))
+    }
+}
+
+/// Every customer, erased ones included.
+fn all_customers() -> CustomerFilter {
+    CustomerFilter {
+        stage: None,
+        tag: None,
+        include_erased: true,
+    }
+}
+
+impl ReadTx for AsOf<'_> {
+    fn base_currency(&self) -> Currency {
+        self.inner.base_currency()
+    }
+
+    fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
+        match self.inner.customer(id)? {
+            Some(c) => self.rewind_customer(c),
+            None => Ok(None),
+        }
+    }
+
+    fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
+        Ok(self
+            .inner
+            .customer(id)?
+            .filter(|c| self.before(c.created_at()))
+            .map(|c| c.erased_at().is_some_and(|at| self.before(at))))
+    }
+
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
+        match self.inner.customer_by_email(email)? {
+            Some(id) if self.present(id)? => Ok(Some(id)),
+            _ => Ok(None),
+        }
+    }
+
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<CustomerId>> {
+        match self.inner.customer_by_external_ref(reference)? {
+            Some(id) if self.present(id)? => Ok(Some(id)),
+            _ => Ok(None),
+        }
+    }
+
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        let mut out = Vec::new();
+        self.walk_customers(&all_customers(), |c| {
+            if self.before(c.created_at()) {
+                let mut keys = CustomerKeys::from(&c);
+                keys.erased = c.erased_at().is_some_and(|at| self.before(at));
+                out.push(keys);
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    fn customers(
+        &self,
+        filter: &CustomerFilter,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Customer>> {
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        if wanted == 0 {
+            return Ok(out);
+        }
+        // Stage and erasure are rewound, so they are checked here; tags have no
+        // history, so the backend may filter by them.
+        let wide = CustomerFilter {
+            stage: None,
+            tag: filter.tag.clone(),
+            include_erased: true,
+        };
+        let mut after = after;
+        loop {
+            let chunk = self.inner.customers(&wide, after, CHUNK)?;
+            let exhausted = chunk.len() < CHUNK as usize;
+            for c in chunk {
+                after = Some(c.id());
+                if let Some(c) = self.rewind_customer(c)?
+                    && filter.admits(&c)
+                {
+                    out.push(c);
+                    if out.len() == wanted {
+                        return Ok(out);
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn count_customers(&self) -> StoreResult<u64> {
+        let total = self.inner.count_customers()?;
+        let late = u64::try_from(self.late()?.len()).unwrap_or(u64::MAX);
+        Ok(total.saturating_sub(late))
+    }
+
+    fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
+        if !self.present(customer)? {
+            return Ok(Vec::new());
+        }
+        let mut history = self.inner.stage_history(customer)?;
+        history.retain(|h| self.before(h.at));
+        Ok(history)
+    }
+
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
+        let rows = self.inner.interactions(&self.clip(query))?;
+        self.of_present(rows, Interaction::customer)
+    }
+
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
+        match self.inner.purchase(id)? {
+            Some(p) if self.before(p.at()) && self.present(p.customer())? => Ok(Some(p)),
+            _ => Ok(None),
+        }
+    }
+
+    fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>> {
+        match self.inner.purchase_by_external_ref(reference)? {
+            Some(id) if self.purchase(id)?.is_some() => Ok(Some(id)),
+            _ => Ok(None),
+        }
+    }
+
+    fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
+        let rows = self.inner.purchases(&self.clip(query))?;
+        self.of_present(rows, Purchase::customer)
+    }
+
+    fn purchase_summary(
+        &self,
+        customer: CustomerId,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<PurchaseSummary> {
+        if !self.present(customer)? {
+            return Ok(PurchaseSummary::none(self.base_currency()));
+        }
+        // The summary counts purchases at or before its instant; the last instant
+        // before the cutoff is one nanosecond earlier.
+        let last = self
+            .cutoff
+            .checked_sub_signed(TimeDelta::nanoseconds(1))
+            .unwrap_or(self.cutoff);
+        self.inner.purchase_summary(customer, as_of.min(last))
+    }
+
+    fn purchase_log(&self) -> StoreResult<PurchaseLog> {
+        let log = self.inner.purchase_log()?;
+        let late = self.late()?;
+        // A row's time is whole seconds: rows in a second that starts before the
+        // cutoff are kept (exact when the cutoff is on a whole second).
+        let secs = self.cutoff.timestamp();
+        let end = if self.cutoff.timestamp_subsec_nanos() == 0 {
+            secs
+        } else {
+            secs.saturating_add(1)
+        };
+        if late.is_empty() && log.at.iter().all(|&at| at < end) {
+            return Ok(log);
+        }
+        // Old dense index -> new dense index, for the customers that stay.
+        let mut remap: Vec<Option<u32>> = Vec::with_capacity(log.customers.len());
+        let mut customers = Vec::with_capacity(log.customers.len());
+        for &id in &log.customers {
+            if late.contains(&id) {
+                remap.push(None);
+            } else {
+                remap.push(u32::try_from(customers.len()).ok());
+                customers.push(id);
+            }
+        }
+        let mut out = PurchaseLog {
+            currency: log.currency,
+            customers,
+            ..PurchaseLog::default()
+        };
+        for ((&idx, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
+            if at >= end {
+                continue;
+            }
+            if let Some(Some(new)) = remap.get(idx as usize) {
+                out.push(*new, at, amount);
+            }
+        }
+        Ok(out)
+    }
+
+    fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
+        let rows = self.inner.refunds(&self.clip(query))?;
+        self.of_present(rows, Refund::customer)
+    }
+
+    fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>> {
+        if self.purchase(purchase)?.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut rows = self.inner.refunds_of(purchase)?;
+        rows.retain(|r| self.before(r.at()));
+        Ok(rows)
+    }
+
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
+        let rows = self.inner.surveys(&self.clip(query))?;
+        self.of_present(rows, SurveyResponse::customer)
+    }
+
+    fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
+        match self.inner.request(id)? {
+            Some(r) if self.present(r.customer())? => self.rewind_request(r),
+            _ => Ok(None),
+        }
+    }
+
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
+        // A request resolved after the cutoff was open at it: ask for all of them.
+        let wide = OpenQuery {
+            customer: query.customer,
+            open_only: false,
+        };
+        let rows = self.of_present(self.inner.requests(&wide)?, ServiceRequest::customer)?;
+        let mut out = Vec::new();
+        for r in rows {
+            if let Some(r) = self.rewind_request(r)?
+                && query.admits(r.customer(), r.is_open())
+            {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    fn deal(&self, id: DealId) -> StoreResult<Option<Deal>> {
+        match self.inner.deal(id)? {
+            Some(d) if self.present(d.customer())? => self.rewind_deal(d),
+            _ => Ok(None),
+        }
+    }
+
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
+        let wide = OpenQuery {
+            customer: query.customer,
+            open_only: false,
+        };
+        let rows = self.of_present(self.inner.deals(&wide)?, Deal::customer)?;
+        let mut out = Vec::new();
+        for d in rows {
+            if let Some(d) = self.rewind_deal(d)?
+                && query.admits(d.customer(), !d.stage().is_closed())
+            {
+                out.push(d);
+            }
+        }
+        Ok(out)
+    }
+
+    fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        match self.inner.task(id)? {
+            Some(t) => self.rewind_task(t),
+            None => Ok(None),
+        }
+    }
+
+    fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
+        // Completion is rewound, so the done ones are asked for too; rewinding never
+        // moves a due date (recurring tasks are not rewound), so the order holds.
+        let wide = TaskQuery {
+            include_done: true,
+            ..*query
+        };
+        let mut out = Vec::new();
+        for t in self.inner.tasks(&wide)? {
+            if let Some(t) = self.rewind_task(t)?
+                && query.admits(&t)
+            {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
+        if !self.present(customer)? {
+            return Ok(Vec::new());
+        }
+        let ledger = self.inner.points_ledger(customer)?;
+        if ledger.iter().all(|e| self.before(e.at())) {
+            return Ok(ledger);
+        }
+        // The balance before the first entry, then each kept entry's change on top.
+        let mut balance = ledger
+            .first()
+            .map_or(0, |e| e.balance_after().saturating_sub(e.delta()));
+        let mut out = Vec::new();
+        for e in ledger.into_iter().filter(|e| self.before(e.at())) {
+            balance = balance.saturating_add(e.delta());
+            let fields = NewPointsEntry {
+                customer: e.customer(),
+                at: e.at(),
+                kind: e.kind(),
+                delta: e.delta(),
+                reason: e.reason().cloned(),
+            };
+            out.push(PointsEntry::new(e.id(), fields, balance));
+        }
+        Ok(out)
+    }
+
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        Ok(self
+            .points_ledger(customer)?
+            .last()
+            .map_or(0, PointsEntry::balance_after))
+    }
+
+    fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
+        self.inner.segment(name)
+    }
+
+    fn segments(&self) -> StoreResult<Vec<Segment>> {
+        self.inner.segments()
+    }
+
+    fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
+        let mut log = self.inner.audit_log()?;
+        log.retain(|e| self.before(e.at));
+        Ok(log)
+    }
+
+    fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
+        let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+        let mut out = Vec::new();
+        if wanted == 0 {
+            return Ok(out);
+        }
+        let page = limit.max(CHUNK);
+        let mut after = after;
+        loop {
+            let chunk = self.inner.events(after, page)?;
+            let exhausted = chunk.len() < page as usize;
+            for e in chunk {
+                after = e.seq;
+                if e.at.is_some_and(|at| self.before(at)) {
+                    out.push(e);
+                    if out.len() == wanted {
+                        return Ok(out);
+                    }
+                }
+            }
+            if exhausted {
+                return Ok(out);
+            }
+        }
+    }
+}
