@@ -91,6 +91,7 @@ use crate::survey::SurveyResponse;
 use crate::task::{NewTask, Task};
 use crate::text::{Email, ExternalRef, Label};
 use crate::time::TimeRange;
+use crate::zone::BusinessZone;
 
 /// How many customers a walk over all of them reads at a time.
 const CHUNK: u32 = 512;
@@ -347,6 +348,12 @@ fn all_customers() -> CustomerFilter {
 impl ReadTx for AsOf<'_> {
     fn base_currency(&self) -> Currency {
         self.inner.base_currency()
+    }
+
+    /// The books' current zone: a zone change has no history, and the days of the past
+    /// are counted the way the books count them now.
+    fn time_zone(&self) -> StoreResult<BusinessZone> {
+        self.inner.time_zone()
     }
 
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
