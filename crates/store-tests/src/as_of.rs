@@ -137,7 +137,13 @@ pub struct History {
     steps: Vec<(i64, Step)>,
     day: i64,
     policy: bool,
+    /// The books' zone, an index into [`ZONES`].
+    zone: usize,
 }
+
+/// The business time zones the histories are read in: days end at different instants
+/// in each, and New York's change with summer time.
+const ZONES: [&str; 3] = ["UTC", "Asia/Shanghai", "America/New_York"];
 
 fn history() -> impl Strategy<Value = History> {
     let minutes = 0..SPAN_DAYS * 24 * 60;
@@ -145,10 +151,16 @@ fn history() -> impl Strategy<Value = History> {
         prop::collection::vec((minutes, step()), 1..90),
         0..SPAN_DAYS + 10,
         any::<bool>(),
+        0..ZONES.len(),
     )
-        .prop_map(|(mut steps, day, policy)| {
+        .prop_map(|(mut steps, day, policy, zone)| {
             steps.sort_by_key(|(t, _)| *t);
-            History { steps, day, policy }
+            History {
+                steps,
+                day,
+                policy,
+                zone,
+            }
         })
 }
 
@@ -536,10 +548,19 @@ fn views(
 fn one(make: &dyn Fn() -> Crm, h: &History) -> Result<(), TestCaseError> {
     let policy = h.policy.then(LifecyclePolicy::default);
     let day = epoch().date_naive() + Duration::days(h.day);
-    let cutoff = epoch() + Duration::days(h.day + 1);
+    let zone = solocrm_core::BusinessZone::parse(ZONES[h.zone])
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    // The first instant after the business-local day.
+    let cutoff = zone.end_of(day);
+    let in_zone = |crm: &Crm| {
+        crm.write(|w| w.set_time_zone(zone))
+            .map_err(|e| TestCaseError::fail(format!("setting the zone: {e}")))
+    };
     let full = make().with_lifecycle(policy.clone());
+    in_zone(&full)?;
     replay(&full, h, None);
     let cut = make().with_lifecycle(policy);
+    in_zone(&cut)?;
     replay(&cut, h, Some(cutoff));
 
     let then = full
