@@ -148,9 +148,9 @@ pub fn instant_in(input: &str, zone: BusinessZone) -> Result<DateTime<Utc>, Valu
 /// use solocrm_app::values::as_of_in;
 /// use solocrm_core::BusinessZone;
 /// let beijing = BusinessZone::parse("Asia/Shanghai")?;
-/// let t = as_of_in(Some("2026-01-01"), Utc::now(), beijing)?;
-/// assert_eq!(t.to_rfc3339(), "2026-01-01T15:59:59+00:00");
 /// let now = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
+/// let t = as_of_in(Some("2026-01-01"), now, beijing)?;
+/// assert_eq!(t.to_rfc3339(), "2026-01-01T15:59:59+00:00");
 /// assert_eq!(as_of_in(None, now, beijing)?, now);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -375,7 +375,7 @@ mod tests {
             at("2026-11-01 01:30", ny),
             Ok("2026-11-01T05:30:00+00:00".to_owned())
         );
-        let now = Utc::now();
+        let now = instant("2026-11-29T12:00:00Z").expect("an instant");
         assert_eq!(
             as_of_in(Some("2026-03-08"), now, ny).map(|t| t.to_rfc3339()),
             Ok("2026-03-09T03:59:59+00:00".to_owned())
