@@ -4,11 +4,14 @@ use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
-use solocrm_core::{Crm, Currency, Customer, CustomerId, LifecyclePolicy, StoreError, StoreResult};
+use solocrm_core::{
+    BusinessZone, Crm, Currency, Customer, CustomerId, LifecyclePolicy, StoreError, StoreResult,
+};
 use solocrm_store_memory::MemoryStore;
 use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::location::Location;
+use crate::settings::ZoneChange;
 
 /// How to open a book.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -154,6 +157,30 @@ impl Books {
             Backend::Sqlite(s) => s.book_id(),
             Backend::Memory(id) => Ok(id.clone()),
         }
+    }
+
+    /// The business time zone the book counts its days in (UTC for a book created
+    /// before zones existed).
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn time_zone(&self) -> StoreResult<BusinessZone> {
+        self.crm.read(|r| r.time_zone())
+    }
+
+    /// Sets the business time zone. Stored instants stay as they are; from now on
+    /// every day is counted in `zone`. Returns the change ([`ZoneChange`]).
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn set_time_zone(&self, zone: BusinessZone) -> StoreResult<ZoneChange> {
+        self.crm.write(|w| {
+            let from = w.reader().time_zone()?;
+            w.set_time_zone(zone)?;
+            Ok(ZoneChange { from, to: zone })
+        })
     }
 
     /// The customer with id `id`, `None` if there is none.

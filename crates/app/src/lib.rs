@@ -13,7 +13,8 @@
 //! [`PipelineBoard`](views::PipelineBoard). [`exchange`] holds the import and export
 //! pipelines ([`Importer`](exchange::Importer), [`Exporter`](exchange::Exporter)) and
 //! the CSV contract they implement; [`CustomerKey`] is how a person or a file names a
-//! customer; [`values`] reads dates and amounts as every frontend reads them; and
+//! customer; [`settings`] shows a book's settings (currency, business time zone) and
+//! changes its zone; [`values`] reads dates and amounts as every frontend reads them; and
 //! [`escape`] makes text from the books safe to show on a terminal.
 //!
 //! ```
@@ -38,6 +39,7 @@ pub mod escape;
 pub mod exchange;
 mod keys;
 mod location;
+pub mod settings;
 pub mod values;
 pub mod views;
 

@@ -221,7 +221,7 @@ pub struct BoardColumn {
 /// The open deals as a board: one column per open stage in pipeline order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PipelineBoard {
-    /// The day the board is as of.
+    /// The day the board is as of (in the books' time zone).
     pub as_of: NaiveDate,
     /// The columns, in pipeline order.
     pub columns: Vec<BoardColumn>,
@@ -282,7 +282,7 @@ impl PipelineBoard {
             });
         }
         Ok(PipelineBoard {
-            as_of: as_of.date_naive(),
+            as_of: reader.time_zone()?.date_of(as_of),
             columns,
         })
     }
@@ -301,7 +301,7 @@ pub struct CareEntry {
 /// Who needs care in a window of days, with names, from one snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CareList {
-    /// The first day of the window.
+    /// The first day of the window (in the books' time zone).
     pub as_of: NaiveDate,
     /// How many days ahead it looks.
     pub days: u32,
@@ -335,7 +335,7 @@ impl CareList {
             });
         }
         Ok(CareList {
-            as_of: as_of.date_naive(),
+            as_of: reader.time_zone()?.date_of(as_of),
             days,
             entries,
         })

@@ -55,3 +55,44 @@ fn opening_a_missing_file_or_creating_over_one_says_so() {
         .expect_err("a file is there");
     assert!(err.to_string().contains("none.db"), "{err}");
 }
+
+#[test]
+fn the_settings_show_the_zone_and_a_change_keeps_the_instants() {
+    use solocrm_app::settings::Settings;
+    use solocrm_core::BusinessZone;
+    let dir = tempfile::tempdir().expect("dir");
+    let location = Location::Path(dir.path().join("shop.db"));
+    let books = Books::create(&location, Currency::CNY, &OpenOptions::default()).expect("create");
+    add(&books, "李雷");
+    let before = Settings::load(&books).expect("settings");
+    assert_eq!(
+        before.timezone,
+        BusinessZone::UTC,
+        "a new file counts UTC days"
+    );
+    let beijing = BusinessZone::parse("Asia/Shanghai").expect("a zone");
+    let change = books.set_time_zone(beijing).expect("set");
+    assert_eq!((change.from, change.to), (BusinessZone::UTC, beijing));
+    assert!(!change.is_unchanged());
+    drop(books);
+    let books = Books::open(&location, &OpenOptions::default()).expect("open");
+    let after = Settings::load(&books).expect("settings");
+    assert_eq!(after.timezone, beijing);
+    assert_eq!(after.book_id, before.book_id);
+    assert_eq!(
+        after.schema_version,
+        Some(solocrm_store_sqlite::SCHEMA_VERSION)
+    );
+    let json = serde_json::to_value(&after).expect("JSON");
+    assert_eq!(json["timezone"], "Asia/Shanghai");
+    assert_eq!(json["currency"], "CNY");
+    let customer = books.customer_by_id(solocrm_core::CustomerId::new(1));
+    let created = customer.expect("read").expect("kept").created_at();
+    assert_eq!(created.to_rfc3339(), "2026-02-01T09:00:00+00:00");
+    let memory =
+        Books::create(&Location::Memory, Currency::EUR, &OpenOptions::default()).expect("memory");
+    assert_eq!(
+        Settings::load(&memory).expect("settings").schema_version,
+        None
+    );
+}

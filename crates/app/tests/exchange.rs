@@ -384,3 +384,38 @@ fn a_dry_run_checks_what_the_store_checks_and_keeps_nothing() {
         assert!(!rejects.committed(), "{kind}: a dry run writes no rejects");
     }
 }
+
+#[test]
+fn dates_without_an_offset_are_read_in_the_books_zone() {
+    let dir = tempfile::tempdir().expect("dir");
+    for kind in ["memory", "sqlite"] {
+        let books = books(kind, dir.path());
+        let beijing = solocrm_core::BusinessZone::parse("Asia/Shanghai").expect("a zone");
+        books.set_time_zone(beijing).expect("the zone");
+        let file = dir.path().join(format!("{kind}-zoned.csv"));
+        std::fs::write(
+            &file,
+            "customer,date,amount,reference\n\
+             C-9,2026-01-01 07:00,88,A\n\
+             C-9,2026-11-11,11.11,B\n\
+             C-9,2026-11-11T07:30:00+08:00,1,C\n",
+        )
+        .expect("the file");
+        import(&books, Dataset::Purchases, &file, &options()).expect("import");
+        let at: Vec<String> = books
+            .purchases(&solocrm_core::ActivityQuery::ALL)
+            .expect("purchases")
+            .iter()
+            .map(|p| p.at().to_rfc3339())
+            .collect();
+        assert_eq!(
+            at,
+            [
+                "2025-12-31T23:00:00+00:00",
+                "2026-11-10T16:00:00+00:00",
+                "2026-11-10T23:30:00+00:00"
+            ],
+            "{kind}"
+        );
+    }
+}

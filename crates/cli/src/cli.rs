@@ -3,11 +3,19 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use solocrm_core::BusinessZone;
+
+/// A `--timezone` value: an IANA name, refused as a usage error with a hint (the name
+/// to use for a city, a Chinese city name, an offset or an abbreviation).
+fn zone(input: &str) -> Result<BusinessZone, String> {
+    BusinessZone::parse(input).map_err(|e| e.to_string())
+}
 
 /// Run the customer relationships of a one-person company from the terminal.
 ///
-/// Dates are YYYY-MM-DD or RFC 3339 (2026-11-22T09:30:00Z), always UTC, between 1900 and
-/// 2199. A CUSTOMER is #ID (the number `customer list` shows), an email address, or an
+/// Dates are YYYY-MM-DD, a local time YYYY-MM-DD HH:MM[:SS], or RFC 3339
+/// (2026-11-22T09:30:00Z, 2026-11-22T09:30:00+08:00), between 1900 and 2199. Dates and
+/// times without an offset are in the books' time zone (`settings show`). A CUSTOMER is #ID (the number `customer list` shows), an email address, or an
 /// external reference (anything else, bare digits included).
 #[derive(Debug, Parser)]
 #[command(
@@ -56,7 +64,15 @@ pub enum Command {
         /// The currency the books are kept in (ISO 4217).
         #[arg(long, default_value = "EUR")]
         currency: String,
+        /// The business time zone, an IANA name such as Asia/Shanghai or Europe/Berlin:
+        /// every day (recency, birthdays, due dates, report periods, typed dates) is
+        /// counted in it. Default: the zone TZ names, else the system's, else UTC.
+        #[arg(long, value_name = "NAME", value_parser = zone)]
+        timezone: Option<BusinessZone>,
     },
+    /// The books' settings: currency, business time zone, book id.
+    #[command(subcommand)]
+    Settings(SettingsCmd),
     /// Create a realistic sample business and show its dashboard.
     Demo {
         /// How many customers.
@@ -66,13 +82,14 @@ pub enum Command {
         /// gives the same business.
         #[arg(long, default_value_t = 42)]
         seed: u64,
-        /// The last day of the generated history, YYYY-MM-DD (default: today, UTC); the
-        /// history covers the three years up to it. 2025-12-31 gives the demo of
-        /// earlier versions.
+        /// The last day of the generated history, YYYY-MM-DD (default: today in the
+        /// shop's time zone); the history covers the three years up to it. 2025-12-31
+        /// gives the demo of earlier versions.
         #[arg(long, value_name = "DATE")]
         end: Option<String>,
-        /// The kind of shop: en (a European shop in EUR) or zh-CN (a Chinese shop in
-        /// CNY, with Chinese names, cities and products and WeChat as a channel).
+        /// The kind of shop: en (a European shop in EUR, days counted in UTC) or zh-CN
+        /// (a Chinese shop in CNY and Asia/Shanghai, with Chinese names, cities and
+        /// products and WeChat as a channel).
         #[arg(long, value_enum, ignore_case = true, default_value_t = DemoLocale::En)]
         locale: DemoLocale,
     },
@@ -191,16 +208,32 @@ pub enum Command {
     },
 }
 
+/// `solocrm settings ...`
+#[derive(Debug, Subcommand)]
+pub enum SettingsCmd {
+    /// Show the settings: location, book id, currency, time zone, schema version.
+    Show,
+    /// Change a setting.
+    Set {
+        /// The new business time zone (an IANA name such as Asia/Shanghai). Stored
+        /// instants stay as they are; their days are counted in the new zone.
+        #[arg(long, value_name = "NAME", value_parser = zone)]
+        timezone: BusinessZone,
+    },
+}
+
 /// `--as-of`, shared by the analytic commands.
 #[derive(Debug, Args, Clone)]
 pub struct AsOf {
-    /// The moment to compute as of (default: now). A bare date means the end of that day.
+    /// The moment to compute as of (default: now). A bare date means the end of that day
+    /// in the books' time zone.
     #[arg(long = "as-of", value_name = "DATE")]
     pub as_of: Option<String>,
 }
 
-/// The period of a report: `--from` and `--to` (both inclusive days), or the year that
-/// ends with `--as-of`.
+/// The period of a report: `--from` and `--to` (both inclusive days of the books' time
+/// zone), or the year that ends with `--as-of`. `--to` and `--as-of` both name the last
+/// day, so only one of them may be given.
 #[derive(Debug, Args, Clone)]
 pub struct Range {
     /// First day (default: a year before the last).
@@ -209,8 +242,8 @@ pub struct Range {
     /// Last day, included (default: the --as-of day).
     #[arg(long, value_name = "DATE")]
     pub to: Option<String>,
-    /// The day to report as of (default: today).
-    #[arg(long = "as-of", value_name = "DATE")]
+    /// The last day of the period when --to is not given (default: today); not with --to.
+    #[arg(long = "as-of", value_name = "DATE", conflicts_with = "to")]
     pub as_of: Option<String>,
 }
 
@@ -246,7 +279,8 @@ pub enum CohortBy {
 /// `--at`, shared by the commands that record something.
 #[derive(Debug, Args, Clone)]
 pub struct At {
-    /// When it happened (default: now). A bare date means the start of that day.
+    /// When it happened (default: now): YYYY-MM-DD (the start of that day), YYYY-MM-DD
+    /// HH:MM in the books' time zone, or RFC 3339 with an offset.
     #[arg(long, value_name = "DATE")]
     pub at: Option<String>,
 }

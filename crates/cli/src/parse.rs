@@ -3,42 +3,40 @@
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 pub use solocrm_app::CustomerKey;
-use solocrm_app::values::{self, When};
-use solocrm_core::{Customer, Money, Store};
+use solocrm_app::values;
+use solocrm_core::{BusinessZone, Customer, Money, Store};
 
 /// How far past `now` an event may be dated: a day, for a clock or a time zone a little
 /// ahead of ours, not more.
 const EVENT_SLACK: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
-/// An event time (`--at`: when something happened): a bare date is the start of that
-/// day (UTC); none is `now`. An event cannot have happened more than a day after `now`.
-pub fn at(input: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
+/// An event time (`--at`: when something happened) in the books' `zone`: a bare date
+/// is the start of that local day, `YYYY-MM-DD HH:MM` a local time, RFC 3339 as given;
+/// none is `now`. An event cannot have happened more than a day after `now`.
+pub fn at(input: Option<&str>, now: DateTime<Utc>, zone: BusinessZone) -> Result<DateTime<Utc>> {
     let Some(input) = input else {
         return Ok(now);
     };
-    let t = instant(input)?;
+    let t = values::instant_in(input, zone)?;
     if t > now + EVENT_SLACK {
         bail!(
-            "'{input}' is in the future; --at says when something happened (today is {})",
-            now.date_naive()
+            "'{input}' is in the future; --at says when something happened (today is {} in {zone})",
+            zone.date_of(now)
         );
     }
     Ok(t)
 }
 
-/// An instant: a bare date is the start of that day (UTC).
-pub fn instant(input: &str) -> Result<DateTime<Utc>> {
-    Ok(values::instant(input)?)
+/// An `--as-of` time in the books' `zone`: a bare date is the last second of that
+/// local day, so the whole day counts; none is `now`.
+pub fn as_of(input: Option<&str>, now: DateTime<Utc>, zone: BusinessZone) -> Result<DateTime<Utc>> {
+    Ok(values::as_of_in(input, now, zone)?)
 }
 
-/// An `--as-of` time: a bare date is the last second of that day (UTC), so the whole
-/// day counts; none is `now`.
-pub fn as_of(input: Option<&str>, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
-    Ok(match input.map(values::when).transpose()? {
-        None => now,
-        Some(When::Day(d)) => values::start_of(d) + chrono::Duration::seconds(86_399),
-        Some(When::Instant(t)) => t,
-    })
+/// The business-local day of an `--as-of`: the day written (or of the time written);
+/// none is today in `zone`.
+pub fn as_of_day(input: Option<&str>, now: DateTime<Utc>, zone: BusinessZone) -> Result<NaiveDate> {
+    Ok(values::as_of_day_in(input, now, zone)?)
 }
 
 /// A calendar date, `YYYY-MM-DD`, within the accepted days.
@@ -82,24 +80,30 @@ pub fn non_empty<T>(items: Vec<T>, what: &str) -> Result<Vec<T>> {
 mod tests {
     use super::*;
 
+    const UTC: BusinessZone = BusinessZone::UTC;
+
+    fn instant(input: &str) -> Result<DateTime<Utc>> {
+        Ok(values::instant(input)?)
+    }
+
     #[test]
     fn bare_dates_mean_the_start_for_events_and_the_end_for_as_of() {
         let now = Utc::now();
         assert_eq!(
-            at(Some("2026-11-22"), now).unwrap().to_rfc3339(),
+            at(Some("2026-11-22"), now, UTC).unwrap().to_rfc3339(),
             "2026-11-22T00:00:00+00:00"
         );
         assert_eq!(
-            as_of(Some("2026-11-22"), now).unwrap().to_rfc3339(),
+            as_of(Some("2026-11-22"), now, UTC).unwrap().to_rfc3339(),
             "2026-11-22T23:59:59+00:00"
         );
         assert_eq!(
-            at(Some("2026-11-22T09:30:00+01:00"), now)
+            at(Some("2026-11-22T09:30:00+01:00"), now, UTC)
                 .unwrap()
                 .to_rfc3339(),
             "2026-11-22T08:30:00+00:00"
         );
-        assert!(at(Some("22.11.2026"), now).is_err());
+        assert!(at(Some("22.11.2026"), now, UTC).is_err());
     }
 
     #[test]
@@ -115,14 +119,14 @@ mod tests {
         ] {
             let err = instant(input).expect_err(input).to_string();
             assert!(err.contains(why), "{input}: {err}");
-            let err = as_of(Some(input), now).expect_err(input).to_string();
+            let err = as_of(Some(input), now, UTC).expect_err(input).to_string();
             assert!(err.contains(why), "{input}: {err}");
         }
         assert!(date("2200-01-01").is_err());
         assert!(date("1900-01-01").is_ok(), "historic records import");
         assert!(instant("1900-01-01T00:00:00Z").is_ok());
         assert_eq!(
-            as_of(Some("2199-12-31"), now).unwrap().to_rfc3339(),
+            as_of(Some("2199-12-31"), now, UTC).unwrap().to_rfc3339(),
             "2199-12-31T23:59:59+00:00"
         );
     }
@@ -130,9 +134,9 @@ mod tests {
     #[test]
     fn an_event_cannot_be_dated_after_tomorrow() {
         let now = instant("2026-11-29T12:00:00Z").unwrap();
-        assert!(at(Some("2026-11-30"), now).is_ok(), "a day of slack");
-        let err = at(Some("2026-12-01"), now).unwrap_err().to_string();
+        assert!(at(Some("2026-11-30"), now, UTC).is_ok(), "a day of slack");
+        let err = at(Some("2026-12-01"), now, UTC).unwrap_err().to_string();
         assert!(err.contains("in the future"), "{err}");
-        assert!(at(Some("1990-05-01"), now).is_ok());
+        assert!(at(Some("1990-05-01"), now, UTC).is_ok());
     }
 }

@@ -925,7 +925,8 @@ impl<'a> Gen<'a> {
                 let mut moves = pipeline(rng, first_stage, DealStage::Won, opened, self.end - 1);
                 moves.pop();
                 moves.truncate(rng.below(moves.len() as u64 + 1) as usize);
-                let close = self.ts(opened).date_naive() + Days::new(rng.between(30, 75) as u64);
+                let close = self.config.zone.date_of(self.ts(opened))
+                    + Days::new(rng.between(30, 75) as u64);
                 (opened, value, moves, Some(close))
             };
             let (opened, value, moves, expected_close) = deal;
@@ -992,7 +993,7 @@ impl<'a> Gen<'a> {
             let subject = label(rng.choose(&subjects).copied().unwrap_or("Question"));
             let description = parse(FreeText::parse(&format!(
                 "{subject}\n\nOrder of {}.",
-                self.purchases[k].at.date_naive()
+                self.config.zone.date_of(self.purchases[k].at)
             )));
             let deal = self.purchases[k].deal.filter(|_| rng.chance(0.5));
             // The steps, stopping at the first that would fall at or after as_of.
@@ -1117,7 +1118,7 @@ impl<'a> Gen<'a> {
         if let Some(&first) = times.first()
             && rng.chance(0.2)
         {
-            let due = self.ts(first).date_naive() + Days::new(7);
+            let due = self.config.zone.date_of(self.ts(first)) + Days::new(7);
             let title = label(
                 rng.choose(self.words.follow_ups)
                     .copied()
@@ -1147,7 +1148,7 @@ impl<'a> Gen<'a> {
             .any(|t| t.as_str() == "vip" || t.as_str() == "loyalty-member");
         if let (Some(birthday), true) = (customer.data.birthday, best) {
             let created = customer.created_at;
-            let from = created.date_naive();
+            let from = self.config.zone.date_of(created);
             let anchor = (from.year()..from.year() + 8)
                 .filter_map(|y| NaiveDate::from_ymd_opt(y, birthday.month(), birthday.day()))
                 .find(|d| *d >= from);
@@ -1166,9 +1167,10 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// 09:00 UTC on `day`, in Unix seconds.
+    /// 09:00 on `day` in the shop's time zone, in Unix seconds.
     fn at_nine(&self, day: NaiveDate) -> i64 {
-        day.and_time(NaiveTime::MIN).and_utc().timestamp() + 9 * 3600
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap_or(NaiveTime::MIN);
+        self.config.zone.instant(day.and_time(nine)).timestamp()
     }
 
     /// Completion times of every occurrence due before `as_of`: 09:00 on the day, but
@@ -1279,7 +1281,7 @@ impl<'a> Gen<'a> {
         if self.config.as_of <= start {
             return;
         }
-        let day = start.date_naive() + Days::new(rng.between(0, 27) as u64);
+        let day = self.config.zone.date_of(start) + Days::new(rng.between(0, 27) as u64);
         let completions = self.occurrences(Recurrence::Monthly, day, start);
         self.tasks.push(GenTask {
             customer: None,

@@ -96,7 +96,7 @@ pub mod rng;
 mod tables;
 
 use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
-use solocrm_core::{Currency, PurchaseLog};
+use solocrm_core::{BusinessZone, Currency, PurchaseLog};
 
 pub use business::{
     Business, GenConsent, GenDeal, GenInteraction, GenPoints, GenPurchase, GenRefund, GenRequest,
@@ -124,12 +124,18 @@ pub struct GenConfig {
     pub currency: Currency,
     /// The language and country of the names, places, products and phrases.
     pub locale: Locale,
+    /// The shop's business time zone: the times of day of purchases, first contacts and
+    /// task completions follow a shop's day there, and the days of due dates, expected
+    /// closes and birthday reminders are its days. UTC by default.
+    pub zone: BusinessZone,
 }
 
 /// The kind of shop the generator builds: the language and country of its customers'
 /// names, cities, phone numbers and mail domains, of its products and of everything it
 /// writes. The locale does not change the purchases: [`purchase_log`] (times, buyers,
-/// amounts in minor units) is the same in every locale for the same seed and history.
+/// amounts in minor units) is the same in every locale for the same seed, history and
+/// [`zone`](GenConfig::zone) (the demo puts a Chinese shop in its own zone,
+/// [`Locale::zone`], so its times of day are Beijing's).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Locale {
     /// A European shop (mostly German-speaking customers), in English: the original
@@ -160,11 +166,21 @@ impl Locale {
     }
 
     /// The IANA time zone such a shop lives in: `Europe/Berlin` or `Asia/Shanghai`
-    /// (informative: the generator works in UTC).
+    /// (informative; the zone the demo's books count their days in is [`Locale::zone`]).
     pub fn time_zone(self) -> &'static str {
         match self {
             Locale::En => "Europe/Berlin",
             Locale::ZhCn => "Asia/Shanghai",
+        }
+    }
+
+    /// The business time zone the demo's books of this locale are kept in: UTC for
+    /// `en` (the original demo, whose data and reports stay what they were) and
+    /// `Asia/Shanghai` for `zh-CN`.
+    pub fn zone(self) -> BusinessZone {
+        match self {
+            Locale::En => BusinessZone::UTC,
+            Locale::ZhCn => BusinessZone::parse("Asia/Shanghai").unwrap_or(BusinessZone::UTC),
         }
     }
 
@@ -236,12 +252,15 @@ impl GenConfig {
             as_of: at(DEFAULT_AS_OF),
             currency: Currency::EUR,
             locale: Locale::En,
+            zone: BusinessZone::UTC,
         }
     }
 
-    /// The same with a history of three years that ends with the day `end` (UTC): from
-    /// the start of the day three years (36 months) before the day after `end`, to just
-    /// before the day after `end`. `2025-12-31` gives the history of [`new`](Self::new).
+    /// The same with a history of three years that ends with the day `end` in the
+    /// config's [`zone`](GenConfig::zone) (set it first, with
+    /// [`with_zone`](Self::with_zone)): from the start of the day three years (36
+    /// months) before the day after `end`, to just before the day after `end`.
+    /// `2025-12-31` gives the history of [`new`](Self::new).
     ///
     /// # Panics
     ///
@@ -254,8 +273,23 @@ impl GenConfig {
         let start = after
             .checked_sub_months(Months::new(HISTORY_MONTHS))
             .expect("three years before a representable day is representable");
-        let midnight = |d: NaiveDate| d.and_time(NaiveTime::MIN).and_utc();
+        let zone = self.zone;
+        let midnight = |d: NaiveDate| {
+            if zone.is_utc() {
+                d.and_time(NaiveTime::MIN).and_utc()
+            } else {
+                zone.start_of(d)
+            }
+        };
         self.with_history(midnight(start), midnight(after))
+    }
+
+    /// The same in another business time zone (see [`GenConfig::zone`]); the history's
+    /// bounds stay as they are.
+    #[must_use]
+    pub fn with_zone(mut self, zone: BusinessZone) -> Self {
+        self.zone = zone;
+        self
     }
 
     /// The same in another [`Locale`] (the currency stays: see [`Locale::currency`]).
@@ -300,5 +334,5 @@ impl GenConfig {
 /// if the history in seconds times the number of customers exceeds 2⁶⁴.
 pub fn purchase_log(config: &GenConfig) -> PurchaseLog {
     let plan = log::plan(config);
-    log::log(config, &plan)
+    log::log(config, &plan).in_zone(config.zone)
 }

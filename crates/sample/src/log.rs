@@ -4,7 +4,8 @@
 use std::num::NonZeroUsize;
 use std::thread;
 
-use solocrm_core::{CustomerId, PurchaseLog};
+use chrono::DateTime;
+use solocrm_core::{BusinessZone, CustomerId, PurchaseLog};
 
 use super::GenConfig;
 use super::rng::{Rng, exp, ln};
@@ -54,7 +55,8 @@ const FREE_PER_10K: u64 = 150;
 /// stream, so pricing parallelises without changing the result.
 const AMOUNT_BLOCK: usize = 1 << 16;
 
-/// Weights of the hour of day (UTC) of purchases and first contacts, summing to 256.
+/// Weights of the hour of day (in the shop's time zone, [`GenConfig::zone`]) of
+/// purchases and first contacts, summing to 256.
 const HOUR_WEIGHTS: [u8; 24] = [
     3, 1, 1, 1, 1, 3, 6, 10, 13, 14, 15, 15, 15, 14, 14, 14, 15, 16, 18, 19, 18, 14, 11, 5,
 ];
@@ -105,6 +107,8 @@ pub(crate) struct Profile {
 pub(crate) struct Plan {
     /// `config.start` in Unix seconds.
     pub start: i64,
+    /// The shop's time zone, whose days the times of day are placed in.
+    pub zone: BusinessZone,
     /// `as_of − start` in seconds.
     pub span: u64,
     /// One profile per customer index.
@@ -132,19 +136,20 @@ pub(crate) fn plan(config: &GenConfig) -> Plan {
     let mut profiles = vec![Profile::default(); config.customers as usize];
     par_for(&mut profiles, 1, |offset, part| {
         for (j, p) in part.iter_mut().enumerate() {
-            *p = profile(config.seed, (offset + j) as u64, start, span);
+            *p = profile(config.seed, (offset + j) as u64, start, span, config.zone);
         }
     });
     let counts = allocate(config, &profiles);
     Plan {
         start,
+        zone: config.zone,
         span,
         profiles,
         counts,
     }
 }
 
-fn profile(seed: u64, index: u64, start: i64, span: u64) -> Profile {
+fn profile(seed: u64, index: u64, start: i64, span: u64, zone: BusinessZone) -> Profile {
     let mut rng = Rng::stream(seed, STREAM_PROFILE, index);
     let last = span.saturating_sub(1);
     let t = span as f64;
@@ -152,7 +157,7 @@ fn profile(seed: u64, index: u64, start: i64, span: u64) -> Profile {
     // Acquisition density ∝ GROWTH^(x/t): inverse CDF.
     let u = rng.uniform();
     let raw = at(t * ln(1.0 + u * (GROWTH - 1.0)) / ln(GROWTH));
-    let acquired = shape_time(&mut rng, raw, 0, last, start);
+    let acquired = shape_time(&mut rng, raw, 0, last, start, zone);
     let buyer = rng.chance(1.0 - NON_BUYER_SHARE);
     let one_time = rng.chance(ONE_TIME_SHARE);
     let delay = if rng.chance(INSTANT_CONVERSION) {
@@ -197,12 +202,19 @@ fn profile(seed: u64, index: u64, start: i64, span: u64) -> Profile {
     }
 }
 
-/// Moves `off` to a time of day drawn from [`HOUR_WEIGHTS`] on the same UTC day (the
-/// day before if that would pass `hi`), clamped to `lo..=hi`.
-fn shape_time(rng: &mut Rng, off: u64, lo: u64, hi: u64, start: i64) -> u64 {
+/// Moves `off` to a time of day drawn from [`HOUR_WEIGHTS`] on the same day in `zone`
+/// (the day before if that would pass `hi`), clamped to `lo..=hi`. The offset in force
+/// at `off` is used for the whole day (on a day the clocks change, a time may land an
+/// hour off the table's).
+fn shape_time(rng: &mut Rng, off: u64, lo: u64, hi: u64, start: i64, zone: BusinessZone) -> u64 {
     let x = rng.next_u64();
     let abs = start + off as i64;
-    let midnight = abs.div_euclid(86_400) * 86_400;
+    let shift = if zone.is_utc() {
+        0
+    } else {
+        DateTime::from_timestamp(abs, 0).map_or(0, |t| i64::from(zone.offset_at(t)))
+    };
+    let midnight = (abs + shift).div_euclid(86_400) * 86_400 - shift;
     let tod = i64::from(HOUR_OF[(x >> 56) as usize]) * 3600 + ((x & 0xFFFF_FFFF) % 3600) as i64;
     let mut new = midnight + tod - start;
     if new > hi as i64 {
@@ -432,6 +444,7 @@ fn place_customer(
     let (a, b) = out.split_at_mut(n1);
     let ctx = Placing {
         start: plan.start,
+        zone: plan.zone,
         lo: p.acquired,
         hi: plan.span - 1,
         index: i as u64,
@@ -443,6 +456,7 @@ fn place_customer(
 
 struct Placing {
     start: i64,
+    zone: BusinessZone,
     lo: u64,
     hi: u64,
     index: u64,
@@ -455,7 +469,9 @@ impl Placing {
             return;
         };
         let key = |t: u64| (t << self.index_bits) | self.index;
-        *head = key(shape_time(rng, from, self.lo, self.hi, self.start));
+        *head = key(shape_time(
+            rng, from, self.lo, self.hi, self.start, self.zone,
+        ));
         if rest.is_empty() {
             return;
         }
@@ -471,7 +487,7 @@ impl Placing {
         for (slot, g) in rest.iter_mut().zip(gaps.iter()) {
             cum += g;
             let t = from + (length * (cum / total)) as u64;
-            *slot = key(shape_time(rng, t, self.lo, self.hi, self.start));
+            *slot = key(shape_time(rng, t, self.lo, self.hi, self.start, self.zone));
         }
     }
 }

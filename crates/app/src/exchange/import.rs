@@ -19,8 +19,8 @@ use std::thread;
 
 use chrono::{DateTime, Utc};
 use solocrm_core::{
-    ActivityQuery, Conflict, CountryCode, Crm, Currency, Customer, CustomerData, CustomerId,
-    CustomerRef, Email, ExternalRef, FreeText, ImportBatch, ImportPart, ImportReceipt,
+    ActivityQuery, BusinessZone, Conflict, CountryCode, Crm, Currency, Customer, CustomerData,
+    CustomerId, CustomerRef, Email, ExternalRef, FreeText, ImportBatch, ImportPart, ImportReceipt,
     ImportSection, Money, NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone,
     PurchaseId, Store, StoreError, SurveyKind, SurveyScore, Tag, ValidationError, text::parse_tags,
 };
@@ -360,12 +360,17 @@ fn cell_err<T, E: std::fmt::Display>(
     r.map_err(|e| RowError::at(row.line, column, e))
 }
 
-/// A `date` cell: `YYYY-MM-DD` (start of the day, UTC) or RFC 3339.
-fn date_cell(cols: &Columns, row: &Row) -> Result<chrono::DateTime<chrono::Utc>, RowError> {
+/// A `date` cell: `YYYY-MM-DD` (the start of that day in the books' time zone), a local
+/// `YYYY-MM-DD HH:MM[:SS]` (in the books' zone) or RFC 3339 (as given).
+fn date_cell(
+    cols: &Columns,
+    row: &Row,
+    zone: BusinessZone,
+) -> Result<chrono::DateTime<chrono::Utc>, RowError> {
     let v = cols
         .value(row, "date")
         .ok_or_else(|| RowError::at(row.line, "date", "is empty"))?;
-    cell_err(row, "date", values::instant(v))
+    cell_err(row, "date", values::instant_in(v, zone))
 }
 
 /// An `amount` cell in the store's currency, checked against an optional `currency` cell.
@@ -561,6 +566,8 @@ enum Who {
 /// `description`.
 struct PurchasePlanner {
     resolver: Resolver,
+    /// The books' time zone, for dates without an offset.
+    zone: BusinessZone,
     base: Currency,
     create_missing: bool,
     /// The customers this import creates, by reference, with their index.
@@ -645,7 +652,7 @@ impl Planner for PurchasePlanner {
             }
             Err(k) => return Err(unknown_customer(row, &k, "")),
         };
-        let at = date_cell(cols, row)?;
+        let at = date_cell(cols, row, self.zone)?;
         let amount = amount_cell(cols, row, self.base)?;
         // The store takes the customer from the `CustomerRef` beside the purchase.
         let existing = match &who {
@@ -688,6 +695,8 @@ impl Planner for PurchasePlanner {
 /// Survey rows: `customer`, `date`, `kind`, `score`, optional `comment`.
 struct SurveyPlanner {
     resolver: Resolver,
+    /// The books' time zone, for dates without an offset.
+    zone: BusinessZone,
 }
 
 impl Planner for SurveyPlanner {
@@ -700,7 +709,7 @@ impl Planner for SurveyPlanner {
     ) -> Result<(), RowError> {
         let id = live_customer(cols, row, &mut self.resolver)?
             .map_err(|k| unknown_customer(row, &k, ""))?;
-        let at = date_cell(cols, row)?;
+        let at = date_cell(cols, row, self.zone)?;
         let kind = SurveyKind::parse(cols.value(row, "kind").unwrap_or(""))
             .map_err(|e| RowError::at(row.line, "kind", e))?;
         let raw = cols
@@ -997,6 +1006,7 @@ fn purchases_from(
     first: Snapshot,
 ) -> Result<(ImportSummary, usize), ImportError> {
     let base = store.base_currency();
+    let zone = store.time_zone()?;
     let file = job.file.display().to_string();
     let ImportOptions {
         skip_invalid,
@@ -1011,6 +1021,7 @@ fn purchases_from(
         }
         Ok(Box::new(PurchasePlanner {
             resolver: Resolver::new(Arc::clone(&snapshot.keys)),
+            zone,
             base,
             create_missing,
             created: FastMap::default(),
@@ -1042,6 +1053,7 @@ fn import_surveys(
     let file = job.file.display().to_string();
     let dry_run = job.options.dry_run;
     let mut keys = Arc::new(Keys::load(store)?);
+    let zone = store.time_zone()?;
     let done = stream(store, job, Dataset::Surveys, progress, &mut |fresh| {
         // A customer erased or added since the last pass.
         if fresh {
@@ -1049,6 +1061,7 @@ fn import_surveys(
         }
         Ok(Box::new(SurveyPlanner {
             resolver: Resolver::new(Arc::clone(&keys)),
+            zone,
         }))
     })?;
     Ok(ImportSummary {
@@ -1218,6 +1231,7 @@ impl Upsert {
 /// Customers new to the store are created at the options' `now`.
 fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, ImportError> {
     let now = job.options.now;
+    let today = store.time_zone()?.date_of(now);
     let dry_run = job.options.dry_run;
     let sheet = Sheet::read(
         job.file,
@@ -1299,15 +1313,13 @@ fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, Import
             };
             let base = existing.as_ref().map(|c| c.data().clone());
             Ok(
-                customer_data(cols, row, base.clone(), email, reference, now.date_naive()).map(
-                    |data| match (existing, base) {
-                        (Some(_), Some(base)) if base == data => Upsert::Unchanged(Box::new(data)),
-                        (Some(c), Some(base)) => {
-                            Upsert::Update(c.id(), Box::new(data), Box::new(base))
-                        }
-                        _ => Upsert::Create(Box::new(NewCustomer::new(data, now))),
-                    },
-                ),
+                customer_data(cols, row, base.clone(), email, reference, today).map(|data| match (
+                    existing, base,
+                ) {
+                    (Some(_), Some(base)) if base == data => Upsert::Unchanged(Box::new(data)),
+                    (Some(c), Some(base)) => Upsert::Update(c.id(), Box::new(data), Box::new(base)),
+                    _ => Upsert::Create(Box::new(NewCustomer::new(data, now))),
+                }),
             )
         })()?;
         planned.push((i, plan));
@@ -1568,6 +1580,7 @@ mod tests {
             &mut |_fresh| {
                 Ok(Box::new(PurchasePlanner {
                     resolver: Resolver::new(Arc::clone(&stale.keys)),
+                    zone: BusinessZone::UTC,
                     base: r.store.base_currency(),
                     create_missing: false,
                     created: FastMap::default(),

@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use anyhow::{Result, bail};
-use chrono::{DateTime, Days, Months, Utc};
+use chrono::{Days, Months};
 use serde_json::{Value, json};
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
@@ -26,9 +26,11 @@ use crate::cli::{CohortBy, Range, Ties};
 use crate::output::{Table, opt};
 use crate::parse;
 
-/// The period of `report`: `[from, to)` in whole days. By default the year that ends
-/// with the `--as-of` day; `--to` is inclusive on the command line.
-pub fn period(range: &Range, now: DateTime<Utc>) -> Result<Period> {
+/// The period of `report` and `pipeline`: `[from, to)` in whole days of the books'
+/// time zone. `--to` is inclusive on the command line; without it the period ends with
+/// the `--as-of` day (default: today), and `--as-of` cannot be given with `--to` (clap
+/// refuses the pair). Without `--from` it is the year that ends with the last day.
+pub fn period(ctx: &Ctx, range: &Range) -> Result<Period> {
     let (from, to, as_of) = (
         range.from.as_deref(),
         range.to.as_deref(),
@@ -36,7 +38,7 @@ pub fn period(range: &Range, now: DateTime<Utc>) -> Result<Period> {
     );
     let last_day = match to {
         Some(t) => parse::date(t)?,
-        None => parse::as_of(as_of, now)?.date_naive(),
+        None => ctx.as_of_day(as_of)?,
     };
     let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
     let start = match from {
@@ -46,7 +48,7 @@ pub fn period(range: &Range, now: DateTime<Utc>) -> Result<Period> {
     if start >= end {
         bail!("the period must start before it ends: --from {start} is not before --to {last_day}");
     }
-    Ok(Period::new(start, end)?)
+    Ok(Period::new(start, end)?.in_zone(ctx.zone()))
 }
 
 fn show_percent(r: &Measured<Ratio>) -> String {
@@ -317,13 +319,13 @@ pub(super) fn keys(store: &solocrm_core::Crm) -> Result<HashMap<CustomerId, Stri
 
 pub fn report(ctx: &mut Ctx, range: &Range) -> Result<()> {
     let store = ctx.open()?;
-    let period = period(range, ctx.now)?;
+    let period = period(ctx, range)?;
     dashboard(ctx, &store, period, None)
 }
 
 pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize>) -> Result<()> {
     let store = ctx.open()?;
-    let day = parse::as_of(as_of, ctx.now)?.date_naive();
+    let day = ctx.as_of_day(as_of)?;
     let tie_rule = match ties {
         Ties::Shared => TieRule::Shared,
         Ties::Ordinal => TieRule::Ordinal,
@@ -402,7 +404,7 @@ pub fn more_hint(total: usize, shown: usize) -> String {
 
 pub fn cohort(ctx: &mut Ctx, by: CohortBy, as_of: Option<&str>, revenue: bool) -> Result<()> {
     let store = ctx.open()?;
-    let day = parse::as_of(as_of, ctx.now)?.date_naive();
+    let day = ctx.as_of_day(as_of)?;
     let grain = match by {
         CohortBy::Month => CohortGrain::Month,
         CohortBy::Week => CohortGrain::Week,
@@ -463,7 +465,7 @@ fn grain_name(g: CohortGrain) -> &'static str {
 
 pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
     let store = ctx.open()?;
-    let period = period(range, ctx.now)?;
+    let period = period(ctx, range)?;
     let deals = store.deals(&OpenQuery::default())?;
     let m = pipeline_metrics(
         &deals,
@@ -505,7 +507,7 @@ pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
 
 pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Result<()> {
     let store = ctx.open()?;
-    let at = parse::as_of(as_of, ctx.now)?;
+    let at = ctx.as_of(as_of)?;
     let until = ActivityQuery {
         customer: None,
         range: solocrm_core::TimeRange::until(at + chrono::Duration::seconds(1)),
@@ -526,7 +528,7 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
         &activity,
         &LifecyclePolicy::default(),
         &WarningConfig::default(),
-        at.date_naive(),
+        ctx.day(at),
     )?;
     if ctx.out.json {
         let n = top.unwrap_or(usize::MAX);
@@ -549,17 +551,16 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
         ]);
     }
     if warnings.is_empty() {
-        return ctx.out.line(format!(
-            "nobody shows a churn risk as of {}",
-            at.date_naive()
-        ));
+        return ctx
+            .out
+            .line(format!("nobody shows a churn risk as of {}", ctx.day(at)));
     }
     ctx.out.table(&t)?;
     ctx.out.line(format!(
         "{} of {} customers at risk as of {}{}",
         warnings.len().min(top),
         warnings.len(),
-        at.date_naive(),
+        ctx.day(at),
         more_hint(warnings.len(), top)
     ))
 }

@@ -27,12 +27,12 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 CustomerData::new(PersonName::parse(&name)?),
                 &fields,
                 &store,
-                ctx.now.date_naive(),
+                ctx.today(),
             )?;
             for t in tags {
                 data.tags.insert(Tag::parse(&t)?);
             }
-            let mut new = NewCustomer::new(data, parse::at(at.at.as_deref(), ctx.now)?);
+            let mut new = NewCustomer::new(data, ctx.at(at.at.as_deref())?);
             if let Some(s) = stage {
                 new = new.at_stage(LifecycleStage::parse(&s)?);
             }
@@ -55,7 +55,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             let segment = match segment {
                 Some(name) => Some(SegmentFilter {
                     predicate: store.segment(&Label::parse(&name)?)?.predicate,
-                    as_of: parse::as_of(as_of.as_of.as_deref(), ctx.now)?,
+                    as_of: ctx.as_of(as_of.as_of.as_deref())?,
                 }),
                 None => None,
             };
@@ -95,7 +95,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             for field in &clear {
                 clear_field(&mut data, field)?;
             }
-            let data = apply_fields(data, &fields, &store, ctx.now.date_naive())?;
+            let data = apply_fields(data, &fields, &store, ctx.today())?;
             let c = store.update_customer(c.id(), data)?;
             if ctx.out.json {
                 ctx.out.json(&c)?;
@@ -127,7 +127,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                     c.name()
                 );
             }
-            let entry = store.erase_customer(c.id(), parse::at(at.at.as_deref(), ctx.now)?)?;
+            let entry = store.erase_customer(c.id(), ctx.at(at.at.as_deref())?)?;
             // The erasure is committed; make sure no old copy of the personal data
             // stays behind in the write-ahead log, and say so loudly if it does.
             let wal = crate::paths::side_file(&ctx.db, "-wal");
@@ -255,7 +255,7 @@ fn print_customers(ctx: &mut Ctx, customers: &[Customer]) -> Result<()> {
             c.stage().to_string(),
             opt(c.email()),
             tags.join(","),
-            c.created_at().date_naive().to_string(),
+            ctx.day(c.created_at()).to_string(),
         ]);
     }
     if t.is_empty() {
@@ -293,7 +293,7 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         ("channel", opt(d.acquisition_channel.as_ref())),
         ("cost", opt(d.acquisition_cost)),
         ("reference", opt(c.external_ref())),
-        ("since", c.created_at().date_naive().to_string()),
+        ("since", ctx.day(c.created_at()).to_string()),
         ("points", page.points_balance.to_string()),
     ] {
         ctx.out.line(format!("  {label:<10} {value}"))?;
@@ -307,7 +307,7 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         for p in &export.purchases {
             t.row(vec![
                 p.id().to_string(),
-                p.at().date_naive().to_string(),
+                ctx.day(p.at()).to_string(),
                 p.amount().to_string(),
                 opt(p.description()),
             ]);
@@ -319,7 +319,7 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         let mut t = Table::new(&["DATE", "CHANNEL", "DIRECTION", "SUMMARY"]);
         for i in &export.interactions {
             t.row(vec![
-                i.at().date_naive().to_string(),
+                ctx.day(i.at()).to_string(),
                 i.channel().to_string(),
                 i.direction().to_string(),
                 i.summary().as_str().lines().next().unwrap_or("").to_owned(),
@@ -332,7 +332,7 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         let mut t = Table::new(&["DATE", "KIND", ">SCORE", "COMMENT"]);
         for s in &export.surveys {
             t.row(vec![
-                s.at().date_naive().to_string(),
+                ctx.day(s.at()).to_string(),
                 s.score().kind().to_string(),
                 s.score().value().to_string(),
                 opt(s.comment()),
@@ -352,7 +352,7 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
                 solocrm_core::StageReason::Rule { rule } => format!("rule: {rule}"),
             };
             t.row(vec![
-                h.at.date_naive().to_string(),
+                ctx.day(h.at).to_string(),
                 h.from.to_string(),
                 h.to.to_string(),
                 why,

@@ -26,7 +26,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             let change = store.change_stage(
                 c.id(),
                 LifecycleStage::parse(&stage)?,
-                parse::at(at.at.as_deref(), ctx.now)?,
+                ctx.at(at.at.as_deref())?,
                 StageReason::Manual { note },
             )?;
             if ctx.out.json {
@@ -36,7 +36,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
                 .line(format!("{}: {} -> {}", c.name(), change.from, change.to))
         }
         StageCmd::Reassess { as_of, apply } => {
-            let as_of = parse::as_of(as_of.as_of.as_deref(), ctx.now)?;
+            let as_of = ctx.as_of(as_of.as_of.as_deref())?;
             let policy = store.lifecycle().cloned().unwrap_or_default();
             let suggestions = store.read(|r| r.reassess_all(&policy, as_of))?.suggestions;
             // One customer whose move fails (a stage history dated after `as_of`, a
@@ -124,7 +124,7 @@ pub fn care(
     holidays: &[String],
 ) -> Result<()> {
     let store = ctx.open()?;
-    let as_of = parse::as_of(as_of, ctx.now)?;
+    let as_of = ctx.as_of(as_of)?;
     let config = CareConfig {
         holidays: holidays.iter().map(|h| holiday(h)).collect::<Result<_>>()?,
         no_contact_days: silent_days,
@@ -136,7 +136,7 @@ pub fn care(
     if items.is_empty() {
         return ctx.out.line(format!(
             "nobody needs care between {} and the next {days} days",
-            as_of.date_naive()
+            ctx.day(as_of)
         ));
     }
     let mut t = Table::new(&["DATE", ">CUSTOMER", "NAME", "WHY"]);
@@ -193,7 +193,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
         }
         SegmentCmd::Show { name, as_of } => {
             let segment = store.segment(&Label::parse(&name)?)?;
-            let as_of = parse::as_of(as_of.as_of.as_deref(), ctx.now)?;
+            let as_of = ctx.as_of(as_of.as_of.as_deref())?;
             let members = store.read(|r| {
                 r.all_matching(&CustomerQuery {
                     segment: Some(SegmentFilter {
@@ -223,7 +223,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             ctx.out.line(format!(
                 "{} customers as of {}",
                 members.len(),
-                as_of.date_naive()
+                ctx.day(as_of)
             ))
         }
         SegmentCmd::Delete { name } => {

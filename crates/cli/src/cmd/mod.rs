@@ -7,20 +7,24 @@ mod import;
 mod io;
 mod lifecycle;
 mod records;
+mod settings;
 mod setup;
 
+use std::cell::Cell;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use solocrm_core::BusinessZone;
 use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::books::Books;
 use crate::cli::{Cli, Command};
 use crate::output::Out;
 
-/// What every command gets: the database path, the time, and the output.
+/// What every command gets: the database path, the time, the books' time zone, and the
+/// output.
 pub struct Ctx {
     /// The database file.
     pub db: PathBuf,
@@ -30,6 +34,9 @@ pub struct Ctx {
     pub now: DateTime<Utc>,
     /// Standard output.
     pub out: Out,
+    /// The business time zone of the books [`Ctx::open`] opened last (UTC before):
+    /// every date the user types is read in it, and every day shown is counted in it.
+    zone: Cell<BusinessZone>,
 }
 
 impl Ctx {
@@ -43,9 +50,46 @@ impl Ctx {
             );
         }
         let options = SqliteOptions::default().busy_timeout(self.busy_timeout);
-        SqliteStore::open_with(&self.db, &options)
+        let books = SqliteStore::open_with(&self.db, &options)
             .map(|store| crate::books::of_file(store, &self.db))
-            .with_context(|| format!("cannot open {}", self.db.display()))
+            .with_context(|| format!("cannot open {}", self.db.display()))?;
+        self.zone.set(
+            books
+                .time_zone()
+                .with_context(|| format!("cannot read the time zone of {}", self.db.display()))?,
+        );
+        Ok(books)
+    }
+
+    /// The business time zone of the books.
+    pub fn zone(&self) -> BusinessZone {
+        self.zone.get()
+    }
+
+    /// Today in the books' zone.
+    pub fn today(&self) -> NaiveDate {
+        self.zone().date_of(self.now)
+    }
+
+    /// The business-local day of an instant, for showing it.
+    pub fn day(&self, at: DateTime<Utc>) -> NaiveDate {
+        self.zone().date_of(at)
+    }
+
+    /// An `--at` value in the books' zone ([`crate::parse::at`]); none is now.
+    pub fn at(&self, input: Option<&str>) -> Result<DateTime<Utc>> {
+        crate::parse::at(input, self.now, self.zone())
+    }
+
+    /// An `--as-of` value in the books' zone ([`crate::parse::as_of`]); none is now.
+    pub fn as_of(&self, input: Option<&str>) -> Result<DateTime<Utc>> {
+        crate::parse::as_of(input, self.now, self.zone())
+    }
+
+    /// The local day of an `--as-of` value ([`crate::parse::as_of_day`]); none is
+    /// today.
+    pub fn as_of_day(&self, input: Option<&str>) -> Result<NaiveDate> {
+        crate::parse::as_of_day(input, self.now, self.zone())
     }
 }
 
@@ -66,13 +110,15 @@ pub fn run(cli: Cli) -> Result<()> {
         busy_timeout: Duration::from_secs(u64::from(cli.busy_timeout)),
         now: Utc::now(),
         out: Out::new(cli.json),
+        zone: Cell::new(BusinessZone::UTC),
     };
     crate::paths::refuse_side_file_name(&ctx.db)?;
     // Whatever the command, its output must not land in the database (`>> x.db`):
     // SQLite would find a corrupt file, or worse, a valid one with text appended.
     crate::paths::Protected::database(&ctx.db).check_stdout()?;
     match cli.command {
-        Command::Init { currency } => setup::init(&mut ctx, &currency)?,
+        Command::Init { currency, timezone } => setup::init(&mut ctx, &currency, timezone)?,
+        Command::Settings(c) => settings::run(&mut ctx, c)?,
         Command::Demo {
             customers,
             seed,

@@ -31,7 +31,7 @@ pub fn interaction(ctx: &mut Ctx, cmd: InteractionCmd) -> Result<()> {
         customer: c.id(),
         channel: Channel::parse(&channel)?,
         direction: Direction::parse(&direction)?,
-        at: parse::at(at.at.as_deref(), ctx.now)?,
+        at: ctx.at(at.at.as_deref())?,
         summary: FreeText::parse(&summary)?,
         sentiment: sentiment.as_deref().map(Sentiment::parse).transpose()?,
     })?;
@@ -56,7 +56,7 @@ pub fn purchase(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             let c = parse::customer(&store, &customer)?;
             let mut new = NewPurchase::new(
                 c.id(),
-                parse::at(at.at.as_deref(), ctx.now)?,
+                ctx.at(at.at.as_deref())?,
                 parse::money(&amount, &store)?,
             );
             new.description = description.as_deref().map(FreeText::parse).transpose()?;
@@ -94,7 +94,7 @@ pub fn purchase(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
                 t.row(vec![
                     p.id().to_string(),
                     p.customer().to_string(),
-                    p.at().date_naive().to_string(),
+                    ctx.day(p.at()).to_string(),
                     p.amount().to_string(),
                     opt(p.external_ref()),
                     opt(p.description()),
@@ -124,7 +124,7 @@ pub fn survey(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
     let c = parse::customer(&store, &customer)?;
     let s = store.record_survey(NewSurveyResponse {
         customer: c.id(),
-        at: parse::at(at.at.as_deref(), ctx.now)?,
+        at: ctx.at(at.at.as_deref())?,
         score,
         comment: comment.as_deref().map(FreeText::parse).transpose()?,
     })?;
@@ -142,7 +142,7 @@ pub fn survey(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
 pub fn request(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
     let store = ctx.open()?;
     let step = |id: u64, kind: RequestEventKind, at: Option<&str>, ctx: &mut Ctx| -> Result<()> {
-        let r = store.update_request(RequestId::new(id), kind, parse::at(at, ctx.now)?)?;
+        let r = store.update_request(RequestId::new(id), kind, ctx.at(at)?)?;
         if ctx.out.json {
             return ctx.out.json(&r);
         }
@@ -164,7 +164,7 @@ pub fn request(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
                 kind: RequestKind::parse(&kind)?,
                 subject: Label::parse(&subject)?,
                 description: FreeText::parse(&description)?,
-                opened_at: parse::at(at.at.as_deref(), ctx.now)?,
+                opened_at: ctx.at(at.at.as_deref())?,
                 deal: deal.map(DealId::new),
             })?;
             if ctx.out.json {
@@ -201,7 +201,7 @@ pub fn request(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
                     r.customer().to_string(),
                     r.kind().to_string(),
                     r.status().to_string(),
-                    r.opened_at().date_naive().to_string(),
+                    ctx.day(r.opened_at()).to_string(),
                     r.subject().to_string(),
                 ]);
             }
@@ -226,7 +226,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                 c.id(),
                 Label::parse(&title)?,
                 parse::money(&value, &store)?,
-                parse::at(at.at.as_deref(), ctx.now)?,
+                ctx.at(at.at.as_deref())?,
             );
             if let Some(s) = stage {
                 new.stage = DealStage::parse(&s)?;
@@ -248,7 +248,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
             let d = store.move_deal(
                 DealId::new(id),
                 DealStage::parse(&stage)?,
-                parse::at(at.at.as_deref(), ctx.now)?,
+                ctx.at(at.at.as_deref())?,
             )?;
             if ctx.out.json {
                 return ctx.out.json(&d);
@@ -275,7 +275,7 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                     d.customer().to_string(),
                     d.stage().to_string(),
                     d.value().to_string(),
-                    d.created_at().date_naive().to_string(),
+                    ctx.day(d.created_at()).to_string(),
                     d.title().to_string(),
                 ]);
             }
@@ -305,7 +305,7 @@ pub fn task(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
                 title: Label::parse(&title)?,
                 due: parse::date(&due)?,
                 recurrence: every.as_deref().map(Recurrence::parse).transpose()?,
-                created_at: parse::at(at.at.as_deref(), ctx.now)?,
+                created_at: ctx.at(at.at.as_deref())?,
             })?;
             if ctx.out.json {
                 return ctx.out.json(&t);
@@ -314,7 +314,7 @@ pub fn task(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
                 .line(format!("added task {} due {}", t.id(), t.due()))
         }
         TaskCmd::Done { id, at } => {
-            let t = store.complete_task(TaskId::new(id), parse::at(at.at.as_deref(), ctx.now)?)?;
+            let t = store.complete_task(TaskId::new(id), ctx.at(at.at.as_deref())?)?;
             if ctx.out.json {
                 return ctx.out.json(&t);
             }
@@ -390,7 +390,7 @@ pub fn points(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
                 let mut t = Table::new(&["DATE", "KIND", ">POINTS", ">BALANCE", "REASON"]);
                 for e in &ledger {
                     t.row(vec![
-                        e.at().date_naive().to_string(),
+                        ctx.day(e.at()).to_string(),
                         e.kind().to_string(),
                         format!("{:+}", e.delta()),
                         e.balance_after().to_string(),
@@ -403,8 +403,7 @@ pub fn points(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
         }
     };
     let c = parse::customer(&store, &customer)?;
-    let mut entry =
-        NewPointsEntry::new(c.id(), parse::at(at.at.as_deref(), ctx.now)?, kind, points)?;
+    let mut entry = NewPointsEntry::new(c.id(), ctx.at(at.at.as_deref())?, kind, points)?;
     if let Some(r) = reason {
         entry = entry.with_reason(Label::parse(&r)?);
     }
@@ -439,7 +438,7 @@ pub fn consent(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
         Consent {
             purpose: purpose.clone(),
             granted,
-            at: parse::at(at.at.as_deref(), ctx.now)?,
+            at: ctx.at(at.at.as_deref())?,
             source: Label::parse(&source)?,
         },
     )?;

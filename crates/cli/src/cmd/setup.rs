@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use chrono::{Datelike as _, Months, NaiveDate};
-use solocrm_core::Currency;
+use solocrm_app::settings::default_zone;
 use solocrm_core::metrics::Period;
+use solocrm_core::{BusinessZone, Currency};
 use solocrm_sample::{GenConfig, Locale, populate};
 use solocrm_store_sqlite::SqliteStore;
 
@@ -31,16 +32,31 @@ fn create(ctx: &Ctx, currency: Currency) -> Result<SqliteStore> {
         .with_context(|| format!("cannot create {}", ctx.db.display()))
 }
 
-pub fn init(ctx: &mut Ctx, currency: &str) -> Result<()> {
+/// `solocrm init`: empty books in `currency`, counting their days in `zone` (default:
+/// [`default_zone`]).
+pub fn init(ctx: &mut Ctx, currency: &str, zone: Option<BusinessZone>) -> Result<()> {
     let currency = Currency::parse(currency)?;
-    create(ctx, currency)?;
+    let (zone, chosen) = match zone {
+        Some(z) => (z, "as given"),
+        None => (
+            default_zone(),
+            "by default (TZ, else the system's zone, else UTC); \
+             change it with `solocrm settings set --timezone NAME`",
+        ),
+    };
+    let store = create(ctx, currency)?;
+    let books = crate::books::of_file(store, &ctx.db);
+    books
+        .set_time_zone(zone)
+        .with_context(|| format!("cannot store the time zone in {}", ctx.db.display()))?;
+    drop(books);
     if ctx.out.json {
         return ctx
             .out
-            .json(&serde_json::json!({ "db": ctx.db, "currency": currency }));
+            .json(&serde_json::json!({ "db": ctx.db, "currency": currency, "timezone": zone }));
     }
     ctx.out.line(format!(
-        "created {} (books in {currency})",
+        "created {} (books in {currency}; days counted in {zone}, {chosen})",
         ctx.db.display()
     ))
 }
@@ -53,11 +69,11 @@ const MAX_DEMO_CUSTOMERS: u32 = 1_000_000;
 /// every generated birthday.
 const EARLIEST_DEMO_END: (i32, u32, u32) = (2010, 1, 1);
 
-/// The last day of the demo's history: `--end`, or today (UTC) as the command read the
-/// clock. Refused before 2010 or after today: a history that ends in the future would
-/// hold purchases that have not happened.
-fn demo_end(ctx: &Ctx, end: Option<&str>) -> Result<NaiveDate> {
-    let today = ctx.now.date_naive();
+/// The last day of the demo's history: `--end`, or today (in the shop's `zone`) as the
+/// command read the clock. Refused before 2010 or after today: a history that ends in
+/// the future would hold purchases that have not happened.
+fn demo_end(ctx: &Ctx, end: Option<&str>, zone: BusinessZone) -> Result<NaiveDate> {
+    let today = zone.date_of(ctx.now);
     let Some(input) = end else {
         return Ok(today);
     };
@@ -85,12 +101,14 @@ pub fn demo(
     if !(1..=MAX_DEMO_CUSTOMERS).contains(&customers) {
         bail!("--customers must be between 1 and {MAX_DEMO_CUSTOMERS}, got {customers}");
     }
-    let end = demo_end(ctx, end)?;
     let locale = match locale {
         DemoLocale::En => Locale::En,
         DemoLocale::ZhCn => Locale::ZhCn,
     };
+    let zone = locale.zone();
+    let end = demo_end(ctx, end, zone)?;
     let config = GenConfig::new(customers, seed)
+        .with_zone(zone)
         .with_end(end)
         .with_locale(locale)
         .with_currency(locale.currency());
@@ -110,6 +128,9 @@ pub fn demo(
     let store = SqliteStore::create(&building, config.currency)
         .map(|store| crate::books::of_file(store, &building))
         .with_context(|| format!("cannot create {}", building.display()))?;
+    store
+        .set_time_zone(zone)
+        .with_context(|| format!("cannot store the time zone in {}", building.display()))?;
     let progress = Progress::new("building the sample business", 1);
     // The generator replays a whole history, stage moves included: the books must
     // not move anyone by themselves while it does.
@@ -123,11 +144,12 @@ pub fn demo(
     drop(work);
     let store = ctx.open()?;
     // The generated history ends just before `as_of`: report the year up to then.
-    let last = config.as_of.date_naive();
+    let last = zone.date_of(config.as_of);
     let period = Period::new(
         last.checked_sub_months(Months::new(12)).unwrap_or(last),
         last,
-    )?;
+    )?
+    .in_zone(zone);
     super::analytics::dashboard(ctx, &store, period, Some(&populated))?;
     if !ctx.out.json
         && let Some(hint) = holiday_hint(locale, end)
