@@ -37,6 +37,7 @@
 mod books;
 pub mod escape;
 pub mod exchange;
+pub mod history;
 mod keys;
 mod location;
 pub mod settings;

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use anyhow::{Result, bail};
 use chrono::{Days, Months};
 use serde_json::{Value, json};
+use solocrm_app::history::read_as_of_day;
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
     Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, TieRule, WarningConfig,
@@ -71,8 +72,11 @@ pub fn dashboard(
         include_rfm_table: false,
         ..ReportConfig::default()
     };
-    // One snapshot serves the report and the stage counts.
-    let view = store.read(|r| Ok(Dashboard::load(&r, period, &config)))??;
+    // One snapshot serves the report and the stage counts: the books as they stood at
+    // the end of the period's last day.
+    let view = read_as_of_day(store, period.last_day(), ctx.now, |r| {
+        Ok(Dashboard::load(&r, period, &config))
+    })??;
     if ctx.out.json {
         // Through a JSON value, whose keys are sorted at every level, as this output
         // always was.
@@ -310,11 +314,15 @@ pub fn dashboard(
 
 /// The key a customer is shown by in analytic output: its reference, else its email, else `#ID` ([`CustomerKey::of`](crate::parse::CustomerKey::of)).
 pub(super) fn keys(store: &solocrm_core::Crm) -> Result<HashMap<CustomerId, String>> {
-    Ok(store
-        .read(|r| r.all_customers())?
+    Ok(keys_of(&store.read(|r| r.all_customers())?))
+}
+
+/// The keys of `customers`, as [`keys`] shows them.
+fn keys_of(customers: &[solocrm_core::Customer]) -> HashMap<CustomerId, String> {
+    customers
         .iter()
         .map(|c| (c.id(), crate::parse::CustomerKey::of(c, None)))
-        .collect())
+        .collect()
 }
 
 pub fn report(ctx: &mut Ctx, range: &Range) -> Result<()> {
@@ -330,9 +338,10 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
         Ties::Shared => TieRule::Shared,
         Ties::Ordinal => TieRule::Ordinal,
     };
-    let log = store.purchase_log()?;
+    let (log, keys) = read_as_of_day(&store, day, ctx.now, |r| {
+        Ok((r.purchase_log()?, keys_of(&r.all_customers()?)))
+    })?;
     let table = rfm(&log, day, tie_rule)?;
-    let keys = keys(&store)?;
     let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
     // The ranking `--top` keeps the first of: the best RFM code, then the most spent.
     let mut ranked: Vec<_> = table.rows().collect();
@@ -409,7 +418,8 @@ pub fn cohort(ctx: &mut Ctx, by: CohortBy, as_of: Option<&str>, revenue: bool) -
         CohortBy::Month => CohortGrain::Month,
         CohortBy::Week => CohortGrain::Week,
     };
-    let m = cohort_matrix(&store.purchase_log()?, grain, day)?;
+    let log = read_as_of_day(&store, day, ctx.now, |r| r.purchase_log())?;
+    let m = cohort_matrix(&log, grain, day)?;
     if ctx.out.json {
         return ctx.out.json(&m);
     }
@@ -466,7 +476,9 @@ fn grain_name(g: CohortGrain) -> &'static str {
 pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
     let store = ctx.open()?;
     let period = period(ctx, range)?;
-    let deals = store.deals(&OpenQuery::default())?;
+    let deals = read_as_of_day(&store, period.last_day(), ctx.now, |r| {
+        r.deals(&OpenQuery::default())
+    })?;
     let m = pipeline_metrics(
         &deals,
         &ReportConfig::default().stage_probabilities,
@@ -512,11 +524,17 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
         customer: None,
         range: solocrm_core::TimeRange::until(at + chrono::Duration::seconds(1)),
     };
-    let customers = store.read(|r| r.all_customers())?;
-    let log = store.purchase_log()?;
-    let surveys = store.surveys(&until)?;
-    let requests = store.requests(&OpenQuery::default())?;
-    let interactions = store.interactions(&until)?;
+    // One snapshot of the books as they stood at the end of the day.
+    let (customers, log, surveys, requests, interactions) =
+        read_as_of_day(&store, ctx.day(at), ctx.now, |r| {
+            Ok((
+                r.all_customers()?,
+                r.purchase_log()?,
+                r.surveys(&until)?,
+                r.requests(&OpenQuery::default())?,
+                r.interactions(&until)?,
+            ))
+        })?;
     let activity = Activity {
         customers: &customers,
         log: &log,

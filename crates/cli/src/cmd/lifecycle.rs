@@ -1,6 +1,7 @@
 //! `solocrm stage ...`, `solocrm care`, `solocrm segment ...`
 
 use anyhow::{Context as _, Result, anyhow, bail};
+use solocrm_app::history::read_as_of_day;
 use solocrm_core::care::{CareConfig, Holiday};
 use solocrm_core::{
     CustomerQuery, Label, LifecycleStage, Predicate, Segment, SegmentFilter, StageReason, Store,
@@ -129,7 +130,9 @@ pub fn care(
         holidays: holidays.iter().map(|h| holiday(h)).collect::<Result<_>>()?,
         no_contact_days: silent_days,
     };
-    let items = store.read(|r| r.care_due(as_of, days, &config))?;
+    let items = read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
+        r.care_due(as_of, days, &config)
+    })?;
     if ctx.out.json {
         return ctx.out.json(&items);
     }
@@ -194,7 +197,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
         SegmentCmd::Show { name, as_of } => {
             let segment = store.segment(&Label::parse(&name)?)?;
             let as_of = ctx.as_of(as_of.as_of.as_deref())?;
-            let members = store.read(|r| {
+            let members = read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
                 r.all_matching(&CustomerQuery {
                     segment: Some(SegmentFilter {
                         predicate: segment.predicate.clone(),
