@@ -5,22 +5,30 @@
 //! Run it with `cargo run --example quickstart`. It uses the in-memory store, so it
 //! leaves nothing behind.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use solocrm::care::{CareConfig, Holiday};
 use solocrm::memory::MemoryStore;
 use solocrm::{
-    Channel, Crm, Currency, CustomerData, DealStage, Direction, Email, FreeText, Label,
+    BusinessZone, Channel, Crm, Currency, CustomerData, DealStage, Direction, Email, FreeText, Label,
     LifecyclePolicy, Money, NewCustomer, NewDeal, NewInteraction, NewPurchase, NewSurveyResponse,
     NewTask, PersonName, Sentiment, Store, SurveyKind, SurveyScore, Tag, TaskKind,
 };
 
+/// The shop's time zone: its days start and end in Berlin.
+fn zone() -> BusinessZone {
+    BusinessZone::parse("Europe/Berlin").unwrap_or(BusinessZone::UTC)
+}
+
+/// 10:00 in the shop on `date`.
 fn at(date: &str) -> Result<DateTime<Utc>, Box<dyn std::error::Error>> {
     let day: NaiveDate = date.parse()?;
-    Ok(Utc.from_utc_datetime(&day.and_hms_opt(10, 0, 0).ok_or("bad time")?))
+    Ok(zone().instant(day.and_hms_opt(10, 0, 0).ok_or("bad time")?))
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = Crm::new(MemoryStore::new(Currency::EUR));
+    // Days (recency, birthdays, due dates, report periods) are counted in the shop's zone.
+    store.write(|w| w.set_time_zone(zone()))?;
     let eur = |cents| Money::from_minor(cents, Currency::EUR);
 
     // Customers: a regular, a monthly buyer who went quiet, and a prospect.
@@ -113,7 +121,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // apply its suggestions, each customer's path in one transaction.
     let today = at("2026-06-12")?;
     let policy = LifecyclePolicy::default();
-    println!("Lifecycle, as of {}:", today.date_naive());
+    println!("Lifecycle, as of {}:", zone().date_of(today));
     let found = store.read(|r| r.reassess_all(&policy, today))?;
     for (id, suggestion) in found.suggestions {
         let name = store.customer(id)?.name().clone();
@@ -131,7 +139,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         holidays: vec![Holiday::new(Label::parse("Midsummer")?, 6, 19)?],
         no_contact_days: 90,
     };
-    println!("\nCare for the week from {}:", today.date_naive());
+    println!("\nCare for the week from {}:", zone().date_of(today));
     for item in store.read(|r| r.care_due(today, 7, &config))? {
         let who = match item.customer {
             Some(id) => store.customer(id)?.name().to_string(),
