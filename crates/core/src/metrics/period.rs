@@ -11,7 +11,7 @@ use crate::zone::{BusinessZone, LocalDays};
 /// covers.
 ///
 /// The days are counted in a [`BusinessZone`] (UTC unless [`Period::in_zone`] says
-/// otherwise): [`Period::range`] and [`Period::contains_instant`] map them to instants.
+/// otherwise): [`Period::time_range`] and [`Period::contains_instant`] map them to instants.
 /// The operations layer puts every period it is given in the books' zone.
 ///
 /// Half-open like [`TimeRange`], so that consecutive months share no day and a year is
