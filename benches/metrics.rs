@@ -2,8 +2,18 @@
 //! quintile scoring + segment) and the cohort matrix, at 10 M purchases over 1 M
 //! customers and 1 M over 100 k.
 //!
-//! Run: `cargo bench -p solocrm --bench metrics`. Results and the comparison with
-//! DuckDB, polars and pandas are in `docs/performance.md`.
+//! The `zones` group runs RFM and the cohort matrix with the log counting its days in
+//! UTC, Asia/Shanghai and America/New_York, for the cost of the business time zone
+//! (issue 12: at most 10 % over UTC at 10 M purchases).
+//!
+//! Run: `cargo bench -p solocrm --bench metrics` (only the zones:
+//! `cargo bench -p solocrm --bench metrics -- zones/`). On a shared machine, where
+//! criterion's medians move by tens of percent from run to run, set
+//! `SOLOCRM_BENCH_INTERLEAVE=N` instead: every kernel in every zone then runs once per
+//! round for `N` rounds, in turn (each round starting with another zone), on the
+//! largest log, and the minimum and median of
+//! each are printed (a slow moment hits every variant alike); criterion does not run. Results and the comparison
+//! with DuckDB, polars and pandas are in `docs/performance.md`.
 // criterion's macros generate undocumented public functions.
 #![allow(missing_docs)]
 
@@ -15,8 +25,12 @@ use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use solocrm::metrics::{
     CohortGrain, MetricsReport, Period, ReportConfig, TieRule, cohort_matrix, purchase_stats, rfm,
 };
-use solocrm::{LifecyclePolicy, PurchaseLog};
+use solocrm::{BusinessZone, LifecyclePolicy, PurchaseLog};
 use solocrm_sample::{GenConfig, populate, purchase_log};
+
+/// The zones of the `zones` group: UTC (the fast path), a fixed offset east of UTC and
+/// one with summer time.
+const ZONES: [&str; 3] = ["UTC", "Asia/Shanghai", "America/New_York"];
 
 /// The shapes of the issue: (purchases, customers).
 const SHAPES: [(u64, u32); 2] = [(1_000_000, 100_000), (10_000_000, 1_000_000)];
@@ -99,9 +113,68 @@ fn export(logs: &[(String, PurchaseLog)]) {
     }
 }
 
+/// With `SOLOCRM_BENCH_INTERLEAVE=N`: RFM and the cohort matrices in each zone on the
+/// largest log, round-robin for `N` rounds; prints the minimum and median milliseconds
+/// and returns true.
+fn interleaved(logs: &[(String, PurchaseLog)]) -> bool {
+    let Some(rounds) = std::env::var("SOLOCRM_BENCH_INTERLEAVE")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return false;
+    };
+    let Some((name, log)) = logs.last() else {
+        return false;
+    };
+    // One copy of the log whose zone is set before each run: the variants differ in
+    // the zone only, not in where their rows lie in memory.
+    let zones: Vec<BusinessZone> = ZONES
+        .iter()
+        .map(|z| BusinessZone::parse(z).expect("a known zone"))
+        .collect();
+    let mut zoned = log.clone();
+    let kernels = ["rfm_shared", "cohort_month", "cohort_week"];
+    let run = |kernel: &str, log: &PurchaseLog| match kernel {
+        "rfm_shared" => {
+            black_box(rfm(black_box(log), as_of(), TieRule::Shared).expect("rfm"));
+        }
+        "cohort_month" => {
+            black_box(cohort_matrix(black_box(log), CohortGrain::Month, as_of()).expect("cohorts"));
+        }
+        _ => {
+            black_box(cohort_matrix(black_box(log), CohortGrain::Week, as_of()).expect("cohorts"));
+        }
+    };
+    let mut times = vec![Vec::with_capacity(rounds); kernels.len() * zones.len()];
+    for round in 0..rounds {
+        for (k, kernel) in kernels.iter().enumerate() {
+            // Each round starts with another zone, so that none is always first.
+            for i in 0..zones.len() {
+                let z = (round + i) % zones.len();
+                zoned.zone = zones[z];
+                let t = std::time::Instant::now();
+                run(kernel, &zoned);
+                times[k * zones.len() + z].push(t.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    println!("interleaved, {rounds} rounds, {name}: kernel zone min_ms median_ms");
+    for (k, kernel) in kernels.iter().enumerate() {
+        for (z, zone) in zones.iter().enumerate() {
+            let t = &mut times[k * zones.len() + z];
+            t.sort_by(f64::total_cmp);
+            println!("{kernel} {} {:.1} {:.1}", zone.name(), t[0], t[t.len() / 2]);
+        }
+    }
+    true
+}
+
 fn bench(c: &mut Criterion) {
     let logs = logs();
     export(&logs);
+    if interleaved(&logs) {
+        return;
+    }
     let mut g = c.benchmark_group("metrics");
     g.sample_size(10)
         .warm_up_time(Duration::from_secs(1))
@@ -137,6 +210,36 @@ fn bench(c: &mut Criterion) {
                 })
             },
         );
+    }
+    g.finish();
+
+    // The same kernels counting the days of a business time zone.
+    let mut g = c.benchmark_group("zones");
+    g.sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(6));
+    for (name, log) in &logs {
+        // One copy whose zone changes, so that the variants differ in the zone only.
+        let mut log = log.clone();
+        for zone in ZONES {
+            let zone = BusinessZone::parse(zone).expect("a known zone");
+            log.zone = zone;
+            let label = zone.name().replace('/', "_");
+            g.bench_with_input(
+                BenchmarkId::new(format!("rfm_shared/{label}"), name),
+                &log,
+                |b, log| b.iter(|| rfm(black_box(log), as_of(), TieRule::Shared).expect("rfm")),
+            );
+            for grain in [CohortGrain::Month, CohortGrain::Week] {
+                g.bench_with_input(
+                    BenchmarkId::new(format!("cohort_{grain}/{label}"), name),
+                    &log,
+                    |b, log| {
+                        b.iter(|| cohort_matrix(black_box(log), grain, as_of()).expect("cohorts"))
+                    },
+                );
+            }
+        }
     }
     g.finish();
 

@@ -83,7 +83,7 @@ fn analyse(store: &Crm, as_of: NaiveDate) -> Result<(), String> {
         .refunds(&ActivityQuery::ALL)
         .map_err(|e| format!("refunds: {e}"))?;
     // Historical CLV is a per-metric value: undefined without purchases, never a panic.
-    let _ = historical_clv(&purchases, &refunds, as_of);
+    let _ = historical_clv(&purchases, &refunds, as_of, log.zone);
     let customers = store
         .read(|r| r.all_customers())
         .map_err(|e| format!("{e}"))?;

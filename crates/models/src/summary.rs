@@ -4,10 +4,13 @@
 //! # The summary convention
 //!
 //! It is the convention of Fader, Hardie & Lee (2005) and of `lifetimes`'
-//! `summary_data_from_transaction_data`, on UTC calendar days:
+//! `summary_data_from_transaction_data`, on the business-local calendar days of the
+//! log's time zone ([`PurchaseLog::zone`], UTC for a log built by hand), like every
+//! day-based figure of solocrm:
 //!
-//! - A purchase's **day** is its UTC calendar date (`at` in whole days since the Unix
-//!   epoch, rounded down). Purchases on the same day merge into one *purchase day*.
+//! - A purchase's **day** is its business-local calendar date (07:00 on 1 January in
+//!   Beijing is 1 January, though it is 23:00 UTC on 31 December). Purchases on the
+//!   same day merge into one *purchase day*.
 //! - Only purchases on or before the **calibration end date** count (the end date is
 //!   inclusive). Purchases after it are *held out*: they never change frequency, recency,
 //!   T or monetary; with [`SummaryOptions::holdout_end`] they are counted separately in
@@ -45,13 +48,11 @@ use solocrm_core::metrics::Outliers;
 use solocrm_core::money::Currency;
 use solocrm_core::purchase::{Purchase, PurchaseLog};
 
-/// Seconds per day.
-const DAY: i64 = 86_400;
-
 /// How to summarise a purchase log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SummaryOptions {
-    /// The last day of the calibration period (inclusive, UTC).
+    /// The last day of the calibration period (inclusive, a business-local date of the
+    /// log's zone).
     pub calibration_end: NaiveDate,
     /// The unit of recency and T.
     pub unit: TimeUnit,
@@ -112,9 +113,14 @@ pub struct CustomerSummary {
 }
 
 impl CustomerSummary {
-    /// Summarises a columnar purchase log.
+    /// Summarises a columnar purchase log, counting the days of its zone
+    /// ([`PurchaseLog::zone`]).
     ///
-    /// Runs in O(n) plus a sort of each customer's own purchase days.
+    /// Runs in O(n) plus a sort of each customer's own purchase days. Rows are selected
+    /// by comparing UTC seconds with the first instant after the calibration (or
+    /// hold-out) end day; only the selected rows are converted to local days, through
+    /// [`LocalDays`](solocrm_core::LocalDays), which costs nothing in UTC and two
+    /// comparisons per row on a log in time order.
     ///
     /// # Errors
     ///
@@ -156,6 +162,12 @@ impl CustomerSummary {
             Some(h) => Some(epoch_day(h)),
             None => None,
         };
+        // The first instants after the calibration and hold-out end days, in the log's
+        // zone: a row is relevant when it is before one of them.
+        let local = log.zone.days();
+        let end_secs = local.start_of_day(end + 1);
+        let hold_secs = hold_end.map(|h| local.start_of_day(h + 1));
+        let relevant = |at: i64| at < end_secs || hold_secs.is_some_and(|h| at < h);
         let nc = log.customers.len();
         // Counting sort of the relevant rows by customer.
         let mut start = vec![0_u32; nc + 1];
@@ -168,8 +180,7 @@ impl CustomerSummary {
                     ),
                 });
             }
-            let day = log.at[k].div_euclid(DAY);
-            if day <= end || hold_end.is_some_and(|h| day <= h) {
+            if relevant(log.at[k]) {
                 start[c + 1] += 1;
             }
         }
@@ -181,10 +192,10 @@ impl CustomerSummary {
         let mut days = vec![0_i64; total];
         let mut amounts = vec![0_i64; total];
         for (k, &c) in log.customer.iter().enumerate() {
-            let day = log.at[k].div_euclid(DAY);
-            if day <= end || hold_end.is_some_and(|h| day <= h) {
+            let at = log.at[k];
+            if relevant(at) {
                 let slot = &mut fill[c as usize];
-                days[*slot as usize] = day;
+                days[*slot as usize] = local.day(at);
                 amounts[*slot as usize] = log.amount[k];
                 *slot += 1;
             }
@@ -213,7 +224,8 @@ impl CustomerSummary {
     }
 
     /// Summarises a slice of purchases (in any order). The currency is that of the first
-    /// purchase.
+    /// purchase. The days are UTC days: for the books' days, summarise the store's
+    /// purchase log with [`CustomerSummary::from_log`] (it carries the books' zone).
     ///
     /// # Errors
     ///

@@ -197,3 +197,29 @@ fn batch_predictions_equal_the_per_customer_ones() {
         &s,
     );
 }
+
+/// The summary counts the days of the log's business time zone: in Beijing (UTC+8,
+/// no summer time) it equals the UTC summary of the log moved eight hours later, and
+/// the example log's "23:00 UTC on 31 January" is a purchase of 1 February there.
+#[test]
+fn the_summary_counts_the_days_of_the_logs_zone() {
+    let beijing = solocrm_core::BusinessZone::parse("Asia/Shanghai").expect("zone");
+    let zoned = log().in_zone(beijing);
+    let mut moved = log();
+    for t in &mut moved.at {
+        *t += 8 * 3600;
+    }
+    let mut opts = SummaryOptions::new(day(2026, 1, 31), TimeUnit::Day);
+    opts.holdout_end = Some(day(2026, 2, 28));
+    let a = CustomerSummary::from_log(&zoned, &opts).expect("summary");
+    let b = CustomerSummary::from_log(&moved, &opts).expect("summary");
+    assert_eq!(a, b);
+    let utc = CustomerSummary::from_log(&log(), &opts).expect("summary");
+    assert_ne!(a, utc);
+    // Customer 0 in Beijing: purchase days 1 Jan (00:00 and 09:00 UTC), 2 Jan (23:00
+    // UTC on the 1st), 11 Jan; 31 Jan 23:00 UTC and 1 Feb 00:00 UTC fall on 1 Feb.
+    assert_eq!(a.frequency[0], 2);
+    assert_eq!(a.recency_days[0], 10);
+    assert_eq!(a.t_days[0], 30);
+    assert_eq!(a.holdout_frequency[0], 1);
+}

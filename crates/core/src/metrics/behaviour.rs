@@ -7,7 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::{MetricError, MetricResult};
-use super::period::{Period, day_of_secs, epoch_day};
+use super::period::{DayTable, Period};
 use super::ratio::{Ratio, clamp_ratio, exact_div, minor_of, money_from_minor, money_mean};
 use super::retention::check_log;
 use crate::ids::CustomerId;
@@ -80,8 +80,8 @@ impl PurchaseStats {
     /// Repeat purchase rate = customers who bought on two or more days / customers who
     /// bought, within the period.
     ///
-    /// Two purchases on the same UTC day are one visit, as in the lifecycle policy: a
-    /// basket split into two orders is not a repeat purchase.
+    /// Two purchases on the same business-local day are one visit, as in the lifecycle
+    /// policy: a basket split into two orders is not a repeat purchase.
     ///
     /// *Edge cases.* No buyers: [`MetricError::EmptyPopulation`].
     ///
@@ -99,6 +99,10 @@ impl PurchaseStats {
 }
 
 /// Orders, buyers, repeat buyers and revenue of `period`, in one pass over the log.
+///
+/// The days are those of the log's business time zone ([`PurchaseLog::zone`]): the
+/// period is read in it whatever zone it was built in, as in
+/// [`MetricsReport::compute`](super::MetricsReport::compute).
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -132,7 +136,10 @@ pub fn purchase_stats(log: &PurchaseLog, period: Period) -> MetricResult<Purchas
     // Outliers are skipped; the report counts them (see `Outliers`).
     let (log, _) = super::screen::screen(log);
     let log = log.as_ref();
-    let (start, end) = (epoch_day(period.start()), epoch_day(period.end()));
+    // The books' days: the period read in the log's zone, its ends as UTC seconds.
+    let period = period.in_zone(log.zone);
+    let (start, end) = (period.start_secs(), period.end_secs());
+    let table = DayTable::new(log.zone, start, end.saturating_sub(1));
     const NONE: i64 = i64::MIN;
     // Per customer: the first purchase day seen in the period; a second distinct day
     // makes them a repeat buyer.
@@ -140,10 +147,10 @@ pub fn purchase_stats(log: &PurchaseLog, period: Period) -> MetricResult<Purchas
     let mut repeat = vec![false; log.customers.len()];
     let (mut orders, mut revenue) = (0u64, 0i128);
     for ((&c, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
-        let day = day_of_secs(at);
-        if day < start || day >= end {
+        if at < start || at >= end {
             continue;
         }
+        let day = table.day(at);
         let c = c as usize;
         orders += 1;
         revenue += i128::from(amount);

@@ -4,7 +4,8 @@
 //! # Definition
 //!
 //! A customer's *cohort* is the period (calendar month, or ISO week starting on Monday,
-//! both in UTC) of their first purchase. Row `c` of the matrix is one cohort; column `j`
+//! both in the business-local calendar of the log's zone, [`PurchaseLog::zone`]) of
+//! their first purchase. Row `c` of the matrix is one cohort; column `j`
 //! is the `j`-th period after the cohort's own (`j = 0` is the acquisition period). For
 //! each cell:
 //!
@@ -38,15 +39,17 @@
 //! does everything: a customer's first row is their first purchase, a per-customer
 //! "last period counted" marker deduplicates the customer counts, and since time only
 //! moves forward the current period advances by comparing each timestamp with the
-//! start of the next period (no date arithmetic per row). An unsorted log is first put in time order through a
-//! sorted permutation (O(rows) extra memory, slower).
+//! start of the next period (no date arithmetic per row). The period boundaries are
+//! the first instants of local days in UTC seconds, computed once per period, so a
+//! business time zone costs nothing per row. An unsorted log is first put in time
+//! order through a sorted permutation (O(rows) extra memory, slower).
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::behaviour::log_currency;
 use super::error::{MetricError, MetricResult};
-use super::period::{date_of_day, day_of_secs, epoch_day, midnight};
+use super::period::{date_of_day, epoch_day};
 use super::ratio::{Ratio, money_from_minor};
 use super::retention::check_log;
 use super::screen::{Outliers, screen};
@@ -57,9 +60,9 @@ use crate::purchase::PurchaseLog;
 named_enum! {
     /// The length of a cohort period.
     pub enum CohortGrain as "cohort grain" {
-        /// Calendar months (UTC).
+        /// Calendar months (business-local).
         Month = "month",
-        /// ISO weeks, Monday to Sunday (UTC).
+        /// ISO weeks, Monday to Sunday (business-local).
         Week = "week",
     }
 }
@@ -178,8 +181,11 @@ pub fn cohort_matrix(
     let currency = log_currency(log, metric)?;
     let (log, outliers) = screen(log);
     let log = log.as_ref();
+    let zone = log.zone;
+    let days = zone.days();
     let as_of_day = epoch_day(as_of);
-    let end_secs = (as_of_day + 1) * 86_400;
+    // The first instant after `as_of` in the business's zone.
+    let end_secs = days.start_of_day(as_of_day + 1);
     let at = &log.at;
 
     // Rows in time order: the log itself when sorted, else a sorted permutation.
@@ -223,7 +229,7 @@ pub fn cohort_matrix(
             outliers,
         });
     }
-    let min_day = day_of_secs(at[row_at(0)]);
+    let min_day = days.day(at[row_at(0)]);
     let last_period = period_of_day(as_of_day, grain)?;
     // At most MAX_COHORT_PERIODS rows, the last holding `as_of`.
     let window_first = last_period - (MAX_COHORT_PERIODS as i64 - 1);
@@ -234,14 +240,17 @@ pub fn cohort_matrix(
         .clamp(1, MAX_COHORT_PERIODS);
     // The first second of the first row; earlier purchases belong to customers
     // acquired before the matrix.
-    let window_start = midnight(period_start(first_period, grain)?).timestamp();
+    let window_start = zone
+        .start_of(period_start(first_period, grain)?)
+        .timestamp();
     // Rows come in time order, so the period only ever moves forward: compare each
     // timestamp with the start of the next period instead of dividing it into days.
-    // bounds[p] is the first second of period p + 1 (i64::MAX past the calendar's end).
+    // bounds[p] is the first second of period p + 1 (i64::MAX past the calendar's end),
+    // the first instant of its first local day.
     let mut bounds = Vec::with_capacity(periods + 1);
     for p in 1..=periods {
         let start = period_start(first_period + p as i64, grain);
-        bounds.push(start.map_or(i64::MAX, |d| midnight(d).timestamp()));
+        bounds.push(start.map_or(i64::MAX, |d| zone.start_of(d).timestamp()));
     }
     bounds.push(i64::MAX);
     // Row c of the triangle starts at base[c] and has `periods − c` cells.

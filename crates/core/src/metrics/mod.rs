@@ -32,8 +32,14 @@
 //!   with an amount beyond the storage bound are skipped and counted in the result, and
 //!   work is bounded by the period asked for (the cohort matrix has at most
 //!   [`MAX_COHORT_PERIODS`] rows, ending at `as_of`).
-//! - **Days are UTC dates**: a purchase belongs to the UTC date of its timestamp;
-//!   recency and silence are whole days between dates, as in the lifecycle policy.
+//! - **Days are business-local dates**: a purchase belongs to the date of its timestamp
+//!   in the books' time zone ([`BusinessZone`](crate::BusinessZone)), carried by the
+//!   purchase log ([`PurchaseLog::zone`](crate::PurchaseLog::zone)) and the
+//!   [`Period`]; recency and silence are whole local days between dates, as in the
+//!   lifecycle policy. The kernels compare UTC seconds with the first instants of local
+//!   days and convert an instant to a local day only where a day number is needed (one
+//!   per customer in RFM, none per row in cohorts), so a zone costs little and UTC
+//!   nothing.
 //! - **Who is a customer** comes from the [`LifecyclePolicy`](crate::LifecyclePolicy):
 //!   someone who bought and has not been silent beyond its churn horizon
 //!   ([`CustomerBase`]); the churn early warning uses the policy's overdue rule.

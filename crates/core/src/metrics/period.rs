@@ -1,17 +1,17 @@
 //! [`Period`]: the days a metric covers, and the day arithmetic every metric shares.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, Months, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::{MetricError, MetricResult};
 use crate::time::TimeRange;
-use crate::zone::BusinessZone;
+use crate::zone::{BusinessZone, LocalDays};
 
 /// A run of whole business-local days `[start, end)`: the period a report or a rate
 /// covers.
 ///
 /// The days are counted in a [`BusinessZone`] (UTC unless [`Period::in_zone`] says
-/// otherwise): [`Period::range`] and [`Period::contains_instant`] map them to instants.
+/// otherwise): [`Period::time_range`] and [`Period::contains_instant`] map them to instants.
 /// The operations layer puts every period it is given in the books' zone.
 ///
 /// Half-open like [`TimeRange`], so that consecutive months share no day and a year is
@@ -145,6 +145,16 @@ impl Period {
         self.zone
     }
 
+    /// The first instant of the period, Unix seconds.
+    pub(crate) fn start_secs(&self) -> i64 {
+        self.from_secs
+    }
+
+    /// The first instant after the period, Unix seconds.
+    pub(crate) fn end_secs(&self) -> i64 {
+        self.to_secs
+    }
+
     /// The first day.
     pub fn start(&self) -> NaiveDate {
         self.start
@@ -215,11 +225,6 @@ impl Period {
     }
 }
 
-/// Midnight UTC at the start of `day`.
-pub(crate) fn midnight(day: NaiveDate) -> DateTime<Utc> {
-    day.and_time(NaiveTime::MIN).and_utc()
-}
-
 const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// Days since 1970-01-01 of a date.
@@ -227,10 +232,103 @@ pub(crate) fn epoch_day(d: NaiveDate) -> i64 {
     i64::from(d.num_days_from_ce()) - EPOCH_DAYS_FROM_CE
 }
 
-/// The UTC day number (days since 1970-01-01) of a Unix timestamp in seconds.
-#[inline]
-pub(crate) fn day_of_secs(secs: i64) -> i64 {
-    secs.div_euclid(86_400)
+/// Half a day in seconds: the bucket of a [`DayTable`].
+const HALF_DAY: i64 = 43_200;
+
+/// The most buckets of a [`DayTable`]: 359 years of half days (the plausible calendar
+/// spans 300).
+const MAX_BUCKETS: i64 = 1 << 18;
+
+/// The offsets of one half day of a [`DayTable`]: `before` up to `switch` (a second
+/// in the half day, `i64::MAX` when the offset does not change in it), `after` from it.
+#[derive(Clone, Copy)]
+struct Bucket {
+    switch: i64,
+    before: i32,
+    after: i32,
+}
+
+/// Unix seconds to business-local day numbers for instants in a window of time, in
+/// constant time whatever the order of the lookups.
+///
+/// [`LocalDays`] is fastest on instants in time order (its cache holds the last span);
+/// the kernels that convert one instant per customer (RFM's last purchase) look them up
+/// in customer order, which is random in time. This table holds, for every half day of
+/// the window, the offset before and after the one change a half day can hold (the
+/// span table behind [`LocalDays`] has at most one per half day), built from
+/// [`LocalDays::offset`] so that both always agree. Outside the window it asks
+/// [`LocalDays`]; in UTC it divides.
+pub(crate) struct DayTable {
+    days: LocalDays,
+    utc: bool,
+    /// The half-day number of `buckets[0]`.
+    first: i64,
+    buckets: Vec<Bucket>,
+}
+
+impl DayTable {
+    /// The table of `zone` for the instants `from..=to` (Unix seconds); cheap for a
+    /// window of a few years (one entry per half day, at most [`MAX_BUCKETS`]).
+    pub(crate) fn new(zone: BusinessZone, from: i64, to: i64) -> DayTable {
+        let days = zone.days();
+        let utc = zone.is_utc();
+        let first = from.div_euclid(HALF_DAY);
+        let mut buckets = Vec::new();
+        if !utc && from <= to {
+            let count = (to.div_euclid(HALF_DAY) - first + 1).clamp(0, MAX_BUCKETS);
+            buckets.reserve(usize::try_from(count).unwrap_or(0));
+            for b in first..first + count {
+                let start = b * HALF_DAY;
+                let end = start + HALF_DAY - 1;
+                let (before, after) = (days.offset(start), days.offset(end));
+                let switch = if before == after {
+                    i64::MAX
+                } else {
+                    // The first second with the new offset.
+                    let (mut lo, mut hi) = (start, end);
+                    while hi - lo > 1 {
+                        let mid = lo + (hi - lo) / 2;
+                        if days.offset(mid) == before {
+                            lo = mid;
+                        } else {
+                            hi = mid;
+                        }
+                    }
+                    hi
+                };
+                // Offsets are below a day, so they fit an i32.
+                let narrow = |o: i64| i32::try_from(o).unwrap_or(0);
+                buckets.push(Bucket {
+                    switch,
+                    before: narrow(before),
+                    after: narrow(after),
+                });
+            }
+        }
+        DayTable {
+            days,
+            utc,
+            first,
+            buckets,
+        }
+    }
+
+    /// The business-local day number of `secs`.
+    #[inline]
+    pub(crate) fn day(&self, secs: i64) -> i64 {
+        if self.utc {
+            return secs.div_euclid(86_400);
+        }
+        // A negative index wraps to a huge one and misses.
+        let i = secs.div_euclid(HALF_DAY).wrapping_sub(self.first) as usize;
+        match self.buckets.get(i) {
+            Some(b) => {
+                let offset = if secs < b.switch { b.before } else { b.after };
+                secs.saturating_add(i64::from(offset)).div_euclid(86_400)
+            }
+            None => self.days.day(secs),
+        }
+    }
 }
 
 /// The date of a day number.
@@ -247,16 +345,46 @@ pub(crate) fn seconds(d: TimeDelta) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveTime;
 
     #[test]
     fn day_numbers_agree_with_chrono() {
+        let utc = DayTable::new(BusinessZone::UTC, 0, 0);
         for (y, m, d) in [(1970, 1, 1), (1969, 12, 31), (2000, 2, 29), (2026, 3, 1)] {
             let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
             let n = epoch_day(date);
             assert_eq!(date_of_day(n), Some(date));
-            assert_eq!(day_of_secs(midnight(date).timestamp()), n);
-            assert_eq!(day_of_secs(midnight(date).timestamp() + 86_399), n);
-            assert_eq!(day_of_secs(midnight(date).timestamp() - 1), n - 1);
+            let midnight = date.and_time(NaiveTime::MIN).and_utc().timestamp();
+            assert_eq!(utc.day(midnight), n);
+            assert_eq!(utc.day(midnight + 86_399), n);
+            assert_eq!(utc.day(midnight - 1), n - 1);
+        }
+    }
+
+    #[test]
+    fn the_day_table_agrees_with_local_days_in_and_out_of_its_window() {
+        use chrono::TimeZone;
+        for name in [
+            "UTC",
+            "Asia/Shanghai",
+            "America/New_York",
+            "Europe/Berlin",
+            "America/Santiago",
+            "Australia/Lord_Howe",
+            "Asia/Kathmandu",
+            "Pacific/Apia",
+        ] {
+            let zone = BusinessZone::parse(name).unwrap();
+            let days = zone.days();
+            let secs = |y| Utc.with_ymd_and_hms(y, 1, 1, 0, 0, 0).unwrap().timestamp();
+            let table = DayTable::new(zone, secs(2005), secs(2015));
+            // Every 7 minutes and 13 seconds over 2000–2020, in a scrambled order.
+            let (from, to) = (secs(2000), secs(2020));
+            let n = (to - from) / 433;
+            for k in 0..n {
+                let t = from + (k * 7_919 % n) * 433;
+                assert_eq!(table.day(t), days.day(t), "{name} {t}");
+            }
         }
     }
 

@@ -13,7 +13,7 @@ use super::behaviour::{
 };
 use super::cohort::{CohortGrain, CohortMatrix, cohort_matrix};
 use super::error::{Measured, MetricError, MetricResult};
-use super::period::{Period, epoch_day};
+use super::period::Period;
 use super::pipeline::{PipelineMetrics, pipeline_metrics};
 use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
 use super::retention::{Churn, CustomerBase, base_flags};
@@ -391,7 +391,7 @@ impl MetricsReport {
             log,
             period,
             config,
-            &flags.first_day,
+            &flags.first_at,
             currency,
             &mut outliers,
         )?;
@@ -519,14 +519,14 @@ fn value_section(
     log: &PurchaseLog,
     period: Period,
     config: &ReportConfig,
-    first_day: &[Option<i64>],
+    first_at: &[Option<i64>],
     currency: Currency,
     outliers: &mut Outliers,
 ) -> MetricResult<ValueSection> {
     let as_of = period.last_day();
 
     // Historical CLV over everything up to the period's end.
-    let historical = historical_clv(&data.purchases, &data.refunds, as_of);
+    let historical = historical_clv(&data.purchases, &data.refunds, as_of, period.zone());
 
     // The yearly basis.
     let year = period.trailing_year()?;
@@ -595,8 +595,8 @@ fn value_section(
     for c in data.customers.iter().filter(|c| c.created_at() < end) {
         let acquired = log
             .index_of(c.id())
-            .and_then(|i| first_day.get(i as usize).copied().flatten())
-            .is_some_and(|d| d >= epoch_day(period.start()));
+            .and_then(|i| first_at.get(i as usize).copied().flatten())
+            .is_some_and(|t| t >= period.start_secs());
         let mut cost_of = c.data().acquisition_cost;
         // A cost in another currency, negative, or beyond the bound (from an older
         // file) is left out and counted.

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::error::{MetricError, MetricResult};
-use super::period::{Period, day_of_secs, epoch_day};
+use super::period::{Period, epoch_day};
 use super::ratio::Ratio;
 use crate::policy::LifecyclePolicy;
 use crate::purchase::PurchaseLog;
@@ -164,11 +164,16 @@ pub(crate) struct BaseFlags {
     pub(crate) counts: CustomerBase,
     /// Dense index → in the base at the end of the period.
     pub(crate) active_at_end: Vec<bool>,
-    /// Dense index → day number of the first purchase up to the period's end, or `None`.
-    pub(crate) first_day: Vec<Option<i64>>,
+    /// Dense index → the first purchase up to the period's end (Unix seconds), or
+    /// `None`.
+    pub(crate) first_at: Vec<Option<i64>>,
 }
 
 /// The customer base of `period` from the purchase log. See [`CustomerBase`].
+///
+/// The days are those of the log's business time zone ([`PurchaseLog::zone`]): the
+/// period is read in it whatever zone it was built in, as in
+/// [`MetricsReport::compute`](super::MetricsReport::compute).
 ///
 /// ```
 /// use chrono::{NaiveDate, TimeZone, Utc};
@@ -242,42 +247,50 @@ pub(crate) fn base_flags(
     let (log, _) = super::screen::screen(log);
     let log = log.as_ref();
     let n = log.customers.len();
+    // The books' days: the period read in the log's zone. Everything below compares
+    // UTC seconds with the first instants of local days, so no purchase is converted.
+    let period = period.in_zone(log.zone);
+    let days = log.zone.days();
     let start = epoch_day(period.start());
     let last = epoch_day(period.last_day());
+    let (start_secs, end_secs) = (period.start_secs(), period.end_secs());
     let horizon = i64::from(policy.churn_after_days);
-    // Per customer, side by side for one cache line per row: [first day, last day
-    // before the period, last day up to its end].
-    let mut days = vec![[i64::MAX, i64::MIN, i64::MIN]; n];
+    // In the base on a day D when the last purchase up to D is on or after D − horizon:
+    // at the start D = start − 1, at the end D = last.
+    let start_cut = days.start_of_day(start - 1 - horizon);
+    let end_cut = days.start_of_day(last - horizon);
+    // Per customer, side by side for one cache line per row: [first purchase, last
+    // before the period, last up to its end], Unix seconds.
+    let mut seen = vec![[i64::MAX, i64::MIN, i64::MIN]; n];
     for (&c, &at) in log.customer.iter().zip(&log.at) {
-        let day = day_of_secs(at);
-        if day > last {
+        if at >= end_secs {
             continue;
         }
-        let d = &mut days[c as usize];
-        d[0] = d[0].min(day);
-        d[2] = d[2].max(day);
-        if day < start {
-            d[1] = d[1].max(day);
+        let d = &mut seen[c as usize];
+        d[0] = d[0].min(at);
+        d[2] = d[2].max(at);
+        if at < start_secs {
+            d[1] = d[1].max(at);
         }
     }
     let mut counts = CustomerBase::default();
     let mut active_at_end = vec![false; n];
-    let mut first_day = vec![None; n];
-    for (c, &[first, last_before, last_to_end]) in days.iter().enumerate() {
+    let mut first_at = vec![None; n];
+    for (c, &[first, last_before, last_to_end]) in seen.iter().enumerate() {
         if first == i64::MAX {
             continue;
         }
-        first_day[c] = Some(first);
+        first_at[c] = Some(first);
         // At the start: as of the day before the period.
-        let s = last_before != i64::MIN && (start - 1) - last_before <= horizon;
-        let e = last - last_to_end <= horizon;
+        let s = last_before != i64::MIN && last_before >= start_cut;
+        let e = last_to_end >= end_cut;
         active_at_end[c] = e;
         counts.at_start += u64::from(s);
         counts.at_end += u64::from(e);
         match (s, e) {
             (true, true) => counts.retained += 1,
             (true, false) => counts.lost += 1,
-            (false, true) if first >= start => counts.acquired += 1,
+            (false, true) if first >= start_secs => counts.acquired += 1,
             (false, true) => counts.returned += 1,
             (false, false) => {}
         }
@@ -285,6 +298,6 @@ pub(crate) fn base_flags(
     Ok(BaseFlags {
         counts,
         active_at_end,
-        first_day,
+        first_at,
     })
 }

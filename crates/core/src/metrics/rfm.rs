@@ -5,8 +5,8 @@
 //!
 //! For every customer with at least one purchase on or before the `as_of` date:
 //!
-//! - **recency**: whole days from the UTC date of the last purchase to `as_of` (0 for a
-//!   purchase on `as_of` itself). Fewer is better.
+//! - **recency**: whole days from the business-local date of the last purchase to
+//!   `as_of` (0 for a purchase on `as_of` itself). Fewer is better.
 //! - **frequency**: the number of purchases. More is better. (Unlike the lifecycle
 //!   policy, two orders on one day count twice here: RFM counts orders, as the common
 //!   recipes do.)
@@ -15,6 +15,10 @@
 //!
 //! Purchases after `as_of` are ignored, and customers without purchases up to `as_of`
 //! have no RFM row (they have no recency).
+//!
+//! Days are those of the log's business time zone ([`PurchaseLog::zone`]): `as_of`
+//! ends at the first instant of the next local day, and a purchase at 07:00 in Beijing
+//! on 1 January (23:00 UTC on 31 December) is a purchase of 1 January.
 //!
 //! # Quintile scores
 //!
@@ -62,8 +66,11 @@
 //!
 //! # Speed
 //!
-//! One pass over the log aggregates into per-customer arrays (16 bytes per customer,
-//! integer minor units, no `Decimal` and no allocation per row); ranks come from a
+//! One pass over the log aggregates into per-customer arrays (24 bytes per customer,
+//! integer minor units, no `Decimal` and no allocation per row), in UTC seconds: the
+//! end of `as_of` is one second to compare with, and only each customer's last
+//! purchase is converted to a local day (through a per-half-day offset table, so the
+//! zone costs one lookup per customer, not one per purchase); ranks come from a
 //! counting sort when the values span a small range (recency in days, frequency) and
 //! from a least-significant-digit radix sort of packed `u64` keys otherwise (money).
 //! Memory beyond the log is O(customers). See `docs/performance.md`.
@@ -75,7 +82,7 @@ use serde::{Deserialize, Serialize};
 
 use super::behaviour::log_currency;
 use super::error::{MetricError, MetricResult};
-use super::period::epoch_day;
+use super::period::{DayTable, epoch_day};
 use super::retention::check_log;
 use super::screen::{Outliers, screen};
 use crate::ids::CustomerId;
@@ -424,7 +431,8 @@ impl RfmTable {
 #[derive(Clone, Copy)]
 struct Agg {
     sum: i64,
-    last_day: i32,
+    /// The last purchase, Unix seconds.
+    last_at: i64,
     count: u32,
     overflowed: bool,
 }
@@ -476,17 +484,20 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
     if u32::try_from(log.len()).is_err() {
         return Err(MetricError::Overflow { metric });
     }
+    let zone = log.zone;
+    let days = zone.days();
     let as_of_day = epoch_day(as_of);
-    let end_secs = (as_of_day + 1) * 86_400;
-    // The earliest day that fits the i32 day column; below it recency would not fit a
-    // u32 anyway.
+    // The first instant after `as_of` in the business's zone.
+    let end_secs = days.start_of_day(as_of_day + 1);
+    // The earliest day whose recency fits a u32, and its first instant.
     let min_day = (as_of_day - i64::from(u32::MAX)).max(i64::from(i32::MIN) + 1);
+    let min_secs = days.start_of_day(min_day);
 
     // 1. Aggregate in one pass.
     let mut agg = vec![
         Agg {
             sum: 0,
-            last_day: i32::MIN,
+            last_at: i64::MIN,
             count: 0,
             overflowed: false,
         };
@@ -497,15 +508,14 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
         if at >= end_secs {
             continue;
         }
-        let day = at.div_euclid(86_400);
-        out_of_range |= day < min_day;
+        out_of_range |= at < min_secs;
         // Checked by `check_log`: every index is below the number of customers.
         let a = &mut agg[c as usize];
         let (sum, o) = a.sum.overflowing_add(amount);
         a.sum = sum;
         a.overflowed |= o;
         a.count += 1;
-        a.last_day = a.last_day.max(day.max(min_day) as i32);
+        a.last_at = a.last_at.max(at);
     }
     if out_of_range {
         return Err(MetricError::DateOutOfRange { metric });
@@ -517,7 +527,13 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
         a.count = 0;
         outliers.customers_too_large += 1;
     }
-    let n = agg.iter().filter(|a| a.count > 0).count();
+    let (mut n, mut earliest) = (0usize, end_secs);
+    for a in agg.iter().filter(|a| a.count > 0) {
+        n += 1;
+        earliest = earliest.min(a.last_at);
+    }
+    // Local days of the last purchases: one lookup per customer.
+    let table = DayTable::new(zone, earliest, end_secs.saturating_sub(1));
     let mut customers = Vec::with_capacity(n);
     let mut recency_days = Vec::with_capacity(n);
     let mut frequency = Vec::with_capacity(n);
@@ -526,7 +542,8 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
         if a.count > 0 {
             customers.push(*id);
             // 0 ≤ as_of − last ≤ u32::MAX by the checks above.
-            recency_days.push(u32::try_from(as_of_day - i64::from(a.last_day)).unwrap_or(u32::MAX));
+            let last_day = table.day(a.last_at);
+            recency_days.push(u32::try_from(as_of_day - last_day).unwrap_or(u32::MAX));
             frequency.push(a.count);
             monetary_minor.push(a.sum);
         }

@@ -6,7 +6,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use super::period::{epoch_day, midnight};
+use super::period::epoch_day;
 use super::*;
 use crate::customer::{Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealStage, NewDeal};
@@ -18,6 +18,7 @@ use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
 use crate::service::{NewServiceRequest, RequestKind, ServiceRequest};
 use crate::survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
 use crate::text::{FreeText, Label, PersonName, Tag};
+use crate::zone::BusinessZone;
 
 const EUR: Currency = Currency::EUR;
 
@@ -31,6 +32,11 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 
 fn ts(y: i32, m: u32, d: u32) -> i64 {
     Utc.with_ymd_and_hms(y, m, d, 12, 0, 0).unwrap().timestamp()
+}
+
+/// Midnight UTC at the start of `day`.
+fn midnight(day: NaiveDate) -> chrono::DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0).unwrap().and_utc()
 }
 
 fn pct(p: i64) -> Decimal {
@@ -245,7 +251,7 @@ fn historical_clv_nets_refunds_and_flags_missing_costs() {
             reason: None,
         },
     );
-    let h = historical_clv(&ps, &[refund], date(2026, 1, 31)).unwrap();
+    let h = historical_clv(&ps, &[refund], date(2026, 1, 31), BusinessZone::UTC).unwrap();
     assert_eq!(
         (h.customers, h.purchases, h.purchases_without_cost),
         (1, 2, 1)
@@ -254,7 +260,7 @@ fn historical_clv_nets_refunds_and_flags_missing_costs() {
     assert_eq!(h.margin, eur(70)); // 150 − 60 − 20
     assert_eq!(h.average, eur(70));
     assert!(matches!(
-        historical_clv(&[], &[], date(2026, 1, 31)),
+        historical_clv(&[], &[], date(2026, 1, 31), BusinessZone::UTC),
         Err(MetricError::EmptyPopulation { .. })
     ));
 }
@@ -686,7 +692,9 @@ fn naive_rfm(
     let as_of_day = epoch_day(as_of);
     let mut per: BTreeMap<CustomerId, (i64, u32, i64)> = BTreeMap::new();
     for k in 0..log.len() {
-        let day = log.at[k].div_euclid(86_400);
+        // The business-local date, through chrono-tz.
+        let at = chrono::DateTime::from_timestamp(log.at[k], 0).unwrap();
+        let day = epoch_day(log.zone.date_of(at));
         if day > as_of_day {
             continue;
         }
@@ -1045,4 +1053,381 @@ fn ces_and_per_customer_figures_in_the_report_follow_their_functions() {
         latest_per_customer(&tie, SurveyKind::Csat)[0].id(),
         SurveyId::new(8)
     );
+}
+
+// ----- business time zones (issue 12) -----
+
+fn zone(name: &str) -> BusinessZone {
+    BusinessZone::parse(name).unwrap()
+}
+
+/// The instant of a business-local date and time.
+fn local(z: BusinessZone, y: i32, m: u32, d: u32, h: u32, min: u32) -> i64 {
+    z.instant(date(y, m, d).and_hms_opt(h, min, 0).unwrap())
+        .timestamp()
+}
+
+/// One customer who bought once, at `at`, in a log counting the days of `z`.
+fn one_purchase(z: BusinessZone, at: i64) -> PurchaseLog {
+    let mut log = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]).in_zone(z);
+    log.push(0, at, 8_800);
+    log
+}
+
+#[test]
+fn a_beijing_new_year_morning_is_new_years_day_in_every_kernel() {
+    let bj = zone("Asia/Shanghai");
+    // 07:00 on 2026-01-01 in Beijing is 23:00 UTC on 2025-12-31.
+    let at = local(bj, 2026, 1, 1, 7, 0);
+    assert_eq!(
+        at,
+        Utc.with_ymd_and_hms(2025, 12, 31, 23, 0, 0)
+            .unwrap()
+            .timestamp()
+    );
+    let beijing = one_purchase(bj, at);
+    let utc = one_purchase(BusinessZone::UTC, at);
+    let january = Period::month(2026, 1).unwrap();
+    let december = Period::month(2025, 12).unwrap();
+
+    // A January report period holds it in Beijing, December's in UTC.
+    assert_eq!(purchase_stats(&beijing, january).unwrap().orders, 1);
+    assert_eq!(purchase_stats(&beijing, december).unwrap().orders, 0);
+    assert_eq!(purchase_stats(&utc, january).unwrap().orders, 0);
+    assert_eq!(purchase_stats(&utc, december).unwrap().orders, 1);
+    let data = ReportData {
+        log: beijing.clone(),
+        ..ReportData::default()
+    };
+    let r = MetricsReport::compute(&data, january, &ReportConfig::default()).unwrap();
+    assert_eq!(r.purchases.stats.orders, 1);
+    assert_eq!(r.retention.base.acquired, 1);
+    assert_eq!(r.period.zone(), bj);
+    let r = MetricsReport::compute(&data, december, &ReportConfig::default()).unwrap();
+    assert_eq!((r.purchases.stats.orders, r.retention.base.at_end), (0, 0));
+
+    // RFM and cohorts as of New Year's Day count it, as of New Year's Eve not (in
+    // Beijing); in UTC it is a New Year's Eve purchase.
+    let t = rfm(&beijing, date(2026, 1, 1), TieRule::Shared).unwrap();
+    assert_eq!(t.row(0).map(|r| r.recency_days), Some(0));
+    assert!(
+        rfm(&beijing, date(2025, 12, 31), TieRule::Shared)
+            .unwrap()
+            .is_empty()
+    );
+    let t = rfm(&utc, date(2025, 12, 31), TieRule::Shared).unwrap();
+    assert_eq!(t.row(0).map(|r| r.recency_days), Some(0));
+    assert_eq!(
+        rfm(&utc, date(2026, 1, 1), TieRule::Shared)
+            .unwrap()
+            .recency_days(),
+        &[1]
+    );
+
+    let m = cohort_matrix(&beijing, CohortGrain::Month, date(2026, 1, 1)).unwrap();
+    assert_eq!(m.rows.len(), 1);
+    assert_eq!((m.rows[0].start, m.rows[0].size), (date(2026, 1, 1), 1));
+    assert!(
+        cohort_matrix(&beijing, CohortGrain::Month, date(2025, 12, 31))
+            .unwrap()
+            .rows
+            .is_empty()
+    );
+    let m = cohort_matrix(&utc, CohortGrain::Month, date(2025, 12, 31)).unwrap();
+    assert_eq!((m.rows[0].start, m.rows[0].size), (date(2025, 12, 1), 1));
+    // The customer base at the end of New Year's Day.
+    let day = Period::new(date(2026, 1, 1), date(2026, 1, 2)).unwrap();
+    let policy = LifecyclePolicy::default();
+    assert_eq!(customer_base(&beijing, day, &policy).unwrap().acquired, 1);
+    assert_eq!(customer_base(&utc, day, &policy).unwrap().acquired, 0);
+}
+
+#[test]
+fn singles_day_in_beijing_is_the_eleventh_of_november() {
+    let bj = zone("Asia/Shanghai");
+    // 07:30 on 11-11 in Beijing is 23:30 UTC on 11-10.
+    let at = local(bj, 2026, 11, 11, 7, 30);
+    assert_eq!(
+        at,
+        Utc.with_ymd_and_hms(2026, 11, 10, 23, 30, 0)
+            .unwrap()
+            .timestamp()
+    );
+    let beijing = one_purchase(bj, at);
+    let singles_day = Period::new(date(2026, 11, 11), date(2026, 11, 12)).unwrap();
+    assert_eq!(purchase_stats(&beijing, singles_day).unwrap().orders, 1);
+    let t = rfm(&beijing, date(2026, 11, 11), TieRule::Shared).unwrap();
+    assert_eq!(t.recency_days(), &[0]);
+    assert!(
+        rfm(&beijing, date(2026, 11, 10), TieRule::Shared)
+            .unwrap()
+            .is_empty()
+    );
+    // 2026-11-11 is a Wednesday: its ISO week starts on Monday the 9th.
+    let w = cohort_matrix(&beijing, CohortGrain::Week, date(2026, 11, 11)).unwrap();
+    assert_eq!((w.rows[0].start, w.rows[0].size), (date(2026, 11, 9), 1));
+    let utc = one_purchase(BusinessZone::UTC, at);
+    assert_eq!(purchase_stats(&utc, singles_day).unwrap().orders, 0);
+    assert_eq!(
+        rfm(&utc, date(2026, 11, 11), TieRule::Shared)
+            .unwrap()
+            .recency_days(),
+        &[1]
+    );
+    // The historical CLV as of 11-10 leaves it out in Beijing.
+    let purchase = Purchase::new(
+        PurchaseId::new(1),
+        NewPurchase::new(
+            CustomerId::new(1),
+            chrono::DateTime::from_timestamp(at, 0).unwrap(),
+            eur(88),
+        ),
+    );
+    let ps = [purchase];
+    assert_eq!(
+        historical_clv(&ps, &[], date(2026, 11, 11), bj)
+            .unwrap()
+            .purchases,
+        1
+    );
+    assert!(matches!(
+        historical_clv(&ps, &[], date(2026, 11, 10), bj),
+        Err(MetricError::EmptyPopulation { .. })
+    ));
+    assert_eq!(
+        historical_clv(&ps, &[], date(2026, 11, 10), BusinessZone::UTC)
+            .unwrap()
+            .purchases,
+        1
+    );
+}
+
+#[test]
+fn recency_across_the_new_york_spring_gap_is_whole_local_days() {
+    let ny = zone("America/New_York");
+    // The clocks jump from 02:00 to 03:00 on 2026-03-08: that day has 23 hours.
+    let mut log =
+        PurchaseLog::with_customers(EUR, (1..=4).map(CustomerId::new).collect()).in_zone(ny);
+    log.push(0, local(ny, 2026, 3, 7, 23, 30), 100); // 04:30 UTC on the 8th
+    log.push(1, local(ny, 2026, 3, 8, 0, 30), 100); // before the gap
+    log.push(1, local(ny, 2026, 3, 8, 3, 30), 100); // after it: the same day
+    log.push(2, local(ny, 2026, 3, 9, 0, 0), 100); // the first instant of the 9th
+    log.push(3, local(ny, 2026, 3, 9, 23, 59), 100); // 03:59 UTC on the 10th
+    let t = rfm(&log, date(2026, 3, 9), TieRule::Shared).unwrap();
+    let recency: Vec<u32> = t.recency_days().to_vec();
+    assert_eq!(recency, vec![2, 1, 0, 0]);
+    // In UTC the first is a purchase of the 8th and the last one is after `as_of`.
+    let mut utc = log.clone();
+    utc.zone = BusinessZone::UTC;
+    assert_eq!(
+        rfm(&utc, date(2026, 3, 9), TieRule::Shared)
+            .unwrap()
+            .recency_days(),
+        &[1, 1, 0]
+    );
+    // Two purchases either side of the gap are one visit.
+    let the_8th = Period::new(date(2026, 3, 8), date(2026, 3, 9)).unwrap();
+    let s = purchase_stats(&log, the_8th).unwrap();
+    assert_eq!((s.orders, s.buyers, s.repeat_buyers), (2, 1, 0));
+    // The early warning counts the same whole days.
+    let customers: Vec<Customer> = (1..=4)
+        .map(|id| customer(id, LifecycleStage::Active, (2025, 1, 1)))
+        .collect();
+    let activity = Activity {
+        customers: &customers,
+        log: &log,
+        surveys: &[],
+        requests: &[],
+        interactions: &[],
+    };
+    let config = WarningConfig {
+        silence_days: 2,
+        ..WarningConfig::default()
+    };
+    let list = churn_warnings(
+        &activity,
+        &LifecyclePolicy::default(),
+        &config,
+        date(2026, 3, 9),
+    )
+    .unwrap();
+    let silent: Vec<(CustomerId, &RiskReason)> = list
+        .iter()
+        .flat_map(|w| w.factors.iter().map(move |f| (w.customer, &f.reason)))
+        .filter(|(_, r)| matches!(r, RiskReason::LongSilence { .. }))
+        .collect();
+    assert_eq!(
+        silent,
+        vec![(
+            CustomerId::new(1),
+            &RiskReason::LongSilence {
+                days_since_contact: 2
+            }
+        )]
+    );
+}
+
+/// The same log with every instant moved by `offset` seconds, counting UTC days.
+fn shifted(log: &PurchaseLog, offset: i64) -> PurchaseLog {
+    let mut out = log.clone().in_zone(BusinessZone::UTC);
+    for at in &mut out.at {
+        *at += offset;
+    }
+    out
+}
+
+/// The cohort matrix written plainly: every purchase's local date through chrono-tz.
+fn naive_cohorts(
+    log: &PurchaseLog,
+    grain: CohortGrain,
+    as_of: NaiveDate,
+) -> Vec<(NaiveDate, u64, Vec<u64>, Vec<i64>)> {
+    use chrono::Datelike;
+    let start_of = |d: NaiveDate| match grain {
+        CohortGrain::Month => date(d.year(), d.month(), 1),
+        CohortGrain::Week => d - Duration::days(i64::from(d.weekday().num_days_from_monday())),
+    };
+    let next = |d: NaiveDate| match grain {
+        CohortGrain::Month => d.checked_add_months(chrono::Months::new(1)).unwrap(),
+        CohortGrain::Week => d + Duration::days(7),
+    };
+    // (local date, customer, amount) up to `as_of`.
+    let mut rows: Vec<(NaiveDate, u32, i64)> = (0..log.len())
+        .map(|k| {
+            let at = chrono::DateTime::from_timestamp(log.at[k], 0).unwrap();
+            (log.zone.date_of(at), log.customer[k], log.amount[k])
+        })
+        .filter(|r| r.0 <= as_of)
+        .collect();
+    rows.sort();
+    let Some(first) = rows.first().map(|r| start_of(r.0)) else {
+        return Vec::new();
+    };
+    let mut periods = vec![first];
+    while next(*periods.last().unwrap()) <= as_of {
+        periods.push(next(*periods.last().unwrap()));
+    }
+    let index = |d: NaiveDate| periods.iter().rposition(|p| *p <= d).unwrap();
+    let mut cohort: BTreeMap<u32, usize> = BTreeMap::new();
+    for r in &rows {
+        cohort.entry(r.1).or_insert(index(r.0));
+    }
+    let n = periods.len();
+    let mut out: Vec<_> = periods
+        .iter()
+        .enumerate()
+        .map(|(c, p)| (*p, 0, vec![0; n - c], vec![0; n - c]))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &rows {
+        let (c, p) = (cohort[&r.1], index(r.0));
+        if seen.insert((r.1, p)) {
+            out[c].2[p - c] += 1;
+        }
+        out[c].3[p - c] += r.2;
+    }
+    for row in &mut out {
+        row.1 = row.2[0];
+    }
+    out
+}
+
+fn matrix_rows(m: &CohortMatrix) -> Vec<(NaiveDate, u64, Vec<u64>, Vec<i64>)> {
+    m.rows
+        .iter()
+        .map(|r| {
+            (
+                r.start,
+                r.size,
+                r.customers.clone(),
+                r.revenue
+                    .iter()
+                    .map(|x| x.to_minor_units().unwrap())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Zones whose offset has been fixed since before the logs of `any_log`.
+const FIXED_ZONES: [&str; 5] = [
+    "Asia/Shanghai",
+    "Etc/GMT-8",
+    "Etc/GMT+5",
+    "Asia/Kathmandu",
+    "Asia/Kolkata",
+];
+
+/// Zones with summer time, a midnight gap, a half-hour change and a skipped day.
+const DST_ZONES: [&str; 5] = [
+    "America/New_York",
+    "Europe/Berlin",
+    "America/Santiago",
+    "Australia/Lord_Howe",
+    "Pacific/Apia",
+];
+
+proptest! {
+    /// A differential oracle: in a zone of fixed offset, every kernel gives what it
+    /// gives in UTC on the log shifted by that offset.
+    #[test]
+    fn kernels_in_a_fixed_offset_zone_equal_utc_on_the_shifted_log(
+        log in any_log(30, 300, 100_000),
+        which in 0usize..FIXED_ZONES.len(),
+        month in 1u32..=12,
+        ordinal in any::<bool>(),
+        weekly in any::<bool>(),
+    ) {
+        let z = zone(FIXED_ZONES[which]);
+        let offset = i64::from(z.offset_at(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()));
+        let zoned = log.clone().in_zone(z);
+        let moved = shifted(&log, offset);
+        let tie = if ordinal { TieRule::Ordinal } else { TieRule::Shared };
+        let grain = if weekly { CohortGrain::Week } else { CohortGrain::Month };
+        prop_assert_eq!(rfm(&zoned, as_of(), tie).unwrap(), rfm(&moved, as_of(), tie).unwrap());
+        prop_assert_eq!(cohort_matrix(&zoned, grain, as_of()).unwrap(), cohort_matrix(&moved, grain, as_of()).unwrap());
+        let period = Period::month(2025, month).unwrap();
+        prop_assert_eq!(purchase_stats(&zoned, period).unwrap(), purchase_stats(&moved, period).unwrap());
+        let policy = LifecyclePolicy::default();
+        prop_assert_eq!(customer_base(&zoned, period, &policy).unwrap(), customer_base(&moved, period, &policy).unwrap());
+        let customers: Vec<Customer> = log.customers.iter().map(|id| customer(id.get(), LifecycleStage::Active, (2024, 1, 1))).collect();
+        let warn = |l: &PurchaseLog| {
+            let activity = Activity { customers: &customers, log: l, surveys: &[], requests: &[], interactions: &[] };
+            churn_warnings(&activity, &policy, &WarningConfig::default(), date(2025, month, 28)).unwrap()
+        };
+        prop_assert_eq!(warn(&zoned), warn(&moved));
+        let report = |l: &PurchaseLog| {
+            let data = ReportData { customers: customers.clone(), log: l.clone(), ..ReportData::default() };
+            MetricsReport::compute(&data, period, &ReportConfig::default()).unwrap()
+        };
+        let (a, b) = (report(&zoned), report(&moved));
+        prop_assert_eq!(a.retention, b.retention);
+        prop_assert_eq!(a.purchases, b.purchases);
+        prop_assert_eq!(a.rfm, b.rfm);
+        prop_assert_eq!(a.cohorts, b.cohorts);
+        prop_assert_eq!(a.early_warning, b.early_warning);
+    }
+
+    /// In zones with summer time, RFM and cohorts agree with the plain versions that
+    /// convert every purchase with chrono-tz, in time order or not.
+    #[test]
+    fn rfm_and_cohorts_agree_with_chrono_tz_in_zones_with_summer_time(
+        log in any_log(30, 300, 100_000),
+        which in 0usize..DST_ZONES.len(),
+        ordinal in any::<bool>(),
+        weekly in any::<bool>(),
+        seed in any::<u64>(),
+    ) {
+        let z = zone(DST_ZONES[which]);
+        let zoned = log.in_zone(z);
+        let shuffled = permuted(&zoned, seed).in_zone(z);
+        let tie = if ordinal { TieRule::Ordinal } else { TieRule::Shared };
+        let grain = if weekly { CohortGrain::Week } else { CohortGrain::Month };
+        let naive = naive_rfm(&zoned, as_of(), tie);
+        prop_assert_eq!(table_rows(&rfm(&zoned, as_of(), tie).unwrap()), naive.clone());
+        prop_assert_eq!(table_rows(&rfm(&shuffled, as_of(), tie).unwrap()), naive);
+        let naive = naive_cohorts(&zoned, grain, as_of());
+        prop_assert_eq!(matrix_rows(&cohort_matrix(&zoned, grain, as_of()).unwrap()), naive.clone());
+        prop_assert_eq!(matrix_rows(&cohort_matrix(&shuffled, grain, as_of()).unwrap()), naive);
+    }
 }

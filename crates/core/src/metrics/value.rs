@@ -14,6 +14,7 @@ use super::ratio::{
 use crate::money::{Currency, Money};
 use crate::purchase::{Purchase, Refund};
 use crate::text::Tag;
+use crate::zone::BusinessZone;
 
 fn non_negative(m: Money, metric: &'static str, what: &'static str) -> MetricResult<()> {
     if m.is_negative() {
@@ -357,7 +358,8 @@ pub struct HistoricalClv {
 /// Historical CLV: the sum of margin a customer (or each customer on average) has
 /// brought so far.
 ///
-/// *Definition.* Over the purchases and refunds dated on or before `as_of`: margin =
+/// *Definition.* Over the purchases and refunds dated on or before `as_of` (a
+/// business-local date in `zone`, the books' time zone): margin =
 /// Σ amount − Σ recorded cost − Σ refunds. A refund takes revenue back and is assumed not
 /// to return the cost of the goods (the conservative reading). A purchase without a
 /// recorded cost contributes its whole amount, so with missing costs the margin is an
@@ -371,7 +373,7 @@ pub struct HistoricalClv {
 ///
 /// ```
 /// use chrono::{NaiveDate, TimeZone, Utc};
-/// use solocrm_core::{Currency, CustomerId, Money, NewPurchase, Purchase, PurchaseId};
+/// use solocrm_core::{BusinessZone, Currency, CustomerId, Money, NewPurchase, Purchase, PurchaseId};
 /// use solocrm_core::metrics::historical_clv;
 /// let eur = |units: i64| Money::from_minor(units * 100, Currency::EUR);
 /// let at = Utc.with_ymd_and_hms(2026, 1, 5, 10, 0, 0).unwrap();
@@ -380,7 +382,7 @@ pub struct HistoricalClv {
 /// let mut b = NewPurchase::new(CustomerId::new(2), at, eur(50));
 /// b.cost = Some(eur(20));
 /// let purchases = [Purchase::new(PurchaseId::new(1), a), Purchase::new(PurchaseId::new(2), b)];
-/// let h = historical_clv(&purchases, &[], NaiveDate::from_ymd_opt(2026, 1, 31).unwrap())?;
+/// let h = historical_clv(&purchases, &[], NaiveDate::from_ymd_opt(2026, 1, 31).unwrap(), BusinessZone::UTC)?;
 /// assert_eq!(h.margin, eur(70));   // (100 − 60) + (50 − 20)
 /// assert_eq!(h.average, eur(35));  // over 2 customers
 /// # Ok::<(), solocrm_core::metrics::MetricError>(())
@@ -393,8 +395,11 @@ pub fn historical_clv(
     purchases: &[Purchase],
     refunds: &[Refund],
     as_of: NaiveDate,
+    zone: BusinessZone,
 ) -> MetricResult<HistoricalClv> {
     let metric = "historical clv";
+    // Up to the end of `as_of` in the business's zone.
+    let end = zone.end_of(as_of);
     let Some(currency) = purchases.first().map(|p| p.amount().currency()) else {
         return Err(MetricError::EmptyPopulation {
             metric,
@@ -410,7 +415,7 @@ pub fn historical_clv(
             .ok_or(MetricError::Overflow { metric })?;
         Ok(())
     };
-    for p in purchases.iter().filter(|p| p.at().date_naive() <= as_of) {
+    for p in purchases.iter().filter(|p| p.at() < end) {
         add(&mut revenue, p.amount())?;
         match p.cost() {
             Some(c) => add(&mut costs, c)?,
@@ -419,7 +424,7 @@ pub fn historical_clv(
         count += 1;
         customers.insert(p.customer());
     }
-    for r in refunds.iter().filter(|r| r.at().date_naive() <= as_of) {
+    for r in refunds.iter().filter(|r| r.at() < end) {
         add(&mut refunded, r.amount())?;
     }
     let margin = revenue - costs - refunded;

@@ -26,6 +26,11 @@
 //! The list is sorted by score, highest first, then by customer id. Only customers with
 //! at least one reason appear.
 //!
+//! Days — purchase days, silence, the age of a complaint, the last contact — are
+//! business-local days in the zone of the purchase log ([`PurchaseLog::zone`]), and
+//! `as_of` ends at the first instant of the next local day; interactions, answers and
+//! complaints are counted in the same zone.
+//!
 //! *Source.* The reasons follow the churn predictors of the retention literature:
 //! recency relative to a customer's own inter-purchase time (Schmittlein, D. C.,
 //! Morrison, D. G. & Colombo, R., "Counting your customers", *Management Science* 33(1),
@@ -40,7 +45,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::{MetricError, MetricResult};
-use super::period::{date_of_day, day_of_secs, epoch_day, midnight};
+use super::period::{DayTable, date_of_day};
 use super::retention::check_log;
 use crate::customer::Customer;
 use crate::ids::{CustomerId, SurveyId};
@@ -292,26 +297,30 @@ pub fn churn_warnings(
     // Purchases outside the plausible calendar or beyond the amount bound are skipped.
     let (log, _) = super::screen::screen(activity.log);
     let log = log.as_ref();
-    let as_of_day = epoch_day(as_of);
-    let end = midnight(as_of.succ_opt().unwrap_or(as_of));
+    // The end of `as_of` in the business's zone.
+    let zone = log.zone;
+    let end = zone.end_of(as_of);
+    let end_secs = end.timestamp();
 
     // Purchase days per dense customer, grouped (CSR).
     let n = log.customers.len();
     let mut start = vec![0usize; n + 1];
+    let mut earliest = end_secs;
     for (&c, &at) in log.customer.iter().zip(&log.at) {
-        if day_of_secs(at) <= as_of_day {
+        if at < end_secs {
             start[c as usize + 1] += 1;
+            earliest = earliest.min(at);
         }
     }
+    let table = DayTable::new(zone, earliest, end_secs.saturating_sub(1));
     for i in 0..n {
         start[i + 1] += start[i];
     }
     let mut fill = start.clone();
     let mut days = vec![0i64; start[n]];
     for (&c, &at) in log.customer.iter().zip(&log.at) {
-        let d = day_of_secs(at);
-        if d <= as_of_day {
-            days[fill[c as usize]] = d;
+        if at < end_secs {
+            days[fill[c as usize]] = table.day(at);
             fill[c as usize] += 1;
         }
     }
@@ -350,7 +359,7 @@ pub fn churn_warnings(
     }
     let mut last_contact: BTreeMap<CustomerId, NaiveDate> = BTreeMap::new();
     for i in activity.interactions.iter().filter(|i| i.at() < end) {
-        let d = i.at().date_naive();
+        let d = zone.date_of(i.at());
         let e = last_contact.entry(i.customer()).or_insert(d);
         *e = (*e).max(d);
     }
@@ -441,7 +450,7 @@ pub fn churn_warnings(
             factors.push(RiskFactor {
                 reason: RiskReason::OpenComplaints {
                     count,
-                    oldest_days: (as_of - oldest.date_naive()).num_days(),
+                    oldest_days: (as_of - zone.date_of(oldest)).num_days(),
                 },
                 points: u32::try_from(count)
                     .unwrap_or(u32::MAX)
