@@ -9,9 +9,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use solocrm::care::{CareConfig, Holiday};
 use solocrm::memory::MemoryStore;
 use solocrm::{
-    BusinessZone, Channel, Crm, Currency, CustomerData, DealStage, Direction, Email, FreeText, Label,
-    LifecyclePolicy, Money, NewCustomer, NewDeal, NewInteraction, NewPurchase, NewSurveyResponse,
-    NewTask, PersonName, Sentiment, Store, SurveyKind, SurveyScore, Tag, TaskKind,
+    BusinessZone, Channel, Crm, Currency, CustomerData, DealStage, Direction, Email, FreeText,
+    Label, LifecyclePolicy, Money, NewCustomer, NewDeal, NewInteraction, NewPurchase,
+    NewSurveyResponse, NewTask, PersonName, Sentiment, Store, SurveyKind, SurveyScore, Tag,
+    TaskKind,
 };
 
 /// The shop's time zone: its days start and end in Berlin.

@@ -365,6 +365,10 @@ fn care_lists_birthdays_follow_ups_and_holidays_with_reasons() {
         "2026-06-10",
         "--customer",
         "#2",
+        // Created before the day the care list is read as of (a view of a past day
+        // does not see tasks created later).
+        "--at",
+        "2026-06-01",
     ]);
     let care = env.ok(&[
         "care",

@@ -21,8 +21,10 @@
 //! - A customer's **stage** is the one their stage history gives at the cutoff; the
 //!   history itself shows only the changes before it.
 //! - **Consents** decided at or after the cutoff are hidden.
-//! - An **erasure** at or after the cutoff is undone as far as it can be: the customer
-//!   counts as not erased (so they are in stage counts, care lists and segments).
+//! - An **erasure** is never undone, whenever it happened: a customer erased after
+//!   the cutoff is erased in the view too (left out of stage counts, care lists and
+//!   segments, as today). Erasure honours a request to be forgotten, and a view of
+//!   the past must not bring the person back onto a list.
 //! - **Interactions, purchases, refunds, survey answers, audit entries** dated at or
 //!   after the cutoff are hidden; the [`PurchaseLog`] and purchase summaries follow.
 //! - **Service requests** opened at or after the cutoff are absent; the steps of the
@@ -45,8 +47,8 @@
 //!   acquisition channel and cost, notes): no history of edits is kept. Look-ups by
 //!   email and external reference use the current values; the tag filter of a
 //!   customer list uses the current tags;
-//! - the **personal data of a customer erased** after the cutoff: it is gone, so they
-//!   show with their placeholder name and no consents, though counted as not erased;
+//! - a **customer erased** after the cutoff: erased in the view too (see above), so
+//!   counts as of an earlier day leave them out;
 //! - **edited records** (an interaction, purchase, refund or answer whose fields were
 //!   corrected, a record whose text was erased): the current version is shown, at
 //!   the time it carries;
@@ -200,8 +202,7 @@ impl<'a> AsOf<'a> {
             history.first().map_or(c.stage(), |h| h.from)
         };
         let consents_hidden = c.consents().iter().any(|k| !self.before(k.at));
-        let erased_later = c.erased_at().is_some_and(|at| !self.before(at));
-        if stage == c.stage() && !consents_hidden && !erased_later {
+        if stage == c.stage() && !consents_hidden {
             return Ok(Some(c));
         }
         let consents = c
@@ -210,7 +211,8 @@ impl<'a> AsOf<'a> {
             .filter(|k| self.before(k.at))
             .cloned()
             .collect();
-        let erased_at = c.erased_at().filter(|at| self.before(*at));
+        // An erasure stays, whenever it happened (see the module docs).
+        let erased_at = c.erased_at();
         Ok(Some(Customer::from_parts(
             c.id(),
             c.data().clone(),
@@ -368,7 +370,7 @@ impl ReadTx for AsOf<'_> {
             .inner
             .customer(id)?
             .filter(|c| self.before(c.created_at()))
-            .map(|c| c.erased_at().is_some_and(|at| self.before(at))))
+            .map(|c| c.is_erased()))
     }
 
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
@@ -389,9 +391,7 @@ impl ReadTx for AsOf<'_> {
         let mut out = Vec::new();
         self.walk_customers(&all_customers(), |c| {
             if self.before(c.created_at()) {
-                let mut keys = CustomerKeys::from(&c);
-                keys.erased = c.erased_at().is_some_and(|at| self.before(at));
-                out.push(keys);
+                out.push(CustomerKeys::from(&c));
             }
             Ok(())
         })?;
@@ -409,7 +409,7 @@ impl ReadTx for AsOf<'_> {
         if wanted == 0 {
             return Ok(out);
         }
-        // Stage and erasure are rewound, so they are checked here; tags have no
+        // Stages are rewound, so they are checked here; tags have no
         // history, so the backend may filter by them.
         let wide = CustomerFilter {
             stage: None,
