@@ -6,6 +6,13 @@
 //! [`escape_controls`]: control characters, DEL, the C1 controls and the bidirectional
 //! overrides are shown as visible escapes (`\x1b`, `\u{202e}`) instead of being obeyed.
 //! JSON output is left to `serde_json`, which escapes the C0 controls itself.
+//!
+//! Tables are laid out in terminal columns, not characters: a cell is escaped first and
+//! then measured with `unicode-width`, so a Chinese or Japanese character or an emoji
+//! counts 2 and a combining mark 0, and every column starts at the same column on every
+//! line. A table is fitted to a width (see [`table_width`]): the widest text columns
+//! are cut, at a grapheme boundary and ending in `…`; numeric (right-aligned) columns
+//! never are.
 
 use std::borrow::Cow;
 use std::io::{self, IsTerminal, Write};
@@ -13,6 +20,8 @@ use std::io::{self, IsTerminal, Write};
 use anyhow::Result;
 use serde::Serialize;
 pub use solocrm_app::escape::{TerminalSafe, escape_controls};
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
 
 /// Where and how to print.
 pub struct Out {
@@ -20,18 +29,26 @@ pub struct Out {
     /// Print JSON instead of tables.
     pub json: bool,
     color: bool,
+    /// The width tables are fitted to, if any (see [`table_width`]).
+    width: Option<usize>,
 }
 
 impl Out {
-    /// Standard output; colour if it is a terminal and `NO_COLOR` is unset or empty.
+    /// Standard output; colour if it is a terminal and `NO_COLOR` is unset or empty;
+    /// tables fitted to the width [`table_width`] finds.
     pub fn new(json: bool) -> Self {
         let stdout = io::stdout();
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let color = !json && !no_color && stdout.is_terminal();
+        let terminal = stdout.is_terminal();
+        let color = !json && !no_color && terminal;
+        let width = table_width(std::env::var_os("COLUMNS").as_deref(), terminal, || {
+            terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0))
+        });
         Out {
             out: io::BufWriter::new(stdout),
             json,
             color,
+            width,
         }
     }
 
@@ -70,34 +87,13 @@ impl Out {
         Ok(())
     }
 
-    /// Writes a table.
+    /// Writes a table, its columns aligned by display width and, when a width is known
+    /// (see [`table_width`]), its widest text columns cut to fit it.
     pub fn table(&mut self, table: &Table) -> Result<()> {
-        let widths = table.widths();
-        let render = |cells: &[String]| -> String {
-            let mut line = String::new();
-            for (i, cell) in cells.iter().enumerate() {
-                let w = widths[i];
-                let pad = w.saturating_sub(cell.chars().count());
-                if i > 0 {
-                    line.push_str("  ");
-                }
-                if table.right.get(i).copied().unwrap_or(false) {
-                    line.push_str(&" ".repeat(pad));
-                    line.push_str(cell);
-                } else {
-                    line.push_str(cell);
-                    if i + 1 < cells.len() {
-                        line.push_str(&" ".repeat(pad));
-                    }
-                }
-            }
-            line
-        };
-        let header = render(&table.header);
-        self.heading(header.trim_end())?;
-        for row in &table.rows {
-            let line = render(row);
-            self.line(line.trim_end())?;
+        let (header, rows) = table.render(self.width);
+        self.heading(header)?;
+        for line in rows {
+            self.line(line)?;
         }
         Ok(())
     }
@@ -150,17 +146,166 @@ impl Table {
         self.rows.is_empty()
     }
 
+    /// The natural width of each column: its widest cell or header, in terminal
+    /// columns.
     fn widths(&self) -> Vec<usize> {
-        let mut w: Vec<usize> = self.header.iter().map(|h| h.chars().count()).collect();
+        let mut w: Vec<usize> = self.header.iter().map(|h| h.width()).collect();
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {
                 if let Some(slot) = w.get_mut(i) {
-                    *slot = (*slot).max(cell.chars().count());
+                    *slot = (*slot).max(cell.width());
                 }
             }
         }
         w
     }
+
+    /// The column widths fitted to `max` terminal columns. While the table is wider,
+    /// one column loses one terminal column: a long text column (naturally wider than
+    /// [`SHORT_COLUMN_WIDTH`]: names, reasons, descriptions) while one can still give,
+    /// the widest of them (the rightmost of equals), so that the cut ones end up equally
+    /// wide; only then a short one (a date, a stage). No column goes below its floor:
+    /// [`MIN_COLUMN_WIDTH`] or its header's width, whichever is larger, and never more
+    /// than its natural width. Right-aligned columns (numbers, money) keep their width.
+    /// If the floors are still too wide the table is left wider than `max`.
+    fn fitted_widths(&self, max: Option<usize>) -> Vec<usize> {
+        let mut widths = self.widths();
+        let Some(max) = max else {
+            return widths;
+        };
+        let floors: Vec<usize> = widths
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| {
+                if self.right.get(i).copied().unwrap_or(false) {
+                    w
+                } else {
+                    w.min(MIN_COLUMN_WIDTH.max(self.header[i].width()))
+                }
+            })
+            .collect();
+        let gaps = SEPARATOR.len() * widths.len().saturating_sub(1);
+        let mut excess = (widths.iter().sum::<usize>() + gaps).saturating_sub(max);
+        let natural = widths.clone();
+        while excess > 0 {
+            let Some(widest) = (0..widths.len())
+                .filter(|&i| widths[i] > floors[i])
+                .max_by_key(|&i| (natural[i] > SHORT_COLUMN_WIDTH, widths[i], i))
+            else {
+                break;
+            };
+            widths[widest] -= 1;
+            excess -= 1;
+        }
+        widths
+    }
+
+    /// The header and the rows as lines, fitted to `max` terminal columns if given
+    /// (see [`Table::fitted_widths`]); a cut cell ends in `…`.
+    fn render(&self, max: Option<usize>) -> (String, Vec<String>) {
+        let widths = self.fitted_widths(max);
+        let line = |cells: &[String]| -> String {
+            let mut line = String::new();
+            for (i, cell) in cells.iter().enumerate() {
+                let Some(&w) = widths.get(i) else { break };
+                let cell = truncate(cell, w);
+                let pad = w.saturating_sub(cell.width());
+                if i > 0 {
+                    line.push_str(SEPARATOR);
+                }
+                if self.right.get(i).copied().unwrap_or(false) {
+                    line.push_str(&" ".repeat(pad));
+                    line.push_str(&cell);
+                } else {
+                    line.push_str(&cell);
+                    line.push_str(&" ".repeat(pad));
+                }
+            }
+            line.truncate(line.trim_end().len());
+            line
+        };
+        (
+            line(&self.header),
+            self.rows.iter().map(|r| line(r)).collect(),
+        )
+    }
+}
+
+/// What stands between two columns.
+const SEPARATOR: &str = "  ";
+
+/// The narrowest a text column is cut to when a table is fitted to the terminal.
+pub const MIN_COLUMN_WIDTH: usize = 8;
+
+/// A text column at most this wide (a date, a stage) is cut only when the longer ones
+/// are already at their floor.
+pub const SHORT_COLUMN_WIDTH: usize = 10;
+
+/// The mark that ends a cut cell (one terminal column).
+const ELLIPSIS: char = '…';
+
+/// The width, in terminal columns, that tables are fitted to, or `None` to never cut:
+///
+/// 1. `COLUMNS`, when set to a positive whole number, wins (as for `ls` and for the
+///    help text), whether or not standard output is a terminal; so a script or a test
+///    can ask for a width.
+/// 2. Otherwise, when standard output is a terminal, its width (`terminal_width`).
+/// 3. Otherwise (a pipe, a file) nothing is cut: the whole text goes to the program
+///    or file that reads it.
+pub fn table_width(
+    columns: Option<&std::ffi::OsStr>,
+    is_terminal: bool,
+    terminal_width: impl FnOnce() -> Option<usize>,
+) -> Option<usize> {
+    if let Some(n) = columns
+        .and_then(|c| c.to_str())
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+    {
+        return Some(n);
+    }
+    if is_terminal {
+        terminal_width().filter(|&n| n > 0)
+    } else {
+        None
+    }
+}
+
+/// `text` cut to at most `width` terminal columns: whole grapheme clusters (a letter
+/// keeps its combining marks, an emoji sequence stays whole) followed by `…`. Text
+/// that fits is returned as it is. A wide character that would straddle the limit is
+/// left out, so the result can be one column narrower than `width` (the caller pads).
+pub fn truncate(text: &str, width: usize) -> Cow<'_, str> {
+    if text.width() <= width {
+        return Cow::Borrowed(text);
+    }
+    if width == 0 {
+        return Cow::Borrowed("");
+    }
+    let room = width - 1; // for the ellipsis
+    let mut end = 0;
+    let mut used = 0;
+    for (i, g) in text.grapheme_indices(true) {
+        let w = g.width();
+        if used + w > room {
+            break;
+        }
+        used += w;
+        end = i + g.len();
+    }
+    let mut cut = &text[..end];
+    // A few sequences are narrower together than apart; the sum above bounds the
+    // width, but measure what is shown and drop graphemes if it is still too wide.
+    while cut.width() > room {
+        match cut.grapheme_indices(true).next_back() {
+            Some((i, _)) => cut = &cut[..i],
+            None => break,
+        }
+    }
+    let mut out = String::with_capacity(cut.len() + ELLIPSIS.len_utf8());
+    out.push_str(cut);
+    out.push(ELLIPSIS);
+    Cow::Owned(out)
 }
 
 /// Prints `solocrm: {label}{message}` on standard error, the message on one line with
@@ -251,5 +396,188 @@ impl solocrm_app::exchange::Progress for ProgressLine {
         if let Some(p) = self.current.take() {
             p.finish();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(columns: &[&str], rows: &[&[&str]]) -> Table {
+        let mut t = Table::new(columns);
+        for r in rows {
+            t.row(r.iter().map(|c| (*c).to_owned()).collect());
+        }
+        t
+    }
+
+    /// The display column at which each column's text starts on `line`, the columns
+    /// being separated by two or more spaces.
+    fn starts(line: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut col = 0;
+        let mut spaces = 2;
+        for g in line.graphemes(true) {
+            if g == " " {
+                spaces += 1;
+            } else {
+                if spaces >= 2 {
+                    out.push(col);
+                }
+                spaces = 0;
+            }
+            col += g.width();
+        }
+        out
+    }
+
+    #[test]
+    fn widths_are_terminal_columns() {
+        assert_eq!("李雷".width(), 4);
+        assert_eq!("😀".width(), 2);
+        assert_eq!("e\u{301}".width(), 1, "a combining mark takes no column");
+        assert_eq!("Zoe\u{308} 王芳 😀".width(), 3 + 1 + 4 + 1 + 2);
+        let t = table(
+            &["NAME", ">N"],
+            &[&["李雷"], &["😀"], &["e\u{301}"], &["Zoe\u{308} 王芳"]],
+        );
+        assert_eq!(t.widths(), [8, 1]);
+    }
+
+    #[test]
+    fn cells_are_padded_by_display_width() {
+        let t = table(
+            &[">ID", "NAME", "CITY", ">TOTAL"],
+            &[
+                &["1", "李雷", "北京", "10"],
+                &["22", "Zoe\u{308}", "Zürich", "1000"],
+                &["3", "Ana 😀", "e\u{301}", "5"],
+                &["4", "Bob", "Oslo", "7"],
+            ],
+        );
+        let (header, rows) = t.render(None);
+        assert_eq!(header, "ID  NAME    CITY    TOTAL");
+        assert_eq!(rows[0], " 1  李雷    北京       10");
+        assert_eq!(rows[1], "22  Zoe\u{308}     Zürich   1000");
+        assert_eq!(rows[2], " 3  Ana 😀  e\u{301}           5");
+        for row in &rows {
+            assert_eq!(row.width(), header.width(), "{row}");
+        }
+        // Left-aligned columns start where their header does.
+        let h = starts(&header);
+        for row in &rows {
+            let s = starts(row);
+            assert_eq!(s[1..3], h[1..3], "{row}");
+        }
+    }
+
+    #[test]
+    fn controls_are_escaped_before_they_are_measured() {
+        let t = table(&["NAME", "CITY"], &[&["a\u{1b}[2Jb", "x"], &["李", "y"]]);
+        let (header, rows) = t.render(None);
+        assert_eq!(rows[0], "a\\x1b[2Jb  x");
+        assert_eq!(rows[1], "李         y");
+        assert_eq!(starts(&header)[1], 11);
+        assert_eq!(starts(&rows[1])[1], 11);
+    }
+
+    #[test]
+    fn truncate_cuts_at_a_display_width_and_ends_in_an_ellipsis() {
+        assert_eq!(truncate("Ada", 3), "Ada");
+        assert_eq!(truncate("Ada Lovelace", 5), "Ada …");
+        assert_eq!(truncate("Ada Lovelace", 1), "…");
+        assert_eq!(truncate("Ada Lovelace", 0), "");
+        // A wide character that does not fit whole is left out: the cut is one column
+        // narrower and the table pads it.
+        assert_eq!(truncate("李雷雷", 4), "李…");
+        assert_eq!(truncate("李雷雷", 4).width(), 3);
+        assert_eq!(truncate("李雷雷", 5), "李雷…");
+        assert_eq!(truncate("😀😀😀", 4), "😀…");
+        // A letter keeps its combining mark.
+        assert_eq!(truncate("Zoe\u{308}y Smith", 4), "Zoe\u{308}…");
+        assert_eq!(truncate("e\u{301}e\u{301}e\u{301}", 2), "e\u{301}…");
+        // An emoji sequence is never split.
+        let family = "👩\u{200d}👩\u{200d}👧";
+        assert_eq!(
+            truncate(&format!("{family}{family}x"), 3),
+            format!("{family}…")
+        );
+        for text in ["李雷雷李", "Zoe\u{308} 王芳 😀 long", "ab😀cd"] {
+            for w in 0..12 {
+                assert!(truncate(text, w).width() <= w, "{text} to {w}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_table_is_fitted_by_cutting_its_widest_text_columns() {
+        let t = table(
+            &[">ID", "NAME", "STAGE", ">TOTAL", "WHY"],
+            &[
+                &[
+                    "1",
+                    "王芳王芳王芳王芳王芳",
+                    "active",
+                    "1234567",
+                    "a very long reason indeed",
+                ],
+                &["2", "Zoe\u{308}", "new", "1", "short"],
+            ],
+        );
+        let (header, rows) = t.render(None);
+        assert_eq!(header.width(), 2 + 2 + 20 + 2 + 6 + 2 + 7 + 2 + 3);
+        assert_eq!(rows[0].width(), 2 + 2 + 20 + 2 + 6 + 2 + 7 + 2 + 25);
+        let (header, rows2) = t.render(Some(50));
+        for line in std::iter::once(&header).chain(&rows2) {
+            assert!(line.width() <= 50, "{line}: {}", line.width());
+        }
+        // WHY (25) is cut first, then NAME and WHY in turn: the numbers stay.
+        assert_eq!(t.fitted_widths(Some(50)), [2, 14, 6, 7, 13]);
+        assert!(rows2[0].contains("1234567"), "{}", rows2[0]);
+        assert!(rows2[0].ends_with('…'), "{}", rows2[0]);
+        // 14 columns: six wide characters and `…` take 13, a space pads the 14th.
+        assert!(rows2[0].contains("王芳王芳王芳…   active"), "{}", rows2[0]);
+        // The text columns (NAME, STAGE, WHY) start where their headers do.
+        let text = |s: Vec<usize>| [s[1], s[2], s[4]];
+        let h = text(starts(&header));
+        assert_eq!(text(starts(&rows2[0])), h);
+        assert_eq!(text(starts(&rows2[1])), h);
+        assert_ne!(rows, rows2);
+        // Never below the floor: a tiny width leaves the text columns at 8.
+        let (_, narrow) = t.render(Some(10));
+        assert!(narrow[0].contains("王芳王…"), "{}", narrow[0]);
+        assert_eq!(t.fitted_widths(Some(10)), [2, 8, 6, 7, 8]);
+    }
+
+    #[test]
+    fn short_columns_are_cut_only_after_the_long_ones_reach_the_floor() {
+        let t = table(
+            &["DATE", ">CUSTOMER", "NAME", "WHY"],
+            &[&[
+                "2026-06-10",
+                "1",
+                "Maximiliana Theodora",
+                "birthday (turns 36)",
+            ]],
+        );
+        // 10 + 8 + 8 + 8 and three gaps: the date stays whole.
+        assert_eq!(t.fitted_widths(Some(40)), [10, 8, 8, 8]);
+        let (_, rows) = t.render(Some(40));
+        assert_eq!(rows[0], "2026-06-10         1  Maximil…  birthda…");
+        // Narrower still, the date gives too, down to the floor.
+        assert_eq!(t.fitted_widths(Some(39)), [9, 8, 8, 8]);
+        assert_eq!(t.fitted_widths(Some(20)), [8, 8, 8, 8]);
+    }
+
+    #[test]
+    fn the_width_comes_from_columns_then_the_terminal_and_never_for_a_pipe() {
+        let os = |s: &'static str| Some(std::ffi::OsStr::new(s));
+        assert_eq!(table_width(os("40"), false, || Some(100)), Some(40));
+        assert_eq!(table_width(os("40"), true, || Some(100)), Some(40));
+        assert_eq!(table_width(None, true, || Some(100)), Some(100));
+        assert_eq!(table_width(os("wide"), true, || Some(100)), Some(100));
+        assert_eq!(table_width(os("0"), false, || Some(100)), None);
+        assert_eq!(table_width(None, false, || Some(100)), None);
+        assert_eq!(table_width(None, true, || None), None);
     }
 }
