@@ -105,6 +105,8 @@ pub fn command_on(db: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
         .arg(db)
         .args(args)
         .env_remove("SOLOCRM_DB")
+        // Tables are cut to COLUMNS when it is set: a test that wants that sets it.
+        .env_remove("COLUMNS")
         // `init` without --timezone takes the zone TZ names: UTC, whatever the machine's.
         .env("TZ", "UTC")
         .env("NO_COLOR", "1");
