@@ -2,13 +2,62 @@
 
 use std::path::PathBuf;
 
+use std::ffi::OsStr;
+
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use solocrm_core::BusinessZone;
+use solocrm_core::{
+    BusinessZone, Channel, DealStage, Direction, LifecycleStage, NameList, Recurrence, RequestKind,
+    Sentiment, TaskKind, ValidationError,
+};
 
 /// A `--timezone` value: an IANA name, refused as a usage error with a hint (the name
 /// to use for a city, a Chinese city name, an offset or an abbreviation).
 fn zone(input: &str) -> Result<BusinessZone, String> {
     BusinessZone::parse(input).map_err(|e| e.to_string())
+}
+
+/// A value parser for one of the core's closed sets of names (stages, channels, kinds).
+///
+/// The names clap lists (in `--help`, in a usage error, in shell completions) are the
+/// core's own `NAMES`, so they cannot drift from what the core accepts. Parsing is the
+/// core's `parse`, as forgiving as before (`At-Risk`, `at risk` and `at_risk` are one
+/// stage); a value it refuses is a usage error (exit 2) that lists the names.
+#[derive(Clone, Copy)]
+pub struct Names<T> {
+    names: NameList,
+    parse: fn(&str) -> Result<T, ValidationError>,
+}
+
+/// The [`Names`] parser of the set `names`, read with `parse`.
+const fn names<T>(names: NameList, parse: fn(&str) -> Result<T, ValidationError>) -> Names<T> {
+    Names { names, parse }
+}
+
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Names<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        if let Some(parsed) = value.to_str().and_then(|text| (self.parse)(text).ok()) {
+            return Ok(parsed);
+        }
+        // Refused: clap's own parser of the exact names words the usage error (the
+        // value, the argument, the valid names, a "did you mean").
+        let exact = PossibleValuesParser::new(self.names.0.iter().copied());
+        let name = exact.parse_ref(cmd, arg, value)?;
+        (self.parse)(&name).map_err(|e| clap::Error::raw(clap::error::ErrorKind::InvalidValue, e))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            self.names.0.iter().map(|n| PossibleValue::new(*n)),
+        ))
+    }
 }
 
 /// Run the customer relationships of a one-person company from the terminal.
@@ -50,6 +99,11 @@ pub struct Cli {
         value_parser = clap::value_parser!(u32).range(0..=3600)
     )]
     pub busy_timeout: u32,
+
+    /// Print only what was asked for: no progress, no notes, no confirmation of what was
+    /// recorded. Tables, JSON, warnings and errors still print.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 
     /// What to do.
     #[command(subcommand)]
@@ -206,6 +260,16 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Print a shell completion script on standard output, e.g. `solocrm completions
+    /// bash > ~/.local/share/bash-completion/completions/solocrm` (docs/cli.md says where
+    /// each shell looks).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on standard output, e.g. `solocrm man >
+    /// ~/.local/share/man/man1/solocrm.1`, or read it with `solocrm man | man -l -`.
+    Man,
 }
 
 /// `solocrm settings ...`
@@ -333,16 +397,16 @@ pub enum CustomerCmd {
         #[arg(long = "tag")]
         tags: Vec<String>,
         /// First stage (default: prospect).
-        #[arg(long)]
-        stage: Option<String>,
+        #[arg(long, value_parser = names(LifecycleStage::NAMES, LifecycleStage::parse))]
+        stage: Option<LifecycleStage>,
         #[command(flatten)]
         at: At,
     },
     /// List customers.
     List {
         /// Only this stage.
-        #[arg(long)]
-        stage: Option<String>,
+        #[arg(long, value_parser = names(LifecycleStage::NAMES, LifecycleStage::parse))]
+        stage: Option<LifecycleStage>,
         /// Only this tag.
         #[arg(long)]
         tag: Option<String>,
@@ -419,15 +483,15 @@ pub enum InteractionCmd {
         customer: String,
         /// What was said or done.
         summary: String,
-        /// phone, email, social, chat, wechat, in_person or other.
-        #[arg(long)]
-        channel: String,
-        /// inbound or outbound.
-        #[arg(long, default_value = "outbound")]
-        direction: String,
-        /// negative, neutral or positive.
-        #[arg(long)]
-        sentiment: Option<String>,
+        /// How it happened.
+        #[arg(long, value_parser = names(Channel::NAMES, Channel::parse))]
+        channel: Channel,
+        /// Who started it.
+        #[arg(long, default_value = "outbound", value_parser = names(Direction::NAMES, Direction::parse))]
+        direction: Direction,
+        /// How it went.
+        #[arg(long, value_parser = names(Sentiment::NAMES, Sentiment::parse))]
+        sentiment: Option<Sentiment>,
         #[command(flatten)]
         at: At,
     },
@@ -496,9 +560,9 @@ pub enum RequestCmd {
         customer: String,
         /// One-line subject.
         subject: String,
-        /// feedback, question or complaint.
-        #[arg(long, default_value = "question")]
-        kind: String,
+        /// What kind of request.
+        #[arg(long, default_value = "question", value_parser = names(RequestKind::NAMES, RequestKind::parse))]
+        kind: RequestKind,
         /// The full text.
         #[arg(long, default_value = "")]
         description: String,
@@ -553,8 +617,8 @@ pub enum DealCmd {
         #[arg(allow_negative_numbers = true)]
         value: String,
         /// First stage (default: need_identified).
-        #[arg(long)]
-        stage: Option<String>,
+        #[arg(long, value_parser = names(DealStage::NAMES, DealStage::parse))]
+        stage: Option<DealStage>,
         /// Expected close date.
         #[arg(long)]
         close: Option<String>,
@@ -565,8 +629,9 @@ pub enum DealCmd {
     Move {
         /// The deal id.
         id: u64,
-        /// need_identified, contacted, demo, proposal, negotiation, won or lost.
-        stage: String,
+        /// The new stage.
+        #[arg(value_parser = names(DealStage::NAMES, DealStage::parse))]
+        stage: DealStage,
         #[command(flatten)]
         at: At,
     },
@@ -594,12 +659,12 @@ pub enum TaskCmd {
         /// The customer it concerns.
         #[arg(long)]
         customer: Option<String>,
-        /// follow_up, birthday, holiday or custom.
-        #[arg(long, default_value = "follow_up")]
-        kind: String,
-        /// weekly, monthly or yearly.
-        #[arg(long)]
-        every: Option<String>,
+        /// What kind of task.
+        #[arg(long, default_value = "follow_up", value_parser = names(TaskKind::NAMES, TaskKind::parse))]
+        kind: TaskKind,
+        /// Repeat it this often.
+        #[arg(long, value_parser = names(Recurrence::NAMES, Recurrence::parse))]
+        every: Option<Recurrence>,
         #[command(flatten)]
         at: At,
     },
@@ -694,7 +759,8 @@ pub enum StageCmd {
         /// The customer.
         customer: String,
         /// The stage.
-        stage: String,
+        #[arg(value_parser = names(LifecycleStage::NAMES, LifecycleStage::parse))]
+        stage: LifecycleStage,
         /// Why.
         #[arg(long)]
         reason: Option<String>,
@@ -848,4 +914,44 @@ pub enum ClvUnit {
     Day,
     /// Weeks (7 days).
     Week,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_listed_name_parses_to_itself_and_others_are_usage_errors() {
+        let parser = names(LifecycleStage::NAMES, LifecycleStage::parse);
+        let cmd = clap::Command::new("t");
+        for stage in LifecycleStage::ALL {
+            let parsed = parser
+                .parse_ref(&cmd, None, OsStr::new(stage.as_str()))
+                .expect("a listed name");
+            assert_eq!(parsed, *stage);
+        }
+        let listed: Vec<String> = parser
+            .possible_values()
+            .into_iter()
+            .flatten()
+            .map(|v| v.get_name().to_owned())
+            .collect();
+        assert_eq!(listed, LifecycleStage::NAMES.0);
+        assert_eq!(
+            parser.parse_ref(&cmd, None, OsStr::new("At Risk")).ok(),
+            Some(LifecycleStage::AtRisk)
+        );
+        let err = parser
+            .parse_ref(&cmd, None, OsStr::new("foo"))
+            .expect_err("not a stage");
+        assert_eq!(err.kind(), clap::error::ErrorKind::InvalidValue);
+        assert!(err.to_string().contains("won_back"), "{err}");
+    }
 }

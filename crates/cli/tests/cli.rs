@@ -396,7 +396,7 @@ fn segments_parse_save_and_select_and_syntax_errors_point_at_the_column() {
     ]);
     let shown = env.ok(&["segment", "show", "lapsed-vips", "--as-of", "2026-05-01"]);
     assert!(
-        shown.contains("Ada Lovelace") && shown.contains("1 customers"),
+        shown.contains("Ada Lovelace") && shown.contains("1 customer as of"),
         "{shown}"
     );
     let listed = env.json(&[

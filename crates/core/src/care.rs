@@ -173,7 +173,8 @@ impl std::fmt::Display for CareReason {
                 task_kind,
                 ..
             } if *overdue_days > 0 => {
-                write!(f, "{task_kind}: {title} (overdue by {overdue_days} days)")
+                let overdue = crate::names::count(*overdue_days, "day", "days");
+                write!(f, "{task_kind}: {title} (overdue by {overdue})")
             }
             CareReason::Task {
                 title, task_kind, ..
@@ -181,12 +182,17 @@ impl std::fmt::Display for CareReason {
             CareReason::NoContact {
                 days,
                 ever_contacted: true,
-            } => write!(f, "no contact for {days} days"),
+            } => write!(
+                f,
+                "no contact for {}",
+                crate::names::count(*days, "day", "days")
+            ),
             CareReason::NoContact {
                 days,
                 ever_contacted: false,
             } => {
-                write!(f, "never contacted since being added {days} days ago")
+                let days = crate::names::count(*days, "day", "days");
+                write!(f, "never contacted since being added {days} ago")
             }
             CareReason::AtRisk => f.write_str("at risk of churning"),
         }
@@ -449,5 +455,24 @@ mod tests {
     fn an_impossible_holiday_is_refused() {
         assert!(Holiday::new(Label::parse("x").expect("valid"), 2, 30).is_err());
         assert!(Holiday::new(Label::parse("x").expect("valid"), 2, 29).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod counts {
+    use super::CareReason;
+
+    #[test]
+    fn one_day_is_a_day() {
+        let reason = |days, ever_contacted| CareReason::NoContact {
+            days,
+            ever_contacted,
+        };
+        assert_eq!(reason(1, true).to_string(), "no contact for 1 day");
+        assert_eq!(reason(2, true).to_string(), "no contact for 2 days");
+        assert_eq!(
+            reason(1, false).to_string(),
+            "never contacted since being added 1 day ago"
+        );
     }
 }

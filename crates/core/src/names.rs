@@ -18,6 +18,15 @@ pub(crate) fn canonical(input: &str) -> String {
         .collect()
 }
 
+/// `n` and the noun that agrees with it, for text a person reads: `1 day`, `2 days`.
+pub(crate) fn count<N>(n: N, one: &str, many: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8>,
+{
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
+}
+
 /// Declares a fieldless enum with canonical names, `ALL`, `as_str`, `Display`, `FromStr`
 /// and serde support.
 macro_rules! named_enum {

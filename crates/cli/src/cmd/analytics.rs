@@ -105,11 +105,11 @@ pub fn dashboard(
         || "-".into(),
         |n| {
             format!(
-                "{} ({} promoters, {} passives, {} detractors)",
+                "{} ({}, {}, {})",
                 n.score.round_dp(1),
-                n.promoters,
-                n.passives,
-                n.detractors
+                super::plural(n.promoters, "promoter", "promoters"),
+                super::plural(n.passives, "passive", "passives"),
+                super::plural(n.detractors, "detractor", "detractors")
             )
         },
     );
@@ -117,9 +117,9 @@ pub fn dashboard(
         || "-".into(),
         |c| {
             format!(
-                "{} % of {} answers",
+                "{} % of {}",
                 c.share.percent_rounded(1),
-                c.respondents
+                super::plural(c.respondents, "answer", "answers")
             )
         },
     );
@@ -127,9 +127,9 @@ pub fn dashboard(
         || "-".into(),
         |n| {
             format!(
-                "{} ({} customers, latest answer each)",
+                "{} ({}, latest answer each)",
                 n.score.round_dp(1),
-                n.respondents()
+                super::plural(n.respondents(), "customer", "customers")
             )
         },
     );
@@ -137,9 +137,9 @@ pub fn dashboard(
         || "-".into(),
         |c| {
             format!(
-                "{} % of {} customers, latest answer each",
+                "{} % of {}, latest answer each",
                 c.share.percent_rounded(1),
-                c.respondents
+                super::plural(c.respondents, "customer", "customers")
             )
         },
     );
@@ -147,10 +147,10 @@ pub fn dashboard(
         || "-".into(),
         |c| {
             format!(
-                "{} of 7, lower is easier ({} % low effort, {} answers)",
+                "{} of 7, lower is easier ({} % low effort, {})",
                 c.average.round_dp(2),
                 c.low_effort_share.percent_rounded(1),
-                c.respondents
+                super::plural(c.respondents, "answer", "answers")
             )
         },
     );
@@ -185,7 +185,11 @@ pub fn dashboard(
         ("CRR (E-N)/S", show_percent(&r.retention.crr)),
         (
             "orders",
-            format!("{} by {} buyers", p.stats.orders, p.stats.buyers),
+            format!(
+                "{} by {}",
+                p.stats.orders,
+                super::plural(p.stats.buyers, "buyer", "buyers")
+            ),
         ),
         (
             "revenue",
@@ -223,7 +227,13 @@ pub fn dashboard(
             "CAC",
             r.value.cac.overall.value().map_or_else(
                 || "-".into(),
-                |c| format!("{} ({} new customers)", c.cac, c.new_customers),
+                |c| {
+                    format!(
+                        "{} ({})",
+                        c.cac,
+                        super::plural(c.new_customers, "new customer", "new customers")
+                    )
+                },
             ),
         ),
         (
@@ -243,8 +253,8 @@ pub fn dashboard(
         (
             "open pipeline",
             format!(
-                "{} deals, {} weighted {}",
-                r.pipeline.pipeline.open_deals,
+                "{}, {} weighted {}",
+                super::plural(r.pipeline.pipeline.open_deals, "deal", "deals"),
                 r.pipeline.pipeline.total,
                 r.pipeline.pipeline.weighted
             ),
@@ -302,11 +312,14 @@ pub fn dashboard(
             .iter()
             .filter(|w| w.score >= overdue_points)
             .count();
+        let signalled = r.early_warning.len();
         out.line(format!(
-            "{} customers show an early-warning signal ({strong} of them a risk of {overdue_points} \
-             or more, overdue against their own rhythm); {in_stage} are in the at-risk stage. \
+            "{} {} an early-warning signal ({strong} of them a risk of {overdue_points} \
+             or more, overdue against their own rhythm); {in_stage} {} in the at-risk stage. \
              `solocrm churn-risk` lists the signals",
-            r.early_warning.len()
+            super::plural(signalled, "customer", "customers"),
+            super::agree(signalled, "shows", "show"),
+            super::agree(in_stage, "is", "are")
         ))?;
     }
     Ok(())
@@ -390,10 +403,10 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
         ]);
     }
     ctx.out.table(&t)?;
-    ctx.out.line(format!(
-        "{} of {} customers as of {day} ({} ties){}",
+    ctx.say(format!(
+        "{} of {} as of {day} ({} ties){}",
         rows.len().min(shown),
-        rows.len(),
+        super::plural(rows.len(), "customer", "customers"),
         tie_rule.as_str(),
         more_hint(rows.len(), shown)
     ))
@@ -460,7 +473,7 @@ pub fn cohort(ctx: &mut Ctx, by: CohortBy, as_of: Option<&str>, revenue: bool) -
     } else {
         "share of the cohort buying".to_owned()
     };
-    ctx.out.line(format!(
+    ctx.say(format!(
         "{what} in each {} since acquisition; first {width} shown; --json has all",
         grain_name(grain)
     ))
@@ -504,13 +517,13 @@ pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
     }
     ctx.out.table(&t)?;
     ctx.out.line(format!(
-        "win rate {}; average cycle {}; open {} deals worth {} (weighted {}); velocity {} per day",
+        "win rate {}; average cycle {}; open {} worth {} (weighted {}); velocity {} per day",
         show_percent(&m.win_rate.clone().map(|w| w.rate)),
         m.cycle_time.value().map_or_else(
             || "-".into(),
-            |c| format!("{} days", c.average_days.round_dp(1))
+            |c| super::plural(c.average_days.round_dp(1), "day", "days")
         ),
-        m.pipeline.open_deals,
+        super::plural(m.pipeline.open_deals, "deal", "deals"),
         m.pipeline.total,
         m.pipeline.weighted,
         show(&m.sales_velocity),
@@ -574,10 +587,10 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
             .line(format!("nobody shows a churn risk as of {}", ctx.day(at)));
     }
     ctx.out.table(&t)?;
-    ctx.out.line(format!(
-        "{} of {} customers at risk as of {}{}",
+    ctx.say(format!(
+        "{} of {} at risk as of {}{}",
         warnings.len().min(top),
-        warnings.len(),
+        super::plural(warnings.len(), "customer", "customers"),
         ctx.day(at),
         more_hint(warnings.len(), top)
     ))

@@ -198,8 +198,8 @@ fn report<M: PurchaseModel>(
                 .map(|(k, v)| format!("{k} = {v:.6}"))
                 .collect();
             ctx.out.heading(format!(
-                "{name} fitted on {} customers up to {end} ({}s, penalizer {}): {}",
-                summary.len(),
+                "{name} fitted on {} up to {end} ({}s, penalizer {}): {}",
+                super::plural(summary.len(), "customer", "customers"),
                 summary.unit.as_str(),
                 guarded.penalizer,
                 shown.join(", ")
@@ -216,8 +216,8 @@ fn report<M: PurchaseModel>(
             ))?;
         }
         None => ctx.out.heading(format!(
-            "{name} could not be fitted on {} customers up to {end}: historic estimates",
-            summary.len()
+            "{name} could not be fitted on {} up to {end}: historic estimates",
+            super::plural(summary.len(), "customer", "customers")
         ))?,
     }
     rows.sort_by(|a, b| {
@@ -248,9 +248,9 @@ fn report<M: PurchaseModel>(
     }
     ctx.out.table(&t)?;
     ctx.out.line(format!(
-        "expected purchases over the next {horizon:.1} {}s; CLV over {} months at {}% a month, margin {}",
+        "expected purchases over the next {horizon:.1} {}s; CLV over {} at {}% a month, margin {}",
         summary.unit.as_str(),
-        args.horizon_months,
+        super::plural(args.horizon_months, "month", "months"),
         args.discount_monthly * 100.0,
         args.margin
     ))

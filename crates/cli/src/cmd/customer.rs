@@ -4,7 +4,7 @@ use anyhow::{Result, bail};
 use solocrm_app::views::CustomerPage;
 use solocrm_core::{
     CountryCode, Customer, CustomerData, CustomerQuery, Email, ExternalRef, FreeText, Label,
-    LifecycleStage, NewCustomer, PersonName, Phone, SegmentFilter, Store, Tag,
+    NewCustomer, PersonName, Phone, SegmentFilter, Store, Tag,
 };
 
 use super::Ctx;
@@ -34,14 +34,13 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             }
             let mut new = NewCustomer::new(data, ctx.at(at.at.as_deref())?);
             if let Some(s) = stage {
-                new = new.at_stage(LifecycleStage::parse(&s)?);
+                new = new.at_stage(s);
             }
             let c = store.create_customer(new)?;
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {
-                ctx.out
-                    .line(format!("added customer {} ({})", c.id(), c.name()))?;
+                ctx.say(format!("added customer {} ({})", c.id(), c.name()))?;
             }
         }
         CustomerCmd::List {
@@ -60,7 +59,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 None => None,
             };
             let query = CustomerQuery {
-                stage: stage.as_deref().map(LifecycleStage::parse).transpose()?,
+                stage,
                 tag: tag.as_deref().map(Tag::parse).transpose()?,
                 segment,
                 include_erased: false,
@@ -73,7 +72,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             } else {
                 print_customers(ctx, &page.items)?;
                 if let Some(next) = page.next {
-                    ctx.out.line(format!("(more: --after {next})"))?;
+                    ctx.say(format!("(more: --after {next})"))?;
                 }
             }
         }
@@ -100,8 +99,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {
-                ctx.out
-                    .line(format!("updated customer {} ({})", c.id(), c.name()))?;
+                ctx.say(format!("updated customer {} ({})", c.id(), c.name()))?;
             }
         }
         CustomerCmd::Tag { customer, tags } => {
@@ -147,7 +145,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 }
                 ctx.out.json(&value)?;
             } else {
-                ctx.out.line(format!(
+                ctx.say(format!(
                     "erased customer {}; amounts and dates are kept",
                     c.id()
                 ))?;
@@ -175,7 +173,7 @@ fn report_tags(ctx: &mut Ctx, c: &Customer) -> Result<()> {
         return ctx.out.json(c);
     }
     let tags: Vec<&str> = c.tags().iter().map(Tag::as_str).collect();
-    ctx.out.line(format!(
+    ctx.say(format!(
         "customer {} tags: {}",
         c.id(),
         if tags.is_empty() {

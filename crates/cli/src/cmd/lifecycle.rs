@@ -3,14 +3,12 @@
 use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_app::history::read_as_of_day;
 use solocrm_core::care::{CareConfig, Holiday};
-use solocrm_core::{
-    CustomerQuery, Label, LifecycleStage, Predicate, Segment, SegmentFilter, StageReason, Store,
-};
+use solocrm_core::{CustomerQuery, Label, Predicate, Segment, SegmentFilter, StageReason, Store};
 
 use super::Ctx;
 use crate::books::File as _;
 use crate::cli::{SegmentCmd, StageCmd};
-use crate::output::{Progress, Table};
+use crate::output::Table;
 use crate::parse;
 
 pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
@@ -26,15 +24,14 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             let note = reason.as_deref().map(Label::parse).transpose()?;
             let change = store.change_stage(
                 c.id(),
-                LifecycleStage::parse(&stage)?,
+                stage,
                 ctx.at(at.at.as_deref())?,
                 StageReason::Manual { note },
             )?;
             if ctx.out.json {
                 return ctx.out.json(&change);
             }
-            ctx.out
-                .line(format!("{}: {} -> {}", c.name(), change.from, change.to))
+            ctx.say(format!("{}: {} -> {}", c.name(), change.from, change.to))
         }
         StageCmd::Reassess { as_of, apply } => {
             let as_of = ctx.as_of(as_of.as_of.as_deref())?;
@@ -46,14 +43,18 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             // listed and make the exit code 1.
             let mut failed: Vec<Option<String>> = vec![None; suggestions.len()];
             if apply {
-                let mut progress = Progress::new("applying", suggestions.len() as u64);
+                let mut progress = ctx.progress("applying", suggestions.len() as u64);
                 for (i, (id, s)) in suggestions.iter().enumerate() {
                     if let Err(e) = store.write(|w| w.apply_suggestion(*id, s, &policy, as_of)) {
                         failed[i] = Some(e.to_string());
                     }
-                    progress.set(i as u64 + 1);
+                    if let Some(p) = &mut progress {
+                        p.set(i as u64 + 1);
+                    }
                 }
-                progress.finish();
+                if let Some(p) = progress {
+                    p.finish();
+                }
             }
             let failures = failed.iter().flatten().count();
             if ctx.out.json {
@@ -88,19 +89,22 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
                 }
                 ctx.out.table(&t)?;
                 if apply {
-                    ctx.out
-                        .line(format!("{} customers moved", suggestions.len() - failures))?;
+                    let moved = suggestions.len() - failures;
+                    ctx.say(format!(
+                        "{} moved",
+                        super::plural(moved, "customer", "customers")
+                    ))?;
                 } else {
-                    ctx.out.line(format!(
-                        "{} customers would move (run with --apply to record)",
-                        suggestions.len()
+                    ctx.say(format!(
+                        "{} would move (run with --apply to record)",
+                        super::plural(suggestions.len(), "customer", "customers")
                     ))?;
                 }
             }
             if failures > 0 {
                 bail!(
-                    "{failures} of {} moves could not be recorded (marked NOT MOVED); the others were",
-                    suggestions.len()
+                    "{failures} of {} could not be recorded (marked NOT MOVED); the others were",
+                    super::plural(suggestions.len(), "move", "moves")
                 );
             }
             Ok(())
@@ -138,8 +142,9 @@ pub fn care(
     }
     if items.is_empty() {
         return ctx.out.line(format!(
-            "nobody needs care between {} and the next {days} days",
-            ctx.day(as_of)
+            "nobody needs care between {} and the next {}",
+            ctx.day(as_of),
+            super::plural(days, "day", "days")
         ));
     }
     let mut t = Table::new(&["DATE", ">CUSTOMER", "NAME", "WHY"]);
@@ -172,7 +177,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&segment);
             }
-            ctx.out.line(format!(
+            ctx.say(format!(
                 "saved segment {}: {}",
                 segment.name, segment.predicate
             ))
@@ -223,9 +228,9 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
                 ]);
             }
             ctx.out.table(&t)?;
-            ctx.out.line(format!(
-                "{} customers as of {}",
-                members.len(),
+            ctx.say(format!(
+                "{} as of {}",
+                super::plural(members.len(), "customer", "customers"),
                 ctx.day(as_of)
             ))
         }
@@ -234,7 +239,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&serde_json::json!({ "deleted": name }));
             }
-            ctx.out.line(format!("deleted segment {name}"))
+            ctx.say(format!("deleted segment {name}"))
         }
     }
 }

@@ -11,7 +11,9 @@ mod settings;
 mod setup;
 
 use std::cell::Cell;
+use std::io::Write as _;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
@@ -21,7 +23,16 @@ use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::books::Books;
 use crate::cli::{Cli, Command};
-use crate::output::Out;
+use crate::output::{Out, Progress};
+
+/// `--quiet`, set once by [`run`] before any command runs; read by [`note`] and
+/// [`Ctx::say`].
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// True under `--quiet`: progress, notes and confirmations are left out.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
 
 /// What every command gets: the database path, the time, the books' time zone, and the
 /// output.
@@ -86,6 +97,22 @@ impl Ctx {
         crate::parse::as_of(input, self.now, self.zone())
     }
 
+    /// Prints a line that only confirms or comments (`added customer 7`, a count under
+    /// a table, a hint), left out under `--quiet`. What the command was asked to show
+    /// goes through [`Out`] itself.
+    pub fn say(&mut self, text: impl AsRef<str>) -> Result<()> {
+        if quiet() {
+            return Ok(());
+        }
+        self.out.line(text)
+    }
+
+    /// A progress line on standard error (shown on a terminal only), none under
+    /// `--quiet`.
+    pub fn progress(&self, label: &'static str, total: u64) -> Option<Progress> {
+        (!quiet()).then(|| Progress::new(label, total))
+    }
+
     /// The local day of an `--as-of` value ([`crate::parse::as_of_day`]); none is
     /// today.
     pub fn as_of_day(&self, input: Option<&str>) -> Result<NaiveDate> {
@@ -93,9 +120,29 @@ impl Ctx {
     }
 }
 
-/// Prints a note on standard error (what the command is waiting for), escaped.
+/// Prints a note on standard error (what the command is waiting for), escaped; nothing
+/// under `--quiet`.
 pub fn note(message: &str) {
-    crate::output::to_stderr("", message);
+    if !quiet() {
+        crate::output::to_stderr("", message);
+    }
+}
+
+/// `n` and the noun that agrees with it: `1 customer`, `0 customers`, `2 customers`.
+pub fn plural<N>(n: N, one: &str, many: &str) -> String
+where
+    N: std::fmt::Display + PartialEq + From<u8>,
+{
+    let noun = if n == N::from(1) { one } else { many };
+    format!("{n} {noun}")
+}
+
+/// `one` if `n` is 1, else `many`: the verb (or other word) that agrees with a count.
+pub fn agree<'a, N>(n: N, one: &'a str, many: &'a str) -> &'a str
+where
+    N: PartialEq + From<u8>,
+{
+    if n == N::from(1) { one } else { many }
 }
 
 /// Prints a warning on standard error, with its controls escaped.
@@ -105,6 +152,7 @@ pub fn warn(message: &str) {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    QUIET.store(cli.quiet, Ordering::Relaxed);
     let mut ctx = Ctx {
         db: cli.db,
         busy_timeout: Duration::from_secs(u64::from(cli.busy_timeout)),
@@ -168,6 +216,48 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export { what, format, out } => {
             io::export(&mut ctx, what, format, out.as_deref())?
         }
+        Command::Completions { shell } => completions(shell)?,
+        Command::Man => man()?,
     }
     ctx.out.finish()
+}
+
+/// `solocrm completions SHELL`: the shell's completion script, from the same clap
+/// definition the program parses with (commands, flags, the names of stages and kinds).
+fn completions(shell: clap_complete::Shell) -> Result<()> {
+    let mut script = Vec::new();
+    let mut command = <Cli as clap::CommandFactory>::command();
+    clap_complete::generate(shell, &mut command, "solocrm", &mut script);
+    // Written as generated: a script is code for the shell, not text to escape. A
+    // closed pipe is the plain I/O error, which `main` ends quietly on.
+    std::io::stdout().lock().write_all(&script)?;
+    Ok(())
+}
+
+/// `solocrm man`: the manual page of the program, in roff.
+fn man() -> Result<()> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut page)?;
+    std::io::stdout().lock().write_all(&page)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{agree, plural};
+
+    #[test]
+    fn counts_take_the_noun_that_agrees() {
+        assert_eq!(plural(0_usize, "customer", "customers"), "0 customers");
+        assert_eq!(plural(1_usize, "customer", "customers"), "1 customer");
+        assert_eq!(plural(2_u64, "customer", "customers"), "2 customers");
+        assert_eq!(plural(1_u32, "day", "days"), "1 day");
+        assert_eq!(plural(-1_i64, "point", "points"), "-1 points");
+        assert_eq!(
+            plural(rust_decimal::Decimal::new(15, 1), "day", "days"),
+            "1.5 days"
+        );
+        assert_eq!(agree(1_usize, "is", "are"), "is");
+        assert_eq!(agree(3_usize, "is", "are"), "are");
+    }
 }

@@ -3,10 +3,10 @@
 
 use anyhow::{Result, anyhow};
 use solocrm_core::{
-    ActivityQuery, Channel, Consent, DealId, DealStage, Direction, ExternalRef, FreeText, Label,
-    NewDeal, NewInteraction, NewPointsEntry, NewPurchase, NewServiceRequest, NewSurveyResponse,
-    NewTask, OpenQuery, PointsKind, Recurrence, RequestEventKind, RequestId, RequestKind,
-    Sentiment, Store, SurveyKind, SurveyScore, Tag, TaskId, TaskKind, TaskQuery,
+    ActivityQuery, Consent, DealId, ExternalRef, FreeText, Label, NewDeal, NewInteraction,
+    NewPointsEntry, NewPurchase, NewServiceRequest, NewSurveyResponse, NewTask, OpenQuery,
+    PointsKind, RequestEventKind, RequestId, Store, SurveyKind, SurveyScore, Tag, TaskId,
+    TaskQuery,
 };
 
 use super::Ctx;
@@ -29,17 +29,16 @@ pub fn interaction(ctx: &mut Ctx, cmd: InteractionCmd) -> Result<()> {
     let c = parse::customer(&store, &customer)?;
     let i = store.log_interaction(NewInteraction {
         customer: c.id(),
-        channel: Channel::parse(&channel)?,
-        direction: Direction::parse(&direction)?,
+        channel,
+        direction,
         at: ctx.at(at.at.as_deref())?,
         summary: FreeText::parse(&summary)?,
-        sentiment: sentiment.as_deref().map(Sentiment::parse).transpose()?,
+        sentiment,
     })?;
     if ctx.out.json {
         return ctx.out.json(&i);
     }
-    ctx.out
-        .line(format!("logged interaction {} with {}", i.id(), c.name()))
+    ctx.say(format!("logged interaction {} with {}", i.id(), c.name()))
 }
 
 pub fn purchase(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
@@ -66,7 +65,7 @@ pub fn purchase(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&p);
             }
-            ctx.out.line(format!(
+            ctx.say(format!(
                 "recorded purchase {} of {} by {}",
                 p.id(),
                 p.amount(),
@@ -131,7 +130,7 @@ pub fn survey(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&s);
     }
-    ctx.out.line(format!(
+    ctx.say(format!(
         "recorded {} {} from {}",
         score.kind(),
         score.value(),
@@ -146,8 +145,7 @@ pub fn request(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
         if ctx.out.json {
             return ctx.out.json(&r);
         }
-        ctx.out
-            .line(format!("request {} is now {}", r.id(), r.status()))
+        ctx.say(format!("request {} is now {}", r.id(), r.status()))
     };
     match cmd {
         RequestCmd::Open {
@@ -161,7 +159,7 @@ pub fn request(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
             let c = parse::customer(&store, &customer)?;
             let r = store.open_request(NewServiceRequest {
                 customer: c.id(),
-                kind: RequestKind::parse(&kind)?,
+                kind,
                 subject: Label::parse(&subject)?,
                 description: FreeText::parse(&description)?,
                 opened_at: ctx.at(at.at.as_deref())?,
@@ -170,8 +168,7 @@ pub fn request(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&r);
             }
-            ctx.out
-                .line(format!("opened {} {} for {}", r.kind(), r.id(), c.name()))
+            ctx.say(format!("opened {} {} for {}", r.kind(), r.id(), c.name()))
         }
         RequestCmd::Respond { id, at } => {
             step(id, RequestEventKind::Responded, at.at.as_deref(), ctx)
@@ -229,14 +226,14 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                 ctx.at(at.at.as_deref())?,
             );
             if let Some(s) = stage {
-                new.stage = DealStage::parse(&s)?;
+                new.stage = s;
             }
             new.expected_close = close.as_deref().map(parse::date).transpose()?;
             let d = store.create_deal(new)?;
             if ctx.out.json {
                 return ctx.out.json(&d);
             }
-            ctx.out.line(format!(
+            ctx.say(format!(
                 "added deal {} ({}, {}) at {}",
                 d.id(),
                 d.title(),
@@ -245,16 +242,11 @@ pub fn deal(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
             ))
         }
         DealCmd::Move { id, stage, at } => {
-            let d = store.move_deal(
-                DealId::new(id),
-                DealStage::parse(&stage)?,
-                ctx.at(at.at.as_deref())?,
-            )?;
+            let d = store.move_deal(DealId::new(id), stage, ctx.at(at.at.as_deref())?)?;
             if ctx.out.json {
                 return ctx.out.json(&d);
             }
-            ctx.out
-                .line(format!("deal {} is now {}", d.id(), d.stage()))
+            ctx.say(format!("deal {} is now {}", d.id(), d.stage()))
         }
         DealCmd::List { open, customer } => {
             let customer = customer
@@ -301,17 +293,16 @@ pub fn task(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
                 .map(|c| c.id());
             let t = store.create_task(NewTask {
                 customer,
-                kind: TaskKind::parse(&kind)?,
+                kind,
                 title: Label::parse(&title)?,
                 due: parse::date(&due)?,
-                recurrence: every.as_deref().map(Recurrence::parse).transpose()?,
+                recurrence: every,
                 created_at: ctx.at(at.at.as_deref())?,
             })?;
             if ctx.out.json {
                 return ctx.out.json(&t);
             }
-            ctx.out
-                .line(format!("added task {} due {}", t.id(), t.due()))
+            ctx.say(format!("added task {} due {}", t.id(), t.due()))
         }
         TaskCmd::Done { id, at } => {
             let t = store.complete_task(TaskId::new(id), ctx.at(at.at.as_deref())?)?;
@@ -319,10 +310,9 @@ pub fn task(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
                 return ctx.out.json(&t);
             }
             if t.is_done() {
-                ctx.out.line(format!("task {} is done", t.id()))
+                ctx.say(format!("task {} is done", t.id()))
             } else {
-                ctx.out
-                    .line(format!("task {} is next due {}", t.id(), t.due()))
+                ctx.say(format!("task {} is next due {}", t.id(), t.due()))
             }
         }
         TaskCmd::List { until, all } => {
@@ -385,7 +375,11 @@ pub fn points(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&serde_json::json!({ "customer": c.id(), "balance": balance, "ledger": ledger }));
             }
-            ctx.out.line(format!("{} has {balance} points", c.name()))?;
+            ctx.out.line(format!(
+                "{} has {}",
+                c.name(),
+                super::plural(balance, "point", "points")
+            ))?;
             if !ledger.is_empty() {
                 let mut t = Table::new(&["DATE", "KIND", ">POINTS", ">BALANCE", "REASON"]);
                 for e in &ledger {
@@ -411,8 +405,11 @@ pub fn points(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&e);
     }
-    ctx.out
-        .line(format!("{} now has {} points", c.name(), e.balance_after()))
+    ctx.say(format!(
+        "{} now has {}",
+        c.name(),
+        super::plural(e.balance_after(), "point", "points")
+    ))
 }
 
 pub fn consent(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
@@ -450,6 +447,5 @@ pub fn consent(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
     } else {
         "not granted"
     };
-    ctx.out
-        .line(format!("{}: consent for {purpose} is {state}", c.name()))
+    ctx.say(format!("{}: consent for {purpose} is {state}", c.name()))
 }

@@ -38,13 +38,10 @@ pub fn run(ctx: &mut Ctx, cmd: SettingsCmd) -> Result<()> {
                 }));
             }
             if change.is_unchanged() {
-                return ctx
-                    .out
-                    .line(format!("the time zone is already {}", change.to));
+                return ctx.say(format!("the time zone is already {}", change.to));
             }
-            ctx.out
-                .line(format!("time zone: {} -> {}", change.from, change.to))?;
-            ctx.out.line(format!("note: {}", change.note()))
+            ctx.say(format!("time zone: {} -> {}", change.from, change.to))?;
+            ctx.say(format!("note: {}", change.note()))
         }
     }
 }

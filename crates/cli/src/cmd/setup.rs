@@ -14,7 +14,6 @@ use crate::books::File as _;
 use crate::cli::DemoLocale;
 
 use super::Ctx;
-use crate::output::Progress;
 
 fn refuse_existing(db: &Path) -> Result<()> {
     if db.exists() || db.is_symlink() {
@@ -55,7 +54,7 @@ pub fn init(ctx: &mut Ctx, currency: &str, zone: Option<BusinessZone>) -> Result
             .out
             .json(&serde_json::json!({ "db": ctx.db, "currency": currency, "timezone": zone }));
     }
-    ctx.out.line(format!(
+    ctx.say(format!(
         "created {} (books in {currency}; days counted in {zone}, {chosen})",
         ctx.db.display()
     ))
@@ -131,13 +130,15 @@ pub fn demo(
     store
         .set_time_zone(zone)
         .with_context(|| format!("cannot store the time zone in {}", building.display()))?;
-    let progress = Progress::new("building the sample business", 1);
+    let progress = ctx.progress("building the sample business", 1);
     // The generator replays a whole history, stage moves included: the books must
     // not move anyone by themselves while it does.
     let replay = store.crm().clone().with_lifecycle(None);
     let populated = populate(&replay, &config).context("building the sample business")?;
     drop(replay);
-    progress.finish();
+    if let Some(p) = progress {
+        p.finish();
+    }
     // Closing checkpoints the log into the file, which then stands alone.
     drop(store);
     publish(&building, &ctx.db)?;
@@ -154,7 +155,7 @@ pub fn demo(
     if !ctx.out.json
         && let Some(hint) = holiday_hint(locale, end)
     {
-        ctx.out.line(hint)?;
+        ctx.say(hint)?;
     }
     Ok(())
 }
@@ -232,21 +233,20 @@ pub fn check(ctx: &mut Ctx) -> Result<()> {
             ctx.out.line(format!("problem: {p}"))?;
         }
         if problems.is_empty() {
-            ctx.out.line(format!(
+            ctx.say(format!(
                 "{}: integrity and foreign keys ok",
                 ctx.db.display()
             ))?;
         }
         if folded {
-            ctx.out
-                .line("the write-ahead log is folded into the file")?;
+            ctx.say("the write-ahead log is folded into the file")?;
         }
     }
     if !problems.is_empty() {
         bail!(
-            "{} has {} problem(s); restore it from a backup, or copy what reads with `sqlite3 {} .recover`",
+            "{} has {}; restore it from a backup, or copy what reads with `sqlite3 {} .recover`",
             ctx.db.display(),
-            problems.len(),
+            super::plural(problems.len(), "problem", "problems"),
             ctx.db.display()
         );
     }
@@ -277,7 +277,7 @@ pub fn checkpoint(ctx: &mut Ctx) -> Result<()> {
             .out
             .json(&serde_json::json!({ "db": ctx.db, "log_folded": true }));
     }
-    ctx.out.line(format!(
+    ctx.say(format!(
         "{}: the write-ahead log is folded into the file and emptied",
         ctx.db.display()
     ))

@@ -159,17 +159,25 @@ impl RiskReason {
                 overdue_after_days: t,
                 median_gap_days: Some(g),
             } => format!(
-                "overdue: {d} days since the last purchase, threshold {t} (median gap {g} days)"
+                "overdue: {} since the last purchase, threshold {t} (median gap {})",
+                crate::names::count(*d, "day", "days"),
+                crate::names::count(*g, "day", "days")
             ),
             RiskReason::Overdue {
                 days_since_last_purchase: d,
                 overdue_after_days: t,
                 median_gap_days: None,
-            } => format!("overdue: {d} days since the only purchase day, threshold {t}"),
+            } => format!(
+                "overdue: {} since the only purchase day, threshold {t}",
+                crate::names::count(*d, "day", "days")
+            ),
             RiskReason::Approaching {
                 days_since_last_purchase: d,
                 overdue_after_days: t,
-            } => format!("approaching: {d} days since the last purchase, threshold {t}"),
+            } => format!(
+                "approaching: {} since the last purchase, threshold {t}",
+                crate::names::count(*d, "day", "days")
+            ),
             RiskReason::Nps {
                 previous: Some(p),
                 latest: l,
@@ -187,10 +195,17 @@ impl RiskReason {
                 latest: l,
             } => format!("csat {l}: unsatisfied"),
             RiskReason::OpenComplaints { count, oldest_days } => {
-                format!("{count} open complaint(s), the oldest {oldest_days} days old")
+                format!(
+                    "{} open, the oldest {} old",
+                    crate::names::count(*count, "complaint", "complaints"),
+                    crate::names::count(*oldest_days, "day", "days")
+                )
             }
             RiskReason::LongSilence { days_since_contact } => {
-                format!("no contact for {days_since_contact} days")
+                format!(
+                    "no contact for {}",
+                    crate::names::count(*days_since_contact, "day", "days")
+                )
             }
         }
     }
