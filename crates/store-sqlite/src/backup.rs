@@ -377,7 +377,12 @@ fn publish(temp: &Path, dest: &Path, replace: bool) -> Result<(), BackupError> {
         path: dest.to_owned(),
     };
     match fs::hard_link(temp, dest) {
-        Ok(()) => Ok(fs::remove_file(temp)?),
+        Ok(()) => {
+            // The backup is in place; the second name goes with the clean-up if this
+            // fails.
+            let _ = fs::remove_file(temp);
+            Ok(())
+        }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(exists()),
         Err(_) => {
             if dest.exists() || dest.is_symlink() {

@@ -52,6 +52,10 @@
 //!   the busy timeout for other readers), so the erased personal data is gone from the
 //!   files, not merely unlinked; [`SqliteStore::checkpoint`] says whether a reader
 //!   prevented that.
+//! - **Backed up, checked.** [`SqliteStore::backup_to`] copies the books into a new
+//!   private file from one snapshot while others write (a running import is in the copy
+//!   entirely or not at all); [`SqliteStore::check`] verifies SQLite's integrity, the
+//!   foreign keys and the store's own invariants.
 //!
 //! # The transactional port
 //!
