@@ -150,6 +150,16 @@ pub enum Command {
     /// Check the database file: SQLite's integrity and foreign-key checks, and whether
     /// the write-ahead log has been folded into the file.
     Check,
+    /// Copy the books to a new file (0600), consistent even while another program
+    /// writes: a running import is in the copy entirely or not at all.
+    Backup {
+        /// The backup file to create.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Replace FILE if it exists (atomically, once the copy is complete).
+        #[arg(long)]
+        force: bool,
+    },
     /// Fold the write-ahead log into the database file and empty it (after an erase
     /// that another program's open connection held up, or before copying the file).
     Checkpoint,

@@ -52,6 +52,10 @@
 //!   the busy timeout for other readers), so the erased personal data is gone from the
 //!   files, not merely unlinked; [`SqliteStore::checkpoint`] says whether a reader
 //!   prevented that.
+//! - **Backed up, checked.** [`SqliteStore::backup_to`] copies the books into a new
+//!   private file from one snapshot while others write (a running import is in the copy
+//!   entirely or not at all); [`SqliteStore::check`] verifies SQLite's integrity, the
+//!   foreign keys and the store's own invariants.
 //!
 //! # The transactional port
 //!
@@ -64,8 +68,10 @@
 //! See `docs/storage.md` for the schema, its indexes and the migration rules.
 #![deny(missing_docs)]
 
+mod backup;
 mod codec;
 mod error;
+mod invariants;
 mod schema;
 mod spellings;
 #[macro_use]
@@ -80,6 +86,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 use solocrm_core::{Currency, StoreError, StoreResult};
 
+pub use backup::{BackupError, BackupReport};
 pub use error::OpenError;
 pub use schema::SCHEMA_VERSION;
 
@@ -442,17 +449,28 @@ impl SqliteStore {
     }
 
     /// Checks the whole file: SQLite's `PRAGMA integrity_check` and
-    /// `PRAGMA foreign_key_check`. Returns the problems found, one line each; empty if
-    /// the file is sound.
+    /// `PRAGMA foreign_key_check`, then, if those pass, the store's own invariants
+    /// (rules across rows that the schema cannot declare): every customer's stage is
+    /// where their stage history ends and each stage change starts where the previous
+    /// one ended; likewise for deals and their moves; no purchase is refunded beyond
+    /// its amount, and a refund is filed under its purchase's customer; each points
+    /// entry's balance follows from the one before; an erased customer carries the
+    /// placeholder name, no tags, consents or text in any record, and has an erasure in
+    /// the audit log (and only they do); every email's look-up key is the one derived
+    /// from it. Everything is read in one snapshot, so a write by another program
+    /// during the check cannot make it report a violation that never was.
+    ///
+    /// Returns the problems found, one line each; empty if the file is sound.
     ///
     /// # Errors
     ///
     /// [`StoreError::Backend`] if SQLite fails, [`StoreError::Busy`] if it cannot read.
     pub fn check(&self) -> StoreResult<Vec<String>> {
-        let conn = self.lock();
-        let run = || -> rusqlite::Result<Vec<String>> {
+        let mut conn = self.lock();
+        let mut run = || -> rusqlite::Result<Vec<String>> {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Deferred)?;
             let mut problems = Vec::new();
-            let mut stmt = conn.prepare("PRAGMA integrity_check")?;
+            let mut stmt = tx.prepare("PRAGMA integrity_check")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let line: String = r.get(0)?;
@@ -460,7 +478,9 @@ impl SqliteStore {
                     problems.push(line);
                 }
             }
-            let mut stmt = conn.prepare("PRAGMA foreign_key_check")?;
+            drop(rows);
+            drop(stmt);
+            let mut stmt = tx.prepare("PRAGMA foreign_key_check")?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
                 let table: String = r.get(0)?;
@@ -471,6 +491,14 @@ impl SqliteStore {
                     rowid.map_or_else(|| "?".to_owned(), |r| r.to_string())
                 ));
             }
+            drop(rows);
+            drop(stmt);
+            // Damaged pages make the invariants' queries fail or mislead: the damage
+            // is the problem to report.
+            if problems.is_empty() {
+                problems.extend(invariants::violations(&tx)?);
+            }
+            tx.commit()?;
             Ok(problems)
         };
         run().map_err(|e| self.db_err(e))

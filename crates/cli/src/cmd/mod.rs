@@ -174,6 +174,7 @@ pub fn run(cli: Cli) -> Result<()> {
             locale,
         } => setup::demo(&mut ctx, customers, seed, end.as_deref(), locale)?,
         Command::Check => setup::check(&mut ctx)?,
+        Command::Backup { file, force } => setup::backup(&mut ctx, &file, force)?,
         Command::Checkpoint => setup::checkpoint(&mut ctx)?,
         Command::Customer(c) => customer::run(&mut ctx, c)?,
         Command::Interaction(c) => records::interaction(&mut ctx, c)?,

@@ -1,4 +1,5 @@
-//! `solocrm init` and `solocrm demo`.
+//! `solocrm init`, `solocrm demo`, and the care of the file: `check`, `backup`,
+//! `checkpoint`.
 
 use std::path::{Path, PathBuf};
 
@@ -215,8 +216,9 @@ fn publish(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `solocrm check`: the file's integrity and foreign keys, then a checkpoint, so that
-/// the answer covers the whole file and nothing waits in the log.
+/// `solocrm check`: the file's integrity and foreign keys and the books' own invariants
+/// (`SqliteStore::check`), then a checkpoint, so that the answer covers the whole file
+/// and nothing waits in the log.
 pub fn check(ctx: &mut Ctx) -> Result<()> {
     let store = ctx.open()?;
     let problems = store.file()?.check().context("checking the database")?;
@@ -234,7 +236,7 @@ pub fn check(ctx: &mut Ctx) -> Result<()> {
         }
         if problems.is_empty() {
             ctx.say(format!(
-                "{}: integrity and foreign keys ok",
+                "{}: integrity and foreign keys ok; the books' own rules hold",
                 ctx.db.display()
             ))?;
         }
@@ -257,6 +259,41 @@ pub fn check(ctx: &mut Ctx) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `solocrm backup FILE [--force]`: a consistent copy of the books in a new 0600 file,
+/// made with SQLite's online backup API from one snapshot, so it can be taken while
+/// another program writes (see `SqliteStore::backup_to`). Prints the file, its size and
+/// what it holds, as read back from the copy.
+pub fn backup(ctx: &mut Ctx, file: &Path, force: bool) -> Result<()> {
+    // Not the database, nor a file SQLite keeps beside it, however spelled.
+    crate::paths::Protected::database(&ctx.db).check("backup", file)?;
+    let store = ctx.open()?;
+    let sqlite = store.file()?;
+    let made = if force {
+        sqlite.backup_replacing(file)
+    } else {
+        sqlite.backup_to(file)
+    };
+    let report = made.with_context(|| format!("backing up {}", ctx.db.display()))?;
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::json!({
+            "db": ctx.db,
+            "backup": report.path,
+            "bytes": report.bytes,
+            "schema_version": report.schema_version,
+            "customers": report.customers,
+            "purchases": report.purchases,
+        }));
+    }
+    ctx.say(format!(
+        "backed up {} to {} ({}): {}, {}",
+        ctx.db.display(),
+        report.path.display(),
+        super::plural(report.bytes, "byte", "bytes"),
+        super::plural(report.customers, "customer", "customers"),
+        super::plural(report.purchases, "purchase", "purchases"),
+    ))
 }
 
 /// `solocrm checkpoint`: fold the write-ahead log into the file and empty it.

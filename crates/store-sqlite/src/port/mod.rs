@@ -66,7 +66,10 @@ impl Readers {
 
 /// A read-only connection to the file of `store`, configured like the writer (busy
 /// timeout, page cache, untrusted schema).
-fn open_reader(store: &SqliteStore, path: &std::path::Path) -> Result<Connection, OpenError> {
+pub(crate) fn open_reader(
+    store: &SqliteStore,
+    path: &std::path::Path,
+) -> Result<Connection, OpenError> {
     let conn = Connection::open_with_flags(
         crate::as_file_name(path),
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
