@@ -16,6 +16,12 @@
 //!    that holds NUL bytes (a binary, an `.xlsx`), is none of these: [`NotText`]; any
 //!    other file is read as UTF-8, its rows with invalid bytes invalid.
 //!
+//! An import first calls [`sniff`] on the first [`SNIFF`] bytes: a byte order mark,
+//! or UTF-8 with characters beyond ASCII, settles it there, so that a UTF-8 file is
+//! read once, as before. A start that is UTF-8 but (nearly) all ASCII is
+//! [`Detected::Utf8SoFar`]: the file is read as UTF-8, and only if a later row is not
+//! UTF-8 does the whole file decide, with [`detect`] (the import starts again).
+//!
 //! [`Decoded`] reads a file in its encoding as UTF-8 bytes. UTF-8 goes through
 //! untouched (no copy, no check beyond the CSV reader's own); only other encodings
 //! are transcoded, as they are read.
