@@ -96,7 +96,7 @@ fn import(
     file: &Path,
     options: &ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
-    CsvImporter.import(books, dataset, file, options, None, &mut NoProgress)
+    CsvImporter.import(books, dataset, &file.into(), options, None, &mut NoProgress)
 }
 
 fn export(books: &Books, dataset: Dataset, exporter: &dyn Exporter) -> String {
@@ -224,7 +224,7 @@ fn bad_rows_stop_the_import_or_go_to_the_rejects_with_their_reason() {
         .import(
             &books,
             Dataset::Purchases,
-            &file,
+            &file.as_path().into(),
             &options(),
             Some(Box::new(rejects.clone())),
             &mut NoProgress,
@@ -255,7 +255,7 @@ fn bad_rows_stop_the_import_or_go_to_the_rejects_with_their_reason() {
         .import(
             &books,
             Dataset::Purchases,
-            &file,
+            &file.as_path().into(),
             &o,
             Some(Box::new(rejects.clone())),
             &mut progress,
@@ -373,7 +373,7 @@ fn a_dry_run_checks_what_the_store_checks_and_keeps_nothing() {
             .import(
                 &books,
                 Dataset::Customers,
-                &clash,
+                &clash.as_path().into(),
                 &dry,
                 Some(Box::new(rejects.clone())),
                 &mut NoProgress,

@@ -266,7 +266,7 @@ pub enum Command {
         /// The format.
         #[arg(long, value_enum, default_value_t = Format::Csv)]
         format: Format,
-        /// Write to this file instead of standard output.
+        /// Write to this file instead of standard output (`-` is standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
@@ -833,7 +833,8 @@ pub enum ImportCmd {
 /// Options of every import.
 #[derive(Debug, Args, Clone)]
 pub struct ImportOpts {
-    /// The CSV file (with a header row).
+    /// The CSV file (with a header row), in UTF-8, UTF-16 or GB18030; `-` reads
+    /// standard input.
     pub file: PathBuf,
     /// Ignore columns the import does not know instead of refusing the file.
     #[arg(long)]

@@ -13,11 +13,11 @@
 use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::{self, Write as _};
-use std::fs::File;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use super::{Output, WriteError};
+use super::encoding::{Decoded, DetectError, Detected, Encoding, SNIFF};
+use super::{Input, Output, Source, WriteError};
 
 /// Why a file cannot be read as the file of an import. Nothing of it is imported.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +31,27 @@ pub enum FileError {
         /// Why.
         #[source]
         source: io::Error,
+    },
+    /// The file is in none of the encodings an import reads (UTF-8, UTF-16,
+    /// GB18030): `FILE: byte N: not UTF-8, UTF-16 or GB18030; save it as UTF-8`.
+    #[error("{}: {source}", path.display())]
+    Encoding {
+        /// The file.
+        path: PathBuf,
+        /// Where and why.
+        #[source]
+        source: super::encoding::NotText,
+    },
+    /// Read as UTF-8 from the look of its start ([`Detected::Utf8SoFar`]), the file
+    /// has a row on `line` that is not UTF-8: the encoding is to be detected from the
+    /// whole file ([`FileError::detect_whole`]) and the file read again. The
+    /// importers do so themselves.
+    #[error("{}:{line}: not UTF-8 after all; detect the encoding of the whole file", path.display())]
+    NotUtf8After {
+        /// The file.
+        path: PathBuf,
+        /// The first line that is not UTF-8.
+        line: u64,
     },
     /// The header names a column the import does not know (and unknown columns are
     /// not to be ignored).
@@ -58,6 +79,59 @@ pub enum FileError {
 }
 
 impl FileError {
+    /// The encoding of `input` as far as the start of it tells (the whole of it
+    /// where the start does not: see [`encoding`](super::encoding)), and the input
+    /// opened for its first pass (a pipe's first bytes, read to tell, are not lost).
+    pub(crate) fn detect(input: &Input) -> Result<(Detected, Source), FileError> {
+        let open_err = |source| FileError::Open {
+            path: input.name().to_owned(),
+            source,
+        };
+        let mut first = input.open().map_err(open_err)?;
+        let rereadable = input.rereadable();
+        let mut start = Vec::new();
+        (&mut first)
+            .take(SNIFF as u64)
+            .read_to_end(&mut start)
+            .map_err(open_err)?;
+        if let Some(detected) = super::encoding::sniff(&start, start.len() < SNIFF) {
+            // A pipe cannot be read again: what its start says is final.
+            let detected = if rereadable {
+                detected
+            } else {
+                Detected::Sure(detected.encoding())
+            };
+            let source = match first {
+                Source::File(f) => Source::Started(io::Cursor::new(start), f),
+                _ => input.open().map_err(open_err)?,
+            };
+            return Ok((detected, source));
+        }
+        if !rereadable {
+            if let Source::File(mut f) = first {
+                f.read_to_end(&mut start).map_err(open_err)?;
+            }
+            input.keep(start);
+        }
+        let encoding = FileError::detect_whole(input)?;
+        Ok((Detected::Sure(encoding), input.open().map_err(open_err)?))
+    }
+
+    /// The encoding of `input`, from all of it, or why it has none the import
+    /// reads.
+    pub fn detect_whole(input: &Input) -> Result<Encoding, FileError> {
+        super::encoding::detect(|| input.open()).map_err(|e| match e {
+            DetectError::Io(source) => FileError::Open {
+                path: input.name().to_owned(),
+                source,
+            },
+            DetectError::NotText(source) => FileError::Encoding {
+                path: input.name().to_owned(),
+                source,
+            },
+        })
+    }
+
     fn invalid(path: &Path, line: Option<u64>, reason: impl Into<String>) -> FileError {
         FileError::Invalid {
             path: path.to_owned(),
@@ -514,31 +588,75 @@ pub enum Next {
 /// opened.
 pub struct CsvRows {
     columns: Columns,
-    reader: csv::Reader<Scanned<File>>,
+    reader: csv::Reader<Scanned<Decoded<Source>>>,
     /// The bytes of the current row, reused.
     record: csv::ByteRecord,
+    /// False if the file is read as UTF-8 before its encoding is sure
+    /// ([`Detected::Utf8SoFar`]).
+    settled: bool,
     len: u64,
     rows: u64,
 }
 
 impl CsvRows {
-    /// Opens `path` and checks its header against `required` and `optional` column
-    /// names (lower-case).
+    /// Opens `path`, as UTF-8, and checks its header against `required` and
+    /// `optional` column names (lower-case, or an alias of one: see
+    /// `docs/cli.md`).
     pub fn open(
         path: &Path,
         required: &[&'static str],
         optional: &[&'static str],
         ignore_unknown: bool,
     ) -> Result<CsvRows, FileError> {
-        let file = File::open(path).map_err(|source| FileError::Open {
-            path: path.to_owned(),
+        CsvRows::open_input(
+            &Input::file(path),
+            Detected::Sure(Encoding::Utf8),
+            required,
+            optional,
+            ignore_unknown,
+        )
+    }
+
+    /// Opens `input` in the encoding `detected` says (see [`encoding`](super::encoding))
+    /// as [`CsvRows::open`] opens a file. Only an encoding other than UTF-8 is
+    /// transcoded. With [`Detected::Utf8SoFar`], a row that is not UTF-8 is
+    /// [`FileError::NotUtf8After`].
+    pub fn open_input(
+        input: &Input,
+        detected: Detected,
+        required: &[&'static str],
+        optional: &[&'static str],
+        ignore_unknown: bool,
+    ) -> Result<CsvRows, FileError> {
+        let file = input.open().map_err(|source| FileError::Open {
+            path: input.name().to_owned(),
             source,
         })?;
-        let len = file.metadata().map_or(0, |m| m.len());
+        CsvRows::open_source(
+            input.name(),
+            file,
+            detected,
+            required,
+            optional,
+            ignore_unknown,
+        )
+    }
+
+    /// [`CsvRows::open_input`] of an input opened already.
+    pub(crate) fn open_source(
+        path: &Path,
+        file: Source,
+        detected: Detected,
+        required: &[&'static str],
+        optional: &[&'static str],
+        ignore_unknown: bool,
+    ) -> Result<CsvRows, FileError> {
+        let encoding = detected.encoding();
+        let len = file.len();
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .from_reader(Scanned::new(file));
+            .from_reader(Scanned::new(Decoded::new(file, encoding)));
         let mut record = csv::ByteRecord::new();
         let got = reader
             .read_byte_record(&mut record)
@@ -580,6 +698,7 @@ impl CsvRows {
             columns,
             reader,
             record,
+            settled: detected != Detected::Utf8SoFar,
             len,
             rows: 0,
         })
@@ -597,7 +716,13 @@ impl CsvRows {
 
     /// How far into the file reading has come, in bytes.
     pub fn bytes_read(&self) -> u64 {
-        self.reader.position().byte()
+        let decoded = &self.reader.get_ref().inner;
+        if decoded.transcodes() {
+            // The CSV reader counts the UTF-8 text, not the file.
+            decoded.consumed()
+        } else {
+            self.reader.position().byte()
+        }
     }
 
     /// How many rows (after the header) were read so far, malformed ones included.
@@ -656,6 +781,12 @@ impl CsvRows {
                 (lossy, Some(field))
             }
         };
+        if bad_utf8.is_some() && !self.settled {
+            return Err(FileError::NotUtf8After {
+                path: path.to_owned(),
+                line: row.line,
+            });
+        }
         row.cells = cells;
         let width = self.columns.header.len();
         // A row whose cells do not show it faithfully is kept as read too.
@@ -714,7 +845,29 @@ impl Sheet {
         optional: &[&'static str],
         ignore_unknown: bool,
     ) -> Result<Sheet, FileError> {
-        let mut file = CsvRows::open(path, required, optional, ignore_unknown)?;
+        Sheet::read_input(
+            &Input::file(path),
+            Detected::Sure(Encoding::Utf8),
+            required,
+            optional,
+            ignore_unknown,
+        )
+    }
+
+    /// Reads `input` as [`CsvRows::open_input`] does, and every row.
+    pub fn read_input(
+        input: &Input,
+        detected: Detected,
+        required: &[&'static str],
+        optional: &[&'static str],
+        ignore_unknown: bool,
+    ) -> Result<Sheet, FileError> {
+        let file = CsvRows::open_input(input, detected, required, optional, ignore_unknown)?;
+        Sheet::read_rows(file)
+    }
+
+    /// Reads every row of `file`.
+    pub(crate) fn read_rows(mut file: CsvRows) -> Result<Sheet, FileError> {
         let mut rows = Vec::new();
         let mut malformed = HashMap::new();
         let mut row = Row::default();
@@ -755,17 +908,19 @@ fn header_index(
             ),
         ));
     }
-    let mut index = HashMap::new();
+    let mut index: HashMap<&'static str, usize> = HashMap::new();
+    let columns = [required, optional].concat();
     for (i, raw) in header.iter().enumerate() {
-        let name = raw.trim().to_lowercase();
-        match required.iter().chain(optional).find(|k| **k == name) {
-            Some(&known) => {
-                if index.insert(known, i).is_some() {
-                    return Err(FileError::invalid(
-                        path,
-                        Some(1),
-                        format!("column '{known}' appears twice in the header"),
-                    ));
+        match super::headers::column(raw, &columns) {
+            Some(known) => {
+                if let Some(before) = index.insert(known, i) {
+                    let (first, second) = (header[before].trim(), raw.trim());
+                    let reason = if first == second {
+                        format!("column '{known}' appears twice in the header")
+                    } else {
+                        format!("the header names column '{known}' twice: '{first}' and '{second}'")
+                    };
+                    return Err(FileError::invalid(path, Some(1), reason));
                 }
             }
             None if ignore_unknown => {}

@@ -26,7 +26,8 @@ use solocrm_core::{
 };
 
 use super::csv_file::{Columns, CsvRows, FileError, Next, Row, RowError, Sheet};
-use super::{Dataset, Output, Progress, WriteError, customer_cells};
+use super::encoding::Detected;
+use super::{Dataset, Input, Output, Progress, Source, WriteError, customer_cells};
 use crate::Books;
 use crate::keys::CustomerKey;
 use crate::values;
@@ -216,18 +217,20 @@ impl From<StoreError> for ImportError {
 /// (with [`ImportOptions::skip_invalid`]) all of its valid rows, the others written to
 /// `rejects` with their reason.
 pub trait Importer {
-    /// Imports `file` as `dataset` into `books`.
+    /// Imports `input` (a file, or standard input's bytes) as `dataset` into
+    /// `books`. Its encoding is detected first ([`encoding`](super::encoding)).
     ///
     /// # Errors
     ///
-    /// [`ImportError`]: the file cannot be read, a row is bad (without
+    /// [`ImportError`]: the file cannot be read or is in no encoding the import
+    /// reads, a row is bad (without
     /// `skip_invalid`), the store failed — nothing was imported — or the rejects could
     /// not be written after the import committed.
     fn import(
         &self,
         books: &Books,
         dataset: Dataset,
-        file: &Path,
+        input: &Input,
         options: &ImportOptions,
         rejects: Option<Box<dyn Output + '_>>,
         progress: &mut dyn Progress,
@@ -243,13 +246,17 @@ impl Importer for CsvImporter {
         &self,
         books: &Books,
         dataset: Dataset,
-        file: &Path,
+        input: &Input,
         options: &ImportOptions,
         rejects: Option<Box<dyn Output + '_>>,
         progress: &mut dyn Progress,
     ) -> Result<ImportSummary, ImportError> {
+        let (detected, first) = FileError::detect(input)?;
         let job = Job {
-            file,
+            file: input.name(),
+            input,
+            detected,
+            first: Some(first),
             options,
             rejects,
         };
@@ -266,7 +273,13 @@ impl Importer for CsvImporter {
 
 /// One import's file, options and rejects output.
 struct Job<'a> {
+    /// The input's name.
     file: &'a Path,
+    input: &'a Input,
+    /// The input's encoding, as far as its start tells.
+    detected: Detected,
+    /// The input opened for the first pass.
+    first: Option<Source>,
     options: &'a ImportOptions,
     rejects: Option<Box<dyn Output + 'a>>,
 }
@@ -863,6 +876,9 @@ fn stream(
 ) -> Result<Streamed, ImportError> {
     let Job {
         file: path,
+        input,
+        mut detected,
+        mut first,
         options: opts,
         mut rejects,
     } = job;
@@ -870,8 +886,17 @@ fn stream(
     let mut passes = 0;
     loop {
         passes += 1;
-        let mut file = CsvRows::open(
+        let source = match first.take() {
+            Some(source) => source,
+            None => input.open().map_err(|source| FileError::Open {
+                path: path.to_owned(),
+                source,
+            })?,
+        };
+        let mut file = CsvRows::open_source(
             path,
+            source,
+            detected,
             dataset.required(),
             dataset.optional(),
             opts.ignore_unknown,
@@ -909,6 +934,15 @@ fn stream(
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (result, pass)
         });
+        if result.is_err()
+            && let Some(ImportError::Unreadable(FileError::NotUtf8After { .. })) = &pass.failure
+        {
+            // The file looked like UTF-8 at the start only: the whole of it decides,
+            // and the pass (rolled back) is made again.
+            detected = Detected::Sure(FileError::detect_whole(input)?);
+            passes -= 1;
+            continue;
+        }
         match result {
             Ok(receipt) => {
                 if let Some(out) = rejects.take().filter(|_| !opts.dry_run) {
@@ -1229,16 +1263,43 @@ impl Upsert {
 }
 
 /// Customers new to the store are created at the options' `now`.
-fn import_customers(store: &Books, job: Job<'_>) -> Result<ImportSummary, ImportError> {
+fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, ImportError> {
     let now = job.options.now;
     let today = store.time_zone()?.date_of(now);
     let dry_run = job.options.dry_run;
-    let sheet = Sheet::read(
-        job.file,
-        Dataset::Customers.required(),
-        Dataset::Customers.optional(),
-        job.options.ignore_unknown,
-    )?;
+    let (required, optional) = (Dataset::Customers.required(), Dataset::Customers.optional());
+    let first = job.first.take().map_or_else(
+        || {
+            CsvRows::open_input(
+                job.input,
+                job.detected,
+                required,
+                optional,
+                job.options.ignore_unknown,
+            )
+        },
+        |source| {
+            CsvRows::open_source(
+                job.file,
+                source,
+                job.detected,
+                required,
+                optional,
+                job.options.ignore_unknown,
+            )
+        },
+    );
+    let sheet = match first.and_then(Sheet::read_rows) {
+        // The file looked like UTF-8 at the start only: the whole of it decides.
+        Err(FileError::NotUtf8After { .. }) => Sheet::read_input(
+            job.input,
+            Detected::Sure(FileError::detect_whole(job.input)?),
+            required,
+            optional,
+            job.options.ignore_unknown,
+        )?,
+        other => other?,
+    };
     let file = job.file.display().to_string();
     let cols = &sheet.columns;
     let book = store.book_id()?;
@@ -1548,8 +1609,12 @@ mod tests {
     #[test]
     fn references_stored_after_the_snapshot_are_rejected_in_one_more_pass() {
         let r = race(100, 150);
+        let input = Input::file(&r.file);
         let job = Job {
             file: &r.file,
+            input: &input,
+            detected: Detected::Sure(super::super::encoding::Encoding::Utf8),
+            first: None,
             options: &r.options,
             rejects: None,
         };
@@ -1567,8 +1632,12 @@ mod tests {
     fn a_planner_that_never_learns_stops_after_the_most_passes() {
         let r = race(100, 150);
         let stale = r.stale;
+        let input = Input::file(&r.file);
         let job = Job {
             file: &r.file,
+            input: &input,
+            detected: Detected::Sure(super::super::encoding::Encoding::Utf8),
+            first: None,
             options: &r.options,
             rejects: None,
         };

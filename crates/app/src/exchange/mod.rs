@@ -16,7 +16,7 @@
 //!
 //! ```
 //! use solocrm_app::exchange::{
-//!     CsvExporter, CsvImporter, Dataset, Exporter, ImportOptions, Importer, NoProgress,
+//!     CsvExporter, CsvImporter, Dataset, Exporter, ImportOptions, Importer, Input, NoProgress,
 //! };
 //! use solocrm_app::{Books, Location, OpenOptions};
 //! use solocrm_core::Currency;
@@ -29,7 +29,7 @@
 //! let summary = CsvImporter.import(
 //!     &books,
 //!     Dataset::Customers,
-//!     &file,
+//!     &Input::file(&file),
 //!     &ImportOptions::new(now),
 //!     None,
 //!     &mut NoProgress,
@@ -45,16 +45,134 @@
 //! ```
 
 pub mod csv_file;
+pub mod encoding;
 mod export;
+mod headers;
 mod import;
 
-use std::io;
+use std::fs::File;
+use std::io::{self, Cursor, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 pub use export::{CsvExporter, ExportError, Exporter, JsonExporter};
 pub use import::{
     CLEAR, CsvImporter, FieldChange, ImportError, ImportOptions, ImportSummary, Importer,
     MAX_PASSES, PlannedRow,
 };
+
+/// What an import reads: a file by its path, or bytes already read (standard input,
+/// which cannot be read twice). Its encoding is detected
+/// ([`encoding`](encoding::detect)).
+#[derive(Debug, Clone)]
+pub struct Input {
+    name: PathBuf,
+    /// The bytes, if they are in memory: given so, or a pipe's, read once when it had
+    /// to be read more than once.
+    bytes: OnceLock<Arc<[u8]>>,
+}
+
+impl Input {
+    /// The file at `path`. A pipe or device is read once, as it comes, if it is
+    /// UTF-8; in another encoding, it is read into memory first.
+    pub fn file(path: impl Into<PathBuf>) -> Input {
+        Input {
+            name: path.into(),
+            bytes: OnceLock::new(),
+        }
+    }
+
+    /// `bytes`, named `name` in messages.
+    pub fn bytes(name: impl Into<PathBuf>, bytes: impl Into<Arc<[u8]>>) -> Input {
+        Input {
+            name: name.into(),
+            bytes: OnceLock::from(bytes.into()),
+        }
+    }
+
+    /// All of standard input, named `standard input` in messages.
+    ///
+    /// # Errors
+    ///
+    /// If standard input cannot be read.
+    pub fn stdin() -> io::Result<Input> {
+        let mut bytes = Vec::new();
+        io::stdin().lock().read_to_end(&mut bytes)?;
+        Ok(Input::bytes("standard input", bytes))
+    }
+
+    /// The input's name in messages: the path as given, or `standard input`.
+    pub fn name(&self) -> &Path {
+        &self.name
+    }
+
+    /// Opens the input for one pass over its bytes.
+    pub(crate) fn open(&self) -> io::Result<Source> {
+        Ok(match self.bytes.get() {
+            Some(bytes) => Source::Bytes(Cursor::new(Arc::clone(bytes))),
+            None => Source::File(File::open(&self.name)?),
+        })
+    }
+
+    /// True if [`Input::open`] can read the input again: bytes in memory or a
+    /// regular file, not a pipe or device.
+    pub(crate) fn rereadable(&self) -> bool {
+        self.bytes.get().is_some() || std::fs::metadata(&self.name).is_ok_and(|m| m.is_file())
+    }
+
+    /// Keeps `bytes` as the input's, to be read again.
+    pub(crate) fn keep(&self, bytes: Vec<u8>) -> Arc<[u8]> {
+        Arc::clone(self.bytes.get_or_init(|| bytes.into()))
+    }
+}
+
+impl From<&Path> for Input {
+    fn from(path: &Path) -> Input {
+        Input::file(path)
+    }
+}
+
+impl From<PathBuf> for Input {
+    fn from(path: PathBuf) -> Input {
+        Input::file(path)
+    }
+}
+
+/// One pass over an [`Input`]'s bytes.
+#[derive(Debug)]
+pub(crate) enum Source {
+    File(File),
+    Bytes(Cursor<Arc<[u8]>>),
+    /// A file whose first bytes were read already (to tell its encoding), then
+    /// the rest.
+    Started(Cursor<Vec<u8>>, File),
+}
+
+impl Source {
+    /// The number of bytes (0 for a pipe).
+    pub(crate) fn len(&self) -> u64 {
+        match self {
+            Source::File(f) | Source::Started(_, f) => f.metadata().map_or(0, |m| m.len()),
+            Source::Bytes(b) => b.get_ref().len() as u64,
+        }
+    }
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::File(f) => f.read(buf),
+            Source::Bytes(b) => b.read(buf),
+            Source::Started(start, f) => {
+                let n = start.read(buf)?;
+                if n > 0 || buf.is_empty() {
+                    return Ok(n);
+                }
+                f.read(buf)
+            }
+        }
+    }
+}
 
 /// The records a file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -5,7 +5,7 @@
 use anyhow::{Result, anyhow};
 use solocrm_app::exchange::csv_file::FileError;
 use solocrm_app::exchange::{
-    CsvImporter, Dataset, ImportError, ImportOptions, ImportSummary, Importer, Output,
+    CsvImporter, Dataset, ImportError, ImportOptions, ImportSummary, Importer, Input, Output,
 };
 
 use super::Ctx;
@@ -22,15 +22,26 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
         } => (Dataset::Purchases, opts, create_missing),
         ImportCmd::Surveys(opts) => (Dataset::Surveys, opts, false),
     };
+    // `-` is standard input.
+    let stdin = opts.file.as_os_str() == "-";
     // The rejects file is checked and created before anything is read or written: a
     // path that cannot be written must not cost a committed import its rejects.
     let rejects: Option<Box<dyn Output>> = match &opts.rejects {
         Some(path) if opts.skip_invalid => {
-            let protected =
-                Protected::database(&ctx.db).with_input(&opts.file, "the file being imported");
+            let mut protected = Protected::database(&ctx.db);
+            if !stdin {
+                protected = protected.with_input(&opts.file, "the file being imported");
+            }
             Some(Box::new(OutFile::create("--rejects", path, &protected)?))
         }
         _ => None,
+    };
+    // Standard input is read whole: an import may read its input more than once
+    // (its encoding first, then its rows, again after a refused row).
+    let input = if stdin {
+        Input::stdin().map_err(|e| anyhow!("cannot read standard input: {e}"))?
+    } else {
+        Input::file(&opts.file)
     };
     let store = ctx.open()?;
     let mut options = ImportOptions::new(ctx.now);
@@ -40,14 +51,7 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     options.dry_run = opts.dry_run;
     let mut progress = ProgressLine::new("importing");
     let summary = CsvImporter
-        .import(
-            &store,
-            dataset,
-            &opts.file,
-            &options,
-            rejects,
-            &mut progress,
-        )
+        .import(&store, dataset, &input, &options, rejects, &mut progress)
         .map_err(|e| match e {
             ImportError::File(e @ FileError::UnknownColumn { .. }) => {
                 anyhow!("{e} (or pass --ignore-unknown)")

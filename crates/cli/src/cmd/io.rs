@@ -13,6 +13,8 @@ use crate::cli::{ExportWhat, Format};
 use crate::paths::{OutFile, Protected};
 
 pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path>) -> Result<()> {
+    // `--out -` is standard output, as is no `--out`.
+    let out = out.filter(|path| path.as_os_str() != "-");
     // The output is checked and created before anything is read.
     let protected = Protected::database(&ctx.db);
     if out.is_none() {
