@@ -49,9 +49,16 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     options.ignore_unknown = opts.ignore_unknown;
     options.create_missing = create_missing;
     options.dry_run = opts.dry_run;
-    let mut progress = ProgressLine::new("importing");
+    // No progress line under --quiet.
+    let mut line = ProgressLine::new("importing");
+    let mut silent = solocrm_app::exchange::NoProgress;
+    let progress: &mut dyn solocrm_app::exchange::Progress = if super::quiet() {
+        &mut silent
+    } else {
+        &mut line
+    };
     let summary = CsvImporter
-        .import(&store, dataset, &input, &options, rejects, &mut progress)
+        .import(&store, dataset, &input, &options, rejects, progress)
         .map_err(|e| match e {
             ImportError::File(e @ FileError::UnknownColumn { .. }) => {
                 anyhow!("{e} (or pass --ignore-unknown)")
