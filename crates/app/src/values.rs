@@ -97,11 +97,6 @@ pub fn when(input: &str) -> Result<When, ValueError> {
     Ok(When::Instant(t))
 }
 
-/// The first instant of day `d` (UTC).
-pub fn start_of(d: NaiveDate) -> DateTime<Utc> {
-    d.and_time(NaiveTime::MIN).and_utc()
-}
-
 /// An instant, local dates and times read in UTC: a bare date is the start of that
 /// day (UTC). [`instant_in`] reads them in the books' zone.
 ///
@@ -208,11 +203,7 @@ fn common_instant(input: &str, zone: BusinessZone) -> Option<DateTime<Utc>> {
         return None;
     }
     if b.len() == 10 {
-        return Some(if zone.is_utc() {
-            start_of(date)
-        } else {
-            zone.start_of(date)
-        });
+        return Some(zone.start_of(date));
     }
     if b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
         return None;

@@ -110,12 +110,22 @@ impl BusinessZone {
     pub fn is_utc(&self) -> bool {
         matches!(
             self.0,
-            Tz::UTC | Tz::Etc__UTC | Tz::Etc__UCT | Tz::UCT | Tz::Universal | Tz::Zulu
-        ) || matches!(self.0, Tz::Etc__Universal | Tz::Etc__Zulu)
+            Tz::UTC
+                | Tz::Etc__UTC
+                | Tz::Etc__UCT
+                | Tz::UCT
+                | Tz::Universal
+                | Tz::Zulu
+                | Tz::Etc__Universal
+                | Tz::Etc__Zulu
+        )
     }
 
     /// The offset from UTC in seconds at an instant (`+28800` for Beijing).
     pub fn offset_at(&self, at: DateTime<Utc>) -> i32 {
+        if self.is_utc() {
+            return 0;
+        }
         self.0
             .offset_from_utc_datetime(&at.naive_utc())
             .fix()
@@ -124,6 +134,9 @@ impl BusinessZone {
 
     /// The business-local date of an instant.
     pub fn date_of(&self, at: DateTime<Utc>) -> NaiveDate {
+        if self.is_utc() {
+            return at.date_naive();
+        }
         at.with_timezone(&self.0).date_naive()
     }
 
@@ -182,6 +195,9 @@ impl BusinessZone {
     /// ```
     pub fn start_of(&self, day: NaiveDate) -> DateTime<Utc> {
         let midnight = day.and_time(NaiveTime::MIN);
+        if self.is_utc() {
+            return midnight.and_utc();
+        }
         match self.0.from_local_datetime(&midnight) {
             LocalResult::Single(t) => t.with_timezone(&Utc),
             LocalResult::Ambiguous(early, _) => early.with_timezone(&Utc),
@@ -246,12 +262,12 @@ impl From<BusinessZone> for String {
 }
 
 /// Names people type for the zones of Chinese-speaking places and common abbreviations,
-/// with the IANA name to use.
+/// with the IANA name to use. Names the database itself holds (`PRC`, `GMT`, `CET`,
+/// `EST`, `Hongkong`) never reach this list: they parse.
 const ALIASES: &[(&str, &str)] = &[
     ("beijing", "Asia/Shanghai"),
     ("peking", "Asia/Shanghai"),
     ("china", "Asia/Shanghai"),
-    ("prc", "Asia/Shanghai"),
     ("北京", "Asia/Shanghai"),
     ("上海", "Asia/Shanghai"),
     ("中国", "Asia/Shanghai"),
@@ -269,12 +285,6 @@ const ALIASES: &[(&str, &str)] = &[
     ("新加坡", "Asia/Singapore"),
     ("東京", "Asia/Tokyo"),
     ("东京", "Asia/Tokyo"),
-    (
-        "gmt",
-        "Etc/GMT (or a city such as Europe/London, which keeps summer time)",
-    ),
-    ("cet", "a city such as Europe/Berlin or Europe/Paris"),
-    ("est", "a city such as America/New_York"),
     ("pst", "a city such as America/Los_Angeles"),
     ("ist", "Asia/Kolkata (India) or Europe/Dublin (Ireland)"),
     (
@@ -353,6 +363,10 @@ fn fixed_offset_hours(compact: &str) -> Option<i32> {
     let h: i32 = hours.parse().ok()?;
     (h <= 14).then_some(sign * h)
 }
+
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01: day numbers since
+/// the Unix epoch plus this are chrono's `num_days_from_ce`.
+pub(crate) const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
 /// The spans of one zone with a constant offset: `starts[i]` (Unix seconds, the first
 /// `i64::MIN`) and the offset in force from it on.
@@ -488,7 +502,7 @@ impl LocalDays {
     /// The business-local date of `secs`; `None` outside chrono's calendar.
     #[inline]
     pub fn date(&self, secs: i64) -> Option<NaiveDate> {
-        let ce = i32::try_from(self.day(secs).checked_add(719_163)?).ok()?;
+        let ce = i32::try_from(self.day(secs).checked_add(EPOCH_DAYS_FROM_CE)?).ok()?;
         NaiveDate::from_num_days_from_ce_opt(ce)
     }
 
@@ -497,7 +511,7 @@ impl LocalDays {
         if self.spans.is_none() {
             return day.saturating_mul(86_400);
         }
-        let date = i32::try_from(day + 719_163)
+        let date = i32::try_from(day + EPOCH_DAYS_FROM_CE)
             .ok()
             .and_then(NaiveDate::from_num_days_from_ce_opt);
         match date {

@@ -95,7 +95,7 @@ mod populate;
 pub mod rng;
 mod tables;
 
-use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 use solocrm_core::{BusinessZone, Currency, PurchaseLog};
 
 pub use business::{
@@ -274,14 +274,7 @@ impl GenConfig {
             .checked_sub_months(Months::new(HISTORY_MONTHS))
             .expect("three years before a representable day is representable");
         let zone = self.zone;
-        let midnight = |d: NaiveDate| {
-            if zone.is_utc() {
-                d.and_time(NaiveTime::MIN).and_utc()
-            } else {
-                zone.start_of(d)
-            }
-        };
-        self.with_history(midnight(start), midnight(after))
+        self.with_history(zone.start_of(start), zone.start_of(after))
     }
 
     /// The same in another business time zone (see [`GenConfig::zone`]); the history's

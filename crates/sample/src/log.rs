@@ -209,11 +209,7 @@ fn profile(seed: u64, index: u64, start: i64, span: u64, zone: BusinessZone) -> 
 fn shape_time(rng: &mut Rng, off: u64, lo: u64, hi: u64, start: i64, zone: BusinessZone) -> u64 {
     let x = rng.next_u64();
     let abs = start + off as i64;
-    let shift = if zone.is_utc() {
-        0
-    } else {
-        DateTime::from_timestamp(abs, 0).map_or(0, |t| i64::from(zone.offset_at(t)))
-    };
+    let shift = DateTime::from_timestamp(abs, 0).map_or(0, |t| i64::from(zone.offset_at(t)));
     let midnight = (abs + shift).div_euclid(86_400) * 86_400 - shift;
     let tod = i64::from(HOUR_OF[(x >> 56) as usize]) * 3600 + ((x & 0xFFFF_FFFF) % 3600) as i64;
     let mut new = midnight + tod - start;

@@ -225,7 +225,7 @@ impl Period {
     }
 }
 
-const EPOCH_DAYS_FROM_CE: i64 = 719_163;
+use crate::zone::EPOCH_DAYS_FROM_CE;
 
 /// Days since 1970-01-01 of a date.
 pub(crate) fn epoch_day(d: NaiveDate) -> i64 {

@@ -240,7 +240,7 @@ impl Reader<'_> {
                 erased: c.is_erased(),
             })
             .collect();
-        let zone = self.time_zone()?;
+        let zone = log.zone;
         let today = zone.date_of(as_of);
         let end = today
             .checked_add_days(chrono::Days::new(horizon_days.into()))
