@@ -394,6 +394,15 @@ pub struct CustomerFields {
     pub notes: Option<String>,
 }
 
+/// How much of a list to print (`--limit`), shared by every list command.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Page {
+    /// Print at most this many rows; 0 prints all. Default: a screenful on a terminal
+    /// (`LINES` or its height), all when the output is piped or `--json`.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
 /// `solocrm customer ...`
 #[derive(Debug, Subcommand)]
 pub enum CustomerCmd {
@@ -529,11 +538,13 @@ pub enum PurchaseCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List purchases.
+    /// List purchases, newest first.
     List {
         /// Only this customer's.
         #[arg(long)]
         customer: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 

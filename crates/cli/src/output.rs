@@ -31,6 +31,9 @@ pub struct Out {
     color: bool,
     /// The width tables are fitted to, if any (see [`table_width`]).
     width: Option<usize>,
+    /// The rows of a screenful when standard output is a terminal (see
+    /// [`screen_rows`]), else `None`.
+    rows: Option<usize>,
 }
 
 impl Out {
@@ -44,12 +47,22 @@ impl Out {
         let width = table_width(std::env::var_os("COLUMNS").as_deref(), terminal, || {
             terminal_size::terminal_size_of(io::stdout()).map(|(w, _)| usize::from(w.0))
         });
+        let rows = screen_rows(std::env::var_os("LINES").as_deref(), terminal, || {
+            terminal_size::terminal_size_of(io::stdout()).map(|(_, h)| usize::from(h.0))
+        });
         Out {
             out: io::BufWriter::new(stdout),
             json,
             color,
             width,
+            rows,
         }
+    }
+
+    /// How many rows of a list to print when the user did not say (`--limit`): a
+    /// screenful on a terminal, all (`None`) when the output is piped or JSON.
+    pub fn default_rows(&self) -> Option<usize> {
+        if self.json { None } else { self.rows }
     }
 
     /// Writes one line. A line break inside `text` (which can only come from data: no
@@ -269,6 +282,23 @@ pub fn table_width(
     } else {
         None
     }
+}
+
+/// The rows of a table that fill one screen, or `None` when nothing limits them:
+/// `LINES` when set to a positive whole number, else the terminal's height when
+/// standard output is a terminal; less five lines for the heading, the note under the
+/// table and the prompt, and never fewer than ten.
+pub fn screen_rows(
+    lines: Option<&std::ffi::OsStr>,
+    is_terminal: bool,
+    terminal_height: impl FnOnce() -> Option<usize>,
+) -> Option<usize> {
+    let height = lines
+        .and_then(|l| l.to_str())
+        .and_then(|l| l.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .or_else(|| is_terminal.then(terminal_height).flatten())?;
+    Some(height.saturating_sub(5).max(10))
 }
 
 /// `text` cut to at most `width` terminal columns: whole grapheme clusters (a letter

@@ -283,3 +283,51 @@ fn counts_agree_with_their_nouns() {
         "{json}"
     );
 }
+
+#[test]
+fn lists_show_the_newest_rows_a_screen_holds_and_say_what_they_left_out() {
+    let env = Env::new();
+    env.init();
+    env.ok(&["customer", "add", "张伟"]);
+    for (amount, day) in [
+        ("10", "2026-01-01"),
+        ("20", "2026-01-02"),
+        ("30", "2026-01-03"),
+    ] {
+        env.ok(&["purchase", "add", "#1", amount, "--at", day]);
+    }
+    // Piped with no --limit: every row, newest first, a name beside each id.
+    let all = env.ok(&["purchase", "list"]);
+    let amounts: Vec<&str> = all
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().nth(4).expect("an amount"))
+        .collect();
+    assert_eq!(amounts, ["30.00", "20.00", "10.00"], "{all}");
+    assert!(all.contains("张伟"), "{all}");
+    assert!(!all.contains("--limit"), "{all}");
+
+    let two = env.ok(&["purchase", "list", "--limit", "2"]);
+    assert!(two.contains("30.00") && two.contains("20.00"), "{two}");
+    assert!(!two.contains("10.00"), "{two}");
+    assert!(two.contains("showing 2 of 3 purchases"), "{two}");
+
+    // A screen of LINES rows holds LINES - 5 of them, never fewer than ten.
+    let screen = env
+        .command(&["purchase", "list"])
+        .env("LINES", "12")
+        .output()
+        .expect("runs");
+    let screen = String::from_utf8(screen.stdout).expect("UTF-8");
+    assert!(
+        screen.contains("10.00"),
+        "ten rows hold all three: {screen}"
+    );
+
+    // JSON: every row in id order unless --limit says otherwise.
+    let json = env.json(&["purchase", "list"]);
+    assert_eq!(json.as_array().map(Vec::len), Some(3));
+    let newest = env.json(&["purchase", "list", "--limit", "1"]);
+    assert_eq!(newest[0]["amount"]["amount"], "30.00", "{newest}");
+    env.fails(&["purchase", "list", "--limit", "x"], 2);
+}

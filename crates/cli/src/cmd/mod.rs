@@ -11,6 +11,7 @@ mod settings;
 mod setup;
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,11 +19,11 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
-use solocrm_core::BusinessZone;
+use solocrm_core::{BusinessZone, CustomerId, Store as _};
 use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::books::Books;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Page};
 use crate::output::{Out, Progress};
 
 /// `--quiet`, set once by [`run`] before any command runs; read by [`note`] and
@@ -113,10 +114,48 @@ impl Ctx {
         (!quiet()).then(|| Progress::new(label, total))
     }
 
+    /// How many rows of a list to print: `--limit N` (0 for all), else a screenful
+    /// on a terminal and all otherwise ([`Out::default_rows`]).
+    pub fn rows(&self, page: Page) -> Option<usize> {
+        match page.limit {
+            Some(0) => None,
+            Some(n) => Some(n),
+            None => self.out.default_rows(),
+        }
+    }
+
+    /// The note under a list cut by [`Ctx::rows`]: `showing 20 of 3001 purchases;
+    /// --limit 0 shows all`. Nothing when the whole list was shown.
+    pub fn more(&mut self, shown: usize, total: usize, many: &str) -> Result<()> {
+        if shown >= total {
+            return Ok(());
+        }
+        self.say(format!(
+            "showing {shown} of {total} {many}; --limit 0 shows all"
+        ))
+    }
+
     /// The local day of an `--as-of` value ([`crate::parse::as_of_day`]); none is
     /// today.
     pub fn as_of_day(&self, input: Option<&str>) -> Result<NaiveDate> {
         crate::parse::as_of_day(input, self.now, self.zone())
+    }
+}
+
+/// Customers' display names for the rows of a list, each read once: lists show a
+/// name beside every customer id.
+#[derive(Default)]
+pub struct CustomerNames(HashMap<CustomerId, String>);
+
+impl CustomerNames {
+    /// The display name of `id` (`[erased]` once erased).
+    pub fn of(&mut self, store: &Books, id: CustomerId) -> Result<String> {
+        if let Some(name) = self.0.get(&id) {
+            return Ok(name.clone());
+        }
+        let name = store.customer(id)?.name().to_string();
+        self.0.insert(id, name.clone());
+        Ok(name)
     }
 }
 

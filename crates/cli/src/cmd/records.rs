@@ -9,7 +9,7 @@ use solocrm_core::{
     TaskQuery,
 };
 
-use super::Ctx;
+use super::{Ctx, CustomerNames};
 use crate::cli::{
     ConsentCmd, DealCmd, InteractionCmd, PointsCmd, PurchaseCmd, RequestCmd, SurveyCmd, TaskCmd,
 };
@@ -72,18 +72,26 @@ pub fn purchase(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
                 c.name()
             ))
         }
-        PurchaseCmd::List { customer } => {
+        PurchaseCmd::List { customer, page } => {
             let query = match customer {
                 Some(c) => ActivityQuery::customer(parse::customer(&store, &c)?.id()),
                 None => ActivityQuery::ALL,
             };
-            let purchases = store.purchases(&query)?;
+            // The newest rows: JSON in id order, the table newest first.
+            let mut purchases = store.purchases(&query)?;
+            let total = purchases.len();
+            if let Some(rows) = ctx.rows(page) {
+                purchases.drain(..total.saturating_sub(rows));
+            }
             if ctx.out.json {
                 return ctx.out.json(&purchases);
             }
+            purchases.reverse();
+            let mut names = CustomerNames::default();
             let mut t = Table::new(&[
                 ">ID",
                 ">CUSTOMER",
+                "NAME",
                 "DATE",
                 ">AMOUNT",
                 "REFERENCE",
@@ -93,13 +101,15 @@ pub fn purchase(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
                 t.row(vec![
                     p.id().to_string(),
                     p.customer().to_string(),
+                    names.of(&store, p.customer())?,
                     ctx.day(p.at()).to_string(),
                     p.amount().to_string(),
                     opt(p.external_ref()),
                     opt(p.description()),
                 ]);
             }
-            ctx.out.table(&t)
+            ctx.out.table(&t)?;
+            ctx.more(purchases.len(), total, "purchases")
         }
     }
 }
