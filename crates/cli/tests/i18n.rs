@@ -281,6 +281,35 @@ fn care_and_customer_list_show_chinese_headers_and_labels_aligned() {
 }
 
 #[test]
+fn churn_risk_and_reassess_word_their_reasons_in_chinese() {
+    let env = shop();
+    let risk = ok_with(&env, ZH, &["churn-risk", "--as-of", "2025-12-31"]);
+    let lines = table(&risk, "客户");
+    let header: Vec<String> = cells(lines[0]).into_iter().map(|c| c.2).collect();
+    assert_eq!(header, ["客户", "姓名", "阶段", "风险", "原因"]);
+    assert_aligned(&lines[..lines.len() - 1], &[1, 2, 4], &[0, 3]);
+    assert!(risk.contains("逾期："), "{risk}");
+    assert!(!risk.contains("overdue"), "{risk}");
+    let english = env.ok(&["churn-risk", "--as-of", "2025-12-31"]);
+    assert!(english.contains("overdue: "), "{english}");
+
+    let moves = ok_with(&env, ZH, &["stage", "reassess", "--as-of", "2025-12-31"]);
+    let lines = table(&moves, "客户");
+    let header: Vec<String> = cells(lines[0]).into_iter().map(|c| c.2).collect();
+    assert_eq!(header, ["客户", "姓名", "原阶段", "新阶段", "原因"]);
+    assert_aligned(&lines[..lines.len() - 1], &[1, 2, 3, 4], &[0]);
+    assert!(
+        moves.contains("的阶段将会变更（加 --apply 运行以记录）"),
+        "{moves}"
+    );
+    // Nothing was applied: the same suggestions stand.
+    assert_eq!(
+        ok_with(&env, ZH, &["stage", "reassess", "--as-of", "2025-12-31"]),
+        moves
+    );
+}
+
+#[test]
 fn json_is_the_same_in_every_language() {
     let env = shop();
     for args in [

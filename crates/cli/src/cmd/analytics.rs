@@ -16,8 +16,8 @@ use serde_json::{Value, json};
 use solocrm_app::history::read_as_of_day;
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
-    Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, TieRule, WarningConfig,
-    churn_warnings, cohort_matrix, pipeline_metrics, rfm,
+    Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, RiskReason, TieRule,
+    WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
 };
 use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store};
 use solocrm_sample::Populated;
@@ -302,7 +302,7 @@ pub fn dashboard(
                 w.score.to_string(),
                 w.factors
                     .first()
-                    .map(|f| f.reason.describe())
+                    .map(|f| risk_reason(&f.reason))
                     .unwrap_or_default(),
             ]);
         }
@@ -330,6 +330,68 @@ pub fn dashboard(
         ))?;
     }
     Ok(())
+}
+
+/// A churn-risk factor as a person reads it, in the run's language (the core's own
+/// wording, [`RiskReason::describe`], in English).
+fn risk_reason(reason: &RiskReason) -> String {
+    if crate::i18n::lang() == crate::i18n::Lang::En {
+        return reason.describe();
+    }
+    match reason {
+        RiskReason::Overdue {
+            days_since_last_purchase: d,
+            overdue_after_days: t,
+            median_gap_days: Some(g),
+        } => t!(
+            "risk.overdue_gap",
+            days = tn!("count.day", *d),
+            threshold = t,
+            gap = tn!("count.day", *g)
+        ),
+        RiskReason::Overdue {
+            days_since_last_purchase: d,
+            overdue_after_days: t,
+            median_gap_days: None,
+        } => t!(
+            "risk.overdue_once",
+            days = tn!("count.day", *d),
+            threshold = t
+        ),
+        RiskReason::Approaching {
+            days_since_last_purchase: d,
+            overdue_after_days: t,
+        } => t!(
+            "risk.approaching",
+            days = tn!("count.day", *d),
+            threshold = t
+        ),
+        RiskReason::Nps {
+            previous: Some(p),
+            latest,
+        } => t!("risk.nps_down", latest = latest, previous = p),
+        RiskReason::Nps {
+            previous: None,
+            latest,
+        } => t!("risk.nps_detractor", latest = latest),
+        RiskReason::Csat {
+            previous: Some(p),
+            latest,
+        } => t!("risk.csat_down", latest = latest, previous = p),
+        RiskReason::Csat {
+            previous: None,
+            latest,
+        } => t!("risk.csat_unsatisfied", latest = latest),
+        RiskReason::OpenComplaints { count, oldest_days } => t!(
+            "risk.open_complaints",
+            complaints = tn!("count.complaint", *count),
+            oldest = tn!("count.day", *oldest_days)
+        ),
+        RiskReason::LongSilence { days_since_contact } => t!(
+            "risk.long_silence",
+            days = tn!("count.day", *days_since_contact)
+        ),
+    }
 }
 
 /// The key a customer is shown by in analytic output: its reference, else its email, else `#ID` ([`CustomerKey::of`](crate::parse::CustomerKey::of)).
@@ -582,13 +644,13 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
         .collect();
     let mut t = Table::new(&[">CUSTOMER", "NAME", "STAGE", ">RISK", "WHY"]);
     for w in warnings.iter().take(top) {
-        let why: Vec<String> = w.factors.iter().map(|f| f.reason.describe()).collect();
+        let why: Vec<String> = w.factors.iter().map(|f| risk_reason(&f.reason)).collect();
         t.row(vec![
             w.customer.to_string(),
             opt(names.get(&w.customer)),
             label(w.stage).to_owned(),
             w.score.to_string(),
-            why.join("; "),
+            why.join(t!("risk.separator")),
         ]);
     }
     if warnings.is_empty() {

@@ -3,7 +3,10 @@
 use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_app::history::read_as_of_day;
 use solocrm_core::care::{CareConfig, CareReason, Holiday};
-use solocrm_core::{CustomerQuery, Label, Predicate, Segment, SegmentFilter, StageReason, Store};
+use solocrm_core::{
+    CustomerQuery, Label, PolicyRule, Predicate, Segment, SegmentFilter, StageReason, Store,
+    Suggestion,
+};
 
 use super::Ctx;
 use crate::books::File as _;
@@ -83,7 +86,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
                 for ((id, s), error) in suggestions.iter().zip(&failed) {
                     let why = match error {
                         Some(e) => t!("reassess.not_moved", error = e),
-                        None => s.reason(),
+                        None => suggestion_reason(s),
                     };
                     t.row(vec![
                         id.to_string(),
@@ -168,6 +171,41 @@ pub fn care(
         ]);
     }
     ctx.out.table(&t)
+}
+
+/// Why the policy suggests a move, in the run's language (the core's own wording,
+/// [`Suggestion::reason`], in English).
+fn suggestion_reason(s: &Suggestion) -> String {
+    if crate::i18n::lang() == crate::i18n::Lang::En {
+        return s.reason();
+    }
+    let e = &s.assessment.evidence;
+    match s.assessment.rule {
+        PolicyRule::Overdue => match e.median_gap_days {
+            Some(g) => t!(
+                "reason.overdue_gap",
+                days = tn!("count.day", e.days_since_last_purchase),
+                threshold = e.overdue_after_days,
+                gap = tn!("count.day", g)
+            ),
+            None => t!(
+                "reason.overdue_once",
+                days = tn!("count.day", e.days_since_last_purchase),
+                threshold = e.overdue_after_days
+            ),
+        },
+        PolicyRule::Silent => t!(
+            "reason.silent",
+            days = tn!("count.day", e.days_since_last_purchase)
+        ),
+        PolicyRule::PurchaseAfterChurn => t!(
+            "reason.purchase_after_churn",
+            days = tn!("count.day", e.days_since_last_purchase)
+        ),
+        PolicyRule::LoyalBehaviour => t!("reason.loyal_behaviour", purchase_days = e.purchase_days),
+        PolicyRule::RepeatPurchase => t!("reason.repeat_purchase", purchase_days = e.purchase_days),
+        PolicyRule::FirstPurchase => t!("reason.first_purchase").to_owned(),
+    }
 }
 
 /// Why a customer needs care, in the run's language (the core's English text, in

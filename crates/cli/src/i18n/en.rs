@@ -10,6 +10,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("warning.prefix", "warning: "),
     // Counts.
     ("count.answer", "{n} answer|{n} answers"),
+    ("count.complaint", "{n} complaint|{n} complaints"),
     ("count.buyer", "{n} buyer|{n} buyers"),
     ("count.byte", "{n} byte|{n} bytes"),
     ("count.customer", "{n} customer|{n} customers"),
@@ -192,6 +193,52 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("segment.members", "{customers} as of {day}"),
     ("segment.deleted", "deleted segment {name}"),
+    // Why the policy suggests a stage (`stage reassess`).
+    (
+        "reason.overdue_gap",
+        "overdue: {days} since the last purchase, threshold {threshold} (median gap {gap})",
+    ),
+    (
+        "reason.overdue_once",
+        "overdue: {days} since the only purchase, threshold {threshold}",
+    ),
+    ("reason.silent", "silent for {days}"),
+    (
+        "reason.purchase_after_churn",
+        "bought again {days} ago after churning",
+    ),
+    (
+        "reason.loyal_behaviour",
+        "{purchase_days} purchase days and satisfied",
+    ),
+    (
+        "reason.repeat_purchase",
+        "{purchase_days} purchase days, on rhythm",
+    ),
+    ("reason.first_purchase", "first purchase"),
+    // Churn-risk factors (`churn-risk`, the dashboard).
+    (
+        "risk.overdue_gap",
+        "overdue: {days} since the last purchase, threshold {threshold} (median gap {gap})",
+    ),
+    (
+        "risk.overdue_once",
+        "overdue: {days} since the only purchase day, threshold {threshold}",
+    ),
+    (
+        "risk.approaching",
+        "approaching: {days} since the last purchase, threshold {threshold}",
+    ),
+    ("risk.nps_down", "nps {latest}, down from {previous}"),
+    ("risk.nps_detractor", "nps {latest}: a detractor"),
+    ("risk.csat_down", "csat {latest}, down from {previous}"),
+    ("risk.csat_unsatisfied", "csat {latest}: unsatisfied"),
+    (
+        "risk.open_complaints",
+        "{complaints} open, the oldest {oldest} old",
+    ),
+    ("risk.long_silence", "no contact for {days}"),
+    ("risk.separator", "; "),
     // report (the dashboard), rfm, cohort, pipeline, churn-risk.
     (
         "period.backwards",

@@ -10,6 +10,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("warning.prefix", "警告: "),
     // Counts.
     ("count.answer", "{n} 份回答"),
+    ("count.complaint", "{n} 起投诉"),
     ("count.buyer", "{n} 位买家"),
     ("count.byte", "{n} 字节"),
     ("count.customer", "{n} 位客户"),
@@ -156,6 +157,46 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("segment.unreadable", "无法读取分群 '{name}': {why}"),
     ("segment.members", "{customers}，截至 {day}"),
     ("segment.deleted", "已删除分群 {name}"),
+    // Why the policy suggests a stage (`stage reassess`).
+    (
+        "reason.overdue_gap",
+        "逾期：距上次购买 {days}，阈值 {threshold}（购买间隔中位数 {gap}）",
+    ),
+    (
+        "reason.overdue_once",
+        "逾期：距唯一一次购买 {days}，阈值 {threshold}",
+    ),
+    ("reason.silent", "已沉默 {days}"),
+    ("reason.purchase_after_churn", "流失后于 {days}前再次购买"),
+    ("reason.loyal_behaviour", "{purchase_days} 个购买日且满意"),
+    (
+        "reason.repeat_purchase",
+        "{purchase_days} 个购买日，节奏正常",
+    ),
+    ("reason.first_purchase", "首次购买"),
+    // Churn-risk factors (`churn-risk`, the dashboard).
+    (
+        "risk.overdue_gap",
+        "逾期：距上次购买 {days}，阈值 {threshold}（购买间隔中位数 {gap}）",
+    ),
+    (
+        "risk.overdue_once",
+        "逾期：距唯一购买日 {days}，阈值 {threshold}",
+    ),
+    (
+        "risk.approaching",
+        "临近逾期：距上次购买 {days}，阈值 {threshold}",
+    ),
+    ("risk.nps_down", "NPS {latest}，低于上次的 {previous}"),
+    ("risk.nps_detractor", "NPS {latest}：贬损者"),
+    ("risk.csat_down", "CSAT {latest}，低于上次的 {previous}"),
+    ("risk.csat_unsatisfied", "CSAT {latest}：不满意"),
+    (
+        "risk.open_complaints",
+        "{complaints}未解决，最早的已 {oldest}",
+    ),
+    ("risk.long_silence", "已 {days}未联系"),
+    ("risk.separator", "；"),
     // report (the dashboard), rfm, cohort, pipeline, churn-risk.
     (
         "period.backwards",
