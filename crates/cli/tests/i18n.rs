@@ -310,6 +310,30 @@ fn churn_risk_and_reassess_word_their_reasons_in_chinese() {
 }
 
 #[test]
+fn a_cut_list_says_so_in_chinese() {
+    let env = shop();
+    let total = env
+        .json(&["purchase", "list"])
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(total > 2, "{total}");
+    let list = ok_with(&env, ZH, &["purchase", "list", "--limit", "2"]);
+    let last = list.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        format!("显示 {total} 笔购买中的 2 条；--limit 0 显示全部"),
+        "{list}"
+    );
+    let english = env.ok(&["purchase", "list", "--limit", "2"]);
+    assert!(
+        english.ends_with(&format!(
+            "showing 2 of {total} purchases; --limit 0 shows all\n"
+        )),
+        "{english}"
+    );
+}
+
+#[test]
 fn json_is_the_same_in_every_language() {
     let env = shop();
     for args in [
