@@ -396,7 +396,9 @@ impl Progress {
     /// Clears the line.
     pub fn finish(self) {
         if self.shown {
-            eprint!("\r{}\r", " ".repeat(self.label.len() + 6));
+            // Measured in terminal columns: a Chinese label is wider than its
+            // characters and narrower than its bytes.
+            eprint!("\r{}\r", " ".repeat(self.label.width() + 6));
         }
     }
 }
