@@ -105,6 +105,18 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
+    /// The language of tables, labels and messages: en or zh-CN. Without it, the locale
+    /// (LC_ALL, LC_MESSAGES, LANG) decides; zh_CN, zh_SG and zh give Chinese, anything
+    /// else English. JSON and this help stay the same in every language.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        ignore_case = true,
+        value_name = "LANG"
+    )]
+    pub lang: Option<crate::i18n::Lang>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
