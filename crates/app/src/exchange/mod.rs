@@ -46,11 +46,15 @@
 //! ```
 
 pub mod archive;
+pub mod calendar;
+pub mod content_line;
 pub mod csv_file;
 pub mod encoding;
 mod export;
 mod headers;
 mod import;
+pub mod presets;
+pub mod vcard;
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
