@@ -24,7 +24,7 @@ use clap::Parser;
 use crate::output::escape_controls;
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse().and_then(|cli| cli.check().map(|()| cli)) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with 0, usage errors to stderr with 2. A

@@ -3,9 +3,10 @@
 //! [`write_vcards`] writes one `VCARD` per customer who is not erased: `FN`, `N`,
 //! `EMAIL`, `TEL` (`TYPE=voice`, the number as text so it comes back exactly),
 //! `ORG`, `ADR` (city, region, country), `BDAY`, `GENDER`, `CATEGORIES` (the tags),
-//! `NOTE`, a stable `UID` derived from the book id and the customer id, and
-//! `X-SOLOCRM-KEY` with the customer's key (what the `customer` column of a customers
-//! file holds), so that re-importing the file updates the same customers.
+//! `NOTE`, a stable `UID` derived from the book id and the customer id,
+//! `X-SOLOCRM-REF` with the external reference and `X-SOLOCRM-KEY` with the
+//! customer's key (the `reference` and `customer` columns of a customers file), so
+//! that re-importing the file updates the same customers.
 //!
 //! [`vcards_to_csv`] reads vCards (3.0 or 4.0, as phones and Google Contacts
 //! write them) into the columns of a customers file, which the CSV import then
@@ -110,6 +111,9 @@ pub fn write_vcards(customers: &[Customer], book: &str) -> String {
         }
         if !d.notes.as_str().is_empty() {
             doc.text("NOTE", d.notes.as_str());
+        }
+        if let Some(r) = &d.external_ref {
+            doc.text("X-SOLOCRM-REF", r.as_str());
         }
         doc.text("X-SOLOCRM-KEY", &CustomerKey::of(c, Some(book)));
         doc.line("END:VCARD");
@@ -269,6 +273,9 @@ fn card_row(lines: &[ContentLine]) -> Option<BTreeMap<&'static str, String>> {
     let notes: Vec<String> = of("NOTE").map(ContentLine::text).collect();
     if !notes.is_empty() {
         row.insert("notes", notes.join("\n"));
+    }
+    if let Some(r) = of("X-SOLOCRM-REF").next() {
+        row.insert("reference", r.text());
     }
     if let Some(key) = of("X-SOLOCRM-KEY").next() {
         row.insert("customer", key.text());

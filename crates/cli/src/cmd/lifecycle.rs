@@ -122,7 +122,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
     }
 }
 
-fn holiday(spec: &str) -> Result<Holiday> {
+pub(super) fn holiday(spec: &str) -> Result<Holiday> {
     let bad = || anyhow!(t!("care.bad_holiday", spec = spec));
     let (name, date) = spec.rsplit_once('=').ok_or_else(bad)?;
     let (m, d) = date.trim().split_once('-').ok_or_else(bad)?;

@@ -251,9 +251,12 @@ pub fn run(cli: Cli) -> Result<()> {
             analytics::churn_risk(&mut ctx, as_of.as_of.as_deref(), top)?
         }
         Command::Clv(args) => clv::run(&mut ctx, &args)?,
-        Command::Export { what, format, out } => {
-            io::export(&mut ctx, what, format, out.as_deref())?
-        }
+        Command::Export {
+            what,
+            format,
+            out,
+            holidays,
+        } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
         Command::Completions { shell } => completions(shell)?,
         Command::Man => man()?,
     }
