@@ -120,6 +120,20 @@ fn export_all_import_all_export_all_is_identical() {
             "{what}"
         );
     }
+    // Everything known about each customer (consents, history, deals, points …),
+    // read by another command than the archive's.
+    for id in 1..=31 {
+        let key = format!("#{id}");
+        assert_eq!(
+            ok_on(&fresh, &["customer", "export", &key]),
+            env.ok(&["customer", "export", &key]),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        ok_on(&fresh, &["--json", "task", "list"]),
+        env.ok(&["--json", "task", "list"])
+    );
 
     // And from standard input.
     let piped = other(&env, "piped.db");
