@@ -828,6 +828,26 @@ mod tests {
         }
     }
 
+    /// The same business in either backend reads as the same archive, and the
+    /// archive holds every kind the sample business makes.
+    #[test]
+    fn both_backends_give_the_same_archive() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let memory = empty();
+        sample(&memory, 25, 42);
+        let file = sqlite(&dir, "same.db");
+        sample(&file, 25, 42);
+        let mut a = read_archive(&memory).expect("read");
+        let b = read_archive(&file).expect("read");
+        a.book_id.clone_from(&b.book_id);
+        assert_eq!(json(&a), json(&b));
+        assert!(a.customers.iter().any(|c| !c.consents().is_empty()));
+        assert!(a.customers.iter().any(Customer::is_erased));
+        for (kind, n) in a.counts() {
+            assert!(n > 0, "no {kind} in the sample");
+        }
+    }
+
     #[test]
     fn only_an_empty_book_of_the_same_currency_takes_an_archive() {
         let from = empty();

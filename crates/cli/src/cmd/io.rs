@@ -7,6 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use solocrm_app::Books;
+use solocrm_app::escape::escape_controls;
 use solocrm_app::exchange::archive::{ArchiveError, export_archive};
 use solocrm_app::exchange::calendar::{Calendar, write_calendar};
 use solocrm_app::exchange::vcard::write_vcards;
@@ -104,16 +105,27 @@ fn finish(file: Option<OutFile>, written: Result<()>) -> Result<()> {
 }
 
 /// Writes a document made whole in memory (vCard, iCalendar) to the file or standard
-/// output. Its text is written as it is: escaped as the format wants, with no
-/// control a terminal obeys (the writers replace them).
+/// output. Into a file or a pipe it goes as written; on a terminal, what a terminal
+/// would obey (a bidirectional override in a note, say) is shown escaped, line by
+/// line.
 fn finish_text(mut file: Option<OutFile>, text: &str) -> Result<()> {
     let written = match &mut file {
         Some(f) => f.write_all(text.as_bytes()).and_then(|()| f.flush()),
         None => {
             let mut stdout = std::io::stdout().lock();
-            stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
+            if std::io::IsTerminal::is_terminal(&stdout) {
+                let shown: String = text
+                    .split_terminator("\r\n")
+                    .map(|line| format!("{}\r\n", escape_controls(line, false)))
+                    .collect();
+                stdout
+                    .write_all(shown.as_bytes())
+                    .and_then(|()| stdout.flush())
+            } else {
+                stdout
+                    .write_all(text.as_bytes())
+                    .and_then(|()| stdout.flush())
+            }
         }
     };
     finish(file, written.map_err(anyhow::Error::from))
