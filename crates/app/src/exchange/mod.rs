@@ -10,6 +10,11 @@
 //! imported in one transaction; text cells of a CSV export guarded against spreadsheet
 //! formulas ([`neutralise`](csv_file::neutralise)), undone on import.
 //!
+//! Beside the CSV contract: [`archive`], the lossless archive of a whole book
+//! (`export all` / `import all`); [`vcard`] and [`calendar`], vCard 4.0 and
+//! iCalendar written over [`content_line`]; and [`presets`], which read vCards and
+//! HubSpot or Google Contacts exports into a customers file for [`CsvImporter`].
+//!
 //! Where the bytes go is the frontend's: an [`Output`] (the command line writes a
 //! private temporary file and moves it into place on [`Output::commit`]), and how
 //! progress shows is a [`Progress`].
