@@ -45,7 +45,7 @@
 //! CsvExporter::new().export(&books, Dataset::Customers, &mut out)?;
 //! let text = String::from_utf8(out)?;
 //! assert!(text.starts_with("name,email,phone,birthday,country,tags,channel,reference,company,"));
-//! assert!(text.contains("张伟,zhang.wei@example.cn,,,,vip;上海,,,,,,,new,,"));
+//! assert!(text.contains("张伟,zhang.wei@example.cn,,,,vip;上海,,,,,,,prospect,,"));
 //! assert!(text.ends_with(",zhang.wei@example.cn\n"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
