@@ -182,6 +182,17 @@ fn import_all_takes_only_an_empty_book_of_the_same_currency() {
     );
     assert_eq!(customers_json(&yuan).as_array().map(Vec::len), Some(0));
 
+    // --json says what was restored.
+    let json_db = other(&env, "json.db");
+    ok_on(&json_db, &["init", "--currency", "EUR"]);
+    let said: serde_json::Value =
+        serde_json::from_str(&ok_on(&json_db, &["--json", "import", "all", archive]))
+            .expect("json");
+    assert_eq!(said["counts"]["customers"], 31);
+    assert_eq!(said["counts"]["segments"], 1);
+    assert_eq!(said["counts"]["audit_entries"], 1);
+    assert_eq!(said["book_id"].as_str().map(str::len), Some(16));
+
     let missing = env.path("missing.json");
     let out = on(&yuan, &["import", "all", missing.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(1));
@@ -511,6 +522,19 @@ fn a_phone_s_vcards_import_detected_by_extension_or_named_by_format() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(customers_json(&fresh).as_array().map(Vec::len), Some(2));
+
+    // --format csv reads a .vcf as CSV: its first line is no customers header.
+    let err = env.fails(
+        &[
+            "import",
+            "customers",
+            &fixture("phone-contacts.vcf"),
+            "--format",
+            "csv",
+        ],
+        1,
+    );
+    assert!(err.contains("BEGIN:VCARD"), "{err}");
 
     // A broken card: nothing is written.
     let bad = env.write_str("bad.vcf", b"BEGIN:VCARD\r\nVERSION:4.0\r\nFN:x\r\n");
