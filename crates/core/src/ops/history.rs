@@ -36,6 +36,8 @@
 //!   or after it shows as open.
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
+//! - **Costs** spent at or after the cutoff are hidden; one voided at or after it
+//!   shows as not void.
 //! - **Events** of the outbox dated at or after the cutoff, or not dated at all, are
 //!   hidden.
 //!
@@ -75,10 +77,11 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::cost::{Cost, NewCost};
 use crate::customer::Customer;
 use crate::deal::{Deal, NewDeal};
 use crate::event::{Event, EventSeq};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
 use crate::interaction::Interaction;
 use crate::lifecycle::StageChange;
 use crate::loyalty::{NewPointsEntry, PointsEntry};
@@ -86,6 +89,7 @@ use crate::money::Currency;
 use crate::port::{CustomerFilter, ReadTx};
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::search::SearchText;
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::{NewServiceRequest, ServiceRequest};
 use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreError, StoreResult, TaskQuery};
@@ -158,6 +162,27 @@ impl<'a> AsOf<'a> {
             Ok(())
         })?;
         Ok(self.late.get_or_init(|| late))
+    }
+
+    /// A cost as it stood at the cutoff: none if spent at or after it, not void if
+    /// voided at or after it.
+    fn rewind_cost(&self, c: Cost) -> Option<Cost> {
+        if !self.before(c.at()) {
+            return None;
+        }
+        match c.voided() {
+            Some(v) if !self.before(v.at) => {
+                let fields = NewCost {
+                    at: c.at(),
+                    amount: c.amount(),
+                    category: c.category(),
+                    channel: c.channel().cloned(),
+                    note: c.note().cloned(),
+                };
+                Some(Cost::new(c.id(), fields, None))
+            }
+            _ => Some(c),
+        }
     }
 
     /// True if the customer existed before the cutoff (an unknown id counts as
@@ -673,6 +698,33 @@ impl ReadTx for AsOf<'_> {
         let mut log = self.inner.audit_log()?;
         log.retain(|e| self.before(e.at));
         Ok(log)
+    }
+
+    /// Costs spent before the cutoff; one voided at or after it shows as not void.
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
+        Ok(self.inner.cost(id)?.and_then(|c| self.rewind_cost(c)))
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        Ok(self
+            .inner
+            .costs()?
+            .into_iter()
+            .filter_map(|c| self.rewind_cost(c))
+            .collect())
+    }
+
+    /// The backend's candidates, less the customers absent at the cutoff (the
+    /// operations layer checks the rest through [`AsOf::customer`]).
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
+        let mut ids = self.inner.search_customers(text)?;
+        let mut kept = Vec::with_capacity(ids.len());
+        for id in ids.drain(..) {
+            if self.present(id)? {
+                kept.push(id);
+            }
+        }
+        Ok(kept)
     }
 
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {

@@ -4,16 +4,18 @@
 use chrono::{DateTime, Utc};
 
 use super::Reader;
+use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
 use crate::interaction::Interaction;
 use crate::lifecycle::StageChange;
 use crate::loyalty::PointsEntry;
 use crate::port::CustomerFilter;
 use crate::privacy::{AuditEntry, CustomerExport};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::search::SearchText;
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
 use crate::store::{
@@ -392,6 +394,52 @@ impl<'t> Reader<'t> {
             points: self.tx.points_ledger(id)?,
             customer,
         })
+    }
+
+    /// The customers matching `text`, ranked (see [`crate::search`]): up to `limit`
+    /// of them (all with `None`) and how many matched in all. Erased customers never
+    /// match.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn search_customers(
+        &self,
+        text: &SearchText,
+        limit: Option<usize>,
+    ) -> StoreResult<(Vec<Customer>, usize)> {
+        let mut hits = Vec::new();
+        for id in self.tx.search_customers(text)? {
+            if let Some(c) = self.tx.customer(id)?
+                && let Some(hit) = text.hit(&c)
+            {
+                hits.push((hit, c));
+            }
+        }
+        crate::search::rank(&mut hits);
+        let total = hits.len();
+        hits.truncate(limit.unwrap_or(usize::MAX));
+        Ok((hits.into_iter().map(|(_, c)| c).collect(), total))
+    }
+
+    /// The cost with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn cost(&self, id: CostId) -> StoreResult<Cost> {
+        self.tx
+            .cost(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Cost, id))
+    }
+
+    /// Every cost, voided ones included, by time then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.tx.costs()
     }
 
     /// The audit log, oldest first.
