@@ -57,6 +57,16 @@ fn show_percent(r: &Measured<Ratio>) -> String {
         .map_or_else(|| "-".into(), |r| format!("{} %", r.percent_rounded(1)))
 }
 
+/// An ROI in percent with what it compares: `-42.9 % (gain 400.00 CNY on 700.00 CNY)`.
+fn roi_text(c: &solocrm_core::metrics::CostBenefit) -> String {
+    format!(
+        "{} % ({} on {})",
+        c.roi_percent().round_dp(1),
+        c.gain,
+        c.cost
+    )
+}
+
 fn show<T: std::fmt::Display>(m: &Measured<T>) -> String {
     m.value().map_or_else(|| "-".into(), ToString::to_string)
 }
@@ -237,6 +247,34 @@ pub fn dashboard(
             ),
         ),
         (
+            "costs",
+            r.spend.as_ref().map_or_else(
+                || "-".into(),
+                |s| {
+                    let parts: Vec<String> = s
+                        .by_category
+                        .iter()
+                        .map(|c| format!("{} {}", c.category, c.spend.amount()))
+                        .collect();
+                    format!("{} ({})", s.total, parts.join(", "))
+                },
+            ),
+        ),
+        (
+            "ROI on revenue",
+            r.spend
+                .as_ref()
+                .and_then(|s| s.roi_on_revenue.value())
+                .map_or_else(|| "-".into(), roi_text),
+        ),
+        (
+            "ROI on gross margin",
+            r.spend
+                .as_ref()
+                .and_then(|s| s.roi_on_gross_margin.value())
+                .map_or_else(|| "-".into(), roi_text),
+        ),
+        (
             "win rate",
             r.pipeline.win_rate.value().map_or_else(
                 || "-".into(),
@@ -279,6 +317,24 @@ pub fn dashboard(
         t.row(vec![k.to_owned(), v]);
     }
     out.table(&t)?;
+    if let Some(spend) = r.spend.as_ref().filter(|s| !s.channels.is_empty()) {
+        out.line("")?;
+        let mut t = Table::new(&["CHANNEL", ">SPEND", ">NEW", ">CAC", ">REVENUE", ">ROI"]);
+        for c in &spend.channels {
+            t.row(vec![
+                c.channel.clone(),
+                c.spend.to_string(),
+                c.new_customers.to_string(),
+                show(&c.cac),
+                c.revenue.to_string(),
+                c.roi.value().map_or_else(
+                    || "-".into(),
+                    |r| format!("{} %", r.roi_percent().round_dp(1)),
+                ),
+            ]);
+        }
+        out.table(&t)?;
+    }
     out.line("")?;
     let mut t = Table::new(&["RFM SEGMENT", ">CUSTOMERS"]);
     for s in r.rfm.segments.iter().filter(|s| s.customers > 0) {

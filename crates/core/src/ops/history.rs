@@ -36,8 +36,7 @@
 //!   or after it shows as open.
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
-//! - **Costs** spent at or after the cutoff are hidden; one voided at or after it
-//!   shows as not void.
+//! - **Costs** spent at or after the cutoff are hidden.
 //! - **Events** of the outbox dated at or after the cutoff, or not dated at all, are
 //!   hidden.
 //!
@@ -49,6 +48,8 @@
 //!   acquisition channel and cost, notes): no history of edits is kept. Look-ups by
 //!   email and external reference use the current values; the tag filter of a
 //!   customer list uses the current tags;
+//! - a **cost voided** after the cutoff: void in the view too (a void corrects a
+//!   mistake, which the past should not repeat);
 //! - a **customer erased** after the cutoff: erased in the view too (see above), so
 //!   counts as of an earlier day leave them out;
 //! - **edited records** (an interaction, purchase, refund or answer whose fields were
@@ -77,7 +78,7 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::cost::{Cost, NewCost};
+use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::{Deal, NewDeal};
 use crate::event::{Event, EventSeq};
@@ -164,25 +165,11 @@ impl<'a> AsOf<'a> {
         Ok(self.late.get_or_init(|| late))
     }
 
-    /// A cost as it stood at the cutoff: none if spent at or after it, not void if
-    /// voided at or after it.
+    /// A cost as it stood at the cutoff: none if spent at or after it. A voiding is
+    /// never undone (it corrects a mistake, like erasure honours a request): a cost
+    /// voided later is void in the view too.
     fn rewind_cost(&self, c: Cost) -> Option<Cost> {
-        if !self.before(c.at()) {
-            return None;
-        }
-        match c.voided() {
-            Some(v) if !self.before(v.at) => {
-                let fields = NewCost {
-                    at: c.at(),
-                    amount: c.amount(),
-                    category: c.category(),
-                    channel: c.channel().cloned(),
-                    note: c.note().cloned(),
-                };
-                Some(Cost::new(c.id(), fields, None))
-            }
-            _ => Some(c),
-        }
+        self.before(c.at()).then_some(c)
     }
 
     /// True if the customer existed before the cutoff (an unknown id counts as
@@ -700,7 +687,8 @@ impl ReadTx for AsOf<'_> {
         Ok(log)
     }
 
-    /// Costs spent before the cutoff; one voided at or after it shows as not void.
+    /// Costs spent before the cutoff (a voiding is never undone, see
+    /// [`AsOf::rewind_cost`]).
     fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
         Ok(self.inner.cost(id)?.and_then(|c| self.rewind_cost(c)))
     }
