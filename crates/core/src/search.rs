@@ -173,3 +173,58 @@ pub enum Hit {
 pub fn rank(hits: &mut [(Hit, Customer)]) {
     hits.sort_by_cached_key(|(h, c)| (*h, fold(c.name().as_str()), c.id().get()));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::{CustomerData, NewCustomer};
+    use crate::ids::CustomerId;
+    use crate::text::{Label, PersonName};
+    use chrono::{TimeZone, Utc};
+
+    fn customer(id: u64, name: &str, city: Option<&str>) -> Customer {
+        let mut data = CustomerData::new(PersonName::parse(name).unwrap());
+        data.profile.city = city.map(|c| Label::parse(c).unwrap());
+        Customer::create(
+            CustomerId::new(id),
+            NewCustomer::new(data, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
+        )
+    }
+
+    #[test]
+    fn folding_lowercases_single_forms_and_keeps_the_rest() {
+        assert_eq!(fold("ÄÖÜ ΣΩ Жж"), "äöü σω жж");
+        // İ lower-cases to two characters: kept as it is.
+        assert_eq!(fold("İ"), "İ");
+        assert_eq!(fold("北京 Beijing"), "北京 beijing");
+    }
+
+    #[test]
+    fn hits_rank_exact_name_then_name_then_other_fields() {
+        let q = SearchText::parse("王芳").unwrap();
+        let exact = customer(3, "王芳", None);
+        let longer = customer(1, "王芳芳", None);
+        let city = customer(2, "李娜", Some("王芳村"));
+        let other = customer(4, "赵敏", None);
+        assert_eq!(q.hit(&exact), Some(Hit::ExactName));
+        assert_eq!(q.hit(&longer), Some(Hit::Name));
+        assert_eq!(q.hit(&city), Some(Hit::Other));
+        assert_eq!(q.hit(&other), None);
+        let mut hits = vec![
+            (Hit::Other, city),
+            (Hit::Name, longer),
+            (Hit::ExactName, exact),
+        ];
+        rank(&mut hits);
+        let ids: Vec<u64> = hits.iter().map(|(_, c)| c.id().get()).collect();
+        assert_eq!(ids, [3, 1, 2]);
+    }
+
+    #[test]
+    fn an_erased_customer_matches_nothing() {
+        let mut c = customer(7, "Ada", None);
+        c.erase(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
+        assert!(!SearchText::parse("erased").unwrap().matches(&c));
+        assert!(!SearchText::parse("7").unwrap().matches(&c));
+    }
+}
