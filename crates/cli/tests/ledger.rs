@@ -576,3 +576,28 @@ fn after_an_erase_the_audit_reveals_no_personal_data() {
     assert_eq!(erased["name"], "erased customer 1");
     assert!(table.contains("erased customer 1"), "{table}");
 }
+
+#[test]
+fn check_finds_a_search_index_out_of_step() {
+    let env = shop();
+    assert!(env.ok(&["check"]).contains("the books' own rules hold"));
+    let conn = rusqlite::Connection::open(env.db()).expect("the file");
+    conn.execute_batch(
+        "DELETE FROM customer_search WHERE rowid = 2;
+         UPDATE customer_search SET notes = 'something else' WHERE rowid = 1;",
+    )
+    .expect("an index changed by hand");
+    drop(conn);
+    let out = env.run(&["check"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("customer 2 is missing from the search index"),
+        "{text}"
+    );
+    assert!(
+        text.contains("customer 1 is in the search index with other text than their row"),
+        "{text}"
+    );
+}
