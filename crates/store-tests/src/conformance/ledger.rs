@@ -139,6 +139,43 @@ pub fn an_erased_customer_is_never_found(store: &dyn Store) {
     assert_eq!(found(store, "王芳"), ["王芳", "王芳芳", "李娜"]);
 }
 
+/// A text that most customers match (more candidates than are read one by one) gives
+/// the same ranked answer.
+pub fn search_with_many_hits_ranks_them_all(store: &dyn Store) {
+    for i in 1..=520 {
+        person(store, &format!("客户{i}"), |_| {});
+    }
+    person(store, "客户", |_| {});
+    person(store, "王芳", |d| d.notes = text("老客户"));
+    let (first, total) = store
+        .search_customers(&q("客户"), Some(4))
+        .expect("a search");
+    assert_eq!(total, 522);
+    assert_eq!(
+        first
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect::<Vec<_>>(),
+        ["客户", "客户1", "客户10", "客户100"]
+    );
+    let (all, _) = store.search_customers(&q("客户"), None).expect("a search");
+    assert_eq!(
+        all.last().map(|c| c.name().to_string()),
+        Some("王芳".to_owned())
+    );
+    let (fives, total) = store
+        .search_customers(&q("户5"), Some(2))
+        .expect("a search");
+    assert_eq!(total, 32, "客户5, 客户50–59 and 客户500–520");
+    assert_eq!(
+        fives
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect::<Vec<_>>(),
+        ["客户5", "客户50"]
+    );
+}
+
 fn cost(day: u32, minor: i64, category: CostCategory, channel: Option<&str>) -> NewCost {
     NewCost {
         at: at(day),

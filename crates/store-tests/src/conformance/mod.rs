@@ -297,6 +297,7 @@ macro_rules! __store_conformance_list {
                 search_finds_chinese_substrings_of_any_length,
                 search_ranks_the_exact_name_first_then_by_name,
                 search_follows_edits_at_once,
+                search_with_many_hits_ranks_them_all,
                 an_erased_customer_is_never_found,
                 costs_read_back_by_time_then_id,
                 a_cost_of_zero_or_in_another_currency_is_refused,
