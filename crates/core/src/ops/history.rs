@@ -687,8 +687,8 @@ impl ReadTx for AsOf<'_> {
         Ok(log)
     }
 
-    /// Costs spent before the cutoff (a voiding is never undone, see
-    /// [`AsOf::rewind_cost`]).
+    /// Costs spent before the cutoff (a voiding is never undone: see the
+    /// [module docs](self)).
     fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
         Ok(self.inner.cost(id)?.and_then(|c| self.rewind_cost(c)))
     }
