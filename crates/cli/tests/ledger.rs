@@ -601,3 +601,35 @@ fn check_finds_a_search_index_out_of_step() {
         "{text}"
     );
 }
+
+/// The version 5 fixture (before the outbox and the search index) migrates: its
+/// customers are searchable and its erasure is in the audit trail.
+#[test]
+fn an_old_file_is_searchable_and_its_erasure_is_audited() {
+    let env = Env::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/schema-v5/books.sqlite");
+    std::fs::copy(&fixture, env.db()).expect("a copy of the old file");
+    assert_eq!(
+        names(&env.json(&["customer", "search", "MÜLLER", "--limit", "1"])),
+        ["Olivia Müller"]
+    );
+    let audit = env.json(&["audit"]);
+    let rows = audit.as_array().expect("rows");
+    assert_eq!(rows.len(), 1, "{audit}");
+    assert_eq!(rows[0]["seq"], Value::Null);
+    assert_eq!(rows[0]["action"], "customer_erased");
+    assert_eq!(rows[0]["name"], "erased customer 5");
+    assert!(env.ok(&["check"]).contains("the books' own rules hold"));
+}
+
+#[test]
+fn a_search_text_longer_than_a_line_is_refused() {
+    let env = shop();
+    let long = "王".repeat(201);
+    let err = env.fails(&["customer", "search", &long], 1);
+    assert!(
+        err.contains("201 characters long; the limit is 200"),
+        "{err}"
+    );
+}
