@@ -283,6 +283,20 @@ fn costs_are_added_listed_and_voided() {
     let cut = env.ok(&["cost", "list", "--limit", "1"]);
     assert!(cut.contains("showing 1 of 3 costs"), "{cut}");
 
+    assert_eq!(
+        env.ok(&[
+            "-q",
+            "cost",
+            "add",
+            "1",
+            "--category",
+            "other",
+            "--at",
+            "2026-05-01"
+        ]),
+        "",
+        "a confirmation only"
+    );
     let void = env.ok(&[
         "cost",
         "void",
@@ -295,6 +309,7 @@ fn costs_are_added_listed_and_voided() {
     assert!(void.contains("cost 2 of 120.00 CNY is void"), "{void}");
     let list = env.json(&["cost", "list"]);
     assert_eq!(list[1]["voided"]["reason"], "重复录入");
+    assert_eq!(list.as_array().map(Vec::len), Some(4));
     let listed = env.ok(&["cost", "list"]);
     assert!(listed.contains("2026-02-12: 重复录入"), "{listed}");
 }
