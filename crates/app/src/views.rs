@@ -69,6 +69,13 @@ pub struct Dashboard {
     pub net_revenue: String,
     /// Customers (not erased) per stage, by stage name.
     pub customers_by_stage: BTreeMap<&'static str, usize>,
+    /// The period's recorded costs (voided ones left out), as an exact decimal string.
+    pub costs: String,
+    /// ROI of the costs on net revenue in percent, two decimals; `null` without costs.
+    pub roi: Option<f64>,
+    /// ROI of the costs on gross margin (net revenue × gross margin) in percent, two
+    /// decimals; `null` without costs or without a measurable margin.
+    pub roi_gross_margin: Option<f64>,
     /// Every metric of the period.
     pub report: MetricsReport,
     /// The same counts in lifecycle order, for a table.
@@ -148,6 +155,20 @@ impl Dashboard {
             revenue: r.purchases.stats.revenue.amount().to_string(),
             net_revenue: r.purchases.net_revenue.amount().to_string(),
             customers_by_stage: stages.iter().map(|(s, n)| (s.as_str(), *n)).collect(),
+            costs: r
+                .spend
+                .as_ref()
+                .map_or_else(|| "0".to_owned(), |s| s.total.amount().to_string()),
+            roi: r
+                .spend
+                .as_ref()
+                .and_then(|s| s.roi_on_revenue.value())
+                .and_then(|c| number(c.roi_percent().round_dp(2))),
+            roi_gross_margin: r
+                .spend
+                .as_ref()
+                .and_then(|s| s.roi_on_gross_margin.value())
+                .and_then(|c| number(c.roi_percent().round_dp(2))),
             stages,
             report,
         }

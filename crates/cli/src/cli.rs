@@ -7,8 +7,8 @@ use std::ffi::OsStr;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use solocrm_core::{
-    BusinessZone, Channel, DealStage, Direction, LifecycleStage, NameList, Recurrence, RequestKind,
-    Sentiment, TaskKind, ValidationError,
+    BusinessZone, Channel, CostCategory, DealStage, Direction, LifecycleStage, NameList,
+    Recurrence, RequestKind, Sentiment, TaskKind, ValidationError,
 };
 
 /// A `--timezone` value: an IANA name, refused as a usage error with a hint (the name
@@ -222,6 +222,22 @@ pub enum Command {
     /// Named segments of customers.
     #[command(subcommand)]
     Segment(SegmentCmd),
+    /// The audit trail: every recorded change (the outbox of events) and every
+    /// erasure, newest first, with the customer's name. Holds no erased personal data.
+    Audit {
+        /// Only what concerns this customer.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only what happened on or after this day (undated changes, such as edits of
+        /// a customer's data, are left out).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Costs: marketing, tools and other spend, for ROI and CAC in the report.
+    #[command(subcommand)]
+    Cost(CostCmd),
     /// Import customers, purchases or survey answers from CSV.
     #[command(subcommand)]
     Import(ImportCmd),
@@ -298,6 +314,49 @@ pub enum Command {
     /// Print the manual page (roff) on standard output, e.g. `solocrm man >
     /// ~/.local/share/man/man1/solocrm.1`, or read it with `solocrm man | man -l -`.
     Man,
+}
+
+/// `solocrm cost ...`
+#[derive(Debug, Subcommand)]
+pub enum CostCmd {
+    /// Record a cost.
+    Add {
+        /// How much, in the books' currency (more than zero).
+        amount: String,
+        /// What for.
+        #[arg(long, value_parser = names(CostCategory::NAMES, CostCategory::parse))]
+        category: CostCategory,
+        /// The acquisition channel it paid for (e.g. wechat, google-ads), spelled like
+        /// customers' --channel.
+        #[arg(long)]
+        channel: Option<String>,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List costs, newest first.
+    List {
+        /// First day.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day, included.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Void a cost recorded by mistake: it stays listed, counts nowhere.
+    Void {
+        /// The cost's id.
+        id: u64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        at: At,
+    },
 }
 
 /// `solocrm settings ...`
@@ -439,7 +498,7 @@ pub enum CustomerCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List customers.
+    /// List customers by id, with stage, last purchase and total spent.
     List {
         /// Only this stage.
         #[arg(long, value_parser = names(LifecycleStage::NAMES, LifecycleStage::parse))]
@@ -450,14 +509,22 @@ pub enum CustomerCmd {
         /// Only this saved segment.
         #[arg(long)]
         segment: Option<String>,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Start after this customer id (for paging).
+        #[command(flatten)]
+        page: Page,
+        /// Start after this customer id (the next page: the last line of a cut list
+        /// says which).
         #[arg(long)]
         after: Option<u64>,
         #[command(flatten)]
         as_of: AsOf,
+    },
+    /// Find customers by a part of their name, email, company, city or notes
+    /// (any case; Chinese from one character).
+    Search {
+        /// The text to look for.
+        text: String,
+        #[command(flatten)]
+        page: Page,
     },
     /// Show one customer with their history.
     Show {

@@ -122,6 +122,12 @@ pub enum Conflict {
         /// The customer.
         customer: crate::CustomerId,
     },
+    /// The cost was voided already; a cost is voided once.
+    #[error("cost {cost} is already void")]
+    CostAlreadyVoid {
+        /// The cost.
+        cost: crate::CostId,
+    },
 }
 
 /// A domain rule refused a change: bad input, a forbidden move, or a clash with state.

@@ -13,10 +13,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cost::CostCategory;
 use crate::deal::DealStage;
 use crate::ids::{
-    CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId, SurveyId,
-    TaskId,
+    CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
+    SurveyId, TaskId,
 };
 use crate::interaction::Channel;
 use crate::lifecycle::LifecycleStage;
@@ -170,6 +171,22 @@ pub enum DomainEvent {
         /// Its name.
         name: String,
     },
+    /// A cost was recorded.
+    CostRecorded {
+        /// The cost.
+        cost: CostId,
+        /// What for.
+        category: CostCategory,
+        /// How much.
+        amount: Money,
+        /// The acquisition channel it paid for (a closed-list-like tag, not free text).
+        channel: Option<String>,
+    },
+    /// A cost was voided: it counts in no metric any more.
+    CostVoided {
+        /// The cost.
+        cost: CostId,
+    },
     /// A customer's personal data was erased.
     CustomerErased {
         /// The customer.
@@ -210,7 +227,11 @@ impl DomainEvent {
             | E::PointsPosted { customer, .. }
             | E::CustomerErased { customer } => Some(*customer),
             E::TaskCreated { customer, .. } | E::TaskCompleted { customer, .. } => *customer,
-            E::SegmentCreated { .. } | E::SegmentDeleted { .. } | E::Imported { .. } => None,
+            E::SegmentCreated { .. }
+            | E::SegmentDeleted { .. }
+            | E::Imported { .. }
+            | E::CostRecorded { .. }
+            | E::CostVoided { .. } => None,
         }
     }
 
@@ -234,6 +255,8 @@ impl DomainEvent {
             E::PointsPosted { .. } => "points_posted",
             E::SegmentCreated { .. } => "segment_created",
             E::SegmentDeleted { .. } => "segment_deleted",
+            E::CostRecorded { .. } => "cost_recorded",
+            E::CostVoided { .. } => "cost_voided",
             E::CustomerErased { .. } => "customer_erased",
             E::Imported { .. } => "imported",
         }

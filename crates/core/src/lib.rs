@@ -28,6 +28,7 @@ mod stages;
 mod validation;
 
 pub mod care;
+pub mod cost;
 pub mod customer;
 pub mod deal;
 pub mod error;
@@ -43,6 +44,7 @@ pub mod policy;
 pub mod port;
 pub mod privacy;
 pub mod purchase;
+pub mod search;
 pub mod segment;
 pub mod segment_syntax;
 pub mod service;
@@ -54,6 +56,7 @@ pub mod time;
 pub mod zone;
 
 pub use care::{CareConfig, CareCustomer, CareItem, CareReason, Holiday, care_due};
+pub use cost::{Cost, CostCategory, CostVoid, NewCost};
 pub use customer::{
     AgeBand, BirthYear, Consent, ConsentPurpose, Customer, CustomerData, Gender, IncomeBand,
     NewCustomer, Profile,
@@ -62,8 +65,8 @@ pub use deal::{Deal, DealStage, DealStageChange, NewDeal, StageProbabilities};
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
-    AuditId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
-    SurveyId, TaskId,
+    AuditId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
+    RequestId, SurveyId, TaskId,
 };
 pub use interaction::{Channel, Direction, Interaction, NewInteraction, Sentiment};
 pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
@@ -79,6 +82,7 @@ pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteKind, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+pub use search::SearchText;
 pub use segment::{Cmp, Comparison, Predicate, PurchaseSummary, Segment};
 pub use service::{
     NewServiceRequest, RequestEvent, RequestEventKind, RequestKind, RequestStatus, ServiceRequest,

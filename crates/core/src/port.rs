@@ -39,16 +39,18 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
 use crate::interaction::Interaction;
 use crate::lifecycle::{LifecycleStage, StageChange};
 use crate::loyalty::PointsEntry;
 use crate::money::Currency;
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::search::SearchText;
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
 use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreResult, TaskQuery};
@@ -83,11 +85,13 @@ pub enum IdKind {
     Audit,
     /// [`Event`]s (their [`EventSeq`]).
     Event,
+    /// [`Cost`]s.
+    Cost,
 }
 
 impl IdKind {
     /// Every kind, in declaration order.
-    pub const ALL: [IdKind; 11] = [
+    pub const ALL: [IdKind; 12] = [
         IdKind::Customer,
         IdKind::Interaction,
         IdKind::Purchase,
@@ -99,6 +103,7 @@ impl IdKind {
         IdKind::Points,
         IdKind::Audit,
         IdKind::Event,
+        IdKind::Cost,
     ];
 }
 
@@ -156,6 +161,12 @@ pub trait ReadTx {
     ) -> StoreResult<Vec<Customer>>;
     /// How many customers there are, erased ones included.
     fn count_customers(&self) -> StoreResult<u64>;
+    /// The ids of the customers that may match `text`, by ascending id: every customer
+    /// who is not erased and [matches](SearchText::matches) it, and possibly others
+    /// (an index may over-approximate; the operations layer checks each candidate
+    /// and ranks the hits, see [`crate::search`]). Never an erased customer's id
+    /// because of their former data: erasure leaves nothing a search could find.
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>>;
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;
 
@@ -214,6 +225,11 @@ pub trait ReadTx {
 
     /// The audit log, by id.
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>>;
+
+    /// The cost with this id.
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>>;
+    /// Every cost, voided ones included, by time then id.
+    fn costs(&self) -> StoreResult<Vec<Cost>>;
 
     /// Up to `limit` events with a sequence number above `after`, in order.
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>>;
@@ -330,6 +346,11 @@ pub trait WriteTx: ReadTx {
 
     /// Appends to the audit log.
     fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// Stores a new cost.
+    fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()>;
+    /// Replaces a cost (to void it).
+    fn update_cost(&mut self, cost: &Cost) -> StoreResult<()>;
 
     /// Appends an event to the outbox.
     fn append_event(&mut self, event: &Event) -> StoreResult<()>;

@@ -71,6 +71,8 @@ named_enum! {
         Task = "task",
         /// A segment.
         Segment = "segment",
+        /// A recorded cost.
+        Cost = "cost",
     }
 }
 
@@ -930,6 +932,38 @@ pub trait Store: Send + Sync {
 
     /// The audit log, oldest first.
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>>;
+
+    // ----- search and costs -----
+
+    /// The customers matching `text`, ranked (see [`crate::search`]): up to `limit`
+    /// (all with `None`), and how many matched in all.
+    fn search_customers(
+        &self,
+        text: &crate::search::SearchText,
+        limit: Option<usize>,
+    ) -> StoreResult<(Vec<Customer>, usize)>;
+
+    /// Records a cost.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for an amount of zero or less or in another currency.
+    fn record_cost(&self, new: crate::cost::NewCost) -> StoreResult<crate::cost::Cost>;
+
+    /// Voids a cost.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CostAlreadyVoid`].
+    fn void_cost(
+        &self,
+        id: crate::ids::CostId,
+        at: DateTime<Utc>,
+        reason: Label,
+    ) -> StoreResult<crate::cost::Cost>;
+
+    /// Every cost, voided ones included, by time then id.
+    fn costs(&self) -> StoreResult<Vec<crate::cost::Cost>>;
 }
 
 /// Checks that a record of `customer` may link to `deal` as after-sales: same customer,

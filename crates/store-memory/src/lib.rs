@@ -44,11 +44,11 @@ use chrono::{DateTime, Utc};
 use imbl::{OrdMap, OrdSet, Vector};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, AuditId, BusinessZone, Currency, Customer, CustomerId, CustomerKeys,
-    Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId, Label,
-    OpenQuery, PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
-    Refund, RefundId, RequestId, Segment, ServiceRequest, StageChange, StoreError, StoreResult,
-    SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, AuditId, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
+    Label, OpenQuery, PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog,
+    PurchaseSummary, Refund, RefundId, RequestId, SearchText, Segment, ServiceRequest, StageChange,
+    StoreError, StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 /// The in-memory storage backend: snapshot reads, serialised all-or-nothing writes.
@@ -363,6 +363,7 @@ struct State {
     points: Table<PointsEntry>,
     segments: OrdMap<Label, Segment>,
     audit: OrdMap<AuditId, AuditEntry>,
+    costs: OrdMap<CostId, Cost>,
     events: OrdMap<EventSeq, Event>,
     /// The business time zone.
     zone: BusinessZone,
@@ -491,6 +492,17 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 
     fn count_customers(&self) -> StoreResult<u64> {
         Ok(self.s().customers.len() as u64)
+    }
+
+    /// A scan: exactly the customers who match.
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
+        Ok(self
+            .s()
+            .customers
+            .values()
+            .filter(|c| text.matches(c))
+            .map(Customer::id)
+            .collect())
     }
 
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
@@ -635,6 +647,16 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
         Ok(self.s().audit.values().cloned().collect())
+    }
+
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
+        Ok(self.s().costs.get(&id).cloned())
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        let mut v: Vec<Cost> = self.s().costs.values().cloned().collect();
+        v.sort_by_key(|c| (c.at(), c.id()));
+        Ok(v)
     }
 
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
@@ -889,6 +911,24 @@ impl WriteTx for Tx<State> {
         s.audit.insert(entry.id, entry.clone());
         s.saw(IdKind::Audit, entry.id.get());
         Ok(())
+    }
+
+    fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        let s = &mut self.state;
+        if s.costs.contains_key(&cost.id()) {
+            return Err(fault(format!("cost {} is already stored", cost.id())));
+        }
+        s.costs.insert(cost.id(), cost.clone());
+        s.saw(IdKind::Cost, cost.id().get());
+        Ok(())
+    }
+
+    fn update_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.state
+            .costs
+            .insert(cost.id(), cost.clone())
+            .map(drop)
+            .ok_or_else(|| fault(format!("cost {} to update is not stored", cost.id())))
     }
 
     fn append_event(&mut self, event: &Event) -> StoreResult<()> {

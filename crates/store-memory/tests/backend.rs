@@ -475,6 +475,17 @@ fn next_id_is_one_more_than_the_largest_id_stored() -> TestResult {
                 customer: CustomerId::new(3),
             },
         })?;
+        tx.insert_cost(&solocrm_core::Cost::new(
+            solocrm_core::CostId::new(14),
+            solocrm_core::NewCost {
+                at: at(5, 9),
+                amount: Money::from_minor(100, Currency::EUR),
+                category: solocrm_core::CostCategory::Tools,
+                channel: None,
+                note: None,
+            },
+            None,
+        ))?;
         tx.append_event(&event(12, 1))
     })?;
     write(&store, |tx| {
@@ -496,6 +507,7 @@ fn next_id_is_one_more_than_the_largest_id_stored() -> TestResult {
                 (IdKind::Points, 12),
                 (IdKind::Audit, 3),
                 (IdKind::Event, 13),
+                (IdKind::Cost, 15),
             ]
         );
         Ok(())

@@ -159,6 +159,27 @@ const RULES: &[Rule] = &[
               WHERE a.action = 'customer_erased' AND c.erased_at IS NULL
               ORDER BY a.id",
     },
+    Rule {
+        what: "customers the search index does not hold as they are",
+        sql: "SELECT 'customer ' || c.id || CASE WHEN s.id IS NULL
+                     THEN ' is missing from the search index'
+                     ELSE ' is in the search index with other text than their row' END
+              FROM customers c LEFT JOIN customer_search_content s ON s.id = c.id
+              WHERE c.erased_at IS NULL
+                AND (s.id IS NULL OR s.c0 IS NOT c.name OR s.c1 IS NOT c.email
+                     OR s.c2 IS NOT c.company
+                     OR s.c3 IS NOT json_extract(c.profile, '$.city')
+                     OR s.c4 IS NOT c.notes)
+              ORDER BY c.id",
+    },
+    Rule {
+        what: "search index entries of erased or unknown customers",
+        sql: "SELECT 'the search index holds an entry for customer ' || s.id || CASE
+                     WHEN c.id IS NULL THEN ', who does not exist' ELSE ', who is erased' END
+              FROM customer_search_content s LEFT JOIN customers c ON c.id = s.id
+              WHERE c.id IS NULL OR c.erased_at IS NOT NULL
+              ORDER BY s.id",
+    },
 ];
 
 /// The violations of the store's invariants in the database `conn` reads, one message

@@ -530,6 +530,24 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "an empty outbox"
     );
     after.retain(|(t, _)| t != "events");
+    // Migration 9 added the (empty) costs and the search index of every customer.
+    assert!(after.iter().any(|(t, r)| t == "costs" && r.is_empty()));
+    let (live, indexed): (i64, i64) = Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT (SELECT count(*) FROM customers WHERE erased_at IS NULL),
+                        (SELECT count(*) FROM customer_search)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .expect("counts");
+    assert!(live > 0);
+    assert_eq!(
+        indexed, live,
+        "every stored customer who is not erased is indexed"
+    );
+    after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
     // Migrations 2 and 3 added columns; every row of version 1 is still there with the
     // same values in the same columns.
     assert_eq!(
@@ -552,8 +570,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 2,
-        "v2's two partial indexes"
+        indexes_before + 3,
+        "v2's two partial indexes and v9's costs_by_time"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -607,6 +625,11 @@ fn day(d: u32) -> DateTime<Utc> {
 fn back_to_version_4(path: &Path, sql: &str) {
     let conn = Connection::open(path).expect("raw connection");
     conn.execute_batch(sql).expect("old spellings");
+    conn.execute_batch(
+        "DROP TRIGGER customer_search_insert; DROP TRIGGER customer_search_update;
+         DROP TRIGGER customer_search_delete; DROP TABLE customer_search; DROP TABLE costs;",
+    )
+    .expect("no costs, no search index");
     conn.execute_batch("DROP TABLE events").expect("no outbox");
     conn.execute_batch("ALTER TABLE store_info DROP COLUMN time_zone")
         .expect("no time zone");

@@ -2,9 +2,14 @@
 
 use anyhow::{Result, bail};
 use solocrm_app::views::CustomerPage;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use solocrm_core::store::{MAX_PAGE_SIZE, Page};
 use solocrm_core::{
-    CountryCode, Customer, CustomerData, CustomerQuery, Email, ExternalRef, FreeText, Label,
-    NewCustomer, PersonName, Phone, SegmentFilter, Store, Tag,
+    CountryCode, Crm, Customer, CustomerData, CustomerId, CustomerQuery, Email, ExternalRef,
+    FreeText, Label, Money, NewCustomer, PersonName, Phone, Reader, SearchText, SegmentFilter,
+    Store, Tag,
 };
 
 use super::Ctx;
@@ -47,7 +52,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             stage,
             tag,
             segment,
-            limit,
+            page,
             after,
             as_of,
         } => {
@@ -64,17 +69,12 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 segment,
                 include_erased: false,
                 after: after.map(solocrm_core::CustomerId::new),
-                limit,
+                limit: MAX_PAGE_SIZE,
             };
-            let page = store.list_customers(&query)?;
-            if ctx.out.json {
-                ctx.out.json(&page)?;
-            } else {
-                print_customers(ctx, &page.items)?;
-                if let Some(next) = page.next {
-                    ctx.say(format!("(more: --after {next})"))?;
-                }
-            }
+            list(ctx, &store, query, ctx.rows(page))?;
+        }
+        CustomerCmd::Search { text, page } => {
+            search(ctx, &store, &text, page)?;
         }
         CustomerCmd::Show { customer } => {
             let c = parse::customer(&store, &customer)?;
@@ -243,14 +243,106 @@ fn clear_field(data: &mut CustomerData, field: &str) -> Result<()> {
     Ok(())
 }
 
-fn print_customers(ctx: &mut Ctx, customers: &[Customer]) -> Result<()> {
-    let mut t = Table::new(&[">ID", "NAME", "STAGE", "EMAIL", "TAGS", "SINCE"]);
-    for c in customers {
+/// `customer list`: up to `rows` customers of `query` by id (all with `None`), read
+/// with their purchase summaries in one snapshot.
+fn list(ctx: &mut Ctx, store: &Crm, mut query: CustomerQuery, rows: Option<usize>) -> Result<()> {
+    let as_of = ctx.now;
+    let (items, next, summaries) = store.read(|r| {
+        let mut items = Vec::new();
+        let next = loop {
+            let want = rows.map_or(MAX_PAGE_SIZE as usize, |n| n - items.len());
+            query.limit = u32::try_from(want.clamp(1, MAX_PAGE_SIZE as usize)).unwrap_or(1);
+            let page = r.list_customers(&query)?;
+            items.extend(page.items);
+            match page.next {
+                Some(n) if rows.is_none_or(|max| items.len() < max) => query.after = Some(n),
+                other => break other,
+            }
+        };
+        let summaries = summaries(&r, &items, as_of)?;
+        Ok((items, next, summaries))
+    })?;
+    if ctx.out.json {
+        return ctx.out.json(&Page { items, next });
+    }
+    print_customers(ctx, &items, &summaries)?;
+    if let Some(next) = next {
+        ctx.say(format!(
+            "showing {}; the next: --after {next}; --limit 0 shows all",
+            super::plural(items.len(), "customer", "customers")
+        ))?;
+    }
+    Ok(())
+}
+
+/// Above this many rows, the list reads every purchase once (the columnar log)
+/// rather than one summary per row.
+const SUMMARY_BY_ROW_UP_TO: usize = 2_000;
+
+/// Each customer's last purchase and total spent (before refunds) as of `as_of`.
+fn summaries(
+    r: &Reader<'_>,
+    items: &[Customer],
+    as_of: DateTime<Utc>,
+) -> solocrm_core::StoreResult<Vec<(Option<DateTime<Utc>>, Money)>> {
+    let currency = r.currency();
+    if items.len() <= SUMMARY_BY_ROW_UP_TO {
+        return items
+            .iter()
+            .map(|c| {
+                let s = r.tx().purchase_summary(c.id(), as_of)?;
+                Ok((s.last_at, s.total))
+            })
+            .collect();
+    }
+    let log = r.tx().purchase_log()?;
+    let cutoff = as_of.timestamp();
+    let mut per: HashMap<CustomerId, (i64, i128)> = HashMap::new();
+    for ((&i, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
+        if at > cutoff {
+            continue;
+        }
+        let e = per
+            .entry(log.customers[i as usize])
+            .or_insert((i64::MIN, 0));
+        e.0 = e.0.max(at);
+        e.1 = e.1.saturating_add(i128::from(amount));
+    }
+    Ok(items
+        .iter()
+        .map(|c| match per.get(&c.id()) {
+            Some(&(at, total)) => (
+                DateTime::from_timestamp(at, 0),
+                Money::from_minor(i64::try_from(total).unwrap_or(i64::MAX), currency),
+            ),
+            None => (None, Money::zero(currency)),
+        })
+        .collect())
+}
+
+fn print_customers(
+    ctx: &mut Ctx,
+    customers: &[Customer],
+    summaries: &[(Option<DateTime<Utc>>, Money)],
+) -> Result<()> {
+    let mut t = Table::new(&[
+        ">ID",
+        "NAME",
+        "STAGE",
+        "LAST PURCHASE",
+        ">SPENT",
+        "EMAIL",
+        "TAGS",
+        "SINCE",
+    ]);
+    for (c, (last, spent)) in customers.iter().zip(summaries) {
         let tags: Vec<&str> = c.tags().iter().map(Tag::as_str).collect();
         t.row(vec![
             c.id().to_string(),
             c.name().to_string(),
             c.stage().to_string(),
+            opt(last.map(|at| ctx.day(at))),
+            spent.to_string(),
             opt(c.email()),
             tags.join(","),
             ctx.day(c.created_at()).to_string(),
@@ -260,6 +352,38 @@ fn print_customers(ctx: &mut Ctx, customers: &[Customer]) -> Result<()> {
         return ctx.out.line("no customers match");
     }
     ctx.out.table(&t)
+}
+
+/// `customer search TEXT`: the customers matching, ranked (exact name first, then by
+/// name; see `solocrm_core::search`).
+fn search(ctx: &mut Ctx, store: &Crm, text: &str, page: crate::cli::Page) -> Result<()> {
+    let text = SearchText::parse(text)?;
+    let rows = ctx.rows(page);
+    let (items, total) = store.search_customers(&text, rows)?;
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::json!({
+            "query": text.as_str(),
+            "total": total,
+            "items": items,
+        }));
+    }
+    if items.is_empty() {
+        ctx.say(format!("no customer matches '{}'", text.as_str()))?;
+        return Ok(());
+    }
+    let mut t = Table::new(&[">ID", "NAME", "STAGE", "EMAIL", "COMPANY", "CITY"]);
+    for c in &items {
+        t.row(vec![
+            c.id().to_string(),
+            c.name().to_string(),
+            c.stage().to_string(),
+            opt(c.email()),
+            opt(c.data().company.as_ref()),
+            opt(c.profile().city.as_ref()),
+        ]);
+    }
+    ctx.out.table(&t)?;
+    ctx.more(items.len(), total, "customers")
 }
 
 fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {

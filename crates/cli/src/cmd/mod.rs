@@ -1,7 +1,9 @@
 //! The commands, one module per group, and the context they share.
 
 mod analytics;
+mod audit;
 mod clv;
+mod cost;
 mod customer;
 mod import;
 mod io;
@@ -238,6 +240,12 @@ pub fn run(cli: Cli) -> Result<()> {
             )?;
         }
         Command::Segment(c) => lifecycle::segment(&mut ctx, c)?,
+        Command::Audit {
+            customer,
+            since,
+            page,
+        } => audit::run(&mut ctx, customer.as_deref(), since.as_deref(), page)?,
+        Command::Cost(c) => cost::run(&mut ctx, c)?,
         Command::Import(c) => import::import(&mut ctx, c)?,
         Command::Report { range } => analytics::report(&mut ctx, &range)?,
         Command::Rfm { as_of, ties, top } => {

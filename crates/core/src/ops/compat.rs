@@ -5,15 +5,17 @@
 use chrono::{DateTime, Utc};
 
 use super::Crm;
+use crate::cost::{Cost, NewCost};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealStage, NewDeal};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
 use crate::interaction::{Interaction, NewInteraction};
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
 use crate::loyalty::{NewPointsEntry, PointsEntry};
 use crate::money::Currency;
 use crate::privacy::{AuditEntry, CustomerExport};
 use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::search::SearchText;
 use crate::segment::Segment;
 use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
 use crate::store::{
@@ -231,6 +233,26 @@ impl Store for Crm {
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
         self.read(|r| r.audit_log())
+    }
+
+    fn search_customers(
+        &self,
+        text: &SearchText,
+        limit: Option<usize>,
+    ) -> StoreResult<(Vec<Customer>, usize)> {
+        self.read(|r| r.search_customers(text, limit))
+    }
+
+    fn record_cost(&self, new: NewCost) -> StoreResult<Cost> {
+        self.write(|w| w.record_cost(new.clone()))
+    }
+
+    fn void_cost(&self, id: CostId, at: DateTime<Utc>, reason: Label) -> StoreResult<Cost> {
+        self.write(|w| w.void_cost(id, at, reason.clone()))
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.read(|r| r.costs())
     }
 }
 

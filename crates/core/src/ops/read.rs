@@ -4,16 +4,18 @@
 use chrono::{DateTime, Utc};
 
 use super::Reader;
+use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
 use crate::interaction::Interaction;
 use crate::lifecycle::StageChange;
 use crate::loyalty::PointsEntry;
 use crate::port::CustomerFilter;
 use crate::privacy::{AuditEntry, CustomerExport};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::search::SearchText;
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
 use crate::store::{
@@ -394,6 +396,76 @@ impl<'t> Reader<'t> {
         })
     }
 
+    /// The customers matching `text`, ranked (see [`crate::search`]): up to `limit`
+    /// of them (all with `None`) and how many matched in all. Erased customers never
+    /// match.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn search_customers(
+        &self,
+        text: &SearchText,
+        limit: Option<usize>,
+    ) -> StoreResult<(Vec<Customer>, usize)> {
+        let candidates = self.tx.search_customers(text)?;
+        let mut hits = Vec::new();
+        if candidates.len() <= SEARCH_BY_ID_UP_TO {
+            for id in candidates {
+                if let Some(c) = self.tx.customer(id)?
+                    && let Some(hit) = text.hit(&c)
+                {
+                    hits.push((hit, c));
+                }
+            }
+        } else {
+            // Many candidates (a one-letter text): one pass over the customers in pages
+            // reads them faster than a look-up each.
+            let wanted: std::collections::HashSet<CustomerId> = candidates.into_iter().collect();
+            let live = CustomerFilter::default();
+            let mut after = None;
+            loop {
+                let page = self.tx.customers(&live, after, SEARCH_PAGE)?;
+                let done = page.len() < SEARCH_PAGE as usize;
+                for c in page {
+                    after = Some(c.id());
+                    if wanted.contains(&c.id())
+                        && let Some(hit) = text.hit(&c)
+                    {
+                        hits.push((hit, c));
+                    }
+                }
+                if done {
+                    break;
+                }
+            }
+        }
+        crate::search::rank(&mut hits);
+        let total = hits.len();
+        hits.truncate(limit.unwrap_or(usize::MAX));
+        Ok((hits.into_iter().map(|(_, c)| c).collect(), total))
+    }
+
+    /// The cost with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn cost(&self, id: CostId) -> StoreResult<Cost> {
+        self.tx
+            .cost(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Cost, id))
+    }
+
+    /// Every cost, voided ones included, by time then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.tx.costs()
+    }
+
     /// The audit log, oldest first.
     ///
     /// # Errors
@@ -414,6 +486,11 @@ impl<'t> Reader<'t> {
         self.tx.events(after, limit)
     }
 }
+
+/// Up to this many search candidates are read one by one; more are read in pages.
+const SEARCH_BY_ID_UP_TO: usize = 500;
+/// The page size of that pass.
+const SEARCH_PAGE: u32 = 5_000;
 
 fn page(items: Vec<Customer>, more: bool) -> Page<Customer> {
     let next = if more {

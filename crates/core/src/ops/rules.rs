@@ -81,6 +81,7 @@ impl Reader<'_> {
             interactions: self.interactions(&until)?,
             deals: self.deals(&OpenQuery::default())?,
             requests: self.requests(&OpenQuery::default())?,
+            costs: self.costs()?,
         })
     }
 

@@ -5,13 +5,14 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::Writer;
+use crate::cost::{Cost, NewCost};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealStage, NewDeal};
 use crate::error::Conflict;
 use crate::event::DomainEvent;
 use crate::ids::{
-    AuditId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
-    SurveyId, TaskId,
+    AuditId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
+    RequestId, SurveyId, TaskId,
 };
 use crate::interaction::{Interaction, NewInteraction};
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
@@ -436,6 +437,52 @@ impl Writer<'_> {
                 },
             )?;
             Ok(r)
+        })
+    }
+
+    /// Records a cost (marketing, tools, other spend).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`NewCost::for_storage`] (an amount of zero or less, in another
+    /// currency, with too many decimals or beyond the bound).
+    pub fn record_cost(&mut self, new: NewCost) -> StoreResult<Cost> {
+        self.atomic(|w| {
+            let new = new.for_storage(w.currency())?;
+            let id = CostId::new(w.next(IdKind::Cost)?);
+            let c = Cost::new(id, new, None);
+            w.tx.insert_cost(&c)?;
+            w.emit(
+                Some(c.at()),
+                DomainEvent::CostRecorded {
+                    cost: id,
+                    category: c.category(),
+                    amount: c.amount(),
+                    channel: c.channel().map(|t| t.as_str().to_owned()),
+                },
+            )?;
+            Ok(c)
+        })
+    }
+
+    /// Voids a cost: it stays in the books, with when and why, and counts in no
+    /// metric.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CostAlreadyVoid`].
+    pub fn void_cost(&mut self, id: CostId, at: DateTime<Utc>, reason: Label) -> StoreResult<Cost> {
+        self.atomic(|w| {
+            let c =
+                w.tx.cost(id)?
+                    .ok_or_else(|| StoreError::not_found(Entity::Cost, id))?;
+            if c.is_void() {
+                return Err(Conflict::CostAlreadyVoid { cost: id }.into());
+            }
+            let c = c.void(at, reason.clone());
+            w.tx.update_cost(&c)?;
+            w.emit(Some(at), DomainEvent::CostVoided { cost: id })?;
+            Ok(c)
         })
     }
 

@@ -9,13 +9,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Currency, Customer, CustomerId, CustomerKeys, Deal,
-    DealId, Email, Event, EventSeq, ExternalRef, Interaction, Label, OpenQuery, PointsEntry,
-    Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RequestId, Segment, ServiceRequest,
-    StageChange, StoreResult, SurveyResponse, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, Label, OpenQuery,
+    PointsEntry, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RequestId, SearchText,
+    Segment, ServiceRequest, StageChange, StoreResult, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
-use super::{activity, customers, events, loyalty, pipeline, privacy};
+use super::{activity, customers, events, ledger, loyalty, pipeline, privacy};
 use crate::codec::Cols;
 use crate::error::Res;
 use crate::rows;
@@ -244,6 +244,18 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(privacy::audit_log)
     }
 
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
+        self.run_base(|c, base| ledger::cost(c, id, base))
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.run_base(ledger::costs)
+    }
+
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
+        self.run(|c| ledger::search(c, text))
+    }
+
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
         self.run(|c| events::list(c, after, limit))
     }
@@ -442,6 +454,14 @@ impl<'c> WriteTx for Tx<'c> {
         self.run(|c| privacy::insert_audit(c, entry))
     }
 
+    fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.run(|c| ledger::insert_cost(c, cost))
+    }
+
+    fn update_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.run(|c| ledger::update_cost(c, cost))
+    }
+
     fn append_event(&mut self, event: &Event) -> StoreResult<()> {
         self.run(|c| events::append(c, event))
     }
@@ -467,6 +487,7 @@ fn last_id_sql(kind: IdKind) -> &'static str {
         IdKind::Points => "SELECT id FROM points_entries ORDER BY id DESC LIMIT 1",
         IdKind::Audit => "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1",
         IdKind::Event => "SELECT seq FROM events ORDER BY seq DESC LIMIT 1",
+        IdKind::Cost => "SELECT id FROM costs ORDER BY id DESC LIMIT 1",
     }
 }
 

@@ -24,7 +24,8 @@
 //! consent), [`lifecycle`], [`listing`] (pages and filters), [`activity`] (interactions
 //! and surveys), [`purchases`], [`batch`] (bulk purchases), [`import`], [`purchase_log`], [`refunds`],
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
-//! [`loyalty`] (points), [`segments`], [`privacy`] (erasure, export, audit) and
+//! [`loyalty`] (points), [`segments`], [`privacy`] (erasure, export, audit), [`ledger`]
+//! (customer search and costs) and
 //! [`general`] (base currency, sharing between threads).
 
 mod support;
@@ -34,6 +35,7 @@ pub mod batch;
 pub mod customers;
 pub mod general;
 pub mod import;
+pub mod ledger;
 pub mod lifecycle;
 pub mod listing;
 pub mod loyalty;
@@ -290,6 +292,17 @@ macro_rules! __store_conformance_list {
                 exporting_an_unknown_customer_is_not_found,
                 the_audit_log_lists_erasures_oldest_first,
             }
+            ledger {
+                search_finds_substrings_of_name_email_company_city_and_notes,
+                search_finds_chinese_substrings_of_any_length,
+                search_ranks_the_exact_name_first_then_by_name,
+                search_follows_edits_at_once,
+                search_with_many_hits_ranks_them_all,
+                an_erased_customer_is_never_found,
+                costs_read_back_by_time_then_id,
+                a_cost_of_zero_or_in_another_currency_is_refused,
+                a_voided_cost_stays_and_is_voided_once,
+            }
             general {
                 the_store_keeps_its_books_in_the_base_currency,
                 times_keep_their_sub_second_precision,
@@ -362,6 +375,7 @@ mod tests {
             ("customers", include_str!("customers.rs")),
             ("general", include_str!("general.rs")),
             ("import", include_str!("import.rs")),
+            ("ledger", include_str!("ledger.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),
             ("listing", include_str!("listing.rs")),
             ("loyalty", include_str!("loyalty.rs")),
