@@ -22,8 +22,8 @@ use std::io::{self, Read, Write};
 
 use serde::{Deserialize, Serialize};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Currency, Customer, CustomerFilter, CustomerId, Deal,
-    Event, IdKind, Interaction, OpenQuery, PointsEntry, Purchase, ReadTx, Refund, Segment,
+    ActivityQuery, AuditEntry, BusinessZone, Cost, Currency, Customer, CustomerFilter, CustomerId,
+    Deal, Event, IdKind, Interaction, OpenQuery, PointsEntry, Purchase, ReadTx, Refund, Segment,
     ServiceRequest, StageChange, StoreError, SurveyResponse, Task, TaskQuery,
 };
 
@@ -87,6 +87,9 @@ pub struct Archive {
     /// Segments, by name.
     #[serde(default)]
     pub segments: Vec<Segment>,
+    /// Costs (spend on marketing, tools …), voided ones included, by id.
+    #[serde(default)]
+    pub costs: Vec<Cost>,
     /// The audit log.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
@@ -252,6 +255,9 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         IdKind::Points,
         high(&mut points.iter().map(|r| r.id().get())),
     );
+    let mut costs = tx.costs()?;
+    costs.sort_by_key(|r| r.id());
+    next_ids.insert(IdKind::Cost, high(&mut costs.iter().map(|r| r.id().get())));
     let audit = tx.audit_log()?;
     next_ids.insert(IdKind::Audit, high(&mut audit.iter().map(|r| r.id.get())));
     next_ids.insert(IdKind::Event, high(&mut events.iter().map(|r| r.seq)));
@@ -273,6 +279,7 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         tasks,
         points,
         segments: tx.segments()?,
+        costs,
         audit,
         events,
     })
@@ -558,6 +565,7 @@ impl Archive {
                 ));
             }
         }
+        ascending("costs", "id", self.costs.iter().map(|r| r.id().get()))?;
         ascending("audit", "id", self.audit.iter().map(|r| r.id.get()))?;
         ascending("events", "seq", self.events.iter().map(|r| r.seq))?;
         self.check_counters()
@@ -578,6 +586,7 @@ impl Archive {
                 IdKind::Deal => high(&mut self.deals.iter().map(|r| r.id().get())),
                 IdKind::Task => high(&mut self.tasks.iter().map(|r| r.id().get())),
                 IdKind::Points => high(&mut self.points.iter().map(|r| r.id().get())),
+                IdKind::Cost => high(&mut self.costs.iter().map(|r| r.id().get())),
                 IdKind::Audit => high(&mut self.audit.iter().map(|r| r.id.get())),
                 IdKind::Event => high(&mut self.events.iter().map(|r| r.seq)),
             };
@@ -615,6 +624,7 @@ impl Archive {
             ("tasks", self.tasks.len()),
             ("points entries", self.points.len()),
             ("segments", self.segments.len()),
+            ("costs", self.costs.len()),
             ("audit entries", self.audit.len()),
             ("events", self.events.len()),
         ]
@@ -629,6 +639,9 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
     }
     if !tx.segments()?.is_empty() {
         return Ok(Some("segments".to_owned()));
+    }
+    if !tx.costs()?.is_empty() {
+        return Ok(Some("costs".to_owned()));
     }
     Ok(None)
 }
@@ -697,6 +710,9 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
         }
         for r in &archive.segments {
             w.insert_segment(r)?;
+        }
+        for r in &archive.costs {
+            w.insert_cost(r)?;
         }
         for r in &archive.audit {
             w.insert_audit(r)?;
@@ -791,7 +807,22 @@ mod tests {
                     name: solocrm_core::Label::parse("上海常客").expect("a label"),
                     predicate: solocrm_core::Predicate::parse("tag = vip and city = 上海")
                         .expect("a predicate"),
-                })
+                })?;
+                let spend = |amount: &str, channel: Option<&str>| solocrm_core::NewCost {
+                    at,
+                    amount: solocrm_core::Money::parse(amount, Currency::CNY).expect("money"),
+                    category: solocrm_core::CostCategory::Marketing,
+                    channel: channel.map(|c| solocrm_core::Tag::parse(c).expect("a tag")),
+                    note: Some(solocrm_core::FreeText::parse("小红书推广").expect("a note")),
+                };
+                let ad = w.record_cost(spend("1200.00", Some("xiaohongshu")))?;
+                w.record_cost(spend("99.00", None))?;
+                w.void_cost(
+                    ad.id(),
+                    at,
+                    solocrm_core::Label::parse("重复记账").expect("a label"),
+                )
+                .map(|_| ())
             })
             .expect("written");
     }
