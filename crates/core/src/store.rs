@@ -63,6 +63,10 @@ named_enum! {
         Customer = "customer",
         /// A purchase.
         Purchase = "purchase",
+        /// An interaction.
+        Interaction = "interaction",
+        /// A survey answer.
+        Survey = "survey",
         /// A deal.
         Deal = "deal",
         /// A service request.
@@ -378,26 +382,52 @@ pub struct ActivityQuery {
     pub customer: Option<CustomerId>,
     /// Only within this time range.
     pub range: TimeRange,
+    /// Also list voided records ([`crate::void`]); by default they are left out, as
+    /// every metric and rule must leave them out. Refunds are never voided.
+    #[serde(default)]
+    pub include_voided: bool,
 }
 
 impl ActivityQuery {
-    /// Everything.
+    /// Everything that is not voided.
     pub const ALL: ActivityQuery = ActivityQuery {
         customer: None,
         range: TimeRange::ALL,
+        include_voided: false,
     };
 
-    /// Everything of one customer.
+    /// Everything, voided records included (for the audit trail, an erasure, a
+    /// privacy export).
+    pub const EVERYTHING: ActivityQuery = ActivityQuery {
+        customer: None,
+        range: TimeRange::ALL,
+        include_voided: true,
+    };
+
+    /// Everything of one customer that is not voided.
     pub fn customer(id: CustomerId) -> Self {
         ActivityQuery {
             customer: Some(id),
             range: TimeRange::ALL,
+            include_voided: false,
         }
     }
 
-    /// True if a record of `customer` at `at` matches.
+    /// The same query, voided records included.
+    #[must_use]
+    pub fn with_voided(mut self) -> Self {
+        self.include_voided = true;
+        self
+    }
+
+    /// True if a record of `customer` at `at` matches, voided or not.
     pub fn admits(&self, customer: CustomerId, at: DateTime<Utc>) -> bool {
         self.customer.is_none_or(|c| c == customer) && self.range.contains(at)
+    }
+
+    /// True if a record of `customer` at `at`, voided if `voided`, matches.
+    pub fn admits_record(&self, customer: CustomerId, at: DateTime<Utc>, voided: bool) -> bool {
+        (self.include_voided || !voided) && self.admits(customer, at)
     }
 }
 

@@ -319,7 +319,11 @@ fn time_range() -> BoxedStrategy<TimeRange> {
 
 fn activity_query() -> BoxedStrategy<ActivityQuery> {
     (prop::option::of(customer_id()), time_range())
-        .prop_map(|(customer, range)| ActivityQuery { customer, range })
+        .prop_map(|(customer, range)| ActivityQuery {
+            customer,
+            range,
+            include_voided: false,
+        })
         .boxed()
 }
 

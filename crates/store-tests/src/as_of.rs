@@ -493,6 +493,7 @@ fn views(
     let until = ActivityQuery {
         customer: None,
         range: TimeRange::until(cutoff),
+        include_voided: false,
     };
     let surveys = r.surveys(&until)?;
     let requests = r.requests(&OpenQuery::default())?;
