@@ -676,3 +676,20 @@ fn an_erased_customer_keeps_no_void_reason_and_takes_no_new_text() {
     // Amounts stay correctable.
     env.ok(&["purchase", "edit", "2", "--amount", "25.00"]);
 }
+
+#[test]
+fn an_import_cannot_reuse_the_reference_of_a_voided_purchase() {
+    let env = shop();
+    env.ok(&["purchase", "add", "#1", "10.00", "--reference", "INV-9"]);
+    env.ok(&["purchase", "void", "1", "--reason", "重复"]);
+    let file = env.write_str(
+        "p.csv",
+        "customer,date,amount,reference\nwangfang@qq.com,2026-11-01,20.00,INV-9\n".as_bytes(),
+    );
+    let before = state(&env);
+    let out = env.run(&["import", "purchases", &file]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("INV-9"), "{err}");
+    assert_eq!(state(&env), before);
+}
