@@ -121,8 +121,8 @@ pub enum Conflict {
         "{entity} {id} is void (voided at {at}); a void cannot be undone, enter it again instead"
     )]
     Voided {
-        /// What kind of record.
-        entity: crate::store::Entity,
+        /// What kind of record: `purchase`, `interaction` or `survey`.
+        entity: &'static str,
         /// Its id.
         id: u64,
         /// When it was voided.

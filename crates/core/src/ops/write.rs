@@ -1198,7 +1198,7 @@ impl LiveCustomers {
 fn refuse_voided(entity: Entity, id: u64, void: Option<&Void>) -> StoreResult<()> {
     match void {
         Some(v) => Err(Conflict::Voided {
-            entity,
+            entity: entity.as_str(),
             id,
             at: v.at,
         }

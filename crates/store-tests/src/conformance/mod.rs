@@ -386,6 +386,7 @@ mod tests {
             ("service", include_str!("service.rs")),
             ("tags", include_str!("tags.rs")),
             ("tasks", include_str!("tasks.rs")),
+            ("voids", include_str!("voids.rs")),
         ];
         let mut public = 0;
         for (module, source) in sources {
