@@ -24,7 +24,12 @@ fn listed_dates(env: &Env) -> Vec<String> {
     env.ok(&["purchase", "list"])
         .lines()
         .skip(1)
-        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
+        // The DATE column: the first cell that reads as a date (names may hold spaces).
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.len() == 10 && w.as_bytes().get(4) == Some(&b'-'))
+                .map(str::to_owned)
+        })
         .collect()
 }
 
@@ -139,7 +144,8 @@ fn typed_times_in_a_dst_gap_move_forward_and_in_an_overlap_take_the_earlier() {
     let list = env.json(&["purchase", "list"]);
     assert_eq!(list[0]["at"], "2026-03-08T07:30:00Z", "03:30 EDT: {list}");
     assert_eq!(list[1]["at"], "2026-11-01T05:30:00Z", "01:30 EDT: {list}");
-    assert_eq!(listed_dates(&env), ["2026-03-08", "2026-11-01"]);
+    // The table lists the newest first.
+    assert_eq!(listed_dates(&env), ["2026-11-01", "2026-03-08"]);
 }
 
 #[test]
