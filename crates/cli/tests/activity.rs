@@ -689,3 +689,35 @@ fn an_import_cannot_reuse_the_reference_of_a_voided_purchase() {
     assert!(err.contains("INV-9"), "{err}");
     assert_eq!(state(&env), before);
 }
+
+#[test]
+fn customer_show_leaves_voided_records_out_of_its_tables_and_export_keeps_them() {
+    let env = shop();
+    env.ok(&["purchase", "add", "#1", "12.34", "--at", "2026-11-01"]);
+    env.ok(&["purchase", "add", "#1", "56.78", "--at", "2026-11-02"]);
+    env.ok(&["interaction", "log", "#1", "打错电话", "--channel", "phone"]);
+    env.ok(&[
+        "survey",
+        "record",
+        "#1",
+        "--ces",
+        "7",
+        "--comment",
+        "点错了",
+    ]);
+    env.ok(&["purchase", "void", "2", "--reason", "重复"]);
+    env.ok(&["interaction", "void", "1", "--reason", "x"]);
+    env.ok(&["survey", "void", "1", "--reason", "x"]);
+    let shown = env.ok(&["customer", "show", "#1"]);
+    assert!(shown.contains("12.34"), "{shown}");
+    assert!(!shown.contains("56.78"), "{shown}");
+    assert!(
+        !shown.contains("打错电话") && !shown.contains("点错了"),
+        "{shown}"
+    );
+    let export = env.json(&["customer", "export", "#1"]);
+    assert_eq!(export["purchases"].as_array().map(Vec::len), Some(2));
+    assert_eq!(export["purchases"][1]["void"]["reason"], "重复");
+    assert!(export["interactions"][0]["void"].is_object());
+    assert!(export["surveys"][0]["void"].is_object());
+}
