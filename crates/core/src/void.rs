@@ -5,7 +5,7 @@
 //! record counts nowhere: not in the purchase log or a purchase summary, not in any
 //! metric, RFM score, CLV, cohort, report, lifecycle rule or export of purchases. The
 //! store lists it only when asked to ([`ActivityQuery::include_voided`]), for the audit
-//! trail. A void cannot be undone (enter the record again instead). See ADR 0008.
+//! trail. A void cannot be undone (enter the record again instead). See ADR 0010.
 //!
 //! [`ActivityQuery::include_voided`]: crate::store::ActivityQuery::include_voided
 
