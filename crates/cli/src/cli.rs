@@ -8,7 +8,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use solocrm_core::{
     BusinessZone, Channel, CostCategory, DealStage, Direction, LifecycleStage, NameList,
-    Recurrence, RequestKind, Sentiment, TaskKind, ValidationError,
+    Recurrence, RequestKind, Sentiment, SurveyKind, TaskKind, ValidationError,
 };
 
 /// A `--timezone` value: an IANA name, refused as a usage error with a hint (the name
@@ -599,6 +599,75 @@ pub enum InteractionCmd {
         #[command(flatten)]
         at: At,
     },
+    /// List interactions, newest first (voided ones only with --voided).
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only this channel.
+        #[arg(long, value_parser = names(Channel::NAMES, Channel::parse))]
+        channel: Option<Channel>,
+        #[command(flatten)]
+        voided: Voided,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Show one interaction.
+    Show {
+        /// The interaction's id.
+        id: u64,
+    },
+    /// Change an interaction (only the given fields).
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+        .args(["summary", "channel", "direction", "sentiment", "clear_sentiment", "at"])))]
+    Edit {
+        /// The interaction's id.
+        id: u64,
+        /// New summary.
+        #[arg(long)]
+        summary: Option<String>,
+        /// New channel.
+        #[arg(long, value_parser = names(Channel::NAMES, Channel::parse))]
+        channel: Option<Channel>,
+        /// New direction.
+        #[arg(long, value_parser = names(Direction::NAMES, Direction::parse))]
+        direction: Option<Direction>,
+        /// New sentiment.
+        #[arg(long, value_parser = names(Sentiment::NAMES, Sentiment::parse), conflicts_with = "clear_sentiment")]
+        sentiment: Option<Sentiment>,
+        /// Forget the sentiment.
+        #[arg(long)]
+        clear_sentiment: bool,
+        /// New time: YYYY-MM-DD, YYYY-MM-DD HH:MM in the books' time zone, or RFC 3339.
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
+    /// Void an interaction logged by mistake: it stays, marked void, and counts nowhere.
+    Void {
+        /// The interaction's id.
+        id: u64,
+        #[command(flatten)]
+        void: VoidArgs,
+    },
+}
+
+/// `--voided`, shared by the lists of records that can be voided.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Voided {
+    /// Also list voided records (marked in a VOIDED column).
+    #[arg(long)]
+    pub voided: bool,
+}
+
+/// `--reason` and `--by`, shared by the void commands.
+#[derive(Debug, Clone, Args)]
+pub struct VoidArgs {
+    /// Why it is voided (kept with the record).
+    #[arg(long)]
+    pub reason: String,
+    /// Who voids it (default: the USER environment variable, if set).
+    #[arg(long)]
+    pub by: Option<String>,
 }
 
 /// `solocrm purchase ...`
@@ -611,6 +680,9 @@ pub enum PurchaseCmd {
         /// The amount, e.g. 49.90 (base currency).
         #[arg(allow_negative_numbers = true)]
         amount: String,
+        /// What the goods sold cost the business (for margins and CLV).
+        #[arg(long, allow_negative_numbers = true)]
+        cost: Option<String>,
         /// What was bought.
         #[arg(long)]
         description: Option<String>,
@@ -623,8 +695,70 @@ pub enum PurchaseCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List purchases, newest first.
+    /// List purchases, newest first (voided ones only with --voided).
     List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        #[command(flatten)]
+        voided: Voided,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Show one purchase with its refunds.
+    Show {
+        /// The purchase's id.
+        id: u64,
+    },
+    /// Change a purchase (only the given fields).
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+        .args(["amount", "cost", "description", "reference", "at", "clear"])))]
+    Edit {
+        /// The purchase's id.
+        id: u64,
+        /// New amount (not below what was refunded).
+        #[arg(long, allow_negative_numbers = true)]
+        amount: Option<String>,
+        /// New cost of the goods sold.
+        #[arg(long, allow_negative_numbers = true)]
+        cost: Option<String>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+        /// New reference (unique).
+        #[arg(long)]
+        reference: Option<String>,
+        /// New time (not after its first refund): YYYY-MM-DD, YYYY-MM-DD HH:MM in the
+        /// books' time zone, or RFC 3339.
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+        /// Clear these fields (cost, description, reference); repeatable.
+        #[arg(long = "clear", value_name = "FIELD", value_parser = ["cost", "description", "reference"])]
+        clear: Vec<String>,
+    },
+    /// Void a purchase entered by mistake: it stays, marked void, and counts nowhere.
+    /// A refunded purchase cannot be voided.
+    Void {
+        /// The purchase's id.
+        id: u64,
+        #[command(flatten)]
+        void: VoidArgs,
+    },
+    /// Refund (part of) a purchase: at most what is left of it.
+    Refund {
+        /// The purchase's id.
+        id: u64,
+        /// The amount to give back, e.g. 10.00.
+        #[arg(allow_negative_numbers = true)]
+        amount: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List refunds, newest first.
+    Refunds {
         /// Only this customer's.
         #[arg(long)]
         customer: Option<String>,
@@ -654,6 +788,32 @@ pub enum SurveyCmd {
         comment: Option<String>,
         #[command(flatten)]
         at: At,
+    },
+    /// List survey answers, newest first (voided ones only with --voided).
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only this kind.
+        #[arg(long, value_parser = names(SurveyKind::NAMES, SurveyKind::parse))]
+        kind: Option<SurveyKind>,
+        #[command(flatten)]
+        voided: Voided,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Show one survey answer.
+    Show {
+        /// The answer's id.
+        id: u64,
+    },
+    /// Void an answer recorded by mistake: it stays, marked void, and counts in no
+    /// NPS, CSAT or CES and drives no lifecycle rule.
+    Void {
+        /// The answer's id.
+        id: u64,
+        #[command(flatten)]
+        void: VoidArgs,
     },
 }
 

@@ -116,6 +116,40 @@ pub enum Conflict {
         /// The task.
         task: crate::TaskId,
     },
+    /// Changing, refunding or voiding a record that was voided.
+    #[error(
+        "{entity} {id} is void (voided at {at}); a void cannot be undone, enter it again instead"
+    )]
+    Voided {
+        /// What kind of record: `purchase`, `interaction` or `survey`.
+        entity: &'static str,
+        /// Its id.
+        id: u64,
+        /// When it was voided.
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Voiding a purchase that has refunds: the money that went back is real.
+    #[error(
+        "purchase {purchase} has {refunded} refunded; a refunded purchase cannot be voided (edit it instead)"
+    )]
+    VoidRefunded {
+        /// The purchase.
+        purchase: crate::PurchaseId,
+        /// What was refunded.
+        refunded: Money,
+    },
+    /// Lowering a purchase's amount below what was already refunded.
+    #[error(
+        "purchase {purchase} has {refunded} refunded; its amount cannot be lowered to {requested}"
+    )]
+    AmountBelowRefunded {
+        /// The purchase.
+        purchase: crate::PurchaseId,
+        /// What was refunded.
+        refunded: Money,
+        /// The amount asked for.
+        requested: Money,
+    },
     /// Erasing a customer that is already erased.
     #[error("customer {customer} was already erased")]
     AlreadyErased {

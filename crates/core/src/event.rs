@@ -206,6 +206,47 @@ pub enum DomainEvent {
         /// The recorded survey answers, first and last id, if any.
         surveys: Option<(SurveyId, SurveyId)>,
     },
+    /// An interaction was changed.
+    InteractionEdited {
+        /// The customer.
+        customer: CustomerId,
+        /// The interaction.
+        interaction: InteractionId,
+    },
+    /// An interaction was voided: it stays in the books and counts nowhere.
+    InteractionVoided {
+        /// The customer.
+        customer: CustomerId,
+        /// The interaction.
+        interaction: InteractionId,
+    },
+    /// A purchase was changed.
+    PurchaseEdited {
+        /// The customer.
+        customer: CustomerId,
+        /// The purchase.
+        purchase: PurchaseId,
+        /// Its amount after the change.
+        amount: Money,
+    },
+    /// A purchase was voided: it stays in the books and counts nowhere.
+    PurchaseVoided {
+        /// The customer.
+        customer: CustomerId,
+        /// The purchase.
+        purchase: PurchaseId,
+        /// Its amount, no longer counted.
+        amount: Money,
+    },
+    /// A survey answer was voided: it counts in no NPS, CSAT or CES.
+    SurveyVoided {
+        /// The customer.
+        customer: CustomerId,
+        /// The answer.
+        survey: SurveyId,
+        /// The kind of survey.
+        kind: SurveyKind,
+    },
 }
 
 impl DomainEvent {
@@ -225,6 +266,11 @@ impl DomainEvent {
             | E::DealCreated { customer, .. }
             | E::DealMoved { customer, .. }
             | E::PointsPosted { customer, .. }
+            | E::InteractionEdited { customer, .. }
+            | E::InteractionVoided { customer, .. }
+            | E::PurchaseEdited { customer, .. }
+            | E::PurchaseVoided { customer, .. }
+            | E::SurveyVoided { customer, .. }
             | E::CustomerErased { customer } => Some(*customer),
             E::TaskCreated { customer, .. } | E::TaskCompleted { customer, .. } => *customer,
             E::SegmentCreated { .. }
@@ -259,6 +305,11 @@ impl DomainEvent {
             E::CostVoided { .. } => "cost_voided",
             E::CustomerErased { .. } => "customer_erased",
             E::Imported { .. } => "imported",
+            E::InteractionEdited { .. } => "interaction_edited",
+            E::InteractionVoided { .. } => "interaction_voided",
+            E::PurchaseEdited { .. } => "purchase_edited",
+            E::PurchaseVoided { .. } => "purchase_voided",
+            E::SurveyVoided { .. } => "survey_voided",
         }
     }
 }

@@ -53,6 +53,7 @@ pub mod survey;
 pub mod task;
 pub mod text;
 pub mod time;
+pub mod void;
 pub mod zone;
 
 pub use care::{CareConfig, CareCustomer, CareItem, CareReason, Holiday, care_due};
@@ -68,7 +69,9 @@ pub use ids::{
     AuditId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
     RequestId, SurveyId, TaskId,
 };
-pub use interaction::{Channel, Direction, Interaction, NewInteraction, Sentiment};
+pub use interaction::{
+    Channel, Direction, Interaction, InteractionEdit, NewInteraction, Sentiment,
+};
 pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
 pub use loyalty::{NewPointsEntry, PointsEntry, PointsKind, Tier, TierRules};
 pub use metrics::{
@@ -81,7 +84,7 @@ pub use ops::{Crm, Reader, ReportError, Writer, history::AsOf};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteKind, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
-pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
 pub use search::SearchText;
 pub use segment::{Cmp, Comparison, Predicate, PurchaseSummary, Segment};
 pub use service::{
@@ -96,4 +99,5 @@ pub use survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
 pub use task::{NewTask, Recurrence, Task, TaskKind};
 pub use text::{CountryCode, Email, ExternalRef, FreeText, Label, PersonName, Phone, Tag, Tags};
 pub use time::TimeRange;
+pub use void::Void;
 pub use zone::{BusinessZone, LocalDays};

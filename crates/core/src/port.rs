@@ -43,7 +43,9 @@ use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
-use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{
+    CostId, CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId,
+};
 use crate::interaction::Interaction;
 use crate::lifecycle::{LifecycleStage, StageChange};
 use crate::loyalty::PointsEntry;
@@ -170,24 +172,34 @@ pub trait ReadTx {
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;
 
-    /// The interactions matching `query`, by time then id.
+    /// The interactions matching `query` (voided ones only with
+    /// [`ActivityQuery::include_voided`]), by time then id.
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>>;
+    /// The interaction with this id, voided or not. The default looks through every
+    /// interaction; a backend answers it from its primary key.
+    fn interaction(&self, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        Ok(self
+            .interactions(&ActivityQuery::EVERYTHING)?
+            .into_iter()
+            .find(|i| i.id() == id))
+    }
 
     /// The purchase with this id.
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>>;
     /// The id of the purchase with this external reference.
     fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>>;
-    /// The purchases matching `query`, by time then id.
+    /// The purchases matching `query` (voided ones only with
+    /// [`ActivityQuery::include_voided`]), by time then id.
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>>;
     /// Count, exact sum and first and last time of a customer's purchases at or before
-    /// `as_of`.
+    /// `as_of`, voided ones left out.
     fn purchase_summary(
         &self,
         customer: CustomerId,
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary>;
-    /// Every purchase in columnar form, customers in ascending id order (see
-    /// [`PurchaseLog`]).
+    /// Every purchase that is not voided, in columnar form, customers in ascending id
+    /// order (see [`PurchaseLog`]).
     fn purchase_log(&self) -> StoreResult<PurchaseLog>;
 
     /// The refunds matching `query`, by time then id.
@@ -195,8 +207,17 @@ pub trait ReadTx {
     /// The refunds of one purchase, by id.
     fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>>;
 
-    /// The survey answers matching `query`, by time then id.
+    /// The survey answers matching `query` (voided ones only with
+    /// [`ActivityQuery::include_voided`]), by time then id.
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>>;
+    /// The survey answer with this id, voided or not. The default looks through every
+    /// answer; a backend answers it from its primary key.
+    fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {
+        Ok(self
+            .surveys(&ActivityQuery::EVERYTHING)?
+            .into_iter()
+            .find(|s| s.id() == id))
+    }
 
     /// The service request with this id.
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>>;
@@ -278,7 +299,7 @@ pub trait WriteTx: ReadTx {
 
     /// Stores a new interaction.
     fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()>;
-    /// Replaces an interaction.
+    /// Replaces an interaction, its void marker included.
     fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()>;
 
     /// Says that about `rows` purchases are about to be inserted in this transaction,
@@ -306,7 +327,7 @@ pub trait WriteTx: ReadTx {
         self.insert_purchase(purchase)?;
         Ok(None)
     }
-    /// Replaces a purchase.
+    /// Replaces a purchase, its void marker included.
     fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()>;
 
     /// Stores a new refund.
@@ -316,7 +337,7 @@ pub trait WriteTx: ReadTx {
 
     /// Stores a new survey answer.
     fn insert_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()>;
-    /// Replaces a survey answer.
+    /// Replaces a survey answer, its void marker included.
     fn update_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()>;
 
     /// Stores a new service request.

@@ -41,20 +41,21 @@ use serde::{Deserialize, Serialize};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealStage, NewDeal};
 use crate::error::{Conflict, DomainError, ValidationError};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
-use crate::interaction::{Interaction, NewInteraction};
+use crate::ids::{CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId};
+use crate::interaction::{Interaction, InteractionEdit, NewInteraction};
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason, TransitionError};
 use crate::loyalty::{NewPointsEntry, PointsEntry};
 use crate::money::Currency;
 use crate::names::named_enum;
 use crate::privacy::{AuditEntry, CustomerExport};
-use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
 use crate::segment::{Predicate, Segment};
 use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
 use crate::survey::{NewSurveyResponse, SurveyResponse};
 use crate::task::{NewTask, Task};
 use crate::text::{Email, ExternalRef, Label, Tag};
 use crate::time::TimeRange;
+use crate::void::Void;
 
 named_enum! {
     /// The kinds of record a store holds, for [`StoreError::NotFound`].
@@ -63,6 +64,10 @@ named_enum! {
         Customer = "customer",
         /// A purchase.
         Purchase = "purchase",
+        /// An interaction.
+        Interaction = "interaction",
+        /// A survey answer.
+        Survey = "survey",
         /// A deal.
         Deal = "deal",
         /// A service request.
@@ -380,26 +385,52 @@ pub struct ActivityQuery {
     pub customer: Option<CustomerId>,
     /// Only within this time range.
     pub range: TimeRange,
+    /// Also list voided records ([`crate::void`]); by default they are left out, as
+    /// every metric and rule must leave them out. Refunds are never voided.
+    #[serde(default)]
+    pub include_voided: bool,
 }
 
 impl ActivityQuery {
-    /// Everything.
+    /// Everything that is not voided.
     pub const ALL: ActivityQuery = ActivityQuery {
         customer: None,
         range: TimeRange::ALL,
+        include_voided: false,
     };
 
-    /// Everything of one customer.
+    /// Everything, voided records included (for the audit trail, an erasure, a
+    /// privacy export).
+    pub const EVERYTHING: ActivityQuery = ActivityQuery {
+        customer: None,
+        range: TimeRange::ALL,
+        include_voided: true,
+    };
+
+    /// Everything of one customer that is not voided.
     pub fn customer(id: CustomerId) -> Self {
         ActivityQuery {
             customer: Some(id),
             range: TimeRange::ALL,
+            include_voided: false,
         }
     }
 
-    /// True if a record of `customer` at `at` matches.
+    /// The same query, voided records included.
+    #[must_use]
+    pub fn with_voided(mut self) -> Self {
+        self.include_voided = true;
+        self
+    }
+
+    /// True if a record of `customer` at `at` matches, voided or not.
     pub fn admits(&self, customer: CustomerId, at: DateTime<Utc>) -> bool {
         self.customer.is_none_or(|c| c == customer) && self.range.contains(at)
+    }
+
+    /// True if a record of `customer` at `at`, voided if `voided`, matches.
+    pub fn admits_record(&self, customer: CustomerId, at: DateTime<Utc>, voided: bool) -> bool {
+        (self.include_voided || !voided) && self.admits(customer, at)
     }
 }
 
@@ -667,6 +698,35 @@ pub trait Store: Send + Sync {
     /// Interactions matching `query`, ordered by time, then id.
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>>;
 
+    /// The interaction with this id, voided or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn interaction(&self, id: InteractionId) -> StoreResult<Interaction>;
+
+    /// Changes an interaction (see
+    /// [`Writer::edit_interaction`](crate::Writer::edit_interaction)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a summary of an erased customer.
+    fn edit_interaction(
+        &self,
+        id: InteractionId,
+        edit: &InteractionEdit,
+    ) -> StoreResult<Interaction>;
+
+    /// Voids an interaction (see
+    /// [`Writer::void_interaction`](crate::Writer::void_interaction)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a reason about an erased customer.
+    fn void_interaction(&self, id: InteractionId, void: Void) -> StoreResult<Interaction>;
+
     // ----- purchases -----
 
     /// Records a purchase.
@@ -747,6 +807,24 @@ pub trait Store: Send + Sync {
     /// ascending, in the customer index).
     fn purchase_log(&self) -> StoreResult<PurchaseLog>;
 
+    /// Changes a purchase (see [`Writer::edit_purchase`](crate::Writer::edit_purchase)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a description of an erased customer's purchase; [`StoreError::Validation`]
+    /// for bad money or a time after the first refund;
+    /// [`Conflict::AmountBelowRefunded`]; [`Conflict::DuplicatePurchaseRef`].
+    fn edit_purchase(&self, id: PurchaseId, edit: &PurchaseEdit) -> StoreResult<Purchase>;
+
+    /// Voids a purchase (see [`Writer::void_purchase`](crate::Writer::void_purchase)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::VoidRefunded`];
+    /// [`Conflict::CustomerErased`] for a reason about an erased customer.
+    fn void_purchase(&self, id: PurchaseId, void: Void) -> StoreResult<Purchase>;
+
     /// Records a refund of (part of) a purchase.
     ///
     /// # Errors
@@ -762,6 +840,21 @@ pub trait Store: Send + Sync {
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>>;
 
     // ----- surveys -----
+
+    /// The survey answer with this id, voided or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn survey(&self, id: SurveyId) -> StoreResult<SurveyResponse>;
+
+    /// Voids a survey answer (see [`Writer::void_survey`](crate::Writer::void_survey)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a reason about an erased customer.
+    fn void_survey(&self, id: SurveyId, void: Void) -> StoreResult<SurveyResponse>;
 
     /// Records a survey answer.
     ///

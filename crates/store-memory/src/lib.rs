@@ -196,6 +196,8 @@ trait Row: Clone {
 trait Activity: Row {
     fn at(&self) -> DateTime<Utc>;
     fn customer(&self) -> CustomerId;
+    /// True if the record is voided (never for a refund).
+    fn voided(&self) -> bool;
 }
 
 macro_rules! row {
@@ -219,13 +221,17 @@ macro_rules! row {
 }
 
 macro_rules! activity {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => |$r:ident| $voided:expr),*) => {$(
         impl Activity for $ty {
             fn at(&self) -> DateTime<Utc> {
                 <$ty>::at(self)
             }
             fn customer(&self) -> CustomerId {
                 <$ty>::customer(self)
+            }
+            fn voided(&self) -> bool {
+                let $r = self;
+                $voided
             }
         }
     )*};
@@ -257,7 +263,12 @@ row!(
     "points entry",
     |r| Some(r.customer())
 );
-activity!(Interaction, Purchase, Refund, SurveyResponse);
+activity!(
+    Interaction => |r| r.is_void(),
+    Purchase => |r| r.is_void(),
+    Refund => |_r| false,
+    SurveyResponse => |r| r.is_void()
+);
 
 /// Records of one kind by id, with an index by customer.
 #[derive(Clone)]
@@ -332,7 +343,7 @@ impl<R: Activity> Table<R> {
     fn matching(&self, query: &ActivityQuery) -> Vec<R> {
         let mut v: Vec<R> = self
             .of_maybe(query.customer)
-            .filter(|r| query.admits(r.customer(), r.at()))
+            .filter(|r| query.admits_record(r.customer(), r.at(), r.voided()))
             .cloned()
             .collect();
         v.sort_by_key(|r| (r.at(), r.row_id()));
@@ -518,6 +529,10 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         Ok(self.s().interactions.matching(query))
     }
 
+    fn interaction(&self, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        Ok(self.s().interactions.get(id).cloned())
+    }
+
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
         Ok(self.s().purchases.get(id).cloned())
     }
@@ -536,7 +551,12 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary> {
         let mut summary = PurchaseSummary::none(self.currency);
-        for p in self.s().purchases.of(customer).filter(|p| p.at() <= as_of) {
+        for p in self
+            .s()
+            .purchases
+            .of(customer)
+            .filter(|p| p.at() <= as_of && !p.is_void())
+        {
             summary
                 .add(p.at(), p.amount())
                 .map_err(StoreError::backend)?;
@@ -548,7 +568,7 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         let s = self.s();
         let mut log =
             PurchaseLog::with_customers(self.currency, s.customers.keys().copied().collect());
-        for p in s.purchases.rows.values() {
+        for p in s.purchases.rows.values().filter(|p| !p.is_void()) {
             let idx = log.index_of(p.customer()).ok_or_else(|| {
                 fault(format!(
                     "purchase {} names customer {}, who is not stored",
@@ -578,6 +598,10 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
         Ok(self.s().surveys.matching(query))
+    }
+
+    fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {
+        Ok(self.s().surveys.get(id).cloned())
     }
 
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {

@@ -649,6 +649,7 @@ fn activities_come_by_time_then_id_and_honour_the_query() -> TestResult {
             ActivityQuery {
                 customer: None,
                 range: TimeRange::since(at(3, 0)),
+                include_voided: false,
             },
             vec![1, 3],
         ),
@@ -656,6 +657,7 @@ fn activities_come_by_time_then_id_and_honour_the_query() -> TestResult {
             ActivityQuery {
                 customer: Some(CustomerId::new(1)),
                 range: TimeRange::until(at(3, 9)), // the end is exclusive
+                include_voided: false,
             },
             vec![2],
         ),

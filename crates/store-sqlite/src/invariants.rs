@@ -51,6 +51,13 @@ const RULES: &[Rule] = &[
               ORDER BY p.id",
     },
     Rule {
+        what: "voided purchases with refunds",
+        sql: "SELECT 'purchase ' || p.id || ' is voided but refund ' || r.id || ' refunds it'
+              FROM refunds r JOIN purchases p ON p.id = r.purchase_id
+              WHERE p.void_at IS NOT NULL
+              ORDER BY r.id",
+    },
+    Rule {
         what: "refunds filed under another customer than their purchase",
         sql: "SELECT 'refund ' || r.id || ' is filed under customer ' || r.customer_id
                      || ' but refunds purchase ' || p.id || ' of customer ' || p.customer_id
@@ -124,6 +131,15 @@ const RULES: &[Rule] = &[
                     UNION ALL
                     SELECT customer_id, 'surveys', count(*) FROM surveys
                      WHERE comment IS NOT NULL GROUP BY customer_id
+                    UNION ALL
+                    SELECT customer_id, 'void reasons of purchases', count(*) FROM purchases
+                     WHERE void_reason IS NOT NULL GROUP BY customer_id
+                    UNION ALL
+                    SELECT customer_id, 'void reasons of interactions', count(*)
+                     FROM interactions WHERE void_reason IS NOT NULL GROUP BY customer_id
+                    UNION ALL
+                    SELECT customer_id, 'void reasons of surveys', count(*) FROM surveys
+                     WHERE void_reason IS NOT NULL GROUP BY customer_id
                     UNION ALL
                     SELECT customer_id, 'service_requests', count(*) FROM service_requests
                      WHERE subject <> 'erased' OR description <> '' GROUP BY customer_id

@@ -21,13 +21,14 @@ macro_rules! customer_cols {
 macro_rules! purchase_cols {
     () => {
         "p.id, p.customer_id, p.at, p.at_ns, p.amount, p.cost, p.description, p.items, \
-         p.external_ref, p.deal_id"
+         p.external_ref, p.deal_id, p.void_at, p.void_at_ns, p.void_by, p.void_reason"
     };
 }
 
 macro_rules! interaction_cols {
     () => {
-        "i.id, i.customer_id, i.channel, i.direction, i.at, i.at_ns, i.summary, i.sentiment"
+        "i.id, i.customer_id, i.channel, i.direction, i.at, i.at_ns, i.summary, i.sentiment, \
+         i.void_at, i.void_at_ns, i.void_by, i.void_reason"
     };
 }
 
@@ -39,7 +40,8 @@ macro_rules! refund_cols {
 
 macro_rules! survey_cols {
     () => {
-        "s.id, s.customer_id, s.at, s.at_ns, s.kind, s.score, s.comment"
+        "s.id, s.customer_id, s.at, s.at_ns, s.kind, s.score, s.comment, s.void_at, \
+         s.void_at_ns, s.void_by, s.void_reason"
     };
 }
 

@@ -532,6 +532,46 @@ BEGIN
 END;
 "#;
 
+/// Version 10: voided records (`solocrm_core::void`). A purchase, an interaction or a
+/// survey answer entered by mistake stays, marked void: `void_at` / `void_at_ns` say
+/// when (both null for a record that is not voided), `void_by` who and `void_reason`
+/// why. Added columns only, so existing rows are untouched and read as not voided.
+/// The customer index of purchases gains `void_at`, so a purchase summary, which
+/// leaves voided purchases out, still reads the index alone.
+const V10: &str = r#"
+ALTER TABLE purchases ADD COLUMN void_at INTEGER;
+ALTER TABLE purchases ADD COLUMN void_at_ns INTEGER
+    CHECK ((void_at IS NULL) = (void_at_ns IS NULL)
+        AND (void_at_ns IS NULL OR void_at_ns BETWEEN 0 AND 1999999999));
+ALTER TABLE purchases ADD COLUMN void_by TEXT
+    CHECK (void_by IS NULL OR (void_at IS NOT NULL AND length(void_by) BETWEEN 1 AND 200));
+ALTER TABLE purchases ADD COLUMN void_reason TEXT
+    CHECK (void_reason IS NULL
+        OR (void_at IS NOT NULL AND length(CAST(void_reason AS BLOB)) <= 1048576));
+DROP INDEX purchases_by_customer;
+CREATE INDEX purchases_by_customer ON purchases (customer_id, at, at_ns, amount, void_at);
+
+ALTER TABLE interactions ADD COLUMN void_at INTEGER;
+ALTER TABLE interactions ADD COLUMN void_at_ns INTEGER
+    CHECK ((void_at IS NULL) = (void_at_ns IS NULL)
+        AND (void_at_ns IS NULL OR void_at_ns BETWEEN 0 AND 1999999999));
+ALTER TABLE interactions ADD COLUMN void_by TEXT
+    CHECK (void_by IS NULL OR (void_at IS NOT NULL AND length(void_by) BETWEEN 1 AND 200));
+ALTER TABLE interactions ADD COLUMN void_reason TEXT
+    CHECK (void_reason IS NULL
+        OR (void_at IS NOT NULL AND length(CAST(void_reason AS BLOB)) <= 1048576));
+
+ALTER TABLE surveys ADD COLUMN void_at INTEGER;
+ALTER TABLE surveys ADD COLUMN void_at_ns INTEGER
+    CHECK ((void_at IS NULL) = (void_at_ns IS NULL)
+        AND (void_at_ns IS NULL OR void_at_ns BETWEEN 0 AND 1999999999));
+ALTER TABLE surveys ADD COLUMN void_by TEXT
+    CHECK (void_by IS NULL OR (void_at IS NOT NULL AND length(void_by) BETWEEN 1 AND 200));
+ALTER TABLE surveys ADD COLUMN void_reason TEXT
+    CHECK (void_reason IS NULL
+        OR (void_at IS NOT NULL AND length(CAST(void_reason AS BLOB)) <= 1048576));
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -588,10 +628,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 10,
+        sql: V10,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

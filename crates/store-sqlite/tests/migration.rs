@@ -622,6 +622,22 @@ fn day(d: u32) -> DateTime<Utc> {
 /// Turns a current file back into a version 4 file (migration 5 has no SQL, and
 /// migration 6 only adds the `events` table, dropped here), after `sql` has put
 /// spellings as typed into it, as a version before NFC normalisation stored them.
+/// Takes the void columns of version 10 out again (the version 7 rebuild copies
+/// `interactions` whole).
+fn undo_version_10(conn: &Connection) {
+    conn.execute_batch(
+        "DROP INDEX purchases_by_customer;
+         CREATE INDEX purchases_by_customer ON purchases (customer_id, at, at_ns, amount);",
+    )
+    .expect("the old purchase index");
+    for table in ["purchases", "interactions", "surveys"] {
+        for column in ["void_reason", "void_by", "void_at_ns", "void_at"] {
+            conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+                .expect("no void column");
+        }
+    }
+}
+
 fn back_to_version_4(path: &Path, sql: &str) {
     let conn = Connection::open(path).expect("raw connection");
     conn.execute_batch(sql).expect("old spellings");
@@ -633,6 +649,7 @@ fn back_to_version_4(path: &Path, sql: &str) {
     conn.execute_batch("DROP TABLE events").expect("no outbox");
     conn.execute_batch("ALTER TABLE store_info DROP COLUMN time_zone")
         .expect("no time zone");
+    undo_version_10(&conn);
     conn.pragma_update(None, "user_version", 4)
         .expect("version 4");
 }
@@ -909,4 +926,56 @@ fn a_version_5_file_migrates_to_6_and_gets_an_empty_outbox() {
     .expect("the outbox");
     assert_eq!(seen, [event]);
     assert_eq!(store.customer(ada).expect("Ada").name().as_str(), "Ada");
+}
+
+#[test]
+fn a_version_8_file_migrates_and_its_records_read_as_not_voided() {
+    use solocrm_core::{PurchaseId, Void};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v8.db");
+    create_at_schema_version(&path, Currency::CNY, 8).expect("a version 8 file");
+    Connection::open(&path)
+        .and_then(|c| {
+            c.execute_batch(
+                "INSERT INTO customers (name, notes, created_at, created_at_ns, stage) \
+                 VALUES ('王芳', '', 0, 0, 'new');
+                 INSERT INTO purchases (customer_id, at, at_ns, amount) VALUES (1, 86400, 0, 9900);
+                 INSERT INTO surveys (customer_id, at, at_ns, kind, score) \
+                 VALUES (1, 86400, 0, 'nps', 9);
+                 INSERT INTO interactions (customer_id, channel, direction, at, at_ns, summary) \
+                 VALUES (1, 'wechat', 'inbound', 86400, 0, '问价格');",
+            )
+        })
+        .expect("records of version 8");
+    let store = Crm::new(SqliteStore::open(&path).expect("opens and migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    let p = store.purchase(PurchaseId::new(1)).expect("the purchase");
+    assert!(!p.is_void());
+    assert_eq!(store.purchase_log().expect("the log").len(), 1);
+    assert_eq!(
+        store.surveys(&ActivityQuery::ALL).expect("surveys").len(),
+        1
+    );
+    assert_eq!(
+        store
+            .interactions(&ActivityQuery::ALL)
+            .expect("interactions")
+            .len(),
+        1
+    );
+    // The new columns take a void, and the reads leave the voided purchase out.
+    store
+        .write(|w| w.void_purchase(p.id(), Void::at(day(3))))
+        .expect("voided");
+    assert!(store.purchase_log().expect("the log").is_empty());
+    assert!(
+        store
+            .purchases(&ActivityQuery::ALL)
+            .expect("listing")
+            .is_empty()
+    );
+    // The migrated schema is the one a new file gets.
+    let fresh = dir.path().join("fresh.db");
+    drop(SqliteStore::create(&fresh, Currency::CNY).expect("a new file"));
+    assert_eq!(schema_text(&path), schema_text(&fresh));
 }

@@ -622,10 +622,11 @@ impl References {
     }
 }
 
-/// Every stored purchase reference and its purchase.
+/// Every stored purchase reference and its purchase (a voided purchase keeps its
+/// reference taken).
 fn stored_references(store: &Crm) -> Result<FastMap<String, PurchaseId>, StoreError> {
     Ok(store
-        .purchases(&ActivityQuery::ALL)?
+        .purchases(&ActivityQuery::EVERYTHING)?
         .into_iter()
         .filter_map(|p| p.external_ref().map(|r| (r.to_string(), p.id())))
         .collect())

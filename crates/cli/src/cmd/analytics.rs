@@ -673,6 +673,7 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
     let until = ActivityQuery {
         customer: None,
         range: solocrm_core::TimeRange::until(at + chrono::Duration::seconds(1)),
+        include_voided: false,
     };
     // One snapshot of the books as they stood at the end of the day.
     let (customers, log, surveys, requests, interactions) =

@@ -423,10 +423,11 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
     if !d.notes.is_empty() {
         ctx.out.line(format!("  {:<10} {}", "notes", d.notes))?;
     }
-    if !export.purchases.is_empty() {
+    if export.purchases.iter().any(|r| !r.is_void()) {
         ctx.out.line("")?;
         let mut t = Table::new(&[">PURCHASE", "DATE", ">AMOUNT", "DESCRIPTION"]);
-        for p in &export.purchases {
+        // Voided records are in the JSON (with their marker), not in the table.
+        for p in export.purchases.iter().filter(|r| !r.is_void()) {
             t.row(vec![
                 p.id().to_string(),
                 ctx.day(p.at()).to_string(),
@@ -436,10 +437,11 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         }
         ctx.out.table(&t)?;
     }
-    if !export.interactions.is_empty() {
+    if export.interactions.iter().any(|r| !r.is_void()) {
         ctx.out.line("")?;
         let mut t = Table::new(&["DATE", "CHANNEL", "DIRECTION", "SUMMARY"]);
-        for i in &export.interactions {
+        // Voided records are in the JSON (with their marker), not in the table.
+        for i in export.interactions.iter().filter(|r| !r.is_void()) {
             t.row(vec![
                 ctx.day(i.at()).to_string(),
                 i.channel().to_string(),
@@ -449,10 +451,11 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         }
         ctx.out.table(&t)?;
     }
-    if !export.surveys.is_empty() {
+    if export.surveys.iter().any(|r| !r.is_void()) {
         ctx.out.line("")?;
         let mut t = Table::new(&["DATE", "KIND", ">SCORE", "COMMENT"]);
-        for s in &export.surveys {
+        // Voided records are in the JSON (with their marker), not in the table.
+        for s in export.surveys.iter().filter(|r| !r.is_void()) {
             t.row(vec![
                 ctx.day(s.at()).to_string(),
                 s.score().kind().to_string(),

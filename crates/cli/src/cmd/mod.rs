@@ -6,11 +6,14 @@ mod clv;
 mod cost;
 mod customer;
 mod import;
+mod interaction;
 mod io;
 mod lifecycle;
+mod purchase;
 mod records;
 mod settings;
 mod setup;
+mod survey;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -216,9 +219,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Backup { file, force } => setup::backup(&mut ctx, &file, force)?,
         Command::Checkpoint => setup::checkpoint(&mut ctx)?,
         Command::Customer(c) => customer::run(&mut ctx, c)?,
-        Command::Interaction(c) => records::interaction(&mut ctx, c)?,
-        Command::Purchase(c) => records::purchase(&mut ctx, c)?,
-        Command::Survey(c) => records::survey(&mut ctx, c)?,
+        Command::Interaction(c) => interaction::run(&mut ctx, c)?,
+        Command::Purchase(c) => purchase::run(&mut ctx, c)?,
+        Command::Survey(c) => survey::run(&mut ctx, c)?,
         Command::Request(c) => records::request(&mut ctx, c)?,
         Command::Deal(c) => records::deal(&mut ctx, c)?,
         Command::Task(c) => records::task(&mut ctx, c)?,

@@ -8,13 +8,15 @@ use super::Crm;
 use crate::cost::{Cost, NewCost};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealStage, NewDeal};
-use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
-use crate::interaction::{Interaction, NewInteraction};
+use crate::ids::{
+    CostId, CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId,
+};
+use crate::interaction::{Interaction, InteractionEdit, NewInteraction};
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
 use crate::loyalty::{NewPointsEntry, PointsEntry};
 use crate::money::Currency;
 use crate::privacy::{AuditEntry, CustomerExport};
-use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
 use crate::search::SearchText;
 use crate::segment::Segment;
 use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
@@ -25,6 +27,7 @@ use crate::store::{
 use crate::survey::{NewSurveyResponse, SurveyResponse};
 use crate::task::{NewTask, Task};
 use crate::text::{Email, ExternalRef, Label, Tag};
+use crate::void::Void;
 
 impl Store for Crm {
     fn base_currency(&self) -> Currency {
@@ -95,6 +98,38 @@ impl Store for Crm {
 
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
         self.read(|r| r.interactions(query))
+    }
+
+    fn interaction(&self, id: InteractionId) -> StoreResult<Interaction> {
+        self.read(|r| r.interaction(id))
+    }
+
+    fn edit_interaction(
+        &self,
+        id: InteractionId,
+        edit: &InteractionEdit,
+    ) -> StoreResult<Interaction> {
+        self.write(|w| w.edit_interaction(id, edit))
+    }
+
+    fn void_interaction(&self, id: InteractionId, void: Void) -> StoreResult<Interaction> {
+        self.write(|w| w.void_interaction(id, void.clone()))
+    }
+
+    fn edit_purchase(&self, id: PurchaseId, edit: &PurchaseEdit) -> StoreResult<Purchase> {
+        self.write(|w| w.edit_purchase(id, edit))
+    }
+
+    fn void_purchase(&self, id: PurchaseId, void: Void) -> StoreResult<Purchase> {
+        self.write(|w| w.void_purchase(id, void.clone()))
+    }
+
+    fn survey(&self, id: SurveyId) -> StoreResult<SurveyResponse> {
+        self.read(|r| r.survey(id))
+    }
+
+    fn void_survey(&self, id: SurveyId, void: Void) -> StoreResult<SurveyResponse> {
+        self.write(|w| w.void_survey(id, void.clone()))
     }
 
     fn record_purchase(&self, new: NewPurchase) -> StoreResult<Purchase> {

@@ -247,6 +247,7 @@ impl<'a> AsOf<'a> {
                 from: query.range.from,
                 to: Some(to),
             },
+            include_voided: query.include_voided,
         }
     }
 

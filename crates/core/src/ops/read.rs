@@ -8,7 +8,9 @@ use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
-use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{
+    CostId, CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId,
+};
 use crate::interaction::Interaction;
 use crate::lifecycle::StageChange;
 use crate::loyalty::PointsEntry;
@@ -188,7 +190,38 @@ impl<'t> Reader<'t> {
         self.tx.interactions(query)
     }
 
-    /// The purchase with this id.
+    /// The interaction with this id, voided or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn interaction(&self, id: InteractionId) -> StoreResult<Interaction> {
+        self.tx
+            .interaction(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Interaction, id))
+    }
+
+    /// The survey answer with this id, voided or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn survey(&self, id: SurveyId) -> StoreResult<SurveyResponse> {
+        self.tx
+            .survey(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Survey, id))
+    }
+
+    /// The refunds of one purchase, by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>> {
+        self.tx.refunds_of(purchase)
+    }
+
+    /// The purchase with this id, voided or not.
     ///
     /// # Errors
     ///
@@ -373,7 +406,8 @@ impl<'t> Reader<'t> {
     /// [`StoreError::NotFound`] for an unknown customer.
     pub fn export_customer(&self, id: CustomerId) -> StoreResult<CustomerExport> {
         let customer = self.customer(id)?;
-        let of = ActivityQuery::customer(id);
+        // Everything stored: voided records too, with their markers.
+        let of = ActivityQuery::customer(id).with_voided();
         let by_customer = OpenQuery {
             customer: Some(id),
             open_only: false,

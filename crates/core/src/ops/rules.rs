@@ -69,6 +69,7 @@ impl Reader<'_> {
                 from: None,
                 to: period.time_range().to,
             },
+            include_voided: false,
         };
         let mut log = self.purchase_log()?;
         log.currency.get_or_insert(self.currency());
@@ -371,6 +372,7 @@ impl Reader<'_> {
                 from: None,
                 to: None,
             },
+            include_voided: false,
         };
         // By time, so the last answer of each kind is the latest.
         for s in self.surveys(&query)? {

@@ -10,9 +10,10 @@ use rusqlite::{CachedStatement, Connection};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
-    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, Label, OpenQuery,
-    PointsEntry, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RequestId, SearchText,
-    Segment, ServiceRequest, StageChange, StoreResult, SurveyResponse, Task, TaskId, TaskQuery,
+    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
+    Label, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund,
+    RequestId, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
+    SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 use super::{activity, customers, events, ledger, loyalty, pipeline, privacy};
@@ -151,6 +152,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| activity::interactions(c, query))
     }
 
+    fn interaction(&self, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        self.run(|c| activity::interaction(c, id))
+    }
+
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
         self.run_base(|c, base| activity::purchase(c, id, base))
     }
@@ -198,6 +203,10 @@ impl<'c> ReadTx for Tx<'c> {
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
         self.run(|c| activity::surveys(c, query))
+    }
+
+    fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {
+        self.run(|c| activity::survey(c, id))
     }
 
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
@@ -350,6 +359,9 @@ impl<'c> WriteTx for Tx<'c> {
         });
         done.map_err(|e| e.into_store(self.waited))?;
         self.stored_purchase(purchase);
+        if purchase.is_void() {
+            self.run(|c| activity::set_purchase_void(c, purchase))?;
+        }
         Ok(())
     }
 
@@ -380,6 +392,9 @@ impl<'c> WriteTx for Tx<'c> {
             .map_err(|e| e.into_store(self.waited))?;
         if stored {
             self.stored_purchase(purchase);
+            if purchase.is_void() {
+                self.run(|c| activity::set_purchase_void(c, purchase))?;
+            }
             return Ok(None);
         }
         match self.purchase_by_external_ref(reference)? {

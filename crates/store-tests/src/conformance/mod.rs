@@ -25,7 +25,7 @@
 //! and surveys), [`purchases`], [`batch`] (bulk purchases), [`import`], [`purchase_log`], [`refunds`],
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
 //! [`loyalty`] (points), [`segments`], [`privacy`] (erasure, export, audit), [`ledger`]
-//! (customer search and costs) and
+//! (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
 
 mod support;
@@ -48,6 +48,7 @@ pub mod segments;
 pub mod service;
 pub mod tags;
 pub mod tasks;
+pub mod voids;
 
 use solocrm_core::Store;
 
@@ -211,6 +212,16 @@ macro_rules! __store_conformance_list {
                 a_refund_in_a_foreign_currency_or_with_sub_cent_digits_is_refused,
                 a_refund_of_an_unknown_purchase_is_not_found,
                 refunds_are_filtered_by_the_purchase_customer_and_the_refund_time,
+            }
+            voids {
+                a_voided_purchase_is_kept_and_left_out_of_every_metric_read,
+                a_voided_purchase_refuses_a_second_void_a_refund_and_an_edit,
+                a_refunded_or_unknown_purchase_cannot_be_voided,
+                an_edited_purchase_changes_only_the_named_fields,
+                an_edit_that_breaks_refunds_or_references_is_refused,
+                interactions_are_read_by_id_edited_and_voided,
+                survey_answers_are_read_by_id_and_voided,
+                erasure_removes_void_reasons_and_keeps_the_voids,
             }
             pipeline {
                 a_created_deal_starts_at_its_first_stage_with_no_history,
@@ -388,6 +399,7 @@ mod tests {
             ("service", include_str!("service.rs")),
             ("tags", include_str!("tags.rs")),
             ("tasks", include_str!("tasks.rs")),
+            ("voids", include_str!("voids.rs")),
         ];
         let mut public = 0;
         for (module, source) in sources {
