@@ -102,7 +102,7 @@ pub use business::{
     Business, GenConsent, GenDeal, GenInteraction, GenPoints, GenPurchase, GenRefund, GenRequest,
     GenStageChange, GenSurvey, GenTask, business,
 };
-pub use populate::{Counts, Populated, insert, populate};
+pub use populate::{Counts, Populated, insert, insert_bulk, insert_into, populate, populate_bulk};
 
 #[cfg(doc)]
 use solocrm_core::Store;

@@ -847,6 +847,66 @@ fn read_rows(
     result
 }
 
+/// One [`Progress`] for the reader and the writer of a pass, taken in turn.
+struct Shared<'p>(std::sync::Mutex<&'p mut dyn Progress>);
+
+impl Shared<'_> {
+    fn with(&self, f: impl FnOnce(&mut dyn Progress)) {
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut **guard);
+    }
+}
+
+impl Progress for &Shared<'_> {
+    fn begin(&mut self, total: u64) {
+        self.with(|p| p.begin(total));
+    }
+    fn advance(&mut self, done: u64) {
+        self.with(|p| p.advance(done));
+    }
+    fn end(&mut self) {
+        self.with(|p| p.end());
+    }
+    fn written(&mut self, rows: u64) {
+        self.with(|p| p.written(rows));
+    }
+    fn committing(&mut self) {
+        self.with(|p| p.committing());
+    }
+}
+
+/// The parts of a pass on their way to the store, reporting the rows written: a part
+/// is asked for once the one before it is written.
+struct Counting<'p, I> {
+    parts: I,
+    rows: u64,
+    progress: &'p Shared<'p>,
+}
+
+impl<I: Iterator<Item = ImportPart>> Iterator for Counting<'_, I> {
+    type Item = ImportPart;
+
+    fn next(&mut self) -> Option<ImportPart> {
+        self.progress.with(|p| p.written(self.rows));
+        let next = self.parts.next();
+        match &next {
+            Some(Ok(batch)) => {
+                let rows = batch.create_customers.len()
+                    + batch.update_customers.len()
+                    + batch.purchases.len()
+                    + batch.surveys.len();
+                self.rows += rows as u64;
+            }
+            Some(Err(_)) => {}
+            None => self.progress.with(|p| p.committing()),
+        }
+        next
+    }
+}
+
 /// What [`stream`] did.
 struct Streamed {
     receipt: ImportReceipt,
@@ -904,11 +964,13 @@ fn stream(
         let columns = file.columns().clone();
         let mut planner = new_planner(passes > 1)?;
         let (tx, rx) = mpsc::sync_channel(PARTS_AHEAD);
+        let shared = Shared(std::sync::Mutex::new(&mut *progress));
         let (result, pass) = thread::scope(|scope| {
             let set_aside = &set_aside;
             let planner = planner.as_mut();
-            let progress = &mut *progress;
+            let shared = &shared;
             let reader = scope.spawn(move || {
+                let progress = &mut &*shared;
                 let tx = PartSender(tx);
                 let mut pass = Pass::default();
                 if let Err(Stop::Failed(why)) = read_rows(
@@ -926,7 +988,12 @@ fn stream(
                 pass.rows = file.rows_read();
                 pass
             });
-            let result = apply(store, &mut rx.iter(), opts.dry_run);
+            let mut parts = Counting {
+                parts: rx.iter(),
+                rows: 0,
+                progress: shared,
+            };
+            let result = apply(store, &mut parts, opts.dry_run);
             // The store is done: a reader still sending stops.
             drop(rx);
             let pass = reader

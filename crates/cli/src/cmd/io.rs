@@ -10,6 +10,7 @@ use solocrm_app::exchange::{CsvExporter, Dataset, ExportError, Exporter, JsonExp
 
 use super::Ctx;
 use crate::cli::{ExportWhat, Format};
+use crate::output::{Counted, Unit};
 use crate::paths::{OutFile, Protected};
 
 pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path>) -> Result<()> {
@@ -41,8 +42,17 @@ pub fn export(ctx: &mut Ctx, what: ExportWhat, format: Format, out: Option<&Path
         Some(f) => f,
         None => &mut stdout,
     };
+    // A bar of the bytes written into a file; none over what goes to the terminal.
+    let progress = if out.is_some() {
+        ctx.progress_in("exporting", 0, Unit::Bytes)
+    } else {
+        None
+    };
+    let mut counted = Counted::new(sink, progress);
+    let exported = exporter.export(&store, dataset, &mut counted);
+    counted.finish();
     // The error itself, not the wrapper, so that `main` can tell a closed pipe.
-    let written = match exporter.export(&store, dataset, sink) {
+    let written = match exported {
         Ok(()) => Ok(()),
         Err(ExportError::Store(e)) => return Err(e.into()),
         Err(ExportError::Csv(e)) => Err(anyhow::Error::from(e)),
