@@ -360,6 +360,8 @@ pub enum Unit {
     Records,
     /// Bytes of a file: `12.3 MiB/40.0 MiB (8.1 MiB/s)`.
     Bytes,
+    /// Nothing counted: a spinner with the time taken.
+    Time,
 }
 
 /// A progress bar on standard error (indicatif), with the count, the total, the rate
@@ -421,6 +423,7 @@ fn style(total: u64, unit: Unit) -> indicatif::ProgressStyle {
     let template = match (total, unit) {
         (0, Unit::Records) => "{spinner} {msg}: {human_pos} ({per_sec}, {elapsed})",
         (0, Unit::Bytes) => "{spinner} {msg}: {bytes} ({bytes_per_sec}, {elapsed})",
+        (_, Unit::Time) => "{spinner} {msg} ({elapsed})",
         (_, Unit::Records) => "{msg} [{wide_bar}] {human_pos}/{human_len} ({per_sec}, {eta} left)",
         (_, Unit::Bytes) => {
             "{msg} [{wide_bar}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)"

@@ -9,10 +9,11 @@ use solocrm_app::settings::default_zone;
 use solocrm_core::metrics::Period;
 use solocrm_core::{BusinessZone, Currency};
 use solocrm_sample::{GenConfig, Locale, business, insert_bulk};
-use solocrm_store_sqlite::SqliteStore;
+use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::books::File as _;
 use crate::cli::DemoLocale;
+use crate::output::Unit;
 
 use super::Ctx;
 
@@ -157,13 +158,16 @@ pub fn demo(
         .tempdir_in(&parent)
         .with_context(|| format!("cannot create a work directory in {}", parent.display()))?;
     let building = work.path().join("demo.db");
-    let store = SqliteStore::create(&building, config.currency)
+    // The work file is private until it is complete: it is built without the
+    // write-ahead log, every page written once (`SqliteOptions::private_build`).
+    let options = SqliteOptions::default().private_build(true);
+    let store = SqliteStore::create_with(&building, config.currency, &options)
         .map(|store| crate::books::of_file(store, &building))
         .with_context(|| format!("cannot create {}", building.display()))?;
     store
         .set_time_zone(zone)
         .with_context(|| format!("cannot store the time zone in {}", building.display()))?;
-    let generating = ctx.progress("generating the sample business", 0);
+    let generating = ctx.progress_in("generating the sample business", 0, Unit::Time);
     let business = business(&config);
     if let Some(p) = generating {
         p.finish();
