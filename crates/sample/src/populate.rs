@@ -130,6 +130,22 @@ pub fn insert<S: Store + ?Sized>(store: &S, business: &Business) -> StoreResult<
 /// Nothing is written if an operation fails. A backend that runs the transaction again
 /// after a retryable failure starts the count again from zero.
 ///
+/// ```
+/// use solocrm_core::{Crm, Currency, Store};
+/// use solocrm_sample::{GenConfig, populate, populate_bulk};
+/// use solocrm_store_memory::MemoryStore;
+///
+/// let config = GenConfig::new(30, 5);
+/// let one_by_one = Crm::new(MemoryStore::new(Currency::EUR)).with_lifecycle(None);
+/// let in_bulk = Crm::new(MemoryStore::new(Currency::EUR)).with_lifecycle(None);
+/// let mut written = 0;
+/// let created = populate_bulk(&in_bulk, &config, &mut |n| written = n)?;
+/// assert_eq!(created, populate(&one_by_one, &config)?);
+/// assert_eq!(written, created.counts.total());
+/// assert_eq!(in_bulk.purchase_log()?, one_by_one.purchase_log()?);
+/// # Ok::<(), solocrm_core::StoreError>(())
+/// ```
+///
 /// # Errors
 ///
 /// As [`populate`], except that nothing stays.
