@@ -386,13 +386,27 @@ impl Progress {
 
     /// [`Progress::new`], drawn only if `shown`.
     fn on(label: &'static str, total: u64, unit: Unit, shown: bool) -> Self {
-        let bar = if !shown {
+        Progress::within(None, label, total, unit, shown)
+    }
+
+    /// [`Progress::on`], as one of the lines of `multi` if given.
+    fn within(
+        multi: Option<&indicatif::MultiProgress>,
+        label: &'static str,
+        total: u64,
+        unit: Unit,
+        shown: bool,
+    ) -> Self {
+        let mut bar = if !shown {
             indicatif::ProgressBar::hidden()
         } else if total == 0 {
             indicatif::ProgressBar::new_spinner()
         } else {
             indicatif::ProgressBar::new(total)
         };
+        if shown && let Some(multi) = multi {
+            bar = multi.add(bar);
+        }
         bar.set_style(style(total, unit));
         bar.set_message(label);
         if shown {
@@ -450,6 +464,8 @@ fn style(total: u64, unit: Unit) -> indicatif::ProgressStyle {
 /// store has written with their rate; after the last row, `committing` until the
 /// transaction ends. [`ImportProgress::finish`] clears both.
 pub struct ImportProgress {
+    /// The two lines, drawn together.
+    lines: indicatif::MultiProgress,
     read: Option<Progress>,
     written: Option<Progress>,
     shown: bool,
@@ -459,6 +475,9 @@ impl ImportProgress {
     /// The bars of an import, drawn only when standard error is a terminal.
     pub fn new() -> Self {
         ImportProgress {
+            lines: indicatif::MultiProgress::with_draw_target(
+                indicatif::ProgressDrawTarget::stderr(),
+            ),
             read: None,
             written: None,
             shown: std::io::IsTerminal::is_terminal(&io::stderr()),
@@ -478,7 +497,7 @@ impl ImportProgress {
 
 impl solocrm_app::exchange::Progress for ImportProgress {
     fn begin(&mut self, total: u64) {
-        let fresh = Progress::on("reading", total, Unit::Bytes, self.shown);
+        let fresh = Progress::within(Some(&self.lines), "reading", total, Unit::Bytes, self.shown);
         if let Some(old) = self.read.replace(fresh) {
             old.finish();
         }
@@ -504,9 +523,11 @@ impl solocrm_app::exchange::Progress for ImportProgress {
     }
 
     fn written(&mut self, rows: u64) {
-        let shown = self.shown;
+        let (shown, lines) = (self.shown, &self.lines);
         self.written
-            .get_or_insert_with(|| Progress::on("writing", 0, Unit::Records, shown))
+            .get_or_insert_with(|| {
+                Progress::within(Some(lines), "writing", 0, Unit::Records, shown)
+            })
             .set(rows);
     }
 
