@@ -1673,6 +1673,75 @@ mod tests {
         }
     }
 
+    /// What a [`Progress`] was told, in order.
+    #[derive(Default)]
+    struct Recorded(Vec<(&'static str, u64)>);
+
+    impl Progress for Recorded {
+        fn begin(&mut self, total: u64) {
+            self.0.push(("begin", total));
+        }
+        fn advance(&mut self, done: u64) {
+            self.0.push(("advance", done));
+        }
+        fn end(&mut self) {
+            self.0.push(("end", 0));
+        }
+        fn written(&mut self, rows: u64) {
+            self.0.push(("written", rows));
+        }
+        fn committing(&mut self) {
+            self.0.push(("committing", 0));
+        }
+    }
+
+    #[test]
+    fn progress_reports_the_rows_written_then_the_commit() {
+        let rows = 2 * PART_ROWS + 100;
+        let r = race(0, rows);
+        let input = Input::file(&r.file);
+        let job = Job {
+            file: &r.file,
+            input: &input,
+            detected: Detected::Sure(super::super::encoding::Encoding::Utf8),
+            first: None,
+            options: &r.options,
+            rejects: None,
+        };
+        let mut progress = Recorded::default();
+        let (summary, _) = purchases_from(&r.store, job, &mut progress, r.stale).unwrap();
+        assert_eq!(summary.counts[0], ("purchases", rows));
+        let calls = progress.0;
+        let len = std::fs::metadata(&r.file).unwrap().len();
+        assert!(calls.contains(&("begin", len)), "{calls:?}");
+        let written: Vec<u64> = calls
+            .iter()
+            .filter(|(what, _)| *what == "written")
+            .map(|&(_, n)| n)
+            .collect();
+        assert!(written.windows(2).all(|w| w[0] <= w[1]), "{written:?}");
+        assert_eq!(written.first(), Some(&0));
+        assert_eq!(written.last(), Some(&(rows as u64)));
+        assert!(written.contains(&(PART_ROWS as u64)), "{written:?}");
+        // The commit comes once, after the last row is written.
+        let commits: Vec<usize> = (0..calls.len())
+            .filter(|&i| calls[i].0 == "committing")
+            .collect();
+        assert_eq!(commits.len(), 1, "{calls:?}");
+        // (The reader's `end` may fall between the last count and the commit.)
+        let before: Vec<_> = calls[..commits[0]]
+            .iter()
+            .filter(|(what, _)| *what == "written")
+            .collect();
+        assert_eq!(before.last(), Some(&&("written", rows as u64)));
+        assert!(
+            !calls[commits[0]..]
+                .iter()
+                .any(|(what, _)| *what == "written")
+        );
+        assert!(calls.contains(&("end", 0)));
+    }
+
     #[test]
     fn references_stored_after_the_snapshot_are_rejected_in_one_more_pass() {
         let r = race(100, 150);
