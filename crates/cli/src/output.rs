@@ -434,16 +434,7 @@ impl Progress {
 
 /// The look of a [`Progress`] of `total` (0: unknown) in `unit`.
 fn style(total: u64, unit: Unit) -> indicatif::ProgressStyle {
-    let template = match (total, unit) {
-        (0, Unit::Records) => "{spinner} {msg}: {human_pos} ({per_sec}, {elapsed})",
-        (0, Unit::Bytes) => "{spinner} {msg}: {bytes} ({bytes_per_sec}, {elapsed})",
-        (_, Unit::Time) => "{spinner} {msg} ({elapsed})",
-        (_, Unit::Records) => "{msg} [{wide_bar}] {human_pos}/{human_len} ({per_sec}, {eta} left)",
-        (_, Unit::Bytes) => {
-            "{msg} [{wide_bar}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)"
-        }
-    };
-    indicatif::ProgressStyle::with_template(template)
+    indicatif::ProgressStyle::with_template(template(total, unit))
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> ")
         .with_key(
@@ -457,6 +448,19 @@ fn style(total: u64, unit: Unit) -> indicatif::ProgressStyle {
                 };
             },
         )
+}
+
+/// The template of [`style`].
+fn template(total: u64, unit: Unit) -> &'static str {
+    match (total, unit) {
+        (0, Unit::Records) => "{spinner} {msg}: {human_pos} ({per_sec}, {elapsed})",
+        (0, Unit::Bytes) => "{spinner} {msg}: {bytes} ({bytes_per_sec}, {elapsed})",
+        (_, Unit::Time) => "{spinner} {msg} ({elapsed})",
+        (_, Unit::Records) => "{msg} [{wide_bar}] {human_pos}/{human_len} ({per_sec}, {eta} left)",
+        (_, Unit::Bytes) => {
+            "{msg} [{wide_bar}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)"
+        }
+    }
 }
 
 /// The progress of an import (see [`solocrm_app::exchange::Progress`]): a bar of the
@@ -608,6 +612,22 @@ mod tests {
             col += g.width();
         }
         out
+    }
+
+    #[test]
+    fn every_progress_template_parses_and_off_a_terminal_nothing_is_drawn() {
+        for unit in [Unit::Records, Unit::Bytes, Unit::Time] {
+            for total in [0, 10] {
+                assert!(
+                    indicatif::ProgressStyle::with_template(template(total, unit)).is_ok(),
+                    "{unit:?} {total}"
+                );
+                let mut p = Progress::on("testing", total, unit, false);
+                p.set(5);
+                assert!(p.bar.is_hidden());
+                p.finish();
+            }
+        }
     }
 
     #[test]
