@@ -169,7 +169,7 @@ impl SqliteOptions {
     ///   savepoint keeps stays in memory instead of a temporary file (a write system
     ///   call per changed page per operation).
     /// - A page cache of up to [`PRIVATE_BUILD_CACHE_KIB`] instead of
-    ///   [`CACHE_KIB`], so that a build of some hundred megabytes does not spill.
+    ///   the usual 64 MiB, so that a build of some hundred megabytes does not spill.
     ///
     /// Off by default.
     #[must_use]
