@@ -66,7 +66,7 @@ pub const DEMO_FILE: &str = "demo.db";
 /// platform's local data directory for the application `solocrm` (the `directories`
 /// crate): `$XDG_DATA_HOME/solocrm`, else `~/.local/share/solocrm` on Linux and the
 /// other XDG systems, `~/Library/Application Support/solocrm` on macOS,
-/// `%LOCALAPPDATA%\solocrm\data` on Windows. See ADR 0008.
+/// `%LOCALAPPDATA%\solocrm\data` on Windows. See ADR 0010.
 ///
 /// # Errors
 ///
