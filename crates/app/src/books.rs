@@ -55,8 +55,9 @@ pub enum OpenError {
 /// The backend underneath, for what only it has.
 #[derive(Debug, Clone)]
 enum Backend {
-    /// An in-memory book, with the book id it was given at creation.
-    Memory(String),
+    /// An in-memory book, with the book id it was given at creation (or took from an
+    /// archive, [`Books::adopt_book_id`]).
+    Memory(Arc<std::sync::Mutex<String>>),
     Sqlite(Arc<SqliteStore>),
 }
 
@@ -106,7 +107,7 @@ impl Books {
             Location::Memory => Ok(Books {
                 crm: Crm::new(MemoryStore::new(currency))
                     .with_lifecycle(Some(LifecyclePolicy::default())),
-                backend: Backend::Memory(random_book_id()),
+                backend: Backend::Memory(Arc::new(std::sync::Mutex::new(random_book_id()))),
                 location: Location::Memory,
             }),
             Location::Path(path) => {
@@ -155,7 +156,33 @@ impl Books {
     pub fn book_id(&self) -> StoreResult<String> {
         match &self.backend {
             Backend::Sqlite(s) => s.book_id(),
-            Backend::Memory(id) => Ok(id.clone()),
+            Backend::Memory(id) => Ok(id
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone()),
+        }
+    }
+
+    /// Makes `id` the book id: what restoring an archive into a new book does, so that
+    /// the restored book is the same book (keys `#N@BOOK` of its older exports name its
+    /// customers). Every clone of this `Books` sees the new id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if `id` is not 16 lowercase hex digits, or the
+    /// backend's.
+    pub fn adopt_book_id(&self, id: &str) -> StoreResult<()> {
+        match &self.backend {
+            Backend::Sqlite(s) => s.adopt_book_id(id),
+            Backend::Memory(m) => {
+                if !solocrm_store_sqlite::is_book_id(id) {
+                    return Err(StoreError::backend(std::io::Error::other(format!(
+                        "'{id}' is not a book id (16 lowercase hex digits)"
+                    ))));
+                }
+                *m.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = id.to_owned();
+                Ok(())
+            }
         }
     }
 

@@ -157,7 +157,7 @@ fn files_round_trip_through_both_backends_alike() {
         );
         assert!(
             customers.contains(
-                "张伟,zhang.wei@example.cn,'+86 138 0013 8000,1988-02-14,CN,vip;上海,微信,C-1,C-1\n"
+                "张伟,zhang.wei@example.cn,'+86 138 0013 8000,1988-02-14,CN,vip;上海,微信,C-1,,,,,prospect,,,,,,,,,,C-1\n"
             ),
             "{customers}"
         );

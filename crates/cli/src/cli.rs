@@ -100,6 +100,18 @@ pub struct Cli {
     #[arg(long, short, global = true)]
     pub quiet: bool,
 
+    /// The language of tables, labels and messages: en or zh-CN. Without it, the locale
+    /// (LC_ALL, LC_MESSAGES, LANG) decides; zh_CN, zh_SG and zh give Chinese, anything
+    /// else English. JSON and this help stay the same in every language.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        ignore_case = true,
+        value_name = "LANG"
+    )]
+    pub lang: Option<crate::i18n::Lang>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -254,16 +266,22 @@ pub enum Command {
     /// Fit a buy-till-you-die model (BG/NBD, MBG/NBD, Pareto/NBD) with Gamma-Gamma
     /// spend, and value every customer.
     Clv(ClvArgs),
-    /// Export customers, purchases or survey answers.
+    /// Export customers, purchases or survey answers; the care calendar; or the whole
+    /// book as a lossless archive (`export all`, read back by `import all`).
     Export {
         /// What to export.
         what: ExportWhat,
-        /// The format.
-        #[arg(long, value_enum, default_value_t = Format::Csv)]
-        format: Format,
+        /// The format: customers csv (default), json or vcard; purchases and surveys
+        /// csv or json; calendar ics; all json.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// Write to this file instead of standard output (`-` is standard output).
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// For `export calendar`: a yearly holiday, as NAME=MM-DD (repeatable), as
+        /// `care --holiday` takes it.
+        #[arg(long = "holiday", value_name = "NAME=MM-DD")]
+        holidays: Vec<String>,
     },
     /// Print a shell completion script on standard output, e.g. `solocrm completions
     /// bash > ~/.local/share/bash-completion/completions/solocrm` (docs/cli.md says where
@@ -822,8 +840,19 @@ pub enum SegmentCmd {
 /// `solocrm import ...`
 #[derive(Debug, Subcommand)]
 pub enum ImportCmd {
-    /// Customers (upsert on reference, else on email).
-    Customers(ImportOpts),
+    /// Customers (upsert on reference, else on email), from a customers CSV, a
+    /// vCard file, or another program's contacts export (--from).
+    Customers {
+        #[command(flatten)]
+        opts: ImportOpts,
+        /// The file is another program's contacts export: its columns are mapped to
+        /// the customer fields (docs/cli.md lists them).
+        #[arg(long, value_enum, value_name = "PROGRAM")]
+        from: Option<ImportFrom>,
+        /// The file's format; by default vcard for a .vcf or .vcard file, else csv.
+        #[arg(long, value_enum)]
+        format: Option<ImportFormat>,
+    },
     /// Purchases.
     Purchases {
         #[command(flatten)]
@@ -834,6 +863,30 @@ pub enum ImportCmd {
     },
     /// Survey answers.
     Surveys(ImportOpts),
+    /// A whole book from an archive of `export all`, into a new, empty book (ids,
+    /// times and history exactly as they were).
+    All {
+        /// The archive; `-` reads standard input.
+        file: PathBuf,
+    },
+}
+
+/// Programs whose contacts exports `import customers --from` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFrom {
+    /// A HubSpot contacts export (CSV).
+    Hubspot,
+    /// A Google Contacts export (Google CSV).
+    GoogleContacts,
+}
+
+/// What `import customers` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// A customers CSV file.
+    Csv,
+    /// vCard 3.0 or 4.0.
+    Vcard,
 }
 
 /// Options of every import.
@@ -858,7 +911,7 @@ pub struct ImportOpts {
 }
 
 /// What `export` writes.
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ExportWhat {
     /// Customers.
     Customers,
@@ -866,6 +919,22 @@ pub enum ExportWhat {
     Purchases,
     /// Survey answers.
     Surveys,
+    /// Birthdays, holidays and open tasks as calendar events.
+    Calendar,
+    /// Every record of the book: the lossless archive `import all` reads.
+    All,
+}
+
+impl ExportWhat {
+    /// The formats it can be written in, the default first.
+    pub fn formats(self) -> &'static [Format] {
+        match self {
+            ExportWhat::Customers => &[Format::Csv, Format::Json, Format::Vcard],
+            ExportWhat::Purchases | ExportWhat::Surveys => &[Format::Csv, Format::Json],
+            ExportWhat::Calendar => &[Format::Ics],
+            ExportWhat::All => &[Format::Json],
+        }
+    }
 }
 
 /// Export formats.
@@ -875,6 +944,58 @@ pub enum Format {
     Csv,
     /// JSON.
     Json,
+    /// vCard 4.0 (customers).
+    Vcard,
+    /// iCalendar (the calendar).
+    Ics,
+}
+
+impl Cli {
+    /// The checks of argument combinations clap cannot express; an error is a usage
+    /// error (exit 2).
+    ///
+    /// # Errors
+    ///
+    /// The usage error.
+    pub fn check(&self) -> Result<(), clap::Error> {
+        let usage = |message: String| {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            Err(cmd.error(clap::error::ErrorKind::ArgumentConflict, message))
+        };
+        match &self.command {
+            Command::Export {
+                what,
+                format: Some(format),
+                ..
+            } if !what.formats().contains(format) => {
+                fn name(v: &impl ValueEnum) -> String {
+                    v.to_possible_value()
+                        .map(|p| p.get_name().to_owned())
+                        .unwrap_or_default()
+                }
+                let allowed: Vec<String> = what.formats().iter().map(name).collect();
+                usage(format!(
+                    "export {} cannot be written as {}; its formats: {}",
+                    name(what),
+                    name(format),
+                    allowed.join(", ")
+                ))
+            }
+            Command::Export { what, holidays, .. }
+                if !holidays.is_empty() && *what != ExportWhat::Calendar =>
+            {
+                usage("--holiday is for export calendar".to_owned())
+            }
+            Command::Import(ImportCmd::Customers {
+                from: Some(_),
+                format: Some(ImportFormat::Vcard),
+                ..
+            }) => usage(
+                "--from reads the program's CSV export; it does not take --format vcard".to_owned(),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// `solocrm clv`

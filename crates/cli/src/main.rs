@@ -2,10 +2,13 @@
 //!
 //! The binary is thin: it parses arguments, opens the SQLite store, calls the library,
 //! and prints. Exit codes: 0 success, 1 runtime error, 2 usage error. Errors go to
-//! standard error as `solocrm: error: ...` with their causes; a closed pipe (`| head`)
+//! standard error as `solocrm: error: ...` (`solocrm: 错误: ...` in Chinese, see
+//! [`i18n`]) with their causes; a closed pipe (`| head`)
 //! ends the program quietly. Messages pass through [`output::escape_controls`], so an
 //! escape sequence inside a file's cell or an argument is shown, never obeyed.
 
+#[macro_use]
+mod i18n;
 mod books;
 mod cli;
 mod cmd;
@@ -21,7 +24,7 @@ use clap::Parser;
 use crate::output::escape_controls;
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse().and_then(|cli| cli.check().map(|()| cli)) {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with 0, usage errors to stderr with 2. A
@@ -36,11 +39,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Set once, before anything prints: `--lang`, else the locale (LC_ALL, LC_MESSAGES,
+    // LANG), else English.
+    i18n::set(i18n::choose(cli.lang, |var| std::env::var_os(var)));
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            output::to_stderr("error: ", &describe(&e));
+            output::to_stderr(t!("error.prefix"), &describe(&e));
             ExitCode::from(1)
         }
     }

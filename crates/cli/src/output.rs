@@ -119,23 +119,30 @@ impl Out {
 }
 
 /// A table: a header and rows of cells; some columns right-aligned (numbers, money).
+///
+/// The table speaks the run's language ([`crate::i18n`]) by itself: its columns are
+/// named by their English headers, which it shows translated (`NAME` → `姓名`), and a
+/// cell of a column that shows names of a closed list (`STAGE`, `CHANNEL`, `KIND` ...,
+/// see [`crate::i18n::column_lists`]) is shown as the name's label (`at_risk` →
+/// `有流失风险`). Widths are measured on what is shown, so alignment holds.
 #[derive(Debug, Default)]
 pub struct Table {
     header: Vec<String>,
     right: Vec<bool>,
+    /// Per column, the lists whose names its cells show (empty for most).
+    lists: Vec<&'static [&'static str]>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    /// A table with these columns; a column whose name starts with `>` is right-aligned
-    /// (the `>` is not shown).
+    /// A table with these columns, named by their English headers; a column whose name
+    /// starts with `>` is right-aligned (the `>` is not shown).
     pub fn new(columns: &[&str]) -> Self {
+        let keys = columns.iter().map(|c| c.trim_start_matches('>'));
         Table {
-            header: columns
-                .iter()
-                .map(|c| c.trim_start_matches('>').to_owned())
-                .collect(),
+            header: keys.clone().map(crate::i18n::header).collect(),
             right: columns.iter().map(|c| c.starts_with('>')).collect(),
+            lists: keys.map(crate::i18n::column_lists).collect(),
             rows: Vec::new(),
         }
     }
@@ -146,6 +153,8 @@ impl Table {
         self.rows.push(
             cells
                 .into_iter()
+                .enumerate()
+                .map(|(i, c)| crate::i18n::cell(self.lists.get(i).copied().unwrap_or_default(), c))
                 .map(|c| match escape_controls(&c, false) {
                     Cow::Borrowed(_) => c,
                     Cow::Owned(escaped) => escaped,

@@ -19,13 +19,21 @@ fn books_in(zone: &str) -> Env {
     env
 }
 
-/// The DATE column of `purchase list`, one per purchase.
+/// The DATE column of `purchase list`, one per purchase, in id order (the table lists
+/// the newest first): the one cell of a row that reads as a date.
 fn listed_dates(env: &Env) -> Vec<String> {
-    env.ok(&["purchase", "list"])
+    let mut dates: Vec<String> = env
+        .ok(&["purchase", "list"])
         .lines()
         .skip(1)
-        .filter_map(|l| l.split_whitespace().nth(2).map(str::to_owned))
-        .collect()
+        .filter_map(|l| {
+            l.split_whitespace()
+                .find(|w| chrono::NaiveDate::parse_from_str(w, "%Y-%m-%d").is_ok())
+                .map(str::to_owned)
+        })
+        .collect();
+    dates.reverse();
+    dates
 }
 
 #[test]

@@ -456,15 +456,31 @@ impl SqliteStore {
     pub fn book_id(&self) -> StoreResult<String> {
         let id = schema::book_id(&self.lock()).map_err(|e| self.db_err(e))?;
         match id {
-            Some(id)
-                if id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) =>
-            {
-                Ok(id)
-            }
+            Some(id) if is_book_id(&id) => Ok(id),
             _ => Err(StoreError::backend(error::Corrupt(
                 "the database records no valid book id".to_owned(),
             ))),
         }
+    }
+
+    /// Replaces the book id with `id`: restoring an archive of a book into a new,
+    /// empty database makes it that book again (`solocrm import all`), so the ids its
+    /// older exports wrote (`#N@BOOK`) still name its customers. Nothing else changes
+    /// the id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if `id` is not 16 lowercase hex digits or SQLite fails.
+    pub fn adopt_book_id(&self, id: &str) -> StoreResult<()> {
+        if !is_book_id(id) {
+            return Err(StoreError::backend(error::Corrupt(format!(
+                "'{id}' is not a book id (16 lowercase hex digits)"
+            ))));
+        }
+        self.lock()
+            .execute("UPDATE store_info SET book_id = ?1 WHERE id = 1", [id])
+            .map_err(|e| self.db_err(e))?;
+        Ok(())
     }
 
     /// Copies every committed change from the write-ahead log into the database file
@@ -678,4 +694,9 @@ fn checkpoint(conn: &Connection, patience: Duration, timeout: Duration) -> Store
     let done = outcome.map_err(|e| Fail::from(e).into_store(patience))?;
     restored.map_err(|e| Fail::from(e).into_store(timeout))?;
     Ok(done)
+}
+
+/// True if `id` has the form of a book id: 16 lowercase hex digits.
+pub fn is_book_id(id: &str) -> bool {
+    id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }

@@ -388,6 +388,28 @@ fn the_book_id_is_stable_across_reopening_and_differs_between_files() {
 }
 
 #[test]
+fn a_restored_book_adopts_its_archive_s_book_id_and_nothing_malformed() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("restored.db");
+    let store = SqliteStore::create(&path, Currency::EUR).expect("created");
+    let before = store.book_id().expect("a book id");
+    for bad in [
+        "",
+        "0123456789ABCDEF",
+        "0123456789abcde",
+        "0123456789abcdeg",
+    ] {
+        assert!(store.adopt_book_id(bad).is_err(), "{bad:?}");
+        assert_eq!(store.book_id().expect("a book id"), before);
+    }
+    assert!(solocrm_store_sqlite::is_book_id("0123456789abcdef"));
+    store.adopt_book_id("0123456789abcdef").expect("adopted");
+    drop(store);
+    let again = SqliteStore::open(&path).expect("reopens");
+    assert_eq!(again.book_id().expect("a book id"), "0123456789abcdef");
+}
+
+#[test]
 fn an_old_file_gets_a_book_id_when_it_migrates() {
     for version in 1..3 {
         let dir = tempfile::tempdir().expect("a temporary directory");

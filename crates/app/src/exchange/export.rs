@@ -15,7 +15,19 @@ use crate::keys::CustomerKey;
 
 /// The columns whose cells an export formats itself rather than copying text: they
 /// cannot begin a spreadsheet formula, so they are not guarded.
-const FORMATTED: [&str; 6] = ["birthday", "date", "amount", "currency", "kind", "score"];
+const FORMATTED: [&str; 11] = [
+    "birthday",
+    "date",
+    "amount",
+    "currency",
+    "kind",
+    "score",
+    "cost",
+    "stage",
+    "birth_year",
+    "gender",
+    "income_band",
+];
 
 /// Why an export failed. Nothing is to be kept of what was written.
 #[derive(Debug, thiserror::Error)]
@@ -167,7 +179,7 @@ fn rows(books: &Books, dataset: Dataset) -> Result<Vec<Vec<String>>, StoreError>
             Dataset::Customers => customers
                 .iter()
                 .map(|c| {
-                    let mut cells = customer_cells(c.data()).to_vec();
+                    let mut cells = customer_cells(c.data(), Some(c.stage()));
                     cells.push(key(c.id()));
                     cells
                 })

@@ -4,8 +4,8 @@
 //!
 //! A column's own name matches ignoring case and surrounding spaces; so do the
 //! English aliases; a Chinese alias matches exactly, after trimming. An alias only
-//! names a column the file's dataset has: `备注` is a purchase's description and a
-//! survey answer's comment, and no column of a customers file.
+//! names a column the file's dataset has: `备注` is a purchase's description, a
+//! survey answer's comment and a customer's notes.
 
 /// The aliases of a customers file's columns.
 const CUSTOMERS: &[(&str, &[&str])] = &[
@@ -46,6 +46,66 @@ const CUSTOMERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("customer", &["客户键", "客戶鍵"]),
+    (
+        "company",
+        &[
+            "公司",
+            "公司名称",
+            "单位",
+            "工作单位",
+            "企业",
+            "公司名稱",
+            "單位",
+            "工作單位",
+            "企業",
+            "organization",
+            "organisation",
+        ],
+    ),
+    (
+        "region",
+        &[
+            "省份", "省", "地区", "省/市", "州/省", "地區", "state", "province",
+        ],
+    ),
+    ("city", &["城市", "所在城市", "市", "town"]),
+    (
+        "cost",
+        &[
+            "获客成本",
+            "获客费用",
+            "成本",
+            "獲客成本",
+            "獲客費用",
+            "acquisition cost",
+        ],
+    ),
+    (
+        "stage",
+        &[
+            "阶段",
+            "生命周期",
+            "客户阶段",
+            "階段",
+            "客戶階段",
+            "lifecycle stage",
+        ],
+    ),
+    ("notes", &["备注", "備註", "说明", "說明", "note"]),
+    ("birth_year", &["出生年份", "出生年", "birth year"]),
+    ("gender", &["性别", "性別", "sex"]),
+    ("income_band", &["收入", "收入水平", "收入水準", "income"]),
+    ("industry", &["行业", "职业", "行業", "職業", "profession"]),
+    (
+        "interests",
+        &["兴趣", "爱好", "兴趣爱好", "興趣", "愛好", "興趣愛好"],
+    ),
+    ("lifestyle", &["生活方式"]),
+    ("values", &["价值观", "價值觀"]),
+    (
+        "attributes",
+        &["属性", "自定义属性", "屬性", "自訂屬性", "自定義屬性"],
+    ),
 ];
 
 /// The aliases of a purchases or surveys file's columns.
@@ -274,10 +334,14 @@ mod tests {
         assert_eq!(column("下单时间", purchases), Some("date"));
         assert_eq!(column("备注", purchases), Some("description"));
         assert_eq!(column("备注", surveys), Some("comment"));
-        assert_eq!(column("备注", customers), None);
+        assert_eq!(column("备注", customers), Some("notes"));
         assert_eq!(column("金额", surveys), None);
-        assert_eq!(column("城市", customers), None);
-        assert_eq!(column("公司", customers), None);
+        assert_eq!(column("金额", customers), None);
+        assert_eq!(column("城市", customers), Some("city"));
+        assert_eq!(column("城市", purchases), None);
+        assert_eq!(column("公司", customers), Some("company"));
+        assert_eq!(column("獲客成本", customers), Some("cost"));
+        assert_eq!(column("性別", customers), Some("gender"));
     }
 
     #[test]

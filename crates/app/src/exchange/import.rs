@@ -19,10 +19,11 @@ use std::thread;
 
 use chrono::{DateTime, Utc};
 use solocrm_core::{
-    ActivityQuery, BusinessZone, Conflict, CountryCode, Crm, Currency, Customer, CustomerData,
-    CustomerId, CustomerRef, Email, ExternalRef, FreeText, ImportBatch, ImportPart, ImportReceipt,
-    ImportSection, Money, NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone,
-    PurchaseId, Store, StoreError, SurveyKind, SurveyScore, Tag, ValidationError, text::parse_tags,
+    ActivityQuery, BirthYear, BusinessZone, Conflict, CountryCode, Crm, Currency, Customer,
+    CustomerData, CustomerId, CustomerRef, Email, ExternalRef, FreeText, Gender, ImportBatch,
+    ImportPart, ImportReceipt, ImportSection, IncomeBand, Label, LifecycleStage, Money,
+    NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone, PurchaseId, Store, StoreError,
+    SurveyKind, SurveyScore, Tag, Tags, ValidationError, text::parse_tags,
 };
 
 use super::csv_file::{Columns, CsvRows, FileError, Next, Row, RowError, Sheet};
@@ -1333,6 +1334,7 @@ impl Upsert {
 fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, ImportError> {
     let now = job.options.now;
     let today = store.time_zone()?.date_of(now);
+    let currency = store.currency();
     let dry_run = job.options.dry_run;
     let (required, optional) = (Dataset::Customers.required(), Dataset::Customers.optional());
     let first = job.first.take().map_or_else(
@@ -1441,13 +1443,26 @@ fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, Im
             };
             let base = existing.as_ref().map(|c| c.data().clone());
             Ok(
-                customer_data(cols, row, base.clone(), email, reference, today).map(|data| match (
-                    existing, base,
-                ) {
-                    (Some(_), Some(base)) if base == data => Upsert::Unchanged(Box::new(data)),
-                    (Some(c), Some(base)) => Upsert::Update(c.id(), Box::new(data), Box::new(base)),
-                    _ => Upsert::Create(Box::new(NewCustomer::new(data, now))),
-                }),
+                customer_data(cols, row, base.clone(), email, reference, today, currency).and_then(
+                    |data| {
+                        let stage = edit(cols, row, "stage", LifecycleStage::parse)?;
+                        Ok(match (existing, base) {
+                            (Some(_), Some(base)) if base == data => {
+                                Upsert::Unchanged(Box::new(data))
+                            }
+                            (Some(c), Some(base)) => {
+                                Upsert::Update(c.id(), Box::new(data), Box::new(base))
+                            }
+                            _ => {
+                                let mut new = NewCustomer::new(data, now);
+                                if let Some(&stage) = stage.value() {
+                                    new = new.at_stage(stage);
+                                }
+                                Upsert::Create(Box::new(new))
+                            }
+                        })
+                    },
+                ),
             )
         })()?;
         planned.push((i, plan));
@@ -1579,6 +1594,7 @@ fn customer_data(
     email: Edit<Email>,
     reference: Edit<ExternalRef>,
     today: chrono::NaiveDate,
+    base: Currency,
 ) -> Result<CustomerData, RowError> {
     let l = row.line;
     let name = cols
@@ -1593,12 +1609,69 @@ fn customer_data(
     edit(cols, row, "birthday", |b| values::birthday(b, today))?.apply(&mut d.birthday);
     edit(cols, row, "country", CountryCode::parse)?.apply(&mut d.profile.country);
     edit(cols, row, "channel", Tag::parse)?.apply(&mut d.acquisition_channel);
-    match edit(cols, row, "tags", |t| parse_tags(t, ';'))? {
+    let tags = |column: &str, field: &mut Tags| -> Result<(), RowError> {
+        match edit(cols, row, column, |t| parse_tags(t, ';'))? {
+            Edit::Keep => {}
+            Edit::Clear => *field = Tags::new(),
+            Edit::Set(tags) => *field = tags,
+        }
+        Ok(())
+    };
+    tags("tags", &mut d.tags)?;
+    tags("interests", &mut d.profile.interests)?;
+    tags("lifestyle", &mut d.profile.lifestyle)?;
+    tags("values", &mut d.profile.values)?;
+    edit(cols, row, "company", Label::parse)?.apply(&mut d.company);
+    edit(cols, row, "region", Label::parse)?.apply(&mut d.profile.region);
+    edit(cols, row, "city", Label::parse)?.apply(&mut d.profile.city);
+    edit(cols, row, "industry", Label::parse)?.apply(&mut d.profile.industry);
+    edit(cols, row, "cost", |v| cost(v, base))?.apply(&mut d.acquisition_cost);
+    edit(cols, row, "birth_year", |v| {
+        v.parse::<i32>()
+            .map_err(|_| format!("'{v}' is not a year"))
+            .and_then(|y| BirthYear::new(y).map_err(|e| e.to_string()))
+    })?
+    .apply(&mut d.profile.birth_year);
+    edit(cols, row, "gender", Gender::parse)?.apply(&mut d.profile.gender);
+    edit(cols, row, "income_band", IncomeBand::parse)?.apply(&mut d.profile.income_band);
+    match edit(cols, row, "attributes", attributes)? {
         Edit::Keep => {}
-        Edit::Clear => d.tags = Default::default(),
-        Edit::Set(tags) => d.tags = tags,
+        Edit::Clear => d.profile.attributes.clear(),
+        Edit::Set(a) => d.profile.attributes = a,
+    }
+    // Notes are free text, kept as written: an empty cell keeps them.
+    match cols.raw(row, "notes") {
+        None | Some("") => {}
+        Some(CLEAR) => d.notes = FreeText::empty(),
+        Some(v) => d.notes = FreeText::parse(v).map_err(|e| RowError::at(l, "notes", e))?,
     }
     Ok(d)
+}
+
+/// An acquisition cost in the book's currency, as stored.
+fn cost(v: &str, base: Currency) -> Result<Money, String> {
+    if let Some(m) = values::stored_amount(v, base) {
+        return Ok(m);
+    }
+    let m = Money::parse(v, base).map_err(|e| e.to_string())?;
+    if m.is_negative() {
+        return Err(format!("must not be negative, got {v}"));
+    }
+    m.for_storage("cost", base).map_err(|e| e.to_string())
+}
+
+/// Custom attributes from a JSON object of strings (`{"会员等级":"金卡"}`).
+fn attributes(v: &str) -> Result<BTreeMap<Tag, Label>, String> {
+    let map: BTreeMap<String, String> = serde_json::from_str(v).map_err(|e| {
+        format!("is not a JSON object of strings such as {{\"level\":\"gold\"}}: {e}")
+    })?;
+    map.into_iter()
+        .map(|(k, v)| {
+            let key = Tag::parse(&k).map_err(|e| format!("attribute '{k}': {e}"))?;
+            let value = Label::parse(&v).map_err(|e| format!("attribute '{k}': {e}"))?;
+            Ok((key, value))
+        })
+        .collect()
 }
 
 /// The fields `after` changes from `before`, as the CSV columns write them.
@@ -1607,9 +1680,9 @@ fn changes(before: &CustomerData, after: &CustomerData) -> Vec<FieldChange> {
         .columns()
         .iter()
         .zip(
-            customer_cells(before)
+            customer_cells(before, None)
                 .into_iter()
-                .zip(customer_cells(after)),
+                .zip(customer_cells(after, None)),
         )
         .filter(|(_, (from, to))| from != to)
         .map(|(&field, (from, to))| FieldChange { field, from, to })

@@ -10,6 +10,11 @@
 //! imported in one transaction; text cells of a CSV export guarded against spreadsheet
 //! formulas ([`neutralise`](csv_file::neutralise)), undone on import.
 //!
+//! Beside the CSV contract: [`archive`], the lossless archive of a whole book
+//! (`export all` / `import all`); [`vcard`] and [`calendar`], vCard 4.0 and
+//! iCalendar written over [`content_line`]; and [`presets`], which read vCards and
+//! HubSpot or Google Contacts exports into a customers file for [`CsvImporter`].
+//!
 //! Where the bytes go is the frontend's: an [`Output`] (the command line writes a
 //! private temporary file and moves it into place on [`Output::commit`]), and how
 //! progress shows is a [`Progress`].
@@ -39,16 +44,22 @@
 //! let mut out = Vec::new();
 //! CsvExporter::new().export(&books, Dataset::Customers, &mut out)?;
 //! let text = String::from_utf8(out)?;
-//! assert!(text.starts_with("name,email,phone,birthday,country,tags,channel,reference,customer\n"));
-//! assert!(text.contains("张伟,zhang.wei@example.cn,,,,vip;上海,,,zhang.wei@example.cn\n"));
+//! assert!(text.starts_with("name,email,phone,birthday,country,tags,channel,reference,company,"));
+//! assert!(text.contains("张伟,zhang.wei@example.cn,,,,vip;上海,,,,,,,prospect,,"));
+//! assert!(text.ends_with(",zhang.wei@example.cn\n"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod archive;
+pub mod calendar;
+pub mod content_line;
 pub mod csv_file;
 pub mod encoding;
 mod export;
 mod headers;
 mod import;
+pub mod presets;
+pub mod vcard;
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
@@ -213,10 +224,19 @@ impl Dataset {
     }
 }
 
-/// The columns of a customers file, in export order. The `customer` column is the
-/// customer's key, as in the other files: a re-import into the same book updates the
-/// customer it names even without reference or email.
-pub const CUSTOMER_COLUMNS: [&str; 9] = [
+/// The columns of a customers file, in export order: every field of a customer.
+/// The `customer` column is the customer's key, as in the other files: a re-import
+/// into the same book updates the customer it names even without reference or
+/// email.
+///
+/// The cells: `tags`, `interests`, `lifestyle` and `values` are tags separated by
+/// `;`; `cost` is the acquisition cost, an amount in the book's currency; `stage` the
+/// lifecycle stage (a customer the import creates starts in it; an existing
+/// customer's stage is moved with its history by `customer stage`, not by a file);
+/// `attributes` the custom attributes as a JSON object of strings
+/// (`{"会员等级":"金卡"}`), so that any value round-trips; `notes` free text kept
+/// exactly.
+pub const CUSTOMER_COLUMNS: [&str; 23] = [
     "name",
     "email",
     "phone",
@@ -225,26 +245,76 @@ pub const CUSTOMER_COLUMNS: [&str; 9] = [
     "tags",
     "channel",
     "reference",
+    "company",
+    "region",
+    "city",
+    "cost",
+    "stage",
+    "notes",
+    "birth_year",
+    "gender",
+    "income_band",
+    "industry",
+    "interests",
+    "lifestyle",
+    "values",
+    "attributes",
     "customer",
 ];
+
 /// A customer's data as the cells of a customers file, in [`CUSTOMER_COLUMNS`] order
-/// up to `reference` (the `customer` key column is the file's, not the data's): what
-/// an export writes and what a dry run compares.
-pub(crate) fn customer_cells(d: &solocrm_core::CustomerData) -> [String; 8] {
-    [
+/// up to `attributes` (the `customer` key column is the file's, not the data's):
+/// what an export writes and what a dry run compares. `stage` is the customer's, if
+/// there is one.
+pub(crate) fn customer_cells(
+    d: &solocrm_core::CustomerData,
+    stage: Option<solocrm_core::LifecycleStage>,
+) -> Vec<String> {
+    let tags = |t: &solocrm_core::Tags| {
+        t.iter()
+            .map(solocrm_core::Tag::as_str)
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let p = &d.profile;
+    vec![
         d.name.to_string(),
         text(d.email.as_ref()),
         text(d.phone.as_ref()),
         text(d.birthday),
-        text(d.profile.country.as_ref()),
-        d.tags
-            .iter()
-            .map(solocrm_core::Tag::as_str)
-            .collect::<Vec<_>>()
-            .join(";"),
+        text(p.country.as_ref()),
+        tags(&d.tags),
         text(d.acquisition_channel.as_ref()),
         text(d.external_ref.as_ref()),
+        text(d.company.as_ref()),
+        text(p.region.as_ref()),
+        text(p.city.as_ref()),
+        text(d.acquisition_cost.map(|m| m.amount())),
+        text(stage.map(|s| s.as_str())),
+        d.notes.to_string(),
+        text(p.birth_year.map(|y| y.get())),
+        text(p.gender.map(|g| g.as_str())),
+        text(p.income_band.map(|b| b.as_str())),
+        text(p.industry.as_ref()),
+        tags(&p.interests),
+        tags(&p.lifestyle),
+        tags(&p.values),
+        attributes_cell(&p.attributes),
     ]
+}
+
+/// Custom attributes as a JSON object of strings, empty for none.
+pub(crate) fn attributes_cell(
+    a: &std::collections::BTreeMap<solocrm_core::Tag, solocrm_core::Label>,
+) -> String {
+    if a.is_empty() {
+        return String::new();
+    }
+    let map: serde_json::Map<String, serde_json::Value> = a
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect();
+    serde_json::Value::Object(map).to_string()
 }
 
 /// An optional value as a cell, empty for none.

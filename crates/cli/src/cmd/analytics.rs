@@ -16,14 +16,15 @@ use serde_json::{Value, json};
 use solocrm_app::history::read_as_of_day;
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
-    Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, TieRule, WarningConfig,
-    churn_warnings, cohort_matrix, pipeline_metrics, rfm,
+    Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, RiskReason, TieRule,
+    WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
 };
 use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store};
 use solocrm_sample::Populated;
 
 use super::Ctx;
 use crate::cli::{CohortBy, Range, Ties};
+use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
 
@@ -47,7 +48,7 @@ pub fn period(ctx: &Ctx, range: &Range) -> Result<Period> {
         None => end.checked_sub_months(Months::new(12)).unwrap_or(end),
     };
     if start >= end {
-        bail!("the period must start before it ends: --from {start} is not before --to {last_day}");
+        bail!(t!("period.backwards", start = start, last_day = last_day));
     }
     Ok(Period::new(start, end)?.in_zone(ctx.zone()))
 }
@@ -83,15 +84,15 @@ pub fn dashboard(
         return ctx.out.json(&serde_json::to_value(&view)?);
     }
     let r = &view.report;
-    let stages: Vec<(&str, usize)> = view.stages.iter().map(|(s, n)| (s.as_str(), *n)).collect();
+    let stages: Vec<(&str, usize)> = view.stages.iter().map(|(s, n)| (label(*s), *n)).collect();
     let out = &mut ctx.out;
     if populated.is_some() {
-        out.line(format!("created a sample business in {}", ctx.db.display()))?;
+        out.line(t!("dashboard.created", db = ctx.db.display()))?;
     }
-    out.heading(format!(
-        "solocrm dashboard: {} to {}",
-        period.start(),
-        period.last_day()
+    out.heading(t!(
+        "dashboard.heading",
+        from = period.start(),
+        to = period.last_day()
     ))?;
     out.line("")?;
     let mut t = Table::new(&["STAGE", ">CUSTOMERS"]);
@@ -104,175 +105,182 @@ pub fn dashboard(
     let nps = r.satisfaction.nps.value().map_or_else(
         || "-".into(),
         |n| {
-            format!(
-                "{} ({}, {}, {})",
-                n.score.round_dp(1),
-                super::plural(n.promoters, "promoter", "promoters"),
-                super::plural(n.passives, "passive", "passives"),
-                super::plural(n.detractors, "detractor", "detractors")
+            t!(
+                "dashboard.nps",
+                score = n.score.round_dp(1),
+                promoters = tn!("count.promoter", n.promoters),
+                passives = tn!("count.passive", n.passives),
+                detractors = tn!("count.detractor", n.detractors)
             )
         },
     );
     let csat = r.satisfaction.csat.value().map_or_else(
         || "-".into(),
         |c| {
-            format!(
-                "{} % of {}",
-                c.share.percent_rounded(1),
-                super::plural(c.respondents, "answer", "answers")
+            t!(
+                "dashboard.csat",
+                percent = c.share.percent_rounded(1),
+                answers = tn!("count.answer", c.respondents)
             )
         },
     );
     let nps_customers = r.satisfaction.nps_per_customer.value().map_or_else(
         || "-".into(),
         |n| {
-            format!(
-                "{} ({}, latest answer each)",
-                n.score.round_dp(1),
-                super::plural(n.respondents(), "customer", "customers")
+            t!(
+                "dashboard.nps_per_customer",
+                score = n.score.round_dp(1),
+                customers = tn!("count.customer", n.respondents())
             )
         },
     );
     let csat_customers = r.satisfaction.csat_per_customer.value().map_or_else(
         || "-".into(),
         |c| {
-            format!(
-                "{} % of {}, latest answer each",
-                c.share.percent_rounded(1),
-                super::plural(c.respondents, "customer", "customers")
+            t!(
+                "dashboard.csat_per_customer",
+                percent = c.share.percent_rounded(1),
+                customers = tn!("count.customer", c.respondents)
             )
         },
     );
     let ces = r.satisfaction.ces.value().map_or_else(
         || "-".into(),
         |c| {
-            format!(
-                "{} of 7, lower is easier ({} % low effort, {})",
-                c.average.round_dp(2),
-                c.low_effort_share.percent_rounded(1),
-                super::plural(c.respondents, "answer", "answers")
+            t!(
+                "dashboard.ces",
+                average = c.average.round_dp(2),
+                low = c.low_effort_share.percent_rounded(1),
+                answers = tn!("count.answer", c.respondents)
             )
         },
     );
     let churn = r.retention.churn.value();
     let rows: Vec<(&str, String)> = vec![
-        ("NPS", nps),
-        ("NPS per customer", nps_customers),
-        ("CSAT", csat),
-        ("CSAT per customer", csat_customers),
-        ("CES", ces),
+        (t!("metric.nps"), nps),
+        (t!("metric.nps_per_customer"), nps_customers),
+        (t!("metric.csat"), csat),
+        (t!("metric.csat_per_customer"), csat_customers),
+        (t!("metric.ces"), ces),
         (
-            "churn rate",
+            t!("metric.churn_rate"),
             churn.map_or_else(
                 || "-".into(),
                 |c| {
-                    format!(
-                        "{} % ({} of {})",
-                        c.churn_rate.percent_rounded(1),
-                        c.lost,
-                        c.at_start
+                    t!(
+                        "dashboard.churn",
+                        percent = c.churn_rate.percent_rounded(1),
+                        lost = c.lost,
+                        at_start = c.at_start
                     )
                 },
             ),
         ),
         (
-            "retention rate",
+            t!("metric.retention_rate"),
             churn.map_or_else(
                 || "-".into(),
                 |c| format!("{} %", c.retention_rate.percent_rounded(1)),
             ),
         ),
-        ("CRR (E-N)/S", show_percent(&r.retention.crr)),
+        (t!("metric.crr"), show_percent(&r.retention.crr)),
         (
-            "orders",
-            format!(
-                "{} by {}",
-                p.stats.orders,
-                super::plural(p.stats.buyers, "buyer", "buyers")
+            t!("metric.orders"),
+            t!(
+                "dashboard.orders",
+                orders = p.stats.orders,
+                buyers = tn!("count.buyer", p.stats.buyers)
             ),
         ),
         (
-            "revenue",
-            format!("{} (net of refunds {})", p.stats.revenue, p.net_revenue),
+            t!("metric.revenue"),
+            t!(
+                "dashboard.revenue",
+                revenue = p.stats.revenue,
+                net = p.net_revenue
+            ),
         ),
-        ("average order", show(&p.average_order_value)),
+        (t!("metric.average_order"), show(&p.average_order_value)),
         (
-            "repeat purchase rate",
+            t!("metric.repeat_purchase_rate"),
             show_percent(&p.repeat_purchase_rate),
         ),
         (
-            "engagement rate",
+            t!("metric.engagement_rate"),
             r.engagement.value().map_or_else(
                 || "-".into(),
                 |e| format!("{} %", e.engagement_rate.percent_rounded(1)),
             ),
         ),
         (
-            "loyalty index",
+            t!("metric.loyalty_index"),
             r.loyalty.value().map_or_else(
                 || "-".into(),
                 |l| format!("{} %", l.index.percent_rounded(1)),
             ),
         ),
-        ("average CLV", show(&r.value.average_clv)),
-        ("retention CLV", show(&r.value.retention_clv)),
+        (t!("metric.average_clv"), show(&r.value.average_clv)),
+        (t!("metric.retention_clv"), show(&r.value.retention_clv)),
         (
-            "LTV to CAC",
+            t!("metric.ltv_to_cac"),
             r.value
                 .ltv_to_cac
                 .value()
                 .map_or_else(|| "-".into(), |v| v.round_dp(2).to_string()),
         ),
         (
-            "CAC",
+            t!("metric.cac"),
             r.value.cac.overall.value().map_or_else(
                 || "-".into(),
                 |c| {
-                    format!(
-                        "{} ({})",
-                        c.cac,
-                        super::plural(c.new_customers, "new customer", "new customers")
+                    t!(
+                        "dashboard.cac",
+                        cac = c.cac,
+                        new_customers = tn!("count.new_customer", c.new_customers)
                     )
                 },
             ),
         ),
         (
-            "win rate",
+            t!("metric.win_rate"),
             r.pipeline.win_rate.value().map_or_else(
                 || "-".into(),
                 |w| {
-                    format!(
-                        "{} % ({} won, {} lost)",
-                        w.rate.percent_rounded(1),
-                        w.won,
-                        w.lost
+                    t!(
+                        "dashboard.win_rate",
+                        percent = w.rate.percent_rounded(1),
+                        won = w.won,
+                        lost = w.lost
                     )
                 },
             ),
         ),
         (
-            "open pipeline",
-            format!(
-                "{}, {} weighted {}",
-                super::plural(r.pipeline.pipeline.open_deals, "deal", "deals"),
-                r.pipeline.pipeline.total,
-                r.pipeline.pipeline.weighted
+            t!("metric.open_pipeline"),
+            t!(
+                "dashboard.open_pipeline",
+                deals = tn!("count.deal", r.pipeline.pipeline.open_deals),
+                total = r.pipeline.pipeline.total,
+                weighted = r.pipeline.pipeline.weighted
             ),
         ),
         (
-            "first response",
+            t!("metric.first_response"),
             r.service.first_response.value().map_or_else(
                 || "-".into(),
                 |d| {
-                    format!(
-                        "median {} h, p90 {} h",
-                        d.median_hours().round_dp(1),
-                        d.p90_hours().round_dp(1)
+                    t!(
+                        "dashboard.first_response",
+                        median = d.median_hours().round_dp(1),
+                        p90 = d.p90_hours().round_dp(1)
                     )
                 },
             ),
         ),
-        ("open complaints", r.service.open_complaints.to_string()),
+        (
+            t!("metric.open_complaints"),
+            r.service.open_complaints.to_string(),
+        ),
     ];
     let mut t = Table::new(&["METRIC", "VALUE"]);
     for (k, v) in rows {
@@ -282,7 +290,7 @@ pub fn dashboard(
     out.line("")?;
     let mut t = Table::new(&["RFM SEGMENT", ">CUSTOMERS"]);
     for s in r.rfm.segments.iter().filter(|s| s.customers > 0) {
-        t.row(vec![s.segment.label().to_owned(), s.customers.to_string()]);
+        t.row(vec![label(s.segment).to_owned(), s.customers.to_string()]);
     }
     out.table(&t)?;
     if !r.early_warning.is_empty() {
@@ -294,7 +302,7 @@ pub fn dashboard(
                 w.score.to_string(),
                 w.factors
                     .first()
-                    .map(|f| f.reason.describe())
+                    .map(|f| risk_reason(&f.reason))
                     .unwrap_or_default(),
             ]);
         }
@@ -313,16 +321,77 @@ pub fn dashboard(
             .filter(|w| w.score >= overdue_points)
             .count();
         let signalled = r.early_warning.len();
-        out.line(format!(
-            "{} {} an early-warning signal ({strong} of them a risk of {overdue_points} \
-             or more, overdue against their own rhythm); {in_stage} {} in the at-risk stage. \
-             `solocrm churn-risk` lists the signals",
-            super::plural(signalled, "customer", "customers"),
-            super::agree(signalled, "shows", "show"),
-            super::agree(in_stage, "is", "are")
+        out.line(t!(
+            "dashboard.warnings",
+            signalled = tn!("count.customer_shows", signalled),
+            strong = strong,
+            points = overdue_points,
+            in_stage = tn!("count.in_stage", in_stage)
         ))?;
     }
     Ok(())
+}
+
+/// A churn-risk factor as a person reads it, in the run's language (the core's own
+/// wording, [`RiskReason::describe`], in English).
+fn risk_reason(reason: &RiskReason) -> String {
+    if crate::i18n::lang() == crate::i18n::Lang::En {
+        return reason.describe();
+    }
+    match reason {
+        RiskReason::Overdue {
+            days_since_last_purchase: d,
+            overdue_after_days: t,
+            median_gap_days: Some(g),
+        } => t!(
+            "risk.overdue_gap",
+            days = tn!("count.day", *d),
+            threshold = t,
+            gap = tn!("count.day", *g)
+        ),
+        RiskReason::Overdue {
+            days_since_last_purchase: d,
+            overdue_after_days: t,
+            median_gap_days: None,
+        } => t!(
+            "risk.overdue_once",
+            days = tn!("count.day", *d),
+            threshold = t
+        ),
+        RiskReason::Approaching {
+            days_since_last_purchase: d,
+            overdue_after_days: t,
+        } => t!(
+            "risk.approaching",
+            days = tn!("count.day", *d),
+            threshold = t
+        ),
+        RiskReason::Nps {
+            previous: Some(p),
+            latest,
+        } => t!("risk.nps_down", latest = latest, previous = p),
+        RiskReason::Nps {
+            previous: None,
+            latest,
+        } => t!("risk.nps_detractor", latest = latest),
+        RiskReason::Csat {
+            previous: Some(p),
+            latest,
+        } => t!("risk.csat_down", latest = latest, previous = p),
+        RiskReason::Csat {
+            previous: None,
+            latest,
+        } => t!("risk.csat_unsatisfied", latest = latest),
+        RiskReason::OpenComplaints { count, oldest_days } => t!(
+            "risk.open_complaints",
+            complaints = tn!("count.complaint", *count),
+            oldest = tn!("count.day", *oldest_days)
+        ),
+        RiskReason::LongSilence { days_since_contact } => t!(
+            "risk.long_silence",
+            days = tn!("count.day", *days_since_contact)
+        ),
+    }
 }
 
 /// The key a customer is shown by in analytic output: its reference, else its email, else `#ID` ([`CustomerKey::of`](crate::parse::CustomerKey::of)).
@@ -399,16 +468,17 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
             r.frequency.to_string(),
             r.monetary.to_string(),
             r.score.code().to_string(),
-            r.segment.label().to_owned(),
+            label(r.segment).to_owned(),
         ]);
     }
     ctx.out.table(&t)?;
-    ctx.say(format!(
-        "{} of {} as of {day} ({} ties){}",
-        rows.len().min(shown),
-        super::plural(rows.len(), "customer", "customers"),
-        tie_rule.as_str(),
-        more_hint(rows.len(), shown)
+    ctx.say(t!(
+        "rfm.footer",
+        shown = rows.len().min(shown),
+        customers = tn!("count.customer", rows.len()),
+        day = day,
+        ties = tie_rule.as_str(),
+        more = more_hint(rows.len(), shown)
     ))
 }
 
@@ -418,7 +488,7 @@ pub const TABLE_TOP: usize = 20;
 /// `; --top N shows more` when the table left rows out.
 pub fn more_hint(total: usize, shown: usize) -> String {
     if total > shown {
-        format!("; --top {total} shows all")
+        t!("more.top", total = total)
     } else {
         String::new()
     }
@@ -469,20 +539,22 @@ pub fn cohort(ctx: &mut Ctx, by: CohortBy, as_of: Option<&str>, revenue: bool) -
     }
     ctx.out.table(&t)?;
     let what = if revenue {
-        format!("revenue in {}", m.currency)
+        t!("cohort.revenue", currency = m.currency)
     } else {
-        "share of the cohort buying".to_owned()
+        t!("cohort.share").to_owned()
     };
-    ctx.say(format!(
-        "{what} in each {} since acquisition; first {width} shown; --json has all",
-        grain_name(grain)
+    ctx.say(t!(
+        "cohort.footer",
+        what = what,
+        grain = grain_name(grain),
+        width = width
     ))
 }
 
 fn grain_name(g: CohortGrain) -> &'static str {
     match g {
-        CohortGrain::Month => "month",
-        CohortGrain::Week => "week",
+        CohortGrain::Month => t!("grain.month"),
+        CohortGrain::Week => t!("grain.week"),
     }
 }
 
@@ -501,32 +573,32 @@ pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&m);
     }
-    ctx.out.heading(format!(
-        "pipeline {} to {}",
-        period.start(),
-        period.last_day()
+    ctx.out.heading(t!(
+        "pipeline.heading",
+        from = period.start(),
+        to = period.last_day()
     ))?;
     let mut t = Table::new(&["STAGE", ">REACHED", ">ADVANCED", ">CONVERSION"]);
     for s in &m.stage_conversion {
         t.row(vec![
-            s.stage.to_string(),
+            label(s.stage).to_owned(),
             s.reached.to_string(),
             s.advanced.to_string(),
             show_percent(&s.rate),
         ]);
     }
     ctx.out.table(&t)?;
-    ctx.out.line(format!(
-        "win rate {}; average cycle {}; open {} worth {} (weighted {}); velocity {} per day",
-        show_percent(&m.win_rate.clone().map(|w| w.rate)),
-        m.cycle_time.value().map_or_else(
+    ctx.out.line(t!(
+        "pipeline.footer",
+        win_rate = show_percent(&m.win_rate.clone().map(|w| w.rate)),
+        cycle = m.cycle_time.value().map_or_else(
             || "-".into(),
-            |c| super::plural(c.average_days.round_dp(1), "day", "days")
+            |c| tn!("count.day", c.average_days.round_dp(1))
         ),
-        super::plural(m.pipeline.open_deals, "deal", "deals"),
-        m.pipeline.total,
-        m.pipeline.weighted,
-        show(&m.sales_velocity),
+        deals = tn!("count.deal", m.pipeline.open_deals),
+        total = m.pipeline.total,
+        weighted = m.pipeline.weighted,
+        velocity = show(&m.sales_velocity),
     ))
 }
 
@@ -572,26 +644,24 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
         .collect();
     let mut t = Table::new(&[">CUSTOMER", "NAME", "STAGE", ">RISK", "WHY"]);
     for w in warnings.iter().take(top) {
-        let why: Vec<String> = w.factors.iter().map(|f| f.reason.describe()).collect();
+        let why: Vec<String> = w.factors.iter().map(|f| risk_reason(&f.reason)).collect();
         t.row(vec![
             w.customer.to_string(),
             opt(names.get(&w.customer)),
-            w.stage.to_string(),
+            label(w.stage).to_owned(),
             w.score.to_string(),
-            why.join("; "),
+            why.join(t!("risk.separator")),
         ]);
     }
     if warnings.is_empty() {
-        return ctx
-            .out
-            .line(format!("nobody shows a churn risk as of {}", ctx.day(at)));
+        return ctx.out.line(t!("churn.nobody", day = ctx.day(at)));
     }
     ctx.out.table(&t)?;
-    ctx.say(format!(
-        "{} of {} at risk as of {}{}",
-        warnings.len().min(top),
-        super::plural(warnings.len(), "customer", "customers"),
-        ctx.day(at),
-        more_hint(warnings.len(), top)
+    ctx.say(t!(
+        "churn.footer",
+        shown = warnings.len().min(top),
+        customers = tn!("count.customer", warnings.len()),
+        day = ctx.day(at),
+        more = more_hint(warnings.len(), top)
     ))
 }

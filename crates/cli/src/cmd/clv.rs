@@ -40,7 +40,7 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
     let summary = CustomerSummary::from_log(&log, &SummaryOptions::new(end, unit))
         .context("summarising the purchases")?;
     if summary.is_empty() {
-        bail!("no customer bought on or before {end}; nothing to fit");
+        bail!(t!("clv.nobody", end = end));
     }
     match args.model {
         ClvModel::BgNbd => report(ctx, &store, args, end, &summary, BgNbd::fit),
@@ -57,25 +57,19 @@ fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
         // Whole units, so that the bound printed is the bound applied.
         let max = unit.from_days(100.0 * 365.25).floor();
         if !(p.is_finite() && p > 0.0 && p <= max) {
-            bail!("--predict must be more than 0 and at most {max} units (100 years), got {p}");
+            bail!(t!("clv.bad_predict", max = max, got = p));
         }
     }
     if !(0.0..=1.0).contains(&args.discount_monthly) {
-        bail!(
-            "--discount-monthly must be between 0 and 1, got {}",
-            args.discount_monthly
-        );
+        bail!(t!("clv.bad_discount", got = args.discount_monthly));
     }
     if !(0.0..=1.0).contains(&args.margin) {
-        bail!("--margin must be between 0 and 1, got {}", args.margin);
+        bail!(t!("clv.bad_margin", got = args.margin));
     }
     if let Some(p) = args.penalizer
         && guard::check_penalizer(p).is_err()
     {
-        bail!(
-            "--penalizer must be a number from 0 to {}, got {p} (0 is plain maximum likelihood; 0.001 to 0.1 is usual)",
-            guard::MAX_PENALIZER
-        );
+        bail!(t!("clv.bad_penalizer", max = guard::MAX_PENALIZER, got = p));
     }
     Ok(())
 }
@@ -96,10 +90,7 @@ fn report<M: PurchaseModel>(
 ) -> Result<()> {
     let horizon = args.predict.unwrap_or_else(|| calibration_length(summary));
     if !(horizon.is_finite() && horizon >= 0.0) {
-        bail!(
-            "--predict must be a number of {}s, zero or more",
-            summary.unit.as_str()
-        );
+        bail!(t!("clv.bad_horizon", unit = unit_name(summary.unit)));
     }
     let opts = GuardOptions {
         penalizer: args.penalizer,
@@ -187,7 +178,7 @@ fn report<M: PurchaseModel>(
         }));
     }
     for w in &guarded.warnings {
-        crate::output::to_stderr("warning: ", w);
+        crate::output::to_stderr(t!("warning.prefix"), w);
     }
     match fitted {
         Some(f) => {
@@ -197,27 +188,31 @@ fn report<M: PurchaseModel>(
                 .iter()
                 .map(|(k, v)| format!("{k} = {v:.6}"))
                 .collect();
-            ctx.out.heading(format!(
-                "{name} fitted on {} up to {end} ({}s, penalizer {}): {}",
-                super::plural(summary.len(), "customer", "customers"),
-                summary.unit.as_str(),
-                guarded.penalizer,
-                shown.join(", ")
+            ctx.out.heading(t!(
+                "clv.fitted",
+                model = name,
+                customers = tn!("count.customer", summary.len()),
+                end = end,
+                unit = unit_name(summary.unit),
+                penalizer = guarded.penalizer,
+                params = shown.join(", ")
             ))?;
-            ctx.out.line(format!(
-                "log-likelihood {:.4}, {} after {} iterations",
-                f.log_likelihood,
-                if f.converged {
-                    "converged"
+            ctx.out.line(t!(
+                "clv.likelihood",
+                log_likelihood = format!("{:.4}", f.log_likelihood),
+                converged = if f.converged {
+                    t!("clv.converged")
                 } else {
-                    "NOT converged"
+                    t!("clv.not_converged")
                 },
-                f.iterations
+                iterations = f.iterations
             ))?;
         }
-        None => ctx.out.heading(format!(
-            "{name} could not be fitted on {} up to {end}: historic estimates",
-            super::plural(summary.len(), "customer", "customers")
+        None => ctx.out.heading(t!(
+            "clv.not_fitted",
+            model = name,
+            customers = tn!("count.customer", summary.len()),
+            end = end
         ))?,
     }
     rows.sort_by(|a, b| {
@@ -247,13 +242,22 @@ fn report<M: PurchaseModel>(
         ]);
     }
     ctx.out.table(&t)?;
-    ctx.out.line(format!(
-        "expected purchases over the next {horizon:.1} {}s; CLV over {} at {}% a month, margin {}",
-        summary.unit.as_str(),
-        super::plural(args.horizon_months, "month", "months"),
-        args.discount_monthly * 100.0,
-        args.margin
+    ctx.out.line(t!(
+        "clv.footer",
+        horizon = format!("{horizon:.1}"),
+        unit = unit_name(summary.unit),
+        months = tn!("count.month", args.horizon_months),
+        discount = args.discount_monthly * 100.0,
+        margin = args.margin
     ))
+}
+
+/// The plural name of a time unit, in the run's language (`weeks`, `周`).
+fn unit_name(unit: TimeUnit) -> &'static str {
+    match unit {
+        TimeUnit::Day => t!("unit.days"),
+        TimeUnit::Week => t!("unit.weeks"),
+    }
 }
 
 /// The model's name as the JSON gives it, also when it could not be fitted.

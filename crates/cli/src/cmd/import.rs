@@ -2,25 +2,40 @@
 //! The contract itself (columns, strictness, rejects, one transaction) lives in
 //! `solocrm_app::exchange`.
 
+use std::path::Path;
+
 use anyhow::{Result, anyhow};
+use solocrm_app::exchange::archive::{import_archive, parse_archive};
 use solocrm_app::exchange::csv_file::FileError;
+use solocrm_app::exchange::presets::{self, Preset};
 use solocrm_app::exchange::{
     CsvImporter, Dataset, ImportError, ImportOptions, ImportSummary, Importer, Input, Output,
 };
 
 use super::Ctx;
-use crate::cli::ImportCmd;
+use crate::cli::{ImportCmd, ImportFormat, ImportFrom};
 use crate::output::ImportProgress;
 use crate::paths::{OutFile, Protected};
 
 pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
+    let mut preset = None;
     let (dataset, opts, create_missing) = match cmd {
-        ImportCmd::Customers(opts) => (Dataset::Customers, opts, false),
+        ImportCmd::Customers { opts, from, format } => {
+            preset = match (from, format) {
+                (Some(ImportFrom::Hubspot), _) => Some(Preset::Hubspot),
+                (Some(ImportFrom::GoogleContacts), _) => Some(Preset::GoogleContacts),
+                (None, Some(ImportFormat::Vcard)) => Some(Preset::Vcard),
+                (None, Some(ImportFormat::Csv)) => None,
+                (None, None) => is_vcard(&opts.file).then_some(Preset::Vcard),
+            };
+            (Dataset::Customers, opts, false)
+        }
         ImportCmd::Purchases {
             opts,
             create_missing,
         } => (Dataset::Purchases, opts, create_missing),
         ImportCmd::Surveys(opts) => (Dataset::Surveys, opts, false),
+        ImportCmd::All { file } => return import_all(ctx, &file),
     };
     // `-` is standard input.
     let stdin = opts.file.as_os_str() == "-";
@@ -38,11 +53,15 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     };
     // Standard input is read whole: an import may read its input more than once
     // (its encoding first, then its rows, again after a refused row).
-    let input = if stdin {
+    let mut input = if stdin {
         Input::stdin().map_err(|e| anyhow!("cannot read standard input: {e}"))?
     } else {
         Input::file(&opts.file)
     };
+    // Another program's export, or vCards: read into a customers file first.
+    if let Some(preset) = preset {
+        input = presets::convert(&input, preset)?;
+    }
     let store = ctx.open()?;
     let mut options = ImportOptions::new(ctx.now);
     options.skip_invalid = opts.skip_invalid;
@@ -79,6 +98,54 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     }
     ctx.out
         .line(format!("imported {}: {}", summary.file, counts(&summary)))
+}
+
+/// True if the path names a vCard file (`.vcf` or `.vcard`, any case).
+fn is_vcard(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("vcf") || e.eq_ignore_ascii_case("vcard"))
+}
+
+/// `solocrm import all FILE`: an archive of `export all` into this empty book.
+fn import_all(ctx: &mut Ctx, file: &Path) -> Result<()> {
+    let (name, archive) = if file.as_os_str() == "-" {
+        let archive = parse_archive(std::io::stdin().lock());
+        ("standard input".to_owned(), archive)
+    } else {
+        let f = std::fs::File::open(file)
+            .map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
+        (file.display().to_string(), parse_archive(f))
+    };
+    let archive = archive.map_err(|e| anyhow!("{name}: {e}"))?;
+    let store = ctx.open()?;
+    import_archive(&store, &archive)?;
+    if ctx.out.json {
+        let counts: serde_json::Map<String, serde_json::Value> = archive
+            .counts()
+            .into_iter()
+            .map(|(k, v)| (k.replace(' ', "_"), v.into()))
+            .collect();
+        return ctx.out.json(&serde_json::json!({
+            "file": name,
+            "book_id": archive.book_id,
+            "counts": counts,
+        }));
+    }
+    let counts: Vec<String> = archive
+        .counts()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let counts = match counts.is_empty() {
+        true => "nothing (an empty book)".to_owned(),
+        false => counts.join(", "),
+    };
+    ctx.say(format!(
+        "restored {name} into book {}: {counts}",
+        archive.book_id
+    ))
 }
 
 /// The counts of a summary: `3 created, 1 updated, 0 unchanged, 2 rejected`.

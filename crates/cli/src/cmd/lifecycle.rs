@@ -2,12 +2,16 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_app::history::read_as_of_day;
-use solocrm_core::care::{CareConfig, Holiday};
-use solocrm_core::{CustomerQuery, Label, Predicate, Segment, SegmentFilter, StageReason, Store};
+use solocrm_core::care::{CareConfig, CareReason, Holiday};
+use solocrm_core::{
+    CustomerQuery, Label, PolicyRule, Predicate, Segment, SegmentFilter, StageReason, Store,
+    Suggestion,
+};
 
 use super::Ctx;
 use crate::books::File as _;
 use crate::cli::{SegmentCmd, StageCmd};
+use crate::i18n::label;
 use crate::output::Table;
 use crate::parse;
 
@@ -31,7 +35,12 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&change);
             }
-            ctx.say(format!("{}: {} -> {}", c.name(), change.from, change.to))
+            ctx.say(t!(
+                "stage_set.changed",
+                name = c.name(),
+                from = label(change.from),
+                to = label(change.to)
+            ))
         }
         StageCmd::Reassess { as_of, apply } => {
             let as_of = ctx.as_of(as_of.as_of.as_deref())?;
@@ -43,7 +52,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             // listed and make the exit code 1.
             let mut failed: Vec<Option<String>> = vec![None; suggestions.len()];
             if apply {
-                let mut progress = ctx.progress("applying", suggestions.len() as u64);
+                let mut progress = ctx.progress(t!("progress.applying"), suggestions.len() as u64);
                 for (i, (id, s)) in suggestions.iter().enumerate() {
                     if let Err(e) = store.write(|w| w.apply_suggestion(*id, s, &policy, as_of)) {
                         failed[i] = Some(e.to_string());
@@ -71,49 +80,50 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
                     .collect();
                 ctx.out.json(&rows)?;
             } else if suggestions.is_empty() {
-                return ctx.out.line("everyone is in the stage the policy expects");
+                return ctx.out.line(t!("reassess.none"));
             } else {
                 let mut t = Table::new(&[">CUSTOMER", "NAME", "FROM", "TO", "WHY"]);
                 for ((id, s), error) in suggestions.iter().zip(&failed) {
                     let why = match error {
-                        Some(e) => format!("NOT MOVED: {e}"),
-                        None => s.reason(),
+                        Some(e) => t!("reassess.not_moved", error = e),
+                        None => suggestion_reason(s),
                     };
                     t.row(vec![
                         id.to_string(),
                         store.customer(*id)?.name().to_string(),
-                        s.from.to_string(),
-                        s.assessment.target.to_string(),
+                        label(s.from).to_owned(),
+                        label(s.assessment.target).to_owned(),
                         why,
                     ]);
                 }
                 ctx.out.table(&t)?;
                 if apply {
                     let moved = suggestions.len() - failures;
-                    ctx.say(format!(
-                        "{} moved",
-                        super::plural(moved, "customer", "customers")
+                    ctx.say(t!(
+                        "reassess.moved",
+                        customers = tn!("count.customer", moved)
                     ))?;
                 } else {
-                    ctx.say(format!(
-                        "{} would move (run with --apply to record)",
-                        super::plural(suggestions.len(), "customer", "customers")
+                    ctx.say(t!(
+                        "reassess.would_move",
+                        customers = tn!("count.customer", suggestions.len())
                     ))?;
                 }
             }
             if failures > 0 {
-                bail!(
-                    "{failures} of {} could not be recorded (marked NOT MOVED); the others were",
-                    super::plural(suggestions.len(), "move", "moves")
-                );
+                bail!(t!(
+                    "reassess.failed",
+                    failures = failures,
+                    moves = tn!("count.move", suggestions.len())
+                ));
             }
             Ok(())
         }
     }
 }
 
-fn holiday(spec: &str) -> Result<Holiday> {
-    let bad = || anyhow!("holiday '{spec}' is not NAME=MM-DD, e.g. Christmas=12-25");
+pub(super) fn holiday(spec: &str) -> Result<Holiday> {
+    let bad = || anyhow!(t!("care.bad_holiday", spec = spec));
     let (name, date) = spec.rsplit_once('=').ok_or_else(bad)?;
     let (m, d) = date.trim().split_once('-').ok_or_else(bad)?;
     let month: u32 = m.parse().map_err(|_| bad())?;
@@ -141,26 +151,97 @@ pub fn care(
         return ctx.out.json(&items);
     }
     if items.is_empty() {
-        return ctx.out.line(format!(
-            "nobody needs care between {} and the next {}",
-            ctx.day(as_of),
-            super::plural(days, "day", "days")
+        return ctx.out.line(t!(
+            "care.nobody",
+            day = ctx.day(as_of),
+            days = tn!("count.day", days)
         ));
     }
     let mut t = Table::new(&["DATE", ">CUSTOMER", "NAME", "WHY"]);
     for item in &items {
         let (id, name) = match item.customer {
             Some(id) => (id.to_string(), store.customer(id)?.name().to_string()),
-            None => ("-".into(), "everyone".into()),
+            None => ("-".into(), t!("care.everyone").to_owned()),
         };
         t.row(vec![
             item.date.to_string(),
             id,
             name,
-            item.reason.to_string(),
+            care_reason(&item.reason),
         ]);
     }
     ctx.out.table(&t)
+}
+
+/// Why the policy suggests a move, in the run's language (the core's own wording,
+/// [`Suggestion::reason`], in English).
+fn suggestion_reason(s: &Suggestion) -> String {
+    if crate::i18n::lang() == crate::i18n::Lang::En {
+        return s.reason();
+    }
+    let e = &s.assessment.evidence;
+    match s.assessment.rule {
+        PolicyRule::Overdue => match e.median_gap_days {
+            Some(g) => t!(
+                "reason.overdue_gap",
+                days = tn!("count.day", e.days_since_last_purchase),
+                threshold = e.overdue_after_days,
+                gap = tn!("count.day", g)
+            ),
+            None => t!(
+                "reason.overdue_once",
+                days = tn!("count.day", e.days_since_last_purchase),
+                threshold = e.overdue_after_days
+            ),
+        },
+        PolicyRule::Silent => t!(
+            "reason.silent",
+            days = tn!("count.day", e.days_since_last_purchase)
+        ),
+        PolicyRule::PurchaseAfterChurn => t!(
+            "reason.purchase_after_churn",
+            days = tn!("count.day", e.days_since_last_purchase)
+        ),
+        PolicyRule::LoyalBehaviour => t!("reason.loyal_behaviour", purchase_days = e.purchase_days),
+        PolicyRule::RepeatPurchase => t!("reason.repeat_purchase", purchase_days = e.purchase_days),
+        PolicyRule::FirstPurchase => t!("reason.first_purchase").to_owned(),
+    }
+}
+
+/// Why a customer needs care, in the run's language (the core's English text, in
+/// English).
+fn care_reason(reason: &CareReason) -> String {
+    if crate::i18n::lang() == crate::i18n::Lang::En {
+        return reason.to_string();
+    }
+    match reason {
+        CareReason::Birthday { turning: Some(n) } => t!("care.birthday_turns", age = n),
+        CareReason::Birthday { turning: None } => t!("care.birthday").to_owned(),
+        CareReason::Holiday { name } => t!("care.holiday", name = name),
+        CareReason::Task {
+            task_kind,
+            title,
+            overdue_days,
+            ..
+        } if *overdue_days > 0 => t!(
+            "care.task_overdue",
+            kind = label(*task_kind),
+            title = title,
+            overdue = tn!("count.day", *overdue_days)
+        ),
+        CareReason::Task {
+            task_kind, title, ..
+        } => t!("care.task", kind = label(*task_kind), title = title),
+        CareReason::NoContact {
+            days,
+            ever_contacted: true,
+        } => t!("care.no_contact", days = tn!("count.day", *days)),
+        CareReason::NoContact {
+            days,
+            ever_contacted: false,
+        } => t!("care.never_contacted", days = tn!("count.day", *days)),
+        CareReason::AtRisk => t!("care.at_risk").to_owned(),
+    }
 }
 
 pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
@@ -177,9 +258,10 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&segment);
             }
-            ctx.say(format!(
-                "saved segment {}: {}",
-                segment.name, segment.predicate
+            ctx.say(t!(
+                "segment.saved",
+                name = segment.name,
+                condition = segment.predicate
             ))
         }
         SegmentCmd::List => {
@@ -188,7 +270,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             // its own (with how to remove it) instead of failing the whole list.
             let unreadable = store.file()?.unreadable_segments()?;
             for (name, why) in &unreadable {
-                super::warn(&format!("segment '{name}' cannot be read: {why}"));
+                super::warn(&t!("segment.unreadable", name = name, why = why));
             }
             if ctx.out.json {
                 return ctx.out.json(&segments);
@@ -224,14 +306,14 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
                 t.row(vec![
                     c.id().to_string(),
                     c.name().to_string(),
-                    c.stage().to_string(),
+                    label(c.stage()).to_owned(),
                 ]);
             }
             ctx.out.table(&t)?;
-            ctx.say(format!(
-                "{} as of {}",
-                super::plural(members.len(), "customer", "customers"),
-                ctx.day(as_of)
+            ctx.say(t!(
+                "segment.members",
+                customers = tn!("count.customer", members.len()),
+                day = ctx.day(as_of)
             ))
         }
         SegmentCmd::Delete { name } => {
@@ -239,7 +321,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&serde_json::json!({ "deleted": name }));
             }
-            ctx.say(format!("deleted segment {name}"))
+            ctx.say(t!("segment.deleted", name = name))
         }
     }
 }

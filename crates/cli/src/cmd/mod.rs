@@ -66,20 +66,16 @@ impl Ctx {
             } else {
                 ""
             };
-            bail!(
-                "no database at {}{hint}; create one with `solocrm init` (or `solocrm demo` for a sample business), \
-                 or point --db / SOLOCRM_DB at an existing one",
-                self.db.display()
-            );
+            bail!("{}{hint}", t!("db.missing", db = self.db.display()));
         }
         let options = SqliteOptions::default().busy_timeout(self.busy_timeout);
         let books = SqliteStore::open_with(&self.db, &options)
             .map(|store| crate::books::of_file(store, &self.db))
-            .with_context(|| format!("cannot open {}", self.db.display()))?;
+            .with_context(|| t!("db.cannot_open", db = self.db.display()))?;
         self.zone.set(
             books
                 .time_zone()
-                .with_context(|| format!("cannot read the time zone of {}", self.db.display()))?,
+                .with_context(|| t!("db.cannot_read_zone", db = self.db.display()))?,
         );
         Ok(books)
     }
@@ -146,9 +142,9 @@ impl Ctx {
         if shown >= total {
             return Ok(());
         }
-        self.say(format!(
-            "showing {shown} of {total} {many}; --limit 0 shows all"
-        ))
+        // The noun of the list in the run's language, when the catalogue knows it.
+        let many = crate::i18n::lookup(&format!("noun.{many}")).unwrap_or(many);
+        self.say(t!("list.more", shown = shown, total = total, many = many))
     }
 
     /// The local day of an `--as-of` value ([`crate::parse::as_of_day`]); none is
@@ -193,6 +189,8 @@ where
 }
 
 /// `one` if `n` is 1, else `many`: the verb (or other word) that agrees with a count.
+/// (The dashboard's sentence now takes its agreement from the catalogue's counts.)
+#[allow(dead_code)]
 pub fn agree<'a, N>(n: N, one: &'a str, many: &'a str) -> &'a str
 where
     N: PartialEq + From<u8>,
@@ -202,7 +200,7 @@ where
 
 /// Prints a warning on standard error, with its controls escaped.
 pub fn warn(message: &str) {
-    crate::output::to_stderr("warning: ", message);
+    crate::output::to_stderr(t!("warning.prefix"), message);
 }
 
 /// Runs a parsed command line.
@@ -288,9 +286,12 @@ pub fn run(cli: Cli) -> Result<()> {
             analytics::churn_risk(&mut ctx, as_of.as_of.as_deref(), top)?
         }
         Command::Clv(args) => clv::run(&mut ctx, &args)?,
-        Command::Export { what, format, out } => {
-            io::export(&mut ctx, what, format, out.as_deref())?
-        }
+        Command::Export {
+            what,
+            format,
+            out,
+            holidays,
+        } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
         Command::Completions { .. } | Command::Man => {}
     }
     ctx.out.finish()

@@ -19,10 +19,7 @@ use super::Ctx;
 
 fn refuse_existing(db: &Path) -> Result<()> {
     if db.exists() || db.is_symlink() {
-        bail!(
-            "{} already exists; choose another path with --db, or remove the file if you mean to start over",
-            db.display()
-        );
+        bail!(t!("setup.exists", db = db.display()));
     }
     Ok(())
 }
@@ -43,7 +40,7 @@ fn create(ctx: &Ctx, currency: Currency) -> Result<SqliteStore> {
     refuse_existing(&ctx.db)?;
     make_home(ctx)?;
     SqliteStore::create(&ctx.db, currency)
-        .with_context(|| format!("cannot create {}", ctx.db.display()))
+        .with_context(|| t!("setup.cannot_create", db = ctx.db.display()))
 }
 
 /// `solocrm init`: empty books in `currency`, counting their days in `zone` (default:
@@ -51,27 +48,26 @@ fn create(ctx: &Ctx, currency: Currency) -> Result<SqliteStore> {
 pub fn init(ctx: &mut Ctx, currency: &str, zone: Option<BusinessZone>) -> Result<()> {
     let currency = Currency::parse(currency)?;
     let (zone, chosen) = match zone {
-        Some(z) => (z, "as given"),
-        None => (
-            default_zone(),
-            "by default (TZ, else the system's zone, else UTC); \
-             change it with `solocrm settings set --timezone NAME`",
-        ),
+        Some(z) => (z, t!("init.zone_given")),
+        None => (default_zone(), t!("init.zone_default")),
     };
     let store = create(ctx, currency)?;
     let books = crate::books::of_file(store, &ctx.db);
     books
         .set_time_zone(zone)
-        .with_context(|| format!("cannot store the time zone in {}", ctx.db.display()))?;
+        .with_context(|| t!("setup.cannot_store_zone", db = ctx.db.display()))?;
     drop(books);
     if ctx.out.json {
         return ctx
             .out
             .json(&serde_json::json!({ "db": ctx.db, "currency": currency, "timezone": zone }));
     }
-    ctx.say(format!(
-        "created {} (books in {currency}; days counted in {zone}, {chosen})",
-        ctx.db.display()
+    ctx.say(t!(
+        "init.created",
+        db = ctx.db.display(),
+        currency = currency,
+        zone = zone,
+        chosen = chosen
     ))?;
     if !ctx.db_given {
         ctx.say("this is the default database: every command uses it unless --db or SOLOCRM_DB names another")?;
@@ -99,12 +95,10 @@ fn demo_end(ctx: &Ctx, end: Option<&str>, zone: BusinessZone) -> Result<NaiveDat
     let (y, m, d) = EARLIEST_DEMO_END;
     let earliest = NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
     if end < earliest {
-        bail!("--end {end} is too early: the demo's history ends on {earliest} or later");
+        bail!(t!("demo.end_too_early", end = end, earliest = earliest));
     }
     if end > today {
-        bail!(
-            "--end {end} is in the future (today is {today}): the demo's history holds only what has happened"
-        );
+        bail!(t!("demo.end_in_future", end = end, today = today));
     }
     Ok(end)
 }
@@ -124,7 +118,11 @@ pub fn demo(
     locale: DemoLocale,
 ) -> Result<()> {
     if !(1..=MAX_DEMO_CUSTOMERS).contains(&customers) {
-        bail!("--customers must be between 1 and {MAX_DEMO_CUSTOMERS}, got {customers}");
+        bail!(t!(
+            "demo.bad_customers",
+            max = MAX_DEMO_CUSTOMERS,
+            got = customers
+        ));
     }
     let locale = match locale {
         DemoLocale::En => Locale::En,
@@ -156,17 +154,17 @@ pub fn demo(
     let work = tempfile::Builder::new()
         .prefix(".solocrm-demo-")
         .tempdir_in(&parent)
-        .with_context(|| format!("cannot create a work directory in {}", parent.display()))?;
+        .with_context(|| t!("demo.cannot_create_work", dir = parent.display()))?;
     let building = work.path().join("demo.db");
     // The work file is private until it is complete: it is built without the
     // write-ahead log, every page written once (`SqliteOptions::private_build`).
     let options = SqliteOptions::default().private_build(true);
     let store = SqliteStore::create_with(&building, config.currency, &options)
         .map(|store| crate::books::of_file(store, &building))
-        .with_context(|| format!("cannot create {}", building.display()))?;
+        .with_context(|| t!("setup.cannot_create", db = building.display()))?;
     store
         .set_time_zone(zone)
-        .with_context(|| format!("cannot store the time zone in {}", building.display()))?;
+        .with_context(|| t!("setup.cannot_store_zone", db = building.display()))?;
     let generating = ctx.progress_in("generating the sample business", 0, Unit::Time);
     let business = business(&config);
     if let Some(p) = generating {
@@ -182,7 +180,7 @@ pub fn demo(
             p.set(done);
         }
     })
-    .context("building the sample business")?;
+    .context(t!("demo.building"))?;
     drop(replay);
     drop(business);
     if let Some(p) = &mut progress {
@@ -270,10 +268,10 @@ fn holiday_hint(locale: Locale, end: NaiveDate) -> Option<String> {
         .iter()
         .map(|(name, d)| format!("{name} {d}"))
         .collect();
-    Some(format!(
-        "care dates ({}; they follow the lunar calendar, so pass this year's): solocrm care {}",
-        dates.join(", "),
-        flags.join(" ")
+    Some(t!(
+        "demo.holiday_hint",
+        dates = dates.join(", "),
+        flags = flags.join(" ")
     ))
 }
 
@@ -285,11 +283,11 @@ fn publish(from: &Path, to: &Path, replace: bool) -> Result<()> {
     for suffix in ["-wal", "-shm"] {
         let side = crate::paths::side_file(from, suffix);
         if side.exists() {
-            bail!(
-                "the sample database was not closed cleanly ({} remains); nothing was written to {}",
-                side.display(),
-                to.display()
-            );
+            bail!(t!(
+                "demo.not_closed",
+                side = side.display(),
+                db = to.display()
+            ));
         }
     }
     if replace {
@@ -304,8 +302,7 @@ fn publish(from: &Path, to: &Path, replace: bool) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => refuse_existing(to)?,
         Err(_) => {
             refuse_existing(to)?;
-            std::fs::rename(from, to)
-                .with_context(|| format!("cannot move the sample database to {}", to.display()))?;
+            std::fs::rename(from, to).with_context(|| t!("demo.cannot_move", db = to.display()))?;
         }
     }
     Ok(())
@@ -316,42 +313,35 @@ fn publish(from: &Path, to: &Path, replace: bool) -> Result<()> {
 /// and nothing waits in the log.
 pub fn check(ctx: &mut Ctx) -> Result<()> {
     let store = ctx.open()?;
-    let problems = store.file()?.check().context("checking the database")?;
+    let problems = store.file()?.check().context(t!("check.checking"))?;
     let folded = store
         .file()?
         .checkpoint()
-        .context("checkpointing the database")?;
+        .context(t!("check.checkpointing"))?;
     if ctx.out.json {
         ctx.out.json(&serde_json::json!({
             "db": ctx.db, "problems": problems, "log_folded": folded,
         }))?;
     } else {
         for p in &problems {
-            ctx.out.line(format!("problem: {p}"))?;
+            ctx.out.line(t!("check.problem", problem = p))?;
         }
         if problems.is_empty() {
-            ctx.say(format!(
-                "{}: integrity and foreign keys ok; the books' own rules hold",
-                ctx.db.display()
-            ))?;
+            ctx.say(t!("check.ok", db = ctx.db.display()))?;
         }
         if folded {
-            ctx.say("the write-ahead log is folded into the file")?;
+            ctx.say(t!("check.folded"))?;
         }
     }
     if !problems.is_empty() {
-        bail!(
-            "{} has {}; restore it from a backup, or copy what reads with `sqlite3 {} .recover`",
-            ctx.db.display(),
-            super::plural(problems.len(), "problem", "problems"),
-            ctx.db.display()
-        );
+        bail!(t!(
+            "check.problems",
+            db = ctx.db.display(),
+            problems = tn!("count.problem", problems.len())
+        ));
     }
     if !folded {
-        bail!(
-            "another program keeps {} open, so its write-ahead log could not be folded in; close it and run `solocrm checkpoint`",
-            ctx.db.display()
-        );
+        bail!(t!("check.not_folded", db = ctx.db.display()));
     }
     Ok(())
 }
@@ -370,7 +360,7 @@ pub fn backup(ctx: &mut Ctx, file: &Path, force: bool) -> Result<()> {
     } else {
         sqlite.backup_to(file)
     };
-    let report = made.with_context(|| format!("backing up {}", ctx.db.display()))?;
+    let report = made.with_context(|| t!("backup.backing_up", db = ctx.db.display()))?;
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({
             "db": ctx.db,
@@ -381,13 +371,13 @@ pub fn backup(ctx: &mut Ctx, file: &Path, force: bool) -> Result<()> {
             "purchases": report.purchases,
         }));
     }
-    ctx.say(format!(
-        "backed up {} to {} ({}): {}, {}",
-        ctx.db.display(),
-        report.path.display(),
-        super::plural(report.bytes, "byte", "bytes"),
-        super::plural(report.customers, "customer", "customers"),
-        super::plural(report.purchases, "purchase", "purchases"),
+    ctx.say(t!(
+        "backup.done",
+        db = ctx.db.display(),
+        backup = report.path.display(),
+        bytes = tn!("count.byte", report.bytes),
+        customers = tn!("count.customer", report.customers),
+        purchases = tn!("count.purchase", report.purchases),
     ))
 }
 
@@ -397,20 +387,14 @@ pub fn checkpoint(ctx: &mut Ctx) -> Result<()> {
     if !store
         .file()?
         .checkpoint()
-        .context("checkpointing the database")?
+        .context(t!("check.checkpointing"))?
     {
-        bail!(
-            "another program keeps a read transaction open on {}; close it and try again (nothing was lost: the log stays until then)",
-            ctx.db.display()
-        );
+        bail!(t!("checkpoint.busy", db = ctx.db.display()));
     }
     if ctx.out.json {
         return ctx
             .out
             .json(&serde_json::json!({ "db": ctx.db, "log_folded": true }));
     }
-    ctx.say(format!(
-        "{}: the write-ahead log is folded into the file and emptied",
-        ctx.db.display()
-    ))
+    ctx.say(t!("checkpoint.done", db = ctx.db.display()))
 }

@@ -131,6 +131,10 @@ pub fn bare_command(home: &Path) -> Command {
         .env_remove("COLUMNS")
         // `init` without --timezone takes the zone TZ names: UTC, whatever the machine's.
         .env("TZ", "UTC")
+        // The language follows the locale: tests read English unless they ask.
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG")
         .env("NO_COLOR", "1");
     command
 }

@@ -1,0 +1,922 @@
+//! The lossless archive: every record of a book in one versioned JSON document
+//! (`solocrm export all`, `solocrm import all`).
+//!
+//! An [`Archive`] holds what the storage port can read — customers (with tags,
+//! consents, profile and erasure), their stage history, interactions, purchases,
+//! refunds, survey answers, service requests, deals, tasks, the points ledger,
+//! segments, the audit log and the event outbox — with the book's settings (book id,
+//! currency, time zone) and its id counters. Records keep their ids, instants and
+//! history exactly: [`import_archive`] writes them through the port's `insert_*`
+//! methods in one transaction, into an empty book only, after checking the whole
+//! document. A hand-edited archive with a bad row fails with the path to it
+//! (`customers[3].email: …`) and nothing is written.
+//!
+//! # Adding a record kind
+//!
+//! A new kind is one field of [`Archive`] (with `#[serde(default)]`, so that older
+//! archives still load), one line in [`read_archive`] filling it, its checks in
+//! [`Archive::validate`] and one insert loop in [`import_archive`].
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, Read, Write};
+
+use serde::{Deserialize, Serialize};
+use solocrm_core::{
+    ActivityQuery, AuditEntry, BusinessZone, Currency, Customer, CustomerFilter, CustomerId, Deal,
+    Event, IdKind, Interaction, OpenQuery, PointsEntry, Purchase, ReadTx, Refund, Segment,
+    ServiceRequest, StageChange, StoreError, SurveyResponse, Task, TaskQuery,
+};
+
+use crate::Books;
+use crate::escape::TerminalSafe;
+
+/// The `format` an archive names itself by.
+pub const ARCHIVE_FORMAT: &str = "solocrm-archive";
+/// The archive version this build writes and reads.
+pub const ARCHIVE_VERSION: u32 = 1;
+
+/// Every record of a book, as `solocrm export all` writes it. Lists are by id (the
+/// stage history in the order it was pushed, per customer by id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Archive {
+    /// Always [`ARCHIVE_FORMAT`].
+    pub format: String,
+    /// [`ARCHIVE_VERSION`] when written by this build.
+    pub version: u32,
+    /// The book id ([`Books::book_id`]): a restored book is the same book, so keys
+    /// `#N@BOOK` of its older exports still name its customers.
+    pub book_id: String,
+    /// The currency the books are kept in.
+    pub currency: Currency,
+    /// The business time zone.
+    pub timezone: BusinessZone,
+    /// The next id of every kind ([`solocrm_core::WriteTx::next_id`]), as the book
+    /// had them; an import checks the records give the same.
+    pub next_ids: BTreeMap<IdKind, u64>,
+    /// Customers, erased ones included.
+    #[serde(default)]
+    pub customers: Vec<Customer>,
+    /// Every customer's stage changes: customers by id, each one's oldest first.
+    #[serde(default)]
+    pub stage_history: Vec<StageChange>,
+    /// Interactions.
+    #[serde(default)]
+    pub interactions: Vec<Interaction>,
+    /// Deals, their stage moves included.
+    #[serde(default)]
+    pub deals: Vec<Deal>,
+    /// Purchases.
+    #[serde(default)]
+    pub purchases: Vec<Purchase>,
+    /// Refunds.
+    #[serde(default)]
+    pub refunds: Vec<Refund>,
+    /// Survey answers.
+    #[serde(default)]
+    pub surveys: Vec<SurveyResponse>,
+    /// Service requests, their steps included.
+    #[serde(default)]
+    pub requests: Vec<ServiceRequest>,
+    /// Tasks, done ones included.
+    #[serde(default)]
+    pub tasks: Vec<Task>,
+    /// The points ledger of every customer.
+    #[serde(default)]
+    pub points: Vec<PointsEntry>,
+    /// Segments, by name.
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+    /// The audit log.
+    #[serde(default)]
+    pub audit: Vec<AuditEntry>,
+    /// The event outbox.
+    #[serde(default)]
+    pub events: Vec<Event>,
+}
+
+/// Why an archive could not be read, checked or imported. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    /// The document is not valid JSON or a value in it is not valid; the message
+    /// starts with the path to it (`customers[3].email: …`).
+    #[error("{0}")]
+    Parse(#[from] serde_path_to_error::Error<serde_json::Error>),
+    /// A record breaks a rule that spans records (an unknown customer, an id out of
+    /// order, a taken email …).
+    #[error("{path}: {message}")]
+    Invalid {
+        /// Where: `purchases[4].customer`.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The book already holds records.
+    #[error(
+        "the book is not empty ({what}); `import all` restores an archive into a new book only (solocrm init one first)"
+    )]
+    NotEmpty {
+        /// What was found.
+        what: String,
+    },
+    /// The archive's currency is not the book's.
+    #[error(
+        "the archive's books are kept in {archive}, this book in {book}; create the book with --currency {archive}"
+    )]
+    Currency {
+        /// The archive's.
+        archive: Currency,
+        /// The book's.
+        book: Currency,
+    },
+    /// The books could not be read or written.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The document could not be written.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The input or output failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+}
+
+fn invalid(path: String, message: impl Into<String>) -> ArchiveError {
+    ArchiveError::Invalid {
+        path,
+        message: message.into(),
+    }
+}
+
+/// How many customers one read asks for.
+const PAGE: u32 = 1000;
+
+/// Reads every record of `books` in one snapshot.
+///
+/// # Errors
+///
+/// The backend's.
+pub fn read_archive(books: &Books) -> Result<Archive, StoreError> {
+    let book_id = books.book_id()?;
+    let mut archive = None;
+    books.storage().read(&mut |tx| {
+        archive = Some(read_tx(tx, book_id.clone())?);
+        Ok(())
+    })?;
+    archive.ok_or_else(|| StoreError::backend(io::Error::other("the read did not run")))
+}
+
+fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
+    let filter = CustomerFilter {
+        include_erased: true,
+        ..CustomerFilter::default()
+    };
+    let mut customers: Vec<Customer> = Vec::new();
+    loop {
+        let page = tx.customers(&filter, customers.last().map(Customer::id), PAGE)?;
+        let done = page.len() < PAGE as usize;
+        customers.extend(page);
+        if done {
+            break;
+        }
+    }
+    let mut stage_history = Vec::new();
+    let mut points = Vec::new();
+    for c in &customers {
+        stage_history.extend(tx.stage_history(c.id())?);
+        points.extend(tx.points_ledger(c.id())?);
+    }
+    points.sort_by_key(|p: &PointsEntry| p.id());
+    let mut interactions = tx.interactions(&ActivityQuery::ALL)?;
+    interactions.sort_by_key(|r| r.id());
+    let mut purchases = tx.purchases(&ActivityQuery::ALL)?;
+    purchases.sort_by_key(|r| r.id());
+    let mut refunds = tx.refunds(&ActivityQuery::ALL)?;
+    refunds.sort_by_key(|r| r.id());
+    let mut surveys = tx.surveys(&ActivityQuery::ALL)?;
+    surveys.sort_by_key(|r| r.id());
+    let every = OpenQuery {
+        customer: None,
+        open_only: false,
+    };
+    let mut requests = tx.requests(&every)?;
+    requests.sort_by_key(|r| r.id());
+    let mut deals = tx.deals(&every)?;
+    deals.sort_by_key(|r| r.id());
+    let mut tasks = tx.tasks(&TaskQuery {
+        customer: None,
+        due_until: None,
+        include_done: true,
+    })?;
+    tasks.sort_by_key(|r| r.id());
+    let mut events: Vec<Event> = Vec::new();
+    loop {
+        let page = tx.events(events.last().map_or(0, |e| e.seq), PAGE)?;
+        let done = page.len() < PAGE as usize;
+        events.extend(page);
+        if done {
+            break;
+        }
+    }
+    // The counters are the port's: one more than the largest id ever stored, which
+    // a read transaction answers from the records (nothing numbered is deleted).
+    let mut next_ids = BTreeMap::new();
+    let high = |ids: &mut dyn Iterator<Item = u64>| ids.max().map_or(1, |m| m.saturating_add(1));
+    next_ids.insert(
+        IdKind::Customer,
+        high(&mut customers.iter().map(|r| r.id().get())),
+    );
+    next_ids.insert(
+        IdKind::Interaction,
+        high(&mut interactions.iter().map(|r| r.id().get())),
+    );
+    next_ids.insert(
+        IdKind::Purchase,
+        high(&mut purchases.iter().map(|r| r.id().get())),
+    );
+    next_ids.insert(
+        IdKind::Refund,
+        high(&mut refunds.iter().map(|r| r.id().get())),
+    );
+    next_ids.insert(
+        IdKind::Survey,
+        high(&mut surveys.iter().map(|r| r.id().get())),
+    );
+    next_ids.insert(
+        IdKind::Request,
+        high(&mut requests.iter().map(|r| r.id().get())),
+    );
+    next_ids.insert(IdKind::Deal, high(&mut deals.iter().map(|r| r.id().get())));
+    next_ids.insert(IdKind::Task, high(&mut tasks.iter().map(|r| r.id().get())));
+    next_ids.insert(
+        IdKind::Points,
+        high(&mut points.iter().map(|r| r.id().get())),
+    );
+    let audit = tx.audit_log()?;
+    next_ids.insert(IdKind::Audit, high(&mut audit.iter().map(|r| r.id.get())));
+    next_ids.insert(IdKind::Event, high(&mut events.iter().map(|r| r.seq)));
+    Ok(Archive {
+        format: ARCHIVE_FORMAT.to_owned(),
+        version: ARCHIVE_VERSION,
+        book_id,
+        currency: tx.base_currency(),
+        timezone: tx.time_zone()?,
+        next_ids,
+        customers,
+        stage_history,
+        interactions,
+        deals,
+        purchases,
+        refunds,
+        surveys,
+        requests,
+        tasks,
+        points,
+        segments: tx.segments()?,
+        audit,
+        events,
+    })
+}
+
+/// Writes the archive of `books` to `out` as pretty-printed JSON (controls a
+/// terminal obeys as `\uXXXX`, the same text to every JSON reader).
+///
+/// # Errors
+///
+/// [`ArchiveError`] if the books cannot be read or `out` written.
+pub fn export_archive(books: &Books, out: &mut dyn Write) -> Result<(), ArchiveError> {
+    let archive = read_archive(books)?;
+    write_archive(&archive, out)
+}
+
+/// Writes `archive` to `out` as [`export_archive`] does.
+///
+/// # Errors
+///
+/// [`ArchiveError::Json`] or [`ArchiveError::Io`].
+pub fn write_archive(archive: &Archive, out: &mut dyn Write) -> Result<(), ArchiveError> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut *out,
+        TerminalSafe(serde_json::ser::PrettyFormatter::new()),
+    );
+    archive.serialize(&mut ser)?;
+    writeln!(out)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// Reads and checks an archive ([`Archive::validate`]).
+///
+/// # Errors
+///
+/// [`ArchiveError::Parse`] with the path to the bad value, [`ArchiveError::Invalid`]
+/// for a rule across records, [`ArchiveError::Io`].
+pub fn parse_archive(mut input: impl Read) -> Result<Archive, ArchiveError> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes)?;
+    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    let archive: Archive =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| refine(&bytes, e))?;
+    de.end()?;
+    archive.validate()?;
+    Ok(archive)
+}
+
+/// A customer's data is read flattened, which hides the field a bad value is in:
+/// an error at `customers[i]` is looked at again field by field, to say
+/// `customers[i].email: …`.
+fn refine(bytes: &[u8], e: serde_path_to_error::Error<serde_json::Error>) -> ArchiveError {
+    let path = e.path().to_string();
+    let index = path
+        .strip_prefix("customers[")
+        .and_then(|r| r.strip_suffix(']'))
+        .and_then(|n| n.parse::<usize>().ok());
+    let Some(i) = index else {
+        return e.into();
+    };
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return e.into();
+    };
+    let Some(row) = doc.get("customers").and_then(|c| c.get(i)) else {
+        return e.into();
+    };
+    match serde_path_to_error::deserialize::<_, solocrm_core::CustomerData>(row) {
+        Err(inner) if inner.path().iter().next().is_some() => invalid(
+            format!("{path}.{}", inner.path()),
+            inner.inner().to_string(),
+        ),
+        _ => e.into(),
+    }
+}
+
+/// Checks that ids of `ids` are strictly ascending; the first one out of order is
+/// reported under `list[i].field`.
+fn ascending(
+    list: &str,
+    field: &str,
+    ids: impl Iterator<Item = u64>,
+) -> Result<HashSet<u64>, ArchiveError> {
+    let mut seen = HashSet::new();
+    let mut last = 0;
+    for (i, id) in ids.enumerate() {
+        if id <= last {
+            return Err(invalid(
+                format!("{list}[{i}].{field}"),
+                format!("{id} does not come after {last}: ids are unique and in ascending order"),
+            ));
+        }
+        last = id;
+        seen.insert(id);
+    }
+    Ok(seen)
+}
+
+impl Archive {
+    /// Checks what single values cannot: the format and version, ids unique and
+    /// ascending, every reference to a customer, purchase or deal pointing into the
+    /// archive, emails, external references and segment names unique, each points
+    /// ledger adding up, and the id counters matching the records.
+    ///
+    /// # Errors
+    ///
+    /// [`ArchiveError::Invalid`] naming the first bad value.
+    pub fn validate(&self) -> Result<(), ArchiveError> {
+        if self.format != ARCHIVE_FORMAT {
+            return Err(invalid(
+                "format".into(),
+                format!("'{}' is not {ARCHIVE_FORMAT}", self.format),
+            ));
+        }
+        if self.version != ARCHIVE_VERSION {
+            return Err(invalid(
+                "version".into(),
+                format!(
+                    "version {} is not {ARCHIVE_VERSION}, the one this solocrm reads",
+                    self.version
+                ),
+            ));
+        }
+        if self.book_id.len() != 16
+            || !self
+                .book_id
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(invalid(
+                "book_id".into(),
+                format!("'{}' is not 16 lowercase hex digits", self.book_id),
+            ));
+        }
+        let customers = ascending(
+            "customers",
+            "id",
+            self.customers.iter().map(|c| c.id().get()),
+        )?;
+        let mut emails = HashMap::new();
+        let mut refs = HashMap::new();
+        for (i, c) in self.customers.iter().enumerate() {
+            if let Some(email) = c.email()
+                && let Some(j) = emails.insert(email.key(), i)
+            {
+                return Err(invalid(
+                    format!("customers[{i}].email"),
+                    format!("{email} is customers[{j}]'s already"),
+                ));
+            }
+            if let Some(r) = c.data().external_ref.as_ref()
+                && let Some(j) = refs.insert(r.to_string(), i)
+            {
+                return Err(invalid(
+                    format!("customers[{i}].external_ref"),
+                    format!("{r} is customers[{j}]'s already"),
+                ));
+            }
+        }
+        let known = |list: &str, i: usize, id: CustomerId| {
+            if customers.contains(&id.get()) {
+                Ok(())
+            } else {
+                Err(invalid(
+                    format!("{list}[{i}].customer"),
+                    format!("no customer {id} in the archive"),
+                ))
+            }
+        };
+        let mut last_of: HashMap<CustomerId, usize> = HashMap::new();
+        for (i, s) in self.stage_history.iter().enumerate() {
+            known("stage_history", i, s.customer)?;
+            // One customer's changes together, customers in id order, as written.
+            if let Some((_, &prev)) = last_of.iter().find(|(c, _)| **c > s.customer) {
+                return Err(invalid(
+                    format!("stage_history[{i}].customer"),
+                    format!(
+                        "comes after stage_history[{prev}] of a later customer: the history is by customer id"
+                    ),
+                ));
+            }
+            last_of.insert(s.customer, i);
+        }
+        ascending(
+            "interactions",
+            "id",
+            self.interactions.iter().map(|r| r.id().get()),
+        )?;
+        for (i, r) in self.interactions.iter().enumerate() {
+            known("interactions", i, r.customer())?;
+        }
+        let deals = ascending("deals", "id", self.deals.iter().map(|r| r.id().get()))?;
+        for (i, r) in self.deals.iter().enumerate() {
+            known("deals", i, r.customer())?;
+        }
+        let deal_known = |list: &str, i: usize, deal: Option<solocrm_core::DealId>| match deal {
+            Some(d) if !deals.contains(&d.get()) => Err(invalid(
+                format!("{list}[{i}].deal"),
+                format!("no deal {d} in the archive"),
+            )),
+            _ => Ok(()),
+        };
+        ascending(
+            "purchases",
+            "id",
+            self.purchases.iter().map(|r| r.id().get()),
+        )?;
+        let mut purchase_owner = HashMap::new();
+        let mut purchase_refs = HashMap::new();
+        for (i, r) in self.purchases.iter().enumerate() {
+            known("purchases", i, r.customer())?;
+            deal_known("purchases", i, r.deal())?;
+            purchase_owner.insert(r.id(), r.customer());
+            if let Some(x) = r.external_ref()
+                && let Some(j) = purchase_refs.insert(x.to_string(), i)
+            {
+                return Err(invalid(
+                    format!("purchases[{i}].external_ref"),
+                    format!("{x} is purchases[{j}]'s already"),
+                ));
+            }
+        }
+        ascending("refunds", "id", self.refunds.iter().map(|r| r.id().get()))?;
+        for (i, r) in self.refunds.iter().enumerate() {
+            match purchase_owner.get(&r.purchase()) {
+                None => {
+                    return Err(invalid(
+                        format!("refunds[{i}].purchase"),
+                        format!("no purchase {} in the archive", r.purchase()),
+                    ));
+                }
+                Some(&owner) if owner != r.customer() => {
+                    return Err(invalid(
+                        format!("refunds[{i}].customer"),
+                        format!(
+                            "customer {} did not make purchase {}",
+                            r.customer(),
+                            r.purchase()
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        ascending("surveys", "id", self.surveys.iter().map(|r| r.id().get()))?;
+        for (i, r) in self.surveys.iter().enumerate() {
+            known("surveys", i, r.customer())?;
+        }
+        ascending("requests", "id", self.requests.iter().map(|r| r.id().get()))?;
+        for (i, r) in self.requests.iter().enumerate() {
+            known("requests", i, r.customer())?;
+            deal_known("requests", i, r.deal())?;
+        }
+        ascending("tasks", "id", self.tasks.iter().map(|r| r.id().get()))?;
+        for (i, r) in self.tasks.iter().enumerate() {
+            if let Some(c) = r.customer() {
+                known("tasks", i, c)?;
+            }
+        }
+        ascending("points", "id", self.points.iter().map(|r| r.id().get()))?;
+        let mut balances: HashMap<CustomerId, i64> = HashMap::new();
+        for (i, r) in self.points.iter().enumerate() {
+            known("points", i, r.customer())?;
+            let before = balances.get(&r.customer()).copied().unwrap_or(0);
+            if before.checked_add(r.delta()) != Some(r.balance_after()) {
+                return Err(invalid(
+                    format!("points[{i}].balance_after"),
+                    format!(
+                        "{} is not the balance before ({before}) plus the change ({})",
+                        r.balance_after(),
+                        r.delta()
+                    ),
+                ));
+            }
+            balances.insert(r.customer(), r.balance_after());
+        }
+        let mut names = HashSet::new();
+        for (i, s) in self.segments.iter().enumerate() {
+            if !names.insert(s.name.to_string()) {
+                return Err(invalid(
+                    format!("segments[{i}].name"),
+                    format!("a segment named {} is there already", s.name),
+                ));
+            }
+        }
+        ascending("audit", "id", self.audit.iter().map(|r| r.id.get()))?;
+        ascending("events", "seq", self.events.iter().map(|r| r.seq))?;
+        self.check_counters()
+    }
+
+    /// The id counters must be what the records give: one more than the largest id.
+    fn check_counters(&self) -> Result<(), ArchiveError> {
+        let high =
+            |ids: &mut dyn Iterator<Item = u64>| ids.max().map_or(1, |m| m.saturating_add(1));
+        for kind in IdKind::ALL {
+            let from_records = match kind {
+                IdKind::Customer => high(&mut self.customers.iter().map(|r| r.id().get())),
+                IdKind::Interaction => high(&mut self.interactions.iter().map(|r| r.id().get())),
+                IdKind::Purchase => high(&mut self.purchases.iter().map(|r| r.id().get())),
+                IdKind::Refund => high(&mut self.refunds.iter().map(|r| r.id().get())),
+                IdKind::Survey => high(&mut self.surveys.iter().map(|r| r.id().get())),
+                IdKind::Request => high(&mut self.requests.iter().map(|r| r.id().get())),
+                IdKind::Deal => high(&mut self.deals.iter().map(|r| r.id().get())),
+                IdKind::Task => high(&mut self.tasks.iter().map(|r| r.id().get())),
+                IdKind::Points => high(&mut self.points.iter().map(|r| r.id().get())),
+                IdKind::Audit => high(&mut self.audit.iter().map(|r| r.id.get())),
+                IdKind::Event => high(&mut self.events.iter().map(|r| r.seq)),
+            };
+            let name = serde_json::to_value(kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("{kind:?}"));
+            match self.next_ids.get(&kind) {
+                Some(&n) if n == from_records => {}
+                Some(&n) => {
+                    return Err(invalid(
+                        format!("next_ids.{name}"),
+                        format!("{n} is not what the records give ({from_records})"),
+                    ));
+                }
+                None => {
+                    return Err(invalid(format!("next_ids.{name}"), "missing".to_owned()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// How many records of each kind the archive holds, for a summary.
+    pub fn counts(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("customers", self.customers.len()),
+            ("stage changes", self.stage_history.len()),
+            ("interactions", self.interactions.len()),
+            ("deals", self.deals.len()),
+            ("purchases", self.purchases.len()),
+            ("refunds", self.refunds.len()),
+            ("surveys", self.surveys.len()),
+            ("requests", self.requests.len()),
+            ("tasks", self.tasks.len()),
+            ("points entries", self.points.len()),
+            ("segments", self.segments.len()),
+            ("audit entries", self.audit.len()),
+            ("events", self.events.len()),
+        ]
+    }
+}
+
+/// What `books` holds already, if anything: `3 customers`, `an event`, …
+fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
+    let customers = tx.count_customers()?;
+    if customers > 0 {
+        return Ok(Some(format!("{customers} customers")));
+    }
+    if !tx.segments()?.is_empty() {
+        return Ok(Some("segments".to_owned()));
+    }
+    Ok(None)
+}
+
+/// Restores `archive` into `books`, which must be empty and kept in the archive's
+/// currency: sets the time zone, inserts every record under its own id in one
+/// transaction, then takes the archive's book id. Returns the archive's
+/// [counts](Archive::counts).
+///
+/// # Errors
+///
+/// [`ArchiveError::NotEmpty`], [`ArchiveError::Currency`], or the backend's error;
+/// nothing is written then.
+pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveError> {
+    if archive.currency != books.currency() {
+        return Err(ArchiveError::Currency {
+            archive: archive.currency,
+            book: books.currency(),
+        });
+    }
+    let old_id = books.book_id()?;
+    let mut refused: Option<String> = None;
+    let written = books.storage().write(&mut |w| {
+        refused = None;
+        if let Some(what) = contents(w)? {
+            refused = Some(what);
+            return Ok(());
+        }
+        for kind in IdKind::ALL {
+            if w.next_id(kind)? != 1 {
+                refused = Some(format!("{kind:?} records"));
+                return Ok(());
+            }
+        }
+        w.set_time_zone(archive.timezone)?;
+        for r in &archive.customers {
+            w.insert_customer(r)?;
+        }
+        for r in &archive.stage_history {
+            w.push_stage_change(r)?;
+        }
+        for r in &archive.deals {
+            w.insert_deal(r)?;
+        }
+        for r in &archive.interactions {
+            w.insert_interaction(r)?;
+        }
+        w.expect_purchases(archive.purchases.len() as u64)?;
+        for r in &archive.purchases {
+            w.insert_purchase(r)?;
+        }
+        for r in &archive.refunds {
+            w.insert_refund(r)?;
+        }
+        for r in &archive.surveys {
+            w.insert_survey(r)?;
+        }
+        for r in &archive.requests {
+            w.insert_request(r)?;
+        }
+        for r in &archive.tasks {
+            w.insert_task(r)?;
+        }
+        for r in &archive.points {
+            w.insert_points(r)?;
+        }
+        for r in &archive.segments {
+            w.insert_segment(r)?;
+        }
+        for r in &archive.audit {
+            w.insert_audit(r)?;
+        }
+        for r in &archive.events {
+            w.append_event(r)?;
+        }
+        // What the port counts from now on must be what the book counted.
+        for (&kind, &next) in &archive.next_ids {
+            let got = w.next_id(kind)?;
+            if got != next {
+                return Err(StoreError::backend(io::Error::other(format!(
+                    "after the import the next {kind:?} id is {got}, not the archive's {next}"
+                ))));
+            }
+        }
+        Ok(())
+    });
+    written?;
+    if let Some(what) = refused {
+        return Err(ArchiveError::NotEmpty { what });
+    }
+    if archive.book_id != old_id {
+        books.adopt_book_id(&archive.book_id)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Location, OpenOptions};
+
+    fn empty() -> Books {
+        Books::create(&Location::Memory, Currency::CNY, &OpenOptions::new()).expect("a book")
+    }
+
+    fn json(archive: &Archive) -> String {
+        let mut out = Vec::new();
+        write_archive(archive, &mut out).expect("written");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    #[test]
+    fn an_empty_book_round_trips() {
+        let books = empty();
+        let a = read_archive(&books).expect("read");
+        assert_eq!(a.next_ids.len(), IdKind::ALL.len());
+        let text = json(&a);
+        assert!(text.starts_with("{\n  \"format\": \"solocrm-archive\",\n  \"version\": 1,"));
+        let back = parse_archive(text.as_bytes()).expect("parsed");
+        let other = empty();
+        import_archive(&other, &back).expect("imported");
+        assert_eq!(json(&read_archive(&other).expect("read")), text);
+    }
+
+    #[test]
+    fn a_bad_value_is_reported_with_its_path() {
+        let books = empty();
+        let text = json(&read_archive(&books).expect("read"));
+        let bad = text.replace("\"version\": 1", "\"version\": \"one\"");
+        let e = parse_archive(bad.as_bytes()).expect_err("refused");
+        assert!(e.to_string().starts_with("version: invalid type"), "{e}");
+        let unknown = text.replacen('{', "{\"tier_rules\": [],", 1);
+        let e = parse_archive(unknown.as_bytes()).expect_err("refused");
+        assert!(e.to_string().contains("unknown field `tier_rules`"), "{e}");
+        let counters = text.replace("\"customer\": 1", "\"customer\": 5");
+        let e = parse_archive(counters.as_bytes()).expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            "next_ids.customer: 5 is not what the records give (1)"
+        );
+    }
+
+    /// A random book: the sample business of `customers` customers, one of them
+    /// erased, with a segment.
+    fn sample(books: &Books, customers: u32, seed: u64) {
+        let config = solocrm_sample::GenConfig::new(customers, seed)
+            .with_purchases(u64::from(customers) * 4)
+            .with_currency(Currency::CNY);
+        let made = solocrm_sample::populate(
+            &solocrm_core::Crm::from_shared(books.storage().clone()),
+            &config,
+        )
+        .expect("populated");
+        let at = "2026-11-29T08:00:00Z".parse().expect("an instant");
+        let first = made.customers[0];
+        books
+            .write(|w| {
+                w.erase_customer(first, at)?;
+                w.create_segment(Segment {
+                    name: solocrm_core::Label::parse("上海常客").expect("a label"),
+                    predicate: solocrm_core::Predicate::parse("tag = vip and city = 上海")
+                        .expect("a predicate"),
+                })
+            })
+            .expect("written");
+    }
+
+    fn sqlite(dir: &tempfile::TempDir, name: &str) -> Books {
+        let location = Location::Path(dir.path().join(name));
+        Books::create(&location, Currency::CNY, &OpenOptions::new()).expect("a file")
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(6))]
+
+        /// export all → import all into an empty book → export all gives the same
+        /// bytes, from memory to SQLite and back.
+        #[test]
+        fn random_books_round_trip_exactly(seed in 0u64..1_000_000, customers in 2u32..12) {
+            let dir = tempfile::tempdir().expect("a directory");
+            let from = empty();
+            sample(&from, customers, seed);
+            let text = json(&read_archive(&from).expect("read"));
+            let archive = parse_archive(text.as_bytes()).expect("parsed");
+            proptest::prop_assert!(!archive.purchases.is_empty());
+            proptest::prop_assert_eq!(archive.audit.len(), 1);
+
+            let file = sqlite(&dir, "restored.db");
+            import_archive(&file, &archive).expect("imported");
+            let again = json(&read_archive(&file).expect("read"));
+            proptest::prop_assert_eq!(&again, &text);
+
+            let memory = empty();
+            import_archive(&memory, &parse_archive(again.as_bytes()).expect("parsed"))
+                .expect("imported");
+            proptest::prop_assert_eq!(json(&read_archive(&memory).expect("read")), text);
+        }
+    }
+
+    /// The same business in either backend reads as the same archive, and the
+    /// archive holds every kind the sample business makes.
+    #[test]
+    fn both_backends_give_the_same_archive() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let memory = empty();
+        sample(&memory, 25, 42);
+        let file = sqlite(&dir, "same.db");
+        sample(&file, 25, 42);
+        let mut a = read_archive(&memory).expect("read");
+        let b = read_archive(&file).expect("read");
+        a.book_id.clone_from(&b.book_id);
+        assert_eq!(json(&a), json(&b));
+        assert!(a.customers.iter().any(|c| !c.consents().is_empty()));
+        assert!(a.customers.iter().any(Customer::is_erased));
+        for (kind, n) in a.counts() {
+            assert!(n > 0, "no {kind} in the sample");
+        }
+    }
+
+    #[test]
+    fn only_an_empty_book_of_the_same_currency_takes_an_archive() {
+        let from = empty();
+        sample(&from, 3, 7);
+        let archive = read_archive(&from).expect("read");
+        let dir = tempfile::tempdir().expect("a directory");
+        let full = sqlite(&dir, "full.db");
+        sample(&full, 2, 8);
+        let before = json(&read_archive(&full).expect("read"));
+        let e = import_archive(&full, &archive).expect_err("refused");
+        assert!(matches!(e, ArchiveError::NotEmpty { .. }), "{e}");
+        assert_eq!(json(&read_archive(&full).expect("read")), before);
+
+        let euros =
+            Books::create(&Location::Memory, Currency::EUR, &OpenOptions::new()).expect("a book");
+        let e = import_archive(&euros, &archive).expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            "the archive's books are kept in CNY, this book in EUR; create the book with --currency CNY"
+        );
+    }
+
+    #[test]
+    fn rules_across_records_are_checked_with_a_path() {
+        let from = empty();
+        sample(&from, 40, 11);
+        let good = read_archive(&from).expect("read");
+
+        let mut a = good.clone();
+        a.customers.swap(1, 2);
+        let e = a.validate().expect_err("refused");
+        assert!(e.to_string().starts_with("customers[2].id: "), "{e}");
+
+        let a = good.clone();
+        let email = a.customers[1].email().cloned();
+        let mut text = json(&a);
+        if let (Some(email), Some(other)) = (email, a.customers[2].email()) {
+            text = text.replace(&format!("\"{other}\""), &format!("\"{email}\""));
+            let e = parse_archive(text.as_bytes()).expect_err("refused");
+            assert!(e.to_string().starts_with("customers[2].email: "), "{e}");
+        }
+
+        let edited = |list: &str, field: &str, value: u64| {
+            let mut v = serde_json::to_value(&good).expect("a value");
+            v[list][0][field] = value.into();
+            parse_archive(v.to_string().as_bytes())
+                .expect_err("refused")
+                .to_string()
+        };
+        assert_eq!(
+            edited("interactions", "customer", 424_242),
+            "interactions[0].customer: no customer 424242 in the archive"
+        );
+        assert!(!good.refunds.is_empty());
+        assert_eq!(
+            edited("refunds", "purchase", 424_242),
+            "refunds[0].purchase: no purchase 424242 in the archive"
+        );
+        assert!(
+            edited("points", "balance_after", 424_242)
+                .starts_with("points[0].balance_after: 424242 is not the balance before (0) plus")
+        );
+        let text = json(&good);
+        let bad = text.replacen("\"email\": \"", "\"email\": \"not an email", 1);
+        let e = parse_archive(bad.as_bytes()).expect_err("refused");
+        assert!(
+            e.to_string()
+                .starts_with("customers[1].email: email 'not an email"),
+            "{e}"
+        );
+    }
+}
