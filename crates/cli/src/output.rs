@@ -510,7 +510,13 @@ impl ImportProgress {
 
 impl solocrm_app::exchange::Progress for ImportProgress {
     fn begin(&mut self, total: u64) {
-        let fresh = Progress::within(Some(&self.lines), "reading", total, Unit::Bytes, self.shown);
+        let fresh = Progress::within(
+            Some(&self.lines),
+            t!("progress.reading"),
+            total,
+            Unit::Bytes,
+            self.shown,
+        );
         if let Some(old) = self.read.replace(fresh) {
             old.finish();
         }
@@ -531,7 +537,7 @@ impl solocrm_app::exchange::Progress for ImportProgress {
             p.finish();
         }
         if let Some(p) = &mut self.written {
-            p.stage("writing (file read)");
+            p.stage(t!("progress.writing_read"));
         }
     }
 
@@ -539,14 +545,14 @@ impl solocrm_app::exchange::Progress for ImportProgress {
         let (shown, lines) = (self.shown, &self.lines);
         self.written
             .get_or_insert_with(|| {
-                Progress::within(Some(lines), "writing", 0, Unit::Records, shown)
+                Progress::within(Some(lines), t!("progress.writing"), 0, Unit::Records, shown)
             })
             .set(rows);
     }
 
     fn committing(&mut self) {
         if let Some(p) = &mut self.written {
-            p.stage("committing");
+            p.stage(t!("progress.committing"));
         }
     }
 }

@@ -84,7 +84,7 @@ pub fn export(
     };
     // A bar of the bytes written into a file; none over what goes to the terminal.
     let progress = if out.is_some() {
-        ctx.progress_in("exporting", 0, Unit::Bytes)
+        ctx.progress_in(t!("progress.exporting"), 0, Unit::Bytes)
     } else {
         None
     };

@@ -61,8 +61,7 @@ impl Ctx {
             // Before the data directory, the default was ./solocrm.db.
             let old = std::path::Path::new("solocrm.db");
             let hint = if !self.db_given && old.is_file() {
-                " (./solocrm.db here is where earlier versions kept the books by default: \
-                 pass --db solocrm.db, or move it there)"
+                t!("db.old_default")
             } else {
                 ""
             };

@@ -70,7 +70,7 @@ pub fn init(ctx: &mut Ctx, currency: &str, zone: Option<BusinessZone>) -> Result
         chosen = chosen
     ))?;
     if !ctx.db_given {
-        ctx.say("this is the default database: every command uses it unless --db or SOLOCRM_DB names another")?;
+        ctx.say(t!("init.default_db"))?;
     }
     Ok(())
 }
@@ -165,12 +165,12 @@ pub fn demo(
     store
         .set_time_zone(zone)
         .with_context(|| t!("setup.cannot_store_zone", db = building.display()))?;
-    let generating = ctx.progress_in("generating the sample business", 0, Unit::Time);
+    let generating = ctx.progress_in(t!("demo.generating"), 0, Unit::Time);
     let business = business(&config);
     if let Some(p) = generating {
         p.finish();
     }
-    let mut progress = ctx.progress("writing the sample books", business.counts().total());
+    let mut progress = ctx.progress(t!("demo.writing"), business.counts().total());
     // The generator replays a whole history, stage moves included: the books must
     // not move anyone by themselves while it does. Everything is written in one bulk
     // transaction (the same operations, in the same order, as one per record).
@@ -184,7 +184,7 @@ pub fn demo(
     drop(replay);
     drop(business);
     if let Some(p) = &mut progress {
-        p.stage("closing the sample books");
+        p.stage(t!("demo.closing"));
     }
     // Closing checkpoints the log into the file, which then stands alone.
     drop(store);
@@ -213,14 +213,10 @@ pub fn demo(
 
 /// The line `demo` ends with: where the sample books are, and how to look at them.
 fn where_it_is(db: &Path, given: bool) -> String {
-    let shown = db.display();
     if given {
-        format!("the sample books are in {shown}; look around with `solocrm --db {shown} report`")
+        t!("demo.where_named", db = db.display())
     } else {
-        format!(
-            "the sample books are in {shown} (the demo's own file: your books, made with `solocrm init`, \
-             are not touched, and the next `demo` rebuilds this one); look around with `solocrm --db {shown} report`"
-        )
+        t!("demo.where_default", db = db.display())
     }
 }
 
@@ -230,18 +226,15 @@ fn refuse_open_sample(db: &Path) -> Result<()> {
     for suffix in ["-wal", "-journal"] {
         let side = crate::paths::side_file(db, suffix);
         if side.exists() || side.is_symlink() {
-            bail!(
-                "{} is in use ({} is beside it): close the program that has it open, then run `solocrm demo` again",
-                db.display(),
-                side.display()
-            );
+            bail!(t!(
+                "demo.sample_in_use",
+                db = db.display(),
+                side = side.display()
+            ));
         }
     }
     if db.is_symlink() || db.exists() && !db.is_file() {
-        bail!(
-            "{} is not a plain file; remove it, or build the sample elsewhere with --db",
-            db.display()
-        );
+        bail!(t!("demo.sample_not_file", db = db.display()));
     }
     Ok(())
 }
