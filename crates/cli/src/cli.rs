@@ -74,15 +74,10 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Names<T> {
     max_term_width = 100
 )]
 pub struct Cli {
-    /// The database file.
-    #[arg(
-        long,
-        global = true,
-        env = "SOLOCRM_DB",
-        default_value = "solocrm.db",
-        value_name = "PATH"
-    )]
-    pub db: PathBuf,
+    /// The database file [default: books.db in the data directory, e.g.
+    /// ~/.local/share/solocrm/books.db; `demo` builds demo.db there instead].
+    #[arg(long, global = true, env = "SOLOCRM_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
 
     /// Print data as JSON (the shapes are documented in docs/cli.md).
     #[arg(long, global = true)]

@@ -29,7 +29,7 @@ use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::books::Books;
 use crate::cli::{Cli, Command, Page};
-use crate::output::{Out, Progress};
+use crate::output::{Out, Progress, Unit};
 
 /// `--quiet`, set once by [`run`] before any command runs; read by [`note`] and
 /// [`Ctx::say`].
@@ -45,6 +45,9 @@ pub fn quiet() -> bool {
 pub struct Ctx {
     /// The database file.
     pub db: PathBuf,
+    /// True if the user named the database (`--db`, `SOLOCRM_DB`); false for the
+    /// default in the data directory ([`crate::paths::data_dir`]).
+    pub db_given: bool,
     /// How long a write waits for another writer.
     pub busy_timeout: Duration,
     /// The time the command runs, read once.
@@ -60,7 +63,14 @@ impl Ctx {
     /// Opens the existing database, or says how to create one.
     pub fn open(&self) -> Result<Books> {
         if !self.db.exists() {
-            bail!(t!("db.missing", db = self.db.display()));
+            // Before the data directory, the default was ./solocrm.db.
+            let old = std::path::Path::new("solocrm.db");
+            let hint = if !self.db_given && old.is_file() {
+                t!("db.old_default")
+            } else {
+                ""
+            };
+            bail!("{}{hint}", t!("db.missing", db = self.db.display()));
         }
         let options = SqliteOptions::default().busy_timeout(self.busy_timeout);
         let books = SqliteStore::open_with(&self.db, &options)
@@ -109,10 +119,15 @@ impl Ctx {
         self.out.line(text)
     }
 
-    /// A progress line on standard error (shown on a terminal only), none under
-    /// `--quiet`.
+    /// A progress bar of `total` records on standard error (shown on a terminal only;
+    /// a spinner if `total` is 0), none under `--quiet`.
     pub fn progress(&self, label: &'static str, total: u64) -> Option<Progress> {
-        (!quiet()).then(|| Progress::new(label, total))
+        self.progress_in(label, total, Unit::Records)
+    }
+
+    /// [`Ctx::progress`] counting in `unit`.
+    pub fn progress_in(&self, label: &'static str, total: u64, unit: Unit) -> Option<Progress> {
+        (!quiet()).then(|| Progress::new(label, total, unit))
     }
 
     /// How many rows of a list to print: `--limit N` (0 for all), else a screenful
@@ -195,8 +210,27 @@ pub fn warn(message: &str) {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     QUIET.store(cli.quiet, Ordering::Relaxed);
+    // These two need no database.
+    match cli.command {
+        Command::Completions { shell } => return completions(shell),
+        Command::Man => return man(),
+        _ => {}
+    }
+    let db_given = cli.db.is_some();
+    let db = match cli.db {
+        Some(db) => db,
+        None => {
+            let name = if matches!(cli.command, Command::Demo { .. }) {
+                crate::paths::DEMO_FILE
+            } else {
+                crate::paths::BOOKS_FILE
+            };
+            crate::paths::data_dir()?.join(name)
+        }
+    };
     let mut ctx = Ctx {
-        db: cli.db,
+        db,
+        db_given,
         busy_timeout: Duration::from_secs(u64::from(cli.busy_timeout)),
         now: Utc::now(),
         out: Out::new(cli.json),
@@ -268,8 +302,7 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             holidays,
         } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
-        Command::Completions { shell } => completions(shell)?,
-        Command::Man => man()?,
+        Command::Completions { .. } | Command::Man => {}
     }
     ctx.out.finish()
 }

@@ -87,6 +87,38 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "demo.cannot_create_work",
         "cannot create a work directory in {dir}",
     ),
+    (
+        "db.old_default",
+        " (./solocrm.db here is where earlier versions kept the books by default: pass --db solocrm.db, or move it there)",
+    ),
+    (
+        "init.default_db",
+        "this is the default database: every command uses it unless --db or SOLOCRM_DB names another",
+    ),
+    ("demo.generating", "generating the sample business"),
+    ("demo.writing", "writing the sample books"),
+    ("demo.closing", "closing the sample books"),
+    (
+        "demo.where_named",
+        "the sample books are in {db}; look around with `solocrm --db {db} report`",
+    ),
+    (
+        "demo.where_default",
+        "the sample books are in {db} (the demo's own file: your books, made with `solocrm init`, are not touched, and the next `demo` rebuilds this one); look around with `solocrm --db {db} report`",
+    ),
+    (
+        "demo.sample_in_use",
+        "{db} is in use ({side} is beside it): close the program that has it open, then run `solocrm demo` again",
+    ),
+    (
+        "demo.sample_not_file",
+        "{db} is not a plain file; remove it, or build the sample elsewhere with --db",
+    ),
+    ("progress.reading", "reading"),
+    ("progress.writing", "writing"),
+    ("progress.writing_read", "writing (file read)"),
+    ("progress.committing", "committing"),
+    ("progress.exporting", "exporting"),
     ("demo.building", "building the sample business"),
     (
         "demo.holiday_hint",

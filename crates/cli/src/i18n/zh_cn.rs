@@ -78,6 +78,38 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "--customers 必须在 1 到 {max} 之间，实际为 {got}",
     ),
     ("demo.cannot_create_work", "无法在 {dir} 中创建工作目录"),
+    (
+        "db.old_default",
+        "（当前目录下的 ./solocrm.db 是早期版本默认存放账本的位置：请传入 --db solocrm.db，或把它移到上述位置）",
+    ),
+    (
+        "init.default_db",
+        "这是默认数据库：除非用 --db 或 SOLOCRM_DB 指定其他数据库，所有命令都使用它",
+    ),
+    ("demo.generating", "正在生成示例业务"),
+    ("demo.writing", "正在写入示例账本"),
+    ("demo.closing", "正在关闭示例账本"),
+    (
+        "demo.where_named",
+        "示例账本在 {db}；可用 `solocrm --db {db} report` 查看",
+    ),
+    (
+        "demo.where_default",
+        "示例账本在 {db}（演示专用文件：不会触碰你用 `solocrm init` 创建的账本，下次 `demo` 会重建此文件）；可用 `solocrm --db {db} report` 查看",
+    ),
+    (
+        "demo.sample_in_use",
+        "{db} 正在被使用（旁边有 {side}）：请关闭打开它的程序，再运行 `solocrm demo`",
+    ),
+    (
+        "demo.sample_not_file",
+        "{db} 不是普通文件；请删除它，或用 --db 在别处生成示例",
+    ),
+    ("progress.reading", "正在读取"),
+    ("progress.writing", "正在写入"),
+    ("progress.writing_read", "正在写入（文件已读完）"),
+    ("progress.committing", "正在提交"),
+    ("progress.exporting", "正在导出"),
     ("demo.building", "正在生成示例业务"),
     (
         "demo.holiday_hint",

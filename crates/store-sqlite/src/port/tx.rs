@@ -276,14 +276,15 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn savepoint(&mut self) -> StoreResult<()> {
-        self.run(|c| Ok(c.execute_batch("SAVEPOINT op")?))?;
+        // Prepared once: every operation of a transaction opens one.
+        self.run(|c| Ok(c.prepare_cached("SAVEPOINT op")?.execute([]).map(drop)?))?;
         self.saved
             .push((self.rebuild.is_some(), self.purchases_before));
         Ok(())
     }
 
     fn release_savepoint(&mut self) -> StoreResult<()> {
-        self.run(|c| Ok(c.execute_batch("RELEASE op")?))?;
+        self.run(|c| Ok(c.prepare_cached("RELEASE op")?.execute([]).map(drop)?))?;
         self.saved.pop();
         Ok(())
     }
