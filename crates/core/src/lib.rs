@@ -58,7 +58,7 @@ pub use customer::{
     AgeBand, BirthYear, Consent, ConsentPurpose, Customer, CustomerData, Gender, IncomeBand,
     NewCustomer, Profile,
 };
-pub use deal::{Deal, DealStage, DealStageChange, NewDeal, StageProbabilities};
+pub use deal::{Deal, DealNote, DealStage, DealStageChange, NewDeal, StageProbabilities};
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
@@ -67,19 +67,22 @@ pub use ids::{
 };
 pub use interaction::{Channel, Direction, Interaction, NewInteraction, Sentiment};
 pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
-pub use loyalty::{NewPointsEntry, PointsEntry, PointsKind, Tier, TierRules};
+pub use loyalty::{
+    NewPointsEntry, PointsEntry, PointsKind, PointsTier, PointsTiers, Tier, TierRules,
+    lifetime_points,
+};
 pub use metrics::{
     ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period, Ratio,
     ReportConfig, ReportData, RfmScore, RfmSegment, RfmTable, TieRule,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
-pub use ops::{Crm, Reader, ReportError, Writer, history::AsOf};
+pub use ops::{Crm, DealEdit, Reader, ReportError, Writer, history::AsOf};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteKind, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
-pub use segment::{Cmp, Comparison, Predicate, PurchaseSummary, Segment};
+pub use segment::{Cmp, Comparison, Facts, Predicate, PurchaseSummary, Segment};
 pub use service::{
     NewServiceRequest, RequestEvent, RequestEventKind, RequestKind, RequestStatus, ServiceRequest,
 };

@@ -287,8 +287,18 @@ impl<'a> AsOf<'a> {
         if !self.before(d.created_at()) {
             return Ok(None);
         }
+        let notes: Vec<_> = d
+            .notes()
+            .iter()
+            .filter(|n| self.before(n.at))
+            .cloned()
+            .collect();
         if d.history().iter().all(|m| self.before(m.at)) {
-            return Ok(Some(d));
+            let reason = d.lost_reason().cloned();
+            return d
+                .with_extras(notes, reason)
+                .map(Some)
+                .map_err(StoreError::backend);
         }
         let new = NewDeal {
             customer: d.customer(),
@@ -304,7 +314,10 @@ impl<'a> AsOf<'a> {
             .filter(|m| self.before(m.at))
             .cloned()
             .collect::<Vec<_>>();
+        // The lost move (and so its reason) lies after the cutoff.
         Deal::replay(d.id(), new, moves)
+            .map_err(StoreError::backend)?
+            .with_extras(notes, None)
             .map(Some)
             .map_err(StoreError::backend)
     }
@@ -320,6 +333,11 @@ impl<'a> AsOf<'a> {
         {
             return Ok(None);
         }
+        // A task cancelled at or after the cutoff was still open then.
+        let t = match t.cancelled_at() {
+            Some(at) if !self.before(at) => t.cancelled(None),
+            _ => t,
+        };
         let done_later = t.last_done_at().is_some_and(|at| !self.before(at));
         if !done_later || t.recurrence().is_some() {
             // A recurring task keeps only its latest completion: its occurrence
@@ -659,6 +677,11 @@ impl ReadTx for AsOf<'_> {
             .points_ledger(customer)?
             .last()
             .map_or(0, PointsEntry::balance_after))
+    }
+
+    fn points_tiers(&self) -> StoreResult<Vec<crate::loyalty::PointsTier>> {
+        // The rules are settings, not history: today's apply to any date.
+        self.inner.points_tiers()
     }
 
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {

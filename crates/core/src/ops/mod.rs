@@ -69,6 +69,7 @@ pub mod history;
 mod read;
 mod rules;
 mod write;
+pub use write::DealEdit;
 
 pub use rules::ReportError;
 
