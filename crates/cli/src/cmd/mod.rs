@@ -2,13 +2,18 @@
 
 mod analytics;
 mod clv;
+mod consent;
 mod customer;
+mod deal;
 mod import;
 mod io;
 mod lifecycle;
+mod points;
 mod records;
+mod request;
 mod settings;
 mod setup;
+mod task;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -159,6 +164,16 @@ impl CustomerNames {
     }
 }
 
+/// A record's JSON with `customer_name` beside its customer id: what the `show`
+/// commands print with `--json`.
+pub fn with_name(record: &impl serde::Serialize, name: &str) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(record)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("customer_name".into(), name.into());
+    }
+    Ok(value)
+}
+
 /// Prints a note on standard error (what the command is waiting for), escaped; nothing
 /// under `--quiet`.
 pub fn note(message: &str) {
@@ -219,11 +234,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Interaction(c) => records::interaction(&mut ctx, c)?,
         Command::Purchase(c) => records::purchase(&mut ctx, c)?,
         Command::Survey(c) => records::survey(&mut ctx, c)?,
-        Command::Request(c) => records::request(&mut ctx, c)?,
-        Command::Deal(c) => records::deal(&mut ctx, c)?,
-        Command::Task(c) => records::task(&mut ctx, c)?,
-        Command::Points(c) => records::points(&mut ctx, c)?,
-        Command::Consent(c) => records::consent(&mut ctx, c)?,
+        Command::Request(c) => request::run(&mut ctx, c)?,
+        Command::Deal(c) => deal::run(&mut ctx, c)?,
+        Command::Task(c) => task::run(&mut ctx, c)?,
+        Command::Points(c) => points::run(&mut ctx, c)?,
+        Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {
             as_of,
