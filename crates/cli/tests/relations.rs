@@ -179,6 +179,8 @@ fn a_task_is_shown_edited_and_cancelled_and_kept() {
         "2026-03-01",
         "--customer",
         "#1",
+        "--at",
+        "2026-01-15",
     ]);
     env.ok(&[
         "task",
@@ -198,12 +200,17 @@ fn a_task_is_shown_edited_and_cancelled_and_kept() {
     assert!(shown.contains("王芳 (1)"), "{shown}");
     let list = env.ok(&["task", "list"]);
     assert!(list.contains("王芳") && list.contains("open"), "{list}");
+    let care = env.json(&["care", "--as-of", "2026-03-05"]).to_string();
+    assert!(care.contains("电话回访王芳"), "{care}");
     env.ok(&["task", "cancel", "1", "--at", "2026-02-10"]);
     assert_eq!(env.json(&["task", "list"]), serde_json::json!([]));
     let all = env.ok(&["task", "list", "--all"]);
     assert!(all.contains("cancelled"), "{all}");
     let json = env.json(&["task", "show", "1"]);
     assert_eq!(json["cancelled_at"], "2026-02-09T16:00:00Z");
+    // No reminder of a cancelled task.
+    let care = env.json(&["care", "--as-of", "2026-03-05"]).to_string();
+    assert!(!care.contains("电话回访王芳"), "{care}");
     // Closed: no more changes, and nothing written by the refusals.
     let err = env.fails(&["task", "done", "1"], 1);
     assert!(err.contains("task 1 was cancelled"), "{err}");

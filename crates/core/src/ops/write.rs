@@ -618,7 +618,8 @@ impl Writer<'_> {
     /// # Errors
     ///
     /// [`StoreError::NotFound`]; [`Conflict::TaskCancelled`] or
-    /// [`Conflict::TaskAlreadyDone`] for a closed task.
+    /// [`Conflict::TaskAlreadyDone`] for a closed task; [`Conflict::CustomerErased`]
+    /// for a new title on the task of an erased customer.
     pub fn edit_task(
         &mut self,
         id: TaskId,
@@ -628,6 +629,10 @@ impl Writer<'_> {
     ) -> StoreResult<Task> {
         self.atomic(|w| {
             let mut t = w.reader().task(id)?;
+            // A new title is text: not on the task of an erased customer.
+            if let (Some(_), Some(c)) = (&title, t.customer()) {
+                w.live_customer(c)?;
+            }
             t.edit(title.clone(), kind, due)?;
             w.tx.update_task(&t)?;
             w.emit(

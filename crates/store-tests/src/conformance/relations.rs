@@ -63,7 +63,28 @@ pub fn a_deal_is_edited_and_noted_and_keeps_its_lost_reason(store: &dyn Store) {
     let notes: Vec<_> = lost.notes().iter().map(|n| n.text.as_str()).collect();
     assert_eq!(notes, ["客户要求先看报价", "第二次电话"]);
     assert_eq!(store.deal(deal.id()).expect("found"), lost);
-    assert_eq!(store.deals(&Default::default()).expect("listed"), [lost]);
+    assert_eq!(
+        store.deals(&Default::default()).expect("listed"),
+        std::slice::from_ref(&lost)
+    );
+    // Erasing the customer drops the notes and blanks the reason; the deal stays lost.
+    store.erase_customer(wang.id(), at(6)).expect("erased");
+    let erased = store.deal(deal.id()).expect("found");
+    assert!(erased.notes().is_empty());
+    assert_eq!(erased.lost_reason().map(|r| r.as_str()), Some("erased"));
+    assert_eq!(erased.stage(), DealStage::Lost);
+    // And no new text reaches it.
+    assert_err!(
+        store.edit_deal(
+            deal.id(),
+            &DealEdit {
+                note: Some((at(7), text("王芳的新电话"))),
+                ..DealEdit::default()
+            },
+        ),
+        StoreError::Conflict(Conflict::CustomerErased { .. })
+    );
+    assert_eq!(store.deal(deal.id()).expect("found"), erased);
 }
 
 /// A lost reason on a deal that is not lost is [`Conflict::DealNotLost`], a negative
