@@ -448,9 +448,9 @@ struct DealRepr {
     stage: DealStage,
     expected_close: Option<NaiveDate>,
     history: Vec<DealStageChange>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     notes: Vec<DealNote>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     lost_reason: Option<Label>,
 }
 
@@ -512,6 +512,22 @@ impl TryFrom<DealRepr> for Deal {
         }
         Ok(deal.with_extras(r.notes, r.lost_reason)?)
     }
+}
+
+/// What an edit of a deal (`Writer::edit_deal`, `Store::edit_deal`) changes; `None`
+/// leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DealEdit {
+    /// A new title.
+    pub title: Option<Label>,
+    /// A new value.
+    pub value: Option<Money>,
+    /// A new expected close date (`Some(None)` clears it).
+    pub expected_close: Option<Option<NaiveDate>>,
+    /// A note to append, with its time.
+    pub note: Option<(DateTime<Utc>, FreeText)>,
+    /// Why the (lost) deal was lost.
+    pub lost_reason: Option<Label>,
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ pub use customer::{
     AgeBand, BirthYear, Consent, ConsentPurpose, Customer, CustomerData, Gender, IncomeBand,
     NewCustomer, Profile,
 };
-pub use deal::{Deal, DealNote, DealStage, DealStageChange, NewDeal, StageProbabilities};
+pub use deal::{Deal, DealEdit, DealNote, DealStage, DealStageChange, NewDeal, StageProbabilities};
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
@@ -77,7 +77,7 @@ pub use metrics::{
 };
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
-pub use ops::{Crm, DealEdit, Reader, ReportError, Writer, history::AsOf};
+pub use ops::{Crm, Reader, ReportError, Writer, history::AsOf};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteKind, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};

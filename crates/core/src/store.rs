@@ -828,14 +828,14 @@ pub trait Store: Send + Sync {
     /// [`ValidationError::TimeOrder`].
     fn move_deal(&self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal>;
 
-    /// Changes a deal, adds a note or records why it was lost; see
-    /// [`Writer::edit_deal`](crate::Writer::edit_deal).
+    /// Changes a deal, adds a note or records why it was lost (see
+    /// [`DealEdit`](crate::deal::DealEdit)).
     ///
     /// # Errors
     ///
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`];
     /// [`StoreError::Validation`] for a bad value; [`Conflict::DealNotLost`].
-    fn edit_deal(&self, id: DealId, edit: &crate::DealEdit) -> StoreResult<Deal>;
+    fn edit_deal(&self, id: DealId, edit: &crate::deal::DealEdit) -> StoreResult<Deal>;
 
     /// The deal with `id`.
     ///

@@ -169,7 +169,7 @@ impl Store for Crm {
         self.write(|w| w.move_deal(id, to, at))
     }
 
-    fn edit_deal(&self, id: DealId, edit: &crate::DealEdit) -> StoreResult<Deal> {
+    fn edit_deal(&self, id: DealId, edit: &crate::deal::DealEdit) -> StoreResult<Deal> {
         self.write(|w| w.edit_deal(id, edit))
     }
 

@@ -69,7 +69,6 @@ pub mod history;
 mod read;
 mod rules;
 mod write;
-pub use write::DealEdit;
 
 pub use rules::ReportError;
 

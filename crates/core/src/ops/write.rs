@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::Writer;
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
-use crate::deal::{Deal, DealStage, NewDeal};
+use crate::deal::{Deal, DealEdit, DealStage, NewDeal};
 use crate::error::Conflict;
 use crate::event::DomainEvent;
 use crate::ids::{
@@ -1145,19 +1145,4 @@ mod tests {
             }
         }
     }
-}
-
-/// What [`Writer::edit_deal`] changes; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct DealEdit {
-    /// A new title.
-    pub title: Option<Label>,
-    /// A new value.
-    pub value: Option<Money>,
-    /// A new expected close date (`Some(None)` clears it).
-    pub expected_close: Option<Option<chrono::NaiveDate>>,
-    /// A note to append, with its time.
-    pub note: Option<(DateTime<Utc>, crate::text::FreeText)>,
-    /// Why the (lost) deal was lost.
-    pub lost_reason: Option<Label>,
 }

@@ -380,6 +380,7 @@ mod tests {
             ("purchase_log", include_str!("purchase_log.rs")),
             ("purchases", include_str!("purchases.rs")),
             ("refunds", include_str!("refunds.rs")),
+            ("relations", include_str!("relations.rs")),
             ("segments", include_str!("segments.rs")),
             ("service", include_str!("service.rs")),
             ("tags", include_str!("tags.rs")),
