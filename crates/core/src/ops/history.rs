@@ -31,9 +31,11 @@
 //!   others (responded, resolved, reopened) dated at or after it are undone, so a
 //!   request resolved later shows as open.
 //! - **Deals** created at or after the cutoff are absent; the moves of the others at or
-//!   after it are undone (a deal keeps its whole history).
+//!   after it are undone (a deal keeps its whole history), and so are their notes dated
+//!   at or after it; a lost reason goes with the lost move.
 //! - **Tasks** created at or after the cutoff are absent; a one-off task completed at
-//!   or after it shows as open.
+//!   or after it shows as open, and so does a task cancelled at or after it.
+//! - **Points tiers** are settings: today's apply.
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
 //! - **Events** of the outbox dated at or after the cutoff, or not dated at all, are
