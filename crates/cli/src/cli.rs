@@ -485,9 +485,9 @@ pub enum CustomerCmd {
         /// Clear a field; repeatable.
         #[arg(long = "clear", value_name = "FIELD", value_enum)]
         clear: Vec<ClearField>,
-        /// Set a profile attribute, KEY=VALUE; repeatable. KEY is region, gender
-        /// (female, male, diverse), income_band (low, lower_middle, middle,
-        /// upper_middle, high), industry, birth_year, interests, lifestyle or values
+        /// Set a profile attribute, KEY=VALUE; repeatable. KEY is country, region,
+        /// city, gender (female, male, diverse), income_band (low, lower_middle,
+        /// middle, upper_middle, high), industry, birth_year, interests, lifestyle or values
         /// (comma-separated tags, replacing the list), or any other name for a custom
         /// attribute (what `attribute.KEY` finds in a segment).
         #[arg(long = "set", value_name = "KEY=VALUE")]

@@ -488,6 +488,29 @@ fn profile_attributes_are_set_unset_and_found_by_segments() {
     ]);
     let after = env.json(&["customer", "show", "#1"]);
     assert!(after["customer"]["profile"]["industry"].is_null());
+    assert!(
+        after["customer"]["profile"]["attributes"]
+            .get("会员来源")
+            .is_none()
+    );
+    // City and country are profile fields here too, not custom attributes.
+    env.ok(&[
+        "customer",
+        "edit",
+        "#1",
+        "--set",
+        "city=杭州",
+        "--set",
+        "country=cn",
+    ]);
+    let moved = env.json(&["customer", "show", "#1"]);
+    assert_eq!(moved["customer"]["profile"]["city"], "杭州");
+    assert_eq!(moved["customer"]["profile"]["country"], "CN");
+    assert!(
+        moved["customer"]["profile"]["attributes"]
+            .get("city")
+            .is_none()
+    );
     assert_eq!(
         env.json(&["segment", "show", "餐饮客户"])["customers"],
         serde_json::json!([])

@@ -249,15 +249,16 @@ fn clear_field(data: &mut CustomerData, field: ClearField) {
 
 /// The profile fields `--set` and `--unset` know by name; any other key is a custom
 /// attribute.
-const PROFILE_KEYS: &str =
-    "region, gender, income_band, industry, birth_year, interests, lifestyle, values";
+const PROFILE_KEYS: &str = "country, region, city, gender, income_band, industry, birth_year, interests, lifestyle, values";
 
 /// A known profile field's name, read forgivingly (`Income Band`, `income-band`), or
 /// `None` for a custom attribute. `attribute.KEY` always names a custom attribute.
 fn profile_key(key: &str) -> Option<&'static str> {
     let k = key.trim().to_lowercase().replace(['-', ' '], "_");
     Some(match k.as_str() {
+        "country" => "country",
         "region" => "region",
+        "city" => "city",
         "gender" => "gender",
         "income_band" | "income" => "income_band",
         "industry" => "industry",
@@ -300,7 +301,9 @@ fn set_attribute(p: &mut Profile, pair: &str) -> Result<()> {
         profile_key(key)
     };
     match known {
+        Some("country") => p.country = Some(CountryCode::parse(value)?),
         Some("region") => p.region = Some(Label::parse(value)?),
+        Some("city") => p.city = Some(Label::parse(value)?),
         Some("gender") => p.gender = Some(Gender::parse(value)?),
         Some("income_band") => p.income_band = Some(IncomeBand::parse(value)?),
         Some("industry") => p.industry = Some(Label::parse(value)?),
@@ -328,7 +331,9 @@ fn unset_attribute(p: &mut Profile, key: &str) -> Result<()> {
         profile_key(key)
     };
     match known {
+        Some("country") => p.country = None,
         Some("region") => p.region = None,
+        Some("city") => p.city = None,
         Some("gender") => p.gender = None,
         Some("income_band") => p.income_band = None,
         Some("industry") => p.industry = None,
