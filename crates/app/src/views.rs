@@ -178,7 +178,8 @@ impl Dashboard {
 /// One customer's page: everything stored about them and their points balance, read in
 /// one snapshot (so the balance and the ledger always agree).
 ///
-/// Its JSON is the [`CustomerExport`] with `points_balance` beside it: what
+/// Its JSON is the [`CustomerExport`] (deals, requests, tasks and consents included)
+/// with `points_balance`, `lifetime_points` and `tier` beside it: what
 /// `solocrm customer show --json` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CustomerPage {
@@ -187,6 +188,10 @@ pub struct CustomerPage {
     pub export: CustomerExport,
     /// Their points balance.
     pub points_balance: i64,
+    /// Their lifetime points ([`solocrm_core::lifetime_points`]), which the tier goes by.
+    pub lifetime_points: i64,
+    /// Their tier of the points program, if the books have tiers and they reach one.
+    pub tier: Option<solocrm_core::Tag>,
 }
 
 impl CustomerPage {
@@ -197,9 +202,14 @@ impl CustomerPage {
     /// [`StoreError::NotFound`](solocrm_core::StoreError::NotFound) for an unknown
     /// customer; the backend's errors.
     pub fn load(reader: &Reader<'_>, customer: CustomerId) -> StoreResult<CustomerPage> {
+        let export = reader.export_customer(customer)?;
+        let lifetime_points = solocrm_core::lifetime_points(&export.points);
+        let tiers = reader.points_tiers()?;
         Ok(CustomerPage {
-            export: reader.export_customer(customer)?,
+            tier: tiers.tier_for(lifetime_points).map(|t| t.name.clone()),
+            lifetime_points,
             points_balance: reader.points_balance(customer)?,
+            export,
         })
     }
 }

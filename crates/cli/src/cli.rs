@@ -118,6 +118,8 @@ pub struct Cli {
 }
 
 /// The commands.
+// Parsed once per run: a large variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new, empty database.
@@ -466,6 +468,31 @@ pub struct CustomerFields {
     pub notes: Option<String>,
 }
 
+/// The fields `customer edit --clear` clears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClearField {
+    /// The email address.
+    Email,
+    /// The phone number.
+    Phone,
+    /// The company.
+    Company,
+    /// The birthday.
+    Birthday,
+    /// The country.
+    Country,
+    /// The city.
+    City,
+    /// The acquisition channel.
+    Channel,
+    /// The acquisition cost.
+    Cost,
+    /// The external reference.
+    Reference,
+    /// The notes.
+    Notes,
+}
+
 /// How much of a list to print (`--limit`), shared by every list command.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct Page {
@@ -535,10 +562,19 @@ pub enum CustomerCmd {
         name: Option<String>,
         #[command(flatten)]
         fields: CustomerFields,
-        /// Clear these fields (email, phone, company, birthday, country, city, channel,
-        /// cost, reference, notes); repeatable.
-        #[arg(long = "clear", value_name = "FIELD")]
-        clear: Vec<String>,
+        /// Clear a field; repeatable.
+        #[arg(long = "clear", value_name = "FIELD", value_enum)]
+        clear: Vec<ClearField>,
+        /// Set a profile attribute, KEY=VALUE; repeatable. KEY is country, region,
+        /// city, gender (female, male, diverse), income_band (low, lower_middle,
+        /// middle, upper_middle, high), industry, birth_year, interests, lifestyle or values
+        /// (comma-separated tags, replacing the list), or any other name for a custom
+        /// attribute (what `attribute.KEY` finds in a segment).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Remove a profile attribute (a KEY as for --set); repeatable.
+        #[arg(long = "unset", value_name = "KEY")]
+        unset: Vec<String>,
     },
     /// Add tags.
     Tag {
@@ -854,7 +890,12 @@ pub enum RequestCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List requests.
+    /// Show a request with its steps.
+    Show {
+        /// The request id.
+        id: u64,
+    },
+    /// List requests, newest first.
     List {
         /// Only unresolved ones.
         #[arg(long)]
@@ -862,6 +903,8 @@ pub enum RequestCmd {
         /// Only this customer's.
         #[arg(long)]
         customer: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -893,10 +936,49 @@ pub enum DealCmd {
         /// The new stage.
         #[arg(value_parser = names(DealStage::NAMES, DealStage::parse))]
         stage: DealStage,
+        /// Why it was lost (only with the stage lost; optional).
+        #[arg(long)]
+        reason: Option<String>,
         #[command(flatten)]
         at: At,
     },
-    /// List deals.
+    /// Show a deal with its moves and notes.
+    Show {
+        /// The deal id.
+        id: u64,
+    },
+    /// Correct a deal: its title, value or expected close date, and add a note.
+    Edit {
+        /// The deal id.
+        id: u64,
+        /// A new title.
+        #[arg(long)]
+        title: Option<String>,
+        /// A new value, e.g. 2500 (base currency).
+        #[arg(long, allow_negative_numbers = true)]
+        value: Option<String>,
+        /// A new expected close date.
+        #[arg(long, conflicts_with = "no_close")]
+        close: Option<String>,
+        /// Forget the expected close date.
+        #[arg(long)]
+        no_close: bool,
+        /// A note to add.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Add a dated note to a deal.
+    Note {
+        /// The deal id.
+        id: u64,
+        /// The note.
+        text: String,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List deals, newest first.
     List {
         /// Only open deals.
         #[arg(long)]
@@ -904,6 +986,8 @@ pub enum DealCmd {
         /// Only this customer's.
         #[arg(long)]
         customer: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -936,14 +1020,46 @@ pub enum TaskCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List open tasks.
+    /// Show a task.
+    Show {
+        /// The task id.
+        id: u64,
+    },
+    /// Correct an open task: its title, due date or kind.
+    Edit {
+        /// The task id.
+        id: u64,
+        /// A new title.
+        #[arg(long)]
+        title: Option<String>,
+        /// A new due date (a recurring task then repeats from it).
+        #[arg(long)]
+        due: Option<String>,
+        /// A new kind.
+        #[arg(long, value_parser = names(TaskKind::NAMES, TaskKind::parse))]
+        kind: Option<TaskKind>,
+    },
+    /// Cancel an open task: it is kept, with the time, but no longer listed or
+    /// reminded of (`task list --all` shows it).
+    Cancel {
+        /// The task id.
+        id: u64,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List open tasks, soonest due first.
     List {
         /// Only tasks due on or before this date.
         #[arg(long)]
         until: Option<String>,
-        /// Include done tasks.
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Include done and cancelled tasks.
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -976,10 +1092,66 @@ pub enum PointsCmd {
         #[command(flatten)]
         at: At,
     },
+    /// Let points lapse.
+    Expire {
+        /// The customer.
+        customer: String,
+        /// How many.
+        #[arg(allow_negative_numbers = true)]
+        points: i64,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Correct a balance by a signed number of points (+50 or -50).
+    Adjust {
+        /// The customer.
+        customer: String,
+        /// How many, with a sign for a reduction (-50).
+        #[arg(allow_negative_numbers = true)]
+        points: i64,
+        /// Why (required: a correction is always explained).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        at: At,
+    },
     /// Show the balance and the ledger.
     Balance {
         /// The customer.
         customer: String,
+    },
+    /// The ledger, newest first, with the balance after each entry.
+    History {
+        /// The customer.
+        customer: String,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// The tiers of the points program, stored with the books.
+    #[command(subcommand)]
+    Tier(TierCmd),
+}
+
+/// `solocrm points tier ...`
+#[derive(Debug, Subcommand)]
+pub enum TierCmd {
+    /// List the tiers, lowest first.
+    List,
+    /// Add a tier, or move the threshold of an existing one.
+    Set {
+        /// Its name, e.g. gold or 金卡.
+        name: String,
+        /// The lifetime points from which it applies (earned plus adjustments).
+        #[arg(allow_negative_numbers = true)]
+        min: i64,
+    },
+    /// Remove a tier.
+    Remove {
+        /// Its name.
+        name: String,
     },
 }
 
@@ -1009,6 +1181,16 @@ pub enum ConsentCmd {
         source: String,
         #[command(flatten)]
         at: At,
+    },
+    /// List consent decisions, newest first: everyone's, or one customer's.
+    List {
+        /// Only this customer's.
+        customer: Option<String>,
+        /// Only this purpose.
+        #[arg(long)]
+        purpose: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 

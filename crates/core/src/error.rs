@@ -150,6 +150,20 @@ pub enum Conflict {
         /// The amount asked for.
         requested: Money,
     },
+    /// A task that was cancelled: it can be neither done nor changed.
+    #[error("task {task} was cancelled")]
+    TaskCancelled {
+        /// The task.
+        task: crate::TaskId,
+    },
+    /// A lost reason for a deal that is not lost.
+    #[error("deal {deal} is {stage}; only a lost deal has a lost reason")]
+    DealNotLost {
+        /// The deal.
+        deal: crate::DealId,
+        /// Its stage.
+        stage: crate::DealStage,
+    },
     /// Erasing a customer that is already erased.
     #[error("customer {customer} was already erased")]
     AlreadyErased {

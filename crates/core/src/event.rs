@@ -136,6 +136,14 @@ pub enum DomainEvent {
         /// The stage after.
         to: DealStage,
     },
+    /// A deal's title, value or expected close date changed, or a note or lost reason
+    /// was added.
+    DealEdited {
+        /// The customer.
+        customer: CustomerId,
+        /// The deal.
+        deal: DealId,
+    },
     /// A task was created.
     TaskCreated {
         /// The task.
@@ -145,6 +153,20 @@ pub enum DomainEvent {
     },
     /// A task was completed (a recurring task: one occurrence).
     TaskCompleted {
+        /// The task.
+        task: TaskId,
+        /// The customer it is about, if any.
+        customer: Option<CustomerId>,
+    },
+    /// A task's title, kind or due date changed.
+    TaskEdited {
+        /// The task.
+        task: TaskId,
+        /// The customer it is about, if any.
+        customer: Option<CustomerId>,
+    },
+    /// A task was cancelled.
+    TaskCancelled {
         /// The task.
         task: TaskId,
         /// The customer it is about, if any.
@@ -265,6 +287,7 @@ impl DomainEvent {
             | E::RequestUpdated { customer, .. }
             | E::DealCreated { customer, .. }
             | E::DealMoved { customer, .. }
+            | E::DealEdited { customer, .. }
             | E::PointsPosted { customer, .. }
             | E::InteractionEdited { customer, .. }
             | E::InteractionVoided { customer, .. }
@@ -272,7 +295,10 @@ impl DomainEvent {
             | E::PurchaseVoided { customer, .. }
             | E::SurveyVoided { customer, .. }
             | E::CustomerErased { customer } => Some(*customer),
-            E::TaskCreated { customer, .. } | E::TaskCompleted { customer, .. } => *customer,
+            E::TaskCreated { customer, .. }
+            | E::TaskCompleted { customer, .. }
+            | E::TaskEdited { customer, .. }
+            | E::TaskCancelled { customer, .. } => *customer,
             E::SegmentCreated { .. }
             | E::SegmentDeleted { .. }
             | E::Imported { .. }
@@ -296,6 +322,9 @@ impl DomainEvent {
             E::RequestUpdated { .. } => "request_updated",
             E::DealCreated { .. } => "deal_created",
             E::DealMoved { .. } => "deal_moved",
+            E::DealEdited { .. } => "deal_edited",
+            E::TaskEdited { .. } => "task_edited",
+            E::TaskCancelled { .. } => "task_cancelled",
             E::TaskCreated { .. } => "task_created",
             E::TaskCompleted { .. } => "task_completed",
             E::PointsPosted { .. } => "points_posted",

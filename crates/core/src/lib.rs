@@ -62,7 +62,7 @@ pub use customer::{
     AgeBand, BirthYear, Consent, ConsentPurpose, Customer, CustomerData, Gender, IncomeBand,
     NewCustomer, Profile,
 };
-pub use deal::{Deal, DealStage, DealStageChange, NewDeal, StageProbabilities};
+pub use deal::{Deal, DealEdit, DealNote, DealStage, DealStageChange, NewDeal, StageProbabilities};
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
@@ -73,7 +73,10 @@ pub use interaction::{
     Channel, Direction, Interaction, InteractionEdit, NewInteraction, Sentiment,
 };
 pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
-pub use loyalty::{NewPointsEntry, PointsEntry, PointsKind, Tier, TierRules};
+pub use loyalty::{
+    NewPointsEntry, PointsEntry, PointsKind, PointsTier, PointsTiers, Tier, TierRules,
+    lifetime_points,
+};
 pub use metrics::{
     ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period, Ratio,
     ReportConfig, ReportData, RfmScore, RfmSegment, RfmTable, TieRule,
@@ -86,7 +89,7 @@ pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteKind, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
 pub use search::SearchText;
-pub use segment::{Cmp, Comparison, Predicate, PurchaseSummary, Segment};
+pub use segment::{Cmp, Comparison, Facts, Predicate, PurchaseSummary, Segment};
 pub use service::{
     NewServiceRequest, RequestEvent, RequestEventKind, RequestKind, RequestStatus, ServiceRequest,
 };

@@ -48,7 +48,7 @@ use crate::ids::{
 };
 use crate::interaction::Interaction;
 use crate::lifecycle::{LifecycleStage, StageChange};
-use crate::loyalty::PointsEntry;
+use crate::loyalty::{PointsEntry, PointsTier};
 use crate::money::Currency;
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
@@ -238,6 +238,8 @@ pub trait ReadTx {
     fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>>;
     /// The balance after the customer's ledger entry with the largest id; 0 with none.
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64>;
+    /// The tiers of the points program, by threshold then name.
+    fn points_tiers(&self) -> StoreResult<Vec<PointsTier>>;
 
     /// The segment with this name.
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>>;
@@ -359,6 +361,12 @@ pub trait WriteTx: ReadTx {
     fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()>;
     /// Replaces a points ledger entry.
     fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()>;
+
+    /// Stores a tier of the points program, replacing the one with its name if there
+    /// is one.
+    fn put_points_tier(&mut self, tier: &PointsTier) -> StoreResult<()>;
+    /// Deletes a tier of the points program; false if there was none by that name.
+    fn delete_points_tier(&mut self, name: &Tag) -> StoreResult<bool>;
 
     /// Stores a new segment (its name is not taken).
     fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()>;

@@ -78,6 +78,8 @@ named_enum! {
         Segment = "segment",
         /// A recorded cost.
         Cost = "cost",
+        /// A tier of the points program.
+        PointsTier = "points_tier",
     }
 }
 
@@ -458,7 +460,8 @@ pub struct TaskQuery {
     pub customer: Option<CustomerId>,
     /// Only tasks due on or before this date.
     pub due_until: Option<NaiveDate>,
-    /// Include one-off tasks that are done (default: no).
+    /// Include one-off tasks that are done and tasks that were cancelled (default:
+    /// no).
     pub include_done: bool,
 }
 
@@ -467,7 +470,7 @@ impl TaskQuery {
     pub fn admits(&self, task: &Task) -> bool {
         self.customer.is_none_or(|c| task.customer() == Some(c))
             && self.due_until.is_none_or(|d| task.due() <= d)
-            && (self.include_done || !task.is_done())
+            && (self.include_done || task.is_open())
     }
 }
 
@@ -920,6 +923,15 @@ pub trait Store: Send + Sync {
     /// [`ValidationError::TimeOrder`].
     fn move_deal(&self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal>;
 
+    /// Changes a deal, adds a note or records why it was lost (see
+    /// [`DealEdit`](crate::deal::DealEdit)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`];
+    /// [`StoreError::Validation`] for a bad value; [`Conflict::DealNotLost`].
+    fn edit_deal(&self, id: DealId, edit: &crate::deal::DealEdit) -> StoreResult<Deal>;
+
     /// The deal with `id`.
     ///
     /// # Errors
@@ -946,6 +958,28 @@ pub trait Store: Send + Sync {
     /// [`StoreError::NotFound`], [`Conflict::TaskAlreadyDone`].
     fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task>;
 
+    /// Changes a task's title, kind or due date; see [`Task::edit`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::TaskAlreadyDone`],
+    /// [`Conflict::TaskCancelled`].
+    fn edit_task(
+        &self,
+        id: TaskId,
+        title: Option<Label>,
+        kind: Option<crate::TaskKind>,
+        due: Option<NaiveDate>,
+    ) -> StoreResult<Task>;
+
+    /// Cancels a task; see [`Task::cancel`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::TaskAlreadyDone`],
+    /// [`Conflict::TaskCancelled`].
+    fn cancel_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task>;
+
     /// The task with `id`.
     ///
     /// # Errors
@@ -965,6 +999,28 @@ pub trait Store: Send + Sync {
     /// [`StoreError::NotFound`], [`Conflict::CustomerErased`],
     /// [`Conflict::InsufficientPoints`] if the balance would go below zero.
     fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry>;
+
+    /// The tiers of the points program, lowest first.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn points_tiers(&self) -> StoreResult<crate::PointsTiers>;
+
+    /// Adds a tier of the points program, or moves the threshold of the one with its
+    /// name; returns the tiers after.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a negative threshold or one another tier has.
+    fn set_points_tier(&self, tier: crate::PointsTier) -> StoreResult<crate::PointsTiers>;
+
+    /// Removes a tier of the points program; returns the tiers after.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is none by that name.
+    fn remove_points_tier(&self, name: &Tag) -> StoreResult<crate::PointsTiers>;
 
     /// A customer's points balance (0 without entries).
     ///

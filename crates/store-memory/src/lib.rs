@@ -373,6 +373,8 @@ struct State {
     tasks: Table<Task>,
     points: Table<PointsEntry>,
     segments: OrdMap<Label, Segment>,
+    /// The points program's tiers, by name.
+    tiers: OrdMap<solocrm_core::Tag, solocrm_core::PointsTier>,
     audit: OrdMap<AuditId, AuditEntry>,
     costs: OrdMap<CostId, Cost>,
     events: OrdMap<EventSeq, Event>,
@@ -661,6 +663,12 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .map_or(0, PointsEntry::balance_after))
     }
 
+    fn points_tiers(&self) -> StoreResult<Vec<solocrm_core::PointsTier>> {
+        let mut tiers: Vec<_> = self.s().tiers.values().cloned().collect();
+        tiers.sort_by(|a, b| a.min_points.cmp(&b.min_points).then(a.name.cmp(&b.name)));
+        Ok(tiers)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         Ok(self.s().segments.get(name).cloned())
     }
@@ -925,6 +933,15 @@ impl WriteTx for Tx<State> {
 
     fn delete_segment(&mut self, name: &Label) -> StoreResult<bool> {
         Ok(self.state.segments.remove(name).is_some())
+    }
+
+    fn put_points_tier(&mut self, tier: &solocrm_core::PointsTier) -> StoreResult<()> {
+        self.state.tiers.insert(tier.name.clone(), tier.clone());
+        Ok(())
+    }
+
+    fn delete_points_tier(&mut self, name: &solocrm_core::Tag) -> StoreResult<bool> {
+        Ok(self.state.tiers.remove(name).is_some())
     }
 
     fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {

@@ -145,7 +145,11 @@ const RULES: &[Rule] = &[
                      WHERE subject <> 'erased' OR description <> '' GROUP BY customer_id
                     UNION ALL
                     SELECT customer_id, 'deals', count(*) FROM deals
-                     WHERE title <> 'erased' GROUP BY customer_id
+                     WHERE title <> 'erased' OR coalesce(lost_reason, 'erased') <> 'erased'
+                     GROUP BY customer_id
+                    UNION ALL
+                    SELECT d.customer_id, 'deal_notes', count(*) FROM deal_notes n
+                      JOIN deals d ON d.id = n.deal_id GROUP BY d.customer_id
                     UNION ALL
                     SELECT customer_id, 'tasks', count(*) FROM tasks
                      WHERE customer_id IS NOT NULL AND title <> 'erased' GROUP BY customer_id

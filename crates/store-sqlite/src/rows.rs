@@ -55,14 +55,15 @@ macro_rules! request_cols {
 macro_rules! deal_cols {
     () => {
         "d.id, d.customer_id, d.title, d.value, d.created_at, d.created_at_ns, \
-         d.initial_stage, d.expected_close, d.stage"
+         d.initial_stage, d.expected_close, d.stage, d.lost_reason"
     };
 }
 
 macro_rules! task_cols {
     () => {
         "t.id, t.customer_id, t.kind, t.title, t.due, t.recurrence, t.created_at, \
-         t.created_at_ns, t.occurrence, t.done, t.last_done_at, t.last_done_at_ns"
+         t.created_at_ns, t.occurrence, t.done, t.last_done_at, t.last_done_at_ns, \
+         t.cancelled_at, t.cancelled_at_ns"
     };
 }
 

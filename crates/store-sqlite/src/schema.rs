@@ -572,6 +572,35 @@ ALTER TABLE surveys ADD COLUMN void_reason TEXT
         OR (void_at IS NOT NULL AND length(CAST(void_reason AS BLOB)) <= 1048576));
 "#;
 
+/// Version 11: what deals, tasks and the points program gained with the `deal`,
+/// `task` and `points tier` commands, all additions (no rebuild):
+/// - `deals.lost_reason`: why a lost deal was lost (null if not said; only on a lost
+///   deal);
+/// - `deal_notes`: a deal's dated notes, in the order they were added;
+/// - `tasks.cancelled_at`: when a task was cancelled (null while it is not), an
+///   instant in two columns like every other;
+/// - `points_tiers`: the tiers of the points program, each a name and the lifetime
+///   points from which it applies.
+const V11: &str = r#"
+ALTER TABLE deals ADD COLUMN lost_reason TEXT
+    CHECK (lost_reason IS NULL OR (length(lost_reason) BETWEEN 1 AND 200 AND stage = 'lost'));
+CREATE TABLE deal_notes (
+    deal_id INTEGER NOT NULL REFERENCES deals (id),
+    seq     INTEGER NOT NULL CHECK (seq >= 1),
+    at      INTEGER NOT NULL,
+    at_ns   INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    text    TEXT NOT NULL CHECK (length(CAST(text AS BLOB)) <= 1048576),
+    PRIMARY KEY (deal_id, seq)
+) STRICT, WITHOUT ROWID;
+ALTER TABLE tasks ADD COLUMN cancelled_at INTEGER;
+ALTER TABLE tasks ADD COLUMN cancelled_at_ns INTEGER
+    CHECK (cancelled_at_ns BETWEEN 0 AND 1999999999);
+CREATE TABLE points_tiers (
+    name       TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+    min_points INTEGER NOT NULL UNIQUE CHECK (min_points >= 0)
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -634,10 +663,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 11,
+        sql: V11,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

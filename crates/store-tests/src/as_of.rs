@@ -4,8 +4,8 @@
 //!
 //! [`check_as_of_replay`] generates random histories (customers created at various
 //! instants, stage moves, purchases, refunds, survey answers, service requests and
-//! their steps, interactions, deals and their moves, tasks and their completion,
-//! points and consents), writes each in time order into a store, picks a day D, and
+//! their steps, interactions, deals and their moves, notes and lost reasons, tasks and
+//! their completion and cancellation, points and consents), writes each in time order into a store, picks a day D, and
 //! compares the store read as of the first instant after D (UTC) with a fresh store
 //! into which only the records dated before that instant were written. Run it with
 //! [`as_of_conformance!`](crate::as_of_conformance).
@@ -25,12 +25,12 @@ use solocrm_core::metrics::{
     Activity, CohortGrain, ReportConfig, TieRule, WarningConfig, churn_warnings, cohort_matrix, rfm,
 };
 use solocrm_core::{
-    ActivityQuery, Channel, Consent, Crm, Currency, CustomerData, CustomerQuery, DealStage,
-    Direction, FreeText, Label, LifecyclePolicy, LifecycleStage, Money, NewCustomer, NewDeal,
-    NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
-    NewTask, OpenQuery, Period, PersonName, PointsKind, Predicate, Reader, Recurrence,
-    RequestEventKind, RequestKind, RequestStatus, SegmentFilter, StageReason, StoreResult,
-    SurveyKind, SurveyScore, Tag, TaskKind, TaskQuery, TimeRange,
+    ActivityQuery, Channel, Consent, Crm, Currency, CustomerData, CustomerQuery, DealEdit,
+    DealStage, Direction, FreeText, Label, LifecyclePolicy, LifecycleStage, Money, NewCustomer,
+    NewDeal, NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest,
+    NewSurveyResponse, NewTask, OpenQuery, Period, PersonName, PointsKind, Predicate, Reader,
+    Recurrence, RequestEventKind, RequestKind, RequestStatus, SegmentFilter, StageReason,
+    StoreResult, SurveyKind, SurveyScore, Tag, TaskKind, TaskQuery, TimeRange,
 };
 
 /// How many random histories a run tries.
@@ -96,6 +96,12 @@ enum Step {
         due_in: u8,
         recurring: bool,
     },
+    DealNote {
+        deal: usize,
+    },
+    Cancel {
+        task: usize,
+    },
     Complete {
         task: usize,
     },
@@ -125,6 +131,8 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (ix(), ix()).prop_map(|(deal, to)| Step::DealMove { deal, to }),
         1 => (ix(), 0u8..60, any::<bool>()).prop_map(|(customer, due_in, recurring)| Step::Task { customer, due_in, recurring }),
         1 => ix().prop_map(|task| Step::Complete { task }),
+        1 => ix().prop_map(|deal| Step::DealNote { deal }),
+        1 => ix().prop_map(|task| Step::Cancel { task }),
         1 => (ix(), 1u16..500, any::<bool>()).prop_map(|(customer, points, redeem)| Step::Points { customer, points, redeem }),
         1 => (ix(), any::<bool>()).prop_map(|(customer, granted)| Step::Consent { customer, granted }),
     ]
@@ -325,6 +333,17 @@ fn replay(crm: &Crm, h: &History, cutoff: Option<DateTime<Utc>>) {
                             .collect();
                         if let Some(to) = pick(&allowed, *to) {
                             w.move_deal(id, to, at)?;
+                            // A lost reason comes with the move (as `deal move ID lost
+                            // --reason` records it), so it is as old as the move.
+                            if to == DealStage::Lost {
+                                w.edit_deal(
+                                    id,
+                                    &DealEdit {
+                                        lost_reason: Some(text("too dear")?),
+                                        ..DealEdit::default()
+                                    },
+                                )?;
+                            }
                         }
                     }
                 }
@@ -342,6 +361,22 @@ fn replay(crm: &Crm, h: &History, cutoff: Option<DateTime<Utc>>) {
                         created_at: at,
                     })?;
                     made.tasks.push(t.id());
+                }
+                Step::DealNote { deal } => {
+                    if let Some(id) = pick(&made.deals, *deal) {
+                        w.edit_deal(
+                            id,
+                            &DealEdit {
+                                note: Some((at, FreeText::parse("called")?)),
+                                ..DealEdit::default()
+                            },
+                        )?;
+                    }
+                }
+                Step::Cancel { task } => {
+                    if let Some(id) = pick(&made.tasks, *task) {
+                        w.cancel_task(id, at)?;
+                    }
                 }
                 Step::Complete { task } => {
                     if let Some(id) = pick(&made.tasks, *task) {
@@ -395,6 +430,7 @@ const SEGMENTS: &[&str] = &[
     "days_since_purchase > 30",
     "total_spend >= 200",
     "not stage = prospect and purchase_count = 0",
+    "consent = \"newsletter\"",
 ];
 
 /// Every view compared, as text (each view's `Debug` form: the views hold money,

@@ -3,17 +3,21 @@
 mod analytics;
 mod audit;
 mod clv;
+mod consent;
 mod cost;
 mod customer;
+mod deal;
 mod import;
 mod interaction;
 mod io;
 mod lifecycle;
+mod points;
 mod purchase;
-mod records;
+mod request;
 mod settings;
 mod setup;
 mod survey;
+mod task;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -175,6 +179,16 @@ impl CustomerNames {
     }
 }
 
+/// A record's JSON with `customer_name` beside its customer id: what the `show`
+/// commands print with `--json`.
+pub fn with_name(record: &impl serde::Serialize, name: &str) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(record)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("customer_name".into(), name.into());
+    }
+    Ok(value)
+}
+
 /// Prints a note on standard error (what the command is waiting for), escaped; nothing
 /// under `--quiet`.
 pub fn note(message: &str) {
@@ -256,11 +270,11 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Interaction(c) => interaction::run(&mut ctx, c)?,
         Command::Purchase(c) => purchase::run(&mut ctx, c)?,
         Command::Survey(c) => survey::run(&mut ctx, c)?,
-        Command::Request(c) => records::request(&mut ctx, c)?,
-        Command::Deal(c) => records::deal(&mut ctx, c)?,
-        Command::Task(c) => records::task(&mut ctx, c)?,
-        Command::Points(c) => records::points(&mut ctx, c)?,
-        Command::Consent(c) => records::consent(&mut ctx, c)?,
+        Command::Request(c) => request::run(&mut ctx, c)?,
+        Command::Deal(c) => deal::run(&mut ctx, c)?,
+        Command::Task(c) => task::run(&mut ctx, c)?,
+        Command::Points(c) => points::run(&mut ctx, c)?,
+        Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {
             as_of,

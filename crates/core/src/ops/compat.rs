@@ -206,6 +206,10 @@ impl Store for Crm {
         self.write(|w| w.move_deal(id, to, at))
     }
 
+    fn edit_deal(&self, id: DealId, edit: &crate::deal::DealEdit) -> StoreResult<Deal> {
+        self.write(|w| w.edit_deal(id, edit))
+    }
+
     fn deal(&self, id: DealId) -> StoreResult<Deal> {
         self.read(|r| r.deal(id))
     }
@@ -222,6 +226,20 @@ impl Store for Crm {
         self.write(|w| w.complete_task(id, at))
     }
 
+    fn edit_task(
+        &self,
+        id: TaskId,
+        title: Option<Label>,
+        kind: Option<crate::TaskKind>,
+        due: Option<chrono::NaiveDate>,
+    ) -> StoreResult<Task> {
+        self.write(|w| w.edit_task(id, title.clone(), kind, due))
+    }
+
+    fn cancel_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
+        self.write(|w| w.cancel_task(id, at))
+    }
+
     fn task(&self, id: TaskId) -> StoreResult<Task> {
         self.read(|r| r.task(id))
     }
@@ -232,6 +250,18 @@ impl Store for Crm {
 
     fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
         self.write(|w| w.post_points(entry.clone()))
+    }
+
+    fn points_tiers(&self) -> StoreResult<crate::PointsTiers> {
+        self.read(|r| r.points_tiers())
+    }
+
+    fn set_points_tier(&self, tier: crate::PointsTier) -> StoreResult<crate::PointsTiers> {
+        self.write(|w| w.set_points_tier(tier.clone()))
+    }
+
+    fn remove_points_tier(&self, name: &Tag) -> StoreResult<crate::PointsTiers> {
+        self.write(|w| w.remove_points_tier(name))
     }
 
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {

@@ -31,9 +31,11 @@
 //!   others (responded, resolved, reopened) dated at or after it are undone, so a
 //!   request resolved later shows as open.
 //! - **Deals** created at or after the cutoff are absent; the moves of the others at or
-//!   after it are undone (a deal keeps its whole history).
+//!   after it are undone (a deal keeps its whole history), and so are their notes dated
+//!   at or after it; a lost reason goes with the lost move.
 //! - **Tasks** created at or after the cutoff are absent; a one-off task completed at
-//!   or after it shows as open.
+//!   or after it shows as open, and so does a task cancelled at or after it.
+//! - **Points tiers** are settings: today's apply.
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
 //! - **Costs** spent at or after the cutoff are hidden.
@@ -300,8 +302,18 @@ impl<'a> AsOf<'a> {
         if !self.before(d.created_at()) {
             return Ok(None);
         }
+        let notes: Vec<_> = d
+            .notes()
+            .iter()
+            .filter(|n| self.before(n.at))
+            .cloned()
+            .collect();
         if d.history().iter().all(|m| self.before(m.at)) {
-            return Ok(Some(d));
+            let reason = d.lost_reason().cloned();
+            return d
+                .with_extras(notes, reason)
+                .map(Some)
+                .map_err(StoreError::backend);
         }
         let new = NewDeal {
             customer: d.customer(),
@@ -317,7 +329,10 @@ impl<'a> AsOf<'a> {
             .filter(|m| self.before(m.at))
             .cloned()
             .collect::<Vec<_>>();
+        // The lost move (and so its reason) lies after the cutoff.
         Deal::replay(d.id(), new, moves)
+            .map_err(StoreError::backend)?
+            .with_extras(notes, None)
             .map(Some)
             .map_err(StoreError::backend)
     }
@@ -333,6 +348,11 @@ impl<'a> AsOf<'a> {
         {
             return Ok(None);
         }
+        // A task cancelled at or after the cutoff was still open then.
+        let t = match t.cancelled_at() {
+            Some(at) if !self.before(at) => t.cancelled(None),
+            _ => t,
+        };
         let done_later = t.last_done_at().is_some_and(|at| !self.before(at));
         if !done_later || t.recurrence().is_some() {
             // A recurring task keeps only its latest completion: its occurrence
@@ -672,6 +692,11 @@ impl ReadTx for AsOf<'_> {
             .points_ledger(customer)?
             .last()
             .map_or(0, PointsEntry::balance_after))
+    }
+
+    fn points_tiers(&self) -> StoreResult<Vec<crate::loyalty::PointsTier>> {
+        // The rules are settings, not history: today's apply to any date.
+        self.inner.points_tiers()
     }
 
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {

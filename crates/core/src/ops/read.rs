@@ -13,12 +13,12 @@ use crate::ids::{
 };
 use crate::interaction::Interaction;
 use crate::lifecycle::StageChange;
-use crate::loyalty::PointsEntry;
+use crate::loyalty::{PointsEntry, PointsTiers};
 use crate::port::CustomerFilter;
 use crate::privacy::{AuditEntry, CustomerExport};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::search::SearchText;
-use crate::segment::{PurchaseSummary, Segment};
+use crate::segment::{Facts, PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
 use crate::store::{
     ActivityQuery, CustomerKeys, CustomerQuery, Entity, MAX_PAGE_SIZE, OpenQuery, Page, StoreError,
@@ -26,7 +26,7 @@ use crate::store::{
 };
 use crate::survey::SurveyResponse;
 use crate::task::Task;
-use crate::text::{Email, ExternalRef, Label};
+use crate::text::{Email, ExternalRef, Label, Tag};
 
 /// How many candidates a segment walk reads at a time.
 const SEGMENT_CHUNK: u32 = 512;
@@ -103,6 +103,11 @@ impl<'t> Reader<'t> {
         // A segment needs each candidate's purchases: walk the candidates in chunks
         // until one more than a page matches.
         let needs = segment.predicate.needs_purchases();
+        let tiers = if segment.predicate.needs_tier() {
+            Some(self.points_tiers()?)
+        } else {
+            None
+        };
         let zone = self.time_zone()?;
         let none = PurchaseSummary::none(self.currency());
         let mut after = query.after;
@@ -117,7 +122,15 @@ impl<'t> Reader<'t> {
                 } else {
                     none
                 };
-                if !segment.predicate.matches(&c, &summary, segment.as_of, zone) {
+                let tier = match &tiers {
+                    Some(tiers) => self.tier_of(c.id(), tiers)?,
+                    None => None,
+                };
+                let facts = Facts {
+                    purchases: &summary,
+                    tier: tier.as_ref(),
+                };
+                if !segment.predicate.matches(&c, &facts, segment.as_of, zone) {
                     continue;
                 }
                 if items.len() == limit {
@@ -377,6 +390,32 @@ impl<'t> Reader<'t> {
     pub fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
         self.customer(customer)?;
         self.tx.points_ledger(customer)
+    }
+
+    /// The tiers of the points program, lowest first.
+    ///
+    /// # Errors
+    ///
+    /// The backend's ([`StoreError::Backend`] for stored tiers that break the rules).
+    pub fn points_tiers(&self) -> StoreResult<PointsTiers> {
+        PointsTiers::new(self.tx.points_tiers()?).map_err(StoreError::backend)
+    }
+
+    /// A customer's tier under `tiers`, by their lifetime points
+    /// ([`lifetime_points`](crate::lifetime_points)); `None` below the lowest tier.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer.
+    pub fn tier_of(&self, customer: CustomerId, tiers: &PointsTiers) -> StoreResult<Option<Tag>> {
+        if tiers.is_empty() {
+            self.customer(customer)?;
+            return Ok(None);
+        }
+        let ledger = self.points_ledger(customer)?;
+        Ok(tiers
+            .tier_for(crate::loyalty::lifetime_points(&ledger))
+            .map(|t| t.name.clone()))
     }
 
     /// The segment with this name.

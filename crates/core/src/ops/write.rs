@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::Writer;
 use crate::cost::{Cost, NewCost};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
-use crate::deal::{Deal, DealStage, NewDeal};
+use crate::deal::{Deal, DealEdit, DealStage, NewDeal};
 use crate::error::Conflict;
 use crate::event::DomainEvent;
 use crate::ids::{
@@ -16,7 +16,7 @@ use crate::ids::{
 };
 use crate::interaction::{Interaction, InteractionEdit, NewInteraction};
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
-use crate::loyalty::{NewPointsEntry, PointsEntry};
+use crate::loyalty::{NewPointsEntry, PointsEntry, PointsTier, PointsTiers};
 use crate::money::Money;
 use crate::port::IdKind;
 use crate::privacy::{AuditAction, AuditEntry};
@@ -824,6 +824,134 @@ impl Writer<'_> {
                 },
             )?;
             Ok(d)
+        })
+    }
+
+    /// Changes a deal: its title, value or expected close date (`None`: unchanged),
+    /// adds a dated note, and records why a lost deal was lost.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`]; [`StoreError::Validation`]
+    /// for a bad value; [`Conflict::DealNotLost`] for a lost reason on a deal that is
+    /// not lost.
+    pub fn edit_deal(&mut self, id: DealId, edit: &DealEdit) -> StoreResult<Deal> {
+        self.atomic(|w| {
+            let mut d = w.reader().deal(id)?;
+            w.live_customer(d.customer())?;
+            if let Some(t) = &edit.title {
+                d.set_title(t.clone());
+            }
+            if let Some(v) = edit.value {
+                d.set_value(v, w.currency())?;
+            }
+            if let Some(c) = edit.expected_close {
+                d.set_expected_close(c);
+            }
+            if let Some(r) = &edit.lost_reason {
+                d.set_lost_reason(r.clone())?;
+            }
+            if let Some((at, text)) = &edit.note {
+                d.add_note(*at, text.clone());
+            }
+            w.tx.update_deal(&d)?;
+            w.emit(
+                edit.note.as_ref().map(|(at, _)| *at),
+                DomainEvent::DealEdited {
+                    customer: d.customer(),
+                    deal: id,
+                },
+            )?;
+            Ok(d)
+        })
+    }
+
+    /// Changes a task's title, kind or due date (see [`Task::edit`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::TaskCancelled`] or
+    /// [`Conflict::TaskAlreadyDone`] for a closed task; [`Conflict::CustomerErased`]
+    /// for a new title on the task of an erased customer.
+    pub fn edit_task(
+        &mut self,
+        id: TaskId,
+        title: Option<Label>,
+        kind: Option<crate::task::TaskKind>,
+        due: Option<chrono::NaiveDate>,
+    ) -> StoreResult<Task> {
+        self.atomic(|w| {
+            let mut t = w.reader().task(id)?;
+            // A new title is text: not on the task of an erased customer.
+            if let (Some(_), Some(c)) = (&title, t.customer()) {
+                w.live_customer(c)?;
+            }
+            t.edit(title.clone(), kind, due)?;
+            w.tx.update_task(&t)?;
+            w.emit(
+                None,
+                DomainEvent::TaskEdited {
+                    task: id,
+                    customer: t.customer(),
+                },
+            )?;
+            Ok(t)
+        })
+    }
+
+    /// Cancels a task (see [`Task::cancel`]): it is kept, closed, with the time.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::TaskCancelled`] or
+    /// [`Conflict::TaskAlreadyDone`] for a closed task.
+    pub fn cancel_task(&mut self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
+        self.atomic(|w| {
+            let mut t = w.reader().task(id)?;
+            t.cancel(at)?;
+            w.tx.update_task(&t)?;
+            w.emit(
+                Some(at),
+                DomainEvent::TaskCancelled {
+                    task: id,
+                    customer: t.customer(),
+                },
+            )?;
+            Ok(t)
+        })
+    }
+
+    /// Sets a tier of the points program: adds it, or moves the threshold of the tier
+    /// with its name.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a negative threshold or one another tier has.
+    pub fn set_points_tier(&mut self, tier: PointsTier) -> StoreResult<PointsTiers> {
+        self.atomic(|w| {
+            let mut tiers = w.tx.points_tiers()?;
+            tiers.retain(|t| t.name != tier.name);
+            tiers.push(tier.clone());
+            let checked = PointsTiers::new(tiers)?;
+            w.tx.put_points_tier(&tier)?;
+            Ok(checked)
+        })
+    }
+
+    /// Removes a tier of the points program.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is no tier by that name.
+    pub fn remove_points_tier(&mut self, name: &Tag) -> StoreResult<PointsTiers> {
+        self.atomic(|w| {
+            if !w.tx.delete_points_tier(name)? {
+                return Err(StoreError::NotFound {
+                    entity: Entity::PointsTier,
+                    key: name.to_string(),
+                });
+            }
+            Ok(PointsTiers::new(w.tx.points_tiers()?)?)
         })
     }
 

@@ -241,6 +241,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| loyalty::points_balance(c, customer))
     }
 
+    fn points_tiers(&self) -> StoreResult<Vec<solocrm_core::PointsTier>> {
+        self.run(loyalty::points_tiers)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.run(|c| privacy::segment(c, name))
     }
@@ -464,6 +468,14 @@ impl<'c> WriteTx for Tx<'c> {
 
     fn delete_segment(&mut self, name: &Label) -> StoreResult<bool> {
         self.run(|c| privacy::delete_segment(c, name))
+    }
+
+    fn put_points_tier(&mut self, tier: &solocrm_core::PointsTier) -> StoreResult<()> {
+        self.run(|c| loyalty::put_points_tier(c, tier))
+    }
+
+    fn delete_points_tier(&mut self, name: &solocrm_core::Tag) -> StoreResult<bool> {
+        self.run(|c| loyalty::delete_points_tier(c, name))
     }
 
     fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {

@@ -24,8 +24,9 @@
 //! consent), [`lifecycle`], [`listing`] (pages and filters), [`activity`] (interactions
 //! and surveys), [`purchases`], [`batch`] (bulk purchases), [`import`], [`purchase_log`], [`refunds`],
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
-//! [`loyalty`] (points), [`segments`], [`privacy`] (erasure, export, audit), [`ledger`]
-//! (customer search and costs), [`voids`] (voided and edited records) and
+//! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
+//! tiers, tier and consent segments), [`segments`], [`privacy`] (erasure, export, audit),
+//! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
 
 mod support;
@@ -44,6 +45,7 @@ pub mod privacy;
 pub mod purchase_log;
 pub mod purchases;
 pub mod refunds;
+pub mod relations;
 pub mod segments;
 pub mod service;
 pub mod tags;
@@ -269,6 +271,14 @@ macro_rules! __store_conformance_list {
                 points_of_an_unknown_customer_are_not_found,
                 ledgers_are_per_customer_in_posting_order,
             }
+            relations {
+                a_deal_is_edited_and_noted_and_keeps_its_lost_reason,
+                a_refused_deal_edit_changes_nothing,
+                a_cancelled_task_is_kept_closed_and_left_out_of_open_lists,
+                an_edited_task_reads_back_with_its_new_fields,
+                points_tiers_are_stored_moved_and_removed,
+                tier_and_consent_segments_select_the_right_customers,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -395,6 +405,7 @@ mod tests {
             ("purchase_log", include_str!("purchase_log.rs")),
             ("purchases", include_str!("purchases.rs")),
             ("refunds", include_str!("refunds.rs")),
+            ("relations", include_str!("relations.rs")),
             ("segments", include_str!("segments.rs")),
             ("service", include_str!("service.rs")),
             ("tags", include_str!("tags.rs")),
