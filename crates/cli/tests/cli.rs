@@ -1222,6 +1222,17 @@ fn top_means_the_same_in_tables_and_json() {
     assert!(demo.contains("show an early-warning signal"), "{demo}");
     let len = |v: &serde_json::Value| v.as_array().map_or(0, Vec::len);
     let all = env.json(&["churn-risk", asof[0], asof[1]]);
+    // The dashboard's early-warning table names the customer beside the id.
+    let first = all[0]["customer"].as_u64().expect("an id");
+    let name = env.json(&["customer", "show", &format!("#{first}")])["customer"]["name"]
+        .as_str()
+        .expect("a name")
+        .to_owned();
+    let row = demo
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{first} ")))
+        .unwrap_or_else(|| panic!("customer {first} in the warning table: {demo}"));
+    assert!(row.contains(&name), "{row}");
     assert!(len(&all) > 20, "JSON has every warning: {}", len(&all));
     let three = env.json(&["churn-risk", asof[0], asof[1], "--top", "3"]);
     assert_eq!(

@@ -149,6 +149,13 @@ pub fn dashboard(
     }
     let r = &view.report;
     let stages: Vec<(&str, usize)> = view.stages.iter().map(|(s, n)| (label(*s), *n)).collect();
+    // The names of the customers the early-warning table shows (its first five).
+    let warned: Vec<String> = r
+        .early_warning
+        .iter()
+        .take(5)
+        .map(|w| solocrm_core::Store::customer(store, w.customer).map(|c| c.name().to_string()))
+        .collect::<Result<_, _>>()?;
     let out = &mut ctx.out;
     if populated.is_some() {
         out.line(t!("dashboard.created", db = ctx.db.display()))?;
@@ -360,10 +367,11 @@ pub fn dashboard(
     out.table(&t)?;
     if !r.early_warning.is_empty() {
         out.line("")?;
-        let mut t = Table::new(&[">CUSTOMER", ">RISK", "WHY"]);
-        for w in r.early_warning.iter().take(5) {
+        let mut t = Table::new(&[">CUSTOMER", "NAME", ">RISK", "WHY"]);
+        for (w, name) in r.early_warning.iter().zip(&warned) {
             t.row(vec![
                 w.customer.to_string(),
+                name.clone(),
                 w.score.to_string(),
                 w.factors
                     .first()
