@@ -198,15 +198,6 @@ pub fn note(message: &str) {
     }
 }
 
-/// `n` and the noun that agrees with it: `1 customer`, `0 customers`, `2 customers`.
-pub fn plural<N>(n: N, one: &str, many: &str) -> String
-where
-    N: std::fmt::Display + PartialEq + From<u8>,
-{
-    let noun = if n == N::from(1) { one } else { many };
-    format!("{n} {noun}")
-}
-
 /// Prints the `label value` lines of a `show` (`  stage      new`): each label, a
 /// catalogue text, padded to `width` terminal columns (a Chinese character takes two),
 /// then one space and the value.
