@@ -286,6 +286,7 @@ const LABEL_COLUMNS: &[(&str, &[&str])] = &[
     ("IN FORCE", &["yesno"]),
     ("CATEGORY", &["category"]),
     ("STEP", &["step"]),
+    ("ACTION", &["action"]),
     ("REPEAT", &["repeat"]),
     ("REPEATS", &["repeat"]),
     ("DONE", &["yesno"]),

@@ -764,6 +764,16 @@ fn record_commands_confirm_in_chinese_and_english_reads_as_before() {
     let tier = en.ok(&["points", "tier", "set", "金卡", "1"]);
     assert!(tier.starts_with("tier 金卡 starts at 1 point\n"), "{tier}");
 
+    // The audit trail names its actions in the run's language.
+    let audit = ok_with(&zh, ZH, &["audit"]);
+    assert!(
+        audit.contains("记录购买") && audit.contains("添加客户"),
+        "{audit}"
+    );
+    assert!(!audit.contains("purchase_recorded"), "{audit}");
+    let english = en.ok(&["audit"]);
+    assert!(english.contains("purchase_recorded"), "{english}");
+
     // Voiding says so in the run's language.
     let voided = ok_with(&zh, ZH, &["interaction", "void", "1", "--reason", "记错了"]);
     assert!(voided.starts_with("已作废互动 1；"), "{voided}");
