@@ -29,8 +29,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use solocrm_core::{
-    Channel, DealStage, Direction, LifecycleStage, PointsKind, Recurrence, RequestKind,
-    RequestStatus, RfmSegment, Sentiment, TaskKind,
+    Channel, CostCategory, DealStage, Direction, LifecycleStage, PointsKind, Recurrence,
+    RequestEventKind, RequestKind, RequestStatus, RfmSegment, Sentiment, TaskKind,
 };
 
 /// A language the CLI speaks.
@@ -175,7 +175,7 @@ pub fn format(key: &'static str, args: &[(&str, &dyn Display)]) -> String {
 
 /// A count in `lang`: the text of `key` is `singular|plural` (English) or one form
 /// (Chinese, which has no plural: `{n} 位客户`), with `{n}` the count.
-pub fn count_in<N>(lang: Lang, key: &'static str, n: N) -> String
+pub fn count_in<N>(lang: Lang, key: &str, n: N) -> String
 where
     N: Display + PartialEq + From<u8>,
 {
@@ -189,7 +189,7 @@ where
 }
 
 /// A count in the run's language ([`count_in`]).
-pub fn count<N>(key: &'static str, n: N) -> String
+pub fn count<N>(key: &str, n: N) -> String
 where
     N: Display + PartialEq + From<u8>,
 {
@@ -253,6 +253,8 @@ named! {
     PointsKind => "points",
     Recurrence => "repeat",
     RfmSegment => "rfm",
+    CostCategory => "category",
+    RequestEventKind => "step",
 }
 
 /// How a value of a closed list reads in the run's language: `active` → `活跃`,
@@ -272,13 +274,19 @@ pub fn label_in<T: Named>(lang: Lang, value: T) -> &'static str {
 /// cell of such a column that is a name of one of them is shown as its label.
 const LABEL_COLUMNS: &[(&str, &[&str])] = &[
     ("STAGE", &["stage", "deal"]),
-    ("FROM", &["stage"]),
-    ("TO", &["stage"]),
+    ("FROM", &["stage", "deal"]),
+    ("TO", &["stage", "deal"]),
     ("CHANNEL", &["channel"]),
     ("DIRECTION", &["direction"]),
     ("SENTIMENT", &["sentiment"]),
     ("KIND", &["task", "request", "points"]),
     ("STATUS", &["status"]),
+    ("STATE", &["decision"]),
+    ("DECISION", &["decision"]),
+    ("IN FORCE", &["yesno"]),
+    ("CATEGORY", &["category"]),
+    ("STEP", &["step"]),
+    ("ACTION", &["action"]),
     ("REPEAT", &["repeat"]),
     ("REPEATS", &["repeat"]),
     ("DONE", &["yesno"]),
@@ -393,6 +401,8 @@ mod tests {
             all::<PointsKind>(),
             all::<Recurrence>(),
             all::<RfmSegment>(),
+            all::<CostCategory>(),
+            all::<RequestEventKind>(),
         ]
         .concat();
         for key in &keys {

@@ -2,7 +2,9 @@
 //! (`LANG=zh_CN.UTF-8`, with `LC_ALL` and `LC_MESSAGES` before it), gives Chinese
 //! headings, table headers, stage and channel labels and messages, with the tables still
 //! aligned by display width; English stays the default; `--lang` takes `en` or `zh-CN`
-//! only (exit 2 otherwise); JSON is the same in every language.
+//! only (exit 2 otherwise); JSON is the same in every language. The record commands
+//! (customer, purchase, deal, task, request, points, consent, cost, import …) confirm,
+//! show and refuse in Chinese too, and read in English as they always did.
 
 mod common;
 
@@ -454,4 +456,426 @@ fn help_stays_english() {
     assert!(help.contains("Usage:"), "{help}");
     assert!(help.contains("--lang <LANG>"), "{help}");
     assert_eq!(env.ok(&["--help"]), help);
+}
+
+/// The record commands, run in the same order on two books: each step's Chinese
+/// confirmation (on one) and its English one (on the other, as it always read).
+const RECORDS: &[(&[&str], &str, &str)] = &[
+    (
+        &[
+            "customer",
+            "add",
+            "王芳",
+            "--email",
+            "fang@example.cn",
+            "--at",
+            "2025-03-01",
+        ],
+        "已添加客户 1（王芳）",
+        "added customer 1 (王芳)",
+    ),
+    (
+        &[
+            "customer",
+            "edit",
+            "fang@example.cn",
+            "--city",
+            "杭州",
+            "--set",
+            "industry=餐饮",
+        ],
+        "已更新客户 1（王芳）",
+        "updated customer 1 (王芳)",
+    ),
+    (
+        &["customer", "tag", "fang@example.cn", "老客户"],
+        "客户 1 的标签：老客户",
+        "customer 1 tags: 老客户",
+    ),
+    (
+        &[
+            "purchase",
+            "add",
+            "fang@example.cn",
+            "49.90",
+            "--description",
+            "龙井茶",
+            "--at",
+            "2025-03-02",
+        ],
+        "已记录 王芳 的购买 1，金额 49.90 CNY",
+        "recorded purchase 1 of 49.90 CNY by 王芳",
+    ),
+    (
+        &[
+            "purchase",
+            "refund",
+            "1",
+            "10",
+            "--reason",
+            "包装破损",
+            "--at",
+            "2025-03-03",
+        ],
+        "已为购买 1 退款 10.00 CNY（退款 1）",
+        "refunded 10.00 CNY of purchase 1 (refund 1)",
+    ),
+    (
+        &[
+            "interaction",
+            "log",
+            "fang@example.cn",
+            "电话回访",
+            "--channel",
+            "wechat",
+            "--direction",
+            "outbound",
+            "--at",
+            "2025-03-03",
+        ],
+        "已记录与 王芳 的互动 1",
+        "logged interaction 1 with 王芳",
+    ),
+    (
+        &[
+            "survey",
+            "record",
+            "fang@example.cn",
+            "--nps",
+            "9",
+            "--comment",
+            "很满意",
+            "--at",
+            "2025-03-04",
+        ],
+        "已记录 王芳 的 nps 评分：9",
+        "recorded nps 9 from 王芳",
+    ),
+    (
+        &[
+            "deal",
+            "add",
+            "fang@example.cn",
+            "年度合同",
+            "5000",
+            "--at",
+            "2025-03-05",
+        ],
+        "已添加商机 1（年度合同，5000.00 CNY），阶段：需求确认",
+        "added deal 1 (年度合同, 5000.00 CNY) at need_identified",
+    ),
+    (
+        &["deal", "move", "1", "won", "--at", "2025-03-06"],
+        "商机 1 现在的阶段：赢单",
+        "deal 1 is now won",
+    ),
+    (
+        &["deal", "note", "1", "已签约", "--at", "2025-03-06"],
+        "已为商机 1 添加备注（共 1 条备注）",
+        "noted on deal 1 (1 note)",
+    ),
+    (
+        &[
+            "task",
+            "add",
+            "回访王芳",
+            "--due",
+            "2025-04-01",
+            "--customer",
+            "fang@example.cn",
+            "--at",
+            "2025-03-06",
+        ],
+        "已添加任务 1，到期日 2025-04-01",
+        "added task 1 due 2025-04-01",
+    ),
+    (
+        &["task", "done", "1", "--at", "2025-03-07"],
+        "任务 1 已完成",
+        "task 1 is done",
+    ),
+    (
+        &[
+            "request",
+            "open",
+            "fang@example.cn",
+            "包装破损",
+            "--kind",
+            "complaint",
+            "--description",
+            "盒子坏了",
+            "--at",
+            "2025-03-07",
+        ],
+        "已为 王芳 创建投诉 1",
+        "opened complaint 1 for 王芳",
+    ),
+    (
+        &["request", "resolve", "1", "--at", "2025-03-08"],
+        "服务请求 1 现在的状态：已解决",
+        "request 1 is now resolved",
+    ),
+    (
+        &[
+            "points",
+            "earn",
+            "fang@example.cn",
+            "120",
+            "--reason",
+            "消费",
+            "--at",
+            "2025-03-08",
+        ],
+        "王芳 现有 120 积分",
+        "王芳 now has 120 points",
+    ),
+    (
+        &[
+            "consent",
+            "grant",
+            "fang@example.cn",
+            "marketing",
+            "--source",
+            "门店",
+            "--at",
+            "2025-03-08",
+        ],
+        "王芳：对 marketing 的同意状态为已同意",
+        "王芳: consent for marketing is granted",
+    ),
+    (
+        &[
+            "cost",
+            "add",
+            "300",
+            "--category",
+            "marketing",
+            "--channel",
+            "wechat",
+            "--at",
+            "2025-03-08",
+        ],
+        "已记录成本 1：300.00 CNY，用于营销（wechat）",
+        "recorded cost 1 of 300.00 CNY for marketing (wechat)",
+    ),
+];
+
+/// Two books in CNY, one filled in English and one in Chinese by [`RECORDS`], each
+/// confirmation checked as it is printed.
+fn recorded() -> (Env, Env) {
+    let (en, zh) = (Env::new(), Env::new());
+    for env in [&en, &zh] {
+        env.ok(&["init", "--currency", "CNY", "--timezone", "Asia/Shanghai"]);
+    }
+    for (args, chinese, english) in RECORDS {
+        let said = ok_with(&zh, ZH, args);
+        assert_eq!(said.trim_end(), *chinese, "{args:?}");
+        let said = en.ok(args);
+        assert_eq!(said.trim_end(), *english, "{args:?}");
+    }
+    (en, zh)
+}
+
+#[test]
+fn record_commands_confirm_in_chinese_and_english_reads_as_before() {
+    let (en, zh) = recorded();
+    // The show commands: headings, field labels and the names of the closed lists.
+    let show = ok_with(&zh, ZH, &["customer", "show", "fang@example.cn"]);
+    for line in [
+        "王芳（客户 1）",
+        "  阶段       新客户",
+        "  城市       杭州",
+        "  标签       老客户",
+        "  积分       120",
+        "  行业       餐饮",
+    ] {
+        assert!(show.lines().any(|l| l == line), "{line:?} in\n{show}");
+    }
+    assert!(show.contains("规则："), "{show}");
+    assert!(
+        !show.contains("  stage") && !show.contains("(customer 1)"),
+        "{show}"
+    );
+    let english = en.ok(&["customer", "show", "fang@example.cn"]);
+    assert!(english.starts_with("王芳 (customer 1)"), "{english}");
+    assert!(
+        english.lines().any(|l| l == "  stage      new"),
+        "{english}"
+    );
+    assert!(
+        english.lines().any(|l| l == "  industry   餐饮"),
+        "{english}"
+    );
+
+    let deal = ok_with(&zh, ZH, &["deal", "show", "1"]);
+    assert!(deal.starts_with("商机 1：年度合同"), "{deal}");
+    assert!(deal.lines().any(|l| l == "  阶段      赢单"), "{deal}");
+    assert!(deal.lines().any(|l| l == "  客户      王芳（1）"), "{deal}");
+    assert!(deal.contains("需求确认") && !deal.contains("won"), "{deal}");
+    let english = en.ok(&["deal", "show", "1"]);
+    assert!(english.lines().any(|l| l == "  stage     won"), "{english}");
+
+    let request = ok_with(&zh, ZH, &["request", "show", "1"]);
+    assert!(request.starts_with("投诉 1：包装破损"), "{request}");
+    assert!(
+        request.lines().any(|l| l == "  状态      已解决"),
+        "{request}"
+    );
+    assert!(!request.contains("resolved"), "{request}");
+    let task = ok_with(&zh, ZH, &["task", "show", "1"]);
+    assert!(task.lines().any(|l| l == "  状态      已完成"), "{task}");
+    assert!(task.lines().any(|l| l == "  类型      跟进"), "{task}");
+    let interaction = ok_with(&zh, ZH, &["interaction", "show", "1"]);
+    assert!(
+        interaction.lines().any(|l| l == "  渠道        微信"),
+        "{interaction}"
+    );
+    assert!(
+        interaction.lines().any(|l| l == "  方向        主动联系"),
+        "{interaction}"
+    );
+    let purchase = ok_with(&zh, ZH, &["purchase", "show", "1"]);
+    assert!(purchase.starts_with("购买 1"), "{purchase}");
+    assert!(
+        purchase.lines().any(|l| l == "  已退款      10.00 CNY"),
+        "{purchase}"
+    );
+    let english = en.ok(&["purchase", "show", "1"]);
+    assert!(
+        english.lines().any(|l| l == "  refunded    10.00 CNY"),
+        "{english}"
+    );
+
+    // Lists: the labels of the new columns, and counts without a plural.
+    let consents = ok_with(&zh, ZH, &["consent", "list"]);
+    assert!(
+        consents.contains("已同意") && !consents.contains("granted"),
+        "{consents}"
+    );
+    let costs = ok_with(&zh, ZH, &["cost", "list"]);
+    assert!(
+        costs.contains("营销") && !costs.contains("marketing"),
+        "{costs}"
+    );
+    let points = ok_with(&zh, ZH, &["points", "balance", "fang@example.cn"]);
+    assert!(points.starts_with("王芳 现有 120 积分"), "{points}");
+    let tier = ok_with(&zh, ZH, &["points", "tier", "set", "金卡", "1"]);
+    assert!(tier.starts_with("等级 金卡 从 1 积分起"), "{tier}");
+    let tier = en.ok(&["points", "tier", "set", "金卡", "1"]);
+    assert!(tier.starts_with("tier 金卡 starts at 1 point\n"), "{tier}");
+
+    // The audit trail names its actions in the run's language.
+    let audit = ok_with(&zh, ZH, &["audit"]);
+    assert!(
+        audit.contains("记录购买") && audit.contains("添加客户"),
+        "{audit}"
+    );
+    assert!(!audit.contains("purchase_recorded"), "{audit}");
+    let english = en.ok(&["audit"]);
+    assert!(english.contains("purchase_recorded"), "{english}");
+
+    // Voiding says so in the run's language.
+    let voided = ok_with(&zh, ZH, &["interaction", "void", "1", "--reason", "记错了"]);
+    assert!(voided.starts_with("已作废互动 1；"), "{voided}");
+    let shown = ok_with(&zh, ZH, &["interaction", "show", "1"]);
+    assert!(
+        shown.contains("  已作废      ") && shown.contains("原因：记错了"),
+        "{shown}"
+    );
+
+    // Errors the CLI words itself.
+    let err = fails_with(&zh, ZH, &["customer", "erase", "fang@example.cn"], 1);
+    assert!(
+        err.starts_with("solocrm: 错误: 清除客户 1（王芳）"),
+        "{err}"
+    );
+    let err = en.fails(&["customer", "erase", "fang@example.cn"], 1);
+    assert!(err.contains("erasing customer 1 (王芳) removes"), "{err}");
+    let err = fails_with(&zh, ZH, &["deal", "edit", "1"], 1);
+    assert!(err.contains("没有要修改的内容"), "{err}");
+    let none = ok_with(&zh, ZH, &["customer", "search", "李雷"]);
+    assert_eq!(none.trim_end(), "没有与 '李雷' 匹配的客户");
+}
+
+#[test]
+fn record_commands_write_the_same_json_in_every_language() {
+    let (_, zh) = recorded();
+    for args in [
+        &["customer", "show", "fang@example.cn"][..],
+        &["customer", "search", "王芳"][..],
+        &["purchase", "show", "1"][..],
+        &["purchase", "list"][..],
+        &["purchase", "refunds"][..],
+        &["interaction", "show", "1"][..],
+        &["interaction", "list"][..],
+        &["survey", "show", "1"][..],
+        &["survey", "list"][..],
+        &["deal", "show", "1"][..],
+        &["deal", "list"][..],
+        &["task", "show", "1"][..],
+        &["task", "list", "--all"][..],
+        &["request", "show", "1"][..],
+        &["request", "list"][..],
+        &["points", "balance", "fang@example.cn"][..],
+        &["points", "history", "fang@example.cn"][..],
+        &["points", "tier", "list"][..],
+        &["consent", "list"][..],
+        &["cost", "list"][..],
+        &["audit"][..],
+    ] {
+        let mut json = vec!["--json"];
+        json.extend_from_slice(args);
+        let english = zh.ok(&json);
+        assert_eq!(ok_with(&zh, ZH, &json), english, "{args:?}");
+        assert!(
+            !["已解决", "已同意", "赢单", "新客户", "营销"]
+                .iter()
+                .any(|label| english.contains(label)),
+            "{args:?}"
+        );
+    }
+    // A write prints the same JSON in both languages: the same steps on two books.
+    let (a, b) = (Env::new(), Env::new());
+    for env in [&a, &b] {
+        env.ok(&["init", "--currency", "CNY", "--timezone", "Asia/Shanghai"]);
+    }
+    for (args, _, _) in RECORDS {
+        let mut json = vec!["--json"];
+        json.extend_from_slice(args);
+        let english = a.ok(&json);
+        let chinese = ok_with(&b, ZH, &json);
+        assert_eq!(chinese, english, "{args:?}");
+    }
+}
+
+#[test]
+fn an_import_and_its_dry_run_count_in_chinese() {
+    let env = Env::new();
+    env.ok(&["init", "--currency", "CNY", "--timezone", "Asia/Shanghai"]);
+    let file = env.write_str(
+        "客户.csv",
+        "name,email\n王芳,fang@example.cn\n李雷,lei@example.cn\n".as_bytes(),
+    );
+    let dry = ok_with(&env, ZH, &["import", "customers", &file, "--dry-run"]);
+    assert!(
+        dry.contains("：将导入 新建 2，更新 0，未变 0；未写入任何内容"),
+        "{dry}"
+    );
+    assert!(dry.contains("第 2 行：新建 王芳"), "{dry}");
+    let english = env.ok(&["import", "customers", &file, "--dry-run"]);
+    assert!(
+        english.contains(": would import 2 created, 0 updated, 0 unchanged; nothing was written"),
+        "{english}"
+    );
+    assert!(english.contains("line 2: create 王芳"), "{english}");
+    let done = ok_with(&env, ZH, &["import", "customers", &file]);
+    assert!(
+        done.starts_with("已导入 ") && done.contains("新建 2"),
+        "{done}"
+    );
+    let again = env.ok(&["import", "customers", &file]);
+    assert!(
+        again.contains(": 0 created, 0 updated, 2 unchanged"),
+        "{again}"
+    );
 }

@@ -101,7 +101,7 @@ pub fn run(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
                 ]);
             }
             if t.is_empty() {
-                return ctx.say("no consent decisions recorded");
+                return ctx.say(t!("consent.none"));
             }
             ctx.out.table(&t)?;
             return ctx.more(rows.len(), total, "consent decisions");
@@ -122,9 +122,14 @@ pub fn run(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
         return ctx.out.json(&c);
     }
     let state = if c.has_consent(&purpose) {
-        "granted"
+        t!("consent.is_granted")
     } else {
-        "not granted"
+        t!("consent.not_granted")
     };
-    ctx.say(format!("{}: consent for {purpose} is {state}", c.name()))
+    ctx.say(t!(
+        "consent.state",
+        name = c.name(),
+        purpose = purpose,
+        state = state
+    ))
 }

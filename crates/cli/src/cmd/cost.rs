@@ -29,13 +29,22 @@ pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&c);
             }
-            ctx.say(format!(
-                "recorded cost {} of {} for {}{}",
-                c.id(),
-                c.amount(),
-                c.category(),
-                c.channel().map(|ch| format!(" ({ch})")).unwrap_or_default()
-            ))
+            let category = crate::i18n::label(c.category());
+            match c.channel() {
+                Some(channel) => ctx.say(t!(
+                    "cost.recorded_channel",
+                    id = c.id(),
+                    amount = c.amount(),
+                    category = category,
+                    channel = channel
+                )),
+                None => ctx.say(t!(
+                    "cost.recorded",
+                    id = c.id(),
+                    amount = c.amount(),
+                    category = category
+                )),
+            }
         }
         CostCmd::List { from, to, page } => {
             let from = from.as_deref().map(parse::date).transpose()?;
@@ -43,7 +52,7 @@ pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
             if let (Some(f), Some(t)) = (from, to)
                 && f > t
             {
-                bail!("--from {f} is after --to {t}");
+                bail!(t!("cost.from_after_to", from = f, to = t));
             }
             let mut costs = store.costs()?;
             costs.retain(|c| {
@@ -83,7 +92,7 @@ pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&c);
             }
-            ctx.say(format!("cost {} of {} is void", c.id(), c.amount()))
+            ctx.say(t!("cost.voided", id = c.id(), amount = c.amount()))
         }
     }
 }

@@ -15,6 +15,7 @@ use solocrm_core::{
 use super::Ctx;
 use crate::books::File as _;
 use crate::cli::{ClearField, CustomerCmd, CustomerFields};
+use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
 
@@ -45,7 +46,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {
-                ctx.say(format!("added customer {} ({})", c.id(), c.name()))?;
+                ctx.say(t!("customer.added", id = c.id(), name = c.name()))?;
             }
         }
         CustomerCmd::List {
@@ -107,7 +108,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {
-                ctx.say(format!("updated customer {} ({})", c.id(), c.name()))?;
+                ctx.say(t!("customer.updated", id = c.id(), name = c.name()))?;
             }
         }
         CustomerCmd::Tag { customer, tags } => {
@@ -127,11 +128,11 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
         CustomerCmd::Erase { customer, yes, at } => {
             let c = parse::customer(&store, &customer)?;
             if !yes {
-                bail!(
-                    "erasing customer {} ({}) removes their personal data for good; run again with --yes to confirm",
-                    c.id(),
-                    c.name()
-                );
+                bail!(t!(
+                    "customer.erase_unconfirmed",
+                    id = c.id(),
+                    name = c.name()
+                ));
             }
             let entry = store.erase_customer(c.id(), ctx.at(at.at.as_deref())?)?;
             // The erasure is committed; make sure no old copy of the personal data
@@ -139,10 +140,10 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             let wal = crate::paths::side_file(&ctx.db, "-wal");
             let log_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
             if !log_empty && !ctx.out.json {
-                super::note(&format!(
-                    "another program is reading {}; waiting up to {} s for it, to scrub the log",
-                    ctx.db.display(),
-                    ctx.busy_timeout.as_secs()
+                super::note(&t!(
+                    "customer.erase_waiting",
+                    db = ctx.db.display(),
+                    seconds = ctx.busy_timeout.as_secs()
                 ));
             }
             let scrubbed = log_empty || store.file()?.checkpoint().unwrap_or(false);
@@ -153,19 +154,10 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 }
                 ctx.out.json(&value)?;
             } else {
-                ctx.say(format!(
-                    "erased customer {}; amounts and dates are kept",
-                    c.id()
-                ))?;
+                ctx.say(t!("customer.erased", id = c.id()))?;
             }
             if !scrubbed {
-                super::warn(&format!(
-                    "the erasure is recorded, but another program holding {} open kept the old \
-                     personal data in its log file ({}-wal). Close the other program, then run \
-                     `solocrm checkpoint` to remove it for good.",
-                    ctx.db.display(),
-                    ctx.db.display()
-                ));
+                super::warn(&t!("customer.not_scrubbed", db = ctx.db.display()));
             }
         }
         CustomerCmd::Export { customer } => {
@@ -181,15 +173,12 @@ fn report_tags(ctx: &mut Ctx, c: &Customer) -> Result<()> {
         return ctx.out.json(c);
     }
     let tags: Vec<&str> = c.tags().iter().map(Tag::as_str).collect();
-    ctx.say(format!(
-        "customer {} tags: {}",
-        c.id(),
-        if tags.is_empty() {
-            "-".to_owned()
-        } else {
-            tags.join(", ")
-        }
-    ))
+    let tags = if tags.is_empty() {
+        "-".to_owned()
+    } else {
+        tags.join(", ")
+    };
+    ctx.say(t!("customer.tags", id = c.id(), tags = tags))
 }
 
 /// Sets every field given on the command line.
@@ -274,7 +263,7 @@ fn profile_key(key: &str) -> Option<&'static str> {
 fn custom_key(key: &str) -> Result<Tag> {
     let k = key.trim();
     let k = k.strip_prefix("attribute.").unwrap_or(k);
-    Tag::parse(k).map_err(|e| anyhow!("attribute name '{k}': {e}"))
+    Tag::parse(k).map_err(|e| anyhow!(t!("customer.bad_attribute", key = k, error = e)))
 }
 
 /// Comma-separated tags, as `interests=` takes them.
@@ -289,11 +278,11 @@ fn tag_list(value: &str) -> Result<solocrm_core::Tags> {
 /// `--set KEY=VALUE`: a profile field or a custom attribute.
 fn set_attribute(p: &mut Profile, pair: &str) -> Result<()> {
     let Some((key, value)) = pair.split_once('=') else {
-        bail!("--set takes KEY=VALUE, e.g. --set industry=餐饮; got '{pair}'");
+        bail!(t!("customer.set_syntax", pair = pair));
     };
     let value = value.trim();
     if value.is_empty() {
-        bail!("--set {key}= has no value; to remove it use --unset {key}");
+        bail!(t!("customer.set_empty", key = key));
     }
     let known = if key.trim().starts_with("attribute.") {
         None
@@ -310,7 +299,7 @@ fn set_attribute(p: &mut Profile, pair: &str) -> Result<()> {
         Some("birth_year") => {
             let year: i32 = value
                 .parse()
-                .map_err(|_| anyhow!("birth_year '{value}' is not a year"))?;
+                .map_err(|_| anyhow!(t!("customer.bad_birth_year", value = value)))?;
             p.birth_year = Some(BirthYear::new(year)?);
         }
         Some("interests") => p.interests = tag_list(value)?,
@@ -344,10 +333,7 @@ fn unset_attribute(p: &mut Profile, key: &str) -> Result<()> {
         _ => {
             let k = custom_key(key)?;
             if p.attributes.remove(&k).is_none() {
-                bail!(
-                    "the customer has no attribute '{k}' to unset; profile fields: {PROFILE_KEYS}, \
-                     or a custom attribute the customer has"
-                );
+                bail!(t!("customer.no_attribute", key = k, fields = PROFILE_KEYS));
             }
         }
     }
@@ -378,9 +364,10 @@ fn list(ctx: &mut Ctx, store: &Crm, mut query: CustomerQuery, rows: Option<usize
     }
     print_customers(ctx, &items, &summaries)?;
     if let Some(next) = next {
-        ctx.say(format!(
-            "showing {}; the next: --after {next}; --limit 0 shows all",
-            super::plural(items.len(), "customer", "customers")
+        ctx.say(t!(
+            "customer.more",
+            customers = tn!("count.customer", items.len()),
+            next = next
         ))?;
     }
     Ok(())
@@ -460,7 +447,7 @@ fn print_customers(
         ]);
     }
     if t.is_empty() {
-        return ctx.out.line("no customers match");
+        return ctx.out.line(t!("customer.none_match"));
     }
     ctx.out.table(&t)
 }
@@ -479,7 +466,7 @@ fn search(ctx: &mut Ctx, store: &Crm, text: &str, page: crate::cli::Page) -> Res
         }));
     }
     if items.is_empty() {
-        ctx.say(format!("no customer matches '{}'", text.as_str()))?;
+        ctx.say(t!("customer.no_match", text = text.as_str()))?;
         return Ok(());
     }
     let mut t = Table::new(&[">ID", "NAME", "STAGE", "EMAIL", "COMPANY", "CITY"]);
@@ -506,34 +493,40 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
     let d = c.data();
     let tags: Vec<&str> = c.tags().iter().map(Tag::as_str).collect();
     ctx.out
-        .heading(format!("{} (customer {})", c.name(), c.id()))?;
-    for (label, value) in [
-        ("stage", c.stage().to_string()),
-        ("email", opt(c.email())),
-        ("phone", opt(c.phone())),
-        ("company", opt(d.company.as_ref())),
-        ("birthday", opt(c.birthday())),
-        ("country", opt(d.profile.country.as_ref())),
-        ("city", opt(d.profile.city.as_ref())),
-        (
-            "tags",
-            if tags.is_empty() {
-                "-".into()
-            } else {
-                tags.join(", ")
-            },
-        ),
-        ("channel", opt(d.acquisition_channel.as_ref())),
-        ("cost", opt(d.acquisition_cost)),
-        ("reference", opt(c.external_ref())),
-        ("since", ctx.day(c.created_at()).to_string()),
-        ("points", page.points_balance.to_string()),
-        ("tier", opt(page.tier.as_ref())),
-    ] {
-        ctx.out.line(format!("  {label:<10} {value}"))?;
-    }
+        .heading(t!("customer.heading", name = c.name(), id = c.id()))?;
+    let since = ctx.day(c.created_at()).to_string();
+    super::fields(
+        ctx,
+        10,
+        vec![
+            (t!("field.stage"), label(c.stage()).to_owned()),
+            (t!("field.email"), opt(c.email())),
+            (t!("field.phone"), opt(c.phone())),
+            (t!("field.company"), opt(d.company.as_ref())),
+            (t!("field.birthday"), opt(c.birthday())),
+            (t!("field.country"), opt(d.profile.country.as_ref())),
+            (t!("field.city"), opt(d.profile.city.as_ref())),
+            (
+                t!("field.tags"),
+                if tags.is_empty() {
+                    "-".into()
+                } else {
+                    tags.join(", ")
+                },
+            ),
+            (
+                t!("field.acquisition_channel"),
+                opt(d.acquisition_channel.as_ref()),
+            ),
+            (t!("field.acquisition_cost"), opt(d.acquisition_cost)),
+            (t!("field.reference"), opt(c.external_ref())),
+            (t!("field.since"), since),
+            (t!("field.points"), page.points_balance.to_string()),
+            (t!("field.tier"), opt(page.tier.as_ref())),
+        ],
+    )?;
     if !d.notes.is_empty() {
-        ctx.out.line(format!("  {:<10} {}", "notes", d.notes))?;
+        super::fields(ctx, 10, vec![(t!("field.notes"), d.notes.to_string())])?;
     }
     show_profile(ctx, &d.profile)?;
     show_relations(ctx, &page)?;
@@ -584,11 +577,13 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         let mut t = Table::new(&["DATE", "FROM", "TO", "WHY"]);
         for h in &export.stage_history {
             let why = match &h.reason {
-                solocrm_core::StageReason::Manual { note } => format!(
-                    "manual{}",
-                    note.as_ref().map(|n| format!(": {n}")).unwrap_or_default()
-                ),
-                solocrm_core::StageReason::Rule { rule } => format!("rule: {rule}"),
+                solocrm_core::StageReason::Manual { note: None } => {
+                    t!("customer.why_manual").to_owned()
+                }
+                solocrm_core::StageReason::Manual { note: Some(n) } => {
+                    t!("customer.why_manual_note", note = n)
+                }
+                solocrm_core::StageReason::Rule { rule } => t!("customer.why_rule", rule = rule),
             };
             t.row(vec![
                 ctx.day(h.at).to_string(),
@@ -605,38 +600,36 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
 /// The profile fields `customer edit --set` sets, those that are given.
 fn show_profile(ctx: &mut Ctx, p: &Profile) -> Result<()> {
     let tags = |t: &solocrm_core::Tags| t.iter().map(Tag::as_str).collect::<Vec<_>>().join(", ");
-    let mut lines: Vec<(String, String)> = Vec::new();
+    let mut lines: Vec<(&str, String)> = Vec::new();
     if let Some(v) = &p.region {
-        lines.push(("region".into(), v.to_string()));
+        lines.push((t!("field.region"), v.to_string()));
     }
     if let Some(v) = p.gender {
-        lines.push(("gender".into(), v.to_string()));
+        lines.push((t!("field.gender"), v.to_string()));
     }
     if let Some(v) = p.income_band {
-        lines.push(("income".into(), v.to_string()));
+        lines.push((t!("field.income"), v.to_string()));
     }
     if let Some(v) = &p.industry {
-        lines.push(("industry".into(), v.to_string()));
+        lines.push((t!("field.industry"), v.to_string()));
     }
     if let Some(v) = p.birth_year {
-        lines.push(("born".into(), v.get().to_string()));
+        lines.push((t!("field.born"), v.get().to_string()));
     }
     for (label, t) in [
-        ("interests", &p.interests),
-        ("lifestyle", &p.lifestyle),
-        ("values", &p.values),
+        (t!("field.interests"), &p.interests),
+        (t!("field.lifestyle"), &p.lifestyle),
+        (t!("field.values"), &p.values),
     ] {
         if !t.is_empty() {
-            lines.push((label.into(), tags(t)));
+            lines.push((label, tags(t)));
         }
     }
+    // Custom attributes by their own names.
     for (k, v) in &p.attributes {
-        lines.push((k.to_string(), v.to_string()));
+        lines.push((k.as_str(), v.to_string()));
     }
-    for (label, value) in lines {
-        ctx.out.line(format!("  {label:<10} {value}"))?;
-    }
-    Ok(())
+    super::fields(ctx, 10, lines)
 }
 
 /// The open deals, open requests, open tasks and the consents in force.

@@ -6,6 +6,7 @@ use solocrm_core::{Deal, DealEdit, DealId, DealStage, FreeText, Label, NewDeal, 
 use super::{Ctx, CustomerNames, with_name};
 use crate::books::Books;
 use crate::cli::DealCmd;
+use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
 
@@ -35,12 +36,12 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&d);
             }
-            ctx.say(format!(
-                "added deal {} ({}, {}) at {}",
-                d.id(),
-                d.title(),
-                d.value(),
-                d.stage()
+            ctx.say(t!(
+                "deal.added",
+                id = d.id(),
+                title = d.title(),
+                value = d.value(),
+                stage = label(d.stage())
             ))
         }
         DealCmd::Move {
@@ -51,9 +52,7 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
         } => {
             let reason = reason.as_deref().map(Label::parse).transpose()?;
             if reason.is_some() && stage != DealStage::Lost {
-                bail!(
-                    "--reason says why a deal was lost; it goes with the stage lost, not {stage}"
-                );
+                bail!(t!("deal.reason_not_lost", stage = stage));
             }
             let at = ctx.at(at.at.as_deref())?;
             let id = DealId::new(id);
@@ -75,8 +74,13 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                 return ctx.out.json(&d);
             }
             match d.lost_reason() {
-                Some(r) => ctx.say(format!("deal {} is now {} ({r})", d.id(), d.stage())),
-                None => ctx.say(format!("deal {} is now {}", d.id(), d.stage())),
+                Some(r) => ctx.say(t!(
+                    "deal.moved_lost",
+                    id = d.id(),
+                    stage = label(d.stage()),
+                    reason = r
+                )),
+                None => ctx.say(t!("deal.moved", id = d.id(), stage = label(d.stage()))),
             }
         }
         DealCmd::Show { id } => {
@@ -104,25 +108,25 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                     close.as_deref().map(parse::date).transpose()?.map(Some)
                 },
                 note: match note {
-                    Some(n) if n.trim().is_empty() => bail!("the note is empty"),
+                    Some(n) if n.trim().is_empty() => bail!(t!("deal.note_empty")),
                     Some(n) => Some((ctx.at(at.at.as_deref())?, FreeText::parse(&n)?)),
                     None => None,
                 },
                 lost_reason: None,
             };
             if edit == DealEdit::default() {
-                bail!("nothing to change; give --title, --value, --close, --no-close or --note");
+                bail!(t!("deal.nothing_to_change"));
             }
             let d = store.edit_deal(DealId::new(id), &edit)?;
             if ctx.out.json {
                 return ctx.out.json(&d);
             }
-            ctx.say(format!("updated deal {} ({})", d.id(), d.title()))
+            ctx.say(t!("deal.updated", id = d.id(), title = d.title()))
         }
         DealCmd::Note { id, text, at } => {
             let text = FreeText::parse(&text)?;
             if text.as_str().trim().is_empty() {
-                bail!("the note is empty");
+                bail!(t!("deal.note_empty"));
             }
             let edit = DealEdit {
                 note: Some((ctx.at(at.at.as_deref())?, text)),
@@ -132,10 +136,10 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&d);
             }
-            ctx.say(format!(
-                "noted on deal {} ({} notes)",
-                d.id(),
-                d.notes().len()
+            ctx.say(t!(
+                "deal.noted",
+                id = d.id(),
+                notes = tn!("count.note", d.notes().len())
             ))
         }
         DealCmd::List {
@@ -194,18 +198,26 @@ fn show(ctx: &mut Ctx, store: &Books, d: &Deal) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&with_name(d, &name)?);
     }
-    ctx.out.heading(format!("deal {}: {}", d.id(), d.title()))?;
-    for (label, value) in [
-        ("customer", format!("{} ({})", name, d.customer())),
-        ("stage", d.stage().to_string()),
-        ("value", d.value().to_string()),
-        ("created", ctx.day(d.created_at()).to_string()),
-        ("close", opt(d.expected_close())),
-        ("closed", opt(d.closed_at().map(|at| ctx.day(at)))),
-        ("lost for", opt(d.lost_reason())),
-    ] {
-        ctx.out.line(format!("  {label:<9} {value}"))?;
-    }
+    ctx.out
+        .heading(t!("deal.heading", id = d.id(), title = d.title()))?;
+    let created = ctx.day(d.created_at()).to_string();
+    let closed = opt(d.closed_at().map(|at| ctx.day(at)));
+    super::fields(
+        ctx,
+        9,
+        vec![
+            (
+                t!("field.customer"),
+                t!("field.name_id", name = name, id = d.customer()),
+            ),
+            (t!("field.stage"), label(d.stage()).to_owned()),
+            (t!("field.value"), d.value().to_string()),
+            (t!("field.created"), created),
+            (t!("field.close"), opt(d.expected_close())),
+            (t!("field.closed"), closed),
+            (t!("field.lost_for"), opt(d.lost_reason())),
+        ],
+    )?;
     if !d.history().is_empty() {
         ctx.out.line("")?;
         let mut t = Table::new(&["DATE", "FROM", "TO"]);

@@ -54,7 +54,7 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     // Standard input is read whole: an import may read its input more than once
     // (its encoding first, then its rows, again after a refused row).
     let mut input = if stdin {
-        Input::stdin().map_err(|e| anyhow!("cannot read standard input: {e}"))?
+        Input::stdin().map_err(|e| anyhow!(t!("import.stdin", error = e)))?
     } else {
         Input::file(&opts.file)
     };
@@ -80,7 +80,7 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     bars.finish();
     let summary = imported.map_err(|e| match e {
         ImportError::File(e @ FileError::UnknownColumn { .. }) => {
-            anyhow!("{e} (or pass --ignore-unknown)")
+            anyhow!(t!("import.unknown_column", error = e))
         }
         other => other.into(),
     })?;
@@ -91,13 +91,13 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
         return dry_run(ctx, &summary);
     }
     if summary.rows == 0 {
-        return ctx.out.line(format!(
-            "nothing to import: {} has a header but no rows",
-            summary.file
-        ));
+        return ctx.out.line(t!("import.no_rows", file = summary.file));
     }
-    ctx.out
-        .line(format!("imported {}: {}", summary.file, counts(&summary)))
+    ctx.out.line(t!(
+        "import.done",
+        file = summary.file,
+        counts = counts(&summary)
+    ))
 }
 
 /// True if the path names a vCard file (`.vcf` or `.vcard`, any case).
@@ -109,15 +109,22 @@ fn is_vcard(path: &Path) -> bool {
 
 /// `solocrm import all FILE`: an archive of `export all` into this empty book.
 fn import_all(ctx: &mut Ctx, file: &Path) -> Result<()> {
-    let (name, archive) = if file.as_os_str() == "-" {
+    // The JSON names standard input in English, whatever the language; people read it
+    // in theirs.
+    let (name, shown, archive) = if file.as_os_str() == "-" {
         let archive = parse_archive(std::io::stdin().lock());
-        ("standard input".to_owned(), archive)
+        (
+            "standard input".to_owned(),
+            t!("import.stdin_name").to_owned(),
+            archive,
+        )
     } else {
         let f = std::fs::File::open(file)
-            .map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
-        (file.display().to_string(), parse_archive(f))
+            .map_err(|e| anyhow!(t!("import.cannot_read", file = file.display(), error = e)))?;
+        let name = file.display().to_string();
+        (name.clone(), name, parse_archive(f))
     };
-    let archive = archive.map_err(|e| anyhow!("{name}: {e}"))?;
+    let archive = archive.map_err(|e| anyhow!("{shown}: {e}"))?;
     let store = ctx.open()?;
     import_archive(&store, &archive)?;
     if ctx.out.json {
@@ -136,54 +143,66 @@ fn import_all(ctx: &mut Ctx, file: &Path) -> Result<()> {
         .counts()
         .into_iter()
         .filter(|(_, n)| *n > 0)
-        .map(|(k, n)| format!("{n} {k}"))
+        .map(|(k, n)| tally(k, n))
         .collect();
     let counts = match counts.is_empty() {
-        true => "nothing (an empty book)".to_owned(),
-        false => counts.join(", "),
+        true => t!("import.empty_book").to_owned(),
+        false => counts.join(t!("list.separator")),
     };
-    ctx.say(format!(
-        "restored {name} into book {}: {counts}",
-        archive.book_id
+    ctx.say(t!(
+        "import.restored",
+        file = shown,
+        book = archive.book_id,
+        counts = counts
     ))
+}
+
+/// `3 customers`, `2 created`: a count of what an import or a restore did, in the run's
+/// language (`tally.KIND` in the catalogue; a kind it lacks reads `N KIND`).
+fn tally(kind: &str, n: usize) -> String {
+    let key = format!("tally.{kind}");
+    match crate::i18n::lookup(&key) {
+        Some(_) => crate::i18n::count(&key, n),
+        None => format!("{n} {kind}"),
+    }
 }
 
 /// The counts of a summary: `3 created, 1 updated, 0 unchanged, 2 rejected`.
 fn counts(summary: &ImportSummary) -> String {
-    let mut parts: Vec<String> = summary
-        .counts
-        .iter()
-        .map(|(k, v)| format!("{v} {k}"))
-        .collect();
+    let mut parts: Vec<String> = summary.counts.iter().map(|(k, v)| tally(k, *v)).collect();
     if summary.rejected > 0 {
-        parts.push(format!("{} rejected", summary.rejected));
+        parts.push(tally("rejected", summary.rejected));
     }
-    parts.join(", ")
+    parts.join(t!("list.separator"))
 }
 
 /// Prints what a dry run found: the counts, then each row that would change
 /// something or be rejected (unchanged rows only counted).
 fn dry_run(ctx: &mut Ctx, summary: &ImportSummary) -> Result<()> {
-    ctx.out.line(format!(
-        "dry run of {}: would import {}; nothing was written",
-        summary.file,
-        counts(summary)
+    ctx.out.line(t!(
+        "import.dry_run",
+        file = summary.file,
+        counts = counts(summary)
     ))?;
     for row in summary.plan.iter().flatten() {
         let what = match row.action {
-            "reject" => format!("reject: {}", row.reason.as_deref().unwrap_or("")),
+            "reject" => t!(
+                "import.reject",
+                reason = row.reason.as_deref().unwrap_or("")
+            ),
             "update" => {
                 let fields: Vec<String> = row
                     .changes
                     .iter()
                     .map(|c| format!("{} '{}' -> '{}'", c.field, c.from, c.to))
                     .collect();
-                format!("update {}: {}", row.name, fields.join("; "))
+                t!("import.update", name = row.name, fields = fields.join("; "))
             }
-            "create" => format!("create {}", row.name),
+            "create" => t!("import.create", name = row.name),
             _ => continue,
         };
-        ctx.out.line(format!("line {}: {what}", row.line))?;
+        ctx.out
+            .line(t!("import.line", line = row.line, what = what))?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use solocrm_core::{
 use super::purchase::{show_void, void_mark, when};
 use super::{Ctx, CustomerNames};
 use crate::cli::InteractionCmd;
+use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
 
@@ -35,7 +36,7 @@ pub fn run(ctx: &mut Ctx, cmd: InteractionCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&i);
             }
-            ctx.say(format!("logged interaction {} with {}", i.id(), c.name()))
+            ctx.say(t!("interaction.logged", id = i.id(), name = c.name()))
         }
         InteractionCmd::List {
             customer,
@@ -123,7 +124,7 @@ pub fn run(ctx: &mut Ctx, cmd: InteractionCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&i);
             }
-            ctx.say(format!("updated interaction {}", i.id()))
+            ctx.say(t!("interaction.updated", id = i.id()))
         }
         InteractionCmd::Void { id, void } => {
             let mark = void_mark(ctx, &void)?;
@@ -131,26 +132,29 @@ pub fn run(ctx: &mut Ctx, cmd: InteractionCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&i);
             }
-            ctx.say(format!(
-                "voided interaction {}; it stays in the books and counts nowhere",
-                i.id()
-            ))
+            ctx.say(t!("interaction.voided", id = i.id()))
         }
     }
 }
 
 fn show(ctx: &mut Ctx, store: &crate::books::Books, i: &Interaction) -> Result<()> {
     let name = CustomerNames::default().of(store, i.customer())?;
-    ctx.out.heading(format!("interaction {}", i.id()))?;
-    for (label, value) in [
-        ("customer", format!("{} ({name})", i.customer())),
-        ("at", when(ctx, i.at())),
-        ("channel", i.channel().to_string()),
-        ("direction", i.direction().to_string()),
-        ("sentiment", opt(i.sentiment())),
-        ("summary", i.summary().to_string()),
-    ] {
-        ctx.out.line(format!("  {label:<11} {value}"))?;
-    }
+    ctx.out.heading(t!("interaction.heading", id = i.id()))?;
+    let at = when(ctx, i.at());
+    super::fields(
+        ctx,
+        11,
+        vec![
+            (
+                t!("field.customer"),
+                t!("field.id_name", id = i.customer(), name = name),
+            ),
+            (t!("field.at"), at),
+            (t!("field.channel"), label(i.channel()).to_owned()),
+            (t!("field.direction"), label(i.direction()).to_owned()),
+            (t!("field.sentiment"), opt(i.sentiment().map(label))),
+            (t!("field.summary"), i.summary().to_string()),
+        ],
+    )?;
     show_void(ctx, i.void())
 }

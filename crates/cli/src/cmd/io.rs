@@ -107,7 +107,7 @@ pub fn export(
 fn finish(file: Option<OutFile>, written: Result<()>) -> Result<()> {
     match file {
         Some(f) => {
-            written.with_context(|| format!("cannot write {}", f.path().display()))?;
+            written.with_context(|| t!("export.cannot_write", file = f.path().display()))?;
             f.commit()
         }
         None => written,

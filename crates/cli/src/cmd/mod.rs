@@ -30,6 +30,7 @@ use anyhow::{Context as _, Result, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use solocrm_core::{BusinessZone, CustomerId, Store as _};
 use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
+use unicode_width::UnicodeWidthStr as _;
 
 use crate::books::Books;
 use crate::cli::{Cli, Command, Page};
@@ -197,13 +198,20 @@ pub fn note(message: &str) {
     }
 }
 
-/// `n` and the noun that agrees with it: `1 customer`, `0 customers`, `2 customers`.
-pub fn plural<N>(n: N, one: &str, many: &str) -> String
-where
-    N: std::fmt::Display + PartialEq + From<u8>,
-{
-    let noun = if n == N::from(1) { one } else { many };
-    format!("{n} {noun}")
+/// Prints the `label value` lines of a `show` (`  stage      new`): each label, a
+/// catalogue text, padded to `width` terminal columns (a Chinese character takes two),
+/// then one space and the value.
+pub fn fields(ctx: &mut Ctx, width: usize, rows: Vec<(&str, String)>) -> Result<()> {
+    for (label, value) in rows {
+        ctx.out.line(field(width, label, &value))?;
+    }
+    Ok(())
+}
+
+/// One line of [`fields`].
+pub fn field(width: usize, label: &str, value: &str) -> String {
+    let pad = " ".repeat(width.saturating_sub(label.width()) + 1);
+    format!("  {label}{pad}{value}")
 }
 
 /// `one` if `n` is 1, else `many`: the verb (or other word) that agrees with a count.
@@ -343,19 +351,13 @@ fn man() -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::{agree, plural};
+    use super::{agree, field};
 
     #[test]
-    fn counts_take_the_noun_that_agrees() {
-        assert_eq!(plural(0_usize, "customer", "customers"), "0 customers");
-        assert_eq!(plural(1_usize, "customer", "customers"), "1 customer");
-        assert_eq!(plural(2_u64, "customer", "customers"), "2 customers");
-        assert_eq!(plural(1_u32, "day", "days"), "1 day");
-        assert_eq!(plural(-1_i64, "point", "points"), "-1 points");
-        assert_eq!(
-            plural(rust_decimal::Decimal::new(15, 1), "day", "days"),
-            "1.5 days"
-        );
+    fn words_agree_and_fields_line_up_by_display_width() {
+        assert_eq!(field(10, "stage", "new"), "  stage      new");
+        assert_eq!(field(10, "阶段", "新客户"), "  阶段       新客户");
+        assert_eq!(field(4, "reference", "x"), "  reference x");
         assert_eq!(agree(1_usize, "is", "are"), "is");
         assert_eq!(agree(3_usize, "is", "are"), "are");
     }

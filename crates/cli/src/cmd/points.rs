@@ -44,10 +44,10 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&serde_json::json!({ "customer": c.id(), "balance": balance, "ledger": ledger }));
             }
-            ctx.out.line(format!(
-                "{} has {}",
-                c.name(),
-                super::plural(balance, "point", "points")
+            ctx.out.line(t!(
+                "points.has",
+                name = c.name(),
+                points = tn!("count.point", balance)
             ))?;
             if !ledger.is_empty() {
                 let mut t = Table::new(&["DATE", "KIND", ">POINTS", ">BALANCE", "REASON"]);
@@ -82,11 +82,11 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
                     "entries": ledger,
                 }));
             }
-            ctx.say(format!(
-                "{}: balance {}, lifetime {}",
-                c.name(),
-                super::plural(balance, "point", "points"),
-                lifetime
+            ctx.say(t!(
+                "points.history",
+                name = c.name(),
+                balance = tn!("count.point", balance),
+                lifetime = lifetime
             ))?;
             ledger.reverse();
             let mut t = Table::new(&[">ID", "DATE", "KIND", ">POINTS", ">BALANCE", "REASON"]);
@@ -101,7 +101,7 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
                 ]);
             }
             if t.is_empty() {
-                return ctx.say("no points entries");
+                return ctx.say(t!("points.none"));
             }
             ctx.out.table(&t)?;
             return ctx.more(ledger.len(), total, "entries");
@@ -110,7 +110,7 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
     };
     let c = parse::customer(&store, &customer)?;
     if kind == PointsKind::Adjust && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
-        bail!("an adjustment needs a --reason");
+        bail!(t!("points.adjust_needs_reason"));
     }
     let mut entry = NewPointsEntry::new(c.id(), ctx.at(at.at.as_deref())?, kind, points)?;
     if let Some(r) = reason {
@@ -120,10 +120,10 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
     if ctx.out.json {
         return ctx.out.json(&e);
     }
-    ctx.say(format!(
-        "{} now has {}",
-        c.name(),
-        super::plural(e.balance_after(), "point", "points")
+    ctx.say(t!(
+        "points.now_has",
+        name = c.name(),
+        points = tn!("count.point", e.balance_after())
     ))
 }
 
@@ -138,7 +138,11 @@ fn tier(ctx: &mut Ctx, store: &crate::books::Books, cmd: TierCmd) -> Result<()> 
                 min_points: min,
             })?;
             if !ctx.out.json {
-                ctx.say(format!("tier {name} starts at {min} points"))?;
+                ctx.say(t!(
+                    "tier.set",
+                    name = name,
+                    points = tn!("count.point", min)
+                ))?;
             }
             tiers
         }
@@ -146,7 +150,7 @@ fn tier(ctx: &mut Ctx, store: &crate::books::Books, cmd: TierCmd) -> Result<()> 
             let name = Tag::parse(&name)?;
             let tiers = store.remove_points_tier(&name)?;
             if !ctx.out.json {
-                ctx.say(format!("removed tier {name}"))?;
+                ctx.say(t!("tier.removed", name = name))?;
             }
             tiers
         }
@@ -159,7 +163,7 @@ fn print_tiers(ctx: &mut Ctx, tiers: &PointsTiers) -> Result<()> {
         return ctx.out.json(tiers.tiers());
     }
     if tiers.is_empty() {
-        return ctx.say("no tiers; add one with `solocrm points tier set NAME MIN`");
+        return ctx.say(t!("tier.none"));
     }
     let mut t = Table::new(&["TIER", ">FROM POINTS"]);
     for tier in tiers.tiers() {

@@ -41,11 +41,11 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&p);
             }
-            ctx.say(format!(
-                "recorded purchase {} of {} by {}",
-                p.id(),
-                p.amount(),
-                c.name()
+            ctx.say(t!(
+                "purchase.recorded",
+                id = p.id(),
+                amount = p.amount(),
+                name = c.name()
             ))
         }
         PurchaseCmd::List {
@@ -119,7 +119,7 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
                 ("reference", reference.is_some()),
             ] {
                 if given && cleared(field) {
-                    anyhow::bail!("--{field} and --clear {field} contradict each other");
+                    anyhow::bail!(t!("purchase.contradiction", field = field));
                 }
             }
             let edit = PurchaseEdit {
@@ -142,7 +142,7 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&p);
             }
-            ctx.say(format!("updated purchase {} ({})", p.id(), p.amount()))
+            ctx.say(t!("purchase.updated", id = p.id(), amount = p.amount()))
         }
         PurchaseCmd::Void { id, void } => {
             let mark = void_mark(ctx, &void)?;
@@ -150,11 +150,7 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&p);
             }
-            ctx.say(format!(
-                "voided purchase {} of {}; it stays in the books and counts nowhere",
-                p.id(),
-                p.amount()
-            ))
+            ctx.say(t!("purchase.voided", id = p.id(), amount = p.amount()))
         }
         PurchaseCmd::Refund {
             id,
@@ -171,11 +167,11 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&r);
             }
-            ctx.say(format!(
-                "refunded {} of purchase {} (refund {})",
-                r.amount(),
-                r.purchase(),
-                r.id()
+            ctx.say(t!(
+                "purchase.refunded",
+                amount = r.amount(),
+                purchase = r.purchase(),
+                id = r.id()
             ))
         }
         PurchaseCmd::Refunds { customer, page } => {
@@ -237,21 +233,27 @@ fn show(ctx: &mut Ctx, store: &Books, id: PurchaseId) -> Result<()> {
         }));
     }
     let name = CustomerNames::default().of(store, p.customer())?;
-    ctx.out.heading(format!("purchase {}", p.id()))?;
-    for (label, value) in [
-        ("customer", format!("{} ({name})", p.customer())),
-        ("at", when(ctx, p.at())),
-        ("amount", p.amount().to_string()),
-        ("cost", opt(p.cost())),
-        ("margin", opt(p.margin())),
-        ("items", opt(p.items())),
-        ("reference", opt(p.external_ref())),
-        ("deal", opt(p.deal())),
-        ("description", opt(p.description())),
-        ("refunded", refunded.to_string()),
-    ] {
-        ctx.out.line(format!("  {label:<11} {value}"))?;
-    }
+    ctx.out.heading(t!("purchase.heading", id = p.id()))?;
+    let at = when(ctx, p.at());
+    super::fields(
+        ctx,
+        11,
+        vec![
+            (
+                t!("field.customer"),
+                t!("field.id_name", id = p.customer(), name = name),
+            ),
+            (t!("field.at"), at),
+            (t!("field.amount"), p.amount().to_string()),
+            (t!("field.cost"), opt(p.cost())),
+            (t!("field.margin"), opt(p.margin())),
+            (t!("field.items"), opt(p.items())),
+            (t!("field.reference"), opt(p.external_ref())),
+            (t!("field.deal"), opt(p.deal())),
+            (t!("field.description"), opt(p.description())),
+            (t!("field.refunded"), refunded.to_string()),
+        ],
+    )?;
     show_void(ctx, p.void())?;
     if !refunds.is_empty() {
         ctx.out.line("")?;
@@ -299,12 +301,11 @@ pub(super) fn show_void(ctx: &mut Ctx, void: Option<&Void>) -> Result<()> {
     let Some(v) = void else {
         return Ok(());
     };
-    let line = format!(
-        "  {:<11} {} by {}: {}",
-        "VOIDED",
-        when(ctx, v.at),
-        opt(v.by.as_ref()),
-        opt(v.reason.as_ref())
+    let value = t!(
+        "void.value",
+        at = when(ctx, v.at),
+        by = opt(v.by.as_ref()),
+        reason = opt(v.reason.as_ref())
     );
-    ctx.out.line(line)
+    ctx.out.line(super::field(11, t!("field.voided"), &value))
 }

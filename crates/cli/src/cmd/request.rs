@@ -7,6 +7,7 @@ use solocrm_core::{
 
 use super::{Ctx, CustomerNames, with_name};
 use crate::cli::RequestCmd;
+use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
 
@@ -17,7 +18,7 @@ pub fn run(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
         if ctx.out.json {
             return ctx.out.json(&r);
         }
-        ctx.say(format!("request {} is now {}", r.id(), r.status()))
+        ctx.say(t!("request.now", id = r.id(), status = label(r.status())))
     };
     match cmd {
         RequestCmd::Open {
@@ -40,7 +41,12 @@ pub fn run(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&r);
             }
-            ctx.say(format!("opened {} {} for {}", r.kind(), r.id(), c.name()))
+            ctx.say(t!(
+                "request.opened",
+                kind = label(r.kind()),
+                id = r.id(),
+                name = c.name()
+            ))
         }
         RequestCmd::Respond { id, at } => {
             step(id, RequestEventKind::Responded, at.at.as_deref(), ctx)
@@ -57,18 +63,30 @@ pub fn run(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&with_name(&r, &name)?);
             }
-            ctx.out
-                .heading(format!("{} {}: {}", r.kind(), r.id(), r.subject()))?;
-            for (label, value) in [
-                ("customer", format!("{name} ({})", r.customer())),
-                ("status", r.status().to_string()),
-                ("opened", ctx.day(r.opened_at()).to_string()),
-                ("answered", opt(r.first_response_at().map(|at| ctx.day(at)))),
-                ("resolved", opt(r.resolved_at().map(|at| ctx.day(at)))),
-                ("deal", opt(r.deal())),
-            ] {
-                ctx.out.line(format!("  {label:<9} {value}"))?;
-            }
+            ctx.out.heading(t!(
+                "request.heading",
+                kind = label(r.kind()),
+                id = r.id(),
+                subject = r.subject()
+            ))?;
+            let opened = ctx.day(r.opened_at()).to_string();
+            let answered = opt(r.first_response_at().map(|at| ctx.day(at)));
+            let resolved = opt(r.resolved_at().map(|at| ctx.day(at)));
+            super::fields(
+                ctx,
+                9,
+                vec![
+                    (
+                        t!("field.customer"),
+                        t!("field.name_id", name = name, id = r.customer()),
+                    ),
+                    (t!("field.status"), label(r.status()).to_owned()),
+                    (t!("field.opened"), opened),
+                    (t!("field.answered"), answered),
+                    (t!("field.resolved"), resolved),
+                    (t!("field.deal"), opt(r.deal())),
+                ],
+            )?;
             if !r.description().is_empty() {
                 ctx.out.line("")?;
                 ctx.out.line(r.description().as_str())?;

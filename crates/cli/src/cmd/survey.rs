@@ -27,7 +27,7 @@ pub fn run(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
                 (Some(n), None, None) => SurveyScore::new(SurveyKind::Nps, n)?,
                 (None, Some(n), None) => SurveyScore::new(SurveyKind::Csat, n)?,
                 (None, None, Some(n)) => SurveyScore::new(SurveyKind::Ces, n)?,
-                _ => return Err(anyhow!("give exactly one of --nps, --csat or --ces")),
+                _ => return Err(anyhow!(t!("survey.one_kind"))),
             };
             let c = parse::customer(&store, &customer)?;
             let s = store.record_survey(NewSurveyResponse {
@@ -39,11 +39,11 @@ pub fn run(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&s);
             }
-            ctx.say(format!(
-                "recorded {} {} from {}",
-                score.kind(),
-                score.value(),
-                c.name()
+            ctx.say(t!(
+                "survey.recorded",
+                kind = score.kind(),
+                score = score.value(),
+                name = c.name()
             ))
         }
         SurveyCmd::List {
@@ -98,16 +98,22 @@ pub fn run(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
                 return ctx.out.json(&s);
             }
             let name = CustomerNames::default().of(&store, s.customer())?;
-            ctx.out.heading(format!("survey answer {}", s.id()))?;
-            for (label, value) in [
-                ("customer", format!("{} ({name})", s.customer())),
-                ("at", when(ctx, s.at())),
-                ("kind", s.score().kind().to_string()),
-                ("score", s.score().value().to_string()),
-                ("comment", opt(s.comment())),
-            ] {
-                ctx.out.line(format!("  {label:<11} {value}"))?;
-            }
+            ctx.out.heading(t!("survey.heading", id = s.id()))?;
+            let at = when(ctx, s.at());
+            super::fields(
+                ctx,
+                11,
+                vec![
+                    (
+                        t!("field.customer"),
+                        t!("field.id_name", id = s.customer(), name = name),
+                    ),
+                    (t!("field.at"), at),
+                    (t!("field.kind"), s.score().kind().to_string()),
+                    (t!("field.score"), s.score().value().to_string()),
+                    (t!("field.comment"), opt(s.comment())),
+                ],
+            )?;
             show_void(ctx, s.void())
         }
         SurveyCmd::Void { id, void } => {
@@ -116,10 +122,7 @@ pub fn run(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&s);
             }
-            ctx.say(format!(
-                "voided survey answer {}; it counts in no NPS, CSAT or CES",
-                s.id()
-            ))
+            ctx.say(t!("survey.voided", id = s.id()))
         }
     }
 }

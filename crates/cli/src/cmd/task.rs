@@ -6,6 +6,7 @@ use solocrm_core::{Label, NewTask, Store, Task, TaskId, TaskQuery};
 use super::{Ctx, CustomerNames, with_name};
 use crate::books::Books;
 use crate::cli::TaskCmd;
+use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
 
@@ -35,7 +36,7 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&t);
             }
-            ctx.say(format!("added task {} due {}", t.id(), t.due()))
+            ctx.say(t!("task.added", id = t.id(), due = t.due()))
         }
         TaskCmd::Done { id, at } => {
             let t = store.complete_task(TaskId::new(id), ctx.at(at.at.as_deref())?)?;
@@ -43,9 +44,9 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
                 return ctx.out.json(&t);
             }
             if t.is_done() {
-                ctx.say(format!("task {} is done", t.id()))
+                ctx.say(t!("task.done", id = t.id()))
             } else {
-                ctx.say(format!("task {} is next due {}", t.id(), t.due()))
+                ctx.say(t!("task.next_due", id = t.id(), due = t.due()))
             }
         }
         TaskCmd::Show { id } => {
@@ -59,7 +60,7 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
             kind,
         } => {
             if title.is_none() && due.is_none() && kind.is_none() {
-                bail!("nothing to change; give --title, --due or --kind");
+                bail!(t!("task.nothing_to_change"));
             }
             let title = title.as_deref().map(Label::parse).transpose()?;
             let due = due.as_deref().map(parse::date).transpose()?;
@@ -67,14 +68,14 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
             if ctx.out.json {
                 return ctx.out.json(&t);
             }
-            ctx.say(format!("updated task {} due {}", t.id(), t.due()))
+            ctx.say(t!("task.updated", id = t.id(), due = t.due()))
         }
         TaskCmd::Cancel { id, at } => {
             let t = store.cancel_task(TaskId::new(id), ctx.at(at.at.as_deref())?)?;
             if ctx.out.json {
                 return ctx.out.json(&t);
             }
-            ctx.say(format!("cancelled task {} ({})", t.id(), t.title()))
+            ctx.say(t!("task.cancelled", id = t.id(), title = t.title()))
         }
         TaskCmd::List {
             until,
@@ -154,22 +155,30 @@ fn show(ctx: &mut Ctx, store: &Books, t: &Task) -> Result<()> {
             None => ctx.out.json(t),
         };
     }
-    ctx.out.heading(format!("task {}: {}", t.id(), t.title()))?;
+    ctx.out
+        .heading(t!("task.heading", id = t.id(), title = t.title()))?;
     let customer = match (t.customer(), &name) {
-        (Some(c), Some(n)) => format!("{n} ({c})"),
+        (Some(c), Some(n)) => t!("field.name_id", name = n, id = c),
         _ => "-".into(),
     };
-    for (label, value) in [
-        ("status", status(t).to_owned()),
-        ("due", t.due().to_string()),
-        ("kind", t.kind().to_string()),
-        ("repeats", opt(t.recurrence())),
-        ("customer", customer),
-        ("created", ctx.day(t.created_at()).to_string()),
-        ("last done", opt(t.last_done_at().map(|at| ctx.day(at)))),
-        ("cancelled", opt(t.cancelled_at().map(|at| ctx.day(at)))),
-    ] {
-        ctx.out.line(format!("  {label:<9} {value}"))?;
-    }
-    Ok(())
+    // The state reads as the STATUS column shows it (`status.open`, `status.done` …).
+    let state = status(t);
+    let state = crate::i18n::lookup(&format!("status.{state}")).unwrap_or(state);
+    let created = ctx.day(t.created_at()).to_string();
+    let last_done = opt(t.last_done_at().map(|at| ctx.day(at)));
+    let cancelled = opt(t.cancelled_at().map(|at| ctx.day(at)));
+    super::fields(
+        ctx,
+        9,
+        vec![
+            (t!("field.status"), state.to_owned()),
+            (t!("field.due"), t.due().to_string()),
+            (t!("field.kind"), label(t.kind()).to_owned()),
+            (t!("field.repeats"), opt(t.recurrence().map(label))),
+            (t!("field.customer"), customer),
+            (t!("field.created"), created),
+            (t!("field.last_done"), last_done),
+            (t!("field.cancelled"), cancelled),
+        ],
+    )
 }
