@@ -1,0 +1,549 @@
+//! solocrm's PostgreSQL store: the books of one business (a *tenant*) in a
+//! PostgreSQL (≥ 14) database that may hold the books of many.
+//!
+//! [`PgStore`] implements the transactional port of [`solocrm_core::port`]; the
+//! operations layer ([`Crm`](solocrm_core::Crm)) runs every business rule over it, so
+//! the store holds none of its own. One handle is one tenant: every statement binds
+//! the tenant id and names it in its `WHERE`, and every table leads its primary key,
+//! unique constraints and foreign keys with `tenant_id`, so the schema can be
+//! distributed by Citus on that column unchanged (see `docs/storage.md` and ADR 0013).
+//!
+//! ```no_run
+//! use solocrm_core::{Crm, Currency};
+//! use solocrm_store_postgres::PgStore;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A new book for tenant 7 (the schema is created or migrated as needed).
+//! let store = PgStore::create("postgres://solocrm@db.example/crm?tenant=7", Currency::EUR)?;
+//! let crm = Crm::new(store);
+//! // Later, the same book.
+//! let store = PgStore::open("postgres://solocrm@db.example/crm?tenant=7")?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Transactions
+//!
+//! - A read is one `REPEATABLE READ READ ONLY` transaction: one snapshot, and it never
+//!   waits for a writer.
+//! - A write is one `READ COMMITTED` transaction that first locks the tenant's row
+//!   (`SELECT … FOR UPDATE`), so the writes of one tenant run one at a time (and those
+//!   of different tenants side by side); each statement after the lock sees every
+//!   write committed before it. A write that waits for the lock longer than the busy
+//!   timeout fails with [`StoreError::Busy`](solocrm_core::StoreError::Busy).
+//! - A serialization failure (40001) or deadlock (40P01), which PostgreSQL-compatible
+//!   clusters (Citus, CockroachDB, YugabyteDB) report where plain PostgreSQL would
+//!   wait, rolls the transaction back and runs the closure again, up to
+//!   [`PgOptions::retries`] times; when they run out, the write fails with
+//!   [`StoreError::Busy`](solocrm_core::StoreError::Busy), which says a retry may
+//!   succeed.
+//!
+//! # Threads
+//!
+//! The `postgres` client is synchronous (it runs a private runtime inside). Use the
+//! store from plain threads or `spawn_blocking`, never from an async task, and do not
+//! drop the last handle inside an async runtime.
+
+mod codec;
+mod error;
+mod pool;
+mod records;
+mod schema;
+mod tx;
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use postgres::error::SqlState;
+use solocrm_core::port::{ReadTx, Storage, WriteKind, WriteTx};
+use solocrm_core::{Currency, StoreError, StoreResult};
+
+pub use error::OpenError;
+pub use schema::SCHEMA_VERSION;
+
+use pool::{Conn, Manager};
+use tx::Tx;
+
+/// The id of one tenant (one business's books) in a database: a positive number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TenantId(i64);
+
+impl TenantId {
+    /// The tenant of a single-business database, and of a URL without `tenant=`.
+    pub const DEFAULT: TenantId = TenantId(1);
+
+    /// `id` as a tenant id.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError::BadUrl`] if `id` is not positive.
+    pub fn new(id: i64) -> Result<TenantId, OpenError> {
+        if id >= 1 {
+            Ok(TenantId(id))
+        } else {
+            Err(OpenError::BadUrl(format!(
+                "the tenant must be a positive whole number, not {id}"
+            )))
+        }
+    }
+
+    /// The number.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// How a [`PgStore`] connects and retries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgOptions {
+    pool_size: u32,
+    retries: u32,
+    busy_timeout: Duration,
+}
+
+impl Default for PgOptions {
+    fn default() -> Self {
+        PgOptions {
+            pool_size: 8,
+            retries: 5,
+            busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl PgOptions {
+    /// The defaults: 8 pooled connections, 5 retries, a 10 s busy timeout.
+    pub fn new() -> Self {
+        PgOptions::default()
+    }
+
+    /// At most this many connections at once (at least 1).
+    pub fn pool_size(mut self, n: u32) -> Self {
+        self.pool_size = n.max(1);
+        self
+    }
+
+    /// How many times a write (or read) that failed with 40001 or 40P01 is run again
+    /// before [`StoreError::Busy`] is reported.
+    pub fn retries(mut self, n: u32) -> Self {
+        self.retries = n;
+        self
+    }
+
+    /// How long a write waits for the tenant's lock (another writer of the same
+    /// tenant), and a call for a free connection, before [`StoreError::Busy`].
+    pub fn busy_timeout(mut self, t: Duration) -> Self {
+        self.busy_timeout = t;
+        self
+    }
+
+    /// The number of retries.
+    pub fn retries_allowed(&self) -> u32 {
+        self.retries
+    }
+}
+
+/// Splits `url` into the connection URL without the `tenant` parameter and the tenant
+/// it names ([`TenantId::DEFAULT`] if none).
+///
+/// # Errors
+///
+/// [`OpenError::BadUrl`] if the URL is not `postgres://` or `postgresql://`, or its
+/// tenant is not a positive whole number or is given twice.
+pub fn split_tenant(url: &str) -> Result<(String, TenantId), OpenError> {
+    if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+        return Err(OpenError::BadUrl(format!(
+            "'{url}' does not start with postgres:// or postgresql://"
+        )));
+    }
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let mut tenant = None;
+    let mut rest = Vec::new();
+    for pair in query.into_iter().flat_map(|q| q.split('&')) {
+        match pair.split_once('=') {
+            Some(("tenant", v)) => {
+                if tenant.is_some() {
+                    return Err(OpenError::BadUrl(
+                        "the URL names the tenant twice".to_owned(),
+                    ));
+                }
+                let n = v.parse::<i64>().map_err(|_| {
+                    OpenError::BadUrl(format!(
+                        "the tenant must be a positive whole number, not '{v}'"
+                    ))
+                })?;
+                tenant = Some(TenantId::new(n)?);
+            }
+            _ if pair.is_empty() => {}
+            _ => rest.push(pair),
+        }
+    }
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, tenant.unwrap_or(TenantId::DEFAULT)))
+}
+
+/// The connection configuration of `url` (without its tenant).
+fn config_of(url: &str) -> Result<(postgres::Config, TenantId), OpenError> {
+    let (url, tenant) = split_tenant(url)?;
+    let mut config =
+        postgres::Config::from_str(&url).map_err(|e| OpenError::BadUrl(e.to_string()))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    Ok((config, tenant))
+}
+
+/// One tenant's books in a PostgreSQL database. `Send + Sync`; share it with `Arc`.
+pub struct PgStore {
+    pool: r2d2::Pool<Manager>,
+    tenant: TenantId,
+    currency: Currency,
+    book_id: String,
+    options: PgOptions,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("tenant", &self.tenant)
+            .field("currency", &self.currency)
+            .field("book_id", &self.book_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Opens the books of the tenant `url` names (`?tenant=N`, 1 if absent); the
+    /// schema is migrated first if it is older than this build's.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`]: a bad URL, no server, a newer schema, or no such tenant.
+    pub fn open(url: &str) -> Result<PgStore, OpenError> {
+        let (config, tenant) = config_of(url)?;
+        PgStore::open_with(config, tenant, &PgOptions::default())
+    }
+
+    /// Creates new books for the tenant `url` names, kept in `currency`; creates the
+    /// schema if the database has none.
+    ///
+    /// # Errors
+    ///
+    /// [`OpenError`]: as [`open`](PgStore::open), or [`OpenError::Tenant`] if the
+    /// tenant has books already.
+    pub fn create(url: &str, currency: Currency) -> Result<PgStore, OpenError> {
+        let (config, tenant) = config_of(url)?;
+        PgStore::create_with(config, tenant, currency, &PgOptions::default())
+    }
+
+    /// Opens the tenant's books, or creates them in `currency` if it has none.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](PgStore::open).
+    pub fn open_or_create(url: &str, currency: Currency) -> Result<PgStore, OpenError> {
+        let (config, tenant) = config_of(url)?;
+        PgStore::start(
+            config,
+            tenant,
+            Some((currency, true)),
+            &PgOptions::default(),
+        )
+    }
+
+    /// [`open`](PgStore::open) with a connection configuration and options.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](PgStore::open).
+    pub fn open_with(
+        config: postgres::Config,
+        tenant: TenantId,
+        options: &PgOptions,
+    ) -> Result<PgStore, OpenError> {
+        PgStore::start(config, tenant, None, options)
+    }
+
+    /// [`create`](PgStore::create) with a connection configuration and options.
+    ///
+    /// # Errors
+    ///
+    /// As [`create`](PgStore::create).
+    pub fn create_with(
+        config: postgres::Config,
+        tenant: TenantId,
+        currency: Currency,
+        options: &PgOptions,
+    ) -> Result<PgStore, OpenError> {
+        PgStore::start(config, tenant, Some((currency, false)), options)
+    }
+
+    /// Connects, migrates, then finds (or with `create`, inserts) the tenant's row.
+    /// `create` is the currency and whether books already there are fine.
+    fn start(
+        config: postgres::Config,
+        tenant: TenantId,
+        create: Option<(Currency, bool)>,
+        options: &PgOptions,
+    ) -> Result<PgStore, OpenError> {
+        let manager = Manager { config };
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size)
+            .min_idle(Some(0))
+            .connection_timeout(options.busy_timeout)
+            .build_unchecked(manager.clone());
+        // The first connection directly, so a failure says why.
+        let mut conn = r2d2::ManageConnection::connect(&manager)
+            .map_err(|e| OpenError::Connect(error::Driver(e).to_string()))?;
+        schema::migrate(&mut conn.client)?;
+        let t = tenant.get();
+        if let Some((currency, existing_ok)) = create {
+            let inserted = conn
+                .client
+                .execute(
+                    "INSERT INTO tenants (tenant_id, base_currency, book_id) VALUES ($1, $2, \
+                     substr(md5(random()::text || clock_timestamp()::text), 1, 16)) \
+                     ON CONFLICT (tenant_id) DO NOTHING",
+                    &[&t, &currency.to_string()],
+                )
+                .map_err(OpenError::Db)?;
+            if inserted == 0 && !existing_ok {
+                return Err(OpenError::Tenant(format!(
+                    "tenant {tenant} already has books in this database"
+                )));
+            }
+        }
+        let row = conn
+            .client
+            .query_opt(
+                "SELECT base_currency, book_id FROM tenants WHERE tenant_id = $1",
+                &[&t],
+            )
+            .map_err(OpenError::Db)?
+            .ok_or_else(|| {
+                OpenError::Tenant(format!("this database has no books of tenant {tenant}"))
+            })?;
+        let code: String = row.try_get(0).map_err(OpenError::Db)?;
+        let book_id: String = row.try_get(1).map_err(OpenError::Db)?;
+        let currency = Currency::from_stored(&code)
+            .map_err(|e| OpenError::Corrupt(format!("tenants.base_currency: {e}")))?;
+        Ok(PgStore {
+            pool,
+            tenant,
+            currency,
+            book_id,
+            options: options.clone(),
+        })
+    }
+
+    /// The tenant whose books this handle reads and writes.
+    pub fn tenant(&self) -> TenantId {
+        self.tenant
+    }
+
+    /// The book's stable random identity (16 lowercase hex characters), as
+    /// `SqliteStore::book_id` gives it for a file.
+    pub fn book_id(&self) -> &str {
+        &self.book_id
+    }
+
+    /// A pooled connection, or [`StoreError::Busy`] if none came free in time.
+    fn conn(&self) -> StoreResult<r2d2::PooledConnection<Manager>> {
+        let started = Instant::now();
+        self.pool.get().map_err(|e| {
+            if started.elapsed() >= self.options.busy_timeout {
+                StoreError::busy(started.elapsed())
+            } else {
+                StoreError::backend(std::io::Error::other(format!(
+                    "no connection to PostgreSQL: {e}"
+                )))
+            }
+        })
+    }
+
+    /// Runs one transaction attempt: `begin`, then `body`, then `COMMIT`, or
+    /// `ROLLBACK` on any error. Says whether a failure may succeed if run again.
+    fn attempt(
+        &self,
+        begin: &str,
+        lock: bool,
+        body: &mut dyn FnMut(&mut Tx<'_>) -> StoreResult<()>,
+    ) -> Result<(), (StoreError, bool)> {
+        let mut conn = self.conn().map_err(|e| (e, false))?;
+        let mut guard = Open::begin(&mut conn, begin).map_err(|e| {
+            let retry = e.is_retryable();
+            (e.into_store(), retry)
+        })?;
+        if lock {
+            self.lock_tenant(guard.conn())?;
+        }
+        let (outcome, retry) = {
+            let mut tx = Tx::new(guard.conn(), self.tenant.get(), self.currency);
+            let outcome = body(&mut tx);
+            (outcome, tx.wants_retry())
+        };
+        match outcome {
+            Ok(()) => guard.commit().map_err(|e| {
+                let retry = e.is_retryable();
+                (e.into_store(), retry)
+            }),
+            Err(e) => {
+                guard.rollback();
+                Err((e, retry))
+            }
+        }
+    }
+
+    /// Takes the tenant's write lock, waiting up to the busy timeout.
+    fn lock_tenant(&self, conn: &mut Conn) -> Result<(), (StoreError, bool)> {
+        let timeout = format!(
+            "SET LOCAL lock_timeout = {}",
+            self.options.busy_timeout.as_millis().max(1)
+        );
+        conn.batch(&timeout).map_err(|e| {
+            let f = error::Fail::from(e);
+            let r = f.is_retryable();
+            (f.into_store(), r)
+        })?;
+        match conn.query_opt(
+            "SELECT tenant_id FROM tenants WHERE tenant_id = $1 FOR UPDATE",
+            &[&self.tenant.get()],
+        ) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err((
+                StoreError::backend(std::io::Error::other(format!(
+                    "the books of tenant {} are gone from the database",
+                    self.tenant
+                ))),
+                false,
+            )),
+            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+                Err((StoreError::busy(self.options.busy_timeout), false))
+            }
+            Err(e) => {
+                let f = error::Fail::from(e);
+                let r = f.is_retryable();
+                Err((f.into_store(), r))
+            }
+        }
+    }
+
+    /// Runs attempts until one succeeds, fails for good, or the retries run out.
+    fn with_retries(
+        &self,
+        begin: &str,
+        lock: bool,
+        body: &mut dyn FnMut(&mut Tx<'_>) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let started = Instant::now();
+        let mut tries = 0;
+        loop {
+            match self.attempt(begin, lock, body) {
+                Ok(()) => return Ok(()),
+                Err((e, true)) if tries < self.options.retries => {
+                    let _ = e;
+                    tries += 1;
+                    // Back off a little more each time, jittered by the clock's
+                    // nanoseconds so that two clashing writers do not meet again.
+                    let jitter = u64::from(Instant::now().elapsed().subsec_nanos() % 5);
+                    std::thread::sleep(Duration::from_millis(5 * u64::from(tries) + jitter));
+                }
+                Err((_, true)) => return Err(StoreError::busy(started.elapsed())),
+                Err((e, false)) => return Err(e),
+            }
+        }
+    }
+}
+
+/// An open transaction on a pooled connection; rolled back if dropped open (an error
+/// path or a panic in the closure), and the connection discarded if even that fails.
+struct Open<'a> {
+    conn: &'a mut Conn,
+    open: bool,
+}
+
+impl<'a> Open<'a> {
+    fn begin(conn: &'a mut Conn, sql: &str) -> Result<Open<'a>, error::Fail> {
+        conn.batch(sql)?;
+        Ok(Open { conn, open: true })
+    }
+
+    fn conn(&mut self) -> &mut Conn {
+        self.conn
+    }
+
+    fn commit(mut self) -> Result<(), error::Fail> {
+        self.open = false;
+        match self.conn.batch("COMMIT") {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                // A failed COMMIT has ended the transaction; a broken connection
+                // is not reused.
+                if self.conn.client.is_closed() {
+                    self.conn.broken = true;
+                }
+                Err(e.into())
+            }
+        }
+    }
+
+    fn rollback(mut self) {
+        self.end();
+    }
+
+    fn end(&mut self) {
+        if self.open {
+            self.open = false;
+            if self.conn.batch("ROLLBACK").is_err() {
+                self.conn.broken = true;
+            }
+        }
+    }
+}
+
+impl Drop for Open<'_> {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+impl Storage for PgStore {
+    fn base_currency(&self) -> Currency {
+        self.currency
+    }
+
+    fn read(&self, f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>) -> StoreResult<()> {
+        self.with_retries(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            false,
+            &mut |tx| f(tx),
+        )
+    }
+
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
+        self.with_retries("BEGIN ISOLATION LEVEL READ COMMITTED", true, &mut |tx| {
+            f(tx)
+        })
+    }
+
+    fn write_as(
+        &self,
+        kind: WriteKind,
+        f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let _ = kind;
+        self.write(f)
+    }
+}
