@@ -29,12 +29,12 @@
 //!   (`SELECT … FOR UPDATE`), so the writes of one tenant run one at a time (and those
 //!   of different tenants side by side); each statement after the lock sees every
 //!   write committed before it. A write that waits for the lock longer than the busy
-//!   timeout fails with [`StoreError::Busy`](solocrm_core::StoreError::Busy).
+//!   timeout fails with [`StoreError::Busy`].
 //! - A serialization failure (40001) or deadlock (40P01), which PostgreSQL-compatible
 //!   clusters (Citus, CockroachDB, YugabyteDB) report where plain PostgreSQL would
 //!   wait, rolls the transaction back and runs the closure again, up to
 //!   [`PgOptions::retries`] times; when they run out, the write fails with
-//!   [`StoreError::Busy`](solocrm_core::StoreError::Busy), which says a retry may
+//!   [`StoreError::Busy`], which says a retry may
 //!   succeed.
 //!
 //! # Threads
@@ -545,5 +545,102 @@ impl Storage for PgStore {
     ) -> StoreResult<()> {
         let _ = kind;
         self.write(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tenant_is_taken_from_the_url_and_the_rest_kept() {
+        let (url, t) =
+            split_tenant("postgres://u@h:5432/db?tenant=7&sslmode=disable").expect("a URL");
+        assert_eq!(url, "postgres://u@h:5432/db?sslmode=disable");
+        assert_eq!(t.get(), 7);
+        let (url, t) = split_tenant("postgresql://u@h/db").expect("a URL");
+        assert_eq!(
+            (url.as_str(), t),
+            ("postgresql://u@h/db", TenantId::DEFAULT)
+        );
+        for bad in [
+            "sqlite:crm.db",
+            "postgres://h/db?tenant=0",
+            "postgres://h/db?tenant=-3",
+            "postgres://h/db?tenant=x",
+            "postgres://h/db?tenant=1&tenant=2",
+        ] {
+            assert!(
+                matches!(split_tenant(bad), Err(OpenError::BadUrl(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    /// A store on a fresh schema of the test server, or `None` without one.
+    fn test_store(options: &PgOptions) -> Option<(PgStore, String, String)> {
+        let url = std::env::var("SOLOCRM_TEST_PG_URL").ok()?;
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).ok()?;
+        let schema = format!("solocrm_unit_{}", std::process::id());
+        admin
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
+            .ok()?;
+        let mut config = postgres::Config::from_str(&url).ok()?;
+        config.options(&format!("-c search_path={schema}"));
+        let store = PgStore::create_with(config, TenantId::DEFAULT, Currency::EUR, options).ok()?;
+        Some((store, url, schema))
+    }
+
+    /// A serialization failure (40001, raised here by hand) rolls the write back and
+    /// runs it again; when the retries run out the write is `Busy`, which says a
+    /// retry may succeed.
+    #[test]
+    fn a_serialization_failure_is_retried_then_reported_as_busy() {
+        let Some((store, url, schema)) = test_store(&PgOptions::new().retries(3)) else {
+            assert!(
+                std::env::var("SOLOCRM_REQUIRE_PG").as_deref() != Ok("1"),
+                "SOLOCRM_REQUIRE_PG=1 but no store could be made on SOLOCRM_TEST_PG_URL"
+            );
+            eprintln!("skipped: set SOLOCRM_TEST_PG_URL to run this test");
+            return;
+        };
+        let raise = "DO $$ BEGIN RAISE EXCEPTION 'clash' USING ERRCODE = '40001'; END $$";
+        let mut runs = 0;
+        store
+            .with_retries("BEGIN", true, &mut |tx| {
+                runs += 1;
+                if runs <= 2 {
+                    tx.run(|c, _| Ok(c.batch(raise)?))?;
+                }
+                Ok(())
+            })
+            .expect("the third run succeeds");
+        assert_eq!(runs, 3);
+        let mut runs = 0;
+        let err = store
+            .with_retries("BEGIN", true, &mut |tx| {
+                runs += 1;
+                tx.run(|c, _| Ok(c.batch(raise)?))
+            })
+            .expect_err("always clashes");
+        assert_eq!(runs, 4, "the first run and three retries");
+        assert!(matches!(err, StoreError::Busy { .. }), "{err:?}");
+        assert!(err.is_retryable());
+        // Another error is reported at once, with the server's message.
+        let mut runs = 0;
+        let err = store
+            .with_retries("BEGIN", true, &mut |tx| {
+                runs += 1;
+                tx.run(|c, _| Ok(c.batch("SELECT * FROM no_such_table")?))
+            })
+            .expect_err("a missing table");
+        assert_eq!(runs, 1);
+        assert!(err.to_string().contains("no_such_table"), "{err}");
+        drop(store);
+        if let Ok(mut admin) = postgres::Client::connect(&url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
     }
 }

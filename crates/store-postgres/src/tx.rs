@@ -44,7 +44,7 @@ impl<'c> Tx<'c> {
         self.retry.get()
     }
 
-    fn run<T>(&self, f: impl FnOnce(&mut Conn, i64) -> Res<T>) -> StoreResult<T> {
+    pub(crate) fn run<T>(&self, f: impl FnOnce(&mut Conn, i64) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.conn.borrow_mut();
         f(&mut conn, self.tenant).map_err(|e| self.fail(e))
     }

@@ -1,0 +1,86 @@
+//! Opening and creating books: the schema is made once and migrations are idempotent,
+//! a tenant is created once and opened after, a missing tenant and a newer schema are
+//! refused (the newer one untouched), and books keep their currency and book id.
+
+mod common;
+
+use solocrm_core::port::Storage;
+use solocrm_core::{Currency, Store};
+use solocrm_store_postgres::{OpenError, PgOptions, PgStore, SCHEMA_VERSION, TenantId};
+
+fn tenant(n: i64) -> TenantId {
+    TenantId::new(n).expect("a tenant")
+}
+
+#[test]
+fn books_are_created_once_and_opened_after() {
+    let Some(pg) = common::server() else { return };
+    let options = PgOptions::new();
+    let a = PgStore::create_with(pg.config(), tenant(3), Currency::JPY, &options).expect("created");
+    assert_eq!(a.tenant(), tenant(3));
+    assert_eq!(a.book_id().len(), 16);
+    assert!(a.book_id().chars().all(|c| c.is_ascii_hexdigit()));
+    let again = PgStore::create_with(pg.config(), tenant(3), Currency::EUR, &options);
+    assert!(matches!(again, Err(OpenError::Tenant(_))), "{again:?}");
+    let b = PgStore::open_with(pg.config(), tenant(3), &options).expect("opened");
+    assert_eq!(b.base_currency(), Currency::JPY);
+    assert_eq!(b.book_id(), a.book_id());
+    let other = PgStore::create_with(pg.config(), tenant(4), Currency::EUR, &options)
+        .expect("a second tenant");
+    assert_ne!(other.book_id(), a.book_id());
+    let missing = PgStore::open_with(pg.config(), tenant(5), &options);
+    assert!(matches!(missing, Err(OpenError::Tenant(_))), "{missing:?}");
+    let mut client = pg.client();
+    let version: i32 = client
+        .query_one("SELECT version FROM solocrm_schema", &[])
+        .expect("the version")
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION);
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM solocrm_schema", &[])
+        .expect("a count")
+        .get(0);
+    assert_eq!(rows, 1, "migrated once");
+}
+
+#[test]
+fn a_newer_schema_is_refused_untouched() {
+    let Some(pg) = common::server() else { return };
+    let crm = solocrm_core::Crm::new(pg.store_of(1));
+    assert_eq!(crm.count_customers().expect("a count"), 0);
+    drop(crm);
+    let mut client = pg.client();
+    client
+        .execute(
+            "UPDATE solocrm_schema SET version = $1",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .expect("a newer version");
+    let err =
+        PgStore::open_with(pg.config(), tenant(1), &PgOptions::new()).expect_err("a newer schema");
+    assert!(
+        matches!(err, OpenError::NewerSchema { found, supported }
+            if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
+        "{err:?}"
+    );
+    let version: i32 = client
+        .query_one("SELECT version FROM solocrm_schema", &[])
+        .expect("the version")
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION + 1, "left as it was");
+}
+
+#[test]
+fn a_bad_location_is_refused_before_connecting() {
+    for bad in [
+        "sqlite:books.db",
+        "postgres://h/db?tenant=0",
+        "postgres://h/db?tenant=x",
+    ] {
+        let err = PgStore::open(bad).expect_err("refused");
+        assert!(matches!(err, OpenError::BadUrl(_)), "{bad}: {err:?}");
+    }
+    let err = PgStore::open("postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+        .expect_err("nothing listens there");
+    assert!(matches!(err, OpenError::Connect(_)), "{err:?}");
+}
