@@ -194,8 +194,13 @@ pub fn split_tenant(url: &str) -> Result<(String, TenantId), OpenError> {
     Ok((url, tenant.unwrap_or(TenantId::DEFAULT)))
 }
 
-/// The connection configuration of `url` (without its tenant).
-fn config_of(url: &str) -> Result<(postgres::Config, TenantId), OpenError> {
+/// The connection configuration of `url` (its `tenant` parameter taken out, a 10 s
+/// connect timeout unless the URL sets one) and the tenant it names.
+///
+/// # Errors
+///
+/// [`OpenError::BadUrl`] as [`split_tenant`] says, or for a URL the client cannot read.
+pub fn config_of(url: &str) -> Result<(postgres::Config, TenantId), OpenError> {
     let (url, tenant) = split_tenant(url)?;
     let mut config =
         postgres::Config::from_str(&url).map_err(|e| OpenError::BadUrl(e.to_string()))?;
@@ -210,7 +215,6 @@ pub struct PgStore {
     pool: r2d2::Pool<Manager>,
     tenant: TenantId,
     currency: Currency,
-    book_id: String,
     options: PgOptions,
 }
 
@@ -219,7 +223,6 @@ impl std::fmt::Debug for PgStore {
         f.debug_struct("PgStore")
             .field("tenant", &self.tenant)
             .field("currency", &self.currency)
-            .field("book_id", &self.book_id)
             .finish_non_exhaustive()
     }
 }
@@ -328,7 +331,7 @@ impl PgStore {
         let row = conn
             .client
             .query_opt(
-                "SELECT base_currency, book_id FROM tenants WHERE tenant_id = $1",
+                "SELECT base_currency FROM tenants WHERE tenant_id = $1",
                 &[&t],
             )
             .map_err(OpenError::Db)?
@@ -336,14 +339,12 @@ impl PgStore {
                 OpenError::Tenant(format!("this database has no books of tenant {tenant}"))
             })?;
         let code: String = row.try_get(0).map_err(OpenError::Db)?;
-        let book_id: String = row.try_get(1).map_err(OpenError::Db)?;
         let currency = Currency::from_stored(&code)
             .map_err(|e| OpenError::Corrupt(format!("tenants.base_currency: {e}")))?;
         Ok(PgStore {
             pool,
             tenant,
             currency,
-            book_id,
             options: options.clone(),
         })
     }
@@ -354,9 +355,58 @@ impl PgStore {
     }
 
     /// The book's stable random identity (16 lowercase hex characters), as
-    /// `SqliteStore::book_id` gives it for a file.
-    pub fn book_id(&self) -> &str {
-        &self.book_id
+    /// `SqliteStore::book_id` gives it for a file: set when the tenant's books are
+    /// created, changed only by [`adopt_book_id`](PgStore::adopt_book_id).
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] if the tenant's row cannot be read.
+    pub fn book_id(&self) -> StoreResult<String> {
+        let mut id = String::new();
+        self.with_retries(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            false,
+            &mut |tx| {
+                id = tx.run(|c, t| {
+                    let row =
+                        c.query_opt("SELECT book_id FROM tenants WHERE tenant_id = $1", &[&t])?;
+                    match row {
+                        Some(r) => Ok(codec::Cols::new(&r, "tenants").str(0)?.to_owned()),
+                        None => Err(error::corrupt(format!("tenants: no row for tenant {t}"))),
+                    }
+                })?;
+                Ok(())
+            },
+        )?;
+        Ok(id)
+    }
+
+    /// Makes `id` the book id: what restoring an archive into new books does, so that
+    /// the restored books are the same books (ADR 0009).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if `id` is not 16 lowercase hex digits, or the write's
+    /// error.
+    pub fn adopt_book_id(&self, id: &str) -> StoreResult<()> {
+        if !(id.len() == 16 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))) {
+            return Err(StoreError::backend(std::io::Error::other(format!(
+                "'{id}' is not a book id (16 lowercase hex digits)"
+            ))));
+        }
+        self.with_retries("BEGIN ISOLATION LEVEL READ COMMITTED", true, &mut |tx| {
+            tx.run(|c, t| {
+                let n = c.execute(
+                    "UPDATE tenants SET book_id = $2 WHERE tenant_id = $1",
+                    &[&t, &id],
+                )?;
+                if n == 1 {
+                    Ok(())
+                } else {
+                    Err(error::corrupt(format!("tenants: no row for tenant {t}")))
+                }
+            })
+        })
     }
 
     /// A pooled connection, or [`StoreError::Busy`] if none came free in time.

@@ -18,16 +18,25 @@ fn books_are_created_once_and_opened_after() {
     let options = PgOptions::new();
     let a = PgStore::create_with(pg.config(), tenant(3), Currency::JPY, &options).expect("created");
     assert_eq!(a.tenant(), tenant(3));
-    assert_eq!(a.book_id().len(), 16);
-    assert!(a.book_id().chars().all(|c| c.is_ascii_hexdigit()));
+    let id = a.book_id().expect("a book id");
+    assert_eq!(id.len(), 16);
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
     let again = PgStore::create_with(pg.config(), tenant(3), Currency::EUR, &options);
     assert!(matches!(again, Err(OpenError::Tenant(_))), "{again:?}");
     let b = PgStore::open_with(pg.config(), tenant(3), &options).expect("opened");
     assert_eq!(b.base_currency(), Currency::JPY);
-    assert_eq!(b.book_id(), a.book_id());
+    assert_eq!(b.book_id().expect("its id"), id);
     let other = PgStore::create_with(pg.config(), tenant(4), Currency::EUR, &options)
         .expect("a second tenant");
-    assert_ne!(other.book_id(), a.book_id());
+    assert_ne!(other.book_id().expect("its id"), id);
+    other.adopt_book_id(&id).expect("adopted");
+    assert_eq!(other.book_id().expect("its id"), id);
+    assert_eq!(
+        b.book_id().expect("its id"),
+        id,
+        "the other tenant's is unchanged"
+    );
+    assert!(other.adopt_book_id("NOT-AN-ID").is_err());
     let missing = PgStore::open_with(pg.config(), tenant(5), &options);
     assert!(matches!(missing, Err(OpenError::Tenant(_))), "{missing:?}");
     let mut client = pg.client();
