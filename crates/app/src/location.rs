@@ -34,7 +34,8 @@ pub enum LocationError {
     /// Empty text.
     #[error("the location of the books is empty; give a file name, sqlite:PATH or memory:")]
     Empty,
-    /// A kind of store this build cannot open.
+    /// A kind of store this build cannot open (none is refused today: every scheme
+    /// solocrm knows has a store).
     #[error("{scheme} locations are not supported yet; give a file name, sqlite:PATH or memory:")]
     Unsupported {
         /// The scheme, e.g. `postgres`.
