@@ -33,7 +33,7 @@ pub enum OpenError {
     #[error("{0}")]
     Tenant(String),
     /// The server refused a statement while opening (a migration, a look-up).
-    #[error("PostgreSQL: {0}")]
+    #[error("PostgreSQL: {}", describe(.0))]
     Db(#[source] postgres::Error),
     /// The stored tenant row does not decode.
     #[error("corrupt data in the database: {0}")]
@@ -57,12 +57,24 @@ impl std::error::Error for Corrupt {}
 #[derive(Debug)]
 pub(crate) struct Driver(pub(crate) postgres::Error);
 
+/// The server's message and code of `e`, or the client's error, without a prefix.
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+impl Driver {
+    /// The server's message and code, or the client's error, without a prefix.
+    pub(crate) fn message(&self) -> String {
+        describe(&self.0)
+    }
+}
+
 impl fmt::Display for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.as_db_error() {
-            Some(db) => write!(f, "PostgreSQL: {} ({})", db.message(), db.code().code()),
-            None => write!(f, "PostgreSQL: {}", self.0),
-        }
+        write!(f, "PostgreSQL: {}", self.message())
     }
 }
 

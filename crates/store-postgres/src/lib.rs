@@ -309,7 +309,7 @@ impl PgStore {
             .build_unchecked(manager.clone());
         // The first connection directly, so a failure says why.
         let mut conn = r2d2::ManageConnection::connect(&manager)
-            .map_err(|e| OpenError::Connect(error::Driver(e).to_string()))?;
+            .map_err(|e| OpenError::Connect(error::Driver(e).message()))?;
         schema::migrate(&mut conn.client)?;
         let t = tenant.get();
         if let Some((currency, existing_ok)) = create {
