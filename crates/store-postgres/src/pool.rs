@@ -25,6 +25,12 @@ impl Conn {
         if let Some(s) = self.prepared.get(sql) {
             return Ok(s.clone());
         }
+        // Every statement of the books is confined to the handle's tenant, bound as
+        // $1: checked here, where each is prepared once, by every test that runs it.
+        debug_assert!(
+            names_the_tenant(sql),
+            "a statement that is not confined to the tenant: {sql}"
+        );
         let s = self.client.prepare(sql)?;
         self.prepared.insert(sql, s.clone());
         Ok(s)
@@ -71,6 +77,16 @@ impl Conn {
     }
 }
 
+/// True if `sql` is confined to the tenant bound as `$1`: a statement that filters on
+/// `tenant_id = $1`, or an insert whose first column is `tenant_id` and first value
+/// `$1`.
+pub(crate) fn names_the_tenant(sql: &str) -> bool {
+    let insert = sql.starts_with("INSERT INTO ")
+        && sql.contains(" (tenant_id, ")
+        && sql.contains("VALUES ($1, ");
+    insert || (!sql.starts_with("INSERT") && sql.contains("tenant_id = $1"))
+}
+
 /// Makes [`Conn`]s for r2d2 from one connection configuration.
 #[derive(Debug, Clone)]
 pub(crate) struct Manager {
@@ -96,5 +112,33 @@ impl r2d2::ManageConnection for Manager {
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
         conn.broken || conn.client.is_closed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_the_tenant;
+
+    #[test]
+    fn the_tenant_check_tells_confined_statements_from_others() {
+        for sql in [
+            "SELECT id FROM customers WHERE tenant_id = $1 AND id = $2",
+            "SELECT x.id FROM refunds x WHERE x.tenant_id = $1 ORDER BY x.id",
+            "UPDATE deals SET title = $3 WHERE tenant_id = $1 AND id = $2",
+            "DELETE FROM segments WHERE tenant_id = $1 AND name = $2",
+            "INSERT INTO segments (tenant_id, name, predicate) VALUES ($1, $2, $3)",
+        ] {
+            assert!(names_the_tenant(sql), "{sql}");
+        }
+        for sql in [
+            "SELECT id FROM customers WHERE id = $1",
+            "SELECT max(id) FROM customers",
+            "UPDATE deals SET title = $2 WHERE id = $1",
+            "DELETE FROM segments WHERE name = $1",
+            "INSERT INTO segments (name, predicate) VALUES ($1, $2)",
+            "INSERT INTO segments (tenant_id, name) SELECT tenant_id, name FROM segments",
+        ] {
+            assert!(!names_the_tenant(sql), "{sql}");
+        }
     }
 }
