@@ -104,6 +104,7 @@ pub struct PgOptions {
     pool_size: u32,
     retries: u32,
     busy_timeout: Duration,
+    bulk_from: u64,
 }
 
 impl Default for PgOptions {
@@ -112,6 +113,7 @@ impl Default for PgOptions {
             pool_size: 8,
             retries: 5,
             busy_timeout: Duration::from_secs(10),
+            bulk_from: 256,
         }
     }
 }
@@ -140,6 +142,19 @@ impl PgOptions {
     pub fn busy_timeout(mut self, t: Duration) -> Self {
         self.busy_timeout = t;
         self
+    }
+
+    /// From how many purchases announced by a write (an import, a batch) they are
+    /// sent with binary `COPY` in batches rather than one `INSERT` each (default 256;
+    /// 0 or 1 for every announced load, as tests do).
+    pub fn bulk_from(mut self, rows: u64) -> Self {
+        self.bulk_from = rows;
+        self
+    }
+
+    /// From how many announced purchases a write uses `COPY`.
+    pub fn bulk_from_rows(&self) -> u64 {
+        self.bulk_from
     }
 
     /// The number of retries.
@@ -440,8 +455,14 @@ impl PgStore {
             self.lock_tenant(guard.conn())?;
         }
         let (outcome, retry) = {
-            let mut tx = Tx::new(guard.conn(), self.tenant.get(), self.currency);
-            let outcome = body(&mut tx);
+            let mut tx = Tx::new(
+                guard.conn(),
+                self.tenant.get(),
+                self.currency,
+                self.options.bulk_from,
+            );
+            // What a bulk load keeps waiting goes before the commit.
+            let outcome = body(&mut tx).and_then(|()| tx.flush());
             (outcome, tx.wants_retry())
         };
         match outcome {

@@ -836,6 +836,74 @@ pub(crate) fn write_purchase(c: &mut Conn, t: i64, p: &Purchase, how: PurchaseWr
     Ok(n)
 }
 
+/// Every stored purchase reference of the tenant and its purchase, for a bulk load
+/// that answers "is this reference taken?" without a query per row.
+pub(crate) fn purchase_refs(c: &mut Conn, t: i64) -> Res<HashMap<String, PurchaseId>> {
+    c.query(
+        "SELECT external_ref, id FROM purchases WHERE tenant_id = $1 \
+         AND external_ref IS NOT NULL",
+        &[&t],
+    )?
+    .iter()
+    .map(|row| {
+        let c = Cols::new(row, "purchases");
+        Ok((c.str(0)?.to_owned(), c.id(1, PurchaseId::new)?))
+    })
+    .collect()
+}
+
+/// Stores `rows` with one binary `COPY` (in the open transaction). The purchases must
+/// be new, as inserts are; a clash fails the whole `COPY`.
+pub(crate) fn copy_purchases(c: &mut Conn, t: i64, rows: &[Purchase]) -> Res<()> {
+    use postgres::binary_copy::BinaryCopyInWriter;
+    use postgres::types::Type;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let sink = c.client.copy_in(
+        "COPY purchases (tenant_id, id, customer_id, at, at_ns, amount, cost, description, \
+         items, external_ref, deal_id) FROM STDIN (FORMAT binary)",
+    )?;
+    let types = [
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::INT8,
+        Type::TEXT,
+        Type::INT8,
+    ];
+    let mut writer = BinaryCopyInWriter::new(sink, &types);
+    for p in rows {
+        let (at, at_ns) = ts(p.at());
+        let amount = minor(p.amount())?;
+        let cost = p.cost().map(minor).transpose()?;
+        let description = p.description().map(FreeText::as_str);
+        let items = p.items().map(i64::from);
+        let reference = p.external_ref().map(ExternalRef::as_str);
+        let deal = p.deal().map(|d| key(d.get()));
+        writer.write(&[
+            &t,
+            &key(p.id().get()),
+            &key(p.customer().get()),
+            &at,
+            &at_ns,
+            &amount,
+            &cost,
+            &description,
+            &items,
+            &reference,
+            &deal,
+        ])?;
+    }
+    writer.finish()?;
+    Ok(())
+}
+
 /// What a segment needs of a customer's purchases up to `as_of`, summed exactly in
 /// Rust.
 pub(crate) fn purchase_summary(

@@ -4,6 +4,7 @@
 //! [`StoreError`](solocrm_core::StoreError), noting a failure the server asks to retry.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
@@ -18,6 +19,20 @@ use crate::error::{Fail, Res};
 use crate::pool::Conn;
 use crate::records::{self as rec, PurchaseWrite};
 
+/// How many purchases a bulk load keeps waiting before it sends them with one `COPY`.
+const COPY_ROWS: usize = 10_000;
+
+/// A bulk load of purchases (announced with [`WriteTx::expect_purchases`]): new
+/// purchases wait here and go to the server with one binary `COPY` per
+/// [`COPY_ROWS`], before anything else is read or written and before the commit;
+/// whether a reference is taken is answered from `refs`, every reference stored or
+/// waiting, instead of a query per row.
+struct Bulk {
+    rows: Vec<Purchase>,
+    /// `None` until loaded, and again after a rollback to a savepoint.
+    refs: Option<HashMap<String, PurchaseId>>,
+}
+
 /// A transaction on one pooled connection: a read-only snapshot or a write.
 pub(crate) struct Tx<'c> {
     conn: RefCell<&'c mut Conn>,
@@ -26,15 +41,77 @@ pub(crate) struct Tx<'c> {
     /// Set when a statement failed with 40001 or 40P01: the whole transaction may be
     /// run again.
     retry: Cell<bool>,
+    /// From how many announced purchases a write loads them with `COPY`.
+    bulk_from: u64,
+    bulk: RefCell<Option<Bulk>>,
 }
 
 impl<'c> Tx<'c> {
-    pub(crate) fn new(conn: &'c mut Conn, tenant: i64, base: Currency) -> Self {
+    pub(crate) fn new(conn: &'c mut Conn, tenant: i64, base: Currency, bulk_from: u64) -> Self {
         Tx {
             conn: RefCell::new(conn),
             tenant,
             base,
             retry: Cell::new(false),
+            bulk_from,
+            bulk: RefCell::new(None),
+        }
+    }
+
+    /// Sends the purchases waiting in a bulk load, so that what follows sees them.
+    pub(crate) fn flush(&self) -> StoreResult<()> {
+        let rows = match self.bulk.borrow_mut().as_mut() {
+            Some(b) if !b.rows.is_empty() => std::mem::take(&mut b.rows),
+            _ => return Ok(()),
+        };
+        self.run_unflushed(|c, t| rec::copy_purchases(c, t, &rows))
+    }
+
+    /// The bulk load's references, loaded on first use.
+    fn with_refs<T>(
+        &self,
+        f: impl FnOnce(&mut Vec<Purchase>, &mut HashMap<String, PurchaseId>) -> T,
+    ) -> StoreResult<Option<T>> {
+        let loaded = match self.bulk.borrow().as_ref() {
+            None => return Ok(None),
+            Some(b) => b.refs.is_some(),
+        };
+        if !loaded {
+            // Whatever waits goes first, so the references read include its own.
+            self.flush()?;
+            let refs = self.run_unflushed(rec::purchase_refs)?;
+            if let Some(b) = self.bulk.borrow_mut().as_mut() {
+                b.refs = Some(refs);
+            }
+        }
+        let mut bulk = self.bulk.borrow_mut();
+        Ok(bulk.as_mut().and_then(|b| {
+            let Bulk { rows, refs } = b;
+            refs.as_mut().map(|refs| f(rows, refs))
+        }))
+    }
+
+    /// Keeps `p` for the next `COPY` of a bulk load, unless its reference is taken
+    /// (then its owner); `None` outside a bulk load.
+    fn buffer(&self, p: &Purchase) -> StoreResult<Option<Option<PurchaseId>>> {
+        let taken = self.with_refs(|rows, refs| {
+            if let Some(r) = p.external_ref() {
+                if let Some(owner) = refs.get(r.as_str()) {
+                    return (Some(*owner), false);
+                }
+                refs.insert(r.as_str().to_owned(), p.id());
+            }
+            rows.push(p.clone());
+            (None, rows.len() >= COPY_ROWS)
+        })?;
+        match taken {
+            None => Ok(None),
+            Some((owner, full)) => {
+                if full {
+                    self.flush()?;
+                }
+                Ok(Some(owner))
+            }
         }
     }
 
@@ -44,12 +121,28 @@ impl<'c> Tx<'c> {
         self.retry.get()
     }
 
+    /// Runs `f` after sending what a bulk load keeps waiting.
     pub(crate) fn run<T>(&self, f: impl FnOnce(&mut Conn, i64) -> Res<T>) -> StoreResult<T> {
+        self.flush()?;
+        self.run_unflushed(f)
+    }
+
+    /// Runs `f`, which reads nothing a waiting purchase could change.
+    fn run_unflushed<T>(&self, f: impl FnOnce(&mut Conn, i64) -> Res<T>) -> StoreResult<T> {
         let mut conn = self.conn.borrow_mut();
         f(&mut conn, self.tenant).map_err(|e| self.fail(e))
     }
 
     fn run_base<T>(&self, f: impl FnOnce(&mut Conn, i64, Currency) -> Res<T>) -> StoreResult<T> {
+        self.flush()?;
+        self.run_base_unflushed(f)
+    }
+
+    /// [`run_base`](Self::run_base) for what a waiting purchase cannot change.
+    fn run_base_unflushed<T>(
+        &self,
+        f: impl FnOnce(&mut Conn, i64, Currency) -> Res<T>,
+    ) -> StoreResult<T> {
         let mut conn = self.conn.borrow_mut();
         f(&mut conn, self.tenant, self.base).map_err(|e| self.fail(e))
     }
@@ -71,12 +164,14 @@ impl ReadTx for Tx<'_> {
         self.run(rec::time_zone)
     }
 
+    // A bulk load of purchases checks each row's customer and deal: those reads
+    // (which no waiting purchase changes) do not send the waiting rows.
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
-        self.run_base(|c, t, b| rec::find_customer(c, t, id, b))
+        self.run_base_unflushed(|c, t, b| rec::find_customer(c, t, id, b))
     }
 
     fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
-        self.run(|c, t| rec::erased(c, t, id))
+        self.run_unflushed(|c, t| rec::erased(c, t, id))
     }
 
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
@@ -117,6 +212,9 @@ impl ReadTx for Tx<'_> {
     }
 
     fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>> {
+        if let Some(owner) = self.with_refs(|_, refs| refs.get(reference.as_str()).copied())? {
+            return Ok(owner);
+        }
         self.run(|c, t| rec::purchase_by_ref(c, t, reference))
     }
 
@@ -157,7 +255,7 @@ impl ReadTx for Tx<'_> {
     }
 
     fn deal(&self, id: DealId) -> StoreResult<Option<Deal>> {
-        self.run_base(|c, t, b| rec::find_deal(c, t, id, b))
+        self.run_base_unflushed(|c, t, b| rec::find_deal(c, t, id, b))
     }
 
     fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
@@ -210,12 +308,29 @@ impl WriteTx for Tx<'_> {
         self.run(|c, _| Ok(c.batch("SAVEPOINT op")?))
     }
 
-    fn release_savepoint(&mut self) -> StoreResult<()> {
-        self.run(|c, _| Ok(c.batch("RELEASE SAVEPOINT op")?))
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        // A savepoint sends every waiting purchase first, so all that wait now came
+        // after the latest one and go with the rollback; the references are read
+        // again when next needed.
+        if let Some(b) = self.bulk.borrow_mut().as_mut() {
+            b.rows.clear();
+            b.refs = None;
+        }
+        self.run_unflushed(|c, _| Ok(c.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")?))
     }
 
-    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
-        self.run(|c, _| Ok(c.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")?))
+    fn release_savepoint(&mut self) -> StoreResult<()> {
+        self.run_unflushed(|c, _| Ok(c.batch("RELEASE SAVEPOINT op")?))
+    }
+
+    fn expect_purchases(&mut self, rows: u64) -> StoreResult<()> {
+        if rows >= self.bulk_from && self.bulk.borrow().is_none() {
+            *self.bulk.borrow_mut() = Some(Bulk {
+                rows: Vec::new(),
+                refs: None,
+            });
+        }
+        Ok(())
     }
 
     fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
@@ -247,6 +362,24 @@ impl WriteTx for Tx<'_> {
     }
 
     fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        // Inserted as given, as outside a bulk load (where the index, not a
+        // look-up, says whether its reference is taken).
+        if let Some(bulk) = self.bulk.borrow_mut().as_mut() {
+            if let Some(refs) = bulk.refs.as_mut()
+                && let Some(r) = purchase.external_ref()
+            {
+                refs.insert(r.as_str().to_owned(), purchase.id());
+            }
+            bulk.rows.push(purchase.clone());
+        }
+        if self.bulk.borrow().is_some() {
+            let full = self
+                .bulk
+                .borrow()
+                .as_ref()
+                .is_some_and(|b| b.rows.len() >= COPY_ROWS);
+            return if full { self.flush() } else { Ok(()) };
+        }
         self.run(|c, t| rec::write_purchase(c, t, purchase, PurchaseWrite::Insert).map(drop))
     }
 
@@ -258,6 +391,9 @@ impl WriteTx for Tx<'_> {
             self.insert_purchase(purchase)?;
             return Ok(None);
         };
+        if let Some(owner) = self.buffer(purchase)? {
+            return Ok(owner);
+        }
         let stored = self
             .run(|c, t| rec::write_purchase(c, t, purchase, PurchaseWrite::InsertUnlessRefTaken))?;
         if stored == 1 {

@@ -64,3 +64,24 @@ fn the_books_as_of_a_day_of_issue_12_say_what_they_said_then() {
     let Some(pg) = common::server() else { return };
     solocrm_store_tests::as_of::check_issue_cases(&|| pg.crm());
 }
+
+/// The store and port checks again with every announced load of purchases (a batch,
+/// an import) sent with binary COPY, however small, so that the COPY path answers as
+/// the INSERT path does.
+#[test]
+fn the_store_and_port_checks_pass_with_every_load_copied() {
+    let Some(pg) = common::server() else { return };
+    pg.set_bulk_from(1);
+    run_all(
+        solocrm_store_tests::conformance::CHECKS,
+        |c| format!("{}::{}", c.module, c.name),
+        |c, crm| (c.run)(crm),
+        || pg.crm(),
+    );
+    run_all(
+        solocrm_store_tests::transactions::PORT_CHECKS,
+        |c| c.name.to_owned(),
+        |c, crm| (c.run)(crm),
+        || pg.crm(),
+    );
+}

@@ -671,6 +671,8 @@ fn cases() -> u32 {
 fn the_operations_layer_over_postgres_answers_like_the_memory_store() {
     use proptest::test_runner::{Config, TestRunner};
     let Some(pg) = common::server() else { return };
+    // Every other case sends each announced load of purchases with COPY.
+    let case = std::sync::atomic::AtomicU64::new(0);
     let mut runner = TestRunner::new(Config {
         cases: cases(),
         max_shrink_iters: 500,
@@ -683,6 +685,8 @@ fn the_operations_layer_over_postgres_answers_like_the_memory_store() {
     );
     let result = runner.run(&strategy, |(prelude, ops)| {
         let memory = Crm::new(MemoryStore::new(Currency::EUR));
+        let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        pg.set_bulk_from(if n.is_multiple_of(2) { 1 } else { 256 });
         let postgres = pg.crm();
         let prelude = prelude.into_iter().map(Op::CreateCustomer);
         for (i, op) in prelude.chain(ops).enumerate() {

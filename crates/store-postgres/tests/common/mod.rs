@@ -10,7 +10,7 @@
 #![allow(dead_code)]
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 use postgres::{Client, NoTls};
 use solocrm_core::{Crm, Currency};
@@ -21,6 +21,8 @@ pub struct PgTest {
     url: String,
     schema: String,
     next_tenant: AtomicI64,
+    /// The stores' `bulk_from`: 1 sends every announced load of purchases with COPY.
+    bulk_from: AtomicU64,
 }
 
 fn required() -> bool {
@@ -72,6 +74,7 @@ pub fn server() -> Option<PgTest> {
         url,
         schema,
         next_tenant: AtomicI64::new(1),
+        bulk_from: AtomicU64::new(PgOptions::new().bulk_from_rows()),
     })
 }
 
@@ -81,6 +84,12 @@ impl PgTest {
         let mut config = postgres::Config::from_str(&self.url).expect("a valid test URL");
         config.options(&format!("-c search_path={}", self.schema));
         config
+    }
+
+    /// Makes the stores made from now on load purchases with COPY from `rows`
+    /// announced rows on (1: always).
+    pub fn set_bulk_from(&self, rows: u64) {
+        self.bulk_from.store(rows, Ordering::Relaxed);
     }
 
     /// The schema's name.
@@ -105,7 +114,9 @@ impl PgTest {
             self.config(),
             TenantId::new(tenant).expect("a tenant"),
             Currency::EUR,
-            &PgOptions::new().pool_size(4),
+            &PgOptions::new()
+                .pool_size(4)
+                .bulk_from(self.bulk_from.load(Ordering::Relaxed)),
         )
         .expect("new books")
     }
