@@ -109,6 +109,12 @@ fn books_on_postgres_are_created_written_and_read_by_url() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already has books"));
+    // demo builds a file; on PostgreSQL it says how to get one there.
+    let out = command_on(schema.db(8), &["demo", "--customers", "5"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("solocrm migrate"));
     let out = command_on(schema.db(9), &["customer", "list"])
         .output()
         .expect("runs");
