@@ -92,6 +92,15 @@ impl PgTest {
         self.bulk_from.store(rows, Ordering::Relaxed);
     }
 
+    /// The configuration of a connection to `schema` on the test server, for a child
+    /// process working in a parent's schema.
+    pub fn config_of_schema(schema: &str) -> Option<postgres::Config> {
+        let url = std::env::var("SOLOCRM_TEST_PG_URL").ok()?;
+        let mut config = postgres::Config::from_str(&url).ok()?;
+        config.options(&format!("-c search_path={schema}"));
+        Some(config)
+    }
+
     /// The schema's name.
     pub fn schema(&self) -> &str {
         &self.schema
