@@ -98,6 +98,8 @@ fn books_on_postgres_are_created_written_and_read_by_url() {
     );
     let list = ok_on(&db, &["customer", "list"]);
     assert!(list.contains("Ada Lovelace"), "{list}");
+    let segments = ok_on(&db, &["--json", "segment", "list"]);
+    assert_eq!(segments.trim(), "[]");
     // Another tenant of the same database is other books.
     let other = schema.db(3);
     ok_on(&other, &["init", "--currency", "EUR"]);

@@ -424,6 +424,28 @@ impl PgStore {
         })
     }
 
+    /// The stored segments that cannot be read, by name: each one's name as stored and
+    /// why it does not decode (a condition nested deeper than
+    /// [`MAX_PREDICATE_DEPTH`](solocrm_core::segment::MAX_PREDICATE_DEPTH), a row
+    /// changed outside solocrm). The segment list leaves them out rather than failing
+    /// for every segment, as `SqliteStore::unreadable_segments` says of SQLite.
+    ///
+    /// # Errors
+    ///
+    /// A [`StoreError`] if the segments cannot be read.
+    pub fn unreadable_segments(&self) -> StoreResult<Vec<(String, String)>> {
+        let mut bad = Vec::new();
+        self.with_retries(
+            "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            false,
+            &mut |tx| {
+                bad = tx.run(records::unreadable_segments)?;
+                Ok(())
+            },
+        )?;
+        Ok(bad)
+    }
+
     /// A pooled connection, or [`StoreError::Busy`] if none came free in time.
     fn conn(&self) -> StoreResult<r2d2::PooledConnection<Manager>> {
         let started = Instant::now();

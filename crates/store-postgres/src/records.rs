@@ -1595,6 +1595,25 @@ pub(crate) fn segment(c: &mut Conn, t: i64, name: &Label) -> Res<Option<Segment>
     row.map(|r| segment_row(&r)).transpose()
 }
 
+/// The stored segments that do not decode, by name: each one's name as stored and why.
+pub(crate) fn unreadable_segments(c: &mut Conn, t: i64) -> Res<Vec<(String, String)>> {
+    let mut bad = Vec::new();
+    for row in c.query(
+        "SELECT name, predicate FROM segments WHERE tenant_id = $1 ORDER BY name",
+        &[&t],
+    )? {
+        if let Err(e) = segment_row(&row) {
+            let name = row.try_get::<_, String>(0).unwrap_or_default();
+            let why = match e {
+                crate::error::Fail::Corrupt(c) => c.0,
+                other => other.into_store().to_string(),
+            };
+            bad.push((name, why));
+        }
+    }
+    Ok(bad)
+}
+
 /// Every segment that decodes, by name. A row that does not (written by hand, or
 /// by an older version with a deeper predicate) is left out, as the SQLite store
 /// does, so one bad row does not hide the others.

@@ -93,3 +93,41 @@ fn a_bad_location_is_refused_before_connecting() {
         .expect_err("nothing listens there");
     assert!(matches!(err, OpenError::Connect(_)), "{err:?}");
 }
+
+/// A segment whose stored condition does not decode is left out of the list and
+/// named, with the reason, by `unreadable_segments`.
+#[test]
+fn an_unreadable_segment_is_left_out_and_named() {
+    use solocrm_core::{Cmp, Comparison, Label, Predicate, Segment};
+    let Some(pg) = common::server() else { return };
+    let store = std::sync::Arc::new(pg.store_of(1));
+    let crm = solocrm_core::Crm::from_shared(store.clone());
+    for name in ["fine", "broken"] {
+        crm.create_segment(Segment {
+            name: Label::parse(name).expect("a label"),
+            predicate: Predicate::PurchaseCount(Comparison {
+                op: Cmp::Ge,
+                value: 1,
+            }),
+        })
+        .expect("saved");
+    }
+    assert!(store.unreadable_segments().expect("read").is_empty());
+    pg.client()
+        .execute(
+            "UPDATE segments SET predicate = '{\"no\": 1}' WHERE name = 'broken'",
+            &[],
+        )
+        .expect("broken by hand");
+    let names: Vec<String> = crm
+        .segments()
+        .expect("the list")
+        .into_iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    assert_eq!(names, ["fine"]);
+    let bad = store.unreadable_segments().expect("read");
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].0, "broken");
+    assert!(bad[0].1.contains("segments.predicate"), "{bad:?}");
+}

@@ -267,10 +267,10 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             let segments = store.segments()?;
             // A segment an older version saved and this one cannot read is listed on
             // its own (with how to remove it) instead of failing the whole list.
-            let unreadable = match store.sqlite() {
-                Some(file) => file.unreadable_segments()?,
-                // The PostgreSQL store leaves an unreadable segment out of the list.
-                None => Vec::new(),
+            let unreadable = match (store.sqlite(), store.postgres()) {
+                (Some(file), _) => file.unreadable_segments()?,
+                (None, Some(db)) => db.unreadable_segments()?,
+                (None, None) => Vec::new(),
             };
             for (name, why) in &unreadable {
                 super::warn(&t!("segment.unreadable", name = name, why = why));
