@@ -545,12 +545,14 @@ impl PgStore {
         loop {
             match self.attempt(begin, lock, body) {
                 Ok(()) => return Ok(()),
-                Err((e, true)) if tries < self.options.retries => {
-                    let _ = e;
+                Err((_, true)) if tries < self.options.retries => {
                     tries += 1;
                     // Back off a little more each time, jittered by the clock's
                     // nanoseconds so that two clashing writers do not meet again.
-                    let jitter = u64::from(Instant::now().elapsed().subsec_nanos() % 5);
+                    let nanos = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.subsec_nanos());
+                    let jitter = u64::from(nanos % 5);
                     std::thread::sleep(Duration::from_millis(5 * u64::from(tries) + jitter));
                 }
                 Err((_, true)) => return Err(StoreError::busy(started.elapsed())),
