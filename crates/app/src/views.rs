@@ -69,6 +69,13 @@ pub struct Dashboard {
     pub net_revenue: String,
     /// Customers (not erased) per stage, by stage name.
     pub customers_by_stage: BTreeMap<&'static str, usize>,
+    /// The period's recorded costs (voided ones left out), as an exact decimal string.
+    pub costs: String,
+    /// ROI of the costs on net revenue in percent, two decimals; `null` without costs.
+    pub roi: Option<f64>,
+    /// ROI of the costs on gross margin (net revenue × gross margin) in percent, two
+    /// decimals; `null` without costs or without a measurable margin.
+    pub roi_gross_margin: Option<f64>,
     /// Every metric of the period.
     pub report: MetricsReport,
     /// The same counts in lifecycle order, for a table.
@@ -148,6 +155,20 @@ impl Dashboard {
             revenue: r.purchases.stats.revenue.amount().to_string(),
             net_revenue: r.purchases.net_revenue.amount().to_string(),
             customers_by_stage: stages.iter().map(|(s, n)| (s.as_str(), *n)).collect(),
+            costs: r
+                .spend
+                .as_ref()
+                .map_or_else(|| "0".to_owned(), |s| s.total.amount().to_string()),
+            roi: r
+                .spend
+                .as_ref()
+                .and_then(|s| s.roi_on_revenue.value())
+                .and_then(|c| number(c.roi_percent().round_dp(2))),
+            roi_gross_margin: r
+                .spend
+                .as_ref()
+                .and_then(|s| s.roi_on_gross_margin.value())
+                .and_then(|c| number(c.roi_percent().round_dp(2))),
             stages,
             report,
         }
@@ -157,7 +178,8 @@ impl Dashboard {
 /// One customer's page: everything stored about them and their points balance, read in
 /// one snapshot (so the balance and the ledger always agree).
 ///
-/// Its JSON is the [`CustomerExport`] with `points_balance` beside it: what
+/// Its JSON is the [`CustomerExport`] (deals, requests, tasks and consents included)
+/// with `points_balance`, `lifetime_points` and `tier` beside it: what
 /// `solocrm customer show --json` prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CustomerPage {
@@ -166,6 +188,10 @@ pub struct CustomerPage {
     pub export: CustomerExport,
     /// Their points balance.
     pub points_balance: i64,
+    /// Their lifetime points ([`solocrm_core::lifetime_points`]), which the tier goes by.
+    pub lifetime_points: i64,
+    /// Their tier of the points program, if the books have tiers and they reach one.
+    pub tier: Option<solocrm_core::Tag>,
 }
 
 impl CustomerPage {
@@ -176,9 +202,14 @@ impl CustomerPage {
     /// [`StoreError::NotFound`](solocrm_core::StoreError::NotFound) for an unknown
     /// customer; the backend's errors.
     pub fn load(reader: &Reader<'_>, customer: CustomerId) -> StoreResult<CustomerPage> {
+        let export = reader.export_customer(customer)?;
+        let lifetime_points = solocrm_core::lifetime_points(&export.points);
+        let tiers = reader.points_tiers()?;
         Ok(CustomerPage {
-            export: reader.export_customer(customer)?,
+            tier: tiers.tier_for(lifetime_points).map(|t| t.name.clone()),
+            lifetime_points,
             points_balance: reader.points_balance(customer)?,
+            export,
         })
     }
 }

@@ -7,8 +7,8 @@ use std::ffi::OsStr;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use solocrm_core::{
-    BusinessZone, Channel, DealStage, Direction, LifecycleStage, NameList, Recurrence, RequestKind,
-    Sentiment, TaskKind, ValidationError,
+    BusinessZone, Channel, CostCategory, DealStage, Direction, LifecycleStage, NameList,
+    Recurrence, RequestKind, Sentiment, SurveyKind, TaskKind, ValidationError,
 };
 
 /// A `--timezone` value: an IANA name, refused as a usage error with a hint (the name
@@ -74,15 +74,10 @@ impl<T: Clone + Send + Sync + 'static> TypedValueParser for Names<T> {
     max_term_width = 100
 )]
 pub struct Cli {
-    /// The database file.
-    #[arg(
-        long,
-        global = true,
-        env = "SOLOCRM_DB",
-        default_value = "solocrm.db",
-        value_name = "PATH"
-    )]
-    pub db: PathBuf,
+    /// The database file [default: books.db in the data directory, e.g.
+    /// ~/.local/share/solocrm/books.db; `demo` builds demo.db there instead].
+    #[arg(long, global = true, env = "SOLOCRM_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
 
     /// Print data as JSON (the shapes are documented in docs/cli.md).
     #[arg(long, global = true)]
@@ -123,6 +118,8 @@ pub struct Cli {
 }
 
 /// The commands.
+// Parsed once per run: a large variant costs nothing worth boxing for.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a new, empty database.
@@ -234,6 +231,22 @@ pub enum Command {
     /// Named segments of customers.
     #[command(subcommand)]
     Segment(SegmentCmd),
+    /// The audit trail: every recorded change (the outbox of events) and every
+    /// erasure, newest first, with the customer's name. Holds no erased personal data.
+    Audit {
+        /// Only what concerns this customer.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only what happened on or after this day (undated changes, such as edits of
+        /// a customer's data, are left out).
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Costs: marketing, tools and other spend, for ROI and CAC in the report.
+    #[command(subcommand)]
+    Cost(CostCmd),
     /// Import customers, purchases or survey answers from CSV.
     #[command(subcommand)]
     Import(ImportCmd),
@@ -310,6 +323,49 @@ pub enum Command {
     /// Print the manual page (roff) on standard output, e.g. `solocrm man >
     /// ~/.local/share/man/man1/solocrm.1`, or read it with `solocrm man | man -l -`.
     Man,
+}
+
+/// `solocrm cost ...`
+#[derive(Debug, Subcommand)]
+pub enum CostCmd {
+    /// Record a cost.
+    Add {
+        /// How much, in the books' currency (more than zero).
+        amount: String,
+        /// What for.
+        #[arg(long, value_parser = names(CostCategory::NAMES, CostCategory::parse))]
+        category: CostCategory,
+        /// The acquisition channel it paid for (e.g. wechat, google-ads), spelled like
+        /// customers' --channel.
+        #[arg(long)]
+        channel: Option<String>,
+        /// A note.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List costs, newest first.
+    List {
+        /// First day.
+        #[arg(long, value_name = "DATE")]
+        from: Option<String>,
+        /// Last day, included.
+        #[arg(long, value_name = "DATE")]
+        to: Option<String>,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Void a cost recorded by mistake: it stays listed, counts nowhere.
+    Void {
+        /// The cost's id.
+        id: u64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        at: At,
+    },
 }
 
 /// `solocrm settings ...`
@@ -424,6 +480,31 @@ pub struct CustomerFields {
     pub notes: Option<String>,
 }
 
+/// The fields `customer edit --clear` clears.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClearField {
+    /// The email address.
+    Email,
+    /// The phone number.
+    Phone,
+    /// The company.
+    Company,
+    /// The birthday.
+    Birthday,
+    /// The country.
+    Country,
+    /// The city.
+    City,
+    /// The acquisition channel.
+    Channel,
+    /// The acquisition cost.
+    Cost,
+    /// The external reference.
+    Reference,
+    /// The notes.
+    Notes,
+}
+
 /// How much of a list to print (`--limit`), shared by every list command.
 #[derive(Debug, Clone, Copy, Args)]
 pub struct Page {
@@ -451,7 +532,7 @@ pub enum CustomerCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List customers.
+    /// List customers by id, with stage, last purchase and total spent.
     List {
         /// Only this stage.
         #[arg(long, value_parser = names(LifecycleStage::NAMES, LifecycleStage::parse))]
@@ -462,14 +543,22 @@ pub enum CustomerCmd {
         /// Only this saved segment.
         #[arg(long)]
         segment: Option<String>,
-        /// At most this many.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Start after this customer id (for paging).
+        #[command(flatten)]
+        page: Page,
+        /// Start after this customer id (the next page: the last line of a cut list
+        /// says which).
         #[arg(long)]
         after: Option<u64>,
         #[command(flatten)]
         as_of: AsOf,
+    },
+    /// Find customers by a part of their name, email, company, city or notes
+    /// (any case; Chinese from one character).
+    Search {
+        /// The text to look for.
+        text: String,
+        #[command(flatten)]
+        page: Page,
     },
     /// Show one customer with their history.
     Show {
@@ -485,10 +574,19 @@ pub enum CustomerCmd {
         name: Option<String>,
         #[command(flatten)]
         fields: CustomerFields,
-        /// Clear these fields (email, phone, company, birthday, country, city, channel,
-        /// cost, reference, notes); repeatable.
-        #[arg(long = "clear", value_name = "FIELD")]
-        clear: Vec<String>,
+        /// Clear a field; repeatable.
+        #[arg(long = "clear", value_name = "FIELD", value_enum)]
+        clear: Vec<ClearField>,
+        /// Set a profile attribute, KEY=VALUE; repeatable. KEY is country, region,
+        /// city, gender (female, male, diverse), income_band (low, lower_middle,
+        /// middle, upper_middle, high), industry, birth_year, interests, lifestyle or values
+        /// (comma-separated tags, replacing the list), or any other name for a custom
+        /// attribute (what `attribute.KEY` finds in a segment).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+        /// Remove a profile attribute (a KEY as for --set); repeatable.
+        #[arg(long = "unset", value_name = "KEY")]
+        unset: Vec<String>,
     },
     /// Add tags.
     Tag {
@@ -544,6 +642,75 @@ pub enum InteractionCmd {
         #[command(flatten)]
         at: At,
     },
+    /// List interactions, newest first (voided ones only with --voided).
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only this channel.
+        #[arg(long, value_parser = names(Channel::NAMES, Channel::parse))]
+        channel: Option<Channel>,
+        #[command(flatten)]
+        voided: Voided,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Show one interaction.
+    Show {
+        /// The interaction's id.
+        id: u64,
+    },
+    /// Change an interaction (only the given fields).
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+        .args(["summary", "channel", "direction", "sentiment", "clear_sentiment", "at"])))]
+    Edit {
+        /// The interaction's id.
+        id: u64,
+        /// New summary.
+        #[arg(long)]
+        summary: Option<String>,
+        /// New channel.
+        #[arg(long, value_parser = names(Channel::NAMES, Channel::parse))]
+        channel: Option<Channel>,
+        /// New direction.
+        #[arg(long, value_parser = names(Direction::NAMES, Direction::parse))]
+        direction: Option<Direction>,
+        /// New sentiment.
+        #[arg(long, value_parser = names(Sentiment::NAMES, Sentiment::parse), conflicts_with = "clear_sentiment")]
+        sentiment: Option<Sentiment>,
+        /// Forget the sentiment.
+        #[arg(long)]
+        clear_sentiment: bool,
+        /// New time: YYYY-MM-DD, YYYY-MM-DD HH:MM in the books' time zone, or RFC 3339.
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+    },
+    /// Void an interaction logged by mistake: it stays, marked void, and counts nowhere.
+    Void {
+        /// The interaction's id.
+        id: u64,
+        #[command(flatten)]
+        void: VoidArgs,
+    },
+}
+
+/// `--voided`, shared by the lists of records that can be voided.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct Voided {
+    /// Also list voided records (marked in a VOIDED column).
+    #[arg(long)]
+    pub voided: bool,
+}
+
+/// `--reason` and `--by`, shared by the void commands.
+#[derive(Debug, Clone, Args)]
+pub struct VoidArgs {
+    /// Why it is voided (kept with the record).
+    #[arg(long)]
+    pub reason: String,
+    /// Who voids it (default: the USER environment variable, if set).
+    #[arg(long)]
+    pub by: Option<String>,
 }
 
 /// `solocrm purchase ...`
@@ -556,6 +723,9 @@ pub enum PurchaseCmd {
         /// The amount, e.g. 49.90 (base currency).
         #[arg(allow_negative_numbers = true)]
         amount: String,
+        /// What the goods sold cost the business (for margins and CLV).
+        #[arg(long, allow_negative_numbers = true)]
+        cost: Option<String>,
         /// What was bought.
         #[arg(long)]
         description: Option<String>,
@@ -568,8 +738,70 @@ pub enum PurchaseCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List purchases, newest first.
+    /// List purchases, newest first (voided ones only with --voided).
     List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        #[command(flatten)]
+        voided: Voided,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Show one purchase with its refunds.
+    Show {
+        /// The purchase's id.
+        id: u64,
+    },
+    /// Change a purchase (only the given fields).
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+        .args(["amount", "cost", "description", "reference", "at", "clear"])))]
+    Edit {
+        /// The purchase's id.
+        id: u64,
+        /// New amount (not below what was refunded).
+        #[arg(long, allow_negative_numbers = true)]
+        amount: Option<String>,
+        /// New cost of the goods sold.
+        #[arg(long, allow_negative_numbers = true)]
+        cost: Option<String>,
+        /// New description.
+        #[arg(long)]
+        description: Option<String>,
+        /// New reference (unique).
+        #[arg(long)]
+        reference: Option<String>,
+        /// New time (not after its first refund): YYYY-MM-DD, YYYY-MM-DD HH:MM in the
+        /// books' time zone, or RFC 3339.
+        #[arg(long, value_name = "DATE")]
+        at: Option<String>,
+        /// Clear these fields (cost, description, reference); repeatable.
+        #[arg(long = "clear", value_name = "FIELD", value_parser = ["cost", "description", "reference"])]
+        clear: Vec<String>,
+    },
+    /// Void a purchase entered by mistake: it stays, marked void, and counts nowhere.
+    /// A refunded purchase cannot be voided.
+    Void {
+        /// The purchase's id.
+        id: u64,
+        #[command(flatten)]
+        void: VoidArgs,
+    },
+    /// Refund (part of) a purchase: at most what is left of it.
+    Refund {
+        /// The purchase's id.
+        id: u64,
+        /// The amount to give back, e.g. 10.00.
+        #[arg(allow_negative_numbers = true)]
+        amount: String,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List refunds, newest first.
+    Refunds {
         /// Only this customer's.
         #[arg(long)]
         customer: Option<String>,
@@ -599,6 +831,32 @@ pub enum SurveyCmd {
         comment: Option<String>,
         #[command(flatten)]
         at: At,
+    },
+    /// List survey answers, newest first (voided ones only with --voided).
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only this kind.
+        #[arg(long, value_parser = names(SurveyKind::NAMES, SurveyKind::parse))]
+        kind: Option<SurveyKind>,
+        #[command(flatten)]
+        voided: Voided,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Show one survey answer.
+    Show {
+        /// The answer's id.
+        id: u64,
+    },
+    /// Void an answer recorded by mistake: it stays, marked void, and counts in no
+    /// NPS, CSAT or CES and drives no lifecycle rule.
+    Void {
+        /// The answer's id.
+        id: u64,
+        #[command(flatten)]
+        void: VoidArgs,
     },
 }
 
@@ -644,7 +902,12 @@ pub enum RequestCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List requests.
+    /// Show a request with its steps.
+    Show {
+        /// The request id.
+        id: u64,
+    },
+    /// List requests, newest first.
     List {
         /// Only unresolved ones.
         #[arg(long)]
@@ -652,6 +915,8 @@ pub enum RequestCmd {
         /// Only this customer's.
         #[arg(long)]
         customer: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -683,10 +948,49 @@ pub enum DealCmd {
         /// The new stage.
         #[arg(value_parser = names(DealStage::NAMES, DealStage::parse))]
         stage: DealStage,
+        /// Why it was lost (only with the stage lost; optional).
+        #[arg(long)]
+        reason: Option<String>,
         #[command(flatten)]
         at: At,
     },
-    /// List deals.
+    /// Show a deal with its moves and notes.
+    Show {
+        /// The deal id.
+        id: u64,
+    },
+    /// Correct a deal: its title, value or expected close date, and add a note.
+    Edit {
+        /// The deal id.
+        id: u64,
+        /// A new title.
+        #[arg(long)]
+        title: Option<String>,
+        /// A new value, e.g. 2500 (base currency).
+        #[arg(long, allow_negative_numbers = true)]
+        value: Option<String>,
+        /// A new expected close date.
+        #[arg(long, conflicts_with = "no_close")]
+        close: Option<String>,
+        /// Forget the expected close date.
+        #[arg(long)]
+        no_close: bool,
+        /// A note to add.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Add a dated note to a deal.
+    Note {
+        /// The deal id.
+        id: u64,
+        /// The note.
+        text: String,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List deals, newest first.
     List {
         /// Only open deals.
         #[arg(long)]
@@ -694,6 +998,8 @@ pub enum DealCmd {
         /// Only this customer's.
         #[arg(long)]
         customer: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -726,14 +1032,46 @@ pub enum TaskCmd {
         #[command(flatten)]
         at: At,
     },
-    /// List open tasks.
+    /// Show a task.
+    Show {
+        /// The task id.
+        id: u64,
+    },
+    /// Correct an open task: its title, due date or kind.
+    Edit {
+        /// The task id.
+        id: u64,
+        /// A new title.
+        #[arg(long)]
+        title: Option<String>,
+        /// A new due date (a recurring task then repeats from it).
+        #[arg(long)]
+        due: Option<String>,
+        /// A new kind.
+        #[arg(long, value_parser = names(TaskKind::NAMES, TaskKind::parse))]
+        kind: Option<TaskKind>,
+    },
+    /// Cancel an open task: it is kept, with the time, but no longer listed or
+    /// reminded of (`task list --all` shows it).
+    Cancel {
+        /// The task id.
+        id: u64,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List open tasks, soonest due first.
     List {
         /// Only tasks due on or before this date.
         #[arg(long)]
         until: Option<String>,
-        /// Include done tasks.
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Include done and cancelled tasks.
         #[arg(long)]
         all: bool,
+        #[command(flatten)]
+        page: Page,
     },
 }
 
@@ -766,10 +1104,66 @@ pub enum PointsCmd {
         #[command(flatten)]
         at: At,
     },
+    /// Let points lapse.
+    Expire {
+        /// The customer.
+        customer: String,
+        /// How many.
+        #[arg(allow_negative_numbers = true)]
+        points: i64,
+        /// Why.
+        #[arg(long)]
+        reason: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Correct a balance by a signed number of points (+50 or -50).
+    Adjust {
+        /// The customer.
+        customer: String,
+        /// How many, with a sign for a reduction (-50).
+        #[arg(allow_negative_numbers = true)]
+        points: i64,
+        /// Why (required: a correction is always explained).
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        at: At,
+    },
     /// Show the balance and the ledger.
     Balance {
         /// The customer.
         customer: String,
+    },
+    /// The ledger, newest first, with the balance after each entry.
+    History {
+        /// The customer.
+        customer: String,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// The tiers of the points program, stored with the books.
+    #[command(subcommand)]
+    Tier(TierCmd),
+}
+
+/// `solocrm points tier ...`
+#[derive(Debug, Subcommand)]
+pub enum TierCmd {
+    /// List the tiers, lowest first.
+    List,
+    /// Add a tier, or move the threshold of an existing one.
+    Set {
+        /// Its name, e.g. gold or 金卡.
+        name: String,
+        /// The lifetime points from which it applies (earned plus adjustments).
+        #[arg(allow_negative_numbers = true)]
+        min: i64,
+    },
+    /// Remove a tier.
+    Remove {
+        /// Its name.
+        name: String,
     },
 }
 
@@ -799,6 +1193,16 @@ pub enum ConsentCmd {
         source: String,
         #[command(flatten)]
         at: At,
+    },
+    /// List consent decisions, newest first: everyone's, or one customer's.
+    List {
+        /// Only this customer's.
+        customer: Option<String>,
+        /// Only this purpose.
+        #[arg(long)]
+        purpose: Option<String>,
+        #[command(flatten)]
+        page: Page,
     },
 }
 

@@ -362,81 +362,238 @@ pub fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "-".to_owned(), |v| v.to_string())
 }
 
-/// A progress line on standard error, shown only when it is a terminal.
+/// What a [`Progress`] counts, for how its numbers are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Records (customers, rows, moves): `12,345/200,000 (41,200/s)`.
+    Records,
+    /// Bytes of a file: `12.3 MiB/40.0 MiB (8.1 MiB/s)`.
+    Bytes,
+    /// Nothing counted: a spinner with the time taken.
+    Time,
+}
+
+/// A progress bar on standard error (indicatif), with the count, the total, the rate
+/// and the time left; shown only when standard error is a terminal (a pipe, a file or
+/// a test sees nothing). Without a total it is a spinner with the count and rate.
+/// Labels are the program's own words, never data, so they need no escaping.
 pub struct Progress {
-    label: &'static str,
-    total: u64,
-    shown: bool,
-    last_percent: u64,
+    bar: indicatif::ProgressBar,
 }
 
 impl Progress {
-    /// Starts a progress line for `total` steps.
-    pub fn new(label: &'static str, total: u64) -> Self {
-        Progress {
+    /// A bar for `total` steps counted in `unit`, labelled `label`; a spinner if
+    /// `total` is 0 (not known).
+    pub fn new(label: &'static str, total: u64, unit: Unit) -> Self {
+        Progress::on(
             label,
             total,
-            shown: io::stderr().is_terminal(),
-            last_percent: u64::MAX,
+            unit,
+            std::io::IsTerminal::is_terminal(&io::stderr()),
+        )
+    }
+
+    /// [`Progress::new`], drawn only if `shown`.
+    fn on(label: &'static str, total: u64, unit: Unit, shown: bool) -> Self {
+        Progress::within(None, label, total, unit, shown)
+    }
+
+    /// [`Progress::on`], as one of the lines of `multi` if given.
+    fn within(
+        multi: Option<&indicatif::MultiProgress>,
+        label: &'static str,
+        total: u64,
+        unit: Unit,
+        shown: bool,
+    ) -> Self {
+        let mut bar = if !shown {
+            indicatif::ProgressBar::hidden()
+        } else if total == 0 {
+            indicatif::ProgressBar::new_spinner()
+        } else {
+            indicatif::ProgressBar::new(total)
+        };
+        if shown && let Some(multi) = multi {
+            bar = multi.add(bar);
         }
+        bar.set_style(style(total, unit));
+        bar.set_message(label);
+        if shown {
+            // Redrawn on its own while a long step (a commit) gives no news.
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        }
+        Progress { bar }
     }
 
     /// Reports that `done` steps are done.
     pub fn set(&mut self, done: u64) {
-        if !self.shown || self.total == 0 {
-            return;
-        }
-        let percent = done.saturating_mul(100) / self.total;
-        if percent != self.last_percent {
-            self.last_percent = percent;
-            eprint!("\r{} {percent:>3}%", self.label);
-        }
+        self.bar.set_position(done);
     }
 
-    /// Clears the line.
+    /// Says what is happening now (`committing`), keeping the count.
+    pub fn stage(&mut self, label: &'static str) {
+        self.bar.set_message(label);
+    }
+
+    /// Clears the bar.
     pub fn finish(self) {
-        if self.shown {
-            // Measured in terminal columns: a Chinese label is wider than its
-            // characters and narrower than its bytes.
-            eprint!("\r{}\r", " ".repeat(self.label.width() + 6));
+        self.bar.finish_and_clear();
+    }
+}
+
+/// The look of a [`Progress`] of `total` (0: unknown) in `unit`.
+fn style(total: u64, unit: Unit) -> indicatif::ProgressStyle {
+    indicatif::ProgressStyle::with_template(template(total, unit))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ")
+        .with_key(
+            "per_sec",
+            |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let rate = state.per_sec();
+                let _ = if rate.is_finite() {
+                    write!(w, "{}/s", indicatif::HumanCount(rate as u64))
+                } else {
+                    write!(w, "-/s")
+                };
+            },
+        )
+}
+
+/// The template of [`style`].
+fn template(total: u64, unit: Unit) -> &'static str {
+    match (total, unit) {
+        (0, Unit::Records) => "{spinner} {msg}: {human_pos} ({per_sec}, {elapsed})",
+        (0, Unit::Bytes) => "{spinner} {msg}: {bytes} ({bytes_per_sec}, {elapsed})",
+        (_, Unit::Time) => "{spinner} {msg} ({elapsed})",
+        (_, Unit::Records) => "{msg} [{wide_bar}] {human_pos}/{human_len} ({per_sec}, {eta} left)",
+        (_, Unit::Bytes) => {
+            "{msg} [{wide_bar}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)"
         }
     }
 }
 
-/// A [`Progress`] line for each pass of an import (see
-/// [`solocrm_app::exchange::Progress`]).
-pub struct ProgressLine {
-    label: &'static str,
-    current: Option<Progress>,
+/// The progress of an import (see [`solocrm_app::exchange::Progress`]): a bar of the
+/// bytes read for each pass over the file, and below it a count of the rows the
+/// store has written with their rate; after the last row, `committing` until the
+/// transaction ends. [`ImportProgress::finish`] clears both.
+pub struct ImportProgress {
+    /// The two lines, drawn together.
+    lines: indicatif::MultiProgress,
+    read: Option<Progress>,
+    written: Option<Progress>,
+    shown: bool,
 }
 
-impl ProgressLine {
-    /// A line labelled `label`, shown while a pass runs.
-    pub fn new(label: &'static str) -> Self {
-        ProgressLine {
-            label,
-            current: None,
+impl ImportProgress {
+    /// The bars of an import, drawn only when standard error is a terminal.
+    pub fn new() -> Self {
+        ImportProgress {
+            lines: indicatif::MultiProgress::with_draw_target(
+                indicatif::ProgressDrawTarget::stderr(),
+            ),
+            read: None,
+            written: None,
+            shown: std::io::IsTerminal::is_terminal(&io::stderr()),
+        }
+    }
+
+    /// Clears the bars.
+    pub fn finish(mut self) {
+        for p in [self.read.take(), self.written.take()]
+            .into_iter()
+            .flatten()
+        {
+            p.finish();
         }
     }
 }
 
-impl solocrm_app::exchange::Progress for ProgressLine {
+impl solocrm_app::exchange::Progress for ImportProgress {
     fn begin(&mut self, total: u64) {
-        if let Some(old) = self.current.replace(Progress::new(self.label, total)) {
+        let fresh = Progress::within(
+            Some(&self.lines),
+            t!("progress.reading"),
+            total,
+            Unit::Bytes,
+            self.shown,
+        );
+        if let Some(old) = self.read.replace(fresh) {
+            old.finish();
+        }
+        // A new pass writes again from the start.
+        if let Some(old) = self.written.take() {
             old.finish();
         }
     }
 
     fn advance(&mut self, done: u64) {
-        if let Some(p) = &mut self.current {
+        if let Some(p) = &mut self.read {
             p.set(done);
         }
     }
 
     fn end(&mut self) {
-        if let Some(p) = self.current.take() {
+        if let Some(p) = self.read.take() {
             p.finish();
         }
+        if let Some(p) = &mut self.written {
+            p.stage(t!("progress.writing_read"));
+        }
+    }
+
+    fn written(&mut self, rows: u64) {
+        let (shown, lines) = (self.shown, &self.lines);
+        self.written
+            .get_or_insert_with(|| {
+                Progress::within(Some(lines), t!("progress.writing"), 0, Unit::Records, shown)
+            })
+            .set(rows);
+    }
+
+    fn committing(&mut self) {
+        if let Some(p) = &mut self.written {
+            p.stage(t!("progress.committing"));
+        }
+    }
+}
+
+/// Counts the bytes written through it into a [`Progress`], if any (an export's).
+pub struct Counted<'w> {
+    inner: &'w mut dyn Write,
+    progress: Option<Progress>,
+    bytes: u64,
+}
+
+impl<'w> Counted<'w> {
+    /// Writes to `inner`, counting into `progress`.
+    pub fn new(inner: &'w mut dyn Write, progress: Option<Progress>) -> Self {
+        Counted {
+            inner,
+            progress,
+            bytes: 0,
+        }
+    }
+
+    /// Clears the progress.
+    pub fn finish(self) {
+        if let Some(p) = self.progress {
+            p.finish();
+        }
+    }
+}
+
+impl Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.bytes += n as u64;
+        if let Some(p) = &mut self.progress {
+            p.set(self.bytes);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
     }
 }
 
@@ -470,6 +627,22 @@ mod tests {
             col += g.width();
         }
         out
+    }
+
+    #[test]
+    fn every_progress_template_parses_and_off_a_terminal_nothing_is_drawn() {
+        for unit in [Unit::Records, Unit::Bytes, Unit::Time] {
+            for total in [0, 10] {
+                assert!(
+                    indicatif::ProgressStyle::with_template(template(total, unit)).is_ok(),
+                    "{unit:?} {total}"
+                );
+                let mut p = Progress::on("testing", total, unit, false);
+                p.set(5);
+                assert!(p.bar.is_hidden());
+                p.finish();
+            }
+        }
     }
 
     #[test]

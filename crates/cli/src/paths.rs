@@ -56,6 +56,48 @@ pub fn refuse_side_file_name(db: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The file name of the user's own books in the [data directory](data_dir).
+pub const BOOKS_FILE: &str = "books.db";
+
+/// The file name of `solocrm demo`'s sample books in the [data directory](data_dir).
+pub const DEMO_FILE: &str = "demo.db";
+
+/// Where solocrm keeps its books when neither `--db` nor `SOLOCRM_DB` says: the
+/// platform's local data directory for the application `solocrm` (the `directories`
+/// crate): `$XDG_DATA_HOME/solocrm`, else `~/.local/share/solocrm` on Linux and the
+/// other XDG systems, `~/Library/Application Support/solocrm` on macOS,
+/// `%LOCALAPPDATA%\solocrm\data` on Windows. See ADR 0012.
+///
+/// # Errors
+///
+/// If the platform gives no home directory (no `HOME`).
+pub fn data_dir() -> Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "solocrm")
+        .map(|dirs| dirs.data_local_dir().to_owned())
+        .ok_or_else(|| {
+            anyhow!(
+                "cannot tell where your data directory is (is HOME set?); \
+                 name the database with --db PATH or SOLOCRM_DB"
+            )
+        })
+}
+
+/// Creates `dir` and its missing parents, each readable by the owner only (0700 on
+/// Unix, as the XDG specification asks of the directories it creates). An existing
+/// directory is left as it is.
+pub fn create_private_dir(dir: &Path) -> Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| anyhow!("cannot create the directory {}: {e}", dir.display()))
+}
+
 /// How many symbolic links in a row [`resolve`] follows.
 const MAX_LINKS: usize = 40;
 

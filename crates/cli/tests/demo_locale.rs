@@ -34,7 +34,7 @@ fn a_chinese_demo_shop_in_cny_ends_on_its_end_date() {
         "{out}"
     );
 
-    let list = env.json(&["customer", "list"]);
+    let list = env.json(&["customer", "list", "--limit", "50"]);
     let customers = list["items"].as_array().expect("items");
     assert_eq!(customers.len(), 50);
     let names: Vec<&str> = customers

@@ -19,11 +19,10 @@ fn books_in(zone: &str) -> Env {
     env
 }
 
-/// The DATE column of `purchase list`, one per purchase, in id order (the table lists
-/// the newest first): the one cell of a row that reads as a date.
+/// The DATE column of `purchase list`, one per purchase, as the table lists them
+/// (newest first): the one cell of a row that reads as a date.
 fn listed_dates(env: &Env) -> Vec<String> {
-    let mut dates: Vec<String> = env
-        .ok(&["purchase", "list"])
+    env.ok(&["purchase", "list"])
         .lines()
         .skip(1)
         .filter_map(|l| {
@@ -31,9 +30,7 @@ fn listed_dates(env: &Env) -> Vec<String> {
                 .find(|w| chrono::NaiveDate::parse_from_str(w, "%Y-%m-%d").is_ok())
                 .map(str::to_owned)
         })
-        .collect();
-    dates.reverse();
-    dates
+        .collect()
 }
 
 #[test]
@@ -147,7 +144,8 @@ fn typed_times_in_a_dst_gap_move_forward_and_in_an_overlap_take_the_earlier() {
     let list = env.json(&["purchase", "list"]);
     assert_eq!(list[0]["at"], "2026-03-08T07:30:00Z", "03:30 EDT: {list}");
     assert_eq!(list[1]["at"], "2026-11-01T05:30:00Z", "01:30 EDT: {list}");
-    assert_eq!(listed_dates(&env), ["2026-03-08", "2026-11-01"]);
+    // The table lists the newest first.
+    assert_eq!(listed_dates(&env), ["2026-11-01", "2026-03-08"]);
 }
 
 #[test]

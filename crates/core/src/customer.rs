@@ -442,6 +442,18 @@ impl Customer {
             .is_some_and(|(_, c)| c.granted)
     }
 
+    /// Whether consent for `purpose` was in force at `at`: like
+    /// [`has_consent`](Customer::has_consent), counting only the decisions made at or
+    /// before `at`.
+    pub fn had_consent_at(&self, purpose: &ConsentPurpose, at: DateTime<Utc>) -> bool {
+        self.consents
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| &c.purpose == purpose && c.at <= at)
+            .max_by_key(|(i, c)| (c.at, *i))
+            .is_some_and(|(_, c)| c.granted)
+    }
+
     /// The age in whole years on `on`: exact from the birthday, else from the birth
     /// year (which can be one year high before the birthday in that year).
     pub fn age_on(&self, on: NaiveDate) -> Option<u32> {

@@ -13,11 +13,11 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{DomainError, ValidationError};
+use crate::error::{Conflict, DomainError, ValidationError};
 use crate::ids::{CustomerId, DealId};
 use crate::lifecycle::TransitionError;
 use crate::money::{Currency, Money};
-use crate::text::{ERASED_LABEL, Label};
+use crate::text::{ERASED_LABEL, FreeText, Label};
 
 pub use crate::stages::DealStage;
 
@@ -202,7 +202,16 @@ pub struct DealStageChange {
     pub at: DateTime<Utc>,
 }
 
-/// A deal in the pipeline, with its history.
+/// A dated note on a deal (`deal note`): what was said, agreed or learned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DealNote {
+    /// When it was written.
+    pub at: DateTime<Utc>,
+    /// The note.
+    pub text: FreeText,
+}
+
+/// A deal in the pipeline, with its history, its notes and, once lost, why.
 ///
 /// Deserialising replays the history through the rules ([`Deal::replay`]): the value
 /// must be in stored form and not negative, the first stage open, every move allowed
@@ -219,6 +228,8 @@ pub struct Deal {
     stage: DealStage,
     expected_close: Option<NaiveDate>,
     history: Vec<DealStageChange>,
+    notes: Vec<DealNote>,
+    lost_reason: Option<Label>,
 }
 
 impl Deal {
@@ -235,6 +246,8 @@ impl Deal {
             stage: new.stage,
             expected_close: new.expected_close,
             history: Vec::new(),
+            notes: Vec::new(),
+            lost_reason: None,
         }
     }
 
@@ -304,9 +317,90 @@ impl Deal {
     pub fn last_change_at(&self) -> DateTime<Utc> {
         self.history.last().map_or(self.created_at, |c| c.at)
     }
-    /// The title with personal detail removed (privacy erase).
+    /// The notes, in the order they were added.
+    pub fn notes(&self) -> &[DealNote] {
+        &self.notes
+    }
+    /// Why it was lost, if said (only a lost deal has one).
+    pub fn lost_reason(&self) -> Option<&Label> {
+        self.lost_reason.as_ref()
+    }
+
+    /// The title, notes and lost reason with personal detail removed (privacy erase):
+    /// the notes are dropped, a lost reason becomes a placeholder.
     pub fn erase_text(&mut self) {
         self.title = Label::placeholder(ERASED_LABEL);
+        self.notes.clear();
+        if self.lost_reason.is_some() {
+            self.lost_reason = Some(Label::placeholder(ERASED_LABEL));
+        }
+    }
+
+    /// Renames the deal (a typo, a sharper title).
+    pub fn set_title(&mut self, title: Label) {
+        self.title = title;
+    }
+
+    /// Changes the value, checked like a new deal's ([`NewDeal::for_storage`]).
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::NegativeAmount`] or the errors of [`Money::for_storage`].
+    pub fn set_value(&mut self, value: Money, base: Currency) -> Result<(), ValidationError> {
+        let field = "deal value";
+        if value.is_negative() {
+            return Err(ValidationError::NegativeAmount {
+                field,
+                amount: value,
+            });
+        }
+        self.value = value.for_storage(field, base)?;
+        Ok(())
+    }
+
+    /// Changes (or clears) the expected close date.
+    pub fn set_expected_close(&mut self, close: Option<NaiveDate>) {
+        self.expected_close = close;
+    }
+
+    /// Appends a dated note. Notes may be added whatever the stage: a lost deal's
+    /// post-mortem is a note too.
+    pub fn add_note(&mut self, at: DateTime<Utc>, text: FreeText) {
+        self.notes.push(DealNote { at, text });
+    }
+
+    /// Records why a lost deal was lost.
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::DealNotLost`] if the deal is not lost.
+    pub fn set_lost_reason(&mut self, reason: Label) -> Result<(), Conflict> {
+        if self.stage != DealStage::Lost {
+            return Err(Conflict::DealNotLost {
+                deal: self.id,
+                stage: self.stage,
+            });
+        }
+        self.lost_reason = Some(reason);
+        Ok(())
+    }
+
+    /// The same deal with `notes` and `lost_reason` (as stored beside it). For store
+    /// implementations and the as-of view.
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::DealNotLost`] for a lost reason on a deal that is not lost.
+    pub fn with_extras(
+        mut self,
+        notes: Vec<DealNote>,
+        lost_reason: Option<Label>,
+    ) -> Result<Self, Conflict> {
+        self.notes = notes;
+        if let Some(reason) = lost_reason {
+            self.set_lost_reason(reason)?;
+        }
+        Ok(self)
     }
 
     /// Moves the deal to `to` at `at` and records the move.
@@ -354,6 +448,10 @@ struct DealRepr {
     stage: DealStage,
     expected_close: Option<NaiveDate>,
     history: Vec<DealStageChange>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    notes: Vec<DealNote>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lost_reason: Option<Label>,
 }
 
 impl From<Deal> for DealRepr {
@@ -368,6 +466,8 @@ impl From<Deal> for DealRepr {
             stage: d.stage,
             expected_close: d.expected_close,
             history: d.history,
+            notes: d.notes,
+            lost_reason: d.lost_reason,
         }
     }
 }
@@ -410,8 +510,24 @@ impl TryFrom<DealRepr> for Deal {
             ))
             .into());
         }
-        Ok(deal)
+        Ok(deal.with_extras(r.notes, r.lost_reason)?)
     }
+}
+
+/// What an edit of a deal (`Writer::edit_deal`, `Store::edit_deal`) changes; `None`
+/// leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DealEdit {
+    /// A new title.
+    pub title: Option<Label>,
+    /// A new value.
+    pub value: Option<Money>,
+    /// A new expected close date (`Some(None)` clears it).
+    pub expected_close: Option<Option<NaiveDate>>,
+    /// A note to append, with its time.
+    pub note: Option<(DateTime<Utc>, FreeText)>,
+    /// Why the (lost) deal was lost.
+    pub lost_reason: Option<Label>,
 }
 
 #[cfg(test)]
@@ -467,6 +583,23 @@ mod tests {
             d.move_to(DealStage::Contacted, before),
             Err(DomainError::Validation(ValidationError::TimeOrder { .. }))
         ));
+    }
+
+    #[test]
+    fn only_a_lost_deal_has_a_lost_reason_and_erasing_drops_the_notes() {
+        let mut d = deal();
+        let at = d.created_at();
+        let reason = Label::parse("预算不足").expect("valid");
+        assert!(d.set_lost_reason(reason.clone()).is_err());
+        d.add_note(at, FreeText::parse("客户想要折扣").expect("valid"));
+        d.move_to(DealStage::Lost, at).expect("allowed");
+        d.set_lost_reason(reason.clone()).expect("lost");
+        assert_eq!(d.lost_reason(), Some(&reason));
+        let json = serde_json::to_string(&d).expect("serialises");
+        assert_eq!(serde_json::from_str::<Deal>(&json).expect("reads back"), d);
+        d.erase_text();
+        assert!(d.notes().is_empty());
+        assert_ne!(d.lost_reason(), Some(&reason));
     }
 
     #[test]

@@ -116,11 +116,65 @@ pub enum Conflict {
         /// The task.
         task: crate::TaskId,
     },
+    /// Changing, refunding or voiding a record that was voided.
+    #[error(
+        "{entity} {id} is void (voided at {at}); a void cannot be undone, enter it again instead"
+    )]
+    Voided {
+        /// What kind of record: `purchase`, `interaction` or `survey`.
+        entity: &'static str,
+        /// Its id.
+        id: u64,
+        /// When it was voided.
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// Voiding a purchase that has refunds: the money that went back is real.
+    #[error(
+        "purchase {purchase} has {refunded} refunded; a refunded purchase cannot be voided (edit it instead)"
+    )]
+    VoidRefunded {
+        /// The purchase.
+        purchase: crate::PurchaseId,
+        /// What was refunded.
+        refunded: Money,
+    },
+    /// Lowering a purchase's amount below what was already refunded.
+    #[error(
+        "purchase {purchase} has {refunded} refunded; its amount cannot be lowered to {requested}"
+    )]
+    AmountBelowRefunded {
+        /// The purchase.
+        purchase: crate::PurchaseId,
+        /// What was refunded.
+        refunded: Money,
+        /// The amount asked for.
+        requested: Money,
+    },
+    /// A task that was cancelled: it can be neither done nor changed.
+    #[error("task {task} was cancelled")]
+    TaskCancelled {
+        /// The task.
+        task: crate::TaskId,
+    },
+    /// A lost reason for a deal that is not lost.
+    #[error("deal {deal} is {stage}; only a lost deal has a lost reason")]
+    DealNotLost {
+        /// The deal.
+        deal: crate::DealId,
+        /// Its stage.
+        stage: crate::DealStage,
+    },
     /// Erasing a customer that is already erased.
     #[error("customer {customer} was already erased")]
     AlreadyErased {
         /// The customer.
         customer: crate::CustomerId,
+    },
+    /// The cost was voided already; a cost is voided once.
+    #[error("cost {cost} is already void")]
+    CostAlreadyVoid {
+        /// The cost.
+        cost: crate::CostId,
     },
 }
 

@@ -13,10 +13,11 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cost::CostCategory;
 use crate::deal::DealStage;
 use crate::ids::{
-    CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId, SurveyId,
-    TaskId,
+    CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
+    SurveyId, TaskId,
 };
 use crate::interaction::Channel;
 use crate::lifecycle::LifecycleStage;
@@ -135,6 +136,14 @@ pub enum DomainEvent {
         /// The stage after.
         to: DealStage,
     },
+    /// A deal's title, value or expected close date changed, or a note or lost reason
+    /// was added.
+    DealEdited {
+        /// The customer.
+        customer: CustomerId,
+        /// The deal.
+        deal: DealId,
+    },
     /// A task was created.
     TaskCreated {
         /// The task.
@@ -144,6 +153,20 @@ pub enum DomainEvent {
     },
     /// A task was completed (a recurring task: one occurrence).
     TaskCompleted {
+        /// The task.
+        task: TaskId,
+        /// The customer it is about, if any.
+        customer: Option<CustomerId>,
+    },
+    /// A task's title, kind or due date changed.
+    TaskEdited {
+        /// The task.
+        task: TaskId,
+        /// The customer it is about, if any.
+        customer: Option<CustomerId>,
+    },
+    /// A task was cancelled.
+    TaskCancelled {
         /// The task.
         task: TaskId,
         /// The customer it is about, if any.
@@ -170,6 +193,22 @@ pub enum DomainEvent {
         /// Its name.
         name: String,
     },
+    /// A cost was recorded.
+    CostRecorded {
+        /// The cost.
+        cost: CostId,
+        /// What for.
+        category: CostCategory,
+        /// How much.
+        amount: Money,
+        /// The acquisition channel it paid for (a closed-list-like tag, not free text).
+        channel: Option<String>,
+    },
+    /// A cost was voided: it counts in no metric any more.
+    CostVoided {
+        /// The cost.
+        cost: CostId,
+    },
     /// A customer's personal data was erased.
     CustomerErased {
         /// The customer.
@@ -189,6 +228,47 @@ pub enum DomainEvent {
         /// The recorded survey answers, first and last id, if any.
         surveys: Option<(SurveyId, SurveyId)>,
     },
+    /// An interaction was changed.
+    InteractionEdited {
+        /// The customer.
+        customer: CustomerId,
+        /// The interaction.
+        interaction: InteractionId,
+    },
+    /// An interaction was voided: it stays in the books and counts nowhere.
+    InteractionVoided {
+        /// The customer.
+        customer: CustomerId,
+        /// The interaction.
+        interaction: InteractionId,
+    },
+    /// A purchase was changed.
+    PurchaseEdited {
+        /// The customer.
+        customer: CustomerId,
+        /// The purchase.
+        purchase: PurchaseId,
+        /// Its amount after the change.
+        amount: Money,
+    },
+    /// A purchase was voided: it stays in the books and counts nowhere.
+    PurchaseVoided {
+        /// The customer.
+        customer: CustomerId,
+        /// The purchase.
+        purchase: PurchaseId,
+        /// Its amount, no longer counted.
+        amount: Money,
+    },
+    /// A survey answer was voided: it counts in no NPS, CSAT or CES.
+    SurveyVoided {
+        /// The customer.
+        customer: CustomerId,
+        /// The answer.
+        survey: SurveyId,
+        /// The kind of survey.
+        kind: SurveyKind,
+    },
 }
 
 impl DomainEvent {
@@ -207,10 +287,23 @@ impl DomainEvent {
             | E::RequestUpdated { customer, .. }
             | E::DealCreated { customer, .. }
             | E::DealMoved { customer, .. }
+            | E::DealEdited { customer, .. }
             | E::PointsPosted { customer, .. }
+            | E::InteractionEdited { customer, .. }
+            | E::InteractionVoided { customer, .. }
+            | E::PurchaseEdited { customer, .. }
+            | E::PurchaseVoided { customer, .. }
+            | E::SurveyVoided { customer, .. }
             | E::CustomerErased { customer } => Some(*customer),
-            E::TaskCreated { customer, .. } | E::TaskCompleted { customer, .. } => *customer,
-            E::SegmentCreated { .. } | E::SegmentDeleted { .. } | E::Imported { .. } => None,
+            E::TaskCreated { customer, .. }
+            | E::TaskCompleted { customer, .. }
+            | E::TaskEdited { customer, .. }
+            | E::TaskCancelled { customer, .. } => *customer,
+            E::SegmentCreated { .. }
+            | E::SegmentDeleted { .. }
+            | E::Imported { .. }
+            | E::CostRecorded { .. }
+            | E::CostVoided { .. } => None,
         }
     }
 
@@ -229,13 +322,23 @@ impl DomainEvent {
             E::RequestUpdated { .. } => "request_updated",
             E::DealCreated { .. } => "deal_created",
             E::DealMoved { .. } => "deal_moved",
+            E::DealEdited { .. } => "deal_edited",
+            E::TaskEdited { .. } => "task_edited",
+            E::TaskCancelled { .. } => "task_cancelled",
             E::TaskCreated { .. } => "task_created",
             E::TaskCompleted { .. } => "task_completed",
             E::PointsPosted { .. } => "points_posted",
             E::SegmentCreated { .. } => "segment_created",
             E::SegmentDeleted { .. } => "segment_deleted",
+            E::CostRecorded { .. } => "cost_recorded",
+            E::CostVoided { .. } => "cost_voided",
             E::CustomerErased { .. } => "customer_erased",
             E::Imported { .. } => "imported",
+            E::InteractionEdited { .. } => "interaction_edited",
+            E::InteractionVoided { .. } => "interaction_voided",
+            E::PurchaseEdited { .. } => "purchase_edited",
+            E::PurchaseVoided { .. } => "purchase_voided",
+            E::SurveyVoided { .. } => "survey_voided",
         }
     }
 }

@@ -73,3 +73,5 @@ id_type!(/// Identifies an entry of the loyalty points ledger.
     PointsEntryId, "points entry id");
 id_type!(/// Identifies an entry of the audit log.
     AuditId, "audit id");
+id_type!(/// Identifies a recorded cost (marketing, tools, other spend).
+    CostId, "cost id");

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CustomerId, InteractionId};
 use crate::names::named_enum;
 use crate::text::FreeText;
+use crate::void::Void;
 
 named_enum! {
     /// The channel of an interaction.
@@ -72,12 +73,80 @@ pub struct Interaction {
     id: InteractionId,
     #[serde(flatten)]
     fields: NewInteraction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    void: Option<Void>,
+}
+
+/// A change to a logged interaction: each field given replaces the stored one; `None`
+/// keeps it (the sentiment takes `Some(None)` to clear it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InteractionEdit {
+    /// A new summary.
+    pub summary: Option<FreeText>,
+    /// A new channel.
+    pub channel: Option<Channel>,
+    /// A new direction.
+    pub direction: Option<Direction>,
+    /// A new sentiment, or `Some(None)` to clear it.
+    pub sentiment: Option<Option<Sentiment>>,
+    /// A new time.
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl InteractionEdit {
+    /// True if the edit changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == InteractionEdit::default()
+    }
+
+    /// `fields` with the edit applied.
+    pub fn apply(&self, mut fields: NewInteraction) -> NewInteraction {
+        if let Some(s) = &self.summary {
+            fields.summary = s.clone();
+        }
+        if let Some(c) = self.channel {
+            fields.channel = c;
+        }
+        if let Some(d) = self.direction {
+            fields.direction = d;
+        }
+        if let Some(s) = self.sentiment {
+            fields.sentiment = s;
+        }
+        if let Some(at) = self.at {
+            fields.at = at;
+        }
+        fields
+    }
 }
 
 impl Interaction {
     /// The interaction `fields` stored under `id`. For store implementations.
     pub fn new(id: InteractionId, fields: NewInteraction) -> Self {
-        Interaction { id, fields }
+        Interaction {
+            id,
+            fields,
+            void: None,
+        }
+    }
+    /// The same interaction with this void marker (none: not voided). For store
+    /// implementations reading a stored interaction back.
+    #[must_use]
+    pub fn with_void(mut self, void: Option<Void>) -> Self {
+        self.void = void;
+        self
+    }
+    /// The void marker, if the interaction was voided.
+    pub fn void(&self) -> Option<&Void> {
+        self.void.as_ref()
+    }
+    /// True if the interaction was voided: it stays in the books but counts nowhere.
+    pub fn is_void(&self) -> bool {
+        self.void.is_some()
+    }
+    /// All fields.
+    pub fn fields(&self) -> &NewInteraction {
+        &self.fields
     }
     /// The id.
     pub fn id(&self) -> InteractionId {
@@ -111,5 +180,8 @@ impl Interaction {
     /// sentiment stay.
     pub fn erase_text(&mut self) {
         self.fields.summary = FreeText::empty();
+        if let Some(v) = &mut self.void {
+            v.erase_text();
+        }
     }
 }

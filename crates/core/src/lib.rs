@@ -28,6 +28,7 @@ mod stages;
 mod validation;
 
 pub mod care;
+pub mod cost;
 pub mod customer;
 pub mod deal;
 pub mod error;
@@ -43,6 +44,7 @@ pub mod policy;
 pub mod port;
 pub mod privacy;
 pub mod purchase;
+pub mod search;
 pub mod segment;
 pub mod segment_syntax;
 pub mod service;
@@ -51,23 +53,30 @@ pub mod survey;
 pub mod task;
 pub mod text;
 pub mod time;
+pub mod void;
 pub mod zone;
 
 pub use care::{CareConfig, CareCustomer, CareItem, CareReason, Holiday, care_due};
+pub use cost::{Cost, CostCategory, CostVoid, NewCost};
 pub use customer::{
     AgeBand, BirthYear, Consent, ConsentPurpose, Customer, CustomerData, Gender, IncomeBand,
     NewCustomer, Profile,
 };
-pub use deal::{Deal, DealStage, DealStageChange, NewDeal, StageProbabilities};
+pub use deal::{Deal, DealEdit, DealNote, DealStage, DealStageChange, NewDeal, StageProbabilities};
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
-    AuditId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
-    SurveyId, TaskId,
+    AuditId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
+    RequestId, SurveyId, TaskId,
 };
-pub use interaction::{Channel, Direction, Interaction, NewInteraction, Sentiment};
+pub use interaction::{
+    Channel, Direction, Interaction, InteractionEdit, NewInteraction, Sentiment,
+};
 pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
-pub use loyalty::{NewPointsEntry, PointsEntry, PointsKind, Tier, TierRules};
+pub use loyalty::{
+    NewPointsEntry, PointsEntry, PointsKind, PointsTier, PointsTiers, Tier, TierRules,
+    lifetime_points,
+};
 pub use metrics::{
     ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period, Ratio,
     ReportConfig, ReportData, RfmScore, RfmSegment, RfmTable, TieRule,
@@ -78,8 +87,9 @@ pub use ops::{Crm, Reader, ReportError, Writer, history::AsOf};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{CustomerFilter, IdKind, ReadTx, Storage, WriteKind, WriteTx};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
-pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
-pub use segment::{Cmp, Comparison, Predicate, PurchaseSummary, Segment};
+pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
+pub use search::SearchText;
+pub use segment::{Cmp, Comparison, Facts, Predicate, PurchaseSummary, Segment};
 pub use service::{
     NewServiceRequest, RequestEvent, RequestEventKind, RequestKind, RequestStatus, ServiceRequest,
 };
@@ -92,4 +102,5 @@ pub use survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
 pub use task::{NewTask, Recurrence, Task, TaskKind};
 pub use text::{CountryCode, Email, ExternalRef, FreeText, Label, PersonName, Phone, Tag, Tags};
 pub use time::TimeRange;
+pub use void::Void;
 pub use zone::{BusinessZone, LocalDays};

@@ -12,7 +12,7 @@ use crate::error::{Conflict, ValidationError};
 use crate::ids::{CustomerId, PointsEntryId};
 use crate::money::{Currency, Money};
 use crate::names::named_enum;
-use crate::text::Label;
+use crate::text::{Label, Tag};
 
 named_enum! {
     /// What a ledger entry does.
@@ -243,6 +243,113 @@ impl TryFrom<PointsEntryRepr> for PointsEntry {
         }
         Ok(PointsEntry::new(r.id, r.fields, r.balance_after))
     }
+}
+
+/// One tier of the points program, stored with the books (`points tier set`): its
+/// name and the lifetime points from which it applies (see [`lifetime_points`]).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PointsTier {
+    /// The tier's name, e.g. `gold` or `金卡`.
+    pub name: Tag,
+    /// The least lifetime points for this tier, zero or more.
+    pub min_points: i64,
+}
+
+/// The points program's tiers, lowest first: each customer is in the highest tier
+/// whose threshold their lifetime points reach, or in none (with no tiers, or below
+/// the lowest). Names and thresholds are each distinct.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PointsTiers {
+    tiers: Vec<PointsTier>,
+}
+
+impl PointsTiers {
+    /// The tiers in any order, sorted by threshold.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Config`] for a negative threshold, or two tiers with one name
+    /// or one threshold.
+    pub fn new(mut tiers: Vec<PointsTier>) -> Result<Self, ValidationError> {
+        tiers.sort_by(|a, b| a.min_points.cmp(&b.min_points).then(a.name.cmp(&b.name)));
+        if let Some(t) = tiers.iter().find(|t| t.min_points < 0) {
+            return Err(ValidationError::Config(format!(
+                "tier '{}' must start at zero points or more, not {}",
+                t.name, t.min_points
+            )));
+        }
+        for pair in tiers.windows(2) {
+            if pair[0].min_points == pair[1].min_points {
+                return Err(ValidationError::Config(format!(
+                    "tiers '{}' and '{}' both start at {} points; each tier needs its own threshold",
+                    pair[0].name, pair[1].name, pair[0].min_points
+                )));
+            }
+        }
+        for (i, t) in tiers.iter().enumerate() {
+            if tiers[..i].iter().any(|u| u.name == t.name) {
+                return Err(ValidationError::Config(format!(
+                    "tier '{}' is listed twice",
+                    t.name
+                )));
+            }
+        }
+        Ok(PointsTiers { tiers })
+    }
+
+    /// The tiers, lowest threshold first.
+    pub fn tiers(&self) -> &[PointsTier] {
+        &self.tiers
+    }
+
+    /// True if there are no tiers.
+    pub fn is_empty(&self) -> bool {
+        self.tiers.is_empty()
+    }
+
+    /// The tier of a customer with `lifetime` points: the highest whose threshold it
+    /// reaches; `None` below the lowest (or with no tiers).
+    ///
+    /// ```
+    /// use solocrm_core::{PointsTier, PointsTiers, Tag};
+    /// let tier = |name: &str, min_points| PointsTier { name: Tag::parse(name).unwrap(), min_points };
+    /// let tiers = PointsTiers::new(vec![tier("gold", 5000), tier("bronze", 0), tier("silver", 1000)])?;
+    /// assert_eq!(tiers.tier_for(999).map(|t| t.name.as_str()), Some("bronze"));
+    /// assert_eq!(tiers.tier_for(1000).map(|t| t.name.as_str()), Some("silver"));
+    /// assert_eq!(tiers.tier_for(70_000).map(|t| t.name.as_str()), Some("gold"));
+    /// assert!(PointsTiers::default().tier_for(70_000).is_none());
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    pub fn tier_for(&self, lifetime: i64) -> Option<&PointsTier> {
+        self.tiers.iter().rev().find(|t| lifetime >= t.min_points)
+    }
+}
+
+/// A customer's lifetime points, what their tier is reckoned by: every point earned,
+/// plus or minus every adjustment (a correction of what was earned), never below zero.
+/// Redeeming and expiring do not lower it, so spending points never costs a tier.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use solocrm_core::{CustomerId, NewPointsEntry, PointsEntry, PointsEntryId, PointsKind, lifetime_points};
+/// let at = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+/// let entry = |id, kind, n, after| {
+///     PointsEntry::new(PointsEntryId::new(id), NewPointsEntry::new(CustomerId::new(1), at, kind, n).unwrap(), after)
+/// };
+/// let ledger = [
+///     entry(1, PointsKind::Earn, 1200, 1200),
+///     entry(2, PointsKind::Redeem, 1000, 200),
+///     entry(3, PointsKind::Adjust, -100, 100),
+///     entry(4, PointsKind::Expire, 100, 0),
+/// ];
+/// assert_eq!(lifetime_points(&ledger), 1100);
+/// ```
+pub fn lifetime_points(ledger: &[PointsEntry]) -> i64 {
+    ledger
+        .iter()
+        .filter(|e| matches!(e.kind(), PointsKind::Earn | PointsKind::Adjust))
+        .fold(0_i64, |sum, e| sum.saturating_add(e.delta()))
+        .max(0)
 }
 
 /// One membership tier: its name and the rolling 12-month spend from which it applies.

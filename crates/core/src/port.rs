@@ -39,16 +39,20 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{
+    CostId, CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId,
+};
 use crate::interaction::Interaction;
 use crate::lifecycle::{LifecycleStage, StageChange};
-use crate::loyalty::PointsEntry;
+use crate::loyalty::{PointsEntry, PointsTier};
 use crate::money::Currency;
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::search::SearchText;
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
 use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreResult, TaskQuery};
@@ -83,11 +87,13 @@ pub enum IdKind {
     Audit,
     /// [`Event`]s (their [`EventSeq`]).
     Event,
+    /// [`Cost`]s.
+    Cost,
 }
 
 impl IdKind {
     /// Every kind, in declaration order.
-    pub const ALL: [IdKind; 11] = [
+    pub const ALL: [IdKind; 12] = [
         IdKind::Customer,
         IdKind::Interaction,
         IdKind::Purchase,
@@ -99,6 +105,7 @@ impl IdKind {
         IdKind::Points,
         IdKind::Audit,
         IdKind::Event,
+        IdKind::Cost,
     ];
 }
 
@@ -156,27 +163,43 @@ pub trait ReadTx {
     ) -> StoreResult<Vec<Customer>>;
     /// How many customers there are, erased ones included.
     fn count_customers(&self) -> StoreResult<u64>;
+    /// The ids of the customers that may match `text`, by ascending id: every customer
+    /// who is not erased and [matches](SearchText::matches) it, and possibly others
+    /// (an index may over-approximate; the operations layer checks each candidate
+    /// and ranks the hits, see [`crate::search`]). Never an erased customer's id
+    /// because of their former data: erasure leaves nothing a search could find.
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>>;
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;
 
-    /// The interactions matching `query`, by time then id.
+    /// The interactions matching `query` (voided ones only with
+    /// [`ActivityQuery::include_voided`]), by time then id.
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>>;
+    /// The interaction with this id, voided or not. The default looks through every
+    /// interaction; a backend answers it from its primary key.
+    fn interaction(&self, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        Ok(self
+            .interactions(&ActivityQuery::EVERYTHING)?
+            .into_iter()
+            .find(|i| i.id() == id))
+    }
 
     /// The purchase with this id.
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>>;
     /// The id of the purchase with this external reference.
     fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>>;
-    /// The purchases matching `query`, by time then id.
+    /// The purchases matching `query` (voided ones only with
+    /// [`ActivityQuery::include_voided`]), by time then id.
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>>;
     /// Count, exact sum and first and last time of a customer's purchases at or before
-    /// `as_of`.
+    /// `as_of`, voided ones left out.
     fn purchase_summary(
         &self,
         customer: CustomerId,
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary>;
-    /// Every purchase in columnar form, customers in ascending id order (see
-    /// [`PurchaseLog`]).
+    /// Every purchase that is not voided, in columnar form, customers in ascending id
+    /// order (see [`PurchaseLog`]).
     fn purchase_log(&self) -> StoreResult<PurchaseLog>;
 
     /// The refunds matching `query`, by time then id.
@@ -184,8 +207,17 @@ pub trait ReadTx {
     /// The refunds of one purchase, by id.
     fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>>;
 
-    /// The survey answers matching `query`, by time then id.
+    /// The survey answers matching `query` (voided ones only with
+    /// [`ActivityQuery::include_voided`]), by time then id.
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>>;
+    /// The survey answer with this id, voided or not. The default looks through every
+    /// answer; a backend answers it from its primary key.
+    fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {
+        Ok(self
+            .surveys(&ActivityQuery::EVERYTHING)?
+            .into_iter()
+            .find(|s| s.id() == id))
+    }
 
     /// The service request with this id.
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>>;
@@ -206,6 +238,8 @@ pub trait ReadTx {
     fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>>;
     /// The balance after the customer's ledger entry with the largest id; 0 with none.
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64>;
+    /// The tiers of the points program, by threshold then name.
+    fn points_tiers(&self) -> StoreResult<Vec<PointsTier>>;
 
     /// The segment with this name.
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>>;
@@ -214,6 +248,11 @@ pub trait ReadTx {
 
     /// The audit log, by id.
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>>;
+
+    /// The cost with this id.
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>>;
+    /// Every cost, voided ones included, by time then id.
+    fn costs(&self) -> StoreResult<Vec<Cost>>;
 
     /// Up to `limit` events with a sequence number above `after`, in order.
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>>;
@@ -262,7 +301,7 @@ pub trait WriteTx: ReadTx {
 
     /// Stores a new interaction.
     fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()>;
-    /// Replaces an interaction.
+    /// Replaces an interaction, its void marker included.
     fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()>;
 
     /// Says that about `rows` purchases are about to be inserted in this transaction,
@@ -290,7 +329,7 @@ pub trait WriteTx: ReadTx {
         self.insert_purchase(purchase)?;
         Ok(None)
     }
-    /// Replaces a purchase.
+    /// Replaces a purchase, its void marker included.
     fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()>;
 
     /// Stores a new refund.
@@ -300,7 +339,7 @@ pub trait WriteTx: ReadTx {
 
     /// Stores a new survey answer.
     fn insert_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()>;
-    /// Replaces a survey answer.
+    /// Replaces a survey answer, its void marker included.
     fn update_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()>;
 
     /// Stores a new service request.
@@ -323,6 +362,12 @@ pub trait WriteTx: ReadTx {
     /// Replaces a points ledger entry.
     fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()>;
 
+    /// Stores a tier of the points program, replacing the one with its name if there
+    /// is one.
+    fn put_points_tier(&mut self, tier: &PointsTier) -> StoreResult<()>;
+    /// Deletes a tier of the points program; false if there was none by that name.
+    fn delete_points_tier(&mut self, name: &Tag) -> StoreResult<bool>;
+
     /// Stores a new segment (its name is not taken).
     fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()>;
     /// Deletes a segment; false if there was none by that name.
@@ -330,6 +375,11 @@ pub trait WriteTx: ReadTx {
 
     /// Appends to the audit log.
     fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// Stores a new cost.
+    fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()>;
+    /// Replaces a cost (to void it).
+    fn update_cost(&mut self, cost: &Cost) -> StoreResult<()>;
 
     /// Appends an event to the outbox.
     fn append_event(&mut self, event: &Event) -> StoreResult<()>;

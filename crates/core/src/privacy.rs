@@ -13,8 +13,8 @@
 //! | refunds | reason | amount, time |
 //! | surveys | comment | score, time |
 //! | service requests | subject (→ `erased`), description | kind, times, status |
-//! | deals | title (→ `erased`) | value, stages, times |
-//! | tasks | title (→ `erased`) | kind, due date, recurrence |
+//! | deals | title and lost reason (→ `erased`), notes (dropped) | value, stages, times |
+//! | tasks | title (→ `erased`) | kind, due date, recurrence, cancellation time |
 //! | points | reason | kind, points, balance, time |
 //! | stage history | manual notes | stages, times, rules |
 

@@ -14,6 +14,7 @@ use crate::error::ValidationError;
 use crate::ids::{CustomerId, DealId, PurchaseId, RefundId};
 use crate::money::{Currency, Money};
 use crate::text::{ExternalRef, FreeText};
+use crate::void::Void;
 
 /// A purchase to be recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,13 +86,33 @@ pub struct Purchase {
     id: PurchaseId,
     #[serde(flatten)]
     fields: NewPurchase,
+    void: Option<Void>,
 }
 
 impl Purchase {
     /// The purchase `fields` stored under `id`. For store implementations, which have
     /// checked the fields with [`NewPurchase::for_storage`].
     pub fn new(id: PurchaseId, fields: NewPurchase) -> Self {
-        Purchase { id, fields }
+        Purchase {
+            id,
+            fields,
+            void: None,
+        }
+    }
+    /// The same purchase with this void marker (none: not voided). For store
+    /// implementations reading a stored purchase back.
+    #[must_use]
+    pub fn with_void(mut self, void: Option<Void>) -> Self {
+        self.void = void;
+        self
+    }
+    /// The void marker, if the purchase was voided.
+    pub fn void(&self) -> Option<&Void> {
+        self.void.as_ref()
+    }
+    /// True if the purchase was voided: it stays in the books but counts nowhere.
+    pub fn is_void(&self) -> bool {
+        self.void.is_some()
     }
     /// The id.
     pub fn id(&self) -> PurchaseId {
@@ -139,9 +160,61 @@ impl Purchase {
     pub fn fields(&self) -> &NewPurchase {
         &self.fields
     }
-    /// Drops the free-text description (privacy erase); amounts and dates stay.
+    /// Drops the free-text description and a void's reason (privacy erase); amounts
+    /// and dates stay.
     pub fn erase_text(&mut self) {
         self.fields.description = None;
+        if let Some(v) = &mut self.void {
+            v.erase_text();
+        }
+    }
+}
+
+/// A change to a recorded purchase: each field given replaces the stored one; `None`
+/// keeps it. The optional fields take `Some(None)` to clear them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurchaseEdit {
+    /// A new amount (not below what was already refunded).
+    pub amount: Option<Money>,
+    /// A new cost of goods, or `Some(None)` to forget it.
+    pub cost: Option<Option<Money>>,
+    /// A new description, or `Some(None)` to clear it.
+    pub description: Option<Option<FreeText>>,
+    /// A new external reference, or `Some(None)` to clear it.
+    pub external_ref: Option<Option<ExternalRef>>,
+    /// A new time (not after the purchase's first refund).
+    pub at: Option<DateTime<Utc>>,
+}
+
+impl PurchaseEdit {
+    /// True if the edit changes nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == PurchaseEdit::default()
+    }
+
+    /// True if the edit writes free text (a description).
+    pub fn writes_text(&self) -> bool {
+        matches!(self.description, Some(Some(_)))
+    }
+
+    /// `fields` with the edit applied (unchecked: see [`NewPurchase::for_storage`]).
+    pub fn apply(&self, mut fields: NewPurchase) -> NewPurchase {
+        if let Some(a) = self.amount {
+            fields.amount = a;
+        }
+        if let Some(c) = self.cost {
+            fields.cost = c;
+        }
+        if let Some(d) = &self.description {
+            fields.description.clone_from(d);
+        }
+        if let Some(r) = &self.external_ref {
+            fields.external_ref.clone_from(r);
+        }
+        if let Some(at) = self.at {
+            fields.at = at;
+        }
+        fields
     }
 }
 
@@ -236,6 +309,8 @@ struct PurchaseRepr {
     id: PurchaseId,
     #[serde(flatten)]
     fields: NewPurchase,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    void: Option<Void>,
 }
 
 impl From<Purchase> for PurchaseRepr {
@@ -243,6 +318,7 @@ impl From<Purchase> for PurchaseRepr {
         PurchaseRepr {
             id: p.id,
             fields: p.fields,
+            void: p.void,
         }
     }
 }
@@ -252,7 +328,7 @@ impl TryFrom<PurchaseRepr> for Purchase {
     fn try_from(r: PurchaseRepr) -> Result<Self, ValidationError> {
         // The checks a store ran when recording it; the amounts are kept as written.
         r.fields.clone().for_storage(r.fields.amount.currency())?;
-        Ok(Purchase::new(r.id, r.fields))
+        Ok(Purchase::new(r.id, r.fields).with_void(r.void))
     }
 }
 
@@ -289,8 +365,8 @@ impl TryFrom<RefundRepr> for Refund {
 /// ascending, and includes every customer of the store, also those without purchases
 /// (they matter for "never bought" and population counts). Row `k` is one purchase:
 /// `customer[k]` (dense index), `at[k]` (UTC seconds since the Unix epoch), `amount[k]`
-/// (whole minor units of `currency`). Rows come in purchase-id order. Refunds are not in
-/// the log; metrics that net them out say so.
+/// (whole minor units of `currency`). Rows come in purchase-id order; voided purchases
+/// are left out. Refunds are not in the log; metrics that net them out say so.
 ///
 /// `zone` is the business time zone whose days the metrics count (recency, cohorts,
 /// the end of an `as_of` day); a log read from a store carries the store's zone, one

@@ -3,8 +3,8 @@
 //! A [`Predicate`] combines demographic (age band, gender, income), geographic
 //! (country, region, city), psychographic (interests, lifestyle, values), behavioural
 //! (days since the last purchase, purchase count, total spend) and administrative
-//! (stage, tags, acquisition channel, custom attributes) conditions with `all`, `any`
-//! and `not`.
+//! (stage, tags, acquisition channel, custom attributes, consent, loyalty tier)
+//! conditions with `all`, `any` and `not`.
 //!
 //! Conventions:
 //! - Text comparisons of labels (region, city, industry, attribute values) ignore case.
@@ -14,6 +14,11 @@
 //! - Age is computed on the `as_of` date ([`Customer::age_on`]); unknown age matches no
 //!   band.
 //! - `all` of nothing is true, `any` of nothing is false.
+//! - A consent condition holds when the customer's latest decision for the purpose at
+//!   or before `as_of` is a grant ([`Customer::had_consent_at`]).
+//! - A tier condition compares the customer's tier of the points program
+//!   ([`PointsTiers`](crate::PointsTiers), by lifetime points), which the caller works
+//!   out and passes in [`Facts`]; a customer in no tier matches no tier.
 //! - A predicate nests at most [`MAX_PREDICATE_DEPTH`] (32) levels deep: a comparison
 //!   is one level, and each `all`, `any` and `not` around it adds one. The text parser
 //!   and deserialisation refuse anything deeper with a message, so every predicate that
@@ -135,6 +140,10 @@ pub enum Predicate {
         /// The expected value.
         value: Label,
     },
+    /// Consent for this purpose is in force on `as_of`.
+    Consent(Tag),
+    /// The customer's tier of the points program is this one.
+    Tier(Tag),
     /// Whole days from the last purchase's UTC date to the `as_of` date.
     DaysSinceLastPurchase(Comparison<i64>),
     /// The number of purchases up to `as_of`.
@@ -188,6 +197,26 @@ impl PurchaseSummary {
     }
 }
 
+/// What a [`Predicate`] needs to know about a customer beyond the customer record:
+/// their purchases up to `as_of`, and their tier of the points program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facts<'a> {
+    /// The purchases up to `as_of` (see [`Predicate::needs_purchases`]).
+    pub purchases: &'a PurchaseSummary,
+    /// The tier (see [`Predicate::needs_tier`]); `None` for no tier.
+    pub tier: Option<&'a Tag>,
+}
+
+impl<'a> Facts<'a> {
+    /// Facts with these purchases and no tier.
+    pub fn purchases(purchases: &'a PurchaseSummary) -> Self {
+        Facts {
+            purchases,
+            tier: None,
+        }
+    }
+}
+
 /// The deepest a [`Predicate`] may nest (see the [module docs](self)). Deep enough for
 /// any real segment; shallow enough that evaluating, printing, parsing and storing it
 /// never come near a recursion limit (serde_json's is 128 levels).
@@ -225,6 +254,8 @@ mod repr {
         Value(Tag),
         AcquisitionChannel(Tag),
         Attribute { key: Tag, value: Label },
+        Consent(Tag),
+        Tier(Tag),
         DaysSinceLastPurchase(Comparison<i64>),
         PurchaseCount(Comparison<u64>),
         TotalSpend(Comparison<Decimal>),
@@ -252,6 +283,8 @@ mod repr {
                 R::Value(v) => Predicate::Value(v),
                 R::AcquisitionChannel(v) => Predicate::AcquisitionChannel(v),
                 R::Attribute { key, value } => Predicate::Attribute { key, value },
+                R::Consent(v) => Predicate::Consent(v),
+                R::Tier(v) => Predicate::Tier(v),
                 R::DaysSinceLastPurchase(c) => Predicate::DaysSinceLastPurchase(c),
                 R::PurchaseCount(c) => Predicate::PurchaseCount(c),
                 R::TotalSpend(c) => Predicate::TotalSpend(c),
@@ -321,24 +354,22 @@ impl Predicate {
         Ok(())
     }
 
-    /// Whether `customer`, with `purchases` up to `as_of`, satisfies the predicate.
-    /// Days (since the last purchase, of age) are business-local days in `zone`.
+    /// Whether `customer`, with the `facts` (purchases up to `as_of`, tier), satisfies
+    /// the predicate. Days (since the last purchase, of age) are business-local days in
+    /// `zone`.
     pub fn matches(
         &self,
         customer: &Customer,
-        purchases: &PurchaseSummary,
+        facts: &Facts<'_>,
         as_of: DateTime<Utc>,
         zone: BusinessZone,
     ) -> bool {
         let p = customer.profile();
+        let purchases = facts.purchases;
         match self {
-            Predicate::All(ps) => ps
-                .iter()
-                .all(|q| q.matches(customer, purchases, as_of, zone)),
-            Predicate::Any(ps) => ps
-                .iter()
-                .any(|q| q.matches(customer, purchases, as_of, zone)),
-            Predicate::Not(q) => !q.matches(customer, purchases, as_of, zone),
+            Predicate::All(ps) => ps.iter().all(|q| q.matches(customer, facts, as_of, zone)),
+            Predicate::Any(ps) => ps.iter().any(|q| q.matches(customer, facts, as_of, zone)),
+            Predicate::Not(q) => !q.matches(customer, facts, as_of, zone),
             Predicate::Stage(s) => customer.stage() == *s,
             Predicate::Tag(t) => customer.tags().contains(t),
             Predicate::Country(c) => p.country.as_ref() == Some(c),
@@ -355,6 +386,8 @@ impl Predicate {
                 customer.data().acquisition_channel.as_ref() == Some(t)
             }
             Predicate::Attribute { key, value } => same_opt(p.attributes.get(key), value),
+            Predicate::Consent(purpose) => customer.had_consent_at(purpose, as_of),
+            Predicate::Tier(t) => facts.tier == Some(t),
             Predicate::DaysSinceLastPurchase(c) => purchases
                 .days_since_last(as_of, zone)
                 .is_some_and(|d| c.holds(&d)),
@@ -371,6 +404,16 @@ impl Predicate {
             Predicate::DaysSinceLastPurchase(_)
             | Predicate::PurchaseCount(_)
             | Predicate::TotalSpend(_) => true,
+            _ => false,
+        }
+    }
+
+    /// True if evaluating the predicate needs the customer's tier.
+    pub fn needs_tier(&self) -> bool {
+        match self {
+            Predicate::All(ps) | Predicate::Any(ps) => ps.iter().any(Predicate::needs_tier),
+            Predicate::Not(q) => q.needs_tier(),
+            Predicate::Tier(_) => true,
             _ => false,
         }
     }
@@ -446,15 +489,57 @@ mod tests {
             .expect("same currency");
         let vip_de = customer(LifecycleStage::Active, &["vip"], Some("DE"));
         let vip_cn = customer(LifecycleStage::Active, &["vip"], Some("CN"));
-        assert!(pred.matches(&vip_de, &bought, as_of(), BusinessZone::UTC));
-        assert!(!pred.matches(&vip_cn, &bought, as_of(), BusinessZone::UTC));
-        // Never bought: the recency comparison is false.
-        assert!(!pred.matches(
+        assert!(pred.matches(
             &vip_de,
-            &PurchaseSummary::none(Currency::EUR),
+            &Facts::purchases(&bought),
             as_of(),
             BusinessZone::UTC
         ));
+        assert!(!pred.matches(
+            &vip_cn,
+            &Facts::purchases(&bought),
+            as_of(),
+            BusinessZone::UTC
+        ));
+        // Never bought: the recency comparison is false.
+        assert!(!pred.matches(
+            &vip_de,
+            &Facts::purchases(&PurchaseSummary::none(Currency::EUR)),
+            as_of(),
+            BusinessZone::UTC
+        ));
+    }
+
+    #[test]
+    fn consent_counts_decisions_up_to_as_of_and_tier_comes_from_the_facts() {
+        let mut c = customer(LifecycleStage::Active, &[], None);
+        let purpose = Tag::parse("marketing-email").expect("valid");
+        c.record_consent(crate::customer::Consent {
+            purpose: purpose.clone(),
+            granted: true,
+            at: as_of() - Duration::days(10),
+            source: Label::parse("网页表单").expect("valid"),
+        });
+        c.record_consent(crate::customer::Consent {
+            purpose: purpose.clone(),
+            granted: false,
+            at: as_of() + Duration::days(1),
+            source: Label::parse("电话").expect("valid"),
+        });
+        let none = PurchaseSummary::none(Currency::EUR);
+        let facts = Facts::purchases(&none);
+        let consent = Predicate::Consent(purpose);
+        assert!(consent.matches(&c, &facts, as_of(), BusinessZone::UTC));
+        assert!(!consent.matches(&c, &facts, as_of() + Duration::days(2), BusinessZone::UTC));
+        let gold = Tag::parse("gold").expect("valid");
+        let tier = Predicate::Tier(gold.clone());
+        assert!(tier.needs_tier() && !consent.needs_tier());
+        assert!(!tier.matches(&c, &facts, as_of(), BusinessZone::UTC));
+        let facts = Facts {
+            purchases: &none,
+            tier: Some(&gold),
+        };
+        assert!(tier.matches(&c, &facts, as_of(), BusinessZone::UTC));
     }
 
     #[test]
@@ -560,7 +645,12 @@ mod tests {
             Predicate::TotalSpend(c) => c.holds(&Decimal::new(total, 2)),
             other => {
                 let summary = PurchaseSummary::none(Currency::EUR);
-                other.matches(&w.customer, &summary, as_of, BusinessZone::UTC)
+                other.matches(
+                    &w.customer,
+                    &Facts::purchases(&summary),
+                    as_of,
+                    BusinessZone::UTC,
+                )
             }
         }
     }
@@ -572,10 +662,10 @@ mod tests {
             for (d, m) in &w.purchases {
                 summary.add(as_of() - Duration::days(*d), Money::from_minor(*m, Currency::EUR)).expect("same currency");
             }
-            let fast = p.matches(&w.customer, &summary, as_of(), BusinessZone::UTC);
+            let fast = p.matches(&w.customer, &Facts::purchases(&summary), as_of(), BusinessZone::UTC);
             prop_assert_eq!(fast, naive(&p, &w));
-            prop_assert_eq!(fast, nnf(&p, false).matches(&w.customer, &summary, as_of(), BusinessZone::UTC));
-            prop_assert_eq!(!fast, nnf(&p, true).matches(&w.customer, &summary, as_of(), BusinessZone::UTC));
+            prop_assert_eq!(fast, nnf(&p, false).matches(&w.customer, &Facts::purchases(&summary), as_of(), BusinessZone::UTC));
+            prop_assert_eq!(!fast, nnf(&p, true).matches(&w.customer, &Facts::purchases(&summary), as_of(), BusinessZone::UTC));
         }
     }
 }

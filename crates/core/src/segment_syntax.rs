@@ -17,7 +17,9 @@
 //!
 //! Fields: `stage`, `tag`, `country`, `region`, `city`, `age_band`, `gender`,
 //! `income_band`, `industry`, `interest`, `lifestyle`, `value`, `channel` (the
-//! acquisition channel) and `attribute.KEY` take `=` or `!=`;
+//! acquisition channel), `attribute.KEY`, `consent` (a purpose whose consent is in
+//! force, e.g. `consent = "marketing-email"`) and `tier` (the tier of the points
+//! program) take `=` or `!=`;
 //! `days_since_purchase`, `purchase_count` and `total_spend` take any operator.
 //! `and` binds tighter than `or`. `true` is `all` of nothing, `false` `any` of nothing.
 //!
@@ -315,6 +317,8 @@ impl Parser {
             "lifestyle" => Predicate::Lifestyle(Tag::parse(&value).map_err(bad)?),
             "value" => Predicate::Value(Tag::parse(&value).map_err(bad)?),
             "channel" => Predicate::AcquisitionChannel(Tag::parse(&value).map_err(bad)?),
+            "consent" => Predicate::Consent(Tag::parse(&value).map_err(bad)?),
+            "tier" => Predicate::Tier(Tag::parse(&value).map_err(bad)?),
             k if k.starts_with("attribute.") => {
                 let attr = Tag::parse(&field["attribute.".len()..])
                     .map_err(|e| err(field_column, e.to_string()))?;
@@ -329,7 +333,7 @@ impl Parser {
                     format!(
                         "unknown field '{field}'; expected one of: stage, tag, country, region, city, age_band, \
                          gender, income_band, industry, interest, lifestyle, value, channel, attribute.KEY, \
-                         days_since_purchase, purchase_count, total_spend"
+                         consent, tier, days_since_purchase, purchase_count, total_spend"
                     ),
                 ));
             }
@@ -437,6 +441,8 @@ impl fmt::Display for Predicate {
             Predicate::Attribute { key, value } => {
                 write!(f, "attribute.{key} = {}", quote(value.as_str()))
             }
+            Predicate::Consent(t) => write!(f, "consent = {}", quote(t.as_str())),
+            Predicate::Tier(t) => write!(f, "tier = {}", quote(t.as_str())),
             Predicate::DaysSinceLastPurchase(c) => {
                 write!(f, "days_since_purchase {} {}", c.op.symbol(), c.value)
             }
@@ -493,7 +499,7 @@ mod tests {
         check_err(
             "stags = active",
             1,
-            "unknown field 'stags'; expected one of: stage, tag, country, region, city, age_band, gender, income_band, industry, interest, lifestyle, value, channel, attribute.KEY, days_since_purchase, purchase_count, total_spend",
+            "unknown field 'stags'; expected one of: stage, tag, country, region, city, age_band, gender, income_band, industry, interest, lifestyle, value, channel, attribute.KEY, consent, tier, days_since_purchase, purchase_count, total_spend",
         );
         check_err(
             "stage > active",

@@ -41,20 +41,21 @@ use serde::{Deserialize, Serialize};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealStage, NewDeal};
 use crate::error::{Conflict, DomainError, ValidationError};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
-use crate::interaction::{Interaction, NewInteraction};
+use crate::ids::{CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId};
+use crate::interaction::{Interaction, InteractionEdit, NewInteraction};
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason, TransitionError};
 use crate::loyalty::{NewPointsEntry, PointsEntry};
 use crate::money::Currency;
 use crate::names::named_enum;
 use crate::privacy::{AuditEntry, CustomerExport};
-use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
 use crate::segment::{Predicate, Segment};
 use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
 use crate::survey::{NewSurveyResponse, SurveyResponse};
 use crate::task::{NewTask, Task};
 use crate::text::{Email, ExternalRef, Label, Tag};
 use crate::time::TimeRange;
+use crate::void::Void;
 
 named_enum! {
     /// The kinds of record a store holds, for [`StoreError::NotFound`].
@@ -63,6 +64,10 @@ named_enum! {
         Customer = "customer",
         /// A purchase.
         Purchase = "purchase",
+        /// An interaction.
+        Interaction = "interaction",
+        /// A survey answer.
+        Survey = "survey",
         /// A deal.
         Deal = "deal",
         /// A service request.
@@ -71,6 +76,10 @@ named_enum! {
         Task = "task",
         /// A segment.
         Segment = "segment",
+        /// A recorded cost.
+        Cost = "cost",
+        /// A tier of the points program.
+        PointsTier = "points_tier",
     }
 }
 
@@ -378,26 +387,52 @@ pub struct ActivityQuery {
     pub customer: Option<CustomerId>,
     /// Only within this time range.
     pub range: TimeRange,
+    /// Also list voided records ([`crate::void`]); by default they are left out, as
+    /// every metric and rule must leave them out. Refunds are never voided.
+    #[serde(default)]
+    pub include_voided: bool,
 }
 
 impl ActivityQuery {
-    /// Everything.
+    /// Everything that is not voided.
     pub const ALL: ActivityQuery = ActivityQuery {
         customer: None,
         range: TimeRange::ALL,
+        include_voided: false,
     };
 
-    /// Everything of one customer.
+    /// Everything, voided records included (for the audit trail, an erasure, a
+    /// privacy export).
+    pub const EVERYTHING: ActivityQuery = ActivityQuery {
+        customer: None,
+        range: TimeRange::ALL,
+        include_voided: true,
+    };
+
+    /// Everything of one customer that is not voided.
     pub fn customer(id: CustomerId) -> Self {
         ActivityQuery {
             customer: Some(id),
             range: TimeRange::ALL,
+            include_voided: false,
         }
     }
 
-    /// True if a record of `customer` at `at` matches.
+    /// The same query, voided records included.
+    #[must_use]
+    pub fn with_voided(mut self) -> Self {
+        self.include_voided = true;
+        self
+    }
+
+    /// True if a record of `customer` at `at` matches, voided or not.
     pub fn admits(&self, customer: CustomerId, at: DateTime<Utc>) -> bool {
         self.customer.is_none_or(|c| c == customer) && self.range.contains(at)
+    }
+
+    /// True if a record of `customer` at `at`, voided if `voided`, matches.
+    pub fn admits_record(&self, customer: CustomerId, at: DateTime<Utc>, voided: bool) -> bool {
+        (self.include_voided || !voided) && self.admits(customer, at)
     }
 }
 
@@ -425,7 +460,8 @@ pub struct TaskQuery {
     pub customer: Option<CustomerId>,
     /// Only tasks due on or before this date.
     pub due_until: Option<NaiveDate>,
-    /// Include one-off tasks that are done (default: no).
+    /// Include one-off tasks that are done and tasks that were cancelled (default:
+    /// no).
     pub include_done: bool,
 }
 
@@ -434,7 +470,7 @@ impl TaskQuery {
     pub fn admits(&self, task: &Task) -> bool {
         self.customer.is_none_or(|c| task.customer() == Some(c))
             && self.due_until.is_none_or(|d| task.due() <= d)
-            && (self.include_done || !task.is_done())
+            && (self.include_done || task.is_open())
     }
 }
 
@@ -665,6 +701,35 @@ pub trait Store: Send + Sync {
     /// Interactions matching `query`, ordered by time, then id.
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>>;
 
+    /// The interaction with this id, voided or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn interaction(&self, id: InteractionId) -> StoreResult<Interaction>;
+
+    /// Changes an interaction (see
+    /// [`Writer::edit_interaction`](crate::Writer::edit_interaction)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a summary of an erased customer.
+    fn edit_interaction(
+        &self,
+        id: InteractionId,
+        edit: &InteractionEdit,
+    ) -> StoreResult<Interaction>;
+
+    /// Voids an interaction (see
+    /// [`Writer::void_interaction`](crate::Writer::void_interaction)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a reason about an erased customer.
+    fn void_interaction(&self, id: InteractionId, void: Void) -> StoreResult<Interaction>;
+
     // ----- purchases -----
 
     /// Records a purchase.
@@ -745,6 +810,24 @@ pub trait Store: Send + Sync {
     /// ascending, in the customer index).
     fn purchase_log(&self) -> StoreResult<PurchaseLog>;
 
+    /// Changes a purchase (see [`Writer::edit_purchase`](crate::Writer::edit_purchase)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a description of an erased customer's purchase; [`StoreError::Validation`]
+    /// for bad money or a time after the first refund;
+    /// [`Conflict::AmountBelowRefunded`]; [`Conflict::DuplicatePurchaseRef`].
+    fn edit_purchase(&self, id: PurchaseId, edit: &PurchaseEdit) -> StoreResult<Purchase>;
+
+    /// Voids a purchase (see [`Writer::void_purchase`](crate::Writer::void_purchase)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::VoidRefunded`];
+    /// [`Conflict::CustomerErased`] for a reason about an erased customer.
+    fn void_purchase(&self, id: PurchaseId, void: Void) -> StoreResult<Purchase>;
+
     /// Records a refund of (part of) a purchase.
     ///
     /// # Errors
@@ -760,6 +843,21 @@ pub trait Store: Send + Sync {
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>>;
 
     // ----- surveys -----
+
+    /// The survey answer with this id, voided or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn survey(&self, id: SurveyId) -> StoreResult<SurveyResponse>;
+
+    /// Voids a survey answer (see [`Writer::void_survey`](crate::Writer::void_survey)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a reason about an erased customer.
+    fn void_survey(&self, id: SurveyId, void: Void) -> StoreResult<SurveyResponse>;
 
     /// Records a survey answer.
     ///
@@ -825,6 +923,15 @@ pub trait Store: Send + Sync {
     /// [`ValidationError::TimeOrder`].
     fn move_deal(&self, id: DealId, to: DealStage, at: DateTime<Utc>) -> StoreResult<Deal>;
 
+    /// Changes a deal, adds a note or records why it was lost (see
+    /// [`DealEdit`](crate::deal::DealEdit)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`];
+    /// [`StoreError::Validation`] for a bad value; [`Conflict::DealNotLost`].
+    fn edit_deal(&self, id: DealId, edit: &crate::deal::DealEdit) -> StoreResult<Deal>;
+
     /// The deal with `id`.
     ///
     /// # Errors
@@ -851,6 +958,28 @@ pub trait Store: Send + Sync {
     /// [`StoreError::NotFound`], [`Conflict::TaskAlreadyDone`].
     fn complete_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task>;
 
+    /// Changes a task's title, kind or due date; see [`Task::edit`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::TaskAlreadyDone`],
+    /// [`Conflict::TaskCancelled`].
+    fn edit_task(
+        &self,
+        id: TaskId,
+        title: Option<Label>,
+        kind: Option<crate::TaskKind>,
+        due: Option<NaiveDate>,
+    ) -> StoreResult<Task>;
+
+    /// Cancels a task; see [`Task::cancel`].
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`], [`Conflict::TaskAlreadyDone`],
+    /// [`Conflict::TaskCancelled`].
+    fn cancel_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task>;
+
     /// The task with `id`.
     ///
     /// # Errors
@@ -870,6 +999,28 @@ pub trait Store: Send + Sync {
     /// [`StoreError::NotFound`], [`Conflict::CustomerErased`],
     /// [`Conflict::InsufficientPoints`] if the balance would go below zero.
     fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry>;
+
+    /// The tiers of the points program, lowest first.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn points_tiers(&self) -> StoreResult<crate::PointsTiers>;
+
+    /// Adds a tier of the points program, or moves the threshold of the one with its
+    /// name; returns the tiers after.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a negative threshold or one another tier has.
+    fn set_points_tier(&self, tier: crate::PointsTier) -> StoreResult<crate::PointsTiers>;
+
+    /// Removes a tier of the points program; returns the tiers after.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is none by that name.
+    fn remove_points_tier(&self, name: &Tag) -> StoreResult<crate::PointsTiers>;
 
     /// A customer's points balance (0 without entries).
     ///
@@ -930,6 +1081,38 @@ pub trait Store: Send + Sync {
 
     /// The audit log, oldest first.
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>>;
+
+    // ----- search and costs -----
+
+    /// The customers matching `text`, ranked (see [`crate::search`]): up to `limit`
+    /// (all with `None`), and how many matched in all.
+    fn search_customers(
+        &self,
+        text: &crate::search::SearchText,
+        limit: Option<usize>,
+    ) -> StoreResult<(Vec<Customer>, usize)>;
+
+    /// Records a cost.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for an amount of zero or less or in another currency.
+    fn record_cost(&self, new: crate::cost::NewCost) -> StoreResult<crate::cost::Cost>;
+
+    /// Voids a cost.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CostAlreadyVoid`].
+    fn void_cost(
+        &self,
+        id: crate::ids::CostId,
+        at: DateTime<Utc>,
+        reason: Label,
+    ) -> StoreResult<crate::cost::Cost>;
+
+    /// Every cost, voided ones included, by time then id.
+    fn costs(&self) -> StoreResult<Vec<crate::cost::Cost>>;
 }
 
 /// Checks that a record of `customer` may link to `deal` as after-sales: same customer,

@@ -7,6 +7,7 @@ use crate::error::ValidationError;
 use crate::ids::{CustomerId, SurveyId};
 use crate::names::named_enum;
 use crate::text::FreeText;
+use crate::void::Void;
 
 named_enum! {
     /// The kind of survey question.
@@ -126,12 +127,34 @@ pub struct SurveyResponse {
     id: SurveyId,
     #[serde(flatten)]
     fields: NewSurveyResponse,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    void: Option<Void>,
 }
 
 impl SurveyResponse {
     /// The answer `fields` stored under `id`. For store implementations.
     pub fn new(id: SurveyId, fields: NewSurveyResponse) -> Self {
-        SurveyResponse { id, fields }
+        SurveyResponse {
+            id,
+            fields,
+            void: None,
+        }
+    }
+    /// The same answer with this void marker (none: not voided). For store
+    /// implementations reading a stored answer back.
+    #[must_use]
+    pub fn with_void(mut self, void: Option<Void>) -> Self {
+        self.void = void;
+        self
+    }
+    /// The void marker, if the answer was voided.
+    pub fn void(&self) -> Option<&Void> {
+        self.void.as_ref()
+    }
+    /// True if the answer was voided: it stays in the books but counts in no NPS,
+    /// CSAT or CES and drives no lifecycle rule.
+    pub fn is_void(&self) -> bool {
+        self.void.is_some()
     }
     /// The id.
     pub fn id(&self) -> SurveyId {
@@ -156,6 +179,9 @@ impl SurveyResponse {
     /// Drops the comment (privacy erase); the score and time stay.
     pub fn erase_text(&mut self) {
         self.fields.comment = None;
+        if let Some(v) = &mut self.void {
+            v.erase_text();
+        }
     }
 }
 

@@ -84,6 +84,8 @@ pub struct Task {
     occurrence: u32,
     done: bool,
     last_done_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl Task {
@@ -95,6 +97,7 @@ impl Task {
             occurrence: 0,
             done: false,
             last_done_at: None,
+            cancelled_at: None,
         }
     }
 
@@ -112,7 +115,16 @@ impl Task {
             occurrence,
             done,
             last_done_at,
+            cancelled_at: None,
         }
+    }
+
+    /// The same task, cancelled at `at` (or not, with `None`). For store
+    /// implementations rebuilding a stored task.
+    #[must_use]
+    pub fn cancelled(mut self, at: Option<DateTime<Utc>>) -> Self {
+        self.cancelled_at = at;
+        self
     }
 
     /// The id.
@@ -155,6 +167,69 @@ impl Task {
     pub fn last_done_at(&self) -> Option<DateTime<Utc>> {
         self.last_done_at
     }
+    /// When it was cancelled, if it was.
+    pub fn cancelled_at(&self) -> Option<DateTime<Utc>> {
+        self.cancelled_at
+    }
+    /// True while it still asks for something: neither done nor cancelled.
+    pub fn is_open(&self) -> bool {
+        !self.done && self.cancelled_at.is_none()
+    }
+
+    /// Refuses any change to a cancelled task.
+    fn check_not_cancelled(&self) -> Result<(), Conflict> {
+        match self.cancelled_at {
+            Some(_) => Err(Conflict::TaskCancelled { task: self.id }),
+            None => Ok(()),
+        }
+    }
+
+    /// Cancels the task at `at`: it stays stored (with its history) but is no longer
+    /// open, listed or reminded of.
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::TaskAlreadyDone`] for a done one-off task,
+    /// [`Conflict::TaskCancelled`] for a cancelled one.
+    pub fn cancel(&mut self, at: DateTime<Utc>) -> Result<(), Conflict> {
+        self.check_not_cancelled()?;
+        if self.done {
+            return Err(Conflict::TaskAlreadyDone { task: self.id });
+        }
+        self.cancelled_at = Some(at);
+        Ok(())
+    }
+
+    /// Changes what the task says: title, kind, and the date it is next due. For a
+    /// recurring task a new due date becomes its new anchor (the occurrences count
+    /// from it afresh; the last completion is kept).
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::TaskCancelled`] for a cancelled task, [`Conflict::TaskAlreadyDone`]
+    /// for a done one.
+    pub fn edit(
+        &mut self,
+        title: Option<Label>,
+        kind: Option<TaskKind>,
+        due: Option<NaiveDate>,
+    ) -> Result<(), Conflict> {
+        self.check_not_cancelled()?;
+        if self.done {
+            return Err(Conflict::TaskAlreadyDone { task: self.id });
+        }
+        if let Some(t) = title {
+            self.fields.title = t;
+        }
+        if let Some(k) = kind {
+            self.fields.kind = k;
+        }
+        if let Some(d) = due {
+            self.fields.due = d;
+            self.occurrence = 0;
+        }
+        Ok(())
+    }
 
     /// The date it is due next: the anchor for a one-off task, the current occurrence
     /// for a recurring one (the last representable date if the calendar runs out).
@@ -172,8 +247,10 @@ impl Task {
     ///
     /// # Errors
     ///
-    /// [`Conflict::TaskAlreadyDone`] for a one-off task that is done.
+    /// [`Conflict::TaskAlreadyDone`] for a one-off task that is done,
+    /// [`Conflict::TaskCancelled`] for a cancelled one.
     pub fn complete(&mut self, at: DateTime<Utc>) -> Result<(), Conflict> {
+        self.check_not_cancelled()?;
         if self.done {
             return Err(Conflict::TaskAlreadyDone { task: self.id });
         }
@@ -200,6 +277,8 @@ struct TaskRepr {
     occurrence: u32,
     done: bool,
     last_done_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cancelled_at: Option<DateTime<Utc>>,
 }
 
 impl From<Task> for TaskRepr {
@@ -210,6 +289,7 @@ impl From<Task> for TaskRepr {
             occurrence: t.occurrence,
             done: t.done,
             last_done_at: t.last_done_at,
+            cancelled_at: t.cancelled_at,
         }
     }
 }
@@ -233,21 +313,27 @@ impl TryFrom<TaskRepr> for Task {
                 r.occurrence
             )));
         }
+        // A recurring task whose due date was edited counts its occurrences afresh
+        // and keeps its last completion; so a completion time without occurrences is
+        // allowed for it.
         let completed = r.done || r.occurrence > 0;
-        if completed != r.last_done_at.is_some() {
-            return Err(inconsistent(if completed {
-                "last_done_at is missing, but the task was completed".into()
-            } else {
-                "last_done_at is set, but the task was never completed".into()
-            }));
+        if completed && r.last_done_at.is_none() {
+            return Err(inconsistent(
+                "last_done_at is missing, but the task was completed".into(),
+            ));
         }
-        Ok(Task::from_parts(
-            r.id,
-            r.fields,
-            r.occurrence,
-            r.done,
-            r.last_done_at,
-        ))
+        if !recurring && !r.done && r.last_done_at.is_some() {
+            return Err(inconsistent(
+                "last_done_at is set, but the task was never completed".into(),
+            ));
+        }
+        if r.done && r.cancelled_at.is_some() {
+            return Err(inconsistent("a done task cannot be cancelled".into()));
+        }
+        Ok(
+            Task::from_parts(r.id, r.fields, r.occurrence, r.done, r.last_done_at)
+                .cancelled(r.cancelled_at),
+        )
     }
 }
 
@@ -295,6 +381,40 @@ mod tests {
             ]
         );
         assert!(!t.is_done());
+    }
+
+    #[test]
+    fn a_cancelled_task_is_closed_and_an_edited_due_date_re_anchors() {
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("valid");
+        let mut t = Task::create(
+            TaskId::new(1),
+            NewTask {
+                customer: None,
+                kind: TaskKind::FollowUp,
+                title: Label::parse("回访王芳").expect("valid"),
+                due: d(2026, 1, 5),
+                recurrence: Some(Recurrence::Weekly),
+                created_at: at,
+            },
+        );
+        t.complete(at).expect("open");
+        t.edit(None, Some(TaskKind::Custom), Some(d(2026, 3, 1)))
+            .expect("open");
+        assert_eq!((t.due(), t.kind()), (d(2026, 3, 1), TaskKind::Custom));
+        let json = serde_json::to_string(&t).expect("serialises");
+        assert_eq!(serde_json::from_str::<Task>(&json).expect("reads back"), t);
+        t.cancel(at).expect("open");
+        assert!(!t.is_open());
+        assert_eq!(
+            t.complete(at),
+            Err(Conflict::TaskCancelled { task: t.id() })
+        );
+        assert_eq!(t.cancel(at), Err(Conflict::TaskCancelled { task: t.id() }));
+        let json = serde_json::to_string(&t).expect("serialises");
+        assert_eq!(serde_json::from_str::<Task>(&json).expect("reads back"), t);
     }
 
     #[test]

@@ -98,7 +98,7 @@ fn describe(c: char) -> String {
 }
 
 /// `s` in Unicode Normalization Form C, copied only when it is not already.
-fn nfc(s: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn nfc(s: &str) -> std::borrow::Cow<'_, str> {
     if is_nfc(s) {
         std::borrow::Cow::Borrowed(s)
     } else {
@@ -108,7 +108,11 @@ fn nfc(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// Trims `input`, normalises it to NFC and checks it is a one-line text of 1..=`max`
 /// characters without control characters.
-fn one_line(field: &'static str, input: &str, max: usize) -> Result<String, ValidationError> {
+pub(crate) fn one_line(
+    field: &'static str,
+    input: &str,
+    max: usize,
+) -> Result<String, ValidationError> {
     let normalized = nfc(input.trim());
     let trimmed = normalized.as_ref();
     if trimmed.is_empty() {

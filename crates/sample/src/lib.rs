@@ -35,7 +35,10 @@
 //!   service requests, tasks, loyalty points, lifecycle stage changes and consents;
 //! - [`populate`]: inserts [`business`] into any [`Store`], in practice a
 //!   [`Crm`](solocrm_core::Crm) over one of the backends (and [`insert`] inserts a
-//!   [`Business`] you built or edited).
+//!   [`Business`] you built or edited), every record its own transaction;
+//!   [`populate_bulk`] (and [`insert_bulk`], [`insert_into`]) the same records through
+//!   the same operations in one bulk transaction of a `Crm`, reporting progress, as
+//!   `solocrm demo` does.
 //!
 //! The purchases of [`business`] are exactly the rows of [`purchase_log`] for the same
 //! configuration, in the same order, so after [`populate`] into an empty store, the
@@ -102,7 +105,7 @@ pub use business::{
     Business, GenConsent, GenDeal, GenInteraction, GenPoints, GenPurchase, GenRefund, GenRequest,
     GenStageChange, GenSurvey, GenTask, business,
 };
-pub use populate::{Counts, Populated, insert, populate};
+pub use populate::{Counts, Populated, insert, insert_bulk, insert_into, populate, populate_bulk};
 
 #[cfg(doc)]
 use solocrm_core::Store;

@@ -44,11 +44,11 @@ use chrono::{DateTime, Utc};
 use imbl::{OrdMap, OrdSet, Vector};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, AuditId, BusinessZone, Currency, Customer, CustomerId, CustomerKeys,
-    Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId, Label,
-    OpenQuery, PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
-    Refund, RefundId, RequestId, Segment, ServiceRequest, StageChange, StoreError, StoreResult,
-    SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, AuditId, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
+    Label, OpenQuery, PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog,
+    PurchaseSummary, Refund, RefundId, RequestId, SearchText, Segment, ServiceRequest, StageChange,
+    StoreError, StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 /// The in-memory storage backend: snapshot reads, serialised all-or-nothing writes.
@@ -196,6 +196,8 @@ trait Row: Clone {
 trait Activity: Row {
     fn at(&self) -> DateTime<Utc>;
     fn customer(&self) -> CustomerId;
+    /// True if the record is voided (never for a refund).
+    fn voided(&self) -> bool;
 }
 
 macro_rules! row {
@@ -219,13 +221,17 @@ macro_rules! row {
 }
 
 macro_rules! activity {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty => |$r:ident| $voided:expr),*) => {$(
         impl Activity for $ty {
             fn at(&self) -> DateTime<Utc> {
                 <$ty>::at(self)
             }
             fn customer(&self) -> CustomerId {
                 <$ty>::customer(self)
+            }
+            fn voided(&self) -> bool {
+                let $r = self;
+                $voided
             }
         }
     )*};
@@ -257,7 +263,12 @@ row!(
     "points entry",
     |r| Some(r.customer())
 );
-activity!(Interaction, Purchase, Refund, SurveyResponse);
+activity!(
+    Interaction => |r| r.is_void(),
+    Purchase => |r| r.is_void(),
+    Refund => |_r| false,
+    SurveyResponse => |r| r.is_void()
+);
 
 /// Records of one kind by id, with an index by customer.
 #[derive(Clone)]
@@ -332,7 +343,7 @@ impl<R: Activity> Table<R> {
     fn matching(&self, query: &ActivityQuery) -> Vec<R> {
         let mut v: Vec<R> = self
             .of_maybe(query.customer)
-            .filter(|r| query.admits(r.customer(), r.at()))
+            .filter(|r| query.admits_record(r.customer(), r.at(), r.voided()))
             .cloned()
             .collect();
         v.sort_by_key(|r| (r.at(), r.row_id()));
@@ -362,7 +373,10 @@ struct State {
     tasks: Table<Task>,
     points: Table<PointsEntry>,
     segments: OrdMap<Label, Segment>,
+    /// The points program's tiers, by name.
+    tiers: OrdMap<solocrm_core::Tag, solocrm_core::PointsTier>,
     audit: OrdMap<AuditId, AuditEntry>,
+    costs: OrdMap<CostId, Cost>,
     events: OrdMap<EventSeq, Event>,
     /// The business time zone.
     zone: BusinessZone,
@@ -493,6 +507,17 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         Ok(self.s().customers.len() as u64)
     }
 
+    /// A scan: exactly the customers who match.
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
+        Ok(self
+            .s()
+            .customers
+            .values()
+            .filter(|c| text.matches(c))
+            .map(Customer::id)
+            .collect())
+    }
+
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
         Ok(self
             .s()
@@ -504,6 +529,10 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
         Ok(self.s().interactions.matching(query))
+    }
+
+    fn interaction(&self, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        Ok(self.s().interactions.get(id).cloned())
     }
 
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
@@ -524,7 +553,12 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary> {
         let mut summary = PurchaseSummary::none(self.currency);
-        for p in self.s().purchases.of(customer).filter(|p| p.at() <= as_of) {
+        for p in self
+            .s()
+            .purchases
+            .of(customer)
+            .filter(|p| p.at() <= as_of && !p.is_void())
+        {
             summary
                 .add(p.at(), p.amount())
                 .map_err(StoreError::backend)?;
@@ -536,7 +570,7 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         let s = self.s();
         let mut log =
             PurchaseLog::with_customers(self.currency, s.customers.keys().copied().collect());
-        for p in s.purchases.rows.values() {
+        for p in s.purchases.rows.values().filter(|p| !p.is_void()) {
             let idx = log.index_of(p.customer()).ok_or_else(|| {
                 fault(format!(
                     "purchase {} names customer {}, who is not stored",
@@ -566,6 +600,10 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
         Ok(self.s().surveys.matching(query))
+    }
+
+    fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {
+        Ok(self.s().surveys.get(id).cloned())
     }
 
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
@@ -625,6 +663,12 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .map_or(0, PointsEntry::balance_after))
     }
 
+    fn points_tiers(&self) -> StoreResult<Vec<solocrm_core::PointsTier>> {
+        let mut tiers: Vec<_> = self.s().tiers.values().cloned().collect();
+        tiers.sort_by(|a, b| a.min_points.cmp(&b.min_points).then(a.name.cmp(&b.name)));
+        Ok(tiers)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         Ok(self.s().segments.get(name).cloned())
     }
@@ -635,6 +679,16 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
         Ok(self.s().audit.values().cloned().collect())
+    }
+
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
+        Ok(self.s().costs.get(&id).cloned())
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        let mut v: Vec<Cost> = self.s().costs.values().cloned().collect();
+        v.sort_by_key(|c| (c.at(), c.id()));
+        Ok(v)
     }
 
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
@@ -881,6 +935,15 @@ impl WriteTx for Tx<State> {
         Ok(self.state.segments.remove(name).is_some())
     }
 
+    fn put_points_tier(&mut self, tier: &solocrm_core::PointsTier) -> StoreResult<()> {
+        self.state.tiers.insert(tier.name.clone(), tier.clone());
+        Ok(())
+    }
+
+    fn delete_points_tier(&mut self, name: &solocrm_core::Tag) -> StoreResult<bool> {
+        Ok(self.state.tiers.remove(name).is_some())
+    }
+
     fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
         let s = &mut self.state;
         if s.audit.contains_key(&entry.id) {
@@ -889,6 +952,24 @@ impl WriteTx for Tx<State> {
         s.audit.insert(entry.id, entry.clone());
         s.saw(IdKind::Audit, entry.id.get());
         Ok(())
+    }
+
+    fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        let s = &mut self.state;
+        if s.costs.contains_key(&cost.id()) {
+            return Err(fault(format!("cost {} is already stored", cost.id())));
+        }
+        s.costs.insert(cost.id(), cost.clone());
+        s.saw(IdKind::Cost, cost.id().get());
+        Ok(())
+    }
+
+    fn update_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.state
+            .costs
+            .insert(cost.id(), cost.clone())
+            .map(drop)
+            .ok_or_else(|| fault(format!("cost {} to update is not stored", cost.id())))
     }
 
     fn append_event(&mut self, event: &Event) -> StoreResult<()> {

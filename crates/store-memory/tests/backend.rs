@@ -475,6 +475,17 @@ fn next_id_is_one_more_than_the_largest_id_stored() -> TestResult {
                 customer: CustomerId::new(3),
             },
         })?;
+        tx.insert_cost(&solocrm_core::Cost::new(
+            solocrm_core::CostId::new(14),
+            solocrm_core::NewCost {
+                at: at(5, 9),
+                amount: Money::from_minor(100, Currency::EUR),
+                category: solocrm_core::CostCategory::Tools,
+                channel: None,
+                note: None,
+            },
+            None,
+        ))?;
         tx.append_event(&event(12, 1))
     })?;
     write(&store, |tx| {
@@ -496,6 +507,7 @@ fn next_id_is_one_more_than_the_largest_id_stored() -> TestResult {
                 (IdKind::Points, 12),
                 (IdKind::Audit, 3),
                 (IdKind::Event, 13),
+                (IdKind::Cost, 15),
             ]
         );
         Ok(())
@@ -637,6 +649,7 @@ fn activities_come_by_time_then_id_and_honour_the_query() -> TestResult {
             ActivityQuery {
                 customer: None,
                 range: TimeRange::since(at(3, 0)),
+                include_voided: false,
             },
             vec![1, 3],
         ),
@@ -644,6 +657,7 @@ fn activities_come_by_time_then_id_and_honour_the_query() -> TestResult {
             ActivityQuery {
                 customer: Some(CustomerId::new(1)),
                 range: TimeRange::until(at(3, 9)), // the end is exclusive
+                include_voided: false,
             },
             vec![2],
         ),

@@ -163,6 +163,22 @@ impl<'r> Cols<'r> {
     }
 
     /// Money in whole minor units of `currency`.
+    /// The void marker in columns `i` (`void_at`), `i + 1` (`void_at_ns`), `i + 2`
+    /// (`void_by`) and `i + 3` (`void_reason`); none if `void_at` is null.
+    pub(crate) fn void(&self, i: usize) -> Res<Option<solocrm_core::Void>> {
+        let Some(at) = self.opt_time(i)? else {
+            if self.opt_str(i + 2)?.is_some() || self.opt_str(i + 3)?.is_some() {
+                return Err(self.corrupt(i, "a void's author or reason without its time"));
+            }
+            return Ok(None);
+        };
+        Ok(Some(solocrm_core::Void {
+            at,
+            by: self.opt_parse(i + 2, solocrm_core::Label::parse)?,
+            reason: self.opt_parse(i + 3, solocrm_core::FreeText::parse)?,
+        }))
+    }
+
     pub(crate) fn money(&self, i: usize, currency: Currency) -> Res<Money> {
         Ok(Money::from_minor(self.i64(i)?, currency))
     }

@@ -6,7 +6,7 @@
 //! the store holds none of its own. One handle is one tenant: every statement binds
 //! the tenant id and names it in its `WHERE`, and every table leads its primary key,
 //! unique constraints and foreign keys with `tenant_id`, so the schema can be
-//! distributed by Citus on that column unchanged (see `docs/storage.md` and ADR 0013).
+//! distributed by Citus on that column unchanged (see `docs/storage.md` and ADR 0014).
 //!
 //! ```no_run
 //! use solocrm_core::{Crm, Currency};

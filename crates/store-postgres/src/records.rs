@@ -8,16 +8,16 @@ use chrono::{DateTime, Utc};
 use postgres::Row;
 use solocrm_core::port::{CustomerFilter, IdKind};
 use solocrm_core::{
-    ActivityQuery, AuditAction, AuditEntry, AuditId, BusinessZone, Channel, Consent, Currency,
-    Customer, CustomerData, CustomerId, CustomerKeys, Deal, DealId, DealStage, DealStageChange,
-    Direction, DomainEvent, Email, Event, EventSeq, ExternalRef, FreeText, Interaction,
-    InteractionId, Label, LifecycleStage, NewDeal, NewInteraction, NewPointsEntry, NewPurchase,
-    NewRefund, NewServiceRequest, NewSurveyResponse, NewTask, OpenQuery, PersonName, Phone,
-    PointsEntry, PointsEntryId, PointsKind, PolicyRule, Predicate, Profile, Purchase, PurchaseId,
-    PurchaseLog, PurchaseSummary, Recurrence, Refund, RefundId, RequestEvent, RequestEventKind,
-    RequestId, RequestKind, Segment, Sentiment, ServiceRequest, StageChange, StageReason, SurveyId,
-    SurveyKind, SurveyResponse, SurveyScore, Tag, Tags, Task, TaskId, TaskKind, TaskQuery,
-    TimeRange,
+    ActivityQuery, AuditAction, AuditEntry, AuditId, BusinessZone, Channel, Consent, Cost,
+    CostCategory, CostId, CostVoid, Currency, Customer, CustomerData, CustomerId, CustomerKeys,
+    Deal, DealId, DealNote, DealStage, DealStageChange, Direction, DomainEvent, Email, Event,
+    EventSeq, ExternalRef, FreeText, Interaction, InteractionId, Label, LifecycleStage, NewDeal,
+    NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
+    NewTask, OpenQuery, PersonName, Phone, PointsEntry, PointsEntryId, PointsKind, PointsTier,
+    PolicyRule, Predicate, Profile, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Recurrence,
+    Refund, RefundId, RequestEvent, RequestEventKind, RequestId, RequestKind, SearchText, Segment,
+    Sentiment, ServiceRequest, StageChange, StageReason, SurveyId, SurveyKind, SurveyResponse,
+    SurveyScore, Tag, Tags, Task, TaskId, TaskKind, TaskQuery, TimeRange, Void,
 };
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
@@ -73,6 +73,7 @@ pub(crate) fn next_id(c: &mut Conn, t: i64, kind: IdKind) -> Res<u64> {
         IdKind::Points => "SELECT max(id) FROM points_entries WHERE tenant_id = $1",
         IdKind::Audit => "SELECT max(id) FROM audit_log WHERE tenant_id = $1",
         IdKind::Event => "SELECT max(seq) FROM events WHERE tenant_id = $1",
+        IdKind::Cost => "SELECT max(id) FROM costs WHERE tenant_id = $1",
     };
     let rows = c.query(sql, &[&t])?;
     let last = match rows.first() {
@@ -632,31 +633,64 @@ macro_rules! activity_sql {
     };
 }
 
-activity_sql!(
+/// [`activity_sql!`] for the kinds that can be voided: `$6` says whether voided
+/// records are listed too, and the one customer is `$7`.
+macro_rules! voidable_sql {
+    ($all:ident, $one:ident, $cols:expr, $table:literal) => {
+        const $all: &str = concat!(
+            "SELECT ",
+            $cols,
+            " FROM ",
+            $table,
+            " x WHERE x.tenant_id = $1 AND (x.at, x.at_ns) >= ($2, $3) \
+             AND (x.at, x.at_ns) < ($4, $5) AND ($6 OR x.void_at IS NULL) \
+             ORDER BY x.at, x.at_ns, x.id"
+        );
+        const $one: &str = concat!(
+            "SELECT ",
+            $cols,
+            " FROM ",
+            $table,
+            " x WHERE x.tenant_id = $1 AND x.customer_id = $7 \
+             AND (x.at, x.at_ns) >= ($2, $3) AND (x.at, x.at_ns) < ($4, $5) \
+             AND ($6 OR x.void_at IS NULL) ORDER BY x.at, x.at_ns, x.id"
+        );
+    };
+}
+
+macro_rules! interaction_cols {
+    () => {
+        "x.id, x.customer_id, x.channel, x.direction, x.at, x.at_ns, x.summary, x.sentiment, \
+         x.void_at, x.void_at_ns, x.void_by, x.void_reason"
+    };
+}
+macro_rules! purchase_cols {
+    () => {
+        "x.id, x.customer_id, x.at, x.at_ns, x.amount, x.cost, x.description, x.items, \
+         x.external_ref, x.deal_id, x.void_at, x.void_at_ns, x.void_by, x.void_reason"
+    };
+}
+macro_rules! survey_cols {
+    () => {
+        "x.id, x.customer_id, x.at, x.at_ns, x.kind, x.score, x.comment, x.void_at, \
+         x.void_at_ns, x.void_by, x.void_reason"
+    };
+}
+
+voidable_sql!(
     INTERACTIONS,
     INTERACTIONS_OF,
-    "x.id, x.customer_id, x.channel, x.direction, x.at, x.at_ns, x.summary, x.sentiment",
+    interaction_cols!(),
     "interactions"
 );
-activity_sql!(
-    PURCHASES,
-    PURCHASES_OF,
-    "x.id, x.customer_id, x.at, x.at_ns, x.amount, x.cost, x.description, x.items, \
-     x.external_ref, x.deal_id",
-    "purchases"
-);
+voidable_sql!(PURCHASES, PURCHASES_OF, purchase_cols!(), "purchases");
 activity_sql!(
     REFUNDS,
     REFUNDS_OF,
     "x.id, x.customer_id, x.purchase_id, x.at, x.at_ns, x.amount, x.reason",
     "refunds"
 );
-activity_sql!(
-    SURVEYS,
-    SURVEYS_OF,
-    "x.id, x.customer_id, x.at, x.at_ns, x.kind, x.score, x.comment",
-    "surveys"
-);
+voidable_sql!(SURVEYS, SURVEYS_OF, survey_cols!(), "surveys");
 
 fn activity(
     c: &mut Conn,
@@ -671,8 +705,61 @@ fn activity(
     })
 }
 
+/// [`activity`] for the statements of [`voidable_sql!`].
+fn voidable(
+    c: &mut Conn,
+    t: i64,
+    (all, one): (&'static str, &'static str),
+    query: &ActivityQuery,
+) -> Res<Vec<Row>> {
+    let (fs, fns, us, uns) = range_params(&query.range);
+    let voided = query.include_voided;
+    Ok(match query.customer {
+        None => c.query(all, &[&t, &fs, &fns, &us, &uns, &voided])?,
+        Some(id) => c.query(one, &[&t, &fs, &fns, &us, &uns, &voided, &key(id.get())])?,
+    })
+}
+
+/// The four void columns of a record: `void_at`, `void_at_ns`, `void_by`,
+/// `void_reason`, all null for a record that is not voided.
+fn void_params(void: Option<&Void>) -> (Option<i64>, Option<i64>, Option<&str>, Option<&str>) {
+    let (at, at_ns) = opt_ts(void.map(|v| v.at));
+    (
+        at,
+        at_ns,
+        void.and_then(|v| v.by.as_ref()).map(Label::as_str),
+        void.and_then(|v| v.reason.as_ref()).map(FreeText::as_str),
+    )
+}
+
+/// The interaction with this id, voided or not.
+pub(crate) fn interaction(c: &mut Conn, t: i64, id: InteractionId) -> Res<Option<Interaction>> {
+    let row = c.query_opt(
+        concat!(
+            "SELECT ",
+            interaction_cols!(),
+            " FROM interactions x WHERE x.tenant_id = $1 AND x.id = $2"
+        ),
+        &[&t, &key(id.get())],
+    )?;
+    row.map(|r| interaction_row(&r)).transpose()
+}
+
+/// The survey answer with this id, voided or not.
+pub(crate) fn survey(c: &mut Conn, t: i64, id: SurveyId) -> Res<Option<SurveyResponse>> {
+    let row = c.query_opt(
+        concat!(
+            "SELECT ",
+            survey_cols!(),
+            " FROM surveys x WHERE x.tenant_id = $1 AND x.id = $2"
+        ),
+        &[&t, &key(id.get())],
+    )?;
+    row.map(|r| survey_row(&r)).transpose()
+}
+
 pub(crate) fn interactions(c: &mut Conn, t: i64, query: &ActivityQuery) -> Res<Vec<Interaction>> {
-    activity(c, t, (INTERACTIONS, INTERACTIONS_OF), query)?
+    voidable(c, t, (INTERACTIONS, INTERACTIONS_OF), query)?
         .iter()
         .map(interaction_row)
         .collect()
@@ -690,18 +777,21 @@ fn interaction_row(row: &Row) -> Res<Interaction> {
             summary: c.parse(6, FreeText::parse)?,
             sentiment: c.opt_parse(7, Sentiment::parse)?,
         },
-    ))
+    )
+    .with_void(c.void(8)?))
 }
 
 const INSERT_INTERACTION: &str = "INSERT INTO interactions (tenant_id, id, customer_id, channel, \
-     direction, at, at_ns, summary, sentiment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     direction, at, at_ns, summary, sentiment, void_at, void_at_ns, void_by, void_reason) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
 const UPDATE_INTERACTION: &str = "UPDATE interactions SET customer_id = $3, channel = $4, \
-     direction = $5, at = $6, at_ns = $7, summary = $8, sentiment = $9 \
-     WHERE tenant_id = $1 AND id = $2";
+     direction = $5, at = $6, at_ns = $7, summary = $8, sentiment = $9, void_at = $10, \
+     void_at_ns = $11, void_by = $12, void_reason = $13 WHERE tenant_id = $1 AND id = $2";
 
 pub(crate) fn write_interaction(c: &mut Conn, t: i64, i: &Interaction, insert: bool) -> Res<()> {
     let (at, at_ns) = ts(i.at());
     let sentiment = i.sentiment().map(Sentiment::as_str);
+    let (void_at, void_at_ns, void_by, void_reason) = void_params(i.void());
     let n = c.execute(
         if insert {
             INSERT_INTERACTION
@@ -718,6 +808,10 @@ pub(crate) fn write_interaction(c: &mut Conn, t: i64, i: &Interaction, insert: b
             &at_ns,
             &i.summary().as_str(),
             &sentiment,
+            &void_at,
+            &void_at_ns,
+            &void_by,
+            &void_reason,
         ],
     )?;
     one_row(n, "interactions")
@@ -729,7 +823,7 @@ pub(crate) fn purchases(
     query: &ActivityQuery,
     base: Currency,
 ) -> Res<Vec<Purchase>> {
-    activity(c, t, (PURCHASES, PURCHASES_OF), query)?
+    voidable(c, t, (PURCHASES, PURCHASES_OF), query)?
         .iter()
         .map(|r| purchase_row(r, base))
         .collect()
@@ -742,8 +836,11 @@ pub(crate) fn purchase(
     base: Currency,
 ) -> Res<Option<Purchase>> {
     let row = c.query_opt(
-        "SELECT id, customer_id, at, at_ns, amount, cost, description, items, external_ref, \
-         deal_id FROM purchases WHERE tenant_id = $1 AND id = $2",
+        concat!(
+            "SELECT ",
+            purchase_cols!(),
+            " FROM purchases x WHERE x.tenant_id = $1 AND x.id = $2"
+        ),
         &[&t, &key(id.get())],
     )?;
     row.map(|r| purchase_row(&r, base)).transpose()
@@ -764,7 +861,7 @@ fn purchase_row(row: &Row, base: Currency) -> Res<Purchase> {
     if fields.amount.is_negative() || fields.cost.is_some_and(|m| m.is_negative()) {
         return Err(corrupt("purchases: a negative amount"));
     }
-    Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields))
+    Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields).with_void(c.void(10)?))
 }
 
 pub(crate) fn purchase_by_ref(
@@ -781,14 +878,16 @@ pub(crate) fn purchase_by_ref(
 }
 
 const INSERT_PURCHASE: &str = "INSERT INTO purchases (tenant_id, id, customer_id, at, at_ns, \
-     amount, cost, description, items, external_ref, deal_id) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
+     amount, cost, description, items, external_ref, deal_id, void_at, void_at_ns, void_by, \
+     void_reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)";
 const INSERT_PURCHASE_UNLESS_TAKEN: &str = "INSERT INTO purchases (tenant_id, id, customer_id, \
-     at, at_ns, amount, cost, description, items, external_ref, deal_id) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     at, at_ns, amount, cost, description, items, external_ref, deal_id, void_at, void_at_ns, \
+     void_by, void_reason) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
      ON CONFLICT (tenant_id, external_ref) DO NOTHING";
 const UPDATE_PURCHASE: &str = "UPDATE purchases SET customer_id = $3, at = $4, at_ns = $5, \
-     amount = $6, cost = $7, description = $8, items = $9, external_ref = $10, deal_id = $11 \
+     amount = $6, cost = $7, description = $8, items = $9, external_ref = $10, deal_id = $11, \
+     void_at = $12, void_at_ns = $13, void_by = $14, void_reason = $15 \
      WHERE tenant_id = $1 AND id = $2";
 
 /// How [`write_purchase`] writes.
@@ -809,6 +908,7 @@ pub(crate) fn write_purchase(c: &mut Conn, t: i64, p: &Purchase, how: PurchaseWr
     let items = p.items().map(i64::from);
     let reference = p.external_ref().map(ExternalRef::as_str);
     let deal = p.deal().map(|d| key(d.get()));
+    let (void_at, void_at_ns, void_by, void_reason) = void_params(p.void());
     let sql = match how {
         PurchaseWrite::Insert => INSERT_PURCHASE,
         PurchaseWrite::InsertUnlessRefTaken => INSERT_PURCHASE_UNLESS_TAKEN,
@@ -828,6 +928,10 @@ pub(crate) fn write_purchase(c: &mut Conn, t: i64, p: &Purchase, how: PurchaseWr
             &items,
             &reference,
             &deal,
+            &void_at,
+            &void_at_ns,
+            &void_by,
+            &void_reason,
         ],
     )?;
     if how != PurchaseWrite::InsertUnlessRefTaken {
@@ -862,7 +966,8 @@ pub(crate) fn copy_purchases(c: &mut Conn, t: i64, rows: &[Purchase]) -> Res<()>
     }
     let sink = c.client.copy_in(
         "COPY purchases (tenant_id, id, customer_id, at, at_ns, amount, cost, description, \
-         items, external_ref, deal_id) FROM STDIN (FORMAT binary)",
+         items, external_ref, deal_id, void_at, void_at_ns, void_by, void_reason) \
+         FROM STDIN (FORMAT binary)",
     )?;
     let types = [
         Type::INT8,
@@ -876,6 +981,10 @@ pub(crate) fn copy_purchases(c: &mut Conn, t: i64, rows: &[Purchase]) -> Res<()>
         Type::INT8,
         Type::TEXT,
         Type::INT8,
+        Type::INT8,
+        Type::INT8,
+        Type::TEXT,
+        Type::TEXT,
     ];
     let mut writer = BinaryCopyInWriter::new(sink, &types);
     for p in rows {
@@ -886,6 +995,7 @@ pub(crate) fn copy_purchases(c: &mut Conn, t: i64, rows: &[Purchase]) -> Res<()>
         let items = p.items().map(i64::from);
         let reference = p.external_ref().map(ExternalRef::as_str);
         let deal = p.deal().map(|d| key(d.get()));
+        let (void_at, void_at_ns, void_by, void_reason) = void_params(p.void());
         writer.write(&[
             &t,
             &key(p.id().get()),
@@ -898,6 +1008,10 @@ pub(crate) fn copy_purchases(c: &mut Conn, t: i64, rows: &[Purchase]) -> Res<()>
             &items,
             &reference,
             &deal,
+            &void_at,
+            &void_at_ns,
+            &void_by,
+            &void_reason,
         ])?;
     }
     writer.finish()?;
@@ -917,7 +1031,7 @@ pub(crate) fn purchase_summary(
     let mut summary = PurchaseSummary::none(base);
     for row in c.query(
         "SELECT at, at_ns, amount FROM purchases WHERE tenant_id = $1 AND customer_id = $2 \
-         AND (at, at_ns) <= ($3, $4)",
+         AND (at, at_ns) <= ($3, $4) AND void_at IS NULL",
         &[&t, &key(id.get()), &s, &ns],
     )? {
         let c = Cols::new(&row, "purchases");
@@ -985,7 +1099,8 @@ pub(crate) fn purchase_log(c: &mut Conn, t: i64, base: Currency) -> Res<Purchase
     let index = DenseIndex::new(&customers)?;
     let mut log = PurchaseLog::with_customers(base, customers);
     for row in c.query(
-        "SELECT customer_id, at, amount FROM purchases WHERE tenant_id = $1 ORDER BY id",
+        "SELECT customer_id, at, amount FROM purchases WHERE tenant_id = $1 AND void_at IS NULL \
+         ORDER BY id",
         &[&t],
     )? {
         let cols = Cols::new(&row, "purchases");
@@ -1071,36 +1186,42 @@ pub(crate) fn write_refund(c: &mut Conn, t: i64, r: &Refund, insert: bool) -> Re
 }
 
 pub(crate) fn surveys(c: &mut Conn, t: i64, query: &ActivityQuery) -> Res<Vec<SurveyResponse>> {
-    activity(c, t, (SURVEYS, SURVEYS_OF), query)?
+    voidable(c, t, (SURVEYS, SURVEYS_OF), query)?
         .iter()
-        .map(|row| {
-            let c = Cols::new(row, "surveys");
-            let kind = c.parse(4, SurveyKind::parse)?;
-            let score = SurveyScore::new(kind, c.i64(5)?)
-                .map_err(|e| corrupt(format!("surveys.score: {e}")))?;
-            Ok(SurveyResponse::new(
-                c.id(0, SurveyId::new)?,
-                NewSurveyResponse {
-                    customer: c.id(1, CustomerId::new)?,
-                    at: c.time(2)?,
-                    score,
-                    comment: c.opt_parse(6, FreeText::parse)?,
-                },
-            ))
-        })
+        .map(survey_row)
         .collect()
+}
+
+fn survey_row(row: &Row) -> Res<SurveyResponse> {
+    let c = Cols::new(row, "surveys");
+    let kind = c.parse(4, SurveyKind::parse)?;
+    let score =
+        SurveyScore::new(kind, c.i64(5)?).map_err(|e| corrupt(format!("surveys.score: {e}")))?;
+    Ok(SurveyResponse::new(
+        c.id(0, SurveyId::new)?,
+        NewSurveyResponse {
+            customer: c.id(1, CustomerId::new)?,
+            at: c.time(2)?,
+            score,
+            comment: c.opt_parse(6, FreeText::parse)?,
+        },
+    )
+    .with_void(c.void(7)?))
 }
 
 pub(crate) fn write_survey(c: &mut Conn, t: i64, s: &SurveyResponse, insert: bool) -> Res<()> {
     let (at, at_ns) = ts(s.at());
     let comment = s.comment().map(FreeText::as_str);
+    let (void_at, void_at_ns, void_by, void_reason) = void_params(s.void());
     let n = c.execute(
         if insert {
-            "INSERT INTO surveys (tenant_id, id, customer_id, at, at_ns, kind, score, comment) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            "INSERT INTO surveys (tenant_id, id, customer_id, at, at_ns, kind, score, comment, \
+             void_at, void_at_ns, void_by, void_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
         } else {
             "UPDATE surveys SET customer_id = $3, at = $4, at_ns = $5, kind = $6, score = $7, \
-             comment = $8 WHERE tenant_id = $1 AND id = $2"
+             comment = $8, void_at = $9, void_at_ns = $10, void_by = $11, void_reason = $12 \
+             WHERE tenant_id = $1 AND id = $2"
         },
         &[
             &t,
@@ -1111,6 +1232,10 @@ pub(crate) fn write_survey(c: &mut Conn, t: i64, s: &SurveyResponse, insert: boo
             &s.score().kind().as_str(),
             &i64::from(s.score().value()),
             &comment,
+            &void_at,
+            &void_at_ns,
+            &void_by,
+            &void_reason,
         ],
     )?;
     one_row(n, "surveys")
@@ -1255,7 +1380,7 @@ pub(crate) fn write_request(c: &mut Conn, t: i64, r: &ServiceRequest, insert: bo
 macro_rules! deal_cols {
     () => {
         "d.id, d.customer_id, d.title, d.value, d.created_at, d.created_at_ns, \
-         d.initial_stage, d.expected_close, d.stage"
+         d.initial_stage, d.expected_close, d.stage, d.lost_reason"
     };
 }
 
@@ -1329,7 +1454,41 @@ fn finish_deal(c: &mut Conn, t: i64, row: &Row, base: Currency) -> Res<Deal> {
             "deal {id}: the stored stages do not match its history"
         )));
     }
-    Ok(deal)
+    let lost_reason = cols.opt_parse(9, Label::parse)?;
+    let notes = c
+        .query(
+            "SELECT at, at_ns, text FROM deal_notes WHERE tenant_id = $1 AND deal_id = $2 \
+             ORDER BY seq",
+            &[&t, &key(id.get())],
+        )?
+        .iter()
+        .map(|row| {
+            let c = Cols::new(row, "deal_notes");
+            Ok(DealNote {
+                at: c.time(0)?,
+                text: c.parse(2, FreeText::parse)?,
+            })
+        })
+        .collect::<Res<Vec<_>>>()?;
+    deal.with_extras(notes, lost_reason)
+        .map_err(|e| corrupt(format!("deal {id}: {e}")))
+}
+
+/// Writes the deal's notes anew (they are few, and erasing drops them).
+fn write_notes(c: &mut Conn, t: i64, d: &Deal) -> Res<()> {
+    c.execute(
+        "DELETE FROM deal_notes WHERE tenant_id = $1 AND deal_id = $2",
+        &[&t, &key(d.id().get())],
+    )?;
+    for (i, n) in d.notes().iter().enumerate() {
+        let (s, ns) = ts(n.at);
+        c.execute(
+            "INSERT INTO deal_notes (tenant_id, deal_id, seq, at, at_ns, text) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&t, &key(d.id().get()), &seq(i)?, &s, &ns, &n.text.as_str()],
+        )?;
+    }
+    Ok(())
 }
 
 fn insert_moves(c: &mut Conn, t: i64, d: &Deal, from: usize) -> Res<()> {
@@ -1359,12 +1518,12 @@ pub(crate) fn write_deal(c: &mut Conn, t: i64, d: &Deal, insert: bool) -> Res<()
     let n = c.execute(
         if insert {
             "INSERT INTO deals (tenant_id, id, customer_id, title, value, created_at, \
-             created_at_ns, initial_stage, expected_close, stage) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+             created_at_ns, initial_stage, expected_close, stage, lost_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         } else {
             "UPDATE deals SET customer_id = $3, title = $4, value = $5, created_at = $6, \
-             created_at_ns = $7, initial_stage = $8, expected_close = $9, stage = $10 \
-             WHERE tenant_id = $1 AND id = $2"
+             created_at_ns = $7, initial_stage = $8, expected_close = $9, stage = $10, \
+             lost_reason = $11 WHERE tenant_id = $1 AND id = $2"
         },
         &[
             &t,
@@ -1377,22 +1536,25 @@ pub(crate) fn write_deal(c: &mut Conn, t: i64, d: &Deal, insert: bool) -> Res<()
             &d.initial_stage().as_str(),
             &close,
             &d.stage().as_str(),
+            &d.lost_reason().map(Label::as_str),
         ],
     )?;
     one_row(n, "deals")?;
     if insert {
-        return insert_moves(c, t, d, 0);
+        insert_moves(c, t, d, 0)?;
+        return write_notes(c, t, d);
     }
     let stored = stored_moves(c, t, key(d.id().get()))?;
     if d.history().starts_with(&stored) {
-        insert_moves(c, t, d, stored.len())
+        insert_moves(c, t, d, stored.len())?;
     } else {
         c.execute(
             "DELETE FROM deal_moves WHERE tenant_id = $1 AND deal_id = $2",
             &[&t, &key(d.id().get())],
         )?;
-        insert_moves(c, t, d, 0)
+        insert_moves(c, t, d, 0)?;
     }
+    write_notes(c, t, d)
 }
 
 // ----- tasks -----
@@ -1400,7 +1562,8 @@ pub(crate) fn write_deal(c: &mut Conn, t: i64, d: &Deal, insert: bool) -> Res<()
 macro_rules! task_cols {
     () => {
         "k.id, k.customer_id, k.kind, k.title, k.due, k.recurrence, k.created_at, \
-         k.created_at_ns, k.occurrence, k.done, k.last_done_at, k.last_done_at_ns"
+         k.created_at_ns, k.occurrence, k.done, k.last_done_at, k.last_done_at_ns, \
+         k.cancelled_at, k.cancelled_at_ns"
     };
 }
 
@@ -1433,13 +1596,18 @@ fn task_row(row: &Row) -> Res<Task> {
             "tasks: done and occurrence contradict the recurrence",
         ));
     }
+    let cancelled_at = c.opt_time(12)?;
+    if done && cancelled_at.is_some() {
+        return Err(corrupt("tasks: a done task is also cancelled"));
+    }
     Ok(Task::from_parts(
         c.id(0, TaskId::new)?,
         fields,
         occurrence,
         done,
         c.opt_time(10)?,
-    ))
+    )
+    .cancelled(cancelled_at))
 }
 
 pub(crate) fn list_tasks(c: &mut Conn, t: i64, q: &TaskQuery) -> Res<Vec<Task>> {
@@ -1449,7 +1617,8 @@ pub(crate) fn list_tasks(c: &mut Conn, t: i64, q: &TaskQuery) -> Res<Vec<Task>> 
             concat!(
                 "SELECT ",
                 task_cols!(),
-                " FROM tasks k WHERE k.tenant_id = $1 AND ($2 OR NOT k.done) \
+                " FROM tasks k WHERE k.tenant_id = $1 \
+                 AND ($2 OR (NOT k.done AND k.cancelled_at IS NULL)) \
                  AND ($3::bigint IS NULL OR k.customer_id = $3)"
             ),
             &[&t, &q.include_done, &customer],
@@ -1469,16 +1638,18 @@ pub(crate) fn write_task(c: &mut Conn, t: i64, k: &Task, insert: bool) -> Res<()
     let (done_at, done_at_ns) = opt_ts(k.last_done_at());
     let customer = k.customer().map(|id| key(id.get()));
     let recurrence = k.recurrence().map(Recurrence::as_str);
+    let (cancelled_at, cancelled_at_ns) = opt_ts(k.cancelled_at());
     let n = c.execute(
         if insert {
             "INSERT INTO tasks (tenant_id, id, customer_id, kind, title, due, recurrence, \
-             created_at, created_at_ns, occurrence, done, last_done_at, last_done_at_ns) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             created_at, created_at_ns, occurrence, done, last_done_at, last_done_at_ns, \
+             cancelled_at, cancelled_at_ns) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         } else {
             "UPDATE tasks SET customer_id = $3, kind = $4, title = $5, due = $6, \
              recurrence = $7, created_at = $8, created_at_ns = $9, occurrence = $10, \
-             done = $11, last_done_at = $12, last_done_at_ns = $13 \
-             WHERE tenant_id = $1 AND id = $2"
+             done = $11, last_done_at = $12, last_done_at_ns = $13, cancelled_at = $14, \
+             cancelled_at_ns = $15 WHERE tenant_id = $1 AND id = $2"
         },
         &[
             &t,
@@ -1494,6 +1665,8 @@ pub(crate) fn write_task(c: &mut Conn, t: i64, k: &Task, insert: bool) -> Res<()
             &k.is_done(),
             &done_at,
             &done_at_ns,
+            &cancelled_at,
+            &cancelled_at_ns,
         ],
     )?;
     one_row(n, "tasks")
@@ -1575,6 +1748,191 @@ pub(crate) fn points_ledger(c: &mut Conn, t: i64, customer: CustomerId) -> Res<V
         ))
     })
     .collect()
+}
+
+pub(crate) fn points_tiers(c: &mut Conn, t: i64) -> Res<Vec<PointsTier>> {
+    c.query(
+        "SELECT name, min_points FROM points_tiers WHERE tenant_id = $1 \
+         ORDER BY min_points, name",
+        &[&t],
+    )?
+    .iter()
+    .map(|row| {
+        let c = Cols::new(row, "points_tiers");
+        let min_points = c.i64(1)?;
+        if min_points < 0 {
+            return Err(corrupt(format!(
+                "points_tiers: negative threshold {min_points}"
+            )));
+        }
+        Ok(PointsTier {
+            name: c.parse(0, Tag::parse)?,
+            min_points,
+        })
+    })
+    .collect()
+}
+
+pub(crate) fn put_points_tier(c: &mut Conn, t: i64, tier: &PointsTier) -> Res<()> {
+    c.execute(
+        "INSERT INTO points_tiers (tenant_id, name, min_points) VALUES ($1, $2, $3) \
+         ON CONFLICT (tenant_id, name) DO UPDATE SET min_points = excluded.min_points",
+        &[&t, &tier.name.as_str(), &tier.min_points],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_points_tier(c: &mut Conn, t: i64, name: &Tag) -> Res<bool> {
+    let n = c.execute(
+        "DELETE FROM points_tiers WHERE tenant_id = $1 AND name = $2",
+        &[&t, &name.as_str()],
+    )?;
+    Ok(n > 0)
+}
+
+// ----- costs -----
+
+macro_rules! cost_cols {
+    () => {
+        "id, at, at_ns, amount, category, channel, note, voided_at, voided_at_ns, void_reason"
+    };
+}
+
+pub(crate) fn cost(c: &mut Conn, t: i64, id: CostId, base: Currency) -> Res<Option<Cost>> {
+    let row = c.query_opt(
+        concat!(
+            "SELECT ",
+            cost_cols!(),
+            " FROM costs WHERE tenant_id = $1 AND id = $2"
+        ),
+        &[&t, &key(id.get())],
+    )?;
+    row.map(|r| cost_row(&r, base)).transpose()
+}
+
+pub(crate) fn costs(c: &mut Conn, t: i64, base: Currency) -> Res<Vec<Cost>> {
+    c.query(
+        concat!(
+            "SELECT ",
+            cost_cols!(),
+            " FROM costs WHERE tenant_id = $1 ORDER BY at, at_ns, id"
+        ),
+        &[&t],
+    )?
+    .iter()
+    .map(|r| cost_row(r, base))
+    .collect()
+}
+
+fn cost_row(row: &Row, base: Currency) -> Res<Cost> {
+    let c = Cols::new(row, "costs");
+    let amount = c.money(3, base)?;
+    if amount.is_negative() || amount.is_zero() {
+        return Err(corrupt(format!("costs.amount: {amount} is not positive")));
+    }
+    let voided = match c.opt_time(7)? {
+        Some(at) => Some(CostVoid {
+            at,
+            reason: c.parse(9, Label::parse)?,
+        }),
+        None => None,
+    };
+    Ok(Cost::new(
+        c.id(0, CostId::new)?,
+        solocrm_core::NewCost {
+            at: c.time(1)?,
+            amount,
+            category: c.parse(4, CostCategory::parse)?,
+            channel: c.opt_parse(5, Tag::parse)?,
+            note: c.opt_parse(6, FreeText::parse)?,
+        },
+        voided,
+    ))
+}
+
+pub(crate) fn write_cost(c: &mut Conn, t: i64, cost: &Cost, insert: bool) -> Res<()> {
+    let (at, at_ns) = ts(cost.at());
+    let (voided_at, voided_at_ns) = opt_ts(cost.voided().map(|v| v.at));
+    let n = c.execute(
+        if insert {
+            "INSERT INTO costs (tenant_id, id, at, at_ns, amount, category, channel, note, \
+             voided_at, voided_at_ns, void_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+        } else {
+            "UPDATE costs SET at = $3, at_ns = $4, amount = $5, category = $6, channel = $7, \
+             note = $8, voided_at = $9, voided_at_ns = $10, void_reason = $11 \
+             WHERE tenant_id = $1 AND id = $2"
+        },
+        &[
+            &t,
+            &key(cost.id().get()),
+            &at,
+            &at_ns,
+            &minor(cost.amount())?,
+            &cost.category().as_str(),
+            &cost.channel().map(Tag::as_str),
+            &cost.note().map(FreeText::as_str),
+            &voided_at,
+            &voided_at_ns,
+            &cost.voided().map(|v| v.reason.as_str()),
+        ],
+    )?;
+    one_row(n, "costs")
+}
+
+// ----- customer search -----
+
+/// `%text%` for `LIKE … ESCAPE '\'`.
+fn like_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+/// True if `ILIKE` finds exactly what the search's folding finds for this text, in
+/// any database collation: every character is ASCII or has no case.
+fn ilike_is_exact(text: &str) -> bool {
+    text.chars().all(|ch| {
+        ch.is_ascii() || {
+            let mut lower = ch.to_lowercase();
+            let mut upper = ch.to_uppercase();
+            lower.next() == Some(ch)
+                && lower.next().is_none()
+                && upper.next() == Some(ch)
+                && upper.next().is_none()
+        }
+    })
+}
+
+const SEARCH_ILIKE: &str = "SELECT id FROM customers WHERE tenant_id = $1 AND erased_at IS NULL \
+     AND (name ILIKE $2 ESCAPE '\\' OR email ILIKE $2 ESCAPE '\\' \
+     OR company ILIKE $2 ESCAPE '\\' OR notes ILIKE $2 ESCAPE '\\' \
+     OR (profile IS NOT NULL AND (profile::jsonb ->> 'city') ILIKE $2 ESCAPE '\\')) \
+     ORDER BY id";
+const SEARCH_ALL: &str =
+    "SELECT id FROM customers WHERE tenant_id = $1 AND erased_at IS NULL ORDER BY id";
+
+/// The candidates for a search (see
+/// [`ReadTx::search_customers`](solocrm_core::port::ReadTx::search_customers)): an
+/// `ILIKE` scan of the customers' own columns (an erased customer's text is cleared,
+/// so there is no index to purge), or, for a text with a cased letter beyond ASCII
+/// (which `ILIKE` folds only as the database's collation says), every customer who is
+/// not erased, for the operations layer to check.
+pub(crate) fn search(c: &mut Conn, t: i64, text: &SearchText) -> Res<Vec<CustomerId>> {
+    let rows = if ilike_is_exact(text.as_str()) {
+        c.query(SEARCH_ILIKE, &[&t, &like_pattern(text.as_str())])?
+    } else {
+        c.query(SEARCH_ALL, &[&t])?
+    };
+    rows.iter()
+        .map(|r| Cols::new(r, "customers").id(0, CustomerId::new))
+        .collect()
 }
 
 // ----- segments, audit, events -----

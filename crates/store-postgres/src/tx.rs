@@ -9,10 +9,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Currency, Customer, CustomerId, CustomerKeys, Deal,
-    DealId, Email, Event, EventSeq, ExternalRef, Interaction, Label, OpenQuery, PointsEntry,
-    Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RequestId, Segment, ServiceRequest,
-    StageChange, StoreResult, SurveyResponse, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
+    Label, OpenQuery, PointsEntry, PointsTier, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
+    Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
+    SurveyResponse, Tag, Task, TaskId, TaskQuery,
 };
 
 use crate::error::{Fail, Res};
@@ -199,12 +200,20 @@ impl ReadTx for Tx<'_> {
         self.run(rec::count)
     }
 
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
+        self.run(|c, t| rec::search(c, t, text))
+    }
+
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
         self.run(|c, t| rec::stage_history(c, t, customer))
     }
 
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
         self.run(|c, t| rec::interactions(c, t, query))
+    }
+
+    fn interaction(&self, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        self.run(|c, t| rec::interaction(c, t, id))
     }
 
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
@@ -246,6 +255,10 @@ impl ReadTx for Tx<'_> {
         self.run(|c, t| rec::surveys(c, t, query))
     }
 
+    fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {
+        self.run(|c, t| rec::survey(c, t, id))
+    }
+
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
         self.run(|c, t| rec::request(c, t, id))
     }
@@ -278,6 +291,10 @@ impl ReadTx for Tx<'_> {
         self.run(|c, t| rec::points_balance(c, t, customer))
     }
 
+    fn points_tiers(&self) -> StoreResult<Vec<PointsTier>> {
+        self.run(rec::points_tiers)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.run(|c, t| rec::segment(c, t, name))
     }
@@ -288,6 +305,14 @@ impl ReadTx for Tx<'_> {
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
         self.run(rec::audit_log)
+    }
+
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
+        self.run_base(|c, t, b| rec::cost(c, t, id, b))
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.run_base(rec::costs)
     }
 
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
@@ -459,6 +484,14 @@ impl WriteTx for Tx<'_> {
         self.run(|c, t| rec::write_points(c, t, entry, false))
     }
 
+    fn put_points_tier(&mut self, tier: &PointsTier) -> StoreResult<()> {
+        self.run(|c, t| rec::put_points_tier(c, t, tier))
+    }
+
+    fn delete_points_tier(&mut self, name: &Tag) -> StoreResult<bool> {
+        self.run(|c, t| rec::delete_points_tier(c, t, name))
+    }
+
     fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()> {
         self.run(|c, t| rec::insert_segment(c, t, segment))
     }
@@ -469,6 +502,14 @@ impl WriteTx for Tx<'_> {
 
     fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
         self.run(|c, t| rec::insert_audit(c, t, entry))
+    }
+
+    fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.run(|c, t| rec::write_cost(c, t, cost, true))
+    }
+
+    fn update_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.run(|c, t| rec::write_cost(c, t, cost, false))
     }
 
     fn append_event(&mut self, event: &Event) -> StoreResult<()> {

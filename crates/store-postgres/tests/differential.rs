@@ -320,8 +320,12 @@ fn time_range() -> BoxedStrategy<TimeRange> {
 }
 
 fn activity_query() -> BoxedStrategy<ActivityQuery> {
-    (prop::option::of(customer_id()), time_range())
-        .prop_map(|(customer, range)| ActivityQuery { customer, range })
+    (prop::option::of(customer_id()), time_range(), any::<bool>())
+        .prop_map(|(customer, range, include_voided)| ActivityQuery {
+            customer,
+            range,
+            include_voided,
+        })
         .boxed()
 }
 

@@ -51,6 +51,13 @@ const RULES: &[Rule] = &[
               ORDER BY p.id",
     },
     Rule {
+        what: "voided purchases with refunds",
+        sql: "SELECT 'purchase ' || p.id || ' is voided but refund ' || r.id || ' refunds it'
+              FROM refunds r JOIN purchases p ON p.id = r.purchase_id
+              WHERE p.void_at IS NOT NULL
+              ORDER BY r.id",
+    },
+    Rule {
         what: "refunds filed under another customer than their purchase",
         sql: "SELECT 'refund ' || r.id || ' is filed under customer ' || r.customer_id
                      || ' but refunds purchase ' || p.id || ' of customer ' || p.customer_id
@@ -125,11 +132,24 @@ const RULES: &[Rule] = &[
                     SELECT customer_id, 'surveys', count(*) FROM surveys
                      WHERE comment IS NOT NULL GROUP BY customer_id
                     UNION ALL
+                    SELECT customer_id, 'void reasons of purchases', count(*) FROM purchases
+                     WHERE void_reason IS NOT NULL GROUP BY customer_id
+                    UNION ALL
+                    SELECT customer_id, 'void reasons of interactions', count(*)
+                     FROM interactions WHERE void_reason IS NOT NULL GROUP BY customer_id
+                    UNION ALL
+                    SELECT customer_id, 'void reasons of surveys', count(*) FROM surveys
+                     WHERE void_reason IS NOT NULL GROUP BY customer_id
+                    UNION ALL
                     SELECT customer_id, 'service_requests', count(*) FROM service_requests
                      WHERE subject <> 'erased' OR description <> '' GROUP BY customer_id
                     UNION ALL
                     SELECT customer_id, 'deals', count(*) FROM deals
-                     WHERE title <> 'erased' GROUP BY customer_id
+                     WHERE title <> 'erased' OR coalesce(lost_reason, 'erased') <> 'erased'
+                     GROUP BY customer_id
+                    UNION ALL
+                    SELECT d.customer_id, 'deal_notes', count(*) FROM deal_notes n
+                      JOIN deals d ON d.id = n.deal_id GROUP BY d.customer_id
                     UNION ALL
                     SELECT customer_id, 'tasks', count(*) FROM tasks
                      WHERE customer_id IS NOT NULL AND title <> 'erased' GROUP BY customer_id
@@ -158,6 +178,27 @@ const RULES: &[Rule] = &[
               FROM audit_log a JOIN customers c ON c.id = a.customer_id
               WHERE a.action = 'customer_erased' AND c.erased_at IS NULL
               ORDER BY a.id",
+    },
+    Rule {
+        what: "customers the search index does not hold as they are",
+        sql: "SELECT 'customer ' || c.id || CASE WHEN s.id IS NULL
+                     THEN ' is missing from the search index'
+                     ELSE ' is in the search index with other text than their row' END
+              FROM customers c LEFT JOIN customer_search_content s ON s.id = c.id
+              WHERE c.erased_at IS NULL
+                AND (s.id IS NULL OR s.c0 IS NOT c.name OR s.c1 IS NOT c.email
+                     OR s.c2 IS NOT c.company
+                     OR s.c3 IS NOT json_extract(c.profile, '$.city')
+                     OR s.c4 IS NOT c.notes)
+              ORDER BY c.id",
+    },
+    Rule {
+        what: "search index entries of erased or unknown customers",
+        sql: "SELECT 'the search index holds an entry for customer ' || s.id || CASE
+                     WHEN c.id IS NULL THEN ', who does not exist' ELSE ', who is erased' END
+              FROM customer_search_content s LEFT JOIN customers c ON c.id = s.id
+              WHERE c.id IS NULL OR c.erased_at IS NOT NULL
+              ORDER BY s.id",
     },
 ];
 

@@ -21,13 +21,14 @@ macro_rules! customer_cols {
 macro_rules! purchase_cols {
     () => {
         "p.id, p.customer_id, p.at, p.at_ns, p.amount, p.cost, p.description, p.items, \
-         p.external_ref, p.deal_id"
+         p.external_ref, p.deal_id, p.void_at, p.void_at_ns, p.void_by, p.void_reason"
     };
 }
 
 macro_rules! interaction_cols {
     () => {
-        "i.id, i.customer_id, i.channel, i.direction, i.at, i.at_ns, i.summary, i.sentiment"
+        "i.id, i.customer_id, i.channel, i.direction, i.at, i.at_ns, i.summary, i.sentiment, \
+         i.void_at, i.void_at_ns, i.void_by, i.void_reason"
     };
 }
 
@@ -39,7 +40,8 @@ macro_rules! refund_cols {
 
 macro_rules! survey_cols {
     () => {
-        "s.id, s.customer_id, s.at, s.at_ns, s.kind, s.score, s.comment"
+        "s.id, s.customer_id, s.at, s.at_ns, s.kind, s.score, s.comment, s.void_at, \
+         s.void_at_ns, s.void_by, s.void_reason"
     };
 }
 
@@ -53,14 +55,15 @@ macro_rules! request_cols {
 macro_rules! deal_cols {
     () => {
         "d.id, d.customer_id, d.title, d.value, d.created_at, d.created_at_ns, \
-         d.initial_stage, d.expected_close, d.stage"
+         d.initial_stage, d.expected_close, d.stage, d.lost_reason"
     };
 }
 
 macro_rules! task_cols {
     () => {
         "t.id, t.customer_id, t.kind, t.title, t.due, t.recurrence, t.created_at, \
-         t.created_at_ns, t.occurrence, t.done, t.last_done_at, t.last_done_at_ns"
+         t.created_at_ns, t.occurrence, t.done, t.last_done_at, t.last_done_at_ns, \
+         t.cancelled_at, t.cancelled_at_ns"
     };
 }
 

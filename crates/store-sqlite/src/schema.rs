@@ -462,6 +462,145 @@ ALTER TABLE store_info ADD COLUMN time_zone TEXT NOT NULL DEFAULT 'UTC'
     CHECK (length(time_zone) BETWEEN 1 AND 64 AND time_zone NOT GLOB '*[^A-Za-z0-9/_+-]*');
 "#;
 
+/// Version 9: costs, and the customer search index.
+///
+/// `costs` holds what the business spends (marketing, tools, other), money in minor
+/// units like every amount; a voided cost keeps its row with `voided_at` and
+/// `void_reason` set.
+///
+/// `customer_search` is an FTS5 table with the `trigram` tokenizer (case-insensitive,
+/// so Latin text matches in any case and a Chinese substring of three characters or
+/// more is found through the index) over the searchable text of every customer who is
+/// not erased: name, email, company, city (from the profile JSON) and notes, under the
+/// customer's id as its rowid. Triggers keep it in step with `customers`, so a row
+/// written by another program (the `sqlite3` shell) is found too; the index is built
+/// here for the customers already stored. When a customer is erased their row leaves
+/// the index and the index is rewritten (`optimize`), so no trigram of their former
+/// text stays in its segments (a plain delete only marks it deleted). FTS5's trigram
+/// tokenizer exists since SQLite 3.34, so the file still opens in 3.37.
+const V9: &str = r#"
+CREATE TABLE costs (
+    id          INTEGER PRIMARY KEY,
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    amount      INTEGER NOT NULL CHECK (amount > 0),
+    category    TEXT NOT NULL CHECK (category IN ('marketing','tools','other')),
+    channel     TEXT CHECK (length(channel) BETWEEN 1 AND 64 AND channel = lower(channel)),
+    note        TEXT CHECK (length(CAST(note AS BLOB)) <= 1048576),
+    voided_at    INTEGER,
+    voided_at_ns INTEGER CHECK (voided_at_ns BETWEEN 0 AND 1999999999),
+    void_reason TEXT CHECK (length(void_reason) BETWEEN 1 AND 200),
+    CHECK ((voided_at IS NULL) = (voided_at_ns IS NULL)),
+    CHECK ((voided_at IS NULL) = (void_reason IS NULL))
+) STRICT;
+CREATE INDEX costs_by_time ON costs (at, at_ns, id);
+
+CREATE VIRTUAL TABLE customer_search USING fts5 (
+    name, email, company, city, notes,
+    tokenize = 'trigram'
+);
+INSERT INTO customer_search (rowid, name, email, company, city, notes)
+    SELECT id, name, email, company, json_extract(profile, '$.city'), notes
+    FROM customers WHERE erased_at IS NULL;
+
+CREATE TRIGGER customer_search_insert AFTER INSERT ON customers
+WHEN new.erased_at IS NULL
+BEGIN
+    INSERT INTO customer_search (rowid, name, email, company, city, notes)
+    VALUES (new.id, new.name, new.email, new.company,
+            json_extract(new.profile, '$.city'), new.notes);
+END;
+
+CREATE TRIGGER customer_search_delete AFTER DELETE ON customers
+BEGIN
+    DELETE FROM customer_search WHERE rowid = old.id;
+END;
+
+CREATE TRIGGER customer_search_update AFTER UPDATE ON customers
+WHEN old.name IS NOT new.name OR old.email IS NOT new.email
+    OR old.company IS NOT new.company OR old.profile IS NOT new.profile
+    OR old.notes IS NOT new.notes OR old.erased_at IS NOT new.erased_at
+    OR old.id IS NOT new.id
+BEGIN
+    DELETE FROM customer_search WHERE rowid = old.id;
+    INSERT INTO customer_search (rowid, name, email, company, city, notes)
+    SELECT new.id, new.name, new.email, new.company,
+           json_extract(new.profile, '$.city'), new.notes
+    WHERE new.erased_at IS NULL;
+    INSERT INTO customer_search (customer_search)
+    SELECT 'optimize' WHERE old.erased_at IS NULL AND new.erased_at IS NOT NULL;
+END;
+"#;
+
+/// Version 10: voided records (`solocrm_core::void`). A purchase, an interaction or a
+/// survey answer entered by mistake stays, marked void: `void_at` / `void_at_ns` say
+/// when (both null for a record that is not voided), `void_by` who and `void_reason`
+/// why. Added columns only, so existing rows are untouched and read as not voided.
+/// The customer index of purchases gains `void_at`, so a purchase summary, which
+/// leaves voided purchases out, still reads the index alone.
+const V10: &str = r#"
+ALTER TABLE purchases ADD COLUMN void_at INTEGER;
+ALTER TABLE purchases ADD COLUMN void_at_ns INTEGER
+    CHECK ((void_at IS NULL) = (void_at_ns IS NULL)
+        AND (void_at_ns IS NULL OR void_at_ns BETWEEN 0 AND 1999999999));
+ALTER TABLE purchases ADD COLUMN void_by TEXT
+    CHECK (void_by IS NULL OR (void_at IS NOT NULL AND length(void_by) BETWEEN 1 AND 200));
+ALTER TABLE purchases ADD COLUMN void_reason TEXT
+    CHECK (void_reason IS NULL
+        OR (void_at IS NOT NULL AND length(CAST(void_reason AS BLOB)) <= 1048576));
+DROP INDEX purchases_by_customer;
+CREATE INDEX purchases_by_customer ON purchases (customer_id, at, at_ns, amount, void_at);
+
+ALTER TABLE interactions ADD COLUMN void_at INTEGER;
+ALTER TABLE interactions ADD COLUMN void_at_ns INTEGER
+    CHECK ((void_at IS NULL) = (void_at_ns IS NULL)
+        AND (void_at_ns IS NULL OR void_at_ns BETWEEN 0 AND 1999999999));
+ALTER TABLE interactions ADD COLUMN void_by TEXT
+    CHECK (void_by IS NULL OR (void_at IS NOT NULL AND length(void_by) BETWEEN 1 AND 200));
+ALTER TABLE interactions ADD COLUMN void_reason TEXT
+    CHECK (void_reason IS NULL
+        OR (void_at IS NOT NULL AND length(CAST(void_reason AS BLOB)) <= 1048576));
+
+ALTER TABLE surveys ADD COLUMN void_at INTEGER;
+ALTER TABLE surveys ADD COLUMN void_at_ns INTEGER
+    CHECK ((void_at IS NULL) = (void_at_ns IS NULL)
+        AND (void_at_ns IS NULL OR void_at_ns BETWEEN 0 AND 1999999999));
+ALTER TABLE surveys ADD COLUMN void_by TEXT
+    CHECK (void_by IS NULL OR (void_at IS NOT NULL AND length(void_by) BETWEEN 1 AND 200));
+ALTER TABLE surveys ADD COLUMN void_reason TEXT
+    CHECK (void_reason IS NULL
+        OR (void_at IS NOT NULL AND length(CAST(void_reason AS BLOB)) <= 1048576));
+"#;
+
+/// Version 11: what deals, tasks and the points program gained with the `deal`,
+/// `task` and `points tier` commands, all additions (no rebuild):
+/// - `deals.lost_reason`: why a lost deal was lost (null if not said; only on a lost
+///   deal);
+/// - `deal_notes`: a deal's dated notes, in the order they were added;
+/// - `tasks.cancelled_at`: when a task was cancelled (null while it is not), an
+///   instant in two columns like every other;
+/// - `points_tiers`: the tiers of the points program, each a name and the lifetime
+///   points from which it applies.
+const V11: &str = r#"
+ALTER TABLE deals ADD COLUMN lost_reason TEXT
+    CHECK (lost_reason IS NULL OR (length(lost_reason) BETWEEN 1 AND 200 AND stage = 'lost'));
+CREATE TABLE deal_notes (
+    deal_id INTEGER NOT NULL REFERENCES deals (id),
+    seq     INTEGER NOT NULL CHECK (seq >= 1),
+    at      INTEGER NOT NULL,
+    at_ns   INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    text    TEXT NOT NULL CHECK (length(CAST(text AS BLOB)) <= 1048576),
+    PRIMARY KEY (deal_id, seq)
+) STRICT, WITHOUT ROWID;
+ALTER TABLE tasks ADD COLUMN cancelled_at INTEGER;
+ALTER TABLE tasks ADD COLUMN cancelled_at_ns INTEGER
+    CHECK (cancelled_at_ns BETWEEN 0 AND 1999999999);
+CREATE TABLE points_tiers (
+    name       TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+    min_points INTEGER NOT NULL UNIQUE CHECK (min_points >= 0)
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -512,10 +651,28 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 9,
+        sql: V9,
+        rebuilds: false,
+        step: None,
+    },
+    Migration {
+        version: 10,
+        sql: V10,
+        rebuilds: false,
+        step: None,
+    },
+    Migration {
+        version: 11,
+        sql: V11,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 11;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

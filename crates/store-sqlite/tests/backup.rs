@@ -338,6 +338,11 @@ fn check_reports_broken_invariants() {
             "look-up key",
         ),
         (
+            "UPDATE purchases SET void_at = 0, void_at_ns = 0
+             WHERE id = (SELECT purchase_id FROM refunds ORDER BY id DESC LIMIT 1)",
+            "is voided but refund",
+        ),
+        (
             "UPDATE customers SET name = 'Back Again'
              WHERE id = (SELECT min(id) FROM customers WHERE erased_at IS NOT NULL)",
             "is still named",

@@ -18,12 +18,13 @@ use solocrm_core::ops::ReportError;
 use solocrm_core::store::{CustomerRef, ImportBatch, ImportPart};
 use solocrm_core::{
     ActivityQuery, Channel, Cmp, Comparison, Consent, CountryCode, Currency, CustomerData,
-    CustomerId, CustomerQuery, DealId, DealStage, Direction, Email, ExternalRef, FreeText, Label,
-    LifecycleStage, Money, NewCustomer, NewDeal, NewInteraction, NewPointsEntry, NewPurchase,
-    NewRefund, NewServiceRequest, NewSurveyResponse, NewTask, OpenQuery, PersonName, Phone,
-    PointsKind, PolicyRule, Predicate, PurchaseId, Recurrence, RequestEventKind, RequestId,
-    RequestKind, Segment, SegmentFilter, Sentiment, StageReason, Store, StoreResult, SurveyKind,
-    SurveyScore, Tag, TaskId, TaskKind, TaskQuery, TimeRange,
+    CustomerId, CustomerQuery, DealId, DealStage, Direction, Email, ExternalRef, FreeText,
+    InteractionEdit, InteractionId, Label, LifecycleStage, Money, NewCustomer, NewDeal,
+    NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
+    NewTask, OpenQuery, PersonName, Phone, PointsKind, PolicyRule, Predicate, PurchaseEdit,
+    PurchaseId, Recurrence, RequestEventKind, RequestId, RequestKind, Segment, SegmentFilter,
+    Sentiment, StageReason, Store, StoreResult, SurveyId, SurveyKind, SurveyScore, Tag, TaskId,
+    TaskKind, TaskQuery, TimeRange, Void,
 };
 use solocrm_store_memory::MemoryStore;
 use solocrm_store_sqlite::SqliteStore;
@@ -318,8 +319,62 @@ fn time_range() -> BoxedStrategy<TimeRange> {
 }
 
 fn activity_query() -> BoxedStrategy<ActivityQuery> {
-    (prop::option::of(customer_id()), time_range())
-        .prop_map(|(customer, range)| ActivityQuery { customer, range })
+    (prop::option::of(customer_id()), time_range(), any::<bool>())
+        .prop_map(|(customer, range, include_voided)| ActivityQuery {
+            customer,
+            range,
+            include_voided,
+        })
+        .boxed()
+}
+
+fn void() -> BoxedStrategy<Void> {
+    (
+        instant(),
+        prop::option::of(label()),
+        prop::option::of(free_text()),
+    )
+        .prop_map(|(at, by, reason)| Void { at, by, reason })
+        .boxed()
+}
+
+fn purchase_edit() -> BoxedStrategy<PurchaseEdit> {
+    (
+        prop::option::of(money()),
+        prop::option::of(prop::option::of(money())),
+        prop::option::of(prop::option::of(free_text())),
+        prop::option::of(prop::option::of(reference())),
+        prop::option::of(instant()),
+    )
+        .prop_map(
+            |(amount, cost, description, external_ref, at)| PurchaseEdit {
+                amount,
+                cost,
+                description,
+                external_ref,
+                at,
+            },
+        )
+        .boxed()
+}
+
+fn interaction_edit() -> BoxedStrategy<InteractionEdit> {
+    (
+        prop::option::of(free_text()),
+        prop::option::of(pick(Channel::ALL.to_vec())),
+        prop::option::of(pick(Direction::ALL.to_vec())),
+        prop::option::of(prop::option::of(pick(Sentiment::ALL.to_vec()))),
+        prop::option::of(instant()),
+    )
+        .prop_map(
+            |(summary, channel, direction, sentiment, at)| InteractionEdit {
+                summary,
+                channel,
+                direction,
+                sentiment,
+                at,
+            },
+        )
         .boxed()
 }
 
@@ -438,6 +493,13 @@ enum Op {
     Erase(CustomerId, DateTime<Utc>),
     Export(CustomerId),
     AuditLog,
+    VoidPurchase(PurchaseId, Void),
+    EditPurchase(PurchaseId, PurchaseEdit),
+    Interaction(InteractionId),
+    VoidInteraction(InteractionId, Void),
+    EditInteraction(InteractionId, InteractionEdit),
+    SurveyById(SurveyId),
+    VoidSurvey(SurveyId, Void),
 }
 
 fn op() -> BoxedStrategy<Op> {
@@ -521,6 +583,14 @@ fn op() -> BoxedStrategy<Op> {
         2 => (customer_id(), instant()).prop_map(|(i, at)| Op::Erase(i, at)),
         1 => customer_id().prop_map(Op::Export),
         1 => Just(Op::AuditLog),
+        2 => (small_id(), void()).prop_map(|(i, v)| Op::VoidPurchase(PurchaseId::new(i), v)),
+        2 => (small_id(), purchase_edit()).prop_map(|(i, e)| Op::EditPurchase(PurchaseId::new(i), e)),
+        1 => small_id().prop_map(|i| Op::Interaction(InteractionId::new(i))),
+        1 => (small_id(), void()).prop_map(|(i, v)| Op::VoidInteraction(InteractionId::new(i), v)),
+        1 => (small_id(), interaction_edit())
+            .prop_map(|(i, e)| Op::EditInteraction(InteractionId::new(i), e)),
+        1 => small_id().prop_map(|i| Op::SurveyById(SurveyId::new(i))),
+        1 => (small_id(), void()).prop_map(|(i, v)| Op::VoidSurvey(SurveyId::new(i), v)),
     ]
     .boxed()
 }
@@ -578,6 +648,13 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::PurchaseLog => same(m, s, |st| st.purchase_log()),
         Op::Refund(n) => same(m, s, |st| st.record_refund(n.clone())),
         Op::Refunds(q) => same(m, s, |st| st.refunds(&q)),
+        Op::VoidPurchase(i, v) => same(m, s, |st| st.void_purchase(i, v.clone())),
+        Op::EditPurchase(i, e) => same(m, s, |st| st.edit_purchase(i, &e)),
+        Op::Interaction(i) => same(m, s, |st| st.interaction(i)),
+        Op::VoidInteraction(i, v) => same(m, s, |st| st.void_interaction(i, v.clone())),
+        Op::EditInteraction(i, e) => same(m, s, |st| st.edit_interaction(i, &e)),
+        Op::SurveyById(i) => same(m, s, |st| st.survey(i)),
+        Op::VoidSurvey(i, v) => same(m, s, |st| st.void_survey(i, v.clone())),
         Op::Survey(n) => same(m, s, |st| st.record_survey(n.clone())),
         Op::Surveys(q) => same(m, s, |st| st.surveys(&q)),
         Op::OpenRequest(n) => same(m, s, |st| st.open_request(n.clone())),

@@ -434,8 +434,32 @@ fn an_erased_customer_leaves_no_trace_in_the_file() {
         ))
         .expect("deal");
     store
+        .edit_deal(
+            deal.id(),
+            &solocrm_core::DealEdit {
+                note: Some((at(2), text(&format!("{name} asked for {email}, {phone}")))),
+                ..solocrm_core::DealEdit::default()
+            },
+        )
+        .expect("a deal note");
+    store
         .move_deal(deal.id(), DealStage::Won, at(3))
         .expect("won");
+    let lost = store
+        .create_deal(NewDeal::new(z.id(), label("second"), eur(1_000), at(2)))
+        .expect("deal");
+    store
+        .move_deal(lost.id(), DealStage::Lost, at(3))
+        .expect("lost");
+    store
+        .edit_deal(
+            lost.id(),
+            &solocrm_core::DealEdit {
+                lost_reason: Some(label(&format!("{name} went elsewhere"))),
+                ..solocrm_core::DealEdit::default()
+            },
+        )
+        .expect("a lost reason");
     store
         .open_request(NewServiceRequest {
             customer: z.id(),

@@ -530,6 +530,30 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "an empty outbox"
     );
     after.retain(|(t, _)| t != "events");
+    // Migration 9 added the (empty) costs and the search index of every customer.
+    assert!(after.iter().any(|(t, r)| t == "costs" && r.is_empty()));
+    let (live, indexed): (i64, i64) = Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT (SELECT count(*) FROM customers WHERE erased_at IS NULL),
+                        (SELECT count(*) FROM customer_search)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+        })
+        .expect("counts");
+    assert!(live > 0);
+    assert_eq!(
+        indexed, live,
+        "every stored customer who is not erased is indexed"
+    );
+    after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
+    // Migration 11 added the (empty) deal notes and points tiers.
+    for added in ["deal_notes", "points_tiers"] {
+        let i = after.iter().position(|(t, _)| t == added);
+        assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
+        after.retain(|(t, _)| t != added);
+    }
     // Migrations 2 and 3 added columns; every row of version 1 is still there with the
     // same values in the same columns.
     assert_eq!(
@@ -552,8 +576,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 2,
-        "v2's two partial indexes"
+        indexes_before + 4,
+        "v2's two partial indexes, v9's costs_by_time and v11's unique tier threshold"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -601,15 +625,45 @@ fn day(d: u32) -> DateTime<Utc> {
     at(d, 9)
 }
 
-/// Turns a current file back into a version 4 file (migration 5 has no SQL, and
-/// migration 6 only adds the `events` table, dropped here), after `sql` has put
+/// Turns a current file back into a version 4 file (migration 5 has no SQL,
+/// migration 6 only adds the `events` table, 8 a column and 9 columns and tables, all
+/// dropped here), after `sql` has put
 /// spellings as typed into it, as a version before NFC normalisation stored them.
+/// Takes the void columns of version 10 out again (the version 7 rebuild copies
+/// `interactions` whole).
+fn undo_version_10(conn: &Connection) {
+    conn.execute_batch(
+        "DROP INDEX purchases_by_customer;
+         CREATE INDEX purchases_by_customer ON purchases (customer_id, at, at_ns, amount);",
+    )
+    .expect("the old purchase index");
+    for table in ["purchases", "interactions", "surveys"] {
+        for column in ["void_reason", "void_by", "void_at_ns", "void_at"] {
+            conn.execute_batch(&format!("ALTER TABLE {table} DROP COLUMN {column}"))
+                .expect("no void column");
+        }
+    }
+}
+
 fn back_to_version_4(path: &Path, sql: &str) {
     let conn = Connection::open(path).expect("raw connection");
     conn.execute_batch(sql).expect("old spellings");
+    conn.execute_batch(
+        "DROP TRIGGER customer_search_insert; DROP TRIGGER customer_search_update;
+         DROP TRIGGER customer_search_delete; DROP TABLE customer_search; DROP TABLE costs;",
+    )
+    .expect("no costs, no search index");
     conn.execute_batch("DROP TABLE events").expect("no outbox");
     conn.execute_batch("ALTER TABLE store_info DROP COLUMN time_zone")
         .expect("no time zone");
+    conn.execute_batch(
+        "DROP TABLE deal_notes; DROP TABLE points_tiers;
+         ALTER TABLE deals DROP COLUMN lost_reason;
+         ALTER TABLE tasks DROP COLUMN cancelled_at_ns;
+         ALTER TABLE tasks DROP COLUMN cancelled_at;",
+    )
+    .expect("no migration 11");
+    undo_version_10(&conn);
     conn.pragma_update(None, "user_version", 4)
         .expect("version 4");
 }
@@ -886,4 +940,135 @@ fn a_version_5_file_migrates_to_6_and_gets_an_empty_outbox() {
     .expect("the outbox");
     assert_eq!(seen, [event]);
     assert_eq!(store.customer(ada).expect("Ada").name().as_str(), "Ada");
+}
+
+#[test]
+fn a_version_8_file_migrates_and_its_records_read_as_not_voided() {
+    use solocrm_core::{PurchaseId, Void};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v8.db");
+    create_at_schema_version(&path, Currency::CNY, 8).expect("a version 8 file");
+    Connection::open(&path)
+        .and_then(|c| {
+            c.execute_batch(
+                "INSERT INTO customers (name, notes, created_at, created_at_ns, stage) \
+                 VALUES ('王芳', '', 0, 0, 'new');
+                 INSERT INTO purchases (customer_id, at, at_ns, amount) VALUES (1, 86400, 0, 9900);
+                 INSERT INTO surveys (customer_id, at, at_ns, kind, score) \
+                 VALUES (1, 86400, 0, 'nps', 9);
+                 INSERT INTO interactions (customer_id, channel, direction, at, at_ns, summary) \
+                 VALUES (1, 'wechat', 'inbound', 86400, 0, '问价格');",
+            )
+        })
+        .expect("records of version 8");
+    let store = Crm::new(SqliteStore::open(&path).expect("opens and migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    let p = store.purchase(PurchaseId::new(1)).expect("the purchase");
+    assert!(!p.is_void());
+    assert_eq!(store.purchase_log().expect("the log").len(), 1);
+    assert_eq!(
+        store.surveys(&ActivityQuery::ALL).expect("surveys").len(),
+        1
+    );
+    assert_eq!(
+        store
+            .interactions(&ActivityQuery::ALL)
+            .expect("interactions")
+            .len(),
+        1
+    );
+    // The new columns take a void, and the reads leave the voided purchase out.
+    store
+        .write(|w| w.void_purchase(p.id(), Void::at(day(3))))
+        .expect("voided");
+    assert!(store.purchase_log().expect("the log").is_empty());
+    assert!(
+        store
+            .purchases(&ActivityQuery::ALL)
+            .expect("listing")
+            .is_empty()
+    );
+    // The migrated schema is the one a new file gets.
+    let fresh = dir.path().join("fresh.db");
+    drop(SqliteStore::create(&fresh, Currency::CNY).expect("a new file"));
+    assert_eq!(schema_text(&path), schema_text(&fresh));
+}
+
+// ----- migration 11: deal notes and lost reasons, cancelled tasks, points tiers -----
+
+/// A version 10 file (a current one with what migration 11 added dropped again) gains
+/// the columns and tables, its deals and tasks read back unchanged, and the new
+/// fields then work.
+#[test]
+fn migration_11_adds_deal_notes_cancelled_tasks_and_tiers_and_keeps_every_row() {
+    use solocrm_core::{
+        CustomerData, DealEdit, DealStage, Label, Money, NewCustomer, NewDeal, NewTask, PersonName,
+        PointsTier, Tag, TaskKind,
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v8.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("王芳").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    let deal = store
+        .create_deal(NewDeal::new(
+            c.id(),
+            Label::parse("年度合同").expect("a title"),
+            Money::from_minor(100_000, Currency::EUR),
+            day(1),
+        ))
+        .expect("a deal");
+    let deal = store
+        .move_deal(deal.id(), DealStage::Lost, day(2))
+        .expect("lost");
+    let task = store
+        .create_task(NewTask {
+            customer: Some(c.id()),
+            kind: TaskKind::FollowUp,
+            title: Label::parse("回访").expect("a title"),
+            due: day(3).date_naive(),
+            recurrence: None,
+            created_at: day(1),
+        })
+        .expect("a task");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        conn.execute_batch(
+            "DROP TABLE deal_notes; DROP TABLE points_tiers;
+             ALTER TABLE deals DROP COLUMN lost_reason;
+             ALTER TABLE tasks DROP COLUMN cancelled_at_ns;
+             ALTER TABLE tasks DROP COLUMN cancelled_at;",
+        )
+        .expect("back to version 10");
+        conn.pragma_update(None, "user_version", 10)
+            .expect("version 10");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(store.deal(deal.id()).expect("found"), deal);
+    assert_eq!(store.task(task.id()).expect("found"), task);
+    let lost = store
+        .edit_deal(
+            deal.id(),
+            &DealEdit {
+                lost_reason: Some(Label::parse("预算不足").expect("a reason")),
+                ..DealEdit::default()
+            },
+        )
+        .expect("a lost reason");
+    assert_eq!(store.deal(deal.id()).expect("found"), lost);
+    let cancelled = store.cancel_task(task.id(), day(2)).expect("cancelled");
+    assert_eq!(store.task(task.id()).expect("found"), cancelled);
+    store
+        .set_points_tier(PointsTier {
+            name: Tag::parse("金卡").expect("a name"),
+            min_points: 1000,
+        })
+        .expect("a tier");
+    assert_eq!(store.points_tiers().expect("tiers").tiers().len(), 1);
 }

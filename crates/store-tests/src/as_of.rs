@@ -4,8 +4,8 @@
 //!
 //! [`check_as_of_replay`] generates random histories (customers created at various
 //! instants, stage moves, purchases, refunds, survey answers, service requests and
-//! their steps, interactions, deals and their moves, tasks and their completion,
-//! points and consents), writes each in time order into a store, picks a day D, and
+//! their steps, interactions, deals and their moves, notes and lost reasons, tasks and
+//! their completion and cancellation, points and consents), writes each in time order into a store, picks a day D, and
 //! compares the store read as of the first instant after D (UTC) with a fresh store
 //! into which only the records dated before that instant were written. Run it with
 //! [`as_of_conformance!`](crate::as_of_conformance).
@@ -25,12 +25,12 @@ use solocrm_core::metrics::{
     Activity, CohortGrain, ReportConfig, TieRule, WarningConfig, churn_warnings, cohort_matrix, rfm,
 };
 use solocrm_core::{
-    ActivityQuery, Channel, Consent, Crm, Currency, CustomerData, CustomerQuery, DealStage,
-    Direction, FreeText, Label, LifecyclePolicy, LifecycleStage, Money, NewCustomer, NewDeal,
-    NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
-    NewTask, OpenQuery, Period, PersonName, PointsKind, Predicate, Reader, Recurrence,
-    RequestEventKind, RequestKind, RequestStatus, SegmentFilter, StageReason, StoreResult,
-    SurveyKind, SurveyScore, Tag, TaskKind, TaskQuery, TimeRange,
+    ActivityQuery, Channel, Consent, Crm, Currency, CustomerData, CustomerQuery, DealEdit,
+    DealStage, Direction, FreeText, Label, LifecyclePolicy, LifecycleStage, Money, NewCustomer,
+    NewDeal, NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest,
+    NewSurveyResponse, NewTask, OpenQuery, Period, PersonName, PointsKind, Predicate, Reader,
+    Recurrence, RequestEventKind, RequestKind, RequestStatus, SegmentFilter, StageReason,
+    StoreResult, SurveyKind, SurveyScore, Tag, TaskKind, TaskQuery, TimeRange,
 };
 
 /// How many random histories a run tries.
@@ -96,6 +96,12 @@ enum Step {
         due_in: u8,
         recurring: bool,
     },
+    DealNote {
+        deal: usize,
+    },
+    Cancel {
+        task: usize,
+    },
     Complete {
         task: usize,
     },
@@ -125,6 +131,8 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (ix(), ix()).prop_map(|(deal, to)| Step::DealMove { deal, to }),
         1 => (ix(), 0u8..60, any::<bool>()).prop_map(|(customer, due_in, recurring)| Step::Task { customer, due_in, recurring }),
         1 => ix().prop_map(|task| Step::Complete { task }),
+        1 => ix().prop_map(|deal| Step::DealNote { deal }),
+        1 => ix().prop_map(|task| Step::Cancel { task }),
         1 => (ix(), 1u16..500, any::<bool>()).prop_map(|(customer, points, redeem)| Step::Points { customer, points, redeem }),
         1 => (ix(), any::<bool>()).prop_map(|(customer, granted)| Step::Consent { customer, granted }),
     ]
@@ -325,6 +333,17 @@ fn replay(crm: &Crm, h: &History, cutoff: Option<DateTime<Utc>>) {
                             .collect();
                         if let Some(to) = pick(&allowed, *to) {
                             w.move_deal(id, to, at)?;
+                            // A lost reason comes with the move (as `deal move ID lost
+                            // --reason` records it), so it is as old as the move.
+                            if to == DealStage::Lost {
+                                w.edit_deal(
+                                    id,
+                                    &DealEdit {
+                                        lost_reason: Some(text("too dear")?),
+                                        ..DealEdit::default()
+                                    },
+                                )?;
+                            }
                         }
                     }
                 }
@@ -342,6 +361,22 @@ fn replay(crm: &Crm, h: &History, cutoff: Option<DateTime<Utc>>) {
                         created_at: at,
                     })?;
                     made.tasks.push(t.id());
+                }
+                Step::DealNote { deal } => {
+                    if let Some(id) = pick(&made.deals, *deal) {
+                        w.edit_deal(
+                            id,
+                            &DealEdit {
+                                note: Some((at, FreeText::parse("called")?)),
+                                ..DealEdit::default()
+                            },
+                        )?;
+                    }
+                }
+                Step::Cancel { task } => {
+                    if let Some(id) = pick(&made.tasks, *task) {
+                        w.cancel_task(id, at)?;
+                    }
                 }
                 Step::Complete { task } => {
                     if let Some(id) = pick(&made.tasks, *task) {
@@ -395,6 +430,7 @@ const SEGMENTS: &[&str] = &[
     "days_since_purchase > 30",
     "total_spend >= 200",
     "not stage = prospect and purchase_count = 0",
+    "consent = \"newsletter\"",
 ];
 
 /// Every view compared, as text (each view's `Debug` form: the views hold money,
@@ -493,6 +529,7 @@ fn views(
     let until = ActivityQuery {
         customer: None,
         range: TimeRange::until(cutoff),
+        include_voided: false,
     };
     let surveys = r.surveys(&until)?;
     let requests = r.requests(&OpenQuery::default())?;
@@ -615,6 +652,162 @@ pub fn check_as_of_replay(make: &dyn Fn() -> Crm, cases: u32) {
     });
     if let Err(e) = runner.run(&history(), |h| one(make, &h)) {
         panic!("the as-of replay differs from the cut history: {e}");
+    }
+}
+
+/// A record entered by mistake, later voided: what kind, whose (an index among the
+/// customers, modulo their number) and when (a minute of the history).
+#[derive(Debug, Clone)]
+enum Mistake {
+    Purchase {
+        customer: usize,
+        cents: u32,
+    },
+    Survey {
+        customer: usize,
+        kind: u8,
+        value: u8,
+    },
+    Interaction {
+        customer: usize,
+    },
+}
+
+fn mistakes() -> impl Strategy<Value = Vec<(i64, Mistake)>> {
+    let ix = || 0usize..1000;
+    let mistake = prop_oneof![
+        3 => (ix(), 0u32..90_000).prop_map(|(customer, cents)| Mistake::Purchase { customer, cents }),
+        1 => (ix(), 0u8..3, 0u8..11).prop_map(|(customer, kind, value)| Mistake::Survey { customer, kind, value }),
+        1 => ix().prop_map(|customer| Mistake::Interaction { customer }),
+    ];
+    prop::collection::vec((0..SPAN_DAYS * 24 * 60, mistake), 1..12)
+}
+
+/// The void property, over one history: the books with `extra` records entered and
+/// then voided equal, in every view, the books that never held them.
+fn voided_is_never_recorded(
+    make: &dyn Fn() -> Crm,
+    h: &History,
+    extra: &[(i64, Mistake)],
+) -> Result<(), TestCaseError> {
+    let policy = h.policy.then(LifecyclePolicy::default);
+    let day = epoch().date_naive() + Duration::days(h.day);
+    let cutoff = solocrm_core::BusinessZone::UTC.end_of(day);
+    let clean = make().with_lifecycle(policy.clone());
+    replay(&clean, h, None);
+    let mistaken = make().with_lifecycle(policy);
+    replay(&mistaken, h, None);
+    // The mistakes come after the history, so every other record has the same id in
+    // both books; they are entered without the lifecycle policy, whose moves at entry
+    // stay in the stage history (which never goes back) by design.
+    let plain = Crm::from_shared(mistaken.storage().clone());
+    let customers: Vec<_> = plain
+        .read(|r| r.all_customers())
+        .map_err(|e| TestCaseError::fail(e.to_string()))?
+        .iter()
+        .map(|c| c.id())
+        .collect();
+    let eur = Currency::EUR;
+    let void = solocrm_core::Void::at(at_minute(SPAN_DAYS * 24 * 60)).because(
+        FreeText::parse("entered by mistake").map_err(|e| TestCaseError::fail(e.to_string()))?,
+    );
+    let mut entered = 0;
+    for (minute, m) in extra {
+        let at = at_minute(*minute);
+        let done = plain.write(|w| {
+            match m {
+                Mistake::Purchase { customer, cents } => {
+                    let Some(c) = pick(&customers, *customer) else {
+                        return Ok(false);
+                    };
+                    let p = w.record_purchase(NewPurchase::new(
+                        c,
+                        at,
+                        Money::from_minor(i64::from(*cents), eur),
+                    ))?;
+                    w.void_purchase(p.id(), void.clone())?;
+                }
+                Mistake::Survey {
+                    customer,
+                    kind,
+                    value,
+                } => {
+                    let Some(c) = pick(&customers, *customer) else {
+                        return Ok(false);
+                    };
+                    let kind = [SurveyKind::Nps, SurveyKind::Csat, SurveyKind::Ces]
+                        [usize::from(*kind) % 3];
+                    let (lo, hi) = kind.range();
+                    let score = lo + value % (hi - lo + 1);
+                    let s = w.record_survey(NewSurveyResponse {
+                        customer: c,
+                        at,
+                        score: SurveyScore::new(kind, i64::from(score))?,
+                        comment: None,
+                    })?;
+                    w.void_survey(s.id(), void.clone())?;
+                }
+                Mistake::Interaction { customer } => {
+                    let Some(c) = pick(&customers, *customer) else {
+                        return Ok(false);
+                    };
+                    let i = w.log_interaction(NewInteraction {
+                        customer: c,
+                        channel: Channel::Phone,
+                        direction: Direction::Inbound,
+                        at,
+                        summary: FreeText::empty(),
+                        sentiment: None,
+                    })?;
+                    w.void_interaction(i.id(), void.clone())?;
+                }
+            }
+            Ok(true)
+        });
+        match done {
+            Ok(true) => entered += 1,
+            Ok(false) => {}
+            Err(e) => return Err(TestCaseError::fail(format!("entering {m:?}: {e}"))),
+        }
+    }
+    let a = mistaken
+        .read(|r| views(&r, day, cutoff))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let b = clean
+        .read(|r| views(&r, day, cutoff))
+        .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    prop_assert_eq!(a.len(), b.len(), "the same views");
+    for (name, view) in &b {
+        let with = a.get(name).map_or("(missing)", String::as_str);
+        prop_assert_eq!(
+            with,
+            view.as_str(),
+            "view `{}` after {} voided records (left: with them, right: never entered)",
+            name,
+            entered
+        );
+    }
+    Ok(())
+}
+
+/// Checks the void property on `cases` random histories (or `PROPTEST_CASES`): records
+/// entered and then voided change no view of the books (records, purchase log,
+/// reports, care list, churn warning, segments, RFM, cohorts). Panics with the
+/// smallest failing case found.
+pub fn check_voided_is_never_recorded(make: &dyn Fn() -> Crm, cases: u32) {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(cases);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    if let Err(e) = runner.run(&(history(), mistakes()), |(h, extra)| {
+        voided_is_never_recorded(make, &h, &extra)
+    }) {
+        panic!("voided records changed a view of the books: {e}");
     }
 }
 
@@ -805,8 +998,8 @@ pub fn check_issue_cases(make: &dyn Fn() -> Crm) {
     }
 }
 
-/// Expands to two `#[test]`s: [`check_as_of_replay`] with [`CASES`] histories and
-/// [`check_issue_cases`], on fresh stores made by `$setup` (a closure returning a [`Crm`] over an empty
+/// Expands to three `#[test]`s: [`check_as_of_replay`] with [`CASES`] histories,
+/// [`check_issue_cases`] and [`check_voided_is_never_recorded`], on fresh stores made by `$setup` (a closure returning a [`Crm`] over an empty
 /// store whose base currency is EUR).
 #[macro_export]
 macro_rules! as_of_conformance {
@@ -819,6 +1012,11 @@ macro_rules! as_of_conformance {
         #[test]
         fn the_books_as_of_a_day_of_issue_12_say_what_they_said_then() {
             $crate::as_of::check_issue_cases(&$setup);
+        }
+
+        #[test]
+        fn records_entered_and_voided_change_no_view_of_the_books() {
+            $crate::as_of::check_voided_is_never_recorded(&$setup, $crate::as_of::CASES);
         }
     };
 }

@@ -3,9 +3,10 @@
 //!
 //! An [`Archive`] holds what the storage port can read — customers (with tags,
 //! consents, profile and erasure), their stage history, interactions, purchases,
-//! refunds, survey answers, service requests, deals, tasks, the points ledger,
-//! segments, the audit log and the event outbox — with the book's settings (book id,
-//! currency, time zone) and its id counters. Records keep their ids, instants and
+//! refunds, survey answers (voided ones with their marker), service requests, deals
+//! (with notes and lost reasons), tasks (cancelled ones too), the points ledger and
+//! tiers, segments, costs, the audit log and the event outbox — with the book's
+//! settings (book id, currency, time zone) and its id counters. Records keep their ids, instants and
 //! history exactly: [`import_archive`] writes them through the port's `insert_*`
 //! methods in one transaction, into an empty book only, after checking the whole
 //! document. A hand-edited archive with a bad row fails with the path to it
@@ -22,9 +23,9 @@ use std::io::{self, Read, Write};
 
 use serde::{Deserialize, Serialize};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Currency, Customer, CustomerFilter, CustomerId, Deal,
-    Event, IdKind, Interaction, OpenQuery, PointsEntry, Purchase, ReadTx, Refund, Segment,
-    ServiceRequest, StageChange, StoreError, SurveyResponse, Task, TaskQuery,
+    ActivityQuery, AuditEntry, BusinessZone, Cost, Currency, Customer, CustomerFilter, CustomerId,
+    Deal, Event, IdKind, Interaction, OpenQuery, PointsEntry, PointsTier, Purchase, ReadTx, Refund,
+    Segment, ServiceRequest, StageChange, StoreError, SurveyResponse, Task, TaskQuery,
 };
 
 use crate::Books;
@@ -87,6 +88,12 @@ pub struct Archive {
     /// Segments, by name.
     #[serde(default)]
     pub segments: Vec<Segment>,
+    /// Costs (spend on marketing, tools …), voided ones included, by id.
+    #[serde(default)]
+    pub costs: Vec<Cost>,
+    /// The tiers of the points program, lowest threshold first.
+    #[serde(default)]
+    pub points_tiers: Vec<PointsTier>,
     /// The audit log.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
@@ -252,6 +259,9 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         IdKind::Points,
         high(&mut points.iter().map(|r| r.id().get())),
     );
+    let mut costs = tx.costs()?;
+    costs.sort_by_key(|r| r.id());
+    next_ids.insert(IdKind::Cost, high(&mut costs.iter().map(|r| r.id().get())));
     let audit = tx.audit_log()?;
     next_ids.insert(IdKind::Audit, high(&mut audit.iter().map(|r| r.id.get())));
     next_ids.insert(IdKind::Event, high(&mut events.iter().map(|r| r.seq)));
@@ -273,6 +283,8 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         tasks,
         points,
         segments: tx.segments()?,
+        costs,
+        points_tiers: tx.points_tiers()?,
         audit,
         events,
     })
@@ -558,6 +570,10 @@ impl Archive {
                 ));
             }
         }
+        ascending("costs", "id", self.costs.iter().map(|r| r.id().get()))?;
+        if let Err(e) = solocrm_core::PointsTiers::new(self.points_tiers.clone()) {
+            return Err(invalid("points_tiers".to_owned(), e.to_string()));
+        }
         ascending("audit", "id", self.audit.iter().map(|r| r.id.get()))?;
         ascending("events", "seq", self.events.iter().map(|r| r.seq))?;
         self.check_counters()
@@ -578,6 +594,7 @@ impl Archive {
                 IdKind::Deal => high(&mut self.deals.iter().map(|r| r.id().get())),
                 IdKind::Task => high(&mut self.tasks.iter().map(|r| r.id().get())),
                 IdKind::Points => high(&mut self.points.iter().map(|r| r.id().get())),
+                IdKind::Cost => high(&mut self.costs.iter().map(|r| r.id().get())),
                 IdKind::Audit => high(&mut self.audit.iter().map(|r| r.id.get())),
                 IdKind::Event => high(&mut self.events.iter().map(|r| r.seq)),
             };
@@ -615,6 +632,8 @@ impl Archive {
             ("tasks", self.tasks.len()),
             ("points entries", self.points.len()),
             ("segments", self.segments.len()),
+            ("costs", self.costs.len()),
+            ("points tiers", self.points_tiers.len()),
             ("audit entries", self.audit.len()),
             ("events", self.events.len()),
         ]
@@ -629,6 +648,12 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
     }
     if !tx.segments()?.is_empty() {
         return Ok(Some("segments".to_owned()));
+    }
+    if !tx.costs()?.is_empty() {
+        return Ok(Some("costs".to_owned()));
+    }
+    if !tx.points_tiers()?.is_empty() {
+        return Ok(Some("points tiers".to_owned()));
     }
     Ok(None)
 }
@@ -697,6 +722,12 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
         }
         for r in &archive.segments {
             w.insert_segment(r)?;
+        }
+        for r in &archive.costs {
+            w.insert_cost(r)?;
+        }
+        for r in &archive.points_tiers {
+            w.put_points_tier(r)?;
         }
         for r in &archive.audit {
             w.insert_audit(r)?;
@@ -791,7 +822,26 @@ mod tests {
                     name: solocrm_core::Label::parse("上海常客").expect("a label"),
                     predicate: solocrm_core::Predicate::parse("tag = vip and city = 上海")
                         .expect("a predicate"),
-                })
+                })?;
+                let spend = |amount: &str, channel: Option<&str>| solocrm_core::NewCost {
+                    at,
+                    amount: solocrm_core::Money::parse(amount, Currency::CNY).expect("money"),
+                    category: solocrm_core::CostCategory::Marketing,
+                    channel: channel.map(|c| solocrm_core::Tag::parse(c).expect("a tag")),
+                    note: Some(solocrm_core::FreeText::parse("小红书推广").expect("a note")),
+                };
+                w.set_points_tier(solocrm_core::PointsTier {
+                    name: solocrm_core::Tag::parse("金卡").expect("a tier name"),
+                    min_points: 1000,
+                })?;
+                let ad = w.record_cost(spend("1200.00", Some("xiaohongshu")))?;
+                w.record_cost(spend("99.00", None))?;
+                w.void_cost(
+                    ad.id(),
+                    at,
+                    solocrm_core::Label::parse("重复记账").expect("a label"),
+                )
+                .map(|_| ())
             })
             .expect("written");
     }

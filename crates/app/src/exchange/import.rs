@@ -622,10 +622,11 @@ impl References {
     }
 }
 
-/// Every stored purchase reference and its purchase.
+/// Every stored purchase reference and its purchase (a voided purchase keeps its
+/// reference taken).
 fn stored_references(store: &Crm) -> Result<FastMap<String, PurchaseId>, StoreError> {
     Ok(store
-        .purchases(&ActivityQuery::ALL)?
+        .purchases(&ActivityQuery::EVERYTHING)?
         .into_iter()
         .filter_map(|p| p.external_ref().map(|r| (r.to_string(), p.id())))
         .collect())
@@ -848,6 +849,66 @@ fn read_rows(
     result
 }
 
+/// One [`Progress`] for the reader and the writer of a pass, taken in turn.
+struct Shared<'p>(std::sync::Mutex<&'p mut dyn Progress>);
+
+impl Shared<'_> {
+    fn with(&self, f: impl FnOnce(&mut dyn Progress)) {
+        let mut guard = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut **guard);
+    }
+}
+
+impl Progress for &Shared<'_> {
+    fn begin(&mut self, total: u64) {
+        self.with(|p| p.begin(total));
+    }
+    fn advance(&mut self, done: u64) {
+        self.with(|p| p.advance(done));
+    }
+    fn end(&mut self) {
+        self.with(|p| p.end());
+    }
+    fn written(&mut self, rows: u64) {
+        self.with(|p| p.written(rows));
+    }
+    fn committing(&mut self) {
+        self.with(|p| p.committing());
+    }
+}
+
+/// The parts of a pass on their way to the store, reporting the rows written: a part
+/// is asked for once the one before it is written.
+struct Counting<'p, I> {
+    parts: I,
+    rows: u64,
+    progress: &'p Shared<'p>,
+}
+
+impl<I: Iterator<Item = ImportPart>> Iterator for Counting<'_, I> {
+    type Item = ImportPart;
+
+    fn next(&mut self) -> Option<ImportPart> {
+        self.progress.with(|p| p.written(self.rows));
+        let next = self.parts.next();
+        match &next {
+            Some(Ok(batch)) => {
+                let rows = batch.create_customers.len()
+                    + batch.update_customers.len()
+                    + batch.purchases.len()
+                    + batch.surveys.len();
+                self.rows += rows as u64;
+            }
+            Some(Err(_)) => {}
+            None => self.progress.with(|p| p.committing()),
+        }
+        next
+    }
+}
+
 /// What [`stream`] did.
 struct Streamed {
     receipt: ImportReceipt,
@@ -905,11 +966,13 @@ fn stream(
         let columns = file.columns().clone();
         let mut planner = new_planner(passes > 1)?;
         let (tx, rx) = mpsc::sync_channel(PARTS_AHEAD);
+        let shared = Shared(std::sync::Mutex::new(&mut *progress));
         let (result, pass) = thread::scope(|scope| {
             let set_aside = &set_aside;
             let planner = planner.as_mut();
-            let progress = &mut *progress;
+            let shared = &shared;
             let reader = scope.spawn(move || {
+                let progress = &mut &*shared;
                 let tx = PartSender(tx);
                 let mut pass = Pass::default();
                 if let Err(Stop::Failed(why)) = read_rows(
@@ -927,7 +990,12 @@ fn stream(
                 pass.rows = file.rows_read();
                 pass
             });
-            let result = apply(store, &mut rx.iter(), opts.dry_run);
+            let mut parts = Counting {
+                parts: rx.iter(),
+                rows: 0,
+                progress: shared,
+            };
+            let result = apply(store, &mut parts, opts.dry_run);
             // The store is done: a reader still sending stops.
             drop(rx);
             let pass = reader
@@ -1677,6 +1745,75 @@ mod tests {
             file,
             options,
         }
+    }
+
+    /// What a [`Progress`] was told, in order.
+    #[derive(Default)]
+    struct Recorded(Vec<(&'static str, u64)>);
+
+    impl Progress for Recorded {
+        fn begin(&mut self, total: u64) {
+            self.0.push(("begin", total));
+        }
+        fn advance(&mut self, done: u64) {
+            self.0.push(("advance", done));
+        }
+        fn end(&mut self) {
+            self.0.push(("end", 0));
+        }
+        fn written(&mut self, rows: u64) {
+            self.0.push(("written", rows));
+        }
+        fn committing(&mut self) {
+            self.0.push(("committing", 0));
+        }
+    }
+
+    #[test]
+    fn progress_reports_the_rows_written_then_the_commit() {
+        let rows = 2 * PART_ROWS + 100;
+        let r = race(0, rows);
+        let input = Input::file(&r.file);
+        let job = Job {
+            file: &r.file,
+            input: &input,
+            detected: Detected::Sure(super::super::encoding::Encoding::Utf8),
+            first: None,
+            options: &r.options,
+            rejects: None,
+        };
+        let mut progress = Recorded::default();
+        let (summary, _) = purchases_from(&r.store, job, &mut progress, r.stale).unwrap();
+        assert_eq!(summary.counts[0], ("purchases", rows));
+        let calls = progress.0;
+        let len = std::fs::metadata(&r.file).unwrap().len();
+        assert!(calls.contains(&("begin", len)), "{calls:?}");
+        let written: Vec<u64> = calls
+            .iter()
+            .filter(|(what, _)| *what == "written")
+            .map(|&(_, n)| n)
+            .collect();
+        assert!(written.windows(2).all(|w| w[0] <= w[1]), "{written:?}");
+        assert_eq!(written.first(), Some(&0));
+        assert_eq!(written.last(), Some(&(rows as u64)));
+        assert!(written.contains(&(PART_ROWS as u64)), "{written:?}");
+        // The commit comes once, after the last row is written.
+        let commits: Vec<usize> = (0..calls.len())
+            .filter(|&i| calls[i].0 == "committing")
+            .collect();
+        assert_eq!(commits.len(), 1, "{calls:?}");
+        // (The reader's `end` may fall between the last count and the commit.)
+        let before: Vec<_> = calls[..commits[0]]
+            .iter()
+            .filter(|(what, _)| *what == "written")
+            .collect();
+        assert_eq!(before.last(), Some(&&("written", rows as u64)));
+        assert!(
+            !calls[commits[0]..]
+                .iter()
+                .any(|(what, _)| *what == "written")
+        );
+        assert!(calls.contains(&("end", 0)));
     }
 
     #[test]

@@ -361,9 +361,13 @@ pub struct WriteError {
     pub source: io::Error,
 }
 
-/// How a long import shows how far it has come. Called from the thread that reads
-/// the file, hence `Send`. A `--skip-invalid` import may read its file more than
-/// once; each pass begins anew.
+/// How a long import shows how far it has come: the bytes read of each pass over
+/// the file ([`begin`](Self::begin), [`advance`](Self::advance), [`end`](Self::end)),
+/// and the rows the store has written of it ([`written`](Self::written), then
+/// [`committing`](Self::committing)). Reading and writing overlap (the store writes
+/// one part while the next is read), so the calls come from two threads, one at a
+/// time, hence `Send`. A `--skip-invalid` import may read its file more than once;
+/// each pass begins anew, its written rows counted from zero again.
 pub trait Progress: Send {
     /// A pass over `total` bytes begins.
     fn begin(&mut self, total: u64);
@@ -371,6 +375,12 @@ pub trait Progress: Send {
     fn advance(&mut self, done: u64);
     /// The pass is over.
     fn end(&mut self);
+    /// The store has written `rows` rows of the pass so far (created, updated,
+    /// purchases, surveys). Nothing by default.
+    fn written(&mut self, _rows: u64) {}
+    /// Every row of the pass is written; the transaction commits (or, for a dry run,
+    /// rolls back). Nothing by default.
+    fn committing(&mut self) {}
 }
 
 /// Progress that shows nothing.

@@ -58,6 +58,70 @@ fn show_percent(r: &Measured<Ratio>) -> String {
         .map_or_else(|| "-".into(), |r| format!("{} %", r.percent_rounded(1)))
 }
 
+/// The report's costs, when the period has any: their total, ROI on revenue and on
+/// gross margin, and CAC and ROI per acquisition channel.
+fn spend_tables(
+    out: &mut crate::output::Out,
+    r: &solocrm_core::metrics::MetricsReport,
+) -> Result<()> {
+    let Some(s) = r
+        .spend
+        .as_ref()
+        .filter(|s| !s.total.is_zero() || s.voided > 0)
+    else {
+        return Ok(());
+    };
+    out.line("")?;
+    let parts: Vec<String> = s
+        .by_category
+        .iter()
+        .map(|c| format!("{} {}", c.category, c.spend.amount()))
+        .collect();
+    let roi = |m: &Measured<solocrm_core::metrics::CostBenefit>| {
+        m.value().map_or_else(|| "-".into(), roi_text)
+    };
+    let mut t = Table::new(&["COSTS", "VALUE"]);
+    t.row(vec![
+        "costs".to_owned(),
+        format!("{} ({})", s.total, parts.join(", ")),
+    ]);
+    t.row(vec!["ROI on revenue".to_owned(), roi(&s.roi_on_revenue)]);
+    t.row(vec![
+        "ROI on gross margin".to_owned(),
+        roi(&s.roi_on_gross_margin),
+    ]);
+    out.table(&t)?;
+    if s.channels.is_empty() {
+        return Ok(());
+    }
+    out.line("")?;
+    let mut t = Table::new(&["CHANNEL", ">SPEND", ">NEW", ">CAC", ">REVENUE", ">ROI"]);
+    for c in &s.channels {
+        t.row(vec![
+            c.channel.clone(),
+            c.spend.to_string(),
+            c.new_customers.to_string(),
+            show(&c.cac),
+            c.revenue.to_string(),
+            c.roi.value().map_or_else(
+                || "-".into(),
+                |r| format!("{} %", r.roi_percent().round_dp(1)),
+            ),
+        ]);
+    }
+    out.table(&t)
+}
+
+/// An ROI in percent with what it compares: `-42.9 % (gain 400.00 CNY on 700.00 CNY)`.
+fn roi_text(c: &solocrm_core::metrics::CostBenefit) -> String {
+    format!(
+        "{} % ({} on {})",
+        c.roi_percent().round_dp(1),
+        c.gain,
+        c.cost
+    )
+}
+
 fn show<T: std::fmt::Display>(m: &Measured<T>) -> String {
     m.value().map_or_else(|| "-".into(), ToString::to_string)
 }
@@ -287,6 +351,7 @@ pub fn dashboard(
         t.row(vec![k.to_owned(), v]);
     }
     out.table(&t)?;
+    spend_tables(out, r)?;
     out.line("")?;
     let mut t = Table::new(&["RFM SEGMENT", ">CUSTOMERS"]);
     for s in r.rfm.segments.iter().filter(|s| s.customers > 0) {
@@ -608,6 +673,7 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
     let until = ActivityQuery {
         customer: None,
         range: solocrm_core::TimeRange::until(at + chrono::Duration::seconds(1)),
+        include_voided: false,
     };
     // One snapshot of the books as they stood at the end of the day.
     let (customers, log, surveys, requests, interactions) =

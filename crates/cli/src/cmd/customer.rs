@@ -1,15 +1,20 @@
 //! `solocrm customer ...`
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use solocrm_app::views::CustomerPage;
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use solocrm_core::store::{MAX_PAGE_SIZE, Page};
 use solocrm_core::{
-    CountryCode, Customer, CustomerData, CustomerQuery, Email, ExternalRef, FreeText, Label,
-    NewCustomer, PersonName, Phone, SegmentFilter, Store, Tag,
+    BirthYear, CountryCode, Crm, Customer, CustomerData, CustomerId, CustomerQuery, Email,
+    ExternalRef, FreeText, Gender, IncomeBand, Label, Money, NewCustomer, PersonName, Phone,
+    Profile, Reader, SearchText, SegmentFilter, Store, Tag,
 };
 
 use super::Ctx;
 use crate::books::File as _;
-use crate::cli::{CustomerCmd, CustomerFields};
+use crate::cli::{ClearField, CustomerCmd, CustomerFields};
 use crate::output::{Table, opt};
 use crate::parse;
 
@@ -47,7 +52,7 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             stage,
             tag,
             segment,
-            limit,
+            page,
             after,
             as_of,
         } => {
@@ -64,17 +69,12 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 segment,
                 include_erased: false,
                 after: after.map(solocrm_core::CustomerId::new),
-                limit,
+                limit: MAX_PAGE_SIZE,
             };
-            let page = store.list_customers(&query)?;
-            if ctx.out.json {
-                ctx.out.json(&page)?;
-            } else {
-                print_customers(ctx, &page.items)?;
-                if let Some(next) = page.next {
-                    ctx.say(format!("(more: --after {next})"))?;
-                }
-            }
+            list(ctx, &store, query, ctx.rows(page))?;
+        }
+        CustomerCmd::Search { text, page } => {
+            search(ctx, &store, &text, page)?;
         }
         CustomerCmd::Show { customer } => {
             let c = parse::customer(&store, &customer)?;
@@ -85,6 +85,8 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             name,
             fields,
             clear,
+            set,
+            unset,
         } => {
             let c = parse::customer(&store, &customer)?;
             let mut data = c.data().clone();
@@ -92,7 +94,13 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 data.name = PersonName::parse(&n)?;
             }
             for field in &clear {
-                clear_field(&mut data, field)?;
+                clear_field(&mut data, *field);
+            }
+            for key in &unset {
+                unset_attribute(&mut data.profile, key)?;
+            }
+            for pair in &set {
+                set_attribute(&mut data.profile, pair)?;
             }
             let data = apply_fields(data, &fields, &store, ctx.today())?;
             let c = store.update_customer(c.id(), data)?;
@@ -227,33 +235,228 @@ pub fn apply_fields(
     Ok(data)
 }
 
-fn clear_field(data: &mut CustomerData, field: &str) -> Result<()> {
-    match field.trim().to_ascii_lowercase().as_str() {
-        "email" => data.email = None,
-        "phone" => data.phone = None,
-        "company" => data.company = None,
-        "birthday" => data.birthday = None,
-        "country" => data.profile.country = None,
-        "city" => data.profile.city = None,
-        "channel" => data.acquisition_channel = None,
-        "cost" => data.acquisition_cost = None,
-        "reference" => data.external_ref = None,
-        "notes" => data.notes = FreeText::empty(),
-        other => bail!(
-            "cannot clear '{other}'; clearable fields: email, phone, company, birthday, country, city, channel, cost, reference, notes"
-        ),
+fn clear_field(data: &mut CustomerData, field: ClearField) {
+    match field {
+        ClearField::Email => data.email = None,
+        ClearField::Phone => data.phone = None,
+        ClearField::Company => data.company = None,
+        ClearField::Birthday => data.birthday = None,
+        ClearField::Country => data.profile.country = None,
+        ClearField::City => data.profile.city = None,
+        ClearField::Channel => data.acquisition_channel = None,
+        ClearField::Cost => data.acquisition_cost = None,
+        ClearField::Reference => data.external_ref = None,
+        ClearField::Notes => data.notes = FreeText::empty(),
+    }
+}
+
+/// The profile fields `--set` and `--unset` know by name; any other key is a custom
+/// attribute.
+const PROFILE_KEYS: &str = "country, region, city, gender, income_band, industry, birth_year, interests, lifestyle, values";
+
+/// A known profile field's name, read forgivingly (`Income Band`, `income-band`), or
+/// `None` for a custom attribute. `attribute.KEY` always names a custom attribute.
+fn profile_key(key: &str) -> Option<&'static str> {
+    let k = key.trim().to_lowercase().replace(['-', ' '], "_");
+    Some(match k.as_str() {
+        "country" => "country",
+        "region" => "region",
+        "city" => "city",
+        "gender" => "gender",
+        "income_band" | "income" => "income_band",
+        "industry" => "industry",
+        "birth_year" => "birth_year",
+        "interests" | "interest" => "interests",
+        "lifestyle" | "lifestyles" => "lifestyle",
+        "values" | "value" => "values",
+        _ => return None,
+    })
+}
+
+/// The custom attribute a key names (`attribute.` stripped).
+fn custom_key(key: &str) -> Result<Tag> {
+    let k = key.trim();
+    let k = k.strip_prefix("attribute.").unwrap_or(k);
+    Tag::parse(k).map_err(|e| anyhow!("attribute name '{k}': {e}"))
+}
+
+/// Comma-separated tags, as `interests=` takes them.
+fn tag_list(value: &str) -> Result<solocrm_core::Tags> {
+    let mut tags = solocrm_core::Tags::default();
+    for t in value.split(',').filter(|t| !t.trim().is_empty()) {
+        tags.insert(Tag::parse(t)?);
+    }
+    Ok(tags)
+}
+
+/// `--set KEY=VALUE`: a profile field or a custom attribute.
+fn set_attribute(p: &mut Profile, pair: &str) -> Result<()> {
+    let Some((key, value)) = pair.split_once('=') else {
+        bail!("--set takes KEY=VALUE, e.g. --set industry=餐饮; got '{pair}'");
+    };
+    let value = value.trim();
+    if value.is_empty() {
+        bail!("--set {key}= has no value; to remove it use --unset {key}");
+    }
+    let known = if key.trim().starts_with("attribute.") {
+        None
+    } else {
+        profile_key(key)
+    };
+    match known {
+        Some("country") => p.country = Some(CountryCode::parse(value)?),
+        Some("region") => p.region = Some(Label::parse(value)?),
+        Some("city") => p.city = Some(Label::parse(value)?),
+        Some("gender") => p.gender = Some(Gender::parse(value)?),
+        Some("income_band") => p.income_band = Some(IncomeBand::parse(value)?),
+        Some("industry") => p.industry = Some(Label::parse(value)?),
+        Some("birth_year") => {
+            let year: i32 = value
+                .parse()
+                .map_err(|_| anyhow!("birth_year '{value}' is not a year"))?;
+            p.birth_year = Some(BirthYear::new(year)?);
+        }
+        Some("interests") => p.interests = tag_list(value)?,
+        Some("lifestyle") => p.lifestyle = tag_list(value)?,
+        Some("values") => p.values = tag_list(value)?,
+        _ => {
+            p.attributes.insert(custom_key(key)?, Label::parse(value)?);
+        }
     }
     Ok(())
 }
 
-fn print_customers(ctx: &mut Ctx, customers: &[Customer]) -> Result<()> {
-    let mut t = Table::new(&[">ID", "NAME", "STAGE", "EMAIL", "TAGS", "SINCE"]);
-    for c in customers {
+/// `--unset KEY`: removes a profile field or a custom attribute.
+fn unset_attribute(p: &mut Profile, key: &str) -> Result<()> {
+    let known = if key.trim().starts_with("attribute.") {
+        None
+    } else {
+        profile_key(key)
+    };
+    match known {
+        Some("country") => p.country = None,
+        Some("region") => p.region = None,
+        Some("city") => p.city = None,
+        Some("gender") => p.gender = None,
+        Some("income_band") => p.income_band = None,
+        Some("industry") => p.industry = None,
+        Some("birth_year") => p.birth_year = None,
+        Some("interests") => p.interests = solocrm_core::Tags::default(),
+        Some("lifestyle") => p.lifestyle = solocrm_core::Tags::default(),
+        Some("values") => p.values = solocrm_core::Tags::default(),
+        _ => {
+            let k = custom_key(key)?;
+            if p.attributes.remove(&k).is_none() {
+                bail!(
+                    "the customer has no attribute '{k}' to unset; profile fields: {PROFILE_KEYS}, \
+                     or a custom attribute the customer has"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `customer list`: up to `rows` customers of `query` by id (all with `None`), read
+/// with their purchase summaries in one snapshot.
+fn list(ctx: &mut Ctx, store: &Crm, mut query: CustomerQuery, rows: Option<usize>) -> Result<()> {
+    let as_of = ctx.now;
+    let (items, next, summaries) = store.read(|r| {
+        let mut items = Vec::new();
+        let next = loop {
+            let want = rows.map_or(MAX_PAGE_SIZE as usize, |n| n - items.len());
+            query.limit = u32::try_from(want.clamp(1, MAX_PAGE_SIZE as usize)).unwrap_or(1);
+            let page = r.list_customers(&query)?;
+            items.extend(page.items);
+            match page.next {
+                Some(n) if rows.is_none_or(|max| items.len() < max) => query.after = Some(n),
+                other => break other,
+            }
+        };
+        let summaries = summaries(&r, &items, as_of)?;
+        Ok((items, next, summaries))
+    })?;
+    if ctx.out.json {
+        return ctx.out.json(&Page { items, next });
+    }
+    print_customers(ctx, &items, &summaries)?;
+    if let Some(next) = next {
+        ctx.say(format!(
+            "showing {}; the next: --after {next}; --limit 0 shows all",
+            super::plural(items.len(), "customer", "customers")
+        ))?;
+    }
+    Ok(())
+}
+
+/// Above this many rows, the list reads every purchase once (the columnar log)
+/// rather than one summary per row.
+const SUMMARY_BY_ROW_UP_TO: usize = 2_000;
+
+/// Each customer's last purchase and total spent (before refunds) as of `as_of`.
+fn summaries(
+    r: &Reader<'_>,
+    items: &[Customer],
+    as_of: DateTime<Utc>,
+) -> solocrm_core::StoreResult<Vec<(Option<DateTime<Utc>>, Money)>> {
+    let currency = r.currency();
+    if items.len() <= SUMMARY_BY_ROW_UP_TO {
+        return items
+            .iter()
+            .map(|c| {
+                let s = r.tx().purchase_summary(c.id(), as_of)?;
+                Ok((s.last_at, s.total))
+            })
+            .collect();
+    }
+    let log = r.tx().purchase_log()?;
+    let cutoff = as_of.timestamp();
+    let mut per: HashMap<CustomerId, (i64, i128)> = HashMap::new();
+    for ((&i, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
+        if at > cutoff {
+            continue;
+        }
+        let e = per
+            .entry(log.customers[i as usize])
+            .or_insert((i64::MIN, 0));
+        e.0 = e.0.max(at);
+        e.1 = e.1.saturating_add(i128::from(amount));
+    }
+    Ok(items
+        .iter()
+        .map(|c| match per.get(&c.id()) {
+            Some(&(at, total)) => (
+                DateTime::from_timestamp(at, 0),
+                Money::from_minor(i64::try_from(total).unwrap_or(i64::MAX), currency),
+            ),
+            None => (None, Money::zero(currency)),
+        })
+        .collect())
+}
+
+fn print_customers(
+    ctx: &mut Ctx,
+    customers: &[Customer],
+    summaries: &[(Option<DateTime<Utc>>, Money)],
+) -> Result<()> {
+    let mut t = Table::new(&[
+        ">ID",
+        "NAME",
+        "STAGE",
+        "LAST PURCHASE",
+        ">SPENT",
+        "EMAIL",
+        "TAGS",
+        "SINCE",
+    ]);
+    for (c, (last, spent)) in customers.iter().zip(summaries) {
         let tags: Vec<&str> = c.tags().iter().map(Tag::as_str).collect();
         t.row(vec![
             c.id().to_string(),
             c.name().to_string(),
             c.stage().to_string(),
+            opt(last.map(|at| ctx.day(at))),
+            spent.to_string(),
             opt(c.email()),
             tags.join(","),
             ctx.day(c.created_at()).to_string(),
@@ -263,6 +466,38 @@ fn print_customers(ctx: &mut Ctx, customers: &[Customer]) -> Result<()> {
         return ctx.out.line("no customers match");
     }
     ctx.out.table(&t)
+}
+
+/// `customer search TEXT`: the customers matching, ranked (exact name first, then by
+/// name; see `solocrm_core::search`).
+fn search(ctx: &mut Ctx, store: &Crm, text: &str, page: crate::cli::Page) -> Result<()> {
+    let text = SearchText::parse(text)?;
+    let rows = ctx.rows(page);
+    let (items, total) = store.search_customers(&text, rows)?;
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::json!({
+            "query": text.as_str(),
+            "total": total,
+            "items": items,
+        }));
+    }
+    if items.is_empty() {
+        ctx.say(format!("no customer matches '{}'", text.as_str()))?;
+        return Ok(());
+    }
+    let mut t = Table::new(&[">ID", "NAME", "STAGE", "EMAIL", "COMPANY", "CITY"]);
+    for c in &items {
+        t.row(vec![
+            c.id().to_string(),
+            c.name().to_string(),
+            c.stage().to_string(),
+            opt(c.email()),
+            opt(c.data().company.as_ref()),
+            opt(c.profile().city.as_ref()),
+        ]);
+    }
+    ctx.out.table(&t)?;
+    ctx.more(items.len(), total, "customers")
 }
 
 fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
@@ -296,16 +531,20 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         ("reference", opt(c.external_ref())),
         ("since", ctx.day(c.created_at()).to_string()),
         ("points", page.points_balance.to_string()),
+        ("tier", opt(page.tier.as_ref())),
     ] {
         ctx.out.line(format!("  {label:<10} {value}"))?;
     }
     if !d.notes.is_empty() {
         ctx.out.line(format!("  {:<10} {}", "notes", d.notes))?;
     }
-    if !export.purchases.is_empty() {
+    show_profile(ctx, &d.profile)?;
+    show_relations(ctx, &page)?;
+    if export.purchases.iter().any(|r| !r.is_void()) {
         ctx.out.line("")?;
         let mut t = Table::new(&[">PURCHASE", "DATE", ">AMOUNT", "DESCRIPTION"]);
-        for p in &export.purchases {
+        // Voided records are in the JSON (with their marker), not in the table.
+        for p in export.purchases.iter().filter(|r| !r.is_void()) {
             t.row(vec![
                 p.id().to_string(),
                 ctx.day(p.at()).to_string(),
@@ -315,10 +554,11 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         }
         ctx.out.table(&t)?;
     }
-    if !export.interactions.is_empty() {
+    if export.interactions.iter().any(|r| !r.is_void()) {
         ctx.out.line("")?;
         let mut t = Table::new(&["DATE", "CHANNEL", "DIRECTION", "SUMMARY"]);
-        for i in &export.interactions {
+        // Voided records are in the JSON (with their marker), not in the table.
+        for i in export.interactions.iter().filter(|r| !r.is_void()) {
             t.row(vec![
                 ctx.day(i.at()).to_string(),
                 i.channel().to_string(),
@@ -328,10 +568,11 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         }
         ctx.out.table(&t)?;
     }
-    if !export.surveys.is_empty() {
+    if export.surveys.iter().any(|r| !r.is_void()) {
         ctx.out.line("")?;
         let mut t = Table::new(&["DATE", "KIND", ">SCORE", "COMMENT"]);
-        for s in &export.surveys {
+        // Voided records are in the JSON (with their marker), not in the table.
+        for s in export.surveys.iter().filter(|r| !r.is_void()) {
             t.row(vec![
                 ctx.day(s.at()).to_string(),
                 s.score().kind().to_string(),
@@ -358,6 +599,126 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
                 h.to.to_string(),
                 why,
             ]);
+        }
+        ctx.out.table(&t)?;
+    }
+    Ok(())
+}
+
+/// The profile fields `customer edit --set` sets, those that are given.
+fn show_profile(ctx: &mut Ctx, p: &Profile) -> Result<()> {
+    let tags = |t: &solocrm_core::Tags| t.iter().map(Tag::as_str).collect::<Vec<_>>().join(", ");
+    let mut lines: Vec<(String, String)> = Vec::new();
+    if let Some(v) = &p.region {
+        lines.push(("region".into(), v.to_string()));
+    }
+    if let Some(v) = p.gender {
+        lines.push(("gender".into(), v.to_string()));
+    }
+    if let Some(v) = p.income_band {
+        lines.push(("income".into(), v.to_string()));
+    }
+    if let Some(v) = &p.industry {
+        lines.push(("industry".into(), v.to_string()));
+    }
+    if let Some(v) = p.birth_year {
+        lines.push(("born".into(), v.get().to_string()));
+    }
+    for (label, t) in [
+        ("interests", &p.interests),
+        ("lifestyle", &p.lifestyle),
+        ("values", &p.values),
+    ] {
+        if !t.is_empty() {
+            lines.push((label.into(), tags(t)));
+        }
+    }
+    for (k, v) in &p.attributes {
+        lines.push((k.to_string(), v.to_string()));
+    }
+    for (label, value) in lines {
+        ctx.out.line(format!("  {label:<10} {value}"))?;
+    }
+    Ok(())
+}
+
+/// The open deals, open requests, open tasks and the consents in force.
+fn show_relations(ctx: &mut Ctx, page: &CustomerPage) -> Result<()> {
+    let export = &page.export;
+    let deals: Vec<_> = export
+        .deals
+        .iter()
+        .filter(|d| !d.stage().is_closed())
+        .collect();
+    if !deals.is_empty() {
+        ctx.out.line("")?;
+        let mut t = Table::new(&[">DEAL", "STAGE", ">VALUE", "CLOSE", "TITLE"]);
+        for d in deals {
+            t.row(vec![
+                d.id().to_string(),
+                d.stage().to_string(),
+                d.value().to_string(),
+                opt(d.expected_close()),
+                d.title().to_string(),
+            ]);
+        }
+        ctx.out.table(&t)?;
+    }
+    let requests: Vec<_> = export.requests.iter().filter(|r| r.is_open()).collect();
+    if !requests.is_empty() {
+        ctx.out.line("")?;
+        let mut t = Table::new(&[">REQUEST", "KIND", "STATUS", "OPENED", "SUBJECT"]);
+        for r in requests {
+            t.row(vec![
+                r.id().to_string(),
+                r.kind().to_string(),
+                r.status().to_string(),
+                ctx.day(r.opened_at()).to_string(),
+                r.subject().to_string(),
+            ]);
+        }
+        ctx.out.table(&t)?;
+    }
+    let tasks: Vec<_> = export.tasks.iter().filter(|t| t.is_open()).collect();
+    if !tasks.is_empty() {
+        ctx.out.line("")?;
+        let mut t = Table::new(&[">TASK", "DUE", "KIND", "TITLE"]);
+        for task in tasks {
+            t.row(vec![
+                task.id().to_string(),
+                task.due().to_string(),
+                task.kind().to_string(),
+                task.title().to_string(),
+            ]);
+        }
+        ctx.out.table(&t)?;
+    }
+    let c = &export.customer;
+    let mut purposes: Vec<&Tag> = Vec::new();
+    for d in c.consents() {
+        if !purposes.contains(&&d.purpose) {
+            purposes.push(&d.purpose);
+        }
+    }
+    if !purposes.is_empty() {
+        ctx.out.line("")?;
+        let mut t = Table::new(&["CONSENT", "STATE", "SINCE", "SOURCE"]);
+        for p in purposes {
+            let latest = c
+                .consents()
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| &d.purpose == p)
+                .max_by_key(|(i, d)| (d.at, *i))
+                .map(|(_, d)| d);
+            if let Some(d) = latest {
+                t.row(vec![
+                    p.to_string(),
+                    if d.granted { "granted" } else { "revoked" }.into(),
+                    ctx.day(d.at).to_string(),
+                    d.source.to_string(),
+                ]);
+            }
         }
         ctx.out.table(&t)?;
     }

@@ -14,7 +14,7 @@ use solocrm_app::exchange::{
 
 use super::Ctx;
 use crate::cli::{ImportCmd, ImportFormat, ImportFrom};
-use crate::output::ProgressLine;
+use crate::output::ImportProgress;
 use crate::paths::{OutFile, Protected};
 
 pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
@@ -68,22 +68,22 @@ pub fn import(ctx: &mut Ctx, cmd: ImportCmd) -> Result<()> {
     options.ignore_unknown = opts.ignore_unknown;
     options.create_missing = create_missing;
     options.dry_run = opts.dry_run;
-    // No progress line under --quiet.
-    let mut line = ProgressLine::new("importing");
+    // No progress under --quiet.
+    let mut bars = ImportProgress::new();
     let mut silent = solocrm_app::exchange::NoProgress;
     let progress: &mut dyn solocrm_app::exchange::Progress = if super::quiet() {
         &mut silent
     } else {
-        &mut line
+        &mut bars
     };
-    let summary = CsvImporter
-        .import(&store, dataset, &input, &options, rejects, progress)
-        .map_err(|e| match e {
-            ImportError::File(e @ FileError::UnknownColumn { .. }) => {
-                anyhow!("{e} (or pass --ignore-unknown)")
-            }
-            other => other.into(),
-        })?;
+    let imported = CsvImporter.import(&store, dataset, &input, &options, rejects, progress);
+    bars.finish();
+    let summary = imported.map_err(|e| match e {
+        ImportError::File(e @ FileError::UnknownColumn { .. }) => {
+            anyhow!("{e} (or pass --ignore-unknown)")
+        }
+        other => other.into(),
+    })?;
     if ctx.out.json {
         return ctx.out.json(&summary);
     }

@@ -16,6 +16,7 @@ use solocrm_core::{TaskQuery, care::Holiday};
 
 use super::Ctx;
 use crate::cli::{ExportWhat, Format};
+use crate::output::{Counted, Unit};
 use crate::paths::{OutFile, Protected};
 
 pub fn export(
@@ -81,8 +82,17 @@ pub fn export(
         Some(f) => f,
         None => &mut stdout,
     };
+    // A bar of the bytes written into a file; none over what goes to the terminal.
+    let progress = if out.is_some() {
+        ctx.progress_in(t!("progress.exporting"), 0, Unit::Bytes)
+    } else {
+        None
+    };
+    let mut counted = Counted::new(sink, progress);
+    let exported = exporter.export(&store, dataset, &mut counted);
+    counted.finish();
     // The error itself, not the wrapper, so that `main` can tell a closed pipe.
-    let written = match exporter.export(&store, dataset, sink) {
+    let written = match exported {
         Ok(()) => Ok(()),
         Err(ExportError::Store(e)) => return Err(e.into()),
         Err(ExportError::Csv(e)) => Err(anyhow::Error::from(e)),

@@ -1,14 +1,23 @@
 //! The commands, one module per group, and the context they share.
 
 mod analytics;
+mod audit;
 mod clv;
+mod consent;
+mod cost;
 mod customer;
+mod deal;
 mod import;
+mod interaction;
 mod io;
 mod lifecycle;
-mod records;
+mod points;
+mod purchase;
+mod request;
 mod settings;
 mod setup;
+mod survey;
+mod task;
 
 use std::cell::Cell;
 use std::collections::HashMap;
@@ -24,7 +33,7 @@ use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::books::Books;
 use crate::cli::{Cli, Command, Page};
-use crate::output::{Out, Progress};
+use crate::output::{Out, Progress, Unit};
 
 /// `--quiet`, set once by [`run`] before any command runs; read by [`note`] and
 /// [`Ctx::say`].
@@ -40,6 +49,9 @@ pub fn quiet() -> bool {
 pub struct Ctx {
     /// The database file.
     pub db: PathBuf,
+    /// True if the user named the database (`--db`, `SOLOCRM_DB`); false for the
+    /// default in the data directory ([`crate::paths::data_dir`]).
+    pub db_given: bool,
     /// How long a write waits for another writer.
     pub busy_timeout: Duration,
     /// The time the command runs, read once.
@@ -86,7 +98,14 @@ impl Ctx {
             return Ok(books);
         }
         if !self.db.exists() {
-            bail!(t!("db.missing", db = self.db.display()));
+            // Before the data directory, the default was ./solocrm.db.
+            let old = std::path::Path::new("solocrm.db");
+            let hint = if !self.db_given && old.is_file() {
+                t!("db.old_default")
+            } else {
+                ""
+            };
+            bail!("{}{hint}", t!("db.missing", db = self.db.display()));
         }
         let options = SqliteOptions::default().busy_timeout(self.busy_timeout);
         let books = SqliteStore::open_with(&self.db, &options)
@@ -135,10 +154,15 @@ impl Ctx {
         self.out.line(text)
     }
 
-    /// A progress line on standard error (shown on a terminal only), none under
-    /// `--quiet`.
+    /// A progress bar of `total` records on standard error (shown on a terminal only;
+    /// a spinner if `total` is 0), none under `--quiet`.
     pub fn progress(&self, label: &'static str, total: u64) -> Option<Progress> {
-        (!quiet()).then(|| Progress::new(label, total))
+        self.progress_in(label, total, Unit::Records)
+    }
+
+    /// [`Ctx::progress`] counting in `unit`.
+    pub fn progress_in(&self, label: &'static str, total: u64, unit: Unit) -> Option<Progress> {
+        (!quiet()).then(|| Progress::new(label, total, unit))
     }
 
     /// How many rows of a list to print: `--limit N` (0 for all), else a screenful
@@ -186,6 +210,16 @@ impl CustomerNames {
     }
 }
 
+/// A record's JSON with `customer_name` beside its customer id: what the `show`
+/// commands print with `--json`.
+pub fn with_name(record: &impl serde::Serialize, name: &str) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(record)?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert("customer_name".into(), name.into());
+    }
+    Ok(value)
+}
+
 /// Prints a note on standard error (what the command is waiting for), escaped; nothing
 /// under `--quiet`.
 pub fn note(message: &str) {
@@ -221,8 +255,27 @@ pub fn warn(message: &str) {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
     QUIET.store(cli.quiet, Ordering::Relaxed);
+    // These two need no database.
+    match cli.command {
+        Command::Completions { shell } => return completions(shell),
+        Command::Man => return man(),
+        _ => {}
+    }
+    let db_given = cli.db.is_some();
+    let db = match cli.db {
+        Some(db) => db,
+        None => {
+            let name = if matches!(cli.command, Command::Demo { .. }) {
+                crate::paths::DEMO_FILE
+            } else {
+                crate::paths::BOOKS_FILE
+            };
+            crate::paths::data_dir()?.join(name)
+        }
+    };
     let mut ctx = Ctx {
-        db: cli.db,
+        db,
+        db_given,
         busy_timeout: Duration::from_secs(u64::from(cli.busy_timeout)),
         now: Utc::now(),
         out: Out::new(cli.json),
@@ -248,14 +301,14 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Checkpoint => setup::checkpoint(&mut ctx)?,
         Command::Migrate { from, to } => setup::migrate(&mut ctx, &from, &to)?,
         Command::Customer(c) => customer::run(&mut ctx, c)?,
-        Command::Interaction(c) => records::interaction(&mut ctx, c)?,
-        Command::Purchase(c) => records::purchase(&mut ctx, c)?,
-        Command::Survey(c) => records::survey(&mut ctx, c)?,
-        Command::Request(c) => records::request(&mut ctx, c)?,
-        Command::Deal(c) => records::deal(&mut ctx, c)?,
-        Command::Task(c) => records::task(&mut ctx, c)?,
-        Command::Points(c) => records::points(&mut ctx, c)?,
-        Command::Consent(c) => records::consent(&mut ctx, c)?,
+        Command::Interaction(c) => interaction::run(&mut ctx, c)?,
+        Command::Purchase(c) => purchase::run(&mut ctx, c)?,
+        Command::Survey(c) => survey::run(&mut ctx, c)?,
+        Command::Request(c) => request::run(&mut ctx, c)?,
+        Command::Deal(c) => deal::run(&mut ctx, c)?,
+        Command::Task(c) => task::run(&mut ctx, c)?,
+        Command::Points(c) => points::run(&mut ctx, c)?,
+        Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {
             as_of,
@@ -272,6 +325,12 @@ pub fn run(cli: Cli) -> Result<()> {
             )?;
         }
         Command::Segment(c) => lifecycle::segment(&mut ctx, c)?,
+        Command::Audit {
+            customer,
+            since,
+            page,
+        } => audit::run(&mut ctx, customer.as_deref(), since.as_deref(), page)?,
+        Command::Cost(c) => cost::run(&mut ctx, c)?,
         Command::Import(c) => import::import(&mut ctx, c)?,
         Command::Report { range } => analytics::report(&mut ctx, &range)?,
         Command::Rfm { as_of, ties, top } => {
@@ -291,8 +350,7 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             holidays,
         } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
-        Command::Completions { shell } => completions(shell)?,
-        Command::Man => man()?,
+        Command::Completions { .. } | Command::Man => {}
     }
     ctx.out.finish()
 }

@@ -8,11 +8,12 @@ use chrono::{Datelike as _, Months, NaiveDate};
 use solocrm_app::settings::default_zone;
 use solocrm_core::metrics::Period;
 use solocrm_core::{BusinessZone, Currency};
-use solocrm_sample::{GenConfig, Locale, populate};
-use solocrm_store_sqlite::SqliteStore;
+use solocrm_sample::{GenConfig, Locale, business, insert_bulk};
+use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::books::File as _;
 use crate::cli::DemoLocale;
+use crate::output::Unit;
 
 use super::Ctx;
 
@@ -23,8 +24,21 @@ fn refuse_existing(db: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Creates the data directory (0700) when the database is the default one in it;
+/// a path the user named must be in a directory that exists.
+fn make_home(ctx: &Ctx) -> Result<()> {
+    if ctx.db_given {
+        return Ok(());
+    }
+    match ctx.db.parent() {
+        Some(dir) => crate::paths::create_private_dir(dir),
+        None => Ok(()),
+    }
+}
+
 fn create(ctx: &Ctx, currency: Currency) -> Result<SqliteStore> {
     refuse_existing(&ctx.db)?;
+    make_home(ctx)?;
     SqliteStore::create(&ctx.db, currency)
         .with_context(|| t!("setup.cannot_create", db = ctx.db.display()))
 }
@@ -64,7 +78,11 @@ pub fn init(ctx: &mut Ctx, currency: &str, zone: Option<BusinessZone>) -> Result
         currency = currency,
         zone = zone,
         chosen = chosen
-    ))
+    ))?;
+    if !ctx.db_given {
+        ctx.say(t!("init.default_db"))?;
+    }
+    Ok(())
 }
 
 /// The most customers `demo` builds; beyond that the sample is slow and large rather
@@ -95,6 +113,13 @@ fn demo_end(ctx: &Ctx, end: Option<&str>, zone: BusinessZone) -> Result<NaiveDat
     Ok(end)
 }
 
+/// `solocrm demo`: a sample business of `customers` customers (seed `seed`, history
+/// ending `end`, in `locale`), built in one bulk transaction in a private work file
+/// and moved into place when complete, then its dashboard.
+///
+/// Without `--db`/`SOLOCRM_DB` the sample goes to its own file, `demo.db` in the data
+/// directory, never the user's books, and a second `demo` rebuilds it; a database the
+/// user named is refused if it exists.
 pub fn demo(
     ctx: &mut Ctx,
     customers: u32,
@@ -123,7 +148,15 @@ pub fn demo(
     if ctx.postgres_url().is_some() {
         bail!(t!("demo.needs_file", db = ctx.db_shown()));
     }
-    refuse_existing(&ctx.db)?;
+    // The default sample book is the demo's own and is rebuilt; a named file is the
+    // user's and is never replaced.
+    let replace = !ctx.db_given;
+    if replace {
+        refuse_open_sample(&ctx.db)?;
+    } else {
+        refuse_existing(&ctx.db)?;
+    }
+    make_home(ctx)?;
     // All or nothing: the sample is built in a private directory beside the target and
     // moved into place only when complete, so an interrupted demo leaves no
     // half-built database behind (and a second `demo` is not refused because of one).
@@ -136,24 +169,42 @@ pub fn demo(
         .tempdir_in(&parent)
         .with_context(|| t!("demo.cannot_create_work", dir = parent.display()))?;
     let building = work.path().join("demo.db");
-    let store = SqliteStore::create(&building, config.currency)
+    // The work file is private until it is complete: it is built without the
+    // write-ahead log, every page written once (`SqliteOptions::private_build`).
+    let options = SqliteOptions::default().private_build(true);
+    let store = SqliteStore::create_with(&building, config.currency, &options)
         .map(|store| crate::books::of_file(store, &building))
         .with_context(|| t!("setup.cannot_create", db = building.display()))?;
     store
         .set_time_zone(zone)
         .with_context(|| t!("setup.cannot_store_zone", db = building.display()))?;
-    let progress = ctx.progress(t!("demo.building"), 1);
-    // The generator replays a whole history, stage moves included: the books must
-    // not move anyone by themselves while it does.
-    let replay = store.crm().clone().with_lifecycle(None);
-    let populated = populate(&replay, &config).context(t!("demo.building"))?;
-    drop(replay);
-    if let Some(p) = progress {
+    let generating = ctx.progress_in(t!("demo.generating"), 0, Unit::Time);
+    let business = business(&config);
+    if let Some(p) = generating {
         p.finish();
+    }
+    let mut progress = ctx.progress(t!("demo.writing"), business.counts().total());
+    // The generator replays a whole history, stage moves included: the books must
+    // not move anyone by themselves while it does. Everything is written in one bulk
+    // transaction (the same operations, in the same order, as one per record).
+    let replay = store.crm().clone().with_lifecycle(None);
+    let populated = insert_bulk(&replay, &business, &mut |done| {
+        if let Some(p) = &mut progress {
+            p.set(done);
+        }
+    })
+    .context(t!("demo.building"))?;
+    drop(replay);
+    drop(business);
+    if let Some(p) = &mut progress {
+        p.stage(t!("demo.closing"));
     }
     // Closing checkpoints the log into the file, which then stands alone.
     drop(store);
-    publish(&building, &ctx.db)?;
+    if let Some(p) = progress {
+        p.finish();
+    }
+    publish(&building, &ctx.db, replace)?;
     drop(work);
     let store = ctx.open()?;
     // The generated history ends just before `as_of`: report the year up to then.
@@ -164,10 +215,39 @@ pub fn demo(
     )?
     .in_zone(zone);
     super::analytics::dashboard(ctx, &store, period, Some(&populated))?;
-    if !ctx.out.json
-        && let Some(hint) = holiday_hint(locale, end)
-    {
-        ctx.say(hint)?;
+    if !ctx.out.json {
+        if let Some(hint) = holiday_hint(locale, end) {
+            ctx.say(hint)?;
+        }
+        ctx.say(where_it_is(&ctx.db, ctx.db_given))?;
+    }
+    Ok(())
+}
+
+/// The line `demo` ends with: where the sample books are, and how to look at them.
+fn where_it_is(db: &Path, given: bool) -> String {
+    if given {
+        t!("demo.where_named", db = db.display())
+    } else {
+        t!("demo.where_default", db = db.display())
+    }
+}
+
+/// Refuses to rebuild the default sample book while SQLite may be using it: its
+/// write-ahead log or rollback journal would be taken for the new file's.
+fn refuse_open_sample(db: &Path) -> Result<()> {
+    for suffix in ["-wal", "-journal"] {
+        let side = crate::paths::side_file(db, suffix);
+        if side.exists() || side.is_symlink() {
+            bail!(t!(
+                "demo.sample_in_use",
+                db = db.display(),
+                side = side.display()
+            ));
+        }
+    }
+    if db.is_symlink() || db.exists() && !db.is_file() {
+        bail!(t!("demo.sample_not_file", db = db.display()));
     }
     Ok(())
 }
@@ -201,10 +281,11 @@ fn holiday_hint(locale: Locale, end: NaiveDate) -> Option<String> {
     ))
 }
 
-/// Moves the finished database `from` to `to` without ever replacing a file at `to`: a
-/// hard link is created only if `to` does not exist (atomically), then `from` goes.
-/// Where hard links are not supported, a rename after a last check.
-fn publish(from: &Path, to: &Path) -> Result<()> {
+/// Moves the finished database `from` to `to`. Unless `replace`, never over a file at
+/// `to`: a hard link is created only if `to` does not exist (atomically), then `from`
+/// goes; where hard links are not supported, a rename after a last check. With
+/// `replace` (the default sample book), a rename, which replaces `to` atomically.
+fn publish(from: &Path, to: &Path, replace: bool) -> Result<()> {
     for suffix in ["-wal", "-shm"] {
         let side = crate::paths::side_file(from, suffix);
         if side.exists() {
@@ -214,6 +295,13 @@ fn publish(from: &Path, to: &Path) -> Result<()> {
                 db = to.display()
             ));
         }
+    }
+    if replace {
+        std::fs::rename(from, to)
+            .with_context(|| format!("cannot move the sample database to {}", to.display()))?;
+        // A shared-memory file of the old sample describes a log that is gone.
+        let _ = std::fs::remove_file(crate::paths::side_file(to, "-shm"));
+        return Ok(());
     }
     match std::fs::hard_link(from, to) {
         Ok(()) => {}

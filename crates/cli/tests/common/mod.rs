@@ -96,15 +96,37 @@ impl Env {
     }
 }
 
-/// The binary set up to run `args` on the database `db`, for a test that needs to
-/// start it differently (spawned, another working directory, a redirected output).
-pub fn command_on(db: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
+impl Env {
+    /// The home directory the binary is given (see [`bare_command`]): `home` in the
+    /// temporary directory, so the default database lands in
+    /// `home/.local/share/solocrm/`, never in the real home.
+    pub fn home(&self) -> PathBuf {
+        self.dir.path().join("home")
+    }
+
+    /// The data directory the binary is given: `XDG_DATA_HOME`.
+    pub fn data_home(&self) -> PathBuf {
+        self.home().join(".local/share")
+    }
+
+    /// The binary set up to run `args` without `--db`, on the default database in
+    /// this environment's [data directory](Env::data_home).
+    pub fn command_default(&self, args: &[&str]) -> Command {
+        let mut command = bare_command(&self.home());
+        command.env("XDG_DATA_HOME", self.data_home()).args(args);
+        command
+    }
+}
+
+/// The binary with the environment every test runs it in: no `SOLOCRM_DB`, no
+/// `COLUMNS`, `TZ=UTC`, `NO_COLOR`, and `HOME` set to `home` with no
+/// `XDG_DATA_HOME`, so that nothing a test runs can reach the real home directory.
+pub fn bare_command(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_solocrm"));
     command
-        .arg("--db")
-        .arg(db)
-        .args(args)
         .env_remove("SOLOCRM_DB")
+        .env_remove("XDG_DATA_HOME")
+        .env("HOME", home)
         // Tables are cut to COLUMNS when it is set: a test that wants that sets it.
         .env_remove("COLUMNS")
         // `init` without --timezone takes the zone TZ names: UTC, whatever the machine's.
@@ -114,6 +136,21 @@ pub fn command_on(db: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
         .env_remove("LC_MESSAGES")
         .env_remove("LANG")
         .env("NO_COLOR", "1");
+    command
+}
+
+/// The binary set up to run `args` on the database `db`, for a test that needs to
+/// start it differently (spawned, another working directory, a redirected output).
+/// Its home is `home` beside the database (see [`bare_command`]).
+pub fn command_on(db: impl AsRef<std::ffi::OsStr>, args: &[&str]) -> Command {
+    let db = Path::new(db.as_ref());
+    let home = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("home");
+    let mut command = bare_command(&home);
+    command.arg("--db").arg(db).args(args);
     command
 }
 

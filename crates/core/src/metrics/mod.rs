@@ -68,6 +68,7 @@
 //! | Retention-based CLV | [`retention_clv`] |
 //! | CAC overall and per channel | [`cac`], [`cac_by_channel`] |
 //! | Net benefit, ROI | [`net_benefit`], [`roi`] |
+//! | Recorded costs: ROI on revenue and gross margin, CAC and ROI per channel | [`spend_section`] |
 //! | RFM, codes, segments | [`rfm()`], [`RfmScore`], [`RfmSegment`] |
 //! | Cohort retention matrix | [`cohort_matrix`] |
 //! | Win rate, stage conversion, cycle time, weighted pipeline, sales velocity | [`win_rate`], [`stage_conversion`], [`average_cycle_time`], [`weighted_pipeline`], [`sales_velocity`], [`pipeline_metrics`] |
@@ -87,6 +88,7 @@ pub mod rfm;
 mod satisfaction;
 pub mod screen;
 mod service;
+mod spend;
 mod value;
 pub mod warning;
 
@@ -117,6 +119,7 @@ pub use satisfaction::{
 };
 pub use screen::Outliers;
 pub use service::{DurationStats, ServiceMetrics, duration_stats, service_metrics};
+pub use spend::{CategorySpend, ChannelSpend, SpendInputs, SpendSection, spend_section};
 pub use value::{
     AcquisitionRecord, Cac, CacByChannel, ChannelCac, CostBenefit, HistoricalClv, UNATTRIBUTED,
     average_clv, cac, cac_by_channel, gross_margin, historical_clv, ltv_to_cac, net_benefit,

@@ -23,11 +23,13 @@ use super::satisfaction::{
 };
 use super::screen::{Outliers, screen};
 use super::service::{ServiceMetrics, service_metrics};
+use super::spend::{SpendInputs, SpendSection, spend_section};
 use super::value::{
     AcquisitionRecord, CacByChannel, HistoricalClv, average_clv, cac_by_channel, gross_margin,
     historical_clv, ltv_to_cac, retention_clv,
 };
 use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings};
+use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::{Deal, StageProbabilities};
 use crate::error::ValidationError;
@@ -155,6 +157,8 @@ pub struct ReportData {
     pub deals: Vec<Deal>,
     /// Every service request.
     pub requests: Vec<ServiceRequest>,
+    /// Every recorded cost, voided ones included (they are counted, not summed).
+    pub costs: Vec<Cost>,
 }
 
 /// Satisfaction in the period.
@@ -305,6 +309,10 @@ pub struct MetricsReport {
     /// [`Outliers`]). All zero for data the stores accept today.
     #[serde(default)]
     pub outliers: Outliers,
+    /// The period's recorded costs: ROI on revenue and gross margin, CAC and ROI per
+    /// acquisition channel. `None` only in a report serialised before costs existed.
+    #[serde(default)]
+    pub spend: Option<SpendSection>,
 }
 
 impl MetricsReport {
@@ -396,6 +404,26 @@ impl MetricsReport {
             &mut outliers,
         )?;
 
+        // Spend: the recorded costs against revenue, margin and new customers.
+        let period_purchases: Vec<Purchase> = data
+            .purchases
+            .iter()
+            .filter(|p| in_period(&period, p.at()))
+            .cloned()
+            .collect();
+        let spend = spend_section(
+            &data.costs,
+            SpendInputs {
+                period,
+                currency,
+                customers: &data.customers,
+                log,
+                first_at: &flags.first_at,
+                net_revenue,
+                gross_margin: gross_margin(&period_purchases),
+            },
+        )?;
+
         // RFM, cohorts, pipeline, service, warnings.
         let table = rfm(log, as_of, config.tie_rule)?;
         let rfm_section = RfmSection {
@@ -449,6 +477,7 @@ impl MetricsReport {
             service,
             early_warning,
             outliers,
+            spend: Some(spend),
         })
     }
 }

@@ -1431,3 +1431,96 @@ proptest! {
         prop_assert_eq!(matrix_rows(&cohort_matrix(&shuffled, grain, as_of()).unwrap()), naive);
     }
 }
+
+// ----- spend -----
+
+#[test]
+fn recorded_costs_give_roi_and_cac_per_channel() {
+    use crate::cost::{Cost, CostCategory, NewCost};
+    use crate::ids::CostId;
+    let mut data = scenario();
+    let cost = |id: u64, day: u32, units: i64, category, channel: Option<&str>| {
+        Cost::new(
+            CostId::new(id),
+            NewCost {
+                at: Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0).unwrap(),
+                amount: eur(units),
+                category,
+                channel: channel.map(|c| Tag::parse(c).unwrap()),
+                note: None,
+            },
+            None,
+        )
+    };
+    let voided = cost(4, 8, 1_000, CostCategory::Marketing, Some("ads")).void(
+        Utc.with_ymd_and_hms(2026, 3, 9, 9, 0, 0).unwrap(),
+        Label::parse("typo").unwrap(),
+    );
+    let mut february = cost(5, 1, 50, CostCategory::Other, None);
+    february = Cost::new(
+        february.id(),
+        NewCost {
+            at: Utc.with_ymd_and_hms(2026, 2, 27, 9, 0, 0).unwrap(),
+            amount: february.amount(),
+            category: february.category(),
+            channel: None,
+            note: None,
+        },
+        None,
+    );
+    data.costs = vec![
+        cost(1, 5, 100, CostCategory::Marketing, Some("ads")),
+        cost(2, 6, 300, CostCategory::Marketing, Some("referral")),
+        cost(3, 7, 100, CostCategory::Tools, None),
+        voided,
+        february,
+    ];
+    let march = Period::month(2026, 3).unwrap();
+    let r = MetricsReport::compute(&data, march, &ReportConfig::default()).unwrap();
+    let s = r.spend.expect("a spend section");
+    assert_eq!(s.total, eur(500));
+    assert_eq!(s.voided, 1);
+    assert_eq!(s.by_category[0].spend, eur(400));
+    assert_eq!(s.by_category[0].costs, 2);
+    assert_eq!(s.by_category[1].spend, eur(100));
+    assert_eq!(
+        s.by_category[2].costs, 0,
+        "February's cost is outside March"
+    );
+    // Revenue 400, costs 500: ROI −20 %.
+    let on_revenue = s.roi_on_revenue.value().unwrap();
+    assert_eq!(on_revenue.gain, eur(400));
+    assert_eq!(on_revenue.roi_percent(), Decimal::from(-20));
+    // Gross margin (50 + 70 + 100) / 400 = 55 %: gain 220, ROI −56 %.
+    let on_margin = s.roi_on_gross_margin.value().unwrap();
+    assert_eq!(on_margin.gain, eur(220));
+    assert_eq!(on_margin.roi_percent(), Decimal::from(-56));
+    // ads won customer 2 (200 in March); referral won nobody new (customer 1 bought 200).
+    let ads = &s.channels[0];
+    assert_eq!((ads.channel.as_str(), ads.new_customers), ("ads", 1));
+    assert_eq!(ads.cac.value(), Some(&eur(100)));
+    assert_eq!(ads.revenue, eur(200));
+    assert_eq!(ads.roi.value().unwrap().roi_percent(), Decimal::from(100));
+    let referral = &s.channels[1];
+    assert_eq!(referral.channel, "referral");
+    assert!(!referral.cac.is_defined(), "spend without a new customer");
+    assert_eq!(referral.revenue, eur(200));
+    assert_eq!(s.channels.len(), 2, "no spend, no new customer: not listed");
+    assert_eq!(s.cac.overall.value().unwrap().cac, eur(400));
+}
+
+#[test]
+fn without_costs_the_roi_is_undefined_not_infinite() {
+    let data = scenario();
+    let r = MetricsReport::compute(
+        &data,
+        Period::month(2026, 3).unwrap(),
+        &ReportConfig::default(),
+    )
+    .unwrap();
+    let s = r.spend.expect("a spend section");
+    assert_eq!(s.total, eur(0));
+    assert!(!s.roi_on_revenue.is_defined());
+    assert!(!s.roi_on_gross_margin.is_defined());
+    assert!(s.channels.iter().all(|c| !c.roi.is_defined()));
+}

@@ -5,15 +5,19 @@
 use chrono::{DateTime, Utc};
 
 use super::Crm;
+use crate::cost::{Cost, NewCost};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealStage, NewDeal};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
-use crate::interaction::{Interaction, NewInteraction};
+use crate::ids::{
+    CostId, CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId,
+};
+use crate::interaction::{Interaction, InteractionEdit, NewInteraction};
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
 use crate::loyalty::{NewPointsEntry, PointsEntry};
 use crate::money::Currency;
 use crate::privacy::{AuditEntry, CustomerExport};
-use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
+use crate::search::SearchText;
 use crate::segment::Segment;
 use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
 use crate::store::{
@@ -23,6 +27,7 @@ use crate::store::{
 use crate::survey::{NewSurveyResponse, SurveyResponse};
 use crate::task::{NewTask, Task};
 use crate::text::{Email, ExternalRef, Label, Tag};
+use crate::void::Void;
 
 impl Store for Crm {
     fn base_currency(&self) -> Currency {
@@ -93,6 +98,38 @@ impl Store for Crm {
 
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
         self.read(|r| r.interactions(query))
+    }
+
+    fn interaction(&self, id: InteractionId) -> StoreResult<Interaction> {
+        self.read(|r| r.interaction(id))
+    }
+
+    fn edit_interaction(
+        &self,
+        id: InteractionId,
+        edit: &InteractionEdit,
+    ) -> StoreResult<Interaction> {
+        self.write(|w| w.edit_interaction(id, edit))
+    }
+
+    fn void_interaction(&self, id: InteractionId, void: Void) -> StoreResult<Interaction> {
+        self.write(|w| w.void_interaction(id, void.clone()))
+    }
+
+    fn edit_purchase(&self, id: PurchaseId, edit: &PurchaseEdit) -> StoreResult<Purchase> {
+        self.write(|w| w.edit_purchase(id, edit))
+    }
+
+    fn void_purchase(&self, id: PurchaseId, void: Void) -> StoreResult<Purchase> {
+        self.write(|w| w.void_purchase(id, void.clone()))
+    }
+
+    fn survey(&self, id: SurveyId) -> StoreResult<SurveyResponse> {
+        self.read(|r| r.survey(id))
+    }
+
+    fn void_survey(&self, id: SurveyId, void: Void) -> StoreResult<SurveyResponse> {
+        self.write(|w| w.void_survey(id, void.clone()))
     }
 
     fn record_purchase(&self, new: NewPurchase) -> StoreResult<Purchase> {
@@ -169,6 +206,10 @@ impl Store for Crm {
         self.write(|w| w.move_deal(id, to, at))
     }
 
+    fn edit_deal(&self, id: DealId, edit: &crate::deal::DealEdit) -> StoreResult<Deal> {
+        self.write(|w| w.edit_deal(id, edit))
+    }
+
     fn deal(&self, id: DealId) -> StoreResult<Deal> {
         self.read(|r| r.deal(id))
     }
@@ -185,6 +226,20 @@ impl Store for Crm {
         self.write(|w| w.complete_task(id, at))
     }
 
+    fn edit_task(
+        &self,
+        id: TaskId,
+        title: Option<Label>,
+        kind: Option<crate::TaskKind>,
+        due: Option<chrono::NaiveDate>,
+    ) -> StoreResult<Task> {
+        self.write(|w| w.edit_task(id, title.clone(), kind, due))
+    }
+
+    fn cancel_task(&self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
+        self.write(|w| w.cancel_task(id, at))
+    }
+
     fn task(&self, id: TaskId) -> StoreResult<Task> {
         self.read(|r| r.task(id))
     }
@@ -195,6 +250,18 @@ impl Store for Crm {
 
     fn post_points(&self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
         self.write(|w| w.post_points(entry.clone()))
+    }
+
+    fn points_tiers(&self) -> StoreResult<crate::PointsTiers> {
+        self.read(|r| r.points_tiers())
+    }
+
+    fn set_points_tier(&self, tier: crate::PointsTier) -> StoreResult<crate::PointsTiers> {
+        self.write(|w| w.set_points_tier(tier.clone()))
+    }
+
+    fn remove_points_tier(&self, name: &Tag) -> StoreResult<crate::PointsTiers> {
+        self.write(|w| w.remove_points_tier(name))
     }
 
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
@@ -231,6 +298,26 @@ impl Store for Crm {
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
         self.read(|r| r.audit_log())
+    }
+
+    fn search_customers(
+        &self,
+        text: &SearchText,
+        limit: Option<usize>,
+    ) -> StoreResult<(Vec<Customer>, usize)> {
+        self.read(|r| r.search_customers(text, limit))
+    }
+
+    fn record_cost(&self, new: NewCost) -> StoreResult<Cost> {
+        self.write(|w| w.record_cost(new.clone()))
+    }
+
+    fn void_cost(&self, id: CostId, at: DateTime<Utc>, reason: Label) -> StoreResult<Cost> {
+        self.write(|w| w.void_cost(id, at, reason.clone()))
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.read(|r| r.costs())
     }
 }
 

@@ -31,11 +31,14 @@
 //!   others (responded, resolved, reopened) dated at or after it are undone, so a
 //!   request resolved later shows as open.
 //! - **Deals** created at or after the cutoff are absent; the moves of the others at or
-//!   after it are undone (a deal keeps its whole history).
+//!   after it are undone (a deal keeps its whole history), and so are their notes dated
+//!   at or after it; a lost reason goes with the lost move.
 //! - **Tasks** created at or after the cutoff are absent; a one-off task completed at
-//!   or after it shows as open.
+//!   or after it shows as open, and so does a task cancelled at or after it.
+//! - **Points tiers** are settings: today's apply.
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
+//! - **Costs** spent at or after the cutoff are hidden.
 //! - **Events** of the outbox dated at or after the cutoff, or not dated at all, are
 //!   hidden.
 //!
@@ -47,6 +50,8 @@
 //!   acquisition channel and cost, notes): no history of edits is kept. Look-ups by
 //!   email and external reference use the current values; the tag filter of a
 //!   customer list uses the current tags;
+//! - a **cost voided** after the cutoff: void in the view too (a void corrects a
+//!   mistake, which the past should not repeat);
 //! - a **customer erased** after the cutoff: erased in the view too (see above), so
 //!   counts as of an earlier day leave them out;
 //! - **edited records** (an interaction, purchase, refund or answer whose fields were
@@ -75,10 +80,11 @@ use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
+use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::{Deal, NewDeal};
 use crate::event::{Event, EventSeq};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
 use crate::interaction::Interaction;
 use crate::lifecycle::StageChange;
 use crate::loyalty::{NewPointsEntry, PointsEntry};
@@ -86,6 +92,7 @@ use crate::money::Currency;
 use crate::port::{CustomerFilter, ReadTx};
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::search::SearchText;
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::{NewServiceRequest, ServiceRequest};
 use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreError, StoreResult, TaskQuery};
@@ -158,6 +165,13 @@ impl<'a> AsOf<'a> {
             Ok(())
         })?;
         Ok(self.late.get_or_init(|| late))
+    }
+
+    /// A cost as it stood at the cutoff: none if spent at or after it. A voiding is
+    /// never undone (it corrects a mistake, like erasure honours a request): a cost
+    /// voided later is void in the view too.
+    fn rewind_cost(&self, c: Cost) -> Option<Cost> {
+        self.before(c.at()).then_some(c)
     }
 
     /// True if the customer existed before the cutoff (an unknown id counts as
@@ -235,6 +249,7 @@ impl<'a> AsOf<'a> {
                 from: query.range.from,
                 to: Some(to),
             },
+            include_voided: query.include_voided,
         }
     }
 
@@ -287,8 +302,18 @@ impl<'a> AsOf<'a> {
         if !self.before(d.created_at()) {
             return Ok(None);
         }
+        let notes: Vec<_> = d
+            .notes()
+            .iter()
+            .filter(|n| self.before(n.at))
+            .cloned()
+            .collect();
         if d.history().iter().all(|m| self.before(m.at)) {
-            return Ok(Some(d));
+            let reason = d.lost_reason().cloned();
+            return d
+                .with_extras(notes, reason)
+                .map(Some)
+                .map_err(StoreError::backend);
         }
         let new = NewDeal {
             customer: d.customer(),
@@ -304,7 +329,10 @@ impl<'a> AsOf<'a> {
             .filter(|m| self.before(m.at))
             .cloned()
             .collect::<Vec<_>>();
+        // The lost move (and so its reason) lies after the cutoff.
         Deal::replay(d.id(), new, moves)
+            .map_err(StoreError::backend)?
+            .with_extras(notes, None)
             .map(Some)
             .map_err(StoreError::backend)
     }
@@ -320,6 +348,11 @@ impl<'a> AsOf<'a> {
         {
             return Ok(None);
         }
+        // A task cancelled at or after the cutoff was still open then.
+        let t = match t.cancelled_at() {
+            Some(at) if !self.before(at) => t.cancelled(None),
+            _ => t,
+        };
         let done_later = t.last_done_at().is_some_and(|at| !self.before(at));
         if !done_later || t.recurrence().is_some() {
             // A recurring task keeps only its latest completion: its occurrence
@@ -661,6 +694,11 @@ impl ReadTx for AsOf<'_> {
             .map_or(0, PointsEntry::balance_after))
     }
 
+    fn points_tiers(&self) -> StoreResult<Vec<crate::loyalty::PointsTier>> {
+        // The rules are settings, not history: today's apply to any date.
+        self.inner.points_tiers()
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.inner.segment(name)
     }
@@ -673,6 +711,34 @@ impl ReadTx for AsOf<'_> {
         let mut log = self.inner.audit_log()?;
         log.retain(|e| self.before(e.at));
         Ok(log)
+    }
+
+    /// Costs spent before the cutoff (a voiding is never undone: see the
+    /// [module docs](self)).
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
+        Ok(self.inner.cost(id)?.and_then(|c| self.rewind_cost(c)))
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        Ok(self
+            .inner
+            .costs()?
+            .into_iter()
+            .filter_map(|c| self.rewind_cost(c))
+            .collect())
+    }
+
+    /// The backend's candidates, less the customers absent at the cutoff (the
+    /// operations layer checks the rest through [`AsOf::customer`]).
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
+        let mut ids = self.inner.search_customers(text)?;
+        let mut kept = Vec::with_capacity(ids.len());
+        for id in ids.drain(..) {
+            if self.present(id)? {
+                kept.push(id);
+            }
+        }
+        Ok(kept)
     }
 
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {

@@ -4,17 +4,21 @@
 use chrono::{DateTime, Utc};
 
 use super::Reader;
+use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
-use crate::ids::{CustomerId, DealId, PurchaseId, RequestId, TaskId};
+use crate::ids::{
+    CostId, CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId,
+};
 use crate::interaction::Interaction;
 use crate::lifecycle::StageChange;
-use crate::loyalty::PointsEntry;
+use crate::loyalty::{PointsEntry, PointsTiers};
 use crate::port::CustomerFilter;
 use crate::privacy::{AuditEntry, CustomerExport};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
-use crate::segment::{PurchaseSummary, Segment};
+use crate::search::SearchText;
+use crate::segment::{Facts, PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
 use crate::store::{
     ActivityQuery, CustomerKeys, CustomerQuery, Entity, MAX_PAGE_SIZE, OpenQuery, Page, StoreError,
@@ -22,7 +26,7 @@ use crate::store::{
 };
 use crate::survey::SurveyResponse;
 use crate::task::Task;
-use crate::text::{Email, ExternalRef, Label};
+use crate::text::{Email, ExternalRef, Label, Tag};
 
 /// How many candidates a segment walk reads at a time.
 const SEGMENT_CHUNK: u32 = 512;
@@ -99,6 +103,11 @@ impl<'t> Reader<'t> {
         // A segment needs each candidate's purchases: walk the candidates in chunks
         // until one more than a page matches.
         let needs = segment.predicate.needs_purchases();
+        let tiers = if segment.predicate.needs_tier() {
+            Some(self.points_tiers()?)
+        } else {
+            None
+        };
         let zone = self.time_zone()?;
         let none = PurchaseSummary::none(self.currency());
         let mut after = query.after;
@@ -113,7 +122,15 @@ impl<'t> Reader<'t> {
                 } else {
                     none
                 };
-                if !segment.predicate.matches(&c, &summary, segment.as_of, zone) {
+                let tier = match &tiers {
+                    Some(tiers) => self.tier_of(c.id(), tiers)?,
+                    None => None,
+                };
+                let facts = Facts {
+                    purchases: &summary,
+                    tier: tier.as_ref(),
+                };
+                if !segment.predicate.matches(&c, &facts, segment.as_of, zone) {
                     continue;
                 }
                 if items.len() == limit {
@@ -186,7 +203,38 @@ impl<'t> Reader<'t> {
         self.tx.interactions(query)
     }
 
-    /// The purchase with this id.
+    /// The interaction with this id, voided or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn interaction(&self, id: InteractionId) -> StoreResult<Interaction> {
+        self.tx
+            .interaction(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Interaction, id))
+    }
+
+    /// The survey answer with this id, voided or not.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn survey(&self, id: SurveyId) -> StoreResult<SurveyResponse> {
+        self.tx
+            .survey(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Survey, id))
+    }
+
+    /// The refunds of one purchase, by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>> {
+        self.tx.refunds_of(purchase)
+    }
+
+    /// The purchase with this id, voided or not.
     ///
     /// # Errors
     ///
@@ -344,6 +392,32 @@ impl<'t> Reader<'t> {
         self.tx.points_ledger(customer)
     }
 
+    /// The tiers of the points program, lowest first.
+    ///
+    /// # Errors
+    ///
+    /// The backend's ([`StoreError::Backend`] for stored tiers that break the rules).
+    pub fn points_tiers(&self) -> StoreResult<PointsTiers> {
+        PointsTiers::new(self.tx.points_tiers()?).map_err(StoreError::backend)
+    }
+
+    /// A customer's tier under `tiers`, by their lifetime points
+    /// ([`lifetime_points`](crate::lifetime_points)); `None` below the lowest tier.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer.
+    pub fn tier_of(&self, customer: CustomerId, tiers: &PointsTiers) -> StoreResult<Option<Tag>> {
+        if tiers.is_empty() {
+            self.customer(customer)?;
+            return Ok(None);
+        }
+        let ledger = self.points_ledger(customer)?;
+        Ok(tiers
+            .tier_for(crate::loyalty::lifetime_points(&ledger))
+            .map(|t| t.name.clone()))
+    }
+
     /// The segment with this name.
     ///
     /// # Errors
@@ -371,7 +445,8 @@ impl<'t> Reader<'t> {
     /// [`StoreError::NotFound`] for an unknown customer.
     pub fn export_customer(&self, id: CustomerId) -> StoreResult<CustomerExport> {
         let customer = self.customer(id)?;
-        let of = ActivityQuery::customer(id);
+        // Everything stored: voided records too, with their markers.
+        let of = ActivityQuery::customer(id).with_voided();
         let by_customer = OpenQuery {
             customer: Some(id),
             open_only: false,
@@ -394,6 +469,76 @@ impl<'t> Reader<'t> {
         })
     }
 
+    /// The customers matching `text`, ranked (see [`crate::search`]): up to `limit`
+    /// of them (all with `None`) and how many matched in all. Erased customers never
+    /// match.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn search_customers(
+        &self,
+        text: &SearchText,
+        limit: Option<usize>,
+    ) -> StoreResult<(Vec<Customer>, usize)> {
+        let candidates = self.tx.search_customers(text)?;
+        let mut hits = Vec::new();
+        if candidates.len() <= SEARCH_BY_ID_UP_TO {
+            for id in candidates {
+                if let Some(c) = self.tx.customer(id)?
+                    && let Some(hit) = text.hit(&c)
+                {
+                    hits.push((hit, c));
+                }
+            }
+        } else {
+            // Many candidates (a one-letter text): one pass over the customers in pages
+            // reads them faster than a look-up each.
+            let wanted: std::collections::HashSet<CustomerId> = candidates.into_iter().collect();
+            let live = CustomerFilter::default();
+            let mut after = None;
+            loop {
+                let page = self.tx.customers(&live, after, SEARCH_PAGE)?;
+                let done = page.len() < SEARCH_PAGE as usize;
+                for c in page {
+                    after = Some(c.id());
+                    if wanted.contains(&c.id())
+                        && let Some(hit) = text.hit(&c)
+                    {
+                        hits.push((hit, c));
+                    }
+                }
+                if done {
+                    break;
+                }
+            }
+        }
+        crate::search::rank(&mut hits);
+        let total = hits.len();
+        hits.truncate(limit.unwrap_or(usize::MAX));
+        Ok((hits.into_iter().map(|(_, c)| c).collect(), total))
+    }
+
+    /// The cost with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    pub fn cost(&self, id: CostId) -> StoreResult<Cost> {
+        self.tx
+            .cost(id)?
+            .ok_or_else(|| StoreError::not_found(Entity::Cost, id))
+    }
+
+    /// Every cost, voided ones included, by time then id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.tx.costs()
+    }
+
     /// The audit log, oldest first.
     ///
     /// # Errors
@@ -414,6 +559,11 @@ impl<'t> Reader<'t> {
         self.tx.events(after, limit)
     }
 }
+
+/// Up to this many search candidates are read one by one; more are read in pages.
+const SEARCH_BY_ID_UP_TO: usize = 500;
+/// The page size of that pass.
+const SEARCH_PAGE: u32 = 5_000;
 
 fn page(items: Vec<Customer>, more: bool) -> Page<Customer> {
     let next = if more {

@@ -69,6 +69,7 @@ impl Reader<'_> {
                 from: None,
                 to: period.time_range().to,
             },
+            include_voided: false,
         };
         let mut log = self.purchase_log()?;
         log.currency.get_or_insert(self.currency());
@@ -81,6 +82,7 @@ impl Reader<'_> {
             interactions: self.interactions(&until)?,
             deals: self.deals(&OpenQuery::default())?,
             requests: self.requests(&OpenQuery::default())?,
+            costs: self.costs()?,
         })
     }
 
@@ -370,6 +372,7 @@ impl Reader<'_> {
                 from: None,
                 to: None,
             },
+            include_voided: false,
         };
         // By time, so the last answer of each kind is the latest.
         for s in self.surveys(&query)? {

@@ -5,21 +5,22 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 
 use super::Writer;
+use crate::cost::{Cost, NewCost};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
-use crate::deal::{Deal, DealStage, NewDeal};
+use crate::deal::{Deal, DealEdit, DealStage, NewDeal};
 use crate::error::Conflict;
 use crate::event::DomainEvent;
 use crate::ids::{
-    AuditId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId, RequestId,
-    SurveyId, TaskId,
+    AuditId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
+    RequestId, SurveyId, TaskId,
 };
-use crate::interaction::{Interaction, NewInteraction};
+use crate::interaction::{Interaction, InteractionEdit, NewInteraction};
 use crate::lifecycle::{LifecycleStage, StageChange, StageReason};
-use crate::loyalty::{NewPointsEntry, PointsEntry};
+use crate::loyalty::{NewPointsEntry, PointsEntry, PointsTier, PointsTiers};
 use crate::money::Money;
 use crate::port::IdKind;
 use crate::privacy::{AuditAction, AuditEntry};
-use crate::purchase::{NewPurchase, NewRefund, Purchase, Refund};
+use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, Refund};
 use crate::segment::Segment;
 use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
 use crate::store::{
@@ -30,6 +31,7 @@ use crate::store::{
 use crate::survey::{NewSurveyResponse, SurveyResponse};
 use crate::task::{NewTask, Task};
 use crate::text::{ExternalRef, Label, Tag};
+use crate::void::Void;
 
 impl Writer<'_> {
     /// Sets the business time zone. Instants stay as they are; from now on every day
@@ -412,16 +414,14 @@ impl Writer<'_> {
     pub fn record_refund(&mut self, new: NewRefund) -> StoreResult<Refund> {
         self.atomic(|w| {
             let purchase = w.reader().purchase(new.purchase)?;
+            // A voided purchase counts nowhere: there is nothing to refund.
+            refuse_voided(Entity::Purchase, purchase.id().get(), purchase.void())?;
             // A reason is text about the customer: an erased one takes none.
             if new.reason.is_some() {
                 check_not_erased(&w.load_customer(purchase.customer())?)?;
             }
             let currency = w.currency();
-            let refunded =
-                w.tx.refunds_of(purchase.id())?
-                    .iter()
-                    .try_fold(Money::zero(currency), |acc, r| acc.checked_add(r.amount()))
-                    .map_err(StoreError::backend)?;
+            let refunded = w.refunded(purchase.id())?;
             let new = check_refund(new, &purchase, refunded, currency)?;
             let id = RefundId::new(w.next(IdKind::Refund)?);
             let r = Refund::new(id, purchase.customer(), new);
@@ -436,6 +436,259 @@ impl Writer<'_> {
                 },
             )?;
             Ok(r)
+        })
+    }
+
+    /// Records a cost (marketing, tools, other spend).
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`NewCost::for_storage`] (an amount of zero or less, in another
+    /// currency, with too many decimals or beyond the bound).
+    pub fn record_cost(&mut self, new: NewCost) -> StoreResult<Cost> {
+        self.atomic(|w| {
+            let new = new.for_storage(w.currency())?;
+            let id = CostId::new(w.next(IdKind::Cost)?);
+            let c = Cost::new(id, new, None);
+            w.tx.insert_cost(&c)?;
+            w.emit(
+                Some(c.at()),
+                DomainEvent::CostRecorded {
+                    cost: id,
+                    category: c.category(),
+                    amount: c.amount(),
+                    channel: c.channel().map(|t| t.as_str().to_owned()),
+                },
+            )?;
+            Ok(c)
+        })
+    }
+
+    /// Voids a cost: it stays in the books, with when and why, and counts in no
+    /// metric.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CostAlreadyVoid`].
+    pub fn void_cost(&mut self, id: CostId, at: DateTime<Utc>, reason: Label) -> StoreResult<Cost> {
+        self.atomic(|w| {
+            let c =
+                w.tx.cost(id)?
+                    .ok_or_else(|| StoreError::not_found(Entity::Cost, id))?;
+            if c.is_void() {
+                return Err(Conflict::CostAlreadyVoid { cost: id }.into());
+            }
+            let c = c.void(at, reason.clone());
+            w.tx.update_cost(&c)?;
+            w.emit(Some(at), DomainEvent::CostVoided { cost: id })?;
+            Ok(c)
+        })
+    }
+
+    /// What was refunded of a purchase so far.
+    fn refunded(&self, purchase: PurchaseId) -> StoreResult<Money> {
+        self.tx
+            .refunds_of(purchase)?
+            .iter()
+            .try_fold(Money::zero(self.currency()), |acc, r| {
+                acc.checked_add(r.amount())
+            })
+            .map_err(StoreError::backend)
+    }
+
+    /// Changes a recorded purchase: its amount, cost, description, reference or time.
+    /// The customer and the deal link stay. Refunds stay consistent: the amount may
+    /// not go below what was refunded, nor the time after the first refund.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a description of an erased customer; [`StoreError::Validation`] for money
+    /// in a foreign currency, a negative amount or a time after a refund;
+    /// [`Conflict::AmountBelowRefunded`]; [`Conflict::DuplicatePurchaseRef`].
+    pub fn edit_purchase(&mut self, id: PurchaseId, edit: &PurchaseEdit) -> StoreResult<Purchase> {
+        self.atomic(|w| {
+            let p = w.reader().purchase(id)?;
+            refuse_voided(Entity::Purchase, id.get(), p.void())?;
+            if edit.writes_text() {
+                check_not_erased(&w.load_customer(p.customer())?)?;
+            }
+            let fields = edit.apply(p.fields().clone()).for_storage(w.currency())?;
+            let refunds = w.tx.refunds_of(id)?;
+            let refunded = w.refunded(id)?;
+            if fields
+                .amount
+                .checked_sub(refunded)
+                .is_ok_and(|left| left.is_negative())
+            {
+                return Err(Conflict::AmountBelowRefunded {
+                    purchase: id,
+                    refunded,
+                    requested: fields.amount,
+                }
+                .into());
+            }
+            if let Some(first) = refunds.iter().map(Refund::at).min()
+                && fields.at > first
+            {
+                return Err(crate::ValidationError::TimeOrder {
+                    field: "its first refund",
+                    at: first,
+                    earlier_field: "the purchase",
+                    earlier: fields.at,
+                }
+                .into());
+            }
+            if let Some(reference) = &fields.external_ref
+                && let Some(existing) = w.tx.purchase_by_external_ref(reference)?
+                && existing != id
+            {
+                return Err(Conflict::DuplicatePurchaseRef {
+                    reference: reference.to_string(),
+                    existing,
+                }
+                .into());
+            }
+            let p = Purchase::new(id, fields).with_void(None);
+            w.tx.update_purchase(&p)?;
+            w.emit(
+                None,
+                DomainEvent::PurchaseEdited {
+                    customer: p.customer(),
+                    purchase: id,
+                    amount: p.amount(),
+                },
+            )?;
+            Ok(p)
+        })
+    }
+
+    /// Voids a purchase entered by mistake: it stays in the books with `void` (who,
+    /// when, why) and counts nowhere from now on (see [`crate::void`]). A purchase
+    /// with refunds cannot be voided (the money that went back was real), and a
+    /// voided purchase cannot be refunded. Stage changes the purchase caused stay in
+    /// the stage history, which never goes back.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`] if it is void already;
+    /// [`Conflict::VoidRefunded`]; [`Conflict::CustomerErased`] for a reason about an
+    /// erased customer.
+    pub fn void_purchase(&mut self, id: PurchaseId, void: Void) -> StoreResult<Purchase> {
+        self.atomic(|w| {
+            let p = w.reader().purchase(id)?;
+            refuse_voided(Entity::Purchase, id.get(), p.void())?;
+            let refunded = w.refunded(id)?;
+            if !refunded.is_zero() {
+                return Err(Conflict::VoidRefunded {
+                    purchase: id,
+                    refunded,
+                }
+                .into());
+            }
+            if void.reason.is_some() {
+                check_not_erased(&w.load_customer(p.customer())?)?;
+            }
+            let at = void.at;
+            let p = p.with_void(Some(void.clone()));
+            w.tx.update_purchase(&p)?;
+            w.emit(
+                Some(at),
+                DomainEvent::PurchaseVoided {
+                    customer: p.customer(),
+                    purchase: id,
+                    amount: p.amount(),
+                },
+            )?;
+            Ok(p)
+        })
+    }
+
+    /// Changes a logged interaction: its summary, channel, direction, sentiment or
+    /// time.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
+    /// for a summary of an erased customer.
+    pub fn edit_interaction(
+        &mut self,
+        id: InteractionId,
+        edit: &InteractionEdit,
+    ) -> StoreResult<Interaction> {
+        self.atomic(|w| {
+            let i = w.reader().interaction(id)?;
+            refuse_voided(Entity::Interaction, id.get(), i.void())?;
+            if edit.summary.is_some() {
+                check_not_erased(&w.load_customer(i.customer())?)?;
+            }
+            let i = Interaction::new(id, edit.apply(i.fields().clone()));
+            w.tx.update_interaction(&i)?;
+            w.emit(
+                None,
+                DomainEvent::InteractionEdited {
+                    customer: i.customer(),
+                    interaction: id,
+                },
+            )?;
+            Ok(i)
+        })
+    }
+
+    /// Voids an interaction logged by mistake: it stays in the books with `void` and
+    /// counts nowhere from now on (see [`crate::void`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`] if it is void already;
+    /// [`Conflict::CustomerErased`] for a reason about an erased customer.
+    pub fn void_interaction(&mut self, id: InteractionId, void: Void) -> StoreResult<Interaction> {
+        self.atomic(|w| {
+            let i = w.reader().interaction(id)?;
+            refuse_voided(Entity::Interaction, id.get(), i.void())?;
+            if void.reason.is_some() {
+                check_not_erased(&w.load_customer(i.customer())?)?;
+            }
+            let at = void.at;
+            let i = i.with_void(Some(void.clone()));
+            w.tx.update_interaction(&i)?;
+            w.emit(
+                Some(at),
+                DomainEvent::InteractionVoided {
+                    customer: i.customer(),
+                    interaction: id,
+                },
+            )?;
+            Ok(i)
+        })
+    }
+
+    /// Voids a survey answer recorded by mistake: it stays in the books with `void`
+    /// and counts in no NPS, CSAT or CES and drives no lifecycle rule from now on.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::Voided`] if it is void already;
+    /// [`Conflict::CustomerErased`] for a reason about an erased customer.
+    pub fn void_survey(&mut self, id: SurveyId, void: Void) -> StoreResult<SurveyResponse> {
+        self.atomic(|w| {
+            let s = w.reader().survey(id)?;
+            refuse_voided(Entity::Survey, id.get(), s.void())?;
+            if void.reason.is_some() {
+                check_not_erased(&w.load_customer(s.customer())?)?;
+            }
+            let at = void.at;
+            let s = s.with_void(Some(void.clone()));
+            w.tx.update_survey(&s)?;
+            w.emit(
+                Some(at),
+                DomainEvent::SurveyVoided {
+                    customer: s.customer(),
+                    survey: id,
+                    kind: s.score().kind(),
+                },
+            )?;
+            Ok(s)
         })
     }
 
@@ -571,6 +824,134 @@ impl Writer<'_> {
                 },
             )?;
             Ok(d)
+        })
+    }
+
+    /// Changes a deal: its title, value or expected close date (`None`: unchanged),
+    /// adds a dated note, and records why a lost deal was lost.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`]; [`StoreError::Validation`]
+    /// for a bad value; [`Conflict::DealNotLost`] for a lost reason on a deal that is
+    /// not lost.
+    pub fn edit_deal(&mut self, id: DealId, edit: &DealEdit) -> StoreResult<Deal> {
+        self.atomic(|w| {
+            let mut d = w.reader().deal(id)?;
+            w.live_customer(d.customer())?;
+            if let Some(t) = &edit.title {
+                d.set_title(t.clone());
+            }
+            if let Some(v) = edit.value {
+                d.set_value(v, w.currency())?;
+            }
+            if let Some(c) = edit.expected_close {
+                d.set_expected_close(c);
+            }
+            if let Some(r) = &edit.lost_reason {
+                d.set_lost_reason(r.clone())?;
+            }
+            if let Some((at, text)) = &edit.note {
+                d.add_note(*at, text.clone());
+            }
+            w.tx.update_deal(&d)?;
+            w.emit(
+                edit.note.as_ref().map(|(at, _)| *at),
+                DomainEvent::DealEdited {
+                    customer: d.customer(),
+                    deal: id,
+                },
+            )?;
+            Ok(d)
+        })
+    }
+
+    /// Changes a task's title, kind or due date (see [`Task::edit`]).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::TaskCancelled`] or
+    /// [`Conflict::TaskAlreadyDone`] for a closed task; [`Conflict::CustomerErased`]
+    /// for a new title on the task of an erased customer.
+    pub fn edit_task(
+        &mut self,
+        id: TaskId,
+        title: Option<Label>,
+        kind: Option<crate::task::TaskKind>,
+        due: Option<chrono::NaiveDate>,
+    ) -> StoreResult<Task> {
+        self.atomic(|w| {
+            let mut t = w.reader().task(id)?;
+            // A new title is text: not on the task of an erased customer.
+            if let (Some(_), Some(c)) = (&title, t.customer()) {
+                w.live_customer(c)?;
+            }
+            t.edit(title.clone(), kind, due)?;
+            w.tx.update_task(&t)?;
+            w.emit(
+                None,
+                DomainEvent::TaskEdited {
+                    task: id,
+                    customer: t.customer(),
+                },
+            )?;
+            Ok(t)
+        })
+    }
+
+    /// Cancels a task (see [`Task::cancel`]): it is kept, closed, with the time.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::TaskCancelled`] or
+    /// [`Conflict::TaskAlreadyDone`] for a closed task.
+    pub fn cancel_task(&mut self, id: TaskId, at: DateTime<Utc>) -> StoreResult<Task> {
+        self.atomic(|w| {
+            let mut t = w.reader().task(id)?;
+            t.cancel(at)?;
+            w.tx.update_task(&t)?;
+            w.emit(
+                Some(at),
+                DomainEvent::TaskCancelled {
+                    task: id,
+                    customer: t.customer(),
+                },
+            )?;
+            Ok(t)
+        })
+    }
+
+    /// Sets a tier of the points program: adds it, or moves the threshold of the tier
+    /// with its name.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a negative threshold or one another tier has.
+    pub fn set_points_tier(&mut self, tier: PointsTier) -> StoreResult<PointsTiers> {
+        self.atomic(|w| {
+            let mut tiers = w.tx.points_tiers()?;
+            tiers.retain(|t| t.name != tier.name);
+            tiers.push(tier.clone());
+            let checked = PointsTiers::new(tiers)?;
+            w.tx.put_points_tier(&tier)?;
+            Ok(checked)
+        })
+    }
+
+    /// Removes a tier of the points program.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is no tier by that name.
+    pub fn remove_points_tier(&mut self, name: &Tag) -> StoreResult<PointsTiers> {
+        self.atomic(|w| {
+            if !w.tx.delete_points_tier(name)? {
+                return Err(StoreError::NotFound {
+                    entity: Entity::PointsTier,
+                    key: name.to_string(),
+                });
+            }
+            Ok(PointsTiers::new(w.tx.points_tiers()?)?)
         })
     }
 
@@ -720,7 +1101,8 @@ impl Writer<'_> {
 
     /// Removes the text of every record about the customer.
     fn scrub_records(&mut self, id: CustomerId) -> StoreResult<()> {
-        let of = ActivityQuery::customer(id);
+        // Voided records too: their text (and the void's reason) is about the customer.
+        let of = ActivityQuery::customer(id).with_voided();
         for mut i in self.tx.interactions(&of)? {
             i.erase_text();
             self.tx.update_interaction(&i)?;
@@ -984,6 +1366,19 @@ impl LiveCustomers {
         } else {
             self.beyond.insert(id);
         }
+    }
+}
+
+/// Refuses a change to a voided record.
+fn refuse_voided(entity: Entity, id: u64, void: Option<&Void>) -> StoreResult<()> {
+    match void {
+        Some(v) => Err(Conflict::Voided {
+            entity: entity.as_str(),
+            id,
+            at: v.at,
+        }
+        .into()),
+        None => Ok(()),
     }
 }
 

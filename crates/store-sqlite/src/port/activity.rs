@@ -6,21 +6,41 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, Statement, params};
 use solocrm_core::{
     ActivityQuery, Channel, Currency, CustomerId, DealId, Direction, ExternalRef, FreeText,
-    Interaction, InteractionId, NewInteraction, NewPurchase, NewRefund, NewSurveyResponse,
+    Interaction, InteractionId, Label, NewInteraction, NewPurchase, NewRefund, NewSurveyResponse,
     Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, Sentiment, SurveyId,
-    SurveyKind, SurveyResponse, SurveyScore, TimeRange,
+    SurveyKind, SurveyResponse, SurveyScore, TimeRange, Void,
 };
 
-use crate::codec::{Cols, key, minor, ts};
+use crate::codec::{Cols, key, minor, opt_ts, ts};
 use crate::error::Res;
 use crate::rows::{backend, corrupt, execute, query_all, query_one};
 
 pub(crate) fn insert_interaction(conn: &Connection, i: &Interaction) -> Res<()> {
-    let (at, at_ns) = ts(i.at());
-    execute(
+    write_interaction(
         conn,
         "INSERT INTO interactions (id, customer_id, channel, direction, at, at_ns, summary, \
-         sentiment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         sentiment, void_at, void_at_ns, void_by, void_reason) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        i,
+    )
+}
+
+pub(crate) fn update_interaction(conn: &Connection, i: &Interaction) -> Res<()> {
+    write_interaction(
+        conn,
+        "UPDATE interactions SET customer_id = ?2, channel = ?3, direction = ?4, at = ?5, \
+         at_ns = ?6, summary = ?7, sentiment = ?8, void_at = ?9, void_at_ns = ?10, \
+         void_by = ?11, void_reason = ?12 WHERE id = ?1",
+        i,
+    )
+}
+
+fn write_interaction(conn: &Connection, sql: &str, i: &Interaction) -> Res<()> {
+    let (at, at_ns) = ts(i.at());
+    let (void_at, void_at_ns, void_by, void_reason) = void_params(i.void());
+    execute(
+        conn,
+        sql,
         params![
             key(i.id().get()),
             key(i.customer().get()),
@@ -29,30 +49,50 @@ pub(crate) fn insert_interaction(conn: &Connection, i: &Interaction) -> Res<()> 
             at,
             at_ns,
             i.summary().as_str(),
-            i.sentiment().map(Sentiment::as_str)
+            i.sentiment().map(Sentiment::as_str),
+            void_at,
+            void_at_ns,
+            void_by,
+            void_reason
         ],
     )?;
     Ok(())
 }
 
-pub(crate) fn update_interaction(conn: &Connection, i: &Interaction) -> Res<()> {
-    let (at, at_ns) = ts(i.at());
-    execute(
+/// The four void columns of a record: `void_at`, `void_at_ns`, `void_by`,
+/// `void_reason`, all null for a record that is not voided.
+fn void_params(void: Option<&Void>) -> (Option<i64>, Option<i64>, Option<&str>, Option<&str>) {
+    let (at, at_ns) = opt_ts(void.map(|v| v.at));
+    (
+        at,
+        at_ns,
+        void.and_then(|v| v.by.as_ref()).map(Label::as_str),
+        void.and_then(|v| v.reason.as_ref()).map(FreeText::as_str),
+    )
+}
+
+/// The interaction with this id, voided or not.
+pub(crate) fn interaction(conn: &Connection, id: InteractionId) -> Res<Option<Interaction>> {
+    query_one(
         conn,
-        "UPDATE interactions SET customer_id = ?2, channel = ?3, direction = ?4, at = ?5, \
-         at_ns = ?6, summary = ?7, sentiment = ?8 WHERE id = ?1",
-        params![
-            key(i.id().get()),
-            key(i.customer().get()),
-            i.channel().as_str(),
-            i.direction().as_str(),
-            at,
-            at_ns,
-            i.summary().as_str(),
-            i.sentiment().map(Sentiment::as_str)
-        ],
-    )?;
-    Ok(())
+        concat!(
+            "SELECT ",
+            interaction_cols!(),
+            " FROM interactions i WHERE i.id = ?1"
+        ),
+        [key(id.get())],
+        interaction_row,
+    )
+}
+
+/// The survey answer with this id, voided or not.
+pub(crate) fn survey(conn: &Connection, id: SurveyId) -> Res<Option<SurveyResponse>> {
+    query_one(
+        conn,
+        concat!("SELECT ", survey_cols!(), " FROM surveys s WHERE s.id = ?1"),
+        [key(id.get())],
+        survey_row,
+    )
 }
 
 pub(crate) fn purchase(conn: &Connection, id: PurchaseId, base: Currency) -> Res<Option<Purchase>> {
@@ -80,6 +120,10 @@ pub(crate) const INSERT_PURCHASE_UNLESS_TAKEN: &str = "INSERT INTO purchases (id
 const UPDATE_PURCHASE: &str = "UPDATE purchases SET customer_id = ?2, at = ?3, at_ns = ?4, \
      amount = ?5, cost = ?6, description = ?7, items = ?8, external_ref = ?9, deal_id = ?10 \
      WHERE id = ?1";
+/// Sets the void columns of a purchase (kept out of the insert statements, which a
+/// million-row import runs for purchases that are never voided).
+const SET_PURCHASE_VOID: &str = "UPDATE purchases SET void_at = ?2, void_at_ns = ?3, \
+     void_by = ?4, void_reason = ?5 WHERE id = ?1";
 
 /// Runs `stmt` (an insert or update of purchases) for `p` with `id` as `?1`, and says
 /// how many rows it changed.
@@ -129,7 +173,24 @@ pub(crate) fn append_purchase(
 
 pub(crate) fn update_purchase(conn: &Connection, p: &Purchase) -> Res<()> {
     let mut stmt = conn.prepare_cached(UPDATE_PURCHASE)?;
-    run_purchase(&mut stmt, p)
+    if bind_purchase(&mut stmt, p, Some(key(p.id().get())))? != 1 {
+        return Err(corrupt(format!(
+            "purchases: no purchase {} to update",
+            p.id()
+        )));
+    }
+    set_purchase_void(conn, p)
+}
+
+/// Stores the void marker of `p` (or its absence) in its row.
+pub(crate) fn set_purchase_void(conn: &Connection, p: &Purchase) -> Res<()> {
+    let (void_at, void_at_ns, void_by, void_reason) = void_params(p.void());
+    execute(
+        conn,
+        SET_PURCHASE_VOID,
+        params![key(p.id().get()), void_at, void_at_ns, void_by, void_reason],
+    )?;
+    Ok(())
 }
 
 /// How many purchases are stored: the highest id, as purchases are never deleted
@@ -208,12 +269,15 @@ pub(crate) fn update_refund(conn: &Connection, r: &Refund) -> Res<()> {
 }
 
 const INSERT_SURVEY: &str = "INSERT INTO surveys (id, customer_id, at, at_ns, kind, score, \
-     comment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+     comment, void_at, void_at_ns, void_by, void_reason) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 const UPDATE_SURVEY: &str = "UPDATE surveys SET customer_id = ?2, at = ?3, at_ns = ?4, \
-     kind = ?5, score = ?6, comment = ?7 WHERE id = ?1";
+     kind = ?5, score = ?6, comment = ?7, void_at = ?8, void_at_ns = ?9, void_by = ?10, \
+     void_reason = ?11 WHERE id = ?1";
 
 fn write_survey(conn: &Connection, sql: &str, s: &SurveyResponse) -> Res<()> {
     let (at, at_ns) = ts(s.at());
+    let (void_at, void_at_ns, void_by, void_reason) = void_params(s.void());
     execute(
         conn,
         sql,
@@ -224,7 +288,11 @@ fn write_survey(conn: &Connection, sql: &str, s: &SurveyResponse) -> Res<()> {
             at_ns,
             s.score().kind().as_str(),
             s.score().value(),
-            s.comment().map(FreeText::as_str)
+            s.comment().map(FreeText::as_str),
+            void_at,
+            void_at_ns,
+            void_by,
+            void_reason
         ],
     )?;
     Ok(())
@@ -243,6 +311,9 @@ pub(crate) fn update_survey(conn: &Connection, s: &SurveyResponse) -> Res<()> {
 /// `(customer_id, at, at_ns)` index, in time order).
 macro_rules! activity_sql {
     ($all:ident, $one:ident, $cols:expr, $table:literal, $alias:literal) => {
+        activity_sql!($all, $one, $cols, $table, $alias, "");
+    };
+    ($all:ident, $one:ident, $cols:expr, $table:literal, $alias:literal, $filter:literal) => {
         // All customers: one scan in id order; the caller sorts by time (ids follow
         // insertion order, which is nearly time order, and a sort of presorted runs
         // is close to linear, unlike SQLite's sorter).
@@ -261,7 +332,9 @@ macro_rules! activity_sql {
             $alias,
             ".at, ",
             $alias,
-            ".at_ns) < (?3, ?4) ORDER BY ",
+            ".at_ns) < (?3, ?4)",
+            $filter,
+            " ORDER BY ",
             $alias,
             ".id"
         );
@@ -282,7 +355,9 @@ macro_rules! activity_sql {
             $alias,
             ".at, ",
             $alias,
-            ".at_ns) < (?3, ?4) ORDER BY ",
+            ".at_ns) < (?3, ?4)",
+            $filter,
+            " ORDER BY ",
             $alias,
             ".at, ",
             $alias,
@@ -293,12 +368,14 @@ macro_rules! activity_sql {
     };
 }
 
+// The voidable kinds take `?6`: 1 to list voided records too, 0 to leave them out.
 activity_sql!(
     INTERACTIONS_ALL,
     INTERACTIONS_OF,
     interaction_cols!(),
     "interactions",
-    "i"
+    "i",
+    " AND (?6 OR i.void_at IS NULL)"
 );
 
 activity_sql!(
@@ -306,20 +383,28 @@ activity_sql!(
     PURCHASES_OF,
     purchase_cols!(),
     "purchases",
-    "p"
+    "p",
+    " AND (?6 OR p.void_at IS NULL)"
 );
 
 activity_sql!(REFUNDS_ALL, REFUNDS_OF, refund_cols!(), "refunds", "r");
 
-activity_sql!(SURVEYS_ALL, SURVEYS_OF, survey_cols!(), "surveys", "s");
+activity_sql!(
+    SURVEYS_ALL,
+    SURVEYS_OF,
+    survey_cols!(),
+    "surveys",
+    "s",
+    " AND (?6 OR s.void_at IS NULL)"
+);
 
 pub(crate) const PURCHASE_SUMMARY: &str = "SELECT at, at_ns, amount FROM purchases WHERE customer_id = ?1 \
-         AND (at, at_ns) <= (?2, ?3)";
+         AND (at, at_ns) <= (?2, ?3) AND void_at IS NULL";
 
 pub(crate) const PURCHASE_REF_OWNER: &str = "SELECT id FROM purchases WHERE external_ref = ?1";
 
 pub(crate) const PURCHASE_LOG_SCAN: &str =
-    "SELECT customer_id, at, amount FROM purchases NOT INDEXED ORDER BY id";
+    "SELECT customer_id, at, amount FROM purchases NOT INDEXED WHERE void_at IS NULL ORDER BY id";
 
 /// The `(from, to)` bounds of a time range as column values; an open end becomes a
 /// bound no stored instant reaches.
@@ -331,29 +416,46 @@ pub(crate) fn range_params(range: &TimeRange) -> (i64, i64, i64, i64) {
 
 /// A time-ordered activity list.
 /// A list ordered by time, then id: `order` gives each item's `(time, id)`.
+/// `voidable` says the statements take `?6`, whether to list voided records.
 pub(crate) fn activity<T>(
     conn: &Connection,
     query: &ActivityQuery,
-    (all, one): (&str, &str),
+    (all, one, voidable): (&str, &str, bool),
     decode: impl FnMut(&Row<'_>) -> Res<T>,
     order: impl Fn(&T) -> (DateTime<Utc>, u64),
 ) -> Res<Vec<T>> {
     let (fs, fns, us, uns) = range_params(&query.range);
-    match query.customer {
-        None => {
-            let mut items = query_all(conn, all, params![fs, fns, us, uns], decode)?;
-            items.sort_by_key(order);
-            Ok(items)
+    let customer = query.customer.map_or(0, |c| key(c.get()));
+    let voided = query.include_voided;
+    let mut items = match (query.customer, voidable) {
+        (None, false) => query_all(conn, all, params![fs, fns, us, uns], decode)?,
+        (None, true) => query_all(
+            conn,
+            all,
+            params![fs, fns, us, uns, rusqlite::types::Null, voided],
+            decode,
+        )?,
+        (Some(_), false) => {
+            return query_all(conn, one, params![fs, fns, us, uns, customer], decode);
         }
-        Some(c) => query_all(conn, one, params![fs, fns, us, uns, key(c.get())], decode),
-    }
+        (Some(_), true) => {
+            return query_all(
+                conn,
+                one,
+                params![fs, fns, us, uns, customer, voided],
+                decode,
+            );
+        }
+    };
+    items.sort_by_key(order);
+    Ok(items)
 }
 
 pub(crate) fn interactions(conn: &Connection, query: &ActivityQuery) -> Res<Vec<Interaction>> {
     activity(
         conn,
         query,
-        (INTERACTIONS_ALL, INTERACTIONS_OF),
+        (INTERACTIONS_ALL, INTERACTIONS_OF, true),
         interaction_row,
         |i| (i.at(), i.id().get()),
     )
@@ -367,7 +469,7 @@ pub(crate) fn purchases(
     activity(
         conn,
         query,
-        (PURCHASES_ALL, PURCHASES_OF),
+        (PURCHASES_ALL, PURCHASES_OF, true),
         |row| purchase_row(row, base),
         |p| (p.at(), p.id().get()),
     )
@@ -381,16 +483,20 @@ pub(crate) fn refunds(
     activity(
         conn,
         query,
-        (REFUNDS_ALL, REFUNDS_OF),
+        (REFUNDS_ALL, REFUNDS_OF, false),
         |row| refund_row(row, base),
         |r| (r.at(), r.id().get()),
     )
 }
 
 pub(crate) fn surveys(conn: &Connection, query: &ActivityQuery) -> Res<Vec<SurveyResponse>> {
-    activity(conn, query, (SURVEYS_ALL, SURVEYS_OF), survey_row, |s| {
-        (s.at(), s.id().get())
-    })
+    activity(
+        conn,
+        query,
+        (SURVEYS_ALL, SURVEYS_OF, true),
+        survey_row,
+        |s| (s.at(), s.id().get()),
+    )
 }
 
 /// What a segment needs of a customer's purchases up to `as_of`, summed exactly in
@@ -429,7 +535,7 @@ pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
     if fields.amount.is_negative() || fields.cost.is_some_and(|m| m.is_negative()) {
         return Err(corrupt("purchases: a negative amount".to_owned()));
     }
-    Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields))
+    Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields).with_void(c.void(10)?))
 }
 
 /// An import needs at least this many purchases, and half the table's highest
@@ -478,7 +584,8 @@ pub(crate) fn interaction_row(row: &Row<'_>) -> Res<Interaction> {
             summary: c.parse(6, FreeText::parse)?,
             sentiment: c.opt_parse(7, Sentiment::parse)?,
         },
-    ))
+    )
+    .with_void(c.void(8)?))
 }
 
 pub(crate) fn refund_row(row: &Row<'_>, base: Currency) -> Res<Refund> {
@@ -513,7 +620,8 @@ pub(crate) fn survey_row(row: &Row<'_>) -> Res<SurveyResponse> {
             score,
             comment: c.opt_parse(6, FreeText::parse)?,
         },
-    ))
+    )
+    .with_void(c.void(7)?))
 }
 
 /// The dense index of each customer id in a purchase log.

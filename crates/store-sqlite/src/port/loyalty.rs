@@ -1,7 +1,9 @@
 //! The points ledger.
 
 use rusqlite::{Connection, Row, params};
-use solocrm_core::{CustomerId, Label, NewPointsEntry, PointsEntry, PointsEntryId, PointsKind};
+use solocrm_core::{
+    CustomerId, Label, NewPointsEntry, PointsEntry, PointsEntryId, PointsKind, PointsTier, Tag,
+};
 
 use crate::codec::{Cols, key, ts};
 use crate::error::Res;
@@ -86,4 +88,44 @@ pub(crate) fn points_balance(conn: &Connection, customer: CustomerId) -> Res<i64
 
 pub(crate) fn points_ledger(conn: &Connection, customer: CustomerId) -> Res<Vec<PointsEntry>> {
     query_all(conn, POINTS_LEDGER, [key(customer.get())], points_row)
+}
+
+pub(crate) fn points_tiers(conn: &Connection) -> Res<Vec<PointsTier>> {
+    query_all(
+        conn,
+        "SELECT name, min_points FROM points_tiers ORDER BY min_points, name",
+        [],
+        |row| {
+            let c = Cols::new(row, "points_tiers");
+            let min_points = c.i64(1)?;
+            if min_points < 0 {
+                return Err(corrupt(format!(
+                    "points_tiers: negative threshold {min_points}"
+                )));
+            }
+            Ok(PointsTier {
+                name: c.parse(0, Tag::parse)?,
+                min_points,
+            })
+        },
+    )
+}
+
+pub(crate) fn put_points_tier(conn: &Connection, tier: &PointsTier) -> Res<()> {
+    execute(
+        conn,
+        "INSERT INTO points_tiers (name, min_points) VALUES (?1, ?2) \
+         ON CONFLICT (name) DO UPDATE SET min_points = excluded.min_points",
+        params![tier.name.as_str(), tier.min_points],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn delete_points_tier(conn: &Connection, name: &Tag) -> Res<bool> {
+    let n = execute(
+        conn,
+        "DELETE FROM points_tiers WHERE name = ?1",
+        [name.as_str()],
+    )?;
+    Ok(n > 0)
 }

@@ -20,6 +20,7 @@
 pub(crate) mod activity;
 pub(crate) mod customers;
 mod events;
+mod ledger;
 pub(crate) mod loyalty;
 pub(crate) mod pipeline;
 mod privacy;

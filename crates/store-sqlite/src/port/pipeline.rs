@@ -2,9 +2,9 @@
 
 use rusqlite::{Connection, Row, params};
 use solocrm_core::{
-    Currency, CustomerId, Deal, DealId, DealStage, DealStageChange, FreeText, Label, NewDeal,
-    NewServiceRequest, NewTask, OpenQuery, Recurrence, RequestEvent, RequestEventKind, RequestId,
-    RequestKind, ServiceRequest, Task, TaskId, TaskKind, TaskQuery,
+    Currency, CustomerId, Deal, DealId, DealNote, DealStage, DealStageChange, FreeText, Label,
+    NewDeal, NewServiceRequest, NewTask, OpenQuery, Recurrence, RequestEvent, RequestEventKind,
+    RequestId, RequestKind, ServiceRequest, Task, TaskId, TaskKind, TaskQuery,
 };
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
@@ -121,11 +121,11 @@ pub(crate) fn update_request(conn: &Connection, r: &ServiceRequest) -> Res<()> {
 }
 
 const INSERT_DEAL: &str = "INSERT INTO deals (id, customer_id, title, value, created_at, \
-     created_at_ns, initial_stage, expected_close, stage) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+     created_at_ns, initial_stage, expected_close, stage, lost_reason) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
 const UPDATE_DEAL: &str = "UPDATE deals SET customer_id = ?2, title = ?3, value = ?4, \
-     created_at = ?5, created_at_ns = ?6, initial_stage = ?7, expected_close = ?8, stage = ?9 \
-     WHERE id = ?1";
+     created_at = ?5, created_at_ns = ?6, initial_stage = ?7, expected_close = ?8, stage = ?9, \
+     lost_reason = ?10 WHERE id = ?1";
 
 fn write_deal(conn: &Connection, sql: &str, d: &Deal) -> Res<()> {
     let (at, at_ns) = ts(d.created_at());
@@ -141,9 +141,28 @@ fn write_deal(conn: &Connection, sql: &str, d: &Deal) -> Res<()> {
             at_ns,
             d.initial_stage().as_str(),
             d.expected_close().map(date),
-            d.stage().as_str()
+            d.stage().as_str(),
+            d.lost_reason().map(Label::as_str)
         ],
     )?;
+    Ok(())
+}
+
+/// Writes the deal's notes anew (they are few, and erasing drops them).
+fn write_notes(conn: &Connection, d: &Deal) -> Res<()> {
+    execute(
+        conn,
+        "DELETE FROM deal_notes WHERE deal_id = ?1",
+        [key(d.id().get())],
+    )?;
+    for (i, n) in d.notes().iter().enumerate() {
+        let (s, ns) = ts(n.at);
+        execute(
+            conn,
+            "INSERT INTO deal_notes (deal_id, seq, at, at_ns, text) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![key(d.id().get()), seq(i)?, s, ns, n.text.as_str()],
+        )?;
+    }
     Ok(())
 }
 
@@ -169,24 +188,27 @@ fn insert_moves(conn: &Connection, d: &Deal, from: usize) -> Res<()> {
 
 pub(crate) fn insert_deal(conn: &Connection, d: &Deal) -> Res<()> {
     write_deal(conn, INSERT_DEAL, d)?;
-    insert_moves(conn, d, 0)
+    insert_moves(conn, d, 0)?;
+    write_notes(conn, d)
 }
 
 /// Replaces the deal; its moves are a log, so the stored ones are kept and the new
 /// ones appended (a history that is not an extension is written anew).
 pub(crate) fn update_deal(conn: &Connection, d: &Deal) -> Res<()> {
-    write_deal(conn, UPDATE_DEAL, d)?;
+    // The moves first: the stored stage must be lost before a lost reason is.
     let stored = stored_moves(conn, d.id())?;
     if d.history().starts_with(&stored) {
-        insert_moves(conn, d, stored.len())
+        insert_moves(conn, d, stored.len())?;
     } else {
         execute(
             conn,
             "DELETE FROM deal_moves WHERE deal_id = ?1",
             [key(d.id().get())],
         )?;
-        insert_moves(conn, d, 0)
+        insert_moves(conn, d, 0)?;
     }
+    write_deal(conn, UPDATE_DEAL, d)?;
+    write_notes(conn, d)
 }
 
 pub(crate) fn task(conn: &Connection, id: TaskId) -> Res<Option<Task>> {
@@ -199,15 +221,18 @@ pub(crate) fn task(conn: &Connection, id: TaskId) -> Res<Option<Task>> {
 }
 
 const INSERT_TASK: &str = "INSERT INTO tasks (id, customer_id, kind, title, due, recurrence, \
-     created_at, created_at_ns, occurrence, done, last_done_at, last_done_at_ns) \
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+     created_at, created_at_ns, occurrence, done, last_done_at, last_done_at_ns, \
+     cancelled_at, cancelled_at_ns) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 const UPDATE_TASK: &str = "UPDATE tasks SET customer_id = ?2, kind = ?3, title = ?4, due = ?5, \
      recurrence = ?6, created_at = ?7, created_at_ns = ?8, occurrence = ?9, done = ?10, \
-     last_done_at = ?11, last_done_at_ns = ?12 WHERE id = ?1";
+     last_done_at = ?11, last_done_at_ns = ?12, cancelled_at = ?13, cancelled_at_ns = ?14 \
+     WHERE id = ?1";
 
 fn write_task(conn: &Connection, sql: &str, t: &Task) -> Res<()> {
     let (at, at_ns) = ts(t.created_at());
     let (done_at, done_at_ns) = opt_ts(t.last_done_at());
+    let (cancelled_at, cancelled_at_ns) = opt_ts(t.cancelled_at());
     execute(
         conn,
         sql,
@@ -223,7 +248,9 @@ fn write_task(conn: &Connection, sql: &str, t: &Task) -> Res<()> {
             t.occurrence(),
             t.is_done(),
             done_at,
-            done_at_ns
+            done_at_ns,
+            cancelled_at,
+            cancelled_at_ns
         ],
     )?;
     Ok(())
@@ -239,6 +266,9 @@ pub(crate) fn update_task(conn: &Connection, t: &Task) -> Res<()> {
 
 pub(crate) const REQUEST_EVENTS: &str =
     "SELECT kind, at, at_ns FROM request_events WHERE request_id = ?1 ORDER BY seq";
+
+pub(crate) const DEAL_NOTES: &str =
+    "SELECT at, at_ns, text FROM deal_notes WHERE deal_id = ?1 ORDER BY seq";
 
 pub(crate) const DEAL_MOVES: &str =
     "SELECT from_stage, to_stage, at, at_ns FROM deal_moves WHERE deal_id = ?1 ORDER BY seq";
@@ -355,6 +385,7 @@ pub(crate) struct DealRow {
     id: DealId,
     new: NewDeal,
     stage: String,
+    lost_reason: Option<Label>,
 }
 
 pub(crate) fn deal_row(row: &Row<'_>, base: Currency) -> Res<DealRow> {
@@ -374,6 +405,7 @@ pub(crate) fn deal_row(row: &Row<'_>, base: Currency) -> Res<DealRow> {
             expected_close: c.opt_date(7)?,
         },
         stage: c.str(8)?.to_owned(),
+        lost_reason: c.opt_parse(9, Label::parse)?,
     })
 }
 
@@ -399,7 +431,15 @@ pub(crate) fn finish_deal(conn: &Connection, r: DealRow) -> Res<Deal> {
             r.id
         )));
     }
-    Ok(deal)
+    let notes = query_all(conn, DEAL_NOTES, [key(r.id.get())], |row| {
+        let c = Cols::new(row, "deal_notes");
+        Ok(DealNote {
+            at: c.time(0)?,
+            text: c.parse(2, FreeText::parse)?,
+        })
+    })?;
+    deal.with_extras(notes, r.lost_reason)
+        .map_err(|e| corrupt(format!("deal {}: {e}", r.id)))
 }
 
 pub(crate) fn deals_where<P: rusqlite::Params>(
@@ -449,13 +489,18 @@ pub(crate) fn task_row(row: &Row<'_>) -> Res<Task> {
             "tasks: done and occurrence contradict the recurrence".to_owned(),
         ));
     }
+    let cancelled_at = c.opt_time(12)?;
+    if done && cancelled_at.is_some() {
+        return Err(corrupt("tasks: a done task is also cancelled".to_owned()));
+    }
     Ok(Task::from_parts(
         c.id(0, TaskId::new)?,
         fields,
         occurrence,
         done,
         c.opt_time(10)?,
-    ))
+    )
+    .cancelled(cancelled_at))
 }
 
 /// Tasks matching `q`, by due date, then id. The due date of a recurring task depends
@@ -468,7 +513,7 @@ pub(crate) fn list_tasks(conn: &Connection, q: &TaskQuery) -> Res<Vec<Task>> {
             concat!(
                 "SELECT ",
                 task_cols!(),
-                " FROM tasks t WHERE (?1 OR t.done = 0)"
+                " FROM tasks t WHERE (?1 OR (t.done = 0 AND t.cancelled_at IS NULL))"
             ),
             [q.include_done],
             task_row,
@@ -478,7 +523,8 @@ pub(crate) fn list_tasks(conn: &Connection, q: &TaskQuery) -> Res<Vec<Task>> {
             concat!(
                 "SELECT ",
                 task_cols!(),
-                " FROM tasks t WHERE t.customer_id = ?2 AND (?1 OR t.done = 0)"
+                " FROM tasks t WHERE t.customer_id = ?2 \
+                 AND (?1 OR (t.done = 0 AND t.cancelled_at IS NULL))"
             ),
             params![q.include_done, key(c.get())],
             task_row,

@@ -9,13 +9,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
 use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Currency, Customer, CustomerId, CustomerKeys, Deal,
-    DealId, Email, Event, EventSeq, ExternalRef, Interaction, Label, OpenQuery, PointsEntry,
-    Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RequestId, Segment, ServiceRequest,
-    StageChange, StoreResult, SurveyResponse, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
+    Label, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund,
+    RequestId, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
+    SurveyResponse, Task, TaskId, TaskQuery,
 };
 
-use super::{activity, customers, events, loyalty, pipeline, privacy};
+use super::{activity, customers, events, ledger, loyalty, pipeline, privacy};
 use crate::codec::Cols;
 use crate::error::Res;
 use crate::rows;
@@ -151,6 +152,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| activity::interactions(c, query))
     }
 
+    fn interaction(&self, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        self.run(|c| activity::interaction(c, id))
+    }
+
     fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
         self.run_base(|c, base| activity::purchase(c, id, base))
     }
@@ -200,6 +205,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| activity::surveys(c, query))
     }
 
+    fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {
+        self.run(|c| activity::survey(c, id))
+    }
+
     fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
         self.run(|c| pipeline::request(c, id))
     }
@@ -232,6 +241,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| loyalty::points_balance(c, customer))
     }
 
+    fn points_tiers(&self) -> StoreResult<Vec<solocrm_core::PointsTier>> {
+        self.run(loyalty::points_tiers)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.run(|c| privacy::segment(c, name))
     }
@@ -242,6 +255,18 @@ impl<'c> ReadTx for Tx<'c> {
 
     fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
         self.run(privacy::audit_log)
+    }
+
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
+        self.run_base(|c, base| ledger::cost(c, id, base))
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.run_base(ledger::costs)
+    }
+
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
+        self.run(|c| ledger::search(c, text))
     }
 
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
@@ -255,14 +280,15 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn savepoint(&mut self) -> StoreResult<()> {
-        self.run(|c| Ok(c.execute_batch("SAVEPOINT op")?))?;
+        // Prepared once: every operation of a transaction opens one.
+        self.run(|c| Ok(c.prepare_cached("SAVEPOINT op")?.execute([]).map(drop)?))?;
         self.saved
             .push((self.rebuild.is_some(), self.purchases_before));
         Ok(())
     }
 
     fn release_savepoint(&mut self) -> StoreResult<()> {
-        self.run(|c| Ok(c.execute_batch("RELEASE op")?))?;
+        self.run(|c| Ok(c.prepare_cached("RELEASE op")?.execute([]).map(drop)?))?;
         self.saved.pop();
         Ok(())
     }
@@ -338,6 +364,9 @@ impl<'c> WriteTx for Tx<'c> {
         });
         done.map_err(|e| e.into_store(self.waited))?;
         self.stored_purchase(purchase);
+        if purchase.is_void() {
+            self.run(|c| activity::set_purchase_void(c, purchase))?;
+        }
         Ok(())
     }
 
@@ -368,6 +397,9 @@ impl<'c> WriteTx for Tx<'c> {
             .map_err(|e| e.into_store(self.waited))?;
         if stored {
             self.stored_purchase(purchase);
+            if purchase.is_void() {
+                self.run(|c| activity::set_purchase_void(c, purchase))?;
+            }
             return Ok(None);
         }
         match self.purchase_by_external_ref(reference)? {
@@ -438,8 +470,24 @@ impl<'c> WriteTx for Tx<'c> {
         self.run(|c| privacy::delete_segment(c, name))
     }
 
+    fn put_points_tier(&mut self, tier: &solocrm_core::PointsTier) -> StoreResult<()> {
+        self.run(|c| loyalty::put_points_tier(c, tier))
+    }
+
+    fn delete_points_tier(&mut self, name: &solocrm_core::Tag) -> StoreResult<bool> {
+        self.run(|c| loyalty::delete_points_tier(c, name))
+    }
+
     fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
         self.run(|c| privacy::insert_audit(c, entry))
+    }
+
+    fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.run(|c| ledger::insert_cost(c, cost))
+    }
+
+    fn update_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.run(|c| ledger::update_cost(c, cost))
     }
 
     fn append_event(&mut self, event: &Event) -> StoreResult<()> {
@@ -467,6 +515,7 @@ fn last_id_sql(kind: IdKind) -> &'static str {
         IdKind::Points => "SELECT id FROM points_entries ORDER BY id DESC LIMIT 1",
         IdKind::Audit => "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1",
         IdKind::Event => "SELECT seq FROM events ORDER BY seq DESC LIMIT 1",
+        IdKind::Cost => "SELECT id FROM costs ORDER BY id DESC LIMIT 1",
     }
 }
 

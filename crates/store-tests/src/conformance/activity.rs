@@ -95,6 +95,7 @@ pub fn interactions_are_filtered_by_customer_and_half_open_time_range(store: &dy
     let range = |range| ActivityQuery {
         customer: None,
         range,
+        include_voided: false,
     };
     assert_eq!(
         list(range(TimeRange::between(at(2), at(4)))),
@@ -113,6 +114,7 @@ pub fn interactions_are_filtered_by_customer_and_half_open_time_range(store: &dy
         list(ActivityQuery {
             customer: Some(ada.id()),
             range: TimeRange::between(at(2), at(5)),
+            include_voided: false,
         }),
         [a3, a4]
     );
@@ -181,6 +183,7 @@ pub fn surveys_are_ordered_by_time_then_id_and_filtered(store: &dyn Store) {
         list(ActivityQuery {
             customer: None,
             range: TimeRange::between(at(4), at(8)),
+            include_voided: false,
         }),
         [tie_a, tie_b]
     );

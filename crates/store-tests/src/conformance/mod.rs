@@ -24,7 +24,9 @@
 //! consent), [`lifecycle`], [`listing`] (pages and filters), [`activity`] (interactions
 //! and surveys), [`purchases`], [`batch`] (bulk purchases), [`import`], [`purchase_log`], [`refunds`],
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
-//! [`loyalty`] (points), [`segments`], [`privacy`] (erasure, export, audit) and
+//! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
+//! tiers, tier and consent segments), [`segments`], [`privacy`] (erasure, export, audit),
+//! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
 
 mod support;
@@ -34,6 +36,7 @@ pub mod batch;
 pub mod customers;
 pub mod general;
 pub mod import;
+pub mod ledger;
 pub mod lifecycle;
 pub mod listing;
 pub mod loyalty;
@@ -42,10 +45,12 @@ pub mod privacy;
 pub mod purchase_log;
 pub mod purchases;
 pub mod refunds;
+pub mod relations;
 pub mod segments;
 pub mod service;
 pub mod tags;
 pub mod tasks;
+pub mod voids;
 
 use solocrm_core::Store;
 
@@ -210,6 +215,16 @@ macro_rules! __store_conformance_list {
                 a_refund_of_an_unknown_purchase_is_not_found,
                 refunds_are_filtered_by_the_purchase_customer_and_the_refund_time,
             }
+            voids {
+                a_voided_purchase_is_kept_and_left_out_of_every_metric_read,
+                a_voided_purchase_refuses_a_second_void_a_refund_and_an_edit,
+                a_refunded_or_unknown_purchase_cannot_be_voided,
+                an_edited_purchase_changes_only_the_named_fields,
+                an_edit_that_breaks_refunds_or_references_is_refused,
+                interactions_are_read_by_id_edited_and_voided,
+                survey_answers_are_read_by_id_and_voided,
+                erasure_removes_void_reasons_and_keeps_the_voids,
+            }
             pipeline {
                 a_created_deal_starts_at_its_first_stage_with_no_history,
                 a_deal_of_an_unknown_customer_is_not_found,
@@ -256,6 +271,14 @@ macro_rules! __store_conformance_list {
                 points_of_an_unknown_customer_are_not_found,
                 ledgers_are_per_customer_in_posting_order,
             }
+            relations {
+                a_deal_is_edited_and_noted_and_keeps_its_lost_reason,
+                a_refused_deal_edit_changes_nothing,
+                a_cancelled_task_is_kept_closed_and_left_out_of_open_lists,
+                an_edited_task_reads_back_with_its_new_fields,
+                points_tiers_are_stored_moved_and_removed,
+                tier_and_consent_segments_select_the_right_customers,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -289,6 +312,17 @@ macro_rules! __store_conformance_list {
                 the_export_of_an_erased_customer_shows_placeholders,
                 exporting_an_unknown_customer_is_not_found,
                 the_audit_log_lists_erasures_oldest_first,
+            }
+            ledger {
+                search_finds_substrings_of_name_email_company_city_and_notes,
+                search_finds_chinese_substrings_of_any_length,
+                search_ranks_the_exact_name_first_then_by_name,
+                search_follows_edits_at_once,
+                search_with_many_hits_ranks_them_all,
+                an_erased_customer_is_never_found,
+                costs_read_back_by_time_then_id,
+                a_cost_of_zero_or_in_another_currency_is_refused,
+                a_voided_cost_stays_and_is_voided_once,
             }
             general {
                 the_store_keeps_its_books_in_the_base_currency,
@@ -362,6 +396,7 @@ mod tests {
             ("customers", include_str!("customers.rs")),
             ("general", include_str!("general.rs")),
             ("import", include_str!("import.rs")),
+            ("ledger", include_str!("ledger.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),
             ("listing", include_str!("listing.rs")),
             ("loyalty", include_str!("loyalty.rs")),
@@ -370,10 +405,12 @@ mod tests {
             ("purchase_log", include_str!("purchase_log.rs")),
             ("purchases", include_str!("purchases.rs")),
             ("refunds", include_str!("refunds.rs")),
+            ("relations", include_str!("relations.rs")),
             ("segments", include_str!("segments.rs")),
             ("service", include_str!("service.rs")),
             ("tags", include_str!("tags.rs")),
             ("tasks", include_str!("tasks.rs")),
+            ("voids", include_str!("voids.rs")),
         ];
         let mut public = 0;
         for (module, source) in sources {

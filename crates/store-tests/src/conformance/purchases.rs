@@ -204,6 +204,7 @@ pub fn purchases_are_filtered_by_customer_and_half_open_time_range(store: &dyn S
     let range = |range| ActivityQuery {
         customer: None,
         range,
+        include_voided: false,
     };
     assert_eq!(
         list(range(TimeRange::between(at(1), at(3)))),
@@ -218,6 +219,7 @@ pub fn purchases_are_filtered_by_customer_and_half_open_time_range(store: &dyn S
         list(ActivityQuery {
             customer: Some(ada.id()),
             range: TimeRange::since(at(2)),
+            include_voided: false,
         }),
         [a3]
     );
@@ -225,6 +227,7 @@ pub fn purchases_are_filtered_by_customer_and_half_open_time_range(store: &dyn S
         list(ActivityQuery {
             customer: Some(bob.id()),
             range: TimeRange::until(at(2)),
+            include_voided: false,
         }),
         []
     );
@@ -253,6 +256,7 @@ pub fn purchases_a_fraction_of_a_second_apart_are_ordered_and_filtered_exactly(s
             .purchases(&ActivityQuery {
                 customer: None,
                 range,
+                include_voided: false,
             })
             .expect("listing purchases")
     };

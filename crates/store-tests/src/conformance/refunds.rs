@@ -212,6 +212,7 @@ pub fn refunds_are_filtered_by_the_purchase_customer_and_the_refund_time(store: 
         list(ActivityQuery {
             customer: None,
             range: TimeRange::between(at(10), at(20)),
+            include_voided: false,
         }),
         [b_mid, a_tie]
     );
@@ -219,6 +220,7 @@ pub fn refunds_are_filtered_by_the_purchase_customer_and_the_refund_time(store: 
         list(ActivityQuery {
             customer: None,
             range: TimeRange::until(at(2)),
+            include_voided: false,
         })
         .is_empty()
     );
@@ -226,6 +228,7 @@ pub fn refunds_are_filtered_by_the_purchase_customer_and_the_refund_time(store: 
         list(ActivityQuery {
             customer: Some(ada.id()),
             range: TimeRange::since(at(20)),
+            include_voided: false,
         }),
         [a_late]
     );

@@ -1,0 +1,89 @@
+//! `solocrm cost ...`: what the business spends, for ROI and CAC in the report.
+
+use anyhow::{Result, bail};
+use solocrm_core::{CostId, FreeText, Label, NewCost, Store as _, Tag};
+
+use super::Ctx;
+use crate::cli::CostCmd;
+use crate::output::{Table, opt};
+use crate::parse;
+
+pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
+    let store = ctx.open()?;
+    match cmd {
+        CostCmd::Add {
+            amount,
+            category,
+            channel,
+            note,
+            at,
+        } => {
+            let new = NewCost {
+                at: ctx.at(at.at.as_deref())?,
+                amount: parse::money(&amount, &store)?,
+                category,
+                channel: channel.as_deref().map(Tag::parse).transpose()?,
+                note: note.as_deref().map(FreeText::parse).transpose()?,
+            };
+            let c = store.record_cost(new)?;
+            if ctx.out.json {
+                return ctx.out.json(&c);
+            }
+            ctx.say(format!(
+                "recorded cost {} of {} for {}{}",
+                c.id(),
+                c.amount(),
+                c.category(),
+                c.channel().map(|ch| format!(" ({ch})")).unwrap_or_default()
+            ))
+        }
+        CostCmd::List { from, to, page } => {
+            let from = from.as_deref().map(parse::date).transpose()?;
+            let to = to.as_deref().map(parse::date).transpose()?;
+            if let (Some(f), Some(t)) = (from, to)
+                && f > t
+            {
+                bail!("--from {f} is after --to {t}");
+            }
+            let mut costs = store.costs()?;
+            costs.retain(|c| {
+                let day = ctx.day(c.at());
+                from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
+            });
+            let total = costs.len();
+            if let Some(rows) = ctx.rows(page) {
+                costs.drain(..total.saturating_sub(rows));
+            }
+            if ctx.out.json {
+                return ctx.out.json(&costs);
+            }
+            costs.reverse();
+            let mut t = Table::new(&[
+                ">ID", "DATE", ">AMOUNT", "CATEGORY", "CHANNEL", "NOTE", "VOID",
+            ]);
+            for c in &costs {
+                t.row(vec![
+                    c.id().to_string(),
+                    ctx.day(c.at()).to_string(),
+                    c.amount().to_string(),
+                    c.category().to_string(),
+                    opt(c.channel()),
+                    opt(c.note()),
+                    c.voided()
+                        .map(|v| format!("{}: {}", ctx.day(v.at), v.reason))
+                        .unwrap_or_default(),
+                ]);
+            }
+            ctx.out.table(&t)?;
+            ctx.more(costs.len(), total, "costs")
+        }
+        CostCmd::Void { id, reason, at } => {
+            let reason = Label::parse(&reason)?;
+            let c = store.void_cost(CostId::new(id), ctx.at(at.at.as_deref())?, reason)?;
+            if ctx.out.json {
+                return ctx.out.json(&c);
+            }
+            ctx.say(format!("cost {} of {} is void", c.id(), c.amount()))
+        }
+    }
+}

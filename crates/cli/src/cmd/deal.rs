@@ -1,0 +1,230 @@
+//! `solocrm deal ...`: the sales pipeline.
+
+use anyhow::{Result, bail};
+use solocrm_core::{Deal, DealEdit, DealId, DealStage, FreeText, Label, NewDeal, OpenQuery, Store};
+
+use super::{Ctx, CustomerNames, with_name};
+use crate::books::Books;
+use crate::cli::DealCmd;
+use crate::output::{Table, opt};
+use crate::parse;
+
+pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
+    let store = ctx.open()?;
+    match cmd {
+        DealCmd::Add {
+            customer,
+            title,
+            value,
+            stage,
+            close,
+            at,
+        } => {
+            let c = parse::customer(&store, &customer)?;
+            let mut new = NewDeal::new(
+                c.id(),
+                Label::parse(&title)?,
+                parse::money(&value, &store)?,
+                ctx.at(at.at.as_deref())?,
+            );
+            if let Some(s) = stage {
+                new.stage = s;
+            }
+            new.expected_close = close.as_deref().map(parse::date).transpose()?;
+            let d = store.create_deal(new)?;
+            if ctx.out.json {
+                return ctx.out.json(&d);
+            }
+            ctx.say(format!(
+                "added deal {} ({}, {}) at {}",
+                d.id(),
+                d.title(),
+                d.value(),
+                d.stage()
+            ))
+        }
+        DealCmd::Move {
+            id,
+            stage,
+            reason,
+            at,
+        } => {
+            let reason = reason.as_deref().map(Label::parse).transpose()?;
+            if reason.is_some() && stage != DealStage::Lost {
+                bail!(
+                    "--reason says why a deal was lost; it goes with the stage lost, not {stage}"
+                );
+            }
+            let at = ctx.at(at.at.as_deref())?;
+            let id = DealId::new(id);
+            // One transaction: the move and its reason are recorded together or not at all.
+            let d = store.write(|w| {
+                let d = w.move_deal(id, stage, at)?;
+                match &reason {
+                    Some(r) => w.edit_deal(
+                        id,
+                        &DealEdit {
+                            lost_reason: Some(r.clone()),
+                            ..DealEdit::default()
+                        },
+                    ),
+                    None => Ok(d),
+                }
+            })?;
+            if ctx.out.json {
+                return ctx.out.json(&d);
+            }
+            match d.lost_reason() {
+                Some(r) => ctx.say(format!("deal {} is now {} ({r})", d.id(), d.stage())),
+                None => ctx.say(format!("deal {} is now {}", d.id(), d.stage())),
+            }
+        }
+        DealCmd::Show { id } => {
+            let d = store.deal(DealId::new(id))?;
+            show(ctx, &store, &d)
+        }
+        DealCmd::Edit {
+            id,
+            title,
+            value,
+            close,
+            no_close,
+            note,
+            at,
+        } => {
+            let edit = DealEdit {
+                title: title.as_deref().map(Label::parse).transpose()?,
+                value: value
+                    .as_deref()
+                    .map(|v| parse::money(v, &store))
+                    .transpose()?,
+                expected_close: if no_close {
+                    Some(None)
+                } else {
+                    close.as_deref().map(parse::date).transpose()?.map(Some)
+                },
+                note: match note {
+                    Some(n) if n.trim().is_empty() => bail!("the note is empty"),
+                    Some(n) => Some((ctx.at(at.at.as_deref())?, FreeText::parse(&n)?)),
+                    None => None,
+                },
+                lost_reason: None,
+            };
+            if edit == DealEdit::default() {
+                bail!("nothing to change; give --title, --value, --close, --no-close or --note");
+            }
+            let d = store.edit_deal(DealId::new(id), &edit)?;
+            if ctx.out.json {
+                return ctx.out.json(&d);
+            }
+            ctx.say(format!("updated deal {} ({})", d.id(), d.title()))
+        }
+        DealCmd::Note { id, text, at } => {
+            let text = FreeText::parse(&text)?;
+            if text.as_str().trim().is_empty() {
+                bail!("the note is empty");
+            }
+            let edit = DealEdit {
+                note: Some((ctx.at(at.at.as_deref())?, text)),
+                ..DealEdit::default()
+            };
+            let d = store.edit_deal(DealId::new(id), &edit)?;
+            if ctx.out.json {
+                return ctx.out.json(&d);
+            }
+            ctx.say(format!(
+                "noted on deal {} ({} notes)",
+                d.id(),
+                d.notes().len()
+            ))
+        }
+        DealCmd::List {
+            open,
+            customer,
+            page,
+        } => {
+            let customer = customer
+                .map(|c| parse::customer(&store, &c))
+                .transpose()?
+                .map(|c| c.id());
+            let mut deals = store.deals(&OpenQuery {
+                customer,
+                open_only: open,
+            })?;
+            let total = deals.len();
+            if let Some(rows) = ctx.rows(page) {
+                deals.drain(..total.saturating_sub(rows));
+            }
+            if ctx.out.json {
+                return ctx.out.json(&deals);
+            }
+            deals.reverse();
+            let mut names = CustomerNames::default();
+            let mut t = Table::new(&[
+                ">ID",
+                ">CUSTOMER",
+                "NAME",
+                "STAGE",
+                ">VALUE",
+                "SINCE",
+                "CLOSE",
+                "TITLE",
+            ]);
+            for d in &deals {
+                t.row(vec![
+                    d.id().to_string(),
+                    d.customer().to_string(),
+                    names.of(&store, d.customer())?,
+                    d.stage().to_string(),
+                    d.value().to_string(),
+                    ctx.day(d.created_at()).to_string(),
+                    opt(d.expected_close()),
+                    d.title().to_string(),
+                ]);
+            }
+            ctx.out.table(&t)?;
+            ctx.more(deals.len(), total, "deals")
+        }
+    }
+}
+
+/// `deal show`: the deal, its customer, its moves and its notes.
+fn show(ctx: &mut Ctx, store: &Books, d: &Deal) -> Result<()> {
+    let name = CustomerNames::default().of(store, d.customer())?;
+    if ctx.out.json {
+        return ctx.out.json(&with_name(d, &name)?);
+    }
+    ctx.out.heading(format!("deal {}: {}", d.id(), d.title()))?;
+    for (label, value) in [
+        ("customer", format!("{} ({})", name, d.customer())),
+        ("stage", d.stage().to_string()),
+        ("value", d.value().to_string()),
+        ("created", ctx.day(d.created_at()).to_string()),
+        ("close", opt(d.expected_close())),
+        ("closed", opt(d.closed_at().map(|at| ctx.day(at)))),
+        ("lost for", opt(d.lost_reason())),
+    ] {
+        ctx.out.line(format!("  {label:<9} {value}"))?;
+    }
+    if !d.history().is_empty() {
+        ctx.out.line("")?;
+        let mut t = Table::new(&["DATE", "FROM", "TO"]);
+        for m in d.history() {
+            t.row(vec![
+                ctx.day(m.at).to_string(),
+                m.from.to_string(),
+                m.to.to_string(),
+            ]);
+        }
+        ctx.out.table(&t)?;
+    }
+    if !d.notes().is_empty() {
+        ctx.out.line("")?;
+        let mut t = Table::new(&["DATE", "NOTE"]);
+        for n in d.notes() {
+            t.row(vec![ctx.day(n.at).to_string(), n.text.to_string()]);
+        }
+        ctx.out.table(&t)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,169 @@
+//! `solocrm points ...`: the points ledger and the tiers of the points program.
+
+use anyhow::{Result, bail};
+use solocrm_core::{
+    Label, NewPointsEntry, PointsKind, PointsTier, PointsTiers, Store, Tag, lifetime_points,
+};
+
+use super::Ctx;
+use crate::cli::{PointsCmd, TierCmd};
+use crate::output::{Table, opt};
+use crate::parse;
+
+pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
+    let store = ctx.open()?;
+    let (customer, kind, points, reason, at) = match cmd {
+        PointsCmd::Earn {
+            customer,
+            points,
+            reason,
+            at,
+        } => (customer, PointsKind::Earn, points, reason, at),
+        PointsCmd::Redeem {
+            customer,
+            points,
+            reason,
+            at,
+        } => (customer, PointsKind::Redeem, points, reason, at),
+        PointsCmd::Expire {
+            customer,
+            points,
+            reason,
+            at,
+        } => (customer, PointsKind::Expire, points, reason, at),
+        PointsCmd::Adjust {
+            customer,
+            points,
+            reason,
+            at,
+        } => (customer, PointsKind::Adjust, points, Some(reason), at),
+        PointsCmd::Balance { customer } => {
+            let c = parse::customer(&store, &customer)?;
+            let ledger = store.points_ledger(c.id())?;
+            let balance = store.points_balance(c.id())?;
+            if ctx.out.json {
+                return ctx.out.json(&serde_json::json!({ "customer": c.id(), "balance": balance, "ledger": ledger }));
+            }
+            ctx.out.line(format!(
+                "{} has {}",
+                c.name(),
+                super::plural(balance, "point", "points")
+            ))?;
+            if !ledger.is_empty() {
+                let mut t = Table::new(&["DATE", "KIND", ">POINTS", ">BALANCE", "REASON"]);
+                for e in &ledger {
+                    t.row(vec![
+                        ctx.day(e.at()).to_string(),
+                        e.kind().to_string(),
+                        format!("{:+}", e.delta()),
+                        e.balance_after().to_string(),
+                        opt(e.reason()),
+                    ]);
+                }
+                ctx.out.table(&t)?;
+            }
+            return Ok(());
+        }
+        PointsCmd::History { customer, page } => {
+            let c = parse::customer(&store, &customer)?;
+            let mut ledger = store.points_ledger(c.id())?;
+            let lifetime = lifetime_points(&ledger);
+            let balance = ledger.last().map_or(0, |e| e.balance_after());
+            let total = ledger.len();
+            if let Some(rows) = ctx.rows(page) {
+                ledger.drain(..total.saturating_sub(rows));
+            }
+            if ctx.out.json {
+                return ctx.out.json(&serde_json::json!({
+                    "customer": c.id(),
+                    "name": c.name().to_string(),
+                    "balance": balance,
+                    "lifetime": lifetime,
+                    "entries": ledger,
+                }));
+            }
+            ctx.say(format!(
+                "{}: balance {}, lifetime {}",
+                c.name(),
+                super::plural(balance, "point", "points"),
+                lifetime
+            ))?;
+            ledger.reverse();
+            let mut t = Table::new(&[">ID", "DATE", "KIND", ">POINTS", ">BALANCE", "REASON"]);
+            for e in &ledger {
+                t.row(vec![
+                    e.id().to_string(),
+                    ctx.day(e.at()).to_string(),
+                    e.kind().to_string(),
+                    format!("{:+}", e.delta()),
+                    e.balance_after().to_string(),
+                    opt(e.reason()),
+                ]);
+            }
+            if t.is_empty() {
+                return ctx.say("no points entries");
+            }
+            ctx.out.table(&t)?;
+            return ctx.more(ledger.len(), total, "entries");
+        }
+        PointsCmd::Tier(cmd) => return tier(ctx, &store, cmd),
+    };
+    let c = parse::customer(&store, &customer)?;
+    if kind == PointsKind::Adjust && reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
+        bail!("an adjustment needs a --reason");
+    }
+    let mut entry = NewPointsEntry::new(c.id(), ctx.at(at.at.as_deref())?, kind, points)?;
+    if let Some(r) = reason {
+        entry = entry.with_reason(Label::parse(&r)?);
+    }
+    let e = store.post_points(entry)?;
+    if ctx.out.json {
+        return ctx.out.json(&e);
+    }
+    ctx.say(format!(
+        "{} now has {}",
+        c.name(),
+        super::plural(e.balance_after(), "point", "points")
+    ))
+}
+
+/// `points tier list|set|remove`.
+fn tier(ctx: &mut Ctx, store: &crate::books::Books, cmd: TierCmd) -> Result<()> {
+    let tiers = match cmd {
+        TierCmd::List => store.points_tiers()?,
+        TierCmd::Set { name, min } => {
+            let name = Tag::parse(&name)?;
+            let tiers = store.set_points_tier(PointsTier {
+                name: name.clone(),
+                min_points: min,
+            })?;
+            if !ctx.out.json {
+                ctx.say(format!("tier {name} starts at {min} points"))?;
+            }
+            tiers
+        }
+        TierCmd::Remove { name } => {
+            let name = Tag::parse(&name)?;
+            let tiers = store.remove_points_tier(&name)?;
+            if !ctx.out.json {
+                ctx.say(format!("removed tier {name}"))?;
+            }
+            tiers
+        }
+    };
+    print_tiers(ctx, &tiers)
+}
+
+fn print_tiers(ctx: &mut Ctx, tiers: &PointsTiers) -> Result<()> {
+    if ctx.out.json {
+        return ctx.out.json(tiers.tiers());
+    }
+    if tiers.is_empty() {
+        return ctx.say("no tiers; add one with `solocrm points tier set NAME MIN`");
+    }
+    let mut t = Table::new(&["TIER", ">FROM POINTS"]);
+    for tier in tiers.tiers() {
+        t.row(vec![tier.name.to_string(), tier.min_points.to_string()]);
+    }
+    ctx.out.table(&t)
+}

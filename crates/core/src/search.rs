@@ -1,0 +1,230 @@
+//! Customer search: a substring of a customer's name, email, company, city or notes,
+//! found the same way by every store.
+//!
+//! # What matches
+//!
+//! A customer who is not erased matches a [`SearchText`] when its text occurs, after
+//! [folding](fold) both sides, in one of their name, email, company, city
+//! ([`Profile::city`](crate::customer::Profile::city)) or notes. Folding lower-cases
+//! each character that has exactly one lower-case form (`Ä` → `ä`, `Ω` → `ω`) and
+//! keeps every other one as it is, so Latin, Greek and Cyrillic text matches in any
+//! case, and Chinese matches exactly: `张` finds `张伟`, `上海` finds a customer in
+//! 上海市. Nothing else is normalised (no accents removed, no width folding), and text
+//! is in Unicode NFC on both sides (the domain stores it so, and the query is parsed
+//! so).
+//!
+//! # Order
+//!
+//! [`rank`] orders the hits: first the customers whose name *is* the text (folded),
+//! then those whose name contains it, then those matched by another field; within each
+//! group by folded name, then by id. So `search 王芳` lists 王芳 before 王芳芳 and
+//! before a customer whose notes mention 王芳.
+//!
+//! # How a store finds them
+//!
+//! [`ReadTx::search_customers`](crate::port::ReadTx::search_customers) returns
+//! *candidates*: every customer that matches and possibly others. The operations layer
+//! ([`Reader::search_customers`](crate::ops::Reader::search_customers)) checks each
+//! candidate with [`SearchText::matches`] and ranks the hits, so the result is the same
+//! whatever index a store uses. The memory store scans; the SQLite store asks an FTS5
+//! table with the `trigram` tokenizer for texts of [`INDEXED_FROM`] characters or more,
+//! and scans for shorter ones (a trigram index cannot look up one or two characters).
+
+use serde::{Deserialize, Serialize};
+
+use crate::customer::Customer;
+use crate::error::ValidationError;
+use crate::text::{MAX_LINE_CHARS, one_line};
+
+/// The length, in characters, from which a trigram index can answer a search.
+pub const INDEXED_FROM: usize = 3;
+
+/// `s` folded for search: each character with exactly one lower-case form becomes it,
+/// every other character stays (see the [module docs](self)).
+///
+/// ```
+/// use solocrm_core::search::fold;
+/// assert_eq!(fold("ÄBC Müller"), "äbc müller");
+/// assert_eq!(fold("张伟"), "张伟");
+/// ```
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            let mut lower = c.to_lowercase();
+            match (lower.next(), lower.next()) {
+                (Some(l), None) => l,
+                _ => c,
+            }
+        })
+        .collect()
+}
+
+/// What to search for: trimmed, in NFC, 1 to 200 characters on one line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SearchText {
+    text: String,
+    folded: String,
+}
+
+impl SearchText {
+    /// Parses a search text.
+    ///
+    /// ```
+    /// use solocrm_core::search::SearchText;
+    /// let q = SearchText::parse("  Müller ")?;
+    /// assert_eq!(q.as_str(), "Müller");
+    /// assert_eq!(q.folded(), "müller");
+    /// assert!(SearchText::parse("  ").is_err());
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::Empty`], [`ValidationError::TooLong`] or
+    /// [`ValidationError::ForbiddenCharacter`] (a control character).
+    pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        let text = one_line("search text", input, MAX_LINE_CHARS)?;
+        let folded = fold(&text);
+        Ok(SearchText { text, folded })
+    }
+
+    /// The text as typed (trimmed, NFC).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The folded text that is looked for.
+    pub fn folded(&self) -> &str {
+        &self.folded
+    }
+
+    /// Its length in characters.
+    pub fn len_chars(&self) -> usize {
+        self.text.chars().count()
+    }
+
+    /// True if the customer matches: not erased, and the folded text occurs in their
+    /// folded name, email, company, city or notes.
+    pub fn matches(&self, c: &Customer) -> bool {
+        self.hit(c).is_some()
+    }
+
+    /// How the customer matches, for [`rank`]; `None` if they do not.
+    pub fn hit(&self, c: &Customer) -> Option<Hit> {
+        if c.is_erased() {
+            return None;
+        }
+        let name = fold(c.name().as_str());
+        if name == self.folded {
+            return Some(Hit::ExactName);
+        }
+        if name.contains(&self.folded) {
+            return Some(Hit::Name);
+        }
+        let data = c.data();
+        let others = [
+            c.email().map(|e| e.as_str()),
+            data.company.as_ref().map(|l| l.as_str()),
+            data.profile.city.as_ref().map(|l| l.as_str()),
+            Some(data.notes.as_str()),
+        ];
+        others
+            .into_iter()
+            .flatten()
+            .any(|f| fold(f).contains(&self.folded))
+            .then_some(Hit::Other)
+    }
+}
+
+impl TryFrom<String> for SearchText {
+    type Error = ValidationError;
+    fn try_from(s: String) -> Result<Self, ValidationError> {
+        SearchText::parse(&s)
+    }
+}
+
+impl From<SearchText> for String {
+    fn from(s: SearchText) -> String {
+        s.text
+    }
+}
+
+impl std::fmt::Display for SearchText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// How a customer matched a search, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hit {
+    /// Their name is the text (folded).
+    ExactName,
+    /// Their name contains it.
+    Name,
+    /// Their email, company, city or notes contain it.
+    Other,
+}
+
+/// Orders matched customers: by [`Hit`], then folded name, then id (see the
+/// [module docs](self)).
+pub fn rank(hits: &mut [(Hit, Customer)]) {
+    hits.sort_by_cached_key(|(h, c)| (*h, fold(c.name().as_str()), c.id().get()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::customer::{CustomerData, NewCustomer};
+    use crate::ids::CustomerId;
+    use crate::text::{Label, PersonName};
+    use chrono::{TimeZone, Utc};
+
+    fn customer(id: u64, name: &str, city: Option<&str>) -> Customer {
+        let mut data = CustomerData::new(PersonName::parse(name).unwrap());
+        data.profile.city = city.map(|c| Label::parse(c).unwrap());
+        Customer::create(
+            CustomerId::new(id),
+            NewCustomer::new(data, Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()),
+        )
+    }
+
+    #[test]
+    fn folding_lowercases_single_forms_and_keeps_the_rest() {
+        assert_eq!(fold("ÄÖÜ ΣΩ Жж"), "äöü σω жж");
+        // İ lower-cases to two characters: kept as it is.
+        assert_eq!(fold("İ"), "İ");
+        assert_eq!(fold("北京 Beijing"), "北京 beijing");
+    }
+
+    #[test]
+    fn hits_rank_exact_name_then_name_then_other_fields() {
+        let q = SearchText::parse("王芳").unwrap();
+        let exact = customer(3, "王芳", None);
+        let longer = customer(1, "王芳芳", None);
+        let city = customer(2, "李娜", Some("王芳村"));
+        let other = customer(4, "赵敏", None);
+        assert_eq!(q.hit(&exact), Some(Hit::ExactName));
+        assert_eq!(q.hit(&longer), Some(Hit::Name));
+        assert_eq!(q.hit(&city), Some(Hit::Other));
+        assert_eq!(q.hit(&other), None);
+        let mut hits = vec![
+            (Hit::Other, city),
+            (Hit::Name, longer),
+            (Hit::ExactName, exact),
+        ];
+        rank(&mut hits);
+        let ids: Vec<u64> = hits.iter().map(|(_, c)| c.id().get()).collect();
+        assert_eq!(ids, [3, 1, 2]);
+    }
+
+    #[test]
+    fn an_erased_customer_matches_nothing() {
+        let mut c = customer(7, "Ada", None);
+        c.erase(Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
+        assert!(!SearchText::parse("erased").unwrap().matches(&c));
+        assert!(!SearchText::parse("7").unwrap().matches(&c));
+    }
+}
