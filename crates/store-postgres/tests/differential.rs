@@ -21,12 +21,13 @@ use solocrm_core::ops::ReportError;
 use solocrm_core::store::{CustomerRef, ImportBatch, ImportPart};
 use solocrm_core::{
     ActivityQuery, Channel, Cmp, Comparison, Consent, CountryCode, Currency, CustomerData,
-    CustomerId, CustomerQuery, DealId, DealStage, Direction, Email, ExternalRef, FreeText, Label,
-    LifecycleStage, Money, NewCustomer, NewDeal, NewInteraction, NewPointsEntry, NewPurchase,
-    NewRefund, NewServiceRequest, NewSurveyResponse, NewTask, OpenQuery, PersonName, Phone,
-    PointsKind, PolicyRule, Predicate, PurchaseId, Recurrence, RequestEventKind, RequestId,
-    RequestKind, Segment, SegmentFilter, Sentiment, StageReason, Store, StoreResult, SurveyKind,
-    SurveyScore, Tag, TaskId, TaskKind, TaskQuery, TimeRange,
+    CustomerId, CustomerQuery, DealId, DealStage, Direction, Email, ExternalRef, FreeText,
+    InteractionEdit, InteractionId, Label, LifecycleStage, Money, NewCustomer, NewDeal,
+    NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
+    NewTask, OpenQuery, PersonName, Phone, PointsKind, PolicyRule, Predicate, PurchaseEdit,
+    PurchaseId, Recurrence, RequestEventKind, RequestId, RequestKind, Segment, SegmentFilter,
+    Sentiment, StageReason, Store, StoreResult, SurveyId, SurveyKind, SurveyScore, Tag, TaskId,
+    TaskKind, TaskQuery, TimeRange, Void,
 };
 use solocrm_store_memory::MemoryStore;
 
@@ -329,6 +330,56 @@ fn activity_query() -> BoxedStrategy<ActivityQuery> {
         .boxed()
 }
 
+fn void() -> BoxedStrategy<Void> {
+    (
+        instant(),
+        prop::option::of(label()),
+        prop::option::of(free_text()),
+    )
+        .prop_map(|(at, by, reason)| Void { at, by, reason })
+        .boxed()
+}
+
+fn purchase_edit() -> BoxedStrategy<PurchaseEdit> {
+    (
+        prop::option::of(money()),
+        prop::option::of(prop::option::of(money())),
+        prop::option::of(prop::option::of(free_text())),
+        prop::option::of(prop::option::of(reference())),
+        prop::option::of(instant()),
+    )
+        .prop_map(
+            |(amount, cost, description, external_ref, at)| PurchaseEdit {
+                amount,
+                cost,
+                description,
+                external_ref,
+                at,
+            },
+        )
+        .boxed()
+}
+
+fn interaction_edit() -> BoxedStrategy<InteractionEdit> {
+    (
+        prop::option::of(free_text()),
+        prop::option::of(pick(Channel::ALL.to_vec())),
+        prop::option::of(pick(Direction::ALL.to_vec())),
+        prop::option::of(prop::option::of(pick(Sentiment::ALL.to_vec()))),
+        prop::option::of(instant()),
+    )
+        .prop_map(
+            |(summary, channel, direction, sentiment, at)| InteractionEdit {
+                summary,
+                channel,
+                direction,
+                sentiment,
+                at,
+            },
+        )
+        .boxed()
+}
+
 fn open_query() -> BoxedStrategy<OpenQuery> {
     (prop::option::of(customer_id()), any::<bool>())
         .prop_map(|(customer, open_only)| OpenQuery {
@@ -444,6 +495,13 @@ enum Op {
     Erase(CustomerId, DateTime<Utc>),
     Export(CustomerId),
     AuditLog,
+    VoidPurchase(PurchaseId, Void),
+    EditPurchase(PurchaseId, PurchaseEdit),
+    Interaction(InteractionId),
+    VoidInteraction(InteractionId, Void),
+    EditInteraction(InteractionId, InteractionEdit),
+    SurveyById(SurveyId),
+    VoidSurvey(SurveyId, Void),
 }
 
 fn op() -> BoxedStrategy<Op> {
@@ -527,6 +585,14 @@ fn op() -> BoxedStrategy<Op> {
         2 => (customer_id(), instant()).prop_map(|(i, at)| Op::Erase(i, at)),
         1 => customer_id().prop_map(Op::Export),
         1 => Just(Op::AuditLog),
+        2 => (small_id(), void()).prop_map(|(i, v)| Op::VoidPurchase(PurchaseId::new(i), v)),
+        2 => (small_id(), purchase_edit()).prop_map(|(i, e)| Op::EditPurchase(PurchaseId::new(i), e)),
+        1 => small_id().prop_map(|i| Op::Interaction(InteractionId::new(i))),
+        1 => (small_id(), void()).prop_map(|(i, v)| Op::VoidInteraction(InteractionId::new(i), v)),
+        1 => (small_id(), interaction_edit())
+            .prop_map(|(i, e)| Op::EditInteraction(InteractionId::new(i), e)),
+        1 => small_id().prop_map(|i| Op::SurveyById(SurveyId::new(i))),
+        1 => (small_id(), void()).prop_map(|(i, v)| Op::VoidSurvey(SurveyId::new(i), v)),
     ]
     .boxed()
 }
@@ -598,6 +664,13 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::Erase(i, at) => same(m, s, |st| st.erase_customer(i, at)),
         Op::Export(i) => same(m, s, |st| st.export_customer(i)),
         Op::AuditLog => same(m, s, |st| st.audit_log()),
+        Op::VoidPurchase(i, v) => same(m, s, |st| st.void_purchase(i, v.clone())),
+        Op::EditPurchase(i, e) => same(m, s, |st| st.edit_purchase(i, &e)),
+        Op::Interaction(i) => same(m, s, |st| st.interaction(i)),
+        Op::VoidInteraction(i, v) => same(m, s, |st| st.void_interaction(i, v.clone())),
+        Op::EditInteraction(i, e) => same(m, s, |st| st.edit_interaction(i, &e)),
+        Op::SurveyById(i) => same(m, s, |st| st.survey(i)),
+        Op::VoidSurvey(i, v) => same(m, s, |st| st.void_survey(i, v.clone())),
     }
 }
 
