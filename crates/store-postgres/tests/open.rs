@@ -131,3 +131,80 @@ fn an_unreadable_segment_is_left_out_and_named() {
     assert_eq!(bad[0].0, "broken");
     assert!(bad[0].1.contains("segments.predicate"), "{bad:?}");
 }
+
+/// Books written under schema version 1 are migrated to the current version when
+/// opened, and every row reads back as before: not voided, no deal notes or lost
+/// reason, no task cancelled, no tiers, no costs.
+#[test]
+fn a_version_1_schema_is_migrated_and_its_rows_read_back_unchanged() {
+    use solocrm_core::ActivityQuery;
+    use solocrm_core::port::ReadTx;
+    use solocrm_core::{CustomerId, DealId, InteractionId, PurchaseId, SurveyId, TaskId};
+
+    let Some(pg) = common::server() else { return };
+    let mut client = pg.client();
+    client
+        .batch_execute(include_str!("../migrations/0001_books.sql"))
+        .expect("version 1");
+    client
+        .batch_execute(
+            "INSERT INTO solocrm_schema (version) VALUES (1);
+             INSERT INTO tenants (tenant_id, base_currency, book_id)
+                 VALUES (7, 'EUR', '0123456789abcdef');
+             INSERT INTO customers (tenant_id, id, name, notes, created_at, created_at_ns, stage)
+                 VALUES (7, 1, 'Ada Lovelace', 'likes tea', 1700000000, 0, 'active');
+             INSERT INTO purchases (tenant_id, id, customer_id, at, at_ns, amount)
+                 VALUES (7, 1, 1, 1700000100, 0, 1250);
+             INSERT INTO interactions (tenant_id, id, customer_id, channel, direction, at,
+                 at_ns, summary) VALUES (7, 1, 1, 'email', 'inbound', 1700000200, 0, 'hello');
+             INSERT INTO surveys (tenant_id, id, customer_id, at, at_ns, kind, score)
+                 VALUES (7, 1, 1, 1700000300, 0, 'nps', 9);
+             INSERT INTO deals (tenant_id, id, customer_id, title, value, created_at,
+                 created_at_ns, initial_stage, stage)
+                 VALUES (7, 1, 1, 'Tea', 5000, 1700000400, 0, 'contacted', 'contacted');
+             INSERT INTO tasks (tenant_id, id, customer_id, kind, title, due, created_at,
+                 created_at_ns, occurrence, done)
+                 VALUES (7, 1, 1, 'follow_up', 'Call', '2023-12-01', 1700000500, 0, 0, false);",
+        )
+        .expect("version 1 rows");
+    let store =
+        PgStore::open_with(pg.config(), tenant(7), &PgOptions::new()).expect("opened, migrated");
+    let version: i32 = client
+        .query_one("SELECT version FROM solocrm_schema", &[])
+        .expect("the version")
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION);
+    store
+        .read(&mut |tx: &dyn ReadTx| {
+            let purchase = tx
+                .purchase(PurchaseId::new(1))
+                .expect("read")
+                .expect("kept");
+            assert!(!purchase.is_void());
+            assert_eq!(
+                tx.purchases(&ActivityQuery::EVERYTHING)
+                    .expect("read")
+                    .len(),
+                1
+            );
+            let interaction = tx
+                .interaction(InteractionId::new(1))
+                .expect("read")
+                .expect("kept");
+            assert!(!interaction.is_void());
+            let survey = tx.survey(SurveyId::new(1)).expect("read").expect("kept");
+            assert!(!survey.is_void());
+            let deal = tx.deal(DealId::new(1)).expect("read").expect("kept");
+            assert!(deal.notes().is_empty() && deal.lost_reason().is_none());
+            let task = tx.task(TaskId::new(1)).expect("read").expect("kept");
+            assert!(task.cancelled_at().is_none());
+            assert!(tx.points_tiers().expect("read").is_empty());
+            assert!(tx.costs().expect("read").is_empty());
+            let found = tx
+                .search_customers(&solocrm_core::SearchText::parse("LOVE").expect("a text"))
+                .expect("searched");
+            assert_eq!(found, vec![CustomerId::new(1)]);
+            Ok(())
+        })
+        .expect("read back");
+}
