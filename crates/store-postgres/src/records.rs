@@ -1910,10 +1910,16 @@ fn ilike_is_exact(text: &str) -> bool {
     })
 }
 
+// The Kelvin sign (U+212A) is the one character beyond ASCII whose lower case is ASCII
+// (`k`): the search folds it to `k`, `ILIKE` under the "C" collation does not, so it is
+// translated first.
 const SEARCH_ILIKE: &str = "SELECT id FROM customers WHERE tenant_id = $1 AND erased_at IS NULL \
-     AND (name ILIKE $2 ESCAPE '\\' OR email ILIKE $2 ESCAPE '\\' \
-     OR company ILIKE $2 ESCAPE '\\' OR notes ILIKE $2 ESCAPE '\\' \
-     OR (profile IS NOT NULL AND (profile::jsonb ->> 'city') ILIKE $2 ESCAPE '\\')) \
+     AND (translate(name, chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
+     OR translate(email, chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
+     OR translate(company, chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
+     OR translate(notes, chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
+     OR (profile IS NOT NULL \
+         AND translate(profile::jsonb ->> 'city', chr(8490), 'k') ILIKE $2 ESCAPE '\\')) \
      ORDER BY id";
 const SEARCH_ALL: &str =
     "SELECT id FROM customers WHERE tenant_id = $1 AND erased_at IS NULL ORDER BY id";

@@ -701,3 +701,33 @@ fn customers_list_by_filter_after_a_cursor_in_id_order() {
     assert!(ids(leads, None, 10).is_empty());
     assert!(ids(all, Some(u64::MAX), 10).is_empty());
 }
+
+/// Customer search: the candidates are every live customer whose name, email,
+/// company, city or notes hold the text in any case (the Kelvin sign folding to `k`,
+/// as the search folds it), and never an erased one.
+#[test]
+fn search_finds_live_customers_by_their_text_in_any_case() {
+    let Some(pg) = common::server() else { return };
+    let store = pg.store();
+    let kelvin = customer(1, "\u{212A}elvin Smith");
+    let ada = customer(2, "Ada Lovelace");
+    let gone = customer(3, "Ada Gone");
+    write(&store, |tx| {
+        tx.insert_customer(&kelvin)?;
+        tx.insert_customer(&ada)?;
+        tx.insert_customer(&gone)
+    });
+    let mut erased = gone.clone();
+    erased.erase(at(2, 9));
+    write(&store, |tx| tx.update_customer(&erased));
+    let search = |text: &str| {
+        let text = solocrm_core::SearchText::parse(text).expect("a text");
+        read(&store, |tx| tx.search_customers(&text))
+    };
+    assert_eq!(search("kelvin"), vec![CustomerId::new(1)]);
+    assert_eq!(search("ADA"), vec![CustomerId::new(2)]);
+    assert_eq!(search("love"), vec![CustomerId::new(2)]);
+    assert_eq!(search("50%"), Vec::<CustomerId>::new());
+    assert_eq!(search("Gone"), Vec::<CustomerId>::new());
+    assert_eq!(search("erased"), Vec::<CustomerId>::new());
+}
