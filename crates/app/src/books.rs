@@ -8,6 +8,7 @@ use solocrm_core::{
     BusinessZone, Crm, Currency, Customer, CustomerId, LifecyclePolicy, StoreError, StoreResult,
 };
 use solocrm_store_memory::MemoryStore;
+use solocrm_store_postgres::{PgOptions, PgStore};
 use solocrm_store_sqlite::{SqliteOptions, SqliteStore};
 
 use crate::location::Location;
@@ -17,6 +18,7 @@ use crate::settings::ZoneChange;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OpenOptions {
     sqlite: SqliteOptions,
+    postgres: PgOptions,
 }
 
 impl OpenOptions {
@@ -30,7 +32,13 @@ impl OpenOptions {
     #[must_use]
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.sqlite = self.sqlite.busy_timeout(timeout);
+        self.postgres = self.postgres.clone().busy_timeout(timeout);
         self
+    }
+
+    /// The options of a PostgreSQL database.
+    pub fn postgres(&self) -> &PgOptions {
+        &self.postgres
     }
 
     /// The options of an SQLite file.
@@ -47,6 +55,10 @@ pub enum OpenError {
     /// newer schema, busy …); the message says which.
     #[error(transparent)]
     Sqlite(#[from] solocrm_store_sqlite::OpenError),
+    /// The PostgreSQL books cannot be opened or created (a bad URL, no server, no such
+    /// tenant, a newer schema …); the message says which.
+    #[error(transparent)]
+    Postgres(#[from] solocrm_store_postgres::OpenError),
     /// An in-memory book exists only from its creation on; there is none to open.
     #[error("an in-memory book cannot be opened, only created")]
     NothingToOpen,
@@ -59,6 +71,7 @@ enum Backend {
     /// archive, [`Books::adopt_book_id`]).
     Memory(Arc<std::sync::Mutex<String>>),
     Sqlite(Arc<SqliteStore>),
+    Postgres(Arc<PgStore>),
 }
 
 /// An open book: the operations ([`Crm`], through `Deref`) over its store, and the
@@ -89,6 +102,11 @@ impl Books {
                 let store = SqliteStore::open_with(path, options.sqlite())?;
                 Ok(Books::from_sqlite(store, location.clone()))
             }
+            Location::Postgres(url) => {
+                let (config, tenant) = solocrm_store_postgres::config_of(url)?;
+                let store = PgStore::open_with(config, tenant, options.postgres())?;
+                Ok(Books::from_postgres(store, location.clone()))
+            }
         }
     }
 
@@ -114,6 +132,11 @@ impl Books {
                 let store = SqliteStore::create_with(path, currency, options.sqlite())?;
                 Ok(Books::from_sqlite(store, location.clone()))
             }
+            Location::Postgres(url) => {
+                let (config, tenant) = solocrm_store_postgres::config_of(url)?;
+                let store = PgStore::create_with(config, tenant, currency, options.postgres())?;
+                Ok(Books::from_postgres(store, location.clone()))
+            }
         }
     }
 
@@ -123,6 +146,16 @@ impl Books {
         Books {
             crm: Crm::from_shared(file.clone()).with_lifecycle(Some(LifecyclePolicy::default())),
             backend: Backend::Sqlite(file),
+            location,
+        }
+    }
+
+    /// The books of a PostgreSQL store opened by other means.
+    pub fn from_postgres(store: PgStore, location: Location) -> Books {
+        let db = Arc::new(store);
+        Books {
+            crm: Crm::from_shared(db.clone()).with_lifecycle(Some(LifecyclePolicy::default())),
+            backend: Backend::Postgres(db),
             location,
         }
     }
@@ -141,7 +174,15 @@ impl Books {
     pub fn sqlite(&self) -> Option<&SqliteStore> {
         match &self.backend {
             Backend::Sqlite(s) => Some(s),
-            Backend::Memory(_) => None,
+            Backend::Memory(_) | Backend::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL store, for a book kept in one.
+    pub fn postgres(&self) -> Option<&PgStore> {
+        match &self.backend {
+            Backend::Postgres(s) => Some(s),
+            Backend::Memory(_) | Backend::Sqlite(_) => None,
         }
     }
 
@@ -156,6 +197,7 @@ impl Books {
     pub fn book_id(&self) -> StoreResult<String> {
         match &self.backend {
             Backend::Sqlite(s) => s.book_id(),
+            Backend::Postgres(s) => s.book_id(),
             Backend::Memory(id) => Ok(id
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -174,6 +216,7 @@ impl Books {
     pub fn adopt_book_id(&self, id: &str) -> StoreResult<()> {
         match &self.backend {
             Backend::Sqlite(s) => s.adopt_book_id(id),
+            Backend::Postgres(s) => s.adopt_book_id(id),
             Backend::Memory(m) => {
                 if !solocrm_store_sqlite::is_book_id(id) {
                     return Err(StoreError::backend(std::io::Error::other(format!(

@@ -4,9 +4,9 @@
 //! the operations layer ([`Crm`]) and below their parsing and rendering.
 //!
 //! Today: **opening the books by location** — [`Location`] reads where the books are
-//! (`memory:`, `sqlite:PATH` or a plain path; `postgres://…` is recognised and refused
-//! until that store exists), and [`Books`] is an open book: a [`Crm`] (through
-//! `Deref`) plus what only its backend has (the SQLite file's book id, checks and
+//! (`memory:`, `sqlite:PATH` or a plain path, or `postgres://…?tenant=N` for books in a
+//! PostgreSQL database), and [`Books`] is an open book: a [`Crm`] (through `Deref`)
+//! plus what only its backend has (the book id; the SQLite file's checks and
 //! checkpoints). [`views`] holds the typed view models a frontend shows, each read
 //! in one snapshot: the [`Dashboard`](views::Dashboard), the
 //! [`CustomerPage`](views::CustomerPage), the [`CareList`](views::CareList) and the

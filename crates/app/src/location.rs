@@ -11,7 +11,7 @@ use std::path::PathBuf;
 /// |---|---|
 /// | `memory:` | [`Location::Memory`]: nothing on disk, gone when closed |
 /// | `sqlite:PATH` | [`Location::Path`] of `PATH`, taken literally |
-/// | `postgres://…`, `postgresql://…` | [`LocationError::Unsupported`] (the PostgreSQL store is not built yet) |
+/// | `postgres://…`, `postgresql://…` | [`Location::Postgres`]: a PostgreSQL database, `?tenant=N` selecting the books (1 if absent) |
 /// | anything else | [`Location::Path`] of the text, taken literally |
 ///
 /// A path is a file name, never an SQLite URI: `file:x.db?mode=memory` names a file
@@ -22,6 +22,9 @@ pub enum Location {
     Memory,
     /// An SQLite file.
     Path(PathBuf),
+    /// Books in a PostgreSQL database: the URL as given, `tenant` parameter included
+    /// (see `solocrm_store_postgres::split_tenant`). Shown with its password hidden.
+    Postgres(String),
 }
 
 /// Why a location cannot be read.
@@ -31,7 +34,8 @@ pub enum LocationError {
     /// Empty text.
     #[error("the location of the books is empty; give a file name, sqlite:PATH or memory:")]
     Empty,
-    /// A kind of store this build cannot open.
+    /// A kind of store this build cannot open (none is refused today: every scheme
+    /// solocrm knows has a store).
     #[error("{scheme} locations are not supported yet; give a file name, sqlite:PATH or memory:")]
     Unsupported {
         /// The scheme, e.g. `postgres`.
@@ -68,9 +72,7 @@ impl Location {
                 .strip_prefix(scheme)
                 .is_some_and(|rest| rest.starts_with("://"))
             {
-                return Err(LocationError::Unsupported {
-                    scheme: scheme.to_owned(),
-                });
+                return Ok(Location::Postgres(text.to_owned()));
             }
         }
         Ok(Location::Path(PathBuf::from(text)))
@@ -80,8 +82,25 @@ impl Location {
     pub fn path(&self) -> Option<&std::path::Path> {
         match self {
             Location::Path(p) => Some(p),
-            Location::Memory => None,
+            Location::Memory | Location::Postgres(_) => None,
         }
+    }
+}
+
+/// `url` with the password of its user part (`user:password@`) replaced by `***`, so
+/// that a location can be shown in messages and logs.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{scheme}://{name}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
     }
 }
 
@@ -90,6 +109,7 @@ impl fmt::Display for Location {
         match self {
             Location::Memory => f.write_str("memory:"),
             Location::Path(p) => write!(f, "{}", p.display()),
+            Location::Postgres(url) => f.write_str(&without_password(url)),
         }
     }
 }
@@ -123,14 +143,14 @@ mod tests {
         assert_eq!(Location::parse(""), Err(LocationError::Empty));
         assert_eq!(Location::parse("sqlite:"), Err(LocationError::MissingPath));
         assert_eq!(
-            Location::parse("postgres://localhost/crm"),
-            Err(LocationError::Unsupported {
-                scheme: "postgres".into()
-            })
+            Location::parse("postgres://localhost/crm?tenant=3"),
+            Ok(Location::Postgres(
+                "postgres://localhost/crm?tenant=3".into()
+            ))
         );
         assert!(matches!(
             Location::parse("postgresql://u@h/db"),
-            Err(LocationError::Unsupported { .. })
+            Ok(Location::Postgres(_))
         ));
     }
 
@@ -153,6 +173,26 @@ mod tests {
             Location::parse("postgres:notes"),
             Ok(Location::Path("postgres:notes".into()))
         );
+    }
+
+    #[test]
+    fn a_postgres_location_shows_without_its_password() {
+        for (url, shown) in [
+            (
+                "postgres://ada:s3cret@db.example:5432/crm?tenant=2",
+                "postgres://ada:***@db.example:5432/crm?tenant=2",
+            ),
+            (
+                "postgres://ada@db.example/crm",
+                "postgres://ada@db.example/crm",
+            ),
+            ("postgresql://db.example/crm", "postgresql://db.example/crm"),
+            ("postgres://a:b:c@h/d", "postgres://a:***@h/d"),
+        ] {
+            let l = Location::parse(url).expect("a location");
+            assert_eq!(l.to_string(), shown, "{url}");
+            assert!(!l.to_string().contains("s3cret"));
+        }
     }
 
     #[test]

@@ -172,6 +172,18 @@ pub enum Command {
     /// Fold the write-ahead log into the database file and empty it (after an erase
     /// that another program's open connection held up, or before copying the file).
     Checkpoint,
+    /// Copy a whole book to a new one, records, ids, history and book id included:
+    /// from an SQLite file to a PostgreSQL database or back (or file to file), then
+    /// read both again and compare them. The target must not exist yet (a new file,
+    /// or a tenant without books). --db is not used.
+    Migrate {
+        /// The book to copy: a file, sqlite:PATH, or postgres://…?tenant=N.
+        #[arg(long, value_name = "LOCATION")]
+        from: String,
+        /// The new book: a file, sqlite:PATH, or postgres://…?tenant=N.
+        #[arg(long, value_name = "LOCATION")]
+        to: String,
+    },
     /// Customers: add, list, show, edit, tag, erase, export.
     #[command(subcommand)]
     Customer(CustomerCmd),

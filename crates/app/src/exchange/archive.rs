@@ -194,13 +194,13 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         points.extend(tx.points_ledger(c.id())?);
     }
     points.sort_by_key(|p: &PointsEntry| p.id());
-    let mut interactions = tx.interactions(&ActivityQuery::ALL)?;
+    let mut interactions = tx.interactions(&ActivityQuery::EVERYTHING)?;
     interactions.sort_by_key(|r| r.id());
-    let mut purchases = tx.purchases(&ActivityQuery::ALL)?;
+    let mut purchases = tx.purchases(&ActivityQuery::EVERYTHING)?;
     purchases.sort_by_key(|r| r.id());
     let mut refunds = tx.refunds(&ActivityQuery::ALL)?;
     refunds.sort_by_key(|r| r.id());
-    let mut surveys = tx.surveys(&ActivityQuery::ALL)?;
+    let mut surveys = tx.surveys(&ActivityQuery::EVERYTHING)?;
     surveys.sort_by_key(|r| r.id());
     let every = OpenQuery {
         customer: None,
@@ -834,6 +834,25 @@ mod tests {
                     name: solocrm_core::Tag::parse("金卡").expect("a tier name"),
                     min_points: 1000,
                 })?;
+                // A purchase entered by mistake and voided: it travels with its marker.
+                let mistake = w.record_purchase(solocrm_core::NewPurchase {
+                    customer: made.customers[1],
+                    at,
+                    amount: solocrm_core::Money::parse("12.00", Currency::CNY).expect("money"),
+                    cost: None,
+                    description: None,
+                    items: None,
+                    external_ref: None,
+                    deal: None,
+                })?;
+                w.void_purchase(
+                    mistake.id(),
+                    solocrm_core::Void {
+                        at,
+                        by: None,
+                        reason: None,
+                    },
+                )?;
                 let ad = w.record_cost(spend("1200.00", Some("xiaohongshu")))?;
                 w.record_cost(spend("99.00", None))?;
                 w.void_cost(
@@ -864,6 +883,7 @@ mod tests {
             let text = json(&read_archive(&from).expect("read"));
             let archive = parse_archive(text.as_bytes()).expect("parsed");
             proptest::prop_assert!(!archive.purchases.is_empty());
+            proptest::prop_assert!(archive.purchases.iter().any(|p| p.is_void()));
             proptest::prop_assert_eq!(archive.audit.len(), 1);
 
             let file = sqlite(&dir, "restored.db");

@@ -138,7 +138,10 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             // The erasure is committed; make sure no old copy of the personal data
             // stays behind in the write-ahead log, and say so loudly if it does.
             let wal = crate::paths::side_file(&ctx.db, "-wal");
-            let log_empty = std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
+            // PostgreSQL books have no log file beside them (see docs/storage.md on
+            // what a server keeps of old row versions).
+            let log_empty =
+                store.sqlite().is_none() || std::fs::metadata(&wal).map_or(true, |m| m.len() == 0);
             if !log_empty && !ctx.out.json {
                 super::note(&t!(
                     "customer.erase_waiting",

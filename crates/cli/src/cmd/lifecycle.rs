@@ -9,7 +9,6 @@ use solocrm_core::{
 };
 
 use super::Ctx;
-use crate::books::File as _;
 use crate::cli::{SegmentCmd, StageCmd};
 use crate::i18n::label;
 use crate::output::Table;
@@ -268,7 +267,11 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             let segments = store.segments()?;
             // A segment an older version saved and this one cannot read is listed on
             // its own (with how to remove it) instead of failing the whole list.
-            let unreadable = store.file()?.unreadable_segments()?;
+            let unreadable = match (store.sqlite(), store.postgres()) {
+                (Some(file), _) => file.unreadable_segments()?,
+                (None, Some(db)) => db.unreadable_segments()?,
+                (None, None) => Vec::new(),
+            };
             for (name, why) in &unreadable {
                 super::warn(&t!("segment.unreadable", name = name, why = why));
             }

@@ -65,8 +65,39 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The `postgres://` (or `postgresql://`) URL `--db` names, if it names one.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.db
+            .to_str()
+            .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+    }
+
+    /// `--db` as messages show it: a path as given, a URL without its password.
+    pub fn db_shown(&self) -> String {
+        match self.postgres_url() {
+            Some(url) => solocrm_app::Location::Postgres(url.to_owned()).to_string(),
+            None => self.db.display().to_string(),
+        }
+    }
+
+    /// How the CLI opens books: the busy timeout of `--busy-timeout`.
+    pub fn open_options(&self) -> solocrm_app::OpenOptions {
+        solocrm_app::OpenOptions::new().busy_timeout(self.busy_timeout)
+    }
+
     /// Opens the existing database, or says how to create one.
     pub fn open(&self) -> Result<Books> {
+        if let Some(url) = self.postgres_url() {
+            let location = solocrm_app::Location::Postgres(url.to_owned());
+            let books = Books::open(&location, &self.open_options())
+                .with_context(|| t!("db.cannot_open", db = self.db_shown()))?;
+            self.zone.set(
+                books
+                    .time_zone()
+                    .with_context(|| t!("db.cannot_read_zone", db = self.db_shown()))?,
+            );
+            return Ok(books);
+        }
         if !self.db.exists() {
             // Before the data directory, the default was ./solocrm.db.
             let old = std::path::Path::new("solocrm.db");
@@ -258,10 +289,12 @@ pub fn run(cli: Cli) -> Result<()> {
         out: Out::new(cli.json),
         zone: Cell::new(BusinessZone::UTC),
     };
-    crate::paths::refuse_side_file_name(&ctx.db)?;
-    // Whatever the command, its output must not land in the database (`>> x.db`):
-    // SQLite would find a corrupt file, or worse, a valid one with text appended.
-    crate::paths::Protected::database(&ctx.db).check_stdout()?;
+    if ctx.postgres_url().is_none() {
+        crate::paths::refuse_side_file_name(&ctx.db)?;
+        // Whatever the command, its output must not land in the database (`>> x.db`):
+        // SQLite would find a corrupt file, or worse, a valid one with text appended.
+        crate::paths::Protected::database(&ctx.db).check_stdout()?;
+    }
     match cli.command {
         Command::Init { currency, timezone } => setup::init(&mut ctx, &currency, timezone)?,
         Command::Settings(c) => settings::run(&mut ctx, c)?,
@@ -274,6 +307,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Check => setup::check(&mut ctx)?,
         Command::Backup { file, force } => setup::backup(&mut ctx, &file, force)?,
         Command::Checkpoint => setup::checkpoint(&mut ctx)?,
+        Command::Migrate { from, to } => setup::migrate(&mut ctx, &from, &to)?,
         Command::Customer(c) => customer::run(&mut ctx, c)?,
         Command::Interaction(c) => interaction::run(&mut ctx, c)?,
         Command::Purchase(c) => purchase::run(&mut ctx, c)?,

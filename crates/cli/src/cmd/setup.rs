@@ -51,20 +51,30 @@ pub fn init(ctx: &mut Ctx, currency: &str, zone: Option<BusinessZone>) -> Result
         Some(z) => (z, t!("init.zone_given")),
         None => (default_zone(), t!("init.zone_default")),
     };
-    let store = create(ctx, currency)?;
-    let books = crate::books::of_file(store, &ctx.db);
+    let books = match ctx.postgres_url() {
+        Some(url) => {
+            let location = solocrm_app::Location::Postgres(url.to_owned());
+            crate::books::Books::create(&location, currency, &ctx.open_options())
+                .with_context(|| t!("setup.cannot_create", db = ctx.db_shown()))?
+        }
+        None => crate::books::of_file(create(ctx, currency)?, &ctx.db),
+    };
     books
         .set_time_zone(zone)
-        .with_context(|| t!("setup.cannot_store_zone", db = ctx.db.display()))?;
+        .with_context(|| t!("setup.cannot_store_zone", db = ctx.db_shown()))?;
     drop(books);
     if ctx.out.json {
+        let db = match ctx.postgres_url() {
+            Some(_) => serde_json::json!(ctx.db_shown()),
+            None => serde_json::json!(ctx.db),
+        };
         return ctx
             .out
-            .json(&serde_json::json!({ "db": ctx.db, "currency": currency, "timezone": zone }));
+            .json(&serde_json::json!({ "db": db, "currency": currency, "timezone": zone }));
     }
     ctx.say(t!(
         "init.created",
-        db = ctx.db.display(),
+        db = ctx.db_shown(),
         currency = currency,
         zone = zone,
         chosen = chosen
@@ -135,6 +145,9 @@ pub fn demo(
         .with_end(end)
         .with_locale(locale)
         .with_currency(locale.currency());
+    if ctx.postgres_url().is_some() {
+        bail!(t!("demo.needs_file", db = ctx.db_shown()));
+    }
     // The default sample book is the demo's own and is rebuilt; a named file is the
     // user's and is never replaced.
     let replace = !ctx.db_given;
@@ -390,4 +403,69 @@ pub fn checkpoint(ctx: &mut Ctx) -> Result<()> {
             .json(&serde_json::json!({ "db": ctx.db, "log_folded": true }));
     }
     ctx.say(t!("checkpoint.done", db = ctx.db.display()))
+}
+
+/// `solocrm migrate --from SRC --to DST`: the whole book at `from` copied into a new
+/// book at `to` through the lossless archive (ADR 0009) in one transaction, then both
+/// read again and compared record for record.
+pub fn migrate(ctx: &mut Ctx, from: &str, to: &str) -> Result<()> {
+    use solocrm_app::exchange::archive::{import_archive, read_archive};
+    use solocrm_app::{Books, Location};
+    let source = Location::parse(from)?;
+    let target = Location::parse(to)?;
+    if source == target {
+        bail!(t!("migrate.same", db = target));
+    }
+    let options = ctx.open_options();
+    if let Location::Path(path) = &source
+        && !path.exists()
+    {
+        bail!(t!("db.missing", db = source));
+    }
+    let books =
+        Books::open(&source, &options).with_context(|| t!("db.cannot_open", db = source))?;
+    let archive = read_archive(&books).with_context(|| t!("migrate.cannot_read", db = source))?;
+    if let Location::Path(path) = &target {
+        refuse_existing(path)?;
+    }
+    let copy = Books::create(&target, archive.currency, &options)
+        .with_context(|| t!("setup.cannot_create", db = target))?;
+    if let Err(e) = import_archive(&copy, &archive) {
+        // Nothing was written (one transaction); a file made for the copy goes too,
+        // so the same command can run again.
+        drop(copy);
+        if let Location::Path(path) = &target {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(crate::paths::side_file(path, suffix));
+            }
+        }
+        return Err(e).with_context(|| t!("migrate.cannot_write", db = target));
+    }
+    // The verification pass: both books read again, each in one snapshot.
+    let again = read_archive(&copy).with_context(|| t!("migrate.cannot_read", db = target))?;
+    let now = read_archive(&books).with_context(|| t!("migrate.cannot_read", db = source))?;
+    if again != now {
+        bail!(t!("migrate.differs", from = source, to = target));
+    }
+    let counts = archive.counts();
+    if ctx.out.json {
+        let counts: serde_json::Map<String, serde_json::Value> = counts
+            .iter()
+            .map(|(k, n)| ((*k).to_owned(), (*n).into()))
+            .collect();
+        return ctx.out.json(&serde_json::json!({
+            "from": source.to_string(),
+            "to": target.to_string(),
+            "book_id": archive.book_id,
+            "verified": true,
+            "records": counts,
+        }));
+    }
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
+    ctx.say(t!(
+        "migrate.done",
+        from = source,
+        to = target,
+        records = total
+    ))
 }

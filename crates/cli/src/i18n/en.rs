@@ -57,6 +57,21 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "setup.exists",
         "{db} already exists; choose another path with --db, or remove the file if you mean to start over",
     ),
+    (
+        "demo.needs_file",
+        "demo builds a new SQLite file; {db} is a PostgreSQL database: give --db a file name, then copy the sample there with `solocrm migrate`",
+    ),
+    ("migrate.same", "--from and --to are the same book ({db})"),
+    ("migrate.cannot_read", "cannot read the books at {db}"),
+    ("migrate.cannot_write", "cannot copy the books into {db}"),
+    (
+        "migrate.differs",
+        "the copy at {to} does not read back as the books at {from}; the copy is not to be trusted",
+    ),
+    (
+        "migrate.done",
+        "copied {records} records from {from} to {to}; both read back the same",
+    ),
     ("setup.cannot_create", "cannot create {db}"),
     (
         "setup.cannot_store_zone",

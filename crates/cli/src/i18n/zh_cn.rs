@@ -54,6 +54,21 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "setup.exists",
         "{db} 已存在；请用 --db 选择其他路径，若确实要重新开始，请先删除该文件",
     ),
+    (
+        "demo.needs_file",
+        "demo 会生成新的 SQLite 文件；{db} 是 PostgreSQL 数据库：请给 --db 一个文件名，再用 `solocrm migrate` 把示例复制过去",
+    ),
+    ("migrate.same", "--from 与 --to 是同一本账（{db}）"),
+    ("migrate.cannot_read", "无法读取 {db} 的账簿"),
+    ("migrate.cannot_write", "无法把账簿复制到 {db}"),
+    (
+        "migrate.differs",
+        "{to} 的副本读回的内容与 {from} 的账簿不一致；该副本不可信",
+    ),
+    (
+        "migrate.done",
+        "已从 {from} 复制 {records} 条记录到 {to}；两边读回一致",
+    ),
     ("setup.cannot_create", "无法创建 {db}"),
     ("setup.cannot_store_zone", "无法在 {db} 中保存时区"),
     ("init.zone_given", "按指定"),

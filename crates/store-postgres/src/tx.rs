@@ -1,0 +1,518 @@
+//! [`Tx`]: one open PostgreSQL transaction of one tenant as a [`ReadTx`] and
+//! [`WriteTx`]. Each method hands the connection and the tenant to the function of
+//! its record kind in [`crate::records`] and turns the internal error into a
+//! [`StoreError`](solocrm_core::StoreError), noting a failure the server asks to retry.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
+use solocrm_core::{
+    ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
+    Label, OpenQuery, PointsEntry, PointsTier, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
+    Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
+    SurveyResponse, Tag, Task, TaskId, TaskQuery,
+};
+
+use crate::error::{Fail, Res};
+use crate::pool::Conn;
+use crate::records::{self as rec, PurchaseWrite};
+
+/// How many purchases a bulk load keeps waiting before it sends them with one `COPY`.
+const COPY_ROWS: usize = 10_000;
+
+/// A bulk load of purchases (announced with [`WriteTx::expect_purchases`]): new
+/// purchases wait here and go to the server with one binary `COPY` per
+/// [`COPY_ROWS`], before anything else is read or written and before the commit;
+/// whether a reference is taken is answered from `refs`, every reference stored or
+/// waiting, instead of a query per row.
+struct Bulk {
+    rows: Vec<Purchase>,
+    /// `None` until loaded, and again after a rollback to a savepoint.
+    refs: Option<HashMap<String, PurchaseId>>,
+}
+
+/// A transaction on one pooled connection: a read-only snapshot or a write.
+pub(crate) struct Tx<'c> {
+    conn: RefCell<&'c mut Conn>,
+    tenant: i64,
+    base: Currency,
+    /// Set when a statement failed with 40001 or 40P01: the whole transaction may be
+    /// run again.
+    retry: Cell<bool>,
+    /// From how many announced purchases a write loads them with `COPY`.
+    bulk_from: u64,
+    bulk: RefCell<Option<Bulk>>,
+}
+
+impl<'c> Tx<'c> {
+    pub(crate) fn new(conn: &'c mut Conn, tenant: i64, base: Currency, bulk_from: u64) -> Self {
+        Tx {
+            conn: RefCell::new(conn),
+            tenant,
+            base,
+            retry: Cell::new(false),
+            bulk_from,
+            bulk: RefCell::new(None),
+        }
+    }
+
+    /// Sends the purchases waiting in a bulk load, so that what follows sees them.
+    pub(crate) fn flush(&self) -> StoreResult<()> {
+        let rows = match self.bulk.borrow_mut().as_mut() {
+            Some(b) if !b.rows.is_empty() => std::mem::take(&mut b.rows),
+            _ => return Ok(()),
+        };
+        self.run_unflushed(|c, t| rec::copy_purchases(c, t, &rows))
+    }
+
+    /// The bulk load's references, loaded on first use.
+    fn with_refs<T>(
+        &self,
+        f: impl FnOnce(&mut Vec<Purchase>, &mut HashMap<String, PurchaseId>) -> T,
+    ) -> StoreResult<Option<T>> {
+        let loaded = match self.bulk.borrow().as_ref() {
+            None => return Ok(None),
+            Some(b) => b.refs.is_some(),
+        };
+        if !loaded {
+            // Whatever waits goes first, so the references read include its own.
+            self.flush()?;
+            let refs = self.run_unflushed(rec::purchase_refs)?;
+            if let Some(b) = self.bulk.borrow_mut().as_mut() {
+                b.refs = Some(refs);
+            }
+        }
+        let mut bulk = self.bulk.borrow_mut();
+        Ok(bulk.as_mut().and_then(|b| {
+            let Bulk { rows, refs } = b;
+            refs.as_mut().map(|refs| f(rows, refs))
+        }))
+    }
+
+    /// Keeps `p` for the next `COPY` of a bulk load, unless its reference is taken
+    /// (then its owner); `None` outside a bulk load.
+    fn buffer(&self, p: &Purchase) -> StoreResult<Option<Option<PurchaseId>>> {
+        let taken = self.with_refs(|rows, refs| {
+            if let Some(r) = p.external_ref() {
+                if let Some(owner) = refs.get(r.as_str()) {
+                    return (Some(*owner), false);
+                }
+                refs.insert(r.as_str().to_owned(), p.id());
+            }
+            rows.push(p.clone());
+            (None, rows.len() >= COPY_ROWS)
+        })?;
+        match taken {
+            None => Ok(None),
+            Some((owner, full)) => {
+                if full {
+                    self.flush()?;
+                }
+                Ok(Some(owner))
+            }
+        }
+    }
+
+    /// True if a statement of this transaction failed in a way the server asks to
+    /// retry.
+    pub(crate) fn wants_retry(&self) -> bool {
+        self.retry.get()
+    }
+
+    /// Runs `f` after sending what a bulk load keeps waiting.
+    pub(crate) fn run<T>(&self, f: impl FnOnce(&mut Conn, i64) -> Res<T>) -> StoreResult<T> {
+        self.flush()?;
+        self.run_unflushed(f)
+    }
+
+    /// Runs `f`, which reads nothing a waiting purchase could change.
+    fn run_unflushed<T>(&self, f: impl FnOnce(&mut Conn, i64) -> Res<T>) -> StoreResult<T> {
+        let mut conn = self.conn.borrow_mut();
+        f(&mut conn, self.tenant).map_err(|e| self.fail(e))
+    }
+
+    fn run_base<T>(&self, f: impl FnOnce(&mut Conn, i64, Currency) -> Res<T>) -> StoreResult<T> {
+        self.flush()?;
+        self.run_base_unflushed(f)
+    }
+
+    /// [`run_base`](Self::run_base) for what a waiting purchase cannot change.
+    fn run_base_unflushed<T>(
+        &self,
+        f: impl FnOnce(&mut Conn, i64, Currency) -> Res<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self.conn.borrow_mut();
+        f(&mut conn, self.tenant, self.base).map_err(|e| self.fail(e))
+    }
+
+    fn fail(&self, e: Fail) -> solocrm_core::StoreError {
+        if e.is_retryable() {
+            self.retry.set(true);
+        }
+        e.into_store()
+    }
+}
+
+impl ReadTx for Tx<'_> {
+    fn base_currency(&self) -> Currency {
+        self.base
+    }
+
+    fn time_zone(&self) -> StoreResult<BusinessZone> {
+        self.run(rec::time_zone)
+    }
+
+    // A bulk load of purchases checks each row's customer and deal: those reads
+    // (which no waiting purchase changes) do not send the waiting rows.
+    fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
+        self.run_base_unflushed(|c, t, b| rec::find_customer(c, t, id, b))
+    }
+
+    fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
+        self.run_unflushed(|c, t| rec::erased(c, t, id))
+    }
+
+    fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
+        self.run(|c, t| rec::by_email(c, t, email))
+    }
+
+    fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<CustomerId>> {
+        self.run(|c, t| rec::by_external_ref(c, t, reference))
+    }
+
+    fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
+        self.run(rec::keys)
+    }
+
+    fn customers(
+        &self,
+        filter: &CustomerFilter,
+        after: Option<CustomerId>,
+        limit: u32,
+    ) -> StoreResult<Vec<Customer>> {
+        self.run_base(|c, t, b| rec::list(c, t, filter, after, limit, b))
+    }
+
+    fn count_customers(&self) -> StoreResult<u64> {
+        self.run(rec::count)
+    }
+
+    fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
+        self.run(|c, t| rec::search(c, t, text))
+    }
+
+    fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {
+        self.run(|c, t| rec::stage_history(c, t, customer))
+    }
+
+    fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
+        self.run(|c, t| rec::interactions(c, t, query))
+    }
+
+    fn interaction(&self, id: InteractionId) -> StoreResult<Option<Interaction>> {
+        self.run(|c, t| rec::interaction(c, t, id))
+    }
+
+    fn purchase(&self, id: PurchaseId) -> StoreResult<Option<Purchase>> {
+        self.run_base(|c, t, b| rec::purchase(c, t, id, b))
+    }
+
+    fn purchase_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<PurchaseId>> {
+        if let Some(owner) = self.with_refs(|_, refs| refs.get(reference.as_str()).copied())? {
+            return Ok(owner);
+        }
+        self.run(|c, t| rec::purchase_by_ref(c, t, reference))
+    }
+
+    fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
+        self.run_base(|c, t, b| rec::purchases(c, t, query, b))
+    }
+
+    fn purchase_summary(
+        &self,
+        customer: CustomerId,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<PurchaseSummary> {
+        self.run_base(|c, t, b| rec::purchase_summary(c, t, customer, as_of, b))
+    }
+
+    fn purchase_log(&self) -> StoreResult<PurchaseLog> {
+        self.run_base(rec::purchase_log)
+    }
+
+    fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
+        self.run_base(|c, t, b| rec::refunds(c, t, query, b))
+    }
+
+    fn refunds_of(&self, purchase: PurchaseId) -> StoreResult<Vec<Refund>> {
+        self.run_base(|c, t, b| rec::refunds_of(c, t, purchase, b))
+    }
+
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
+        self.run(|c, t| rec::surveys(c, t, query))
+    }
+
+    fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {
+        self.run(|c, t| rec::survey(c, t, id))
+    }
+
+    fn request(&self, id: RequestId) -> StoreResult<Option<ServiceRequest>> {
+        self.run(|c, t| rec::request(c, t, id))
+    }
+
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Vec<ServiceRequest>> {
+        self.run(|c, t| rec::list_requests(c, t, query))
+    }
+
+    fn deal(&self, id: DealId) -> StoreResult<Option<Deal>> {
+        self.run_base_unflushed(|c, t, b| rec::find_deal(c, t, id, b))
+    }
+
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Vec<Deal>> {
+        self.run_base(|c, t, b| rec::list_deals(c, t, query, b))
+    }
+
+    fn task(&self, id: TaskId) -> StoreResult<Option<Task>> {
+        self.run(|c, t| rec::task(c, t, id))
+    }
+
+    fn tasks(&self, query: &TaskQuery) -> StoreResult<Vec<Task>> {
+        self.run(|c, t| rec::list_tasks(c, t, query))
+    }
+
+    fn points_ledger(&self, customer: CustomerId) -> StoreResult<Vec<PointsEntry>> {
+        self.run(|c, t| rec::points_ledger(c, t, customer))
+    }
+
+    fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        self.run(|c, t| rec::points_balance(c, t, customer))
+    }
+
+    fn points_tiers(&self) -> StoreResult<Vec<PointsTier>> {
+        self.run(rec::points_tiers)
+    }
+
+    fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
+        self.run(|c, t| rec::segment(c, t, name))
+    }
+
+    fn segments(&self) -> StoreResult<Vec<Segment>> {
+        self.run(rec::segments)
+    }
+
+    fn audit_log(&self) -> StoreResult<Vec<AuditEntry>> {
+        self.run(rec::audit_log)
+    }
+
+    fn cost(&self, id: CostId) -> StoreResult<Option<Cost>> {
+        self.run_base(|c, t, b| rec::cost(c, t, id, b))
+    }
+
+    fn costs(&self) -> StoreResult<Vec<Cost>> {
+        self.run_base(rec::costs)
+    }
+
+    fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
+        self.run(|c, t| rec::events(c, t, after, limit))
+    }
+}
+
+impl WriteTx for Tx<'_> {
+    fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
+        self.run(|c, t| rec::next_id(c, t, kind))
+    }
+
+    fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()> {
+        self.run(|c, t| rec::set_time_zone(c, t, zone))
+    }
+
+    fn savepoint(&mut self) -> StoreResult<()> {
+        self.run(|c, _| Ok(c.batch("SAVEPOINT op")?))
+    }
+
+    fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
+        // A savepoint sends every waiting purchase first, so all that wait now came
+        // after the latest one and go with the rollback; the references are read
+        // again when next needed.
+        if let Some(b) = self.bulk.borrow_mut().as_mut() {
+            b.rows.clear();
+            b.refs = None;
+        }
+        self.run_unflushed(|c, _| Ok(c.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")?))
+    }
+
+    fn release_savepoint(&mut self) -> StoreResult<()> {
+        self.run_unflushed(|c, _| Ok(c.batch("RELEASE SAVEPOINT op")?))
+    }
+
+    fn expect_purchases(&mut self, rows: u64) -> StoreResult<()> {
+        if rows >= self.bulk_from && self.bulk.borrow().is_none() {
+            *self.bulk.borrow_mut() = Some(Bulk {
+                rows: Vec::new(),
+                refs: None,
+            });
+        }
+        Ok(())
+    }
+
+    fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        self.run(|c, t| rec::insert_customer(c, t, customer))
+    }
+
+    fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        self.run(|c, t| rec::update_customer(c, t, customer))
+    }
+
+    fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
+        self.run(|c, t| rec::push_stage_change(c, t, change))
+    }
+
+    fn rewrite_stage_history(
+        &mut self,
+        customer: CustomerId,
+        history: &[StageChange],
+    ) -> StoreResult<()> {
+        self.run(|c, t| rec::rewrite_stage_history(c, t, customer, history))
+    }
+
+    fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
+        self.run(|c, t| rec::write_interaction(c, t, interaction, true))
+    }
+
+    fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
+        self.run(|c, t| rec::write_interaction(c, t, interaction, false))
+    }
+
+    fn insert_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        // Inserted as given, as outside a bulk load (where the index, not a
+        // look-up, says whether its reference is taken).
+        if let Some(bulk) = self.bulk.borrow_mut().as_mut() {
+            if let Some(refs) = bulk.refs.as_mut()
+                && let Some(r) = purchase.external_ref()
+            {
+                refs.insert(r.as_str().to_owned(), purchase.id());
+            }
+            bulk.rows.push(purchase.clone());
+        }
+        if self.bulk.borrow().is_some() {
+            let full = self
+                .bulk
+                .borrow()
+                .as_ref()
+                .is_some_and(|b| b.rows.len() >= COPY_ROWS);
+            return if full { self.flush() } else { Ok(()) };
+        }
+        self.run(|c, t| rec::write_purchase(c, t, purchase, PurchaseWrite::Insert).map(drop))
+    }
+
+    fn insert_purchase_unless_ref_taken(
+        &mut self,
+        purchase: &Purchase,
+    ) -> StoreResult<Option<PurchaseId>> {
+        let Some(reference) = purchase.external_ref() else {
+            self.insert_purchase(purchase)?;
+            return Ok(None);
+        };
+        if let Some(owner) = self.buffer(purchase)? {
+            return Ok(owner);
+        }
+        let stored = self
+            .run(|c, t| rec::write_purchase(c, t, purchase, PurchaseWrite::InsertUnlessRefTaken))?;
+        if stored == 1 {
+            return Ok(None);
+        }
+        match self.purchase_by_external_ref(reference)? {
+            Some(owner) => Ok(Some(owner)),
+            None => Err(solocrm_core::StoreError::backend(std::io::Error::other(
+                format!("purchases: reference {reference} clashed but no purchase has it"),
+            ))),
+        }
+    }
+
+    fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        self.run(|c, t| rec::write_purchase(c, t, purchase, PurchaseWrite::Update).map(drop))
+    }
+
+    fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        self.run(|c, t| rec::write_refund(c, t, refund, true))
+    }
+
+    fn update_refund(&mut self, refund: &Refund) -> StoreResult<()> {
+        self.run(|c, t| rec::write_refund(c, t, refund, false))
+    }
+
+    fn insert_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
+        self.run(|c, t| rec::write_survey(c, t, survey, true))
+    }
+
+    fn update_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
+        self.run(|c, t| rec::write_survey(c, t, survey, false))
+    }
+
+    fn insert_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
+        self.run(|c, t| rec::write_request(c, t, request, true))
+    }
+
+    fn update_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
+        self.run(|c, t| rec::write_request(c, t, request, false))
+    }
+
+    fn insert_deal(&mut self, deal: &Deal) -> StoreResult<()> {
+        self.run(|c, t| rec::write_deal(c, t, deal, true))
+    }
+
+    fn update_deal(&mut self, deal: &Deal) -> StoreResult<()> {
+        self.run(|c, t| rec::write_deal(c, t, deal, false))
+    }
+
+    fn insert_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.run(|c, t| rec::write_task(c, t, task, true))
+    }
+
+    fn update_task(&mut self, task: &Task) -> StoreResult<()> {
+        self.run(|c, t| rec::write_task(c, t, task, false))
+    }
+
+    fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        self.run(|c, t| rec::write_points(c, t, entry, true))
+    }
+
+    fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        self.run(|c, t| rec::write_points(c, t, entry, false))
+    }
+
+    fn put_points_tier(&mut self, tier: &PointsTier) -> StoreResult<()> {
+        self.run(|c, t| rec::put_points_tier(c, t, tier))
+    }
+
+    fn delete_points_tier(&mut self, name: &Tag) -> StoreResult<bool> {
+        self.run(|c, t| rec::delete_points_tier(c, t, name))
+    }
+
+    fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()> {
+        self.run(|c, t| rec::insert_segment(c, t, segment))
+    }
+
+    fn delete_segment(&mut self, name: &Label) -> StoreResult<bool> {
+        self.run(|c, t| rec::delete_segment(c, t, name))
+    }
+
+    fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
+        self.run(|c, t| rec::insert_audit(c, t, entry))
+    }
+
+    fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.run(|c, t| rec::write_cost(c, t, cost, true))
+    }
+
+    fn update_cost(&mut self, cost: &Cost) -> StoreResult<()> {
+        self.run(|c, t| rec::write_cost(c, t, cost, false))
+    }
+
+    fn append_event(&mut self, event: &Event) -> StoreResult<()> {
+        self.run(|c, t| rec::append_event(c, t, event))
+    }
+}

@@ -1,0 +1,871 @@
+//! Differential test: random sequences of store operations, valid and invalid, applied
+//! through the operations layer (`Crm`) to the in-memory port and to the PostgreSQL
+//! port, which must give the same answer at every step (values compared with `==`,
+//! errors by their kind and message), and hold the same data at the end. The
+//! generators are the SQLite store's (`crates/store-sqlite/tests/differential.rs`).
+//!
+//! Runs against the server of `SOLOCRM_TEST_PG_URL` (see `tests/common`), all cases in
+//! one fresh schema, each case on the books of a new tenant. 128 cases by default;
+//! set `PROPTEST_CASES` for more.
+
+mod common;
+
+use std::fmt::Debug;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use solocrm_core::metrics::{MetricsReport, Period, ReportConfig};
+use solocrm_core::ops::Crm;
+use solocrm_core::ops::ReportError;
+use solocrm_core::store::{CustomerRef, ImportBatch, ImportPart};
+use solocrm_core::{
+    ActivityQuery, Channel, Cmp, Comparison, Consent, CountryCode, Currency, CustomerData,
+    CustomerId, CustomerQuery, DealId, DealStage, Direction, Email, ExternalRef, FreeText,
+    InteractionEdit, InteractionId, Label, LifecycleStage, Money, NewCustomer, NewDeal,
+    NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
+    NewTask, OpenQuery, PersonName, Phone, PointsKind, PolicyRule, Predicate, PurchaseEdit,
+    PurchaseId, Recurrence, RequestEventKind, RequestId, RequestKind, Segment, SegmentFilter,
+    Sentiment, StageReason, Store, StoreResult, SurveyId, SurveyKind, SurveyScore, Tag, TaskId,
+    TaskKind, TaskQuery, TimeRange, Void,
+};
+use solocrm_store_memory::MemoryStore;
+
+// ----- values -----
+
+fn base() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid")
+}
+
+/// Instants that stress the storage form: before 1970 with a fraction, outside the
+/// range of i64 nanoseconds, a leap second.
+fn special_instants() -> Vec<DateTime<Utc>> {
+    let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+        .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+        .map(|t| t.and_utc());
+    [
+        DateTime::from_timestamp(-1, 500_000_000),
+        DateTime::from_timestamp(-2_208_988_800, 0),
+        Utc.with_ymd_and_hms(2300, 6, 1, 12, 0, 0).single(),
+        Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).single(),
+        leap,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn instant() -> BoxedStrategy<DateTime<Utc>> {
+    prop_oneof![
+        8 => (0i64..120 * 86_400 / 3_600).prop_map(|h| base() + Duration::hours(h)),
+        2 => (0i64..120 * 86_400, 0i64..1_000_000_000)
+            .prop_map(|(s, ns)| base() + Duration::seconds(s) + Duration::nanoseconds(ns)),
+        1 => prop::sample::select(special_instants()),
+    ]
+    .boxed()
+}
+
+fn date() -> BoxedStrategy<NaiveDate> {
+    prop_oneof![
+        8 => (0i64..400).prop_map(|d| base().date_naive() + Duration::days(d)),
+        1 => prop::sample::select(vec![
+            NaiveDate::from_ymd_opt(2024, 2, 29).unwrap_or_default(),
+            NaiveDate::from_ymd_opt(2026, 1, 31).unwrap_or_default(),
+            NaiveDate::MAX,
+            NaiveDate::from_ymd_opt(-44, 3, 15).unwrap_or_default(),
+        ]),
+    ]
+    .boxed()
+}
+
+/// Mostly the customers of the prelude, sometimes one created later, one that does not
+/// exist, or one beyond what SQLite can store.
+fn customer_id() -> BoxedStrategy<CustomerId> {
+    prop_oneof![
+        16 => (1u64..=3).prop_map(CustomerId::new),
+        3 => (4u64..=6).prop_map(CustomerId::new),
+        1 => prop::sample::select(vec![0, u64::MAX]).prop_map(CustomerId::new),
+    ]
+    .boxed()
+}
+
+/// An id of a deal, request, task or purchase: mostly one of the first few.
+fn small_id() -> BoxedStrategy<u64> {
+    prop_oneof![16 => 1u64..=3, 3 => 4u64..=8, 1 => Just(u64::MAX)].boxed()
+}
+
+fn eur(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::EUR)
+}
+
+fn money() -> BoxedStrategy<Money> {
+    prop_oneof![
+        20 => (0i64..50_000).prop_map(eur),
+        1 => (1i64..5_000).prop_map(|m| eur(-m)),
+        1 => (0i64..5_000).prop_map(|m| Money::from_minor(m, Currency::USD)),
+        1 => (0i64..5_000).prop_map(|m| Money::new(Decimal::new(m, 3), Currency::EUR)),
+        1 => (0i64..5_000).prop_map(|m| Money::new(Decimal::new(m * 100, 4), Currency::EUR)),
+        1 => Just(Money::new(Decimal::MAX, Currency::EUR)),
+    ]
+    .boxed()
+}
+
+fn pick<T: Clone + Debug + 'static>(items: Vec<T>) -> BoxedStrategy<T> {
+    prop::sample::select(items).boxed()
+}
+
+fn parsed<T: Clone + Debug + 'static, E: Debug>(
+    items: &[&str],
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> BoxedStrategy<T> {
+    pick(
+        items
+            .iter()
+            .map(|s| parse(s).expect("a valid fixture"))
+            .collect(),
+    )
+}
+
+fn name() -> BoxedStrategy<PersonName> {
+    parsed(
+        &[
+            "Ada",
+            "O'Brien",
+            "'); DROP TABLE customers; --",
+            "山田 太郎 🎉",
+            "  padded  ",
+            "Zoë \"Zed\" Smith",
+        ],
+        PersonName::parse,
+    )
+}
+
+fn email() -> BoxedStrategy<Email> {
+    parsed(
+        &[
+            "ada@example.com",
+            "ADA@Example.com",
+            "bob@example.org",
+            "jürgen@müller.de",
+        ],
+        Email::parse,
+    )
+}
+
+fn reference() -> BoxedStrategy<ExternalRef> {
+    parsed(&["R-1", "r-1", "R-2", "x'; --"], ExternalRef::parse)
+}
+
+fn purchase_ref() -> BoxedStrategy<ExternalRef> {
+    parsed(&["INV-1", "INV-2", "INV-3", "inv-1"], ExternalRef::parse)
+}
+
+fn tag() -> BoxedStrategy<Tag> {
+    parsed(&["vip", "b2b", "Trade Fair", "newsletter"], Tag::parse)
+}
+
+fn label() -> BoxedStrategy<Label> {
+    parsed(
+        &[
+            "website",
+            "Berlin",
+            "berlin",
+            "'; DELETE FROM deals; --",
+            "北京",
+        ],
+        Label::parse,
+    )
+}
+
+fn free_text() -> BoxedStrategy<FreeText> {
+    parsed(
+        &[
+            "",
+            "  leading and trailing  ",
+            "line one\nline two\r\n\ttabbed",
+            "Robert'); DROP TABLE purchases; --",
+            "🎉 émoji and 中文",
+        ],
+        FreeText::parse,
+    )
+}
+
+fn stage() -> BoxedStrategy<LifecycleStage> {
+    pick(LifecycleStage::ALL.to_vec())
+}
+
+fn customer_data() -> BoxedStrategy<CustomerData> {
+    (
+        name(),
+        prop::option::of(email()),
+        prop::option::weighted(0.3, parsed(&["+49 (30) 123-456", "555 0100"], Phone::parse)),
+        prop::collection::btree_set(tag(), 0..3),
+        prop::option::weighted(0.3, (tag(), prop::option::of(money()))),
+        prop::option::weighted(0.4, reference()),
+        free_text(),
+        prop::option::weighted(0.3, (label(), tag(), label())),
+        prop::option::weighted(0.2, date()),
+    )
+        .prop_map(
+            |(name, email, phone, tags, acquisition, external_ref, notes, profile, birthday)| {
+                let mut d = CustomerData::new(name);
+                d.email = email;
+                d.phone = phone;
+                d.tags = tags;
+                if let Some((channel, cost)) = acquisition {
+                    d = d.with_acquisition(channel, cost);
+                }
+                d.external_ref = external_ref;
+                d.notes = notes;
+                d.birthday = birthday;
+                if let Some((city, interest, value)) = profile {
+                    d.profile.city = Some(city);
+                    d.profile.country = CountryCode::parse("DE").ok();
+                    d.profile.interests.insert(interest.clone());
+                    d.profile.attributes.insert(interest, value);
+                }
+                d
+            },
+        )
+        .boxed()
+}
+
+fn new_customer() -> BoxedStrategy<NewCustomer> {
+    (customer_data(), instant(), stage())
+        .prop_map(|(data, at, stage)| NewCustomer::new(data, at).at_stage(stage))
+        .boxed()
+}
+
+fn new_purchase() -> BoxedStrategy<NewPurchase> {
+    (
+        customer_id(),
+        instant(),
+        money(),
+        prop::option::weighted(0.3, money()),
+        prop::option::weighted(0.3, free_text()),
+        prop::option::weighted(0.3, 0u32..5),
+        prop::option::weighted(0.4, purchase_ref()),
+        prop::option::weighted(0.2, small_id().prop_map(DealId::new)),
+    )
+        .prop_map(
+            |(customer, at, amount, cost, description, items, external_ref, deal)| NewPurchase {
+                customer,
+                at,
+                amount,
+                cost,
+                description,
+                items,
+                external_ref,
+                deal,
+            },
+        )
+        .boxed()
+}
+
+fn new_survey() -> BoxedStrategy<NewSurveyResponse> {
+    (
+        customer_id(),
+        instant(),
+        pick(SurveyKind::ALL.to_vec()),
+        0i64..=10,
+        prop::option::of(free_text()),
+    )
+        .prop_filter_map(
+            "a score on the scale",
+            |(customer, at, kind, score, comment)| {
+                SurveyScore::new(kind, score)
+                    .ok()
+                    .map(|score| NewSurveyResponse {
+                        customer,
+                        at,
+                        score,
+                        comment,
+                    })
+            },
+        )
+        .boxed()
+}
+
+fn customer_ref() -> BoxedStrategy<CustomerRef> {
+    prop_oneof![
+        2 => customer_id().prop_map(CustomerRef::Existing),
+        1 => (0usize..3).prop_map(CustomerRef::New),
+    ]
+    .boxed()
+}
+
+fn import_batch() -> BoxedStrategy<ImportBatch> {
+    (
+        prop::collection::vec(new_customer(), 0..3),
+        prop::collection::vec((customer_id(), customer_data()), 0..2),
+        prop::collection::vec((customer_ref(), new_purchase()), 0..4),
+        prop::collection::vec((customer_ref(), new_survey()), 0..2),
+    )
+        .prop_map(
+            |(create_customers, update_customers, purchases, surveys)| ImportBatch {
+                create_customers,
+                update_customers,
+                purchases,
+                surveys,
+            },
+        )
+        .boxed()
+}
+
+fn time_range() -> BoxedStrategy<TimeRange> {
+    (prop::option::of(instant()), prop::option::of(instant()))
+        .prop_map(|(from, to)| TimeRange { from, to })
+        .boxed()
+}
+
+fn activity_query() -> BoxedStrategy<ActivityQuery> {
+    (prop::option::of(customer_id()), time_range(), any::<bool>())
+        .prop_map(|(customer, range, include_voided)| ActivityQuery {
+            customer,
+            range,
+            include_voided,
+        })
+        .boxed()
+}
+
+fn void() -> BoxedStrategy<Void> {
+    (
+        instant(),
+        prop::option::of(label()),
+        prop::option::of(free_text()),
+    )
+        .prop_map(|(at, by, reason)| Void { at, by, reason })
+        .boxed()
+}
+
+fn purchase_edit() -> BoxedStrategy<PurchaseEdit> {
+    (
+        prop::option::of(money()),
+        prop::option::of(prop::option::of(money())),
+        prop::option::of(prop::option::of(free_text())),
+        prop::option::of(prop::option::of(reference())),
+        prop::option::of(instant()),
+    )
+        .prop_map(
+            |(amount, cost, description, external_ref, at)| PurchaseEdit {
+                amount,
+                cost,
+                description,
+                external_ref,
+                at,
+            },
+        )
+        .boxed()
+}
+
+fn interaction_edit() -> BoxedStrategy<InteractionEdit> {
+    (
+        prop::option::of(free_text()),
+        prop::option::of(pick(Channel::ALL.to_vec())),
+        prop::option::of(pick(Direction::ALL.to_vec())),
+        prop::option::of(prop::option::of(pick(Sentiment::ALL.to_vec()))),
+        prop::option::of(instant()),
+    )
+        .prop_map(
+            |(summary, channel, direction, sentiment, at)| InteractionEdit {
+                summary,
+                channel,
+                direction,
+                sentiment,
+                at,
+            },
+        )
+        .boxed()
+}
+
+fn open_query() -> BoxedStrategy<OpenQuery> {
+    (prop::option::of(customer_id()), any::<bool>())
+        .prop_map(|(customer, open_only)| OpenQuery {
+            customer,
+            open_only,
+        })
+        .boxed()
+}
+
+fn predicate() -> BoxedStrategy<Predicate> {
+    let leaf = prop_oneof![
+        stage().prop_map(Predicate::Stage),
+        tag().prop_map(Predicate::Tag),
+        label().prop_map(Predicate::City),
+        (pick(Cmp::ALL.to_vec()), 0u64..4)
+            .prop_map(|(op, value)| Predicate::PurchaseCount(Comparison { op, value })),
+        (pick(Cmp::ALL.to_vec()), 0i64..500).prop_map(|(op, v)| Predicate::TotalSpend(
+            Comparison {
+                op,
+                value: Decimal::new(v, 0),
+            }
+        )),
+        (pick(Cmp::ALL.to_vec()), 0i64..120)
+            .prop_map(|(op, value)| Predicate::DaysSinceLastPurchase(Comparison { op, value })),
+    ];
+    leaf.prop_recursive(2, 8, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Predicate::All),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Predicate::Any),
+            inner.prop_map(Predicate::not),
+        ]
+    })
+    .boxed()
+}
+
+fn customer_query() -> BoxedStrategy<CustomerQuery> {
+    (
+        prop::option::weighted(0.3, stage()),
+        prop::option::weighted(0.3, tag()),
+        prop::option::weighted(0.3, (predicate(), instant())),
+        any::<bool>(),
+        prop::option::of(customer_id()),
+        prop::sample::select(vec![0u32, 1, 2, 3, 100, 10_000, 10_001]),
+    )
+        .prop_map(
+            |(stage, tag, segment, include_erased, after, limit)| CustomerQuery {
+                stage,
+                tag,
+                segment: segment.map(|(predicate, as_of)| SegmentFilter { predicate, as_of }),
+                include_erased,
+                after,
+                limit,
+            },
+        )
+        .boxed()
+}
+
+fn reason() -> BoxedStrategy<StageReason> {
+    prop_oneof![
+        prop::option::of(label()).prop_map(|note| StageReason::Manual { note }),
+        pick(PolicyRule::ALL.to_vec()).prop_map(|rule| StageReason::Rule { rule }),
+    ]
+    .boxed()
+}
+
+// ----- operations -----
+
+#[derive(Debug, Clone)]
+enum Op {
+    CreateCustomer(NewCustomer),
+    UpdateCustomer(CustomerId, CustomerData),
+    Customer(CustomerId),
+    ByEmail(Email),
+    ByRef(ExternalRef),
+    List(CustomerQuery),
+    Count,
+    Tag(CustomerId, Tag),
+    Untag(CustomerId, Tag),
+    Consent(CustomerId, Consent),
+    ChangeStage(CustomerId, LifecycleStage, DateTime<Utc>, StageReason),
+    StageHistory(CustomerId),
+    LogInteraction(NewInteraction),
+    Interactions(ActivityQuery),
+    RecordPurchase(NewPurchase),
+    RecordPurchases(Vec<NewPurchase>),
+    Import(ImportBatch),
+    /// A streamed import of these parts; with `true`, the source fails after them.
+    ImportParts(Vec<ImportBatch>, bool),
+    CustomerKeys,
+    Purchase(PurchaseId),
+    Purchases(ActivityQuery),
+    PurchaseLog,
+    Refund(NewRefund),
+    Refunds(ActivityQuery),
+    Survey(NewSurveyResponse),
+    Surveys(ActivityQuery),
+    OpenRequest(NewServiceRequest),
+    UpdateRequest(RequestId, RequestEventKind, DateTime<Utc>),
+    Requests(OpenQuery),
+    CreateDeal(NewDeal),
+    MoveDeal(DealId, DealStage, DateTime<Utc>),
+    Deals(OpenQuery),
+    CreateTask(NewTask),
+    CompleteTask(TaskId, DateTime<Utc>),
+    Tasks(TaskQuery),
+    PostPoints(NewPointsEntry),
+    Balance(CustomerId),
+    Ledger(CustomerId),
+    CreateSegment(Segment),
+    Segment(Label),
+    Segments,
+    DeleteSegment(Label),
+    Erase(CustomerId, DateTime<Utc>),
+    Export(CustomerId),
+    AuditLog,
+    VoidPurchase(PurchaseId, Void),
+    EditPurchase(PurchaseId, PurchaseEdit),
+    Interaction(InteractionId),
+    VoidInteraction(InteractionId, Void),
+    EditInteraction(InteractionId, InteractionEdit),
+    SurveyById(SurveyId),
+    VoidSurvey(SurveyId, Void),
+}
+
+fn op() -> BoxedStrategy<Op> {
+    prop_oneof![
+        8 => new_customer().prop_map(Op::CreateCustomer),
+        2 => (customer_id(), customer_data()).prop_map(|(i, d)| Op::UpdateCustomer(i, d)),
+        1 => customer_id().prop_map(Op::Customer),
+        1 => email().prop_map(Op::ByEmail),
+        1 => reference().prop_map(Op::ByRef),
+        3 => customer_query().prop_map(Op::List),
+        1 => Just(Op::Count),
+        2 => (customer_id(), tag()).prop_map(|(i, t)| Op::Tag(i, t)),
+        1 => (customer_id(), tag()).prop_map(|(i, t)| Op::Untag(i, t)),
+        1 => (customer_id(), tag(), any::<bool>(), instant(), label()).prop_map(
+            |(i, purpose, granted, at, source)| Op::Consent(i, Consent { purpose, granted, at, source })
+        ),
+        3 => (customer_id(), stage(), instant(), reason())
+            .prop_map(|(i, s, at, r)| Op::ChangeStage(i, s, at, r)),
+        1 => customer_id().prop_map(Op::StageHistory),
+        2 => (customer_id(), pick(Channel::ALL.to_vec()), pick(Direction::ALL.to_vec()),
+              instant(), free_text(), prop::option::of(pick(Sentiment::ALL.to_vec())))
+            .prop_map(|(customer, channel, direction, at, summary, sentiment)| {
+                Op::LogInteraction(NewInteraction { customer, channel, direction, at, summary, sentiment })
+            }),
+        1 => activity_query().prop_map(Op::Interactions),
+        6 => new_purchase().prop_map(Op::RecordPurchase),
+        3 => prop::collection::vec(new_purchase(), 0..5).prop_map(Op::RecordPurchases),
+        2 => import_batch().prop_map(Op::Import),
+        2 => (prop::collection::vec(import_batch(), 0..4), prop::bool::weighted(0.2))
+            .prop_map(|(parts, abort)| Op::ImportParts(parts, abort)),
+        1 => Just(Op::CustomerKeys),
+        1 => small_id().prop_map(|i| Op::Purchase(PurchaseId::new(i))),
+        2 => activity_query().prop_map(Op::Purchases),
+        1 => Just(Op::PurchaseLog),
+        3 => (small_id(), instant(), money(), prop::option::of(free_text())).prop_map(
+            |(p, at, amount, reason)| Op::Refund(NewRefund { purchase: PurchaseId::new(p), at, amount, reason })
+        ),
+        1 => activity_query().prop_map(Op::Refunds),
+        2 => new_survey().prop_map(Op::Survey),
+        1 => activity_query().prop_map(Op::Surveys),
+        3 => (customer_id(), pick(RequestKind::ALL.to_vec()), label(), free_text(), instant(),
+              prop::option::weighted(0.3, small_id().prop_map(DealId::new)))
+            .prop_map(|(customer, kind, subject, description, opened_at, deal)| {
+                Op::OpenRequest(NewServiceRequest { customer, kind, subject, description, opened_at, deal })
+            }),
+        3 => (small_id(), pick(RequestEventKind::ALL.to_vec()), instant())
+            .prop_map(|(i, k, at)| Op::UpdateRequest(RequestId::new(i), k, at)),
+        1 => open_query().prop_map(Op::Requests),
+        4 => (customer_id(), label(), money(), instant(), pick(DealStage::ALL.to_vec()),
+              prop::option::of(date()))
+            .prop_map(|(customer, title, value, created_at, stage, expected_close)| {
+                Op::CreateDeal(NewDeal { customer, title, value, created_at, stage, expected_close })
+            }),
+        4 => (small_id(), pick(DealStage::ALL.to_vec()), instant())
+            .prop_map(|(i, s, at)| Op::MoveDeal(DealId::new(i), s, at)),
+        1 => open_query().prop_map(Op::Deals),
+        2 => (prop::option::of(customer_id()), pick(TaskKind::ALL.to_vec()), label(), date(),
+              prop::option::of(pick(Recurrence::ALL.to_vec())), instant())
+            .prop_map(|(customer, kind, title, due, recurrence, created_at)| {
+                Op::CreateTask(NewTask { customer, kind, title, due, recurrence, created_at })
+            }),
+        2 => (small_id(), instant()).prop_map(|(i, at)| Op::CompleteTask(TaskId::new(i), at)),
+        1 => (prop::option::of(customer_id()), prop::option::of(date()), any::<bool>())
+            .prop_map(|(customer, due_until, include_done)| {
+                Op::Tasks(TaskQuery { customer, due_until, include_done })
+            }),
+        3 => (customer_id(), instant(), pick(PointsKind::ALL.to_vec()), -50i64..200,
+              prop::option::of(label()))
+            .prop_filter_map("a valid points entry", |(c, at, kind, points, reason)| {
+                NewPointsEntry::new(c, at, kind, points).ok().map(|e| match reason {
+                    Some(r) => Op::PostPoints(e.with_reason(r)),
+                    None => Op::PostPoints(e),
+                })
+            }),
+        1 => customer_id().prop_map(Op::Balance),
+        1 => customer_id().prop_map(Op::Ledger),
+        1 => (label(), predicate()).prop_map(|(name, predicate)| Op::CreateSegment(Segment { name, predicate })),
+        1 => label().prop_map(Op::Segment),
+        1 => Just(Op::Segments),
+        1 => label().prop_map(Op::DeleteSegment),
+        2 => (customer_id(), instant()).prop_map(|(i, at)| Op::Erase(i, at)),
+        1 => customer_id().prop_map(Op::Export),
+        1 => Just(Op::AuditLog),
+        2 => (small_id(), void()).prop_map(|(i, v)| Op::VoidPurchase(PurchaseId::new(i), v)),
+        2 => (small_id(), purchase_edit()).prop_map(|(i, e)| Op::EditPurchase(PurchaseId::new(i), e)),
+        1 => small_id().prop_map(|i| Op::Interaction(InteractionId::new(i))),
+        1 => (small_id(), void()).prop_map(|(i, v)| Op::VoidInteraction(InteractionId::new(i), v)),
+        1 => (small_id(), interaction_edit())
+            .prop_map(|(i, e)| Op::EditInteraction(InteractionId::new(i), e)),
+        1 => small_id().prop_map(|i| Op::SurveyById(SurveyId::new(i))),
+        1 => (small_id(), void()).prop_map(|(i, v)| Op::VoidSurvey(SurveyId::new(i), v)),
+    ]
+    .boxed()
+}
+
+// ----- running -----
+
+/// Runs `f` on both stores and requires the same answer.
+fn same<T: PartialEq + Debug>(
+    memory: &dyn Store,
+    postgres: &dyn Store,
+    f: impl Fn(&dyn Store) -> StoreResult<T>,
+) -> Result<(), String> {
+    let (m, s) = (f(memory), f(postgres));
+    match (&m, &s) {
+        (Ok(a), Ok(b)) if a == b => Ok(()),
+        (Err(a), Err(b)) if a.kind() == b.kind() && a.to_string() == b.to_string() => Ok(()),
+        _ => Err(format!("memory: {m:?}\n postgres: {s:?}")),
+    }
+}
+
+fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
+    match op.clone() {
+        Op::CreateCustomer(n) => same(m, s, |st| st.create_customer(n.clone())),
+        Op::UpdateCustomer(i, d) => same(m, s, |st| st.update_customer(i, d.clone())),
+        Op::Customer(i) => same(m, s, |st| st.customer(i)),
+        Op::ByEmail(e) => same(m, s, |st| st.customer_by_email(&e)),
+        Op::ByRef(r) => same(m, s, |st| st.customer_by_external_ref(&r)),
+        Op::List(q) => same(m, s, |st| st.list_customers(&q)),
+        Op::Count => same(m, s, |st| st.count_customers()),
+        Op::Tag(i, t) => same(m, s, |st| st.tag_customer(i, &t)),
+        Op::Untag(i, t) => same(m, s, |st| st.untag_customer(i, &t)),
+        Op::Consent(i, c) => same(m, s, |st| st.record_consent(i, c.clone())),
+        Op::ChangeStage(i, to, at, r) => same(m, s, |st| st.change_stage(i, to, at, r.clone())),
+        Op::StageHistory(i) => same(m, s, |st| st.stage_history(i)),
+        Op::LogInteraction(n) => same(m, s, |st| st.log_interaction(n.clone())),
+        Op::Interactions(q) => same(m, s, |st| st.interactions(&q)),
+        Op::RecordPurchase(n) => same(m, s, |st| st.record_purchase(n.clone())),
+        Op::RecordPurchases(b) => same(m, s, |st| st.record_purchases(b.clone())),
+        Op::Import(b) => same(m, s, |st| st.import(b.clone())),
+        Op::ImportParts(parts, abort) => same(m, s, |st| {
+            let failure: Option<ImportPart> = abort.then(|| Err("the source failed".into()));
+            let mut stream = parts.iter().cloned().map(Ok).chain(failure);
+            st.import_parts(&mut stream)
+        }),
+        Op::CustomerKeys => same(m, s, |st| st.customer_keys()),
+        Op::Purchase(i) => same(m, s, |st| st.purchase(i)),
+        Op::Purchases(q) => same(m, s, |st| st.purchases(&q)),
+        Op::PurchaseLog => same(m, s, |st| st.purchase_log()),
+        Op::Refund(n) => same(m, s, |st| st.record_refund(n.clone())),
+        Op::Refunds(q) => same(m, s, |st| st.refunds(&q)),
+        Op::Survey(n) => same(m, s, |st| st.record_survey(n.clone())),
+        Op::Surveys(q) => same(m, s, |st| st.surveys(&q)),
+        Op::OpenRequest(n) => same(m, s, |st| st.open_request(n.clone())),
+        Op::UpdateRequest(i, k, at) => same(m, s, |st| st.update_request(i, k, at)),
+        Op::Requests(q) => same(m, s, |st| st.requests(&q)),
+        Op::CreateDeal(n) => same(m, s, |st| st.create_deal(n.clone())),
+        Op::MoveDeal(i, to, at) => same(m, s, |st| st.move_deal(i, to, at)),
+        Op::Deals(q) => same(m, s, |st| st.deals(&q)),
+        Op::CreateTask(n) => same(m, s, |st| st.create_task(n.clone())),
+        Op::CompleteTask(i, at) => same(m, s, |st| st.complete_task(i, at)),
+        Op::Tasks(q) => same(m, s, |st| st.tasks(&q)),
+        Op::PostPoints(e) => same(m, s, |st| st.post_points(e.clone())),
+        Op::Balance(i) => same(m, s, |st| st.points_balance(i)),
+        Op::Ledger(i) => same(m, s, |st| st.points_ledger(i)),
+        Op::CreateSegment(g) => same(m, s, |st| st.create_segment(g.clone())),
+        Op::Segment(n) => same(m, s, |st| st.segment(&n)),
+        Op::Segments => same(m, s, |st| st.segments()),
+        Op::DeleteSegment(n) => same(m, s, |st| st.delete_segment(&n)),
+        Op::Erase(i, at) => same(m, s, |st| st.erase_customer(i, at)),
+        Op::Export(i) => same(m, s, |st| st.export_customer(i)),
+        Op::AuditLog => same(m, s, |st| st.audit_log()),
+        Op::VoidPurchase(i, v) => same(m, s, |st| st.void_purchase(i, v.clone())),
+        Op::EditPurchase(i, e) => same(m, s, |st| st.edit_purchase(i, &e)),
+        Op::Interaction(i) => same(m, s, |st| st.interaction(i)),
+        Op::VoidInteraction(i, v) => same(m, s, |st| st.void_interaction(i, v.clone())),
+        Op::EditInteraction(i, e) => same(m, s, |st| st.edit_interaction(i, &e)),
+        Op::SurveyById(i) => same(m, s, |st| st.survey(i)),
+        Op::VoidSurvey(i, v) => same(m, s, |st| st.void_survey(i, v.clone())),
+    }
+}
+
+/// Everything both stores hold, compared at the end.
+fn same_state(m: &Crm, s: &Crm) -> Result<(), String> {
+    let all = ActivityQuery::ALL;
+    let every = OpenQuery {
+        customer: None,
+        open_only: false,
+    };
+    let all_tasks = TaskQuery {
+        customer: None,
+        due_until: None,
+        include_done: true,
+    };
+    same(m, s, |st| st.count_customers())?;
+    let n = m.count_customers().map_err(|e| e.to_string())?;
+    for id in 1..=n {
+        same(m, s, |st| st.export_customer(CustomerId::new(id)))?;
+    }
+    same(m, s, |st| {
+        st.list_customers(&CustomerQuery {
+            include_erased: true,
+            limit: 10_000,
+            ..CustomerQuery::default()
+        })
+    })?;
+    same(m, s, |st| st.interactions(&all))?;
+    same(m, s, |st| st.purchases(&all))?;
+    same(m, s, |st| st.refunds(&all))?;
+    same(m, s, |st| st.surveys(&all))?;
+    same(m, s, |st| st.requests(&every))?;
+    same(m, s, |st| st.deals(&every))?;
+    same(m, s, |st| st.tasks(&all_tasks))?;
+    same(m, s, |st| st.segments())?;
+    same(m, s, |st| st.audit_log())?;
+    same(m, s, |st| st.purchase_log())?;
+    same_report(m, s, Period::month(2026, 2))?;
+    same_report(m, s, Period::year(2026))
+}
+
+/// The metrics report over `period` is the same from both stores (or fails the same).
+fn same_report(
+    m: &Crm,
+    s: &Crm,
+    period: solocrm_core::metrics::MetricResult<Period>,
+) -> Result<(), String> {
+    let period = period.map_err(|e| e.to_string())?;
+    let a = report(m, period).map_err(|e| e.to_string());
+    let b = report(s, period).map_err(|e| e.to_string());
+    if a == b {
+        Ok(())
+    } else {
+        Err(format!(
+            "metrics report of {period:?}:\n memory: {a:?}\n postgres: {b:?}"
+        ))
+    }
+}
+
+/// The metrics report of `period` with the default configuration, from one snapshot.
+fn report(crm: &Crm, period: Period) -> Result<MetricsReport, ReportError> {
+    crm.metrics_report(period, &ReportConfig::default())
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(128)
+}
+
+/// Both ports through the operations layer: `Crm` writes the rules once, each port
+/// stores and lists, and both must answer alike at every step.
+#[test]
+fn the_operations_layer_over_postgres_answers_like_the_memory_store() {
+    use proptest::test_runner::{Config, TestRunner};
+    let Some(pg) = common::server() else { return };
+    // Every other case sends each announced load of purchases with COPY.
+    let case = std::sync::atomic::AtomicU64::new(0);
+    let mut runner = TestRunner::new(Config {
+        cases: cases(),
+        max_shrink_iters: 500,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (
+        prop::collection::vec(new_customer(), 3),
+        prop::collection::vec(op(), 1..100),
+    );
+    let result = runner.run(&strategy, |(prelude, ops)| {
+        let memory = Crm::new(MemoryStore::new(Currency::EUR));
+        let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        pg.set_bulk_from(if n.is_multiple_of(2) { 1 } else { 256 });
+        let postgres = pg.crm();
+        let prelude = prelude.into_iter().map(Op::CreateCustomer);
+        for (i, op) in prelude.chain(ops).enumerate() {
+            let op = &op;
+            if let Err(diff) = apply(op, &memory, &postgres) {
+                prop_assert!(
+                    false,
+                    "step {i}: {op:?}\n memory and postgres differ:\n {diff}"
+                );
+            }
+        }
+        if let Err(diff) = same_state(&memory, &postgres) {
+            prop_assert!(false, "the final state differs:\n {diff}");
+        }
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// A generated business (a few hundred customers with every kind of record) populated
+/// through the operations layer reads back the same from both ports, also from a
+/// second handle on the same tenant, and the PostgreSQL port's purchase log is the
+/// generator's.
+#[test]
+fn a_generated_business_reads_back_the_same_from_both_stores() {
+    use solocrm_sample::{GenConfig, populate, purchase_log};
+    let Some(pg) = common::server() else { return };
+    let config = GenConfig::new(300, 7).with_purchases(3_000);
+    let memory = Crm::new(MemoryStore::new(Currency::EUR));
+    let postgres = Crm::new(pg.store_of(1));
+    let m = populate(&memory, &config).expect("memory populated");
+    let s = populate(&postgres, &config).expect("postgres populated");
+    assert_eq!(m, s);
+    drop(postgres);
+    let postgres = Crm::new(
+        solocrm_store_postgres::PgStore::open_with(
+            pg.config(),
+            solocrm_store_postgres::TenantId::new(1).expect("a tenant"),
+            &solocrm_store_postgres::PgOptions::new(),
+        )
+        .expect("reopened"),
+    );
+    if let Err(diff) = same_state(&memory, &postgres) {
+        panic!("the stores differ:\n {diff}");
+    }
+    assert_eq!(
+        postgres.purchase_log().expect("log"),
+        purchase_log(&config),
+        "the store's log is the generator's"
+    );
+    for period in [Period::year(2024), Period::month(2025, 12)] {
+        let period = period.expect("a period");
+        let report = report(&postgres, period).expect("the report computes");
+        assert!(
+            report.purchases.average_order_value.is_defined(),
+            "{period:?} has purchases"
+        );
+        if let Err(diff) = same_report(&memory, &postgres, Ok(period)) {
+            panic!("{diff}");
+        }
+    }
+    let as_of = config.as_of;
+    let segments = [
+        Predicate::PurchaseCount(Comparison {
+            op: Cmp::Ge,
+            value: 5,
+        }),
+        Predicate::All(vec![
+            Predicate::DaysSinceLastPurchase(Comparison {
+                op: Cmp::Gt,
+                value: 90,
+            }),
+            Predicate::TotalSpend(Comparison {
+                op: Cmp::Ge,
+                value: Decimal::new(200, 0),
+            }),
+        ]),
+        Predicate::not(Predicate::Stage(LifecycleStage::Churned)),
+    ];
+    for predicate in segments {
+        let mut query = CustomerQuery {
+            segment: Some(SegmentFilter {
+                predicate: predicate.clone(),
+                as_of,
+            }),
+            limit: 7,
+            ..CustomerQuery::default()
+        };
+        let mut pages = 0;
+        loop {
+            if let Err(diff) = same(&memory, &postgres, |st| st.list_customers(&query)) {
+                panic!("{predicate:?} page {pages}:\n {diff}");
+            }
+            let page = postgres.list_customers(&query).expect("a page");
+            pages += 1;
+            match page.next {
+                Some(next) => query.after = Some(next),
+                None => break,
+            }
+        }
+        assert!(pages > 1, "{predicate:?} spans several pages");
+    }
+}

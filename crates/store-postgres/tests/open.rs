@@ -1,0 +1,210 @@
+//! Opening and creating books: the schema is made once and migrations are idempotent,
+//! a tenant is created once and opened after, a missing tenant and a newer schema are
+//! refused (the newer one untouched), and books keep their currency and book id.
+
+mod common;
+
+use solocrm_core::port::Storage;
+use solocrm_core::{Currency, Store};
+use solocrm_store_postgres::{OpenError, PgOptions, PgStore, SCHEMA_VERSION, TenantId};
+
+fn tenant(n: i64) -> TenantId {
+    TenantId::new(n).expect("a tenant")
+}
+
+#[test]
+fn books_are_created_once_and_opened_after() {
+    let Some(pg) = common::server() else { return };
+    let options = PgOptions::new();
+    let a = PgStore::create_with(pg.config(), tenant(3), Currency::JPY, &options).expect("created");
+    assert_eq!(a.tenant(), tenant(3));
+    let id = a.book_id().expect("a book id");
+    assert_eq!(id.len(), 16);
+    assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+    let again = PgStore::create_with(pg.config(), tenant(3), Currency::EUR, &options);
+    assert!(matches!(again, Err(OpenError::Tenant(_))), "{again:?}");
+    let b = PgStore::open_with(pg.config(), tenant(3), &options).expect("opened");
+    assert_eq!(b.base_currency(), Currency::JPY);
+    assert_eq!(b.book_id().expect("its id"), id);
+    let other = PgStore::create_with(pg.config(), tenant(4), Currency::EUR, &options)
+        .expect("a second tenant");
+    assert_ne!(other.book_id().expect("its id"), id);
+    other.adopt_book_id(&id).expect("adopted");
+    assert_eq!(other.book_id().expect("its id"), id);
+    assert_eq!(
+        b.book_id().expect("its id"),
+        id,
+        "the other tenant's is unchanged"
+    );
+    assert!(other.adopt_book_id("NOT-AN-ID").is_err());
+    let missing = PgStore::open_with(pg.config(), tenant(5), &options);
+    assert!(matches!(missing, Err(OpenError::Tenant(_))), "{missing:?}");
+    let mut client = pg.client();
+    let version: i32 = client
+        .query_one("SELECT version FROM solocrm_schema", &[])
+        .expect("the version")
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION);
+    let rows: i64 = client
+        .query_one("SELECT count(*) FROM solocrm_schema", &[])
+        .expect("a count")
+        .get(0);
+    assert_eq!(rows, 1, "migrated once");
+}
+
+#[test]
+fn a_newer_schema_is_refused_untouched() {
+    let Some(pg) = common::server() else { return };
+    let crm = solocrm_core::Crm::new(pg.store_of(1));
+    assert_eq!(crm.count_customers().expect("a count"), 0);
+    drop(crm);
+    let mut client = pg.client();
+    client
+        .execute(
+            "UPDATE solocrm_schema SET version = $1",
+            &[&(SCHEMA_VERSION + 1)],
+        )
+        .expect("a newer version");
+    let err =
+        PgStore::open_with(pg.config(), tenant(1), &PgOptions::new()).expect_err("a newer schema");
+    assert!(
+        matches!(err, OpenError::NewerSchema { found, supported }
+            if found == SCHEMA_VERSION + 1 && supported == SCHEMA_VERSION),
+        "{err:?}"
+    );
+    let version: i32 = client
+        .query_one("SELECT version FROM solocrm_schema", &[])
+        .expect("the version")
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION + 1, "left as it was");
+}
+
+#[test]
+fn a_bad_location_is_refused_before_connecting() {
+    for bad in [
+        "sqlite:books.db",
+        "postgres://h/db?tenant=0",
+        "postgres://h/db?tenant=x",
+    ] {
+        let err = PgStore::open(bad).expect_err("refused");
+        assert!(matches!(err, OpenError::BadUrl(_)), "{bad}: {err:?}");
+    }
+    let err = PgStore::open("postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+        .expect_err("nothing listens there");
+    assert!(matches!(err, OpenError::Connect(_)), "{err:?}");
+}
+
+/// A segment whose stored condition does not decode is left out of the list and
+/// named, with the reason, by `unreadable_segments`.
+#[test]
+fn an_unreadable_segment_is_left_out_and_named() {
+    use solocrm_core::{Cmp, Comparison, Label, Predicate, Segment};
+    let Some(pg) = common::server() else { return };
+    let store = std::sync::Arc::new(pg.store_of(1));
+    let crm = solocrm_core::Crm::from_shared(store.clone());
+    for name in ["fine", "broken"] {
+        crm.create_segment(Segment {
+            name: Label::parse(name).expect("a label"),
+            predicate: Predicate::PurchaseCount(Comparison {
+                op: Cmp::Ge,
+                value: 1,
+            }),
+        })
+        .expect("saved");
+    }
+    assert!(store.unreadable_segments().expect("read").is_empty());
+    pg.client()
+        .execute(
+            "UPDATE segments SET predicate = '{\"no\": 1}' WHERE name = 'broken'",
+            &[],
+        )
+        .expect("broken by hand");
+    let names: Vec<String> = crm
+        .segments()
+        .expect("the list")
+        .into_iter()
+        .map(|s| s.name.to_string())
+        .collect();
+    assert_eq!(names, ["fine"]);
+    let bad = store.unreadable_segments().expect("read");
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].0, "broken");
+    assert!(bad[0].1.contains("segments.predicate"), "{bad:?}");
+}
+
+/// Books written under schema version 1 are migrated to the current version when
+/// opened, and every row reads back as before: not voided, no deal notes or lost
+/// reason, no task cancelled, no tiers, no costs.
+#[test]
+fn a_version_1_schema_is_migrated_and_its_rows_read_back_unchanged() {
+    use solocrm_core::ActivityQuery;
+    use solocrm_core::port::ReadTx;
+    use solocrm_core::{CustomerId, DealId, InteractionId, PurchaseId, SurveyId, TaskId};
+
+    let Some(pg) = common::server() else { return };
+    let mut client = pg.client();
+    client
+        .batch_execute(include_str!("../migrations/0001_books.sql"))
+        .expect("version 1");
+    client
+        .batch_execute(
+            "INSERT INTO solocrm_schema (version) VALUES (1);
+             INSERT INTO tenants (tenant_id, base_currency, book_id)
+                 VALUES (7, 'EUR', '0123456789abcdef');
+             INSERT INTO customers (tenant_id, id, name, notes, created_at, created_at_ns, stage)
+                 VALUES (7, 1, 'Ada Lovelace', 'likes tea', 1700000000, 0, 'active');
+             INSERT INTO purchases (tenant_id, id, customer_id, at, at_ns, amount)
+                 VALUES (7, 1, 1, 1700000100, 0, 1250);
+             INSERT INTO interactions (tenant_id, id, customer_id, channel, direction, at,
+                 at_ns, summary) VALUES (7, 1, 1, 'email', 'inbound', 1700000200, 0, 'hello');
+             INSERT INTO surveys (tenant_id, id, customer_id, at, at_ns, kind, score)
+                 VALUES (7, 1, 1, 1700000300, 0, 'nps', 9);
+             INSERT INTO deals (tenant_id, id, customer_id, title, value, created_at,
+                 created_at_ns, initial_stage, stage)
+                 VALUES (7, 1, 1, 'Tea', 5000, 1700000400, 0, 'contacted', 'contacted');
+             INSERT INTO tasks (tenant_id, id, customer_id, kind, title, due, created_at,
+                 created_at_ns, occurrence, done)
+                 VALUES (7, 1, 1, 'follow_up', 'Call', '2023-12-01', 1700000500, 0, 0, false);",
+        )
+        .expect("version 1 rows");
+    let store =
+        PgStore::open_with(pg.config(), tenant(7), &PgOptions::new()).expect("opened, migrated");
+    let version: i32 = client
+        .query_one("SELECT version FROM solocrm_schema", &[])
+        .expect("the version")
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION);
+    store
+        .read(&mut |tx: &dyn ReadTx| {
+            let purchase = tx
+                .purchase(PurchaseId::new(1))
+                .expect("read")
+                .expect("kept");
+            assert!(!purchase.is_void());
+            assert_eq!(
+                tx.purchases(&ActivityQuery::EVERYTHING)
+                    .expect("read")
+                    .len(),
+                1
+            );
+            let interaction = tx
+                .interaction(InteractionId::new(1))
+                .expect("read")
+                .expect("kept");
+            assert!(!interaction.is_void());
+            let survey = tx.survey(SurveyId::new(1)).expect("read").expect("kept");
+            assert!(!survey.is_void());
+            let deal = tx.deal(DealId::new(1)).expect("read").expect("kept");
+            assert!(deal.notes().is_empty() && deal.lost_reason().is_none());
+            let task = tx.task(TaskId::new(1)).expect("read").expect("kept");
+            assert!(task.cancelled_at().is_none());
+            assert!(tx.points_tiers().expect("read").is_empty());
+            assert!(tx.costs().expect("read").is_empty());
+            let found = tx
+                .search_customers(&solocrm_core::SearchText::parse("LOVE").expect("a text"))
+                .expect("searched");
+            assert_eq!(found, vec![CustomerId::new(1)]);
+            Ok(())
+        })
+        .expect("read back");
+}
