@@ -899,11 +899,15 @@ pub fn readers_proceed_while_an_import_holds_the_writer(crm: &Crm) {
     assert_eq!(crm.count_customers().expect("count"), 3);
 }
 
-/// The port's narrow stage methods: [`ReadTx::customer_stage`] answers the stage and
-/// erasure, [`ReadTx::last_stage_change_at`] the time of the last change *pushed*
-/// (not the latest time), and [`WriteTx::set_customer_stage`] changes the stage and
-/// nothing else of the customer (data, tags, consents stay; the history is not
-/// touched); a customer that is not stored is `None`, and setting its stage an error.
+/// The port's narrow stage methods:
+/// [`customer_stage`](solocrm_core::port::ReadTx::customer_stage) answers the stage
+/// and erasure,
+/// [`last_stage_change_at`](solocrm_core::port::ReadTx::last_stage_change_at) the
+/// time of the last change *pushed* (not the latest time), and
+/// [`set_customer_stage`](solocrm_core::port::WriteTx::set_customer_stage) changes
+/// the stage and nothing else of the customer (data, tags, consents stay; the history
+/// is not touched); a customer that is not stored is `None`, and setting its stage an
+/// error.
 pub fn the_stage_port_methods_touch_the_stage_alone(crm: &Crm) {
     let ada = crm
         .write(|w| {
