@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::cost::Cost;
-use crate::customer::Customer;
+use crate::customer::{Consent, Customer};
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
 use crate::ids::{
@@ -342,6 +342,17 @@ pub trait WriteTx: ReadTx {
             c.consents().to_vec(),
             c.erased_at(),
         );
+        self.update_customer(&c)
+    }
+    /// Appends a consent decision to a stored customer's consents, leaving everything
+    /// else of the customer as it is: what [`update_customer`](Self::update_customer)
+    /// with the consent pushed stores, without rewriting the rest. A customer that is
+    /// not stored is a [`StoreError::Backend`](crate::StoreError::Backend) error.
+    fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        let Some(mut c) = self.customer(id)? else {
+            return Err(crate::StoreError::backend(MissingCustomer(id)));
+        };
+        c.record_consent(consent.clone());
         self.update_customer(&c)
     }
     /// Appends a change to the customer's stage history.

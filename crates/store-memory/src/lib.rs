@@ -44,11 +44,12 @@ use chrono::{DateTime, Utc};
 use imbl::{OrdMap, OrdSet, Vector};
 use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, Storage, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, AuditId, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
-    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
-    Label, LifecycleStage, OpenQuery, PointsEntry, PointsEntryId, Purchase, PurchaseId,
-    PurchaseLog, PurchaseSummary, Refund, RefundId, RequestId, SearchText, Segment, ServiceRequest,
-    StageChange, StoreError, StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, AuditId, BusinessZone, Consent, Cost, CostId, Currency, Customer,
+    CustomerId, CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction,
+    InteractionId, Label, LifecycleStage, OpenQuery, PointsEntry, PointsEntryId, Purchase,
+    PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, RequestId, SearchText, Segment,
+    ServiceRequest, StageChange, StoreError, StoreResult, SurveyId, SurveyResponse, Task, TaskId,
+    TaskQuery,
 };
 
 /// The in-memory storage backend: snapshot reads, serialised all-or-nothing writes.
@@ -812,6 +813,15 @@ impl WriteTx for Tx<State> {
             c.consents().to_vec(),
             c.erased_at(),
         );
+        Ok(())
+    }
+
+    fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        self.state
+            .customers
+            .get_mut(&id)
+            .ok_or_else(|| fault(format!("customer {id} to update is not stored")))?
+            .record_consent(consent.clone());
         Ok(())
     }
 

@@ -62,6 +62,7 @@ macro_rules! port_conformance {
             readers_proceed_while_an_import_holds_the_writer,
             the_stage_port_methods_touch_the_stage_alone,
             an_all_or_nothing_write_commits_whole_or_not_at_all,
+            appending_a_consent_leaves_the_rest_of_the_customer,
         }
     };
 }
@@ -146,6 +147,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "an_all_or_nothing_write_commits_whole_or_not_at_all",
         run: an_all_or_nothing_write_commits_whole_or_not_at_all,
+    },
+    PortCheck {
+        name: "appending_a_consent_leaves_the_rest_of_the_customer",
+        run: appending_a_consent_leaves_the_rest_of_the_customer,
     },
 ];
 
@@ -1046,6 +1051,45 @@ pub fn an_all_or_nothing_write_commits_whole_or_not_at_all(crm: &Crm) {
         events_before,
         "no event of the write"
     );
+}
+
+/// [`append_consent`](solocrm_core::port::WriteTx::append_consent) adds the decision
+/// after the customer's earlier ones and changes nothing else of the customer; a
+/// customer that is not stored is an error.
+pub fn appending_a_consent_leaves_the_rest_of_the_customer(crm: &Crm) {
+    let consent = |day, granted| solocrm_core::Consent {
+        purpose: solocrm_core::Tag::parse("newsletter").expect("a valid tag"),
+        granted,
+        at: at(day),
+        source: label("web form"),
+    };
+    let ada = crm
+        .write(|w| {
+            let mut new = person("Ada");
+            new.data
+                .tags
+                .insert(solocrm_core::Tag::parse("vip").expect("a valid tag"));
+            let c = w.create_customer(new)?;
+            w.record_consent(c.id(), consent(1, true))
+        })
+        .expect("creating Ada");
+    crm.storage()
+        .write(&mut |tx| {
+            tx.append_consent(ada.id(), &consent(2, false))?;
+            assert!(
+                tx.append_consent(CustomerId::new(404), &consent(2, true))
+                    .is_err(),
+                "a customer that is not stored"
+            );
+            Ok(())
+        })
+        .expect("appending a consent");
+    let stored = crm.customer(ada.id()).expect("Ada is stored");
+    assert_eq!(stored.consents(), [consent(1, true), consent(2, false)]);
+    assert_eq!(stored.data(), ada.data(), "data and tags unchanged");
+    assert_eq!(stored.stage(), ada.stage());
+    assert_eq!(stored.created_at(), ada.created_at());
+    assert!(!stored.has_consent(&solocrm_core::Tag::parse("newsletter").expect("a valid tag")));
 }
 
 #[cfg(test)]

@@ -223,8 +223,9 @@ impl Writer<'_> {
         self.atomic(|w| {
             let mut c = w.live_customer(id)?;
             let at = consent.at;
+            // The consent alone is written: the rest of the customer is unchanged.
+            w.tx.append_consent(id, &consent)?;
             c.record_consent(consent);
-            w.tx.update_customer(&c)?;
             w.emit(Some(at), DomainEvent::CustomerUpdated { customer: id })?;
             Ok(c)
         })

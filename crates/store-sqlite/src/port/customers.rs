@@ -187,6 +187,14 @@ pub(crate) fn update(conn: &Connection, c: &Customer) -> Res<()> {
     Ok(())
 }
 
+/// Appends a consent decision to a stored customer's consents.
+pub(crate) fn append_consent(conn: &Connection, id: CustomerId, consent: &Consent) -> Res<()> {
+    if erased(conn, id)?.is_none() {
+        return Err(corrupt(format!("customer {id} to update is not stored")));
+    }
+    insert_consent(conn, id, consent)
+}
+
 fn insert_consent(conn: &Connection, id: CustomerId, consent: &Consent) -> Res<()> {
     let (at, at_ns) = ts(consent.at);
     execute(

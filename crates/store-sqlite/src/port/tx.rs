@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
 use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
     Label, LifecycleStage, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog,
     PurchaseSummary, Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange,
@@ -327,6 +327,10 @@ impl<'c> WriteTx for Tx<'c> {
 
     fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
         self.run(|c| customers::set_stage(c, id, stage))
+    }
+
+    fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        self.run(|c| customers::append_consent(c, id, consent))
     }
 
     fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
