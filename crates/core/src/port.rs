@@ -40,7 +40,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::cost::Cost;
-use crate::customer::Customer;
+use crate::customer::{Consent, Customer};
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
 use crate::ids::{
@@ -130,6 +130,27 @@ impl CustomerFilter {
     }
 }
 
+/// A customer's stage and erasure: what [`ReadTx::customer_stage`] answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerStage {
+    /// The current lifecycle stage.
+    pub stage: LifecycleStage,
+    /// True if the customer is erased.
+    pub erased: bool,
+}
+
+/// [`WriteTx::set_customer_stage`] named a customer that is not stored.
+#[derive(Debug)]
+struct MissingCustomer(CustomerId);
+
+impl std::fmt::Display for MissingCustomer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "customer {} to update is not stored", self.0)
+    }
+}
+
+impl std::error::Error for MissingCustomer {}
+
 /// Reads within one snapshot. Every method returns
 /// [`StoreError::Backend`](crate::StoreError::Backend) if the backend fails (I/O, a
 /// corrupt row) and nothing else: a missing record is `None` or an empty list.
@@ -171,6 +192,21 @@ pub trait ReadTx {
     fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>>;
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;
+    /// The time of the customer's last stage change (the last one pushed), `None` if
+    /// the history is empty. What a new change is checked against, without reading
+    /// the whole history (a backend may answer it from one indexed row).
+    fn last_stage_change_at(&self, customer: CustomerId) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(self.stage_history(customer)?.last().map(|change| change.at))
+    }
+    /// The customer's stage and whether they are erased; `None` if there is no such
+    /// customer. What a stage change needs, without reading the customer whole (a
+    /// backend may answer it from two columns).
+    fn customer_stage(&self, id: CustomerId) -> StoreResult<Option<CustomerStage>> {
+        Ok(self.customer(id)?.map(|c| CustomerStage {
+            stage: c.stage(),
+            erased: c.is_erased(),
+        }))
+    }
 
     /// The interactions matching `query` (voided ones only with
     /// [`ActivityQuery::include_voided`]), by time then id.
@@ -288,6 +324,37 @@ pub trait WriteTx: ReadTx {
     fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()>;
     /// Replaces a customer: data, tags, consents, stage and erasure.
     fn update_customer(&mut self, customer: &Customer) -> StoreResult<()>;
+    /// Sets a stored customer's stage, leaving everything else of the customer (data,
+    /// tags, consents, erasure) as it is: what [`update_customer`](Self::update_customer)
+    /// with only the stage changed stores, without rewriting the rest. The stage
+    /// history is not touched ([`push_stage_change`](Self::push_stage_change) appends
+    /// to it). A customer that is not stored is a
+    /// [`StoreError::Backend`](crate::StoreError::Backend) error.
+    fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
+        let Some(c) = self.customer(id)? else {
+            return Err(crate::StoreError::backend(MissingCustomer(id)));
+        };
+        let c = Customer::from_parts(
+            id,
+            c.data().clone(),
+            c.created_at(),
+            stage,
+            c.consents().to_vec(),
+            c.erased_at(),
+        );
+        self.update_customer(&c)
+    }
+    /// Appends a consent decision to a stored customer's consents, leaving everything
+    /// else of the customer as it is: what [`update_customer`](Self::update_customer)
+    /// with the consent pushed stores, without rewriting the rest. A customer that is
+    /// not stored is a [`StoreError::Backend`](crate::StoreError::Backend) error.
+    fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        let Some(mut c) = self.customer(id)? else {
+            return Err(crate::StoreError::backend(MissingCustomer(id)));
+        };
+        c.record_consent(consent.clone());
+        self.update_customer(&c)
+    }
     /// Appends a change to the customer's stage history.
     fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()>;
     /// Replaces the customer's whole stage history with `history`, which has the

@@ -1167,7 +1167,24 @@ pub fn apply_stage_change(
     at: DateTime<Utc>,
     reason: StageReason,
 ) -> Result<StageChange, DomainError> {
-    customer.stage().check_move(to)?;
+    check_stage_change(customer.stage(), last_change_at, to, at)?;
+    Ok(customer.move_to(to, at, reason)?)
+}
+
+/// Checks a move from stage `from` to `to` at `at` against the lifecycle's table and
+/// the time of the last change: what [`apply_stage_change`] checks, for a caller that
+/// holds the stage alone rather than the whole customer.
+///
+/// # Errors
+///
+/// [`TransitionError::Lifecycle`], [`ValidationError::TimeOrder`].
+pub fn check_stage_change(
+    from: LifecycleStage,
+    last_change_at: Option<DateTime<Utc>>,
+    to: LifecycleStage,
+    at: DateTime<Utc>,
+) -> Result<(), DomainError> {
+    from.check_move(to)?;
     if let Some(last) = last_change_at
         && at < last
     {
@@ -1179,7 +1196,7 @@ pub fn apply_stage_change(
         }
         .into());
     }
-    Ok(customer.move_to(to, at, reason)?)
+    Ok(())
 }
 
 /// Checks a refund against its purchase and what was already refunded of it, and

@@ -172,7 +172,11 @@ pub fn insert_bulk(
     business: &Business,
     progress: &mut dyn FnMut(u64),
 ) -> StoreResult<Populated> {
-    crm.write_bulk(|w| insert_into(w, business, progress))
+    crm.write_bulk(|w| {
+        // Any error abandons the whole build: no operation needs its own savepoint.
+        w.all_or_nothing();
+        insert_into(w, business, progress)
+    })
 }
 
 /// [`insert`] through the write operations of one open transaction `w` (see

@@ -42,13 +42,14 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use imbl::{OrdMap, OrdSet, Vector};
-use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, Storage, WriteTx};
+use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, Storage, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, AuditId, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
-    CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
-    Label, OpenQuery, PointsEntry, PointsEntryId, Purchase, PurchaseId, PurchaseLog,
-    PurchaseSummary, Refund, RefundId, RequestId, SearchText, Segment, ServiceRequest, StageChange,
-    StoreError, StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
+    ActivityQuery, AuditEntry, AuditId, BusinessZone, Consent, Cost, CostId, Currency, Customer,
+    CustomerId, CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction,
+    InteractionId, Label, LifecycleStage, OpenQuery, PointsEntry, PointsEntryId, Purchase,
+    PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, RequestId, SearchText, Segment,
+    ServiceRequest, StageChange, StoreError, StoreResult, SurveyId, SurveyResponse, Task, TaskId,
+    TaskQuery,
 };
 
 /// The in-memory storage backend: snapshot reads, serialised all-or-nothing writes.
@@ -463,6 +464,21 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         Ok(self.s().customers.get(&id).cloned())
     }
 
+    fn customer_stage(&self, id: CustomerId) -> StoreResult<Option<CustomerStage>> {
+        Ok(self.s().customers.get(&id).map(|c| CustomerStage {
+            stage: c.stage(),
+            erased: c.is_erased(),
+        }))
+    }
+
+    fn last_stage_change_at(&self, customer: CustomerId) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(self
+            .s()
+            .stage_history
+            .get(&customer)
+            .and_then(|h| h.last().map(|change| change.at)))
+    }
+
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
         Ok(self.s().by_email.get(&email.key()).copied())
     }
@@ -780,6 +796,32 @@ impl WriteTx for Tx<State> {
             s.by_ref.insert(r, id);
         }
         s.customers.insert(id, customer.clone());
+        Ok(())
+    }
+
+    fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
+        let c = self
+            .state
+            .customers
+            .get_mut(&id)
+            .ok_or_else(|| fault(format!("customer {id} to update is not stored")))?;
+        *c = Customer::from_parts(
+            id,
+            c.data().clone(),
+            c.created_at(),
+            stage,
+            c.consents().to_vec(),
+            c.erased_at(),
+        );
+        Ok(())
+    }
+
+    fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        self.state
+            .customers
+            .get_mut(&id)
+            .ok_or_else(|| fault(format!("customer {id} to update is not stored")))?
+            .record_consent(consent.clone());
         Ok(())
     }
 

@@ -21,11 +21,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, Duration as Days, TimeZone, Utc};
 use solocrm_core::{
-    Channel, Crm, Currency, CustomerData, CustomerId, DealStage, Direction, DomainEvent, Email,
-    Event, FreeText, ImportBatch, Label, Money, NewCustomer, NewDeal, NewInteraction,
-    NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse, NewTask,
-    PersonName, Phone, PointsKind, Predicate, RequestEventKind, RequestKind, Segment, StageReason,
-    Store, StoreError, SurveyKind, SurveyScore, TaskKind,
+    Channel, Crm, Currency, CustomerData, CustomerId, CustomerStage, DealStage, Direction,
+    DomainEvent, Email, Event, FreeText, ImportBatch, Label, LifecycleStage, Money, NewCustomer,
+    NewDeal, NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest,
+    NewSurveyResponse, NewTask, PersonName, Phone, PointsKind, Predicate, RequestEventKind,
+    RequestKind, Segment, StageChange, StageReason, Store, StoreError, SurveyKind, SurveyScore,
+    TaskKind,
 };
 
 /// How long a threaded check waits for the other thread before calling it stuck.
@@ -59,6 +60,9 @@ macro_rules! port_conformance {
             the_business_zone_is_stored_and_counts_the_days,
             a_read_sees_one_snapshot_while_another_thread_writes,
             readers_proceed_while_an_import_holds_the_writer,
+            the_stage_port_methods_touch_the_stage_alone,
+            an_all_or_nothing_write_commits_whole_or_not_at_all,
+            appending_a_consent_leaves_the_rest_of_the_customer,
         }
     };
 }
@@ -135,6 +139,18 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "readers_proceed_while_an_import_holds_the_writer",
         run: readers_proceed_while_an_import_holds_the_writer,
+    },
+    PortCheck {
+        name: "the_stage_port_methods_touch_the_stage_alone",
+        run: the_stage_port_methods_touch_the_stage_alone,
+    },
+    PortCheck {
+        name: "an_all_or_nothing_write_commits_whole_or_not_at_all",
+        run: an_all_or_nothing_write_commits_whole_or_not_at_all,
+    },
+    PortCheck {
+        name: "appending_a_consent_leaves_the_rest_of_the_customer",
+        run: appending_a_consent_leaves_the_rest_of_the_customer,
     },
 ];
 
@@ -886,6 +902,194 @@ pub fn readers_proceed_while_an_import_holds_the_writer(crm: &Crm) {
     assert_eq!(listed.expect("listing during the import").items.len(), 1);
     assert_eq!(receipt.created_customers.len(), 2);
     assert_eq!(crm.count_customers().expect("count"), 3);
+}
+
+/// The port's narrow stage methods:
+/// [`customer_stage`](solocrm_core::port::ReadTx::customer_stage) answers the stage
+/// and erasure,
+/// [`last_stage_change_at`](solocrm_core::port::ReadTx::last_stage_change_at) the
+/// time of the last change *pushed* (not the latest time), and
+/// [`set_customer_stage`](solocrm_core::port::WriteTx::set_customer_stage) changes
+/// the stage and nothing else of the customer (data, tags, consents stay; the history
+/// is not touched); a customer that is not stored is `None`, and setting its stage an
+/// error.
+pub fn the_stage_port_methods_touch_the_stage_alone(crm: &Crm) {
+    let ada = crm
+        .write(|w| {
+            let mut new = person("Ada");
+            new.data
+                .tags
+                .insert(solocrm_core::Tag::parse("vip").expect("a valid tag"));
+            let c = w.create_customer(new)?;
+            w.record_consent(
+                c.id(),
+                solocrm_core::Consent {
+                    purpose: solocrm_core::Tag::parse("newsletter").expect("a valid tag"),
+                    granted: true,
+                    at: at(1),
+                    source: label("web form"),
+                },
+            )
+        })
+        .expect("creating Ada");
+    let id = ada.id();
+    let missing = CustomerId::new(404);
+    crm.storage()
+        .write(&mut |tx| {
+            assert_eq!(
+                tx.customer_stage(id)?,
+                Some(CustomerStage {
+                    stage: LifecycleStage::Prospect,
+                    erased: false
+                })
+            );
+            assert_eq!(tx.customer_stage(missing)?, None);
+            assert_eq!(tx.last_stage_change_at(id)?, None, "no change yet");
+            for (from, to, day) in [
+                (LifecycleStage::Prospect, LifecycleStage::Lead, 5),
+                (LifecycleStage::Lead, LifecycleStage::New, 3),
+            ] {
+                tx.set_customer_stage(id, to)?;
+                tx.push_stage_change(&StageChange {
+                    customer: id,
+                    from,
+                    to,
+                    at: at(day),
+                    reason: StageReason::manual(),
+                })?;
+            }
+            assert_eq!(
+                tx.last_stage_change_at(id)?,
+                Some(at(3)),
+                "the last change pushed, not the latest in time"
+            );
+            assert!(
+                tx.set_customer_stage(missing, LifecycleStage::Lead)
+                    .is_err(),
+                "a customer that is not stored"
+            );
+            Ok(())
+        })
+        .expect("the port's stage methods");
+    let stored = crm.customer(id).expect("Ada is stored");
+    assert_eq!(stored.stage(), LifecycleStage::New);
+    assert_eq!(stored.data(), ada.data(), "data and tags unchanged");
+    assert_eq!(stored.consents(), ada.consents(), "consents unchanged");
+    assert_eq!(stored.created_at(), ada.created_at());
+    assert_eq!(crm.stage_history(id).expect("history").len(), 2);
+    crm.storage()
+        .read(&mut |tx| {
+            assert_eq!(
+                tx.customer_stage(id)?,
+                Some(CustomerStage {
+                    stage: LifecycleStage::New,
+                    erased: false
+                }),
+                "the committed stage"
+            );
+            Ok(())
+        })
+        .expect("reading the stage back");
+    let erased_at = at(9);
+    crm.erase_customer(id, erased_at).expect("erasing Ada");
+    crm.storage()
+        .read(&mut |tx| {
+            assert_eq!(
+                tx.customer_stage(id)?,
+                Some(CustomerStage {
+                    stage: LifecycleStage::New,
+                    erased: true
+                })
+            );
+            Ok(())
+        })
+        .expect("reading the erased stage");
+}
+
+/// After [`Writer::all_or_nothing`](solocrm_core::ops::Writer::all_or_nothing) a
+/// write whose operations all succeed commits as any other, and one where an
+/// operation fails commits nothing at all, even when the caller ignores the failure
+/// and returns `Ok`.
+pub fn an_all_or_nothing_write_commits_whole_or_not_at_all(crm: &Crm) {
+    let ada = crm
+        .write(|w| {
+            w.all_or_nothing();
+            let c = w.create_customer(person("Ada"))?;
+            w.change_stage(c.id(), LifecycleStage::Lead, at(1), StageReason::manual())?;
+            w.post_points(
+                NewPointsEntry::new(c.id(), at(2), PointsKind::Earn, 10).expect("valid points"),
+            )?;
+            assert!(!w.is_spoiled());
+            Ok(c.id())
+        })
+        .expect("a write whose operations all succeed commits");
+    assert_eq!(
+        crm.customer(ada).expect("Ada").stage(),
+        LifecycleStage::Lead
+    );
+    let events_before = all_events(crm).len();
+    let result = crm.write(|w| {
+        w.all_or_nothing();
+        w.create_customer(person("Grace"))?;
+        // A move back in time, before Ada's change at day 1: refused by its checks.
+        let refused = w.change_stage(ada, LifecycleStage::New, at(0), StageReason::manual());
+        assert!(
+            matches!(refused, Err(StoreError::Validation(_))),
+            "{refused:?}"
+        );
+        assert!(w.is_spoiled());
+        // The caller goes on as if nothing happened.
+        Ok(())
+    });
+    assert!(
+        result.is_err(),
+        "a spoiled write does not commit: {result:?}"
+    );
+    assert_eq!(crm.count_customers().expect("count"), 1, "no Grace");
+    assert_eq!(
+        all_events(crm).len(),
+        events_before,
+        "no event of the write"
+    );
+}
+
+/// [`append_consent`](solocrm_core::port::WriteTx::append_consent) adds the decision
+/// after the customer's earlier ones and changes nothing else of the customer; a
+/// customer that is not stored is an error.
+pub fn appending_a_consent_leaves_the_rest_of_the_customer(crm: &Crm) {
+    let consent = |day, granted| solocrm_core::Consent {
+        purpose: solocrm_core::Tag::parse("newsletter").expect("a valid tag"),
+        granted,
+        at: at(day),
+        source: label("web form"),
+    };
+    let ada = crm
+        .write(|w| {
+            let mut new = person("Ada");
+            new.data
+                .tags
+                .insert(solocrm_core::Tag::parse("vip").expect("a valid tag"));
+            let c = w.create_customer(new)?;
+            w.record_consent(c.id(), consent(1, true))
+        })
+        .expect("creating Ada");
+    crm.storage()
+        .write(&mut |tx| {
+            tx.append_consent(ada.id(), &consent(2, false))?;
+            assert!(
+                tx.append_consent(CustomerId::new(404), &consent(2, true))
+                    .is_err(),
+                "a customer that is not stored"
+            );
+            Ok(())
+        })
+        .expect("appending a consent");
+    let stored = crm.customer(ada.id()).expect("Ada is stored");
+    assert_eq!(stored.consents(), [consent(1, true), consent(2, false)]);
+    assert_eq!(stored.data(), ada.data(), "data and tags unchanged");
+    assert_eq!(stored.stage(), ada.stage());
+    assert_eq!(stored.created_at(), ada.created_at());
+    assert!(!stored.has_consent(&solocrm_core::Tag::parse("newsletter").expect("a valid tag")));
 }
 
 #[cfg(test)]

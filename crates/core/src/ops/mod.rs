@@ -192,7 +192,13 @@ impl Crm {
         let lifecycle = self.lifecycle.as_deref();
         self.storage.write_as(kind, &mut |tx| {
             let mut w = Writer::new(tx).with_lifecycle(lifecycle);
-            out = Some(f(&mut w)?);
+            let value = f(&mut w)?;
+            if w.spoiled {
+                return Err(StoreError::backend(Misuse(
+                    "an operation failed without its savepoint: the transaction is rolled back",
+                )));
+            }
+            out = Some(value);
             Ok(())
         })?;
         out.ok_or_else(|| StoreError::backend(Misuse("the backend did not run the write")))
@@ -245,6 +251,12 @@ impl<'t> Reader<'t> {
 pub struct Writer<'t> {
     tx: &'t mut dyn WriteTx,
     lifecycle: Option<&'t LifecyclePolicy>,
+    /// Whether each operation runs in its own savepoint (see
+    /// [`all_or_nothing`](Writer::all_or_nothing)).
+    savepoints: bool,
+    /// An operation failed without a savepoint to take its writes back: the
+    /// transaction must not commit.
+    spoiled: bool,
 }
 
 impl std::fmt::Debug for Writer<'_> {
@@ -260,7 +272,26 @@ impl<'t> Writer<'t> {
         Writer {
             tx,
             lifecycle: None,
+            savepoints: true,
+            spoiled: false,
         }
+    }
+
+    /// Makes the whole transaction one unit: from now on an operation opens no
+    /// savepoint of its own, so one that fails may leave part of its writes behind.
+    /// For a load whose every error ends the transaction anyway (a bulk build): it
+    /// saves a savepoint and its journal per operation. The checks and the records
+    /// are the same; only a failure differs — after one, the transaction can only be
+    /// rolled back, and [`Crm::write`] (or [`Crm::write_bulk`]) returns an error
+    /// rather than commit it, even if `f` goes on and returns `Ok`.
+    pub fn all_or_nothing(&mut self) {
+        self.savepoints = false;
+    }
+
+    /// True if an operation failed after [`all_or_nothing`](Self::all_or_nothing):
+    /// the transaction will not commit.
+    pub fn is_spoiled(&self) -> bool {
+        self.spoiled
     }
 
     /// The writer with `policy` for the stage moves that purchases and survey answers

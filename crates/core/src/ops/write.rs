@@ -25,8 +25,8 @@ use crate::segment::Segment;
 use crate::service::{NewServiceRequest, RequestEventKind, ServiceRequest};
 use crate::store::{
     ActivityQuery, Entity, ImportPart, ImportReceipt, ImportSection, OpenQuery, StoreError,
-    StoreResult, TaskQuery, apply_stage_change, batch_error, check_after_sales_link,
-    check_not_erased, check_refund, import_error, resolve_ref,
+    StoreResult, TaskQuery, batch_error, check_after_sales_link, check_not_erased, check_refund,
+    check_stage_change, import_error, resolve_ref,
 };
 use crate::survey::{NewSurveyResponse, SurveyResponse};
 use crate::task::{NewTask, Task};
@@ -45,11 +45,20 @@ impl Writer<'_> {
     }
 
     /// Runs one operation inside a savepoint: if it fails, nothing it wrote stays,
-    /// even when the surrounding write goes on and commits other operations.
+    /// even when the surrounding write goes on and commits other operations. After
+    /// [`all_or_nothing`](Self::all_or_nothing), without one: a failure spoils the
+    /// transaction instead.
     pub(super) fn atomic<T>(
         &mut self,
         f: impl FnOnce(&mut Self) -> StoreResult<T>,
     ) -> StoreResult<T> {
+        if !self.savepoints {
+            let out = f(self);
+            if out.is_err() {
+                self.spoiled = true;
+            }
+            return out;
+        }
         self.tx.savepoint()?;
         match f(self) {
             Ok(v) => {
@@ -81,6 +90,17 @@ impl Writer<'_> {
         let c = self.load_customer(id)?;
         check_not_erased(&c)?;
         Ok(c)
+    }
+
+    /// Checks that the customer exists and is not erased, for a new record that only
+    /// names them: the same errors as [`live_customer`](Self::live_customer), without
+    /// reading the customer whole.
+    fn check_live(&self, id: CustomerId) -> StoreResult<()> {
+        match self.tx.customer_erased(id)? {
+            None => Err(StoreError::not_found(Entity::Customer, id)),
+            Some(true) => Err(Conflict::CustomerErased { customer: id }.into()),
+            Some(false) => Ok(()),
+        }
     }
 
     /// Refuses an email or reference that another customer has.
@@ -203,8 +223,9 @@ impl Writer<'_> {
         self.atomic(|w| {
             let mut c = w.live_customer(id)?;
             let at = consent.at;
+            // The consent alone is written: the rest of the customer is unchanged.
+            w.tx.append_consent(id, &consent)?;
             c.record_consent(consent);
-            w.tx.update_customer(&c)?;
             w.emit(Some(at), DomainEvent::CustomerUpdated { customer: id })?;
             Ok(c)
         })
@@ -226,15 +247,26 @@ impl Writer<'_> {
         reason: StageReason,
     ) -> StoreResult<StageChange> {
         self.atomic(|w| {
-            let mut c = w.load_customer(id)?;
+            // The stage and erasure alone: the change writes nothing else of the
+            // customer.
+            let current =
+                w.tx.customer_stage(id)?
+                    .ok_or_else(|| StoreError::not_found(Entity::Customer, id))?;
             // A note is text about the customer: an erased one takes none.
-            if matches!(reason, StageReason::Manual { note: Some(_) }) {
-                check_not_erased(&c)?;
+            if matches!(reason, StageReason::Manual { note: Some(_) }) && current.erased {
+                return Err(Conflict::CustomerErased { customer: id }.into());
             }
-            let last = w.tx.stage_history(id)?.last().map(|change| change.at);
+            let last = w.tx.last_stage_change_at(id)?;
             let manual = matches!(reason, StageReason::Manual { .. });
-            let change = apply_stage_change(&mut c, last, to, at, reason)?;
-            w.tx.update_customer(&c)?;
+            check_stage_change(current.stage, last, to, at)?;
+            let change = StageChange {
+                customer: id,
+                from: current.stage,
+                to,
+                at,
+                reason,
+            };
+            w.tx.set_customer_stage(id, to)?;
             w.tx.push_stage_change(&change)?;
             w.emit(
                 Some(at),
@@ -256,7 +288,7 @@ impl Writer<'_> {
     /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
     pub fn log_interaction(&mut self, new: NewInteraction) -> StoreResult<Interaction> {
         self.atomic(|w| {
-            w.live_customer(new.customer)?;
+            w.check_live(new.customer)?;
             let id = InteractionId::new(w.next(IdKind::Interaction)?);
             let i = Interaction::new(id, new);
             w.tx.insert_interaction(&i)?;
@@ -418,7 +450,7 @@ impl Writer<'_> {
             refuse_voided(Entity::Purchase, purchase.id().get(), purchase.void())?;
             // A reason is text about the customer: an erased one takes none.
             if new.reason.is_some() {
-                check_not_erased(&w.load_customer(purchase.customer())?)?;
+                w.check_live(purchase.customer())?;
             }
             let currency = w.currency();
             let refunded = w.refunded(purchase.id())?;
@@ -511,7 +543,7 @@ impl Writer<'_> {
             let p = w.reader().purchase(id)?;
             refuse_voided(Entity::Purchase, id.get(), p.void())?;
             if edit.writes_text() {
-                check_not_erased(&w.load_customer(p.customer())?)?;
+                w.check_live(p.customer())?;
             }
             let fields = edit.apply(p.fields().clone()).for_storage(w.currency())?;
             let refunds = w.tx.refunds_of(id)?;
@@ -587,7 +619,7 @@ impl Writer<'_> {
                 .into());
             }
             if void.reason.is_some() {
-                check_not_erased(&w.load_customer(p.customer())?)?;
+                w.check_live(p.customer())?;
             }
             let at = void.at;
             let p = p.with_void(Some(void.clone()));
@@ -620,7 +652,7 @@ impl Writer<'_> {
             let i = w.reader().interaction(id)?;
             refuse_voided(Entity::Interaction, id.get(), i.void())?;
             if edit.summary.is_some() {
-                check_not_erased(&w.load_customer(i.customer())?)?;
+                w.check_live(i.customer())?;
             }
             let i = Interaction::new(id, edit.apply(i.fields().clone()));
             w.tx.update_interaction(&i)?;
@@ -647,7 +679,7 @@ impl Writer<'_> {
             let i = w.reader().interaction(id)?;
             refuse_voided(Entity::Interaction, id.get(), i.void())?;
             if void.reason.is_some() {
-                check_not_erased(&w.load_customer(i.customer())?)?;
+                w.check_live(i.customer())?;
             }
             let at = void.at;
             let i = i.with_void(Some(void.clone()));
@@ -675,7 +707,7 @@ impl Writer<'_> {
             let s = w.reader().survey(id)?;
             refuse_voided(Entity::Survey, id.get(), s.void())?;
             if void.reason.is_some() {
-                check_not_erased(&w.load_customer(s.customer())?)?;
+                w.check_live(s.customer())?;
             }
             let at = void.at;
             let s = s.with_void(Some(void.clone()));
@@ -715,7 +747,7 @@ impl Writer<'_> {
     }
 
     fn insert_survey(&mut self, new: NewSurveyResponse) -> StoreResult<SurveyResponse> {
-        self.live_customer(new.customer)?;
+        self.check_live(new.customer)?;
         let id = SurveyId::new(self.next(IdKind::Survey)?);
         let s = SurveyResponse::new(id, new);
         self.tx.insert_survey(&s)?;
@@ -730,7 +762,7 @@ impl Writer<'_> {
     /// [`Conflict::CustomerErased`]; the after-sales link conflicts.
     pub fn open_request(&mut self, new: NewServiceRequest) -> StoreResult<ServiceRequest> {
         self.atomic(|w| {
-            w.live_customer(new.customer)?;
+            w.check_live(new.customer)?;
             if let Some(deal) = new.deal {
                 check_after_sales_link(&w.reader().deal(deal)?, new.customer)?;
             }
@@ -786,7 +818,7 @@ impl Writer<'_> {
     pub fn create_deal(&mut self, new: NewDeal) -> StoreResult<Deal> {
         self.atomic(|w| {
             let new = new.for_storage(w.currency())?;
-            w.live_customer(new.customer)?;
+            w.check_live(new.customer)?;
             let id = DealId::new(w.next(IdKind::Deal)?);
             let d = Deal::create(id, new);
             w.tx.insert_deal(&d)?;
@@ -838,7 +870,7 @@ impl Writer<'_> {
     pub fn edit_deal(&mut self, id: DealId, edit: &DealEdit) -> StoreResult<Deal> {
         self.atomic(|w| {
             let mut d = w.reader().deal(id)?;
-            w.live_customer(d.customer())?;
+            w.check_live(d.customer())?;
             if let Some(t) = &edit.title {
                 d.set_title(t.clone());
             }
@@ -884,7 +916,7 @@ impl Writer<'_> {
             let mut t = w.reader().task(id)?;
             // A new title is text: not on the task of an erased customer.
             if let (Some(_), Some(c)) = (&title, t.customer()) {
-                w.live_customer(c)?;
+                w.check_live(c)?;
             }
             t.edit(title.clone(), kind, due)?;
             w.tx.update_task(&t)?;
@@ -963,7 +995,7 @@ impl Writer<'_> {
     pub fn create_task(&mut self, new: NewTask) -> StoreResult<Task> {
         self.atomic(|w| {
             if let Some(c) = new.customer {
-                w.live_customer(c)?;
+                w.check_live(c)?;
             }
             let id = TaskId::new(w.next(IdKind::Task)?);
             let t = Task::create(id, new);
@@ -1008,7 +1040,7 @@ impl Writer<'_> {
     /// balance that would go negative or overflow.
     pub fn post_points(&mut self, entry: NewPointsEntry) -> StoreResult<PointsEntry> {
         self.atomic(|w| {
-            w.live_customer(entry.customer)?;
+            w.check_live(entry.customer)?;
             let balance = w.tx.points_balance(entry.customer)?;
             let after = entry.apply_to(balance)?;
             let id = PointsEntryId::new(w.next(IdKind::Points)?);

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
-use solocrm_core::port::CustomerFilter;
+use solocrm_core::port::{CustomerFilter, CustomerStage};
 use solocrm_core::{
     Consent, Currency, Customer, CustomerData, CustomerId, CustomerKeys, Email, ExternalRef,
     FreeText, Label, LifecycleStage, PersonName, Phone, PolicyRule, Profile, StageChange,
@@ -21,6 +21,47 @@ pub(crate) fn erased(conn: &Connection, id: CustomerId) -> Res<Option<bool>> {
         "SELECT erased_at IS NOT NULL FROM customers WHERE id = ?1",
         [key(id.get())],
         |row| Ok(row.get::<_, bool>(0)?),
+    )
+}
+
+/// The customer's stage and erasure, from two columns of its row.
+pub(crate) fn stage_of(conn: &Connection, id: CustomerId) -> Res<Option<CustomerStage>> {
+    query_one(
+        conn,
+        "SELECT stage, erased_at IS NOT NULL FROM customers WHERE id = ?1",
+        [key(id.get())],
+        |row| {
+            let c = Cols::new(row, "customers");
+            Ok(CustomerStage {
+                stage: c.parse(0, LifecycleStage::parse)?,
+                erased: c.bool(1)?,
+            })
+        },
+    )
+}
+
+/// Sets the stage column of a customer's row, nothing else.
+pub(crate) fn set_stage(conn: &Connection, id: CustomerId, stage: LifecycleStage) -> Res<()> {
+    match execute(
+        conn,
+        "UPDATE customers SET stage = ?2 WHERE id = ?1",
+        params![key(id.get()), stage.as_str()],
+    )? {
+        1 => Ok(()),
+        _ => Err(corrupt(format!("customer {id} to update is not stored"))),
+    }
+}
+
+/// The time of the customer's last stage change, from one row of the index.
+pub(crate) fn last_stage_change_at(
+    conn: &Connection,
+    id: CustomerId,
+) -> Res<Option<DateTime<Utc>>> {
+    query_one(
+        conn,
+        "SELECT at, at_ns FROM stage_changes WHERE customer_id = ?1 ORDER BY id DESC LIMIT 1",
+        [key(id.get())],
+        |row| Cols::new(row, "stage_changes").time(0),
     )
 }
 
@@ -144,6 +185,14 @@ pub(crate) fn update(conn: &Connection, c: &Customer) -> Res<()> {
         }
     }
     Ok(())
+}
+
+/// Appends a consent decision to a stored customer's consents.
+pub(crate) fn append_consent(conn: &Connection, id: CustomerId, consent: &Consent) -> Res<()> {
+    if erased(conn, id)?.is_none() {
+        return Err(corrupt(format!("customer {id} to update is not stored")));
+    }
+    insert_consent(conn, id, consent)
 }
 
 fn insert_consent(conn: &Connection, id: CustomerId, consent: &Consent) -> Res<()> {

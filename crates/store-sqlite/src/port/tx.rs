@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
-use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
+use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
-    Label, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund,
-    RequestId, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
-    SurveyResponse, Task, TaskId, TaskQuery,
+    Label, LifecycleStage, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog,
+    PurchaseSummary, Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange,
+    StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 use super::{activity, customers, events, ledger, loyalty, pipeline, privacy};
@@ -117,6 +117,14 @@ impl<'c> ReadTx for Tx<'c> {
 
     fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
         self.run(|c| customers::erased(c, id))
+    }
+
+    fn customer_stage(&self, id: CustomerId) -> StoreResult<Option<CustomerStage>> {
+        self.run(|c| customers::stage_of(c, id))
+    }
+
+    fn last_stage_change_at(&self, customer: CustomerId) -> StoreResult<Option<DateTime<Utc>>> {
+        self.run(|c| customers::last_stage_change_at(c, customer))
     }
 
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
@@ -315,6 +323,14 @@ impl<'c> WriteTx for Tx<'c> {
 
     fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
         self.run(|c| customers::update(c, customer))
+    }
+
+    fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
+        self.run(|c| customers::set_stage(c, id, stage))
+    }
+
+    fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        self.run(|c| customers::append_consent(c, id, consent))
     }
 
     fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
