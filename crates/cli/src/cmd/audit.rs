@@ -120,10 +120,7 @@ pub fn run(ctx: &mut Ctx, customer: Option<&str>, since: Option<&str>, page: Pag
         }
         Ok(old)
     })?;
-    let total = rows.len();
-    if let Some(n) = ctx.rows(page) {
-        rows.drain(..total.saturating_sub(n));
-    }
+    let total = ctx.keep_newest(&mut rows, page);
     if ctx.out.json {
         return ctx.out.json(&rows);
     }

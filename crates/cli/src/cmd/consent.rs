@@ -67,10 +67,7 @@ pub fn run(ctx: &mut Ctx, cmd: ConsentCmd) -> Result<()> {
             }
             // Oldest first (by time, then customer); the table shows the newest first.
             rows.sort_by_key(|r| (r.consent.at, r.customer));
-            let total = rows.len();
-            if let Some(n) = ctx.rows(page) {
-                rows.drain(..total.saturating_sub(n));
-            }
+            let total = ctx.keep_newest(&mut rows, page);
             if ctx.out.json {
                 return ctx.out.json(&rows);
             }

@@ -59,10 +59,7 @@ pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
                 let day = ctx.day(c.at());
                 from.is_none_or(|f| day >= f) && to.is_none_or(|t| day <= t)
             });
-            let total = costs.len();
-            if let Some(rows) = ctx.rows(page) {
-                costs.drain(..total.saturating_sub(rows));
-            }
+            let total = ctx.keep_newest(&mut costs, page);
             if ctx.out.json {
                 return ctx.out.json(&costs);
             }

@@ -155,10 +155,7 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                 customer,
                 open_only: open,
             })?;
-            let total = deals.len();
-            if let Some(rows) = ctx.rows(page) {
-                deals.drain(..total.saturating_sub(rows));
-            }
+            let total = ctx.keep_newest(&mut deals, page);
             if ctx.out.json {
                 return ctx.out.json(&deals);
             }

@@ -51,10 +51,7 @@ pub fn run(ctx: &mut Ctx, cmd: InteractionCmd) -> Result<()> {
             query.include_voided = voided.voided;
             let mut rows = store.interactions(&query)?;
             rows.retain(|i| channel.is_none_or(|ch| i.channel() == ch));
-            let total = rows.len();
-            if let Some(n) = ctx.rows(page) {
-                rows.drain(..total.saturating_sub(n));
-            }
+            let total = ctx.keep_newest(&mut rows, page);
             if ctx.out.json {
                 return ctx.out.json(&rows);
             }

@@ -176,6 +176,16 @@ impl Ctx {
         }
     }
 
+    /// Cuts `rows` (oldest first) to the newest [`Ctx::rows`] of them and returns how
+    /// many there were, for [`Ctx::more`].
+    pub fn keep_newest<T>(&self, rows: &mut Vec<T>, page: Page) -> usize {
+        let total = rows.len();
+        if let Some(n) = self.rows(page) {
+            rows.drain(..total.saturating_sub(n));
+        }
+        total
+    }
+
     /// The note under a list cut by [`Ctx::rows`]: `showing 20 of 3001 purchases;
     /// --limit 0 shows all`. Nothing when the whole list was shown.
     pub fn more(&mut self, shown: usize, total: usize, many: &str) -> Result<()> {

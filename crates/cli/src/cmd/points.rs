@@ -69,10 +69,7 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
             let mut ledger = store.points_ledger(c.id())?;
             let lifetime = lifetime_points(&ledger);
             let balance = ledger.last().map_or(0, |e| e.balance_after());
-            let total = ledger.len();
-            if let Some(rows) = ctx.rows(page) {
-                ledger.drain(..total.saturating_sub(rows));
-            }
+            let total = ctx.keep_newest(&mut ledger, page);
             if ctx.out.json {
                 return ctx.out.json(&serde_json::json!({
                     "customer": c.id(),

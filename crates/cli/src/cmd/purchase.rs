@@ -60,10 +60,7 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             query.include_voided = voided.voided;
             // The newest rows: JSON in id order, the table newest first.
             let mut purchases = store.purchases(&query)?;
-            let total = purchases.len();
-            if let Some(rows) = ctx.rows(page) {
-                purchases.drain(..total.saturating_sub(rows));
-            }
+            let total = ctx.keep_newest(&mut purchases, page);
             if ctx.out.json {
                 return ctx.out.json(&purchases);
             }
@@ -180,10 +177,7 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
                 None => ActivityQuery::ALL,
             };
             let mut refunds = store.refunds(&query)?;
-            let total = refunds.len();
-            if let Some(rows) = ctx.rows(page) {
-                refunds.drain(..total.saturating_sub(rows));
-            }
+            let total = ctx.keep_newest(&mut refunds, page);
             if ctx.out.json {
                 return ctx.out.json(&refunds);
             }

@@ -114,10 +114,7 @@ pub fn run(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
                 customer,
                 open_only: open,
             })?;
-            let total = requests.len();
-            if let Some(rows) = ctx.rows(page) {
-                requests.drain(..total.saturating_sub(rows));
-            }
+            let total = ctx.keep_newest(&mut requests, page);
             if ctx.out.json {
                 return ctx.out.json(&requests);
             }

@@ -59,10 +59,7 @@ pub fn run(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
             query.include_voided = voided.voided;
             let mut rows = store.surveys(&query)?;
             rows.retain(|s| kind.is_none_or(|k| s.score().kind() == k));
-            let total = rows.len();
-            if let Some(n) = ctx.rows(page) {
-                rows.drain(..total.saturating_sub(n));
-            }
+            let total = ctx.keep_newest(&mut rows, page);
             if ctx.out.json {
                 return ctx.out.json(&rows);
             }
