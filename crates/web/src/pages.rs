@@ -135,7 +135,7 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                         a #lang-zh href=(format!("{}?lang=zh-CN", ctx.path)) lang="zh-CN" hreflang="zh-CN" { "中文" }
                     }
                 }
-                main { h1 { (title) } (body) }
+                main { h1 { bdi { (title) } } (body) }
             }
         }
     }
@@ -272,7 +272,7 @@ fn select(
                     }
                 }
             }
-            @if let Some(e) = error { span.error role="alert" { (e) } }
+            @if let Some(e) = error { span.error id=(format!("{id}-error")) role="alert" { (e) } }
         }
     }
 }
@@ -500,7 +500,7 @@ fn care_table(l: Lang, care: &CareList) -> Markup {
                             td { (e.item.date) }
                             td {
                                 @match (e.item.customer, &e.customer_name) {
-                                    (Some(id), Some(name)) => a href=(format!("/customers/{id}")) { (name) },
+                                    (Some(id), Some(name)) => a href=(format!("/customers/{id}")) { bdi { (name) } },
                                     _ => (l.t("care.everyone")),
                                 }
                             }
@@ -651,7 +651,7 @@ fn customers_page(
     let add_state = state.filter(|s| s.form == "add");
     let q_value = q.get("q").map_or("", String::as_str);
     let stage_value = q.get("stage").map_or("", String::as_str);
-    html! {
+    let body = html! {
         form.inline.search method="get" action="/customers" role="search" {
             div.field {
                 label for="search-q" { (l.t("customers.search")) }
@@ -690,7 +690,7 @@ fn customers_page(
                     @for row in &list.rows {
                         @let c = &row.customer;
                         tr {
-                            td { a href=(format!("/customers/{}", c.id())) { (c.name()) } }
+                            td { a href=(format!("/customers/{}", c.id())) { bdi { (c.name()) } } }
                             td data-stage=(c.stage().as_str()) { (stage_label(l, c.stage())) }
                             td { (row.last_purchase.map(|d| d.to_string()).unwrap_or_default()) }
                             td.num { (row.spent) }
@@ -711,7 +711,8 @@ fn customers_page(
                 button type="submit" { (l.t("customers.add_button")) }
             }
         }
-    }
+    };
+    frame(ctx, l.t("customers.title"), body)
 }
 
 /// The data of a new or edited customer from a form: `name` and `email`.
@@ -1019,7 +1020,7 @@ fn customer_page(
                             tr data-kind=(e.kind.trim_start_matches("kind.")) {
                                 td { (day_of(zone, e.at)) }
                                 td { (l.t(e.kind)) }
-                                td { (e.what) }
+                                td { bdi { (e.what) } }
                                 td.num { (e.amount.map(|m| m.to_string()).unwrap_or_default()) }
                             }
                         }
@@ -1395,6 +1396,9 @@ fn pipeline_page(ctx: &Ctx, board: &PipelineBoard, state: Option<&FormState>) ->
     let empty = board.columns.iter().all(|c| c.cards.is_empty());
     let body = html! {
         p { (l.f("pipeline.as_of", &[("day", &board.as_of)])) }
+        @if let Some(s) = state.filter(|s| !on_board(board, &s.form)) {
+            p.message role="alert" { (s.message) }
+        }
         @if empty { p.empty { (l.t("pipeline.empty")) } }
         div.board {
             @for col in &board.columns {
@@ -1413,8 +1417,8 @@ fn pipeline_page(ctx: &Ctx, board: &PipelineBoard, state: Option<&FormState>) ->
                             .map(|s| (s.as_str(), deal_label(l, *s)))
                             .collect();
                         article.card #(form) data-deal=(card.deal) {
-                            h3 { (card.title) }
-                            p { a href=(format!("/customers/{}", card.customer)) { (card.customer_name) } }
+                            h3 { bdi { (card.title) } }
+                            p { a href=(format!("/customers/{}", card.customer)) { bdi { (card.customer_name) } } }
                             p.value { (card.value) }
                             p.age { (l.f("pipeline.days", &[("n", &card.days_in_stage)])) }
                             form method="post" action=(format!("/deals/{}/move", card.deal)) {
@@ -1428,6 +1432,15 @@ fn pipeline_page(ctx: &Ctx, board: &PipelineBoard, state: Option<&FormState>) ->
         }
     };
     frame(ctx, l.t("pipeline.title"), body)
+}
+
+/// True if the card of form `form` (`deal-N`) is on the board.
+fn on_board(board: &PipelineBoard, form: &str) -> bool {
+    board
+        .columns
+        .iter()
+        .flat_map(|c| &c.cards)
+        .any(|card| format!("deal-{}", card.deal) == form)
 }
 
 /// `POST /deals/{id}/move` (`to`): 303 to the board, or 422 with the message on the
