@@ -8,7 +8,7 @@ use serde::Serialize;
 use solocrm_core::care::CareConfig;
 use solocrm_core::metrics::MetricsReport;
 use solocrm_core::{
-    Customer, CustomerId, Money, Period, PurchaseLog, Reader, ReportConfig, ReportError,
+    Customer, CustomerId, EventSeq, Money, Period, PurchaseLog, Reader, ReportConfig, ReportError,
     StoreResult,
 };
 
@@ -55,10 +55,7 @@ impl Overview {
         care_days: u32,
         care: &CareConfig,
     ) -> Result<Overview, ReportError> {
-        let data = reader.report_data(period)?;
-        let revenue_by_month = revenue_by_month(&data.log, period);
-        let report = MetricsReport::compute(&data, period, config)?;
-        let dashboard = Dashboard::new(period, &data.customers, report);
+        let (dashboard, revenue_by_month) = dashboard_with_months(reader, period, config)?;
         let board = PipelineBoard::load(reader, as_of, &config.stage_probabilities)?;
         let care = CareList::load(reader, as_of, care_days, care)?;
         Ok(Overview {
@@ -68,6 +65,62 @@ impl Overview {
             care,
         })
     }
+}
+
+/// The dashboard of `period` and its revenue by month, from the reader's snapshot: the
+/// part of an [`Overview`] that reads every record (and that a frontend may keep while
+/// the outbox shows no new event, see [`newest_event`]).
+///
+/// # Errors
+///
+/// [`ReportError`] if reading fails or the data cannot be measured at all.
+pub fn dashboard_with_months(
+    reader: &Reader<'_>,
+    period: Period,
+    config: &ReportConfig,
+) -> Result<(Dashboard, Vec<MonthRevenue>), ReportError> {
+    let data = reader.report_data(period)?;
+    let months = revenue_by_month(&data.log, period);
+    let report = MetricsReport::compute(&data, period, config)?;
+    Ok((Dashboard::new(period, &data.customers, report), months))
+}
+
+/// The position of the newest event of the outbox in the reader's snapshot (0 if there
+/// is none), searched from `known`, a position seen before (or 0), in O(log n)
+/// look-ups: a view computed in the same snapshot is still current while
+/// `reader.events(newest, 1)` comes back empty.
+///
+/// # Errors
+///
+/// The backend's.
+pub fn newest_event(reader: &Reader<'_>, known: EventSeq) -> StoreResult<EventSeq> {
+    let after = |x: EventSeq| -> StoreResult<Option<EventSeq>> {
+        Ok(reader.events(x, 1)?.first().map(|e| e.seq))
+    };
+    let Some(mut low) = after(known)? else {
+        return Ok(known);
+    };
+    // `low` exists; gallop to a `high` with nothing after it.
+    let mut step: u64 = 1;
+    let mut high = loop {
+        let probe = low.saturating_add(step);
+        match after(probe)? {
+            Some(seq) => {
+                low = seq;
+                step = step.saturating_mul(2);
+            }
+            None => break probe,
+        }
+    };
+    // The newest is in [low, high]: `low` exists, nothing is after `high`.
+    while low < high {
+        let mid = low + (high - low) / 2;
+        match after(mid)? {
+            Some(seq) => low = seq,
+            None => high = mid,
+        }
+    }
+    Ok(low)
 }
 
 /// The revenue and orders of each month `period` touches, from the purchase log (its
@@ -200,5 +253,29 @@ mod tests {
                 (3, "0.70".to_owned(), 1)
             ]
         );
+    }
+
+    #[test]
+    fn the_newest_event_is_found_from_any_known_position() {
+        use crate::{Books, Location, OpenOptions};
+        use solocrm_core::{CustomerData, NewCustomer, PersonName, Store as _};
+        let books = Books::create(&Location::Memory, Currency::EUR, &OpenOptions::default())
+            .expect("books");
+        let newest = |known| books.read(|r| newest_event(&r, known)).expect("read");
+        assert_eq!(newest(0), 0);
+        let at = DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .expect("instant")
+            .with_timezone(&Utc);
+        for n in 1..=37 {
+            let name = PersonName::parse(&format!("C{n}")).expect("name");
+            books
+                .create_customer(NewCustomer::new(CustomerData::new(name), at))
+                .expect("customer");
+            let all = books.read(|r| r.events(0, 10_000)).expect("events");
+            let last = all.last().map(|e| e.seq).expect("an event");
+            for known in [0, 1, last / 2, last.saturating_sub(1), last] {
+                assert_eq!(newest(known.min(last)), last, "from {known} with {n}");
+            }
+        }
     }
 }

@@ -89,6 +89,7 @@ struct Inner {
     session: String,
     extra_host: Option<IpAddr>,
     clock: Clock,
+    dashboard: std::sync::Mutex<Option<pages::CachedDashboard>>,
 }
 
 impl AppState {
@@ -106,6 +107,7 @@ pub fn app(books: Books, config: Config) -> Router {
             session: config.session,
             extra_host: config.extra_host,
             clock: config.clock,
+            dashboard: std::sync::Mutex::new(None),
         }),
     };
     Router::new()

@@ -3,6 +3,7 @@
 //! page to show, or 422 with the same page and the message beside the field.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Form, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
@@ -11,8 +12,10 @@ use axum::response::{IntoResponse as _, Redirect, Response};
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use maud::{DOCTYPE, Markup, html};
 use rust_decimal::Decimal;
-use solocrm_app::overview::{CustomerRow, Overview, customer_rows};
-use solocrm_app::views::{CareList, CustomerPage, PipelineBoard};
+use solocrm_app::overview::{
+    CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months, newest_event,
+};
+use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
 use solocrm_core::care::CareConfig;
 use solocrm_core::metrics::{MetricError, Period, ReportConfig};
 use solocrm_core::{
@@ -302,6 +305,22 @@ fn non_empty(map: &HashMap<String, String>, key: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------
 // Dashboard
 
+/// The dashboard's report of a period that runs to today, kept with the outbox position
+/// it was computed at (one per server: the last one asked for).
+#[derive(Clone)]
+pub(crate) struct CachedDashboard {
+    key: (NaiveDate, NaiveDate, &'static str),
+    seq: u64,
+    part: Arc<(Dashboard, Vec<MonthRevenue>)>,
+}
+
+/// What the dashboard shows.
+struct Shown {
+    part: Arc<(Dashboard, Vec<MonthRevenue>)>,
+    board: PipelineBoard,
+    care: CareList,
+}
+
 /// `GET /`: the metrics of a period (default: the year up to today), three charts and
 /// the care of the next days.
 pub async fn dashboard(
@@ -323,8 +342,9 @@ pub async fn dashboard(
     };
     let (from, to) = (parse("from"), parse("to"));
     let now = st.now();
-    let books = st.inner.books.clone();
+    let inner = st.inner.clone();
     let loaded = blocking(move || {
+        let books = &inner.books;
         let zone = books.time_zone()?;
         let last_day = to.unwrap_or_else(|| zone.date_of(now));
         let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
@@ -338,20 +358,69 @@ pub async fn dashboard(
             ..ReportConfig::default()
         };
         let as_of = (zone.end_of(last_day) - chrono::Duration::seconds(1)).min(now);
-        let overview = solocrm_app::history::read_as_of_day(&books, last_day, now, |r| {
-            Ok(Overview::load(
-                &r,
-                period,
-                &config,
-                as_of,
-                DASHBOARD_CARE_DAYS,
-                &CareConfig::default(),
-            ))
+        if zone.end_of(last_day) <= now {
+            // A past period: the books as they stood at its end, computed each time.
+            let o = solocrm_app::history::read_as_of_day(books, last_day, now, |r| {
+                Ok(Overview::load(
+                    &r,
+                    period,
+                    &config,
+                    as_of,
+                    DASHBOARD_CARE_DAYS,
+                    &CareConfig::default(),
+                ))
+            })??;
+            return Ok(Ok(Shown {
+                part: Arc::new((o.dashboard, o.revenue_by_month)),
+                board: o.board,
+                care: o.care,
+            }));
+        }
+        // The period runs to today: its report is kept while the outbox shows no new
+        // event; the board and the care list (which move with the clock) are read anew.
+        let key = (period.start(), period.end(), zone.name());
+        let shown = books.read(|r| {
+            let cached = inner
+                .dashboard
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            let known = cached.as_ref().map_or(0, |c| c.seq);
+            let current = match cached {
+                Some(c) if c.key == key && r.events(c.seq, 1)?.is_empty() => Some(c.part),
+                _ => None,
+            };
+            let part = match current {
+                Some(part) => part,
+                None => {
+                    let seq = newest_event(&r, known)?;
+                    let part = match dashboard_with_months(&r, period, &config) {
+                        Ok(p) => Arc::new(p),
+                        Err(ReportError::Store(e)) => return Err(e),
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    *inner
+                        .dashboard
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(CachedDashboard {
+                            key,
+                            seq,
+                            part: part.clone(),
+                        });
+                    part
+                }
+            };
+            Ok(Ok(Shown {
+                part,
+                board: PipelineBoard::load(&r, as_of, &config.stage_probabilities)?,
+                care: CareList::load(&r, as_of, DASHBOARD_CARE_DAYS, &CareConfig::default())?,
+            }))
         })??;
-        Ok(Ok(overview))
+        Ok(Ok(shown))
     })
     .await;
-    let overview = match loaded {
+    let shown = match loaded {
         Ok(Ok(v)) => v,
         Ok(Err(())) => {
             let state = FormState::new("period", "to", l.t("error.period_backwards"), &q);
@@ -376,7 +445,7 @@ pub async fn dashboard(
         frame(
             &ctx,
             l.t("dash.title"),
-            dashboard_body(l, &overview, form_error.as_ref()),
+            dashboard_body(l, &shown, form_error.as_ref()),
         ),
     )
 }
@@ -398,8 +467,8 @@ fn period_form(
     }
 }
 
-fn dashboard_body(l: Lang, o: &Overview, state: Option<&FormState>) -> Markup {
-    let d = &o.dashboard;
+fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
+    let (d, months) = (&o.part.0, &o.part.1);
     let last_day = d.period.end.pred_opt().unwrap_or(d.period.end);
     let currency = d.report.currency;
     let money = |s: &str| format!("{s} {currency}");
@@ -412,8 +481,7 @@ fn dashboard_body(l: Lang, o: &Overview, state: Option<&FormState>) -> Markup {
             shown: n.to_string(),
         })
         .collect();
-    let month_bars: Vec<Bar> = o
-        .revenue_by_month
+    let month_bars: Vec<Bar> = months
         .iter()
         .map(|m| Bar {
             label: m.month.format("%Y-%m").to_string(),
@@ -421,11 +489,7 @@ fn dashboard_body(l: Lang, o: &Overview, state: Option<&FormState>) -> Markup {
             shown: m.revenue.amount().to_string(),
         })
         .collect();
-    let orders: Vec<String> = o
-        .revenue_by_month
-        .iter()
-        .map(|m| m.orders.to_string())
-        .collect();
+    let orders: Vec<String> = months.iter().map(|m| m.orders.to_string()).collect();
     let pipeline_bars: Vec<Bar> = o
         .board
         .columns

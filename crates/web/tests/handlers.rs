@@ -754,3 +754,39 @@ async fn the_language_follows_the_browser_and_the_switch() {
         cookie_wins.body
     );
 }
+
+/// The number in the dashboard's "Customers" figure.
+fn customers_figure(body: &str) -> String {
+    let marker = "<dt>Customers</dt><dd>";
+    let start = body.find(marker).expect("the figure") + marker.len();
+    body[start..].split('<').next().unwrap_or("").to_owned()
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_a_write_made_elsewhere_on_the_next_load() {
+    let books = books();
+    customer(&books, "One");
+    let r = router(&books);
+    let first = get(&r, "/").await;
+    assert_eq!(customers_figure(&first.body), "1");
+    // Unchanged books: the same page (from the kept report).
+    assert_eq!(customers_figure(&get(&r, "/").await.body), "1");
+    // Another program (the CLI) writes; the next load shows it.
+    customer(&books, "Two");
+    assert_eq!(customers_figure(&get(&r, "/").await.body), "2");
+    let id = customer(&books, "Three");
+    books
+        .record_purchase(solocrm_core::NewPurchase::new(
+            id,
+            now() - chrono::Duration::days(1),
+            Money::parse("10", Currency::EUR).expect("money"),
+        ))
+        .expect("purchase");
+    let body = get(&r, "/").await.body;
+    assert_eq!(customers_figure(&body), "3");
+    assert!(body.contains("10.00 EUR"), "the revenue moved");
+    // Another period is its own report.
+    let other = get(&r, "/?from=2026-06-01").await;
+    assert_eq!(customers_figure(&other.body), "3");
+    assert_eq!(customers_figure(&get(&r, "/").await.body), "3");
+}
