@@ -624,12 +624,14 @@ async fn load_list(st: &AppState, q: &HashMap<String, String>) -> Result<ListVie
         Some(text) => {
             let (rows, total) = blocking(move || {
                 Ok(books.read(|r| {
-                    let (hits, _) = r.search_customers(&text, None)?;
+                    // Without a stage filter only the hits up to this page are needed.
+                    let limit = stage.is_none().then_some(page * PAGE);
+                    let (hits, matched) = r.search_customers(&text, limit)?;
                     let hits: Vec<Customer> = hits
                         .into_iter()
                         .filter(|c| stage.is_none_or(|s| c.stage() == s))
                         .collect();
-                    let total = hits.len();
+                    let total = if stage.is_none() { matched } else { hits.len() };
                     let page_items: Vec<Customer> = hits
                         .into_iter()
                         .skip((page - 1) * PAGE)
