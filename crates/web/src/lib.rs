@@ -19,6 +19,7 @@
 
 pub mod charts;
 pub mod i18n;
+mod kept;
 mod pages;
 pub mod security;
 
@@ -89,7 +90,14 @@ struct Inner {
     session: String,
     extra_host: Option<IpAddr>,
     clock: Clock,
-    dashboard: std::sync::Mutex<Option<pages::CachedDashboard>>,
+    reports: kept::Kept<
+        pages::ReportKey,
+        (
+            solocrm_app::views::Dashboard,
+            Vec<solocrm_app::overview::MonthRevenue>,
+        ),
+    >,
+    care: kept::Kept<pages::CareKey, solocrm_app::views::CareList>,
 }
 
 impl AppState {
@@ -107,7 +115,8 @@ pub fn app(books: Books, config: Config) -> Router {
             session: config.session,
             extra_host: config.extra_host,
             clock: config.clock,
-            dashboard: std::sync::Mutex::new(None),
+            reports: kept::Kept::new(),
+            care: kept::Kept::new(),
         }),
     };
     Router::new()

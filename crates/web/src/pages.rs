@@ -13,7 +13,7 @@ use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use maud::{DOCTYPE, Markup, html};
 use rust_decimal::Decimal;
 use solocrm_app::overview::{
-    CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months, newest_event,
+    CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months,
 };
 use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
 use solocrm_core::care::CareConfig;
@@ -305,20 +305,16 @@ fn non_empty(map: &HashMap<String, String>, key: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------
 // Dashboard
 
-/// The dashboard's report of a period that runs to today, kept with the outbox position
-/// it was computed at (one per server: the last one asked for).
-#[derive(Clone)]
-pub(crate) struct CachedDashboard {
-    key: (NaiveDate, NaiveDate, &'static str),
-    seq: u64,
-    part: Arc<(Dashboard, Vec<MonthRevenue>)>,
-}
+/// A kept dashboard report: by period and time zone.
+pub(crate) type ReportKey = (NaiveDate, NaiveDate, &'static str);
+/// A kept care list: by first day, days ahead and time zone.
+pub(crate) type CareKey = (NaiveDate, u32, &'static str);
 
 /// What the dashboard shows.
 struct Shown {
     part: Arc<(Dashboard, Vec<MonthRevenue>)>,
     board: PipelineBoard,
-    care: CareList,
+    care: Arc<CareList>,
 }
 
 /// `GET /`: the metrics of a period (default: the year up to today), three charts and
@@ -373,48 +369,29 @@ pub async fn dashboard(
             return Ok(Ok(Shown {
                 part: Arc::new((o.dashboard, o.revenue_by_month)),
                 board: o.board,
-                care: o.care,
+                care: Arc::new(o.care),
             }));
         }
         // The period runs to today: its report is kept while the outbox shows no new
         // event; the board and the care list (which move with the clock) are read anew.
         let key = (period.start(), period.end(), zone.name());
+        let care_key = (zone.date_of(as_of), DASHBOARD_CARE_DAYS, zone.name());
         let shown = books.read(|r| {
-            let cached = inner
-                .dashboard
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            let known = cached.as_ref().map_or(0, |c| c.seq);
-            let current = match cached {
-                Some(c) if c.key == key && r.events(c.seq, 1)?.is_empty() => Some(c.part),
-                _ => None,
+            let part = match inner
+                .reports
+                .get(&r, &key, || dashboard_with_months(&r, period, &config))
+            {
+                Ok(part) => part,
+                Err(ReportError::Store(e)) => return Err(e),
+                Err(e) => return Ok(Err(e)),
             };
-            let part = match current {
-                Some(part) => part,
-                None => {
-                    let seq = newest_event(&r, known)?;
-                    let part = match dashboard_with_months(&r, period, &config) {
-                        Ok(p) => Arc::new(p),
-                        Err(ReportError::Store(e)) => return Err(e),
-                        Err(e) => return Ok(Err(e)),
-                    };
-                    *inner
-                        .dashboard
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(CachedDashboard {
-                            key,
-                            seq,
-                            part: part.clone(),
-                        });
-                    part
-                }
-            };
+            let care = inner.care.get(&r, &care_key, || {
+                CareList::load(&r, as_of, DASHBOARD_CARE_DAYS, &CareConfig::default())
+            })?;
             Ok(Ok(Shown {
                 part,
                 board: PipelineBoard::load(&r, as_of, &config.stage_probabilities)?,
-                care: CareList::load(&r, as_of, DASHBOARD_CARE_DAYS, &CareConfig::default())?,
+                care,
             }))
         })??;
         Ok(Ok(shown))
@@ -1415,12 +1392,17 @@ pub async fn care(
         .filter(|d| (1..=366).contains(d))
         .unwrap_or(CARE_DAYS);
     let now = st.now();
-    let books = st.inner.books.clone();
-    let loaded =
-        blocking(
-            move || Ok(books.read(|r| CareList::load(&r, now, days, &CareConfig::default()))?),
-        )
-        .await;
+    let inner = st.inner.clone();
+    let loaded = blocking(move || {
+        Ok(inner.books.read(|r| {
+            let zone = r.time_zone()?;
+            let key = (zone.date_of(now), days, zone.name());
+            inner.care.get(&r, &key, || {
+                CareList::load(&r, now, days, &CareConfig::default())
+            })
+        })?)
+    })
+    .await;
     let list = match loaded {
         Ok(v) => v,
         Err(f) => return failure(&ctx, f),

@@ -790,3 +790,41 @@ async fn the_dashboard_shows_a_write_made_elsewhere_on_the_next_load() {
     assert_eq!(customers_figure(&other.body), "3");
     assert_eq!(customers_figure(&get(&r, "/").await.body), "3");
 }
+
+#[tokio::test]
+async fn the_care_list_shows_a_contact_made_elsewhere_on_the_next_load() {
+    let books = books();
+    let quiet = books
+        .create_customer(
+            NewCustomer::new(
+                solocrm_core::CustomerData::new(PersonName::parse("Quiet Qian").expect("name")),
+                now() - chrono::Duration::days(120),
+            )
+            .at_stage(solocrm_core::LifecycleStage::Lead),
+        )
+        .expect("customer")
+        .id();
+    let r = router(&books);
+    for path in ["/care", "/"] {
+        let before = get(&r, path).await.body;
+        assert!(before.contains("Quiet Qian"), "{path}: {before}");
+        assert!(
+            get(&r, path).await.body.contains("Quiet Qian"),
+            "{path} again"
+        );
+    }
+    books
+        .log_interaction(solocrm_core::NewInteraction {
+            customer: quiet,
+            channel: solocrm_core::Channel::Phone,
+            direction: solocrm_core::Direction::Outbound,
+            at: now() - chrono::Duration::hours(1),
+            summary: solocrm_core::FreeText::parse("called").expect("text"),
+            sentiment: None,
+        })
+        .expect("interaction");
+    for path in ["/care", "/"] {
+        let after = get(&r, path).await.body;
+        assert!(!after.contains("Quiet Qian"), "{path}: {after}");
+    }
+}
