@@ -110,8 +110,15 @@ pub fn query_param<'a>(query: Option<&'a str>, name: &str) -> Option<&'a str> {
     })
 }
 
-/// The path and query of a request without its `token` parameter.
+/// The path and query of a request without its `token` parameter. A path that a
+/// browser would read as another host (`//host`, `/\host`) becomes `/`: the login
+/// never redirects off the server.
 fn without_token(path: &str, query: Option<&str>) -> String {
+    let path = if path.starts_with("//") || path.starts_with("/\\") || !path.starts_with('/') {
+        "/"
+    } else {
+        path
+    };
     let rest: Vec<&str> = query
         .unwrap_or("")
         .split('&')
@@ -274,6 +281,8 @@ mod tests {
             without_token("/customers", Some("q=x&token=abc&lang=en")),
             "/customers?q=x&lang=en"
         );
+        assert_eq!(without_token("//evil.example", Some("token=abc")), "/");
+        assert_eq!(without_token("/\\evil.example", Some("token=abc")), "/");
     }
 
     #[test]
