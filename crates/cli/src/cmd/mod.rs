@@ -14,6 +14,7 @@ mod lifecycle;
 mod points;
 mod purchase;
 mod request;
+mod serve;
 mod settings;
 mod setup;
 mod survey;
@@ -368,6 +369,7 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             holidays,
         } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
+        Command::Serve { port, bind, open } => serve::run(&mut ctx, port, bind, open)?,
         Command::Completions { .. } | Command::Man => {}
     }
     ctx.out.finish()

@@ -873,4 +873,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("rfm.cant_lose_them", "Can't lose them"),
     ("rfm.hibernating", "Hibernating"),
     ("rfm.lost", "Lost"),
+    // `serve`.
+    (
+        "serve.exposed",
+        "listening on {addr}: anyone who can reach this address and has the link can read and change the books",
+    ),
+    (
+        "serve.cannot_open",
+        "cannot open a browser ({error}); open the link yourself",
+    ),
+    ("serve.stopped", "stopped"),
 ];

@@ -831,4 +831,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("rfm.cant_lose_them", "不能失去的客户"),
     ("rfm.hibernating", "沉睡客户"),
     ("rfm.lost", "已流失客户"),
+    // `serve`.
+    (
+        "serve.exposed",
+        "正在监听 {addr}: 任何能访问此地址并持有链接的人都能读取和修改账簿",
+    ),
+    (
+        "serve.cannot_open",
+        "无法打开浏览器（{error}）；请自行打开链接",
+    ),
+    ("serve.stopped", "已停止"),
 ];
