@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use postgres::Row;
-use solocrm_core::port::{CustomerFilter, IdKind};
+use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind};
 use solocrm_core::{
     ActivityQuery, AuditAction, AuditEntry, AuditId, BusinessZone, Channel, Consent, Cost,
     CostCategory, CostId, CostVoid, Currency, Customer, CustomerData, CustomerId, CustomerKeys,
@@ -99,6 +99,60 @@ pub(crate) fn erased(c: &mut Conn, t: i64, id: CustomerId) -> Res<Option<bool>> 
         &[&t, &key(id.get())],
     )?;
     row.map(|r| Cols::new(&r, "customers").bool(0)).transpose()
+}
+
+/// The customer's stage and erasure, from two columns of its row.
+pub(crate) fn stage_of(c: &mut Conn, t: i64, id: CustomerId) -> Res<Option<CustomerStage>> {
+    let row = c.query_opt(
+        "SELECT stage, erased_at IS NOT NULL FROM customers WHERE tenant_id = $1 AND id = $2",
+        &[&t, &key(id.get())],
+    )?;
+    row.map(|r| {
+        let c = Cols::new(&r, "customers");
+        Ok(CustomerStage {
+            stage: c.parse(0, LifecycleStage::parse)?,
+            erased: c.bool(1)?,
+        })
+    })
+    .transpose()
+}
+
+/// Sets the stage column of a customer's row, nothing else.
+pub(crate) fn set_stage(c: &mut Conn, t: i64, id: CustomerId, stage: LifecycleStage) -> Res<()> {
+    let n = c.execute(
+        "UPDATE customers SET stage = $3 WHERE tenant_id = $1 AND id = $2",
+        &[&t, &key(id.get()), &stage.as_str()],
+    )?;
+    match n {
+        1 => Ok(()),
+        _ => Err(corrupt(format!("customer {id} to update is not stored"))),
+    }
+}
+
+/// Appends a consent decision to a stored customer's consents: numbered after the
+/// last stored one, read from the primary key `(tenant_id, customer_id, seq)`. The
+/// customer is looked up first, so that a missing one fails this call without
+/// aborting the transaction (which a foreign-key violation would).
+pub(crate) fn append_consent(c: &mut Conn, t: i64, id: CustomerId, consent: &Consent) -> Res<()> {
+    if erased(c, t, id)?.is_none() {
+        return Err(corrupt(format!("customer {id} to update is not stored")));
+    }
+    let (at, at_ns) = ts(consent.at);
+    c.execute(
+        "INSERT INTO consents (tenant_id, customer_id, seq, purpose, granted, at, at_ns, source) \
+         VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM consents \
+                          WHERE tenant_id = $1 AND customer_id = $2), $3, $4, $5, $6, $7)",
+        &[
+            &t,
+            &key(id.get()),
+            &consent.purpose.as_str(),
+            &consent.granted,
+            &at,
+            &at_ns,
+            &consent.source.as_str(),
+        ],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn by_email(c: &mut Conn, t: i64, email: &Email) -> Res<Option<CustomerId>> {
@@ -565,6 +619,22 @@ pub(crate) fn rewrite_stage_history(
         one_row(n, "stage_changes")?;
     }
     Ok(())
+}
+
+/// The time of the customer's last stage change: one row of the primary key
+/// `(tenant_id, customer_id, seq)`, read backwards.
+pub(crate) fn last_stage_change_at(
+    c: &mut Conn,
+    t: i64,
+    id: CustomerId,
+) -> Res<Option<DateTime<Utc>>> {
+    let row = c.query_opt(
+        "SELECT at, at_ns FROM stage_changes WHERE tenant_id = $1 AND customer_id = $2 \
+         ORDER BY seq DESC LIMIT 1",
+        &[&t, &key(id.get())],
+    )?;
+    row.map(|r| Cols::new(&r, "stage_changes").time(0))
+        .transpose()
 }
 
 pub(crate) fn stage_history(c: &mut Conn, t: i64, id: CustomerId) -> Res<Vec<StageChange>> {

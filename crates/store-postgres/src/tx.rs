@@ -7,13 +7,13 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
+use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
-    Label, OpenQuery, PointsEntry, PointsTier, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
-    Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
-    SurveyResponse, Tag, Task, TaskId, TaskQuery,
+    Label, LifecycleStage, OpenQuery, PointsEntry, PointsTier, Purchase, PurchaseId, PurchaseLog,
+    PurchaseSummary, Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange,
+    StoreResult, SurveyId, SurveyResponse, Tag, Task, TaskId, TaskQuery,
 };
 
 use crate::error::{Fail, Res};
@@ -173,6 +173,16 @@ impl ReadTx for Tx<'_> {
 
     fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
         self.run_unflushed(|c, t| rec::erased(c, t, id))
+    }
+
+    // A stage change reads two columns of the customer and one row of its history;
+    // no waiting purchase changes either.
+    fn customer_stage(&self, id: CustomerId) -> StoreResult<Option<CustomerStage>> {
+        self.run_unflushed(|c, t| rec::stage_of(c, t, id))
+    }
+
+    fn last_stage_change_at(&self, customer: CustomerId) -> StoreResult<Option<DateTime<Utc>>> {
+        self.run_unflushed(|c, t| rec::last_stage_change_at(c, t, customer))
     }
 
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
@@ -364,6 +374,14 @@ impl WriteTx for Tx<'_> {
 
     fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
         self.run(|c, t| rec::update_customer(c, t, customer))
+    }
+
+    fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
+        self.run(|c, t| rec::set_stage(c, t, id, stage))
+    }
+
+    fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        self.run(|c, t| rec::append_consent(c, t, id, consent))
     }
 
     fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
