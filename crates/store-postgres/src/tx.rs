@@ -45,6 +45,8 @@ pub(crate) struct Tx<'c> {
     /// From how many announced purchases a write loads them with `COPY`.
     bulk_from: u64,
     bulk: RefCell<Option<Bulk>>,
+    /// Set by [`WriteTx::purge_after_commit`]: the write removed personal data.
+    purge: bool,
 }
 
 impl<'c> Tx<'c> {
@@ -56,7 +58,14 @@ impl<'c> Tx<'c> {
             retry: Cell::new(false),
             bulk_from,
             bulk: RefCell::new(None),
+            purge: false,
         }
+    }
+
+    /// True if the write asked for the old versions of its rows to be purged after
+    /// its commit (an erasure).
+    pub(crate) fn wants_purge(&self) -> bool {
+        self.purge
     }
 
     /// Sends the purchases waiting in a bulk load, so that what follows sees them.
@@ -532,5 +541,10 @@ impl WriteTx for Tx<'_> {
 
     fn append_event(&mut self, event: &Event) -> StoreResult<()> {
         self.run(|c, t| rec::append_event(c, t, event))
+    }
+
+    fn purge_after_commit(&mut self) -> StoreResult<()> {
+        self.purge = true;
+        Ok(())
     }
 }
