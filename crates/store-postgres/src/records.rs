@@ -1026,6 +1026,21 @@ pub(crate) fn purchase_refs(c: &mut Conn, t: i64) -> Res<HashMap<String, Purchas
     .collect()
 }
 
+/// Whether each of the tenant's customers is erased, by id: one read for a bulk load,
+/// which checks every row's customer.
+pub(crate) fn erased_by_id(c: &mut Conn, t: i64) -> Res<HashMap<i64, bool>> {
+    c.query(
+        "SELECT id, erased_at IS NOT NULL FROM customers WHERE tenant_id = $1",
+        &[&t],
+    )?
+    .iter()
+    .map(|row| {
+        let c = Cols::new(row, "customers");
+        Ok((c.i64(0)?, c.bool(1)?))
+    })
+    .collect()
+}
+
 /// Stores `rows` with one binary `COPY` (in the open transaction). The purchases must
 /// be new, as inserts are; a clash fails the whole `COPY`.
 pub(crate) fn copy_purchases(c: &mut Conn, t: i64, rows: &[Purchase]) -> Res<()> {

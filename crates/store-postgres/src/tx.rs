@@ -32,6 +32,11 @@ struct Bulk {
     rows: Vec<Purchase>,
     /// `None` until loaded, and again after a rollback to a savepoint.
     refs: Option<HashMap<String, PurchaseId>>,
+    /// Whether each customer is erased, by id: what the check of every row's customer
+    /// asks, answered from one read instead of a query per customer. `None` until
+    /// loaded, and again after a rollback to a savepoint; kept in step by the
+    /// customer writes of the transaction.
+    erased: Option<HashMap<i64, bool>>,
 }
 
 /// A transaction on one pooled connection: a read-only snapshot or a write.
@@ -96,7 +101,7 @@ impl<'c> Tx<'c> {
         }
         let mut bulk = self.bulk.borrow_mut();
         Ok(bulk.as_mut().and_then(|b| {
-            let Bulk { rows, refs } = b;
+            let Bulk { rows, refs, .. } = b;
             refs.as_mut().map(|refs| f(rows, refs))
         }))
     }
@@ -122,6 +127,19 @@ impl<'c> Tx<'c> {
                 }
                 Ok(Some(owner))
             }
+        }
+    }
+
+    /// Keeps a bulk load's erasure map in step with a customer just written.
+    fn note_customer(&self, customer: &Customer) {
+        if let Some(erased) = self
+            .bulk
+            .borrow_mut()
+            .as_mut()
+            .and_then(|b| b.erased.as_mut())
+            && let Ok(key) = i64::try_from(customer.id().get())
+        {
+            erased.insert(key, customer.is_erased());
         }
     }
 
@@ -181,7 +199,25 @@ impl ReadTx for Tx<'_> {
     }
 
     fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
-        self.run_unflushed(|c, t| rec::erased(c, t, id))
+        let loaded = match self.bulk.borrow().as_ref() {
+            None => return self.run_unflushed(|c, t| rec::erased(c, t, id)),
+            Some(b) => b.erased.is_some(),
+        };
+        if !loaded {
+            let all = self.run_unflushed(rec::erased_by_id)?;
+            if let Some(b) = self.bulk.borrow_mut().as_mut() {
+                b.erased = Some(all);
+            }
+        }
+        let Ok(key) = i64::try_from(id.get()) else {
+            return Ok(None);
+        };
+        Ok(self
+            .bulk
+            .borrow()
+            .as_ref()
+            .and_then(|b| b.erased.as_ref())
+            .and_then(|e| e.get(&key).copied()))
     }
 
     // A stage change reads two columns of the customer and one row of its history;
@@ -359,6 +395,7 @@ impl WriteTx for Tx<'_> {
         if let Some(b) = self.bulk.borrow_mut().as_mut() {
             b.rows.clear();
             b.refs = None;
+            b.erased = None;
         }
         self.run_unflushed(|c, _| Ok(c.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")?))
     }
@@ -372,17 +409,22 @@ impl WriteTx for Tx<'_> {
             *self.bulk.borrow_mut() = Some(Bulk {
                 rows: Vec::new(),
                 refs: None,
+                erased: None,
             });
         }
         Ok(())
     }
 
     fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
-        self.run(|c, t| rec::insert_customer(c, t, customer))
+        self.run(|c, t| rec::insert_customer(c, t, customer))?;
+        self.note_customer(customer);
+        Ok(())
     }
 
     fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
-        self.run(|c, t| rec::update_customer(c, t, customer))
+        self.run(|c, t| rec::update_customer(c, t, customer))?;
+        self.note_customer(customer);
+        Ok(())
     }
 
     fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
