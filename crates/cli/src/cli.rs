@@ -79,6 +79,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "SOLOCRM_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
 
+    /// The books of which tenant (business) of a PostgreSQL database --db names: the
+    /// same as ?tenant=N in the URL (which must then agree). Not for an SQLite file.
+    #[arg(
+        long,
+        global = true,
+        env = "SOLOCRM_TENANT",
+        value_name = "N",
+        value_parser = clap::value_parser!(i64).range(1..)
+    )]
+    pub tenant: Option<i64>,
+
     /// Print data as JSON (the shapes are documented in docs/cli.md).
     #[arg(long, global = true)]
     pub json: bool,
@@ -175,7 +186,7 @@ pub enum Command {
     /// Copy a whole book to a new one, records, ids, history and book id included:
     /// from an SQLite file to a PostgreSQL database or back (or file to file), then
     /// read both again and compare them. The target must not exist yet (a new file,
-    /// or a tenant without books). --db is not used.
+    /// or a tenant without books). --db and --tenant are not used.
     Migrate {
         /// The book to copy: a file, sqlite:PATH, or postgres://…?tenant=N.
         #[arg(long, value_name = "LOCATION")]

@@ -49,11 +49,13 @@ impl Schema {
 
     /// `--db` for `tenant`'s books in this schema.
     fn db(&self, tenant: i64) -> String {
+        format!("{}&tenant={tenant}", self.url())
+    }
+
+    /// `--db` for this schema, naming no tenant.
+    fn url(&self) -> String {
         let sep = if self.url.contains('?') { '&' } else { '?' };
-        format!(
-            "{}{sep}options=-c%20search_path%3D{}&tenant={tenant}",
-            self.url, self.name
-        )
+        format!("{}{sep}options=-c%20search_path%3D{}", self.url, self.name)
     }
 }
 
@@ -160,4 +162,72 @@ fn migrate_sqlite_to_postgres_to_sqlite_keeps_export_all_identical() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+}
+
+/// `--tenant N` (and `SOLOCRM_TENANT`) selects the same books as `?tenant=N`; a
+/// tenant that disagrees with the URL's, or one given for an SQLite file, is refused
+/// with a message that says why.
+#[test]
+fn the_tenant_option_selects_the_books_the_url_would() {
+    let Some(url) = server() else { return };
+    let schema = Schema::new(&url, "tenant");
+    let bare = schema.url();
+    ok_on(&bare, &["--tenant", "5", "init", "--currency", "EUR"]);
+    ok_on(&bare, &["customer", "add", "Grace Hopper", "--tenant", "5"]);
+    // The same books by the URL, by the option with the same tenant in the URL, and
+    // by the environment.
+    for list in [
+        ok_on(&schema.db(5), &["customer", "list"]),
+        ok_on(&schema.db(5), &["--tenant", "5", "customer", "list"]),
+        {
+            let out = command_on(&bare, &["customer", "list"])
+                .env("SOLOCRM_TENANT", "5")
+                .output()
+                .expect("runs");
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).expect("UTF-8")
+        },
+    ] {
+        assert!(list.contains("Grace Hopper"), "{list}");
+    }
+    // Without a tenant the URL means tenant 1, which has no books here.
+    let out = command_on(&bare, &["customer", "list"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no books of tenant 1"));
+    // The option and the URL disagree: refused, whichever comes from where.
+    for cmd in [
+        command_on(schema.db(5), &["--tenant", "6", "customer", "list"]),
+        {
+            let mut c = command_on(schema.db(5), &["customer", "list"]);
+            c.env("SOLOCRM_TENANT", "6");
+            c
+        },
+    ] {
+        let mut cmd = cmd;
+        let out = cmd.output().expect("runs");
+        assert_eq!(out.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("--tenant 6")
+                && err.contains("tenant=5")
+                && err.contains("different books"),
+            "{err}"
+        );
+    }
+    // An SQLite file holds one book: a tenant for it is refused, not ignored.
+    let env = Env::new();
+    env.init();
+    let err = env.fails(&["--tenant", "2", "customer", "list"], 1);
+    assert!(err.contains("SQLite file"), "{err}");
+    // Not a tenant at all: a usage error.
+    let out = command_on(&bare, &["--tenant", "0", "customer", "list"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
 }

@@ -63,6 +63,12 @@ pub use schema::SCHEMA_VERSION;
 use pool::{Conn, Manager};
 use tx::Tx;
 
+/// The tables an erasure rewrites or deletes from: the customer's own rows and every
+/// record that holds text about a customer.
+const VACUUM_AFTER_ERASE: &str = "VACUUM (INDEX_CLEANUP ON) customers, customer_tags, consents, \
+     stage_changes, interactions, purchases, refunds, surveys, service_requests, \
+     request_events, deals, deal_moves, deal_notes, tasks, points_entries";
+
 /// The id of one tenant (one business's books) in a database: a positive number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TenantId(i64);
@@ -105,6 +111,7 @@ pub struct PgOptions {
     retries: u32,
     busy_timeout: Duration,
     bulk_from: u64,
+    vacuum_after_erase: bool,
 }
 
 impl Default for PgOptions {
@@ -114,6 +121,7 @@ impl Default for PgOptions {
             retries: 5,
             busy_timeout: Duration::from_secs(10),
             bulk_from: 256,
+            vacuum_after_erase: true,
         }
     }
 }
@@ -149,6 +157,15 @@ impl PgOptions {
     /// 0 or 1 for every announced load, as tests do).
     pub fn bulk_from(mut self, rows: u64) -> Self {
         self.bulk_from = rows;
+        self
+    }
+
+    /// Whether an erasure, once committed, runs [`PgStore::vacuum_books`] (default
+    /// true), so that no old version of the erased rows stays in the tables. A host
+    /// that vacuums on its own schedule (the tables are shared by every tenant, and
+    /// `VACUUM` reads all their indexes) may turn it off.
+    pub fn vacuum_after_erase(mut self, on: bool) -> Self {
+        self.vacuum_after_erase = on;
         self
     }
 
@@ -446,6 +463,32 @@ impl PgStore {
         Ok(bad)
     }
 
+    /// Runs `VACUUM (INDEX_CLEANUP ON)` on the tables an erasure rewrites (customers,
+    /// their tags, consents and stage changes, and every kind of record that holds
+    /// text about a customer), so that the old versions of the erased rows leave the
+    /// tables and their index entries go: what an erasure through
+    /// [`Crm`](solocrm_core::Crm) runs right after its commit, unless
+    /// [`PgOptions::vacuum_after_erase`] is off. Call it again after an erasure whose
+    /// vacuum an older snapshot held up (a long read of another session keeps the
+    /// versions it can see).
+    ///
+    /// The space of a removed version is marked free, not overwritten: its bytes stay
+    /// in the table file until new rows reuse it, and in the write-ahead log and the
+    /// backups for as long as the server keeps them; `VACUUM FULL` (which locks the
+    /// whole table) rewrites a table without them (see `docs/storage.md`). The tables
+    /// are the whole database's, every tenant's rows included. Without the rights of
+    /// the tables' owner PostgreSQL skips a table with a warning.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`] if the server refuses the statement, or
+    /// [`StoreError::Busy`] if no connection came free.
+    pub fn vacuum_books(&self) -> StoreResult<()> {
+        let mut conn = self.conn()?;
+        conn.batch(VACUUM_AFTER_ERASE)
+            .map_err(|e| error::Fail::from(e).into_store())
+    }
+
     /// A pooled connection, or [`StoreError::Busy`] if none came free in time.
     fn conn(&self) -> StoreResult<r2d2::PooledConnection<Manager>> {
         let started = Instant::now();
@@ -628,9 +671,18 @@ impl Storage for PgStore {
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
+        let mut purge = false;
         self.with_retries("BEGIN ISOLATION LEVEL READ COMMITTED", true, &mut |tx| {
-            f(tx)
-        })
+            f(tx)?;
+            purge = tx.wants_purge();
+            Ok(())
+        })?;
+        // After the commit (VACUUM cannot run inside a transaction) and on a
+        // connection of its own: committed already, so this cannot fail the write.
+        if purge && self.options.vacuum_after_erase {
+            let _ = self.vacuum_books();
+        }
+        Ok(())
     }
 
     fn write_as(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use postgres::Row;
-use solocrm_core::port::{CustomerFilter, IdKind};
+use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind};
 use solocrm_core::{
     ActivityQuery, AuditAction, AuditEntry, AuditId, BusinessZone, Channel, Consent, Cost,
     CostCategory, CostId, CostVoid, Currency, Customer, CustomerData, CustomerId, CustomerKeys,
@@ -99,6 +99,60 @@ pub(crate) fn erased(c: &mut Conn, t: i64, id: CustomerId) -> Res<Option<bool>> 
         &[&t, &key(id.get())],
     )?;
     row.map(|r| Cols::new(&r, "customers").bool(0)).transpose()
+}
+
+/// The customer's stage and erasure, from two columns of its row.
+pub(crate) fn stage_of(c: &mut Conn, t: i64, id: CustomerId) -> Res<Option<CustomerStage>> {
+    let row = c.query_opt(
+        "SELECT stage, erased_at IS NOT NULL FROM customers WHERE tenant_id = $1 AND id = $2",
+        &[&t, &key(id.get())],
+    )?;
+    row.map(|r| {
+        let c = Cols::new(&r, "customers");
+        Ok(CustomerStage {
+            stage: c.parse(0, LifecycleStage::parse)?,
+            erased: c.bool(1)?,
+        })
+    })
+    .transpose()
+}
+
+/// Sets the stage column of a customer's row, nothing else.
+pub(crate) fn set_stage(c: &mut Conn, t: i64, id: CustomerId, stage: LifecycleStage) -> Res<()> {
+    let n = c.execute(
+        "UPDATE customers SET stage = $3 WHERE tenant_id = $1 AND id = $2",
+        &[&t, &key(id.get()), &stage.as_str()],
+    )?;
+    match n {
+        1 => Ok(()),
+        _ => Err(corrupt(format!("customer {id} to update is not stored"))),
+    }
+}
+
+/// Appends a consent decision to a stored customer's consents: numbered after the
+/// last stored one, read from the primary key `(tenant_id, customer_id, seq)`. The
+/// customer is looked up first, so that a missing one fails this call without
+/// aborting the transaction (which a foreign-key violation would).
+pub(crate) fn append_consent(c: &mut Conn, t: i64, id: CustomerId, consent: &Consent) -> Res<()> {
+    if erased(c, t, id)?.is_none() {
+        return Err(corrupt(format!("customer {id} to update is not stored")));
+    }
+    let (at, at_ns) = ts(consent.at);
+    c.execute(
+        "INSERT INTO consents (tenant_id, customer_id, seq, purpose, granted, at, at_ns, source) \
+         VALUES ($1, $2, (SELECT coalesce(max(seq), 0) + 1 FROM consents \
+                          WHERE tenant_id = $1 AND customer_id = $2), $3, $4, $5, $6, $7)",
+        &[
+            &t,
+            &key(id.get()),
+            &consent.purpose.as_str(),
+            &consent.granted,
+            &at,
+            &at_ns,
+            &consent.source.as_str(),
+        ],
+    )?;
+    Ok(())
 }
 
 pub(crate) fn by_email(c: &mut Conn, t: i64, email: &Email) -> Res<Option<CustomerId>> {
@@ -567,6 +621,22 @@ pub(crate) fn rewrite_stage_history(
     Ok(())
 }
 
+/// The time of the customer's last stage change: one row of the primary key
+/// `(tenant_id, customer_id, seq)`, read backwards.
+pub(crate) fn last_stage_change_at(
+    c: &mut Conn,
+    t: i64,
+    id: CustomerId,
+) -> Res<Option<DateTime<Utc>>> {
+    let row = c.query_opt(
+        "SELECT at, at_ns FROM stage_changes WHERE tenant_id = $1 AND customer_id = $2 \
+         ORDER BY seq DESC LIMIT 1",
+        &[&t, &key(id.get())],
+    )?;
+    row.map(|r| Cols::new(&r, "stage_changes").time(0))
+        .transpose()
+}
+
 pub(crate) fn stage_history(c: &mut Conn, t: i64, id: CustomerId) -> Res<Vec<StageChange>> {
     let rows = c.query(
         "SELECT customer_id, from_stage, to_stage, at, at_ns, reason, note, rule \
@@ -952,6 +1022,21 @@ pub(crate) fn purchase_refs(c: &mut Conn, t: i64) -> Res<HashMap<String, Purchas
     .map(|row| {
         let c = Cols::new(row, "purchases");
         Ok((c.str(0)?.to_owned(), c.id(1, PurchaseId::new)?))
+    })
+    .collect()
+}
+
+/// Whether each of the tenant's customers is erased, by id: one read for a bulk load,
+/// which checks every row's customer.
+pub(crate) fn erased_by_id(c: &mut Conn, t: i64) -> Res<HashMap<i64, bool>> {
+    c.query(
+        "SELECT id, erased_at IS NOT NULL FROM customers WHERE tenant_id = $1",
+        &[&t],
+    )?
+    .iter()
+    .map(|row| {
+        let c = Cols::new(row, "customers");
+        Ok((c.i64(0)?, c.bool(1)?))
     })
     .collect()
 }
@@ -1912,24 +1997,25 @@ fn ilike_is_exact(text: &str) -> bool {
 
 // The Kelvin sign (U+212A) is the one character beyond ASCII whose lower case is ASCII
 // (`k`): the search folds it to `k`, `ILIKE` under the "C" collation does not, so it is
-// translated first.
+// translated first. The expression is the search document of migration 0003, word for
+// word, so that its trigram index (where pg_trgm is installed) answers the `ILIKE`; it
+// matches wherever one of the fields does (and where the text spans a line break
+// between two, which the operations layer's check of each candidate leaves out).
 const SEARCH_ILIKE: &str = "SELECT id FROM customers WHERE tenant_id = $1 AND erased_at IS NULL \
-     AND (translate(name, chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
-     OR translate(email, chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
-     OR translate(company, chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
-     OR translate(notes, chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
-     OR (profile IS NOT NULL \
-         AND translate(profile::jsonb ->> 'city', chr(8490), 'k') ILIKE $2 ESCAPE '\\')) \
+     AND translate(name || chr(10) || coalesce(email, '') || chr(10) \
+         || coalesce(company, '') || chr(10) || notes || chr(10) \
+         || coalesce(profile::jsonb ->> 'city', ''), chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
      ORDER BY id";
 const SEARCH_ALL: &str =
     "SELECT id FROM customers WHERE tenant_id = $1 AND erased_at IS NULL ORDER BY id";
 
 /// The candidates for a search (see
 /// [`ReadTx::search_customers`](solocrm_core::port::ReadTx::search_customers)): an
-/// `ILIKE` scan of the customers' own columns (an erased customer's text is cleared,
-/// so there is no index to purge), or, for a text with a cased letter beyond ASCII
-/// (which `ILIKE` folds only as the database's collation says), every customer who is
-/// not erased, for the operations layer to check.
+/// `ILIKE` of the customers' search document (through its trigram index where
+/// migration 0003 could make one, else a scan of the tenant's rows), or, for a text
+/// with a cased letter beyond ASCII (which `ILIKE` folds only as the database's
+/// collation says), every customer who is not erased, for the operations layer to
+/// check. An erased customer's text is cleared, so the row no longer matches.
 pub(crate) fn search(c: &mut Conn, t: i64, text: &SearchText) -> Res<Vec<CustomerId>> {
     let rows = if ilike_is_exact(text.as_str()) {
         c.query(SEARCH_ILIKE, &[&t, &like_pattern(text.as_str())])?

@@ -23,10 +23,14 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 2,
         sql: include_str!("../migrations/0002_ledger_voids_relations.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/0003_search_index.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

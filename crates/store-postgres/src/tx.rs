@@ -7,13 +7,13 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use solocrm_core::port::{CustomerFilter, IdKind, ReadTx, WriteTx};
+use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
-    ActivityQuery, AuditEntry, BusinessZone, Cost, CostId, Currency, Customer, CustomerId,
+    ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
-    Label, OpenQuery, PointsEntry, PointsTier, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
-    Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
-    SurveyResponse, Tag, Task, TaskId, TaskQuery,
+    Label, LifecycleStage, OpenQuery, PointsEntry, PointsTier, Purchase, PurchaseId, PurchaseLog,
+    PurchaseSummary, Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange,
+    StoreResult, SurveyId, SurveyResponse, Tag, Task, TaskId, TaskQuery,
 };
 
 use crate::error::{Fail, Res};
@@ -32,6 +32,11 @@ struct Bulk {
     rows: Vec<Purchase>,
     /// `None` until loaded, and again after a rollback to a savepoint.
     refs: Option<HashMap<String, PurchaseId>>,
+    /// Whether each customer is erased, by id: what the check of every row's customer
+    /// asks, answered from one read instead of a query per customer. `None` until
+    /// loaded, and again after a rollback to a savepoint; kept in step by the
+    /// customer writes of the transaction.
+    erased: Option<HashMap<i64, bool>>,
 }
 
 /// A transaction on one pooled connection: a read-only snapshot or a write.
@@ -45,6 +50,8 @@ pub(crate) struct Tx<'c> {
     /// From how many announced purchases a write loads them with `COPY`.
     bulk_from: u64,
     bulk: RefCell<Option<Bulk>>,
+    /// Set by [`WriteTx::purge_after_commit`]: the write removed personal data.
+    purge: bool,
 }
 
 impl<'c> Tx<'c> {
@@ -56,7 +63,14 @@ impl<'c> Tx<'c> {
             retry: Cell::new(false),
             bulk_from,
             bulk: RefCell::new(None),
+            purge: false,
         }
+    }
+
+    /// True if the write asked for the old versions of its rows to be purged after
+    /// its commit (an erasure).
+    pub(crate) fn wants_purge(&self) -> bool {
+        self.purge
     }
 
     /// Sends the purchases waiting in a bulk load, so that what follows sees them.
@@ -87,7 +101,7 @@ impl<'c> Tx<'c> {
         }
         let mut bulk = self.bulk.borrow_mut();
         Ok(bulk.as_mut().and_then(|b| {
-            let Bulk { rows, refs } = b;
+            let Bulk { rows, refs, .. } = b;
             refs.as_mut().map(|refs| f(rows, refs))
         }))
     }
@@ -113,6 +127,19 @@ impl<'c> Tx<'c> {
                 }
                 Ok(Some(owner))
             }
+        }
+    }
+
+    /// Keeps a bulk load's erasure map in step with a customer just written.
+    fn note_customer(&self, customer: &Customer) {
+        if let Some(erased) = self
+            .bulk
+            .borrow_mut()
+            .as_mut()
+            .and_then(|b| b.erased.as_mut())
+            && let Ok(key) = i64::try_from(customer.id().get())
+        {
+            erased.insert(key, customer.is_erased());
         }
     }
 
@@ -172,7 +199,35 @@ impl ReadTx for Tx<'_> {
     }
 
     fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
-        self.run_unflushed(|c, t| rec::erased(c, t, id))
+        let loaded = match self.bulk.borrow().as_ref() {
+            None => return self.run_unflushed(|c, t| rec::erased(c, t, id)),
+            Some(b) => b.erased.is_some(),
+        };
+        if !loaded {
+            let all = self.run_unflushed(rec::erased_by_id)?;
+            if let Some(b) = self.bulk.borrow_mut().as_mut() {
+                b.erased = Some(all);
+            }
+        }
+        let Ok(key) = i64::try_from(id.get()) else {
+            return Ok(None);
+        };
+        Ok(self
+            .bulk
+            .borrow()
+            .as_ref()
+            .and_then(|b| b.erased.as_ref())
+            .and_then(|e| e.get(&key).copied()))
+    }
+
+    // A stage change reads two columns of the customer and one row of its history;
+    // no waiting purchase changes either.
+    fn customer_stage(&self, id: CustomerId) -> StoreResult<Option<CustomerStage>> {
+        self.run_unflushed(|c, t| rec::stage_of(c, t, id))
+    }
+
+    fn last_stage_change_at(&self, customer: CustomerId) -> StoreResult<Option<DateTime<Utc>>> {
+        self.run_unflushed(|c, t| rec::last_stage_change_at(c, t, customer))
     }
 
     fn customer_by_email(&self, email: &Email) -> StoreResult<Option<CustomerId>> {
@@ -340,6 +395,7 @@ impl WriteTx for Tx<'_> {
         if let Some(b) = self.bulk.borrow_mut().as_mut() {
             b.rows.clear();
             b.refs = None;
+            b.erased = None;
         }
         self.run_unflushed(|c, _| Ok(c.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")?))
     }
@@ -353,17 +409,30 @@ impl WriteTx for Tx<'_> {
             *self.bulk.borrow_mut() = Some(Bulk {
                 rows: Vec::new(),
                 refs: None,
+                erased: None,
             });
         }
         Ok(())
     }
 
     fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
-        self.run(|c, t| rec::insert_customer(c, t, customer))
+        self.run(|c, t| rec::insert_customer(c, t, customer))?;
+        self.note_customer(customer);
+        Ok(())
     }
 
     fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
-        self.run(|c, t| rec::update_customer(c, t, customer))
+        self.run(|c, t| rec::update_customer(c, t, customer))?;
+        self.note_customer(customer);
+        Ok(())
+    }
+
+    fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
+        self.run(|c, t| rec::set_stage(c, t, id, stage))
+    }
+
+    fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        self.run(|c, t| rec::append_consent(c, t, id, consent))
     }
 
     fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
@@ -514,5 +583,10 @@ impl WriteTx for Tx<'_> {
 
     fn append_event(&mut self, event: &Event) -> StoreResult<()> {
         self.run(|c, t| rec::append_event(c, t, event))
+    }
+
+    fn purge_after_commit(&mut self) -> StoreResult<()> {
+        self.purge = true;
+        Ok(())
     }
 }

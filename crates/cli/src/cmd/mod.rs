@@ -292,6 +292,12 @@ pub fn run(cli: Cli) -> Result<()> {
             crate::paths::data_dir()?.join(name)
         }
     };
+    // `migrate` names its books in full and uses neither --db nor --tenant.
+    let db = if matches!(cli.command, Command::Migrate { .. }) {
+        db
+    } else {
+        crate::books::with_tenant(db, cli.tenant)?
+    };
     let mut ctx = Ctx {
         db,
         db_given,

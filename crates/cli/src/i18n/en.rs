@@ -52,6 +52,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("db.cannot_open", "cannot open {db}"),
     ("db.cannot_read_zone", "cannot read the time zone of {db}"),
+    (
+        "tenant.not_postgres",
+        "--tenant {tenant} (or SOLOCRM_TENANT) selects books in a PostgreSQL database, but {db} is an SQLite file, which holds one book: give --db postgres://…, or leave --tenant out",
+    ),
+    (
+        "tenant.disagrees",
+        "--tenant {tenant} (or SOLOCRM_TENANT) and tenant={given} in {db} name different books: give the tenant once, or the same in both",
+    ),
     // init, demo, check, backup, checkpoint.
     (
         "setup.exists",

@@ -49,6 +49,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("db.cannot_open", "无法打开 {db}"),
     ("db.cannot_read_zone", "无法读取 {db} 的时区"),
+    (
+        "tenant.not_postgres",
+        "--tenant {tenant}（或 SOLOCRM_TENANT）用于选择 PostgreSQL 数据库中的账簿，但 {db} 是 SQLite 文件，只有一本账：请给 --db postgres://…，或去掉 --tenant",
+    ),
+    (
+        "tenant.disagrees",
+        "--tenant {tenant}（或 SOLOCRM_TENANT）与 {db} 中的 tenant={given} 指向不同的账簿：请只给一次租户，或两处给相同的值",
+    ),
     // init, demo, check, backup, checkpoint.
     (
         "setup.exists",

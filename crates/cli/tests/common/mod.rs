@@ -125,6 +125,7 @@ pub fn bare_command(home: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_solocrm"));
     command
         .env_remove("SOLOCRM_DB")
+        .env_remove("SOLOCRM_TENANT")
         .env_remove("XDG_DATA_HOME")
         .env("HOME", home)
         // Tables are cut to COLUMNS when it is set: a test that wants that sets it.
