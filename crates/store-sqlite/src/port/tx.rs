@@ -31,6 +31,14 @@ pub(crate) struct Tx<'c> {
     insert_purchase: Option<CachedStatement<'c>>,
     /// The import's insert that stores nothing when the reference is taken.
     append_unless_taken: Option<CachedStatement<'c>>,
+    /// The insert into the outbox, which every operation runs, kept prepared like
+    /// the import's.
+    append_event: Option<CachedStatement<'c>>,
+    /// The next id of each kind (indexed by `IdKind as usize`) once looked up: the
+    /// largest stored + 1, moved on by this transaction's own inserts, so that an
+    /// operation's look-ups of its record's id and its event's do not query the
+    /// table again and again in a bulk write. Forgotten at a rollback to a savepoint.
+    next_ids: [Option<u64>; IdKind::ALL.len()],
     base: Currency,
     /// The busy timeout, reported by a [`StoreError::Busy`](solocrm_core::StoreError).
     waited: Duration,
@@ -58,6 +66,8 @@ impl<'c> Tx<'c> {
             purchase_by_ref: RefCell::new(None),
             insert_purchase: None,
             append_unless_taken: None,
+            append_event: None,
+            next_ids: [None; IdKind::ALL.len()],
             base,
             waited,
             rebuild: None,
@@ -91,6 +101,28 @@ impl<'c> Tx<'c> {
     fn stored_purchase(&mut self, purchase: &Purchase) {
         let after = purchase.id().get().saturating_add(1);
         self.next_purchase = Some(self.next_purchase.map_or(after, |n| n.max(after)));
+        self.stored(IdKind::Purchase, purchase.id().get());
+    }
+
+    /// Notes that a record of `kind` was stored under `id`, for
+    /// [`next_id`](WriteTx::next_id).
+    fn stored(&mut self, kind: IdKind, id: u64) {
+        let slot = &mut self.next_ids[kind as usize];
+        if let Some(next) = slot {
+            *next = (*next).max(id.saturating_add(1));
+        }
+    }
+
+    /// Runs the insert of a record of `kind` under `id`, then notes it.
+    fn insert(
+        &mut self,
+        kind: IdKind,
+        id: u64,
+        f: impl FnOnce(&Connection) -> Res<()>,
+    ) -> StoreResult<()> {
+        self.run(f)?;
+        self.stored(kind, id);
+        Ok(())
     }
 
     fn run<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
@@ -304,6 +336,7 @@ impl<'c> WriteTx for Tx<'c> {
     fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
         self.run(|c| Ok(c.execute_batch("ROLLBACK TO op; RELEASE op")?))?;
         self.next_purchase = None;
+        self.next_ids = [None; IdKind::ALL.len()];
         if let Some((dropped, before)) = self.saved.pop() {
             if !dropped {
                 self.rebuild = None;
@@ -314,11 +347,18 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
-        self.run(|c| next_id(c, kind))
+        if let Some(next) = self.next_ids[kind as usize] {
+            return Ok(next);
+        }
+        let next = self.run(|c| next_id(c, kind))?;
+        self.next_ids[kind as usize] = Some(next);
+        Ok(next)
     }
 
     fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
-        self.run(|c| customers::insert(c, customer))
+        self.insert(IdKind::Customer, customer.id().get(), |c| {
+            customers::insert(c, customer)
+        })
     }
 
     fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
@@ -346,7 +386,9 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
-        self.run(|c| activity::insert_interaction(c, interaction))
+        self.insert(IdKind::Interaction, interaction.id().get(), |c| {
+            activity::insert_interaction(c, interaction)
+        })
     }
 
     fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
@@ -431,7 +473,9 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_refund(&mut self, refund: &Refund) -> StoreResult<()> {
-        self.run(|c| activity::insert_refund(c, refund))
+        self.insert(IdKind::Refund, refund.id().get(), |c| {
+            activity::insert_refund(c, refund)
+        })
     }
 
     fn update_refund(&mut self, refund: &Refund) -> StoreResult<()> {
@@ -439,7 +483,9 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
-        self.run(|c| activity::insert_survey(c, survey))
+        self.insert(IdKind::Survey, survey.id().get(), |c| {
+            activity::insert_survey(c, survey)
+        })
     }
 
     fn update_survey(&mut self, survey: &SurveyResponse) -> StoreResult<()> {
@@ -447,7 +493,9 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
-        self.run(|c| pipeline::insert_request(c, request))
+        self.insert(IdKind::Request, request.id().get(), |c| {
+            pipeline::insert_request(c, request)
+        })
     }
 
     fn update_request(&mut self, request: &ServiceRequest) -> StoreResult<()> {
@@ -455,7 +503,9 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_deal(&mut self, deal: &Deal) -> StoreResult<()> {
-        self.run(|c| pipeline::insert_deal(c, deal))
+        self.insert(IdKind::Deal, deal.id().get(), |c| {
+            pipeline::insert_deal(c, deal)
+        })
     }
 
     fn update_deal(&mut self, deal: &Deal) -> StoreResult<()> {
@@ -463,7 +513,9 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_task(&mut self, task: &Task) -> StoreResult<()> {
-        self.run(|c| pipeline::insert_task(c, task))
+        self.insert(IdKind::Task, task.id().get(), |c| {
+            pipeline::insert_task(c, task)
+        })
     }
 
     fn update_task(&mut self, task: &Task) -> StoreResult<()> {
@@ -471,7 +523,9 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
-        self.run(|c| loyalty::insert_points(c, entry))
+        self.insert(IdKind::Points, entry.id().get(), |c| {
+            loyalty::insert_points(c, entry)
+        })
     }
 
     fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
@@ -495,11 +549,15 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_audit(&mut self, entry: &AuditEntry) -> StoreResult<()> {
-        self.run(|c| privacy::insert_audit(c, entry))
+        self.insert(IdKind::Audit, entry.id.get(), |c| {
+            privacy::insert_audit(c, entry)
+        })
     }
 
     fn insert_cost(&mut self, cost: &Cost) -> StoreResult<()> {
-        self.run(|c| ledger::insert_cost(c, cost))
+        self.insert(IdKind::Cost, cost.id().get(), |c| {
+            ledger::insert_cost(c, cost)
+        })
     }
 
     fn update_cost(&mut self, cost: &Cost) -> StoreResult<()> {
@@ -507,7 +565,12 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn append_event(&mut self, event: &Event) -> StoreResult<()> {
-        self.run(|c| events::append(c, event))
+        let conn: &'c Connection = self.conn;
+        cached(&mut self.append_event, conn, events::APPEND)
+            .and_then(|stmt| events::append(stmt, event))
+            .map_err(|e| e.into_store(self.waited))?;
+        self.stored(IdKind::Event, event.seq);
+        Ok(())
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {
