@@ -18,7 +18,7 @@ const SEARCH_SEGMENTS: [&str; 2] = ["customer_search_data", "customer_search_idx
 /// Every row of every table of the SQLite file `db`, by table, as text; the book id
 /// (random for every new file) left out. The search index is compared by its
 /// entries (term, customer, column, position), read through `fts5vocab`, rather
-/// than by the segments that hold them ([`SEARCH_SEGMENTS`]).
+/// than by the segments that hold them ([`SEARCH_SEGMENTS`]); and the schema.
 fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
     let conn = rusqlite::Connection::open(db).expect("open the dump");
     conn.execute_batch(
@@ -70,6 +70,20 @@ fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
         .expect("entries");
     entries.sort();
     out.push(("customer_search (entries)".to_owned(), entries));
+    // The schema too: the indexes and triggers a bulk build drops for a while are
+    // back, as they were.
+    let mut schema: Vec<String> = conn
+        .prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_schema")
+        .expect("the schema")
+        .query_map([], |r| {
+            let cells: [Option<String>; 4] = [r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?];
+            Ok(format!("{cells:?}"))
+        })
+        .expect("the schema")
+        .collect::<Result<_, _>>()
+        .expect("the schema");
+    schema.sort();
+    out.push(("(schema)".to_owned(), schema));
     out
 }
 

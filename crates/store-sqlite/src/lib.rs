@@ -175,7 +175,11 @@ impl SqliteOptions {
     ///   before its commit, from every customer then stored, instead of row by row
     ///   through its triggers (which flush the index at every statement). Searches
     ///   inside that write do not see its customers; the committed books are the
-    ///   same, up to how the index lays out its segments.
+    ///   same, up to how the index lays out its segments. Its purchases, however
+    ///   small the batches it records them in, are written without the purchase
+    ///   indexes that only serve reads, which are rebuilt, sorted, before the
+    ///   commit (as a big import's are): reads by customer inside that write then
+    ///   scan the table.
     ///
     /// Off by default.
     #[must_use]

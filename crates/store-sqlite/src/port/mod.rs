@@ -192,6 +192,9 @@ impl Storage for SqliteStore {
                 None
             };
             let mut writer = Tx::new(&tx, self.currency, waited);
+            if deferred.is_some() {
+                writer.building_new_books();
+            }
             f(&mut writer)?;
             let (rebuild, purge) = writer.finish();
             if let Some(sqls) = rebuild {

@@ -51,6 +51,8 @@ pub(crate) struct Tx<'c> {
     purchases_before: Option<u64>,
     /// Checkpoint after the commit (see [`WriteTx::purge_after_commit`]).
     purge: bool,
+    /// A bulk build of new books (see [`Tx::building_new_books`]).
+    new_books: bool,
     /// One more than the largest purchase id stored, once known: an insert of that id
     /// appends (see [`activity::append_purchase`]). Forgotten at a rollback.
     next_purchase: Option<u64>,
@@ -73,6 +75,7 @@ impl<'c> Tx<'c> {
             rebuild: None,
             purchases_before: None,
             purge: false,
+            new_books: false,
             saved: Vec::new(),
             next_purchase: None,
         }
@@ -82,6 +85,15 @@ impl<'c> Tx<'c> {
     /// commit, and whether to purge after it.
     pub(crate) fn finish(self) -> (Option<Vec<String>>, bool) {
         (self.rebuild, self.purge)
+    }
+
+    /// Marks the transaction as the bulk build of new, empty books
+    /// ([`SqliteOptions::private_build`](crate::SqliteOptions::private_build)): every
+    /// purchase it stores is its own, so the first batch it announces
+    /// ([`WriteTx::expect_purchases`]) drops the purchase indexes, rebuilt sorted
+    /// before the commit, however small each batch is.
+    pub(crate) fn building_new_books(&mut self) {
+        self.new_books = true;
     }
 
     /// True if `purchase`'s id is the largest stored + 1, so it can be appended (see
@@ -404,6 +416,11 @@ impl<'c> WriteTx for Tx<'c> {
             None => *self
                 .purchases_before
                 .insert(self.run(activity::stored_purchases)?),
+        };
+        let rows = if self.new_books {
+            rows.max(activity::BULK_PURCHASES as u64)
+        } else {
+            rows
         };
         self.rebuild = self.run(|c| activity::prepare_bulk(c, rows, before))?;
         Ok(())
