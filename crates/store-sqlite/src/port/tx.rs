@@ -3,6 +3,7 @@
 //! error into a [`StoreError`](solocrm_core::StoreError).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +21,16 @@ use super::{activity, customers, events, ledger, loyalty, pipeline, privacy};
 use crate::codec::Cols;
 use crate::error::Res;
 use crate::rows;
+
+/// What a bulk build of new books wrote of one customer: the columns and the row the
+/// operations look up before nearly every write.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    stage: LifecycleStage,
+    erased: bool,
+    /// The time of the customer's last stage change (the last one stored).
+    last_change: Option<DateTime<Utc>>,
+}
 
 /// A transaction on one connection: read-only (a snapshot) or the write transaction.
 pub(crate) struct Tx<'c> {
@@ -53,6 +64,10 @@ pub(crate) struct Tx<'c> {
     purge: bool,
     /// A bulk build of new books (see [`Tx::building_new_books`]).
     new_books: bool,
+    /// In a bulk build of new books, what this transaction wrote of each customer,
+    /// by id (see [`Known`]); `None` otherwise, and from a write it does not follow
+    /// on (a rewritten stage history, a rollback to a savepoint).
+    known: Option<HashMap<u64, Known>>,
     /// One more than the largest purchase id stored, once known: an insert of that id
     /// appends (see [`activity::append_purchase`]). Forgotten at a rollback.
     next_purchase: Option<u64>,
@@ -76,6 +91,7 @@ impl<'c> Tx<'c> {
             purchases_before: None,
             purge: false,
             new_books: false,
+            known: None,
             saved: Vec::new(),
             next_purchase: None,
         }
@@ -92,8 +108,21 @@ impl<'c> Tx<'c> {
     /// purchase it stores is its own, so the first batch it announces
     /// ([`WriteTx::expect_purchases`]) drops the purchase indexes, rebuilt sorted
     /// before the commit, however small each batch is.
+    ///
+    /// Every customer such a build stores is stored by it, so it also keeps what it
+    /// wrote of each (stage, erasure, time of the last stage change) and answers the
+    /// operations' narrow look-ups ([`ReadTx::customer_erased`],
+    /// [`ReadTx::customer_stage`], [`ReadTx::last_stage_change_at`]), one for nearly
+    /// every operation, without a B-tree seek into a table of hundreds of megabytes.
     pub(crate) fn building_new_books(&mut self) {
         self.new_books = true;
+        self.known = Some(HashMap::new());
+    }
+
+    /// What this transaction wrote of customer `id`, if it keeps that (`None`: ask
+    /// the database); `Some(None)`: no such customer.
+    fn known(&self, id: CustomerId) -> Option<Option<&Known>> {
+        self.known.as_ref().map(|k| k.get(&id.get()))
     }
 
     /// True if `purchase`'s id is the largest stored + 1, so it can be appended (see
@@ -160,14 +189,26 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn customer_erased(&self, id: CustomerId) -> StoreResult<Option<bool>> {
+        if let Some(known) = self.known(id) {
+            return Ok(known.map(|k| k.erased));
+        }
         self.run(|c| customers::erased(c, id))
     }
 
     fn customer_stage(&self, id: CustomerId) -> StoreResult<Option<CustomerStage>> {
+        if let Some(known) = self.known(id) {
+            return Ok(known.map(|k| CustomerStage {
+                stage: k.stage,
+                erased: k.erased,
+            }));
+        }
         self.run(|c| customers::stage_of(c, id))
     }
 
     fn last_stage_change_at(&self, customer: CustomerId) -> StoreResult<Option<DateTime<Utc>>> {
+        if let Some(known) = self.known(customer) {
+            return Ok(known.and_then(|k| k.last_change));
+        }
         self.run(|c| customers::last_stage_change_at(c, customer))
     }
 
@@ -349,6 +390,8 @@ impl<'c> WriteTx for Tx<'c> {
         self.run(|c| Ok(c.execute_batch("ROLLBACK TO op; RELEASE op")?))?;
         self.next_purchase = None;
         self.next_ids = [None; IdKind::ALL.len()];
+        // What was rolled back is not followed: from now on, ask the database.
+        self.known = None;
         if let Some((dropped, before)) = self.saved.pop() {
             if !dropped {
                 self.rebuild = None;
@@ -370,15 +413,39 @@ impl<'c> WriteTx for Tx<'c> {
     fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
         self.insert(IdKind::Customer, customer.id().get(), |c| {
             customers::insert(c, customer)
-        })
+        })?;
+        if let Some(known) = &mut self.known {
+            known.insert(
+                customer.id().get(),
+                Known {
+                    stage: customer.stage(),
+                    erased: customer.is_erased(),
+                    last_change: None,
+                },
+            );
+        }
+        Ok(())
     }
 
     fn update_customer(&mut self, customer: &Customer) -> StoreResult<()> {
-        self.run(|c| customers::update(c, customer))
+        self.run(|c| customers::update(c, customer))?;
+        if let Some(k) = self
+            .known
+            .as_mut()
+            .and_then(|k| k.get_mut(&customer.id().get()))
+        {
+            k.stage = customer.stage();
+            k.erased = customer.is_erased();
+        }
+        Ok(())
     }
 
     fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
-        self.run(|c| customers::set_stage(c, id, stage))
+        self.run(|c| customers::set_stage(c, id, stage))?;
+        if let Some(k) = self.known.as_mut().and_then(|k| k.get_mut(&id.get())) {
+            k.stage = stage;
+        }
+        Ok(())
     }
 
     fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
@@ -386,7 +453,15 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
-        self.run(|c| customers::push_stage_change(c, change))
+        self.run(|c| customers::push_stage_change(c, change))?;
+        if let Some(k) = self
+            .known
+            .as_mut()
+            .and_then(|k| k.get_mut(&change.customer.get()))
+        {
+            k.last_change = Some(change.at);
+        }
+        Ok(())
     }
 
     fn rewrite_stage_history(
@@ -394,6 +469,8 @@ impl<'c> WriteTx for Tx<'c> {
         customer: CustomerId,
         history: &[StageChange],
     ) -> StoreResult<()> {
+        // Not followed: from now on, ask the database.
+        self.known = None;
         self.run(|c| customers::rewrite_stage_history(c, customer, history))
     }
 
