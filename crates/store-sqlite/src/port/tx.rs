@@ -717,6 +717,75 @@ fn cached<'s, 'c>(
 mod tests {
     use super::*;
 
+    /// The look-ups a bulk build of new books answers itself agree with the
+    /// database after every kind of write it follows, for stored and missing
+    /// customers alike; a rewritten history hands them back to the database.
+    #[test]
+    fn a_build_of_new_books_answers_its_look_ups_as_the_database_does() {
+        use solocrm_core::{CustomerData, NewCustomer, PersonName, StageReason};
+
+        let mut conn = Connection::open_in_memory().expect("a connection");
+        crate::schema::migrate(&mut conn, crate::SCHEMA_VERSION, Some("EUR")).expect("schema");
+        let at = |s: i64| DateTime::from_timestamp(1_767_225_600 + s, 7).expect("an instant");
+        let tx = conn.transaction().expect("a transaction");
+        let mut w = Tx::new(&tx, Currency::EUR, Duration::ZERO);
+        w.building_new_books();
+        let agree = |w: &Tx<'_>, step: &str| {
+            for id in (1..=4).map(CustomerId::new) {
+                let db = (
+                    customers::erased(&tx, id).expect("erased"),
+                    customers::stage_of(&tx, id).expect("stage"),
+                    customers::last_stage_change_at(&tx, id).expect("last"),
+                );
+                let kept = (
+                    w.customer_erased(id).expect("erased"),
+                    w.customer_stage(id).expect("stage"),
+                    w.last_stage_change_at(id).expect("last"),
+                );
+                assert_eq!(
+                    format!("{kept:?}"),
+                    format!("{db:?}"),
+                    "{step}: customer {id}"
+                );
+            }
+        };
+        for n in 1_u32..=3 {
+            let name = PersonName::parse(&format!("Kunde {n}")).expect("a name");
+            let new = NewCustomer::new(CustomerData::new(name), at(i64::from(n)));
+            w.insert_customer(&Customer::create(CustomerId::new(u64::from(n)), new))
+                .expect("inserted");
+        }
+        assert!(w.known.is_some());
+        agree(&w, "inserted");
+        let id = CustomerId::new(2);
+        let from = w
+            .customer_stage(id)
+            .expect("a stage")
+            .expect("stored")
+            .stage;
+        let change = StageChange {
+            customer: id,
+            from,
+            to: LifecycleStage::Active,
+            at: at(100),
+            reason: StageReason::Manual { note: None },
+        };
+        w.set_customer_stage(id, LifecycleStage::Active)
+            .expect("moved");
+        w.push_stage_change(&change).expect("recorded");
+        agree(&w, "moved");
+        let mut erased = w
+            .customer(CustomerId::new(3))
+            .expect("read")
+            .expect("stored");
+        erased.erase(at(200));
+        w.update_customer(&erased).expect("erased");
+        agree(&w, "erased");
+        w.rewrite_stage_history(id, &[]).expect("rewritten");
+        assert!(w.known.is_none(), "not followed");
+        agree(&w, "rewritten");
+    }
+
     /// Every statement walks the table's primary key backwards and stops at once: no
     /// sort, no index other than the table itself.
     #[test]
