@@ -10,10 +10,22 @@ use solocrm_app::{Books, Location};
 use solocrm_sample::{GenConfig, Locale, populate};
 use solocrm_store_sqlite::SqliteStore;
 
+/// The tables in which FTS5 keeps the segments of the customer search index: how
+/// it lays out its entries depends on how they were written (row by row, or all at
+/// once), not on what they are. [`dump`] lists the entries themselves instead.
+const SEARCH_SEGMENTS: [&str; 2] = ["customer_search_data", "customer_search_idx"];
+
 /// Every row of every table of the SQLite file `db`, by table, as text; the book id
-/// (random for every new file) left out.
+/// (random for every new file) left out. The search index is compared by its
+/// entries (term, customer, column, position), read through `fts5vocab`, rather
+/// than by the segments that hold them ([`SEARCH_SEGMENTS`]); and the schema.
 fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
     let conn = rusqlite::Connection::open(db).expect("open the dump");
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE temp.search_entries \
+         USING fts5vocab(main, customer_search, instance)",
+    )
+    .expect("the index's entries");
     let tables: Vec<String> = conn
         .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
         .expect("tables")
@@ -45,7 +57,46 @@ fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
         rows.sort();
         out.push((table, rows));
     }
+    out.retain(|(table, _)| !SEARCH_SEGMENTS.contains(&table.as_str()));
+    let mut entries: Vec<String> = conn
+        .prepare("SELECT term, doc, col, offset FROM temp.search_entries")
+        .expect("entries")
+        .query_map([], |r| {
+            let cells: [rusqlite::types::Value; 4] = [r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?];
+            Ok(format!("{cells:?}"))
+        })
+        .expect("entries")
+        .collect::<Result<_, _>>()
+        .expect("entries");
+    entries.sort();
+    out.push(("customer_search (entries)".to_owned(), entries));
+    // The schema too: the indexes and triggers a bulk build drops for a while are
+    // back, as they were.
+    let mut schema: Vec<String> = conn
+        .prepare("SELECT type, name, tbl_name, sql FROM main.sqlite_schema")
+        .expect("the schema")
+        .query_map([], |r| {
+            let cells: [Option<String>; 4] = [r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?];
+            Ok(format!("{cells:?}"))
+        })
+        .expect("the schema")
+        .collect::<Result<_, _>>()
+        .expect("the schema");
+    schema.sort();
+    out.push(("(schema)".to_owned(), schema));
     out
+}
+
+/// FTS5's own check of the search index against the customers it holds: every
+/// entry of every row there, and nothing else.
+#[track_caller]
+fn assert_search_index_sound(db: &Path) {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    conn.execute(
+        "INSERT INTO customer_search (customer_search, rank) VALUES ('integrity-check', 1)",
+        [],
+    )
+    .expect("the search index matches its rows");
 }
 
 /// The books `demo` built before the bulk path: the same file, time zone and
@@ -84,17 +135,40 @@ fn a_demo_built_in_one_transaction_equals_one_built_record_by_record() {
             "--locale",
             code,
         ]);
-        let (old, new) = (dump(&old), dump(&env.db()));
+        let (old_rows, new_rows) = (dump(&old), dump(&env.db()));
         let rows = |d: &[(String, Vec<String>)], t: &str| {
             d.iter().find(|(n, _)| n == t).map_or(0, |(_, r)| r.len())
         };
-        assert_eq!(rows(&new, "customers"), customers as usize);
-        assert!(rows(&new, "purchases") > 0 && rows(&new, "stage_changes") > 0);
+        assert_eq!(rows(&new_rows, "customers"), customers as usize);
+        assert!(rows(&new_rows, "purchases") > 0 && rows(&new_rows, "stage_changes") > 0);
+        assert_eq!(rows(&new_rows, "customer_search"), customers as usize);
+        assert!(rows(&new_rows, "customer_search (entries)") > customers as usize * 10);
+        assert_search_index_sound(&old);
+        assert_search_index_sound(&env.db());
+        let (old, new) = (old_rows, new_rows);
         assert_eq!(old.len(), new.len(), "the same tables");
         for ((t_old, r_old), (t_new, r_new)) in old.iter().zip(&new) {
             assert_eq!(t_old, t_new);
             assert_eq!(r_old, r_new, "{code}: table {t_old} differs");
         }
+        // The index filled at the end of the build finds the demo's customers, and
+        // the file passes the integrity command.
+        let conn = rusqlite::Connection::open(env.db()).expect("open");
+        let (name, email): (String, String) = conn
+            .query_row(
+                "SELECT name, email FROM customers WHERE email IS NOT NULL ORDER BY id DESC",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("a customer with an email");
+        drop(conn);
+        let found = env.json(&["customer", "search", &email]);
+        let items = found["items"].as_array().expect("items");
+        assert!(
+            items.iter().any(|c| c["name"] == name.as_str()),
+            "{code}: {email}: {found}"
+        );
+        env.ok(&["check"]);
     }
 }
 

@@ -170,6 +170,16 @@ impl SqliteOptions {
     ///   call per changed page per operation).
     /// - A page cache of up to [`PRIVATE_BUILD_CACHE_KIB`] instead of
     ///   the usual 64 MiB, so that a build of some hundred megabytes does not spill.
+    /// - A bulk write ([`WriteKind::Bulk`](solocrm_core::port::WriteKind::Bulk)) that
+    ///   starts with no customer stored fills the customer search index once, just
+    ///   before its commit, from every customer then stored, instead of row by row
+    ///   through its triggers (which flush the index at every statement). Searches
+    ///   inside that write do not see its customers; the committed books are the
+    ///   same, up to how the index lays out its segments. Its purchases, however
+    ///   small the batches it records them in, are written without the purchase
+    ///   indexes that only serve reads, which are rebuilt, sorted, before the
+    ///   commit (as a big import's are): reads by customer inside that write then
+    ///   scan the table.
     ///
     /// Off by default.
     #[must_use]
@@ -201,6 +211,9 @@ pub struct SqliteStore {
     currency: Currency,
     path: Option<PathBuf>,
     busy_timeout: Duration,
+    /// Opened with [`SqliteOptions::private_build`]: a bulk write into the empty
+    /// books fills the search index once, at its end.
+    private_build: bool,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -350,6 +363,7 @@ impl SqliteStore {
             currency,
             path: Some(path.to_owned()),
             busy_timeout: options.busy_timeout,
+            private_build: options.private_build,
         })
     }
 
@@ -405,6 +419,7 @@ impl SqliteStore {
             currency,
             path: Some(path.to_owned()),
             busy_timeout: options.busy_timeout,
+            private_build: options.private_build,
         })
     }
 
@@ -424,6 +439,7 @@ impl SqliteStore {
             currency,
             path: None,
             busy_timeout: SqliteOptions::default().busy_timeout,
+            private_build: false,
         })
     }
 

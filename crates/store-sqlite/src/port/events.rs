@@ -1,30 +1,30 @@
 //! The outbox of domain events (migration 6's `events` table).
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, Statement, params};
 use solocrm_core::{DomainEvent, Event, EventSeq, StoreError};
 
 use crate::codec::{Cols, key, opt_ts};
 use crate::error::{Fail, Res};
-use crate::rows::{execute, query_all};
+use crate::rows::query_all;
 
-/// Appends `event` under its sequence number; the payload is its JSON.
-pub(crate) fn append(conn: &Connection, event: &Event) -> Res<()> {
+/// The insert of one event, for [`append`].
+pub(crate) const APPEND: &str = "INSERT INTO events (seq, at, at_ns, type, customer_id, payload) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+
+/// Appends `event` under its sequence number with `insert` ([`APPEND`] prepared);
+/// the payload is its JSON.
+pub(crate) fn append(insert: &mut Statement<'_>, event: &Event) -> Res<()> {
     let payload =
         serde_json::to_string(&event.event).map_err(|e| Fail::Store(StoreError::backend(e)))?;
     let (s, ns) = opt_ts(event.at);
-    execute(
-        conn,
-        "INSERT INTO events (seq, at, at_ns, type, customer_id, payload) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            key(event.seq),
-            s,
-            ns,
-            event.event.name(),
-            event.event.customer().map(|c| key(c.get())),
-            payload
-        ],
-    )?;
+    insert.execute(params![
+        key(event.seq),
+        s,
+        ns,
+        event.event.name(),
+        event.event.customer().map(|c| key(c.get())),
+        payload
+    ])?;
     Ok(())
 }
 

@@ -24,6 +24,7 @@ mod ledger;
 pub(crate) mod loyalty;
 pub(crate) mod pipeline;
 mod privacy;
+mod search_index;
 mod tx;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -184,11 +185,23 @@ impl Storage for SqliteStore {
                 .0
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(|e| db(e.into()))?;
+            // A bulk build of new books fills the search index once, at its end.
+            let deferred = if kind == WriteKind::Bulk && self.private_build {
+                search_index::defer(&tx).map_err(db)?
+            } else {
+                None
+            };
             let mut writer = Tx::new(&tx, self.currency, waited);
+            if deferred.is_some() {
+                writer.building_new_books();
+            }
             f(&mut writer)?;
             let (rebuild, purge) = writer.finish();
             if let Some(sqls) = rebuild {
                 activity::rebuild_indexes(&tx, &sqls).map_err(db)?;
+            }
+            if let Some(deferred) = deferred {
+                deferred.finish(&tx).map_err(db)?;
             }
             tx.commit().map_err(|e| db(e.into()))?;
             purge
