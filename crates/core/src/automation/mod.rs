@@ -358,8 +358,8 @@ impl Template {
             let tail = &rest[i..];
             if tail.starts_with("{{") || tail.starts_with("}}") {
                 rest = &tail[2..];
-            } else if tail.starts_with("{name}") {
-                rest = &tail[6..];
+            } else if let Some(after) = tail.strip_prefix("{name}") {
+                rest = after;
             } else if tail.starts_with('{') {
                 return Err(invalid(
                     "the only placeholder is {name}; write {{ for a brace".to_owned(),
