@@ -14,6 +14,7 @@ mod lifecycle;
 mod points;
 mod purchase;
 mod request;
+mod rule;
 mod settings;
 mod setup;
 mod survey;
@@ -368,6 +369,8 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             holidays,
         } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
+        Command::Rule(c) => rule::run(&mut ctx, c)?,
+        Command::Run { as_of, notify } => rule::run_now(&mut ctx, as_of.as_of.as_deref(), notify)?,
         Command::Completions { .. } | Command::Man => {}
     }
     ctx.out.finish()

@@ -459,19 +459,35 @@ struct CreateTaskRepr {
 impl TryFrom<CreateTaskRepr> for CreateTask {
     type Error = RuleError;
     fn try_from(r: CreateTaskRepr) -> Result<Self, RuleError> {
-        if r.due_in > MAX_DAYS {
+        CreateTask::new(r.title, r.kind, r.due_in, r.priority)
+    }
+}
+
+impl CreateTask {
+    /// A task action.
+    ///
+    /// # Errors
+    ///
+    /// [`RuleError::OutOfRange`] for a `due_in` above [`MAX_DAYS`].
+    pub fn new(
+        title: Template,
+        kind: TaskKind,
+        due_in: u32,
+        priority: Priority,
+    ) -> Result<CreateTask, RuleError> {
+        if due_in > MAX_DAYS {
             return Err(RuleError::OutOfRange {
                 field: "due_in",
                 min: 0,
                 max: MAX_DAYS,
-                value: r.due_in,
+                value: due_in,
             });
         }
         Ok(CreateTask {
-            title: r.title,
-            kind: r.kind,
-            due_in: r.due_in,
-            priority: r.priority,
+            title,
+            kind,
+            due_in,
+            priority,
         })
     }
 }

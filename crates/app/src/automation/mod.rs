@@ -24,6 +24,8 @@
 //! same due dates. The first run ever covers its own day only, and takes the events
 //! already in the outbox that are dated before that day as history, not news.
 
+pub mod file;
+
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
