@@ -75,6 +75,8 @@ mod pg {
     use solocrm_core::{Crm, Currency};
 
     static TENANT: AtomicI64 = AtomicI64::new(1);
+    /// The schema is made once; tests on other threads wait for it.
+    static SCHEMA: std::sync::Once = std::sync::Once::new();
 
     /// New books in a schema of this process on the test server, or `None`.
     pub fn books() -> Option<Crm> {
@@ -88,15 +90,31 @@ mod pg {
         };
         let schema = format!("solocrm_automation_{}", std::process::id());
         let tenant = TENANT.fetch_add(1, Ordering::SeqCst);
-        if tenant == 1 {
+        SCHEMA.call_once(|| {
             let mut client =
                 postgres::Client::connect(&url, postgres::NoTls).expect("the server answers");
+            // The schemas of earlier runs whose process is gone (a schema cannot be
+            // dropped while this process's pools still use it, so each run sweeps up
+            // after the ones before).
+            let old = client
+                .query(
+                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'solocrm_automation_%'",
+                    &[],
+                )
+                .expect("schemas");
+            for row in old {
+                let name: String = row.get(0);
+                let pid = name.trim_start_matches("solocrm_automation_");
+                if name != schema && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
+                }
+            }
             client
                 .batch_execute(&format!(
                     "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
                 ))
                 .expect("a schema");
-        }
+        });
         let sep = if url.contains('?') { '&' } else { '?' };
         let location = Location::parse(&format!(
             "{url}{sep}options=-c%20search_path%3D{schema}&tenant={tenant}"
