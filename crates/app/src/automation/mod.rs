@@ -26,7 +26,7 @@
 
 pub mod file;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -116,7 +116,9 @@ pub fn plan(crm: &Crm, as_of: DateTime<Utc>, only: Only<'_>) -> StoreResult<Vec<
         let rules = pick(&r, only)?;
         let mut out = Vec::new();
         let mut after = cursor.events;
-        loop {
+        // A time rule alone reads no event.
+        let any_event_rule = rules.iter().any(|x| !x.rule.trigger().is_time());
+        while any_event_rule {
             let (planned, last, _) = plan_events(&r, &rules, cursor, after, as_of)?;
             out.extend(planned);
             if last == after {
@@ -362,6 +364,12 @@ fn plan_time(
         lookup.customers.insert(c.id(), Some(c.clone()));
     }
     let by_id: BTreeMap<CustomerId, &Customer> = customers.iter().map(|c| (c.id(), c)).collect();
+    // What has fired, read once rather than asked per window.
+    let fired: HashSet<(RuleName, CustomerId, Occurrence)> = r
+        .firings()?
+        .into_iter()
+        .map(|f| (f.rule, f.customer, f.occurrence))
+        .collect();
 
     // (customer, window, why) for each rule.
     let mut out = Vec::new();
@@ -452,7 +460,7 @@ fn plan_time(
             let Some(customer) = by_id.get(&customer_id).copied() else {
                 continue; // erased, or a deal of a customer that is gone
             };
-            if r.has_fired(rule.rule.name(), customer_id, &w.occurrence)? {
+            if fired.contains(&(rule.rule.name().clone(), customer_id, w.occurrence)) {
                 continue;
             }
             if !lookup.holds(rule, customer, None)? {
