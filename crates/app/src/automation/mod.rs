@@ -115,16 +115,13 @@ pub fn plan(crm: &Crm, as_of: DateTime<Utc>, only: Only<'_>) -> StoreResult<Vec<
         let cursor = r.automation_cursor()?;
         let rules = pick(&r, only)?;
         let mut out = Vec::new();
-        let mut after = cursor.events;
+        let after = cursor.events;
         // A time rule alone reads no event.
-        let any_event_rule = rules.iter().any(|x| !x.rule.trigger().is_time());
-        while any_event_rule {
-            let (planned, last, _) = plan_events(&r, &rules, cursor, after, as_of)?;
+        if rules.iter().any(|x| !x.rule.trigger().is_time()) {
+            // One pass reads every page to the end of the outbox; nothing writes
+            // during a plan, so there is no second round.
+            let (planned, _, _) = plan_events(&r, &rules, cursor, after, as_of)?;
             out.extend(planned);
-            if last == after {
-                break;
-            }
-            after = last;
         }
         out.extend(plan_time(&r, &rules, cursor, as_of)?);
         Ok(out)

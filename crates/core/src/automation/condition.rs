@@ -163,7 +163,9 @@ impl fmt::Debug for ConditionInput<'_> {
 }
 
 impl Condition {
-    /// Parses a condition (see the [module docs](self)).
+    /// Parses a condition (see [`crate::automation`] and the grammar in the source of
+    /// this module: the segment syntax plus the event fields `event`, `kind`, `score`,
+    /// `amount`, `first`, `from` and `to`).
     ///
     /// ```
     /// use solocrm_core::automation::Condition;
