@@ -15,7 +15,9 @@
 //! the CSV contract they implement; [`CustomerKey`] is how a person or a file names a
 //! customer; [`settings`] shows a book's settings (currency, business time zone) and
 //! changes its zone; [`values`] reads dates and amounts as every frontend reads them; and
-//! [`escape`] makes text from the books safe to show on a terminal.
+//! [`escape`] makes text from the books safe to show on a terminal; [`overview`] holds
+//! what the web workspace shows beyond the command line's views (the dashboard's chart
+//! series, the rows of a customer list).
 //!
 //! ```
 //! use solocrm_app::{Books, Location, OpenOptions};
@@ -41,6 +43,7 @@ pub mod exchange;
 pub mod history;
 mod keys;
 mod location;
+pub mod overview;
 pub mod settings;
 pub mod values;
 pub mod views;

@@ -328,6 +328,21 @@ pub enum Command {
         #[arg(long)]
         notify: bool,
     },
+    /// Open the books in the local web workspace: a dashboard with charts, customers,
+    /// care and the pipeline board, in the browser. Prints the link to open (with its
+    /// login token) as the first line and serves until Ctrl-C.
+    Serve {
+        /// The port; 0 picks a free one.
+        #[arg(long, default_value_t = 8765)]
+        port: u16,
+        /// The address to listen on [default: 127.0.0.1]. Any other address makes the
+        /// books reachable from other machines: a warning says so.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<std::net::IpAddr>,
+        /// Open the link in the default browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Print a shell completion script on standard output, e.g. `solocrm completions
     /// bash > ~/.local/share/bash-completion/completions/solocrm` (docs/cli.md says where
     /// each shell looks).

@@ -15,6 +15,7 @@ mod points;
 mod purchase;
 mod request;
 mod rule;
+mod serve;
 mod settings;
 mod setup;
 mod survey;
@@ -371,6 +372,7 @@ pub fn run(cli: Cli) -> Result<()> {
         } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
         Command::Rule(c) => rule::run(&mut ctx, c)?,
         Command::Run { as_of, notify } => rule::run_now(&mut ctx, as_of.as_of.as_deref(), notify)?,
+        Command::Serve { port, bind, open } => serve::run(&mut ctx, port, bind, open)?,
         Command::Completions { .. } | Command::Man => {}
     }
     ctx.out.finish()

@@ -915,4 +915,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("priority.low", "low"),
     ("priority.normal", "normal"),
     ("priority.high", "high"),
+    // `serve`.
+    (
+        "serve.exposed",
+        "listening on {addr}: anyone who can reach this address and has the link can read and change the books",
+    ),
+    (
+        "serve.cannot_open",
+        "cannot open a browser ({error}); open the link yourself",
+    ),
+    ("serve.stopped", "stopped"),
 ];

@@ -864,4 +864,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("priority.low", "低"),
     ("priority.normal", "普通"),
     ("priority.high", "高"),
+    // `serve`.
+    (
+        "serve.exposed",
+        "正在监听 {addr}: 任何能访问此地址并持有链接的人都能读取和修改账簿",
+    ),
+    (
+        "serve.cannot_open",
+        "无法打开浏览器（{error}）；请自行打开链接",
+    ),
+    ("serve.stopped", "已停止"),
 ];

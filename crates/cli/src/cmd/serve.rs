@@ -1,0 +1,50 @@
+//! `solocrm serve`: the local web workspace over the books (crate `solocrm-web`).
+
+use std::io::Write as _;
+use std::net::{IpAddr, Ipv4Addr};
+
+use anyhow::{Context as _, Result};
+
+use super::Ctx;
+
+/// Serves the books until Ctrl-C. The first line on standard output is the link to
+/// open, `http://127.0.0.1:PORT/?token=TOKEN`.
+pub fn run(ctx: &mut Ctx, port: u16, bind: Option<IpAddr>, open: bool) -> Result<()> {
+    let books = ctx.open()?;
+    let bind = bind.unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+    if !bind.is_loopback() {
+        super::warn(&t!("serve.exposed", addr = bind));
+    }
+    let options = solocrm_web::ServeOptions { bind, port };
+    solocrm_web::serve(&books, &options, |started| {
+        // The link goes out at once, unbuffered: scripts wait for this line.
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{}", started.url);
+        let _ = out.flush();
+        if open && let Err(e) = open_browser(&started.url) {
+            super::warn(&t!("serve.cannot_open", error = e));
+        }
+    })
+    .with_context(|| format!("cannot serve on {bind}:{port}"))?;
+    // The server's runtime is gone; the books are closed here, on this thread.
+    drop(books);
+    super::note(t!("serve.stopped"));
+    Ok(())
+}
+
+/// Opens `url` in the desktop's browser.
+fn open_browser(url: &str) -> std::io::Result<()> {
+    let program = if cfg!(target_os = "macos") {
+        "open"
+    } else if cfg!(windows) {
+        "explorer"
+    } else {
+        "xdg-open"
+    };
+    std::process::Command::new(program)
+        .arg(url)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(|_| ())
+}

@@ -1,0 +1,501 @@
+//! The web workspace's two languages: English and Simplified Chinese (`zh-CN`).
+//!
+//! A page's language is, in order: `?lang=` on the request (which also sets the
+//! `solocrm_lang` cookie, the switch in every page's header), the cookie, the browser's
+//! `Accept-Language` (by its weights; traditional Chinese gets English, as in the CLI),
+//! and English. The texts are one table, [`MESSAGES`], of `(key, English, Chinese)`;
+//! the wording follows the CLI's catalogues (`crates/cli/src/i18n`) where the CLI says
+//! the same thing. A unit test holds every key the source uses to an entry of the table.
+
+use solocrm_core::care::CareReason;
+
+/// A language of the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// English, the default.
+    En,
+    /// Simplified Chinese.
+    ZhCn,
+}
+
+impl Lang {
+    /// The language tag, for `<html lang>`, the cookie and `?lang=`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
+        }
+    }
+
+    /// The language a tag names (`en`, `en-GB`, `zh`, `zh-CN`, `zh-Hans`, `zh-SG`),
+    /// `None` for anything else (traditional Chinese included).
+    pub fn from_tag(tag: &str) -> Option<Lang> {
+        let tag = tag.trim().to_ascii_lowercase().replace('_', "-");
+        let mut parts = tag.split('-');
+        match parts.next()? {
+            "en" => Some(Lang::En),
+            "zh" => match parts.next() {
+                None | Some("cn" | "sg" | "hans" | "my") => Some(Lang::ZhCn),
+                Some(_) => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The first language of an `Accept-Language` header that the workspace speaks,
+    /// by weight (`zh-CN,zh;q=0.9,en;q=0.8` is Chinese); `None` if it names none.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut ranges: Vec<(u32, usize, &str)> = header
+            .split(',')
+            .enumerate()
+            .filter_map(|(i, part)| {
+                let mut it = part.split(';');
+                let tag = it.next()?.trim();
+                let q = it
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .map_or(1000, |q| {
+                        q.trim()
+                            .parse::<f32>()
+                            .map_or(0, |q| (q.clamp(0.0, 1.0) * 1000.0) as u32)
+                    });
+                (q > 0).then_some((q, i, tag))
+            })
+            .collect();
+        ranges.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        ranges
+            .into_iter()
+            .find_map(|(_, _, tag)| Lang::from_tag(tag))
+    }
+
+    /// The text of `key` in this language (the key itself if the table lacks it, which
+    /// a unit test rules out for every key the source names).
+    pub fn t(self, key: &str) -> &'static str {
+        match MESSAGES.iter().find(|(k, _, _)| *k == key) {
+            Some((_, en, zh)) => match self {
+                Lang::En => en,
+                Lang::ZhCn => zh,
+            },
+            None => "?",
+        }
+    }
+
+    /// [`Lang::t`] with its `{name}` arguments filled in.
+    pub fn f(self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
+        let mut text = self.t(key).to_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), &value.to_string());
+        }
+        text
+    }
+
+    /// The label of a name from one of the core's lists: `list` is the key's prefix
+    /// (`stage`, `deal`, `channel` …), `name` the core's name; unknown names are shown
+    /// as they are.
+    pub fn label(self, list: &str, name: &'static str) -> &'static str {
+        let key = format!("{list}.{name}");
+        match MESSAGES.iter().find(|(k, _, _)| *k == key) {
+            Some((_, en, zh)) => match self {
+                Lang::En => en,
+                Lang::ZhCn => zh,
+            },
+            None => name,
+        }
+    }
+
+    /// Why a customer needs care, in this language.
+    pub fn care_reason(self, reason: &CareReason) -> String {
+        let days = |n: i64| self.f("count.day", &[("n", &n)]);
+        match reason {
+            CareReason::Birthday { turning: Some(n) } => {
+                self.f("care.birthday_turns", &[("age", n)])
+            }
+            CareReason::Birthday { turning: None } => self.t("care.birthday").to_owned(),
+            CareReason::Holiday { name } => self.f("care.holiday", &[("name", name)]),
+            CareReason::Task {
+                task_kind,
+                title,
+                overdue_days,
+                ..
+            } if *overdue_days > 0 => self.f(
+                "care.task_overdue",
+                &[
+                    ("kind", &self.label("task", task_kind.as_str())),
+                    ("title", title),
+                    ("overdue", &days(*overdue_days)),
+                ],
+            ),
+            CareReason::Task {
+                task_kind, title, ..
+            } => self.f(
+                "care.task",
+                &[
+                    ("kind", &self.label("task", task_kind.as_str())),
+                    ("title", title),
+                ],
+            ),
+            CareReason::NoContact {
+                days: n,
+                ever_contacted: true,
+            } => self.f("care.no_contact", &[("days", &days(*n))]),
+            CareReason::NoContact {
+                days: n,
+                ever_contacted: false,
+            } => self.f("care.never_contacted", &[("days", &days(*n))]),
+            CareReason::AtRisk => self.t("care.at_risk").to_owned(),
+        }
+    }
+}
+
+/// Every text of the workspace: `(key, English, Chinese)`.
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    // Navigation and the frame of every page.
+    ("nav.dashboard", "Dashboard", "仪表盘"),
+    ("nav.customers", "Customers", "客户"),
+    ("nav.care", "Care", "关怀"),
+    ("nav.pipeline", "Pipeline", "销售管道"),
+    ("nav.language", "Language", "语言"),
+    ("app.name", "solocrm", "solocrm"),
+    // Errors.
+    ("error.title", "Something went wrong", "出错了"),
+    (
+        "error.internal",
+        "The books could not be read or written; the details are in the server's log.",
+        "无法读取或写入账簿；详情见服务器日志。",
+    ),
+    (
+        "error.busy",
+        "Another program is writing to the books; try again in a moment.",
+        "另一个程序正在写入账簿，请稍后再试。",
+    ),
+    ("error.not_found", "Not found", "未找到"),
+    (
+        "error.no_customer",
+        "There is no customer {id}.",
+        "没有编号为 {id} 的客户。",
+    ),
+    (
+        "error.no_page",
+        "There is no page at this address.",
+        "此地址没有页面。",
+    ),
+    (
+        "error.login_title",
+        "Sign in with the link",
+        "请使用启动链接登录",
+    ),
+    (
+        "error.login",
+        "This workspace opens with the link that `solocrm serve` printed when it started (http://127.0.0.1:PORT/?token=…). Open that link once; this browser then stays signed in.",
+        "请打开 `solocrm serve` 启动时打印的链接（http://127.0.0.1:PORT/?token=…）。打开一次后，此浏览器会保持登录。",
+    ),
+    (
+        "error.bad_token",
+        "The token in the link is not this server's token. Use the link `solocrm serve` printed.",
+        "链接中的令牌不属于此服务器。请使用 `solocrm serve` 打印的链接。",
+    ),
+    ("error.forbidden_title", "Refused", "已拒绝"),
+    (
+        "error.cross_site",
+        "A form from another site tried to change the books; it was refused.",
+        "来自其他网站的表单试图修改账簿，已被拒绝。",
+    ),
+    (
+        "error.host",
+        "This workspace answers only to 127.0.0.1, [::1] and localhost.",
+        "此工作区只响应 127.0.0.1、[::1] 和 localhost。",
+    ),
+    (
+        "error.conflict",
+        "This customer was changed in another tab or program since you opened the page; the form shows what you typed, the page what is stored now. Check and save again.",
+        "自您打开此页面后，该客户已在其他标签页或程序中被修改；表单保留了您的输入，页面显示的是当前存储的内容。请核对后重新保存。",
+    ),
+    (
+        "error.bad_date",
+        "not a date (YYYY-MM-DD)",
+        "不是有效日期（YYYY-MM-DD）",
+    ),
+    (
+        "error.period_backwards",
+        "the period must start before it ends",
+        "期间的开始必须早于结束",
+    ),
+    (
+        "error.pick",
+        "choose one of the listed values",
+        "请从列表中选择",
+    ),
+    // Dashboard.
+    ("dash.title", "Dashboard", "仪表盘"),
+    (
+        "dash.period",
+        "Period {start} to {end}",
+        "期间 {start} 至 {end}",
+    ),
+    ("dash.from", "From", "起始"),
+    ("dash.to", "To (inclusive)", "截止（含）"),
+    ("dash.show", "Show", "显示"),
+    ("dash.revenue", "Revenue", "收入"),
+    ("dash.net_revenue", "Net revenue", "净收入"),
+    ("dash.nps", "NPS", "NPS"),
+    ("dash.csat", "CSAT", "CSAT"),
+    ("dash.churn", "Churn rate", "流失率"),
+    ("dash.retention", "Retention rate", "留存率"),
+    ("dash.repeat", "Repeat purchase rate", "复购率"),
+    ("dash.costs", "Costs", "成本"),
+    ("dash.customers", "Customers", "客户数"),
+    ("chart.stages", "Customers by stage", "各阶段客户数"),
+    ("chart.revenue", "Revenue by month", "月度收入"),
+    ("chart.pipeline", "Open pipeline by stage", "各阶段在途商机"),
+    (
+        "chart.no_data",
+        "No data in this period.",
+        "此期间没有数据。",
+    ),
+    ("col.stage", "Stage", "阶段"),
+    ("col.customers", "Customers", "客户数"),
+    ("col.month", "Month", "月份"),
+    ("col.revenue", "Revenue", "收入"),
+    ("col.orders", "Orders", "订单数"),
+    ("col.deals", "Deals", "商机数"),
+    ("col.value", "Value", "金额"),
+    ("col.weighted", "Weighted", "加权金额"),
+    ("col.name", "Name", "姓名"),
+    ("col.last_purchase", "Last purchase", "最近购买"),
+    ("col.spent", "Value", "消费额"),
+    ("col.date", "Date", "日期"),
+    ("col.customer", "Customer", "客户"),
+    ("col.reason", "Reason", "原因"),
+    ("col.what", "What", "内容"),
+    ("col.kind", "Kind", "类型"),
+    ("col.from", "From", "从"),
+    ("col.to", "To", "到"),
+    ("col.amount", "Amount", "金额"),
+    ("col.why", "Why", "原因"),
+    (
+        "dash.care",
+        "Care in the next {days} days",
+        "未来 {days} 天的关怀",
+    ),
+    // Customers.
+    ("customers.title", "Customers", "客户"),
+    ("customers.search", "Search", "搜索"),
+    (
+        "customers.search_hint",
+        "name, email, company, notes …",
+        "姓名、邮箱、公司、备注……",
+    ),
+    ("customers.any_stage", "any stage", "全部阶段"),
+    ("customers.none", "No customer matches.", "没有匹配的客户。"),
+    ("customers.found", "{n} found", "找到 {n} 位"),
+    ("customers.next", "Next page", "下一页"),
+    ("customers.previous", "Previous page", "上一页"),
+    ("customers.add", "Add a customer", "添加客户"),
+    ("customers.add_button", "Add", "添加"),
+    ("field.name", "Name", "姓名"),
+    ("field.email", "Email", "邮箱"),
+    ("field.optional", "(optional)", "（可选）"),
+    // One customer.
+    ("customer.profile", "Profile", "资料"),
+    ("customer.stage", "Stage", "阶段"),
+    ("customer.tags", "Tags", "标签"),
+    ("customer.phone", "Phone", "电话"),
+    ("customer.company", "Company", "公司"),
+    ("customer.city", "City", "城市"),
+    ("customer.since", "Customer since", "成为客户于"),
+    ("customer.points", "Points", "积分"),
+    ("customer.history", "Stage history", "阶段历史"),
+    ("customer.timeline", "Timeline", "时间线"),
+    (
+        "customer.nothing_yet",
+        "Nothing recorded yet.",
+        "尚无记录。",
+    ),
+    ("customer.erased", "[erased]", "[已删除]"),
+    ("customer.edit", "Edit", "编辑"),
+    ("customer.save", "Save", "保存"),
+    ("customer.saved_by_policy", "rule: {rule}", "规则: {rule}"),
+    ("customer.manual", "by hand", "手动"),
+    ("form.interaction", "Log an interaction", "记录互动"),
+    ("form.channel", "Channel", "渠道"),
+    ("form.direction", "Direction", "方向"),
+    ("form.summary", "Summary", "摘要"),
+    ("form.log", "Log", "记录"),
+    ("form.purchase", "Record a purchase", "记录购买"),
+    ("form.amount", "Amount", "金额"),
+    ("form.description", "Description", "描述"),
+    ("form.date", "Date", "日期"),
+    ("form.date_hint", "today if empty", "留空为今天"),
+    ("form.record", "Record", "记录"),
+    ("form.stage", "Change the stage", "变更阶段"),
+    ("form.to_stage", "New stage", "新阶段"),
+    ("form.note", "Note", "备注"),
+    ("form.change", "Change", "变更"),
+    (
+        "form.no_moves",
+        "No move is allowed from this stage.",
+        "此阶段不允许变更。",
+    ),
+    ("kind.interaction", "interaction", "互动"),
+    ("kind.purchase", "purchase", "购买"),
+    ("kind.refund", "refund", "退款"),
+    ("kind.survey", "survey", "调查"),
+    ("kind.request", "request", "服务请求"),
+    ("kind.deal", "deal", "商机"),
+    ("kind.task", "task", "任务"),
+    ("kind.stage", "stage", "阶段"),
+    // Care.
+    ("care.title", "Care", "关怀"),
+    (
+        "care.window",
+        "The next {days} days from {day}",
+        "自 {day} 起的 {days} 天",
+    ),
+    ("care.days", "Days ahead", "向前天数"),
+    (
+        "care.nobody",
+        "Nobody needs care in these days.",
+        "这些天里没有需要关怀的客户。",
+    ),
+    ("care.everyone", "everyone", "所有人"),
+    (
+        "care.birthday_turns",
+        "birthday (turns {age})",
+        "生日（满 {age} 岁）",
+    ),
+    ("care.birthday", "birthday", "生日"),
+    ("care.holiday", "holiday: {name}", "节日: {name}"),
+    (
+        "care.task_overdue",
+        "{kind}: {title} (overdue by {overdue})",
+        "{kind}: {title}（已逾期 {overdue}）",
+    ),
+    ("care.task", "{kind}: {title}", "{kind}: {title}"),
+    (
+        "care.no_contact",
+        "no contact for {days}",
+        "已 {days}未联系",
+    ),
+    (
+        "care.never_contacted",
+        "never contacted since being added {days} ago",
+        "添加 {days}以来从未联系",
+    ),
+    ("care.at_risk", "at risk of churning", "有流失风险"),
+    ("count.day", "{n} days", "{n} 天"),
+    // Pipeline.
+    ("pipeline.title", "Pipeline", "销售管道"),
+    (
+        "pipeline.as_of",
+        "Open deals as of {day}",
+        "截至 {day} 的在途商机",
+    ),
+    (
+        "pipeline.column",
+        "{deals} deals · {total} · weighted {weighted} ({probability} %)",
+        "{deals} 个商机 · {total} · 加权 {weighted}（{probability} %）",
+    ),
+    ("pipeline.empty", "No open deal.", "没有在途商机。"),
+    ("pipeline.days", "{n} days in stage", "在此阶段 {n} 天"),
+    ("pipeline.move", "Move", "移动"),
+    ("pipeline.move_to", "Move to", "移动到"),
+    // Lists of the core.
+    ("stage.prospect", "prospect", "潜在客户"),
+    ("stage.lead", "lead", "线索"),
+    ("stage.new", "new", "新客户"),
+    ("stage.active", "active", "活跃"),
+    ("stage.loyal", "loyal", "忠诚"),
+    ("stage.at_risk", "at_risk", "有流失风险"),
+    ("stage.churned", "churned", "已流失"),
+    ("stage.won_back", "won_back", "已挽回"),
+    ("deal.need_identified", "need_identified", "需求确认"),
+    ("deal.contacted", "contacted", "已联系"),
+    ("deal.demo", "demo", "演示"),
+    ("deal.proposal", "proposal", "方案报价"),
+    ("deal.negotiation", "negotiation", "谈判"),
+    ("deal.won", "won", "赢单"),
+    ("deal.lost", "lost", "丢单"),
+    ("channel.phone", "phone", "电话"),
+    ("channel.email", "email", "邮件"),
+    ("channel.social", "social", "社交媒体"),
+    ("channel.chat", "chat", "在线聊天"),
+    ("channel.wechat", "wechat", "微信"),
+    ("channel.in_person", "in_person", "面谈"),
+    ("channel.other", "other", "其他"),
+    ("direction.inbound", "inbound", "客户主动"),
+    ("direction.outbound", "outbound", "主动联系"),
+    ("task.follow_up", "follow_up", "跟进"),
+    ("task.birthday", "birthday", "生日"),
+    ("task.holiday", "holiday", "节日"),
+    ("task.custom", "custom", "自定义"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_heaviest_language_spoken() {
+        assert_eq!(
+            Lang::from_accept_language("zh-CN,zh;q=0.9,en;q=0.8"),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(
+            Lang::from_accept_language("fr;q=1, en;q=0.5, zh;q=0.7"),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(
+            Lang::from_accept_language("zh-TW, en;q=0.1"),
+            Some(Lang::En)
+        );
+        assert_eq!(Lang::from_accept_language("de, fr"), None);
+        assert_eq!(Lang::from_accept_language("zh;q=0, en"), Some(Lang::En));
+    }
+
+    #[test]
+    fn keys_are_unique_and_every_text_has_both_languages() {
+        let mut seen = std::collections::HashSet::new();
+        for (key, en, zh) in MESSAGES {
+            assert!(seen.insert(*key), "{key} twice");
+            assert!(!en.is_empty() && !zh.is_empty(), "{key} lacks a text");
+            // The same arguments in both languages.
+            let args = |s: &str| {
+                let mut v: Vec<String> = s
+                    .split('{')
+                    .skip(1)
+                    .filter_map(|p| p.split_once('}').map(|(a, _)| a.to_owned()))
+                    .collect();
+                v.sort();
+                v
+            };
+            assert_eq!(args(en), args(zh), "{key} has other arguments in Chinese");
+        }
+    }
+
+    /// Every key the source passes to `t` or `f` as a literal is in the table.
+    #[test]
+    fn every_key_the_source_uses_is_in_the_table() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut missing = Vec::new();
+        let mut used = 0;
+        for entry in std::fs::read_dir(&dir).expect("src") {
+            let path = entry.expect("entry").path();
+            let text = std::fs::read_to_string(&path).expect("source");
+            for opener in [".t(\"", ".f(\""] {
+                for part in text.split(opener).skip(1) {
+                    let Some((key, _)) = part.split_once('"') else {
+                        continue;
+                    };
+                    used += 1;
+                    if !MESSAGES.iter().any(|(k, _, _)| *k == key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(used > 50, "the scan found only {used} keys");
+        assert!(
+            missing.is_empty(),
+            "keys missing from MESSAGES: {missing:?}"
+        );
+    }
+}

@@ -1,0 +1,211 @@
+//! # solocrm-web
+//!
+//! The local web workspace that `solocrm serve` starts: server-rendered HTML over the
+//! books, with plain links and forms (POST → 303 → GET), no script, SVG charts drawn
+//! by the server, English and Chinese.
+//!
+//! [`app`] builds the [`Router`] over a [`Books`] (tests drive it with
+//! `tower::ServiceExt::oneshot`); [`serve`] runs it on a loopback port until Ctrl-C.
+//! Every store call runs on the blocking pool (`spawn_blocking`): the store is
+//! synchronous, and the PostgreSQL client must never run or be dropped on an async
+//! worker. [`serve`] borrows the books, so their last handle is dropped by the caller,
+//! after the runtime has shut down.
+//!
+//! Security (`docs/web.md`, ADR 0018): loopback bind by default, a `Host` check, a
+//! random token exchanged for an `HttpOnly; SameSite=Strict` cookie, a cross-site check
+//! of every unsafe method, a strict Content-Security-Policy, and templates (maud) that
+//! escape every value.
+#![deny(missing_docs)]
+
+pub mod charts;
+pub mod i18n;
+mod kept;
+mod pages;
+pub mod security;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::header;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use solocrm_app::Books;
+
+/// Where the one stylesheet is served.
+pub const CSS_PATH: &str = "/assets/app.css";
+/// The stylesheet, compiled into the binary.
+const CSS: &str = include_str!("../assets/app.css");
+
+/// What the handlers read the time from: the clock in `serve`, a fixed instant in
+/// tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// How the workspace is set up.
+#[derive(Clone)]
+pub struct Config {
+    /// The login token (the `?token=` of the printed link).
+    pub token: String,
+    /// The session cookie's value, given for the token.
+    pub session: String,
+    /// An address besides loopback that `Host` may name: the one `--bind` gave.
+    pub extra_host: Option<IpAddr>,
+    /// The clock.
+    pub clock: Clock,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("extra_host", &self.extra_host)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// A fresh random token and session, the system clock, loopback only.
+    ///
+    /// # Errors
+    ///
+    /// If the operating system has no randomness to give.
+    pub fn new() -> Result<Config, getrandom::Error> {
+        Ok(Config {
+            token: security::random_secret()?,
+            session: security::random_secret()?,
+            extra_host: None,
+            clock: Arc::new(Utc::now),
+        })
+    }
+}
+
+/// The state every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    books: Books,
+    token: String,
+    session: String,
+    extra_host: Option<IpAddr>,
+    clock: Clock,
+    reports: kept::Kept<
+        pages::ReportKey,
+        (
+            solocrm_app::views::Dashboard,
+            Vec<solocrm_app::overview::MonthRevenue>,
+        ),
+    >,
+    care: kept::Kept<pages::CareKey, solocrm_app::views::CareList>,
+}
+
+impl AppState {
+    fn now(&self) -> DateTime<Utc> {
+        (self.inner.clock)()
+    }
+}
+
+/// The workspace's routes over `books`, behind the guard ([`security`]).
+pub fn app(books: Books, config: Config) -> Router {
+    let state = AppState {
+        inner: Arc::new(Inner {
+            books,
+            token: config.token,
+            session: config.session,
+            extra_host: config.extra_host,
+            clock: config.clock,
+            reports: kept::Kept::new(),
+            care: kept::Kept::new(),
+        }),
+    };
+    Router::new()
+        .route("/", get(pages::dashboard))
+        .route(
+            "/customers",
+            get(pages::customers).post(pages::add_customer),
+        )
+        .route("/customers/{id}", get(pages::customer))
+        .route("/customers/{id}/edit", post(pages::edit_customer))
+        .route("/customers/{id}/interactions", post(pages::log_interaction))
+        .route("/customers/{id}/purchases", post(pages::record_purchase))
+        .route("/customers/{id}/stage", post(pages::change_stage))
+        .route("/care", get(pages::care))
+        .route("/pipeline", get(pages::pipeline))
+        .route("/deals/{id}/move", post(pages::move_deal))
+        .route("/health", get(|| async { "ok" }))
+        .route(
+            CSS_PATH,
+            get(|| async { ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], CSS) }),
+        )
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            security::guard,
+        ))
+        .with_state(state)
+}
+
+/// Where and how [`serve`] listens.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// The address to bind: loopback unless the user asked for another.
+    pub bind: IpAddr,
+    /// The port; 0 picks a free one.
+    pub port: u16,
+}
+
+/// A server that has started: its address and the link to open.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT/?token=TOKEN` (the bound address instead of 127.0.0.1
+    /// when bound to a specific other address).
+    pub url: String,
+}
+
+/// Serves the workspace over `books` until Ctrl-C: binds, calls `ready` with the link,
+/// serves, then finishes the requests in flight and shuts the runtime down. The
+/// caller's `books` outlive the runtime, so no store handle is dropped on it.
+///
+/// # Errors
+///
+/// If the address cannot be bound, the runtime cannot start, or no randomness is
+/// available for the token.
+pub fn serve(
+    books: &Books,
+    options: &ServeOptions,
+    ready: impl FnOnce(&Started),
+) -> std::io::Result<()> {
+    let mut config = Config::new().map_err(std::io::Error::other)?;
+    if !options.bind.is_loopback() && !options.bind.is_unspecified() {
+        config.extra_host = Some(options.bind);
+    }
+    let token = config.token.clone();
+    let router = app(books.clone(), config);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let result = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind((options.bind, options.port)).await?;
+        let addr = listener.local_addr()?;
+        let shown = if options.bind.is_loopback() || options.bind.is_unspecified() {
+            format!("127.0.0.1:{}", addr.port())
+        } else {
+            addr.to_string()
+        };
+        ready(&Started {
+            addr,
+            url: format!("http://{shown}/?token={token}"),
+        });
+        axum::serve(listener, router)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    });
+    // Waits for the blocking pool: a write in flight finishes before this returns.
+    drop(runtime);
+    result
+}

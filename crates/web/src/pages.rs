@@ -1,0 +1,1533 @@
+//! The pages and forms. Every handler reads or writes the books on the blocking pool,
+//! renders with maud (which escapes every value), and answers a form with 303 to the
+//! page to show, or 422 with the same page and the message beside the field.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse as _, Redirect, Response};
+use chrono::{DateTime, Days, Months, NaiveDate, Utc};
+use maud::{DOCTYPE, Markup, html};
+use rust_decimal::Decimal;
+use solocrm_app::overview::{
+    CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months,
+};
+use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
+use solocrm_core::care::CareConfig;
+use solocrm_core::metrics::{MetricError, Period, ReportConfig};
+use solocrm_core::{
+    BusinessZone, Channel, Currency, Customer, CustomerData, CustomerId, CustomerQuery, DealId,
+    DealStage, Direction, Email, FreeText, Label, LifecycleStage, Money, NewCustomer,
+    NewInteraction, NewPurchase, PersonName, ReportError, SearchText, StageReason, Store as _,
+    StoreError, StoreErrorKind,
+};
+
+use crate::AppState;
+use crate::charts::{Bar, ChartText, bar_chart};
+use crate::i18n::Lang;
+use crate::security::lang_of;
+
+/// Rows per page of the customer list.
+const PAGE: usize = 50;
+/// Days of care the dashboard shows.
+const DASHBOARD_CARE_DAYS: u32 = 7;
+/// Days of care the care page shows unless asked.
+const CARE_DAYS: u32 = 14;
+
+/// What every page needs from the request: its language and path.
+pub struct Ctx {
+    lang: Lang,
+    path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Ctx {
+            lang: lang_of(&parts.headers, parts.uri.query()),
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+/// Why a request failed, before it is rendered.
+#[derive(Debug)]
+enum Failure {
+    NotFound(String),
+    Invalid(String),
+    Busy,
+    Internal(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        if e.is_retryable() {
+            return Failure::Busy;
+        }
+        match e.kind() {
+            StoreErrorKind::NotFound => Failure::NotFound(e.to_string()),
+            StoreErrorKind::Validation
+            | StoreErrorKind::Conflict
+            | StoreErrorKind::InvalidTransition => Failure::Invalid(e.to_string()),
+            _ => Failure::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<ReportError> for Failure {
+    fn from(e: ReportError) -> Self {
+        match e {
+            ReportError::Store(e) => e.into(),
+            ReportError::Metric(e) => Failure::Internal(e.to_string()),
+            other => Failure::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<MetricError> for Failure {
+    fn from(e: MetricError) -> Self {
+        Failure::Invalid(e.to_string())
+    }
+}
+
+/// Runs `f` on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
+) -> Result<T, Failure> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Failure::Internal(format!("a request's work stopped: {e}")))?
+}
+
+/// The frame of every page: header with navigation and the language switch.
+fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    let l = ctx.lang;
+    let nav = [
+        ("/", "nav.dashboard"),
+        ("/customers", "nav.customers"),
+        ("/care", "nav.care"),
+        ("/pipeline", "nav.pipeline"),
+    ];
+    html! {
+        (DOCTYPE)
+        html lang=(l.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · solocrm" }
+                link rel="stylesheet" href=(crate::CSS_PATH);
+            }
+            body {
+                header.top {
+                    a.brand href="/" { (l.t("app.name")) }
+                    nav {
+                        @for (href, key) in nav {
+                            @if ctx.path == href {
+                                a href=(href) aria-current="page" { (l.t(key)) }
+                            } @else {
+                                a href=(href) { (l.t(key)) }
+                            }
+                        }
+                    }
+                    nav.lang aria-label=(l.t("nav.language")) {
+                        a #lang-en href=(format!("{}?lang=en", ctx.path)) lang="en" hreflang="en" { "English" }
+                        a #lang-zh href=(format!("{}?lang=zh-CN", ctx.path)) lang="zh-CN" hreflang="zh-CN" { "中文" }
+                    }
+                }
+                main { h1 { bdi { (title) } } (body) }
+            }
+        }
+    }
+}
+
+fn respond(status: StatusCode, markup: Markup) -> Response {
+    (status, markup).into_response()
+}
+
+/// The page of a failure.
+fn failure(ctx: &Ctx, f: Failure) -> Response {
+    let l = ctx.lang;
+    let (status, title, message) = match f {
+        Failure::NotFound(m) => (StatusCode::NOT_FOUND, l.t("error.not_found"), m),
+        Failure::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, l.t("error.title"), m),
+        Failure::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            l.t("error.title"),
+            l.t("error.busy").to_owned(),
+        ),
+        Failure::Internal(detail) => {
+            eprintln!("solocrm serve: {detail}");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                l.t("error.title"),
+                l.t("error.internal").to_owned(),
+            )
+        }
+    };
+    respond(
+        status,
+        frame(ctx, title, html! { p.message role="alert" { (message) } }),
+    )
+}
+
+/// The fallback: 404 for every path no route serves.
+pub async fn not_found(ctx: Ctx) -> Response {
+    let m = ctx.lang.t("error.no_page").to_owned();
+    failure(&ctx, Failure::NotFound(m))
+}
+
+/// A form's message beside its field, and what was typed.
+#[derive(Debug, Default)]
+struct FormState {
+    /// Which form (`add`, `edit`, `interaction`, `purchase`, `stage`, `deal-N`).
+    form: String,
+    /// Which field the message belongs to.
+    field: &'static str,
+    message: String,
+    values: HashMap<String, String>,
+}
+
+impl FormState {
+    fn new(
+        form: &str,
+        field: &'static str,
+        message: impl Into<String>,
+        values: &HashMap<String, String>,
+    ) -> Self {
+        FormState {
+            form: form.to_owned(),
+            field,
+            message: message.into(),
+            values: values.clone(),
+        }
+    }
+}
+
+/// The message for `field` of `form`, if the failed form was that one.
+fn error_for<'a>(state: Option<&'a FormState>, form: &str, field: &str) -> Option<&'a str> {
+    state
+        .filter(|s| s.form == form && s.field == field)
+        .map(|s| s.message.as_str())
+}
+
+/// What was typed into `field` of `form`, to show it again.
+fn typed<'a>(state: Option<&'a FormState>, form: &str, field: &str) -> &'a str {
+    state
+        .filter(|s| s.form == form)
+        .and_then(|s| s.values.get(field))
+        .map_or("", String::as_str)
+}
+
+/// A labelled input with its message.
+fn field(
+    state: Option<&FormState>,
+    form: &str,
+    name: &str,
+    label: &str,
+    kind: &str,
+    value: &str,
+) -> Markup {
+    let id = format!("{form}-{name}");
+    let error = error_for(state, form, name);
+    let shown = if state.is_some_and(|s| s.form == form) {
+        typed(state, form, name)
+    } else {
+        value
+    };
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            @if let Some(e) = error {
+                input id=(id) name=(name) type=(kind) value=(shown) aria-invalid="true"
+                    aria-describedby=(format!("{id}-error"));
+                span.error id=(format!("{id}-error")) role="alert" { (e) }
+            } @else {
+                input id=(id) name=(name) type=(kind) value=(shown);
+            }
+        }
+    }
+}
+
+/// A select of names with their labels, the first (or the typed) one selected.
+fn select(
+    state: Option<&FormState>,
+    form: &str,
+    name: &str,
+    label: &str,
+    options: &[(&'static str, &'static str)],
+) -> Markup {
+    let id = format!("{form}-{name}");
+    let chosen = typed(state, form, name);
+    let error = error_for(state, form, name);
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            select id=(id) name=(name) {
+                @for (value, text) in options {
+                    @if *value == chosen {
+                        option value=(value) selected { (text) }
+                    } @else {
+                        option value=(value) { (text) }
+                    }
+                }
+            }
+            @if let Some(e) = error { span.error id=(format!("{id}-error")) role="alert" { (e) } }
+        }
+    }
+}
+
+fn day_of(zone: BusinessZone, at: DateTime<Utc>) -> NaiveDate {
+    zone.date_of(at)
+}
+
+fn percent(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_owned(), |v| format!("{v:.2} %"))
+}
+
+fn stage_label(l: Lang, s: LifecycleStage) -> &'static str {
+    l.label("stage", s.as_str())
+}
+
+fn deal_label(l: Lang, s: DealStage) -> &'static str {
+    l.label("deal", s.as_str())
+}
+
+fn non_empty(map: &HashMap<String, String>, key: &str) -> Option<String> {
+    map.get(key)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+// ---------------------------------------------------------------------------------
+// Dashboard
+
+/// A kept dashboard report: by period and time zone.
+pub(crate) type ReportKey = (NaiveDate, NaiveDate, &'static str);
+/// A kept care list: by first day, days ahead and time zone.
+pub(crate) type CareKey = (NaiveDate, u32, &'static str);
+
+/// What the dashboard shows.
+struct Shown {
+    part: Arc<(Dashboard, Vec<MonthRevenue>)>,
+    board: PipelineBoard,
+    care: Arc<CareList>,
+}
+
+/// `GET /`: the metrics of a period (default: the year up to today), three charts and
+/// the care of the next days.
+pub async fn dashboard(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let l = ctx.lang;
+    let mut form_error = None;
+    let mut parse = |key: &'static str| match non_empty(&q, key) {
+        None => None,
+        Some(v) => match solocrm_app::values::date(&v) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                form_error = Some(FormState::new("period", key, e.to_string(), &q));
+                None
+            }
+        },
+    };
+    let (from, to) = (parse("from"), parse("to"));
+    let now = st.now();
+    let inner = st.inner.clone();
+    let loaded = blocking(move || {
+        let books = &inner.books;
+        let zone = books.time_zone()?;
+        let last_day = to.unwrap_or_else(|| zone.date_of(now));
+        let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
+        let start = from.unwrap_or_else(|| end.checked_sub_months(Months::new(12)).unwrap_or(end));
+        if start >= end {
+            return Ok(Err(()));
+        }
+        let period = Period::new(start, end)?.in_zone(zone);
+        let config = ReportConfig {
+            include_rfm_table: false,
+            ..ReportConfig::default()
+        };
+        let as_of = (zone.end_of(last_day) - chrono::Duration::seconds(1)).min(now);
+        if zone.end_of(last_day) <= now {
+            // A past period: the books as they stood at its end, computed each time.
+            let o = solocrm_app::history::read_as_of_day(books, last_day, now, |r| {
+                Ok(Overview::load(
+                    &r,
+                    period,
+                    &config,
+                    as_of,
+                    DASHBOARD_CARE_DAYS,
+                    &CareConfig::default(),
+                ))
+            })??;
+            return Ok(Ok(Shown {
+                part: Arc::new((o.dashboard, o.revenue_by_month)),
+                board: o.board,
+                care: Arc::new(o.care),
+            }));
+        }
+        // The period runs to today: its report is kept while the outbox shows no new
+        // event; the board and the care list (which move with the clock) are read anew.
+        let key = (period.start(), period.end(), zone.name());
+        let care_key = (zone.date_of(as_of), DASHBOARD_CARE_DAYS, zone.name());
+        let shown = books.read(|r| {
+            let part = match inner
+                .reports
+                .get(&r, &key, || dashboard_with_months(&r, period, &config))
+            {
+                Ok(part) => part,
+                Err(ReportError::Store(e)) => return Err(e),
+                Err(e) => return Ok(Err(e)),
+            };
+            let care = inner.care.get(&r, &care_key, || {
+                CareList::load(&r, as_of, DASHBOARD_CARE_DAYS, &CareConfig::default())
+            })?;
+            Ok(Ok(Shown {
+                part,
+                board: PipelineBoard::load(&r, as_of, &config.stage_probabilities)?,
+                care,
+            }))
+        })??;
+        Ok(Ok(shown))
+    })
+    .await;
+    let shown = match loaded {
+        Ok(Ok(v)) => v,
+        Ok(Err(())) => {
+            let state = FormState::new("period", "to", l.t("error.period_backwards"), &q);
+            return respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                frame(
+                    &ctx,
+                    l.t("dash.title"),
+                    period_form(l, Some(&state), None, None),
+                ),
+            );
+        }
+        Err(f) => return failure(&ctx, f),
+    };
+    let status = if form_error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    respond(
+        status,
+        frame(
+            &ctx,
+            l.t("dash.title"),
+            dashboard_body(l, &shown, form_error.as_ref()),
+        ),
+    )
+}
+
+fn period_form(
+    l: Lang,
+    state: Option<&FormState>,
+    start: Option<NaiveDate>,
+    last: Option<NaiveDate>,
+) -> Markup {
+    let s = start.map(|d| d.to_string()).unwrap_or_default();
+    let e = last.map(|d| d.to_string()).unwrap_or_default();
+    html! {
+        form.inline method="get" action="/" {
+            (field(state, "period", "from", l.t("dash.from"), "date", &s))
+            (field(state, "period", "to", l.t("dash.to"), "date", &e))
+            button type="submit" { (l.t("dash.show")) }
+        }
+    }
+}
+
+fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
+    let (d, months) = (&o.part.0, &o.part.1);
+    let last_day = d.period.end.pred_opt().unwrap_or(d.period.end);
+    let currency = d.report.currency;
+    let money = |s: &str| format!("{s} {currency}");
+    let stage_bars: Vec<Bar> = d
+        .stages
+        .iter()
+        .map(|(s, n)| Bar {
+            label: stage_label(l, *s).to_owned(),
+            value: Decimal::from(*n),
+            shown: n.to_string(),
+        })
+        .collect();
+    let month_bars: Vec<Bar> = months
+        .iter()
+        .map(|m| Bar {
+            label: m.month.format("%Y-%m").to_string(),
+            value: m.revenue.amount(),
+            shown: m.revenue.amount().to_string(),
+        })
+        .collect();
+    let orders: Vec<String> = months.iter().map(|m| m.orders.to_string()).collect();
+    let pipeline_bars: Vec<Bar> = o
+        .board
+        .columns
+        .iter()
+        .map(|c| Bar {
+            label: deal_label(l, c.stage).to_owned(),
+            value: c.total.amount(),
+            shown: c.total.amount().to_string(),
+        })
+        .collect();
+    let deals: Vec<String> = o
+        .board
+        .columns
+        .iter()
+        .map(|c| c.cards.len().to_string())
+        .collect();
+    let weighted: Vec<String> = o
+        .board
+        .columns
+        .iter()
+        .map(|c| c.weighted.amount().to_string())
+        .collect();
+    let live: usize = d.stages.iter().map(|(_, n)| n).sum();
+    let figures = [
+        ("dash.customers", live.to_string()),
+        ("dash.revenue", money(&d.revenue)),
+        ("dash.net_revenue", money(&d.net_revenue)),
+        ("dash.costs", money(&d.costs)),
+        (
+            "dash.nps",
+            d.nps.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}")),
+        ),
+        ("dash.csat", percent(d.csat)),
+        ("dash.churn", percent(d.churn_rate)),
+        ("dash.retention", percent(d.retention_rate)),
+        ("dash.repeat", percent(d.repeat_purchase_rate)),
+    ];
+    html! {
+        p.period { (l.f("dash.period", &[("start", &d.period.start), ("end", &last_day)])) }
+        (period_form(l, state, Some(d.period.start), Some(last_day)))
+        dl.figures {
+            @for (key, value) in &figures {
+                div { dt { (l.t(key)) } dd { (value) } }
+            }
+        }
+        div.charts {
+            (bar_chart(ChartText { id: "chart-stages", title: l.t("chart.stages"),
+                label_header: l.t("col.stage"), value_header: l.t("col.customers") },
+                &stage_bars, &[]))
+            (bar_chart(ChartText { id: "chart-revenue", title: l.t("chart.revenue"),
+                label_header: l.t("col.month"), value_header: l.t("col.revenue") },
+                &month_bars, &[(l.t("col.orders"), orders)]))
+            (bar_chart(ChartText { id: "chart-pipeline", title: l.t("chart.pipeline"),
+                label_header: l.t("col.stage"), value_header: l.t("col.value") },
+                &pipeline_bars, &[(l.t("col.deals"), deals), (l.t("col.weighted"), weighted)]))
+        }
+        h2 { (l.f("dash.care", &[("days", &o.care.days)])) }
+        (care_table(l, &o.care))
+    }
+}
+
+fn care_table(l: Lang, care: &CareList) -> Markup {
+    html! {
+        @if care.entries.is_empty() {
+            p.empty { (l.t("care.nobody")) }
+        } @else {
+            table.care {
+                thead { tr { th { (l.t("col.date")) } th { (l.t("col.customer")) } th { (l.t("col.reason")) } } }
+                tbody {
+                    @for e in &care.entries {
+                        tr {
+                            td { (e.item.date) }
+                            td {
+                                @match (e.item.customer, &e.customer_name) {
+                                    (Some(id), Some(name)) => a href=(format!("/customers/{id}")) { bdi { (name) } },
+                                    _ => (l.t("care.everyone")),
+                                }
+                            }
+                            td { (l.care_reason(&e.item.reason)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Customers
+
+struct ListView {
+    rows: Vec<CustomerRow>,
+    /// The next page's link, if there is one.
+    next: Option<String>,
+    previous: Option<String>,
+    total: Option<usize>,
+}
+
+/// The customers of a list request: a search (`q`, ranked, by page numbers) or the
+/// list by id (`after` cursor), filtered by `stage`.
+async fn load_list(st: &AppState, q: &HashMap<String, String>) -> Result<ListView, Failure> {
+    let stage = match non_empty(q, "stage") {
+        Some(s) => Some(LifecycleStage::parse(&s).map_err(|e| Failure::Invalid(e.to_string()))?),
+        None => None,
+    };
+    let text = match non_empty(q, "q") {
+        Some(t) => Some(SearchText::parse(&t).map_err(|e| Failure::Invalid(e.to_string()))?),
+        None => None,
+    };
+    let page: usize = non_empty(q, "page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    let after: Option<u64> = non_empty(q, "after").and_then(|a| a.parse().ok());
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let keep = |extra: &[(&str, String)]| {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(t) = non_empty(q, "q") {
+            pairs.push(("q", t));
+        }
+        if let Some(s) = non_empty(q, "stage") {
+            pairs.push(("stage", s));
+        }
+        pairs.extend(extra.iter().cloned());
+        format!(
+            "/customers?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    match text {
+        Some(text) => {
+            let (rows, total) = blocking(move || {
+                Ok(books.read(|r| {
+                    // Without a stage filter only the hits up to this page are needed.
+                    let limit = stage.is_none().then_some(page * PAGE);
+                    let (hits, matched) = r.search_customers(&text, limit)?;
+                    let hits: Vec<Customer> = hits
+                        .into_iter()
+                        .filter(|c| stage.is_none_or(|s| c.stage() == s))
+                        .collect();
+                    let total = if stage.is_none() { matched } else { hits.len() };
+                    let page_items: Vec<Customer> = hits
+                        .into_iter()
+                        .skip((page - 1) * PAGE)
+                        .take(PAGE)
+                        .collect();
+                    Ok((customer_rows(&r, page_items, now)?, total))
+                })?)
+            })
+            .await?;
+            let next = (page * PAGE < total).then(|| keep(&[("page", (page + 1).to_string())]));
+            let previous = (page > 1).then(|| keep(&[("page", (page - 1).to_string())]));
+            Ok(ListView {
+                rows,
+                next,
+                previous,
+                total: Some(total),
+            })
+        }
+        None => {
+            let (rows, next_id) = blocking(move || {
+                Ok(books.read(|r| {
+                    let found = r.list_customers(&CustomerQuery {
+                        stage,
+                        after: after.map(CustomerId::new),
+                        limit: u32::try_from(PAGE).unwrap_or(50),
+                        ..CustomerQuery::default()
+                    })?;
+                    Ok((customer_rows(&r, found.items, now)?, found.next))
+                })?)
+            })
+            .await?;
+            let next = next_id.map(|n| keep(&[("after", n.to_string())]));
+            let previous = after.is_some().then(|| keep(&[]));
+            Ok(ListView {
+                rows,
+                next,
+                previous,
+                total: None,
+            })
+        }
+    }
+}
+
+/// `GET /customers`.
+pub async fn customers(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    match load_list(&st, &q).await {
+        Ok(list) => respond(StatusCode::OK, customers_page(&ctx, &q, &list, None)),
+        Err(Failure::Invalid(m)) => {
+            let state = FormState::new("search", "q", m, &q);
+            let empty = ListView {
+                rows: Vec::new(),
+                next: None,
+                previous: None,
+                total: Some(0),
+            };
+            respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                customers_page(&ctx, &q, &empty, Some(&state)),
+            )
+        }
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+fn customers_page(
+    ctx: &Ctx,
+    q: &HashMap<String, String>,
+    list: &ListView,
+    state: Option<&FormState>,
+) -> Markup {
+    let l = ctx.lang;
+    let mut stages: Vec<(&'static str, &'static str)> = vec![("", l.t("customers.any_stage"))];
+    stages.extend(
+        LifecycleStage::ALL
+            .iter()
+            .map(|s| (s.as_str(), stage_label(l, *s))),
+    );
+    let search_state = state.filter(|s| s.form == "search");
+    let add_state = state.filter(|s| s.form == "add");
+    let q_value = q.get("q").map_or("", String::as_str);
+    let stage_value = q.get("stage").map_or("", String::as_str);
+    let body = html! {
+        form.inline.search method="get" action="/customers" role="search" {
+            div.field {
+                label for="search-q" { (l.t("customers.search")) }
+                input #search-q type="search" name="q" value=(q_value)
+                    placeholder=(l.t("customers.search_hint"));
+                @if let Some(e) = error_for(search_state, "search", "q") {
+                    span.error role="alert" { (e) }
+                }
+            }
+            div.field {
+                label for="search-stage" { (l.t("col.stage")) }
+                select #search-stage name="stage" {
+                    @for (value, text) in &stages {
+                        @if *value == stage_value {
+                            option value=(value) selected { (text) }
+                        } @else {
+                            option value=(value) { (text) }
+                        }
+                    }
+                }
+            }
+            button type="submit" { (l.t("customers.search")) }
+        }
+        @if let Some(total) = list.total {
+            p.count { (l.f("customers.found", &[("n", &total)])) }
+        }
+        @if list.rows.is_empty() {
+            p.empty { (l.t("customers.none")) }
+        } @else {
+            table.customers {
+                thead { tr {
+                    th { (l.t("col.name")) } th { (l.t("col.stage")) }
+                    th { (l.t("col.last_purchase")) } th.num { (l.t("col.spent")) }
+                } }
+                tbody {
+                    @for row in &list.rows {
+                        @let c = &row.customer;
+                        tr {
+                            td { a href=(format!("/customers/{}", c.id())) { bdi { (c.name()) } } }
+                            td data-stage=(c.stage().as_str()) { (stage_label(l, c.stage())) }
+                            td { (row.last_purchase.map(|d| d.to_string()).unwrap_or_default()) }
+                            td.num { (row.spent) }
+                        }
+                    }
+                }
+            }
+        }
+        nav.pages {
+            @if let Some(p) = &list.previous { a rel="prev" href=(p) { (l.t("customers.previous")) } }
+            @if let Some(n) = &list.next { a rel="next" href=(n) { (l.t("customers.next")) } }
+        }
+        section.add {
+            h2 { (l.t("customers.add")) }
+            form #add-customer method="post" action="/customers" {
+                (field(add_state, "add", "name", l.t("field.name"), "text", ""))
+                (field(add_state, "add", "email", &format!("{} {}", l.t("field.email"), l.t("field.optional")), "email", ""))
+                button type="submit" { (l.t("customers.add_button")) }
+            }
+        }
+    };
+    frame(ctx, l.t("customers.title"), body)
+}
+
+/// The data of a new or edited customer from a form: `name` and `email`.
+fn customer_fields(
+    form: &str,
+    values: &HashMap<String, String>,
+    base: Option<CustomerData>,
+) -> Result<CustomerData, FormState> {
+    let name = values.get("name").map_or("", |v| v.trim());
+    let name =
+        PersonName::parse(name).map_err(|e| FormState::new(form, "name", e.to_string(), values))?;
+    let email = match non_empty(values, "email") {
+        Some(e) => Some(
+            Email::parse(&e).map_err(|e| FormState::new(form, "email", e.to_string(), values))?,
+        ),
+        None => None,
+    };
+    let mut data = base.unwrap_or_else(|| CustomerData::new(name.clone()));
+    data.name = name;
+    data.email = email;
+    Ok(data)
+}
+
+/// The field a store's refusal of a customer's data belongs to.
+fn customer_error_field(e: &StoreError) -> &'static str {
+    let text = e.to_string();
+    if text.contains("email") {
+        "email"
+    } else {
+        "name"
+    }
+}
+
+/// `POST /customers` (`name`, `email`): 303 to the new customer's page.
+pub async fn add_customer(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let data = match customer_fields("add", &values, None) {
+        Ok(d) => d,
+        Err(state) => return add_refused(&st, &ctx, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let created = blocking(move || Ok(books.create_customer(NewCustomer::new(data, now)))).await;
+    match created {
+        Ok(Ok(c)) => Redirect::to(&format!("/customers/{}", c.id())).into_response(),
+        Ok(Err(e)) => {
+            let field = customer_error_field(&e);
+            let text = e.to_string();
+            match Failure::from(e) {
+                Failure::Invalid(_) => {
+                    add_refused(&st, &ctx, FormState::new("add", field, text, &values)).await
+                }
+                f => failure(&ctx, f),
+            }
+        }
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+/// The customer list with the add form's message: 422.
+async fn add_refused(st: &AppState, ctx: &Ctx, state: FormState) -> Response {
+    let q = HashMap::new();
+    match load_list(st, &q).await {
+        Ok(list) => respond(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            customers_page(ctx, &q, &list, Some(&state)),
+        ),
+        Err(f) => failure(ctx, f),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// One customer
+
+/// A version of a customer's stored record: what the edit form was filled from. A save
+/// whose version is not the stored one's was made on an older page.
+fn version_of(c: &Customer) -> String {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{c:?}").hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
+fn parse_id(raw: &str) -> Option<u64> {
+    raw.strip_prefix('#').unwrap_or(raw).parse().ok()
+}
+
+async fn load_customer(
+    st: &AppState,
+    id: u64,
+) -> Result<(CustomerPage, BusinessZone, Currency), Failure> {
+    let books = st.inner.books.clone();
+    blocking(move || {
+        Ok(books.read(|r| {
+            let page = CustomerPage::load(&r, CustomerId::new(id))?;
+            Ok((page, r.time_zone()?, r.currency()))
+        })?)
+    })
+    .await
+}
+
+/// `GET /customers/{id}`.
+pub async fn customer(State(st): State<AppState>, ctx: Ctx, Path(raw): Path<String>) -> Response {
+    show_customer(&st, &ctx, &raw, StatusCode::OK, None).await
+}
+
+async fn show_customer(
+    st: &AppState,
+    ctx: &Ctx,
+    raw: &str,
+    status: StatusCode,
+    state: Option<&FormState>,
+) -> Response {
+    let missing = || Failure::NotFound(ctx.lang.f("error.no_customer", &[("id", &raw.to_owned())]));
+    let Some(id) = parse_id(raw) else {
+        return failure(ctx, missing());
+    };
+    match load_customer(st, id).await {
+        Ok((page, zone, currency)) => {
+            respond(status, customer_page(ctx, &page, zone, currency, state))
+        }
+        Err(Failure::NotFound(_)) => failure(ctx, missing()),
+        Err(f) => failure(ctx, f),
+    }
+}
+
+/// One line of the timeline.
+struct Event {
+    at: DateTime<Utc>,
+    kind: &'static str,
+    what: String,
+    amount: Option<Money>,
+}
+
+fn timeline(l: Lang, page: &CustomerPage) -> Vec<Event> {
+    let e = &page.export;
+    let mut events = Vec::new();
+    for i in e.interactions.iter().filter(|i| !i.is_void()) {
+        events.push(Event {
+            at: i.at(),
+            kind: "kind.interaction",
+            what: format!(
+                "{} · {} · {}",
+                l.label("channel", i.channel().as_str()),
+                l.label("direction", i.direction().as_str()),
+                i.summary()
+            ),
+            amount: None,
+        });
+    }
+    for p in e.purchases.iter().filter(|p| !p.is_void()) {
+        events.push(Event {
+            at: p.at(),
+            kind: "kind.purchase",
+            what: p.description().map(ToString::to_string).unwrap_or_default(),
+            amount: Some(p.amount()),
+        });
+    }
+    for r in &e.refunds {
+        events.push(Event {
+            at: r.at(),
+            kind: "kind.refund",
+            what: r.reason().map(ToString::to_string).unwrap_or_default(),
+            amount: Some(r.amount()),
+        });
+    }
+    for s in e.surveys.iter().filter(|s| !s.is_void()) {
+        events.push(Event {
+            at: s.at(),
+            kind: "kind.survey",
+            what: format!(
+                "{} {}{}",
+                s.score().kind(),
+                s.score().value(),
+                s.comment().map(|c| format!(" · {c}")).unwrap_or_default()
+            ),
+            amount: None,
+        });
+    }
+    for r in &e.requests {
+        events.push(Event {
+            at: r.opened_at(),
+            kind: "kind.request",
+            what: format!("{} · {} · {}", r.kind(), r.subject(), r.status()),
+            amount: None,
+        });
+    }
+    for d in &e.deals {
+        events.push(Event {
+            at: d.created_at(),
+            kind: "kind.deal",
+            what: format!("{} · {}", d.title(), deal_label(l, d.stage())),
+            amount: Some(d.value()),
+        });
+    }
+    for t in &e.tasks {
+        events.push(Event {
+            at: t.created_at(),
+            kind: "kind.task",
+            what: format!(
+                "{} · {} · {}",
+                l.label("task", t.kind().as_str()),
+                t.title(),
+                t.due()
+            ),
+            amount: None,
+        });
+    }
+    for s in &e.stage_history {
+        events.push(Event {
+            at: s.at,
+            kind: "kind.stage",
+            what: format!("{} → {}", stage_label(l, s.from), stage_label(l, s.to)),
+            amount: None,
+        });
+    }
+    events.sort_by_key(|e| std::cmp::Reverse(e.at));
+    events
+}
+
+fn customer_page(
+    ctx: &Ctx,
+    page: &CustomerPage,
+    zone: BusinessZone,
+    currency: Currency,
+    state: Option<&FormState>,
+) -> Markup {
+    let l = ctx.lang;
+    let c = &page.export.customer;
+    let id = c.id();
+    let d = c.data();
+    let title = c.name().to_string();
+    let tags: Vec<String> = c.tags().iter().map(|t| t.as_str().to_owned()).collect();
+    let channels: Vec<(&'static str, &'static str)> = Channel::ALL
+        .iter()
+        .map(|ch| (ch.as_str(), l.label("channel", ch.as_str())))
+        .collect();
+    let directions: Vec<(&'static str, &'static str)> = Direction::ALL
+        .iter()
+        .map(|x| (x.as_str(), l.label("direction", x.as_str())))
+        .collect();
+    let moves: Vec<(&'static str, &'static str)> = c
+        .stage()
+        .successors()
+        .iter()
+        .map(|s| (s.as_str(), stage_label(l, *s)))
+        .collect();
+    let events = timeline(l, page);
+    let conflict = state.filter(|s| s.form == "edit" && s.field == "version");
+    let body = html! {
+        @if let Some(s) = conflict {
+            p.message.conflict role="alert" { (s.message) }
+        }
+        section.profile {
+            h2 { (l.t("customer.profile")) }
+            dl {
+                div { dt { (l.t("customer.stage")) } dd #stage data-stage=(c.stage().as_str()) { (stage_label(l, c.stage())) } }
+                @if let Some(e) = c.email() { div { dt { (l.t("field.email")) } dd { (e) } } }
+                @if let Some(p) = c.phone() { div { dt { (l.t("customer.phone")) } dd { (p) } } }
+                @if let Some(co) = &d.company { div { dt { (l.t("customer.company")) } dd { (co) } } }
+                @if let Some(city) = &c.profile().city { div { dt { (l.t("customer.city")) } dd { (city) } } }
+                div { dt { (l.t("customer.since")) } dd { (day_of(zone, c.created_at())) } }
+                div { dt { (l.t("customer.points")) } dd { (page.points_balance) } }
+                div { dt { (l.t("customer.tags")) } dd.tags {
+                    @for t in &tags { span.tag { (t) } " " }
+                } }
+            }
+        }
+        section.history {
+            h2 { (l.t("customer.history")) }
+            @if page.export.stage_history.is_empty() {
+                p.empty { (l.t("customer.nothing_yet")) }
+            } @else {
+                table {
+                    thead { tr { th { (l.t("col.date")) } th { (l.t("col.from")) } th { (l.t("col.to")) } th { (l.t("col.why")) } } }
+                    tbody {
+                        @for s in page.export.stage_history.iter().rev() {
+                            tr {
+                                td { (day_of(zone, s.at)) }
+                                td { (stage_label(l, s.from)) }
+                                td { (stage_label(l, s.to)) }
+                                td { @match &s.reason {
+                                    StageReason::Manual { note: Some(n) } => (n),
+                                    StageReason::Manual { note: None } => (l.t("customer.manual")),
+                                    StageReason::Rule { rule } => (l.f("customer.saved_by_policy", &[("rule", rule)])),
+                                } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.timeline {
+            h2 { (l.t("customer.timeline")) }
+            @if events.is_empty() {
+                p.empty { (l.t("customer.nothing_yet")) }
+            } @else {
+                table #timeline {
+                    thead { tr { th { (l.t("col.date")) } th { (l.t("col.kind")) } th { (l.t("col.what")) } th.num { (l.t("col.amount")) } } }
+                    tbody {
+                        @for e in &events {
+                            tr data-kind=(e.kind.trim_start_matches("kind.")) {
+                                td { (day_of(zone, e.at)) }
+                                td { (l.t(e.kind)) }
+                                td { bdi { (e.what) } }
+                                td.num { (e.amount.map(|m| m.to_string()).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        div.forms {
+            form #form-interaction method="post" action=(format!("/customers/{id}/interactions")) {
+                h2 { (l.t("form.interaction")) }
+                (select(state, "interaction", "channel", l.t("form.channel"), &channels))
+                (select(state, "interaction", "direction", l.t("form.direction"), &directions))
+                (field(state, "interaction", "summary", l.t("form.summary"), "text", ""))
+                button type="submit" { (l.t("form.log")) }
+            }
+            form #form-purchase method="post" action=(format!("/customers/{id}/purchases")) {
+                h2 { (l.t("form.purchase")) }
+                (field(state, "purchase", "amount", &format!("{} ({})", l.t("form.amount"), currency), "text", ""))
+                (field(state, "purchase", "description", &format!("{} {}", l.t("form.description"), l.t("field.optional")), "text", ""))
+                (field(state, "purchase", "date", &format!("{} ({})", l.t("form.date"), l.t("form.date_hint")), "date", ""))
+                button type="submit" { (l.t("form.record")) }
+            }
+            form #form-stage method="post" action=(format!("/customers/{id}/stage")) {
+                h2 { (l.t("form.stage")) }
+                @if moves.is_empty() {
+                    p.empty { (l.t("form.no_moves")) }
+                } @else {
+                    (select(state, "stage", "stage", l.t("form.to_stage"), &moves))
+                    (field(state, "stage", "note", &format!("{} {}", l.t("form.note"), l.t("field.optional")), "text", ""))
+                    button type="submit" { (l.t("form.change")) }
+                }
+            }
+            form #form-edit method="post" action=(format!("/customers/{id}/edit")) {
+                h2 { (l.t("customer.edit")) }
+                input type="hidden" name="version" value=(version_of(c));
+                (field(state, "edit", "name", l.t("field.name"), "text", c.name().as_ref()))
+                (field(state, "edit", "email", &format!("{} {}", l.t("field.email"), l.t("field.optional")), "email", &c.email().map(ToString::to_string).unwrap_or_default()))
+                button type="submit" { (l.t("customer.save")) }
+            }
+        }
+    };
+    frame(ctx, &title, body)
+}
+
+/// A customer form's outcome: 303 back to the page, or 422 with the page and message.
+async fn after_customer_form(
+    st: &AppState,
+    ctx: &Ctx,
+    raw: &str,
+    form: &'static str,
+    field_of_store_error: &'static str,
+    values: &HashMap<String, String>,
+    result: Result<Result<(), StoreError>, Failure>,
+) -> Response {
+    match result {
+        Ok(Ok(())) => Redirect::to(&format!("/customers/{raw}")).into_response(),
+        Ok(Err(e)) => match Failure::from(e) {
+            Failure::Invalid(m) => {
+                let state = FormState::new(form, field_of_store_error, m, values);
+                show_customer(st, ctx, raw, StatusCode::UNPROCESSABLE_ENTITY, Some(&state)).await
+            }
+            Failure::NotFound(_) => show_customer(st, ctx, raw, StatusCode::NOT_FOUND, None).await,
+            f => failure(ctx, f),
+        },
+        Err(f) => failure(ctx, f),
+    }
+}
+
+/// The 422 of a form whose field did not parse.
+async fn refused(st: &AppState, ctx: &Ctx, raw: &str, state: FormState) -> Response {
+    show_customer(st, ctx, raw, StatusCode::UNPROCESSABLE_ENTITY, Some(&state)).await
+}
+
+/// `POST /customers/{id}/interactions` (`channel`, `direction`, `summary`).
+pub async fn log_interaction(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "interaction";
+    let channel = match Channel::parse(values.get("channel").map_or("", String::as_str)) {
+        Ok(c) => c,
+        Err(e) => {
+            return refused(
+                &st,
+                &ctx,
+                &raw,
+                FormState::new(f, "channel", e.to_string(), &values),
+            )
+            .await;
+        }
+    };
+    let direction = match Direction::parse(values.get("direction").map_or("", String::as_str)) {
+        Ok(d) => d,
+        Err(e) => {
+            return refused(
+                &st,
+                &ctx,
+                &raw,
+                FormState::new(f, "direction", e.to_string(), &values),
+            )
+            .await;
+        }
+    };
+    let summary = match FreeText::parse(values.get("summary").map_or("", |s| s.trim())) {
+        Ok(s) if !s.as_str().is_empty() => s,
+        Ok(_) => {
+            let m = "the summary is empty".to_owned();
+            return refused(&st, &ctx, &raw, FormState::new(f, "summary", m, &values)).await;
+        }
+        Err(e) => {
+            return refused(
+                &st,
+                &ctx,
+                &raw,
+                FormState::new(f, "summary", e.to_string(), &values),
+            )
+            .await;
+        }
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .log_interaction(NewInteraction {
+                customer: CustomerId::new(id),
+                channel,
+                direction,
+                at: now,
+                summary,
+                sentiment: None,
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "summary", &values, result).await
+}
+
+/// `POST /customers/{id}/purchases` (`amount`, `description`, `date`).
+pub async fn record_purchase(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "purchase";
+    let books = st.inner.books.clone();
+    let currency = books.base_currency();
+    let amount = match Money::parse(values.get("amount").map_or("", |s| s.trim()), currency) {
+        Ok(m) => m,
+        Err(e) => {
+            return refused(
+                &st,
+                &ctx,
+                &raw,
+                FormState::new(f, "amount", e.to_string(), &values),
+            )
+            .await;
+        }
+    };
+    let description = match non_empty(&values, "description")
+        .map(|d| FreeText::parse(&d))
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            return refused(
+                &st,
+                &ctx,
+                &raw,
+                FormState::new(f, "description", e.to_string(), &values),
+            )
+            .await;
+        }
+    };
+    let date = non_empty(&values, "date");
+    let now = st.now();
+    let result = blocking(move || {
+        let zone = books.time_zone()?;
+        let at = match date {
+            None => now,
+            Some(d) => match solocrm_app::values::date(&d) {
+                Ok(day) if day == zone.date_of(now) => now,
+                Ok(day) => zone.start_of(day) + chrono::Duration::hours(12),
+                Err(e) => return Ok(Err(Err(e.to_string()))),
+            },
+        };
+        let mut new = NewPurchase::new(CustomerId::new(id), at, amount);
+        new.description = description;
+        Ok(books.record_purchase(new).map(|_| ()).map_err(Ok))
+    })
+    .await;
+    let result = match result {
+        Ok(Err(Err(date_error))) => {
+            return refused(
+                &st,
+                &ctx,
+                &raw,
+                FormState::new(f, "date", date_error, &values),
+            )
+            .await;
+        }
+        Ok(Err(Ok(e))) => Ok(Err(e)),
+        Ok(Ok(())) => Ok(Ok(())),
+        Err(e) => Err(e),
+    };
+    after_customer_form(&st, &ctx, &raw, f, "amount", &values, result).await
+}
+
+/// `POST /customers/{id}/stage` (`stage`, `note`): allowed moves only.
+pub async fn change_stage(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "stage";
+    let to = match LifecycleStage::parse(values.get("stage").map_or("", String::as_str)) {
+        Ok(s) => s,
+        Err(e) => {
+            return refused(
+                &st,
+                &ctx,
+                &raw,
+                FormState::new(f, "stage", e.to_string(), &values),
+            )
+            .await;
+        }
+    };
+    let note = match non_empty(&values, "note")
+        .map(|n| Label::parse(&n))
+        .transpose()
+    {
+        Ok(n) => n,
+        Err(e) => {
+            return refused(
+                &st,
+                &ctx,
+                &raw,
+                FormState::new(f, "note", e.to_string(), &values),
+            )
+            .await;
+        }
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .change_stage(CustomerId::new(id), to, now, StageReason::Manual { note })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "stage", &values, result).await
+}
+
+/// The refusal of an edit made on an older version of the customer.
+#[derive(Debug, thiserror::Error)]
+#[error("the customer changed since the form was loaded")]
+struct Stale;
+
+/// `POST /customers/{id}/edit` (`version`, `name`, `email`): refused with a conflict
+/// message if the customer changed since the form was loaded.
+pub async fn edit_customer(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let version = values.get("version").cloned().unwrap_or_default();
+    let parsed = match customer_fields("edit", &values, None) {
+        Ok(d) => d,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books.write(|w| {
+            let c = w.reader().customer(CustomerId::new(id))?;
+            if version_of(&c) != version {
+                return Err(StoreError::Aborted(Box::new(Stale)));
+            }
+            let mut data = c.data().clone();
+            data.name = parsed.name.clone();
+            data.email = parsed.email.clone();
+            w.update_customer(c.id(), data).map(|_| ())
+        }))
+    })
+    .await;
+    if let Ok(Err(StoreError::Aborted(e))) = &result
+        && e.is::<Stale>()
+    {
+        let state = FormState::new("edit", "version", ctx.lang.t("error.conflict"), &values);
+        return show_customer(&st, &ctx, &raw, StatusCode::CONFLICT, Some(&state)).await;
+    }
+    let field = match &result {
+        Ok(Err(e)) => customer_error_field(e),
+        _ => "name",
+    };
+    after_customer_form(&st, &ctx, &raw, "edit", field, &values, result).await
+}
+
+// ---------------------------------------------------------------------------------
+// Care and pipeline
+
+/// `GET /care` (`days`, default 14, at most 366).
+pub async fn care(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let l = ctx.lang;
+    let days: u32 = non_empty(&q, "days")
+        .and_then(|d| d.parse().ok())
+        .filter(|d| (1..=366).contains(d))
+        .unwrap_or(CARE_DAYS);
+    let now = st.now();
+    let inner = st.inner.clone();
+    let loaded = blocking(move || {
+        Ok(inner.books.read(|r| {
+            let zone = r.time_zone()?;
+            let key = (zone.date_of(now), days, zone.name());
+            inner.care.get(&r, &key, || {
+                CareList::load(&r, now, days, &CareConfig::default())
+            })
+        })?)
+    })
+    .await;
+    let list = match loaded {
+        Ok(v) => v,
+        Err(f) => return failure(&ctx, f),
+    };
+    let body = html! {
+        p { (l.f("care.window", &[("days", &list.days), ("day", &list.as_of)])) }
+        form.inline method="get" action="/care" {
+            div.field {
+                label for="care-days" { (l.t("care.days")) }
+                input #care-days type="number" name="days" min="1" max="366" value=(days);
+            }
+            button type="submit" { (l.t("dash.show")) }
+        }
+        (care_table(l, &list))
+    };
+    respond(StatusCode::OK, frame(&ctx, l.t("care.title"), body))
+}
+
+async fn load_board(st: &AppState) -> Result<PipelineBoard, Failure> {
+    let now = st.now();
+    let books = st.inner.books.clone();
+    blocking(move || {
+        Ok(books
+            .read(|r| PipelineBoard::load(&r, now, &ReportConfig::default().stage_probabilities))?)
+    })
+    .await
+}
+
+/// `GET /pipeline`: the board of open deals.
+pub async fn pipeline(State(st): State<AppState>, ctx: Ctx) -> Response {
+    match load_board(&st).await {
+        Ok(board) => respond(StatusCode::OK, pipeline_page(&ctx, &board, None)),
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+fn pipeline_page(ctx: &Ctx, board: &PipelineBoard, state: Option<&FormState>) -> Markup {
+    let l = ctx.lang;
+    let empty = board.columns.iter().all(|c| c.cards.is_empty());
+    let body = html! {
+        p { (l.f("pipeline.as_of", &[("day", &board.as_of)])) }
+        @if let Some(s) = state.filter(|s| !on_board(board, &s.form)) {
+            p.message role="alert" { (s.message) }
+        }
+        @if empty { p.empty { (l.t("pipeline.empty")) } }
+        div.board {
+            @for col in &board.columns {
+                section.column data-stage=(col.stage.as_str()) {
+                    h2 { (deal_label(l, col.stage)) }
+                    p.totals { (l.f("pipeline.column", &[
+                        ("deals", &col.cards.len()),
+                        ("total", &col.total),
+                        ("weighted", &col.weighted),
+                        ("probability", &(col.probability * Decimal::ONE_HUNDRED).normalize()),
+                    ])) }
+                    @for card in &col.cards {
+                        @let form = format!("deal-{}", card.deal);
+                        @let targets: Vec<(&'static str, &'static str)> = DealStage::ALL.iter()
+                            .filter(|s| **s != col.stage)
+                            .map(|s| (s.as_str(), deal_label(l, *s)))
+                            .collect();
+                        article.card #(form) data-deal=(card.deal) {
+                            h3 { bdi { (card.title) } }
+                            p { a href=(format!("/customers/{}", card.customer)) { bdi { (card.customer_name) } } }
+                            p.value { (card.value) }
+                            p.age { (l.f("pipeline.days", &[("n", &card.days_in_stage)])) }
+                            form method="post" action=(format!("/deals/{}/move", card.deal)) {
+                                (select(state, &form, "to", l.t("pipeline.move_to"), &targets))
+                                button type="submit" { (l.t("pipeline.move")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    frame(ctx, l.t("pipeline.title"), body)
+}
+
+/// True if the card of form `form` (`deal-N`) is on the board.
+fn on_board(board: &PipelineBoard, form: &str) -> bool {
+    board
+        .columns
+        .iter()
+        .flat_map(|c| &c.cards)
+        .any(|card| format!("deal-{}", card.deal) == form)
+}
+
+/// `POST /deals/{id}/move` (`to`): 303 to the board, or 422 with the message on the
+/// deal's card.
+pub async fn move_deal(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return failure(&ctx, Failure::NotFound(format!("deal {raw} not found")));
+    };
+    let form = format!("deal-{id}");
+    let to = DealStage::parse(values.get("to").map_or("", String::as_str));
+    let outcome = match to {
+        Err(e) => Err(Failure::Invalid(e.to_string())),
+        Ok(to) => {
+            let now = st.now();
+            let books = st.inner.books.clone();
+            match blocking(move || Ok(books.move_deal(DealId::new(id), to, now))).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(e.into()),
+                Err(f) => Err(f),
+            }
+        }
+    };
+    match outcome {
+        Ok(()) => Redirect::to("/pipeline").into_response(),
+        Err(Failure::Invalid(m)) => {
+            let state = FormState::new(&form, "to", m, &values);
+            match load_board(&st).await {
+                Ok(board) => respond(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    pipeline_page(&ctx, &board, Some(&state)),
+                ),
+                Err(f) => failure(&ctx, f),
+            }
+        }
+        Err(f) => failure(&ctx, f),
+    }
+}
