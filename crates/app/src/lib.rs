@@ -36,6 +36,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod automation;
 mod books;
 pub mod escape;
 pub mod exchange;

@@ -324,6 +324,21 @@ pub enum Command {
         #[arg(long = "holiday", value_name = "NAME=MM-DD")]
         holidays: Vec<String>,
     },
+    /// Automation rules: the built-ins by their stable names and your own; switch them,
+    /// add, remove, import from TOML, dry-run, and see what they did.
+    #[command(subcommand)]
+    Rule(RuleCmd),
+    /// Run the automation (what a cron job or a systemd timer calls): the rules' events
+    /// since the last run, and the time rules for every day since then up to --as-of.
+    /// Each occurrence fires once, however often it runs.
+    Run {
+        #[command(flatten)]
+        as_of: AsOf,
+        /// Print a digest for the founder (what fired, what is due), suitable for a
+        /// cron e-mail.
+        #[arg(long)]
+        notify: bool,
+    },
     /// Open the books in the local web workspace: a dashboard with charts, customers,
     /// care and the pipeline board, in the browser. Prints the link to open (with its
     /// login token) as the first line and serves until Ctrl-C.
@@ -349,6 +364,103 @@ pub enum Command {
     /// Print the manual page (roff) on standard output, e.g. `solocrm man >
     /// ~/.local/share/man/man1/solocrm.1`, or read it with `solocrm man | man -l -`.
     Man,
+}
+
+/// `solocrm rule ...`
+#[derive(Debug, Subcommand)]
+pub enum RuleCmd {
+    /// List the rules: the built-ins by their stable names, then your own, with
+    /// whether each is on.
+    List,
+    /// Switch a rule on.
+    Enable {
+        /// The rule's name.
+        name: String,
+    },
+    /// Switch a rule off: it fires on nothing until switched on again (what happened
+    /// meanwhile is not caught up).
+    Disable {
+        /// The rule's name.
+        name: String,
+    },
+    /// Add a rule, from flags or from a TOML snippet (--toml, as `rule import` reads
+    /// one `[[rule]]`).
+    Add {
+        /// The rule's name: lowercase letters, digits and '-'.
+        #[arg(required_unless_present = "toml")]
+        name: Option<String>,
+        /// What makes it fire: an event (survey_answered, request_opened,
+        /// first_purchase, purchase_recorded, stage_changed, deal_moved, deal_won,
+        /// customer_created, interaction_logged) or birthday:N, no_contact:N,
+        /// deal_idle:N, task_overdue:N.
+        #[arg(long, required_unless_present = "toml")]
+        trigger: Option<String>,
+        /// A condition in the segment syntax plus event fields, e.g. "kind = complaint
+        /// and tag = vip" or "score <= 6".
+        #[arg(long)]
+        condition: Option<String>,
+        /// Create a task with this title ({name} is the customer's name).
+        #[arg(long, value_name = "TITLE")]
+        task: Option<String>,
+        /// The task's due date: this many business days after the firing day.
+        #[arg(long, default_value_t = 0, value_name = "DAYS")]
+        due_in: u32,
+        /// The task's priority: low, normal or high.
+        #[arg(long, default_value = "normal")]
+        priority: String,
+        /// The task's kind.
+        #[arg(long, default_value = "follow_up", value_parser = names(TaskKind::NAMES, TaskKind::parse))]
+        kind: TaskKind,
+        /// Tag the customer (repeatable).
+        #[arg(long)]
+        tag: Vec<String>,
+        /// Untag the customer (repeatable).
+        #[arg(long)]
+        untag: Vec<String>,
+        /// Move the customer to this stage (skipped when the lifecycle does not allow
+        /// the move).
+        #[arg(long, value_parser = names(LifecycleStage::NAMES, LifecycleStage::parse))]
+        stage: Option<LifecycleStage>,
+        /// Log a note about the customer ({name} is their name).
+        #[arg(long)]
+        note: Option<String>,
+        /// Add it switched off.
+        #[arg(long)]
+        disabled: bool,
+        /// The rule as a TOML snippet instead of flags.
+        #[arg(long, conflicts_with_all = ["name", "trigger", "condition", "task", "tag", "untag", "stage", "note"])]
+        toml: Option<String>,
+    },
+    /// Remove one of your rules (a built-in can only be disabled). What it did stays
+    /// in `rule log`.
+    Remove {
+        /// The rule's name.
+        name: String,
+    },
+    /// Dry run: what the rule would fire at --as-of, for whom and why. Writes nothing.
+    Test {
+        /// The rule's name (on or off).
+        name: String,
+        #[command(flatten)]
+        as_of: AsOf,
+    },
+    /// What the rules did: each firing, oldest first, with the task it created.
+    Log {
+        /// Only this rule's firings.
+        #[arg(long)]
+        rule: Option<String>,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Add the rules of a TOML file (`[[rule]]` tables); errors name file:line:column.
+    /// All of them or none.
+    Import {
+        /// The rules file.
+        file: PathBuf,
+        /// Replace your rules of the same names instead of refusing them.
+        #[arg(long)]
+        replace: bool,
+    },
 }
 
 /// `solocrm cost ...`

@@ -291,6 +291,9 @@ const LABEL_COLUMNS: &[(&str, &[&str])] = &[
     ("REPEATS", &["repeat"]),
     ("DONE", &["yesno"]),
     ("METHOD", &["method"]),
+    ("ENABLED", &["yesno"]),
+    ("BUILTIN", &["yesno"]),
+    ("PRIORITY", &["priority"]),
 ];
 
 /// The lists a table column with this header shows names of (empty for none).

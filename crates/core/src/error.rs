@@ -176,6 +176,18 @@ pub enum Conflict {
         /// The cost.
         cost: crate::CostId,
     },
+    /// A rule by this name exists already (a built-in's name is always taken).
+    #[error("a rule named '{name}' already exists")]
+    DuplicateRule {
+        /// The name.
+        name: String,
+    },
+    /// A built-in rule cannot be removed or replaced, only switched off.
+    #[error("'{name}' is a built-in rule: disable it instead")]
+    BuiltinRule {
+        /// The name.
+        name: String,
+    },
 }
 
 /// A domain rule refused a change: bad input, a forbidden move, or a clash with state.

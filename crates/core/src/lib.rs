@@ -27,6 +27,7 @@ mod names;
 mod stages;
 mod validation;
 
+pub mod automation;
 pub mod care;
 pub mod cost;
 pub mod customer;

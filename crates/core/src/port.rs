@@ -39,6 +39,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::automation::{AutomationCursor, Firing, Occurrence, RuleName, RuleRecord};
 use crate::cost::Cost;
 use crate::customer::{Consent, Customer};
 use crate::deal::Deal;
@@ -292,6 +293,21 @@ pub trait ReadTx {
 
     /// Up to `limit` events with a sequence number above `after`, in order.
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>>;
+
+    /// The stored automation rules and built-in switches, by name.
+    fn rules(&self) -> StoreResult<Vec<RuleRecord>>;
+    /// Whether a firing of `rule` for `customer` and `occurrence` is stored.
+    fn firing_exists(
+        &self,
+        rule: &RuleName,
+        customer: CustomerId,
+        occurrence: &Occurrence,
+    ) -> StoreResult<bool>;
+    /// Every stored firing, by day, then rule name, customer and occurrence key.
+    fn firings(&self) -> StoreResult<Vec<Firing>>;
+    /// Where the automation runner has got to ([`AutomationCursor::default`] before
+    /// its first run).
+    fn automation_cursor(&self) -> StoreResult<AutomationCursor>;
 }
 
 /// Writes within one transaction, which also sees its own writes. Every method returns
@@ -450,6 +466,19 @@ pub trait WriteTx: ReadTx {
 
     /// Appends an event to the outbox.
     fn append_event(&mut self, event: &Event) -> StoreResult<()>;
+
+    /// Stores a rule record, replacing the one with its name if there is one.
+    fn put_rule(&mut self, rule: &RuleRecord) -> StoreResult<()>;
+    /// Deletes a rule record; false if there was none by that name.
+    fn delete_rule(&mut self, name: &RuleName) -> StoreResult<bool>;
+    /// Stores a firing. Its (rule, customer, occurrence) is unique: the operations
+    /// layer checks [`ReadTx::firing_exists`] first, so a clash is a
+    /// [`StoreError::Backend`](crate::StoreError::Backend) error.
+    fn insert_firing(&mut self, firing: &Firing) -> StoreResult<()>;
+    /// Deletes every firing of a customer (an erasure); returns how many there were.
+    fn delete_firings_of(&mut self, customer: CustomerId) -> StoreResult<u64>;
+    /// Stores where the automation runner has got to.
+    fn set_automation_cursor(&mut self, cursor: &AutomationCursor) -> StoreResult<()>;
 
     /// Says that this transaction removes personal data, so after it commits the
     /// backend should also purge the old versions from any journal, log or free page

@@ -80,6 +80,8 @@ named_enum! {
         Cost = "cost",
         /// A tier of the points program.
         PointsTier = "points_tier",
+        /// An automation rule.
+        Rule = "rule",
     }
 }
 

@@ -42,6 +42,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use imbl::{OrdMap, OrdSet, Vector};
+use solocrm_core::automation::{AutomationCursor, Firing, Occurrence, RuleName, RuleRecord};
 use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, Storage, WriteTx};
 use solocrm_core::{
     ActivityQuery, AuditEntry, AuditId, BusinessZone, Consent, Cost, CostId, Currency, Customer,
@@ -381,6 +382,12 @@ struct State {
     events: OrdMap<EventSeq, Event>,
     /// The business time zone.
     zone: BusinessZone,
+    /// Automation rules and built-in switches, by name.
+    rules: OrdMap<RuleName, RuleRecord>,
+    /// Automation firings, by (rule, customer, occurrence key): the unique key.
+    firings: OrdMap<(RuleName, CustomerId, String), Firing>,
+    /// Where the automation runner has got to.
+    automation_cursor: AutomationCursor,
 }
 
 /// The look-up keys a customer is indexed under: none once erased.
@@ -720,6 +727,39 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .map(|(_, e)| e.clone())
             .collect())
     }
+
+    fn rules(&self) -> StoreResult<Vec<RuleRecord>> {
+        Ok(self.s().rules.values().cloned().collect())
+    }
+
+    fn firing_exists(
+        &self,
+        rule: &RuleName,
+        customer: CustomerId,
+        occurrence: &Occurrence,
+    ) -> StoreResult<bool> {
+        Ok(self
+            .s()
+            .firings
+            .contains_key(&(rule.clone(), customer, occurrence.key())))
+    }
+
+    fn firings(&self) -> StoreResult<Vec<Firing>> {
+        let mut v: Vec<Firing> = self.s().firings.values().cloned().collect();
+        v.sort_by(|a, b| {
+            (a.day, &a.rule, a.customer, a.occurrence.key()).cmp(&(
+                b.day,
+                &b.rule,
+                b.customer,
+                b.occurrence.key(),
+            ))
+        });
+        Ok(v)
+    }
+
+    fn automation_cursor(&self) -> StoreResult<AutomationCursor> {
+        Ok(self.s().automation_cursor)
+    }
 }
 
 impl WriteTx for Tx<State> {
@@ -1021,6 +1061,50 @@ impl WriteTx for Tx<State> {
         }
         s.events.insert(event.seq, event.clone());
         s.saw(IdKind::Event, event.seq);
+        Ok(())
+    }
+
+    fn put_rule(&mut self, rule: &RuleRecord) -> StoreResult<()> {
+        self.state.rules.insert(rule.name.clone(), rule.clone());
+        Ok(())
+    }
+
+    fn delete_rule(&mut self, name: &RuleName) -> StoreResult<bool> {
+        Ok(self.state.rules.remove(name).is_some())
+    }
+
+    fn insert_firing(&mut self, firing: &Firing) -> StoreResult<()> {
+        let key = (
+            firing.rule.clone(),
+            firing.customer,
+            firing.occurrence.key(),
+        );
+        if self.state.firings.contains_key(&key) {
+            return Err(fault(format!(
+                "rule {} already fired for customer {} ({})",
+                firing.rule, firing.customer, firing.occurrence
+            )));
+        }
+        self.state.firings.insert(key, firing.clone());
+        Ok(())
+    }
+
+    fn delete_firings_of(&mut self, customer: CustomerId) -> StoreResult<u64> {
+        let keys: Vec<_> = self
+            .state
+            .firings
+            .keys()
+            .filter(|(_, c, _)| *c == customer)
+            .cloned()
+            .collect();
+        for key in &keys {
+            self.state.firings.remove(key);
+        }
+        Ok(keys.len() as u64)
+    }
+
+    fn set_automation_cursor(&mut self, cursor: &AutomationCursor) -> StoreResult<()> {
+        self.state.automation_cursor = *cursor;
         Ok(())
     }
 }

@@ -11,3 +11,7 @@ solocrm_store_tests::store_conformance!(|| solocrm_core::ops::Crm::new(
 solocrm_store_tests::port_conformance!(|| solocrm_core::ops::Crm::new(
     solocrm_store_memory::MemoryStore::new(solocrm_core::Currency::EUR)
 ));
+
+solocrm_store_tests::automation_conformance!(|| solocrm_core::ops::Crm::new(
+    solocrm_store_memory::MemoryStore::new(solocrm_core::Currency::EUR)
+));

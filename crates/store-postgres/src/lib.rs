@@ -47,6 +47,7 @@ mod codec;
 mod error;
 mod pool;
 mod records;
+mod rules;
 mod schema;
 mod tx;
 

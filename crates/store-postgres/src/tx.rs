@@ -7,6 +7,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
+use solocrm_core::automation as am;
 use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
@@ -373,6 +374,23 @@ impl ReadTx for Tx<'_> {
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
         self.run(|c, t| rec::events(c, t, after, limit))
     }
+    fn rules(&self) -> StoreResult<Vec<am::RuleRecord>> {
+        self.run(crate::rules::rules)
+    }
+    fn firing_exists(
+        &self,
+        r: &am::RuleName,
+        c: CustomerId,
+        o: &am::Occurrence,
+    ) -> StoreResult<bool> {
+        self.run(|x, t| crate::rules::firing_exists(x, t, r, c, o))
+    }
+    fn firings(&self) -> StoreResult<Vec<am::Firing>> {
+        self.run(crate::rules::firings)
+    }
+    fn automation_cursor(&self) -> StoreResult<am::AutomationCursor> {
+        self.run(crate::rules::cursor)
+    }
 }
 
 impl WriteTx for Tx<'_> {
@@ -588,5 +606,21 @@ impl WriteTx for Tx<'_> {
     fn purge_after_commit(&mut self) -> StoreResult<()> {
         self.purge = true;
         Ok(())
+    }
+
+    fn put_rule(&mut self, r: &am::RuleRecord) -> StoreResult<()> {
+        self.run(|c, t| crate::rules::put_rule(c, t, r))
+    }
+    fn delete_rule(&mut self, n: &am::RuleName) -> StoreResult<bool> {
+        self.run(|c, t| crate::rules::delete_rule(c, t, n))
+    }
+    fn insert_firing(&mut self, f: &am::Firing) -> StoreResult<()> {
+        self.run(|c, t| crate::rules::insert_firing(c, t, f))
+    }
+    fn delete_firings_of(&mut self, x: CustomerId) -> StoreResult<u64> {
+        self.run(|c, t| crate::rules::delete_firings_of(c, t, x))
+    }
+    fn set_automation_cursor(&mut self, x: &am::AutomationCursor) -> StoreResult<()> {
+        self.run(|c, t| crate::rules::set_cursor(c, t, x))
     }
 }

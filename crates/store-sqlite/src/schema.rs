@@ -601,6 +601,39 @@ CREATE TABLE points_tiers (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 12: automation (issue 16), all additions:
+/// - `automation_rules`: a user's rule as its JSON (`body`), or a built-in's switch
+///   (`body` null), by name;
+/// - `automation_firings`: what each rule did, one row per (rule, customer,
+///   occurrence) — the primary key is what makes a rule fire once per occurrence —
+///   with the business day it fired on, the run's instant and the task it created;
+/// - `automation_cursor`: one row, the last event the runner processed and the last
+///   day its time rules covered.
+const V12: &str = r#"
+CREATE TABLE automation_rules (
+    name    TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+    enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+    body    TEXT CHECK (body IS NULL OR length(CAST(body AS BLOB)) <= 1048576)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE automation_firings (
+    rule        TEXT NOT NULL CHECK (length(rule) BETWEEN 1 AND 64),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    occurrence  TEXT NOT NULL CHECK (length(occurrence) BETWEEN 1 AND 64),
+    day         TEXT NOT NULL CHECK (length(day) >= 10),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    task_id     INTEGER REFERENCES tasks (id),
+    priority    TEXT CHECK (priority IS NULL OR priority IN ('low', 'normal', 'high')),
+    PRIMARY KEY (rule, customer_id, occurrence)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX automation_firings_by_customer ON automation_firings (customer_id);
+CREATE TABLE automation_cursor (
+    id     INTEGER PRIMARY KEY CHECK (id = 1),
+    events INTEGER NOT NULL CHECK (events >= 0),
+    day    TEXT CHECK (day IS NULL OR length(day) >= 10)
+) STRICT;
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -669,10 +702,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 12,
+        sql: V12,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 11;
+pub const SCHEMA_VERSION: u32 = 12;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

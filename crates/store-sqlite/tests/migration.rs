@@ -548,8 +548,15 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "every stored customer who is not erased is indexed"
     );
     after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
-    // Migration 11 added the (empty) deal notes and points tiers.
-    for added in ["deal_notes", "points_tiers"] {
+    // Migration 11 added the (empty) deal notes and points tiers, migration 12
+    // automation's tables.
+    for added in [
+        "deal_notes",
+        "points_tiers",
+        "automation_cursor",
+        "automation_firings",
+        "automation_rules",
+    ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
         after.retain(|(t, _)| t != added);
@@ -576,8 +583,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 4,
-        "v2's two partial indexes, v9's costs_by_time and v11's unique tier threshold"
+        indexes_before + 5,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold and v12's firings by customer"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -645,8 +652,17 @@ fn undo_version_10(conn: &Connection) {
     }
 }
 
+/// Takes a current file back to version 11: without automation's tables.
+fn undo_version_12(conn: &Connection) {
+    conn.execute_batch(
+        "DROP TABLE automation_cursor; DROP TABLE automation_firings; DROP TABLE automation_rules;",
+    )
+    .expect("no migration 12");
+}
+
 fn back_to_version_4(path: &Path, sql: &str) {
     let conn = Connection::open(path).expect("raw connection");
+    undo_version_12(&conn);
     conn.execute_batch(sql).expect("old spellings");
     conn.execute_batch(
         "DROP TRIGGER customer_search_insert; DROP TRIGGER customer_search_update;
@@ -1038,6 +1054,7 @@ fn migration_11_adds_deal_notes_cancelled_tasks_and_tiers_and_keeps_every_row() 
     drop(store);
     {
         let conn = Connection::open(&path).expect("raw connection");
+        undo_version_12(&conn);
         conn.execute_batch(
             "DROP TABLE deal_notes; DROP TABLE points_tiers;
              ALTER TABLE deals DROP COLUMN lost_reason;
@@ -1071,4 +1088,41 @@ fn migration_11_adds_deal_notes_cancelled_tasks_and_tiers_and_keeps_every_row() 
         })
         .expect("a tier");
     assert_eq!(store.points_tiers().expect("tiers").tiers().len(), 1);
+}
+
+#[test]
+fn migration_12_adds_empty_automation_tables_and_keeps_every_row() {
+    use solocrm_core::automation::{AutomationCursor, Occurrence};
+    use solocrm_core::{CustomerData, NewCustomer, PersonName};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v11.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("王芳").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_12(&conn);
+        conn.pragma_update(None, "user_version", 11)
+            .expect("version 11");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(store.customer(c.id()).expect("found"), c);
+    let rules = store.read(|r| r.rules()).expect("rules");
+    assert_eq!(rules.len(), 7);
+    assert!(rules.iter().all(|r| r.builtin && r.enabled));
+    assert!(store.read(|r| r.firings()).expect("firings").is_empty());
+    assert_eq!(
+        store.read(|r| r.automation_cursor()).expect("cursor"),
+        AutomationCursor::default()
+    );
+    let fired = store
+        .read(|r| r.has_fired(rules[0].rule.name(), c.id(), &Occurrence::Birthday(2025)))
+        .expect("asked");
+    assert!(!fired);
 }

@@ -13,5 +13,6 @@
 #![deny(missing_docs)]
 
 pub mod as_of;
+pub mod automation;
 pub mod conformance;
 pub mod transactions;

@@ -14,6 +14,7 @@ mod lifecycle;
 mod points;
 mod purchase;
 mod request;
+mod rule;
 mod serve;
 mod settings;
 mod setup;
@@ -375,6 +376,8 @@ pub fn run(cli: Cli) -> Result<()> {
             out,
             holidays,
         } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
+        Command::Rule(c) => rule::run(&mut ctx, c)?,
+        Command::Run { as_of, notify } => rule::run_now(&mut ctx, as_of.as_of.as_deref(), notify)?,
         Command::Serve { port, bind, open } => serve::run(&mut ctx, port, bind, open)?,
         Command::Completions { .. } | Command::Man => {}
     }

@@ -98,7 +98,22 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
                 tasks.truncate(rows);
             }
             if ctx.out.json {
-                return ctx.out.json(&tasks);
+                // A task an automation rule made carries the rule's name and priority.
+                let by_rule = super::rule::rules_of_tasks(&store)?;
+                let mut rows = Vec::new();
+                for task in &tasks {
+                    let mut value = serde_json::to_value(task)?;
+                    if let (Some((rule, priority)), Some(map)) =
+                        (by_rule.get(&task.id()), value.as_object_mut())
+                    {
+                        map.insert("rule".into(), rule.as_str().into());
+                        if let Some(p) = priority {
+                            map.insert("priority".into(), p.as_str().into());
+                        }
+                    }
+                    rows.push(value);
+                }
+                return ctx.out.json(&rows);
             }
             let mut names = CustomerNames::default();
             let mut t = Table::new(&[

@@ -881,6 +881,48 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("rfm.cant_lose_them", "Can't lose them"),
     ("rfm.hibernating", "Hibernating"),
     ("rfm.lost", "Lost"),
+    // Automation rules (`rule`, `run`).
+    ("col.ENABLED", "ENABLED"),
+    ("col.BUILTIN", "BUILT-IN"),
+    ("col.TRIGGER", "TRIGGER"),
+    ("col.ACTIONS", "ACTIONS"),
+    ("col.DAY", "DAY"),
+    ("col.RULE", "RULE"),
+    ("col.OCCURRENCE", "OCCURRENCE"),
+    ("col.PRIORITY", "PRIORITY"),
+    ("rule.added", "added rule {name}"),
+    ("rule.removed", "removed rule {name}"),
+    ("rule.enabled", "rule {name} is on"),
+    ("rule.disabled", "rule {name} is off"),
+    ("rule.toml_error", "in the TOML rule at {error}"),
+    (
+        "rule.toml_one",
+        "the TOML snippet must hold exactly one rule",
+    ),
+    (
+        "rule.needs_name_and_trigger",
+        "a rule needs a name and --trigger (or --toml)",
+    ),
+    ("rule.condition_error", "--condition: {error}"),
+    ("rule.cannot_read", "cannot read the rules file {file}"),
+    ("run.digest", "solocrm digest for {day}"),
+    (
+        "run.due",
+        "{due} open tasks due by today, {overdue} of them overdue",
+    ),
+    (
+        "count.would_fire",
+        "{n} firing would be made|{n} firings would be made",
+    ),
+    (
+        "count.rule_imported",
+        "imported {n} rule|imported {n} rules",
+    ),
+    ("count.fired", "{n} rule fired|{n} rules fired"),
+    ("noun.firings", "firings"),
+    ("priority.low", "low"),
+    ("priority.normal", "normal"),
+    ("priority.high", "high"),
     // `serve`.
     (
         "serve.exposed",

@@ -766,4 +766,32 @@ impl ReadTx for AsOf<'_> {
             }
         }
     }
+    /// The rules as they are now: a rule's switch has no history.
+    fn rules(&self) -> StoreResult<Vec<crate::automation::RuleRecord>> {
+        self.inner.rules()
+    }
+
+    fn firing_exists(
+        &self,
+        rule: &crate::automation::RuleName,
+        customer: CustomerId,
+        occurrence: &crate::automation::Occurrence,
+    ) -> StoreResult<bool> {
+        Ok(self
+            .firings()?
+            .iter()
+            .any(|f| &f.rule == rule && f.customer == customer && &f.occurrence == occurrence))
+    }
+
+    /// The firings of runs before the cutoff.
+    fn firings(&self) -> StoreResult<Vec<crate::automation::Firing>> {
+        let mut all = self.inner.firings()?;
+        all.retain(|f| self.before(f.at));
+        Ok(all)
+    }
+
+    /// The runner's cursor as it is now: it has no history.
+    fn automation_cursor(&self) -> StoreResult<crate::automation::AutomationCursor> {
+        self.inner.automation_cursor()
+    }
 }

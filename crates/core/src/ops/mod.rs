@@ -64,6 +64,7 @@
 //! ```
 
 mod as_of;
+mod automation;
 mod compat;
 pub mod history;
 mod read;

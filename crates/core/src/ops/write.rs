@@ -1119,6 +1119,8 @@ impl Writer<'_> {
             c.erase(at);
             w.tx.update_customer(&c)?;
             w.scrub_records(id)?;
+            // What the automation did about them goes too (the tasks stay, scrubbed).
+            w.tx.delete_firings_of(id)?;
             let entry = AuditEntry {
                 id: AuditId::new(w.next(IdKind::Audit)?),
                 at,

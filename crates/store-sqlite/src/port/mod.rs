@@ -18,6 +18,7 @@
 //! helpers they share.
 
 pub(crate) mod activity;
+mod automation;
 pub(crate) mod customers;
 mod events;
 mod ledger;

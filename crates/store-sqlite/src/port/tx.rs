@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
+use solocrm_core::automation::{AutomationCursor, Firing, Occurrence, RuleName, RuleRecord};
 use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx};
 use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
@@ -17,7 +18,7 @@ use solocrm_core::{
     StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
-use super::{activity, customers, events, ledger, loyalty, pipeline, privacy};
+use super::{activity, automation, customers, events, ledger, loyalty, pipeline, privacy};
 use crate::codec::Cols;
 use crate::error::Res;
 use crate::rows;
@@ -365,6 +366,26 @@ impl<'c> ReadTx for Tx<'c> {
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
         self.run(|c| events::list(c, after, limit))
     }
+    fn rules(&self) -> StoreResult<Vec<RuleRecord>> {
+        self.run(automation::rules)
+    }
+
+    fn firing_exists(
+        &self,
+        rule: &RuleName,
+        customer: CustomerId,
+        occurrence: &Occurrence,
+    ) -> StoreResult<bool> {
+        self.run(|c| automation::firing_exists(c, rule, customer, occurrence))
+    }
+
+    fn firings(&self) -> StoreResult<Vec<Firing>> {
+        self.run(automation::firings)
+    }
+
+    fn automation_cursor(&self) -> StoreResult<AutomationCursor> {
+        self.run(automation::cursor)
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -665,6 +686,26 @@ impl<'c> WriteTx for Tx<'c> {
             .map_err(|e| e.into_store(self.waited))?;
         self.stored(IdKind::Event, event.seq);
         Ok(())
+    }
+
+    fn put_rule(&mut self, rule: &RuleRecord) -> StoreResult<()> {
+        self.run(|c| automation::put_rule(c, rule))
+    }
+
+    fn delete_rule(&mut self, name: &RuleName) -> StoreResult<bool> {
+        self.run(|c| automation::delete_rule(c, name))
+    }
+
+    fn insert_firing(&mut self, firing: &Firing) -> StoreResult<()> {
+        self.run(|c| automation::insert_firing(c, firing))
+    }
+
+    fn delete_firings_of(&mut self, customer: CustomerId) -> StoreResult<u64> {
+        self.run(|c| automation::delete_firings_of(c, customer))
+    }
+
+    fn set_automation_cursor(&mut self, cursor: &AutomationCursor) -> StoreResult<()> {
+        self.run(|c| automation::set_cursor(c, cursor))
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {

@@ -1,0 +1,773 @@
+//! The automation runner over every store (memory, SQLite, and PostgreSQL when
+//! `SOLOCRM_TEST_PG_URL` names a server): each built-in rule fires on its trigger with
+//! the right task, conditions filter, a rule never fires twice for one occurrence —
+//! also when a write fails halfway through a run and the run is repeated — a disabled
+//! rule does not fire, and running the time rules every day equals running them once
+//! at the end. Days are counted in Asia/Shanghai, names are Chinese.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use proptest::prelude::*;
+use solocrm_app::automation::{Only, RunReport, plan, run};
+use solocrm_core::automation::{
+    Action, Condition, CreateTask, Firing, Occurrence, Priority, Rule, RuleName, Template, Trigger,
+};
+use solocrm_core::port::{ReadTx, Storage, WriteTx};
+use solocrm_core::{
+    BusinessZone, Channel, Crm, Currency, CustomerData, CustomerId, DealStage, Direction, FreeText,
+    Label, LifecycleStage, Money, NewCustomer, NewDeal, NewInteraction, NewPurchase,
+    NewServiceRequest, NewSurveyResponse, PersonName, RequestKind, StageReason, StoreError,
+    StoreResult, SurveyKind, SurveyScore, Tag, Task, TaskKind, TaskQuery,
+};
+use solocrm_store_memory::MemoryStore;
+use solocrm_store_sqlite::SqliteStore;
+
+fn zone() -> BusinessZone {
+    BusinessZone::parse("Asia/Shanghai").expect("a zone")
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a date")
+}
+
+/// `hour` o'clock on `d` in Shanghai.
+fn local(d: NaiveDate, hour: u32) -> DateTime<Utc> {
+    zone().instant(d.and_hms_opt(hour, 0, 0).expect("a time"))
+}
+
+/// The day of the story: Friday 2026-03-06, 10:00 in Shanghai (02:00 UTC).
+fn today() -> NaiveDate {
+    day(2026, 3, 6)
+}
+
+fn name(s: &str) -> RuleName {
+    RuleName::parse(s).expect("a rule name")
+}
+
+fn eur(minor: i64) -> Money {
+    Money::from_minor(minor, Currency::EUR)
+}
+
+/// A fresh store of each kind, in Shanghai's zone.
+fn stores() -> Vec<(&'static str, Crm)> {
+    let mut out = vec![
+        ("memory", Crm::new(MemoryStore::new(Currency::EUR))),
+        (
+            "sqlite",
+            Crm::new(SqliteStore::open_in_memory(Currency::EUR).expect("in-memory database")),
+        ),
+    ];
+    if let Some(pg) = pg::books() {
+        out.push(("postgres", pg));
+    }
+    for (_, crm) in &out {
+        crm.write(|w| w.set_time_zone(zone())).expect("zone");
+    }
+    out
+}
+
+mod pg {
+    use std::sync::atomic::{AtomicI64, Ordering};
+
+    use solocrm_app::{Books, Location, OpenOptions};
+    use solocrm_core::{Crm, Currency};
+
+    static TENANT: AtomicI64 = AtomicI64::new(1);
+    /// The schema is made once; tests on other threads wait for it.
+    static SCHEMA: std::sync::Once = std::sync::Once::new();
+
+    /// New books in a schema of this process on the test server, or `None`.
+    pub fn books() -> Option<Crm> {
+        let required = std::env::var("SOLOCRM_REQUIRE_PG").is_ok_and(|v| v == "1");
+        let Ok(url) = std::env::var("SOLOCRM_TEST_PG_URL") else {
+            assert!(
+                !required,
+                "SOLOCRM_REQUIRE_PG=1 but SOLOCRM_TEST_PG_URL is not set"
+            );
+            return None;
+        };
+        let schema = format!("solocrm_automation_{}", std::process::id());
+        let tenant = TENANT.fetch_add(1, Ordering::SeqCst);
+        SCHEMA.call_once(|| {
+            let mut client =
+                postgres::Client::connect(&url, postgres::NoTls).expect("the server answers");
+            // The schemas of earlier runs whose process is gone (a schema cannot be
+            // dropped while this process's pools still use it, so each run sweeps up
+            // after the ones before).
+            let old = client
+                .query(
+                    "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'solocrm_automation_%'",
+                    &[],
+                )
+                .expect("schemas");
+            for row in old {
+                let name: String = row.get(0);
+                let pid = name.trim_start_matches("solocrm_automation_");
+                if name != schema && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
+                }
+            }
+            client
+                .batch_execute(&format!(
+                    "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+                ))
+                .expect("a schema");
+        });
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let location = Location::parse(&format!(
+            "{url}{sep}options=-c%20search_path%3D{schema}&tenant={tenant}"
+        ))
+        .expect("a location");
+        let books =
+            Books::create(&location, Currency::EUR, &OpenOptions::default()).expect("books");
+        Some(books.crm().clone())
+    }
+}
+
+fn person(crm: &Crm, who: &str, created: NaiveDate, stage: LifecycleStage) -> CustomerId {
+    crm.write(|w| {
+        w.create_customer(
+            NewCustomer::new(
+                CustomerData::new(PersonName::parse(who)?),
+                local(created, 9),
+            )
+            .at_stage(stage),
+        )
+    })
+    .expect("a customer")
+    .id()
+}
+
+fn survey(crm: &Crm, who: CustomerId, kind: SurveyKind, score: u8, on: NaiveDate) {
+    crm.write(|w| {
+        w.record_survey(NewSurveyResponse {
+            customer: who,
+            at: local(on, 9),
+            score: SurveyScore::new(kind, i64::from(score))?,
+            comment: None,
+        })
+    })
+    .expect("a survey");
+}
+
+fn request(crm: &Crm, who: CustomerId, kind: RequestKind, on: NaiveDate) {
+    crm.write(|w| {
+        w.open_request(NewServiceRequest {
+            customer: who,
+            kind,
+            subject: Label::parse("快递破损")?,
+            description: FreeText::parse("包裹到了是破的")?,
+            opened_at: local(on, 9),
+            deal: None,
+        })
+    })
+    .expect("a request");
+}
+
+/// The customers of the story, one for each built-in rule and two that no rule
+/// should touch.
+struct Story {
+    wang: CustomerId,
+    li: CustomerId,
+    zhang: CustomerId,
+    liu: CustomerId,
+    chen: CustomerId,
+    yang: CustomerId,
+    zhao: CustomerId,
+    sun: CustomerId,
+}
+
+fn story(crm: &Crm) -> Story {
+    let t = today();
+    let new_day = day(2026, 3, 1);
+    let active = LifecycleStage::Active;
+    let wang = person(crm, "王芳", new_day, active);
+    let li = person(crm, "李娜", new_day, active);
+    let zhang = person(crm, "张伟", new_day, active);
+    let liu = person(crm, "刘洋", new_day, active);
+    let chen = person(crm, "陈静", new_day, LifecycleStage::Prospect);
+    let yang = crm
+        .write(|w| {
+            w.create_customer(
+                NewCustomer::new(
+                    CustomerData::new(PersonName::parse("杨洋")?).with_birthday(day(1990, 3, 9)),
+                    local(new_day, 9),
+                )
+                .at_stage(active),
+            )
+        })
+        .expect("yang")
+        .id();
+    let zhao = person(crm, "赵磊", new_day, active);
+    let sun = person(crm, "孙丽", day(2025, 6, 1), active);
+    crm.write(|w| {
+        w.log_interaction(NewInteraction {
+            customer: sun,
+            channel: Channel::WeChat,
+            direction: Direction::Outbound,
+            at: local(day(2025, 12, 1), 15),
+            summary: FreeText::parse("问候")?,
+            sentiment: None,
+        })
+    })
+    .expect("a contact");
+
+    survey(crm, wang, SurveyKind::Nps, 3, t);
+    survey(crm, li, SurveyKind::Nps, 9, t);
+    // Before the first run's day: history, not news.
+    survey(crm, li, SurveyKind::Nps, 2, day(2026, 3, 5));
+    survey(crm, li, SurveyKind::Csat, 4, t);
+    request(crm, zhang, RequestKind::Complaint, t);
+    request(crm, li, RequestKind::Question, t);
+    crm.write(|w| {
+        w.change_stage(
+            liu,
+            LifecycleStage::AtRisk,
+            local(t, 8),
+            StageReason::manual(),
+        )
+    })
+    .expect("at risk");
+    crm.write(|w| w.record_purchase(NewPurchase::new(chen, local(t, 9), eur(8800))))
+        .expect("a purchase");
+    let deal = crm
+        .write(|w| {
+            w.create_deal(NewDeal::new(
+                zhao,
+                Label::parse("年度服务")?,
+                eur(100_000),
+                local(new_day, 9),
+            ))
+        })
+        .expect("a deal");
+    crm.write(|w| w.move_deal(deal.id(), DealStage::Won, local(t, 9)))
+        .expect("won");
+    Story {
+        wang,
+        li,
+        zhang,
+        liu,
+        chen,
+        yang,
+        zhao,
+        sun,
+    }
+}
+
+fn tasks(crm: &Crm) -> Vec<Task> {
+    crm.read(|r| {
+        r.tasks(&TaskQuery {
+            customer: None,
+            due_until: None,
+            include_done: true,
+        })
+    })
+    .expect("tasks")
+}
+
+fn firings(crm: &Crm) -> Vec<Firing> {
+    crm.read(|r| r.firings()).expect("firings")
+}
+
+fn at_ten(d: NaiveDate) -> DateTime<Utc> {
+    local(d, 10)
+}
+
+/// (rule, customer, title, due, kind, priority) of every task a rule made.
+fn made(
+    crm: &Crm,
+) -> Vec<(
+    String,
+    CustomerId,
+    String,
+    NaiveDate,
+    TaskKind,
+    Option<Priority>,
+)> {
+    let tasks = tasks(crm);
+    let mut out: Vec<_> = firings(crm)
+        .into_iter()
+        .filter_map(|f| {
+            let t = tasks.iter().find(|t| Some(t.id()) == f.task)?;
+            Some((
+                f.rule.to_string(),
+                f.customer,
+                t.title().as_str().to_owned(),
+                t.due(),
+                t.kind(),
+                f.priority,
+            ))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn each_built_in_rule_fires_on_its_trigger_with_the_right_task() {
+    for (kind, crm) in stores() {
+        let s = story(&crm);
+        let report = run(&crm, at_ten(today())).expect("run");
+        assert_eq!(report.fired.len(), 7, "{kind}: {report:#?}");
+        use Priority::{High, Normal};
+        let mut expected = vec![
+            (
+                "detractor-follow-up".to_owned(),
+                s.wang,
+                "Follow up on the low score of 王芳".to_owned(),
+                day(2026, 3, 10), // Friday + 2 business days
+                TaskKind::FollowUp,
+                Some(High),
+            ),
+            (
+                "complaint-response".to_owned(),
+                s.zhang,
+                "Respond to the complaint of 张伟".to_owned(),
+                day(2026, 3, 9),
+                TaskKind::FollowUp,
+                Some(High),
+            ),
+            (
+                "at-risk-win-back".to_owned(),
+                s.liu,
+                "Win back 刘洋".to_owned(),
+                day(2026, 3, 11),
+                TaskKind::FollowUp,
+                Some(Normal),
+            ),
+            (
+                "first-purchase-thanks".to_owned(),
+                s.chen,
+                "Thank 陈静 for the first purchase".to_owned(),
+                day(2026, 3, 10),
+                TaskKind::FollowUp,
+                Some(Normal),
+            ),
+            (
+                "birthday-care".to_owned(),
+                s.yang,
+                "Birthday greeting for 杨洋".to_owned(),
+                today(),
+                TaskKind::Birthday,
+                Some(Normal),
+            ),
+            (
+                "won-deal-check-in".to_owned(),
+                s.zhao,
+                "After-sales check-in with 赵磊".to_owned(),
+                day(2026, 3, 20),
+                TaskKind::FollowUp,
+                Some(Normal),
+            ),
+            (
+                "stay-in-touch".to_owned(),
+                s.sun,
+                "Get in touch with 孙丽".to_owned(),
+                day(2026, 3, 13),
+                TaskKind::FollowUp,
+                Some(Normal),
+            ),
+        ];
+        expected.sort();
+        assert_eq!(made(&crm), expected, "{kind}");
+        assert!(
+            !firings(&crm).iter().any(|f| f.customer == s.li),
+            "{kind}: NPS 9, CSAT 4 and a question fire nothing"
+        );
+        assert_eq!(tasks(&crm).len(), 7, "{kind}: no task without its firing");
+    }
+}
+
+#[test]
+fn a_second_run_fires_nothing_again() {
+    for (kind, crm) in stores() {
+        story(&crm);
+        let first = run(&crm, at_ten(today())).expect("run");
+        assert_eq!(first.fired.len(), 7);
+        let again = run(&crm, at_ten(today())).expect("run again");
+        assert!(again.fired.is_empty(), "{kind}: {again:#?}");
+        let later = run(&crm, local(today(), 23)).expect("later the same day");
+        assert!(later.fired.is_empty(), "{kind}: {later:#?}");
+        assert_eq!(tasks(&crm).len(), 7, "{kind}");
+        assert!(
+            plan(&crm, at_ten(today()), Only::Enabled)
+                .expect("plan")
+                .is_empty()
+        );
+    }
+}
+
+#[test]
+fn a_disabled_rule_does_not_fire_and_misses_what_happened_meanwhile() {
+    for (kind, crm) in stores() {
+        let s = story(&crm);
+        crm.write(|w| w.set_rule_enabled(&name("detractor-follow-up"), false))
+            .expect("off");
+        run(&crm, at_ten(today())).expect("run");
+        assert!(
+            !firings(&crm)
+                .iter()
+                .any(|f| f.rule.as_str() == "detractor-follow-up"),
+            "{kind}"
+        );
+        crm.write(|w| w.set_rule_enabled(&name("detractor-follow-up"), true))
+            .expect("on");
+        let next = day(2026, 3, 9);
+        survey(&crm, s.li, SurveyKind::Csat, 1, next);
+        let report = run(&crm, at_ten(next)).expect("run");
+        let detractors: Vec<_> = report
+            .fired
+            .iter()
+            .filter(|f| f.planned.rule.as_str() == "detractor-follow-up")
+            .collect();
+        assert_eq!(detractors.len(), 1, "{kind}: only the new answer");
+        assert_eq!(detractors[0].planned.customer, s.li);
+    }
+}
+
+fn rule(text: &str) -> Rule {
+    serde_json::from_str(text).expect("a rule")
+}
+
+#[test]
+fn a_user_rule_filters_on_the_customer_and_runs_all_its_actions() {
+    for (kind, crm) in stores() {
+        let s = story(&crm);
+        run(&crm, at_ten(today())).expect("first run");
+        let vip = rule(
+            r#"{"name": "vip-complaint", "trigger": "request_opened",
+                "condition": "kind = complaint and tag = vip",
+                "actions": [{"tag": "投诉"}, {"note": "VIP {name} 投诉了"},
+                            {"task": {"title": "老板亲自致电 {name}", "due_in": 0, "priority": "high"}},
+                            {"stage": "lead"}]}"#,
+        );
+        crm.write(|w| w.add_rule(vip.clone(), true)).expect("added");
+        let vip_tag = Tag::parse("vip").expect("tag");
+        crm.write(|w| w.tag_customer(s.wang, &vip_tag))
+            .expect("tagged");
+        let next = day(2026, 3, 9);
+        request(&crm, s.wang, RequestKind::Complaint, next);
+        request(&crm, s.zhang, RequestKind::Complaint, next);
+        let report = run(&crm, at_ten(next)).expect("run");
+        let fired: Vec<(&str, CustomerId)> = report
+            .fired
+            .iter()
+            .map(|f| (f.planned.rule.as_str(), f.planned.customer))
+            .collect();
+        assert!(
+            fired.contains(&("vip-complaint", s.wang)),
+            "{kind}: {fired:?}"
+        );
+        assert!(
+            !fired.contains(&("vip-complaint", s.zhang)),
+            "{kind}: not a vip"
+        );
+        let vip_fired = report
+            .fired
+            .iter()
+            .find(|f| f.planned.rule.as_str() == "vip-complaint")
+            .expect("fired");
+        assert_eq!(vip_fired.title.as_deref(), Some("老板亲自致电 王芳"));
+        assert_eq!(vip_fired.due, Some(next));
+        assert_eq!(
+            vip_fired.skipped.len(),
+            1,
+            "{kind}: active → lead is not allowed"
+        );
+        let wang = crm.read(|r| r.customer(s.wang)).expect("wang");
+        assert!(wang.tags().contains(&Tag::parse("投诉").expect("tag")));
+        assert_eq!(wang.stage(), LifecycleStage::Active);
+        let notes = crm
+            .read(|r| r.interactions(&solocrm_core::ActivityQuery::customer(s.wang)))
+            .expect("notes");
+        assert!(
+            notes
+                .iter()
+                .any(|i| i.summary().as_str() == "VIP 王芳 投诉了"),
+            "{kind}"
+        );
+    }
+}
+
+/// A store that fails one chosen write transaction after its closure ran: the
+/// actions and the firing were written, then the commit failed.
+struct Flaky {
+    inner: Arc<dyn Storage>,
+    writes: AtomicUsize,
+    fail_at: usize,
+}
+
+#[derive(Debug)]
+struct Injected;
+
+impl std::fmt::Display for Injected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("injected failure before the commit")
+    }
+}
+
+impl std::error::Error for Injected {}
+
+impl Storage for Flaky {
+    fn base_currency(&self) -> Currency {
+        self.inner.base_currency()
+    }
+    fn read(&self, f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>) -> StoreResult<()> {
+        self.inner.read(f)
+    }
+    fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
+        let n = self.writes.fetch_add(1, Ordering::SeqCst) + 1;
+        if n == self.fail_at {
+            self.inner.write(&mut |tx| {
+                f(tx)?;
+                Err(StoreError::backend(Injected))
+            })
+        } else {
+            self.inner.write(f)
+        }
+    }
+}
+
+fn summary(report: &RunReport) -> Vec<(String, CustomerId, Occurrence)> {
+    let mut v: Vec<_> = report
+        .fired
+        .iter()
+        .map(|f| {
+            (
+                f.planned.rule.to_string(),
+                f.planned.customer,
+                f.planned.occurrence,
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_run_that_fails_halfway_and_runs_again_fires_each_occurrence_once() {
+    // The firings and tasks of an undisturbed run, to compare with.
+    // Two rules fire on one event, so a failure between their firings shows whether
+    // the cursor skipped the second.
+    let tag_detractors = rule(
+        r#"{"name": "tag-detractors", "trigger": "survey_answered", "condition": "score <= 6",
+            "actions": [{"tag": "detractor"}, {"task": {"title": "Read the answer of {name}"}}]}"#,
+    );
+    let (_, clean) = stores().remove(0);
+    clean
+        .write(|w| w.add_rule(tag_detractors.clone(), true))
+        .expect("rule");
+    story(&clean);
+    let want = run(&clean, at_ten(today())).expect("clean run");
+    let want_made = made(&clean);
+    let writes = want.fired.len() + 3;
+    for fail_at in 1..=writes {
+        for (kind, base) in [
+            (
+                "memory",
+                Arc::new(MemoryStore::new(Currency::EUR)) as Arc<dyn Storage>,
+            ),
+            (
+                "sqlite",
+                Arc::new(SqliteStore::open_in_memory(Currency::EUR).expect("db"))
+                    as Arc<dyn Storage>,
+            ),
+        ] {
+            let crm = Crm::from_shared(Arc::clone(&base));
+            crm.write(|w| w.set_time_zone(zone())).expect("zone");
+            crm.write(|w| w.add_rule(tag_detractors.clone(), true))
+                .expect("rule");
+            story(&crm);
+            let flaky = Crm::from_shared(Arc::new(Flaky {
+                inner: Arc::clone(&base),
+                writes: AtomicUsize::new(0),
+                fail_at,
+            }));
+            let first = run(&flaky, at_ten(today()));
+            assert!(first.is_err(), "{kind}: write {fail_at} fails the run");
+            let second = run(&crm, at_ten(today())).expect("the rerun");
+            let third = run(&crm, at_ten(today())).expect("once more");
+            assert!(third.fired.is_empty(), "{kind} at {fail_at}");
+            assert_eq!(made(&crm), want_made, "{kind}: failure at write {fail_at}");
+            assert_eq!(tasks(&crm).len(), want_made.len(), "{kind}: at {fail_at}");
+            let _ = second;
+        }
+    }
+    // 王芳's NPS 3 fires two rules on one event; 李娜's CSAT 4 fires the second.
+    let fired = summary(&want);
+    assert_eq!(fired.len(), 9, "{want:#?}");
+    let on_wang: Vec<_> = fired.iter().filter(|f| f.1 == CustomerId::new(1)).collect();
+    assert_eq!(on_wang.len(), 2);
+    assert_eq!(on_wang[0].2, on_wang[1].2, "one event, two rules");
+}
+
+#[test]
+fn erasing_a_customer_removes_what_the_rules_recorded_of_them() {
+    for (kind, crm) in stores() {
+        let s = story(&crm);
+        run(&crm, at_ten(today())).expect("run");
+        crm.write(|w| w.erase_customer(s.wang, local(day(2026, 3, 7), 9)))
+            .expect("erased");
+        assert!(
+            !firings(&crm).iter().any(|f| f.customer == s.wang),
+            "{kind}"
+        );
+        assert_eq!(firings(&crm).len(), 6, "{kind}");
+    }
+}
+
+#[test]
+fn a_dry_run_says_what_would_fire_and_why_and_writes_nothing() {
+    for (kind, crm) in stores() {
+        let s = story(&crm);
+        let before = crm.read(|r| r.events(0, 10_000)).expect("events").len();
+        let planned = plan(
+            &crm,
+            at_ten(today()),
+            Only::Rule(&name("detractor-follow-up")),
+        )
+        .expect("plan");
+        assert_eq!(planned.len(), 1, "{kind}");
+        assert_eq!(planned[0].customer, s.wang);
+        assert!(
+            planned[0].why.contains("survey_answered"),
+            "{}",
+            planned[0].why
+        );
+        assert!(planned[0].why.contains("score <= 6"), "{}", planned[0].why);
+        let birthdays =
+            plan(&crm, at_ten(today()), Only::Rule(&name("birthday-care"))).expect("plan");
+        assert_eq!(birthdays.len(), 1);
+        assert!(
+            birthdays[0].why.contains("2026-03-09"),
+            "{}",
+            birthdays[0].why
+        );
+        assert!(firings(&crm).is_empty(), "{kind}");
+        assert!(tasks(&crm).is_empty(), "{kind}");
+        let after = crm.read(|r| r.events(0, 10_000)).expect("events").len();
+        assert_eq!(before, after, "{kind}: no event written");
+        let unknown = plan(&crm, at_ten(today()), Only::Rule(&name("no-such-rule")));
+        assert!(matches!(unknown, Err(StoreError::NotFound { .. })));
+    }
+}
+
+#[test]
+fn conditions_with_errors_name_their_column() {
+    let e = Condition::parse("kind = complaint and score <= lots").expect_err("bad");
+    assert_eq!(e.column, 31);
+    let bad = serde_json::from_str::<Rule>(
+        r#"{"name": "x", "trigger": "request_opened", "actions": []}"#,
+    );
+    assert!(bad.is_err());
+    let r = Rule::new(
+        name("x"),
+        Trigger::parse("no_contact:30").expect("trigger"),
+        None,
+        vec![Action::Task(CreateTask {
+            title: Template::parse("致电 {name}").expect("title"),
+            kind: TaskKind::FollowUp,
+            due_in: 1,
+            priority: Priority::Low,
+        })],
+    );
+    assert!(r.is_ok());
+}
+
+/// A customer of the catch-up property: created some days before D1, perhaps with a
+/// birthday and contacts, all before D1.
+#[derive(Debug, Clone)]
+struct Someone {
+    created_before: u32,
+    birthday: Option<(u32, u32)>,
+    contacts_before: Vec<u32>,
+}
+
+fn someone() -> impl Strategy<Value = Someone> {
+    (
+        1u32..400,
+        proptest::option::of((1u32..=12, 1u32..=28)),
+        proptest::collection::vec(0u32..300, 0..4),
+    )
+        .prop_map(|(created_before, birthday, contacts)| Someone {
+            created_before,
+            birthday,
+            contacts_before: contacts
+                .into_iter()
+                .filter(|c| *c < created_before)
+                .collect(),
+        })
+}
+
+const NAMES: [&str; 6] = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨洋"];
+
+fn catch_up_books(people: &[Someone], d1: NaiveDate) -> Crm {
+    let crm = Crm::new(MemoryStore::new(Currency::EUR));
+    crm.write(|w| w.set_time_zone(zone())).expect("zone");
+    for (i, p) in people.iter().enumerate() {
+        let created = d1 - chrono::Days::new(u64::from(p.created_before));
+        let mut data = CustomerData::new(PersonName::parse(NAMES[i % NAMES.len()]).expect("name"));
+        if let Some((m, d)) = p.birthday {
+            data = data.with_birthday(day(1985, m, d));
+        }
+        let id = crm
+            .write(|w| {
+                w.create_customer(
+                    NewCustomer::new(data.clone(), local(created, 9))
+                        .at_stage(LifecycleStage::Active),
+                )
+            })
+            .expect("customer")
+            .id();
+        for c in &p.contacts_before {
+            let on = d1 - chrono::Days::new(u64::from(*c));
+            // 23:30 in Shanghai is 15:30 UTC: the business day, not the UTC one.
+            let at = zone().instant(on.and_hms_opt(23, 30, 0).expect("time"));
+            crm.write(|w| {
+                w.log_interaction(NewInteraction {
+                    customer: id,
+                    channel: Channel::Phone,
+                    direction: Direction::Inbound,
+                    at,
+                    summary: FreeText::parse("来电")?,
+                    sentiment: None,
+                })
+            })
+            .expect("contact");
+        }
+    }
+    crm
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Running the time rules at every day from D1 to D2 makes the same tasks, due on
+    /// the same business days, as running at D1 and then once at D2.
+    #[test]
+    fn running_every_day_equals_running_once_at_the_end(
+        people in proptest::collection::vec(someone(), 1..6),
+        days in 1u32..60,
+        hour in 0u32..24,
+    ) {
+        let d1 = day(2026, 2, 20);
+        let d2 = d1 + chrono::Days::new(u64::from(days));
+        let daily = catch_up_books(&people, d1);
+        let once = catch_up_books(&people, d1);
+        let mut d = d1;
+        while d <= d2 {
+            run(&daily, local(d, hour)).expect("daily run");
+            d = d + chrono::Days::new(1);
+        }
+        run(&once, local(d1, hour)).expect("first run");
+        run(&once, local(d2, hour)).expect("catch-up run");
+        let a = made(&daily);
+        let b = made(&once);
+        prop_assert_eq!(&a, &b);
+        let fa: Vec<_> = firings(&daily).into_iter().map(|f| (f.rule, f.customer, f.occurrence, f.day)).collect();
+        let fb: Vec<_> = firings(&once).into_iter().map(|f| (f.rule, f.customer, f.occurrence, f.day)).collect();
+        prop_assert_eq!(fa, fb);
+    }
+}

@@ -1,0 +1,373 @@
+//! `solocrm rule ...` and `solocrm run`: automation rules and their runner
+//! ([`solocrm_app::automation`]).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
+use solocrm_app::automation::file::{self, FileRule};
+use solocrm_app::automation::{Only, Planned, plan, run as run_rules};
+use solocrm_core::automation::{
+    Action, Condition, CreateTask, EffectiveRule, Firing, Priority, Rule, RuleName, Template,
+    Trigger,
+};
+use solocrm_core::{Store as _, Tag, TaskId, TaskQuery};
+
+use super::{Ctx, CustomerNames};
+use crate::cli::RuleCmd;
+use crate::output::{Table, opt};
+
+/// A rule as `rule list` shows it.
+#[derive(Serialize)]
+struct Listed<'a> {
+    name: &'a RuleName,
+    enabled: bool,
+    builtin: bool,
+    trigger: String,
+    condition: Option<&'a str>,
+    actions: &'a [Action],
+}
+
+fn listed(r: &EffectiveRule) -> Listed<'_> {
+    Listed {
+        name: r.rule.name(),
+        enabled: r.enabled,
+        builtin: r.builtin,
+        trigger: r.rule.trigger().to_string(),
+        condition: r.rule.condition().map(Condition::as_str),
+        actions: r.rule.actions(),
+    }
+}
+
+fn rule_name(input: &str) -> Result<RuleName> {
+    Ok(RuleName::parse(input)?)
+}
+
+pub fn run(ctx: &mut Ctx, cmd: RuleCmd) -> Result<()> {
+    let books = ctx.open()?;
+    let crm = books.crm();
+    match cmd {
+        RuleCmd::List => {
+            let rules = crm.read(|r| r.rules())?;
+            if ctx.out.json {
+                let rows: Vec<Listed<'_>> = rules.iter().map(listed).collect();
+                return ctx.out.json(&rows);
+            }
+            let mut t = Table::new(&[
+                "NAME",
+                "ENABLED",
+                "BUILTIN",
+                "TRIGGER",
+                "CONDITION",
+                "ACTIONS",
+            ]);
+            for r in &rules {
+                let yes = |b: bool| if b { "yes" } else { "no" };
+                let actions: Vec<String> =
+                    r.rule.actions().iter().map(ToString::to_string).collect();
+                t.row(vec![
+                    r.rule.name().to_string(),
+                    yes(r.enabled).into(),
+                    yes(r.builtin).into(),
+                    r.rule.trigger().to_string(),
+                    opt(r.rule.condition()),
+                    actions.join("; "),
+                ]);
+            }
+            ctx.out.table(&t)
+        }
+        RuleCmd::Enable { name } => switch(ctx, crm, &name, true),
+        RuleCmd::Disable { name } => switch(ctx, crm, &name, false),
+        RuleCmd::Add {
+            name,
+            trigger,
+            condition,
+            task,
+            due_in,
+            priority,
+            kind,
+            tag,
+            untag,
+            stage,
+            note,
+            disabled,
+            toml,
+        } => {
+            let (rule, enabled) = match toml {
+                Some(snippet) => {
+                    // A bare snippet is one rule's keys: read it as a `[[rule]]` table,
+                    // and count its lines from its own first one.
+                    let bare = !snippet.trim_start().starts_with("[[rule]]");
+                    let text = if bare {
+                        format!("[[rule]]\n{snippet}")
+                    } else {
+                        snippet
+                    };
+                    let mut rules = file::parse(&text).map_err(|mut e| {
+                        if bare {
+                            e.line = e.line.saturating_sub(1).max(1);
+                        }
+                        anyhow::anyhow!(t!("rule.toml_error", error = e))
+                    })?;
+                    if rules.len() != 1 {
+                        bail!(t!("rule.toml_one"));
+                    }
+                    let FileRule { rule, enabled, .. } = rules.remove(0);
+                    (rule, enabled && !disabled)
+                }
+                None => {
+                    let (Some(name), Some(trigger)) = (name, trigger) else {
+                        bail!(t!("rule.needs_name_and_trigger"));
+                    };
+                    let mut actions = Vec::new();
+                    if let Some(title) = task {
+                        actions.push(Action::Task(CreateTask::new(
+                            Template::parse(&title)?,
+                            kind,
+                            due_in,
+                            Priority::parse(&priority)?,
+                        )?));
+                    }
+                    for t in &tag {
+                        actions.push(Action::Tag(Tag::parse(t)?));
+                    }
+                    for t in &untag {
+                        actions.push(Action::Untag(Tag::parse(t)?));
+                    }
+                    if let Some(s) = stage {
+                        actions.push(Action::Stage(s));
+                    }
+                    if let Some(n) = note {
+                        actions.push(Action::Note(Template::parse(&n)?));
+                    }
+                    let condition = condition
+                        .as_deref()
+                        .map(Condition::parse)
+                        .transpose()
+                        .map_err(|e| anyhow::anyhow!(t!("rule.condition_error", error = e)))?;
+                    let rule = Rule::new(
+                        rule_name(&name)?,
+                        Trigger::parse(&trigger)?,
+                        condition,
+                        actions,
+                    )?;
+                    (rule, !disabled)
+                }
+            };
+            let name = rule.name().clone();
+            crm.write(|w| w.add_rule(rule.clone(), enabled))?;
+            if ctx.out.json {
+                let r = crm.read(|r| r.rule(&name))?;
+                return ctx.out.json(&listed(&r));
+            }
+            ctx.say(t!("rule.added", name = name))
+        }
+        RuleCmd::Remove { name } => {
+            let name = rule_name(&name)?;
+            crm.write(|w| w.remove_rule(&name))?;
+            ctx.say(t!("rule.removed", name = name))
+        }
+        RuleCmd::Test { name, as_of } => {
+            let name = rule_name(&name)?;
+            let as_of = ctx.as_of(as_of.as_of.as_deref())?;
+            let planned = plan(crm, as_of, Only::Rule(&name))?;
+            let mut names = CustomerNames::default();
+            if ctx.out.json {
+                let mut rows = Vec::new();
+                for p in &planned {
+                    rows.push(super::with_name(p, &names.of(&books, p.customer)?)?);
+                }
+                return ctx.out.json(&rows);
+            }
+            planned_table(ctx, &books, &planned, &mut names)?;
+            ctx.say(tn!("count.would_fire", planned.len() as u64))
+        }
+        RuleCmd::Log { rule, page } => {
+            let only = rule.as_deref().map(rule_name).transpose()?;
+            let mut firings: Vec<Firing> = crm.read(|r| r.firings())?;
+            firings.retain(|f| only.as_ref().is_none_or(|n| &f.rule == n));
+            let total = ctx.keep_newest(&mut firings, page);
+            if ctx.out.json {
+                return ctx.out.json(&firings);
+            }
+            let mut names = CustomerNames::default();
+            let mut t = Table::new(&[
+                "DAY",
+                "RULE",
+                ">CUSTOMER",
+                "NAME",
+                "OCCURRENCE",
+                ">TASK",
+                "PRIORITY",
+            ]);
+            for f in &firings {
+                t.row(vec![
+                    f.day.to_string(),
+                    f.rule.to_string(),
+                    f.customer.to_string(),
+                    names.of(&books, f.customer)?,
+                    f.occurrence.to_string(),
+                    opt(f.task),
+                    opt(f.priority),
+                ]);
+            }
+            ctx.out.table(&t)?;
+            ctx.more(firings.len(), total, "firings")
+        }
+        RuleCmd::Import {
+            file: path,
+            replace,
+        } => import(ctx, crm, &path, replace),
+    }
+}
+
+fn switch(ctx: &mut Ctx, crm: &solocrm_core::Crm, name: &str, on: bool) -> Result<()> {
+    let name = rule_name(name)?;
+    let r = crm.write(|w| w.set_rule_enabled(&name, on))?;
+    if ctx.out.json {
+        return ctx.out.json(&listed(&r));
+    }
+    if on {
+        ctx.say(t!("rule.enabled", name = name))
+    } else {
+        ctx.say(t!("rule.disabled", name = name))
+    }
+}
+
+/// `rule import FILE`: every rule of the file in one transaction, or none.
+fn import(ctx: &mut Ctx, crm: &solocrm_core::Crm, path: &Path, replace: bool) -> Result<()> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| t!("rule.cannot_read", file = path.display()))?;
+    let rules = file::parse(&text).map_err(|e| {
+        anyhow::anyhow!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
+    })?;
+    crm.write(|w| {
+        for r in &rules {
+            let name = r.rule.name().clone();
+            let stored = w
+                .reader()
+                .rules()?
+                .into_iter()
+                .any(|x| x.rule.name() == &name && !x.builtin);
+            if replace && stored {
+                w.put_rule(r.rule.clone())?;
+                w.set_rule_enabled(&name, r.enabled)?;
+            } else {
+                w.add_rule(r.rule.clone(), r.enabled)?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| {
+        // Name where the refused rule is.
+        let at = rules
+            .iter()
+            .find(|r| e.to_string().contains(&format!("'{}'", r.rule.name())))
+            .map(|r| r.at);
+        match at {
+            Some((line, column)) => {
+                anyhow::anyhow!("{}:{line}:{column}: {e}", path.display())
+            }
+            None => anyhow::Error::new(e),
+        }
+    })?;
+    ctx.say(tn!("count.rule_imported", rules.len() as u64))
+}
+
+fn planned_table(
+    ctx: &mut Ctx,
+    books: &crate::books::Books,
+    planned: &[Planned],
+    names: &mut CustomerNames,
+) -> Result<()> {
+    let mut t = Table::new(&["DAY", "RULE", ">CUSTOMER", "NAME", "WHY"]);
+    for p in planned {
+        t.row(vec![
+            p.day.to_string(),
+            p.rule.to_string(),
+            p.customer.to_string(),
+            names.of(books, p.customer)?,
+            p.why.clone(),
+        ]);
+    }
+    ctx.out.table(&t)
+}
+
+/// `solocrm run [--as-of D] [--notify]`.
+pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
+    let books = ctx.open()?;
+    let as_of = ctx.as_of(as_of)?;
+    let report = run_rules(books.crm(), as_of)?;
+    let mut names = CustomerNames::default();
+    if ctx.out.json {
+        let mut fired = Vec::new();
+        for f in &report.fired {
+            fired.push(super::with_name(f, &names.of(&books, f.planned.customer)?)?);
+        }
+        return ctx.out.json(&serde_json::json!({
+            "fired": fired,
+            "already": report.already,
+            "events": report.events,
+            "cursor": report.cursor,
+        }));
+    }
+    if notify {
+        let today = ctx.day(as_of);
+        ctx.out.heading(t!("run.digest", day = today))?;
+    }
+    if !report.fired.is_empty() {
+        let mut t = Table::new(&[
+            "RULE",
+            ">CUSTOMER",
+            "NAME",
+            ">TASK",
+            "DUE",
+            "PRIORITY",
+            "TITLE",
+        ]);
+        for f in &report.fired {
+            t.row(vec![
+                f.planned.rule.to_string(),
+                f.planned.customer.to_string(),
+                names.of(&books, f.planned.customer)?,
+                opt(f.task),
+                opt(f.due),
+                opt(f.priority),
+                f.title.clone().unwrap_or_else(|| "-".into()),
+            ]);
+        }
+        ctx.out.table(&t)?;
+    }
+    if notify {
+        let today = ctx.day(as_of);
+        let due = books.tasks(&TaskQuery {
+            customer: None,
+            due_until: Some(today),
+            include_done: false,
+        })?;
+        let overdue = due.iter().filter(|t| t.due() < today).count();
+        ctx.out
+            .line(t!("run.due", due = due.len(), overdue = overdue))?;
+        for t in &due {
+            let who = match t.customer() {
+                Some(c) => names.of(&books, c)?,
+                None => "-".into(),
+            };
+            ctx.out
+                .line(format!("  #{} {} {} ({who})", t.id(), t.due(), t.title()))?;
+        }
+    }
+    ctx.say(tn!("count.fired", report.fired.len() as u64))
+}
+
+/// The rule that made each task, for `task list --json`.
+pub fn rules_of_tasks(
+    books: &crate::books::Books,
+) -> Result<HashMap<TaskId, (RuleName, Option<Priority>)>> {
+    let firings = books.crm().read(|r| r.firings())?;
+    Ok(firings
+        .into_iter()
+        .filter_map(|f| f.task.map(|t| (t, (f.rule, f.priority))))
+        .collect())
+}

@@ -1,0 +1,161 @@
+//! Automation rules, their firings and the runner's cursor (migration 12's
+//! `automation_rules`, `automation_firings` and `automation_cursor` tables).
+//!
+//! A rule is kept as its JSON (`body`, null for a built-in's switch); a firing's
+//! (rule, customer, occurrence) is its primary key, so a second firing of one
+//! occurrence cannot be stored.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use solocrm_core::automation::{
+    AutomationCursor, Firing, Occurrence, Priority, Rule, RuleName, RuleRecord,
+};
+use solocrm_core::{CustomerId, StoreError, TaskId};
+
+use crate::codec::{Cols, date, key, ts};
+use crate::error::{Fail, Res};
+use crate::rows::{execute, query_all};
+
+/// Every rule record, by name.
+pub(crate) fn rules(conn: &Connection) -> Res<Vec<RuleRecord>> {
+    query_all(
+        conn,
+        "SELECT name, enabled, body FROM automation_rules ORDER BY name",
+        [],
+        |row| {
+            let c = Cols::new(row, "automation_rules");
+            Ok(RuleRecord {
+                name: c.parse(0, RuleName::parse)?,
+                enabled: c.bool(1)?,
+                rule: c.opt_parse(2, |s| serde_json::from_str::<Rule>(s))?,
+            })
+        },
+    )
+}
+
+/// Stores `rule`, replacing the record with its name.
+pub(crate) fn put_rule(conn: &Connection, rule: &RuleRecord) -> Res<()> {
+    let body = rule
+        .rule
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| Fail::Store(StoreError::backend(e)))?;
+    execute(
+        conn,
+        "INSERT INTO automation_rules (name, enabled, body) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (name) DO UPDATE SET enabled = excluded.enabled, body = excluded.body",
+        params![rule.name.as_str(), rule.enabled, body],
+    )?;
+    Ok(())
+}
+
+/// Deletes the rule record named `name`; false if there was none.
+pub(crate) fn delete_rule(conn: &Connection, name: &RuleName) -> Res<bool> {
+    Ok(execute(
+        conn,
+        "DELETE FROM automation_rules WHERE name = ?1",
+        params![name.as_str()],
+    )? > 0)
+}
+
+/// Whether the firing of `rule` for `customer` and `occurrence` is stored.
+pub(crate) fn firing_exists(
+    conn: &Connection,
+    rule: &RuleName,
+    customer: CustomerId,
+    occurrence: &Occurrence,
+) -> Res<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM automation_firings \
+             WHERE rule = ?1 AND customer_id = ?2 AND occurrence = ?3",
+        )?
+        .query_row(
+            params![rule.as_str(), key(customer.get()), occurrence.key()],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
+}
+
+/// Every firing, by day, rule, customer and occurrence.
+pub(crate) fn firings(conn: &Connection) -> Res<Vec<Firing>> {
+    query_all(
+        conn,
+        "SELECT rule, customer_id, occurrence, day, at, at_ns, task_id, priority \
+         FROM automation_firings ORDER BY day, rule, customer_id, occurrence",
+        [],
+        |row| {
+            let c = Cols::new(row, "automation_firings");
+            Ok(Firing {
+                rule: c.parse(0, RuleName::parse)?,
+                customer: c.id(1, CustomerId::new)?,
+                occurrence: c.parse(2, Occurrence::parse_key)?,
+                day: c.date(3)?,
+                at: c.time(4)?,
+                task: c.opt_id(6, TaskId::new)?,
+                priority: c.opt_parse(7, Priority::parse)?,
+            })
+        },
+    )
+}
+
+/// Stores `firing`; a stored one with its key is a primary-key violation.
+pub(crate) fn insert_firing(conn: &Connection, firing: &Firing) -> Res<()> {
+    let (s, ns) = ts(firing.at);
+    execute(
+        conn,
+        "INSERT INTO automation_firings \
+         (rule, customer_id, occurrence, day, at, at_ns, task_id, priority) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            firing.rule.as_str(),
+            key(firing.customer.get()),
+            firing.occurrence.key(),
+            date(firing.day),
+            s,
+            ns,
+            firing.task.map(|t| key(t.get())),
+            firing.priority.map(Priority::as_str),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Deletes every firing of `customer`.
+pub(crate) fn delete_firings_of(conn: &Connection, customer: CustomerId) -> Res<u64> {
+    let n = execute(
+        conn,
+        "DELETE FROM automation_firings WHERE customer_id = ?1",
+        params![key(customer.get())],
+    )?;
+    Ok(n as u64)
+}
+
+/// The runner's cursor; the default before its first run.
+pub(crate) fn cursor(conn: &Connection) -> Res<AutomationCursor> {
+    let row = crate::rows::query_one(
+        conn,
+        "SELECT events, day FROM automation_cursor WHERE id = 1",
+        [],
+        |row| {
+            let c = Cols::new(row, "automation_cursor");
+            Ok(AutomationCursor {
+                events: c.id(0, |s| s)?,
+                day: c.opt_date(1)?,
+            })
+        },
+    )?;
+    Ok(row.unwrap_or_default())
+}
+
+/// Stores the runner's cursor.
+pub(crate) fn set_cursor(conn: &Connection, cursor: &AutomationCursor) -> Res<()> {
+    execute(
+        conn,
+        "INSERT INTO automation_cursor (id, events, day) VALUES (1, ?1, ?2) \
+         ON CONFLICT (id) DO UPDATE SET events = excluded.events, day = excluded.day",
+        params![key(cursor.events), cursor.day.map(date)],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,396 @@
+//! The conformance checks of automation's storage: rules and built-in switches,
+//! firings unique per (rule, customer, occurrence), the runner's cursor, and erasure
+//! removing a customer's firings. The runner itself is tested in the application
+//! crate, over every store.
+//!
+//! Each check is a plain `fn(&Crm)` that expects a **fresh, empty store whose base
+//! currency is EUR**, and panics on the first violation. Run them with
+//! [`automation_conformance!`](crate::automation_conformance), or loop over
+//! [`AUTOMATION_CHECKS`].
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use solocrm_core::automation::{
+    Action, AutomationCursor, Condition, CreateTask, Firing, Occurrence, Priority, Rule, RuleName,
+    Template, Trigger,
+};
+use solocrm_core::{
+    Conflict, Crm, CustomerData, CustomerId, Entity, Label, NewCustomer, NewTask, PersonName,
+    StoreError, TaskKind,
+};
+
+/// One check, as data.
+#[derive(Debug, Clone, Copy)]
+pub struct AutomationCheck {
+    /// The check's name, a sentence in snake case.
+    pub name: &'static str,
+    /// The check; it wants a fresh store with base currency EUR.
+    pub run: fn(&Crm),
+}
+
+/// Every check, in the order of [`automation_conformance!`](crate::automation_conformance).
+pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
+    AutomationCheck {
+        name: "rules_and_switches_are_stored_and_read_back",
+        run: rules_and_switches_are_stored_and_read_back,
+    },
+    AutomationCheck {
+        name: "a_firing_is_stored_once_per_occurrence",
+        run: a_firing_is_stored_once_per_occurrence,
+    },
+    AutomationCheck {
+        name: "the_cursor_is_stored_and_never_goes_back",
+        run: the_cursor_is_stored_and_never_goes_back,
+    },
+    AutomationCheck {
+        name: "erasure_removes_the_customers_firings",
+        run: erasure_removes_the_customers_firings,
+    },
+    AutomationCheck {
+        name: "a_failed_write_stores_no_firing",
+        run: a_failed_write_stores_no_firing,
+    },
+];
+
+/// Expands to one `#[test]` per check of [`AUTOMATION_CHECKS`], each on a fresh store
+/// made by `$setup` (a closure returning a [`Crm`]).
+#[macro_export]
+macro_rules! automation_conformance {
+    ($setup:expr) => {
+        mod automation_conformance {
+            #[allow(unused_imports)]
+            use super::*;
+            #[test]
+            fn every_automation_check_passes() {
+                let mut failed = Vec::new();
+                for check in $crate::automation::AUTOMATION_CHECKS {
+                    let crm: solocrm_core::Crm = ($setup)();
+                    let run = check.run;
+                    let outcome =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(&crm)));
+                    if outcome.is_err() {
+                        failed.push(check.name);
+                    }
+                }
+                assert!(failed.is_empty(), "failed: {failed:?}");
+            }
+        }
+    };
+}
+
+fn at(day: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, 9, 0, 0)
+        .single()
+        .expect("a plain UTC instant")
+}
+
+fn date(day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, day).expect("the check's step")
+}
+
+fn name(s: &str) -> RuleName {
+    RuleName::parse(s).expect("the check's step")
+}
+
+fn customer(crm: &Crm, who: &str) -> CustomerId {
+    crm.write(|w| {
+        w.create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse(who)?),
+            at(1),
+        ))
+    })
+    .expect("the check's step")
+    .id()
+}
+
+fn vip_rule() -> Rule {
+    Rule::new(
+        name("vip-complaint"),
+        Trigger::parse("request_opened").expect("the check's step"),
+        Some(Condition::parse("kind = complaint and tag = vip").expect("the check's step")),
+        vec![
+            Action::Task(CreateTask {
+                title: Template::parse("致电 {name}").expect("the check's step"),
+                kind: TaskKind::FollowUp,
+                due_in: 1,
+                priority: Priority::High,
+            }),
+            Action::Tag(solocrm_core::Tag::parse("complained").expect("the check's step")),
+        ],
+    )
+    .expect("the check's step")
+}
+
+fn firing(rule: &str, customer: CustomerId, occurrence: Occurrence, day: u32) -> Firing {
+    Firing {
+        rule: name(rule),
+        customer,
+        occurrence,
+        day: date(day),
+        at: at(day),
+        task: None,
+        priority: None,
+    }
+}
+
+/// A user's rule reads back equal, built-ins are listed by their stable names and
+/// switch off and on, and the operations refuse what the rules say they refuse.
+pub fn rules_and_switches_are_stored_and_read_back(crm: &Crm) {
+    let rules = crm.read(|r| r.rules()).expect("the check's step");
+    assert_eq!(rules.len(), 7, "the built-ins, all on");
+    assert!(rules.iter().all(|r| r.builtin && r.enabled));
+
+    crm.write(|w| w.add_rule(vip_rule(), true))
+        .expect("the check's step");
+    let stored = crm
+        .read(|r| r.rule(&name("vip-complaint")))
+        .expect("the check's step");
+    assert_eq!(stored.rule, vip_rule());
+    assert!(stored.enabled && !stored.builtin);
+
+    let twice = crm
+        .write(|w| w.add_rule(vip_rule(), true))
+        .expect_err("refused");
+    assert!(
+        matches!(twice, StoreError::Conflict(Conflict::DuplicateRule { .. })),
+        "{twice}"
+    );
+    let mut builtin_named = vip_rule();
+    builtin_named = Rule::new(
+        name("stay-in-touch"),
+        builtin_named.trigger(),
+        builtin_named.condition().cloned(),
+        builtin_named.actions().to_vec(),
+    )
+    .expect("the check's step");
+    let clash = crm
+        .write(|w| w.add_rule(builtin_named.clone(), true))
+        .expect_err("refused");
+    assert!(
+        matches!(clash, StoreError::Conflict(Conflict::DuplicateRule { .. })),
+        "{clash}"
+    );
+
+    crm.write(|w| w.set_rule_enabled(&name("stay-in-touch"), false))
+        .expect("the check's step");
+    crm.write(|w| w.set_rule_enabled(&name("vip-complaint"), false))
+        .expect("the check's step");
+    let rules = crm.read(|r| r.rules()).expect("the check's step");
+    assert_eq!(rules.len(), 8);
+    for r in &rules {
+        let off = ["stay-in-touch", "vip-complaint"].contains(&r.rule.name().as_str());
+        assert_eq!(r.enabled, !off, "{}", r.rule.name());
+    }
+    // The user's rule kept its definition when switched off.
+    assert_eq!(
+        crm.read(|r| r.rule(&name("vip-complaint")))
+            .expect("the check's step")
+            .rule,
+        vip_rule()
+    );
+    crm.write(|w| w.set_rule_enabled(&name("stay-in-touch"), true))
+        .expect("the check's step");
+    assert!(
+        crm.read(|r| r.rule(&name("stay-in-touch")))
+            .expect("the check's step")
+            .enabled
+    );
+
+    let missing = crm
+        .write(|w| w.set_rule_enabled(&name("nothing-here"), true))
+        .expect_err("refused");
+    assert!(
+        matches!(
+            missing,
+            StoreError::NotFound {
+                entity: Entity::Rule,
+                ..
+            }
+        ),
+        "{missing}"
+    );
+    let builtin = crm
+        .write(|w| w.remove_rule(&name("birthday-care")))
+        .expect_err("refused");
+    assert!(
+        matches!(builtin, StoreError::Conflict(Conflict::BuiltinRule { .. })),
+        "{builtin}"
+    );
+
+    crm.write(|w| w.remove_rule(&name("vip-complaint")))
+        .expect("the check's step");
+    assert_eq!(crm.read(|r| r.rules()).expect("the check's step").len(), 7);
+    let gone = crm
+        .write(|w| w.remove_rule(&name("vip-complaint")))
+        .expect_err("refused");
+    assert!(matches!(gone, StoreError::NotFound { .. }), "{gone}");
+}
+
+/// The second firing of one (rule, customer, occurrence) is not stored, through the
+/// operation (which says so) or the port (which fails); other occurrences are, and
+/// firings read back equal, in their documented order.
+pub fn a_firing_is_stored_once_per_occurrence(crm: &Crm) {
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let task = crm
+        .write(|w| {
+            w.create_task(NewTask {
+                customer: Some(wang),
+                kind: TaskKind::FollowUp,
+                title: Label::parse("回访")?,
+                due: date(3),
+                recurrence: None,
+                created_at: at(2),
+            })
+        })
+        .expect("the check's step");
+    let mut first = firing("detractor-follow-up", wang, Occurrence::Event(3), 2);
+    first.task = Some(task.id());
+    first.priority = Some(Priority::High);
+    assert!(
+        crm.write(|w| w.record_firing(&first))
+            .expect("the check's step")
+    );
+    let mut again = first.clone();
+    again.day = date(9);
+    assert!(
+        !crm.write(|w| w.record_firing(&again))
+            .expect("the check's step"),
+        "one per occurrence"
+    );
+    let raw = crm.storage().write(&mut |tx| tx.insert_firing(&again));
+    assert!(
+        matches!(raw, Err(StoreError::Backend(_))),
+        "the store's key refuses it"
+    );
+
+    let others = [
+        firing("detractor-follow-up", li, Occurrence::Event(3), 1),
+        firing("birthday-care", wang, Occurrence::Birthday(2026), 2),
+        firing("stay-in-touch", wang, Occurrence::Silence(date(1)), 1),
+        firing(
+            "deal-stuck",
+            li,
+            Occurrence::DealIdle(solocrm_core::DealId::new(4), date(1)),
+            4,
+        ),
+        firing(
+            "late",
+            wang,
+            Occurrence::TaskOverdue(solocrm_core::TaskId::new(1), 2),
+            4,
+        ),
+    ];
+    for f in &others {
+        assert!(crm.write(|w| w.record_firing(f)).expect("the check's step"));
+    }
+    let stored = crm.read(|r| r.firings()).expect("the check's step");
+    let mut expected: Vec<Firing> = others.to_vec();
+    expected.push(first.clone());
+    expected.sort_by(|a, b| {
+        (a.day, &a.rule, a.customer, a.occurrence.key()).cmp(&(
+            b.day,
+            &b.rule,
+            b.customer,
+            b.occurrence.key(),
+        ))
+    });
+    assert_eq!(stored, expected);
+    assert!(
+        crm.read(|r| r.has_fired(&first.rule, wang, &Occurrence::Event(3)))
+            .expect("the check's step")
+    );
+    assert!(
+        !crm.read(|r| r.has_fired(&first.rule, wang, &Occurrence::Event(4)))
+            .expect("the check's step")
+    );
+}
+
+/// The cursor starts at nothing, reads back what was stored, and the operation never
+/// moves it back.
+pub fn the_cursor_is_stored_and_never_goes_back(crm: &Crm) {
+    assert_eq!(
+        crm.read(|r| r.automation_cursor())
+            .expect("the check's step"),
+        AutomationCursor::default()
+    );
+    let c = AutomationCursor {
+        events: 12,
+        day: Some(date(5)),
+    };
+    crm.write(|w| w.advance_automation_cursor(c))
+        .expect("the check's step");
+    assert_eq!(
+        crm.read(|r| r.automation_cursor())
+            .expect("the check's step"),
+        c
+    );
+    let back = AutomationCursor {
+        events: 3,
+        day: Some(date(9)),
+    };
+    let now = crm
+        .write(|w| w.advance_automation_cursor(back))
+        .expect("the check's step");
+    assert_eq!(
+        now,
+        AutomationCursor {
+            events: 12,
+            day: Some(date(9))
+        }
+    );
+    assert_eq!(
+        crm.read(|r| r.automation_cursor())
+            .expect("the check's step"),
+        now
+    );
+}
+
+/// Erasing a customer removes every firing about them and no one else's.
+pub fn erasure_removes_the_customers_firings(crm: &Crm) {
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    for f in [
+        firing("birthday-care", wang, Occurrence::Birthday(2026), 2),
+        firing("stay-in-touch", wang, Occurrence::Silence(date(1)), 3),
+        firing("birthday-care", li, Occurrence::Birthday(2026), 2),
+    ] {
+        crm.write(|w| w.record_firing(&f))
+            .expect("the check's step");
+    }
+    crm.write(|w| w.erase_customer(wang, at(6)))
+        .expect("the check's step");
+    let left = crm.read(|r| r.firings()).expect("the check's step");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].customer, li);
+}
+
+/// A firing recorded in a write that then fails is not stored, and neither is the
+/// cursor it moved.
+pub fn a_failed_write_stores_no_firing(crm: &Crm) {
+    let wang = customer(crm, "王芳");
+    let f = firing("birthday-care", wang, Occurrence::Birthday(2026), 2);
+    let failed: Result<(), StoreError> = crm.write(|w| {
+        w.record_firing(&f)?;
+        w.advance_automation_cursor(AutomationCursor {
+            events: 7,
+            day: Some(date(2)),
+        })?;
+        Err(StoreError::not_found(Entity::Rule, "injected failure"))
+    });
+    assert!(failed.is_err());
+    assert!(
+        crm.read(|r| r.firings())
+            .expect("the check's step")
+            .is_empty()
+    );
+    assert_eq!(
+        crm.read(|r| r.automation_cursor())
+            .expect("the check's step"),
+        AutomationCursor::default()
+    );
+    assert!(
+        crm.write(|w| w.record_firing(&f))
+            .expect("the check's step"),
+        "it can fire after all"
+    );
+}
