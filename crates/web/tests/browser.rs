@@ -112,15 +112,32 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-async fn text(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .text()
-        .await
-        .expect("text")
+/// The text of the first element matching `css` once it satisfies `ok`, waiting up to
+/// 10 s. A click that submits a form returns before the browser has replaced the
+/// page, so the element first found may be the old page's (and go stale, or still show
+/// the old text): the wait reads it again until the new page answers.
+async fn text_when(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut last = String::from("(no element)");
+    loop {
+        if let Ok(element) = c.find(Locator::Css(css)).await {
+            match element.text().await {
+                Ok(t) if ok(&t) => return t,
+                Ok(t) => last = t,
+                Err(e) => last = format!("(error: {e})"),
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css}: still {last:?} after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the first element matching `css` reads `want`, and returns it.
+async fn text(c: &Client, css: &str, want: &str) -> String {
+    text_when(c, css, |t| t == want).await
 }
 
 async fn count(c: &Client, css: &str) -> usize {
@@ -191,7 +208,7 @@ async fn the_workspace_works_in_a_real_browser() {
     assert_eq!(url.as_str(), format!("{base}/"));
     assert!(!url.as_str().contains("token"));
     // The charts: 8 stages, 13 months (16 June 2025 to 15 June 2026), 5 open stages.
-    assert_eq!(text(&c, "h1").await, "Dashboard");
+    text(&c, "h1", "Dashboard").await;
     assert_eq!(count(&c, "#chart-stages rect.bar").await, 8);
     assert_eq!(count(&c, "#chart-revenue rect.bar").await, 13);
     assert_eq!(count(&c, "#chart-pipeline rect.bar").await, 5);
@@ -216,10 +233,10 @@ async fn the_workspace_works_in_a_real_browser() {
         .click()
         .await
         .expect("submit");
-    assert_eq!(text(&c, "h1").await, "李雷");
+    text(&c, "h1", "李雷").await;
     let page = c.current_url().await.expect("url").to_string();
     assert!(page.starts_with(&format!("{base}/customers/")), "{page}");
-    assert_eq!(text(&c, "#stage").await, "prospect");
+    text(&c, "#stage", "prospect").await;
 
     // Record a purchase: the first one makes them new.
     c.find(Locator::Css("#purchase-amount"))
@@ -235,8 +252,8 @@ async fn the_workspace_works_in_a_real_browser() {
         .await
         .expect("submit");
     assert_eq!(c.current_url().await.expect("url").as_str(), page);
-    assert_eq!(text(&c, "#stage").await, "new");
-    assert!(text(&c, "#timeline").await.contains("88.00"));
+    text(&c, "#stage", "new").await;
+    text_when(&c, "#timeline", |t| t.contains("88.00")).await;
     std::fs::write(
         shots.join("customer.png"),
         c.screenshot().await.expect("screenshot"),
@@ -256,13 +273,13 @@ async fn the_workspace_works_in_a_real_browser() {
         .click()
         .await
         .expect("submit");
-    assert!(!text(&c, "#purchase-amount-error").await.is_empty());
+    text_when(&c, "#purchase-amount-error", |t| !t.is_empty()).await;
 
     // A name that is a script is shown as text, and no script ran.
     c.goto(&format!("{base}/customers/{}", script.id()))
         .await
         .expect("goto");
-    assert_eq!(text(&c, "h1").await, SCRIPT_NAME);
+    text(&c, "h1", SCRIPT_NAME).await;
     assert_eq!(count(&c, "script").await, 0);
     let title = c.title().await.expect("title");
     assert!(title.starts_with(SCRIPT_NAME), "{title}");
@@ -306,9 +323,9 @@ async fn the_workspace_works_in_a_real_browser() {
         .click()
         .await
         .expect("click");
-    assert_eq!(text(&c, "h1").await, "销售管道");
+    text(&c, "h1", "销售管道").await;
     c.goto(&format!("{base}/")).await.expect("goto");
-    assert_eq!(text(&c, "h1").await, "仪表盘");
+    text(&c, "h1", "仪表盘").await;
     let lang = c
         .find(Locator::Css("html"))
         .await
