@@ -207,6 +207,45 @@ impl FormState {
     }
 }
 
+/// A submitted form read field by field: each parse that fails becomes the
+/// [`FormState`] of a 422, with the message beside that field.
+struct Fields<'a> {
+    form: &'a str,
+    values: &'a HashMap<String, String>,
+}
+
+impl<'a> Fields<'a> {
+    fn new(form: &'a str, values: &'a HashMap<String, String>) -> Self {
+        Fields { form, values }
+    }
+
+    /// The refusal of `field` with `message`.
+    fn refuse(&self, field: &'static str, message: impl Into<String>) -> FormState {
+        FormState::new(self.form, field, message, self.values)
+    }
+
+    /// A required field, trimmed (an absent one reads as empty), parsed by `parse`.
+    fn required<T, E: std::fmt::Display>(
+        &self,
+        field: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<T, FormState> {
+        parse(self.values.get(field).map_or("", |v| v.trim()))
+            .map_err(|e| self.refuse(field, e.to_string()))
+    }
+
+    /// An optional field: `None` when absent or blank, else parsed by `parse`.
+    fn optional<T, E: std::fmt::Display>(
+        &self,
+        field: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, FormState> {
+        non_empty(self.values, field)
+            .map(|v| parse(&v).map_err(|e| self.refuse(field, e.to_string())))
+            .transpose()
+    }
+}
+
 /// The message for `field` of `form`, if the failed form was that one.
 fn error_for<'a>(state: Option<&'a FormState>, form: &str, field: &str) -> Option<&'a str> {
     state
@@ -764,15 +803,9 @@ fn customer_fields(
     values: &HashMap<String, String>,
     base: Option<CustomerData>,
 ) -> Result<CustomerData, FormState> {
-    let name = values.get("name").map_or("", |v| v.trim());
-    let name =
-        PersonName::parse(name).map_err(|e| FormState::new(form, "name", e.to_string(), values))?;
-    let email = match non_empty(values, "email") {
-        Some(e) => Some(
-            Email::parse(&e).map_err(|e| FormState::new(form, "email", e.to_string(), values))?,
-        ),
-        None => None,
-    };
+    let fields = Fields::new(form, values);
+    let name = fields.required("name", PersonName::parse)?;
+    let email = fields.optional("email", Email::parse)?;
     let mut data = base.unwrap_or_else(|| CustomerData::new(name.clone()));
     data.name = name;
     data.email = email;
@@ -1148,45 +1181,21 @@ pub async fn log_interaction(
         return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
     };
     let f = "interaction";
-    let channel = match Channel::parse(values.get("channel").map_or("", String::as_str)) {
-        Ok(c) => c,
-        Err(e) => {
-            return refused(
-                &st,
-                &ctx,
-                &raw,
-                FormState::new(f, "channel", e.to_string(), &values),
-            )
-            .await;
-        }
-    };
-    let direction = match Direction::parse(values.get("direction").map_or("", String::as_str)) {
-        Ok(d) => d,
-        Err(e) => {
-            return refused(
-                &st,
-                &ctx,
-                &raw,
-                FormState::new(f, "direction", e.to_string(), &values),
-            )
-            .await;
-        }
-    };
-    let summary = match FreeText::parse(values.get("summary").map_or("", |s| s.trim())) {
-        Ok(s) if !s.as_str().is_empty() => s,
-        Ok(_) => {
-            let m = "the summary is empty".to_owned();
-            return refused(&st, &ctx, &raw, FormState::new(f, "summary", m, &values)).await;
-        }
-        Err(e) => {
-            return refused(
-                &st,
-                &ctx,
-                &raw,
-                FormState::new(f, "summary", e.to_string(), &values),
-            )
-            .await;
-        }
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        Ok::<_, FormState>((
+            fields.required("channel", Channel::parse)?,
+            fields.required("direction", Direction::parse)?,
+            fields.required("summary", |s| match FreeText::parse(s) {
+                Ok(t) if t.as_str().is_empty() => Err("the summary is empty".to_owned()),
+                Ok(t) => Ok(t),
+                Err(e) => Err(e.to_string()),
+            })?,
+        ))
+    })();
+    let (channel, direction, summary) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
     };
     let now = st.now();
     let books = st.inner.books.clone();
@@ -1219,32 +1228,16 @@ pub async fn record_purchase(
     let f = "purchase";
     let books = st.inner.books.clone();
     let currency = books.base_currency();
-    let amount = match Money::parse(values.get("amount").map_or("", |s| s.trim()), currency) {
-        Ok(m) => m,
-        Err(e) => {
-            return refused(
-                &st,
-                &ctx,
-                &raw,
-                FormState::new(f, "amount", e.to_string(), &values),
-            )
-            .await;
-        }
-    };
-    let description = match non_empty(&values, "description")
-        .map(|d| FreeText::parse(&d))
-        .transpose()
-    {
-        Ok(d) => d,
-        Err(e) => {
-            return refused(
-                &st,
-                &ctx,
-                &raw,
-                FormState::new(f, "description", e.to_string(), &values),
-            )
-            .await;
-        }
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        Ok::<_, FormState>((
+            fields.required("amount", |a| Money::parse(a, currency))?,
+            fields.optional("description", FreeText::parse)?,
+        ))
+    })();
+    let (amount, description) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
     };
     let date = non_empty(&values, "date");
     let now = st.now();
@@ -1265,13 +1258,7 @@ pub async fn record_purchase(
     .await;
     let result = match result {
         Ok(Err(Err(date_error))) => {
-            return refused(
-                &st,
-                &ctx,
-                &raw,
-                FormState::new(f, "date", date_error, &values),
-            )
-            .await;
+            return refused(&st, &ctx, &raw, fields.refuse("date", date_error)).await;
         }
         Ok(Err(Ok(e))) => Ok(Err(e)),
         Ok(Ok(())) => Ok(Ok(())),
@@ -1291,32 +1278,16 @@ pub async fn change_stage(
         return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
     };
     let f = "stage";
-    let to = match LifecycleStage::parse(values.get("stage").map_or("", String::as_str)) {
-        Ok(s) => s,
-        Err(e) => {
-            return refused(
-                &st,
-                &ctx,
-                &raw,
-                FormState::new(f, "stage", e.to_string(), &values),
-            )
-            .await;
-        }
-    };
-    let note = match non_empty(&values, "note")
-        .map(|n| Label::parse(&n))
-        .transpose()
-    {
-        Ok(n) => n,
-        Err(e) => {
-            return refused(
-                &st,
-                &ctx,
-                &raw,
-                FormState::new(f, "note", e.to_string(), &values),
-            )
-            .await;
-        }
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        Ok::<_, FormState>((
+            fields.required("stage", LifecycleStage::parse)?,
+            fields.optional("note", Label::parse)?,
+        ))
+    })();
+    let (to, note) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
     };
     let now = st.now();
     let books = st.inner.books.clone();
