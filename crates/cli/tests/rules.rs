@@ -295,6 +295,21 @@ fn rule_test_dry_runs_and_run_fires_once_with_the_rule_on_the_task() {
         .find(|t| t["rule"] == "complaint-response")
         .expect("complaint");
     assert_eq!(complaint["due"], "2026-03-09");
+    // The table names the rule too; a task made by hand shows "-".
+    env.ok(&["task", "add", "call back", "--due", "2026-03-12"]);
+    let table = env.ok(&["task", "list"]);
+    let row = |needle: &str| {
+        table
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle}: {table}"))
+            .to_owned()
+    };
+    assert!(
+        row("low score of 王芳").contains("detractor-follow-up"),
+        "{table}"
+    );
+    assert!(!row("call back").contains("-follow-up"), "{table}");
 
     let again = env.json(&["run", "--as-of", "2026-03-06"]);
     assert_eq!(again["fired"].as_array().expect("fired").len(), 0);

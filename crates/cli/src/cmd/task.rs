@@ -97,9 +97,9 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
             if let Some(rows) = ctx.rows(page) {
                 tasks.truncate(rows);
             }
+            // A task an automation rule made carries the rule's name and priority.
+            let by_rule = super::rule::rules_of_tasks(&store)?;
             if ctx.out.json {
-                // A task an automation rule made carries the rule's name and priority.
-                let by_rule = super::rule::rules_of_tasks(&store)?;
                 let mut rows = Vec::new();
                 for task in &tasks {
                     let mut value = serde_json::to_value(task)?;
@@ -124,6 +124,7 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
                 "NAME",
                 "REPEATS",
                 "STATUS",
+                "RULE",
                 "TITLE",
             ]);
             for task in &tasks {
@@ -138,6 +139,9 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
                     },
                     opt(task.recurrence()),
                     status(task).into(),
+                    by_rule
+                        .get(&task.id())
+                        .map_or_else(|| "-".into(), |(rule, _)| rule.to_string()),
                     task.title().to_string(),
                 ]);
             }
