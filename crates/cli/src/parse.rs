@@ -49,6 +49,18 @@ pub fn money(input: &str, store: &solocrm_core::Crm) -> Result<Money> {
     Ok(Money::parse(input, store.base_currency())?)
 }
 
+/// The id of the customer an optional option names (see [`customer`]); `None` when
+/// the option was not given.
+pub fn customer_id(
+    store: &crate::books::Books,
+    input: Option<&str>,
+) -> Result<Option<solocrm_core::CustomerId>> {
+    Ok(input
+        .map(|c| customer(store, c))
+        .transpose()?
+        .map(|c| c.id()))
+}
+
 /// Finds a customer by key: `#N`, `#N@BOOK`, email, or external reference (see
 /// [`CustomerKey`]).
 pub fn customer(store: &crate::books::Books, input: &str) -> Result<Customer> {

@@ -147,10 +147,7 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
             customer,
             page,
         } => {
-            let customer = customer
-                .map(|c| parse::customer(&store, &c))
-                .transpose()?
-                .map(|c| c.id());
+            let customer = parse::customer_id(&store, customer.as_deref())?;
             let mut deals = store.deals(&OpenQuery {
                 customer,
                 open_only: open,

@@ -106,10 +106,7 @@ pub fn run(ctx: &mut Ctx, cmd: RequestCmd) -> Result<()> {
             customer,
             page,
         } => {
-            let customer = customer
-                .map(|c| parse::customer(&store, &c))
-                .transpose()?
-                .map(|c| c.id());
+            let customer = parse::customer_id(&store, customer.as_deref())?;
             let mut requests = store.requests(&OpenQuery {
                 customer,
                 open_only: open,

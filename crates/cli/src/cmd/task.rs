@@ -21,10 +21,7 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
             every,
             at,
         } => {
-            let customer = customer
-                .map(|c| parse::customer(&store, &c))
-                .transpose()?
-                .map(|c| c.id());
+            let customer = parse::customer_id(&store, customer.as_deref())?;
             let t = store.create_task(NewTask {
                 customer,
                 kind,
@@ -83,10 +80,7 @@ pub fn run(ctx: &mut Ctx, cmd: TaskCmd) -> Result<()> {
             all,
             page,
         } => {
-            let customer = customer
-                .map(|c| parse::customer(&store, &c))
-                .transpose()?
-                .map(|c| c.id());
+            let customer = parse::customer_id(&store, customer.as_deref())?;
             let mut tasks = store.tasks(&TaskQuery {
                 customer,
                 due_until: until.as_deref().map(parse::date).transpose()?,
