@@ -148,12 +148,71 @@ impl Lang {
 
 /// Every text of the workspace: `(key, English, Chinese)`.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
+    // The rules page and the calendar feed.
+    ("rules.title", "Automation rules", "自动化规则"),
+    ("rules.yes", "yes", "是"),
+    ("rules.no", "no", "否"),
+    (
+        "rules.runner_off",
+        "The rules do not run inside this server (--no-automation): `solocrm run` runs them.",
+        "本服务器内不运行规则（--no-automation）：由 `solocrm run` 运行。",
+    ),
+    ("rules.name", "Rule", "规则"),
+    ("rules.on", "On", "启用"),
+    ("rules.builtin", "Built-in", "内置"),
+    ("rules.trigger", "Trigger", "触发条件"),
+    ("rules.condition", "Condition", "筛选条件"),
+    ("rules.actions", "Actions", "动作"),
+    ("rules.turn_off", "Turn off", "停用"),
+    ("rules.turn_on", "Turn on", "启用"),
+    ("rules.log", "Rule log", "规则日志"),
+    (
+        "rules.log_empty",
+        "No rule has fired yet.",
+        "尚无规则触发。",
+    ),
+    (
+        "rules.log_shown",
+        "The newest {shown} of {total} firings.",
+        "共 {total} 次触发，显示最新的 {shown} 次。",
+    ),
+    ("rules.occurrence", "Occurrence", "触发事由"),
+    ("rules.task", "Task", "任务"),
+    (
+        "rules.unknown",
+        "No rule named {name}.",
+        "没有名为 {name} 的规则。",
+    ),
+    (
+        "rules.bad_switch",
+        "A rule is switched on or off (enabled=on or off).",
+        "规则只能启用或停用（enabled=on 或 off）。",
+    ),
+    ("calendar.title", "Calendar feed", "日历订阅"),
+    (
+        "calendar.off",
+        "This server serves no calendar feed.",
+        "本服务器未提供日历订阅。",
+    ),
+    (
+        "calendar.explain",
+        "Subscribe to this address in your phone's or desktop's calendar to see open tasks and birthdays:",
+        "在手机或电脑的日历中订阅此地址，即可看到未完成的任务和生日：",
+    ),
+    (
+        "calendar.private",
+        "Anyone with this address can read these dates. A new address cuts off every calendar that knew the old one.",
+        "任何拥有此地址的人都能读取这些日期。生成新地址后，使用旧地址的日历将无法再读取。",
+    ),
+    ("calendar.regenerate", "Make a new address", "生成新地址"),
     // Navigation and the frame of every page.
     ("nav.dashboard", "Dashboard", "仪表盘"),
     ("nav.customers", "Customers", "客户"),
     ("nav.care", "Care", "关怀"),
     ("nav.pipeline", "Pipeline", "销售管道"),
     ("nav.language", "Language", "语言"),
+    ("nav.rules", "Rules", "规则"),
+    ("nav.calendar", "Calendar", "日历"),
     ("app.name", "solocrm", "solocrm"),
     // Errors.
     ("error.title", "Something went wrong", "出错了"),
@@ -336,6 +395,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "此阶段不允许变更。",
     ),
     ("kind.interaction", "interaction", "互动"),
+    ("kind.automation", "automation", "自动化"),
+    (
+        "timeline.by_rule",
+        "by rule {rule} ({trigger}, {occurrence})",
+        "由规则 {rule} 触发（{trigger}，{occurrence}）",
+    ),
     ("kind.purchase", "purchase", "购买"),
     ("kind.refund", "refund", "退款"),
     ("kind.survey", "survey", "调查"),

@@ -8,21 +8,24 @@ use std::sync::Arc;
 use axum::extract::{Form, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse as _, Redirect, Response};
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use maud::{DOCTYPE, Markup, html};
 use rust_decimal::Decimal;
+use solocrm_app::exchange::calendar::{Calendar, write_calendar};
 use solocrm_app::overview::{
     CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months,
 };
 use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
+use solocrm_core::automation::{EffectiveRule, Firing, RuleName};
 use solocrm_core::care::CareConfig;
 use solocrm_core::metrics::{MetricError, Period, ReportConfig};
 use solocrm_core::{
     BusinessZone, Channel, Currency, Customer, CustomerData, CustomerId, CustomerQuery, DealId,
     DealStage, Direction, Email, FreeText, Label, LifecycleStage, Money, NewCustomer,
     NewInteraction, NewPurchase, PersonName, ReportError, SearchText, StageReason, Store as _,
-    StoreError, StoreErrorKind,
+    StoreError, StoreErrorKind, TaskId, TaskQuery,
 };
 
 use crate::AppState;
@@ -111,6 +114,8 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/customers", "nav.customers"),
         ("/care", "nav.care"),
         ("/pipeline", "nav.pipeline"),
+        ("/rules", "nav.rules"),
+        ("/calendar", "nav.calendar"),
     ];
     html! {
         (DOCTYPE)
@@ -836,7 +841,10 @@ pub async fn add_customer(
     let books = st.inner.books.clone();
     let created = blocking(move || Ok(books.create_customer(NewCustomer::new(data, now)))).await;
     match created {
-        Ok(Ok(c)) => Redirect::to(&format!("/customers/{}", c.id())).into_response(),
+        Ok(Ok(c)) => {
+            st.after_write().await;
+            Redirect::to(&format!("/customers/{}", c.id())).into_response()
+        }
         Ok(Err(e)) => {
             let field = customer_error_field(&e);
             let text = e.to_string();
@@ -879,15 +887,44 @@ fn parse_id(raw: &str) -> Option<u64> {
     raw.strip_prefix('#').unwrap_or(raw).parse().ok()
 }
 
-async fn load_customer(
-    st: &AppState,
-    id: u64,
-) -> Result<(CustomerPage, BusinessZone, Currency), Failure> {
+/// What an automation rule did for a customer: the audit line of the timeline.
+struct Audit {
+    at: DateTime<Utc>,
+    rule: String,
+    trigger: String,
+    occurrence: String,
+    task: Option<TaskId>,
+}
+
+/// A customer's page as loaded: the page, the zone and currency, and the rules'
+/// firings for them.
+type Loaded = (CustomerPage, BusinessZone, Currency, Vec<Audit>);
+
+async fn load_customer(st: &AppState, id: u64) -> Result<Loaded, Failure> {
     let books = st.inner.books.clone();
     blocking(move || {
         Ok(books.read(|r| {
-            let page = CustomerPage::load(&r, CustomerId::new(id))?;
-            Ok((page, r.time_zone()?, r.currency()))
+            let customer = CustomerId::new(id);
+            let page = CustomerPage::load(&r, customer)?;
+            let triggers: HashMap<RuleName, String> = r
+                .rules()?
+                .into_iter()
+                .map(|x| (x.rule.name().clone(), x.rule.trigger().to_string()))
+                .collect();
+            // The port has no per-customer look-up of firings: all are read.
+            let audit = r
+                .firings()?
+                .into_iter()
+                .filter(|f| f.customer == customer)
+                .map(|f| Audit {
+                    at: f.at,
+                    trigger: triggers.get(&f.rule).cloned().unwrap_or_default(),
+                    rule: f.rule.to_string(),
+                    occurrence: f.occurrence.to_string(),
+                    task: f.task,
+                })
+                .collect();
+            Ok((page, r.time_zone()?, r.currency(), audit))
         })?)
     })
     .await
@@ -910,9 +947,10 @@ async fn show_customer(
         return failure(ctx, missing());
     };
     match load_customer(st, id).await {
-        Ok((page, zone, currency)) => {
-            respond(status, customer_page(ctx, &page, zone, currency, state))
-        }
+        Ok((page, zone, currency, audit)) => respond(
+            status,
+            customer_page(ctx, &page, &audit, zone, currency, state),
+        ),
         Err(Failure::NotFound(_)) => failure(ctx, missing()),
         Err(f) => failure(ctx, f),
     }
@@ -926,8 +964,22 @@ struct Event {
     amount: Option<Money>,
 }
 
-fn timeline(l: Lang, page: &CustomerPage) -> Vec<Event> {
+/// Which rule, on which trigger and occurrence, in words.
+fn audit_words(l: Lang, a: &Audit) -> String {
+    let args: [(&str, &dyn std::fmt::Display); 3] = [
+        ("rule", &a.rule),
+        ("trigger", &a.trigger),
+        ("occurrence", &a.occurrence),
+    ];
+    l.f("timeline.by_rule", &args)
+}
+
+fn timeline(l: Lang, page: &CustomerPage, audit: &[Audit]) -> Vec<Event> {
     let e = &page.export;
+    let by_task: HashMap<TaskId, &Audit> = audit
+        .iter()
+        .filter_map(|a| a.task.map(|t| (t, a)))
+        .collect();
     let mut events = Vec::new();
     for i in e.interactions.iter().filter(|i| !i.is_void()) {
         events.push(Event {
@@ -988,15 +1040,28 @@ fn timeline(l: Lang, page: &CustomerPage) -> Vec<Event> {
         });
     }
     for t in &e.tasks {
+        let by = by_task
+            .get(&t.id())
+            .map(|a| format!(" · {}", audit_words(l, a)))
+            .unwrap_or_default();
         events.push(Event {
             at: t.created_at(),
             kind: "kind.task",
             what: format!(
-                "{} · {} · {}",
+                "{} · {} · {}{by}",
                 l.label("task", t.kind().as_str()),
                 t.title(),
                 t.due()
             ),
+            amount: None,
+        });
+    }
+    // A firing that made no task (a stage move, a tag, a note) has a line of its own.
+    for a in audit.iter().filter(|a| a.task.is_none()) {
+        events.push(Event {
+            at: a.at,
+            kind: "kind.automation",
+            what: audit_words(l, a),
             amount: None,
         });
     }
@@ -1015,6 +1080,7 @@ fn timeline(l: Lang, page: &CustomerPage) -> Vec<Event> {
 fn customer_page(
     ctx: &Ctx,
     page: &CustomerPage,
+    audit: &[Audit],
     zone: BusinessZone,
     currency: Currency,
     state: Option<&FormState>,
@@ -1039,7 +1105,7 @@ fn customer_page(
         .iter()
         .map(|s| (s.as_str(), stage_label(l, *s)))
         .collect();
-    let events = timeline(l, page);
+    let events = timeline(l, page, audit);
     let conflict = state.filter(|s| s.form == "edit" && s.field == "version");
     let body = html! {
         @if let Some(s) = conflict {
@@ -1152,7 +1218,10 @@ async fn after_customer_form(
     result: Result<Result<(), StoreError>, Failure>,
 ) -> Response {
     match result {
-        Ok(Ok(())) => Redirect::to(&format!("/customers/{raw}")).into_response(),
+        Ok(Ok(())) => {
+            st.after_write().await;
+            Redirect::to(&format!("/customers/{raw}")).into_response()
+        }
         Ok(Err(e)) => match Failure::from(e) {
             Failure::Invalid(m) => {
                 let state = FormState::new(form, field_of_store_error, m, values);
@@ -1488,7 +1557,10 @@ pub async fn move_deal(
         }
     };
     match outcome {
-        Ok(()) => Redirect::to("/pipeline").into_response(),
+        Ok(()) => {
+            st.after_write().await;
+            Redirect::to("/pipeline").into_response()
+        }
         Err(Failure::Invalid(m)) => {
             let state = FormState::new(&form, "to", m, &values);
             match load_board(&st).await {
@@ -1500,5 +1572,283 @@ pub async fn move_deal(
             }
         }
         Err(f) => failure(&ctx, f),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Rules
+
+/// Lines of the rule log a page shows, newest first.
+const LOG_ROWS: usize = 100;
+
+/// The rules page's content.
+struct RulesView {
+    rules: Vec<EffectiveRule>,
+    /// The newest firings with the customer's name (`None` once erased or gone).
+    log: Vec<(Firing, Option<String>)>,
+    /// How many firings there are in all.
+    total: usize,
+}
+
+async fn load_rules(st: &AppState) -> Result<RulesView, Failure> {
+    let books = st.inner.books.clone();
+    blocking(move || {
+        Ok(books.read(|r| {
+            let rules = r.rules()?;
+            let mut firings = r.firings()?;
+            let total = firings.len();
+            firings.sort_by_key(|f| std::cmp::Reverse(f.at));
+            firings.truncate(LOG_ROWS);
+            let mut names: HashMap<CustomerId, Option<String>> = HashMap::new();
+            let mut log = Vec::with_capacity(firings.len());
+            for f in firings {
+                let name = match names.get(&f.customer) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = r
+                            .tx()
+                            .customer(f.customer)?
+                            .filter(|c| !c.is_erased())
+                            .map(|c| c.name().to_string());
+                        names.insert(f.customer, n.clone());
+                        n
+                    }
+                };
+                log.push((f, name));
+            }
+            Ok(RulesView { rules, log, total })
+        })?)
+    })
+    .await
+}
+
+/// `GET /rules`: the rules, built-in and own, each with its on/off switch, and the log
+/// of what they did (which rule, for whom, when, on which event or date).
+pub async fn rules(State(st): State<AppState>, ctx: Ctx) -> Response {
+    show_rules(&st, &ctx, StatusCode::OK, None).await
+}
+
+async fn show_rules(
+    st: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    message: Option<String>,
+) -> Response {
+    let view = match load_rules(st).await {
+        Ok(v) => v,
+        Err(f) => return failure(ctx, f),
+    };
+    let zone = match blocking({
+        let books = st.inner.books.clone();
+        move || Ok(books.time_zone()?)
+    })
+    .await
+    {
+        Ok(z) => z,
+        Err(f) => return failure(ctx, f),
+    };
+    respond(status, rules_page(ctx, st, &view, zone, message.as_deref()))
+}
+
+fn rules_page(
+    ctx: &Ctx,
+    st: &AppState,
+    view: &RulesView,
+    zone: BusinessZone,
+    message: Option<&str>,
+) -> Markup {
+    let l = ctx.lang;
+    let yes = |b: bool| if b { l.t("rules.yes") } else { l.t("rules.no") };
+    let body = html! {
+        @if let Some(m) = message { p.message role="alert" { (m) } }
+        @if !st.inner.runner.is_on() { p.message { (l.t("rules.runner_off")) } }
+        table #rules {
+            thead { tr {
+                th { (l.t("rules.name")) } th { (l.t("rules.on")) } th { (l.t("rules.builtin")) }
+                th { (l.t("rules.trigger")) } th { (l.t("rules.condition")) } th { (l.t("rules.actions")) } th {}
+            } }
+            tbody {
+                @for r in &view.rules {
+                    @let name = r.rule.name().to_string();
+                    @let actions: Vec<String> = r.rule.actions().iter().map(ToString::to_string).collect();
+                    tr #(format!("rule-{name}")) data-enabled=(r.enabled) {
+                        td { code { (name) } }
+                        td { (yes(r.enabled)) }
+                        td { (yes(r.builtin)) }
+                        td { code { (r.rule.trigger()) } }
+                        td { @if let Some(c) = r.rule.condition() { code { (c) } } }
+                        td { (actions.join("; ")) }
+                        td {
+                            form method="post" action=(format!("/rules/{name}")) {
+                                @if r.enabled {
+                                    input type="hidden" name="enabled" value="off";
+                                    button type="submit" { (l.t("rules.turn_off")) }
+                                } @else {
+                                    input type="hidden" name="enabled" value="on";
+                                    button type="submit" { (l.t("rules.turn_on")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (l.t("rules.log")) }
+        @if view.log.is_empty() {
+            p.empty { (l.t("rules.log_empty")) }
+        } @else {
+            p { (l.f("rules.log_shown", &[("shown", &view.log.len()), ("total", &view.total)])) }
+            table #rule-log {
+                thead { tr {
+                    th { (l.t("col.date")) } th { (l.t("rules.name")) } th { (l.t("col.customer")) }
+                    th { (l.t("rules.occurrence")) } th { (l.t("rules.task")) }
+                } }
+                tbody {
+                    @for (f, name) in &view.log {
+                        tr {
+                            td { (day_of(zone, f.at)) }
+                            td { code { (f.rule) } }
+                            td { @match name {
+                                Some(n) => a href=(format!("/customers/{}", f.customer)) { bdi { (n) } },
+                                None => (f.customer),
+                            } }
+                            td { (f.occurrence) }
+                            td { @if let Some(t) = f.task { (t) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    frame(ctx, l.t("rules.title"), body)
+}
+
+/// `POST /rules/{name}` (`enabled` = `on` | `off`): switches a rule; 303 to the rules
+/// page, 404 for an unknown rule, 422 for a value that is neither.
+pub async fn switch_rule(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let unknown = || Failure::NotFound(ctx.lang.f("rules.unknown", &[("name", &raw)]));
+    let Ok(name) = RuleName::parse(&raw) else {
+        return failure(&ctx, unknown());
+    };
+    let on = match values.get("enabled").map(|v| v.trim()) {
+        Some("on") => true,
+        Some("off") => false,
+        _ => {
+            let m = ctx.lang.t("rules.bad_switch").to_owned();
+            return show_rules(&st, &ctx, StatusCode::UNPROCESSABLE_ENTITY, Some(m)).await;
+        }
+    };
+    let books = st.inner.books.clone();
+    let done = blocking(move || Ok(books.write(|w| w.set_rule_enabled(&name, on)))).await;
+    match done {
+        Ok(Ok(_)) => Redirect::to("/rules").into_response(),
+        Ok(Err(e)) => match Failure::from(e) {
+            Failure::NotFound(_) => failure(&ctx, unknown()),
+            f => failure(&ctx, f),
+        },
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The calendar feed
+
+/// The feed's address as the browser reaches this server.
+fn feed_url(headers: &HeaderMap, token: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}{}{token}/solocrm.ics", crate::FEED_PREFIX)
+}
+
+/// `GET /calendar`: the feed's address to subscribe to, and a button for a new one.
+pub async fn calendar(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    let l = ctx.lang;
+    let body = match &st.inner.feed {
+        None => html! { p.empty { (l.t("calendar.off")) } },
+        Some(feed) => {
+            let url = feed_url(&headers, &feed.token());
+            html! {
+                p { (l.t("calendar.explain")) }
+                p { a #feed-url href=(url) { code { (url) } } }
+                p { (l.t("calendar.private")) }
+                form #form-feed method="post" action="/calendar/regenerate" {
+                    button type="submit" { (l.t("calendar.regenerate")) }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, frame(&ctx, l.t("calendar.title"), body))
+}
+
+/// `POST /calendar/regenerate`: a new feed token; the old address stops working.
+pub async fn regenerate_feed(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let Some(feed) = st.inner.feed.clone() else {
+        return failure(
+            &ctx,
+            Failure::NotFound(ctx.lang.t("calendar.off").to_owned()),
+        );
+    };
+    match blocking(move || {
+        feed.regenerate()
+            .map_err(|e| Failure::Internal(e.to_string()))
+    })
+    .await
+    {
+        Ok(_) => Redirect::to("/calendar").into_response(),
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+/// `GET /feed/{token}/solocrm.ics`: the open tasks and the birthdays as iCalendar
+/// (the `.ics` export's writer, so its UIDs are the export's: stable across
+/// fetches). A wrong or absent token, or no feed, is 404 and reads nothing.
+pub async fn feed(State(st): State<AppState>, Path(token): Path<String>) -> Response {
+    let admitted = st.inner.feed.as_ref().is_some_and(|f| f.admits(&token));
+    if !admitted {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let text = blocking(move || {
+        let book = books.book_id()?;
+        Ok(books.read(|r| {
+            let customers = r.all_customers()?;
+            let tasks = r.tx().tasks(&TaskQuery {
+                customer: None,
+                due_until: None,
+                include_done: false,
+            })?;
+            let today = r.time_zone()?.date_of(now);
+            Ok(write_calendar(&Calendar {
+                book: &book,
+                customers: &customers,
+                tasks: &tasks,
+                holidays: &[],
+                now,
+                today,
+            }))
+        })?)
+    })
+    .await;
+    match text {
+        Ok(text) => (
+            [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+            text,
+        )
+            .into_response(),
+        Err(Failure::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response(),
+        Err(f) => {
+            if let Failure::Internal(detail) = &f {
+                eprintln!("solocrm serve: calendar feed: {detail}");
+            }
+            (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response()
+        }
     }
 }

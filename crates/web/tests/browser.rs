@@ -192,6 +192,8 @@ async fn the_workspace_works_in_a_real_browser() {
             session: "c5e2a0d4b1f3e6a7c8d9e0f1a2b3c4d5".to_owned(),
             extra_host: None,
             clock: Arc::new(now),
+            automation: true,
+            feed: None,
         },
     );
     let server = tokio::spawn(async move { axum::serve(listener, router).await });

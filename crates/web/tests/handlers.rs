@@ -41,6 +41,8 @@ fn router(books: &Books) -> Router {
             session: SESSION.to_owned(),
             extra_host: None,
             clock: Arc::new(now),
+            automation: true,
+            feed: None,
         },
     )
 }
