@@ -19,13 +19,14 @@ use solocrm_app::overview::{
 };
 use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
 use solocrm_core::automation::{EffectiveRule, Firing, RuleName};
-use solocrm_core::care::CareConfig;
+use solocrm_core::care::{CareConfig, CareReason};
 use solocrm_core::metrics::{MetricError, Period, ReportConfig};
 use solocrm_core::{
     BusinessZone, Channel, Currency, Customer, CustomerData, CustomerId, CustomerQuery, DealId,
     DealStage, Direction, Email, FreeText, Label, LifecycleStage, Money, NewCustomer,
-    NewInteraction, NewPurchase, PersonName, ReportError, SearchText, StageReason, Store as _,
-    StoreError, StoreErrorKind, TaskId, TaskQuery,
+    NewInteraction, NewPurchase, NewServiceRequest, NewSurveyResponse, NewTask, PersonName,
+    ReportError, RequestEventKind, RequestId, RequestKind, SearchText, StageReason, Store as _,
+    StoreError, StoreErrorKind, SurveyKind, SurveyScore, Tag, TaskId, TaskKind, TaskQuery,
 };
 
 use crate::AppState;
@@ -568,17 +569,21 @@ fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
                 &pipeline_bars, &[(l.t("col.deals"), deals), (l.t("col.weighted"), weighted)]))
         }
         h2 { (l.f("dash.care", &[("days", &o.care.days)])) }
-        (care_table(l, &o.care))
+        (care_table(l, &o.care, false, None))
     }
 }
 
-fn care_table(l: Lang, care: &CareList) -> Markup {
+/// The care list; with `actions`, a task's row has its done and snooze buttons.
+fn care_table(l: Lang, care: &CareList, actions: bool, state: Option<&FormState>) -> Markup {
     html! {
         @if care.entries.is_empty() {
             p.empty { (l.t("care.nobody")) }
         } @else {
             table.care {
-                thead { tr { th { (l.t("col.date")) } th { (l.t("col.customer")) } th { (l.t("col.reason")) } } }
+                thead { tr {
+                    th { (l.t("col.date")) } th { (l.t("col.customer")) } th { (l.t("col.reason")) }
+                    @if actions { th {} }
+                } }
                 tbody {
                     @for e in &care.entries {
                         tr {
@@ -590,6 +595,11 @@ fn care_table(l: Lang, care: &CareList) -> Markup {
                                 }
                             }
                             td { (l.care_reason(&e.item.reason)) }
+                            @if actions {
+                                td { @if let CareReason::Task { task, .. } = &e.item.reason {
+                                    (task_buttons(l, *task, true, state))
+                                } }
+                            }
                         }
                     }
                 }
@@ -1106,6 +1116,31 @@ fn customer_page(
         .map(|s| (s.as_str(), stage_label(l, *s)))
         .collect();
     let events = timeline(l, page, audit);
+    let open_tasks: Vec<&solocrm_core::Task> =
+        page.export.tasks.iter().filter(|t| !t.is_done()).collect();
+    let open_requests: Vec<&solocrm_core::ServiceRequest> = page
+        .export
+        .requests
+        .iter()
+        .filter(|r| r.is_open())
+        .collect();
+    let steps: Vec<(&'static str, &'static str)> =
+        [RequestEventKind::Responded, RequestEventKind::Resolved]
+            .iter()
+            .map(|k| (k.as_str(), l.label("rstep", k.as_str())))
+            .collect();
+    let survey_kinds: Vec<(&'static str, &'static str)> = SurveyKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("skind", k.as_str())))
+        .collect();
+    let request_kinds: Vec<(&'static str, &'static str)> = RequestKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("rkind", k.as_str())))
+        .collect();
+    let task_kinds: Vec<(&'static str, &'static str)> = TaskKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("task", k.as_str())))
+        .collect();
     let conflict = state.filter(|s| s.form == "edit" && s.field == "version");
     let body = html! {
         @if let Some(s) = conflict {
@@ -1122,8 +1157,63 @@ fn customer_page(
                 div { dt { (l.t("customer.since")) } dd { (day_of(zone, c.created_at())) } }
                 div { dt { (l.t("customer.points")) } dd { (page.points_balance) } }
                 div { dt { (l.t("customer.tags")) } dd.tags {
-                    @for t in &tags { span.tag { (t) } " " }
+                    @for t in &tags {
+                        form.inline.tag method="post" action=(format!("/customers/{id}/tags")) {
+                            span.tag { (t) }
+                            input type="hidden" name="tag" value=(t);
+                            input type="hidden" name="action" value="remove";
+                            button type="submit" aria-label=(l.f("form.untag", &[("tag", t)])) { "×" }
+                        }
+                        " "
+                    }
                 } }
+            }
+            form #form-tags method="post" action=(format!("/customers/{id}/tags")) {
+                (field(state, "tags", "tag", l.t("form.tag"), "text", ""))
+                input type="hidden" name="action" value="add";
+                button type="submit" { (l.t("form.add_tag")) }
+            }
+        }
+        section.open-work {
+            h2 { (l.t("customer.open_tasks")) }
+            @if open_tasks.is_empty() {
+                p.empty { (l.t("customer.nothing_yet")) }
+            } @else {
+                table #open-tasks {
+                    tbody {
+                        @for t in &open_tasks {
+                            tr {
+                                td { (t.due()) }
+                                td { bdi { (t.title()) } }
+                                td { (task_buttons(l, t.id(), false, state)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (l.t("customer.open_requests")) }
+            @if open_requests.is_empty() {
+                p.empty { (l.t("customer.nothing_yet")) }
+            } @else {
+                table #open-requests {
+                    tbody {
+                        @for r in &open_requests {
+                            @let form = format!("request-{}", r.id());
+                            tr {
+                                td { (day_of(zone, r.opened_at())) }
+                                td { (l.label("rkind", r.kind().as_str())) }
+                                td { bdi { (r.subject()) } }
+                                td { (r.status()) }
+                                td {
+                                    form #(form) method="post" action=(format!("/requests/{}/step", r.id())) {
+                                        (select(state, &form, "step", l.t("form.step"), &steps))
+                                        button type="submit" { (l.t("form.change")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         section.history {
@@ -1184,6 +1274,27 @@ fn customer_page(
                 (field(state, "purchase", "description", &format!("{} {}", l.t("form.description"), l.t("field.optional")), "text", ""))
                 (field(state, "purchase", "date", &format!("{} ({})", l.t("form.date"), l.t("form.date_hint")), "date", ""))
                 button type="submit" { (l.t("form.record")) }
+            }
+            form #form-survey method="post" action=(format!("/customers/{id}/surveys")) {
+                h2 { (l.t("form.survey")) }
+                (select(state, "survey", "kind", l.t("form.survey_kind"), &survey_kinds))
+                (field(state, "survey", "score", l.t("form.score"), "number", ""))
+                (field(state, "survey", "comment", &format!("{} {}", l.t("form.comment"), l.t("field.optional")), "text", ""))
+                button type="submit" { (l.t("form.record")) }
+            }
+            form #form-request method="post" action=(format!("/customers/{id}/requests")) {
+                h2 { (l.t("form.request")) }
+                (select(state, "request", "kind", l.t("form.request_kind"), &request_kinds))
+                (field(state, "request", "subject", l.t("form.subject"), "text", ""))
+                (field(state, "request", "description", &format!("{} {}", l.t("form.description"), l.t("field.optional")), "text", ""))
+                button type="submit" { (l.t("form.open")) }
+            }
+            form #form-task method="post" action=(format!("/customers/{id}/tasks")) {
+                h2 { (l.t("form.task")) }
+                (field(state, "task", "title", l.t("form.title"), "text", ""))
+                (select(state, "task", "kind", l.t("form.task_kind"), &task_kinds))
+                (field(state, "task", "due", &format!("{} ({})", l.t("form.due"), l.t("form.date_hint")), "date", ""))
+                button type="submit" { (l.t("form.add")) }
             }
             form #form-stage method="post" action=(format!("/customers/{id}/stage")) {
                 h2 { (l.t("form.stage")) }
@@ -1426,11 +1537,22 @@ pub async fn care(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let l = ctx.lang;
     let days: u32 = non_empty(&q, "days")
         .and_then(|d| d.parse().ok())
         .filter(|d| (1..=366).contains(d))
         .unwrap_or(CARE_DAYS);
+    show_care(&st, &ctx, days, StatusCode::OK, None).await
+}
+
+/// The care page of the next `days` days; `state` is a refused task button's.
+async fn show_care(
+    st: &AppState,
+    ctx: &Ctx,
+    days: u32,
+    status: StatusCode,
+    state: Option<&FormState>,
+) -> Response {
+    let l = ctx.lang;
     let now = st.now();
     let inner = st.inner.clone();
     let loaded = blocking(move || {
@@ -1445,7 +1567,7 @@ pub async fn care(
     .await;
     let list = match loaded {
         Ok(v) => v,
-        Err(f) => return failure(&ctx, f),
+        Err(f) => return failure(ctx, f),
     };
     let body = html! {
         p { (l.f("care.window", &[("days", &list.days), ("day", &list.as_of)])) }
@@ -1456,9 +1578,9 @@ pub async fn care(
             }
             button type="submit" { (l.t("dash.show")) }
         }
-        (care_table(l, &list))
+        (care_table(l, &list, true, state))
     };
-    respond(StatusCode::OK, frame(&ctx, l.t("care.title"), body))
+    respond(status, frame(ctx, l.t("care.title"), body))
 }
 
 async fn load_board(st: &AppState) -> Result<PipelineBoard, Failure> {
@@ -1849,6 +1971,374 @@ pub async fn feed(State(st): State<AppState>, Path(token): Path<String>) -> Resp
                 eprintln!("solocrm serve: calendar feed: {detail}");
             }
             (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// More forms of the customer page: survey answers, service requests, tasks, tags
+
+/// Where a task's button came from, to go back there: the care page or the customer's.
+fn back_to_care(values: &HashMap<String, String>) -> bool {
+    values.get("back").is_some_and(|b| b == "care")
+}
+
+/// `POST /customers/{id}/surveys` (`kind` = nps | csat | ces, `score`, `comment`).
+pub async fn record_survey(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "survey";
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        let kind = fields.required("kind", SurveyKind::parse)?;
+        let score = fields.required("score", |s| {
+            let n: i64 = s
+                .parse()
+                .map_err(|_| format!("the score {s:?} is not a whole number"))?;
+            SurveyScore::new(kind, n).map_err(|e| e.to_string())
+        })?;
+        Ok::<_, FormState>((score, fields.optional("comment", FreeText::parse)?))
+    })();
+    let (score, comment) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                w.record_survey(NewSurveyResponse {
+                    customer: CustomerId::new(id),
+                    at: now,
+                    score,
+                    comment: comment.clone(),
+                })
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "score", &values, result).await
+}
+
+/// `POST /customers/{id}/requests` (`kind`, `subject`, `description`): opens a
+/// service request.
+pub async fn open_request(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "request";
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        Ok::<_, FormState>((
+            fields.required("kind", RequestKind::parse)?,
+            fields.required("subject", Label::parse)?,
+            fields.required("description", FreeText::parse)?,
+        ))
+    })();
+    let (kind, subject, description) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                w.open_request(NewServiceRequest {
+                    customer: CustomerId::new(id),
+                    kind,
+                    subject: subject.clone(),
+                    description: description.clone(),
+                    opened_at: now,
+                    deal: None,
+                })
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "subject", &values, result).await
+}
+
+/// `POST /requests/{id}/step` (`step` = responded | resolved | reopened): 303 to the
+/// customer's page, or 422 there with the message beside the request's step.
+pub async fn step_request(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return failure(
+            &ctx,
+            Failure::NotFound(ctx.lang.t("error.no_page").to_owned()),
+        );
+    };
+    let books = st.inner.books.clone();
+    let owner = blocking(move || Ok(books.read(|r| r.request(RequestId::new(id)))?)).await;
+    let customer = match owner {
+        Ok(r) => r.customer().to_string(),
+        Err(f) => return failure(&ctx, f),
+    };
+    let form = format!("request-{id}");
+    let step = match Fields::new(&form, &values).required("step", RequestEventKind::parse) {
+        Ok(s) => s,
+        Err(state) => return refused(&st, &ctx, &customer, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| w.update_request(RequestId::new(id), step, now))
+            .map(|_| ()))
+    })
+    .await;
+    after_record_form(&st, &ctx, &customer, false, &form, "step", &values, result).await
+}
+
+/// The outcome of a form about one record (a request, a task) of `customer`: 303 to
+/// the customer's page (or the care page), or 422 there with the message.
+#[allow(clippy::too_many_arguments)]
+async fn after_record_form(
+    st: &AppState,
+    ctx: &Ctx,
+    customer: &str,
+    care: bool,
+    form: &str,
+    field: &'static str,
+    values: &HashMap<String, String>,
+    result: Result<Result<(), StoreError>, Failure>,
+) -> Response {
+    match result {
+        Ok(Ok(())) => {
+            st.after_write().await;
+            let to = if care {
+                "/care".to_owned()
+            } else {
+                format!("/customers/{customer}")
+            };
+            Redirect::to(&to).into_response()
+        }
+        Ok(Err(e)) => match Failure::from(e) {
+            Failure::Invalid(m) => {
+                let state = FormState::new(form, field, m, values);
+                refuse_record(st, ctx, customer, care, state).await
+            }
+            f => failure(ctx, f),
+        },
+        Err(f) => failure(ctx, f),
+    }
+}
+
+/// The 422 of a form about one record: on the care page or the customer's.
+async fn refuse_record(
+    st: &AppState,
+    ctx: &Ctx,
+    customer: &str,
+    care: bool,
+    state: FormState,
+) -> Response {
+    if care {
+        show_care(
+            st,
+            ctx,
+            CARE_DAYS,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&state),
+        )
+        .await
+    } else {
+        refused(st, ctx, customer, state).await
+    }
+}
+
+/// `POST /customers/{id}/tasks` (`title`, `due` (today if empty), `kind`).
+pub async fn add_task(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "task";
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        Ok::<_, FormState>((
+            fields.required("title", Label::parse)?,
+            fields.required("kind", TaskKind::parse)?,
+            fields.optional("due", solocrm_app::values::date)?,
+        ))
+    })();
+    let (title, kind, due) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                let due = match due {
+                    Some(d) => d,
+                    None => w.reader().time_zone()?.date_of(now),
+                };
+                w.create_task(NewTask {
+                    customer: Some(CustomerId::new(id)),
+                    kind,
+                    title: title.clone(),
+                    due,
+                    recurrence: None,
+                    created_at: now,
+                })
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "title", &values, result).await
+}
+
+/// The customer a task concerns (empty for none), read before acting on it.
+async fn task_owner(st: &AppState, id: u64) -> Result<String, Failure> {
+    let books = st.inner.books.clone();
+    let task = blocking(move || Ok(books.read(|r| r.task(TaskId::new(id)))?)).await?;
+    Ok(task.customer().map_or_else(String::new, |c| c.to_string()))
+}
+
+/// `POST /tasks/{id}/done` (`back` = care to return to the care page): marks a task
+/// done (a recurring one moves to its next occurrence).
+pub async fn task_done(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    task_step(st, ctx, raw, values, None).await
+}
+
+/// `POST /tasks/{id}/snooze` (`days`: 1 to 90, `back`): moves the task's due date
+/// to `days` after today.
+pub async fn task_snooze(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let days = values.get("days").cloned().unwrap_or_default();
+    task_step(st, ctx, raw, values, Some(days)).await
+}
+
+async fn task_step(
+    st: AppState,
+    ctx: Ctx,
+    raw: String,
+    values: HashMap<String, String>,
+    snooze: Option<String>,
+) -> Response {
+    let missing = || Failure::NotFound(ctx.lang.t("error.no_page").to_owned());
+    let Some(id) = parse_id(&raw) else {
+        return failure(&ctx, missing());
+    };
+    let customer = match task_owner(&st, id).await {
+        Ok(c) => c,
+        Err(f) => return failure(&ctx, f),
+    };
+    // A task of no customer has no customer page to go back to.
+    let care = back_to_care(&values) || customer.is_empty();
+    let form = format!("task-{id}");
+    let days = match snooze {
+        None => None,
+        Some(d) => match d.trim().parse::<u32>() {
+            Ok(n) if (1..=90).contains(&n) => Some(n),
+            _ => {
+                let message = ctx.lang.f("task.bad_days", &[("days", &d)]);
+                let state = FormState::new(&form, "days", message, &values);
+                return refuse_record(&st, &ctx, &customer, care, state).await;
+            }
+        },
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| match days {
+                None => w.complete_task(TaskId::new(id), now),
+                Some(n) => {
+                    let today = w.reader().time_zone()?.date_of(now);
+                    let due = today + Days::new(u64::from(n));
+                    w.edit_task(TaskId::new(id), None, None, Some(due))
+                }
+            })
+            .map(|_| ()))
+    })
+    .await;
+    let field = if days.is_some() { "days" } else { "done" };
+    after_record_form(&st, &ctx, &customer, care, &form, field, &values, result).await
+}
+
+/// `POST /customers/{id}/tags` (`tag`, `action` = add | remove).
+pub async fn change_tags(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "tags";
+    let fields = Fields::new(f, &values);
+    let tag = match fields.required("tag", Tag::parse) {
+        Ok(t) => t,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let add = values.get("action").is_none_or(|a| a != "remove");
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                if add {
+                    w.tag_customer(CustomerId::new(id), &tag)
+                } else {
+                    w.untag_customer(CustomerId::new(id), &tag)
+                }
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "tag", &values, result).await
+}
+
+/// Snooze lengths offered, in days.
+const SNOOZE_DAYS: [(&str, &str); 3] = [("1", "1"), ("3", "3"), ("7", "7")];
+
+/// A task's done and snooze buttons; `care` returns to the care page.
+fn task_buttons(l: Lang, task: TaskId, care: bool, state: Option<&FormState>) -> Markup {
+    let form = format!("task-{task}");
+    html! {
+        div.task-actions #(form) {
+            form method="post" action=(format!("/tasks/{task}/done")) {
+                @if care { input type="hidden" name="back" value="care"; }
+                button type="submit" { (l.t("task.done")) }
+            }
+            form method="post" action=(format!("/tasks/{task}/snooze")) {
+                @if care { input type="hidden" name="back" value="care"; }
+                (select(state, &form, "days", l.t("task.snooze_days"), &SNOOZE_DAYS))
+                button type="submit" { (l.t("task.snooze")) }
+            }
+            @if let Some(m) = error_for(state, &form, "done") { span.error role="alert" { (m) } }
         }
     }
 }
