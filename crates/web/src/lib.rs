@@ -167,6 +167,8 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/customers/{id}/requests", post(pages::open_request))
         .route("/customers/{id}/tasks", post(pages::add_task))
         .route("/customers/{id}/tags", post(pages::change_tags))
+        .route("/customers/{id}/points", post(pages::post_points))
+        .route("/customers/{id}/consent", post(pages::record_consent))
         .route("/requests/{id}/step", post(pages::step_request))
         .route("/tasks/{id}/done", post(pages::task_done))
         .route("/tasks/{id}/snooze", post(pages::task_snooze))

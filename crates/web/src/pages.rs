@@ -22,11 +22,12 @@ use solocrm_core::automation::{EffectiveRule, Firing, RuleName};
 use solocrm_core::care::{CareConfig, CareReason};
 use solocrm_core::metrics::{MetricError, Period, ReportConfig};
 use solocrm_core::{
-    BusinessZone, Channel, Currency, Customer, CustomerData, CustomerId, CustomerQuery, DealId,
-    DealStage, Direction, Email, FreeText, Label, LifecycleStage, Money, NewCustomer,
-    NewInteraction, NewPurchase, NewServiceRequest, NewSurveyResponse, NewTask, PersonName,
-    ReportError, RequestEventKind, RequestId, RequestKind, SearchText, StageReason, Store as _,
-    StoreError, StoreErrorKind, SurveyKind, SurveyScore, Tag, TaskId, TaskKind, TaskQuery,
+    BusinessZone, Channel, Consent, Currency, Customer, CustomerData, CustomerId, CustomerQuery,
+    DealId, DealStage, Direction, Email, FreeText, Label, LifecycleStage, Money, NewCustomer,
+    NewInteraction, NewPointsEntry, NewPurchase, NewServiceRequest, NewSurveyResponse, NewTask,
+    PersonName, PointsKind, ReportError, RequestEventKind, RequestId, RequestKind, SearchText,
+    StageReason, Store as _, StoreError, StoreErrorKind, SurveyKind, SurveyScore, Tag, TaskId,
+    TaskKind, TaskQuery,
 };
 
 use crate::AppState;
@@ -1137,6 +1138,14 @@ fn customer_page(
         .iter()
         .map(|k| (k.as_str(), l.label("rkind", k.as_str())))
         .collect();
+    let points_kinds: Vec<(&'static str, &'static str)> = PointsKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("pkind", k.as_str())))
+        .collect();
+    let decisions = [
+        ("grant", l.t("consent.grant")),
+        ("revoke", l.t("consent.revoke")),
+    ];
     let task_kinds: Vec<(&'static str, &'static str)> = TaskKind::ALL
         .iter()
         .map(|k| (k.as_str(), l.label("task", k.as_str())))
@@ -1156,6 +1165,16 @@ fn customer_page(
                 @if let Some(city) = &c.profile().city { div { dt { (l.t("customer.city")) } dd { (city) } } }
                 div { dt { (l.t("customer.since")) } dd { (day_of(zone, c.created_at())) } }
                 div { dt { (l.t("customer.points")) } dd { (page.points_balance) } }
+                div { dt { (l.t("customer.consent")) } dd #consents {
+                    @for (purpose, granted, at) in consents(c) {
+                        span.consent data-granted=(granted) {
+                            (purpose) ": "
+                            @if granted { (l.t("consent.granted")) } @else { (l.t("consent.revoked")) }
+                            " (" (day_of(zone, at)) ")"
+                        }
+                        " "
+                    }
+                } }
                 div { dt { (l.t("customer.tags")) } dd.tags {
                     @for t in &tags {
                         form.inline.tag method="post" action=(format!("/customers/{id}/tags")) {
@@ -1288,6 +1307,20 @@ fn customer_page(
                 (field(state, "request", "subject", l.t("form.subject"), "text", ""))
                 (field(state, "request", "description", &format!("{} {}", l.t("form.description"), l.t("field.optional")), "text", ""))
                 button type="submit" { (l.t("form.open")) }
+            }
+            form #form-points method="post" action=(format!("/customers/{id}/points")) {
+                h2 { (l.t("form.points")) }
+                (select(state, "points", "kind", l.t("form.points_kind"), &points_kinds))
+                (field(state, "points", "points", l.t("form.points_count"), "number", ""))
+                (field(state, "points", "reason", &format!("{} ({})", l.t("form.reason"), l.t("form.reason_hint")), "text", ""))
+                button type="submit" { (l.t("form.post")) }
+            }
+            form #form-consent method="post" action=(format!("/customers/{id}/consent")) {
+                h2 { (l.t("form.consent")) }
+                (field(state, "consent", "purpose", l.t("form.purpose"), "text", ""))
+                (select(state, "consent", "decision", l.t("form.decision"), &decisions))
+                (field(state, "consent", "source", &format!("{} {}", l.t("form.source"), l.t("field.optional")), "text", ""))
+                button type="submit" { (l.t("form.record")) }
             }
             form #form-task method="post" action=(format!("/customers/{id}/tasks")) {
                 h2 { (l.t("form.task")) }
@@ -2341,4 +2374,113 @@ fn task_buttons(l: Lang, task: TaskId, care: bool, state: Option<&FormState>) ->
             @if let Some(m) = error_for(state, &form, "done") { span.error role="alert" { (m) } }
         }
     }
+}
+
+/// `POST /customers/{id}/points` (`kind` = earn | redeem | expire | adjust, `points`,
+/// `reason`, which an adjustment needs).
+pub async fn post_points(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "points";
+    let fields = Fields::new(f, &values);
+    let now = st.now();
+    let parsed = (|| {
+        let kind = fields.required("kind", PointsKind::parse)?;
+        let reason = fields.optional("reason", Label::parse)?;
+        if kind == PointsKind::Adjust && reason.is_none() {
+            return Err(fields.refuse("reason", ctx.lang.t("points.adjust_needs_reason")));
+        }
+        let entry = fields.required("points", |p| {
+            let n: i64 = p
+                .parse()
+                .map_err(|_| format!("the points {p:?} are not a whole number"))?;
+            NewPointsEntry::new(CustomerId::new(id), now, kind, n).map_err(|e| e.to_string())
+        })?;
+        Ok(match reason {
+            Some(r) => entry.with_reason(r),
+            None => entry,
+        })
+    })();
+    let entry = match parsed {
+        Ok(e) => e,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let books = st.inner.books.clone();
+    let result =
+        blocking(move || Ok(books.write(|w| w.post_points(entry.clone())).map(|_| ()))).await;
+    after_customer_form(&st, &ctx, &raw, f, "points", &values, result).await
+}
+
+/// `POST /customers/{id}/consent` (`purpose`, `decision` = grant | revoke, `source`,
+/// "web" if empty): records a consent decision, kept with its date and source.
+pub async fn record_consent(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "consent";
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        let purpose = fields.required("purpose", Tag::parse)?;
+        let granted = fields.required("decision", |d| match d {
+            "grant" => Ok(true),
+            "revoke" => Ok(false),
+            other => Err(format!(
+                "the decision {other:?} is neither grant nor revoke"
+            )),
+        })?;
+        let source = fields
+            .optional("source", Label::parse)?
+            .map_or_else(|| Label::parse("web"), Ok)
+            .map_err(|e| fields.refuse("source", e.to_string()))?;
+        Ok::<_, FormState>((purpose, granted, source))
+    })();
+    let (purpose, granted, source) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                w.record_consent(
+                    CustomerId::new(id),
+                    Consent {
+                        purpose: purpose.clone(),
+                        granted,
+                        at: now,
+                        source: source.clone(),
+                    },
+                )
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "purpose", &values, result).await
+}
+
+/// The consent in force for each purpose: the latest decision, by purpose.
+fn consents(c: &Customer) -> Vec<(String, bool, DateTime<Utc>)> {
+    let mut latest: std::collections::BTreeMap<String, (bool, DateTime<Utc>)> =
+        std::collections::BTreeMap::new();
+    for d in c.consents() {
+        let slot = latest
+            .entry(d.purpose.as_str().to_owned())
+            .or_insert((d.granted, d.at));
+        if d.at >= slot.1 {
+            *slot = (d.granted, d.at);
+        }
+    }
+    latest.into_iter().map(|(p, (g, at))| (p, g, at)).collect()
 }

@@ -399,3 +399,90 @@ async fn the_new_forms_speak_chinese() {
         assert!(page.body.contains(text), "{text}");
     }
 }
+
+#[tokio::test]
+async fn points_are_posted_and_bad_entries_refused_beside_their_field() {
+    let (books, r, id) = setup();
+    let path = format!("/customers/{id}/points");
+    let balance = || books.points_balance(id).expect("balance");
+    let a = post(
+        &r,
+        &path,
+        &[("kind", "earn"), ("points", "120"), ("reason", "生日礼")],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(balance(), 120);
+    let a = post(&r, &path, &[("kind", "redeem"), ("points", "20")]).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(balance(), 100);
+    refused_beside(
+        &post(&r, &path, &[("kind", "earn"), ("points", "-5")]).await,
+        "points-points",
+        "",
+    );
+    refused_beside(
+        &post(&r, &path, &[("kind", "earn"), ("points", "lots")]).await,
+        "points-points",
+        "not a whole number",
+    );
+    refused_beside(
+        &post(&r, &path, &[("kind", "adjust"), ("points", "-5")]).await,
+        "points-reason",
+        "An adjustment needs a reason.",
+    );
+    refused_beside(
+        &post(&r, &path, &[("kind", "gift"), ("points", "5")]).await,
+        "points-kind",
+        "gift",
+    );
+    // More than the balance: the store refuses it, beside the points.
+    let over = post(&r, &path, &[("kind", "redeem"), ("points", "1000")]).await;
+    refused_beside(&over, "points-points", "");
+    assert_eq!(balance(), 100, "a refused entry was posted");
+    let forged = post_from(
+        &r,
+        &path,
+        &[("kind", "earn"), ("points", "5")],
+        "cross-site",
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(balance(), 100);
+}
+
+#[tokio::test]
+async fn consent_decisions_are_recorded_and_the_latest_is_shown() {
+    let (books, r, id) = setup();
+    let path = format!("/customers/{id}/consent");
+    let a = post(
+        &r,
+        &path,
+        &[("purpose", "newsletter"), ("decision", "grant")],
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let c = books.read(|x| x.customer(id)).expect("customer");
+    let purpose = solocrm_core::Tag::parse("newsletter").expect("tag");
+    assert!(c.has_consent(&purpose));
+    assert_eq!(c.consents()[0].source.to_string(), "web");
+    let page = get(&r, &format!("/customers/{id}")).await;
+    assert!(page.body.contains("newsletter: granted"), "{}", page.body);
+    refused_beside(
+        &post(
+            &r,
+            &path,
+            &[("purpose", "newsletter"), ("decision", "maybe")],
+        )
+        .await,
+        "consent-decision",
+        "maybe",
+    );
+    refused_beside(
+        &post(&r, &path, &[("purpose", ""), ("decision", "grant")]).await,
+        "consent-purpose",
+        "",
+    );
+    let zh = get(&r, &format!("/customers/{id}?lang=zh-CN")).await;
+    assert!(zh.body.contains("newsletter: 已同意"), "{}", zh.body);
+}
