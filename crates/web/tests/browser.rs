@@ -256,6 +256,13 @@ async fn the_workspace_works_in_a_real_browser() {
     assert_eq!(c.current_url().await.expect("url").as_str(), page);
     text(&c, "#stage", "new").await;
     text_when(&c, "#timeline", |t| t.contains("88.00")).await;
+    // The automation ran with the write: the rule's thank-you task is on the page the
+    // form led to, and the timeline names the rule.
+    text_when(&c, "#open-tasks", |t| {
+        t.contains("Thank 李雷 for the first purchase")
+    })
+    .await;
+    text_when(&c, "#timeline", |t| t.contains("first-purchase-thanks")).await;
     std::fs::write(
         shots.join("customer.png"),
         c.screenshot().await.expect("screenshot"),
@@ -276,6 +283,16 @@ async fn the_workspace_works_in_a_real_browser() {
         .await
         .expect("submit");
     text_when(&c, "#purchase-amount-error", |t| !t.is_empty()).await;
+
+    // The task's Done button closes it.
+    c.find(Locator::Css("#open-tasks form[action$='/done'] button"))
+        .await
+        .expect("done button")
+        .click()
+        .await
+        .expect("done");
+    assert_eq!(c.current_url().await.expect("url").as_str(), page);
+    assert_eq!(count(&c, "#open-tasks").await, 0);
 
     // A name that is a script is shown as text, and no script ran.
     c.goto(&format!("{base}/customers/{}", script.id()))
