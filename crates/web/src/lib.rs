@@ -114,6 +114,7 @@ struct Inner {
         ),
     >,
     care: kept::Kept<pages::CareKey, solocrm_app::views::CareList>,
+    audit: kept::Kept<(), pages::AuditBook>,
 }
 
 impl AppState {
@@ -150,6 +151,7 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             feed: config.feed,
             reports: kept::Kept::new(),
             care: kept::Kept::new(),
+            audit: kept::Kept::new(),
         }),
     };
     let router = Router::new()

@@ -899,7 +899,7 @@ fn parse_id(raw: &str) -> Option<u64> {
 }
 
 /// What an automation rule did for a customer: the audit line of the timeline.
-struct Audit {
+pub(crate) struct Audit {
     at: DateTime<Utc>,
     rule: String,
     trigger: String,
@@ -907,35 +907,48 @@ struct Audit {
     task: Option<TaskId>,
 }
 
+/// The rules' firings by customer, as the timeline shows them.
+pub(crate) type AuditBook = HashMap<CustomerId, Vec<Audit>>;
+
 /// A customer's page as loaded: the page, the zone and currency, and the rules'
-/// firings for them.
-type Loaded = (CustomerPage, BusinessZone, Currency, Vec<Audit>);
+/// firings (by customer).
+type Loaded = (
+    CustomerPage,
+    BusinessZone,
+    Currency,
+    Arc<AuditBook>,
+    CustomerId,
+);
+
+/// Every firing, by customer. The port has no per-customer look-up of firings, so all
+/// are read; the result is kept while the outbox has no new event ([`crate::kept`]).
+fn audit_book(r: &solocrm_core::Reader<'_>) -> Result<AuditBook, StoreError> {
+    let triggers: HashMap<RuleName, String> = r
+        .rules()?
+        .into_iter()
+        .map(|x| (x.rule.name().clone(), x.rule.trigger().to_string()))
+        .collect();
+    let mut book: AuditBook = HashMap::new();
+    for f in r.firings()? {
+        book.entry(f.customer).or_default().push(Audit {
+            at: f.at,
+            trigger: triggers.get(&f.rule).cloned().unwrap_or_default(),
+            rule: f.rule.to_string(),
+            occurrence: f.occurrence.to_string(),
+            task: f.task,
+        });
+    }
+    Ok(book)
+}
 
 async fn load_customer(st: &AppState, id: u64) -> Result<Loaded, Failure> {
-    let books = st.inner.books.clone();
+    let inner = st.inner.clone();
     blocking(move || {
-        Ok(books.read(|r| {
+        Ok(inner.books.read(|r| {
             let customer = CustomerId::new(id);
             let page = CustomerPage::load(&r, customer)?;
-            let triggers: HashMap<RuleName, String> = r
-                .rules()?
-                .into_iter()
-                .map(|x| (x.rule.name().clone(), x.rule.trigger().to_string()))
-                .collect();
-            // The port has no per-customer look-up of firings: all are read.
-            let audit = r
-                .firings()?
-                .into_iter()
-                .filter(|f| f.customer == customer)
-                .map(|f| Audit {
-                    at: f.at,
-                    trigger: triggers.get(&f.rule).cloned().unwrap_or_default(),
-                    rule: f.rule.to_string(),
-                    occurrence: f.occurrence.to_string(),
-                    task: f.task,
-                })
-                .collect();
-            Ok((page, r.time_zone()?, r.currency(), audit))
+            let audit = inner.audit.get(&r, &(), || audit_book(&r))?;
+            Ok((page, r.time_zone()?, r.currency(), audit, customer))
         })?)
     })
     .await
@@ -958,10 +971,13 @@ async fn show_customer(
         return failure(ctx, missing());
     };
     match load_customer(st, id).await {
-        Ok((page, zone, currency, audit)) => respond(
-            status,
-            customer_page(ctx, &page, &audit, zone, currency, state),
-        ),
+        Ok((page, zone, currency, audit, customer)) => {
+            let audit = audit.get(&customer).map_or(&[][..], Vec::as_slice);
+            respond(
+                status,
+                customer_page(ctx, &page, audit, zone, currency, state),
+            )
+        }
         Err(Failure::NotFound(_)) => failure(ctx, missing()),
         Err(f) => failure(ctx, f),
     }
