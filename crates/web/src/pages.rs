@@ -2353,7 +2353,17 @@ pub async fn change_tags(
         Ok(t) => t,
         Err(state) => return refused(&st, &ctx, &raw, state).await,
     };
-    let add = values.get("action").is_none_or(|a| a != "remove");
+    let add = match values.get("action").map(|a| a.trim()) {
+        Some("add") => true,
+        Some("remove") => false,
+        other => {
+            let message = format!(
+                "the tag action {:?} is neither add nor remove",
+                other.unwrap_or("")
+            );
+            return refused(&st, &ctx, &raw, fields.refuse("tag", message)).await;
+        }
+    };
     let books = st.inner.books.clone();
     let result = blocking(move || {
         Ok(books

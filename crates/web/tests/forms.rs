@@ -380,6 +380,12 @@ async fn tags_are_added_and_removed() {
         "tags-tag",
         "",
     );
+    refused_beside(
+        &post(&r, &path, &[("tag", "vip"), ("action", "toggle")]).await,
+        "tags-tag",
+        "neither add nor remove",
+    );
+    assert!(has("vip"));
     let gone = post(&r, &path, &[("tag", "vip"), ("action", "remove")]).await;
     assert_eq!(gone.status, StatusCode::SEE_OTHER);
     assert!(!has("vip"));
