@@ -22,11 +22,19 @@ pub fn run(
     if !bind.is_loopback() {
         super::warn(&t!("serve.exposed", addr = bind));
     }
+    // Without a data directory (no HOME) the books are still served, without a feed.
+    let feed_token_file = match feed_token_file(&books) {
+        Ok(path) => Some(path),
+        Err(e) => {
+            super::warn(&t!("serve.no_feed", error = format!("{e:#}")));
+            None
+        }
+    };
     let options = solocrm_web::ServeOptions {
         bind,
         port,
         automation,
-        feed_token_file: Some(feed_token_file(&books)?),
+        feed_token_file,
     };
     solocrm_web::serve(&books, &options, |started| {
         // The link goes out at once, unbuffered: scripts wait for this line.
