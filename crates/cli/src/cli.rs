@@ -353,6 +353,11 @@ pub enum Command {
         /// Open the link in the default browser.
         #[arg(long)]
         open: bool,
+        /// Do not run the automation inside the server (it otherwise runs every minute
+        /// and after each write made in the browser): for books whose rules a cron job
+        /// runs with `solocrm run`.
+        #[arg(long)]
+        no_automation: bool,
     },
     /// Print a shell completion script on standard output, e.g. `solocrm completions
     /// bash > ~/.local/share/bash-completion/completions/solocrm` (docs/cli.md says where

@@ -5,6 +5,7 @@
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -32,9 +33,11 @@ fn http(port: u16, request_line: &str, headers: &str) -> String {
     out
 }
 
-/// Starts `serve` on `db` with `extra` flags; returns the child, its link and port.
-fn start(db: &str, extra: &[&str]) -> (Child, String, u16) {
+/// Starts `serve` on `db` with `extra` flags, with `data` as `XDG_DATA_HOME` (where the
+/// feed token goes); returns the child, its link and port.
+fn start(db: &str, data: &Path, extra: &[&str]) -> (Child, String, u16) {
     let mut child = solocrm(db)
+        .env("XDG_DATA_HOME", data)
         .args(["serve", "--port", "0"])
         .args(extra)
         .stdout(Stdio::piped())
@@ -82,8 +85,8 @@ fn stop(mut child: Child) -> (std::process::ExitStatus, String) {
 }
 
 /// Serves `db`, checks the health route, the login and a page, and stops.
-fn serves_and_stops(db: &str) {
-    let (child, link, port) = start(db, &[]);
+fn serves_and_stops(db: &str, data: &Path) {
+    let (child, link, port) = start(db, data, &[]);
     let health = http(port, "GET /health", "");
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.ends_with("ok"), "{health}");
@@ -127,7 +130,7 @@ fn serve_prints_the_link_answers_and_stops_cleanly_on_a_file() {
             .status
             .success()
     );
-    serves_and_stops(db);
+    serves_and_stops(db, dir.path());
 }
 
 #[test]
@@ -143,7 +146,7 @@ fn serve_on_another_address_warns() {
             .status
             .success()
     );
-    let (child, _, port) = start(db, &["--bind", "0.0.0.0"]);
+    let (child, _, port) = start(db, dir.path(), &["--bind", "0.0.0.0"]);
     assert!(http(port, "GET /health", "").ends_with("ok"));
     let (status, err) = stop(child);
     assert!(status.success(), "{err}");
@@ -186,8 +189,90 @@ fn serve_stops_cleanly_on_postgres_books() {
             .status
             .success()
     );
-    serves_and_stops(&db);
+    let data = tempfile::tempdir().expect("dir");
+    serves_and_stops(&db, data.path());
     client
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
         .expect("drop");
+}
+
+/// The session cookie for the link's token.
+fn login(port: u16, link: &str) -> String {
+    let token = link.split("token=").nth(1).expect("token");
+    let login = http(port, &format!("GET /?token={token}"), "");
+    login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+#[test]
+fn serve_runs_the_time_rules_itself_and_serves_the_calendar_feed() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("books.db");
+    let db = db.to_str().expect("path");
+    let ok = |args: &[&str]| {
+        let out = solocrm(db).args(args).output().expect("runs");
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    ok(&["init", "--timezone", "UTC"]);
+    // A birthday tomorrow: the built-in birthday rule (3 days ahead) fires today.
+    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+    let birthday = format!("1992-{}", tomorrow.format("%m-%d"));
+    ok(&["customer", "add", "王小明", "--birthday", &birthday]);
+    assert!(!ok(&["task", "list", "--json"]).contains("birthday-care"));
+
+    let (child, link, port) = start(db, dir.path(), &[]);
+    // Nobody runs `solocrm run`: the server's first tick does.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ok(&["task", "list", "--json"]).contains("birthday-care") {
+        assert!(Instant::now() < deadline, "no birthday task within 60 s");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The feed token: its own file, 0600, in the data directory.
+    let tokens: Vec<_> = std::fs::read_dir(dir.path().join("solocrm"))
+        .expect("the data directory")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("feed-token-"))
+        })
+        .collect();
+    assert_eq!(tokens.len(), 1, "{tokens:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&tokens[0])
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let token = std::fs::read_to_string(&tokens[0]).expect("token");
+    let token = token.trim();
+    let cookie = login(port, &link);
+    let page = http(port, "GET /calendar", &format!("Cookie: {cookie}\r\n"));
+    assert!(
+        page.contains(&format!("/feed/{token}/solocrm.ics")),
+        "{page}"
+    );
+    // The feed needs no cookie, only its token.
+    let feed = http(port, &format!("GET /feed/{token}/solocrm.ics"), "");
+    assert!(feed.starts_with("HTTP/1.1 200"), "{feed}");
+    assert!(feed.contains("BEGIN:VCALENDAR"), "{feed}");
+    assert!(feed.contains("Birthday greeting for 王小明"), "{feed}");
+    let (status, err) = stop(child);
+    assert!(status.success(), "{status}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    // A restart keeps the feed's address.
+    let (child, _, port) = start(db, dir.path(), &["--no-automation"]);
+    let feed = http(port, &format!("GET /feed/{token}/solocrm.ics"), "");
+    assert!(feed.starts_with("HTTP/1.1 200"), "{feed}");
+    let (status, err) = stop(child);
+    assert!(status.success(), "{status}: {err}");
 }

@@ -18,12 +18,15 @@
 #![deny(missing_docs)]
 
 pub mod charts;
+pub mod feed;
 pub mod i18n;
 mod kept;
 mod pages;
+pub mod runner;
 pub mod security;
 
 use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use axum::Router;
@@ -31,6 +34,9 @@ use axum::http::header;
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
 use solocrm_app::Books;
+
+pub use feed::Feed;
+pub use runner::Runner;
 
 /// Where the one stylesheet is served.
 pub const CSS_PATH: &str = "/assets/app.css";
@@ -52,6 +58,11 @@ pub struct Config {
     pub extra_host: Option<IpAddr>,
     /// The clock.
     pub clock: Clock,
+    /// Whether the automation runs inside the workspace: after each write made through
+    /// it, and every minute in [`serve`] ([`runner`]).
+    pub automation: bool,
+    /// The calendar feed, if the workspace serves one ([`feed`]).
+    pub feed: Option<Arc<Feed>>,
 }
 
 impl std::fmt::Debug for Config {
@@ -63,7 +74,8 @@ impl std::fmt::Debug for Config {
 }
 
 impl Config {
-    /// A fresh random token and session, the system clock, loopback only.
+    /// A fresh random token and session, the system clock, loopback only, automation
+    /// on, no calendar feed.
     ///
     /// # Errors
     ///
@@ -74,6 +86,8 @@ impl Config {
             session: security::random_secret()?,
             extra_host: None,
             clock: Arc::new(Utc::now),
+            automation: true,
+            feed: None,
         })
     }
 }
@@ -90,6 +104,8 @@ struct Inner {
     session: String,
     extra_host: Option<IpAddr>,
     clock: Clock,
+    runner: Runner,
+    feed: Option<Arc<Feed>>,
     reports: kept::Kept<
         pages::ReportKey,
         (
@@ -98,16 +114,32 @@ struct Inner {
         ),
     >,
     care: kept::Kept<pages::CareKey, solocrm_app::views::CareList>,
+    audit: kept::Kept<(), pages::AuditBook>,
 }
 
 impl AppState {
     fn now(&self) -> DateTime<Utc> {
         (self.inner.clock)()
     }
+
+    /// Runs the automation after a write made through the workspace, so what the
+    /// write triggered is on the next page. Its failure is logged, not shown: the
+    /// write itself stands.
+    async fn after_write(&self) {
+        self.inner.runner.run_now().await;
+    }
 }
 
 /// The workspace's routes over `books`, behind the guard ([`security`]).
 pub fn app(books: Books, config: Config) -> Router {
+    workspace(books, config).0
+}
+
+/// The workspace's routes over `books` and its automation [`Runner`] (the one the
+/// routes run after each write), for a caller that also runs it on a timer
+/// ([`Runner::every`], as [`serve`] does).
+pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
+    let runner = Runner::new(books.clone(), config.clock.clone(), config.automation);
     let state = AppState {
         inner: Arc::new(Inner {
             books,
@@ -115,11 +147,14 @@ pub fn app(books: Books, config: Config) -> Router {
             session: config.session,
             extra_host: config.extra_host,
             clock: config.clock,
+            runner: runner.clone(),
+            feed: config.feed,
             reports: kept::Kept::new(),
             care: kept::Kept::new(),
+            audit: kept::Kept::new(),
         }),
     };
-    Router::new()
+    let router = Router::new()
         .route("/", get(pages::dashboard))
         .route(
             "/customers",
@@ -130,9 +165,23 @@ pub fn app(books: Books, config: Config) -> Router {
         .route("/customers/{id}/interactions", post(pages::log_interaction))
         .route("/customers/{id}/purchases", post(pages::record_purchase))
         .route("/customers/{id}/stage", post(pages::change_stage))
+        .route("/customers/{id}/surveys", post(pages::record_survey))
+        .route("/customers/{id}/requests", post(pages::open_request))
+        .route("/customers/{id}/tasks", post(pages::add_task))
+        .route("/customers/{id}/tags", post(pages::change_tags))
+        .route("/customers/{id}/points", post(pages::post_points))
+        .route("/customers/{id}/consent", post(pages::record_consent))
+        .route("/requests/{id}/step", post(pages::step_request))
+        .route("/tasks/{id}/done", post(pages::task_done))
+        .route("/tasks/{id}/snooze", post(pages::task_snooze))
         .route("/care", get(pages::care))
         .route("/pipeline", get(pages::pipeline))
         .route("/deals/{id}/move", post(pages::move_deal))
+        .route("/rules", get(pages::rules))
+        .route("/rules/{name}", post(pages::switch_rule))
+        .route("/calendar", get(pages::calendar))
+        .route("/calendar/regenerate", post(pages::regenerate_feed))
+        .route(FEED_ROUTE, get(pages::feed))
         .route("/health", get(|| async { "ok" }))
         .route(
             CSS_PATH,
@@ -143,8 +192,15 @@ pub fn app(books: Books, config: Config) -> Router {
             state.clone(),
             security::guard,
         ))
-        .with_state(state)
+        .with_state(state);
+    (router, runner)
 }
+
+/// The calendar feed's route: the token is in the path, as a calendar app sends no
+/// cookie.
+const FEED_ROUTE: &str = "/feed/{token}/solocrm.ics";
+/// Where every feed URL starts (the guard lets it through without a session).
+pub(crate) const FEED_PREFIX: &str = "/feed/";
 
 /// Where and how [`serve`] listens.
 #[derive(Debug, Clone)]
@@ -153,6 +209,12 @@ pub struct ServeOptions {
     pub bind: IpAddr,
     /// The port; 0 picks a free one.
     pub port: u16,
+    /// Whether the automation runs inside the server: every minute and after each
+    /// write made through it (`false` for `--no-automation`).
+    pub automation: bool,
+    /// The file the calendar feed's token is kept in (made, mode 0600, if absent);
+    /// `None` serves no feed.
+    pub feed_token_file: Option<PathBuf>,
 }
 
 /// A server that has started: its address and the link to open.
@@ -166,13 +228,14 @@ pub struct Started {
 }
 
 /// Serves the workspace over `books` until Ctrl-C: binds, calls `ready` with the link,
-/// serves, then finishes the requests in flight and shuts the runtime down. The
+/// serves while the automation runs every minute ([`runner::TICK`]), then finishes
+/// the requests in flight and the run in progress, and shuts the runtime down. The
 /// caller's `books` outlive the runtime, so no store handle is dropped on it.
 ///
 /// # Errors
 ///
-/// If the address cannot be bound, the runtime cannot start, or no randomness is
-/// available for the token.
+/// If the address cannot be bound, the runtime cannot start, no randomness is
+/// available for the token, or the feed token file cannot be read or written.
 pub fn serve(
     books: &Books,
     options: &ServeOptions,
@@ -182,8 +245,12 @@ pub fn serve(
     if !options.bind.is_loopback() && !options.bind.is_unspecified() {
         config.extra_host = Some(options.bind);
     }
+    config.automation = options.automation;
+    if let Some(path) = &options.feed_token_file {
+        config.feed = Some(Arc::new(Feed::open(path).map_err(std::io::Error::other)?));
+    }
     let token = config.token.clone();
-    let router = app(books.clone(), config);
+    let (router, runner) = workspace(books.clone(), config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -199,11 +266,21 @@ pub fn serve(
             addr,
             url: format!("http://{shown}/?token={token}"),
         });
-        axum::serve(listener, router)
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let ticker = tokio::spawn(runner.every(runner::TICK, async {
+            let _ = stopped.await;
+        }));
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
-            .await
+            .await;
+        // The pages are done; a run in progress finishes, then the ticker stops.
+        let _ = stop.send(());
+        if let Err(e) = ticker.await {
+            eprintln!("solocrm serve: the automation ticker stopped: {e}");
+        }
+        served
     });
     // Waits for the blocking pool: a write in flight finishes before this returns.
     drop(runtime);

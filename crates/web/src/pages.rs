@@ -8,21 +8,26 @@ use std::sync::Arc;
 use axum::extract::{Form, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse as _, Redirect, Response};
 use chrono::{DateTime, Days, Months, NaiveDate, Utc};
 use maud::{DOCTYPE, Markup, html};
 use rust_decimal::Decimal;
+use solocrm_app::exchange::calendar::{Calendar, write_calendar};
 use solocrm_app::overview::{
     CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months,
 };
 use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
-use solocrm_core::care::CareConfig;
+use solocrm_core::automation::{EffectiveRule, Firing, RuleName};
+use solocrm_core::care::{CareConfig, CareReason};
 use solocrm_core::metrics::{MetricError, Period, ReportConfig};
 use solocrm_core::{
-    BusinessZone, Channel, Currency, Customer, CustomerData, CustomerId, CustomerQuery, DealId,
-    DealStage, Direction, Email, FreeText, Label, LifecycleStage, Money, NewCustomer,
-    NewInteraction, NewPurchase, PersonName, ReportError, SearchText, StageReason, Store as _,
-    StoreError, StoreErrorKind,
+    BusinessZone, Channel, Consent, Currency, Customer, CustomerData, CustomerId, CustomerQuery,
+    DealId, DealStage, Direction, Email, FreeText, Label, LifecycleStage, Money, NewCustomer,
+    NewInteraction, NewPointsEntry, NewPurchase, NewServiceRequest, NewSurveyResponse, NewTask,
+    PersonName, PointsKind, ReportError, RequestEventKind, RequestId, RequestKind, SearchText,
+    StageReason, Store as _, StoreError, StoreErrorKind, SurveyKind, SurveyScore, Tag, TaskId,
+    TaskKind, TaskQuery,
 };
 
 use crate::AppState;
@@ -111,6 +116,8 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/customers", "nav.customers"),
         ("/care", "nav.care"),
         ("/pipeline", "nav.pipeline"),
+        ("/rules", "nav.rules"),
+        ("/calendar", "nav.calendar"),
     ];
     html! {
         (DOCTYPE)
@@ -563,17 +570,21 @@ fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
                 &pipeline_bars, &[(l.t("col.deals"), deals), (l.t("col.weighted"), weighted)]))
         }
         h2 { (l.f("dash.care", &[("days", &o.care.days)])) }
-        (care_table(l, &o.care))
+        (care_table(l, &o.care, false, None))
     }
 }
 
-fn care_table(l: Lang, care: &CareList) -> Markup {
+/// The care list; with `actions`, a task's row has its done and snooze buttons.
+fn care_table(l: Lang, care: &CareList, actions: bool, state: Option<&FormState>) -> Markup {
     html! {
         @if care.entries.is_empty() {
             p.empty { (l.t("care.nobody")) }
         } @else {
             table.care {
-                thead { tr { th { (l.t("col.date")) } th { (l.t("col.customer")) } th { (l.t("col.reason")) } } }
+                thead { tr {
+                    th { (l.t("col.date")) } th { (l.t("col.customer")) } th { (l.t("col.reason")) }
+                    @if actions { th {} }
+                } }
                 tbody {
                     @for e in &care.entries {
                         tr {
@@ -585,6 +596,11 @@ fn care_table(l: Lang, care: &CareList) -> Markup {
                                 }
                             }
                             td { (l.care_reason(&e.item.reason)) }
+                            @if actions {
+                                td { @if let CareReason::Task { task, .. } = &e.item.reason {
+                                    (task_buttons(l, *task, true, state))
+                                } }
+                            }
                         }
                     }
                 }
@@ -836,7 +852,10 @@ pub async fn add_customer(
     let books = st.inner.books.clone();
     let created = blocking(move || Ok(books.create_customer(NewCustomer::new(data, now)))).await;
     match created {
-        Ok(Ok(c)) => Redirect::to(&format!("/customers/{}", c.id())).into_response(),
+        Ok(Ok(c)) => {
+            st.after_write().await;
+            Redirect::to(&format!("/customers/{}", c.id())).into_response()
+        }
         Ok(Err(e)) => {
             let field = customer_error_field(&e);
             let text = e.to_string();
@@ -879,15 +898,57 @@ fn parse_id(raw: &str) -> Option<u64> {
     raw.strip_prefix('#').unwrap_or(raw).parse().ok()
 }
 
-async fn load_customer(
-    st: &AppState,
-    id: u64,
-) -> Result<(CustomerPage, BusinessZone, Currency), Failure> {
-    let books = st.inner.books.clone();
+/// What an automation rule did for a customer: the audit line of the timeline.
+pub(crate) struct Audit {
+    at: DateTime<Utc>,
+    rule: String,
+    trigger: String,
+    occurrence: String,
+    task: Option<TaskId>,
+}
+
+/// The rules' firings by customer, as the timeline shows them.
+pub(crate) type AuditBook = HashMap<CustomerId, Vec<Audit>>;
+
+/// A customer's page as loaded: the page, the zone and currency, and the rules'
+/// firings (by customer).
+type Loaded = (
+    CustomerPage,
+    BusinessZone,
+    Currency,
+    Arc<AuditBook>,
+    CustomerId,
+);
+
+/// Every firing, by customer. The port has no per-customer look-up of firings, so all
+/// are read; the result is kept while the outbox has no new event ([`crate::kept`]).
+fn audit_book(r: &solocrm_core::Reader<'_>) -> Result<AuditBook, StoreError> {
+    let triggers: HashMap<RuleName, String> = r
+        .rules()?
+        .into_iter()
+        .map(|x| (x.rule.name().clone(), x.rule.trigger().to_string()))
+        .collect();
+    let mut book: AuditBook = HashMap::new();
+    for f in r.firings()? {
+        book.entry(f.customer).or_default().push(Audit {
+            at: f.at,
+            trigger: triggers.get(&f.rule).cloned().unwrap_or_default(),
+            rule: f.rule.to_string(),
+            occurrence: f.occurrence.to_string(),
+            task: f.task,
+        });
+    }
+    Ok(book)
+}
+
+async fn load_customer(st: &AppState, id: u64) -> Result<Loaded, Failure> {
+    let inner = st.inner.clone();
     blocking(move || {
-        Ok(books.read(|r| {
-            let page = CustomerPage::load(&r, CustomerId::new(id))?;
-            Ok((page, r.time_zone()?, r.currency()))
+        Ok(inner.books.read(|r| {
+            let customer = CustomerId::new(id);
+            let page = CustomerPage::load(&r, customer)?;
+            let audit = inner.audit.get(&r, &(), || audit_book(&r))?;
+            Ok((page, r.time_zone()?, r.currency(), audit, customer))
         })?)
     })
     .await
@@ -910,8 +971,12 @@ async fn show_customer(
         return failure(ctx, missing());
     };
     match load_customer(st, id).await {
-        Ok((page, zone, currency)) => {
-            respond(status, customer_page(ctx, &page, zone, currency, state))
+        Ok((page, zone, currency, audit, customer)) => {
+            let audit = audit.get(&customer).map_or(&[][..], Vec::as_slice);
+            respond(
+                status,
+                customer_page(ctx, &page, audit, zone, currency, state),
+            )
         }
         Err(Failure::NotFound(_)) => failure(ctx, missing()),
         Err(f) => failure(ctx, f),
@@ -926,8 +991,22 @@ struct Event {
     amount: Option<Money>,
 }
 
-fn timeline(l: Lang, page: &CustomerPage) -> Vec<Event> {
+/// Which rule, on which trigger and occurrence, in words.
+fn audit_words(l: Lang, a: &Audit) -> String {
+    let args: [(&str, &dyn std::fmt::Display); 3] = [
+        ("rule", &a.rule),
+        ("trigger", &a.trigger),
+        ("occurrence", &a.occurrence),
+    ];
+    l.f("timeline.by_rule", &args)
+}
+
+fn timeline(l: Lang, page: &CustomerPage, audit: &[Audit]) -> Vec<Event> {
     let e = &page.export;
+    let by_task: HashMap<TaskId, &Audit> = audit
+        .iter()
+        .filter_map(|a| a.task.map(|t| (t, a)))
+        .collect();
     let mut events = Vec::new();
     for i in e.interactions.iter().filter(|i| !i.is_void()) {
         events.push(Event {
@@ -988,15 +1067,28 @@ fn timeline(l: Lang, page: &CustomerPage) -> Vec<Event> {
         });
     }
     for t in &e.tasks {
+        let by = by_task
+            .get(&t.id())
+            .map(|a| format!(" · {}", audit_words(l, a)))
+            .unwrap_or_default();
         events.push(Event {
             at: t.created_at(),
             kind: "kind.task",
             what: format!(
-                "{} · {} · {}",
+                "{} · {} · {}{by}",
                 l.label("task", t.kind().as_str()),
                 t.title(),
                 t.due()
             ),
+            amount: None,
+        });
+    }
+    // A firing that made no task (a stage move, a tag, a note) has a line of its own.
+    for a in audit.iter().filter(|a| a.task.is_none()) {
+        events.push(Event {
+            at: a.at,
+            kind: "kind.automation",
+            what: audit_words(l, a),
             amount: None,
         });
     }
@@ -1015,6 +1107,7 @@ fn timeline(l: Lang, page: &CustomerPage) -> Vec<Event> {
 fn customer_page(
     ctx: &Ctx,
     page: &CustomerPage,
+    audit: &[Audit],
     zone: BusinessZone,
     currency: Currency,
     state: Option<&FormState>,
@@ -1039,7 +1132,40 @@ fn customer_page(
         .iter()
         .map(|s| (s.as_str(), stage_label(l, *s)))
         .collect();
-    let events = timeline(l, page);
+    let events = timeline(l, page, audit);
+    let open_tasks: Vec<&solocrm_core::Task> =
+        page.export.tasks.iter().filter(|t| !t.is_done()).collect();
+    let open_requests: Vec<&solocrm_core::ServiceRequest> = page
+        .export
+        .requests
+        .iter()
+        .filter(|r| r.is_open())
+        .collect();
+    let steps: Vec<(&'static str, &'static str)> =
+        [RequestEventKind::Responded, RequestEventKind::Resolved]
+            .iter()
+            .map(|k| (k.as_str(), l.label("rstep", k.as_str())))
+            .collect();
+    let survey_kinds: Vec<(&'static str, &'static str)> = SurveyKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("skind", k.as_str())))
+        .collect();
+    let request_kinds: Vec<(&'static str, &'static str)> = RequestKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("rkind", k.as_str())))
+        .collect();
+    let points_kinds: Vec<(&'static str, &'static str)> = PointsKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("pkind", k.as_str())))
+        .collect();
+    let decisions = [
+        ("grant", l.t("consent.grant")),
+        ("revoke", l.t("consent.revoke")),
+    ];
+    let task_kinds: Vec<(&'static str, &'static str)> = TaskKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("task", k.as_str())))
+        .collect();
     let conflict = state.filter(|s| s.form == "edit" && s.field == "version");
     let body = html! {
         @if let Some(s) = conflict {
@@ -1055,9 +1181,74 @@ fn customer_page(
                 @if let Some(city) = &c.profile().city { div { dt { (l.t("customer.city")) } dd { (city) } } }
                 div { dt { (l.t("customer.since")) } dd { (day_of(zone, c.created_at())) } }
                 div { dt { (l.t("customer.points")) } dd { (page.points_balance) } }
-                div { dt { (l.t("customer.tags")) } dd.tags {
-                    @for t in &tags { span.tag { (t) } " " }
+                div { dt { (l.t("customer.consent")) } dd #consents {
+                    @for (purpose, granted, at) in consents(c) {
+                        span.consent data-granted=(granted) {
+                            (purpose) ": "
+                            @if granted { (l.t("consent.granted")) } @else { (l.t("consent.revoked")) }
+                            " (" (day_of(zone, at)) ")"
+                        }
+                        " "
+                    }
                 } }
+                div { dt { (l.t("customer.tags")) } dd.tags {
+                    @for t in &tags {
+                        form.inline.tag method="post" action=(format!("/customers/{id}/tags")) {
+                            span.tag { (t) }
+                            input type="hidden" name="tag" value=(t);
+                            input type="hidden" name="action" value="remove";
+                            button type="submit" aria-label=(l.f("form.untag", &[("tag", t)])) { "×" }
+                        }
+                        " "
+                    }
+                } }
+            }
+            form #form-tags method="post" action=(format!("/customers/{id}/tags")) {
+                (field(state, "tags", "tag", l.t("form.tag"), "text", ""))
+                input type="hidden" name="action" value="add";
+                button type="submit" { (l.t("form.add_tag")) }
+            }
+        }
+        section.open-work {
+            h2 { (l.t("customer.open_tasks")) }
+            @if open_tasks.is_empty() {
+                p.empty { (l.t("customer.nothing_yet")) }
+            } @else {
+                table #open-tasks {
+                    tbody {
+                        @for t in &open_tasks {
+                            tr {
+                                td { (t.due()) }
+                                td { bdi { (t.title()) } }
+                                td { (task_buttons(l, t.id(), false, state)) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (l.t("customer.open_requests")) }
+            @if open_requests.is_empty() {
+                p.empty { (l.t("customer.nothing_yet")) }
+            } @else {
+                table #open-requests {
+                    tbody {
+                        @for r in &open_requests {
+                            @let form = format!("request-{}", r.id());
+                            tr {
+                                td { (day_of(zone, r.opened_at())) }
+                                td { (l.label("rkind", r.kind().as_str())) }
+                                td { bdi { (r.subject()) } }
+                                td { (r.status()) }
+                                td {
+                                    form #(form) method="post" action=(format!("/requests/{}/step", r.id())) {
+                                        (select(state, &form, "step", l.t("form.step"), &steps))
+                                        button type="submit" { (l.t("form.change")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         section.history {
@@ -1119,6 +1310,41 @@ fn customer_page(
                 (field(state, "purchase", "date", &format!("{} ({})", l.t("form.date"), l.t("form.date_hint")), "date", ""))
                 button type="submit" { (l.t("form.record")) }
             }
+            form #form-survey method="post" action=(format!("/customers/{id}/surveys")) {
+                h2 { (l.t("form.survey")) }
+                (select(state, "survey", "kind", l.t("form.survey_kind"), &survey_kinds))
+                (field(state, "survey", "score", l.t("form.score"), "number", ""))
+                (field(state, "survey", "comment", &format!("{} {}", l.t("form.comment"), l.t("field.optional")), "text", ""))
+                button type="submit" { (l.t("form.record")) }
+            }
+            form #form-request method="post" action=(format!("/customers/{id}/requests")) {
+                h2 { (l.t("form.request")) }
+                (select(state, "request", "kind", l.t("form.request_kind"), &request_kinds))
+                (field(state, "request", "subject", l.t("form.subject"), "text", ""))
+                (field(state, "request", "description", &format!("{} {}", l.t("form.description"), l.t("field.optional")), "text", ""))
+                button type="submit" { (l.t("form.open")) }
+            }
+            form #form-points method="post" action=(format!("/customers/{id}/points")) {
+                h2 { (l.t("form.points")) }
+                (select(state, "points", "kind", l.t("form.points_kind"), &points_kinds))
+                (field(state, "points", "points", l.t("form.points_count"), "number", ""))
+                (field(state, "points", "reason", &format!("{} ({})", l.t("form.reason"), l.t("form.reason_hint")), "text", ""))
+                button type="submit" { (l.t("form.post")) }
+            }
+            form #form-consent method="post" action=(format!("/customers/{id}/consent")) {
+                h2 { (l.t("form.consent")) }
+                (field(state, "consent", "purpose", l.t("form.purpose"), "text", ""))
+                (select(state, "consent", "decision", l.t("form.decision"), &decisions))
+                (field(state, "consent", "source", &format!("{} {}", l.t("form.source"), l.t("field.optional")), "text", ""))
+                button type="submit" { (l.t("form.record")) }
+            }
+            form #form-task method="post" action=(format!("/customers/{id}/tasks")) {
+                h2 { (l.t("form.task")) }
+                (field(state, "task", "title", l.t("form.title"), "text", ""))
+                (select(state, "task", "kind", l.t("form.task_kind"), &task_kinds))
+                (field(state, "task", "due", &format!("{} ({})", l.t("form.due"), l.t("form.date_hint")), "date", ""))
+                button type="submit" { (l.t("form.add")) }
+            }
             form #form-stage method="post" action=(format!("/customers/{id}/stage")) {
                 h2 { (l.t("form.stage")) }
                 @if moves.is_empty() {
@@ -1152,7 +1378,10 @@ async fn after_customer_form(
     result: Result<Result<(), StoreError>, Failure>,
 ) -> Response {
     match result {
-        Ok(Ok(())) => Redirect::to(&format!("/customers/{raw}")).into_response(),
+        Ok(Ok(())) => {
+            st.after_write().await;
+            Redirect::to(&format!("/customers/{raw}")).into_response()
+        }
         Ok(Err(e)) => match Failure::from(e) {
             Failure::Invalid(m) => {
                 let state = FormState::new(form, field_of_store_error, m, values);
@@ -1357,11 +1586,22 @@ pub async fn care(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let l = ctx.lang;
     let days: u32 = non_empty(&q, "days")
         .and_then(|d| d.parse().ok())
         .filter(|d| (1..=366).contains(d))
         .unwrap_or(CARE_DAYS);
+    show_care(&st, &ctx, days, StatusCode::OK, None).await
+}
+
+/// The care page of the next `days` days; `state` is a refused task button's.
+async fn show_care(
+    st: &AppState,
+    ctx: &Ctx,
+    days: u32,
+    status: StatusCode,
+    state: Option<&FormState>,
+) -> Response {
+    let l = ctx.lang;
     let now = st.now();
     let inner = st.inner.clone();
     let loaded = blocking(move || {
@@ -1376,7 +1616,7 @@ pub async fn care(
     .await;
     let list = match loaded {
         Ok(v) => v,
-        Err(f) => return failure(&ctx, f),
+        Err(f) => return failure(ctx, f),
     };
     let body = html! {
         p { (l.f("care.window", &[("days", &list.days), ("day", &list.as_of)])) }
@@ -1387,9 +1627,9 @@ pub async fn care(
             }
             button type="submit" { (l.t("dash.show")) }
         }
-        (care_table(l, &list))
+        (care_table(l, &list, true, state))
     };
-    respond(StatusCode::OK, frame(&ctx, l.t("care.title"), body))
+    respond(status, frame(ctx, l.t("care.title"), body))
 }
 
 async fn load_board(st: &AppState) -> Result<PipelineBoard, Failure> {
@@ -1488,7 +1728,10 @@ pub async fn move_deal(
         }
     };
     match outcome {
-        Ok(()) => Redirect::to("/pipeline").into_response(),
+        Ok(()) => {
+            st.after_write().await;
+            Redirect::to("/pipeline").into_response()
+        }
         Err(Failure::Invalid(m)) => {
             let state = FormState::new(&form, "to", m, &values);
             match load_board(&st).await {
@@ -1501,4 +1744,769 @@ pub async fn move_deal(
         }
         Err(f) => failure(&ctx, f),
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Rules
+
+/// Lines of the rule log a page shows, newest first.
+const LOG_ROWS: usize = 100;
+
+/// The rules page's content.
+struct RulesView {
+    rules: Vec<EffectiveRule>,
+    /// The newest firings with the customer's name (`None` once erased or gone).
+    log: Vec<(Firing, Option<String>)>,
+    /// How many firings there are in all.
+    total: usize,
+}
+
+async fn load_rules(st: &AppState) -> Result<RulesView, Failure> {
+    let books = st.inner.books.clone();
+    blocking(move || {
+        Ok(books.read(|r| {
+            let rules = r.rules()?;
+            let mut firings = r.firings()?;
+            let total = firings.len();
+            firings.sort_by_key(|f| std::cmp::Reverse(f.at));
+            firings.truncate(LOG_ROWS);
+            let mut names: HashMap<CustomerId, Option<String>> = HashMap::new();
+            let mut log = Vec::with_capacity(firings.len());
+            for f in firings {
+                let name = match names.get(&f.customer) {
+                    Some(n) => n.clone(),
+                    None => {
+                        let n = r
+                            .tx()
+                            .customer(f.customer)?
+                            .filter(|c| !c.is_erased())
+                            .map(|c| c.name().to_string());
+                        names.insert(f.customer, n.clone());
+                        n
+                    }
+                };
+                log.push((f, name));
+            }
+            Ok(RulesView { rules, log, total })
+        })?)
+    })
+    .await
+}
+
+/// `GET /rules`: the rules, built-in and own, each with its on/off switch, and the log
+/// of what they did (which rule, for whom, when, on which event or date).
+pub async fn rules(State(st): State<AppState>, ctx: Ctx) -> Response {
+    show_rules(&st, &ctx, StatusCode::OK, None).await
+}
+
+async fn show_rules(
+    st: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    message: Option<String>,
+) -> Response {
+    let view = match load_rules(st).await {
+        Ok(v) => v,
+        Err(f) => return failure(ctx, f),
+    };
+    let zone = match blocking({
+        let books = st.inner.books.clone();
+        move || Ok(books.time_zone()?)
+    })
+    .await
+    {
+        Ok(z) => z,
+        Err(f) => return failure(ctx, f),
+    };
+    respond(status, rules_page(ctx, st, &view, zone, message.as_deref()))
+}
+
+fn rules_page(
+    ctx: &Ctx,
+    st: &AppState,
+    view: &RulesView,
+    zone: BusinessZone,
+    message: Option<&str>,
+) -> Markup {
+    let l = ctx.lang;
+    let yes = |b: bool| if b { l.t("rules.yes") } else { l.t("rules.no") };
+    let body = html! {
+        @if let Some(m) = message { p.message role="alert" { (m) } }
+        @if !st.inner.runner.is_on() { p.message { (l.t("rules.runner_off")) } }
+        table #rules {
+            thead { tr {
+                th { (l.t("rules.name")) } th { (l.t("rules.on")) } th { (l.t("rules.builtin")) }
+                th { (l.t("rules.trigger")) } th { (l.t("rules.condition")) } th { (l.t("rules.actions")) } th {}
+            } }
+            tbody {
+                @for r in &view.rules {
+                    @let name = r.rule.name().to_string();
+                    @let actions: Vec<String> = r.rule.actions().iter().map(ToString::to_string).collect();
+                    tr #(format!("rule-{name}")) data-enabled=(r.enabled) {
+                        td { code { (name) } }
+                        td { (yes(r.enabled)) }
+                        td { (yes(r.builtin)) }
+                        td { code { (r.rule.trigger()) } }
+                        td { @if let Some(c) = r.rule.condition() { code { (c) } } }
+                        td { (actions.join("; ")) }
+                        td {
+                            form method="post" action=(format!("/rules/{name}")) {
+                                @if r.enabled {
+                                    input type="hidden" name="enabled" value="off";
+                                    button type="submit" { (l.t("rules.turn_off")) }
+                                } @else {
+                                    input type="hidden" name="enabled" value="on";
+                                    button type="submit" { (l.t("rules.turn_on")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { (l.t("rules.log")) }
+        @if view.log.is_empty() {
+            p.empty { (l.t("rules.log_empty")) }
+        } @else {
+            p { (l.f("rules.log_shown", &[("shown", &view.log.len()), ("total", &view.total)])) }
+            table #rule-log {
+                thead { tr {
+                    th { (l.t("col.date")) } th { (l.t("rules.name")) } th { (l.t("col.customer")) }
+                    th { (l.t("rules.occurrence")) } th { (l.t("rules.task")) }
+                } }
+                tbody {
+                    @for (f, name) in &view.log {
+                        tr {
+                            td { (day_of(zone, f.at)) }
+                            td { code { (f.rule) } }
+                            td { @match name {
+                                Some(n) => a href=(format!("/customers/{}", f.customer)) { bdi { (n) } },
+                                None => (f.customer),
+                            } }
+                            td { (f.occurrence) }
+                            td { @if let Some(t) = f.task { (t) } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    frame(ctx, l.t("rules.title"), body)
+}
+
+/// `POST /rules/{name}` (`enabled` = `on` | `off`): switches a rule; 303 to the rules
+/// page, 404 for an unknown rule, 422 for a value that is neither.
+pub async fn switch_rule(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let unknown = || Failure::NotFound(ctx.lang.f("rules.unknown", &[("name", &raw)]));
+    let Ok(name) = RuleName::parse(&raw) else {
+        return failure(&ctx, unknown());
+    };
+    let on = match values.get("enabled").map(|v| v.trim()) {
+        Some("on") => true,
+        Some("off") => false,
+        _ => {
+            let m = ctx.lang.t("rules.bad_switch").to_owned();
+            return show_rules(&st, &ctx, StatusCode::UNPROCESSABLE_ENTITY, Some(m)).await;
+        }
+    };
+    let books = st.inner.books.clone();
+    let done = blocking(move || Ok(books.write(|w| w.set_rule_enabled(&name, on)))).await;
+    match done {
+        Ok(Ok(_)) => Redirect::to("/rules").into_response(),
+        Ok(Err(e)) => match Failure::from(e) {
+            Failure::NotFound(_) => failure(&ctx, unknown()),
+            f => failure(&ctx, f),
+        },
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// The calendar feed
+
+/// The feed's address as the browser reaches this server.
+fn feed_url(headers: &HeaderMap, token: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}{}{token}/solocrm.ics", crate::FEED_PREFIX)
+}
+
+/// `GET /calendar`: the feed's address to subscribe to, and a button for a new one.
+pub async fn calendar(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap) -> Response {
+    let l = ctx.lang;
+    let body = match &st.inner.feed {
+        None => html! { p.empty { (l.t("calendar.off")) } },
+        Some(feed) => {
+            let url = feed_url(&headers, &feed.token());
+            html! {
+                p { (l.t("calendar.explain")) }
+                p { a #feed-url href=(url) { code { (url) } } }
+                p { (l.t("calendar.private")) }
+                form #form-feed method="post" action="/calendar/regenerate" {
+                    button type="submit" { (l.t("calendar.regenerate")) }
+                }
+            }
+        }
+    };
+    respond(StatusCode::OK, frame(&ctx, l.t("calendar.title"), body))
+}
+
+/// `POST /calendar/regenerate`: a new feed token; the old address stops working.
+pub async fn regenerate_feed(State(st): State<AppState>, ctx: Ctx) -> Response {
+    let Some(feed) = st.inner.feed.clone() else {
+        return failure(
+            &ctx,
+            Failure::NotFound(ctx.lang.t("calendar.off").to_owned()),
+        );
+    };
+    match blocking(move || {
+        feed.regenerate()
+            .map_err(|e| Failure::Internal(e.to_string()))
+    })
+    .await
+    {
+        Ok(_) => Redirect::to("/calendar").into_response(),
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+/// `GET /feed/{token}/solocrm.ics`: the open tasks and the birthdays as iCalendar
+/// (the `.ics` export's writer, so its UIDs are the export's: stable across
+/// fetches). A wrong or absent token, or no feed, is 404 and reads nothing.
+pub async fn feed(State(st): State<AppState>, Path(token): Path<String>) -> Response {
+    let admitted = st.inner.feed.as_ref().is_some_and(|f| f.admits(&token));
+    if !admitted {
+        return (StatusCode::NOT_FOUND, "not found").into_response();
+    }
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let text = blocking(move || {
+        let book = books.book_id()?;
+        Ok(books.read(|r| {
+            let customers = r.all_customers()?;
+            let tasks = r.tx().tasks(&TaskQuery {
+                customer: None,
+                due_until: None,
+                include_done: false,
+            })?;
+            let today = r.time_zone()?.date_of(now);
+            Ok(write_calendar(&Calendar {
+                book: &book,
+                customers: &customers,
+                tasks: &tasks,
+                holidays: &[],
+                now,
+                today,
+            }))
+        })?)
+    })
+    .await;
+    match text {
+        Ok(text) => (
+            [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+            text,
+        )
+            .into_response(),
+        Err(Failure::Busy) => (StatusCode::SERVICE_UNAVAILABLE, "busy").into_response(),
+        Err(f) => {
+            if let Failure::Internal(detail) = &f {
+                eprintln!("solocrm serve: calendar feed: {detail}");
+            }
+            (StatusCode::INTERNAL_SERVER_ERROR, "error").into_response()
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// More forms of the customer page: survey answers, service requests, tasks, tags
+
+/// Where a task's button came from, to go back there: the care page or the customer's.
+fn back_to_care(values: &HashMap<String, String>) -> bool {
+    values.get("back").is_some_and(|b| b == "care")
+}
+
+/// `POST /customers/{id}/surveys` (`kind` = nps | csat | ces, `score`, `comment`).
+pub async fn record_survey(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "survey";
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        let kind = fields.required("kind", SurveyKind::parse)?;
+        let score = fields.required("score", |s| {
+            let n: i64 = s
+                .parse()
+                .map_err(|_| format!("the score {s:?} is not a whole number"))?;
+            SurveyScore::new(kind, n).map_err(|e| e.to_string())
+        })?;
+        Ok::<_, FormState>((score, fields.optional("comment", FreeText::parse)?))
+    })();
+    let (score, comment) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                w.record_survey(NewSurveyResponse {
+                    customer: CustomerId::new(id),
+                    at: now,
+                    score,
+                    comment: comment.clone(),
+                })
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "score", &values, result).await
+}
+
+/// `POST /customers/{id}/requests` (`kind`, `subject`, `description`): opens a
+/// service request.
+pub async fn open_request(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "request";
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        Ok::<_, FormState>((
+            fields.required("kind", RequestKind::parse)?,
+            fields.required("subject", Label::parse)?,
+            fields.required("description", FreeText::parse)?,
+        ))
+    })();
+    let (kind, subject, description) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                w.open_request(NewServiceRequest {
+                    customer: CustomerId::new(id),
+                    kind,
+                    subject: subject.clone(),
+                    description: description.clone(),
+                    opened_at: now,
+                    deal: None,
+                })
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "subject", &values, result).await
+}
+
+/// `POST /requests/{id}/step` (`step` = responded | resolved | reopened): 303 to the
+/// customer's page, or 422 there with the message beside the request's step.
+pub async fn step_request(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return failure(
+            &ctx,
+            Failure::NotFound(ctx.lang.t("error.no_page").to_owned()),
+        );
+    };
+    let books = st.inner.books.clone();
+    let owner = blocking(move || Ok(books.read(|r| r.request(RequestId::new(id)))?)).await;
+    let customer = match owner {
+        Ok(r) => r.customer().to_string(),
+        Err(f) => return failure(&ctx, f),
+    };
+    let form = format!("request-{id}");
+    let step = match Fields::new(&form, &values).required("step", RequestEventKind::parse) {
+        Ok(s) => s,
+        Err(state) => return refused(&st, &ctx, &customer, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| w.update_request(RequestId::new(id), step, now))
+            .map(|_| ()))
+    })
+    .await;
+    after_record_form(&st, &ctx, &customer, false, &form, "step", &values, result).await
+}
+
+/// The outcome of a form about one record (a request, a task) of `customer`: 303 to
+/// the customer's page (or the care page), or 422 there with the message.
+#[allow(clippy::too_many_arguments)]
+async fn after_record_form(
+    st: &AppState,
+    ctx: &Ctx,
+    customer: &str,
+    care: bool,
+    form: &str,
+    field: &'static str,
+    values: &HashMap<String, String>,
+    result: Result<Result<(), StoreError>, Failure>,
+) -> Response {
+    match result {
+        Ok(Ok(())) => {
+            st.after_write().await;
+            let to = if care {
+                "/care".to_owned()
+            } else {
+                format!("/customers/{customer}")
+            };
+            Redirect::to(&to).into_response()
+        }
+        Ok(Err(e)) => match Failure::from(e) {
+            Failure::Invalid(m) => {
+                let state = FormState::new(form, field, m, values);
+                refuse_record(st, ctx, customer, care, state).await
+            }
+            f => failure(ctx, f),
+        },
+        Err(f) => failure(ctx, f),
+    }
+}
+
+/// The 422 of a form about one record: on the care page or the customer's.
+async fn refuse_record(
+    st: &AppState,
+    ctx: &Ctx,
+    customer: &str,
+    care: bool,
+    state: FormState,
+) -> Response {
+    if care {
+        show_care(
+            st,
+            ctx,
+            CARE_DAYS,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&state),
+        )
+        .await
+    } else {
+        refused(st, ctx, customer, state).await
+    }
+}
+
+/// `POST /customers/{id}/tasks` (`title`, `due` (today if empty), `kind`).
+pub async fn add_task(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "task";
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        Ok::<_, FormState>((
+            fields.required("title", Label::parse)?,
+            fields.required("kind", TaskKind::parse)?,
+            fields.optional("due", solocrm_app::values::date)?,
+        ))
+    })();
+    let (title, kind, due) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                let due = match due {
+                    Some(d) => d,
+                    None => w.reader().time_zone()?.date_of(now),
+                };
+                w.create_task(NewTask {
+                    customer: Some(CustomerId::new(id)),
+                    kind,
+                    title: title.clone(),
+                    due,
+                    recurrence: None,
+                    created_at: now,
+                })
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "title", &values, result).await
+}
+
+/// The customer a task concerns (empty for none), read before acting on it.
+async fn task_owner(st: &AppState, id: u64) -> Result<String, Failure> {
+    let books = st.inner.books.clone();
+    let task = blocking(move || Ok(books.read(|r| r.task(TaskId::new(id)))?)).await?;
+    Ok(task.customer().map_or_else(String::new, |c| c.to_string()))
+}
+
+/// `POST /tasks/{id}/done` (`back` = care to return to the care page): marks a task
+/// done (a recurring one moves to its next occurrence).
+pub async fn task_done(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    task_step(st, ctx, raw, values, None).await
+}
+
+/// `POST /tasks/{id}/snooze` (`days`: 1 to 90, `back`): moves the task's due date
+/// to `days` after today.
+pub async fn task_snooze(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let days = values.get("days").cloned().unwrap_or_default();
+    task_step(st, ctx, raw, values, Some(days)).await
+}
+
+async fn task_step(
+    st: AppState,
+    ctx: Ctx,
+    raw: String,
+    values: HashMap<String, String>,
+    snooze: Option<String>,
+) -> Response {
+    let missing = || Failure::NotFound(ctx.lang.t("error.no_page").to_owned());
+    let Some(id) = parse_id(&raw) else {
+        return failure(&ctx, missing());
+    };
+    let customer = match task_owner(&st, id).await {
+        Ok(c) => c,
+        Err(f) => return failure(&ctx, f),
+    };
+    // A task of no customer has no customer page to go back to.
+    let care = back_to_care(&values) || customer.is_empty();
+    let form = format!("task-{id}");
+    let days = match snooze {
+        None => None,
+        Some(d) => match d.trim().parse::<u32>() {
+            Ok(n) if (1..=90).contains(&n) => Some(n),
+            _ => {
+                let message = ctx.lang.f("task.bad_days", &[("days", &d)]);
+                let state = FormState::new(&form, "days", message, &values);
+                return refuse_record(&st, &ctx, &customer, care, state).await;
+            }
+        },
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| match days {
+                None => w.complete_task(TaskId::new(id), now),
+                Some(n) => {
+                    let today = w.reader().time_zone()?.date_of(now);
+                    let due = today + Days::new(u64::from(n));
+                    w.edit_task(TaskId::new(id), None, None, Some(due))
+                }
+            })
+            .map(|_| ()))
+    })
+    .await;
+    let field = if days.is_some() { "days" } else { "done" };
+    after_record_form(&st, &ctx, &customer, care, &form, field, &values, result).await
+}
+
+/// `POST /customers/{id}/tags` (`tag`, `action` = add | remove).
+pub async fn change_tags(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "tags";
+    let fields = Fields::new(f, &values);
+    let tag = match fields.required("tag", Tag::parse) {
+        Ok(t) => t,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let add = match values.get("action").map(|a| a.trim()) {
+        Some("add") => true,
+        Some("remove") => false,
+        other => {
+            let message = format!(
+                "the tag action {:?} is neither add nor remove",
+                other.unwrap_or("")
+            );
+            return refused(&st, &ctx, &raw, fields.refuse("tag", message)).await;
+        }
+    };
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                if add {
+                    w.tag_customer(CustomerId::new(id), &tag)
+                } else {
+                    w.untag_customer(CustomerId::new(id), &tag)
+                }
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "tag", &values, result).await
+}
+
+/// Snooze lengths offered, in days.
+const SNOOZE_DAYS: [(&str, &str); 3] = [("1", "1"), ("3", "3"), ("7", "7")];
+
+/// A task's done and snooze buttons; `care` returns to the care page.
+fn task_buttons(l: Lang, task: TaskId, care: bool, state: Option<&FormState>) -> Markup {
+    let form = format!("task-{task}");
+    html! {
+        div.task-actions #(form) {
+            form method="post" action=(format!("/tasks/{task}/done")) {
+                @if care { input type="hidden" name="back" value="care"; }
+                button type="submit" { (l.t("task.done")) }
+            }
+            form method="post" action=(format!("/tasks/{task}/snooze")) {
+                @if care { input type="hidden" name="back" value="care"; }
+                (select(state, &form, "days", l.t("task.snooze_days"), &SNOOZE_DAYS))
+                button type="submit" { (l.t("task.snooze")) }
+            }
+            @if let Some(m) = error_for(state, &form, "done") { span.error role="alert" { (m) } }
+        }
+    }
+}
+
+/// `POST /customers/{id}/points` (`kind` = earn | redeem | expire | adjust, `points`,
+/// `reason`, which an adjustment needs).
+pub async fn post_points(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "points";
+    let fields = Fields::new(f, &values);
+    let now = st.now();
+    let parsed = (|| {
+        let kind = fields.required("kind", PointsKind::parse)?;
+        let reason = fields.optional("reason", Label::parse)?;
+        if kind == PointsKind::Adjust && reason.is_none() {
+            return Err(fields.refuse("reason", ctx.lang.t("points.adjust_needs_reason")));
+        }
+        let entry = fields.required("points", |p| {
+            let n: i64 = p
+                .parse()
+                .map_err(|_| format!("the points {p:?} are not a whole number"))?;
+            NewPointsEntry::new(CustomerId::new(id), now, kind, n).map_err(|e| e.to_string())
+        })?;
+        Ok(match reason {
+            Some(r) => entry.with_reason(r),
+            None => entry,
+        })
+    })();
+    let entry = match parsed {
+        Ok(e) => e,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let books = st.inner.books.clone();
+    let result =
+        blocking(move || Ok(books.write(|w| w.post_points(entry.clone())).map(|_| ()))).await;
+    after_customer_form(&st, &ctx, &raw, f, "points", &values, result).await
+}
+
+/// `POST /customers/{id}/consent` (`purpose`, `decision` = grant | revoke, `source`,
+/// "web" if empty): records a consent decision, kept with its date and source.
+pub async fn record_consent(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let f = "consent";
+    let fields = Fields::new(f, &values);
+    let parsed = (|| {
+        let purpose = fields.required("purpose", Tag::parse)?;
+        let granted = fields.required("decision", |d| match d {
+            "grant" => Ok(true),
+            "revoke" => Ok(false),
+            other => Err(format!(
+                "the decision {other:?} is neither grant nor revoke"
+            )),
+        })?;
+        let source = fields
+            .optional("source", Label::parse)?
+            .map_or_else(|| Label::parse("web"), Ok)
+            .map_err(|e| fields.refuse("source", e.to_string()))?;
+        Ok::<_, FormState>((purpose, granted, source))
+    })();
+    let (purpose, granted, source) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let now = st.now();
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| {
+                w.record_consent(
+                    CustomerId::new(id),
+                    Consent {
+                        purpose: purpose.clone(),
+                        granted,
+                        at: now,
+                        source: source.clone(),
+                    },
+                )
+            })
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, f, "purpose", &values, result).await
+}
+
+/// The consent in force for each purpose: the latest decision, by purpose.
+fn consents(c: &Customer) -> Vec<(String, bool, DateTime<Utc>)> {
+    let mut latest: std::collections::BTreeMap<String, (bool, DateTime<Utc>)> =
+        std::collections::BTreeMap::new();
+    for d in c.consents() {
+        let slot = latest
+            .entry(d.purpose.as_str().to_owned())
+            .or_insert((d.granted, d.at));
+        if d.at >= slot.1 {
+            *slot = (d.granted, d.at);
+        }
+    }
+    latest.into_iter().map(|(p, (g, at))| (p, g, at)).collect()
 }

@@ -35,7 +35,7 @@ pub fn random_secret() -> Result<String, getrandom::Error> {
 }
 
 /// Equal secrets, compared in time that does not depend on where they differ.
-fn same_secret(a: &str, b: &str) -> bool {
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0_u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -185,7 +185,11 @@ async fn check(state: &AppState, lang: Lang, request: Request, next: Next) -> Re
         return refusal(lang, StatusCode::MISDIRECTED_REQUEST, "error.host");
     }
     let path = request.uri().path();
-    let public = path == "/health" || path == crate::CSS_PATH;
+    // The calendar feed carries its own token in the path (a calendar app sends no
+    // cookie); its handler checks it. Reading only.
+    let feed = path.starts_with(crate::FEED_PREFIX)
+        && matches!(*request.method(), Method::GET | Method::HEAD);
+    let public = path == "/health" || path == crate::CSS_PATH || feed;
     let query = request.uri().query();
     if let Some(token) = query_param(query, "token") {
         if !same_secret(token, &state.inner.token) {

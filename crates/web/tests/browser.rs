@@ -144,6 +144,27 @@ async fn count(c: &Client, css: &str) -> usize {
     c.find_all(Locator::Css(css)).await.expect("find").len()
 }
 
+/// Waits up to 10 s until `want` elements match `css`: after a form's submission the
+/// old page may still be the one shown (the server now also runs the rules before it
+/// answers).
+async fn count_when(c: &Client, css: &str, want: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let n = match c.find_all(Locator::Css(css)).await {
+            Ok(found) => found.len(),
+            Err(_) => usize::MAX,
+        };
+        if n == want {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{css}: {n} elements, not {want}, after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_workspace_works_in_a_real_browser() {
     let driver = match chromedriver() {
@@ -192,6 +213,8 @@ async fn the_workspace_works_in_a_real_browser() {
             session: "c5e2a0d4b1f3e6a7c8d9e0f1a2b3c4d5".to_owned(),
             extra_host: None,
             clock: Arc::new(now),
+            automation: true,
+            feed: None,
         },
     );
     let server = tokio::spawn(async move { axum::serve(listener, router).await });
@@ -254,6 +277,13 @@ async fn the_workspace_works_in_a_real_browser() {
     assert_eq!(c.current_url().await.expect("url").as_str(), page);
     text(&c, "#stage", "new").await;
     text_when(&c, "#timeline", |t| t.contains("88.00")).await;
+    // The automation ran with the write: the rule's thank-you task is on the page the
+    // form led to, and the timeline names the rule.
+    text_when(&c, "#open-tasks", |t| {
+        t.contains("Thank 李雷 for the first purchase")
+    })
+    .await;
+    text_when(&c, "#timeline", |t| t.contains("first-purchase-thanks")).await;
     std::fs::write(
         shots.join("customer.png"),
         c.screenshot().await.expect("screenshot"),
@@ -274,6 +304,16 @@ async fn the_workspace_works_in_a_real_browser() {
         .await
         .expect("submit");
     text_when(&c, "#purchase-amount-error", |t| !t.is_empty()).await;
+
+    // The task's Done button closes it.
+    c.find(Locator::Css("#open-tasks form[action$='/done'] button"))
+        .await
+        .expect("done button")
+        .click()
+        .await
+        .expect("done");
+    count_when(&c, "#open-tasks", 0).await;
+    assert_eq!(c.current_url().await.expect("url").as_str(), page);
 
     // A name that is a script is shown as text, and no script ran.
     c.goto(&format!("{base}/customers/{}", script.id()))
@@ -303,13 +343,10 @@ async fn the_workspace_works_in_a_real_browser() {
         .click()
         .await
         .expect("move");
+    count_when(&c, &format!("section[data-stage=proposal] {card}"), 1).await;
     assert_eq!(
         c.current_url().await.expect("url").as_str(),
         format!("{base}/pipeline")
-    );
-    assert_eq!(
-        count(&c, &format!("section[data-stage=proposal] {card}")).await,
-        1
     );
     assert_eq!(
         count(&c, &format!("section[data-stage=need_identified] {card}")).await,

@@ -41,6 +41,8 @@ fn router(books: &Books) -> Router {
             session: SESSION.to_owned(),
             extra_host: None,
             clock: Arc::new(now),
+            automation: true,
+            feed: None,
         },
     )
 }
@@ -173,6 +175,8 @@ async fn every_page_answers_with_the_security_headers() {
         format!("/customers/{id}"),
         "/care".to_owned(),
         "/pipeline".to_owned(),
+        "/rules".to_owned(),
+        "/calendar".to_owned(),
         "/assets/app.css".to_owned(),
         "/health".to_owned(),
     ] {
@@ -189,7 +193,9 @@ async fn every_page_answers_with_the_security_headers() {
             "nosniff",
             "{path}"
         );
-        if path.starts_with("/customers") || path == "/" || path == "/care" || path == "/pipeline" {
+        if path.starts_with("/customers")
+            || ["/", "/care", "/pipeline", "/rules", "/calendar"].contains(&path.as_str())
+        {
             assert!(
                 a.body.starts_with("<!DOCTYPE html>"),
                 "{path}: {}",
@@ -221,7 +227,15 @@ async fn health_needs_no_token_and_pages_do() {
         (health.status, health.body.as_str()),
         (StatusCode::OK, "ok")
     );
-    for path in ["/", "/customers", "/customers/1", "/care", "/pipeline"] {
+    for path in [
+        "/",
+        "/customers",
+        "/customers/1",
+        "/care",
+        "/pipeline",
+        "/rules",
+        "/calendar",
+    ] {
         let a = send(
             &r,
             Request::get(path)

@@ -378,7 +378,12 @@ pub fn run(cli: Cli) -> Result<()> {
         } => io::export(&mut ctx, what, format, out.as_deref(), &holidays)?,
         Command::Rule(c) => rule::run(&mut ctx, c)?,
         Command::Run { as_of, notify } => rule::run_now(&mut ctx, as_of.as_of.as_deref(), notify)?,
-        Command::Serve { port, bind, open } => serve::run(&mut ctx, port, bind, open)?,
+        Command::Serve {
+            port,
+            bind,
+            open,
+            no_automation,
+        } => serve::run(&mut ctx, port, bind, open, !no_automation)?,
         Command::Completions { .. } | Command::Man => {}
     }
     ctx.out.finish()

@@ -933,4 +933,5 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "cannot open a browser ({error}); open the link yourself",
     ),
     ("serve.stopped", "stopped"),
+    ("serve.no_feed", "no calendar feed: {error}"),
 ];

@@ -882,4 +882,5 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "无法打开浏览器（{error}）；请自行打开链接",
     ),
     ("serve.stopped", "已停止"),
+    ("serve.no_feed", "不提供日历订阅：{error}"),
 ];
