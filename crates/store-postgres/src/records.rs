@@ -1059,20 +1059,6 @@ pub(crate) fn stage_partition(c: &mut Conn, t: i64) -> Res<String> {
     Ok(name)
 }
 
-/// The largest purchase id in the staged partition `name` (which holds every purchase
-/// of its tenant: it had none before).
-pub(crate) fn staged_max_id(c: &mut Conn, t: i64, name: &str) -> Res<u64> {
-    let rows = c.client.query(
-        &format!("SELECT max(id) FROM {name} WHERE tenant_id = $1"),
-        &[&t],
-    )?;
-    let last = match rows.first() {
-        Some(row) => Cols::new(row, "purchases").opt_id(0, |id| id)?,
-        None => None,
-    };
-    Ok(last.map_or(1, |id| id.saturating_add(1)))
-}
-
 /// Builds the keys and the index of the staged partition `name` of tenant `t` (each
 /// from a sorted pass over the loaded rows, with 256 MB to sort in) and attaches it:
 /// the attach takes the built indexes as the partitions of the parent's, and checks

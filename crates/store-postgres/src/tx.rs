@@ -50,8 +50,11 @@ enum Partition {
     Attached,
     /// Created by this transaction's bulk load as a plain table (its qualified name)
     /// that `COPY` fills; keyed, indexed and attached before anything reads or
-    /// writes purchases, and before the commit.
-    Staged(String),
+    /// writes purchases, and before the commit. With it, the largest purchase id
+    /// copied into it (0 before the first row): the table holds every purchase of the
+    /// tenant, so that is the tenant's largest, known without scanning the unindexed
+    /// table at each part of an import.
+    Staged(String, u64),
 }
 
 /// A transaction on one pooled connection: a read-only snapshot or a write.
@@ -108,7 +111,7 @@ impl<'c> Tx<'c> {
         let state = self.partition.borrow().clone();
         match state {
             Partition::Attached => return Ok(()),
-            Partition::Staged(name) => {
+            Partition::Staged(name, _) => {
                 self.run_unflushed(|c, t| rec::attach_staged(c, t, &name))?;
             }
             Partition::Unknown => {
@@ -131,12 +134,12 @@ impl<'c> Tx<'c> {
         let state = self.partition.borrow().clone();
         let target = match state {
             Partition::Attached => return Ok("purchases".to_owned()),
-            Partition::Staged(name) => return Ok(name),
+            Partition::Staged(name, _) => return Ok(name),
             Partition::Unknown => self.run_unflushed(|c, t| {
                 if rec::has_partition(c, t)? {
                     Ok(Partition::Attached)
                 } else {
-                    rec::stage_partition(c, t).map(Partition::Staged)
+                    rec::stage_partition(c, t).map(|name| Partition::Staged(name, 0))
                 }
             })?,
         };
@@ -149,7 +152,7 @@ impl<'c> Tx<'c> {
     /// and before the commit.
     pub(crate) fn finish(&self) -> StoreResult<()> {
         self.flush()?;
-        if matches!(*self.partition.borrow(), Partition::Staged(_)) {
+        if matches!(*self.partition.borrow(), Partition::Staged(..)) {
             self.attach_partition()?;
         }
         Ok(())
@@ -168,7 +171,11 @@ impl<'c> Tx<'c> {
             _ => return Ok(()),
         };
         let table = self.copy_target()?;
-        self.run_unflushed(|c, t| rec::copy_purchases(c, t, &table, &rows))
+        self.run_unflushed(|c, t| rec::copy_purchases(c, t, &table, &rows))?;
+        if let Partition::Staged(_, max) = &mut *self.partition.borrow_mut() {
+            *max = rows.iter().map(|p| p.id().get()).fold(*max, u64::max);
+        }
+        Ok(())
     }
 
     /// The bulk load's references, loaded on first use.
@@ -485,17 +492,15 @@ impl ReadTx for Tx<'_> {
 impl WriteTx for Tx<'_> {
     fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
         // A bulk load asks for the next purchase id at each part of an import: a staged
-        // partition (which holds all of the tenant's purchases) answers it, and stays
-        // staged; no other id depends on a waiting purchase.
+        // partition answers it from the ids copied into it, and stays staged; no other
+        // id depends on a waiting purchase.
         self.flush()?;
-        let staged = match &*self.partition.borrow() {
-            Partition::Staged(name) if kind == IdKind::Purchase => Some(name.clone()),
-            _ => None,
-        };
-        match staged {
-            Some(name) => self.run_unflushed(|c, t| rec::staged_max_id(c, t, &name)),
-            None => self.run_unflushed(|c, t| rec::next_id(c, t, kind)),
+        if let Partition::Staged(_, max) = &*self.partition.borrow()
+            && kind == IdKind::Purchase
+        {
+            return Ok(max.saturating_add(1));
         }
+        self.run_unflushed(|c, t| rec::next_id(c, t, kind))
     }
 
     fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()> {
