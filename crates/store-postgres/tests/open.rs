@@ -359,3 +359,48 @@ fn a_bulk_load_into_a_new_tenant_attaches_a_keyed_and_indexed_partition() {
     );
     assert!(orphan.is_err(), "the partition checks the customer");
 }
+
+/// A bulk load into a new tenant that fails after its staged partition received rows
+/// (the row after the first 10 000-row `COPY` names no customer) leaves no table and
+/// no purchase behind; the same load without that row then succeeds.
+#[test]
+fn a_failed_bulk_load_into_a_new_tenant_leaves_no_partition() {
+    use solocrm_core::{
+        Crm, CustomerData, CustomerId, Money, NewCustomer, NewPurchase, PersonName,
+    };
+    let Some(pg) = common::server() else { return };
+    pg.set_bulk_from(1);
+    let crm = Crm::new(pg.store_of(42));
+    let at = |s: i64| chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).expect("an instant");
+    let who = crm
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("张伟").expect("a name")),
+            at(0),
+        ))
+        .expect("a customer")
+        .id();
+    let mut batch: Vec<NewPurchase> = (0..10_050)
+        .map(|i| NewPurchase::new(who, at(i + 1), Money::from_minor(100 + i, Currency::EUR)))
+        .collect();
+    batch[10_020].customer = CustomerId::new(999);
+    assert!(
+        crm.record_purchases(batch.clone()).is_err(),
+        "an unknown customer"
+    );
+    let mut client = pg.client();
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname = 'purchases_t42'",
+            &[],
+        )
+        .expect("the catalog")
+        .get(0);
+    assert_eq!(tables, 0, "the staged table went with the rollback");
+    batch[10_020].customer = who;
+    assert_eq!(crm.record_purchases(batch).expect("recorded").len(), 10_050);
+    let stored: i64 = client
+        .query_one("SELECT count(*) FROM purchases WHERE tenant_id = 42", &[])
+        .expect("the purchases")
+        .get(0);
+    assert_eq!(stored, 10_050);
+}
