@@ -166,19 +166,27 @@ mc=$(median "${copy_times[@]}")
 echo "import purchases: median $mi s; psql \\copy: median $mc s; ratio $(ratio "$mi" "$mc") (target <= 2)"
 
 # Where the time goes: the server storing the same rows, from tenant 2, with no client
-# and no CSV (rolled back), into the purchases table with its keys, indexes and foreign
-# key, and into a bare copy of its columns.
+# and no CSV (rolled back): into the tenant's partition of purchases attached first
+# (as a write of a tenant that has purchases: keys, index and foreign keys kept row by
+# row), into a bare copy of its columns, and staged as `import` does into a tenant
+# without purchases (a plain table, then its keys and index built and the partition
+# attached: ADR 0019).
 floor_tenant=$((runs + 2))
 copy_tenant "$floor_tenant"
 psql "$base" -qAtX -v ON_ERROR_STOP=1 -c "CREATE TABLE bare_purchases (LIKE purchases)" >/dev/null
-into() {
-    seconds psql "$base" -qAtX -v ON_ERROR_STOP=1 -c "BEGIN; INSERT INTO $1 SELECT $floor_tenant, \
-        id, customer_id, at, at_ns, amount, cost, description, items, external_ref, deal_id, \
-        void_at, void_at_ns, void_by, void_reason FROM purchases WHERE tenant_id = 2; ROLLBACK"
-}
-f1=$(into purchases)
-f2=$(into bare_purchases)
-echo "server alone, INSERT ... SELECT of the 1 M stored rows: into purchases $f1 s, into a bare copy of its columns $f2 s"
+select="SELECT $floor_tenant, id, customer_id, at, at_ns, amount, cost, description, items, \
+    external_ref, deal_id, void_at, void_at_ns, void_by, void_reason FROM purchases WHERE tenant_id = 2"
+part=purchases_t$floor_tenant
+create="CREATE TABLE $part (LIKE purchases INCLUDING DEFAULTS INCLUDING CONSTRAINTS); \
+    ALTER TABLE $part ADD CHECK (tenant_id = $floor_tenant)"
+attach="ALTER TABLE purchases ATTACH PARTITION $part FOR VALUES IN ($floor_tenant)"
+floor() { seconds psql "$base" -qAtX -v ON_ERROR_STOP=1 -c "BEGIN; $1; ROLLBACK"; }
+f1=$(floor "$create; $attach; INSERT INTO purchases $select")
+f2=$(floor "INSERT INTO bare_purchases $select")
+f3=$(floor "$create; INSERT INTO $part $select; SET LOCAL maintenance_work_mem = '256MB'; \
+    ALTER TABLE $part ADD PRIMARY KEY (tenant_id, id), ADD UNIQUE (tenant_id, external_ref); \
+    CREATE INDEX ON $part (tenant_id, customer_id, at, at_ns, id); $attach")
+echo "server alone, INSERT ... SELECT of the 1 M stored rows: into an attached partition $f1 s, into a bare copy of its columns $f2 s, staged and attached $f3 s"
 
 # The report's books: tenant 2 (its customers and the imported purchases) and the
 # same in a file (customers.db and the same import).

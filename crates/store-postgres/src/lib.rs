@@ -52,6 +52,7 @@ mod schema;
 mod tx;
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use postgres::error::SqlState;
@@ -249,6 +250,9 @@ pub struct PgStore {
     tenant: TenantId,
     currency: Currency,
     options: PgOptions,
+    /// Set once a committed write saw the tenant's partition of `purchases` attached
+    /// (schema v5), so that later writes do not look it up.
+    partition_attached: AtomicBool,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -379,6 +383,7 @@ impl PgStore {
             tenant,
             currency,
             options: options.clone(),
+            partition_attached: AtomicBool::new(false),
         })
     }
 
@@ -520,22 +525,29 @@ impl PgStore {
         if lock {
             self.lock_tenant(guard.conn())?;
         }
-        let (outcome, retry) = {
+        let (outcome, retry, attached) = {
             let mut tx = Tx::new(
                 guard.conn(),
                 self.tenant.get(),
                 self.currency,
                 self.options.bulk_from,
+                self.partition_attached.load(Ordering::Relaxed),
             );
             // What a bulk load keeps waiting goes before the commit.
-            let outcome = body(&mut tx).and_then(|()| tx.flush());
-            (outcome, tx.wants_retry())
+            let outcome = body(&mut tx).and_then(|()| tx.finish());
+            (outcome, tx.wants_retry(), tx.partition_attached())
         };
         match outcome {
-            Ok(()) => guard.commit().map_err(|e| {
-                let retry = e.is_retryable();
-                (e.into_store(), retry)
-            }),
+            Ok(()) => {
+                guard.commit().map_err(|e| {
+                    let retry = e.is_retryable();
+                    (e.into_store(), retry)
+                })?;
+                if attached {
+                    self.partition_attached.store(true, Ordering::Relaxed);
+                }
+                Ok(())
+            }
             Err(e) => {
                 guard.rollback();
                 Err((e, retry))

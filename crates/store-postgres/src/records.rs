@@ -1010,6 +1010,70 @@ pub(crate) fn write_purchase(c: &mut Conn, t: i64, p: &Purchase, how: PurchaseWr
     Ok(n)
 }
 
+/// The name of tenant `t`'s partition of `purchases` (schema v5, ADR 0019), qualified
+/// with the schema of `purchases`.
+fn partition_name(c: &mut Conn, t: i64) -> Res<String> {
+    // A catalog read, not one of the books' statements (which name the tenant).
+    let row = c.client.query_one(
+        "SELECT relnamespace::regnamespace::text FROM pg_class \
+         WHERE oid = 'purchases'::regclass",
+        &[],
+    )?;
+    let schema = Cols::new(&row, "pg_class").str(0)?.to_owned();
+    Ok(format!("{schema}.purchases_t{t}"))
+}
+
+/// Whether tenant `t` has its partition of `purchases` attached.
+pub(crate) fn has_partition(c: &mut Conn, t: i64) -> Res<bool> {
+    let row = c.client.query_one(
+        "SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid \
+         WHERE i.inhparent = 'purchases'::regclass \
+         AND p.relname = 'purchases_t' || $1::bigint::text)",
+        &[&t],
+    )?;
+    Cols::new(&row, "pg_inherits").bool(0)
+}
+
+/// Creates tenant `t`'s partition of `purchases`, empty, and attaches it: the table
+/// first, then `ATTACH PARTITION`, which locks `purchases` in SHARE UPDATE EXCLUSIVE
+/// mode only (other tenants read and write on; `CREATE TABLE … PARTITION OF` would
+/// lock it ACCESS EXCLUSIVE). Its `CHECK (tenant_id = t)` spares the attach a scan.
+pub(crate) fn create_partition(c: &mut Conn, t: i64) -> Res<()> {
+    let name = stage_partition(c, t)?;
+    c.batch(&format!(
+        "ALTER TABLE purchases ATTACH PARTITION {name} FOR VALUES IN ({t})"
+    ))?;
+    Ok(())
+}
+
+/// Creates tenant `t`'s partition of `purchases` as a plain table without keys,
+/// indexes or foreign keys, not attached (nothing reads it through `purchases` yet),
+/// for a bulk load to fill with `COPY`; [`attach_staged`] then builds what the table
+/// needs in one pass each and attaches it. Returns its qualified name.
+pub(crate) fn stage_partition(c: &mut Conn, t: i64) -> Res<String> {
+    let name = partition_name(c, t)?;
+    c.batch(&format!(
+        "CREATE TABLE {name} (LIKE purchases INCLUDING DEFAULTS INCLUDING CONSTRAINTS); \
+         ALTER TABLE {name} ADD CHECK (tenant_id = {t})"
+    ))?;
+    Ok(name)
+}
+
+/// Builds the keys and the index of the staged partition `name` of tenant `t` (each
+/// from a sorted pass over the loaded rows, with 256 MB to sort in) and attaches it:
+/// the attach takes the built indexes as the partitions of the parent's, and checks
+/// the foreign keys to `customers` and `deals` with one join each. A duplicate id or
+/// reference, or a missing customer or deal, fails here as it would have at the row.
+pub(crate) fn attach_staged(c: &mut Conn, t: i64, name: &str) -> Res<()> {
+    c.batch(&format!(
+        "SET LOCAL maintenance_work_mem = '256MB'; \
+         ALTER TABLE {name} ADD PRIMARY KEY (tenant_id, id), ADD UNIQUE (tenant_id, external_ref); \
+         CREATE INDEX ON {name} (tenant_id, customer_id, at, at_ns, id); \
+         ALTER TABLE purchases ATTACH PARTITION {name} FOR VALUES IN ({t})"
+    ))?;
+    Ok(())
+}
+
 /// Every stored purchase reference of the tenant and its purchase, for a bulk load
 /// that answers "is this reference taken?" without a query per row.
 pub(crate) fn purchase_refs(c: &mut Conn, t: i64) -> Res<HashMap<String, PurchaseId>> {
@@ -1043,17 +1107,20 @@ pub(crate) fn erased_by_id(c: &mut Conn, t: i64) -> Res<HashMap<i64, bool>> {
 
 /// Stores `rows` with one binary `COPY` (in the open transaction). The purchases must
 /// be new, as inserts are; a clash fails the whole `COPY`.
-pub(crate) fn copy_purchases(c: &mut Conn, t: i64, rows: &[Purchase]) -> Res<()> {
+///
+/// `table` is `purchases`, or the tenant's partition still being loaded (see
+/// [`stage_partition`]).
+pub(crate) fn copy_purchases(c: &mut Conn, t: i64, table: &str, rows: &[Purchase]) -> Res<()> {
     use postgres::binary_copy::BinaryCopyInWriter;
     use postgres::types::Type;
     if rows.is_empty() {
         return Ok(());
     }
-    let sink = c.client.copy_in(
-        "COPY purchases (tenant_id, id, customer_id, at, at_ns, amount, cost, description, \
+    let sink = c.client.copy_in(&format!(
+        "COPY {table} (tenant_id, id, customer_id, at, at_ns, amount, cost, description, \
          items, external_ref, deal_id, void_at, void_at_ns, void_by, void_reason) \
-         FROM STDIN (FORMAT binary)",
-    )?;
+         FROM STDIN (FORMAT binary)"
+    ))?;
     let types = [
         Type::INT8,
         Type::INT8,

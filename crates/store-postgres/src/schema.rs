@@ -32,10 +32,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/0004_rules.sql"),
     },
+    // Purchases partitioned by tenant (ADR 0019).
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/0005_purchases_by_tenant.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

@@ -40,6 +40,23 @@ struct Bulk {
     erased: Option<HashMap<i64, bool>>,
 }
 
+/// Where the tenant's partition of `purchases` stands in this transaction (schema
+/// v5, ADR 0019).
+#[derive(Clone, PartialEq, Eq)]
+enum Partition {
+    /// Not looked up yet.
+    Unknown,
+    /// Attached: purchases go through `purchases`.
+    Attached,
+    /// Created by this transaction's bulk load as a plain table (its qualified name)
+    /// that `COPY` fills; keyed, indexed and attached before anything reads or
+    /// writes purchases, and before the commit. With it, the largest purchase id
+    /// copied into it (0 before the first row): the table holds every purchase of the
+    /// tenant, so that is the tenant's largest, known without scanning the unindexed
+    /// table at each part of an import.
+    Staged(String, u64),
+}
+
 /// A transaction on one pooled connection: a read-only snapshot or a write.
 pub(crate) struct Tx<'c> {
     conn: RefCell<&'c mut Conn>,
@@ -53,10 +70,19 @@ pub(crate) struct Tx<'c> {
     bulk: RefCell<Option<Bulk>>,
     /// Set by [`WriteTx::purge_after_commit`]: the write removed personal data.
     purge: bool,
+    partition: RefCell<Partition>,
 }
 
 impl<'c> Tx<'c> {
-    pub(crate) fn new(conn: &'c mut Conn, tenant: i64, base: Currency, bulk_from: u64) -> Self {
+    /// `attached`: the tenant's partition of `purchases` is known to be attached
+    /// (committed), so that no write looks it up again.
+    pub(crate) fn new(
+        conn: &'c mut Conn,
+        tenant: i64,
+        base: Currency,
+        bulk_from: u64,
+        attached: bool,
+    ) -> Self {
         Tx {
             conn: RefCell::new(conn),
             tenant,
@@ -65,7 +91,71 @@ impl<'c> Tx<'c> {
             bulk_from,
             bulk: RefCell::new(None),
             purge: false,
+            partition: RefCell::new(if attached {
+                Partition::Attached
+            } else {
+                Partition::Unknown
+            }),
         }
+    }
+
+    /// True if the tenant's partition of `purchases` is attached in this transaction.
+    pub(crate) fn partition_attached(&self) -> bool {
+        *self.partition.borrow() == Partition::Attached
+    }
+
+    /// Makes sure the tenant's partition of `purchases` is attached before a purchase
+    /// is written through `purchases`: a staged one is finished, a missing one created
+    /// empty.
+    fn attach_partition(&self) -> StoreResult<()> {
+        let state = self.partition.borrow().clone();
+        match state {
+            Partition::Attached => return Ok(()),
+            Partition::Staged(name, _) => {
+                self.run_unflushed(|c, t| rec::attach_staged(c, t, &name))?;
+            }
+            Partition::Unknown => {
+                self.run_unflushed(|c, t| {
+                    if rec::has_partition(c, t)? {
+                        Ok(())
+                    } else {
+                        rec::create_partition(c, t)
+                    }
+                })?;
+            }
+        }
+        *self.partition.borrow_mut() = Partition::Attached;
+        Ok(())
+    }
+
+    /// Where a bulk load's `COPY` goes: `purchases` if the tenant has its partition,
+    /// else a staged partition of its own (created at the first `COPY`).
+    fn copy_target(&self) -> StoreResult<String> {
+        let state = self.partition.borrow().clone();
+        let target = match state {
+            Partition::Attached => return Ok("purchases".to_owned()),
+            Partition::Staged(name, _) => return Ok(name),
+            Partition::Unknown => self.run_unflushed(|c, t| {
+                if rec::has_partition(c, t)? {
+                    Ok(Partition::Attached)
+                } else {
+                    rec::stage_partition(c, t).map(|name| Partition::Staged(name, 0))
+                }
+            })?,
+        };
+        *self.partition.borrow_mut() = target;
+        self.copy_target()
+    }
+
+    /// Sends what a bulk load keeps waiting and, if it loaded a staged partition,
+    /// keys, indexes and attaches it: before anything reads or writes purchases,
+    /// and before the commit.
+    pub(crate) fn finish(&self) -> StoreResult<()> {
+        self.flush()?;
+        if matches!(*self.partition.borrow(), Partition::Staged(..)) {
+            self.attach_partition()?;
+        }
+        Ok(())
     }
 
     /// True if the write asked for the old versions of its rows to be purged after
@@ -80,7 +170,12 @@ impl<'c> Tx<'c> {
             Some(b) if !b.rows.is_empty() => std::mem::take(&mut b.rows),
             _ => return Ok(()),
         };
-        self.run_unflushed(|c, t| rec::copy_purchases(c, t, &rows))
+        let table = self.copy_target()?;
+        self.run_unflushed(|c, t| rec::copy_purchases(c, t, &table, &rows))?;
+        if let Partition::Staged(_, max) = &mut *self.partition.borrow_mut() {
+            *max = rows.iter().map(|p| p.id().get()).fold(*max, u64::max);
+        }
+        Ok(())
     }
 
     /// The bulk load's references, loaded on first use.
@@ -150,9 +245,10 @@ impl<'c> Tx<'c> {
         self.retry.get()
     }
 
-    /// Runs `f` after sending what a bulk load keeps waiting.
+    /// Runs `f` after sending what a bulk load keeps waiting (and attaching its
+    /// staged partition).
     pub(crate) fn run<T>(&self, f: impl FnOnce(&mut Conn, i64) -> Res<T>) -> StoreResult<T> {
-        self.flush()?;
+        self.finish()?;
         self.run_unflushed(f)
     }
 
@@ -163,7 +259,7 @@ impl<'c> Tx<'c> {
     }
 
     fn run_base<T>(&self, f: impl FnOnce(&mut Conn, i64, Currency) -> Res<T>) -> StoreResult<T> {
-        self.flush()?;
+        self.finish()?;
         self.run_base_unflushed(f)
     }
 
@@ -395,7 +491,16 @@ impl ReadTx for Tx<'_> {
 
 impl WriteTx for Tx<'_> {
     fn next_id(&mut self, kind: IdKind) -> StoreResult<u64> {
-        self.run(|c, t| rec::next_id(c, t, kind))
+        // A bulk load asks for the next purchase id at each part of an import: a staged
+        // partition answers it from the ids copied into it, and stays staged; no other
+        // id depends on a waiting purchase.
+        self.flush()?;
+        if let Partition::Staged(_, max) = &*self.partition.borrow()
+            && kind == IdKind::Purchase
+        {
+            return Ok(max.saturating_add(1));
+        }
+        self.run_unflushed(|c, t| rec::next_id(c, t, kind))
     }
 
     fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()> {
@@ -415,6 +520,9 @@ impl WriteTx for Tx<'_> {
             b.refs = None;
             b.erased = None;
         }
+        // A partition created or attached since the savepoint goes with it: looked up
+        // again when next needed.
+        *self.partition.borrow_mut() = Partition::Unknown;
         self.run_unflushed(|c, _| Ok(c.batch("ROLLBACK TO SAVEPOINT op; RELEASE SAVEPOINT op")?))
     }
 
@@ -492,6 +600,8 @@ impl WriteTx for Tx<'_> {
                 .is_some_and(|b| b.rows.len() >= COPY_ROWS);
             return if full { self.flush() } else { Ok(()) };
         }
+        self.finish()?;
+        self.attach_partition()?;
         self.run(|c, t| rec::write_purchase(c, t, purchase, PurchaseWrite::Insert).map(drop))
     }
 
@@ -506,6 +616,8 @@ impl WriteTx for Tx<'_> {
         if let Some(owner) = self.buffer(purchase)? {
             return Ok(owner);
         }
+        self.finish()?;
+        self.attach_partition()?;
         let stored = self
             .run(|c, t| rec::write_purchase(c, t, purchase, PurchaseWrite::InsertUnlessRefTaken))?;
         if stored == 1 {

@@ -208,3 +208,199 @@ fn a_version_1_schema_is_migrated_and_its_rows_read_back_unchanged() {
         })
         .expect("read back");
 }
+
+/// Books of two tenants written under schema version 4 (purchases in one table) are
+/// migrated to version 5 (purchases partitioned by tenant, ADR 0019): every purchase
+/// is read back by its tenant only, each tenant with purchases has its partition with
+/// the parent's keys and index, and the refunds' foreign key to purchases still holds.
+#[test]
+fn a_version_4_schema_is_migrated_to_purchases_partitioned_by_tenant() {
+    use solocrm_core::ActivityQuery;
+    use solocrm_core::PurchaseId;
+    use solocrm_core::port::ReadTx;
+
+    let Some(pg) = common::server() else { return };
+    let mut client = pg.client();
+    for sql in [
+        include_str!("../migrations/0001_books.sql"),
+        include_str!("../migrations/0002_ledger_voids_relations.sql"),
+        include_str!("../migrations/0003_search_index.sql"),
+        include_str!("../migrations/0004_rules.sql"),
+    ] {
+        client
+            .batch_execute(sql)
+            .expect("a migration of version 1 to 4");
+    }
+    client
+        .batch_execute(
+            "INSERT INTO solocrm_schema (version) VALUES (4);
+             INSERT INTO tenants (tenant_id, base_currency, book_id)
+                 VALUES (7, 'EUR', '0123456789abcdef'), (8, 'CNY', 'fedcba9876543210');
+             INSERT INTO customers (tenant_id, id, name, notes, created_at, created_at_ns, stage)
+                 VALUES (7, 1, 'Ada Lovelace', '', 1700000000, 0, 'active'),
+                        (8, 1, '王芳', '', 1700000000, 0, 'active');
+             INSERT INTO purchases (tenant_id, id, customer_id, at, at_ns, amount, external_ref)
+                 VALUES (7, 1, 1, 1700000100, 0, 1250, 'A-1'), (7, 2, 1, 1700000200, 5, 990, NULL),
+                        (8, 1, 1, 1700000300, 0, 88800, 'A-1');
+             INSERT INTO refunds (tenant_id, id, purchase_id, customer_id, at, at_ns, amount)
+                 VALUES (8, 1, 1, 1, 1700000400, 0, 800);",
+        )
+        .expect("version 4 rows");
+    let store =
+        PgStore::open_with(pg.config(), tenant(7), &PgOptions::new()).expect("opened, migrated");
+    let version: i32 = client
+        .query_one("SELECT version FROM solocrm_schema", &[])
+        .expect("the version")
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION);
+    store
+        .read(&mut |tx: &dyn ReadTx| {
+            let all = tx.purchases(&ActivityQuery::EVERYTHING).expect("read");
+            assert_eq!(all.len(), 2);
+            assert_eq!(
+                tx.purchase(PurchaseId::new(2))
+                    .expect("read")
+                    .map(|p| p.at().timestamp_subsec_nanos()),
+                Some(5)
+            );
+            assert_eq!(
+                tx.purchase_by_external_ref(
+                    &solocrm_core::ExternalRef::parse("A-1").expect("a ref")
+                )
+                .expect("read"),
+                Some(PurchaseId::new(1))
+            );
+            Ok(())
+        })
+        .expect("read back");
+    let kind: String = client
+        .query_one(
+            "SELECT relkind::text FROM pg_class WHERE oid = 'purchases'::regclass",
+            &[],
+        )
+        .expect("the table")
+        .get(0);
+    assert_eq!(kind, "p", "purchases is partitioned");
+    let parts: Vec<(String, i64, i64)> = client
+        .query(
+            "SELECT c.relname::text, \
+             (SELECT count(*) FROM purchases p WHERE p.tableoid = c.oid), \
+             (SELECT count(*) FROM pg_index x JOIN pg_inherits ii ON ii.inhrelid = x.indexrelid \
+              WHERE x.indrelid = c.oid) \
+             FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+             WHERE i.inhparent = 'purchases'::regclass ORDER BY 1",
+            &[],
+        )
+        .expect("the partitions")
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        parts,
+        vec![
+            ("purchases_t7".to_owned(), 2, 3),
+            ("purchases_t8".to_owned(), 1, 3)
+        ],
+        "one partition per tenant with purchases, each with the key, the unique reference and the customer index"
+    );
+    let orphan = client.batch_execute(
+        "INSERT INTO refunds (tenant_id, id, purchase_id, customer_id, at, at_ns, amount)
+             VALUES (8, 2, 2, 1, 1700000500, 0, 100)",
+    );
+    assert!(
+        orphan.is_err(),
+        "a refund of a purchase that is not there is refused"
+    );
+    let clash = client.batch_execute(
+        "INSERT INTO purchases (tenant_id, id, customer_id, at, at_ns, amount, external_ref)
+             VALUES (8, 2, 1, 1700000600, 0, 1, 'A-1')",
+    );
+    assert!(clash.is_err(), "a tenant's references stay unique");
+}
+
+/// A bulk load into a tenant without purchases loads its partition unattached and
+/// attaches it at the end: afterwards the partition has every key, index and foreign
+/// key of the parent (attached to the parent's), and enforces them.
+#[test]
+fn a_bulk_load_into_a_new_tenant_attaches_a_keyed_and_indexed_partition() {
+    use solocrm_core::{Crm, CustomerData, Money, NewCustomer, NewPurchase, PersonName};
+    let Some(pg) = common::server() else { return };
+    pg.set_bulk_from(1);
+    let crm = Crm::new(pg.store_of(41));
+    let at = |s: i64| chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).expect("an instant");
+    let who = crm
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("李娜").expect("a name")),
+            at(0),
+        ))
+        .expect("a customer")
+        .id();
+    let batch: Vec<NewPurchase> = (0..50)
+        .map(|i| NewPurchase::new(who, at(i + 1), Money::from_minor(100 + i, Currency::EUR)))
+        .collect();
+    let ids = crm.record_purchases(batch).expect("recorded");
+    assert_eq!(ids.len(), 50);
+    let mut client = pg.client();
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM purchases_t41), \
+             (SELECT count(*) FROM pg_index x JOIN pg_inherits ii ON ii.inhrelid = x.indexrelid \
+              WHERE x.indrelid = 'purchases_t41'::regclass), \
+             (SELECT count(*) FROM pg_constraint WHERE conrelid = 'purchases_t41'::regclass \
+              AND contype = 'f' AND conparentid <> 0)",
+            &[],
+        )
+        .expect("the partition");
+    let (rows, indexes, fks): (i64, i64, i64) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((rows, indexes, fks), (50, 3, 2));
+    let orphan = client.batch_execute(
+        "INSERT INTO purchases (tenant_id, id, customer_id, at, at_ns, amount)
+             VALUES (41, 51, 999, 1700000600, 0, 1)",
+    );
+    assert!(orphan.is_err(), "the partition checks the customer");
+}
+
+/// A bulk load into a new tenant that fails after its staged partition received rows
+/// (the row after the first 10 000-row `COPY` names no customer) leaves no table and
+/// no purchase behind; the same load without that row then succeeds.
+#[test]
+fn a_failed_bulk_load_into_a_new_tenant_leaves_no_partition() {
+    use solocrm_core::{
+        Crm, CustomerData, CustomerId, Money, NewCustomer, NewPurchase, PersonName,
+    };
+    let Some(pg) = common::server() else { return };
+    pg.set_bulk_from(1);
+    let crm = Crm::new(pg.store_of(42));
+    let at = |s: i64| chrono::DateTime::from_timestamp(1_700_000_000 + s, 0).expect("an instant");
+    let who = crm
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("张伟").expect("a name")),
+            at(0),
+        ))
+        .expect("a customer")
+        .id();
+    let mut batch: Vec<NewPurchase> = (0..10_050)
+        .map(|i| NewPurchase::new(who, at(i + 1), Money::from_minor(100 + i, Currency::EUR)))
+        .collect();
+    batch[10_020].customer = CustomerId::new(999);
+    assert!(
+        crm.record_purchases(batch.clone()).is_err(),
+        "an unknown customer"
+    );
+    let mut client = pg.client();
+    let tables: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname = 'purchases_t42'",
+            &[],
+        )
+        .expect("the catalog")
+        .get(0);
+    assert_eq!(tables, 0, "the staged table went with the rollback");
+    batch[10_020].customer = who;
+    assert_eq!(crm.record_purchases(batch).expect("recorded").len(), 10_050);
+    let stored: i64 = client
+        .query_one("SELECT count(*) FROM purchases WHERE tenant_id = 42", &[])
+        .expect("the purchases")
+        .get(0);
+    assert_eq!(stored, 10_050);
+}
