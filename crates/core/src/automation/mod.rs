@@ -266,7 +266,7 @@ impl Trigger {
                         .map_err(|_| invalid("the days after ':' must be whole numbers"))
                 };
                 let (ideal, max) = (number(ideal)?, number(max)?);
-                if ideal < 1 || ideal > MAX_DAYS {
+                if !(1..=MAX_DAYS).contains(&ideal) {
                     return Err(RuleError::OutOfRange {
                         field: "trigger days",
                         min: 1,
