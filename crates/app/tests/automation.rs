@@ -654,6 +654,89 @@ fn a_dry_run_says_what_would_fire_and_why_and_writes_nothing() {
     }
 }
 
+/// Switches every built-in off, so a test sees only its own rules.
+fn builtins_off(crm: &Crm) {
+    let names: Vec<RuleName> = crm
+        .read(|r| r.rules())
+        .expect("rules")
+        .into_iter()
+        .filter(|r| r.builtin)
+        .map(|r| r.rule.name().clone())
+        .collect();
+    for n in names {
+        crm.write(|w| w.set_rule_enabled(&n, false)).expect("off");
+    }
+}
+
+/// A stay-in-touch cadence for a tag: a normal task at the ideal interval, a high one
+/// at the maximum, each once per silence; a contact in between ends the silence, and
+/// the next silence starts its own pair. Customers without the tag are left alone.
+#[test]
+fn a_cadence_fires_at_the_ideal_and_again_urgently_at_the_maximum() {
+    for (kind, crm) in stores() {
+        builtins_off(&crm);
+        let vip = rule(
+            r#"{"name": "vip-cadence", "trigger": "no_contact:20:30",
+                "condition": "tag = vip",
+                "actions": [{"task": {"title": "联系 {name}", "kind": "follow_up", "due_in": 1,
+                                      "priority": "normal"}}]}"#,
+        );
+        crm.write(|w| w.add_rule(vip.clone(), true)).expect("rule");
+        let start = day(2026, 3, 2);
+        let wang = person(&crm, "王芳", start, LifecycleStage::Active);
+        let li = person(&crm, "李娜", start, LifecycleStage::Active);
+        let zhang = person(&crm, "张伟", start, LifecycleStage::Active);
+        for who in [wang, li] {
+            crm.write(|w| w.tag_customer(who, &Tag::parse("vip")?))
+                .expect("tag");
+        }
+        // 李娜 is called on day 25 of the silence: after the ideal, before the maximum.
+        let call = start + chrono::Days::new(25);
+        crm.write(|w| {
+            w.log_interaction(NewInteraction {
+                customer: li,
+                channel: Channel::Phone,
+                direction: Direction::Outbound,
+                at: local(call, 23),
+                summary: FreeText::parse("回访")?,
+                sentiment: None,
+            })
+        })
+        .expect("call");
+        let mut fired = Vec::new();
+        let mut d = start;
+        let end = start + chrono::Days::new(70);
+        while d <= end {
+            for f in run(&crm, at_ten(d)).expect("run").fired {
+                fired.push((
+                    f.planned.customer,
+                    f.planned.occurrence,
+                    f.planned.day,
+                    f.priority,
+                ));
+            }
+            d = d + chrono::Days::new(1);
+        }
+        let on = |n: u64| start + chrono::Days::new(n);
+        let high = Some(Priority::High);
+        let normal = Some(Priority::Normal);
+        assert_eq!(
+            fired,
+            vec![
+                (wang, Occurrence::Silence(start), on(20), normal),
+                (li, Occurrence::Silence(start), on(20), normal),
+                (wang, Occurrence::SilenceMax(start), on(30), high),
+                (li, Occurrence::Silence(call), on(45), normal),
+                (li, Occurrence::SilenceMax(call), on(55), high),
+            ],
+            "{kind}"
+        );
+        assert!(!fired.iter().any(|f| f.0 == zhang), "{kind}");
+        // Running again over the same days fires nothing more.
+        assert!(run(&crm, at_ten(end)).expect("again").fired.is_empty());
+    }
+}
+
 #[test]
 fn conditions_with_errors_name_their_column() {
     let e = Condition::parse("kind = complaint and score <= lots").expect_err("bad");
@@ -683,6 +766,8 @@ struct Someone {
     created_before: u32,
     birthday: Option<(u32, u32)>,
     contacts_before: Vec<u32>,
+    /// Purchases this many days after D1 (known to every run: entered ahead).
+    buys_after: Vec<u32>,
 }
 
 fn someone() -> impl Strategy<Value = Someone> {
@@ -690,14 +775,16 @@ fn someone() -> impl Strategy<Value = Someone> {
         1u32..400,
         proptest::option::of((1u32..=12, 1u32..=28)),
         proptest::collection::vec(0u32..300, 0..4),
+        proptest::collection::vec(0u32..60, 0..3),
     )
-        .prop_map(|(created_before, birthday, contacts)| Someone {
+        .prop_map(|(created_before, birthday, contacts, buys_after)| Someone {
             created_before,
             birthday,
             contacts_before: contacts
                 .into_iter()
                 .filter(|c| *c < created_before)
                 .collect(),
+            buys_after,
         })
 }
 
@@ -737,7 +824,20 @@ fn catch_up_books(people: &[Someone], d1: NaiveDate) -> Crm {
             })
             .expect("contact");
         }
+        for b in &p.buys_after {
+            let on = d1 + chrono::Days::new(u64::from(*b));
+            crm.write(|w| w.record_purchase(NewPurchase::new(id, local(on, 12), eur(990))))
+                .expect("purchase");
+        }
     }
+    // A stay-in-touch cadence beside the built-ins.
+    let cadence = rule(
+        r#"{"name": "cadence", "trigger": "no_contact:20:35",
+            "actions": [{"task": {"title": "问候 {name}", "kind": "follow_up", "due_in": 2,
+                                  "priority": "low"}}]}"#,
+    );
+    crm.write(|w| w.add_rule(cadence.clone(), true))
+        .expect("rule");
     crm
 }
 

@@ -436,6 +436,40 @@ pub enum RuleCmd {
         #[arg(long, conflicts_with_all = ["name", "trigger", "condition", "task", "tag", "untag", "stage", "note"])]
         toml: Option<String>,
     },
+    /// Change one of your rules in place: its name, switch and history stay, so an
+    /// occurrence it already fired for does not fire again. Each flag changes what it
+    /// names and keeps the rest; --toml replaces the whole rule. A built-in is not
+    /// edited: disable it and add your own.
+    Edit {
+        /// The rule's name.
+        name: String,
+        /// A new trigger, e.g. no_contact:60 (see `rule add --help`).
+        #[arg(long)]
+        trigger: Option<String>,
+        /// A new condition.
+        #[arg(long, conflicts_with = "no_condition")]
+        condition: Option<String>,
+        /// Drop the condition: fire on every occurrence of the trigger.
+        #[arg(long)]
+        no_condition: bool,
+        /// The task's new title ({name} is the customer's name); adds a task to a
+        /// rule that made none.
+        #[arg(long, value_name = "TITLE")]
+        task: Option<String>,
+        /// The task's new due date, in business days after the firing day.
+        #[arg(long, value_name = "DAYS")]
+        due_in: Option<u32>,
+        /// The task's new priority: low, normal or high.
+        #[arg(long)]
+        priority: Option<String>,
+        /// The task's new kind.
+        #[arg(long, value_parser = names(TaskKind::NAMES, TaskKind::parse))]
+        kind: Option<TaskKind>,
+        /// The whole rule as a TOML snippet (as `rule add --toml`); its name must be
+        /// the rule's.
+        #[arg(long, conflicts_with_all = ["trigger", "condition", "no_condition", "task", "due_in", "priority", "kind"])]
+        toml: Option<String>,
+    },
     /// Remove one of your rules (a built-in can only be disabled). What it did stays
     /// in `rule log`.
     Remove {

@@ -177,6 +177,134 @@ fn rules_are_added_from_flags_or_toml_and_removed() {
     assert_eq!(names(&env.json(&["rule", "list"])).len(), 8);
 }
 
+/// `rule edit` changes a rule in place: the flags change what they name, the name,
+/// switch and firings stay (an occurrence fired before the edit does not fire again),
+/// bad input is refused like `rule add` and leaves the rule as it was, and a built-in
+/// is not edited.
+#[test]
+fn rule_edit_changes_a_rule_in_place_and_keeps_its_history() {
+    let env = shop();
+    env.ok(&[
+        "rule",
+        "add",
+        "vip-quiet",
+        "--trigger",
+        "no_contact:3",
+        "--condition",
+        "tag = vip",
+        "--task",
+        "问候 {name}",
+        "--due-in",
+        "1",
+        "--tag",
+        "quiet",
+    ]);
+    env.ok(&["rule", "disable", "stay-in-touch"]);
+    let first = env.json(&["run", "--as-of", "2026-03-04"]);
+    assert_eq!(
+        first["fired"].as_array().expect("fired").len(),
+        1,
+        "{first}"
+    );
+    assert_eq!(first["fired"][0]["customer"], 2, "张伟 is the vip: {first}");
+
+    // A cadence, a new title and priority; the tag action stays.
+    let edited = env.json(&[
+        "rule",
+        "edit",
+        "vip-quiet",
+        "--trigger",
+        "no_contact:3:6",
+        "--task",
+        "致电 {name}",
+        "--priority",
+        "low",
+    ]);
+    assert_eq!(edited["name"], "vip-quiet");
+    assert_eq!(edited["enabled"], true);
+    assert_eq!(edited["trigger"], "no_contact:3:6");
+    assert_eq!(edited["condition"], "tag = vip");
+    assert_eq!(edited["actions"][0]["task"]["title"], "致电 {name}");
+    assert_eq!(edited["actions"][0]["task"]["priority"], "low");
+    assert_eq!(edited["actions"][0]["task"]["due_in"], 1);
+    assert_eq!(edited["actions"][1]["tag"], "quiet");
+    // The silence that fired before the edit does not fire again; its maximum does,
+    // urgently.
+    let later = env.json(&["run", "--as-of", "2026-03-07"]);
+    let fired = later["fired"].as_array().expect("fired");
+    assert_eq!(fired.len(), 1, "{later}");
+    assert_eq!(fired[0]["occurrence"], "silence_max:2026-03-01");
+    assert_eq!(fired[0]["priority"], "high");
+    assert_eq!(fired[0]["title"], "致电 张伟");
+    assert_eq!(
+        env.json(&["rule", "log", "--rule", "vip-quiet"])
+            .as_array()
+            .expect("log")
+            .len(),
+        2
+    );
+
+    // Dropping the condition, and the whole rule from TOML.
+    let edited = env.json(&["rule", "edit", "vip-quiet", "--no-condition"]);
+    assert!(edited["condition"].is_null(), "{edited}");
+    env.ok(&[
+        "rule",
+        "edit",
+        "vip-quiet",
+        "--toml",
+        "name = \"vip-quiet\"\ntrigger = \"no_contact:10\"\nactions = [{ note = \"{name}\" }]",
+    ]);
+    let list = env.json(&["rule", "list"]);
+    let r = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|r| r["name"] == "vip-quiet")
+        .expect("the rule");
+    assert_eq!(r["trigger"], "no_contact:10");
+    assert_eq!(r["actions"].as_array().expect("actions").len(), 1);
+
+    // Refusals leave the rule as it was.
+    let err = env.fails(
+        &["rule", "edit", "vip-quiet", "--condition", "score <= lots"],
+        1,
+    );
+    assert!(err.contains("column 10"), "{err}");
+    let err = env.fails(
+        &["rule", "edit", "vip-quiet", "--trigger", "no_contact:9:5"],
+        1,
+    );
+    assert!(err.contains("cadence maximum"), "{err}");
+    let err = env.fails(&["rule", "edit", "vip-quiet", "--priority", "high"], 1);
+    assert!(err.contains("creates no task"), "{err}");
+    let err = env.fails(
+        &[
+            "rule",
+            "edit",
+            "vip-quiet",
+            "--toml",
+            "name = \"other\"\ntrigger = \"no_contact:10\"\nactions = [{ tag = \"x\" }]",
+        ],
+        1,
+    );
+    assert!(err.contains("keeps its name"), "{err}");
+    let err = env.fails(&["rule", "edit", "no-such-rule", "--no-condition"], 1);
+    assert!(err.contains("no-such-rule"), "{err}");
+    let err = env.fails(
+        &["rule", "edit", "birthday-care", "--trigger", "birthday:7"],
+        1,
+    );
+    assert!(err.contains("built-in"), "{err}");
+    let after = env.json(&["rule", "list"]);
+    assert_eq!(after, list, "nothing changed");
+
+    // `customer show` says which rule did what for the customer, and why.
+    let show = env.ok(&["customer", "show", "#2"]);
+    assert!(show.contains("vip-quiet"), "{show}");
+    assert!(show.contains("silence_max:2026-03-01"), "{show}");
+    assert!(show.contains("silence:2026-03-01"), "{show}");
+}
+
 #[test]
 fn a_rules_file_is_imported_whole_or_not_at_all_and_its_errors_name_the_place() {
     let env = shop();

@@ -86,7 +86,10 @@ pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
 pub use ops::{Crm, Reader, ReportError, Writer, history::AsOf};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
-pub use port::{CustomerFilter, CustomerStage, IdKind, ReadTx, Storage, WriteKind, WriteTx};
+pub use port::{
+    ContactTimes, CustomerDates, CustomerFilter, CustomerStage, IdKind, ReadTx, Storage, WriteKind,
+    WriteTx,
+};
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
 pub use search::SearchText;

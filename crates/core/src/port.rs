@@ -36,7 +36,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::automation::{AutomationCursor, Firing, Occurrence, RuleName, RuleRecord};
@@ -131,6 +131,38 @@ impl CustomerFilter {
     }
 }
 
+/// What the time rules of automation read of a customer (the answer of
+/// [`ReadTx::customer_dates`]): the creation instant, where a silence without any
+/// contact starts, and the birthday. Far lighter than a whole [`Customer`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustomerDates {
+    /// The customer.
+    pub id: CustomerId,
+    /// When they were created.
+    pub created_at: DateTime<Utc>,
+    /// Their birthday, if known.
+    pub birthday: Option<NaiveDate>,
+}
+
+/// One customer's contacts around a range of time (the answer of
+/// [`ReadTx::contact_times`]). A contact is a purchase or an interaction that is not
+/// voided; its instant is given to the whole second, rounded down (a business day
+/// starts on a whole second, so the day it falls on is exact).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactTimes {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The latest contact before the range, if any.
+    pub last_before: Option<DateTime<Utc>>,
+    /// The contacts within the range, ascending, repeats kept.
+    pub within: Vec<DateTime<Utc>>,
+}
+
+/// An instant rounded down to the whole second, as [`ContactTimes`] gives it.
+pub fn whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
+}
+
 /// A customer's stage and erasure: what [`ReadTx::customer_stage`] answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomerStage {
@@ -207,6 +239,70 @@ pub trait ReadTx {
             stage: c.stage(),
             erased: c.is_erased(),
         }))
+    }
+
+    /// The creation instant and birthday of every customer who is not erased, by
+    /// ascending id: what the time rules of automation read. The default pages
+    /// through the whole customers; a backend answers it from three columns.
+    fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
+        let filter = CustomerFilter::default();
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.customers(&filter, after, 1000)?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            after = Some(last.id());
+            out.extend(page.iter().map(|c| CustomerDates {
+                id: c.id(),
+                created_at: c.created_at(),
+                birthday: c.birthday(),
+            }));
+        }
+    }
+    /// For every customer (erased ones included) with a contact before `until`, by
+    /// ascending id: their latest contact before `from` and their contacts from `from`
+    /// up to but not including `until` (see [`ContactTimes`]). What a no-contact rule
+    /// needs to find the silences of a run's days, without reading every contact. The
+    /// default reads every purchase and interaction; a backend answers it from its
+    /// customer indexes.
+    fn contact_times(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<ContactTimes>> {
+        let mut by: std::collections::BTreeMap<CustomerId, ContactTimes> =
+            std::collections::BTreeMap::new();
+        let purchases = self.purchases(&ActivityQuery::ALL)?;
+        let interactions = self.interactions(&ActivityQuery::ALL)?;
+        let all = purchases
+            .iter()
+            .map(|p| (p.customer(), p.at()))
+            .chain(interactions.iter().map(|i| (i.customer(), i.at())));
+        for (customer, at) in all {
+            let at = whole_second(at);
+            if at >= whole_second(until) {
+                continue;
+            }
+            let entry = by.entry(customer).or_insert_with(|| ContactTimes {
+                customer,
+                last_before: None,
+                within: Vec::new(),
+            });
+            if at < whole_second(from) {
+                entry.last_before = entry.last_before.max(Some(at));
+            } else {
+                entry.within.push(at);
+            }
+        }
+        Ok(by
+            .into_values()
+            .map(|mut c| {
+                c.within.sort_unstable();
+                c
+            })
+            .collect())
     }
 
     /// The interactions matching `query` (voided ones only with

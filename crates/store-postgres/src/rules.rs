@@ -5,6 +5,7 @@
 use solocrm_core::automation::{
     AutomationCursor, Firing, Occurrence, Priority, Rule, RuleName, RuleRecord,
 };
+use solocrm_core::port::{ContactTimes, CustomerDates};
 use solocrm_core::{CustomerId, TaskId};
 
 use crate::codec::{Cols, date, key, ts};
@@ -52,6 +53,74 @@ pub(crate) fn delete_rule(c: &mut Conn, t: i64, name: &RuleName) -> Res<bool> {
         &[&t, &name.as_str()],
     )?;
     Ok(n > 0)
+}
+
+/// The creation instant and birthday of every customer of the tenant who is not
+/// erased, by id.
+pub(crate) fn customer_dates(c: &mut Conn, t: i64) -> Res<Vec<CustomerDates>> {
+    c.query(
+        "SELECT id, created_at, created_at_ns, birthday FROM customers \
+         WHERE tenant_id = $1 AND erased_at IS NULL ORDER BY id",
+        &[&t],
+    )?
+    .iter()
+    .map(|row| {
+        let c = Cols::new(row, "customers");
+        Ok(CustomerDates {
+            id: c.id(0, CustomerId::new)?,
+            created_at: c.time(1)?,
+            birthday: c.opt_date(3)?,
+        })
+    })
+    .collect()
+}
+
+/// See [`solocrm_core::port::ReadTx::contact_times`]: each customer's latest contact
+/// before `from` and their contacts from `from` up to `until`, in whole seconds as
+/// the `at` columns hold them.
+pub(crate) fn contact_times(c: &mut Conn, t: i64, from: i64, until: i64) -> Res<Vec<ContactTimes>> {
+    let mut by: std::collections::BTreeMap<i64, (Option<i64>, Vec<i64>)> =
+        std::collections::BTreeMap::new();
+    for (before, within) in [
+        (
+            "SELECT customer_id, max(at) FROM purchases \
+             WHERE tenant_id = $1 AND void_at IS NULL AND at < $2 GROUP BY customer_id",
+            "SELECT customer_id, at FROM purchases \
+             WHERE tenant_id = $1 AND void_at IS NULL AND at >= $2 AND at < $3",
+        ),
+        (
+            "SELECT customer_id, max(at) FROM interactions \
+             WHERE tenant_id = $1 AND void_at IS NULL AND at < $2 GROUP BY customer_id",
+            "SELECT customer_id, at FROM interactions \
+             WHERE tenant_id = $1 AND void_at IS NULL AND at >= $2 AND at < $3",
+        ),
+    ] {
+        for row in c.query(before, &[&t, &from.min(until)])? {
+            let cols = Cols::new(&row, "contacts");
+            let entry = by.entry(cols.i64(0)?).or_default();
+            entry.0 = entry.0.max(Some(cols.i64(1)?));
+        }
+        for row in c.query(within, &[&t, &from, &until])? {
+            let cols = Cols::new(&row, "contacts");
+            by.entry(cols.i64(0)?).or_default().1.push(cols.i64(1)?);
+        }
+    }
+    let instant = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .ok_or_else(|| crate::error::corrupt(format!("an instant out of range: {secs}")))
+    };
+    by.into_iter()
+        .map(|(customer, (before, mut within))| {
+            within.sort_unstable();
+            Ok(ContactTimes {
+                customer: CustomerId::new(u64::try_from(customer).map_err(|_| {
+                    crate::error::corrupt(format!("a customer id out of range: {customer}"))
+                })?),
+                last_before: before.map(instant).transpose()?,
+                within: within.into_iter().map(instant).collect::<Res<_>>()?,
+            })
+        })
+        .collect()
 }
 
 /// Whether the firing of `rule` for `customer` and `occurrence` is stored.

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use solocrm_core::automation as am;
-use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx};
+use solocrm_core::port::{
+    ContactTimes, CustomerDates, CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx,
+};
 use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
@@ -483,6 +485,16 @@ impl ReadTx for Tx<'_> {
     }
     fn firings(&self) -> StoreResult<Vec<am::Firing>> {
         self.run(crate::rules::firings)
+    }
+    fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
+        self.run(crate::rules::customer_dates)
+    }
+    fn contact_times(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<ContactTimes>> {
+        self.run(|x, t| crate::rules::contact_times(x, t, from.timestamp(), until.timestamp()))
     }
     fn automation_cursor(&self) -> StoreResult<am::AutomationCursor> {
         self.run(crate::rules::cursor)

@@ -49,6 +49,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         name: "a_failed_write_stores_no_firing",
         run: a_failed_write_stores_no_firing,
     },
+    AutomationCheck {
+        name: "the_time_rules_light_reads_answer_from_the_records",
+        run: the_time_rules_light_reads_answer_from_the_records,
+    },
 ];
 
 /// Expands to one `#[test]` per check of [`AUTOMATION_CHECKS`], each on a fresh store
@@ -392,5 +396,141 @@ pub fn a_failed_write_stores_no_firing(crm: &Crm) {
         crm.write(|w| w.record_firing(&f))
             .expect("the check's step"),
         "it can fire after all"
+    );
+}
+
+/// What the time rules read without reading customers whole:
+/// [`customer_dates`](solocrm_core::port::ReadTx::customer_dates) gives every customer
+/// who is not erased with their creation and birthday, and
+/// [`contact_times`](solocrm_core::port::ReadTx::contact_times) each customer's last
+/// contact before a range and their contacts within it, in whole seconds, voided
+/// records left out, repeats kept.
+pub fn the_time_rules_light_reads_answer_from_the_records(crm: &Crm) {
+    use solocrm_core::{
+        Channel, ContactTimes, Currency, CustomerDates, Direction, FreeText, Money, NewInteraction,
+        NewPurchase, Void,
+    };
+    let step = "the check's step";
+    let born = NaiveDate::from_ymd_opt(1990, 2, 28).expect(step);
+    let wang = crm
+        .write(|w| {
+            w.create_customer(NewCustomer::new(
+                CustomerData::new(PersonName::parse("王芳")?).with_birthday(born),
+                at(1),
+            ))
+        })
+        .expect(step)
+        .id();
+    let li = customer(crm, "李娜");
+    let zhang = customer(crm, "张伟");
+    let chen = customer(crm, "陈静");
+    let zhao = customer(crm, "赵敏");
+    let buy = |who: CustomerId, when: DateTime<Utc>| {
+        crm.write(|w| {
+            w.record_purchase(NewPurchase::new(
+                who,
+                when,
+                Money::parse("12.50", Currency::EUR)?,
+            ))
+        })
+        .expect(step)
+    };
+    let talk = |who: CustomerId, when: DateTime<Utc>| {
+        crm.write(|w| {
+            w.log_interaction(NewInteraction {
+                customer: who,
+                channel: Channel::Phone,
+                direction: Direction::Outbound,
+                at: when,
+                summary: FreeText::parse("问候")?,
+                sentiment: None,
+            })
+        })
+        .expect(step)
+    };
+    let subsecond = at(5) + chrono::Duration::milliseconds(700);
+    buy(wang, at(2));
+    talk(wang, at(4));
+    buy(wang, subsecond);
+    talk(wang, at(8));
+    let voided = buy(wang, at(6)).id();
+    crm.write(|w| w.void_purchase(voided, Void::at(at(7))))
+        .expect(step);
+    let voided = talk(wang, at(3)).id();
+    crm.write(|w| w.void_interaction(voided, Void::at(at(7))))
+        .expect(step);
+    buy(wang, at(10));
+    talk(li, at(3));
+    buy(li, at(3));
+    buy(li, at(20));
+    buy(zhao, at(12));
+    buy(chen, at(2));
+    crm.write(|w| w.erase_customer(chen, at(6))).expect(step);
+
+    let dates = crm.read(|r| r.customer_dates()).expect(step);
+    let plain = |id| CustomerDates {
+        id,
+        created_at: at(1),
+        birthday: None,
+    };
+    assert_eq!(
+        dates,
+        vec![
+            CustomerDates {
+                birthday: Some(born),
+                ..plain(wang)
+            },
+            plain(li),
+            plain(zhang),
+            plain(zhao),
+        ]
+    );
+
+    // From the 5th at 09:00:00.4 (a whole second of 09:00:00) to the 9th.
+    let from = at(5) + chrono::Duration::milliseconds(400);
+    let got = crm.read(|r| r.contact_times(from, at(9))).expect(step);
+    // The erased customer's purchase may be kept or not; the others are exact.
+    let got: Vec<ContactTimes> = got.into_iter().filter(|c| c.customer != chen).collect();
+    assert_eq!(
+        got,
+        vec![
+            ContactTimes {
+                customer: wang,
+                last_before: Some(at(4)),
+                within: vec![at(5), at(8)],
+            },
+            ContactTimes {
+                customer: li,
+                last_before: Some(at(3)),
+                within: vec![],
+            },
+        ]
+    );
+    // A range after everything: only last contacts; one before everything: nothing.
+    let late = Utc
+        .with_ymd_and_hms(2026, 4, 1, 0, 0, 0)
+        .single()
+        .expect(step);
+    let got = crm.read(|r| r.contact_times(late, late)).expect(step);
+    let got: Vec<(CustomerId, Option<DateTime<Utc>>, usize)> = got
+        .into_iter()
+        .filter(|c| c.customer != chen)
+        .map(|c| (c.customer, c.last_before, c.within.len()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (wang, Some(at(10)), 0),
+            (li, Some(at(20)), 0),
+            (zhao, Some(at(12)), 0)
+        ]
+    );
+    let early = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect(step);
+    assert_eq!(
+        crm.read(|r| r.contact_times(early, early)).expect(step),
+        vec![]
     );
 }

@@ -4,8 +4,10 @@
 //! [`run`] does, in order:
 //!
 //! 1. reads, in one snapshot, the rules in force, the runner's cursor, the outbox
-//!    events after it, and (for the time rules) the customers, contacts, open deals
-//!    and open tasks, and works out what fires ([`plan`], which writes nothing: it is
+//!    events after it, and (for the time rules) each customer's creation day and
+//!    birthday, the contacts that can begin a silence the run's days see, open deals
+//!    and open tasks (whole customers only for a firing's condition), and works out
+//!    what fires ([`plan`], which writes nothing: it is
 //!    also `rule test`'s dry run);
 //! 2. runs each firing in **one write transaction**: it checks the firing's key
 //!    (rule, customer, occurrence) is not stored yet, runs the rule's actions, stores
@@ -26,20 +28,20 @@
 
 pub mod file;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use solocrm_core::automation::{
     Action, AutomationCursor, ConditionInput, EffectiveRule, Firing, Occurrence, Priority,
-    RuleName, Span, Trigger, Window, add_business_days, birthday_windows, idle_windows,
-    overdue_window, silence_windows,
+    RuleName, Span, Trigger, Window, add_business_days, birthday_windows, cadence_windows,
+    idle_windows, overdue_window, silence_windows,
 };
 use solocrm_core::ops::Reader;
 use solocrm_core::{
-    ActivityQuery, BusinessZone, Channel, Crm, Customer, CustomerId, Direction, DomainEvent, Event,
-    EventSeq, Facts, FreeText, Label, NewInteraction, NewTask, OpenQuery, PointsTiers, Predicate,
-    PurchaseSummary, StageReason, StoreError, StoreResult, TaskId, TaskQuery,
+    BusinessZone, Channel, Crm, Customer, CustomerId, Direction, DomainEvent, Event, EventSeq,
+    Facts, FreeText, Label, LifecycleStage, NewInteraction, NewTask, OpenQuery, PointsTiers,
+    Predicate, PurchaseSummary, StageReason, StoreError, StoreResult, TaskId, TaskQuery,
 };
 
 /// How many rounds of events one run reads: the outbox as it was, then the events
@@ -239,6 +241,37 @@ impl<'r, 't> Lookup<'r, 't> {
         ))
     }
 
+    /// Whether `rule`'s condition holds for the customer `id` at a time window (no
+    /// event); `None` if they do not exist or are erased. A condition that reads only
+    /// the stage (the built-in `stage != churned`), or none, is answered from the
+    /// stage column, without reading the customer whole: a run asks it of every
+    /// customer whose window is open, churned ones included, every time.
+    fn holds_for(&mut self, rule: &EffectiveRule, id: CustomerId) -> StoreResult<Option<bool>> {
+        let condition = rule.rule.condition();
+        let light = condition.is_none_or(|c| {
+            c.predicates()
+                .iter()
+                .all(|p| by_stage(p, LifecycleStage::Active).is_some())
+        });
+        if !light {
+            let Some(customer) = self.customer(id)? else {
+                return Ok(None);
+            };
+            return self.holds(rule, &customer, None).map(Some);
+        }
+        let Some(known) = self.r.tx().customer_stage(id)?.filter(|k| !k.erased) else {
+            return Ok(None);
+        };
+        let Some(condition) = condition else {
+            return Ok(Some(true));
+        };
+        let ask = |p: &Predicate| by_stage(p, known.stage).unwrap_or(false);
+        Ok(Some(condition.holds(&ConditionInput {
+            event: None,
+            customer: &ask,
+        })))
+    }
+
     /// Whether `rule`'s condition holds for `customer` (and `event`).
     fn holds(
         &mut self,
@@ -261,6 +294,30 @@ impl<'r, 't> Lookup<'r, 't> {
             event,
             customer: &ask,
         }))
+    }
+}
+
+/// A segment comparison's answer from the customer's stage alone; `None` if it needs
+/// more of the customer.
+fn by_stage(p: &Predicate, stage: LifecycleStage) -> Option<bool> {
+    match p {
+        Predicate::Stage(s) => Some(stage == *s),
+        Predicate::Not(q) => by_stage(q, stage).map(|yes| !yes),
+        Predicate::All(qs) => {
+            let mut all = true;
+            for q in qs {
+                all &= by_stage(q, stage)?;
+            }
+            Some(all)
+        }
+        Predicate::Any(qs) => {
+            let mut any = false;
+            for q in qs {
+                any |= by_stage(q, stage)?;
+            }
+            Some(any)
+        }
+        _ => None,
     }
 }
 
@@ -355,22 +412,20 @@ fn plan_time(
     if timed.is_empty() {
         return Ok(Vec::new());
     }
-    let customers = r.all_customers()?;
+    // What the birthday and no-contact rules read of every customer: two dates, not
+    // the whole profile.
+    let dates = if needs_any(&timed, |t| {
+        matches!(t, Trigger::Birthday { .. } | Trigger::NoContact { .. })
+    }) {
+        r.customer_dates()?
+    } else {
+        Vec::new()
+    };
     let mut lookup = Lookup::new(r, as_of, zone);
-    for c in &customers {
-        lookup.customers.insert(c.id(), Some(c.clone()));
-    }
-    let by_id: BTreeMap<CustomerId, &Customer> = customers.iter().map(|c| (c.id(), c)).collect();
-    // What has fired, read once rather than asked per window.
-    let fired: HashSet<(RuleName, CustomerId, Occurrence)> = r
-        .firings()?
-        .into_iter()
-        .map(|f| (f.rule, f.customer, f.occurrence))
-        .collect();
 
     // (customer, window, why) for each rule.
     let mut out = Vec::new();
-    let needs = |f: fn(&Trigger) -> bool| timed.iter().any(|x| f(&x.rule.trigger()));
+    let needs = |f: fn(&Trigger) -> bool| needs_any(&timed, f);
     let contacts = if needs(|t| matches!(t, Trigger::NoContact { .. })) {
         contacts(r, zone, span)?
     } else {
@@ -398,29 +453,39 @@ fn plan_time(
         match rule.rule.trigger() {
             Trigger::Event(_) => {}
             Trigger::Birthday { days } => {
-                for c in &customers {
-                    if let Some(born) = c.birthday() {
+                for c in &dates {
+                    if let Some(born) = c.birthday {
                         for w in birthday_windows(born, days, span) {
                             let why = format!(
                                 "birthday on {} in {days} days or fewer",
                                 w.last.unwrap_or(w.first)
                             );
-                            windows.push((c.id(), w, why));
+                            windows.push((c.id, w, why));
                         }
                     }
                 }
             }
-            Trigger::NoContact { days } => {
+            Trigger::NoContact { days, max } => {
                 let none = Vec::new();
-                for c in &customers {
-                    let since = zone.date_of(c.created_at());
-                    let seen = contacts.get(&c.id()).unwrap_or(&none);
-                    for w in silence_windows(since, seen, days, span) {
-                        let Occurrence::Silence(from) = w.occurrence else {
-                            continue;
+                for c in &dates {
+                    let since = zone.date_of(c.created_at);
+                    let seen = contacts.get(&c.id).unwrap_or(&none);
+                    let found = match max {
+                        None => silence_windows(since, seen, days, span),
+                        Some(max) => cadence_windows(since, seen, days, max, span),
+                    };
+                    for w in found {
+                        let why = match (w.occurrence, max) {
+                            (Occurrence::Silence(from), _) => {
+                                format!("no contact since {from}: {days} days on {}", w.first)
+                            }
+                            (Occurrence::SilenceMax(from), Some(max)) => format!(
+                                "no contact since {from}: {max} days (the cadence's maximum) on {}",
+                                w.first
+                            ),
+                            _ => continue,
                         };
-                        let why = format!("no contact since {from}: {days} days on {}", w.first);
-                        windows.push((c.id(), w, why));
+                        windows.push((c.id, w, why));
                     }
                 }
             }
@@ -454,13 +519,11 @@ fn plan_time(
             let Some(day) = w.fires_on(span) else {
                 continue;
             };
-            let Some(customer) = by_id.get(&customer_id).copied() else {
-                continue; // erased, or a deal of a customer that is gone
-            };
-            if fired.contains(&(rule.rule.name().clone(), customer_id, w.occurrence)) {
+            if r.has_fired(rule.rule.name(), customer_id, &w.occurrence)? {
                 continue;
             }
-            if !lookup.holds(rule, customer, None)? {
+            // Erased, or a deal of a customer that is gone: `None`.
+            if lookup.holds_for(rule, customer_id)? != Some(true) {
                 continue;
             }
             out.push(Planned {
@@ -475,32 +538,32 @@ fn plan_time(
     Ok(out)
 }
 
-/// The business days each customer was in contact (an interaction of any channel, a
-/// purchase), up to the span's end.
+/// Whether any of `rules` has a trigger `f` accepts.
+fn needs_any(rules: &[&EffectiveRule], f: fn(&Trigger) -> bool) -> bool {
+    rules.iter().any(|x| f(&x.rule.trigger()))
+}
+
+/// The business days of each customer's contacts (an interaction of any channel, a
+/// purchase) that can start a silence a run covering `span` sees: the last one on or
+/// before `span.from` and those after it up to `span.to`. An earlier contact starts
+/// a silence that ends (at the next contact) before `span.from`, which
+/// [`silence_windows`] would leave out anyway, so it is not read.
 fn contacts(
     r: &Reader<'_>,
     zone: BusinessZone,
     span: Span,
 ) -> StoreResult<HashMap<CustomerId, Vec<NaiveDate>>> {
+    let from = zone.end_of(span.from);
+    let until = zone.end_of(span.to);
     let mut out: HashMap<CustomerId, Vec<NaiveDate>> = HashMap::new();
-    let log = r.purchase_log()?;
-    let days = zone.days();
-    for (k, secs) in log.at.iter().enumerate() {
-        let (Some(idx), Some(day)) = (log.customer.get(k), days.date(*secs)) else {
-            continue;
-        };
-        if day > span.to {
-            continue;
-        }
-        if let Some(id) = log.customers.get(*idx as usize) {
-            out.entry(*id).or_default().push(day);
-        }
-    }
-    for i in r.interactions(&ActivityQuery::ALL)? {
-        let day = zone.date_of(i.at());
-        if day <= span.to {
-            out.entry(i.customer()).or_default().push(day);
-        }
+    for c in r.contact_times(from, until)? {
+        let days = c
+            .last_before
+            .iter()
+            .chain(&c.within)
+            .map(|at| zone.date_of(*at))
+            .collect();
+        out.insert(c.customer, days);
     }
     Ok(out)
 }
@@ -542,6 +605,11 @@ fn fire(
         for action in rule.rule.actions() {
             match action {
                 Action::Task(t) => {
+                    // A cadence's second reminder, at its maximum, is urgent.
+                    let priority = match planned.occurrence {
+                        Occurrence::SilenceMax(_) => Priority::High,
+                        _ => t.priority,
+                    };
                     let title = t.title.render(&name);
                     let due = add_business_days(planned.day, t.due_in);
                     let task = w.create_task(NewTask {
@@ -556,7 +624,7 @@ fn fire(
                         fired.task = Some(task.id());
                         fired.title = Some(title.as_str().to_owned());
                         fired.due = Some(due);
-                        fired.priority = Some(t.priority);
+                        fired.priority = Some(priority);
                     }
                 }
                 Action::Stage(to) => {

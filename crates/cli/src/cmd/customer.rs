@@ -533,6 +533,7 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
     }
     show_profile(ctx, &d.profile)?;
     show_relations(ctx, &page)?;
+    show_automation(ctx, store, c.id())?;
     if export.purchases.iter().any(|r| !r.is_void()) {
         ctx.out.line("")?;
         let mut t = Table::new(&[">PURCHASE", "DATE", ">AMOUNT", "DESCRIPTION"]);
@@ -633,6 +634,28 @@ fn show_profile(ctx: &mut Ctx, p: &Profile) -> Result<()> {
         lines.push((k.as_str(), v.to_string()));
     }
     super::fields(ctx, 10, lines)
+}
+
+/// What the automation rules did for the customer, oldest first: each firing with
+/// its rule, the occurrence that caused it (an outbox event, a birthday, a silence
+/// …) and the task it created — the audit of every automatic action.
+fn show_automation(ctx: &mut Ctx, store: &solocrm_core::Crm, id: CustomerId) -> Result<()> {
+    let mut firings = store.read(|r| r.firings())?;
+    firings.retain(|f| f.customer == id);
+    if firings.is_empty() {
+        return Ok(());
+    }
+    ctx.out.line("")?;
+    let mut t = Table::new(&["FIRED", "RULE", "CAUSE", ">TASK"]);
+    for f in &firings {
+        t.row(vec![
+            f.day.to_string(),
+            f.rule.to_string(),
+            f.occurrence.to_string(),
+            opt(f.task),
+        ]);
+    }
+    ctx.out.table(&t)
 }
 
 /// The open deals, open requests, open tasks and the consents in force.

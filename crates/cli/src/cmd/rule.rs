@@ -40,6 +40,28 @@ fn listed(r: &EffectiveRule) -> Listed<'_> {
     }
 }
 
+/// The one rule of a TOML snippet (`rule add --toml`, `rule edit --toml`).
+fn rule_of_toml(snippet: String) -> Result<FileRule> {
+    // A bare snippet is one rule's keys: read it as a `[[rule]]` table, and count its
+    // lines from its own first one.
+    let bare = !snippet.trim_start().starts_with("[[rule]]");
+    let text = if bare {
+        format!("[[rule]]\n{snippet}")
+    } else {
+        snippet
+    };
+    let mut rules = file::parse(&text).map_err(|mut e| {
+        if bare {
+            e.line = e.line.saturating_sub(1).max(1);
+        }
+        anyhow::anyhow!(t!("rule.toml_error", error = e))
+    })?;
+    if rules.len() != 1 {
+        bail!(t!("rule.toml_one"));
+    }
+    Ok(rules.remove(0))
+}
+
 fn rule_name(input: &str) -> Result<RuleName> {
     Ok(RuleName::parse(input)?)
 }
@@ -96,24 +118,7 @@ pub fn run(ctx: &mut Ctx, cmd: RuleCmd) -> Result<()> {
         } => {
             let (rule, enabled) = match toml {
                 Some(snippet) => {
-                    // A bare snippet is one rule's keys: read it as a `[[rule]]` table,
-                    // and count its lines from its own first one.
-                    let bare = !snippet.trim_start().starts_with("[[rule]]");
-                    let text = if bare {
-                        format!("[[rule]]\n{snippet}")
-                    } else {
-                        snippet
-                    };
-                    let mut rules = file::parse(&text).map_err(|mut e| {
-                        if bare {
-                            e.line = e.line.saturating_sub(1).max(1);
-                        }
-                        anyhow::anyhow!(t!("rule.toml_error", error = e))
-                    })?;
-                    if rules.len() != 1 {
-                        bail!(t!("rule.toml_one"));
-                    }
-                    let FileRule { rule, enabled, .. } = rules.remove(0);
+                    let FileRule { rule, enabled, .. } = rule_of_toml(snippet)?;
                     (rule, enabled && !disabled)
                 }
                 None => {
@@ -162,6 +167,88 @@ pub fn run(ctx: &mut Ctx, cmd: RuleCmd) -> Result<()> {
                 return ctx.out.json(&listed(&r));
             }
             ctx.say(t!("rule.added", name = name))
+        }
+        RuleCmd::Edit {
+            name,
+            trigger,
+            condition,
+            no_condition,
+            task,
+            due_in,
+            priority,
+            kind,
+            toml,
+        } => {
+            let name = rule_name(&name)?;
+            let rule = match toml {
+                Some(snippet) => {
+                    let rule = rule_of_toml(snippet)?.rule;
+                    if rule.name() != &name {
+                        bail!(t!("rule.edit_other_name", name = name, other = rule.name()));
+                    }
+                    rule
+                }
+                None => {
+                    let current = crm.read(|r| r.rule(&name))?;
+                    if current.builtin {
+                        // What the write would refuse; said before reading the flags.
+                        let e = solocrm_core::Conflict::BuiltinRule {
+                            name: name.to_string(),
+                        };
+                        return Err(solocrm_core::StoreError::from(e).into());
+                    }
+                    let current = current.rule;
+                    let trigger = match trigger {
+                        Some(t) => Trigger::parse(&t)?,
+                        None => current.trigger(),
+                    };
+                    let condition =
+                        match (condition, no_condition) {
+                            (Some(c), _) => Some(Condition::parse(&c).map_err(|e| {
+                                anyhow::anyhow!(t!("rule.condition_error", error = e))
+                            })?),
+                            (None, true) => None,
+                            (None, false) => current.condition().cloned(),
+                        };
+                    let mut actions = current.actions().to_vec();
+                    let changes_task =
+                        task.is_some() || due_in.is_some() || priority.is_some() || kind.is_some();
+                    if changes_task {
+                        let at = actions.iter().position(|a| matches!(a, Action::Task(_)));
+                        let old = match at.and_then(|i| actions.get(i)) {
+                            Some(Action::Task(t)) => Some(t.clone()),
+                            _ => None,
+                        };
+                        let title = match (task, &old) {
+                            (Some(title), _) => Template::parse(&title)?,
+                            (None, Some(old)) => old.title.clone(),
+                            (None, None) => bail!(t!("rule.edit_no_task", name = name)),
+                        };
+                        let priority = match priority {
+                            Some(p) => Priority::parse(&p)?,
+                            None => old.as_ref().map_or(Priority::Normal, |o| o.priority),
+                        };
+                        let new = CreateTask::new(
+                            title,
+                            kind.or(old.as_ref().map(|o| o.kind))
+                                .unwrap_or(solocrm_core::TaskKind::FollowUp),
+                            due_in.or(old.as_ref().map(|o| o.due_in)).unwrap_or(0),
+                            priority,
+                        )?;
+                        match at {
+                            Some(i) => actions[i] = Action::Task(new),
+                            None => actions.insert(0, Action::Task(new)),
+                        }
+                    }
+                    Rule::new(name.clone(), trigger, condition, actions)?
+                }
+            };
+            crm.write(|w| w.edit_rule(rule.clone()))?;
+            if ctx.out.json {
+                let r = crm.read(|r| r.rule(&name))?;
+                return ctx.out.json(&listed(&r));
+            }
+            ctx.say(t!("rule.edited", name = name))
         }
         RuleCmd::Remove { name } => {
             let name = rule_name(&name)?;

@@ -888,6 +888,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.ACTIONS", "ACTIONS"),
     ("col.DAY", "DAY"),
     ("col.RULE", "RULE"),
+    ("col.FIRED", "FIRED"),
+    ("col.CAUSE", "CAUSE"),
     ("col.OCCURRENCE", "OCCURRENCE"),
     ("col.PRIORITY", "PRIORITY"),
     ("rule.added", "added rule {name}"),
@@ -905,6 +907,15 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("rule.condition_error", "--condition: {error}"),
     ("rule.cannot_read", "cannot read the rules file {file}"),
+    ("rule.edited", "changed rule {name}"),
+    (
+        "rule.edit_no_task",
+        "rule {name} creates no task: give --task TITLE to add one",
+    ),
+    (
+        "rule.edit_other_name",
+        "the TOML rule is named {other}, not {name}: a rule keeps its name",
+    ),
     ("run.digest", "solocrm digest for {day}"),
     (
         "run.due",

@@ -846,6 +846,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.ACTIONS", "动作"),
     ("col.DAY", "日期"),
     ("col.RULE", "规则"),
+    ("col.FIRED", "触发日"),
+    ("col.CAUSE", "起因"),
     ("col.OCCURRENCE", "触发事由"),
     ("col.PRIORITY", "优先级"),
     ("rule.added", "已添加规则 {name}"),
@@ -860,6 +862,15 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("rule.condition_error", "--condition：{error}"),
     ("rule.cannot_read", "无法读取规则文件 {file}"),
+    ("rule.edited", "已修改规则 {name}"),
+    (
+        "rule.edit_no_task",
+        "规则 {name} 不创建任务：用 --task 标题 添加一个",
+    ),
+    (
+        "rule.edit_other_name",
+        "TOML 规则名为 {other}，而不是 {name}：规则的名称不能修改",
+    ),
     ("run.digest", "solocrm {day} 摘要"),
     (
         "run.due",

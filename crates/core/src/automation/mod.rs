@@ -209,7 +209,9 @@ impl EventTrigger {
 /// Written as text: an [`EventTrigger`] name (`survey_answered`), or
 /// `birthday:N` (N days before a birthday), `no_contact:N` (N days after the last
 /// contact: an interaction of any channel or a purchase; for a customer never in
-/// contact, after their creation), `deal_idle:N` (an open deal N days after its last
+/// contact, after their creation), `no_contact:IDEAL:MAX` (a stay-in-touch cadence:
+/// once at the ideal interval and once more, with a high priority, at the maximum;
+/// see [`cadence_windows`]), `deal_idle:N` (an open deal N days after its last
 /// move), `task_overdue:N` (an open task N days after its due date).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -221,10 +223,12 @@ pub enum Trigger {
         /// How many days before.
         days: u32,
     },
-    /// No contact for `days` days.
+    /// No contact for `days` days; with `max`, a cadence: again at `max` days.
     NoContact {
-        /// How many days of silence.
+        /// How many days of silence (the ideal interval of a cadence).
         days: u32,
+        /// The maximum interval of a cadence (more than `days`), if the rule is one.
+        max: Option<u32>,
     },
     /// An open deal has not moved for `days` days.
     DealIdle {
@@ -251,13 +255,45 @@ impl Trigger {
             reason: reason.to_owned(),
         };
         if let Some((kind, days)) = s.split_once(':') {
+            // A cadence: no_contact:IDEAL:MAX.
+            if let Some((ideal, max)) = days.split_once(':') {
+                if crate::names::canonical(kind) != "no_contact" {
+                    return Err(invalid("only no_contact takes two numbers (IDEAL:MAX)"));
+                }
+                let number = |x: &str| {
+                    x.trim()
+                        .parse::<u32>()
+                        .map_err(|_| invalid("the days after ':' must be whole numbers"))
+                };
+                let (ideal, max) = (number(ideal)?, number(max)?);
+                if !(1..=MAX_DAYS).contains(&ideal) {
+                    return Err(RuleError::OutOfRange {
+                        field: "trigger days",
+                        min: 1,
+                        max: MAX_DAYS,
+                        value: ideal,
+                    });
+                }
+                if max <= ideal || max > MAX_DAYS {
+                    return Err(RuleError::OutOfRange {
+                        field: "cadence maximum",
+                        min: ideal.saturating_add(1),
+                        max: MAX_DAYS,
+                        value: max,
+                    });
+                }
+                return Ok(Trigger::NoContact {
+                    days: ideal,
+                    max: Some(max),
+                });
+            }
             let days: u32 = days
                 .trim()
                 .parse()
                 .map_err(|_| invalid("the days after ':' must be a whole number"))?;
             let (trigger, min) = match crate::names::canonical(kind).as_str() {
                 "birthday" => (Trigger::Birthday { days }, 0),
-                "no_contact" => (Trigger::NoContact { days }, 1),
+                "no_contact" => (Trigger::NoContact { days, max: None }, 1),
                 "deal_idle" => (Trigger::DealIdle { days }, 1),
                 "task_overdue" => (Trigger::TaskOverdue { days }, 1),
                 _ => {
@@ -283,7 +319,8 @@ impl Trigger {
         }
         EventTrigger::parse(s).map(Trigger::Event).map_err(|_| {
             invalid(&format!(
-                "expected one of {}, or birthday:N, no_contact:N, deal_idle:N, task_overdue:N",
+                "expected one of {}, or birthday:N, no_contact:N, no_contact:IDEAL:MAX, \
+                 deal_idle:N, task_overdue:N",
                 EventTrigger::NAMES
             ))
         })
@@ -300,7 +337,11 @@ impl fmt::Display for Trigger {
         match self {
             Trigger::Event(e) => f.write_str(e.as_str()),
             Trigger::Birthday { days } => write!(f, "birthday:{days}"),
-            Trigger::NoContact { days } => write!(f, "no_contact:{days}"),
+            Trigger::NoContact { days, max: None } => write!(f, "no_contact:{days}"),
+            Trigger::NoContact {
+                days,
+                max: Some(max),
+            } => write!(f, "no_contact:{days}:{max}"),
             Trigger::DealIdle { days } => write!(f, "deal_idle:{days}"),
             Trigger::TaskOverdue { days } => write!(f, "task_overdue:{days}"),
         }
@@ -690,7 +731,10 @@ pub fn builtin_rules() -> Vec<Rule> {
         ),
         rule(
             "stay-in-touch",
-            Trigger::NoContact { days: 90 },
+            Trigger::NoContact {
+                days: 90,
+                max: None,
+            },
             Some("stage != churned"),
             task("Get in touch with {name}", FollowUp, 5, Normal),
         ),
@@ -752,6 +796,8 @@ pub enum Occurrence {
     Birthday(i32),
     /// The silence that began on this day (the last contact, or the creation).
     Silence(NaiveDate),
+    /// The same silence reaching a cadence's maximum interval.
+    SilenceMax(NaiveDate),
     /// This deal, idle since this day.
     DealIdle(DealId, NaiveDate),
     /// This task's occurrence (0 for a one-off task).
@@ -760,12 +806,14 @@ pub enum Occurrence {
 
 impl Occurrence {
     /// The stored key: `event:42`, `birthday:2026`, `silence:2026-01-05`,
+    /// `silence_max:2026-01-05`,
     /// `deal_idle:7:2026-01-05`, `task_overdue:9:0`.
     pub fn key(&self) -> String {
         match self {
             Occurrence::Event(seq) => format!("event:{seq}"),
             Occurrence::Birthday(year) => format!("birthday:{year}"),
             Occurrence::Silence(day) => format!("silence:{day}"),
+            Occurrence::SilenceMax(day) => format!("silence_max:{day}"),
             Occurrence::DealIdle(deal, day) => format!("deal_idle:{}:{day}", deal.get()),
             Occurrence::TaskOverdue(task, n) => format!("task_overdue:{}:{n}", task.get()),
         }
@@ -791,6 +839,7 @@ impl Occurrence {
             ("event", None) => Occurrence::Event(num(a)?),
             ("birthday", None) => Occurrence::Birthday(a.parse().map_err(|_| bad())?),
             ("silence", None) => Occurrence::Silence(day(a)?),
+            ("silence_max", None) => Occurrence::SilenceMax(day(a)?),
             ("deal_idle", Some(b)) => Occurrence::DealIdle(DealId::new(num(a)?), day(b)?),
             ("task_overdue", Some(b)) => {
                 Occurrence::TaskOverdue(TaskId::new(num(a)?), b.parse().map_err(|_| bad())?)
@@ -964,24 +1013,101 @@ pub fn silence_windows(
     days: u32,
     span: Span,
 ) -> Vec<Window> {
-    let mut starts: Vec<NaiveDate> = contacts.iter().copied().filter(|d| *d <= span.to).collect();
-    starts.push(since.min(span.to));
-    starts.sort_unstable();
-    starts.dedup();
+    let starts = silence_starts(since, contacts, span);
     let mut out = Vec::new();
     for (i, start) in starts.iter().enumerate() {
         let Some(first) = plus_days(*start, days) else {
             continue;
         };
         let last = starts.get(i + 1).and_then(|next| next.pred_opt());
-        let w = Window {
-            occurrence: Occurrence::Silence(*start),
-            first,
-            last,
+        push_window(&mut out, Occurrence::Silence(*start), first, last, span);
+    }
+    out
+}
+
+/// The days that begin a silence: each contact up to `span.to`, and the creation.
+fn silence_starts(since: NaiveDate, contacts: &[NaiveDate], span: Span) -> Vec<NaiveDate> {
+    let mut starts: Vec<NaiveDate> = contacts.iter().copied().filter(|d| *d <= span.to).collect();
+    starts.push(since.min(span.to));
+    starts.sort_unstable();
+    starts.dedup();
+    starts
+}
+
+/// Adds the window from `first` to `last` if it holds on a day and a run covering
+/// `span` fires it.
+fn push_window(
+    out: &mut Vec<Window>,
+    occurrence: Occurrence,
+    first: NaiveDate,
+    last: Option<NaiveDate>,
+    span: Span,
+) {
+    let w = Window {
+        occurrence,
+        first,
+        last,
+    };
+    if last.is_none_or(|l| l >= first) && w.fires_on(span).is_some() {
+        out.push(w);
+    }
+}
+
+/// The windows of a stay-in-touch cadence, `no_contact:ideal:max` (`ideal < max`):
+/// each silence (begun by a contact or the creation, as in [`silence_windows`]) has
+/// two. The **ideal** window ([`Occurrence::Silence`]) holds from `ideal` days after
+/// the silence began to the day before `max` days (or the day before the next
+/// contact, if sooner); the **maximum** window ([`Occurrence::SilenceMax`]) holds from
+/// `max` days on until the day before the next contact. So a customer who is
+/// contacted between the two gets one reminder, one who is not gets a second (the
+/// runner makes it high priority), and a first run that finds the maximum already
+/// passed fires only the second. Each window fires once, on its first covered day.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use solocrm_core::automation::{Occurrence, Span, cadence_windows};
+/// let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+/// // Last contact on January 1; a 30-day ideal and a 45-day maximum.
+/// let windows = |on| cadence_windows(d(1, 1), &[], 30, 45, Span { from: on, to: on });
+/// assert_eq!(windows(d(1, 31))[0].occurrence, Occurrence::Silence(d(1, 1)));
+/// assert_eq!(windows(d(2, 14))[0].occurrence, Occurrence::Silence(d(1, 1)));
+/// assert_eq!(windows(d(2, 15))[0].occurrence, Occurrence::SilenceMax(d(1, 1)));
+/// assert_eq!(windows(d(2, 15)).len(), 1);
+/// // A contact on February 10 ends the silence: nothing on the 15th.
+/// let later = cadence_windows(d(1, 1), &[d(2, 10)], 30, 45, Span { from: d(2, 15), to: d(2, 15) });
+/// assert!(later.is_empty());
+/// ```
+pub fn cadence_windows(
+    since: NaiveDate,
+    contacts: &[NaiveDate],
+    ideal: u32,
+    max: u32,
+    span: Span,
+) -> Vec<Window> {
+    let starts = silence_starts(since, contacts, span);
+    let mut out = Vec::new();
+    for (i, start) in starts.iter().enumerate() {
+        let (Some(first), Some(at_max)) = (plus_days(*start, ideal), plus_days(*start, max)) else {
+            continue;
         };
-        if last.is_none_or(|l| l >= first) && w.fires_on(span).is_some() {
-            out.push(w);
-        }
+        let before_next = starts.get(i + 1).and_then(|next| next.pred_opt());
+        let ideal_last = at_max
+            .pred_opt()
+            .map(|l| before_next.map_or(l, |n| n.min(l)));
+        push_window(
+            &mut out,
+            Occurrence::Silence(*start),
+            first,
+            ideal_last,
+            span,
+        );
+        push_window(
+            &mut out,
+            Occurrence::SilenceMax(*start),
+            at_max,
+            before_next,
+            span,
+        );
     }
     out
 }
@@ -1058,10 +1184,30 @@ mod tests {
             "survey_answered",
             "birthday:3",
             "no_contact:90",
+            "no_contact:30:45",
             "deal_idle:14",
             "task_overdue:1",
         ] {
             assert_eq!(Trigger::parse(t).unwrap().to_string(), t);
+        }
+        assert_eq!(
+            Trigger::parse("no-contact: 30 : 45").unwrap(),
+            Trigger::NoContact {
+                days: 30,
+                max: Some(45)
+            }
+        );
+        // A cadence's maximum is after its ideal; only no_contact takes two numbers.
+        for bad in [
+            "no_contact:45:30",
+            "no_contact:30:30",
+            "no_contact:0:30",
+            "no_contact:30:x",
+            "no_contact:30:99999",
+            "birthday:3:5",
+            "no_contact:1:2:3",
+        ] {
+            assert!(Trigger::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
             Trigger::parse("first-purchase").unwrap(),
@@ -1137,6 +1283,7 @@ mod tests {
             Occurrence::Event(42),
             Occurrence::Birthday(2026),
             Occurrence::Silence(d(2026, 1, 5)),
+            Occurrence::SilenceMax(d(2026, 1, 5)),
             Occurrence::DealIdle(DealId::new(7), d(2026, 1, 5)),
             Occurrence::TaskOverdue(TaskId::new(9), 0),
         ] {

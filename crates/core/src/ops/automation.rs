@@ -6,8 +6,11 @@ use crate::automation::{
     AutomationCursor, EffectiveRule, Firing, Occurrence, Rule, RuleName, RuleRecord,
     effective_rules, is_builtin,
 };
+use chrono::{DateTime, Utc};
+
 use crate::error::Conflict;
 use crate::ids::CustomerId;
+use crate::port::{ContactTimes, CustomerDates};
 use crate::store::{Entity, StoreError, StoreResult};
 
 use super::{Reader, Writer};
@@ -55,6 +58,31 @@ impl Reader<'_> {
         occurrence: &Occurrence,
     ) -> StoreResult<bool> {
         self.tx.firing_exists(rule, customer, occurrence)
+    }
+
+    /// The creation instant and birthday of every customer who is not erased, by id:
+    /// what the birthday and no-contact rules read (see
+    /// [`ReadTx::customer_dates`](crate::port::ReadTx::customer_dates)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    pub fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
+        self.tx.customer_dates()
+    }
+
+    /// Each customer's latest contact before `from` and their contacts from `from` up
+    /// to `until` (see [`ReadTx::contact_times`](crate::port::ReadTx::contact_times)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    pub fn contact_times(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<ContactTimes>> {
+        self.tx.contact_times(from, until)
     }
 
     /// Where the runner has got to.
@@ -117,6 +145,38 @@ impl Writer<'_> {
             w.tx.put_rule(&RuleRecord {
                 name,
                 enabled,
+                rule: Some(rule.clone()),
+            })
+        })
+    }
+
+    /// Changes a user's rule in place: `rule` (already validated by [`Rule::new`])
+    /// replaces the stored rule of the same name, which keeps its switch and its
+    /// firings (so an occurrence it fired for before the edit does not fire again).
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::BuiltinRule`] for a built-in's name (a built-in is switched, not
+    /// edited); [`StoreError::NotFound`] if there is no such rule.
+    pub fn edit_rule(&mut self, rule: Rule) -> StoreResult<()> {
+        self.atomic(|w| {
+            let name = rule.name().clone();
+            if is_builtin(&name) {
+                return Err(Conflict::BuiltinRule {
+                    name: name.to_string(),
+                }
+                .into());
+            }
+            let Some(current) =
+                w.tx.rules()?
+                    .into_iter()
+                    .find(|r| r.name == name && r.rule.is_some())
+            else {
+                return Err(StoreError::not_found(Entity::Rule, &name));
+            };
+            w.tx.put_rule(&RuleRecord {
+                name,
+                enabled: current.enabled,
                 rule: Some(rule.clone()),
             })
         })

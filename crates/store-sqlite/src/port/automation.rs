@@ -5,15 +5,17 @@
 //! (rule, customer, occurrence) is its primary key, so a second firing of one
 //! occurrence cannot be stored.
 
+use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OptionalExtension, params};
 use solocrm_core::automation::{
     AutomationCursor, Firing, Occurrence, Priority, Rule, RuleName, RuleRecord,
 };
+use solocrm_core::port::{ContactTimes, CustomerDates};
 use solocrm_core::{CustomerId, StoreError, TaskId};
 
 use crate::codec::{Cols, date, key, ts};
 use crate::error::{Fail, Res};
-use crate::rows::{execute, query_all};
+use crate::rows::{corrupt, execute, query_all};
 
 /// Every rule record, by name.
 pub(crate) fn rules(conn: &Connection) -> Res<Vec<RuleRecord>> {
@@ -56,6 +58,98 @@ pub(crate) fn delete_rule(conn: &Connection, name: &RuleName) -> Res<bool> {
         "DELETE FROM automation_rules WHERE name = ?1",
         params![name.as_str()],
     )? > 0)
+}
+
+/// The creation instant and birthday of every customer who is not erased, by id:
+/// three columns of one table scan.
+pub(crate) fn customer_dates(conn: &Connection) -> Res<Vec<CustomerDates>> {
+    query_all(
+        conn,
+        "SELECT id, created_at, created_at_ns, birthday FROM customers \
+         WHERE erased_at IS NULL ORDER BY id",
+        [],
+        |row| {
+            let c = Cols::new(row, "customers");
+            Ok(CustomerDates {
+                id: c.id(0, CustomerId::new)?,
+                created_at: c.time(1)?,
+                birthday: c.opt_date(3)?,
+            })
+        },
+    )
+}
+
+/// The contacts before `until`: purchases from their covering customer index (in
+/// customer order, no sort), interactions from the table itself (their customer index
+/// lacks `void_at`, so reading through it would look up every row). The answer is
+/// folded here rather than by `GROUP BY`, which costs more than the scan.
+const PURCHASE_CONTACTS: &str = "SELECT customer_id, at FROM purchases \
+     WHERE void_at IS NULL AND at < ?1 ORDER BY customer_id";
+const INTERACTION_CONTACTS: &str = "SELECT customer_id, at FROM interactions NOT INDEXED \
+     WHERE void_at IS NULL AND at < ?1";
+
+/// See [`solocrm_core::port::ReadTx::contact_times`]: instants in whole seconds, as
+/// the `at` columns hold them.
+pub(crate) fn contact_times(conn: &Connection, from: i64, until: i64) -> Res<Vec<ContactTimes>> {
+    let read = |sql: &str| -> Res<Vec<(i64, i64)>> {
+        let mut out = Vec::new();
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![until])?;
+        while let Some(row) = rows.next()? {
+            match (row.get_ref(0)?, row.get_ref(1)?) {
+                (ValueRef::Integer(c), ValueRef::Integer(t)) => out.push((c, t)),
+                _ => return Err(corrupt("contacts: a non-integer column".to_owned())),
+            }
+        }
+        Ok(out)
+    };
+    // Purchases come in customer order; the interactions, far fewer, are sorted here.
+    let purchases = read(PURCHASE_CONTACTS)?;
+    let mut interactions = read(INTERACTION_CONTACTS)?;
+    interactions.sort_unstable();
+    let instant = |secs: i64| {
+        chrono::DateTime::from_timestamp(secs, 0)
+            .ok_or_else(|| corrupt(format!("an instant out of range: {secs}")))
+    };
+    let mut out: Vec<ContactTimes> = Vec::new();
+    let mut last: Option<i64> = None;
+    let (mut p, mut i) = (purchases.iter().peekable(), interactions.iter().peekable());
+    // Merge the two lists by customer: each contact goes to the customer's entry.
+    loop {
+        let next = match (p.peek(), i.peek()) {
+            (Some(a), Some(b)) if a.0 <= b.0 => p.next(),
+            (Some(_), Some(_)) | (None, Some(_)) => i.next(),
+            (Some(_), None) => p.next(),
+            (None, None) => break,
+        };
+        let Some(&(customer, at)) = next else {
+            break;
+        };
+        if last != Some(customer) {
+            last = Some(customer);
+            out.push(ContactTimes {
+                customer: CustomerId::new(
+                    u64::try_from(customer)
+                        .map_err(|_| corrupt(format!("a customer id out of range: {customer}")))?,
+                ),
+                last_before: None,
+                within: Vec::new(),
+            });
+        }
+        let Some(entry) = out.last_mut() else {
+            break;
+        };
+        let at = instant(at)?;
+        if at.timestamp() < from {
+            entry.last_before = entry.last_before.max(Some(at));
+        } else {
+            entry.within.push(at);
+        }
+    }
+    for c in &mut out {
+        c.within.sort_unstable();
+    }
+    Ok(out)
 }
 
 /// Whether the firing of `rule` for `customer` and `occurrence` is stored.

@@ -9,7 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
 use solocrm_core::automation::{AutomationCursor, Firing, Occurrence, RuleName, RuleRecord};
-use solocrm_core::port::{CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx};
+use solocrm_core::port::{
+    ContactTimes, CustomerDates, CustomerFilter, CustomerStage, IdKind, ReadTx, WriteTx,
+};
 use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
@@ -381,6 +383,18 @@ impl<'c> ReadTx for Tx<'c> {
 
     fn firings(&self) -> StoreResult<Vec<Firing>> {
         self.run(automation::firings)
+    }
+
+    fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
+        self.run(automation::customer_dates)
+    }
+
+    fn contact_times(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<ContactTimes>> {
+        self.run(|c| automation::contact_times(c, from.timestamp(), until.timestamp()))
     }
 
     fn automation_cursor(&self) -> StoreResult<AutomationCursor> {
