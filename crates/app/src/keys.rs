@@ -1,6 +1,6 @@
 //! Customer keys: how a person, a command line or a file names a customer.
 
-use solocrm_core::{Customer, CustomerId, Email, ExternalRef};
+use solocrm_core::{Customer, CustomerId, CustomerKeys, Email, ExternalRef};
 
 /// What a customer key names, in the one order every command and every import uses
 /// (`docs/cli.md`, "Customer keys"): `#N` is the customer with id N; `#N@BOOK` the
@@ -93,15 +93,30 @@ impl CustomerKey {
     /// or `#N` without one (a key to show). A reference that would read as another
     /// shape of key (`#12`, `x@example.com`) is passed over.
     pub fn of(c: &Customer, book: Option<&str>) -> String {
-        if let Some(r) = c.external_ref()
+        Self::of_parts(c.id(), c.external_ref(), c.email(), book)
+    }
+
+    /// [`CustomerKey::of`] from the key columns alone ([`CustomerKeys`], which a store
+    /// reads without decoding whole customers): the same text for the same customer.
+    pub fn of_keys(k: &CustomerKeys, book: Option<&str>) -> String {
+        Self::of_parts(k.id, k.external_ref.as_ref(), k.email.as_ref(), book)
+    }
+
+    fn of_parts(
+        id: CustomerId,
+        reference: Option<&ExternalRef>,
+        email: Option<&Email>,
+        book: Option<&str>,
+    ) -> String {
+        if let Some(r) = reference
             && CustomerKey::parse(r.as_str()).as_ref() == Some(&CustomerKey::Reference(r.clone()))
         {
             return r.to_string();
         }
-        match (c.email(), book) {
+        match (email, book) {
             (Some(e), _) => e.to_string(),
-            (None, Some(book)) => format!("#{}@{book}", c.id()),
-            (None, None) => format!("#{}", c.id()),
+            (None, Some(book)) => format!("#{id}@{book}"),
+            (None, None) => format!("#{id}"),
         }
     }
 }

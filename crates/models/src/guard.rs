@@ -49,11 +49,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::clv::{ClvOptions, clv_with_spend};
+use super::clv::ClvOptions;
 use super::gamma_gamma::GammaGamma;
 use super::optimize::FitOptions;
 use super::summary::{CountData, CustomerSummary};
-use super::{Fitted, ModelError, PurchaseModel, TimeUnit, check_horizon};
+use super::{Fitted, ModelError, PurchaseModel, TimeUnit, check_horizon, finite};
 
 /// The largest penaliser accepted. λ Σ θ² at λ = 10 outweighs any mean log-likelihood
 /// and pins every parameter near 0; `lifetimes` users work between 0.001 and 0.1.
@@ -481,7 +481,11 @@ pub fn guarded_clv<M: PurchaseModel>(
     let pooled = pooled_rate(summary);
     let (mut failed, mut capped, mut nothing_spent) = (0_usize, 0_usize, 0_usize);
     let mut values = Vec::with_capacity(summary.len());
-    for i in 0..summary.len() {
+    let from_models = match model {
+        Some(m) => model_values(m, spend.as_ref().map(|s| &s.model), summary, opts),
+        None => vec![None; summary.len()],
+    };
+    for (i, from_model) in from_models.into_iter().enumerate() {
         let h = History {
             frequency: summary.frequency[i],
             recency: summary.recency(i),
@@ -489,9 +493,6 @@ pub fn guarded_clv<M: PurchaseModel>(
             total_spend: summary.total_spend(i),
         };
         let bound = clv_bound(h.total_spend, h.t, opts.clv.unit, opts.clv.horizon_months);
-        let from_model = model.and_then(|m| {
-            model_value(m, spend.as_ref().map(|s| &s.model), summary, i, &h, opts).ok()
-        });
         let value = match from_model {
             Some((p, e, v, spend_model)) => {
                 let (clv, method) = if v > bound {
@@ -560,8 +561,141 @@ pub fn guarded_clv<M: PurchaseModel>(
     })
 }
 
+/// [`model_value`] of every row of `summary` (`None` where it fails), with each model
+/// prediction computed once per distinct history instead of once per customer and month.
+///
+/// # Method
+///
+/// In all three models E[Y(t) | x, tₓ, T] = P(alive | x, tₓ, T) × E[Y(t) | alive, x, T]
+/// ([`PurchaseModel::expected_purchases`]), and the second factor does not depend on tₓ.
+/// The rows are therefore visited in (x, T, tₓ) order: for each distinct (x, T) the
+/// alive-curve E[Y(· ) | alive] is evaluated once at the prediction horizon and at the
+/// end of each CLV month, for each distinct tₓ within it P(alive) once, and each
+/// customer's numbers are then the same products and the same discounted sum, in the same
+/// order of operations, as the per-customer evaluation — so the results are identical
+/// to the last bit (a test checks this), at a fraction of the cost: a book's purchase
+/// days give few distinct histories (CDNOW: 23,570 customers, 979 distinct (x, tₓ, T)),
+/// and a 12-month CLV needed 13 ₂F₁ evaluations and 13 P(alive) per customer before.
+///
+/// Memory: the order (one index per row) and one curve of H + 1 numbers.
+fn model_values<M: PurchaseModel>(
+    model: &M,
+    spend: Option<&GammaGamma>,
+    summary: &CustomerSummary,
+    opts: &GuardOptions,
+) -> Vec<Option<(f64, f64, f64, bool)>> {
+    let n = summary.len();
+    let mut out = vec![None; n];
+    let key = |i: usize| {
+        (
+            summary.frequency[i],
+            summary.t_days[i],
+            summary.recency_days[i],
+        )
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_unstable_by_key(|&i| key(i));
+    let k = opts.clv.unit.per_month();
+    let months = opts.clv.horizon_months;
+    // curve[0] = E[Y(horizon) | alive], curve[i] = E[Y(i·k) | alive] for month i.
+    let mut curve = Vec::with_capacity(months as usize + 1);
+    let mut start = 0;
+    while start < n {
+        let first = order[start];
+        let (x, t_days, _) = key(first);
+        let end = start
+            + order[start..]
+                .iter()
+                .take_while(|&&i| summary.frequency[i] == x && summary.t_days[i] == t_days)
+                .count();
+        let t = summary.t(first);
+        curve.clear();
+        let curve_ok = (|| {
+            curve.push(model.expected_purchases_if_alive(x, t, opts.horizon)?);
+            for i in 1..=months {
+                curve.push(model.expected_purchases_if_alive(x, t, f64::from(i) * k)?);
+            }
+            Ok::<(), ModelError>(())
+        })()
+        .is_ok();
+        let mut from = start;
+        while from < end {
+            let recency_days = summary.recency_days[order[from]];
+            let to = from
+                + order[from..end]
+                    .iter()
+                    .take_while(|&&i| summary.recency_days[i] == recency_days)
+                    .count();
+            let p = model.p_alive(x, summary.recency(order[from]), t);
+            if let (Ok(p), true) = (p, curve_ok) {
+                for &i in &order[from..to] {
+                    out[i] = value_on_curve(p, &curve, spend, summary, i, opts).ok();
+                }
+            }
+            from = to;
+        }
+        start = end;
+    }
+    out
+}
+
+/// Row `i`'s (P(alive), expected purchases, CLV, spend from Gamma-Gamma) from its P(alive)
+/// `p` and its alive-curve (see [`model_values`]): the arithmetic of [`model_value`]
+/// step for step.
+fn value_on_curve(
+    p: f64,
+    curve: &[f64],
+    spend: Option<&GammaGamma>,
+    summary: &CustomerSummary,
+    i: usize,
+    opts: &GuardOptions,
+) -> Result<(f64, f64, f64, bool), ModelError> {
+    let e = p * curve[0];
+    let (per_purchase, spend_model) = spend_per_purchase(spend, summary, i);
+    let mut total = 0.0;
+    let mut prev = 0.0;
+    let mut factor = 1.0;
+    for &alive in &curve[1..] {
+        let cum = p * alive;
+        factor /= 1.0 + opts.clv.discount_monthly;
+        total += per_purchase * (cum - prev) * factor;
+        prev = cum;
+    }
+    let v = finite("CLV", opts.clv.margin * total)?;
+    for n in [p, e, v] {
+        if !n.is_finite() {
+            return Err(ModelError::NonFinite { what: "prediction" });
+        }
+    }
+    Ok((p.clamp(0.0, 1.0), e.max(0.0), v.max(0.0), spend_model))
+}
+
+/// Row `i`'s spend per purchase: the Gamma-Gamma's conditional expectation when it is a
+/// finite number ≥ 0 (then `true`), else the customer's own average order value.
+fn spend_per_purchase(
+    spend: Option<&GammaGamma>,
+    summary: &CustomerSummary,
+    i: usize,
+) -> (f64, bool) {
+    let x = summary.frequency[i];
+    let own = || {
+        let total = summary.total_spend(i);
+        if total > 0.0 {
+            total / f64::from(x.saturating_add(1))
+        } else {
+            0.0
+        }
+    };
+    match spend.map(|s| s.conditional_expected_spend(x, summary.monetary(i))) {
+        Some(Ok(v)) if v.is_finite() && v >= 0.0 => (v, true),
+        _ => (own(), false),
+    }
+}
+
 /// The model's (P(alive), expected purchases, CLV, spend from Gamma-Gamma) for row `i`,
-/// or an error when any of them is not a finite number.
+/// or an error when any of them is not a finite number: the per-customer evaluation,
+/// kept to check [`model_values`] against.
+#[cfg(test)]
 fn model_value<M: PurchaseModel>(
     model: &M,
     spend: Option<&GammaGamma>,
@@ -584,7 +718,8 @@ fn model_value<M: PurchaseModel>(
             Some(Ok(v)) if v.is_finite() && v >= 0.0 => (v, true),
             _ => (own(), false),
         };
-    let v = clv_with_spend(model, per_purchase, h.frequency, h.recency, h.t, &opts.clv)?;
+    let v =
+        super::clv::clv_with_spend(model, per_purchase, h.frequency, h.recency, h.t, &opts.clv)?;
     for n in [p, e, v] {
         if !n.is_finite() {
             return Err(ModelError::NonFinite { what: "prediction" });
@@ -677,7 +812,8 @@ mod tests {
         assert!(v > 0.0 && v <= clv_bound(400.0, 30.0, TimeUnit::Week, 12));
     }
 
-    /// A count model whose expectations are `rate` × horizon, or NaN.
+    /// A count model whose expectations are |`rate`| × horizon; a negative rate fails
+    /// for x = 2.
     struct Stub {
         rate: f64,
     }
@@ -695,8 +831,12 @@ mod tests {
         fn p_alive(&self, _: u32, _: f64, _: f64) -> Result<f64, ModelError> {
             Ok(1.0)
         }
-        fn expected_purchases_if_alive(&self, _: u32, _: f64, h: f64) -> Result<f64, ModelError> {
-            Ok(self.rate * h)
+        fn expected_purchases_if_alive(&self, x: u32, _: f64, h: f64) -> Result<f64, ModelError> {
+            // A negative rate: |rate| × horizon, but no prediction for x = 2.
+            if self.rate < 0.0 && x == 2 {
+                return Err(ModelError::NonFinite { what: "stub" });
+            }
+            Ok(self.rate.abs() * h)
         }
         fn expected_purchases_new(&self, t: f64) -> Result<f64, ModelError> {
             Ok(self.rate * t)
@@ -722,6 +862,90 @@ mod tests {
             holdout_frequency: Vec::new(),
             outliers: Default::default(),
         }
+    }
+
+    /// A book of `n` customers in days from the CDNOW BG/NBD (FHL 2005, α per day),
+    /// first purchases over 12 weeks, so that many customers share a history.
+    fn simulated_book(n: usize, seed: u64) -> CustomerSummary {
+        use crate::SimulatedCustomers;
+        use solocrm_core::ids::CustomerId;
+        let truth = crate::BgNbd::new(0.243, 4.414 * 7.0, 0.793, 2.426).expect("valid");
+        let spend = GammaGamma::new(6.25, 3.74, 15.44).expect("valid");
+        let s = SimulatedCustomers::simulate_uniform_t(&truth, n, 189.0, 273.0, seed)
+            .with_spend(&spend, seed + 1);
+        let t_days: Vec<u32> = s.t.iter().map(|t| t.floor() as u32).collect();
+        let recency_days: Vec<u32> = s.recency.iter().map(|r| r.floor() as u32).collect();
+        CustomerSummary {
+            unit: TimeUnit::Week,
+            calibration_end: chrono::NaiveDate::from_ymd_opt(1997, 9, 30).expect("valid"),
+            currency: None,
+            customers: (1..=n as u64).map(CustomerId::new).collect(),
+            repeat_total_minor: (0..n)
+                .map(|i| (s.monetary[i] * 100.0).round() as i128 * i128::from(s.frequency[i]))
+                .collect(),
+            first_total_minor: (0..n).map(|i| 1_000 + (i % 7) as i128 * 250).collect(),
+            frequency: s.frequency,
+            recency_days,
+            t_days,
+            holdout_frequency: Vec::new(),
+            outliers: Default::default(),
+        }
+    }
+
+    /// The grouped evaluation against the per-customer one, row by row, to the bit.
+    fn grouped_equals_per_customer<M: PurchaseModel>(
+        model: &M,
+        summary: &CustomerSummary,
+        opts: &GuardOptions,
+    ) {
+        let spend = GammaGamma::new(6.25, 3.74, 15.44).expect("valid");
+        for spend in [Some(&spend), None] {
+            let grouped = model_values(model, spend, summary, opts);
+            let mut distinct = std::collections::HashSet::new();
+            for (i, got) in grouped.iter().enumerate() {
+                let h = History {
+                    frequency: summary.frequency[i],
+                    recency: summary.recency(i),
+                    t: summary.t(i),
+                    total_spend: summary.total_spend(i),
+                };
+                distinct.insert((h.frequency, summary.recency_days[i], summary.t_days[i]));
+                let want = model_value(model, spend, summary, i, &h, opts).ok();
+                assert_eq!(*got, want, "{} row {i} {h:?}", model.name());
+                assert!(want.is_some(), "{} row {i}", model.name());
+            }
+            // The test exercises groups, not only singletons.
+            assert!(distinct.len() < summary.len() / 2, "{}", distinct.len());
+        }
+    }
+
+    #[test]
+    fn values_grouped_by_history_equal_the_per_customer_values_exactly() {
+        let summary = simulated_book(3_000, 14);
+        for months in [1, 12, 121] {
+            let opts = GuardOptions {
+                penalizer: None,
+                horizon: 39.0,
+                clv: ClvOptions {
+                    horizon_months: months,
+                    ..ClvOptions::default()
+                },
+            };
+            let bg = crate::BgNbd::new(0.243, 4.414, 0.793, 2.426).expect("valid");
+            let mbg = crate::MbgNbd::new(0.525, 6.18, 0.89, 1.61).expect("valid");
+            let pareto = crate::ParetoNbd::new(0.553, 10.58, 0.606, 11.67).expect("valid");
+            grouped_equals_per_customer(&bg, &summary, &opts);
+            grouped_equals_per_customer(&mbg, &summary, &opts);
+            grouped_equals_per_customer(&pareto, &summary, &opts);
+        }
+    }
+
+    #[test]
+    fn a_group_whose_prediction_fails_falls_back_alone() {
+        // The stub fails for x = 2 only (see `Stub`); the other customer keeps its value.
+        let g = guarded_clv(&book(), |_, _| stub_fit(-0.05), &opts()).expect("guarded");
+        assert_eq!(g.values[0].method, ValueMethod::Historic);
+        assert_eq!(g.values[1].method, ValueMethod::Model);
     }
 
     fn stub_fit(rate: f64) -> Result<Fitted<Stub>, ModelError> {

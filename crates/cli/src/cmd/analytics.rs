@@ -12,7 +12,6 @@ use std::collections::HashMap;
 
 use anyhow::{Result, bail};
 use chrono::{Days, Months};
-use serde_json::{Value, json};
 use solocrm_app::history::read_as_of_day;
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
@@ -468,15 +467,18 @@ fn risk_reason(reason: &RiskReason) -> String {
 }
 
 /// The key a customer is shown by in analytic output: its reference, else its email, else `#ID` ([`CustomerKey::of`](crate::parse::CustomerKey::of)).
+/// Erased customers are left out (a caller shows their bare id).
 pub(super) fn keys(store: &solocrm_core::Crm) -> Result<HashMap<CustomerId, String>> {
-    Ok(keys_of(&store.read(|r| r.all_customers())?))
+    Ok(key_table(&store.read(|r| r.customer_keys())?))
 }
 
-/// The keys of `customers`, as [`keys`] shows them.
-fn keys_of(customers: &[solocrm_core::Customer]) -> HashMap<CustomerId, String> {
-    customers
-        .iter()
-        .map(|c| (c.id(), crate::parse::CustomerKey::of(c, None)))
+/// The keys [`keys`] gives, made from the store's key columns alone
+/// ([`solocrm_core::CustomerKeys`]; decoding whole customers to print a key cost most
+/// of `rfm --json`'s time, issue 14).
+fn key_table(keys: &[solocrm_core::CustomerKeys]) -> HashMap<CustomerId, String> {
+    keys.iter()
+        .filter(|k| !k.erased)
+        .map(|k| (k.id, crate::parse::CustomerKey::of_keys(k, None)))
         .collect()
 }
 
@@ -494,7 +496,7 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
         Ties::Ordinal => TieRule::Ordinal,
     };
     let (log, keys) = read_as_of_day(&store, day, ctx.now, |r| {
-        Ok((r.purchase_log()?, keys_of(&r.all_customers()?)))
+        Ok((r.purchase_log()?, key_table(&r.customer_keys()?)))
     })?;
     let table = rfm(&log, day, tie_rule)?;
     let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
@@ -510,19 +512,41 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
             Some(n) => ranked.iter().take(n).copied().collect(),
             None => table.rows().collect(),
         };
-        let customers: Vec<Value> = rows
-            .into_iter()
-            .map(|r| {
-                json!({
-                    "customer": key(r.customer), "recency_days": r.recency_days, "frequency": r.frequency,
-                    "monetary": r.monetary.amount().to_string(), "r": r.score.r(), "f": r.score.f(), "m": r.score.m(),
-                    "segment": r.segment.label(),
-                })
+        // Written straight from the rows (no `Value` tree); the fields in the order the
+        // tree had them (serde_json's maps sort their keys), so the text is the same.
+        #[derive(serde::Serialize)]
+        struct Doc {
+            as_of: chrono::NaiveDate,
+            customers: Vec<Row>,
+        }
+        #[derive(serde::Serialize)]
+        struct Row {
+            customer: String,
+            f: u8,
+            frequency: u32,
+            m: u8,
+            monetary: String,
+            r: u8,
+            recency_days: u32,
+            segment: &'static str,
+        }
+        let customers = rows
+            .iter()
+            .map(|r| Row {
+                customer: key(r.customer),
+                f: r.score.f(),
+                frequency: r.frequency,
+                m: r.score.m(),
+                monetary: r.monetary.amount().to_string(),
+                r: r.score.r(),
+                recency_days: r.recency_days,
+                segment: r.segment.label(),
             })
             .collect();
-        return ctx
-            .out
-            .json(&json!({ "as_of": day, "customers": customers }));
+        return ctx.out.json(&Doc {
+            as_of: day,
+            customers,
+        });
     }
     let rows = ranked;
     let shown = top.unwrap_or(TABLE_TOP);

@@ -154,28 +154,38 @@ fn report<M: PurchaseModel>(
             chosen.truncate(n);
         }
         for r in chosen {
-            predictions.push(json!({
-                "customer": r.customer, "frequency": r.frequency, "recency": r.recency, "T": r.t,
-                "monetary": r.monetary, "p_alive": r.p_alive, "expected_purchases": r.expected, "clv": r.clv,
-                "method": r.method.as_str(),
-                "spend": if r.spend_model { "gamma-gamma" } else { "historic" },
-                "clv_bound": clv_money(r.bound, currency)?.amount().to_string(),
-            }));
+            predictions.push(Prediction {
+                t: r.t,
+                clv: r.clv,
+                clv_bound: clv_money(r.bound, currency)?.amount().to_string(),
+                customer: &r.customer,
+                expected_purchases: r.expected,
+                frequency: r.frequency,
+                method: r.method.as_str(),
+                monetary: r.monetary,
+                p_alive: r.p_alive,
+                recency: r.recency,
+                spend: if r.spend_model {
+                    "gamma-gamma"
+                } else {
+                    "historic"
+                },
+            });
         }
-        return ctx.out.json(&json!({
-            "model": name,
-            "unit": summary.unit.as_str(),
-            "calibration_end": end,
-            "customers": summary.len(),
-            "params": params,
-            "log_likelihood": fitted.map(|f| f.log_likelihood),
-            "converged": fitted.is_some_and(|f| f.converged),
-            "degenerate": degenerate,
-            "gamma_gamma": gamma_gamma,
-            "penalizer": guarded.penalizer,
-            "warnings": guarded.warnings,
-            "predictions": predictions,
-        }));
+        return ctx.out.json(&Document {
+            calibration_end: end,
+            converged: fitted.is_some_and(|f| f.converged),
+            customers: summary.len(),
+            degenerate,
+            gamma_gamma,
+            log_likelihood: fitted.map(|f| f.log_likelihood),
+            model: name,
+            params,
+            penalizer: guarded.penalizer,
+            predictions,
+            unit: summary.unit.as_str(),
+            warnings: &guarded.warnings,
+        });
     }
     for w in &guarded.warnings {
         crate::output::to_stderr(t!("warning.prefix"), w);
@@ -287,4 +297,40 @@ struct Row {
     bound: f64,
     method: ValueMethod,
     spend_model: bool,
+}
+
+/// The `--json` document, written straight from the rows (no `Value` tree for the
+/// predictions, issue 14). The fields are in the order serde_json's sorted maps gave
+/// them before, so the text is the same (`tests/analytics_snapshot.rs`).
+#[derive(serde::Serialize)]
+struct Document<'a> {
+    calibration_end: NaiveDate,
+    converged: bool,
+    customers: usize,
+    degenerate: Option<String>,
+    gamma_gamma: Option<Value>,
+    log_likelihood: Option<f64>,
+    model: &'static str,
+    params: Map<String, Value>,
+    penalizer: f64,
+    predictions: Vec<Prediction<'a>>,
+    unit: &'static str,
+    warnings: &'a [String],
+}
+
+/// One customer of [`Document`], its fields in sorted order (`T` sorts first).
+#[derive(serde::Serialize)]
+struct Prediction<'a> {
+    #[serde(rename = "T")]
+    t: f64,
+    clv: f64,
+    clv_bound: String,
+    customer: &'a str,
+    expected_purchases: f64,
+    frequency: u32,
+    method: &'static str,
+    monetary: f64,
+    p_alive: f64,
+    recency: f64,
+    spend: &'static str,
 }

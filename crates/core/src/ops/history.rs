@@ -421,14 +421,14 @@ impl ReadTx for AsOf<'_> {
     }
 
     fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
-        let mut out = Vec::new();
-        self.walk_customers(&all_customers(), |c| {
-            if self.before(c.created_at()) {
-                out.push(CustomerKeys::from(&c));
-            }
-            Ok(())
-        })?;
-        Ok(out)
+        // The store's own key columns less the customers created at or after the
+        // cutoff (`late`, which the view keeps anyway): no second walk over decoded
+        // customers (a third of `rfm --json` at 100 k customers, issue 14). Keys have
+        // no history, so the current ones are the ones at the cutoff, as before.
+        let late = self.late()?;
+        let mut keys = self.inner.customer_keys()?;
+        keys.retain(|k| !late.contains(&k.id));
+        Ok(keys)
     }
 
     fn customers(
