@@ -32,10 +32,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 4,
         sql: include_str!("../migrations/0004_rules.sql"),
     },
+    // The holiday calendar (issue 18). The file is numbered 0006 as reserved; the
+    // version is the next one, renumbered with the file when the branches merge.
+    Migration {
+        version: 5,
+        sql: include_str!("../migrations/0006_holidays.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

@@ -549,13 +549,15 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     );
     after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
     // Migration 11 added the (empty) deal notes and points tiers, migration 12
-    // automation's tables.
+    // automation's tables, migration 13 the holiday calendar's.
     for added in [
         "deal_notes",
         "points_tiers",
         "automation_cursor",
         "automation_firings",
         "automation_rules",
+        "holiday_presets",
+        "holidays",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -652,6 +654,12 @@ fn undo_version_10(conn: &Connection) {
     }
 }
 
+/// Takes a current file back to version 12: without the holiday calendar's tables.
+fn undo_version_13(conn: &Connection) {
+    conn.execute_batch("DROP TABLE holiday_presets; DROP TABLE holidays;")
+        .expect("no migration 13");
+}
+
 /// Takes a current file back to version 11: without automation's tables.
 fn undo_version_12(conn: &Connection) {
     conn.execute_batch(
@@ -662,6 +670,7 @@ fn undo_version_12(conn: &Connection) {
 
 fn back_to_version_4(path: &Path, sql: &str) {
     let conn = Connection::open(path).expect("raw connection");
+    undo_version_13(&conn);
     undo_version_12(&conn);
     conn.execute_batch(sql).expect("old spellings");
     conn.execute_batch(
