@@ -32,8 +32,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use solocrm_core::automation::{
     Action, AutomationCursor, ConditionInput, EffectiveRule, Firing, Occurrence, Priority,
-    RuleName, Span, Trigger, Window, add_business_days, birthday_windows, idle_windows,
-    overdue_window, silence_windows,
+    RuleName, Span, Trigger, Window, add_business_days, birthday_windows, holiday_windows,
+    idle_windows, overdue_window, silence_windows,
 };
 use solocrm_core::ops::Reader;
 use solocrm_core::{
@@ -384,6 +384,29 @@ fn plan_time(
     } else {
         Vec::new()
     };
+    // The books' holidays from the span's first day to as far ahead as a `holiday:N`
+    // rule looks, by key.
+    let holidays: HashMap<solocrm_core::Tag, Vec<(NaiveDate, solocrm_core::Label)>> = {
+        let ahead = timed
+            .iter()
+            .filter_map(|x| match x.rule.trigger() {
+                Trigger::Holiday { days } => Some(days),
+                _ => None,
+            })
+            .max();
+        let mut by_key: HashMap<solocrm_core::Tag, Vec<(NaiveDate, solocrm_core::Label)>> =
+            HashMap::new();
+        if let Some(ahead) = ahead {
+            let to = span
+                .to
+                .checked_add_days(chrono::Days::new(u64::from(ahead)))
+                .unwrap_or(span.to);
+            for o in r.holiday_calendar()?.occurrences_between(span.from, to) {
+                by_key.entry(o.key).or_default().push((o.date, o.name));
+            }
+        }
+        by_key
+    };
     let tasks = if needs(|t| matches!(t, Trigger::TaskOverdue { .. })) {
         r.tasks(&TaskQuery {
             customer: None,
@@ -435,6 +458,36 @@ fn plan_time(
                         };
                         let why = format!("deal {} has not moved since {since}", d.id());
                         windows.push((d.customer(), w, why));
+                    }
+                }
+            }
+            Trigger::Holiday { days } => {
+                for c in &customers {
+                    // "Tagged for" a holiday: a tag equal to its key.
+                    let mine: Vec<&(NaiveDate, solocrm_core::Label)> = c
+                        .tags()
+                        .iter()
+                        .filter_map(|t| holidays.get(t))
+                        .flatten()
+                        .collect();
+                    if mine.is_empty() {
+                        continue;
+                    }
+                    let dates: Vec<NaiveDate> = mine.iter().map(|(d, _)| *d).collect();
+                    for w in holiday_windows(&dates, days, span) {
+                        let Occurrence::Holiday(on) = w.occurrence else {
+                            continue;
+                        };
+                        let names: Vec<&str> = mine
+                            .iter()
+                            .filter(|(d, _)| *d == on)
+                            .map(|(_, n)| n.as_str())
+                            .collect();
+                        let why = format!(
+                            "holiday {} on {on} in {days} days or fewer",
+                            names.join(", ")
+                        );
+                        windows.push((c.id(), w, why));
                     }
                 }
             }

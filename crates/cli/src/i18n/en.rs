@@ -611,6 +611,21 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "tier.none",
         "no tiers; add one with `solocrm points tier set NAME MIN`",
     ),
+    (
+        "holiday.added",
+        "holiday {name} ({key}) kept with the books",
+    ),
+    ("holiday.removed", "removed holiday {key}"),
+    ("holiday.presets", "the books use the calendars: {presets}"),
+    (
+        "holiday.no_presets",
+        "the books use no preset calendar, only your own holidays",
+    ),
+    ("holiday.none", "no holidays in {year}"),
+    (
+        "holiday.bad_year",
+        "year {year} is outside the calendar's range 1900-2100",
+    ),
     ("consent.none", "no consent decisions recorded"),
     ("consent.state", "{name}: consent for {purpose} is {state}"),
     ("consent.is_granted", "granted"),
