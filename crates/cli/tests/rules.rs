@@ -9,12 +9,13 @@ mod common;
 use common::Env;
 use serde_json::Value;
 
-const BUILTINS: [&str; 7] = [
+const BUILTINS: [&str; 8] = [
     "at-risk-win-back",
     "birthday-care",
     "complaint-response",
     "detractor-follow-up",
     "first-purchase-thanks",
+    "holiday-care",
     "stay-in-touch",
     "won-deal-check-in",
 ];
