@@ -5,8 +5,11 @@
 use chrono::NaiveDate;
 use solocrm_sample::Locale;
 
+/// A day of the year: (month, day).
+type MonthDay = (u32, u32);
+
 /// (year, 春节, 中秋节) as the crate's former hand table had them.
-const FORMER_TABLE: &[(i32, (u32, u32), (u32, u32))] = &[
+const FORMER_TABLE: &[(i32, MonthDay, MonthDay)] = &[
     (2020, (1, 25), (10, 1)),
     (2021, (2, 12), (9, 21)),
     (2022, (2, 1), (9, 10)),
