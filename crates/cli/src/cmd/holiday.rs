@@ -111,7 +111,7 @@ fn list(ctx: &mut Ctx, year: Option<i32>, calendars: &[String]) -> Result<()> {
     if days.is_empty() {
         return ctx.say(t!("holiday.none", year = year));
     }
-    let mut t = Table::new(&["DATE", "NAME", "KEY"]);
+    let mut t = Table::new(&["DATE", "HOLIDAY", "KEY"]);
     for o in &days {
         t.row(vec![
             o.date.to_string(),

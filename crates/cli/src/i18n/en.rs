@@ -766,6 +766,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.STATE", "STATE"),
     ("col.STEP", "STEP"),
     ("col.TASK", "TASK"),
+    ("col.HOLIDAY", "HOLIDAY"),
+    ("col.KEY", "KEY"),
     ("col.TIER", "TIER"),
     ("col.ACTION", "ACTION"),
     ("col.CAC", "CAC"),

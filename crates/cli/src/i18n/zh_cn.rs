@@ -718,6 +718,8 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.STATE", "状态"),
     ("col.STEP", "步骤"),
     ("col.TASK", "任务"),
+    ("col.HOLIDAY", "节日"),
+    ("col.KEY", "键"),
     ("col.TIER", "等级"),
     ("col.ACTION", "操作"),
     ("col.CAC", "获客成本"),
