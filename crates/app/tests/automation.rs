@@ -768,6 +768,9 @@ struct Someone {
     contacts_before: Vec<u32>,
     /// Purchases this many days after D1 (known to every run: entered ahead).
     buys_after: Vec<u32>,
+    /// A holiday key they are tagged with (the books keep the cn preset and an own
+    /// lunar holiday).
+    holiday: Option<&'static str>,
 }
 
 fn someone() -> impl Strategy<Value = Someone> {
@@ -776,16 +779,25 @@ fn someone() -> impl Strategy<Value = Someone> {
         proptest::option::of((1u32..=12, 1u32..=28)),
         proptest::collection::vec(0u32..300, 0..4),
         proptest::collection::vec(0u32..60, 0..3),
+        proptest::option::of(proptest::sample::select(vec![
+            "lantern_festival",
+            "qingming",
+            "labour_day",
+            "店庆",
+        ])),
     )
-        .prop_map(|(created_before, birthday, contacts, buys_after)| Someone {
-            created_before,
-            birthday,
-            contacts_before: contacts
-                .into_iter()
-                .filter(|c| *c < created_before)
-                .collect(),
-            buys_after,
-        })
+        .prop_map(
+            |(created_before, birthday, contacts, buys_after, holiday)| Someone {
+                created_before,
+                birthday,
+                holiday,
+                contacts_before: contacts
+                    .into_iter()
+                    .filter(|c| *c < created_before)
+                    .collect(),
+                buys_after,
+            },
+        )
 }
 
 const NAMES: [&str; 6] = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨洋"];
@@ -793,6 +805,16 @@ const NAMES: [&str; 6] = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨
 fn catch_up_books(people: &[Someone], d1: NaiveDate) -> Crm {
     let crm = Crm::new(MemoryStore::new(Currency::EUR));
     crm.write(|w| w.set_time_zone(zone())).expect("zone");
+    crm.write(|w| {
+        w.set_holiday_presets(&[solocrm_core::holiday::Preset::Cn])?;
+        // Lunar 2-10 of 2026 is March 28.
+        w.put_holiday(solocrm_core::holiday::HolidayDef {
+            key: Tag::parse("店庆")?,
+            name: Label::parse("店庆")?,
+            rule: solocrm_core::holiday::HolidayRule::lunar(2, 10, false)?,
+        })
+    })
+    .expect("a holiday calendar");
     for (i, p) in people.iter().enumerate() {
         let created = d1 - chrono::Days::new(u64::from(p.created_before));
         let mut data = CustomerData::new(PersonName::parse(NAMES[i % NAMES.len()]).expect("name"));
@@ -808,6 +830,10 @@ fn catch_up_books(people: &[Someone], d1: NaiveDate) -> Crm {
             })
             .expect("customer")
             .id();
+        if let Some(h) = p.holiday {
+            crm.write(|w| w.tag_customer(id, &Tag::parse(h)?))
+                .expect("tagged");
+        }
         for c in &p.contacts_before {
             let on = d1 - chrono::Days::new(u64::from(*c));
             // 23:30 in Shanghai is 15:30 UTC: the business day, not the UTC one.
@@ -962,6 +988,76 @@ fn daily_runs_move_the_lifecycle_as_one_run_at_the_end_does() {
         assert!(
             path.ends_with(&[LifecycleStage::AtRisk, LifecycleStage::Churned]),
             "{kind}: silent for a year, she is churned: {moves:?}"
+/// `holiday-care` (`holiday:7`): a greeting task for each customer tagged with a
+/// holiday's key, on the first day of the seven before it, once per holiday day;
+/// untagged customers get nothing, and a rerun fires nothing again.
+#[test]
+fn holiday_care_greets_the_customers_tagged_for_a_holiday_once() {
+    for (kind, crm) in stores() {
+        let wang = person(&crm, "王芳", day(2025, 1, 5), LifecycleStage::Active);
+        let li = person(&crm, "李娜", day(2025, 1, 5), LifecycleStage::Active);
+        let zhang = person(&crm, "张伟", day(2025, 1, 5), LifecycleStage::Active);
+        crm.write(|w| {
+            w.set_holiday_presets(&[solocrm_core::holiday::Preset::Cn])?;
+            w.put_holiday(solocrm_core::holiday::HolidayDef {
+                key: Tag::parse("店庆")?,
+                name: Label::parse("店庆")?,
+                rule: solocrm_core::holiday::HolidayRule::fixed(2, 20)?,
+            })?;
+            w.tag_customer(wang, &Tag::parse("spring_festival")?)?;
+            w.tag_customer(li, &Tag::parse("店庆")?)?;
+            Ok(())
+        })
+        .expect("calendar and tags");
+        let rule = name("holiday-care");
+        // 2026-02-09 is eight days before 春节 (2026-02-17): nothing yet.
+        assert!(
+            plan(&crm, at_ten(day(2026, 2, 9)), Only::Rule(&rule))
+                .expect("plan")
+                .is_empty()
+        );
+        // From 02-10 to 02-14: 春节 is in 7 days or fewer for 王芳, 店庆 (02-20) from
+        // 02-13 for 李娜. One catch-up run on 02-14 fires both, each on its first day.
+        run(&crm, at_ten(day(2026, 2, 9))).expect("first run");
+        let report = run(&crm, at_ten(day(2026, 2, 14))).expect("catch-up run");
+        let mut got: Vec<(CustomerId, Occurrence, NaiveDate)> = firings(&crm)
+            .into_iter()
+            .filter(|f| f.rule.as_str() == "holiday-care")
+            .map(|f| (f.customer, f.occurrence, f.day))
+            .collect();
+        got.sort();
+        let mut want = vec![
+            (
+                wang,
+                Occurrence::Holiday(day(2026, 2, 17)),
+                day(2026, 2, 10),
+            ),
+            (li, Occurrence::Holiday(day(2026, 2, 20)), day(2026, 2, 13)),
+        ];
+        want.sort();
+        assert_eq!(got, want, "{kind}: {report:#?}");
+        assert!(
+            !firings(&crm)
+                .iter()
+                .any(|f| f.customer == zhang && f.rule.as_str() == "holiday-care"),
+            "{kind}: an untagged customer is not greeted"
+        );
+        let greetings: Vec<_> = made(&crm)
+            .into_iter()
+            .filter(|m| m.0 == "holiday-care")
+            .map(|m| (m.2, m.4))
+            .collect();
+        assert!(
+            greetings.contains(&("Holiday greeting for 王芳".to_owned(), TaskKind::Holiday)),
+            "{kind}: {greetings:?}"
+        );
+        let again = run(&crm, at_ten(day(2026, 2, 16))).expect("again");
+        assert!(
+            !again
+                .fired
+                .iter()
+                .any(|f| f.planned.rule.as_str() == "holiday-care"),
+            "{kind}: {again:#?}"
         );
     }
 }

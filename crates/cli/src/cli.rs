@@ -239,6 +239,10 @@ pub enum Command {
         #[arg(long = "holiday", value_name = "NAME=MM-DD")]
         holidays: Vec<String>,
     },
+    /// The holiday calendar kept with the books: preset calendars (cn, western), your
+    /// own fixed-date or lunar holidays, and the holidays of a year.
+    #[command(subcommand)]
+    Holiday(HolidayCmd),
     /// Named segments of customers.
     #[command(subcommand)]
     Segment(SegmentCmd),
@@ -1249,6 +1253,59 @@ pub enum TaskCmd {
         all: bool,
         #[command(flatten)]
         page: Page,
+    },
+}
+
+/// `solocrm holiday ...`
+#[derive(Debug, Subcommand)]
+pub enum HolidayCmd {
+    /// The holidays of a year, by date: the books' calendar (chosen presets and your own
+    /// holidays), or with --calendar only the named presets.
+    List {
+        /// The Gregorian year, 1900-2100 (default: this year in the books' time zone).
+        #[arg(long)]
+        year: Option<i32>,
+        /// A preset calendar to list instead of the books' calendar: cn or western
+        /// (repeatable).
+        #[arg(long = "calendar", value_name = "NAME")]
+        calendars: Vec<String>,
+    },
+    /// Add one of your own holidays (or replace the one with its key): a fixed date
+    /// with --date MM-DD, or a Chinese lunar date with --lunar M-D (--leap for the leap
+    /// month of that number; in years without one the regular month is used).
+    Add {
+        /// The holiday's name, e.g. 店庆 or "Shop birthday".
+        name: String,
+        /// Its key (default: the name as a tag); customers tagged with the key are
+        /// tagged for the holiday.
+        #[arg(long)]
+        key: Option<String>,
+        /// A fixed day each year, MM-DD.
+        #[arg(
+            long,
+            value_name = "MM-DD",
+            conflicts_with = "lunar",
+            required_unless_present = "lunar"
+        )]
+        date: Option<String>,
+        /// A day of the Chinese lunar calendar, M-D (e.g. 8-15).
+        #[arg(long, value_name = "M-D")]
+        lunar: Option<String>,
+        /// The leap month of the --lunar month.
+        #[arg(long, requires = "lunar")]
+        leap: bool,
+    },
+    /// Remove one of your own holidays, by key.
+    Remove {
+        /// The holiday's key.
+        key: String,
+    },
+    /// Choose the preset calendars the books use (cn, western; none to use only your
+    /// own holidays).
+    Use {
+        /// The presets, in order.
+        #[arg(value_name = "PRESET")]
+        presets: Vec<String>,
     },
 }
 

@@ -9,12 +9,13 @@ mod common;
 use common::Env;
 use serde_json::Value;
 
-const BUILTINS: [&str; 7] = [
+const BUILTINS: [&str; 8] = [
     "at-risk-win-back",
     "birthday-care",
     "complaint-response",
     "detractor-follow-up",
     "first-purchase-thanks",
+    "holiday-care",
     "stay-in-touch",
     "won-deal-check-in",
 ];
@@ -112,9 +113,12 @@ fn rules_are_added_from_flags_or_toml_and_removed() {
     ]);
     let list = env.json(&["rule", "list"]);
     let all = names(&list);
-    assert_eq!(&all[7..], ["quiet-vip", "vip-complaint"]);
-    assert_eq!(list[8]["builtin"], false);
-    assert_eq!(list[8]["actions"][0]["task"]["priority"], "high");
+    assert_eq!(&all[BUILTINS.len()..], ["quiet-vip", "vip-complaint"]);
+    assert_eq!(list[BUILTINS.len() + 1]["builtin"], false);
+    assert_eq!(
+        list[BUILTINS.len() + 1]["actions"][0]["task"]["priority"],
+        "high"
+    );
 
     let err = env.fails(
         &[
@@ -174,7 +178,10 @@ fn rules_are_added_from_flags_or_toml_and_removed() {
     assert!(err.contains("already exists"), "{err}");
 
     env.ok(&["rule", "remove", "quiet-vip"]);
-    assert_eq!(names(&env.json(&["rule", "list"])).len(), 8);
+    assert_eq!(
+        names(&env.json(&["rule", "list"])).len(),
+        BUILTINS.len() + 1
+    );
 }
 
 /// `rule edit` changes a rule in place: the flags change what they name, the name,
@@ -315,8 +322,11 @@ fn a_rules_file_is_imported_whole_or_not_at_all_and_its_errors_name_the_place() 
     let out = env.ok(&["rule", "import", &good]);
     assert!(out.contains("imported 2 rules"), "{out}");
     let list = env.json(&["rule", "list"]);
-    assert_eq!(&names(&list)[7..], ["late-task", "vip-complaint"]);
-    assert_eq!(list[7]["enabled"], false);
+    assert_eq!(
+        &names(&list)[BUILTINS.len()..],
+        ["late-task", "vip-complaint"]
+    );
+    assert_eq!(list[BUILTINS.len()]["enabled"], false);
 
     // Again: the names are taken, unless --replace.
     let err = env.fails(&["rule", "import", &good], 1);
@@ -333,7 +343,7 @@ fn a_rules_file_is_imported_whole_or_not_at_all_and_its_errors_name_the_place() 
     assert!(err.contains("column 10"), "{err}");
     assert_eq!(
         names(&env.json(&["rule", "list"])).len(),
-        9,
+        BUILTINS.len() + 2,
         "nothing of bad.toml"
     );
 
@@ -346,7 +356,7 @@ fn a_rules_file_is_imported_whole_or_not_at_all_and_its_errors_name_the_place() 
     assert!(err.contains("clash.toml:6:1:"), "{err}");
     assert_eq!(
         names(&env.json(&["rule", "list"])).len(),
-        9,
+        BUILTINS.len() + 2,
         "all or nothing"
     );
 }

@@ -18,6 +18,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ValidationError;
+use crate::holiday::HolidayCalendar;
 use crate::ids::{CustomerId, TaskId};
 use crate::lifecycle::LifecycleStage;
 use crate::task::{Task, TaskKind};
@@ -241,6 +242,53 @@ pub fn care_due(
     customers: &[CareCustomer],
     tasks: &[Task],
 ) -> Vec<CareItem> {
+    care_due_with_calendar(
+        as_of,
+        zone,
+        horizon_days,
+        config,
+        &HolidayCalendar::default(),
+        customers,
+        tasks,
+    )
+}
+
+/// [`care_due`], with the holidays of a stored [`HolidayCalendar`] too: one item per
+/// occurrence in the window (`as_of` to `as_of + horizon_days`), named as the
+/// calendar names it, besides the fixed-day holidays of `config`.
+///
+/// ```
+/// use solocrm_core::care::{CareConfig, CareReason, care_due_with_calendar};
+/// use solocrm_core::holiday::{HolidayCalendar, Preset};
+/// use solocrm_core::zone::BusinessZone;
+/// let cn = HolidayCalendar { presets: vec![Preset::Cn], own: vec![] };
+/// let as_of = "2025-10-01".parse().unwrap();
+/// let items = care_due_with_calendar(
+///     as_of, BusinessZone::UTC, 7, &CareConfig::default(), &cn, &[], &[],
+/// );
+/// // 国庆节 on October 1 and 中秋节 (lunar 8-15) on October 6, 2025.
+/// let named: Vec<(String, String)> = items
+///     .iter()
+///     .filter_map(|i| match &i.reason {
+///         CareReason::Holiday { name } => Some((i.date.to_string(), name.to_string())),
+///         _ => None,
+///     })
+///     .collect();
+/// assert_eq!(
+///     named,
+///     [("2025-10-01".into(), "国庆节".into()), ("2025-10-06".into(), "中秋节".into())]
+/// );
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn care_due_with_calendar(
+    as_of: NaiveDate,
+    zone: BusinessZone,
+    horizon_days: u32,
+    config: &CareConfig,
+    calendar: &HolidayCalendar,
+    customers: &[CareCustomer],
+    tasks: &[Task],
+) -> Vec<CareItem> {
     let end = as_of
         .checked_add_days(chrono::Days::new(horizon_days.into()))
         .unwrap_or(NaiveDate::MAX);
@@ -287,6 +335,13 @@ pub fn care_due(
                 },
             });
         }
+    }
+    for o in calendar.occurrences_between(as_of, end) {
+        items.push(CareItem {
+            date: o.date,
+            customer: None,
+            reason: CareReason::Holiday { name: o.name },
+        });
     }
     for t in tasks.iter().filter(|t| !t.is_done()) {
         let due = t.due();

@@ -34,6 +34,7 @@ pub mod customer;
 pub mod deal;
 pub mod error;
 pub mod event;
+pub mod holiday;
 pub mod ids;
 pub mod interaction;
 pub mod lifecycle;

@@ -44,6 +44,7 @@ use crate::cost::Cost;
 use crate::customer::{Consent, Customer};
 use crate::deal::Deal;
 use crate::event::{Event, EventSeq};
+use crate::holiday::{HolidayCalendar, HolidayDef, Preset};
 use crate::ids::{
     CostId, CustomerId, DealId, InteractionId, PurchaseId, RequestId, SurveyId, TaskId,
 };
@@ -422,6 +423,10 @@ pub trait ReadTx {
     /// Where the automation runner has got to ([`AutomationCursor::default`] before
     /// its first run).
     fn automation_cursor(&self) -> StoreResult<AutomationCursor>;
+
+    /// The book's holiday calendar: the chosen presets in the order they were chosen,
+    /// and the founder's own holidays by key.
+    fn holiday_calendar(&self) -> StoreResult<HolidayCalendar>;
 }
 
 /// Writes within one transaction, which also sees its own writes. Every method returns
@@ -593,6 +598,16 @@ pub trait WriteTx: ReadTx {
     fn delete_firings_of(&mut self, customer: CustomerId) -> StoreResult<u64>;
     /// Stores where the automation runner has got to.
     fn set_automation_cursor(&mut self, cursor: &AutomationCursor) -> StoreResult<()>;
+
+    /// Stores one of the founder's own holidays (a [`HolidayRule::is_storable`]
+    /// rule), replacing the one with its key if there is one.
+    ///
+    /// [`HolidayRule::is_storable`]: crate::holiday::HolidayRule::is_storable
+    fn put_holiday(&mut self, holiday: &HolidayDef) -> StoreResult<()>;
+    /// Deletes one of the founder's own holidays; false if there was none by that key.
+    fn delete_holiday(&mut self, key: &Tag) -> StoreResult<bool>;
+    /// Replaces the chosen preset calendars (in this order, without repeats).
+    fn set_holiday_presets(&mut self, presets: &[Preset]) -> StoreResult<()>;
 
     /// Says that this transaction removes personal data, so after it commits the
     /// backend should also purge the old versions from any journal, log or free page

@@ -82,6 +82,8 @@ named_enum! {
         PointsTier = "points_tier",
         /// An automation rule.
         Rule = "rule",
+        /// One of the founder's own holidays.
+        Holiday = "holiday",
     }
 }
 
@@ -1023,6 +1025,41 @@ pub trait Store: Send + Sync {
     ///
     /// [`StoreError::NotFound`] if there is none by that name.
     fn remove_points_tier(&self, name: &Tag) -> StoreResult<crate::PointsTiers>;
+
+    /// The book's holiday calendar (chosen presets and own holidays).
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn holiday_calendar(&self) -> StoreResult<crate::holiday::HolidayCalendar>;
+
+    /// Adds one of the founder's own holidays, or replaces the one with its key.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a rule that cannot be stored (only fixed and
+    /// lunar dates can).
+    fn put_holiday(
+        &self,
+        holiday: crate::holiday::HolidayDef,
+    ) -> StoreResult<crate::holiday::HolidayCalendar>;
+
+    /// Removes one of the founder's own holidays.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is none by that key.
+    fn remove_holiday(&self, key: &Tag) -> StoreResult<crate::holiday::HolidayCalendar>;
+
+    /// Chooses the preset calendars (repeats are dropped, the first kept).
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn set_holiday_presets(
+        &self,
+        presets: &[crate::holiday::Preset],
+    ) -> StoreResult<crate::holiday::HolidayCalendar>;
 
     /// A customer's points balance (0 without entries).
     ///

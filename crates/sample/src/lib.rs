@@ -189,49 +189,30 @@ impl Locale {
 
     /// The holidays a shop of this locale greets its customers for in `year`, as
     /// (name, date). For `zh-CN` these are 春节 (Spring Festival) and 中秋节
-    /// (Mid-Autumn Festival), whose dates follow the lunar calendar and are known here
-    /// for 2020–2035 (empty outside); for `en`, Christmas.
+    /// (Mid-Autumn Festival), whose dates follow the lunar calendar
+    /// ([`solocrm_core::holiday::lunar_date`], years 1900–2100; empty outside); for
+    /// `en`, Christmas.
     pub fn holidays(self, year: i32) -> Vec<(&'static str, NaiveDate)> {
         match self {
             Locale::En => NaiveDate::from_ymd_opt(year, 12, 25)
                 .map(|d| vec![("Christmas", d)])
                 .unwrap_or_default(),
-            Locale::ZhCn => LUNAR_HOLIDAYS
-                .iter()
-                .filter(|(y, ..)| *y == year)
-                .flat_map(|&(y, spring, mid_autumn)| {
-                    let day = |(m, d)| NaiveDate::from_ymd_opt(y, m, d);
-                    [("春节", day(spring)), ("中秋节", day(mid_autumn))]
+            Locale::ZhCn => [("春节", 1, 1), ("中秋节", 8, 15)]
+                .into_iter()
+                .filter_map(|(name, month, day)| {
+                    solocrm_core::holiday::HolidayRule::Lunar {
+                        month,
+                        day,
+                        leap: false,
+                    }
+                    .dates_in(year)
+                    .first()
+                    .map(|d| (name, *d))
                 })
-                .filter_map(|(name, d)| d.map(|d| (name, d)))
                 .collect(),
         }
     }
 }
-
-/// A day of the year: (month, day).
-type MonthDay = (u32, u32);
-
-/// 春节 (first day of the first lunar month) and 中秋节 (15th day of the eighth) by
-/// year: (year, 春节, 中秋节).
-const LUNAR_HOLIDAYS: &[(i32, MonthDay, MonthDay)] = &[
-    (2020, (1, 25), (10, 1)),
-    (2021, (2, 12), (9, 21)),
-    (2022, (2, 1), (9, 10)),
-    (2023, (1, 22), (9, 29)),
-    (2024, (2, 10), (9, 17)),
-    (2025, (1, 29), (10, 6)),
-    (2026, (2, 17), (9, 25)),
-    (2027, (2, 6), (9, 15)),
-    (2028, (1, 26), (10, 3)),
-    (2029, (2, 13), (9, 22)),
-    (2030, (2, 3), (9, 12)),
-    (2031, (1, 23), (10, 1)),
-    (2032, (2, 11), (9, 19)),
-    (2033, (1, 31), (9, 8)),
-    (2034, (2, 19), (9, 27)),
-    (2035, (2, 8), (9, 16)),
-];
 
 /// How long the history of [`GenConfig::with_end`] is.
 const HISTORY_MONTHS: u32 = 36;

@@ -388,6 +388,10 @@ struct State {
     firings: OrdMap<(RuleName, CustomerId, String), Firing>,
     /// Where the automation runner has got to.
     automation_cursor: AutomationCursor,
+    /// The founder's own holidays, by key.
+    holidays: OrdMap<solocrm_core::Tag, solocrm_core::holiday::HolidayDef>,
+    /// The chosen preset calendars, in the order chosen.
+    holiday_presets: Vector<solocrm_core::holiday::Preset>,
 }
 
 /// The look-up keys a customer is indexed under: none once erased.
@@ -760,6 +764,14 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
     fn automation_cursor(&self) -> StoreResult<AutomationCursor> {
         Ok(self.s().automation_cursor)
     }
+
+    fn holiday_calendar(&self) -> StoreResult<solocrm_core::holiday::HolidayCalendar> {
+        let s = self.s();
+        Ok(solocrm_core::holiday::HolidayCalendar {
+            presets: s.holiday_presets.iter().copied().collect(),
+            own: s.holidays.values().cloned().collect(),
+        })
+    }
 }
 
 impl WriteTx for Tx<State> {
@@ -1105,6 +1117,31 @@ impl WriteTx for Tx<State> {
 
     fn set_automation_cursor(&mut self, cursor: &AutomationCursor) -> StoreResult<()> {
         self.state.automation_cursor = *cursor;
+        Ok(())
+    }
+
+    fn put_holiday(&mut self, holiday: &solocrm_core::holiday::HolidayDef) -> StoreResult<()> {
+        if !holiday.rule.is_storable() {
+            return Err(fault(format!(
+                "holiday {}: only fixed and lunar dates are stored",
+                holiday.key
+            )));
+        }
+        self.state
+            .holidays
+            .insert(holiday.key.clone(), holiday.clone());
+        Ok(())
+    }
+
+    fn delete_holiday(&mut self, key: &solocrm_core::Tag) -> StoreResult<bool> {
+        Ok(self.state.holidays.remove(key).is_some())
+    }
+
+    fn set_holiday_presets(
+        &mut self,
+        presets: &[solocrm_core::holiday::Preset],
+    ) -> StoreResult<()> {
+        self.state.holiday_presets = presets.iter().copied().collect();
         Ok(())
     }
 }

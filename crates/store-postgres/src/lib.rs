@@ -45,6 +45,7 @@
 
 mod codec;
 mod error;
+mod holidays;
 mod pool;
 mod records;
 mod rules;

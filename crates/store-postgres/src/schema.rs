@@ -37,10 +37,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 5,
         sql: include_str!("../migrations/0005_purchases_by_tenant.sql"),
     },
+    // The holiday calendar (issue 18, ADR 0021).
+    Migration {
+        version: 6,
+        sql: include_str!("../migrations/0006_holidays.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

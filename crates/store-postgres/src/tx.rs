@@ -503,6 +503,10 @@ impl ReadTx for Tx<'_> {
     fn automation_cursor(&self) -> StoreResult<am::AutomationCursor> {
         self.run(crate::rules::cursor)
     }
+
+    fn holiday_calendar(&self) -> StoreResult<solocrm_core::holiday::HolidayCalendar> {
+        self.run(crate::holidays::holiday_calendar)
+    }
 }
 
 impl WriteTx for Tx<'_> {
@@ -750,5 +754,17 @@ impl WriteTx for Tx<'_> {
     }
     fn set_automation_cursor(&mut self, x: &am::AutomationCursor) -> StoreResult<()> {
         self.run(|c, t| crate::rules::set_cursor(c, t, x))
+    }
+
+    fn put_holiday(&mut self, h: &solocrm_core::holiday::HolidayDef) -> StoreResult<()> {
+        self.run(|c, t| crate::holidays::put_holiday(c, t, h))
+    }
+
+    fn delete_holiday(&mut self, key: &Tag) -> StoreResult<bool> {
+        self.run(|c, t| crate::holidays::delete_holiday(c, t, key))
+    }
+
+    fn set_holiday_presets(&mut self, p: &[solocrm_core::holiday::Preset]) -> StoreResult<()> {
+        self.run(|c, t| crate::holidays::set_holiday_presets(c, t, p))
     }
 }

@@ -286,3 +286,45 @@ fn two_tenants_never_see_each_other() {
         );
     }
 }
+
+/// The holiday calendar is per tenant: one tenant's own holidays and presets are not
+/// the other's, and removing in one leaves the other's.
+#[test]
+fn holiday_calendars_are_per_tenant() {
+    use solocrm_core::Tag;
+    use solocrm_core::holiday::{HolidayDef, HolidayRule, Preset};
+    let Some(pg) = common::server() else { return };
+    let (a, b) = (Crm::new(pg.store_of(20)), Crm::new(pg.store_of(21)));
+    let def = |key: &str, name: &str, rule: HolidayRule| HolidayDef {
+        key: Tag::parse(key).expect("a key"),
+        name: Label::parse(name).expect("a name"),
+        rule,
+    };
+    a.set_holiday_presets(&[Preset::Cn]).expect("a's presets");
+    b.set_holiday_presets(&[Preset::Western, Preset::Cn])
+        .expect("b's presets");
+    a.put_holiday(def(
+        "店庆",
+        "店庆",
+        HolidayRule::fixed(6, 18).expect("a day"),
+    ))
+    .expect("a's holiday");
+    b.put_holiday(def(
+        "店庆",
+        "开业纪念日",
+        HolidayRule::lunar(3, 3, false).expect("a lunar day"),
+    ))
+    .expect("b's holiday");
+    let (ca, cb) = (
+        a.holiday_calendar().expect("a's calendar"),
+        b.holiday_calendar().expect("b's calendar"),
+    );
+    assert_eq!(ca.presets, vec![Preset::Cn]);
+    assert_eq!(cb.presets, vec![Preset::Western, Preset::Cn]);
+    assert_eq!(ca.own[0].name.as_str(), "店庆");
+    assert_eq!(cb.own[0].name.as_str(), "开业纪念日");
+    a.remove_holiday(&Tag::parse("店庆").expect("a key"))
+        .expect("removed in a");
+    assert!(a.holiday_calendar().expect("a").own.is_empty());
+    assert_eq!(b.holiday_calendar().expect("b").own.len(), 1);
+}

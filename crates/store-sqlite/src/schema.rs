@@ -634,6 +634,25 @@ CREATE TABLE automation_cursor (
 ) STRICT;
 "#;
 
+/// Version 13: the holiday calendar stored with the books (issue 18), all additions:
+/// - `holidays`: the founder's own holidays by key, each a name and a fixed
+///   (`month`/`day`) or lunar (`month`/`day`/`leap`) date;
+/// - `holiday_presets`: the chosen preset calendars (`cn`, `western`) and their order.
+const V13: &str = r#"
+CREATE TABLE holidays (
+    key   TEXT PRIMARY KEY CHECK (length(key) BETWEEN 1 AND 64),
+    name  TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    kind  TEXT NOT NULL CHECK (kind IN ('fixed', 'lunar')),
+    month INTEGER NOT NULL CHECK (month BETWEEN 1 AND 12),
+    day   INTEGER NOT NULL CHECK (day BETWEEN 1 AND 31),
+    leap  INTEGER NOT NULL CHECK (leap IN (0, 1) AND (leap = 0 OR kind = 'lunar'))
+) STRICT, WITHOUT ROWID;
+CREATE TABLE holiday_presets (
+    preset   TEXT PRIMARY KEY CHECK (preset IN ('cn', 'western')),
+    position INTEGER NOT NULL UNIQUE CHECK (position >= 0)
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -708,10 +727,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 13,
+        sql: V13,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 12;
+pub const SCHEMA_VERSION: u32 = 13;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

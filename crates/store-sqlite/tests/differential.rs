@@ -500,6 +500,34 @@ enum Op {
     EditInteraction(InteractionId, InteractionEdit),
     SurveyById(SurveyId),
     VoidSurvey(SurveyId, Void),
+    PutHoliday(solocrm_core::holiday::HolidayDef),
+    RemoveHoliday(Tag),
+    SetHolidayPresets(Vec<solocrm_core::holiday::Preset>),
+    HolidayCalendar,
+}
+
+/// One of the founder's own holidays: a key from a few (so puts replace), a fixed or
+/// a lunar date (some out of range, refused alike by both stores before storing).
+fn holiday() -> BoxedStrategy<solocrm_core::holiday::HolidayDef> {
+    use solocrm_core::holiday::{HolidayDef, HolidayRule};
+    let rule = prop_oneof![
+        (1u32..=12, 1u32..=31).prop_filter_map("a day of the year", |(m, d)| {
+            HolidayRule::fixed(m, d).ok()
+        }),
+        (1u32..=12, 1u32..=30, any::<bool>())
+            .prop_filter_map("a lunar day", |(m, d, l)| HolidayRule::lunar(m, d, l).ok()),
+        Just(HolidayRule::Easter),
+    ];
+    (
+        parsed(
+            &["店庆", "mum-birthday", "mid_autumn", "new_year"],
+            Tag::parse,
+        ),
+        label(),
+        rule,
+    )
+        .prop_map(|(key, name, rule)| HolidayDef { key, name, rule })
+        .boxed()
 }
 
 fn op() -> BoxedStrategy<Op> {
@@ -591,6 +619,11 @@ fn op() -> BoxedStrategy<Op> {
             .prop_map(|(i, e)| Op::EditInteraction(InteractionId::new(i), e)),
         1 => small_id().prop_map(|i| Op::SurveyById(SurveyId::new(i))),
         1 => (small_id(), void()).prop_map(|(i, v)| Op::VoidSurvey(SurveyId::new(i), v)),
+        1 => holiday().prop_map(Op::PutHoliday),
+        1 => parsed(&["店庆", "mum-birthday", "mid_autumn"], Tag::parse).prop_map(Op::RemoveHoliday),
+        1 => prop::collection::vec(pick(solocrm_core::holiday::Preset::ALL.to_vec()), 0..4)
+            .prop_map(Op::SetHolidayPresets),
+        1 => Just(Op::HolidayCalendar),
     ]
     .boxed()
 }
@@ -655,6 +688,10 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::EditInteraction(i, e) => same(m, s, |st| st.edit_interaction(i, &e)),
         Op::SurveyById(i) => same(m, s, |st| st.survey(i)),
         Op::VoidSurvey(i, v) => same(m, s, |st| st.void_survey(i, v.clone())),
+        Op::PutHoliday(h) => same(m, s, |st| st.put_holiday(h.clone())),
+        Op::RemoveHoliday(k) => same(m, s, |st| st.remove_holiday(&k)),
+        Op::SetHolidayPresets(p) => same(m, s, |st| st.set_holiday_presets(&p)),
+        Op::HolidayCalendar => same(m, s, |st| st.holiday_calendar()),
         Op::Survey(n) => same(m, s, |st| st.record_survey(n.clone())),
         Op::Surveys(q) => same(m, s, |st| st.surveys(&q)),
         Op::OpenRequest(n) => same(m, s, |st| st.open_request(n.clone())),
@@ -711,6 +748,7 @@ fn same_state(m: &Crm, s: &Crm) -> Result<(), String> {
     same(m, s, |st| st.deals(&every))?;
     same(m, s, |st| st.tasks(&all_tasks))?;
     same(m, s, |st| st.segments())?;
+    same(m, s, |st| st.holiday_calendar())?;
     same(m, s, |st| st.audit_log())?;
     same(m, s, |st| st.purchase_log())?;
     same_report(m, s, Period::month(2026, 2))?;

@@ -549,13 +549,15 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     );
     after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
     // Migration 11 added the (empty) deal notes and points tiers, migration 12
-    // automation's tables.
+    // automation's tables, migration 13 the holiday calendar's.
     for added in [
         "deal_notes",
         "points_tiers",
         "automation_cursor",
         "automation_firings",
         "automation_rules",
+        "holiday_presets",
+        "holidays",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -583,8 +585,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 5,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold and v12's firings by customer"
+        indexes_before + 6,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer and v13's unique preset position"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -652,8 +654,15 @@ fn undo_version_10(conn: &Connection) {
     }
 }
 
+/// Takes a current file back to version 12: without the holiday calendar's tables.
+fn undo_version_13(conn: &Connection) {
+    conn.execute_batch("DROP TABLE holiday_presets; DROP TABLE holidays;")
+        .expect("no migration 13");
+}
+
 /// Takes a current file back to version 11: without automation's tables.
 fn undo_version_12(conn: &Connection) {
+    undo_version_13(conn);
     conn.execute_batch(
         "DROP TABLE automation_cursor; DROP TABLE automation_firings; DROP TABLE automation_rules;",
     )
@@ -1114,7 +1123,7 @@ fn migration_12_adds_empty_automation_tables_and_keeps_every_row() {
     assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
     assert_eq!(store.customer(c.id()).expect("found"), c);
     let rules = store.read(|r| r.rules()).expect("rules");
-    assert_eq!(rules.len(), 7);
+    assert_eq!(rules.len(), 8);
     assert!(rules.iter().all(|r| r.builtin && r.enabled));
     assert!(store.read(|r| r.firings()).expect("firings").is_empty());
     assert_eq!(
@@ -1125,4 +1134,41 @@ fn migration_12_adds_empty_automation_tables_and_keeps_every_row() {
         .read(|r| r.has_fired(rules[0].rule.name(), c.id(), &Occurrence::Birthday(2025)))
         .expect("asked");
     assert!(!fired);
+}
+
+#[test]
+fn migration_13_adds_an_empty_holiday_calendar_and_keeps_every_row() {
+    use solocrm_core::holiday::{HolidayDef, HolidayRule, Preset};
+    use solocrm_core::{CustomerData, Label, NewCustomer, PersonName, Tag};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v12.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("李娜").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_13(&conn);
+        conn.pragma_update(None, "user_version", 12)
+            .expect("version 12");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(store.customer(c.id()).expect("found"), c);
+    let empty = store.holiday_calendar().expect("a calendar");
+    assert!(empty.presets.is_empty() && empty.own.is_empty());
+    store.set_holiday_presets(&[Preset::Cn]).expect("presets");
+    let cal = store
+        .put_holiday(HolidayDef {
+            key: Tag::parse("店庆").expect("a key"),
+            name: Label::parse("店庆").expect("a name"),
+            rule: HolidayRule::lunar(2, 10, false).expect("a lunar day"),
+        })
+        .expect("stored");
+    assert_eq!(cal.presets, vec![Preset::Cn]);
+    assert_eq!(cal.own.len(), 1);
 }

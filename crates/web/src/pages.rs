@@ -1997,11 +1997,20 @@ pub async fn feed(State(st): State<AppState>, Path(token): Path<String>) -> Resp
                 include_done: false,
             })?;
             let today = r.time_zone()?.date_of(now);
+            // The holidays kept with the books, dated, from today to a year ahead (as
+            // `export calendar` gives them).
+            let dated = r.holiday_calendar()?.occurrences_between(
+                today,
+                today
+                    .checked_add_days(chrono::Days::new(365))
+                    .unwrap_or(today),
+            );
             Ok(write_calendar(&Calendar {
                 book: &book,
                 customers: &customers,
                 tasks: &tasks,
                 holidays: &[],
+                dated_holidays: &dated,
                 now,
                 today,
             }))

@@ -515,3 +515,33 @@ async fn without_a_feed_the_calendar_page_says_so_and_feed_urls_are_404() {
     let f = get_plain(&router, &format!("/feed/{}/solocrm.ics", "a".repeat(64))).await;
     assert_eq!(f.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_calendar_feed_carries_the_holidays_kept_with_the_books() {
+    let dir = tempfile::tempdir().expect("dir");
+    let feed = Arc::new(Feed::open(&dir.path().join("feed-token")).expect("feed"));
+    let books = books();
+    books
+        .write(|w| w.set_holiday_presets(&[solocrm_core::holiday::Preset::Cn]))
+        .expect("the cn calendar");
+    let router = app(books.clone(), config(false, Some(feed.clone())));
+    let url = format!("/feed/{}/solocrm.ics", feed.token());
+    let events = parse_feed(&get_plain(&router, &url).await.body);
+    // From 2026-06-15 a year ahead: 中秋节 falls on 2026-09-25, 春节 on 2027-02-06.
+    let uid = |key: &str, year: i32| {
+        events
+            .iter()
+            .find(|(uid, _)| uid.starts_with(&format!("holiday-{key}-{year}@")))
+            .map(|(_, summary)| summary.clone())
+    };
+    assert_eq!(
+        uid("mid_autumn", 2026).as_deref(),
+        Some("中秋节"),
+        "{events:?}"
+    );
+    assert!(uid("spring_festival", 2027).is_some(), "{events:?}");
+    assert!(
+        uid("spring_festival", 2026).is_none(),
+        "past holidays are left out: {events:?}"
+    );
+}

@@ -35,9 +35,10 @@ use serde::Serialize;
 use solocrm_core::automation::{
     Action, AutomationCursor, ConditionInput, EffectiveRule, Firing, Occurrence, Priority,
     RuleName, Span, Trigger, Window, add_business_days, birthday_windows, cadence_windows,
-    idle_windows, overdue_window, silence_windows,
+    holiday_windows, idle_windows, overdue_window, silence_windows,
 };
 use solocrm_core::ops::Reader;
+use solocrm_core::port::CustomerFilter;
 use solocrm_core::{
     BusinessZone, Channel, Crm, Customer, CustomerId, Direction, DomainEvent, Event, EventSeq,
     Facts, FreeText, Label, LifecycleStage, NewInteraction, NewTask, OpenQuery, PointsTiers,
@@ -510,6 +511,56 @@ fn plan_time(
     } else {
         Vec::new()
     };
+    // The books' holidays from the span's first day to as far ahead as a `holiday:N`
+    // rule looks, by key.
+    let holidays: HashMap<solocrm_core::Tag, Vec<(NaiveDate, solocrm_core::Label)>> = {
+        let ahead = timed
+            .iter()
+            .filter_map(|x| match x.rule.trigger() {
+                Trigger::Holiday { days } => Some(days),
+                _ => None,
+            })
+            .max();
+        let mut by_key: HashMap<solocrm_core::Tag, Vec<(NaiveDate, solocrm_core::Label)>> =
+            HashMap::new();
+        if let Some(ahead) = ahead {
+            let to = span
+                .to
+                .checked_add_days(chrono::Days::new(u64::from(ahead)))
+                .unwrap_or(span.to);
+            for o in r.holiday_calendar()?.occurrences_between(span.from, to) {
+                by_key.entry(o.key).or_default().push((o.date, o.name));
+            }
+        }
+        by_key
+    };
+    // "Tagged for" a holiday: a tag equal to its key. Each customer with such a tag
+    // and their holidays in that span, read through the tag filter, not every
+    // customer whole; keys in order, so a customer's holidays keep one order.
+    let mut tagged: std::collections::BTreeMap<CustomerId, Vec<&(NaiveDate, solocrm_core::Label)>> =
+        std::collections::BTreeMap::new();
+    let mut keys: Vec<&solocrm_core::Tag> = holidays.keys().collect();
+    keys.sort();
+    for key in keys {
+        let filter = CustomerFilter {
+            tag: Some(key.clone()),
+            ..CustomerFilter::default()
+        };
+        let mut after = None;
+        loop {
+            let page = r.tx().customers(&filter, after, PAGE)?;
+            let Some(last) = page.last() else {
+                break;
+            };
+            after = Some(last.id());
+            for c in &page {
+                tagged
+                    .entry(c.id())
+                    .or_default()
+                    .extend(holidays.get(key).into_iter().flatten());
+            }
+        }
+    }
     let tasks = if needs(|t| matches!(t, Trigger::TaskOverdue { .. })) {
         r.tasks(&TaskQuery {
             customer: None,
@@ -571,6 +622,26 @@ fn plan_time(
                         };
                         let why = format!("deal {} has not moved since {since}", d.id());
                         windows.push((d.customer(), w, why));
+                    }
+                }
+            }
+            Trigger::Holiday { days } => {
+                for (&customer, mine) in &tagged {
+                    let dates: Vec<NaiveDate> = mine.iter().map(|(d, _)| *d).collect();
+                    for w in holiday_windows(&dates, days, span) {
+                        let Occurrence::Holiday(on) = w.occurrence else {
+                            continue;
+                        };
+                        let names: Vec<&str> = mine
+                            .iter()
+                            .filter(|(d, _)| *d == on)
+                            .map(|(_, n)| n.as_str())
+                            .collect();
+                        let why = format!(
+                            "holiday {} on {on} in {days} days or fewer",
+                            names.join(", ")
+                        );
+                        windows.push((customer, w, why));
                     }
                 }
             }

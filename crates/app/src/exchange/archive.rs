@@ -94,6 +94,10 @@ pub struct Archive {
     /// The tiers of the points program, lowest threshold first.
     #[serde(default)]
     pub points_tiers: Vec<PointsTier>,
+    /// The holiday calendar kept with the books (chosen presets, own holidays by key);
+    /// left out of the document while it is empty.
+    #[serde(default, skip_serializing_if = "holidays_empty")]
+    pub holidays: solocrm_core::holiday::HolidayCalendar,
     /// The audit log.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
@@ -285,6 +289,7 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         segments: tx.segments()?,
         costs,
         points_tiers: tx.points_tiers()?,
+        holidays: tx.holiday_calendar()?,
         audit,
         events,
     })
@@ -574,9 +579,38 @@ impl Archive {
         if let Err(e) = solocrm_core::PointsTiers::new(self.points_tiers.clone()) {
             return Err(invalid("points_tiers".to_owned(), e.to_string()));
         }
+        self.check_holidays()?;
         ascending("audit", "id", self.audit.iter().map(|r| r.id.get()))?;
         ascending("events", "seq", self.events.iter().map(|r| r.seq))?;
         self.check_counters()
+    }
+
+    /// The holiday calendar: presets without repeats; own holidays by key, each key
+    /// once, each a fixed or lunar date.
+    fn check_holidays(&self) -> Result<(), ArchiveError> {
+        for (i, p) in self.holidays.presets.iter().enumerate() {
+            if self.holidays.presets[..i].contains(p) {
+                return Err(invalid(
+                    format!("holidays.presets[{i}]"),
+                    format!("the preset {} is there already", p.key()),
+                ));
+            }
+        }
+        for (i, h) in self.holidays.own.iter().enumerate() {
+            if i > 0 && self.holidays.own[i - 1].key >= h.key {
+                return Err(invalid(
+                    format!("holidays.own[{i}].key"),
+                    "own holidays must come by key, each key once",
+                ));
+            }
+            if !h.rule.is_storable() {
+                return Err(invalid(
+                    format!("holidays.own[{i}].rule"),
+                    "an own holiday is a fixed or a lunar date",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The id counters must be what the records give: one more than the largest id.
@@ -634,10 +668,15 @@ impl Archive {
             ("segments", self.segments.len()),
             ("costs", self.costs.len()),
             ("points tiers", self.points_tiers.len()),
+            ("own holidays", self.holidays.own.len()),
             ("audit entries", self.audit.len()),
             ("events", self.events.len()),
         ]
     }
+}
+
+fn holidays_empty(c: &solocrm_core::holiday::HolidayCalendar) -> bool {
+    c.presets.is_empty() && c.own.is_empty()
 }
 
 /// What `books` holds already, if anything: `3 customers`, `an event`, …
@@ -654,6 +693,9 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
     }
     if !tx.points_tiers()?.is_empty() {
         return Ok(Some("points tiers".to_owned()));
+    }
+    if tx.holiday_calendar()? != solocrm_core::holiday::HolidayCalendar::default() {
+        return Ok(Some("a holiday calendar".to_owned()));
     }
     Ok(None)
 }
@@ -729,6 +771,10 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
         for r in &archive.points_tiers {
             w.put_points_tier(r)?;
         }
+        for r in &archive.holidays.own {
+            w.put_holiday(r)?;
+        }
+        w.set_holiday_presets(&archive.holidays.presets)?;
         for r in &archive.audit {
             w.insert_audit(r)?;
         }
@@ -834,6 +880,22 @@ mod tests {
                     name: solocrm_core::Tag::parse("金卡").expect("a tier name"),
                     min_points: 1000,
                 })?;
+                // The holiday calendar: two presets and own holidays, lunar leap included.
+                w.set_holiday_presets(&[
+                    solocrm_core::holiday::Preset::Cn,
+                    solocrm_core::holiday::Preset::Western,
+                ])?;
+                w.put_holiday(solocrm_core::holiday::HolidayDef {
+                    key: solocrm_core::Tag::parse("店庆").expect("a key"),
+                    name: solocrm_core::Label::parse("店庆").expect("a name"),
+                    rule: solocrm_core::holiday::HolidayRule::fixed(6, 18).expect("a day"),
+                })?;
+                w.put_holiday(solocrm_core::holiday::HolidayDef {
+                    key: solocrm_core::Tag::parse("mum").expect("a key"),
+                    name: solocrm_core::Label::parse("妈妈生日").expect("a name"),
+                    rule: solocrm_core::holiday::HolidayRule::lunar(4, 28, true)
+                        .expect("a lunar day"),
+                })?;
                 // A purchase entered by mistake and voided: it travels with its marker.
                 let mistake = w.record_purchase(solocrm_core::NewPurchase {
                     customer: made.customers[1],
@@ -885,6 +947,8 @@ mod tests {
             proptest::prop_assert!(!archive.purchases.is_empty());
             proptest::prop_assert!(archive.purchases.iter().any(|p| p.is_void()));
             proptest::prop_assert_eq!(archive.audit.len(), 1);
+            proptest::prop_assert_eq!(archive.holidays.own.len(), 2);
+            proptest::prop_assert_eq!(archive.holidays.presets.len(), 2);
 
             let file = sqlite(&dir, "restored.db");
             import_archive(&file, &archive).expect("imported");

@@ -8,6 +8,10 @@
 //!   (`RRULE:FREQ=YEARLY;BYYEARDAY=60`).
 //! - **Holidays** given as fixed days (the care command's `--holiday NAME=MM-DD`),
 //!   yearly from this year, February 29 as above.
+//! - **Holidays kept with the books** (`solocrm holiday`: the chosen presets and the
+//!   founder's own, lunar ones included), one all-day event per occurrence from today
+//!   to a year ahead, since a lunar holiday has no yearly Gregorian rule. Their UID is
+//!   the holiday's key and year (`holiday-spring_festival-2026@…`).
 //! - **Open tasks** (follow-ups and the rest) on the day they are due; a recurring
 //!   task on its current occurrence.
 //!
@@ -33,6 +37,8 @@ pub struct Calendar<'a> {
     pub tasks: &'a [Task],
     /// The fixed-day holidays.
     pub holidays: &'a [Holiday],
+    /// Dated holidays (from the calendar kept with the books), one event each.
+    pub dated_holidays: &'a [solocrm_core::holiday::HolidayOccurrence],
     /// When the export is made (`DTSTAMP`).
     pub now: DateTime<Utc>,
     /// Today in the business time zone: holidays repeat from this year.
@@ -111,6 +117,19 @@ pub fn write_calendar(cal: &Calendar<'_>) -> String {
         doc.line("TRANSP:TRANSPARENT");
         doc.line("END:VEVENT");
     }
+    for o in cal.dated_holidays {
+        doc.line("BEGIN:VEVENT");
+        doc.line(&uid(
+            &format!("holiday-{}-{}", o.key.as_str(), o.date.year()),
+            cal.book,
+        ));
+        doc.line(&stamp);
+        doc.line(&format!("DTSTART;VALUE=DATE:{}", o.date.format("%Y%m%d")));
+        doc.text("SUMMARY", o.name.as_str());
+        doc.text("CATEGORIES", "holiday");
+        doc.line("TRANSP:TRANSPARENT");
+        doc.line("END:VEVENT");
+    }
     for t in cal.tasks.iter().filter(|t| !t.is_done()) {
         let customer = t.customer().map(|id| names.get(&id).copied());
         // A task about a customer who is erased (or unknown) is not shown.
@@ -161,5 +180,43 @@ mod tests {
                 "{year}"
             );
         }
+    }
+
+    #[test]
+    fn stored_holidays_are_dated_events_with_uids_by_key_and_year() {
+        use solocrm_core::holiday::{HolidayCalendar, Preset};
+        let cn = HolidayCalendar {
+            presets: vec![Preset::Cn],
+            own: vec![],
+        };
+        let from = NaiveDate::from_ymd_opt(2026, 1, 1).expect("a day");
+        let to = NaiveDate::from_ymd_opt(2026, 12, 31).expect("a day");
+        let dated = cn.occurrences_between(from, to);
+        let now = DateTime::from_timestamp(1_767_225_600, 0).expect("an instant");
+        let ics = write_calendar(&Calendar {
+            book: "b1",
+            customers: &[],
+            tasks: &[],
+            holidays: &[],
+            dated_holidays: &dated,
+            now,
+            today: from,
+        });
+        assert!(ics.contains("UID:holiday-spring_festival-2026@b1.solocrm\r\n"));
+        assert!(ics.contains("DTSTART;VALUE=DATE:20260217\r\nSUMMARY:春节\r\n"));
+        assert!(ics.contains("UID:holiday-mid_autumn-2026@b1.solocrm\r\n"));
+        assert!(ics.contains("DTSTART;VALUE=DATE:20260925\r\n"));
+        assert_eq!(ics.matches("BEGIN:VEVENT").count(), dated.len());
+        // The same export twice is the same text: the UIDs are stable.
+        let again = write_calendar(&Calendar {
+            book: "b1",
+            customers: &[],
+            tasks: &[],
+            holidays: &[],
+            dated_holidays: &dated,
+            now,
+            today: from,
+        });
+        assert_eq!(ics, again);
     }
 }

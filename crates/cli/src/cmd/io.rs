@@ -151,20 +151,29 @@ fn vcards(store: &Books) -> Result<String> {
 /// The care calendar, read in one snapshot.
 fn calendar(ctx: &Ctx, store: &Books, holidays: &[Holiday]) -> Result<String> {
     let book = store.book_id()?;
-    let (customers, tasks) = store.read(|r| {
+    let (customers, tasks, stored) = store.read(|r| {
         let customers = r.all_customers()?;
         let tasks = r.tx().tasks(&TaskQuery {
             customer: None,
             due_until: None,
             include_done: false,
         })?;
-        Ok((customers, tasks))
+        Ok((customers, tasks, r.holiday_calendar()?))
     })?;
+    // The holidays kept with the books, dated, from today to a year ahead.
+    let today = ctx.today();
+    let dated = stored.occurrences_between(
+        today,
+        today
+            .checked_add_days(chrono::Days::new(365))
+            .unwrap_or(today),
+    );
     Ok(write_calendar(&Calendar {
         book: &book,
         customers: &customers,
         tasks: &tasks,
         holidays,
+        dated_holidays: &dated,
         now: ctx.now,
         today: ctx.today(),
     }))

@@ -7,6 +7,7 @@ mod consent;
 mod cost;
 mod customer;
 mod deal;
+mod holiday;
 mod import;
 mod interaction;
 mod io;
@@ -334,6 +335,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Deal(c) => deal::run(&mut ctx, c)?,
         Command::Task(c) => task::run(&mut ctx, c)?,
         Command::Points(c) => points::run(&mut ctx, c)?,
+        Command::Holiday(c) => holiday::run(&mut ctx, c)?,
         Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {

@@ -212,7 +212,8 @@ impl EventTrigger {
 /// contact, after their creation), `no_contact:IDEAL:MAX` (a stay-in-touch cadence:
 /// once at the ideal interval and once more, with a high priority, at the maximum;
 /// see [`cadence_windows`]), `deal_idle:N` (an open deal N days after its last
-/// move), `task_overdue:N` (an open task N days after its due date).
+/// move), `task_overdue:N` (an open task N days after its due date), `holiday:N` (N
+/// days before a holiday of the books' calendar, for customers tagged with its key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum Trigger {
@@ -238,6 +239,13 @@ pub enum Trigger {
     /// An open task is `days` days past its due date.
     TaskOverdue {
         /// How many days late.
+        days: u32,
+    },
+    /// A holiday of the books' calendar in `days` days (0: on the day), for the
+    /// customers tagged for it: with a tag equal to the holiday's key
+    /// (`spring_festival`, or an own holiday's key).
+    Holiday {
+        /// How many days before.
         days: u32,
     },
 }
@@ -296,13 +304,14 @@ impl Trigger {
                 "no_contact" => (Trigger::NoContact { days, max: None }, 1),
                 "deal_idle" => (Trigger::DealIdle { days }, 1),
                 "task_overdue" => (Trigger::TaskOverdue { days }, 1),
+                "holiday" => (Trigger::Holiday { days }, 0),
                 _ => {
                     return Err(invalid(
-                        "a time trigger is birthday:N, no_contact:N, deal_idle:N or task_overdue:N",
+                        "a time trigger is birthday:N, no_contact:N, deal_idle:N, task_overdue:N or holiday:N",
                     ));
                 }
             };
-            let max = if matches!(trigger, Trigger::Birthday { .. }) {
+            let max = if matches!(trigger, Trigger::Birthday { .. } | Trigger::Holiday { .. }) {
                 300
             } else {
                 MAX_DAYS
@@ -320,7 +329,7 @@ impl Trigger {
         EventTrigger::parse(s).map(Trigger::Event).map_err(|_| {
             invalid(&format!(
                 "expected one of {}, or birthday:N, no_contact:N, no_contact:IDEAL:MAX, \
-                 deal_idle:N, task_overdue:N",
+                 deal_idle:N, task_overdue:N, holiday:N",
                 EventTrigger::NAMES
             ))
         })
@@ -344,6 +353,7 @@ impl fmt::Display for Trigger {
             } => write!(f, "no_contact:{days}:{max}"),
             Trigger::DealIdle { days } => write!(f, "deal_idle:{days}"),
             Trigger::TaskOverdue { days } => write!(f, "task_overdue:{days}"),
+            Trigger::Holiday { days } => write!(f, "holiday:{days}"),
         }
     }
 }
@@ -677,8 +687,10 @@ pub struct EffectiveRule {
 /// | `birthday-care` | `birthday:3` | | birthday greeting, 0 (kind birthday) |
 /// | `stay-in-touch` | `no_contact:90` | not churned, not erased | get in touch, 5 |
 /// | `won-deal-check-in` | `deal_won` | | after-sales check-in, 10 (two weeks) |
+/// | `holiday-care` | `holiday:7` | | holiday greeting, 0 (kind holiday) |
 ///
-/// The holiday rule of issue 16 is not built in: the books hold no holiday calendar.
+/// `holiday-care` fires only for customers tagged with a holiday's key (see
+/// [`Trigger::Holiday`]), so it does nothing until someone is tagged.
 pub fn builtin_rules() -> Vec<Rule> {
     fn task(title: &str, kind: TaskKind, due_in: u32, priority: Priority) -> Action {
         Action::Task(CreateTask {
@@ -697,7 +709,7 @@ pub fn builtin_rules() -> Vec<Rule> {
         }
     }
     use Priority::{High, Normal};
-    use TaskKind::{Birthday, FollowUp};
+    use TaskKind::{Birthday, FollowUp, Holiday};
     vec![
         rule(
             "detractor-follow-up",
@@ -743,6 +755,12 @@ pub fn builtin_rules() -> Vec<Rule> {
             Trigger::Event(EventTrigger::DealWon),
             None,
             task("After-sales check-in with {name}", FollowUp, 10, Normal),
+        ),
+        rule(
+            "holiday-care",
+            Trigger::Holiday { days: 7 },
+            None,
+            task("Holiday greeting for {name}", Holiday, 0, Normal),
         ),
     ]
 }
@@ -802,12 +820,15 @@ pub enum Occurrence {
     DealIdle(DealId, NaiveDate),
     /// This task's occurrence (0 for a one-off task).
     TaskOverdue(TaskId, u32),
+    /// The holidays on this day: a customer tagged for two holidays of one day is
+    /// greeted once.
+    Holiday(NaiveDate),
 }
 
 impl Occurrence {
     /// The stored key: `event:42`, `birthday:2026`, `silence:2026-01-05`,
     /// `silence_max:2026-01-05`,
-    /// `deal_idle:7:2026-01-05`, `task_overdue:9:0`.
+    /// `deal_idle:7:2026-01-05`, `task_overdue:9:0`, `holiday:2026-02-17`.
     pub fn key(&self) -> String {
         match self {
             Occurrence::Event(seq) => format!("event:{seq}"),
@@ -816,6 +837,7 @@ impl Occurrence {
             Occurrence::SilenceMax(day) => format!("silence_max:{day}"),
             Occurrence::DealIdle(deal, day) => format!("deal_idle:{}:{day}", deal.get()),
             Occurrence::TaskOverdue(task, n) => format!("task_overdue:{}:{n}", task.get()),
+            Occurrence::Holiday(day) => format!("holiday:{day}"),
         }
     }
 
@@ -840,6 +862,7 @@ impl Occurrence {
             ("birthday", None) => Occurrence::Birthday(a.parse().map_err(|_| bad())?),
             ("silence", None) => Occurrence::Silence(day(a)?),
             ("silence_max", None) => Occurrence::SilenceMax(day(a)?),
+            ("holiday", None) => Occurrence::Holiday(day(a)?),
             ("deal_idle", Some(b)) => Occurrence::DealIdle(DealId::new(num(a)?), day(b)?),
             ("task_overdue", Some(b)) => {
                 Occurrence::TaskOverdue(TaskId::new(num(a)?), b.parse().map_err(|_| bad())?)
@@ -994,6 +1017,39 @@ pub fn birthday_windows(birthday: NaiveDate, days: u32, span: Span) -> Vec<Windo
             let day = anniversary_in(birthday.month(), birthday.day(), year)?;
             Some(Window {
                 occurrence: Occurrence::Birthday(year),
+                first: minus_days(day, days)?,
+                last: Some(day),
+            })
+        })
+        .filter(|w| w.fires_on(span).is_some())
+        .collect()
+}
+
+/// The windows of a `holiday:days` trigger for a customer tagged for holidays on the
+/// days `dates` (any order, repeats allowed): the `days` days before each and the day
+/// itself, one occurrence per day.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use solocrm_core::automation::{Occurrence, Span, holiday_windows};
+/// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+/// let span = Span { from: d("2026-02-10"), to: d("2026-02-10") };
+/// // 春节 2026 is February 17: seven days before, the window opens on the 10th.
+/// let w = holiday_windows(&[d("2026-02-17")], 7, span);
+/// assert_eq!(w.len(), 1);
+/// assert_eq!(w[0].occurrence, Occurrence::Holiday(d("2026-02-17")));
+/// assert_eq!(w[0].fires_on(span), Some(d("2026-02-10")));
+/// assert!(holiday_windows(&[d("2026-02-18")], 7, span).is_empty());
+/// ```
+pub fn holiday_windows(dates: &[NaiveDate], days: u32, span: Span) -> Vec<Window> {
+    let mut dates = dates.to_vec();
+    dates.sort_unstable();
+    dates.dedup();
+    dates
+        .into_iter()
+        .filter_map(|day| {
+            Some(Window {
+                occurrence: Occurrence::Holiday(day),
                 first: minus_days(day, days)?,
                 last: Some(day),
             })
@@ -1187,9 +1243,12 @@ mod tests {
             "no_contact:30:45",
             "deal_idle:14",
             "task_overdue:1",
+            "holiday:7",
+            "holiday:0",
         ] {
             assert_eq!(Trigger::parse(t).unwrap().to_string(), t);
         }
+        assert!(Trigger::parse("holiday:301").is_err());
         assert_eq!(
             Trigger::parse("no-contact: 30 : 45").unwrap(),
             Trigger::NoContact {
@@ -1248,7 +1307,8 @@ mod tests {
                 "first-purchase-thanks",
                 "birthday-care",
                 "stay-in-touch",
-                "won-deal-check-in"
+                "won-deal-check-in",
+                "holiday-care"
             ]
         );
         for r in builtin_rules() {
@@ -1271,7 +1331,7 @@ mod tests {
             rule: None,
         };
         let rules = effective_rules(&[off]);
-        assert_eq!(rules.len(), 7);
+        assert_eq!(rules.len(), 8);
         for r in &rules {
             assert_eq!(r.enabled, r.rule.name().as_str() != "stay-in-touch");
         }
@@ -1286,6 +1346,7 @@ mod tests {
             Occurrence::SilenceMax(d(2026, 1, 5)),
             Occurrence::DealIdle(DealId::new(7), d(2026, 1, 5)),
             Occurrence::TaskOverdue(TaskId::new(9), 0),
+            Occurrence::Holiday(d(2026, 2, 17)),
         ] {
             assert_eq!(Occurrence::parse_key(&o.key()).unwrap(), o);
         }

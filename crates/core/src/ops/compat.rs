@@ -264,6 +264,28 @@ impl Store for Crm {
         self.write(|w| w.remove_points_tier(name))
     }
 
+    fn holiday_calendar(&self) -> StoreResult<crate::holiday::HolidayCalendar> {
+        self.read(|r| r.holiday_calendar())
+    }
+
+    fn put_holiday(
+        &self,
+        holiday: crate::holiday::HolidayDef,
+    ) -> StoreResult<crate::holiday::HolidayCalendar> {
+        self.write(|w| w.put_holiday(holiday.clone()))
+    }
+
+    fn remove_holiday(&self, key: &Tag) -> StoreResult<crate::holiday::HolidayCalendar> {
+        self.write(|w| w.remove_holiday(key))
+    }
+
+    fn set_holiday_presets(
+        &self,
+        presets: &[crate::holiday::Preset],
+    ) -> StoreResult<crate::holiday::HolidayCalendar> {
+        self.write(|w| w.set_holiday_presets(presets))
+    }
+
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
         self.read(|r| r.points_balance(customer))
     }

@@ -794,4 +794,9 @@ impl ReadTx for AsOf<'_> {
     fn automation_cursor(&self) -> StoreResult<crate::automation::AutomationCursor> {
         self.inner.automation_cursor()
     }
+
+    fn holiday_calendar(&self) -> StoreResult<crate::holiday::HolidayCalendar> {
+        // A setting, not history: today's calendar applies to any date.
+        self.inner.holiday_calendar()
+    }
 }

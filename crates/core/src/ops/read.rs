@@ -401,6 +401,15 @@ impl<'t> Reader<'t> {
         PointsTiers::new(self.tx.points_tiers()?).map_err(StoreError::backend)
     }
 
+    /// The book's holiday calendar: chosen presets and the founder's own holidays.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn holiday_calendar(&self) -> StoreResult<crate::holiday::HolidayCalendar> {
+        self.tx.holiday_calendar()
+    }
+
     /// A customer's tier under `tiers`, by their lifetime points
     /// ([`lifetime_points`](crate::lifetime_points)); `None` below the lowest tier.
     ///

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::{Crm, Reader, Writer};
-use crate::care::{CareConfig, CareCustomer, CareItem, care_due};
+use crate::care::{CareConfig, CareCustomer, CareItem, care_due_with_calendar};
 use crate::ids::CustomerId;
 use crate::lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason};
 use crate::metrics::{MetricError, MetricsReport, Period, ReportConfig, ReportData};
@@ -199,7 +199,8 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    /// Runs [`care_due`] over the books: every customer (erased ones skipped), their
+    /// Runs [`care_due`](crate::care::care_due) over the books, with the holiday
+    /// calendar kept with them: every customer (erased ones skipped), their
     /// last contact (latest interaction or purchase at or before `as_of`), and the open
     /// tasks due by the end of the window.
     ///
@@ -252,11 +253,14 @@ impl Reader<'_> {
             due_until: Some(end),
             include_done: false,
         })?;
-        Ok(care_due(
+        // The holidays kept with the books come on top of the config's fixed days.
+        let calendar = self.holiday_calendar()?;
+        Ok(care_due_with_calendar(
             today,
             zone,
             horizon_days,
             config,
+            &calendar,
             &customers,
             &tasks,
         ))

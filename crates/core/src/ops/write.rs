@@ -970,6 +970,66 @@ impl Writer<'_> {
         })
     }
 
+    /// Adds one of the founder's own holidays, or replaces the one with its key.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] unless the rule is a fixed or lunar date
+    /// ([`HolidayRule::is_storable`](crate::holiday::HolidayRule::is_storable)).
+    pub fn put_holiday(
+        &mut self,
+        holiday: crate::holiday::HolidayDef,
+    ) -> StoreResult<crate::holiday::HolidayCalendar> {
+        if !holiday.rule.is_storable() {
+            return Err(StoreError::Validation(crate::ValidationError::Config(
+                "an own holiday is a fixed date (MM-DD) or a lunar date (M-D)".to_owned(),
+            )));
+        }
+        self.atomic(|w| {
+            w.tx.put_holiday(&holiday)?;
+            w.tx.holiday_calendar()
+        })
+    }
+
+    /// Removes one of the founder's own holidays.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is none by that key.
+    pub fn remove_holiday(&mut self, key: &Tag) -> StoreResult<crate::holiday::HolidayCalendar> {
+        self.atomic(|w| {
+            if !w.tx.delete_holiday(key)? {
+                return Err(StoreError::NotFound {
+                    entity: Entity::Holiday,
+                    key: key.to_string(),
+                });
+            }
+            w.tx.holiday_calendar()
+        })
+    }
+
+    /// Chooses the preset calendars, in this order; repeats are dropped (the first
+    /// kept).
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn set_holiday_presets(
+        &mut self,
+        presets: &[crate::holiday::Preset],
+    ) -> StoreResult<crate::holiday::HolidayCalendar> {
+        let mut unique: Vec<crate::holiday::Preset> = Vec::new();
+        for p in presets {
+            if !unique.contains(p) {
+                unique.push(*p);
+            }
+        }
+        self.atomic(|w| {
+            w.tx.set_holiday_presets(&unique)?;
+            w.tx.holiday_calendar()
+        })
+    }
+
     /// Removes a tier of the points program.
     ///
     /// # Errors

@@ -21,6 +21,7 @@ pub(crate) mod activity;
 mod automation;
 pub(crate) mod customers;
 mod events;
+mod holidays;
 mod ledger;
 pub(crate) mod loyalty;
 pub(crate) mod pipeline;

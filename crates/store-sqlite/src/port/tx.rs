@@ -404,6 +404,10 @@ impl<'c> ReadTx for Tx<'c> {
     fn automation_cursor(&self) -> StoreResult<AutomationCursor> {
         self.run(automation::cursor)
     }
+
+    fn holiday_calendar(&self) -> StoreResult<solocrm_core::holiday::HolidayCalendar> {
+        self.run(super::holidays::holiday_calendar)
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -724,6 +728,21 @@ impl<'c> WriteTx for Tx<'c> {
 
     fn set_automation_cursor(&mut self, cursor: &AutomationCursor) -> StoreResult<()> {
         self.run(|c| automation::set_cursor(c, cursor))
+    }
+
+    fn put_holiday(&mut self, holiday: &solocrm_core::holiday::HolidayDef) -> StoreResult<()> {
+        self.run(|c| super::holidays::put_holiday(c, holiday))
+    }
+
+    fn delete_holiday(&mut self, key: &solocrm_core::Tag) -> StoreResult<bool> {
+        self.run(|c| super::holidays::delete_holiday(c, key))
+    }
+
+    fn set_holiday_presets(
+        &mut self,
+        presets: &[solocrm_core::holiday::Preset],
+    ) -> StoreResult<()> {
+        self.run(|c| super::holidays::set_holiday_presets(c, presets))
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {

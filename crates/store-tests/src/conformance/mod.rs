@@ -25,7 +25,8 @@
 //! and surveys), [`purchases`], [`batch`] (bulk purchases), [`import`], [`purchase_log`], [`refunds`],
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
 //! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
-//! tiers, tier and consent segments), [`segments`], [`privacy`] (erasure, export, audit),
+//! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
+//! [`segments`], [`privacy`] (erasure, export, audit),
 //! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
 
@@ -35,6 +36,7 @@ pub mod activity;
 pub mod batch;
 pub mod customers;
 pub mod general;
+pub mod holidays;
 pub mod import;
 pub mod ledger;
 pub mod lifecycle;
@@ -279,6 +281,10 @@ macro_rules! __store_conformance_list {
                 points_tiers_are_stored_moved_and_removed,
                 tier_and_consent_segments_select_the_right_customers,
             }
+            holidays {
+                holidays_are_stored_replaced_and_removed,
+                a_stored_calendar_lists_its_holidays,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -395,6 +401,7 @@ mod tests {
             ("batch", include_str!("batch.rs")),
             ("customers", include_str!("customers.rs")),
             ("general", include_str!("general.rs")),
+            ("holidays", include_str!("holidays.rs")),
             ("import", include_str!("import.rs")),
             ("ledger", include_str!("ledger.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),
