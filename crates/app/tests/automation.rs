@@ -17,9 +17,9 @@ use solocrm_core::automation::{
 use solocrm_core::port::{ReadTx, Storage, WriteTx};
 use solocrm_core::{
     BusinessZone, Channel, Crm, Currency, CustomerData, CustomerId, DealStage, Direction, FreeText,
-    Label, LifecycleStage, Money, NewCustomer, NewDeal, NewInteraction, NewPurchase,
-    NewServiceRequest, NewSurveyResponse, PersonName, RequestKind, StageReason, StoreError,
-    StoreResult, SurveyKind, SurveyScore, Tag, Task, TaskKind, TaskQuery,
+    Label, LifecyclePolicy, LifecycleStage, Money, NewCustomer, NewDeal, NewInteraction,
+    NewPurchase, NewServiceRequest, NewSurveyResponse, PersonName, RequestKind, StageReason,
+    StoreError, StoreResult, SurveyKind, SurveyScore, Tag, Task, TaskKind, TaskQuery,
 };
 use solocrm_store_memory::MemoryStore;
 use solocrm_store_sqlite::SqliteStore;
@@ -895,6 +895,114 @@ proptest! {
         let fa: Vec<_> = firings(&daily).into_iter().map(|f| (f.rule, f.customer, f.occurrence, f.day)).collect();
         let fb: Vec<_> = firings(&once).into_iter().map(|f| (f.rule, f.customer, f.occurrence, f.day)).collect();
         prop_assert_eq!(fa, fb);
+    }
+}
+
+/// Every store of [`stores`], with the default lifecycle policy, as the books have it.
+fn stores_with_lifecycle() -> Vec<(&'static str, Crm)> {
+    stores()
+        .into_iter()
+        .map(|(kind, crm)| (kind, crm.with_lifecycle(Some(LifecyclePolicy::default()))))
+        .collect()
+}
+
+/// 王芳, active since 2025-01-01, bought on 1 May and 1 June 2025 (a 31-day gap, so
+/// she is overdue after max(30, 2 × 31) = 62 days: at risk from 2 August, churned a
+/// year after her last purchase).
+fn wang_fang(crm: &Crm) -> CustomerId {
+    let who = person(crm, "王芳", day(2025, 1, 1), LifecycleStage::Active);
+    for on in [day(2025, 5, 1), day(2025, 6, 1)] {
+        crm.write(|w| w.record_purchase(NewPurchase::new(who, local(on, 9), eur(5000))))
+            .expect("a purchase");
+    }
+    who
+}
+
+/// (from, to, day in Shanghai, reason) of a customer's stage changes.
+fn stage_days(
+    crm: &Crm,
+    who: CustomerId,
+) -> Vec<(LifecycleStage, LifecycleStage, NaiveDate, StageReason)> {
+    crm.read(|r| r.stage_history(who))
+        .expect("a history")
+        .into_iter()
+        .map(|h| (h.from, h.to, zone().date_of(h.at), h.reason))
+        .collect()
+}
+
+#[test]
+fn the_runner_moves_silent_customers_along_the_lifecycle_dated_when_due() {
+    for (kind, crm) in stores_with_lifecycle() {
+        let who = wang_fang(&crm);
+        let first = run(&crm, at_ten(day(2025, 6, 10))).expect("the first run");
+        assert!(first.moved.is_empty(), "{kind}: nobody is due in June");
+        let before = stage_days(&crm, who);
+
+        let later = run(&crm, at_ten(day(2025, 9, 1))).expect("a run in September");
+        assert_eq!(later.moved.len(), 1, "{kind}: {later:?}");
+        assert_eq!(later.moved[0].customer, who, "{kind}");
+        assert!(later.not_moved.is_empty(), "{kind}: {later:?}");
+        let after = stage_days(&crm, who);
+        assert_eq!(after.len(), before.len() + 1, "{kind}: {after:?}");
+        let (from, to, on, reason) = after.last().cloned().expect("the new change");
+        assert_eq!(
+            (from, to),
+            (LifecycleStage::Active, LifecycleStage::AtRisk),
+            "{kind}"
+        );
+        assert!(
+            on > day(2025, 6, 10) && on < day(2025, 9, 1),
+            "{kind}: the move is dated when it became due, not at the run: {on}"
+        );
+        assert!(
+            matches!(reason, StageReason::Rule { .. }),
+            "{kind}: {reason:?}"
+        );
+        // The move is news for the event rules of the same run.
+        assert!(
+            later
+                .fired
+                .iter()
+                .any(|f| f.planned.rule.to_string() == "at-risk-win-back"
+                    && f.planned.customer == who),
+            "{kind}: the win-back rule fires on the catch-up's move: {later:?}"
+        );
+
+        let again = run(&crm, at_ten(day(2025, 9, 1))).expect("a rerun");
+        assert!(
+            again.moved.is_empty() && again.fired.is_empty(),
+            "{kind}: {again:?}"
+        );
+        assert_eq!(stage_days(&crm, who), after, "{kind}: a rerun moves no one");
+    }
+}
+
+#[test]
+fn daily_runs_move_the_lifecycle_as_one_run_at_the_end_does() {
+    for (kind, daily) in stores_with_lifecycle() {
+        let (_, once) = stores_with_lifecycle()
+            .into_iter()
+            .find(|(k, _)| *k == kind)
+            .expect("the same kind of store");
+        let who = wang_fang(&daily);
+        assert_eq!(wang_fang(&once), who, "{kind}");
+        let start = day(2025, 6, 10);
+        let end = day(2026, 7, 1);
+        run(&daily, at_ten(start)).expect("the first run");
+        run(&once, at_ten(start)).expect("the first run");
+        let mut d = start;
+        while d < end {
+            d = d.succ_opt().expect("a next day");
+            run(&daily, at_ten(d)).expect("a daily run");
+        }
+        run(&once, at_ten(end)).expect("one run at the end");
+        let moves = stage_days(&daily, who);
+        assert_eq!(moves, stage_days(&once, who), "{kind}");
+        let path: Vec<_> = moves.iter().map(|m| m.1).collect();
+        assert!(
+            path.ends_with(&[LifecycleStage::AtRisk, LifecycleStage::Churned]),
+            "{kind}: silent for a year, she is churned: {moves:?}"
+        );
     }
 }
 

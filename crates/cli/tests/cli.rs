@@ -343,10 +343,14 @@ fn stages_move_by_hand_and_by_policy() {
     assert_eq!(stage(cy), "churned");
     env.ok(&["purchase", "add", cy, "30", "--at", "2025-09-01"]);
     assert_eq!(stage(cy), "won_back");
+    // A year's silence passed the overdue mark (180 days after a single purchase)
+    // first: the catch-up records the at-risk step when it arose, as daily
+    // reassessments would have.
     assert_eq!(
         to(&history(cy)),
         [
             "new 2024-06-01 first_purchase",
+            "at_risk 2024-11-29 overdue",
             "churned 2025-06-02 silent",
             "won_back 2025-09-01 purchase_after_churn",
         ]

@@ -275,12 +275,29 @@ impl LifecyclePolicy {
 
     /// The move the policy suggests, or `None` when the customer is where they belong
     /// (or has not bought yet, or the target cannot be reached through the table).
+    ///
+    /// The path is the shortest the stage table allows, except that a customer found
+    /// silent long enough to churn goes through `at_risk` first when the table allows
+    /// it and the policy makes them overdue before it churns them: the silence passed
+    /// the overdue mark first, so a catch-up records what daily reassessments would.
     pub fn suggest(&self, behaviour: &Behaviour<'_>, as_of: NaiveDate) -> Option<Suggestion> {
         let assessment = self.assess(behaviour, as_of)?;
         if assessment.target == behaviour.stage {
             return None;
         }
-        let path = behaviour.stage.path_to(assessment.target)?;
+        let mut path = behaviour.stage.path_to(assessment.target)?;
+        // A silence long enough to churn was long enough to be overdue first: a
+        // customer who could be at risk passes through it, as reassessing every day
+        // would have moved them (each step is dated when it arose).
+        let (at_risk, churned) = (LifecycleStage::AtRisk, LifecycleStage::Churned);
+        if assessment.rule == PolicyRule::Silent
+            && path == [churned]
+            && behaviour.stage.can_move_to(at_risk)
+            && at_risk.can_move_to(churned)
+            && assessment.evidence.overdue_after_days < i64::from(self.churn_after_days)
+        {
+            path = vec![at_risk, churned];
+        }
         Some(Suggestion {
             from: behaviour.stage,
             assessment,

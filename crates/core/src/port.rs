@@ -242,6 +242,24 @@ pub trait ReadTx {
         }))
     }
 
+    /// The stage of every customer who is not erased, by ascending id: what a
+    /// reassessment of the whole book reads, without reading each customer whole. The
+    /// default pages through the whole customers; a backend answers it from two
+    /// columns.
+    fn customer_stages(&self) -> StoreResult<Vec<(CustomerId, LifecycleStage)>> {
+        let filter = CustomerFilter::default();
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.customers(&filter, after, 1000)?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            after = Some(last.id());
+            out.extend(page.iter().map(|c| (c.id(), c.stage())));
+        }
+    }
+
     /// The creation instant and birthday of every customer who is not erased, by
     /// ascending id: what the time rules of automation read. The default pages
     /// through the whole customers; a backend answers it from three columns.

@@ -117,6 +117,24 @@ pub(crate) fn stage_of(c: &mut Conn, t: i64, id: CustomerId) -> Res<Option<Custo
     .transpose()
 }
 
+/// The stage of every customer of the tenant who is not erased, by id (see
+/// [`solocrm_core::port::ReadTx::customer_stages`]).
+pub(crate) fn stages(c: &mut Conn, t: i64) -> Res<Vec<(CustomerId, LifecycleStage)>> {
+    c.query(
+        "SELECT id, stage FROM customers WHERE tenant_id = $1 AND erased_at IS NULL ORDER BY id",
+        &[&t],
+    )?
+    .iter()
+    .map(|row| {
+        let c = Cols::new(row, "customers");
+        Ok((
+            c.id(0, CustomerId::new)?,
+            c.parse(1, LifecycleStage::parse)?,
+        ))
+    })
+    .collect()
+}
+
 /// Sets the stage column of a customer's row, nothing else.
 pub(crate) fn set_stage(c: &mut Conn, t: i64, id: CustomerId, stage: LifecycleStage) -> Res<()> {
     let n = c.execute(

@@ -486,6 +486,10 @@ impl ReadTx for Tx<'_> {
     fn firings(&self) -> StoreResult<Vec<am::Firing>> {
         self.run(crate::rules::firings)
     }
+    fn customer_stages(&self) -> StoreResult<Vec<(CustomerId, LifecycleStage)>> {
+        self.run(rec::stages)
+    }
+
     fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
         self.run(crate::rules::customer_dates)
     }

@@ -53,6 +53,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         name: "the_time_rules_light_reads_answer_from_the_records",
         run: the_time_rules_light_reads_answer_from_the_records,
     },
+    AutomationCheck {
+        name: "the_stages_read_answers_from_the_records",
+        run: the_stages_read_answers_from_the_records,
+    },
 ];
 
 /// Expands to one `#[test]` per check of [`AUTOMATION_CHECKS`], each on a fresh store
@@ -532,5 +536,44 @@ pub fn the_time_rules_light_reads_answer_from_the_records(crm: &Crm) {
     assert_eq!(
         crm.read(|r| r.contact_times(early, early)).expect(step),
         vec![]
+    );
+}
+
+/// [`ReadTx::customer_stages`](solocrm_core::port::ReadTx::customer_stages), what the
+/// runner's lifecycle catch-up reads: every customer who is not erased, by id, with
+/// the stage their last change left them in — the same as reading them whole.
+pub fn the_stages_read_answers_from_the_records(crm: &Crm) {
+    use solocrm_core::{LifecycleStage, StageReason};
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let zhang = customer(crm, "张伟");
+    let chen = customer(crm, "陈静");
+    for (who, to, day) in [
+        (wang, LifecycleStage::Lead, 2),
+        (wang, LifecycleStage::New, 3),
+        (li, LifecycleStage::Lead, 2),
+        (chen, LifecycleStage::Lead, 4),
+    ] {
+        crm.write(|w| w.change_stage(who, to, at(day), StageReason::manual()))
+            .expect(step);
+    }
+    crm.write(|w| w.erase_customer(chen, at(6))).expect(step);
+    let stages = crm.read(|r| r.tx().customer_stages()).expect(step);
+    let whole: Vec<(CustomerId, LifecycleStage)> = crm
+        .read(|r| r.all_customers())
+        .expect(step)
+        .iter()
+        .filter(|c| !c.is_erased())
+        .map(|c| (c.id(), c.stage()))
+        .collect();
+    assert_eq!(stages, whole);
+    assert_eq!(
+        stages,
+        vec![
+            (wang, LifecycleStage::New),
+            (li, LifecycleStage::Lead),
+            (zhang, LifecycleStage::Prospect),
+        ]
     );
 }

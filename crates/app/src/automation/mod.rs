@@ -41,8 +41,9 @@ use solocrm_core::ops::Reader;
 use solocrm_core::port::CustomerFilter;
 use solocrm_core::{
     BusinessZone, Channel, Crm, Customer, CustomerId, Direction, DomainEvent, Event, EventSeq,
-    Facts, FreeText, Label, LifecycleStage, NewInteraction, NewTask, OpenQuery, PointsTiers,
-    Predicate, PurchaseSummary, StageReason, StoreError, StoreResult, TaskId, TaskQuery,
+    Facts, FreeText, Label, LifecyclePolicy, LifecycleStage, NewInteraction, NewTask, OpenQuery,
+    PointsTiers, Predicate, PurchaseSummary, StageChange, StageReason, StoreError, StoreResult,
+    TaskId, TaskQuery,
 };
 
 /// How many rounds of events one run reads: the outbox as it was, then the events
@@ -94,8 +95,34 @@ pub struct RunReport {
     pub already: usize,
     /// How many outbox events it read.
     pub events: u64,
+    /// The customers whose stage the lifecycle's catch-up moved (see [`run`]).
+    pub moved: Vec<Moved>,
+    /// The moves the catch-up found but could not make (the customer changed
+    /// meanwhile), and why.
+    pub not_moved: Vec<NotMoved>,
     /// The cursor after the run.
     pub cursor: AutomationCursor,
+}
+
+/// A customer a run moved along the lifecycle, with every step it recorded (each
+/// dated when its condition arose, see [`Writer::apply_suggestion`]).
+///
+/// [`Writer::apply_suggestion`]: solocrm_core::ops::Writer::apply_suggestion
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Moved {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The stage changes recorded, in order.
+    pub changes: Vec<StageChange>,
+}
+
+/// A lifecycle move a run found but could not make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotMoved {
+    /// The customer.
+    pub customer: CustomerId,
+    /// Why, in words (the store's refusal).
+    pub error: String,
 }
 
 /// Which rules a plan looks at.
@@ -142,9 +169,23 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
         fired: Vec::new(),
         already: 0,
         events: 0,
+        moved: Vec::new(),
+        not_moved: Vec::new(),
         cursor: AutomationCursor::default(),
     };
-    let (rules, start) = crm.read(|r| Ok((pick(&r, Only::Enabled)?, r.automation_cursor()?)))?;
+    let (rules, start, zone) = crm.read(|r| {
+        Ok((
+            pick(&r, Only::Enabled)?,
+            r.automation_cursor()?,
+            r.time_zone()?,
+        ))
+    })?;
+    let today = zone.date_of(as_of);
+    if let Some(policy) = crm.lifecycle()
+        && start.day.is_none_or(|day| day < today)
+    {
+        catch_up_stages(crm, policy, as_of, &mut report)?;
+    }
     let mut after = start.events;
     for _ in 0..MAX_ROUNDS {
         let (planned, last, read) = crm.read(|r| plan_events(&r, &rules, start, after, as_of))?;
@@ -167,14 +208,46 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
     for p in timed {
         fire(crm, &rules, p, as_of, &mut report)?;
     }
-    let zone = crm.read(|r| r.time_zone())?;
     report.cursor = crm.write(|w| {
         w.advance_automation_cursor(AutomationCursor {
             events: after,
-            day: Some(zone.date_of(as_of)),
+            day: Some(today),
         })
     })?;
     Ok(report)
+}
+
+/// The lifecycle's catch-up, as `stage reassess --apply` makes it: every customer the
+/// policy would move at `as_of` is moved, each in its own transaction, each step dated
+/// when its condition arose (never before the customer's previous change), so a run
+/// after a week records what daily runs would have. A move the store refuses (the
+/// customer moved or was erased meanwhile) is reported, not fatal; a backend failure
+/// stops the run.
+fn catch_up_stages(
+    crm: &Crm,
+    policy: &LifecyclePolicy,
+    as_of: DateTime<Utc>,
+    report: &mut RunReport,
+) -> StoreResult<()> {
+    let found = crm.read(|r| r.reassess_all(policy, as_of))?;
+    for (customer, suggestion) in &found.suggestions {
+        match crm.write(|w| w.apply_suggestion(*customer, suggestion, policy, as_of)) {
+            Ok(changes) => report.moved.push(Moved {
+                customer: *customer,
+                changes,
+            }),
+            Err(
+                e @ (StoreError::Backend(_) | StoreError::Aborted(_) | StoreError::Busy { .. }),
+            ) => {
+                return Err(e);
+            }
+            Err(e) => report.not_moved.push(NotMoved {
+                customer: *customer,
+                error: e.to_string(),
+            }),
+        }
+    }
+    Ok(())
 }
 
 fn pick(r: &Reader<'_>, only: Only<'_>) -> StoreResult<Vec<EffectiveRule>> {

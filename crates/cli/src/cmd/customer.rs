@@ -580,25 +580,27 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
         ctx.out.line("")?;
         let mut t = Table::new(&["DATE", "FROM", "TO", "WHY"]);
         for h in &export.stage_history {
-            let why = match &h.reason {
-                solocrm_core::StageReason::Manual { note: None } => {
-                    t!("customer.why_manual").to_owned()
-                }
-                solocrm_core::StageReason::Manual { note: Some(n) } => {
-                    t!("customer.why_manual_note", note = n)
-                }
-                solocrm_core::StageReason::Rule { rule } => t!("customer.why_rule", rule = rule),
-            };
             t.row(vec![
                 ctx.day(h.at).to_string(),
                 h.from.to_string(),
                 h.to.to_string(),
-                why,
+                stage_why(&h.reason),
             ]);
         }
         ctx.out.table(&t)?;
     }
     Ok(())
+}
+
+/// Why a stage changed, in words: by hand (with the note, if any) or by which rule.
+pub(super) fn stage_why(reason: &solocrm_core::StageReason) -> String {
+    match reason {
+        solocrm_core::StageReason::Manual { note: None } => t!("customer.why_manual").to_owned(),
+        solocrm_core::StageReason::Manual { note: Some(n) } => {
+            t!("customer.why_manual_note", note = n)
+        }
+        solocrm_core::StageReason::Rule { rule } => t!("customer.why_rule", rule = rule),
+    }
 }
 
 /// The profile fields `customer edit --set` sets, those that are given.

@@ -16,6 +16,7 @@ use solocrm_core::{Store as _, Tag, TaskId, TaskQuery};
 
 use super::{Ctx, CustomerNames};
 use crate::cli::RuleCmd;
+use crate::i18n::label;
 use crate::output::{Table, opt};
 
 /// A rule as `rule list` shows it.
@@ -396,12 +397,43 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
             "fired": fired,
             "already": report.already,
             "events": report.events,
+            "moved": report.moved,
+            "not_moved": report.not_moved,
             "cursor": report.cursor,
         }));
     }
     if notify {
         let today = ctx.day(as_of);
         ctx.out.heading(t!("run.digest", day = today))?;
+    }
+    if !report.moved.is_empty() || !report.not_moved.is_empty() {
+        let mut t = Table::new(&[">CUSTOMER", "NAME", "FROM", "TO", "WHY"]);
+        for m in &report.moved {
+            let (Some(first), Some(last)) = (m.changes.first(), m.changes.last()) else {
+                continue;
+            };
+            t.row(vec![
+                m.customer.to_string(),
+                names.of(&books, m.customer)?,
+                label(first.from).to_owned(),
+                label(last.to).to_owned(),
+                super::customer::stage_why(&last.reason),
+            ]);
+        }
+        for m in &report.not_moved {
+            t.row(vec![
+                m.customer.to_string(),
+                names.of(&books, m.customer)?,
+                "-".into(),
+                "-".into(),
+                t!("reassess.not_moved", error = m.error),
+            ]);
+        }
+        ctx.out.table(&t)?;
+        ctx.say(t!(
+            "reassess.moved",
+            customers = tn!("count.customer", report.moved.len() as u64)
+        ))?;
     }
     if !report.fired.is_empty() {
         let mut t = Table::new(&[

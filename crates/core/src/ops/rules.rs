@@ -153,14 +153,14 @@ impl Reader<'_> {
         }
         let today = zone.date_of(as_of);
         let mut out = Reassessment::default();
-        for c in self.all_matching(&CustomerQuery::default())? {
+        for (id, stage) in self.tx.customer_stages()? {
             let purchase_days = log
-                .index_of(c.id())
+                .index_of(id)
                 .and_then(|i| days.get(i as usize))
                 .map_or(&[][..], Vec::as_slice);
-            let churned = c.stage() == LifecycleStage::Churned;
+            let churned = stage == LifecycleStage::Churned;
             let mut history = if churned {
-                Some(self.tx.stage_history(c.id())?)
+                Some(self.tx.stage_history(id)?)
             } else {
                 None
             };
@@ -169,10 +169,10 @@ impl Reader<'_> {
                 .and_then(last_churned)
                 .map(|t| zone.date_of(t));
             let behaviour = Behaviour {
-                stage: c.stage(),
+                stage,
                 purchase_days,
-                latest_nps: nps.get(&c.id()).copied(),
-                latest_csat: csat.get(&c.id()).copied(),
+                latest_nps: nps.get(&id).copied(),
+                latest_csat: csat.get(&id).copied(),
                 churned_on,
             };
             let Some(s) = policy.suggest(&behaviour, today) else {
@@ -181,7 +181,7 @@ impl Reader<'_> {
             // Only customers with a pending move need their history read.
             let history = match history.take() {
                 Some(h) => h,
-                None => self.tx.stage_history(c.id())?,
+                None => self.tx.stage_history(id)?,
             };
             match history
                 .into_iter()
@@ -189,11 +189,11 @@ impl Reader<'_> {
                 .max_by_key(|h| h.at)
             {
                 Some(change) => out.future_dated.push(FutureDated {
-                    customer: c.id(),
+                    customer: id,
                     change,
                     suggestion: s,
                 }),
-                None => out.suggestions.push((c.id(), s)),
+                None => out.suggestions.push((id, s)),
             }
         }
         Ok(out)

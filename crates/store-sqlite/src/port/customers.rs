@@ -40,6 +40,23 @@ pub(crate) fn stage_of(conn: &Connection, id: CustomerId) -> Res<Option<Customer
     )
 }
 
+/// The stage of every customer who is not erased, by id (see
+/// [`solocrm_core::port::ReadTx::customer_stages`]).
+pub(crate) fn stages(conn: &Connection) -> Res<Vec<(CustomerId, LifecycleStage)>> {
+    query_all(
+        conn,
+        "SELECT id, stage FROM customers WHERE erased_at IS NULL ORDER BY id",
+        [],
+        |row| {
+            let c = Cols::new(row, "customers");
+            Ok((
+                c.id(0, CustomerId::new)?,
+                c.parse(1, LifecycleStage::parse)?,
+            ))
+        },
+    )
+}
+
 /// Sets the stage column of a customer's row, nothing else.
 pub(crate) fn set_stage(conn: &Connection, id: CustomerId, stage: LifecycleStage) -> Res<()> {
     match execute(

@@ -385,6 +385,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(automation::firings)
     }
 
+    fn customer_stages(&self) -> StoreResult<Vec<(CustomerId, LifecycleStage)>> {
+        self.run(customers::stages)
+    }
+
     fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
         self.run(automation::customer_dates)
     }
