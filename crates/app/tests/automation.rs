@@ -1079,3 +1079,44 @@ fn holiday_care_greets_the_customers_tagged_for_a_holiday_once() {
         );
     }
 }
+
+#[test]
+fn a_points_action_posts_an_earn_entry_naming_the_rule_once_per_occurrence() {
+    for (kind, crm) in stores() {
+        let s = story(&crm);
+        run(&crm, at_ten(today())).expect("first run");
+        let survey_bonus = rule(
+            r#"{"name": "survey-bonus", "trigger": "survey_answered",
+                "actions": [{"points": 50}]}"#,
+        );
+        crm.write(|w| w.add_rule(survey_bonus.clone(), true))
+            .expect("added");
+        let before = crm.read(|r| r.points_balance(s.li)).expect("balance");
+        let next = day(2026, 3, 9);
+        survey(&crm, s.li, SurveyKind::Nps, 10, next);
+        run(&crm, at_ten(next)).expect("run");
+        run(&crm, at_ten(next)).expect("a rerun");
+        assert_eq!(
+            crm.read(|r| r.points_balance(s.li)).expect("balance"),
+            before + 50,
+            "{kind}: fifty points, once"
+        );
+        let ledger = crm.read(|r| r.points_ledger(s.li)).expect("ledger");
+        let last = ledger.last().expect("an entry");
+        assert_eq!(last.kind(), solocrm_core::PointsKind::Earn, "{kind}");
+        assert_eq!(last.delta(), 50, "{kind}");
+        assert_eq!(
+            last.reason().map(|r| r.as_str()),
+            Some("rule survey-bonus"),
+            "{kind}"
+        );
+    }
+    // A points action gives 1 to MAX_RULE_POINTS points.
+    for bad in ["0", "1000001"] {
+        let text = format!(
+            r#"{{"name": "x", "trigger": "survey_answered", "actions": [{{"points": {bad}}}]}}"#
+        );
+        let err = serde_json::from_str::<Rule>(&text).expect_err("refused");
+        assert!(err.to_string().contains("points"), "{err}");
+    }
+}

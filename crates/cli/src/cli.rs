@@ -433,11 +433,14 @@ pub enum RuleCmd {
         /// Log a note about the customer ({name} is their name).
         #[arg(long)]
         note: Option<String>,
+        /// Give the customer this many loyalty points (an earn entry naming the rule).
+        #[arg(long, value_name = "N")]
+        points: Option<u32>,
         /// Add it switched off.
         #[arg(long)]
         disabled: bool,
         /// The rule as a TOML snippet instead of flags.
-        #[arg(long, conflicts_with_all = ["name", "trigger", "condition", "task", "tag", "untag", "stage", "note"])]
+        #[arg(long, conflicts_with_all = ["name", "trigger", "condition", "task", "tag", "untag", "stage", "note", "points"])]
         toml: Option<String>,
     },
     /// Change one of your rules in place: its name, switch and history stay, so an

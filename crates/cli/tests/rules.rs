@@ -104,6 +104,8 @@ fn rules_are_added_from_flags_or_toml_and_removed() {
         "high",
         "--tag",
         "投诉",
+        "--points",
+        "20",
     ]);
     env.ok(&[
         "rule",
@@ -119,6 +121,7 @@ fn rules_are_added_from_flags_or_toml_and_removed() {
         list[BUILTINS.len() + 1]["actions"][0]["task"]["priority"],
         "high"
     );
+    assert_eq!(list[BUILTINS.len() + 1]["actions"][2]["points"], 20);
 
     let err = env.fails(
         &[

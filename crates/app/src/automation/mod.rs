@@ -41,9 +41,9 @@ use solocrm_core::ops::Reader;
 use solocrm_core::port::CustomerFilter;
 use solocrm_core::{
     BusinessZone, Channel, Crm, Customer, CustomerId, Direction, DomainEvent, Event, EventSeq,
-    Facts, FreeText, Label, LifecyclePolicy, LifecycleStage, NewInteraction, NewTask, OpenQuery,
-    PointsTiers, Predicate, PurchaseSummary, StageChange, StageReason, StoreError, StoreResult,
-    TaskId, TaskQuery,
+    Facts, FreeText, Label, LifecyclePolicy, LifecycleStage, NewInteraction, NewPointsEntry,
+    NewTask, OpenQuery, PointsKind, PointsTiers, Predicate, PurchaseSummary, StageChange,
+    StageReason, StoreError, StoreResult, TaskId, TaskQuery,
 };
 
 /// How many rounds of events one run reads: the outbox as it was, then the events
@@ -796,6 +796,16 @@ fn fire(
                 }
                 Action::Untag(tag) => {
                     w.untag_customer(customer.id(), tag)?;
+                }
+                Action::Points(points) => {
+                    let mut entry = NewPointsEntry::new(
+                        customer.id(),
+                        as_of,
+                        PointsKind::Earn,
+                        i64::from(*points),
+                    )?;
+                    entry.reason = Some(Label::parse(&format!("rule {}", planned.rule))?);
+                    w.post_points(entry)?;
                 }
                 Action::Note(text) => {
                     let summary = FreeText::parse(text.render(&name).as_str())?;

@@ -114,6 +114,7 @@ pub fn run(ctx: &mut Ctx, cmd: RuleCmd) -> Result<()> {
             untag,
             stage,
             note,
+            points,
             disabled,
             toml,
         } => {
@@ -146,6 +147,9 @@ pub fn run(ctx: &mut Ctx, cmd: RuleCmd) -> Result<()> {
                     }
                     if let Some(n) = note {
                         actions.push(Action::Note(Template::parse(&n)?));
+                    }
+                    if let Some(n) = points {
+                        actions.push(Action::Points(n));
                     }
                     let condition = condition
                         .as_deref()

@@ -64,6 +64,14 @@ pub enum RuleError {
     /// The condition does not parse.
     #[error("condition: {0}")]
     Condition(#[from] SyntaxError),
+    /// A points action gives none, or more than one action may.
+    #[error("a rule gives 1 to {max} points per action, not {points}")]
+    InvalidPoints {
+        /// What was given.
+        points: u32,
+        /// The most allowed.
+        max: u32,
+    },
     /// A task title template is wrong.
     #[error("task title '{input}': {reason}")]
     InvalidTitle {
@@ -559,7 +567,13 @@ pub enum Action {
     Untag(Tag),
     /// Log a note (an interaction of channel `other`, outbound) about the customer.
     Note(Template),
+    /// Give the customer this many loyalty points: an `earn` entry of the points
+    /// ledger whose reason names the rule (1 to [`MAX_RULE_POINTS`]).
+    Points(u32),
 }
+
+/// The most points one action of a rule may give.
+pub const MAX_RULE_POINTS: u32 = 1_000_000;
 
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -573,6 +587,7 @@ impl fmt::Display for Action {
             Action::Tag(t) => write!(f, "tag {t}"),
             Action::Untag(t) => write!(f, "untag {t}"),
             Action::Note(n) => write!(f, "note \"{n}\""),
+            Action::Points(n) => write!(f, "points +{n}"),
         }
     }
 }
@@ -623,6 +638,16 @@ impl Rule {
                 count: actions.len(),
                 max: MAX_ACTIONS,
             });
+        }
+        for a in &actions {
+            if let Action::Points(points) = *a
+                && !(1..=MAX_RULE_POINTS).contains(&points)
+            {
+                return Err(RuleError::InvalidPoints {
+                    points,
+                    max: MAX_RULE_POINTS,
+                });
+            }
         }
         Ok(Rule {
             name,
