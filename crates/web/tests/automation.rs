@@ -8,23 +8,19 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
-use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode, header};
+use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
-use http_body_util::BodyExt as _;
 use solocrm_app::{Books, Location, OpenOptions};
 use solocrm_core::{
     BusinessZone, Currency, CustomerData, CustomerId, NewCustomer, NewTask, PersonName, Store as _,
     TaskKind, TaskQuery,
 };
 use solocrm_web::{Config, Feed, app, workspace};
-use tower::ServiceExt as _;
 
-const HOST: &str = "127.0.0.1:8765";
-const ORIGIN: &str = "http://127.0.0.1:8765";
-const TOKEN: &str = "0123456789abcdef";
-const SESSION: &str = "fedcba9876543210";
+mod common;
+
+use common::{HOST, SESSION, TOKEN, get, get_plain, post, post_from, send};
 
 /// 02:00 UTC is 10:00 in Shanghai, the books' business time zone.
 fn now() -> DateTime<Utc> {
@@ -50,78 +46,6 @@ fn config(automation: bool, feed: Option<Arc<Feed>>) -> Config {
         automation,
         feed,
     }
-}
-
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: String,
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Answer {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn get(router: &Router, path: &str) -> Answer {
-    let request = Request::get(path)
-        .header(header::HOST, HOST)
-        .header(header::COOKIE, format!("solocrm_session={SESSION}"))
-        .body(Body::empty())
-        .expect("request");
-    send(router, request).await
-}
-
-/// A GET as a calendar app sends it: no cookie.
-async fn get_plain(router: &Router, path: &str) -> Answer {
-    let request = Request::get(path)
-        .header(header::HOST, HOST)
-        .body(Body::empty())
-        .expect("request");
-    send(router, request).await
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-async fn post_from(router: &Router, path: &str, fields: &[(&str, &str)], site: &str) -> Answer {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect();
-    let request = Request::post(path)
-        .header(header::HOST, HOST)
-        .header(header::COOKIE, format!("solocrm_session={SESSION}"))
-        .header(header::ORIGIN, ORIGIN)
-        .header("sec-fetch-site", site)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.join("&")))
-        .expect("request");
-    send(router, request).await
-}
-
-async fn post(router: &Router, path: &str, fields: &[(&str, &str)]) -> Answer {
-    post_from(router, path, fields, "same-origin").await
 }
 
 fn customer(books: &Books, name: &str, birthday: Option<NaiveDate>) -> CustomerId {

@@ -6,20 +6,18 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
-use http_body_util::BodyExt as _;
 use solocrm_app::{Books, Location, OpenOptions};
 use solocrm_core::{
     BusinessZone, Currency, CustomerData, CustomerId, NewCustomer, OpenQuery, PersonName,
     Store as _, Task, TaskQuery,
 };
 use solocrm_web::{Config, app};
-use tower::ServiceExt as _;
 
-const HOST: &str = "127.0.0.1:8765";
-const SESSION: &str = "fedcba9876543210";
+mod common;
+
+use common::{Answer, SESSION, get, post, post_from};
 
 /// 20:00 UTC on 14 June is 04:00 on 15 June in Shanghai.
 fn now() -> DateTime<Utc> {
@@ -59,73 +57,6 @@ fn setup() -> (Books, Router, CustomerId) {
     (books, router, id)
 }
 
-struct Answer {
-    status: StatusCode,
-    location: String,
-    body: String,
-}
-
-async fn send(router: &Router, request: Request<Body>) -> Answer {
-    let response = router.clone().oneshot(request).await.expect("response");
-    let status = response.status();
-    let location = response
-        .headers()
-        .get(header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
-    Answer {
-        status,
-        location,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
-async fn get(router: &Router, path: &str) -> Answer {
-    let request = Request::get(path)
-        .header(header::HOST, HOST)
-        .header(header::COOKIE, format!("solocrm_session={SESSION}"))
-        .body(Body::empty())
-        .expect("request");
-    send(router, request).await
-}
-
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-async fn post_from(router: &Router, path: &str, fields: &[(&str, &str)], site: &str) -> Answer {
-    let body: Vec<String> = fields
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect();
-    let request = Request::post(path)
-        .header(header::HOST, HOST)
-        .header(header::COOKIE, format!("solocrm_session={SESSION}"))
-        .header("sec-fetch-site", site)
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .body(Body::from(body.join("&")))
-        .expect("request");
-    send(router, request).await
-}
-
-async fn post(router: &Router, path: &str, fields: &[(&str, &str)]) -> Answer {
-    post_from(router, path, fields, "same-origin").await
-}
-
 /// The page refused the form with `message` beside the field `id`.
 fn refused_beside(a: &Answer, id: &str, message: &str) {
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", a.body);
@@ -162,7 +93,7 @@ async fn a_low_survey_score_is_recorded_and_the_detractor_rule_answers() {
     )
     .await;
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
-    assert_eq!(a.location, format!("/customers/{id}"));
+    assert_eq!(a.location(), format!("/customers/{id}"));
     let titles: Vec<String> = tasks(&books, id)
         .iter()
         .map(|t| t.title().to_string())
@@ -256,7 +187,7 @@ async fn a_complaint_opens_a_request_whose_steps_the_page_offers() {
     );
     let resolved = post(&r, &step, &[("step", "resolved")]).await;
     assert_eq!(resolved.status, StatusCode::SEE_OTHER, "{}", resolved.body);
-    assert_eq!(resolved.location, format!("/customers/{id}"));
+    assert_eq!(resolved.location(), format!("/customers/{id}"));
     let page = get(&r, &format!("/customers/{id}")).await;
     assert!(!page.body.contains("id=\"open-requests\""));
     assert_eq!(
@@ -316,7 +247,7 @@ async fn tasks_are_added_done_and_snoozed_from_the_customer_and_care_pages() {
     let t = open[0].id();
     let snoozed = post(&r, &format!("/tasks/{t}/snooze"), &[("days", "3")]).await;
     assert_eq!(snoozed.status, StatusCode::SEE_OTHER, "{}", snoozed.body);
-    assert_eq!(snoozed.location, format!("/customers/{id}"));
+    assert_eq!(snoozed.location(), format!("/customers/{id}"));
     assert_eq!(tasks(&books, id)[0].due(), day(2026, 6, 18));
     refused_beside(
         &post(&r, &format!("/tasks/{t}/snooze"), &[("days", "500")]).await,
@@ -350,7 +281,7 @@ async fn tasks_are_added_done_and_snoozed_from_the_customer_and_care_pages() {
     assert_eq!(tasks(&books, id).len(), 1);
     let done = post(&r, &format!("/tasks/{t}/done"), &[("back", "care")]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER);
-    assert_eq!(done.location, "/care");
+    assert_eq!(done.location(), "/care");
     assert!(tasks(&books, id).is_empty());
     assert_eq!(
         post(&r, "/tasks/999/done", &[]).await.status,
