@@ -177,8 +177,17 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/care", get(pages::care))
         .route("/pipeline", get(pages::pipeline))
         .route("/deals/{id}/move", post(pages::move_deal))
-        .route("/rules", get(pages::rules))
+        .route("/rules", get(pages::rules).post(pages::add_rule))
         .route("/rules/{name}", post(pages::switch_rule))
+        .route(
+            "/rules/{name}/edit",
+            get(pages::edit_rule_form).post(pages::edit_rule),
+        )
+        .route(
+            "/rules/{name}/remove",
+            get(pages::remove_rule_form).post(pages::remove_rule),
+        )
+        .route("/rules/{name}/test", get(pages::test_rule))
         .route("/calendar", get(pages::calendar))
         .route("/calendar/regenerate", post(pages::regenerate_feed))
         .route(FEED_ROUTE, get(pages::feed))
