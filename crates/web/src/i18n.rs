@@ -188,6 +188,48 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "A rule is switched on or off (enabled=on or off).",
         "规则只能启用或停用（enabled=on 或 off）。",
     ),
+    ("privacy.title", "Personal data", "个人数据"),
+    (
+        "privacy.export",
+        "Download everything kept about this customer (JSON)",
+        "下载该客户的全部数据（JSON）",
+    ),
+    (
+        "privacy.erase_explain",
+        "Erasing removes this customer's personal data for good: name, contacts, tags, consents and every text about them. Amounts and dates stay, anonymous. This cannot be undone.",
+        "删除会永久清除该客户的个人数据：姓名、联系方式、标签、同意记录以及所有相关文字。金额和日期以匿名方式保留。此操作无法撤销。",
+    ),
+    (
+        "privacy.erase_confirm",
+        "Type the customer's number, {id}, to confirm",
+        "输入客户编号 {id} 以确认",
+    ),
+    (
+        "privacy.vcard",
+        "Download the contact card (vCard)",
+        "下载联系人名片（vCard）",
+    ),
+    (
+        "privacy.erase_button",
+        "Erase this customer",
+        "删除该客户的个人数据",
+    ),
+    (
+        "privacy.unconfirmed",
+        "Type the customer's number, {id}, to confirm the erasure; nothing was erased.",
+        "请输入客户编号 {id} 以确认删除；未删除任何数据。",
+    ),
+    (
+        "privacy.not_scrubbed",
+        "The erasure is recorded, but another program holding the books open kept the old personal data in the SQLite log file. Close that program, then run `solocrm checkpoint` to remove it for good.",
+        "删除已记录，但另一个打开账本的程序使旧的个人数据仍留在 SQLite 日志文件中。请关闭该程序，然后运行 `solocrm checkpoint` 将其彻底清除。",
+    ),
+    (
+        "privacy.erased_title",
+        "Customer {id} erased",
+        "客户 {id} 已删除",
+    ),
+    ("privacy.back", "Back to the customer", "返回客户页面"),
     ("rules.add_title", "Add a rule", "添加规则"),
     (
         "rules.field_name",

@@ -35,8 +35,11 @@ use crate::charts::{Bar, ChartText, bar_chart};
 use crate::i18n::Lang;
 use crate::security::lang_of;
 
+#[path = "privacy.rs"]
+mod privacy;
 #[path = "rule_forms.rs"]
 mod rule_forms;
+pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
 };
@@ -1373,6 +1376,7 @@ fn customer_page(
                 button type="submit" { (l.t("customer.save")) }
             }
         }
+        (privacy::section(l, c, state))
     };
     frame(ctx, &title, body)
 }
