@@ -171,14 +171,26 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/customers/{id}/tags", post(pages::change_tags))
         .route("/customers/{id}/points", post(pages::post_points))
         .route("/customers/{id}/consent", post(pages::record_consent))
+        .route("/customers/{id}/export.json", get(pages::export_customer))
+        .route("/customers/{id}/vcard.vcf", get(pages::vcard))
+        .route("/customers/{id}/erase", post(pages::erase_customer))
         .route("/requests/{id}/step", post(pages::step_request))
         .route("/tasks/{id}/done", post(pages::task_done))
         .route("/tasks/{id}/snooze", post(pages::task_snooze))
         .route("/care", get(pages::care))
         .route("/pipeline", get(pages::pipeline))
         .route("/deals/{id}/move", post(pages::move_deal))
-        .route("/rules", get(pages::rules))
+        .route("/rules", get(pages::rules).post(pages::add_rule))
         .route("/rules/{name}", post(pages::switch_rule))
+        .route(
+            "/rules/{name}/edit",
+            get(pages::edit_rule_form).post(pages::edit_rule),
+        )
+        .route(
+            "/rules/{name}/remove",
+            get(pages::remove_rule_form).post(pages::remove_rule),
+        )
+        .route("/rules/{name}/test", get(pages::test_rule))
         .route("/calendar", get(pages::calendar))
         .route("/calendar/regenerate", post(pages::regenerate_feed))
         .route(FEED_ROUTE, get(pages::feed))

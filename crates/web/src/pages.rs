@@ -35,6 +35,15 @@ use crate::charts::{Bar, ChartText, bar_chart};
 use crate::i18n::Lang;
 use crate::security::lang_of;
 
+#[path = "privacy.rs"]
+mod privacy;
+#[path = "rule_forms.rs"]
+mod rule_forms;
+pub use privacy::{erase_customer, export_customer, vcard};
+pub use rule_forms::{
+    add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
+};
+
 /// Rows per page of the customer list.
 const PAGE: usize = 50;
 /// Days of care the dashboard shows.
@@ -196,6 +205,9 @@ struct FormState {
     field: &'static str,
     message: String,
     values: HashMap<String, String>,
+    /// Where in the field the problem is (1-based, in characters), when the parser
+    /// says (a `u32` keeps the state small).
+    column: Option<u32>,
 }
 
 impl FormState {
@@ -210,6 +222,7 @@ impl FormState {
             field,
             message: message.into(),
             values: values.clone(),
+            column: None,
         }
     }
 }
@@ -1363,6 +1376,7 @@ fn customer_page(
                 button type="submit" { (l.t("customer.save")) }
             }
         }
+        (privacy::section(l, c, state))
     };
     frame(ctx, &title, body)
 }
@@ -1805,6 +1819,26 @@ async fn show_rules(
     status: StatusCode,
     message: Option<String>,
 ) -> Response {
+    show_rules_page(st, ctx, status, message, None).await
+}
+
+/// The rules page again after its add form was refused (422), or as it is.
+async fn show_rules_with(st: &AppState, ctx: &Ctx, state: Option<FormState>) -> Response {
+    let status = if state.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    show_rules_page(st, ctx, status, None, state.as_ref()).await
+}
+
+async fn show_rules_page(
+    st: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    message: Option<String>,
+    state: Option<&FormState>,
+) -> Response {
     let view = match load_rules(st).await {
         Ok(v) => v,
         Err(f) => return failure(ctx, f),
@@ -1818,7 +1852,10 @@ async fn show_rules(
         Ok(z) => z,
         Err(f) => return failure(ctx, f),
     };
-    respond(status, rules_page(ctx, st, &view, zone, message.as_deref()))
+    respond(
+        status,
+        rules_page(ctx, st, &view, zone, message.as_deref(), state),
+    )
 }
 
 fn rules_page(
@@ -1827,6 +1864,7 @@ fn rules_page(
     view: &RulesView,
     zone: BusinessZone,
     message: Option<&str>,
+    state: Option<&FormState>,
 ) -> Markup {
     let l = ctx.lang;
     let yes = |b: bool| if b { l.t("rules.yes") } else { l.t("rules.no") };
@@ -1836,7 +1874,7 @@ fn rules_page(
         table #rules {
             thead { tr {
                 th { (l.t("rules.name")) } th { (l.t("rules.on")) } th { (l.t("rules.builtin")) }
-                th { (l.t("rules.trigger")) } th { (l.t("rules.condition")) } th { (l.t("rules.actions")) } th {}
+                th { (l.t("rules.trigger")) } th { (l.t("rules.condition")) } th { (l.t("rules.actions")) } th {} th {}
             } }
             tbody {
                 @for r in &view.rules {
@@ -1860,10 +1898,12 @@ fn rules_page(
                                 }
                             }
                         }
+                        td.links { (rule_forms::row_links(l, r)) }
                     }
                 }
             }
         }
+        (rule_forms::add_form(l, state))
         h2 { (l.t("rules.log")) }
         @if view.log.is_empty() {
             p.empty { (l.t("rules.log_empty")) }

@@ -353,6 +353,52 @@ async fn the_workspace_works_in_a_real_browser() {
         0
     );
 
+    // Add a rule in the rules page's form; a bad condition comes back beside its field
+    // with its column, what was typed kept.
+    c.goto(&format!("{base}/rules")).await.expect("goto");
+    for (field, value) in [
+        ("#rule-add-name", "big-order"),
+        ("#rule-add-trigger", "purchase_recorded"),
+        ("#rule-add-condition", "amount >= lots"),
+        ("#rule-add-task_title", "致电 {name}"),
+    ] {
+        c.find(Locator::Css(field))
+            .await
+            .expect("rule field")
+            .send_keys(value)
+            .await
+            .expect("type");
+    }
+    c.find(Locator::Css("#rule-add button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    text_when(&c, "#rule-add-condition-error", |t| t.contains("column 11")).await;
+    let kept = c
+        .find(Locator::Css("#rule-add-task_title"))
+        .await
+        .expect("title field")
+        .prop("value")
+        .await
+        .expect("value");
+    assert_eq!(kept.as_deref(), Some("致电 {name}"));
+    let condition = c
+        .find(Locator::Css("#rule-add-condition"))
+        .await
+        .expect("condition field");
+    condition.clear().await.expect("clear");
+    condition.send_keys("amount >= 1000").await.expect("type");
+    c.find(Locator::Css("#rule-add button[type=submit]"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    count_when(&c, "#rule-big-order", 1).await;
+    text_when(&c, "#rule-big-order", |t| t.contains("致电 {name}")).await;
+
     // Switch the language; it sticks for the next page.
     c.find(Locator::Css("#lang-zh"))
         .await
@@ -360,7 +406,8 @@ async fn the_workspace_works_in_a_real_browser() {
         .click()
         .await
         .expect("click");
-    text(&c, "h1", "销售管道").await;
+    text(&c, "h1", "自动化规则").await;
+    text_when(&c, "#add-rule", |t| t == "添加规则").await;
     c.goto(&format!("{base}/")).await.expect("goto");
     text(&c, "h1", "仪表盘").await;
     let lang = c

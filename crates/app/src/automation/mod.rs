@@ -26,6 +26,7 @@
 //! same due dates. The first run ever covers its own day only, and takes the events
 //! already in the outbox that are dated before that day as history, not news.
 
+pub mod draft;
 pub mod file;
 
 use std::collections::HashMap;

@@ -6,13 +6,14 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
+use solocrm_app::automation::draft::{Part, RuleDraft, TaskDraft};
 use solocrm_app::automation::file::{self, FileRule};
 use solocrm_app::automation::{Only, Planned, plan, run as run_rules};
 use solocrm_core::automation::{
     Action, Condition, CreateTask, EffectiveRule, Firing, Priority, Rule, RuleName, Template,
     Trigger,
 };
-use solocrm_core::{Store as _, Tag, TaskId, TaskQuery};
+use solocrm_core::{Store as _, TaskId, TaskQuery};
 
 use super::{Ctx, CustomerNames};
 use crate::cli::RuleCmd;
@@ -127,41 +128,26 @@ pub fn run(ctx: &mut Ctx, cmd: RuleCmd) -> Result<()> {
                     let (Some(name), Some(trigger)) = (name, trigger) else {
                         bail!(t!("rule.needs_name_and_trigger"));
                     };
-                    let mut actions = Vec::new();
-                    if let Some(title) = task {
-                        actions.push(Action::Task(CreateTask::new(
-                            Template::parse(&title)?,
+                    let draft = RuleDraft {
+                        name,
+                        trigger,
+                        condition,
+                        task: task.map(|title| TaskDraft {
+                            title,
                             kind,
                             due_in,
-                            Priority::parse(&priority)?,
-                        )?));
-                    }
-                    for t in &tag {
-                        actions.push(Action::Tag(Tag::parse(t)?));
-                    }
-                    for t in &untag {
-                        actions.push(Action::Untag(Tag::parse(t)?));
-                    }
-                    if let Some(s) = stage {
-                        actions.push(Action::Stage(s));
-                    }
-                    if let Some(n) = note {
-                        actions.push(Action::Note(Template::parse(&n)?));
-                    }
-                    if let Some(n) = points {
-                        actions.push(Action::Points(n));
-                    }
-                    let condition = condition
-                        .as_deref()
-                        .map(Condition::parse)
-                        .transpose()
-                        .map_err(|e| anyhow::anyhow!(t!("rule.condition_error", error = e)))?;
-                    let rule = Rule::new(
-                        rule_name(&name)?,
-                        Trigger::parse(&trigger)?,
-                        condition,
-                        actions,
-                    )?;
+                            priority,
+                        }),
+                        tags: tag,
+                        untags: untag,
+                        stage,
+                        note,
+                        points,
+                    };
+                    let rule = draft.build().map_err(|e| match e.part {
+                        Part::Condition => anyhow::anyhow!(t!("rule.condition_error", error = e)),
+                        _ => anyhow::Error::new(e),
+                    })?;
                     (rule, !disabled)
                 }
             };
