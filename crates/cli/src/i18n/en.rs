@@ -364,6 +364,28 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "cohort.footer",
         "{what} in each {grain} since acquisition; first {width} shown; --json has all",
     ),
+    // --segment / --stage on the analytic commands, report --by.
+    (
+        "group.unknown_segment",
+        "no saved segment is named '{name}' (`solocrm segment list` shows the saved ones)",
+    ),
+    ("group.segment", "only segment {name}: {customers}"),
+    ("group.stage", "only stage {stage}: {customers}"),
+    (
+        "trend.too_many",
+        "a series has at most {max} periods, this range has {asked}: shorten it or use --by quarter",
+    ),
+    (
+        "trend.heading",
+        "solocrm trends by {grain}: {from} to {to} ({currency})",
+    ),
+    ("trend.total", "total"),
+    (
+        "trend.partial",
+        "* partial: the range covers only part of this month or quarter",
+    ),
+    ("trend.footer", "--json has every metric of every period"),
+    ("grain.quarter", "quarter"),
     ("grain.month", "month"),
     ("grain.week", "week"),
     ("pipeline.heading", "pipeline {from} to {to}"),

@@ -331,6 +331,25 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "cohort.footer",
         "获客后每{grain}的{what}；显示前 {width} 列；--json 包含全部",
     ),
+    // --segment / --stage on the analytic commands, report --by.
+    (
+        "group.unknown_segment",
+        "没有名为“{name}”的已保存分群（`solocrm segment list` 列出已保存的分群）",
+    ),
+    ("group.segment", "仅分群 {name}：{customers}"),
+    ("group.stage", "仅阶段 {stage}：{customers}"),
+    (
+        "trend.too_many",
+        "一个序列最多 {max} 个周期，此范围有 {asked} 个：请缩短范围或改用 --by quarter",
+    ),
+    (
+        "trend.heading",
+        "solocrm 趋势（按{grain}）：{from} 至 {to}（{currency}）",
+    ),
+    ("trend.total", "合计"),
+    ("trend.partial", "* 不完整：范围只覆盖该月或该季度的一部分"),
+    ("trend.footer", "--json 含每个周期的全部指标"),
+    ("grain.quarter", "季度"),
     ("grain.month", "月"),
     ("grain.week", "周"),
     ("pipeline.heading", "销售管道 {from} 至 {to}"),
