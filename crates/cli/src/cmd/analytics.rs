@@ -84,7 +84,9 @@ pub(super) fn group_instant(ctx: &Ctx, day: chrono::NaiveDate) -> DateTime<Utc> 
 /// A group error as the user reads it.
 pub(super) fn group_failed(e: GroupError) -> anyhow::Error {
     match e {
-        GroupError::UnknownSegment(name) => anyhow!(t!("group.unknown_segment", name = name)),
+        GroupError::UnknownSegment(name) => {
+            super::BadValue(t!("group.unknown_segment", name = name)).into()
+        }
         GroupError::TooManyPeriods { asked, max } => {
             anyhow!(t!("trend.too_many", asked = asked, max = max))
         }

@@ -268,6 +268,19 @@ where
     if n == N::from(1) { one } else { many }
 }
 
+/// A value on the command line that names nothing in the books (an unknown segment):
+/// refused like a usage error, with exit code 2, though only the books can tell.
+#[derive(Debug)]
+pub struct BadValue(pub String);
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadValue {}
+
 /// Prints a warning on standard error, with its controls escaped.
 pub fn warn(message: &str) {
     crate::output::to_stderr(t!("warning.prefix"), message);
