@@ -229,6 +229,8 @@ fn months_follow_the_books_zone_and_every_period_is_the_plain_report_of_its_days
         // NPS per month: one promoter in January, one detractor in February.
         let nps: Vec<Option<f64>> = trend.periods.iter().map(|p| p.dashboard.nps).collect();
         assert_eq!(nps, [Some(100.0), Some(-100.0), Some(100.0)], "{kind}");
+        // Not a mean of the months: 100 × (2 promoters − 1 detractor) / 3 answers.
+        assert_eq!(trend.total.nps, Some(33.33), "{kind}");
         assert_eq!(trend.total.costs, "120.00", "{kind}");
 
         // A quarter of the same days is the same report; a range from mid-January
