@@ -17,7 +17,9 @@
 //! changes its zone; [`values`] reads dates and amounts as every frontend reads them; and
 //! [`escape`] makes text from the books safe to show on a terminal; [`overview`] holds
 //! what the web workspace shows beyond the command line's views (the dashboard's chart
-//! series, the rows of a customer list).
+//! series, the rows of a customer list); [`groups`] narrows every analytic view to one saved
+//! segment or lifecycle stage ([`CustomerGroup`](groups::CustomerGroup)); and [`trends`]
+//! gives report metrics as a series over calendar months or quarters.
 //!
 //! ```
 //! use solocrm_app::{Books, Location, OpenOptions};
@@ -40,11 +42,13 @@ pub mod automation;
 mod books;
 pub mod escape;
 pub mod exchange;
+pub mod groups;
 pub mod history;
 mod keys;
 mod location;
 pub mod overview;
 pub mod settings;
+pub mod trends;
 pub mod values;
 pub mod views;
 

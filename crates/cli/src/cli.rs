@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use solocrm_core::{
-    BusinessZone, Channel, CostCategory, DealStage, Direction, LifecycleStage, NameList,
+    BusinessZone, Channel, CostCategory, DealStage, Direction, Label, LifecycleStage, NameList,
     Recurrence, RequestKind, Sentiment, SurveyKind, TaskKind, ValidationError,
 };
 
@@ -265,10 +265,16 @@ pub enum Command {
     /// Import customers, purchases or survey answers from CSV.
     #[command(subcommand)]
     Import(ImportCmd),
-    /// The dashboard: every metric of a period.
+    /// The dashboard: every metric of a period; with --by, each metric by month or
+    /// quarter.
     Report {
         #[command(flatten)]
         range: Range,
+        /// A series: the report of every calendar month or quarter of the period.
+        #[arg(long, value_enum)]
+        by: Option<TrendBy>,
+        #[command(flatten)]
+        group: Group,
     },
     /// Recency, frequency and monetary scores and segments of every buyer.
     Rfm {
@@ -282,6 +288,8 @@ pub enum Command {
         /// everything in --json.
         #[arg(long)]
         top: Option<usize>,
+        #[command(flatten)]
+        group: Group,
     },
     /// Cohort retention: who keeps buying, by month or week of acquisition.
     Cohort {
@@ -293,11 +301,15 @@ pub enum Command {
         /// Show revenue instead of the share of buyers.
         #[arg(long)]
         revenue: bool,
+        #[command(flatten)]
+        group: Group,
     },
     /// Pipeline conversion, win rate, cycle time, weighted value, velocity.
     Pipeline {
         #[command(flatten)]
         range: Range,
+        #[command(flatten)]
+        group: Group,
     },
     /// Customers at risk of churning, riskiest first, with reasons.
     ChurnRisk {
@@ -307,6 +319,8 @@ pub enum Command {
         /// everything in --json.
         #[arg(long)]
         top: Option<usize>,
+        #[command(flatten)]
+        group: Group,
     },
     /// Fit a buy-till-you-die model (BG/NBD, MBG/NBD, Pareto/NBD) with Gamma-Gamma
     /// spend, and value every customer.
@@ -609,6 +623,34 @@ pub enum Ties {
     Shared,
     /// Ties broken by customer id.
     Ordinal,
+}
+
+/// `--segment NAME` or `--stage STAGE`: narrows an analytic command to one group of
+/// customers (docs/cli.md, "Groups").
+#[derive(Debug, Args, Clone, Default)]
+pub struct Group {
+    /// Only the customers of this saved segment (its conditions evaluated at the end
+    /// of the period or the --as-of moment).
+    #[arg(long, value_name = "NAME", value_parser = segment_name, conflicts_with = "stage")]
+    pub segment: Option<Label>,
+    /// Only the customers in this lifecycle stage (at the end of the period or the
+    /// --as-of moment).
+    #[arg(long, value_parser = names(LifecycleStage::NAMES, LifecycleStage::parse))]
+    pub stage: Option<LifecycleStage>,
+}
+
+/// A segment name as the segment commands accept it; a usage error (exit 2) otherwise.
+fn segment_name(text: &str) -> Result<Label, String> {
+    Label::parse(text).map_err(|e| e.to_string())
+}
+
+/// The periods of `report --by`.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TrendBy {
+    /// Calendar months.
+    Month,
+    /// Calendar quarters.
+    Quarter,
 }
 
 /// Cohort grains.
@@ -1689,6 +1731,8 @@ pub struct ClvArgs {
     /// default: 0.01 when fewer than 30 customers bought again, else 0 (docs/clv.md).
     #[arg(long, value_name = "X")]
     pub penalizer: Option<f64>,
+    #[command(flatten)]
+    pub group: Group,
 }
 
 /// The purchase-count models.

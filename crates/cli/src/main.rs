@@ -1,7 +1,8 @@
 //! `solocrm`: run the customer relationships of a one-person company from the terminal.
 //!
 //! The binary is thin: it parses arguments, opens the SQLite store, calls the library,
-//! and prints. Exit codes: 0 success, 1 runtime error, 2 usage error. Errors go to
+//! and prints. Exit codes: 0 success, 1 runtime error, 2 usage error (also a value the books
+//! refuse, such as an unknown `--segment`). Errors go to
 //! standard error as `solocrm: error: ...` (`solocrm: 错误: ...` in Chinese, see
 //! [`i18n`]) with their causes; a closed pipe (`| head`)
 //! ends the program quietly. Messages pass through [`output::escape_controls`], so an
@@ -47,7 +48,12 @@ fn main() -> ExitCode {
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             output::to_stderr(t!("error.prefix"), &describe(&e));
-            ExitCode::from(1)
+            // A value the books refuse (an unknown segment) is a usage error too.
+            if e.downcast_ref::<cmd::BadValue>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
         }
     }
 }

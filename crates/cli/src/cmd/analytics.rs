@@ -10,19 +10,23 @@
 
 use std::collections::HashMap;
 
-use anyhow::{Result, bail};
-use chrono::{Days, Months};
+use anyhow::{Result, anyhow, bail};
+use chrono::{DateTime, Days, Months, Utc};
+use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
 use solocrm_app::history::read_as_of_day;
+use solocrm_app::trends::{self, Grain, Trend};
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
     Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, RiskReason, TieRule,
     WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
 };
-use solocrm_core::{ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Store};
+use solocrm_core::{
+    ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Reader, Store,
+};
 use solocrm_sample::Populated;
 
 use super::Ctx;
-use crate::cli::{CohortBy, Range, Ties};
+use crate::cli::{CohortBy, Group, Range, Ties, TrendBy};
 use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
@@ -50,6 +54,55 @@ pub fn period(ctx: &Ctx, range: &Range) -> Result<Period> {
         bail!(t!("period.backwards", start = start, last_day = last_day));
     }
     Ok(Period::new(start, end)?.in_zone(ctx.zone()))
+}
+
+/// The group `--segment` or `--stage` names, if any.
+pub(super) fn chosen(g: &Group) -> Option<CustomerGroup> {
+    match (&g.segment, g.stage) {
+        (Some(name), _) => Some(CustomerGroup::Segment(name.clone())),
+        (None, Some(stage)) => Some(CustomerGroup::Stage(stage)),
+        (None, None) => None,
+    }
+}
+
+/// The members of `group` in the reader's snapshot, decided at `at` (the inner result:
+/// an unknown segment is not a store failure).
+pub(super) fn members_in(
+    r: &Reader<'_>,
+    group: Option<&CustomerGroup>,
+    at: DateTime<Utc>,
+) -> Result<Option<Members>, GroupError> {
+    group.map(|g| g.members(r, at)).transpose()
+}
+
+/// The instant a view of the business-local `day` decides its group at: the end of the
+/// day, or now for today.
+pub(super) fn group_instant(ctx: &Ctx, day: chrono::NaiveDate) -> DateTime<Utc> {
+    ctx.zone().end_of(day).min(ctx.now)
+}
+
+/// A group error as the user reads it.
+pub(super) fn group_failed(e: GroupError) -> anyhow::Error {
+    match e {
+        GroupError::UnknownSegment(name) => {
+            super::BadValue(t!("group.unknown_segment", name = name)).into()
+        }
+        GroupError::TooManyPeriods { asked, max } => {
+            anyhow!(t!("trend.too_many", asked = asked, max = max))
+        }
+        GroupError::Report(e) => e.into(),
+    }
+}
+
+/// The line that says whom a filtered view measures: `only segment 高价值客户: 3 customers`.
+pub(super) fn group_line(group: &CustomerGroup, members: usize) -> String {
+    let customers = tn!("count.customer", members);
+    match group {
+        CustomerGroup::Segment(name) => t!("group.segment", name = name, customers = customers),
+        CustomerGroup::Stage(stage) => {
+            t!("group.stage", stage = label(*stage), customers = customers)
+        }
+    }
 }
 
 fn show_percent(r: &Measured<Ratio>) -> String {
@@ -125,26 +178,38 @@ fn show<T: std::fmt::Display>(m: &Measured<T>) -> String {
     m.value().map_or_else(|| "-".into(), ToString::to_string)
 }
 
-/// `solocrm report`, and the dashboard `demo` prints.
+/// The report's choices on the command line: no per-customer RFM table.
+fn report_config() -> ReportConfig {
+    ReportConfig {
+        include_rfm_table: false,
+        ..ReportConfig::default()
+    }
+}
+
+/// `solocrm report`, and the dashboard `demo` prints; `group` narrows it to one
+/// segment or stage.
 pub fn dashboard(
     ctx: &mut Ctx,
     store: &solocrm_core::Crm,
     period: Period,
     populated: Option<&Populated>,
+    group: Option<&CustomerGroup>,
 ) -> Result<()> {
-    let config = ReportConfig {
-        include_rfm_table: false,
-        ..ReportConfig::default()
-    };
+    let config = report_config();
     // One snapshot serves the report and the stage counts: the books as they stood at
     // the end of the period's last day.
-    let view = read_as_of_day(store, period.last_day(), ctx.now, |r| {
-        Ok(Dashboard::load(&r, period, &config))
-    })??;
+    let loaded =
+        trends::load_dashboard(store, period, &config, group, ctx.now).map_err(group_failed)?;
+    let view = loaded.dashboard;
     if ctx.out.json {
         // Through a JSON value, whose keys are sorted at every level, as this output
-        // always was.
-        return ctx.out.json(&serde_json::to_value(&view)?);
+        // always was. A group adds `group` and `members`.
+        let mut value = serde_json::to_value(&view)?;
+        if let (Some(g), Some(map)) = (group, value.as_object_mut()) {
+            map.insert("group".into(), serde_json::to_value(g)?);
+            map.insert("members".into(), loaded.members.into());
+        }
+        return ctx.out.json(&value);
     }
     let r = &view.report;
     let stages: Vec<(&str, usize)> = view.stages.iter().map(|(s, n)| (label(*s), *n)).collect();
@@ -164,6 +229,9 @@ pub fn dashboard(
         from = period.start(),
         to = period.last_day()
     ))?;
+    if let Some(g) = group {
+        out.line(group_line(g, loaded.members.unwrap_or(0)))?;
+    }
     out.line("")?;
     let mut t = Table::new(&["STAGE", ">CUSTOMERS"]);
     for (stage, n) in &stages {
@@ -482,22 +550,144 @@ fn key_table(keys: &[solocrm_core::CustomerKeys]) -> HashMap<CustomerId, String>
         .collect()
 }
 
-pub fn report(ctx: &mut Ctx, range: &Range) -> Result<()> {
+pub fn report(ctx: &mut Ctx, range: &Range, by: Option<TrendBy>, group: &Group) -> Result<()> {
     let store = ctx.open()?;
     let period = period(ctx, range)?;
-    dashboard(ctx, &store, period, None)
+    let group = chosen(group);
+    match by {
+        None => dashboard(ctx, &store, period, None, group.as_ref()),
+        Some(by) => {
+            let grain = match by {
+                TrendBy::Month => Grain::Month,
+                TrendBy::Quarter => Grain::Quarter,
+            };
+            let trend = Trend::load(
+                &store,
+                period,
+                grain,
+                &report_config(),
+                group.as_ref(),
+                ctx.now,
+            )
+            .map_err(group_failed)?;
+            show_trend(ctx, &trend)
+        }
+    }
 }
 
-pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize>) -> Result<()> {
+/// `report --by`: two tables of one row per period (and the total), readable on an
+/// 80-column terminal; `--json` is the whole [`Trend`].
+fn show_trend(ctx: &mut Ctx, trend: &Trend) -> Result<()> {
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::to_value(trend)?);
+    }
+    let out = &mut ctx.out;
+    let grain = match trend.by {
+        Grain::Month => t!("grain.month"),
+        Grain::Quarter => t!("grain.quarter"),
+    };
+    out.heading(t!(
+        "trend.heading",
+        grain = grain,
+        from = trend.total.period.start,
+        to = trend.total.as_of,
+        currency = trend.total.report.currency
+    ))?;
+    if let Some(g) = &trend.group {
+        out.line(group_line(g, trend.members.unwrap_or(0)))?;
+    }
+    out.line("")?;
+    let rows: Vec<(String, &Dashboard)> = trend
+        .periods
+        .iter()
+        .map(|p| {
+            let mark = if p.partial { "*" } else { "" };
+            (format!("{}{mark}", p.label), &p.dashboard)
+        })
+        .chain(std::iter::once((
+            t!("trend.total").to_owned(),
+            &trend.total,
+        )))
+        .collect();
+    let pct = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.1}%"));
+    let mut t = Table::new(&[
+        "PERIOD",
+        ">REVENUE",
+        ">ORDERS",
+        ">BUYERS",
+        ">NEW",
+        ">CHURN",
+        ">RETENTION",
+    ]);
+    for (name, d) in &rows {
+        let r = &d.report;
+        t.row(vec![
+            name.clone(),
+            r.purchases.stats.revenue.amount().to_string(),
+            r.purchases.stats.orders.to_string(),
+            r.purchases.stats.buyers.to_string(),
+            r.retention.base.acquired.to_string(),
+            pct(d.churn_rate),
+            pct(d.retention_rate),
+        ]);
+    }
+    out.table(&t)?;
+    out.line("")?;
+    let mut t = Table::new(&[
+        "PERIOD",
+        ">NPS",
+        ">CSAT",
+        ">CES",
+        ">CRR",
+        ">REPEAT",
+        ">NET REVENUE",
+    ]);
+    for (name, d) in &rows {
+        t.row(vec![
+            name.clone(),
+            d.nps.map_or_else(|| "-".into(), |v| format!("{v:.1}")),
+            pct(d.csat),
+            d.ces.map_or_else(|| "-".into(), |v| format!("{v:.2}")),
+            pct(d.crr),
+            pct(d.repeat_purchase_rate),
+            d.net_revenue.clone(),
+        ]);
+    }
+    out.table(&t)?;
+    if trend.periods.iter().any(|p| p.partial) {
+        out.line(t!("trend.partial"))?;
+    }
+    ctx.say(t!("trend.footer"))
+}
+
+pub fn rfm_cmd(
+    ctx: &mut Ctx,
+    as_of: Option<&str>,
+    ties: Ties,
+    top: Option<usize>,
+    group: &Group,
+) -> Result<()> {
     let store = ctx.open()?;
     let day = ctx.as_of_day(as_of)?;
     let tie_rule = match ties {
         Ties::Shared => TieRule::Shared,
         Ties::Ordinal => TieRule::Ordinal,
     };
-    let (log, keys) = read_as_of_day(&store, day, ctx.now, |r| {
-        Ok((r.purchase_log()?, key_table(&r.customer_keys()?)))
+    let group = chosen(group);
+    let at = group_instant(ctx, day);
+    let (log, keys, members) = read_as_of_day(&store, day, ctx.now, |r| {
+        Ok((
+            r.purchase_log()?,
+            key_table(&r.customer_keys()?),
+            members_in(&r, group.as_ref(), at),
+        ))
     })?;
+    let members = members.map_err(group_failed)?;
+    // A group's RFM ranks its buyers among themselves.
+    let log = match &members {
+        Some(m) => only_members_log(&log, m),
+        None => log,
+    };
     let table = rfm(&log, day, tie_rule)?;
     let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
     // The ranking `--top` keeps the first of: the best RFM code, then the most spent.
@@ -549,6 +739,9 @@ pub fn rfm_cmd(ctx: &mut Ctx, as_of: Option<&str>, ties: Ties, top: Option<usize
         });
     }
     let rows = ranked;
+    if let (Some(g), Some(m)) = (&group, &members) {
+        ctx.out.line(group_line(g, m.len()))?;
+    }
     let shown = top.unwrap_or(TABLE_TOP);
     let mut t = Table::new(&[
         "CUSTOMER",
@@ -591,17 +784,36 @@ pub fn more_hint(total: usize, shown: usize) -> String {
     }
 }
 
-pub fn cohort(ctx: &mut Ctx, by: CohortBy, as_of: Option<&str>, revenue: bool) -> Result<()> {
+pub fn cohort(
+    ctx: &mut Ctx,
+    by: CohortBy,
+    as_of: Option<&str>,
+    revenue: bool,
+    group: &Group,
+) -> Result<()> {
     let store = ctx.open()?;
     let day = ctx.as_of_day(as_of)?;
     let grain = match by {
         CohortBy::Month => CohortGrain::Month,
         CohortBy::Week => CohortGrain::Week,
     };
-    let log = read_as_of_day(&store, day, ctx.now, |r| r.purchase_log())?;
+    let group = chosen(group);
+    let at = group_instant(ctx, day);
+    let (log, members) = read_as_of_day(&store, day, ctx.now, |r| {
+        Ok((r.purchase_log()?, members_in(&r, group.as_ref(), at)))
+    })?;
+    let members = members.map_err(group_failed)?;
+    // A group's cohorts are its buyers, by their first purchase.
+    let log = match &members {
+        Some(m) => only_members_log(&log, m),
+        None => log,
+    };
     let m = cohort_matrix(&log, grain, day)?;
     if ctx.out.json {
         return ctx.out.json(&m);
+    }
+    if let (Some(g), Some(members)) = (&group, &members) {
+        ctx.out.line(group_line(g, members.len()))?;
     }
     let width = m
         .rows
@@ -655,12 +867,22 @@ fn grain_name(g: CohortGrain) -> &'static str {
     }
 }
 
-pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
+pub fn pipeline(ctx: &mut Ctx, range: &Range, group: &Group) -> Result<()> {
     let store = ctx.open()?;
     let period = period(ctx, range)?;
-    let deals = read_as_of_day(&store, period.last_day(), ctx.now, |r| {
-        r.deals(&OpenQuery::default())
+    let group = chosen(group);
+    let at = group_instant(ctx, period.last_day());
+    let (mut deals, members) = read_as_of_day(&store, period.last_day(), ctx.now, |r| {
+        Ok((
+            r.deals(&OpenQuery::default())?,
+            members_in(&r, group.as_ref(), at),
+        ))
     })?;
+    let members = members.map_err(group_failed)?;
+    // A group's pipeline is its customers' deals.
+    if let Some(m) = &members {
+        deals.retain(|d| m.contains(d.customer()));
+    }
     let m = pipeline_metrics(
         &deals,
         &ReportConfig::default().stage_probabilities,
@@ -675,6 +897,9 @@ pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
         from = period.start(),
         to = period.last_day()
     ))?;
+    if let (Some(g), Some(m)) = (&group, &members) {
+        ctx.out.line(group_line(g, m.len()))?;
+    }
     let mut t = Table::new(&["STAGE", ">REACHED", ">ADVANCED", ">CONVERSION"]);
     for s in &m.stage_conversion {
         t.row(vec![
@@ -699,16 +924,22 @@ pub fn pipeline(ctx: &mut Ctx, range: &Range) -> Result<()> {
     ))
 }
 
-pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Result<()> {
+pub fn churn_risk(
+    ctx: &mut Ctx,
+    as_of: Option<&str>,
+    top: Option<usize>,
+    group: &Group,
+) -> Result<()> {
     let store = ctx.open()?;
     let at = ctx.as_of(as_of)?;
+    let group = chosen(group);
     let until = ActivityQuery {
         customer: None,
         range: solocrm_core::TimeRange::until(at + chrono::Duration::seconds(1)),
         include_voided: false,
     };
     // One snapshot of the books as they stood at the end of the day.
-    let (customers, log, surveys, requests, interactions) =
+    let (customers, log, surveys, requests, interactions, members) =
         read_as_of_day(&store, ctx.day(at), ctx.now, |r| {
             Ok((
                 r.all_customers()?,
@@ -716,8 +947,10 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
                 r.surveys(&until)?,
                 r.requests(&OpenQuery::default())?,
                 r.interactions(&until)?,
+                members_in(&r, group.as_ref(), at),
             ))
         })?;
+    let members = members.map_err(group_failed)?;
     let activity = Activity {
         customers: &customers,
         log: &log,
@@ -725,12 +958,17 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
         requests: &requests,
         interactions: &interactions,
     };
-    let warnings = churn_warnings(
+    let mut warnings = churn_warnings(
         &activity,
         &LifecyclePolicy::default(),
         &WarningConfig::default(),
         ctx.day(at),
     )?;
+    // Each customer's warning reads only their own records, so the group's list is
+    // the whole list cut to its members.
+    if let Some(m) = &members {
+        warnings.retain(|w| m.contains(w.customer));
+    }
     if ctx.out.json {
         let n = top.unwrap_or(usize::MAX);
         return ctx.out.json(&warnings.iter().take(n).collect::<Vec<_>>());
@@ -750,6 +988,9 @@ pub fn churn_risk(ctx: &mut Ctx, as_of: Option<&str>, top: Option<usize>) -> Res
             w.score.to_string(),
             why.join(t!("risk.separator")),
         ]);
+    }
+    if let (Some(g), Some(m)) = (&group, &members) {
+        ctx.out.line(group_line(g, m.len()))?;
     }
     if warnings.is_empty() {
         return ctx.out.line(t!("churn.nobody", day = ctx.day(at)));

@@ -36,7 +36,23 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
         ClvUnit::Week => TimeUnit::Week,
     };
     check_bounds(args, unit)?;
-    let log = store.purchase_log()?;
+    let mut log = store.purchase_log()?;
+    // A group's model is fitted on its buyers alone, the group decided at the end of the
+    // calibration day.
+    let group = super::analytics::chosen(&args.group);
+    if group.is_some() {
+        let at = super::analytics::group_instant(ctx, end);
+        let members = solocrm_app::history::read_as_of_day(&store, end, ctx.now, |r| {
+            Ok(super::analytics::members_in(&r, group.as_ref(), at))
+        })?
+        .map_err(super::analytics::group_failed)?;
+        if let (Some(g), Some(m)) = (&group, &members) {
+            log = solocrm_app::groups::only_members_log(&log, m);
+            if !ctx.out.json {
+                ctx.say(super::analytics::group_line(g, m.len()))?;
+            }
+        }
+    }
     let summary = CustomerSummary::from_log(&log, &SummaryOptions::new(end, unit))
         .context("summarising the purchases")?;
     if summary.is_empty() {

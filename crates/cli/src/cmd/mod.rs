@@ -268,6 +268,19 @@ where
     if n == N::from(1) { one } else { many }
 }
 
+/// A value on the command line that names nothing in the books (an unknown segment):
+/// refused like a usage error, with exit code 2, though only the books can tell.
+#[derive(Debug)]
+pub struct BadValue(pub String);
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadValue {}
+
 /// Prints a warning on standard error, with its controls escaped.
 pub fn warn(message: &str) {
     crate::output::to_stderr(t!("warning.prefix"), message);
@@ -360,16 +373,22 @@ pub fn run(cli: Cli) -> Result<()> {
         } => audit::run(&mut ctx, customer.as_deref(), since.as_deref(), page)?,
         Command::Cost(c) => cost::run(&mut ctx, c)?,
         Command::Import(c) => import::import(&mut ctx, c)?,
-        Command::Report { range } => analytics::report(&mut ctx, &range)?,
-        Command::Rfm { as_of, ties, top } => {
-            analytics::rfm_cmd(&mut ctx, as_of.as_of.as_deref(), ties, top)?
-        }
-        Command::Cohort { by, as_of, revenue } => {
-            analytics::cohort(&mut ctx, by, as_of.as_of.as_deref(), revenue)?
-        }
-        Command::Pipeline { range } => analytics::pipeline(&mut ctx, &range)?,
-        Command::ChurnRisk { as_of, top } => {
-            analytics::churn_risk(&mut ctx, as_of.as_of.as_deref(), top)?
+        Command::Report { range, by, group } => analytics::report(&mut ctx, &range, by, &group)?,
+        Command::Rfm {
+            as_of,
+            ties,
+            top,
+            group,
+        } => analytics::rfm_cmd(&mut ctx, as_of.as_of.as_deref(), ties, top, &group)?,
+        Command::Cohort {
+            by,
+            as_of,
+            revenue,
+            group,
+        } => analytics::cohort(&mut ctx, by, as_of.as_of.as_deref(), revenue, &group)?,
+        Command::Pipeline { range, group } => analytics::pipeline(&mut ctx, &range, &group)?,
+        Command::ChurnRisk { as_of, top, group } => {
+            analytics::churn_risk(&mut ctx, as_of.as_of.as_deref(), top, &group)?
         }
         Command::Clv(args) => clv::run(&mut ctx, &args)?,
         Command::Export {

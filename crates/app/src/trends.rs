@@ -1,0 +1,369 @@
+//! Report metrics as a series over calendar months or quarters (`solocrm report --by
+//! month|quarter`, issue 18, ADR 0026), for the whole book or one [`CustomerGroup`].
+//!
+//! A series is a list of plain reports: each period's entry is the [`Dashboard`] that
+//! `report --from FIRST --to LAST` prints for that period, computed by the same code
+//! ([`group_dashboard`]) from the books as they stood at the end of the period's last
+//! day. No metric has a second, "per period" formula. The range's own dashboard comes
+//! with it as the total, so the series' total equals the plain report of the range.
+//!
+//! Periods are calendar months or quarters in the books' business time zone (a purchase
+//! at 2025-01-31T17:00Z is in February in Asia/Shanghai), clipped to the range: a first
+//! or last period that does not cover its whole month or quarter is marked `partial`.
+
+use chrono::{DateTime, Datelike as _, Months, NaiveDate, Utc};
+use serde::Serialize;
+use solocrm_core::metrics::MetricsReport;
+use solocrm_core::{Crm, Period, Reader, ReportConfig, ReportError};
+
+use crate::groups::{CustomerGroup, GroupError, Members, only_members};
+use crate::views::{Dashboard, PeriodView};
+
+/// The most periods one series may have: ten years of months. Each period is a whole
+/// report, so the cost grows with their number.
+pub const MAX_PERIODS: usize = 120;
+
+/// The length of a series' periods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grain {
+    /// Calendar months.
+    Month,
+    /// Calendar quarters (January–March, April–June, July–September, October–December).
+    Quarter,
+}
+
+impl Grain {
+    fn months(self) -> u32 {
+        match self {
+            Grain::Month => 1,
+            Grain::Quarter => 3,
+        }
+    }
+
+    /// The first day of the month or quarter `day` is in.
+    fn start_of(self, day: NaiveDate) -> NaiveDate {
+        let month0 = day.month0() - day.month0() % self.months();
+        NaiveDate::from_ymd_opt(day.year(), month0 + 1, 1).unwrap_or(day)
+    }
+
+    /// The label of the month or quarter starting on `start`: `2025-01` or `2025-Q1`.
+    fn label(self, start: NaiveDate) -> String {
+        match self {
+            Grain::Month => format!("{:04}-{:02}", start.year(), start.month()),
+            Grain::Quarter => format!("{:04}-Q{}", start.year(), start.month0() / 3 + 1),
+        }
+    }
+}
+
+/// One period of a range cut by a [`Grain`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slice {
+    /// Its days: the calendar month or quarter, clipped to the range.
+    pub period: Period,
+    /// `2025-01` or `2025-Q1`: the month or quarter it belongs to.
+    pub label: String,
+    /// True if the clipping left out days of the month or quarter.
+    pub partial: bool,
+}
+
+/// The calendar months or quarters `range` touches, oldest first, each clipped to the
+/// range and in its zone.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use solocrm_app::trends::{Grain, slices};
+/// use solocrm_core::Period;
+/// let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+/// let range = Period::new(day(2, 15), day(7, 1))?;
+/// let q: Vec<(String, bool)> = slices(range, Grain::Quarter)?
+///     .into_iter()
+///     .map(|s| (s.label, s.partial))
+///     .collect();
+/// assert_eq!(q, [("2025-Q1".to_owned(), true), ("2025-Q2".to_owned(), false)]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`GroupError::TooManyPeriods`] beyond [`MAX_PERIODS`].
+pub fn slices(range: Period, grain: Grain) -> Result<Vec<Slice>, GroupError> {
+    let step = Months::new(grain.months());
+    let first = grain.start_of(range.start());
+    // Count first (cheap: one date step each), so a refusal says how many.
+    let mut asked = 0_usize;
+    let mut start = first;
+    while start < range.end() {
+        asked += 1;
+        match start.checked_add_months(step) {
+            Some(next) => start = next,
+            None => break,
+        }
+    }
+    if asked > MAX_PERIODS {
+        return Err(GroupError::TooManyPeriods {
+            asked,
+            max: MAX_PERIODS,
+        });
+    }
+    let mut out = Vec::with_capacity(asked);
+    let mut start = first;
+    while start < range.end() {
+        let Some(next) = start.checked_add_months(step) else {
+            break;
+        };
+        let from = start.max(range.start());
+        let to = next.min(range.end());
+        let period = Period::new(from, to)
+            .map_err(ReportError::from)?
+            .in_zone(range.zone());
+        out.push(Slice {
+            period,
+            label: grain.label(start),
+            partial: from != start || to != next,
+        });
+        start = next;
+    }
+    Ok(out)
+}
+
+/// The dashboard of `period` over the reader's snapshot, of the whole book
+/// (`members` `None`) or of the group's customers only ([`only_members`]).
+///
+/// # Errors
+///
+/// [`ReportError`] if reading fails or the data cannot be measured at all.
+pub fn group_dashboard(
+    reader: &Reader<'_>,
+    period: Period,
+    config: &ReportConfig,
+    members: Option<&Members>,
+) -> Result<Dashboard, ReportError> {
+    let data = reader.report_data(period)?;
+    let data = match members {
+        Some(m) => only_members(&data, m),
+        None => data,
+    };
+    let report = MetricsReport::compute(&data, period, config)?;
+    Ok(Dashboard::new(period, &data.customers, report))
+}
+
+/// The instant a view of `period` is as of: the end of its last day, or `now` if that
+/// is earlier (a period still running).
+pub fn view_instant(
+    reader: &Reader<'_>,
+    period: Period,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ReportError> {
+    Ok(reader.time_zone()?.end_of(period.last_day()).min(now))
+}
+
+/// Runs `f` on the books as they stood at the end of `day` when that is not after
+/// `now`, else on the books as they are, inside the reader's transaction.
+fn as_of_day<T>(
+    reader: &Reader<'_>,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&Reader<'_>) -> T,
+) -> Result<T, ReportError> {
+    let cutoff = reader.time_zone()?.end_of(day);
+    Ok(if cutoff <= now {
+        reader.as_of(cutoff, |r| f(&r))
+    } else {
+        f(reader)
+    })
+}
+
+/// A group's dashboard of a period, as the books stood at the end of the period's last
+/// day (or now), the group decided at that instant: what `report [--segment NAME |
+/// --stage STAGE]` prints. `group` `None` is the whole book.
+///
+/// # Errors
+///
+/// [`GroupError::UnknownSegment`]; reading or measuring errors.
+pub fn load_dashboard(
+    crm: &Crm,
+    period: Period,
+    config: &ReportConfig,
+    group: Option<&CustomerGroup>,
+    now: DateTime<Utc>,
+) -> Result<GroupDashboard, GroupError> {
+    crm.read(|r| {
+        Ok(as_of_day(&r, period.last_day(), now, |v| {
+            let at = view_instant(v, period, now)?;
+            let members = group.map(|g| g.members(v, at)).transpose()?;
+            let dashboard = group_dashboard(v, period, config, members.as_ref())?;
+            Ok(GroupDashboard {
+                members: members.as_ref().map(Members::len),
+                dashboard,
+            })
+        }))
+    })
+    .map_err(GroupError::from)?
+    .map_err(GroupError::from)?
+}
+
+/// A dashboard and the size of the group it measures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupDashboard {
+    /// How many customers the group had (`None` for the whole book).
+    pub members: Option<usize>,
+    /// The dashboard.
+    pub dashboard: Dashboard,
+}
+
+/// One period of a [`Trend`]: its label, whether it is partial, and its dashboard
+/// (flattened in JSON: the same fields as `report --json`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrendPeriod {
+    /// `2025-01` or `2025-Q1`.
+    pub label: String,
+    /// True if the range covers only part of the month or quarter.
+    pub partial: bool,
+    /// The period's report.
+    #[serde(flatten)]
+    pub dashboard: Dashboard,
+}
+
+/// A series of reports over the months or quarters of a range, and the range's own
+/// report: what `solocrm report --by month|quarter --json` prints (`docs/cli.md`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Trend {
+    /// Months or quarters.
+    pub by: Grain,
+    /// The whole range.
+    pub period: PeriodView,
+    /// The group measured (`null` for the whole book).
+    pub group: Option<CustomerGroup>,
+    /// How many customers the group had at the end of the range (`null` for the whole
+    /// book).
+    pub members: Option<usize>,
+    /// The periods, oldest first.
+    pub periods: Vec<TrendPeriod>,
+    /// The report of the whole range: equal to the plain report of the range.
+    pub total: Dashboard,
+}
+
+impl Trend {
+    /// Computes the series in one read transaction: each period from the books as they
+    /// stood at the end of its last day (or as they are, for a period still running),
+    /// the group decided once, at the end of the range (or `now`), and used for every
+    /// period.
+    ///
+    /// # Errors
+    ///
+    /// [`GroupError::UnknownSegment`], [`GroupError::TooManyPeriods`]; reading or
+    /// measuring errors.
+    pub fn load(
+        crm: &Crm,
+        range: Period,
+        grain: Grain,
+        config: &ReportConfig,
+        group: Option<&CustomerGroup>,
+        now: DateTime<Utc>,
+    ) -> Result<Trend, GroupError> {
+        let cut = slices(range, grain)?;
+        crm.read(|r| {
+            let run = || -> Result<Trend, GroupError> {
+                let (members, total) = as_of_day(&r, range.last_day(), now, |v| {
+                    let at = view_instant(v, range, now)?;
+                    let members = group.map(|g| g.members(v, at)).transpose()?;
+                    let total = group_dashboard(v, range, config, members.as_ref())?;
+                    Ok::<_, GroupError>((members, total))
+                })??;
+                let mut periods = Vec::with_capacity(cut.len());
+                for s in cut {
+                    let dashboard = as_of_day(&r, s.period.last_day(), now, |v| {
+                        group_dashboard(v, s.period, config, members.as_ref())
+                    })??;
+                    periods.push(TrendPeriod {
+                        label: s.label,
+                        partial: s.partial,
+                        dashboard,
+                    });
+                }
+                Ok(Trend {
+                    by: grain,
+                    period: PeriodView {
+                        start: range.start(),
+                        end: range.end(),
+                    },
+                    group: group.cloned(),
+                    members: members.as_ref().map(Members::len),
+                    periods,
+                    total,
+                })
+            };
+            Ok(run())
+        })
+        .map_err(GroupError::from)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("day")
+    }
+
+    #[test]
+    fn months_and_quarters_cover_the_range_once_and_mark_clipped_ends() {
+        let range = Period::new(day(2024, 11, 20), day(2025, 3, 1)).expect("range");
+        let months = slices(range, Grain::Month).expect("months");
+        let got: Vec<(&str, NaiveDate, NaiveDate, bool)> = months
+            .iter()
+            .map(|s| {
+                (
+                    s.label.as_str(),
+                    s.period.start(),
+                    s.period.end(),
+                    s.partial,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2024-11", day(2024, 11, 20), day(2024, 12, 1), true),
+                ("2024-12", day(2024, 12, 1), day(2025, 1, 1), false),
+                ("2025-01", day(2025, 1, 1), day(2025, 2, 1), false),
+                ("2025-02", day(2025, 2, 1), day(2025, 3, 1), false),
+            ]
+        );
+        let quarters = slices(range, Grain::Quarter).expect("quarters");
+        let got: Vec<(&str, NaiveDate, NaiveDate, bool)> = quarters
+            .iter()
+            .map(|s| {
+                (
+                    s.label.as_str(),
+                    s.period.start(),
+                    s.period.end(),
+                    s.partial,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("2024-Q4", day(2024, 11, 20), day(2025, 1, 1), true),
+                ("2025-Q1", day(2025, 1, 1), day(2025, 3, 1), true),
+            ]
+        );
+        let days: i64 = months.iter().map(|s| s.period.days()).sum();
+        assert_eq!(days, range.days());
+    }
+
+    #[test]
+    fn a_series_longer_than_the_bound_is_refused_with_its_length() {
+        let range = Period::new(day(2000, 1, 1), day(2011, 1, 1)).expect("range");
+        match slices(range, Grain::Month) {
+            Err(GroupError::TooManyPeriods { asked, max }) => {
+                assert_eq!((asked, max), (132, MAX_PERIODS));
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(slices(range, Grain::Quarter).expect("quarters").len(), 44);
+    }
+}
