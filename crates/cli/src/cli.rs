@@ -401,7 +401,8 @@ pub enum RuleCmd {
         /// What makes it fire: an event (survey_answered, request_opened,
         /// first_purchase, purchase_recorded, stage_changed, deal_moved, deal_won,
         /// customer_created, interaction_logged) or birthday:N, no_contact:N,
-        /// deal_idle:N, task_overdue:N.
+        /// no_contact:IDEAL:MAX, deal_idle:N, task_overdue:N, holiday:N,
+        /// points_expiring:N (points lapse within N days).
         #[arg(long, required_unless_present = "toml")]
         trigger: Option<String>,
         /// A condition in the segment syntax plus event fields, e.g. "kind = complaint

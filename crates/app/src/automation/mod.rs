@@ -150,11 +150,11 @@ pub struct Lapsed {
 ///
 /// The store's.
 pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> {
-    let due = crm.read(|r| {
-        let Some(expiry) = r.points_expiry()? else {
-            return Ok(Vec::new());
-        };
+    let (zone, due) = crm.read(|r| {
         let zone = r.time_zone()?;
+        let Some(expiry) = r.points_expiry()? else {
+            return Ok((zone, Vec::new()));
+        };
         let today = zone.date_of(as_of);
         let mut due = Vec::new();
         for customer in r.tx().points_holders()? {
@@ -164,17 +164,17 @@ pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> 
                 due.push(customer);
             }
         }
-        Ok(due.into_iter().map(|c| (c, today)).collect::<Vec<_>>())
+        Ok((zone, due))
     })?;
+    let today = zone.date_of(as_of);
     let mut out = Vec::new();
-    for (customer, today) in due {
+    for customer in due {
         let posted = match crm.write(|w| w.post_due_lapses(customer, today)) {
             Ok(posted) => posted,
             // Erased (or gone) since the read: nothing of theirs lapses.
             Err(StoreError::NotFound { .. } | StoreError::Conflict(_)) => continue,
             Err(e) => return Err(e),
         };
-        let zone = crm.read(|r| r.time_zone())?;
         out.extend(posted.into_iter().map(|e| Lapsed {
             customer,
             day: zone.date_of(e.at()),
