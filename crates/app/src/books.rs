@@ -253,6 +253,23 @@ impl Books {
         })
     }
 
+    /// Sets how long earned points stay valid (`None`: they never expire). Returns the
+    /// change ([`ValidityChange`](crate::settings::ValidityChange)).
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn set_points_validity(
+        &self,
+        validity: Option<solocrm_core::PointsExpiry>,
+    ) -> StoreResult<crate::settings::ValidityChange> {
+        self.crm.write(|w| {
+            let from = w.reader().points_expiry()?;
+            w.set_points_expiry(validity)?;
+            Ok(crate::settings::ValidityChange { from, to: validity })
+        })
+    }
+
     /// The customer with id `id`, `None` if there is none.
     ///
     /// # Errors

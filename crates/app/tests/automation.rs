@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use solocrm_app::automation::{Only, RunReport, plan, run};
 use solocrm_core::automation::{
@@ -1118,5 +1118,177 @@ fn a_points_action_posts_an_earn_entry_naming_the_rule_once_per_occurrence() {
         );
         let err = serde_json::from_str::<Rule>(&text).expect_err("refused");
         assert!(err.to_string().contains("points"), "{err}");
+    }
+}
+
+/// Points valid one month, in Shanghai's days: 王芳's 100 points of January 31 lapse
+/// on February 29 (2024 is a leap year), her 50 points earned at 01:00 on March 1
+/// Beijing time (still February 29 in UTC) lapse on April 1. A `points_expiring:7`
+/// rule reminds once per lapse, on the first day of its window, whether the runs are
+/// daily or a week apart; the runs post each lapse once, dated on its day.
+#[test]
+fn points_lapse_once_on_their_day_and_the_reminder_fires_once_per_lapse() {
+    for (kind, crm) in stores() {
+        builtins_off(&crm);
+        let wang = person(&crm, "王芳", day(2024, 1, 10), LifecycleStage::Active);
+        let li = person(&crm, "李雷", day(2024, 1, 10), LifecycleStage::Active);
+        let earn = |who, at, n| {
+            crm.write(|w| {
+                w.post_points(solocrm_core::NewPointsEntry::new(
+                    who,
+                    at,
+                    solocrm_core::PointsKind::Earn,
+                    n,
+                )?)
+            })
+            .expect("earned");
+        };
+        earn(wang, local(day(2024, 1, 31), 10), 100);
+        earn(
+            wang,
+            Utc.with_ymd_and_hms(2024, 2, 29, 17, 0, 0)
+                .single()
+                .expect("valid"),
+            50,
+        );
+        // 李雷's points are spent before they lapse: nothing to remind or lapse.
+        earn(li, local(day(2024, 1, 31), 10), 20);
+        crm.write(|w| {
+            w.post_points(solocrm_core::NewPointsEntry::new(
+                li,
+                local(day(2024, 2, 2), 10),
+                solocrm_core::PointsKind::Redeem,
+                20,
+            )?)
+        })
+        .expect("redeemed");
+        let validity = solocrm_core::PointsExpiry::new(1, day(2024, 1, 1)).expect("a validity");
+        crm.write(|w| w.set_points_expiry(Some(validity)))
+            .expect("set");
+        let reminder = rule(
+            r#"{"name": "points-reminder", "trigger": "points_expiring:7",
+                "actions": [{"task": {"title": "提醒 {name} 积分即将过期", "kind": "follow_up",
+                                      "due_in": 0, "priority": "normal"}}]}"#,
+        );
+        crm.write(|w| w.add_rule(reminder.clone(), true))
+            .expect("added");
+        // Daily runs from February 20 to March 2, each day twice.
+        let mut lapsed = Vec::new();
+        let mut d = day(2024, 2, 20);
+        while d <= day(2024, 3, 2) {
+            for _ in 0..2 {
+                let report = run(&crm, at_ten(d)).expect("a run");
+                lapsed.extend(report.lapsed);
+            }
+            d = d.succ_opt().expect("a day");
+        }
+        assert_eq!(lapsed.len(), 1, "{kind}: {lapsed:#?}");
+        assert_eq!(
+            (
+                lapsed[0].customer,
+                lapsed[0].day,
+                lapsed[0].points,
+                lapsed[0].balance
+            ),
+            (wang, day(2024, 2, 29), 100, 50),
+            "{kind}"
+        );
+        // Then one run a week and a half later: the April lapse's window opens on
+        // March 25, so the catch-up fires it on that day; a run after April 1 lapses it.
+        run(&crm, at_ten(day(2024, 3, 28))).expect("a later run");
+        let report = run(&crm, at_ten(day(2024, 4, 3))).expect("after the lapse");
+        assert_eq!(report.lapsed.len(), 1, "{kind}: {report:#?}");
+        assert_eq!(report.lapsed[0].day, day(2024, 4, 1), "{kind}");
+        assert_eq!(report.lapsed[0].points, 50, "{kind}");
+        let again = run(&crm, at_ten(day(2024, 4, 4))).expect("the next day");
+        assert!(again.lapsed.is_empty(), "{kind}: {again:#?}");
+        let got: Vec<(CustomerId, Occurrence, NaiveDate)> = firings(&crm)
+            .into_iter()
+            .map(|f| (f.customer, f.occurrence, f.day))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    wang,
+                    Occurrence::PointsExpiring(day(2024, 2, 29)),
+                    day(2024, 2, 22)
+                ),
+                (
+                    wang,
+                    Occurrence::PointsExpiring(day(2024, 4, 1)),
+                    day(2024, 3, 25)
+                ),
+            ],
+            "{kind}"
+        );
+        let reminders: Vec<_> = made(&crm).into_iter().map(|m| (m.1, m.2, m.3)).collect();
+        assert_eq!(
+            reminders,
+            vec![
+                (wang, "提醒 王芳 积分即将过期".to_owned(), day(2024, 2, 22)),
+                (wang, "提醒 王芳 积分即将过期".to_owned(), day(2024, 3, 25)),
+            ],
+            "{kind}"
+        );
+        let ledger = crm.read(|r| r.points_ledger(wang)).expect("ledger");
+        let expiries: Vec<(i64, NaiveDate)> = ledger
+            .iter()
+            .filter(|e| e.kind() == solocrm_core::PointsKind::Expire)
+            .map(|e| (e.delta(), zone().date_of(e.at())))
+            .collect();
+        assert_eq!(
+            expiries,
+            vec![(-100, day(2024, 2, 29)), (-50, day(2024, 4, 1))],
+            "{kind}"
+        );
+        assert_eq!(
+            ledger[2].at(),
+            zone().start_of(day(2024, 2, 29)),
+            "{kind}: dated at the start of the Beijing day"
+        );
+        assert_eq!(crm.read(|r| r.points_balance(wang)).expect("balance"), 0);
+        assert_eq!(crm.read(|r| r.points_ledger(li)).expect("ledger").len(), 2);
+    }
+}
+
+/// Without a points validity (the default), the same ledger and rule: no run posts a
+/// lapse and the reminder never fires.
+#[test]
+fn without_a_points_validity_nothing_lapses_and_no_reminder_fires() {
+    for (kind, crm) in stores() {
+        builtins_off(&crm);
+        let zhao = person(&crm, "赵敏", day(2024, 1, 10), LifecycleStage::Active);
+        crm.write(|w| {
+            w.post_points(solocrm_core::NewPointsEntry::new(
+                zhao,
+                local(day(2024, 1, 31), 10),
+                solocrm_core::PointsKind::Earn,
+                100,
+            )?)
+        })
+        .expect("earned");
+        crm.write(|w| {
+            w.add_rule(
+                rule(
+                    r#"{"name": "points-reminder", "trigger": "points_expiring:30",
+                        "actions": [{"task": {"title": "提醒 {name}", "kind": "follow_up",
+                                              "due_in": 0, "priority": "normal"}}]}"#,
+                ),
+                true,
+            )
+        })
+        .expect("added");
+        run(&crm, at_ten(day(2024, 2, 1))).expect("first run");
+        let report = run(&crm, at_ten(day(2030, 1, 1))).expect("years later");
+        assert!(report.lapsed.is_empty(), "{kind}: {report:#?}");
+        assert!(report.fired.is_empty(), "{kind}: {report:#?}");
+        assert!(firings(&crm).is_empty(), "{kind}");
+        assert_eq!(crm.read(|r| r.points_balance(zhao)).expect("balance"), 100);
+        assert!(
+            solocrm_app::automation::post_lapses(&crm, at_ten(day(2031, 1, 1)))
+                .expect("none")
+                .is_empty()
+        );
     }
 }

@@ -415,7 +415,8 @@ pub enum RuleCmd {
         /// What makes it fire: an event (survey_answered, request_opened,
         /// first_purchase, purchase_recorded, stage_changed, deal_moved, deal_won,
         /// customer_created, interaction_logged) or birthday:N, no_contact:N,
-        /// deal_idle:N, task_overdue:N.
+        /// no_contact:IDEAL:MAX, deal_idle:N, task_overdue:N, holiday:N,
+        /// points_expiring:N (points lapse within N days).
         #[arg(long, required_unless_present = "toml")]
         trigger: Option<String>,
         /// A condition in the segment syntax plus event fields, e.g. "kind = complaint
@@ -569,14 +570,29 @@ pub enum CostCmd {
 /// `solocrm settings ...`
 #[derive(Debug, Subcommand)]
 pub enum SettingsCmd {
-    /// Show the settings: location, book id, currency, time zone, schema version.
+    /// Show the settings: location, book id, currency, time zone, points validity,
+    /// schema version.
     Show,
-    /// Change a setting.
+    /// Change a setting: the time zone, the points validity, or both.
+    #[command(group(
+        clap::ArgGroup::new("setting")
+            .required(true)
+            .multiple(true)
+            .args(["timezone", "points_validity"])
+    ))]
     Set {
         /// The new business time zone (an IANA name such as Asia/Shanghai). Stored
         /// instants stay as they are; their days are counted in the new zone.
         #[arg(long, value_name = "NAME", value_parser = zone)]
-        timezone: BusinessZone,
+        timezone: Option<BusinessZone>,
+        /// How long earned points stay valid: a number of months (1-120) from the
+        /// day they were earned, or `never` (the default: points never expire).
+        #[arg(long, value_name = "MONTHS|never")]
+        points_validity: Option<String>,
+        /// The validity's first day: points earned before it count as earned on it
+        /// (default: today when expiry is switched on, else the day already set).
+        #[arg(long, value_name = "DATE", requires = "points_validity")]
+        points_validity_from: Option<String>,
     },
 }
 
@@ -1383,18 +1399,31 @@ pub enum PointsCmd {
         #[command(flatten)]
         at: At,
     },
-    /// Let points lapse.
+    /// Let points lapse: a number of a customer's points, or with --due every lapse
+    /// due under the points validity (`settings set --points-validity`).
     Expire {
-        /// The customer.
-        customer: String,
-        /// How many.
-        #[arg(allow_negative_numbers = true)]
-        points: i64,
+        /// The customer (not with --due).
+        #[arg(required_unless_present = "due", conflicts_with = "due")]
+        customer: Option<String>,
+        /// How many (not with --due).
+        #[arg(
+            allow_negative_numbers = true,
+            required_unless_present = "due",
+            conflicts_with = "due"
+        )]
+        points: Option<i64>,
         /// Why.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "due")]
         reason: Option<String>,
         #[command(flatten)]
         at: At,
+        /// Post every customer's lapses due by the --as-of day, each dated on its
+        /// lapse day; a rerun posts nothing more.
+        #[arg(long)]
+        due: bool,
+        /// The last day whose lapses are posted (default: today); with --due only.
+        #[arg(long = "as-of", value_name = "DATE", requires = "due")]
+        as_of: Option<String>,
     },
     /// Correct a balance by a signed number of points (+50 or -50).
     Adjust {

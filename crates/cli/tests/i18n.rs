@@ -392,7 +392,10 @@ fn errors_and_set_up_messages_speak_chinese() {
     let settings = ok_with(&env, ZH, &["settings", "show"]);
     let rows: Vec<Vec<(usize, usize, String)>> = settings.lines().map(cells).collect();
     let labels: Vec<&str> = rows.iter().map(|r| r[0].2.as_str()).collect();
-    assert_eq!(labels, ["位置", "账本编号", "货币", "时区", "结构版本"]);
+    assert_eq!(
+        labels,
+        ["位置", "账本编号", "货币", "时区", "积分", "结构版本"]
+    );
     // The values start in one column, whatever the width of the labels.
     assert!(rows.iter().all(|r| r[1].0 == rows[0][1].0), "{settings}");
     let changed = ok_with(

@@ -76,8 +76,9 @@ pub use interaction::{
 };
 pub use lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason, TransitionError};
 pub use loyalty::{
-    NewPointsEntry, PointsEntry, PointsKind, PointsTier, PointsTiers, Tier, TierRules,
-    lifetime_points,
+    Lapse, MAX_VALID_MONTHS, NewPointsEntry, PointsEntry, PointsExpiry, PointsKind, PointsLot,
+    PointsTier, PointsTiers, Tier, TierRules, due_lapses, lapse_schedule, lifetime_points,
+    open_lots,
 };
 pub use metrics::{
     ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period, Ratio,

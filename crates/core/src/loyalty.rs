@@ -5,7 +5,9 @@
 //! after it, and entries apply in the order they are recorded (not by their time), so
 //! the balance check is the one the store made when the entry was posted.
 
-use chrono::{DateTime, Months, Utc};
+use std::fmt;
+
+use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Conflict, ValidationError};
@@ -13,6 +15,7 @@ use crate::ids::{CustomerId, PointsEntryId};
 use crate::money::{Currency, Money};
 use crate::names::named_enum;
 use crate::text::{Label, Tag};
+use crate::zone::BusinessZone;
 
 named_enum! {
     /// What a ledger entry does.
@@ -478,6 +481,273 @@ pub fn rolling_year(as_of: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     (start, as_of)
 }
 
+/// The longest validity a points program may set: ten years, in months.
+pub const MAX_VALID_MONTHS: u32 = 120;
+
+/// How long earned points stay valid, a setting of the books (`settings set
+/// --points-validity`): `months` months from the business day they were earned. Points
+/// earned before the policy's first day `from` count as earned on `from`, so switching
+/// expiry on never takes points away retroactively. Books without it (the default)
+/// keep points forever.
+///
+/// Deserialising checks the months like [`PointsExpiry::new`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "PointsExpiryRepr", into = "PointsExpiryRepr")]
+pub struct PointsExpiry {
+    months: u32,
+    from: NaiveDate,
+}
+
+/// The serialised form of [`PointsExpiry`].
+#[derive(Serialize, Deserialize)]
+struct PointsExpiryRepr {
+    months: u32,
+    from: NaiveDate,
+}
+
+impl TryFrom<PointsExpiryRepr> for PointsExpiry {
+    type Error = ValidationError;
+    fn try_from(r: PointsExpiryRepr) -> Result<Self, ValidationError> {
+        PointsExpiry::new(r.months, r.from)
+    }
+}
+
+impl From<PointsExpiry> for PointsExpiryRepr {
+    fn from(e: PointsExpiry) -> Self {
+        PointsExpiryRepr {
+            months: e.months,
+            from: e.from,
+        }
+    }
+}
+
+impl PointsExpiry {
+    /// Points valid for `months` months (1 to [`MAX_VALID_MONTHS`]), counted for
+    /// points earned before `from` as if earned on `from`.
+    ///
+    /// # Errors
+    ///
+    /// [`ValidationError::OutOfRange`] for months outside 1 to [`MAX_VALID_MONTHS`],
+    /// or a first day outside the years 1 to 9999.
+    pub fn new(months: u32, from: NaiveDate) -> Result<Self, ValidationError> {
+        if !(1..=MAX_VALID_MONTHS).contains(&months) {
+            return Err(ValidationError::OutOfRange {
+                field: "points validity in months",
+                value: i64::from(months),
+                min: 1,
+                max: i64::from(MAX_VALID_MONTHS),
+            });
+        }
+        if !(1..=9999).contains(&from.year()) {
+            return Err(ValidationError::OutOfRange {
+                field: "year of the points validity's first day",
+                value: i64::from(from.year()),
+                min: 1,
+                max: 9999,
+            });
+        }
+        Ok(PointsExpiry { months, from })
+    }
+
+    /// How many months points stay valid.
+    pub fn months(&self) -> u32 {
+        self.months
+    }
+
+    /// The policy's first day: earlier points count as earned on it.
+    pub fn from(&self) -> NaiveDate {
+        self.from
+    }
+
+    /// The lapse day of points earned on the business day `earned_on`: the day
+    /// [`months`](Self::months) months after `max(earned_on, from)`, on the same day of
+    /// the month, or on the month's last day when it is shorter (earned on January 31,
+    /// one month: February 28, or 29 in a leap year). The points can be used through
+    /// the day before and lapse when the lapse day begins in the business time zone.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use solocrm_core::PointsExpiry;
+    /// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    /// let year = PointsExpiry::new(12, d("2020-01-01"))?;
+    /// // Earned on a leap day: the next year has no February 29.
+    /// assert_eq!(year.lapse_day(d("2024-02-29")), d("2025-02-28"));
+    /// let month = PointsExpiry::new(1, d("2020-01-01"))?;
+    /// assert_eq!(month.lapse_day(d("2028-01-31")), d("2028-02-29"));
+    /// // Earned before the policy began: counted from its first day.
+    /// let late = PointsExpiry::new(6, d("2026-03-15"))?;
+    /// assert_eq!(late.lapse_day(d("2019-07-01")), d("2026-09-15"));
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    pub fn lapse_day(&self, earned_on: NaiveDate) -> NaiveDate {
+        earned_on
+            .max(self.from)
+            .checked_add_months(Months::new(self.months))
+            .unwrap_or(NaiveDate::MAX)
+    }
+}
+
+impl fmt::Display for PointsExpiry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} months (from {})", self.months, self.from)
+    }
+}
+
+/// What is left of the points one credit (an earn entry, or an adjustment up) added:
+/// an open lot of the first-in-first-out ledger (see [`open_lots`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PointsLot {
+    /// The entry that added the points.
+    pub entry: PointsEntryId,
+    /// The business day it was dated on.
+    pub earned_on: NaiveDate,
+    /// The points of it not yet spent, expired or corrected away (more than zero).
+    pub points: i64,
+    /// The day they lapse ([`PointsExpiry::lapse_day`]); `None` when points do not
+    /// expire.
+    pub lapses_on: Option<NaiveDate>,
+}
+
+/// Points that lapse together: every open lot with one lapse day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Lapse {
+    /// The lapse day.
+    pub day: NaiveDate,
+    /// How many points lapse on it.
+    pub points: i64,
+}
+
+/// The open lots of a customer's points ledger, oldest first, with their lapse days.
+///
+/// **Definition.** Every credit — an earn entry, or an adjustment up — opens a lot
+/// dated on its business day in `zone`. Every debit — a redemption, an expiry (a
+/// lapse this function computed and the runner posted, or one recorded by hand), an
+/// adjustment down — takes its points from the open lots first in, first out: the lot
+/// with the earliest day first, among lots of one day the one recorded first. Entries
+/// apply in the order they were recorded (`ledger` in id order, as the store keeps
+/// it), the order the store checked the balance in. A lot's lapse day is
+/// [`PointsExpiry::lapse_day`] of its day, or `None` without `expiry`.
+///
+/// Because the lapse day only grows with the day earned, the lots due to lapse are
+/// always the first ones, and an expiry entry of the due points takes exactly them:
+/// after it, nothing is due any more, which is what makes posting the lapses
+/// idempotent (see [`due_lapses`]).
+///
+/// **Edge cases.** An empty ledger has no lots. A debit recorded after a lot's lapse
+/// day but before its lapse was posted still takes that lot first (the founder
+/// honoured the points). A debit beyond every open lot (impossible for a ledger the
+/// store checked) empties them and the rest is ignored. The sum of the lots is the
+/// balance after the last entry.
+///
+/// **Source.** First-in-first-out consumption with a fixed validity per earning is
+/// the usual rule of retail loyalty programmes (airline and retailer terms: "points
+/// expire N months after they were earned; the oldest points are used first").
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use solocrm_core::{
+///     BusinessZone, CustomerId, NewPointsEntry, PointsEntry, PointsEntryId, PointsExpiry,
+///     PointsKind, due_lapses, open_lots,
+/// };
+/// let zone = BusinessZone::parse("Asia/Shanghai")?;
+/// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+/// // 李雷 earns 100 on 2024-02-29 (Beijing time), 50 on 2024-03-10, redeems 120.
+/// let at = |day: &str| zone.start_of(d(day));
+/// let mut balance = 0;
+/// let mut ledger = Vec::new();
+/// for (id, (day, kind, n)) in [
+///     ("2024-02-29", PointsKind::Earn, 100),
+///     ("2024-03-10", PointsKind::Earn, 50),
+///     ("2024-06-01", PointsKind::Redeem, 120),
+/// ]
+/// .into_iter()
+/// .enumerate()
+/// {
+///     let e = NewPointsEntry::new(CustomerId::new(1), at(day), kind, n)?;
+///     balance = e.apply_to(balance)?;
+///     ledger.push(PointsEntry::new(PointsEntryId::new(id as u64 + 1), e, balance));
+/// }
+/// let expiry = PointsExpiry::new(12, d("2024-01-01"))?;
+/// let lots = open_lots(&ledger, zone, Some(&expiry));
+/// // The redemption used all of the oldest lot and 20 of the next one.
+/// assert_eq!(lots.len(), 1);
+/// assert_eq!((lots[0].earned_on, lots[0].points), (d("2024-03-10"), 30));
+/// assert_eq!(lots[0].lapses_on, Some(d("2025-03-10")));
+/// // On 2025-03-09 nothing is due; on 2025-03-10 the 30 points lapse.
+/// assert!(due_lapses(&lots, d("2025-03-09")).is_empty());
+/// let due = due_lapses(&lots, d("2025-03-10"));
+/// assert_eq!((due[0].day, due[0].points), (d("2025-03-10"), 30));
+/// // Without an expiry the same lot never lapses.
+/// assert_eq!(open_lots(&ledger, zone, None)[0].lapses_on, None);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn open_lots(
+    ledger: &[PointsEntry],
+    zone: BusinessZone,
+    expiry: Option<&PointsExpiry>,
+) -> Vec<PointsLot> {
+    let mut lots: Vec<PointsLot> = Vec::new();
+    for e in ledger {
+        let delta = e.delta();
+        if delta > 0 {
+            let earned_on = zone.date_of(e.at());
+            let lot = PointsLot {
+                entry: e.id(),
+                earned_on,
+                points: delta,
+                lapses_on: expiry.map(|x| x.lapse_day(earned_on)),
+            };
+            // After every lot of the same day or earlier: one day keeps record order.
+            let at = lots.partition_point(|l| l.earned_on <= earned_on);
+            lots.insert(at, lot);
+        } else {
+            let mut owed = delta.saturating_neg();
+            let mut used = 0;
+            for lot in &mut lots {
+                if owed == 0 {
+                    break;
+                }
+                let take = lot.points.min(owed);
+                lot.points -= take;
+                owed -= take;
+                if lot.points == 0 {
+                    used += 1;
+                }
+            }
+            lots.drain(..used);
+        }
+    }
+    lots
+}
+
+/// Every future and past lapse of `lots` (from [`open_lots`]), one per lapse day,
+/// earliest first; lots without a lapse day are left out.
+pub fn lapse_schedule(lots: &[PointsLot]) -> Vec<Lapse> {
+    let mut out: Vec<Lapse> = Vec::new();
+    for lot in lots {
+        let Some(day) = lot.lapses_on else { continue };
+        match out.iter_mut().find(|l| l.day == day) {
+            Some(l) => l.points = l.points.saturating_add(lot.points),
+            None => out.push(Lapse {
+                day,
+                points: lot.points,
+            }),
+        }
+    }
+    out.sort_by_key(|l| l.day);
+    out
+}
+
+/// The lapses of `lots` due by the end of `through`: lapse day on or before it, one
+/// per day, earliest first. Posting each as an expiry entry dated on its day (in that
+/// order) leaves no lapse due, so running it again finds nothing.
+pub fn due_lapses(lots: &[PointsLot], through: NaiveDate) -> Vec<Lapse> {
+    lapse_schedule(lots)
+        .into_iter()
+        .filter(|l| l.day <= through)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -563,6 +833,163 @@ mod tests {
                 proptest::prop_assert!(balance >= 0);
             }
             proptest::prop_assert_eq!(balance, accepted);
+        }
+    }
+
+    fn shanghai() -> BusinessZone {
+        BusinessZone::parse("Asia/Shanghai").expect("a zone")
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().expect("a date")
+    }
+
+    /// Posts `kind` of `points` at `at` if the balance allows, as a store would.
+    fn post(
+        ledger: &mut Vec<PointsEntry>,
+        at: DateTime<Utc>,
+        kind: PointsKind,
+        points: i64,
+    ) -> bool {
+        let Ok(e) = NewPointsEntry::new(CustomerId::new(1), at, kind, points) else {
+            return false;
+        };
+        let balance = ledger.last().map_or(0, PointsEntry::balance_after);
+        let Ok(after) = e.apply_to(balance) else {
+            return false;
+        };
+        let id = PointsEntryId::new(ledger.len() as u64 + 1);
+        ledger.push(PointsEntry::new(id, e, after));
+        true
+    }
+
+    #[test]
+    fn points_lapse_on_the_business_day_across_a_leap_day_and_month_ends() {
+        let zone = shanghai();
+        let mut ledger = Vec::new();
+        // 2024-02-29 17:00 UTC is already March 1 in Beijing.
+        let late = Utc
+            .with_ymd_and_hms(2024, 2, 29, 17, 0, 0)
+            .single()
+            .expect("valid");
+        assert!(post(&mut ledger, late, PointsKind::Earn, 80));
+        // 2024-02-29 08:00 UTC is the leap day itself in Beijing.
+        let leap = Utc
+            .with_ymd_and_hms(2024, 2, 29, 8, 0, 0)
+            .single()
+            .expect("valid");
+        assert!(post(&mut ledger, leap, PointsKind::Earn, 30));
+        // Earned on January 31: one month later is February's last day.
+        let jan = zone.start_of(day("2024-01-31"));
+        assert!(post(&mut ledger, jan, PointsKind::Earn, 5));
+        let year = PointsExpiry::new(12, day("2023-01-01")).expect("valid");
+        let lots = open_lots(&ledger, zone, Some(&year));
+        let got: Vec<_> = lots
+            .iter()
+            .map(|l| (l.earned_on, l.points, l.lapses_on))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (day("2024-01-31"), 5, Some(day("2025-01-31"))),
+                (day("2024-02-29"), 30, Some(day("2025-02-28"))),
+                (day("2024-03-01"), 80, Some(day("2025-03-01"))),
+            ]
+        );
+        let month = PointsExpiry::new(1, day("2023-01-01")).expect("valid");
+        let lots = open_lots(&ledger, zone, Some(&month));
+        assert_eq!(lots[0].lapses_on, Some(day("2024-02-29")));
+        assert_eq!(lots[1].lapses_on, Some(day("2024-03-29")));
+        // A redemption of 20 takes the 5 of January and 15 of the leap day.
+        assert!(post(&mut ledger, leap, PointsKind::Redeem, 20));
+        let lots = open_lots(&ledger, zone, Some(&year));
+        assert_eq!(lots.len(), 2);
+        assert_eq!((lots[0].earned_on, lots[0].points), (day("2024-02-29"), 15));
+        assert_eq!(
+            due_lapses(&lots, day("2025-03-01")),
+            vec![
+                Lapse {
+                    day: day("2025-02-28"),
+                    points: 15
+                },
+                Lapse {
+                    day: day("2025-03-01"),
+                    points: 80
+                },
+            ]
+        );
+        assert!(due_lapses(&lots, day("2025-02-27")).is_empty());
+    }
+
+    #[test]
+    fn a_validity_is_one_to_a_hundred_and_twenty_months() {
+        assert!(PointsExpiry::new(0, day("2026-01-01")).is_err());
+        assert!(PointsExpiry::new(121, day("2026-01-01")).is_err());
+        let ok = PointsExpiry::new(120, day("2026-01-01")).expect("valid");
+        let json = serde_json::to_string(&ok).expect("json");
+        assert_eq!(json, r#"{"months":120,"from":"2026-01-01"}"#);
+        assert_eq!(
+            serde_json::from_str::<PointsExpiry>(&json).expect("back"),
+            ok
+        );
+        assert!(
+            serde_json::from_str::<PointsExpiry>(r#"{"months":0,"from":"2026-01-01"}"#).is_err()
+        );
+    }
+
+    proptest::proptest! {
+        /// A customer's ledger over three years (through the leap day of 2024), with a
+        /// runner that posts the due lapses on each day something happens: the balance
+        /// never goes negative; the open lots are oldest first, every lot but the
+        /// first whole (first in, first out), and sum to the balance once the due
+        /// lapses are posted; the lapsing points never exceed the balance; a second
+        /// pass on the same day finds nothing due; without an expiry nothing lapses.
+        #[test]
+        fn fifo_lots_sum_to_the_balance_and_lapse_once(
+            months in proptest::option::of(1u32..=24),
+            ops in proptest::collection::vec((0u64..45, 0usize..4, 1i64..500), 0..60),
+        ) {
+            let zone = shanghai();
+            let start = day("2023-12-20");
+            let expiry = months.map(|m| PointsExpiry::new(m, start).expect("valid"));
+            let mut ledger: Vec<PointsEntry> = Vec::new();
+            let mut today = start;
+            for (step, kind, points) in ops {
+                today = today.checked_add_days(chrono::Days::new(step)).expect("a day");
+                // The runner of `today`.
+                let lots = open_lots(&ledger, zone, expiry.as_ref());
+                let balance = ledger.last().map_or(0, PointsEntry::balance_after);
+                proptest::prop_assert_eq!(lots.iter().map(|l| l.points).sum::<i64>(), balance);
+                let due = due_lapses(&lots, today);
+                proptest::prop_assert!(due.iter().map(|l| l.points).sum::<i64>() <= balance);
+                for lapse in &due {
+                    proptest::prop_assert!(lapse.day <= today && lapse.points > 0);
+                    let posted = post(&mut ledger, zone.start_of(lapse.day), PointsKind::Expire, lapse.points);
+                    proptest::prop_assert!(posted);
+                }
+                let lots = open_lots(&ledger, zone, expiry.as_ref());
+                proptest::prop_assert!(due_lapses(&lots, today).is_empty());
+                let balance = ledger.last().map_or(0, PointsEntry::balance_after);
+                proptest::prop_assert_eq!(lots.iter().map(|l| l.points).sum::<i64>(), balance);
+                proptest::prop_assert!(lots.windows(2).all(|w| w[0].earned_on <= w[1].earned_on));
+                for lot in lots.iter().skip(1) {
+                    let credit = ledger.iter().find(|e| e.id() == lot.entry).expect("its entry");
+                    proptest::prop_assert_eq!(credit.delta(), lot.points);
+                }
+                // The day's own entry, at noon Beijing time.
+                let at = zone.start_of(today) + chrono::Duration::hours(12);
+                let (kind, points) = match kind {
+                    0 => (PointsKind::Earn, points),
+                    1 => (PointsKind::Redeem, points.min(balance.max(1))),
+                    2 => (PointsKind::Adjust, points),
+                    _ => (PointsKind::Adjust, -points),
+                };
+                post(&mut ledger, at, kind, points);
+                proptest::prop_assert!(ledger.last().map_or(0, PointsEntry::balance_after) >= 0);
+            }
+            if expiry.is_none() {
+                proptest::prop_assert!(ledger.iter().all(|e| e.kind() != PointsKind::Expire));
+            }
         }
     }
 

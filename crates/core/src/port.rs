@@ -50,7 +50,7 @@ use crate::ids::{
 };
 use crate::interaction::Interaction;
 use crate::lifecycle::{LifecycleStage, StageChange};
-use crate::loyalty::{PointsEntry, PointsTier};
+use crate::loyalty::{PointsEntry, PointsExpiry, PointsTier};
 use crate::money::Currency;
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
@@ -392,6 +392,11 @@ pub trait ReadTx {
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64>;
     /// The tiers of the points program, by threshold then name.
     fn points_tiers(&self) -> StoreResult<Vec<PointsTier>>;
+    /// The books' points validity; `None` (the default): points never expire.
+    fn points_expiry(&self) -> StoreResult<Option<PointsExpiry>>;
+    /// The customers whose points balance ([`points_balance`](Self::points_balance))
+    /// is above zero, by id: whose points may lapse.
+    fn points_holders(&self) -> StoreResult<Vec<CustomerId>>;
 
     /// The segment with this name.
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>>;
@@ -569,6 +574,8 @@ pub trait WriteTx: ReadTx {
     fn put_points_tier(&mut self, tier: &PointsTier) -> StoreResult<()>;
     /// Deletes a tier of the points program; false if there was none by that name.
     fn delete_points_tier(&mut self, name: &Tag) -> StoreResult<bool>;
+    /// Sets the books' points validity (`None`: points never expire).
+    fn set_points_expiry(&mut self, expiry: Option<&PointsExpiry>) -> StoreResult<()>;
 
     /// Stores a new segment (its name is not taken).
     fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()>;

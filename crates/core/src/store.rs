@@ -1061,6 +1061,39 @@ pub trait Store: Send + Sync {
         presets: &[crate::holiday::Preset],
     ) -> StoreResult<crate::holiday::HolidayCalendar>;
 
+    /// The books' points validity; `None`: points never expire.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn points_expiry(&self) -> StoreResult<Option<crate::PointsExpiry>>;
+
+    /// Sets the books' points validity (`None`: points never expire).
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn set_points_expiry(&self, expiry: Option<crate::PointsExpiry>) -> StoreResult<()>;
+
+    /// The customers whose points balance is above zero, by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn points_holders(&self) -> StoreResult<Vec<CustomerId>>;
+
+    /// Posts a customer's points lapses due by the end of `through`
+    /// ([`Writer::post_due_lapses`](crate::Writer::post_due_lapses)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`](crate::Conflict).
+    fn post_due_lapses(
+        &self,
+        customer: CustomerId,
+        through: chrono::NaiveDate,
+    ) -> StoreResult<Vec<PointsEntry>>;
+
     /// A customer's points balance (0 without entries).
     ///
     /// # Errors

@@ -392,6 +392,8 @@ struct State {
     holidays: OrdMap<solocrm_core::Tag, solocrm_core::holiday::HolidayDef>,
     /// The chosen preset calendars, in the order chosen.
     holiday_presets: Vector<solocrm_core::holiday::Preset>,
+    /// The points validity; `None`: points never expire.
+    points_expiry: Option<solocrm_core::PointsExpiry>,
 }
 
 /// The look-up keys a customer is indexed under: none once erased.
@@ -696,6 +698,27 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         Ok(tiers)
     }
 
+    fn points_expiry(&self) -> StoreResult<Option<solocrm_core::PointsExpiry>> {
+        Ok(self.s().points_expiry)
+    }
+
+    fn points_holders(&self) -> StoreResult<Vec<CustomerId>> {
+        // `by_customer` is ordered by customer then id: the last pair of each
+        // customer is their newest entry.
+        let points = &self.s().points;
+        let mut out = Vec::new();
+        let mut pairs = points.by_customer.iter().peekable();
+        while let Some(&(customer, id)) = pairs.next() {
+            if pairs.peek().is_some_and(|(next, _)| *next == customer) {
+                continue;
+            }
+            if points.rows.get(&id).is_some_and(|e| e.balance_after() > 0) {
+                out.push(customer);
+            }
+        }
+        Ok(out)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         Ok(self.s().segments.get(name).cloned())
     }
@@ -777,6 +800,14 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
 impl WriteTx for Tx<State> {
     fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()> {
         self.state.zone = zone;
+        Ok(())
+    }
+
+    fn set_points_expiry(
+        &mut self,
+        expiry: Option<&solocrm_core::PointsExpiry>,
+    ) -> StoreResult<()> {
+        self.state.points_expiry = expiry.copied();
         Ok(())
     }
 

@@ -13,11 +13,11 @@ use solocrm_core::{
     Deal, DealId, DealNote, DealStage, DealStageChange, Direction, DomainEvent, Email, Event,
     EventSeq, ExternalRef, FreeText, Interaction, InteractionId, Label, LifecycleStage, NewDeal,
     NewInteraction, NewPointsEntry, NewPurchase, NewRefund, NewServiceRequest, NewSurveyResponse,
-    NewTask, OpenQuery, PersonName, Phone, PointsEntry, PointsEntryId, PointsKind, PointsTier,
-    PolicyRule, Predicate, Profile, Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Recurrence,
-    Refund, RefundId, RequestEvent, RequestEventKind, RequestId, RequestKind, SearchText, Segment,
-    Sentiment, ServiceRequest, StageChange, StageReason, SurveyId, SurveyKind, SurveyResponse,
-    SurveyScore, Tag, Tags, Task, TaskId, TaskKind, TaskQuery, TimeRange, Void,
+    NewTask, OpenQuery, PersonName, Phone, PointsEntry, PointsEntryId, PointsExpiry, PointsKind,
+    PointsTier, PolicyRule, Predicate, Profile, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
+    Recurrence, Refund, RefundId, RequestEvent, RequestEventKind, RequestId, RequestKind,
+    SearchText, Segment, Sentiment, ServiceRequest, StageChange, StageReason, SurveyId, SurveyKind,
+    SurveyResponse, SurveyScore, Tag, Tags, Task, TaskId, TaskKind, TaskQuery, TimeRange, Void,
 };
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
@@ -53,6 +53,35 @@ pub(crate) fn set_time_zone(c: &mut Conn, t: i64, zone: BusinessZone) -> Res<()>
     let n = c.execute(
         "UPDATE tenants SET time_zone = $2 WHERE tenant_id = $1",
         &[&t, &zone.name()],
+    )?;
+    one_row(n, "tenants")
+}
+
+pub(crate) fn points_expiry(c: &mut Conn, t: i64) -> Res<Option<PointsExpiry>> {
+    let row = c
+        .query_opt(
+            "SELECT points_valid_months, points_valid_from FROM tenants WHERE tenant_id = $1",
+            &[&t],
+        )?
+        .ok_or_else(|| corrupt(format!("tenants: no row for tenant {t}")))?;
+    let cols = Cols::new(&row, "tenants");
+    match (cols.opt_int::<u32>(0)?, cols.opt_date(1)?) {
+        (None, None) => Ok(None),
+        (Some(m), Some(f)) => PointsExpiry::new(m, f)
+            .map(Some)
+            .map_err(|e| corrupt(format!("tenants: {e}"))),
+        _ => Err(corrupt(
+            "tenants: points_valid_months and points_valid_from must be set together".to_owned(),
+        )),
+    }
+}
+
+pub(crate) fn set_points_expiry(c: &mut Conn, t: i64, expiry: Option<&PointsExpiry>) -> Res<()> {
+    let months = expiry.map(|e| i64::from(e.months()));
+    let from = expiry.map(|e| date(e.from()));
+    let n = c.execute(
+        "UPDATE tenants SET points_valid_months = $2, points_valid_from = $3 WHERE tenant_id = $1",
+        &[&t, &months, &from],
     )?;
     one_row(n, "tenants")
 }
@@ -1880,6 +1909,19 @@ pub(crate) fn points_balance(c: &mut Conn, t: i64, customer: CustomerId) -> Res<
         Some(r) => Cols::new(&r, "points_entries").i64(0),
         None => Ok(0),
     }
+}
+
+pub(crate) fn points_holders(c: &mut Conn, t: i64) -> Res<Vec<CustomerId>> {
+    c.query(
+        "SELECT e.customer_id FROM points_entries e WHERE e.tenant_id = $1 \
+         AND e.id = (SELECT max(l.id) FROM points_entries l \
+                     WHERE l.tenant_id = e.tenant_id AND l.customer_id = e.customer_id) \
+         AND e.balance_after > 0 ORDER BY e.customer_id",
+        &[&t],
+    )?
+    .iter()
+    .map(|row| Cols::new(row, "points_entries").id(0, CustomerId::new))
+    .collect()
 }
 
 pub(crate) fn points_ledger(c: &mut Conn, t: i64, customer: CustomerId) -> Res<Vec<PointsEntry>> {

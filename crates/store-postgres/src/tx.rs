@@ -449,6 +449,14 @@ impl ReadTx for Tx<'_> {
         self.run(rec::points_tiers)
     }
 
+    fn points_expiry(&self) -> StoreResult<Option<solocrm_core::PointsExpiry>> {
+        self.run(rec::points_expiry)
+    }
+
+    fn points_holders(&self) -> StoreResult<Vec<CustomerId>> {
+        self.run(rec::points_holders)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.run(|c, t| rec::segment(c, t, name))
     }
@@ -701,6 +709,13 @@ impl WriteTx for Tx<'_> {
 
     fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
         self.run(|c, t| rec::write_points(c, t, entry, false))
+    }
+
+    fn set_points_expiry(
+        &mut self,
+        expiry: Option<&solocrm_core::PointsExpiry>,
+    ) -> StoreResult<()> {
+        self.run(|c, t| rec::set_points_expiry(c, t, expiry))
     }
 
     fn put_points_tier(&mut self, tier: &PointsTier) -> StoreResult<()> {

@@ -653,6 +653,17 @@ CREATE TABLE holiday_presets (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 14: the points validity (issue 16), an addition to `store_info`: points
+/// are valid `points_valid_months` months from the day they were earned, counted from
+/// `points_valid_from` for points earned before it; both null (every book before it):
+/// points never expire.
+const V14: &str = r#"
+ALTER TABLE store_info ADD COLUMN points_valid_months INTEGER
+    CHECK (points_valid_months IS NULL OR points_valid_months BETWEEN 1 AND 120);
+ALTER TABLE store_info ADD COLUMN points_valid_from TEXT
+    CHECK (points_valid_from IS NULL OR length(points_valid_from) = 10);
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -733,10 +744,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 14,
+        sql: V14,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 13;
+pub const SCHEMA_VERSION: u32 = 14;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

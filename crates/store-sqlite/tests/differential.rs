@@ -504,6 +504,10 @@ enum Op {
     RemoveHoliday(Tag),
     SetHolidayPresets(Vec<solocrm_core::holiday::Preset>),
     HolidayCalendar,
+    SetPointsExpiry(Option<solocrm_core::PointsExpiry>),
+    PointsExpiry,
+    PointsHolders,
+    PostDueLapses(CustomerId, NaiveDate),
 }
 
 /// One of the founder's own holidays: a key from a few (so puts replace), a fixed or
@@ -624,6 +628,12 @@ fn op() -> BoxedStrategy<Op> {
         1 => prop::collection::vec(pick(solocrm_core::holiday::Preset::ALL.to_vec()), 0..4)
             .prop_map(Op::SetHolidayPresets),
         1 => Just(Op::HolidayCalendar),
+        1 => prop::option::of((1u32..=36, date()).prop_filter_map("a validity", |(m, from)| {
+            solocrm_core::PointsExpiry::new(m, from).ok()
+        })).prop_map(Op::SetPointsExpiry),
+        1 => Just(Op::PointsExpiry),
+        1 => Just(Op::PointsHolders),
+        2 => (customer_id(), date()).prop_map(|(c, d)| Op::PostDueLapses(c, d)),
     ]
     .boxed()
 }
@@ -692,6 +702,10 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::RemoveHoliday(k) => same(m, s, |st| st.remove_holiday(&k)),
         Op::SetHolidayPresets(p) => same(m, s, |st| st.set_holiday_presets(&p)),
         Op::HolidayCalendar => same(m, s, |st| st.holiday_calendar()),
+        Op::SetPointsExpiry(e) => same(m, s, |st| st.set_points_expiry(e)),
+        Op::PointsExpiry => same(m, s, |st| st.points_expiry()),
+        Op::PointsHolders => same(m, s, |st| st.points_holders()),
+        Op::PostDueLapses(c, d) => same(m, s, |st| st.post_due_lapses(c, d)),
         Op::Survey(n) => same(m, s, |st| st.record_survey(n.clone())),
         Op::Surveys(q) => same(m, s, |st| st.surveys(&q)),
         Op::OpenRequest(n) => same(m, s, |st| st.open_request(n.clone())),
@@ -749,6 +763,8 @@ fn same_state(m: &Crm, s: &Crm) -> Result<(), String> {
     same(m, s, |st| st.tasks(&all_tasks))?;
     same(m, s, |st| st.segments())?;
     same(m, s, |st| st.holiday_calendar())?;
+    same(m, s, |st| st.points_expiry())?;
+    same(m, s, |st| st.points_holders())?;
     same(m, s, |st| st.audit_log())?;
     same(m, s, |st| st.purchase_log())?;
     same_report(m, s, Period::month(2026, 2))?;

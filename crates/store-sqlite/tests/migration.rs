@@ -654,8 +654,18 @@ fn undo_version_10(conn: &Connection) {
     }
 }
 
+/// Takes a current file back to version 13: without the points validity's columns.
+fn undo_version_14(conn: &Connection) {
+    conn.execute_batch(
+        "ALTER TABLE store_info DROP COLUMN points_valid_months; \
+         ALTER TABLE store_info DROP COLUMN points_valid_from;",
+    )
+    .expect("no migration 14");
+}
+
 /// Takes a current file back to version 12: without the holiday calendar's tables.
 fn undo_version_13(conn: &Connection) {
+    undo_version_14(conn);
     conn.execute_batch("DROP TABLE holiday_presets; DROP TABLE holidays;")
         .expect("no migration 13");
 }
@@ -1171,4 +1181,41 @@ fn migration_13_adds_an_empty_holiday_calendar_and_keeps_every_row() {
         .expect("stored");
     assert_eq!(cal.presets, vec![Preset::Cn]);
     assert_eq!(cal.own.len(), 1);
+}
+
+/// A book of version 13 opens with points that never expire (nothing lapses), keeps
+/// its rows, and takes a validity afterwards.
+#[test]
+fn migration_14_adds_a_points_validity_that_is_off() {
+    use solocrm_core::{
+        CustomerData, NewCustomer, NewPointsEntry, PersonName, PointsExpiry, PointsKind,
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v13.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("周杰").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    let e = store
+        .post_points(NewPointsEntry::new(c.id(), day(1), PointsKind::Earn, 100).expect("valid"))
+        .expect("posted");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_14(&conn);
+        conn.pragma_update(None, "user_version", 13)
+            .expect("version 13");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(store.points_ledger(c.id()).expect("read"), vec![e]);
+    assert_eq!(store.points_expiry().expect("read"), None);
+    let far = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).expect("a day");
+    assert!(store.post_due_lapses(c.id(), far).expect("none").is_empty());
+    let year = PointsExpiry::new(12, far).expect("valid");
+    store.set_points_expiry(Some(year)).expect("set");
+    assert_eq!(store.points_expiry().expect("read"), Some(year));
 }

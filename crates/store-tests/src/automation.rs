@@ -14,8 +14,8 @@ use solocrm_core::automation::{
     Template, Trigger,
 };
 use solocrm_core::{
-    Conflict, Crm, CustomerData, CustomerId, Entity, Label, NewCustomer, NewTask, PersonName,
-    StoreError, TaskKind,
+    Conflict, Crm, CustomerData, CustomerId, Entity, Label, NewCustomer, NewPointsEntry, NewTask,
+    PersonName, PointsKind, StoreError, TaskKind,
 };
 
 /// One check, as data.
@@ -56,6 +56,18 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
     AutomationCheck {
         name: "the_stages_read_answers_from_the_records",
         run: the_stages_read_answers_from_the_records,
+    },
+    AutomationCheck {
+        name: "the_points_validity_is_stored_and_cleared",
+        run: the_points_validity_is_stored_and_cleared,
+    },
+    AutomationCheck {
+        name: "points_holders_are_the_customers_with_a_balance",
+        run: points_holders_are_the_customers_with_a_balance,
+    },
+    AutomationCheck {
+        name: "due_lapses_are_posted_once_on_their_business_day",
+        run: due_lapses_are_posted_once_on_their_business_day,
     },
 ];
 
@@ -575,5 +587,108 @@ pub fn the_stages_read_answers_from_the_records(crm: &Crm) {
             (li, LifecycleStage::Lead),
             (zhang, LifecycleStage::Prospect),
         ]
+    );
+}
+
+fn validity(months: u32, from: &str) -> solocrm_core::PointsExpiry {
+    solocrm_core::PointsExpiry::new(months, from.parse().expect("the check's date"))
+        .expect("the check's step")
+}
+
+fn earn(crm: &Crm, who: CustomerId, at: DateTime<Utc>, kind: PointsKind, points: i64) {
+    crm.write(|w| w.post_points(NewPointsEntry::new(who, at, kind, points)?))
+        .expect("the check's step");
+}
+
+/// The points validity starts unset, is read back as set, survives nothing of a
+/// failed write, and is cleared again.
+pub fn the_points_validity_is_stored_and_cleared(crm: &Crm) {
+    assert_eq!(crm.read(|r| r.points_expiry()).expect("read"), None);
+    let year = validity(12, "2026-03-01");
+    crm.write(|w| w.set_points_expiry(Some(year))).expect("set");
+    assert_eq!(crm.read(|r| r.points_expiry()).expect("read"), Some(year));
+    let failed = crm.write(|w| {
+        w.set_points_expiry(Some(validity(6, "2028-02-29")))?;
+        Err::<(), _>(StoreError::not_found(Entity::Customer, 404))
+    });
+    assert!(failed.is_err());
+    assert_eq!(crm.read(|r| r.points_expiry()).expect("read"), Some(year));
+    crm.write(|w| w.set_points_expiry(None)).expect("clear");
+    assert_eq!(crm.read(|r| r.points_expiry()).expect("read"), None);
+}
+
+/// `points_holders` lists the customers whose newest entry leaves points, by id.
+pub fn points_holders_are_the_customers_with_a_balance(crm: &Crm) {
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李雷");
+    let zhao = customer(crm, "赵敏");
+    let _nobody = customer(crm, "陈静");
+    earn(crm, zhao, at(2), PointsKind::Earn, 10);
+    earn(crm, wang, at(2), PointsKind::Earn, 100);
+    earn(crm, li, at(2), PointsKind::Earn, 50);
+    earn(crm, li, at(3), PointsKind::Redeem, 50);
+    let holders = crm.read(|r| r.tx().points_holders()).expect("read");
+    assert_eq!(holders, vec![wang, zhao]);
+    earn(crm, li, at(4), PointsKind::Adjust, 5);
+    earn(crm, zhao, at(4), PointsKind::Expire, 10);
+    let holders = crm.read(|r| r.tx().points_holders()).expect("read");
+    assert_eq!(holders, vec![wang, li]);
+}
+
+/// In the Asia/Shanghai business zone, across a leap day and month ends: the lapses
+/// due are posted as expiry entries dated at the start of their Beijing day, each
+/// once; a second call posts nothing; without a validity nothing lapses.
+pub fn due_lapses_are_posted_once_on_their_business_day(crm: &Crm) {
+    let zone = solocrm_core::BusinessZone::parse("Asia/Shanghai").expect("a zone");
+    crm.write(|w| w.set_time_zone(zone)).expect("the zone");
+    let zhang = customer(crm, "张伟");
+    let day = |s: &str| s.parse::<NaiveDate>().expect("the check's date");
+    // January 31 in Beijing; and 2024-02-29 17:00 UTC, already March 1 in Beijing.
+    earn(
+        crm,
+        zhang,
+        zone.start_of(day("2024-01-31")),
+        PointsKind::Earn,
+        30,
+    );
+    let late = Utc
+        .with_ymd_and_hms(2024, 2, 29, 17, 0, 0)
+        .single()
+        .expect("valid");
+    earn(crm, zhang, late, PointsKind::Earn, 100);
+    let post = |through: &str| {
+        crm.write(|w| w.post_due_lapses(zhang, day(through)))
+            .expect("the check's step")
+    };
+    assert!(post("2024-03-31").is_empty(), "no validity: nothing lapses");
+    crm.write(|w| w.set_points_expiry(Some(validity(1, "2024-01-01"))))
+        .expect("set");
+    assert!(post("2024-02-28").is_empty());
+    let first = post("2024-02-29");
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0].kind(), PointsKind::Expire);
+    assert_eq!(first[0].delta(), -30);
+    assert_eq!(first[0].at(), zone.start_of(day("2024-02-29")));
+    assert_eq!(
+        first[0].at(),
+        Utc.with_ymd_and_hms(2024, 2, 28, 16, 0, 0)
+            .single()
+            .expect("valid")
+    );
+    assert_eq!(first[0].balance_after(), 100);
+    assert!(post("2024-02-29").is_empty(), "posted once");
+    assert!(post("2024-03-31").is_empty());
+    let second = post("2024-04-01");
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].delta(), -100);
+    assert_eq!(zone.date_of(second[0].at()), day("2024-04-01"));
+    assert!(post("2030-01-01").is_empty());
+    let ledger = crm.read(|r| r.points_ledger(zhang)).expect("read");
+    assert_eq!(ledger.len(), 4);
+    assert_eq!(crm.read(|r| r.points_balance(zhang)).expect("read"), 0);
+    assert!(
+        crm.read(|r| r.tx().points_holders())
+            .expect("read")
+            .is_empty()
     );
 }

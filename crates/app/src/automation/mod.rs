@@ -14,7 +14,10 @@
 //!    the firing and, for an event, moves the event cursor up to the event before it
 //!    — so a crash at any point leaves each firing whole or absent, and a rerun fires
 //!    each occurrence exactly once;
-//! 3. moves the cursor to the last event read and to the run's day.
+//! 3. on the first run of a business day, posts the points lapses due by that day
+//!    under the books' points validity ([`post_lapses`], after the time rules, so a
+//!    `points_expiring:N` reminder a daily run would have made is made first);
+//! 4. moves the cursor to the last event read and to the run's day.
 //!
 //! Events that the actions themselves write (a stage a rule changed) are read again,
 //! up to [`MAX_ROUNDS`] rounds per run; what is left waits for the next run.
@@ -36,15 +39,15 @@ use serde::Serialize;
 use solocrm_core::automation::{
     Action, AutomationCursor, ConditionInput, EffectiveRule, Firing, Occurrence, Priority,
     RuleName, Span, Trigger, Window, add_business_days, birthday_windows, cadence_windows,
-    holiday_windows, idle_windows, overdue_window, silence_windows,
+    expiry_windows, holiday_windows, idle_windows, overdue_window, silence_windows,
 };
 use solocrm_core::ops::Reader;
 use solocrm_core::port::CustomerFilter;
 use solocrm_core::{
     BusinessZone, Channel, Crm, Customer, CustomerId, Direction, DomainEvent, Event, EventSeq,
     Facts, FreeText, Label, LifecyclePolicy, LifecycleStage, NewInteraction, NewPointsEntry,
-    NewTask, OpenQuery, PointsKind, PointsTiers, Predicate, PurchaseSummary, StageChange,
-    StageReason, StoreError, StoreResult, TaskId, TaskQuery,
+    NewTask, OpenQuery, PointsEntryId, PointsKind, PointsTiers, Predicate, PurchaseSummary,
+    StageChange, StageReason, StoreError, StoreResult, TaskId, TaskQuery,
 };
 
 /// How many rounds of events one run reads: the outbox as it was, then the events
@@ -101,6 +104,8 @@ pub struct RunReport {
     /// The moves the catch-up found but could not make (the customer changed
     /// meanwhile), and why.
     pub not_moved: Vec<NotMoved>,
+    /// The points lapses the run posted (see [`post_lapses`]).
+    pub lapsed: Vec<Lapsed>,
     /// The cursor after the run.
     pub cursor: AutomationCursor,
 }
@@ -115,6 +120,71 @@ pub struct Moved {
     pub customer: CustomerId,
     /// The stage changes recorded, in order.
     pub changes: Vec<StageChange>,
+}
+
+/// Points that lapsed: the expiry entry [`post_lapses`] posted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lapsed {
+    /// The customer.
+    pub customer: CustomerId,
+    /// The lapse day (the entry is dated at its start in the business time zone).
+    pub day: NaiveDate,
+    /// How many points lapsed.
+    pub points: i64,
+    /// The expiry entry.
+    pub entry: PointsEntryId,
+    /// The balance after it.
+    pub balance: i64,
+}
+
+/// Posts every points lapse due by the end of `as_of`'s business day under the books'
+/// points validity ([`PointsExpiry`](solocrm_core::PointsExpiry)): one expiry entry
+/// per customer and lapse day, dated on that day, each customer in its own write
+/// transaction. Nothing without a validity. The due lapses are found in one read
+/// snapshot first, so customers with nothing due cost no write; each write finds them
+/// again ([`Writer::post_due_lapses`]), so a concurrent or repeated call never posts
+/// one twice. Erased customers are left out.
+///
+/// [`Writer::post_due_lapses`]: solocrm_core::Writer::post_due_lapses
+///
+/// # Errors
+///
+/// The store's.
+pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> {
+    let (zone, due) = crm.read(|r| {
+        let zone = r.time_zone()?;
+        let Some(expiry) = r.points_expiry()? else {
+            return Ok((zone, Vec::new()));
+        };
+        let today = zone.date_of(as_of);
+        let mut due = Vec::new();
+        for customer in r.tx().points_holders()? {
+            let ledger = r.tx().points_ledger(customer)?;
+            let lots = solocrm_core::open_lots(&ledger, zone, Some(&expiry));
+            if !solocrm_core::due_lapses(&lots, today).is_empty() {
+                due.push(customer);
+            }
+        }
+        Ok((zone, due))
+    })?;
+    let today = zone.date_of(as_of);
+    let mut out = Vec::new();
+    for customer in due {
+        let posted = match crm.write(|w| w.post_due_lapses(customer, today)) {
+            Ok(posted) => posted,
+            // Erased (or gone) since the read: nothing of theirs lapses.
+            Err(StoreError::NotFound { .. } | StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e),
+        };
+        out.extend(posted.into_iter().map(|e| Lapsed {
+            customer,
+            day: zone.date_of(e.at()),
+            points: e.delta().saturating_neg(),
+            entry: e.id(),
+            balance: e.balance_after(),
+        }));
+    }
+    Ok(out)
 }
 
 /// A lifecycle move a run found but could not make.
@@ -172,6 +242,7 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
         events: 0,
         moved: Vec::new(),
         not_moved: Vec::new(),
+        lapsed: Vec::new(),
         cursor: AutomationCursor::default(),
     };
     let (rules, start, zone) = crm.read(|r| {
@@ -182,8 +253,9 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
         ))
     })?;
     let today = zone.date_of(as_of);
+    let new_day = start.day.is_none_or(|day| day < today);
     if let Some(policy) = crm.lifecycle()
-        && start.day.is_none_or(|day| day < today)
+        && new_day
     {
         catch_up_stages(crm, policy, as_of, &mut report)?;
     }
@@ -208,6 +280,9 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
     let timed = crm.read(|r| plan_time(&r, &rules, start, as_of))?;
     for p in timed {
         fire(crm, &rules, p, as_of, &mut report)?;
+    }
+    if new_day {
+        report.lapsed = post_lapses(crm, as_of)?;
     }
     report.cursor = crm.write(|w| {
         w.advance_automation_cursor(AutomationCursor {
@@ -564,6 +639,25 @@ fn plan_time(
             }
         }
     }
+    // Each points holder's lapses to come, under the books' validity.
+    let lapses: Vec<(CustomerId, Vec<solocrm_core::Lapse>)> = match r
+        .points_expiry()?
+        .filter(|_| needs(|t| matches!(t, Trigger::PointsExpiring { .. })))
+    {
+        Some(expiry) => {
+            let mut out = Vec::new();
+            for customer in r.tx().points_holders()? {
+                let ledger = r.tx().points_ledger(customer)?;
+                let lots = solocrm_core::open_lots(&ledger, zone, Some(&expiry));
+                let schedule = solocrm_core::lapse_schedule(&lots);
+                if !schedule.is_empty() {
+                    out.push((customer, schedule));
+                }
+            }
+            out
+        }
+        None => Vec::new(),
+    };
     let tasks = if needs(|t| matches!(t, Trigger::TaskOverdue { .. })) {
         r.tasks(&TaskQuery {
             customer: None,
@@ -645,6 +739,21 @@ fn plan_time(
                             names.join(", ")
                         );
                         windows.push((customer, w, why));
+                    }
+                }
+            }
+            Trigger::PointsExpiring { days } => {
+                for (customer, schedule) in &lapses {
+                    for w in expiry_windows(schedule, days, span) {
+                        let Occurrence::PointsExpiring(on) = w.occurrence else {
+                            continue;
+                        };
+                        let points = schedule
+                            .iter()
+                            .find(|l| l.day == on)
+                            .map_or(0, |l| l.points);
+                        let why = format!("{points} points lapse on {on}, in {days} days or fewer");
+                        windows.push((*customer, w, why));
                     }
                 }
             }

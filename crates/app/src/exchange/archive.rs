@@ -6,7 +6,7 @@
 //! refunds, survey answers (voided ones with their marker), service requests, deals
 //! (with notes and lost reasons), tasks (cancelled ones too), the points ledger and
 //! tiers, segments, costs, the audit log and the event outbox — with the book's
-//! settings (book id, currency, time zone) and its id counters. Records keep their ids, instants and
+//! settings (book id, currency, time zone, points validity) and its id counters. Records keep their ids, instants and
 //! history exactly: [`import_archive`] writes them through the port's `insert_*`
 //! methods in one transaction, into an empty book only, after checking the whole
 //! document. A hand-edited archive with a bad row fails with the path to it
@@ -52,6 +52,10 @@ pub struct Archive {
     pub currency: Currency,
     /// The business time zone.
     pub timezone: BusinessZone,
+    /// How long earned points stay valid; left out of the document when they never
+    /// expire (an older archive without it restores a book whose points never do).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub points_validity: Option<solocrm_core::PointsExpiry>,
     /// The next id of every kind ([`solocrm_core::WriteTx::next_id`]), as the book
     /// had them; an import checks the records give the same.
     pub next_ids: BTreeMap<IdKind, u64>,
@@ -275,6 +279,7 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         book_id,
         currency: tx.base_currency(),
         timezone: tx.time_zone()?,
+        points_validity: tx.points_expiry()?,
         next_ids,
         customers,
         stage_history,
@@ -731,6 +736,7 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
             }
         }
         w.set_time_zone(archive.timezone)?;
+        w.set_points_expiry(archive.points_validity.as_ref())?;
         for r in &archive.customers {
             w.insert_customer(r)?;
         }

@@ -26,11 +26,24 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
             at,
         } => (customer, PointsKind::Redeem, points, reason, at),
         PointsCmd::Expire {
-            customer,
-            points,
+            due: true,
+            as_of,
+            at,
+            ..
+        } => {
+            if at.at.is_some() {
+                bail!(t!("points.due_alone"));
+            }
+            return expire_due(ctx, &store, as_of.as_deref());
+        }
+        PointsCmd::Expire {
+            customer: Some(customer),
+            points: Some(points),
             reason,
             at,
+            ..
         } => (customer, PointsKind::Expire, points, reason, at),
+        PointsCmd::Expire { .. } => bail!(t!("points.due_alone")),
         PointsCmd::Adjust {
             customer,
             points,
@@ -122,6 +135,41 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
         name = c.name(),
         points = tn!("count.point", e.balance_after())
     ))
+}
+
+/// `points expire --due [--as-of D]`: every lapse due by the day, as the runner's
+/// daily run posts them.
+fn expire_due(ctx: &mut Ctx, store: &crate::books::Books, as_of: Option<&str>) -> Result<()> {
+    let day = ctx.as_of_day(as_of)?;
+    let as_of = ctx.as_of(as_of)?;
+    let enabled = store.crm().read(|r| r.points_expiry())?.is_some();
+    let lapsed = solocrm_app::automation::post_lapses(store.crm(), as_of)?;
+    if ctx.out.json {
+        return ctx.out.json(&serde_json::json!({
+            "as_of": day,
+            "validity": enabled,
+            "lapsed": lapsed,
+        }));
+    }
+    if !enabled {
+        return ctx.say(t!("points.no_validity"));
+    }
+    if lapsed.is_empty() {
+        return ctx.say(t!("points.none_due", day = day));
+    }
+    let mut names = super::CustomerNames::default();
+    let mut t = Table::new(&[">CUSTOMER", "NAME", "DAY", ">POINTS", ">BALANCE"]);
+    for l in &lapsed {
+        t.row(vec![
+            l.customer.to_string(),
+            names.of(store, l.customer)?,
+            l.day.to_string(),
+            format!("-{}", l.points),
+            l.balance.to_string(),
+        ]);
+    }
+    ctx.out.table(&t)?;
+    ctx.say(tn!("count.lapse", lapsed.len() as u64))
 }
 
 /// `points tier list|set|remove`.

@@ -389,6 +389,7 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
             "events": report.events,
             "moved": report.moved,
             "not_moved": report.not_moved,
+            "lapsed": report.lapsed,
             "cursor": report.cursor,
         }));
     }
@@ -423,6 +424,14 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
         ctx.say(t!(
             "reassess.moved",
             customers = tn!("count.customer", report.moved.len() as u64)
+        ))?;
+    }
+    for l in &report.lapsed {
+        ctx.say(t!(
+            "points.lapsed",
+            name = names.of(&books, l.customer)?,
+            points = tn!("count.point", l.points),
+            day = l.day
         ))?;
     }
     if !report.fired.is_empty() {

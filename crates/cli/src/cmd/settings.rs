@@ -1,7 +1,8 @@
 //! `solocrm settings show` and `solocrm settings set`.
 
 use anyhow::{Context as _, Result};
-use solocrm_app::settings::Settings;
+use solocrm_app::settings::{Settings, validity_for};
+use solocrm_core::PointsExpiry;
 use unicode_width::UnicodeWidthStr as _;
 
 use super::Ctx;
@@ -23,6 +24,10 @@ pub fn run(ctx: &mut Ctx, cmd: SettingsCmd) -> Result<()> {
                 (t!("settings.book_id"), settings.book_id.clone()),
                 (t!("settings.currency"), settings.currency.to_string()),
                 (t!("settings.timezone"), settings.timezone.to_string()),
+                (
+                    t!("settings.points_validity"),
+                    validity_text(settings.points_validity),
+                ),
                 (t!("settings.schema"), schema),
             ];
             // Labels padded to 10 columns by display width (a Chinese character takes
@@ -39,21 +44,102 @@ pub fn run(ctx: &mut Ctx, cmd: SettingsCmd) -> Result<()> {
             }
             Ok(())
         }
-        SettingsCmd::Set { timezone } => {
-            let change = books
-                .set_time_zone(timezone)
-                .context(t!("settings.changing"))?;
+        SettingsCmd::Set {
+            timezone,
+            points_validity,
+            points_validity_from,
+        } => {
+            // Both values are checked before either is stored.
+            let validity = match &points_validity {
+                None => None,
+                Some(text) => {
+                    let months = months(text)?;
+                    let start = points_validity_from
+                        .as_deref()
+                        .map(crate::parse::date)
+                        .transpose()?;
+                    let current = books.crm().read(|r| r.points_expiry())?;
+                    Some(validity_for(current, months, start, ctx.today())?)
+                }
+            };
+            let zone = match timezone {
+                Some(zone) => Some(books.set_time_zone(zone).context(t!("settings.changing"))?),
+                None => None,
+            };
+            let points = match validity {
+                Some(v) => Some(
+                    books
+                        .set_points_validity(v)
+                        .context(t!("settings.changing_points"))?,
+                ),
+                None => None,
+            };
             if ctx.out.json {
-                return ctx.out.json(&serde_json::json!({
-                    "timezone": change.to, "previous_timezone": change.from,
-                }));
+                let mut out = serde_json::Map::new();
+                if let Some(change) = zone {
+                    out.insert("timezone".into(), serde_json::to_value(change.to)?);
+                    out.insert(
+                        "previous_timezone".into(),
+                        serde_json::to_value(change.from)?,
+                    );
+                }
+                if let Some(change) = points {
+                    out.insert("points_validity".into(), serde_json::to_value(change.to)?);
+                    out.insert(
+                        "previous_points_validity".into(),
+                        serde_json::to_value(change.from)?,
+                    );
+                }
+                return ctx.out.json(&out);
             }
-            if change.is_unchanged() {
-                return ctx.say(t!("settings.unchanged", zone = change.to));
+            if let Some(change) = zone {
+                if change.is_unchanged() {
+                    ctx.say(t!("settings.unchanged", zone = change.to))?;
+                } else {
+                    ctx.say(t!("settings.changed", from = change.from, to = change.to))?;
+                    // The app's note (`change.note()`), in the run's language.
+                    ctx.say(t!("settings.note"))?;
+                }
             }
-            ctx.say(t!("settings.changed", from = change.from, to = change.to))?;
-            // The app's note (`change.note()`), in the run's language.
-            ctx.say(t!("settings.note"))
+            if let Some(change) = points {
+                if change.is_unchanged() {
+                    ctx.say(t!(
+                        "settings.points_unchanged",
+                        validity = validity_text(change.to)
+                    ))?;
+                } else {
+                    ctx.say(t!(
+                        "settings.points_changed",
+                        from = validity_text(change.from),
+                        to = validity_text(change.to)
+                    ))?;
+                }
+            }
+            Ok(())
         }
+    }
+}
+
+/// `--points-validity`: a number of months, or `never` (`None`).
+fn months(text: &str) -> Result<Option<u32>> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("never") || t == "永不" {
+        return Ok(None);
+    }
+    match t.parse::<u32>() {
+        Ok(m) => Ok(Some(m)),
+        Err(_) => anyhow::bail!(t!("settings.points_validity_bad", value = text)),
+    }
+}
+
+/// The validity in words, in the run's language.
+fn validity_text(v: Option<PointsExpiry>) -> String {
+    match v {
+        None => t!("settings.points_never").to_owned(),
+        Some(v) => t!(
+            "settings.points_months",
+            months = v.months(),
+            from = v.from()
+        ),
     }
 }

@@ -196,6 +196,30 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("settings.timezone", "timezone"),
     ("settings.schema", "schema"),
     ("settings.unchanged", "the time zone is already {zone}"),
+    ("settings.points_validity", "points"),
+    ("settings.changing_points", "changing the points validity"),
+    ("settings.points_never", "never expire"),
+    (
+        "settings.points_months",
+        "valid {months} months from the day earned (counted from {from})",
+    ),
+    ("settings.points_unchanged", "points are already {validity}"),
+    ("settings.points_changed", "points: {from} -> {to}"),
+    (
+        "settings.points_validity_bad",
+        "--points-validity takes a number of months (1-120) or never, not '{value}'",
+    ),
+    ("points.lapsed", "{name}: {points} lapsed on {day}"),
+    ("points.none_due", "no points due to lapse by {day}"),
+    (
+        "points.no_validity",
+        "points never expire in these books; set a validity with settings set --points-validity MONTHS",
+    ),
+    (
+        "points.due_alone",
+        "--due posts the lapses the validity makes due; it takes no --at",
+    ),
+    ("count.lapse", "{n} lapse posted|{n} lapses posted"),
     ("settings.changed", "time zone: {from} -> {to}"),
     (
         "settings.note",

@@ -175,6 +175,30 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("settings.timezone", "时区"),
     ("settings.schema", "结构版本"),
     ("settings.unchanged", "时区已经是 {zone}"),
+    ("settings.points_validity", "积分"),
+    ("settings.changing_points", "修改积分有效期"),
+    ("settings.points_never", "永不过期"),
+    (
+        "settings.points_months",
+        "自获得之日起 {months} 个月内有效（自 {from} 起计）",
+    ),
+    ("settings.points_unchanged", "积分已经是{validity}"),
+    ("settings.points_changed", "积分: {from} -> {to}"),
+    (
+        "settings.points_validity_bad",
+        "--points-validity 需要月数（1-120）或 never，而不是 '{value}'",
+    ),
+    ("points.lapsed", "{name}: {points} 于 {day} 过期"),
+    ("points.none_due", "截至 {day} 没有到期的积分"),
+    (
+        "points.no_validity",
+        "本账本的积分永不过期；用 settings set --points-validity 月数 设置有效期",
+    ),
+    (
+        "points.due_alone",
+        "--due 记录有效期到期的积分；不接受 --at",
+    ),
+    ("count.lapse", "已记录 {n} 笔过期"),
     ("settings.changed", "时区: {from} -> {to}"),
     (
         "settings.note",

@@ -221,7 +221,9 @@ impl EventTrigger {
 /// once at the ideal interval and once more, with a high priority, at the maximum;
 /// see [`cadence_windows`]), `deal_idle:N` (an open deal N days after its last
 /// move), `task_overdue:N` (an open task N days after its due date), `holiday:N` (N
-/// days before a holiday of the books' calendar, for customers tagged with its key).
+/// days before a holiday of the books' calendar, for customers tagged with its key),
+/// `points_expiring:N` (points of a customer lapse in N days or fewer, see
+/// [`expiry_windows`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub enum Trigger {
@@ -254,6 +256,12 @@ pub enum Trigger {
     /// (`spring_festival`, or an own holiday's key).
     Holiday {
         /// How many days before.
+        days: u32,
+    },
+    /// Points of the customer lapse within `days` days (the books' points validity,
+    /// [`PointsExpiry`](crate::PointsExpiry)): once per lapse day.
+    PointsExpiring {
+        /// How many days before the lapse day.
         days: u32,
     },
 }
@@ -313,13 +321,17 @@ impl Trigger {
                 "deal_idle" => (Trigger::DealIdle { days }, 1),
                 "task_overdue" => (Trigger::TaskOverdue { days }, 1),
                 "holiday" => (Trigger::Holiday { days }, 0),
+                "points_expiring" => (Trigger::PointsExpiring { days }, 1),
                 _ => {
                     return Err(invalid(
-                        "a time trigger is birthday:N, no_contact:N, deal_idle:N, task_overdue:N or holiday:N",
+                        "a time trigger is birthday:N, no_contact:N, deal_idle:N, task_overdue:N, holiday:N or points_expiring:N",
                     ));
                 }
             };
-            let max = if matches!(trigger, Trigger::Birthday { .. } | Trigger::Holiday { .. }) {
+            let max = if matches!(
+                trigger,
+                Trigger::Birthday { .. } | Trigger::Holiday { .. } | Trigger::PointsExpiring { .. }
+            ) {
                 300
             } else {
                 MAX_DAYS
@@ -337,7 +349,7 @@ impl Trigger {
         EventTrigger::parse(s).map(Trigger::Event).map_err(|_| {
             invalid(&format!(
                 "expected one of {}, or birthday:N, no_contact:N, no_contact:IDEAL:MAX, \
-                 deal_idle:N, task_overdue:N, holiday:N",
+                 deal_idle:N, task_overdue:N, holiday:N, points_expiring:N",
                 EventTrigger::NAMES
             ))
         })
@@ -362,6 +374,7 @@ impl fmt::Display for Trigger {
             Trigger::DealIdle { days } => write!(f, "deal_idle:{days}"),
             Trigger::TaskOverdue { days } => write!(f, "task_overdue:{days}"),
             Trigger::Holiday { days } => write!(f, "holiday:{days}"),
+            Trigger::PointsExpiring { days } => write!(f, "points_expiring:{days}"),
         }
     }
 }
@@ -848,12 +861,15 @@ pub enum Occurrence {
     /// The holidays on this day: a customer tagged for two holidays of one day is
     /// greeted once.
     Holiday(NaiveDate),
+    /// The customer's points lapsing on this day.
+    PointsExpiring(NaiveDate),
 }
 
 impl Occurrence {
     /// The stored key: `event:42`, `birthday:2026`, `silence:2026-01-05`,
     /// `silence_max:2026-01-05`,
-    /// `deal_idle:7:2026-01-05`, `task_overdue:9:0`, `holiday:2026-02-17`.
+    /// `deal_idle:7:2026-01-05`, `task_overdue:9:0`, `holiday:2026-02-17`,
+    /// `points_expiring:2026-03-01`.
     pub fn key(&self) -> String {
         match self {
             Occurrence::Event(seq) => format!("event:{seq}"),
@@ -863,6 +879,7 @@ impl Occurrence {
             Occurrence::DealIdle(deal, day) => format!("deal_idle:{}:{day}", deal.get()),
             Occurrence::TaskOverdue(task, n) => format!("task_overdue:{}:{n}", task.get()),
             Occurrence::Holiday(day) => format!("holiday:{day}"),
+            Occurrence::PointsExpiring(day) => format!("points_expiring:{day}"),
         }
     }
 
@@ -888,6 +905,7 @@ impl Occurrence {
             ("silence", None) => Occurrence::Silence(day(a)?),
             ("silence_max", None) => Occurrence::SilenceMax(day(a)?),
             ("holiday", None) => Occurrence::Holiday(day(a)?),
+            ("points_expiring", None) => Occurrence::PointsExpiring(day(a)?),
             ("deal_idle", Some(b)) => Occurrence::DealIdle(DealId::new(num(a)?), day(b)?),
             ("task_overdue", Some(b)) => {
                 Occurrence::TaskOverdue(TaskId::new(num(a)?), b.parse().map_err(|_| bad())?)
@@ -1083,6 +1101,40 @@ pub fn holiday_windows(dates: &[NaiveDate], days: u32, span: Span) -> Vec<Window
         .collect()
 }
 
+/// The windows of a `points_expiring:days` trigger for a customer whose points
+/// lapse as `lapses` says ([`lapse_schedule`](crate::lapse_schedule) of their open
+/// lots): for each lapse day, the `days` days before it, up to the day before (on
+/// the lapse day the points are gone); one occurrence per lapse day.
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use solocrm_core::Lapse;
+/// use solocrm_core::automation::{Occurrence, Span, expiry_windows};
+/// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+/// // 80 points lapse on 2025-03-01; a 14-day reminder opens on February 15.
+/// let lapses = [Lapse { day: d("2025-03-01"), points: 80 }];
+/// let span = Span { from: d("2025-02-15"), to: d("2025-02-15") };
+/// let w = expiry_windows(&lapses, 14, span);
+/// assert_eq!(w[0].occurrence, Occurrence::PointsExpiring(d("2025-03-01")));
+/// assert_eq!((w[0].first, w[0].last), (d("2025-02-15"), Some(d("2025-02-28"))));
+/// // On the lapse day itself it no longer holds.
+/// let on = Span { from: d("2025-03-01"), to: d("2025-03-01") };
+/// assert!(expiry_windows(&lapses, 14, on).is_empty());
+/// ```
+pub fn expiry_windows(lapses: &[crate::Lapse], days: u32, span: Span) -> Vec<Window> {
+    lapses
+        .iter()
+        .filter_map(|l| {
+            Some(Window {
+                occurrence: Occurrence::PointsExpiring(l.day),
+                first: minus_days(l.day, days)?,
+                last: Some(l.day.pred_opt()?),
+            })
+        })
+        .filter(|w| w.fires_on(span).is_some())
+        .collect()
+}
+
 /// The windows of a `no_contact:days` trigger: `since` is the day the customer was
 /// created, `contacts` the days of their contacts (any order, repeats allowed). Each
 /// contact (and the creation) begins a silence, which holds from `days` days after
@@ -1270,10 +1322,18 @@ mod tests {
             "task_overdue:1",
             "holiday:7",
             "holiday:0",
+            "points_expiring:14",
+            "points_expiring:300",
         ] {
             assert_eq!(Trigger::parse(t).unwrap().to_string(), t);
         }
         assert!(Trigger::parse("holiday:301").is_err());
+        assert!(Trigger::parse("points_expiring:0").is_err());
+        assert!(Trigger::parse("points_expiring:301").is_err());
+        assert_eq!(
+            Trigger::parse("Points-Expiring:7").unwrap(),
+            Trigger::PointsExpiring { days: 7 }
+        );
         assert_eq!(
             Trigger::parse("no-contact: 30 : 45").unwrap(),
             Trigger::NoContact {
@@ -1372,11 +1432,66 @@ mod tests {
             Occurrence::DealIdle(DealId::new(7), d(2026, 1, 5)),
             Occurrence::TaskOverdue(TaskId::new(9), 0),
             Occurrence::Holiday(d(2026, 2, 17)),
+            Occurrence::PointsExpiring(d(2028, 2, 29)),
         ] {
             assert_eq!(Occurrence::parse_key(&o.key()).unwrap(), o);
         }
         assert!(Occurrence::parse_key("event:x").is_err());
         assert!(Occurrence::parse_key("silence").is_err());
+    }
+
+    /// A weekly run and daily runs fire a lapse's reminder on the same day, once; a
+    /// run that starts after the window (on or past the lapse day) fires nothing.
+    #[test]
+    fn an_expiry_reminder_fires_on_its_first_covered_day_before_the_lapse() {
+        let lapses = [
+            crate::Lapse {
+                day: d(2028, 2, 29),
+                points: 30,
+            },
+            crate::Lapse {
+                day: d(2028, 3, 31),
+                points: 5,
+            },
+        ];
+        let week = Span {
+            from: d(2028, 2, 20),
+            to: d(2028, 2, 26),
+        };
+        let w = expiry_windows(&lapses, 7, week);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].occurrence, Occurrence::PointsExpiring(d(2028, 2, 29)));
+        assert_eq!(w[0].fires_on(week), Some(d(2028, 2, 22)));
+        let mut daily = Vec::new();
+        let mut day = d(2028, 2, 20);
+        while day <= d(2028, 3, 31) {
+            let span = Span { from: day, to: day };
+            for w in expiry_windows(&lapses, 7, span) {
+                daily.push((w.occurrence, w.fires_on(span)));
+            }
+            day = day.succ_opt().unwrap();
+        }
+        // Daily runs see the window on each of its seven days; the runner's firing
+        // key keeps the first: the same day the weekly run fires on.
+        assert_eq!(
+            daily.first(),
+            Some(&(
+                Occurrence::PointsExpiring(d(2028, 2, 29)),
+                Some(d(2028, 2, 22))
+            ))
+        );
+        assert_eq!(
+            daily
+                .iter()
+                .filter(|(o, _)| *o == Occurrence::PointsExpiring(d(2028, 3, 31)))
+                .count(),
+            7
+        );
+        let late = Span {
+            from: d(2028, 3, 31),
+            to: d(2028, 4, 2),
+        };
+        assert!(expiry_windows(&lapses, 7, late).is_empty());
     }
 
     #[test]

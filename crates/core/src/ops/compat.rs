@@ -268,6 +268,26 @@ impl Store for Crm {
         self.read(|r| r.holiday_calendar())
     }
 
+    fn points_expiry(&self) -> StoreResult<Option<crate::PointsExpiry>> {
+        self.read(|r| r.points_expiry())
+    }
+
+    fn set_points_expiry(&self, expiry: Option<crate::PointsExpiry>) -> StoreResult<()> {
+        self.write(|w| w.set_points_expiry(expiry))
+    }
+
+    fn points_holders(&self) -> StoreResult<Vec<CustomerId>> {
+        self.read(|r| r.tx().points_holders())
+    }
+
+    fn post_due_lapses(
+        &self,
+        customer: CustomerId,
+        through: chrono::NaiveDate,
+    ) -> StoreResult<Vec<PointsEntry>> {
+        self.write(|w| w.post_due_lapses(customer, through))
+    }
+
     fn put_holiday(
         &self,
         holiday: crate::holiday::HolidayDef,

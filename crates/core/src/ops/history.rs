@@ -699,6 +699,24 @@ impl ReadTx for AsOf<'_> {
         self.inner.points_tiers()
     }
 
+    fn points_expiry(&self) -> StoreResult<Option<crate::loyalty::PointsExpiry>> {
+        // A setting, like the tiers.
+        self.inner.points_expiry()
+    }
+
+    fn points_holders(&self) -> StoreResult<Vec<CustomerId>> {
+        // A customer with nothing today may have held points then: ask each one
+        // with a ledger.
+        let mut out = Vec::new();
+        for k in self.inner.customer_keys()? {
+            if self.points_balance(k.id)? > 0 {
+                out.push(k.id);
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.inner.segment(name)
     }

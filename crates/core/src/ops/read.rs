@@ -401,6 +401,31 @@ impl<'t> Reader<'t> {
         PointsTiers::new(self.tx.points_tiers()?).map_err(StoreError::backend)
     }
 
+    /// The books' points validity; `None`: points never expire.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn points_expiry(&self) -> StoreResult<Option<crate::loyalty::PointsExpiry>> {
+        self.tx.points_expiry()
+    }
+
+    /// A customer's open points lots, oldest first, with their lapse days under the
+    /// books' validity ([`open_lots`](crate::loyalty::open_lots)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer.
+    pub fn points_lots(&self, customer: CustomerId) -> StoreResult<Vec<crate::loyalty::PointsLot>> {
+        let ledger = self.points_ledger(customer)?;
+        let expiry = self.tx.points_expiry()?;
+        Ok(crate::loyalty::open_lots(
+            &ledger,
+            self.tx.time_zone()?,
+            expiry.as_ref(),
+        ))
+    }
+
     /// The book's holiday calendar: chosen presets and the founder's own holidays.
     ///
     /// # Errors

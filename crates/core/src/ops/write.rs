@@ -1119,6 +1119,57 @@ impl Writer<'_> {
         })
     }
 
+    /// Posts the lapses of a customer's points due by the end of the business day
+    /// `through` ([`due_lapses`](crate::loyalty::due_lapses) under the books'
+    /// validity): one expiry entry per lapse day, dated at the start of that day in
+    /// the business time zone, oldest first. Nothing without a validity, or with
+    /// nothing due — so a second call for the same day posts nothing.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::CustomerErased`].
+    pub fn post_due_lapses(
+        &mut self,
+        customer: CustomerId,
+        through: chrono::NaiveDate,
+    ) -> StoreResult<Vec<PointsEntry>> {
+        let Some(expiry) = self.tx.points_expiry()? else {
+            return Ok(Vec::new());
+        };
+        self.check_live(customer)?;
+        let zone = self.tx.time_zone()?;
+        let ledger = self.tx.points_ledger(customer)?;
+        let lots = crate::loyalty::open_lots(&ledger, zone, Some(&expiry));
+        let reason = crate::text::Label::parse(&format!(
+            "lapsed: points are valid {} months",
+            expiry.months()
+        ))?;
+        let mut posted = Vec::new();
+        for lapse in crate::loyalty::due_lapses(&lots, through) {
+            let entry = NewPointsEntry::new(
+                customer,
+                zone.start_of(lapse.day),
+                crate::loyalty::PointsKind::Expire,
+                lapse.points,
+            )?
+            .with_reason(reason.clone());
+            posted.push(self.post_points(entry)?);
+        }
+        Ok(posted)
+    }
+
+    /// Sets the books' points validity (`None`: points never expire).
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn set_points_expiry(
+        &mut self,
+        expiry: Option<crate::loyalty::PointsExpiry>,
+    ) -> StoreResult<()> {
+        self.tx.set_points_expiry(expiry.as_ref())
+    }
+
     /// Saves a segment under its name.
     ///
     /// # Errors

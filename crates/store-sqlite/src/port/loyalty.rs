@@ -2,10 +2,11 @@
 
 use rusqlite::{Connection, Row, params};
 use solocrm_core::{
-    CustomerId, Label, NewPointsEntry, PointsEntry, PointsEntryId, PointsKind, PointsTier, Tag,
+    CustomerId, Label, NewPointsEntry, PointsEntry, PointsEntryId, PointsExpiry, PointsKind,
+    PointsTier, Tag,
 };
 
-use crate::codec::{Cols, key, ts};
+use crate::codec::{Cols, date, key, ts};
 use crate::error::Res;
 use crate::rows::{corrupt, execute, query_all, query_one};
 
@@ -128,4 +129,58 @@ pub(crate) fn delete_points_tier(conn: &Connection, name: &Tag) -> Res<bool> {
         [name.as_str()],
     )?;
     Ok(n > 0)
+}
+
+/// The customers whose newest ledger entry leaves a balance above zero, by id.
+pub(crate) fn points_holders(conn: &Connection) -> Res<Vec<CustomerId>> {
+    query_all(
+        conn,
+        "SELECT e.customer_id FROM points_entries e \
+         WHERE e.id = (SELECT max(l.id) FROM points_entries l WHERE l.customer_id = e.customer_id) \
+         AND e.balance_after > 0 ORDER BY e.customer_id",
+        [],
+        |row| Cols::new(row, "points_entries").id(0, CustomerId::new),
+    )
+}
+
+/// The points validity kept in `store_info`.
+pub(crate) fn points_expiry(conn: &Connection) -> Res<Option<PointsExpiry>> {
+    let found = query_one(
+        conn,
+        "SELECT points_valid_months, points_valid_from FROM store_info WHERE id = 1",
+        [],
+        |row| {
+            let c = Cols::new(row, "store_info");
+            let months = c.opt_int::<u32>(0)?;
+            let from = c.opt_date(1)?;
+            match (months, from) {
+                (None, None) => Ok(None),
+                (Some(m), Some(f)) => PointsExpiry::new(m, f)
+                    .map(Some)
+                    .map_err(|e| corrupt(format!("store_info: {e}"))),
+                _ => Err(corrupt(
+                    "store_info: points_valid_months and points_valid_from must be set together"
+                        .to_owned(),
+                )),
+            }
+        },
+    )?;
+    found.ok_or_else(|| corrupt("the database has no store_info row".to_owned()))
+}
+
+/// Sets the points validity in `store_info`.
+pub(crate) fn set_points_expiry(conn: &Connection, expiry: Option<&PointsExpiry>) -> Res<()> {
+    let n = execute(
+        conn,
+        "UPDATE store_info SET points_valid_months = ?1, points_valid_from = ?2 WHERE id = 1",
+        params![
+            expiry.map(|e| i64::from(e.months())),
+            expiry.map(|e| date(e.from()))
+        ],
+    )?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(corrupt("the database has no store_info row".to_owned()))
+    }
 }

@@ -341,6 +341,14 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(loyalty::points_tiers)
     }
 
+    fn points_expiry(&self) -> StoreResult<Option<solocrm_core::PointsExpiry>> {
+        self.run(loyalty::points_expiry)
+    }
+
+    fn points_holders(&self) -> StoreResult<Vec<CustomerId>> {
+        self.run(loyalty::points_holders)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.run(|c| privacy::segment(c, name))
     }
@@ -675,6 +683,13 @@ impl<'c> WriteTx for Tx<'c> {
 
     fn delete_segment(&mut self, name: &Label) -> StoreResult<bool> {
         self.run(|c| privacy::delete_segment(c, name))
+    }
+
+    fn set_points_expiry(
+        &mut self,
+        expiry: Option<&solocrm_core::PointsExpiry>,
+    ) -> StoreResult<()> {
+        self.run(|c| loyalty::set_points_expiry(c, expiry))
     }
 
     fn put_points_tier(&mut self, tier: &solocrm_core::PointsTier) -> StoreResult<()> {
