@@ -200,7 +200,7 @@ impl Storage for SqliteStore {
             f(&mut writer)?;
             let (rebuild, purge) = writer.finish();
             if let Some(sqls) = rebuild {
-                activity::rebuild_indexes(&tx, &sqls).map_err(db)?;
+                activity::rebuild_indexes(&tx, &sqls, self.private_build).map_err(db)?;
             }
             if let Some(deferred) = deferred {
                 deferred.finish(&tx).map_err(db)?;
