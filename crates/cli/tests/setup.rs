@@ -15,16 +15,8 @@ use solocrm_store_sqlite::SqliteStore;
 /// once), not on what they are. [`dump`] lists the entries themselves instead.
 const SEARCH_SEGMENTS: [&str; 2] = ["customer_search_data", "customer_search_idx"];
 
-/// The tables whose row ids are the store's own, never read out: the port returns
-/// each customer's consents and stage changes in the order of their ids. The demo
-/// copies its books customer by customer (as `import all` does), so these ids are
-/// numbered customer by customer rather than in the order of the operations; [`dump`]
-/// compares each row's place among its customer's rows instead.
-const PER_CUSTOMER_ROWIDS: [&str; 2] = ["consents", "stage_changes"];
-
 /// Every row of every table of the SQLite file `db`, by table, as text; the book id
-/// (random for every new file) left out, and the row ids of [`PER_CUSTOMER_ROWIDS`]
-/// replaced by the row's place among its customer's rows. The search index is compared by its
+/// (random for every new file) left out. The search index is compared by its
 /// entries (term, customer, column, position), read through `fts5vocab`, rather
 /// than by the segments that hold them ([`SEARCH_SEGMENTS`]); and the schema.
 fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
@@ -43,30 +35,9 @@ fn dump(db: &Path) -> Vec<(String, Vec<String>)> {
         .expect("tables");
     let mut out = Vec::new();
     for table in tables {
-        let select = if PER_CUSTOMER_ROWIDS.contains(&table.as_str()) {
-            // Every column but the row id, and each row's place among its
-            // customer's rows.
-            let columns: Vec<String> = conn
-                .prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
-                .expect("columns")
-                .query_map([], |r| r.get(0))
-                .expect("columns")
-                .collect::<Result<_, _>>()
-                .expect("columns");
-            let kept: Vec<&str> = columns
-                .iter()
-                .map(String::as_str)
-                .filter(|c| *c != "id")
-                .collect();
-            format!(
-                "SELECT {}, row_number() OVER (PARTITION BY customer_id ORDER BY id) AS nth \
-                 FROM \"{table}\"",
-                kept.join(", ")
-            )
-        } else {
-            format!("SELECT * FROM \"{table}\"")
-        };
-        let mut stmt = conn.prepare(&select).expect("select");
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM \"{table}\""))
+            .expect("select");
         let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
         let mut rows: Vec<String> = stmt
             .query_map([], |r| {

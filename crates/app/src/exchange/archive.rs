@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Cost, Currency, Customer, CustomerFilter, CustomerId,
     Deal, Event, IdKind, Interaction, OpenQuery, PointsEntry, PointsTier, Purchase, ReadTx, Refund,
-    Segment, ServiceRequest, StageChange, StoreError, SurveyResponse, Task, TaskQuery, WriteKind,
+    Segment, ServiceRequest, StageChange, StoreError, SurveyResponse, Task, TaskQuery,
 };
 
 use crate::Books;
@@ -710,30 +710,6 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
 /// [`ArchiveError::NotEmpty`], [`ArchiveError::Currency`], or the backend's error;
 /// nothing is written then.
 pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveError> {
-    import_as(books, archive, WriteKind::Ordinary)
-}
-
-/// [`import_archive`] as a bulk load ([`WriteKind::Bulk`]): for an archive whose
-/// records are known to be consistent (read from books that enforced the rules, as
-/// `solocrm demo` reads the books it built in memory), written into new books. The
-/// backend may skip its own checks of the references between records (SQLite's
-/// foreign keys); into an SQLite file opened as a private build
-/// ([`SqliteOptions::private_build`](solocrm_store_sqlite::SqliteOptions::private_build))
-/// the search index is filled once and the purchase indexes are built sorted, at the
-/// end. The records, ids and counters are those [`import_archive`] writes.
-///
-/// A hand-edited or foreign archive goes through [`Archive::validate`] and
-/// [`import_archive`] instead.
-///
-/// # Errors
-///
-/// As [`import_archive`].
-pub fn import_archive_bulk(books: &Books, archive: &Archive) -> Result<(), ArchiveError> {
-    import_as(books, archive, WriteKind::Bulk)
-}
-
-/// The body of [`import_archive`] and [`import_archive_bulk`].
-fn import_as(books: &Books, archive: &Archive, kind: WriteKind) -> Result<(), ArchiveError> {
     if archive.currency != books.currency() {
         return Err(ArchiveError::Currency {
             archive: archive.currency,
@@ -742,7 +718,7 @@ fn import_as(books: &Books, archive: &Archive, kind: WriteKind) -> Result<(), Ar
     }
     let old_id = books.book_id()?;
     let mut refused: Option<String> = None;
-    let written = books.storage().write_as(kind, &mut |w| {
+    let written = books.storage().write(&mut |w| {
         refused = None;
         if let Some(what) = contents(w)? {
             refused = Some(what);

@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use chrono::{Datelike as _, Months, NaiveDate};
-use solocrm_app::exchange::archive::{import_archive_bulk, read_archive};
 use solocrm_app::settings::default_zone;
-use solocrm_app::{Books, Location, OpenOptions};
 use solocrm_core::metrics::Period;
 use solocrm_core::{BusinessZone, Currency};
 use solocrm_sample::{GenConfig, Locale, business, insert_bulk};
@@ -186,14 +184,10 @@ pub fn demo(
         p.finish();
     }
     let mut progress = ctx.progress(t!("demo.writing"), business.counts().total());
-    // The business goes through the operations first, into books in memory (the
-    // reference store): the same operations in the same order as one write per
-    // record, in one bulk transaction. The generator replays a whole history, stage
-    // moves included: the books must not move anyone by themselves while it does.
-    let memory = Books::create(&Location::Memory, config.currency, &OpenOptions::new())
-        .context(t!("demo.building"))?;
-    memory.set_time_zone(zone).context(t!("demo.building"))?;
-    let replay = memory.crm().clone().with_lifecycle(None);
+    // The generator replays a whole history, stage moves included: the books must
+    // not move anyone by themselves while it does. Everything is written in one bulk
+    // transaction (the same operations, in the same order, as one per record).
+    let replay = store.crm().clone().with_lifecycle(None);
     let populated = insert_bulk(&replay, &business, &mut |done| {
         if let Some(p) = &mut progress {
             p.set(done);
@@ -202,16 +196,6 @@ pub fn demo(
     .context(t!("demo.building"))?;
     drop(replay);
     drop(business);
-    if let Some(p) = &mut progress {
-        p.stage(t!("demo.copying"));
-    }
-    // Then its records, under their ids, into the file in one bulk write of the
-    // port's raw inserts (what `import all` writes), keeping the file's book id.
-    let mut archive = read_archive(&memory).context(t!("demo.building"))?;
-    drop(memory);
-    archive.book_id = store.book_id().context(t!("demo.building"))?;
-    import_archive_bulk(&store, &archive).context(t!("demo.building"))?;
-    drop(archive);
     if let Some(p) = &mut progress {
         p.stage(t!("demo.closing"));
     }

@@ -120,7 +120,6 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("demo.generating", "generating the sample business"),
     ("demo.writing", "writing the sample books"),
-    ("demo.copying", "copying the sample books into the file"),
     ("demo.closing", "closing the sample books"),
     (
         "demo.where_named",

@@ -111,7 +111,6 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("demo.generating", "正在生成示例业务"),
     ("demo.writing", "正在写入示例账本"),
-    ("demo.copying", "正在把示例账本复制到文件"),
     ("demo.closing", "正在关闭示例账本"),
     (
         "demo.where_named",
