@@ -14,7 +14,7 @@ use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Days, Months, Utc};
 use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
 use solocrm_app::history::read_as_of_day;
-use solocrm_app::trends::{self, Grain, Trend};
+use solocrm_app::trends::{self, Grain, GroupDashboard, Trend};
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
     Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, RiskReason, TieRule,
@@ -188,18 +188,32 @@ fn report_config() -> ReportConfig {
 
 /// `solocrm report`, and the dashboard `demo` prints; `group` narrows it to one
 /// segment or stage.
+///
+/// `built`: the books `demo` has just built and the instant its history ends before
+/// (nothing in them is dated at or after it). When the period's cut (the end of its
+/// last day) is not before that instant there is nothing to rewind, and the whole
+/// book's dashboard reads the books as they are: the same view, without replaying
+/// every customer's stage history (a test compares it with `report`'s).
 pub fn dashboard(
     ctx: &mut Ctx,
     store: &solocrm_core::Crm,
     period: Period,
-    populated: Option<&Populated>,
+    built: Option<(&Populated, DateTime<Utc>)>,
     group: Option<&CustomerGroup>,
 ) -> Result<()> {
     let config = report_config();
+    let cut = store.read(|r| r.time_zone())?.end_of(period.last_day());
     // One snapshot serves the report and the stage counts: the books as they stood at
     // the end of the period's last day.
-    let loaded =
-        trends::load_dashboard(store, period, &config, group, ctx.now).map_err(group_failed)?;
+    let loaded = match (built, group) {
+        (Some((_, ends_before)), None) if ends_before <= cut => GroupDashboard {
+            members: None,
+            dashboard: store.read(|r| Ok(Dashboard::load(&r, period, &config)))??,
+        },
+        _ => {
+            trends::load_dashboard(store, period, &config, group, ctx.now).map_err(group_failed)?
+        }
+    };
     let view = loaded.dashboard;
     if ctx.out.json {
         // Through a JSON value, whose keys are sorted at every level, as this output
@@ -221,7 +235,7 @@ pub fn dashboard(
         .map(|w| solocrm_core::Store::customer(store, w.customer).map(|c| c.name().to_string()))
         .collect::<Result<_, _>>()?;
     let out = &mut ctx.out;
-    if populated.is_some() {
+    if built.is_some() {
         out.line(t!("dashboard.created", db = ctx.db.display()))?;
     }
     out.heading(t!(

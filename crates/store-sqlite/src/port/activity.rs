@@ -543,14 +543,27 @@ pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
 /// indexes are rebuilt at its end rather than maintained row by row.
 pub(crate) const BULK_PURCHASES: usize = 50_000;
 
-pub(crate) fn rebuild_indexes(conn: &Connection, sqls: &[String]) -> Res<()> {
+/// Creates the purchase indexes a bulk import dropped (`sqls`), each by one sort of
+/// the table, with one helper thread and a small cache (4 MiB): SQLite then sorts
+/// runs of that size and merges them, which for millions of rows takes half the
+/// processor time of one sort in a large cache. Then the connection gets its cache
+/// back: the usual one, or a private build's
+/// ([`SqliteOptions::private_build`](crate::SqliteOptions::private_build)).
+///
+/// A private build keeps its temporary storage in memory (its statement journals),
+/// which SQLite cannot change inside the transaction; its sorter then runs without
+/// helper threads whatever `PRAGMA threads` says (measured: more threads, or
+/// the large cache, give nothing there).
+pub(crate) fn rebuild_indexes(conn: &Connection, sqls: &[String], private_build: bool) -> Res<()> {
     let built = conn
         .execute_batch("PRAGMA threads = 1; PRAGMA cache_size = -4096")
         .and_then(|()| sqls.iter().try_for_each(|sql| conn.execute_batch(sql)));
-    let restored = conn.execute_batch(&format!(
-        "PRAGMA threads = 0; PRAGMA cache_size = -{}",
+    let cache = if private_build {
+        crate::PRIVATE_BUILD_CACHE_KIB
+    } else {
         crate::CACHE_KIB
-    ));
+    };
+    let restored = conn.execute_batch(&format!("PRAGMA threads = 0; PRAGMA cache_size = -{cache}"));
     built?;
     Ok(restored?)
 }

@@ -200,7 +200,7 @@ impl Storage for SqliteStore {
             f(&mut writer)?;
             let (rebuild, purge) = writer.finish();
             if let Some(sqls) = rebuild {
-                activity::rebuild_indexes(&tx, &sqls).map_err(db)?;
+                activity::rebuild_indexes(&tx, &sqls, self.private_build).map_err(db)?;
             }
             if let Some(deferred) = deferred {
                 deferred.finish(&tx).map_err(db)?;
@@ -291,6 +291,50 @@ mod tests {
             ["row 1 of purchases refers to a missing row of customers"],
             "the check finds what the write did not"
         );
+    }
+
+    /// The build of new books in a private build drops the purchase indexes and
+    /// builds them again before its commit with a small cache; the connection then
+    /// has the private build's own large cache again, not the ordinary one.
+    #[test]
+    fn a_private_build_gets_its_cache_back_after_rebuilding_the_purchase_indexes() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let options = crate::SqliteOptions::default().private_build(true);
+        let store = SqliteStore::create_with(dir.path().join("new.db"), Currency::EUR, &options)
+            .expect("a store");
+        let setting = |store: &SqliteStore, name: &str| -> i64 {
+            store
+                .lock()
+                .pragma_query_value(None, name, |r| r.get(0))
+                .expect("the pragma")
+        };
+        // The index's row in the schema: a new one when it is dropped and created
+        // again.
+        let root = |store: &SqliteStore| -> i64 {
+            store
+                .lock()
+                .query_row(
+                    "SELECT rowid FROM sqlite_schema \
+                     WHERE type = 'index' AND name = 'purchases_by_customer'",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("the index")
+        };
+        assert_eq!(
+            setting(&store, "cache_size"),
+            -crate::PRIVATE_BUILD_CACHE_KIB
+        );
+        let before = root(&store);
+        store
+            .write_as(WriteKind::Bulk, &mut |tx| tx.expect_purchases(1))
+            .expect("written");
+        assert_ne!(root(&store), before, "the index was built again");
+        assert_eq!(
+            setting(&store, "cache_size"),
+            -crate::PRIVATE_BUILD_CACHE_KIB
+        );
+        assert_eq!(setting(&store, "threads"), 0);
     }
 
     /// A statement whose plan SQLite could tie to a bound value is not prepared again
