@@ -397,6 +397,16 @@ pub trait ReadTx {
     /// The customers whose points balance ([`points_balance`](Self::points_balance))
     /// is above zero, by id: whose points may lapse.
     fn points_holders(&self) -> StoreResult<Vec<CustomerId>>;
+    /// Every points holder ([`points_holders`](Self::points_holders)) with their whole
+    /// ledger ([`points_ledger`](Self::points_ledger)), by customer id: what the
+    /// points expiry reads each day. The default asks for each holder's ledger in turn;
+    /// a store overrides it with one read.
+    fn points_holder_ledgers(&self) -> StoreResult<Vec<(CustomerId, Vec<PointsEntry>)>> {
+        self.points_holders()?
+            .into_iter()
+            .map(|customer| Ok((customer, self.points_ledger(customer)?)))
+            .collect()
+    }
 
     /// The segment with this name.
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>>;

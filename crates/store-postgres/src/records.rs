@@ -1924,42 +1924,80 @@ pub(crate) fn points_holders(c: &mut Conn, t: i64) -> Res<Vec<CustomerId>> {
     .collect()
 }
 
+/// The columns of a points entry, as [`points_entry_row`] reads them.
+macro_rules! points_cols {
+    () => {
+        "e.id, e.customer_id, e.at, e.at_ns, e.kind, e.delta, e.reason, e.balance_after"
+    };
+}
+
 pub(crate) fn points_ledger(c: &mut Conn, t: i64, customer: CustomerId) -> Res<Vec<PointsEntry>> {
-    c.query(
-        "SELECT id, customer_id, at, at_ns, kind, delta, reason, balance_after \
-         FROM points_entries WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id",
-        &[&t, &key(customer.get())],
-    )?
-    .iter()
-    .map(|row| {
-        let c = Cols::new(row, "points_entries");
-        let kind = c.parse(4, PointsKind::parse)?;
-        let delta = c.i64(5)?;
-        let points = match kind {
-            PointsKind::Earn | PointsKind::Adjust => delta,
-            PointsKind::Redeem | PointsKind::Expire => delta.saturating_neg(),
-        };
-        let mut entry = NewPointsEntry::new(c.id(1, CustomerId::new)?, c.time(2)?, kind, points)
-            .map_err(|e| corrupt(format!("points_entries: {e}")))?;
-        if entry.delta != delta {
-            return Err(corrupt(format!("points_entries: delta {delta} for {kind}")));
+    const SQL: &str = concat!(
+        "SELECT ",
+        points_cols!(),
+        " FROM points_entries e WHERE e.tenant_id = $1 AND e.customer_id = $2 ORDER BY e.id"
+    );
+    c.query(SQL, &[&t, &key(customer.get())])?
+        .iter()
+        .map(points_entry_row)
+        .collect()
+}
+
+/// Every points holder with their whole ledger, in one statement: the entries of the
+/// customers whose newest entry leaves points, by customer then id.
+pub(crate) fn points_holder_ledgers(
+    c: &mut Conn,
+    t: i64,
+) -> Res<Vec<(CustomerId, Vec<PointsEntry>)>> {
+    const SQL: &str = concat!(
+        "SELECT ",
+        points_cols!(),
+        " FROM points_entries e WHERE e.tenant_id = $1 ",
+        "AND e.customer_id IN (SELECT h.customer_id FROM points_entries h ",
+        "WHERE h.tenant_id = $1 AND h.balance_after > 0 ",
+        "AND h.id = (SELECT max(l.id) FROM points_entries l ",
+        "WHERE l.tenant_id = h.tenant_id AND l.customer_id = h.customer_id)) ",
+        "ORDER BY e.customer_id, e.id"
+    );
+    let mut out: Vec<(CustomerId, Vec<PointsEntry>)> = Vec::new();
+    for row in &c.query(SQL, &[&t])? {
+        let entry = points_entry_row(row)?;
+        match out.last_mut() {
+            Some((customer, ledger)) if *customer == entry.customer() => ledger.push(entry),
+            _ => out.push((entry.customer(), vec![entry])),
         }
-        if let Some(reason) = c.opt_parse(6, Label::parse)? {
-            entry = entry.with_reason(reason);
-        }
-        let balance_after = c.i64(7)?;
-        if balance_after < 0 {
-            return Err(corrupt(format!(
-                "points_entries: negative balance {balance_after}"
-            )));
-        }
-        Ok(PointsEntry::new(
-            c.id(0, PointsEntryId::new)?,
-            entry,
-            balance_after,
-        ))
-    })
-    .collect()
+    }
+    Ok(out)
+}
+
+/// One row of `points_entries` in the order of `points_cols!`.
+fn points_entry_row(row: &Row) -> Res<PointsEntry> {
+    let c = Cols::new(row, "points_entries");
+    let kind = c.parse(4, PointsKind::parse)?;
+    let delta = c.i64(5)?;
+    let points = match kind {
+        PointsKind::Earn | PointsKind::Adjust => delta,
+        PointsKind::Redeem | PointsKind::Expire => delta.saturating_neg(),
+    };
+    let mut entry = NewPointsEntry::new(c.id(1, CustomerId::new)?, c.time(2)?, kind, points)
+        .map_err(|e| corrupt(format!("points_entries: {e}")))?;
+    if entry.delta != delta {
+        return Err(corrupt(format!("points_entries: delta {delta} for {kind}")));
+    }
+    if let Some(reason) = c.opt_parse(6, Label::parse)? {
+        entry = entry.with_reason(reason);
+    }
+    let balance_after = c.i64(7)?;
+    if balance_after < 0 {
+        return Err(corrupt(format!(
+            "points_entries: negative balance {balance_after}"
+        )));
+    }
+    Ok(PointsEntry::new(
+        c.id(0, PointsEntryId::new)?,
+        entry,
+        balance_after,
+    ))
 }
 
 pub(crate) fn points_tiers(c: &mut Conn, t: i64) -> Res<Vec<PointsTier>> {

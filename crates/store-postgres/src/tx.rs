@@ -457,6 +457,10 @@ impl ReadTx for Tx<'_> {
         self.run(rec::points_holders)
     }
 
+    fn points_holder_ledgers(&self) -> StoreResult<Vec<(CustomerId, Vec<PointsEntry>)>> {
+        self.run(rec::points_holder_ledgers)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.run(|c, t| rec::segment(c, t, name))
     }

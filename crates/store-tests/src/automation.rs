@@ -617,7 +617,8 @@ pub fn the_points_validity_is_stored_and_cleared(crm: &Crm) {
     assert_eq!(crm.read(|r| r.points_expiry()).expect("read"), None);
 }
 
-/// `points_holders` lists the customers whose newest entry leaves points, by id.
+/// `points_holders` lists the customers whose newest entry leaves points, by id;
+/// `points_holder_ledgers` gives the same customers with their whole ledgers.
 pub fn points_holders_are_the_customers_with_a_balance(crm: &Crm) {
     let wang = customer(crm, "王芳");
     let li = customer(crm, "李雷");
@@ -633,6 +634,14 @@ pub fn points_holders_are_the_customers_with_a_balance(crm: &Crm) {
     earn(crm, zhao, at(4), PointsKind::Expire, 10);
     let holders = crm.read(|r| r.tx().points_holders()).expect("read");
     assert_eq!(holders, vec![wang, li]);
+    // The one-read form: the same holders, each with exactly their own ledger.
+    let ledgers = crm.read(|r| r.tx().points_holder_ledgers()).expect("read");
+    let expected: Vec<_> = [wang, li]
+        .into_iter()
+        .map(|c| (c, crm.read(|r| r.tx().points_ledger(c)).expect("read")))
+        .collect();
+    assert_eq!(ledgers, expected);
+    assert_eq!(ledgers[1].1.len(), 3, "李雷's earn, redeem and adjust");
 }
 
 /// In the Asia/Shanghai business zone, across a leap day and month ends: the lapses

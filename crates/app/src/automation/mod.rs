@@ -158,8 +158,7 @@ pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> 
         };
         let today = zone.date_of(as_of);
         let mut due = Vec::new();
-        for customer in r.tx().points_holders()? {
-            let ledger = r.tx().points_ledger(customer)?;
+        for (customer, ledger) in r.tx().points_holder_ledgers()? {
             let lots = solocrm_core::open_lots(&ledger, zone, Some(&expiry));
             if !solocrm_core::due_lapses(&lots, today).is_empty() {
                 due.push(customer);
@@ -646,8 +645,7 @@ fn plan_time(
     {
         Some(expiry) => {
             let mut out = Vec::new();
-            for customer in r.tx().points_holders()? {
-                let ledger = r.tx().points_ledger(customer)?;
+            for (customer, ledger) in r.tx().points_holder_ledgers()? {
                 let lots = solocrm_core::open_lots(&ledger, zone, Some(&expiry));
                 let schedule = solocrm_core::lapse_schedule(&lots);
                 if !schedule.is_empty() {

@@ -143,6 +143,35 @@ pub(crate) fn points_holders(conn: &Connection) -> Res<Vec<CustomerId>> {
     )
 }
 
+/// Every points holder with their whole ledger, in one statement: the entries of the
+/// customers whose newest entry leaves points, by customer then id.
+pub(crate) fn points_holder_ledgers(conn: &Connection) -> Res<Vec<(CustomerId, Vec<PointsEntry>)>> {
+    let entries = query_all(conn, POINTS_HOLDER_LEDGERS, [], points_row)?;
+    Ok(group_by_customer(entries))
+}
+
+/// The entries of [`points_holder_ledgers`].
+const POINTS_HOLDER_LEDGERS: &str = concat!(
+    "SELECT ",
+    points_cols!(),
+    " FROM points_entries e WHERE e.customer_id IN (",
+    "SELECT h.customer_id FROM points_entries h ",
+    "WHERE h.id = (SELECT max(l.id) FROM points_entries l WHERE l.customer_id = h.customer_id) ",
+    "AND h.balance_after > 0) ORDER BY e.customer_id, e.id"
+);
+
+/// Entries sorted by customer, cut into one ledger per customer.
+fn group_by_customer(entries: Vec<PointsEntry>) -> Vec<(CustomerId, Vec<PointsEntry>)> {
+    let mut out: Vec<(CustomerId, Vec<PointsEntry>)> = Vec::new();
+    for entry in entries {
+        match out.last_mut() {
+            Some((customer, ledger)) if *customer == entry.customer() => ledger.push(entry),
+            _ => out.push((entry.customer(), vec![entry])),
+        }
+    }
+    out
+}
+
 /// The points validity kept in `store_info`.
 pub(crate) fn points_expiry(conn: &Connection) -> Res<Option<PointsExpiry>> {
     let found = query_one(

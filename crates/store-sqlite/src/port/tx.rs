@@ -349,6 +349,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(loyalty::points_holders)
     }
 
+    fn points_holder_ledgers(&self) -> StoreResult<Vec<(CustomerId, Vec<PointsEntry>)>> {
+        self.run(loyalty::points_holder_ledgers)
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.run(|c| privacy::segment(c, name))
     }
