@@ -419,7 +419,7 @@ pub fn churn_warnings_by_stage(
         let (nps, nps_prev) = latest_two(&mut a.nps);
         let (csat, csat_prev) = latest_two(&mut a.csat);
         let behaviour = Behaviour {
-            stage: stage,
+            stage,
             purchase_days: &purchase_days,
             latest_nps: nps,
             latest_csat: csat,
@@ -525,7 +525,7 @@ pub fn churn_warnings_by_stage(
             .min(100);
         out.push(ChurnWarning {
             customer: id,
-            stage: stage,
+            stage,
             policy_target: assessment.target,
             score,
             factors,
