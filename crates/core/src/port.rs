@@ -164,6 +164,51 @@ pub fn whole_second(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
 }
 
+/// [`ReadTx::contact_times`] from the whole records of `tx`: every purchase and
+/// interaction, read and folded (the trait's default, and the answer of a view that
+/// cannot ask the store underneath directly).
+///
+/// # Errors
+///
+/// The backend's.
+pub fn contact_times_from_records<T: ReadTx + ?Sized>(
+    tx: &T,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> StoreResult<Vec<ContactTimes>> {
+    let mut by: std::collections::BTreeMap<CustomerId, ContactTimes> =
+        std::collections::BTreeMap::new();
+    let purchases = tx.purchases(&ActivityQuery::ALL)?;
+    let interactions = tx.interactions(&ActivityQuery::ALL)?;
+    let all = purchases
+        .iter()
+        .map(|p| (p.customer(), p.at()))
+        .chain(interactions.iter().map(|i| (i.customer(), i.at())));
+    for (customer, at) in all {
+        let at = whole_second(at);
+        if at >= whole_second(until) {
+            continue;
+        }
+        let entry = by.entry(customer).or_insert_with(|| ContactTimes {
+            customer,
+            last_before: None,
+            within: Vec::new(),
+        });
+        if at < whole_second(from) {
+            entry.last_before = entry.last_before.max(Some(at));
+        } else {
+            entry.within.push(at);
+        }
+    }
+    Ok(by
+        .into_values()
+        .map(|mut c| {
+            c.within.sort_unstable();
+            c
+        })
+        .collect())
+}
+
 /// A customer's stage and erasure: what [`ReadTx::customer_stage`] answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CustomerStage {
@@ -226,6 +271,33 @@ pub trait ReadTx {
     fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>>;
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;
+    /// The whole stage history of every customer (erased ones included) with a change
+    /// dated at or after `from`: by ascending customer id, each customer's changes
+    /// oldest first as [`stage_history`](ReadTx::stage_history) gives them. What a view
+    /// of the books at an earlier instant needs to rewind stages, without reading every
+    /// customer's history: everyone else's stage is the same then as now. The default
+    /// reads every customer's history; a backend answers it from its stage changes.
+    fn stage_changes_from(&self, from: DateTime<Utc>) -> StoreResult<Vec<StageChange>> {
+        let filter = CustomerFilter {
+            include_erased: true,
+            ..CustomerFilter::default()
+        };
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.customers(&filter, after, 1000)?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            after = Some(last.id());
+            for c in &page {
+                let history = self.stage_history(c.id())?;
+                if history.iter().any(|h| h.at >= from) {
+                    out.extend(history);
+                }
+            }
+        }
+    }
     /// The time of the customer's last stage change (the last one pushed), `None` if
     /// the history is empty. What a new change is checked against, without reading
     /// the whole history (a backend may answer it from one indexed row).
@@ -291,37 +363,7 @@ pub trait ReadTx {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<ContactTimes>> {
-        let mut by: std::collections::BTreeMap<CustomerId, ContactTimes> =
-            std::collections::BTreeMap::new();
-        let purchases = self.purchases(&ActivityQuery::ALL)?;
-        let interactions = self.interactions(&ActivityQuery::ALL)?;
-        let all = purchases
-            .iter()
-            .map(|p| (p.customer(), p.at()))
-            .chain(interactions.iter().map(|i| (i.customer(), i.at())));
-        for (customer, at) in all {
-            let at = whole_second(at);
-            if at >= whole_second(until) {
-                continue;
-            }
-            let entry = by.entry(customer).or_insert_with(|| ContactTimes {
-                customer,
-                last_before: None,
-                within: Vec::new(),
-            });
-            if at < whole_second(from) {
-                entry.last_before = entry.last_before.max(Some(at));
-            } else {
-                entry.within.push(at);
-            }
-        }
-        Ok(by
-            .into_values()
-            .map(|mut c| {
-                c.within.sort_unstable();
-                c
-            })
-            .collect())
+        contact_times_from_records(self, from, until)
     }
 
     /// The interactions matching `query` (voided ones only with
@@ -343,6 +385,18 @@ pub trait ReadTx {
     /// The purchases matching `query` (voided ones only with
     /// [`ActivityQuery::include_voided`]), by time then id.
     fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>>;
+    /// Calls `f` with each purchase [`purchases`](ReadTx::purchases) would list for
+    /// `query`, in the same order (by time then id), one at a time, and stops at the
+    /// first error `f` returns: what a streaming export reads, without holding every
+    /// purchase at once. The default lists them all first; a backend streams them from
+    /// its table, so that the memory it takes does not grow with the book.
+    fn for_each_purchase(
+        &self,
+        query: &ActivityQuery,
+        f: &mut dyn FnMut(Purchase) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.purchases(query)?.into_iter().try_for_each(f)
+    }
     /// Count, exact sum and first and last time of a customer's purchases at or before
     /// `as_of`, voided ones left out.
     fn purchase_summary(
@@ -350,6 +404,27 @@ pub trait ReadTx {
         customer: CustomerId,
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary>;
+    /// [`purchase_summary`](ReadTx::purchase_summary) of every customer (erased ones
+    /// included) with a purchase at or before `as_of`, by ascending customer id: what a
+    /// segment over the whole book reads, in one pass instead of one read per customer.
+    /// The default reads every purchase; a backend answers it from its customer index.
+    fn purchase_summaries(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, PurchaseSummary)>> {
+        let mut by: std::collections::BTreeMap<CustomerId, PurchaseSummary> =
+            std::collections::BTreeMap::new();
+        let none = PurchaseSummary::none(self.base_currency());
+        for p in self.purchases(&ActivityQuery::ALL)? {
+            if p.at() <= as_of {
+                by.entry(p.customer())
+                    .or_insert(none)
+                    .add(p.at(), p.amount())
+                    .map_err(crate::StoreError::backend)?;
+            }
+        }
+        Ok(by.into_iter().collect())
+    }
     /// Every purchase that is not voided, in columnar form, customers in ascending id
     /// order (see [`PurchaseLog`]).
     fn purchase_log(&self) -> StoreResult<PurchaseLog>;

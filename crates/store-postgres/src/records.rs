@@ -690,27 +690,47 @@ pub(crate) fn stage_history(c: &mut Conn, t: i64, id: CustomerId) -> Res<Vec<Sta
          FROM stage_changes WHERE tenant_id = $1 AND customer_id = $2 ORDER BY seq",
         &[&t, &key(id.get())],
     )?;
-    rows.iter()
-        .map(|row| {
-            let c = Cols::new(row, "stage_changes");
-            let reason = match c.str(5)? {
-                "manual" => StageReason::Manual {
-                    note: c.opt_parse(6, Label::parse)?,
-                },
-                "rule" => StageReason::Rule {
-                    rule: c.parse(7, PolicyRule::parse)?,
-                },
-                other => return Err(corrupt(format!("stage_changes.reason: '{other}'"))),
-            };
-            Ok(StageChange {
-                customer: c.id(0, CustomerId::new)?,
-                from: c.parse(1, LifecycleStage::parse)?,
-                to: c.parse(2, LifecycleStage::parse)?,
-                at: c.time(3)?,
-                reason,
-            })
-        })
-        .collect()
+    rows.iter().map(stage_change_row).collect()
+}
+
+/// See [`solocrm_core::port::ReadTx::stage_changes_from`]: the histories of the
+/// customers with a change at or after `from`, in customer then push order.
+pub(crate) fn stage_changes_from(
+    c: &mut Conn,
+    t: i64,
+    from: DateTime<Utc>,
+) -> Res<Vec<StageChange>> {
+    let (s, ns) = ts(from);
+    let rows = c.query(
+        "SELECT customer_id, from_stage, to_stage, at, at_ns, reason, note, rule \
+         FROM stage_changes WHERE tenant_id = $1 AND customer_id IN \
+         (SELECT customer_id FROM stage_changes WHERE tenant_id = $1 \
+          AND (at, at_ns) >= ($2, $3)) \
+         ORDER BY customer_id, seq",
+        &[&t, &s, &ns],
+    )?;
+    rows.iter().map(stage_change_row).collect()
+}
+
+/// One row of `stage_changes` (the columns of [`stage_history`]).
+fn stage_change_row(row: &Row) -> Res<StageChange> {
+    let c = Cols::new(row, "stage_changes");
+    let reason = match c.str(5)? {
+        "manual" => StageReason::Manual {
+            note: c.opt_parse(6, Label::parse)?,
+        },
+        "rule" => StageReason::Rule {
+            rule: c.parse(7, PolicyRule::parse)?,
+        },
+        other => return Err(corrupt(format!("stage_changes.reason: '{other}'"))),
+    };
+    Ok(StageChange {
+        customer: c.id(0, CustomerId::new)?,
+        from: c.parse(1, LifecycleStage::parse)?,
+        to: c.parse(2, LifecycleStage::parse)?,
+        at: c.time(3)?,
+        reason,
+    })
 }
 
 // ----- activity: interactions, purchases, refunds, surveys -----
@@ -1239,6 +1259,35 @@ pub(crate) fn purchase_summary(
             .map_err(backend)?;
     }
     Ok(summary)
+}
+
+/// [`purchase_summary`] of every customer with a purchase up to `as_of`, by id, in
+/// one query.
+pub(crate) fn purchase_summaries(
+    c: &mut Conn,
+    t: i64,
+    as_of: DateTime<Utc>,
+    base: Currency,
+) -> Res<Vec<(CustomerId, PurchaseSummary)>> {
+    let (s, ns) = ts(as_of);
+    let mut out: Vec<(CustomerId, PurchaseSummary)> = Vec::new();
+    for row in c.query(
+        "SELECT customer_id, at, at_ns, amount FROM purchases WHERE tenant_id = $1 \
+         AND (at, at_ns) <= ($2, $3) AND void_at IS NULL ORDER BY customer_id",
+        &[&t, &s, &ns],
+    )? {
+        let c = Cols::new(&row, "purchases");
+        let id = c.id(0, CustomerId::new)?;
+        if out.last().is_none_or(|(last, _)| *last != id) {
+            out.push((id, PurchaseSummary::none(base)));
+        }
+        if let Some((_, summary)) = out.last_mut() {
+            summary
+                .add(c.time(1)?, c.money(3, base)?)
+                .map_err(backend)?;
+        }
+    }
+    Ok(out)
 }
 
 /// The dense index of each customer id in a purchase log.

@@ -362,6 +362,10 @@ impl ReadTx for Tx<'_> {
         self.run(|c, t| rec::stage_history(c, t, customer))
     }
 
+    fn stage_changes_from(&self, from: DateTime<Utc>) -> StoreResult<Vec<StageChange>> {
+        self.run(|c, t| rec::stage_changes_from(c, t, from))
+    }
+
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
         self.run(|c, t| rec::interactions(c, t, query))
     }
@@ -391,6 +395,13 @@ impl ReadTx for Tx<'_> {
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary> {
         self.run_base(|c, t, b| rec::purchase_summary(c, t, customer, as_of, b))
+    }
+
+    fn purchase_summaries(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, PurchaseSummary)>> {
+        self.run_base(|c, t, b| rec::purchase_summaries(c, t, as_of, b))
     }
 
     fn purchase_log(&self) -> StoreResult<PurchaseLog> {

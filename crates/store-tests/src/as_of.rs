@@ -22,7 +22,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use solocrm_core::care::CareConfig;
 use solocrm_core::metrics::{
-    Activity, CohortGrain, ReportConfig, TieRule, WarningConfig, churn_warnings, cohort_matrix, rfm,
+    Activity, CohortGrain, ReportConfig, TieRule, WarningConfig, churn_warnings,
+    churn_warnings_by_stage, cohort_matrix, rfm,
 };
 use solocrm_core::{
     ActivityQuery, Channel, Consent, Crm, Currency, CustomerData, CustomerQuery, DealEdit,
@@ -548,6 +549,21 @@ fn views(
         day,
     );
     put("churn risk", format!("{warnings:#?}"));
+    // The same from the stages alone, as the command line reads it now.
+    let stages = r.customer_stages()?;
+    let by_stage = churn_warnings_by_stage(
+        &stages,
+        &Activity {
+            customers: &[],
+            ..activity
+        },
+        &LifecyclePolicy::default(),
+        &WarningConfig::default(),
+        day,
+    );
+    put("churn risk by stage", format!("{by_stage:#?}"));
+    put("stages", format!("{stages:?}"));
+    put("customer dates", format!("{:?}", r.customer_dates()?));
 
     // Segment membership as of the last instant of D.
     for expr in SEGMENTS {

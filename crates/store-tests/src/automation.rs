@@ -69,6 +69,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         name: "due_lapses_are_posted_once_on_their_business_day",
         run: due_lapses_are_posted_once_on_their_business_day,
     },
+    AutomationCheck {
+        name: "the_view_reads_answer_from_the_records",
+        run: the_view_reads_answer_from_the_records,
+    },
 ];
 
 /// Expands to one `#[test]` per check of [`AUTOMATION_CHECKS`], each on a fresh store
@@ -700,4 +704,139 @@ pub fn due_lapses_are_posted_once_on_their_business_day(crm: &Crm) {
             .expect("read")
             .is_empty()
     );
+}
+
+/// The reads of the analytic views (issue 14), each against the records it sums up:
+/// [`stage_changes_from`](solocrm_core::port::ReadTx::stage_changes_from) gives the
+/// whole history of exactly the customers (erased ones included) with a change at or
+/// after the instant; [`purchase_summaries`](solocrm_core::port::ReadTx::purchase_summaries)
+/// equals [`purchase_summary`](solocrm_core::port::ReadTx::purchase_summary) of every
+/// customer with a purchase up to the instant (voided ones left out, a purchase at the
+/// instant itself counted); [`for_each_purchase`](solocrm_core::port::ReadTx::for_each_purchase)
+/// gives what [`purchases`](solocrm_core::port::ReadTx::purchases) lists, in its order,
+/// whether the ids follow the times or not, and stops at the first error.
+pub fn the_view_reads_answer_from_the_records(crm: &Crm) {
+    use solocrm_core::{
+        ActivityQuery, Currency, LifecycleStage, Money, NewPurchase, Purchase, StageReason,
+        TimeRange, Void,
+    };
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let zhang = customer(crm, "张伟");
+    let chen = customer(crm, "陈静");
+    for (who, to, day) in [
+        (wang, LifecycleStage::Lead, 2),
+        (wang, LifecycleStage::New, 6),
+        (li, LifecycleStage::Lead, 3),
+        (chen, LifecycleStage::Lead, 4),
+        (chen, LifecycleStage::New, 7),
+    ] {
+        crm.write(|w| w.change_stage(who, to, at(day), StageReason::manual()))
+            .expect(step);
+    }
+    // Bought out of time order (ids do not follow the times), one voided, one within
+    // a second of the summaries' instant.
+    let buy = |who: CustomerId, when: DateTime<Utc>, amount: &str| {
+        crm.write(|w| {
+            w.record_purchase(NewPurchase::new(
+                who,
+                when,
+                Money::parse(amount, Currency::EUR)?,
+            ))
+        })
+        .expect(step)
+    };
+    buy(wang, at(5), "10.00");
+    buy(li, at(3), "7.25");
+    buy(wang, at(2), "0.99");
+    let voided = buy(li, at(4), "100.00").id();
+    crm.write(|w| w.void_purchase(voided, Void::at(at(8))))
+        .expect(step);
+    let cut = at(6);
+    buy(zhang, cut, "3.00");
+    buy(zhang, cut + chrono::Duration::milliseconds(1), "4.00");
+    buy(chen, at(2), "5.00");
+    crm.write(|w| w.erase_customer(chen, at(9))).expect(step);
+
+    // Stage changes from the 6th: Wang (moved on the 6th) with the whole history, and
+    // the erased Chen (the 7th) as far as the store keeps an erased history; Li's only
+    // change is before.
+    let got = crm.read(|r| r.tx().stage_changes_from(cut)).expect(step);
+    let whole = |who| crm.read(|r| r.tx().stage_history(who)).expect(step);
+    let mut want = Vec::new();
+    for who in [wang, li, zhang, chen] {
+        let history = whole(who);
+        if history.iter().any(|h| h.at >= cut) {
+            want.extend(history);
+        }
+    }
+    assert_eq!(
+        got[..2].iter().map(|h| h.customer).collect::<Vec<_>>(),
+        [wang, wang]
+    );
+    assert_eq!(got, want);
+    let after_all = at(20);
+    assert!(
+        crm.read(|r| r.tx().stage_changes_from(after_all))
+            .expect(step)
+            .is_empty()
+    );
+
+    // Summaries at the 6th, 09:00:00 exactly: Zhang's purchase at that instant counts,
+    // the one a millisecond later does not; Li's voided one is left out.
+    let got = crm.read(|r| r.tx().purchase_summaries(cut)).expect(step);
+    let ids: Vec<CustomerId> = got.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    for (id, summary) in &got {
+        let one = crm.read(|r| r.tx().purchase_summary(*id, cut)).expect(step);
+        assert_eq!(summary, &one, "customer {id}");
+    }
+    let zhangs = got.iter().find(|(id, _)| *id == zhang).expect(step).1;
+    assert_eq!(
+        (zhangs.count, zhangs.total.amount().to_string()),
+        (1, "3.00".to_owned())
+    );
+    let early = crm.read(|r| r.tx().purchase_summaries(at(1))).expect(step);
+    assert!(early.is_empty());
+
+    // Streamed purchases: what the list gives, in its order, voided ones on request.
+    for query in [
+        ActivityQuery::ALL,
+        ActivityQuery::EVERYTHING,
+        ActivityQuery::customer(wang),
+        ActivityQuery {
+            customer: None,
+            range: TimeRange::between(at(3), cut),
+            include_voided: false,
+        },
+    ] {
+        let listed = crm.read(|r| r.tx().purchases(&query)).expect(step);
+        let mut streamed: Vec<Purchase> = Vec::new();
+        crm.read(|r| {
+            r.tx().for_each_purchase(&query, &mut |p| {
+                streamed.push(p);
+                Ok(())
+            })
+        })
+        .expect(step);
+        assert_eq!(streamed, listed, "{query:?}");
+    }
+    let all = crm
+        .read(|r| r.tx().purchases(&ActivityQuery::ALL))
+        .expect(step);
+    let times: Vec<DateTime<Utc>> = all.iter().map(Purchase::at).collect();
+    assert!(times.is_sorted(), "by time: {times:?}");
+    // The first error stops the walk and is returned.
+    let mut seen = 0;
+    let stopped = crm.read(|r| {
+        r.tx().for_each_purchase(&ActivityQuery::ALL, &mut |_| {
+            seen += 1;
+            Err(StoreError::Validation(
+                solocrm_core::ValidationError::Empty { field: "stop" },
+            ))
+        })
+    });
+    assert!(stopped.is_err());
+    assert_eq!(seen, 1);
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 
 use chrono::SecondsFormat;
+use serde::ser::{SerializeSeq, Serializer as _};
 use solocrm_core::{ActivityQuery, CustomerId, StoreError};
 
 use super::csv_file::neutralise;
@@ -107,11 +108,10 @@ impl Exporter for CsvExporter {
         out: &mut dyn Write,
     ) -> Result<(), ExportError> {
         let header = dataset.columns();
-        let rows = rows(books, dataset)?;
         let mut w = csv::Writer::from_writer(&mut *out);
         w.write_record(header)?;
         let text: Vec<bool> = header.iter().map(|h| !FORMATTED.contains(h)).collect();
-        for r in &rows {
+        each_row(books, dataset, &mut |r| {
             for (cell, &is_text) in r.iter().zip(&text) {
                 let cell = match self.escape_controls {
                     true => escape_controls(cell, true),
@@ -123,7 +123,8 @@ impl Exporter for CsvExporter {
                 }
             }
             w.write_record(None::<&[u8]>)?;
-        }
+            Ok(())
+        })?;
         w.flush()?;
         drop(w);
         out.flush()?;
@@ -139,80 +140,125 @@ impl Exporter for JsonExporter {
         out: &mut dyn Write,
     ) -> Result<(), ExportError> {
         let header = dataset.columns();
-        let objects: Vec<serde_json::Map<String, serde_json::Value>> = rows(books, dataset)?
-            .into_iter()
-            .map(|r| {
-                header
-                    .iter()
-                    .zip(r)
-                    .map(|(h, v)| ((*h).to_owned(), serde_json::Value::String(v)))
-                    .collect()
-            })
-            .collect();
+        // The serialiser writes many small pieces: buffered, they cost a system call
+        // per 64 KiB rather than per piece.
+        let mut buffered = io::BufWriter::with_capacity(1 << 16, &mut *out);
         let mut ser = serde_json::Serializer::with_formatter(
-            &mut *out,
+            &mut buffered,
             TerminalSafe(serde_json::ser::PrettyFormatter::new()),
         );
-        serde::Serialize::serialize(&objects, &mut ser)?;
-        writeln!(out)?;
+        // The array is written element by element as the rows are read; the output is
+        // the same as serialising the whole list at once.
+        let mut seq = ser.serialize_seq(None)?;
+        each_row(books, dataset, &mut |r| {
+            let object: serde_json::Map<String, serde_json::Value> = header
+                .iter()
+                .zip(r)
+                .map(|(h, v)| ((*h).to_owned(), serde_json::Value::String(v.clone())))
+                .collect();
+            seq.serialize_element(&object)?;
+            Ok(())
+        })?;
+        seq.end()?;
+        writeln!(buffered)?;
+        buffered.flush()?;
+        drop(buffered);
         out.flush()?;
         Ok(())
     }
 }
 
-/// The rows of `dataset`, as text cells in [`Dataset::columns`] order, read in one
-/// snapshot.
-fn rows(books: &Books, dataset: Dataset) -> Result<Vec<Vec<String>>, StoreError> {
+/// Stops a read when writing a row failed (the write error is kept aside).
+#[derive(Debug)]
+struct WriteFailed;
+
+impl std::fmt::Display for WriteFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the export's output could not be written")
+    }
+}
+
+impl std::error::Error for WriteFailed {}
+
+/// Gives `row` the rows of `dataset`, as text cells in [`Dataset::columns`] order, read
+/// in one snapshot, each as soon as it is read: purchases come one at a time from the
+/// store ([`Reader::for_each_purchase`](solocrm_core::Reader::for_each_purchase)), so
+/// the memory an export of them takes does not grow with their number. Customers are
+/// named by their key columns alone, not read whole, except for the customers dataset
+/// itself.
+fn each_row(
+    books: &Books,
+    dataset: Dataset,
+    row: &mut dyn FnMut(&[String]) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
     let book = books.book_id()?;
-    books.read(|r| {
-        let customers = r.all_customers()?;
-        let keys: HashMap<CustomerId, String> = customers
-            .iter()
-            .map(|c| (c.id(), CustomerKey::of(c, Some(&book))))
-            .collect();
-        let key = |id: CustomerId| {
-            keys.get(&id)
-                .cloned()
-                .unwrap_or_else(|| format!("#{id}@{book}"))
+    let mut failed: Option<ExportError> = None;
+    let read = books.read(|r| {
+        let mut emit = |cells: &[String]| -> Result<(), StoreError> {
+            row(cells).map_err(|e| {
+                failed = Some(e);
+                StoreError::backend(WriteFailed)
+            })
         };
-        Ok(match dataset {
-            Dataset::Customers => customers
+        // Records of erased customers are left out: only those not erased have a key,
+        // read from the key columns alone.
+        let keys = || -> Result<HashMap<CustomerId, String>, StoreError> {
+            Ok(r.customer_keys()?
                 .iter()
-                .map(|c| {
+                .filter(|k| !k.erased)
+                .map(|k| (k.id, CustomerKey::of_keys(k, Some(&book))))
+                .collect())
+        };
+        let mut cells: Vec<String> = Vec::with_capacity(6);
+        match dataset {
+            Dataset::Customers => {
+                for c in r.all_customers()? {
                     let mut cells = customer_cells(c.data(), Some(c.stage()));
-                    cells.push(key(c.id()));
-                    cells
-                })
-                .collect(),
-            Dataset::Purchases => r
-                .purchases(&ActivityQuery::ALL)?
-                .iter()
-                .filter(|p| keys.contains_key(&p.customer()))
-                .map(|p| {
-                    vec![
-                        key(p.customer()),
+                    cells.push(CustomerKey::of(&c, Some(&book)));
+                    emit(&cells)?;
+                }
+                Ok(())
+            }
+            Dataset::Purchases => {
+                let keys = keys()?;
+                r.for_each_purchase(&ActivityQuery::ALL, |p| {
+                    let Some(key) = keys.get(&p.customer()) else {
+                        return Ok(());
+                    };
+                    cells.clear();
+                    cells.extend([
+                        key.clone(),
                         p.at().to_rfc3339_opts(SecondsFormat::AutoSi, true),
                         p.amount().amount().to_string(),
                         p.amount().currency().to_string(),
                         text(p.external_ref()),
                         text(p.description()),
-                    ]
+                    ]);
+                    emit(&cells)
                 })
-                .collect(),
-            Dataset::Surveys => r
-                .surveys(&ActivityQuery::ALL)?
-                .iter()
-                .filter(|s| keys.contains_key(&s.customer()))
-                .map(|s| {
-                    vec![
-                        key(s.customer()),
+            }
+            Dataset::Surveys => {
+                let keys = keys()?;
+                for s in r.surveys(&ActivityQuery::ALL)? {
+                    let Some(key) = keys.get(&s.customer()) else {
+                        continue;
+                    };
+                    cells.clear();
+                    cells.extend([
+                        key.clone(),
                         s.at().to_rfc3339_opts(SecondsFormat::AutoSi, true),
                         s.score().kind().to_string(),
                         s.score().value().to_string(),
                         text(s.comment()),
-                    ]
-                })
-                .collect(),
-        })
-    })
+                    ]);
+                    emit(&cells)?;
+                }
+                Ok(())
+            }
+        }
+    });
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(read?),
+    }
 }

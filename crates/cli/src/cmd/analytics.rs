@@ -18,7 +18,7 @@ use solocrm_app::trends::{self, Grain, GroupDashboard, Trend};
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
     Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, RiskReason, TieRule,
-    WarningConfig, churn_warnings, cohort_matrix, pipeline_metrics, rfm,
+    WarningConfig, churn_warnings_by_stage, cohort_matrix, pipeline_metrics, rfm,
 };
 use solocrm_core::{
     ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Reader, Store,
@@ -28,7 +28,7 @@ use solocrm_sample::Populated;
 use super::Ctx;
 use crate::cli::{CohortBy, Group, Range, Ties, TrendBy};
 use crate::i18n::label;
-use crate::output::{Table, opt};
+use crate::output::Table;
 use crate::parse;
 
 /// The period of `report` and `pipeline`: `[from, to)` in whole days of the books'
@@ -953,10 +953,10 @@ pub fn churn_risk(
         include_voided: false,
     };
     // One snapshot of the books as they stood at the end of the day.
-    let (customers, log, surveys, requests, interactions, members) =
+    let (stages, log, surveys, requests, interactions, members) =
         read_as_of_day(&store, ctx.day(at), ctx.now, |r| {
             Ok((
-                r.all_customers()?,
+                r.customer_stages()?,
                 r.purchase_log()?,
                 r.surveys(&until)?,
                 r.requests(&OpenQuery::default())?,
@@ -965,14 +965,16 @@ pub fn churn_risk(
             ))
         })?;
     let members = members.map_err(group_failed)?;
+    // The customers are read by their stage alone (`churn_warnings_by_stage`).
     let activity = Activity {
-        customers: &customers,
+        customers: &[],
         log: &log,
         surveys: &surveys,
         requests: &requests,
         interactions: &interactions,
     };
-    let mut warnings = churn_warnings(
+    let mut warnings = churn_warnings_by_stage(
+        &stages,
         &activity,
         &LifecyclePolicy::default(),
         &WarningConfig::default(),
@@ -988,16 +990,13 @@ pub fn churn_risk(
         return ctx.out.json(&warnings.iter().take(n).collect::<Vec<_>>());
     }
     let top = top.unwrap_or(TABLE_TOP);
-    let names: HashMap<CustomerId, String> = customers
-        .iter()
-        .map(|c| (c.id(), c.name().to_string()))
-        .collect();
+    let mut names = super::CustomerNames::default();
     let mut t = Table::new(&[">CUSTOMER", "NAME", "STAGE", ">RISK", "WHY"]);
     for w in warnings.iter().take(top) {
         let why: Vec<String> = w.factors.iter().map(|f| risk_reason(&f.reason)).collect();
         t.row(vec![
             w.customer.to_string(),
-            opt(names.get(&w.customer)),
+            names.of(&store, w.customer)?,
             label(w.stage).to_owned(),
             w.score.to_string(),
             why.join(t!("risk.separator")),

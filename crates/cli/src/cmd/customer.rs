@@ -349,14 +349,20 @@ fn list(ctx: &mut Ctx, store: &Crm, mut query: CustomerQuery, rows: Option<usize
     let as_of = ctx.now;
     let (items, next, summaries) = store.read(|r| {
         let mut items = Vec::new();
-        let next = loop {
-            let want = rows.map_or(MAX_PAGE_SIZE as usize, |n| n - items.len());
-            query.limit = u32::try_from(want.clamp(1, MAX_PAGE_SIZE as usize)).unwrap_or(1);
-            let page = r.list_customers(&query)?;
-            items.extend(page.items);
-            match page.next {
-                Some(n) if rows.is_none_or(|max| items.len() < max) => query.after = Some(n),
-                other => break other,
+        let next = if rows.is_none() {
+            // Every row: one walk, which reads a segment's purchase facts once.
+            items = r.all_matching(&query)?;
+            None
+        } else {
+            loop {
+                let want = rows.map_or(MAX_PAGE_SIZE as usize, |n| n - items.len());
+                query.limit = u32::try_from(want.clamp(1, MAX_PAGE_SIZE as usize)).unwrap_or(1);
+                let page = r.list_customers(&query)?;
+                items.extend(page.items);
+                match page.next {
+                    Some(n) if rows.is_none_or(|max| items.len() < max) => query.after = Some(n),
+                    other => break other,
+                }
             }
         };
         let summaries = summaries(&r, &items, as_of)?;

@@ -125,4 +125,7 @@ pub use value::{
     average_clv, cac, cac_by_channel, gross_margin, historical_clv, ltv_to_cac, net_benefit,
     retention_clv, roi,
 };
-pub use warning::{Activity, ChurnWarning, RiskFactor, RiskReason, WarningConfig, churn_warnings};
+pub use warning::{
+    Activity, ChurnWarning, RiskFactor, RiskReason, WarningConfig, churn_warnings,
+    churn_warnings_by_stage,
+};

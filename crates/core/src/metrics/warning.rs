@@ -301,6 +301,31 @@ pub fn churn_warnings(
     config: &WarningConfig,
     as_of: NaiveDate,
 ) -> MetricResult<Vec<ChurnWarning>> {
+    let stages: Vec<(CustomerId, LifecycleStage)> = activity
+        .customers
+        .iter()
+        .filter(|c| !c.is_erased())
+        .map(|c| (c.id(), c.stage()))
+        .collect();
+    churn_warnings_by_stage(&stages, activity, policy, config, as_of)
+}
+
+/// [`churn_warnings`] with the customers given by their stage alone: `stages` lists
+/// every customer who is not erased with their stage (what
+/// [`ReadTx::customer_stages`](crate::port::ReadTx::customer_stages) reads, without
+/// decoding whole customers), and `activity.customers` is not read. The same list for
+/// the same customers: the warnings look at nothing else of a customer.
+///
+/// # Errors
+///
+/// As [`churn_warnings`].
+pub fn churn_warnings_by_stage(
+    stages: &[(CustomerId, LifecycleStage)],
+    activity: &Activity<'_>,
+    policy: &LifecyclePolicy,
+    config: &WarningConfig,
+    as_of: NaiveDate,
+) -> MetricResult<Vec<ChurnWarning>> {
     let metric = "churn warning";
     check_log(activity.log, metric)?;
     policy.validate().map_err(|e| MetricError::InvalidInput {
@@ -381,8 +406,8 @@ pub fn churn_warnings(
 
     let mut out = Vec::new();
     let mut purchase_days = Vec::new();
-    for c in activity.customers.iter().filter(|c| !c.is_erased()) {
-        let Some(idx) = log.index_of(c.id()) else {
+    for &(id, stage) in stages {
+        let Some(idx) = log.index_of(id) else {
             continue;
         };
         let idx = idx as usize;
@@ -390,11 +415,11 @@ pub fn churn_warnings(
         for &d in &days[start[idx]..start[idx + 1]] {
             purchase_days.push(date_of_day(d).ok_or(MetricError::DateOutOfRange { metric })?);
         }
-        let mut a = answers.remove(&c.id()).unwrap_or_default();
+        let mut a = answers.remove(&id).unwrap_or_default();
         let (nps, nps_prev) = latest_two(&mut a.nps);
         let (csat, csat_prev) = latest_two(&mut a.csat);
         let behaviour = Behaviour {
-            stage: c.stage(),
+            stage,
             purchase_days: &purchase_days,
             latest_nps: nps,
             latest_csat: csat,
@@ -404,7 +429,7 @@ pub fn churn_warnings(
         let Some(assessment) = policy.assess(&behaviour, as_of) else {
             continue; // never bought
         };
-        if assessment.rule == PolicyRule::Silent || c.stage() == LifecycleStage::Churned {
+        if assessment.rule == PolicyRule::Silent || stage == LifecycleStage::Churned {
             continue; // churned: lost, not at risk (winning back is another list)
         }
         let e = &assessment.evidence;
@@ -461,7 +486,7 @@ pub fn churn_warnings(
                 points: config.csat_points,
             });
         }
-        if let Some(&(count, oldest)) = complaints.get(&c.id()) {
+        if let Some(&(count, oldest)) = complaints.get(&id) {
             factors.push(RiskFactor {
                 reason: RiskReason::OpenComplaints {
                     count,
@@ -474,7 +499,7 @@ pub fn churn_warnings(
             });
         }
         let last_purchase = purchase_days.iter().max().copied();
-        let contact = match (last_purchase, last_contact.get(&c.id()).copied()) {
+        let contact = match (last_purchase, last_contact.get(&id).copied()) {
             (Some(p), Some(i)) => Some(p.max(i)),
             (p, i) => p.or(i),
         };
@@ -499,8 +524,8 @@ pub fn churn_warnings(
             .fold(0u32, |s, f| s.saturating_add(f.points))
             .min(100);
         out.push(ChurnWarning {
-            customer: c.id(),
-            stage: c.stage(),
+            customer: id,
+            stage,
             policy_target: assessment.target,
             score,
             factors,

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Conflict;
 use crate::ids::CustomerId;
+use crate::lifecycle::LifecycleStage;
 use crate::port::{ContactTimes, CustomerDates};
 use crate::store::{Entity, StoreError, StoreResult};
 
@@ -69,6 +70,16 @@ impl Reader<'_> {
     /// [`StoreError::Backend`].
     pub fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
         self.tx.customer_dates()
+    }
+
+    /// The stage of every customer who is not erased, by id, without reading them
+    /// whole (see [`ReadTx::customer_stages`](crate::port::ReadTx::customer_stages)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`].
+    pub fn customer_stages(&self) -> StoreResult<Vec<(CustomerId, LifecycleStage)>> {
+        self.tx.customer_stages()
     }
 
     /// Each customer's latest contact before `from` and their contacts from `from` up

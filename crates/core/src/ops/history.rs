@@ -71,11 +71,15 @@
 //! # Cost
 //!
 //! Each method filters what the wrapped transaction returns, in one pass. A customer
-//! read costs one more read (their stage history); the first method that has to know
-//! which customers were created after the cutoff lists every customer once and keeps
-//! the answer for the wrapper's lifetime.
+//! read costs one more read (their stage history); a list of customers reads, once for
+//! the wrapper's lifetime, the histories of only those with a stage change at or after
+//! the cutoff ([`ReadTx::stage_changes_from`]). The first method that has to know
+//! which customers were created after the cutoff asks for the creation instants
+//! ([`ReadTx::customer_dates`], and the erased customers one by one) and keeps the
+//! answer for the wrapper's lifetime. The light reads (`customer_stages`,
+//! `customer_dates`, `contact_times`) are answered from the store's own, filtered.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, TimeDelta, Utc};
@@ -86,10 +90,13 @@ use crate::deal::{Deal, NewDeal};
 use crate::event::{Event, EventSeq};
 use crate::ids::{CostId, CustomerId, DealId, PurchaseId, RequestId, TaskId};
 use crate::interaction::Interaction;
+use crate::lifecycle::LifecycleStage;
 use crate::lifecycle::StageChange;
 use crate::loyalty::{NewPointsEntry, PointsEntry};
 use crate::money::Currency;
-use crate::port::{CustomerFilter, ReadTx};
+use crate::port::{
+    ContactTimes, CustomerDates, CustomerFilter, ReadTx, contact_times_from_records,
+};
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::search::SearchText;
@@ -116,6 +123,9 @@ pub struct AsOf<'a> {
     cutoff: DateTime<Utc>,
     /// The customers created at or after the cutoff, found on first need.
     late: OnceLock<HashSet<CustomerId>>,
+    /// The stage histories of the customers with a change at or after the cutoff,
+    /// found on first need: everyone else's stage is the same then as now.
+    moved: OnceLock<HashMap<CustomerId, Vec<StageChange>>>,
 }
 
 impl std::fmt::Debug for AsOf<'_> {
@@ -134,6 +144,7 @@ impl<'a> AsOf<'a> {
             inner,
             cutoff,
             late: OnceLock::new(),
+            moved: OnceLock::new(),
         }
     }
 
@@ -153,18 +164,57 @@ impl<'a> AsOf<'a> {
     }
 
     /// The customers created at or after the cutoff.
+    ///
+    /// Read from the light [`customer_dates`](ReadTx::customer_dates) of the customers
+    /// who are not erased, and the key columns, which list the erased ones too; only an
+    /// erased customer is read whole, for their creation instant.
     fn late(&self) -> StoreResult<&HashSet<CustomerId>> {
         if let Some(late) = self.late.get() {
             return Ok(late);
         }
-        let mut late = HashSet::new();
-        self.walk_customers(&all_customers(), |c| {
-            if !self.before(c.created_at()) {
-                late.insert(c.id());
+        let mut late: HashSet<CustomerId> = self
+            .inner
+            .customer_dates()?
+            .into_iter()
+            .filter(|d| !self.before(d.created_at))
+            .map(|d| d.id)
+            .collect();
+        for k in self.inner.customer_keys()? {
+            if k.erased
+                && let Some(c) = self.inner.customer(k.id)?
+                && !self.before(c.created_at())
+            {
+                late.insert(k.id);
             }
-            Ok(())
-        })?;
+        }
         Ok(self.late.get_or_init(|| late))
+    }
+
+    /// The stage histories of the customers with a change at or after the cutoff
+    /// ([`ReadTx::stage_changes_from`]), by customer.
+    fn moved(&self) -> StoreResult<&HashMap<CustomerId, Vec<StageChange>>> {
+        if let Some(moved) = self.moved.get() {
+            return Ok(moved);
+        }
+        let mut moved: HashMap<CustomerId, Vec<StageChange>> = HashMap::new();
+        for change in self.inner.stage_changes_from(self.cutoff)? {
+            moved.entry(change.customer).or_default().push(change);
+        }
+        Ok(self.moved.get_or_init(|| moved))
+    }
+
+    /// The stage a customer now in `current` with this stage `history` had at the
+    /// cutoff.
+    fn stage_at(&self, history: &[StageChange], current: LifecycleStage) -> LifecycleStage {
+        let kept = history.iter().filter(|h| self.before(h.at)).count();
+        if kept == history.len() {
+            current
+        } else if let Some(last) = history.iter().rev().find(|h| self.before(h.at)) {
+            last.to
+        } else {
+            // Nothing before the cutoff: the stage the first change left.
+            history.first().map_or(current, |h| h.from)
+        }
     }
 
     /// A cost as it stood at the cutoff: none if spent at or after it. A voiding is
@@ -180,44 +230,33 @@ impl<'a> AsOf<'a> {
         Ok(!self.late()?.contains(&customer))
     }
 
-    /// Calls `f` on every customer of the wrapped transaction passing `filter`, by id.
-    fn walk_customers(
-        &self,
-        filter: &CustomerFilter,
-        mut f: impl FnMut(Customer) -> StoreResult<()>,
-    ) -> StoreResult<()> {
-        let mut after = None;
-        loop {
-            let chunk = self.inner.customers(filter, after, CHUNK)?;
-            let exhausted = chunk.len() < CHUNK as usize;
-            for c in chunk {
-                after = Some(c.id());
-                f(c)?;
-            }
-            if exhausted {
-                return Ok(());
-            }
-        }
-    }
-
-    /// The customer as they stood at the cutoff, or `None` if created at or after it.
+    /// The customer as they stood at the cutoff, or `None` if created at or after it,
+    /// their stage history read on its own.
     fn rewind_customer(&self, c: Customer) -> StoreResult<Option<Customer>> {
         if !self.before(c.created_at()) {
             return Ok(None);
         }
         let history = self.inner.stage_history(c.id())?;
-        let kept = history.iter().filter(|h| self.before(h.at)).count();
-        let stage = if kept == history.len() {
-            c.stage()
-        } else if let Some(last) = history.iter().rev().find(|h| self.before(h.at)) {
-            last.to
-        } else {
-            // Nothing before the cutoff: the stage the first change left.
-            history.first().map_or(c.stage(), |h| h.from)
-        };
+        Ok(Some(self.rewind_with(c, &history)))
+    }
+
+    /// [`rewind_customer`](Self::rewind_customer) within a walk over many customers:
+    /// the histories come from [`moved`](Self::moved), one read for all of them.
+    fn rewind_listed(&self, c: Customer) -> StoreResult<Option<Customer>> {
+        if !self.before(c.created_at()) {
+            return Ok(None);
+        }
+        let history = self.moved()?.get(&c.id()).map_or(&[][..], Vec::as_slice);
+        Ok(Some(self.rewind_with(c, history)))
+    }
+
+    /// A customer created before the cutoff, with this stage history, as they stood
+    /// at it.
+    fn rewind_with(&self, c: Customer, history: &[StageChange]) -> Customer {
+        let stage = self.stage_at(history, c.stage());
         let consents_hidden = c.consents().iter().any(|k| !self.before(k.at));
         if stage == c.stage() && !consents_hidden {
-            return Ok(Some(c));
+            return c;
         }
         let consents = c
             .consents()
@@ -227,14 +266,14 @@ impl<'a> AsOf<'a> {
             .collect();
         // An erasure stays, whenever it happened (see the module docs).
         let erased_at = c.erased_at();
-        Ok(Some(Customer::from_parts(
+        Customer::from_parts(
             c.id(),
             c.data().clone(),
             c.created_at(),
             stage,
             consents,
             erased_at,
-        )))
+        )
     }
 
     /// `query` with its range ending at the cutoff at the latest.
@@ -371,15 +410,6 @@ impl<'a> AsOf<'a> {
     }
 }
 
-/// Every customer, erased ones included.
-fn all_customers() -> CustomerFilter {
-    CustomerFilter {
-        stage: None,
-        tag: None,
-        include_erased: true,
-    }
-}
-
 impl ReadTx for AsOf<'_> {
     fn base_currency(&self) -> Currency {
         self.inner.base_currency()
@@ -455,7 +485,7 @@ impl ReadTx for AsOf<'_> {
             let exhausted = chunk.len() < CHUNK as usize;
             for c in chunk {
                 after = Some(c.id());
-                if let Some(c) = self.rewind_customer(c)?
+                if let Some(c) = self.rewind_listed(c)?
                     && filter.admits(&c)
                 {
                     out.push(c);
@@ -485,6 +515,65 @@ impl ReadTx for AsOf<'_> {
         Ok(history)
     }
 
+    fn stage_changes_from(&self, from: DateTime<Utc>) -> StoreResult<Vec<StageChange>> {
+        if from >= self.cutoff {
+            return Ok(Vec::new());
+        }
+        let late = self.late()?;
+        let mut out = Vec::new();
+        for change in self.inner.stage_changes_from(from)? {
+            if self.before(change.at) && !late.contains(&change.customer) {
+                out.push(change);
+            }
+        }
+        // A customer listed only for changes at or after the cutoff, which the view
+        // hides, had none at or after `from` then.
+        let mut keep: HashSet<CustomerId> = HashSet::new();
+        for change in &out {
+            if change.at >= from {
+                keep.insert(change.customer);
+            }
+        }
+        out.retain(|change| keep.contains(&change.customer));
+        Ok(out)
+    }
+
+    fn customer_stages(&self) -> StoreResult<Vec<(CustomerId, LifecycleStage)>> {
+        let late = self.late()?;
+        let moved = self.moved()?;
+        let mut out = self.inner.customer_stages()?;
+        out.retain(|(id, _)| !late.contains(id));
+        for (id, stage) in &mut out {
+            if let Some(history) = moved.get(id) {
+                *stage = self.stage_at(history, *stage);
+            }
+        }
+        Ok(out)
+    }
+
+    fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
+        let mut out = self.inner.customer_dates()?;
+        out.retain(|d| self.before(d.created_at));
+        Ok(out)
+    }
+
+    /// The store's own answer up to the cutoff, less the customers created after it,
+    /// when the cutoff is on a whole second (as every day boundary is): the answer
+    /// counts whole seconds, so it is exact then. Otherwise from the records.
+    fn contact_times(
+        &self,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<ContactTimes>> {
+        if self.cutoff.timestamp_subsec_nanos() != 0 {
+            return contact_times_from_records(self, from, until);
+        }
+        let late = self.late()?;
+        let mut out = self.inner.contact_times(from, until.min(self.cutoff))?;
+        out.retain(|c| !late.contains(&c.customer));
+        Ok(out)
+    }
+
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
         let rows = self.inner.interactions(&self.clip(query))?;
         self.of_present(rows, Interaction::customer)
@@ -509,6 +598,22 @@ impl ReadTx for AsOf<'_> {
         self.of_present(rows, Purchase::customer)
     }
 
+    fn for_each_purchase(
+        &self,
+        query: &ActivityQuery,
+        f: &mut dyn FnMut(Purchase) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        let late = self.late()?;
+        self.inner
+            .for_each_purchase(&self.clip(query), &mut |p: Purchase| {
+                if late.contains(&p.customer()) {
+                    Ok(())
+                } else {
+                    f(p)
+                }
+            })
+    }
+
     fn purchase_summary(
         &self,
         customer: CustomerId,
@@ -524,6 +629,21 @@ impl ReadTx for AsOf<'_> {
             .checked_sub_signed(TimeDelta::nanoseconds(1))
             .unwrap_or(self.cutoff);
         self.inner.purchase_summary(customer, as_of.min(last))
+    }
+
+    fn purchase_summaries(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, PurchaseSummary)>> {
+        let late = self.late()?;
+        // As `purchase_summary`: up to the last instant before the cutoff.
+        let last = self
+            .cutoff
+            .checked_sub_signed(TimeDelta::nanoseconds(1))
+            .unwrap_or(self.cutoff);
+        let mut out = self.inner.purchase_summaries(as_of.min(last))?;
+        out.retain(|(id, _)| !late.contains(id));
+        Ok(out)
     }
 
     fn purchase_log(&self) -> StoreResult<PurchaseLog> {

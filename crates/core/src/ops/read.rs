@@ -1,6 +1,8 @@
 //! The read operations: look-ups that report a missing record as
 //! [`StoreError::NotFound`], lists, segment filtering and the privacy export.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 
 use super::Reader;
@@ -86,6 +88,15 @@ impl<'t> Reader<'t> {
     /// [`StoreError::Validation`] for a page size out of range.
     pub fn list_customers(&self, query: &CustomerQuery) -> StoreResult<Page<Customer>> {
         query.validate()?;
+        self.customer_page(query, &mut Summaries::OneByOne { asked: 0 })
+    }
+
+    /// A page of `query` with its segment's purchase facts from `summaries`.
+    fn customer_page(
+        &self,
+        query: &CustomerQuery,
+        summaries: &mut Summaries,
+    ) -> StoreResult<Page<Customer>> {
         let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
         let filter = CustomerFilter {
             stage: query.stage,
@@ -113,12 +124,15 @@ impl<'t> Reader<'t> {
         let mut after = query.after;
         let mut items = Vec::new();
         loop {
+            if needs {
+                summaries.settle(self, segment.as_of)?;
+            }
             let candidates = self.tx.customers(&filter, after, SEGMENT_CHUNK)?;
             let exhausted = candidates.len() < SEGMENT_CHUNK as usize;
             for c in candidates {
                 after = Some(c.id());
                 let summary = if needs {
-                    self.tx.purchase_summary(c.id(), segment.as_of)?
+                    summaries.of(self, c.id(), segment.as_of)?
                 } else {
                     none
                 };
@@ -164,9 +178,15 @@ impl<'t> Reader<'t> {
             limit: MAX_PAGE_SIZE,
             ..query.clone()
         };
+        query.validate()?;
+        // Every candidate is looked at: a segment's purchase facts are read at once.
+        let mut summaries = match &query.segment {
+            Some(s) if s.predicate.needs_purchases() => Summaries::load(self, s.as_of)?,
+            _ => Summaries::OneByOne { asked: 0 },
+        };
         let mut out = Vec::new();
         loop {
-            let page = self.list_customers(&query)?;
+            let page = self.customer_page(&query, &mut summaries)?;
             out.extend(page.items);
             match page.next {
                 Some(next) => query.after = Some(next),
@@ -252,6 +272,21 @@ impl<'t> Reader<'t> {
     /// Only the backend's.
     pub fn purchases(&self, query: &ActivityQuery) -> StoreResult<Vec<Purchase>> {
         self.tx.purchases(query)
+    }
+
+    /// Calls `f` with each purchase matching `query`, by time then id, one at a time
+    /// (see [`ReadTx::for_each_purchase`](crate::port::ReadTx::for_each_purchase)):
+    /// for a reader that writes each out and need not keep them.
+    ///
+    /// # Errors
+    ///
+    /// The backend's, or the first error `f` returns.
+    pub fn for_each_purchase(
+        &self,
+        query: &ActivityQuery,
+        mut f: impl FnMut(Purchase) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.tx.for_each_purchase(query, &mut f)
     }
 
     /// Every purchase of one customer, by time then id.
@@ -606,4 +641,59 @@ fn page(items: Vec<Customer>, more: bool) -> Page<Customer> {
         None
     };
     Page { items, next }
+}
+
+/// Where a segment walk gets each candidate's [`PurchaseSummary`]: one read per
+/// candidate while few have been asked for (a page of a dense segment), then, once a
+/// walk has asked for [`SUMMARIES_AT_ONCE_AFTER`], every customer's at once
+/// ([`ReadTx::purchase_summaries`](crate::port::ReadTx::purchase_summaries)), as a walk
+/// over the whole book does from the start.
+enum Summaries {
+    /// One read per candidate; `asked` so far.
+    OneByOne { asked: usize },
+    /// Every customer's summary with a purchase, read at once.
+    AtOnce(HashMap<CustomerId, PurchaseSummary>),
+}
+
+/// How many candidates' summaries a walk reads one by one before it reads them all at
+/// once: one read takes about a hundred-thousandth of the time of all of them at
+/// 100 k customers and 1 M purchases, so a sparse segment's page switches early.
+const SUMMARIES_AT_ONCE_AFTER: usize = 2 * SEGMENT_CHUNK as usize;
+
+impl Summaries {
+    /// Every customer's summary at `as_of`.
+    fn load(r: &Reader<'_>, as_of: DateTime<Utc>) -> StoreResult<Self> {
+        Ok(Summaries::AtOnce(
+            r.tx.purchase_summaries(as_of)?.into_iter().collect(),
+        ))
+    }
+
+    /// Switches to reading them all once enough were read one by one.
+    fn settle(&mut self, r: &Reader<'_>, as_of: DateTime<Utc>) -> StoreResult<()> {
+        if let Summaries::OneByOne { asked } = self
+            && *asked >= SUMMARIES_AT_ONCE_AFTER
+        {
+            *self = Summaries::load(r, as_of)?;
+        }
+        Ok(())
+    }
+
+    /// The summary of `customer`'s purchases up to `as_of`.
+    fn of(
+        &mut self,
+        r: &Reader<'_>,
+        customer: CustomerId,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<PurchaseSummary> {
+        match self {
+            Summaries::OneByOne { asked } => {
+                *asked += 1;
+                r.tx.purchase_summary(customer, as_of)
+            }
+            Summaries::AtOnce(all) => Ok(all
+                .get(&customer)
+                .copied()
+                .unwrap_or_else(|| PurchaseSummary::none(r.currency()))),
+        }
+    }
 }

@@ -13,6 +13,7 @@ use crate::ids::CustomerId;
 use crate::lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason};
 use crate::metrics::{MetricError, MetricsReport, Period, ReportConfig, ReportData};
 use crate::policy::{Behaviour, FutureDated, LifecyclePolicy, Reassessment, Suggestion};
+use crate::port::whole_second;
 use crate::store::{ActivityQuery, CustomerQuery, OpenQuery, StoreError, StoreResult, TaskQuery};
 use crate::survey::SurveyKind;
 use crate::time::TimeRange;
@@ -204,6 +205,11 @@ impl Reader<'_> {
     /// last contact (latest interaction or purchase at or before `as_of`), and the open
     /// tasks due by the end of the window.
     ///
+    /// The customers come from the light port reads
+    /// ([`customer_dates`](crate::port::ReadTx::customer_dates),
+    /// [`customer_stages`](crate::port::ReadTx::customer_stages)) and the last
+    /// contacts from [`last_contacts`](Self::last_contacts), never from whole records.
+    ///
     /// # Errors
     ///
     /// The backend's.
@@ -213,37 +219,26 @@ impl Reader<'_> {
         horizon_days: u32,
         config: &CareConfig,
     ) -> StoreResult<Vec<CareItem>> {
-        let mut last: HashMap<CustomerId, DateTime<Utc>> = HashMap::new();
-        let mut note = |c: CustomerId, at: DateTime<Utc>| {
-            if at <= as_of {
-                let e = last.entry(c).or_insert(at);
-                *e = (*e).max(at);
-            }
-        };
-        let log = self.purchase_log()?;
-        for (k, &at) in log.at.iter().enumerate() {
-            if let (Some(&idx), Some(when)) = (log.customer.get(k), DateTime::from_timestamp(at, 0))
-                && let Some(&id) = log.customers.get(idx as usize)
-            {
-                note(id, when);
-            }
-        }
-        for i in self.interactions(&ActivityQuery::ALL)? {
-            note(i.customer(), i.at());
-        }
+        let last = self.last_contacts(as_of)?;
+        let stages: HashMap<CustomerId, LifecycleStage> =
+            self.tx.customer_stages()?.into_iter().collect();
+        // Both reads list the customers who are not erased, by id.
         let customers: Vec<CareCustomer> = self
-            .all_matching(&CustomerQuery::default())?
+            .tx
+            .customer_dates()?
             .into_iter()
-            .map(|c| CareCustomer {
-                id: c.id(),
-                birthday: c.birthday(),
-                stage: c.stage(),
-                created_at: c.created_at(),
-                last_contact: last.get(&c.id()).copied(),
-                erased: c.is_erased(),
+            .filter_map(|d| {
+                Some(CareCustomer {
+                    id: d.id,
+                    birthday: d.birthday,
+                    stage: *stages.get(&d.id)?,
+                    created_at: d.created_at,
+                    last_contact: last.get(&d.id).copied(),
+                    erased: false,
+                })
             })
             .collect();
-        let zone = log.zone;
+        let zone = self.time_zone()?;
         let today = zone.date_of(as_of);
         let end = today
             .checked_add_days(chrono::Days::new(horizon_days.into()))
@@ -264,6 +259,52 @@ impl Reader<'_> {
             &customers,
             &tasks,
         ))
+    }
+
+    /// Every customer's last contact at or before `as_of` (erased ones included), to
+    /// the whole second: their latest purchase, counted by the whole second of the
+    /// [`PurchaseLog`](crate::PurchaseLog) (a purchase in the second of `as_of`
+    /// counts), or interaction, counted at its exact instant; voided ones left out.
+    /// What [`care_due`](Self::care_due) reads, from
+    /// [`contact_times`](crate::port::ReadTx::contact_times) around the second of
+    /// `as_of`: only a customer with a contact in that very second needs a closer look.
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn last_contacts(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<HashMap<CustomerId, DateTime<Utc>>> {
+        let second = whole_second(as_of);
+        let next = second
+            .checked_add_signed(chrono::TimeDelta::seconds(1))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let mut last = HashMap::new();
+        for c in self.tx.contact_times(second, next)? {
+            let mut latest = c.last_before;
+            if !c.within.is_empty() {
+                // A purchase in this second counts (the log keeps whole seconds); an
+                // interaction in it only up to `as_of` itself.
+                let query = |to: DateTime<Utc>| ActivityQuery {
+                    customer: Some(c.customer),
+                    range: TimeRange::between(second, to),
+                    include_voided: false,
+                };
+                let until_as_of = as_of
+                    .checked_add_signed(chrono::TimeDelta::nanoseconds(1))
+                    .unwrap_or(as_of);
+                if !self.tx.purchases(&query(next))?.is_empty()
+                    || !self.tx.interactions(&query(until_as_of))?.is_empty()
+                {
+                    latest = Some(second);
+                }
+            }
+            if let Some(at) = latest {
+                last.insert(c.customer, at);
+            }
+        }
+        Ok(last)
     }
 }
 

@@ -475,6 +475,93 @@ pub(crate) fn purchases(
     )
 }
 
+/// The purchases of [`PURCHASES_ALL`] ordered by time then id, for
+/// [`for_each_purchase`] when the table's id order is not its time order (SQLite
+/// sorts them, spilling to a temporary file beyond the page cache's size).
+const PURCHASES_BY_TIME: &str = concat!(
+    "SELECT ",
+    purchase_cols!(),
+    " FROM purchases p WHERE (p.at, p.at_ns) >= (?1, ?2) AND (p.at, p.at_ns) < (?3, ?4) \
+     AND (?6 OR p.void_at IS NULL) ORDER BY p.at, p.at_ns, p.id"
+);
+
+/// The times of [`PURCHASES_ALL`]'s rows in its (id) order, to learn whether that
+/// order is already the time order.
+const PURCHASE_TIMES_BY_ID: &str = "SELECT p.at, p.at_ns FROM purchases p \
+     WHERE (p.at, p.at_ns) >= (?1, ?2) AND (p.at, p.at_ns) < (?3, ?4) \
+     AND (?6 OR p.void_at IS NULL) ORDER BY p.id";
+
+/// The page cache, in KiB, while [`for_each_purchase`] walks the whole table: what it
+/// reads is used once, so a small cache keeps its memory flat as the book grows.
+const STREAM_CACHE_KIB: i64 = 4096;
+
+/// Calls `f` with each purchase of `query` by time then id, decoding one row at a
+/// time: [`solocrm_core::port::ReadTx::for_each_purchase`].
+///
+/// One customer's purchases come from their index, already in that order. All of
+/// them are read in id order when that is also the time order (what a book whose
+/// purchases were recorded as they happened, or imported from a file in time order,
+/// holds): one narrow pass over the times checks it first. Otherwise SQLite sorts
+/// them. The page cache is held small while the whole table is read, and set back
+/// to its size after.
+pub(crate) fn for_each_purchase(
+    conn: &Connection,
+    query: &ActivityQuery,
+    base: Currency,
+    f: &mut dyn FnMut(Purchase) -> solocrm_core::StoreResult<()>,
+) -> Res<()> {
+    let (fs, fns, us, uns) = range_params(&query.range);
+    let voided = query.include_voided;
+    let mut each = |stmt: &mut Statement<'_>, params: &[&dyn rusqlite::ToSql]| -> Res<()> {
+        let mut rows = stmt.query(params)?;
+        while let Some(row) = rows.next()? {
+            f(purchase_row(row, base)?).map_err(crate::error::Fail::Store)?;
+        }
+        Ok(())
+    };
+    if let Some(c) = query.customer {
+        let mut stmt = conn.prepare_cached(PURCHASES_OF)?;
+        return each(&mut stmt, params![fs, fns, us, uns, key(c.get()), voided]);
+    }
+    with_small_cache(conn, || {
+        let all = params![fs, fns, us, uns, rusqlite::types::Null, voided];
+        let mut in_order = true;
+        {
+            let mut stmt = conn.prepare_cached(PURCHASE_TIMES_BY_ID)?;
+            let mut rows = stmt.query(all)?;
+            let mut last = (i64::MIN, i64::MIN);
+            while let Some(row) = rows.next()? {
+                let at: (i64, i64) = (row.get(0)?, row.get(1)?);
+                if at < last {
+                    in_order = false;
+                    break;
+                }
+                last = at;
+            }
+        }
+        let sql = if in_order {
+            PURCHASES_ALL
+        } else {
+            PURCHASES_BY_TIME
+        };
+        let mut stmt = conn.prepare_cached(sql)?;
+        each(&mut stmt, all)
+    })
+}
+
+/// Runs `f`, a walk over a whole table whose pages are read once, with the page cache
+/// held at [`STREAM_CACHE_KIB`], then sets it back to its size: the memory of the walk
+/// then does not grow with the table.
+pub(crate) fn with_small_cache<T>(conn: &Connection, f: impl FnOnce() -> Res<T>) -> Res<T> {
+    let cache: i64 = conn.pragma_query_value(None, "cache_size", |r| r.get(0))?;
+    conn.pragma_update(None, "cache_size", -STREAM_CACHE_KIB)?;
+    let walked = f();
+    let restored = conn.pragma_update(None, "cache_size", cache);
+    let out = walked?;
+    restored?;
+    Ok(out)
+}
+
 pub(crate) fn refunds(
     conn: &Connection,
     query: &ActivityQuery,
@@ -518,6 +605,36 @@ pub(crate) fn purchase_summary(
             .map_err(backend)?;
     }
     Ok(summary)
+}
+
+/// [`purchase_summary`] of every customer at once: one walk of the covering customer
+/// index, in customer order (no sort).
+const PURCHASE_SUMMARIES: &str = "SELECT customer_id, at, at_ns, amount FROM purchases \
+     WHERE (at, at_ns) <= (?1, ?2) AND void_at IS NULL ORDER BY customer_id";
+
+/// See [`solocrm_core::port::ReadTx::purchase_summaries`].
+pub(crate) fn purchase_summaries(
+    conn: &Connection,
+    as_of: DateTime<Utc>,
+    base: Currency,
+) -> Res<Vec<(CustomerId, PurchaseSummary)>> {
+    let (s, ns) = ts(as_of);
+    let mut out: Vec<(CustomerId, PurchaseSummary)> = Vec::new();
+    let mut stmt = conn.prepare_cached(PURCHASE_SUMMARIES)?;
+    let mut rows = stmt.query(params![s, ns])?;
+    while let Some(row) = rows.next()? {
+        let c = Cols::new(row, "purchases");
+        let id = c.id(0, CustomerId::new)?;
+        if out.last().is_none_or(|(last, _)| *last != id) {
+            out.push((id, PurchaseSummary::none(base)));
+        }
+        if let Some((_, summary)) = out.last_mut() {
+            summary
+                .add(c.time(1)?, c.money(3, base)?)
+                .map_err(backend)?;
+        }
+    }
+    Ok(out)
 }
 
 pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {

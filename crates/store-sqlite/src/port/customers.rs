@@ -98,20 +98,24 @@ pub(crate) fn by_external_ref(
 }
 
 pub(crate) fn keys(conn: &Connection) -> Res<Vec<CustomerKeys>> {
-    query_all(
-        conn,
-        "SELECT id, external_ref, email, erased_at IS NOT NULL FROM customers ORDER BY id",
-        [],
-        |row| {
-            let c = Cols::new(row, "customers");
-            Ok(CustomerKeys {
-                id: c.id(0, CustomerId::new)?,
-                external_ref: c.opt_parse(1, ExternalRef::parse)?,
-                email: c.opt_parse(2, Email::parse)?,
-                erased: c.bool(3)?,
-            })
-        },
-    )
+    // One pass over the whole (wide) customers table: its pages are not read again,
+    // so they are not kept (a streaming export's memory stays flat).
+    super::activity::with_small_cache(conn, || {
+        query_all(
+            conn,
+            "SELECT id, external_ref, email, erased_at IS NOT NULL FROM customers ORDER BY id",
+            [],
+            |row| {
+                let c = Cols::new(row, "customers");
+                Ok(CustomerKeys {
+                    id: c.id(0, CustomerId::new)?,
+                    external_ref: c.opt_parse(1, ExternalRef::parse)?,
+                    email: c.opt_parse(2, Email::parse)?,
+                    erased: c.bool(3)?,
+                })
+            },
+        )
+    })
 }
 
 /// Up to `limit` customers passing `filter` with ids above `after`, ascending.
@@ -328,6 +332,19 @@ pub(crate) const CUSTOMER_REF_OWNER: &str = "SELECT id FROM customers WHERE exte
 
 pub(crate) const STAGE_HISTORY: &str = "SELECT id, customer_id, from_stage, to_stage, at, at_ns, reason, note, rule \
          FROM stage_changes WHERE customer_id = ?1 ORDER BY id";
+
+/// [`solocrm_core::port::ReadTx::stage_changes_from`]: the changes of the customers
+/// with one dated at or after `?1, ?2`, in customer then push order.
+const STAGE_CHANGES_FROM: &str = "SELECT id, customer_id, from_stage, to_stage, at, at_ns, \
+     reason, note, rule FROM stage_changes WHERE customer_id IN \
+     (SELECT customer_id FROM stage_changes WHERE (at, at_ns) >= (?1, ?2)) \
+     ORDER BY customer_id, id";
+
+/// See [`STAGE_CHANGES_FROM`].
+pub(crate) fn stage_changes_from(conn: &Connection, from: DateTime<Utc>) -> Res<Vec<StageChange>> {
+    let (s, ns) = ts(from);
+    query_all(conn, STAGE_CHANGES_FROM, params![s, ns], stage_change_row)
+}
 
 /// A customer row without its tags and consents.
 pub(crate) struct CustomerRow {

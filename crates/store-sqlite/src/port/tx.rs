@@ -244,6 +244,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| customers::stage_history(c, customer))
     }
 
+    fn stage_changes_from(&self, from: DateTime<Utc>) -> StoreResult<Vec<StageChange>> {
+        self.run(|c| customers::stage_changes_from(c, from))
+    }
+
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
         self.run(|c| activity::interactions(c, query))
     }
@@ -277,12 +281,27 @@ impl<'c> ReadTx for Tx<'c> {
         self.run_base(|c, base| activity::purchases(c, query, base))
     }
 
+    fn for_each_purchase(
+        &self,
+        query: &ActivityQuery,
+        f: &mut dyn FnMut(Purchase) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.run_base(|c, base| activity::for_each_purchase(c, query, base, f))
+    }
+
     fn purchase_summary(
         &self,
         customer: CustomerId,
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary> {
         self.run_base(|c, base| activity::purchase_summary(c, customer, as_of, base))
+    }
+
+    fn purchase_summaries(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, PurchaseSummary)>> {
+        self.run_base(|c, base| activity::purchase_summaries(c, as_of, base))
     }
 
     fn purchase_log(&self) -> StoreResult<PurchaseLog> {
