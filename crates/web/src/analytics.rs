@@ -9,8 +9,8 @@
 use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
 use solocrm_app::history::read_as_of_day;
 use solocrm_core::metrics::{
-    Activity, ChurnWarning, RfmRow, RfmScore, RfmSegment, RiskReason, TieRule, WarningConfig,
-    churn_warnings, rfm,
+    Activity, ChurnWarning, CohortGrain, CohortMatrix, RfmRow, RfmScore, RfmSegment, RiskReason,
+    TieRule, WarningConfig, churn_warnings, cohort_matrix, rfm,
 };
 use solocrm_core::{ActivityQuery, LifecyclePolicy, OpenQuery, Reader, Segment, TimeRange};
 
@@ -765,4 +765,188 @@ pub async fn segment_members(
         (pager(l, &asked, "/segments/members", more, &[]))
     };
     respond(StatusCode::OK, frame(&ctx, &heading, body))
+}
+
+// ---------------------------------------------------------------------------------
+// Cohorts
+
+/// The most periods after acquisition the heatmap shows (`+0` to `+12`), as the CLI's
+/// table does.
+const COHORT_WIDTH: usize = 13;
+
+/// What `/cohorts` shows.
+struct CohortView {
+    segments: Vec<Label>,
+    members: Option<usize>,
+    matrix: CohortMatrix,
+}
+
+/// The cohort matrix of the books as of `day` (the CLI's `cohort`: a group's buyers,
+/// by their first purchase), with the group's size.
+///
+/// # Errors
+///
+/// The store's; an unknown segment; the metric's.
+fn cohort_of(
+    r: &Reader<'_>,
+    grain: CohortGrain,
+    day: NaiveDate,
+    at: DateTime<Utc>,
+    group: Option<&CustomerGroup>,
+) -> Result<(CohortMatrix, Option<usize>), Failure> {
+    let log = r.purchase_log()?;
+    let members: Option<Members> = group.map(|g| g.members(r, at)).transpose()?;
+    let log = match &members {
+        Some(m) => only_members_log(&log, m),
+        None => log,
+    };
+    Ok((cohort_matrix(&log, grain, day)?, members.map(|m| m.len())))
+}
+
+/// The share of a cohort still buying, in whole percent rounded half up, as the CLI
+/// prints it; `None` for an empty cohort.
+fn retained_percent(n: u64, size: u64) -> Option<u64> {
+    (size > 0).then(|| (n * 200 + size) / (2 * size))
+}
+
+/// `GET /cohorts`: the retention of each acquisition cohort (`?by=month`, the
+/// default, or `week`) as a heatmap with its table.
+pub async fn cohorts_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let l = ctx.lang;
+    let title = l.t("cohort.title");
+    let asked = match Asked::read(l, &q) {
+        Ok(a) => a,
+        Err(f) => return analytic_failure(&ctx, title, f),
+    };
+    let grain = match non_empty(&q, "by").as_deref() {
+        None | Some("month") => CohortGrain::Month,
+        Some("week") => CohortGrain::Week,
+        Some(other) => {
+            let m = l.f("error.bad_grain", &[("by", &other)]);
+            return analytic_failure(&ctx, title, Failure::Invalid(m));
+        }
+    };
+    let now = st.now();
+    let inner = st.inner.clone();
+    let group = asked.group.clone();
+    let loaded = blocking(move || {
+        let books = &inner.books;
+        let zone = books.time_zone()?;
+        let day = zone.date_of(now);
+        let at = zone.end_of(day).min(now);
+        read_as_of_day(books, day, now, |r| {
+            Ok((|| {
+                let segments = segment_names(&r)?;
+                let (matrix, members) = cohort_of(&r, grain, day, at, group.as_ref())?;
+                Ok::<_, Failure>(CohortView {
+                    segments,
+                    members,
+                    matrix,
+                })
+            })())
+        })?
+    })
+    .await;
+    let view = match loaded {
+        Ok(v) => v,
+        Err(f) => return analytic_failure(&ctx, title, f),
+    };
+    let by = grain.as_str();
+    let body = html! {
+        (group_form(l, "/cohorts", &view.segments, &asked, &[("by", by)]))
+        nav.pages {
+            @for g in CohortGrain::ALL {
+                @let href = asked.link("/cohorts", &[("by", g.as_str().to_owned())]);
+                @if *g == grain {
+                    a href=(href) aria-current="true" { (l.label("grain", g.as_str())) }
+                } @else {
+                    a href=(href) { (l.label("grain", g.as_str())) }
+                }
+            }
+        }
+        (group_line(l, asked.group.as_ref(), view.members))
+        p.explain { (l.f("cohort.explain", &[("day", &view.matrix.as_of)])) }
+        (cohort_heatmap(l, &view.matrix))
+    };
+    respond(StatusCode::OK, frame(&ctx, title, body))
+}
+
+/// The heatmap: one row per cohort, one column per period after acquisition, each
+/// cell shaded by the share still buying, with the same shares (and each cohort's
+/// size) in a data table.
+fn cohort_heatmap(l: Lang, m: &CohortMatrix) -> Markup {
+    const CELL_W: usize = 40;
+    const CELL_H: usize = 18;
+    const LEFT: usize = 84;
+    const TOP: usize = 16;
+    let width = m
+        .rows
+        .iter()
+        .map(|r| r.customers.len())
+        .max()
+        .unwrap_or(0)
+        .min(COHORT_WIDTH);
+    let svg_w = LEFT + width.max(1) * CELL_W;
+    let svg_h = TOP + m.rows.len().max(1) * CELL_H;
+    let title = l.t("cohort.heatmap_title");
+    html! {
+        figure.chart #cohort-heatmap {
+            figcaption { (title) }
+            @if m.rows.is_empty() {
+                p.empty { (l.t("cohort.none")) }
+            } @else {
+                svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="cohort-title"
+                    viewBox=(format!("0 0 {svg_w} {svg_h}")) width=(svg_w) height=(svg_h) {
+                    title #cohort-title { (title) }
+                    @for j in 0..width {
+                        text x=(LEFT + j * CELL_W + CELL_W / 2) y=(TOP - 4) text-anchor="middle" font-size="10" { "+" (j) }
+                    }
+                    @for (i, row) in m.rows.iter().enumerate() {
+                        @let y = TOP + i * CELL_H;
+                        text x="2" y=(y + CELL_H - 5) font-size="10" { (row.start) }
+                        @for j in 0..width {
+                            @if let Some(n) = row.customers.get(j) {
+                                @let p = retained_percent(*n, row.size);
+                                g.cell {
+                                    rect x=(LEFT + j * CELL_W) y=(y) width=(CELL_W - 1) height=(CELL_H - 1)
+                                        fill="currentColor" stroke="currentColor" stroke-opacity="0.2"
+                                        fill-opacity=(p.map_or_else(|| "0".to_owned(), |p| format!("{}", Decimal::new(i64::try_from(p.min(100)).unwrap_or(100), 2))))
+                                        data-percent=(p.map_or_else(String::new, |p| p.to_string())) {
+                                        title { (row.start) " +" (j) ": " (n) " / " (row.size) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                table.data #cohort-table {
+                    caption { (l.t("cohort.table_caption")) }
+                    thead { tr {
+                        th scope="col" { (l.t("col.cohort")) }
+                        th scope="col" { (l.t("col.size")) }
+                        @for j in 0..width { th scope="col" { "+" (j) } }
+                    } }
+                    tbody {
+                        @for row in &m.rows {
+                            tr data-cohort=(row.start) {
+                                th scope="row" { (row.start) }
+                                td.num { (row.size) }
+                                @for j in 0..width {
+                                    td.num {
+                                        @if let Some(n) = row.customers.get(j) {
+                                            (retained_percent(*n, row.size).map_or_else(|| "-".to_owned(), |p| format!("{p}%")))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

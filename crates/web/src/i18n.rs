@@ -376,6 +376,33 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.rfm", "RFM", "RFM"),
     ("nav.churn", "Churn risk", "流失风险"),
     ("nav.segments", "Segments", "客户分群"),
+    ("nav.cohorts", "Cohorts", "同期群"),
+    ("cohort.title", "Cohort retention", "同期群留存"),
+    (
+        "cohort.explain",
+        "Buyers grouped by the period of their first purchase; each cell is the share of the cohort who bought again in the period after it, as of {day}, as `solocrm cohort` computes it.",
+        "按首次购买所在周期分组的购买客户；每格是该同期群在其后第 N 个周期内再次购买的客户占比，截至 {day}，与 `solocrm cohort` 的计算相同。",
+    ),
+    (
+        "cohort.heatmap_title",
+        "Share of each cohort buying, by period after acquisition",
+        "各同期群在获客后各周期的购买客户占比",
+    ),
+    (
+        "cohort.table_caption",
+        "Cohort size and share buying per period after acquisition",
+        "同期群人数及获客后各周期的购买客户占比",
+    ),
+    ("cohort.none", "No buyer yet.", "尚无购买客户。"),
+    ("col.cohort", "Cohort", "同期群"),
+    ("col.size", "Size", "人数"),
+    ("grain.month", "By month", "按月"),
+    ("grain.week", "By week", "按周"),
+    (
+        "error.bad_grain",
+        "'{by}' is not a cohort period: month or week.",
+        "“{by}”不是同期群周期：请用 month 或 week。",
+    ),
     (
         "group.both",
         "Pick a segment or a stage, not both.",

@@ -1,5 +1,6 @@
-//! The analytic views (issue 15): `/rfm`, `/churn`, `/segments` and a segment's
-//! members show what the CLI's `rfm`, `churn-risk` and `segment` compute for the same
+//! The analytic views (issue 15): `/rfm`, `/churn`, `/cohorts`, `/segments` and a
+//! segment's members show what the CLI's `rfm`, `churn-risk`, `cohort` and `segment`
+//! compute for the same
 //! books and instant (the expected values are computed here through the same app and
 //! core functions, not copied), narrowed by `?segment=` / `?stage=`, paged, with every
 //! bad query value a 422 that names it, and names escaped.
@@ -14,7 +15,8 @@ use solocrm_app::groups::{CustomerGroup, only_members_log};
 use solocrm_app::history::read_as_of_day;
 use solocrm_app::{Books, Location, OpenOptions};
 use solocrm_core::metrics::{
-    Activity, ChurnWarning, RfmRow, TieRule, WarningConfig, churn_warnings, rfm,
+    Activity, ChurnWarning, CohortGrain, RfmRow, TieRule, WarningConfig, churn_warnings,
+    cohort_matrix, rfm,
 };
 use solocrm_core::{
     ActivityQuery, BusinessZone, Currency, CustomerData, CustomerId, Label, LifecyclePolicy,
@@ -446,7 +448,7 @@ async fn hostile_names_are_text_and_pages_speak_both_languages() {
     assert!(row_ids(&page.body).contains(&hostile.get()));
     assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.body.contains("<script>"));
-    for path in ["/rfm", "/churn", "/segments"] {
+    for path in ["/rfm", "/churn", "/cohorts", "/segments"] {
         let en = get(&router, path).await;
         assert_eq!(en.status, StatusCode::OK, "{path}");
         assert!(!en.body.contains("<script>"), "{path}");
@@ -462,4 +464,108 @@ async fn hostile_names_are_text_and_pages_speak_both_languages() {
     assert!(zh.body.contains("已流失客户"));
     let seg = get(&router, "/segments?lang=zh-CN").await;
     assert!(seg.body.contains(VIP));
+}
+
+/// The data table's rows of `/cohorts`: cohort start → its cells (size, shares).
+fn cohort_table(body: &str) -> Vec<(String, Vec<String>)> {
+    let table = &body[body.find("id=\"cohort-table\"").expect("cohort table")..];
+    let table = &table[..table.find("</table>").expect("end")];
+    table
+        .split("<tr data-cohort=\"")
+        .skip(1)
+        .map(|p| {
+            let start = p.split('"').next().expect("start").to_owned();
+            let cells = p
+                .split("<td class=\"num\">")
+                .skip(1)
+                .map(|c| c.split('<').next().expect("cell").to_owned())
+                .collect();
+            (start, cells)
+        })
+        .collect()
+}
+
+/// What `solocrm cohort --by GRAIN` prints for the group, cell by cell: size, then
+/// the shares of +0 to +12 rounded half up to whole percent.
+fn expected_cohorts(
+    books: &Books,
+    grain: CohortGrain,
+    group: Option<&CustomerGroup>,
+) -> Vec<(String, Vec<String>)> {
+    let day = today();
+    let at = zone().end_of(day).min(now());
+    let (log, members) = read_as_of_day(books, day, now(), |r| {
+        Ok((
+            r.purchase_log()?,
+            group.map(|g| g.members(&r, at).expect("members")),
+        ))
+    })
+    .expect("read");
+    let log = match &members {
+        Some(m) => only_members_log(&log, m),
+        None => log,
+    };
+    let m = cohort_matrix(&log, grain, day).expect("cohorts");
+    let width = m
+        .rows
+        .iter()
+        .map(|r| r.customers.len())
+        .max()
+        .unwrap_or(0)
+        .min(13);
+    m.rows
+        .iter()
+        .map(|row| {
+            let mut cells = vec![row.size.to_string()];
+            for j in 0..width {
+                cells.push(row.customers.get(j).map_or_else(String::new, |n| {
+                    if row.size == 0 {
+                        "-".to_owned()
+                    } else {
+                        // Half up: 2.5 % is 3 %.
+                        let p = (rust_decimal::Decimal::from(*n)
+                            * rust_decimal::Decimal::from(100)
+                            / rust_decimal::Decimal::from(row.size))
+                        .round_dp_with_strategy(
+                            0,
+                            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                        );
+                        format!("{p}%")
+                    }
+                }));
+            }
+            (row.start.to_string(), cells)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn cohorts_show_the_clis_retention_by_month_and_week_and_filtered() {
+    let (books, router) = shop();
+    for (path, grain, group) in [
+        ("/cohorts", CohortGrain::Month, None),
+        ("/cohorts?by=week", CohortGrain::Week, None),
+        (
+            "/cohorts?by=month&stage=loyal",
+            CohortGrain::Month,
+            Some(CustomerGroup::Stage(LifecycleStage::Loyal)),
+        ),
+    ] {
+        let page = get(&router, path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        let expected = expected_cohorts(&books, grain, group.as_ref());
+        assert!(expected.len() > 10, "{path}: the demo spans three years");
+        assert_eq!(cohort_table(&page.body), expected, "{path}");
+        // One heatmap cell per shown share.
+        let shown = expected
+            .iter()
+            .map(|(_, cells)| cells.iter().skip(1).filter(|c| !c.is_empty()).count())
+            .sum::<usize>();
+        assert_eq!(page.body.matches("data-percent=").count(), shown, "{path}");
+    }
+    let bad = get(&router, "/cohorts?by=year").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("year"));
+    let zh = get(&router, "/cohorts?lang=zh-CN").await;
+    assert!(zh.body.contains("同期群留存"));
 }
