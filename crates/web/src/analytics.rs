@@ -13,6 +13,10 @@ use solocrm_core::metrics::{
     TieRule, WarningConfig, churn_warnings, cohort_matrix, rfm,
 };
 use solocrm_core::{ActivityQuery, LifecyclePolicy, OpenQuery, Reader, Segment, TimeRange};
+use solocrm_models::{
+    BgNbd, ClvOptions, CountData, CustomerSummary, FitOptions, Fitted, GuardOptions, GuardedClv,
+    MbgNbd, ModelError, ParetoNbd, PurchaseModel, SummaryOptions, TimeUnit, clv_money, guarded_clv,
+};
 
 use super::*;
 
@@ -949,4 +953,292 @@ fn cohort_heatmap(l: Lang, m: &CohortMatrix) -> Markup {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Customer lifetime value
+
+/// The purchase-count models `/clv` fits, by the name `solocrm clv --model` takes.
+const CLV_MODELS: [&str; 3] = ["bg-nbd", "mbg-nbd", "pareto-nbd"];
+
+/// One customer's value, as `/clv` lists it.
+#[derive(Debug, Clone)]
+struct ClvRow {
+    customer: CustomerId,
+    name: String,
+    /// Purchases in the calibration period (repeat purchases + 1).
+    buys: u32,
+    p_alive: f64,
+    expected: f64,
+    clv: Money,
+    method: &'static str,
+}
+
+/// What `/clv` shows: the fit's summary and this page of the customers by value.
+struct ClvView {
+    segments: Vec<Label>,
+    members: Option<usize>,
+    customers: usize,
+    /// `(name, value)` of each fitted parameter; empty when the fit failed.
+    params: Vec<(String, f64)>,
+    log_likelihood: Option<f64>,
+    converged: bool,
+    iterations: u32,
+    /// Why the fit failed or ran to the edge of a parameter's range.
+    degenerate: Option<String>,
+    penalizer: f64,
+    warnings: Vec<String>,
+    horizon: f64,
+    rows: Vec<ClvRow>,
+    more: bool,
+}
+
+/// The customers' values from `summary` under model `M`, as `solocrm clv` computes
+/// them with its defaults (weeks, a horizon of 12 months, 1 % monthly discount, margin
+/// 1, the automatic penaliser, predictions over the calibration length), ranked by CLV
+/// then expected purchases.
+///
+/// # Errors
+///
+/// The model's, for a summary it cannot value.
+fn clv_values<M: PurchaseModel>(
+    summary: &CustomerSummary,
+    fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,
+    currency: Currency,
+) -> Result<Valued<M>, ModelError> {
+    let horizon = summary
+        .unit
+        .from_days(f64::from(summary.t_days.iter().copied().max().unwrap_or(0)));
+    let opts = GuardOptions {
+        penalizer: None,
+        horizon,
+        clv: ClvOptions {
+            horizon_months: 12,
+            discount_monthly: 0.01,
+            margin: 1.0,
+            unit: summary.unit,
+        },
+    };
+    let guarded: GuardedClv<M> = guarded_clv(summary, fit, &opts)?;
+    let mut ranked: Vec<usize> = (0..guarded.values.len()).collect();
+    ranked.sort_by(|&a, &b| {
+        let (a, b) = (&guarded.values[a], &guarded.values[b]);
+        b.clv
+            .total_cmp(&a.clv)
+            .then(b.expected_purchases.total_cmp(&a.expected_purchases))
+    });
+    let ranked = ranked
+        .into_iter()
+        .map(|i| Ok((i, clv_money(guarded.values[i].clv, currency)?)))
+        .collect::<Result<Vec<_>, ModelError>>()?;
+    Ok(Valued {
+        guarded,
+        ranked,
+        horizon,
+    })
+}
+
+/// The values [`clv_values`] gives.
+struct Valued<M> {
+    guarded: GuardedClv<M>,
+    /// Each customer's index in the summary and CLV, the most valuable first.
+    ranked: Vec<(usize, Money)>,
+    /// The span the expected purchases cover, in the summary's unit.
+    horizon: f64,
+}
+
+/// Fits model `M` and renders one page of it into a [`ClvView`] (the names are read
+/// for that page only).
+fn clv_view<M: PurchaseModel>(
+    r: &Reader<'_>,
+    summary: &CustomerSummary,
+    fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,
+    currency: Currency,
+    page: usize,
+) -> Result<ClvView, Failure> {
+    let Valued {
+        guarded,
+        ranked,
+        horizon,
+    } = clv_values(summary, fit, currency).map_err(|e| Failure::Invalid(e.to_string()))?;
+    let (this_page, more) = page_of(&ranked, page);
+    let rows = this_page
+        .into_iter()
+        .map(|(i, clv)| {
+            let v = &guarded.values[i];
+            let customer = summary.customers[i];
+            Ok(ClvRow {
+                customer,
+                name: name_of(r, customer)?,
+                buys: summary.frequency[i] + 1,
+                p_alive: v.p_alive,
+                expected: v.expected_purchases,
+                clv,
+                method: v.method.as_str(),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    let fitted = guarded.fitted.as_ref().ok();
+    Ok(ClvView {
+        segments: Vec::new(),
+        members: None,
+        customers: summary.len(),
+        params: fitted
+            .map(|f| {
+                f.model
+                    .params()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        log_likelihood: fitted.map(|f| f.log_likelihood),
+        converged: fitted.is_some_and(|f| f.converged),
+        iterations: fitted.map_or(0, |f| f.iterations),
+        degenerate: match &guarded.fitted {
+            Ok(f) => f.degenerate.clone(),
+            Err(e) => Some(e.to_string()),
+        },
+        penalizer: guarded.penalizer,
+        warnings: guarded.warnings.clone(),
+        horizon,
+        rows,
+        more,
+    })
+}
+
+/// `GET /clv`: a buy-till-you-die model fitted on the purchases up to `?end=` (default
+/// today; `?model=` bg-nbd, mbg-nbd or pareto-nbd) and the customers by predicted
+/// value, 50 a page. The fit runs on every request.
+pub async fn clv_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let l = ctx.lang;
+    let title = l.t("clv.title");
+    let asked = match Asked::read(l, &q) {
+        Ok(a) => a,
+        Err(f) => return analytic_failure(&ctx, title, f),
+    };
+    let model = non_empty(&q, "model").unwrap_or_else(|| CLV_MODELS[0].to_owned());
+    if !CLV_MODELS.contains(&model.as_str()) {
+        let m = l.f("error.bad_model", &[("model", &model)]);
+        return analytic_failure(&ctx, title, Failure::Invalid(m));
+    }
+    let end = match non_empty(&q, "end") {
+        None => None,
+        Some(v) => match solocrm_app::values::date(&v) {
+            Ok(d) => Some(d),
+            Err(e) => return analytic_failure(&ctx, title, Failure::Invalid(e.to_string())),
+        },
+    };
+    let now = st.now();
+    let inner = st.inner.clone();
+    let group = asked.group.clone();
+    let page = asked.page;
+    let chosen = model.clone();
+    let loaded = blocking(move || {
+        let books = &inner.books;
+        let zone = books.time_zone()?;
+        let end = end.unwrap_or_else(|| zone.date_of(now));
+        let at = zone.end_of(end).min(now);
+        let currency = books.base_currency();
+        let (segments, log) = books.read(|r| Ok((segment_names(&r)?, r.purchase_log()?)))?;
+        // The group is decided at the end of the calibration day, as `clv --segment`
+        // decides it; one read after the other, never one inside the other.
+        let members = match &group {
+            None => None,
+            Some(g) => Some(read_as_of_day(books, end, now, |past| {
+                Ok(g.members(&past, at))
+            })??),
+        };
+        let log = match &members {
+            Some(m) => only_members_log(&log, m),
+            None => log,
+        };
+        let summary = CustomerSummary::from_log(&log, &SummaryOptions::new(end, TimeUnit::Week))
+            .map_err(|e| Failure::Invalid(e.to_string()))?;
+        if summary.is_empty() {
+            return Err(Failure::Invalid(l.f("clv.nobody", &[("end", &end)])));
+        }
+        let view = books.read(|r| {
+            Ok((|| {
+                let mut view = match chosen.as_str() {
+                    "mbg-nbd" => clv_view(&r, &summary, MbgNbd::fit, currency, page)?,
+                    "pareto-nbd" => clv_view(&r, &summary, ParetoNbd::fit, currency, page)?,
+                    _ => clv_view(&r, &summary, BgNbd::fit, currency, page)?,
+                };
+                view.segments = segments;
+                view.members = members.map(|m| m.len());
+                Ok::<_, Failure>(view)
+            })())
+        })?;
+        Ok((end, view?))
+    })
+    .await;
+    let (end, view) = match loaded {
+        Ok(v) => v,
+        Err(f) => return analytic_failure(&ctx, title, f),
+    };
+    let end_text = end.to_string();
+    let keep = [("model", model.clone()), ("end", end_text.clone())];
+    let body = html! {
+        form.inline method="get" action="/clv" {
+            div.field {
+                label for="clv-model" { (l.t("clv.model")) }
+                select #clv-model name="model" {
+                    @for m in CLV_MODELS {
+                        @if m == model { option value=(m) selected { (m) } } @else { option value=(m) { (m) } }
+                    }
+                }
+            }
+            (field(None, "clv", "end", l.t("clv.end"), "date", &end_text))
+            @if !asked.segment.is_empty() { input type="hidden" name="segment" value=(asked.segment); }
+            @if !asked.stage.is_empty() { input type="hidden" name="stage" value=(asked.stage); }
+            button type="submit" { (l.t("clv.fit")) }
+        }
+        (group_form(l, "/clv", &view.segments, &asked, &[("model", &model), ("end", &end_text)]))
+        (group_line(l, asked.group.as_ref(), view.members))
+        p.explain { (l.t("clv.slow")) }
+        section #clv-fit {
+            h2 { (l.f("clv.fitted", &[("model", &model), ("n", &view.customers), ("end", &end)])) }
+            @if view.params.is_empty() {
+                p.message role="alert" { (l.t("clv.not_fitted")) " " (view.degenerate.as_deref().unwrap_or("")) }
+            } @else {
+                dl.params {
+                    @for (k, v) in &view.params { dt { (k) } dd { (format!("{v:.6}")) } }
+                    dt { (l.t("clv.log_likelihood")) } dd { (format!("{:.4}", view.log_likelihood.unwrap_or(f64::NAN))) }
+                    dt { (l.t("clv.converged")) } dd { (if view.converged { l.t("clv.yes") } else { l.t("clv.no") }) " (" (view.iterations) ")" }
+                    dt { (l.t("clv.penalizer")) } dd { (view.penalizer) }
+                }
+                @if let Some(d) = &view.degenerate { p.message { (d) } }
+            }
+            @if !view.warnings.is_empty() {
+                ul.warnings { @for w in &view.warnings { li { (w) } } }
+            }
+            p.explain { (l.f("clv.terms", &[("horizon", &format!("{:.1}", view.horizon))])) }
+        }
+        h2 { (l.t("clv.customers")) }
+        table.clv {
+            thead { tr {
+                th { (l.t("col.name")) } th.num { (l.t("col.buys")) } th.num { (l.t("col.p_alive")) }
+                th.num { (l.t("col.expected")) } th.num { (l.t("col.clv")) } th { (l.t("col.method")) }
+            } }
+            tbody {
+                @for row in &view.rows {
+                    tr data-customer=(row.customer) {
+                        td { a href=(format!("/customers/{}", row.customer)) { bdi { (row.name) } } }
+                        td.num { (row.buys) }
+                        td.num { (format!("{:.3}", row.p_alive)) }
+                        td.num { (format!("{:.2}", row.expected)) }
+                        td.num { (row.clv) }
+                        td { (row.method) }
+                    }
+                }
+            }
+        }
+        (pager(l, &asked, "/clv", view.more, &keep))
+    };
+    respond(StatusCode::OK, frame(&ctx, title, body))
 }

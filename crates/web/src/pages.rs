@@ -41,7 +41,7 @@ mod analytics;
 mod privacy;
 #[path = "rule_forms.rs"]
 mod rule_forms;
-pub use analytics::{churn_page, cohorts_page, rfm_page, segment_members, segments_page};
+pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
@@ -131,6 +131,7 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/rfm", "nav.rfm"),
         ("/churn", "nav.churn"),
         ("/cohorts", "nav.cohorts"),
+        ("/clv", "nav.clv"),
         ("/segments", "nav.segments"),
         ("/rules", "nav.rules"),
         ("/calendar", "nav.calendar"),

@@ -448,7 +448,7 @@ async fn hostile_names_are_text_and_pages_speak_both_languages() {
     assert!(row_ids(&page.body).contains(&hostile.get()));
     assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.body.contains("<script>"));
-    for path in ["/rfm", "/churn", "/cohorts", "/segments"] {
+    for path in ["/rfm", "/churn", "/cohorts", "/clv", "/segments"] {
         let en = get(&router, path).await;
         assert_eq!(en.status, StatusCode::OK, "{path}");
         assert!(!en.body.contains("<script>"), "{path}");
@@ -568,4 +568,122 @@ async fn cohorts_show_the_clis_retention_by_month_and_week_and_filtered() {
     assert!(bad.body.contains("year"));
     let zh = get(&router, "/cohorts?lang=zh-CN").await;
     assert!(zh.body.contains("同期群留存"));
+}
+
+/// What `solocrm clv --calibration-end END --model MODEL` computes for the group with
+/// its defaults: `(customer, P(alive) to 3 places, CLV)` in its table's order.
+fn expected_clv(
+    books: &Books,
+    end: NaiveDate,
+    model: &str,
+    group: Option<&CustomerGroup>,
+) -> Vec<(u64, String, String)> {
+    use solocrm_models::{
+        BgNbd, ClvOptions, CustomerSummary, GuardOptions, ParetoNbd, SummaryOptions, TimeUnit,
+        clv_money, guarded_clv,
+    };
+    let mut log = books.purchase_log().expect("log");
+    if let Some(g) = group {
+        let at = zone().end_of(end).min(now());
+        let m = read_as_of_day(books, end, now(), |r| {
+            Ok(g.members(&r, at).expect("members"))
+        })
+        .expect("read");
+        log = only_members_log(&log, &m);
+    }
+    let summary =
+        CustomerSummary::from_log(&log, &SummaryOptions::new(end, TimeUnit::Week)).expect("sum");
+    let horizon = TimeUnit::Week.from_days(f64::from(
+        summary.t_days.iter().copied().max().expect("buyers"),
+    ));
+    let opts = GuardOptions {
+        penalizer: None,
+        horizon,
+        clv: ClvOptions {
+            horizon_months: 12,
+            discount_monthly: 0.01,
+            margin: 1.0,
+            unit: TimeUnit::Week,
+        },
+    };
+    let values = match model {
+        "bg-nbd" => {
+            guarded_clv(&summary, BgNbd::fit, &opts)
+                .expect("clv")
+                .values
+        }
+        "pareto-nbd" => {
+            guarded_clv(&summary, ParetoNbd::fit, &opts)
+                .expect("clv")
+                .values
+        }
+        other => panic!("{other}"),
+    };
+    let mut rows: Vec<(usize, f64, f64)> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i, v.clv, v.expected_purchases))
+        .collect();
+    rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.2.total_cmp(&a.2)));
+    rows.into_iter()
+        .map(|(i, clv, _)| {
+            (
+                summary.customers[i].get(),
+                format!("{:.3}", values[i].p_alive),
+                clv_money(clv, Currency::CNY).expect("money").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn clv_fits_the_clis_model_and_ranks_its_values() {
+    let (books, router) = shop();
+    let end = NaiveDate::from_ymd_opt(2025, 6, 30).expect("day");
+    let vip = CustomerGroup::Segment(Label::parse(VIP).expect("label"));
+    for (path, model, group) in [
+        ("/clv?end=2025-06-30".to_owned(), "bg-nbd", None),
+        (
+            "/clv?end=2025-06-30&model=pareto-nbd".to_owned(),
+            "pareto-nbd",
+            None,
+        ),
+        (
+            format!("/clv?end=2025-06-30&segment={}", encode(VIP)),
+            "bg-nbd",
+            Some(&vip),
+        ),
+    ] {
+        let expected = expected_clv(&books, end, model, group);
+        let page = get(&router, &path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}: {}", page.body);
+        let ids = row_ids(&page.body);
+        assert_eq!(ids.len(), expected.len().min(50), "{path}");
+        for (id, (want_id, p_alive, clv)) in ids.iter().zip(&expected) {
+            assert_eq!(id, want_id, "{path}");
+            let cells = row_cells(&page.body, *id);
+            assert_eq!(&cells[2], p_alive, "{path}");
+            assert_eq!(&cells[4], clv, "{path}");
+        }
+        assert!(page.body.contains(model), "{path}");
+    }
+    // The second page goes on where the first stopped.
+    let expected = expected_clv(&books, end, "bg-nbd", None);
+    assert!(expected.len() > 50);
+    let second = get(&router, "/clv?end=2025-06-30&model=bg-nbd&page=2").await;
+    let want: Vec<u64> = expected.iter().skip(50).take(50).map(|e| e.0).collect();
+    assert_eq!(row_ids(&second.body), want);
+
+    for (path, words) in [
+        ("/clv?model=lifetimes", "lifetimes"),
+        ("/clv?end=2025-13-01", "2025-13-01"),
+        ("/clv?end=2000-01-01", "Nobody bought"),
+        ("/clv?segment=nobody", "nobody"),
+    ] {
+        let page = get(&router, path).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(page.body.contains(words), "{path}: {}", page.body);
+    }
+    let zh = get(&router, "/clv?end=2025-06-30&lang=zh-CN").await;
+    assert!(zh.body.contains("客户终身价值"));
 }
