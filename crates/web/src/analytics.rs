@@ -337,7 +337,7 @@ pub async fn rfm_page(
 /// The SVG grid of buyers by recency (rows, 5 at the top) and frequency-monetary
 /// (columns), each cell's shade by its share of the largest cell, with the counts per
 /// RFM segment in a data table beside it.
-fn rfm_grid(l: Lang, view: &RfmView) -> Markup {
+fn rfm_grid(l: Lang, asked: &Asked, view: &RfmView) -> Markup {
     const CELL: usize = 56;
     const LEFT: usize = 28;
     const TOP: usize = 8;
@@ -348,9 +348,9 @@ fn rfm_grid(l: Lang, view: &RfmView) -> Markup {
         if max == 0 || n == 0 {
             return "0".to_owned();
         }
-        // A share in hundredths, at least a tenth so a small cell still shows.
-        let share = (n * 90 / max) + 10;
-        format!("0.{share:02}").replace("0.100", "1")
+        // An opacity in hundredths, from 0.10 (so a small cell still shows) to 1.00.
+        let share = i64::try_from(n * 90 / max + 10).unwrap_or(100);
+        Decimal::new(share, 2).to_string()
     };
     let title = l.t("rfm.grid_title");
     html! {
@@ -387,7 +387,7 @@ fn rfm_grid(l: Lang, view: &RfmView) -> Markup {
                 tbody {
                     @for (segment, n) in &view.counts {
                         tr data-segment=(segment.as_str()) {
-                            th scope="row" { a href=(format!("/rfm?rfm={}", segment.as_str())) { (l.label("rfm", segment.as_str())) } }
+                            th scope="row" { a href=(asked.link("/rfm", &[("rfm", segment.as_str().to_owned())])) { (l.label("rfm", segment.as_str())) } }
                             td.num { (n) }
                         }
                     }
@@ -412,7 +412,7 @@ fn rfm_body(l: Lang, asked: &Asked, only: Option<RfmSegment>, view: &RfmView) ->
         (group_form(l, "/rfm", &view.segments, asked, &[]))
         (group_line(l, asked.group.as_ref(), view.members))
         p.explain { (l.f("rfm.explain", &[("day", &view.day)])) }
-        (rfm_grid(l, view))
+        (rfm_grid(l, asked, view))
         h2 #buyers {
             @if let Some(s) = only { (l.f("rfm.buyers_of", &[("segment", &l.label("rfm", s.as_str()))])) }
             @else { (l.t("rfm.buyers")) }

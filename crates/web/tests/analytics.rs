@@ -282,6 +282,16 @@ async fn rfm_shows_the_clis_scores_and_segment_counts_paged_and_filtered() {
     let only = get(&router, "/rfm?rfm=lost").await;
     assert_eq!(only.status, StatusCode::OK);
     assert_eq!(row_ids(&only.body), lost);
+    // The largest cell is the darkest; a filtered grid's segment links keep the filter.
+    assert!(page.body.contains("fill-opacity=\"1.00\""));
+    let staged = get(&router, "/rfm?stage=active").await;
+    assert!(
+        staged
+            .body
+            .contains("href=\"/rfm?stage=active&amp;rfm=lost\""),
+        "{}",
+        staged.body
+    );
 
     // A stage and a saved segment: their buyers ranked among themselves.
     for (query, group) in [
