@@ -348,8 +348,9 @@ fn rfm_grid(l: Lang, asked: &Asked, view: &RfmView) -> Markup {
         if max == 0 || n == 0 {
             return "0".to_owned();
         }
-        // An opacity in hundredths, from 0.10 (so a small cell still shows) to 1.00.
-        let share = i64::try_from(n * 90 / max + 10).unwrap_or(100);
+        // An opacity in hundredths, from 0.08 (so a small cell still shows) to 0.60
+        // (so its number stays readable on it).
+        let share = i64::try_from(n * 52 / max + 8).unwrap_or(60);
         Decimal::new(share, 2).to_string()
     };
     let title = l.t("rfm.grid_title");
@@ -813,6 +814,11 @@ fn retained_percent(n: u64, size: u64) -> Option<u64> {
     (size > 0).then(|| (n * 200 + size) / (2 * size))
 }
 
+/// The shade of a heatmap cell of `percent`: up to 0.60, so text on it stays readable.
+fn opacity(percent: u64) -> Decimal {
+    Decimal::new(i64::try_from(percent.min(100)).unwrap_or(100) * 60, 4).normalize()
+}
+
 /// `GET /cohorts`: the retention of each acquisition cohort (`?by=month`, the
 /// default, or `week`) as a heatmap with its table.
 pub async fn cohorts_page(
@@ -918,7 +924,7 @@ fn cohort_heatmap(l: Lang, m: &CohortMatrix) -> Markup {
                                 g.cell {
                                     rect x=(LEFT + j * CELL_W) y=(y) width=(CELL_W - 1) height=(CELL_H - 1)
                                         fill="currentColor" stroke="currentColor" stroke-opacity="0.2"
-                                        fill-opacity=(p.map_or_else(|| "0".to_owned(), |p| format!("{}", Decimal::new(i64::try_from(p.min(100)).unwrap_or(100), 2))))
+                                        fill-opacity=(p.map_or_else(|| "0".to_owned(), |p| opacity(p).to_string()))
                                         data-percent=(p.map_or_else(String::new, |p| p.to_string())) {
                                         title { (row.start) " +" (j) ": " (n) " / " (row.size) }
                                     }

@@ -154,8 +154,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("rules.no", "no", "否"),
     (
         "rules.runner_off",
-        "The rules do not run inside this server (--no-automation): `solocrm run` runs them.",
-        "本服务器内不运行规则（--no-automation）：由 `solocrm run` 运行。",
+        "The rules do not run inside this server (--no-automation): solocrm run runs them.",
+        "本服务器内不运行规则（--no-automation）：由 solocrm run 运行。",
     ),
     ("rules.name", "Rule", "规则"),
     ("rules.on", "On", "启用"),
@@ -221,8 +221,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "privacy.not_scrubbed",
-        "The erasure is recorded, but another program holding the books open kept the old personal data in the SQLite log file. Close that program, then run `solocrm checkpoint` to remove it for good.",
-        "删除已记录，但另一个打开账本的程序使旧的个人数据仍留在 SQLite 日志文件中。请关闭该程序，然后运行 `solocrm checkpoint` 将其彻底清除。",
+        "The erasure is recorded, but another program holding the books open kept the old personal data in the SQLite log file. Close that program, then run solocrm checkpoint to remove it for good.",
+        "删除已记录，但另一个打开账本的程序使旧的个人数据仍留在 SQLite 日志文件中。请关闭该程序，然后运行 solocrm checkpoint 将其彻底清除。",
     ),
     (
         "privacy.erased_title",
@@ -383,8 +383,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("clv.fit", "Fit", "拟合"),
     (
         "clv.slow",
-        "The model is fitted anew on each load, as `solocrm clv` fits it (weeks, 12-month horizon, 1 % monthly discount, margin 1); on a big book that takes a second or more.",
-        "每次打开页面都会重新拟合模型，与 `solocrm clv` 相同（以周为单位、12 个月期限、月折现率 1%、利润率 1）；客户很多时需要一秒或更久。",
+        "The model is fitted anew on each load, as solocrm clv fits it (weeks, 12-month horizon, 1 % monthly discount, margin 1); on a big book that takes a second or more.",
+        "每次打开页面都会重新拟合模型，与 solocrm clv 相同（以周为单位、12 个月期限、月折现率 1%、利润率 1）；客户很多时需要一秒或更久。",
     ),
     (
         "clv.fitted",
@@ -434,8 +434,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("cohort.title", "Cohort retention", "同期群留存"),
     (
         "cohort.explain",
-        "Buyers grouped by the period of their first purchase; each cell is the share of the cohort who bought again in the period after it, as of {day}, as `solocrm cohort` computes it.",
-        "按首次购买所在周期分组的购买客户；每格是该同期群在其后第 N 个周期内再次购买的客户占比，截至 {day}，与 `solocrm cohort` 的计算相同。",
+        "Buyers grouped by the period of their first purchase; each cell is the share of the cohort who bought again in the period after it, as of {day}, as solocrm cohort computes it.",
+        "按首次购买所在周期分组的购买客户；每格是该同期群在其后第 N 个周期内再次购买的客户占比，截至 {day}，与 solocrm cohort 的计算相同。",
     ),
     (
         "cohort.heatmap_title",
@@ -503,8 +503,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "rfm.explain",
-        "Every buyer's scores as of {day}, as `solocrm rfm` computes them: 1 to 5 each, ties shared.",
-        "截至 {day} 每位购买客户的评分，与 `solocrm rfm` 的计算相同：各 1 到 5 分，并列同分。",
+        "Every buyer's scores as of {day}, as solocrm rfm computes them: 1 to 5 each, ties shared.",
+        "截至 {day} 每位购买客户的评分，与 solocrm rfm 的计算相同：各 1 到 5 分，并列同分。",
     ),
     (
         "rfm.buyers",
@@ -592,8 +592,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("churn.title", "Churn risk", "流失风险"),
     (
         "churn.explain",
-        "Customers who may stop buying, as of {day}, riskiest first, as `solocrm churn-risk` lists them.",
-        "截至 {day} 可能不再购买的客户，风险最高者在前，与 `solocrm churn-risk` 的列表相同。",
+        "Customers who may stop buying, as of {day}, riskiest first, as solocrm churn-risk lists them.",
+        "截至 {day} 可能不再购买的客户，风险最高者在前，与 solocrm churn-risk 的列表相同。",
     ),
     (
         "churn.count",
@@ -608,13 +608,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("segments.title", "Saved segments", "已保存的分群"),
     (
         "segments.explain",
-        "The segments saved with `solocrm segment add`, each with its condition and how many customers meet it now.",
-        "用 `solocrm segment add` 保存的分群，各自的条件及当前符合条件的客户数。",
+        "The segments saved with solocrm segment add, each with its condition and how many customers meet it now.",
+        "用 solocrm segment add 保存的分群，各自的条件及当前符合条件的客户数。",
     ),
     (
         "segments.none",
-        "No segment is saved yet: `solocrm segment add NAME EXPR` saves one.",
-        "尚未保存任何分群：用 `solocrm segment add 名称 条件` 保存。",
+        "No segment is saved yet: solocrm segment add NAME EXPR saves one.",
+        "尚未保存任何分群：用 solocrm segment add 名称 条件 保存。",
     ),
     ("segments.members_title", "Segment members", "分群成员"),
     ("segments.members_of", "Members of {name}", "{name} 的成员"),
@@ -657,13 +657,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     (
         "error.login",
-        "This workspace opens with the link that `solocrm serve` printed when it started (http://127.0.0.1:PORT/?token=…). Open that link once; this browser then stays signed in.",
-        "请打开 `solocrm serve` 启动时打印的链接（http://127.0.0.1:PORT/?token=…）。打开一次后，此浏览器会保持登录。",
+        "This workspace opens with the link that solocrm serve printed when it started (http://127.0.0.1:PORT/?token=…). Open that link once; this browser then stays signed in.",
+        "请打开 solocrm serve 启动时打印的链接（http://127.0.0.1:PORT/?token=…）。打开一次后，此浏览器会保持登录。",
     ),
     (
         "error.bad_token",
-        "The token in the link is not this server's token. Use the link `solocrm serve` printed.",
-        "链接中的令牌不属于此服务器。请使用 `solocrm serve` 打印的链接。",
+        "The token in the link is not this server's token. Use the link solocrm serve printed.",
+        "链接中的令牌不属于此服务器。请使用 solocrm serve 打印的链接。",
     ),
     ("error.forbidden_title", "Refused", "已拒绝"),
     (

@@ -283,7 +283,7 @@ async fn rfm_shows_the_clis_scores_and_segment_counts_paged_and_filtered() {
     assert_eq!(only.status, StatusCode::OK);
     assert_eq!(row_ids(&only.body), lost);
     // The largest cell is the darkest; a filtered grid's segment links keep the filter.
-    assert!(page.body.contains("fill-opacity=\"1.00\""));
+    assert!(page.body.contains("fill-opacity=\"0.60\""));
     let staged = get(&router, "/rfm?stage=active").await;
     assert!(
         staged
