@@ -693,7 +693,9 @@ pub async fn segments_page(State(st): State<AppState>, ctx: Ctx) -> Response {
                             td.num { (n) }
                             td {
                                 a href=(format!("/rfm?{q}")) { (l.t("nav.rfm")) } " · "
-                                a href=(format!("/churn?{q}")) { (l.t("nav.churn")) }
+                                a href=(format!("/churn?{q}")) { (l.t("nav.churn")) } " · "
+                                a href=(format!("/cohorts?{q}")) { (l.t("nav.cohorts")) } " · "
+                                a href=(format!("/clv?{q}")) { (l.t("nav.clv")) }
                             }
                         }
                     }

@@ -402,6 +402,13 @@ async fn segments_list_their_conditions_counts_and_members() {
         page.body.contains("stage = loyal"),
         "the condition is shown"
     );
+    for view in ["/rfm", "/churn", "/cohorts", "/clv"] {
+        let link = format!("href=\"{view}?segment=loyal-ones\"");
+        assert!(page.body.contains(&link), "{link}");
+        let narrowed = get(&router, &format!("{view}?segment=loyal-ones")).await;
+        assert_eq!(narrowed.status, StatusCode::OK, "{view}");
+        assert!(narrowed.body.contains("Only segment loyal-ones"), "{view}");
+    }
 }
 
 #[tokio::test]
