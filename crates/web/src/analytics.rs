@@ -1,10 +1,12 @@
-//! The analytic views (issue 15): the RFM grid and its buyers, the churn-risk list and
-//! the saved segments, each computed as the CLI's `rfm`, `churn-risk` and
-//! `segment list`/`show` compute them, as of now, and narrowed by `?segment=NAME` or
-//! `?stage=STAGE` as `--segment`/`--stage` narrow them (ADR 0026).
+//! The analytic views (issue 15): the RFM grid and its buyers, the churn-risk list,
+//! the cohort heatmap, the CLV of a fitted model, and the saved segments, each
+//! computed as the CLI's `rfm`, `churn-risk`, `cohort`, `clv` and `segment list`/`show`
+//! compute them (as of now; CLV up to a calibration day), and narrowed by
+//! `?segment=NAME` or `?stage=STAGE` as `--segment`/`--stage` narrow them (ADR 0026).
 //!
 //! A bad query value (an unknown segment, a stage or page that does not parse, both a
-//! segment and a stage) is a 422 page that names it; nothing here answers 500 for one.
+//! segment and a stage, an unknown RFM segment, cohort period or model, a bad day) is a
+//! 422 page that names it; nothing here answers 500 for one.
 
 use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
 use solocrm_app::history::read_as_of_day;
@@ -181,6 +183,25 @@ fn pager(l: Lang, asked: &Asked, path: &str, more: bool, extra: &[(&str, String)
     }
 }
 
+/// The members of `group` in the reader's snapshot, decided at `at`; an unknown
+/// segment is a `Failure::Invalid` in the page's language.
+fn members_of(
+    l: Lang,
+    r: &Reader<'_>,
+    group: Option<&CustomerGroup>,
+    at: DateTime<Utc>,
+) -> Result<Option<Members>, Failure> {
+    match group.map(|g| g.members(r, at)).transpose() {
+        Err(GroupError::UnknownSegment(name)) => Err(unknown_segment(l, &name)),
+        other => Ok(other?),
+    }
+}
+
+/// The failure of a segment name nobody saved.
+fn unknown_segment(l: Lang, name: &Label) -> Failure {
+    Failure::Invalid(l.f("group.unknown_segment", &[("name", &name.as_str())]))
+}
+
 /// The names of the saved segments, for the filter's select.
 fn segment_names(r: &Reader<'_>) -> Result<Vec<Label>, StoreError> {
     Ok(r.segments()?.into_iter().map(|s| s.name).collect())
@@ -223,14 +244,15 @@ struct RfmView {
 /// # Errors
 ///
 /// The store's; an unknown segment; the metric's.
-pub(crate) fn rfm_rows(
+fn rfm_rows(
+    l: Lang,
     r: &Reader<'_>,
     day: NaiveDate,
     at: DateTime<Utc>,
     group: Option<&CustomerGroup>,
 ) -> Result<(Vec<RfmRow>, Option<usize>), Failure> {
     let log = r.purchase_log()?;
-    let members: Option<Members> = group.map(|g| g.members(r, at)).transpose()?;
+    let members = members_of(l, r, group, at)?;
     let log = match &members {
         Some(m) => only_members_log(&log, m),
         None => log,
@@ -288,7 +310,7 @@ pub async fn rfm_page(
         read_as_of_day(books, day, now, |r| {
             Ok((|| {
                 let segments = segment_names(&r)?;
-                let (all, members) = rfm_rows(&r, day, at, group.as_ref())?;
+                let (all, members) = rfm_rows(l, &r, day, at, group.as_ref())?;
                 let mut cells = [[0usize; 5]; 5];
                 let mut counts: Vec<(RfmSegment, usize)> =
                     RfmSegment::ALL.iter().map(|s| (*s, 0)).collect();
@@ -470,7 +492,8 @@ struct ChurnView {
 /// # Errors
 ///
 /// The store's; an unknown segment; the metric's.
-pub(crate) fn churn_rows(
+fn churn_rows(
+    l: Lang,
     r: &Reader<'_>,
     at: DateTime<Utc>,
     day: NaiveDate,
@@ -486,7 +509,7 @@ pub(crate) fn churn_rows(
     let surveys = r.surveys(&until)?;
     let requests = r.requests(&OpenQuery::default())?;
     let interactions = r.interactions(&until)?;
-    let members: Option<Members> = group.map(|g| g.members(r, at)).transpose()?;
+    let members = members_of(l, r, group, at)?;
     let activity = Activity {
         customers: &customers,
         log: &log,
@@ -580,7 +603,7 @@ pub async fn churn_page(
         read_as_of_day(books, day, now, |r| {
             Ok((|| {
                 let segments = segment_names(&r)?;
-                let (all, members) = churn_rows(&r, now, day, group.as_ref())?;
+                let (all, members) = churn_rows(l, &r, now, day, group.as_ref())?;
                 let (this_page, more) = page_of(&all, page);
                 let rows = this_page
                     .into_iter()
@@ -731,7 +754,7 @@ pub async fn segment_members(
         inner.books.read(|r| {
             Ok((|| {
                 let Some(segment) = r.segments()?.into_iter().find(|s| s.name == wanted) else {
-                    return Err(GroupError::UnknownSegment(wanted).into());
+                    return Err(unknown_segment(l, &wanted));
                 };
                 let members = r.all_matching(&CustomerQuery {
                     segment: Some(solocrm_core::SegmentFilter {
@@ -795,6 +818,7 @@ struct CohortView {
 ///
 /// The store's; an unknown segment; the metric's.
 fn cohort_of(
+    l: Lang,
     r: &Reader<'_>,
     grain: CohortGrain,
     day: NaiveDate,
@@ -802,7 +826,7 @@ fn cohort_of(
     group: Option<&CustomerGroup>,
 ) -> Result<(CohortMatrix, Option<usize>), Failure> {
     let log = r.purchase_log()?;
-    let members: Option<Members> = group.map(|g| g.members(r, at)).transpose()?;
+    let members = members_of(l, r, group, at)?;
     let log = match &members {
         Some(m) => only_members_log(&log, m),
         None => log,
@@ -853,7 +877,7 @@ pub async fn cohorts_page(
         read_as_of_day(books, day, now, |r| {
             Ok((|| {
                 let segments = segment_names(&r)?;
-                let (matrix, members) = cohort_of(&r, grain, day, at, group.as_ref())?;
+                let (matrix, members) = cohort_of(l, &r, grain, day, at, group.as_ref())?;
                 Ok::<_, Failure>(CohortView {
                     segments,
                     members,
@@ -1157,9 +1181,9 @@ pub async fn clv_page(
         // decides it; one read after the other, never one inside the other.
         let members = match &group {
             None => None,
-            Some(g) => Some(read_as_of_day(books, end, now, |past| {
-                Ok(g.members(&past, at))
-            })??),
+            Some(_) => read_as_of_day(books, end, now, |past| {
+                Ok(members_of(l, &past, group.as_ref(), at))
+            })??,
         };
         let log = match &members {
             Some(m) => only_members_log(&log, m),

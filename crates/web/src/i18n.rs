@@ -463,6 +463,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "请选择分群或阶段之一，不能同时选择。",
     ),
     ("group.segment", "Segment", "分群"),
+    (
+        "group.unknown_segment",
+        "No saved segment is named '{name}' (Segments lists the saved ones).",
+        "没有名为“{name}”的已保存分群（“客户分群”页列出已保存的分群）。",
+    ),
     ("group.any_segment", "All customers", "全部客户"),
     ("group.show", "Show", "显示"),
     (

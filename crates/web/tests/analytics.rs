@@ -436,6 +436,15 @@ async fn bad_query_values_are_422_pages_that_name_them() {
         assert!(page.body.contains(words), "{path}: {}", page.body);
         assert!(!page.body.contains("<b>"), "{path}");
     }
+    // In Chinese too.
+    for path in [
+        "/rfm?segment=nobody&lang=zh-CN",
+        "/clv?segment=nobody&lang=zh-CN",
+    ] {
+        let page = get(&router, path).await;
+        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        assert!(page.body.contains("没有名为“nobody”的已保存分群"), "{path}");
+    }
 }
 
 #[tokio::test]
