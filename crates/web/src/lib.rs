@@ -180,6 +180,12 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/care", get(pages::care))
         .route("/pipeline", get(pages::pipeline))
         .route("/deals/{id}/move", post(pages::move_deal))
+        .route("/rfm", get(pages::rfm_page))
+        .route("/churn", get(pages::churn_page))
+        .route("/cohorts", get(pages::cohorts_page))
+        .route("/clv", get(pages::clv_page))
+        .route("/segments", get(pages::segments_page))
+        .route("/segments/members", get(pages::segment_members))
         .route("/rules", get(pages::rules).post(pages::add_rule))
         .route("/rules/{name}", post(pages::switch_rule))
         .route(

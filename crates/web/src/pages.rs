@@ -35,10 +35,13 @@ use crate::charts::{Bar, ChartText, bar_chart};
 use crate::i18n::Lang;
 use crate::security::lang_of;
 
+#[path = "analytics.rs"]
+mod analytics;
 #[path = "privacy.rs"]
 mod privacy;
 #[path = "rule_forms.rs"]
 mod rule_forms;
+pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
@@ -125,6 +128,11 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/customers", "nav.customers"),
         ("/care", "nav.care"),
         ("/pipeline", "nav.pipeline"),
+        ("/rfm", "nav.rfm"),
+        ("/churn", "nav.churn"),
+        ("/cohorts", "nav.cohorts"),
+        ("/clv", "nav.clv"),
+        ("/segments", "nav.segments"),
         ("/rules", "nav.rules"),
         ("/calendar", "nav.calendar"),
     ];

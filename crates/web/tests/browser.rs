@@ -424,6 +424,22 @@ async fn the_workspace_works_in_a_real_browser() {
     )
     .expect("save");
 
+    // The RFM view from the navigation: a 5 x 5 grid and the 11 segments' table.
+    c.find(Locator::Css("header nav a[href='/rfm']"))
+        .await
+        .expect("nav link")
+        .click()
+        .await
+        .expect("click");
+    text(&c, "h1", "RFM 分析").await;
+    assert_eq!(count(&c, "#rfm-grid g.cell rect").await, 25);
+    assert_eq!(count(&c, "#rfm-segments tbody tr").await, 11);
+    std::fs::write(
+        shots.join("rfm-zh.png"),
+        c.screenshot().await.expect("screenshot"),
+    )
+    .expect("save");
+
     c.close().await.expect("close");
     let _ = driver_process.kill().await;
     server.abort();
