@@ -1963,8 +1963,8 @@ pub(crate) fn points_balance(c: &mut Conn, t: i64, customer: CustomerId) -> Res<
 pub(crate) fn points_holders(c: &mut Conn, t: i64) -> Res<Vec<CustomerId>> {
     c.query(
         "SELECT e.customer_id FROM points_entries e WHERE e.tenant_id = $1 \
-         AND e.id = (SELECT max(l.id) FROM points_entries l \
-                     WHERE l.tenant_id = e.tenant_id AND l.customer_id = e.customer_id) \
+         AND e.id IN (SELECT max(l.id) FROM points_entries l \
+                      WHERE l.tenant_id = $1 GROUP BY l.customer_id) \
          AND e.balance_after > 0 ORDER BY e.customer_id",
         &[&t],
     )?
@@ -2004,8 +2004,8 @@ pub(crate) fn points_holder_ledgers(
         " FROM points_entries e WHERE e.tenant_id = $1 ",
         "AND e.customer_id IN (SELECT h.customer_id FROM points_entries h ",
         "WHERE h.tenant_id = $1 AND h.balance_after > 0 ",
-        "AND h.id = (SELECT max(l.id) FROM points_entries l ",
-        "WHERE l.tenant_id = h.tenant_id AND l.customer_id = h.customer_id)) ",
+        "AND h.id IN (SELECT max(l.id) FROM points_entries l ",
+        "WHERE l.tenant_id = $1 GROUP BY l.customer_id)) ",
         "ORDER BY e.customer_id, e.id"
     );
     let mut out: Vec<(CustomerId, Vec<PointsEntry>)> = Vec::new();
