@@ -103,8 +103,13 @@ fn the_points_validity_is_a_setting_shown_changed_and_refused_when_bad() {
 #[test]
 fn points_expire_due_posts_each_lapse_once_dated_on_its_beijing_day() {
     let env = books();
+    // A day after today is refused: nothing is posted ahead of time.
+    let err = env.fails(&["points", "expire", "--due", "--as-of", "2099-01-01"], 2);
+    assert!(err.contains("after today"), "{err}");
+    let err = env.fails(&["run", "--as-of", "2099-01-01"], 2);
+    assert!(err.contains("after today"), "{err}");
     // Without a validity: nothing lapses, and it says why.
-    let out = env.ok(&["points", "expire", "--due", "--as-of", "2030-01-01"]);
+    let out = env.ok(&["points", "expire", "--due", "--as-of", "2026-01-01"]);
     assert!(out.contains("points never expire in these books"), "{out}");
     assert_eq!(
         env.json(&["points", "balance", "#1"])["balance"],

@@ -160,7 +160,11 @@ pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> 
         let mut due = Vec::new();
         for (customer, ledger) in r.tx().points_holder_ledgers()? {
             let lots = solocrm_core::open_lots(&ledger, zone, Some(&expiry));
-            if !solocrm_core::due_lapses(&lots, today).is_empty() {
+            // An erased customer's points stay in the ledger as amounts, but nothing
+            // is posted for them any more.
+            if !solocrm_core::due_lapses(&lots, today).is_empty()
+                && r.tx().customer_erased(customer)? == Some(false)
+            {
                 due.push(customer);
             }
         }
@@ -172,7 +176,10 @@ pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> 
         let posted = match crm.write(|w| w.post_due_lapses(customer, today)) {
             Ok(posted) => posted,
             // Erased (or gone) since the read: nothing of theirs lapses.
-            Err(StoreError::NotFound { .. } | StoreError::Conflict(_)) => continue,
+            Err(
+                StoreError::NotFound { .. }
+                | StoreError::Conflict(solocrm_core::Conflict::CustomerErased { .. }),
+            ) => continue,
             Err(e) => return Err(e),
         };
         out.extend(posted.into_iter().map(|e| Lapsed {

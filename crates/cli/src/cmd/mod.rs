@@ -148,6 +148,22 @@ impl Ctx {
         crate::parse::as_of(input, self.now, self.zone())
     }
 
+    /// An `--as-of` for a command that writes what falls due by that day (`run`,
+    /// `points expire --due`): a day after today is refused (a usage error), so no
+    /// lapse, move or task is written ahead of time.
+    pub fn as_of_not_after_today(&self, input: Option<&str>) -> Result<DateTime<Utc>> {
+        let as_of = self.as_of(input)?;
+        let (day, today) = (self.zone().date_of(as_of), self.zone().date_of(self.now));
+        if day > today {
+            return Err(BadValue(format!(
+                "--as-of {day} is after today ({today} in {}): this command writes what falls due by that day, never ahead of time",
+                self.zone()
+            ))
+            .into());
+        }
+        Ok(as_of)
+    }
+
     /// Prints a line that only confirms or comments (`added customer 7`, a count under
     /// a table, a hint), left out under `--quiet`. What the command was asked to show
     /// goes through [`Out`] itself.

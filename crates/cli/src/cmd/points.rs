@@ -141,7 +141,7 @@ pub fn run(ctx: &mut Ctx, cmd: PointsCmd) -> Result<()> {
 /// daily run posts them.
 fn expire_due(ctx: &mut Ctx, store: &crate::books::Books, as_of: Option<&str>) -> Result<()> {
     let day = ctx.as_of_day(as_of)?;
-    let as_of = ctx.as_of(as_of)?;
+    let as_of = ctx.as_of_not_after_today(as_of)?;
     let enabled = store.crm().read(|r| r.points_expiry())?.is_some();
     let lapsed = solocrm_app::automation::post_lapses(store.crm(), as_of)?;
     if ctx.out.json {

@@ -375,7 +375,7 @@ fn planned_table(
 /// `solocrm run [--as-of D] [--notify]`.
 pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
     let books = ctx.open()?;
-    let as_of = ctx.as_of(as_of)?;
+    let as_of = ctx.as_of_not_after_today(as_of)?;
     let report = run_rules(books.crm(), as_of)?;
     let mut names = CustomerNames::default();
     if ctx.out.json {
