@@ -27,6 +27,15 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         }
     }
 
+    /// Drops every kept view (after an erasure: no copy of the erased customer's data
+    /// stays in memory until the next load would have replaced it).
+    pub(crate) fn forget(&self) {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// The view of `key` in the reader's snapshot: the kept one if the outbox has no
     /// event after it, else `compute`d now (and kept).
     ///

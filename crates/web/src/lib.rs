@@ -128,6 +128,14 @@ impl AppState {
     async fn after_write(&self) {
         self.inner.runner.run_now().await;
     }
+
+    /// Drops the kept views (the dashboard's reports, the care lists, the audit
+    /// book), which may hold an erased customer's name.
+    fn forget_kept_views(&self) {
+        self.inner.reports.forget();
+        self.inner.care.forget();
+        self.inner.audit.forget();
+    }
 }
 
 /// The workspace's routes over `books`, behind the guard ([`security`]).

@@ -153,10 +153,12 @@ pub async fn erase_customer(
     .await;
     match done {
         Ok(Ok(true)) => {
+            st.forget_kept_views();
             st.after_write().await;
             Redirect::to(&format!("/customers/{id}")).into_response()
         }
         Ok(Ok(false)) => {
+            st.forget_kept_views();
             st.after_write().await;
             let body = html! {
                 p.message role="alert" { (l.t("privacy.not_scrubbed")) }

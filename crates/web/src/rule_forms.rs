@@ -216,7 +216,8 @@ fn rule_form(
             p.hint { (l.f("rules.trigger_hint", &[("events", &EventTrigger::NAMES)])) }
             (field(state, form, "condition", l.t("rules.condition"), "text", &value("condition")))
             @if let Some(c) = column.and_then(|s| s.column) {
-                p.hint { (marked(typed(state, form, "condition"), c)) }
+                // The parser read the condition trimmed: mark the same text.
+                p.hint { (marked(typed(state, form, "condition").trim_start(), c)) }
             }
             p.hint { (l.t("rules.condition_hint")) }
             @if let Some(e) = error_for(state, form, "actions") {
@@ -381,9 +382,16 @@ pub async fn edit_rule(
         Ok(n) => n,
         Err(f) => return failure(&ctx, f),
     };
-    // A built-in is refused before its fields are read, as `rule edit` refuses it.
-    if let Err(f) = own_rule(&st, &ctx, &name).await {
-        return failure(&ctx, f);
+    // A built-in is refused before its fields are read, as `rule edit` refuses it;
+    // so is a rule whose actions the form cannot show (a stale tab or a hand-made
+    // POST would otherwise drop its second task, note or stage move).
+    let stored = match own_rule(&st, &ctx, &name).await {
+        Ok(r) => r,
+        Err(f) => return failure(&ctx, f),
+    };
+    if RuleDraft::of(&stored.rule).is_none() {
+        let m = ctx.lang.f("rules.not_a_form", &[("name", &name)]);
+        return failure(&ctx, Failure::Invalid(m));
     }
     let rule = match rule_of(ctx.lang, EDIT, name.to_string(), &values) {
         Ok(r) => r,

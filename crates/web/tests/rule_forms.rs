@@ -615,3 +615,49 @@ async fn the_dry_run_shows_what_would_fire_and_writes_nothing() {
     assert_eq!(zh.status, StatusCode::OK);
     assert!(zh.body.contains("将触发 1 次。"), "{}", zh.body);
 }
+
+/// A rule with two actions of one kind (only a rules file can make one) is refused by
+/// the edit form's POST as by its GET, and keeps both actions: a stale tab or a
+/// hand-made POST cannot drop one.
+#[tokio::test]
+async fn an_edit_post_refuses_a_rule_the_form_cannot_show_and_changes_nothing() {
+    let books = books();
+    let router = router(&books);
+    let file = solocrm_app::automation::file::parse(
+        "[[rule]]\nname = \"two-notes\"\ntrigger = \"request_opened\"\n\
+         actions = [{ note = \"第一条\" }, { note = \"second\" }]\n",
+    )
+    .expect("the rules file");
+    let rule = file.into_iter().next().expect("one rule").rule;
+    books
+        .crm()
+        .write(|w| w.add_rule(rule.clone(), true))
+        .expect("rule added");
+    let before = stored(&books, "two-notes").expect("stored");
+    let shown = get(&router, "/rules/two-notes/edit").await;
+    assert_eq!(
+        shown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        shown.body
+    );
+    let posted = post(
+        &router,
+        "/rules/two-notes/edit",
+        &[
+            ("trigger", "request_opened"),
+            ("condition", ""),
+            ("note", "only one"),
+            ("enabled", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        posted.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        posted.body
+    );
+    assert!(posted.body.contains("--toml"), "{}", posted.body);
+    assert_eq!(stored(&books, "two-notes"), Some(before), "unchanged");
+}
