@@ -131,7 +131,6 @@ pub(crate) fn delete_points_tier(conn: &Connection, name: &Tag) -> Res<bool> {
     Ok(n > 0)
 }
 
-/// The customers whose newest ledger entry leaves a balance above zero, by id.
 /// The id of each customer's newest points entry: one pass over the
 /// `points_entries_by_customer` index (a subquery per entry instead, `id = (SELECT
 /// max(id) … WHERE customer_id = e.customer_id)`, took seven times as long at 340 k
@@ -142,6 +141,7 @@ macro_rules! newest_points_entries {
     };
 }
 
+/// The customers whose newest ledger entry leaves a balance above zero, by id.
 pub(crate) fn points_holders(conn: &Connection) -> Res<Vec<CustomerId>> {
     query_all(
         conn,
