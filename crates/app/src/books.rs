@@ -270,6 +270,39 @@ impl Books {
         })
     }
 
+    /// Sets the business time zone and the points validity together, in one
+    /// transaction (either or both; `None` leaves that setting as it is): both are
+    /// stored or neither. Returns each change made.
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn set_settings(
+        &self,
+        zone: Option<BusinessZone>,
+        validity: Option<Option<solocrm_core::PointsExpiry>>,
+    ) -> StoreResult<(Option<ZoneChange>, Option<crate::settings::ValidityChange>)> {
+        self.crm.write(|w| {
+            let zone = match zone {
+                Some(to) => {
+                    let from = w.reader().time_zone()?;
+                    w.set_time_zone(to)?;
+                    Some(ZoneChange { from, to })
+                }
+                None => None,
+            };
+            let points = match validity {
+                Some(to) => {
+                    let from = w.reader().points_expiry()?;
+                    w.set_points_expiry(to)?;
+                    Some(crate::settings::ValidityChange { from, to })
+                }
+                None => None,
+            };
+            Ok((zone, points))
+        })
+    }
+
     /// The customer with id `id`, `None` if there is none.
     ///
     /// # Errors

@@ -49,7 +49,10 @@ pub fn run(ctx: &mut Ctx, cmd: SettingsCmd) -> Result<()> {
             points_validity,
             points_validity_from,
         } => {
-            // Both values are checked before either is stored.
+            // Both values are checked before either is stored, and both are stored in
+            // one transaction. A validity's default start is today in the zone being
+            // set, if one is.
+            let today = timezone.map_or_else(|| ctx.today(), |z| z.date_of(ctx.now));
             let validity = match &points_validity {
                 None => None,
                 Some(text) => {
@@ -59,21 +62,15 @@ pub fn run(ctx: &mut Ctx, cmd: SettingsCmd) -> Result<()> {
                         .map(crate::parse::date)
                         .transpose()?;
                     let current = books.crm().read(|r| r.points_expiry())?;
-                    Some(validity_for(current, months, start, ctx.today())?)
+                    Some(validity_for(current, months, start, today)?)
                 }
             };
-            let zone = match timezone {
-                Some(zone) => Some(books.set_time_zone(zone).context(t!("settings.changing"))?),
-                None => None,
-            };
-            let points = match validity {
-                Some(v) => Some(
-                    books
-                        .set_points_validity(v)
-                        .context(t!("settings.changing_points"))?,
-                ),
-                None => None,
-            };
+            let (zone, points) = books.set_settings(timezone, validity).context(
+                match (timezone.is_some(), validity.is_some()) {
+                    (false, true) => t!("settings.changing_points"),
+                    _ => t!("settings.changing"),
+                },
+            )?;
             if ctx.out.json {
                 let mut out = serde_json::Map::new();
                 if let Some(change) = zone {
