@@ -1,5 +1,6 @@
 //! The command line, as clap types. Every command is documented in `docs/cli.md`.
 
+use solocrm_models::ClvOptions;
 use std::path::PathBuf;
 
 use std::ffi::OsStr;
@@ -1744,13 +1745,13 @@ pub struct ClvArgs {
     #[arg(long, value_name = "N")]
     pub predict: Option<f64>,
     /// CLV horizon in months, 1 to 1200 (100 years).
-    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1200))]
+    #[arg(long, default_value_t = ClvOptions::default().horizon_months, value_parser = clap::value_parser!(u32).range(1..=1200))]
     pub horizon_months: u32,
     /// Monthly discount rate, 0 to 1.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = ClvOptions::default().discount_monthly)]
     pub discount_monthly: f64,
     /// Profit margin applied to the spend, 0 to 1.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = ClvOptions::default().margin)]
     pub margin: f64,
     /// Keep only the first N customers by CLV; default: 20 in the table, everything
     /// in --json.

@@ -343,6 +343,33 @@ pub struct GuardOptions {
     pub clv: ClvOptions,
 }
 
+impl GuardOptions {
+    /// The settings `solocrm clv` and the web workspace's `/clv` use unless told
+    /// otherwise: the automatic penaliser, expected purchases over the calibration
+    /// length (from the earliest first purchase to the end, in the summary's unit), and
+    /// the default [`ClvOptions`] (12 months, 1 % monthly discount, margin 1) in the
+    /// summary's unit.
+    #[must_use]
+    pub fn standard(summary: &CustomerSummary) -> Self {
+        GuardOptions {
+            penalizer: None,
+            horizon: calibration_length(summary),
+            clv: ClvOptions {
+                unit: summary.unit,
+                ..ClvOptions::default()
+            },
+        }
+    }
+}
+
+/// The calibration length of `summary` in its unit: from the earliest first purchase
+/// (the largest `T`) to the end; 0 for a summary without customers.
+#[must_use]
+pub fn calibration_length(summary: &CustomerSummary) -> f64 {
+    let days = summary.t_days.iter().copied().max().unwrap_or(0);
+    summary.unit.from_days(f64::from(days))
+}
+
 /// One customer's guarded prediction.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CustomerValue {

@@ -77,7 +77,9 @@ use thiserror::Error;
 pub use bg_nbd::BgNbd;
 pub use clv::{ClvOptions, clv, clv_money};
 pub use gamma_gamma::GammaGamma;
-pub use guard::{CustomerValue, GuardOptions, GuardedClv, ValueMethod, guarded_clv};
+pub use guard::{
+    CustomerValue, GuardOptions, GuardedClv, ValueMethod, calibration_length, guarded_clv,
+};
 pub use mbg_nbd::MbgNbd;
 pub use optimize::FitOptions;
 pub use pareto_nbd::ParetoNbd;

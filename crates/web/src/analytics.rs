@@ -16,8 +16,8 @@ use solocrm_core::metrics::{
 };
 use solocrm_core::{ActivityQuery, LifecyclePolicy, OpenQuery, Reader, Segment, TimeRange};
 use solocrm_models::{
-    BgNbd, ClvOptions, CountData, CustomerSummary, FitOptions, Fitted, GuardOptions, GuardedClv,
-    MbgNbd, ModelError, ParetoNbd, PurchaseModel, SummaryOptions, TimeUnit, clv_money, guarded_clv,
+    BgNbd, CountData, CustomerSummary, FitOptions, Fitted, GuardOptions, GuardedClv, MbgNbd,
+    ModelError, ParetoNbd, PurchaseModel, SummaryOptions, TimeUnit, clv_money, guarded_clv,
 };
 
 use super::*;
@@ -1038,19 +1038,9 @@ fn clv_values<M: PurchaseModel>(
     fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,
     currency: Currency,
 ) -> Result<Valued<M>, ModelError> {
-    let horizon = summary
-        .unit
-        .from_days(f64::from(summary.t_days.iter().copied().max().unwrap_or(0)));
-    let opts = GuardOptions {
-        penalizer: None,
-        horizon,
-        clv: ClvOptions {
-            horizon_months: 12,
-            discount_monthly: 0.01,
-            margin: 1.0,
-            unit: summary.unit,
-        },
-    };
+    // The defaults of `solocrm clv`, from the one place both read them.
+    let opts = GuardOptions::standard(summary);
+    let horizon = opts.horizon;
     let guarded: GuardedClv<M> = guarded_clv(summary, fit, &opts)?;
     let mut ranked: Vec<usize> = (0..guarded.values.len()).collect();
     ranked.sort_by(|&a, &b| {

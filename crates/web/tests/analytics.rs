@@ -619,17 +619,15 @@ fn expected_clv(
     }
     let summary =
         CustomerSummary::from_log(&log, &SummaryOptions::new(end, TimeUnit::Week)).expect("sum");
-    let horizon = TimeUnit::Week.from_days(f64::from(
-        summary.t_days.iter().copied().max().expect("buyers"),
-    ));
+    assert!(!summary.t_days.is_empty(), "buyers");
+    // The CLI's defaults: its flags default to `ClvOptions::default()` and its horizon
+    // to the calibration length.
     let opts = GuardOptions {
         penalizer: None,
-        horizon,
+        horizon: solocrm_models::calibration_length(&summary),
         clv: ClvOptions {
-            horizon_months: 12,
-            discount_monthly: 0.01,
-            margin: 1.0,
             unit: TimeUnit::Week,
+            ..ClvOptions::default()
         },
     };
     let values = match model {

@@ -90,12 +90,6 @@ fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
     Ok(())
 }
 
-/// The calibration length in `unit`: from the earliest first purchase to the end.
-fn calibration_length(summary: &CustomerSummary) -> f64 {
-    let days = summary.t_days.iter().copied().max().unwrap_or(0);
-    summary.unit.from_days(f64::from(days))
-}
-
 fn report<M: PurchaseModel>(
     ctx: &mut Ctx,
     store: &solocrm_core::Crm,
@@ -104,7 +98,9 @@ fn report<M: PurchaseModel>(
     summary: &CustomerSummary,
     fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,
 ) -> Result<()> {
-    let horizon = args.predict.unwrap_or_else(|| calibration_length(summary));
+    let horizon = args
+        .predict
+        .unwrap_or_else(|| solocrm_models::calibration_length(summary));
     if !(horizon.is_finite() && horizon >= 0.0) {
         bail!(t!("clv.bad_horizon", unit = unit_name(summary.unit)));
     }
