@@ -327,8 +327,23 @@ fn select(
     label: &str,
     options: &[(&'static str, &'static str)],
 ) -> Markup {
+    choose(state, form, name, label, options, "")
+}
+
+/// A select whose chosen option is what was typed, else `default`.
+fn choose(
+    state: Option<&FormState>,
+    form: &str,
+    name: &str,
+    label: &str,
+    options: &[(&'static str, &'static str)],
+    default: &str,
+) -> Markup {
     let id = format!("{form}-{name}");
-    let chosen = typed(state, form, name);
+    let chosen = match state.filter(|s| s.form == form) {
+        Some(s) => s.values.get(name).map_or("", String::as_str),
+        None => default,
+    };
     let error = error_for(state, form, name);
     html! {
         div.field {

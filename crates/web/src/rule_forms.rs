@@ -126,38 +126,6 @@ fn rule_of(
     })
 }
 
-/// A select whose chosen option is what was typed, else `default`.
-fn choose(
-    state: Option<&FormState>,
-    form: &str,
-    name: &str,
-    label: &str,
-    options: &[(&'static str, &'static str)],
-    default: &str,
-) -> Markup {
-    let id = format!("{form}-{name}");
-    let chosen = match state.filter(|s| s.form == form) {
-        Some(s) => s.values.get(name).map_or("", String::as_str),
-        None => default,
-    };
-    let error = error_for(state, form, name);
-    html! {
-        div.field {
-            label for=(id) { (label) }
-            select id=(id) name=(name) {
-                @for (value, text) in options {
-                    @if *value == chosen {
-                        option value=(value) selected { (text) }
-                    } @else {
-                        option value=(value) { (text) }
-                    }
-                }
-            }
-            @if let Some(e) = error { span.error id=(format!("{id}-error")) role="alert" { (e) } }
-        }
-    }
-}
-
 /// The condition as typed with the character at `column` (1-based) marked, under a
 /// refused condition.
 fn marked(text: &str, column: u32) -> Markup {

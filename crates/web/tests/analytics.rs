@@ -6,7 +6,6 @@
 //! bad query value a 422 that names it, and names escaped.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -23,7 +22,7 @@ use solocrm_core::{
     LifecycleStage, NewCustomer, OpenQuery, PersonName, Predicate, Segment, Store as _, TimeRange,
 };
 use solocrm_sample::{GenConfig, Locale, populate};
-use solocrm_web::{Config, app};
+use solocrm_web::app;
 
 mod common;
 
@@ -90,17 +89,7 @@ fn shop() -> (Books, Router) {
             })
             .expect("segment");
     }
-    let router = app(
-        books.clone(),
-        Config {
-            token: common::TOKEN.to_owned(),
-            session: common::SESSION.to_owned(),
-            extra_host: None,
-            clock: Arc::new(now),
-            automation: false,
-            feed: None,
-        },
-    );
+    let router = app(books.clone(), common::config(now, false));
     (books, router)
 }
 

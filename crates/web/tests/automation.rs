@@ -20,7 +20,7 @@ use solocrm_web::{Config, Feed, app, workspace};
 
 mod common;
 
-use common::{HOST, SESSION, TOKEN, get, get_plain, post, post_from, send};
+use common::{HOST, get, get_plain, post, post_from, send};
 
 /// 02:00 UTC is 10:00 in Shanghai, the books' business time zone.
 fn now() -> DateTime<Utc> {
@@ -39,12 +39,8 @@ fn books() -> Books {
 
 fn config(automation: bool, feed: Option<Arc<Feed>>) -> Config {
     Config {
-        token: TOKEN.to_owned(),
-        session: SESSION.to_owned(),
-        extra_host: None,
-        clock: Arc::new(now),
-        automation,
         feed,
+        ..common::config(now, automation)
     }
 }
 

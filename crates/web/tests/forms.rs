@@ -3,8 +3,6 @@
 //! value is a 422 with the message beside its field, a cross-site post writes nothing,
 //! and what a write triggers (a rule's task) is on the next page.
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
@@ -13,11 +11,11 @@ use solocrm_core::{
     BusinessZone, Currency, CustomerData, CustomerId, NewCustomer, OpenQuery, PersonName,
     Store as _, Task, TaskQuery,
 };
-use solocrm_web::{Config, app};
+use solocrm_web::app;
 
 mod common;
 
-use common::{Answer, SESSION, get, post, post_from};
+use common::{Answer, get, post, post_from};
 
 /// 20:00 UTC on 14 June is 04:00 on 15 June in Shanghai.
 fn now() -> DateTime<Utc> {
@@ -36,17 +34,7 @@ fn setup() -> (Books, Router, CustomerId) {
     books
         .set_time_zone(BusinessZone::parse("Asia/Shanghai").expect("zone"))
         .expect("zone");
-    let router = app(
-        books.clone(),
-        Config {
-            token: "0123456789abcdef".to_owned(),
-            session: SESSION.to_owned(),
-            extra_host: None,
-            clock: Arc::new(now),
-            automation: true,
-            feed: None,
-        },
-    );
+    let router = app(books.clone(), common::config(now, true));
     let id = books
         .create_customer(NewCustomer::new(
             CustomerData::new(PersonName::parse("刘洋").expect("name")),

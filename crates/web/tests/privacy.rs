@@ -3,7 +3,6 @@
 //! is refused cross-site, and leaves no trace of them in the SQLite file or its log.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
@@ -12,11 +11,11 @@ use solocrm_app::{Books, Location, OpenOptions};
 use solocrm_core::{
     BusinessZone, Currency, CustomerData, CustomerId, Email, NewCustomer, PersonName, Store as _,
 };
-use solocrm_web::{Config, app};
+use solocrm_web::app;
 
 mod common;
 
-use common::{HOST, SESSION, TOKEN, get, post, post_from, send};
+use common::{HOST, get, post, post_from, send};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 15, 2, 0, 0)
@@ -46,17 +45,7 @@ async fn shop(dir: &Path) -> (Books, axum::Router, CustomerId, PathBuf) {
         .create_customer(NewCustomer::new(data, now() - chrono::Duration::days(30)))
         .expect("customer")
         .id();
-    let router = app(
-        books.clone(),
-        Config {
-            token: TOKEN.to_owned(),
-            session: SESSION.to_owned(),
-            extra_host: None,
-            clock: Arc::new(now),
-            automation: true,
-            feed: None,
-        },
-    );
+    let router = app(books.clone(), common::config(now, true));
     let logged = post(
         &router,
         &format!("/customers/{id}/interactions"),

@@ -2,8 +2,6 @@
 //! refusal (a bad trigger, a bad condition with its column, a name taken, a built-in,
 //! a forged or logged-out POST) with nothing written, and the output escaped.
 
-use std::sync::Arc;
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
@@ -13,11 +11,11 @@ use solocrm_core::{
     BusinessZone, Currency, CustomerData, CustomerId, NewCustomer, PersonName, Store as _,
     TaskQuery,
 };
-use solocrm_web::{Config, app};
+use solocrm_web::app;
 
 mod common;
 
-use common::{HOST, SESSION, TOKEN, encode, get, post, post_from, send};
+use common::{HOST, encode, get, post, post_from, send};
 
 /// 02:00 UTC is 10:00 in Shanghai, the books' business time zone.
 fn now() -> DateTime<Utc> {
@@ -35,17 +33,7 @@ fn books() -> Books {
 }
 
 fn router(books: &Books) -> axum::Router {
-    app(
-        books.clone(),
-        Config {
-            token: TOKEN.to_owned(),
-            session: SESSION.to_owned(),
-            extra_host: None,
-            clock: Arc::new(now),
-            automation: true,
-            feed: None,
-        },
-    )
+    app(books.clone(), common::config(now, true))
 }
 
 fn customer(books: &Books, name: &str, birthday: Option<NaiveDate>) -> CustomerId {

@@ -3,6 +3,8 @@
 // Each test binary uses its own part of this module.
 #![allow(dead_code)]
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
@@ -100,4 +102,20 @@ pub async fn post_from(router: &Router, path: &str, fields: &[(&str, &str)], sit
 /// A form POST from the workspace's own pages.
 pub async fn post(router: &Router, path: &str, fields: &[(&str, &str)]) -> Answer {
     post_from(router, path, fields, "same-origin").await
+}
+
+/// The workspace's settings in these tests: [`TOKEN`] and [`SESSION`], loopback only,
+/// no calendar feed, `clock` for the time, the automation on or off.
+pub fn config(
+    clock: fn() -> chrono::DateTime<chrono::Utc>,
+    automation: bool,
+) -> solocrm_web::Config {
+    solocrm_web::Config {
+        token: TOKEN.to_owned(),
+        session: SESSION.to_owned(),
+        extra_host: None,
+        clock: Arc::new(clock),
+        automation,
+        feed: None,
+    }
 }
