@@ -46,6 +46,7 @@
 mod codec;
 mod error;
 mod holidays;
+mod targets;
 mod pool;
 mod records;
 mod rules;
