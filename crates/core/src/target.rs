@@ -366,7 +366,7 @@ impl Target {
 /// Share of target = actual ÷ target.
 ///
 /// *Definition.* How much of the goal has been reached, as a fraction (1 = met, more
-/// than 1 = exceeded), rounded to four decimals.
+/// than 1 = exceeded), rounded to four decimals (half to even).
 ///
 /// *Source.* The usual attainment ratio of sales-target tracking (000 §4.1 销售目标,
 /// §9.1).
@@ -389,9 +389,10 @@ pub fn share_of_target(actual: Decimal, target: Decimal) -> Option<Decimal> {
     if target.is_zero() {
         return None;
     }
-    actual
-        .checked_div(target)
-        .map(|s| s.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero).normalize())
+    actual.checked_div(target).map(|s| {
+        s.round_dp_with_strategy(4, RoundingStrategy::MidpointNearestEven)
+            .normalize()
+    })
 }
 
 /// Run-rate forecast = actual so far × days in the period ÷ days elapsed.
@@ -477,7 +478,7 @@ pub struct TargetProgress {
     /// [`share_of_target`] of the actual.
     #[serde(with = "rust_decimal::serde::str_option")]
     pub share: Option<Decimal>,
-    /// [`forecast_for`] the period's end, rounded to `digits` decimals.
+    /// [`forecast_for`] the period's end, rounded to `digits` decimals (half to even).
     #[serde(with = "rust_decimal::serde::str_option")]
     pub forecast: Option<Decimal>,
     /// [`share_of_target`] of the forecast.
@@ -516,7 +517,7 @@ impl TargetProgress {
         let forecast = actual
             .and_then(|a| forecast_for(target.metric, a, elapsed_days, total_days))
             .map(|f| {
-                f.round_dp_with_strategy(digits, RoundingStrategy::MidpointAwayFromZero)
+                f.round_dp_with_strategy(digits, RoundingStrategy::MidpointNearestEven)
                     .normalize()
             });
         TargetProgress {
@@ -553,7 +554,16 @@ mod tests {
             assert_eq!(p.to_string(), s);
             assert_eq!((p.start(), p.end(), p.days()), (start, end, days));
         }
-        for bad in ["2026-00", "2026-Q5", "26-01", "2026-1", "1899", "二〇二六", "", "2026-Q"] {
+        for bad in [
+            "2026-00",
+            "2026-Q5",
+            "26-01",
+            "2026-1",
+            "1899",
+            "二〇二六",
+            "",
+            "2026-Q",
+        ] {
             assert!(TargetPeriod::parse(bad).is_err(), "{bad}");
         }
     }
@@ -577,7 +587,8 @@ mod tests {
         let pr = TargetProgress::new(zero, day(2026, 1, 10), Some(Decimal::ONE), 2);
         assert_eq!((pr.share, pr.forecast_share), (None, None));
         assert_eq!(pr.forecast, Some(Decimal::new(9, 0)));
-        let before = TargetProgress::new(pr.target.clone(), day(2025, 12, 31), Some(Decimal::ONE), 2);
+        let before =
+            TargetProgress::new(pr.target.clone(), day(2025, 12, 31), Some(Decimal::ONE), 2);
         assert_eq!((before.actual, before.forecast), (None, None));
     }
 
@@ -590,7 +601,10 @@ mod tests {
         )
         .unwrap();
         let json = serde_json::to_string(&t).unwrap();
-        assert_eq!(json, r#"{"metric":"revenue","period":"2026-03","value":"12345.5"}"#);
+        assert_eq!(
+            json,
+            r#"{"metric":"revenue","period":"2026-03","value":"12345.5"}"#
+        );
         assert_eq!(serde_json::from_str::<Target>(&json).unwrap(), t);
         assert!(serde_json::from_str::<Target>(&json.replace("12345.5", "-1")).is_err());
         assert!(serde_json::from_str::<Target>(&json.replace("2026-03", "2026-13")).is_err());

@@ -46,11 +46,11 @@
 mod codec;
 mod error;
 mod holidays;
-mod targets;
 mod pool;
 mod records;
 mod rules;
 mod schema;
+mod targets;
 mod tx;
 
 use std::str::FromStr;

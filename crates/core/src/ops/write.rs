@@ -1061,11 +1061,10 @@ impl Writer<'_> {
         period: crate::target::TargetPeriod,
     ) -> StoreResult<crate::target::Target> {
         self.atomic(|w| {
-            let old = w
-                .tx
-                .targets()?
-                .into_iter()
-                .find(|t| t.metric() == metric && t.period() == period);
+            let old =
+                w.tx.targets()?
+                    .into_iter()
+                    .find(|t| t.metric() == metric && t.period() == period);
             match old {
                 Some(t) if w.tx.delete_target(metric, period)? => Ok(t),
                 _ => Err(StoreError::NotFound {

@@ -22,12 +22,12 @@ mod automation;
 pub(crate) mod customers;
 mod events;
 mod holidays;
-mod targets;
 mod ledger;
 pub(crate) mod loyalty;
 pub(crate) mod pipeline;
 mod privacy;
 mod search_index;
+mod targets;
 mod tx;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};

@@ -39,7 +39,11 @@ pub(crate) fn put_target(conn: &Connection, t: &Target) -> Res<()> {
     Ok(())
 }
 
-pub(crate) fn delete_target(conn: &Connection, metric: TargetMetric, period: TargetPeriod) -> Res<bool> {
+pub(crate) fn delete_target(
+    conn: &Connection,
+    metric: TargetMetric,
+    period: TargetPeriod,
+) -> Res<bool> {
     Ok(execute(
         conn,
         "DELETE FROM targets WHERE metric = ?1 AND period = ?2",
