@@ -48,6 +48,7 @@ mod keys;
 mod location;
 pub mod overview;
 pub mod settings;
+pub mod targets;
 pub mod trends;
 pub mod values;
 pub mod views;

@@ -7,6 +7,7 @@ use std::ffi::OsStr;
 
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use solocrm_core::target::{TargetMetric, TargetPeriod};
 use solocrm_core::{
     BusinessZone, Channel, CostCategory, DealStage, Direction, Label, LifecycleStage, NameList,
     Recurrence, RequestKind, Sentiment, SurveyKind, TaskKind, ValidationError,
@@ -16,6 +17,11 @@ use solocrm_core::{
 /// to use for a city, a Chinese city name, an offset or an abbreviation).
 fn zone(input: &str) -> Result<BusinessZone, String> {
     BusinessZone::parse(input).map_err(|e| e.to_string())
+}
+
+/// A value parser for a target's period: `2026-03`, `2026-Q1` or `2026`.
+fn target_period(input: &str) -> Result<TargetPeriod, String> {
+    TargetPeriod::parse(input).map_err(|e| e.to_string())
 }
 
 /// A value parser for one of the core's closed sets of names (stages, channels, kinds).
@@ -263,6 +269,10 @@ pub enum Command {
     /// Costs: marketing, tools and other spend, for ROI and CAC in the report.
     #[command(subcommand)]
     Cost(CostCmd),
+    /// Sales targets per calendar month, quarter or year: revenue, new customers,
+    /// deals won, retention rate; progress and run-rate forecast.
+    #[command(subcommand)]
+    Target(TargetCmd),
     /// Import customers, purchases or survey answers from CSV.
     #[command(subcommand)]
     Import(ImportCmd),
@@ -565,6 +575,49 @@ pub enum CostCmd {
         reason: String,
         #[command(flatten)]
         at: At,
+    },
+}
+
+/// `solocrm target ...`
+#[derive(Debug, Subcommand)]
+pub enum TargetCmd {
+    /// Set the target of a metric for a calendar month, quarter or year (replacing
+    /// the one already set for them).
+    Set {
+        /// What it measures.
+        #[arg(long, value_parser = names(TargetMetric::NAMES, TargetMetric::parse))]
+        metric: TargetMetric,
+        /// The period: a month (2026-03), a quarter (2026-Q1) or a year (2026), in the
+        /// books' time zone.
+        #[arg(long, value_parser = target_period)]
+        period: TargetPeriod,
+        /// The goal: an amount in the books' currency for revenue, a whole number for
+        /// new customers and deals won, a percentage (85%) or a fraction (0.85) for
+        /// the retention rate.
+        #[arg(allow_negative_numbers = true)]
+        value: String,
+    },
+    /// List the targets, by period then metric.
+    List,
+    /// Remove the target of a metric for a period.
+    Remove {
+        /// What it measures.
+        #[arg(long, value_parser = names(TargetMetric::NAMES, TargetMetric::parse))]
+        metric: TargetMetric,
+        /// The period (2026-03, 2026-Q1 or 2026).
+        #[arg(long, value_parser = target_period)]
+        period: TargetPeriod,
+    },
+    /// Progress against the targets: the figure so far, the share of the target and
+    /// the run-rate forecast for the period's end.
+    Progress {
+        /// The targets of this period and of the periods containing it or inside it
+        /// (default: the targets whose period contains the --as-of day).
+        #[arg(long, value_parser = target_period)]
+        period: Option<TargetPeriod>,
+        /// The day to measure up to (default: today).
+        #[command(flatten)]
+        as_of: AsOf,
     },
 }
 

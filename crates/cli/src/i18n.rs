@@ -255,6 +255,7 @@ named! {
     RfmSegment => "rfm",
     CostCategory => "category",
     RequestEventKind => "step",
+    solocrm_core::target::TargetMetric => "target_metric",
 }
 
 /// How a value of a closed list reads in the run's language: `active` → `活跃`,
@@ -294,6 +295,7 @@ const LABEL_COLUMNS: &[(&str, &[&str])] = &[
     ("ENABLED", &["yesno"]),
     ("BUILTIN", &["yesno"]),
     ("PRIORITY", &["priority"]),
+    ("METRIC", &["target_metric"]),
 ];
 
 /// The lists a table column with this header shows names of (empty for none).
@@ -394,6 +396,7 @@ mod tests {
         let en = keys(Lang::En);
         let keys: Vec<String> = [
             all::<LifecycleStage>(),
+            all::<solocrm_core::target::TargetMetric>(),
             all::<DealStage>(),
             all::<Channel>(),
             all::<Direction>(),

@@ -52,6 +52,7 @@ pub mod segment_syntax;
 pub mod service;
 pub mod store;
 pub mod survey;
+pub mod target;
 pub mod task;
 pub mod text;
 pub mod time;

@@ -517,6 +517,10 @@ pub trait ReadTx {
     /// The book's holiday calendar: the chosen presets in the order they were chosen,
     /// and the founder's own holidays by key.
     fn holiday_calendar(&self) -> StoreResult<HolidayCalendar>;
+
+    /// Every sales target, by the period's first day, months before quarters before
+    /// years, then by metric name ([`Target::sort_key`](crate::target::Target::sort_key)).
+    fn targets(&self) -> StoreResult<Vec<crate::target::Target>>;
 }
 
 /// Writes within one transaction, which also sees its own writes. Every method returns
@@ -700,6 +704,16 @@ pub trait WriteTx: ReadTx {
     fn delete_holiday(&mut self, key: &Tag) -> StoreResult<bool>;
     /// Replaces the chosen preset calendars (in this order, without repeats).
     fn set_holiday_presets(&mut self, presets: &[Preset]) -> StoreResult<()>;
+
+    /// Stores a sales target, replacing the one for its metric and period if there is
+    /// one.
+    fn put_target(&mut self, target: &crate::target::Target) -> StoreResult<()>;
+    /// Deletes the target for this metric and period; false if there was none.
+    fn delete_target(
+        &mut self,
+        metric: crate::target::TargetMetric,
+        period: crate::target::TargetPeriod,
+    ) -> StoreResult<bool>;
 
     /// Says that this transaction removes personal data, so after it commits the
     /// backend should also purge the old versions from any journal, log or free page

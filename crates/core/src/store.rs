@@ -84,6 +84,8 @@ named_enum! {
         Rule = "rule",
         /// One of the founder's own holidays.
         Holiday = "holiday",
+        /// A sales target.
+        Target = "target",
     }
 }
 
@@ -1060,6 +1062,33 @@ pub trait Store: Send + Sync {
         &self,
         presets: &[crate::holiday::Preset],
     ) -> StoreResult<crate::holiday::HolidayCalendar>;
+
+    /// Every sales target, in [`Target::sort_key`](crate::target::Target::sort_key)
+    /// order.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn targets(&self) -> StoreResult<Vec<crate::target::Target>>;
+
+    /// Sets a sales target, replacing the one for its metric and period; returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a revenue target with more decimals than the
+    /// base currency has.
+    fn set_target(&self, target: crate::target::Target) -> StoreResult<crate::target::Target>;
+
+    /// Removes the target for this metric and period; returns it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is none.
+    fn remove_target(
+        &self,
+        metric: crate::target::TargetMetric,
+        period: crate::target::TargetPeriod,
+    ) -> StoreResult<crate::target::Target>;
 
     /// The books' points validity; `None`: points never expire.
     ///

@@ -392,6 +392,8 @@ struct State {
     holidays: OrdMap<solocrm_core::Tag, solocrm_core::holiday::HolidayDef>,
     /// The chosen preset calendars, in the order chosen.
     holiday_presets: Vector<solocrm_core::holiday::Preset>,
+    /// Sales targets, in their listing order.
+    targets: OrdMap<(chrono::NaiveDate, u8, &'static str), solocrm_core::target::Target>,
     /// The points validity; `None`: points never expire.
     points_expiry: Option<solocrm_core::PointsExpiry>,
 }
@@ -795,6 +797,10 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             own: s.holidays.values().cloned().collect(),
         })
     }
+
+    fn targets(&self) -> StoreResult<Vec<solocrm_core::target::Target>> {
+        Ok(self.s().targets.values().cloned().collect())
+    }
 }
 
 impl WriteTx for Tx<State> {
@@ -1174,5 +1180,19 @@ impl WriteTx for Tx<State> {
     ) -> StoreResult<()> {
         self.state.holiday_presets = presets.iter().copied().collect();
         Ok(())
+    }
+
+    fn put_target(&mut self, target: &solocrm_core::target::Target) -> StoreResult<()> {
+        self.state.targets.insert(target.sort_key(), target.clone());
+        Ok(())
+    }
+
+    fn delete_target(
+        &mut self,
+        metric: solocrm_core::target::TargetMetric,
+        period: solocrm_core::target::TargetPeriod,
+    ) -> StoreResult<bool> {
+        let key = (period.start(), period.span_rank(), metric.as_str());
+        Ok(self.state.targets.remove(&key).is_some())
     }
 }

@@ -50,6 +50,7 @@ mod pool;
 mod records;
 mod rules;
 mod schema;
+mod targets;
 mod tx;
 
 use std::str::FromStr;

@@ -530,6 +530,10 @@ impl ReadTx for Tx<'_> {
     fn holiday_calendar(&self) -> StoreResult<solocrm_core::holiday::HolidayCalendar> {
         self.run(crate::holidays::holiday_calendar)
     }
+
+    fn targets(&self) -> StoreResult<Vec<solocrm_core::target::Target>> {
+        self.run(crate::targets::targets)
+    }
 }
 
 impl WriteTx for Tx<'_> {
@@ -796,5 +800,17 @@ impl WriteTx for Tx<'_> {
 
     fn set_holiday_presets(&mut self, p: &[solocrm_core::holiday::Preset]) -> StoreResult<()> {
         self.run(|c, t| crate::holidays::set_holiday_presets(c, t, p))
+    }
+
+    fn put_target(&mut self, target: &solocrm_core::target::Target) -> StoreResult<()> {
+        self.run(|c, t| crate::targets::put_target(c, t, target))
+    }
+
+    fn delete_target(
+        &mut self,
+        metric: solocrm_core::target::TargetMetric,
+        period: solocrm_core::target::TargetPeriod,
+    ) -> StoreResult<bool> {
+        self.run(|c, t| crate::targets::delete_target(c, t, metric, period))
     }
 }

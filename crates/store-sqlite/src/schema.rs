@@ -664,6 +664,21 @@ ALTER TABLE store_info ADD COLUMN points_valid_from TEXT
     CHECK (points_valid_from IS NULL OR length(points_valid_from) = 10);
 "#;
 
+/// Version 15: sales targets (issue 18), an addition: `targets`, one goal per metric
+/// and calendar period (`2026-03`, `2026-Q1`, `2026`), with the period's first day and
+/// span (0 month, 1 quarter, 2 year) kept beside it for the listing order.
+const V15: &str = r#"
+CREATE TABLE targets (
+    metric       TEXT NOT NULL
+                 CHECK (metric IN ('revenue', 'new_customers', 'deals_won', 'retention_rate')),
+    period       TEXT NOT NULL CHECK (length(period) BETWEEN 4 AND 7),
+    period_start TEXT NOT NULL CHECK (length(period_start) = 10),
+    span         INTEGER NOT NULL CHECK (span IN (0, 1, 2)),
+    value        TEXT NOT NULL CHECK (length(value) BETWEEN 1 AND 40),
+    PRIMARY KEY (metric, period)
+) STRICT, WITHOUT ROWID;
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -750,10 +765,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 15,
+        sql: V15,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 14;
+pub const SCHEMA_VERSION: u32 = 15;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -504,6 +504,12 @@ enum Op {
     RemoveHoliday(Tag),
     SetHolidayPresets(Vec<solocrm_core::holiday::Preset>),
     HolidayCalendar,
+    SetTarget(solocrm_core::target::Target),
+    RemoveTarget(
+        solocrm_core::target::TargetMetric,
+        solocrm_core::target::TargetPeriod,
+    ),
+    Targets,
     SetPointsExpiry(Option<solocrm_core::PointsExpiry>),
     PointsExpiry,
     PointsHolders,
@@ -512,6 +518,33 @@ enum Op {
 
 /// One of the founder's own holidays: a key from a few (so puts replace), a fixed or
 /// a lunar date (some out of range, refused alike by both stores before storing).
+/// A sales target: a few periods and every metric (so sets replace), values of the
+/// metric's kind, revenue now and then finer than a cent (refused alike).
+fn target() -> BoxedStrategy<solocrm_core::target::Target> {
+    use solocrm_core::target::{Target, TargetMetric};
+    (target_metric(), target_period(), 0i64..2_000_000, 0u32..4)
+        .prop_filter_map("a valid target", |(m, p, v, scale)| {
+            let value = match m {
+                TargetMetric::RetentionRate => rust_decimal::Decimal::new(v % 101, 2),
+                TargetMetric::Revenue => rust_decimal::Decimal::new(v, scale),
+                _ => rust_decimal::Decimal::from(v % 500),
+            };
+            Target::new(m, p, value).ok()
+        })
+        .boxed()
+}
+
+fn target_metric() -> BoxedStrategy<solocrm_core::target::TargetMetric> {
+    pick(solocrm_core::target::TargetMetric::ALL.to_vec())
+}
+
+fn target_period() -> BoxedStrategy<solocrm_core::target::TargetPeriod> {
+    parsed(
+        &["2026-01", "2026-02", "2026-Q1", "2026", "2025-Q4"],
+        solocrm_core::target::TargetPeriod::parse,
+    )
+}
+
 fn holiday() -> BoxedStrategy<solocrm_core::holiday::HolidayDef> {
     use solocrm_core::holiday::{HolidayDef, HolidayRule};
     let rule = prop_oneof![
@@ -628,6 +661,9 @@ fn op() -> BoxedStrategy<Op> {
         1 => prop::collection::vec(pick(solocrm_core::holiday::Preset::ALL.to_vec()), 0..4)
             .prop_map(Op::SetHolidayPresets),
         1 => Just(Op::HolidayCalendar),
+        1 => target().prop_map(Op::SetTarget),
+        1 => (target_metric(), target_period()).prop_map(|(m, p)| Op::RemoveTarget(m, p)),
+        1 => Just(Op::Targets),
         1 => prop::option::of((1u32..=36, date()).prop_filter_map("a validity", |(m, from)| {
             solocrm_core::PointsExpiry::new(m, from).ok()
         })).prop_map(Op::SetPointsExpiry),
@@ -702,6 +738,9 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::RemoveHoliday(k) => same(m, s, |st| st.remove_holiday(&k)),
         Op::SetHolidayPresets(p) => same(m, s, |st| st.set_holiday_presets(&p)),
         Op::HolidayCalendar => same(m, s, |st| st.holiday_calendar()),
+        Op::SetTarget(t) => same(m, s, |st| st.set_target(t.clone())),
+        Op::RemoveTarget(metric, period) => same(m, s, |st| st.remove_target(metric, period)),
+        Op::Targets => same(m, s, |st| st.targets()),
         Op::SetPointsExpiry(e) => same(m, s, |st| st.set_points_expiry(e)),
         Op::PointsExpiry => same(m, s, |st| st.points_expiry()),
         Op::PointsHolders => same(m, s, |st| st.points_holders()),
@@ -763,6 +802,7 @@ fn same_state(m: &Crm, s: &Crm) -> Result<(), String> {
     same(m, s, |st| st.tasks(&all_tasks))?;
     same(m, s, |st| st.segments())?;
     same(m, s, |st| st.holiday_calendar())?;
+    same(m, s, |st| st.targets())?;
     same(m, s, |st| st.points_expiry())?;
     same(m, s, |st| st.points_holders())?;
     same(m, s, |st| st.audit_log())?;

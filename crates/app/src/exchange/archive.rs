@@ -102,6 +102,10 @@ pub struct Archive {
     /// left out of the document while it is empty.
     #[serde(default, skip_serializing_if = "holidays_empty")]
     pub holidays: solocrm_core::holiday::HolidayCalendar,
+    /// Sales targets, by period then metric; left out of the document while there
+    /// are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<solocrm_core::target::Target>,
     /// The audit log.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
@@ -295,6 +299,7 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         costs,
         points_tiers: tx.points_tiers()?,
         holidays: tx.holiday_calendar()?,
+        targets: tx.targets()?,
         audit,
         events,
     })
@@ -585,9 +590,24 @@ impl Archive {
             return Err(invalid("points_tiers".to_owned(), e.to_string()));
         }
         self.check_holidays()?;
+        self.check_targets()?;
         ascending("audit", "id", self.audit.iter().map(|r| r.id.get()))?;
         ascending("events", "seq", self.events.iter().map(|r| r.seq))?;
         self.check_counters()
+    }
+
+    /// The targets: in listing order (period start, span, metric), each metric and
+    /// period once.
+    fn check_targets(&self) -> Result<(), ArchiveError> {
+        for (i, w) in self.targets.windows(2).enumerate() {
+            if w[0].sort_key() >= w[1].sort_key() {
+                return Err(invalid(
+                    format!("targets[{}]", i + 1),
+                    "targets must come by period then metric, each pair once",
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The holiday calendar: presets without repeats; own holidays by key, each key
@@ -674,6 +694,7 @@ impl Archive {
             ("costs", self.costs.len()),
             ("points tiers", self.points_tiers.len()),
             ("own holidays", self.holidays.own.len()),
+            ("targets", self.targets.len()),
             ("audit entries", self.audit.len()),
             ("events", self.events.len()),
         ]
@@ -701,6 +722,9 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
     }
     if tx.holiday_calendar()? != solocrm_core::holiday::HolidayCalendar::default() {
         return Ok(Some("a holiday calendar".to_owned()));
+    }
+    if !tx.targets()?.is_empty() {
+        return Ok(Some("targets".to_owned()));
     }
     Ok(None)
 }
@@ -781,6 +805,9 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
             w.put_holiday(r)?;
         }
         w.set_holiday_presets(&archive.holidays.presets)?;
+        for r in &archive.targets {
+            w.put_target(r)?;
+        }
         for r in &archive.audit {
             w.insert_audit(r)?;
         }
@@ -902,6 +929,33 @@ mod tests {
                     rule: solocrm_core::holiday::HolidayRule::lunar(4, 28, true)
                         .expect("a lunar day"),
                 })?;
+                // Sales targets of three spans.
+                for (metric, period, value) in [
+                    (
+                        solocrm_core::target::TargetMetric::Revenue,
+                        "2025-03",
+                        "8800.50",
+                    ),
+                    (
+                        solocrm_core::target::TargetMetric::RetentionRate,
+                        "2025-Q1",
+                        "0.8",
+                    ),
+                    (
+                        solocrm_core::target::TargetMetric::NewCustomers,
+                        "2025",
+                        "120",
+                    ),
+                ] {
+                    w.set_target(
+                        solocrm_core::target::Target::new(
+                            metric,
+                            solocrm_core::target::TargetPeriod::parse(period).expect("a period"),
+                            value.parse().expect("a value"),
+                        )
+                        .expect("a target"),
+                    )?;
+                }
                 // A purchase entered by mistake and voided: it travels with its marker.
                 let mistake = w.record_purchase(solocrm_core::NewPurchase {
                     customer: made.customers[1],

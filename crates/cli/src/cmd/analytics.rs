@@ -179,7 +179,7 @@ fn show<T: std::fmt::Display>(m: &Measured<T>) -> String {
 }
 
 /// The report's choices on the command line: no per-customer RFM table.
-fn report_config() -> ReportConfig {
+pub(super) fn report_config() -> ReportConfig {
     ReportConfig {
         include_rfm_table: false,
         ..ReportConfig::default()
@@ -215,13 +215,22 @@ pub fn dashboard(
         }
     };
     let view = loaded.dashboard;
+    // The book's targets of the period (a group's report has none: targets are the
+    // whole book's).
+    let targets = match group {
+        None => super::target::of_report(store, period, ctx.now)?,
+        Some(_) => Vec::new(),
+    };
     if ctx.out.json {
         // Through a JSON value, whose keys are sorted at every level, as this output
-        // always was. A group adds `group` and `members`.
+        // always was. A group adds `group` and `members`; targets add `targets`.
         let mut value = serde_json::to_value(&view)?;
         if let (Some(g), Some(map)) = (group, value.as_object_mut()) {
             map.insert("group".into(), serde_json::to_value(g)?);
             map.insert("members".into(), loaded.members.into());
+        }
+        if let (false, Some(map)) = (targets.is_empty(), value.as_object_mut()) {
+            map.insert("targets".into(), serde_json::to_value(&targets)?);
         }
         return ctx.out.json(&value);
     }
@@ -440,6 +449,10 @@ pub fn dashboard(
     }
     out.table(&t)?;
     spend_tables(out, r)?;
+    if !targets.is_empty() {
+        out.line("")?;
+        super::target::progress_table(out, &targets)?;
+    }
     out.line("")?;
     let mut t = Table::new(&["RFM SEGMENT", ">CUSTOMERS"]);
     for s in r.rfm.segments.iter().filter(|s| s.customers > 0) {

@@ -20,6 +20,7 @@ mod serve;
 mod settings;
 mod setup;
 mod survey;
+mod target;
 mod task;
 
 use std::cell::Cell;
@@ -365,6 +366,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Task(c) => task::run(&mut ctx, c)?,
         Command::Points(c) => points::run(&mut ctx, c)?,
         Command::Holiday(c) => holiday::run(&mut ctx, c)?,
+        Command::Target(c) => target::run(&mut ctx, c)?,
         Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {

@@ -686,6 +686,28 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("cost.from_after_to", "--from {from} is after --to {to}"),
     ("cost.voided", "cost {id} of {amount} is void"),
+    ("target.set", "target for {metric} in {period}: {value}"),
+    (
+        "target.removed",
+        "removed the target for {metric} in {period}",
+    ),
+    (
+        "target.none",
+        "no targets; set one with `solocrm target set --metric revenue --period 2026-01 50000`",
+    ),
+    (
+        "target.none_for",
+        "no target's period contains {day}; see `solocrm target list`",
+    ),
+    ("target.heading", "Targets as of {day}"),
+    (
+        "target.footer",
+        "forecast: the figure so far × days of the period ÷ days elapsed (a rate is not extrapolated)",
+    ),
+    (
+        "target.bad_value",
+        "target value '{value}' for {metric}: expected a plain number such as 50000, 30 or 85%",
+    ),
     // import, export.
     ("import.stdin", "cannot read standard input: {error}"),
     (
@@ -828,6 +850,12 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.REVENUE", "REVENUE"),
     ("col.PERIOD", "PERIOD"),
     ("col.ORDERS", "ORDERS"),
+    ("col.TARGET", "TARGET"),
+    ("col.ACTUAL", "ACTUAL"),
+    ("col.SHARE", "SHARE"),
+    ("col.FORECAST", "FORECAST"),
+    ("col.OF TARGET", "OF TARGET"),
+    ("col.DAYS", "DAYS"),
     ("col.BUYERS", "BUYERS"),
     ("col.CHURN", "CHURN"),
     ("col.RETENTION", "RETENTION"),
@@ -902,6 +930,10 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("category.marketing", "marketing"),
     ("category.tools", "tools"),
     ("category.other", "other"),
+    ("target_metric.revenue", "revenue"),
+    ("target_metric.new_customers", "new_customers"),
+    ("target_metric.deals_won", "deals_won"),
+    ("target_metric.retention_rate", "retention_rate"),
     ("step.opened", "opened"),
     ("step.responded", "responded"),
     ("step.resolved", "resolved"),

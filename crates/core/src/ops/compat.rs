@@ -306,6 +306,22 @@ impl Store for Crm {
         self.write(|w| w.set_holiday_presets(presets))
     }
 
+    fn targets(&self) -> StoreResult<Vec<crate::target::Target>> {
+        self.read(|r| r.targets())
+    }
+
+    fn set_target(&self, target: crate::target::Target) -> StoreResult<crate::target::Target> {
+        self.write(|w| w.set_target(target.clone()))
+    }
+
+    fn remove_target(
+        &self,
+        metric: crate::target::TargetMetric,
+        period: crate::target::TargetPeriod,
+    ) -> StoreResult<crate::target::Target> {
+        self.write(|w| w.remove_target(metric, period))
+    }
+
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
         self.read(|r| r.points_balance(customer))
     }

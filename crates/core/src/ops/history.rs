@@ -937,4 +937,9 @@ impl ReadTx for AsOf<'_> {
         // A setting, not history: today's calendar applies to any date.
         self.inner.holiday_calendar()
     }
+
+    fn targets(&self) -> StoreResult<Vec<crate::target::Target>> {
+        // A plan, not history: targets are read as they are set today.
+        self.inner.targets()
+    }
 }

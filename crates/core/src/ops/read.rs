@@ -470,6 +470,15 @@ impl<'t> Reader<'t> {
         self.tx.holiday_calendar()
     }
 
+    /// Every sales target, by period then metric.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn targets(&self) -> StoreResult<Vec<crate::target::Target>> {
+        self.tx.targets()
+    }
+
     /// A customer's tier under `tiers`, by their lifetime points
     /// ([`lifetime_points`](crate::lifetime_points)); `None` below the lowest tier.
     ///

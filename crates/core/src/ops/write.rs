@@ -1030,6 +1030,51 @@ impl Writer<'_> {
         })
     }
 
+    /// Sets a sales target, replacing the one for its metric and period.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] for a revenue target with more decimals than the
+    /// base currency has.
+    pub fn set_target(
+        &mut self,
+        target: crate::target::Target,
+    ) -> StoreResult<crate::target::Target> {
+        if target.metric() == crate::target::TargetMetric::Revenue {
+            let currency = self.currency();
+            crate::Money::new(target.value(), currency).for_storage("revenue target", currency)?;
+        }
+        self.atomic(|w| {
+            w.tx.put_target(&target)?;
+            Ok(target.clone())
+        })
+    }
+
+    /// Removes the target for this metric and period, returning it.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is none.
+    pub fn remove_target(
+        &mut self,
+        metric: crate::target::TargetMetric,
+        period: crate::target::TargetPeriod,
+    ) -> StoreResult<crate::target::Target> {
+        self.atomic(|w| {
+            let old =
+                w.tx.targets()?
+                    .into_iter()
+                    .find(|t| t.metric() == metric && t.period() == period);
+            match old {
+                Some(t) if w.tx.delete_target(metric, period)? => Ok(t),
+                _ => Err(StoreError::NotFound {
+                    entity: Entity::Target,
+                    key: format!("{metric} {period}"),
+                }),
+            }
+        })
+    }
+
     /// Removes a tier of the points program.
     ///
     /// # Errors

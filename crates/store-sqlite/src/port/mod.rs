@@ -27,6 +27,7 @@ pub(crate) mod loyalty;
 pub(crate) mod pipeline;
 mod privacy;
 mod search_index;
+mod targets;
 mod tx;
 
 use std::sync::{Mutex, MutexGuard, PoisonError};

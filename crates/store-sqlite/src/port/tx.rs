@@ -439,6 +439,10 @@ impl<'c> ReadTx for Tx<'c> {
     fn holiday_calendar(&self) -> StoreResult<solocrm_core::holiday::HolidayCalendar> {
         self.run(super::holidays::holiday_calendar)
     }
+
+    fn targets(&self) -> StoreResult<Vec<solocrm_core::target::Target>> {
+        self.run(super::targets::targets)
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -781,6 +785,18 @@ impl<'c> WriteTx for Tx<'c> {
         presets: &[solocrm_core::holiday::Preset],
     ) -> StoreResult<()> {
         self.run(|c| super::holidays::set_holiday_presets(c, presets))
+    }
+
+    fn put_target(&mut self, target: &solocrm_core::target::Target) -> StoreResult<()> {
+        self.run(|c| super::targets::put_target(c, target))
+    }
+
+    fn delete_target(
+        &mut self,
+        metric: solocrm_core::target::TargetMetric,
+        period: solocrm_core::target::TargetPeriod,
+    ) -> StoreResult<bool> {
+        self.run(|c| super::targets::delete_target(c, metric, period))
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {

@@ -26,6 +26,7 @@
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
 //! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
 //! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
+//! [`targets`] (sales targets),
 //! [`segments`], [`privacy`] (erasure, export, audit),
 //! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
@@ -51,6 +52,7 @@ pub mod relations;
 pub mod segments;
 pub mod service;
 pub mod tags;
+pub mod targets;
 pub mod tasks;
 pub mod voids;
 
@@ -285,6 +287,10 @@ macro_rules! __store_conformance_list {
                 holidays_are_stored_replaced_and_removed,
                 a_stored_calendar_lists_its_holidays,
             }
+            targets {
+                targets_are_set_replaced_listed_and_removed,
+                a_revenue_target_in_fractions_of_a_cent_is_refused,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -416,6 +422,7 @@ mod tests {
             ("segments", include_str!("segments.rs")),
             ("service", include_str!("service.rs")),
             ("tags", include_str!("tags.rs")),
+            ("targets", include_str!("targets.rs")),
             ("tasks", include_str!("tasks.rs")),
             ("voids", include_str!("voids.rs")),
         ];
