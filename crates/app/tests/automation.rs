@@ -1292,3 +1292,67 @@ fn without_a_points_validity_nothing_lapses_and_no_reminder_fires() {
         );
     }
 }
+
+/// One run both fires a `points_expiring` rule whose action gives points and posts the
+/// lapse the reminder was about: the run reads the ledgers once, before its firings,
+/// and the rule's earn (dated at the run, so lapsing a month later and taking nothing
+/// from the older lot) changes neither what lapses nor when. 韩梅梅's 100 points of
+/// January 31 lapse on February 29; the run on February 29 covers the reminder's
+/// window (February 26–28, fired on the first covered day, the 27th) and the lapse
+/// day.
+#[test]
+fn a_rules_points_in_the_same_run_leave_the_due_lapse_as_it_was() {
+    for (kind, crm) in stores() {
+        builtins_off(&crm);
+        let han = person(&crm, "韩梅梅", day(2024, 1, 10), LifecycleStage::Active);
+        crm.write(|w| {
+            w.post_points(solocrm_core::NewPointsEntry::new(
+                han,
+                local(day(2024, 1, 31), 10),
+                solocrm_core::PointsKind::Earn,
+                100,
+            )?)
+        })
+        .expect("earned");
+        let validity = solocrm_core::PointsExpiry::new(1, day(2024, 1, 1)).expect("a validity");
+        crm.write(|w| w.set_points_expiry(Some(validity)))
+            .expect("set");
+        run(&crm, at_ten(day(2024, 2, 26))).expect("first run");
+        crm.write(|w| {
+            w.add_rule(
+                rule(
+                    r#"{"name": "points-bonus", "trigger": "points_expiring:3",
+                        "actions": [{"points": 30}]}"#,
+                ),
+                true,
+            )
+        })
+        .expect("added");
+        let report = run(&crm, at_ten(day(2024, 2, 29))).expect("a run");
+        assert_eq!(report.fired.len(), 1, "{kind}: {report:#?}");
+        assert_eq!(report.fired[0].planned.day, day(2024, 2, 27), "{kind}");
+        let lapsed: Vec<(CustomerId, NaiveDate, i64, i64)> = report
+            .lapsed
+            .iter()
+            .map(|l| (l.customer, l.day, l.points, l.balance))
+            .collect();
+        assert_eq!(lapsed, vec![(han, day(2024, 2, 29), 100, 30)], "{kind}");
+        let again = run(&crm, at_ten(day(2024, 3, 1))).expect("the next day");
+        assert!(again.lapsed.is_empty(), "{kind}: {again:#?}");
+        let ledger: Vec<(solocrm_core::PointsKind, i64)> = crm
+            .read(|r| r.points_ledger(han))
+            .expect("ledger")
+            .iter()
+            .map(|e| (e.kind(), e.delta()))
+            .collect();
+        assert_eq!(
+            ledger,
+            vec![
+                (solocrm_core::PointsKind::Earn, 100),
+                (solocrm_core::PointsKind::Earn, 30),
+                (solocrm_core::PointsKind::Expire, -100),
+            ],
+            "{kind}"
+        );
+    }
+}

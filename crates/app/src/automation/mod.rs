@@ -46,8 +46,8 @@ use solocrm_core::port::CustomerFilter;
 use solocrm_core::{
     BusinessZone, Channel, Crm, Customer, CustomerId, Direction, DomainEvent, Event, EventSeq,
     Facts, FreeText, Label, LifecyclePolicy, LifecycleStage, NewInteraction, NewPointsEntry,
-    NewTask, OpenQuery, PointsEntryId, PointsKind, PointsTiers, Predicate, PurchaseSummary,
-    StageChange, StageReason, StoreError, StoreResult, TaskId, TaskQuery,
+    NewTask, OpenQuery, PointsEntryId, PointsKind, PointsLot, PointsTiers, Predicate,
+    PurchaseSummary, StageChange, StageReason, StoreError, StoreResult, TaskId, TaskQuery,
 };
 
 /// How many rounds of events one run reads: the outbox as it was, then the events
@@ -153,23 +153,68 @@ pub struct Lapsed {
 pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> {
     let (zone, due) = crm.read(|r| {
         let zone = r.time_zone()?;
-        let Some(expiry) = r.points_expiry()? else {
-            return Ok((zone, Vec::new()));
+        let due = match holder_lots(&r, zone)? {
+            Some(holders) => due_holders(&r, &holders, zone.date_of(as_of))?,
+            None => Vec::new(),
         };
-        let today = zone.date_of(as_of);
-        let mut due = Vec::new();
-        for (customer, ledger) in r.tx().points_holder_ledgers()? {
-            let lots = solocrm_core::open_lots(&ledger, zone, Some(&expiry));
-            // An erased customer's points stay in the ledger as amounts, but nothing
-            // is posted for them any more.
-            if !solocrm_core::due_lapses(&lots, today).is_empty()
-                && r.tx().customer_erased(customer)? == Some(false)
-            {
-                due.push(customer);
-            }
-        }
         Ok((zone, due))
     })?;
+    post_lapses_of(crm, zone, as_of, due)
+}
+
+/// Each points holder's open lots under the books' points validity
+/// ([`open_lots`](solocrm_core::open_lots) of their ledger), by customer id; `None`
+/// without a validity. The one replay of the ledgers a run makes: the
+/// `points_expiring` windows and the lapses due are both read from it.
+type HolderLots = Vec<(CustomerId, Vec<PointsLot>)>;
+
+/// Reads every points holder's ledger in one statement and replays it into open lots.
+fn holder_lots(r: &Reader<'_>, zone: BusinessZone) -> StoreResult<Option<HolderLots>> {
+    let Some(expiry) = r.points_expiry()? else {
+        return Ok(None);
+    };
+    Ok(Some(
+        r.tx()
+            .points_holder_ledgers()?
+            .into_iter()
+            .map(|(customer, ledger)| {
+                (
+                    customer,
+                    solocrm_core::open_lots(&ledger, zone, Some(&expiry)),
+                )
+            })
+            .collect(),
+    ))
+}
+
+/// The holders of `holders` with a lapse due by the end of `today`, leaving out
+/// erased customers (their points stay in the ledger as amounts, but nothing is
+/// posted for them any more).
+fn due_holders(
+    r: &Reader<'_>,
+    holders: &HolderLots,
+    today: NaiveDate,
+) -> StoreResult<Vec<CustomerId>> {
+    let mut due = Vec::new();
+    for (customer, lots) in holders {
+        if !solocrm_core::due_lapses(lots, today).is_empty()
+            && r.tx().customer_erased(*customer)? == Some(false)
+        {
+            due.push(*customer);
+        }
+    }
+    Ok(due)
+}
+
+/// Posts the lapses due by `as_of`'s day for each of `due` (found in an earlier read),
+/// each customer in its own write transaction, which finds them again
+/// ([`Writer::post_due_lapses`](solocrm_core::Writer::post_due_lapses)).
+fn post_lapses_of(
+    crm: &Crm,
+    zone: BusinessZone,
+    as_of: DateTime<Utc>,
+    due: Vec<CustomerId>,
+) -> StoreResult<Vec<Lapsed>> {
     let today = zone.date_of(as_of);
     let mut out = Vec::new();
     for customer in due {
@@ -230,7 +275,7 @@ pub fn plan(crm: &Crm, as_of: DateTime<Utc>, only: Only<'_>) -> StoreResult<Vec<
             let (planned, _, _) = plan_events(&r, &rules, cursor, after, as_of)?;
             out.extend(planned);
         }
-        out.extend(plan_time(&r, &rules, cursor, as_of)?);
+        out.extend(plan_time(&r, &rules, cursor, as_of, None)?);
         Ok(out)
     })
 }
@@ -283,12 +328,29 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
         })?;
         after = last;
     }
-    let timed = crm.read(|r| plan_time(&r, &rules, start, as_of))?;
+    // One read of the points ledgers serves both the `points_expiring` windows and the
+    // lapses posted after the time firings. Those firings cannot change what is due
+    // by today: a rule's points action is an earn dated at `as_of`, which opens a lot
+    // lapsing after today and takes nothing from the older lots; each lapse's write
+    // reads the customer's ledger again anyway.
+    let (timed, due) = crm.read(|r| {
+        let held = if new_day {
+            holder_lots(&r, zone)?
+        } else {
+            None
+        };
+        let timed = plan_time(&r, &rules, start, as_of, held.as_ref())?;
+        let due = match &held {
+            Some(held) => due_holders(&r, held, today)?,
+            None => Vec::new(),
+        };
+        Ok((timed, due))
+    })?;
     for p in timed {
         fire(crm, &rules, p, as_of, &mut report)?;
     }
     if new_day {
-        report.lapsed = post_lapses(crm, as_of)?;
+        report.lapsed = post_lapses_of(crm, zone, as_of, due)?;
     }
     report.cursor = crm.write(|w| {
         w.advance_automation_cursor(AutomationCursor {
@@ -550,12 +612,15 @@ fn plan_events(
     Ok((out, last, read))
 }
 
-/// The time firings of the days after the cursor's day up to `as_of`'s.
+/// The time firings of the days after the cursor's day up to `as_of`'s. `held`: the
+/// points holders' lots if the caller has read them already (see [`holder_lots`]);
+/// otherwise they are read here when a `points_expiring` rule needs them.
 fn plan_time(
     r: &Reader<'_>,
     rules: &[EffectiveRule],
     start: AutomationCursor,
     as_of: DateTime<Utc>,
+    held: Option<&HolderLots>,
 ) -> StoreResult<Vec<Planned>> {
     let zone = r.time_zone()?;
     let Some(span) = Span::after(start.day, zone.date_of(as_of)) else {
@@ -646,23 +711,26 @@ fn plan_time(
         }
     }
     // Each points holder's lapses to come, under the books' validity.
-    let lapses: Vec<(CustomerId, Vec<solocrm_core::Lapse>)> = match r
-        .points_expiry()?
-        .filter(|_| needs(|t| matches!(t, Trigger::PointsExpiring { .. })))
-    {
-        Some(expiry) => {
-            let mut out = Vec::new();
-            for (customer, ledger) in r.tx().points_holder_ledgers()? {
-                let lots = solocrm_core::open_lots(&ledger, zone, Some(&expiry));
-                let schedule = solocrm_core::lapse_schedule(&lots);
-                if !schedule.is_empty() {
-                    out.push((customer, schedule));
+    let lapses: Vec<(CustomerId, Vec<solocrm_core::Lapse>)> =
+        if needs(|t| matches!(t, Trigger::PointsExpiring { .. })) {
+            let read;
+            let held = match held {
+                Some(held) => Some(held),
+                None => {
+                    read = holder_lots(r, zone)?;
+                    read.as_ref()
                 }
-            }
-            out
-        }
-        None => Vec::new(),
-    };
+            };
+            held.into_iter()
+                .flatten()
+                .filter_map(|(customer, lots)| {
+                    let schedule = solocrm_core::lapse_schedule(lots);
+                    (!schedule.is_empty()).then_some((*customer, schedule))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
     let tasks = if needs(|t| matches!(t, Trigger::TaskOverdue { .. })) {
         r.tasks(&TaskQuery {
             customer: None,

@@ -155,34 +155,38 @@ pub(crate) fn points_holders(conn: &Connection) -> Res<Vec<CustomerId>> {
     )
 }
 
-/// Every points holder with their whole ledger, in one statement: the entries of the
-/// customers whose newest entry leaves points, by customer then id.
+/// Every points holder with their whole ledger: the holders from [`points_holders`]
+/// (one pass over the customer index), then one pass over the table in rowid (= id)
+/// order that decodes only their entries. Looking the entries up through the customer
+/// index instead (`customer_id IN (…) ORDER BY customer_id, id`) costs a table seek
+/// per entry: 0.53 s user + 0.27 s system against 0.15 s for the whole scan in the
+/// `sqlite3` shell, on 341 k entries of which 262 k are holders'.
 pub(crate) fn points_holder_ledgers(conn: &Connection) -> Res<Vec<(CustomerId, Vec<PointsEntry>)>> {
-    let entries = query_all(conn, POINTS_HOLDER_LEDGERS, [], points_row)?;
-    Ok(group_by_customer(entries))
-}
-
-/// The entries of [`points_holder_ledgers`].
-const POINTS_HOLDER_LEDGERS: &str = concat!(
-    "SELECT ",
-    points_cols!(),
-    " FROM points_entries e WHERE e.customer_id IN (",
-    "SELECT h.customer_id FROM points_entries h WHERE h.id IN (",
-    newest_points_entries!(),
-    ") AND h.balance_after > 0) ORDER BY e.customer_id, e.id"
-);
-
-/// Entries sorted by customer, cut into one ledger per customer.
-fn group_by_customer(entries: Vec<PointsEntry>) -> Vec<(CustomerId, Vec<PointsEntry>)> {
-    let mut out: Vec<(CustomerId, Vec<PointsEntry>)> = Vec::new();
-    for entry in entries {
-        match out.last_mut() {
-            Some((customer, ledger)) if *customer == entry.customer() => ledger.push(entry),
-            _ => out.push((entry.customer(), vec![entry])),
+    let holders = points_holders(conn)?;
+    if holders.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ledgers: Vec<Vec<PointsEntry>> = vec![Vec::new(); holders.len()];
+    let mut stmt = conn.prepare_cached(POINTS_IN_ID_ORDER)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let customer = Cols::new(row, "points_entries").id(1, CustomerId::new)?;
+        if let Ok(at) = holders.binary_search(&customer)
+            && let Some(ledger) = ledgers.get_mut(at)
+        {
+            ledger.push(points_row(row)?);
         }
     }
-    out
+    Ok(holders.into_iter().zip(ledgers).collect())
 }
+
+/// Every entry in id order, read straight off the table (`NOT INDEXED` keeps the
+/// planner off the customer index).
+const POINTS_IN_ID_ORDER: &str = concat!(
+    "SELECT ",
+    points_cols!(),
+    " FROM points_entries e NOT INDEXED ORDER BY e.id"
+);
 
 /// The points validity kept in `store_info`.
 pub(crate) fn points_expiry(conn: &Connection) -> Res<Option<PointsExpiry>> {
