@@ -163,6 +163,23 @@ fn a_demo_built_in_one_transaction_equals_one_built_record_by_record() {
         // The index filled at the end of the build finds the demo's customers, and
         // the file passes the integrity command.
         let conn = rusqlite::Connection::open(env.db()).expect("open");
+        // The shortcuts of the build are exercised: a customer with several points
+        // entries (the balance the build keeps for each posting), consents (appended
+        // without a look-up), and the rows of every table whose indexes it deferred.
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+        assert!(
+            count(
+                "SELECT count(*) FROM (SELECT customer_id FROM points_entries \
+                 GROUP BY customer_id HAVING count(*) > 1)"
+            ) > 0,
+            "{code}: no customer with several points entries"
+        );
+        for table in ["interactions", "stage_changes", "consents", "surveys"] {
+            assert!(
+                count(&format!("SELECT count(*) FROM {table}")) > 0,
+                "{code}: no {table}"
+            );
+        }
         let (name, email): (String, String) = conn
             .query_row(
                 "SELECT name, email FROM customers WHERE email IS NOT NULL ORDER BY id DESC",

@@ -179,7 +179,10 @@ impl SqliteOptions {
     ///   small the batches it records them in, are written without the purchase
     ///   indexes that only serve reads, which are rebuilt, sorted, before the
     ///   commit (as a big import's are): reads by customer inside that write then
-    ///   scan the table.
+    ///   scan the table. The same holds for the indexes by customer of
+    ///   interactions, stage changes, points entries, consents and survey answers;
+    ///   the look-ups the operations make (stage, erasure, last stage change,
+    ///   points balance) are answered from what the write stored.
     ///
     /// Off by default.
     #[must_use]

@@ -3,7 +3,8 @@
 //! live with its primitives (`port/customers.rs`, `port/activity.rs`, …); the test
 //! below checks that each statement uses the index `docs/storage.md` gives it.
 
-use rusqlite::{Connection, Row};
+use rusqlite::types::ToSql;
+use rusqlite::{CachedStatement, Connection, Row};
 use solocrm_core::StoreError;
 
 use crate::error::{Corrupt, Fail, Res};
@@ -116,6 +117,59 @@ pub(crate) fn query_one<T, P: rusqlite::Params>(
 
 pub(crate) fn execute<P: rusqlite::Params>(conn: &Connection, sql: &str, params: P) -> Res<usize> {
     Ok(conn.prepare_cached(sql)?.execute(params)?)
+}
+
+/// Where a write statement runs: a connection (through its statement cache), or a
+/// transaction's [`Kept`] statements. The statements are this crate's own, `'static`
+/// text; the values are always bound.
+pub(crate) trait Exec {
+    /// Runs `sql` with `params` and returns how many rows it changed.
+    fn exec(&mut self, sql: &'static str, params: &[&dyn ToSql]) -> Res<usize>;
+}
+
+impl Exec for &Connection {
+    fn exec(&mut self, sql: &'static str, params: &[&dyn ToSql]) -> Res<usize> {
+        execute(self, sql, params)
+    }
+}
+
+/// The write statements a transaction runs, each prepared at its first use and kept
+/// for the whole transaction, instead of taken from the connection's statement cache
+/// and given back at every call (which hashes the SQL text twice and resets the
+/// statement each time): an operation of a bulk write runs several, and a demo build
+/// millions. Found by the address of their text, so a handful of statements cost a
+/// few pointer comparisons.
+pub(crate) struct Kept<'c> {
+    conn: &'c Connection,
+    stmts: Vec<(&'static str, CachedStatement<'c>)>,
+}
+
+impl<'c> Kept<'c> {
+    /// None kept yet.
+    pub(crate) fn new(conn: &'c Connection) -> Self {
+        Kept {
+            conn,
+            stmts: Vec::new(),
+        }
+    }
+}
+
+impl Exec for Kept<'_> {
+    fn exec(&mut self, sql: &'static str, params: &[&dyn ToSql]) -> Res<usize> {
+        let found = self
+            .stmts
+            .iter()
+            .position(|(s, _)| std::ptr::eq(s.as_ptr(), sql.as_ptr()) && s.len() == sql.len());
+        let at = match found {
+            Some(at) => at,
+            None => {
+                self.stmts.push((sql, self.conn.prepare_cached(sql)?));
+                self.stmts.len() - 1
+            }
+        };
+        let (_, stmt) = &mut self.stmts[at];
+        Ok(stmt.execute(params)?)
+    }
 }
 
 #[cfg(test)]

@@ -13,11 +13,11 @@ use solocrm_core::{
 
 use crate::codec::{Cols, key, minor, opt_ts, ts};
 use crate::error::Res;
-use crate::rows::{backend, corrupt, execute, query_all, query_one};
+use crate::rows::{Exec, backend, corrupt, execute, query_all, query_one};
 
-pub(crate) fn insert_interaction(conn: &Connection, i: &Interaction) -> Res<()> {
+pub(crate) fn insert_interaction(db: &mut impl Exec, i: &Interaction) -> Res<()> {
     write_interaction(
-        conn,
+        db,
         "INSERT INTO interactions (id, customer_id, channel, direction, at, at_ns, summary, \
          sentiment, void_at, void_at_ns, void_by, void_reason) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -25,9 +25,9 @@ pub(crate) fn insert_interaction(conn: &Connection, i: &Interaction) -> Res<()> 
     )
 }
 
-pub(crate) fn update_interaction(conn: &Connection, i: &Interaction) -> Res<()> {
+pub(crate) fn update_interaction(mut conn: &Connection, i: &Interaction) -> Res<()> {
     write_interaction(
-        conn,
+        &mut conn,
         "UPDATE interactions SET customer_id = ?2, channel = ?3, direction = ?4, at = ?5, \
          at_ns = ?6, summary = ?7, sentiment = ?8, void_at = ?9, void_at_ns = ?10, \
          void_by = ?11, void_reason = ?12 WHERE id = ?1",
@@ -35,11 +35,10 @@ pub(crate) fn update_interaction(conn: &Connection, i: &Interaction) -> Res<()> 
     )
 }
 
-fn write_interaction(conn: &Connection, sql: &str, i: &Interaction) -> Res<()> {
+fn write_interaction(db: &mut impl Exec, sql: &'static str, i: &Interaction) -> Res<()> {
     let (at, at_ns) = ts(i.at());
     let (void_at, void_at_ns, void_by, void_reason) = void_params(i.void());
-    execute(
-        conn,
+    db.exec(
         sql,
         params![
             key(i.id().get()),

@@ -13,7 +13,7 @@ use solocrm_core::{
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
 use crate::error::Res;
-use crate::rows::{backend, corrupt, execute, query_all, query_one};
+use crate::rows::{Exec, backend, corrupt, execute, query_all, query_one};
 
 pub(crate) fn erased(conn: &Connection, id: CustomerId) -> Res<Option<bool>> {
     query_one(
@@ -58,9 +58,8 @@ pub(crate) fn stages(conn: &Connection) -> Res<Vec<(CustomerId, LifecycleStage)>
 }
 
 /// Sets the stage column of a customer's row, nothing else.
-pub(crate) fn set_stage(conn: &Connection, id: CustomerId, stage: LifecycleStage) -> Res<()> {
-    match execute(
-        conn,
+pub(crate) fn set_stage(db: &mut impl Exec, id: CustomerId, stage: LifecycleStage) -> Res<()> {
+    match db.exec(
         "UPDATE customers SET stage = ?2 WHERE id = ?1",
         params![key(id.get()), stage.as_str()],
     )? {
@@ -177,7 +176,7 @@ pub(crate) fn insert(conn: &Connection, c: &Customer) -> Res<()> {
     )?;
     sync_tags(conn, c.id(), &Default::default(), c.tags())?;
     for consent in c.consents() {
-        insert_consent(conn, c.id(), consent)?;
+        insert_consent(&mut { conn }, c.id(), consent)?;
     }
     Ok(())
 }
@@ -193,7 +192,7 @@ pub(crate) fn update(conn: &Connection, c: &Customer) -> Res<()> {
     let new = c.consents();
     if new.starts_with(&old) {
         for consent in &new[old.len()..] {
-            insert_consent(conn, c.id(), consent)?;
+            insert_consent(&mut { conn }, c.id(), consent)?;
         }
     } else {
         execute(
@@ -202,7 +201,7 @@ pub(crate) fn update(conn: &Connection, c: &Customer) -> Res<()> {
             [key(c.id().get())],
         )?;
         for consent in new {
-            insert_consent(conn, c.id(), consent)?;
+            insert_consent(&mut { conn }, c.id(), consent)?;
         }
     }
     Ok(())
@@ -213,13 +212,13 @@ pub(crate) fn append_consent(conn: &Connection, id: CustomerId, consent: &Consen
     if erased(conn, id)?.is_none() {
         return Err(corrupt(format!("customer {id} to update is not stored")));
     }
-    insert_consent(conn, id, consent)
+    insert_consent(&mut { conn }, id, consent)
 }
 
-fn insert_consent(conn: &Connection, id: CustomerId, consent: &Consent) -> Res<()> {
+/// Inserts one consent decision of customer `id` (who is stored).
+pub(crate) fn insert_consent(db: &mut impl Exec, id: CustomerId, consent: &Consent) -> Res<()> {
     let (at, at_ns) = ts(consent.at);
-    execute(
-        conn,
+    db.exec(
         "INSERT INTO consents (customer_id, purpose, granted, at, at_ns, source) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
@@ -242,11 +241,10 @@ fn reason_cols(reason: &StageReason) -> (&'static str, Option<&str>, Option<&'st
     }
 }
 
-pub(crate) fn push_stage_change(conn: &Connection, change: &StageChange) -> Res<()> {
+pub(crate) fn push_stage_change(db: &mut impl Exec, change: &StageChange) -> Res<()> {
     let (kind, note, rule) = reason_cols(&change.reason);
     let (s, ns) = ts(change.at);
-    execute(
-        conn,
+    db.exec(
         "INSERT INTO stage_changes (customer_id, from_stage, to_stage, at, at_ns, reason, \
          note, rule) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
@@ -284,7 +282,7 @@ pub(crate) fn rewrite_stage_history(
         )?;
         return history
             .iter()
-            .try_for_each(|change| push_stage_change(conn, change));
+            .try_for_each(|change| push_stage_change(&mut { conn }, change));
     }
     for (id, change) in ids.into_iter().zip(history) {
         let (kind, note, rule) = reason_cols(&change.reason);

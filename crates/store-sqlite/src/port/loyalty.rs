@@ -8,17 +8,16 @@ use solocrm_core::{
 
 use crate::codec::{Cols, date, key, ts};
 use crate::error::Res;
-use crate::rows::{corrupt, execute, query_all, query_one};
+use crate::rows::{Exec, corrupt, execute, query_all, query_one};
 
 const INSERT_POINTS: &str = "INSERT INTO points_entries (id, customer_id, at, at_ns, kind, \
      delta, reason, balance_after) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
 const UPDATE_POINTS: &str = "UPDATE points_entries SET customer_id = ?2, at = ?3, at_ns = ?4, \
      kind = ?5, delta = ?6, reason = ?7, balance_after = ?8 WHERE id = ?1";
 
-fn write_points(conn: &Connection, sql: &str, e: &PointsEntry) -> Res<()> {
+fn write_points(db: &mut impl Exec, sql: &'static str, e: &PointsEntry) -> Res<()> {
     let (at, at_ns) = ts(e.at());
-    execute(
-        conn,
+    db.exec(
         sql,
         params![
             key(e.id().get()),
@@ -34,12 +33,12 @@ fn write_points(conn: &Connection, sql: &str, e: &PointsEntry) -> Res<()> {
     Ok(())
 }
 
-pub(crate) fn insert_points(conn: &Connection, e: &PointsEntry) -> Res<()> {
-    write_points(conn, INSERT_POINTS, e)
+pub(crate) fn insert_points(db: &mut impl Exec, e: &PointsEntry) -> Res<()> {
+    write_points(db, INSERT_POINTS, e)
 }
 
-pub(crate) fn update_points(conn: &Connection, e: &PointsEntry) -> Res<()> {
-    write_points(conn, UPDATE_POINTS, e)
+pub(crate) fn update_points(mut conn: &Connection, e: &PointsEntry) -> Res<()> {
+    write_points(&mut conn, UPDATE_POINTS, e)
 }
 
 pub(crate) const POINTS_BALANCE: &str =

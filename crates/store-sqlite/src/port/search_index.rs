@@ -9,6 +9,13 @@
 //! creates them again from their stored SQL and fills the index from the customers
 //! then stored, in one statement: the same index entries, written once. The drop is
 //! part of the transaction, so a write that fails keeps the triggers.
+//!
+//! The same build drops the read indexes by customer of the tables its operations
+//! append to most ([`DEFERRED_TABLES`]: interactions, stage changes, points entries,
+//! consents, survey answers) and creates them again, each by one sort, before its
+//! commit: hundreds of thousands of rows each went into them at random places. The
+//! operations of such a build do not read through them (the build answers the
+//! narrow look-ups it needs itself); a read that would scans the table instead.
 
 use rusqlite::Connection;
 
@@ -21,11 +28,20 @@ const FILL: &str = "INSERT INTO customer_search (rowid, name, email, company, ci
      SELECT id, name, email, company, json_extract(profile, '$.city'), notes \
      FROM customers WHERE erased_at IS NULL ORDER BY id";
 
-/// The search triggers dropped for a bulk write, to be created again at its end.
+/// The tables whose indexes a build of new books drops and creates again at its end.
+/// None of them is read through an index by the operations of the demo's build; the
+/// constraints' own indexes (`UNIQUE`, primary keys) are never dropped.
+const DEFERRED_TABLES: &str = "'interactions', 'stage_changes', 'points_entries', 'consents', \
+     'surveys'";
+
+/// The search triggers and read indexes dropped for a bulk write, to be created again
+/// at its end.
 #[derive(Debug)]
 pub(crate) struct Deferred {
     /// The `CREATE TRIGGER` statements, as `sqlite_schema` keeps them.
     triggers: Vec<String>,
+    /// The `CREATE INDEX` statements, as `sqlite_schema` keeps them.
+    indexes: Vec<String>,
 }
 
 /// If no customer is stored (so the index is empty too), drops the search triggers
@@ -51,14 +67,32 @@ pub(crate) fn defer(conn: &Connection) -> Res<Option<Deferred>> {
         // The name comes from the schema, not from input; quoted as an identifier.
         conn.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))?;
     }
+    // Only indexes that were created by a statement (`sql` not null): the automatic
+    // indexes of constraints stay.
+    let mut stmt = conn.prepare(&format!(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'index' \
+         AND tbl_name IN ({DEFERRED_TABLES}) AND sql IS NOT NULL ORDER BY name"
+    ))?;
+    let indexes = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (name, _) in &indexes {
+        conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
+    }
     Ok(Some(Deferred {
         triggers: found.into_iter().map(|(_, sql)| sql).collect(),
+        indexes: indexes.into_iter().map(|(_, sql)| sql).collect(),
     }))
 }
 
 impl Deferred {
-    /// Creates the triggers again and fills the index from every customer stored.
+    /// Creates the dropped read indexes again (sorted, as a bulk import's purchase
+    /// indexes are), then the triggers, and fills the search index from every
+    /// customer stored.
     pub(crate) fn finish(self, conn: &Connection) -> Res<()> {
+        if !self.indexes.is_empty() {
+            super::activity::rebuild_indexes(conn, &self.indexes, true)?;
+        }
         for sql in &self.triggers {
             conn.execute_batch(sql)?;
         }

@@ -24,6 +24,7 @@ use super::{activity, automation, customers, events, ledger, loyalty, pipeline, 
 use crate::codec::Cols;
 use crate::error::Res;
 use crate::rows;
+use crate::rows::Kept;
 
 /// What a bulk build of new books wrote of one customer: the columns and the row the
 /// operations look up before nearly every write.
@@ -33,11 +34,18 @@ struct Known {
     erased: bool,
     /// The time of the customer's last stage change (the last one stored).
     last_change: Option<DateTime<Utc>>,
+    /// The balance after the customer's points entry of the largest id (0 for none).
+    balance: i64,
+    /// The largest id of the customer's points entries (0 for none).
+    last_points: u64,
 }
 
 /// A transaction on one connection: read-only (a snapshot) or the write transaction.
 pub(crate) struct Tx<'c> {
     conn: &'c Connection,
+    /// The write statements of the operations that run most often (interactions,
+    /// points, stage changes, consents), kept prepared for the whole transaction.
+    kept: Kept<'c>,
     /// The two statements an import runs once per row, kept prepared for the whole
     /// transaction rather than fetched from the connection's statement cache every
     /// time (a hash of the SQL text and a round trip through its LRU per call).
@@ -83,6 +91,7 @@ impl<'c> Tx<'c> {
     pub(crate) fn new(conn: &'c Connection, base: Currency, waited: Duration) -> Self {
         Tx {
             conn,
+            kept: Kept::new(conn),
             purchase_by_ref: RefCell::new(None),
             insert_purchase: None,
             append_unless_taken: None,
@@ -171,6 +180,11 @@ impl<'c> Tx<'c> {
 
     fn run<T>(&self, f: impl FnOnce(&Connection) -> Res<T>) -> StoreResult<T> {
         f(self.conn).map_err(|e| e.into_store(self.waited))
+    }
+
+    /// Runs `f` with the transaction's kept statements.
+    fn run_kept<T>(&mut self, f: impl FnOnce(&mut Kept<'c>) -> Res<T>) -> StoreResult<T> {
+        f(&mut self.kept).map_err(|e| e.into_store(self.waited))
     }
 
     fn run_base<T>(&self, f: impl FnOnce(&Connection, Currency) -> Res<T>) -> StoreResult<T> {
@@ -353,6 +367,10 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
+        if let Some(known) = self.known(customer) {
+            // No customer, no entries: 0, as the query gives.
+            return Ok(known.map_or(0, |k| k.balance));
+        }
         self.run(|c| loyalty::points_balance(c, customer))
     }
 
@@ -499,6 +517,8 @@ impl<'c> WriteTx for Tx<'c> {
                     stage: customer.stage(),
                     erased: customer.is_erased(),
                     last_change: None,
+                    balance: 0,
+                    last_points: 0,
                 },
             );
         }
@@ -519,7 +539,7 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
-        self.run(|c| customers::set_stage(c, id, stage))?;
+        self.run_kept(|k| customers::set_stage(k, id, stage))?;
         if let Some(k) = self.known.as_mut().and_then(|k| k.get_mut(&id.get())) {
             k.stage = stage;
         }
@@ -527,11 +547,14 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
-        self.run(|c| customers::append_consent(c, id, consent))
+        match self.known(id) {
+            Some(Some(_)) => self.run_kept(|k| customers::insert_consent(k, id, consent)),
+            _ => self.run(|c| customers::append_consent(c, id, consent)),
+        }
     }
 
     fn push_stage_change(&mut self, change: &StageChange) -> StoreResult<()> {
-        self.run(|c| customers::push_stage_change(c, change))?;
+        self.run_kept(|k| customers::push_stage_change(k, change))?;
         if let Some(k) = self
             .known
             .as_mut()
@@ -553,9 +576,9 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
-        self.insert(IdKind::Interaction, interaction.id().get(), |c| {
-            activity::insert_interaction(c, interaction)
-        })
+        self.run_kept(|k| activity::insert_interaction(k, interaction))?;
+        self.stored(IdKind::Interaction, interaction.id().get());
+        Ok(())
     }
 
     fn update_interaction(&mut self, interaction: &Interaction) -> StoreResult<()> {
@@ -695,12 +718,23 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
-        self.insert(IdKind::Points, entry.id().get(), |c| {
-            loyalty::insert_points(c, entry)
-        })
+        self.run_kept(|k| loyalty::insert_points(k, entry))?;
+        self.stored(IdKind::Points, entry.id().get());
+        if let Some(k) = self
+            .known
+            .as_mut()
+            .and_then(|k| k.get_mut(&entry.customer().get()))
+            && entry.id().get() > k.last_points
+        {
+            k.last_points = entry.id().get();
+            k.balance = entry.balance_after();
+        }
+        Ok(())
     }
 
     fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        // A rewritten entry is not followed: from now on, ask the database.
+        self.known = None;
         self.run(|c| loyalty::update_points(c, entry))
     }
 
@@ -854,7 +888,10 @@ mod tests {
     /// customers alike; a rewritten history hands them back to the database.
     #[test]
     fn a_build_of_new_books_answers_its_look_ups_as_the_database_does() {
-        use solocrm_core::{CustomerData, NewCustomer, PersonName, StageReason};
+        use solocrm_core::{
+            CustomerData, NewCustomer, NewPointsEntry, PersonName, PointsEntryId, PointsKind,
+            StageReason,
+        };
 
         let mut conn = Connection::open_in_memory().expect("a connection");
         crate::schema::migrate(&mut conn, crate::SCHEMA_VERSION, Some("EUR")).expect("schema");
@@ -868,11 +905,13 @@ mod tests {
                     customers::erased(&tx, id).expect("erased"),
                     customers::stage_of(&tx, id).expect("stage"),
                     customers::last_stage_change_at(&tx, id).expect("last"),
+                    loyalty::points_balance(&tx, id).expect("balance"),
                 );
                 let kept = (
                     w.customer_erased(id).expect("erased"),
                     w.customer_stage(id).expect("stage"),
                     w.last_stage_change_at(id).expect("last"),
+                    w.points_balance(id).expect("balance"),
                 );
                 assert_eq!(
                     format!("{kept:?}"),
@@ -889,6 +928,35 @@ mod tests {
         }
         assert!(w.known.is_some());
         agree(&w, "inserted");
+        // Points: two entries of one customer, one of another; the balance is the
+        // one after the entry of the largest id.
+        for (id, customer, kind, points, after) in [
+            (1, 1, PointsKind::Earn, 40, 40),
+            (2, 2, PointsKind::Earn, 15, 15),
+            (3, 1, PointsKind::Redeem, 25, 15),
+        ] {
+            let new = NewPointsEntry::new(CustomerId::new(customer), at(50 + id), kind, points)
+                .expect("an entry");
+            w.insert_points(&PointsEntry::new(PointsEntryId::new(id as u64), new, after))
+                .expect("posted");
+        }
+        agree(&w, "points");
+        // Consents through the kept insert, for a stored customer.
+        let consent = Consent {
+            purpose: solocrm_core::Tag::parse("newsletter").expect("a purpose"),
+            granted: true,
+            at: at(60),
+            source: Label::parse("同意书").expect("a source"),
+        };
+        w.append_consent(CustomerId::new(1), &consent)
+            .expect("appended");
+        assert_eq!(
+            w.customer(CustomerId::new(1))
+                .expect("read")
+                .expect("stored")
+                .consents(),
+            std::slice::from_ref(&consent)
+        );
         let id = CustomerId::new(2);
         let from = w
             .customer_stage(id)
