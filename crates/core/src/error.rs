@@ -188,6 +188,22 @@ pub enum Conflict {
         /// The name.
         name: String,
     },
+    /// A survey template with this name exists.
+    #[error("a survey template named '{name}' already exists")]
+    DuplicateSurveyTemplate {
+        /// The name.
+        name: String,
+    },
+    /// The customer already has a sheet of this template at this instant.
+    #[error("customer {customer} already answered template '{template}' at {at}")]
+    DuplicateSurveySheet {
+        /// The template.
+        template: String,
+        /// The customer.
+        customer: crate::CustomerId,
+        /// The instant.
+        at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// A domain rule refused a change: bad input, a forbidden move, or a clash with state.

@@ -46,6 +46,7 @@ pub mod policy;
 pub mod port;
 pub mod privacy;
 pub mod purchase;
+pub mod questionnaire;
 pub mod search;
 pub mod segment;
 pub mod segment_syntax;

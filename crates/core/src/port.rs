@@ -54,6 +54,7 @@ use crate::loyalty::{PointsEntry, PointsExpiry, PointsTier};
 use crate::money::Currency;
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::questionnaire::{SurveySheet, SurveyTemplate};
 use crate::search::SearchText;
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
@@ -517,6 +518,13 @@ pub trait ReadTx {
     /// The book's holiday calendar: the chosen presets in the order they were chosen,
     /// and the founder's own holidays by key.
     fn holiday_calendar(&self) -> StoreResult<HolidayCalendar>;
+
+    /// Every survey template, by name.
+    fn survey_templates(&self) -> StoreResult<Vec<SurveyTemplate>>;
+    /// The survey sheets of `customer` (every customer's with `None`), by
+    /// [`SheetKey`](crate::questionnaire::SheetKey): time, then customer, then template; each sheet's answers by
+    /// question number.
+    fn survey_sheets(&self, customer: Option<CustomerId>) -> StoreResult<Vec<SurveySheet>>;
 }
 
 /// Writes within one transaction, which also sees its own writes. Every method returns
@@ -700,6 +708,14 @@ pub trait WriteTx: ReadTx {
     fn delete_holiday(&mut self, key: &Tag) -> StoreResult<bool>;
     /// Replaces the chosen preset calendars (in this order, without repeats).
     fn set_holiday_presets(&mut self, presets: &[Preset]) -> StoreResult<()>;
+
+    /// Stores a new survey template (the caller has checked its name is free).
+    fn insert_survey_template(&mut self, template: &SurveyTemplate) -> StoreResult<()>;
+    /// Stores a new survey sheet (the caller has checked its key is free, its
+    /// customer and template exist and its answers fit the template).
+    fn insert_survey_sheet(&mut self, sheet: &SurveySheet) -> StoreResult<()>;
+    /// Replaces the answers of the stored sheet with `sheet`'s [`SheetKey`](crate::questionnaire::SheetKey).
+    fn update_survey_sheet(&mut self, sheet: &SurveySheet) -> StoreResult<()>;
 
     /// Says that this transaction removes personal data, so after it commits the
     /// backend should also purge the old versions from any journal, log or free page

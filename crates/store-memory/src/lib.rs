@@ -392,6 +392,11 @@ struct State {
     holidays: OrdMap<solocrm_core::Tag, solocrm_core::holiday::HolidayDef>,
     /// The chosen preset calendars, in the order chosen.
     holiday_presets: Vector<solocrm_core::holiday::Preset>,
+    /// Survey templates, by name.
+    survey_templates: OrdMap<solocrm_core::Tag, solocrm_core::questionnaire::SurveyTemplate>,
+    /// Survey sheets, by key (time, customer, template).
+    survey_sheets:
+        OrdMap<solocrm_core::questionnaire::SheetKey, solocrm_core::questionnaire::SurveySheet>,
     /// The points validity; `None`: points never expire.
     points_expiry: Option<solocrm_core::PointsExpiry>,
 }
@@ -795,6 +800,23 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             own: s.holidays.values().cloned().collect(),
         })
     }
+
+    fn survey_templates(&self) -> StoreResult<Vec<solocrm_core::questionnaire::SurveyTemplate>> {
+        Ok(self.s().survey_templates.values().cloned().collect())
+    }
+
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::questionnaire::SurveySheet>> {
+        Ok(self
+            .s()
+            .survey_sheets
+            .values()
+            .filter(|s| customer.is_none_or(|c| s.customer == c))
+            .cloned()
+            .collect())
+    }
 }
 
 impl WriteTx for Tx<State> {
@@ -1174,5 +1196,57 @@ impl WriteTx for Tx<State> {
     ) -> StoreResult<()> {
         self.state.holiday_presets = presets.iter().copied().collect();
         Ok(())
+    }
+
+    fn insert_survey_template(
+        &mut self,
+        template: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        let name = template.name().clone();
+        if self.state.survey_templates.contains_key(&name) {
+            return Err(fault(format!("survey template {name} is already stored")));
+        }
+        self.state.survey_templates.insert(name, template.clone());
+        Ok(())
+    }
+
+    fn insert_survey_sheet(
+        &mut self,
+        sheet: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        let key = sheet.key();
+        if self.state.survey_sheets.contains_key(&key) {
+            return Err(fault(format!(
+                "a sheet of {} by customer {} at {} is already stored",
+                key.template, key.customer, key.at
+            )));
+        }
+        if !self.state.customers.contains_key(&sheet.customer) {
+            return Err(fault(format!("no customer {}", sheet.customer)));
+        }
+        if !self.state.survey_templates.contains_key(&sheet.template) {
+            return Err(fault(format!("no survey template {}", sheet.template)));
+        }
+        self.state
+            .survey_sheets
+            .insert(key, sheet.clone().normalized());
+        Ok(())
+    }
+
+    fn update_survey_sheet(
+        &mut self,
+        sheet: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        let key = sheet.key();
+        match self.state.survey_sheets.get_mut(&key) {
+            Some(stored) => {
+                *stored = sheet.clone().normalized();
+                Ok(())
+            }
+            None => Err(fault(format!(
+                "no sheet of {} by customer {} at {}",
+                key.template, key.customer, key.at
+            ))),
+        }
     }
 }

@@ -530,6 +530,17 @@ impl ReadTx for Tx<'_> {
     fn holiday_calendar(&self) -> StoreResult<solocrm_core::holiday::HolidayCalendar> {
         self.run(crate::holidays::holiday_calendar)
     }
+
+    fn survey_templates(&self) -> StoreResult<Vec<solocrm_core::questionnaire::SurveyTemplate>> {
+        self.run(crate::questionnaire::survey_templates)
+    }
+
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::questionnaire::SurveySheet>> {
+        self.run(|c, t| crate::questionnaire::survey_sheets(c, t, customer))
+    }
 }
 
 impl WriteTx for Tx<'_> {
@@ -796,5 +807,26 @@ impl WriteTx for Tx<'_> {
 
     fn set_holiday_presets(&mut self, p: &[solocrm_core::holiday::Preset]) -> StoreResult<()> {
         self.run(|c, t| crate::holidays::set_holiday_presets(c, t, p))
+    }
+
+    fn insert_survey_template(
+        &mut self,
+        x: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::insert_survey_template(c, t, x))
+    }
+
+    fn insert_survey_sheet(
+        &mut self,
+        x: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::insert_survey_sheet(c, t, x))
+    }
+
+    fn update_survey_sheet(
+        &mut self,
+        x: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::update_survey_sheet(c, t, x))
     }
 }

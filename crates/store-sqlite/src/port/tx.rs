@@ -439,6 +439,17 @@ impl<'c> ReadTx for Tx<'c> {
     fn holiday_calendar(&self) -> StoreResult<solocrm_core::holiday::HolidayCalendar> {
         self.run(super::holidays::holiday_calendar)
     }
+
+    fn survey_templates(&self) -> StoreResult<Vec<solocrm_core::questionnaire::SurveyTemplate>> {
+        self.run(super::questionnaire::survey_templates)
+    }
+
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::questionnaire::SurveySheet>> {
+        self.run(|c| super::questionnaire::survey_sheets(c, customer))
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -781,6 +792,27 @@ impl<'c> WriteTx for Tx<'c> {
         presets: &[solocrm_core::holiday::Preset],
     ) -> StoreResult<()> {
         self.run(|c| super::holidays::set_holiday_presets(c, presets))
+    }
+
+    fn insert_survey_template(
+        &mut self,
+        template: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::insert_survey_template(c, template))
+    }
+
+    fn insert_survey_sheet(
+        &mut self,
+        sheet: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::insert_survey_sheet(c, sheet))
+    }
+
+    fn update_survey_sheet(
+        &mut self,
+        sheet: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::update_survey_sheet(c, sheet))
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {

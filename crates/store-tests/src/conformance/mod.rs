@@ -26,6 +26,7 @@
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
 //! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
 //! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
+//! [`questionnaire`] (survey templates and sheets),
 //! [`segments`], [`privacy`] (erasure, export, audit),
 //! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
@@ -46,6 +47,7 @@ pub mod pipeline;
 pub mod privacy;
 pub mod purchase_log;
 pub mod purchases;
+pub mod questionnaire;
 pub mod refunds;
 pub mod relations;
 pub mod segments;
@@ -285,6 +287,12 @@ macro_rules! __store_conformance_list {
                 holidays_are_stored_replaced_and_removed,
                 a_stored_calendar_lists_its_holidays,
             }
+            questionnaire {
+                survey_templates_and_sheets_are_stored_and_listed_in_order,
+                a_survey_sheet_that_does_not_fit_is_refused,
+                survey_dimensions_are_analysed_over_the_stored_sheets,
+                erasure_scrubs_the_free_text_of_survey_sheets,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -409,6 +417,7 @@ mod tests {
             ("loyalty", include_str!("loyalty.rs")),
             ("pipeline", include_str!("pipeline.rs")),
             ("privacy", include_str!("privacy.rs")),
+            ("questionnaire", include_str!("questionnaire.rs")),
             ("purchase_log", include_str!("purchase_log.rs")),
             ("purchases", include_str!("purchases.rs")),
             ("refunds", include_str!("refunds.rs")),
