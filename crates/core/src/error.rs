@@ -204,6 +204,16 @@ pub enum Conflict {
         /// The instant.
         at: chrono::DateTime<chrono::Utc>,
     },
+    /// The customer already has a participation of this kind at this instant.
+    #[error("customer {customer} already has a {kind} participation at {at}")]
+    DuplicateParticipation {
+        /// The customer.
+        customer: crate::CustomerId,
+        /// The kind.
+        kind: crate::participation::ParticipationKind,
+        /// The instant.
+        at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// A domain rule refused a change: bad input, a forbidden move, or a clash with state.

@@ -42,6 +42,7 @@ pub mod loyalty;
 pub mod metrics;
 pub mod money;
 pub mod ops;
+pub mod participation;
 pub mod policy;
 pub mod port;
 pub mod privacy;

@@ -525,6 +525,13 @@ pub trait ReadTx {
     /// [`SheetKey`](crate::questionnaire::SheetKey): time, then customer, then template; each sheet's answers by
     /// question number.
     fn survey_sheets(&self, customer: Option<CustomerId>) -> StoreResult<Vec<SurveySheet>>;
+    /// The participations of `customer` (every customer's with `None`), by
+    /// [`ParticipationKey`](crate::participation::ParticipationKey): time, customer,
+    /// kind.
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>>;
 }
 
 /// Writes within one transaction, which also sees its own writes. Every method returns
@@ -716,6 +723,17 @@ pub trait WriteTx: ReadTx {
     fn insert_survey_sheet(&mut self, sheet: &SurveySheet) -> StoreResult<()>;
     /// Replaces the answers of the stored sheet with `sheet`'s [`SheetKey`](crate::questionnaire::SheetKey).
     fn update_survey_sheet(&mut self, sheet: &SurveySheet) -> StoreResult<()>;
+    /// Stores a new participation (the caller has checked its key is free and its
+    /// customer exists).
+    fn insert_participation(
+        &mut self,
+        participation: &crate::participation::Participation,
+    ) -> StoreResult<()>;
+    /// Replaces the note of the stored participation with `participation`'s key.
+    fn update_participation(
+        &mut self,
+        participation: &crate::participation::Participation,
+    ) -> StoreResult<()>;
 
     /// Says that this transaction removes personal data, so after it commits the
     /// backend should also purge the old versions from any journal, log or free page

@@ -1112,6 +1112,27 @@ pub trait Store: Send + Sync {
         template: Option<&Tag>,
     ) -> StoreResult<crate::questionnaire::analysis::DimensionAnalysis>;
 
+    /// Records a participation (see
+    /// [`Writer::record_participation`](crate::Writer::record_participation)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::record_participation`](crate::Writer::record_participation).
+    fn record_participation(
+        &self,
+        participation: crate::participation::Participation,
+    ) -> StoreResult<crate::participation::Participation>;
+
+    /// The participations of one customer or of all, by time, customer, kind.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>>;
+
     /// The books' points validity; `None`: points never expire.
     ///
     /// # Errors

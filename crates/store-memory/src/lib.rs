@@ -392,6 +392,11 @@ struct State {
     holidays: OrdMap<solocrm_core::Tag, solocrm_core::holiday::HolidayDef>,
     /// The chosen preset calendars, in the order chosen.
     holiday_presets: Vector<solocrm_core::holiday::Preset>,
+    /// Participations, by key (time, customer, kind).
+    participations: OrdMap<
+        solocrm_core::participation::ParticipationKey,
+        solocrm_core::participation::Participation,
+    >,
     /// Survey templates, by name.
     survey_templates: OrdMap<solocrm_core::Tag, solocrm_core::questionnaire::SurveyTemplate>,
     /// Survey sheets, by key (time, customer, template).
@@ -817,6 +822,19 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .cloned()
             .collect())
     }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::participation::Participation>> {
+        Ok(self
+            .s()
+            .participations
+            .values()
+            .filter(|p| customer.is_none_or(|c| p.customer == c))
+            .cloned()
+            .collect())
+    }
 }
 
 impl WriteTx for Tx<State> {
@@ -1231,6 +1249,41 @@ impl WriteTx for Tx<State> {
             .survey_sheets
             .insert(key, sheet.clone().normalized());
         Ok(())
+    }
+
+    fn insert_participation(
+        &mut self,
+        p: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        let key = p.key();
+        if self.state.participations.contains_key(&key) {
+            return Err(fault(format!(
+                "a {} participation of customer {} at {} is already stored",
+                key.kind, key.customer, key.at
+            )));
+        }
+        if !self.state.customers.contains_key(&p.customer) {
+            return Err(fault(format!("no customer {}", p.customer)));
+        }
+        self.state.participations.insert(key, p.clone());
+        Ok(())
+    }
+
+    fn update_participation(
+        &mut self,
+        p: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        let key = p.key();
+        match self.state.participations.get_mut(&key) {
+            Some(stored) => {
+                *stored = p.clone();
+                Ok(())
+            }
+            None => Err(fault(format!(
+                "no {} participation of customer {} at {}",
+                key.kind, key.customer, key.at
+            ))),
+        }
     }
 
     fn update_survey_sheet(

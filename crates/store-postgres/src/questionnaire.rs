@@ -1,5 +1,5 @@
-//! Survey templates and sheets (migration 0008's `survey_templates` and
-//! `survey_sheets`), each statement binding the tenant as `$1`. [`crate::tx`] forwards
+//! Survey templates and sheets, participations (migration 0008's `survey_templates`,
+//! `survey_sheets` and `participations`), each statement binding the tenant as `$1`. [`crate::tx`] forwards
 //! the port's methods here.
 
 use solocrm_core::questionnaire::{
@@ -118,6 +118,87 @@ pub(crate) fn update_survey_sheet(c: &mut Conn, t: i64, s: &SurveySheet) -> Res<
         return Err(corrupt(format!(
             "no sheet of {} by customer {} at {} to update",
             s.template, s.customer, s.at
+        )));
+    }
+    Ok(())
+}
+
+fn participation_row(row: &postgres::Row) -> Res<solocrm_core::participation::Participation> {
+    let c = Cols::new(row, "participations");
+    Ok(solocrm_core::participation::Participation {
+        customer: c.id(0, CustomerId::new)?,
+        at: c.time(1)?,
+        kind: c.parse(3, solocrm_core::participation::ParticipationKind::parse)?,
+        note: c.opt_parse(4, solocrm_core::FreeText::parse)?,
+    })
+}
+
+/// The tenant's participations, of one customer or all, by time, customer, kind.
+pub(crate) fn participations(
+    c: &mut Conn,
+    t: i64,
+    customer: Option<CustomerId>,
+) -> Res<Vec<solocrm_core::participation::Participation>> {
+    let rows = match customer {
+        None => c.query(
+            "SELECT customer_id, at, at_ns, kind, note FROM participations \
+             WHERE tenant_id = $1 ORDER BY at, at_ns, customer_id, kind",
+            &[&t],
+        )?,
+        Some(id) => c.query(
+            "SELECT customer_id, at, at_ns, kind, note FROM participations \
+             WHERE tenant_id = $1 AND customer_id = $2 ORDER BY at, at_ns, kind",
+            &[&t, &key(id.get())],
+        )?,
+    };
+    rows.iter().map(participation_row).collect()
+}
+
+/// Stores a new participation.
+pub(crate) fn insert_participation(
+    c: &mut Conn,
+    t: i64,
+    p: &solocrm_core::participation::Participation,
+) -> Res<()> {
+    let (at, ns) = ts(p.at);
+    c.execute(
+        "INSERT INTO participations (tenant_id, customer_id, at, at_ns, kind, note) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &t,
+            &key(p.customer.get()),
+            &at,
+            &ns,
+            &p.kind.as_str(),
+            &p.note.as_ref().map(|n| n.as_str()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Replaces the note of the participation with `p`'s key.
+pub(crate) fn update_participation(
+    c: &mut Conn,
+    t: i64,
+    p: &solocrm_core::participation::Participation,
+) -> Res<()> {
+    let (at, ns) = ts(p.at);
+    let n = c.execute(
+        "UPDATE participations SET note = $6 WHERE tenant_id = $1 AND customer_id = $2 \
+         AND at = $3 AND at_ns = $4 AND kind = $5",
+        &[
+            &t,
+            &key(p.customer.get()),
+            &at,
+            &ns,
+            &p.kind.as_str(),
+            &p.note.as_ref().map(|n| n.as_str()),
+        ],
+    )?;
+    if n == 0 {
+        return Err(corrupt(format!(
+            "no {} participation of customer {} at {} to update",
+            p.kind, p.customer, p.at
         )));
     }
     Ok(())

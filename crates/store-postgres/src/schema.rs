@@ -47,10 +47,10 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 7,
         sql: include_str!("../migrations/0007_points_validity.sql"),
     },
-    // Survey templates and sheets (issue 18, ADR 0030).
+    // Survey templates and sheets, participations (issue 18, ADR 0030).
     Migration {
         version: 8,
-        sql: include_str!("../migrations/0008_survey_templates.sql"),
+        sql: include_str!("../migrations/0008_surveys_and_participation.sql"),
     },
 ];
 

@@ -541,6 +541,13 @@ impl ReadTx for Tx<'_> {
     ) -> StoreResult<Vec<solocrm_core::questionnaire::SurveySheet>> {
         self.run(|c, t| crate::questionnaire::survey_sheets(c, t, customer))
     }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::participation::Participation>> {
+        self.run(|c, t| crate::questionnaire::participations(c, t, customer))
+    }
 }
 
 impl WriteTx for Tx<'_> {
@@ -821,6 +828,20 @@ impl WriteTx for Tx<'_> {
         x: &solocrm_core::questionnaire::SurveySheet,
     ) -> StoreResult<()> {
         self.run(|c, t| crate::questionnaire::insert_survey_sheet(c, t, x))
+    }
+
+    fn insert_participation(
+        &mut self,
+        x: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::insert_participation(c, t, x))
+    }
+
+    fn update_participation(
+        &mut self,
+        x: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::update_participation(c, t, x))
     }
 
     fn update_survey_sheet(

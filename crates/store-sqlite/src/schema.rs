@@ -664,13 +664,15 @@ ALTER TABLE store_info ADD COLUMN points_valid_from TEXT
     CHECK (points_valid_from IS NULL OR length(points_valid_from) = 10);
 "#;
 
-/// Version 15: survey templates with dimensions and the sheets answered against them
-/// (issue 18), all additions:
+/// Version 15: survey templates with dimensions and the sheets answered against them,
+/// and participations (issue 18), all additions:
 /// - `survey_templates`: a template's name and its questions (text, dimension, scale
 ///   or free text, role) as JSON text;
 /// - `survey_sheets`: one customer's answers to one template at one instant, keyed by
 ///   (customer, instant, template), with the collection method and the answers by
-///   question number as JSON text.
+///   question number as JSON text;
+/// - `participations`: a customer's event, community activity, suggestion or review,
+///   keyed by (customer, instant, kind), with an optional note.
 const V15: &str = r#"
 CREATE TABLE survey_templates (
     name      TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
@@ -687,6 +689,15 @@ CREATE TABLE survey_sheets (
     PRIMARY KEY (customer_id, at, at_ns, template)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX survey_sheets_by_time ON survey_sheets (at, at_ns, customer_id, template);
+CREATE TABLE participations (
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    kind        TEXT NOT NULL CHECK (kind IN ('event', 'community', 'suggestion', 'review')),
+    note        TEXT CHECK (length(CAST(note AS BLOB)) <= 1048576),
+    PRIMARY KEY (customer_id, at, at_ns, kind)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX participations_by_time ON participations (at, at_ns, customer_id, kind);
 "#;
 
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].

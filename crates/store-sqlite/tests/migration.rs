@@ -549,7 +549,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     );
     after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
     // Migration 11 added the (empty) deal notes and points tiers, migration 12
-    // automation's tables, migration 13 the holiday calendar's.
+    // automation's tables, migration 13 the holiday calendar's, migration 15 survey
+    // templates, sheets and participations.
     for added in [
         "deal_notes",
         "points_tiers",
@@ -558,6 +559,9 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "automation_rules",
         "holiday_presets",
         "holidays",
+        "participations",
+        "survey_sheets",
+        "survey_templates",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -585,8 +589,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 6,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer and v13's unique preset position"
+        indexes_before + 8,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position and v15's sheets and participations by time"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));

@@ -338,6 +338,20 @@ impl Store for Crm {
         self.read(|r| r.survey_dimensions(template))
     }
 
+    fn record_participation(
+        &self,
+        participation: crate::participation::Participation,
+    ) -> StoreResult<crate::participation::Participation> {
+        self.write(|w| w.record_participation(participation.clone()))
+    }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>> {
+        self.read(|r| r.participations(customer))
+    }
+
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
         self.read(|r| r.points_balance(customer))
     }

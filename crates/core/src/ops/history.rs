@@ -36,7 +36,7 @@
 //! - **Tasks** created at or after the cutoff are absent; a one-off task completed at
 //!   or after it shows as open, and so does a task cancelled at or after it.
 //! - **Points tiers** are settings: today's apply; so are **survey templates**, while
-//!   **survey sheets** dated at or after the cutoff are hidden.
+//!   **survey sheets** and **participations** dated at or after the cutoff are hidden.
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
 //! - **Costs** spent at or after the cutoff are hidden.
@@ -955,5 +955,18 @@ impl ReadTx for AsOf<'_> {
             .filter(|s| s.at < self.cutoff)
             .collect();
         self.of_present(rows, |s| s.customer)
+    }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>> {
+        let rows: Vec<_> = self
+            .inner
+            .participations(customer)?
+            .into_iter()
+            .filter(|p| p.at < self.cutoff)
+            .collect();
+        self.of_present(rows, |p| p.customer)
     }
 }

@@ -60,7 +60,57 @@ impl Reader<'_> {
     }
 }
 
+impl Reader<'_> {
+    /// The participations of `customer` (everyone's with `None`), by time, customer,
+    /// kind.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>> {
+        self.tx.participations(customer)
+    }
+}
+
 impl Writer<'_> {
+    /// Records a customer's participation in an event or the community, or their
+    /// suggestion or review.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer; [`Conflict::CustomerErased`];
+    /// [`StoreError::Validation`] for a time outside the accepted dates;
+    /// [`Conflict::DuplicateParticipation`] if the customer already has one of that
+    /// kind at that instant.
+    pub fn record_participation(
+        &mut self,
+        participation: crate::participation::Participation,
+    ) -> StoreResult<crate::participation::Participation> {
+        crate::time::check_instant("participation time", participation.at)
+            .map_err(StoreError::Validation)?;
+        self.atomic(|w| {
+            w.check_live(participation.customer)?;
+            let key = participation.key();
+            if w.tx
+                .participations(Some(participation.customer))?
+                .iter()
+                .any(|p| p.key() == key)
+            {
+                return Err(Conflict::DuplicateParticipation {
+                    customer: key.customer,
+                    kind: key.kind,
+                    at: key.at,
+                }
+                .into());
+            }
+            w.tx.insert_participation(&participation)?;
+            Ok(participation)
+        })
+    }
+
     /// Adds a survey template.
     ///
     /// # Errors

@@ -1264,6 +1264,12 @@ impl Writer<'_> {
             s.erase_text();
             self.tx.update_survey(&s)?;
         }
+        for mut p in self.tx.participations(Some(id))? {
+            if p.note.is_some() {
+                p.erase_text();
+                self.tx.update_participation(&p)?;
+            }
+        }
         for mut s in self.tx.survey_sheets(Some(id))? {
             if s.has_text() {
                 s.erase_text();

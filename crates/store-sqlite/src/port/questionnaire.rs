@@ -123,3 +123,88 @@ pub(crate) fn update_survey_sheet(conn: &Connection, s: &SurveySheet) -> Res<()>
     }
     Ok(())
 }
+
+const PARTICIPATION_COLUMNS: &str = "customer_id, at, at_ns, kind, note";
+
+fn participation_row(row: &rusqlite::Row<'_>) -> Res<solocrm_core::participation::Participation> {
+    let c = Cols::new(row, "participations");
+    Ok(solocrm_core::participation::Participation {
+        customer: c.id(0, CustomerId::new)?,
+        at: c.time(1)?,
+        kind: c.parse(3, solocrm_core::participation::ParticipationKind::parse)?,
+        note: c.opt_parse(4, solocrm_core::FreeText::parse)?,
+    })
+}
+
+pub(crate) fn participations(
+    conn: &Connection,
+    customer: Option<CustomerId>,
+) -> Res<Vec<solocrm_core::participation::Participation>> {
+    match customer {
+        None => query_all(
+            conn,
+            &format!(
+                "SELECT {PARTICIPATION_COLUMNS} FROM participations \
+                 ORDER BY at, at_ns, customer_id, kind"
+            ),
+            [],
+            participation_row,
+        ),
+        Some(id) => query_all(
+            conn,
+            &format!(
+                "SELECT {PARTICIPATION_COLUMNS} FROM participations WHERE customer_id = ?1 \
+                 ORDER BY at, at_ns, kind"
+            ),
+            [key(id.get())],
+            participation_row,
+        ),
+    }
+}
+
+pub(crate) fn insert_participation(
+    conn: &Connection,
+    p: &solocrm_core::participation::Participation,
+) -> Res<()> {
+    let (at, ns) = ts(p.at);
+    execute(
+        conn,
+        &format!(
+            "INSERT INTO participations ({PARTICIPATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+        ),
+        params![
+            key(p.customer.get()),
+            at,
+            ns,
+            p.kind.as_str(),
+            p.note.as_ref().map(|n| n.as_str())
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn update_participation(
+    conn: &Connection,
+    p: &solocrm_core::participation::Participation,
+) -> Res<()> {
+    let (at, ns) = ts(p.at);
+    let n = execute(
+        conn,
+        "UPDATE participations SET note = ?5 \
+         WHERE customer_id = ?1 AND at = ?2 AND at_ns = ?3 AND kind = ?4",
+        params![
+            key(p.customer.get()),
+            at,
+            ns,
+            p.kind.as_str(),
+            p.note.as_ref().map(|n| n.as_str())
+        ],
+    )?;
+    if n == 0 {
+        return Err(corrupt(format!(
+            "no {} participation of customer {} at {} to update",
+            p.kind, p.customer, p.at
+        )));
+    }
+    Ok(())
+}

@@ -450,6 +450,13 @@ impl<'c> ReadTx for Tx<'c> {
     ) -> StoreResult<Vec<solocrm_core::questionnaire::SurveySheet>> {
         self.run(|c| super::questionnaire::survey_sheets(c, customer))
     }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::participation::Participation>> {
+        self.run(|c| super::questionnaire::participations(c, customer))
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -806,6 +813,20 @@ impl<'c> WriteTx for Tx<'c> {
         sheet: &solocrm_core::questionnaire::SurveySheet,
     ) -> StoreResult<()> {
         self.run(|c| super::questionnaire::insert_survey_sheet(c, sheet))
+    }
+
+    fn insert_participation(
+        &mut self,
+        p: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::insert_participation(c, p))
+    }
+
+    fn update_participation(
+        &mut self,
+        p: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::update_participation(c, p))
     }
 
     fn update_survey_sheet(

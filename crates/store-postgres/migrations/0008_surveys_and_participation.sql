@@ -25,3 +25,19 @@ CREATE TABLE survey_sheets (
 );
 
 CREATE INDEX survey_sheets_by_time ON survey_sheets (tenant_id, at, at_ns, customer_id, template);
+
+-- Participations (issue 18): a customer's event, community activity, suggestion or
+-- review, keyed by (customer, instant, kind); the note is personal free text.
+CREATE TABLE participations (
+    tenant_id   BIGINT NOT NULL,
+    customer_id BIGINT NOT NULL,
+    at          BIGINT NOT NULL,
+    at_ns       BIGINT NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    kind        TEXT COLLATE "C" NOT NULL
+        CHECK (kind IN ('event', 'community', 'suggestion', 'review')),
+    note        TEXT CHECK (octet_length(note) <= 1048576),
+    PRIMARY KEY (tenant_id, customer_id, at, at_ns, kind),
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+);
+
+CREATE INDEX participations_by_time ON participations (tenant_id, at, at_ns, customer_id, kind);
