@@ -658,8 +658,18 @@ fn undo_version_10(conn: &Connection) {
     }
 }
 
+/// Takes a current file back to version 14: without the survey templates, sheets and
+/// participations.
+fn undo_version_15(conn: &Connection) {
+    conn.execute_batch(
+        "DROP TABLE participations; DROP TABLE survey_sheets; DROP TABLE survey_templates;",
+    )
+    .expect("no migration 15");
+}
+
 /// Takes a current file back to version 13: without the points validity's columns.
 fn undo_version_14(conn: &Connection) {
+    undo_version_15(conn);
     conn.execute_batch(
         "ALTER TABLE store_info DROP COLUMN points_valid_months; \
          ALTER TABLE store_info DROP COLUMN points_valid_from;",
@@ -1222,4 +1232,42 @@ fn migration_14_adds_a_points_validity_that_is_off() {
     let year = PointsExpiry::new(12, far).expect("valid");
     store.set_points_expiry(Some(year)).expect("set");
     assert_eq!(store.points_expiry().expect("read"), Some(year));
+}
+
+/// A version 14 file migrates to 15 with empty survey templates, sheets and
+/// participations, its records kept; the new kinds can then be stored.
+#[test]
+fn migration_15_adds_empty_survey_and_participation_tables() {
+    use solocrm_core::participation::{Participation, ParticipationKind};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v14.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("a new file"));
+    let c = store
+        .create_customer(solocrm_core::NewCustomer::new(
+            solocrm_core::CustomerData::new(
+                solocrm_core::PersonName::parse("王伟").expect("a name"),
+            ),
+            day(1),
+        ))
+        .expect("a customer");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_15(&conn);
+        conn.pragma_update(None, "user_version", 14)
+            .expect("version 14");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(store.customer(c.id()).expect("kept").id(), c.id());
+    assert!(store.survey_templates().expect("read").is_empty());
+    assert!(store.participations(None).expect("read").is_empty());
+    let p = Participation {
+        customer: c.id(),
+        at: day(2),
+        kind: ParticipationKind::Review,
+        note: Some(solocrm_core::FreeText::parse("好评").expect("a note")),
+    };
+    store.record_participation(p.clone()).expect("stored");
+    assert_eq!(store.participations(None).expect("read"), vec![p]);
 }
