@@ -209,8 +209,8 @@ pub enum Conflict {
     DuplicateParticipation {
         /// The customer.
         customer: crate::CustomerId,
-        /// The kind.
-        kind: crate::participation::ParticipationKind,
+        /// The kind (`event`, `community`, `suggestion` or `review`).
+        kind: String,
         /// The instant.
         at: chrono::DateTime<chrono::Utc>,
     },

@@ -195,8 +195,8 @@ pub(super) fn default_report_config() -> ReportConfig {
 /// (`report --engagement`); an unknown name is a usage error listing the two.
 fn report_config_with(basis: Option<&str>) -> Result<ReportConfig> {
     let engagement_basis = match basis {
-        None => solocrm_core::participation::EngagementBasis::default(),
-        Some(b) => solocrm_core::participation::EngagementBasis::parse(b)
+        None => solocrm_core::metrics::EngagementBasis::default(),
+        Some(b) => solocrm_core::metrics::EngagementBasis::parse(b)
             .map_err(|e| super::BadValue(e.to_string()))?,
     };
     Ok(ReportConfig {
@@ -390,10 +390,10 @@ pub fn dashboard(
                 || "-".into(),
                 |l| {
                     let basis = match l.engagement_basis {
-                        solocrm_core::participation::EngagementBasis::InteractionRate => {
+                        solocrm_core::metrics::EngagementBasis::InteractionRate => {
                             t!("loyalty.by_interaction_rate")
                         }
-                        solocrm_core::participation::EngagementBasis::ParticipationRate => {
+                        solocrm_core::metrics::EngagementBasis::ParticipationRate => {
                             t!("loyalty.by_participation_rate")
                         }
                     };

@@ -284,15 +284,15 @@ pub struct LoyaltyIndex {
     /// of JSON) or the participation rate.
     #[serde(
         default,
-        skip_serializing_if = "crate::participation::EngagementBasis::is_default"
+        skip_serializing_if = "crate::metrics::EngagementBasis::is_default"
     )]
-    pub engagement_basis: crate::participation::EngagementBasis,
+    pub engagement_basis: crate::metrics::EngagementBasis,
 }
 
 impl LoyaltyIndex {
     /// The same index, saying its engagement component is measured by `basis`.
     #[must_use]
-    pub fn with_basis(mut self, basis: crate::participation::EngagementBasis) -> Self {
+    pub fn with_basis(mut self, basis: crate::metrics::EngagementBasis) -> Self {
         self.engagement_basis = basis;
         self
     }
@@ -308,7 +308,7 @@ impl LoyaltyIndex {
 ///   ([`engagement`]) — the original proxy, `interaction_rate` — or, when the report is
 ///   asked for `participation_rate`, customers of the base with at least one
 ///   participation in the period
-///   ([`participation_engagement`](crate::participation::participation_engagement));
+///   ([`participation_engagement`](crate::metrics::participation_engagement));
 /// - recommendation willingness: NPS respondents of the period who are promoters, 9–10
 ///   ([`Nps::promoter_share`](super::Nps::promoter_share)).
 ///
@@ -341,6 +341,6 @@ pub fn loyalty_index(
         engagement_rate,
         recommendation_willingness,
         index,
-        engagement_basis: crate::participation::EngagementBasis::InteractionRate,
+        engagement_basis: crate::metrics::EngagementBasis::InteractionRate,
     }
 }

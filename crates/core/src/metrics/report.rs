@@ -65,9 +65,9 @@ pub struct ReportConfig {
     /// cost of capital for small firms; set your own.
     pub discount_rate: Decimal,
     /// What the loyalty index's engagement measures. Default
-    /// [`EngagementBasis::InteractionRate`](crate::participation::EngagementBasis),
+    /// [`EngagementBasis::InteractionRate`](crate::metrics::EngagementBasis),
     /// the original proxy.
-    pub engagement_basis: crate::participation::EngagementBasis,
+    pub engagement_basis: crate::metrics::EngagementBasis,
 }
 
 /// The serde form of [`ReportConfig`], checked on the way in.
@@ -82,7 +82,7 @@ struct ReportConfigRepr {
     warning: WarningConfig,
     discount_rate: Decimal,
     #[serde(default)]
-    engagement_basis: crate::participation::EngagementBasis,
+    engagement_basis: crate::metrics::EngagementBasis,
 }
 
 impl TryFrom<ReportConfigRepr> for ReportConfig {
@@ -140,7 +140,7 @@ impl Default for ReportConfig {
             policy: LifecyclePolicy::default(),
             warning: WarningConfig::default(),
             discount_rate: Decimal::new(10, 2),
-            engagement_basis: crate::participation::EngagementBasis::InteractionRate,
+            engagement_basis: crate::metrics::EngagementBasis::InteractionRate,
         }
     }
 }
@@ -402,12 +402,12 @@ impl MetricsReport {
             let repeat = stats.repeat_purchase_rate()?;
             let will = nps_m.clone()?.promoter_share()?;
             match config.engagement_basis {
-                crate::participation::EngagementBasis::InteractionRate => {
+                crate::metrics::EngagementBasis::InteractionRate => {
                     let eng = engagement_m.clone()?.engagement_rate;
                     Ok(loyalty_index(repeat, eng, will))
                 }
-                basis @ crate::participation::EngagementBasis::ParticipationRate => {
-                    let eng = crate::participation::participation_engagement(
+                basis @ crate::metrics::EngagementBasis::ParticipationRate => {
+                    let eng = crate::metrics::participation_engagement(
                         &population,
                         &data.participations,
                         period,

@@ -101,7 +101,7 @@ impl Writer<'_> {
             {
                 return Err(Conflict::DuplicateParticipation {
                     customer: key.customer,
-                    kind: key.kind,
+                    kind: key.kind.as_str().to_owned(),
                     at: key.at,
                 }
                 .into());
