@@ -13,21 +13,17 @@ use crate::names::named_enum;
 use crate::participation::Participation;
 
 named_enum! {
+    #[derive(Default)]
     /// What the engagement component of the loyalty index
     /// ([`loyalty_index`](crate::metrics::loyalty_index)) measures.
     pub enum EngagementBasis as "engagement basis" {
         /// Customers of the base with an interaction in the period: the original proxy
         /// ([`engagement`](crate::metrics::engagement)), the default.
+        #[default]
         InteractionRate = "interaction_rate",
         /// Customers of the base with a participation (event, community, suggestion,
         /// review) in the period ([`participation_engagement`]).
         ParticipationRate = "participation_rate",
-    }
-}
-
-impl Default for EngagementBasis {
-    fn default() -> Self {
-        EngagementBasis::InteractionRate
     }
 }
 

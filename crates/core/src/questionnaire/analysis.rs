@@ -266,8 +266,7 @@ pub fn analyse_dimensions(
             separating = Some((g, dimension.clone()));
         }
         if !acc.comments.is_empty() {
-            acc.comments
-                .sort_by(|a, b| (a.at, a.customer).cmp(&(b.at, b.customer)));
+            acc.comments.sort_by_key(|c| (c.at, c.customer));
             comments.push(DimensionComments {
                 dimension: dimension.clone(),
                 comments: acc.comments,
