@@ -171,6 +171,12 @@ pub fn only_members_log(log: &PurchaseLog, members: &Members) -> PurchaseLog {
 pub fn only_members(data: &ReportData, members: &Members) -> ReportData {
     let keep = |id: CustomerId| members.contains(id);
     ReportData {
+        participations: data
+            .participations
+            .iter()
+            .filter(|p| keep(p.customer))
+            .cloned()
+            .collect(),
         customers: data
             .customers
             .iter()

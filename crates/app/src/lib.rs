@@ -47,6 +47,7 @@ pub mod history;
 mod keys;
 mod location;
 pub mod overview;
+pub mod questionnaire;
 pub mod settings;
 pub mod targets;
 pub mod trends;

@@ -214,6 +214,9 @@ pub enum Command {
     /// Satisfaction surveys.
     #[command(subcommand)]
     Survey(SurveyCmd),
+    /// Participation: events, community activities, suggestions and reviews.
+    #[command(subcommand)]
+    Participation(ParticipationCmd),
     /// Service requests: feedback, questions, complaints.
     #[command(subcommand)]
     Request(RequestCmd),
@@ -286,6 +289,11 @@ pub enum Command {
         by: Option<TrendBy>,
         #[command(flatten)]
         group: Group,
+        /// What the loyalty index's engagement measures: interaction_rate (customers
+        /// with an interaction, the default) or participation_rate (customers with an
+        /// event, community activity, suggestion or review).
+        #[arg(long, value_name = "BASIS")]
+        engagement: Option<String>,
     },
     /// Recency, frequency and monetary scores and segments of every buyer.
     Rfm {
@@ -1153,6 +1161,84 @@ pub enum SurveyCmd {
         id: u64,
         #[command(flatten)]
         void: VoidArgs,
+    },
+    /// Survey templates: questions by dimension, each a score on a scale or free text.
+    #[command(subcommand)]
+    Template(SurveyTemplateCmd),
+    /// Record a customer's answers to a template.
+    Answer {
+        /// The template's name.
+        template: String,
+        /// The customer.
+        customer: String,
+        /// How the survey was taken: questionnaire (问卷), phone (电话), online (在线)
+        /// or in_person (面对面).
+        #[arg(long)]
+        method: String,
+        /// One answer, N=VALUE: question N (from 1) gets a score, or the text for a
+        /// free-text question. Repeat for each question answered.
+        #[arg(long = "answer", value_name = "N=VALUE", required = true)]
+        answers: Vec<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Per-dimension means, the dimension that best separates detractors from
+    /// promoters, and the comments grouped by dimension.
+    Dimensions {
+        /// Only this template's sheets.
+        #[arg(long)]
+        template: Option<String>,
+    },
+}
+
+/// `solocrm participation ...`
+#[derive(Debug, Subcommand)]
+pub enum ParticipationCmd {
+    /// Record that a customer took part in an event or the community, or gave a
+    /// suggestion or a review.
+    Add {
+        /// The customer.
+        customer: String,
+        /// event (活动), community (社区), suggestion (建议) or review (评价).
+        #[arg(long)]
+        kind: String,
+        /// A note: the event, the suggestion, what the review said.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List participations, newest first.
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        #[command(flatten)]
+        page: Page,
+    },
+}
+
+/// `solocrm survey template ...`
+#[derive(Debug, Subcommand)]
+pub enum SurveyTemplateCmd {
+    /// Add a template, from a TOML file (--from) or from --question flags.
+    Add {
+        /// Its name.
+        name: String,
+        /// A TOML file of [[question]] entries (text, dimension, answer, role).
+        #[arg(long, value_name = "FILE", conflicts_with = "questions")]
+        from: Option<std::path::PathBuf>,
+        /// A question TEXT|DIMENSION|ANSWER[|ROLE]: ANSWER a scale MIN-MAX or
+        /// `text`, ROLE nps, csat or ces. Repeat in the order asked.
+        #[arg(long = "question", value_name = "SPEC")]
+        questions: Vec<String>,
+    },
+    /// List the templates.
+    List,
+    /// Show a template's questions.
+    Show {
+        /// Its name.
+        name: String,
     },
 }
 

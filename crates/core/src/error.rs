@@ -188,6 +188,32 @@ pub enum Conflict {
         /// The name.
         name: String,
     },
+    /// A survey template with this name exists.
+    #[error("a survey template named '{name}' already exists")]
+    DuplicateSurveyTemplate {
+        /// The name.
+        name: String,
+    },
+    /// The customer already has a sheet of this template at this instant.
+    #[error("customer {customer} already answered template '{template}' at {at}")]
+    DuplicateSurveySheet {
+        /// The template.
+        template: String,
+        /// The customer.
+        customer: crate::CustomerId,
+        /// The instant.
+        at: chrono::DateTime<chrono::Utc>,
+    },
+    /// The customer already has a participation of this kind at this instant.
+    #[error("customer {customer} already has a {kind} participation at {at}")]
+    DuplicateParticipation {
+        /// The customer.
+        customer: crate::CustomerId,
+        /// The kind (`event`, `community`, `suggestion` or `review`).
+        kind: String,
+        /// The instant.
+        at: chrono::DateTime<chrono::Utc>,
+    },
 }
 
 /// A domain rule refused a change: bad input, a forbidden move, or a clash with state.

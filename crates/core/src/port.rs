@@ -54,6 +54,7 @@ use crate::loyalty::{PointsEntry, PointsExpiry, PointsTier};
 use crate::money::Currency;
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::questionnaire::{SurveySheet, SurveyTemplate};
 use crate::search::SearchText;
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
@@ -521,6 +522,19 @@ pub trait ReadTx {
     /// Every sales target, by the period's first day, months before quarters before
     /// years, then by metric name ([`Target::sort_key`](crate::target::Target::sort_key)).
     fn targets(&self) -> StoreResult<Vec<crate::target::Target>>;
+    /// Every survey template, by name.
+    fn survey_templates(&self) -> StoreResult<Vec<SurveyTemplate>>;
+    /// The survey sheets of `customer` (every customer's with `None`), by
+    /// [`SheetKey`](crate::questionnaire::SheetKey): time, then customer, then template; each sheet's answers by
+    /// question number.
+    fn survey_sheets(&self, customer: Option<CustomerId>) -> StoreResult<Vec<SurveySheet>>;
+    /// The participations of `customer` (every customer's with `None`), by
+    /// [`ParticipationKey`](crate::participation::ParticipationKey): time, customer,
+    /// kind.
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>>;
 }
 
 /// Writes within one transaction, which also sees its own writes. Every method returns
@@ -714,6 +728,24 @@ pub trait WriteTx: ReadTx {
         metric: crate::target::TargetMetric,
         period: crate::target::TargetPeriod,
     ) -> StoreResult<bool>;
+    /// Stores a new survey template (the caller has checked its name is free).
+    fn insert_survey_template(&mut self, template: &SurveyTemplate) -> StoreResult<()>;
+    /// Stores a new survey sheet (the caller has checked its key is free, its
+    /// customer and template exist and its answers fit the template).
+    fn insert_survey_sheet(&mut self, sheet: &SurveySheet) -> StoreResult<()>;
+    /// Replaces the answers of the stored sheet with `sheet`'s [`SheetKey`](crate::questionnaire::SheetKey).
+    fn update_survey_sheet(&mut self, sheet: &SurveySheet) -> StoreResult<()>;
+    /// Stores a new participation (the caller has checked its key is free and its
+    /// customer exists).
+    fn insert_participation(
+        &mut self,
+        participation: &crate::participation::Participation,
+    ) -> StoreResult<()>;
+    /// Replaces the note of the stored participation with `participation`'s key.
+    fn update_participation(
+        &mut self,
+        participation: &crate::participation::Participation,
+    ) -> StoreResult<()>;
 
     /// Says that this transaction removes personal data, so after it commits the
     /// backend should also purge the old versions from any journal, log or free page

@@ -12,6 +12,8 @@
 //! | purchases | description | amount, cost, time, items, reference, deal |
 //! | refunds | reason | amount, time |
 //! | surveys | comment | score, time |
+//! | survey sheets | free-text answers (dropped) | template, scores, method, time |
+//! | participations | note | kind, time |
 //! | service requests | subject (→ `erased`), description | kind, times, status |
 //! | deals | title and lost reason (→ `erased`), notes (dropped) | value, stages, times |
 //! | tasks | title (→ `erased`) | kind, due date, recurrence, cancellation time |

@@ -86,6 +86,8 @@ named_enum! {
         Holiday = "holiday",
         /// A sales target.
         Target = "target",
+        /// A survey template.
+        SurveyTemplate = "survey_template",
     }
 }
 
@@ -1089,6 +1091,76 @@ pub trait Store: Send + Sync {
         metric: crate::target::TargetMetric,
         period: crate::target::TargetPeriod,
     ) -> StoreResult<crate::target::Target>;
+
+    /// Every survey template, by name.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn survey_templates(&self) -> StoreResult<Vec<crate::questionnaire::SurveyTemplate>>;
+
+    /// Adds a survey template (see [`Writer::add_survey_template`](crate::Writer::add_survey_template)).
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::DuplicateSurveyTemplate`] if the name is taken.
+    fn add_survey_template(
+        &self,
+        template: crate::questionnaire::SurveyTemplate,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
+
+    /// Records a customer's answers to a template (see
+    /// [`Writer::record_survey_sheet`](crate::Writer::record_survey_sheet)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::record_survey_sheet`](crate::Writer::record_survey_sheet).
+    fn record_survey_sheet(
+        &self,
+        sheet: crate::questionnaire::SurveySheet,
+    ) -> StoreResult<crate::questionnaire::SurveySheet>;
+
+    /// The survey sheets of one customer or of all, by time, customer, template.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::questionnaire::SurveySheet>>;
+
+    /// The per-dimension analysis of every sheet, or of one template's (see
+    /// [`analyse_dimensions`](crate::questionnaire::analysis::analyse_dimensions)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown template.
+    fn survey_dimensions(
+        &self,
+        template: Option<&Tag>,
+    ) -> StoreResult<crate::questionnaire::analysis::DimensionAnalysis>;
+
+    /// Records a participation (see
+    /// [`Writer::record_participation`](crate::Writer::record_participation)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::record_participation`](crate::Writer::record_participation).
+    fn record_participation(
+        &self,
+        participation: crate::participation::Participation,
+    ) -> StoreResult<crate::participation::Participation>;
+
+    /// The participations of one customer or of all, by time, customer, kind.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>>;
 
     /// The books' points validity; `None`: points never expire.
     ///

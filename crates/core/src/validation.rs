@@ -263,4 +263,8 @@ pub enum ValidationError {
         /// Which fields disagree and how.
         detail: String,
     },
+    /// A survey template or a survey sheet is not well formed (the message says
+    /// which question and why).
+    #[error("{0}")]
+    Survey(String),
 }

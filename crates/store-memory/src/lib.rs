@@ -394,6 +394,16 @@ struct State {
     holiday_presets: Vector<solocrm_core::holiday::Preset>,
     /// Sales targets, in their listing order.
     targets: OrdMap<(chrono::NaiveDate, u8, &'static str), solocrm_core::target::Target>,
+    /// Participations, by key (time, customer, kind).
+    participations: OrdMap<
+        solocrm_core::participation::ParticipationKey,
+        solocrm_core::participation::Participation,
+    >,
+    /// Survey templates, by name.
+    survey_templates: OrdMap<solocrm_core::Tag, solocrm_core::questionnaire::SurveyTemplate>,
+    /// Survey sheets, by key (time, customer, template).
+    survey_sheets:
+        OrdMap<solocrm_core::questionnaire::SheetKey, solocrm_core::questionnaire::SurveySheet>,
     /// The points validity; `None`: points never expire.
     points_expiry: Option<solocrm_core::PointsExpiry>,
 }
@@ -801,6 +811,36 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
     fn targets(&self) -> StoreResult<Vec<solocrm_core::target::Target>> {
         Ok(self.s().targets.values().cloned().collect())
     }
+
+    fn survey_templates(&self) -> StoreResult<Vec<solocrm_core::questionnaire::SurveyTemplate>> {
+        Ok(self.s().survey_templates.values().cloned().collect())
+    }
+
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::questionnaire::SurveySheet>> {
+        Ok(self
+            .s()
+            .survey_sheets
+            .values()
+            .filter(|s| customer.is_none_or(|c| s.customer == c))
+            .cloned()
+            .collect())
+    }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::participation::Participation>> {
+        Ok(self
+            .s()
+            .participations
+            .values()
+            .filter(|p| customer.is_none_or(|c| p.customer == c))
+            .cloned()
+            .collect())
+    }
 }
 
 impl WriteTx for Tx<State> {
@@ -1194,5 +1234,92 @@ impl WriteTx for Tx<State> {
     ) -> StoreResult<bool> {
         let key = (period.start(), period.span_rank(), metric.as_str());
         Ok(self.state.targets.remove(&key).is_some())
+    }
+
+    fn insert_survey_template(
+        &mut self,
+        template: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        let name = template.name().clone();
+        if self.state.survey_templates.contains_key(&name) {
+            return Err(fault(format!("survey template {name} is already stored")));
+        }
+        self.state.survey_templates.insert(name, template.clone());
+        Ok(())
+    }
+
+    fn insert_survey_sheet(
+        &mut self,
+        sheet: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        let key = sheet.key();
+        if self.state.survey_sheets.contains_key(&key) {
+            return Err(fault(format!(
+                "a sheet of {} by customer {} at {} is already stored",
+                key.template, key.customer, key.at
+            )));
+        }
+        if !self.state.customers.contains_key(&sheet.customer) {
+            return Err(fault(format!("no customer {}", sheet.customer)));
+        }
+        if !self.state.survey_templates.contains_key(&sheet.template) {
+            return Err(fault(format!("no survey template {}", sheet.template)));
+        }
+        self.state
+            .survey_sheets
+            .insert(key, sheet.clone().normalized());
+        Ok(())
+    }
+
+    fn insert_participation(
+        &mut self,
+        p: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        let key = p.key();
+        if self.state.participations.contains_key(&key) {
+            return Err(fault(format!(
+                "a {} participation of customer {} at {} is already stored",
+                key.kind, key.customer, key.at
+            )));
+        }
+        if !self.state.customers.contains_key(&p.customer) {
+            return Err(fault(format!("no customer {}", p.customer)));
+        }
+        self.state.participations.insert(key, p.clone());
+        Ok(())
+    }
+
+    fn update_participation(
+        &mut self,
+        p: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        let key = p.key();
+        match self.state.participations.get_mut(&key) {
+            Some(stored) => {
+                *stored = p.clone();
+                Ok(())
+            }
+            None => Err(fault(format!(
+                "no {} participation of customer {} at {}",
+                key.kind, key.customer, key.at
+            ))),
+        }
+    }
+
+    fn update_survey_sheet(
+        &mut self,
+        sheet: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        let key = sheet.key();
+        match self.state.survey_sheets.get_mut(&key) {
+            Some(stored) => {
+                *stored = sheet.clone().normalized();
+                Ok(())
+            }
+            None => Err(fault(format!(
+                "no sheet of {} by customer {} at {}",
+                key.template, key.customer, key.at
+            ))),
+        }
     }
 }

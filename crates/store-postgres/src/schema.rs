@@ -52,10 +52,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 8,
         sql: include_str!("../migrations/0008_targets.sql"),
     },
+    // Survey templates and sheets, participations (issue 18, ADR 0030).
+    Migration {
+        version: 9,
+        sql: include_str!("../migrations/0009_surveys_and_participation.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 8;
+pub const SCHEMA_VERSION: i32 = 9;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

@@ -534,6 +534,24 @@ impl ReadTx for Tx<'_> {
     fn targets(&self) -> StoreResult<Vec<solocrm_core::target::Target>> {
         self.run(crate::targets::targets)
     }
+
+    fn survey_templates(&self) -> StoreResult<Vec<solocrm_core::questionnaire::SurveyTemplate>> {
+        self.run(crate::questionnaire::survey_templates)
+    }
+
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::questionnaire::SurveySheet>> {
+        self.run(|c, t| crate::questionnaire::survey_sheets(c, t, customer))
+    }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::participation::Participation>> {
+        self.run(|c, t| crate::questionnaire::participations(c, t, customer))
+    }
 }
 
 impl WriteTx for Tx<'_> {
@@ -812,5 +830,40 @@ impl WriteTx for Tx<'_> {
         period: solocrm_core::target::TargetPeriod,
     ) -> StoreResult<bool> {
         self.run(|c, t| crate::targets::delete_target(c, t, metric, period))
+    }
+
+    fn insert_survey_template(
+        &mut self,
+        x: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::insert_survey_template(c, t, x))
+    }
+
+    fn insert_survey_sheet(
+        &mut self,
+        x: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::insert_survey_sheet(c, t, x))
+    }
+
+    fn insert_participation(
+        &mut self,
+        x: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::insert_participation(c, t, x))
+    }
+
+    fn update_participation(
+        &mut self,
+        x: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::update_participation(c, t, x))
+    }
+
+    fn update_survey_sheet(
+        &mut self,
+        x: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::update_survey_sheet(c, t, x))
     }
 }

@@ -679,6 +679,42 @@ CREATE TABLE targets (
 ) STRICT, WITHOUT ROWID;
 "#;
 
+/// Version 16: survey templates with dimensions and the sheets answered against them,
+/// and participations (issue 18), all additions:
+/// - `survey_templates`: a template's name and its questions (text, dimension, scale
+///   or free text, role) as JSON text;
+/// - `survey_sheets`: one customer's answers to one template at one instant, keyed by
+///   (customer, instant, template), with the collection method and the answers by
+///   question number as JSON text;
+/// - `participations`: a customer's event, community activity, suggestion or review,
+///   keyed by (customer, instant, kind), with an optional note.
+const V16: &str = r#"
+CREATE TABLE survey_templates (
+    name      TEXT PRIMARY KEY CHECK (length(name) BETWEEN 1 AND 64),
+    questions TEXT NOT NULL CHECK (length(questions) > 0)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE survey_sheets (
+    template    TEXT NOT NULL REFERENCES survey_templates (name),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    method      TEXT NOT NULL
+        CHECK (method IN ('questionnaire', 'phone', 'online', 'in_person')),
+    answers     TEXT NOT NULL CHECK (length(answers) > 0),
+    PRIMARY KEY (customer_id, at, at_ns, template)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX survey_sheets_by_time ON survey_sheets (at, at_ns, customer_id, template);
+CREATE TABLE participations (
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    kind        TEXT NOT NULL CHECK (kind IN ('event', 'community', 'suggestion', 'review')),
+    note        TEXT CHECK (length(CAST(note AS BLOB)) <= 1048576),
+    PRIMARY KEY (customer_id, at, at_ns, kind)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX participations_by_time ON participations (at, at_ns, customer_id, kind);
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -771,10 +807,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 16,
+        sql: V16,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 15;
+pub const SCHEMA_VERSION: u32 = 16;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

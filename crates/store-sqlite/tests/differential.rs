@@ -510,6 +510,12 @@ enum Op {
         solocrm_core::target::TargetPeriod,
     ),
     Targets,
+    AddSurveyTemplate(solocrm_core::questionnaire::SurveyTemplate),
+    RecordSurveySheet(solocrm_core::questionnaire::SurveySheet),
+    SurveySheets(Option<CustomerId>),
+    SurveyDimensions(Option<Tag>),
+    RecordParticipation(solocrm_core::participation::Participation),
+    Participations(Option<CustomerId>),
     SetPointsExpiry(Option<solocrm_core::PointsExpiry>),
     PointsExpiry,
     PointsHolders,
@@ -564,6 +570,77 @@ fn holiday() -> BoxedStrategy<solocrm_core::holiday::HolidayDef> {
         rule,
     )
         .prop_map(|(key, name, rule)| HolidayDef { key, name, rule })
+        .boxed()
+}
+
+/// A survey template: one of two names (so a second add is a conflict), an NPS
+/// question, a score question on a random scale and a text question, in some order.
+fn survey_template() -> BoxedStrategy<solocrm_core::questionnaire::SurveyTemplate> {
+    use solocrm_core::questionnaire::{Answering, Question, Scale, SurveyTemplate};
+    (
+        parsed(&["回访", "nps-only"], Tag::parse),
+        (0i64..4, 1i64..11),
+        label(),
+        prop::sample::select(vec![0usize, 1, 2]),
+    )
+        .prop_filter_map("a template", |(name, (min, max), dim, first)| {
+            let q = |dimension: &str, answering| Question {
+                text: Label::parse("您满意吗？").expect("a label"),
+                dimension: Label::parse(dimension).expect("a label"),
+                answering,
+            };
+            let mut qs = vec![
+                q(
+                    "总体",
+                    Answering::Score {
+                        scale: Scale::new(0, 10).ok()?,
+                        role: Some(solocrm_core::SurveyKind::Nps),
+                    },
+                ),
+                Question {
+                    dimension: dim,
+                    ..q(
+                        "x",
+                        Answering::Score {
+                            scale: Scale::new(min, max).ok()?,
+                            role: None,
+                        },
+                    )
+                },
+                q("售后支持", Answering::Text),
+            ];
+            qs.rotate_left(first);
+            SurveyTemplate::new(name, qs).ok()
+        })
+        .boxed()
+}
+
+/// A sheet: a template of a few names (one never added), any customer and time,
+/// answers that may or may not fit.
+fn survey_sheet() -> BoxedStrategy<solocrm_core::questionnaire::SurveySheet> {
+    use solocrm_core::questionnaire::{Answer, AnswerValue, CollectionMethod, SurveySheet};
+    let answer = (
+        0u16..5,
+        prop_oneof![
+            (0u8..12).prop_map(AnswerValue::Score),
+            free_text().prop_map(AnswerValue::Text),
+        ],
+    )
+        .prop_map(|(question, value)| Answer { question, value });
+    (
+        parsed(&["回访", "nps-only", "没有"], Tag::parse),
+        customer_id(),
+        instant(),
+        pick(CollectionMethod::ALL.to_vec()),
+        prop::collection::vec(answer, 0..4),
+    )
+        .prop_map(|(template, customer, at, method, answers)| SurveySheet {
+            template,
+            customer,
+            at,
+            method,
+            answers,
+        })
         .boxed()
 }
 
@@ -664,6 +741,17 @@ fn op() -> BoxedStrategy<Op> {
         1 => target().prop_map(Op::SetTarget),
         1 => (target_metric(), target_period()).prop_map(|(m, p)| Op::RemoveTarget(m, p)),
         1 => Just(Op::Targets),
+        1 => survey_template().prop_map(Op::AddSurveyTemplate),
+        3 => survey_sheet().prop_map(Op::RecordSurveySheet),
+        1 => prop::option::of(customer_id()).prop_map(Op::SurveySheets),
+        1 => prop::option::of(parsed(&["回访", "nps-only", "没有"], Tag::parse))
+            .prop_map(Op::SurveyDimensions),
+        2 => (customer_id(), instant(), pick(solocrm_core::participation::ParticipationKind::ALL.to_vec()),
+              prop::option::of(free_text()))
+            .prop_map(|(customer, at, kind, note)| {
+                Op::RecordParticipation(solocrm_core::participation::Participation { customer, at, kind, note })
+            }),
+        1 => prop::option::of(customer_id()).prop_map(Op::Participations),
         1 => prop::option::of((1u32..=36, date()).prop_filter_map("a validity", |(m, from)| {
             solocrm_core::PointsExpiry::new(m, from).ok()
         })).prop_map(Op::SetPointsExpiry),
@@ -741,6 +829,12 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::SetTarget(t) => same(m, s, |st| st.set_target(t.clone())),
         Op::RemoveTarget(metric, period) => same(m, s, |st| st.remove_target(metric, period)),
         Op::Targets => same(m, s, |st| st.targets()),
+        Op::AddSurveyTemplate(t) => same(m, s, |st| st.add_survey_template(t.clone())),
+        Op::RecordSurveySheet(x) => same(m, s, |st| st.record_survey_sheet(x.clone())),
+        Op::SurveySheets(c) => same(m, s, |st| st.survey_sheets(c)),
+        Op::SurveyDimensions(t) => same(m, s, |st| st.survey_dimensions(t.as_ref())),
+        Op::RecordParticipation(p) => same(m, s, |st| st.record_participation(p.clone())),
+        Op::Participations(c) => same(m, s, |st| st.participations(c)),
         Op::SetPointsExpiry(e) => same(m, s, |st| st.set_points_expiry(e)),
         Op::PointsExpiry => same(m, s, |st| st.points_expiry()),
         Op::PointsHolders => same(m, s, |st| st.points_holders()),
@@ -803,6 +897,10 @@ fn same_state(m: &Crm, s: &Crm) -> Result<(), String> {
     same(m, s, |st| st.segments())?;
     same(m, s, |st| st.holiday_calendar())?;
     same(m, s, |st| st.targets())?;
+    same(m, s, |st| st.survey_templates())?;
+    same(m, s, |st| st.survey_sheets(None))?;
+    same(m, s, |st| st.survey_dimensions(None))?;
+    same(m, s, |st| st.participations(None))?;
     same(m, s, |st| st.points_expiry())?;
     same(m, s, |st| st.points_holders())?;
     same(m, s, |st| st.audit_log())?;

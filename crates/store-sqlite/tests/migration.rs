@@ -551,7 +551,7 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
     // Migration 11 added the (empty) deal notes and points tiers, migration 12
     // automation's tables, migration 13 the holiday calendar's, migration 15 the
-    // sales targets'.
+    // sales targets', migration 16 survey templates, sheets and participations.
     for added in [
         "deal_notes",
         "points_tiers",
@@ -561,6 +561,9 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "holiday_presets",
         "holidays",
         "targets",
+        "participations",
+        "survey_sheets",
+        "survey_templates",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -588,8 +591,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 6,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer and v13's unique preset position"
+        indexes_before + 8,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position and v15's sheets and participations by time"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -659,8 +662,18 @@ fn undo_version_10(conn: &Connection) {
 
 /// Takes a current file back to version 14: without the sales targets' table.
 fn undo_version_15(conn: &Connection) {
+    undo_version_16(conn);
     conn.execute_batch("DROP TABLE targets;")
         .expect("no migration 15");
+}
+
+/// Takes a current file back to version 15: without the survey templates, sheets and
+/// participations.
+fn undo_version_16(conn: &Connection) {
+    conn.execute_batch(
+        "DROP TABLE participations; DROP TABLE survey_sheets; DROP TABLE survey_templates;",
+    )
+    .expect("no migration 16");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.
@@ -1263,4 +1276,42 @@ fn migration_15_adds_no_targets_and_keeps_every_row() {
     .expect("a target");
     store.set_target(t.clone()).expect("set");
     assert_eq!(store.targets().expect("read"), vec![t]);
+}
+
+/// A version 15 file migrates to 16 with empty survey templates, sheets and
+/// participations, its records kept; the new kinds can then be stored.
+#[test]
+fn migration_16_adds_empty_survey_and_participation_tables() {
+    use solocrm_core::participation::{Participation, ParticipationKind};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v15.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("a new file"));
+    let c = store
+        .create_customer(solocrm_core::NewCustomer::new(
+            solocrm_core::CustomerData::new(
+                solocrm_core::PersonName::parse("王伟").expect("a name"),
+            ),
+            day(1),
+        ))
+        .expect("a customer");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_16(&conn);
+        conn.pragma_update(None, "user_version", 15)
+            .expect("version 15");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(store.customer(c.id()).expect("kept").id(), c.id());
+    assert!(store.survey_templates().expect("read").is_empty());
+    assert!(store.participations(None).expect("read").is_empty());
+    let p = Participation {
+        customer: c.id(),
+        at: day(2),
+        kind: ParticipationKind::Review,
+        note: Some(solocrm_core::FreeText::parse("好评").expect("a note")),
+    };
+    store.record_participation(p.clone()).expect("stored");
+    assert_eq!(store.participations(None).expect("read"), vec![p]);
 }

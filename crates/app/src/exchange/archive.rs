@@ -106,6 +106,15 @@ pub struct Archive {
     /// are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<solocrm_core::target::Target>,
+    /// Survey templates, by name; left out of the document while there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub survey_templates: Vec<solocrm_core::questionnaire::SurveyTemplate>,
+    /// Survey sheets, by time, customer, template; left out while there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub survey_sheets: Vec<solocrm_core::questionnaire::SurveySheet>,
+    /// Participations, by time, customer, kind; left out while there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participations: Vec<solocrm_core::participation::Participation>,
     /// The audit log.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
@@ -300,6 +309,9 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         points_tiers: tx.points_tiers()?,
         holidays: tx.holiday_calendar()?,
         targets: tx.targets()?,
+        survey_templates: tx.survey_templates()?,
+        survey_sheets: tx.survey_sheets(None)?,
+        participations: tx.participations(None)?,
         audit,
         events,
     })
@@ -548,6 +560,16 @@ impl Archive {
         for (i, r) in self.surveys.iter().enumerate() {
             known("surveys", i, r.customer())?;
         }
+        self.check_survey_sheets(&known)?;
+        for (i, p) in self.participations.iter().enumerate() {
+            known("participations", i, p.customer)?;
+            if i > 0 && self.participations[i - 1].key() >= p.key() {
+                return Err(invalid(
+                    format!("participations[{i}]"),
+                    "participations must come by time, customer and kind, each once",
+                ));
+            }
+        }
         ascending("requests", "id", self.requests.iter().map(|r| r.id().get()))?;
         for (i, r) in self.requests.iter().enumerate() {
             known("requests", i, r.customer())?;
@@ -605,6 +627,48 @@ impl Archive {
                     format!("targets[{}]", i + 1),
                     "targets must come by period then metric, each pair once",
                 ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Survey templates by name, each name once; sheets by key, each key once, of a
+    /// known customer and template, their answers fitting the template.
+    fn check_survey_sheets(
+        &self,
+        known: &dyn Fn(&str, usize, CustomerId) -> Result<(), ArchiveError>,
+    ) -> Result<(), ArchiveError> {
+        for (i, t) in self.survey_templates.iter().enumerate() {
+            if i > 0 && self.survey_templates[i - 1].name() >= t.name() {
+                return Err(invalid(
+                    format!("survey_templates[{i}].name"),
+                    "templates must come by name, each name once",
+                ));
+            }
+        }
+        for (i, sh) in self.survey_sheets.iter().enumerate() {
+            known("survey_sheets", i, sh.customer)?;
+            if i > 0 && self.survey_sheets[i - 1].key() >= sh.key() {
+                return Err(invalid(
+                    format!("survey_sheets[{i}]"),
+                    "sheets must come by time, customer and template, each once",
+                ));
+            }
+            let template = self
+                .survey_templates
+                .iter()
+                .find(|t| t.name() == &sh.template)
+                .ok_or_else(|| {
+                    invalid(
+                        format!("survey_sheets[{i}].template"),
+                        format!("no survey template {} in the archive", sh.template),
+                    )
+                })?;
+            // An erased customer's sheet may have lost every answer (its text).
+            if !sh.answers.is_empty() {
+                template
+                    .check(&sh.answers)
+                    .map_err(|e| invalid(format!("survey_sheets[{i}].answers"), e.to_string()))?;
             }
         }
         Ok(())
@@ -695,6 +759,9 @@ impl Archive {
             ("points tiers", self.points_tiers.len()),
             ("own holidays", self.holidays.own.len()),
             ("targets", self.targets.len()),
+            ("survey templates", self.survey_templates.len()),
+            ("survey sheets", self.survey_sheets.len()),
+            ("participations", self.participations.len()),
             ("audit entries", self.audit.len()),
             ("events", self.events.len()),
         ]
@@ -725,6 +792,9 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
     }
     if !tx.targets()?.is_empty() {
         return Ok(Some("targets".to_owned()));
+    }
+    if !tx.survey_templates()?.is_empty() {
+        return Ok(Some("survey templates".to_owned()));
     }
     Ok(None)
 }
@@ -807,6 +877,15 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
         w.set_holiday_presets(&archive.holidays.presets)?;
         for r in &archive.targets {
             w.put_target(r)?;
+        }
+        for r in &archive.survey_templates {
+            w.insert_survey_template(r)?;
+        }
+        for r in &archive.survey_sheets {
+            w.insert_survey_sheet(r)?;
+        }
+        for r in &archive.participations {
+            w.insert_participation(r)?;
         }
         for r in &archive.audit {
             w.insert_audit(r)?;
@@ -956,6 +1035,61 @@ mod tests {
                         .expect("a target"),
                     )?;
                 }
+                // A survey template with dimensions and a sheet with a comment.
+                {
+                    use solocrm_core::questionnaire::{
+                        Answer, AnswerValue, Answering, CollectionMethod, Question, Scale,
+                        SurveySheet, SurveyTemplate,
+                    };
+                    let label = |s: &str| solocrm_core::Label::parse(s).expect("a label");
+                    let name = solocrm_core::Tag::parse("回访").expect("a name");
+                    w.add_survey_template(
+                        SurveyTemplate::new(
+                            name.clone(),
+                            vec![
+                                Question {
+                                    text: label("服务态度如何？"),
+                                    dimension: label("服务质量"),
+                                    answering: Answering::Score {
+                                        scale: Scale::new(1, 5).expect("a scale"),
+                                        role: None,
+                                    },
+                                },
+                                Question {
+                                    text: label("还有什么建议？"),
+                                    dimension: label("售后支持"),
+                                    answering: Answering::Text,
+                                },
+                            ],
+                        )
+                        .expect("a template"),
+                    )?;
+                    w.record_survey_sheet(SurveySheet {
+                        template: name,
+                        customer: made.customers[1],
+                        at,
+                        method: CollectionMethod::Phone,
+                        answers: vec![
+                            Answer {
+                                question: 1,
+                                value: AnswerValue::Score(4),
+                            },
+                            Answer {
+                                question: 2,
+                                value: AnswerValue::Text(
+                                    solocrm_core::FreeText::parse("希望周末也能送货")
+                                        .expect("text"),
+                                ),
+                            },
+                        ],
+                    })?;
+                }
+                w.record_participation(solocrm_core::participation::Participation {
+                    customer: made.customers[1],
+                    at,
+                    kind: solocrm_core::participation::ParticipationKind::Suggestion,
+                    note: Some(solocrm_core::FreeText::parse("建议增加会员日").expect("a note")),
+                })?;
                 // A purchase entered by mistake and voided: it travels with its marker.
                 let mistake = w.record_purchase(solocrm_core::NewPurchase {
                     customer: made.customers[1],
@@ -1009,6 +1143,9 @@ mod tests {
             proptest::prop_assert_eq!(archive.audit.len(), 1);
             proptest::prop_assert_eq!(archive.holidays.own.len(), 2);
             proptest::prop_assert_eq!(archive.holidays.presets.len(), 2);
+            proptest::prop_assert_eq!(archive.survey_templates.len(), 1);
+            proptest::prop_assert_eq!(archive.survey_sheets.len(), 1);
+            proptest::prop_assert_eq!(archive.participations.len(), 1);
 
             let file = sqlite(&dir, "restored.db");
             import_archive(&file, &archive).expect("imported");

@@ -186,6 +186,25 @@ pub(super) fn report_config() -> ReportConfig {
     }
 }
 
+/// The report's choices of `demo`'s dashboard: [`report_config`].
+pub(super) fn default_report_config() -> ReportConfig {
+    report_config()
+}
+
+/// [`report_config`] with the loyalty index's engagement measured by `basis`
+/// (`report --engagement`); an unknown name is a usage error listing the two.
+fn report_config_with(basis: Option<&str>) -> Result<ReportConfig> {
+    let engagement_basis = match basis {
+        None => solocrm_core::metrics::EngagementBasis::default(),
+        Some(b) => solocrm_core::metrics::EngagementBasis::parse(b)
+            .map_err(|e| super::BadValue(e.to_string()))?,
+    };
+    Ok(ReportConfig {
+        engagement_basis,
+        ..report_config()
+    })
+}
+
 /// `solocrm report`, and the dashboard `demo` prints; `group` narrows it to one
 /// segment or stage.
 ///
@@ -200,8 +219,9 @@ pub fn dashboard(
     period: Period,
     built: Option<(&Populated, DateTime<Utc>)>,
     group: Option<&CustomerGroup>,
+    config: &ReportConfig,
 ) -> Result<()> {
-    let config = report_config();
+    let config = config.clone();
     let cut = store.read(|r| r.time_zone())?.end_of(period.last_day());
     // One snapshot serves the report and the stage counts: the books as they stood at
     // the end of the period's last day.
@@ -377,7 +397,17 @@ pub fn dashboard(
             t!("metric.loyalty_index"),
             r.loyalty.value().map_or_else(
                 || "-".into(),
-                |l| format!("{} %", l.index.percent_rounded(1)),
+                |l| {
+                    let basis = match l.engagement_basis {
+                        solocrm_core::metrics::EngagementBasis::InteractionRate => {
+                            t!("loyalty.by_interaction_rate")
+                        }
+                        solocrm_core::metrics::EngagementBasis::ParticipationRate => {
+                            t!("loyalty.by_participation_rate")
+                        }
+                    };
+                    format!("{} % ({basis})", l.index.percent_rounded(1))
+                },
             ),
         ),
         (t!("metric.average_clv"), show(&r.value.average_clv)),
@@ -577,26 +607,26 @@ fn key_table(keys: &[solocrm_core::CustomerKeys]) -> HashMap<CustomerId, String>
         .collect()
 }
 
-pub fn report(ctx: &mut Ctx, range: &Range, by: Option<TrendBy>, group: &Group) -> Result<()> {
+pub fn report(
+    ctx: &mut Ctx,
+    range: &Range,
+    by: Option<TrendBy>,
+    group: &Group,
+    engagement: Option<&str>,
+) -> Result<()> {
+    let config = report_config_with(engagement)?;
     let store = ctx.open()?;
     let period = period(ctx, range)?;
     let group = chosen(group);
     match by {
-        None => dashboard(ctx, &store, period, None, group.as_ref()),
+        None => dashboard(ctx, &store, period, None, group.as_ref(), &config),
         Some(by) => {
             let grain = match by {
                 TrendBy::Month => Grain::Month,
                 TrendBy::Quarter => Grain::Quarter,
             };
-            let trend = Trend::load(
-                &store,
-                period,
-                grain,
-                &report_config(),
-                group.as_ref(),
-                ctx.now,
-            )
-            .map_err(group_failed)?;
+            let trend = Trend::load(&store, period, grain, &config, group.as_ref(), ctx.now)
+                .map_err(group_failed)?;
             show_trend(ctx, &trend)
         }
     }

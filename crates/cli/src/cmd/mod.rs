@@ -14,6 +14,7 @@ mod io;
 mod lifecycle;
 mod points;
 mod purchase;
+mod questionnaire;
 mod request;
 mod rule;
 mod serve;
@@ -361,6 +362,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Interaction(c) => interaction::run(&mut ctx, c)?,
         Command::Purchase(c) => purchase::run(&mut ctx, c)?,
         Command::Survey(c) => survey::run(&mut ctx, c)?,
+        Command::Participation(c) => questionnaire::participation(&mut ctx, c)?,
         Command::Request(c) => request::run(&mut ctx, c)?,
         Command::Deal(c) => deal::run(&mut ctx, c)?,
         Command::Task(c) => task::run(&mut ctx, c)?,
@@ -391,7 +393,12 @@ pub fn run(cli: Cli) -> Result<()> {
         } => audit::run(&mut ctx, customer.as_deref(), since.as_deref(), page)?,
         Command::Cost(c) => cost::run(&mut ctx, c)?,
         Command::Import(c) => import::import(&mut ctx, c)?,
-        Command::Report { range, by, group } => analytics::report(&mut ctx, &range, by, &group)?,
+        Command::Report {
+            range,
+            by,
+            group,
+            engagement,
+        } => analytics::report(&mut ctx, &range, by, &group, engagement.as_deref())?,
         Command::Rfm {
             as_of,
             ties,

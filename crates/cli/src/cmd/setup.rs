@@ -214,7 +214,14 @@ pub fn demo(
         last,
     )?
     .in_zone(zone);
-    super::analytics::dashboard(ctx, &store, period, Some((&populated, config.as_of)), None)?;
+    super::analytics::dashboard(
+        ctx,
+        &store,
+        period,
+        Some((&populated, config.as_of)),
+        None,
+        &super::analytics::default_report_config(),
+    )?;
     if !ctx.out.json {
         if let Some(hint) = holiday_hint(locale, end) {
             ctx.say(hint)?;

@@ -121,5 +121,24 @@ pub fn run(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
             }
             ctx.say(t!("survey.voided", id = s.id()))
         }
+        SurveyCmd::Template(cmd) => super::questionnaire::template(ctx, &store, cmd),
+        SurveyCmd::Answer {
+            template,
+            customer,
+            method,
+            answers,
+            at,
+        } => super::questionnaire::answer_cmd(
+            ctx,
+            &store,
+            &template,
+            &customer,
+            &method,
+            &answers,
+            at.at.as_deref(),
+        ),
+        SurveyCmd::Dimensions { template } => {
+            super::questionnaire::dimensions(ctx, &store, template.as_deref())
+        }
     }
 }

@@ -1050,4 +1050,82 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("serve.stopped", "stopped"),
     ("serve.no_feed", "no calendar feed: {error}"),
+    ("col.DIMENSION", "DIMENSION"),
+    ("col.DIMENSIONS", "DIMENSIONS"),
+    ("col.QUESTIONS", "QUESTIONS"),
+    ("col.QUESTION", "QUESTION"),
+    ("col.NO", "NO"),
+    ("col.ANSWER", "ANSWER"),
+    ("col.ROLE", "ROLE"),
+    ("col.ANSWERS", "ANSWERS"),
+    ("col.MEAN", "MEAN %"),
+    ("col.PROMOTERS", "PROMOTERS %"),
+    ("col.DETRACTORS", "DETRACTORS %"),
+    ("col.GAP", "GAP"),
+    ("col.TEMPLATE", "TEMPLATE"),
+    (
+        "survey_template.added",
+        "added survey template {name} ({count} questions)",
+    ),
+    (
+        "survey_template.none",
+        "no survey templates; add one with `solocrm survey template add NAME --question 'TEXT|DIMENSION|1-5'`",
+    ),
+    ("survey_template.heading", "survey template {name}"),
+    ("survey_template.text", "text"),
+    (
+        "survey_template.no_questions",
+        "a template needs --from FILE or at least one --question TEXT|DIMENSION|ANSWER[|ROLE]",
+    ),
+    ("survey_template.unreadable", "cannot read {path}: {error}"),
+    (
+        "survey_sheet.recorded",
+        "recorded {count} answers of {name} to {template}",
+    ),
+    (
+        "survey_sheet.bad_answer",
+        "--answer '{spec}' is not N=VALUE, e.g. 1=9 or 4=配送太慢",
+    ),
+    (
+        "survey_sheet.no_question",
+        "template {name} has no question {n}; its questions are 1 to {count}",
+    ),
+    (
+        "survey_sheet.not_a_score",
+        "question {n} takes a whole number on its scale {scale}, not '{value}'",
+    ),
+    (
+        "survey_sheet.bad_method",
+        "unknown collection method '{method}'; expected one of: {expected}",
+    ),
+    (
+        "survey_dimensions.summary",
+        "{sheets} sheets: {promoters} promoters, {detractors} detractors (by the NPS question of each sheet)",
+    ),
+    (
+        "survey_dimensions.separating",
+        "best separates detractors from promoters: {dimension}",
+    ),
+    (
+        "survey_dimensions.no_separating",
+        "no dimension separates detractors from promoters yet (it takes promoters and detractors who answered it)",
+    ),
+    ("survey_dimensions.comments", "comments on {dimension}"),
+    (
+        "participation.recorded",
+        "recorded a {kind} participation of {name}",
+    ),
+    ("participation.none", "no participations recorded"),
+    (
+        "participation.bad_kind",
+        "unknown participation kind '{kind}'; expected one of: {expected}",
+    ),
+    (
+        "loyalty.by_interaction_rate",
+        "engagement by interaction rate",
+    ),
+    (
+        "loyalty.by_participation_rate",
+        "engagement by participation rate",
+    ),
 ];

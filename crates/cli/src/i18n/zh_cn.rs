@@ -987,4 +987,73 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("serve.stopped", "已停止"),
     ("serve.no_feed", "不提供日历订阅：{error}"),
+    ("col.DIMENSION", "维度"),
+    ("col.DIMENSIONS", "维度"),
+    ("col.QUESTIONS", "题数"),
+    ("col.QUESTION", "问题"),
+    ("col.NO", "题号"),
+    ("col.ANSWER", "作答"),
+    ("col.ROLE", "角色"),
+    ("col.ANSWERS", "回答数"),
+    ("col.MEAN", "均值 %"),
+    ("col.PROMOTERS", "推荐者 %"),
+    ("col.DETRACTORS", "贬损者 %"),
+    ("col.GAP", "差距"),
+    ("col.TEMPLATE", "模板"),
+    (
+        "survey_template.added",
+        "已添加问卷模板 {name}（{count} 道题）",
+    ),
+    (
+        "survey_template.none",
+        "还没有问卷模板；用 `solocrm survey template add 名称 --question '问题|维度|1-5'` 添加",
+    ),
+    ("survey_template.heading", "问卷模板 {name}"),
+    ("survey_template.text", "文字"),
+    (
+        "survey_template.no_questions",
+        "模板需要 --from 文件，或至少一个 --question 问题|维度|作答[|角色]",
+    ),
+    ("survey_template.unreadable", "无法读取 {path}：{error}"),
+    (
+        "survey_sheet.recorded",
+        "已记录 {name} 对 {template} 的 {count} 个回答",
+    ),
+    (
+        "survey_sheet.bad_answer",
+        "--answer '{spec}' 不是 题号=值 的形式，例如 1=9 或 4=配送太慢",
+    ),
+    (
+        "survey_sheet.no_question",
+        "模板 {name} 没有第 {n} 题；题号为 1 到 {count}",
+    ),
+    (
+        "survey_sheet.not_a_score",
+        "第 {n} 题要求量表 {scale} 上的整数，而不是 '{value}'",
+    ),
+    (
+        "survey_sheet.bad_method",
+        "未知的调查方式 '{method}'；可选：{expected}",
+    ),
+    (
+        "survey_dimensions.summary",
+        "{sheets} 份答卷：推荐者 {promoters} 人，贬损者 {detractors} 人（按每份答卷的 NPS 题）",
+    ),
+    (
+        "survey_dimensions.separating",
+        "最能区分贬损者与推荐者的维度：{dimension}",
+    ),
+    (
+        "survey_dimensions.no_separating",
+        "暂无能区分贬损者与推荐者的维度（需要有推荐者和贬损者回答该维度）",
+    ),
+    ("survey_dimensions.comments", "{dimension} 的意见"),
+    ("participation.recorded", "已记录 {name} 的参与（{kind}）"),
+    ("participation.none", "还没有参与记录"),
+    (
+        "participation.bad_kind",
+        "未知的参与类型 '{kind}'；可选：{expected}",
+    ),
+    ("loyalty.by_interaction_rate", "参与度按互动率"),
+    ("loyalty.by_participation_rate", "参与度按参与率"),
 ];

@@ -280,6 +280,22 @@ pub struct LoyaltyIndex {
     pub recommendation_willingness: Ratio,
     /// The unweighted mean of the three.
     pub index: Ratio,
+    /// What `engagement_rate` measures: the interaction rate (the default, left out
+    /// of JSON) or the participation rate.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::metrics::EngagementBasis::is_default"
+    )]
+    pub engagement_basis: crate::metrics::EngagementBasis,
+}
+
+impl LoyaltyIndex {
+    /// The same index, saying its engagement component is measured by `basis`.
+    #[must_use]
+    pub fn with_basis(mut self, basis: crate::metrics::EngagementBasis) -> Self {
+        self.engagement_basis = basis;
+        self
+    }
 }
 
 /// Loyalty index = (repeat purchase rate + engagement rate + recommendation
@@ -289,7 +305,10 @@ pub struct LoyaltyIndex {
 /// - repeat purchase rate: buyers of the period who bought on two or more days
 ///   ([`PurchaseStats::repeat_purchase_rate`]);
 /// - engagement rate: customers of the base with at least one interaction in the period
-///   ([`engagement`]);
+///   ([`engagement`]) — the original proxy, `interaction_rate` — or, when the report is
+///   asked for `participation_rate`, customers of the base with at least one
+///   participation in the period
+///   ([`participation_engagement`](crate::metrics::participation_engagement));
 /// - recommendation willingness: NPS respondents of the period who are promoters, 9–10
 ///   ([`Nps::promoter_share`](super::Nps::promoter_share)).
 ///
@@ -322,5 +341,6 @@ pub fn loyalty_index(
         engagement_rate,
         recommendation_willingness,
         index,
+        engagement_basis: crate::metrics::EngagementBasis::InteractionRate,
     }
 }

@@ -61,7 +61,8 @@
 //! | Customer base (S, E, N, lost) | [`customer_base`] |
 //! | Average order value, purchase frequency, repeat purchase rate | [`purchase_stats`] |
 //! | Engagement rate, interaction frequency | [`engagement`] |
-//! | Loyalty index | [`loyalty_index`] |
+//! | Participation rate | [`participation_engagement`] |
+//! | Loyalty index | [`loyalty_index`] (engagement by [`EngagementBasis`]) |
 //! | LTV-to-CAC ratio | [`ltv_to_cac`] |
 //! | Historical CLV | [`historical_clv`] |
 //! | Average-based CLV | [`average_clv`] (with [`gross_margin`]) |
@@ -79,6 +80,7 @@
 mod behaviour;
 pub mod cohort;
 mod error;
+mod participation;
 mod period;
 mod pipeline;
 mod ratio;
@@ -100,6 +102,7 @@ pub use behaviour::{
 };
 pub use cohort::{CohortGrain, CohortMatrix, CohortRow, MAX_COHORT_PERIODS, cohort_matrix};
 pub use error::{Measured, MetricError, MetricResult};
+pub use participation::{EngagementBasis, ParticipationEngagement, participation_engagement};
 pub use period::Period;
 pub use pipeline::{
     CycleTime, PipelineMetrics, StageConversion, WeightedPipeline, WinRate, average_cycle_time,

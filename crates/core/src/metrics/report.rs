@@ -64,6 +64,10 @@ pub struct ReportConfig {
     /// The yearly discount rate of the retention-based CLV. Default 0.10, a common
     /// cost of capital for small firms; set your own.
     pub discount_rate: Decimal,
+    /// What the loyalty index's engagement measures. Default
+    /// [`EngagementBasis::InteractionRate`](crate::metrics::EngagementBasis),
+    /// the original proxy.
+    pub engagement_basis: crate::metrics::EngagementBasis,
 }
 
 /// The serde form of [`ReportConfig`], checked on the way in.
@@ -77,6 +81,8 @@ struct ReportConfigRepr {
     policy: LifecyclePolicy,
     warning: WarningConfig,
     discount_rate: Decimal,
+    #[serde(default)]
+    engagement_basis: crate::metrics::EngagementBasis,
 }
 
 impl TryFrom<ReportConfigRepr> for ReportConfig {
@@ -92,6 +98,7 @@ impl TryFrom<ReportConfigRepr> for ReportConfig {
             policy: r.policy,
             warning: r.warning,
             discount_rate: r.discount_rate,
+            engagement_basis: r.engagement_basis,
         };
         config.validate()?;
         Ok(config)
@@ -133,6 +140,7 @@ impl Default for ReportConfig {
             policy: LifecyclePolicy::default(),
             warning: WarningConfig::default(),
             discount_rate: Decimal::new(10, 2),
+            engagement_basis: crate::metrics::EngagementBasis::InteractionRate,
         }
     }
 }
@@ -159,6 +167,10 @@ pub struct ReportData {
     pub requests: Vec<ServiceRequest>,
     /// Every recorded cost, voided ones included (they are counted, not summed).
     pub costs: Vec<Cost>,
+    /// Participations up to the end of the period (read only when the loyalty index
+    /// measures engagement by them).
+    #[serde(default)]
+    pub participations: Vec<crate::participation::Participation>,
 }
 
 /// Satisfaction in the period.
@@ -388,9 +400,22 @@ impl MetricsReport {
         // Loyalty index.
         let loyalty = (|| -> MetricResult<LoyaltyIndex> {
             let repeat = stats.repeat_purchase_rate()?;
-            let eng = engagement_m.clone()?.engagement_rate;
             let will = nps_m.clone()?.promoter_share()?;
-            Ok(loyalty_index(repeat, eng, will))
+            match config.engagement_basis {
+                crate::metrics::EngagementBasis::InteractionRate => {
+                    let eng = engagement_m.clone()?.engagement_rate;
+                    Ok(loyalty_index(repeat, eng, will))
+                }
+                basis @ crate::metrics::EngagementBasis::ParticipationRate => {
+                    let eng = crate::metrics::participation_engagement(
+                        &population,
+                        &data.participations,
+                        period,
+                    )?
+                    .participation_rate;
+                    Ok(loyalty_index(repeat, eng, will).with_basis(basis))
+                }
+            }
         })();
 
         // Value.

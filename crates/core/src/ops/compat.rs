@@ -322,6 +322,52 @@ impl Store for Crm {
         self.write(|w| w.remove_target(metric, period))
     }
 
+    fn survey_templates(&self) -> StoreResult<Vec<crate::questionnaire::SurveyTemplate>> {
+        self.read(|r| r.survey_templates())
+    }
+
+    fn add_survey_template(
+        &self,
+        template: crate::questionnaire::SurveyTemplate,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate> {
+        self.write(|w| w.add_survey_template(template.clone()))
+    }
+
+    fn record_survey_sheet(
+        &self,
+        sheet: crate::questionnaire::SurveySheet,
+    ) -> StoreResult<crate::questionnaire::SurveySheet> {
+        self.write(|w| w.record_survey_sheet(sheet.clone()))
+    }
+
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::questionnaire::SurveySheet>> {
+        self.read(|r| r.survey_sheets(customer))
+    }
+
+    fn survey_dimensions(
+        &self,
+        template: Option<&Tag>,
+    ) -> StoreResult<crate::questionnaire::analysis::DimensionAnalysis> {
+        self.read(|r| r.survey_dimensions(template))
+    }
+
+    fn record_participation(
+        &self,
+        participation: crate::participation::Participation,
+    ) -> StoreResult<crate::participation::Participation> {
+        self.write(|w| w.record_participation(participation.clone()))
+    }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>> {
+        self.read(|r| r.participations(customer))
+    }
+
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
         self.read(|r| r.points_balance(customer))
     }

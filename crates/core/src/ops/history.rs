@@ -35,7 +35,8 @@
 //!   at or after it; a lost reason goes with the lost move.
 //! - **Tasks** created at or after the cutoff are absent; a one-off task completed at
 //!   or after it shows as open, and so does a task cancelled at or after it.
-//! - **Points tiers** are settings: today's apply.
+//! - **Points tiers** are settings: today's apply; so are **survey templates**, while
+//!   **survey sheets** and **participations** dated at or after the cutoff are hidden.
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
 //! - **Costs** spent at or after the cutoff are hidden.
@@ -941,5 +942,36 @@ impl ReadTx for AsOf<'_> {
     fn targets(&self) -> StoreResult<Vec<crate::target::Target>> {
         // A plan, not history: targets are read as they are set today.
         self.inner.targets()
+    }
+
+    fn survey_templates(&self) -> StoreResult<Vec<crate::questionnaire::SurveyTemplate>> {
+        // Definitions, like settings: today's apply.
+        self.inner.survey_templates()
+    }
+
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::questionnaire::SurveySheet>> {
+        let rows: Vec<_> = self
+            .inner
+            .survey_sheets(customer)?
+            .into_iter()
+            .filter(|s| s.at < self.cutoff)
+            .collect();
+        self.of_present(rows, |s| s.customer)
+    }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>> {
+        let rows: Vec<_> = self
+            .inner
+            .participations(customer)?
+            .into_iter()
+            .filter(|p| p.at < self.cutoff)
+            .collect();
+        self.of_present(rows, |p| p.customer)
     }
 }

@@ -80,6 +80,11 @@ impl Reader<'_> {
             purchases: self.purchases(&until)?,
             refunds: self.refunds(&until)?,
             surveys: self.surveys(&until)?,
+            participations: self
+                .participations(None)?
+                .into_iter()
+                .filter(|p| until.range.contains(p.at))
+                .collect(),
             interactions: self.interactions(&until)?,
             deals: self.deals(&OpenQuery::default())?,
             requests: self.requests(&OpenQuery::default())?,

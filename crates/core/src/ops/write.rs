@@ -95,7 +95,7 @@ impl Writer<'_> {
     /// Checks that the customer exists and is not erased, for a new record that only
     /// names them: the same errors as [`live_customer`](Self::live_customer), without
     /// reading the customer whole.
-    fn check_live(&self, id: CustomerId) -> StoreResult<()> {
+    pub(super) fn check_live(&self, id: CustomerId) -> StoreResult<()> {
         match self.tx.customer_erased(id)? {
             None => Err(StoreError::not_found(Entity::Customer, id)),
             Some(true) => Err(Conflict::CustomerErased { customer: id }.into()),
@@ -1308,6 +1308,18 @@ impl Writer<'_> {
         for mut s in self.tx.surveys(&of)? {
             s.erase_text();
             self.tx.update_survey(&s)?;
+        }
+        for mut p in self.tx.participations(Some(id))? {
+            if p.note.is_some() {
+                p.erase_text();
+                self.tx.update_participation(&p)?;
+            }
+        }
+        for mut s in self.tx.survey_sheets(Some(id))? {
+            if s.has_text() {
+                s.erase_text();
+                self.tx.update_survey_sheet(&s)?;
+            }
         }
         let by_customer = OpenQuery {
             customer: Some(id),

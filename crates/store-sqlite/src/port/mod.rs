@@ -26,6 +26,7 @@ mod ledger;
 pub(crate) mod loyalty;
 pub(crate) mod pipeline;
 mod privacy;
+mod questionnaire;
 mod search_index;
 mod targets;
 mod tx;

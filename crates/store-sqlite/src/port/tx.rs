@@ -461,6 +461,24 @@ impl<'c> ReadTx for Tx<'c> {
     fn targets(&self) -> StoreResult<Vec<solocrm_core::target::Target>> {
         self.run(super::targets::targets)
     }
+
+    fn survey_templates(&self) -> StoreResult<Vec<solocrm_core::questionnaire::SurveyTemplate>> {
+        self.run(super::questionnaire::survey_templates)
+    }
+
+    fn survey_sheets(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::questionnaire::SurveySheet>> {
+        self.run(|c| super::questionnaire::survey_sheets(c, customer))
+    }
+
+    fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<solocrm_core::participation::Participation>> {
+        self.run(|c| super::questionnaire::participations(c, customer))
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -831,6 +849,41 @@ impl<'c> WriteTx for Tx<'c> {
         period: solocrm_core::target::TargetPeriod,
     ) -> StoreResult<bool> {
         self.run(|c| super::targets::delete_target(c, metric, period))
+    }
+
+    fn insert_survey_template(
+        &mut self,
+        template: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::insert_survey_template(c, template))
+    }
+
+    fn insert_survey_sheet(
+        &mut self,
+        sheet: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::insert_survey_sheet(c, sheet))
+    }
+
+    fn insert_participation(
+        &mut self,
+        p: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::insert_participation(c, p))
+    }
+
+    fn update_participation(
+        &mut self,
+        p: &solocrm_core::participation::Participation,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::update_participation(c, p))
+    }
+
+    fn update_survey_sheet(
+        &mut self,
+        sheet: &solocrm_core::questionnaire::SurveySheet,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::update_survey_sheet(c, sheet))
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {

@@ -27,6 +27,7 @@
 //! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
 //! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
 //! [`targets`] (sales targets),
+//! [`questionnaire`] (survey templates and sheets), [`participation`],
 //! [`segments`], [`privacy`] (erasure, export, audit),
 //! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
@@ -43,10 +44,12 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod listing;
 pub mod loyalty;
+pub mod participation;
 pub mod pipeline;
 pub mod privacy;
 pub mod purchase_log;
 pub mod purchases;
+pub mod questionnaire;
 pub mod refunds;
 pub mod relations;
 pub mod segments;
@@ -291,6 +294,17 @@ macro_rules! __store_conformance_list {
                 targets_are_set_replaced_listed_and_removed,
                 a_revenue_target_in_fractions_of_a_cent_is_refused,
             }
+            questionnaire {
+                survey_templates_and_sheets_are_stored_and_listed_in_order,
+                a_survey_sheet_that_does_not_fit_is_refused,
+                survey_dimensions_are_analysed_over_the_stored_sheets,
+                erasure_scrubs_the_free_text_of_survey_sheets,
+            }
+            participation {
+                participations_are_stored_and_listed_in_order,
+                a_participation_of_an_unknown_or_erased_customer_is_refused,
+                erasure_scrubs_the_notes_of_participations,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -414,7 +428,9 @@ mod tests {
             ("listing", include_str!("listing.rs")),
             ("loyalty", include_str!("loyalty.rs")),
             ("pipeline", include_str!("pipeline.rs")),
+            ("participation", include_str!("participation.rs")),
             ("privacy", include_str!("privacy.rs")),
+            ("questionnaire", include_str!("questionnaire.rs")),
             ("purchase_log", include_str!("purchase_log.rs")),
             ("purchases", include_str!("purchases.rs")),
             ("refunds", include_str!("refunds.rs")),

@@ -1,0 +1,362 @@
+//! `solocrm survey template …`, `survey answer` and `survey dimensions`: survey
+//! templates with dimensions, the sheets answered against them, and their analysis.
+
+use anyhow::Result;
+use solocrm_core::questionnaire::analysis::DimensionAnalysis;
+use solocrm_core::questionnaire::{
+    Answer, AnswerValue, Answering, CollectionMethod, SurveySheet, SurveyTemplate,
+};
+use solocrm_core::{FreeText, Store, StoreError, Tag};
+
+use crate::books::Books;
+
+use super::{BadValue, Ctx, CustomerNames};
+use crate::cli::SurveyTemplateCmd;
+use crate::output::{Table, opt};
+use crate::parse;
+
+/// A value the books refuse, as a usage error (exit 2).
+fn bad(e: impl std::fmt::Display) -> anyhow::Error {
+    BadValue(e.to_string()).into()
+}
+
+/// A write's error: a refused value or an unknown template is a usage error.
+fn refused(e: StoreError) -> anyhow::Error {
+    match e {
+        StoreError::Validation(_)
+        | StoreError::NotFound {
+            entity: solocrm_core::Entity::SurveyTemplate,
+            ..
+        } => bad(e),
+        other => other.into(),
+    }
+}
+
+fn template_name(name: &str) -> Result<Tag> {
+    Tag::parse(name).map_err(bad)
+}
+
+/// Runs a `survey template` subcommand.
+pub fn template(ctx: &mut Ctx, store: &Books, cmd: SurveyTemplateCmd) -> Result<()> {
+    match cmd {
+        SurveyTemplateCmd::Add {
+            name,
+            from,
+            questions,
+        } => {
+            let name = template_name(&name)?;
+            let template = match from {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        anyhow::anyhow!(t!(
+                            "survey_template.unreadable",
+                            path = path.display(),
+                            error = e
+                        ))
+                    })?;
+                    solocrm_app::questionnaire::template_from_toml(name, &text)
+                        .map_err(|e| bad(format!("{}: {e}", path.display())))?
+                }
+                None => {
+                    if questions.is_empty() {
+                        return Err(bad(t!("survey_template.no_questions")));
+                    }
+                    let qs = questions
+                        .iter()
+                        .map(|q| solocrm_app::questionnaire::question_from_flag(q))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(bad)?;
+                    SurveyTemplate::new(name, qs).map_err(bad)?
+                }
+            };
+            let t = store.add_survey_template(template)?;
+            if ctx.out.json {
+                return ctx.out.json(&t);
+            }
+            ctx.say(t!(
+                "survey_template.added",
+                name = t.name(),
+                count = t.questions().len()
+            ))
+        }
+        SurveyTemplateCmd::List => {
+            let templates = store.survey_templates()?;
+            if ctx.out.json {
+                return ctx.out.json(&templates);
+            }
+            if templates.is_empty() {
+                return ctx.say(t!("survey_template.none"));
+            }
+            let mut t = Table::new(&["NAME", ">QUESTIONS", "DIMENSIONS"]);
+            for x in &templates {
+                let dims: Vec<&str> = x.dimensions().iter().map(|d| d.as_str()).collect();
+                t.row(vec![
+                    x.name().to_string(),
+                    x.questions().len().to_string(),
+                    dims.join(", "),
+                ]);
+            }
+            ctx.out.table(&t)
+        }
+        SurveyTemplateCmd::Show { name } => {
+            let name = template_name(&name)?;
+            let x = store.read(|r| r.survey_template(&name)).map_err(refused)?;
+            if ctx.out.json {
+                return ctx.out.json(&x);
+            }
+            ctx.out
+                .heading(t!("survey_template.heading", name = x.name()))?;
+            let mut t = Table::new(&[">NO", "DIMENSION", "ANSWER", "ROLE", "QUESTION"]);
+            for (i, q) in x.questions().iter().enumerate() {
+                let (answer, role) = match q.answering {
+                    Answering::Score { scale, role } => (scale.to_string(), role),
+                    Answering::Text => (t!("survey_template.text").to_string(), None),
+                };
+                t.row(vec![
+                    (i + 1).to_string(),
+                    q.dimension.to_string(),
+                    answer,
+                    opt(role.map(|r| r.as_str())),
+                    q.text.to_string(),
+                ]);
+            }
+            ctx.out.table(&t)
+        }
+    }
+}
+
+/// Parses `N=VALUE` against the template: a score for a score question, the text for
+/// a free-text one.
+fn answer(template: &SurveyTemplate, spec: &str) -> Result<Answer> {
+    let (n, value) = spec
+        .split_once('=')
+        .ok_or_else(|| bad(t!("survey_sheet.bad_answer", spec = spec)))?;
+    let question: u16 = n
+        .trim()
+        .parse()
+        .map_err(|_| bad(t!("survey_sheet.bad_answer", spec = spec)))?;
+    let q = template.question(question).ok_or_else(|| {
+        bad(t!(
+            "survey_sheet.no_question",
+            n = question,
+            name = template.name(),
+            count = template.questions().len()
+        ))
+    })?;
+    let value = match q.answering {
+        Answering::Text => AnswerValue::Text(FreeText::parse(value).map_err(bad)?),
+        Answering::Score { scale, .. } => {
+            let score: i64 = value.trim().parse().map_err(|_| {
+                bad(t!(
+                    "survey_sheet.not_a_score",
+                    n = question,
+                    value = value,
+                    scale = scale
+                ))
+            })?;
+            match u8::try_from(score) {
+                Ok(s) if scale.contains(score) => AnswerValue::Score(s),
+                _ => {
+                    return Err(bad(t!(
+                        "survey_sheet.not_a_score",
+                        n = question,
+                        value = value,
+                        scale = scale
+                    )));
+                }
+            }
+        }
+    };
+    Ok(Answer { question, value })
+}
+
+/// Runs `survey answer`.
+pub fn answer_cmd(
+    ctx: &mut Ctx,
+    store: &Books,
+    template: &str,
+    customer: &str,
+    method: &str,
+    answers: &[String],
+    at: Option<&str>,
+) -> Result<()> {
+    let method = CollectionMethod::parse_any(method).map_err(|_| {
+        bad(t!(
+            "survey_sheet.bad_method",
+            method = method,
+            expected = CollectionMethod::ALL
+                .iter()
+                .zip(CollectionMethod::CHINESE)
+                .map(|(m, zh)| format!("{} ({zh})", m.as_str()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })?;
+    let name = template_name(template)?;
+    let t = store.read(|r| r.survey_template(&name)).map_err(refused)?;
+    let c = parse::customer(store, customer)?;
+    let answers = answers
+        .iter()
+        .map(|a| answer(&t, a))
+        .collect::<Result<Vec<_>>>()?;
+    let sheet = store
+        .record_survey_sheet(SurveySheet {
+            template: name,
+            customer: c.id(),
+            at: ctx.at(at)?,
+            method,
+            answers,
+        })
+        .map_err(refused)?;
+    if ctx.out.json {
+        return ctx.out.json(&sheet);
+    }
+    ctx.say(t!(
+        "survey_sheet.recorded",
+        count = sheet.answers.len(),
+        name = c.name(),
+        template = sheet.template
+    ))
+}
+
+/// A share of the scale as a percentage with one decimal.
+fn percent(share: Option<rust_decimal::Decimal>) -> String {
+    opt(share.map(|s| (s * rust_decimal::Decimal::ONE_HUNDRED).round_dp(1)))
+}
+
+/// Runs `survey dimensions`.
+pub fn dimensions(ctx: &mut Ctx, store: &Books, template: Option<&str>) -> Result<()> {
+    let name = template.map(template_name).transpose()?;
+    let a: DimensionAnalysis = store.survey_dimensions(name.as_ref()).map_err(refused)?;
+    if ctx.out.json {
+        return ctx.out.json(&a);
+    }
+    let mut t = Table::new(&[
+        "DIMENSION",
+        ">ANSWERS",
+        ">MEAN",
+        ">SCORE",
+        ">PROMOTERS",
+        ">DETRACTORS",
+        ">GAP",
+    ]);
+    for d in &a.dimensions {
+        let score = match (d.mean_score, d.scale) {
+            (Some(m), Some(s)) => format!("{} / {s}", m.round_dp(2)),
+            _ => opt(None::<String>),
+        };
+        t.row(vec![
+            d.dimension.to_string(),
+            d.answers.to_string(),
+            percent(d.mean_share),
+            score,
+            percent(d.promoter_mean),
+            percent(d.detractor_mean),
+            percent(d.gap),
+        ]);
+    }
+    ctx.out.table(&t)?;
+    ctx.say(t!(
+        "survey_dimensions.summary",
+        sheets = a.sheets,
+        promoters = a.promoters,
+        detractors = a.detractors
+    ))?;
+    match &a.separating {
+        Some(d) => ctx.say(t!("survey_dimensions.separating", dimension = d))?,
+        None => ctx.say(t!("survey_dimensions.no_separating"))?,
+    }
+    let mut names = CustomerNames::default();
+    for group in &a.comments {
+        ctx.out.heading(t!(
+            "survey_dimensions.comments",
+            dimension = group.dimension
+        ))?;
+        let mut t = Table::new(&["DATE", ">CUSTOMER", "NAME", "TEMPLATE", "COMMENT"]);
+        for c in &group.comments {
+            t.row(vec![
+                ctx.day(c.at).to_string(),
+                c.customer.to_string(),
+                names.of(store, c.customer)?,
+                c.template.to_string(),
+                c.text.to_string(),
+            ]);
+        }
+        ctx.out.table(&t)?;
+    }
+    Ok(())
+}
+
+/// Runs a `participation` subcommand.
+pub fn participation(ctx: &mut Ctx, cmd: crate::cli::ParticipationCmd) -> Result<()> {
+    use solocrm_core::participation::{Participation, ParticipationKind};
+    let store = ctx.open()?;
+    match cmd {
+        crate::cli::ParticipationCmd::Add {
+            customer,
+            kind,
+            note,
+            at,
+        } => {
+            let kind = ParticipationKind::parse_any(&kind).map_err(|_| {
+                bad(t!(
+                    "participation.bad_kind",
+                    kind = kind,
+                    expected = ParticipationKind::ALL
+                        .iter()
+                        .zip(ParticipationKind::CHINESE)
+                        .map(|(k, zh)| format!("{} ({zh})", k.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            let note = note
+                .as_deref()
+                .map(FreeText::parse)
+                .transpose()
+                .map_err(bad)?;
+            let c = parse::customer(&store, &customer)?;
+            let p = store.record_participation(Participation {
+                customer: c.id(),
+                at: ctx.at(at.at.as_deref())?,
+                kind,
+                note,
+            })?;
+            if ctx.out.json {
+                return ctx.out.json(&p);
+            }
+            ctx.say(t!(
+                "participation.recorded",
+                kind = p.kind.as_str(),
+                name = c.name()
+            ))
+        }
+        crate::cli::ParticipationCmd::List { customer, page } => {
+            let who = customer
+                .map(|c| parse::customer(&store, &c).map(|c| c.id()))
+                .transpose()?;
+            let mut rows = store.participations(who)?;
+            let total = ctx.keep_newest(&mut rows, page);
+            if ctx.out.json {
+                return ctx.out.json(&rows);
+            }
+            if rows.is_empty() {
+                return ctx.say(t!("participation.none"));
+            }
+            rows.reverse();
+            let mut names = CustomerNames::default();
+            let mut t = Table::new(&["DATE", ">CUSTOMER", "NAME", "KIND", "NOTE"]);
+            for p in &rows {
+                t.row(vec![
+                    ctx.day(p.at).to_string(),
+                    p.customer.to_string(),
+                    names.of(&store, p.customer)?,
+                    p.kind.as_str().to_owned(),
+                    opt(p.note.as_ref()),
+                ]);
+            }
+            ctx.out.table(&t)?;
+            ctx.more(rows.len(), total, "participations")
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! `solocrm survey template …`, `survey answer` and `survey dimensions` on the real
+//! binary, with Chinese templates, answers and comments.
+
+mod common;
+
+use common::Env;
+use serde_json::{Value, json};
+
+const TEMPLATE: &str = r#"
+[[question]]
+text = "您向朋友推荐我们的可能性有多大？"
+dimension = "总体"
+answer = "0-10"
+role = "nps"
+
+[[question]]
+text = "产品质量如何？"
+dimension = "产品满意度"
+answer = "1-5"
+
+[[question]]
+text = "服务态度如何？"
+dimension = "服务质量"
+answer = "1-5"
+
+[[question]]
+text = "售后还有什么建议？"
+dimension = "售后支持"
+answer = "text"
+"#;
+
+fn setup() -> Env {
+    let env = Env::new();
+    env.ok(&["init", "--currency", "CNY", "--timezone", "Asia/Shanghai"]);
+    env.ok(&["customer", "add", "王伟"]);
+    env.ok(&["customer", "add", "李娜"]);
+    let file = env.write_str("回访.toml", TEMPLATE.as_bytes());
+    env.ok(&["survey", "template", "add", "回访", "--from", &file]);
+    env
+}
+
+fn dimension<'v>(v: &'v Value, name: &str) -> &'v Value {
+    v["dimensions"]
+        .as_array()
+        .expect("dimensions")
+        .iter()
+        .find(|d| d["dimension"] == name)
+        .expect("the dimension")
+}
+
+#[test]
+fn a_template_from_a_file_or_flags_is_listed_and_shown() {
+    let env = setup();
+    env.ok(&[
+        "survey",
+        "template",
+        "add",
+        "快速",
+        "--question",
+        "响应速度快吗？|响应速度|1-7",
+        "--question",
+        "推荐意愿|总体|0-10|nps",
+    ]);
+    let list = env.json(&["survey", "template", "list"]);
+    let names: Vec<&str> = list
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|t| t["name"].as_str().expect("a name"))
+        .collect();
+    assert_eq!(names, ["回访", "快速"]);
+    let shown = env.json(&["survey", "template", "show", "回访"]);
+    assert_eq!(shown["questions"].as_array().expect("questions").len(), 4);
+    assert_eq!(
+        shown["questions"][0]["answering"],
+        json!({"type": "score", "scale": {"min": 0, "max": 10}, "role": "nps"})
+    );
+    assert_eq!(shown["questions"][3]["answering"], json!({"type": "text"}));
+    let table = env.ok(&["--lang", "zh-CN", "survey", "template", "show", "回访"]);
+    assert!(
+        table.contains("售后支持") && table.contains("维度"),
+        "{table}"
+    );
+    // Bad input: usage errors (exit 2) naming what is wrong; nothing stored.
+    let err = env.fails(
+        &[
+            "survey",
+            "template",
+            "add",
+            "坏",
+            "--question",
+            "只有两段|总体",
+        ],
+        2,
+    );
+    assert!(err.contains("TEXT|DIMENSION|ANSWER"), "{err}");
+    let err = env.fails(
+        &[
+            "survey",
+            "template",
+            "add",
+            "坏",
+            "--question",
+            "推荐|总体|1-5|nps",
+        ],
+        2,
+    );
+    assert!(err.contains("nps"), "{err}");
+    let err = env.fails(&["survey", "template", "add", "坏"], 2);
+    assert!(err.contains("--question"), "{err}");
+    let err = env.fails(
+        &[
+            "survey",
+            "template",
+            "add",
+            "回访",
+            "--question",
+            "再来|总体|1-5",
+        ],
+        1,
+    );
+    assert!(err.contains("回访"), "{err}");
+    env.fails(&["survey", "template", "show", "没有"], 2);
+    assert_eq!(
+        env.json(&["survey", "template", "list"])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+}
+
+#[test]
+fn answers_are_recorded_by_method_and_analysed_by_dimension() {
+    let env = setup();
+    let sheet = env.json(&[
+        "survey",
+        "answer",
+        "回访",
+        "#1",
+        "--method",
+        "电话",
+        "--answer",
+        "1=10",
+        "--answer",
+        "2=5",
+        "--answer",
+        "3=5",
+        "--at",
+        "2026-03-01",
+    ]);
+    assert_eq!(sheet["method"], "phone");
+    env.ok(&[
+        "survey",
+        "answer",
+        "回访",
+        "#2",
+        "--method",
+        "面对面",
+        "--answer",
+        "1=3",
+        "--answer",
+        "2=4",
+        "--answer",
+        "3=1",
+        "--answer",
+        "4=客服回复太慢，退货流程复杂",
+        "--at",
+        "2026-03-02",
+    ]);
+    let a = env.json(&["survey", "dimensions"]);
+    assert_eq!(
+        (
+            a["sheets"].clone(),
+            a["promoters"].clone(),
+            a["detractors"].clone()
+        ),
+        (json!(2), json!(1), json!(1))
+    );
+    assert_eq!(a["separating"], "服务质量");
+    let service = dimension(&a, "服务质量");
+    assert_eq!(service["mean_score"], "3");
+    assert_eq!(service["gap"], "1");
+    let product = dimension(&a, "产品满意度");
+    assert_eq!(product["gap"], "0.25");
+    assert_eq!(a["comments"][0]["dimension"], "售后支持");
+    assert_eq!(
+        a["comments"][0]["comments"][0]["text"],
+        "客服回复太慢，退货流程复杂"
+    );
+    // The text report names the separating dimension and groups the comment.
+    let text = env.ok(&[
+        "--lang",
+        "zh-CN",
+        "survey",
+        "dimensions",
+        "--template",
+        "回访",
+    ]);
+    assert!(
+        text.contains("最能区分贬损者与推荐者的维度：服务质量"),
+        "{text}"
+    );
+    assert!(text.contains("售后支持 的意见"), "{text}");
+    // The one-score surveys and their NPS are untouched by the sheets.
+    assert_eq!(env.json(&["survey", "list"]), json!([]));
+    // Bad input: usage errors, nothing recorded.
+    for (args, needle) in [
+        (vec!["--method", "信鸽", "--answer", "1=9"], "电话"),
+        (vec!["--method", "在线", "--answer", "1=11"], "0-10"),
+        (vec!["--method", "在线", "--answer", "9=1"], "1 to 4"),
+        (vec!["--method", "在线", "--answer", "1"], "N=VALUE"),
+        (vec!["--method", "在线", "--answer", "2=很好"], "很好"),
+    ] {
+        let mut full = vec!["survey", "answer", "回访", "#1"];
+        full.extend(args);
+        let err = env.fails(&full, 2);
+        assert!(err.contains(needle), "{err}");
+    }
+    env.fails(
+        &[
+            "survey", "answer", "没有", "#1", "--method", "在线", "--answer", "1=9",
+        ],
+        2,
+    );
+    env.fails(&["survey", "dimensions", "--template", "没有"], 2);
+    assert_eq!(env.json(&["survey", "dimensions"])["sheets"], 2);
+}
+
+#[test]
+fn erasing_a_customer_drops_their_comments_from_the_analysis() {
+    let env = setup();
+    env.ok(&[
+        "survey",
+        "answer",
+        "回访",
+        "#2",
+        "--method",
+        "在线",
+        "--answer",
+        "1=2",
+        "--answer",
+        "4=我的电话是13800000000",
+    ]);
+    assert_eq!(
+        env.json(&["survey", "dimensions"])["comments"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    env.ok(&["customer", "erase", "#2", "--yes"]);
+    let a = env.json(&["survey", "dimensions"]);
+    assert_eq!(a["comments"], json!([]));
+    assert_eq!(a["sheets"], 1);
+}

@@ -1,0 +1,171 @@
+//! Survey templates and sheets ([`crate::questionnaire`]): the checks a write makes
+//! before the port stores them, and the reads and analysis over them.
+
+use super::{Reader, Writer};
+use crate::CustomerId;
+use crate::error::Conflict;
+use crate::questionnaire::analysis::{DimensionAnalysis, analyse_dimensions};
+use crate::questionnaire::{SurveySheet, SurveyTemplate};
+use crate::store::{Entity, StoreError, StoreResult};
+use crate::text::Tag;
+
+impl Reader<'_> {
+    /// Every survey template, by name.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn survey_templates(&self) -> StoreResult<Vec<SurveyTemplate>> {
+        self.tx.survey_templates()
+    }
+
+    /// The survey template named `name`.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] if there is none by that name.
+    pub fn survey_template(&self, name: &Tag) -> StoreResult<SurveyTemplate> {
+        self.tx
+            .survey_templates()?
+            .into_iter()
+            .find(|t| t.name() == name)
+            .ok_or_else(|| StoreError::NotFound {
+                entity: Entity::SurveyTemplate,
+                key: name.to_string(),
+            })
+    }
+
+    /// The survey sheets of `customer` (everyone's with `None`), by time, customer,
+    /// template.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn survey_sheets(&self, customer: Option<CustomerId>) -> StoreResult<Vec<SurveySheet>> {
+        self.tx.survey_sheets(customer)
+    }
+
+    /// [`analyse_dimensions`] over every sheet, or over one template's.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown `template`.
+    pub fn survey_dimensions(&self, template: Option<&Tag>) -> StoreResult<DimensionAnalysis> {
+        let templates = match template {
+            Some(name) => vec![self.survey_template(name)?],
+            None => self.survey_templates()?,
+        };
+        let sheets = self.tx.survey_sheets(None)?;
+        Ok(analyse_dimensions(&templates, &sheets))
+    }
+}
+
+impl Reader<'_> {
+    /// The participations of `customer` (everyone's with `None`), by time, customer,
+    /// kind.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn participations(
+        &self,
+        customer: Option<CustomerId>,
+    ) -> StoreResult<Vec<crate::participation::Participation>> {
+        self.tx.participations(customer)
+    }
+}
+
+impl Writer<'_> {
+    /// Records a customer's participation in an event or the community, or their
+    /// suggestion or review.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer; [`Conflict::CustomerErased`];
+    /// [`StoreError::Validation`] for a time outside the accepted dates;
+    /// [`Conflict::DuplicateParticipation`] if the customer already has one of that
+    /// kind at that instant.
+    pub fn record_participation(
+        &mut self,
+        participation: crate::participation::Participation,
+    ) -> StoreResult<crate::participation::Participation> {
+        crate::time::check_instant("participation time", participation.at)
+            .map_err(StoreError::Validation)?;
+        self.atomic(|w| {
+            w.check_live(participation.customer)?;
+            let key = participation.key();
+            if w.tx
+                .participations(Some(participation.customer))?
+                .iter()
+                .any(|p| p.key() == key)
+            {
+                return Err(Conflict::DuplicateParticipation {
+                    customer: key.customer,
+                    kind: key.kind.as_str().to_owned(),
+                    at: key.at,
+                }
+                .into());
+            }
+            w.tx.insert_participation(&participation)?;
+            Ok(participation)
+        })
+    }
+
+    /// Adds a survey template.
+    ///
+    /// # Errors
+    ///
+    /// [`Conflict::DuplicateSurveyTemplate`] if the name is taken.
+    pub fn add_survey_template(&mut self, template: SurveyTemplate) -> StoreResult<SurveyTemplate> {
+        self.atomic(|w| {
+            if w.tx
+                .survey_templates()?
+                .iter()
+                .any(|t| t.name() == template.name())
+            {
+                return Err(Conflict::DuplicateSurveyTemplate {
+                    name: template.name().to_string(),
+                }
+                .into());
+            }
+            w.tx.insert_survey_template(&template)?;
+            Ok(template)
+        })
+    }
+
+    /// Records a customer's answers to a template; the answers are kept by question
+    /// number.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer or template;
+    /// [`Conflict::CustomerErased`]; [`StoreError::Validation`] for answers that do not
+    /// fit the template ([`SurveyTemplate::check`]) or a time outside the accepted
+    /// dates; [`Conflict::DuplicateSurveySheet`] if the customer already answered the
+    /// template at that instant.
+    pub fn record_survey_sheet(&mut self, sheet: SurveySheet) -> StoreResult<SurveySheet> {
+        let sheet = sheet.normalized();
+        crate::time::check_instant("survey time", sheet.at).map_err(StoreError::Validation)?;
+        self.atomic(|w| {
+            w.check_live(sheet.customer)?;
+            let template = w.reader().survey_template(&sheet.template)?;
+            template
+                .check(&sheet.answers)
+                .map_err(StoreError::Validation)?;
+            if w.tx
+                .survey_sheets(Some(sheet.customer))?
+                .iter()
+                .any(|s| s.at == sheet.at && s.template == sheet.template)
+            {
+                return Err(Conflict::DuplicateSurveySheet {
+                    template: sheet.template.to_string(),
+                    customer: sheet.customer,
+                    at: sheet.at,
+                }
+                .into());
+            }
+            w.tx.insert_survey_sheet(&sheet)?;
+            Ok(sheet)
+        })
+    }
+}

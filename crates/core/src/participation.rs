@@ -1,0 +1,98 @@
+//! Participation: a customer taking part in an event or the community, or giving a
+//! suggestion or a review — the 参与度 input of the loyalty index.
+//!
+//! The participation rate the loyalty index may use is
+//! [`participation_engagement`](crate::metrics::participation_engagement).
+//!
+//! A [`Participation`] is identified by its customer, instant and kind
+//! ([`ParticipationKey`]); a second one with the same key is refused.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::CustomerId;
+use crate::names::named_enum;
+use crate::text::FreeText;
+
+named_enum! {
+    /// What the customer took part in. Each also parses from its Chinese name (活动,
+    /// 社区, 建议, 评价), see [`ParticipationKind::parse_any`].
+    pub enum ParticipationKind as "participation kind" {
+        /// An event: a workshop, a tasting, a launch (活动).
+        Event = "event",
+        /// A community activity: a user group, a forum, a WeChat group (社区).
+        Community = "community",
+        /// A suggestion for the business (建议).
+        Suggestion = "suggestion",
+        /// A review, public or private (评价).
+        Review = "review",
+    }
+}
+
+impl ParticipationKind {
+    /// The Chinese names, in the order of [`ParticipationKind::ALL`].
+    pub const CHINESE: [&'static str; 4] = ["活动", "社区", "建议", "评价"];
+
+    /// Parses the English key (`review`) or the Chinese name (`评价`).
+    ///
+    /// ```
+    /// use solocrm_core::participation::ParticipationKind;
+    /// assert_eq!(ParticipationKind::parse_any("建议")?, ParticipationKind::Suggestion);
+    /// assert_eq!(ParticipationKind::parse_any("Event")?, ParticipationKind::Event);
+    /// assert!(ParticipationKind::parse_any("聚餐").is_err());
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`crate::ValidationError::UnknownName`] listing the English keys.
+    pub fn parse_any(input: &str) -> Result<Self, crate::ValidationError> {
+        match Self::CHINESE.iter().position(|c| *c == input.trim()) {
+            Some(i) => Ok(Self::ALL[i]),
+            None => Self::parse(input),
+        }
+    }
+}
+
+/// What identifies a participation: when, who, what kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParticipationKey {
+    /// When (first, so keys sort by time).
+    pub at: DateTime<Utc>,
+    /// The customer.
+    pub customer: CustomerId,
+    /// The kind.
+    pub kind: ParticipationKind,
+}
+
+/// A customer's participation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Participation {
+    /// The customer.
+    pub customer: CustomerId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// What kind.
+    pub kind: ParticipationKind,
+    /// A note: the event, what they suggested, what the review said (free text about
+    /// the customer, dropped by an erasure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<FreeText>,
+}
+
+impl Participation {
+    /// Its key.
+    pub fn key(&self) -> ParticipationKey {
+        ParticipationKey {
+            at: self.at,
+            customer: self.customer,
+            kind: self.kind,
+        }
+    }
+
+    /// Drops the note (privacy erase); kind and time stay.
+    pub fn erase_text(&mut self) {
+        self.note = None;
+    }
+}

@@ -1,0 +1,210 @@
+//! Survey templates and sheets (tables `survey_templates` and `survey_sheets`): the
+//! questions and the answers are kept as JSON text, checked again when read.
+
+use rusqlite::{Connection, params};
+use solocrm_core::CustomerId;
+use solocrm_core::Tag;
+use solocrm_core::questionnaire::{Answer, Question, SurveySheet, SurveyTemplate};
+
+use crate::codec::{Cols, key, ts};
+use crate::error::Res;
+use crate::rows::{corrupt, execute, query_all};
+
+pub(crate) fn survey_templates(conn: &Connection) -> Res<Vec<SurveyTemplate>> {
+    query_all(
+        conn,
+        "SELECT name, questions FROM survey_templates ORDER BY name",
+        [],
+        |row| {
+            let c = Cols::new(row, "survey_templates");
+            let name = c.parse(0, Tag::parse)?;
+            let questions: Vec<Question> = serde_json::from_str(c.str(1)?)
+                .map_err(|e| corrupt(format!("survey_templates {name}: {e}")))?;
+            SurveyTemplate::new(name.clone(), questions)
+                .map_err(|e| corrupt(format!("survey_templates {name}: {e}")))
+        },
+    )
+}
+
+const SHEET_COLUMNS: &str = "template, customer_id, at, at_ns, method, answers";
+
+fn sheet_row(row: &rusqlite::Row<'_>) -> Res<SurveySheet> {
+    let c = Cols::new(row, "survey_sheets");
+    let answers: Vec<Answer> = serde_json::from_str(c.str(5)?)
+        .map_err(|e| corrupt(format!("survey_sheets: answers: {e}")))?;
+    Ok(SurveySheet {
+        template: c.parse(0, Tag::parse)?,
+        customer: c.id(1, CustomerId::new)?,
+        at: c.time(2)?,
+        method: c.parse(4, solocrm_core::questionnaire::CollectionMethod::parse)?,
+        answers,
+    })
+}
+
+pub(crate) fn survey_sheets(
+    conn: &Connection,
+    customer: Option<CustomerId>,
+) -> Res<Vec<SurveySheet>> {
+    match customer {
+        None => query_all(
+            conn,
+            &format!(
+                "SELECT {SHEET_COLUMNS} FROM survey_sheets \
+                 ORDER BY at, at_ns, customer_id, template"
+            ),
+            [],
+            sheet_row,
+        ),
+        Some(id) => query_all(
+            conn,
+            &format!(
+                "SELECT {SHEET_COLUMNS} FROM survey_sheets WHERE customer_id = ?1 \
+                 ORDER BY at, at_ns, template"
+            ),
+            [key(id.get())],
+            sheet_row,
+        ),
+    }
+}
+
+pub(crate) fn insert_survey_template(conn: &Connection, t: &SurveyTemplate) -> Res<()> {
+    let questions = serde_json::to_string(t.questions())
+        .map_err(|e| corrupt(format!("survey template {}: {e}", t.name())))?;
+    execute(
+        conn,
+        "INSERT INTO survey_templates (name, questions) VALUES (?1, ?2)",
+        params![t.name().as_str(), questions],
+    )?;
+    Ok(())
+}
+
+fn answers_json(s: &SurveySheet) -> Res<String> {
+    serde_json::to_string(&s.clone().normalized().answers)
+        .map_err(|e| corrupt(format!("survey sheet: {e}")))
+}
+
+pub(crate) fn insert_survey_sheet(conn: &Connection, s: &SurveySheet) -> Res<()> {
+    let (at, ns) = ts(s.at);
+    execute(
+        conn,
+        &format!("INSERT INTO survey_sheets ({SHEET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        params![
+            s.template.as_str(),
+            key(s.customer.get()),
+            at,
+            ns,
+            s.method.as_str(),
+            answers_json(s)?
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn update_survey_sheet(conn: &Connection, s: &SurveySheet) -> Res<()> {
+    let (at, ns) = ts(s.at);
+    let n = execute(
+        conn,
+        "UPDATE survey_sheets SET method = ?5, answers = ?6 \
+         WHERE template = ?1 AND customer_id = ?2 AND at = ?3 AND at_ns = ?4",
+        params![
+            s.template.as_str(),
+            key(s.customer.get()),
+            at,
+            ns,
+            s.method.as_str(),
+            answers_json(s)?
+        ],
+    )?;
+    if n == 0 {
+        return Err(corrupt(format!(
+            "no sheet of {} by customer {} at {} to update",
+            s.template, s.customer, s.at
+        )));
+    }
+    Ok(())
+}
+
+const PARTICIPATION_COLUMNS: &str = "customer_id, at, at_ns, kind, note";
+
+fn participation_row(row: &rusqlite::Row<'_>) -> Res<solocrm_core::participation::Participation> {
+    let c = Cols::new(row, "participations");
+    Ok(solocrm_core::participation::Participation {
+        customer: c.id(0, CustomerId::new)?,
+        at: c.time(1)?,
+        kind: c.parse(3, solocrm_core::participation::ParticipationKind::parse)?,
+        note: c.opt_parse(4, solocrm_core::FreeText::parse)?,
+    })
+}
+
+pub(crate) fn participations(
+    conn: &Connection,
+    customer: Option<CustomerId>,
+) -> Res<Vec<solocrm_core::participation::Participation>> {
+    match customer {
+        None => query_all(
+            conn,
+            &format!(
+                "SELECT {PARTICIPATION_COLUMNS} FROM participations \
+                 ORDER BY at, at_ns, customer_id, kind"
+            ),
+            [],
+            participation_row,
+        ),
+        Some(id) => query_all(
+            conn,
+            &format!(
+                "SELECT {PARTICIPATION_COLUMNS} FROM participations WHERE customer_id = ?1 \
+                 ORDER BY at, at_ns, kind"
+            ),
+            [key(id.get())],
+            participation_row,
+        ),
+    }
+}
+
+pub(crate) fn insert_participation(
+    conn: &Connection,
+    p: &solocrm_core::participation::Participation,
+) -> Res<()> {
+    let (at, ns) = ts(p.at);
+    execute(
+        conn,
+        &format!(
+            "INSERT INTO participations ({PARTICIPATION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"
+        ),
+        params![
+            key(p.customer.get()),
+            at,
+            ns,
+            p.kind.as_str(),
+            p.note.as_ref().map(|n| n.as_str())
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn update_participation(
+    conn: &Connection,
+    p: &solocrm_core::participation::Participation,
+) -> Res<()> {
+    let (at, ns) = ts(p.at);
+    let n = execute(
+        conn,
+        "UPDATE participations SET note = ?5 \
+         WHERE customer_id = ?1 AND at = ?2 AND at_ns = ?3 AND kind = ?4",
+        params![
+            key(p.customer.get()),
+            at,
+            ns,
+            p.kind.as_str(),
+            p.note.as_ref().map(|n| n.as_str())
+        ],
+    )?;
+    if n == 0 {
+        return Err(corrupt(format!(
+            "no {} participation of customer {} at {} to update",
+            p.kind, p.customer, p.at
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! Survey templates with dimensions and the sheets answered against them (issue 18):
+//! stored and read back exactly, listed in key order, refused when they do not fit,
+//! analysed by dimension, and scrubbed of their free text by an erasure.
+
+use solocrm_core::questionnaire::{
+    Answer, AnswerValue, Answering, CollectionMethod, Question, Scale, SurveySheet, SurveyTemplate,
+};
+use solocrm_core::{Conflict, CustomerId, Entity, Store, StoreError, SurveyKind};
+
+use super::support::{assert_err, at, at_hour, customer, label, tag, text};
+
+fn q(text: &str, dimension: &str, answering: Answering) -> Question {
+    Question {
+        text: label(text),
+        dimension: label(dimension),
+        answering,
+    }
+}
+
+fn scale(min: i64, max: i64) -> Scale {
+    Scale::new(min, max).expect("a scale")
+}
+
+/// 回访: an NPS question (总体), two 1–5 questions (产品满意度, 服务质量) and a comment
+/// on 售后支持.
+fn template() -> SurveyTemplate {
+    SurveyTemplate::new(
+        tag("回访"),
+        vec![
+            q(
+                "您向朋友推荐我们的可能性有多大？",
+                "总体",
+                Answering::Score {
+                    scale: scale(0, 10),
+                    role: Some(SurveyKind::Nps),
+                },
+            ),
+            q(
+                "产品质量如何？",
+                "产品满意度",
+                Answering::Score {
+                    scale: scale(1, 5),
+                    role: None,
+                },
+            ),
+            q(
+                "服务态度如何？",
+                "服务质量",
+                Answering::Score {
+                    scale: scale(1, 5),
+                    role: None,
+                },
+            ),
+            q("售后还有什么建议？", "售后支持", Answering::Text),
+        ],
+    )
+    .expect("a template")
+}
+
+fn score(question: u16, s: u8) -> Answer {
+    Answer {
+        question,
+        value: AnswerValue::Score(s),
+    }
+}
+
+fn comment(question: u16, s: &str) -> Answer {
+    Answer {
+        question,
+        value: AnswerValue::Text(text(s)),
+    }
+}
+
+fn sheet(customer: CustomerId, day: u32, answers: Vec<Answer>) -> SurveySheet {
+    SurveySheet {
+        template: tag("回访"),
+        customer,
+        at: at(day),
+        method: CollectionMethod::Phone,
+        answers,
+    }
+}
+
+/// Templates read back exactly, by name; a second template of the same name is a
+/// conflict; sheets read back with their answers by question number, listed by time
+/// then customer then template, all or of one customer.
+pub fn survey_templates_and_sheets_are_stored_and_listed_in_order(store: &dyn Store) {
+    assert!(store.survey_templates().expect("none").is_empty());
+    let t = template();
+    store.add_survey_template(t.clone()).expect("added");
+    let other = SurveyTemplate::new(
+        tag("a-short"),
+        vec![q(
+            "满意吗？",
+            "服务质量",
+            Answering::Score {
+                scale: scale(1, 7),
+                role: None,
+            },
+        )],
+    )
+    .expect("a template");
+    store.add_survey_template(other.clone()).expect("added");
+    // By name: "a-short" sorts before "回访".
+    assert_eq!(
+        store.survey_templates().expect("read"),
+        vec![other, t.clone()]
+    );
+    assert_err!(
+        store.add_survey_template(t),
+        StoreError::Conflict(Conflict::DuplicateSurveyTemplate { .. })
+    );
+
+    let wang = customer(store, "王伟").id();
+    let li = customer(store, "李娜").id();
+    // Answers given out of order come back by question number.
+    let late = store
+        .record_survey_sheet(sheet(
+            wang,
+            3,
+            vec![comment(4, "配送太慢了"), score(1, 9), score(2, 5)],
+        ))
+        .expect("recorded");
+    assert_eq!(
+        late.answers.iter().map(|a| a.question).collect::<Vec<_>>(),
+        vec![1, 2, 4]
+    );
+    let mut early = sheet(li, 2, vec![score(1, 3), score(3, 1)]);
+    early.method = CollectionMethod::InPerson;
+    let early = store.record_survey_sheet(early).expect("recorded");
+    let mut short = sheet(wang, 2, vec![score(1, 6)]);
+    short.template = tag("a-short");
+    let short = store.record_survey_sheet(short).expect("recorded");
+    // Same instant: customer order (王伟 was created first), then template name.
+    let all = store.survey_sheets(None).expect("read");
+    assert_eq!(all, vec![short.clone(), early.clone(), late.clone()]);
+    assert_eq!(
+        store.survey_sheets(Some(wang)).expect("read"),
+        vec![short, late]
+    );
+    assert_eq!(store.survey_sheets(Some(li)).expect("read"), vec![early]);
+    // A second sheet with the same key is a conflict.
+    assert_err!(
+        store.record_survey_sheet(sheet(wang, 3, vec![score(1, 1)])),
+        StoreError::Conflict(Conflict::DuplicateSurveySheet { .. })
+    );
+}
+
+/// A sheet that does not fit its template, of an unknown template or customer, or of
+/// an erased customer, is refused and nothing is written.
+pub fn a_survey_sheet_that_does_not_fit_is_refused(store: &dyn Store) {
+    store.add_survey_template(template()).expect("added");
+    let wang = customer(store, "王伟").id();
+    for bad in [
+        vec![],
+        vec![score(2, 6)],
+        vec![score(1, 11)],
+        vec![score(9, 1)],
+        vec![comment(2, "不错")],
+        vec![score(4, 3)],
+        vec![score(1, 8), score(1, 9)],
+    ] {
+        assert_err!(
+            store.record_survey_sheet(sheet(wang, 1, bad)),
+            StoreError::Validation(_)
+        );
+    }
+    let mut unknown = sheet(wang, 1, vec![score(1, 8)]);
+    unknown.template = tag("没有");
+    assert_err!(
+        store.record_survey_sheet(unknown),
+        StoreError::NotFound {
+            entity: Entity::SurveyTemplate,
+            ..
+        }
+    );
+    assert_err!(
+        store.record_survey_sheet(sheet(CustomerId::new(999), 1, vec![score(1, 8)])),
+        StoreError::NotFound {
+            entity: Entity::Customer,
+            ..
+        }
+    );
+    store.erase_customer(wang, at(2)).expect("erased");
+    assert_err!(
+        store.record_survey_sheet(sheet(wang, 3, vec![score(1, 8)])),
+        StoreError::Conflict(Conflict::CustomerErased { .. })
+    );
+    assert!(store.survey_sheets(None).expect("read").is_empty());
+}
+
+/// The analysis over stored sheets: means by dimension, the separating dimension and
+/// the comments grouped by dimension.
+pub fn survey_dimensions_are_analysed_over_the_stored_sheets(store: &dyn Store) {
+    store.add_survey_template(template()).expect("added");
+    let wang = customer(store, "王伟").id();
+    let li = customer(store, "李娜").id();
+    store
+        .record_survey_sheet(sheet(wang, 1, vec![score(1, 10), score(2, 5), score(3, 5)]))
+        .expect("recorded");
+    store
+        .record_survey_sheet(sheet(
+            li,
+            1,
+            vec![
+                score(1, 2),
+                score(2, 4),
+                score(3, 1),
+                comment(4, "退货流程太复杂"),
+            ],
+        ))
+        .expect("recorded");
+    let a = store.survey_dimensions(None).expect("analysed");
+    assert_eq!((a.sheets, a.promoters, a.detractors), (2, 1, 1));
+    assert_eq!(a.separating.as_ref().map(|d| d.as_str()), Some("服务质量"));
+    let names: Vec<&str> = a.dimensions.iter().map(|d| d.dimension.as_str()).collect();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    assert_eq!(names, sorted, "dimensions by name");
+    assert_eq!(a.comments.len(), 1);
+    assert_eq!(a.comments[0].dimension.as_str(), "售后支持");
+    assert_eq!(a.comments[0].comments[0].customer, li);
+    assert_err!(
+        store.survey_dimensions(Some(&tag("没有"))),
+        StoreError::NotFound {
+            entity: Entity::SurveyTemplate,
+            ..
+        }
+    );
+}
+
+/// Erasing a customer drops the free-text answers of their sheets and keeps the
+/// scores, the method and the time; other customers' sheets are untouched.
+pub fn erasure_scrubs_the_free_text_of_survey_sheets(store: &dyn Store) {
+    store.add_survey_template(template()).expect("added");
+    let wang = customer(store, "王伟").id();
+    let li = customer(store, "李娜").id();
+    store
+        .record_survey_sheet(sheet(
+            wang,
+            1,
+            vec![score(1, 4), comment(4, "王先生的手机号是138…")],
+        ))
+        .expect("recorded");
+    let kept = store
+        .record_survey_sheet(sheet(li, 1, vec![score(1, 9), comment(4, "很满意")]))
+        .expect("recorded");
+    store.erase_customer(wang, at_hour(2, 9)).expect("erased");
+    let after = store.survey_sheets(Some(wang)).expect("read");
+    assert_eq!(after.len(), 1);
+    assert!(!after[0].has_text());
+    assert_eq!(after[0].answers, vec![score(1, 4)]);
+    assert_eq!(after[0].method, CollectionMethod::Phone);
+    assert_eq!(store.survey_sheets(Some(li)).expect("read"), vec![kept]);
+    let a = store.survey_dimensions(None).expect("analysed");
+    assert!(
+        a.comments
+            .iter()
+            .flat_map(|d| &d.comments)
+            .all(|c| c.customer != wang)
+    );
+}
