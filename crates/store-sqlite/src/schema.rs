@@ -664,6 +664,41 @@ ALTER TABLE store_info ADD COLUMN points_valid_from TEXT
     CHECK (points_valid_from IS NULL OR length(points_valid_from) = 10);
 "#;
 
+/// Version 15: offers (coupons) and their redemptions (issue 18), all additions:
+/// - `offers`: by code, the benefit (`percent` as decimal text, `amount` in minor
+///   units, or a `gift` description), the validity window in business days, the
+///   limits and the audience (a segment expression);
+/// - `offer_redemptions`: one per purchase at most (the key), with the offer, the
+///   customer and the discount given; counted per offer and per customer when a new
+///   one is inserted conditionally.
+const V15: &str = r#"
+CREATE TABLE offers (
+    code          TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 32),
+    kind          TEXT NOT NULL CHECK (kind IN ('percent', 'amount', 'gift')),
+    percent       TEXT CHECK ((percent IS NOT NULL) = (kind = 'percent')),
+    amount        INTEGER CHECK ((amount IS NOT NULL) = (kind = 'amount') AND (amount IS NULL OR amount > 0)),
+    gift          TEXT CHECK ((gift IS NOT NULL) = (kind = 'gift') AND (gift IS NULL OR length(gift) BETWEEN 1 AND 200)),
+    valid_from    TEXT NOT NULL,
+    valid_until   TEXT NOT NULL CHECK (valid_until >= valid_from),
+    per_customer  INTEGER CHECK (per_customer BETWEEN 1 AND 4294967295),
+    total_limit   INTEGER CHECK (total_limit BETWEEN 1 AND 4294967295),
+    audience      TEXT,
+    created_at    INTEGER NOT NULL,
+    created_at_ns INTEGER NOT NULL CHECK (created_at_ns BETWEEN 0 AND 1999999999),
+    ended_at      INTEGER,
+    ended_at_ns   INTEGER CHECK ((ended_at IS NULL) = (ended_at_ns IS NULL))
+) STRICT, WITHOUT ROWID;
+CREATE TABLE offer_redemptions (
+    purchase_id INTEGER PRIMARY KEY REFERENCES purchases (id),
+    code        TEXT NOT NULL REFERENCES offers (code),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    discount    INTEGER NOT NULL CHECK (discount >= 0)
+) STRICT;
+CREATE INDEX offer_redemptions_by_code ON offer_redemptions (code, customer_id);
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -750,10 +785,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 15,
+        sql: V15,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 14;
+pub const SCHEMA_VERSION: u32 = 15;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -654,8 +654,15 @@ fn undo_version_10(conn: &Connection) {
     }
 }
 
+/// Takes a current file back to version 14: without the offers' tables.
+fn undo_version_15(conn: &Connection) {
+    conn.execute_batch("DROP TABLE offer_redemptions; DROP TABLE offers;")
+        .expect("no migration 15");
+}
+
 /// Takes a current file back to version 13: without the points validity's columns.
 fn undo_version_14(conn: &Connection) {
+    undo_version_15(conn);
     conn.execute_batch(
         "ALTER TABLE store_info DROP COLUMN points_valid_months; \
          ALTER TABLE store_info DROP COLUMN points_valid_from;",

@@ -67,6 +67,7 @@ mod as_of;
 mod automation;
 mod compat;
 pub mod history;
+mod offers;
 mod read;
 mod rules;
 mod write;

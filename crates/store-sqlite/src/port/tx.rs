@@ -439,6 +439,24 @@ impl<'c> ReadTx for Tx<'c> {
     fn holiday_calendar(&self) -> StoreResult<solocrm_core::holiday::HolidayCalendar> {
         self.run(super::holidays::holiday_calendar)
     }
+
+    fn offer(
+        &self,
+        code: &solocrm_core::offer::OfferCode,
+    ) -> StoreResult<Option<solocrm_core::offer::Offer>> {
+        self.run_base(|c, base| super::offers::offer(c, code, base))
+    }
+
+    fn offers(&self) -> StoreResult<Vec<solocrm_core::offer::Offer>> {
+        self.run_base(super::offers::offers)
+    }
+
+    fn redemptions(
+        &self,
+        code: Option<&solocrm_core::offer::OfferCode>,
+    ) -> StoreResult<Vec<solocrm_core::offer::Redemption>> {
+        self.run_base(|c, base| super::offers::redemptions(c, code, base))
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -781,6 +799,19 @@ impl<'c> WriteTx for Tx<'c> {
         presets: &[solocrm_core::holiday::Preset],
     ) -> StoreResult<()> {
         self.run(|c| super::holidays::set_holiday_presets(c, presets))
+    }
+
+    fn put_offer(&mut self, offer: &solocrm_core::offer::Offer) -> StoreResult<()> {
+        self.run(|c| super::offers::put_offer(c, offer))
+    }
+
+    fn redeem_within_limits(
+        &mut self,
+        redemption: &solocrm_core::offer::Redemption,
+        per_customer: Option<u32>,
+        total: Option<u32>,
+    ) -> StoreResult<solocrm_core::offer::RedeemOutcome> {
+        self.run(|c| super::offers::redeem(c, redemption, per_customer, total))
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {

@@ -26,6 +26,7 @@
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
 //! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
 //! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
+//! [`offers`] (coupons, redemptions within their limits, offer performance),
 //! [`segments`], [`privacy`] (erasure, export, audit),
 //! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
@@ -42,6 +43,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod listing;
 pub mod loyalty;
+pub mod offers;
 pub mod pipeline;
 pub mod privacy;
 pub mod purchase_log;
@@ -285,6 +287,15 @@ macro_rules! __store_conformance_list {
                 holidays_are_stored_replaced_and_removed,
                 a_stored_calendar_lists_its_holidays,
             }
+            offers {
+                offers_are_stored_listed_and_ended,
+                a_coupon_discounts_the_purchase_exactly,
+                a_refused_coupon_writes_nothing,
+                a_coupon_is_never_redeemed_beyond_its_limits,
+                concurrent_redemptions_stay_within_the_limits,
+                offer_stats_count_redemptions_revenue_discount_and_new_buyers,
+                erasing_a_redeemer_keeps_the_redemptions,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -407,6 +418,7 @@ mod tests {
             ("lifecycle", include_str!("lifecycle.rs")),
             ("listing", include_str!("listing.rs")),
             ("loyalty", include_str!("loyalty.rs")),
+            ("offers", include_str!("offers.rs")),
             ("pipeline", include_str!("pipeline.rs")),
             ("privacy", include_str!("privacy.rs")),
             ("purchase_log", include_str!("purchase_log.rs")),
