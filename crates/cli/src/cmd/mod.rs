@@ -12,6 +12,7 @@ mod import;
 mod interaction;
 mod io;
 mod lifecycle;
+pub(crate) mod offer;
 mod points;
 mod purchase;
 mod request;
@@ -365,6 +366,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Task(c) => task::run(&mut ctx, c)?,
         Command::Points(c) => points::run(&mut ctx, c)?,
         Command::Holiday(c) => holiday::run(&mut ctx, c)?,
+        Command::Offer(c) => offer::run(&mut ctx, c)?,
         Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {
