@@ -667,7 +667,7 @@ ALTER TABLE store_info ADD COLUMN points_valid_from TEXT
 /// Version 15: offers (coupons) and their redemptions (issue 18), all additions:
 /// - `offers`: by code, the benefit (`percent` as decimal text, `amount` in minor
 ///   units, or a `gift` description), the validity window in business days, the
-///   limits and the audience (a segment expression);
+///   limits and the audience (a segment condition, stored as JSON like a segment's);
 /// - `offer_redemptions`: one per purchase at most (the key), with the offer, the
 ///   customer and the discount given; counted per offer and per customer when a new
 ///   one is inserted conditionally.

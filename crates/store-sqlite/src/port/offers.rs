@@ -29,7 +29,7 @@ fn offer_row(row: &rusqlite::Row<'_>, base: Currency) -> Res<Offer> {
         valid_until: c.date(6)?,
         per_customer: c.opt_int(7)?,
         total: c.opt_int(8)?,
-        audience: c.opt_parse(9, Predicate::parse)?,
+        audience: c.opt_parse(9, |s| serde_json::from_str::<Predicate>(s))?,
         created_at: c.time(10)?,
         ended_at: c.opt_time(12)?,
     })
@@ -59,6 +59,12 @@ pub(crate) fn put_offer(conn: &Connection, o: &Offer) -> Res<()> {
         Benefit::Amount(m) => (None, Some(minor(*m)?), None),
         Benefit::Gift(g) => (None, None, Some(g.as_str())),
     };
+    let audience = o
+        .audience
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|e| corrupt(format!("offers.audience: {e}")))?;
     let (at, at_ns) = ts(o.created_at);
     let (end, end_ns) = opt_ts(o.ended_at);
     execute(
@@ -84,7 +90,7 @@ pub(crate) fn put_offer(conn: &Connection, o: &Offer) -> Res<()> {
             date(o.valid_until),
             o.per_customer,
             o.total,
-            o.audience.as_ref().map(ToString::to_string),
+            audience,
             at,
             at_ns,
             end,
