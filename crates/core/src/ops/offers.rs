@@ -69,14 +69,14 @@ impl Reader<'_> {
             {
                 paid.insert(p.id(), p.amount());
             }
-            if !history.contains_key(&r.customer) {
-                let times = self
-                    .purchases_of(r.customer)?
-                    .into_iter()
-                    .filter(|p| !p.is_void())
-                    .map(|p| p.at())
-                    .collect();
-                history.insert(r.customer, times);
+            if let std::collections::btree_map::Entry::Vacant(slot) = history.entry(r.customer) {
+                slot.insert(
+                    self.purchases_of(r.customer)?
+                        .into_iter()
+                        .filter(|p| !p.is_void())
+                        .map(|p| p.at())
+                        .collect(),
+                );
             }
         }
         offer_stats(
