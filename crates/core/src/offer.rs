@@ -135,9 +135,8 @@ impl Benefit {
     ///
     /// # Errors
     ///
-    /// [`ValidationError::Config`] for a percentage out of range; the errors of
-    /// [`Money::for_storage`] and [`ValidationError::NotPositive`]-style refusals for
-    /// an amount.
+    /// [`ValidationError::Config`] for a percentage out of range or an amount of
+    /// zero; the errors of [`Money::for_storage`] for an amount.
     pub fn checked(self, base: Currency) -> Result<Benefit, ValidationError> {
         match self {
             Benefit::Percent(p) => {

@@ -558,6 +558,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "automation_rules",
         "holiday_presets",
         "holidays",
+        "offer_redemptions",
+        "offers",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -585,8 +587,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 6,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer and v13's unique preset position"
+        indexes_before + 7,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position and v15's redemptions by code"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
