@@ -253,6 +253,10 @@ pub enum Command {
     /// own fixed-date or lunar holidays, and the holidays of a year.
     #[command(subcommand)]
     Holiday(HolidayCmd),
+    /// Coupons and discounts (percent or amount off, or a gift): add, list, show, end,
+    /// and their performance. A purchase uses one with `purchase add --coupon CODE`.
+    #[command(subcommand)]
+    Offer(crate::cmd::offer::OfferCmd),
     /// Named segments of customers.
     #[command(subcommand)]
     Segment(SegmentCmd),
@@ -1039,6 +1043,10 @@ pub enum PurchaseCmd {
         /// The won deal it follows from.
         #[arg(long)]
         deal: Option<u64>,
+        /// A coupon code: AMOUNT is the total before its discount, and the purchase
+        /// records the total less the discount.
+        #[arg(long, value_name = "CODE")]
+        coupon: Option<String>,
         #[command(flatten)]
         at: At,
     },

@@ -44,6 +44,20 @@ pub enum Conflict {
         /// The reference.
         reference: String,
     },
+    /// An offer with this code exists.
+    #[error("an offer with code '{code}' already exists")]
+    DuplicateOfferCode {
+        /// The code.
+        code: String,
+    },
+    /// The offer cannot be used on this purchase.
+    #[error("coupon '{code}' cannot be used: {refusal}")]
+    OfferRefused {
+        /// The code.
+        code: String,
+        /// Why.
+        refusal: crate::offer::Refusal,
+    },
     /// A segment with this name exists.
     #[error("a segment named '{name}' already exists")]
     DuplicateSegment {

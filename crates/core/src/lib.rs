@@ -41,6 +41,7 @@ pub mod lifecycle;
 pub mod loyalty;
 pub mod metrics;
 pub mod money;
+pub mod offer;
 pub mod ops;
 pub mod participation;
 pub mod policy;

@@ -52,6 +52,7 @@ use crate::interaction::Interaction;
 use crate::lifecycle::{LifecycleStage, StageChange};
 use crate::loyalty::{PointsEntry, PointsExpiry, PointsTier};
 use crate::money::Currency;
+use crate::offer::{Offer, OfferCode, RedeemOutcome, Redemption};
 use crate::privacy::AuditEntry;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::questionnaire::{SurveySheet, SurveyTemplate};
@@ -535,6 +536,13 @@ pub trait ReadTx {
         &self,
         customer: Option<CustomerId>,
     ) -> StoreResult<Vec<crate::participation::Participation>>;
+    /// The offer with this code.
+    fn offer(&self, code: &OfferCode) -> StoreResult<Option<Offer>>;
+    /// Every offer, by code.
+    fn offers(&self) -> StoreResult<Vec<Offer>>;
+    /// The redemptions of the offer with this code (`None`: of every offer), by
+    /// purchase id.
+    fn redemptions(&self, code: Option<&OfferCode>) -> StoreResult<Vec<Redemption>>;
 }
 
 /// Writes within one transaction, which also sees its own writes. Every method returns
@@ -746,6 +754,22 @@ pub trait WriteTx: ReadTx {
         &mut self,
         participation: &crate::participation::Participation,
     ) -> StoreResult<()>;
+    /// Stores an offer, replacing the one with its code if there is one (to end it).
+    fn put_offer(&mut self, offer: &Offer) -> StoreResult<()>;
+    /// Stores `redemption` if its offer has been redeemed fewer than `total` times in
+    /// all and fewer than `per_customer` times by its customer (`None`: no limit);
+    /// otherwise stores nothing and says which limit was reached (the total one first).
+    /// The check and the insert are **one step**: a backend makes them race-free
+    /// against any other writer (a conditional insert, a lock), never a read and a
+    /// write that another transaction could come between. A purchase holds at most one
+    /// redemption; a second one on it is a
+    /// [`StoreError::Backend`](crate::StoreError::Backend) error.
+    fn redeem_within_limits(
+        &mut self,
+        redemption: &Redemption,
+        per_customer: Option<u32>,
+        total: Option<u32>,
+    ) -> StoreResult<RedeemOutcome>;
 
     /// Says that this transaction removes personal data, so after it commits the
     /// backend should also purge the old versions from any journal, log or free page

@@ -88,6 +88,8 @@ named_enum! {
         Target = "target",
         /// A survey template.
         SurveyTemplate = "survey_template",
+        /// An offer (coupon).
+        Offer = "offer",
     }
 }
 
@@ -1161,6 +1163,71 @@ pub trait Store: Send + Sync {
         &self,
         customer: Option<CustomerId>,
     ) -> StoreResult<Vec<crate::participation::Participation>>;
+
+    /// The offer with this code ([`Reader::offer`](crate::Reader::offer)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn offer(&self, code: &crate::offer::OfferCode) -> StoreResult<crate::offer::Offer>;
+
+    /// Every offer, by code.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn offers(&self) -> StoreResult<Vec<crate::offer::Offer>>;
+
+    /// Adds an offer ([`Writer::add_offer`](crate::Writer::add_offer)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`]; [`Conflict::DuplicateOfferCode`].
+    fn add_offer(&self, offer: crate::offer::Offer) -> StoreResult<crate::offer::Offer>;
+
+    /// Ends an offer at `at` ([`Writer::end_offer`](crate::Writer::end_offer)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn end_offer(
+        &self,
+        code: &crate::offer::OfferCode,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::offer::Offer>;
+
+    /// Records a purchase with a coupon
+    /// ([`Writer::record_purchase_with_offer`](crate::Writer::record_purchase_with_offer)).
+    ///
+    /// # Errors
+    ///
+    /// As that method.
+    fn record_purchase_with_offer(
+        &self,
+        new: NewPurchase,
+        code: &crate::offer::OfferCode,
+    ) -> StoreResult<(Purchase, crate::offer::Redemption)>;
+
+    /// The redemptions of one offer (`None`: of all), by purchase id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn redemptions(
+        &self,
+        code: Option<&crate::offer::OfferCode>,
+    ) -> StoreResult<Vec<crate::offer::Redemption>>;
+
+    /// An offer's performance ([`Reader::offer_stats`](crate::Reader::offer_stats)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; the backend's.
+    fn offer_stats(
+        &self,
+        code: &crate::offer::OfferCode,
+        lookback: u32,
+    ) -> StoreResult<crate::offer::OfferStats>;
 
     /// The books' points validity; `None`: points never expire.
     ///

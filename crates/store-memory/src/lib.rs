@@ -406,6 +406,10 @@ struct State {
         OrdMap<solocrm_core::questionnaire::SheetKey, solocrm_core::questionnaire::SurveySheet>,
     /// The points validity; `None`: points never expire.
     points_expiry: Option<solocrm_core::PointsExpiry>,
+    /// The offers, by code.
+    offers: OrdMap<solocrm_core::offer::OfferCode, solocrm_core::offer::Offer>,
+    /// The redemptions of offers, by purchase.
+    redemptions: OrdMap<PurchaseId, solocrm_core::offer::Redemption>,
 }
 
 /// The look-up keys a customer is indexed under: none once erased.
@@ -838,6 +842,30 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .participations
             .values()
             .filter(|p| customer.is_none_or(|c| p.customer == c))
+            .cloned()
+            .collect())
+    }
+
+    fn offer(
+        &self,
+        code: &solocrm_core::offer::OfferCode,
+    ) -> StoreResult<Option<solocrm_core::offer::Offer>> {
+        Ok(self.s().offers.get(code).cloned())
+    }
+
+    fn offers(&self) -> StoreResult<Vec<solocrm_core::offer::Offer>> {
+        Ok(self.s().offers.values().cloned().collect())
+    }
+
+    fn redemptions(
+        &self,
+        code: Option<&solocrm_core::offer::OfferCode>,
+    ) -> StoreResult<Vec<solocrm_core::offer::Redemption>> {
+        Ok(self
+            .s()
+            .redemptions
+            .values()
+            .filter(|r| code.is_none_or(|c| &r.code == c))
             .cloned()
             .collect())
     }
@@ -1321,5 +1349,46 @@ impl WriteTx for Tx<State> {
                 key.template, key.customer, key.at
             ))),
         }
+    }
+
+    fn put_offer(&mut self, offer: &solocrm_core::offer::Offer) -> StoreResult<()> {
+        self.state.offers.insert(offer.code.clone(), offer.clone());
+        Ok(())
+    }
+
+    fn redeem_within_limits(
+        &mut self,
+        r: &solocrm_core::offer::Redemption,
+        per_customer: Option<u32>,
+        total: Option<u32>,
+    ) -> StoreResult<solocrm_core::offer::RedeemOutcome> {
+        use solocrm_core::offer::RedeemOutcome;
+        // The whole write holds the store's one lock, so counting and inserting here
+        // cannot be come between.
+        if !self.state.offers.contains_key(&r.code) {
+            return Err(fault(format!("redemption of unknown offer {}", r.code)));
+        }
+        if self.state.redemptions.contains_key(&r.purchase) {
+            return Err(fault(format!(
+                "purchase {} already holds a redemption",
+                r.purchase
+            )));
+        }
+        let mut all = 0u64;
+        let mut theirs = 0u64;
+        for x in self.state.redemptions.values().filter(|x| x.code == r.code) {
+            all += 1;
+            if x.customer == r.customer {
+                theirs += 1;
+            }
+        }
+        if total.is_some_and(|t| all >= u64::from(t)) {
+            return Ok(RedeemOutcome::TotalUsedUp);
+        }
+        if per_customer.is_some_and(|t| theirs >= u64::from(t)) {
+            return Ok(RedeemOutcome::CustomerUsedUp);
+        }
+        self.state.redemptions.insert(r.purchase, r.clone());
+        Ok(RedeemOutcome::Redeemed)
     }
 }

@@ -46,6 +46,7 @@
 mod codec;
 mod error;
 mod holidays;
+mod offers;
 mod pool;
 mod questionnaire;
 mod records;

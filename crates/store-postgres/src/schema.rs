@@ -57,10 +57,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 9,
         sql: include_str!("../migrations/0009_surveys_and_participation.sql"),
     },
+    // Offers and their redemptions (issue 18, ADR 0031).
+    Migration {
+        version: 10,
+        sql: include_str!("../migrations/0010_offers.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 9;
+pub const SCHEMA_VERSION: i32 = 10;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

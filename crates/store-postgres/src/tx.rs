@@ -552,6 +552,24 @@ impl ReadTx for Tx<'_> {
     ) -> StoreResult<Vec<solocrm_core::participation::Participation>> {
         self.run(|c, t| crate::questionnaire::participations(c, t, customer))
     }
+
+    fn offer(
+        &self,
+        code: &solocrm_core::offer::OfferCode,
+    ) -> StoreResult<Option<solocrm_core::offer::Offer>> {
+        self.run_base(|c, t, base| crate::offers::offer(c, t, code, base))
+    }
+
+    fn offers(&self) -> StoreResult<Vec<solocrm_core::offer::Offer>> {
+        self.run_base(crate::offers::offers)
+    }
+
+    fn redemptions(
+        &self,
+        code: Option<&solocrm_core::offer::OfferCode>,
+    ) -> StoreResult<Vec<solocrm_core::offer::Redemption>> {
+        self.run_base(|c, t, base| crate::offers::redemptions(c, t, code, base))
+    }
 }
 
 impl WriteTx for Tx<'_> {
@@ -865,5 +883,18 @@ impl WriteTx for Tx<'_> {
         x: &solocrm_core::questionnaire::SurveySheet,
     ) -> StoreResult<()> {
         self.run(|c, t| crate::questionnaire::update_survey_sheet(c, t, x))
+    }
+
+    fn put_offer(&mut self, offer: &solocrm_core::offer::Offer) -> StoreResult<()> {
+        self.run(|c, t| crate::offers::put_offer(c, t, offer))
+    }
+
+    fn redeem_within_limits(
+        &mut self,
+        redemption: &solocrm_core::offer::Redemption,
+        per_customer: Option<u32>,
+        total: Option<u32>,
+    ) -> StoreResult<solocrm_core::offer::RedeemOutcome> {
+        self.run(|c, t| crate::offers::redeem(c, t, redemption, per_customer, total))
     }
 }

@@ -715,6 +715,41 @@ CREATE TABLE participations (
 CREATE INDEX participations_by_time ON participations (at, at_ns, customer_id, kind);
 "#;
 
+/// Version 17: offers (coupons) and their redemptions (issue 18), all additions:
+/// - `offers`: by code, the benefit (`percent` as decimal text, `amount` in minor
+///   units, or a `gift` description), the validity window in business days, the
+///   limits and the audience (a segment condition, stored as JSON like a segment's);
+/// - `offer_redemptions`: one per purchase at most (the key), with the offer, the
+///   customer and the discount given; counted per offer and per customer when a new
+///   one is inserted conditionally.
+const V17: &str = r#"
+CREATE TABLE offers (
+    code          TEXT PRIMARY KEY CHECK (length(code) BETWEEN 1 AND 32),
+    kind          TEXT NOT NULL CHECK (kind IN ('percent', 'amount', 'gift')),
+    percent       TEXT CHECK ((percent IS NOT NULL) = (kind = 'percent')),
+    amount        INTEGER CHECK ((amount IS NOT NULL) = (kind = 'amount') AND (amount IS NULL OR amount > 0)),
+    gift          TEXT CHECK ((gift IS NOT NULL) = (kind = 'gift') AND (gift IS NULL OR length(gift) BETWEEN 1 AND 200)),
+    valid_from    TEXT NOT NULL,
+    valid_until   TEXT NOT NULL CHECK (valid_until >= valid_from),
+    per_customer  INTEGER CHECK (per_customer BETWEEN 1 AND 4294967295),
+    total_limit   INTEGER CHECK (total_limit BETWEEN 1 AND 4294967295),
+    audience      TEXT,
+    created_at    INTEGER NOT NULL,
+    created_at_ns INTEGER NOT NULL CHECK (created_at_ns BETWEEN 0 AND 1999999999),
+    ended_at      INTEGER,
+    ended_at_ns   INTEGER CHECK ((ended_at IS NULL) = (ended_at_ns IS NULL))
+) STRICT, WITHOUT ROWID;
+CREATE TABLE offer_redemptions (
+    purchase_id INTEGER PRIMARY KEY REFERENCES purchases (id),
+    code        TEXT NOT NULL REFERENCES offers (code),
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    discount    INTEGER NOT NULL CHECK (discount >= 0)
+) STRICT;
+CREATE INDEX offer_redemptions_by_code ON offer_redemptions (code, customer_id);
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -813,10 +848,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 17,
+        sql: V17,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 16;
+pub const SCHEMA_VERSION: u32 = 17;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -516,10 +516,61 @@ enum Op {
     SurveyDimensions(Option<Tag>),
     RecordParticipation(solocrm_core::participation::Participation),
     Participations(Option<CustomerId>),
+    AddOffer(solocrm_core::offer::Offer),
+    EndOffer(solocrm_core::offer::OfferCode, DateTime<Utc>),
+    PurchaseWithOffer(NewPurchase, solocrm_core::offer::OfferCode),
+    Offers,
+    Redemptions(Option<solocrm_core::offer::OfferCode>),
+    OfferStats(solocrm_core::offer::OfferCode, u32),
     SetPointsExpiry(Option<solocrm_core::PointsExpiry>),
     PointsExpiry,
     PointsHolders,
     PostDueLapses(CustomerId, NaiveDate),
+}
+
+/// A coupon code from a few, so adds clash and redemptions find their offer.
+fn offer_code() -> BoxedStrategy<solocrm_core::offer::OfferCode> {
+    parsed(
+        &["SPRING10", "vip", "GIFT"],
+        solocrm_core::offer::OfferCode::parse,
+    )
+}
+
+/// An offer: any kind (a percentage out of range now and then), a window of up to
+/// two months, small limits, sometimes an audience.
+fn offer() -> BoxedStrategy<solocrm_core::offer::Offer> {
+    use solocrm_core::offer::{Benefit, Offer};
+    let benefit = prop_oneof![
+        (0u32..=110).prop_map(|p| Benefit::Percent(rust_decimal::Decimal::from(p))),
+        money().prop_map(Benefit::Amount),
+        label().prop_map(Benefit::Gift),
+    ];
+    (
+        offer_code(),
+        benefit,
+        date(),
+        -2i64..60,
+        prop::option::of(0u32..3),
+        prop::option::of(0u32..4),
+        prop::option::of(predicate()),
+        instant(),
+    )
+        .prop_map(
+            |(code, benefit, from, len, per_customer, total, audience, at)| Offer {
+                code,
+                benefit,
+                valid_from: from,
+                valid_until: from
+                    .checked_add_signed(chrono::Duration::days(len))
+                    .unwrap_or(from),
+                per_customer,
+                total,
+                audience,
+                created_at: at,
+                ended_at: None,
+            },
+        )
+        .boxed()
 }
 
 /// One of the founder's own holidays: a key from a few (so puts replace), a fixed or
@@ -752,6 +803,12 @@ fn op() -> BoxedStrategy<Op> {
                 Op::RecordParticipation(solocrm_core::participation::Participation { customer, at, kind, note })
             }),
         1 => prop::option::of(customer_id()).prop_map(Op::Participations),
+        2 => offer().prop_map(Op::AddOffer),
+        1 => (offer_code(), instant()).prop_map(|(c, at)| Op::EndOffer(c, at)),
+        4 => (new_purchase(), offer_code()).prop_map(|(n, c)| Op::PurchaseWithOffer(n, c)),
+        1 => Just(Op::Offers),
+        1 => prop::option::of(offer_code()).prop_map(Op::Redemptions),
+        1 => (offer_code(), 0u32..60).prop_map(|(c, d)| Op::OfferStats(c, d)),
         1 => prop::option::of((1u32..=36, date()).prop_filter_map("a validity", |(m, from)| {
             solocrm_core::PointsExpiry::new(m, from).ok()
         })).prop_map(Op::SetPointsExpiry),
@@ -835,6 +892,14 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::SurveyDimensions(t) => same(m, s, |st| st.survey_dimensions(t.as_ref())),
         Op::RecordParticipation(p) => same(m, s, |st| st.record_participation(p.clone())),
         Op::Participations(c) => same(m, s, |st| st.participations(c)),
+        Op::AddOffer(o) => same(m, s, |st| st.add_offer(o.clone())),
+        Op::EndOffer(c, at) => same(m, s, |st| st.end_offer(&c, at)),
+        Op::PurchaseWithOffer(n, c) => {
+            same(m, s, |st| st.record_purchase_with_offer(n.clone(), &c))
+        }
+        Op::Offers => same(m, s, |st| st.offers()),
+        Op::Redemptions(c) => same(m, s, |st| st.redemptions(c.as_ref())),
+        Op::OfferStats(c, d) => same(m, s, |st| st.offer_stats(&c, d)),
         Op::SetPointsExpiry(e) => same(m, s, |st| st.set_points_expiry(e)),
         Op::PointsExpiry => same(m, s, |st| st.points_expiry()),
         Op::PointsHolders => same(m, s, |st| st.points_holders()),

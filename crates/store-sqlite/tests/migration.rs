@@ -551,7 +551,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
     // Migration 11 added the (empty) deal notes and points tiers, migration 12
     // automation's tables, migration 13 the holiday calendar's, migration 15 the
-    // sales targets', migration 16 survey templates, sheets and participations.
+    // sales targets', migration 16 survey templates, sheets and participations, migration
+    // 17 offers and redemptions.
     for added in [
         "deal_notes",
         "points_tiers",
@@ -560,10 +561,10 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "automation_rules",
         "holiday_presets",
         "holidays",
-        "targets",
-        "participations",
         "survey_sheets",
         "survey_templates",
+        "offer_redemptions",
+        "offers",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -591,8 +592,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 8,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position and v15's sheets and participations by time"
+        indexes_before + 9,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time and v17's redemptions by code"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -670,10 +671,17 @@ fn undo_version_15(conn: &Connection) {
 /// Takes a current file back to version 15: without the survey templates, sheets and
 /// participations.
 fn undo_version_16(conn: &Connection) {
+    undo_version_17(conn);
     conn.execute_batch(
         "DROP TABLE participations; DROP TABLE survey_sheets; DROP TABLE survey_templates;",
     )
     .expect("no migration 16");
+}
+
+/// Takes a current file back to version 16: without the offers' tables.
+fn undo_version_17(conn: &Connection) {
+    conn.execute_batch("DROP TABLE offer_redemptions; DROP TABLE offers;")
+        .expect("no migration 17");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.

@@ -15,4 +15,5 @@
 pub mod as_of;
 pub mod automation;
 pub mod conformance;
+pub mod offers;
 pub mod transactions;

@@ -115,6 +115,12 @@ pub struct Archive {
     /// Participations, by time, customer, kind; left out while there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub participations: Vec<solocrm_core::participation::Participation>,
+    /// Offers (coupons), by code; left out of the document while there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub offers: Vec<solocrm_core::offer::Offer>,
+    /// Redemptions of offers, by purchase id; left out while there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub redemptions: Vec<solocrm_core::offer::Redemption>,
     /// The audit log.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
@@ -312,6 +318,8 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         survey_templates: tx.survey_templates()?,
         survey_sheets: tx.survey_sheets(None)?,
         participations: tx.participations(None)?,
+        offers: tx.offers()?,
+        redemptions: tx.redemptions(None)?,
         audit,
         events,
     })
@@ -613,6 +621,7 @@ impl Archive {
         }
         self.check_holidays()?;
         self.check_targets()?;
+        self.check_offers()?;
         ascending("audit", "id", self.audit.iter().map(|r| r.id.get()))?;
         ascending("events", "seq", self.events.iter().map(|r| r.seq))?;
         self.check_counters()
@@ -741,6 +750,46 @@ impl Archive {
         Ok(())
     }
 
+    /// Offers by code, each code once, each valid for the archive's currency;
+    /// redemptions by purchase, each of an offer, a purchase and a customer in the
+    /// archive.
+    fn check_offers(&self) -> Result<(), ArchiveError> {
+        for (i, o) in self.offers.iter().enumerate() {
+            if i > 0 && self.offers[i - 1].code >= o.code {
+                return Err(invalid(
+                    format!("offers[{i}].code"),
+                    "offers must come by code, each code once",
+                ));
+            }
+            if let Err(e) = o.clone().checked(self.currency) {
+                return Err(invalid(format!("offers[{i}]"), e.to_string()));
+            }
+        }
+        ascending(
+            "redemptions",
+            "purchase",
+            self.redemptions.iter().map(|r| r.purchase.get()),
+        )?;
+        for (i, r) in self.redemptions.iter().enumerate() {
+            let bought = self
+                .purchases
+                .binary_search_by_key(&r.purchase, |p| p.id())
+                .ok()
+                .map(|k| &self.purchases[k]);
+            let fits = self.offers.iter().any(|o| o.code == r.code)
+                && bought.is_some_and(|p| p.customer() == r.customer && p.at() == r.at)
+                && r.discount.currency() == self.currency
+                && !r.discount.is_negative();
+            if !fits {
+                return Err(invalid(
+                    format!("redemptions[{i}]"),
+                    "a redemption names an offer of the archive and a purchase of its customer, at its time",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// How many records of each kind the archive holds, for a summary.
     pub fn counts(&self) -> Vec<(&'static str, usize)> {
         vec![
@@ -762,6 +811,8 @@ impl Archive {
             ("survey templates", self.survey_templates.len()),
             ("survey sheets", self.survey_sheets.len()),
             ("participations", self.participations.len()),
+            ("offers", self.offers.len()),
+            ("redemptions", self.redemptions.len()),
             ("audit entries", self.audit.len()),
             ("events", self.events.len()),
         ]
@@ -795,6 +846,9 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
     }
     if !tx.survey_templates()?.is_empty() {
         return Ok(Some("survey templates".to_owned()));
+    }
+    if !tx.offers()?.is_empty() {
+        return Ok(Some("offers".to_owned()));
     }
     Ok(None)
 }
@@ -886,6 +940,20 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
         }
         for r in &archive.participations {
             w.insert_participation(r)?;
+        }
+        for r in &archive.offers {
+            w.put_offer(r)?;
+        }
+        for r in &archive.redemptions {
+            // Restored as they were: the limits held when they were redeemed.
+            if w.redeem_within_limits(r, None, None)?
+                != solocrm_core::offer::RedeemOutcome::Redeemed
+            {
+                return Err(StoreError::backend(io::Error::other(format!(
+                    "the redemption on purchase {} was not restored",
+                    r.purchase
+                ))));
+            }
         }
         for r in &archive.audit {
             w.insert_audit(r)?;
@@ -1108,6 +1176,40 @@ mod tests {
                         by: None,
                         reason: None,
                     },
+                )?;
+                // A coupon used once: the offer and its redemption travel together.
+                let day = at.date_naive();
+                w.add_offer(solocrm_core::offer::Offer {
+                    code: solocrm_core::offer::OfferCode::parse("CNY-GIFT").expect("a code"),
+                    benefit: solocrm_core::offer::Benefit::Gift(
+                        solocrm_core::Label::parse("新春礼盒").expect("a label"),
+                    ),
+                    valid_from: day,
+                    valid_until: day,
+                    per_customer: Some(1),
+                    total: None,
+                    audience: None,
+                    created_at: at,
+                    ended_at: None,
+                })?;
+                w.add_offer(solocrm_core::offer::Offer {
+                    code: solocrm_core::offer::OfferCode::parse("SPRING10").expect("a code"),
+                    benefit: solocrm_core::offer::Benefit::Percent(rust_decimal::Decimal::TEN),
+                    valid_from: day,
+                    valid_until: day,
+                    per_customer: None,
+                    total: Some(100),
+                    audience: Some(solocrm_core::Predicate::parse("tag = vip").expect("parses")),
+                    created_at: at,
+                    ended_at: Some(at),
+                })?;
+                w.record_purchase_with_offer(
+                    solocrm_core::NewPurchase::new(
+                        made.customers[1],
+                        at,
+                        solocrm_core::Money::parse("99.99", Currency::CNY).expect("money"),
+                    ),
+                    &solocrm_core::offer::OfferCode::parse("CNY-GIFT").expect("a code"),
                 )?;
                 let ad = w.record_cost(spend("1200.00", Some("xiaohongshu")))?;
                 w.record_cost(spend("99.00", None))?;

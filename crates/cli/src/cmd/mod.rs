@@ -12,6 +12,7 @@ mod import;
 mod interaction;
 mod io;
 mod lifecycle;
+pub(crate) mod offer;
 mod points;
 mod purchase;
 mod questionnaire;
@@ -369,6 +370,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Points(c) => points::run(&mut ctx, c)?,
         Command::Holiday(c) => holiday::run(&mut ctx, c)?,
         Command::Target(c) => target::run(&mut ctx, c)?,
+        Command::Offer(c) => offer::run(&mut ctx, c)?,
         Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {

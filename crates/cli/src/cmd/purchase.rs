@@ -25,6 +25,7 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             description,
             reference,
             deal,
+            coupon,
             at,
         } => {
             let c = parse::customer(&store, &customer)?;
@@ -37,6 +38,23 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             new.description = description.as_deref().map(FreeText::parse).transpose()?;
             new.external_ref = reference.as_deref().map(ExternalRef::parse).transpose()?;
             new.deal = deal.map(DealId::new);
+            if let Some(code) = coupon {
+                let code = super::offer::coupon(&code)?;
+                let (p, r) = store.record_purchase_with_offer(new, &code)?;
+                if ctx.out.json {
+                    return ctx
+                        .out
+                        .json(&serde_json::json!({ "purchase": p, "redemption": r }));
+                }
+                return ctx.say(t!(
+                    "purchase.recorded_with_coupon",
+                    id = p.id(),
+                    amount = p.amount(),
+                    name = c.name(),
+                    code = r.code,
+                    discount = r.discount
+                ));
+            }
             let p = store.record_purchase(new)?;
             if ctx.out.json {
                 return ctx.out.json(&p);

@@ -1128,4 +1128,37 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "loyalty.by_participation_rate",
         "engagement by participation rate",
     ),
+    // Offers (coupons).
+    (
+        "offer.added",
+        "offer {code} added: {value}, valid {from} to {until}",
+    ),
+    (
+        "offer.ended",
+        "offer {code} ended; it can no longer be used",
+    ),
+    (
+        "offer.none",
+        "no offers; add one with `solocrm offer add CODE --kind percent --value 10 --until DATE`",
+    ),
+    (
+        "offer.new_means",
+        "NEW: redeemers with no other purchase in the {days} days before their first redemption (a count, not a causal effect)",
+    ),
+    ("offer.status_active", "active"),
+    ("offer.status_upcoming", "upcoming"),
+    ("offer.status_expired", "expired"),
+    ("offer.status_ended", "ended"),
+    (
+        "purchase.recorded_with_coupon",
+        "recorded purchase {id} of {amount} for {name} with coupon {code} ({discount} off)",
+    ),
+    ("field.code", "code"),
+    ("field.valid", "valid"),
+    ("field.limits", "limits"),
+    ("field.audience", "for"),
+    ("col.CODE", "CODE"),
+    ("col.LIMITS", "LIMITS"),
+    ("col.USED", "USED"),
+    ("col.DISCOUNT", "DISCOUNT"),
 ];

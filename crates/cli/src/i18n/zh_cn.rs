@@ -1056,4 +1056,34 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("loyalty.by_interaction_rate", "参与度按互动率"),
     ("loyalty.by_participation_rate", "参与度按参与率"),
+    // Offers (coupons).
+    (
+        "offer.added",
+        "优惠 {code} 已添加：{value}，有效期 {from} 至 {until}",
+    ),
+    ("offer.ended", "优惠 {code} 已结束，不能再使用"),
+    (
+        "offer.none",
+        "还没有优惠；用 `solocrm offer add 代码 --kind percent --value 10 --until 日期` 添加",
+    ),
+    (
+        "offer.new_means",
+        "新增：首次使用前 {days} 天内没有其他购买的顾客（只是计数，不是因果效应）",
+    ),
+    ("offer.status_active", "有效"),
+    ("offer.status_upcoming", "未开始"),
+    ("offer.status_expired", "已过期"),
+    ("offer.status_ended", "已结束"),
+    (
+        "purchase.recorded_with_coupon",
+        "已为 {name} 记录购买 {id}，金额 {amount}，使用优惠券 {code}（优惠 {discount}）",
+    ),
+    ("field.code", "代码"),
+    ("field.valid", "有效期"),
+    ("field.limits", "次数限制"),
+    ("field.audience", "适用"),
+    ("col.CODE", "代码"),
+    ("col.LIMITS", "限制"),
+    ("col.USED", "已用"),
+    ("col.DISCOUNT", "优惠"),
 ];

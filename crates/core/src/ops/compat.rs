@@ -368,6 +368,49 @@ impl Store for Crm {
         self.read(|r| r.participations(customer))
     }
 
+    fn offer(&self, code: &crate::offer::OfferCode) -> StoreResult<crate::offer::Offer> {
+        self.read(|r| r.offer(code))
+    }
+
+    fn offers(&self) -> StoreResult<Vec<crate::offer::Offer>> {
+        self.read(|r| r.offers())
+    }
+
+    fn add_offer(&self, offer: crate::offer::Offer) -> StoreResult<crate::offer::Offer> {
+        self.write(|w| w.add_offer(offer.clone()))
+    }
+
+    fn end_offer(
+        &self,
+        code: &crate::offer::OfferCode,
+        at: DateTime<Utc>,
+    ) -> StoreResult<crate::offer::Offer> {
+        self.write(|w| w.end_offer(code, at))
+    }
+
+    fn record_purchase_with_offer(
+        &self,
+        new: NewPurchase,
+        code: &crate::offer::OfferCode,
+    ) -> StoreResult<(Purchase, crate::offer::Redemption)> {
+        self.write(|w| w.record_purchase_with_offer(new.clone(), code))
+    }
+
+    fn redemptions(
+        &self,
+        code: Option<&crate::offer::OfferCode>,
+    ) -> StoreResult<Vec<crate::offer::Redemption>> {
+        self.read(|r| r.redemptions(code))
+    }
+
+    fn offer_stats(
+        &self,
+        code: &crate::offer::OfferCode,
+        lookback: u32,
+    ) -> StoreResult<crate::offer::OfferStats> {
+        self.read(|r| r.offer_stats(code, lookback))
+    }
+
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
         self.read(|r| r.points_balance(customer))
     }

@@ -974,4 +974,26 @@ impl ReadTx for AsOf<'_> {
             .collect();
         self.of_present(rows, |p| p.customer)
     }
+
+    fn offer(&self, code: &crate::offer::OfferCode) -> StoreResult<Option<crate::offer::Offer>> {
+        // A setting, not history: an offer is shown as it stands.
+        self.inner.offer(code)
+    }
+
+    fn offers(&self) -> StoreResult<Vec<crate::offer::Offer>> {
+        self.inner.offers()
+    }
+
+    fn redemptions(
+        &self,
+        code: Option<&crate::offer::OfferCode>,
+    ) -> StoreResult<Vec<crate::offer::Redemption>> {
+        // Only those up to the view's instant, like the purchases they were used on.
+        Ok(self
+            .inner
+            .redemptions(code)?
+            .into_iter()
+            .filter(|r| r.at < self.cutoff)
+            .collect())
+    }
 }

@@ -68,6 +68,7 @@ mod automation;
 mod compat;
 pub mod history;
 mod questionnaire;
+mod offers;
 mod read;
 mod rules;
 mod write;

@@ -479,6 +479,24 @@ impl<'c> ReadTx for Tx<'c> {
     ) -> StoreResult<Vec<solocrm_core::participation::Participation>> {
         self.run(|c| super::questionnaire::participations(c, customer))
     }
+
+    fn offer(
+        &self,
+        code: &solocrm_core::offer::OfferCode,
+    ) -> StoreResult<Option<solocrm_core::offer::Offer>> {
+        self.run_base(|c, base| super::offers::offer(c, code, base))
+    }
+
+    fn offers(&self) -> StoreResult<Vec<solocrm_core::offer::Offer>> {
+        self.run_base(super::offers::offers)
+    }
+
+    fn redemptions(
+        &self,
+        code: Option<&solocrm_core::offer::OfferCode>,
+    ) -> StoreResult<Vec<solocrm_core::offer::Redemption>> {
+        self.run_base(|c, base| super::offers::redemptions(c, code, base))
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -884,6 +902,19 @@ impl<'c> WriteTx for Tx<'c> {
         sheet: &solocrm_core::questionnaire::SurveySheet,
     ) -> StoreResult<()> {
         self.run(|c| super::questionnaire::update_survey_sheet(c, sheet))
+    }
+
+    fn put_offer(&mut self, offer: &solocrm_core::offer::Offer) -> StoreResult<()> {
+        self.run(|c| super::offers::put_offer(c, offer))
+    }
+
+    fn redeem_within_limits(
+        &mut self,
+        redemption: &solocrm_core::offer::Redemption,
+        per_customer: Option<u32>,
+        total: Option<u32>,
+    ) -> StoreResult<solocrm_core::offer::RedeemOutcome> {
+        self.run(|c| super::offers::redeem(c, redemption, per_customer, total))
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {

@@ -28,6 +28,7 @@
 //! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
 //! [`targets`] (sales targets),
 //! [`questionnaire`] (survey templates and sheets), [`participation`],
+//! [`offers`] (coupons, redemptions within their limits, offer performance),
 //! [`segments`], [`privacy`] (erasure, export, audit),
 //! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
@@ -45,6 +46,7 @@ pub mod lifecycle;
 pub mod listing;
 pub mod loyalty;
 pub mod participation;
+pub mod offers;
 pub mod pipeline;
 pub mod privacy;
 pub mod purchase_log;
@@ -305,6 +307,15 @@ macro_rules! __store_conformance_list {
                 a_participation_of_an_unknown_or_erased_customer_is_refused,
                 erasure_scrubs_the_notes_of_participations,
             }
+            offers {
+                offers_are_stored_listed_and_ended,
+                a_coupon_discounts_the_purchase_exactly,
+                a_refused_coupon_writes_nothing,
+                a_coupon_is_never_redeemed_beyond_its_limits,
+                concurrent_redemptions_stay_within_the_limits,
+                offer_stats_count_redemptions_revenue_discount_and_new_buyers,
+                erasing_a_redeemer_keeps_the_redemptions,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -427,6 +438,7 @@ mod tests {
             ("lifecycle", include_str!("lifecycle.rs")),
             ("listing", include_str!("listing.rs")),
             ("loyalty", include_str!("loyalty.rs")),
+            ("offers", include_str!("offers.rs")),
             ("pipeline", include_str!("pipeline.rs")),
             ("participation", include_str!("participation.rs")),
             ("privacy", include_str!("privacy.rs")),
