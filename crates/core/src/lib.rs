@@ -45,6 +45,7 @@ pub mod ops;
 pub mod policy;
 pub mod port;
 pub mod privacy;
+pub mod product;
 pub mod purchase;
 pub mod search;
 pub mod segment;

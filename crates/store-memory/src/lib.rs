@@ -36,6 +36,8 @@
 #![deny(missing_docs)]
 
 use std::borrow::Borrow;
+
+use solocrm_core::product::{Product, PurchaseLine, Sku};
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -392,6 +394,10 @@ struct State {
     holidays: OrdMap<solocrm_core::Tag, solocrm_core::holiday::HolidayDef>,
     /// The chosen preset calendars, in the order chosen.
     holiday_presets: Vector<solocrm_core::holiday::Preset>,
+    /// The product catalogue, by SKU.
+    products: OrdMap<Sku, Product>,
+    /// The lines of each purchase that has some, in order.
+    purchase_lines: OrdMap<PurchaseId, Vector<PurchaseLine>>,
     /// The points validity; `None`: points never expire.
     points_expiry: Option<solocrm_core::PointsExpiry>,
 }
@@ -795,6 +801,40 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             own: s.holidays.values().cloned().collect(),
         })
     }
+
+    fn products(&self) -> StoreResult<Vec<Product>> {
+        Ok(self.s().products.values().cloned().collect())
+    }
+
+    fn product(&self, sku: &Sku) -> StoreResult<Option<Product>> {
+        Ok(self.s().products.get(sku).cloned())
+    }
+
+    fn product_has_lines(&self, sku: &Sku) -> StoreResult<bool> {
+        Ok(self
+            .s()
+            .purchase_lines
+            .values()
+            .any(|lines| lines.iter().any(|l| l.sku == *sku)))
+    }
+
+    fn purchase_lines(&self, purchase: PurchaseId) -> StoreResult<Vec<PurchaseLine>> {
+        Ok(self
+            .s()
+            .purchase_lines
+            .get(&purchase)
+            .map(|l| l.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, PurchaseLine)>> {
+        Ok(self
+            .s()
+            .purchase_lines
+            .iter()
+            .flat_map(|(p, lines)| lines.iter().map(move |l| (*p, l.clone())))
+            .collect())
+    }
 }
 
 impl WriteTx for Tx<State> {
@@ -1173,6 +1213,39 @@ impl WriteTx for Tx<State> {
         presets: &[solocrm_core::holiday::Preset],
     ) -> StoreResult<()> {
         self.state.holiday_presets = presets.iter().copied().collect();
+        Ok(())
+    }
+
+    fn put_product(&mut self, product: &Product) -> StoreResult<()> {
+        self.state
+            .products
+            .insert(product.sku.clone(), product.clone());
+        Ok(())
+    }
+
+    fn delete_product(&mut self, sku: &Sku) -> StoreResult<bool> {
+        Ok(self.state.products.remove(sku).is_some())
+    }
+
+    fn insert_purchase_lines(
+        &mut self,
+        purchase: PurchaseId,
+        lines: &[PurchaseLine],
+    ) -> StoreResult<()> {
+        if self.state.purchases.get(purchase).is_none() {
+            return Err(fault(format!("lines of purchase {purchase}, which is not stored")));
+        }
+        if self.state.purchase_lines.contains_key(&purchase) {
+            return Err(fault(format!("purchase {purchase} has lines already")));
+        }
+        if let Some(l) = lines.iter().find(|l| !self.state.products.contains_key(&l.sku)) {
+            return Err(fault(format!("line of purchase {purchase}: no product {}", l.sku)));
+        }
+        if !lines.is_empty() {
+            self.state
+                .purchase_lines
+                .insert(purchase, lines.iter().cloned().collect());
+        }
         Ok(())
     }
 }

@@ -47,6 +47,7 @@ mod codec;
 mod error;
 mod holidays;
 mod pool;
+mod products;
 mod records;
 mod rules;
 mod schema;

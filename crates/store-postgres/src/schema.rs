@@ -47,10 +47,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 7,
         sql: include_str!("../migrations/0007_points_validity.sql"),
     },
+    // The product catalogue and purchase lines (issue 18, ADR 0028).
+    Migration {
+        version: 8,
+        sql: include_str!("../migrations/0008_products.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 7;
+pub const SCHEMA_VERSION: i32 = 8;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

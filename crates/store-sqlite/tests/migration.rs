@@ -549,7 +549,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     );
     after.retain(|(t, _)| t != "costs" && !t.starts_with("customer_search"));
     // Migration 11 added the (empty) deal notes and points tiers, migration 12
-    // automation's tables, migration 13 the holiday calendar's.
+    // automation's tables, migration 13 the holiday calendar's, migration 15 the
+    // product catalogue's.
     for added in [
         "deal_notes",
         "points_tiers",
@@ -558,6 +559,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "automation_rules",
         "holiday_presets",
         "holidays",
+        "products",
+        "purchase_lines",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -585,8 +588,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 6,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer and v13's unique preset position"
+        indexes_before + 7,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position and v15's lines by SKU"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -654,8 +657,15 @@ fn undo_version_10(conn: &Connection) {
     }
 }
 
+/// Takes a current file back to version 14: without the catalogue's tables.
+fn undo_version_15(conn: &Connection) {
+    conn.execute_batch("DROP TABLE purchase_lines; DROP TABLE products;")
+        .expect("no migration 15");
+}
+
 /// Takes a current file back to version 13: without the points validity's columns.
 fn undo_version_14(conn: &Connection) {
+    undo_version_15(conn);
     conn.execute_batch(
         "ALTER TABLE store_info DROP COLUMN points_valid_months; \
          ALTER TABLE store_info DROP COLUMN points_valid_from;",
@@ -1218,4 +1228,51 @@ fn migration_14_adds_a_points_validity_that_is_off() {
     let year = PointsExpiry::new(12, far).expect("valid");
     store.set_points_expiry(Some(year)).expect("set");
     assert_eq!(store.points_expiry().expect("read"), Some(year));
+}
+
+/// A book of version 14 opens with an empty catalogue, keeps its purchases (without
+/// lines), and takes products and lines afterwards.
+#[test]
+fn migration_15_adds_an_empty_catalogue() {
+    use solocrm_core::product::{Product, PurchaseLine, Sku};
+    use solocrm_core::{CustomerData, Money, NewCustomer, NewPurchase, PersonName};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v14.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("林黛玉").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    let yuan = |m| Money::from_minor(m, Currency::CNY);
+    let old = store
+        .record_purchase(NewPurchase::new(c.id(), day(2), yuan(8_800)))
+        .expect("a purchase");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_15(&conn);
+        conn.pragma_update(None, "user_version", 14)
+            .expect("version 14");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert!(store.products().expect("read").is_empty());
+    assert!(store.purchase_lines(old.id()).expect("read").is_empty());
+    let tea = Sku::parse("TEA").expect("a SKU");
+    store
+        .add_product(Product::new(
+            tea.clone(),
+            solocrm_core::Label::parse("龙井").expect("a name"),
+            yuan(8_800),
+        ))
+        .expect("added");
+    let (p, _) = store
+        .record_purchase_with_lines(
+            NewPurchase::new(c.id(), day(3), yuan(17_600)),
+            vec![PurchaseLine::new(tea, 2, yuan(8_800))],
+        )
+        .expect("recorded");
+    assert_eq!(store.purchase_lines(p.id()).expect("read").len(), 1);
 }

@@ -84,6 +84,7 @@ mod pipeline;
 mod ratio;
 mod report;
 mod retention;
+pub mod products;
 pub mod rfm;
 mod satisfaction;
 pub mod screen;

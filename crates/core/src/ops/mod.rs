@@ -67,10 +67,12 @@ mod as_of;
 mod automation;
 mod compat;
 pub mod history;
+mod products;
 mod read;
 mod rules;
 mod write;
 
+pub use products::ProductRemoval;
 pub use rules::ReportError;
 
 use std::sync::Arc;

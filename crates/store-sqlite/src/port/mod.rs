@@ -22,6 +22,7 @@ mod automation;
 pub(crate) mod customers;
 mod events;
 mod holidays;
+mod products;
 mod ledger;
 pub(crate) mod loyalty;
 pub(crate) mod pipeline;

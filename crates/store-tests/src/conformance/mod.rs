@@ -26,6 +26,7 @@
 //! [`pipeline`] (deals and after-sales links), [`service`] (service requests), [`tasks`],
 //! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
 //! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
+//! [`products`] (the catalogue and purchase lines),
 //! [`segments`], [`privacy`] (erasure, export, audit),
 //! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
@@ -37,6 +38,7 @@ pub mod batch;
 pub mod customers;
 pub mod general;
 pub mod holidays;
+pub mod products;
 pub mod import;
 pub mod ledger;
 pub mod lifecycle;
@@ -285,6 +287,12 @@ macro_rules! __store_conformance_list {
                 holidays_are_stored_replaced_and_removed,
                 a_stored_calendar_lists_its_holidays,
             }
+            products {
+                products_are_added_read_edited_and_listed_by_sku,
+                a_purchase_with_lines_adds_up_exactly_and_reads_back_in_order,
+                a_product_named_by_lines_is_archived_not_deleted,
+                erasure_keeps_the_lines_of_an_erased_customers_purchases,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -402,6 +410,7 @@ mod tests {
             ("customers", include_str!("customers.rs")),
             ("general", include_str!("general.rs")),
             ("holidays", include_str!("holidays.rs")),
+            ("products", include_str!("products.rs")),
             ("import", include_str!("import.rs")),
             ("ledger", include_str!("ledger.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),
