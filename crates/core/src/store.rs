@@ -1101,8 +1101,7 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::NotFound`].
-    fn remove_product(&self, sku: &crate::product::Sku)
-    -> StoreResult<crate::ops::ProductRemoval>;
+    fn remove_product(&self, sku: &crate::product::Sku) -> StoreResult<crate::ops::ProductRemoval>;
 
     /// Records a purchase with its lines (see
     /// [`Writer::record_purchase_with_lines`](crate::ops::Writer::record_purchase_with_lines)).
@@ -1123,8 +1122,10 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// Only the backend's.
-    fn purchase_lines(&self, purchase: PurchaseId)
-    -> StoreResult<Vec<crate::product::PurchaseLine>>;
+    fn purchase_lines(
+        &self,
+        purchase: PurchaseId,
+    ) -> StoreResult<Vec<crate::product::PurchaseLine>>;
 
     /// Every purchase line, by purchase id and then in order.
     ///

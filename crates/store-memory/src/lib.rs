@@ -1233,13 +1233,21 @@ impl WriteTx for Tx<State> {
         lines: &[PurchaseLine],
     ) -> StoreResult<()> {
         if self.state.purchases.get(purchase).is_none() {
-            return Err(fault(format!("lines of purchase {purchase}, which is not stored")));
+            return Err(fault(format!(
+                "lines of purchase {purchase}, which is not stored"
+            )));
         }
         if self.state.purchase_lines.contains_key(&purchase) {
             return Err(fault(format!("purchase {purchase} has lines already")));
         }
-        if let Some(l) = lines.iter().find(|l| !self.state.products.contains_key(&l.sku)) {
-            return Err(fault(format!("line of purchase {purchase}: no product {}", l.sku)));
+        if let Some(l) = lines
+            .iter()
+            .find(|l| !self.state.products.contains_key(&l.sku))
+        {
+            return Err(fault(format!(
+                "line of purchase {purchase}: no product {}",
+                l.sku
+            )));
         }
         if !lines.is_empty() {
             self.state

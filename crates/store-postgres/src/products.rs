@@ -10,7 +10,6 @@ use crate::codec::{Cols, key, minor};
 use crate::error::{Res, corrupt};
 use crate::pool::Conn;
 
-
 fn product_row(row: &Row, base: Currency) -> Res<Product> {
     let c = Cols::new(row, "products");
     Ok(Product {

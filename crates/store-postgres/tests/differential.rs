@@ -507,7 +507,10 @@ enum Op {
     SetHolidayPresets(Vec<solocrm_core::holiday::Preset>),
     HolidayCalendar,
     AddProduct(solocrm_core::product::Product),
-    EditProduct(solocrm_core::product::Sku, solocrm_core::product::ProductEdit),
+    EditProduct(
+        solocrm_core::product::Sku,
+        solocrm_core::product::ProductEdit,
+    ),
     RemoveProduct(solocrm_core::product::Sku),
     PurchaseWithLines(NewPurchase, Vec<solocrm_core::product::PurchaseLine>, bool),
     PurchaseLines(PurchaseId),
@@ -736,12 +739,12 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::RemoveProduct(k) => same(m, s, |st| st.remove_product(&k)),
         Op::PurchaseWithLines(mut p, lines, exact) => {
             // Mostly the amount the lines add up to, sometimes the random one.
-            if exact
-                && let Ok(total) = solocrm_core::product::lines_total(&lines, Currency::EUR)
-            {
+            if exact && let Ok(total) = solocrm_core::product::lines_total(&lines, Currency::EUR) {
                 p.amount = total;
             }
-            same(m, s, |st| st.record_purchase_with_lines(p.clone(), lines.clone()))
+            same(m, s, |st| {
+                st.record_purchase_with_lines(p.clone(), lines.clone())
+            })
         }
         Op::PurchaseLines(id) => same(m, s, |st| st.purchase_lines(id)),
         Op::Products => same(m, s, |st| st.products()),
@@ -955,7 +958,10 @@ fn a_generated_business_reads_back_the_same_from_both_stores() {
 
 /// A SKU from a few, so that adds clash and lines name known and unknown products.
 fn sku() -> BoxedStrategy<solocrm_core::product::Sku> {
-    parsed(&["TEA-01", "CUP-01", "茶-02", "NONE"], solocrm_core::product::Sku::parse)
+    parsed(
+        &["TEA-01", "CUP-01", "茶-02", "NONE"],
+        solocrm_core::product::Sku::parse,
+    )
 }
 
 /// A product with random money (sometimes negative or foreign, to be refused).
@@ -983,13 +989,15 @@ fn product_edit() -> BoxedStrategy<solocrm_core::product::ProductEdit> {
         prop::option::of(money()),
         prop::option::of(any::<bool>()),
     )
-        .prop_map(|(name, category, price, archived)| solocrm_core::product::ProductEdit {
-            name,
-            category,
-            price,
-            cost: None,
-            archived,
-        })
+        .prop_map(
+            |(name, category, price, archived)| solocrm_core::product::ProductEdit {
+                name,
+                category,
+                price,
+                cost: None,
+                archived,
+            },
+        )
         .boxed()
 }
 
@@ -1002,11 +1010,13 @@ fn purchase_line() -> BoxedStrategy<solocrm_core::product::PurchaseLine> {
         prop_oneof![20 => (0i64..20_000).prop_map(eur), 1 => money()],
         prop::option::weighted(0.3, (0i64..30_000).prop_map(eur)),
     )
-        .prop_map(|(sku, quantity, unit_price, discount)| solocrm_core::product::PurchaseLine {
-            sku,
-            quantity,
-            unit_price,
-            discount,
-        })
+        .prop_map(
+            |(sku, quantity, unit_price, discount)| solocrm_core::product::PurchaseLine {
+                sku,
+                quantity,
+                unit_price,
+                discount,
+            },
+        )
         .boxed()
 }

@@ -360,10 +360,11 @@ pub struct ProductsPerCustomer {
 
 impl ProductsPerCustomer {
     /// The mean number of distinct products per customer with lines, `pairs ÷
-    /// customers`, exact to 28 digits; `None` without customers.
+    /// customers`, exact to 28 digits, without trailing zeros; `None` without customers.
     pub fn mean(&self) -> Option<rust_decimal::Decimal> {
         (self.customers > 0).then(|| {
-            rust_decimal::Decimal::from(self.pairs) / rust_decimal::Decimal::from(self.customers)
+            (rust_decimal::Decimal::from(self.pairs) / rust_decimal::Decimal::from(self.customers))
+                .normalize()
         })
     }
 }
@@ -455,7 +456,11 @@ impl CoPurchase {
         by_customer_start.push(0);
         for k in 0..customers {
             let from = by_customer.len();
-            by_customer.extend(rows[start[k]..start[k + 1]].iter().map(|&r| log.product[r as usize]));
+            by_customer.extend(
+                rows[start[k]..start[k + 1]]
+                    .iter()
+                    .map(|&r| log.product[r as usize]),
+            );
             let mine = &mut by_customer[from..];
             mine.sort_unstable();
             let mut w = 0;
@@ -495,7 +500,10 @@ impl CoPurchase {
 
     /// The distinct products of customer `k`, ascending.
     pub fn products_of(&self, k: usize) -> &[u32] {
-        match (self.by_customer_start.get(k), self.by_customer_start.get(k + 1)) {
+        match (
+            self.by_customer_start.get(k),
+            self.by_customer_start.get(k + 1),
+        ) {
             (Some(&a), Some(&b)) => &self.by_customer[a..b],
             _ => &[],
         }
@@ -503,7 +511,10 @@ impl CoPurchase {
 
     /// The distinct buyers of product `p`, ascending.
     pub fn buyers_of(&self, p: usize) -> &[u32] {
-        match (self.by_product_start.get(p), self.by_product_start.get(p + 1)) {
+        match (
+            self.by_product_start.get(p),
+            self.by_product_start.get(p + 1),
+        ) {
             (Some(&a), Some(&b)) => &self.by_product[a..b],
             _ => &[],
         }
@@ -605,7 +616,12 @@ impl CoPurchase {
     pub fn popular(&self, k: usize, limit: usize) -> Vec<u32> {
         let mine = self.products_of(k);
         let mut all: Vec<(usize, u32)> = (0..self.by_product_start.len().saturating_sub(1))
-            .map(|p| (self.buyers_of(p).len(), u32::try_from(p).unwrap_or(u32::MAX)))
+            .map(|p| {
+                (
+                    self.buyers_of(p).len(),
+                    u32::try_from(p).unwrap_or(u32::MAX),
+                )
+            })
             .filter(|&(n, p)| n > 0 && mine.binary_search(&p).is_err())
             .collect();
         all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
@@ -632,5 +648,11 @@ pub fn hit_rate(
         .iter()
         .filter(|&&(c, p)| recommend(c, k).into_iter().take(k).any(|q| q == p))
         .count();
-    Ratio::of(hits as u64, held_out.len() as u64, "hit rate", "held-out purchases").ok()
+    Ratio::of(
+        hits as u64,
+        held_out.len() as u64,
+        "hit rate",
+        "held-out purchases",
+    )
+    .ok()
 }

@@ -329,10 +329,7 @@ impl Store for Crm {
         self.write(|w| w.edit_product(sku, edit))
     }
 
-    fn remove_product(
-        &self,
-        sku: &crate::product::Sku,
-    ) -> StoreResult<crate::ops::ProductRemoval> {
+    fn remove_product(&self, sku: &crate::product::Sku) -> StoreResult<crate::ops::ProductRemoval> {
         self.write(|w| w.remove_product(sku))
     }
 
@@ -351,9 +348,7 @@ impl Store for Crm {
         self.read(|r| r.purchase_lines(purchase))
     }
 
-    fn all_purchase_lines(
-        &self,
-    ) -> StoreResult<Vec<(PurchaseId, crate::product::PurchaseLine)>> {
+    fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, crate::product::PurchaseLine)>> {
         self.read(|r| r.all_purchase_lines())
     }
 

@@ -953,7 +953,10 @@ impl ReadTx for AsOf<'_> {
         self.inner.product_has_lines(sku)
     }
 
-    fn purchase_lines(&self, purchase: PurchaseId) -> StoreResult<Vec<crate::product::PurchaseLine>> {
+    fn purchase_lines(
+        &self,
+        purchase: PurchaseId,
+    ) -> StoreResult<Vec<crate::product::PurchaseLine>> {
         // Lines never change once written: those of a purchase the view shows.
         if self.purchase(purchase)?.is_none() {
             return Ok(Vec::new());
@@ -961,9 +964,7 @@ impl ReadTx for AsOf<'_> {
         self.inner.purchase_lines(purchase)
     }
 
-    fn all_purchase_lines(
-        &self,
-    ) -> StoreResult<Vec<(PurchaseId, crate::product::PurchaseLine)>> {
+    fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, crate::product::PurchaseLine)>> {
         let shown: HashSet<PurchaseId> = self
             .purchases(&ActivityQuery::ALL.with_voided())?
             .iter()

@@ -201,10 +201,12 @@ impl Writer<'_> {
         self.atomic(|w| {
             let p = w.reader().purchase(purchase)?;
             if !w.tx.purchase_lines(purchase)?.is_empty() {
-                return Err(StoreError::Validation(crate::ValidationError::Inconsistent {
-                    record: format!("purchase {purchase}"),
-                    detail: "it has lines already".to_owned(),
-                }));
+                return Err(StoreError::Validation(
+                    crate::ValidationError::Inconsistent {
+                        record: format!("purchase {purchase}"),
+                        detail: "it has lines already".to_owned(),
+                    },
+                ));
             }
             let lines = w.check_purchase_lines(p.amount(), lines)?;
             w.tx.insert_purchase_lines(purchase, &lines)?;

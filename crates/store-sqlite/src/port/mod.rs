@@ -22,11 +22,11 @@ mod automation;
 pub(crate) mod customers;
 mod events;
 mod holidays;
-mod products;
 mod ledger;
 pub(crate) mod loyalty;
 pub(crate) mod pipeline;
 mod privacy;
+mod products;
 mod search_index;
 mod tx;
 

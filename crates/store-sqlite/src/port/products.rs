@@ -134,11 +134,10 @@ pub(crate) fn insert_purchase_lines(
     {
         return Err(corrupt(format!("purchase {purchase} has lines already")));
     }
-    let mut stmt = conn
-        .prepare_cached(
-            "INSERT INTO purchase_lines (purchase_id, position, sku, quantity, unit_price, \
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO purchase_lines (purchase_id, position, sku, quantity, unit_price, \
              discount) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
+    )?;
     for (i, l) in lines.iter().enumerate() {
         stmt.execute(params![
             key(purchase.get()),

@@ -6,8 +6,7 @@
 use solocrm_core::ops::ProductRemoval;
 use solocrm_core::product::{Product, ProductEdit, PurchaseLine, Sku};
 use solocrm_core::{
-    ActivityQuery, Conflict, Entity, NewPurchase, PurchaseEdit,
-    Store, StoreError, ValidationError,
+    ActivityQuery, Conflict, Entity, NewPurchase, PurchaseEdit, Store, StoreError, ValidationError,
 };
 
 use super::support::{assert_err, at, customer, eur, label};
@@ -52,7 +51,10 @@ pub fn products_are_added_read_edited_and_listed_by_sku(store: &dyn Store) {
     let tea = store.product(&sku("TEA-LJ")).expect("found");
     assert_eq!(tea.name.as_str(), "龙井茶 250g");
     assert_eq!(tea.category.as_ref().map(|c| c.as_str()), Some("茶叶"));
-    assert_eq!((tea.price, tea.cost, tea.archived), (eur(8_800), Some(eur(4_000)), false));
+    assert_eq!(
+        (tea.price, tea.cost, tea.archived),
+        (eur(8_800), Some(eur(4_000)), false)
+    );
     assert_err!(
         store.add_product(product("TEA-LJ", "另一种茶", None, 100)),
         StoreError::Conflict(Conflict::DuplicateSku { .. })
@@ -125,7 +127,10 @@ pub fn a_purchase_with_lines_adds_up_exactly_and_reads_back_in_order(store: &dyn
             ..
         }
     );
-    assert_eq!(store.purchases(&ActivityQuery::ALL).expect("listed").len(), before);
+    assert_eq!(
+        store.purchases(&ActivityQuery::ALL).expect("listed").len(),
+        before
+    );
     let edit = PurchaseEdit {
         amount: Some(eur(30_000)),
         ..PurchaseEdit::default()
@@ -142,10 +147,17 @@ pub fn a_purchase_with_lines_adds_up_exactly_and_reads_back_in_order(store: &dyn
         )
         .expect("recorded");
     let all = store.all_purchase_lines().expect("listed");
-    let order: Vec<(u64, &str)> = all.iter().map(|(id, l)| (id.get(), l.sku.as_str())).collect();
+    let order: Vec<(u64, &str)> = all
+        .iter()
+        .map(|(id, l)| (id.get(), l.sku.as_str()))
+        .collect();
     assert_eq!(
         order,
-        [(p.id().get(), "TEA-PE"), (p.id().get(), "CUP-01"), (q.id().get(), "TEA-LJ")]
+        [
+            (p.id().get(), "TEA-PE"),
+            (p.id().get(), "CUP-01"),
+            (q.id().get(), "TEA-LJ")
+        ]
     );
     // A purchase without lines has none.
     let plain = store
@@ -183,7 +195,10 @@ pub fn a_product_named_by_lines_is_archived_not_deleted(store: &dyn Store) {
         ),
         StoreError::Conflict(Conflict::ProductArchived { .. })
     );
-    assert_err!(store.remove_product(&sku("TEA-PE")), StoreError::NotFound { .. });
+    assert_err!(
+        store.remove_product(&sku("TEA-PE")),
+        StoreError::NotFound { .. }
+    );
 }
 
 /// Erasing a customer keeps the lines of their purchases exactly (products, quantities
@@ -194,7 +209,10 @@ pub fn erasure_keeps_the_lines_of_an_erased_customers_purchases(store: &dyn Stor
     let c = customer(store, "张伟");
     let mut new = NewPurchase::new(c.id(), at(2), eur(12_300));
     new.description = Some(super::support::text("送给张伟的生日礼物"));
-    let lines = vec![line("TEA-LJ", 1, 8_800, None), line("CUP-01", 1, 3_500, None)];
+    let lines = vec![
+        line("TEA-LJ", 1, 8_800, None),
+        line("CUP-01", 1, 3_500, None),
+    ];
     let (p, _) = store
         .record_purchase_with_lines(new, lines.clone())
         .expect("recorded");
