@@ -13,6 +13,7 @@ mod interaction;
 mod io;
 mod lifecycle;
 mod points;
+mod product;
 mod purchase;
 mod request;
 mod rule;
@@ -359,6 +360,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Customer(c) => customer::run(&mut ctx, c)?,
         Command::Interaction(c) => interaction::run(&mut ctx, c)?,
         Command::Purchase(c) => purchase::run(&mut ctx, c)?,
+        Command::Product(c) => product::run(&mut ctx, c)?,
+        Command::Recommend { customer, limit } => product::recommend(&mut ctx, &customer, limit)?,
         Command::Survey(c) => survey::run(&mut ctx, c)?,
         Command::Request(c) => request::run(&mut ctx, c)?,
         Command::Deal(c) => deal::run(&mut ctx, c)?,
