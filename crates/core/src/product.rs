@@ -160,6 +160,16 @@ impl Product {
     }
 }
 
+/// What removing a product did
+/// ([`Writer::remove_product`](crate::ops::Writer::remove_product)).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProductRemoval {
+    /// No line named it: it is gone.
+    Deleted,
+    /// Lines name it: it stays, archived.
+    Archived(Product),
+}
+
 /// A change to a product: each field given replaces the stored one; `None` keeps it.
 /// The SKU never changes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

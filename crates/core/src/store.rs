@@ -1101,7 +1101,10 @@ pub trait Store: Send + Sync {
     /// # Errors
     ///
     /// [`StoreError::NotFound`].
-    fn remove_product(&self, sku: &crate::product::Sku) -> StoreResult<crate::ops::ProductRemoval>;
+    fn remove_product(
+        &self,
+        sku: &crate::product::Sku,
+    ) -> StoreResult<crate::product::ProductRemoval>;
 
     /// Records a purchase with its lines (see
     /// [`Writer::record_purchase_with_lines`](crate::ops::Writer::record_purchase_with_lines)).

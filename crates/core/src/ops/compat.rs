@@ -329,7 +329,10 @@ impl Store for Crm {
         self.write(|w| w.edit_product(sku, edit))
     }
 
-    fn remove_product(&self, sku: &crate::product::Sku) -> StoreResult<crate::ops::ProductRemoval> {
+    fn remove_product(
+        &self,
+        sku: &crate::product::Sku,
+    ) -> StoreResult<crate::product::ProductRemoval> {
         self.write(|w| w.remove_product(sku))
     }
 

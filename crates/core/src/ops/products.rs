@@ -7,14 +7,7 @@ use crate::product::{Product, ProductEdit, PurchaseLine, Sku, check_lines};
 use crate::purchase::{NewPurchase, Purchase};
 use crate::store::{Entity, StoreError, StoreResult};
 
-/// What [`Writer::remove_product`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProductRemoval {
-    /// No line named it: it is gone.
-    Deleted,
-    /// Lines name it: it stays, archived.
-    Archived(Product),
-}
+pub use crate::product::ProductRemoval;
 
 impl Reader<'_> {
     /// The catalogue, archived products included, by SKU.
