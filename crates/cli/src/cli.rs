@@ -211,6 +211,17 @@ pub enum Command {
     /// Purchases.
     #[command(subcommand)]
     Purchase(PurchaseCmd),
+    /// The product catalogue and product analytics.
+    #[command(subcommand)]
+    Product(ProductCmd),
+    /// Products a customer may like: bought together with theirs by other customers.
+    Recommend {
+        /// The customer.
+        customer: String,
+        /// How many products, at most.
+        #[arg(long, default_value_t = 5)]
+        limit: usize,
+    },
     /// Satisfaction surveys.
     #[command(subcommand)]
     Survey(SurveyCmd),
@@ -1028,9 +1039,14 @@ pub enum PurchaseCmd {
     Add {
         /// The customer.
         customer: String,
-        /// The amount, e.g. 49.90 (base currency).
-        #[arg(allow_negative_numbers = true)]
-        amount: String,
+        /// The amount, e.g. 49.90 (base currency); with --line, the sum of the lines
+        /// when left out (and it must equal that sum when given).
+        #[arg(allow_negative_numbers = true, required_unless_present = "lines")]
+        amount: Option<String>,
+        /// A line: product SKU, quantity, unit price (default: the catalogue price)
+        /// and line discount (default: none) (repeatable).
+        #[arg(long = "line", value_name = "SKU:QTY[:UNIT_PRICE[:DISCOUNT]]")]
+        lines: Vec<String>,
         /// What the goods sold cost the business (for margins and CLV).
         #[arg(long, allow_negative_numbers = true)]
         cost: Option<String>,
@@ -1044,8 +1060,9 @@ pub enum PurchaseCmd {
         #[arg(long)]
         deal: Option<u64>,
         /// A coupon code: AMOUNT is the total before its discount, and the purchase
-        /// records the total less the discount.
-        #[arg(long, value_name = "CODE")]
+        /// records the total less the discount. Not with --line: a purchase's lines
+        /// add up to its amount exactly, and a coupon's discount is not a line's.
+        #[arg(long, value_name = "CODE", conflicts_with = "lines")]
         coupon: Option<String>,
         #[command(flatten)]
         at: At,
@@ -1462,6 +1479,78 @@ pub enum TaskCmd {
         all: bool,
         #[command(flatten)]
         page: Page,
+    },
+}
+
+/// `solocrm product ...`
+#[derive(Debug, Subcommand)]
+pub enum ProductCmd {
+    /// Add a product to the catalogue.
+    Add {
+        /// Its SKU: the code it is known by (unique; no spaces or colons).
+        sku: String,
+        /// Its name, e.g. "龙井茶 250g".
+        name: String,
+        /// The list price of one unit, e.g. 88.00.
+        #[arg(long, allow_negative_numbers = true)]
+        price: String,
+        /// What one unit costs the business (for margins).
+        #[arg(long, allow_negative_numbers = true)]
+        cost: Option<String>,
+        /// Its category, e.g. 茶叶.
+        #[arg(long)]
+        category: Option<String>,
+    },
+    /// List the catalogue by SKU (archived products only with --archived).
+    List {
+        /// Include archived products.
+        #[arg(long)]
+        archived: bool,
+    },
+    /// Show one product.
+    Show {
+        /// The SKU.
+        sku: String,
+    },
+    /// Change a product (only the given fields; the SKU stays).
+    #[command(group(clap::ArgGroup::new("change").required(true).multiple(true)
+        .args(["name", "price", "cost", "category", "archive", "restore", "clear"])))]
+    Edit {
+        /// The SKU.
+        sku: String,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new list price.
+        #[arg(long, allow_negative_numbers = true)]
+        price: Option<String>,
+        /// A new unit cost.
+        #[arg(long, allow_negative_numbers = true)]
+        cost: Option<String>,
+        /// A new category.
+        #[arg(long)]
+        category: Option<String>,
+        /// Archive it: kept for the lines that name it, refused on new lines.
+        #[arg(long, conflicts_with = "restore")]
+        archive: bool,
+        /// Bring an archived product back.
+        #[arg(long)]
+        restore: bool,
+        /// Clear a field: cost or category (repeatable).
+        #[arg(long, value_name = "FIELD", value_parser = ["cost", "category"])]
+        clear: Vec<String>,
+    },
+    /// Remove a product: deleted if no purchase line names it, archived otherwise.
+    Remove {
+        /// The SKU.
+        sku: String,
+    },
+    /// Sales by product or category: units, revenue, cost, margin, buyers, repeat
+    /// rate; and how many products customers buy.
+    Stats {
+        /// Rows by product or by category.
+        #[arg(long, value_parser = ["product", "category"], default_value = "product")]
+        by: String,
     },
 }
 

@@ -228,6 +228,18 @@ pub enum Conflict {
         /// The instant.
         at: chrono::DateTime<chrono::Utc>,
     },
+    /// Another product has this SKU.
+    #[error("a product with SKU '{sku}' already exists")]
+    DuplicateSku {
+        /// The SKU.
+        sku: String,
+    },
+    /// A new purchase line names an archived product.
+    #[error("product '{sku}' is archived; new purchase lines cannot name it")]
+    ProductArchived {
+        /// The SKU.
+        sku: String,
+    },
 }
 
 /// A domain rule refused a change: bad input, a forbidden move, or a clash with state.

@@ -47,6 +47,7 @@ pub mod participation;
 pub mod policy;
 pub mod port;
 pub mod privacy;
+pub mod product;
 pub mod purchase;
 pub mod questionnaire;
 pub mod search;

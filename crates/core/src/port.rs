@@ -54,6 +54,7 @@ use crate::loyalty::{PointsEntry, PointsExpiry, PointsTier};
 use crate::money::Currency;
 use crate::offer::{Offer, OfferCode, RedeemOutcome, Redemption};
 use crate::privacy::AuditEntry;
+use crate::product::{Product, PurchaseLine, Sku};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::questionnaire::{SurveySheet, SurveyTemplate};
 use crate::search::SearchText;
@@ -543,6 +544,18 @@ pub trait ReadTx {
     /// The redemptions of the offer with this code (`None`: of every offer), by
     /// purchase id.
     fn redemptions(&self, code: Option<&OfferCode>) -> StoreResult<Vec<Redemption>>;
+    /// The product catalogue, archived products included, by SKU (byte order).
+    fn products(&self) -> StoreResult<Vec<Product>>;
+    /// The product with this SKU, if any.
+    fn product(&self, sku: &Sku) -> StoreResult<Option<Product>>;
+    /// True if some purchase line (of any purchase, voided ones included) names `sku`.
+    fn product_has_lines(&self, sku: &Sku) -> StoreResult<bool>;
+    /// The lines of one purchase, in the order they were given (none for a purchase
+    /// recorded without lines, or one that does not exist).
+    fn purchase_lines(&self, purchase: PurchaseId) -> StoreResult<Vec<PurchaseLine>>;
+    /// Every purchase line of the store, by purchase id and then in each purchase's
+    /// order; voided purchases' lines included (the caller leaves them out).
+    fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, PurchaseLine)>>;
 }
 
 /// Writes within one transaction, which also sees its own writes. Every method returns
@@ -770,6 +783,17 @@ pub trait WriteTx: ReadTx {
         per_customer: Option<u32>,
         total: Option<u32>,
     ) -> StoreResult<RedeemOutcome>;
+    /// Stores a product, replacing the one with its SKU if there is one.
+    fn put_product(&mut self, product: &Product) -> StoreResult<()>;
+    /// Deletes a product; false if there was none with that SKU. The operations layer
+    /// deletes only products that no line names.
+    fn delete_product(&mut self, sku: &Sku) -> StoreResult<bool>;
+    /// Stores the lines of a stored purchase that has none yet, in this order.
+    fn insert_purchase_lines(
+        &mut self,
+        purchase: PurchaseId,
+        lines: &[PurchaseLine],
+    ) -> StoreResult<()>;
 
     /// Says that this transaction removes personal data, so after it commits the
     /// backend should also purge the old versions from any journal, log or free page

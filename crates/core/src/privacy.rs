@@ -10,6 +10,7 @@
 //! | customer | name (→ `erased customer ID`), email, phone, company, birthday, tags, profile, external reference, notes, consents | id, created-at, stage, acquisition channel and cost |
 //! | interactions | summary | channel, direction, time, sentiment |
 //! | purchases | description | amount, cost, time, items, reference, deal |
+//! | purchase lines | nothing (no personal data) | product, quantity, unit price, discount |
 //! | refunds | reason | amount, time |
 //! | surveys | comment | score, time |
 //! | survey sheets | free-text answers (dropped) | template, scores, method, time |
@@ -19,6 +20,10 @@
 //! | tasks | title (→ `erased`) | kind, due date, recurrence, cancellation time |
 //! | points | reason | kind, points, balance, time |
 //! | stage history | manual notes | stages, times, rules |
+//!
+//! Products are the business's own catalogue and hold nothing about a customer; the
+//! lines of an erased customer's purchases stay whole, as the purchases' amounts do,
+//! so product revenue, margins and co-purchase counts do not move either.
 
 use chrono::{DateTime, Utc};
 

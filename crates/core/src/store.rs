@@ -90,6 +90,8 @@ named_enum! {
         SurveyTemplate = "survey_template",
         /// An offer (coupon).
         Offer = "offer",
+        /// A product of the catalogue.
+        Product = "product",
     }
 }
 
@@ -1228,6 +1230,80 @@ pub trait Store: Send + Sync {
         code: &crate::offer::OfferCode,
         lookback: u32,
     ) -> StoreResult<crate::offer::OfferStats>;
+
+    /// The product catalogue, archived products included, by SKU.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn products(&self) -> StoreResult<Vec<crate::product::Product>>;
+
+    /// The product with this SKU.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn product(&self, sku: &crate::product::Sku) -> StoreResult<crate::product::Product>;
+
+    /// Adds a product (see [`Writer::add_product`](crate::ops::Writer::add_product)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`]; [`crate::Conflict::DuplicateSku`].
+    fn add_product(&self, product: crate::product::Product)
+    -> StoreResult<crate::product::Product>;
+
+    /// Changes a product (see [`Writer::edit_product`](crate::ops::Writer::edit_product)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`StoreError::Validation`].
+    fn edit_product(
+        &self,
+        sku: &crate::product::Sku,
+        edit: &crate::product::ProductEdit,
+    ) -> StoreResult<crate::product::Product>;
+
+    /// Removes a product: deleted if no line names it, archived otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn remove_product(
+        &self,
+        sku: &crate::product::Sku,
+    ) -> StoreResult<crate::product::ProductRemoval>;
+
+    /// Records a purchase with its lines (see
+    /// [`Writer::record_purchase_with_lines`](crate::ops::Writer::record_purchase_with_lines)).
+    ///
+    /// # Errors
+    ///
+    /// Those of [`Store::record_purchase`]; [`StoreError::Validation`] if the amount is
+    /// not exactly the sum of the lines; [`StoreError::NotFound`] for an unknown SKU;
+    /// [`crate::Conflict::ProductArchived`].
+    fn record_purchase_with_lines(
+        &self,
+        new: NewPurchase,
+        lines: Vec<crate::product::PurchaseLine>,
+    ) -> StoreResult<(Purchase, Vec<crate::product::PurchaseLine>)>;
+
+    /// The lines of a purchase, in order.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn purchase_lines(
+        &self,
+        purchase: PurchaseId,
+    ) -> StoreResult<Vec<crate::product::PurchaseLine>>;
+
+    /// Every purchase line, by purchase id and then in order.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, crate::product::PurchaseLine)>>;
 
     /// The books' points validity; `None`: points never expire.
     ///

@@ -267,4 +267,23 @@ pub enum ValidationError {
     /// which question and why).
     #[error("{0}")]
     Survey(String),
+    /// A purchase line's discount is more than the line's gross (quantity × unit
+    /// price).
+    #[error("the discount {discount} on line {sku} is more than its gross {gross}")]
+    LineDiscount {
+        /// The line's product.
+        sku: String,
+        /// The discount.
+        discount: crate::money::Money,
+        /// Quantity × unit price.
+        gross: crate::money::Money,
+    },
+    /// A purchase's amount is not the sum of its lines.
+    #[error("the purchase amount {amount} is not the sum of its lines, {lines}")]
+    LinesTotal {
+        /// The purchase amount.
+        amount: crate::money::Money,
+        /// Σ (quantity × unit price − discount).
+        lines: crate::money::Money,
+    },
 }

@@ -93,6 +93,7 @@
 #![deny(missing_docs)]
 
 mod business;
+pub mod lines;
 mod log;
 mod populate;
 pub mod rng;

@@ -36,6 +36,8 @@
 #![deny(missing_docs)]
 
 use std::borrow::Borrow;
+
+use solocrm_core::product::{Product, PurchaseLine, Sku};
 use std::error::Error as StdError;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -404,6 +406,10 @@ struct State {
     /// Survey sheets, by key (time, customer, template).
     survey_sheets:
         OrdMap<solocrm_core::questionnaire::SheetKey, solocrm_core::questionnaire::SurveySheet>,
+    /// The product catalogue, by SKU.
+    products: OrdMap<Sku, Product>,
+    /// The lines of each purchase that has some, in order.
+    purchase_lines: OrdMap<PurchaseId, Vector<PurchaseLine>>,
     /// The points validity; `None`: points never expire.
     points_expiry: Option<solocrm_core::PointsExpiry>,
     /// The offers, by code.
@@ -867,6 +873,40 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .values()
             .filter(|r| code.is_none_or(|c| &r.code == c))
             .cloned()
+            .collect())
+    }
+
+    fn products(&self) -> StoreResult<Vec<Product>> {
+        Ok(self.s().products.values().cloned().collect())
+    }
+
+    fn product(&self, sku: &Sku) -> StoreResult<Option<Product>> {
+        Ok(self.s().products.get(sku).cloned())
+    }
+
+    fn product_has_lines(&self, sku: &Sku) -> StoreResult<bool> {
+        Ok(self
+            .s()
+            .purchase_lines
+            .values()
+            .any(|lines| lines.iter().any(|l| l.sku == *sku)))
+    }
+
+    fn purchase_lines(&self, purchase: PurchaseId) -> StoreResult<Vec<PurchaseLine>> {
+        Ok(self
+            .s()
+            .purchase_lines
+            .get(&purchase)
+            .map(|l| l.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, PurchaseLine)>> {
+        Ok(self
+            .s()
+            .purchase_lines
+            .iter()
+            .flat_map(|(p, lines)| lines.iter().map(move |l| (*p, l.clone())))
             .collect())
     }
 }
@@ -1390,5 +1430,46 @@ impl WriteTx for Tx<State> {
         }
         self.state.redemptions.insert(r.purchase, r.clone());
         Ok(RedeemOutcome::Redeemed)
+    }
+
+    fn put_product(&mut self, product: &Product) -> StoreResult<()> {
+        self.state
+            .products
+            .insert(product.sku.clone(), product.clone());
+        Ok(())
+    }
+
+    fn delete_product(&mut self, sku: &Sku) -> StoreResult<bool> {
+        Ok(self.state.products.remove(sku).is_some())
+    }
+
+    fn insert_purchase_lines(
+        &mut self,
+        purchase: PurchaseId,
+        lines: &[PurchaseLine],
+    ) -> StoreResult<()> {
+        if self.state.purchases.get(purchase).is_none() {
+            return Err(fault(format!(
+                "lines of purchase {purchase}, which is not stored"
+            )));
+        }
+        if self.state.purchase_lines.contains_key(&purchase) {
+            return Err(fault(format!("purchase {purchase} has lines already")));
+        }
+        if let Some(l) = lines
+            .iter()
+            .find(|l| !self.state.products.contains_key(&l.sku))
+        {
+            return Err(fault(format!(
+                "line of purchase {purchase}: no product {}",
+                l.sku
+            )));
+        }
+        if !lines.is_empty() {
+            self.state
+                .purchase_lines
+                .insert(purchase, lines.iter().cloned().collect());
+        }
+        Ok(())
     }
 }

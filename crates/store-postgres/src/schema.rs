@@ -62,10 +62,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 10,
         sql: include_str!("../migrations/0010_offers.sql"),
     },
+    // The product catalogue and purchase lines (issue 18, ADR 0028).
+    Migration {
+        version: 11,
+        sql: include_str!("../migrations/0011_products.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 10;
+pub const SCHEMA_VERSION: i32 = 11;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

@@ -570,6 +570,34 @@ impl ReadTx for Tx<'_> {
     ) -> StoreResult<Vec<solocrm_core::offer::Redemption>> {
         self.run_base(|c, t, base| crate::offers::redemptions(c, t, code, base))
     }
+
+    fn products(&self) -> StoreResult<Vec<solocrm_core::product::Product>> {
+        self.run_base(crate::products::products)
+    }
+
+    fn product(
+        &self,
+        sku: &solocrm_core::product::Sku,
+    ) -> StoreResult<Option<solocrm_core::product::Product>> {
+        self.run_base(|c, t, base| crate::products::product(c, t, base, sku))
+    }
+
+    fn product_has_lines(&self, sku: &solocrm_core::product::Sku) -> StoreResult<bool> {
+        self.run(|c, t| crate::products::product_has_lines(c, t, sku))
+    }
+
+    fn purchase_lines(
+        &self,
+        purchase: PurchaseId,
+    ) -> StoreResult<Vec<solocrm_core::product::PurchaseLine>> {
+        self.run_base(|c, t, base| crate::products::purchase_lines(c, t, base, purchase))
+    }
+
+    fn all_purchase_lines(
+        &self,
+    ) -> StoreResult<Vec<(PurchaseId, solocrm_core::product::PurchaseLine)>> {
+        self.run_base(crate::products::all_purchase_lines)
+    }
 }
 
 impl WriteTx for Tx<'_> {
@@ -896,5 +924,21 @@ impl WriteTx for Tx<'_> {
         total: Option<u32>,
     ) -> StoreResult<solocrm_core::offer::RedeemOutcome> {
         self.run(|c, t| crate::offers::redeem(c, t, redemption, per_customer, total))
+    }
+
+    fn put_product(&mut self, p: &solocrm_core::product::Product) -> StoreResult<()> {
+        self.run(|c, t| crate::products::put_product(c, t, p))
+    }
+
+    fn delete_product(&mut self, sku: &solocrm_core::product::Sku) -> StoreResult<bool> {
+        self.run(|c, t| crate::products::delete_product(c, t, sku))
+    }
+
+    fn insert_purchase_lines(
+        &mut self,
+        purchase: PurchaseId,
+        lines: &[solocrm_core::product::PurchaseLine],
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::products::insert_purchase_lines(c, t, purchase, lines))
     }
 }

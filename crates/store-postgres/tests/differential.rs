@@ -524,6 +524,15 @@ enum Op {
     Offers,
     Redemptions(Option<solocrm_core::offer::OfferCode>),
     OfferStats(solocrm_core::offer::OfferCode, u32),
+    AddProduct(solocrm_core::product::Product),
+    EditProduct(
+        solocrm_core::product::Sku,
+        solocrm_core::product::ProductEdit,
+    ),
+    RemoveProduct(solocrm_core::product::Sku),
+    PurchaseWithLines(NewPurchase, Vec<solocrm_core::product::PurchaseLine>, bool),
+    PurchaseLines(PurchaseId),
+    Products,
     SetPointsExpiry(Option<solocrm_core::PointsExpiry>),
     PointsExpiry,
     PointsHolders,
@@ -811,6 +820,13 @@ fn op() -> BoxedStrategy<Op> {
         1 => Just(Op::Offers),
         1 => prop::option::of(offer_code()).prop_map(Op::Redemptions),
         1 => (offer_code(), 0u32..60).prop_map(|(c, d)| Op::OfferStats(c, d)),
+        2 => product().prop_map(Op::AddProduct),
+        1 => (sku(), product_edit()).prop_map(|(k, e)| Op::EditProduct(k, e)),
+        1 => sku().prop_map(Op::RemoveProduct),
+        3 => (new_purchase(), prop::collection::vec(purchase_line(), 0..4), prop::bool::weighted(0.7))
+            .prop_map(|(p, l, exact)| Op::PurchaseWithLines(p, l, exact)),
+        1 => small_id().prop_map(|i| Op::PurchaseLines(PurchaseId::new(i))),
+        1 => Just(Op::Products),
         1 => prop::option::of((1u32..=36, date()).prop_filter_map("a validity", |(m, from)| {
             solocrm_core::PointsExpiry::new(m, from).ok()
         })).prop_map(Op::SetPointsExpiry),
@@ -916,6 +932,20 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::Offers => same(m, s, |st| st.offers()),
         Op::Redemptions(c) => same(m, s, |st| st.redemptions(c.as_ref())),
         Op::OfferStats(c, d) => same(m, s, |st| st.offer_stats(&c, d)),
+        Op::AddProduct(p) => same(m, s, |st| st.add_product(p.clone())),
+        Op::EditProduct(k, e) => same(m, s, |st| st.edit_product(&k, &e)),
+        Op::RemoveProduct(k) => same(m, s, |st| st.remove_product(&k)),
+        Op::PurchaseWithLines(mut p, lines, exact) => {
+            // Mostly the amount the lines add up to, sometimes the random one.
+            if exact && let Ok(total) = solocrm_core::product::lines_total(&lines, Currency::EUR) {
+                p.amount = total;
+            }
+            same(m, s, |st| {
+                st.record_purchase_with_lines(p.clone(), lines.clone())
+            })
+        }
+        Op::PurchaseLines(id) => same(m, s, |st| st.purchase_lines(id)),
+        Op::Products => same(m, s, |st| st.products()),
         Op::SetPointsExpiry(e) => same(m, s, |st| st.set_points_expiry(e)),
         Op::PointsExpiry => same(m, s, |st| st.points_expiry()),
         Op::PointsHolders => same(m, s, |st| st.points_holders()),
@@ -961,6 +991,8 @@ fn same_state(m: &Crm, s: &Crm) -> Result<(), String> {
     same(m, s, |st| st.survey_sheets(None))?;
     same(m, s, |st| st.survey_dimensions(None))?;
     same(m, s, |st| st.participations(None))?;
+    same(m, s, |st| st.products())?;
+    same(m, s, |st| st.all_purchase_lines())?;
     same(m, s, |st| st.points_expiry())?;
     same(m, s, |st| st.points_holders())?;
     same(m, s, |st| st.audit_log())?;
@@ -1125,4 +1157,69 @@ fn a_generated_business_reads_back_the_same_from_both_stores() {
         }
         assert!(pages > 1, "{predicate:?} spans several pages");
     }
+}
+
+/// A SKU from a few, so that adds clash and lines name known and unknown products.
+fn sku() -> BoxedStrategy<solocrm_core::product::Sku> {
+    parsed(
+        &["TEA-01", "CUP-01", "茶-02", "NONE"],
+        solocrm_core::product::Sku::parse,
+    )
+}
+
+/// A product with random money (sometimes negative or foreign, to be refused).
+fn product() -> BoxedStrategy<solocrm_core::product::Product> {
+    (
+        sku(),
+        label(),
+        prop::option::of(label()),
+        money(),
+        prop::option::weighted(0.5, money()),
+    )
+        .prop_map(|(sku, name, category, price, cost)| {
+            let mut p = solocrm_core::product::Product::new(sku, name, price);
+            p.category = category;
+            p.cost = cost;
+            p
+        })
+        .boxed()
+}
+
+fn product_edit() -> BoxedStrategy<solocrm_core::product::ProductEdit> {
+    (
+        prop::option::of(label()),
+        prop::option::of(prop::option::of(label())),
+        prop::option::of(money()),
+        prop::option::of(any::<bool>()),
+    )
+        .prop_map(
+            |(name, category, price, archived)| solocrm_core::product::ProductEdit {
+                name,
+                category,
+                price,
+                cost: None,
+                archived,
+            },
+        )
+        .boxed()
+}
+
+/// A purchase line: a quantity from 0 (refused) up, a unit price, a discount that is
+/// sometimes above the gross (refused).
+fn purchase_line() -> BoxedStrategy<solocrm_core::product::PurchaseLine> {
+    (
+        sku(),
+        prop_oneof![1 => Just(0u32), 10 => 1u32..5],
+        prop_oneof![20 => (0i64..20_000).prop_map(eur), 1 => money()],
+        prop::option::weighted(0.3, (0i64..30_000).prop_map(eur)),
+    )
+        .prop_map(
+            |(sku, quantity, unit_price, discount)| solocrm_core::product::PurchaseLine {
+                sku,
+                quantity,
+                unit_price,
+                discount,
+            },
+        )
+        .boxed()
 }

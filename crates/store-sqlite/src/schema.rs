@@ -750,6 +750,33 @@ CREATE TABLE offer_redemptions (
 CREATE INDEX offer_redemptions_by_code ON offer_redemptions (code, customer_id);
 "#;
 
+/// Version 18: the product catalogue and purchase lines (issue 18), all additions:
+/// - `products`: by SKU, a name, an optional category, the list price and unit cost in
+///   minor units, and whether it is archived (kept for the lines that name it);
+/// - `purchase_lines`: the lines of a purchase in order (`position` from 0), each a
+///   product, a whole quantity, the unit price charged and an optional line discount,
+///   in minor units; indexed by SKU for "does a line name this product".
+const V18: &str = r#"
+CREATE TABLE products (
+    sku      TEXT PRIMARY KEY CHECK (length(sku) BETWEEN 1 AND 64),
+    name     TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    category TEXT CHECK (length(category) BETWEEN 1 AND 200),
+    price    INTEGER NOT NULL CHECK (price >= 0),
+    cost     INTEGER CHECK (cost >= 0),
+    archived INTEGER NOT NULL CHECK (archived IN (0, 1))
+) STRICT, WITHOUT ROWID;
+CREATE TABLE purchase_lines (
+    purchase_id INTEGER NOT NULL REFERENCES purchases (id),
+    position    INTEGER NOT NULL CHECK (position >= 0),
+    sku         TEXT NOT NULL REFERENCES products (sku),
+    quantity    INTEGER NOT NULL CHECK (quantity BETWEEN 1 AND 4294967295),
+    unit_price  INTEGER NOT NULL CHECK (unit_price >= 0),
+    discount    INTEGER CHECK (discount >= 0),
+    PRIMARY KEY (purchase_id, position)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX purchase_lines_by_sku ON purchase_lines (sku);
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -854,10 +881,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 18,
+        sql: V18,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 17;
+pub const SCHEMA_VERSION: u32 = 18;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -552,7 +552,7 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     // Migration 11 added the (empty) deal notes and points tiers, migration 12
     // automation's tables, migration 13 the holiday calendar's, migration 15 the
     // sales targets', migration 16 survey templates, sheets and participations, migration
-    // 17 offers and redemptions.
+    // 17 offers and redemptions, migration 18 the product catalogue's.
     for added in [
         "deal_notes",
         "points_tiers",
@@ -565,6 +565,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "survey_templates",
         "offer_redemptions",
         "offers",
+        "products",
+        "purchase_lines",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -592,8 +594,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 9,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time and v17's redemptions by code"
+        indexes_before + 10,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code and v18's lines by SKU"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -680,8 +682,15 @@ fn undo_version_16(conn: &Connection) {
 
 /// Takes a current file back to version 16: without the offers' tables.
 fn undo_version_17(conn: &Connection) {
+    undo_version_18(conn);
     conn.execute_batch("DROP TABLE offer_redemptions; DROP TABLE offers;")
         .expect("no migration 17");
+}
+
+/// Takes a current file back to version 17: without the catalogue's tables.
+fn undo_version_18(conn: &Connection) {
+    conn.execute_batch("DROP TABLE purchase_lines; DROP TABLE products;")
+        .expect("no migration 18");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.
@@ -1322,4 +1331,51 @@ fn migration_16_adds_empty_survey_and_participation_tables() {
     };
     store.record_participation(p.clone()).expect("stored");
     assert_eq!(store.participations(None).expect("read"), vec![p]);
+}
+
+/// A book of version 17 opens with an empty catalogue, keeps its purchases (without
+/// lines), and takes products and lines afterwards.
+#[test]
+fn migration_18_adds_an_empty_catalogue() {
+    use solocrm_core::product::{Product, PurchaseLine, Sku};
+    use solocrm_core::{CustomerData, Money, NewCustomer, NewPurchase, PersonName};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v17.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("林黛玉").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    let yuan = |m| Money::from_minor(m, Currency::CNY);
+    let old = store
+        .record_purchase(NewPurchase::new(c.id(), day(2), yuan(8_800)))
+        .expect("a purchase");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_18(&conn);
+        conn.pragma_update(None, "user_version", 17)
+            .expect("version 17");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert!(store.products().expect("read").is_empty());
+    assert!(store.purchase_lines(old.id()).expect("read").is_empty());
+    let tea = Sku::parse("TEA").expect("a SKU");
+    store
+        .add_product(Product::new(
+            tea.clone(),
+            solocrm_core::Label::parse("龙井").expect("a name"),
+            yuan(8_800),
+        ))
+        .expect("added");
+    let (p, _) = store
+        .record_purchase_with_lines(
+            NewPurchase::new(c.id(), day(3), yuan(17_600)),
+            vec![PurchaseLine::new(tea, 2, yuan(8_800))],
+        )
+        .expect("recorded");
+    assert_eq!(store.purchase_lines(p.id()).expect("read").len(), 1);
 }

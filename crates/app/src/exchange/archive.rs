@@ -5,7 +5,8 @@
 //! consents, profile and erasure), their stage history, interactions, purchases,
 //! refunds, survey answers (voided ones with their marker), service requests, deals
 //! (with notes and lost reasons), tasks (cancelled ones too), the points ledger and
-//! tiers, segments, costs, the audit log and the event outbox — with the book's
+//! tiers, segments, costs, the product catalogue and purchase lines, the audit log
+//! and the event outbox — with the book's
 //! settings (book id, currency, time zone, points validity) and its id counters. Records keep their ids, instants and
 //! history exactly: [`import_archive`] writes them through the port's `insert_*`
 //! methods in one transaction, into an empty book only, after checking the whole
@@ -121,6 +122,12 @@ pub struct Archive {
     /// Redemptions of offers, by purchase id; left out while there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub redemptions: Vec<solocrm_core::offer::Redemption>,
+    /// The product catalogue, archived products included, by SKU.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<solocrm_core::product::Product>,
+    /// The lines of the purchases that have some, by purchase id and then in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purchase_lines: Vec<ArchivedLine>,
     /// The audit log.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
@@ -320,6 +327,12 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         participations: tx.participations(None)?,
         offers: tx.offers()?,
         redemptions: tx.redemptions(None)?,
+        products: tx.products()?,
+        purchase_lines: tx
+            .all_purchase_lines()?
+            .into_iter()
+            .map(|(purchase, line)| ArchivedLine { purchase, line })
+            .collect(),
         audit,
         events,
     })
@@ -622,6 +635,7 @@ impl Archive {
         self.check_holidays()?;
         self.check_targets()?;
         self.check_offers()?;
+        self.check_products()?;
         ascending("audit", "id", self.audit.iter().map(|r| r.id.get()))?;
         ascending("events", "seq", self.events.iter().map(|r| r.seq))?;
         self.check_counters()
@@ -707,6 +721,71 @@ impl Archive {
                     "an own holiday is a fixed or a lunar date",
                 ));
             }
+        }
+        Ok(())
+    }
+
+    /// The catalogue by SKU, each once; every line names a stored purchase and a
+    /// product of the catalogue, the lines of a purchase come together, and each
+    /// purchase's amount is exactly the sum of its lines.
+    fn check_products(&self) -> Result<(), ArchiveError> {
+        for (i, p) in self.products.iter().enumerate() {
+            if i > 0 && self.products[i - 1].sku >= p.sku {
+                return Err(invalid(
+                    format!("products[{i}].sku"),
+                    "products must come by SKU, each SKU once",
+                ));
+            }
+        }
+        let skus: HashSet<&solocrm_core::product::Sku> =
+            self.products.iter().map(|p| &p.sku).collect();
+        let amounts: HashMap<u64, solocrm_core::Money> = self
+            .purchases
+            .iter()
+            .map(|p| (p.id().get(), p.amount()))
+            .collect();
+        let mut start = 0;
+        while start < self.purchase_lines.len() {
+            let purchase = self.purchase_lines[start].purchase;
+            if start > 0 && self.purchase_lines[start - 1].purchase > purchase {
+                return Err(invalid(
+                    format!("purchase_lines[{start}].purchase"),
+                    "lines must come by purchase id",
+                ));
+            }
+            let end = start
+                + self.purchase_lines[start..]
+                    .iter()
+                    .take_while(|l| l.purchase == purchase)
+                    .count();
+            let Some(&amount) = amounts.get(&purchase.get()) else {
+                return Err(invalid(
+                    format!("purchase_lines[{start}].purchase"),
+                    format!("there is no purchase {purchase}"),
+                ));
+            };
+            let lines: Vec<solocrm_core::product::PurchaseLine> = self.purchase_lines[start..end]
+                .iter()
+                .map(|l| l.line.clone())
+                .collect();
+            for (k, l) in lines.iter().enumerate() {
+                if !skus.contains(&l.sku) {
+                    return Err(invalid(
+                        format!("purchase_lines[{}].sku", start + k),
+                        format!("there is no product {}", l.sku),
+                    ));
+                }
+                if let Err(e) = l.clone().for_storage(self.currency) {
+                    return Err(invalid(
+                        format!("purchase_lines[{}]", start + k),
+                        e.to_string(),
+                    ));
+                }
+            }
+            if let Err(e) = solocrm_core::product::check_lines(amount, &lines) {
+                return Err(invalid(format!("purchase_lines[{start}]"), e.to_string()));
+            }
+            start = end;
         }
         Ok(())
     }
@@ -813,10 +892,22 @@ impl Archive {
             ("participations", self.participations.len()),
             ("offers", self.offers.len()),
             ("redemptions", self.redemptions.len()),
+            ("products", self.products.len()),
+            ("purchase lines", self.purchase_lines.len()),
             ("audit entries", self.audit.len()),
             ("events", self.events.len()),
         ]
     }
+}
+
+/// One purchase line of an [`Archive`]: the purchase it belongs to and the line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchivedLine {
+    /// The purchase.
+    pub purchase: solocrm_core::PurchaseId,
+    /// The line.
+    #[serde(flatten)]
+    pub line: solocrm_core::product::PurchaseLine,
 }
 
 fn holidays_empty(c: &solocrm_core::holiday::HolidayCalendar) -> bool {
@@ -849,6 +940,9 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
     }
     if !tx.offers()?.is_empty() {
         return Ok(Some("offers".to_owned()));
+    }
+    if !tx.products()?.is_empty() {
+        return Ok(Some("products".to_owned()));
     }
     Ok(None)
 }
@@ -954,6 +1048,17 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
                     r.purchase
                 ))));
             }
+        }
+        for r in &archive.products {
+            w.put_product(r)?;
+        }
+        for group in archive
+            .purchase_lines
+            .chunk_by(|a, b| a.purchase == b.purchase)
+        {
+            let lines: Vec<solocrm_core::product::PurchaseLine> =
+                group.iter().map(|l| l.line.clone()).collect();
+            w.insert_purchase_lines(group[0].purchase, &lines)?;
         }
         for r in &archive.audit {
             w.insert_audit(r)?;
@@ -1158,6 +1263,33 @@ mod tests {
                     kind: solocrm_core::participation::ParticipationKind::Suggestion,
                     note: Some(solocrm_core::FreeText::parse("建议增加会员日").expect("a note")),
                 })?;
+                // A catalogue, one product archived, and a purchase with lines.
+                let sku = |s: &str| solocrm_core::product::Sku::parse(s).expect("a SKU");
+                let yuan = |s: &str| solocrm_core::Money::parse(s, Currency::CNY).expect("money");
+                let mut tea = solocrm_core::product::Product::new(
+                    sku("TEA-LJ"),
+                    solocrm_core::Label::parse("龙井茶").expect("a name"),
+                    yuan("88.00"),
+                );
+                tea.category = Some(solocrm_core::Label::parse("茶叶").expect("a category"));
+                tea.cost = Some(yuan("40.00"));
+                w.add_product(tea)?;
+                w.add_product(solocrm_core::product::Product::new(
+                    sku("CUP-01"),
+                    solocrm_core::Label::parse("青瓷茶杯").expect("a name"),
+                    yuan("35.00"),
+                ))?;
+                let mut tea_line =
+                    solocrm_core::product::PurchaseLine::new(sku("TEA-LJ"), 2, yuan("88.00"));
+                tea_line.discount = Some(yuan("6.00"));
+                w.record_purchase_with_lines(
+                    solocrm_core::NewPurchase::new(made.customers[1], at, yuan("205.00")),
+                    vec![
+                        tea_line,
+                        solocrm_core::product::PurchaseLine::new(sku("CUP-01"), 1, yuan("35.00")),
+                    ],
+                )?;
+                w.remove_product(&sku("CUP-01"))?;
                 // A purchase entered by mistake and voided: it travels with its marker.
                 let mistake = w.record_purchase(solocrm_core::NewPurchase {
                     customer: made.customers[1],
@@ -1248,6 +1380,9 @@ mod tests {
             proptest::prop_assert_eq!(archive.survey_templates.len(), 1);
             proptest::prop_assert_eq!(archive.survey_sheets.len(), 1);
             proptest::prop_assert_eq!(archive.participations.len(), 1);
+            proptest::prop_assert_eq!(archive.products.len(), 2);
+            proptest::prop_assert!(archive.products.iter().any(|p| p.archived));
+            proptest::prop_assert_eq!(archive.purchase_lines.len(), 2);
 
             let file = sqlite(&dir, "restored.db");
             import_archive(&file, &archive).expect("imported");

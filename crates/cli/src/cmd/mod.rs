@@ -14,6 +14,7 @@ mod io;
 mod lifecycle;
 pub(crate) mod offer;
 mod points;
+mod product;
 mod purchase;
 mod questionnaire;
 mod request;
@@ -362,6 +363,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Customer(c) => customer::run(&mut ctx, c)?,
         Command::Interaction(c) => interaction::run(&mut ctx, c)?,
         Command::Purchase(c) => purchase::run(&mut ctx, c)?,
+        Command::Product(c) => product::run(&mut ctx, c)?,
+        Command::Recommend { customer, limit } => product::recommend(&mut ctx, &customer, limit)?,
         Command::Survey(c) => survey::run(&mut ctx, c)?,
         Command::Participation(c) => questionnaire::participation(&mut ctx, c)?,
         Command::Request(c) => request::run(&mut ctx, c)?,

@@ -21,6 +21,7 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
         PurchaseCmd::Add {
             customer,
             amount,
+            lines,
             cost,
             description,
             reference,
@@ -29,16 +30,18 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
             at,
         } => {
             let c = parse::customer(&store, &customer)?;
-            let mut new = NewPurchase::new(
-                c.id(),
-                ctx.at(at.at.as_deref())?,
-                parse::money(&amount, &store)?,
-            );
+            let lines = super::product::parse_lines(&store, &lines)?;
+            let amount = match amount {
+                Some(a) => parse::money(&a, &store)?,
+                None => solocrm_core::product::lines_total(&lines, store.currency())?,
+            };
+            let mut new = NewPurchase::new(c.id(), ctx.at(at.at.as_deref())?, amount);
             new.cost = cost.map(|m| parse::money(&m, &store)).transpose()?;
             new.description = description.as_deref().map(FreeText::parse).transpose()?;
             new.external_ref = reference.as_deref().map(ExternalRef::parse).transpose()?;
             new.deal = deal.map(DealId::new);
             if let Some(code) = coupon {
+                // clap refuses --coupon with --line, so `lines` is empty here.
                 let code = super::offer::coupon(&code)?;
                 let (p, r) = store.record_purchase_with_offer(new, &code)?;
                 if ctx.out.json {
@@ -55,9 +58,20 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
                     discount = r.discount
                 ));
             }
-            let p = store.record_purchase(new)?;
+            let (p, lines) = if lines.is_empty() {
+                (store.record_purchase(new)?, lines)
+            } else {
+                store.record_purchase_with_lines(new, lines)?
+            };
             if ctx.out.json {
-                return ctx.out.json(&p);
+                if lines.is_empty() {
+                    return ctx.out.json(&p);
+                }
+                let mut value = serde_json::to_value(&p)?;
+                if let Some(o) = value.as_object_mut() {
+                    o.insert("lines".to_owned(), serde_json::to_value(&lines)?);
+                }
+                return ctx.out.json(&value);
             }
             ctx.say(t!(
                 "purchase.recorded",
@@ -229,8 +243,11 @@ pub fn run(ctx: &mut Ctx, cmd: PurchaseCmd) -> Result<()> {
 
 /// `purchase show`: the purchase, what was refunded and what is left, its refunds.
 fn show(ctx: &mut Ctx, store: &Books, id: PurchaseId) -> Result<()> {
-    let (p, refunds): (Purchase, Vec<Refund>) =
-        store.read(|r| Ok((r.purchase(id)?, r.refunds_of(id)?)))?;
+    let (p, refunds, lines): (
+        Purchase,
+        Vec<Refund>,
+        Vec<solocrm_core::product::PurchaseLine>,
+    ) = store.read(|r| Ok((r.purchase(id)?, r.refunds_of(id)?, r.purchase_lines(id)?)))?;
     let zero = Money::zero(store.currency());
     let refunded = refunds
         .iter()
@@ -242,6 +259,7 @@ fn show(ctx: &mut Ctx, store: &Books, id: PurchaseId) -> Result<()> {
             "refunded": refunded,
             "refundable": if p.is_void() { zero } else { left },
             "refunds": refunds,
+            "lines": lines,
         }));
     }
     let name = CustomerNames::default().of(store, p.customer())?;
@@ -267,6 +285,20 @@ fn show(ctx: &mut Ctx, store: &Books, id: PurchaseId) -> Result<()> {
         ],
     )?;
     show_void(ctx, p.void())?;
+    if !lines.is_empty() {
+        ctx.out.line("")?;
+        let mut t = Table::new(&["SKU", ">QTY", ">UNIT_PRICE", ">DISCOUNT", ">TOTAL"]);
+        for l in &lines {
+            t.row(vec![
+                l.sku.to_string(),
+                l.quantity.to_string(),
+                l.unit_price.to_string(),
+                opt(l.discount),
+                l.total().map_or_else(|e| e.to_string(), |m| m.to_string()),
+            ]);
+        }
+        ctx.out.table(&t)?;
+    }
     if !refunds.is_empty() {
         ctx.out.line("")?;
         let mut t = Table::new(&[">REFUND", "DATE", ">AMOUNT", "REASON"]);

@@ -1161,4 +1161,49 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.LIMITS", "LIMITS"),
     ("col.USED", "USED"),
     ("col.DISCOUNT", "DISCOUNT"),
+    // Products (issue 18).
+    (
+        "product.added",
+        "product {sku} ({name}) added to the catalogue",
+    ),
+    (
+        "product.none",
+        "no products; add one with `solocrm product add SKU NAME --price P`",
+    ),
+    ("product.heading", "product {sku}"),
+    (
+        "product.archived",
+        "product {sku} is named by purchase lines: archived, not deleted",
+    ),
+    ("product.deleted", "product {sku} deleted"),
+    (
+        "product.no_sales",
+        "no purchase lines yet: record purchases with --line SKU:QTY",
+    ),
+    ("product.uncategorised", "(no category)"),
+    (
+        "product.per_customer",
+        "{mean} distinct products per customer, over {customers} customers with lines",
+    ),
+    (
+        "recommend.none",
+        "nothing to recommend to {name} yet: no one bought anything with their products",
+    ),
+    ("recommend.bad_limit", "--limit must be at least 1"),
+    ("purchase.bad_line", "--line {n} ({line}): {why}"),
+    (
+        "purchase.line_shape",
+        "expected SKU:QTY[:UNIT_PRICE[:DISCOUNT]]",
+    ),
+    (
+        "purchase.line_quantity",
+        "quantity {qty} is not a whole number of at least 1",
+    ),
+    ("field.name", "name"),
+    ("field.category", "category"),
+    ("field.price", "price"),
+    ("field.archived", "archived"),
+    ("field.lines", "lines"),
+    ("word.yes", "yes"),
+    ("word.no", "no"),
 ];

@@ -83,6 +83,7 @@ mod error;
 mod participation;
 mod period;
 mod pipeline;
+pub mod products;
 mod ratio;
 mod report;
 mod retention;

@@ -411,6 +411,55 @@ impl Store for Crm {
         self.read(|r| r.offer_stats(code, lookback))
     }
 
+    fn products(&self) -> StoreResult<Vec<crate::product::Product>> {
+        self.read(|r| r.products())
+    }
+
+    fn product(&self, sku: &crate::product::Sku) -> StoreResult<crate::product::Product> {
+        self.read(|r| r.product(sku))
+    }
+
+    fn add_product(
+        &self,
+        product: crate::product::Product,
+    ) -> StoreResult<crate::product::Product> {
+        self.write(|w| w.add_product(product.clone()))
+    }
+
+    fn edit_product(
+        &self,
+        sku: &crate::product::Sku,
+        edit: &crate::product::ProductEdit,
+    ) -> StoreResult<crate::product::Product> {
+        self.write(|w| w.edit_product(sku, edit))
+    }
+
+    fn remove_product(
+        &self,
+        sku: &crate::product::Sku,
+    ) -> StoreResult<crate::product::ProductRemoval> {
+        self.write(|w| w.remove_product(sku))
+    }
+
+    fn record_purchase_with_lines(
+        &self,
+        new: NewPurchase,
+        lines: Vec<crate::product::PurchaseLine>,
+    ) -> StoreResult<(Purchase, Vec<crate::product::PurchaseLine>)> {
+        self.write(|w| w.record_purchase_with_lines(new.clone(), lines.clone()))
+    }
+
+    fn purchase_lines(
+        &self,
+        purchase: PurchaseId,
+    ) -> StoreResult<Vec<crate::product::PurchaseLine>> {
+        self.read(|r| r.purchase_lines(purchase))
+    }
+
+    fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, crate::product::PurchaseLine)>> {
+        self.read(|r| r.all_purchase_lines())
+    }
+
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
         self.read(|r| r.points_balance(customer))
     }

@@ -40,6 +40,8 @@
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
 //! - **Costs** spent at or after the cutoff are hidden.
+//! - **Purchase lines** follow their purchase; the **product catalogue** is a setting:
+//!   today's applies.
 //! - **Events** of the outbox dated at or after the cutoff, or not dated at all, are
 //!   hidden.
 //!
@@ -995,5 +997,40 @@ impl ReadTx for AsOf<'_> {
             .into_iter()
             .filter(|r| r.at < self.cutoff)
             .collect())
+    }
+
+    fn products(&self) -> StoreResult<Vec<crate::product::Product>> {
+        // The catalogue is not history: today's products apply to any date.
+        self.inner.products()
+    }
+
+    fn product(&self, sku: &crate::product::Sku) -> StoreResult<Option<crate::product::Product>> {
+        self.inner.product(sku)
+    }
+
+    fn product_has_lines(&self, sku: &crate::product::Sku) -> StoreResult<bool> {
+        self.inner.product_has_lines(sku)
+    }
+
+    fn purchase_lines(
+        &self,
+        purchase: PurchaseId,
+    ) -> StoreResult<Vec<crate::product::PurchaseLine>> {
+        // Lines never change once written: those of a purchase the view shows.
+        if self.purchase(purchase)?.is_none() {
+            return Ok(Vec::new());
+        }
+        self.inner.purchase_lines(purchase)
+    }
+
+    fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, crate::product::PurchaseLine)>> {
+        let shown: HashSet<PurchaseId> = self
+            .purchases(&ActivityQuery::ALL.with_voided())?
+            .iter()
+            .map(Purchase::id)
+            .collect();
+        let mut all = self.inner.all_purchase_lines()?;
+        all.retain(|(p, _)| shown.contains(p));
+        Ok(all)
     }
 }

@@ -67,12 +67,14 @@ mod as_of;
 mod automation;
 mod compat;
 pub mod history;
-mod questionnaire;
 mod offers;
+mod products;
+mod questionnaire;
 mod read;
 mod rules;
 mod write;
 
+pub use products::ProductRemoval;
 pub use rules::ReportError;
 
 use std::sync::Arc;

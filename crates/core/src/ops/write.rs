@@ -546,6 +546,8 @@ impl Writer<'_> {
                 w.check_live(p.customer())?;
             }
             let fields = edit.apply(p.fields().clone()).for_storage(w.currency())?;
+            // A purchase with lines keeps the amount they add up to.
+            crate::product::check_lines(fields.amount, &w.tx.purchase_lines(id)?)?;
             let refunds = w.tx.refunds_of(id)?;
             let refunded = w.refunded(id)?;
             if fields

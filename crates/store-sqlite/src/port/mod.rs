@@ -27,6 +27,7 @@ pub(crate) mod loyalty;
 mod offers;
 pub(crate) mod pipeline;
 mod privacy;
+mod products;
 mod questionnaire;
 mod search_index;
 mod targets;

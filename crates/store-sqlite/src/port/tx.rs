@@ -497,6 +497,34 @@ impl<'c> ReadTx for Tx<'c> {
     ) -> StoreResult<Vec<solocrm_core::offer::Redemption>> {
         self.run_base(|c, base| super::offers::redemptions(c, code, base))
     }
+
+    fn products(&self) -> StoreResult<Vec<solocrm_core::product::Product>> {
+        self.run_base(super::products::products)
+    }
+
+    fn product(
+        &self,
+        sku: &solocrm_core::product::Sku,
+    ) -> StoreResult<Option<solocrm_core::product::Product>> {
+        self.run_base(|c, base| super::products::product(c, sku, base))
+    }
+
+    fn product_has_lines(&self, sku: &solocrm_core::product::Sku) -> StoreResult<bool> {
+        self.run(|c| super::products::product_has_lines(c, sku))
+    }
+
+    fn purchase_lines(
+        &self,
+        purchase: PurchaseId,
+    ) -> StoreResult<Vec<solocrm_core::product::PurchaseLine>> {
+        self.run_base(|c, base| super::products::purchase_lines(c, purchase, base))
+    }
+
+    fn all_purchase_lines(
+        &self,
+    ) -> StoreResult<Vec<(PurchaseId, solocrm_core::product::PurchaseLine)>> {
+        self.run_base(super::products::all_purchase_lines)
+    }
 }
 
 impl<'c> WriteTx for Tx<'c> {
@@ -915,6 +943,22 @@ impl<'c> WriteTx for Tx<'c> {
         total: Option<u32>,
     ) -> StoreResult<solocrm_core::offer::RedeemOutcome> {
         self.run(|c| super::offers::redeem(c, redemption, per_customer, total))
+    }
+
+    fn put_product(&mut self, product: &solocrm_core::product::Product) -> StoreResult<()> {
+        self.run(|c| super::products::put_product(c, product))
+    }
+
+    fn delete_product(&mut self, sku: &solocrm_core::product::Sku) -> StoreResult<bool> {
+        self.run(|c| super::products::delete_product(c, sku))
+    }
+
+    fn insert_purchase_lines(
+        &mut self,
+        purchase: PurchaseId,
+        lines: &[solocrm_core::product::PurchaseLine],
+    ) -> StoreResult<()> {
+        self.run(|c| super::products::insert_purchase_lines(c, purchase, lines))
     }
 
     fn purge_after_commit(&mut self) -> StoreResult<()> {

@@ -29,6 +29,7 @@
 //! [`targets`] (sales targets),
 //! [`questionnaire`] (survey templates and sheets), [`participation`],
 //! [`offers`] (coupons, redemptions within their limits, offer performance),
+//! [`products`] (the catalogue and purchase lines),
 //! [`segments`], [`privacy`] (erasure, export, audit),
 //! [`ledger`] (customer search and costs), [`voids`] (voided and edited records) and
 //! [`general`] (base currency, sharing between threads).
@@ -45,10 +46,11 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod listing;
 pub mod loyalty;
-pub mod participation;
 pub mod offers;
+pub mod participation;
 pub mod pipeline;
 pub mod privacy;
+pub mod products;
 pub mod purchase_log;
 pub mod purchases;
 pub mod questionnaire;
@@ -316,6 +318,12 @@ macro_rules! __store_conformance_list {
                 offer_stats_count_redemptions_revenue_discount_and_new_buyers,
                 erasing_a_redeemer_keeps_the_redemptions,
             }
+            products {
+                products_are_added_read_edited_and_listed_by_sku,
+                a_purchase_with_lines_adds_up_exactly_and_reads_back_in_order,
+                a_product_named_by_lines_is_archived_not_deleted,
+                erasure_keeps_the_lines_of_an_erased_customers_purchases,
+            }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
                 a_duplicate_segment_name_is_refused,
@@ -433,6 +441,7 @@ mod tests {
             ("customers", include_str!("customers.rs")),
             ("general", include_str!("general.rs")),
             ("holidays", include_str!("holidays.rs")),
+            ("products", include_str!("products.rs")),
             ("import", include_str!("import.rs")),
             ("ledger", include_str!("ledger.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),

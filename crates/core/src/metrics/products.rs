@@ -1,0 +1,658 @@
+//! Product analytics over purchase lines: revenue and margin by product and category,
+//! products per customer, repeat rate per product, and "bought together"
+//! recommendations (item-to-item cosine similarity over who bought what).
+//!
+//! Everything here is a pure function over a [`LineLog`], the purchase lines of a book
+//! as a struct of arrays (see [`LineLog::from_records`]); money is counted in whole
+//! minor units (`i64`), exact. Voided purchases are not in the log; refunds are not
+//! netted out (a refund names a purchase, not a line), which the figures' names say:
+//! they are *sales* figures.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{MetricError, MetricResult};
+use super::ratio::Ratio;
+use crate::ids::{CustomerId, PurchaseId};
+use crate::money::Currency;
+use crate::product::{Product, PurchaseLine, Sku};
+use crate::purchase::Purchase;
+use crate::text::Label;
+
+/// The purchase lines of a book as a struct of arrays, for analytics over millions of
+/// lines.
+///
+/// Products are numbered densely by SKU (`skus[p]`), categories by name
+/// (`categories[c]`), customers by id (`customers[k]`, only those with lines). Row `r`
+/// is one line of a purchase that is not void: `customer[r]` and `product[r]` are dense
+/// indexes, `purchase[r]` the purchase id, `quantity[r]` the units and `revenue[r]` the
+/// line total (quantity × unit price − discount) in minor units of `currency`. Rows come
+/// by purchase id, then in each purchase's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineLog {
+    /// The currency of every amount.
+    pub currency: Option<Currency>,
+    /// Dense product index → SKU, ascending.
+    pub skus: Vec<Sku>,
+    /// Each product's category (an index into `categories`), if it has one.
+    pub product_category: Vec<Option<u32>>,
+    /// Each product's unit cost from the catalogue, in minor units, if known.
+    pub unit_cost: Vec<Option<i64>>,
+    /// Dense category index → name, ascending.
+    pub categories: Vec<Label>,
+    /// Dense customer index → id, ascending.
+    pub customers: Vec<CustomerId>,
+    /// Customer of each line.
+    pub customer: Vec<u32>,
+    /// Purchase id of each line.
+    pub purchase: Vec<u64>,
+    /// Product of each line.
+    pub product: Vec<u32>,
+    /// Units of each line.
+    pub quantity: Vec<u32>,
+    /// Total of each line, in minor units.
+    pub revenue: Vec<i64>,
+}
+
+impl LineLog {
+    /// Builds the log from the catalogue, the purchases and their lines (as
+    /// [`ReadTx::all_purchase_lines`](crate::port::ReadTx::all_purchase_lines) gives
+    /// them, by purchase id). Lines of void or unknown purchases and lines naming a
+    /// product not in `products` are left out.
+    ///
+    /// # Errors
+    ///
+    /// [`MetricError::InconsistentCounts`] if a line's total does not fit.
+    pub fn from_records(
+        currency: Currency,
+        products: &[Product],
+        purchases: &[Purchase],
+        lines: &[(PurchaseId, PurchaseLine)],
+    ) -> MetricResult<LineLog> {
+        let mut catalogue: Vec<&Product> = products.iter().collect();
+        catalogue.sort_by(|a, b| a.sku.cmp(&b.sku));
+        let mut categories: Vec<Label> = catalogue
+            .iter()
+            .filter_map(|p| p.category.clone())
+            .collect();
+        categories.sort();
+        categories.dedup();
+        let mut log = LineLog {
+            currency: Some(currency),
+            ..LineLog::default()
+        };
+        for p in &catalogue {
+            log.skus.push(p.sku.clone());
+            log.product_category.push(p.category.as_ref().and_then(|c| {
+                categories
+                    .binary_search(c)
+                    .ok()
+                    .and_then(|i| u32::try_from(i).ok())
+            }));
+            log.unit_cost
+                .push(p.cost.and_then(|c| c.to_minor_units().ok()));
+        }
+        log.categories = categories;
+        let buyer: HashMap<PurchaseId, CustomerId> = purchases
+            .iter()
+            .filter(|p| !p.is_void())
+            .map(|p| (p.id(), p.customer()))
+            .collect();
+        let mut customers: Vec<CustomerId> = lines
+            .iter()
+            .filter_map(|(p, _)| buyer.get(p).copied())
+            .collect();
+        customers.sort_unstable();
+        customers.dedup();
+        for (purchase, line) in lines {
+            let Some(who) = buyer.get(purchase) else {
+                continue;
+            };
+            let Ok(product) = log.skus.binary_search(&line.sku) else {
+                continue;
+            };
+            let total = line
+                .total()
+                .ok()
+                .and_then(|t| t.to_minor_units().ok())
+                .ok_or_else(|| MetricError::InconsistentCounts {
+                    metric: "product sales",
+                    detail: format!("the total of a line of purchase {purchase} does not fit"),
+                })?;
+            let k = customers.binary_search(who).unwrap_or_default();
+            log.customer.push(u32::try_from(k).unwrap_or(u32::MAX));
+            log.purchase.push(purchase.get());
+            log.product.push(u32::try_from(product).unwrap_or(u32::MAX));
+            log.quantity.push(line.quantity);
+            log.revenue.push(total);
+        }
+        log.customers = customers;
+        Ok(log)
+    }
+
+    /// The number of lines.
+    pub fn len(&self) -> usize {
+        self.product.len()
+    }
+
+    /// True if there are no lines.
+    pub fn is_empty(&self) -> bool {
+        self.product.is_empty()
+    }
+
+    /// The dense index of a customer, if they have lines.
+    pub fn customer_index(&self, id: CustomerId) -> Option<u32> {
+        self.customers
+            .binary_search(&id)
+            .ok()
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    /// The line indexes of each customer, in log order, as offsets into one array
+    /// (compressed rows): customer `k`'s lines are `rows[start[k]..start[k + 1]]`.
+    fn rows_by_customer(&self) -> (Vec<usize>, Vec<u32>) {
+        let n = self.customers.len();
+        let mut start = vec![0usize; n + 1];
+        for &c in &self.customer {
+            start[c as usize + 1] += 1;
+        }
+        for k in 0..n {
+            start[k + 1] += start[k];
+        }
+        let mut next = start.clone();
+        let mut rows = vec![0u32; self.customer.len()];
+        for (r, &c) in self.customer.iter().enumerate() {
+            let slot = &mut next[c as usize];
+            rows[*slot] = u32::try_from(r).unwrap_or(u32::MAX);
+            *slot += 1;
+        }
+        (start, rows)
+    }
+}
+
+/// Sales of one product or one category ([`product_sales`], [`category_sales`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SalesRow {
+    /// The product (dense index into [`LineLog::skus`]) or category (into
+    /// [`LineLog::categories`]; `None` for products without a category).
+    pub key: Option<u32>,
+    /// Units sold.
+    pub units: u64,
+    /// Σ line totals, in minor units.
+    pub revenue: i64,
+    /// Σ units × unit cost, in minor units, when every unit's cost is known.
+    pub cost: Option<i64>,
+    /// `revenue − cost`, when the cost is known.
+    pub margin: Option<i64>,
+    /// Distinct customers who bought it.
+    pub buyers: u64,
+    /// Buyers who bought it in at least two different purchases.
+    pub repeat_buyers: u64,
+}
+
+impl SalesRow {
+    /// The repeat rate: `repeat_buyers / buyers`, `None` without buyers.
+    pub fn repeat_rate(&self) -> Option<Ratio> {
+        Ratio::of(self.repeat_buyers, self.buyers, "repeat rate", "buyers").ok()
+    }
+}
+
+/// Sums the lines by `group[product]` (`u32::MAX`: no group) into `groups` rows, plus a
+/// last row for the lines whose product has no group.
+fn group_sales(log: &LineLog, group: &[u32], groups: usize) -> Vec<SalesRow> {
+    let n = groups + 1;
+    let slot = |p: u32| {
+        let g = group[p as usize];
+        if g == u32::MAX { groups } else { g as usize }
+    };
+    let mut units = vec![0u64; n];
+    let mut revenue = vec![0i64; n];
+    let mut cost = vec![Some(0i64); n];
+    let mut buyers = vec![0u64; n];
+    let mut repeat = vec![0u64; n];
+    // Per group: the last customer seen, their last purchase, and how many purchases.
+    let mut last_customer = vec![u32::MAX; n];
+    let mut last_purchase = vec![0u64; n];
+    let mut seen_purchases = vec![0u32; n];
+    let (start, rows) = log.rows_by_customer();
+    for k in 0..log.customers.len() {
+        for &r in &rows[start[k]..start[k + 1]] {
+            let r = r as usize;
+            let p = log.product[r];
+            let g = slot(p);
+            let q = log.quantity[r];
+            units[g] += u64::from(q);
+            revenue[g] = revenue[g].saturating_add(log.revenue[r]);
+            cost[g] = match (cost[g], log.unit_cost[p as usize]) {
+                (Some(sum), Some(unit)) => sum.checked_add(unit.saturating_mul(i64::from(q))),
+                _ => None,
+            };
+            let c = log.customer[r];
+            if last_customer[g] != c {
+                last_customer[g] = c;
+                last_purchase[g] = log.purchase[r];
+                seen_purchases[g] = 1;
+                buyers[g] += 1;
+            } else if last_purchase[g] != log.purchase[r] {
+                last_purchase[g] = log.purchase[r];
+                seen_purchases[g] += 1;
+                if seen_purchases[g] == 2 {
+                    repeat[g] += 1;
+                }
+            }
+        }
+    }
+    (0..n)
+        .filter(|&g| units[g] > 0)
+        .map(|g| SalesRow {
+            key: (g < groups).then(|| u32::try_from(g).unwrap_or(u32::MAX)),
+            units: units[g],
+            revenue: revenue[g],
+            cost: cost[g],
+            margin: cost[g].map(|c| revenue[g].saturating_sub(c)),
+            buyers: buyers[g],
+            repeat_buyers: repeat[g],
+        })
+        .collect()
+}
+
+/// Sales by product: units, revenue (Σ line totals), cost (units × the catalogue's
+/// unit cost, when known), margin (revenue − cost), buyers and repeat buyers.
+///
+/// **Definition.** For product *p*: revenue = Σ over its lines of (quantity × unit
+/// price − line discount); cost = Σ quantity × unit cost of *p* (the catalogue's
+/// current unit cost; unknown cost → no cost and no margin); margin = revenue − cost;
+/// buyers = distinct customers with a line of *p*; repeat buyers = those with lines of
+/// *p* in at least two different purchases; the **repeat rate** ([`SalesRow::repeat_rate`])
+/// = repeat buyers ÷ buyers.
+///
+/// **Source.** Standard retail product reporting (sales, gross margin, repeat purchase
+/// rate per item).
+///
+/// **Edge cases.** Products without lines have no row; voided purchases are not in the
+/// log; refunds are not netted out; rows come by SKU.
+///
+/// ```
+/// use solocrm_core::metrics::products::{LineLog, product_sales};
+/// use solocrm_core::product::Sku;
+/// use solocrm_core::{CustomerId, Currency};
+/// let log = LineLog {
+///     currency: Some(Currency::CNY),
+///     skus: vec![Sku::parse("CUP")?, Sku::parse("TEA")?],
+///     product_category: vec![None, None],
+///     unit_cost: vec![None, Some(4_000)],
+///     categories: vec![],
+///     customers: vec![CustomerId::new(1), CustomerId::new(2)],
+///     // Customer 0 buys tea in purchases 1 and 2, customer 1 tea and a cup in 3.
+///     customer: vec![0, 0, 1, 1],
+///     purchase: vec![1, 2, 3, 3],
+///     product: vec![1, 1, 1, 0],
+///     quantity: vec![2, 1, 1, 1],
+///     revenue: vec![17_000, 8_800, 8_800, 3_500],
+/// };
+/// let rows = product_sales(&log);
+/// let tea = &rows[1];
+/// assert_eq!((tea.units, tea.revenue), (4, 34_600));
+/// // 4 units × 40.00 = 160.00 cost; 346.00 − 160.00 = 186.00 margin.
+/// assert_eq!((tea.cost, tea.margin), (Some(16_000), Some(18_600)));
+/// // Two buyers, one of whom bought tea in two purchases: a repeat rate of 50 %.
+/// assert_eq!((tea.buyers, tea.repeat_buyers), (2, 1));
+/// assert_eq!(tea.repeat_rate().map(|r| r.to_string()), Some("50.00 %".to_owned()));
+/// assert_eq!(rows[0].margin, None); // the cup's cost is unknown
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+pub fn product_sales(log: &LineLog) -> Vec<SalesRow> {
+    let group: Vec<u32> = (0..log.skus.len())
+        .map(|p| u32::try_from(p).unwrap_or(u32::MAX))
+        .collect();
+    group_sales(log, &group, log.skus.len())
+}
+
+/// Sales by category: the figures of [`product_sales`] summed over the products of
+/// each category (buyers and repeat buyers counted per category: a customer who bought
+/// two teas in two purchases is a repeat buyer of the category). A last row with key
+/// `None` holds the products without a category, if they sold.
+///
+/// ```
+/// use solocrm_core::metrics::products::{LineLog, category_sales};
+/// use solocrm_core::product::Sku;
+/// use solocrm_core::{CustomerId, Currency, Label};
+/// let log = LineLog {
+///     currency: Some(Currency::CNY),
+///     skus: vec![Sku::parse("LJ")?, Sku::parse("PE")?],
+///     product_category: vec![Some(0), Some(0)],
+///     unit_cost: vec![Some(4_000), Some(6_000)],
+///     categories: vec![Label::parse("茶叶")?],
+///     customers: vec![CustomerId::new(7)],
+///     customer: vec![0, 0],
+///     purchase: vec![1, 2],
+///     product: vec![0, 1],
+///     quantity: vec![1, 1],
+///     revenue: vec![8_800, 12_000],
+/// };
+/// let rows = category_sales(&log);
+/// assert_eq!(rows.len(), 1);
+/// // 88.00 + 120.00 revenue, 40.00 + 60.00 cost: 108.00 margin; one repeat buyer.
+/// assert_eq!((rows[0].revenue, rows[0].margin, rows[0].repeat_buyers), (20_800, Some(10_800), 1));
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+pub fn category_sales(log: &LineLog) -> Vec<SalesRow> {
+    let group: Vec<u32> = log
+        .product_category
+        .iter()
+        .map(|c| c.unwrap_or(u32::MAX))
+        .collect();
+    group_sales(log, &group, log.categories.len())
+}
+
+/// How many distinct products each customer bought: the number of customers with
+/// lines, the mean, and the distribution.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductsPerCustomer {
+    /// Customers with at least one line.
+    pub customers: u64,
+    /// Σ distinct products over those customers.
+    pub pairs: u64,
+    /// Distinct products → how many customers bought that many, ascending.
+    pub distribution: BTreeMap<u32, u64>,
+}
+
+impl ProductsPerCustomer {
+    /// The mean number of distinct products per customer with lines, `pairs ÷
+    /// customers`, exact to 28 digits, without trailing zeros; `None` without customers.
+    pub fn mean(&self) -> Option<rust_decimal::Decimal> {
+        (self.customers > 0).then(|| {
+            (rust_decimal::Decimal::from(self.pairs) / rust_decimal::Decimal::from(self.customers))
+                .normalize()
+        })
+    }
+}
+
+/// Products per customer: for each customer with lines, the number of distinct
+/// products they bought (over all their purchases); the mean over those customers and
+/// the distribution. Customers without lines are not counted.
+///
+/// ```
+/// use solocrm_core::metrics::products::{LineLog, products_per_customer};
+/// use solocrm_core::product::Sku;
+/// use solocrm_core::{CustomerId, Currency};
+/// let log = LineLog {
+///     currency: Some(Currency::CNY),
+///     skus: vec![Sku::parse("A")?, Sku::parse("B")?, Sku::parse("C")?],
+///     product_category: vec![None; 3],
+///     unit_cost: vec![None; 3],
+///     categories: vec![],
+///     customers: vec![CustomerId::new(1), CustomerId::new(2)],
+///     // Customer 0: A, B, A again; customer 1: C.
+///     customer: vec![0, 0, 0, 1],
+///     purchase: vec![1, 1, 2, 3],
+///     product: vec![0, 1, 0, 2],
+///     quantity: vec![1; 4],
+///     revenue: vec![100; 4],
+/// };
+/// let ppc = products_per_customer(&log);
+/// // (2 + 1) / 2 = 1.5 distinct products per customer.
+/// assert_eq!(ppc.mean().map(|m| m.to_string()), Some("1.5".to_owned()));
+/// assert_eq!(ppc.distribution.get(&2), Some(&1));
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+pub fn products_per_customer(log: &LineLog) -> ProductsPerCustomer {
+    let index = CoPurchase::build(log);
+    let mut distribution = BTreeMap::new();
+    let mut pairs = 0u64;
+    let mut customers = 0u64;
+    for k in 0..log.customers.len() {
+        let n = index.products_of(k).len();
+        if n == 0 {
+            continue;
+        }
+        customers += 1;
+        pairs += n as u64;
+        *distribution
+            .entry(u32::try_from(n).unwrap_or(u32::MAX))
+            .or_insert(0) += 1;
+    }
+    ProductsPerCustomer {
+        customers,
+        pairs,
+        distribution,
+    }
+}
+
+/// Who bought what, both ways, for item-to-item recommendations: each customer's
+/// distinct products and each product's distinct buyers (compressed rows).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoPurchase {
+    by_customer_start: Vec<usize>,
+    by_customer: Vec<u32>,
+    by_product_start: Vec<usize>,
+    by_product: Vec<u32>,
+}
+
+/// One recommended product ([`CoPurchase::recommend`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Recommendation {
+    /// The product (dense index into [`LineLog::skus`]).
+    pub product: u32,
+    /// Σ over the customer's products *i* of cosine(*i*, product); see
+    /// [`CoPurchase::recommend`].
+    pub score: f64,
+    /// Σ over the customer's products *i* of the customers who bought both *i* and
+    /// this product.
+    pub together: u64,
+    /// How many customers bought this product.
+    pub buyers: u64,
+}
+
+impl CoPurchase {
+    /// Indexes `log`: one pass to count, one to place, then each customer's products
+    /// sorted and deduplicated.
+    pub fn build(log: &LineLog) -> CoPurchase {
+        let (start, rows) = log.rows_by_customer();
+        let customers = log.customers.len();
+        let mut by_customer_start = Vec::with_capacity(customers + 1);
+        let mut by_customer = Vec::with_capacity(log.len());
+        by_customer_start.push(0);
+        for k in 0..customers {
+            let from = by_customer.len();
+            by_customer.extend(
+                rows[start[k]..start[k + 1]]
+                    .iter()
+                    .map(|&r| log.product[r as usize]),
+            );
+            let mine = &mut by_customer[from..];
+            mine.sort_unstable();
+            let mut w = 0;
+            for i in 0..mine.len() {
+                if i == 0 || mine[i] != mine[w - 1] {
+                    mine[w] = mine[i];
+                    w += 1;
+                }
+            }
+            by_customer.truncate(from + w);
+            by_customer_start.push(by_customer.len());
+        }
+        let products = log.skus.len();
+        let mut by_product_start = vec![0usize; products + 1];
+        for &p in &by_customer {
+            by_product_start[p as usize + 1] += 1;
+        }
+        for p in 0..products {
+            by_product_start[p + 1] += by_product_start[p];
+        }
+        let mut next = by_product_start.clone();
+        let mut by_product = vec![0u32; by_customer.len()];
+        for k in 0..customers {
+            for &p in &by_customer[by_customer_start[k]..by_customer_start[k + 1]] {
+                let slot = &mut next[p as usize];
+                by_product[*slot] = u32::try_from(k).unwrap_or(u32::MAX);
+                *slot += 1;
+            }
+        }
+        CoPurchase {
+            by_customer_start,
+            by_customer,
+            by_product_start,
+            by_product,
+        }
+    }
+
+    /// The distinct products of customer `k`, ascending.
+    pub fn products_of(&self, k: usize) -> &[u32] {
+        match (
+            self.by_customer_start.get(k),
+            self.by_customer_start.get(k + 1),
+        ) {
+            (Some(&a), Some(&b)) => &self.by_customer[a..b],
+            _ => &[],
+        }
+    }
+
+    /// The distinct buyers of product `p`, ascending.
+    pub fn buyers_of(&self, p: usize) -> &[u32] {
+        match (
+            self.by_product_start.get(p),
+            self.by_product_start.get(p + 1),
+        ) {
+            (Some(&a), Some(&b)) => &self.by_product[a..b],
+            _ => &[],
+        }
+    }
+
+    /// "Bought together" recommendations for customer `k`: the `limit` products they
+    /// have not bought with the highest score, best first.
+    ///
+    /// **Score.** Item-to-item **cosine similarity** over buyers: for products *i* and
+    /// *j*, cos(*i*, *j*) = *C*(*i*, *j*) ÷ √(*N*(*i*) · *N*(*j*)), where *N*(*x*) is the
+    /// number of customers who bought *x* and *C*(*i*, *j*) the number who bought both
+    /// (each customer counted once, however often they bought). A candidate *j*'s
+    /// score for the customer is Σ over the products *i* the customer bought of
+    /// cos(*i*, *j*). Cosine, rather than raw co-occurrence counts, keeps a product
+    /// everybody buys from topping every list; rather than lift, it does not
+    /// overrate a product with one or two buyers.
+    ///
+    /// **Source.** Item-based collaborative filtering (Sarwar et al., 2001; Linden,
+    /// Smith and York, 2003, "Amazon.com recommendations: item-to-item collaborative
+    /// filtering").
+    ///
+    /// **Edge cases.** The customer's own products are never recommended; the customer
+    /// is left out of the co-purchase counts; a product no one bought with theirs is
+    /// not listed (so the list may be shorter than `limit`, or empty for a customer
+    /// without lines); ties go to the product with more buyers, then the lower SKU.
+    ///
+    /// ```
+    /// use solocrm_core::metrics::products::{CoPurchase, LineLog};
+    /// use solocrm_core::product::Sku;
+    /// use solocrm_core::{CustomerId, Currency};
+    /// // Products: 0 茶叶, 1 茶杯, 2 茶盘. Customers 0 and 1 bought tea and a cup,
+    /// // customer 2 tea and a tray, customer 3 only tea.
+    /// let log = LineLog {
+    ///     currency: Some(Currency::CNY),
+    ///     skus: vec![Sku::parse("茶叶")?, Sku::parse("茶杯")?, Sku::parse("茶盘")?],
+    ///     product_category: vec![None; 3],
+    ///     unit_cost: vec![None; 3],
+    ///     categories: vec![],
+    ///     customers: (1..=4).map(CustomerId::new).collect(),
+    ///     customer: vec![0, 0, 1, 1, 2, 2, 3],
+    ///     purchase: vec![1, 1, 2, 2, 3, 3, 4],
+    ///     product: vec![0, 1, 0, 1, 0, 2, 0],
+    ///     quantity: vec![1; 7],
+    ///     revenue: vec![100; 7],
+    /// };
+    /// let index = CoPurchase::build(&log);
+    /// let recs = index.recommend(3, 5);
+    /// // cos(tea, cup) = 2 / √(4 · 2) ≈ 0.707; cos(tea, tray) = 1 / √(4 · 1) = 0.5.
+    /// assert_eq!(recs.iter().map(|r| r.product).collect::<Vec<_>>(), vec![1, 2]);
+    /// assert!((recs[0].score - 2.0 / 8f64.sqrt()).abs() < 1e-12);
+    /// assert_eq!((recs[1].score, recs[1].together), (0.5, 1));
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    pub fn recommend(&self, k: usize, limit: usize) -> Vec<Recommendation> {
+        let mine = self.products_of(k);
+        if mine.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        let mut acc: HashMap<u32, (f64, u64)> = HashMap::new();
+        for &i in mine {
+            let buyers_i = self.buyers_of(i as usize);
+            let weight = 1.0 / (buyers_i.len() as f64).sqrt();
+            for &v in buyers_i {
+                if v as usize == k {
+                    continue;
+                }
+                for &j in self.products_of(v as usize) {
+                    let e = acc.entry(j).or_insert((0.0, 0));
+                    e.0 += weight;
+                    e.1 += 1;
+                }
+            }
+        }
+        let mut out: Vec<Recommendation> = acc
+            .into_iter()
+            .filter(|(j, _)| mine.binary_search(j).is_err())
+            .map(|(j, (w, together))| {
+                let buyers = self.buyers_of(j as usize).len() as u64;
+                Recommendation {
+                    product: j,
+                    score: w / (buyers as f64).sqrt(),
+                    together,
+                    buyers,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            b.score
+                .total_cmp(&a.score)
+                .then(b.buyers.cmp(&a.buyers))
+                .then(a.product.cmp(&b.product))
+        });
+        out.truncate(limit);
+        out
+    }
+
+    /// The popularity baseline: the `limit` products with the most buyers that
+    /// customer `k` has not bought, most buyers first (ties: lower SKU first).
+    pub fn popular(&self, k: usize, limit: usize) -> Vec<u32> {
+        let mine = self.products_of(k);
+        let mut all: Vec<(usize, u32)> = (0..self.by_product_start.len().saturating_sub(1))
+            .map(|p| {
+                (
+                    self.buyers_of(p).len(),
+                    u32::try_from(p).unwrap_or(u32::MAX),
+                )
+            })
+            .filter(|&(n, p)| n > 0 && mine.binary_search(&p).is_err())
+            .collect();
+        all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        all.into_iter().take(limit).map(|(_, p)| p).collect()
+    }
+}
+
+/// A hold-out hit rate: the share of `held_out` pairs (customer, product) whose product
+/// is among the customer's top `k` by `recommend` — the share of hidden purchases the
+/// recommender would have shown. `None` without pairs.
+///
+/// ```
+/// use solocrm_core::metrics::products::hit_rate;
+/// let held_out = [(0u32, 5u32), (1, 6)];
+/// let r = hit_rate(&held_out, 3, |c, _| if c == 0 { vec![5, 1] } else { vec![2] });
+/// assert_eq!(r.map(|r| r.to_string()), Some("50.00 %".to_owned()));
+/// ```
+pub fn hit_rate(
+    held_out: &[(u32, u32)],
+    k: usize,
+    recommend: impl Fn(u32, usize) -> Vec<u32>,
+) -> Option<Ratio> {
+    let hits = held_out
+        .iter()
+        .filter(|&&(c, p)| recommend(c, k).into_iter().take(k).any(|q| q == p))
+        .count();
+    Ratio::of(
+        hits as u64,
+        held_out.len() as u64,
+        "hit rate",
+        "held-out purchases",
+    )
+    .ok()
+}
