@@ -58,6 +58,18 @@ pub enum Conflict {
         /// Why.
         refusal: crate::offer::Refusal,
     },
+    /// The purchase used a coupon: its time and amount are what the redemption was
+    /// checked and counted against, so they do not change (void it and record it
+    /// again instead).
+    #[error(
+        "purchase {purchase} used coupon '{code}': its time and amount stay as redeemed (void it and record it again)"
+    )]
+    PurchaseRedeemed {
+        /// The purchase.
+        purchase: crate::PurchaseId,
+        /// The coupon's code.
+        code: String,
+    },
     /// A segment with this name exists.
     #[error("a segment named '{name}' already exists")]
     DuplicateSegment {

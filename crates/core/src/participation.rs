@@ -54,8 +54,11 @@ impl ParticipationKind {
     }
 }
 
-/// What identifies a participation: when, who, what kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What identifies a participation: when, who, what kind. Keys sort by time, then
+/// customer, then the kind's *name* (`community` < `event` < `review` <
+/// `suggestion`), the order in which the SQL stores sort the kind column, so every
+/// store lists participations alike and an archive of any store imports again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ParticipationKey {
     /// When (first, so keys sort by time).
     pub at: DateTime<Utc>,
@@ -63,6 +66,22 @@ pub struct ParticipationKey {
     pub customer: CustomerId,
     /// The kind.
     pub kind: ParticipationKind,
+}
+
+impl Ord for ParticipationKey {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.at, self.customer, self.kind.as_str()).cmp(&(
+            other.at,
+            other.customer,
+            other.kind.as_str(),
+        ))
+    }
+}
+
+impl PartialOrd for ParticipationKey {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A customer's participation.
@@ -94,5 +113,24 @@ impl Participation {
     /// Drops the note (privacy erase); kind and time stay.
     pub fn erase_text(&mut self) {
         self.note = None;
+    }
+}
+
+#[cfg(test)]
+mod key_order_tests {
+    use super::*;
+
+    /// The key orders kinds by name, as `ORDER BY kind` does in SQLite and PostgreSQL.
+    #[test]
+    fn kinds_of_one_instant_sort_by_name() {
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).expect("an instant");
+        let customer = CustomerId::new(1);
+        let mut keys: Vec<ParticipationKey> = ParticipationKind::ALL
+            .iter()
+            .map(|&kind| ParticipationKey { at, customer, kind })
+            .collect();
+        keys.sort();
+        let names: Vec<&str> = keys.iter().map(|k| k.kind.as_str()).collect();
+        assert_eq!(names, ["community", "event", "review", "suggestion"]);
     }
 }

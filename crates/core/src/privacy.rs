@@ -64,6 +64,15 @@ pub struct CustomerExport {
     pub tasks: Vec<Task>,
     /// Their points ledger, in posting order.
     pub points: Vec<PointsEntry>,
+    /// Their answers to survey templates, by time (free-text answers included).
+    #[serde(default)]
+    pub survey_sheets: Vec<crate::questionnaire::SurveySheet>,
+    /// Their participations (events, community, suggestions, reviews), by time.
+    #[serde(default)]
+    pub participations: Vec<crate::participation::Participation>,
+    /// The coupons they used, by purchase id.
+    #[serde(default)]
+    pub redemptions: Vec<crate::offer::Redemption>,
 }
 
 /// What an audit entry records. Never personal data: ids, times and kinds only.

@@ -561,6 +561,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "automation_rules",
         "holiday_presets",
         "holidays",
+        "targets",
+        "participations",
         "survey_sheets",
         "survey_templates",
         "offer_redemptions",

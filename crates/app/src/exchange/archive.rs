@@ -736,6 +736,10 @@ impl Archive {
                     "products must come by SKU, each SKU once",
                 ));
             }
+            // Priced in the books' currency, as the stores keep them.
+            p.clone()
+                .for_storage(self.currency)
+                .map_err(|e| invalid(format!("products[{i}]"), e.to_string()))?;
         }
         let skus: HashSet<&solocrm_core::product::Sku> =
             self.products.iter().map(|p| &p.sku).collect();

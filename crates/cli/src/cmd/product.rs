@@ -299,14 +299,16 @@ pub fn recommend(ctx: &mut Ctx, customer: &str, limit: usize) -> Result<()> {
     let log: LineLog = store.read(|r| r.line_log())?;
     let catalogue = store.products()?;
     let recs = match log.customer_index(c.id()) {
-        Some(k) => CoPurchase::build(&log).recommend(k as usize, limit),
+        // Every candidate: archived products (no new line may name them) are left
+        // out before the list is cut to `limit`.
+        Some(k) => CoPurchase::build(&log).recommend(k as usize, log.skus.len()),
         None => Vec::new(),
     };
     let out: Vec<Recommended> = recs
         .iter()
         .filter_map(|r| {
             let sku = log.skus.get(r.product as usize)?;
-            let p = catalogue.iter().find(|p| &p.sku == sku)?;
+            let p = catalogue.iter().find(|p| &p.sku == sku && !p.archived)?;
             Some(Recommended {
                 sku: sku.to_string(),
                 name: p.name.to_string(),
@@ -317,6 +319,7 @@ pub fn recommend(ctx: &mut Ctx, customer: &str, limit: usize) -> Result<()> {
                 buyers: r.buyers,
             })
         })
+        .take(limit)
         .collect();
     if ctx.out.json {
         return ctx.out.json(&out);

@@ -1160,6 +1160,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.CODE", "CODE"),
     ("col.LIMITS", "LIMITS"),
     ("col.USED", "USED"),
+    ("col.SKU", "SKU"),
+    ("col.PRICE", "PRICE"),
+    ("col.ARCHIVED", "ARCHIVED"),
+    ("col.UNITS", "UNITS"),
+    ("col.TOGETHER", "TOGETHER"),
+    ("col.PRODUCT", "PRODUCT"),
+    ("col.QTY", "QTY"),
+    ("col.UNIT_PRICE", "UNIT PRICE"),
     ("col.DISCOUNT", "DISCOUNT"),
     // Products (issue 18).
     (

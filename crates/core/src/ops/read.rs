@@ -543,6 +543,14 @@ impl<'t> Reader<'t> {
                 include_done: true,
             })?,
             points: self.tx.points_ledger(id)?,
+            survey_sheets: self.tx.survey_sheets(Some(id))?,
+            participations: self.tx.participations(Some(id))?,
+            redemptions: self
+                .tx
+                .redemptions(None)?
+                .into_iter()
+                .filter(|r| r.customer == id)
+                .collect(),
             customer,
         })
     }

@@ -537,7 +537,9 @@ impl Writer<'_> {
     /// [`StoreError::NotFound`]; [`Conflict::Voided`]; [`Conflict::CustomerErased`]
     /// for a description of an erased customer; [`StoreError::Validation`] for money
     /// in a foreign currency, a negative amount or a time after a refund;
-    /// [`Conflict::AmountBelowRefunded`]; [`Conflict::DuplicatePurchaseRef`].
+    /// [`Conflict::AmountBelowRefunded`]; [`Conflict::DuplicatePurchaseRef`];
+    /// [`Conflict::PurchaseRedeemed`] for a new time or amount on a purchase that used
+    /// a coupon.
     pub fn edit_purchase(&mut self, id: PurchaseId, edit: &PurchaseEdit) -> StoreResult<Purchase> {
         self.atomic(|w| {
             let p = w.reader().purchase(id)?;
@@ -548,6 +550,19 @@ impl Writer<'_> {
             let fields = edit.apply(p.fields().clone()).for_storage(w.currency())?;
             // A purchase with lines keeps the amount they add up to.
             crate::product::check_lines(fields.amount, &w.tx.purchase_lines(id)?)?;
+            // A purchase that used a coupon keeps the time and amount it was redeemed at.
+            if (fields.at != p.at() || fields.amount != p.amount())
+                && let Some(r) =
+                    w.tx.redemptions(None)?
+                        .into_iter()
+                        .find(|r| r.purchase == id)
+            {
+                return Err(Conflict::PurchaseRedeemed {
+                    purchase: id,
+                    code: r.code.to_string(),
+                }
+                .into());
+            }
             let refunds = w.tx.refunds_of(id)?;
             let refunded = w.refunded(id)?;
             if fields

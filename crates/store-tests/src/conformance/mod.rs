@@ -317,6 +317,7 @@ macro_rules! __store_conformance_list {
                 concurrent_redemptions_stay_within_the_limits,
                 offer_stats_count_redemptions_revenue_discount_and_new_buyers,
                 erasing_a_redeemer_keeps_the_redemptions,
+                a_redeemed_purchase_keeps_its_time_and_amount,
             }
             products {
                 products_are_added_read_edited_and_listed_by_sku,

@@ -315,3 +315,43 @@ pub fn erasing_a_redeemer_keeps_the_redemptions(store: &dyn Store) {
     let s = store.offer_stats(&code("SPRING10"), 30).expect("stats");
     assert_eq!(s.redemptions, 1);
 }
+
+/// A purchase that used a coupon keeps the time and amount it was redeemed at: an
+/// edit of either is refused and changes nothing (the redemption would otherwise no
+/// longer match its purchase, and an archive of the books would not import); an edit
+/// of its cost is accepted.
+pub fn a_redeemed_purchase_keeps_its_time_and_amount(store: &dyn Store) {
+    let wu = customer(store, "吴敏");
+    store
+        .add_offer(offer("AUTUMN", ten_percent(), 0, 90))
+        .expect("added");
+    let (p, r) = with_coupon(store, wu.id(), at(2), 1000, "AUTUMN").expect("redeemed");
+    for edit in [
+        solocrm_core::PurchaseEdit {
+            at: Some(at(3)),
+            ..Default::default()
+        },
+        solocrm_core::PurchaseEdit {
+            amount: Some(eur(500)),
+            ..Default::default()
+        },
+    ] {
+        assert_err!(
+            store.edit_purchase(p.id(), &edit),
+            StoreError::Conflict(Conflict::PurchaseRedeemed { purchase, .. }) if purchase == p.id()
+        );
+    }
+    assert_eq!(store.purchase(p.id()).expect("read"), p);
+    assert_eq!(store.redemptions(None).expect("read"), vec![r]);
+    let costed = store
+        .edit_purchase(
+            p.id(),
+            &solocrm_core::PurchaseEdit {
+                cost: Some(Some(eur(300))),
+                ..Default::default()
+            },
+        )
+        .expect("a new cost is fine");
+    assert_eq!(costed.at(), p.at());
+    assert_eq!(costed.amount(), p.amount());
+}
