@@ -28,11 +28,9 @@ fn a_chinese_demo_shop_in_cny_ends_on_its_end_date() {
     ]);
     assert!(out.contains("solocrm dashboard"), "{out}");
     assert!(out.contains("CNY"), "{out}");
-    // The lunar holidays after the end, as care flags.
-    assert!(
-        out.contains("--holiday 中秋节=09-25 --holiday 春节=02-06"),
-        "{out}"
-    );
+    // The lunar holidays after the end, and the command that keeps the calendar.
+    assert!(out.contains("中秋节 2026-09-25, 春节 2027-02-06"), "{out}");
+    assert!(out.contains("solocrm holiday use cn"), "{out}");
 
     let list = env.json(&["customer", "list", "--limit", "50"]);
     let customers = list["items"].as_array().expect("items");

@@ -259,8 +259,9 @@ fn refuse_open_sample(db: &Path) -> Result<()> {
     Ok(())
 }
 
-/// For a shop whose holidays move with the lunar calendar, the `care` flags of the next
-/// ones after `end` (care takes holidays as yearly MM-DD dates, so they are the year's).
+/// For a shop whose holidays move with the lunar calendar: the next ones after `end`,
+/// and the command that keeps the `cn` calendar with the books, so that `care` and the
+/// automation find them every year without dates typed on each run.
 fn holiday_hint(locale: Locale, end: NaiveDate) -> Option<String> {
     if locale != Locale::ZhCn {
         return None;
@@ -273,19 +274,11 @@ fn holiday_hint(locale: Locale, end: NaiveDate) -> Option<String> {
     if upcoming.is_empty() {
         return None;
     }
-    let flags: Vec<String> = upcoming
-        .iter()
-        .map(|(name, d)| format!("--holiday {name}={}", d.format("%m-%d")))
-        .collect();
     let dates: Vec<String> = upcoming
         .iter()
         .map(|(name, d)| format!("{name} {d}"))
         .collect();
-    Some(t!(
-        "demo.holiday_hint",
-        dates = dates.join(", "),
-        flags = flags.join(" ")
-    ))
+    Some(t!("demo.holiday_hint", dates = dates.join(", ")))
 }
 
 /// Moves the finished database `from` to `to`. Unless `replace`, never over a file at

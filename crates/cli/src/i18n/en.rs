@@ -145,7 +145,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("demo.building", "building the sample business"),
     (
         "demo.holiday_hint",
-        "care dates ({dates}; they follow the lunar calendar, so pass this year's): solocrm care {flags}",
+        "lunar holidays ahead ({dates}): `solocrm holiday use cn` keeps them with the books for every year, then `solocrm care` lists them",
     ),
     (
         "demo.not_closed",

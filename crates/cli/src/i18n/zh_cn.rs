@@ -136,7 +136,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("demo.building", "正在生成示例业务"),
     (
         "demo.holiday_hint",
-        "关怀日期（{dates}；按农历变动，请传入当年的日期）：solocrm care {flags}",
+        "即将到来的农历节日（{dates}）：`solocrm holiday use cn` 将节日日历保存在账本中，每年自动适用，之后 `solocrm care` 会列出它们",
     ),
     (
         "demo.not_closed",
