@@ -40,6 +40,7 @@
 
 pub mod automation;
 mod books;
+pub mod catalogue;
 pub mod escape;
 pub mod exchange;
 pub mod groups;
