@@ -46,6 +46,7 @@ pub mod exchange;
 pub mod groups;
 pub mod history;
 mod keys;
+pub mod offers;
 mod location;
 pub mod overview;
 pub mod questionnaire;
