@@ -54,9 +54,7 @@ pub fn benefit(kind: &str, value: &str, currency: Currency) -> Result<Benefit, R
 /// [`Refused`] for both given, an expression that does not parse, or a bad tier name.
 pub fn audience(segment: Option<&str>, tier: Option<&str>) -> Result<Option<Predicate>, Refused> {
     match (segment, tier) {
-        (Some(_), Some(_)) => Err(Refused(
-            "give a segment or a tier, not both".to_owned(),
-        )),
+        (Some(_), Some(_)) => Err(Refused("give a segment or a tier, not both".to_owned())),
         (Some(expr), None) => Predicate::parse(expr)
             .map(Some)
             .map_err(|e| Refused(format!("'{expr}' does not parse: {e}"))),

@@ -4,8 +4,8 @@
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use solocrm_core::offer::{Offer, OfferCode, OfferStats};
 use solocrm_core::Store;
+use solocrm_core::offer::{Offer, OfferCode, OfferStats};
 
 use super::{BadValue, Ctx};
 use crate::output::Table;
@@ -99,9 +99,7 @@ pub fn run(ctx: &mut Ctx, cmd: OfferCmd) -> Result<()> {
             let audience = match (segment.as_deref(), tier.as_deref()) {
                 (Some(expr), _) => solocrm_app::offers::audience(Some(expr), None)
                     .map_err(|e| BadValue(format!("--segment {}", e.0)))?,
-                (None, t) => {
-                    solocrm_app::offers::audience(None, t).map_err(|e| BadValue(e.0))?
-                }
+                (None, t) => solocrm_app::offers::audience(None, t).map_err(|e| BadValue(e.0))?,
             };
             let valid_from = match from {
                 Some(d) => crate::parse::date(&d)?,
