@@ -9,6 +9,7 @@
 //! `recommend` print.
 
 use solocrm_app::catalogue::{ProductView, Recommended, SalesLine, product_view, sales_of};
+use solocrm_core::ValidationError;
 use solocrm_core::ops::ProductRemoval;
 use solocrm_core::product::{Product, ProductEdit, Sku};
 
@@ -33,6 +34,15 @@ pub(super) fn segment(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// An amount as typed, in the books' currency and storable (its minor units), so a
+/// refusal lands beside its own field.
+fn amount(
+    field: &'static str,
+    currency: Currency,
+) -> impl Fn(&str) -> Result<Money, ValidationError> {
+    move |v| Money::parse(v, currency)?.for_storage(field, currency)
 }
 
 /// A product's page.
@@ -214,9 +224,9 @@ pub async fn add_product(
     let parsed = (|| {
         let sku = fields.required("sku", Sku::parse)?;
         let name = fields.required("name", Label::parse)?;
-        let price = fields.required("price", |v| Money::parse(v, currency))?;
+        let price = fields.required("price", amount("price", currency))?;
         let mut p = Product::new(sku, name, price);
-        p.cost = fields.optional("cost", |v| Money::parse(v, currency))?;
+        p.cost = fields.optional("cost", amount("cost", currency))?;
         p.category = fields.optional("category", Label::parse)?;
         Ok::<_, FormState>(p)
     })();
@@ -379,8 +389,8 @@ pub async fn edit_product(
     let parsed = (|| {
         Ok::<_, FormState>(ProductEdit {
             name: Some(fields.required("name", Label::parse)?),
-            price: Some(fields.required("price", |v| Money::parse(v, currency))?),
-            cost: Some(fields.optional("cost", |v| Money::parse(v, currency))?),
+            price: Some(fields.required("price", amount("price", currency))?),
+            cost: Some(fields.optional("cost", amount("cost", currency))?),
             category: Some(fields.optional("category", Label::parse)?),
             archived: Some(fields.required("state", |v| match v {
                 "active" => Ok(false),
