@@ -40,12 +40,14 @@
 
 pub mod automation;
 mod books;
+pub mod catalogue;
 pub mod escape;
 pub mod exchange;
 pub mod groups;
 pub mod history;
 mod keys;
 mod location;
+pub mod offers;
 pub mod overview;
 pub mod questionnaire;
 pub mod settings;

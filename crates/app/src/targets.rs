@@ -113,3 +113,39 @@ pub fn progress(
     }
     Ok(out)
 }
+
+/// A target's value as typed: `85%` or `0.85` for the retention rate, a plain decimal
+/// otherwise (no digit grouping). `None` if it is no number; whether the number fits
+/// the metric is [`Target::new`]'s check.
+///
+/// ```
+/// use rust_decimal::Decimal;
+/// use solocrm_app::targets::parse_value;
+/// use solocrm_core::target::TargetMetric;
+/// let r = TargetMetric::RetentionRate;
+/// assert_eq!(parse_value(r, "85%"), Some(Decimal::new(85, 2)));
+/// assert_eq!(parse_value(r, "0.85"), Some(Decimal::new(85, 2)));
+/// assert_eq!(parse_value(r, "八成"), None);
+/// assert_eq!(parse_value(TargetMetric::Revenue, "1,000"), None);
+/// ```
+pub fn parse_value(metric: TargetMetric, input: &str) -> Option<Decimal> {
+    let s = input.trim();
+    if metric == TargetMetric::RetentionRate
+        && let Some(pct) = s.strip_suffix('%')
+    {
+        let p = solocrm_core::money::parse_plain_decimal(pct.trim()).ok()?;
+        return Some(p / Decimal::ONE_HUNDRED);
+    }
+    solocrm_core::money::parse_plain_decimal(s).ok()
+}
+
+/// A value of `metric` as shown: a percentage for the retention rate (`85%`), the
+/// plain decimal otherwise.
+pub fn shown_value(metric: TargetMetric, v: Decimal) -> String {
+    match metric {
+        TargetMetric::RetentionRate => {
+            format!("{}%", (v * Decimal::ONE_HUNDRED).round_dp(2).normalize())
+        }
+        _ => v.normalize().to_string(),
+    }
+}

@@ -37,15 +37,27 @@ use crate::security::lang_of;
 
 #[path = "analytics.rs"]
 mod analytics;
+#[path = "catalogue.rs"]
+mod catalogue;
+#[path = "offers.rs"]
+mod offers;
 #[path = "privacy.rs"]
 mod privacy;
 #[path = "rule_forms.rs"]
 mod rule_forms;
+#[path = "surveys.rs"]
+mod surveys;
+#[path = "targets.rs"]
+mod targets;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
+pub use catalogue::{add_product, edit_product, product, products, remove_product};
+pub use offers::{add_offer, end_offer, offers};
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
 };
+pub use surveys::surveys;
+pub use targets::{remove_target, set_target, targets};
 
 /// Rows per page of the customer list.
 const PAGE: usize = 50;
@@ -133,6 +145,10 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/cohorts", "nav.cohorts"),
         ("/clv", "nav.clv"),
         ("/segments", "nav.segments"),
+        ("/products", "nav.products"),
+        ("/offers", "nav.offers"),
+        ("/targets", "nav.targets"),
+        ("/surveys", "nav.surveys"),
         ("/rules", "nav.rules"),
         ("/calendar", "nav.calendar"),
     ];
@@ -1009,14 +1025,39 @@ async fn show_customer(
     match load_customer(st, id).await {
         Ok((page, zone, currency, audit, customer)) => {
             let audit = audit.get(&customer).map_or(&[][..], Vec::as_slice);
+            let extra = match customer_extra(st, ctx.lang, customer, zone).await {
+                Ok(m) => m,
+                Err(f) => return failure(ctx, f),
+            };
             respond(
                 status,
-                customer_page(ctx, &page, audit, zone, currency, state),
+                customer_page(ctx, &page, audit, zone, currency, state, &extra),
             )
         }
         Err(Failure::NotFound(_)) => failure(ctx, missing()),
         Err(f) => failure(ctx, f),
     }
+}
+
+/// The customer page's sections of other modules: the products recommended for the
+/// customer and their participations.
+async fn customer_extra(
+    st: &AppState,
+    l: Lang,
+    customer: CustomerId,
+    zone: BusinessZone,
+) -> Result<Markup, Failure> {
+    let books = st.inner.books.clone();
+    let (recs, taken_part) = blocking(move || {
+        let recs =
+            solocrm_app::catalogue::recommend(books.crm(), customer, catalogue::RECOMMENDED)?;
+        Ok((recs, books.participations(Some(customer))?))
+    })
+    .await?;
+    Ok(html! {
+        (catalogue::recommended(l, &recs))
+        (surveys::participations(l, zone, &taken_part))
+    })
 }
 
 /// One line of the timeline.
@@ -1147,6 +1188,7 @@ fn customer_page(
     zone: BusinessZone,
     currency: Currency,
     state: Option<&FormState>,
+    extra: &Markup,
 ) -> Markup {
     let l = ctx.lang;
     let c = &page.export.customer;
@@ -1331,6 +1373,7 @@ fn customer_page(
                 }
             }
         }
+        (extra)
         div.forms {
             form #form-interaction method="post" action=(format!("/customers/{id}/interactions")) {
                 h2 { (l.t("form.interaction")) }
@@ -1344,6 +1387,7 @@ fn customer_page(
                 (field(state, "purchase", "amount", &format!("{} ({})", l.t("form.amount"), currency), "text", ""))
                 (field(state, "purchase", "description", &format!("{} {}", l.t("form.description"), l.t("field.optional")), "text", ""))
                 (field(state, "purchase", "date", &format!("{} ({})", l.t("form.date"), l.t("form.date_hint")), "date", ""))
+                (field(state, "purchase", "coupon", &format!("{} {}", l.t("form.coupon"), l.t("field.optional")), "text", ""))
                 button type="submit" { (l.t("form.record")) }
             }
             form #form-survey method="post" action=(format!("/customers/{id}/surveys")) {
@@ -1481,13 +1525,17 @@ pub async fn log_interaction(
     after_customer_form(&st, &ctx, &raw, f, "summary", &values, result).await
 }
 
-/// `POST /customers/{id}/purchases` (`amount`, `description`, `date`).
+/// `POST /customers/{id}/purchases` (`amount`, `description`, `date`, `coupon`). With
+/// a coupon the amount is the total before the discount, and the purchase is
+/// recorded with the offer redeemed, all or nothing (`purchase add --coupon`); an
+/// unknown or refused coupon is a 422 beside the field.
 pub async fn record_purchase(
     State(st): State<AppState>,
     ctx: Ctx,
     Path(raw): Path<String>,
     Form(values): Form<HashMap<String, String>>,
 ) -> Response {
+    use solocrm_core::offer::OfferCode;
     let Some(id) = parse_id(&raw) else {
         return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
     };
@@ -1499,14 +1547,17 @@ pub async fn record_purchase(
         Ok::<_, FormState>((
             fields.required("amount", |a| Money::parse(a, currency))?,
             fields.optional("description", FreeText::parse)?,
+            fields.optional("coupon", OfferCode::parse)?,
         ))
     })();
-    let (amount, description) = match parsed {
+    let (amount, description, coupon) = match parsed {
         Ok(p) => p,
         Err(state) => return refused(&st, &ctx, &raw, state).await,
     };
     let date = non_empty(&values, "date");
     let now = st.now();
+    let l = ctx.lang;
+    // The inner `Err` is a refusal beside a field: the date, or the coupon.
     let result = blocking(move || {
         let zone = books.time_zone()?;
         let at = match date {
@@ -1514,17 +1565,33 @@ pub async fn record_purchase(
             Some(d) => match solocrm_app::values::date(&d) {
                 Ok(day) if day == zone.date_of(now) => now,
                 Ok(day) => zone.start_of(day) + chrono::Duration::hours(12),
-                Err(e) => return Ok(Err(Err(e.to_string()))),
+                Err(e) => return Ok(Err(Err(("date", e.to_string())))),
             },
         };
         let mut new = NewPurchase::new(CustomerId::new(id), at, amount);
         new.description = description;
-        Ok(books.record_purchase(new).map(|_| ()).map_err(Ok))
+        let Some(code) = coupon else {
+            return Ok(books.record_purchase(new).map(|_| ()).map_err(Ok));
+        };
+        match books.record_purchase_with_offer(new, &code) {
+            Ok(_) => Ok(Ok(())),
+            Err(StoreError::NotFound {
+                entity: solocrm_core::Entity::Offer,
+                ..
+            }) => Ok(Err(Err((
+                "coupon",
+                l.f("offers.unknown", &[("code", &code)]),
+            )))),
+            Err(e) if e.kind() == StoreErrorKind::Conflict => {
+                Ok(Err(Err(("coupon", e.to_string()))))
+            }
+            Err(e) => Ok(Err(Ok(e))),
+        }
     })
     .await;
     let result = match result {
-        Ok(Err(Err(date_error))) => {
-            return refused(&st, &ctx, &raw, fields.refuse("date", date_error)).await;
+        Ok(Err(Err((field, message)))) => {
+            return refused(&st, &ctx, &raw, fields.refuse(field, message)).await;
         }
         Ok(Err(Ok(e))) => Ok(Err(e)),
         Ok(Ok(())) => Ok(Ok(())),

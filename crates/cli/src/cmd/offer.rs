@@ -4,9 +4,8 @@
 
 use anyhow::{Result, bail};
 use clap::Subcommand;
-use rust_decimal::Decimal;
-use solocrm_core::offer::{Benefit, Offer, OfferCode, OfferStats};
-use solocrm_core::{Label, Predicate, Store};
+use solocrm_core::Store;
+use solocrm_core::offer::{Offer, OfferCode, OfferStats};
 
 use super::{BadValue, Ctx};
 use crate::output::Table;
@@ -86,27 +85,21 @@ pub fn run(ctx: &mut Ctx, cmd: OfferCmd) -> Result<()> {
         } => {
             let code = OfferCode::parse(&code)?;
             let store = ctx.open()?;
-            let benefit = match kind.trim() {
-                "percent" => {
-                    let p: Decimal = solocrm_core::money::parse_plain_decimal(&value)?;
-                    Benefit::Percent(p)
-                }
-                "amount" => Benefit::Amount(crate::parse::money(&value, &store)?),
-                "gift" => Benefit::Gift(Label::parse(&value)?),
-                other => {
-                    return Err(BadValue(format!(
-                        "unknown offer kind '{other}'; expected one of: percent, amount, gift"
-                    ))
-                    .into());
-                }
-            };
-            let audience = match (segment, tier) {
-                (Some(expr), _) => Some(
-                    Predicate::parse(&expr)
-                        .map_err(|e| BadValue(format!("--segment '{expr}' does not parse: {e}")))?,
-                ),
-                (None, Some(t)) => Some(Predicate::Tier(solocrm_core::Tag::parse(&t)?)),
-                (None, None) => None,
+            // An unknown kind is a usage error; a value that does not parse as the
+            // kind's is the value's error, as before.
+            let known = solocrm_app::offers::KINDS.contains(&kind.trim());
+            let benefit = solocrm_app::offers::benefit(&kind, &value, store.base_currency())
+                .map_err(|e| -> anyhow::Error {
+                    if known {
+                        anyhow::anyhow!(e.0)
+                    } else {
+                        BadValue(e.0).into()
+                    }
+                })?;
+            let audience = match (segment.as_deref(), tier.as_deref()) {
+                (Some(expr), _) => solocrm_app::offers::audience(Some(expr), None)
+                    .map_err(|e| BadValue(format!("--segment {}", e.0)))?,
+                (None, t) => solocrm_app::offers::audience(None, t).map_err(|e| BadValue(e.0))?,
             };
             let valid_from = match from {
                 Some(d) => crate::parse::date(&d)?,
@@ -254,32 +247,16 @@ pub fn run(ctx: &mut Ctx, cmd: OfferCmd) -> Result<()> {
     }
 }
 
-/// The value as shown: `10%`, the amount, or the gift.
-fn value_of(b: &Benefit) -> String {
-    match b {
-        Benefit::Percent(p) => format!("{p}%"),
-        Benefit::Amount(m) => m.to_string(),
-        Benefit::Gift(g) => g.to_string(),
-    }
-}
-
-/// `per customer / in all`, `-` for no limit.
-fn limits(o: &Offer) -> String {
-    let n = |l: Option<u32>| l.map_or_else(|| "-".to_owned(), |v| v.to_string());
-    format!("{}/{}", n(o.per_customer), n(o.total))
-}
+use solocrm_app::offers::{limits, value_of};
 
 /// ended, upcoming, expired or active, on today's business day.
 fn status(ctx: &Ctx, o: &Offer) -> String {
-    let today = ctx.today();
-    let key = if o.ended_at.is_some() {
-        t!("offer.status_ended")
-    } else if today < o.valid_from {
-        t!("offer.status_upcoming")
-    } else if today > o.valid_until {
-        t!("offer.status_expired")
-    } else {
-        t!("offer.status_active")
+    use solocrm_app::offers::OfferStatus;
+    let key = match solocrm_app::offers::status(o, ctx.today()) {
+        OfferStatus::Ended => t!("offer.status_ended"),
+        OfferStatus::Upcoming => t!("offer.status_upcoming"),
+        OfferStatus::Expired => t!("offer.status_expired"),
+        OfferStatus::Active => t!("offer.status_active"),
     };
     key.to_string()
 }

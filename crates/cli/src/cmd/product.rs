@@ -1,13 +1,10 @@
 //! `solocrm product …` (the catalogue and product analytics) and `solocrm recommend`.
 
 use anyhow::Result;
-use serde::Serialize;
-use solocrm_core::metrics::products::{
-    CoPurchase, LineLog, SalesRow, category_sales, product_sales, products_per_customer,
-};
+use solocrm_app::catalogue::SalesLine;
 use solocrm_core::ops::ProductRemoval;
 use solocrm_core::product::{Product, ProductEdit, PurchaseLine, Sku};
-use solocrm_core::{Label, Money, Store};
+use solocrm_core::{Label, Store};
 
 use super::{BadValue, Ctx};
 use crate::books::Books;
@@ -162,66 +159,11 @@ fn show(ctx: &mut Ctx, p: &Product) -> Result<()> {
     )
 }
 
-/// One row of `product stats`, as JSON gives it.
-#[derive(Serialize)]
-struct StatsRow {
-    /// The SKU or category (`null`: products without a category).
-    key: Option<String>,
-    /// The product's name, by product.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    units: u64,
-    revenue: Money,
-    cost: Option<Money>,
-    margin: Option<Money>,
-    buyers: u64,
-    repeat_buyers: u64,
-    /// Repeat buyers ÷ buyers, as a fraction.
-    repeat_rate: Option<rust_decimal::Decimal>,
-}
-
 fn stats(ctx: &mut Ctx, store: &Books, by: &str) -> Result<()> {
-    let log: LineLog = store.read(|r| r.line_log())?;
-    let currency = store.currency();
-    let names: Vec<Product> = store.products()?;
     let by_category = by == "category";
-    let rows = if by_category {
-        category_sales(&log)
-    } else {
-        product_sales(&log)
-    };
-    let money = |m: i64| Money::from_minor(m, currency);
-    let out: Vec<StatsRow> = rows
-        .iter()
-        .map(|r: &SalesRow| {
-            let (key, name) = match r.key {
-                Some(k) if by_category => (
-                    log.categories.get(k as usize).map(ToString::to_string),
-                    None,
-                ),
-                Some(k) => {
-                    let sku = log.skus.get(k as usize);
-                    let name = sku
-                        .and_then(|s| names.iter().find(|p| &p.sku == s))
-                        .map(|p| p.name.to_string());
-                    (sku.map(ToString::to_string), name)
-                }
-                None => (None, None),
-            };
-            StatsRow {
-                key,
-                name,
-                units: r.units,
-                revenue: money(r.revenue),
-                cost: r.cost.map(money),
-                margin: r.margin.map(money),
-                buyers: r.buyers,
-                repeat_buyers: r.repeat_buyers,
-                repeat_rate: r.repeat_rate().map(|x| x.value()),
-            }
-        })
-        .collect();
-    let ppc = products_per_customer(&log);
+    let sales = solocrm_app::catalogue::sales(store, by_category)?;
+    let out: Vec<SalesLine> = sales.rows;
+    let ppc = sales.per_customer;
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({
             "by": by,
@@ -275,20 +217,6 @@ fn stats(ctx: &mut Ctx, store: &Books, by: &str) -> Result<()> {
     Ok(())
 }
 
-/// One recommended product, as `recommend --json` gives it.
-#[derive(Serialize)]
-struct Recommended {
-    sku: String,
-    name: String,
-    category: Option<String>,
-    price: Money,
-    /// Σ cosine similarity with the customer's products (docs/formulas.md).
-    score: f64,
-    /// Co-purchases behind the score.
-    together: u64,
-    buyers: u64,
-}
-
 /// `recommend CUSTOMER`: products bought together with theirs (item-to-item cosine).
 pub fn recommend(ctx: &mut Ctx, customer: &str, limit: usize) -> Result<()> {
     if limit == 0 {
@@ -296,31 +224,7 @@ pub fn recommend(ctx: &mut Ctx, customer: &str, limit: usize) -> Result<()> {
     }
     let store = ctx.open()?;
     let c = parse::customer(&store, customer)?;
-    let log: LineLog = store.read(|r| r.line_log())?;
-    let catalogue = store.products()?;
-    let recs = match log.customer_index(c.id()) {
-        // Every candidate: archived products (no new line may name them) are left
-        // out before the list is cut to `limit`.
-        Some(k) => CoPurchase::build(&log).recommend(k as usize, log.skus.len()),
-        None => Vec::new(),
-    };
-    let out: Vec<Recommended> = recs
-        .iter()
-        .filter_map(|r| {
-            let sku = log.skus.get(r.product as usize)?;
-            let p = catalogue.iter().find(|p| &p.sku == sku && !p.archived)?;
-            Some(Recommended {
-                sku: sku.to_string(),
-                name: p.name.to_string(),
-                category: p.category.as_ref().map(ToString::to_string),
-                price: p.price,
-                score: r.score,
-                together: r.together,
-                buyers: r.buyers,
-            })
-        })
-        .take(limit)
-        .collect();
+    let out = solocrm_app::catalogue::recommend(&store, c.id(), limit)?;
     if ctx.out.json {
         return ctx.out.json(&out);
     }

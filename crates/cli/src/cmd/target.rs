@@ -94,34 +94,22 @@ pub fn run(ctx: &mut Ctx, cmd: TargetCmd) -> Result<()> {
     }
 }
 
-/// A target's value as typed: `85%` or `0.85` for the retention rate, a plain
-/// decimal otherwise. A value that is no number is a usage error.
+/// A target's value as typed ([`solocrm_app::targets::parse_value`]); a value that
+/// is no number is a usage error.
 fn target_value(metric: TargetMetric, input: &str) -> Result<Decimal> {
-    let bad = || {
+    solocrm_app::targets::parse_value(metric, input).ok_or_else(|| {
         BadValue(t!(
             "target.bad_value",
             value = input,
             metric = metric.as_str()
         ))
-    };
-    let s = input.trim();
-    if metric == TargetMetric::RetentionRate
-        && let Some(pct) = s.strip_suffix('%')
-    {
-        let p = solocrm_core::money::parse_plain_decimal(pct.trim()).map_err(|_| bad())?;
-        return Ok(p / Decimal::ONE_HUNDRED);
-    }
-    Ok(solocrm_core::money::parse_plain_decimal(s).map_err(|_| bad())?)
+        .into()
+    })
 }
 
 /// A value of `metric` for a table: a percentage for the retention rate.
 fn shown(metric: TargetMetric, v: Decimal) -> String {
-    match metric {
-        TargetMetric::RetentionRate => {
-            format!("{}%", (v * Decimal::ONE_HUNDRED).round_dp(2).normalize())
-        }
-        _ => v.normalize().to_string(),
-    }
+    solocrm_app::targets::shown_value(metric, v)
 }
 
 /// A share as a percentage, one decimal; `-` without one.

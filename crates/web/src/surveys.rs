@@ -1,0 +1,159 @@
+//! Survey templates and participation (issue 18): `/surveys` lists the templates
+//! (questions and dimensions) and the per-dimension analysis of the sheets answered
+//! against them — of all templates, or of one (`?template=`): answers, the mean as a
+//! share of the scale and on it, the promoters' and detractors' means and their gap,
+//! and the driver dimension (the one that separates promoters from detractors most),
+//! as `survey dimensions` prints them. The customer page lists the customer's
+//! participations ([`participations`]).
+
+use solocrm_core::participation::Participation;
+use solocrm_core::questionnaire::SurveyTemplate;
+use solocrm_core::questionnaire::analysis::DimensionAnalysis;
+
+use super::*;
+
+/// A share of the scale as a percentage with one decimal, `–` without one.
+fn share(v: Option<Decimal>) -> String {
+    v.map_or_else(
+        || "–".to_owned(),
+        |v| format!("{:.1} %", v * Decimal::ONE_HUNDRED),
+    )
+}
+
+/// `GET /surveys` (`?template=NAME` for one template's analysis): 404 for an unknown
+/// template.
+pub async fn surveys(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let l = ctx.lang;
+    let typed = non_empty(&q, "template");
+    let unknown = |name: &str| Failure::NotFound(l.f("surveys.unknown", &[("name", &name)]));
+    let chosen = match typed.as_deref().map(Tag::parse) {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => return failure(&ctx, unknown(typed.as_deref().unwrap_or_default())),
+    };
+    let books = st.inner.books.clone();
+    let wanted = chosen.clone();
+    let loaded = blocking(move || {
+        let templates = books.survey_templates()?;
+        let analysis = books.survey_dimensions(wanted.as_ref())?;
+        Ok((templates, analysis))
+    })
+    .await;
+    match loaded {
+        Ok((templates, analysis)) => respond(
+            StatusCode::OK,
+            surveys_page(&ctx, &templates, chosen.as_ref(), &analysis),
+        ),
+        Err(Failure::NotFound(_)) => failure(&ctx, unknown(typed.as_deref().unwrap_or_default())),
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+fn surveys_page(
+    ctx: &Ctx,
+    templates: &[SurveyTemplate],
+    chosen: Option<&Tag>,
+    a: &DimensionAnalysis,
+) -> Markup {
+    let l = ctx.lang;
+    let body = html! {
+        h2 { (l.t("surveys.templates")) }
+        @if templates.is_empty() {
+            p.empty #no-templates { (l.t("surveys.no_templates")) }
+        } @else {
+            table #templates {
+                thead { tr {
+                    th { (l.t("surveys.name")) } th.num { (l.t("surveys.questions")) }
+                    th { (l.t("surveys.dimensions")) }
+                } }
+                tbody {
+                    @for t in templates {
+                        @let dims: Vec<&str> = t.dimensions().iter().map(|d| d.as_str()).collect();
+                        tr {
+                            td {
+                                @let q = serde_urlencoded::to_string([("template", t.name().as_str())]).unwrap_or_default();
+                                a href=(format!("/surveys?{q}")) { bdi { (t.name()) } }
+                            }
+                            td.num { (t.questions().len()) }
+                            td { bdi { (dims.join("、")) } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 #analysis {
+            @match chosen {
+                Some(t) => (l.f("surveys.analysis_of", &[("name", t)])),
+                None => (l.t("surveys.analysis_all")),
+            }
+        }
+        @if chosen.is_some() {
+            p { a href="/surveys" { (l.t("surveys.all_templates")) } }
+        }
+        @if a.dimensions.is_empty() {
+            p.empty #no-answers { (l.t("surveys.no_answers")) }
+        } @else {
+            table #dimensions {
+                thead { tr {
+                    th { (l.t("surveys.dimension")) } th.num { (l.t("surveys.answers")) }
+                    th.num { (l.t("surveys.mean")) } th.num { (l.t("surveys.score")) }
+                    th.num { (l.t("surveys.promoters")) } th.num { (l.t("surveys.detractors")) }
+                    th.num { (l.t("surveys.gap")) }
+                } }
+                tbody {
+                    @for d in &a.dimensions {
+                        tr {
+                            td { bdi { (d.dimension) } }
+                            td.num { (d.answers) }
+                            td.num { (share(d.mean_share)) }
+                            td.num { @match (d.mean_score, d.scale) {
+                                (Some(m), Some(s)) => (format!("{} / {s}", m.round_dp(2))),
+                                _ => "–",
+                            } }
+                            td.num { (share(d.promoter_mean)) }
+                            td.num { (share(d.detractor_mean)) }
+                            td.num { (share(d.gap)) }
+                        }
+                    }
+                }
+            }
+        }
+        p #summary { (l.f("surveys.summary", &[("sheets", &a.sheets), ("promoters", &a.promoters), ("detractors", &a.detractors)])) }
+        p #driver {
+            @match &a.separating {
+                Some(d) => (l.f("surveys.driver", &[("dimension", d)])),
+                None => (l.t("surveys.no_driver")),
+            }
+        }
+    };
+    frame(ctx, l.t("surveys.title"), body)
+}
+
+/// The customer page's list of the customer's participations, newest first.
+pub(super) fn participations(l: Lang, zone: BusinessZone, rows: &[Participation]) -> Markup {
+    html! {
+        section.participation {
+            h2 { (l.t("surveys.participation")) }
+            @if rows.is_empty() {
+                p.empty #no-participation { (l.t("customer.nothing_yet")) }
+            } @else {
+                table #participation {
+                    thead { tr { th { (l.t("col.date")) } th { (l.t("col.kind")) } th { (l.t("form.note")) } } }
+                    tbody {
+                        @for p in rows.iter().rev() {
+                            tr data-kind=(p.kind.as_str()) {
+                                td { (day_of(zone, p.at)) }
+                                td { (l.label("partkind", p.kind.as_str())) }
+                                td { bdi { (p.note.as_ref().map(ToString::to_string).unwrap_or_default()) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
