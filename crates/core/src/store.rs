@@ -526,6 +526,13 @@ pub struct ImportBatch {
     pub purchases: Vec<(CustomerRef, NewPurchase)>,
     /// Survey answers to record.
     pub surveys: Vec<(CustomerRef, NewSurveyResponse)>,
+    /// The lines of some of this batch's purchases: `(i, lines)` gives `purchases[i]`
+    /// its lines, in increasing `i`, each purchase at most once. Checked as
+    /// [`Writer::record_purchase_with_lines`](crate::ops::Writer::record_purchase_with_lines)
+    /// checks them (known, live products; the amount exactly their sum); a refusal is
+    /// the purchase's ([`ImportSection::Purchases`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purchase_lines: Vec<(usize, Vec<crate::product::PurchaseLine>)>,
 }
 
 /// What an [`ImportBatch`] created.

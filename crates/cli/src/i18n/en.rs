@@ -742,6 +742,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("tally.unchanged", "{n} unchanged"),
     ("tally.rejected", "{n} rejected"),
     ("tally.new customers", "{n} new customers"),
+    ("tally.purchase lines", "{n} purchase lines"),
     ("tally.survey answers", "{n} survey answers"),
     ("tally.customers", "{n} customers"),
     ("tally.stage changes", "{n} stage changes"),

@@ -688,6 +688,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("tally.unchanged", "未变 {n}"),
     ("tally.rejected", "拒绝 {n}"),
     ("tally.new customers", "{n} 位新客户"),
+    ("tally.purchase lines", "{n} 条购买明细"),
     ("tally.survey answers", "{n} 份调查回答"),
     ("tally.customers", "{n} 位客户"),
     ("tally.stage changes", "{n} 次阶段变更"),
