@@ -324,6 +324,7 @@ macro_rules! __store_conformance_list {
                 a_purchase_with_lines_adds_up_exactly_and_reads_back_in_order,
                 a_product_named_by_lines_is_archived_not_deleted,
                 erasure_keeps_the_lines_of_an_erased_customers_purchases,
+                an_import_writes_lines_beside_its_purchases_all_or_none,
             }
             segments {
                 a_saved_segment_can_be_read_back_by_name,
