@@ -1120,6 +1120,31 @@ pub trait Store: Send + Sync {
         template: crate::questionnaire::SurveyTemplate,
     ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
 
+    /// Renames a survey template or replaces its questions (see
+    /// [`Writer::edit_survey_template`](crate::Writer::edit_survey_template)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::DuplicateSurveyTemplate`];
+    /// [`Conflict::SurveyTemplateAnswered`] for new questions of an answered template;
+    /// [`StoreError::Validation`].
+    fn edit_survey_template(
+        &self,
+        name: &crate::Tag,
+        edit: crate::questionnaire::SurveyTemplateEdit,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
+
+    /// Removes a survey template no one has answered (see
+    /// [`Writer::remove_survey_template`](crate::Writer::remove_survey_template)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::SurveyTemplateAnswered`].
+    fn remove_survey_template(
+        &self,
+        name: &crate::Tag,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
+
     /// Records a customer's answers to a template (see
     /// [`Writer::record_survey_sheet`](crate::Writer::record_survey_sheet)).
     ///
