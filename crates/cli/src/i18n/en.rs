@@ -1080,6 +1080,15 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("survey_template.unreadable", "cannot read {path}: {error}"),
     (
+        "survey_template.edited",
+        "survey template {name} now has {count} questions",
+    ),
+    ("survey_template.removed", "removed survey template {name}"),
+    (
+        "survey_template.nothing_to_edit",
+        "nothing to change: give --name NEW, --from FILE or --question TEXT|DIMENSION|ANSWER[|ROLE]",
+    ),
+    (
         "survey_sheet.recorded",
         "recorded {count} answers of {name} to {template}",
     ),

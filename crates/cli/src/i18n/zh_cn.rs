@@ -1017,6 +1017,15 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("survey_template.unreadable", "无法读取 {path}：{error}"),
     (
+        "survey_template.edited",
+        "问卷模板 {name} 现有 {count} 道题",
+    ),
+    ("survey_template.removed", "已删除问卷模板 {name}"),
+    (
+        "survey_template.nothing_to_edit",
+        "没有要改的：请给出 --name 新名称、--from 文件或 --question 问题|维度|作答[|角色]",
+    ),
+    (
         "survey_sheet.recorded",
         "已记录 {name} 对 {template} 的 {count} 个回答",
     ),
