@@ -347,3 +347,39 @@ fn an_export_with_lines_re_imports_to_the_same_purchases() {
         assert_eq!(export(&second), text);
     }
 }
+
+#[test]
+fn a_dry_run_of_lines_writes_nothing_and_create_missing_creates_one_customer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let books = books("sqlite", dir.path());
+    let file = "customer,date,amount,reference,sku,quantity\n\
+        新客户,2026-03-01,136,O-1,TEA-LJ,1\n\
+        新客户,2026-03-01,,O-1,TEA-LJ,1\n\
+        新客户,2026-03-05,68,O-2,TEA-LJ,1\n";
+    let mut o = options();
+    o.create_missing = true;
+    o.dry_run = true;
+    let s = import_with(&books, file.as_bytes(), &o).expect("dry run");
+    assert!(s.dry_run);
+    assert_eq!(
+        s.counts,
+        [
+            ("purchases", 2),
+            ("new customers", 1),
+            ("purchase lines", 3)
+        ]
+    );
+    assert!(
+        books
+            .purchases(&ActivityQuery::ALL)
+            .expect("read")
+            .is_empty()
+    );
+    assert!(books.all_purchase_lines().expect("read").is_empty());
+    o.dry_run = false;
+    import_with(&books, file.as_bytes(), &o).expect("import");
+    assert_eq!(books.all_purchase_lines().expect("read").len(), 3);
+    let purchases = books.purchases(&ActivityQuery::ALL).expect("read");
+    assert_eq!(purchases.len(), 2);
+    assert_eq!(purchases[0].customer(), purchases[1].customer());
+}
