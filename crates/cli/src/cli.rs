@@ -1265,6 +1265,28 @@ pub enum SurveyTemplateCmd {
         /// Its name.
         name: String,
     },
+    /// Rename a template (its answers follow), or replace its questions while no
+    /// one has answered it.
+    Edit {
+        /// Its name.
+        name: String,
+        /// A new name.
+        #[arg(long = "name", value_name = "NEW")]
+        rename: Option<String>,
+        /// New questions from a TOML file of [[question]] entries (unanswered
+        /// templates only).
+        #[arg(long, value_name = "FILE", conflicts_with = "questions")]
+        from: Option<std::path::PathBuf>,
+        /// New questions TEXT|DIMENSION|ANSWER[|ROLE], replacing all of them
+        /// (unanswered templates only).
+        #[arg(long = "question", value_name = "SPEC")]
+        questions: Vec<String>,
+    },
+    /// Remove a template no one has answered (an answered one stays).
+    Remove {
+        /// Its name.
+        name: String,
+    },
 }
 
 /// `solocrm request ...`

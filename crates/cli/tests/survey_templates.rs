@@ -252,3 +252,81 @@ fn erasing_a_customer_drops_their_comments_from_the_analysis() {
     assert_eq!(a["comments"], json!([]));
     assert_eq!(a["sheets"], 1);
 }
+
+#[test]
+fn a_template_is_edited_and_removed_while_unanswered_and_only_renamed_once_answered() {
+    let env = setup();
+    // Unanswered: new questions replace the old ones.
+    let edited = env.json(&[
+        "survey",
+        "template",
+        "edit",
+        "回访",
+        "--question",
+        "推荐意愿|总体|0-10|nps",
+        "--question",
+        "物流快吗？|物流|1-5",
+    ]);
+    assert_eq!(edited["questions"].as_array().map(Vec::len), Some(2));
+    let said = env.ok(&[
+        "--lang",
+        "zh-CN",
+        "survey",
+        "template",
+        "edit",
+        "回访",
+        "--question",
+        "推荐意愿|总体|0-10|nps",
+    ]);
+    assert!(said.contains("问卷模板 回访 现有 1 道题"), "{said}");
+    env.fails(&["survey", "template", "edit", "回访"], 2);
+    env.fails(&["survey", "template", "edit", "没有", "--name", "新"], 2);
+
+    env.ok(&[
+        "survey", "answer", "回访", "#1", "--method", "电话", "--answer", "1=9",
+    ]);
+    // Answered: the questions stay, with a clear error; nothing changes.
+    let err = env.fails(
+        &[
+            "survey",
+            "template",
+            "edit",
+            "回访",
+            "--question",
+            "别的问题|总体|1-5",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("回访") && err.contains("1 answer sheet") && err.contains("cannot change"),
+        "{err}"
+    );
+    let err = env.fails(&["survey", "template", "remove", "回访"], 1);
+    assert!(err.contains("cannot be removed"), "{err}");
+    // A rename goes through; the answers follow the template.
+    let said = env.ok(&["survey", "template", "edit", "回访", "--name", "季度回访"]);
+    assert!(said.contains("季度回访"), "{said}");
+    let dims = env.json(&["survey", "dimensions", "--template", "季度回访"]);
+    assert!(dims.to_string().contains("总体"), "{dims}");
+    env.fails(&["survey", "template", "show", "回访"], 2);
+
+    // An unanswered template is removed.
+    env.ok(&[
+        "survey",
+        "template",
+        "add",
+        "临时",
+        "--question",
+        "好吗？|总体|1-5",
+    ]);
+    let said = env.ok(&["--lang", "zh-CN", "survey", "template", "remove", "临时"]);
+    assert!(said.contains("已删除问卷模板 临时"), "{said}");
+    let names: Vec<String> = env
+        .json(&["survey", "template", "list"])
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|t| t["name"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(names, ["季度回访"]);
+}

@@ -220,6 +220,19 @@ pub enum Conflict {
         /// The name.
         name: String,
     },
+    /// A survey template has answer sheets: its questions give the stored answers
+    /// their meaning, so they cannot change, and it cannot be removed.
+    #[error(
+        "survey template '{name}' has {sheets} answer sheet(s): its questions cannot change \
+         and it cannot be removed, because they give the stored answers their meaning; \
+         rename it if you like, and add a new template for new questions"
+    )]
+    SurveyTemplateAnswered {
+        /// The template's name.
+        name: String,
+        /// How many sheets answer it.
+        sheets: usize,
+    },
     /// The customer already has a sheet of this template at this instant.
     #[error("customer {customer} already answered template '{template}' at {at}")]
     DuplicateSurveySheet {

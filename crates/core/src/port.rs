@@ -751,6 +751,13 @@ pub trait WriteTx: ReadTx {
     ) -> StoreResult<bool>;
     /// Stores a new survey template (the caller has checked its name is free).
     fn insert_survey_template(&mut self, template: &SurveyTemplate) -> StoreResult<()>;
+    /// Replaces the stored template named `from` by `template`, whose name may differ
+    /// (the caller has checked that a new name is free): the sheets of `from` then
+    /// name `template`, with their answers unchanged.
+    fn replace_survey_template(&mut self, from: &Tag, template: &SurveyTemplate)
+    -> StoreResult<()>;
+    /// Deletes the template named `name` (the caller has checked no sheet answers it).
+    fn delete_survey_template(&mut self, name: &Tag) -> StoreResult<()>;
     /// Stores a new survey sheet (the caller has checked its key is free, its
     /// customer and template exist and its answers fit the template).
     fn insert_survey_sheet(&mut self, sheet: &SurveySheet) -> StoreResult<()>;

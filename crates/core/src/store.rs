@@ -526,6 +526,13 @@ pub struct ImportBatch {
     pub purchases: Vec<(CustomerRef, NewPurchase)>,
     /// Survey answers to record.
     pub surveys: Vec<(CustomerRef, NewSurveyResponse)>,
+    /// The lines of some of this batch's purchases: `(i, lines)` gives `purchases[i]`
+    /// its lines, in increasing `i`, each purchase at most once. Checked as
+    /// [`Writer::record_purchase_with_lines`](crate::ops::Writer::record_purchase_with_lines)
+    /// checks them (known, live products; the amount exactly their sum); a refusal is
+    /// the purchase's ([`ImportSection::Purchases`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub purchase_lines: Vec<(usize, Vec<crate::product::PurchaseLine>)>,
 }
 
 /// What an [`ImportBatch`] created.
@@ -1111,6 +1118,31 @@ pub trait Store: Send + Sync {
     fn add_survey_template(
         &self,
         template: crate::questionnaire::SurveyTemplate,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
+
+    /// Renames a survey template or replaces its questions (see
+    /// [`Writer::edit_survey_template`](crate::Writer::edit_survey_template)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::DuplicateSurveyTemplate`];
+    /// [`Conflict::SurveyTemplateAnswered`] for new questions of an answered template;
+    /// [`StoreError::Validation`].
+    fn edit_survey_template(
+        &self,
+        name: &crate::Tag,
+        edit: crate::questionnaire::SurveyTemplateEdit,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
+
+    /// Removes a survey template no one has answered (see
+    /// [`Writer::remove_survey_template`](crate::Writer::remove_survey_template)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; [`Conflict::SurveyTemplateAnswered`].
+    fn remove_survey_template(
+        &self,
+        name: &crate::Tag,
     ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
 
     /// Records a customer's answers to a template (see

@@ -1316,6 +1316,43 @@ impl WriteTx for Tx<State> {
         Ok(())
     }
 
+    fn replace_survey_template(
+        &mut self,
+        from: &solocrm_core::Tag,
+        template: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        if self.state.survey_templates.remove(from).is_none() {
+            return Err(fault(format!("no survey template {from} to replace")));
+        }
+        let to = template.name().clone();
+        self.state
+            .survey_templates
+            .insert(to.clone(), template.clone());
+        if &to != from {
+            let keys: Vec<_> = self
+                .state
+                .survey_sheets
+                .keys()
+                .filter(|k| &k.template == from)
+                .cloned()
+                .collect();
+            for key in keys {
+                if let Some(mut sheet) = self.state.survey_sheets.remove(&key) {
+                    sheet.template = to.clone();
+                    self.state.survey_sheets.insert(sheet.key(), sheet);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_survey_template(&mut self, name: &solocrm_core::Tag) -> StoreResult<()> {
+        if self.state.survey_templates.remove(name).is_none() {
+            return Err(fault(format!("no survey template {name} to delete")));
+        }
+        Ok(())
+    }
+
     fn insert_survey_sheet(
         &mut self,
         sheet: &solocrm_core::questionnaire::SurveySheet,

@@ -74,6 +74,41 @@ pub(crate) fn insert_survey_template(c: &mut Conn, t: i64, s: &SurveyTemplate) -
     Ok(())
 }
 
+/// Replaces the template `from` by `s`; with a new name, its sheets follow (the new
+/// row first, then the sheets, then the old row, so that every sheet names a template
+/// at each step).
+pub(crate) fn replace_survey_template(
+    c: &mut Conn,
+    t: i64,
+    from: &Tag,
+    s: &SurveyTemplate,
+) -> Res<()> {
+    let questions = serde_json::to_string(s.questions())
+        .map_err(|e| corrupt(format!("survey template {}: {e}", s.name())))?;
+    if s.name() == from {
+        c.execute(
+            "UPDATE survey_templates SET questions = $3 WHERE tenant_id = $1 AND name = $2",
+            &[&t, &from.as_str(), &questions],
+        )?;
+        return Ok(());
+    }
+    insert_survey_template(c, t, s)?;
+    c.execute(
+        "UPDATE survey_sheets SET template = $3 WHERE tenant_id = $1 AND template = $2",
+        &[&t, &from.as_str(), &s.name().as_str()],
+    )?;
+    delete_survey_template(c, t, from)
+}
+
+/// Deletes the template `name`.
+pub(crate) fn delete_survey_template(c: &mut Conn, t: i64, name: &Tag) -> Res<()> {
+    c.execute(
+        "DELETE FROM survey_templates WHERE tenant_id = $1 AND name = $2",
+        &[&t, &name.as_str()],
+    )?;
+    Ok(())
+}
+
 fn answers_json(s: &SurveySheet) -> Res<String> {
     serde_json::to_string(&s.clone().normalized().answers)
         .map_err(|e| corrupt(format!("survey sheet: {e}")))

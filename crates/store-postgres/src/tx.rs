@@ -885,6 +885,18 @@ impl WriteTx for Tx<'_> {
         self.run(|c, t| crate::questionnaire::insert_survey_template(c, t, x))
     }
 
+    fn replace_survey_template(
+        &mut self,
+        from: &solocrm_core::Tag,
+        x: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::replace_survey_template(c, t, from, x))
+    }
+
+    fn delete_survey_template(&mut self, name: &solocrm_core::Tag) -> StoreResult<()> {
+        self.run(|c, t| crate::questionnaire::delete_survey_template(c, t, name))
+    }
+
     fn insert_survey_sheet(
         &mut self,
         x: &solocrm_core::questionnaire::SurveySheet,

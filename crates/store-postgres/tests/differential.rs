@@ -309,6 +309,7 @@ fn import_batch() -> BoxedStrategy<ImportBatch> {
                 update_customers,
                 purchases,
                 surveys,
+                purchase_lines: Vec::new(),
             },
         )
         .boxed()

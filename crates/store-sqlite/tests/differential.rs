@@ -307,6 +307,7 @@ fn import_batch() -> BoxedStrategy<ImportBatch> {
                 update_customers,
                 purchases,
                 surveys,
+                purchase_lines: Vec::new(),
             },
         )
         .boxed()

@@ -6,18 +6,22 @@ use std::io::{self, Write};
 
 use chrono::SecondsFormat;
 use serde::ser::{SerializeSeq, Serializer as _};
-use solocrm_core::{ActivityQuery, CustomerId, StoreError};
+use solocrm_core::product::PurchaseLine;
+use solocrm_core::{ActivityQuery, CustomerId, PurchaseId, StoreError};
 
 use super::csv_file::neutralise;
-use super::{Dataset, customer_cells, text};
+use super::{Dataset, PURCHASE_COLUMNS, PURCHASE_LINE_COLUMNS, customer_cells, text};
 use crate::Books;
 use crate::escape::{TerminalSafe, escape_controls};
 use crate::keys::CustomerKey;
 
 /// The columns whose cells an export formats itself rather than copying text: they
 /// cannot begin a spreadsheet formula, so they are not guarded.
-const FORMATTED: [&str; 11] = [
+const FORMATTED: [&str; 14] = [
     "birthday",
+    "quantity",
+    "unit_price",
+    "line_discount",
     "date",
     "amount",
     "currency",
@@ -107,11 +111,17 @@ impl Exporter for CsvExporter {
         dataset: Dataset,
         out: &mut dyn Write,
     ) -> Result<(), ExportError> {
-        let header = dataset.columns();
         let mut w = csv::Writer::from_writer(&mut *out);
-        w.write_record(header)?;
-        let text: Vec<bool> = header.iter().map(|h| !FORMATTED.contains(h)).collect();
-        each_row(books, dataset, &mut |r| {
+        let mut text: Vec<bool> = Vec::new();
+        each_row(books, dataset, &mut |emit| {
+            let r = match emit {
+                Emit::Header(header) => {
+                    w.write_record(header)?;
+                    text = header.iter().map(|h| !FORMATTED.contains(h)).collect();
+                    return Ok(());
+                }
+                Emit::Row(r) => r,
+            };
             for (cell, &is_text) in r.iter().zip(&text) {
                 let cell = match self.escape_controls {
                     true => escape_controls(cell, true),
@@ -139,7 +149,7 @@ impl Exporter for JsonExporter {
         dataset: Dataset,
         out: &mut dyn Write,
     ) -> Result<(), ExportError> {
-        let header = dataset.columns();
+        let mut header: Vec<&'static str> = Vec::new();
         // The serialiser writes many small pieces: buffered, they cost a system call
         // per 64 KiB rather than per piece.
         let mut buffered = io::BufWriter::with_capacity(1 << 16, &mut *out);
@@ -150,7 +160,14 @@ impl Exporter for JsonExporter {
         // The array is written element by element as the rows are read; the output is
         // the same as serialising the whole list at once.
         let mut seq = ser.serialize_seq(None)?;
-        each_row(books, dataset, &mut |r| {
+        each_row(books, dataset, &mut |emit| {
+            let r = match emit {
+                Emit::Header(h) => {
+                    header = h.to_vec();
+                    return Ok(());
+                }
+                Emit::Row(r) => r,
+            };
             let object: serde_json::Map<String, serde_json::Value> = header
                 .iter()
                 .zip(r)
@@ -180,22 +197,35 @@ impl std::fmt::Display for WriteFailed {
 
 impl std::error::Error for WriteFailed {}
 
-/// Gives `row` the rows of `dataset`, as text cells in [`Dataset::columns`] order, read
+/// What [`each_row`] gives: first the header, then each row.
+enum Emit<'a> {
+    /// The columns: [`Dataset::columns`], and for purchases the
+    /// [line columns](PURCHASE_LINE_COLUMNS) after them when the book has lines.
+    Header(&'a [&'static str]),
+    /// A row's text cells, in the header's order.
+    Row(&'a [String]),
+}
+
+/// Gives `row` the header, then the rows of `dataset` as text cells in its order, read
 /// in one snapshot, each as soon as it is read: purchases come one at a time from the
 /// store ([`Reader::for_each_purchase`](solocrm_core::Reader::for_each_purchase)), so
-/// the memory an export of them takes does not grow with their number. Customers are
-/// named by their key columns alone, not read whole, except for the customers dataset
-/// itself.
+/// the memory an export of them takes does not grow with their number (their lines,
+/// if the book has any, are read first, all at once). Customers are named by their
+/// key columns alone, not read whole, except for the customers dataset itself.
+///
+/// A purchase with lines is one row per line, in the lines' order; its first row
+/// carries the amount, the others leave it empty (the import's rule for the rows of
+/// one purchase, with or without a reference).
 fn each_row(
     books: &Books,
     dataset: Dataset,
-    row: &mut dyn FnMut(&[String]) -> Result<(), ExportError>,
+    row: &mut dyn FnMut(Emit<'_>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let book = books.book_id()?;
     let mut failed: Option<ExportError> = None;
     let read = books.read(|r| {
-        let mut emit = |cells: &[String]| -> Result<(), StoreError> {
-            row(cells).map_err(|e| {
+        let mut emit = |e: Emit<'_>| -> Result<(), StoreError> {
+            row(e).map_err(|e| {
                 failed = Some(e);
                 StoreError::backend(WriteFailed)
             })
@@ -212,15 +242,26 @@ fn each_row(
         let mut cells: Vec<String> = Vec::with_capacity(6);
         match dataset {
             Dataset::Customers => {
+                emit(Emit::Header(dataset.columns()))?;
                 for c in r.all_customers()? {
                     let mut cells = customer_cells(c.data(), Some(c.stage()));
                     cells.push(CustomerKey::of(&c, Some(&book)));
-                    emit(&cells)?;
+                    emit(Emit::Row(&cells))?;
                 }
                 Ok(())
             }
             Dataset::Purchases => {
                 let keys = keys()?;
+                let mut lines: HashMap<PurchaseId, Vec<PurchaseLine>> = HashMap::new();
+                for (p, line) in r.all_purchase_lines()? {
+                    lines.entry(p).or_default().push(line);
+                }
+                if lines.is_empty() {
+                    emit(Emit::Header(dataset.columns()))?;
+                } else {
+                    let header = [dataset.columns(), &PURCHASE_LINE_COLUMNS[..]].concat();
+                    emit(Emit::Header(&header))?;
+                }
                 r.for_each_purchase(&ActivityQuery::ALL, |p| {
                     let Some(key) = keys.get(&p.customer()) else {
                         return Ok(());
@@ -234,10 +275,31 @@ fn each_row(
                         text(p.external_ref()),
                         text(p.description()),
                     ]);
-                    emit(&cells)
+                    if lines.is_empty() {
+                        return emit(Emit::Row(&cells));
+                    }
+                    let Some(own) = lines.get(&p.id()) else {
+                        cells.extend(std::iter::repeat_n(String::new(), 4));
+                        return emit(Emit::Row(&cells));
+                    };
+                    for (n, line) in own.iter().enumerate() {
+                        cells.truncate(PURCHASE_COLUMNS.len());
+                        if n == 1 {
+                            cells[2].clear();
+                        }
+                        cells.extend([
+                            line.sku.to_string(),
+                            line.quantity.to_string(),
+                            line.unit_price.amount().to_string(),
+                            text(line.discount.map(|d| d.amount())),
+                        ]);
+                        emit(Emit::Row(&cells))?;
+                    }
+                    Ok(())
                 })
             }
             Dataset::Surveys => {
+                emit(Emit::Header(dataset.columns()))?;
                 let keys = keys()?;
                 for s in r.surveys(&ActivityQuery::ALL)? {
                     let Some(key) = keys.get(&s.customer()) else {
@@ -251,7 +313,7 @@ fn each_row(
                         s.score().value().to_string(),
                         text(s.comment()),
                     ]);
-                    emit(&cells)?;
+                    emit(Emit::Row(&cells))?;
                 }
                 Ok(())
             }

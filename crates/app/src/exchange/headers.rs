@@ -214,6 +214,46 @@ const ACTIVITY: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "sku",
+        &[
+            "商品编码",
+            "商品编号",
+            "货号",
+            "产品编码",
+            "商品編碼",
+            "商品編號",
+            "貨號",
+            "產品編碼",
+            "item code",
+        ],
+    ),
+    ("quantity", &["数量", "购买数量", "數量", "購買數量", "qty"]),
+    (
+        "unit_price",
+        &[
+            "单价",
+            "商品单价",
+            "單價",
+            "商品單價",
+            "unit price",
+            "price",
+        ],
+    ),
+    (
+        "line_discount",
+        &[
+            "折扣",
+            "折扣金额",
+            "优惠金额",
+            "优惠",
+            "折扣金額",
+            "優惠金額",
+            "優惠",
+            "discount",
+            "line discount",
+        ],
+    ),
+    (
         "kind",
         &["类型", "问卷类型", "調查類型", "類型", "問卷類型"],
     ),
@@ -342,13 +382,19 @@ mod tests {
         assert_eq!(column("公司", customers), Some("company"));
         assert_eq!(column("獲客成本", customers), Some("cost"));
         assert_eq!(column("性別", customers), Some("gender"));
+        let purchase_import = Dataset::Purchases.optional();
+        assert_eq!(column("商品编码", purchase_import), Some("sku"));
+        assert_eq!(column("數量", purchase_import), Some("quantity"));
+        assert_eq!(column("单价", purchase_import), Some("unit_price"));
+        assert_eq!(column("折扣", purchase_import), Some("line_discount"));
+        assert_eq!(column("数量", surveys), None);
     }
 
     #[test]
     fn every_alias_names_a_real_column_and_no_alias_is_ambiguous() {
         let all: Vec<&str> = Dataset::ALL
             .iter()
-            .flat_map(|d| d.columns())
+            .flat_map(|d| d.columns().iter().chain(d.optional()))
             .copied()
             .collect();
         for table in [CUSTOMERS, ACTIVITY] {

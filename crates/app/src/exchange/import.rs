@@ -33,6 +33,8 @@ use crate::Books;
 use crate::keys::CustomerKey;
 use crate::values;
 
+mod lines;
+
 /// A hash map with a fast, randomly seeded hasher, for the per-row look-ups.
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
@@ -258,18 +260,59 @@ impl Importer for CsvImporter {
             input,
             detected,
             first: Some(first),
+            opened: None,
             options,
             rejects,
         };
         match dataset {
             Dataset::Customers => import_customers(books, job),
-            Dataset::Purchases => {
-                let first = Snapshot::load(books, options.skip_invalid)?;
-                Ok(purchases_from(books, job, progress, first)?.0)
-            }
+            Dataset::Purchases => import_purchases(books, job, progress),
             Dataset::Surveys => import_surveys(books, job, progress),
         }
     }
+}
+
+/// A purchases file: streamed, unless it has line columns ([`lines`]).
+fn import_purchases(
+    books: &Books,
+    mut job: Job<'_>,
+    progress: &mut dyn Progress,
+) -> Result<ImportSummary, ImportError> {
+    let (required, optional) = (Dataset::Purchases.required(), Dataset::Purchases.optional());
+    let ignore_unknown = job.options.ignore_unknown;
+    let source = match job.first.take() {
+        Some(source) => source,
+        None => job.input.open().map_err(|source| FileError::Open {
+            path: job.file.to_owned(),
+            source,
+        })?,
+    };
+    let file = CsvRows::open_source(
+        job.file,
+        source,
+        job.detected,
+        required,
+        optional,
+        ignore_unknown,
+    )?;
+    if !lines::has_line_columns(file.columns()) {
+        // The header decides; a file without line columns streams as it always did.
+        job.opened = Some(file);
+        let first = Snapshot::load(books, job.options.skip_invalid)?;
+        return Ok(purchases_from(books, job, progress, first)?.0);
+    }
+    let sheet = match Sheet::read_rows(file) {
+        // The file looked like UTF-8 at the start only: the whole of it decides.
+        Err(FileError::NotUtf8After { .. }) => Sheet::read_input(
+            job.input,
+            Detected::Sure(FileError::detect_whole(job.input)?),
+            required,
+            optional,
+            ignore_unknown,
+        )?,
+        other => other?,
+    };
+    lines::import(books, job, &sheet)
 }
 
 /// One import's file, options and rejects output.
@@ -281,6 +324,8 @@ struct Job<'a> {
     detected: Detected,
     /// The input opened for the first pass.
     first: Option<Source>,
+    /// The file opened for the first pass, its header read (purchases).
+    opened: Option<CsvRows>,
     options: &'a ImportOptions,
     rejects: Option<Box<dyn Output + 'a>>,
 }
@@ -349,6 +394,13 @@ fn column_of(e: &StoreError) -> Option<&'static str> {
             | Conflict::DuplicateRefInBatch { .. }
             | Conflict::DuplicateExternalRef { .. },
         ) => Some("reference"),
+        StoreError::Validation(ValidationError::LinesTotal { .. }) => Some("amount"),
+        StoreError::Validation(ValidationError::LineDiscount { .. }) => Some("line_discount"),
+        StoreError::NotFound {
+            entity: solocrm_core::Entity::Product,
+            ..
+        }
+        | StoreError::Conflict(Conflict::ProductArchived { .. }) => Some("sku"),
         StoreError::Conflict(Conflict::DuplicateEmail { .. }) => Some("email"),
         StoreError::Conflict(Conflict::CustomerErased { .. }) | StoreError::NotFound { .. } => {
             Some("customer")
@@ -389,6 +441,15 @@ fn date_cell(
 
 /// An `amount` cell in the store's currency, checked against an optional `currency` cell.
 fn amount_cell(cols: &Columns, row: &Row, base: Currency) -> Result<Money, RowError> {
+    currency_cell(cols, row, base)?;
+    let v = cols
+        .value(row, "amount")
+        .ok_or_else(|| RowError::at(row.line, "amount", "is empty"))?;
+    amount_value(row, v, base)
+}
+
+/// Checks an optional `currency` cell against the store's currency.
+fn currency_cell(cols: &Columns, row: &Row, base: Currency) -> Result<(), RowError> {
     if let Some(c) = cols.value(row, "currency")
         && c != base.as_str()
     {
@@ -401,21 +462,34 @@ fn amount_cell(cols: &Columns, row: &Row, base: Currency) -> Result<Money, RowEr
             ));
         }
     }
-    let v = cols
-        .value(row, "amount")
-        .ok_or_else(|| RowError::at(row.line, "amount", "is empty"))?;
+    Ok(())
+}
+
+/// The amount `v` of the `amount` cell of `row`: in the store's currency, not negative.
+fn amount_value(row: &Row, v: &str, base: Currency) -> Result<Money, RowError> {
+    money_value(row, "amount", v, base)
+}
+
+/// The money `v` of the cell `column` of `row`: in the store's currency, not
+/// negative, as stored.
+fn money_value(
+    row: &Row,
+    column: &'static str,
+    v: &str,
+    base: Currency,
+) -> Result<Money, RowError> {
     if let Some(m) = values::stored_amount(v, base) {
         return Ok(m);
     }
-    let m = cell_err(row, "amount", Money::parse(v, base))?;
+    let m = cell_err(row, column, Money::parse(v, base))?;
     if m.is_negative() {
         return Err(RowError::at(
             row.line,
-            "amount",
+            column,
             format!("must not be negative, got {v}"),
         ));
     }
-    cell_err(row, "amount", m.for_storage("amount", base))
+    cell_err(row, column, m.for_storage(column, base))
 }
 
 /// An optional cell read by `parse`: `None` if the column is absent or the cell empty.
@@ -941,6 +1015,7 @@ fn stream(
         input,
         mut detected,
         mut first,
+        mut opened,
         options: opts,
         mut rejects,
     } = job;
@@ -948,21 +1023,26 @@ fn stream(
     let mut passes = 0;
     loop {
         passes += 1;
-        let source = match first.take() {
-            Some(source) => source,
-            None => input.open().map_err(|source| FileError::Open {
-                path: path.to_owned(),
-                source,
-            })?,
+        let mut file = match opened.take() {
+            Some(file) => file,
+            None => {
+                let source = match first.take() {
+                    Some(source) => source,
+                    None => input.open().map_err(|source| FileError::Open {
+                        path: path.to_owned(),
+                        source,
+                    })?,
+                };
+                CsvRows::open_source(
+                    path,
+                    source,
+                    detected,
+                    dataset.required(),
+                    dataset.optional(),
+                    opts.ignore_unknown,
+                )?
+            }
         };
-        let mut file = CsvRows::open_source(
-            path,
-            source,
-            detected,
-            dataset.required(),
-            dataset.optional(),
-            opts.ignore_unknown,
-        )?;
         let columns = file.columns().clone();
         let mut planner = new_planner(passes > 1)?;
         let (tx, rx) = mpsc::sync_channel(PARTS_AHEAD);
@@ -1779,6 +1859,7 @@ mod tests {
             input: &input,
             detected: Detected::Sure(super::super::encoding::Encoding::Utf8),
             first: None,
+            opened: None,
             options: &r.options,
             rejects: None,
         };
@@ -1825,6 +1906,7 @@ mod tests {
             input: &input,
             detected: Detected::Sure(super::super::encoding::Encoding::Utf8),
             first: None,
+            opened: None,
             options: &r.options,
             rejects: None,
         };
@@ -1848,6 +1930,7 @@ mod tests {
             input: &input,
             detected: Detected::Sure(super::super::encoding::Encoding::Utf8),
             first: None,
+            opened: None,
             options: &r.options,
             rejects: None,
         };

@@ -190,7 +190,7 @@ impl Read for Source {
 pub enum Dataset {
     /// Customers: `name` and the optional columns of [`CUSTOMER_COLUMNS`].
     Customers,
-    /// Purchases: [`PURCHASE_COLUMNS`].
+    /// Purchases: [`PURCHASE_COLUMNS`], and optionally [`PURCHASE_LINE_COLUMNS`].
     Purchases,
     /// Survey answers: [`SURVEY_COLUMNS`].
     Surveys,
@@ -218,9 +218,13 @@ impl Dataset {
         }
     }
 
-    /// The columns an import reads if present.
+    /// The columns an import reads if present: the others of [`Dataset::columns`],
+    /// and for purchases the [line columns](PURCHASE_LINE_COLUMNS) too.
     pub fn optional(self) -> &'static [&'static str] {
-        &self.columns()[self.required().len()..]
+        match self {
+            Dataset::Purchases => &PURCHASE_IMPORT_OPTIONAL,
+            _ => &self.columns()[self.required().len()..],
+        }
     }
 }
 
@@ -331,6 +335,24 @@ pub const PURCHASE_COLUMNS: [&str; 6] = [
     "reference",
     "description",
 ];
+/// The optional columns of a purchases file that make it a file of purchase lines:
+/// one row per line, the rows of one purchase grouped by its `reference` (see
+/// `docs/cli.md`, "Purchases with lines"). An export writes them after
+/// [`PURCHASE_COLUMNS`] when the book has purchase lines.
+pub const PURCHASE_LINE_COLUMNS: [&str; 4] = ["sku", "quantity", "unit_price", "line_discount"];
+
+/// The optional columns of a purchases import: those of [`PURCHASE_COLUMNS`], then the
+/// line columns.
+const PURCHASE_IMPORT_OPTIONAL: [&str; 7] = [
+    "currency",
+    "reference",
+    "description",
+    "sku",
+    "quantity",
+    "unit_price",
+    "line_discount",
+];
+
 /// The columns of a surveys file, required ones first.
 pub const SURVEY_COLUMNS: [&str; 5] = ["customer", "date", "kind", "score", "comment"];
 
@@ -402,11 +424,23 @@ mod tests {
         assert_eq!(Dataset::Customers.required(), ["name"]);
         assert_eq!(
             Dataset::Purchases.optional(),
-            ["currency", "reference", "description"]
+            [
+                "currency",
+                "reference",
+                "description",
+                "sku",
+                "quantity",
+                "unit_price",
+                "line_discount"
+            ]
         );
         assert_eq!(Dataset::Surveys.optional(), ["comment"]);
-        for d in Dataset::ALL {
+        for d in [Dataset::Customers, Dataset::Surveys] {
             assert_eq!([d.required(), d.optional()].concat(), d.columns(), "{d:?}");
         }
+        assert_eq!(
+            [Dataset::Purchases.columns(), &PURCHASE_LINE_COLUMNS[..]].concat(),
+            [Dataset::Purchases.required(), Dataset::Purchases.optional()].concat()
+        );
     }
 }

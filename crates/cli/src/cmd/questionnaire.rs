@@ -4,7 +4,8 @@
 use anyhow::Result;
 use solocrm_core::questionnaire::analysis::DimensionAnalysis;
 use solocrm_core::questionnaire::{
-    Answer, AnswerValue, Answering, CollectionMethod, SurveySheet, SurveyTemplate,
+    Answer, AnswerValue, Answering, CollectionMethod, Question, SurveySheet, SurveyTemplate,
+    SurveyTemplateEdit,
 };
 use solocrm_core::{FreeText, Store, StoreError, Tag};
 
@@ -45,30 +46,10 @@ pub fn template(ctx: &mut Ctx, store: &Books, cmd: SurveyTemplateCmd) -> Result<
             questions,
         } => {
             let name = template_name(&name)?;
-            let template = match from {
-                Some(path) => {
-                    let text = std::fs::read_to_string(&path).map_err(|e| {
-                        anyhow::anyhow!(t!(
-                            "survey_template.unreadable",
-                            path = path.display(),
-                            error = e
-                        ))
-                    })?;
-                    solocrm_app::questionnaire::template_from_toml(name, &text)
-                        .map_err(|e| bad(format!("{}: {e}", path.display())))?
-                }
-                None => {
-                    if questions.is_empty() {
-                        return Err(bad(t!("survey_template.no_questions")));
-                    }
-                    let qs = questions
-                        .iter()
-                        .map(|q| solocrm_app::questionnaire::question_from_flag(q))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(bad)?;
-                    SurveyTemplate::new(name, qs).map_err(bad)?
-                }
+            let Some(qs) = questions_from(from.as_deref(), &questions)? else {
+                return Err(bad(t!("survey_template.no_questions")));
             };
+            let template = SurveyTemplate::new(name, qs).map_err(bad)?;
             let t = store.add_survey_template(template)?;
             if ctx.out.json {
                 return ctx.out.json(&t);
@@ -78,6 +59,38 @@ pub fn template(ctx: &mut Ctx, store: &Books, cmd: SurveyTemplateCmd) -> Result<
                 name = t.name(),
                 count = t.questions().len()
             ))
+        }
+        SurveyTemplateCmd::Edit {
+            name,
+            rename,
+            from,
+            questions,
+        } => {
+            let name = template_name(&name)?;
+            let edit = SurveyTemplateEdit {
+                name: rename.as_deref().map(template_name).transpose()?,
+                questions: questions_from(from.as_deref(), &questions)?,
+            };
+            if edit == SurveyTemplateEdit::default() {
+                return Err(bad(t!("survey_template.nothing_to_edit")));
+            }
+            let t = store.edit_survey_template(&name, edit).map_err(refused)?;
+            if ctx.out.json {
+                return ctx.out.json(&t);
+            }
+            ctx.say(t!(
+                "survey_template.edited",
+                name = t.name(),
+                count = t.questions().len()
+            ))
+        }
+        SurveyTemplateCmd::Remove { name } => {
+            let name = template_name(&name)?;
+            let t = store.remove_survey_template(&name).map_err(refused)?;
+            if ctx.out.json {
+                return ctx.out.json(&t);
+            }
+            ctx.say(t!("survey_template.removed", name = t.name()))
         }
         SurveyTemplateCmd::List => {
             let templates = store.survey_templates()?;
@@ -123,6 +136,37 @@ pub fn template(ctx: &mut Ctx, store: &Books, cmd: SurveyTemplateCmd) -> Result<
             ctx.out.table(&t)
         }
     }
+}
+
+/// The questions of `--from FILE` or of `--question` flags; `None` if neither is
+/// given.
+fn questions_from(
+    from: Option<&std::path::Path>,
+    flags: &[String],
+) -> Result<Option<Vec<Question>>> {
+    if let Some(path) = from {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(t!(
+                "survey_template.unreadable",
+                path = path.display(),
+                error = e
+            ))
+        })?;
+        // The file is read as a template's; only its questions are kept.
+        let name = Tag::parse("file").map_err(bad)?;
+        let t = solocrm_app::questionnaire::template_from_toml(name, &text)
+            .map_err(|e| bad(format!("{}: {e}", path.display())))?;
+        return Ok(Some(t.questions().to_vec()));
+    }
+    if flags.is_empty() {
+        return Ok(None);
+    }
+    flags
+        .iter()
+        .map(|q| solocrm_app::questionnaire::question_from_flag(q))
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+        .map_err(bad)
 }
 
 /// Parses `N=VALUE` against the template: a score for a score question, the text for

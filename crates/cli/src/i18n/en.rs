@@ -742,6 +742,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("tally.unchanged", "{n} unchanged"),
     ("tally.rejected", "{n} rejected"),
     ("tally.new customers", "{n} new customers"),
+    ("tally.purchase lines", "{n} purchase lines"),
     ("tally.survey answers", "{n} survey answers"),
     ("tally.customers", "{n} customers"),
     ("tally.stage changes", "{n} stage changes"),
@@ -1078,6 +1079,15 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "a template needs --from FILE or at least one --question TEXT|DIMENSION|ANSWER[|ROLE]",
     ),
     ("survey_template.unreadable", "cannot read {path}: {error}"),
+    (
+        "survey_template.edited",
+        "survey template {name} now has {count} questions",
+    ),
+    ("survey_template.removed", "removed survey template {name}"),
+    (
+        "survey_template.nothing_to_edit",
+        "nothing to change: give --name NEW, --from FILE or --question TEXT|DIMENSION|ANSWER[|ROLE]",
+    ),
     (
         "survey_sheet.recorded",
         "recorded {count} answers of {name} to {template}",

@@ -688,6 +688,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("tally.unchanged", "未变 {n}"),
     ("tally.rejected", "拒绝 {n}"),
     ("tally.new customers", "{n} 位新客户"),
+    ("tally.purchase lines", "{n} 条购买明细"),
     ("tally.survey answers", "{n} 份调查回答"),
     ("tally.customers", "{n} 位客户"),
     ("tally.stage changes", "{n} 次阶段变更"),
@@ -1015,6 +1016,15 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "模板需要 --from 文件，或至少一个 --question 问题|维度|作答[|角色]",
     ),
     ("survey_template.unreadable", "无法读取 {path}：{error}"),
+    (
+        "survey_template.edited",
+        "问卷模板 {name} 现有 {count} 道题",
+    ),
+    ("survey_template.removed", "已删除问卷模板 {name}"),
+    (
+        "survey_template.nothing_to_edit",
+        "没有要改的：请给出 --name 新名称、--from 文件或 --question 问题|维度|作答[|角色]",
+    ),
     (
         "survey_sheet.recorded",
         "已记录 {name} 对 {template} 的 {count} 个回答",

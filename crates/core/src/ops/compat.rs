@@ -333,6 +333,21 @@ impl Store for Crm {
         self.write(|w| w.add_survey_template(template.clone()))
     }
 
+    fn edit_survey_template(
+        &self,
+        name: &crate::Tag,
+        edit: crate::questionnaire::SurveyTemplateEdit,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate> {
+        self.write(|w| w.edit_survey_template(name, edit.clone()))
+    }
+
+    fn remove_survey_template(
+        &self,
+        name: &crate::Tag,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate> {
+        self.write(|w| w.remove_survey_template(name))
+    }
+
     fn record_survey_sheet(
         &self,
         sheet: crate::questionnaire::SurveySheet,

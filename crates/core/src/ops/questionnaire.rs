@@ -5,7 +5,7 @@ use super::{Reader, Writer};
 use crate::CustomerId;
 use crate::error::Conflict;
 use crate::questionnaire::analysis::{DimensionAnalysis, analyse_dimensions};
-use crate::questionnaire::{SurveySheet, SurveyTemplate};
+use crate::questionnaire::{SurveySheet, SurveyTemplate, SurveyTemplateEdit};
 use crate::store::{Entity, StoreError, StoreResult};
 use crate::text::Tag;
 
@@ -133,6 +133,83 @@ impl Writer<'_> {
         })
     }
 
+    /// Renames a survey template or replaces its questions (ADR 0030, issue 18). A
+    /// template that has answer sheets keeps its questions — they give the stored
+    /// answers their meaning — but may be renamed: its sheets then name the new name.
+    /// Giving the same questions again is no change.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown template;
+    /// [`Conflict::DuplicateSurveyTemplate`] if the new name is another template's;
+    /// [`Conflict::SurveyTemplateAnswered`] for new questions of an answered template;
+    /// [`StoreError::Validation`] if the questions do not make a template
+    /// ([`SurveyTemplate::new`]).
+    pub fn edit_survey_template(
+        &mut self,
+        name: &Tag,
+        edit: SurveyTemplateEdit,
+    ) -> StoreResult<SurveyTemplate> {
+        self.atomic(|w| {
+            let old = w.reader().survey_template(name)?;
+            let new_name = edit.name.clone().unwrap_or_else(|| old.name().clone());
+            let questions = edit
+                .questions
+                .clone()
+                .unwrap_or_else(|| old.questions().to_vec());
+            let template =
+                SurveyTemplate::new(new_name, questions).map_err(StoreError::Validation)?;
+            if template.name() != old.name()
+                && w.tx
+                    .survey_templates()?
+                    .iter()
+                    .any(|t| t.name() == template.name())
+            {
+                return Err(Conflict::DuplicateSurveyTemplate {
+                    name: template.name().to_string(),
+                }
+                .into());
+            }
+            if template.questions() != old.questions() {
+                let sheets = answered(w, old.name())?;
+                if sheets > 0 {
+                    return Err(Conflict::SurveyTemplateAnswered {
+                        name: old.name().to_string(),
+                        sheets,
+                    }
+                    .into());
+                }
+            }
+            if template != old {
+                w.tx.replace_survey_template(old.name(), &template)?;
+            }
+            Ok(template)
+        })
+    }
+
+    /// Removes a survey template no one has answered. An answered one stays (ADR
+    /// 0011: the books keep what happened); it can be renamed instead.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown template;
+    /// [`Conflict::SurveyTemplateAnswered`] if it has answer sheets.
+    pub fn remove_survey_template(&mut self, name: &Tag) -> StoreResult<SurveyTemplate> {
+        self.atomic(|w| {
+            let old = w.reader().survey_template(name)?;
+            let sheets = answered(w, old.name())?;
+            if sheets > 0 {
+                return Err(Conflict::SurveyTemplateAnswered {
+                    name: old.name().to_string(),
+                    sheets,
+                }
+                .into());
+            }
+            w.tx.delete_survey_template(old.name())?;
+            Ok(old)
+        })
+    }
+
     /// Records a customer's answers to a template; the answers are kept by question
     /// number.
     ///
@@ -168,4 +245,13 @@ impl Writer<'_> {
             Ok(sheet)
         })
     }
+}
+
+/// How many sheets answer the template `name`, void or not, erased customers' too.
+fn answered(w: &Writer<'_>, name: &Tag) -> StoreResult<usize> {
+    Ok(w.tx
+        .survey_sheets(None)?
+        .iter()
+        .filter(|s| &s.template == name)
+        .count())
 }

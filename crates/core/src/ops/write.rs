@@ -407,14 +407,42 @@ impl Writer<'_> {
                 }
                 let mut next = None;
                 receipt.purchases.reserve(batch.purchases.len());
-                for (who, mut new) in batch.purchases {
+                let mut lines = batch.purchase_lines.into_iter().peekable();
+                for (k, (who, mut new)) in batch.purchases.into_iter().enumerate() {
                     let i = receipt.purchases.len();
                     let fail = |e| import_error(S::Purchases, i, e);
                     new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+                    // Lines are checked before the purchase is written, as
+                    // `record_purchase_with_lines` does; a batch without lines costs
+                    // one comparison per purchase.
+                    let own = match lines.peek() {
+                        Some((at, _)) if *at == k => lines.next().map(|(_, l)| l),
+                        _ => None,
+                    };
+                    let own = match own {
+                        Some(l) => Some(w.check_purchase_lines(new.amount, l).map_err(fail)?),
+                        None => None,
+                    };
                     let id = checker
                         .check_and_insert(w, &mut next, new, true)
                         .map_err(fail)?;
+                    if let Some(l) = own.filter(|l| !l.is_empty()) {
+                        w.tx.insert_purchase_lines(id, &l).map_err(fail)?;
+                    }
                     receipt.purchases.push(id);
+                }
+                if let Some((at, _)) = lines.next() {
+                    let i = receipt.purchases.len();
+                    return Err(import_error(
+                        S::Purchases,
+                        i,
+                        StoreError::Validation(crate::ValidationError::Inconsistent {
+                            record: format!("import part, lines of purchase {at}"),
+                            detail: "no such purchase in the part, or its lines are out of \
+                                     order"
+                                .to_owned(),
+                        }),
+                    ));
                 }
                 for (who, mut new) in batch.surveys {
                     let i = receipt.surveys.len();

@@ -176,6 +176,17 @@ impl Question {
     }
 }
 
+/// A change to a survey template
+/// ([`Writer::edit_survey_template`](crate::Writer::edit_survey_template)): each
+/// field given replaces the stored one; `None` keeps it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SurveyTemplateEdit {
+    /// A new name (its sheets follow it).
+    pub name: Option<Tag>,
+    /// New questions: only for a template no one has answered.
+    pub questions: Option<Vec<Question>>,
+}
+
 /// A named survey template: its questions in the order asked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "RawTemplate", into = "RawTemplate")]

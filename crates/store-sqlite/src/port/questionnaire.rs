@@ -78,6 +78,43 @@ pub(crate) fn insert_survey_template(conn: &Connection, t: &SurveyTemplate) -> R
     Ok(())
 }
 
+/// Replaces the template `from` by `t`; with a new name, its sheets follow (the new
+/// row first, then the sheets, then the old row, so that every sheet names a template
+/// at each step).
+pub(crate) fn replace_survey_template(
+    conn: &Connection,
+    from: &Tag,
+    t: &SurveyTemplate,
+) -> Res<()> {
+    let questions = serde_json::to_string(t.questions())
+        .map_err(|e| corrupt(format!("survey template {}: {e}", t.name())))?;
+    if t.name() == from {
+        execute(
+            conn,
+            "UPDATE survey_templates SET questions = ?2 WHERE name = ?1",
+            params![from.as_str(), questions],
+        )?;
+        return Ok(());
+    }
+    insert_survey_template(conn, t)?;
+    execute(
+        conn,
+        "UPDATE survey_sheets SET template = ?2 WHERE template = ?1",
+        params![from.as_str(), t.name().as_str()],
+    )?;
+    delete_survey_template(conn, from)
+}
+
+/// Deletes the template `name`.
+pub(crate) fn delete_survey_template(conn: &Connection, name: &Tag) -> Res<()> {
+    execute(
+        conn,
+        "DELETE FROM survey_templates WHERE name = ?1",
+        params![name.as_str()],
+    )?;
+    Ok(())
+}
+
 fn answers_json(s: &SurveySheet) -> Res<String> {
     serde_json::to_string(&s.clone().normalized().answers)
         .map_err(|e| corrupt(format!("survey sheet: {e}")))

@@ -904,6 +904,18 @@ impl<'c> WriteTx for Tx<'c> {
         self.run(|c| super::questionnaire::insert_survey_template(c, template))
     }
 
+    fn replace_survey_template(
+        &mut self,
+        from: &solocrm_core::Tag,
+        template: &solocrm_core::questionnaire::SurveyTemplate,
+    ) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::replace_survey_template(c, from, template))
+    }
+
+    fn delete_survey_template(&mut self, name: &solocrm_core::Tag) -> StoreResult<()> {
+        self.run(|c| super::questionnaire::delete_survey_template(c, name))
+    }
+
     fn insert_survey_sheet(
         &mut self,
         sheet: &solocrm_core::questionnaire::SurveySheet,

@@ -303,6 +303,8 @@ macro_rules! __store_conformance_list {
                 a_survey_sheet_that_does_not_fit_is_refused,
                 survey_dimensions_are_analysed_over_the_stored_sheets,
                 erasure_scrubs_the_free_text_of_survey_sheets,
+                a_survey_template_is_renamed_with_its_sheets_and_keeps_answered_questions,
+                a_survey_template_is_removed_only_while_unanswered,
             }
             participation {
                 participations_are_stored_and_listed_in_order,
@@ -324,6 +326,7 @@ macro_rules! __store_conformance_list {
                 a_purchase_with_lines_adds_up_exactly_and_reads_back_in_order,
                 a_product_named_by_lines_is_archived_not_deleted,
                 erasure_keeps_the_lines_of_an_erased_customers_purchases,
+                an_import_writes_lines_beside_its_purchases_all_or_none,
             }
             segments {
                 a_saved_segment_can_be_read_back_by_name,

@@ -222,3 +222,102 @@ pub fn erasure_keeps_the_lines_of_an_erased_customers_purchases(store: &dyn Stor
     assert_eq!(after.amount(), eur(12_300));
     assert!(after.description().is_none());
 }
+
+/// An import batch carries lines for some of its purchases (`ImportBatch::purchase_lines`,
+/// the CSV import's line columns): they are checked as `record_purchase_with_lines`
+/// checks them and written beside their purchase; a refused line (an unknown SKU, a
+/// total that is not the amount) refuses the whole import, naming the purchase.
+pub fn an_import_writes_lines_beside_its_purchases_all_or_none(store: &dyn Store) {
+    use solocrm_core::{CustomerRef, ImportBatch, ImportSection};
+    catalogue(store);
+    let c = customer(store, "王芳");
+    let purchase = |day: u32, amount: i64| {
+        (
+            CustomerRef::Existing(c.id()),
+            NewPurchase::new(c.id(), at(day), eur(amount)),
+        )
+    };
+    let batch = ImportBatch {
+        purchases: vec![purchase(1, 21_100), purchase(2, 500), purchase(3, 3_500)],
+        purchase_lines: vec![
+            (
+                0,
+                vec![
+                    line("TEA-LJ", 2, 8_800, None),
+                    line("CUP-01", 1, 3_500, None),
+                ],
+            ),
+            (2, vec![line("CUP-01", 1, 3_500, None)]),
+        ],
+        ..ImportBatch::default()
+    };
+    let receipt = store.import(batch).expect("imported");
+    assert_eq!(receipt.purchases.len(), 3);
+    let first = store.purchase_lines(receipt.purchases[0]).expect("read");
+    assert_eq!(
+        first,
+        [
+            line("TEA-LJ", 2, 8_800, None),
+            line("CUP-01", 1, 3_500, None)
+        ]
+    );
+    assert!(
+        store
+            .purchase_lines(receipt.purchases[1])
+            .expect("read")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .purchase_lines(receipt.purchases[2])
+            .expect("read")
+            .len(),
+        1
+    );
+
+    // A bad line refuses everything, naming its purchase.
+    let before = store.purchases(&ActivityQuery::ALL).expect("read").len();
+    let lines_before = store.all_purchase_lines().expect("read").len();
+    for (lines, check) in [
+        (
+            vec![line("NOPE", 1, 500, None)],
+            (|e: &StoreError| {
+                matches!(
+                    e,
+                    StoreError::NotFound {
+                        entity: Entity::Product,
+                        ..
+                    }
+                )
+            }) as fn(&StoreError) -> bool,
+        ),
+        (vec![line("CUP-01", 1, 400, None)], |e: &StoreError| {
+            matches!(
+                e,
+                StoreError::Validation(ValidationError::LinesTotal { .. })
+            )
+        }),
+    ] {
+        let batch = ImportBatch {
+            purchases: vec![purchase(4, 100), purchase(5, 500)],
+            purchase_lines: vec![(1, lines)],
+            ..ImportBatch::default()
+        };
+        match store.import(batch) {
+            Err(StoreError::Import {
+                section: ImportSection::Purchases,
+                index: 1,
+                error,
+            }) => assert!(check(&error), "{error}"),
+            other => panic!("expected the second purchase refused, got {other:?}"),
+        }
+        assert_eq!(
+            store.purchases(&ActivityQuery::ALL).expect("read").len(),
+            before
+        );
+        assert_eq!(
+            store.all_purchase_lines().expect("read").len(),
+            lines_before
+        );
+    }
+}

@@ -4,6 +4,7 @@
 
 use solocrm_core::questionnaire::{
     Answer, AnswerValue, Answering, CollectionMethod, Question, Scale, SurveySheet, SurveyTemplate,
+    SurveyTemplateEdit,
 };
 use solocrm_core::{Conflict, CustomerId, Entity, Store, StoreError, SurveyKind};
 
@@ -259,4 +260,147 @@ pub fn erasure_scrubs_the_free_text_of_survey_sheets(store: &dyn Store) {
             .flat_map(|d| &d.comments)
             .all(|c| c.customer != wang)
     );
+}
+
+/// Editing a template (issue 18): questions change while no one has answered it;
+/// once answered they are refused (the stored answers would change meaning), but a
+/// rename still goes through and carries the sheets with it, answers unchanged; a
+/// name another template has is refused; an unknown template is not found.
+pub fn a_survey_template_is_renamed_with_its_sheets_and_keeps_answered_questions(
+    store: &dyn Store,
+) {
+    store.add_survey_template(template()).expect("added");
+    let other = SurveyTemplate::new(
+        tag("售后"),
+        vec![q("满意吗？", "售后支持", Answering::Text)],
+    )
+    .expect("a template");
+    store.add_survey_template(other).expect("added");
+    // Unanswered: the questions may change (here: the comment dropped).
+    let fewer: Vec<Question> = template().questions()[..3].to_vec();
+    let edited = store
+        .edit_survey_template(
+            &tag("回访"),
+            SurveyTemplateEdit {
+                questions: Some(fewer.clone()),
+                ..SurveyTemplateEdit::default()
+            },
+        )
+        .expect("edited");
+    assert_eq!(edited.questions(), &fewer[..]);
+    let back = store
+        .edit_survey_template(
+            &tag("回访"),
+            SurveyTemplateEdit {
+                questions: Some(template().questions().to_vec()),
+                ..SurveyTemplateEdit::default()
+            },
+        )
+        .expect("edited back");
+    assert_eq!(back, template());
+
+    let c = customer(store, "周杰");
+    let answered = sheet(
+        c.id(),
+        2,
+        vec![score(1, 9), score(2, 4), comment(4, "很好")],
+    );
+    store
+        .record_survey_sheet(answered.clone())
+        .expect("recorded");
+    assert_err!(
+        store.edit_survey_template(
+            &tag("回访"),
+            SurveyTemplateEdit {
+                questions: Some(fewer),
+                ..SurveyTemplateEdit::default()
+            },
+        ),
+        StoreError::Conflict(Conflict::SurveyTemplateAnswered { sheets: 1, .. })
+    );
+    assert_err!(
+        store.edit_survey_template(
+            &tag("回访"),
+            SurveyTemplateEdit {
+                name: Some(tag("售后")),
+                ..SurveyTemplateEdit::default()
+            },
+        ),
+        StoreError::Conflict(Conflict::DuplicateSurveyTemplate { .. })
+    );
+    assert_err!(
+        store.edit_survey_template(&tag("无此模板"), SurveyTemplateEdit::default()),
+        StoreError::NotFound {
+            entity: Entity::SurveyTemplate,
+            ..
+        }
+    );
+    // The same questions again with a new name: a rename, the sheet follows.
+    let renamed = store
+        .edit_survey_template(
+            &tag("回访"),
+            SurveyTemplateEdit {
+                name: Some(tag("季度回访")),
+                questions: Some(template().questions().to_vec()),
+            },
+        )
+        .expect("renamed");
+    assert_eq!(renamed.name(), &tag("季度回访"));
+    let names: Vec<String> = store
+        .survey_templates()
+        .expect("listed")
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    assert_eq!(names, ["售后", "季度回访"]);
+    let sheets = store.survey_sheets(None).expect("read");
+    assert_eq!(
+        sheets,
+        [SurveySheet {
+            template: tag("季度回访"),
+            ..answered.normalized()
+        }]
+    );
+    // New answers go to the new name; the old one is gone.
+    store
+        .record_survey_sheet(SurveySheet {
+            template: tag("季度回访"),
+            ..sheet(c.id(), 3, vec![score(1, 10)])
+        })
+        .expect("recorded under the new name");
+    assert_err!(
+        store.record_survey_sheet(sheet(c.id(), 4, vec![score(1, 10)])),
+        StoreError::NotFound {
+            entity: Entity::SurveyTemplate,
+            ..
+        }
+    );
+}
+
+/// Removing a template: gone while no one has answered it; refused once answered,
+/// the template and its sheets left as they were (ADR 0011: the books keep what
+/// happened).
+pub fn a_survey_template_is_removed_only_while_unanswered(store: &dyn Store) {
+    store.add_survey_template(template()).expect("added");
+    let removed = store.remove_survey_template(&tag("回访")).expect("removed");
+    assert_eq!(removed, template());
+    assert!(store.survey_templates().expect("listed").is_empty());
+    assert_err!(
+        store.remove_survey_template(&tag("回访")),
+        StoreError::NotFound {
+            entity: Entity::SurveyTemplate,
+            ..
+        }
+    );
+    store.add_survey_template(template()).expect("added again");
+    let c = customer(store, "吴敏");
+    store
+        .record_survey_sheet(sheet(c.id(), 2, vec![score(1, 3)]))
+        .expect("recorded");
+    assert_err!(
+        store.remove_survey_template(&tag("回访")),
+        StoreError::Conflict(Conflict::SurveyTemplateAnswered { sheets: 1, .. })
+    );
+    assert_eq!(store.survey_templates().expect("listed"), [template()]);
+    assert_eq!(store.survey_sheets(None).expect("read").len(), 1);
 }
