@@ -2,9 +2,7 @@
 
 use anyhow::Result;
 use serde::Serialize;
-use solocrm_core::metrics::products::{
-    CoPurchase, LineLog, SalesRow, category_sales, product_sales, products_per_customer,
-};
+use solocrm_core::metrics::products::{LineLog, ProductAnalytics, SalesRow};
 use solocrm_core::ops::ProductRemoval;
 use solocrm_core::product::{Product, ProductEdit, PurchaseLine, Sku};
 use solocrm_core::{Label, Money, Store};
@@ -185,10 +183,13 @@ fn stats(ctx: &mut Ctx, store: &Books, by: &str) -> Result<()> {
     let currency = store.currency();
     let names: Vec<Product> = store.products()?;
     let by_category = by == "category";
+    // One grouping of the lines by customer, shared by the sales and the products
+    // per customer.
+    let analytics = ProductAnalytics::new(&log);
     let rows = if by_category {
-        category_sales(&log)
+        analytics.category_sales()
     } else {
-        product_sales(&log)
+        analytics.product_sales()
     };
     let money = |m: i64| Money::from_minor(m, currency);
     let out: Vec<StatsRow> = rows
@@ -221,7 +222,7 @@ fn stats(ctx: &mut Ctx, store: &Books, by: &str) -> Result<()> {
             }
         })
         .collect();
-    let ppc = products_per_customer(&log);
+    let ppc = analytics.products_per_customer();
     if ctx.out.json {
         return ctx.out.json(&serde_json::json!({
             "by": by,
@@ -301,7 +302,9 @@ pub fn recommend(ctx: &mut Ctx, customer: &str, limit: usize) -> Result<()> {
     let recs = match log.customer_index(c.id()) {
         // Every candidate: archived products (no new line may name them) are left
         // out before the list is cut to `limit`.
-        Some(k) => CoPurchase::build(&log).recommend(k as usize, log.skus.len()),
+        Some(k) => ProductAnalytics::new(&log)
+            .co_purchase()
+            .recommend(k as usize, log.skus.len()),
         None => Vec::new(),
     };
     let out: Vec<Recommended> = recs
