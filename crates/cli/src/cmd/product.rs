@@ -181,7 +181,10 @@ struct StatsRow {
 fn stats(ctx: &mut Ctx, store: &Books, by: &str) -> Result<()> {
     let log: LineLog = store.read(|r| r.line_log())?;
     let currency = store.currency();
-    let names: Vec<Product> = store.products()?;
+    let catalogue: Vec<Product> = store.products()?;
+    // Names by SKU: one lookup a row, not a scan of the catalogue (10 k products).
+    let names: std::collections::HashMap<&Sku, &Product> =
+        catalogue.iter().map(|p| (&p.sku, p)).collect();
     let by_category = by == "category";
     // One grouping of the lines by customer, shared by the sales and the products
     // per customer.
@@ -202,9 +205,7 @@ fn stats(ctx: &mut Ctx, store: &Books, by: &str) -> Result<()> {
                 ),
                 Some(k) => {
                     let sku = log.skus.get(k as usize);
-                    let name = sku
-                        .and_then(|s| names.iter().find(|p| &p.sku == s))
-                        .map(|p| p.name.to_string());
+                    let name = sku.and_then(|s| names.get(s)).map(|p| p.name.to_string());
                     (sku.map(ToString::to_string), name)
                 }
                 None => (None, None),
