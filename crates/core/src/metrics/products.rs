@@ -393,9 +393,12 @@ impl<'a> ProductAnalytics<'a> {
         })
     }
 
-    /// Units, revenue and cost per product, summed in log order. The cost of a line is
-    /// quantity × unit cost (saturating), added with an overflow check as before; every
-    /// line of a product has the same unit cost, so the order does not matter.
+    /// Units, revenue and cost per product, summed in log order (the kernels before
+    /// ADR 0037 summed in customer order). The cost of a line is quantity × unit cost
+    /// (saturating), added with an overflow check as before: every line of a product
+    /// has the same unit cost, so the terms have one sign and whether the sum overflows
+    /// does not depend on the order. Revenue saturates; with amounts of one sign (all a
+    /// store holds: line totals are never negative) that does not depend on it either.
     fn totals(&self) -> &ProductTotals {
         self.totals.get_or_init(|| {
             let log = self.log;
