@@ -370,6 +370,12 @@ impl<'a> ProductAnalytics<'a> {
         self.start.len() - 1
     }
 
+    /// What to `&` a grouped product with to get its index: the purchase bit off when
+    /// `marked`, everything kept otherwise.
+    fn mask(&self) -> u32 {
+        if self.marked { !NEW_PURCHASE } else { u32::MAX }
+    }
+
     /// The purchase of each line, by customer: the same counting sort as the products.
     fn purchases(&self) -> &[u64] {
         self.purchase.get_or_init(|| {
@@ -555,6 +561,7 @@ impl<'a> ProductAnalytics<'a> {
     /// Products per customer, as [`products_per_customer`] defines them: one pass,
     /// each product marked with the last customer who had it.
     pub fn products_per_customer(&self) -> ProductsPerCustomer {
+        let mask = self.mask();
         let mut last = vec![u32::MAX; self.log.skus.len()];
         let mut counts: Vec<u64> = Vec::new();
         let mut pairs = 0u64;
@@ -563,7 +570,7 @@ impl<'a> ProductAnalytics<'a> {
             let kk = u32::try_from(k).unwrap_or(u32::MAX);
             let mut distinct = 0usize;
             for &x in &self.product[self.start[k]..self.start[k + 1]] {
-                let mark = &mut last[(x & !NEW_PURCHASE) as usize];
+                let mark = &mut last[(x & mask) as usize];
                 if *mark != kk {
                     *mark = kk;
                     distinct += 1;
@@ -596,15 +603,19 @@ impl<'a> ProductAnalytics<'a> {
     /// deduplicated in place, then one counting sort of those pairs by product.
     pub fn co_purchase(&self) -> CoPurchase {
         let customers = self.customers();
+        let products = self.log.skus.len();
         let mut by_customer_start = Vec::with_capacity(customers + 1);
         let mut by_customer = Vec::with_capacity(self.product.len());
+        // Each product's buyers, counted while the customer's products are in cache.
+        let mut by_product_start = vec![0usize; products + 1];
+        let mask = self.mask();
         by_customer_start.push(0);
         for k in 0..customers {
             let from = by_customer.len();
             by_customer.extend(
                 self.product[self.start[k]..self.start[k + 1]]
                     .iter()
-                    .map(|&x| if self.marked { x & !NEW_PURCHASE } else { x }),
+                    .map(|&x| x & mask),
             );
             let mine = &mut by_customer[from..];
             mine.sort_unstable();
@@ -615,13 +626,11 @@ impl<'a> ProductAnalytics<'a> {
                     w += 1;
                 }
             }
+            for &p in &mine[..w] {
+                by_product_start[p as usize + 1] += 1;
+            }
             by_customer.truncate(from + w);
             by_customer_start.push(by_customer.len());
-        }
-        let products = self.log.skus.len();
-        let mut by_product_start = vec![0usize; products + 1];
-        for &p in &by_customer {
-            by_product_start[p as usize + 1] += 1;
         }
         for p in 0..products {
             by_product_start[p + 1] += by_product_start[p];
