@@ -8,10 +8,9 @@
 
 use rust_decimal::Decimal;
 use serde::Serialize;
-use solocrm_core::metrics::products::{
-    CoPurchase, LineLog, ProductsPerCustomer, SalesRow, category_sales, product_sales,
-    products_per_customer,
-};
+use std::collections::HashMap;
+
+use solocrm_core::metrics::products::{LineLog, ProductAnalytics, ProductsPerCustomer, SalesRow};
 use solocrm_core::product::{Product, Sku};
 use solocrm_core::{Crm, CustomerId, Money, Store as _, StoreResult};
 
@@ -66,11 +65,16 @@ pub fn sales_of(
     currency: solocrm_core::Currency,
     by_category: bool,
 ) -> Sales {
+    // One grouping of the lines by customer, shared by the sales and the products
+    // per customer (ADR 0037).
+    let analytics = ProductAnalytics::new(log);
     let rows = if by_category {
-        category_sales(log)
+        analytics.category_sales()
     } else {
-        product_sales(log)
+        analytics.product_sales()
     };
+    // Names by SKU: one lookup a row, not a scan of the catalogue (10 k products).
+    let names: HashMap<&Sku, &Product> = catalogue.iter().map(|p| (&p.sku, p)).collect();
     let money = |m: i64| Money::from_minor(m, currency);
     let rows = rows
         .iter()
@@ -82,9 +86,7 @@ pub fn sales_of(
                 ),
                 Some(k) => {
                     let sku = log.skus.get(k as usize);
-                    let name = sku
-                        .and_then(|s| catalogue.iter().find(|p| &p.sku == s))
-                        .map(|p| p.name.to_string());
+                    let name = sku.and_then(|s| names.get(s)).map(|p| p.name.to_string());
                     (sku.map(ToString::to_string), name)
                 }
                 None => (None, None),
@@ -104,7 +106,7 @@ pub fn sales_of(
         .collect();
     Sales {
         rows,
-        per_customer: products_per_customer(log),
+        per_customer: analytics.products_per_customer(),
     }
 }
 
@@ -128,7 +130,7 @@ pub struct Recommended {
 }
 
 /// Up to `limit` products for `customer`: the item-to-item cosine recommendations of
-/// [`CoPurchase::recommend`] over every candidate, with archived products (no new
+/// [`CoPurchase::recommend`](solocrm_core::metrics::products::CoPurchase::recommend) over every candidate, with archived products (no new
 /// line may name them) left out before the list is cut to `limit`. Empty for a
 /// customer without purchase lines.
 ///
@@ -139,7 +141,9 @@ pub fn recommend(crm: &Crm, customer: CustomerId, limit: usize) -> StoreResult<V
     let log: LineLog = crm.read(|r| r.line_log())?;
     let catalogue = crm.products()?;
     let recs = match log.customer_index(customer) {
-        Some(k) => CoPurchase::build(&log).recommend(k as usize, log.skus.len()),
+        Some(k) => ProductAnalytics::new(&log)
+            .co_purchase()
+            .recommend(k as usize, log.skus.len()),
         None => Vec::new(),
     };
     Ok(recs
@@ -209,7 +213,7 @@ pub fn product_view(crm: &Crm, sku: &Sku, limit: usize) -> StoreResult<ProductVi
 
 /// The products the buyers of product index `p` bought too, by how many of them did.
 fn bought_with(log: &LineLog, catalogue: &[Product], p: usize, limit: usize) -> Vec<BoughtWith> {
-    let co = CoPurchase::build(log);
+    let co = ProductAnalytics::new(log).co_purchase();
     let mut counts: std::collections::BTreeMap<u32, u64> = std::collections::BTreeMap::new();
     for &k in co.buyers_of(p) {
         for &q in co.products_of(k as usize) {

@@ -185,3 +185,50 @@ pub fn hold_out_last(log: &LineLog) -> (LineLog, Vec<(u32, u32)>) {
     }
     (train, held)
 }
+
+/// The same lines with the purchases in a shuffled order, renumbered `1, 2, …` in that
+/// order: customers interleaved, as a book records purchases over time, instead of each
+/// customer's purchases one after the other as [`line_log`] writes them. Each purchase
+/// keeps its lines together and in their order, so every figure of the product analytics
+/// is the same; only the memory layout the kernels meet changes.
+pub fn interleave(log: &LineLog, seed: u64) -> LineLog {
+    // Each purchase's rows (a run of equal purchase ids), then a seeded Fisher–Yates
+    // shuffle of the runs.
+    let starts: Vec<usize> = (0..log.len())
+        .filter(|&r| r == 0 || log.purchase[r] != log.purchase[r - 1])
+        .collect();
+    let mut runs: Vec<(usize, usize)> = starts
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(log.len())))
+        .collect();
+    let mut rng = Rng::new(seed);
+    for i in (1..runs.len()).rev() {
+        let j = rng.below(i as u64 + 1) as usize;
+        runs.swap(i, j);
+    }
+    let mut out = LineLog {
+        currency: log.currency,
+        skus: log.skus.clone(),
+        product_category: log.product_category.clone(),
+        unit_cost: log.unit_cost.clone(),
+        categories: log.categories.clone(),
+        customers: log.customers.clone(),
+        ..LineLog::default()
+    };
+    out.customer.reserve(log.len());
+    out.purchase.reserve(log.len());
+    out.product.reserve(log.len());
+    out.quantity.reserve(log.len());
+    out.revenue.reserve(log.len());
+    for (n, &(from, to)) in runs.iter().enumerate() {
+        for r in from..to {
+            out.customer.push(log.customer[r]);
+            out.purchase.push(n as u64 + 1);
+            out.product.push(log.product[r]);
+            out.quantity.push(log.quantity[r]);
+            out.revenue.push(log.revenue[r]);
+        }
+    }
+    out
+}

@@ -8,6 +8,7 @@
 //! netted out (a refund names a purchase, not a line), which the figures' names say:
 //! they are *sales* figures.
 
+use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -148,27 +149,6 @@ impl LineLog {
             .ok()
             .and_then(|i| u32::try_from(i).ok())
     }
-
-    /// The line indexes of each customer, in log order, as offsets into one array
-    /// (compressed rows): customer `k`'s lines are `rows[start[k]..start[k + 1]]`.
-    fn rows_by_customer(&self) -> (Vec<usize>, Vec<u32>) {
-        let n = self.customers.len();
-        let mut start = vec![0usize; n + 1];
-        for &c in &self.customer {
-            start[c as usize + 1] += 1;
-        }
-        for k in 0..n {
-            start[k + 1] += start[k];
-        }
-        let mut next = start.clone();
-        let mut rows = vec![0u32; self.customer.len()];
-        for (r, &c) in self.customer.iter().enumerate() {
-            let slot = &mut next[c as usize];
-            rows[*slot] = u32::try_from(r).unwrap_or(u32::MAX);
-            *slot += 1;
-        }
-        (start, rows)
-    }
 }
 
 /// Sales of one product or one category ([`product_sales`], [`category_sales`]).
@@ -198,63 +178,480 @@ impl SalesRow {
     }
 }
 
-/// Sums the lines by `group[product]` (`u32::MAX`: no group) into `groups` rows, plus a
-/// last row for the lines whose product has no group.
-fn group_sales(log: &LineLog, group: &[u32], groups: usize) -> Vec<SalesRow> {
-    let n = groups + 1;
-    let slot = |p: u32| {
-        let g = group[p as usize];
-        if g == u32::MAX { groups } else { g as usize }
-    };
-    let mut units = vec![0u64; n];
-    let mut revenue = vec![0i64; n];
-    let mut cost = vec![Some(0i64); n];
-    let mut buyers = vec![0u64; n];
-    let mut repeat = vec![0u64; n];
-    // Per group: the last customer seen, their last purchase, and how many purchases.
-    let mut last_customer = vec![u32::MAX; n];
-    let mut last_purchase = vec![0u64; n];
-    let mut seen_purchases = vec![0u32; n];
-    let (start, rows) = log.rows_by_customer();
-    for k in 0..log.customers.len() {
-        for &r in &rows[start[k]..start[k + 1]] {
-            let r = r as usize;
-            let p = log.product[r];
-            let g = slot(p);
-            let q = log.quantity[r];
-            units[g] += u64::from(q);
-            revenue[g] = revenue[g].saturating_add(log.revenue[r]);
-            cost[g] = match (cost[g], log.unit_cost[p as usize]) {
-                (Some(sum), Some(unit)) => sum.checked_add(unit.saturating_mul(i64::from(q))),
-                _ => None,
+/// The lines of a [`LineLog`] grouped by customer once and shared by every product
+/// kernel: sales by product and by category, products per customer and the
+/// [`CoPurchase`] index behind the recommendations.
+///
+/// Building it is one counting sort of the lines by customer (a pass to count, two to
+/// place by blocks of customers then by customer; no comparison sort, no allocation per
+/// line): each customer's lines, in log order, as
+/// one dense column of products. When each purchase is one run of lines of one
+/// customer, in ascending purchase id (as [`LineLog::from_records`] and every store give
+/// them), the top bit of a grouped product marks the first line of a purchase, which is
+/// all the repeat-buyer counts need (4 bytes a line); any other log gets a second column
+/// with the purchase id of each line, grouped the same way when first needed. Each
+/// kernel is then one pass over those columns with arrays indexed by the dense product,
+/// category or customer index. Units, revenue and cost per product come from one pass
+/// over the log in its own order, made the first time a kernel needs them and shared
+/// by the sales of products and of categories.
+///
+/// The free functions [`product_sales`], [`category_sales`], [`products_per_customer`]
+/// and [`CoPurchase::build`] give exactly the same figures, each grouping the log on
+/// its own; a caller that needs several of them (`product stats`, `recommend`) builds
+/// one `ProductAnalytics` and asks it.
+///
+/// Rows whose customer or product index is outside the log's tables (`customers`,
+/// `skus`) are left out, and so is the tail of any column longer than the others; a
+/// category index outside `categories` counts as no category. A log from
+/// [`LineLog::from_records`] has none of these.
+///
+/// ```
+/// use solocrm_core::metrics::products::{LineLog, ProductAnalytics, product_sales};
+/// use solocrm_core::product::Sku;
+/// use solocrm_core::{CustomerId, Currency, Label};
+/// // 王芳 (customer 0) buys 龙井 in two purchases; 李雷 (customer 1) 龙井 and a cup.
+/// let log = LineLog {
+///     currency: Some(Currency::CNY),
+///     skus: vec![Sku::parse("龙井")?, Sku::parse("茶杯")?],
+///     product_category: vec![Some(0), Some(1)],
+///     unit_cost: vec![Some(4_000), None],
+///     categories: vec![Label::parse("茶叶")?, Label::parse("茶具")?],
+///     customers: vec![CustomerId::new(1), CustomerId::new(2)],
+///     customer: vec![0, 1, 1, 0],
+///     purchase: vec![1, 2, 2, 3],
+///     product: vec![0, 0, 1, 0],
+///     quantity: vec![1, 2, 1, 1],
+///     revenue: vec![8_800, 17_600, 3_500, 8_800],
+/// };
+/// let analytics = ProductAnalytics::new(&log);
+/// let by_product = analytics.product_sales();
+/// assert_eq!(by_product, product_sales(&log));
+/// // 龙井: 4 units, 352.00 revenue, 160.00 cost, two buyers, one of them a repeat buyer.
+/// assert_eq!(
+///     (by_product[0].units, by_product[0].revenue, by_product[0].cost),
+///     (4, 35_200, Some(16_000))
+/// );
+/// assert_eq!((by_product[0].buyers, by_product[0].repeat_buyers), (2, 1));
+/// assert_eq!(analytics.products_per_customer().pairs, 3);
+/// let index = analytics.co_purchase();
+/// assert_eq!(index.recommend(0, 5)[0].product, 1); // the cup, bought with 龙井
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ProductAnalytics<'a> {
+    log: &'a LineLog,
+    /// The rows every column has.
+    rows: usize,
+    /// Customer `k`'s lines are `start[k]..start[k + 1]` of `product` and `purchase`.
+    start: Vec<usize>,
+    /// The product of each line, by customer; with [`NEW_PURCHASE`] set on the first
+    /// line of each purchase when `marked`.
+    product: Vec<u32>,
+    /// The log's purchases are runs of one customer's lines in ascending purchase id
+    /// (as a store gives them), so `product` marks where each purchase starts and
+    /// `purchase` is not needed.
+    marked: bool,
+    /// The purchase of each line, by customer, for a log that is not `marked` (grouped
+    /// when first needed).
+    purchase: OnceCell<Vec<u64>>,
+    /// Units, revenue and cost per product (summed when first needed).
+    totals: OnceCell<ProductTotals>,
+}
+
+/// Units, revenue and cost per product, from one pass over the log in its order.
+#[derive(Debug, Clone)]
+struct ProductTotals {
+    /// The product has at least one line.
+    sold: Vec<bool>,
+    units: Vec<u64>,
+    revenue: Vec<i64>,
+    /// Σ units × unit cost; meaningful only where `cost_known`.
+    cost: Vec<i64>,
+    /// The unit cost is known and the sum did not overflow.
+    cost_known: Vec<bool>,
+}
+
+/// The bit of a grouped product that marks the first line of a purchase.
+const NEW_PURCHASE: u32 = 1 << 31;
+
+/// One group's state in [`ProductAnalytics::buyers`]: its counts and the last customer
+/// and purchase seen, kept together so a line touches one cache line.
+#[derive(Debug, Clone, Copy)]
+struct BuyerSlot {
+    last_purchase: u64,
+    buyers: u64,
+    repeat: u64,
+    last_customer: u32,
+    /// The last customer bought the group in two purchases or more.
+    repeated: bool,
+}
+
+impl<'a> ProductAnalytics<'a> {
+    /// Groups the lines of `log` by customer: one pass to count each customer's lines,
+    /// two to place each line's product (a log that is not in purchase runs has its
+    /// purchases placed the first time a kernel needs them).
+    pub fn new(log: &'a LineLog) -> ProductAnalytics<'a> {
+        let rows = log
+            .customer
+            .len()
+            .min(log.product.len())
+            .min(log.purchase.len())
+            .min(log.quantity.len())
+            .min(log.revenue.len());
+        let customers = log.customers.len();
+        let products = log.skus.len();
+        let customer = &log.customer[..rows];
+        let product = &log.product[..rows];
+        let purchase = &log.purchase[..rows];
+        let valid = |c: u32, p: u32| (c as usize) < customers && (p as usize) < products;
+        // Count each customer's lines, and check (on the same pass) that each purchase
+        // is one run of lines of one customer, in ascending purchase id.
+        let mut start = vec![0usize; customers + 1];
+        let mut marked = products <= NEW_PURCHASE as usize;
+        let mut previous: Option<(u64, u32)> = None;
+        for ((&c, &p), &u) in customer.iter().zip(product).zip(purchase) {
+            if valid(c, p) {
+                start[c as usize + 1] += 1;
+                if let Some((pu, pc)) = previous {
+                    marked &= u > pu || (u == pu && c == pc);
+                }
+                previous = Some((u, c));
+            }
+        }
+        for k in 0..customers {
+            start[k + 1] += start[k];
+        }
+        // Place the lines in two passes that each write to few places at once (a
+        // direct scatter to a million customers misses the cache and the TLB on every
+        // line of an interleaved log): first by blocks of 2^BLOCK customers, keeping
+        // log order in each block, then each block's lines to their customers, within
+        // a window that stays in cache. Both keep each customer's lines in log order.
+        const BLOCK: u32 = 10;
+        let blocks = (customers >> BLOCK) + 1;
+        let mut block_next: Vec<usize> = (0..blocks)
+            .map(|b| start[(b << BLOCK).min(customers)])
+            .collect();
+        let mut staged = vec![(0u32, 0u32); start[customers]];
+        let mut previous = None;
+        for ((&c, &p), &u) in customer.iter().zip(product).zip(purchase) {
+            if valid(c, p) {
+                let x = if marked && previous != Some(u) {
+                    p | NEW_PURCHASE
+                } else {
+                    p
+                };
+                previous = Some(u);
+                let slot = &mut block_next[(c >> BLOCK) as usize];
+                staged[*slot] = (c, x);
+                *slot += 1;
+            }
+        }
+        let mut next = start[..customers].to_vec();
+        let mut grouped = vec![0u32; staged.len()];
+        for &(c, x) in &staged {
+            let slot = &mut next[c as usize];
+            grouped[*slot] = x;
+            *slot += 1;
+        }
+        drop(staged);
+        ProductAnalytics {
+            log,
+            rows,
+            start,
+            product: grouped,
+            marked,
+            purchase: OnceCell::new(),
+            totals: OnceCell::new(),
+        }
+    }
+
+    /// The number of customers (the log's `customers`, with lines or not).
+    fn customers(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    /// What to `&` a grouped product with to get its index: the purchase bit off when
+    /// `marked`, everything kept otherwise.
+    fn mask(&self) -> u32 {
+        if self.marked { !NEW_PURCHASE } else { u32::MAX }
+    }
+
+    /// The purchase of each line, by customer: the same counting sort as the products.
+    fn purchases(&self) -> &[u64] {
+        self.purchase.get_or_init(|| {
+            let log = self.log;
+            let customers = self.customers();
+            let products = log.skus.len();
+            let mut next = self.start[..customers].to_vec();
+            let mut grouped = vec![0u64; self.product.len()];
+            for ((&c, &p), &u) in log.customer[..self.rows]
+                .iter()
+                .zip(&log.product[..self.rows])
+                .zip(&log.purchase[..self.rows])
+            {
+                if (c as usize) < customers && (p as usize) < products {
+                    let slot = &mut next[c as usize];
+                    grouped[*slot] = u;
+                    *slot += 1;
+                }
+            }
+            grouped
+        })
+    }
+
+    /// Units, revenue and cost per product, summed in log order (the kernels before
+    /// ADR 0037 summed in customer order). The cost of a line is quantity × unit cost
+    /// (saturating), added with an overflow check as before: every line of a product
+    /// has the same unit cost, so the terms have one sign and whether the sum overflows
+    /// does not depend on the order. Revenue saturates; with amounts of one sign (all a
+    /// store holds: line totals are never negative) that does not depend on it either.
+    fn totals(&self) -> &ProductTotals {
+        self.totals.get_or_init(|| {
+            let log = self.log;
+            let products = log.skus.len();
+            let customers = self.customers();
+            let unit: Vec<i64> = (0..products)
+                .map(|p| log.unit_cost.get(p).copied().flatten().unwrap_or(0))
+                .collect();
+            let mut t = ProductTotals {
+                sold: vec![false; products],
+                units: vec![0; products],
+                revenue: vec![0; products],
+                cost: vec![0; products],
+                cost_known: (0..products)
+                    .map(|p| matches!(log.unit_cost.get(p), Some(Some(_))))
+                    .collect(),
             };
-            let c = log.customer[r];
-            if last_customer[g] != c {
-                last_customer[g] = c;
-                last_purchase[g] = log.purchase[r];
-                seen_purchases[g] = 1;
-                buyers[g] += 1;
-            } else if last_purchase[g] != log.purchase[r] {
-                last_purchase[g] = log.purchase[r];
-                seen_purchases[g] += 1;
-                if seen_purchases[g] == 2 {
-                    repeat[g] += 1;
+            let n = self.rows;
+            for (((&c, &p), &q), &r) in log.customer[..n]
+                .iter()
+                .zip(&log.product[..n])
+                .zip(&log.quantity[..n])
+                .zip(&log.revenue[..n])
+            {
+                let p = p as usize;
+                if c as usize >= customers || p >= products {
+                    continue;
+                }
+                t.sold[p] = true;
+                t.units[p] += u64::from(q);
+                t.revenue[p] = t.revenue[p].saturating_add(r);
+                if t.cost_known[p] {
+                    match t.cost[p].checked_add(unit[p].saturating_mul(i64::from(q))) {
+                        Some(sum) => t.cost[p] = sum,
+                        None => t.cost_known[p] = false,
+                    }
+                }
+            }
+            t
+        })
+    }
+
+    /// Buyers and repeat buyers of each group, the groups given by `slot(product)` in
+    /// `0..groups`: one pass over the lines by customer. A customer is a buyer of a
+    /// group if they have a line of it, a repeat buyer if those lines are in at least
+    /// two different purchases.
+    fn buyers(&self, groups: usize, slot: impl Fn(u32) -> usize) -> Vec<BuyerSlot> {
+        let mut state = vec![
+            BuyerSlot {
+                last_purchase: 0,
+                buyers: 0,
+                repeat: 0,
+                last_customer: u32::MAX,
+                repeated: false,
+            };
+            groups
+        ];
+        let line = |s: &mut BuyerSlot, k: u32, u: u64| {
+            if s.last_customer != k {
+                s.last_customer = k;
+                s.last_purchase = u;
+                s.repeated = false;
+                s.buyers += 1;
+            } else if !s.repeated && s.last_purchase != u {
+                s.repeated = true;
+                s.repeat += 1;
+            }
+        };
+        let purchases: &[u64] = if self.marked { &[] } else { self.purchases() };
+        for k in 0..self.customers() {
+            let kk = u32::try_from(k).unwrap_or(u32::MAX);
+            let (a, b) = (self.start[k], self.start[k + 1]);
+            if self.marked {
+                // The purchases of one customer, numbered by their first lines.
+                let mut ordinal = 0u64;
+                for &x in &self.product[a..b] {
+                    ordinal += u64::from(x >> 31);
+                    line(&mut state[slot(x & !NEW_PURCHASE)], kk, ordinal);
+                }
+            } else {
+                for (&p, &u) in self.product[a..b].iter().zip(&purchases[a..b]) {
+                    line(&mut state[slot(p)], kk, u);
                 }
             }
         }
+        state
     }
-    (0..n)
-        .filter(|&g| units[g] > 0)
-        .map(|g| SalesRow {
-            key: (g < groups).then(|| u32::try_from(g).unwrap_or(u32::MAX)),
-            units: units[g],
-            revenue: revenue[g],
-            cost: cost[g],
-            margin: cost[g].map(|c| revenue[g].saturating_sub(c)),
-            buyers: buyers[g],
-            repeat_buyers: repeat[g],
-        })
-        .collect()
+
+    /// Sales by product, as [`product_sales`] defines them.
+    pub fn product_sales(&self) -> Vec<SalesRow> {
+        let t = self.totals();
+        let products = self.log.skus.len();
+        let buyers = self.buyers(products, |p| p as usize);
+        (0..products)
+            .filter(|&p| t.units[p] > 0)
+            .map(|p| {
+                let cost = t.cost_known[p].then_some(t.cost[p]);
+                SalesRow {
+                    key: Some(u32::try_from(p).unwrap_or(u32::MAX)),
+                    units: t.units[p],
+                    revenue: t.revenue[p],
+                    cost,
+                    margin: cost.map(|c| t.revenue[p].saturating_sub(c)),
+                    buyers: buyers[p].buyers,
+                    repeat_buyers: buyers[p].repeat,
+                }
+            })
+            .collect()
+    }
+
+    /// Sales by category, as [`category_sales`] defines them: units, revenue and cost
+    /// summed from the products' totals, buyers counted per category.
+    pub fn category_sales(&self) -> Vec<SalesRow> {
+        let log = self.log;
+        let t = self.totals();
+        let groups = log.categories.len();
+        // Each product's category slot; `groups` for none.
+        let slots: Vec<usize> = (0..log.skus.len())
+            .map(|p| match log.product_category.get(p).copied().flatten() {
+                Some(c) if (c as usize) < groups => c as usize,
+                _ => groups,
+            })
+            .collect();
+        let n = groups + 1;
+        let mut units = vec![0u64; n];
+        let mut revenue = vec![0i64; n];
+        let mut cost = vec![Some(0i64); n];
+        for (p, &g) in slots.iter().enumerate() {
+            if !t.sold[p] {
+                continue;
+            }
+            units[g] += t.units[p];
+            revenue[g] = revenue[g].saturating_add(t.revenue[p]);
+            cost[g] = match cost[g] {
+                Some(sum) if t.cost_known[p] => sum.checked_add(t.cost[p]),
+                _ => None,
+            };
+        }
+        let buyers = self.buyers(n, |p| slots[p as usize]);
+        (0..n)
+            .filter(|&g| units[g] > 0)
+            .map(|g| SalesRow {
+                key: (g < groups).then(|| u32::try_from(g).unwrap_or(u32::MAX)),
+                units: units[g],
+                revenue: revenue[g],
+                cost: cost[g],
+                margin: cost[g].map(|c| revenue[g].saturating_sub(c)),
+                buyers: buyers[g].buyers,
+                repeat_buyers: buyers[g].repeat,
+            })
+            .collect()
+    }
+
+    /// Products per customer, as [`products_per_customer`] defines them: one pass,
+    /// each product marked with the last customer who had it.
+    pub fn products_per_customer(&self) -> ProductsPerCustomer {
+        let mask = self.mask();
+        let mut last = vec![u32::MAX; self.log.skus.len()];
+        let mut counts: Vec<u64> = Vec::new();
+        let mut pairs = 0u64;
+        let mut customers = 0u64;
+        for k in 0..self.customers() {
+            let kk = u32::try_from(k).unwrap_or(u32::MAX);
+            let mut distinct = 0usize;
+            for &x in &self.product[self.start[k]..self.start[k + 1]] {
+                let mark = &mut last[(x & mask) as usize];
+                if *mark != kk {
+                    *mark = kk;
+                    distinct += 1;
+                }
+            }
+            if distinct == 0 {
+                continue;
+            }
+            customers += 1;
+            pairs += distinct as u64;
+            if counts.len() <= distinct {
+                counts.resize(distinct + 1, 0);
+            }
+            counts[distinct] += 1;
+        }
+        let distribution = counts
+            .iter()
+            .enumerate()
+            .filter(|&(_, &n)| n > 0)
+            .map(|(d, &n)| (u32::try_from(d).unwrap_or(u32::MAX), n))
+            .collect();
+        ProductsPerCustomer {
+            customers,
+            pairs,
+            distribution,
+        }
+    }
+
+    /// The co-purchase index ([`CoPurchase`]): each customer's products sorted and
+    /// deduplicated in place, then one counting sort of those pairs by product.
+    pub fn co_purchase(&self) -> CoPurchase {
+        let customers = self.customers();
+        let products = self.log.skus.len();
+        let mut by_customer_start = Vec::with_capacity(customers + 1);
+        let mut by_customer = Vec::with_capacity(self.product.len());
+        // Each product's buyers, counted while the customer's products are in cache.
+        let mut by_product_start = vec![0usize; products + 1];
+        let mask = self.mask();
+        by_customer_start.push(0);
+        for k in 0..customers {
+            let from = by_customer.len();
+            by_customer.extend(
+                self.product[self.start[k]..self.start[k + 1]]
+                    .iter()
+                    .map(|&x| x & mask),
+            );
+            let mine = &mut by_customer[from..];
+            mine.sort_unstable();
+            let mut w = 0;
+            for i in 0..mine.len() {
+                if i == 0 || mine[i] != mine[w - 1] {
+                    mine[w] = mine[i];
+                    w += 1;
+                }
+            }
+            for &p in &mine[..w] {
+                by_product_start[p as usize + 1] += 1;
+            }
+            by_customer.truncate(from + w);
+            by_customer_start.push(by_customer.len());
+        }
+        for p in 0..products {
+            by_product_start[p + 1] += by_product_start[p];
+        }
+        let mut next = by_product_start[..products].to_vec();
+        let mut by_product = vec![0u32; by_customer.len()];
+        for k in 0..customers {
+            let kk = u32::try_from(k).unwrap_or(u32::MAX);
+            for &p in &by_customer[by_customer_start[k]..by_customer_start[k + 1]] {
+                let slot = &mut next[p as usize];
+                by_product[*slot] = kk;
+                *slot += 1;
+            }
+        }
+        CoPurchase {
+            by_customer_start,
+            by_customer,
+            by_product_start,
+            by_product,
+        }
+    }
 }
 
 /// Sales by product: units, revenue (Σ line totals), cost (units × the catalogue's
@@ -303,10 +700,7 @@ fn group_sales(log: &LineLog, group: &[u32], groups: usize) -> Vec<SalesRow> {
 /// # Ok::<(), solocrm_core::ValidationError>(())
 /// ```
 pub fn product_sales(log: &LineLog) -> Vec<SalesRow> {
-    let group: Vec<u32> = (0..log.skus.len())
-        .map(|p| u32::try_from(p).unwrap_or(u32::MAX))
-        .collect();
-    group_sales(log, &group, log.skus.len())
+    ProductAnalytics::new(log).product_sales()
 }
 
 /// Sales by category: the figures of [`product_sales`] summed over the products of
@@ -338,12 +732,7 @@ pub fn product_sales(log: &LineLog) -> Vec<SalesRow> {
 /// # Ok::<(), solocrm_core::ValidationError>(())
 /// ```
 pub fn category_sales(log: &LineLog) -> Vec<SalesRow> {
-    let group: Vec<u32> = log
-        .product_category
-        .iter()
-        .map(|c| c.unwrap_or(u32::MAX))
-        .collect();
-    group_sales(log, &group, log.categories.len())
+    ProductAnalytics::new(log).category_sales()
 }
 
 /// How many distinct products each customer bought: the number of customers with
@@ -398,26 +787,7 @@ impl ProductsPerCustomer {
 /// # Ok::<(), solocrm_core::ValidationError>(())
 /// ```
 pub fn products_per_customer(log: &LineLog) -> ProductsPerCustomer {
-    let index = CoPurchase::build(log);
-    let mut distribution = BTreeMap::new();
-    let mut pairs = 0u64;
-    let mut customers = 0u64;
-    for k in 0..log.customers.len() {
-        let n = index.products_of(k).len();
-        if n == 0 {
-            continue;
-        }
-        customers += 1;
-        pairs += n as u64;
-        *distribution
-            .entry(u32::try_from(n).unwrap_or(u32::MAX))
-            .or_insert(0) += 1;
-    }
-    ProductsPerCustomer {
-        customers,
-        pairs,
-        distribution,
-    }
+    ProductAnalytics::new(log).products_per_customer()
 }
 
 /// Who bought what, both ways, for item-to-item recommendations: each customer's
@@ -446,56 +816,11 @@ pub struct Recommendation {
 }
 
 impl CoPurchase {
-    /// Indexes `log`: one pass to count, one to place, then each customer's products
-    /// sorted and deduplicated.
+    /// Indexes `log`: its lines grouped by customer ([`ProductAnalytics::new`]), each
+    /// customer's products sorted and deduplicated, then grouped by product. A caller
+    /// that has a [`ProductAnalytics`] uses [`ProductAnalytics::co_purchase`] instead.
     pub fn build(log: &LineLog) -> CoPurchase {
-        let (start, rows) = log.rows_by_customer();
-        let customers = log.customers.len();
-        let mut by_customer_start = Vec::with_capacity(customers + 1);
-        let mut by_customer = Vec::with_capacity(log.len());
-        by_customer_start.push(0);
-        for k in 0..customers {
-            let from = by_customer.len();
-            by_customer.extend(
-                rows[start[k]..start[k + 1]]
-                    .iter()
-                    .map(|&r| log.product[r as usize]),
-            );
-            let mine = &mut by_customer[from..];
-            mine.sort_unstable();
-            let mut w = 0;
-            for i in 0..mine.len() {
-                if i == 0 || mine[i] != mine[w - 1] {
-                    mine[w] = mine[i];
-                    w += 1;
-                }
-            }
-            by_customer.truncate(from + w);
-            by_customer_start.push(by_customer.len());
-        }
-        let products = log.skus.len();
-        let mut by_product_start = vec![0usize; products + 1];
-        for &p in &by_customer {
-            by_product_start[p as usize + 1] += 1;
-        }
-        for p in 0..products {
-            by_product_start[p + 1] += by_product_start[p];
-        }
-        let mut next = by_product_start.clone();
-        let mut by_product = vec![0u32; by_customer.len()];
-        for k in 0..customers {
-            for &p in &by_customer[by_customer_start[k]..by_customer_start[k + 1]] {
-                let slot = &mut next[p as usize];
-                by_product[*slot] = u32::try_from(k).unwrap_or(u32::MAX);
-                *slot += 1;
-            }
-        }
-        CoPurchase {
-            by_customer_start,
-            by_customer,
-            by_product_start,
-            by_product,
-        }
+        ProductAnalytics::new(log).co_purchase()
     }
 
     /// The distinct products of customer `k`, ascending.
@@ -573,30 +898,40 @@ impl CoPurchase {
         if mine.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let mut acc: HashMap<u32, (f64, u64)> = HashMap::new();
+        // Dense accumulators by product: Σ 1/√N(i) and the co-purchase count of each
+        // candidate, added in the same order as the definition reads (the customer's
+        // products ascending, their buyers ascending, those buyers' products
+        // ascending), so every score is the same to the last bit whatever the layout.
+        let products = self.by_product_start.len().saturating_sub(1);
+        let mut weight = vec![0.0f64; products];
+        let mut together = vec![0u64; products];
+        let mut candidates: Vec<u32> = Vec::new();
         for &i in mine {
             let buyers_i = self.buyers_of(i as usize);
-            let weight = 1.0 / (buyers_i.len() as f64).sqrt();
+            let w_i = 1.0 / (buyers_i.len() as f64).sqrt();
             for &v in buyers_i {
                 if v as usize == k {
                     continue;
                 }
                 for &j in self.products_of(v as usize) {
-                    let e = acc.entry(j).or_insert((0.0, 0));
-                    e.0 += weight;
-                    e.1 += 1;
+                    let ju = j as usize;
+                    if together[ju] == 0 {
+                        candidates.push(j);
+                    }
+                    weight[ju] += w_i;
+                    together[ju] += 1;
                 }
             }
         }
-        let mut out: Vec<Recommendation> = acc
+        let mut out: Vec<Recommendation> = candidates
             .into_iter()
-            .filter(|(j, _)| mine.binary_search(j).is_err())
-            .map(|(j, (w, together))| {
+            .filter(|j| mine.binary_search(j).is_err())
+            .map(|j| {
                 let buyers = self.buyers_of(j as usize).len() as u64;
                 Recommendation {
                     product: j,
-                    score: w / (buyers as f64).sqrt(),
-                    together,
+                    score: weight[j as usize] / (buyers as f64).sqrt(),
+                    together: together[j as usize],
                     buyers,
                 }
             })
