@@ -15,6 +15,7 @@
 //! | surveys | comment | score, time |
 //! | survey sheets | free-text answers (dropped) | template, scores, method, time |
 //! | participations | note | kind, time |
+//! | needs and pain points | note | kind, key, deal, times |
 //! | service requests | subject (→ `erased`), description | kind, times, status |
 //! | deals | title and lost reason (→ `erased`), notes (dropped) | value, stages, times |
 //! | tasks | title (→ `erased`) | kind, due date, recurrence, cancellation time |
