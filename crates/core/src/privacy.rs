@@ -71,6 +71,10 @@ pub struct CustomerExport {
     /// Their participations (events, community, suggestions, reviews), by time.
     #[serde(default)]
     pub participations: Vec<crate::participation::Participation>,
+    /// Their needs and pain points (on them and on their deals), by id, resolved and
+    /// voided ones included.
+    #[serde(default)]
+    pub needs: Vec<crate::need::Need>,
     /// The coupons they used, by purchase id.
     #[serde(default)]
     pub redemptions: Vec<crate::offer::Redemption>,

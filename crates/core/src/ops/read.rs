@@ -552,6 +552,7 @@ impl<'t> Reader<'t> {
             points: self.tx.points_ledger(id)?,
             survey_sheets: self.tx.survey_sheets(Some(id))?,
             participations: self.tx.participations(Some(id))?,
+            needs: self.tx.needs(Some(id))?,
             redemptions: self
                 .tx
                 .redemptions(None)?
