@@ -103,7 +103,14 @@ pub fn needs_are_stored_listed_resolved_and_voided(store: &dyn Store) {
 /// deal is refused, and nothing is written.
 pub fn a_need_that_cannot_be_is_refused(store: &dyn Store) {
     assert_err!(
-        store.record_need(entry(CustomerId::new(404), None, NeedKind::Need, "x", None, 1)),
+        store.record_need(entry(
+            CustomerId::new(404),
+            None,
+            NeedKind::Need,
+            "x",
+            None,
+            1
+        )),
         StoreError::NotFound {
             entity: Entity::Customer,
             ..
@@ -157,7 +164,14 @@ pub fn need_and_pain_point_segments_select_open_entries(store: &dyn Store) {
         .record_need(entry(wang, None, NeedKind::PainPoint, "价格敏感", None, 2))
         .expect("recorded");
     store
-        .record_need(entry(li, Some(deal), NeedKind::PainPoint, "价格敏感", None, 3))
+        .record_need(entry(
+            li,
+            Some(deal),
+            NeedKind::PainPoint,
+            "价格敏感",
+            None,
+            3,
+        ))
         .expect("recorded");
     let solved = store
         .record_need(entry(zhao, None, NeedKind::PainPoint, "价格敏感", None, 1))
@@ -194,7 +208,10 @@ pub fn need_and_pain_point_segments_select_open_entries(store: &dyn Store) {
     assert!(who(r#"need = "fast-delivery""#, 10).is_empty());
     assert_eq!(who(r#"need = "fast-delivery""#, 21), [wang]);
     assert_eq!(
-        who(r#"not pain_point = "价格敏感" and need != "fast-delivery""#, 10),
+        who(
+            r#"not pain_point = "价格敏感" and need != "fast-delivery""#,
+            10
+        ),
         [zhao]
     );
 }
