@@ -1117,6 +1117,23 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("participation.none", "no participations recorded"),
     (
+        "need.recorded",
+        "recorded {kind} {id} '{key}' of {name}",
+    ),
+    ("need.resolved", "need {id} '{key}' resolved"),
+    ("need.voided", "need {id} '{key}' voided"),
+    ("need.none", "no needs or pain points recorded"),
+    ("need.none_open", "no open needs or pain points"),
+    (
+        "need.bad_kind",
+        "unknown need kind '{kind}'; expected one of: {expected}",
+    ),
+    ("need.kind_need", "need"),
+    ("need.kind_pain_point", "pain point"),
+    ("need.state_open", "open"),
+    ("need.state_resolved", "resolved {day}"),
+    ("need.state_void", "void"),
+    (
         "participation.bad_kind",
         "unknown participation kind '{kind}'; expected one of: {expected}",
     ),
