@@ -121,7 +121,15 @@ pub fn run(ctx: &mut Ctx, cmd: NeedCmd) -> Result<()> {
             rows.reverse();
             let mut names = CustomerNames::default();
             let mut t = Table::new(&[
-                ">ID", "DATE", ">CUSTOMER", "NAME", "KIND", "KEY", ">DEAL", "STATE", "NOTE",
+                ">ID",
+                "DATE",
+                ">CUSTOMER",
+                "NAME",
+                "KIND",
+                "KEY",
+                ">DEAL",
+                "STATE",
+                "NOTE",
             ]);
             for n in &rows {
                 t.row(vec![

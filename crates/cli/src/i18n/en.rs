@@ -1116,10 +1116,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "recorded a {kind} participation of {name}",
     ),
     ("participation.none", "no participations recorded"),
-    (
-        "need.recorded",
-        "recorded {kind} {id} '{key}' of {name}",
-    ),
+    ("need.recorded", "recorded {kind} {id} '{key}' of {name}"),
     ("need.resolved", "need {id} '{key}' resolved"),
     ("need.voided", "need {id} '{key}' voided"),
     ("need.none", "no needs or pain points recorded"),
