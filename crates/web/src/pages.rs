@@ -37,11 +37,14 @@ use crate::security::lang_of;
 
 #[path = "analytics.rs"]
 mod analytics;
+#[path = "needs.rs"]
+mod needs;
 #[path = "privacy.rs"]
 mod privacy;
 #[path = "rule_forms.rs"]
 mod rule_forms;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
+pub use needs::{add_need, resolve_need};
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
@@ -1399,6 +1402,7 @@ fn customer_page(
                 button type="submit" { (l.t("customer.save")) }
             }
         }
+        (needs::section(l, page, zone, state))
         (privacy::section(l, c, state))
     };
     frame(ctx, &title, body)
