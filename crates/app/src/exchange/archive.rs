@@ -602,7 +602,11 @@ impl Archive {
             known("needs", i, n.customer)?;
             deal_known("needs", i, n.deal)?;
             if let Some(d) = n.deal
-                && let Some(owner) = self.deals.iter().find(|r| r.id() == d).map(|r| r.customer())
+                && let Some(owner) = self
+                    .deals
+                    .iter()
+                    .find(|r| r.id() == d)
+                    .map(|r| r.customer())
                 && owner != n.customer
             {
                 return Err(invalid(
