@@ -502,7 +502,7 @@ fn a_rule_condition_selects_customers_by_an_open_pain_point() {
         run(&crm, at_ten(today())).expect("first run");
         let after_sales = rule(
             r#"{"name": "after-sales-pain", "trigger": "request_opened",
-                "condition": "kind = complaint and pain_point = "售后"",
+                "condition": "kind = complaint and pain_point = \"售后\"",
                 "actions": [{"tag": "售后跟进"}]}"#,
         );
         crm.write(|w| w.add_rule(after_sales.clone(), true))

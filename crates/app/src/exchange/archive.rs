@@ -1319,7 +1319,7 @@ mod tests {
                     })?;
                     w.resolve_need(slow.id, at + chrono::Duration::days(3))?;
                     w.record_need(NewNeed {
-                        customer: made.customers[0],
+                        customer: made.customers[1],
                         deal: None,
                         kind: NeedKind::Need,
                         key: solocrm_core::Tag::parse("fast-delivery").expect("a key"),
