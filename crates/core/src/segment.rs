@@ -729,7 +729,7 @@ mod tests {
                         && n.key == *k
                         && n.voided_at.is_none()
                         && n.at <= as_of
-                        && !n.resolved_at.is_some_and(|r| r <= as_of)
+                        && n.resolved_at.is_none_or(|r| as_of < r)
                 })
             }
             other => {
