@@ -491,6 +491,63 @@ fn a_user_rule_filters_on_the_customer_and_runs_all_its_actions() {
     }
 }
 
+/// A condition may name an open pain point (`pain_point = "…"`, the segment field):
+/// the rule fires for the customer who has it and not for one whose pain point was
+/// resolved before the event.
+#[test]
+fn a_rule_condition_selects_customers_by_an_open_pain_point() {
+    use solocrm_core::need::{NeedKind, NewNeed};
+    for (kind, crm) in stores() {
+        let s = story(&crm);
+        run(&crm, at_ten(today())).expect("first run");
+        let after_sales = rule(
+            r#"{"name": "after-sales-pain", "trigger": "request_opened",
+                "condition": "kind = complaint and pain_point = \"售后\"",
+                "actions": [{"tag": "售后跟进"}]}"#,
+        );
+        crm.write(|w| w.add_rule(after_sales.clone(), true))
+            .expect("added");
+        let key = Tag::parse("售后").expect("key");
+        for who in [s.wang, s.zhang] {
+            crm.write(|w| {
+                w.record_need(NewNeed {
+                    customer: who,
+                    deal: None,
+                    kind: NeedKind::PainPoint,
+                    key: key.clone(),
+                    note: None,
+                    at: at_ten(today()),
+                })
+            })
+            .expect("recorded");
+        }
+        let zhangs = crm
+            .read(|r| r.needs(Some(s.zhang)))
+            .expect("needs")
+            .pop()
+            .expect("one");
+        let next = day(2026, 3, 9);
+        crm.write(|w| w.resolve_need(zhangs.id, at_ten(day(2026, 3, 7))))
+            .expect("resolved");
+        request(&crm, s.wang, RequestKind::Complaint, next);
+        request(&crm, s.zhang, RequestKind::Complaint, next);
+        let report = run(&crm, at_ten(next)).expect("run");
+        let fired: Vec<(&str, CustomerId)> = report
+            .fired
+            .iter()
+            .map(|f| (f.planned.rule.as_str(), f.planned.customer))
+            .collect();
+        assert!(
+            fired.contains(&("after-sales-pain", s.wang)),
+            "{kind}: {fired:?}"
+        );
+        assert!(
+            !fired.contains(&("after-sales-pain", s.zhang)),
+            "{kind}: resolved before the complaint"
+        );
+    }
+}
+
 /// A store that fails one chosen write transaction after its closure ran: the
 /// actions and the firing were written, then the commit failed.
 struct Flaky {

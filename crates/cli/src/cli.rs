@@ -228,6 +228,9 @@ pub enum Command {
     /// Participation: events, community activities, suggestions and reviews.
     #[command(subcommand)]
     Participation(ParticipationCmd),
+    /// Needs and pain points of customers and deals (segment fields need, pain_point).
+    #[command(subcommand)]
+    Need(NeedCmd),
     /// Service requests: feedback, questions, complaints.
     #[command(subcommand)]
     Request(RequestCmd),
@@ -1241,6 +1244,56 @@ pub enum ParticipationCmd {
         #[command(flatten)]
         page: Page,
     },
+}
+
+/// `solocrm need ...`
+#[derive(Debug, Subcommand)]
+pub enum NeedCmd {
+    /// Record a need or pain point of a customer, or of one of their deals.
+    Add {
+        /// The customer.
+        customer: String,
+        /// What: a tag-like key, e.g. fast-delivery or 价格敏感.
+        key: String,
+        /// need (需求, the default) or pain-point (痛点).
+        #[arg(long, default_value = "need")]
+        kind: String,
+        /// The deal it belongs to (a deal of the same customer).
+        #[arg(long, value_name = "ID")]
+        deal: Option<u64>,
+        /// A note: what exactly they said or need.
+        #[arg(long)]
+        note: Option<String>,
+        #[command(flatten)]
+        at: At,
+    },
+    /// List needs and pain points, newest first.
+    List {
+        /// Only this customer's.
+        customer: Option<String>,
+        /// Only the open ones (not resolved, not voided).
+        #[arg(long)]
+        open: bool,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Mark a need met or a pain point solved: it stops matching segments.
+    Resolve {
+        /// The need's id.
+        id: u64,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Void an entry recorded by mistake: it stays in the books and counts nowhere.
+    Void {
+        /// The need's id.
+        id: u64,
+        #[command(flatten)]
+        at: At,
+    },
+    /// Open needs and pain points by key: what customers need and what hurts them
+    /// most, by the number of customers.
+    Stats,
 }
 
 /// `solocrm survey template ...`

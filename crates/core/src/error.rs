@@ -243,6 +243,14 @@ pub enum Conflict {
         /// The instant.
         at: chrono::DateTime<chrono::Utc>,
     },
+    /// Resolving a need or pain point that is resolved already.
+    #[error("need {need} is resolved already (at {at})")]
+    NeedResolved {
+        /// The need.
+        need: crate::NeedId,
+        /// When it was resolved.
+        at: chrono::DateTime<chrono::Utc>,
+    },
     /// The customer already has a participation of this kind at this instant.
     #[error("customer {customer} already has a {kind} participation at {at}")]
     DuplicateParticipation {

@@ -41,6 +41,7 @@ pub mod lifecycle;
 pub mod loyalty;
 pub mod metrics;
 pub mod money;
+pub mod need;
 pub mod offer;
 pub mod ops;
 pub mod participation;
@@ -73,8 +74,8 @@ pub use deal::{Deal, DealEdit, DealNote, DealStage, DealStageChange, NewDeal, St
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
-    AuditId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
-    RequestId, SurveyId, TaskId,
+    AuditId, CostId, CustomerId, DealId, InteractionId, NeedId, PointsEntryId, PurchaseId,
+    RefundId, RequestId, SurveyId, TaskId,
 };
 pub use interaction::{
     Channel, Direction, Interaction, InteractionEdit, NewInteraction, Sentiment,

@@ -94,11 +94,13 @@ pub enum IdKind {
     Event,
     /// [`Cost`]s.
     Cost,
+    /// [`Need`](crate::need::Need)s (needs and pain points).
+    Need,
 }
 
 impl IdKind {
     /// Every kind, in declaration order.
-    pub const ALL: [IdKind; 12] = [
+    pub const ALL: [IdKind; 13] = [
         IdKind::Customer,
         IdKind::Interaction,
         IdKind::Purchase,
@@ -111,6 +113,7 @@ impl IdKind {
         IdKind::Audit,
         IdKind::Event,
         IdKind::Cost,
+        IdKind::Need,
     ];
 }
 
@@ -537,6 +540,11 @@ pub trait ReadTx {
         &self,
         customer: Option<CustomerId>,
     ) -> StoreResult<Vec<crate::participation::Participation>>;
+    /// The needs and pain points of `customer` (every customer's with `None`), voided
+    /// and resolved ones included, by id.
+    fn needs(&self, customer: Option<CustomerId>) -> StoreResult<Vec<crate::need::Need>>;
+    /// One need or pain point.
+    fn need(&self, id: crate::NeedId) -> StoreResult<Option<crate::need::Need>>;
     /// The offer with this code.
     fn offer(&self, code: &OfferCode) -> StoreResult<Option<Offer>>;
     /// Every offer, by code.
@@ -774,6 +782,11 @@ pub trait WriteTx: ReadTx {
         &mut self,
         participation: &crate::participation::Participation,
     ) -> StoreResult<()>;
+    /// Stores a new need or pain point (the caller has checked its customer and deal).
+    fn insert_need(&mut self, need: &crate::need::Need) -> StoreResult<()>;
+    /// Replaces the note, resolution and void of the stored need with `need`'s id
+    /// (customer, deal, kind, key and time never change).
+    fn update_need(&mut self, need: &crate::need::Need) -> StoreResult<()>;
     /// Stores an offer, replacing the one with its code if there is one (to end it).
     fn put_offer(&mut self, offer: &Offer) -> StoreResult<()>;
     /// Stores `redemption` if its offer has been redeemed fewer than `total` times in

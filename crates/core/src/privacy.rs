@@ -15,6 +15,7 @@
 //! | surveys | comment | score, time |
 //! | survey sheets | free-text answers (dropped) | template, scores, method, time |
 //! | participations | note | kind, time |
+//! | needs and pain points | note | kind, key, deal, times |
 //! | service requests | subject (→ `erased`), description | kind, times, status |
 //! | deals | title and lost reason (→ `erased`), notes (dropped) | value, stages, times |
 //! | tasks | title (→ `erased`) | kind, due date, recurrence, cancellation time |
@@ -70,6 +71,10 @@ pub struct CustomerExport {
     /// Their participations (events, community, suggestions, reviews), by time.
     #[serde(default)]
     pub participations: Vec<crate::participation::Participation>,
+    /// Their needs and pain points (on them and on their deals), by id, resolved and
+    /// voided ones included.
+    #[serde(default)]
+    pub needs: Vec<crate::need::Need>,
     /// The coupons they used, by purchase id.
     #[serde(default)]
     pub redemptions: Vec<crate::offer::Redemption>,

@@ -19,6 +19,11 @@
 //! - A tier condition compares the customer's tier of the points program
 //!   ([`PointsTiers`](crate::PointsTiers), by lifetime points), which the caller works
 //!   out and passes in [`Facts`]; a customer in no tier matches no tier.
+//! - A need or pain point condition (`need = "fast-delivery"`, `pain_point = "价格敏感"`)
+//!   holds when the customer has an entry of that kind and key, on them or on one of
+//!   their deals, that is open at `as_of` ([`Need::is_open_at`](crate::need::Need::is_open_at):
+//!   recorded by then, not resolved by then, not voided). The caller passes the
+//!   customer's entries in [`Facts`].
 //! - A predicate nests at most [`MAX_PREDICATE_DEPTH`] (32) levels deep: a comparison
 //!   is one level, and each `all`, `any` and `not` around it adds one. The text parser
 //!   and deserialisation refuse anything deeper with a message, so every predicate that
@@ -144,6 +149,10 @@ pub enum Predicate {
     Consent(Tag),
     /// The customer's tier of the points program is this one.
     Tier(Tag),
+    /// The customer (or one of their deals) has an open need with this key.
+    Need(Tag),
+    /// The customer (or one of their deals) has an open pain point with this key.
+    PainPoint(Tag),
     /// Whole days from the last purchase's UTC date to the `as_of` date.
     DaysSinceLastPurchase(Comparison<i64>),
     /// The number of purchases up to `as_of`.
@@ -198,21 +207,27 @@ impl PurchaseSummary {
 }
 
 /// What a [`Predicate`] needs to know about a customer beyond the customer record:
-/// their purchases up to `as_of`, and their tier of the points program.
+/// their purchases up to `as_of`, their tier of the points program, and their needs and
+/// pain points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Facts<'a> {
     /// The purchases up to `as_of` (see [`Predicate::needs_purchases`]).
     pub purchases: &'a PurchaseSummary,
     /// The tier (see [`Predicate::needs_tier`]); `None` for no tier.
     pub tier: Option<&'a Tag>,
+    /// The customer's needs and pain points, on them and on their deals, in any state
+    /// (the predicate looks for one open at `as_of`; see
+    /// [`Predicate::needs_need_entries`]).
+    pub needs: &'a [crate::need::Need],
 }
 
 impl<'a> Facts<'a> {
-    /// Facts with these purchases and no tier.
+    /// Facts with these purchases, no tier and no needs.
     pub fn purchases(purchases: &'a PurchaseSummary) -> Self {
         Facts {
             purchases,
             tier: None,
+            needs: &[],
         }
     }
 }
@@ -256,6 +271,8 @@ mod repr {
         Attribute { key: Tag, value: Label },
         Consent(Tag),
         Tier(Tag),
+        Need(Tag),
+        PainPoint(Tag),
         DaysSinceLastPurchase(Comparison<i64>),
         PurchaseCount(Comparison<u64>),
         TotalSpend(Comparison<Decimal>),
@@ -285,6 +302,8 @@ mod repr {
                 R::Attribute { key, value } => Predicate::Attribute { key, value },
                 R::Consent(v) => Predicate::Consent(v),
                 R::Tier(v) => Predicate::Tier(v),
+                R::Need(v) => Predicate::Need(v),
+                R::PainPoint(v) => Predicate::PainPoint(v),
                 R::DaysSinceLastPurchase(c) => Predicate::DaysSinceLastPurchase(c),
                 R::PurchaseCount(c) => Predicate::PurchaseCount(c),
                 R::TotalSpend(c) => Predicate::TotalSpend(c),
@@ -388,6 +407,12 @@ impl Predicate {
             Predicate::Attribute { key, value } => same_opt(p.attributes.get(key), value),
             Predicate::Consent(purpose) => customer.had_consent_at(purpose, as_of),
             Predicate::Tier(t) => facts.tier == Some(t),
+            Predicate::Need(k) => {
+                crate::need::has_open(facts.needs, crate::need::NeedKind::Need, k, as_of)
+            }
+            Predicate::PainPoint(k) => {
+                crate::need::has_open(facts.needs, crate::need::NeedKind::PainPoint, k, as_of)
+            }
             Predicate::DaysSinceLastPurchase(c) => purchases
                 .days_since_last(as_of, zone)
                 .is_some_and(|d| c.holds(&d)),
@@ -414,6 +439,16 @@ impl Predicate {
             Predicate::All(ps) | Predicate::Any(ps) => ps.iter().any(Predicate::needs_tier),
             Predicate::Not(q) => q.needs_tier(),
             Predicate::Tier(_) => true,
+            _ => false,
+        }
+    }
+
+    /// True if evaluating the predicate needs the customer's needs and pain points.
+    pub fn needs_need_entries(&self) -> bool {
+        match self {
+            Predicate::All(ps) | Predicate::Any(ps) => ps.iter().any(Predicate::needs_need_entries),
+            Predicate::Not(q) => q.needs_need_entries(),
+            Predicate::Need(_) | Predicate::PainPoint(_) => true,
             _ => false,
         }
     }
@@ -538,6 +573,7 @@ mod tests {
         let facts = Facts {
             purchases: &none,
             tier: Some(&gold),
+            needs: &[],
         };
         assert!(tier.matches(&c, &facts, as_of(), BusinessZone::UTC));
     }
@@ -570,6 +606,38 @@ mod tests {
     struct World {
         customer: Customer,
         purchases: Vec<(i64, i64)>, // (days before as_of, minor units)
+        needs: Vec<crate::need::Need>,
+    }
+
+    const NEED_KEYS: [&str; 3] = ["fast-delivery", "价格敏感", "售后"];
+
+    /// A need or pain point recorded some days before (or after) `as_of`, maybe
+    /// resolved some days after it was recorded, maybe voided.
+    fn need_entry() -> impl Strategy<Value = crate::need::Need> {
+        (
+            prop::sample::select(crate::need::NeedKind::ALL),
+            prop::sample::select(NEED_KEYS.to_vec()),
+            -5i64..60,
+            prop::option::of(0i64..60),
+            any::<bool>(),
+        )
+            .prop_map(|(kind, key, before, resolved_after, voided)| {
+                let at = as_of() - Duration::days(before);
+                let mut n = crate::need::Need::new(
+                    crate::ids::NeedId::new(1),
+                    crate::need::NewNeed {
+                        customer: CustomerId::new(1),
+                        deal: None,
+                        kind,
+                        key: Tag::parse(key).expect("valid"),
+                        note: None,
+                        at,
+                    },
+                );
+                n.resolved_at = resolved_after.map(|d| at + Duration::days(d));
+                n.voided_at = voided.then_some(at);
+                n
+            })
     }
 
     fn leaf() -> impl Strategy<Value = Predicate> {
@@ -581,6 +649,10 @@ mod tests {
                 .prop_map(|c| Predicate::Country(CountryCode::parse(c).expect("valid"))),
             (prop::sample::select(Cmp::ALL), 0i64..400)
                 .prop_map(|(op, value)| Predicate::DaysSinceLastPurchase(Comparison { op, value })),
+            prop::sample::select(NEED_KEYS.to_vec())
+                .prop_map(|k| Predicate::Need(Tag::parse(k).expect("valid"))),
+            prop::sample::select(NEED_KEYS.to_vec())
+                .prop_map(|k| Predicate::PainPoint(Tag::parse(k).expect("valid"))),
             (prop::sample::select(Cmp::ALL), 0u64..6)
                 .prop_map(|(op, value)| Predicate::PurchaseCount(Comparison { op, value })),
             (prop::sample::select(Cmp::ALL), 0i64..50_000).prop_map(|(op, v)| {
@@ -608,10 +680,12 @@ mod tests {
             prop::sample::subsequence(vec!["vip", "b2b"], 0..=2),
             prop::option::of(prop::sample::select(vec!["DE", "CN", "FR"])),
             prop::collection::vec((0i64..400, 0i64..20_000), 0..6),
+            prop::collection::vec(need_entry(), 0..5),
         )
-            .prop_map(|(stage, tags, country, purchases)| World {
+            .prop_map(|(stage, tags, country, purchases, needs)| World {
                 customer: customer(stage, &tags, country),
                 purchases,
+                needs,
             })
     }
 
@@ -643,6 +717,21 @@ mod tests {
             Predicate::DaysSinceLastPurchase(c) => days.iter().min().is_some_and(|d| c.holds(d)),
             Predicate::PurchaseCount(c) => c.holds(&(days.len() as u64)),
             Predicate::TotalSpend(c) => c.holds(&Decimal::new(total, 2)),
+            // Open at as_of, spelled out: recorded by then, not resolved by then, not void.
+            Predicate::Need(k) | Predicate::PainPoint(k) => {
+                let kind = if matches!(p, Predicate::Need(_)) {
+                    crate::need::NeedKind::Need
+                } else {
+                    crate::need::NeedKind::PainPoint
+                };
+                w.needs.iter().any(|n| {
+                    n.kind == kind
+                        && n.key == *k
+                        && n.voided_at.is_none()
+                        && n.at <= as_of
+                        && n.resolved_at.is_none_or(|r| as_of < r)
+                })
+            }
             other => {
                 let summary = PurchaseSummary::none(Currency::EUR);
                 other.matches(
@@ -662,10 +751,11 @@ mod tests {
             for (d, m) in &w.purchases {
                 summary.add(as_of() - Duration::days(*d), Money::from_minor(*m, Currency::EUR)).expect("same currency");
             }
-            let fast = p.matches(&w.customer, &Facts::purchases(&summary), as_of(), BusinessZone::UTC);
+            let facts = Facts { needs: &w.needs, ..Facts::purchases(&summary) };
+            let fast = p.matches(&w.customer, &facts, as_of(), BusinessZone::UTC);
             prop_assert_eq!(fast, naive(&p, &w));
-            prop_assert_eq!(fast, nnf(&p, false).matches(&w.customer, &Facts::purchases(&summary), as_of(), BusinessZone::UTC));
-            prop_assert_eq!(!fast, nnf(&p, true).matches(&w.customer, &Facts::purchases(&summary), as_of(), BusinessZone::UTC));
+            prop_assert_eq!(fast, nnf(&p, false).matches(&w.customer, &facts, as_of(), BusinessZone::UTC));
+            prop_assert_eq!(!fast, nnf(&p, true).matches(&w.customer, &facts, as_of(), BusinessZone::UTC));
         }
     }
 }

@@ -18,8 +18,9 @@
 //! Fields: `stage`, `tag`, `country`, `region`, `city`, `age_band`, `gender`,
 //! `income_band`, `industry`, `interest`, `lifestyle`, `value`, `channel` (the
 //! acquisition channel), `attribute.KEY`, `consent` (a purpose whose consent is in
-//! force, e.g. `consent = "marketing-email"`) and `tier` (the tier of the points
-//! program) take `=` or `!=`;
+//! force, e.g. `consent = "marketing-email"`), `tier` (the tier of the points
+//! program), `need` and `pain_point` (an open need or pain point with this key on the
+//! customer or one of their deals, e.g. `pain_point = "价格敏感"`) take `=` or `!=`;
 //! `days_since_purchase`, `purchase_count` and `total_spend` take any operator.
 //! `and` binds tighter than `or`. `true` is `all` of nothing, `false` `any` of nothing.
 //!
@@ -319,6 +320,8 @@ impl Parser {
             "channel" => Predicate::AcquisitionChannel(Tag::parse(&value).map_err(bad)?),
             "consent" => Predicate::Consent(Tag::parse(&value).map_err(bad)?),
             "tier" => Predicate::Tier(Tag::parse(&value).map_err(bad)?),
+            "need" => Predicate::Need(Tag::parse(&value).map_err(bad)?),
+            "pain_point" => Predicate::PainPoint(Tag::parse(&value).map_err(bad)?),
             k if k.starts_with("attribute.") => {
                 let attr = Tag::parse(&field["attribute.".len()..])
                     .map_err(|e| err(field_column, e.to_string()))?;
@@ -333,7 +336,7 @@ impl Parser {
                     format!(
                         "unknown field '{field}'; expected one of: stage, tag, country, region, city, age_band, \
                          gender, income_band, industry, interest, lifestyle, value, channel, attribute.KEY, \
-                         consent, tier, days_since_purchase, purchase_count, total_spend"
+                         consent, tier, need, pain_point, days_since_purchase, purchase_count, total_spend"
                     ),
                 ));
             }
@@ -443,6 +446,8 @@ impl fmt::Display for Predicate {
             }
             Predicate::Consent(t) => write!(f, "consent = {}", quote(t.as_str())),
             Predicate::Tier(t) => write!(f, "tier = {}", quote(t.as_str())),
+            Predicate::Need(t) => write!(f, "need = {}", quote(t.as_str())),
+            Predicate::PainPoint(t) => write!(f, "pain_point = {}", quote(t.as_str())),
             Predicate::DaysSinceLastPurchase(c) => {
                 write!(f, "days_since_purchase {} {}", c.op.symbol(), c.value)
             }
@@ -499,7 +504,7 @@ mod tests {
         check_err(
             "stags = active",
             1,
-            "unknown field 'stags'; expected one of: stage, tag, country, region, city, age_band, gender, income_band, industry, interest, lifestyle, value, channel, attribute.KEY, consent, tier, days_since_purchase, purchase_count, total_spend",
+            "unknown field 'stags'; expected one of: stage, tag, country, region, city, age_band, gender, income_band, industry, interest, lifestyle, value, channel, attribute.KEY, consent, tier, need, pain_point, days_since_purchase, purchase_count, total_spend",
         );
         check_err(
             "stage > active",

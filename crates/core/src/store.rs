@@ -92,6 +92,8 @@ named_enum! {
         Offer = "offer",
         /// A product of the catalogue.
         Product = "product",
+        /// A need or pain point.
+        Need = "need",
     }
 }
 
@@ -1336,6 +1338,53 @@ pub trait Store: Send + Sync {
     ///
     /// Only the backend's.
     fn all_purchase_lines(&self) -> StoreResult<Vec<(PurchaseId, crate::product::PurchaseLine)>>;
+
+    /// Records a need or pain point (see
+    /// [`Writer::record_need`](crate::Writer::record_need)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::record_need`](crate::Writer::record_need).
+    fn record_need(&self, new: crate::need::NewNeed) -> StoreResult<crate::need::Need>;
+
+    /// Marks a need or pain point resolved (see
+    /// [`Writer::resolve_need`](crate::Writer::resolve_need)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::resolve_need`](crate::Writer::resolve_need).
+    fn resolve_need(
+        &self,
+        id: crate::NeedId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<crate::need::Need>;
+
+    /// Voids a need or pain point recorded by mistake (see
+    /// [`Writer::void_need`](crate::Writer::void_need)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::void_need`](crate::Writer::void_need).
+    fn void_need(
+        &self,
+        id: crate::NeedId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<crate::need::Need>;
+
+    /// The needs and pain points of one customer or of all, by id, resolved and
+    /// voided ones included.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn needs(&self, customer: Option<CustomerId>) -> StoreResult<Vec<crate::need::Need>>;
+
+    /// One need or pain point.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown id.
+    fn need(&self, id: crate::NeedId) -> StoreResult<crate::need::Need>;
 
     /// The books' points validity; `None`: points never expire.
     ///

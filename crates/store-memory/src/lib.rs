@@ -396,6 +396,8 @@ struct State {
     holiday_presets: Vector<solocrm_core::holiday::Preset>,
     /// Sales targets, in their listing order.
     targets: OrdMap<(chrono::NaiveDate, u8, &'static str), solocrm_core::target::Target>,
+    /// Needs and pain points, by id.
+    needs: OrdMap<solocrm_core::NeedId, solocrm_core::need::Need>,
     /// Participations, by key (time, customer, kind).
     participations: OrdMap<
         solocrm_core::participation::ParticipationKey,
@@ -837,6 +839,20 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .filter(|s| customer.is_none_or(|c| s.customer == c))
             .cloned()
             .collect())
+    }
+
+    fn needs(&self, customer: Option<CustomerId>) -> StoreResult<Vec<solocrm_core::need::Need>> {
+        Ok(self
+            .s()
+            .needs
+            .values()
+            .filter(|n| customer.is_none_or(|c| n.customer == c))
+            .cloned()
+            .collect())
+    }
+
+    fn need(&self, id: solocrm_core::NeedId) -> StoreResult<Option<solocrm_core::need::Need>> {
+        Ok(self.s().needs.get(&id).cloned())
     }
 
     fn participations(
@@ -1374,6 +1390,36 @@ impl WriteTx for Tx<State> {
             .survey_sheets
             .insert(key, sheet.clone().normalized());
         Ok(())
+    }
+
+    fn insert_need(&mut self, n: &solocrm_core::need::Need) -> StoreResult<()> {
+        let s = &mut self.state;
+        if s.needs.contains_key(&n.id) {
+            return Err(fault(format!("need {} is already stored", n.id)));
+        }
+        if !s.customers.contains_key(&n.customer) {
+            return Err(fault(format!("no customer {}", n.customer)));
+        }
+        if let Some(d) = n.deal
+            && s.deals.get(d).is_none()
+        {
+            return Err(fault(format!("no deal {d}")));
+        }
+        s.needs.insert(n.id, n.clone());
+        s.saw(IdKind::Need, n.id.get());
+        Ok(())
+    }
+
+    fn update_need(&mut self, n: &solocrm_core::need::Need) -> StoreResult<()> {
+        match self.state.needs.get_mut(&n.id) {
+            Some(stored) => {
+                stored.note = n.note.clone();
+                stored.resolved_at = n.resolved_at;
+                stored.voided_at = n.voided_at;
+                Ok(())
+            }
+            None => Err(fault(format!("need {} to update is not stored", n.id))),
+        }
     }
 
     fn insert_participation(

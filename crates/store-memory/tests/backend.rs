@@ -486,6 +486,17 @@ fn next_id_is_one_more_than_the_largest_id_stored() -> TestResult {
             },
             None,
         ))?;
+        tx.insert_need(&solocrm_core::need::Need::new(
+            solocrm_core::NeedId::new(16),
+            solocrm_core::need::NewNeed {
+                customer: CustomerId::new(1),
+                deal: Some(solocrm_core::DealId::new(8)),
+                kind: solocrm_core::need::NeedKind::PainPoint,
+                key: solocrm_core::Tag::parse("价格敏感").expect("a key"),
+                note: None,
+                at: at(5, 9),
+            },
+        ))?;
         tx.append_event(&event(12, 1))
     })?;
     write(&store, |tx| {
@@ -508,6 +519,7 @@ fn next_id_is_one_more_than_the_largest_id_stored() -> TestResult {
                 (IdKind::Audit, 3),
                 (IdKind::Event, 13),
                 (IdKind::Cost, 15),
+                (IdKind::Need, 17),
             ]
         );
         Ok(())

@@ -46,6 +46,7 @@
 mod codec;
 mod error;
 mod holidays;
+mod needs;
 mod offers;
 mod pool;
 mod products;

@@ -103,6 +103,7 @@ pub(crate) fn next_id(c: &mut Conn, t: i64, kind: IdKind) -> Res<u64> {
         IdKind::Audit => "SELECT max(id) FROM audit_log WHERE tenant_id = $1",
         IdKind::Event => "SELECT max(seq) FROM events WHERE tenant_id = $1",
         IdKind::Cost => "SELECT max(id) FROM costs WHERE tenant_id = $1",
+        IdKind::Need => "SELECT max(id) FROM needs WHERE tenant_id = $1",
     };
     let rows = c.query(sql, &[&t])?;
     let last = match rows.first() {

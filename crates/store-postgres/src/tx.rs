@@ -553,6 +553,14 @@ impl ReadTx for Tx<'_> {
         self.run(|c, t| crate::questionnaire::participations(c, t, customer))
     }
 
+    fn needs(&self, customer: Option<CustomerId>) -> StoreResult<Vec<solocrm_core::need::Need>> {
+        self.run(|c, t| crate::needs::needs(c, t, customer))
+    }
+
+    fn need(&self, id: solocrm_core::NeedId) -> StoreResult<Option<solocrm_core::need::Need>> {
+        self.run(|c, t| crate::needs::need(c, t, id))
+    }
+
     fn offer(
         &self,
         code: &solocrm_core::offer::OfferCode,
@@ -902,6 +910,14 @@ impl WriteTx for Tx<'_> {
         x: &solocrm_core::questionnaire::SurveySheet,
     ) -> StoreResult<()> {
         self.run(|c, t| crate::questionnaire::insert_survey_sheet(c, t, x))
+    }
+
+    fn insert_need(&mut self, n: &solocrm_core::need::Need) -> StoreResult<()> {
+        self.run(|c, t| crate::needs::insert_need(c, t, n))
+    }
+
+    fn update_need(&mut self, n: &solocrm_core::need::Need) -> StoreResult<()> {
+        self.run(|c, t| crate::needs::update_need(c, t, n))
     }
 
     fn insert_participation(

@@ -158,6 +158,9 @@ const RULES: &[Rule] = &[
                      WHERE reason IS NOT NULL GROUP BY customer_id
                     UNION ALL
                     SELECT customer_id, 'stage_changes', count(*) FROM stage_changes
+                     WHERE note IS NOT NULL GROUP BY customer_id
+                    UNION ALL
+                    SELECT customer_id, 'needs', count(*) FROM needs
                      WHERE note IS NOT NULL GROUP BY customer_id) x ON x.customer_id = c.id
               WHERE c.erased_at IS NOT NULL
               ORDER BY c.id, t",

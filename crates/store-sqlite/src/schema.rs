@@ -777,6 +777,30 @@ CREATE TABLE purchase_lines (
 CREATE INDEX purchase_lines_by_sku ON purchase_lines (sku);
 "#;
 
+/// Version 19: needs and pain points (issue 18), an addition: `needs`, one entry of a
+/// customer (and optionally one of their deals) by id, with its kind, tag-like key,
+/// optional note, recording instant and the optional instants of its resolution and
+/// void; indexed by customer for a segment's and a customer page's read.
+const V19: &str = r#"
+CREATE TABLE needs (
+    id          INTEGER PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers (id),
+    deal_id     INTEGER REFERENCES deals (id),
+    kind        TEXT NOT NULL CHECK (kind IN ('need', 'pain_point')),
+    key         TEXT NOT NULL CHECK (length(key) BETWEEN 1 AND 64),
+    note        TEXT CHECK (length(CAST(note AS BLOB)) <= 1048576),
+    at          INTEGER NOT NULL,
+    at_ns       INTEGER NOT NULL CHECK (at_ns BETWEEN 0 AND 1999999999),
+    resolved_at INTEGER,
+    resolved_ns INTEGER CHECK (resolved_ns BETWEEN 0 AND 1999999999),
+    voided_at   INTEGER,
+    voided_ns   INTEGER CHECK (voided_ns BETWEEN 0 AND 1999999999),
+    CHECK ((resolved_at IS NULL) = (resolved_ns IS NULL)),
+    CHECK ((voided_at IS NULL) = (voided_ns IS NULL))
+) STRICT;
+CREATE INDEX needs_by_customer ON needs (customer_id, id);
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -887,10 +911,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 19,
+        sql: V19,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 18;
+pub const SCHEMA_VERSION: u32 = 19;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -403,6 +403,8 @@ fn predicate() -> BoxedStrategy<Predicate> {
         )),
         (pick(Cmp::ALL.to_vec()), 0i64..120)
             .prop_map(|(op, value)| Predicate::DaysSinceLastPurchase(Comparison { op, value })),
+        parsed(&["fast-delivery", "价格敏感"], Tag::parse).prop_map(Predicate::Need),
+        parsed(&["价格敏感", "售后"], Tag::parse).prop_map(Predicate::PainPoint),
     ];
     leaf.prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
@@ -517,6 +519,10 @@ enum Op {
     SurveyDimensions(Option<Tag>),
     RecordParticipation(solocrm_core::participation::Participation),
     Participations(Option<CustomerId>),
+    RecordNeed(solocrm_core::need::NewNeed),
+    ResolveNeed(solocrm_core::NeedId, DateTime<Utc>),
+    VoidNeed(solocrm_core::NeedId, DateTime<Utc>),
+    Needs(Option<CustomerId>),
     AddOffer(solocrm_core::offer::Offer),
     EndOffer(solocrm_core::offer::OfferCode, DateTime<Utc>),
     PurchaseWithOffer(NewPurchase, solocrm_core::offer::OfferCode),
@@ -813,6 +819,16 @@ fn op() -> BoxedStrategy<Op> {
                 Op::RecordParticipation(solocrm_core::participation::Participation { customer, at, kind, note })
             }),
         1 => prop::option::of(customer_id()).prop_map(Op::Participations),
+        3 => (customer_id(), prop::option::of(small_id()), pick(solocrm_core::need::NeedKind::ALL.to_vec()),
+              parsed(&["fast-delivery", "价格敏感", "售后"], Tag::parse), prop::option::of(free_text()), instant())
+            .prop_map(|(customer, deal, kind, key, note, at)| {
+                Op::RecordNeed(solocrm_core::need::NewNeed {
+                    customer, deal: deal.map(solocrm_core::DealId::new), kind, key, note, at,
+                })
+            }),
+        1 => (small_id(), instant()).prop_map(|(i, at)| Op::ResolveNeed(solocrm_core::NeedId::new(i), at)),
+        1 => (small_id(), instant()).prop_map(|(i, at)| Op::VoidNeed(solocrm_core::NeedId::new(i), at)),
+        1 => prop::option::of(customer_id()).prop_map(Op::Needs),
         2 => offer().prop_map(Op::AddOffer),
         1 => (offer_code(), instant()).prop_map(|(c, at)| Op::EndOffer(c, at)),
         4 => (new_purchase(), offer_code()).prop_map(|(n, c)| Op::PurchaseWithOffer(n, c)),
@@ -909,6 +925,10 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::SurveyDimensions(t) => same(m, s, |st| st.survey_dimensions(t.as_ref())),
         Op::RecordParticipation(p) => same(m, s, |st| st.record_participation(p.clone())),
         Op::Participations(c) => same(m, s, |st| st.participations(c)),
+        Op::RecordNeed(n) => same(m, s, |st| st.record_need(n.clone())),
+        Op::ResolveNeed(i, at) => same(m, s, |st| st.resolve_need(i, at)),
+        Op::VoidNeed(i, at) => same(m, s, |st| st.void_need(i, at)),
+        Op::Needs(c) => same(m, s, |st| st.needs(c)),
         Op::AddOffer(o) => same(m, s, |st| st.add_offer(o.clone())),
         Op::EndOffer(c, at) => same(m, s, |st| st.end_offer(&c, at)),
         Op::PurchaseWithOffer(n, c) => {
@@ -997,6 +1017,7 @@ fn same_state(m: &Crm, s: &Crm) -> Result<(), String> {
     same(m, s, |st| st.survey_sheets(None))?;
     same(m, s, |st| st.survey_dimensions(None))?;
     same(m, s, |st| st.participations(None))?;
+    same(m, s, |st| st.needs(None))?;
     same(m, s, |st| st.products())?;
     same(m, s, |st| st.all_purchase_lines())?;
     same(m, s, |st| st.points_expiry())?;

@@ -552,7 +552,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     // Migration 11 added the (empty) deal notes and points tiers, migration 12
     // automation's tables, migration 13 the holiday calendar's, migration 15 the
     // sales targets', migration 16 survey templates, sheets and participations, migration
-    // 17 offers and redemptions, migration 18 the product catalogue's.
+    // 17 offers and redemptions, migration 18 the product catalogue's, migration 19
+    // needs and pain points.
     for added in [
         "deal_notes",
         "points_tiers",
@@ -569,6 +570,7 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "offers",
         "products",
         "purchase_lines",
+        "needs",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -596,8 +598,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 10,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code and v18's lines by SKU"
+        indexes_before + 11,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code, v18's lines by SKU and v19's needs by customer"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -691,8 +693,15 @@ fn undo_version_17(conn: &Connection) {
 
 /// Takes a current file back to version 17: without the catalogue's tables.
 fn undo_version_18(conn: &Connection) {
+    undo_version_19(conn);
     conn.execute_batch("DROP TABLE purchase_lines; DROP TABLE products;")
         .expect("no migration 18");
+}
+
+/// Takes a current file back to version 18: without the needs table.
+fn undo_version_19(conn: &Connection) {
+    conn.execute_batch("DROP TABLE needs;")
+        .expect("no migration 19");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.
@@ -1380,4 +1389,41 @@ fn migration_18_adds_an_empty_catalogue() {
         )
         .expect("recorded");
     assert_eq!(store.purchase_lines(p.id()).expect("read").len(), 1);
+}
+
+#[test]
+fn migration_19_adds_an_empty_needs_table() {
+    use solocrm_core::need::{NeedKind, NewNeed};
+    use solocrm_core::{CustomerData, NewCustomer, PersonName};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v18.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("薛宝钗").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_19(&conn);
+        conn.pragma_update(None, "user_version", 18)
+            .expect("version 18");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert!(store.needs(None).expect("read").is_empty());
+    let n = store
+        .record_need(NewNeed {
+            customer: c.id(),
+            deal: None,
+            kind: NeedKind::PainPoint,
+            key: solocrm_core::Tag::parse("价格敏感").expect("a key"),
+            note: Some(solocrm_core::FreeText::parse("嫌贵").expect("a note")),
+            at: day(2),
+        })
+        .expect("recorded");
+    assert_eq!(n.id.get(), 1);
+    assert_eq!(store.needs(Some(c.id())).expect("read"), vec![n]);
 }

@@ -179,6 +179,11 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/customers/{id}/tags", post(pages::change_tags))
         .route("/customers/{id}/points", post(pages::post_points))
         .route("/customers/{id}/consent", post(pages::record_consent))
+        .route("/customers/{id}/needs", post(pages::add_need))
+        .route(
+            "/customers/{id}/needs/{need}/resolve",
+            post(pages::resolve_need),
+        )
         .route("/customers/{id}/export.json", get(pages::export_customer))
         .route("/customers/{id}/vcard.vcf", get(pages::vcard))
         .route("/customers/{id}/erase", post(pages::erase_customer))

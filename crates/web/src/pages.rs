@@ -41,6 +41,8 @@ mod analytics;
 mod catalogue;
 #[path = "offers.rs"]
 mod offers;
+#[path = "needs.rs"]
+mod needs;
 #[path = "privacy.rs"]
 mod privacy;
 #[path = "rule_forms.rs"]
@@ -52,6 +54,7 @@ mod targets;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
 pub use catalogue::{add_product, edit_product, product, products, remove_product};
 pub use offers::{add_offer, end_offer, offers};
+pub use needs::{add_need, resolve_need};
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
@@ -1443,6 +1446,7 @@ fn customer_page(
                 button type="submit" { (l.t("customer.save")) }
             }
         }
+        (needs::section(l, page, zone, state))
         (privacy::section(l, c, state))
     };
     frame(ctx, &title, body)

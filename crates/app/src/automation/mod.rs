@@ -448,11 +448,17 @@ impl<'r, 't> Lookup<'r, 't> {
         } else {
             None
         };
+        let needs = if p.needs_need_entries() {
+            self.r.needs(Some(customer.id()))?
+        } else {
+            Vec::new()
+        };
         Ok(p.matches(
             customer,
             &Facts {
                 purchases: &purchases,
                 tier: tier.as_ref(),
+                needs: &needs,
             },
             self.as_of,
             self.zone,

@@ -116,6 +116,9 @@ pub struct Archive {
     /// Participations, by time, customer, kind; left out while there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub participations: Vec<solocrm_core::participation::Participation>,
+    /// Needs and pain points, by id; left out of the document while there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<solocrm_core::need::Need>,
     /// Offers (coupons), by code; left out of the document while there are none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub offers: Vec<solocrm_core::offer::Offer>,
@@ -296,6 +299,8 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
     let mut costs = tx.costs()?;
     costs.sort_by_key(|r| r.id());
     next_ids.insert(IdKind::Cost, high(&mut costs.iter().map(|r| r.id().get())));
+    let needs = tx.needs(None)?;
+    next_ids.insert(IdKind::Need, high(&mut needs.iter().map(|r| r.id.get())));
     let audit = tx.audit_log()?;
     next_ids.insert(IdKind::Audit, high(&mut audit.iter().map(|r| r.id.get())));
     next_ids.insert(IdKind::Event, high(&mut events.iter().map(|r| r.seq)));
@@ -325,6 +330,7 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
         survey_templates: tx.survey_templates()?,
         survey_sheets: tx.survey_sheets(None)?,
         participations: tx.participations(None)?,
+        needs,
         offers: tx.offers()?,
         redemptions: tx.redemptions(None)?,
         products: tx.products()?,
@@ -591,6 +597,32 @@ impl Archive {
                 ));
             }
         }
+        ascending("needs", "id", self.needs.iter().map(|r| r.id.get()))?;
+        for (i, n) in self.needs.iter().enumerate() {
+            known("needs", i, n.customer)?;
+            deal_known("needs", i, n.deal)?;
+            if let Some(d) = n.deal
+                && let Some(owner) = self
+                    .deals
+                    .iter()
+                    .find(|r| r.id() == d)
+                    .map(|r| r.customer())
+                && owner != n.customer
+            {
+                return Err(invalid(
+                    format!("needs[{i}].deal"),
+                    format!("deal {d} belongs to customer {owner}, not {}", n.customer),
+                ));
+            }
+            if let Some(r) = n.resolved_at
+                && r < n.at
+            {
+                return Err(invalid(
+                    format!("needs[{i}].resolved_at"),
+                    "a need cannot be resolved before it was recorded".to_owned(),
+                ));
+            }
+        }
         ascending("requests", "id", self.requests.iter().map(|r| r.id().get()))?;
         for (i, r) in self.requests.iter().enumerate() {
             known("requests", i, r.customer())?;
@@ -810,6 +842,7 @@ impl Archive {
                 IdKind::Task => high(&mut self.tasks.iter().map(|r| r.id().get())),
                 IdKind::Points => high(&mut self.points.iter().map(|r| r.id().get())),
                 IdKind::Cost => high(&mut self.costs.iter().map(|r| r.id().get())),
+                IdKind::Need => high(&mut self.needs.iter().map(|r| r.id.get())),
                 IdKind::Audit => high(&mut self.audit.iter().map(|r| r.id.get())),
                 IdKind::Event => high(&mut self.events.iter().map(|r| r.seq)),
             };
@@ -825,6 +858,8 @@ impl Archive {
                         format!("{n} is not what the records give ({from_records})"),
                     ));
                 }
+                // An archive written before needs existed has no counter for them.
+                None if kind == IdKind::Need && from_records == 1 => {}
                 None => {
                     return Err(invalid(format!("next_ids.{name}"), "missing".to_owned()));
                 }
@@ -894,6 +929,7 @@ impl Archive {
             ("survey templates", self.survey_templates.len()),
             ("survey sheets", self.survey_sheets.len()),
             ("participations", self.participations.len()),
+            ("needs", self.needs.len()),
             ("offers", self.offers.len()),
             ("redemptions", self.redemptions.len()),
             ("products", self.products.len()),
@@ -1038,6 +1074,9 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
         }
         for r in &archive.participations {
             w.insert_participation(r)?;
+        }
+        for r in &archive.needs {
+            w.insert_need(r)?;
         }
         for r in &archive.offers {
             w.put_offer(r)?;
@@ -1267,6 +1306,27 @@ mod tests {
                     kind: solocrm_core::participation::ParticipationKind::Suggestion,
                     note: Some(solocrm_core::FreeText::parse("建议增加会员日").expect("a note")),
                 })?;
+                // A pain point, resolved, and an open need.
+                {
+                    use solocrm_core::need::{NeedKind, NewNeed};
+                    let slow = w.record_need(NewNeed {
+                        customer: made.customers[1],
+                        deal: None,
+                        kind: NeedKind::PainPoint,
+                        key: solocrm_core::Tag::parse("发货慢").expect("a key"),
+                        note: Some(solocrm_core::FreeText::parse("上次等了两周").expect("a note")),
+                        at,
+                    })?;
+                    w.resolve_need(slow.id, at + chrono::Duration::days(3))?;
+                    w.record_need(NewNeed {
+                        customer: made.customers[1],
+                        deal: None,
+                        kind: NeedKind::Need,
+                        key: solocrm_core::Tag::parse("fast-delivery").expect("a key"),
+                        note: None,
+                        at,
+                    })?;
+                }
                 // A catalogue, one product archived, and a purchase with lines.
                 let sku = |s: &str| solocrm_core::product::Sku::parse(s).expect("a SKU");
                 let yuan = |s: &str| solocrm_core::Money::parse(s, Currency::CNY).expect("money");
@@ -1384,6 +1444,8 @@ mod tests {
             proptest::prop_assert_eq!(archive.survey_templates.len(), 1);
             proptest::prop_assert_eq!(archive.survey_sheets.len(), 1);
             proptest::prop_assert_eq!(archive.participations.len(), 1);
+            proptest::prop_assert_eq!(archive.needs.len(), 2);
+            proptest::prop_assert!(archive.needs.iter().any(|n| n.resolved_at.is_some()));
             proptest::prop_assert_eq!(archive.products.len(), 2);
             proptest::prop_assert!(archive.products.iter().any(|p| p.archived));
             proptest::prop_assert_eq!(archive.purchase_lines.len(), 2);

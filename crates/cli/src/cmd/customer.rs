@@ -539,6 +539,7 @@ fn show(ctx: &mut Ctx, store: &solocrm_core::Crm, c: &Customer) -> Result<()> {
     }
     show_profile(ctx, &d.profile)?;
     show_relations(ctx, &page)?;
+    super::need::open_table(ctx, &export.needs)?;
     show_automation(ctx, store, c.id())?;
     if export.purchases.iter().any(|r| !r.is_void()) {
         ctx.out.line("")?;

@@ -189,8 +189,14 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
 /// `deal show`: the deal, its customer, its moves and its notes.
 fn show(ctx: &mut Ctx, store: &Books, d: &Deal) -> Result<()> {
     let name = CustomerNames::default().of(store, d.customer())?;
+    let mut needs = store.needs(Some(d.customer()))?;
+    needs.retain(|n| n.deal == Some(d.id()));
     if ctx.out.json {
-        return ctx.out.json(&with_name(d, &name)?);
+        let mut value = with_name(d, &name)?;
+        if let Some(object) = value.as_object_mut() {
+            object.insert("needs".to_owned(), serde_json::to_value(&needs)?);
+        }
+        return ctx.out.json(&value);
     }
     ctx.out
         .heading(t!("deal.heading", id = d.id(), title = d.title()))?;
@@ -232,5 +238,5 @@ fn show(ctx: &mut Ctx, store: &Books, d: &Deal) -> Result<()> {
         }
         ctx.out.table(&t)?;
     }
-    Ok(())
+    super::need::open_table(ctx, &needs)
 }

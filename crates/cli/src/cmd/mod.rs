@@ -12,6 +12,7 @@ mod import;
 mod interaction;
 mod io;
 mod lifecycle;
+mod need;
 pub(crate) mod offer;
 mod points;
 mod product;
@@ -367,6 +368,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Recommend { customer, limit } => product::recommend(&mut ctx, &customer, limit)?,
         Command::Survey(c) => survey::run(&mut ctx, c)?,
         Command::Participation(c) => questionnaire::participation(&mut ctx, c)?,
+        Command::Need(c) => need::run(&mut ctx, c)?,
         Command::Request(c) => request::run(&mut ctx, c)?,
         Command::Deal(c) => deal::run(&mut ctx, c)?,
         Command::Task(c) => task::run(&mut ctx, c)?,

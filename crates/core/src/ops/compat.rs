@@ -475,6 +475,34 @@ impl Store for Crm {
         self.read(|r| r.all_purchase_lines())
     }
 
+    fn record_need(&self, new: crate::need::NewNeed) -> StoreResult<crate::need::Need> {
+        self.write(|w| w.record_need(new.clone()))
+    }
+
+    fn resolve_need(
+        &self,
+        id: crate::NeedId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<crate::need::Need> {
+        self.write(|w| w.resolve_need(id, at))
+    }
+
+    fn void_need(
+        &self,
+        id: crate::NeedId,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<crate::need::Need> {
+        self.write(|w| w.void_need(id, at))
+    }
+
+    fn needs(&self, customer: Option<CustomerId>) -> StoreResult<Vec<crate::need::Need>> {
+        self.read(|r| r.needs(customer))
+    }
+
+    fn need(&self, id: crate::NeedId) -> StoreResult<crate::need::Need> {
+        self.read(|r| r.need(id))
+    }
+
     fn points_balance(&self, customer: CustomerId) -> StoreResult<i64> {
         self.read(|r| r.points_balance(customer))
     }

@@ -37,6 +37,9 @@
 //!   or after it shows as open, and so does a task cancelled at or after it.
 //! - **Points tiers** are settings: today's apply; so are **survey templates**, while
 //!   **survey sheets** and **participations** dated at or after the cutoff are hidden.
+//! - **Needs and pain points** recorded at or after the cutoff are hidden; one
+//!   resolved at or after it shows as open. A voided one stays void (a void corrects a
+//!   mistake, as for purchases).
 //! - **Points** entries dated at or after the cutoff are hidden, and the balances after
 //!   each remaining entry are recomputed from them.
 //! - **Costs** spent at or after the cutoff are hidden.
@@ -296,6 +299,17 @@ impl<'a> AsOf<'a> {
     }
 
     /// Keeps the records of customers who existed before the cutoff.
+    /// The need as it stood at the cutoff, or `None` if recorded at or after it.
+    fn rewind_need(&self, mut n: crate::need::Need) -> Option<crate::need::Need> {
+        if !self.before(n.at) {
+            return None;
+        }
+        if n.resolved_at.is_some_and(|r| !self.before(r)) {
+            n.resolved_at = None;
+        }
+        Some(n)
+    }
+
     fn of_present<T>(
         &self,
         rows: Vec<T>,
@@ -1032,5 +1046,22 @@ impl ReadTx for AsOf<'_> {
         let mut all = self.inner.all_purchase_lines()?;
         all.retain(|(p, _)| shown.contains(p));
         Ok(all)
+    }
+
+    fn needs(&self, customer: Option<CustomerId>) -> StoreResult<Vec<crate::need::Need>> {
+        let rows: Vec<_> = self
+            .inner
+            .needs(customer)?
+            .into_iter()
+            .filter_map(|n| self.rewind_need(n))
+            .collect();
+        self.of_present(rows, |n| n.customer)
+    }
+
+    fn need(&self, id: crate::NeedId) -> StoreResult<Option<crate::need::Need>> {
+        let Some(n) = self.inner.need(id)?.and_then(|n| self.rewind_need(n)) else {
+            return Ok(None);
+        };
+        Ok(self.of_present(vec![n], |n| n.customer)?.pop())
     }
 }

@@ -67,6 +67,7 @@ mod as_of;
 mod automation;
 mod compat;
 pub mod history;
+mod needs;
 mod offers;
 mod products;
 mod questionnaire;

@@ -174,9 +174,15 @@ impl Writer<'_> {
                 } else {
                     None
                 };
+                let needs = if audience.needs_need_entries() {
+                    reader.needs(Some(new.customer))?
+                } else {
+                    Vec::new()
+                };
                 let facts = Facts {
                     purchases: &summary,
                     tier: tier.as_ref(),
+                    needs: &needs,
                 };
                 if !audience.matches(&customer, &facts, new.at, zone) {
                     return Err(refused(

@@ -119,6 +119,7 @@ impl<'t> Reader<'t> {
         } else {
             None
         };
+        let wants_needs = segment.predicate.needs_need_entries();
         let zone = self.time_zone()?;
         let none = PurchaseSummary::none(self.currency());
         let mut after = query.after;
@@ -140,9 +141,15 @@ impl<'t> Reader<'t> {
                     Some(tiers) => self.tier_of(c.id(), tiers)?,
                     None => None,
                 };
+                let needs = if wants_needs {
+                    self.tx.needs(Some(c.id()))?
+                } else {
+                    Vec::new()
+                };
                 let facts = Facts {
                     purchases: &summary,
                     tier: tier.as_ref(),
+                    needs: &needs,
                 };
                 if !segment.predicate.matches(&c, &facts, segment.as_of, zone) {
                     continue;
@@ -545,6 +552,7 @@ impl<'t> Reader<'t> {
             points: self.tx.points_ledger(id)?,
             survey_sheets: self.tx.survey_sheets(Some(id))?,
             participations: self.tx.participations(Some(id))?,
+            needs: self.tx.needs(Some(id))?,
             redemptions: self
                 .tx
                 .redemptions(None)?

@@ -1360,6 +1360,12 @@ impl Writer<'_> {
                 self.tx.update_participation(&p)?;
             }
         }
+        for mut n in self.tx.needs(Some(id))? {
+            if n.note.is_some() {
+                n.erase_text();
+                self.tx.update_need(&n)?;
+            }
+        }
         for mut s in self.tx.survey_sheets(Some(id))? {
             if s.has_text() {
                 s.erase_text();

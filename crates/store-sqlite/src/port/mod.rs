@@ -24,6 +24,7 @@ mod events;
 mod holidays;
 mod ledger;
 pub(crate) mod loyalty;
+mod needs;
 mod offers;
 pub(crate) mod pipeline;
 mod privacy;

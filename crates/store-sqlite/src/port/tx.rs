@@ -480,6 +480,14 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| super::questionnaire::participations(c, customer))
     }
 
+    fn needs(&self, customer: Option<CustomerId>) -> StoreResult<Vec<solocrm_core::need::Need>> {
+        self.run(|c| super::needs::needs(c, customer))
+    }
+
+    fn need(&self, id: solocrm_core::NeedId) -> StoreResult<Option<solocrm_core::need::Need>> {
+        self.run(|c| super::needs::need(c, id))
+    }
+
     fn offer(
         &self,
         code: &solocrm_core::offer::OfferCode,
@@ -923,6 +931,16 @@ impl<'c> WriteTx for Tx<'c> {
         self.run(|c| super::questionnaire::insert_survey_sheet(c, sheet))
     }
 
+    fn insert_need(&mut self, n: &solocrm_core::need::Need) -> StoreResult<()> {
+        self.insert(IdKind::Need, n.id.get(), |c| {
+            super::needs::insert_need(c, n)
+        })
+    }
+
+    fn update_need(&mut self, n: &solocrm_core::need::Need) -> StoreResult<()> {
+        self.run(|c| super::needs::update_need(c, n))
+    }
+
     fn insert_participation(
         &mut self,
         p: &solocrm_core::participation::Participation,
@@ -995,6 +1013,7 @@ fn last_id_sql(kind: IdKind) -> &'static str {
         IdKind::Audit => "SELECT id FROM audit_log ORDER BY id DESC LIMIT 1",
         IdKind::Event => "SELECT seq FROM events ORDER BY seq DESC LIMIT 1",
         IdKind::Cost => "SELECT id FROM costs ORDER BY id DESC LIMIT 1",
+        IdKind::Need => "SELECT id FROM needs ORDER BY id DESC LIMIT 1",
     }
 }
 

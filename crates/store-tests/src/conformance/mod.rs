@@ -27,7 +27,7 @@
 //! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
 //! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
 //! [`targets`] (sales targets),
-//! [`questionnaire`] (survey templates and sheets), [`participation`],
+//! [`questionnaire`] (survey templates and sheets), [`participation`], [`needs`],
 //! [`offers`] (coupons, redemptions within their limits, offer performance),
 //! [`products`] (the catalogue and purchase lines),
 //! [`segments`], [`privacy`] (erasure, export, audit),
@@ -46,6 +46,7 @@ pub mod ledger;
 pub mod lifecycle;
 pub mod listing;
 pub mod loyalty;
+pub mod needs;
 pub mod offers;
 pub mod participation;
 pub mod pipeline;
@@ -306,6 +307,12 @@ macro_rules! __store_conformance_list {
                 a_survey_template_is_renamed_with_its_sheets_and_keeps_answered_questions,
                 a_survey_template_is_removed_only_while_unanswered,
             }
+            needs {
+                needs_are_stored_listed_resolved_and_voided,
+                a_need_that_cannot_be_is_refused,
+                need_and_pain_point_segments_select_open_entries,
+                erasure_scrubs_the_notes_of_needs,
+            }
             participation {
                 participations_are_stored_and_listed_in_order,
                 a_participation_of_an_unknown_or_erased_customer_is_refused,
@@ -453,6 +460,7 @@ mod tests {
             ("loyalty", include_str!("loyalty.rs")),
             ("offers", include_str!("offers.rs")),
             ("pipeline", include_str!("pipeline.rs")),
+            ("needs", include_str!("needs.rs")),
             ("participation", include_str!("participation.rs")),
             ("privacy", include_str!("privacy.rs")),
             ("questionnaire", include_str!("questionnaire.rs")),
