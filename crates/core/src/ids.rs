@@ -75,3 +75,5 @@ id_type!(/// Identifies an entry of the audit log.
     AuditId, "audit id");
 id_type!(/// Identifies a recorded cost (marketing, tools, other spend).
     CostId, "cost id");
+id_type!(/// Identifies a marketing campaign.
+    CampaignId, "campaign id");

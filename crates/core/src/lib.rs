@@ -28,6 +28,7 @@ mod stages;
 mod validation;
 
 pub mod automation;
+pub mod campaign;
 pub mod care;
 pub mod cost;
 pub mod customer;
@@ -73,7 +74,7 @@ pub use deal::{Deal, DealEdit, DealNote, DealStage, DealStageChange, NewDeal, St
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
-    AuditId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
+    AuditId, CampaignId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
     RequestId, SurveyId, TaskId,
 };
 pub use interaction::{

@@ -48,6 +48,7 @@ mod error;
 mod holidays;
 mod offers;
 mod pool;
+mod campaigns;
 mod products;
 mod questionnaire;
 mod records;

@@ -545,6 +545,12 @@ impl<'t> Reader<'t> {
             points: self.tx.points_ledger(id)?,
             survey_sheets: self.tx.survey_sheets(Some(id))?,
             participations: self.tx.participations(Some(id))?,
+            campaign: self
+                .tx
+                .attributions()?
+                .into_iter()
+                .find(|a| a.subject == crate::campaign::AttributionSubject::Customer(id))
+                .map(|a| a.campaign),
             redemptions: self
                 .tx
                 .redemptions(None)?

@@ -28,6 +28,7 @@ mod offers;
 pub(crate) mod pipeline;
 mod privacy;
 mod products;
+mod campaigns;
 mod questionnaire;
 mod search_index;
 mod targets;
