@@ -569,6 +569,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "offers",
         "products",
         "purchase_lines",
+        "campaigns",
+        "attributions",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -596,8 +598,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 10,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code and v18's lines by SKU"
+        indexes_before + 12,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code, v18's lines by SKU and v19's unique campaign name and attributions by campaign"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -689,8 +691,15 @@ fn undo_version_17(conn: &Connection) {
         .expect("no migration 17");
 }
 
+/// Takes a current file back to version 18: without the campaigns' tables.
+fn undo_version_19(conn: &Connection) {
+    conn.execute_batch("DROP TABLE attributions; DROP TABLE campaigns;")
+        .expect("no migration 19");
+}
+
 /// Takes a current file back to version 17: without the catalogue's tables.
 fn undo_version_18(conn: &Connection) {
+    undo_version_19(conn);
     conn.execute_batch("DROP TABLE purchase_lines; DROP TABLE products;")
         .expect("no migration 18");
 }
@@ -1380,4 +1389,42 @@ fn migration_18_adds_an_empty_catalogue() {
         )
         .expect("recorded");
     assert_eq!(store.purchase_lines(p.id()).expect("read").len(), 1);
+}
+
+#[test]
+fn migration_19_adds_no_campaigns_and_keeps_every_row() {
+    use solocrm_core::campaign::{AttributionSubject, NewCampaign};
+    use solocrm_core::{CustomerData, Label, NewCustomer, PersonName, Tag};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v18.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("贾宝玉").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_19(&conn);
+        conn.pragma_update(None, "user_version", 18)
+            .expect("version 18");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(store.customer(c.id()).expect("found"), c);
+    assert!(store.campaigns().expect("read").is_empty());
+    assert!(store.attributions().expect("read").is_empty());
+    let live = store
+        .add_campaign(NewCampaign::new(
+            Label::parse("双十一直播").expect("a name"),
+            Tag::parse("douyin").expect("a channel"),
+            NaiveDate::from_ymd_opt(2026, 11, 1).expect("a day"),
+        ))
+        .expect("added");
+    store
+        .attribute(AttributionSubject::Customer(c.id()), Some(live.id()))
+        .expect("attributed");
+    assert_eq!(store.attributions().expect("read").len(), 1);
 }
