@@ -15,6 +15,7 @@ use solocrm_core::{
 use super::Ctx;
 use crate::books::File as _;
 use crate::cli::{ClearField, CustomerCmd, CustomerFields};
+use solocrm_core::campaign::AttributionSubject;
 use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
@@ -27,8 +28,13 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             fields,
             tags,
             stage,
+            campaign,
             at,
         } => {
+            let campaign = campaign
+                .as_deref()
+                .map(|k| super::campaign::resolve(&store, k))
+                .transpose()?;
             let mut data = apply_fields(
                 CustomerData::new(PersonName::parse(&name)?),
                 &fields,
@@ -43,10 +49,16 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 new = new.at_stage(s);
             }
             let c = store.create_customer(new)?;
+            if let Some(k) = &campaign {
+                store.attribute(AttributionSubject::Customer(c.id()), Some(k.id()))?;
+            }
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {
                 ctx.say(t!("customer.added", id = c.id(), name = c.name()))?;
+                if let Some(k) = campaign {
+                    ctx.say(t!("campaign.attributed_to", name = k.name()))?;
+                }
             }
         }
         CustomerCmd::List {
@@ -88,8 +100,14 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             clear,
             set,
             unset,
+            campaign,
+            no_campaign,
         } => {
             let c = parse::customer(&store, &customer)?;
+            let campaign = campaign
+                .as_deref()
+                .map(|k| super::campaign::resolve(&store, k))
+                .transpose()?;
             let mut data = c.data().clone();
             if let Some(n) = name {
                 data.name = PersonName::parse(&n)?;
@@ -104,7 +122,18 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 set_attribute(&mut data.profile, pair)?;
             }
             let data = apply_fields(data, &fields, &store, ctx.today())?;
-            let c = store.update_customer(c.id(), data)?;
+            let only_campaign = (campaign.is_some() || no_campaign) && data == *c.data();
+            let c = if only_campaign {
+                c
+            } else {
+                store.update_customer(c.id(), data)?
+            };
+            if campaign.is_some() || no_campaign {
+                store.attribute(
+                    AttributionSubject::Customer(c.id()),
+                    campaign.as_ref().map(|k| k.id()),
+                )?;
+            }
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {

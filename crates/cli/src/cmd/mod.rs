@@ -13,6 +13,7 @@ mod interaction;
 mod io;
 mod lifecycle;
 pub(crate) mod offer;
+pub(crate) mod campaign;
 mod points;
 mod product;
 mod purchase;
@@ -374,6 +375,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Holiday(c) => holiday::run(&mut ctx, c)?,
         Command::Target(c) => target::run(&mut ctx, c)?,
         Command::Offer(c) => offer::run(&mut ctx, c)?,
+        Command::Campaign(c) => campaign::run(&mut ctx, c)?,
         Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {

@@ -1214,4 +1214,52 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("field.lines", "lines"),
     ("word.yes", "yes"),
     ("word.no", "no"),
+    // Campaigns.
+    ("campaign.added", "campaign {id} added: {name} on {channel}"),
+    ("campaign.edited", "campaign {id} changed: {name}"),
+    ("campaign.ended", "campaign {name} ends on {day}"),
+    (
+        "campaign.none",
+        "no campaigns; add one with `solocrm campaign add NAME --channel CHANNEL`",
+    ),
+    (
+        "campaign.unknown",
+        "no campaign with the id or name '{name}'; `solocrm campaign list` shows them",
+    ),
+    (
+        "campaign.set_and_clear",
+        "--{field} and --clear {field} cannot be given together",
+    ),
+    (
+        "campaign.stats_heading",
+        "Campaigns from {from} to {to} (cost: recorded costs; revenue net of refunds)",
+    ),
+    ("campaign.status_running", "running"),
+    ("campaign.status_upcoming", "upcoming"),
+    ("campaign.status_ended", "ended"),
+    ("campaign.field_days", "days"),
+    ("campaign.field_budget", "budget"),
+    ("campaign.field_attributed", "attributed"),
+    (
+        "campaign.attributed",
+        "{customers} customers, {deals} deals, {costs} costs",
+    ),
+    ("campaign.field_acquired", "acquired"),
+    ("campaign.field_revenue", "revenue"),
+    ("campaign.field_won", "deals won"),
+    (
+        "campaign.attributed_to",
+        "attributed to campaign {name}",
+    ),
+    (
+        "import.unknown_campaign",
+        "line {line}, column campaign: no campaign named '{name}'",
+    ),
+    ("col.CAMPAIGN", "CAMPAIGN"),
+    ("col.CAMPAIGNS", "CAMPAIGNS"),
+    ("col.START", "START"),
+    ("col.END", "END"),
+    ("col.BUDGET", "BUDGET"),
+    ("col.ACQUIRED", "ACQUIRED"),
+    ("col.WON", "WON"),
 ];

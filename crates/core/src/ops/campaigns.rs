@@ -158,3 +158,48 @@ impl Writer<'_> {
         })
     }
 }
+
+impl Reader<'_> {
+    /// The campaign figures of `period` ([`campaign_stats`](crate::metrics::campaign_stats))
+    /// from one snapshot: campaigns, attributions, costs, the purchases up to the
+    /// period's end (not voided), refunds and deals. The period's days are counted in
+    /// the books' zone.
+    ///
+    /// # Errors
+    ///
+    /// [`ReportError::Store`](super::ReportError::Store) if reading fails,
+    /// [`ReportError::Metric`](super::ReportError::Metric) for an overflow or money in
+    /// another currency.
+    pub fn campaign_stats(
+        &self,
+        period: crate::metrics::Period,
+    ) -> Result<crate::metrics::CampaignSection, super::ReportError> {
+        let period = period.in_zone(self.time_zone()?);
+        let until = crate::store::ActivityQuery {
+            customer: None,
+            range: crate::time::TimeRange {
+                from: None,
+                to: period.time_range().to,
+            },
+            include_voided: false,
+        };
+        let campaigns = self.campaigns()?;
+        let attributions = self.attributions()?;
+        let costs = self.costs()?;
+        let purchases = self.purchases(&until)?;
+        let refunds = self.refunds(&until)?;
+        let deals = self.deals(&crate::store::OpenQuery::default())?;
+        Ok(crate::metrics::campaign_stats(
+            crate::metrics::CampaignInputs {
+                period,
+                currency: self.tx.base_currency(),
+                campaigns: &campaigns,
+                attributions: &attributions,
+                costs: &costs,
+                purchases: &purchases,
+                refunds: &refunds,
+                deals: &deals,
+            },
+        )?)
+    }
+}
