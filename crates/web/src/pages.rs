@@ -37,10 +37,13 @@ use crate::security::lang_of;
 
 #[path = "analytics.rs"]
 mod analytics;
+#[path = "campaigns.rs"]
+mod campaigns;
 #[path = "privacy.rs"]
 mod privacy;
 #[path = "rule_forms.rs"]
 mod rule_forms;
+pub use campaigns::campaigns_page;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
@@ -133,6 +136,7 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/cohorts", "nav.cohorts"),
         ("/clv", "nav.clv"),
         ("/segments", "nav.segments"),
+        ("/campaigns", "nav.campaigns"),
         ("/rules", "nav.rules"),
         ("/calendar", "nav.calendar"),
     ];
