@@ -74,8 +74,8 @@ pub use deal::{Deal, DealEdit, DealNote, DealStage, DealStageChange, NewDeal, St
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
-    AuditId, CampaignId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId, RefundId,
-    RequestId, SurveyId, TaskId,
+    AuditId, CampaignId, CostId, CustomerId, DealId, InteractionId, PointsEntryId, PurchaseId,
+    RefundId, RequestId, SurveyId, TaskId,
 };
 pub use interaction::{
     Channel, Direction, Interaction, InteractionEdit, NewInteraction, Sentiment,

@@ -1257,47 +1257,57 @@ fn purchase_line() -> BoxedStrategy<solocrm_core::product::PurchaseLine> {
 /// another currency (refused alike by both stores).
 fn new_campaign() -> BoxedStrategy<solocrm_core::campaign::NewCampaign> {
     (
-        parsed(&["双十一直播", "Spring Fair", "spring fair", "年货节"], Label::parse),
+        parsed(
+            &["双十一直播", "Spring Fair", "spring fair", "年货节"],
+            Label::parse,
+        ),
         tag(),
         date(),
         prop::option::of(date()),
         prop::option::of(money()),
         prop::option::of(free_text()),
     )
-        .prop_map(|(name, channel, start, end, budget, note)| {
-            solocrm_core::campaign::NewCampaign {
+        .prop_map(
+            |(name, channel, start, end, budget, note)| solocrm_core::campaign::NewCampaign {
                 name,
                 channel,
                 start,
                 end,
                 budget,
                 note,
-            }
-        })
+            },
+        )
         .boxed()
 }
 
 /// Mostly one of the first few campaigns, sometimes one that does not exist.
 fn campaign_id() -> BoxedStrategy<solocrm_core::CampaignId> {
-    prop_oneof![8 => 1u64..=3, 1 => 4u64..=9].prop_map(solocrm_core::CampaignId::new).boxed()
+    prop_oneof![8 => 1u64..=3, 1 => 4u64..=9]
+        .prop_map(solocrm_core::CampaignId::new)
+        .boxed()
 }
 
 fn campaign_edit() -> BoxedStrategy<solocrm_core::campaign::CampaignEdit> {
     (
-        prop::option::of(parsed(&["双十一直播", "SPRING FAIR", "清明踏青"], Label::parse)),
+        prop::option::of(parsed(
+            &["双十一直播", "SPRING FAIR", "清明踏青"],
+            Label::parse,
+        )),
         prop::option::of(tag()),
         prop::option::of(date()),
         prop::option::of(prop::option::of(date())),
         prop::option::of(prop::option::of(money())),
     )
-        .prop_map(|(name, channel, start, end, budget)| solocrm_core::campaign::CampaignEdit {
-            name,
-            channel,
-            start,
-            end,
-            budget,
-            note: None,
-        })
+        .prop_map(
+            |(name, channel, start, end, budget)| solocrm_core::campaign::CampaignEdit {
+                name,
+                channel,
+                start,
+                end,
+                budget,
+                note: None,
+            },
+        )
         .boxed()
 }
 

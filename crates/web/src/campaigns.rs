@@ -61,10 +61,9 @@ pub async fn campaigns_page(
     .await;
     let title = l.t("campaigns.title");
     match loaded {
-        Ok((chosen, stats)) => respond(
-            StatusCode::OK,
-            frame(&ctx, title, body(l, &chosen, &stats)),
-        ),
+        Ok((chosen, stats)) => {
+            respond(StatusCode::OK, frame(&ctx, title, body(l, &chosen, &stats)))
+        }
         Err(f) => failure(&ctx, f),
     }
 }

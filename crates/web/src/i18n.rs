@@ -380,7 +380,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("clv.title", "Customer lifetime value", "客户终身价值"),
     ("nav.campaigns", "Campaigns", "营销活动"),
     ("campaigns.title", "Campaigns", "营销活动"),
-    ("campaigns.period", "Period (2026-11, 2026-Q4, 2026)", "期间（2026-11、2026-Q4、2026）"),
+    (
+        "campaigns.period",
+        "Period (2026-11, 2026-Q4, 2026)",
+        "期间（2026-11、2026-Q4、2026）",
+    ),
     ("campaigns.show", "Show", "显示"),
     (
         "campaigns.explain",

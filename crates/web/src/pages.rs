@@ -43,8 +43,8 @@ mod campaigns;
 mod privacy;
 #[path = "rule_forms.rs"]
 mod rule_forms;
-pub use campaigns::campaigns_page;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
+pub use campaigns::campaigns_page;
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,

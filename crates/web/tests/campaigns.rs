@@ -60,7 +60,10 @@ async fn the_campaigns_page_lists_each_campaign_with_its_figures() {
             )
         })
         .expect("a campaign");
-    let at = Utc.with_ymd_and_hms(2026, 11, 5, 4, 0, 0).single().expect("at");
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 5, 4, 0, 0)
+        .single()
+        .expect("at");
     let c = books
         .create_customer(NewCustomer::new(
             solocrm_core::CustomerData::new(PersonName::parse("王小明").expect("a name")),
@@ -99,9 +102,15 @@ async fn the_campaigns_page_lists_each_campaign_with_its_figures() {
     let (status, page) = get(&router, "/campaigns?period=2026-11", "en").await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("双十一直播"), "{page}");
-    assert!(page.contains("5000.00 CNY") && page.contains("1000.00 CNY"), "{page}");
+    assert!(
+        page.contains("5000.00 CNY") && page.contains("1000.00 CNY"),
+        "{page}"
+    );
     assert!(page.contains("50.0 %"), "ROI (1500 − 1000) / 1000: {page}");
-    assert!(page.contains("href=\"/campaigns\""), "the nav links it: {page}");
+    assert!(
+        page.contains("href=\"/campaigns\""),
+        "the nav links it: {page}"
+    );
     let (status, zh) = get(&router, "/campaigns", "zh-CN").await;
     assert_eq!(status, StatusCode::OK);
     assert!(zh.contains("营销活动") && zh.contains("获客"), "{zh}");

@@ -655,7 +655,11 @@ impl Archive {
     /// each subject once, naming a campaign of the archive and a customer, deal or
     /// cost of it.
     fn check_campaigns(&self) -> Result<(), ArchiveError> {
-        ascending("campaigns", "id", self.campaigns.iter().map(|c| c.id().get()))?;
+        ascending(
+            "campaigns",
+            "id",
+            self.campaigns.iter().map(|c| c.id().get()),
+        )?;
         let mut names = HashSet::new();
         for (i, c) in self.campaigns.iter().enumerate() {
             if !names.insert(c.name_key()) {

@@ -239,17 +239,17 @@ pub fn run(ctx: &mut Ctx, cmd: CampaignCmd) -> Result<()> {
                 name: name.as_deref().map(Label::parse).transpose()?,
                 channel: channel.as_deref().map(Tag::parse).transpose()?,
                 start: start.as_deref().map(crate::parse::date).transpose()?,
-                end: end.as_deref().map(crate::parse::date).transpose()?.map(Some),
+                end: end
+                    .as_deref()
+                    .map(crate::parse::date)
+                    .transpose()?
+                    .map(Some),
                 budget: budget
                     .as_deref()
                     .map(|b| crate::parse::money(b, &store))
                     .transpose()?
                     .map(Some),
-                note: note
-                    .as_deref()
-                    .map(FreeText::parse)
-                    .transpose()?
-                    .map(Some),
+                note: note.as_deref().map(FreeText::parse).transpose()?.map(Some),
             };
             for (field, set) in [
                 ("end", edit.end.is_some()),
@@ -375,8 +375,16 @@ fn figure_fields(f: &CampaignFigures) -> Vec<(&'static str, String)> {
 /// The per-campaign and per-channel tables of `stats` and `report`.
 pub fn tables(out: &mut Out, s: &CampaignSection) -> Result<()> {
     let mut t = Table::new(&[
-        ">ID", "CAMPAIGN", "CHANNEL", ">BUDGET", ">COST", ">ACQUIRED", ">CAC", ">REVENUE",
-        ">WON", ">ROI",
+        ">ID",
+        "CAMPAIGN",
+        "CHANNEL",
+        ">BUDGET",
+        ">COST",
+        ">ACQUIRED",
+        ">CAC",
+        ">REVENUE",
+        ">WON",
+        ">ROI",
     ]);
     for c in &s.campaigns {
         let f = &c.figures;
@@ -396,7 +404,14 @@ pub fn tables(out: &mut Out, s: &CampaignSection) -> Result<()> {
     out.table(&t)?;
     out.line("")?;
     let mut t = Table::new(&[
-        "CHANNEL", ">CAMPAIGNS", ">COST", ">ACQUIRED", ">CAC", ">REVENUE", ">WON", ">ROI",
+        "CHANNEL",
+        ">CAMPAIGNS",
+        ">COST",
+        ">ACQUIRED",
+        ">CAC",
+        ">REVENUE",
+        ">WON",
+        ">ROI",
     ]);
     for c in &s.channels {
         let f = &c.figures;

@@ -15,10 +15,10 @@ use solocrm_core::{
 use super::Ctx;
 use crate::books::File as _;
 use crate::cli::{ClearField, CustomerCmd, CustomerFields};
-use solocrm_core::campaign::AttributionSubject;
 use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
+use solocrm_core::campaign::AttributionSubject;
 
 pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
     let store = ctx.open()?;

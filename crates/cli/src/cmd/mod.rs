@@ -2,6 +2,7 @@
 
 mod analytics;
 mod audit;
+pub(crate) mod campaign;
 mod clv;
 mod consent;
 mod cost;
@@ -13,7 +14,6 @@ mod interaction;
 mod io;
 mod lifecycle;
 pub(crate) mod offer;
-pub(crate) mod campaign;
 mod points;
 mod product;
 mod purchase;

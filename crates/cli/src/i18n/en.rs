@@ -1247,10 +1247,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("campaign.field_acquired", "acquired"),
     ("campaign.field_revenue", "revenue"),
     ("campaign.field_won", "deals won"),
-    (
-        "campaign.attributed_to",
-        "attributed to campaign {name}",
-    ),
+    ("campaign.attributed_to", "attributed to campaign {name}"),
     (
         "import.unknown_campaign",
         "line {line}, column campaign: no campaign named '{name}'",

@@ -1131,7 +1131,10 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.QTY", "数量"),
     ("col.UNIT_PRICE", "单价"),
     // 营销活动。
-    ("campaign.added", "活动 {id} 已添加：{name}（渠道 {channel}）"),
+    (
+        "campaign.added",
+        "活动 {id} 已添加：{name}（渠道 {channel}）",
+    ),
     ("campaign.edited", "活动 {id} 已修改：{name}"),
     ("campaign.ended", "活动 {name} 于 {day} 结束"),
     (
@@ -1142,7 +1145,10 @@ pub const MESSAGES: &[(&str, &str)] = &[
         "campaign.unknown",
         "没有编号或名称为“{name}”的活动；`solocrm campaign list` 可列出全部活动",
     ),
-    ("campaign.set_and_clear", "--{field} 与 --clear {field} 不能同时使用"),
+    (
+        "campaign.set_and_clear",
+        "--{field} 与 --clear {field} 不能同时使用",
+    ),
     (
         "campaign.stats_heading",
         "{from} 至 {to} 的活动（成本为已记录的成本；收入已扣除退款）",

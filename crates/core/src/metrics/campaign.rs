@@ -223,7 +223,11 @@ pub fn campaign_stats(input: CampaignInputs<'_>) -> MetricResult<CampaignSection
     let mut customer_of: HashMap<CustomerId, CampaignId> = HashMap::new();
     let mut deal_of = HashMap::new();
     let mut cost_of = HashMap::new();
-    for a in input.attributions.iter().filter(|a| known.contains(&a.campaign)) {
+    for a in input
+        .attributions
+        .iter()
+        .filter(|a| known.contains(&a.campaign))
+    {
         match a.subject {
             AttributionSubject::Customer(c) => {
                 customer_of.insert(c, a.campaign);
@@ -386,7 +390,10 @@ mod tests {
     fn each_campaign_counts_only_its_own_records_in_the_period() {
         let (a, b, c) = (CustomerId::new(1), CustomerId::new(2), CustomerId::new(3));
         let purchase = |id, who, month, yuan| {
-            Purchase::new(PurchaseId::new(id), NewPurchase::new(who, at(month, 5), cny(yuan)))
+            Purchase::new(
+                PurchaseId::new(id),
+                NewPurchase::new(who, at(month, 5), cny(yuan)),
+            )
         };
         let purchases = [
             purchase(1, a, 10, 100), // a bought before November: not acquired in it

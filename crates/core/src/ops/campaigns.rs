@@ -42,7 +42,11 @@ impl Reader<'_> {
 
 impl Writer<'_> {
     /// Refuses `fields` if another campaign than `except` has the same name.
-    fn check_unique_name(&self, fields: &NewCampaign, except: Option<CampaignId>) -> StoreResult<()> {
+    fn check_unique_name(
+        &self,
+        fields: &NewCampaign,
+        except: Option<CampaignId>,
+    ) -> StoreResult<()> {
         let key = crate::campaign::name_key(fields.name.as_str());
         let clash = self
             .tx
@@ -68,14 +72,13 @@ impl Writer<'_> {
         let fields = new.for_storage(self.currency())?;
         self.atomic(|w| {
             w.check_unique_name(&fields, None)?;
-            let next = w
-                .tx
-                .campaigns()?
-                .iter()
-                .map(|c| c.id().get())
-                .max()
-                .unwrap_or(0)
-                + 1;
+            let next =
+                w.tx.campaigns()?
+                    .iter()
+                    .map(|c| c.id().get())
+                    .max()
+                    .unwrap_or(0)
+                    + 1;
             let c = Campaign::new(CampaignId::new(next), fields);
             w.tx.put_campaign(&c)?;
             Ok(c)
@@ -121,12 +124,11 @@ impl Writer<'_> {
                     w.reader().cost(c)?;
                 }
             }
-            let before = w
-                .tx
-                .attributions()?
-                .into_iter()
-                .find(|a| a.subject == subject)
-                .map(|a| a.campaign);
+            let before =
+                w.tx.attributions()?
+                    .into_iter()
+                    .find(|a| a.subject == subject)
+                    .map(|a| a.campaign);
             match campaign {
                 Some(campaign) => {
                     w.reader().campaign(campaign)?;
@@ -146,7 +148,11 @@ impl Writer<'_> {
     ///
     /// As [`record_cost`](Self::record_cost); [`StoreError::NotFound`] for an unknown
     /// campaign.
-    pub fn record_campaign_cost(&mut self, new: NewCost, campaign: CampaignId) -> StoreResult<Cost> {
+    pub fn record_campaign_cost(
+        &mut self,
+        new: NewCost,
+        campaign: CampaignId,
+    ) -> StoreResult<Cost> {
         self.atomic(|w| {
             w.reader().campaign(campaign)?;
             let c = w.record_cost(new)?;

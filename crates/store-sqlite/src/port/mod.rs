@@ -19,6 +19,7 @@
 
 pub(crate) mod activity;
 mod automation;
+mod campaigns;
 pub(crate) mod customers;
 mod events;
 mod holidays;
@@ -28,7 +29,6 @@ mod offers;
 pub(crate) mod pipeline;
 mod privacy;
 mod products;
-mod campaigns;
 mod questionnaire;
 mod search_index;
 mod targets;

@@ -120,9 +120,14 @@ pub fn customers_deals_and_costs_are_attributed_to_one_campaign(store: &dyn Stor
     let li = customer(store, "李娜").id();
     let deal = open_deal(store, li, 90_000).id();
     let by = |s| AttributionSubject::Customer(s);
-    assert_eq!(store.attribute(by(wang), Some(fair.id())).expect("set"), None);
     assert_eq!(
-        store.attribute(by(wang), Some(live.id())).expect("replaced"),
+        store.attribute(by(wang), Some(fair.id())).expect("set"),
+        None
+    );
+    assert_eq!(
+        store
+            .attribute(by(wang), Some(live.id()))
+            .expect("replaced"),
         Some(fair.id())
     );
     store.attribute(by(li), Some(fair.id())).expect("set");
