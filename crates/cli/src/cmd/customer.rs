@@ -48,10 +48,14 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             if let Some(s) = stage {
                 new = new.at_stage(s);
             }
-            let c = store.create_customer(new)?;
-            if let Some(k) = &campaign {
-                store.attribute(AttributionSubject::Customer(c.id()), Some(k.id()))?;
-            }
+            // The customer and their campaign in one transaction.
+            let c = store.write(|w| {
+                let c = w.create_customer(new.clone())?;
+                if let Some(k) = &campaign {
+                    w.attribute(AttributionSubject::Customer(c.id()), Some(k.id()))?;
+                }
+                Ok(c)
+            })?;
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {
@@ -123,17 +127,21 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             }
             let data = apply_fields(data, &fields, &store, ctx.today())?;
             let only_campaign = (campaign.is_some() || no_campaign) && data == *c.data();
-            let c = if only_campaign {
-                c
-            } else {
-                store.update_customer(c.id(), data)?
-            };
-            if campaign.is_some() || no_campaign {
-                store.attribute(
-                    AttributionSubject::Customer(c.id()),
-                    campaign.as_ref().map(|k| k.id()),
-                )?;
-            }
+            // The data and the campaign in one transaction.
+            let c = store.write(|w| {
+                let c = if only_campaign {
+                    c.clone()
+                } else {
+                    w.update_customer(c.id(), data.clone())?
+                };
+                if campaign.is_some() || no_campaign {
+                    w.attribute(
+                        AttributionSubject::Customer(c.id()),
+                        campaign.as_ref().map(|k| k.id()),
+                    )?;
+                }
+                Ok(c)
+            })?;
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {

@@ -37,13 +37,17 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                 new.stage = s;
             }
             new.expected_close = close.as_deref().map(parse::date).transpose()?;
-            let d = store.create_deal(new)?;
-            if let Some(k) = &campaign {
-                store.attribute(
-                    solocrm_core::campaign::AttributionSubject::Deal(d.id()),
-                    Some(k.id()),
-                )?;
-            }
+            // The deal and its campaign in one transaction.
+            let d = store.write(|w| {
+                let d = w.create_deal(new.clone())?;
+                if let Some(k) = &campaign {
+                    w.attribute(
+                        solocrm_core::campaign::AttributionSubject::Deal(d.id()),
+                        Some(k.id()),
+                    )?;
+                }
+                Ok(d)
+            })?;
             if ctx.out.json {
                 return ctx.out.json(&d);
             }
@@ -138,17 +142,21 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
             if edit == DealEdit::default() && !attribution {
                 bail!(t!("deal.nothing_to_change"));
             }
-            let d = if edit == DealEdit::default() {
-                store.deal(DealId::new(id))?
-            } else {
-                store.edit_deal(DealId::new(id), &edit)?
-            };
-            if attribution {
-                store.attribute(
-                    solocrm_core::campaign::AttributionSubject::Deal(d.id()),
-                    campaign.as_ref().map(|k| k.id()),
-                )?;
-            }
+            // The edit and the campaign in one transaction.
+            let d = store.write(|w| {
+                let d = if edit == DealEdit::default() {
+                    w.reader().deal(DealId::new(id))?
+                } else {
+                    w.edit_deal(DealId::new(id), &edit)?
+                };
+                if attribution {
+                    w.attribute(
+                        solocrm_core::campaign::AttributionSubject::Deal(d.id()),
+                        campaign.as_ref().map(|k| k.id()),
+                    )?;
+                }
+                Ok(d)
+            })?;
             if ctx.out.json {
                 return ctx.out.json(&d);
             }
