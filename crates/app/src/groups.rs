@@ -171,6 +171,21 @@ pub fn only_members_log(log: &PurchaseLog, members: &Members) -> PurchaseLog {
 pub fn only_members(data: &ReportData, members: &Members) -> ReportData {
     let keep = |id: CustomerId| members.contains(id);
     ReportData {
+        // Campaigns hold no customer; the group's attributions are its customers'
+        // (costs are not in a group's data, so its campaign costs are zero).
+        campaigns: data.campaigns.clone(),
+        attributions: data
+            .attributions
+            .iter()
+            .filter(|a| match a.subject {
+                solocrm_core::campaign::AttributionSubject::Customer(c) => keep(c),
+                solocrm_core::campaign::AttributionSubject::Deal(d) => {
+                    data.deals.iter().any(|x| x.id() == d && keep(x.customer()))
+                }
+                solocrm_core::campaign::AttributionSubject::Cost(_) => false,
+            })
+            .copied()
+            .collect(),
         participations: data
             .participations
             .iter()

@@ -271,6 +271,10 @@ pub enum Command {
     /// and their performance. A purchase uses one with `purchase add --coupon CODE`.
     #[command(subcommand)]
     Offer(crate::cmd::offer::OfferCmd),
+    /// Campaigns: a channel, a period of days and a budget; costs, customers and deals
+    /// attributed to them; cost, CAC, revenue and ROI per campaign and channel.
+    #[command(subcommand)]
+    Campaign(crate::cmd::campaign::CampaignCmd),
     /// Named segments of customers.
     #[command(subcommand)]
     Segment(SegmentCmd),
@@ -578,6 +582,9 @@ pub enum CostCmd {
         /// A note.
         #[arg(long)]
         note: Option<String>,
+        /// The campaign it was spent on: its id or name.
+        #[arg(long, value_name = "CAMPAIGN")]
+        campaign: Option<String>,
         #[command(flatten)]
         at: At,
     },
@@ -851,6 +858,9 @@ pub enum CustomerCmd {
         /// First stage (default: prospect).
         #[arg(long, value_parser = names(LifecycleStage::NAMES, LifecycleStage::parse))]
         stage: Option<LifecycleStage>,
+        /// The campaign that acquired them: its id or name.
+        #[arg(long, value_name = "CAMPAIGN")]
+        campaign: Option<String>,
         #[command(flatten)]
         at: At,
     },
@@ -909,6 +919,12 @@ pub enum CustomerCmd {
         /// Remove a profile attribute (a KEY as for --set); repeatable.
         #[arg(long = "unset", value_name = "KEY")]
         unset: Vec<String>,
+        /// The campaign that acquired them: its id or name.
+        #[arg(long, conflicts_with = "no_campaign", value_name = "CAMPAIGN")]
+        campaign: Option<String>,
+        /// Remove their campaign attribution.
+        #[arg(long)]
+        no_campaign: bool,
     },
     /// Add tags.
     Tag {
@@ -1420,6 +1436,9 @@ pub enum DealCmd {
         /// Expected close date.
         #[arg(long)]
         close: Option<String>,
+        /// The campaign that brought it: its id or name.
+        #[arg(long, value_name = "CAMPAIGN")]
+        campaign: Option<String>,
         #[command(flatten)]
         at: At,
     },
@@ -1460,6 +1479,12 @@ pub enum DealCmd {
         /// A note to add.
         #[arg(long)]
         note: Option<String>,
+        /// The campaign that brought it: its id or name.
+        #[arg(long, value_name = "CAMPAIGN", conflicts_with = "no_campaign")]
+        campaign: Option<String>,
+        /// Remove its campaign attribution.
+        #[arg(long)]
+        no_campaign: bool,
         #[command(flatten)]
         at: At,
     },

@@ -267,6 +267,12 @@ pub enum Conflict {
         /// The SKU.
         sku: String,
     },
+    /// Another campaign has this name (compared ignoring case).
+    #[error("a campaign named '{name}' already exists")]
+    DuplicateCampaign {
+        /// The name.
+        name: String,
+    },
     /// A new purchase line names an archived product.
     #[error("product '{sku}' is archived; new purchase lines cannot name it")]
     ProductArchived {

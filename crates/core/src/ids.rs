@@ -77,3 +77,5 @@ id_type!(/// Identifies a recorded cost (marketing, tools, other spend).
     CostId, "cost id");
 id_type!(/// Identifies a need or pain point ([`crate::need::Need`]).
     NeedId, "need id");
+id_type!(/// Identifies a marketing campaign.
+    CampaignId, "campaign id");

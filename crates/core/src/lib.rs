@@ -28,6 +28,7 @@ mod stages;
 mod validation;
 
 pub mod automation;
+pub mod campaign;
 pub mod care;
 pub mod cost;
 pub mod customer;
@@ -74,8 +75,8 @@ pub use deal::{Deal, DealEdit, DealNote, DealStage, DealStageChange, NewDeal, St
 pub use error::{Conflict, DomainError, ValidationError};
 pub use event::{DomainEvent, Event, EventSeq};
 pub use ids::{
-    AuditId, CostId, CustomerId, DealId, InteractionId, NeedId, PointsEntryId, PurchaseId,
-    RefundId, RequestId, SurveyId, TaskId,
+    AuditId, CampaignId, CostId, CustomerId, DealId, InteractionId, NeedId, PointsEntryId,
+    PurchaseId, RefundId, RequestId, SurveyId, TaskId,
 };
 pub use interaction::{
     Channel, Direction, Interaction, InteractionEdit, NewInteraction, Sentiment,

@@ -554,6 +554,11 @@ pub trait ReadTx {
     fn redemptions(&self, code: Option<&OfferCode>) -> StoreResult<Vec<Redemption>>;
     /// The product catalogue, archived products included, by SKU (byte order).
     fn products(&self) -> StoreResult<Vec<Product>>;
+    /// Every campaign, by id.
+    fn campaigns(&self) -> StoreResult<Vec<crate::campaign::Campaign>>;
+    /// Every attribution to a campaign, by subject (customers, then deals, then
+    /// costs, each by id).
+    fn attributions(&self) -> StoreResult<Vec<crate::campaign::Attribution>>;
     /// The product with this SKU, if any.
     fn product(&self, sku: &Sku) -> StoreResult<Option<Product>>;
     /// True if some purchase line (of any purchase, voided ones included) names `sku`.
@@ -805,6 +810,15 @@ pub trait WriteTx: ReadTx {
     ) -> StoreResult<RedeemOutcome>;
     /// Stores a product, replacing the one with its SKU if there is one.
     fn put_product(&mut self, product: &Product) -> StoreResult<()>;
+    /// Stores a campaign, replacing the one with its id if there is one.
+    fn put_campaign(&mut self, campaign: &crate::campaign::Campaign) -> StoreResult<()>;
+    /// Stores an attribution, replacing the subject's earlier one if there is one.
+    fn put_attribution(&mut self, attribution: &crate::campaign::Attribution) -> StoreResult<()>;
+    /// Deletes the subject's attribution; false if there was none.
+    fn delete_attribution(
+        &mut self,
+        subject: crate::campaign::AttributionSubject,
+    ) -> StoreResult<bool>;
     /// Deletes a product; false if there was none with that SKU. The operations layer
     /// deletes only products that no line names.
     fn delete_product(&mut self, sku: &Sku) -> StoreResult<bool>;

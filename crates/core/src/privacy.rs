@@ -78,6 +78,9 @@ pub struct CustomerExport {
     /// The coupons they used, by purchase id.
     #[serde(default)]
     pub redemptions: Vec<crate::offer::Redemption>,
+    /// The campaign that acquired them, if one is recorded.
+    #[serde(default)]
+    pub campaign: Option<crate::ids::CampaignId>,
 }
 
 /// What an audit entry records. Never personal data: ids, times and kinds only.

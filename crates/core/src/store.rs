@@ -86,6 +86,8 @@ named_enum! {
         Holiday = "holiday",
         /// A sales target.
         Target = "target",
+        /// A marketing campaign.
+        Campaign = "campaign",
         /// A survey template.
         SurveyTemplate = "survey_template",
         /// An offer (coupon).
@@ -1510,6 +1512,76 @@ pub trait Store: Send + Sync {
 
     /// Every cost, voided ones included, by time then id.
     fn costs(&self) -> StoreResult<Vec<crate::cost::Cost>>;
+
+    // ----- campaigns -----
+
+    /// Every campaign, by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn campaigns(&self) -> StoreResult<Vec<crate::campaign::Campaign>>;
+
+    /// The campaign with this id.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn campaign(&self, id: crate::ids::CampaignId) -> StoreResult<crate::campaign::Campaign>;
+
+    /// Adds a campaign; its id is one more than the largest so far.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Validation`] (days out of order or range, a negative budget or
+    /// one in another currency); [`Conflict::DuplicateCampaign`].
+    fn add_campaign(
+        &self,
+        new: crate::campaign::NewCampaign,
+    ) -> StoreResult<crate::campaign::Campaign>;
+
+    /// Changes a campaign's fields.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`]; as [`Store::add_campaign`].
+    fn edit_campaign(
+        &self,
+        id: crate::ids::CampaignId,
+        edit: &crate::campaign::CampaignEdit,
+    ) -> StoreResult<crate::campaign::Campaign>;
+
+    /// Every attribution, customers first, then deals, then costs, each by id.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    fn attributions(&self) -> StoreResult<Vec<crate::campaign::Attribution>>;
+
+    /// Attributes `subject` to `campaign`, replacing its earlier campaign, or with
+    /// `None` removes its attribution; returns the earlier campaign.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown subject or campaign;
+    /// [`Conflict::CustomerErased`] for an erased customer.
+    fn attribute(
+        &self,
+        subject: crate::campaign::AttributionSubject,
+        campaign: Option<crate::ids::CampaignId>,
+    ) -> StoreResult<Option<crate::ids::CampaignId>>;
+
+    /// Records a cost spent on `campaign`, cost and attribution in one transaction.
+    ///
+    /// # Errors
+    ///
+    /// As [`Store::record_cost`]; [`StoreError::NotFound`] for an unknown campaign
+    /// (and nothing is recorded).
+    fn record_campaign_cost(
+        &self,
+        new: crate::cost::NewCost,
+        campaign: crate::ids::CampaignId,
+    ) -> StoreResult<crate::cost::Cost>;
 }
 
 /// Checks that a record of `customer` may link to `deal` as after-sales: same customer,

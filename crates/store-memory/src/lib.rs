@@ -410,6 +410,10 @@ struct State {
         OrdMap<solocrm_core::questionnaire::SheetKey, solocrm_core::questionnaire::SurveySheet>,
     /// The product catalogue, by SKU.
     products: OrdMap<Sku, Product>,
+    /// Campaigns, by id.
+    campaigns: OrdMap<solocrm_core::CampaignId, solocrm_core::campaign::Campaign>,
+    /// Attributions to campaigns, by subject.
+    attributions: OrdMap<solocrm_core::campaign::AttributionSubject, solocrm_core::CampaignId>,
     /// The lines of each purchase that has some, in order.
     purchase_lines: OrdMap<PurchaseId, Vector<PurchaseLine>>,
     /// The points validity; `None`: points never expire.
@@ -889,6 +893,19 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .values()
             .filter(|r| code.is_none_or(|c| &r.code == c))
             .cloned()
+            .collect())
+    }
+
+    fn campaigns(&self) -> StoreResult<Vec<solocrm_core::campaign::Campaign>> {
+        Ok(self.s().campaigns.values().cloned().collect())
+    }
+
+    fn attributions(&self) -> StoreResult<Vec<solocrm_core::campaign::Attribution>> {
+        Ok(self
+            .s()
+            .attributions
+            .iter()
+            .map(|(&subject, &campaign)| solocrm_core::campaign::Attribution { subject, campaign })
             .collect())
     }
 
@@ -1513,6 +1530,28 @@ impl WriteTx for Tx<State> {
         }
         self.state.redemptions.insert(r.purchase, r.clone());
         Ok(RedeemOutcome::Redeemed)
+    }
+
+    fn put_campaign(&mut self, campaign: &solocrm_core::campaign::Campaign) -> StoreResult<()> {
+        self.state.campaigns.insert(campaign.id(), campaign.clone());
+        Ok(())
+    }
+
+    fn put_attribution(
+        &mut self,
+        attribution: &solocrm_core::campaign::Attribution,
+    ) -> StoreResult<()> {
+        self.state
+            .attributions
+            .insert(attribution.subject, attribution.campaign);
+        Ok(())
+    }
+
+    fn delete_attribution(
+        &mut self,
+        subject: solocrm_core::campaign::AttributionSubject,
+    ) -> StoreResult<bool> {
+        Ok(self.state.attributions.remove(&subject).is_some())
     }
 
     fn put_product(&mut self, product: &Product) -> StoreResult<()> {

@@ -43,6 +43,7 @@
 //! store from plain threads or `spawn_blocking`, never from an async task, and do not
 //! drop the last handle inside an async runtime.
 
+mod campaigns;
 mod codec;
 mod error;
 mod holidays;

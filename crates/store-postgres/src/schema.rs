@@ -72,10 +72,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 12,
         sql: include_str!("../migrations/0012_needs.sql"),
     },
+    // Campaigns and attribution (issue 18, ADR 0034).
+    Migration {
+        version: 13,
+        sql: include_str!("../migrations/0013_campaigns.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 12;
+pub const SCHEMA_VERSION: i32 = 13;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

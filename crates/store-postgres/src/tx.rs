@@ -579,6 +579,14 @@ impl ReadTx for Tx<'_> {
         self.run_base(|c, t, base| crate::offers::redemptions(c, t, code, base))
     }
 
+    fn campaigns(&self) -> StoreResult<Vec<solocrm_core::campaign::Campaign>> {
+        self.run_base(crate::campaigns::campaigns)
+    }
+
+    fn attributions(&self) -> StoreResult<Vec<solocrm_core::campaign::Attribution>> {
+        self.run(crate::campaigns::attributions)
+    }
+
     fn products(&self) -> StoreResult<Vec<solocrm_core::product::Product>> {
         self.run_base(crate::products::products)
     }
@@ -943,6 +951,24 @@ impl WriteTx for Tx<'_> {
 
     fn put_offer(&mut self, offer: &solocrm_core::offer::Offer) -> StoreResult<()> {
         self.run(|c, t| crate::offers::put_offer(c, t, offer))
+    }
+
+    fn put_campaign(&mut self, campaign: &solocrm_core::campaign::Campaign) -> StoreResult<()> {
+        self.run(|c, t| crate::campaigns::put_campaign(c, t, campaign))
+    }
+
+    fn put_attribution(
+        &mut self,
+        attribution: &solocrm_core::campaign::Attribution,
+    ) -> StoreResult<()> {
+        self.run(|c, t| crate::campaigns::put_attribution(c, t, attribution))
+    }
+
+    fn delete_attribution(
+        &mut self,
+        subject: solocrm_core::campaign::AttributionSubject,
+    ) -> StoreResult<bool> {
+        self.run(|c, t| crate::campaigns::delete_attribution(c, t, subject))
     }
 
     fn redeem_within_limits(

@@ -801,6 +801,30 @@ CREATE TABLE needs (
 CREATE INDEX needs_by_customer ON needs (customer_id, id);
 "#;
 
+/// Version 20: campaigns and attribution (issue 18, ADR 0034), an addition:
+/// `campaigns` (a channel, a period of days, an optional budget in minor units) and
+/// `attributions`, one row per customer, deal or cost attributed to a campaign, so
+/// that no existing table widens.
+const V20: &str = r#"
+CREATE TABLE campaigns (
+    id        INTEGER PRIMARY KEY CHECK (id > 0),
+    name      TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    name_key  TEXT NOT NULL UNIQUE,
+    channel   TEXT NOT NULL CHECK (length(channel) BETWEEN 1 AND 200),
+    start_day TEXT NOT NULL CHECK (length(start_day) = 10),
+    end_day   TEXT CHECK (end_day IS NULL OR (length(end_day) = 10 AND end_day >= start_day)),
+    budget    INTEGER CHECK (budget >= 0),
+    note      TEXT
+) STRICT;
+CREATE TABLE attributions (
+    kind        TEXT NOT NULL CHECK (kind IN ('customer', 'deal', 'cost')),
+    subject_id  INTEGER NOT NULL,
+    campaign_id INTEGER NOT NULL REFERENCES campaigns (id),
+    PRIMARY KEY (kind, subject_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX attributions_by_campaign ON attributions (campaign_id);
+"#;
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -917,10 +941,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 20,
+        sql: V20,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 19;
+pub const SCHEMA_VERSION: u32 = 20;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

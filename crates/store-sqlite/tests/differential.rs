@@ -538,6 +538,18 @@ enum Op {
     PurchaseWithLines(NewPurchase, Vec<solocrm_core::product::PurchaseLine>, bool),
     PurchaseLines(PurchaseId),
     Products,
+    AddCampaign(solocrm_core::campaign::NewCampaign),
+    EditCampaign(
+        solocrm_core::CampaignId,
+        solocrm_core::campaign::CampaignEdit,
+    ),
+    Attribute(
+        solocrm_core::campaign::AttributionSubject,
+        Option<solocrm_core::CampaignId>,
+    ),
+    RecordCampaignCost(solocrm_core::NewCost, solocrm_core::CampaignId),
+    Campaigns,
+    Attributions,
     SetPointsExpiry(Option<solocrm_core::PointsExpiry>),
     PointsExpiry,
     PointsHolders,
@@ -842,6 +854,13 @@ fn op() -> BoxedStrategy<Op> {
             .prop_map(|(p, l, exact)| Op::PurchaseWithLines(p, l, exact)),
         1 => small_id().prop_map(|i| Op::PurchaseLines(PurchaseId::new(i))),
         1 => Just(Op::Products),
+        2 => new_campaign().prop_map(Op::AddCampaign),
+        1 => (campaign_id(), campaign_edit()).prop_map(|(i, e)| Op::EditCampaign(i, e)),
+        3 => (attribution_subject(), prop::option::of(campaign_id()))
+            .prop_map(|(s, c)| Op::Attribute(s, c)),
+        2 => (new_cost(), campaign_id()).prop_map(|(n, c)| Op::RecordCampaignCost(n, c)),
+        1 => Just(Op::Campaigns),
+        1 => Just(Op::Attributions),
         1 => prop::option::of((1u32..=36, date()).prop_filter_map("a validity", |(m, from)| {
             solocrm_core::PointsExpiry::new(m, from).ok()
         })).prop_map(Op::SetPointsExpiry),
@@ -951,6 +970,12 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         }
         Op::PurchaseLines(id) => same(m, s, |st| st.purchase_lines(id)),
         Op::Products => same(m, s, |st| st.products()),
+        Op::AddCampaign(n) => same(m, s, |st| st.add_campaign(n.clone())),
+        Op::EditCampaign(i, e) => same(m, s, |st| st.edit_campaign(i, &e)),
+        Op::Attribute(subject, c) => same(m, s, |st| st.attribute(subject, c)),
+        Op::RecordCampaignCost(n, c) => same(m, s, |st| st.record_campaign_cost(n.clone(), c)),
+        Op::Campaigns => same(m, s, |st| st.campaigns()),
+        Op::Attributions => same(m, s, |st| st.attributions()),
         Op::SetPointsExpiry(e) => same(m, s, |st| st.set_points_expiry(e)),
         Op::PointsExpiry => same(m, s, |st| st.points_expiry()),
         Op::PointsHolders => same(m, s, |st| st.points_holders()),
@@ -1019,6 +1044,9 @@ fn same_state(m: &Crm, s: &Crm) -> Result<(), String> {
     same(m, s, |st| st.participations(None))?;
     same(m, s, |st| st.needs(None))?;
     same(m, s, |st| st.products())?;
+    same(m, s, |st| st.campaigns())?;
+    same(m, s, |st| st.attributions())?;
+    same(m, s, |st| st.costs())?;
     same(m, s, |st| st.all_purchase_lines())?;
     same(m, s, |st| st.points_expiry())?;
     same(m, s, |st| st.points_holders())?;
@@ -1283,5 +1311,86 @@ fn purchase_line() -> BoxedStrategy<solocrm_core::product::PurchaseLine> {
                 discount,
             },
         )
+        .boxed()
+}
+
+/// A campaign: a name from a few (some equal ignoring case, so adds clash), a channel,
+/// days sometimes out of order or out of range, a budget sometimes negative or in
+/// another currency (refused alike by both stores).
+fn new_campaign() -> BoxedStrategy<solocrm_core::campaign::NewCampaign> {
+    (
+        parsed(
+            &["双十一直播", "Spring Fair", "spring fair", "年货节"],
+            Label::parse,
+        ),
+        tag(),
+        date(),
+        prop::option::of(date()),
+        prop::option::of(money()),
+        prop::option::of(free_text()),
+    )
+        .prop_map(
+            |(name, channel, start, end, budget, note)| solocrm_core::campaign::NewCampaign {
+                name,
+                channel,
+                start,
+                end,
+                budget,
+                note,
+            },
+        )
+        .boxed()
+}
+
+/// Mostly one of the first few campaigns, sometimes one that does not exist.
+fn campaign_id() -> BoxedStrategy<solocrm_core::CampaignId> {
+    prop_oneof![8 => 1u64..=3, 1 => 4u64..=9]
+        .prop_map(solocrm_core::CampaignId::new)
+        .boxed()
+}
+
+fn campaign_edit() -> BoxedStrategy<solocrm_core::campaign::CampaignEdit> {
+    (
+        prop::option::of(parsed(
+            &["双十一直播", "SPRING FAIR", "清明踏青"],
+            Label::parse,
+        )),
+        prop::option::of(tag()),
+        prop::option::of(date()),
+        prop::option::of(prop::option::of(date())),
+        prop::option::of(prop::option::of(money())),
+    )
+        .prop_map(
+            |(name, channel, start, end, budget)| solocrm_core::campaign::CampaignEdit {
+                name,
+                channel,
+                start,
+                end,
+                budget,
+                note: None,
+            },
+        )
+        .boxed()
+}
+
+fn attribution_subject() -> BoxedStrategy<solocrm_core::campaign::AttributionSubject> {
+    use solocrm_core::campaign::AttributionSubject;
+    prop_oneof![
+        3 => customer_id().prop_map(AttributionSubject::Customer),
+        2 => small_id().prop_map(|i| AttributionSubject::Deal(solocrm_core::DealId::new(i))),
+        1 => small_id().prop_map(|i| AttributionSubject::Cost(solocrm_core::CostId::new(i))),
+    ]
+    .boxed()
+}
+
+fn new_cost() -> BoxedStrategy<solocrm_core::NewCost> {
+    (instant(), money(), prop::option::of(tag()))
+        .prop_map(|(at, amount, channel)| solocrm_core::NewCost {
+            at,
+            amount,
+            category: solocrm_core::CostCategory::Marketing,
+            channel,
+            note: None,
+        })
         .boxed()
 }

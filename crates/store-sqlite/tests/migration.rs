@@ -571,6 +571,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         "products",
         "purchase_lines",
         "needs",
+        "campaigns",
+        "attributions",
     ] {
         let i = after.iter().position(|(t, _)| t == added);
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
@@ -598,8 +600,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 11,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code, v18's lines by SKU and v19's needs by customer"
+        indexes_before + 13,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code, v18's lines by SKU, v19's needs by customer, and v20's unique campaign name and attributions by campaign"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -700,8 +702,15 @@ fn undo_version_18(conn: &Connection) {
 
 /// Takes a current file back to version 18: without the needs table.
 fn undo_version_19(conn: &Connection) {
+    undo_version_20(conn);
     conn.execute_batch("DROP TABLE needs;")
         .expect("no migration 19");
+}
+
+/// Takes a current file back to version 19: without the campaigns' tables.
+fn undo_version_20(conn: &Connection) {
+    conn.execute_batch("DROP TABLE attributions; DROP TABLE campaigns;")
+        .expect("no migration 20");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.
@@ -1426,4 +1435,42 @@ fn migration_19_adds_an_empty_needs_table() {
         .expect("recorded");
     assert_eq!(n.id.get(), 1);
     assert_eq!(store.needs(Some(c.id())).expect("read"), vec![n]);
+}
+
+#[test]
+fn migration_20_adds_no_campaigns_and_keeps_every_row() {
+    use solocrm_core::campaign::{AttributionSubject, NewCampaign};
+    use solocrm_core::{CustomerData, Label, NewCustomer, PersonName, Tag};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v19.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("贾宝玉").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_20(&conn);
+        conn.pragma_update(None, "user_version", 19)
+            .expect("version 19");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(store.customer(c.id()).expect("found"), c);
+    assert!(store.campaigns().expect("read").is_empty());
+    assert!(store.attributions().expect("read").is_empty());
+    let live = store
+        .add_campaign(NewCampaign::new(
+            Label::parse("双十一直播").expect("a name"),
+            Tag::parse("douyin").expect("a channel"),
+            NaiveDate::from_ymd_opt(2026, 11, 1).expect("a day"),
+        ))
+        .expect("added");
+    store
+        .attribute(AttributionSubject::Customer(c.id()), Some(live.id()))
+        .expect("attributed");
+    assert_eq!(store.attributions().expect("read").len(), 1);
 }

@@ -198,6 +198,7 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/cohorts", get(pages::cohorts_page))
         .route("/clv", get(pages::clv_page))
         .route("/segments", get(pages::segments_page))
+        .route("/campaigns", get(pages::campaigns_page))
         .route("/segments/members", get(pages::segment_members))
         .route("/rules", get(pages::rules).post(pages::add_rule))
         .route("/rules/{name}", post(pages::switch_rule))

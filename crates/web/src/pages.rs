@@ -37,12 +37,14 @@ use crate::security::lang_of;
 
 #[path = "analytics.rs"]
 mod analytics;
+#[path = "campaigns.rs"]
+mod campaigns;
 #[path = "catalogue.rs"]
 mod catalogue;
-#[path = "offers.rs"]
-mod offers;
 #[path = "needs.rs"]
 mod needs;
+#[path = "offers.rs"]
+mod offers;
 #[path = "privacy.rs"]
 mod privacy;
 #[path = "rule_forms.rs"]
@@ -52,9 +54,10 @@ mod surveys;
 #[path = "targets.rs"]
 mod targets;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
+pub use campaigns::campaigns_page;
 pub use catalogue::{add_product, edit_product, product, products, remove_product};
-pub use offers::{add_offer, end_offer, offers};
 pub use needs::{add_need, resolve_need};
+pub use offers::{add_offer, end_offer, offers};
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
@@ -152,6 +155,7 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/offers", "nav.offers"),
         ("/targets", "nav.targets"),
         ("/surveys", "nav.surveys"),
+        ("/campaigns", "nav.campaigns"),
         ("/rules", "nav.rules"),
         ("/calendar", "nav.calendar"),
     ];

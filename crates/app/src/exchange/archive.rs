@@ -131,6 +131,13 @@ pub struct Archive {
     /// The lines of the purchases that have some, by purchase id and then in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub purchase_lines: Vec<ArchivedLine>,
+    /// Campaigns, by id; left out of the document while there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub campaigns: Vec<solocrm_core::campaign::Campaign>,
+    /// Attributions to campaigns: customers, then deals, then costs, each by id; left
+    /// out while there are none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributions: Vec<solocrm_core::campaign::Attribution>,
     /// The audit log.
     #[serde(default)]
     pub audit: Vec<AuditEntry>,
@@ -339,6 +346,8 @@ fn read_tx(tx: &dyn ReadTx, book_id: String) -> Result<Archive, StoreError> {
             .into_iter()
             .map(|(purchase, line)| ArchivedLine { purchase, line })
             .collect(),
+        campaigns: tx.campaigns()?,
+        attributions: tx.attributions()?,
         audit,
         events,
     })
@@ -668,9 +677,58 @@ impl Archive {
         self.check_targets()?;
         self.check_offers()?;
         self.check_products()?;
+        self.check_campaigns()?;
         ascending("audit", "id", self.audit.iter().map(|r| r.id.get()))?;
         ascending("events", "seq", self.events.iter().map(|r| r.seq))?;
         self.check_counters()
+    }
+
+    /// Campaigns by id, each name once (ignoring case); attributions in listing order,
+    /// each subject once, naming a campaign of the archive and a customer, deal or
+    /// cost of it.
+    fn check_campaigns(&self) -> Result<(), ArchiveError> {
+        ascending(
+            "campaigns",
+            "id",
+            self.campaigns.iter().map(|c| c.id().get()),
+        )?;
+        let mut names = HashSet::new();
+        for (i, c) in self.campaigns.iter().enumerate() {
+            if !names.insert(c.name_key()) {
+                return Err(invalid(
+                    format!("campaigns[{i}].name"),
+                    format!("a campaign named {} is there already", c.name()),
+                ));
+            }
+        }
+        let ids: HashSet<_> = self.campaigns.iter().map(|c| c.id()).collect();
+        for (i, a) in self.attributions.iter().enumerate() {
+            if i > 0 && self.attributions[i - 1].subject >= a.subject {
+                return Err(invalid(
+                    format!("attributions[{i}]"),
+                    "attributions must come customers, deals, then costs, each by id, each once",
+                ));
+            }
+            if !ids.contains(&a.campaign) {
+                return Err(invalid(
+                    format!("attributions[{i}].campaign"),
+                    format!("there is no campaign {}", a.campaign),
+                ));
+            }
+            use solocrm_core::campaign::AttributionSubject as S;
+            let known = match a.subject {
+                S::Customer(c) => self.customers.iter().any(|x| x.id() == c),
+                S::Deal(d) => self.deals.iter().any(|x| x.id() == d),
+                S::Cost(c) => self.costs.iter().any(|x| x.id() == c),
+            };
+            if !known {
+                return Err(invalid(
+                    format!("attributions[{i}]"),
+                    format!("there is no {} {}", a.subject.kind(), a.subject.raw_id()),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The targets: in listing order (period start, span, metric), each metric and
@@ -934,6 +992,8 @@ impl Archive {
             ("redemptions", self.redemptions.len()),
             ("products", self.products.len()),
             ("purchase lines", self.purchase_lines.len()),
+            ("campaigns", self.campaigns.len()),
+            ("attributions", self.attributions.len()),
             ("audit entries", self.audit.len()),
             ("events", self.events.len()),
         ]
@@ -983,6 +1043,9 @@ fn contents(tx: &dyn ReadTx) -> Result<Option<String>, StoreError> {
     }
     if !tx.products()?.is_empty() {
         return Ok(Some("products".to_owned()));
+    }
+    if !tx.campaigns()?.is_empty() {
+        return Ok(Some("campaigns".to_owned()));
     }
     Ok(None)
 }
@@ -1102,6 +1165,12 @@ pub fn import_archive(books: &Books, archive: &Archive) -> Result<(), ArchiveErr
             let lines: Vec<solocrm_core::product::PurchaseLine> =
                 group.iter().map(|l| l.line.clone()).collect();
             w.insert_purchase_lines(group[0].purchase, &lines)?;
+        }
+        for r in &archive.campaigns {
+            w.put_campaign(r)?;
+        }
+        for r in &archive.attributions {
+            w.put_attribution(r)?;
         }
         for r in &archive.audit {
             w.insert_audit(r)?;
@@ -1327,6 +1396,30 @@ mod tests {
                         at,
                     })?;
                 }
+                // A campaign with a customer, a deal and a cost attributed to it.
+                let live = w.add_campaign(solocrm_core::campaign::NewCampaign {
+                    budget: Some(solocrm_core::Money::from_minor(500_000, Currency::CNY)),
+                    note: Some(solocrm_core::FreeText::parse("三场直播").expect("a note")),
+                    ..solocrm_core::campaign::NewCampaign::new(
+                        solocrm_core::Label::parse("双十一直播").expect("a name"),
+                        solocrm_core::Tag::parse("douyin").expect("a channel"),
+                        at.date_naive(),
+                    )
+                })?;
+                w.attribute(
+                    solocrm_core::campaign::AttributionSubject::Customer(made.customers[1]),
+                    Some(live.id()),
+                )?;
+                w.record_campaign_cost(
+                    solocrm_core::NewCost {
+                        at,
+                        amount: solocrm_core::Money::from_minor(120_000, Currency::CNY),
+                        category: solocrm_core::CostCategory::Marketing,
+                        channel: Some(solocrm_core::Tag::parse("douyin").expect("a tag")),
+                        note: None,
+                    },
+                    live.id(),
+                )?;
                 // A catalogue, one product archived, and a purchase with lines.
                 let sku = |s: &str| solocrm_core::product::Sku::parse(s).expect("a SKU");
                 let yuan = |s: &str| solocrm_core::Money::parse(s, Currency::CNY).expect("money");

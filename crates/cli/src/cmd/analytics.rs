@@ -479,6 +479,7 @@ pub fn dashboard(
     }
     out.table(&t)?;
     spend_tables(out, r)?;
+    super::campaign::report_tables(out, r)?;
     if !targets.is_empty() {
         out.line("")?;
         super::target::progress_table(out, &targets)?;

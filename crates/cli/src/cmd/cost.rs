@@ -16,8 +16,13 @@ pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
             category,
             channel,
             note,
+            campaign,
             at,
         } => {
+            let campaign = campaign
+                .as_deref()
+                .map(|c| super::campaign::resolve(&store, c))
+                .transpose()?;
             let new = NewCost {
                 at: ctx.at(at.at.as_deref())?,
                 amount: parse::money(&amount, &store)?,
@@ -25,7 +30,10 @@ pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
                 channel: channel.as_deref().map(Tag::parse).transpose()?,
                 note: note.as_deref().map(FreeText::parse).transpose()?,
             };
-            let c = store.record_cost(new)?;
+            let c = match &campaign {
+                Some(k) => store.record_campaign_cost(new, k.id())?,
+                None => store.record_cost(new)?,
+            };
             if ctx.out.json {
                 return ctx.out.json(&c);
             }
@@ -44,6 +52,10 @@ pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
                     amount = c.amount(),
                     category = category
                 )),
+            }?;
+            match campaign {
+                Some(k) => ctx.say(t!("campaign.attributed_to", name = k.name())),
+                None => Ok(()),
             }
         }
         CostCmd::List { from, to, page } => {

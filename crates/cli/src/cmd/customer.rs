@@ -18,6 +18,7 @@ use crate::cli::{ClearField, CustomerCmd, CustomerFields};
 use crate::i18n::label;
 use crate::output::{Table, opt};
 use crate::parse;
+use solocrm_core::campaign::AttributionSubject;
 
 pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
     let store = ctx.open()?;
@@ -27,8 +28,13 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             fields,
             tags,
             stage,
+            campaign,
             at,
         } => {
+            let campaign = campaign
+                .as_deref()
+                .map(|k| super::campaign::resolve(&store, k))
+                .transpose()?;
             let mut data = apply_fields(
                 CustomerData::new(PersonName::parse(&name)?),
                 &fields,
@@ -42,11 +48,21 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             if let Some(s) = stage {
                 new = new.at_stage(s);
             }
-            let c = store.create_customer(new)?;
+            // The customer and their campaign in one transaction.
+            let c = store.write(|w| {
+                let c = w.create_customer(new.clone())?;
+                if let Some(k) = &campaign {
+                    w.attribute(AttributionSubject::Customer(c.id()), Some(k.id()))?;
+                }
+                Ok(c)
+            })?;
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {
                 ctx.say(t!("customer.added", id = c.id(), name = c.name()))?;
+                if let Some(k) = campaign {
+                    ctx.say(t!("campaign.attributed_to", name = k.name()))?;
+                }
             }
         }
         CustomerCmd::List {
@@ -88,8 +104,14 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
             clear,
             set,
             unset,
+            campaign,
+            no_campaign,
         } => {
             let c = parse::customer(&store, &customer)?;
+            let campaign = campaign
+                .as_deref()
+                .map(|k| super::campaign::resolve(&store, k))
+                .transpose()?;
             let mut data = c.data().clone();
             if let Some(n) = name {
                 data.name = PersonName::parse(&n)?;
@@ -104,7 +126,22 @@ pub fn run(ctx: &mut Ctx, cmd: CustomerCmd) -> Result<()> {
                 set_attribute(&mut data.profile, pair)?;
             }
             let data = apply_fields(data, &fields, &store, ctx.today())?;
-            let c = store.update_customer(c.id(), data)?;
+            let only_campaign = (campaign.is_some() || no_campaign) && data == *c.data();
+            // The data and the campaign in one transaction.
+            let c = store.write(|w| {
+                let c = if only_campaign {
+                    c.clone()
+                } else {
+                    w.update_customer(c.id(), data.clone())?
+                };
+                if campaign.is_some() || no_campaign {
+                    w.attribute(
+                        AttributionSubject::Customer(c.id()),
+                        campaign.as_ref().map(|k| k.id()),
+                    )?;
+                }
+                Ok(c)
+            })?;
             if ctx.out.json {
                 ctx.out.json(&c)?;
             } else {

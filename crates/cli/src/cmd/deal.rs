@@ -19,9 +19,14 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
             value,
             stage,
             close,
+            campaign,
             at,
         } => {
             let c = parse::customer(&store, &customer)?;
+            let campaign = campaign
+                .as_deref()
+                .map(|k| super::campaign::resolve(&store, k))
+                .transpose()?;
             let mut new = NewDeal::new(
                 c.id(),
                 Label::parse(&title)?,
@@ -32,9 +37,22 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                 new.stage = s;
             }
             new.expected_close = close.as_deref().map(parse::date).transpose()?;
-            let d = store.create_deal(new)?;
+            // The deal and its campaign in one transaction.
+            let d = store.write(|w| {
+                let d = w.create_deal(new.clone())?;
+                if let Some(k) = &campaign {
+                    w.attribute(
+                        solocrm_core::campaign::AttributionSubject::Deal(d.id()),
+                        Some(k.id()),
+                    )?;
+                }
+                Ok(d)
+            })?;
             if ctx.out.json {
                 return ctx.out.json(&d);
+            }
+            if let Some(k) = campaign {
+                ctx.say(t!("campaign.attributed_to", name = k.name()))?;
             }
             ctx.say(t!(
                 "deal.added",
@@ -94,8 +112,14 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
             close,
             no_close,
             note,
+            campaign,
+            no_campaign,
             at,
         } => {
+            let campaign = campaign
+                .as_deref()
+                .map(|k| super::campaign::resolve(&store, k))
+                .transpose()?;
             let edit = DealEdit {
                 title: title.as_deref().map(Label::parse).transpose()?,
                 value: value
@@ -114,10 +138,25 @@ pub fn run(ctx: &mut Ctx, cmd: DealCmd) -> Result<()> {
                 },
                 lost_reason: None,
             };
-            if edit == DealEdit::default() {
+            let attribution = campaign.is_some() || no_campaign;
+            if edit == DealEdit::default() && !attribution {
                 bail!(t!("deal.nothing_to_change"));
             }
-            let d = store.edit_deal(DealId::new(id), &edit)?;
+            // The edit and the campaign in one transaction.
+            let d = store.write(|w| {
+                let d = if edit == DealEdit::default() {
+                    w.reader().deal(DealId::new(id))?
+                } else {
+                    w.edit_deal(DealId::new(id), &edit)?
+                };
+                if attribution {
+                    w.attribute(
+                        solocrm_core::campaign::AttributionSubject::Deal(d.id()),
+                        campaign.as_ref().map(|k| k.id()),
+                    )?;
+                }
+                Ok(d)
+            })?;
             if ctx.out.json {
                 return ctx.out.json(&d);
             }

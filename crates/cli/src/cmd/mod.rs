@@ -2,6 +2,7 @@
 
 mod analytics;
 mod audit;
+pub(crate) mod campaign;
 mod clv;
 mod consent;
 mod cost;
@@ -376,6 +377,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Holiday(c) => holiday::run(&mut ctx, c)?,
         Command::Target(c) => target::run(&mut ctx, c)?,
         Command::Offer(c) => offer::run(&mut ctx, c)?,
+        Command::Campaign(c) => campaign::run(&mut ctx, c)?,
         Command::Consent(c) => consent::run(&mut ctx, c)?,
         Command::Stage(c) => lifecycle::stage(&mut ctx, c)?,
         Command::Care {

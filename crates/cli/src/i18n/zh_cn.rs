@@ -1151,4 +1151,52 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("col.PRODUCT", "产品"),
     ("col.QTY", "数量"),
     ("col.UNIT_PRICE", "单价"),
+    // 营销活动。
+    (
+        "campaign.added",
+        "活动 {id} 已添加：{name}（渠道 {channel}）",
+    ),
+    ("campaign.edited", "活动 {id} 已修改：{name}"),
+    ("campaign.ended", "活动 {name} 于 {day} 结束"),
+    (
+        "campaign.none",
+        "还没有活动；用 `solocrm campaign add 名称 --channel 渠道` 添加",
+    ),
+    (
+        "campaign.unknown",
+        "没有编号或名称为“{name}”的活动；`solocrm campaign list` 可列出全部活动",
+    ),
+    (
+        "campaign.set_and_clear",
+        "--{field} 与 --clear {field} 不能同时使用",
+    ),
+    (
+        "campaign.stats_heading",
+        "{from} 至 {to} 的活动（成本为已记录的成本；收入已扣除退款）",
+    ),
+    ("campaign.status_running", "进行中"),
+    ("campaign.status_upcoming", "未开始"),
+    ("campaign.status_ended", "已结束"),
+    ("campaign.field_days", "日期"),
+    ("campaign.field_budget", "预算"),
+    ("campaign.field_attributed", "归因"),
+    (
+        "campaign.attributed",
+        "{customers} 位客户、{deals} 个商机、{costs} 笔成本",
+    ),
+    ("campaign.field_acquired", "获客"),
+    ("campaign.field_revenue", "收入"),
+    ("campaign.field_won", "赢单"),
+    ("campaign.attributed_to", "归因于活动 {name}"),
+    (
+        "import.unknown_campaign",
+        "第 {line} 行，campaign 列：没有名为“{name}”的活动",
+    ),
+    ("col.CAMPAIGN", "活动"),
+    ("col.CAMPAIGNS", "活动数"),
+    ("col.START", "开始"),
+    ("col.END", "结束"),
+    ("col.BUDGET", "预算"),
+    ("col.ACQUIRED", "获客"),
+    ("col.WON", "赢单"),
 ];

@@ -68,6 +68,7 @@
 //! | Average-based CLV | [`average_clv`] (with [`gross_margin`]) |
 //! | Retention-based CLV | [`retention_clv`] |
 //! | CAC overall and per channel | [`cac`], [`cac_by_channel`] |
+//! | Campaigns: cost, acquired, CAC, revenue, won deals, ROI per campaign and channel | [`campaign_stats`] |
 //! | Net benefit, ROI | [`net_benefit`], [`roi`] |
 //! | Recorded costs: ROI on revenue and gross margin, CAC and ROI per channel | [`spend_section`] |
 //! | RFM, codes, segments | [`rfm()`], [`RfmScore`], [`RfmSegment`] |
@@ -78,6 +79,7 @@
 //! | Everything for a period | [`MetricsReport`] |
 
 mod behaviour;
+mod campaign;
 pub mod cohort;
 mod error;
 mod participation;
@@ -100,6 +102,10 @@ mod tests;
 
 pub use behaviour::{
     Engagement, LoyaltyIndex, PurchaseStats, engagement, loyalty_index, purchase_stats,
+};
+pub use campaign::{
+    CampaignChannelStats, CampaignFigures, CampaignInputs, CampaignSection, CampaignStats,
+    campaign_stats,
 };
 pub use cohort::{CohortGrain, CohortMatrix, CohortRow, MAX_COHORT_PERIODS, cohort_matrix};
 pub use error::{Measured, MetricError, MetricResult};

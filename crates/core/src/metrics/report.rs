@@ -171,6 +171,12 @@ pub struct ReportData {
     /// measures engagement by them).
     #[serde(default)]
     pub participations: Vec<crate::participation::Participation>,
+    /// Every campaign.
+    #[serde(default)]
+    pub campaigns: Vec<crate::campaign::Campaign>,
+    /// Every attribution to a campaign.
+    #[serde(default)]
+    pub attributions: Vec<crate::campaign::Attribution>,
 }
 
 /// Satisfaction in the period.
@@ -325,6 +331,11 @@ pub struct MetricsReport {
     /// acquisition channel. `None` only in a report serialised before costs existed.
     #[serde(default)]
     pub spend: Option<SpendSection>,
+    /// Cost, customers acquired, CAC, revenue, won deals and ROI per campaign and per
+    /// channel of campaigns ([`campaign_stats`](super::campaign_stats)). `None` only
+    /// in a report serialised before campaigns existed.
+    #[serde(default)]
+    pub campaigns: Option<super::campaign::CampaignSection>,
 }
 
 impl MetricsReport {
@@ -449,6 +460,18 @@ impl MetricsReport {
             },
         )?;
 
+        // Campaigns: their attributed costs, customers, revenue and deals.
+        let campaigns = super::campaign::campaign_stats(super::campaign::CampaignInputs {
+            period,
+            currency,
+            campaigns: &data.campaigns,
+            attributions: &data.attributions,
+            costs: &data.costs,
+            purchases: &data.purchases,
+            refunds: &data.refunds,
+            deals: &data.deals,
+        })?;
+
         // RFM, cohorts, pipeline, service, warnings.
         let table = rfm(log, as_of, config.tie_rule)?;
         let rfm_section = RfmSection {
@@ -503,6 +526,7 @@ impl MetricsReport {
             early_warning,
             outliers,
             spend: Some(spend),
+            campaigns: Some(campaigns),
         })
     }
 }

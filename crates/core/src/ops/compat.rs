@@ -558,6 +558,49 @@ impl Store for Crm {
     fn costs(&self) -> StoreResult<Vec<Cost>> {
         self.read(|r| r.costs())
     }
+
+    fn campaigns(&self) -> StoreResult<Vec<crate::campaign::Campaign>> {
+        self.read(|r| r.campaigns())
+    }
+
+    fn campaign(&self, id: crate::ids::CampaignId) -> StoreResult<crate::campaign::Campaign> {
+        self.read(|r| r.campaign(id))
+    }
+
+    fn add_campaign(
+        &self,
+        new: crate::campaign::NewCampaign,
+    ) -> StoreResult<crate::campaign::Campaign> {
+        self.write(|w| w.add_campaign(new.clone()))
+    }
+
+    fn edit_campaign(
+        &self,
+        id: crate::ids::CampaignId,
+        edit: &crate::campaign::CampaignEdit,
+    ) -> StoreResult<crate::campaign::Campaign> {
+        self.write(|w| w.edit_campaign(id, edit))
+    }
+
+    fn attributions(&self) -> StoreResult<Vec<crate::campaign::Attribution>> {
+        self.read(|r| r.attributions())
+    }
+
+    fn attribute(
+        &self,
+        subject: crate::campaign::AttributionSubject,
+        campaign: Option<crate::ids::CampaignId>,
+    ) -> StoreResult<Option<crate::ids::CampaignId>> {
+        self.write(|w| w.attribute(subject, campaign))
+    }
+
+    fn record_campaign_cost(
+        &self,
+        new: NewCost,
+        campaign: crate::ids::CampaignId,
+    ) -> StoreResult<Cost> {
+        self.write(|w| w.record_campaign_cost(new.clone(), campaign))
+    }
 }
 
 /// A backend ran a write that consumes its input a second time.

@@ -1013,6 +1013,15 @@ impl ReadTx for AsOf<'_> {
             .collect())
     }
 
+    fn campaigns(&self) -> StoreResult<Vec<crate::campaign::Campaign>> {
+        // Campaigns are a plan, not history: read as they are today.
+        self.inner.campaigns()
+    }
+
+    fn attributions(&self) -> StoreResult<Vec<crate::campaign::Attribution>> {
+        self.inner.attributions()
+    }
+
     fn products(&self) -> StoreResult<Vec<crate::product::Product>> {
         // The catalogue is not history: today's products apply to any date.
         self.inner.products()

@@ -65,6 +65,7 @@
 
 mod as_of;
 mod automation;
+mod campaigns;
 mod compat;
 pub mod history;
 mod needs;

@@ -553,6 +553,12 @@ impl<'t> Reader<'t> {
             survey_sheets: self.tx.survey_sheets(Some(id))?,
             participations: self.tx.participations(Some(id))?,
             needs: self.tx.needs(Some(id))?,
+            campaign: self
+                .tx
+                .attributions()?
+                .into_iter()
+                .find(|a| a.subject == crate::campaign::AttributionSubject::Customer(id))
+                .map(|a| a.campaign),
             redemptions: self
                 .tx
                 .redemptions(None)?

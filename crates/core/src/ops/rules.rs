@@ -89,6 +89,8 @@ impl Reader<'_> {
             deals: self.deals(&OpenQuery::default())?,
             requests: self.requests(&OpenQuery::default())?,
             costs: self.costs()?,
+            campaigns: self.campaigns()?,
+            attributions: self.attributions()?,
         })
     }
 

@@ -1320,6 +1320,8 @@ impl Writer<'_> {
             c.erase(at);
             w.tx.update_customer(&c)?;
             w.scrub_records(id)?;
+            // Which campaign won them is about them: it goes too.
+            w.tx.delete_attribution(crate::campaign::AttributionSubject::Customer(id))?;
             // What the automation did about them goes too (the tasks stay, scrubbed).
             w.tx.delete_firings_of(id)?;
             let entry = AuditEntry {

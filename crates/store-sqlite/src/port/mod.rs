@@ -19,6 +19,7 @@
 
 pub(crate) mod activity;
 mod automation;
+mod campaigns;
 pub(crate) mod customers;
 mod events;
 mod holidays;

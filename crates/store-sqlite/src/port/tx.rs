@@ -506,6 +506,14 @@ impl<'c> ReadTx for Tx<'c> {
         self.run_base(|c, base| super::offers::redemptions(c, code, base))
     }
 
+    fn campaigns(&self) -> StoreResult<Vec<solocrm_core::campaign::Campaign>> {
+        self.run_base(super::campaigns::campaigns)
+    }
+
+    fn attributions(&self) -> StoreResult<Vec<solocrm_core::campaign::Attribution>> {
+        self.run(super::campaigns::attributions)
+    }
+
     fn products(&self) -> StoreResult<Vec<solocrm_core::product::Product>> {
         self.run_base(super::products::products)
     }
@@ -964,6 +972,24 @@ impl<'c> WriteTx for Tx<'c> {
 
     fn put_offer(&mut self, offer: &solocrm_core::offer::Offer) -> StoreResult<()> {
         self.run(|c| super::offers::put_offer(c, offer))
+    }
+
+    fn put_campaign(&mut self, campaign: &solocrm_core::campaign::Campaign) -> StoreResult<()> {
+        self.run(|c| super::campaigns::put_campaign(c, campaign))
+    }
+
+    fn put_attribution(
+        &mut self,
+        attribution: &solocrm_core::campaign::Attribution,
+    ) -> StoreResult<()> {
+        self.run(|c| super::campaigns::put_attribution(c, attribution))
+    }
+
+    fn delete_attribution(
+        &mut self,
+        subject: solocrm_core::campaign::AttributionSubject,
+    ) -> StoreResult<bool> {
+        self.run(|c| super::campaigns::delete_attribution(c, subject))
     }
 
     fn redeem_within_limits(

@@ -27,6 +27,7 @@
 //! [`loyalty`] (points), [`relations`] (deal edits and notes, task cancellation, points
 //! tiers, tier and consent segments), [`holidays`] (the stored holiday calendar),
 //! [`targets`] (sales targets),
+//! [`campaigns`] (campaigns and attribution),
 //! [`questionnaire`] (survey templates and sheets), [`participation`], [`needs`],
 //! [`offers`] (coupons, redemptions within their limits, offer performance),
 //! [`products`] (the catalogue and purchase lines),
@@ -38,6 +39,7 @@ mod support;
 
 pub mod activity;
 pub mod batch;
+pub mod campaigns;
 pub mod customers;
 pub mod general;
 pub mod holidays;
@@ -295,6 +297,11 @@ macro_rules! __store_conformance_list {
                 holidays_are_stored_replaced_and_removed,
                 a_stored_calendar_lists_its_holidays,
             }
+            campaigns {
+                campaigns_are_added_listed_edited_and_ended,
+                customers_deals_and_costs_are_attributed_to_one_campaign,
+                erasure_removes_a_customers_attribution,
+            }
             targets {
                 targets_are_set_replaced_listed_and_removed,
                 a_revenue_target_in_fractions_of_a_cent_is_refused,
@@ -449,6 +456,7 @@ mod tests {
         let sources: &[(&str, &str)] = &[
             ("activity", include_str!("activity.rs")),
             ("batch", include_str!("batch.rs")),
+            ("campaigns", include_str!("campaigns.rs")),
             ("customers", include_str!("customers.rs")),
             ("general", include_str!("general.rs")),
             ("holidays", include_str!("holidays.rs")),
