@@ -222,16 +222,14 @@ fn bought_with(log: &LineLog, catalogue: &[Product], p: usize, limit: usize) -> 
             }
         }
     }
+    let names: HashMap<&Sku, &Product> = catalogue.iter().map(|x| (&x.sku, x)).collect();
     let mut out: Vec<BoughtWith> = counts
         .into_iter()
         .filter_map(|(q, n)| {
             let sku = log.skus.get(q as usize)?;
             Some(BoughtWith {
                 sku: sku.to_string(),
-                name: catalogue
-                    .iter()
-                    .find(|x| &x.sku == sku)
-                    .map(|x| x.name.to_string()),
+                name: names.get(sku).map(|x| x.name.to_string()),
                 customers: n,
             })
         })

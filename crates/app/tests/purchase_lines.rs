@@ -321,6 +321,31 @@ fn a_file_without_line_columns_imports_as_before() {
 }
 
 #[test]
+fn quantity_and_price_without_a_sku_column_are_unknown_columns_as_before_lines() {
+    // A shop's order list with a count and a price per order, but no product column:
+    // before purchase lines it failed on the unknown 数量 column, or imported as plain
+    // purchases with `--ignore-unknown`. It still does both.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let books = books("sqlite", dir.path());
+    let file = "客户,日期,金额,订单号,数量,单价\nC-1,2026-03-01,136,O-1,2,68\nC-2,2026-03-02,320,O-2,1,320\n";
+    let err = import_bytes(&books, file.as_bytes()).expect_err("an unknown column");
+    assert!(err.to_string().contains("数量"), "{err}");
+    assert!(contents(&books).is_empty(), "nothing written");
+    let mut lenient = options();
+    lenient.ignore_unknown = true;
+    let s = import_with(&books, file.as_bytes(), &lenient).expect("imports");
+    assert_eq!(s.counts, [("purchases", 2), ("new customers", 0)]);
+    assert!(books.all_purchase_lines().expect("lines").is_empty());
+    let amounts: Vec<String> = books
+        .purchases(&ActivityQuery::ALL)
+        .expect("purchases")
+        .iter()
+        .map(|p| p.amount().amount().to_string())
+        .collect();
+    assert_eq!(amounts, ["136.00", "320.00"]);
+}
+
+#[test]
 fn an_export_with_lines_re_imports_to_the_same_purchases() {
     let dir = tempfile::tempdir().expect("temp dir");
     for kind in ["memory", "sqlite"] {

@@ -398,6 +398,8 @@ struct State {
     targets: OrdMap<(chrono::NaiveDate, u8, &'static str), solocrm_core::target::Target>,
     /// Needs and pain points, by id.
     needs: OrdMap<solocrm_core::NeedId, solocrm_core::need::Need>,
+    /// The needs of each customer, by id: a segment reads one customer's at a time.
+    needs_by_customer: OrdSet<(CustomerId, solocrm_core::NeedId)>,
     /// Participations, by key (time, customer, kind).
     participations: OrdMap<
         solocrm_core::participation::ParticipationKey,
@@ -846,13 +848,18 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
     }
 
     fn needs(&self, customer: Option<CustomerId>) -> StoreResult<Vec<solocrm_core::need::Need>> {
-        Ok(self
-            .s()
-            .needs
-            .values()
-            .filter(|n| customer.is_none_or(|c| n.customer == c))
-            .cloned()
-            .collect())
+        let s = self.s();
+        Ok(match customer {
+            None => s.needs.values().cloned().collect(),
+            Some(c) => {
+                let all =
+                    (c, solocrm_core::NeedId::new(0))..=(c, solocrm_core::NeedId::new(u64::MAX));
+                s.needs_by_customer
+                    .range(all)
+                    .filter_map(|(_, id)| s.needs.get(id).cloned())
+                    .collect()
+            }
+        })
     }
 
     fn need(&self, id: solocrm_core::NeedId) -> StoreResult<Option<solocrm_core::need::Need>> {
@@ -1423,6 +1430,7 @@ impl WriteTx for Tx<State> {
             return Err(fault(format!("no deal {d}")));
         }
         s.needs.insert(n.id, n.clone());
+        s.needs_by_customer.insert((n.customer, n.id));
         s.saw(IdKind::Need, n.id.get());
         Ok(())
     }

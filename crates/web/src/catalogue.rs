@@ -122,6 +122,12 @@ fn products_page(ctx: &Ctx, p: &Listed, archived: bool, state: Option<&FormState
         .iter()
         .filter(|x| archived || !x.archived)
         .collect();
+    // Each row's sales by SKU: one lookup a row, not a scan (10 k products).
+    let sales_of: std::collections::HashMap<&str, &SalesLine> = p
+        .by_product
+        .iter()
+        .filter_map(|r| r.key.as_deref().map(|k| (k, r)))
+        .collect();
     let body = html! {
         p {
             @if archived {
@@ -144,7 +150,7 @@ fn products_page(ctx: &Ctx, p: &Listed, archived: bool, state: Option<&FormState
                 } }
                 tbody {
                     @for x in &shown {
-                        @let s = p.by_product.iter().find(|r| r.key.as_deref() == Some(x.sku.as_str()));
+                        @let s = sales_of.get(x.sku.as_str()).copied();
                         tr data-sku=(x.sku) {
                             td { a href=(product_href(x.sku.as_str())) { bdi { (x.sku) } } }
                             td { bdi { (x.name) } }

@@ -114,6 +114,20 @@ pub async fn add_need(
             .map(|_| ()))
     })
     .await;
+    // A deal number that names no deal, or another customer's deal, is the deal
+    // field's fault: the form comes back with the message beside it (422).
+    if let Ok(Err(
+        e @ StoreError::NotFound {
+            entity: solocrm_core::Entity::Deal,
+            ..
+        },
+    ))
+    | Ok(Err(e @ StoreError::Conflict(solocrm_core::Conflict::DealOfAnotherCustomer { .. }))) =
+        &result
+    {
+        let state = FormState::new(ADD, "deal", e.to_string(), &values);
+        return refused(&st, &ctx, &raw, state).await;
+    }
     after_customer_form(&st, &ctx, &raw, ADD, "key", &values, result).await
 }
 

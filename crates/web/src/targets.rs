@@ -85,8 +85,9 @@ async fn show_targets(
             include_rfm_table: false,
             ..ReportConfig::default()
         };
+        // A busy store is a 503 and a bad figure a 422, as on the other report pages.
         let progress = solocrm_app::targets::progress(books.crm(), &chosen, day, &config, now)
-            .map_err(|e| Failure::Internal(e.to_string()))?;
+            .map_err(Failure::from)?;
         Ok(Shown { day, progress, all })
     })
     .await;

@@ -108,8 +108,44 @@ async fn bad_needs_are_refused_and_write_nothing() {
         "{}",
         bad_deal.body
     );
+    // An unknown deal, and another customer's deal, are the deal field's fault.
     let no_deal = post(&r, &path, &[("kind", "need"), ("key", "x"), ("deal", "9")]).await;
-    assert_eq!(no_deal.status, StatusCode::NOT_FOUND, "{}", no_deal.body);
+    assert_eq!(
+        no_deal.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        no_deal.body
+    );
+    assert!(
+        no_deal.body.contains("id=\"need-deal-error\""),
+        "{}",
+        no_deal.body
+    );
+    let their_deal = books
+        .create_deal(solocrm_core::NewDeal::new(
+            other,
+            solocrm_core::Label::parse("茶园参观").expect("title"),
+            solocrm_core::Money::parse("800", Currency::CNY).expect("money"),
+            now(),
+        ))
+        .expect("deal")
+        .id();
+    let wrong_deal = post(
+        &r,
+        &path,
+        &[
+            ("kind", "need"),
+            ("key", "x"),
+            ("deal", &their_deal.to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(wrong_deal.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong_deal.body.contains("id=\"need-deal-error\""),
+        "{}",
+        wrong_deal.body
+    );
     let forged = post_from(&r, &path, &[("kind", "need"), ("key", "x")], "cross-site").await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(books.needs(None).expect("needs").is_empty());

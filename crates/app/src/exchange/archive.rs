@@ -607,15 +607,13 @@ impl Archive {
             }
         }
         ascending("needs", "id", self.needs.iter().map(|r| r.id.get()))?;
+        let deal_owner: HashMap<solocrm_core::DealId, CustomerId> =
+            self.deals.iter().map(|r| (r.id(), r.customer())).collect();
         for (i, n) in self.needs.iter().enumerate() {
             known("needs", i, n.customer)?;
             deal_known("needs", i, n.deal)?;
             if let Some(d) = n.deal
-                && let Some(owner) = self
-                    .deals
-                    .iter()
-                    .find(|r| r.id() == d)
-                    .map(|r| r.customer())
+                && let Some(&owner) = deal_owner.get(&d)
                 && owner != n.customer
             {
                 return Err(invalid(
@@ -702,6 +700,9 @@ impl Archive {
             }
         }
         let ids: HashSet<_> = self.campaigns.iter().map(|c| c.id()).collect();
+        let customer_ids: HashSet<CustomerId> = self.customers.iter().map(|x| x.id()).collect();
+        let deal_ids: HashSet<solocrm_core::DealId> = self.deals.iter().map(|x| x.id()).collect();
+        let cost_ids: HashSet<solocrm_core::CostId> = self.costs.iter().map(|x| x.id()).collect();
         for (i, a) in self.attributions.iter().enumerate() {
             if i > 0 && self.attributions[i - 1].subject >= a.subject {
                 return Err(invalid(
@@ -717,9 +718,9 @@ impl Archive {
             }
             use solocrm_core::campaign::AttributionSubject as S;
             let known = match a.subject {
-                S::Customer(c) => self.customers.iter().any(|x| x.id() == c),
-                S::Deal(d) => self.deals.iter().any(|x| x.id() == d),
-                S::Cost(c) => self.costs.iter().any(|x| x.id() == c),
+                S::Customer(c) => customer_ids.contains(&c),
+                S::Deal(d) => deal_ids.contains(&d),
+                S::Cost(c) => cost_ids.contains(&c),
             };
             if !known {
                 return Err(invalid(

@@ -941,6 +941,28 @@ fn header_index(
             }
         }
     }
+    // A purchase line's quantity, unit price and discount mean something only beside
+    // its product: without a `sku` column they are not line columns, and a header such
+    // as `数量` or `price` is as unknown as it was before lines existed (an error, or
+    // skipped with `ignore_unknown`), so older files read exactly as they did.
+    if optional.contains(&"sku") && !index.contains_key("sku") {
+        for dependent in ["quantity", "unit_price", "line_discount"] {
+            let Some(i) = index.remove(dependent) else {
+                continue;
+            };
+            if !ignore_unknown {
+                return Err(FileError::UnknownColumn {
+                    path: path.to_owned(),
+                    column: header[i].trim().to_owned(),
+                    expected: format!(
+                        "{}, optionally {} ('{dependent}' only beside 'sku')",
+                        required.join(", "),
+                        optional.join(", ")
+                    ),
+                });
+            }
+        }
+    }
     if let Some(missing) = required.iter().find(|r| !index.contains_key(*r)) {
         return Err(FileError::invalid(
             path,
