@@ -890,6 +890,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("needs.of_deal", "deal {deal}", "商机 {deal}"),
     ("needs.resolve", "Resolved", "已解决"),
     ("needs.add", "Record a need or pain point", "记录需求或痛点"),
+    ("participation.add", "Record a participation", "记录参与"),
     ("needs.kind", "Kind", "类型"),
     ("needs.key", "What (a short key)", "内容（简短关键词）"),
     ("needs.deal", "Deal number", "商机编号"),

@@ -181,6 +181,10 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/customers/{id}/consent", post(pages::record_consent))
         .route("/customers/{id}/needs", post(pages::add_need))
         .route(
+            "/customers/{id}/participations",
+            post(pages::add_participation),
+        )
+        .route(
             "/customers/{id}/needs/{need}/resolve",
             post(pages::resolve_need),
         )

@@ -62,7 +62,7 @@ pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
 };
-pub use surveys::surveys;
+pub use surveys::{add_participation, surveys};
 pub use targets::{remove_target, set_target, targets};
 
 /// Rows per page of the customer list.
@@ -1032,7 +1032,8 @@ async fn show_customer(
     match load_customer(st, id).await {
         Ok((page, zone, currency, audit, customer)) => {
             let audit = audit.get(&customer).map_or(&[][..], Vec::as_slice);
-            let extra = match customer_extra(st, ctx.lang, customer, zone).await {
+            let erased = page.export.customer.is_erased();
+            let extra = match customer_extra(st, ctx.lang, customer, zone, erased, state).await {
                 Ok(m) => m,
                 Err(f) => return failure(ctx, f),
             };
@@ -1047,12 +1048,14 @@ async fn show_customer(
 }
 
 /// The customer page's sections of other modules: the products recommended for the
-/// customer and their participations.
+/// customer and their participations (with the form that records one).
 async fn customer_extra(
     st: &AppState,
     l: Lang,
     customer: CustomerId,
     zone: BusinessZone,
+    erased: bool,
+    state: Option<&FormState>,
 ) -> Result<Markup, Failure> {
     let books = st.inner.books.clone();
     let (recs, taken_part) = blocking(move || {
@@ -1063,7 +1066,7 @@ async fn customer_extra(
     .await?;
     Ok(html! {
         (catalogue::recommended(l, &recs))
-        (surveys::participations(l, zone, &taken_part))
+        (surveys::participations(l, zone, &taken_part, customer, erased, state))
     })
 }
 

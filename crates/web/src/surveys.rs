@@ -4,9 +4,9 @@
 //! share of the scale and on it, the promoters' and detractors' means and their gap,
 //! and the driver dimension (the one that separates promoters from detractors most),
 //! as `survey dimensions` prints them. The customer page lists the customer's
-//! participations ([`participations`]).
+//! participations ([`participations`]) with a form to record one ([`add_participation`]).
 
-use solocrm_core::participation::Participation;
+use solocrm_core::participation::{Participation, ParticipationKind};
 use solocrm_core::questionnaire::SurveyTemplate;
 use solocrm_core::questionnaire::analysis::DimensionAnalysis;
 
@@ -134,9 +134,26 @@ fn surveys_page(
 }
 
 /// The customer page's list of the customer's participations, newest first.
-pub(super) fn participations(l: Lang, zone: BusinessZone, rows: &[Participation]) -> Markup {
+/// The form that records a participation.
+const PARTICIPATE: &str = "participation";
+
+/// The customer's participations, newest first, and (unless the customer is erased) the
+/// form that records one now.
+pub(super) fn participations(
+    l: Lang,
+    zone: BusinessZone,
+    rows: &[Participation],
+    customer: CustomerId,
+    erased: bool,
+    state: Option<&FormState>,
+) -> Markup {
+    let kinds: Vec<(&'static str, &'static str)> = ParticipationKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), l.label("partkind", k.as_str())))
+        .collect();
+    let note = format!("{} {}", l.t("form.note"), l.t("field.optional"));
     html! {
-        section.participation {
+        section.participation #participations {
             h2 { (l.t("surveys.participation")) }
             @if rows.is_empty() {
                 p.empty #no-participation { (l.t("customer.nothing_yet")) }
@@ -154,6 +171,54 @@ pub(super) fn participations(l: Lang, zone: BusinessZone, rows: &[Participation]
                     }
                 }
             }
+            @if !erased {
+                form #form-participation method="post" action=(format!("/customers/{customer}/participations")) {
+                    h3 { (l.t("participation.add")) }
+                    (select(state, PARTICIPATE, "kind", l.t("col.kind"), &kinds))
+                    (field(state, PARTICIPATE, "note", &note, "text", ""))
+                    button type="submit" { (l.t("form.add")) }
+                }
+            }
         }
     }
+}
+
+/// `POST /customers/{id}/participations` (`kind`: event, community, suggestion,
+/// review — 活动, 社区, 建议, 评价 also read; optional `note`): recorded now. A bad kind
+/// or note is a 422 beside its field; one of that kind at this very instant already
+/// a 422 too; nothing is written on a refusal.
+pub async fn add_participation(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(raw): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Some(id) = parse_id(&raw) else {
+        return show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await;
+    };
+    let fields = Fields::new(PARTICIPATE, &values);
+    let parsed = (|| {
+        Ok::<_, FormState>((
+            fields.required("kind", ParticipationKind::parse_any)?,
+            fields.optional("note", FreeText::parse)?,
+        ))
+    })();
+    let (kind, note) = match parsed {
+        Ok(p) => p,
+        Err(state) => return refused(&st, &ctx, &raw, state).await,
+    };
+    let participation = Participation {
+        customer: CustomerId::new(id),
+        at: st.now(),
+        kind,
+        note,
+    };
+    let books = st.inner.books.clone();
+    let result = blocking(move || {
+        Ok(books
+            .write(|w| w.record_participation(participation.clone()))
+            .map(|_| ()))
+    })
+    .await;
+    after_customer_form(&st, &ctx, &raw, PARTICIPATE, "kind", &values, result).await
 }
