@@ -405,10 +405,15 @@ mod tests {
         assert_eq!(column("单价", purchase_import), Some("unit_price"));
         assert_eq!(column("折扣", purchase_import), Some("line_discount"));
         assert_eq!(column("数量", surveys), None);
-        let customer_import = Dataset::Customers.optional();
-        assert_eq!(column("营销活动", customer_import), Some("campaign"));
-        assert_eq!(column("行銷活動", customer_import), Some("campaign"));
-        assert_eq!(column(" Campaign Name ", customer_import), Some("campaign"));
+        let customer_import =
+            [Dataset::Customers.required(), Dataset::Customers.optional()].concat();
+        assert_eq!(column("营销活动", &customer_import), Some("campaign"));
+        assert_eq!(column("行銷活動", &customer_import), Some("campaign"));
+        assert_eq!(
+            column(" Campaign Name ", &customer_import),
+            Some("campaign")
+        );
+        assert_eq!(column("活动", customers), None);
         assert_eq!(column("活动", purchase_import), None);
     }
 
