@@ -501,6 +501,8 @@ named_enum! {
         Purchases = "purchases",
         /// [`ImportBatch::surveys`].
         Surveys = "surveys",
+        /// [`ImportBatch::attributions`].
+        Attributions = "attributions",
     }
 }
 
@@ -518,7 +520,8 @@ pub enum CustomerRef {
 /// Many writes applied as one: everything or nothing. What a file import needs.
 ///
 /// The parts apply in order: customers are created (ids assigned in order), then
-/// updated, then purchases and survey answers are recorded. A record's `customer`
+/// updated, then their campaigns are set, then purchases and survey answers are
+/// recorded. A record's `customer`
 /// field is ignored in favour of the [`CustomerRef`] beside it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportBatch {
@@ -537,6 +540,13 @@ pub struct ImportBatch {
     /// the purchase's ([`ImportSection::Purchases`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub purchase_lines: Vec<(usize, Vec<crate::product::PurchaseLine>)>,
+    /// Customers' campaigns to set (`Some`) or remove (`None`), applied after the
+    /// part's customers are created and updated, as
+    /// [`Writer::attribute`](crate::ops::Writer::attribute) would: the customer
+    /// must be live and the campaign must exist. A refusal is
+    /// [`ImportSection::Attributions`], its index counted over the whole import.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributions: Vec<(CustomerRef, Option<crate::ids::CampaignId>)>,
 }
 
 /// What an [`ImportBatch`] created.
@@ -557,6 +567,7 @@ impl ImportBatch {
             && self.update_customers.is_empty()
             && self.purchases.is_empty()
             && self.surveys.is_empty()
+            && self.attributions.is_empty()
     }
 }
 

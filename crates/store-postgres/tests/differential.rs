@@ -310,6 +310,7 @@ fn import_batch() -> BoxedStrategy<ImportBatch> {
                 purchases,
                 surveys,
                 purchase_lines: Vec::new(),
+                attributions: Vec::new(),
             },
         )
         .boxed()

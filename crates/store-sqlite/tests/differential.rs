@@ -308,6 +308,7 @@ fn import_batch() -> BoxedStrategy<ImportBatch> {
                 purchases,
                 surveys,
                 purchase_lines: Vec::new(),
+                attributions: Vec::new(),
             },
         )
         .boxed()

@@ -499,6 +499,7 @@ pub fn an_import_emits_one_event_naming_what_it_created(crm: &Crm) {
         ],
         surveys: vec![],
         purchase_lines: Vec::new(),
+        attributions: Vec::new(),
     };
     let receipt = crm.import(batch).expect("import");
     let events = all_events(crm);

@@ -10,7 +10,9 @@ use solocrm_core::product::PurchaseLine;
 use solocrm_core::{ActivityQuery, CustomerId, PurchaseId, StoreError};
 
 use super::csv_file::neutralise;
-use super::{Dataset, PURCHASE_COLUMNS, PURCHASE_LINE_COLUMNS, customer_cells, text};
+use super::{
+    CAMPAIGN_COLUMN, Dataset, PURCHASE_COLUMNS, PURCHASE_LINE_COLUMNS, customer_cells, text,
+};
 use crate::Books;
 use crate::escape::{TerminalSafe, escape_controls};
 use crate::keys::CustomerKey;
@@ -197,10 +199,31 @@ impl std::fmt::Display for WriteFailed {
 
 impl std::error::Error for WriteFailed {}
 
+/// Each attributed customer's campaign name.
+fn customer_campaigns(
+    campaigns: &[solocrm_core::campaign::Campaign],
+    attributions: &[solocrm_core::campaign::Attribution],
+) -> HashMap<CustomerId, String> {
+    let names: HashMap<_, _> = campaigns
+        .iter()
+        .map(|c| (c.id(), c.name().to_string()))
+        .collect();
+    attributions
+        .iter()
+        .filter_map(|a| match a.subject {
+            solocrm_core::campaign::AttributionSubject::Customer(c) => {
+                names.get(&a.campaign).map(|n| (c, n.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// What [`each_row`] gives: first the header, then each row.
 enum Emit<'a> {
     /// The columns: [`Dataset::columns`], and for purchases the
-    /// [line columns](PURCHASE_LINE_COLUMNS) after them when the book has lines.
+    /// [line columns](PURCHASE_LINE_COLUMNS) after them when the book has lines, for
+    /// customers the [`CAMPAIGN_COLUMN`] when the book has campaigns.
     Header(&'a [&'static str]),
     /// A row's text cells, in the header's order.
     Row(&'a [String]),
@@ -242,10 +265,22 @@ fn each_row(
         let mut cells: Vec<String> = Vec::with_capacity(6);
         match dataset {
             Dataset::Customers => {
-                emit(Emit::Header(dataset.columns()))?;
+                // Books with campaigns add the `campaign` column; books without
+                // export exactly the columns they always did.
+                let campaigns = r.campaigns()?;
+                let attributed = customer_campaigns(&campaigns, &r.attributions()?);
+                if campaigns.is_empty() {
+                    emit(Emit::Header(dataset.columns()))?;
+                } else {
+                    let header = [dataset.columns(), &[CAMPAIGN_COLUMN][..]].concat();
+                    emit(Emit::Header(&header))?;
+                }
                 for c in r.all_customers()? {
                     let mut cells = customer_cells(c.data(), Some(c.stage()));
                     cells.push(CustomerKey::of(&c, Some(&book)));
+                    if !campaigns.is_empty() {
+                        cells.push(attributed.get(&c.id()).cloned().unwrap_or_default());
+                    }
                     emit(Emit::Row(&cells))?;
                 }
                 Ok(())

@@ -106,6 +106,23 @@ const CUSTOMERS: &[(&str, &[&str])] = &[
         "attributes",
         &["属性", "自定义属性", "屬性", "自訂屬性", "自定義屬性"],
     ),
+    (
+        "campaign",
+        &[
+            "营销活动",
+            "活动",
+            "活动名称",
+            "推广活动",
+            "来源活动",
+            "營銷活動",
+            "行銷活動",
+            "活動",
+            "活動名稱",
+            "推廣活動",
+            "來源活動",
+            "campaign name",
+        ],
+    ),
 ];
 
 /// The aliases of a purchases or surveys file's columns.
@@ -388,6 +405,16 @@ mod tests {
         assert_eq!(column("单价", purchase_import), Some("unit_price"));
         assert_eq!(column("折扣", purchase_import), Some("line_discount"));
         assert_eq!(column("数量", surveys), None);
+        let customer_import =
+            [Dataset::Customers.required(), Dataset::Customers.optional()].concat();
+        assert_eq!(column("营销活动", &customer_import), Some("campaign"));
+        assert_eq!(column("行銷活動", &customer_import), Some("campaign"));
+        assert_eq!(
+            column(" Campaign Name ", &customer_import),
+            Some("campaign")
+        );
+        assert_eq!(column("活动", customers), None);
+        assert_eq!(column("活动", purchase_import), None);
     }
 
     #[test]

@@ -19,16 +19,19 @@ use std::thread;
 
 use chrono::{DateTime, Utc};
 use solocrm_core::{
-    ActivityQuery, BirthYear, BusinessZone, Conflict, CountryCode, Crm, Currency, Customer,
-    CustomerData, CustomerId, CustomerRef, Email, ExternalRef, FreeText, Gender, ImportBatch,
-    ImportPart, ImportReceipt, ImportSection, IncomeBand, Label, LifecycleStage, Money,
-    NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone, PurchaseId, Store, StoreError,
-    SurveyKind, SurveyScore, Tag, Tags, ValidationError, text::parse_tags,
+    ActivityQuery, BirthYear, BusinessZone, CampaignId, Conflict, CountryCode, Crm, Currency,
+    Customer, CustomerData, CustomerId, CustomerRef, Email, ExternalRef, FreeText, Gender,
+    ImportBatch, ImportPart, ImportReceipt, ImportSection, IncomeBand, Label, LifecycleStage,
+    Money, NewCustomer, NewPurchase, NewSurveyResponse, PersonName, Phone, PurchaseId, Store,
+    StoreError, SurveyKind, SurveyScore, Tag, Tags, ValidationError, campaign::AttributionSubject,
+    text::parse_tags,
 };
 
 use super::csv_file::{Columns, CsvRows, FileError, Next, Row, RowError, Sheet};
 use super::encoding::Detected;
-use super::{Dataset, Input, Output, Progress, Source, WriteError, customer_cells};
+use super::{
+    CAMPAIGN_COLUMN, Dataset, Input, Output, Progress, Source, WriteError, customer_cells,
+};
 use crate::Books;
 use crate::keys::CustomerKey;
 use crate::values;
@@ -334,7 +337,7 @@ struct Job<'a> {
 /// whole import), plus the rows that depend on a customer the import creates (their
 /// purchases). `K` is a row index or a line number.
 struct Origin<K> {
-    rows: [Vec<K>; 4],
+    rows: [Vec<K>; 5],
     dependents: Vec<(usize, K)>,
 }
 
@@ -402,6 +405,10 @@ fn column_of(e: &StoreError) -> Option<&'static str> {
         }
         | StoreError::Conflict(Conflict::ProductArchived { .. }) => Some("sku"),
         StoreError::Conflict(Conflict::DuplicateEmail { .. }) => Some("email"),
+        StoreError::NotFound {
+            entity: solocrm_core::Entity::Campaign,
+            ..
+        } => Some(CAMPAIGN_COLUMN),
         StoreError::Conflict(Conflict::CustomerErased { .. }) | StoreError::NotFound { .. } => {
             Some("customer")
         }
@@ -1396,18 +1403,99 @@ struct DryRun;
 /// What a customers row does.
 #[derive(Debug, Clone)]
 enum Upsert {
-    Create(Box<NewCustomer>),
-    /// The customer, their data after the row, and before it.
-    Update(CustomerId, Box<CustomerData>, Box<CustomerData>),
+    /// The new customer, and the campaign the row attributes them to.
+    Create(Box<NewCustomer>, Option<CampaignId>),
+    /// The customer, their data after the row, and before it; the change of their
+    /// campaign, if the row makes one. The data may be unchanged if the campaign is
+    /// not.
+    Update(
+        CustomerId,
+        Box<CustomerData>,
+        Box<CustomerData>,
+        Option<CampaignMove>,
+    ),
     Unchanged(Box<CustomerData>),
+}
+
+/// A change of an existing customer's campaign by a customers row.
+#[derive(Debug, Clone)]
+struct CampaignMove {
+    /// The campaign after the row, `None` for none.
+    to: Option<CampaignId>,
+    /// The campaign names before and after, as the column writes them (empty for
+    /// none).
+    change: FieldChange,
 }
 
 impl Upsert {
     fn name(&self) -> String {
         match self {
-            Upsert::Create(n) => n.data.name.to_string(),
-            Upsert::Update(_, d, _) | Upsert::Unchanged(d) => d.name.to_string(),
+            Upsert::Create(n, _) => n.data.name.to_string(),
+            Upsert::Update(_, d, ..) | Upsert::Unchanged(d) => d.name.to_string(),
         }
+    }
+}
+
+/// The campaigns a customers file's `campaign` cells are matched against, read once
+/// before the rows.
+#[derive(Default)]
+struct CampaignBook {
+    /// Each campaign's id and name, by [`name_key`](solocrm_core::campaign::name_key).
+    by_key: HashMap<String, (CampaignId, String)>,
+    /// Each campaign's name, by id.
+    names: HashMap<CampaignId, String>,
+    /// Each attributed customer's campaign.
+    of: HashMap<CustomerId, CampaignId>,
+}
+
+impl CampaignBook {
+    /// The campaigns and customers' attributions of `store`, in one snapshot.
+    fn load(store: &Crm) -> Result<Self, StoreError> {
+        let (campaigns, attributions) = store.read(|r| Ok((r.campaigns()?, r.attributions()?)))?;
+        let mut book = CampaignBook::default();
+        for c in campaigns {
+            let name = c.name().to_string();
+            book.by_key.insert(c.name_key(), (c.id(), name.clone()));
+            book.names.insert(c.id(), name);
+        }
+        for a in attributions {
+            if let AttributionSubject::Customer(c) = a.subject {
+                book.of.insert(c, a.campaign);
+            }
+        }
+        Ok(book)
+    }
+
+    /// The campaign a cell names, matched as campaign names are unique.
+    fn find(&self, v: &str) -> Result<CampaignId, String> {
+        self.by_key
+            .get(&solocrm_core::campaign::name_key(v))
+            .map(|(id, _)| *id)
+            .ok_or_else(|| format!("no campaign is named '{v}' (see `campaign list`)"))
+    }
+
+    /// A name as the column writes it, empty for none.
+    fn name(&self, id: Option<CampaignId>) -> String {
+        id.and_then(|id| self.names.get(&id).cloned())
+            .unwrap_or_default()
+    }
+
+    /// What `cell` does to `customer`'s campaign: `None` if it leaves it as it is.
+    fn change(&self, customer: CustomerId, cell: Edit<CampaignId>) -> Option<CampaignMove> {
+        let before = self.of.get(&customer).copied();
+        let to = match cell {
+            Edit::Keep => return None,
+            Edit::Clear => None,
+            Edit::Set(id) => Some(id),
+        };
+        (to != before).then(|| CampaignMove {
+            to,
+            change: FieldChange {
+                field: CAMPAIGN_COLUMN,
+                from: self.name(before),
+                to: self.name(to),
+            },
+        })
     }
 }
 
@@ -1453,6 +1541,11 @@ fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, Im
     let file = job.file.display().to_string();
     let cols = &sheet.columns;
     let book = store.book_id()?;
+    // Only a file with the column reads the campaigns.
+    let campaigns = match cols.has(CAMPAIGN_COLUMN) {
+        true => CampaignBook::load(store)?,
+        false => CampaignBook::default(),
+    };
     let mut seen: HashMap<String, u64> = HashMap::new();
     let mut planned: Planned<Upsert> = Vec::with_capacity(sheet.rows.len());
     for (i, row) in sheet.rows.iter().enumerate() {
@@ -1527,19 +1620,20 @@ fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, Im
                 customer_data(cols, row, base.clone(), email, reference, today, currency).and_then(
                     |data| {
                         let stage = edit(cols, row, "stage", LifecycleStage::parse)?;
+                        let campaign = edit(cols, row, CAMPAIGN_COLUMN, |v| campaigns.find(v))?;
                         Ok(match (existing, base) {
-                            (Some(_), Some(base)) if base == data => {
-                                Upsert::Unchanged(Box::new(data))
-                            }
-                            (Some(c), Some(base)) => {
-                                Upsert::Update(c.id(), Box::new(data), Box::new(base))
-                            }
+                            (Some(c), Some(base)) => match campaigns.change(c.id(), campaign) {
+                                None if base == data => Upsert::Unchanged(Box::new(data)),
+                                moved => {
+                                    Upsert::Update(c.id(), Box::new(data), Box::new(base), moved)
+                                }
+                            },
                             _ => {
                                 let mut new = NewCustomer::new(data, now);
                                 if let Some(&stage) = stage.value() {
                                     new = new.at_stage(stage);
                                 }
-                                Upsert::Create(Box::new(new))
+                                Upsert::Create(Box::new(new), campaign.value().copied())
                             }
                         })
                     },
@@ -1553,13 +1647,27 @@ fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, Im
         let mut origin = Origin::default();
         for (row, u) in ok {
             match u {
-                Upsert::Create(n) => {
+                Upsert::Create(n, campaign) => {
                     origin.push(ImportSection::CreateCustomers, *row);
+                    let i = batch.create_customers.len();
                     batch.create_customers.push((**n).clone());
+                    if let Some(campaign) = campaign {
+                        origin.push(ImportSection::Attributions, *row);
+                        batch
+                            .attributions
+                            .push((CustomerRef::New(i), Some(*campaign)));
+                    }
                 }
-                Upsert::Update(id, d, _) => {
-                    origin.push(ImportSection::UpdateCustomers, *row);
-                    batch.update_customers.push((*id, (**d).clone()));
+                Upsert::Update(id, d, before, moved) => {
+                    // A row that changes only the campaign writes only that.
+                    if d != before {
+                        origin.push(ImportSection::UpdateCustomers, *row);
+                        batch.update_customers.push((*id, (**d).clone()));
+                    }
+                    if let Some(m) = moved {
+                        origin.push(ImportSection::Attributions, *row);
+                        batch.attributions.push((CustomerRef::Existing(*id), m.to));
+                    }
                 }
                 Upsert::Unchanged(_) => {}
             }
@@ -1593,13 +1701,17 @@ fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, Im
                     (None, Ok(u)) => PlannedRow {
                         line,
                         action: match u {
-                            Upsert::Create(_) => "create",
+                            Upsert::Create(..) => "create",
                             Upsert::Update(..) => "update",
                             Upsert::Unchanged(_) => "unchanged",
                         },
                         name: u.name(),
                         changes: match u {
-                            Upsert::Update(_, after, before) => changes(before, after),
+                            Upsert::Update(_, after, before, moved) => {
+                                let mut c = changes(before, after);
+                                c.extend(moved.iter().map(|m| m.change.clone()));
+                                c
+                            }
                             _ => Vec::new(),
                         },
                         reason: None,

@@ -219,9 +219,11 @@ impl Dataset {
     }
 
     /// The columns an import reads if present: the others of [`Dataset::columns`],
-    /// and for purchases the [line columns](PURCHASE_LINE_COLUMNS) too.
+    /// and for purchases the [line columns](PURCHASE_LINE_COLUMNS) too, for customers
+    /// the [`CAMPAIGN_COLUMN`].
     pub fn optional(self) -> &'static [&'static str] {
         match self {
+            Dataset::Customers => &CUSTOMER_IMPORT_OPTIONAL,
             Dataset::Purchases => &PURCHASE_IMPORT_OPTIONAL,
             _ => &self.columns()[self.required().len()..],
         }
@@ -325,6 +327,41 @@ pub(crate) fn attributes_cell(
 pub(crate) fn text<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
+
+/// The optional column of a customers file that names the customer's campaign (by
+/// name, matched as campaign names are unique: ignoring case). An export writes it,
+/// after [`CUSTOMER_COLUMNS`], only when the books have campaigns; its cell is empty
+/// for a customer attributed to none. On import an empty cell keeps the
+/// attribution, `(clear)` removes it, a name sets it.
+pub const CAMPAIGN_COLUMN: &str = "campaign";
+
+/// The optional columns of a customers import: those of [`CUSTOMER_COLUMNS`], then
+/// [`CAMPAIGN_COLUMN`].
+const CUSTOMER_IMPORT_OPTIONAL: [&str; 23] = [
+    "email",
+    "phone",
+    "birthday",
+    "country",
+    "tags",
+    "channel",
+    "reference",
+    "company",
+    "region",
+    "city",
+    "cost",
+    "stage",
+    "notes",
+    "birth_year",
+    "gender",
+    "income_band",
+    "industry",
+    "interests",
+    "lifestyle",
+    "values",
+    "attributes",
+    "customer",
+    CAMPAIGN_COLUMN,
+];
 
 /// The columns of a purchases file, required ones first.
 pub const PURCHASE_COLUMNS: [&str; 6] = [
@@ -435,9 +472,12 @@ mod tests {
             ]
         );
         assert_eq!(Dataset::Surveys.optional(), ["comment"]);
-        for d in [Dataset::Customers, Dataset::Surveys] {
-            assert_eq!([d.required(), d.optional()].concat(), d.columns(), "{d:?}");
-        }
+        let d = Dataset::Surveys;
+        assert_eq!([d.required(), d.optional()].concat(), d.columns());
+        assert_eq!(
+            [Dataset::Customers.columns(), &[CAMPAIGN_COLUMN][..]].concat(),
+            [Dataset::Customers.required(), Dataset::Customers.optional()].concat()
+        );
         assert_eq!(
             [Dataset::Purchases.columns(), &PURCHASE_LINE_COLUMNS[..]].concat(),
             [Dataset::Purchases.required(), Dataset::Purchases.optional()].concat()

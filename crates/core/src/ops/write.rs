@@ -385,6 +385,9 @@ impl Writer<'_> {
             use ImportSection as S;
             let mut receipt = ImportReceipt::default();
             let mut updated = 0u64;
+            let mut attributed = 0usize;
+            // Campaigns are never deleted: one found stays found for the import.
+            let mut campaigns: HashSet<crate::ids::CampaignId> = HashSet::new();
             let mut checker = PurchaseChecker::default();
             for part in parts {
                 let batch = part.map_err(StoreError::Aborted)?;
@@ -400,6 +403,14 @@ impl Writer<'_> {
                     w.replace_data(id, data)
                         .map_err(|e| import_error(S::UpdateCustomers, i, e))?;
                     updated += 1;
+                }
+                for (who, campaign) in batch.attributions {
+                    let i = attributed;
+                    attributed += 1;
+                    let fail = |e| import_error(S::Attributions, i, e);
+                    let customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
+                    w.attribute_imported(customer, campaign, &mut campaigns)
+                        .map_err(fail)?;
                 }
                 if !batch.purchases.is_empty() {
                     let total = receipt.purchases.len() + batch.purchases.len();
@@ -463,6 +474,31 @@ impl Writer<'_> {
             )?;
             Ok(receipt)
         })
+    }
+
+    /// Sets or removes an imported customer's campaign with the checks
+    /// [`attribute`](Self::attribute) makes (a live customer, a campaign that exists),
+    /// without reading the earlier attribution; `known` holds the campaigns already
+    /// found, so each is looked up once per import.
+    fn attribute_imported(
+        &mut self,
+        customer: CustomerId,
+        campaign: Option<crate::ids::CampaignId>,
+        known: &mut HashSet<crate::ids::CampaignId>,
+    ) -> StoreResult<()> {
+        self.check_live(customer)?;
+        let subject = crate::campaign::AttributionSubject::Customer(customer);
+        match campaign {
+            Some(campaign) => {
+                if !known.contains(&campaign) {
+                    self.reader().campaign(campaign)?;
+                    known.insert(campaign);
+                }
+                self.tx
+                    .put_attribution(&crate::campaign::Attribution { subject, campaign })
+            }
+            None => self.tx.delete_attribution(subject).map(|_| ()),
+        }
     }
 
     /// Records a refund of (part of) a purchase.

@@ -4,10 +4,11 @@
 
 use solocrm_core::campaign::{AttributionSubject, CampaignEdit, NewCampaign};
 use solocrm_core::{
-    CampaignId, Conflict, CostCategory, Entity, NewCost, Store, StoreError, ValidationError,
+    CampaignId, Conflict, CostCategory, CustomerData, CustomerRef, Entity, ImportBatch,
+    ImportSection, NewCost, NewCustomer, Store, StoreError, ValidationError,
 };
 
-use super::support::{assert_err, at, customer, date, eur, label, open_deal, tag, text, usd};
+use super::support::{assert_err, at, customer, date, eur, label, name, open_deal, tag, text, usd};
 
 fn campaign(name: &str, channel: &str, start: u32) -> NewCampaign {
     NewCampaign::new(label(name), tag(channel), date(start))
@@ -177,6 +178,75 @@ pub fn customers_deals_and_costs_are_attributed_to_one_campaign(store: &dyn Stor
         Some(fair.id())
     );
     assert_eq!(store.attributions().expect("listed").len(), 3);
+}
+
+/// An import batch's attributions apply with its customers, all or nothing: new
+/// customers (by their place in the import) and existing ones are attributed or lose
+/// their campaign; an unknown campaign refuses the whole batch, naming the
+/// attribution, and neither the customers nor the other attributions are written.
+pub fn an_import_batchs_attributions_are_all_or_nothing_with_its_customers(store: &dyn Store) {
+    let live = store
+        .add_campaign(campaign("双十一直播", "douyin", 300))
+        .expect("added");
+    let fair = store
+        .add_campaign(campaign("Spring Fair", "trade-fair", 60))
+        .expect("added");
+    let wang = customer(store, "王伟").id();
+    let li = customer(store, "李娜").id();
+    store
+        .attribute(AttributionSubject::Customer(li), Some(fair.id()))
+        .expect("set");
+    let listed = || {
+        store
+            .list_customers(&solocrm_core::CustomerQuery {
+                limit: 100,
+                ..solocrm_core::CustomerQuery::default()
+            })
+            .expect("listed")
+            .items
+    };
+    let before_customers = listed();
+    let before = store.attributions().expect("listed");
+    let new = |who: &str| NewCustomer::new(CustomerData::new(name(who)), at(1));
+    let bad = ImportBatch {
+        create_customers: vec![new("张敏")],
+        attributions: vec![
+            (CustomerRef::New(0), Some(live.id())),
+            (CustomerRef::Existing(li), None),
+            (CustomerRef::Existing(wang), Some(CampaignId::new(404))),
+        ],
+        ..ImportBatch::default()
+    };
+    assert_err!(
+        store.import(bad),
+        StoreError::Import { section: ImportSection::Attributions, index: 2, error }
+            if matches!(*error, StoreError::NotFound { entity: Entity::Campaign, .. })
+    );
+    assert_eq!(listed(), before_customers);
+    assert_eq!(store.attributions().expect("listed"), before);
+
+    let good = ImportBatch {
+        create_customers: vec![new("张敏")],
+        attributions: vec![
+            (CustomerRef::New(0), Some(live.id())),
+            (CustomerRef::Existing(li), None),
+            (CustomerRef::Existing(wang), Some(fair.id())),
+        ],
+        ..ImportBatch::default()
+    };
+    let receipt = store.import(good).expect("imported");
+    let zhang = receipt.created_customers[0];
+    let by = AttributionSubject::Customer;
+    let subjects: Vec<_> = store
+        .attributions()
+        .expect("listed")
+        .iter()
+        .map(|a| (a.subject, a.campaign))
+        .collect();
+    assert_eq!(
+        subjects,
+        vec![(by(wang), fair.id()), (by(zhang), live.id())]
+    );
 }
 
 /// A customer's export names their campaign; erasing them removes the attribution

@@ -96,6 +96,7 @@ pub fn an_import_creates_updates_and_records_for_new_and_existing_customers(stor
             survey(CustomerRef::Existing(old.id()), 4, 2),
         ],
         purchase_lines: Vec::new(),
+        attributions: Vec::new(),
     };
     let receipt = store
         .import(batch)
@@ -172,6 +173,7 @@ pub fn an_import_with_one_bad_record_writes_nothing_and_names_it(store: &dyn Sto
         ],
         surveys: vec![survey(CustomerRef::New(0), 3, 4)],
         purchase_lines: Vec::new(),
+        attributions: Vec::new(),
     };
     assert_err!(
         store.import(batch),
@@ -204,6 +206,7 @@ pub fn an_import_reports_the_first_refused_record_in_section_order(store: &dyn S
         purchases: vec![purchase(CustomerRef::New(0), 1, -5)],
         surveys: vec![survey(CustomerRef::Existing(CustomerId::new(556)), 1, 3)],
         purchase_lines: Vec::new(),
+        attributions: Vec::new(),
     };
     assert_err!(
         store.import(batch.clone()),
@@ -388,6 +391,7 @@ pub fn streamed_parts_apply_in_turn_as_one_import(store: &dyn Store) {
         ],
         surveys: vec![survey(CustomerRef::Existing(old.id()), 4, 5)],
         purchase_lines: Vec::new(),
+        attributions: Vec::new(),
     };
     let mut parts = vec![Ok(first), Ok(ImportBatch::default()), Ok(second)].into_iter();
     let receipt = store

@@ -300,6 +300,7 @@ macro_rules! __store_conformance_list {
             campaigns {
                 campaigns_are_added_listed_edited_and_ended,
                 customers_deals_and_costs_are_attributed_to_one_campaign,
+                an_import_batchs_attributions_are_all_or_nothing_with_its_customers,
                 erasure_removes_a_customers_attribution,
             }
             targets {
