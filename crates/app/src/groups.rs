@@ -170,18 +170,24 @@ pub fn only_members_log(log: &PurchaseLog, members: &Members) -> PurchaseLog {
 /// kept, over the group's customers).
 pub fn only_members(data: &ReportData, members: &Members) -> ReportData {
     let keep = |id: CustomerId| members.contains(id);
+    // The members' deals, once: an attribution is kept by a set lookup, not a scan.
+    let member_deals: HashSet<solocrm_core::DealId> = data
+        .deals
+        .iter()
+        .filter(|d| keep(d.customer()))
+        .map(|d| d.id())
+        .collect();
     ReportData {
         // Campaigns hold no customer; the group's attributions are its customers'
-        // (costs are not in a group's data, so its campaign costs are zero).
+        // (costs are not in a group's data: its campaign costs are zero, and their CAC
+        // and ROI are left empty).
         campaigns: data.campaigns.clone(),
         attributions: data
             .attributions
             .iter()
             .filter(|a| match a.subject {
                 solocrm_core::campaign::AttributionSubject::Customer(c) => keep(c),
-                solocrm_core::campaign::AttributionSubject::Deal(d) => {
-                    data.deals.iter().any(|x| x.id() == d && keep(x.customer()))
-                }
+                solocrm_core::campaign::AttributionSubject::Deal(d) => member_deals.contains(&d),
                 solocrm_core::campaign::AttributionSubject::Cost(_) => false,
             })
             .copied()

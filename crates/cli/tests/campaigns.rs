@@ -242,3 +242,45 @@ fn bad_input_is_refused_and_nothing_is_written() {
     let zh = env.fails(&["--lang", "zh-CN", "campaign", "show", "没有的活动"], 2);
     assert!(zh.contains("没有编号或名称为"), "{zh}");
 }
+
+#[test]
+fn a_campaign_is_found_by_name_before_id_and_its_costs_take_its_channel() {
+    let env = Env::new();
+    env.ok(&["init", "--currency", "CNY", "--timezone", "Asia/Shanghai"]);
+    env.ok(&[
+        "campaign",
+        "add",
+        "双十一直播",
+        "--channel",
+        "douyin",
+        "--start",
+        "2026-11-01",
+    ]);
+    // Campaign 2 is named "1": the name wins over campaign 1's id; `#1` is the id.
+    env.ok(&[
+        "campaign",
+        "add",
+        "1",
+        "--channel",
+        "wechat",
+        "--start",
+        "2026-11-01",
+    ]);
+    let by_name = env.json(&["campaign", "show", "1"]);
+    assert_eq!(by_name["campaign"]["name"], "1", "{by_name}");
+    let by_id = env.json(&["campaign", "show", "#1"]);
+    assert_eq!(by_id["campaign"]["name"], "双十一直播", "{by_id}");
+    // A cost on a campaign without --channel is spent on the campaign's channel.
+    let cost = env.json(&[
+        "cost",
+        "add",
+        "500",
+        "--category",
+        "marketing",
+        "--campaign",
+        "双十一直播",
+        "--at",
+        "2026-11-02",
+    ]);
+    assert_eq!(cost["channel"], "douyin", "{cost}");
+}

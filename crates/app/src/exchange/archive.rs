@@ -692,6 +692,11 @@ impl Archive {
         )?;
         let mut names = HashSet::new();
         for (i, c) in self.campaigns.iter().enumerate() {
+            // A budget is money of the books: in their currency, as products and
+            // offers are.
+            if let Err(e) = c.fields().clone().for_storage(self.currency) {
+                return Err(invalid(format!("campaigns[{i}].budget"), e.to_string()));
+            }
             if !names.insert(c.name_key()) {
                 return Err(invalid(
                     format!("campaigns[{i}].name"),

@@ -42,7 +42,7 @@ pub enum CampaignCmd {
     List,
     /// Show one campaign, what is attributed to it, and its figures over its days.
     Show {
-        /// The campaign: its id or name.
+        /// The campaign: its name, or its id (`#ID` when a name is all digits).
         campaign: String,
     },
     /// Change a campaign (only the given fields).
@@ -93,17 +93,23 @@ pub enum CampaignCmd {
     },
 }
 
-/// The campaign `input` names: its id, or its name (any case). An unknown one is a
-/// usage error that names it.
+/// The campaign `input` names: its name (any case), else its id. A name wins over an
+/// id, so a campaign named `618` is reached by its name even when campaign 618 exists
+/// (that one by `#618`). An unknown one is a usage error that names it.
 pub fn resolve(store: &Crm, input: &str) -> Result<Campaign> {
     let all = store.campaigns()?;
-    let by_id = input
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|id| all.iter().find(|c| c.id() == CampaignId::new(id)));
     let key = solocrm_core::campaign::name_key(input);
-    match by_id.or_else(|| all.iter().find(|c| c.name_key() == key)) {
+    let by_name = all.iter().find(|c| c.name_key() == key);
+    let by_id = || {
+        let digits = input.trim();
+        digits
+            .strip_prefix('#')
+            .unwrap_or(digits)
+            .parse::<u64>()
+            .ok()
+            .and_then(|id| all.iter().find(|c| c.id() == CampaignId::new(id)))
+    };
+    match by_name.or_else(by_id) {
         Some(c) => Ok(c.clone()),
         None => Err(BadValue(t!("campaign.unknown", name = input.trim())).into()),
     }

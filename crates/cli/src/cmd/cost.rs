@@ -27,7 +27,13 @@ pub fn run(ctx: &mut Ctx, cmd: CostCmd) -> Result<()> {
                 at: ctx.at(at.at.as_deref())?,
                 amount: parse::money(&amount, &store)?,
                 category,
-                channel: channel.as_deref().map(Tag::parse).transpose()?,
+                // A campaign's cost is spent on its channel unless told otherwise, so
+                // the report's spend by channel and its campaign channels agree.
+                channel: match (channel.as_deref(), &campaign) {
+                    (Some(c), _) => Some(Tag::parse(c)?),
+                    (None, Some(k)) => Some(k.channel().clone()),
+                    (None, None) => None,
+                },
                 note: note.as_deref().map(FreeText::parse).transpose()?,
             };
             let c = match &campaign {

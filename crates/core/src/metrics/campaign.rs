@@ -125,7 +125,13 @@ impl Sums {
         Ok(CampaignFigures {
             cost,
             customers_acquired: self.customers,
-            cac: cac(cost, self.customers).ok().map(|c| c.cac),
+            // No cost recorded (or none in the data, as in a group's report): no
+            // acquisition cost to divide, rather than a CAC of zero.
+            cac: if self.cost == 0 {
+                None
+            } else {
+                cac(cost, self.customers).ok().map(|c| c.cac)
+            },
             revenue,
             deals_won: self.deals,
             won_value: money_from_minor(self.won, currency, metric)?,
@@ -156,7 +162,8 @@ impl Sums {
 /// *Source.* The founding brief §3.2 and §9.3 (投入产出比 = (收益 − 成本) / 成本); CAC as
 /// in Farris et al., *Marketing Metrics* (2010), ch. 5 ([`cac`](super::cac)).
 ///
-/// *Edge cases.* No customer acquired: CAC `None`. Cost zero: ROI `None` (not
+/// *Edge cases.* No customer acquired: CAC `None`. Cost zero (none recorded, or a
+/// group's report, which holds no costs): CAC and ROI `None` (not zero, not
 /// infinity). Refunds beyond purchases in the period make revenue and ROI negative. A
 /// campaign with nothing attributed has zero figures. Attributions naming an unknown
 /// campaign are skipped.
@@ -450,7 +457,7 @@ mod tests {
             costs: &costs,
             purchases: &purchases,
             refunds: &refunds,
-            deals: &[won, open],
+            deals: &[won.clone(), open.clone()],
         })
         .unwrap();
         let ids: Vec<u64> = s.campaigns.iter().map(|c| c.campaign.get()).collect();
@@ -475,5 +482,21 @@ mod tests {
             .collect();
         assert_eq!(channels, [("douyin", 2), ("wechat", 1)]);
         assert_eq!(s.channels[0].figures, *live);
+        // Without its costs (a group's report holds none) the live campaign still has
+        // its customers and revenue, but no CAC or ROI rather than a CAC of zero.
+        let costless = campaign_stats(CampaignInputs {
+            period: Period::month(2026, 11).unwrap(),
+            currency: Currency::CNY,
+            campaigns: &campaigns,
+            attributions: &attributions,
+            costs: &[],
+            purchases: &purchases,
+            refunds: &refunds,
+            deals: &[won, open],
+        })
+        .unwrap();
+        let live = &costless.campaigns[0].figures;
+        assert_eq!((live.customers_acquired, live.revenue), (1, cny(700)));
+        assert_eq!((live.cost, live.cac, live.roi), (cny(0), None, None));
     }
 }
