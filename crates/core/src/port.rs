@@ -559,6 +559,19 @@ pub trait ReadTx {
     /// Every attribution to a campaign, by subject (customers, then deals, then
     /// costs, each by id).
     fn attributions(&self) -> StoreResult<Vec<crate::campaign::Attribution>>;
+    /// The campaign `subject` is attributed to, if any. The default reads every
+    /// attribution; a store with an index on subjects answers from it (one customer's
+    /// page, one `--campaign` edit).
+    fn attribution(
+        &self,
+        subject: crate::campaign::AttributionSubject,
+    ) -> StoreResult<Option<crate::CampaignId>> {
+        Ok(self
+            .attributions()?
+            .into_iter()
+            .find(|a| a.subject == subject)
+            .map(|a| a.campaign))
+    }
     /// The product with this SKU, if any.
     fn product(&self, sku: &Sku) -> StoreResult<Option<Product>>;
     /// True if some purchase line (of any purchase, voided ones included) names `sku`.

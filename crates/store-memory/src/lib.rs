@@ -907,6 +907,13 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
         Ok(self.s().campaigns.values().cloned().collect())
     }
 
+    fn attribution(
+        &self,
+        subject: solocrm_core::campaign::AttributionSubject,
+    ) -> StoreResult<Option<solocrm_core::CampaignId>> {
+        Ok(self.s().attributions.get(&subject).copied())
+    }
+
     fn attributions(&self) -> StoreResult<Vec<solocrm_core::campaign::Attribution>> {
         Ok(self
             .s()

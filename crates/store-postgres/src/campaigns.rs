@@ -80,6 +80,17 @@ pub(crate) fn attributions(c: &mut Conn, t: i64) -> Res<Vec<Attribution>> {
     .collect()
 }
 
+/// The campaign of one subject: a primary-key lookup.
+pub(crate) fn attribution(c: &mut Conn, t: i64, s: AttributionSubject) -> Res<Option<CampaignId>> {
+    c.query_opt(
+        "SELECT campaign_id FROM attributions \
+         WHERE tenant_id = $1 AND kind = $2 AND subject_id = $3",
+        &[&t, &s.kind(), &key(s.raw_id())],
+    )?
+    .map(|row| Cols::new(&row, "attributions").id(0, CampaignId::new))
+    .transpose()
+}
+
 /// Stores an attribution, replacing the subject's earlier one.
 pub(crate) fn put_attribution(c: &mut Conn, t: i64, a: &Attribution) -> Res<()> {
     c.execute(

@@ -587,6 +587,13 @@ impl ReadTx for Tx<'_> {
         self.run(crate::campaigns::attributions)
     }
 
+    fn attribution(
+        &self,
+        subject: solocrm_core::campaign::AttributionSubject,
+    ) -> StoreResult<Option<solocrm_core::CampaignId>> {
+        self.run(|c, t| crate::campaigns::attribution(c, t, subject))
+    }
+
     fn products(&self) -> StoreResult<Vec<solocrm_core::product::Product>> {
         self.run_base(crate::products::products)
     }

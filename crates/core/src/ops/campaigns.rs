@@ -124,11 +124,7 @@ impl Writer<'_> {
                     w.reader().cost(c)?;
                 }
             }
-            let before =
-                w.tx.attributions()?
-                    .into_iter()
-                    .find(|a| a.subject == subject)
-                    .map(|a| a.campaign);
+            let before = w.tx.attribution(subject)?;
             match campaign {
                 Some(campaign) => {
                     w.reader().campaign(campaign)?;

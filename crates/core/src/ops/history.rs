@@ -1022,6 +1022,13 @@ impl ReadTx for AsOf<'_> {
         self.inner.attributions()
     }
 
+    fn attribution(
+        &self,
+        subject: crate::campaign::AttributionSubject,
+    ) -> StoreResult<Option<crate::CampaignId>> {
+        self.inner.attribution(subject)
+    }
+
     fn products(&self) -> StoreResult<Vec<crate::product::Product>> {
         // The catalogue is not history: today's products apply to any date.
         self.inner.products()

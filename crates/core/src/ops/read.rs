@@ -555,10 +555,7 @@ impl<'t> Reader<'t> {
             needs: self.tx.needs(Some(id))?,
             campaign: self
                 .tx
-                .attributions()?
-                .into_iter()
-                .find(|a| a.subject == crate::campaign::AttributionSubject::Customer(id))
-                .map(|a| a.campaign),
+                .attribution(crate::campaign::AttributionSubject::Customer(id))?,
             redemptions: self
                 .tx
                 .redemptions(None)?

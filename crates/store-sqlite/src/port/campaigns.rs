@@ -6,7 +6,7 @@ use solocrm_core::{CampaignId, Currency, FreeText, Label, Tag};
 
 use crate::codec::{Cols, date, key, minor};
 use crate::error::Res;
-use crate::rows::{corrupt, execute, query_all};
+use crate::rows::{corrupt, execute, query_all, query_one};
 
 pub(crate) fn campaigns(conn: &Connection, base: Currency) -> Res<Vec<Campaign>> {
     query_all(
@@ -69,6 +69,16 @@ pub(crate) fn attributions(conn: &Connection) -> Res<Vec<Attribution>> {
                 campaign: c.id(2, CampaignId::new)?,
             })
         },
+    )
+}
+
+/// The campaign of one subject: a primary-key lookup.
+pub(crate) fn attribution(conn: &Connection, s: AttributionSubject) -> Res<Option<CampaignId>> {
+    query_one(
+        conn,
+        "SELECT campaign_id FROM attributions WHERE kind = ?1 AND subject_id = ?2",
+        params![s.kind(), key(s.raw_id())],
+        |row| Cols::new(row, "attributions").id(0, CampaignId::new),
     )
 }
 

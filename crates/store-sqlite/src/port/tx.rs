@@ -514,6 +514,13 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(super::campaigns::attributions)
     }
 
+    fn attribution(
+        &self,
+        subject: solocrm_core::campaign::AttributionSubject,
+    ) -> StoreResult<Option<solocrm_core::CampaignId>> {
+        self.run(|c| super::campaigns::attribution(c, subject))
+    }
+
     fn products(&self) -> StoreResult<Vec<solocrm_core::product::Product>> {
         self.run_base(super::products::products)
     }

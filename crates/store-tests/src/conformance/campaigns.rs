@@ -178,6 +178,21 @@ pub fn customers_deals_and_costs_are_attributed_to_one_campaign(store: &dyn Stor
         Some(fair.id())
     );
     assert_eq!(store.attributions().expect("listed").len(), 3);
+    // Each subject's earlier campaign, as `attribute` answers it (the store's own
+    // lookup of one subject), is the list's; setting it again changes nothing.
+    for (subject, expected) in [
+        (by(wang), Some(live.id())),
+        (by(li), None),
+        (AttributionSubject::Deal(deal), Some(live.id())),
+        (AttributionSubject::Cost(spent.id()), Some(live.id())),
+    ] {
+        assert_eq!(
+            store.attribute(subject, expected).expect("set again"),
+            expected,
+            "{subject:?}"
+        );
+    }
+    assert_eq!(store.attributions().expect("listed").len(), 3);
 }
 
 /// An import batch's attributions apply with its customers, all or nothing: new
