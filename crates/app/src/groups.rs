@@ -162,6 +162,53 @@ pub fn only_members_log(log: &PurchaseLog, members: &Members) -> PurchaseLog {
     out
 }
 
+/// The purchase lines of the group's customers only (`product stats` of a group): the
+/// catalogue's indexes (products, categories, costs) stay whole, the customer index
+/// keeps the members (still ascending), the lines theirs, in the same order.
+pub fn only_members_lines(
+    log: &solocrm_core::metrics::products::LineLog,
+    members: &Members,
+) -> solocrm_core::metrics::products::LineLog {
+    let mut index = Vec::with_capacity(log.customers.len());
+    let mut customers = Vec::new();
+    for &id in &log.customers {
+        if members.contains(id) {
+            index.push(u32::try_from(customers.len()).ok());
+            customers.push(id);
+        } else {
+            index.push(None);
+        }
+    }
+    let mut out = solocrm_core::metrics::products::LineLog {
+        currency: log.currency,
+        skus: log.skus.clone(),
+        product_category: log.product_category.clone(),
+        unit_cost: log.unit_cost.clone(),
+        categories: log.categories.clone(),
+        customers,
+        ..Default::default()
+    };
+    for (i, &c) in log.customer.iter().enumerate() {
+        let kept = usize::try_from(c)
+            .ok()
+            .and_then(|c| index.get(c).copied().flatten());
+        if let (Some(new), Some(&purchase), Some(&product), Some(&quantity), Some(&revenue)) = (
+            kept,
+            log.purchase.get(i),
+            log.product.get(i),
+            log.quantity.get(i),
+            log.revenue.get(i),
+        ) {
+            out.customer.push(new);
+            out.purchase.push(purchase);
+            out.product.push(product);
+            out.quantity.push(quantity);
+            out.revenue.push(revenue);
+        }
+    }
+    out
+}
+
 /// The report data of the group's customers only: their customer records, purchases,
 /// refunds, answers, interactions, deals and service requests.
 ///
