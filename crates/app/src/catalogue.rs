@@ -41,7 +41,8 @@ pub struct SalesLine {
 /// The sales of the books by product (`by_category` false) or by category, and the
 /// distribution of distinct products per customer.
 pub struct Sales {
-    /// The rows, as [`product_sales`] or [`category_sales`] order them.
+    /// The rows, as [`ProductAnalytics::product_sales`] or
+    /// [`ProductAnalytics::category_sales`] order them.
     pub rows: Vec<SalesLine>,
     /// Distinct products per buying customer.
     pub per_customer: ProductsPerCustomer,

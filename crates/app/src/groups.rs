@@ -314,4 +314,39 @@ mod tests {
         let nobody = only_members_log(&log, &Members::default());
         assert!(nobody.is_empty() && nobody.customers.is_empty());
     }
+
+    #[test]
+    fn the_lines_of_members_keep_their_rows_and_the_catalogue() {
+        use solocrm_core::metrics::products::LineLog;
+        let ids: Vec<CustomerId> = (1..=3).map(CustomerId::new).collect();
+        let log = LineLog {
+            currency: Some(Currency::CNY),
+            skus: vec![solocrm_core::product::Sku::parse("TEA-LJ").expect("a SKU")],
+            product_category: vec![Some(0)],
+            unit_cost: vec![Some(4_000)],
+            categories: vec![solocrm_core::Label::parse("茶叶").expect("a label")],
+            customers: ids.clone(),
+            customer: vec![0, 1, 2, 1],
+            purchase: vec![1, 2, 3, 4],
+            product: vec![0, 0, 0, 0],
+            quantity: vec![1, 2, 3, 4],
+            revenue: vec![8_800, 17_600, 26_400, 35_200],
+        };
+        let only = only_members_lines(&log, &Members::of([ids[1], ids[2]]));
+        assert_eq!(only.customers, vec![ids[1], ids[2]]);
+        assert_eq!(only.customer, vec![0, 1, 0]);
+        assert_eq!(only.purchase, vec![2, 3, 4]);
+        assert_eq!(only.quantity, vec![2, 3, 4]);
+        assert_eq!(only.revenue, vec![17_600, 26_400, 35_200]);
+        assert_eq!(
+            (only.skus, only.categories, only.unit_cost),
+            (
+                log.skus.clone(),
+                log.categories.clone(),
+                log.unit_cost.clone()
+            )
+        );
+        let nobody = only_members_lines(&log, &Members::default());
+        assert!(nobody.customer.is_empty() && nobody.customers.is_empty());
+    }
 }
