@@ -162,6 +162,53 @@ pub fn only_members_log(log: &PurchaseLog, members: &Members) -> PurchaseLog {
     out
 }
 
+/// The purchase lines of the group's customers only (`product stats` of a group): the
+/// catalogue's indexes (products, categories, costs) stay whole, the customer index
+/// keeps the members (still ascending), the lines theirs, in the same order.
+pub fn only_members_lines(
+    log: &solocrm_core::metrics::products::LineLog,
+    members: &Members,
+) -> solocrm_core::metrics::products::LineLog {
+    let mut index = Vec::with_capacity(log.customers.len());
+    let mut customers = Vec::new();
+    for &id in &log.customers {
+        if members.contains(id) {
+            index.push(u32::try_from(customers.len()).ok());
+            customers.push(id);
+        } else {
+            index.push(None);
+        }
+    }
+    let mut out = solocrm_core::metrics::products::LineLog {
+        currency: log.currency,
+        skus: log.skus.clone(),
+        product_category: log.product_category.clone(),
+        unit_cost: log.unit_cost.clone(),
+        categories: log.categories.clone(),
+        customers,
+        ..Default::default()
+    };
+    for (i, &c) in log.customer.iter().enumerate() {
+        let kept = usize::try_from(c)
+            .ok()
+            .and_then(|c| index.get(c).copied().flatten());
+        if let (Some(new), Some(&purchase), Some(&product), Some(&quantity), Some(&revenue)) = (
+            kept,
+            log.purchase.get(i),
+            log.product.get(i),
+            log.quantity.get(i),
+            log.revenue.get(i),
+        ) {
+            out.customer.push(new);
+            out.purchase.push(purchase);
+            out.product.push(product);
+            out.quantity.push(quantity);
+            out.revenue.push(revenue);
+        }
+    }
+    out
+}
+
 /// The report data of the group's customers only: their customer records, purchases,
 /// refunds, answers, interactions, deals and service requests.
 ///
@@ -272,5 +319,40 @@ mod tests {
         assert_eq!(only.currency, Some(Currency::CNY));
         let nobody = only_members_log(&log, &Members::default());
         assert!(nobody.is_empty() && nobody.customers.is_empty());
+    }
+
+    #[test]
+    fn the_lines_of_members_keep_their_rows_and_the_catalogue() {
+        use solocrm_core::metrics::products::LineLog;
+        let ids: Vec<CustomerId> = (1..=3).map(CustomerId::new).collect();
+        let log = LineLog {
+            currency: Some(Currency::CNY),
+            skus: vec![solocrm_core::product::Sku::parse("TEA-LJ").expect("a SKU")],
+            product_category: vec![Some(0)],
+            unit_cost: vec![Some(4_000)],
+            categories: vec![solocrm_core::Label::parse("茶叶").expect("a label")],
+            customers: ids.clone(),
+            customer: vec![0, 1, 2, 1],
+            purchase: vec![1, 2, 3, 4],
+            product: vec![0, 0, 0, 0],
+            quantity: vec![1, 2, 3, 4],
+            revenue: vec![8_800, 17_600, 26_400, 35_200],
+        };
+        let only = only_members_lines(&log, &Members::of([ids[1], ids[2]]));
+        assert_eq!(only.customers, vec![ids[1], ids[2]]);
+        assert_eq!(only.customer, vec![0, 1, 0]);
+        assert_eq!(only.purchase, vec![2, 3, 4]);
+        assert_eq!(only.quantity, vec![2, 3, 4]);
+        assert_eq!(only.revenue, vec![17_600, 26_400, 35_200]);
+        assert_eq!(
+            (only.skus, only.categories, only.unit_cost),
+            (
+                log.skus.clone(),
+                log.categories.clone(),
+                log.unit_cost.clone()
+            )
+        );
+        let nobody = only_members_lines(&log, &Members::default());
+        assert!(nobody.customer.is_empty() && nobody.customers.is_empty());
     }
 }

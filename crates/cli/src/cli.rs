@@ -1232,6 +1232,9 @@ pub enum SurveyCmd {
         /// Only this template's sheets.
         #[arg(long)]
         template: Option<String>,
+        /// Only the sheets of this segment's or stage's customers (decided now).
+        #[command(flatten)]
+        group: Group,
     },
 }
 
@@ -1651,6 +1654,10 @@ pub enum ProductCmd {
         /// Rows by product or by category.
         #[arg(long, value_parser = ["product", "category"], default_value = "product")]
         by: String,
+        /// Only the purchase lines of this segment's or stage's customers (decided
+        /// now).
+        #[command(flatten)]
+        group: Group,
     },
 }
 

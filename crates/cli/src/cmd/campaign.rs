@@ -10,7 +10,7 @@ use solocrm_core::metrics::{CampaignFigures, CampaignSection, Period};
 use solocrm_core::{CampaignId, Crm, FreeText, Label, Store as _, Tag};
 
 use super::{BadValue, Ctx};
-use crate::cli::Range;
+use crate::cli::{Group, Range};
 use crate::output::{Out, Table, opt};
 
 /// `solocrm campaign ...`
@@ -90,6 +90,11 @@ pub enum CampaignCmd {
         period: Option<String>,
         #[command(flatten)]
         range: Range,
+        /// Only this segment's or stage's customers (decided at the end of the
+        /// period): their acquisitions, revenue and deals; a group has no costs, so
+        /// no cost, CAC or ROI (as `report --segment`).
+        #[command(flatten)]
+        group: Group,
     },
 }
 
@@ -300,7 +305,11 @@ pub fn run(ctx: &mut Ctx, cmd: CampaignCmd) -> Result<()> {
             }
             ctx.say(t!("campaign.ended", name = c.name(), day = day))
         }
-        CampaignCmd::Stats { period, range } => {
+        CampaignCmd::Stats {
+            period,
+            range,
+            group,
+        } => {
             let period = match period {
                 Some(p) => {
                     let p = solocrm_core::target::TargetPeriod::parse(&p)
@@ -314,13 +323,35 @@ pub fn run(ctx: &mut Ctx, cmd: CampaignCmd) -> Result<()> {
                 }
             };
             let store = ctx.open()?;
-            let stats = store.read(|r| Ok(r.campaign_stats(period)))??;
+            let group = super::analytics::chosen(&group);
+            let at = super::analytics::group_instant(ctx, period.last_day());
+            let (stats, members) = store
+                .read(|r| {
+                    Ok(match super::analytics::members_in(&r, group.as_ref(), at) {
+                        Err(e) => Err(e),
+                        Ok(None) => Ok((r.campaign_stats(period), None)),
+                        Ok(Some(m)) => {
+                            let keep = |c| m.contains(c);
+                            Ok((r.campaign_stats_of(period, Some(&keep)), Some(m)))
+                        }
+                    })
+                })?
+                .map_err(super::analytics::group_failed)?;
+            let stats = stats?;
             if ctx.out.json {
-                return ctx.out.json(&serde_json::json!({
+                let mut doc = serde_json::json!({
                     "period": { "from": period.start(), "to": period.last_day() },
                     "campaigns": stats.campaigns,
                     "channels": stats.channels,
-                }));
+                });
+                if let (Some(g), Some(m), Some(map)) = (&group, &members, doc.as_object_mut()) {
+                    map.insert("group".into(), serde_json::to_value(g)?);
+                    map.insert("members".into(), m.len().into());
+                }
+                return ctx.out.json(&doc);
+            }
+            if let (Some(g), Some(m)) = (&group, &members) {
+                ctx.out.line(super::analytics::group_line(g, m.len()))?;
             }
             if stats.campaigns.is_empty() {
                 return ctx.say(t!("campaign.none"));

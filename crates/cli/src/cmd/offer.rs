@@ -67,6 +67,9 @@ pub enum OfferCmd {
         /// business days before their first redemption.
         #[arg(long, value_name = "DAYS", default_value_t = DEFAULT_LOOKBACK)]
         lookback: u32,
+        /// Only the redemptions of this segment's or stage's customers (decided now).
+        #[command(flatten)]
+        group: crate::cli::Group,
     },
 }
 
@@ -207,18 +210,38 @@ pub fn run(ctx: &mut Ctx, cmd: OfferCmd) -> Result<()> {
             }
             ctx.say(t!("offer.ended", code = offer.code))
         }
-        OfferCmd::Stats { code, lookback } => {
+        OfferCmd::Stats {
+            code,
+            lookback,
+            group,
+        } => {
             let store = ctx.open()?;
             let codes = match code {
                 Some(c) => vec![OfferCode::parse(&c)?],
                 None => store.offers()?.into_iter().map(|o| o.code).collect(),
             };
-            let stats = codes
-                .iter()
-                .map(|c| store.offer_stats(c, lookback))
-                .collect::<Result<Vec<OfferStats>, _>>()?;
+            let group = super::analytics::chosen(&group);
+            let at = super::analytics::group_instant(ctx, ctx.as_of_day(None)?);
+            // The group and every coupon's figures from one snapshot.
+            let (stats, members) = store
+                .read(|r| {
+                    let members = match super::analytics::members_in(&r, group.as_ref(), at) {
+                        Ok(m) => m,
+                        Err(e) => return Ok(Err(e)),
+                    };
+                    let keep = |c| members.as_ref().is_none_or(|m| m.contains(c));
+                    let stats = codes
+                        .iter()
+                        .map(|c| r.offer_stats_where(c, lookback, &keep))
+                        .collect::<Result<Vec<OfferStats>, _>>()?;
+                    Ok(Ok((stats, members)))
+                })?
+                .map_err(super::analytics::group_failed)?;
             if ctx.out.json {
                 return ctx.out.json(&stats);
+            }
+            if let (Some(g), Some(m)) = (&group, &members) {
+                ctx.out.line(super::analytics::group_line(g, m.len()))?;
             }
             if stats.is_empty() {
                 return ctx.say(t!("offer.none"));

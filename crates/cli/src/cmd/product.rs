@@ -133,7 +133,7 @@ pub fn run(ctx: &mut Ctx, cmd: ProductCmd) -> Result<()> {
                 ctx.say(t!("product.deleted", sku = sku))
             }
         }
-        ProductCmd::Stats { by } => stats(ctx, &store, &by),
+        ProductCmd::Stats { by, group } => stats(ctx, &store, &by, &group),
     }
 }
 
@@ -159,13 +159,30 @@ fn show(ctx: &mut Ctx, p: &Product) -> Result<()> {
     )
 }
 
-fn stats(ctx: &mut Ctx, store: &Books, by: &str) -> Result<()> {
+fn stats(ctx: &mut Ctx, store: &Books, by: &str, group: &crate::cli::Group) -> Result<()> {
     let by_category = by == "category";
-    let sales = solocrm_app::catalogue::sales(store, by_category)?;
+    let group = super::analytics::chosen(group);
+    let (sales, members) = match &group {
+        None => (solocrm_app::catalogue::sales(store, by_category)?, None),
+        Some(g) => {
+            // The group and its purchase lines from one snapshot, decided now.
+            let at = super::analytics::group_instant(ctx, ctx.as_of_day(None)?);
+            let (log, members) = store.read(|r| Ok((r.line_log()?, g.members(&r, at))))?;
+            let members = members.map_err(super::analytics::group_failed)?;
+            let log = solocrm_app::groups::only_members_lines(&log, &members);
+            let sales = solocrm_app::catalogue::sales_of(
+                &log,
+                &store.products()?,
+                store.currency(),
+                by_category,
+            );
+            (sales, Some(members.len()))
+        }
+    };
     let out: Vec<SalesLine> = sales.rows;
     let ppc = sales.per_customer;
     if ctx.out.json {
-        return ctx.out.json(&serde_json::json!({
+        let mut doc = serde_json::json!({
             "by": by,
             "rows": out,
             "products_per_customer": {
@@ -173,7 +190,15 @@ fn stats(ctx: &mut Ctx, store: &Books, by: &str) -> Result<()> {
                 "mean": ppc.mean(),
                 "distribution": ppc.distribution,
             },
-        }));
+        });
+        if let (Some(g), Some(n), Some(map)) = (&group, members, doc.as_object_mut()) {
+            map.insert("group".into(), serde_json::to_value(g)?);
+            map.insert("members".into(), n.into());
+        }
+        return ctx.out.json(&doc);
+    }
+    if let (Some(g), Some(n)) = (&group, members) {
+        ctx.out.line(super::analytics::group_line(g, n))?;
     }
     if out.is_empty() {
         return ctx.say(t!("product.no_sales"));

@@ -269,11 +269,34 @@ fn percent(share: Option<rust_decimal::Decimal>) -> String {
 }
 
 /// Runs `survey dimensions`.
-pub fn dimensions(ctx: &mut Ctx, store: &Books, template: Option<&str>) -> Result<()> {
+pub fn dimensions(
+    ctx: &mut Ctx,
+    store: &Books,
+    template: Option<&str>,
+    group: &crate::cli::Group,
+) -> Result<()> {
     let name = template.map(template_name).transpose()?;
-    let a: DimensionAnalysis = store.survey_dimensions(name.as_ref()).map_err(refused)?;
+    let group = super::analytics::chosen(group);
+    let at = super::analytics::group_instant(ctx, ctx.as_of_day(None)?);
+    // The group and the sheets from one snapshot; a group's analysis reads its
+    // members' sheets only.
+    let (a, members): (DimensionAnalysis, _) = store
+        .read(|r| {
+            let members = match super::analytics::members_in(&r, group.as_ref(), at) {
+                Ok(m) => m,
+                Err(e) => return Ok(Err(e)),
+            };
+            let keep = |c| members.as_ref().is_none_or(|m| m.contains(c));
+            let a = r.survey_dimensions_where(name.as_ref(), &keep)?;
+            Ok(Ok((a, members)))
+        })
+        .map_err(refused)?
+        .map_err(super::analytics::group_failed)?;
     if ctx.out.json {
         return ctx.out.json(&a);
+    }
+    if let (Some(g), Some(m)) = (&group, &members) {
+        ctx.out.line(super::analytics::group_line(g, m.len()))?;
     }
     let mut t = Table::new(&[
         "DIMENSION",

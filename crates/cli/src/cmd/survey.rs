@@ -137,8 +137,8 @@ pub fn run(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
             &answers,
             at.at.as_deref(),
         ),
-        SurveyCmd::Dimensions { template } => {
-            super::questionnaire::dimensions(ctx, &store, template.as_deref())
+        SurveyCmd::Dimensions { template, group } => {
+            super::questionnaire::dimensions(ctx, &store, template.as_deref(), &group)
         }
     }
 }

@@ -176,6 +176,23 @@ impl Reader<'_> {
         &self,
         period: crate::metrics::Period,
     ) -> Result<crate::metrics::CampaignSection, super::ReportError> {
+        self.campaign_stats_of(period, None)
+    }
+
+    /// [`campaign_stats`](Self::campaign_stats) of the customers `keep` accepts only (a
+    /// segment's or stage's, ADR 0026; `None`: everyone): their attributions,
+    /// purchases, refunds and deals. Recorded costs are not attributed to customers,
+    /// so a group's figures hold none, as a group's report (`only_members`): cost
+    /// zero, no CAC and no ROI. The formula is the same.
+    ///
+    /// # Errors
+    ///
+    /// As [`campaign_stats`](Self::campaign_stats).
+    pub fn campaign_stats_of(
+        &self,
+        period: crate::metrics::Period,
+        keep: Option<&dyn Fn(crate::CustomerId) -> bool>,
+    ) -> Result<crate::metrics::CampaignSection, super::ReportError> {
         let period = period.in_zone(self.time_zone()?);
         let until = crate::store::ActivityQuery {
             customer: None,
@@ -186,11 +203,23 @@ impl Reader<'_> {
             include_voided: false,
         };
         let campaigns = self.campaigns()?;
-        let attributions = self.attributions()?;
-        let costs = self.costs()?;
-        let purchases = self.purchases(&until)?;
-        let refunds = self.refunds(&until)?;
-        let deals = self.deals(&crate::store::OpenQuery::default())?;
+        let mut attributions = self.attributions()?;
+        let mut costs = self.costs()?;
+        let mut purchases = self.purchases(&until)?;
+        let mut refunds = self.refunds(&until)?;
+        let mut deals = self.deals(&crate::store::OpenQuery::default())?;
+        if let Some(keep) = keep {
+            deals.retain(|d| keep(d.customer()));
+            let kept_deals: std::collections::HashSet<_> = deals.iter().map(|d| d.id()).collect();
+            attributions.retain(|a| match a.subject {
+                AttributionSubject::Customer(c) => keep(c),
+                AttributionSubject::Deal(d) => kept_deals.contains(&d),
+                AttributionSubject::Cost(_) => false,
+            });
+            costs.clear();
+            purchases.retain(|p| keep(p.customer()));
+            refunds.retain(|r| keep(r.customer()));
+        }
         Ok(crate::metrics::campaign_stats(
             crate::metrics::CampaignInputs {
                 period,

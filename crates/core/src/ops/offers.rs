@@ -59,8 +59,25 @@ impl Reader<'_> {
     ///
     /// [`StoreError::NotFound`] for the offer; the backend's.
     pub fn offer_stats(&self, code: &OfferCode, lookback: u32) -> StoreResult<OfferStats> {
+        self.offer_stats_where(code, lookback, &|_| true)
+    }
+
+    /// [`offer_stats`](Self::offer_stats) over the redemptions of the customers `keep`
+    /// accepts only (a segment's or stage's, ADR 0026): their uses, the purchases they
+    /// were used on and their own purchase history; the formula is the same.
+    ///
+    /// # Errors
+    ///
+    /// As [`offer_stats`](Self::offer_stats).
+    pub fn offer_stats_where(
+        &self,
+        code: &OfferCode,
+        lookback: u32,
+        keep: &dyn Fn(CustomerId) -> bool,
+    ) -> StoreResult<OfferStats> {
         self.offer(code)?;
-        let redemptions = self.tx.redemptions(Some(code))?;
+        let mut redemptions = self.tx.redemptions(Some(code))?;
+        redemptions.retain(|r| keep(r.customer));
         let mut paid = BTreeMap::new();
         let mut history: BTreeMap<CustomerId, Vec<DateTime<Utc>>> = BTreeMap::new();
         for r in &redemptions {

@@ -51,11 +51,27 @@ impl Reader<'_> {
     ///
     /// [`StoreError::NotFound`] for an unknown `template`.
     pub fn survey_dimensions(&self, template: Option<&Tag>) -> StoreResult<DimensionAnalysis> {
+        self.survey_dimensions_where(template, &|_| true)
+    }
+
+    /// [`survey_dimensions`](Self::survey_dimensions) over the sheets of the customers
+    /// `keep` accepts only (a segment's or stage's, ADR 0026): the analysis is the same,
+    /// its input narrowed.
+    ///
+    /// # Errors
+    ///
+    /// As [`survey_dimensions`](Self::survey_dimensions).
+    pub fn survey_dimensions_where(
+        &self,
+        template: Option<&Tag>,
+        keep: &dyn Fn(CustomerId) -> bool,
+    ) -> StoreResult<DimensionAnalysis> {
         let templates = match template {
             Some(name) => vec![self.survey_template(name)?],
             None => self.survey_templates()?,
         };
-        let sheets = self.tx.survey_sheets(None)?;
+        let mut sheets = self.tx.survey_sheets(None)?;
+        sheets.retain(|s| keep(s.customer));
         Ok(analyse_dimensions(&templates, &sheets))
     }
 }
