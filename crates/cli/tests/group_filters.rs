@@ -163,6 +163,33 @@ fn campaign_stats_of_a_group_has_its_members_figures_and_no_costs() {
 }
 
 #[test]
+fn campaign_stats_of_a_past_period_decide_the_group_as_the_books_stood_then() {
+    let env = books();
+    env.ok(&[
+        "campaign",
+        "add",
+        "国庆促销",
+        "--channel",
+        "wechat",
+        "--start",
+        "2026-10-01",
+    ]);
+    env.ok(&["customer", "edit", "#1", "--campaign", "国庆促销"]);
+    env.ok(&["customer", "edit", "#2", "--campaign", "国庆促销"]);
+    env.ok(&["purchase", "add", "#1", "1200", "--at", "2026-10-05"]);
+    env.ok(&["purchase", "add", "#2", "800", "--at", "2026-10-06"]);
+    // 王芳 was loyal all October and became at risk in November: October's at-risk
+    // group is 李雷 alone, as `report --period 2026-10 --stage at_risk` has it.
+    env.ok(&["stage", "set", "#1", "at_risk", "--at", "2026-11-10"]);
+    let october = env.json(&[
+        "campaign", "stats", "--period", "2026-10", "--stage", "at_risk",
+    ]);
+    assert_eq!(october["members"], 1, "{october}");
+    assert_eq!(october["campaigns"][0]["customers_acquired"], 1);
+    assert_eq!(amount(&october["campaigns"][0]["revenue"]), "800.00");
+}
+
+#[test]
 fn offer_stats_of_a_group_counts_its_members_redemptions_only() {
     let env = books();
     env.ok(&[

@@ -491,7 +491,10 @@ impl TaskQuery {
 }
 
 named_enum! {
-    /// The parts of an [`ImportBatch`], in the order they are applied.
+    /// The parts of an [`ImportBatch`]. A part applies its customers (created, then
+    /// updated), their attributions, then purchases, then surveys; the variants are
+    /// listed in the order they were added, which is their order in
+    /// [`ImportSection::ALL`].
     pub enum ImportSection as "import section" {
         /// [`ImportBatch::create_customers`].
         CreateCustomers = "create_customers",

@@ -60,6 +60,12 @@ pub(super) fn section(
                     }
                 }
             }
+            // A refusal with the form hidden (the customer was erased meanwhile).
+            @if c.is_erased() {
+                @if let Some(s) = state.filter(|s| s.form == ADD) {
+                    p.error role="alert" { (s.message) }
+                }
+            }
             @if !c.is_erased() {
                 form #form-need method="post" action=(format!("/customers/{id}/needs")) {
                     h3 { (l.t("needs.add")) }

@@ -171,6 +171,13 @@ pub(super) fn participations(
                     }
                 }
             }
+            // A refusal with the form hidden (the customer was erased meanwhile): the
+            // message stands above where the form would be.
+            @if erased {
+                @if let Some(s) = state.filter(|s| s.form == PARTICIPATE) {
+                    p.error role="alert" { (s.message) }
+                }
+            }
             @if !erased {
                 form #form-participation method="post" action=(format!("/customers/{customer}/participations")) {
                     h3 { (l.t("participation.add")) }

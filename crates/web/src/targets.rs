@@ -85,7 +85,7 @@ async fn show_targets(
             include_rfm_table: false,
             ..ReportConfig::default()
         };
-        // A busy store is a 503 and a bad figure a 422, as on the other report pages.
+        // Store errors map as on the other report pages (a busy store is a 503).
         let progress = solocrm_app::targets::progress(books.crm(), &chosen, day, &config, now)
             .map_err(Failure::from)?;
         Ok(Shown { day, progress, all })

@@ -68,6 +68,21 @@ async fn a_participation_is_recorded_listed_and_bad_ones_are_refused_beside_the_
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert_eq!(books.participations(Some(id)).expect("read").len(), 1);
 
+    // After an erasure the form is gone; a post from a stale page is refused with
+    // its message shown, and writes nothing.
+    books.erase_customer(id, now()).expect("erased");
+    let stale = post(&r, &path, &[("kind", "review"), ("note", "晚到的评价")]).await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!stale.body.contains("id=\"form-participation\""));
+    assert!(
+        stale
+            .body
+            .contains(&format!("customer {id} has been erased")),
+        "{}",
+        stale.body
+    );
+    assert_eq!(books.participations(Some(id)).expect("read").len(), 1);
+
     // An unknown customer is a 404.
     let missing = post(&r, "/customers/999/participations", &[("kind", "review")]).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);

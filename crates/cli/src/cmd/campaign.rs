@@ -327,7 +327,18 @@ pub fn run(ctx: &mut Ctx, cmd: CampaignCmd) -> Result<()> {
             let at = super::analytics::group_instant(ctx, period.last_day());
             let (stats, members) = store
                 .read(|r| {
-                    Ok(match super::analytics::members_in(&r, group.as_ref(), at) {
+                    // The group is decided as the books stood at the end of the period
+                    // (as `report` and `pipeline` decide it), not by today's stages and
+                    // tags; the figures are the books' as they are.
+                    let cutoff = r.time_zone()?.end_of(period.last_day());
+                    let decided = if group.is_some() && cutoff <= ctx.now {
+                        r.as_of(cutoff, |v| {
+                            super::analytics::members_in(&v, group.as_ref(), at)
+                        })
+                    } else {
+                        super::analytics::members_in(&r, group.as_ref(), at)
+                    };
+                    Ok(match decided {
                         Err(e) => Err(e),
                         Ok(None) => Ok((r.campaign_stats(period), None)),
                         Ok(Some(m)) => {
