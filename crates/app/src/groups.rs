@@ -232,11 +232,7 @@ pub fn only_members(data: &ReportData, members: &Members) -> ReportData {
         attributions: data
             .attributions
             .iter()
-            .filter(|a| match a.subject {
-                solocrm_core::campaign::AttributionSubject::Customer(c) => keep(c),
-                solocrm_core::campaign::AttributionSubject::Deal(d) => member_deals.contains(&d),
-                solocrm_core::campaign::AttributionSubject::Cost(_) => false,
-            })
+            .filter(|a| a.kept_in_group(keep, |d| member_deals.contains(&d)))
             .copied()
             .collect(),
         participations: data

@@ -272,6 +272,23 @@ pub struct Attribution {
     pub campaign: CampaignId,
 }
 
+impl Attribution {
+    /// Whether a group's data keeps this attribution (ADR 0026): a member customer's,
+    /// a kept deal's, never a cost's, since a group holds no costs. The one rule of
+    /// the group report and of `campaign stats --segment/--stage`.
+    pub fn kept_in_group(
+        &self,
+        member: impl Fn(CustomerId) -> bool,
+        kept_deal: impl Fn(DealId) -> bool,
+    ) -> bool {
+        match self.subject {
+            AttributionSubject::Customer(c) => member(c),
+            AttributionSubject::Deal(d) => kept_deal(d),
+            AttributionSubject::Cost(_) => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

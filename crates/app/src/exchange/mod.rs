@@ -212,8 +212,8 @@ impl Dataset {
     /// The columns an import requires; the others of [`Dataset::columns`] are optional.
     pub fn required(self) -> &'static [&'static str] {
         match self {
-            Dataset::Customers => &CUSTOMER_COLUMNS[..1],
-            Dataset::Purchases => &PURCHASE_COLUMNS[..3],
+            Dataset::Customers => &CUSTOMER_COLUMNS[..CUSTOMER_REQUIRED],
+            Dataset::Purchases => &PURCHASE_COLUMNS[..PURCHASE_REQUIRED],
             Dataset::Surveys => &SURVEY_COLUMNS[..4],
         }
     }
@@ -229,6 +229,9 @@ impl Dataset {
         }
     }
 }
+
+/// How many of [`CUSTOMER_COLUMNS`], from the first, an import requires.
+const CUSTOMER_REQUIRED: usize = 1;
 
 /// The columns of a customers file, in export order: every field of a customer.
 /// The `customer` column is the customer's key, as in the other files: a re-import
@@ -337,31 +340,33 @@ pub const CAMPAIGN_COLUMN: &str = "campaign";
 
 /// The optional columns of a customers import: those of [`CUSTOMER_COLUMNS`], then
 /// [`CAMPAIGN_COLUMN`].
-const CUSTOMER_IMPORT_OPTIONAL: [&str; 23] = [
-    "email",
-    "phone",
-    "birthday",
-    "country",
-    "tags",
-    "channel",
-    "reference",
-    "company",
-    "region",
-    "city",
-    "cost",
-    "stage",
-    "notes",
-    "birth_year",
-    "gender",
-    "income_band",
-    "industry",
-    "interests",
-    "lifestyle",
-    "values",
-    "attributes",
-    "customer",
-    CAMPAIGN_COLUMN,
-];
+const CUSTOMER_IMPORT_OPTIONAL: [&str; 23] =
+    optional_then(CUSTOMER_COLUMNS, CUSTOMER_REQUIRED, [CAMPAIGN_COLUMN]);
+
+/// The columns of `columns` after its first `required`, then `extra`: an import's
+/// optional columns, derived from the export's list so the two cannot drift apart.
+const fn optional_then<const N: usize, const E: usize, const M: usize>(
+    columns: [&'static str; N],
+    required: usize,
+    extra: [&'static str; E],
+) -> [&'static str; M] {
+    assert!(N - required + E == M, "the optional columns' count");
+    let mut out = [""; M];
+    let mut i = 0;
+    while i < N - required {
+        out[i] = columns[required + i];
+        i += 1;
+    }
+    let mut j = 0;
+    while j < E {
+        out[i + j] = extra[j];
+        j += 1;
+    }
+    out
+}
+
+/// How many of [`PURCHASE_COLUMNS`], from the first, an import requires.
+const PURCHASE_REQUIRED: usize = 3;
 
 /// The columns of a purchases file, required ones first.
 pub const PURCHASE_COLUMNS: [&str; 6] = [
@@ -380,15 +385,8 @@ pub const PURCHASE_LINE_COLUMNS: [&str; 4] = ["sku", "quantity", "unit_price", "
 
 /// The optional columns of a purchases import: those of [`PURCHASE_COLUMNS`], then the
 /// line columns.
-const PURCHASE_IMPORT_OPTIONAL: [&str; 7] = [
-    "currency",
-    "reference",
-    "description",
-    "sku",
-    "quantity",
-    "unit_price",
-    "line_discount",
-];
+const PURCHASE_IMPORT_OPTIONAL: [&str; 7] =
+    optional_then(PURCHASE_COLUMNS, PURCHASE_REQUIRED, PURCHASE_LINE_COLUMNS);
 
 /// The columns of a surveys file, required ones first.
 pub const SURVEY_COLUMNS: [&str; 5] = ["customer", "date", "kind", "score", "comment"];

@@ -211,11 +211,7 @@ impl Reader<'_> {
         if let Some(keep) = keep {
             deals.retain(|d| keep(d.customer()));
             let kept_deals: std::collections::HashSet<_> = deals.iter().map(|d| d.id()).collect();
-            attributions.retain(|a| match a.subject {
-                AttributionSubject::Customer(c) => keep(c),
-                AttributionSubject::Deal(d) => kept_deals.contains(&d),
-                AttributionSubject::Cost(_) => false,
-            });
+            attributions.retain(|a| a.kept_in_group(keep, |d| kept_deals.contains(&d)));
             costs.clear();
             purchases.retain(|p| keep(p.customer()));
             refunds.retain(|r| keep(r.customer()));
