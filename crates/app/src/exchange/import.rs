@@ -107,6 +107,12 @@ pub struct ImportSummary {
     /// For a dry run of a customers file: what each row would do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<PlannedRow>>,
+    /// The rows set aside (with `skip_invalid`), in file order, each with its line,
+    /// column and reason: what the rejects output holds, for a frontend that shows
+    /// every bad row of a file (the web's import page) rather than writing them out.
+    /// Not in the JSON, which counts them ([`rejected`](Self::rejected)).
+    #[serde(skip)]
+    pub rejects: Vec<RowError>,
 }
 
 /// What one row of a customers file would do (see [`ImportOptions::dry_run`]).
@@ -993,8 +999,8 @@ impl<I: Iterator<Item = ImportPart>> Iterator for Counting<'_, I> {
 /// What [`stream`] did.
 struct Streamed {
     receipt: ImportReceipt,
-    /// The rows rejected.
-    rejected: usize,
+    /// The rows rejected, in file order.
+    rejected: Vec<RowError>,
     /// The rows of the file, rejected ones included.
     rows: u64,
     /// The passes over the file it took (at most [`MAX_PASSES`]).
@@ -1113,7 +1119,7 @@ fn stream(
                 }
                 return Ok(Streamed {
                     receipt,
-                    rejected: pass.rejects.len(),
+                    rejected: pass.rejects.into_iter().map(|(_, e)| e).collect(),
                     rows: pass.rows,
                     passes,
                 });
@@ -1227,10 +1233,11 @@ fn purchases_from(
             ("purchases", done.receipt.purchases.len()),
             ("new customers", done.receipt.created_customers.len()),
         ],
-        rejected: done.rejected,
+        rejected: done.rejected.len(),
         rows: done.rows,
         dry_run: job_dry_run,
         plan: None,
+        rejects: done.rejected,
     };
     Ok((summary, done.passes))
 }
@@ -1257,10 +1264,11 @@ fn import_surveys(
     Ok(ImportSummary {
         file,
         counts: vec![("survey answers", done.receipt.surveys.len())],
-        rejected: done.rejected,
+        rejected: done.rejected.len(),
         rows: done.rows,
         dry_run,
         plan: None,
+        rejects: done.rejected,
     })
 }
 
@@ -1731,6 +1739,7 @@ fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, Im
         rows: u64::try_from(sheet.rows.len()).unwrap_or(u64::MAX),
         dry_run,
         plan,
+        rejects: done.rejects.into_iter().map(|(_, e)| e).collect(),
     })
 }
 
