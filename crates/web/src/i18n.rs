@@ -1306,6 +1306,17 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("partkind.community", "community", "社区"),
     ("partkind.suggestion", "suggestion", "建议"),
     ("partkind.review", "review", "评价"),
+    ("asof.label", "As of", "截至"),
+    (
+        "asof.after_today",
+        "{day} is after today ({today}): a view can only be of a day that has come.",
+        "{day} 晚于今天（{today}）：只能查看已经到来的日期。",
+    ),
+    (
+        "asof.members_on",
+        "Members as of {day}.",
+        "截至 {day} 的成员。",
+    ),
     ("nav.import", "Import", "导入"),
     ("import.title", "Import", "导入"),
     (
