@@ -1970,6 +1970,56 @@ mod tests {
         }
     }
 
+    /// A dry run that sets bad rows aside lists every one, with its line and column,
+    /// for customers (read whole) and purchases (streamed) alike; nothing is written.
+    #[test]
+    fn a_dry_run_lists_every_rejected_row() {
+        use crate::{Location, OpenOptions};
+        let books = Books::create(&Location::Memory, Currency::CNY, &OpenOptions::new()).unwrap();
+        let now: DateTime<Utc> = "2026-11-29T08:00:00Z".parse().unwrap();
+        let mut options = ImportOptions::new(now);
+        options.skip_invalid = true;
+        options.dry_run = true;
+        let customers = Input::bytes(
+            "客户.csv",
+            "name,email\n张伟,zhang@example.cn\n李雷,not-an-email\n,x@example.cn\n".as_bytes(),
+        );
+        let summary = CsvImporter
+            .import(
+                &books,
+                Dataset::Customers,
+                &customers,
+                &options,
+                None,
+                &mut super::super::NoProgress,
+            )
+            .unwrap();
+        let lines: Vec<(u64, Option<&str>)> = summary
+            .rejects
+            .iter()
+            .map(|e| (e.line, e.column.as_deref()))
+            .collect();
+        assert_eq!(lines, [(3, Some("email")), (4, Some("name"))]);
+        assert_eq!(summary.rejected, 2);
+        let purchases = Input::bytes(
+            "p.csv",
+            "customer,date,amount\nnobody,2026-11-01,10\nnobody,2026-13-01,10\n".as_bytes(),
+        );
+        let summary = CsvImporter
+            .import(
+                &books,
+                Dataset::Purchases,
+                &purchases,
+                &options,
+                None,
+                &mut super::super::NoProgress,
+            )
+            .unwrap();
+        let lines: Vec<u64> = summary.rejects.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3]);
+        assert_eq!(books.count_customers().unwrap(), 0);
+    }
+
     #[test]
     fn progress_reports_the_rows_written_then_the_commit() {
         let rows = 2 * PART_ROWS + 100;
