@@ -32,13 +32,16 @@ fn day(m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, m, d).expect("a day")
 }
 
+/// A buyer: name, (month, day) created, and purchases as ((month, day), yuan).
+type Buyer = (&'static str, (u32, u32), &'static [((u32, u32), i64)]);
+
 /// Three buyers who came one after the other: 张伟 in May, Ada in August, 李娜 in
 /// September.
 fn workspace() -> (Books, Router) {
     let books =
         Books::create(&Location::Memory, Currency::CNY, &OpenOptions::default()).expect("books");
     let yuan = |y: i64| Money::from_minor(y * 100, Currency::CNY);
-    let buyers: [(&str, (u32, u32), &[((u32, u32), i64)]); 3] = [
+    let buyers: [Buyer; 3] = [
         (
             "张伟",
             (5, 1),
