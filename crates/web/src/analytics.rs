@@ -4,6 +4,11 @@
 //! compute them (as of now; CLV up to a calibration day), and narrowed by
 //! `?segment=NAME` or `?stage=STAGE` as `--segment`/`--stage` narrow them (ADR 0026).
 //!
+//! Each page takes `?as_of=YYYY-MM-DD` as the CLI's `--as-of` (the books as they
+//! stood at the end of that day, [`read_as_of_day`]); a day that does not parse or is
+//! after today is a 422 with the message beside the date field, the page shown as of
+//! today (ADR 0041). On `/clv` the day is the calibration end (`?end=`).
+//!
 //! A bad query value (an unknown segment, a stage or page that does not parse, both a
 //! segment and a stage, an unknown RFM segment, cohort period or model, a bad day) is a
 //! 422 page that names it; nothing here answers 500 for one.
@@ -43,6 +48,10 @@ struct Asked {
     page: usize,
     segment: String,
     stage: String,
+    /// `?as_of=` as typed (trimmed; empty for today).
+    as_of: String,
+    /// Why `as_of` was refused, once [`Asked::day`] has checked it.
+    as_of_error: Option<String>,
 }
 
 impl Asked {
@@ -74,12 +83,35 @@ impl Asked {
             page,
             segment,
             stage,
+            as_of: non_empty(q, "as_of").unwrap_or_default(),
+            as_of_error: None,
         })
+    }
+
+    /// The day the page is computed as of: `?as_of=` or today in `zone`. A day that
+    /// does not parse or is after today is refused (kept in `as_of_error`, for the
+    /// 422 beside the field) and the page shows today.
+    fn day(&mut self, l: Lang, zone: BusinessZone, now: DateTime<Utc>) -> NaiveDate {
+        let (day, error) = as_of_day(l, &self.as_of, zone, now);
+        self.as_of_error = error;
+        day
+    }
+
+    /// 422 when `?as_of=` was refused, else 200.
+    fn status(&self) -> StatusCode {
+        if self.as_of_error.is_some() {
+            StatusCode::UNPROCESSABLE_ENTITY
+        } else {
+            StatusCode::OK
+        }
     }
 
     /// The link to `path` with this group and `extra` pairs.
     fn link(&self, path: &str, extra: &[(&str, String)]) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
+        if !self.as_of.is_empty() && self.as_of_error.is_none() {
+            pairs.push(("as_of", self.as_of.clone()));
+        }
         if !self.segment.is_empty() {
             pairs.push(("segment", self.segment.clone()));
         }
@@ -97,6 +129,51 @@ impl Asked {
     }
 }
 
+/// The day of `?as_of=` (`typed`, empty for today): a `YYYY-MM-DD` not after today
+/// in `zone`. A refused day gives today and the message.
+fn as_of_day(
+    l: Lang,
+    typed: &str,
+    zone: BusinessZone,
+    now: DateTime<Utc>,
+) -> (NaiveDate, Option<String>) {
+    let today = zone.date_of(now);
+    if typed.is_empty() {
+        return (today, None);
+    }
+    match solocrm_app::values::date(typed) {
+        Err(e) => (today, Some(e.to_string())),
+        Ok(d) if d > today => (
+            today,
+            Some(l.f("asof.after_today", &[("day", &d), ("today", &today)])),
+        ),
+        Ok(d) => (d, None),
+    }
+}
+
+/// The instant a view of `day` stands at: the last second of the day, as the CLI's
+/// `--as-of DAY` (`values::as_of_in`), or now for today.
+fn as_of_instant(zone: BusinessZone, day: NaiveDate, now: DateTime<Utc>) -> DateTime<Utc> {
+    (zone.end_of(day) - chrono::TimeDelta::seconds(1)).min(now)
+}
+
+/// The date field of `?as_of=`, with its message when it was refused.
+fn as_of_field(l: Lang, form: &str, asked: &Asked) -> Markup {
+    let values = HashMap::from([("as_of".to_owned(), asked.as_of.clone())]);
+    let state = asked
+        .as_of_error
+        .as_ref()
+        .map(|m| FormState::new(form, "as_of", m.clone(), &values));
+    field(
+        state.as_ref(),
+        form,
+        "as_of",
+        l.t("asof.label"),
+        "date",
+        &asked.as_of,
+    )
+}
+
 /// The rows of page `page` (1-based) of `items`, and whether a later page exists.
 fn page_of<T: Clone>(items: &[T], page: usize) -> (Vec<T>, bool) {
     let start = (page - 1).saturating_mul(ROWS);
@@ -104,20 +181,23 @@ fn page_of<T: Clone>(items: &[T], page: usize) -> (Vec<T>, bool) {
     (rows, start.saturating_add(ROWS) < items.len())
 }
 
-/// The group filter: a select of the saved segments, one of the stages, and the
-/// button; `extra` hidden fields keep the page's other choices.
+/// The group filter: the `as_of` day (if `with_day`), a select of the saved
+/// segments, one of the stages, and the button; `extra` hidden fields keep the page's
+/// other choices.
 fn group_form(
     l: Lang,
     action: &str,
     segments: &[Label],
     asked: &Asked,
     extra: &[(&str, &str)],
+    with_day: bool,
 ) -> Markup {
     html! {
         form.inline.group method="get" action=(action) {
             @for (name, value) in extra {
                 input type="hidden" name=(name) value=(value);
             }
+            @if with_day { (as_of_field(l, "group", asked)) }
             div.field {
                 label for="group-segment" { (l.t("group.segment")) }
                 select #group-segment name="segment" {
@@ -266,6 +346,12 @@ fn rfm_rows(
     Ok((rows, members.map(|m| m.len())))
 }
 
+/// The books' time zone, read on the blocking pool.
+async fn zone_of(st: &AppState) -> Result<BusinessZone, Failure> {
+    let books = st.inner.books.clone();
+    blocking(move || Ok(books.time_zone()?)).await
+}
+
 /// The name a list shows for a customer (its number if the snapshot lacks it).
 fn name_of(r: &Reader<'_>, id: CustomerId) -> Result<String, StoreError> {
     match r.customer(id) {
@@ -284,7 +370,7 @@ pub async fn rfm_page(
 ) -> Response {
     let l = ctx.lang;
     let title = l.t("rfm.title");
-    let asked = match Asked::read(l, &q) {
+    let mut asked = match Asked::read(l, &q) {
         Ok(a) => a,
         Err(f) => return analytic_failure(&ctx, title, f),
     };
@@ -302,10 +388,13 @@ pub async fn rfm_page(
     let inner = st.inner.clone();
     let group = asked.group.clone();
     let page = asked.page;
+    let zone = match zone_of(&st).await {
+        Ok(z) => z,
+        Err(f) => return analytic_failure(&ctx, title, f),
+    };
+    let day = asked.day(l, zone, now);
     let loaded = blocking(move || {
         let books = &inner.books;
-        let zone = books.time_zone()?;
-        let day = zone.date_of(now);
         let at = zone.end_of(day).min(now);
         read_as_of_day(books, day, now, |r| {
             Ok((|| {
@@ -349,7 +438,7 @@ pub async fn rfm_page(
     .await;
     match loaded {
         Ok(view) => respond(
-            StatusCode::OK,
+            asked.status(),
             frame(&ctx, title, rfm_body(l, &asked, only, &view)),
         ),
         Err(f) => analytic_failure(&ctx, title, f),
@@ -432,7 +521,7 @@ fn rfm_body(l: Lang, asked: &Asked, only: Option<RfmSegment>, view: &RfmView) ->
         .map(|s| vec![("rfm", s.as_str().to_owned())])
         .unwrap_or_default();
     html! {
-        (group_form(l, "/rfm", &view.segments, asked, &[]))
+        (group_form(l, "/rfm", &view.segments, asked, &[], true))
         (group_line(l, asked.group.as_ref(), view.members))
         p.explain { (l.f("rfm.explain", &[("day", &view.day)])) }
         (rfm_grid(l, asked, view))
@@ -588,7 +677,7 @@ pub async fn churn_page(
 ) -> Response {
     let l = ctx.lang;
     let title = l.t("churn.title");
-    let asked = match Asked::read(l, &q) {
+    let mut asked = match Asked::read(l, &q) {
         Ok(a) => a,
         Err(f) => return analytic_failure(&ctx, title, f),
     };
@@ -596,14 +685,18 @@ pub async fn churn_page(
     let inner = st.inner.clone();
     let group = asked.group.clone();
     let page = asked.page;
+    let zone = match zone_of(&st).await {
+        Ok(z) => z,
+        Err(f) => return analytic_failure(&ctx, title, f),
+    };
+    let day = asked.day(l, zone, now);
+    let at = as_of_instant(zone, day, now);
     let loaded = blocking(move || {
         let books = &inner.books;
-        let zone = books.time_zone()?;
-        let day = zone.date_of(now);
         read_as_of_day(books, day, now, |r| {
             Ok((|| {
                 let segments = segment_names(&r)?;
-                let (all, members) = churn_rows(l, &r, now, day, group.as_ref())?;
+                let (all, members) = churn_rows(l, &r, at, day, group.as_ref())?;
                 let (this_page, more) = page_of(&all, page);
                 let rows = this_page
                     .into_iter()
@@ -629,7 +722,7 @@ pub async fn churn_page(
         Err(f) => return analytic_failure(&ctx, title, f),
     };
     let body = html! {
-        (group_form(l, "/churn", &view.segments, &asked, &[]))
+        (group_form(l, "/churn", &view.segments, &asked, &[], true))
         (group_line(l, asked.group.as_ref(), view.members))
         p.explain { (l.f("churn.explain", &[("day", &view.day)])) }
         p.count { (l.f("churn.count", &[("n", &view.total)])) }
@@ -659,26 +752,44 @@ pub async fn churn_page(
         }
         (pager(l, &asked, "/churn", view.more, &[]))
     };
-    respond(StatusCode::OK, frame(&ctx, title, body))
+    respond(asked.status(), frame(&ctx, title, body))
 }
 
 // ---------------------------------------------------------------------------------
 // Saved segments
 
 /// `GET /segments`: every saved segment, its condition and how many customers it
-/// holds now.
-pub async fn segments_page(State(st): State<AppState>, ctx: Ctx) -> Response {
+/// holds now, or at the end of `?as_of=YYYY-MM-DD` (the books as they stood then).
+pub async fn segments_page(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let l = ctx.lang;
     let title = l.t("segments.title");
     let now = st.now();
+    let zone = match zone_of(&st).await {
+        Ok(z) => z,
+        Err(f) => return failure(&ctx, f),
+    };
+    let mut asked = Asked {
+        group: None,
+        page: 1,
+        segment: String::new(),
+        stage: String::new(),
+        as_of: non_empty(&q, "as_of").unwrap_or_default(),
+        as_of_error: None,
+    };
+    let day = asked.day(l, zone, now);
+    let at = as_of_instant(zone, day, now);
     let inner = st.inner.clone();
     let loaded = blocking(move || {
-        Ok(inner.books.read(|r| {
+        Ok(read_as_of_day(&inner.books, day, now, |r| {
             let segments = r.segments()?;
             let mut rows: Vec<(Segment, usize)> = Vec::with_capacity(segments.len());
             for s in segments {
                 let group = CustomerGroup::Segment(s.name.clone());
-                let n = match group.members(&r, now) {
+                let n = match group.members(&r, at) {
                     Ok(m) => m.len(),
                     Err(GroupError::Report(solocrm_core::ReportError::Store(e))) => {
                         return Err(e);
@@ -697,7 +808,12 @@ pub async fn segments_page(State(st): State<AppState>, ctx: Ctx) -> Response {
         Err(f) => return failure(&ctx, f),
     };
     let body = html! {
+        form.inline #segments-day method="get" action="/segments" {
+            (as_of_field(l, "segments", &asked))
+            button type="submit" { (l.t("form.show")) }
+        }
         p.explain { (l.t("segments.explain")) }
+        p.explain #segments-as-of { (l.f("asof.members_on", &[("day", &day)])) }
         @if rows.is_empty() {
             p.empty { (l.t("segments.none")) }
         } @else {
@@ -726,7 +842,7 @@ pub async fn segments_page(State(st): State<AppState>, ctx: Ctx) -> Response {
             }
         }
     };
-    respond(StatusCode::OK, frame(&ctx, title, body))
+    respond(asked.status(), frame(&ctx, title, body))
 }
 
 /// `GET /segments/members?segment=NAME`: the segment's customers now, by number, 50
@@ -854,7 +970,7 @@ pub async fn cohorts_page(
 ) -> Response {
     let l = ctx.lang;
     let title = l.t("cohort.title");
-    let asked = match Asked::read(l, &q) {
+    let mut asked = match Asked::read(l, &q) {
         Ok(a) => a,
         Err(f) => return analytic_failure(&ctx, title, f),
     };
@@ -869,10 +985,13 @@ pub async fn cohorts_page(
     let now = st.now();
     let inner = st.inner.clone();
     let group = asked.group.clone();
+    let zone = match zone_of(&st).await {
+        Ok(z) => z,
+        Err(f) => return analytic_failure(&ctx, title, f),
+    };
+    let day = asked.day(l, zone, now);
     let loaded = blocking(move || {
         let books = &inner.books;
-        let zone = books.time_zone()?;
-        let day = zone.date_of(now);
         let at = zone.end_of(day).min(now);
         read_as_of_day(books, day, now, |r| {
             Ok((|| {
@@ -893,7 +1012,7 @@ pub async fn cohorts_page(
     };
     let by = grain.as_str();
     let body = html! {
-        (group_form(l, "/cohorts", &view.segments, &asked, &[("by", by)]))
+        (group_form(l, "/cohorts", &view.segments, &asked, &[("by", by)], true))
         nav.pages {
             @for g in CohortGrain::ALL {
                 @let href = asked.link("/cohorts", &[("by", g.as_str().to_owned())]);
@@ -908,7 +1027,7 @@ pub async fn cohorts_page(
         p.explain { (l.f("cohort.explain", &[("day", &view.matrix.as_of)])) }
         (cohort_heatmap(l, &view.matrix))
     };
-    respond(StatusCode::OK, frame(&ctx, title, body))
+    respond(asked.status(), frame(&ctx, title, body))
 }
 
 /// The heatmap: one row per cohort, one column per period after acquisition, each
@@ -1148,14 +1267,35 @@ pub async fn clv_page(
         let m = l.f("error.bad_model", &[("model", &model)]);
         return analytic_failure(&ctx, title, Failure::Invalid(m));
     }
-    let end = match non_empty(&q, "end") {
-        None => None,
-        Some(v) => match solocrm_app::values::date(&v) {
-            Ok(d) => Some(d),
-            Err(e) => return analytic_failure(&ctx, title, Failure::Invalid(e.to_string())),
-        },
-    };
     let now = st.now();
+    // `?as_of=` (the other pages' day) is the calibration end when `?end=` is absent;
+    // a refused day is a 422 beside the end field.
+    let typed_end = non_empty(&q, "end")
+        .or_else(|| non_empty(&q, "as_of"))
+        .unwrap_or_default();
+    let end = if typed_end.is_empty() {
+        None
+    } else {
+        let zone = match zone_of(&st).await {
+            Ok(z) => z,
+            Err(f) => return analytic_failure(&ctx, title, f),
+        };
+        match as_of_day(l, &typed_end, zone, now) {
+            (d, None) => Some(d),
+            (_, Some(m)) => {
+                let values = HashMap::from([("end".to_owned(), typed_end.clone())]);
+                let state = FormState::new("clv", "end", m, &values);
+                let body = html! {
+                    form.inline method="get" action="/clv" {
+                        input type="hidden" name="model" value=(model);
+                        (field(Some(&state), "clv", "end", l.t("clv.end"), "date", &typed_end))
+                        button type="submit" { (l.t("clv.fit")) }
+                    }
+                };
+                return respond(StatusCode::UNPROCESSABLE_ENTITY, frame(&ctx, title, body));
+            }
+        }
+    };
     let inner = st.inner.clone();
     let group = asked.group.clone();
     let page = asked.page;
@@ -1220,7 +1360,7 @@ pub async fn clv_page(
             @if !asked.stage.is_empty() { input type="hidden" name="stage" value=(asked.stage); }
             button type="submit" { (l.t("clv.fit")) }
         }
-        (group_form(l, "/clv", &view.segments, &asked, &[("model", &model), ("end", &end_text)]))
+        (group_form(l, "/clv", &view.segments, &asked, &[("model", &model), ("end", &end_text)], false))
         (group_line(l, asked.group.as_ref(), view.members))
         p.explain { (l.t("clv.slow")) }
         section #clv-fit {

@@ -224,6 +224,12 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/targets", get(pages::targets).post(pages::set_target))
         .route("/targets/remove", post(pages::remove_target))
         .route("/surveys", get(pages::surveys))
+        .route(
+            "/import",
+            get(pages::import_page)
+                .post(pages::import_upload)
+                .layer(axum::extract::DefaultBodyLimit::max(pages::UPLOAD_LIMIT)),
+        )
         .route("/calendar", get(pages::calendar))
         .route("/calendar/regenerate", post(pages::regenerate_feed))
         .route(FEED_ROUTE, get(pages::feed))

@@ -41,6 +41,8 @@ mod analytics;
 mod campaigns;
 #[path = "catalogue.rs"]
 mod catalogue;
+#[path = "import.rs"]
+mod import;
 #[path = "needs.rs"]
 mod needs;
 #[path = "offers.rs"]
@@ -56,6 +58,7 @@ mod targets;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
 pub use campaigns::campaigns_page;
 pub use catalogue::{add_product, edit_product, product, products, remove_product};
+pub use import::{UPLOAD_LIMIT, import_page, import_upload};
 pub use needs::{add_need, resolve_need};
 pub use offers::{add_offer, end_offer, offers};
 pub use privacy::{erase_customer, export_customer, vcard};
@@ -156,6 +159,7 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/targets", "nav.targets"),
         ("/surveys", "nav.surveys"),
         ("/campaigns", "nav.campaigns"),
+        ("/import", "nav.import"),
         ("/rules", "nav.rules"),
         ("/calendar", "nav.calendar"),
     ];

@@ -155,7 +155,7 @@ pub struct Row {
 }
 
 /// A problem with one row, to be shown as `FILE:LINE: column 'x': reason`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RowError {
     /// The line.
     pub line: u64,

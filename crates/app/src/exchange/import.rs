@@ -107,6 +107,12 @@ pub struct ImportSummary {
     /// For a dry run of a customers file: what each row would do.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<PlannedRow>>,
+    /// The rows set aside (with `skip_invalid`), in file order, each with its line,
+    /// column and reason: what the rejects output holds, for a frontend that shows
+    /// every bad row of a file (the web's import page) rather than writing them out.
+    /// Not in the JSON, which counts them ([`rejected`](Self::rejected)).
+    #[serde(skip)]
+    pub rejects: Vec<RowError>,
 }
 
 /// What one row of a customers file would do (see [`ImportOptions::dry_run`]).
@@ -993,8 +999,8 @@ impl<I: Iterator<Item = ImportPart>> Iterator for Counting<'_, I> {
 /// What [`stream`] did.
 struct Streamed {
     receipt: ImportReceipt,
-    /// The rows rejected.
-    rejected: usize,
+    /// The rows rejected, in file order.
+    rejected: Vec<RowError>,
     /// The rows of the file, rejected ones included.
     rows: u64,
     /// The passes over the file it took (at most [`MAX_PASSES`]).
@@ -1113,7 +1119,7 @@ fn stream(
                 }
                 return Ok(Streamed {
                     receipt,
-                    rejected: pass.rejects.len(),
+                    rejected: pass.rejects.into_iter().map(|(_, e)| e).collect(),
                     rows: pass.rows,
                     passes,
                 });
@@ -1227,10 +1233,11 @@ fn purchases_from(
             ("purchases", done.receipt.purchases.len()),
             ("new customers", done.receipt.created_customers.len()),
         ],
-        rejected: done.rejected,
+        rejected: done.rejected.len(),
         rows: done.rows,
         dry_run: job_dry_run,
         plan: None,
+        rejects: done.rejected,
     };
     Ok((summary, done.passes))
 }
@@ -1257,10 +1264,11 @@ fn import_surveys(
     Ok(ImportSummary {
         file,
         counts: vec![("survey answers", done.receipt.surveys.len())],
-        rejected: done.rejected,
+        rejected: done.rejected.len(),
         rows: done.rows,
         dry_run,
         plan: None,
+        rejects: done.rejected,
     })
 }
 
@@ -1731,6 +1739,7 @@ fn import_customers(store: &Books, mut job: Job<'_>) -> Result<ImportSummary, Im
         rows: u64::try_from(sheet.rows.len()).unwrap_or(u64::MAX),
         dry_run,
         plan,
+        rejects: done.rejects.into_iter().map(|(_, e)| e).collect(),
     })
 }
 
@@ -1959,6 +1968,56 @@ mod tests {
         fn committing(&mut self) {
             self.0.push(("committing", 0));
         }
+    }
+
+    /// A dry run that sets bad rows aside lists every one, with its line and column,
+    /// for customers (read whole) and purchases (streamed) alike; nothing is written.
+    #[test]
+    fn a_dry_run_lists_every_rejected_row() {
+        use crate::{Location, OpenOptions};
+        let books = Books::create(&Location::Memory, Currency::CNY, &OpenOptions::new()).unwrap();
+        let now: DateTime<Utc> = "2026-11-29T08:00:00Z".parse().unwrap();
+        let mut options = ImportOptions::new(now);
+        options.skip_invalid = true;
+        options.dry_run = true;
+        let customers = Input::bytes(
+            "客户.csv",
+            "name,email\n张伟,zhang@example.cn\n李雷,not-an-email\n,x@example.cn\n".as_bytes(),
+        );
+        let summary = CsvImporter
+            .import(
+                &books,
+                Dataset::Customers,
+                &customers,
+                &options,
+                None,
+                &mut super::super::NoProgress,
+            )
+            .unwrap();
+        let lines: Vec<(u64, Option<&str>)> = summary
+            .rejects
+            .iter()
+            .map(|e| (e.line, e.column.as_deref()))
+            .collect();
+        assert_eq!(lines, [(3, Some("email")), (4, Some("name"))]);
+        assert_eq!(summary.rejected, 2);
+        let purchases = Input::bytes(
+            "p.csv",
+            "customer,date,amount\nnobody,2026-11-01,10\nnobody,2026-13-01,10\n".as_bytes(),
+        );
+        let summary = CsvImporter
+            .import(
+                &books,
+                Dataset::Purchases,
+                &purchases,
+                &options,
+                None,
+                &mut super::super::NoProgress,
+            )
+            .unwrap();
+        let lines: Vec<u64> = summary.rejects.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [2, 3]);
+        assert_eq!(books.count_customers().unwrap(), 0);
     }
 
     #[test]

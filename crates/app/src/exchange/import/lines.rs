@@ -587,5 +587,6 @@ pub(super) fn import(
         rows: rows_total,
         dry_run,
         plan: None,
+        rejects: faults.into_iter().map(|(_, e)| e).collect(),
     })
 }
