@@ -46,6 +46,7 @@ pub mod exchange;
 pub mod groups;
 pub mod history;
 mod keys;
+pub mod lines;
 mod location;
 pub mod offers;
 pub mod overview;

@@ -174,6 +174,10 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/customers/{id}/purchases", post(pages::record_purchase))
         .route("/customers/{id}/stage", post(pages::change_stage))
         .route("/customers/{id}/surveys", post(pages::record_survey))
+        .route(
+            "/customers/{id}/sheet",
+            get(pages::sheet_form).post(pages::answer_sheet),
+        )
         .route("/customers/{id}/requests", post(pages::open_request))
         .route("/customers/{id}/tasks", post(pages::add_task))
         .route("/customers/{id}/tags", post(pages::change_tags))
@@ -229,6 +233,13 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             get(pages::import_page)
                 .post(pages::import_upload)
                 .layer(axum::extract::DefaultBodyLimit::max(pages::UPLOAD_LIMIT)),
+        )
+        .route("/surveys/templates", post(pages::add_template))
+        .route("/surveys/templates/{name}", get(pages::template))
+        .route("/surveys/templates/{name}/edit", post(pages::edit_template))
+        .route(
+            "/surveys/templates/{name}/remove",
+            post(pages::remove_template),
         )
         .route("/calendar", get(pages::calendar))
         .route("/calendar/regenerate", post(pages::regenerate_feed))

@@ -49,8 +49,12 @@ mod needs;
 mod offers;
 #[path = "privacy.rs"]
 mod privacy;
+#[path = "purchase_lines.rs"]
+mod purchase_lines;
 #[path = "rule_forms.rs"]
 mod rule_forms;
+#[path = "survey_forms.rs"]
+mod survey_forms;
 #[path = "surveys.rs"]
 mod surveys;
 #[path = "targets.rs"]
@@ -64,6 +68,9 @@ pub use offers::{add_offer, end_offer, offers};
 pub use privacy::{erase_customer, export_customer, vcard};
 pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
+};
+pub use survey_forms::{
+    add_template, answer_sheet, edit_template, remove_template, sheet_form, template,
 };
 pub use surveys::{add_participation, surveys};
 pub use targets::{remove_target, set_target, targets};
@@ -1062,15 +1069,24 @@ async fn customer_extra(
     state: Option<&FormState>,
 ) -> Result<Markup, Failure> {
     let books = st.inner.books.clone();
-    let (recs, taken_part) = blocking(move || {
+    let (recs, taken_part, lines, templates) = blocking(move || {
         let recs =
             solocrm_app::catalogue::recommend(books.crm(), customer, catalogue::RECOMMENDED)?;
-        Ok((recs, books.participations(Some(customer))?))
+        let lines = purchase_lines::load(&books, customer)?;
+        let templates = books.survey_templates()?;
+        Ok((
+            recs,
+            books.participations(Some(customer))?,
+            lines,
+            templates,
+        ))
     })
     .await?;
     Ok(html! {
+        (purchase_lines::section(l, zone, &lines))
         (catalogue::recommended(l, &recs))
         (surveys::participations(l, zone, &taken_part, customer, erased, state))
+        (survey_forms::chooser(l, customer, &templates, erased))
     })
 }
 
@@ -1398,7 +1414,8 @@ fn customer_page(
             }
             form #form-purchase method="post" action=(format!("/customers/{id}/purchases")) {
                 h2 { (l.t("form.purchase")) }
-                (field(state, "purchase", "amount", &format!("{} ({})", l.t("form.amount"), currency), "text", ""))
+                (field(state, "purchase", "amount", &format!("{} ({}) {}", l.t("form.amount"), currency, l.t("lines.amount_hint")), "text", ""))
+                (purchase_lines::lines_box(l, state))
                 (field(state, "purchase", "description", &format!("{} {}", l.t("form.description"), l.t("field.optional")), "text", ""))
                 (field(state, "purchase", "date", &format!("{} ({})", l.t("form.date"), l.t("form.date_hint")), "date", ""))
                 (field(state, "purchase", "coupon", &format!("{} {}", l.t("form.coupon"), l.t("field.optional")), "text", ""))
@@ -1558,11 +1575,22 @@ pub async fn record_purchase(
     let books = st.inner.books.clone();
     let currency = books.base_currency();
     let fields = Fields::new(f, &values);
+    let recording = purchase_lines::recording(&values);
+    let with_lines = matches!(recording, purchase_lines::Recording::Lines(_));
     let parsed = (|| {
+        let amount = if with_lines {
+            fields.optional("amount", |a| Money::parse(a, currency))?
+        } else {
+            Some(fields.required("amount", |a| Money::parse(a, currency))?)
+        };
+        let coupon = fields.optional("coupon", OfferCode::parse)?;
+        if with_lines && coupon.is_some() {
+            return Err(fields.refuse("coupon", ctx.lang.t("lines.no_coupon")));
+        }
         Ok::<_, FormState>((
-            fields.required("amount", |a| Money::parse(a, currency))?,
+            amount,
             fields.optional("description", FreeText::parse)?,
-            fields.optional("coupon", OfferCode::parse)?,
+            coupon,
         ))
     })();
     let (amount, description, coupon) = match parsed {
@@ -1583,9 +1611,33 @@ pub async fn record_purchase(
                 Err(e) => return Ok(Err(Err(("date", e.to_string())))),
             },
         };
-        let mut new = NewPurchase::new(CustomerId::new(id), at, amount);
-        new.description = description;
-        let Some(code) = coupon else {
+        let new_purchase = move |amount| {
+            let mut new = NewPurchase::new(CustomerId::new(id), at, amount);
+            new.description = description;
+            new
+        };
+        let (new, code) = match (recording, amount, coupon) {
+            (purchase_lines::Recording::Lines(text), amount, _) => {
+                return Ok(purchase_lines::record_with_lines(
+                    &books,
+                    l,
+                    &text,
+                    amount,
+                    new_purchase,
+                )
+                .map_err(|r| match r {
+                    Ok(beside) => Err(beside),
+                    Err(e) => Ok(e),
+                }));
+            }
+            (purchase_lines::Recording::Plain, Some(amount), coupon) => {
+                (new_purchase(amount), coupon)
+            }
+            (purchase_lines::Recording::Plain, None, _) => {
+                return Err(Failure::Internal("a purchase without its amount".into()));
+            }
+        };
+        let Some(code) = code else {
             return Ok(books.record_purchase(new).map(|_| ()).map_err(Ok));
         };
         match books.record_purchase_with_offer(new, &code) {

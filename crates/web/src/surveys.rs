@@ -27,13 +27,33 @@ pub async fn surveys(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let l = ctx.lang;
     let typed = non_empty(&q, "template");
+    show_with(&st, &ctx, typed, StatusCode::OK, None).await
+}
+
+/// `/surveys` of every template with `status` and a refused template form's `state`.
+pub(super) async fn show(
+    st: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    state: Option<&FormState>,
+) -> Response {
+    show_with(st, ctx, None, status, state).await
+}
+
+async fn show_with(
+    st: &AppState,
+    ctx: &Ctx,
+    typed: Option<String>,
+    status: StatusCode,
+    state: Option<&FormState>,
+) -> Response {
+    let l = ctx.lang;
     let unknown = |name: &str| Failure::NotFound(l.f("surveys.unknown", &[("name", &name)]));
     let chosen = match typed.as_deref().map(Tag::parse) {
         None => None,
         Some(Ok(t)) => Some(t),
-        Some(Err(_)) => return failure(&ctx, unknown(typed.as_deref().unwrap_or_default())),
+        Some(Err(_)) => return failure(ctx, unknown(typed.as_deref().unwrap_or_default())),
     };
     let books = st.inner.books.clone();
     let wanted = chosen.clone();
@@ -45,11 +65,11 @@ pub async fn surveys(
     .await;
     match loaded {
         Ok((templates, analysis)) => respond(
-            StatusCode::OK,
-            surveys_page(&ctx, &templates, chosen.as_ref(), &analysis),
+            status,
+            surveys_page(ctx, &templates, chosen.as_ref(), &analysis, state),
         ),
-        Err(Failure::NotFound(_)) => failure(&ctx, unknown(typed.as_deref().unwrap_or_default())),
-        Err(f) => failure(&ctx, f),
+        Err(Failure::NotFound(_)) => failure(ctx, unknown(typed.as_deref().unwrap_or_default())),
+        Err(f) => failure(ctx, f),
     }
 }
 
@@ -58,6 +78,7 @@ fn surveys_page(
     templates: &[SurveyTemplate],
     chosen: Option<&Tag>,
     a: &DimensionAnalysis,
+    state: Option<&FormState>,
 ) -> Markup {
     let l = ctx.lang;
     let body = html! {
@@ -68,7 +89,7 @@ fn surveys_page(
             table #templates {
                 thead { tr {
                     th { (l.t("surveys.name")) } th.num { (l.t("surveys.questions")) }
-                    th { (l.t("surveys.dimensions")) }
+                    th { (l.t("surveys.dimensions")) } th { (l.t("templates.manage")) }
                 } }
                 tbody {
                     @for t in templates {
@@ -80,11 +101,14 @@ fn surveys_page(
                             }
                             td.num { (t.questions().len()) }
                             td { bdi { (dims.join("、")) } }
+                            td { a href=(survey_forms::template_href(t.name())) { (l.t("templates.edit")) } }
                         }
                     }
                 }
             }
         }
+        p.hint #answering { (l.t("templates.answering_hint")) }
+        (survey_forms::add_form(l, state))
         h2 #analysis {
             @match chosen {
                 Some(t) => (l.f("surveys.analysis_of", &[("name", t)])),

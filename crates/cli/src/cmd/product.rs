@@ -270,42 +270,22 @@ pub fn recommend(ctx: &mut Ctx, customer: &str, limit: usize) -> Result<()> {
     ctx.out.table(&t)
 }
 
-/// Parses `--line SKU:QTY[:UNIT_PRICE[:DISCOUNT]]` arguments; a missing unit price is
-/// the catalogue's list price.
+/// Parses `--line SKU:QTY[:UNIT_PRICE[:DISCOUNT]]` arguments
+/// ([`solocrm_app::lines::parse_lines`]); a missing unit price is the catalogue's list
+/// price.
 ///
 /// # Errors
 ///
 /// A usage error naming the argument and what is wrong with it.
 pub(super) fn parse_lines(store: &Books, args: &[String]) -> Result<Vec<PurchaseLine>> {
-    let mut lines = Vec::with_capacity(args.len());
-    for (i, arg) in args.iter().enumerate() {
-        let bad = |why: String| BadValue(t!("purchase.bad_line", n = i + 1, line = arg, why = why));
-        let parts: Vec<&str> = arg.split(':').collect();
-        if !(2..=4).contains(&parts.len()) {
-            return Err(bad(t!("purchase.line_shape").to_owned()).into());
-        }
-        let sku = Sku::parse(parts[0]).map_err(|e| bad(e.to_string()))?;
-        let quantity: u32 = parts[1]
-            .trim()
-            .parse()
-            .ok()
-            .filter(|q| *q > 0)
-            .ok_or_else(|| bad(t!("purchase.line_quantity", qty = parts[1])))?;
-        let unit_price = match parts.get(2).filter(|s| !s.trim().is_empty()) {
-            Some(p) => parse::money(p, store).map_err(|e| bad(e.to_string()))?,
-            None => store.product(&sku).map_err(|e| bad(e.to_string()))?.price,
+    use solocrm_app::lines::LineProblem;
+    let numbered = args.iter().enumerate().map(|(i, a)| (i + 1, a.as_str()));
+    solocrm_app::lines::parse_lines(store, numbered).map_err(|e| {
+        let why = match &e.problem {
+            LineProblem::Shape => t!("purchase.line_shape").to_owned(),
+            LineProblem::Quantity(q) => t!("purchase.line_quantity", qty = q),
+            other => other.to_string(),
         };
-        let discount = parts
-            .get(3)
-            .map(|d| parse::money(d, store))
-            .transpose()
-            .map_err(|e| bad(e.to_string()))?;
-        lines.push(PurchaseLine {
-            sku,
-            quantity,
-            unit_price,
-            discount,
-        });
-    }
-    Ok(lines)
+        BadValue(t!("purchase.bad_line", n = e.n, line = e.line, why = why)).into()
+    })
 }
