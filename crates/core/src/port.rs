@@ -57,7 +57,7 @@ use crate::privacy::AuditEntry;
 use crate::product::{Product, PurchaseLine, Sku};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::questionnaire::{SurveySheet, SurveyTemplate};
-use crate::search::SearchText;
+use crate::search::{SearchFields, SearchText};
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
 use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreResult, TaskQuery};
@@ -275,6 +275,23 @@ pub trait ReadTx {
     /// and ranks the hits, see [`crate::search`]). Never an erased customer's id
     /// because of their former data: erasure leaves nothing a search could find.
     fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>>;
+    /// The searchable text of the customers that may match `text`, by ascending id:
+    /// the same candidates as [`search_customers`](ReadTx::search_customers) (every
+    /// customer who is not erased and matches, possibly others), each with their name,
+    /// email, company, city and notes as stored, so the operations layer can check and
+    /// rank them all and decode only the page it shows. Never an erased customer. The
+    /// default reads each candidate; a backend reads the text columns alone.
+    fn search_fields(&self, text: &SearchText) -> StoreResult<Vec<SearchFields>> {
+        let mut out = Vec::new();
+        for id in self.search_customers(text)? {
+            if let Some(c) = self.customer(id)?
+                && !c.is_erased()
+            {
+                out.push(SearchFields::of(&c));
+            }
+        }
+        Ok(out)
+    }
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;
     /// The whole stage history of every customer (erased ones included) with a change

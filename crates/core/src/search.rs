@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::customer::Customer;
 use crate::error::ValidationError;
+use crate::ids::CustomerId;
 use crate::text::{MAX_LINE_CHARS, one_line};
 
 /// The length, in characters, from which a trigram index can answer a search.
@@ -115,25 +116,100 @@ impl SearchText {
         if c.is_erased() {
             return None;
         }
-        let name = fold(c.name().as_str());
+        let data = c.data();
+        self.classify(
+            c.name().as_str(),
+            [
+                c.email().map(|e| e.as_str()),
+                data.company.as_ref().map(|l| l.as_str()),
+                data.profile.city.as_ref().map(|l| l.as_str()),
+                Some(data.notes.as_str()),
+            ],
+        )
+    }
+
+    /// How a candidate's searchable text matches, for [`rank`]; `None` if it does not.
+    /// The same answer as [`hit`](SearchText::hit) for the customer the fields were
+    /// read from (a store never gives an erased customer's fields).
+    ///
+    /// ```
+    /// use solocrm_core::search::{Hit, SearchFields, SearchText};
+    /// use solocrm_core::CustomerId;
+    /// let fields = SearchFields {
+    ///     id: CustomerId::new(1),
+    ///     name: "王芳".into(),
+    ///     email: None,
+    ///     company: Some("上海王氏".into()),
+    ///     city: None,
+    ///     notes: String::new(),
+    /// };
+    /// assert_eq!(SearchText::parse("王芳")?.hit_fields(&fields), Some(Hit::ExactName));
+    /// assert_eq!(SearchText::parse("王")?.hit_fields(&fields), Some(Hit::Name));
+    /// assert_eq!(SearchText::parse("上海")?.hit_fields(&fields), Some(Hit::Other));
+    /// assert_eq!(SearchText::parse("北京")?.hit_fields(&fields), None);
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    pub fn hit_fields(&self, f: &SearchFields) -> Option<Hit> {
+        self.classify(
+            &f.name,
+            [
+                f.email.as_deref(),
+                f.company.as_deref(),
+                f.city.as_deref(),
+                Some(f.notes.as_str()),
+            ],
+        )
+    }
+
+    /// The rule of [`hit`](SearchText::hit) over a name and the other fields.
+    fn classify(&self, name: &str, others: [Option<&str>; 4]) -> Option<Hit> {
+        let name = fold(name);
         if name == self.folded {
             return Some(Hit::ExactName);
         }
         if name.contains(&self.folded) {
             return Some(Hit::Name);
         }
-        let data = c.data();
-        let others = [
-            c.email().map(|e| e.as_str()),
-            data.company.as_ref().map(|l| l.as_str()),
-            data.profile.city.as_ref().map(|l| l.as_str()),
-            Some(data.notes.as_str()),
-        ];
         others
             .into_iter()
             .flatten()
             .any(|f| fold(f).contains(&self.folded))
             .then_some(Hit::Other)
+    }
+}
+
+/// The searchable text of one customer who is not erased, as a store reads it for a
+/// search ([`ReadTx::search_fields`](crate::port::ReadTx::search_fields)): enough to
+/// tell whether and how they match ([`SearchText::hit_fields`]) and to rank them
+/// ([`rank_fields`]) without decoding the whole customer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchFields {
+    /// The customer.
+    pub id: CustomerId,
+    /// Their name.
+    pub name: String,
+    /// Their email, if any.
+    pub email: Option<String>,
+    /// Their company, if any.
+    pub company: Option<String>,
+    /// Their city ([`Profile::city`](crate::customer::Profile::city)), if any.
+    pub city: Option<String>,
+    /// Their notes (empty when none).
+    pub notes: String,
+}
+
+impl SearchFields {
+    /// The searchable text of `c`.
+    pub fn of(c: &Customer) -> Self {
+        let data = c.data();
+        SearchFields {
+            id: c.id(),
+            name: c.name().as_str().to_owned(),
+            email: c.email().map(|e| e.as_str().to_owned()),
+            company: data.company.as_ref().map(|l| l.as_str().to_owned()),
+            city: data.profile.city.as_ref().map(|l| l.as_str().to_owned()),
+            notes: data.notes.as_str().to_owned(),
+        }
     }
 }
 
@@ -172,6 +248,49 @@ pub enum Hit {
 /// [module docs](self)).
 pub fn rank(hits: &mut [(Hit, Customer)]) {
     hits.sort_by_cached_key(|(h, c)| (*h, fold(c.name().as_str()), c.id().get()));
+}
+
+/// The hits among `candidates`, in the order of [`rank`], each with the id of its
+/// customer: what a page of results needs before any customer is decoded. Candidates
+/// that do not match are left out, so the length is the number of hits.
+///
+/// ```
+/// use solocrm_core::search::{SearchFields, SearchText, rank_fields};
+/// use solocrm_core::CustomerId;
+/// let row = |id, name: &str, city: Option<&str>| SearchFields {
+///     id: CustomerId::new(id),
+///     name: name.into(),
+///     email: None,
+///     company: None,
+///     city: city.map(Into::into),
+///     notes: String::new(),
+/// };
+/// let rows = vec![
+///     row(1, "王芳芳", None),
+///     row(2, "李娜", Some("王芳村")),
+///     row(3, "王芳", None),
+///     row(4, "赵敏", None),
+/// ];
+/// let ids: Vec<u64> = rank_fields(&SearchText::parse("王芳")?, rows)
+///     .into_iter()
+///     .map(|id| id.get())
+///     .collect();
+/// assert_eq!(ids, [3, 1, 2]);
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+pub fn rank_fields(text: &SearchText, candidates: Vec<SearchFields>) -> Vec<CustomerId> {
+    let mut keyed: Vec<(Hit, String, u64)> = candidates
+        .into_iter()
+        .filter_map(|f| {
+            let hit = text.hit_fields(&f)?;
+            Some((hit, fold(&f.name), f.id.get()))
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed
+        .into_iter()
+        .map(|(_, _, id)| CustomerId::new(id))
+        .collect()
 }
 
 #[cfg(test)]

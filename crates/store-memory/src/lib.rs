@@ -50,9 +50,9 @@ use solocrm_core::{
     ActivityQuery, AuditEntry, AuditId, BusinessZone, Consent, Cost, CostId, Currency, Customer,
     CustomerId, CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction,
     InteractionId, Label, LifecycleStage, OpenQuery, PointsEntry, PointsEntryId, Purchase,
-    PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, RequestId, SearchText, Segment,
-    ServiceRequest, StageChange, StoreError, StoreResult, SurveyId, SurveyResponse, Task, TaskId,
-    TaskQuery,
+    PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, RequestId, SearchFields,
+    SearchText, Segment, ServiceRequest, StageChange, StoreError, StoreResult, SurveyId,
+    SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 /// The in-memory storage backend: snapshot reads, serialised all-or-nothing writes.
@@ -574,6 +574,17 @@ impl<S: Borrow<State>> ReadTx for Tx<S> {
             .values()
             .filter(|c| text.matches(c))
             .map(Customer::id)
+            .collect())
+    }
+
+    /// A scan: exactly the customers who match, with their text.
+    fn search_fields(&self, text: &SearchText) -> StoreResult<Vec<SearchFields>> {
+        Ok(self
+            .s()
+            .customers
+            .values()
+            .filter(|c| text.matches(c))
+            .map(SearchFields::of)
             .collect())
     }
 

@@ -16,8 +16,9 @@ use solocrm_core::{
     NewTask, OpenQuery, PersonName, Phone, PointsEntry, PointsEntryId, PointsExpiry, PointsKind,
     PointsTier, PolicyRule, Predicate, Profile, Purchase, PurchaseId, PurchaseLog, PurchaseSummary,
     Recurrence, Refund, RefundId, RequestEvent, RequestEventKind, RequestId, RequestKind,
-    SearchText, Segment, Sentiment, ServiceRequest, StageChange, StageReason, SurveyId, SurveyKind,
-    SurveyResponse, SurveyScore, Tag, Tags, Task, TaskId, TaskKind, TaskQuery, TimeRange, Void,
+    SearchFields, SearchText, Segment, Sentiment, ServiceRequest, StageChange, StageReason,
+    SurveyId, SurveyKind, SurveyResponse, SurveyScore, Tag, Tags, Task, TaskId, TaskKind,
+    TaskQuery, TimeRange, Void,
 };
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
@@ -2239,6 +2240,41 @@ pub(crate) fn search(c: &mut Conn, t: i64, text: &SearchText) -> Res<Vec<Custome
     };
     rows.iter()
         .map(|r| Cols::new(r, "customers").id(0, CustomerId::new))
+        .collect()
+}
+
+const FIELDS_ILIKE: &str = "SELECT id, name, email, company, profile::jsonb ->> 'city', notes \
+     FROM customers WHERE tenant_id = $1 AND erased_at IS NULL \
+     AND translate(name || chr(10) || coalesce(email, '') || chr(10) \
+         || coalesce(company, '') || chr(10) || notes || chr(10) \
+         || coalesce(profile::jsonb ->> 'city', ''), chr(8490), 'k') ILIKE $2 ESCAPE '\\' \
+     ORDER BY id";
+const FIELDS_ALL: &str = "SELECT id, name, email, company, profile::jsonb ->> 'city', notes \
+     FROM customers WHERE tenant_id = $1 AND erased_at IS NULL ORDER BY id";
+
+/// The searchable text of the candidates for a search (see
+/// [`ReadTx::search_fields`](solocrm_core::port::ReadTx::search_fields)): the rows
+/// [`search`] finds, with their name, email, company, city and notes instead of the
+/// whole customer.
+pub(crate) fn search_fields(c: &mut Conn, t: i64, text: &SearchText) -> Res<Vec<SearchFields>> {
+    let rows = if ilike_is_exact(text.as_str()) {
+        c.query(FIELDS_ILIKE, &[&t, &like_pattern(text.as_str())])?
+    } else {
+        c.query(FIELDS_ALL, &[&t])?
+    };
+    rows.iter()
+        .map(|r| {
+            let c = Cols::new(r, "customers");
+            let owned = |s: Option<&str>| s.map(str::to_owned);
+            Ok(SearchFields {
+                id: c.id(0, CustomerId::new)?,
+                name: c.str(1)?.to_owned(),
+                email: owned(c.opt_str(2)?),
+                company: owned(c.opt_str(3)?),
+                city: owned(c.opt_str(4)?),
+                notes: c.str(5)?.to_owned(),
+            })
+        })
         .collect()
 }
 

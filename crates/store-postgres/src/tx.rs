@@ -15,8 +15,8 @@ use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
     Label, LifecycleStage, OpenQuery, PointsEntry, PointsTier, Purchase, PurchaseId, PurchaseLog,
-    PurchaseSummary, Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange,
-    StoreResult, SurveyId, SurveyResponse, Tag, Task, TaskId, TaskQuery,
+    PurchaseSummary, Refund, RequestId, SearchFields, SearchText, Segment, ServiceRequest,
+    StageChange, StoreResult, SurveyId, SurveyResponse, Tag, Task, TaskId, TaskQuery,
 };
 
 use crate::error::{Fail, Res};
@@ -356,6 +356,10 @@ impl ReadTx for Tx<'_> {
 
     fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
         self.run(|c, t| rec::search(c, t, text))
+    }
+
+    fn search_fields(&self, text: &SearchText) -> StoreResult<Vec<SearchFields>> {
+        self.run(|c, t| rec::search_fields(c, t, text))
     }
 
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>> {

@@ -63,6 +63,7 @@ macro_rules! port_conformance {
             the_stage_port_methods_touch_the_stage_alone,
             an_all_or_nothing_write_commits_whole_or_not_at_all,
             appending_a_consent_leaves_the_rest_of_the_customer,
+            search_fields_give_each_candidates_text_by_id_and_never_an_erased_one,
         }
     };
 }
@@ -151,6 +152,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "appending_a_consent_leaves_the_rest_of_the_customer",
         run: appending_a_consent_leaves_the_rest_of_the_customer,
+    },
+    PortCheck {
+        name: "search_fields_give_each_candidates_text_by_id_and_never_an_erased_one",
+        run: search_fields_give_each_candidates_text_by_id_and_never_an_erased_one,
     },
 ];
 
@@ -1092,6 +1097,93 @@ pub fn appending_a_consent_leaves_the_rest_of_the_customer(crm: &Crm) {
     assert_eq!(stored.stage(), ada.stage());
     assert_eq!(stored.created_at(), ada.created_at());
     assert!(!stored.has_consent(&solocrm_core::Tag::parse("newsletter").expect("a valid tag")));
+}
+
+/// [`ReadTx::search_fields`](solocrm_core::port::ReadTx::search_fields): for texts
+/// of one, two and three or more characters (Chinese, ASCII, a cased letter beyond
+/// ASCII), the candidates come by ascending id, each with exactly the text stored for
+/// that customer; every customer who matches is among them, and an erased customer
+/// never is, not even by their former name.
+pub fn search_fields_give_each_candidates_text_by_id_and_never_an_erased_one(crm: &Crm) {
+    use solocrm_core::{SearchFields, SearchText};
+    let mut made = Vec::new();
+    for (who, mail, company, city, notes) in [
+        (
+            "王芳",
+            Some("fang@example.cn"),
+            Some("上海王氏贸易"),
+            Some("上海"),
+            "老客户",
+        ),
+        ("张伟", None, None, Some("北京"), ""),
+        (
+            "Ängel Nguyễn",
+            Some("angel@example.com"),
+            None,
+            None,
+            "Vietnam trip",
+        ),
+        (
+            "Dan Brown",
+            None,
+            Some("Danube Ltd"),
+            None,
+            "asked about 王府井",
+        ),
+        ("王秘密", None, None, None, "erased soon"),
+    ] {
+        let mut new = person(who);
+        new.data.email = mail.map(|m| Email::parse(m).expect("an email"));
+        new.data.company = company.map(label);
+        new.data.profile.city = city.map(label);
+        new.data.notes = text(notes);
+        made.push(crm.create_customer(new).expect("a customer"));
+    }
+    let erased = made.pop().expect("five customers").id();
+    crm.erase_customer(erased, at(9)).expect("erased");
+    let stored: Vec<solocrm_core::Customer> = made
+        .iter()
+        .map(|c| crm.customer(c.id()).expect("stored"))
+        .collect();
+    for s in [
+        "王",
+        "王芳",
+        "上海王",
+        "an",
+        "AN",
+        "ä",
+        "Ä",
+        "nguyễn",
+        "秘密",
+        "zz",
+    ] {
+        let text = SearchText::parse(s).expect("a search text");
+        let mut rows = Vec::new();
+        crm.storage()
+            .read(&mut |tx| {
+                rows = tx.search_fields(&text)?;
+                Ok(())
+            })
+            .expect("a read");
+        let ids: Vec<CustomerId> = rows.iter().map(|f| f.id).collect();
+        let mut sorted = ids.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(ids, sorted, "{s}: by ascending id, each once");
+        assert!(!ids.contains(&erased), "{s}: never the erased customer");
+        for f in &rows {
+            let c = stored
+                .iter()
+                .find(|c| c.id() == f.id)
+                .expect("a candidate is a stored customer");
+            assert_eq!(f, &SearchFields::of(c), "{s}: the stored text");
+        }
+        for c in &stored {
+            if text.matches(c) {
+                assert!(ids.contains(&c.id()), "{s}: {} matches", c.name());
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -24,6 +24,7 @@ mod kept;
 mod pages;
 pub mod runner;
 pub mod security;
+mod store_work;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;

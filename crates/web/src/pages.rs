@@ -139,10 +139,14 @@ impl From<MetricError> for Failure {
     }
 }
 
-/// Runs `f` on the blocking pool.
+/// Runs `f` on the blocking pool, once one of the [`STORE_WORK`](crate::store_work::STORE_WORK) permits is free.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
 ) -> Result<T, Failure> {
+    let _permit = crate::store_work::STORE_WORK
+        .acquire()
+        .await
+        .map_err(|e| Failure::Internal(format!("the store's queue closed: {e}")))?;
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Failure::Internal(format!("a request's work stopped: {e}")))?

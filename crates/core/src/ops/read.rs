@@ -578,42 +578,20 @@ impl<'t> Reader<'t> {
         text: &SearchText,
         limit: Option<usize>,
     ) -> StoreResult<(Vec<Customer>, usize)> {
-        let candidates = self.tx.search_customers(text)?;
-        let mut hits = Vec::new();
-        if candidates.len() <= SEARCH_BY_ID_UP_TO {
-            for id in candidates {
-                if let Some(c) = self.tx.customer(id)?
-                    && let Some(hit) = text.hit(&c)
-                {
-                    hits.push((hit, c));
-                }
-            }
-        } else {
-            // Many candidates (a one-letter text): one pass over the customers in pages
-            // reads them faster than a look-up each.
-            let wanted: std::collections::HashSet<CustomerId> = candidates.into_iter().collect();
-            let live = CustomerFilter::default();
-            let mut after = None;
-            loop {
-                let page = self.tx.customers(&live, after, SEARCH_PAGE)?;
-                let done = page.len() < SEARCH_PAGE as usize;
-                for c in page {
-                    after = Some(c.id());
-                    if wanted.contains(&c.id())
-                        && let Some(hit) = text.hit(&c)
-                    {
-                        hits.push((hit, c));
-                    }
-                }
-                if done {
-                    break;
-                }
-            }
+        // Rank the hits on their text alone and decode only the customers returned:
+        // a text that matches most of the book costs one read of its text columns.
+        let ranked = crate::search::rank_fields(text, self.tx.search_fields(text)?);
+        let total = ranked.len();
+        let wanted = limit.unwrap_or(usize::MAX).min(total);
+        let mut page = Vec::with_capacity(wanted);
+        for id in ranked.into_iter().take(wanted) {
+            let c = self
+                .tx
+                .customer(id)?
+                .ok_or_else(|| StoreError::not_found(Entity::Customer, id))?;
+            page.push(c);
         }
-        crate::search::rank(&mut hits);
-        let total = hits.len();
-        hits.truncate(limit.unwrap_or(usize::MAX));
-        Ok((hits.into_iter().map(|(_, c)| c).collect(), total))
+        Ok((page, total))
     }
 
     /// The cost with this id.
@@ -656,11 +634,6 @@ impl<'t> Reader<'t> {
         self.tx.events(after, limit)
     }
 }
-
-/// Up to this many search candidates are read one by one; more are read in pages.
-const SEARCH_BY_ID_UP_TO: usize = 500;
-/// The page size of that pass.
-const SEARCH_PAGE: u32 = 5_000;
 
 fn page(items: Vec<Customer>, more: bool) -> Page<Customer> {
     let next = if more {

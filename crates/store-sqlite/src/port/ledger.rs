@@ -1,7 +1,7 @@
 //! Costs and the customer search index.
 
 use rusqlite::{Connection, Row, params};
-use solocrm_core::search::INDEXED_FROM;
+use solocrm_core::search::{INDEXED_FROM, SearchFields};
 use solocrm_core::{
     Cost, CostCategory, CostId, CostVoid, Currency, CustomerId, FreeText, Label, NewCost,
     SearchText, Tag,
@@ -151,6 +151,43 @@ pub(crate) fn search(conn: &Connection, text: &SearchText) -> Res<Vec<CustomerId
         query_all(conn, SEARCH_LIKE, [like_pattern(text.as_str())], id)
     } else {
         query_all(conn, SEARCH_ALL, [], id)
+    }
+}
+
+const FIELDS_INDEX: &str = "SELECT rowid, name, email, company, city, notes FROM customer_search \
+     WHERE customer_search MATCH ?1 ORDER BY rowid";
+const FIELDS_LIKE: &str = "SELECT rowid, name, email, company, city, notes FROM customer_search \
+     WHERE name LIKE ?1 ESCAPE '\\' OR email LIKE ?1 ESCAPE '\\' OR company LIKE ?1 ESCAPE '\\' \
+     OR city LIKE ?1 ESCAPE '\\' OR notes LIKE ?1 ESCAPE '\\' ORDER BY rowid";
+const FIELDS_ALL: &str =
+    "SELECT rowid, name, email, company, city, notes FROM customer_search ORDER BY rowid";
+
+/// The searchable text of the candidates for a search (see
+/// [`ReadTx::search_fields`](solocrm_core::port::ReadTx::search_fields)), read from
+/// the search index's own copy of the text (`customer_search`, which holds exactly
+/// the customers who are not erased): through the trigram index for a text of three
+/// characters or more; below that a `LIKE` scan of that copy (narrower rows than
+/// `customers`, and no JSON to open for the city), or, for a short text with a cased
+/// letter beyond ASCII, every row of it, for the operations layer to check.
+pub(crate) fn search_fields(conn: &Connection, text: &SearchText) -> Res<Vec<SearchFields>> {
+    let row = |row: &Row<'_>| {
+        let c = Cols::new(row, "customer_search");
+        let owned = |s: Option<&str>| s.map(str::to_owned);
+        Ok(SearchFields {
+            id: c.id(0, CustomerId::new)?,
+            name: c.str(1)?.to_owned(),
+            email: owned(c.opt_str(2)?),
+            company: owned(c.opt_str(3)?),
+            city: owned(c.opt_str(4)?),
+            notes: c.opt_str(5)?.unwrap_or_default().to_owned(),
+        })
+    };
+    if text.len_chars() >= INDEXED_FROM {
+        query_all(conn, FIELDS_INDEX, [phrase(text.as_str())], row)
+    } else if like_is_exact(text.as_str()) {
+        query_all(conn, FIELDS_LIKE, [like_pattern(text.as_str())], row)
+    } else {
+        query_all(conn, FIELDS_ALL, [], row)
     }
 }
 

@@ -16,8 +16,8 @@ use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
     Label, LifecycleStage, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog,
-    PurchaseSummary, Refund, RequestId, SearchText, Segment, ServiceRequest, StageChange,
-    StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
+    PurchaseSummary, Refund, RequestId, SearchFields, SearchText, Segment, ServiceRequest,
+    StageChange, StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 use super::{activity, automation, customers, events, ledger, loyalty, pipeline, privacy};
@@ -412,6 +412,10 @@ impl<'c> ReadTx for Tx<'c> {
 
     fn search_customers(&self, text: &SearchText) -> StoreResult<Vec<CustomerId>> {
         self.run(|c| ledger::search(c, text))
+    }
+
+    fn search_fields(&self, text: &SearchText) -> StoreResult<Vec<SearchFields>> {
+        self.run(|c| ledger::search_fields(c, text))
     }
 
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
