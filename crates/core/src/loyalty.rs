@@ -806,6 +806,34 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    /// Against the definition, day by day: across month ends, a leap year and the
+    /// policy's first day, for 1, 3 and 12 months.
+    #[test]
+    fn the_last_day_earned_lapsing_by_a_day_is_the_largest_such_day() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("a day");
+        for months in [1, 3, 12] {
+            let expiry = PointsExpiry::new(months, d(2024, 1, 15)).expect("valid");
+            let mut through = d(2024, 1, 1);
+            while through < d(2026, 6, 1) {
+                // The largest earned day in a wide range whose lapse is by `through`.
+                let mut expected = None;
+                let mut e = d(2023, 6, 1);
+                while e <= through {
+                    if expiry.lapse_day(e) <= through {
+                        expected = Some(e);
+                    }
+                    e = e.succ_opt().expect("a day");
+                }
+                assert_eq!(
+                    expiry.last_earned_lapsing_by(through),
+                    expected,
+                    "{months} months, through {through}"
+                );
+                through = through.succ_opt().expect("a day");
+            }
+        }
+    }
+
     #[test]
     fn a_redeem_beyond_the_balance_is_refused_with_both_numbers() {
         let at = Utc

@@ -510,10 +510,12 @@ impl<'r, 't> Lookup<'r, 't> {
         let Some(condition) = condition else {
             return Ok(Some(true));
         };
+        let points = self.points(condition, id)?;
         let ask = |p: &Predicate| by_stage(p, known.stage).unwrap_or(false);
         Ok(Some(condition.holds(&ConditionInput {
             event: None,
             customer: &ask,
+            points,
         })))
     }
 
@@ -534,11 +536,27 @@ impl<'r, 't> Lookup<'r, 't> {
             let yes = self.matches(customer, p)?;
             answers.push((p.clone(), yes));
         }
+        let points = self.points(condition, customer.id())?;
         let ask = |p: &Predicate| answers.iter().any(|(q, yes)| q == p && *yes);
         Ok(condition.holds(&ConditionInput {
             event,
             customer: &ask,
+            points,
         }))
+    }
+
+    /// The customer's points balance if `condition` reads it (the `points` field):
+    /// the balance after their newest ledger entry, one indexed read.
+    fn points(
+        &self,
+        condition: &solocrm_core::automation::Condition,
+        id: CustomerId,
+    ) -> StoreResult<Option<i64>> {
+        if condition.reads_points() {
+            self.r.tx().points_balance(id).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 }
 

@@ -337,6 +337,41 @@ pub(crate) fn rebuild_lots_of(
     )
 }
 
+/// Rewrites a ledger entry ([`update_points`]) and, if its customer, instant or
+/// amount changed (never by the operations: erasure rewrites only the reason),
+/// rebuilds the kept lots of the customers concerned.
+pub(crate) fn update_points_keeping_lots(
+    conn: &Connection,
+    e: &PointsEntry,
+    zone: BusinessZone,
+) -> Res<()> {
+    let (at, at_ns) = ts(e.at());
+    let now = (key(e.customer().get()), at, at_ns, e.delta());
+    let before = query_one(
+        conn,
+        "SELECT customer_id, at, at_ns, delta FROM points_entries WHERE id = ?1",
+        [key(e.id().get())],
+        |row| {
+            let c = Cols::new(row, "points_entries");
+            Ok((c.i64(0)?, c.i64(1)?, c.i64(2)?, c.i64(3)?))
+        },
+    )?;
+    update_points(conn, e)?;
+    match before {
+        Some(b) if b == now => Ok(()),
+        Some((old, ..)) => {
+            rebuild_lots_of(conn, e.customer(), zone)?;
+            match u64::try_from(old) {
+                Ok(old) if old != e.customer().get() => {
+                    rebuild_lots_of(conn, CustomerId::new(old), zone)
+                }
+                _ => Ok(()),
+            }
+        }
+        None => rebuild_lots_of(conn, e.customer(), zone),
+    }
+}
+
 /// Rebuilds every customer's kept lots from the ledgers in `zone` (the migration
 /// that adds them, and a change of the business time zone, which can move a lot to
 /// another day): one pass over the table in id order.

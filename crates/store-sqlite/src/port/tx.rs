@@ -851,9 +851,8 @@ impl<'c> WriteTx for Tx<'c> {
         // A rewritten entry is not followed: from now on, ask the database.
         self.known = None;
         self.run(|c| {
-            loyalty::update_points(c, entry)?;
             let zone = crate::schema::time_zone(c)?;
-            loyalty::rebuild_lots_of(c, entry.customer(), zone)
+            loyalty::update_points_keeping_lots(c, entry, zone)
         })
     }
 
