@@ -1,6 +1,6 @@
 //! The open points lots a store keeps ([`ReadTx::points_lots_earned_through`], ADR
 //! 0043) equal the lots replayed from the ledgers
-//! ([`open_lots`](solocrm_core::open_lots)) after any sequence of points writes:
+//! ([`open_lots`]) after any sequence of points writes:
 //! earns (back-dated too), redemptions, adjustments up and down, expiries by hand,
 //! posted lapses, erasures, a change of the business time zone, and a failed write.
 //!
