@@ -585,6 +585,59 @@ impl PointsExpiry {
             .checked_add_months(Months::new(self.months))
             .unwrap_or(NaiveDate::MAX)
     }
+
+    /// The last business day whose points lapse by `through`: every lot earned on it
+    /// or before has a [`lapse_day`](Self::lapse_day) on or before `through`, every
+    /// lot earned after it a later one; `None` if no lot lapses by then.
+    ///
+    /// **Definition.** The largest `d` with `lapse_day(d) <= through`. It exists
+    /// because the lapse day never decreases with the day earned (a later earn never
+    /// lapses earlier), which is also why the lots lapsing by a day are always the
+    /// oldest ones: a read of the lots earned through this day (an index range) finds
+    /// exactly the lots that lapse by `through`.
+    ///
+    /// **Edge cases.** Before [`from`](Self::from) every day has the lapse day of
+    /// `from`, so when that is on or before `through` the answer is at least `from`,
+    /// and when it is after `through` there is none. Month ends: with one month,
+    /// January 29, 30 and 31 all lapse on February 28 (29 in a leap year), so
+    /// `through` = February 28 gives January 31.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use solocrm_core::PointsExpiry;
+    /// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    /// let month = PointsExpiry::new(1, d("2020-01-01"))?;
+    /// assert_eq!(month.last_earned_lapsing_by(d("2027-02-28")), Some(d("2027-01-31")));
+    /// assert_eq!(month.last_earned_lapsing_by(d("2027-03-15")), Some(d("2027-02-15")));
+    /// // Nothing lapses before the policy's first day plus its months.
+    /// assert_eq!(month.last_earned_lapsing_by(d("2020-01-31")), None);
+    /// assert_eq!(month.last_earned_lapsing_by(d("2020-02-01")), Some(d("2020-01-01")));
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    pub fn last_earned_lapsing_by(&self, through: NaiveDate) -> Option<NaiveDate> {
+        if self.lapse_day(self.from) > through {
+            return None;
+        }
+        // A guess within a few days of the answer, then steps to it: `lapse_day` is
+        // monotone, and months shift a day by at most three days at month ends.
+        let mut d = through
+            .checked_sub_months(Months::new(self.months))
+            .unwrap_or(NaiveDate::MIN)
+            .max(self.from);
+        // (Bounded: near the calendar's ends `lapse_day` saturates.)
+        for _ in 0..31 {
+            if d > self.from && self.lapse_day(d) > through {
+                d = d.pred_opt()?;
+            }
+        }
+        for _ in 0..31 {
+            match d.succ_opt() {
+                Some(next) if self.lapse_day(next) <= through => d = next,
+                _ => break,
+            }
+        }
+        Some(d)
+    }
 }
 
 impl fmt::Display for PointsExpiry {
@@ -752,6 +805,34 @@ pub fn due_lapses(lots: &[PointsLot], through: NaiveDate) -> Vec<Lapse> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    /// Against the definition, day by day: across month ends, a leap year and the
+    /// policy's first day, for 1, 3 and 12 months.
+    #[test]
+    fn the_last_day_earned_lapsing_by_a_day_is_the_largest_such_day() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("a day");
+        for months in [1, 3, 12] {
+            let expiry = PointsExpiry::new(months, d(2024, 1, 15)).expect("valid");
+            let mut through = d(2024, 1, 1);
+            while through < d(2026, 6, 1) {
+                // The largest earned day in a wide range whose lapse is by `through`.
+                let mut expected = None;
+                let mut e = d(2023, 6, 1);
+                while e <= through {
+                    if expiry.lapse_day(e) <= through {
+                        expected = Some(e);
+                    }
+                    e = e.succ_opt().expect("a day");
+                }
+                assert_eq!(
+                    expiry.last_earned_lapsing_by(through),
+                    expected,
+                    "{months} months, through {through}"
+                );
+                through = through.succ_opt().expect("a day");
+            }
+        }
+    }
 
     #[test]
     fn a_redeem_beyond_the_balance_is_refused_with_both_numbers() {

@@ -50,7 +50,7 @@ use crate::ids::{
 };
 use crate::interaction::Interaction;
 use crate::lifecycle::{LifecycleStage, StageChange};
-use crate::loyalty::{PointsEntry, PointsExpiry, PointsTier};
+use crate::loyalty::{PointsEntry, PointsExpiry, PointsLot, PointsTier, open_lots};
 use crate::money::Currency;
 use crate::offer::{Offer, OfferCode, RedeemOutcome, Redemption};
 use crate::privacy::AuditEntry;
@@ -504,6 +504,34 @@ pub trait ReadTx {
             .into_iter()
             .map(|customer| Ok((customer, self.points_ledger(customer)?)))
             .collect()
+    }
+    /// The open lots ([`open_lots`] of each ledger in the books' time zone, without a
+    /// validity: `lapses_on` is `None`) earned on or before the business day
+    /// `through`, of every customer who has some, by customer id, each customer's lots
+    /// in [`open_lots`]' order (earliest day first, record order within a day). Since
+    /// a later earn never lapses earlier, these are exactly the lots that lapse by
+    /// [`PointsExpiry::lapse_day`] of `through`: what the daily run asks for the lapses
+    /// due and the `points_expiring` windows (ADR 0043).
+    ///
+    /// The default replays every holder's ledger
+    /// ([`points_holder_ledgers`](Self::points_holder_ledgers)); a store may keep the
+    /// open lots up to date with each points write and answer from an index by day.
+    /// Both must give the same answer (the conformance check
+    /// `kept_points_lots_equal_the_replayed_ledgers`).
+    fn points_lots_earned_through(
+        &self,
+        through: NaiveDate,
+    ) -> StoreResult<Vec<(CustomerId, Vec<PointsLot>)>> {
+        let zone = self.time_zone()?;
+        Ok(self
+            .points_holder_ledgers()?
+            .into_iter()
+            .filter_map(|(customer, ledger)| {
+                let mut lots = open_lots(&ledger, zone, None);
+                lots.truncate(lots.partition_point(|l| l.earned_on <= through));
+                (!lots.is_empty()).then_some((customer, lots))
+            })
+            .collect())
     }
 
     /// The segment with this name.

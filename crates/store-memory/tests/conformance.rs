@@ -15,3 +15,16 @@ solocrm_store_tests::port_conformance!(|| solocrm_core::ops::Crm::new(
 solocrm_store_tests::automation_conformance!(|| solocrm_core::ops::Crm::new(
     solocrm_store_memory::MemoryStore::new(solocrm_core::Currency::EUR)
 ));
+
+/// The port's default lots read agrees with the replay after random points histories.
+#[test]
+fn the_points_lots_read_equals_the_replayed_ledgers_after_any_history() {
+    solocrm_store_tests::points_lots::check_kept_lots_replay(
+        &|| {
+            solocrm_core::ops::Crm::new(solocrm_store_memory::MemoryStore::new(
+                solocrm_core::Currency::EUR,
+            ))
+        },
+        16,
+    );
+}

@@ -77,6 +77,19 @@ const RULES: &[Rule] = &[
               ORDER BY id",
     },
     Rule {
+        what: "customers whose kept points lots do not add up to their balance",
+        sql: "SELECT 'customer ' || customer_id || ' has a balance of ' || sum(balance)
+                     || ' points but open lots of ' || sum(lots) || ' (points_lots)'
+              FROM (SELECT e.customer_id, e.balance_after AS balance, 0 AS lots
+                    FROM points_entries e
+                    WHERE e.id IN (SELECT max(id) FROM points_entries GROUP BY customer_id)
+                    UNION ALL
+                    SELECT customer_id, 0, points FROM points_lots)
+              GROUP BY customer_id
+              HAVING sum(balance) <> sum(lots)
+              ORDER BY customer_id",
+    },
+    Rule {
         what: "deals whose stage is not where their history ends",
         sql: "SELECT 'deal ' || d.id || ' is at ' || d.stage || ' but its history ends at '
                      || coalesce(m.to_stage, d.initial_stage)

@@ -825,6 +825,37 @@ CREATE TABLE attributions (
 CREATE INDEX attributions_by_campaign ON attributions (campaign_id);
 "#;
 
+/// Version 21: the open points lots kept by each points write (ADR 0043), an
+/// addition: `points_lots`, what is left of each credit of a customer's ledger under
+/// first in, first out ([`solocrm_core::open_lots`] in the business time zone),
+/// keyed in the order the debits take them, and indexed by the day earned, so that
+/// the daily run reads the lots lapsing soon from an index range instead of
+/// replaying every holder's ledger. Filled from the ledgers by the migration's step.
+const V21: &str = r#"
+CREATE TABLE points_lots (
+    customer_id INTEGER NOT NULL,
+    earned_day  TEXT NOT NULL CHECK (length(earned_day) = 10),
+    entry_id    INTEGER NOT NULL,
+    points      INTEGER NOT NULL CHECK (points > 0),
+    PRIMARY KEY (customer_id, earned_day, entry_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX points_lots_by_day ON points_lots (earned_day);
+"#;
+
+/// Migration 21's step: the kept lots of the ledgers already stored.
+fn fill_points_lots(conn: &Connection) -> Result<(), OpenError> {
+    let failed = |e: crate::error::Fail| match e {
+        crate::error::Fail::Db(e) => OpenError::db(e),
+        crate::error::Fail::Corrupt(c) => OpenError::corrupt(c.0),
+        crate::error::Fail::Store(e) => OpenError::Migration {
+            version: 21,
+            reason: e.to_string(),
+        },
+    };
+    let zone = time_zone(conn).map_err(failed)?;
+    crate::port::loyalty::rebuild_lots(conn, zone).map_err(failed)
+}
+
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -947,10 +978,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 21,
+        sql: V21,
+        rebuilds: false,
+        step: Some(fill_points_lots),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 20;
+pub const SCHEMA_VERSION: u32 = 21;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

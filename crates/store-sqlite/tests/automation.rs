@@ -18,3 +18,13 @@ fn the_automation_checks_pass_on_a_file() {
         (check.run)(&Crm::new(store));
     }
 }
+
+/// The kept open points lots (migration 21) equal the lots replayed from the ledgers
+/// after random sequences of points writes (ADR 0043).
+#[test]
+fn the_kept_points_lots_equal_the_replayed_ledgers_after_any_history() {
+    solocrm_store_tests::points_lots::check_kept_lots_replay(
+        &|| Crm::new(SqliteStore::open_in_memory(Currency::EUR).expect("in-memory database")),
+        64,
+    );
+}

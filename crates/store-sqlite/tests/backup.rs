@@ -333,6 +333,12 @@ fn check_reports_broken_invariants() {
             "leaves a balance of",
         ),
         (
+            "UPDATE points_lots SET points = points + 1
+             WHERE (customer_id, earned_day, entry_id) = (SELECT customer_id, earned_day,
+                 entry_id FROM points_lots ORDER BY customer_id, earned_day, entry_id LIMIT 1)",
+            "(points_lots)",
+        ),
+        (
             "UPDATE customers SET email_key = 'someone@else.example'
              WHERE id = (SELECT min(id) FROM customers WHERE email IS NOT NULL)",
             "look-up key",

@@ -578,6 +578,11 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         assert!(i.is_some_and(|i| after[i].1.is_empty()), "an empty {added}");
         after.retain(|(t, _)| t != added);
     }
+    // Migration 21 kept the open lots of the ledgers already stored: the fixture's
+    // customer with points has one.
+    let lots = after.iter().position(|(t, _)| t == "points_lots");
+    assert!(lots.is_some_and(|i| after[i].1.len() == 1), "one kept lot");
+    after.retain(|(t, _)| t != "points_lots");
     // Migrations 2 and 3 added columns; every row of version 1 is still there with the
     // same values in the same columns.
     assert_eq!(
@@ -600,8 +605,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 13,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code, v18's lines by SKU, v19's needs by customer, and v20's unique campaign name and attributions by campaign"
+        indexes_before + 14,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code, v18's lines by SKU, v19's needs by customer, v20's unique campaign name and attributions by campaign, and v21's points lots by day"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -709,8 +714,15 @@ fn undo_version_19(conn: &Connection) {
 
 /// Takes a current file back to version 19: without the campaigns' tables.
 fn undo_version_20(conn: &Connection) {
+    undo_version_21(conn);
     conn.execute_batch("DROP TABLE attributions; DROP TABLE campaigns;")
         .expect("no migration 20");
+}
+
+/// Takes a current file back to version 20: without the kept points lots.
+fn undo_version_21(conn: &Connection) {
+    conn.execute_batch("DROP TABLE points_lots;")
+        .expect("no migration 21");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.
@@ -1473,4 +1485,55 @@ fn migration_20_adds_no_campaigns_and_keeps_every_row() {
         .attribute(AttributionSubject::Customer(c.id()), Some(live.id()))
         .expect("attributed");
     assert_eq!(store.attributions().expect("read").len(), 1);
+}
+
+#[test]
+fn migration_21_keeps_the_open_points_lots_of_the_ledgers_already_stored() {
+    use solocrm_core::{
+        BusinessZone, CustomerData, NewCustomer, NewPointsEntry, PersonName, PointsKind,
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v20.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let zone = BusinessZone::parse("Asia/Shanghai").expect("a zone");
+    store.write(|w| w.set_time_zone(zone)).expect("set");
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("林黛玉").expect("a name")),
+            day(1),
+        ))
+        .expect("a customer");
+    for (d, kind, n) in [
+        (2, PointsKind::Earn, 100),
+        (3, PointsKind::Earn, 50),
+        (4, PointsKind::Redeem, 120),
+        (5, PointsKind::Earn, 7),
+    ] {
+        store
+            .post_points(NewPointsEntry::new(c.id(), day(d), kind, n).expect("valid"))
+            .expect("posted");
+    }
+    let far = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).expect("a day");
+    let kept = store
+        .read(|r| r.tx().points_lots_earned_through(far))
+        .expect("read");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_21(&conn);
+        conn.pragma_update(None, "user_version", 20)
+            .expect("version 20");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    let rebuilt = store
+        .read(|r| r.tx().points_lots_earned_through(far))
+        .expect("read");
+    assert_eq!(rebuilt, kept);
+    // 30 of the second earn and the third earn are left.
+    let points: Vec<i64> = rebuilt
+        .iter()
+        .flat_map(|(_, lots)| lots.iter().map(|l| l.points))
+        .collect();
+    assert_eq!(points, vec![30, 7]);
 }

@@ -70,6 +70,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: due_lapses_are_posted_once_on_their_business_day,
     },
     AutomationCheck {
+        name: "kept_points_lots_equal_the_replayed_ledgers",
+        run: crate::points_lots::kept_points_lots_equal_the_replayed_ledgers,
+    },
+    AutomationCheck {
         name: "the_view_reads_answer_from_the_records",
         run: the_view_reads_answer_from_the_records,
     },

@@ -16,4 +16,5 @@ pub mod as_of;
 pub mod automation;
 pub mod conformance;
 pub mod offers;
+pub mod points_lots;
 pub mod transactions;

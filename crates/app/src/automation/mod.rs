@@ -153,8 +153,9 @@ pub struct Lapsed {
 pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> {
     let (zone, due) = crm.read(|r| {
         let zone = r.time_zone()?;
-        let due = match holder_lots(&r, zone)? {
-            Some(holders) => due_holders(&r, &holders, zone.date_of(as_of))?,
+        let today = zone.date_of(as_of);
+        let due = match lapsing_lots(&r, today)? {
+            Some(holders) => due_holders(&r, &holders, today)?,
             None => Vec::new(),
         };
         Ok((zone, due))
@@ -162,29 +163,49 @@ pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> 
     post_lapses_of(crm, zone, as_of, due)
 }
 
-/// Each points holder's open lots under the books' points validity
-/// ([`open_lots`](solocrm_core::open_lots) of their ledger), by customer id; `None`
-/// without a validity. The one replay of the ledgers a run makes: the
-/// `points_expiring` windows and the lapses due are both read from it.
+/// Points holders' open lots under the books' points validity, by customer id: the
+/// lots that lapse by some day (see [`lapsing_lots`]). The one read of the lots a run
+/// makes: the `points_expiring` windows and the lapses due are both taken from it.
 type HolderLots = Vec<(CustomerId, Vec<PointsLot>)>;
 
-/// Reads every points holder's ledger in one statement and replays it into open lots.
-fn holder_lots(r: &Reader<'_>, zone: BusinessZone) -> StoreResult<Option<HolderLots>> {
+/// The open lots that lapse by the end of `through` (their `lapses_on` set), of every
+/// customer who has some; `None` without a validity. Since a later earn never lapses
+/// earlier, these are the lots earned through
+/// [`PointsExpiry::last_earned_lapsing_by`](solocrm_core::PointsExpiry::last_earned_lapsing_by),
+/// which a store answers from its kept lots ([`ReadTx::points_lots_earned_through`],
+/// ADR 0043) instead of replaying every holder's ledger.
+///
+/// [`ReadTx::points_lots_earned_through`]: solocrm_core::port::ReadTx::points_lots_earned_through
+fn lapsing_lots(r: &Reader<'_>, through: NaiveDate) -> StoreResult<Option<HolderLots>> {
     let Some(expiry) = r.points_expiry()? else {
         return Ok(None);
     };
-    Ok(Some(
-        r.tx()
-            .points_holder_ledgers()?
-            .into_iter()
-            .map(|(customer, ledger)| {
-                (
-                    customer,
-                    solocrm_core::open_lots(&ledger, zone, Some(&expiry)),
-                )
-            })
-            .collect(),
-    ))
+    let Some(earned) = expiry.last_earned_lapsing_by(through) else {
+        return Ok(Some(Vec::new()));
+    };
+    let mut held = r.tx().points_lots_earned_through(earned)?;
+    for (_, lots) in &mut held {
+        for lot in lots.iter_mut() {
+            lot.lapses_on = Some(expiry.lapse_day(lot.earned_on));
+        }
+    }
+    Ok(Some(held))
+}
+
+/// The last day a `points_expiring` window of `rules` can need a lapse of, for a
+/// span ending on `to`: a lapse later than `to` plus the longest reminder opens no
+/// window in the span. `to` itself without such a rule (the lapses due).
+fn lapses_needed_through(rules: &[EffectiveRule], to: NaiveDate) -> NaiveDate {
+    let ahead = rules
+        .iter()
+        .filter_map(|x| match x.rule.trigger() {
+            Trigger::PointsExpiring { days } => Some(days),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    to.checked_add_days(chrono::Days::new(u64::from(ahead)))
+        .unwrap_or(to)
 }
 
 /// The holders of `holders` with a lapse due by the end of `today`, leaving out
@@ -335,7 +356,7 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
     // reads the customer's ledger again anyway.
     let (timed, due) = crm.read(|r| {
         let held = if new_day {
-            holder_lots(&r, zone)?
+            lapsing_lots(&r, lapses_needed_through(&rules, today))?
         } else {
             None
         };
@@ -489,10 +510,12 @@ impl<'r, 't> Lookup<'r, 't> {
         let Some(condition) = condition else {
             return Ok(Some(true));
         };
+        let points = self.points(condition, id)?;
         let ask = |p: &Predicate| by_stage(p, known.stage).unwrap_or(false);
         Ok(Some(condition.holds(&ConditionInput {
             event: None,
             customer: &ask,
+            points,
         })))
     }
 
@@ -513,11 +536,27 @@ impl<'r, 't> Lookup<'r, 't> {
             let yes = self.matches(customer, p)?;
             answers.push((p.clone(), yes));
         }
+        let points = self.points(condition, customer.id())?;
         let ask = |p: &Predicate| answers.iter().any(|(q, yes)| q == p && *yes);
         Ok(condition.holds(&ConditionInput {
             event,
             customer: &ask,
+            points,
         }))
+    }
+
+    /// The customer's points balance if `condition` reads it (the `points` field):
+    /// the balance after their newest ledger entry, one indexed read.
+    fn points(
+        &self,
+        condition: &solocrm_core::automation::Condition,
+        id: CustomerId,
+    ) -> StoreResult<Option<i64>> {
+        if condition.reads_points() {
+            self.r.tx().points_balance(id).map(Some)
+        } else {
+            Ok(None)
+        }
     }
 }
 
@@ -619,7 +658,7 @@ fn plan_events(
 }
 
 /// The time firings of the days after the cursor's day up to `as_of`'s. `held`: the
-/// points holders' lots if the caller has read them already (see [`holder_lots`]);
+/// points holders' lots if the caller has read them already (see [`lapsing_lots`]);
 /// otherwise they are read here when a `points_expiring` rule needs them.
 fn plan_time(
     r: &Reader<'_>,
@@ -723,7 +762,7 @@ fn plan_time(
             let held = match held {
                 Some(held) => Some(held),
                 None => {
-                    read = holder_lots(r, zone)?;
+                    read = lapsing_lots(r, lapses_needed_through(rules, span.to))?;
                     read.as_ref()
                 }
             };

@@ -24,6 +24,13 @@
 //! or `!=`. An event field that the event does not have makes its comparison false,
 //! and so does every event field for a time rule (which has no event).
 //!
+//! The customer field `points` is the customer's points balance at the run (the
+//! balance after their newest ledger entry, which every points write keeps), a whole
+//! number compared with any operator: `points >= 500`. It reads the balance as it is
+//! when the rule is evaluated, like every customer comparison (a run after a week
+//! evaluates a window of an earlier day with today's balance); an erased or unknown
+//! customer has no balance and the comparison is false.
+//!
 //! Every other comparison is a segment comparison, read by
 //! [`Predicate::parse`](crate::Predicate::parse) and evaluated on the customer at the
 //! run's instant. A syntax error names the 1-based column (in characters) where it
@@ -54,6 +61,8 @@ enum Expr {
     Not(Box<Expr>),
     Event(EventTest),
     Customer(Predicate),
+    /// `points op value`: the customer's points balance.
+    Points(Cmp, Decimal),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,12 +161,17 @@ pub struct ConditionInput<'a> {
     /// Whether the customer passes a segment comparison: the caller evaluates
     /// [`Predicate::matches`] with the customer's facts at the run's instant.
     pub customer: &'a dyn Fn(&Predicate) -> bool,
+    /// The customer's points balance, for the `points` field; `None` (the caller did
+    /// not read it, see [`Condition::reads_points`]) makes every `points`
+    /// comparison false.
+    pub points: Option<i64>,
 }
 
 impl fmt::Debug for ConditionInput<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConditionInput")
             .field("event", &self.event)
+            .field("points", &self.points)
             .finish_non_exhaustive()
     }
 }
@@ -214,8 +228,35 @@ impl Condition {
             match e {
                 Expr::All(es) | Expr::Any(es) => es.iter().any(any),
                 Expr::Not(e) => any(e),
-                Expr::Event(_) => false,
+                Expr::Event(_) | Expr::Points(..) => false,
                 Expr::Customer(_) => true,
+            }
+        }
+        any(&self.expr)
+    }
+
+    /// True if some comparison reads the customer's points balance (the `points`
+    /// field): the caller passes it in [`ConditionInput::points`].
+    ///
+    /// ```
+    /// use solocrm_core::automation::{Condition, ConditionInput};
+    /// let c = Condition::parse("points >= 500 and stage = loyal")?;
+    /// assert!(c.reads_points());
+    /// let loyal = |_: &solocrm_core::Predicate| true;
+    /// let with = |points| ConditionInput { event: None, customer: &loyal, points };
+    /// assert!(c.holds(&with(Some(500))));
+    /// assert!(!c.holds(&with(Some(499))));
+    /// assert!(!c.holds(&with(None)));
+    /// assert!(!Condition::parse("stage = loyal")?.reads_points());
+    /// # Ok::<(), solocrm_core::segment_syntax::SyntaxError>(())
+    /// ```
+    pub fn reads_points(&self) -> bool {
+        fn any(e: &Expr) -> bool {
+            match e {
+                Expr::All(es) | Expr::Any(es) => es.iter().any(any),
+                Expr::Not(e) => any(e),
+                Expr::Points(..) => true,
+                Expr::Event(_) | Expr::Customer(_) => false,
             }
         }
         any(&self.expr)
@@ -227,7 +268,7 @@ impl Condition {
             match e {
                 Expr::All(es) | Expr::Any(es) => es.iter().for_each(|e| walk(e, out)),
                 Expr::Not(e) => walk(e, out),
-                Expr::Event(_) => {}
+                Expr::Event(_) | Expr::Points(..) => {}
                 Expr::Customer(p) => out.push(p),
             }
         }
@@ -249,6 +290,9 @@ fn eval(e: &Expr, input: &ConditionInput<'_>) -> bool {
         Expr::Not(e) => !eval(e, input),
         Expr::Event(t) => input.event.is_some_and(|ev| t.holds(ev)),
         Expr::Customer(p) => (input.customer)(p),
+        Expr::Points(op, value) => input
+            .points
+            .is_some_and(|points| op.holds(&Decimal::from(points), value)),
     }
 }
 
@@ -494,6 +538,18 @@ impl Parser {
             _ => return Err(err(value_tok.start + 1, "expected a value")),
         };
         self.pos += 3;
+        if field.eq_ignore_ascii_case("points") {
+            let number = crate::money::parse_plain_decimal(&value)
+                .ok()
+                .filter(|n| n.fract().is_zero())
+                .ok_or_else(|| {
+                    err(
+                        value_tok.start + 1,
+                        format!("'points' takes a whole number, not '{value}'"),
+                    )
+                })?;
+            return Ok(Expr::Points(op, number));
+        }
         if let Some(field) = EventField::parse(field) {
             let name = format!("{field:?}").to_ascii_lowercase();
             let value = if field.numeric() {
@@ -550,7 +606,61 @@ mod tests {
         Condition::parse(c).unwrap().holds(&ConditionInput {
             event: Some(event),
             customer: &f,
+            points: None,
         })
+    }
+
+    fn with_points(c: &str, points: Option<i64>) -> bool {
+        let f = |_: &Predicate| true;
+        Condition::parse(c).unwrap().holds(&ConditionInput {
+            event: None,
+            customer: &f,
+            points,
+        })
+    }
+
+    #[test]
+    fn points_compares_the_balance_with_any_operator() {
+        assert!(with_points("points >= 500", Some(500)));
+        assert!(!with_points("points >= 500", Some(499)));
+        assert!(with_points("POINTS < 10", Some(0)));
+        assert!(with_points("points != 3", Some(4)));
+        assert!(with_points("points = 3", Some(3)));
+        assert!(with_points("points > 100 and tag = 会员", Some(101)));
+        // No balance (an erased customer, or not read): false, and `not` flips it.
+        assert!(!with_points("points >= 0", None));
+        assert!(with_points("not points >= 0", None));
+        // The comparison is no segment comparison and no event field.
+        let c = Condition::parse("points >= 500 or kind = nps").unwrap();
+        assert!(c.reads_points());
+        assert!(!c.reads_customer());
+        assert!(c.predicates().is_empty());
+        assert_eq!(c.to_string(), "points >= 500 or kind = nps");
+    }
+
+    #[test]
+    fn points_takes_a_whole_number() {
+        for (text, column, message) in [
+            (
+                "points >= many",
+                11,
+                "'points' takes a whole number, not 'many'",
+            ),
+            (
+                "points >= 10.5",
+                11,
+                "'points' takes a whole number, not '10.5'",
+            ),
+            (
+                "stage = loyal and points > 积分",
+                28,
+                "'points' takes a whole number, not '积分'",
+            ),
+        ] {
+            let e = Condition::parse(text).unwrap_err();
+            assert_eq!((e.column, e.message.as_str()), (column, message), "{text}");
+        }
+        assert!(Condition::parse("points >= -5").is_ok());
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! The points ledger.
 
+use chrono::NaiveDate;
 use rusqlite::{Connection, Row, params};
 use solocrm_core::{
-    CustomerId, Label, NewPointsEntry, PointsEntry, PointsEntryId, PointsExpiry, PointsKind,
-    PointsTier, Tag,
+    BusinessZone, CustomerId, Label, NewPointsEntry, PointsEntry, PointsEntryId, PointsExpiry,
+    PointsKind, PointsLot, PointsTier, Tag,
 };
 
 use crate::codec::{Cols, date, key, ts};
@@ -227,4 +228,212 @@ pub(crate) fn set_points_expiry(conn: &Connection, expiry: Option<&PointsExpiry>
     } else {
         Err(corrupt("the database has no store_info row".to_owned()))
     }
+}
+
+// ----- the kept open lots (migration 21, ADR 0043) -----
+
+/// The largest id of the customer's points entries; 0 for none.
+pub(crate) fn last_points_id(conn: &Connection, customer: CustomerId) -> Res<u64> {
+    let found: Option<i64> = conn
+        .prepare_cached("SELECT max(id) FROM points_entries WHERE customer_id = ?1")?
+        .query_row([key(customer.get())], |r| r.get(0))?;
+    Ok(found.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+}
+
+/// Applies one new ledger entry to the customer's kept open lots, as
+/// [`open_lots`](solocrm_core::open_lots) replays it: a credit opens a lot on its
+/// business day in `zone`; a debit takes from the lots in `(earned_day, entry_id)`
+/// order, the oldest first, deleting the ones it empties. Only for an entry recorded
+/// after every other entry of the customer (the caller rebuilds otherwise).
+pub(crate) fn track_lot(conn: &Connection, e: &PointsEntry, zone: BusinessZone) -> Res<()> {
+    let delta = e.delta();
+    if delta > 0 {
+        conn.prepare_cached(
+            "INSERT INTO points_lots (customer_id, earned_day, entry_id, points) \
+             VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![
+            key(e.customer().get()),
+            date(zone.date_of(e.at())),
+            key(e.id().get()),
+            delta
+        ])?;
+        return Ok(());
+    }
+    let mut owed = delta.saturating_neg();
+    if owed == 0 {
+        return Ok(());
+    }
+    let lots = query_all(
+        conn,
+        "SELECT earned_day, entry_id, points FROM points_lots WHERE customer_id = ?1 \
+         ORDER BY earned_day, entry_id",
+        [key(e.customer().get())],
+        |row| {
+            let c = Cols::new(row, "points_lots");
+            Ok((c.date(0)?, c.i64(1)?, c.i64(2)?))
+        },
+    )?;
+    for (day, entry, points) in lots {
+        if owed == 0 {
+            break;
+        }
+        let take = points.min(owed);
+        owed -= take;
+        if take == points {
+            conn.prepare_cached(
+                "DELETE FROM points_lots WHERE customer_id = ?1 AND earned_day = ?2 \
+                 AND entry_id = ?3",
+            )?
+            .execute(params![key(e.customer().get()), date(day), entry])?;
+        } else {
+            conn.prepare_cached(
+                "UPDATE points_lots SET points = ?4 WHERE customer_id = ?1 AND earned_day = ?2 \
+                 AND entry_id = ?3",
+            )?
+            .execute(params![
+                key(e.customer().get()),
+                date(day),
+                entry,
+                points - take
+            ])?;
+        }
+    }
+    Ok(())
+}
+
+/// Stores `lots` (from [`open_lots`](solocrm_core::open_lots)) as the customer's
+/// kept lots, whose rows the caller deleted.
+fn store_lots(conn: &Connection, customer: CustomerId, lots: &[PointsLot]) -> Res<()> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO points_lots (customer_id, earned_day, entry_id, points) \
+         VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    for lot in lots {
+        stmt.execute(params![
+            key(customer.get()),
+            date(lot.earned_on),
+            key(lot.entry.get()),
+            lot.points
+        ])?;
+    }
+    Ok(())
+}
+
+/// Rebuilds one customer's kept lots from their ledger (an entry stored out of id
+/// order).
+pub(crate) fn rebuild_lots_of(
+    conn: &Connection,
+    customer: CustomerId,
+    zone: BusinessZone,
+) -> Res<()> {
+    conn.prepare_cached("DELETE FROM points_lots WHERE customer_id = ?1")?
+        .execute([key(customer.get())])?;
+    let ledger = points_ledger(conn, customer)?;
+    store_lots(
+        conn,
+        customer,
+        &solocrm_core::open_lots(&ledger, zone, None),
+    )
+}
+
+/// Rewrites a ledger entry ([`update_points`]) and, if its customer, instant or
+/// amount changed (never by the operations: erasure rewrites only the reason),
+/// rebuilds the kept lots of the customers concerned.
+pub(crate) fn update_points_keeping_lots(
+    conn: &Connection,
+    e: &PointsEntry,
+    zone: BusinessZone,
+) -> Res<()> {
+    let (at, at_ns) = ts(e.at());
+    let now = (key(e.customer().get()), at, at_ns, e.delta());
+    let before = query_one(
+        conn,
+        "SELECT customer_id, at, at_ns, delta FROM points_entries WHERE id = ?1",
+        [key(e.id().get())],
+        |row| {
+            let c = Cols::new(row, "points_entries");
+            Ok((c.i64(0)?, c.i64(1)?, c.i64(2)?, c.i64(3)?))
+        },
+    )?;
+    update_points(conn, e)?;
+    match before {
+        Some(b) if b == now => Ok(()),
+        Some((old, ..)) => {
+            rebuild_lots_of(conn, e.customer(), zone)?;
+            match u64::try_from(old) {
+                Ok(old) if old != e.customer().get() => {
+                    rebuild_lots_of(conn, CustomerId::new(old), zone)
+                }
+                _ => Ok(()),
+            }
+        }
+        None => rebuild_lots_of(conn, e.customer(), zone),
+    }
+}
+
+/// Rebuilds every customer's kept lots from the ledgers in `zone` (the migration
+/// that adds them, and a change of the business time zone, which can move a lot to
+/// another day): one pass over the table in id order.
+pub(crate) fn rebuild_lots(conn: &Connection, zone: BusinessZone) -> Res<()> {
+    conn.execute("DELETE FROM points_lots", [])?;
+    let mut ledgers: std::collections::BTreeMap<CustomerId, Vec<PointsEntry>> =
+        std::collections::BTreeMap::new();
+    {
+        let mut stmt = conn.prepare(POINTS_IN_ID_ORDER)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let e = points_row(row)?;
+            ledgers.entry(e.customer()).or_default().push(e);
+        }
+    }
+    for (customer, ledger) in ledgers {
+        store_lots(
+            conn,
+            customer,
+            &solocrm_core::open_lots(&ledger, zone, None),
+        )?;
+    }
+    Ok(())
+}
+
+/// The kept open lots earned on or before `through`, of every customer who has some,
+/// by customer id then `(earned_day, entry_id)`: a range of the by-day index (the
+/// lots lapsing within a reminder's days of today are a few thousand of hundreds of
+/// thousands), then sorted.
+pub(crate) fn lots_earned_through(
+    conn: &Connection,
+    through: NaiveDate,
+) -> Res<Vec<(CustomerId, Vec<PointsLot>)>> {
+    let mut rows = query_all(
+        conn,
+        "SELECT customer_id, earned_day, entry_id, points FROM points_lots \
+         INDEXED BY points_lots_by_day WHERE earned_day <= ?1",
+        [date(through)],
+        |row| {
+            let c = Cols::new(row, "points_lots");
+            let points = c.i64(3)?;
+            if points <= 0 {
+                return Err(corrupt(format!("points_lots: a lot of {points} points")));
+            }
+            Ok((
+                c.id(0, CustomerId::new)?,
+                PointsLot {
+                    entry: c.id(2, PointsEntryId::new)?,
+                    earned_on: c.date(1)?,
+                    points,
+                    lapses_on: None,
+                },
+            ))
+        },
+    )?;
+    rows.sort_by_key(|(customer, lot)| (*customer, lot.earned_on, lot.entry));
+    let mut out: Vec<(CustomerId, Vec<PointsLot>)> = Vec::new();
+    for (customer, lot) in rows {
+        match out.last_mut() {
+            Some((c, lots)) if *c == customer => lots.push(lot),
+            _ => out.push((customer, vec![lot])),
+        }
+    }
+    Ok(out)
 }

@@ -390,6 +390,13 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(loyalty::points_holder_ledgers)
     }
 
+    fn points_lots_earned_through(
+        &self,
+        through: chrono::NaiveDate,
+    ) -> StoreResult<Vec<(CustomerId, Vec<solocrm_core::PointsLot>)>> {
+        self.run(|c| loyalty::lots_earned_through(c, through))
+    }
+
     fn segment(&self, name: &Label) -> StoreResult<Option<Segment>> {
         self.run(|c| privacy::segment(c, name))
     }
@@ -556,7 +563,11 @@ impl<'c> ReadTx for Tx<'c> {
 
 impl<'c> WriteTx for Tx<'c> {
     fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()> {
-        self.run(|c| crate::schema::set_time_zone(c, zone))
+        // A lot's business day may move with the zone: the kept lots are rebuilt.
+        self.run(|c| {
+            crate::schema::set_time_zone(c, zone)?;
+            loyalty::rebuild_lots(c, zone)
+        })
     }
 
     fn savepoint(&mut self) -> StoreResult<()> {
@@ -809,7 +820,24 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
+        // The kept lots (ADR 0043) follow the ledger in id order; an entry stored
+        // before a later one of its customer (never by the operations) rebuilds them.
+        let in_order = match self.known(entry.customer()) {
+            Some(Some(k)) => entry.id().get() > k.last_points,
+            _ => {
+                let customer = entry.customer();
+                self.run(|c| loyalty::last_points_id(c, customer))? < entry.id().get()
+            }
+        };
         self.run_kept(|k| loyalty::insert_points(k, entry))?;
+        self.run(|c| {
+            let zone = crate::schema::time_zone(c)?;
+            if in_order {
+                loyalty::track_lot(c, entry, zone)
+            } else {
+                loyalty::rebuild_lots_of(c, entry.customer(), zone)
+            }
+        })?;
         self.stored(IdKind::Points, entry.id().get());
         if let Some(k) = self
             .known
@@ -826,7 +854,10 @@ impl<'c> WriteTx for Tx<'c> {
     fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
         // A rewritten entry is not followed: from now on, ask the database.
         self.known = None;
-        self.run(|c| loyalty::update_points(c, entry))
+        self.run(|c| {
+            let zone = crate::schema::time_zone(c)?;
+            loyalty::update_points_keeping_lots(c, entry, zone)
+        })
     }
 
     fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()> {
