@@ -139,31 +139,78 @@ pub struct Recommended {
 ///
 /// Reading errors of the store.
 pub fn recommend(crm: &Crm, customer: CustomerId, limit: usize) -> StoreResult<Vec<Recommended>> {
-    let log: LineLog = crm.read(|r| r.line_log())?;
-    let catalogue = crm.products()?;
-    let recs = match log.customer_index(customer) {
-        Some(k) => ProductAnalytics::new(&log)
-            .co_purchase()
-            .recommend(k as usize, log.skus.len()),
-        None => Vec::new(),
-    };
-    Ok(recs
-        .iter()
-        .filter_map(|r| {
-            let sku = log.skus.get(r.product as usize)?;
-            let p = catalogue.iter().find(|p| &p.sku == sku && !p.archived)?;
-            Some(Recommended {
-                sku: sku.to_string(),
-                name: p.name.to_string(),
-                category: p.category.as_ref().map(ToString::to_string),
-                price: p.price,
-                score: r.score,
-                together: r.together,
-                buyers: r.buyers,
-            })
+    let (index, catalogue) = crm.read(|r| Ok((RecommendIndex::build(&r)?, r.products()?)))?;
+    Ok(index.recommend(&catalogue, customer, limit))
+}
+
+/// The co-purchase (bought-together) index of the whole book: what [`recommend`]
+/// builds from every purchase line on each call, for a caller that keeps it between
+/// calls while no purchase is written (the web workspace keeps one per position of
+/// the outbox, ADR 0040). The catalogue is not in it (catalogue edits write no outbox
+/// event): [`RecommendIndex::recommend`] takes it as it stands. It holds customer
+/// ids and product indexes, no personal text.
+#[derive(Debug, Clone)]
+pub struct RecommendIndex {
+    /// The customers with lines, ascending ([`LineLog::customers`]).
+    customers: Vec<CustomerId>,
+    /// The SKU of each dense product index ([`LineLog::skus`]).
+    skus: Vec<Sku>,
+    /// Who bought what, both ways.
+    co: solocrm_core::metrics::products::CoPurchase,
+}
+
+impl RecommendIndex {
+    /// Builds the index from the purchase lines of the reader's snapshot.
+    ///
+    /// # Errors
+    ///
+    /// Reading errors of the store.
+    pub fn build(reader: &solocrm_core::Reader<'_>) -> StoreResult<RecommendIndex> {
+        let log: LineLog = reader.line_log()?;
+        let co = ProductAnalytics::new(&log).co_purchase();
+        Ok(RecommendIndex {
+            customers: log.customers,
+            skus: log.skus,
+            co,
         })
-        .take(limit)
-        .collect())
+    }
+
+    /// Up to `limit` products for `customer`, as [`recommend`] gives them: products
+    /// archived in (or missing from) `catalogue` left out before the cut; empty for a
+    /// customer without purchase lines.
+    pub fn recommend(
+        &self,
+        catalogue: &[Product],
+        customer: CustomerId,
+        limit: usize,
+    ) -> Vec<Recommended> {
+        let Ok(k) = self.customers.binary_search(&customer) else {
+            return Vec::new();
+        };
+        let active: HashMap<&Sku, &Product> = catalogue
+            .iter()
+            .filter(|p| !p.archived)
+            .map(|p| (&p.sku, p))
+            .collect();
+        self.co
+            .recommend(k, self.skus.len())
+            .iter()
+            .filter_map(|r| {
+                let sku = self.skus.get(r.product as usize)?;
+                let p = active.get(sku)?;
+                Some(Recommended {
+                    sku: sku.to_string(),
+                    name: p.name.to_string(),
+                    category: p.category.as_ref().map(ToString::to_string),
+                    price: p.price,
+                    score: r.score,
+                    together: r.together,
+                    buyers: r.buyers,
+                })
+            })
+            .take(limit)
+            .collect()
+    }
 }
 
 /// Another product bought by the buyers of one product.

@@ -302,17 +302,39 @@ fn import_batch() -> BoxedStrategy<ImportBatch> {
         prop::collection::vec((customer_id(), customer_data()), 0..2),
         prop::collection::vec((customer_ref(), new_purchase()), 0..4),
         prop::collection::vec((customer_ref(), new_survey()), 0..2),
+        prop::collection::vec(import_attribution(), 0..2),
     )
         .prop_map(
-            |(create_customers, update_customers, purchases, surveys)| ImportBatch {
+            |(create_customers, update_customers, purchases, surveys, attributions)| ImportBatch {
                 create_customers,
                 update_customers,
                 purchases,
                 surveys,
                 purchase_lines: Vec::new(),
-                attributions: Vec::new(),
+                attributions,
             },
         )
+        .boxed()
+}
+
+/// A customer of an import (an existing one or one the batch creates) attributed to a
+/// campaign (most of them exist), or its attribution cleared.
+fn import_attribution() -> BoxedStrategy<(CustomerRef, Option<solocrm_core::CampaignId>)> {
+    (customer_ref(), prop::option::weighted(0.85, campaign_id())).boxed()
+}
+
+/// A batch of new customers and attributions only (ImportBatch::attributions without
+/// the other sections' refusals, so that most of them land).
+fn import_attributions() -> BoxedStrategy<ImportBatch> {
+    (
+        prop::collection::vec(new_customer(), 0..3),
+        prop::collection::vec(import_attribution(), 1..4),
+    )
+        .prop_map(|(create_customers, attributions)| ImportBatch {
+            create_customers,
+            attributions,
+            ..ImportBatch::default()
+        })
         .boxed()
 }
 
@@ -470,6 +492,8 @@ enum Op {
     RecordPurchase(NewPurchase),
     RecordPurchases(Vec<NewPurchase>),
     Import(ImportBatch),
+    /// An import of new customers and campaign attributions only.
+    ImportAttributions(ImportBatch),
     /// A streamed import of these parts; with `true`, the source fails after them.
     ImportParts(Vec<ImportBatch>, bool),
     CustomerKeys,
@@ -752,6 +776,7 @@ fn op() -> BoxedStrategy<Op> {
         6 => new_purchase().prop_map(Op::RecordPurchase),
         3 => prop::collection::vec(new_purchase(), 0..5).prop_map(Op::RecordPurchases),
         2 => import_batch().prop_map(Op::Import),
+        2 => import_attributions().prop_map(Op::ImportAttributions),
         2 => (prop::collection::vec(import_batch(), 0..4), prop::bool::weighted(0.2))
             .prop_map(|(parts, abort)| Op::ImportParts(parts, abort)),
         1 => Just(Op::CustomerKeys),
@@ -908,7 +933,7 @@ fn apply(op: &Op, m: &dyn Store, s: &dyn Store) -> Result<(), String> {
         Op::Interactions(q) => same(m, s, |st| st.interactions(&q)),
         Op::RecordPurchase(n) => same(m, s, |st| st.record_purchase(n.clone())),
         Op::RecordPurchases(b) => same(m, s, |st| st.record_purchases(b.clone())),
-        Op::Import(b) => same(m, s, |st| st.import(b.clone())),
+        Op::Import(b) | Op::ImportAttributions(b) => same(m, s, |st| st.import(b.clone())),
         Op::ImportParts(parts, abort) => same(m, s, |st| {
             let failure: Option<ImportPart> = abort.then(|| Err("the source failed".into()));
             let mut stream = parts.iter().cloned().map(Ok).chain(failure);

@@ -43,11 +43,11 @@ impl From<GroupError> for Failure {
 
 /// What an analytic page's query asks: its group, its page, and the words of the
 /// links to keep them.
-struct Asked {
-    group: Option<CustomerGroup>,
-    page: usize,
-    segment: String,
-    stage: String,
+pub(super) struct Asked {
+    pub(super) group: Option<CustomerGroup>,
+    pub(super) page: usize,
+    pub(super) segment: String,
+    pub(super) stage: String,
     /// `?as_of=` as typed (trimmed; empty for today).
     as_of: String,
     /// Why `as_of` was refused, once [`Asked::day`] has checked it.
@@ -55,9 +55,21 @@ struct Asked {
 }
 
 impl Asked {
+    /// Every customer, the first page: what a page without a query asks.
+    pub(super) fn all() -> Asked {
+        Asked {
+            group: None,
+            page: 1,
+            segment: String::new(),
+            stage: String::new(),
+            as_of: String::new(),
+            as_of_error: None,
+        }
+    }
+
     /// Reads `segment`, `stage` and `page` of the query; `Failure::Invalid` names a
     /// bad one.
-    fn read(l: Lang, q: &HashMap<String, String>) -> Result<Asked, Failure> {
+    pub(super) fn read(l: Lang, q: &HashMap<String, String>) -> Result<Asked, Failure> {
         let segment = non_empty(q, "segment").unwrap_or_default();
         let stage = non_empty(q, "stage").unwrap_or_default();
         let group = match (segment.is_empty(), stage.is_empty()) {
@@ -107,7 +119,7 @@ impl Asked {
     }
 
     /// The link to `path` with this group and `extra` pairs.
-    fn link(&self, path: &str, extra: &[(&str, String)]) -> String {
+    pub(super) fn link(&self, path: &str, extra: &[(&str, String)]) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         if !self.as_of.is_empty() && self.as_of_error.is_none() {
             pairs.push(("as_of", self.as_of.clone()));
@@ -184,7 +196,7 @@ fn page_of<T: Clone>(items: &[T], page: usize) -> (Vec<T>, bool) {
 /// The group filter: the `as_of` day (if `with_day`), a select of the saved
 /// segments, one of the stages, and the button; `extra` hidden fields keep the page's
 /// other choices.
-fn group_form(
+pub(super) fn group_form(
     l: Lang,
     action: &str,
     segments: &[Label],
@@ -230,7 +242,7 @@ fn group_form(
 }
 
 /// The line that says whom a filtered page measures.
-fn group_line(l: Lang, group: Option<&CustomerGroup>, members: Option<usize>) -> Markup {
+pub(super) fn group_line(l: Lang, group: Option<&CustomerGroup>, members: Option<usize>) -> Markup {
     let (Some(group), Some(n)) = (group, members) else {
         return html! {};
     };
@@ -265,7 +277,7 @@ fn pager(l: Lang, asked: &Asked, path: &str, more: bool, extra: &[(&str, String)
 
 /// The members of `group` in the reader's snapshot, decided at `at`; an unknown
 /// segment is a `Failure::Invalid` in the page's language.
-fn members_of(
+pub(super) fn members_of(
     l: Lang,
     r: &Reader<'_>,
     group: Option<&CustomerGroup>,
@@ -283,13 +295,13 @@ fn unknown_segment(l: Lang, name: &Label) -> Failure {
 }
 
 /// The names of the saved segments, for the filter's select.
-fn segment_names(r: &Reader<'_>) -> Result<Vec<Label>, StoreError> {
+pub(super) fn segment_names(r: &Reader<'_>) -> Result<Vec<Label>, StoreError> {
     Ok(r.segments()?.into_iter().map(|s| s.name).collect())
 }
 
 /// The page of a failed analytic request: a bad query value is a 422 with the
 /// message (and the filter, to pick again); the rest as every page fails.
-fn analytic_failure(ctx: &Ctx, title: &str, f: Failure) -> Response {
+pub(super) fn analytic_failure(ctx: &Ctx, title: &str, f: Failure) -> Response {
     match f {
         Failure::Invalid(m) => respond(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -9,6 +9,7 @@
 //! `recommend` print.
 
 use solocrm_app::catalogue::{ProductView, Recommended, SalesLine, product_view, sales_of};
+use solocrm_app::groups::CustomerGroup;
 use solocrm_core::ValidationError;
 use solocrm_core::ops::ProductRemoval;
 use solocrm_core::product::{Product, ProductEdit, Sku};
@@ -58,13 +59,41 @@ struct Listed {
     per_customer: Option<Decimal>,
     buyers: u64,
     currency: Currency,
+    /// The saved segments' names, for the group filter.
+    segments: Vec<Label>,
+    /// How many customers the asked group has (none without a group).
+    members: Option<usize>,
 }
 
-async fn load_products(st: &AppState) -> Result<Listed, Failure> {
+/// The catalogue and its sales, of every customer or of `group`'s only (as
+/// `product stats --segment/--stage` computes them: the group decided now, its
+/// members' purchase lines from the same snapshot); an unknown segment is
+/// `Failure::Invalid`.
+async fn load_products(
+    st: &AppState,
+    l: Lang,
+    group: Option<CustomerGroup>,
+) -> Result<Listed, Failure> {
     let books = st.inner.books.clone();
+    let now = st.now();
     blocking(move || {
         let catalogue = books.products()?;
-        let log = books.crm().read(|r| r.line_log())?;
+        let zone = books.time_zone()?;
+        let at = zone.end_of(zone.date_of(now)).min(now);
+        let (log, segments, members) = books
+            .crm()
+            .read(|r| {
+                Ok((|| {
+                    let segments = analytics::segment_names(&r)?;
+                    let members = analytics::members_of(l, &r, group.as_ref(), at)?;
+                    Ok::<_, Failure>((r.line_log()?, segments, members))
+                })())
+            })
+            .map_err(Failure::from)??;
+        let log = match &members {
+            Some(m) => solocrm_app::groups::only_members_lines(&log, m),
+            None => log,
+        };
         let currency = books.base_currency();
         let by_product = sales_of(&log, &catalogue, currency, false);
         let by_category = sales_of(&log, &catalogue, currency, true);
@@ -75,19 +104,26 @@ async fn load_products(st: &AppState) -> Result<Listed, Failure> {
             by_category: by_category.rows,
             catalogue,
             currency,
+            segments,
+            members: members.map(|m| m.len()),
         })
     })
     .await
 }
 
-/// `GET /products` (`?archived=1` lists archived products too).
+/// `GET /products` (`?archived=1` lists archived products too; `?segment=NAME` or
+/// `?stage=STAGE` counts the sales of that group's customers only, 422 for a bad one).
 pub async fn products(
     State(st): State<AppState>,
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let archived = q.get("archived").is_some_and(|v| v == "1");
-    show_products(&st, &ctx, archived, StatusCode::OK, None).await
+    let asked = match analytics::Asked::read(ctx.lang, &q) {
+        Ok(a) => a,
+        Err(f) => return analytics::analytic_failure(&ctx, ctx.lang.t("products.title"), f),
+    };
+    show_products(&st, &ctx, archived, StatusCode::OK, None, Some(&asked)).await
 }
 
 async fn show_products(
@@ -96,10 +132,12 @@ async fn show_products(
     archived: bool,
     status: StatusCode,
     state: Option<&FormState>,
+    asked: Option<&analytics::Asked>,
 ) -> Response {
-    match load_products(st).await {
-        Ok(listed) => respond(status, products_page(ctx, &listed, archived, state)),
-        Err(f) => failure(ctx, f),
+    let group = asked.and_then(|a| a.group.clone());
+    match load_products(st, ctx.lang, group).await {
+        Ok(listed) => respond(status, products_page(ctx, &listed, archived, state, asked)),
+        Err(f) => analytics::analytic_failure(ctx, ctx.lang.t("products.title"), f),
     }
 }
 
@@ -115,8 +153,25 @@ fn or_dash<T: std::fmt::Display>(v: Option<T>) -> String {
     v.map_or_else(|| "–".to_owned(), |v| v.to_string())
 }
 
-fn products_page(ctx: &Ctx, p: &Listed, archived: bool, state: Option<&FormState>) -> Markup {
+fn products_page(
+    ctx: &Ctx,
+    p: &Listed,
+    archived: bool,
+    state: Option<&FormState>,
+    asked: Option<&analytics::Asked>,
+) -> Markup {
     let l = ctx.lang;
+    let keep = if archived {
+        vec![("archived", "1")]
+    } else {
+        Vec::new()
+    };
+    let filter = asked.map(|a| {
+        html! {
+            (analytics::group_form(l, "/products", &p.segments, a, &keep, false))
+            (analytics::group_line(l, a.group.as_ref(), p.members))
+        }
+    });
     let shown: Vec<&Product> = p
         .catalogue
         .iter()
@@ -129,6 +184,7 @@ fn products_page(ctx: &Ctx, p: &Listed, archived: bool, state: Option<&FormState
         .filter_map(|r| r.key.as_deref().map(|k| (k, r)))
         .collect();
     let body = html! {
+        @if let Some(f) = filter { (f) }
         p {
             @if archived {
                 a href="/products" { (l.t("products.hide_archived")) }
@@ -238,7 +294,17 @@ pub async fn add_product(
     })();
     let product = match parsed {
         Ok(p) => p,
-        Err(state) => return show_products(&st, &ctx, false, UNPROCESSABLE, Some(&state)).await,
+        Err(state) => {
+            return show_products(
+                &st,
+                &ctx,
+                false,
+                UNPROCESSABLE,
+                Some(&state),
+                Some(&analytics::Asked::all()),
+            )
+            .await;
+        }
     };
     let done = blocking(move || Ok(books.add_product(product))).await;
     match done {
@@ -248,7 +314,15 @@ pub async fn add_product(
             match Failure::from(e) {
                 Failure::Invalid(m) => {
                     let state = fields.refuse(at, m);
-                    show_products(&st, &ctx, false, UNPROCESSABLE, Some(&state)).await
+                    show_products(
+                        &st,
+                        &ctx,
+                        false,
+                        UNPROCESSABLE,
+                        Some(&state),
+                        Some(&analytics::Asked::all()),
+                    )
+                    .await
                 }
                 f => failure(&ctx, f),
             }

@@ -116,6 +116,9 @@ struct Inner {
     >,
     care: kept::Kept<pages::CareKey, solocrm_app::views::CareList>,
     audit: kept::Kept<(), pages::AuditBook>,
+    /// The bought-together index the customer page recommends from, rebuilt after a
+    /// write only.
+    co_purchase: kept::Kept<(), solocrm_app::catalogue::RecommendIndex>,
 }
 
 impl AppState {
@@ -136,6 +139,7 @@ impl AppState {
         self.inner.reports.forget();
         self.inner.care.forget();
         self.inner.audit.forget();
+        self.inner.co_purchase.forget();
     }
 }
 
@@ -161,6 +165,7 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             reports: kept::Kept::new(),
             care: kept::Kept::new(),
             audit: kept::Kept::new(),
+            co_purchase: kept::Kept::new(),
         }),
     };
     let router = Router::new()

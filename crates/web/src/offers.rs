@@ -4,6 +4,7 @@
 //! ones still usable, and a form to add one. A purchase uses a coupon through the
 //! customer page's purchase form.
 
+use solocrm_app::groups::CustomerGroup;
 use solocrm_app::offers::{OfferStatus, limits, status, value_of};
 use solocrm_core::offer::{Offer, OfferCode, OfferStats};
 
@@ -21,23 +22,67 @@ struct Row {
     stats: OfferStats,
 }
 
-async fn load_offers(st: &AppState) -> Result<(Vec<Row>, BusinessZone), Failure> {
+/// What `/offers` shows.
+struct Listed {
+    rows: Vec<Row>,
+    zone: BusinessZone,
+    /// The saved segments' names, for the group filter.
+    segments: Vec<Label>,
+    /// How many customers the asked group has (none without a group).
+    members: Option<usize>,
+}
+
+/// Every offer with its figures, of every customer or of `group`'s only (as `offer
+/// stats --segment/--stage` counts them: the group decided now, every coupon's figures
+/// from the same snapshot); an unknown segment is `Failure::Invalid`.
+async fn load_offers(
+    st: &AppState,
+    l: Lang,
+    group: Option<CustomerGroup>,
+) -> Result<Listed, Failure> {
     let books = st.inner.books.clone();
+    let now = st.now();
     blocking(move || {
-        let offers = books.offers()?;
-        let mut rows = Vec::with_capacity(offers.len());
-        for offer in offers {
-            let stats = books.offer_stats(&offer.code, LOOKBACK)?;
-            rows.push(Row { offer, stats });
-        }
-        Ok((rows, books.time_zone()?))
+        let zone = books.time_zone()?;
+        let at = zone.end_of(zone.date_of(now)).min(now);
+        let (rows, segments, members) = books
+            .crm()
+            .read(|r| {
+                Ok((|| {
+                    let segments = analytics::segment_names(&r)?;
+                    let members = analytics::members_of(l, &r, group.as_ref(), at)?;
+                    let keep = |c| members.as_ref().is_none_or(|m| m.contains(c));
+                    let mut rows = Vec::new();
+                    for offer in r.offers()? {
+                        let stats = r.offer_stats_where(&offer.code, LOOKBACK, &keep)?;
+                        rows.push(Row { offer, stats });
+                    }
+                    Ok::<_, Failure>((rows, segments, members))
+                })())
+            })
+            .map_err(Failure::from)??;
+        Ok(Listed {
+            rows,
+            zone,
+            segments,
+            members: members.map(|m| m.len()),
+        })
     })
     .await
 }
 
-/// `GET /offers`.
-pub async fn offers(State(st): State<AppState>, ctx: Ctx) -> Response {
-    show_offers(&st, &ctx, StatusCode::OK, None).await
+/// `GET /offers` (`?segment=NAME` or `?stage=STAGE` counts the performance of that
+/// group's customers only, 422 for a bad one).
+pub async fn offers(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let asked = match analytics::Asked::read(ctx.lang, &q) {
+        Ok(a) => a,
+        Err(f) => return analytics::analytic_failure(&ctx, ctx.lang.t("offers.title"), f),
+    };
+    show_offers(&st, &ctx, StatusCode::OK, None, &asked).await
 }
 
 async fn show_offers(
@@ -45,13 +90,14 @@ async fn show_offers(
     ctx: &Ctx,
     code: StatusCode,
     state: Option<&FormState>,
+    asked: &analytics::Asked,
 ) -> Response {
-    match load_offers(st).await {
-        Ok((rows, zone)) => {
-            let today = zone.date_of(st.now());
-            respond(code, offers_page(ctx, &rows, today, state))
+    match load_offers(st, ctx.lang, asked.group.clone()).await {
+        Ok(listed) => {
+            let today = listed.zone.date_of(st.now());
+            respond(code, offers_page(ctx, &listed, today, state, asked))
         }
-        Err(f) => failure(ctx, f),
+        Err(f) => analytics::analytic_failure(ctx, ctx.lang.t("offers.title"), f),
     }
 }
 
@@ -59,13 +105,22 @@ fn status_label(l: Lang, s: OfferStatus) -> &'static str {
     l.label("ostatus", s.as_str())
 }
 
-fn offers_page(ctx: &Ctx, rows: &[Row], today: NaiveDate, state: Option<&FormState>) -> Markup {
+fn offers_page(
+    ctx: &Ctx,
+    listed: &Listed,
+    today: NaiveDate,
+    state: Option<&FormState>,
+    asked: &analytics::Asked,
+) -> Markup {
     let l = ctx.lang;
+    let rows = &listed.rows;
     let kinds: Vec<(&'static str, &'static str)> = solocrm_app::offers::KINDS
         .iter()
         .map(|k| (*k, l.label("okind", k)))
         .collect();
     let body = html! {
+        (analytics::group_form(l, "/offers", &listed.segments, asked, &[], false))
+        (analytics::group_line(l, asked.group.as_ref(), listed.members))
         @if rows.is_empty() {
             p.empty #no-offers { (l.t("offers.none")) }
         } @else {
@@ -207,7 +262,14 @@ pub async fn add_offer(
     let offer = match offer_of(ctx.lang, &fields, &values, currency, zone.date_of(now), now) {
         Ok(o) => o,
         Err(state) => {
-            return show_offers(&st, &ctx, StatusCode::UNPROCESSABLE_ENTITY, Some(&state)).await;
+            return show_offers(
+                &st,
+                &ctx,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&state),
+                &analytics::Asked::all(),
+            )
+            .await;
         }
     };
     let done = blocking(move || Ok(books.add_offer(offer))).await;
@@ -222,7 +284,14 @@ pub async fn add_offer(
             match Failure::from(e) {
                 Failure::Invalid(m) => {
                     let state = fields.refuse(at, m);
-                    show_offers(&st, &ctx, StatusCode::UNPROCESSABLE_ENTITY, Some(&state)).await
+                    show_offers(
+                        &st,
+                        &ctx,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        Some(&state),
+                        &analytics::Asked::all(),
+                    )
+                    .await
                 }
                 f => failure(&ctx, f),
             }

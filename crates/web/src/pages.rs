@@ -1073,9 +1073,17 @@ async fn customer_extra(
     state: Option<&FormState>,
 ) -> Result<Markup, Failure> {
     let books = st.inner.books.clone();
+    let inner = st.inner.clone();
     let (recs, taken_part, lines, templates) = blocking(move || {
-        let recs =
-            solocrm_app::catalogue::recommend(books.crm(), customer, catalogue::RECOMMENDED)?;
+        // The bought-together index is kept until the next write ([`crate::kept`]);
+        // the catalogue is read as it stands.
+        let (index, products) = books.crm().read(|r| {
+            let index = inner.co_purchase.get(&r, &(), || {
+                solocrm_app::catalogue::RecommendIndex::build(&r)
+            })?;
+            Ok((index, r.products()?))
+        })?;
+        let recs = index.recommend(&products, customer, catalogue::RECOMMENDED);
         let lines = purchase_lines::load(&books, customer)?;
         let templates = books.survey_templates()?;
         Ok((

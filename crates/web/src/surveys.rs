@@ -3,7 +3,9 @@
 //! against them — of all templates, or of one (`?template=`): answers, the mean as a
 //! share of the scale and on it, the promoters' and detractors' means and their gap,
 //! and the driver dimension (the one that separates promoters from detractors most),
-//! as `survey dimensions` prints them. The customer page lists the customer's
+//! as `survey dimensions` prints them; `?segment=NAME` or `?stage=STAGE` analyses the
+//! sheets of that group's customers only, as `survey dimensions --segment/--stage`
+//! (the group decided now; 422 for a bad value). The customer page lists the customer's
 //! participations ([`participations`]) with a form to record one ([`add_participation`]).
 
 use solocrm_core::participation::{Participation, ParticipationKind};
@@ -20,15 +22,20 @@ fn share(v: Option<Decimal>) -> String {
     )
 }
 
-/// `GET /surveys` (`?template=NAME` for one template's analysis): 404 for an unknown
-/// template.
+/// `GET /surveys` (`?template=NAME` for one template's analysis, `?segment=` or
+/// `?stage=` for one group's): 404 for an unknown template, 422 for a bad group.
 pub async fn surveys(
     State(st): State<AppState>,
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    let l = ctx.lang;
+    let asked = match analytics::Asked::read(l, &q) {
+        Ok(a) => a,
+        Err(f) => return analytics::analytic_failure(&ctx, l.t("surveys.title"), f),
+    };
     let typed = non_empty(&q, "template");
-    show_with(&st, &ctx, typed, StatusCode::OK, None).await
+    show_with(&st, &ctx, typed, asked, StatusCode::OK, None).await
 }
 
 /// `/surveys` of every template with `status` and a refused template form's `state`.
@@ -38,13 +45,14 @@ pub(super) async fn show(
     status: StatusCode,
     state: Option<&FormState>,
 ) -> Response {
-    show_with(st, ctx, None, status, state).await
+    show_with(st, ctx, None, analytics::Asked::all(), status, state).await
 }
 
 async fn show_with(
     st: &AppState,
     ctx: &Ctx,
     typed: Option<String>,
+    asked: analytics::Asked,
     status: StatusCode,
     state: Option<&FormState>,
 ) -> Response {
@@ -57,20 +65,50 @@ async fn show_with(
     };
     let books = st.inner.books.clone();
     let wanted = chosen.clone();
+    let group = asked.group.clone();
+    let now = st.now();
     let loaded = blocking(move || {
-        let templates = books.survey_templates()?;
-        let analysis = books.survey_dimensions(wanted.as_ref())?;
-        Ok((templates, analysis))
+        let zone = books.time_zone()?;
+        let at = zone.end_of(zone.date_of(now)).min(now);
+        // The group and the sheets from one snapshot.
+        books
+            .crm()
+            .read(|r| {
+                Ok((|| {
+                    let segments = analytics::segment_names(&r)?;
+                    let members = analytics::members_of(l, &r, group.as_ref(), at)?;
+                    let keep = |c| members.as_ref().is_none_or(|m| m.contains(c));
+                    let templates = r.survey_templates()?;
+                    let analysis = r.survey_dimensions_where(wanted.as_ref(), &keep)?;
+                    let members = members.map(|m| m.len());
+                    Ok::<_, Failure>((templates, analysis, segments, members))
+                })())
+            })
+            .map_err(Failure::from)?
     })
     .await;
     match loaded {
-        Ok((templates, analysis)) => respond(
-            status,
-            surveys_page(ctx, &templates, chosen.as_ref(), &analysis, state),
-        ),
+        Ok((templates, analysis, segments, members)) => {
+            let filter = Filter {
+                asked: &asked,
+                segments: &segments,
+                members,
+            };
+            respond(
+                status,
+                surveys_page(ctx, &templates, chosen.as_ref(), &analysis, &filter, state),
+            )
+        }
         Err(Failure::NotFound(_)) => failure(ctx, unknown(typed.as_deref().unwrap_or_default())),
-        Err(f) => failure(ctx, f),
+        Err(f) => analytics::analytic_failure(ctx, l.t("surveys.title"), f),
     }
+}
+
+/// The group filter of `/surveys`: what was asked, the saved segments, the group's size.
+struct Filter<'a> {
+    asked: &'a analytics::Asked,
+    segments: &'a [Label],
+    members: Option<usize>,
 }
 
 fn surveys_page(
@@ -78,9 +116,13 @@ fn surveys_page(
     templates: &[SurveyTemplate],
     chosen: Option<&Tag>,
     a: &DimensionAnalysis,
+    filter: &Filter<'_>,
     state: Option<&FormState>,
 ) -> Markup {
     let l = ctx.lang;
+    let keep: Vec<(&str, &str)> = chosen
+        .map(|t| vec![("template", t.as_str())])
+        .unwrap_or_default();
     let body = html! {
         h2 { (l.t("surveys.templates")) }
         @if templates.is_empty() {
@@ -96,8 +138,7 @@ fn surveys_page(
                         @let dims: Vec<&str> = t.dimensions().iter().map(|d| d.as_str()).collect();
                         tr {
                             td {
-                                @let q = serde_urlencoded::to_string([("template", t.name().as_str())]).unwrap_or_default();
-                                a href=(format!("/surveys?{q}")) { bdi { (t.name()) } }
+                                a href=(filter.asked.link("/surveys", &[("template", t.name().as_str().to_owned())])) { bdi { (t.name()) } }
                             }
                             td.num { (t.questions().len()) }
                             td { bdi { (dims.join("、")) } }
@@ -116,8 +157,10 @@ fn surveys_page(
             }
         }
         @if chosen.is_some() {
-            p { a href="/surveys" { (l.t("surveys.all_templates")) } }
+            p { a href=(filter.asked.link("/surveys", &[])) { (l.t("surveys.all_templates")) } }
         }
+        (analytics::group_form(l, "/surveys", filter.segments, filter.asked, &keep, false))
+        (analytics::group_line(l, filter.asked.group.as_ref(), filter.members))
         @if a.dimensions.is_empty() {
             p.empty #no-answers { (l.t("surveys.no_answers")) }
         } @else {
