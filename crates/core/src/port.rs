@@ -294,6 +294,23 @@ pub trait ReadTx {
     }
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;
+    /// The names of the customers with these ids, in the order asked (an id asked twice
+    /// is answered twice), an unknown id left out; an erased customer's is the name
+    /// erasure left. What a view naming many customers reads, without reading each
+    /// customer whole in a transaction of its own. The default reads each customer; a
+    /// backend answers it from one column.
+    fn customer_names(
+        &self,
+        ids: &[CustomerId],
+    ) -> StoreResult<Vec<(CustomerId, crate::text::PersonName)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(c) = self.customer(id)? {
+                out.push((id, c.name().clone()));
+            }
+        }
+        Ok(out)
+    }
     /// The whole stage history of every customer (erased ones included) with a change
     /// dated at or after `from`: by ascending customer id, each customer's changes
     /// oldest first as [`stage_history`](ReadTx::stage_history) gives them. What a view
@@ -387,6 +404,29 @@ pub trait ReadTx {
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<ContactTimes>> {
         contact_times_from_records(self, from, until)
+    }
+
+    /// Every customer's latest interaction strictly before `until` (voided ones left
+    /// out, erased customers included), by ascending customer id: what a view needing
+    /// only when each customer was last in touch reads, without decoding every
+    /// interaction. The default reads the interactions; a backend answers it from two
+    /// columns.
+    fn last_interactions(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, DateTime<Utc>)>> {
+        let query = ActivityQuery {
+            customer: None,
+            range: crate::time::TimeRange::until(until),
+            include_voided: false,
+        };
+        let mut by: std::collections::BTreeMap<CustomerId, DateTime<Utc>> =
+            std::collections::BTreeMap::new();
+        for i in self.interactions(&query)? {
+            let latest = by.entry(i.customer()).or_insert(i.at());
+            *latest = (*latest).max(i.at());
+        }
+        Ok(by.into_iter().collect())
     }
 
     /// The interactions matching `query` (voided ones only with

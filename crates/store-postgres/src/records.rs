@@ -166,6 +166,29 @@ pub(crate) fn stages(c: &mut Conn, t: i64) -> Res<Vec<(CustomerId, LifecycleStag
     .collect()
 }
 
+/// The names of the customers with these ids, in the order asked (see
+/// [`solocrm_core::port::ReadTx::customer_names`]): one query for them all.
+pub(crate) fn names(
+    c: &mut Conn,
+    t: i64,
+    ids: &[CustomerId],
+) -> Res<Vec<(CustomerId, PersonName)>> {
+    let keys: Vec<i64> = ids.iter().map(|id| key(id.get())).collect();
+    let rows = c.query(
+        "SELECT id, name FROM customers WHERE tenant_id = $1 AND id = ANY($2)",
+        &[&t, &keys],
+    )?;
+    let mut found: HashMap<CustomerId, PersonName> = HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let c = Cols::new(row, "customers");
+        found.insert(c.id(0, CustomerId::new)?, c.parse(1, PersonName::parse)?);
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| found.get(id).map(|name| (*id, name.clone())))
+        .collect())
+}
+
 /// Sets the stage column of a customer's row, nothing else.
 pub(crate) fn set_stage(c: &mut Conn, t: i64, id: CustomerId, stage: LifecycleStage) -> Res<()> {
     let n = c.execute(

@@ -513,6 +513,13 @@ impl ReadTx for Tx<'_> {
     fn firings(&self) -> StoreResult<Vec<am::Firing>> {
         self.run(crate::rules::firings)
     }
+    fn customer_names(
+        &self,
+        ids: &[CustomerId],
+    ) -> StoreResult<Vec<(CustomerId, solocrm_core::PersonName)>> {
+        self.run(|c, t| rec::names(c, t, ids))
+    }
+
     fn customer_stages(&self) -> StoreResult<Vec<(CustomerId, LifecycleStage)>> {
         self.run(rec::stages)
     }

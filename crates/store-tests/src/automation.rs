@@ -58,6 +58,14 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: the_stages_read_answers_from_the_records,
     },
     AutomationCheck {
+        name: "the_names_read_answers_from_the_records",
+        run: the_names_read_answers_from_the_records,
+    },
+    AutomationCheck {
+        name: "the_last_interactions_read_answers_from_the_records",
+        run: the_last_interactions_read_answers_from_the_records,
+    },
+    AutomationCheck {
         name: "the_points_validity_is_stored_and_cleared",
         run: the_points_validity_is_stored_and_cleared,
     },
@@ -596,6 +604,102 @@ pub fn the_stages_read_answers_from_the_records(crm: &Crm) {
             (zhang, LifecycleStage::Prospect),
         ]
     );
+}
+
+/// The names read answers, in the order asked, each id's name as the customer read
+/// whole has it (an erased customer's is the one erasure left, an id asked twice is
+/// answered twice), and leaves an unknown id out.
+pub fn the_names_read_answers_from_the_records(crm: &Crm) {
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let ada = customer(crm, "Ada Lovelace");
+    let chen = customer(crm, "陈静");
+    crm.write(|w| w.erase_customer(chen, at(6))).expect(step);
+    let unknown = CustomerId::new(9_999);
+    let asked = [chen, unknown, wang, ada, wang];
+    let names = crm.read(|r| r.tx().customer_names(&asked)).expect(step);
+    let mut whole = Vec::new();
+    for id in [chen, wang, ada, wang] {
+        whole.push((id, crm.read(|r| r.customer(id)).expect(step).name().clone()));
+    }
+    assert_eq!(names, whole);
+    assert_eq!(names[1].1.as_str(), "王芳");
+    assert_ne!(names[0].1.as_str(), "陈静", "erasure left the name behind");
+    assert!(
+        crm.read(|r| r.tx().customer_names(&[]))
+            .expect(step)
+            .is_empty()
+    );
+}
+
+/// The last-interactions read gives each customer's latest interaction strictly
+/// before its bound, to the nanosecond, voided ones left out: the same as folding the
+/// interactions listed up to that bound.
+pub fn the_last_interactions_read_answers_from_the_records(crm: &Crm) {
+    use solocrm_core::{
+        ActivityQuery, Channel, Direction, FreeText, NewInteraction, TimeRange, Void,
+    };
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let chen = customer(crm, "陈静");
+    let talk = |who: CustomerId, when: DateTime<Utc>| {
+        crm.write(|w| {
+            w.log_interaction(NewInteraction {
+                customer: who,
+                channel: Channel::Phone,
+                direction: Direction::Outbound,
+                at: when,
+                summary: FreeText::parse("回访")?,
+                sentiment: None,
+            })
+        })
+        .expect(step)
+    };
+    let half = at(5) + chrono::Duration::milliseconds(500);
+    talk(wang, at(2));
+    talk(wang, half);
+    talk(wang, at(4));
+    let voided = talk(wang, at(9)).id();
+    crm.write(|w| w.void_interaction(voided, Void::at(at(10))))
+        .expect(step);
+    talk(li, at(7));
+    talk(chen, at(3));
+    crm.write(|w| w.erase_customer(chen, at(6))).expect(step);
+    let folded = |until: DateTime<Utc>| {
+        let query = ActivityQuery {
+            customer: None,
+            range: TimeRange::until(until),
+            include_voided: false,
+        };
+        let mut by = std::collections::BTreeMap::new();
+        for i in crm.read(|r| r.interactions(&query)).expect(step) {
+            let e = by.entry(i.customer()).or_insert(i.at());
+            *e = (*e).max(i.at());
+        }
+        by.into_iter().collect::<Vec<_>>()
+    };
+    // The erased customer's interactions may be kept or not; the others are exact.
+    let read = |until: DateTime<Utc>| {
+        crm.read(|r| r.tx().last_interactions(until))
+            .expect(step)
+            .into_iter()
+            .filter(|(id, _)| *id != chen)
+            .collect::<Vec<_>>()
+    };
+    let without_chen = |v: Vec<(CustomerId, DateTime<Utc>)>| {
+        v.into_iter()
+            .filter(|(id, _)| *id != chen)
+            .collect::<Vec<_>>()
+    };
+    let just_after_half = half + chrono::Duration::nanoseconds(1);
+    for until in [at(1), at(3), at(5), half, just_after_half, at(8), at(20)] {
+        assert_eq!(read(until), without_chen(folded(until)), "until {until}");
+    }
+    assert_eq!(read(half), vec![(wang, at(4))]);
+    assert_eq!(read(just_after_half), vec![(wang, half)]);
+    assert_eq!(read(at(20)), vec![(wang, half), (li, at(7))]);
+    assert_eq!(read(at(1)), vec![]);
 }
 
 fn validity(months: u32, from: &str) -> solocrm_core::PointsExpiry {

@@ -18,7 +18,7 @@ use solocrm_app::trends::{self, Grain, GroupDashboard, Trend};
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
     Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, RiskReason, TieRule,
-    WarningConfig, churn_warnings_by_stage, cohort_matrix, pipeline_metrics, rfm,
+    WarningConfig, churn_warnings_by_contacts, cohort_matrix, pipeline_metrics, rfm,
 };
 use solocrm_core::{
     ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Reader, Store,
@@ -996,29 +996,35 @@ pub fn churn_risk(
         range: solocrm_core::TimeRange::until(at + chrono::Duration::seconds(1)),
         include_voided: false,
     };
+    // The interactions the warnings look at: those before `until` and before the end
+    // of the day, of which each customer's latest alone counts.
+    let day_end = ctx.zone().end_of(ctx.day(at));
+    let contacts_until = until.range.to.map_or(day_end, |to| to.min(day_end));
     // One snapshot of the books as they stood at the end of the day.
-    let (stages, log, surveys, requests, interactions, members) =
+    let (stages, log, surveys, requests, contacts, members) =
         read_as_of_day(&store, ctx.day(at), ctx.now, |r| {
             Ok((
                 r.customer_stages()?,
                 r.purchase_log()?,
                 r.surveys(&until)?,
                 r.requests(&OpenQuery::default())?,
-                r.interactions(&until)?,
+                r.tx().last_interactions(contacts_until)?,
                 members_in(&r, group.as_ref(), at),
             ))
         })?;
     let members = members.map_err(group_failed)?;
-    // The customers are read by their stage alone (`churn_warnings_by_stage`).
+    // The customers are read by their stage alone and the interactions by each
+    // customer's latest (`churn_warnings_by_contacts`).
     let activity = Activity {
         customers: &[],
         log: &log,
         surveys: &surveys,
         requests: &requests,
-        interactions: &interactions,
+        interactions: &[],
     };
-    let mut warnings = churn_warnings_by_stage(
+    let mut warnings = churn_warnings_by_contacts(
         &stages,
+        &contacts,
         &activity,
         &LifecyclePolicy::default(),
         &WarningConfig::default(),

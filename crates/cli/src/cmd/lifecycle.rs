@@ -81,6 +81,9 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             } else if suggestions.is_empty() {
                 return ctx.out.line(t!("reassess.none"));
             } else {
+                let mut names = super::CustomerNames::default();
+                let ids: Vec<_> = suggestions.iter().map(|(id, _)| *id).collect();
+                names.load(&store, &ids)?;
                 let mut t = Table::new(&[">CUSTOMER", "NAME", "FROM", "TO", "WHY"]);
                 for ((id, s), error) in suggestions.iter().zip(&failed) {
                     let why = match error {
@@ -89,7 +92,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
                     };
                     t.row(vec![
                         id.to_string(),
-                        store.customer(*id)?.name().to_string(),
+                        names.of(&store, *id)?,
                         label(s.from).to_owned(),
                         label(s.assessment.target).to_owned(),
                         why,
@@ -156,10 +159,13 @@ pub fn care(
             days = tn!("count.day", days)
         ));
     }
+    let mut names = super::CustomerNames::default();
+    let ids: Vec<_> = items.iter().filter_map(|item| item.customer).collect();
+    names.load(&store, &ids)?;
     let mut t = Table::new(&["DATE", ">CUSTOMER", "NAME", "WHY"]);
     for item in &items {
         let (id, name) = match item.customer {
-            Some(id) => (id.to_string(), store.customer(id)?.name().to_string()),
+            Some(id) => (id.to_string(), names.of(&store, id)?),
             None => ("-".into(), t!("care.everyone").to_owned()),
         };
         t.row(vec![

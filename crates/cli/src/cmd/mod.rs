@@ -235,6 +235,23 @@ impl Ctx {
 pub struct CustomerNames(HashMap<CustomerId, String>);
 
 impl CustomerNames {
+    /// Reads the names of `ids` at once, in one read of their name column (each
+    /// [`of`](Self::of) afterwards is a look-up): what a long list calls first.
+    pub fn load(&mut self, store: &Books, ids: &[CustomerId]) -> Result<()> {
+        let wanted: Vec<CustomerId> = ids
+            .iter()
+            .copied()
+            .filter(|id| !self.0.contains_key(id))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        for (id, name) in store.read(|r| r.tx().customer_names(&wanted))? {
+            self.0.insert(id, name.to_string());
+        }
+        Ok(())
+    }
+
     /// The display name of `id` (`[erased]` once erased).
     pub fn of(&mut self, store: &Books, id: CustomerId) -> Result<String> {
         if let Some(name) = self.0.get(&id) {

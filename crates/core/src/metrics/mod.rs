@@ -137,5 +137,5 @@ pub use value::{
 };
 pub use warning::{
     Activity, ChurnWarning, RiskFactor, RiskReason, WarningConfig, churn_warnings,
-    churn_warnings_by_stage,
+    churn_warnings_by_contacts, churn_warnings_by_stage,
 };

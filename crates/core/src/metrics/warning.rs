@@ -326,6 +326,57 @@ pub fn churn_warnings_by_stage(
     config: &WarningConfig,
     as_of: NaiveDate,
 ) -> MetricResult<Vec<ChurnWarning>> {
+    let end = activity.log.zone.end_of(as_of);
+    let mut latest: BTreeMap<CustomerId, DateTime<Utc>> = BTreeMap::new();
+    for i in activity.interactions.iter().filter(|i| i.at() < end) {
+        let e = latest.entry(i.customer()).or_insert(i.at());
+        *e = (*e).max(i.at());
+    }
+    let latest: Vec<(CustomerId, DateTime<Utc>)> = latest.into_iter().collect();
+    churn_warnings_by_contacts(stages, &latest, activity, policy, config, as_of)
+}
+
+/// [`churn_warnings_by_stage`] with the interactions given by each customer's latest
+/// one alone: `last_interactions` holds, for every customer with an interaction
+/// before the end of `as_of`, the latest such instant (what
+/// [`ReadTx::last_interactions`](crate::port::ReadTx::last_interactions) reads up to
+/// that end, without decoding every interaction); `activity.customers` and
+/// `activity.interactions` are not read. The same list: the warnings look at no other
+/// fact of an interaction than the day of a customer's latest one. Entries at or
+/// after the end of `as_of` are ignored.
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use solocrm_core::{Currency, CustomerId, LifecyclePolicy, LifecycleStage, PurchaseLog};
+/// use solocrm_core::metrics::{churn_warnings_by_contacts, Activity, RiskReason, WarningConfig};
+/// let day = |m, d| Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0).unwrap();
+/// let mut log = PurchaseLog::with_customers(Currency::EUR, vec![CustomerId::new(1)]);
+/// for (m, d) in [(1, 1), (1, 31), (3, 2)] { log.push(0, day(m, d).timestamp(), 5_000); }
+/// let activity = Activity { customers: &[], log: &log, surveys: &[], requests: &[], interactions: &[] };
+/// let stages = [(CustomerId::new(1), LifecycleStage::Active)];
+/// // 王芳 was last called on March 20th: the silence counts from the call.
+/// let contacts = [(CustomerId::new(1), day(3, 20))];
+/// let list = churn_warnings_by_contacts(&stages, &contacts, &activity,
+///     &LifecyclePolicy::default(), &WarningConfig::default(),
+///     NaiveDate::from_ymd_opt(2026, 5, 10).unwrap())?;
+/// assert_eq!(list[0].customer, CustomerId::new(1));
+/// assert!(matches!(list[0].factors[0].reason, RiskReason::Overdue { .. }));
+/// // 51 days since the call, under the 90 days of silence that would add points.
+/// assert!(!list[0].factors.iter().any(|f| matches!(f.reason, RiskReason::LongSilence { .. })));
+/// # Ok::<(), solocrm_core::metrics::MetricError>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`churn_warnings`].
+pub fn churn_warnings_by_contacts(
+    stages: &[(CustomerId, LifecycleStage)],
+    last_interactions: &[(CustomerId, DateTime<Utc>)],
+    activity: &Activity<'_>,
+    policy: &LifecyclePolicy,
+    config: &WarningConfig,
+    as_of: NaiveDate,
+) -> MetricResult<Vec<ChurnWarning>> {
     let metric = "churn warning";
     check_log(activity.log, metric)?;
     policy.validate().map_err(|e| MetricError::InvalidInput {
@@ -398,9 +449,9 @@ pub fn churn_warnings_by_stage(
         }
     }
     let mut last_contact: BTreeMap<CustomerId, NaiveDate> = BTreeMap::new();
-    for i in activity.interactions.iter().filter(|i| i.at() < end) {
-        let d = zone.date_of(i.at());
-        let e = last_contact.entry(i.customer()).or_insert(d);
+    for &(customer, at) in last_interactions.iter().filter(|(_, at)| *at < end) {
+        let d = zone.date_of(at);
+        let e = last_contact.entry(customer).or_insert(d);
         *e = (*e).max(d);
     }
 

@@ -591,6 +591,18 @@ impl ReadTx for AsOf<'_> {
         Ok(out)
     }
 
+    /// The store's own answer up to the cutoff (as `interactions` clips its range),
+    /// less the customers created after it.
+    fn last_interactions(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, DateTime<Utc>)>> {
+        let late = self.late()?;
+        let mut out = self.inner.last_interactions(until.min(self.cutoff))?;
+        out.retain(|(id, _)| !late.contains(id));
+        Ok(out)
+    }
+
     fn interactions(&self, query: &ActivityQuery) -> StoreResult<Vec<Interaction>> {
         let rows = self.inner.interactions(&self.clip(query))?;
         self.of_present(rows, Interaction::customer)

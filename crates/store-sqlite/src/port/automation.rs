@@ -88,6 +88,42 @@ const PURCHASE_CONTACTS: &str = "SELECT customer_id, at FROM purchases \
 const INTERACTION_CONTACTS: &str = "SELECT customer_id, at FROM interactions NOT INDEXED \
      WHERE void_at IS NULL AND at < ?1";
 
+const LAST_INTERACTIONS: &str = "SELECT customer_id, at, at_ns FROM interactions NOT INDEXED \
+     WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2)";
+
+/// See [`solocrm_core::port::ReadTx::last_interactions`]: one pass over three integer
+/// columns of the table, folded here.
+pub(crate) fn last_interactions(
+    conn: &Connection,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Res<Vec<(CustomerId, chrono::DateTime<chrono::Utc>)>> {
+    let (s, ns) = ts(until);
+    let mut latest: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
+    let mut stmt = conn.prepare_cached(LAST_INTERACTIONS)?;
+    let mut rows = stmt.query(params![s, ns])?;
+    while let Some(row) = rows.next()? {
+        match (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?) {
+            (ValueRef::Integer(c), ValueRef::Integer(at), ValueRef::Integer(at_ns)) => {
+                let e = latest.entry(c).or_insert((at, at_ns));
+                *e = (*e).max((at, at_ns));
+            }
+            _ => return Err(corrupt("interactions: a non-integer column".to_owned())),
+        }
+    }
+    latest
+        .into_iter()
+        .map(|(c, (at, at_ns))| {
+            let id = u64::try_from(c)
+                .map_err(|_| corrupt(format!("a customer id out of range: {c}")))?;
+            let at = u32::try_from(at_ns)
+                .ok()
+                .and_then(|n| chrono::DateTime::from_timestamp(at, n))
+                .ok_or_else(|| corrupt(format!("an instant out of range: {at}.{at_ns}")))?;
+            Ok((CustomerId::new(id), at))
+        })
+        .collect()
+}
+
 /// See [`solocrm_core::port::ReadTx::contact_times`]: instants in whole seconds, as
 /// the `at` columns hold them.
 pub(crate) fn contact_times(conn: &Connection, from: i64, until: i64) -> Res<Vec<ContactTimes>> {

@@ -40,6 +40,21 @@ pub(crate) fn stage_of(conn: &Connection, id: CustomerId) -> Res<Option<Customer
     )
 }
 
+/// The names of the customers with these ids (see
+/// [`solocrm_core::port::ReadTx::customer_names`]): one prepared look-up of one column
+/// per id.
+pub(crate) fn names(conn: &Connection, ids: &[CustomerId]) -> Res<Vec<(CustomerId, PersonName)>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM customers WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let mut rows = stmt.query([key(id.get())])?;
+        if let Some(row) = rows.next()? {
+            out.push((id, Cols::new(row, "customers").parse(0, PersonName::parse)?));
+        }
+    }
+    Ok(out)
+}
+
 /// The stage of every customer who is not erased, by id (see
 /// [`solocrm_core::port::ReadTx::customer_stages`]).
 pub(crate) fn stages(conn: &Connection) -> Res<Vec<(CustomerId, LifecycleStage)>> {

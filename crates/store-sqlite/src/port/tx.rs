@@ -445,6 +445,20 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(automation::firings)
     }
 
+    fn customer_names(
+        &self,
+        ids: &[CustomerId],
+    ) -> StoreResult<Vec<(CustomerId, solocrm_core::PersonName)>> {
+        self.run(|c| customers::names(c, ids))
+    }
+
+    fn last_interactions(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, DateTime<Utc>)>> {
+        self.run(|c| automation::last_interactions(c, until))
+    }
+
     fn customer_stages(&self) -> StoreResult<Vec<(CustomerId, LifecycleStage)>> {
         self.run(customers::stages)
     }
