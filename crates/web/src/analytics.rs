@@ -819,6 +819,9 @@ pub async fn segments_page(
         Ok(v) => v,
         Err(f) => return failure(&ctx, f),
     };
+    // A day asked and accepted is kept in the links to the views.
+    let kept_day =
+        (!asked.as_of.is_empty() && asked.as_of_error.is_none()).then(|| day.to_string());
     let body = html! {
         form.inline #segments-day method="get" action="/segments" {
             (as_of_field(l, "segments", &asked))
@@ -838,15 +841,21 @@ pub async fn segments_page(
                     @for (s, n) in &rows {
                         @let name = s.name.as_str();
                         @let q = serde_urlencoded::to_string([("segment", name)]).unwrap_or_default();
+                        // The views keep the day the counts were taken on (the CLV
+                        // view as its calibration end); the member list is today's.
+                        @let at = |key: &str| match kept_day.as_deref() {
+                            Some(d) => serde_urlencoded::to_string([("segment", name), (key, d)]).unwrap_or_default(),
+                            None => q.clone(),
+                        };
                         tr {
                             td { a href=(format!("/segments/members?{q}")) { bdi { (name) } } }
                             td { code { bdi { (s.predicate) } } }
                             td.num { (n) }
                             td {
-                                a href=(format!("/rfm?{q}")) { (l.t("nav.rfm")) } " · "
-                                a href=(format!("/churn?{q}")) { (l.t("nav.churn")) } " · "
-                                a href=(format!("/cohorts?{q}")) { (l.t("nav.cohorts")) } " · "
-                                a href=(format!("/clv?{q}")) { (l.t("nav.clv")) }
+                                a href=(format!("/rfm?{}", at("as_of"))) { (l.t("nav.rfm")) } " · "
+                                a href=(format!("/churn?{}", at("as_of"))) { (l.t("nav.churn")) } " · "
+                                a href=(format!("/cohorts?{}", at("as_of"))) { (l.t("nav.cohorts")) } " · "
+                                a href=(format!("/clv?{}", at("end"))) { (l.t("nav.clv")) }
                             }
                         }
                     }

@@ -1471,6 +1471,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "无法读取上传内容：{error}",
     ),
     (
+        "import.unknown_column",
+        "unknown column; expected {expected}",
+        "未知的列；应为 {expected}",
+    ),
+    (
         "import.bad_kind",
         "Choose customers, purchases or survey answers.",
         "请选择客户、购买记录或问卷回答。",

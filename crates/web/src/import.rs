@@ -123,12 +123,14 @@ struct Upload {
 }
 
 impl Upload {
-    fn kind(&self) -> &str {
+    /// The kind asked for, when it is one of [`KINDS`]; `None` for a missing or
+    /// unknown one (refused, never read as another kind).
+    fn kind(&self) -> Option<&'static str> {
         let k = self.values.get("kind").map_or("", String::as_str);
         KINDS
             .iter()
             .find(|(name, _)| *name == k)
-            .map_or("customers", |(name, _)| name)
+            .map(|(name, _)| *name)
     }
 
     fn ticked(&self, name: &str) -> bool {
@@ -165,7 +167,9 @@ pub async fn import_upload(
         Ok(m) => read_upload(m, &mut upload).await,
         Err(e) => Err((StatusCode::UNPROCESSABLE_ENTITY, e.body_text())),
     };
-    let kind = upload.kind().to_owned();
+    let asked_kind = upload.kind();
+    // A refusal of an unknown kind is shown on the first form.
+    let kind = asked_kind.unwrap_or(KINDS[0].0).to_owned();
     let form = form_id(&kind);
     let refuse = |status: StatusCode, field: &'static str, message: String| {
         let state = FormState::new(&form, field, message, &upload.values);
@@ -182,7 +186,9 @@ pub async fn import_upload(
         };
         return refuse(status, "file", message);
     }
-    let Some((_, dataset)) = KINDS.iter().find(|(k, _)| *k == kind).copied() else {
+    let Some((_, dataset)) =
+        asked_kind.and_then(|k| KINDS.iter().find(|(name, _)| *name == k).copied())
+    else {
         return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
             "file",
@@ -228,7 +234,7 @@ pub async fn import_upload(
             },
             None => input,
         };
-        run(&books, dataset, &input, &options)
+        run(l, &books, dataset, &input, &options)
     })
     .await;
     match outcome {
@@ -287,6 +293,7 @@ async fn read_upload(mut m: Multipart, upload: &mut Upload) -> Result<(), (Statu
 /// file refused for a bad row is read again, dry and setting bad rows aside, to list
 /// every one of them.
 fn run(
+    l: Lang,
     books: &solocrm_app::Books,
     dataset: Dataset,
     input: &Input,
@@ -321,7 +328,7 @@ fn run(
         }) => Problem {
             line: Some(1),
             column: Some(column),
-            reason: format!("unknown column; expected {expected}"),
+            reason: l.f("import.unknown_column", &[("expected", &expected)]),
         },
         ImportError::File(FileError::Invalid { line, reason, .. })
         | ImportError::Unreadable(FileError::Invalid { line, reason, .. }) => Problem {

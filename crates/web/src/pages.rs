@@ -143,13 +143,18 @@ impl From<MetricError> for Failure {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Failure> + Send + 'static,
 ) -> Result<T, Failure> {
-    let _permit = crate::store_work::STORE_WORK
+    let permit = crate::store_work::STORE_WORK
         .acquire()
         .await
         .map_err(|e| Failure::Internal(format!("the store's queue closed: {e}")))?;
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Failure::Internal(format!("a request's work stopped: {e}")))?
+    // The permit moves into the blocking task: a client that goes away drops this
+    // future, but the work already started keeps its place until it ends.
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f()
+    })
+    .await
+    .map_err(|e| Failure::Internal(format!("a request's work stopped: {e}")))?
 }
 
 /// The frame of every page: header with navigation and the language switch.

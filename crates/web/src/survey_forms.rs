@@ -286,9 +286,13 @@ fn read_answers(
                     &[("n", &n), ("value", &v), ("scale", &scale)],
                 )
             }),
-            Answering::Text => FreeText::parse(&v)
-                .map(AnswerValue::Text)
-                .map_err(|e| e.to_string()),
+            // A free text is kept as typed (only its blankness is judged trimmed),
+            // as the CLI keeps it.
+            Answering::Text => {
+                FreeText::parse(values.get(&name).map_or(v.as_str(), String::as_str))
+                    .map(AnswerValue::Text)
+                    .map_err(|e| e.to_string())
+            }
         };
         match value {
             Ok(value) => answers.push(Answer { question, value }),

@@ -836,9 +836,17 @@ impl<'c> WriteTx for Tx<'c> {
     fn insert_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
         // The kept lots (ADR 0043) follow the ledger in id order; an entry stored
         // before a later one of its customer (never by the operations) rebuilds them.
-        let in_order = match self.known(entry.customer()) {
-            Some(Some(k)) => entry.id().get() > k.last_points,
-            _ => {
+        let last_known = match self.known(entry.customer()) {
+            Some(Some(k)) => Some(k.last_points),
+            _ => None,
+        };
+        let in_order = match last_known {
+            Some(last) => entry.id().get() > last,
+            // At or past the next id of the whole ledger (kept by the transaction,
+            // never below the largest stored id): after every entry, without asking
+            // per customer — whose index a build of new books has dropped.
+            None if entry.id().get() >= self.next_id(IdKind::Points)? => true,
+            None => {
                 let customer = entry.customer();
                 self.run(|c| loyalty::last_points_id(c, customer))? < entry.id().get()
             }
