@@ -628,4 +628,17 @@ mod tests {
         assert!(!s.has_text());
         assert_eq!(s.answers.len(), 1);
     }
+
+    #[test]
+    fn the_archived_mark_round_trips_and_is_absent_from_old_json() {
+        let plain = serde_json::to_value(template()).expect("json");
+        assert!(plain.get("archived").is_none(), "{plain}");
+        let back: SurveyTemplate = serde_json::from_value(plain).expect("an old template");
+        assert!(!back.is_archived());
+        let archived = template().with_archived(true);
+        let json = serde_json::to_value(&archived).expect("json");
+        assert_eq!(json["archived"], serde_json::json!(true));
+        let back: SurveyTemplate = serde_json::from_value(json).expect("read back");
+        assert_eq!(back, archived);
+    }
 }
