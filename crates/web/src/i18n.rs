@@ -1424,17 +1424,17 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     (
         "templates.archived_hint",
         "Archived: it takes no new answers; its answers stay in the analysis and the exports.",
-        "已归档：不再接受新的答卷；已有答卷仍计入分析和导出。"
+        "已归档：不再接受新的答卷；已有答卷仍计入分析和导出。",
     ),
     (
         "templates.bad_archived",
         "Choose archive or unarchive.",
-        "请选择归档或取消归档。"
+        "请选择归档或取消归档。",
     ),
     (
         "sheet.archived",
         "Survey template {name} is archived and takes no new answers; unarchive it first.",
-        "问卷模板 {name} 已归档，不再接受新的答卷；请先取消归档。"
+        "问卷模板 {name} 已归档，不再接受新的答卷；请先取消归档。",
     ),
     ("partkind.event", "event", "活动"),
     ("partkind.community", "community", "社区"),

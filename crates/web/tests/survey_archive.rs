@@ -89,7 +89,12 @@ async fn a_template_is_archived_and_unarchived_from_its_page() {
     assert!(books.survey_sheets(None).expect("sheets").is_empty());
 
     // A bad value is a 422 on the page; unknown templates are 404s.
-    let bad = post(&router, &format!("{HREF}/archive"), &[("archived", "maybe")]).await;
+    let bad = post(
+        &router,
+        &format!("{HREF}/archive"),
+        &[("archived", "maybe")],
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let unknown = post(
         &router,
@@ -99,7 +104,12 @@ async fn a_template_is_archived_and_unarchived_from_its_page() {
     .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 
-    let back = post(&router, &format!("{HREF}/archive"), &[("archived", "false")]).await;
+    let back = post(
+        &router,
+        &format!("{HREF}/archive"),
+        &[("archived", "false")],
+    )
+    .await;
     assert_eq!(back.status, StatusCode::SEE_OTHER, "{}", back.body);
     assert!(!books.survey_templates().expect("listed")[0].is_archived());
     let answered = post(
