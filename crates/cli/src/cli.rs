@@ -1330,8 +1330,12 @@ pub enum SurveyTemplateCmd {
         #[arg(long = "question", value_name = "SPEC")]
         questions: Vec<String>,
     },
-    /// List the templates.
-    List,
+    /// List the templates (archived ones only with --archived).
+    List {
+        /// Include archived templates, marked in an ARCHIVED column.
+        #[arg(long)]
+        archived: bool,
+    },
     /// Show a template's questions.
     Show {
         /// Its name.
@@ -1356,6 +1360,17 @@ pub enum SurveyTemplateCmd {
     },
     /// Remove a template no one has answered (an answered one stays).
     Remove {
+        /// Its name.
+        name: String,
+    },
+    /// Archive a template: it takes no new answers; its answers stay in the
+    /// analysis and the exports.
+    Archive {
+        /// Its name.
+        name: String,
+    },
+    /// Bring an archived template back, to be answered again.
+    Unarchive {
         /// Its name.
         name: String,
     },

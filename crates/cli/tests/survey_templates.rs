@@ -330,3 +330,38 @@ fn a_template_is_edited_and_removed_while_unanswered_and_only_renamed_once_answe
         .collect();
     assert_eq!(names, ["季度回访"]);
 }
+
+#[test]
+fn an_archived_template_is_listed_with_archived_and_takes_no_answers() {
+    let env = setup();
+    env.ok(&[
+        "survey", "answer", "回访", "#1", "--method", "电话", "--answer", "1=9",
+    ]);
+    let out = env.ok(&["survey", "template", "archive", "回访"]);
+    assert!(out.contains("回访"), "{out}");
+    let shown = env.json(&["survey", "template", "show", "回访"]);
+    assert_eq!(shown["archived"], json!(true));
+    // Left out of the plain list, shown with --archived and its mark.
+    assert_eq!(env.json(&["survey", "template", "list"]), json!([]));
+    let all = env.json(&["survey", "template", "list", "--archived"]);
+    assert_eq!(all.as_array().expect("a list").len(), 1);
+    let table = env.ok(&["survey", "template", "list", "--archived"]);
+    assert!(table.contains("ARCHIVED"), "{table}");
+    // No new answers; the old one stays in the analysis.
+    let out = env.run(&[
+        "survey", "answer", "回访", "#2", "--method", "在线", "--answer", "1=3",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("archived"), "{err}");
+    let dims = env.json(&["survey", "dimensions", "--template", "回访"]);
+    assert_eq!(dims["sheets"], json!(1), "{dims}");
+    // Back again, --json like its siblings.
+    let back = env.json(&["survey", "template", "unarchive", "回访"]);
+    assert_eq!(back["name"], json!("回访"));
+    assert!(back.get("archived").is_none(), "{back}");
+    env.ok(&[
+        "survey", "answer", "回访", "#2", "--method", "在线", "--answer", "1=3",
+    ]);
+    env.fails(&["survey", "template", "archive", "没有"], 2);
+}

@@ -233,6 +233,15 @@ pub enum Conflict {
         /// How many sheets answer it.
         sheets: usize,
     },
+    /// The survey template is archived: it takes no new answer sheets (ADR 0045).
+    #[error(
+        "survey template '{name}' is archived and takes no new answers; unarchive it first \
+         (solocrm survey template unarchive)"
+    )]
+    SurveyTemplateArchived {
+        /// The template's name.
+        name: String,
+    },
     /// The customer already has a sheet of this template at this instant.
     #[error("customer {customer} already answered template '{template}' at {at}")]
     DuplicateSurveySheet {

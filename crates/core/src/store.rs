@@ -1163,6 +1163,18 @@ pub trait Store: Send + Sync {
         name: &crate::Tag,
     ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
 
+    /// Archives a survey template or brings it back (see
+    /// [`Writer::set_survey_template_archived`](crate::Writer::set_survey_template_archived)).
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`].
+    fn set_survey_template_archived(
+        &self,
+        name: &crate::Tag,
+        archived: bool,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate>;
+
     /// Records a customer's answers to a template (see
     /// [`Writer::record_survey_sheet`](crate::Writer::record_survey_sheet)).
     ///

@@ -14,7 +14,8 @@ use crate::pool::Conn;
 /// The tenant's templates, by name.
 pub(crate) fn survey_templates(c: &mut Conn, t: i64) -> Res<Vec<SurveyTemplate>> {
     c.query(
-        "SELECT name, questions FROM survey_templates WHERE tenant_id = $1 ORDER BY name",
+        "SELECT name, questions, archived FROM survey_templates WHERE tenant_id = $1 \
+         ORDER BY name",
         &[&t],
     )?
     .iter()
@@ -23,7 +24,9 @@ pub(crate) fn survey_templates(c: &mut Conn, t: i64) -> Res<Vec<SurveyTemplate>>
         let name = c.parse(0, Tag::parse)?;
         let questions: Vec<Question> = serde_json::from_str(c.str(1)?)
             .map_err(|e| corrupt(format!("survey_templates {name}: {e}")))?;
+        let archived = c.bool(2)?;
         SurveyTemplate::new(name.clone(), questions)
+            .map(|t| t.with_archived(archived))
             .map_err(|e| corrupt(format!("survey_templates {name}: {e}")))
     })
     .collect()
@@ -68,8 +71,9 @@ pub(crate) fn insert_survey_template(c: &mut Conn, t: i64, s: &SurveyTemplate) -
     let questions = serde_json::to_string(s.questions())
         .map_err(|e| corrupt(format!("survey template {}: {e}", s.name())))?;
     c.execute(
-        "INSERT INTO survey_templates (tenant_id, name, questions) VALUES ($1, $2, $3)",
-        &[&t, &s.name().as_str(), &questions],
+        "INSERT INTO survey_templates (tenant_id, name, questions, archived) \
+         VALUES ($1, $2, $3, $4)",
+        &[&t, &s.name().as_str(), &questions, &s.is_archived()],
     )?;
     Ok(())
 }
@@ -87,8 +91,9 @@ pub(crate) fn replace_survey_template(
         .map_err(|e| corrupt(format!("survey template {}: {e}", s.name())))?;
     if s.name() == from {
         c.execute(
-            "UPDATE survey_templates SET questions = $3 WHERE tenant_id = $1 AND name = $2",
-            &[&t, &from.as_str(), &questions],
+            "UPDATE survey_templates SET questions = $3, archived = $4 \
+             WHERE tenant_id = $1 AND name = $2",
+            &[&t, &from.as_str(), &questions, &s.is_archived()],
         )?;
         return Ok(());
     }

@@ -77,10 +77,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 13,
         sql: include_str!("../migrations/0013_campaigns.sql"),
     },
+    // An archived mark on survey templates (issue 18, ADR 0045).
+    Migration {
+        version: 14,
+        sql: include_str!("../migrations/0014_survey_template_archive.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 13;
+pub const SCHEMA_VERSION: i32 = 14;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

@@ -842,6 +842,13 @@ CREATE TABLE points_lots (
 CREATE INDEX points_lots_by_day ON points_lots (earned_day);
 "#;
 
+/// Version 22: an archived mark on survey templates (ADR 0045), a column with a
+/// default, so every template already stored is not archived. Plain `ADD COLUMN`
+/// (SQLite 3.37 has it, with a `CHECK` and a constant default).
+const V22: &str = r#"
+ALTER TABLE survey_templates ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
+"#;
+
 /// Migration 21's step: the kept lots of the ledgers already stored.
 fn fill_points_lots(conn: &Connection) -> Result<(), OpenError> {
     let failed = |e: crate::error::Fail| match e {
@@ -984,10 +991,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: Some(fill_points_lots),
     },
+    Migration {
+        version: 22,
+        sql: V22,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 21;
+pub const SCHEMA_VERSION: u32 = 22;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -721,8 +721,16 @@ fn undo_version_20(conn: &Connection) {
 
 /// Takes a current file back to version 20: without the kept points lots.
 fn undo_version_21(conn: &Connection) {
+    undo_version_22(conn);
     conn.execute_batch("DROP TABLE points_lots;")
         .expect("no migration 21");
+}
+
+/// Takes a current file back to version 21: without the survey templates' archived
+/// mark.
+fn undo_version_22(conn: &Connection) {
+    conn.execute_batch("ALTER TABLE survey_templates DROP COLUMN archived;")
+        .expect("no migration 22");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.
@@ -1536,4 +1544,62 @@ fn migration_21_keeps_the_open_points_lots_of_the_ledgers_already_stored() {
         .flat_map(|(_, lots)| lots.iter().map(|l| l.points))
         .collect();
     assert_eq!(points, vec![30, 7]);
+}
+
+#[test]
+fn migration_22_adds_the_archived_mark_and_keeps_old_templates_unarchived() {
+    use solocrm_core::questionnaire::{Answering, Question, Scale, SurveyTemplate};
+    use solocrm_core::{Label, Tag};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v21.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let name = Tag::parse("老客回访").expect("a name");
+    let template = SurveyTemplate::new(
+        name.clone(),
+        vec![Question {
+            text: Label::parse("服务态度如何？").expect("a text"),
+            dimension: Label::parse("服务质量").expect("a dimension"),
+            answering: Answering::Score {
+                scale: Scale::new(1, 5).expect("a scale"),
+                role: None,
+            },
+        }],
+    )
+    .expect("a template");
+    store.add_survey_template(template.clone()).expect("added");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_22(&conn);
+        conn.pragma_update(None, "user_version", 21)
+            .expect("version 21");
+    }
+    let columns = |path: &Path| -> Vec<String> {
+        let conn = Connection::open(path).expect("raw connection");
+        let mut st = conn
+            .prepare("SELECT name FROM pragma_table_info('survey_templates')")
+            .expect("prepared");
+        st.query_map([], |r| r.get(0))
+            .expect("columns")
+            .collect::<Result<_, _>>()
+            .expect("names")
+    };
+    assert_eq!(columns(&path), ["name", "questions"], "undone");
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(
+        columns(&path),
+        ["name", "questions", "archived"],
+        "the new column"
+    );
+    assert_eq!(
+        store.survey_templates().expect("read"),
+        vec![template],
+        "a template of version 21 is not archived"
+    );
+    let archived = store
+        .write(|w| w.set_survey_template_archived(&name, true))
+        .expect("archived");
+    assert!(archived.is_archived());
+    assert!(store.survey_templates().expect("read")[0].is_archived());
 }

@@ -1419,6 +1419,23 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "已有人回答此模板：题目不能修改，模板也不能删除；可以改名。",
     ),
     ("templates.remove", "Remove the template", "删除模板"),
+    ("templates.archive", "Archive the template", "归档模板"),
+    ("templates.unarchive", "Unarchive the template", "取消归档"),
+    (
+        "templates.archived_hint",
+        "Archived: it takes no new answers; its answers stay in the analysis and the exports.",
+        "已归档：不再接受新的答卷；已有答卷仍计入分析和导出。",
+    ),
+    (
+        "templates.bad_archived",
+        "Choose archive or unarchive.",
+        "请选择归档或取消归档。",
+    ),
+    (
+        "sheet.archived",
+        "Survey template {name} is archived and takes no new answers; unarchive it first.",
+        "问卷模板 {name} 已归档，不再接受新的答卷；请先取消归档。",
+    ),
     ("partkind.event", "event", "活动"),
     ("partkind.community", "community", "社区"),
     ("partkind.suggestion", "suggestion", "建议"),

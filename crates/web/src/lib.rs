@@ -247,6 +247,10 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             "/surveys/templates/{name}/remove",
             post(pages::remove_template),
         )
+        .route(
+            "/surveys/templates/{name}/archive",
+            post(pages::archive_template),
+        )
         .route("/calendar", get(pages::calendar))
         .route("/calendar/regenerate", post(pages::regenerate_feed))
         .route(FEED_ROUTE, get(pages::feed))

@@ -70,7 +70,8 @@ pub use rule_forms::{
     add_rule, edit_rule, edit_rule_form, remove_rule, remove_rule_form, test_rule,
 };
 pub use survey_forms::{
-    add_template, answer_sheet, edit_template, remove_template, sheet_form, template,
+    add_template, answer_sheet, archive_template, edit_template, remove_template, sheet_form,
+    template,
 };
 pub use surveys::{add_participation, surveys};
 pub use targets::{remove_target, set_target, targets};

@@ -98,13 +98,15 @@ fn text_box(
 // The customer page's chooser and the sheet
 
 /// The customer page's form that opens a template's sheet (nothing without templates
-/// or for an erased customer).
+/// or for an erased customer). Archived templates take no answers and are left out
+/// (ADR 0045).
 pub(super) fn chooser(
     l: Lang,
     customer: CustomerId,
     templates: &[SurveyTemplate],
     erased: bool,
 ) -> Markup {
+    let templates: Vec<&SurveyTemplate> = templates.iter().filter(|t| !t.is_archived()).collect();
     html! {
         @if !erased && !templates.is_empty() {
             form #form-sheet-choose method="get" action=(format!("/customers/{customer}/sheet")) {
@@ -347,6 +349,18 @@ pub async fn answer_sheet(
         values: values.clone(),
         ..SheetState::default()
     };
+    if template.is_archived() {
+        state.message = Some(l.f("sheet.archived", &[("name", template.name())]));
+        return show_sheet(
+            &st,
+            &ctx,
+            &raw,
+            &name,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &state,
+        )
+        .await;
+    }
     let method = values.get("method").map(|m| CollectionMethod::parse_any(m));
     let method = match method {
         Some(Ok(m)) => Some(m),
@@ -540,6 +554,9 @@ fn template_page(
             }
         }
         p #sheets { (l.f("templates.sheets", &[("n", &sheets)])) }
+        @if t.is_archived() {
+            p #archived.hint { (l.t("templates.archived_hint")) }
+        }
         @if let Some(s) = state.filter(|s| s.form == REMOVE) {
             p.message role="alert" { (s.message) }
         }
@@ -553,6 +570,12 @@ fn template_page(
                 p.hint { (l.t("templates.answered_hint")) }
             }
             button type="submit" { (l.t("customer.save")) }
+        }
+        form #form-template-archive method="post" action=(format!("{href}/archive")) {
+            input type="hidden" name="archived" value=(if t.is_archived() { "false" } else { "true" });
+            button type="submit" {
+                (if t.is_archived() { l.t("templates.unarchive") } else { l.t("templates.archive") })
+            }
         }
         @if sheets == 0 {
             form #form-template-remove method="post" action=(format!("{href}/remove")) {
@@ -680,6 +703,57 @@ pub async fn remove_template(
             }
             f => failure(&ctx, f),
         },
+        Err(f) => failure(&ctx, f),
+    }
+}
+
+/// `POST /surveys/templates/{name}/archive` (`archived` = `true` or `false`): archives
+/// the template or brings it back (ADR 0045), then 303 to its page; 404 for an
+/// unknown template, 422 on its page for any other value of `archived`.
+pub async fn archive_template(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Form(values): Form<HashMap<String, String>>,
+) -> Response {
+    let Ok(tag) = Tag::parse(&name) else {
+        return show_template(&st, &ctx, &name, StatusCode::NOT_FOUND, None).await;
+    };
+    let archived = match values.get("archived").map(String::as_str) {
+        Some("true") => true,
+        Some("false") => false,
+        _ => {
+            let state = FormState::new(
+                REMOVE,
+                "archived",
+                ctx.lang.t("templates.bad_archived").to_owned(),
+                &HashMap::new(),
+            );
+            return show_template(
+                &st,
+                &ctx,
+                &name,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&state),
+            )
+            .await;
+        }
+    };
+    let books = st.inner.books.clone();
+    match blocking(move || Ok(books.set_survey_template_archived(&tag, archived))).await {
+        Ok(Ok(t)) => {
+            st.after_write().await;
+            Redirect::to(&template_href(t.name())).into_response()
+        }
+        Ok(Err(e)) => match Failure::from(e) {
+            Failure::NotFound(_) => {
+                show_template(&st, &ctx, &name, StatusCode::NOT_FOUND, None).await
+            }
+            f => failure(&ctx, f),
+        },
+        Err(Failure::NotFound(_)) => {
+            show_template(&st, &ctx, &name, StatusCode::NOT_FOUND, None).await
+        }
         Err(f) => failure(&ctx, f),
     }
 }

@@ -33,6 +33,22 @@ fn refused(e: StoreError) -> anyhow::Error {
     }
 }
 
+/// `survey template archive|unarchive NAME` (ADR 0045).
+fn set_archived(ctx: &mut Ctx, store: &Books, name: &str, archive: bool) -> Result<()> {
+    let name = template_name(name)?;
+    let t = store
+        .write(|w| w.set_survey_template_archived(&name, archive))
+        .map_err(refused)?;
+    if ctx.out.json {
+        return ctx.out.json(&t);
+    }
+    if archive {
+        ctx.say(t!("survey_template.archived", name = t.name()))
+    } else {
+        ctx.say(t!("survey_template.unarchived", name = t.name()))
+    }
+}
+
 fn template_name(name: &str) -> Result<Tag> {
     Tag::parse(name).map_err(bad)
 }
@@ -92,22 +108,37 @@ pub fn template(ctx: &mut Ctx, store: &Books, cmd: SurveyTemplateCmd) -> Result<
             }
             ctx.say(t!("survey_template.removed", name = t.name()))
         }
-        SurveyTemplateCmd::List => {
-            let templates = store.survey_templates()?;
+        SurveyTemplateCmd::Archive { name } => set_archived(ctx, store, &name, true),
+        SurveyTemplateCmd::Unarchive { name } => set_archived(ctx, store, &name, false),
+        SurveyTemplateCmd::List { archived } => {
+            let mut templates = store.survey_templates()?;
+            templates.retain(|x| archived || !x.is_archived());
             if ctx.out.json {
                 return ctx.out.json(&templates);
             }
             if templates.is_empty() {
                 return ctx.say(t!("survey_template.none"));
             }
-            let mut t = Table::new(&["NAME", ">QUESTIONS", "DIMENSIONS"]);
+            let mut head = vec!["NAME", ">QUESTIONS", "DIMENSIONS"];
+            if archived {
+                head.push("ARCHIVED");
+            }
+            let mut t = Table::new(&head);
             for x in &templates {
                 let dims: Vec<&str> = x.dimensions().iter().map(|d| d.as_str()).collect();
-                t.row(vec![
+                let mut row = vec![
                     x.name().to_string(),
                     x.questions().len().to_string(),
                     dims.join(", "),
-                ]);
+                ];
+                if archived {
+                    row.push(if x.is_archived() {
+                        t!("word.yes").to_owned()
+                    } else {
+                        String::new()
+                    });
+                }
+                t.row(row);
             }
             ctx.out.table(&t)
         }

@@ -1085,6 +1085,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("survey_template.removed", "removed survey template {name}"),
     (
+        "survey_template.archived",
+        "archived survey template {name}: it takes no new answers",
+    ),
+    (
+        "survey_template.unarchived",
+        "survey template {name} is back and can be answered again",
+    ),
+    (
         "survey_template.nothing_to_edit",
         "nothing to change: give --name NEW, --from FILE or --question TEXT|DIMENSION|ANSWER[|ROLE]",
     ),

@@ -1022,6 +1022,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ),
     ("survey_template.removed", "已删除问卷模板 {name}"),
     (
+        "survey_template.archived",
+        "已归档问卷模板 {name}：不再接受新的答卷",
+    ),
+    (
+        "survey_template.unarchived",
+        "问卷模板 {name} 已恢复，可以再次作答",
+    ),
+    (
         "survey_template.nothing_to_edit",
         "没有要改的：请给出 --name 新名称、--from 文件或 --question 问题|维度|作答[|角色]",
     ),

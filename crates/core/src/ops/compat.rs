@@ -348,6 +348,14 @@ impl Store for Crm {
         self.write(|w| w.remove_survey_template(name))
     }
 
+    fn set_survey_template_archived(
+        &self,
+        name: &crate::Tag,
+        archived: bool,
+    ) -> StoreResult<crate::questionnaire::SurveyTemplate> {
+        self.write(|w| w.set_survey_template_archived(name, archived))
+    }
+
     fn record_survey_sheet(
         &self,
         sheet: crate::questionnaire::SurveySheet,

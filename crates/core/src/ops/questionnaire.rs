@@ -173,8 +173,9 @@ impl Writer<'_> {
                 .questions
                 .clone()
                 .unwrap_or_else(|| old.questions().to_vec());
-            let template =
-                SurveyTemplate::new(new_name, questions).map_err(StoreError::Validation)?;
+            let template = SurveyTemplate::new(new_name, questions)
+                .map_err(StoreError::Validation)?
+                .with_archived(old.is_archived());
             if template.name() != old.name()
                 && w.tx
                     .survey_templates()?
@@ -226,13 +227,38 @@ impl Writer<'_> {
         })
     }
 
+    /// Archives a survey template (`archived` true) or brings it back (false), ADR
+    /// 0045. An archived template takes no new answer sheets; its sheets stay and
+    /// still count in the dimension analysis and the exports. Setting the mark it
+    /// already has is no change.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown template.
+    pub fn set_survey_template_archived(
+        &mut self,
+        name: &Tag,
+        archived: bool,
+    ) -> StoreResult<SurveyTemplate> {
+        self.atomic(|w| {
+            let old = w.reader().survey_template(name)?;
+            if old.is_archived() == archived {
+                return Ok(old);
+            }
+            let template = old.clone().with_archived(archived);
+            w.tx.replace_survey_template(old.name(), &template)?;
+            Ok(template)
+        })
+    }
+
     /// Records a customer's answers to a template; the answers are kept by question
     /// number.
     ///
     /// # Errors
     ///
     /// [`StoreError::NotFound`] for an unknown customer or template;
-    /// [`Conflict::CustomerErased`]; [`StoreError::Validation`] for answers that do not
+    /// [`Conflict::CustomerErased`]; [`Conflict::SurveyTemplateArchived`] for an
+    /// archived template; [`StoreError::Validation`] for answers that do not
     /// fit the template ([`SurveyTemplate::check`]) or a time outside the accepted
     /// dates; [`Conflict::DuplicateSurveySheet`] if the customer already answered the
     /// template at that instant.
@@ -242,6 +268,12 @@ impl Writer<'_> {
         self.atomic(|w| {
             w.check_live(sheet.customer)?;
             let template = w.reader().survey_template(&sheet.template)?;
+            if template.is_archived() {
+                return Err(Conflict::SurveyTemplateArchived {
+                    name: template.name().to_string(),
+                }
+                .into());
+            }
             template
                 .check(&sheet.answers)
                 .map_err(StoreError::Validation)?;

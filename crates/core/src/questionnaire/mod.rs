@@ -193,6 +193,7 @@ pub struct SurveyTemplateEdit {
 pub struct SurveyTemplate {
     name: Tag,
     questions: Vec<Question>,
+    archived: bool,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -200,12 +201,15 @@ pub struct SurveyTemplate {
 struct RawTemplate {
     name: Tag,
     questions: Vec<Question>,
+    /// Absent in archives written before ADR 0045: not archived.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    archived: bool,
 }
 
 impl TryFrom<RawTemplate> for SurveyTemplate {
     type Error = ValidationError;
     fn try_from(raw: RawTemplate) -> Result<Self, Self::Error> {
-        SurveyTemplate::new(raw.name, raw.questions)
+        Ok(SurveyTemplate::new(raw.name, raw.questions)?.with_archived(raw.archived))
     }
 }
 
@@ -214,6 +218,7 @@ impl From<SurveyTemplate> for RawTemplate {
         RawTemplate {
             name: t.name,
             questions: t.questions,
+            archived: t.archived,
         }
     }
 }
@@ -286,7 +291,40 @@ impl SurveyTemplate {
                 )));
             }
         }
-        Ok(SurveyTemplate { name, questions })
+        Ok(SurveyTemplate {
+            name,
+            questions,
+            archived: false,
+        })
+    }
+
+    /// The same template, archived (`true`) or not (ADR 0045). An archived template
+    /// takes no new answer sheets; its sheets, dimensions and exports stay.
+    ///
+    /// ```
+    /// use solocrm_core::questionnaire::{Answering, Question, Scale, SurveyTemplate};
+    /// use solocrm_core::{Label, Tag};
+    /// let t = SurveyTemplate::new(
+    ///     Tag::parse("旧问卷")?,
+    ///     vec![Question {
+    ///         text: Label::parse("服务态度")?,
+    ///         dimension: Label::parse("服务质量")?,
+    ///         answering: Answering::Score { scale: Scale::new(1, 5)?, role: None },
+    ///     }],
+    /// )?;
+    /// assert!(!t.is_archived());
+    /// assert!(t.clone().with_archived(true).is_archived());
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    #[must_use]
+    pub fn with_archived(mut self, archived: bool) -> Self {
+        self.archived = archived;
+        self
+    }
+
+    /// True if the template is archived: it takes no new answer sheets.
+    pub fn is_archived(&self) -> bool {
+        self.archived
     }
 
     /// The name.
@@ -589,5 +627,18 @@ mod tests {
         s.erase_text();
         assert!(!s.has_text());
         assert_eq!(s.answers.len(), 1);
+    }
+
+    #[test]
+    fn the_archived_mark_round_trips_and_is_absent_from_old_json() {
+        let plain = serde_json::to_value(template()).expect("json");
+        assert!(plain.get("archived").is_none(), "{plain}");
+        let back: SurveyTemplate = serde_json::from_value(plain).expect("an old template");
+        assert!(!back.is_archived());
+        let archived = template().with_archived(true);
+        let json = serde_json::to_value(&archived).expect("json");
+        assert_eq!(json["archived"], serde_json::json!(true));
+        let back: SurveyTemplate = serde_json::from_value(json).expect("read back");
+        assert_eq!(back, archived);
     }
 }

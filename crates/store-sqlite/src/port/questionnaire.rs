@@ -13,14 +13,16 @@ use crate::rows::{corrupt, execute, query_all};
 pub(crate) fn survey_templates(conn: &Connection) -> Res<Vec<SurveyTemplate>> {
     query_all(
         conn,
-        "SELECT name, questions FROM survey_templates ORDER BY name",
+        "SELECT name, questions, archived FROM survey_templates ORDER BY name",
         [],
         |row| {
             let c = Cols::new(row, "survey_templates");
             let name = c.parse(0, Tag::parse)?;
             let questions: Vec<Question> = serde_json::from_str(c.str(1)?)
                 .map_err(|e| corrupt(format!("survey_templates {name}: {e}")))?;
+            let archived = c.bool(2)?;
             SurveyTemplate::new(name.clone(), questions)
+                .map(|t| t.with_archived(archived))
                 .map_err(|e| corrupt(format!("survey_templates {name}: {e}")))
         },
     )
@@ -72,8 +74,8 @@ pub(crate) fn insert_survey_template(conn: &Connection, t: &SurveyTemplate) -> R
         .map_err(|e| corrupt(format!("survey template {}: {e}", t.name())))?;
     execute(
         conn,
-        "INSERT INTO survey_templates (name, questions) VALUES (?1, ?2)",
-        params![t.name().as_str(), questions],
+        "INSERT INTO survey_templates (name, questions, archived) VALUES (?1, ?2, ?3)",
+        params![t.name().as_str(), questions, t.is_archived()],
     )?;
     Ok(())
 }
@@ -91,8 +93,8 @@ pub(crate) fn replace_survey_template(
     if t.name() == from {
         execute(
             conn,
-            "UPDATE survey_templates SET questions = ?2 WHERE name = ?1",
-            params![from.as_str(), questions],
+            "UPDATE survey_templates SET questions = ?2, archived = ?3 WHERE name = ?1",
+            params![from.as_str(), questions, t.is_archived()],
         )?;
         return Ok(());
     }

@@ -314,6 +314,7 @@ macro_rules! __store_conformance_list {
                 erasure_scrubs_the_free_text_of_survey_sheets,
                 a_survey_template_is_renamed_with_its_sheets_and_keeps_answered_questions,
                 a_survey_template_is_removed_only_while_unanswered,
+                an_archived_survey_template_takes_no_answers_until_unarchived,
             }
             needs {
                 needs_are_stored_listed_resolved_and_voided,

@@ -404,3 +404,57 @@ pub fn a_survey_template_is_removed_only_while_unanswered(store: &dyn Store) {
     assert_eq!(store.survey_templates().expect("listed"), [template()]);
     assert_eq!(store.survey_sheets(None).expect("read").len(), 1);
 }
+
+/// ADR 0045: an archived template is listed with its mark, takes no new sheet, keeps
+/// its sheets in the analysis, and takes sheets again once unarchived.
+pub fn an_archived_survey_template_takes_no_answers_until_unarchived(store: &dyn Store) {
+    store.add_survey_template(template()).expect("added");
+    let c = customer(store, "郑秀兰");
+    store
+        .record_survey_sheet(sheet(c.id(), 2, vec![score(1, 9), score(3, 4)]))
+        .expect("recorded");
+    let archived = store
+        .set_survey_template_archived(&tag("回访"), true)
+        .expect("archived");
+    assert!(archived.is_archived());
+    assert_eq!(archived.questions(), template().questions());
+    assert_eq!(
+        store.survey_templates().expect("listed"),
+        [template().with_archived(true)]
+    );
+    assert_err!(
+        store.record_survey_sheet(sheet(c.id(), 3, vec![score(1, 8)])),
+        StoreError::Conflict(Conflict::SurveyTemplateArchived { .. })
+    );
+    assert_eq!(store.survey_sheets(None).expect("read").len(), 1);
+    // Archiving twice is no change; renaming keeps the mark.
+    store
+        .set_survey_template_archived(&tag("回访"), true)
+        .expect("again");
+    let renamed = store
+        .edit_survey_template(
+            &tag("回访"),
+            SurveyTemplateEdit {
+                name: Some(tag("旧回访")),
+                questions: None,
+            },
+        )
+        .expect("renamed");
+    assert!(renamed.is_archived());
+    assert_err!(
+        store.set_survey_template_archived(&tag("回访"), false),
+        StoreError::NotFound {
+            entity: Entity::SurveyTemplate,
+            ..
+        }
+    );
+    let back = store
+        .set_survey_template_archived(&tag("旧回访"), false)
+        .expect("unarchived");
+    assert!(!back.is_archived());
+    assert!(!store.survey_templates().expect("listed")[0].is_archived());
+    let mut again = sheet(c.id(), 4, vec![score(1, 10)]);
+    again.template = tag("旧回访");
+    store.record_survey_sheet(again).expect("answered again");
+    assert_eq!(store.survey_sheets(None).expect("read").len(), 2);
+}
