@@ -41,6 +41,8 @@ mod analytics;
 mod campaigns;
 #[path = "catalogue.rs"]
 mod catalogue;
+#[path = "dashboard_groups.rs"]
+mod dashboard_groups;
 #[path = "import.rs"]
 mod import;
 #[path = "needs.rs"]
@@ -449,6 +451,10 @@ pub async fn dashboard(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    if dashboard_groups::asked(&q) {
+        // A group or a series: computed each time (dashboard_groups.rs).
+        return dashboard_groups::page(st, ctx, q).await;
+    }
     let l = ctx.lang;
     let mut form_error = None;
     let mut parse = |key: &'static str| match non_empty(&q, key) {
