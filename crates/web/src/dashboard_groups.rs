@@ -170,11 +170,8 @@ async fn refusal(
     q: &HashMap<String, String>,
     why: Option<Refused>,
 ) -> Response {
-    let books = st.inner.books.clone();
-    // The select still lists the saved segments; a failed read leaves it empty.
-    let segments = blocking(move || Ok(books.read(|r| segment_names(&r))?))
-        .await
-        .unwrap_or_default();
+    // The select still lists the saved segments.
+    let segments = segments(st).await;
     let l = ctx.lang;
     let state = why.map(|w| FormState::new("dash", w.field, w.message, q));
     let typed = |k: &str| non_empty(q, k).unwrap_or_default();
@@ -185,6 +182,7 @@ async fn refusal(
             l.t("dash.title"),
             filter_form(
                 l,
+                "dash",
                 state.as_ref(),
                 &segments,
                 [
@@ -199,16 +197,50 @@ async fn refusal(
     )
 }
 
+/// The names of the saved segments for the whole book's dashboard's filter; a failed
+/// read leaves the select without them (the page itself still shows).
+pub(super) async fn segments(st: &AppState) -> Vec<Label> {
+    let books = st.inner.books.clone();
+    blocking(move || Ok(books.read(|r| segment_names(&r))?))
+        .await
+        .unwrap_or_default()
+}
+
+/// The filter of the whole book's dashboard: its range (the `period` form's fields,
+/// where a bad day's message goes), no group, no series.
+pub(super) fn plain_filter(
+    l: Lang,
+    state: Option<&FormState>,
+    segments: &[Label],
+    start: NaiveDate,
+    last: NaiveDate,
+) -> Markup {
+    filter_form(
+        l,
+        "period",
+        state,
+        segments,
+        [
+            start.to_string(),
+            last.to_string(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ],
+    )
+}
+
 /// A select of `options` (value, label) with `chosen` selected, its message beside it.
 fn choice(
     state: Option<&FormState>,
+    form: &str,
     name: &str,
     label: &str,
     options: &[(String, String)],
     chosen: &str,
 ) -> Markup {
-    let id = format!("dash-{name}");
-    let error = error_for(state, "dash", name);
+    let id = format!("{form}-{name}");
+    let error = error_for(state, form, name);
     html! {
         div.field {
             label for=(id) { (label) }
@@ -231,9 +263,11 @@ fn choice(
 }
 
 /// The dashboard's filter: the range, the group, the series' grain. `values` are
-/// from, to, segment, stage and by, as typed or shown.
+/// from, to, segment, stage and by, as typed or shown; `form` names the fields' ids
+/// and the form a [`FormState`] must name to put its message beside one.
 fn filter_form(
     l: Lang,
+    form: &str,
     state: Option<&FormState>,
     segments: &[Label],
     values: [String; 5],
@@ -268,11 +302,11 @@ fn filter_form(
     }
     html! {
         form.inline.group method="get" action="/" {
-            (field(state, "dash", "from", l.t("dash.from"), "date", &from))
-            (field(state, "dash", "to", l.t("dash.to"), "date", &to))
-            (choice(state, "segment", l.t("group.segment"), &segment_options, &segment))
-            (choice(state, "stage", l.t("col.stage"), &stage_options, &stage))
-            (choice(state, "by", l.t("dash.by"), &by_options, &by))
+            (field(state, form, "from", l.t("dash.from"), "date", &from))
+            (field(state, form, "to", l.t("dash.to"), "date", &to))
+            (choice(state, form, "segment", l.t("group.segment"), &segment_options, &segment))
+            (choice(state, form, "stage", l.t("col.stage"), &stage_options, &stage))
+            (choice(state, form, "by", l.t("dash.by"), &by_options, &by))
             button type="submit" { (l.t("dash.show")) }
         }
     }
@@ -391,7 +425,7 @@ fn body(l: Lang, asked: &Asked, v: &View) -> Markup {
     };
     html! {
         p.period { (l.f("dash.period", &[("start", &d.period.start), ("end", &last_day)])) }
-        (filter_form(l, None, &v.segments, [
+        (filter_form(l, "dash", None, &v.segments, [
             d.period.start.to_string(), last_day.to_string(),
             asked.segment.clone(), asked.stage.clone(), by,
         ]))

@@ -543,6 +543,7 @@ pub async fn dashboard(
         }
         Err(f) => return failure(&ctx, f),
     };
+    let segments = dashboard_groups::segments(&st).await;
     let status = if form_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -553,7 +554,7 @@ pub async fn dashboard(
         frame(
             &ctx,
             l.t("dash.title"),
-            dashboard_body(l, &shown, form_error.as_ref()),
+            dashboard_body(l, &shown, &segments, form_error.as_ref()),
         ),
     )
 }
@@ -575,7 +576,7 @@ fn period_form(
     }
 }
 
-fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
+fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormState>) -> Markup {
     let (d, months) = (&o.part.0, &o.part.1);
     let last_day = d.period.end.pred_opt().unwrap_or(d.period.end);
     let currency = d.report.currency;
@@ -637,7 +638,7 @@ fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
     ];
     html! {
         p.period { (l.f("dash.period", &[("start", &d.period.start), ("end", &last_day)])) }
-        (period_form(l, state, Some(d.period.start), Some(last_day)))
+        (dashboard_groups::plain_filter(l, state, segments, d.period.start, last_day))
         dl.figures {
             @for (key, value) in &figures {
                 div { dt { (l.t(key)) } dd { (value) } }

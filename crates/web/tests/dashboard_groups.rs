@@ -195,6 +195,19 @@ async fn a_groups_dashboard_is_the_reports_and_differs_from_the_whole_books() {
     let plain = get(&router, &format!("/?{RANGE}")).await;
     assert_eq!(plain.status, StatusCode::OK);
     assert!(!plain.body.contains("group-figures"));
+    // … and offers the group filter and the series, the saved segment among the choices.
+    for id in [
+        "id=\"period-segment\"",
+        "id=\"period-stage\"",
+        "id=\"period-by\"",
+    ] {
+        assert!(plain.body.contains(id), "{id} not in {}", plain.body);
+    }
+    assert!(
+        plain
+            .body
+            .contains(&format!("<option value=\"{TEA_CLUB}\">{TEA_CLUB}</option>"))
+    );
 }
 
 #[tokio::test]
