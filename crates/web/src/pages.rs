@@ -41,6 +41,8 @@ mod analytics;
 mod campaigns;
 #[path = "catalogue.rs"]
 mod catalogue;
+#[path = "dashboard_groups.rs"]
+mod dashboard_groups;
 #[path = "import.rs"]
 mod import;
 #[path = "needs.rs"]
@@ -450,6 +452,10 @@ pub async fn dashboard(
     ctx: Ctx,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
+    if dashboard_groups::asked(&q) {
+        // A group or a series: computed each time (dashboard_groups.rs).
+        return dashboard_groups::page(st, ctx, q).await;
+    }
     let l = ctx.lang;
     let mut form_error = None;
     let mut parse = |key: &'static str| match non_empty(&q, key) {
@@ -538,6 +544,7 @@ pub async fn dashboard(
         }
         Err(f) => return failure(&ctx, f),
     };
+    let segments = dashboard_groups::segments(&st).await;
     let status = if form_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -548,7 +555,7 @@ pub async fn dashboard(
         frame(
             &ctx,
             l.t("dash.title"),
-            dashboard_body(l, &shown, form_error.as_ref()),
+            dashboard_body(l, &shown, &segments, form_error.as_ref()),
         ),
     )
 }
@@ -570,7 +577,7 @@ fn period_form(
     }
 }
 
-fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
+fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormState>) -> Markup {
     let (d, months) = (&o.part.0, &o.part.1);
     let last_day = d.period.end.pred_opt().unwrap_or(d.period.end);
     let currency = d.report.currency;
@@ -632,7 +639,7 @@ fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
     ];
     html! {
         p.period { (l.f("dash.period", &[("start", &d.period.start), ("end", &last_day)])) }
-        (period_form(l, state, Some(d.period.start), Some(last_day)))
+        (dashboard_groups::plain_filter(l, state, segments, d.period.start, last_day))
         dl.figures {
             @for (key, value) in &figures {
                 div { dt { (l.t(key)) } dd { (value) } }

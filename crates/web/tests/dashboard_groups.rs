@@ -1,0 +1,342 @@
+//! `GET /?segment=` / `?stage=` and `?by=month|quarter` (issue 18): the dashboard of a
+//! group is the one `report --segment/--stage` computes ([`load_dashboard`], the same
+//! app function, so the expected figures here come from it, not copied), the series is
+//! the one `report --by` prints ([`Trend::load`]), partial periods are marked, and a bad
+//! value (an unknown segment, a bad stage, both, a bad `by`, too many periods) is a 422
+//! with the message beside its field and the typed values kept.
+
+use axum::Router;
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
+use solocrm_app::groups::CustomerGroup;
+use solocrm_app::trends::{Grain, GroupDashboard, Trend, load_dashboard};
+use solocrm_app::{Books, Location, OpenOptions};
+use solocrm_core::metrics::Period;
+use solocrm_core::{
+    BusinessZone, Currency, CustomerData, CustomerId, Label, LifecycleStage, Money, NewCustomer,
+    NewPurchase, PersonName, Predicate, ReportConfig, Segment, Store as _, Tag,
+};
+use solocrm_web::app;
+
+mod common;
+
+use common::{encode, get};
+
+/// 02:00 UTC is 10:00 in Shanghai, the books' business time zone.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 15, 2, 0, 0)
+        .single()
+        .expect("instant")
+}
+
+/// The saved segment of the test: the customers tagged 茶友.
+const TEA_CLUB: &str = "茶友会";
+
+fn zone() -> BusinessZone {
+    BusinessZone::parse("Asia/Shanghai").expect("zone")
+}
+
+fn cny(s: &str) -> Money {
+    Money::parse(s, Currency::CNY).expect("money")
+}
+
+fn day(m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, m, d).expect("day")
+}
+
+fn at(m: u32, d: u32) -> DateTime<Utc> {
+    // 04:00 UTC is noon in Shanghai: the same day in the business zone.
+    Utc.with_ymd_and_hms(2026, m, d, 4, 0, 0)
+        .single()
+        .expect("instant")
+}
+
+/// Three customers: 李雷 and 王芳 in the tea club (tagged 茶友), 韩梅梅 outside it;
+/// purchases from January to June.
+fn shop() -> (Books, Router) {
+    let books =
+        Books::create(&Location::Memory, Currency::CNY, &OpenOptions::default()).expect("books");
+    books.set_time_zone(zone()).expect("zone set");
+    let customer = |name: &str, since: DateTime<Utc>| -> CustomerId {
+        books
+            .create_customer(NewCustomer::new(
+                CustomerData::new(PersonName::parse(name).expect("name")),
+                since,
+            ))
+            .expect("customer")
+            .id()
+    };
+    let li = customer("李雷", at(1, 5));
+    let wang = customer("王芳", at(2, 20));
+    let han = customer("韩梅梅", at(1, 2));
+    let buy = |who: CustomerId, when: DateTime<Utc>, amount: &str| {
+        books
+            .record_purchase(NewPurchase::new(who, when, cny(amount)))
+            .expect("purchase");
+    };
+    buy(li, at(1, 12), "120");
+    buy(li, at(3, 3), "80.5");
+    buy(wang, at(2, 25), "66");
+    buy(wang, at(6, 10), "30");
+    buy(han, at(1, 20), "500");
+    buy(han, at(5, 8), "260");
+    let club = Tag::parse("茶友").expect("tag");
+    books.tag_customer(li, &club).expect("tagged");
+    books.tag_customer(wang, &club).expect("tagged");
+    books
+        .create_segment(Segment {
+            name: Label::parse(TEA_CLUB).expect("label"),
+            predicate: Predicate::parse("tag = 茶友").expect("expr"),
+        })
+        .expect("segment");
+    let router = app(books.clone(), common::config(now, false));
+    (books, router)
+}
+
+/// The dashboard's report settings.
+fn config() -> ReportConfig {
+    ReportConfig {
+        include_rfm_table: false,
+        ..ReportConfig::default()
+    }
+}
+
+/// `from` … `to` (inclusive), in the books' zone.
+fn range(from: NaiveDate, to: NaiveDate) -> Period {
+    Period::new(from, to.succ_opt().expect("next"))
+        .expect("period")
+        .in_zone(zone())
+}
+
+fn tea_club() -> CustomerGroup {
+    CustomerGroup::Segment(Label::parse(TEA_CLUB).expect("label"))
+}
+
+fn expected(books: &Books, group: Option<&CustomerGroup>) -> GroupDashboard {
+    load_dashboard(
+        books,
+        range(day(1, 10), day(6, 14)),
+        &config(),
+        group,
+        now(),
+    )
+    .expect("dashboard")
+}
+
+/// The part of `body` between `start` and the next `end`.
+fn part<'a>(body: &'a str, start: &str, end: &str) -> &'a str {
+    let from = body
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {body}"));
+    let rest = &body[from..];
+    &rest[..rest.find(end).unwrap_or(rest.len())]
+}
+
+/// The text of the `td` cells of a row.
+fn tds(row: &str) -> Vec<String> {
+    row.split("<td>")
+        .skip(1)
+        .map(|c| c.split("</td>").next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+const RANGE: &str = "from=2026-01-10&to=2026-06-14";
+
+#[tokio::test]
+async fn a_groups_dashboard_is_the_reports_and_differs_from_the_whole_books() {
+    let (books, router) = shop();
+    let club = expected(&books, Some(&tea_club()));
+    let whole = expected(&books, None);
+    assert_eq!(club.members, Some(2));
+    assert_ne!(club.dashboard.revenue, whole.dashboard.revenue);
+    // 李雷 120 + 80.5, 王芳 66 + 30 in the range.
+    assert_eq!(club.dashboard.revenue, "296.50");
+    for query in [
+        format!("/?segment={}&{RANGE}", encode(TEA_CLUB)),
+        format!("/?segment={}&{RANGE}&lang=zh-CN", encode(TEA_CLUB)),
+    ] {
+        let page = get(&router, &query).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let figures = part(&page.body, "id=\"group-figures\"", "</dl>");
+        let d = &club.dashboard;
+        for v in [
+            format!("<dd>{} CNY</dd>", d.revenue),
+            format!("<dd>{} CNY</dd>", d.net_revenue),
+            format!("<dd>{}</dd>", d.report.purchases.stats.orders),
+            format!("<dd>{}</dd>", d.report.purchases.stats.buyers),
+        ] {
+            assert!(figures.contains(&v), "{v} not in {figures}");
+        }
+        assert!(!figures.contains(&format!("<dd>{} CNY</dd>", whole.dashboard.revenue)));
+        // The line naming the group, and the form keeping the choice.
+        assert!(page.body.contains("group-line"), "{}", page.body);
+        assert!(page.body.contains(TEA_CLUB));
+        assert!(
+            page.body
+                .contains(&format!("<option value=\"{TEA_CLUB}\" selected>")),
+            "{}",
+            page.body
+        );
+    }
+    // A stage: the figures are the app's for that stage too.
+    let stage = load_dashboard(
+        &books,
+        range(day(1, 10), day(6, 14)),
+        &config(),
+        Some(&CustomerGroup::Stage(LifecycleStage::Lead)),
+        now(),
+    )
+    .expect("dashboard");
+    let page = get(&router, &format!("/?stage=lead&{RANGE}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let figures = part(&page.body, "id=\"group-figures\"", "</dl>");
+    assert!(figures.contains(&format!("<dd>{} CNY</dd>", stage.dashboard.revenue)));
+    // The whole book's page is unchanged: no group figures.
+    let plain = get(&router, &format!("/?{RANGE}")).await;
+    assert_eq!(plain.status, StatusCode::OK);
+    assert!(!plain.body.contains("group-figures"));
+    // … and offers the group filter and the series, the saved segment among the choices.
+    for id in [
+        "id=\"period-segment\"",
+        "id=\"period-stage\"",
+        "id=\"period-by\"",
+    ] {
+        assert!(plain.body.contains(id), "{id} not in {}", plain.body);
+    }
+    assert!(
+        plain
+            .body
+            .contains(&format!("<option value=\"{TEA_CLUB}\">{TEA_CLUB}</option>"))
+    );
+}
+
+#[tokio::test]
+async fn the_series_rows_are_the_apps_with_partial_periods_marked() {
+    let (books, router) = shop();
+    for (grain, by, group, query) in [
+        (Grain::Month, "month", None, String::new()),
+        (
+            Grain::Month,
+            "month",
+            Some(tea_club()),
+            format!("&segment={}", encode(TEA_CLUB)),
+        ),
+        (Grain::Quarter, "quarter", None, String::new()),
+    ] {
+        let trend = Trend::load(
+            &books,
+            range(day(1, 10), day(6, 14)),
+            grain,
+            &config(),
+            group.as_ref(),
+            now(),
+        )
+        .expect("trend");
+        let page = get(&router, &format!("/?by={by}&{RANGE}{query}")).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let table = part(
+            &page.body,
+            "<table class=\"data\" id=\"trend\">",
+            "</table>",
+        );
+        assert!(table.contains("<caption>"), "{table}");
+        let body = part(table, "<tbody>", "</tbody>");
+        let rows: Vec<&str> = body.split("<tr").skip(1).collect();
+        assert_eq!(rows.len(), trend.periods.len(), "{table}");
+        for (row, p) in rows.iter().zip(&trend.periods) {
+            assert!(row.contains(&p.label), "{} not in {row}", p.label);
+            assert_eq!(row.contains("<abbr"), p.partial, "{row}");
+            let cells = tds(row);
+            let s = &p.dashboard.report.purchases.stats;
+            assert_eq!(
+                &cells[..4],
+                [
+                    s.revenue.amount().to_string(),
+                    s.orders.to_string(),
+                    s.buyers.to_string(),
+                    p.dashboard.report.retention.base.acquired.to_string(),
+                ],
+                "{row}"
+            );
+            assert_eq!(cells[11], p.dashboard.net_revenue);
+        }
+        // The first and last periods are clipped by the range.
+        assert!(trend.periods.first().is_some_and(|p| p.partial));
+        assert!(trend.periods.last().is_some_and(|p| p.partial));
+        let total = tds(part(table, "<tfoot>", "</tfoot>"));
+        assert_eq!(
+            total[0],
+            trend
+                .total
+                .report
+                .purchases
+                .stats
+                .revenue
+                .amount()
+                .to_string()
+        );
+        // The figures above are the range's total.
+        let figures = part(&page.body, "id=\"group-figures\"", "</dl>");
+        assert!(figures.contains(&format!("<dd>{} CNY</dd>", trend.total.revenue)));
+    }
+    // The club's months differ from the whole book's.
+    let club = get(
+        &router,
+        &format!("/?by=month&{RANGE}&segment={}", encode(TEA_CLUB)),
+    )
+    .await;
+    let whole = get(&router, &format!("/?by=month&{RANGE}")).await;
+    assert_ne!(
+        part(&club.body, "<tbody>", "</tbody>"),
+        part(&whole.body, "<tbody>", "</tbody>")
+    );
+}
+
+#[tokio::test]
+async fn a_bad_value_is_a_422_beside_its_field_with_the_typed_values_kept() {
+    let (_books, router) = shop();
+    for (query, field, typed) in [
+        ("segment=nobody".to_owned(), "segment", "nobody"),
+        (
+            format!("segment={}", encode("无此分群")),
+            "segment",
+            "无此分群",
+        ),
+        ("stage=sleeping".to_owned(), "stage", "sleeping"),
+        (
+            format!("segment={}&stage=lead", encode(TEA_CLUB)),
+            "segment",
+            TEA_CLUB,
+        ),
+        ("by=week".to_owned(), "by", "week"),
+        ("by=month&from=2000-01-01".to_owned(), "by", "month"),
+        ("by=month&from=2026-13-01".to_owned(), "from", "2026-13-01"),
+        (
+            "stage=lead&from=2026-06-14&to=2026-01-01".to_owned(),
+            "to",
+            "2026-01-01",
+        ),
+    ] {
+        for lang in ["en", "zh-CN"] {
+            let page = get(&router, &format!("/?{query}&lang={lang}")).await;
+            assert_eq!(
+                page.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{query}: {}",
+                page.body
+            );
+            let id = format!("id=\"dash-{field}-error\"");
+            assert!(page.body.contains(&id), "{query}: no {id} in {}", page.body);
+            assert!(
+                page.body.contains(&format!("value=\"{typed}\"")),
+                "{query}: {typed} not kept in {}",
+                page.body
+            );
+            assert!(!page.body.contains("group-figures"));
+        }
+    }
+    let zh = get(&router, "/?by=week&lang=zh-CN").await;
+    assert!(zh.body.contains("序列周期"), "{}", zh.body);
+    let en = get(&router, "/?by=month&from=2000-01-01&lang=en").await;
+    assert!(en.body.contains("at most 120 periods"), "{}", en.body);
+}
