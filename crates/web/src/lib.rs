@@ -252,6 +252,9 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             post(pages::archive_template),
         )
         .route("/calendar", get(pages::calendar))
+        .route("/holidays", get(pages::holidays).post(pages::add_holiday))
+        .route("/holidays/presets", post(pages::use_presets))
+        .route("/holidays/remove", post(pages::remove_holiday))
         .route("/calendar/regenerate", post(pages::regenerate_feed))
         .route(FEED_ROUTE, get(pages::feed))
         .route("/health", get(|| async { "ok" }))

@@ -43,6 +43,8 @@ mod campaigns;
 mod catalogue;
 #[path = "dashboard_groups.rs"]
 mod dashboard_groups;
+#[path = "holidays.rs"]
+mod holidays;
 #[path = "import.rs"]
 mod import;
 #[path = "needs.rs"]
@@ -64,6 +66,7 @@ mod targets;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
 pub use campaigns::campaigns_page;
 pub use catalogue::{add_product, edit_product, product, products, remove_product};
+pub use holidays::{add_holiday, holidays, remove_holiday, use_presets};
 pub use import::{UPLOAD_LIMIT, import_page, import_upload};
 pub use needs::{add_need, resolve_need};
 pub use offers::{add_offer, end_offer, offers};
@@ -181,6 +184,7 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/import", "nav.import"),
         ("/rules", "nav.rules"),
         ("/calendar", "nav.calendar"),
+        ("/holidays", "nav.holidays"),
     ];
     html! {
         (DOCTYPE)
