@@ -181,6 +181,10 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/customers/{id}/stage", post(pages::change_stage))
         .route("/customers/{id}/surveys", post(pages::record_survey))
         .route(
+            "/customers/{id}/surveys/{survey}/void",
+            post(pages::void_survey),
+        )
+        .route(
             "/customers/{id}/sheet",
             get(pages::sheet_form).post(pages::answer_sheet),
         )

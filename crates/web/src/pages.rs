@@ -59,6 +59,8 @@ mod purchase_lines;
 mod rule_forms;
 #[path = "survey_forms.rs"]
 mod survey_forms;
+#[path = "survey_void.rs"]
+mod survey_void;
 #[path = "surveys.rs"]
 mod surveys;
 #[path = "targets.rs"]
@@ -78,6 +80,7 @@ pub use survey_forms::{
     add_template, answer_sheet, archive_template, edit_template, remove_template, sheet_form,
     template,
 };
+pub use survey_void::void_survey;
 pub use surveys::{add_participation, surveys};
 pub use targets::{remove_target, set_target, targets};
 
@@ -1173,15 +1176,21 @@ fn timeline(l: Lang, page: &CustomerPage, audit: &[Audit]) -> Vec<Event> {
             amount: Some(r.amount()),
         });
     }
-    for s in e.surveys.iter().filter(|s| !s.is_void()) {
+    // A voided answer stays on the timeline, marked (it counts in no score).
+    for s in &e.surveys {
         events.push(Event {
             at: s.at(),
             kind: "kind.survey",
             what: format!(
-                "{} {}{}",
+                "{} {}{}{}",
                 s.score().kind(),
                 s.score().value(),
-                s.comment().map(|c| format!(" · {c}")).unwrap_or_default()
+                s.comment().map(|c| format!(" · {c}")).unwrap_or_default(),
+                if s.is_void() {
+                    format!(" · {}", l.t("void.mark"))
+                } else {
+                    String::new()
+                }
             ),
             amount: None,
         });
@@ -1432,6 +1441,7 @@ fn customer_page(
                 }
             }
         }
+        (survey_void::answers(l, zone, page, state))
         (extra)
         div.forms {
             form #form-interaction method="post" action=(format!("/customers/{id}/interactions")) {

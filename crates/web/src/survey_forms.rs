@@ -8,6 +8,9 @@
 //!   `POST /customers/{id}/sheet` records it. A question may be skipped (as the CLI
 //!   allows) but not every one; a score off its scale or not a number, text that is
 //!   too long, or an unknown method is a 422 beside its field, with what was typed.
+//!   The sheet's time (`at`, empty for now) is read in the books' zone as `--at` is
+//!   ([`solocrm_app::values::event_at`]); one that does not parse or lies more than a
+//!   day ahead is a 422 beside it.
 //! - `POST /surveys/templates` (`name`, `questions`: one `TEXT|DIMENSION|ANSWER[|ROLE]`
 //!   per row, as `--question` reads them) adds a template; `GET
 //!   /surveys/templates/{name}` shows one with its edit and remove forms; `POST
@@ -19,6 +22,8 @@ use solocrm_core::questionnaire::{
     Answer, AnswerValue, Answering, CollectionMethod, Question, SurveySheet, SurveyTemplate,
     SurveyTemplateEdit,
 };
+
+use solocrm_app::values::EventTimeError;
 
 use super::*;
 
@@ -212,6 +217,18 @@ fn sheet_page(ctx: &Ctx, c: &Customer, t: &SurveyTemplate, state: &SheetState) -
         form #form-sheet method="post" action=(format!("/customers/{id}/sheet")) {
             input type="hidden" name="template" value=(t.name());
             div.field {
+                label for="sheet-at" { (l.t("sheet.at")) }
+                @if let Some(e) = state.errors.get("at") {
+                    input id="sheet-at" name="at" type="text" value=(typed("at"))
+                        aria-invalid="true" aria-describedby="sheet-at-error sheet-at-hint";
+                    span.error id="sheet-at-error" role="alert" { (e) }
+                } @else {
+                    input id="sheet-at" name="at" type="text" value=(typed("at"))
+                        aria-describedby="sheet-at-hint";
+                }
+                small.hint id="sheet-at-hint" { (l.t("sheet.at_hint")) }
+            }
+            div.field {
                 label for="sheet-method" { (l.t("sheet.method")) }
                 select id="sheet-method" name="method" {
                     @for m in CollectionMethod::ALL {
@@ -335,7 +352,9 @@ pub async fn answer_sheet(
         .await;
     };
     let books = st.inner.books.clone();
-    let template = match blocking(move || Ok(books.read(|r| r.survey_template(&tag))?)).await {
+    let loaded =
+        blocking(move || Ok((books.read(|r| r.survey_template(&tag))?, books.time_zone()?)));
+    let (template, zone) = match loaded.await {
         Ok(t) => t,
         Err(Failure::NotFound(_)) => {
             return failure(
@@ -371,6 +390,22 @@ pub async fn answer_sheet(
             None
         }
     };
+    let typed_at = non_empty(&values, "at");
+    let at = match solocrm_app::values::event_at(typed_at.as_deref(), st.now(), zone) {
+        Ok(t) => Some(t),
+        Err(EventTimeError::Future { input, today, zone }) => {
+            let m = l.f(
+                "sheet.future",
+                &[("at", &input), ("today", &today), ("zone", &zone)],
+            );
+            state.errors.insert("at".to_owned(), m);
+            None
+        }
+        Err(EventTimeError::Value(e)) => {
+            state.errors.insert("at".to_owned(), e.to_string());
+            None
+        }
+    };
     let answers = match read_answers(l, &template, &values) {
         Ok(a) => Some(a),
         Err(errors) => {
@@ -378,7 +413,7 @@ pub async fn answer_sheet(
             None
         }
     };
-    let (Some(method), Some(answers)) = (method, answers) else {
+    let (Some(method), Some(answers), Some(at)) = (method, answers, at) else {
         return show_sheet(
             &st,
             &ctx,
@@ -392,7 +427,7 @@ pub async fn answer_sheet(
     let sheet = SurveySheet {
         template: template.name().clone(),
         customer: CustomerId::new(id),
-        at: st.now(),
+        at,
         method,
         answers,
     };
