@@ -1319,6 +1319,26 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("tmetric.deals_won", "deals won", "成交商机数"),
     ("tmetric.retention_rate", "retention rate", "留存率"),
     ("nav.holidays", "Holidays", "节日"),
+    (
+        "templates.toml",
+        "Or the questions as TOML",
+        "或用 TOML 写题目",
+    ),
+    (
+        "templates.toml_hint",
+        "The file `survey template add --from FILE.toml` reads: one [[question]] table per question with text, dimension, answer (1-5, 0-10 … or text) and an optional role (nps, csat, ces).",
+        "即 `survey template add --from FILE.toml` 读取的文件：每题一个 [[question]] 表，含 text、dimension、answer（1-5、0-10 … 或 text）和可选的 role（nps、csat、ces）。",
+    ),
+    (
+        "templates.toml_edit_hint",
+        "As `survey template edit --from FILE.toml`: when given, it replaces the questions above.",
+        "同 `survey template edit --from FILE.toml`：填写后取代上面的题目。",
+    ),
+    (
+        "templates.both",
+        "Give the questions as rows or as TOML, not both.",
+        "题目请用逐行格式或 TOML 之一给出，不要同时给出。",
+    ),
     ("void.answers_title", "Survey answers", "问卷回答"),
     ("void.reason", "Reason", "原因"),
     ("void.button", "Void", "作废"),

@@ -474,6 +474,43 @@ fn read_questions(l: Lang, text: &str) -> Result<Vec<Question>, String> {
     Ok(out)
 }
 
+/// The questions of a template's TOML text, read by the CLI's `--from FILE` parser
+/// ([`solocrm_app::questionnaire::template_from_toml`]); its message names the line
+/// and column of a TOML error, or the question at fault.
+fn read_toml(text: &str) -> Result<Vec<Question>, String> {
+    // The text is read as a template's; only its questions are kept, as the CLI does.
+    let name = Tag::parse("file").map_err(|e| e.to_string())?;
+    solocrm_app::questionnaire::template_from_toml(name, text).map(|t| t.questions().to_vec())
+}
+
+/// The questions a form gives, and the field they came from: the `toml` text when
+/// it is not blank, else the `questions` rows (`None` when both are blank).
+/// `both_refused`: the rows and the TOML may not both be given (the add form; the
+/// edit form's rows are prefilled, and a TOML text replaces them).
+fn form_questions(
+    l: Lang,
+    fields: &Fields<'_>,
+    both_refused: bool,
+) -> Result<Option<(Vec<Question>, &'static str)>, FormState> {
+    let toml = non_empty(fields.values, "toml");
+    if let Some(text) = toml {
+        if both_refused && non_empty(fields.values, "questions").is_some() {
+            return Err(fields.refuse("toml", l.t("templates.both")));
+        }
+        // Kept as typed: TOML's line and column count the untrimmed text.
+        let raw = fields
+            .values
+            .get("toml")
+            .map_or(text.as_str(), String::as_str);
+        return read_toml(raw)
+            .map(|q| Some((q, "toml")))
+            .map_err(|e| fields.refuse("toml", e));
+    }
+    Ok(fields
+        .optional("questions", |t| read_questions(l, t))?
+        .map(|q| (q, "questions")))
+}
+
 /// `/surveys`' form that adds a template.
 pub(super) fn add_form(l: Lang, state: Option<&FormState>) -> Markup {
     html! {
@@ -481,6 +518,7 @@ pub(super) fn add_form(l: Lang, state: Option<&FormState>) -> Markup {
             h2 { (l.t("templates.add")) }
             (field(state, ADD, "name", l.t("surveys.name"), "text", ""))
             (text_box(state, ADD, "questions", l.t("templates.questions"), l.t("templates.hint"), ""))
+            (text_box(state, ADD, "toml", l.t("templates.toml"), l.t("templates.toml_hint"), ""))
             button type="submit" { (l.t("form.add")) }
         }
     }
@@ -497,8 +535,11 @@ pub async fn add_template(
     let fields = Fields::new(ADD, &values);
     let parsed = (|| {
         let name = fields.required("name", Tag::parse)?;
-        let questions = fields.required("questions", |t| read_questions(l, t))?;
-        SurveyTemplate::new(name, questions).map_err(|e| fields.refuse("questions", e.to_string()))
+        let (questions, from) = match form_questions(l, &fields, true)? {
+            Some(q) => q,
+            None => return Err(fields.refuse("questions", l.t("templates.no_questions"))),
+        };
+        SurveyTemplate::new(name, questions).map_err(|e| fields.refuse(from, e.to_string()))
     })();
     let template = match parsed {
         Ok(t) => t,
@@ -599,8 +640,9 @@ fn template_page(
             h2 { (l.t("templates.edit")) }
             (field(state, EDIT, "name", l.t("surveys.name"), "text", t.name().as_str()))
             // Shown while unanswered, and again beside a refusal of new questions.
-            @if sheets == 0 || error_for(state, EDIT, "questions").is_some() {
+            @if sheets == 0 || error_for(state, EDIT, "questions").is_some() || error_for(state, EDIT, "toml").is_some() {
                 (text_box(state, EDIT, "questions", l.t("templates.questions"), l.t("templates.hint"), &flags.join("\n")))
+                (text_box(state, EDIT, "toml", l.t("templates.toml"), l.t("templates.toml_edit_hint"), ""))
             } @else {
                 p.hint { (l.t("templates.answered_hint")) }
             }
@@ -637,10 +679,10 @@ pub async fn edit_template(
     let fields = Fields::new(EDIT, &values);
     let parsed = (|| {
         let rename = fields.required("name", Tag::parse)?;
-        let questions = fields.optional("questions", |t| read_questions(l, t))?;
+        let questions = form_questions(l, &fields, false)?;
         Ok::<_, FormState>((rename, questions))
     })();
-    let (rename, questions) = match parsed {
+    let (rename, given) = match parsed {
         Ok(p) => p,
         Err(state) => {
             return show_template(
@@ -653,6 +695,8 @@ pub async fn edit_template(
             .await;
         }
     };
+    let from = given.as_ref().map_or("questions", |(_, from)| *from);
+    let questions = given.map(|(q, _)| q);
     let books = st.inner.books.clone();
     let wanted = current.clone();
     let result = blocking(move || {
@@ -678,7 +722,7 @@ pub async fn edit_template(
                 StoreError::Conflict(solocrm_core::Conflict::DuplicateSurveyTemplate {
                     ..
                 }) => "name",
-                _ => "questions",
+                _ => from,
             };
             match Failure::from(e) {
                 Failure::Invalid(m) => {
