@@ -209,11 +209,18 @@ async fn own_holidays_are_added_shown_in_care_and_removed() {
     assert_eq!(calendar(&books).own.len(), 1);
 }
 
+/// A refused form: its fields, the field the message is beside, and what it says.
+type Case = (
+    &'static [(&'static str, &'static str)],
+    &'static str,
+    &'static str,
+);
+
 #[tokio::test]
 async fn a_bad_holiday_is_422_beside_its_field_with_nothing_written() {
     let books = books();
     let router = app(books.clone(), common::config(now, false));
-    let cases: [(&[(&str, &str)], &str, &str); 8] = [
+    let cases: [Case; 8] = [
         (
             &[("name", ""), ("kind", "fixed"), ("day", "06-18")],
             "name",
