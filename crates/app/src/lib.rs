@@ -19,7 +19,8 @@
 //! what the web workspace shows beyond the command line's views (the dashboard's chart
 //! series, the rows of a customer list); [`groups`] narrows every analytic view to one saved
 //! segment or lifecycle stage ([`CustomerGroup`](groups::CustomerGroup)); and [`trends`]
-//! gives report metrics as a series over calendar months or quarters.
+//! gives report metrics as a series over calendar months or quarters; [`holidays`] reads
+//! the holiday calendar as a person types it and lays out a year of it.
 //!
 //! ```
 //! use solocrm_app::{Books, Location, OpenOptions};
@@ -45,6 +46,7 @@ pub mod escape;
 pub mod exchange;
 pub mod groups;
 pub mod history;
+pub mod holidays;
 mod keys;
 pub mod lines;
 mod location;

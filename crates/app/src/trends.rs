@@ -139,13 +139,24 @@ pub fn group_dashboard(
     config: &ReportConfig,
     members: Option<&Members>,
 ) -> Result<Dashboard, ReportError> {
+    group_dashboard_with_months(reader, period, config, members).map(|(d, _)| d)
+}
+
+/// [`group_dashboard`] with the revenue by month of the same purchases.
+fn group_dashboard_with_months(
+    reader: &Reader<'_>,
+    period: Period,
+    config: &ReportConfig,
+    members: Option<&Members>,
+) -> Result<(Dashboard, Vec<crate::overview::MonthRevenue>), ReportError> {
     let data = reader.report_data(period)?;
     let data = match members {
         Some(m) => only_members(&data, m),
         None => data,
     };
+    let months = crate::overview::revenue_by_month(&data.log, period);
     let report = MetricsReport::compute(&data, period, config)?;
-    Ok(Dashboard::new(period, &data.customers, report))
+    Ok((Dashboard::new(period, &data.customers, report), months))
 }
 
 /// The instant a view of `period` is as of: the end of its last day, or `now` if that
@@ -201,6 +212,58 @@ pub fn load_dashboard(
     })
     .map_err(GroupError::from)?
     .map_err(GroupError::from)?
+}
+
+/// What the web dashboard draws for a group (or the whole book, `group` `None`):
+/// [`load_dashboard`]'s figures, with the revenue by month of the group's purchases and
+/// the board of the group's open deals, from one snapshot, as the whole book's
+/// [`Overview`](crate::overview::Overview) has them.
+///
+/// # Errors
+///
+/// [`GroupError::UnknownSegment`]; reading or measuring errors.
+pub fn load_overview(
+    crm: &Crm,
+    period: Period,
+    config: &ReportConfig,
+    group: Option<&CustomerGroup>,
+    now: DateTime<Utc>,
+) -> Result<GroupOverview, GroupError> {
+    crm.read(|r| {
+        Ok(as_of_day(&r, period.last_day(), now, |v| {
+            let at = view_instant(v, period, now)?;
+            let members = group.map(|g| g.members(v, at)).transpose()?;
+            let (dashboard, revenue_by_month) =
+                group_dashboard_with_months(v, period, config, members.as_ref())?;
+            let board = crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
+                .map_err(ReportError::Store)?;
+            let board = match &members {
+                Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
+                None => board,
+            };
+            Ok(GroupOverview {
+                members: members.as_ref().map(Members::len),
+                dashboard,
+                revenue_by_month,
+                board,
+            })
+        }))
+    })
+    .map_err(GroupError::from)?
+    .map_err(GroupError::from)?
+}
+
+/// A group's dashboard with what its charts draw ([`load_overview`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupOverview {
+    /// How many customers the group had (`None` for the whole book).
+    pub members: Option<usize>,
+    /// The dashboard.
+    pub dashboard: Dashboard,
+    /// Revenue and orders of the group's purchases in every month the period touches.
+    pub revenue_by_month: Vec<crate::overview::MonthRevenue>,
+    /// The group's open deals by stage, as of the end of the period (now if earlier).
+    pub board: crate::views::PipelineBoard,
 }
 
 /// A dashboard and the size of the group it measures.

@@ -134,6 +134,68 @@ pub fn instant_in(input: &str, zone: BusinessZone) -> Result<DateTime<Utc>, Valu
     Ok(when(input)?.start_in(zone))
 }
 
+/// How far past `now` an event may be dated: a day, for a clock or a time zone a little
+/// ahead of ours, not more.
+pub const EVENT_SLACK: chrono::TimeDelta = chrono::TimeDelta::days(1);
+
+/// Why an event time (when something happened) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventTimeError {
+    /// The text is no date or time.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    /// The time lies more than [`EVENT_SLACK`] after now.
+    #[error("{input:?} is in the future (today is {today} in {zone})")]
+    Future {
+        /// What was written.
+        input: String,
+        /// Today in the books' zone.
+        today: NaiveDate,
+        /// The books' zone.
+        zone: BusinessZone,
+    },
+}
+
+/// An event time (the CLI's `--at`, the web's sheet time: when something happened)
+/// read in `zone` as [`instant_in`] reads it; none is `now`. An event
+/// cannot have happened more than [`EVENT_SLACK`] after `now`.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use solocrm_app::values::{EventTimeError, event_at};
+/// use solocrm_core::BusinessZone;
+/// let beijing = BusinessZone::parse("Asia/Shanghai")?;
+/// let now = Utc.with_ymd_and_hms(2026, 5, 1, 12, 0, 0).unwrap();
+/// assert_eq!(event_at(None, now, beijing)?, now);
+/// let t = event_at(Some("2026-04-30 09:30"), now, beijing)?;
+/// assert_eq!(t.to_rfc3339(), "2026-04-30T01:30:00+00:00");
+/// assert!(matches!(event_at(Some("2026-05-03"), now, beijing), Err(EventTimeError::Future { .. })));
+/// assert!(matches!(event_at(Some("soon"), now, beijing), Err(EventTimeError::Value(_))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`EventTimeError::Value`] as [`when`]; [`EventTimeError::Future`].
+pub fn event_at(
+    input: Option<&str>,
+    now: DateTime<Utc>,
+    zone: BusinessZone,
+) -> Result<DateTime<Utc>, EventTimeError> {
+    let Some(input) = input else {
+        return Ok(now);
+    };
+    let t = instant_in(input, zone)?;
+    if t > now + EVENT_SLACK {
+        return Err(EventTimeError::Future {
+            input: input.to_owned(),
+            today: zone.date_of(now),
+            zone,
+        });
+    }
+    Ok(t)
+}
+
 /// The instant an analysis is made as of (`--as-of`), in `zone`: a bare date is the
 /// last second of that local day, so the whole day counts; a local time is read in
 /// `zone`; an RFC 3339 instant stays as given; none is `now`.

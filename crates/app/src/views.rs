@@ -259,6 +259,34 @@ pub struct PipelineBoard {
 }
 
 impl PipelineBoard {
+    /// The board of the deals of the customers `keep` admits only (a group's board):
+    /// each column's total and weighted value summed again over the cards left.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Backend`](solocrm_core::StoreError::Backend) if a sum overflows
+    /// (it cannot: the cards left are a part of sums that did not).
+    pub fn only(
+        mut self,
+        keep: impl Fn(solocrm_core::CustomerId) -> bool,
+    ) -> StoreResult<PipelineBoard> {
+        use solocrm_core::{Money, StoreError};
+        for column in &mut self.columns {
+            column.cards.retain(|c| keep(c.customer));
+            let currency = column.total.currency();
+            let mut total = Money::zero(currency);
+            for c in &column.cards {
+                total = total.checked_add(c.value).map_err(StoreError::backend)?;
+            }
+            column.weighted = Money::new(
+                (total.amount() * column.probability).round_dp(currency.minor_unit_digits()),
+                currency,
+            );
+            column.total = total;
+        }
+        Ok(self)
+    }
+
     /// Reads the open deals and their customers' names in one snapshot.
     ///
     /// # Errors

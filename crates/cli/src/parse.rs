@@ -6,10 +6,6 @@ pub use solocrm_app::CustomerKey;
 use solocrm_app::values;
 use solocrm_core::{BusinessZone, Customer, Money, Store};
 
-/// How far past `now` an event may be dated: a day, for a clock or a time zone a little
-/// ahead of ours, not more.
-const EVENT_SLACK: chrono::TimeDelta = chrono::TimeDelta::days(1);
-
 /// An event time (`--at`: when something happened) in the books' `zone`: a bare date
 /// is the start of that local day, `YYYY-MM-DD HH:MM` a local time, RFC 3339 as given;
 /// none is `now`. An event cannot have happened more than a day after `now`.
@@ -17,14 +13,13 @@ pub fn at(input: Option<&str>, now: DateTime<Utc>, zone: BusinessZone) -> Result
     let Some(input) = input else {
         return Ok(now);
     };
-    let t = values::instant_in(input, zone)?;
-    if t > now + EVENT_SLACK {
-        bail!(
-            "'{input}' is in the future; --at says when something happened (today is {} in {zone})",
-            zone.date_of(now)
-        );
+    match values::event_at(Some(input), now, zone) {
+        Ok(t) => Ok(t),
+        Err(values::EventTimeError::Future { today, .. }) => bail!(
+            "'{input}' is in the future; --at says when something happened (today is {today} in {zone})"
+        ),
+        Err(values::EventTimeError::Value(e)) => Err(e.into()),
     }
-    Ok(t)
 }
 
 /// An `--as-of` time in the books' `zone`: a bare date is the last second of that

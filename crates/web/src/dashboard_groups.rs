@@ -1,6 +1,7 @@
 //! The dashboard narrowed to one group, and as a series (issue 18): `GET /?segment=NAME`
 //! or `?stage=STAGE` shows the group's dashboard as `solocrm report --segment/--stage`
-//! computes it ([`load_dashboard`]), and `?by=month|quarter` adds the series `report
+//! computes it ([`load_overview`], the figures of `load_dashboard`), with the whole
+//! book's three charts drawn from the group's data (pages.rs's `charts`), and `?by=month|quarter` adds the series `report
 //! --by` prints ([`Trend::load`]), for the whole book or the group.
 //!
 //! These pages are computed on every request: only the whole book's plain dashboard is
@@ -10,7 +11,7 @@
 //! is a 422 with the message beside its field and the typed values kept.
 
 use solocrm_app::groups::GroupError;
-use solocrm_app::trends::{Grain, GroupDashboard, Trend, load_dashboard};
+use solocrm_app::trends::{Grain, GroupOverview, Trend, load_overview};
 
 use super::analytics::{Asked, group_line, segment_names};
 use super::*;
@@ -26,8 +27,9 @@ pub(super) fn asked(q: &HashMap<String, String>) -> bool {
 /// What a grouped or series dashboard shows.
 struct View {
     segments: Vec<Label>,
-    /// The group's (or the whole book's) dashboard of the range, with its size.
-    shown: GroupDashboard,
+    /// The group's (or the whole book's) dashboard of the range, with its size and
+    /// what its charts draw.
+    shown: GroupOverview,
     /// The series, when `?by=` asked for one.
     trend: Option<Trend>,
 }
@@ -132,19 +134,16 @@ pub(super) async fn page(st: AppState, ctx: Ctx, q: HashMap<String, String>) -> 
             }),
             GroupError::Report(e) => Err(Failure::from(e)),
         };
-        let (shown, trend) = match by {
-            None => match load_dashboard(books, period, &config, chosen.as_ref(), now) {
-                Ok(d) => (d, None),
-                Err(e) => return refuse(e).map(Err),
-            },
+        // The figures and charts; with `by`, the series as well (its total is the
+        // same range's dashboard).
+        let shown = match load_overview(books, period, &config, chosen.as_ref(), now) {
+            Ok(o) => o,
+            Err(e) => return refuse(e).map(Err),
+        };
+        let trend = match by {
+            None => None,
             Some(grain) => match Trend::load(books, period, grain, &config, chosen.as_ref(), now) {
-                Ok(t) => (
-                    GroupDashboard {
-                        members: t.members,
-                        dashboard: t.total.clone(),
-                    },
-                    Some(t),
-                ),
+                Ok(t) => Some(t),
                 Err(e) => return refuse(e).map(Err),
             },
         };
@@ -312,38 +311,6 @@ fn filter_form(
     }
 }
 
-/// The figures of one dashboard.
-fn figures(l: Lang, d: &Dashboard) -> Markup {
-    let currency = d.report.currency;
-    let money = |s: &str| format!("{s} {currency}");
-    let live: usize = d.stages.iter().map(|(_, n)| n).sum();
-    let stats = &d.report.purchases.stats;
-    let rows = [
-        ("dash.customers", live.to_string()),
-        ("dash.revenue", money(&d.revenue)),
-        ("col.orders", stats.orders.to_string()),
-        ("dash.active", stats.buyers.to_string()),
-        ("dash.new", d.report.retention.base.acquired.to_string()),
-        ("dash.net_revenue", money(&d.net_revenue)),
-        ("dash.costs", money(&d.costs)),
-        (
-            "dash.nps",
-            d.nps.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}")),
-        ),
-        ("dash.csat", percent(d.csat)),
-        ("dash.churn", percent(d.churn_rate)),
-        ("dash.retention", percent(d.retention_rate)),
-        ("dash.repeat", percent(d.repeat_purchase_rate)),
-    ];
-    html! {
-        dl.figures #group-figures {
-            @for (key, value) in &rows {
-                div { dt { (l.t(key)) } dd { (value) } }
-            }
-        }
-    }
-}
-
 /// One row of the series table: the cells `report --by` prints.
 fn series_cells(d: &Dashboard) -> [String; 12] {
     let stats = &d.report.purchases.stats;
@@ -430,7 +397,8 @@ fn body(l: Lang, asked: &Asked, v: &View) -> Markup {
             asked.segment.clone(), asked.stage.clone(), by,
         ]))
         (group_line(l, asked.group.as_ref(), v.shown.members))
-        (figures(l, d))
+        (figures(l, d, "group-figures"))
+        (charts(l, d, &v.shown.revenue_by_month, &v.shown.board))
         @if let Some(t) = &v.trend { (series_table(l, t)) }
     }
 }

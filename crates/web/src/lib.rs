@@ -181,6 +181,10 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
         .route("/customers/{id}/stage", post(pages::change_stage))
         .route("/customers/{id}/surveys", post(pages::record_survey))
         .route(
+            "/customers/{id}/surveys/{survey}/void",
+            post(pages::void_survey),
+        )
+        .route(
             "/customers/{id}/sheet",
             get(pages::sheet_form).post(pages::answer_sheet),
         )
@@ -252,6 +256,9 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             post(pages::archive_template),
         )
         .route("/calendar", get(pages::calendar))
+        .route("/holidays", get(pages::holidays).post(pages::add_holiday))
+        .route("/holidays/presets", post(pages::use_presets))
+        .route("/holidays/remove", post(pages::remove_holiday))
         .route("/calendar/regenerate", post(pages::regenerate_feed))
         .route(FEED_ROUTE, get(pages::feed))
         .route("/health", get(|| async { "ok" }))

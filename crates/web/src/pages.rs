@@ -43,6 +43,8 @@ mod campaigns;
 mod catalogue;
 #[path = "dashboard_groups.rs"]
 mod dashboard_groups;
+#[path = "holidays.rs"]
+mod holidays;
 #[path = "import.rs"]
 mod import;
 #[path = "needs.rs"]
@@ -57,6 +59,8 @@ mod purchase_lines;
 mod rule_forms;
 #[path = "survey_forms.rs"]
 mod survey_forms;
+#[path = "survey_void.rs"]
+mod survey_void;
 #[path = "surveys.rs"]
 mod surveys;
 #[path = "targets.rs"]
@@ -64,6 +68,7 @@ mod targets;
 pub use analytics::{churn_page, clv_page, cohorts_page, rfm_page, segment_members, segments_page};
 pub use campaigns::campaigns_page;
 pub use catalogue::{add_product, edit_product, product, products, remove_product};
+pub use holidays::{add_holiday, holidays, remove_holiday, use_presets};
 pub use import::{UPLOAD_LIMIT, import_page, import_upload};
 pub use needs::{add_need, resolve_need};
 pub use offers::{add_offer, end_offer, offers};
@@ -75,6 +80,7 @@ pub use survey_forms::{
     add_template, answer_sheet, archive_template, edit_template, remove_template, sheet_form,
     template,
 };
+pub use survey_void::void_survey;
 pub use surveys::{add_participation, surveys};
 pub use targets::{remove_target, set_target, targets};
 
@@ -181,6 +187,7 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
         ("/import", "nav.import"),
         ("/rules", "nav.rules"),
         ("/calendar", "nav.calendar"),
+        ("/holidays", "nav.holidays"),
     ];
     html! {
         (DOCTYPE)
@@ -580,8 +587,52 @@ fn period_form(
 fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormState>) -> Markup {
     let (d, months) = (&o.part.0, &o.part.1);
     let last_day = d.period.end.pred_opt().unwrap_or(d.period.end);
+    html! {
+        p.period { (l.f("dash.period", &[("start", &d.period.start), ("end", &last_day)])) }
+        (dashboard_groups::plain_filter(l, state, segments, d.period.start, last_day))
+        (figures(l, d, "figures"))
+        (charts(l, d, months, &o.board))
+        h2 { (l.f("dash.care", &[("days", &o.care.days)])) }
+        (care_table(l, &o.care, false, None))
+    }
+}
+
+/// The figures of one dashboard, the whole book's or a group's (`id` names the list).
+fn figures(l: Lang, d: &Dashboard, id: &str) -> Markup {
     let currency = d.report.currency;
     let money = |s: &str| format!("{s} {currency}");
+    let live: usize = d.stages.iter().map(|(_, n)| n).sum();
+    let stats = &d.report.purchases.stats;
+    let rows = [
+        ("dash.customers", live.to_string()),
+        ("dash.revenue", money(&d.revenue)),
+        ("col.orders", stats.orders.to_string()),
+        ("dash.active", stats.buyers.to_string()),
+        ("dash.new", d.report.retention.base.acquired.to_string()),
+        ("dash.net_revenue", money(&d.net_revenue)),
+        ("dash.costs", money(&d.costs)),
+        (
+            "dash.nps",
+            d.nps.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}")),
+        ),
+        ("dash.csat", percent(d.csat)),
+        ("dash.churn", percent(d.churn_rate)),
+        ("dash.retention", percent(d.retention_rate)),
+        ("dash.repeat", percent(d.repeat_purchase_rate)),
+    ];
+    html! {
+        dl.figures id=(id) {
+            @for (key, value) in &rows {
+                div { dt { (l.t(key)) } dd { (value) } }
+            }
+        }
+    }
+}
+
+/// The dashboard's three charts, each with its title and data table: customers by
+/// stage, revenue (and orders) by month, the open pipeline by stage (with deals and
+/// weighted value) — of the whole book or of a group, from the data given.
+fn charts(l: Lang, d: &Dashboard, months: &[MonthRevenue], board: &PipelineBoard) -> Markup {
     let stage_bars: Vec<Bar> = d
         .stages
         .iter()
@@ -600,8 +651,7 @@ fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormSta
         })
         .collect();
     let orders: Vec<String> = months.iter().map(|m| m.orders.to_string()).collect();
-    let pipeline_bars: Vec<Bar> = o
-        .board
+    let pipeline_bars: Vec<Bar> = board
         .columns
         .iter()
         .map(|c| Bar {
@@ -610,41 +660,17 @@ fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormSta
             shown: c.total.amount().to_string(),
         })
         .collect();
-    let deals: Vec<String> = o
-        .board
+    let deals: Vec<String> = board
         .columns
         .iter()
         .map(|c| c.cards.len().to_string())
         .collect();
-    let weighted: Vec<String> = o
-        .board
+    let weighted: Vec<String> = board
         .columns
         .iter()
         .map(|c| c.weighted.amount().to_string())
         .collect();
-    let live: usize = d.stages.iter().map(|(_, n)| n).sum();
-    let figures = [
-        ("dash.customers", live.to_string()),
-        ("dash.revenue", money(&d.revenue)),
-        ("dash.net_revenue", money(&d.net_revenue)),
-        ("dash.costs", money(&d.costs)),
-        (
-            "dash.nps",
-            d.nps.map_or_else(|| "–".to_owned(), |v| format!("{v:.2}")),
-        ),
-        ("dash.csat", percent(d.csat)),
-        ("dash.churn", percent(d.churn_rate)),
-        ("dash.retention", percent(d.retention_rate)),
-        ("dash.repeat", percent(d.repeat_purchase_rate)),
-    ];
     html! {
-        p.period { (l.f("dash.period", &[("start", &d.period.start), ("end", &last_day)])) }
-        (dashboard_groups::plain_filter(l, state, segments, d.period.start, last_day))
-        dl.figures {
-            @for (key, value) in &figures {
-                div { dt { (l.t(key)) } dd { (value) } }
-            }
-        }
         div.charts {
             (bar_chart(ChartText { id: "chart-stages", title: l.t("chart.stages"),
                 label_header: l.t("col.stage"), value_header: l.t("col.customers") },
@@ -656,8 +682,6 @@ fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormSta
                 label_header: l.t("col.stage"), value_header: l.t("col.value") },
                 &pipeline_bars, &[(l.t("col.deals"), deals), (l.t("col.weighted"), weighted)]))
         }
-        h2 { (l.f("dash.care", &[("days", &o.care.days)])) }
-        (care_table(l, &o.care, false, None))
     }
 }
 
@@ -1169,15 +1193,21 @@ fn timeline(l: Lang, page: &CustomerPage, audit: &[Audit]) -> Vec<Event> {
             amount: Some(r.amount()),
         });
     }
-    for s in e.surveys.iter().filter(|s| !s.is_void()) {
+    // A voided answer stays on the timeline, marked (it counts in no score).
+    for s in &e.surveys {
         events.push(Event {
             at: s.at(),
             kind: "kind.survey",
             what: format!(
-                "{} {}{}",
+                "{} {}{}{}",
                 s.score().kind(),
                 s.score().value(),
-                s.comment().map(|c| format!(" · {c}")).unwrap_or_default()
+                s.comment().map(|c| format!(" · {c}")).unwrap_or_default(),
+                if s.is_void() {
+                    format!(" · {}", l.t("void.mark"))
+                } else {
+                    String::new()
+                }
             ),
             amount: None,
         });
@@ -1428,6 +1458,7 @@ fn customer_page(
                 }
             }
         }
+        (survey_void::answers(l, zone, page, state))
         (extra)
         div.forms {
             form #form-interaction method="post" action=(format!("/customers/{id}/interactions")) {

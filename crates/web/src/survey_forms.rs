@@ -8,6 +8,9 @@
 //!   `POST /customers/{id}/sheet` records it. A question may be skipped (as the CLI
 //!   allows) but not every one; a score off its scale or not a number, text that is
 //!   too long, or an unknown method is a 422 beside its field, with what was typed.
+//!   The sheet's time (`at`, empty for now) is read in the books' zone as `--at` is
+//!   ([`solocrm_app::values::event_at`]); one that does not parse or lies more than a
+//!   day ahead is a 422 beside it.
 //! - `POST /surveys/templates` (`name`, `questions`: one `TEXT|DIMENSION|ANSWER[|ROLE]`
 //!   per row, as `--question` reads them) adds a template; `GET
 //!   /surveys/templates/{name}` shows one with its edit and remove forms; `POST
@@ -19,6 +22,8 @@ use solocrm_core::questionnaire::{
     Answer, AnswerValue, Answering, CollectionMethod, Question, SurveySheet, SurveyTemplate,
     SurveyTemplateEdit,
 };
+
+use solocrm_app::values::EventTimeError;
 
 use super::*;
 
@@ -212,6 +217,18 @@ fn sheet_page(ctx: &Ctx, c: &Customer, t: &SurveyTemplate, state: &SheetState) -
         form #form-sheet method="post" action=(format!("/customers/{id}/sheet")) {
             input type="hidden" name="template" value=(t.name());
             div.field {
+                label for="sheet-at" { (l.t("sheet.at")) }
+                @if let Some(e) = state.errors.get("at") {
+                    input id="sheet-at" name="at" type="text" value=(typed("at"))
+                        aria-invalid="true" aria-describedby="sheet-at-error sheet-at-hint";
+                    span.error id="sheet-at-error" role="alert" { (e) }
+                } @else {
+                    input id="sheet-at" name="at" type="text" value=(typed("at"))
+                        aria-describedby="sheet-at-hint";
+                }
+                small.hint id="sheet-at-hint" { (l.t("sheet.at_hint")) }
+            }
+            div.field {
                 label for="sheet-method" { (l.t("sheet.method")) }
                 select id="sheet-method" name="method" {
                     @for m in CollectionMethod::ALL {
@@ -335,7 +352,9 @@ pub async fn answer_sheet(
         .await;
     };
     let books = st.inner.books.clone();
-    let template = match blocking(move || Ok(books.read(|r| r.survey_template(&tag))?)).await {
+    let loaded =
+        blocking(move || Ok((books.read(|r| r.survey_template(&tag))?, books.time_zone()?)));
+    let (template, zone) = match loaded.await {
         Ok(t) => t,
         Err(Failure::NotFound(_)) => {
             return failure(
@@ -371,6 +390,22 @@ pub async fn answer_sheet(
             None
         }
     };
+    let typed_at = non_empty(&values, "at");
+    let at = match solocrm_app::values::event_at(typed_at.as_deref(), st.now(), zone) {
+        Ok(t) => Some(t),
+        Err(EventTimeError::Future { input, today, zone }) => {
+            let m = l.f(
+                "sheet.future",
+                &[("at", &input), ("today", &today), ("zone", &zone)],
+            );
+            state.errors.insert("at".to_owned(), m);
+            None
+        }
+        Err(EventTimeError::Value(e)) => {
+            state.errors.insert("at".to_owned(), e.to_string());
+            None
+        }
+    };
     let answers = match read_answers(l, &template, &values) {
         Ok(a) => Some(a),
         Err(errors) => {
@@ -378,7 +413,7 @@ pub async fn answer_sheet(
             None
         }
     };
-    let (Some(method), Some(answers)) = (method, answers) else {
+    let (Some(method), Some(answers), Some(at)) = (method, answers, at) else {
         return show_sheet(
             &st,
             &ctx,
@@ -392,7 +427,7 @@ pub async fn answer_sheet(
     let sheet = SurveySheet {
         template: template.name().clone(),
         customer: CustomerId::new(id),
-        at: st.now(),
+        at,
         method,
         answers,
     };
@@ -439,6 +474,43 @@ fn read_questions(l: Lang, text: &str) -> Result<Vec<Question>, String> {
     Ok(out)
 }
 
+/// The questions of a template's TOML text, read by the CLI's `--from FILE` parser
+/// ([`solocrm_app::questionnaire::template_from_toml`]); its message names the line
+/// and column of a TOML error, or the question at fault.
+fn read_toml(text: &str) -> Result<Vec<Question>, String> {
+    // The text is read as a template's; only its questions are kept, as the CLI does.
+    let name = Tag::parse("file").map_err(|e| e.to_string())?;
+    solocrm_app::questionnaire::template_from_toml(name, text).map(|t| t.questions().to_vec())
+}
+
+/// The questions a form gives, and the field they came from: the `toml` text when
+/// it is not blank, else the `questions` rows (`None` when both are blank).
+/// `both_refused`: the rows and the TOML may not both be given (the add form; the
+/// edit form's rows are prefilled, and a TOML text replaces them).
+fn form_questions(
+    l: Lang,
+    fields: &Fields<'_>,
+    both_refused: bool,
+) -> Result<Option<(Vec<Question>, &'static str)>, FormState> {
+    let toml = non_empty(fields.values, "toml");
+    if let Some(text) = toml {
+        if both_refused && non_empty(fields.values, "questions").is_some() {
+            return Err(fields.refuse("toml", l.t("templates.both")));
+        }
+        // Kept as typed: TOML's line and column count the untrimmed text.
+        let raw = fields
+            .values
+            .get("toml")
+            .map_or(text.as_str(), String::as_str);
+        return read_toml(raw)
+            .map(|q| Some((q, "toml")))
+            .map_err(|e| fields.refuse("toml", e));
+    }
+    Ok(fields
+        .optional("questions", |t| read_questions(l, t))?
+        .map(|q| (q, "questions")))
+}
+
 /// `/surveys`' form that adds a template.
 pub(super) fn add_form(l: Lang, state: Option<&FormState>) -> Markup {
     html! {
@@ -446,6 +518,7 @@ pub(super) fn add_form(l: Lang, state: Option<&FormState>) -> Markup {
             h2 { (l.t("templates.add")) }
             (field(state, ADD, "name", l.t("surveys.name"), "text", ""))
             (text_box(state, ADD, "questions", l.t("templates.questions"), l.t("templates.hint"), ""))
+            (text_box(state, ADD, "toml", l.t("templates.toml"), l.t("templates.toml_hint"), ""))
             button type="submit" { (l.t("form.add")) }
         }
     }
@@ -462,8 +535,11 @@ pub async fn add_template(
     let fields = Fields::new(ADD, &values);
     let parsed = (|| {
         let name = fields.required("name", Tag::parse)?;
-        let questions = fields.required("questions", |t| read_questions(l, t))?;
-        SurveyTemplate::new(name, questions).map_err(|e| fields.refuse("questions", e.to_string()))
+        let (questions, from) = match form_questions(l, &fields, true)? {
+            Some(q) => q,
+            None => return Err(fields.refuse("questions", l.t("templates.no_questions"))),
+        };
+        SurveyTemplate::new(name, questions).map_err(|e| fields.refuse(from, e.to_string()))
     })();
     let template = match parsed {
         Ok(t) => t,
@@ -564,8 +640,9 @@ fn template_page(
             h2 { (l.t("templates.edit")) }
             (field(state, EDIT, "name", l.t("surveys.name"), "text", t.name().as_str()))
             // Shown while unanswered, and again beside a refusal of new questions.
-            @if sheets == 0 || error_for(state, EDIT, "questions").is_some() {
+            @if sheets == 0 || error_for(state, EDIT, "questions").is_some() || error_for(state, EDIT, "toml").is_some() {
                 (text_box(state, EDIT, "questions", l.t("templates.questions"), l.t("templates.hint"), &flags.join("\n")))
+                (text_box(state, EDIT, "toml", l.t("templates.toml"), l.t("templates.toml_edit_hint"), ""))
             } @else {
                 p.hint { (l.t("templates.answered_hint")) }
             }
@@ -602,10 +679,10 @@ pub async fn edit_template(
     let fields = Fields::new(EDIT, &values);
     let parsed = (|| {
         let rename = fields.required("name", Tag::parse)?;
-        let questions = fields.optional("questions", |t| read_questions(l, t))?;
+        let questions = form_questions(l, &fields, false)?;
         Ok::<_, FormState>((rename, questions))
     })();
-    let (rename, questions) = match parsed {
+    let (rename, given) = match parsed {
         Ok(p) => p,
         Err(state) => {
             return show_template(
@@ -618,6 +695,8 @@ pub async fn edit_template(
             .await;
         }
     };
+    let from = given.as_ref().map_or("questions", |(_, from)| *from);
+    let questions = given.map(|(q, _)| q);
     let books = st.inner.books.clone();
     let wanted = current.clone();
     let result = blocking(move || {
@@ -643,7 +722,7 @@ pub async fn edit_template(
                 StoreError::Conflict(solocrm_core::Conflict::DuplicateSurveyTemplate {
                     ..
                 }) => "name",
-                _ => "questions",
+                _ => from,
             };
             match Failure::from(e) {
                 Failure::Invalid(m) => {

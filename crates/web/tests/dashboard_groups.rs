@@ -9,12 +9,12 @@ use axum::Router;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use solocrm_app::groups::CustomerGroup;
-use solocrm_app::trends::{Grain, GroupDashboard, Trend, load_dashboard};
+use solocrm_app::trends::{Grain, GroupDashboard, Trend, load_dashboard, load_overview};
 use solocrm_app::{Books, Location, OpenOptions};
 use solocrm_core::metrics::Period;
 use solocrm_core::{
     BusinessZone, Currency, CustomerData, CustomerId, Label, LifecycleStage, Money, NewCustomer,
-    NewPurchase, PersonName, Predicate, ReportConfig, Segment, Store as _, Tag,
+    NewDeal, NewPurchase, PersonName, Predicate, ReportConfig, Segment, Store as _, Tag,
 };
 use solocrm_web::app;
 
@@ -339,4 +339,105 @@ async fn a_bad_value_is_a_422_beside_its_field_with_the_typed_values_kept() {
     assert!(zh.body.contains("序列周期"), "{}", zh.body);
     let en = get(&router, "/?by=month&from=2000-01-01&lang=en").await;
     assert!(en.body.contains("at most 120 periods"), "{}", en.body);
+}
+
+/// The part of `body` from the chart `id`'s figure to its end.
+fn chart<'a>(body: &'a str, id: &str) -> &'a str {
+    part(
+        body,
+        &format!("<figure class=\"chart\" id=\"{id}\""),
+        "</figure>",
+    )
+}
+
+#[tokio::test]
+async fn a_groups_dashboard_draws_the_three_charts_from_the_groups_data() {
+    let (books, router) = shop();
+    // An open deal in the club (李雷) and one outside it (韩梅梅).
+    let ids: Vec<CustomerId> = books
+        .list_customers(&solocrm_core::CustomerQuery::default())
+        .expect("customers")
+        .items
+        .iter()
+        .map(|c| c.id())
+        .collect();
+    let (li, han) = (ids[0], ids[2]);
+    for (who, title, value) in [(li, "茶叶礼盒", "1888"), (han, "<b>大单</b>", "7777")] {
+        books
+            .create_deal(NewDeal::new(
+                who,
+                Label::parse(title).expect("title"),
+                cny(value),
+                now() - chrono::Duration::days(5),
+            ))
+            .expect("deal");
+    }
+    let club = load_overview(
+        &books,
+        range(day(1, 10), day(6, 14)),
+        &config(),
+        Some(&tea_club()),
+        now(),
+    )
+    .expect("overview");
+    // The same figures as the report.
+    assert_eq!(
+        club.dashboard,
+        expected(&books, Some(&tea_club())).dashboard
+    );
+    for query in [
+        format!("/?segment={}&{RANGE}", encode(TEA_CLUB)),
+        format!("/?segment={}&{RANGE}&by=month&lang=zh-CN", encode(TEA_CLUB)),
+    ] {
+        let page = get(&router, &query).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        for id in ["chart-stages", "chart-revenue", "chart-pipeline"] {
+            let c = chart(&page.body, id);
+            assert!(c.contains("<figcaption>"), "{id}");
+            assert!(
+                c.contains("<svg") && c.contains("<table class=\"data\">"),
+                "{id}"
+            );
+        }
+        // Revenue by month: the group's purchases only (韩梅梅's 500 and 260 left out).
+        let revenue = chart(&page.body, "chart-revenue");
+        assert_eq!(club.revenue_by_month.len(), 6);
+        for m in &club.revenue_by_month {
+            let row = format!(
+                "<th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td>",
+                m.month.format("%Y-%m"),
+                m.revenue.amount(),
+                m.orders
+            );
+            assert!(revenue.contains(&row), "{row} not in {revenue}");
+        }
+        assert!(revenue.contains(">120.00<") && !revenue.contains("500.00"));
+        // The pipeline: the club's deal, not the other.
+        let pipeline = chart(&page.body, "chart-pipeline");
+        assert!(
+            pipeline.contains("1888.00") && !pipeline.contains("7777"),
+            "{pipeline}"
+        );
+        // Customers by stage: the group's two, one bar per stage.
+        let stages = chart(&page.body, "chart-stages");
+        let counted: usize = club.dashboard.stages.iter().map(|(_, n)| n).sum();
+        assert_eq!(counted, 2);
+        assert_eq!(
+            stages.matches("<rect class=\"bar\"").count(),
+            club.dashboard.stages.len()
+        );
+        let drawn: usize = stages
+            .split("data-value=\"")
+            .skip(1)
+            .filter_map(|v| v.split('"').next()?.parse::<usize>().ok())
+            .sum();
+        assert_eq!(drawn, 2, "{stages}");
+    }
+    // The whole book's charts hold both deals and every purchase (January: 120 + 500).
+    let plain = get(&router, &format!("/?{RANGE}")).await;
+    let pipeline = chart(&plain.body, "chart-pipeline");
+    // Both deals are in the first stage: 1888 + 7777.
+    assert!(pipeline.contains("9665.00"), "{pipeline}");
+    assert!(chart(&plain.body, "chart-revenue").contains("620.00"));
+    assert!(plain.body.contains("id=\"figures\""));
 }

@@ -177,6 +177,7 @@ async fn every_page_answers_with_the_security_headers() {
         "/pipeline".to_owned(),
         "/rules".to_owned(),
         "/calendar".to_owned(),
+        "/holidays".to_owned(),
         "/assets/app.css".to_owned(),
         "/health".to_owned(),
     ] {
@@ -194,7 +195,15 @@ async fn every_page_answers_with_the_security_headers() {
             "{path}"
         );
         if path.starts_with("/customers")
-            || ["/", "/care", "/pipeline", "/rules", "/calendar"].contains(&path.as_str())
+            || [
+                "/",
+                "/care",
+                "/pipeline",
+                "/rules",
+                "/calendar",
+                "/holidays",
+            ]
+            .contains(&path.as_str())
         {
             assert!(
                 a.body.starts_with("<!DOCTYPE html>"),
@@ -235,6 +244,7 @@ async fn health_needs_no_token_and_pages_do() {
         "/pipeline",
         "/rules",
         "/calendar",
+        "/holidays",
     ] {
         let a = send(
             &r,

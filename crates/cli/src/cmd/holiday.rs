@@ -1,9 +1,8 @@
 //! `solocrm holiday ...`: the holiday calendar kept with the books.
 
 use anyhow::{Result, bail};
-use solocrm_core::holiday::{
-    FIRST_YEAR, HolidayCalendar, HolidayDef, HolidayRule, LAST_YEAR, Preset,
-};
+use solocrm_app::holidays;
+use solocrm_core::holiday::{FIRST_YEAR, HolidayCalendar, HolidayDef, Preset};
 use solocrm_core::{Label, Store, Tag};
 
 use super::Ctx;
@@ -21,16 +20,10 @@ pub fn run(ctx: &mut Ctx, cmd: HolidayCmd) -> Result<()> {
             leap,
         } => {
             let name = Label::parse(&name)?;
-            let key = Tag::parse(key.as_deref().unwrap_or(name.as_str()))?;
+            let key = holidays::own_key(&name, key.as_deref())?;
             let rule = match (date, lunar) {
-                (Some(d), None) => {
-                    let (m, d) = month_day(&d, "--date MM-DD")?;
-                    HolidayRule::fixed(m, d)?
-                }
-                (None, Some(l)) => {
-                    let (m, d) = month_day(&l, "--lunar M-D")?;
-                    HolidayRule::lunar(m, d, leap)?
-                }
+                (Some(d), None) => holidays::fixed_rule(&d, "--date MM-DD")?,
+                (None, Some(l)) => holidays::lunar_rule(&l, leap, "--lunar M-D")?,
                 _ => bail!("give either --date MM-DD or --lunar M-D"),
             };
             let store = ctx.open()?;
@@ -54,12 +47,7 @@ pub fn run(ctx: &mut Ctx, cmd: HolidayCmd) -> Result<()> {
             ctx.say(t!("holiday.removed", key = key))
         }
         HolidayCmd::Use { presets } => {
-            let presets = presets
-                .iter()
-                .flat_map(|p| p.split(','))
-                .filter(|p| !p.trim().is_empty() && p.trim() != "none")
-                .map(Preset::parse)
-                .collect::<Result<Vec<_>, _>>()?;
+            let presets = holidays::parse_presets(&presets)?;
             let store = ctx.open()?;
             let cal = store.set_holiday_presets(&presets)?;
             if ctx.out.json {
@@ -101,7 +89,7 @@ fn list(ctx: &mut Ctx, year: Option<i32>, calendars: &[String]) -> Result<()> {
             year.unwrap_or(FIRST_YEAR),
         )
     };
-    if !(FIRST_YEAR..=LAST_YEAR).contains(&year) {
+    if !holidays::year_in_range(year) {
         bail!("{}", t!("holiday.bad_year", year = year));
     }
     let days = calendar.occurrences(year);
@@ -120,16 +108,4 @@ fn list(ctx: &mut Ctx, year: Option<i32>, calendars: &[String]) -> Result<()> {
         ]);
     }
     ctx.out.table(&t)
-}
-
-/// `MM-DD` or `M-D` as two numbers.
-fn month_day(input: &str, what: &str) -> Result<(u32, u32)> {
-    let parsed = input
-        .trim()
-        .split_once('-')
-        .and_then(|(m, d)| Some((m.trim().parse().ok()?, d.trim().parse().ok()?)));
-    match parsed {
-        Some(md) => Ok(md),
-        None => bail!("{input:?} is not a month and day; expected {what}"),
-    }
 }
