@@ -20,6 +20,7 @@ use solocrm_app::overview::{
 use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
 use solocrm_core::automation::{EffectiveRule, Firing, RuleName};
 use solocrm_core::care::{CareConfig, CareReason};
+use solocrm_core::holiday::HolidayCalendar;
 use solocrm_core::metrics::{MetricError, Period, ReportConfig};
 use solocrm_core::{
     BusinessZone, Channel, Consent, Currency, Customer, CustomerData, CustomerId, CustomerQuery,
@@ -442,8 +443,10 @@ fn non_empty(map: &HashMap<String, String>, key: &str) -> Option<String> {
 
 /// A kept dashboard report: by period and time zone.
 pub(crate) type ReportKey = (NaiveDate, NaiveDate, &'static str);
-/// A kept care list: by first day, days ahead and time zone.
-pub(crate) type CareKey = (NaiveDate, u32, &'static str);
+/// A kept care list: by first day, days ahead, time zone and holiday calendar. The
+/// calendar is part of the key because its writes add no outbox event: a change made
+/// by the CLI while the workspace runs must still show on the next load.
+pub(crate) type CareKey = (NaiveDate, u32, &'static str, HolidayCalendar);
 
 /// What the dashboard shows.
 struct Shown {
@@ -514,8 +517,13 @@ pub async fn dashboard(
         // The period runs to today: its report is kept while the outbox shows no new
         // event; the board and the care list (which move with the clock) are read anew.
         let key = (period.start(), period.end(), zone.name());
-        let care_key = (zone.date_of(as_of), DASHBOARD_CARE_DAYS, zone.name());
         let shown = books.read(|r| {
+            let care_key = (
+                zone.date_of(as_of),
+                DASHBOARD_CARE_DAYS,
+                zone.name(),
+                r.holiday_calendar()?,
+            );
             let part = match inner
                 .reports
                 .get(&r, &key, || dashboard_with_months(&r, period, &config))
@@ -1834,7 +1842,7 @@ async fn show_care(
     let loaded = blocking(move || {
         Ok(inner.books.read(|r| {
             let zone = r.time_zone()?;
-            let key = (zone.date_of(now), days, zone.name());
+            let key = (zone.date_of(now), days, zone.name(), r.holiday_calendar()?);
             inner.care.get(&r, &key, || {
                 CareList::load(&r, now, days, &CareConfig::default())
             })

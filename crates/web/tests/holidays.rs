@@ -6,8 +6,8 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, TimeZone as _, Utc};
 use solocrm_app::{Books, Location, OpenOptions};
-use solocrm_core::holiday::{HolidayCalendar, HolidayRule, Preset};
-use solocrm_core::{BusinessZone, Currency, Store as _};
+use solocrm_core::holiday::{HolidayCalendar, HolidayDef, HolidayRule, Preset};
+use solocrm_core::{BusinessZone, Currency, Label, Store as _, Tag};
 use solocrm_web::app;
 
 mod common;
@@ -308,4 +308,28 @@ async fn a_bad_holiday_is_422_beside_its_field_with_nothing_written() {
     .await;
     assert_eq!(forged.status, StatusCode::FORBIDDEN);
     assert!(calendar(&books).own.is_empty());
+}
+
+#[tokio::test]
+async fn a_holiday_added_by_another_program_shows_on_the_next_care_load() {
+    let books = books();
+    let router = app(books.clone(), common::config(now, false));
+    let care = get(&router, "/care").await;
+    assert_eq!(care.status, StatusCode::OK);
+    assert!(!care.body.contains("店庆"));
+    let dashboard = get(&router, "/").await;
+    assert!(!dashboard.body.contains("店庆"));
+    // Written past the workspace, as `solocrm holiday add` does while it runs: a
+    // calendar write adds no outbox event, so the kept care list must notice it.
+    books
+        .put_holiday(HolidayDef {
+            key: Tag::parse("店庆").expect("key"),
+            name: Label::parse("店庆").expect("name"),
+            rule: HolidayRule::Fixed { month: 6, day: 18 },
+        })
+        .expect("holiday added");
+    let care = get(&router, "/care").await;
+    assert!(care.body.contains("店庆"), "{}", care.body);
+    let dashboard = get(&router, "/").await;
+    assert!(dashboard.body.contains("店庆"), "{}", dashboard.body);
 }
