@@ -124,6 +124,9 @@ pub(crate) fn last_interactions(
         .collect()
 }
 
+/// Reads `(customer, second)` pairs with a statement.
+type ReadContacts<'a> = dyn Fn(&str) -> Res<Vec<(i64, i64)>> + 'a;
+
 /// Each customer's first and last purchase second, from the kept totals (ADR 0046).
 const PURCHASE_TOTAL_SECONDS: &str =
     "SELECT customer_id, first_at, last_at FROM purchase_totals ORDER BY customer_id";
@@ -141,7 +144,7 @@ fn purchase_contacts(
     conn: &Connection,
     from: i64,
     until: i64,
-    read_all: &dyn Fn(&str) -> Res<Vec<(i64, i64)>>,
+    read_all: &ReadContacts<'_>,
 ) -> Res<Vec<(i64, i64)>> {
     let mut totals: Vec<(i64, i64, i64)> = Vec::new();
     let mut stmt = conn.prepare_cached(PURCHASE_TOTAL_SECONDS)?;
