@@ -90,6 +90,30 @@ const RULES: &[Rule] = &[
               ORDER BY customer_id",
     },
     Rule {
+        what: "customers whose kept purchase totals do not follow from their purchases",
+        sql: "WITH agg AS (
+                  SELECT customer_id, count(*) AS n, sum(amount) AS total,
+                         min(at) AS fa, max(at) AS la
+                  FROM purchases WHERE void_at IS NULL GROUP BY customer_id),
+              counted AS (
+                  SELECT customer_id, n, total, fa,
+                         (SELECT min(p.at_ns) FROM purchases p WHERE p.customer_id = agg.customer_id
+                             AND p.void_at IS NULL AND p.at = agg.fa) AS fns,
+                         la,
+                         (SELECT max(p.at_ns) FROM purchases p WHERE p.customer_id = agg.customer_id
+                             AND p.void_at IS NULL AND p.at = agg.la) AS lns
+                  FROM agg),
+              kept AS (
+                  SELECT customer_id, purchases, amount, first_at, first_at_ns, last_at,
+                         last_at_ns FROM purchase_totals)
+              SELECT DISTINCT 'customer ' || customer_id
+                     || ' has purchase totals that differ from their purchases (purchase_totals)'
+              FROM (SELECT * FROM (SELECT * FROM counted EXCEPT SELECT * FROM kept)
+                    UNION ALL
+                    SELECT * FROM (SELECT * FROM kept EXCEPT SELECT * FROM counted))
+              ORDER BY 1",
+    },
+    Rule {
         what: "deals whose stage is not where their history ends",
         sql: "SELECT 'deal ' || d.id || ' is at ' || d.stage || ' but its history ends at '
                      || coalesce(m.to_stage, d.initial_stage)

@@ -849,6 +849,93 @@ const V22: &str = r#"
 ALTER TABLE survey_templates ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
 "#;
 
+/// Version 23: every customer's purchase totals kept by the writes (ADR 0046), an
+/// addition: `purchase_totals`, one row per customer with a purchase that is not
+/// voided (their count, exact sum in minor units, first and last instant), kept by
+/// three triggers on `purchases` in the same statement as each write (an insert adds
+/// to the row; an update that moves a purchase's customer, instant, amount or void
+/// mark, and a delete, recount the customers concerned from their index range). A
+/// sum past the 64-bit range fails the write, as the scan's exact sum would fail the
+/// read. A bulk import drops the triggers with the purchase indexes and refills the
+/// table once at its end ([`FILL_PURCHASE_TOTALS`]); so does this migration's step.
+/// Plain SQL of SQLite 3.24 (an upsert in a trigger) and 3.15 (row values).
+const V23: &str = r#"
+CREATE TABLE purchase_totals (
+    customer_id INTEGER PRIMARY KEY,
+    purchases   INTEGER NOT NULL CHECK (purchases > 0),
+    amount      INTEGER NOT NULL CHECK (amount >= 0),
+    first_at    INTEGER NOT NULL,
+    first_at_ns INTEGER NOT NULL,
+    last_at     INTEGER NOT NULL,
+    last_at_ns  INTEGER NOT NULL
+) STRICT;
+CREATE TRIGGER purchase_totals_insert AFTER INSERT ON purchases
+WHEN NEW.void_at IS NULL BEGIN
+    INSERT INTO purchase_totals
+        (customer_id, purchases, amount, first_at, first_at_ns, last_at, last_at_ns)
+    VALUES (NEW.customer_id, 1, NEW.amount, NEW.at, NEW.at_ns, NEW.at, NEW.at_ns)
+    ON CONFLICT (customer_id) DO UPDATE SET
+        purchases = purchases + 1,
+        amount = amount + excluded.amount,
+        first_at = CASE WHEN (excluded.first_at, excluded.first_at_ns) < (first_at, first_at_ns)
+            THEN excluded.first_at ELSE first_at END,
+        first_at_ns = CASE WHEN (excluded.first_at, excluded.first_at_ns) < (first_at, first_at_ns)
+            THEN excluded.first_at_ns ELSE first_at_ns END,
+        last_at = CASE WHEN (excluded.last_at, excluded.last_at_ns) > (last_at, last_at_ns)
+            THEN excluded.last_at ELSE last_at END,
+        last_at_ns = CASE WHEN (excluded.last_at, excluded.last_at_ns) > (last_at, last_at_ns)
+            THEN excluded.last_at_ns ELSE last_at_ns END;
+END;
+CREATE TRIGGER purchase_totals_update AFTER UPDATE OF customer_id, at, at_ns, amount, void_at
+ON purchases
+WHEN OLD.customer_id IS NOT NEW.customer_id OR OLD.at IS NOT NEW.at
+    OR OLD.at_ns IS NOT NEW.at_ns OR OLD.amount IS NOT NEW.amount
+    OR (OLD.void_at IS NULL) IS NOT (NEW.void_at IS NULL) BEGIN
+    DELETE FROM purchase_totals WHERE customer_id IN (OLD.customer_id, NEW.customer_id);
+    INSERT INTO purchase_totals
+        (customer_id, purchases, amount, first_at, first_at_ns, last_at, last_at_ns)
+    SELECT c.id, a.n, a.total, f.at, f.at_ns, l.at, l.at_ns
+    FROM (SELECT OLD.customer_id AS id UNION SELECT NEW.customer_id) AS c
+    JOIN (SELECT customer_id, count(*) AS n, sum(amount) AS total FROM purchases
+          WHERE customer_id IN (OLD.customer_id, NEW.customer_id) AND void_at IS NULL
+          GROUP BY customer_id) AS a ON a.customer_id = c.id
+    JOIN purchases AS f ON f.id = (SELECT p.id FROM purchases AS p
+          WHERE p.customer_id = c.id AND p.void_at IS NULL ORDER BY p.at, p.at_ns LIMIT 1)
+    JOIN purchases AS l ON l.id = (SELECT p.id FROM purchases AS p
+          WHERE p.customer_id = c.id AND p.void_at IS NULL
+          ORDER BY p.at DESC, p.at_ns DESC LIMIT 1);
+END;
+CREATE TRIGGER purchase_totals_delete AFTER DELETE ON purchases
+WHEN OLD.void_at IS NULL BEGIN
+    DELETE FROM purchase_totals WHERE customer_id = OLD.customer_id;
+    INSERT INTO purchase_totals
+        (customer_id, purchases, amount, first_at, first_at_ns, last_at, last_at_ns)
+    SELECT a.customer_id, a.n, a.total, f.at, f.at_ns, l.at, l.at_ns
+    FROM (SELECT customer_id, count(*) AS n, sum(amount) AS total FROM purchases
+          WHERE customer_id = OLD.customer_id AND void_at IS NULL GROUP BY customer_id) AS a
+    JOIN purchases AS f ON f.id = (SELECT p.id FROM purchases AS p
+          WHERE p.customer_id = a.customer_id AND p.void_at IS NULL
+          ORDER BY p.at, p.at_ns LIMIT 1)
+    JOIN purchases AS l ON l.id = (SELECT p.id FROM purchases AS p
+          WHERE p.customer_id = a.customer_id AND p.void_at IS NULL
+          ORDER BY p.at DESC, p.at_ns DESC LIMIT 1);
+END;
+"#;
+
+/// Refills `purchase_totals` from the purchases: one grouped pass over the covering
+/// customer index, then the nanoseconds of each customer's first and last second
+/// from two seeks. Migration 23's step, and the end of a bulk import.
+pub(crate) const FILL_PURCHASE_TOTALS: &str = r#"
+DELETE FROM purchase_totals;
+INSERT INTO purchase_totals
+    (customer_id, purchases, amount, first_at, first_at_ns, last_at, last_at_ns)
+SELECT customer_id, count(*), sum(amount), min(at), 0, max(at), 0
+FROM purchases WHERE void_at IS NULL GROUP BY customer_id;
+UPDATE purchase_totals SET
+    first_at_ns = (SELECT min(p.at_ns) FROM purchases AS p WHERE p.customer_id = purchase_totals.customer_id AND p.void_at IS NULL AND p.at = purchase_totals.first_at),
+    last_at_ns = (SELECT max(p.at_ns) FROM purchases AS p WHERE p.customer_id = purchase_totals.customer_id AND p.void_at IS NULL AND p.at = purchase_totals.last_at);
+"#;
+
 /// Migration 21's step: the kept lots of the ledgers already stored.
 fn fill_points_lots(conn: &Connection) -> Result<(), OpenError> {
     let failed = |e: crate::error::Fail| match e {
@@ -861,6 +948,12 @@ fn fill_points_lots(conn: &Connection) -> Result<(), OpenError> {
     };
     let zone = time_zone(conn).map_err(failed)?;
     crate::port::loyalty::rebuild_lots(conn, zone).map_err(failed)
+}
+
+/// Migration 23's step: the totals of the purchases already stored.
+fn fill_purchase_totals(conn: &Connection) -> Result<(), OpenError> {
+    conn.execute_batch(FILL_PURCHASE_TOTALS)
+        .map_err(OpenError::db)
 }
 
 /// Every migration, in order. The last one's version is [`SCHEMA_VERSION`].
@@ -997,10 +1090,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 23,
+        sql: V23,
+        rebuilds: false,
+        step: Some(fill_purchase_totals),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 22;
+pub const SCHEMA_VERSION: u32 = 23;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -28,3 +28,21 @@ fn the_kept_points_lots_equal_the_replayed_ledgers_after_any_history() {
         64,
     );
 }
+
+/// The kept purchase totals (migration 23) follow an import big enough for the bulk
+/// path (the triggers dropped, the totals refilled at its end), in a file as the
+/// command line has it.
+#[test]
+fn the_kept_purchase_totals_follow_a_bulk_import() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store =
+        SqliteStore::create(dir.path().join("books.db"), Currency::EUR).expect("new database");
+    let crm = Crm::new(store);
+    solocrm_store_tests::purchase_totals::kept_purchase_totals_after_a_bulk_import(&crm, 60_000);
+    drop(crm);
+    let problems = SqliteStore::open(dir.path().join("books.db"))
+        .expect("the file")
+        .check()
+        .expect("the check");
+    assert!(problems.is_empty(), "{problems:?}");
+}

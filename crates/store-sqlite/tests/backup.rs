@@ -339,6 +339,11 @@ fn check_reports_broken_invariants() {
             "(points_lots)",
         ),
         (
+            "UPDATE purchase_totals SET amount = amount + 1
+             WHERE customer_id = (SELECT min(customer_id) FROM purchase_totals)",
+            "(purchase_totals)",
+        ),
+        (
             "UPDATE customers SET email_key = 'someone@else.example'
              WHERE id = (SELECT min(id) FROM customers WHERE email IS NOT NULL)",
             "look-up key",

@@ -583,6 +583,23 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
     let lots = after.iter().position(|(t, _)| t == "points_lots");
     assert!(lots.is_some_and(|i| after[i].1.len() == 1), "one kept lot");
     after.retain(|(t, _)| t != "points_lots");
+    // Migration 23 kept the purchase totals of the customers with purchases: one row
+    // each, equal to what their purchases add up to (the invariant checks it).
+    let buyers: i64 = Connection::open(&path)
+        .and_then(|c| {
+            c.query_row(
+                "SELECT count(DISTINCT customer_id) FROM purchases WHERE void_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+        })
+        .expect("buyers");
+    let totals = after.iter().position(|(t, _)| t == "purchase_totals");
+    assert!(
+        buyers > 0 && totals.is_some_and(|i| after[i].1.len() as i64 == buyers),
+        "one kept total per buyer"
+    );
+    after.retain(|(t, _)| t != "purchase_totals");
     // Migrations 2 and 3 added columns; every row of version 1 is still there with the
     // same values in the same columns.
     assert_eq!(
@@ -729,8 +746,90 @@ fn undo_version_21(conn: &Connection) {
 /// Takes a current file back to version 21: without the survey templates' archived
 /// mark.
 fn undo_version_22(conn: &Connection) {
+    undo_version_23(conn);
     conn.execute_batch("ALTER TABLE survey_templates DROP COLUMN archived;")
         .expect("no migration 22");
+}
+
+/// Takes a current file back to version 22: without the kept purchase totals and
+/// their triggers.
+fn undo_version_23(conn: &Connection) {
+    conn.execute_batch(
+        "DROP TRIGGER purchase_totals_insert; DROP TRIGGER purchase_totals_update; \
+         DROP TRIGGER purchase_totals_delete; DROP TABLE purchase_totals;",
+    )
+    .expect("no migration 23");
+}
+
+/// Migration 23 fills the purchase totals of a version 22 file from its purchases
+/// (voided ones left out), and the reads answer from them as the scan does.
+#[test]
+fn migration_23_keeps_the_purchase_totals_of_the_purchases_already_stored() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v22.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    let when = |h: u32| {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 3, 1, h, 0, 0)
+            .single()
+            .expect("an instant")
+    };
+    let mut ids = Vec::new();
+    for name in ["王芳", "李娜"] {
+        let c = store
+            .create_customer(solocrm_core::NewCustomer::new(
+                solocrm_core::CustomerData::new(
+                    solocrm_core::PersonName::parse(name).expect("a name"),
+                ),
+                when(0),
+            ))
+            .expect("created");
+        ids.push(c.id());
+    }
+    let mut bought = Vec::new();
+    for (i, (who, h, minor)) in [(0, 3, 1_000), (0, 1, 250), (1, 2, 700), (1, 5, 90)]
+        .into_iter()
+        .enumerate()
+    {
+        let at = when(h) + chrono::Duration::nanoseconds(i as i64 * 7);
+        let p = store
+            .record_purchase(solocrm_core::NewPurchase::new(
+                ids[who],
+                at,
+                solocrm_core::Money::from_minor(minor, Currency::EUR),
+            ))
+            .expect("bought");
+        bought.push(p.id());
+    }
+    store
+        .void_purchase(bought[3], solocrm_core::Void::at(when(6)))
+        .expect("voided");
+    let before = store
+        .read(|r| {
+            r.tx()
+                .purchase_summaries(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+        })
+        .expect("summaries");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_23(&conn);
+        conn.pragma_update(None, "user_version", 22)
+            .expect("version 22");
+    }
+    let file = SqliteStore::open(&path).expect("migrates");
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(file.check().expect("the check"), Vec::<String>::new());
+    let store = Crm::new(file);
+    let after = store
+        .read(|r| {
+            r.tx()
+                .purchase_summaries(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+        })
+        .expect("summaries");
+    assert_eq!(after, before);
+    assert_eq!(after.len(), 2);
+    assert_eq!(after[1].1.count, 1, "the voided purchase is not counted");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.

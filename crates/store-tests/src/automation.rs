@@ -30,6 +30,10 @@ pub struct AutomationCheck {
 /// Every check, in the order of [`automation_conformance!`](crate::automation_conformance).
 pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
     AutomationCheck {
+        name: "the_kept_purchase_totals_answer_as_the_scan",
+        run: crate::purchase_totals::kept_purchase_totals_answer_as_the_scan,
+    },
+    AutomationCheck {
         name: "rules_and_switches_are_stored_and_read_back",
         run: rules_and_switches_are_stored_and_read_back,
     },

@@ -17,4 +17,5 @@ pub mod automation;
 pub mod conformance;
 pub mod offers;
 pub mod points_lots;
+pub mod purchase_totals;
 pub mod transactions;

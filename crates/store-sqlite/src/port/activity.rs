@@ -586,8 +586,8 @@ pub(crate) fn surveys(conn: &Connection, query: &ActivityQuery) -> Res<Vec<Surve
 }
 
 /// What a segment needs of a customer's purchases up to `as_of`, summed exactly in
-/// Rust (no SQL `sum` that could overflow).
-pub(crate) fn purchase_summary(
+/// Rust (no SQL `sum` that could overflow), from the customer's index range.
+fn scanned_summary(
     conn: &Connection,
     id: CustomerId,
     as_of: DateTime<Utc>,
@@ -606,13 +606,112 @@ pub(crate) fn purchase_summary(
     Ok(summary)
 }
 
+/// One row of `purchase_totals` (ADR 0046): a customer's purchases that are not
+/// voided, all of them, whatever their instant.
+pub(crate) const PURCHASE_TOTAL_OF: &str = "SELECT customer_id, purchases, amount, \
+     first_at, first_at_ns, last_at, last_at_ns FROM purchase_totals WHERE customer_id = ?1";
+/// Every row of `purchase_totals`, by customer.
+pub(crate) const PURCHASE_TOTALS: &str = "SELECT customer_id, purchases, amount, \
+     first_at, first_at_ns, last_at, last_at_ns FROM purchase_totals ORDER BY customer_id";
+
+/// A row of `purchase_totals` read as a summary, with its customer.
+fn total_row(row: &Row<'_>, base: Currency) -> Res<(CustomerId, PurchaseSummary)> {
+    let c = Cols::new(row, "purchase_totals");
+    let count = u64::try_from(c.i64(1)?)
+        .map_err(|_| corrupt("purchase_totals: a negative count".to_owned()))?;
+    let first = c.time(3)?;
+    let last = c.time(5)?;
+    Ok((
+        c.id(0, CustomerId::new)?,
+        PurchaseSummary {
+            count,
+            total: c.money(2, base)?,
+            first_at: Some(first),
+            last_at: Some(last),
+        },
+    ))
+}
+
+/// What the kept totals say of the purchases at or before `as_of`: all of them when
+/// the last is (`Some`), none when even the first is later (`Some` of nothing), and
+/// `None` when `as_of` falls between the first and the last, which only the
+/// customer's purchases can answer.
+fn as_of_total(
+    total: PurchaseSummary,
+    as_of: DateTime<Utc>,
+    base: Currency,
+) -> Option<PurchaseSummary> {
+    if total.last_at.is_some_and(|last| last <= as_of) {
+        Some(total)
+    } else if total.first_at.is_none_or(|first| first > as_of) {
+        Some(PurchaseSummary::none(base))
+    } else {
+        None
+    }
+}
+
+/// What a segment needs of a customer's purchases up to `as_of`: the kept totals
+/// when they answer it (see [`as_of_total`]), else the customer's index range.
+pub(crate) fn purchase_summary(
+    conn: &Connection,
+    id: CustomerId,
+    as_of: DateTime<Utc>,
+    base: Currency,
+) -> Res<PurchaseSummary> {
+    let kept = query_one(conn, PURCHASE_TOTAL_OF, [key(id.get())], |row| {
+        total_row(row, base)
+    })?;
+    let Some((_, total)) = kept else {
+        return Ok(PurchaseSummary::none(base));
+    };
+    match as_of_total(total, as_of, base) {
+        Some(summary) => Ok(summary),
+        None => scanned_summary(conn, id, as_of, base),
+    }
+}
+
 /// [`purchase_summary`] of every customer at once: one walk of the covering customer
 /// index, in customer order (no sort).
 const PURCHASE_SUMMARIES: &str = "SELECT customer_id, at, at_ns, amount FROM purchases \
      WHERE (at, at_ns) <= (?1, ?2) AND void_at IS NULL ORDER BY customer_id";
 
-/// See [`solocrm_core::port::ReadTx::purchase_summaries`].
+/// Past this share of the customers (one in this many) whose totals do not answer
+/// `as_of`, [`purchase_summaries`] walks every purchase instead of reading each of
+/// them from their index range.
+const SCAN_WHEN_ONE_IN: usize = 16;
+
+/// See [`solocrm_core::port::ReadTx::purchase_summaries`]: the kept totals (ADR
+/// 0046), with the customers whose purchases straddle `as_of` read from their index
+/// range; when they are many (an `as_of` well in the past), one walk of the index.
 pub(crate) fn purchase_summaries(
+    conn: &Connection,
+    as_of: DateTime<Utc>,
+    base: Currency,
+) -> Res<Vec<(CustomerId, PurchaseSummary)>> {
+    let totals = query_all(conn, PURCHASE_TOTALS, [], |row| total_row(row, base))?;
+    let straddling = totals
+        .iter()
+        .filter(|(_, t)| as_of_total(*t, as_of, base).is_none())
+        .count();
+    if straddling > totals.len() / SCAN_WHEN_ONE_IN {
+        return scanned_summaries(conn, as_of, base);
+    }
+    let mut out = Vec::with_capacity(totals.len());
+    for (id, total) in totals {
+        let summary = match as_of_total(total, as_of, base) {
+            Some(summary) => summary,
+            None => scanned_summary(conn, id, as_of, base)?,
+        };
+        if summary.count > 0 {
+            out.push((id, summary));
+        }
+    }
+    Ok(out)
+}
+
+/// [`purchase_summaries`] from every purchase: one walk of the covering customer
+/// index, in customer order (no sort).
+fn scanned_summaries(
     conn: &Connection,
     as_of: DateTime<Utc>,
     base: Currency,
@@ -684,8 +783,9 @@ pub(crate) fn rebuild_indexes(conn: &Connection, sqls: &[String], private_build:
     Ok(restored?)
 }
 
-/// Drops the purchase indexes SQLite does not need for constraints, and returns the
-/// statements that create them again.
+/// Drops the purchase indexes SQLite does not need for constraints and the triggers
+/// that keep `purchase_totals`, and returns the statements that create them again
+/// (with the refill of the totals between the two).
 pub(crate) fn drop_purchase_indexes(conn: &Connection) -> Res<Vec<String>> {
     let mut stmt = conn.prepare(
         "SELECT name, sql FROM sqlite_schema \
@@ -698,7 +798,27 @@ pub(crate) fn drop_purchase_indexes(conn: &Connection) -> Res<Vec<String>> {
         // The name comes from the schema, not from input; quoted as an identifier.
         conn.execute_batch(&format!("DROP INDEX \"{}\"", name.replace('"', "\"\"")))?;
     }
-    Ok(found.into_iter().map(|(_, sql)| sql).collect())
+    // The triggers that keep `purchase_totals` (ADR 0046): one upsert per row costs
+    // more than one grouped pass over the rebuilt index at the end.
+    let mut stmt = conn.prepare(
+        "SELECT name, sql FROM sqlite_schema \
+         WHERE type = 'trigger' AND tbl_name = 'purchases' \
+         AND name GLOB 'purchase_totals_*' AND sql IS NOT NULL ORDER BY name",
+    )?;
+    let triggers = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (name, _) in &triggers {
+        conn.execute_batch(&format!("DROP TRIGGER \"{}\"", name.replace('"', "\"\"")))?;
+    }
+    // Rebuilt in this order: the indexes, then the totals from the customer index,
+    // then the triggers.
+    let mut rebuild: Vec<String> = found.into_iter().map(|(_, sql)| sql).collect();
+    if !triggers.is_empty() {
+        rebuild.push(crate::schema::FILL_PURCHASE_TOTALS.to_owned());
+        rebuild.extend(triggers.into_iter().map(|(_, sql)| sql));
+    }
+    Ok(rebuild)
 }
 
 pub(crate) fn interaction_row(row: &Row<'_>) -> Res<Interaction> {

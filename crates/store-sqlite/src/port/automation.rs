@@ -124,6 +124,64 @@ pub(crate) fn last_interactions(
         .collect()
 }
 
+/// Reads `(customer, second)` pairs with a statement.
+type ReadContacts<'a> = dyn Fn(&str) -> Res<Vec<(i64, i64)>> + 'a;
+
+/// Each customer's first and last purchase second, from the kept totals (ADR 0046).
+const PURCHASE_TOTAL_SECONDS: &str =
+    "SELECT customer_id, first_at, last_at FROM purchase_totals ORDER BY customer_id";
+/// One customer's purchases before a second, from their index range.
+const PURCHASE_CONTACTS_OF: &str = "SELECT customer_id, at FROM purchases \
+     WHERE customer_id = ?1 AND void_at IS NULL AND at < ?2 ORDER BY at";
+
+/// The purchase contacts [`contact_times`] folds, `(customer, second)` in customer
+/// order: for a customer whose last purchase is before `from`, that one alone (the
+/// earlier ones change nothing of the fold); for one whose first purchase is at or
+/// after `until`, nothing; for the others, their purchases before `until` from their
+/// index range. When those others are many (a `from` well in the past), every
+/// purchase from one walk (`read_all`).
+fn purchase_contacts(
+    conn: &Connection,
+    from: i64,
+    until: i64,
+    read_all: &ReadContacts<'_>,
+) -> Res<Vec<(i64, i64)>> {
+    let mut totals: Vec<(i64, i64, i64)> = Vec::new();
+    let mut stmt = conn.prepare_cached(PURCHASE_TOTAL_SECONDS)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        match (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?) {
+            (ValueRef::Integer(c), ValueRef::Integer(first), ValueRef::Integer(last)) => {
+                totals.push((c, first, last));
+            }
+            _ => return Err(corrupt("purchase_totals: a non-integer column".to_owned())),
+        }
+    }
+    let straddling = |&&(_, first, last): &&(i64, i64, i64)| last >= from && first < until;
+    if totals.iter().filter(straddling).count() > totals.len() / 16 {
+        return read_all(PURCHASE_CONTACTS);
+    }
+    let mut out = Vec::with_capacity(totals.len());
+    let mut of = conn.prepare_cached(PURCHASE_CONTACTS_OF)?;
+    for (c, first, last) in totals {
+        if first >= until {
+            continue;
+        }
+        if last < from {
+            out.push((c, last));
+            continue;
+        }
+        let mut rows = of.query(params![c, until])?;
+        while let Some(row) = rows.next()? {
+            match row.get_ref(1)? {
+                ValueRef::Integer(at) => out.push((c, at)),
+                _ => return Err(corrupt("purchases: a non-integer column".to_owned())),
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// See [`solocrm_core::port::ReadTx::contact_times`]: instants in whole seconds, as
 /// the `at` columns hold them.
 pub(crate) fn contact_times(conn: &Connection, from: i64, until: i64) -> Res<Vec<ContactTimes>> {
@@ -140,7 +198,7 @@ pub(crate) fn contact_times(conn: &Connection, from: i64, until: i64) -> Res<Vec
         Ok(out)
     };
     // Purchases come in customer order; the interactions, far fewer, are sorted here.
-    let purchases = read(PURCHASE_CONTACTS)?;
+    let purchases = purchase_contacts(conn, from, until, &read)?;
     let mut interactions = read(INTERACTION_CONTACTS)?;
     interactions.sort_unstable();
     let instant = |secs: i64| {
