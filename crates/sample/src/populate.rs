@@ -359,7 +359,9 @@ impl Sink for Writer<'_> {
         Writer::change_stage(self, id, to, at, reason).map(drop)
     }
     fn record_consent(&mut self, id: CustomerId, consent: Consent) -> StoreResult<()> {
-        Writer::record_consent(self, id, consent).map(drop)
+        // Nothing needs the customer back: the consent is appended without loading
+        // them (and their consents) whole.
+        Writer::append_consent(self, id, &consent)
     }
 }
 

@@ -63,6 +63,7 @@ macro_rules! port_conformance {
             the_stage_port_methods_touch_the_stage_alone,
             an_all_or_nothing_write_commits_whole_or_not_at_all,
             appending_a_consent_leaves_the_rest_of_the_customer,
+            a_consent_appended_by_the_writer_is_recorded_as_record_consent_records_it,
             search_fields_give_each_candidates_text_by_id_and_never_an_erased_one,
         }
     };
@@ -152,6 +153,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "appending_a_consent_leaves_the_rest_of_the_customer",
         run: appending_a_consent_leaves_the_rest_of_the_customer,
+    },
+    PortCheck {
+        name: "a_consent_appended_by_the_writer_is_recorded_as_record_consent_records_it",
+        run: a_consent_appended_by_the_writer_is_recorded_as_record_consent_records_it,
     },
     PortCheck {
         name: "search_fields_give_each_candidates_text_by_id_and_never_an_erased_one",
@@ -1057,6 +1062,70 @@ pub fn an_all_or_nothing_write_commits_whole_or_not_at_all(crm: &Crm) {
         all_events(crm).len(),
         events_before,
         "no event of the write"
+    );
+}
+
+/// [`Writer::append_consent`](solocrm_core::Writer::append_consent) (no customer
+/// read back) writes what [`Writer::record_consent`](solocrm_core::Writer::record_consent)
+/// writes — the consent after the customer's earlier ones and one `CustomerUpdated`
+/// event — and refuses what it refuses: a customer not stored, an erased one.
+pub fn a_consent_appended_by_the_writer_is_recorded_as_record_consent_records_it(crm: &Crm) {
+    let consent = |day, granted| solocrm_core::Consent {
+        purpose: solocrm_core::Tag::parse("newsletter").expect("a valid tag"),
+        granted,
+        at: at(day),
+        source: label("web form"),
+    };
+    let (ada, bob) = crm
+        .write(|w| {
+            let ada = w.create_customer(person("Ada"))?.id();
+            let bob = w.create_customer(person("Bob"))?.id();
+            Ok((ada, bob))
+        })
+        .expect("two customers");
+    let after = all_events(crm).len();
+    crm.write(|w| {
+        w.record_consent(ada, consent(1, true))?;
+        w.record_consent(ada, consent(2, false))?;
+        w.append_consent(bob, &consent(1, true))?;
+        w.append_consent(bob, &consent(2, false))
+    })
+    .expect("the consents");
+    let (a, b) = (
+        crm.customer(ada).expect("Ada"),
+        crm.customer(bob).expect("Bob"),
+    );
+    assert_eq!(a.consents(), [consent(1, true), consent(2, false)]);
+    assert_eq!(b.consents(), a.consents(), "the same decisions, in order");
+    let events: Vec<DomainEvent> = all_events(crm)
+        .into_iter()
+        .skip(after)
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(
+        events,
+        [ada, ada, bob, bob].map(|customer| DomainEvent::CustomerUpdated { customer })
+    );
+    let missing = crm.write(|w| w.append_consent(CustomerId::new(404), &consent(3, true)));
+    assert!(
+        matches!(missing, Err(StoreError::NotFound { .. })),
+        "{missing:?}"
+    );
+    crm.erase_customer(bob, at(4)).expect("erase Bob");
+    let erased = crm.write(|w| w.append_consent(bob, &consent(5, true)));
+    assert!(
+        matches!(
+            erased,
+            Err(StoreError::Conflict(
+                solocrm_core::Conflict::CustomerErased { .. }
+            ))
+        ),
+        "{erased:?}"
+    );
+    assert_eq!(
+        crm.customer(ada).expect("Ada").consents(),
+        a.consents(),
+        "nothing else written"
     );
 }
 

@@ -222,13 +222,36 @@ impl Writer<'_> {
     pub fn record_consent(&mut self, id: CustomerId, consent: Consent) -> StoreResult<Customer> {
         self.atomic(|w| {
             let mut c = w.live_customer(id)?;
-            let at = consent.at;
-            // The consent alone is written: the rest of the customer is unchanged.
-            w.tx.append_consent(id, &consent)?;
+            w.write_consent(id, &consent)?;
             c.record_consent(consent);
-            w.emit(Some(at), DomainEvent::CustomerUpdated { customer: id })?;
             Ok(c)
         })
+    }
+
+    /// [`record_consent`](Self::record_consent) without reading the customer: the
+    /// same checks, errors and writes (the consent, its event), for a caller that does
+    /// not need the customer back — a bulk load. Loading a customer whole reads their
+    /// consents, which in a build of new books (whose consent index is deferred to its
+    /// end) scans every consent stored so far.
+    ///
+    /// # Errors
+    ///
+    /// As [`record_consent`](Self::record_consent).
+    pub fn append_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        self.atomic(|w| {
+            w.check_live(id)?;
+            w.write_consent(id, consent)
+        })
+    }
+
+    /// The writes of a consent decision: the consent alone (the rest of the customer
+    /// is unchanged) and its event.
+    fn write_consent(&mut self, id: CustomerId, consent: &Consent) -> StoreResult<()> {
+        self.tx.append_consent(id, consent)?;
+        self.emit(
+            Some(consent.at),
+            DomainEvent::CustomerUpdated { customer: id },
+        )
     }
 
     /// Moves a customer to another lifecycle stage.
