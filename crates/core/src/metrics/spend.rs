@@ -15,8 +15,8 @@ use super::value::{
     AcquisitionRecord, CacByChannel, CostBenefit, UNATTRIBUTED, cac_by_channel, roi,
 };
 use crate::cost::{Cost, CostCategory};
-use crate::customer::Customer;
 use crate::money::{Currency, Money};
+use crate::port::ReportCustomer;
 use crate::purchase::PurchaseLog;
 use crate::text::Tag;
 
@@ -79,7 +79,7 @@ pub struct SpendInputs<'a> {
     /// The books' currency.
     pub currency: Currency,
     /// Every customer (for their acquisition channel).
-    pub customers: &'a [Customer],
+    pub customers: &'a [ReportCustomer],
     /// The purchase log (screened), for revenue per channel.
     pub log: &'a PurchaseLog,
     /// The first purchase of each customer of the log, in seconds, by log index.
@@ -137,7 +137,7 @@ pub fn spend_section(costs: &[Cost], input: SpendInputs<'_>) -> MetricResult<Spe
     let channel_of: BTreeMap<_, Option<&Tag>> = input
         .customers
         .iter()
-        .map(|c| (c.id(), c.data().acquisition_channel.as_ref()))
+        .map(|c| (c.id, c.acquisition_channel.as_ref()))
         .collect();
     let mut revenue: BTreeMap<&str, i128> = BTreeMap::new();
     for ((&i, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
