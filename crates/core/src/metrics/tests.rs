@@ -487,7 +487,7 @@ fn scenario() -> ReportData {
     d.acquisition_cost = Some(eur(150));
     c2.set_data(d);
     let c3 = customer(3, LifecycleStage::Active, (2025, 1, 1));
-    let customers = vec![c1, c2, c3];
+    let customers = [c1, c2, c3];
 
     let mut log = PurchaseLog::with_customers(EUR, (1..=3).map(CustomerId::new).collect());
     let mut purchases = Vec::new();
