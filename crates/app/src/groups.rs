@@ -244,7 +244,7 @@ pub fn only_members(data: &ReportData, members: &Members) -> ReportData {
         customers: data
             .customers
             .iter()
-            .filter(|c| keep(c.id()))
+            .filter(|c| keep(c.id))
             .cloned()
             .collect(),
         log: only_members_log(&data.log, members),

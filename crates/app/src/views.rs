@@ -9,8 +9,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use solocrm_core::metrics::MetricsReport;
 use solocrm_core::{
-    Customer, CustomerExport, CustomerId, LifecycleStage, Measured, Period, Ratio, Reader,
-    ReportConfig, ReportError, StoreResult,
+    CustomerExport, CustomerId, LifecycleStage, Measured, Period, Ratio, Reader, ReportConfig,
+    ReportCustomer, ReportError, StoreResult,
 };
 
 /// A percentage or score as a JSON number (two decimals), `null` when undefined.
@@ -100,12 +100,15 @@ impl Dashboard {
     }
 
     /// The dashboard of a computed report and the customers it was computed from.
-    pub fn new(period: Period, customers: &[Customer], report: MetricsReport) -> Dashboard {
-        let live: Vec<&Customer> = customers.iter().filter(|c| !c.is_erased()).collect();
-        let stages: Vec<(LifecycleStage, usize)> = LifecycleStage::ALL
-            .iter()
-            .map(|s| (*s, live.iter().filter(|c| c.stage() == *s).count()))
-            .collect();
+    pub fn new(period: Period, customers: &[ReportCustomer], report: MetricsReport) -> Dashboard {
+        let mut counts = [0_usize; LifecycleStage::ALL.len()];
+        for c in customers.iter().filter(|c| !c.erased) {
+            if let Some(i) = LifecycleStage::ALL.iter().position(|s| *s == c.stage) {
+                counts[i] += 1;
+            }
+        }
+        let stages: Vec<(LifecycleStage, usize)> =
+            LifecycleStage::ALL.iter().copied().zip(counts).collect();
         let r = &report;
         let churn = r.retention.churn.value();
         Dashboard {

@@ -193,3 +193,75 @@ fn views_and_export_are_unchanged() {
     }
     assert!(differ.is_empty(), "output changed: {differ:#?}");
 }
+
+/// `report` on the same book, against snapshots made by 699d41a (the commit before the
+/// report read only what its metrics need, issue 14): the whole book's dashboard of a
+/// half year (JSON and text), a past period read through the as-of view, the year
+/// 2026 (which reads the books as they are while its last day is ahead, as the views
+/// above), and a quarterly series.
+const REPORTS: &[(&str, &[&str])] = &[
+    (
+        "report.json",
+        &[
+            "report",
+            "--json",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-06-30",
+        ],
+    ),
+    (
+        "report-past.json",
+        &["report", "--json", "--as-of", "2025-09-30"],
+    ),
+    (
+        "report-now.json",
+        &[
+            "report",
+            "--json",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "2026-12-31",
+        ],
+    ),
+    (
+        "report-now.txt",
+        &["report", "--from", "2026-01-01", "--to", "2026-12-31"],
+    ),
+    (
+        "report.txt",
+        &["report", "--from", "2026-01-01", "--to", "2026-06-30"],
+    ),
+    (
+        "report-quarters.json",
+        &[
+            "report",
+            "--json",
+            "--by",
+            "quarter",
+            "--from",
+            "2025-07-01",
+            "--to",
+            "2026-06-30",
+        ],
+    ),
+];
+
+#[test]
+fn reports_are_unchanged() {
+    let env = book();
+    let mut differ = Vec::new();
+    for (file, args) in REPORTS {
+        let mut all = vec!["--lang", "en"];
+        all.extend_from_slice(args);
+        let got = env.ok(&all);
+        let want = std::fs::read_to_string(format!("{DIR}{file}")).expect("snapshot");
+        assert!(want.len() > 1000, "{file} is a real snapshot");
+        if got != want {
+            differ.push(format!("{file}: `{}`", args.join(" ")));
+        }
+    }
+    assert!(differ.is_empty(), "output changed: {differ:#?}");
+}

@@ -96,8 +96,8 @@ pub use names::NameList;
 pub use ops::{Crm, Reader, ReportError, Writer, history::AsOf};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{
-    ContactTimes, CustomerDates, CustomerFilter, CustomerStage, IdKind, ReadTx, Storage, WriteKind,
-    WriteTx,
+    ContactTimes, CustomerDates, CustomerFilter, CustomerStage, IdKind, ReadTx, ReportCustomer,
+    Storage, WriteKind, WriteTx,
 };
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};

@@ -151,6 +151,40 @@ pub struct CustomerDates {
     pub birthday: Option<NaiveDate>,
 }
 
+/// What a metrics report reads of a customer (the answer of
+/// [`ReadTx::report_customers`]): their creation, stage, whether they are erased and
+/// how they were acquired. Far lighter than a whole [`Customer`]: no name, contact
+/// details, tags, profile or consents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportCustomer {
+    /// The customer.
+    pub id: CustomerId,
+    /// When they were created.
+    pub created_at: DateTime<Utc>,
+    /// Their lifecycle stage.
+    pub stage: LifecycleStage,
+    /// True if they were erased (their anonymous amounts still count).
+    pub erased: bool,
+    /// Their acquisition channel, if recorded.
+    pub acquisition_channel: Option<Tag>,
+    /// What acquiring them cost, if recorded.
+    pub acquisition_cost: Option<crate::money::Money>,
+}
+
+impl ReportCustomer {
+    /// The facts of a whole customer.
+    pub fn of(c: &Customer) -> ReportCustomer {
+        ReportCustomer {
+            id: c.id(),
+            created_at: c.created_at(),
+            stage: c.stage(),
+            erased: c.is_erased(),
+            acquisition_channel: c.data().acquisition_channel.clone(),
+            acquisition_cost: c.data().acquisition_cost,
+        }
+    }
+}
+
 /// One customer's contacts around a range of time (the answer of
 /// [`ReadTx::contact_times`]). A contact is a purchase or an interaction that is not
 /// voided; its instant is given to the whole second, rounded down (a business day
@@ -392,6 +426,25 @@ pub trait ReadTx {
             }));
         }
     }
+    /// [`ReportCustomer`] of every customer, erased ones included, by ascending id:
+    /// what a metrics report reads of them. The default pages through the whole
+    /// customers; a backend answers it from six columns of one table.
+    fn report_customers(&self) -> StoreResult<Vec<ReportCustomer>> {
+        let filter = CustomerFilter {
+            include_erased: true,
+            ..CustomerFilter::default()
+        };
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.customers(&filter, after, 1000)?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            after = Some(last.id());
+            out.extend(page.iter().map(ReportCustomer::of));
+        }
+    }
     /// For every customer (erased ones included) with a contact before `until`, by
     /// ascending id: their latest contact before `from` and their contacts from `from`
     /// up to but not including `until` (see [`ContactTimes`]). What a no-contact rule
@@ -459,6 +512,25 @@ pub trait ReadTx {
         f: &mut dyn FnMut(Purchase) -> StoreResult<()>,
     ) -> StoreResult<()> {
         self.purchases(query)?.into_iter().try_for_each(f)
+    }
+    /// Every purchase that is not voided, dated before `until`, by ascending id,
+    /// without its free text (description and external reference left out): what a
+    /// metrics report reads of purchases (amounts, costs, items, deals). The default
+    /// lists them through [`for_each_purchase`](ReadTx::for_each_purchase); a backend
+    /// reads only those columns.
+    fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<Vec<Purchase>> {
+        let query = ActivityQuery {
+            customer: None,
+            range: crate::time::TimeRange::until(until),
+            include_voided: false,
+        };
+        let mut out: Vec<Purchase> = Vec::new();
+        self.for_each_purchase(&query, &mut |p| {
+            out.push(p.without_text());
+            Ok(())
+        })?;
+        out.sort_by_key(Purchase::id);
+        Ok(out)
     }
     /// Count, exact sum and first and last time of a customer's purchases at or before
     /// `as_of`, voided ones left out.

@@ -160,6 +160,14 @@ impl Purchase {
     pub fn fields(&self) -> &NewPurchase {
         &self.fields
     }
+    /// The same purchase without its free text (description and external reference),
+    /// which no metric reads; its void marker is kept.
+    #[must_use]
+    pub fn without_text(mut self) -> Purchase {
+        self.fields.description = None;
+        self.fields.external_ref = None;
+        self
+    }
     /// Drops the free-text description and a void's reason (privacy erase); amounts
     /// and dates stay.
     pub fn erase_text(&mut self) {

@@ -66,6 +66,14 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: the_names_read_answers_from_the_records,
     },
     AutomationCheck {
+        name: "the_report_customers_read_answers_from_the_records",
+        run: the_report_customers_read_answers_from_the_records,
+    },
+    AutomationCheck {
+        name: "the_report_purchases_read_answers_from_the_records",
+        run: the_report_purchases_read_answers_from_the_records,
+    },
+    AutomationCheck {
         name: "the_last_interactions_read_answers_from_the_records",
         run: the_last_interactions_read_answers_from_the_records,
     },
@@ -608,6 +616,103 @@ pub fn the_stages_read_answers_from_the_records(crm: &Crm) {
             (zhang, LifecycleStage::Prospect),
         ]
     );
+}
+
+/// [`ReadTx::report_customers`](solocrm_core::port::ReadTx::report_customers), what a
+/// metrics report reads of every customer: erased ones included, by id, each as the
+/// customer read whole gives it (stage, creation, erasure, acquisition channel and
+/// cost).
+pub fn the_report_customers_read_answers_from_the_records(crm: &Crm) {
+    use solocrm_core::{LifecycleStage, Money, ReportCustomer, StageReason, Tag};
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let chen = customer(crm, "陈静");
+    let mut data = crm.read(|r| r.customer(li)).expect(step).data().clone();
+    data.acquisition_channel = Some(Tag::parse("referral").expect(step));
+    data.acquisition_cost = Some(Money::from_minor(4_250, crm.currency()));
+    crm.write(|w| {
+        w.update_customer(li, data.clone())?;
+        w.change_stage(wang, LifecycleStage::Lead, at(2), StageReason::manual())?;
+        w.erase_customer(chen, at(6))
+    })
+    .expect(step);
+    let read = crm.read(|r| r.tx().report_customers()).expect(step);
+    let whole: Vec<ReportCustomer> = crm
+        .read(|r| {
+            r.all_matching(&solocrm_core::CustomerQuery {
+                include_erased: true,
+                ..solocrm_core::CustomerQuery::default()
+            })
+        })
+        .expect(step)
+        .iter()
+        .map(ReportCustomer::of)
+        .collect();
+    assert_eq!(read, whole);
+    let facts: Vec<_> = read
+        .iter()
+        .map(|c| (c.id, c.stage, c.erased, c.acquisition_cost.is_some()))
+        .collect();
+    assert_eq!(
+        facts,
+        vec![
+            (wang, LifecycleStage::Lead, false, false),
+            (li, LifecycleStage::Prospect, false, true),
+            (chen, LifecycleStage::Prospect, true, false),
+        ]
+    );
+}
+
+/// [`ReadTx::report_purchases`](solocrm_core::port::ReadTx::report_purchases), what a
+/// metrics report reads of purchases: those not voided and dated before the bound (a
+/// millisecond before it counts), by id, each as read whole less its description and external
+/// reference.
+pub fn the_report_purchases_read_answers_from_the_records(crm: &Crm) {
+    use solocrm_core::{ActivityQuery, ExternalRef, FreeText, Money, NewPurchase, Purchase, Void};
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let cny = |minor: i64| Money::from_minor(minor, crm.currency());
+    let buy = |who: CustomerId, when: DateTime<Utc>, minor: i64, text: bool| {
+        let mut p = NewPurchase::new(who, when, cny(minor));
+        if text {
+            p.cost = Some(cny(minor / 2));
+            p.items = Some(3);
+            p.description = Some(FreeText::parse("茶叶礼盒").expect(step));
+            p.external_ref = Some(ExternalRef::parse(&format!("INV-{minor}")).expect(step));
+        }
+        crm.write(|w| w.record_purchase(p.clone()))
+            .expect(step)
+            .id()
+    };
+    let bound = at(5) + chrono::Duration::milliseconds(700);
+    // Recorded out of time order, so id order is not time order.
+    buy(li, at(4), 1_000, true);
+    buy(wang, at(2), 2_000, false);
+    buy(wang, bound, 3_000, true);
+    buy(wang, bound - chrono::Duration::milliseconds(1), 4_000, true);
+    let voided = buy(li, at(3), 5_000, true);
+    crm.write(|w| w.void_purchase(voided, Void::at(at(7))))
+        .expect(step);
+    buy(li, at(1), 6_000, true);
+    let read = crm.read(|r| r.tx().report_purchases(bound)).expect(step);
+    let mut whole: Vec<Purchase> = crm
+        .read(|r| r.purchases(&ActivityQuery::ALL))
+        .expect(step)
+        .into_iter()
+        .filter(|p| p.at() < bound)
+        .map(Purchase::without_text)
+        .collect();
+    whole.sort_by_key(Purchase::id);
+    assert_eq!(read, whole);
+    let amounts: Vec<i64> = read
+        .iter()
+        .map(|p| p.amount().to_minor_units().unwrap_or_default())
+        .collect();
+    assert_eq!(amounts, vec![1_000, 2_000, 4_000, 6_000]);
+    assert!(read.iter().all(|p| p.description().is_none()));
+    assert_eq!(read[0].cost(), Some(cny(500)));
 }
 
 /// The names read answers, in the order asked, each id's name as the customer read

@@ -28,14 +28,14 @@ use super::value::{
     AcquisitionRecord, CacByChannel, HistoricalClv, average_clv, cac_by_channel, gross_margin,
     historical_clv, ltv_to_cac, retention_clv,
 };
-use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings};
+use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings_by_stage};
 use crate::cost::Cost;
-use crate::customer::Customer;
 use crate::deal::{Deal, StageProbabilities};
 use crate::error::ValidationError;
 use crate::interaction::Interaction;
 use crate::money::{Currency, Money};
 use crate::policy::LifecyclePolicy;
+use crate::port::ReportCustomer;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::service::ServiceRequest;
 use crate::survey::SurveyResponse;
@@ -149,8 +149,9 @@ impl Default for ReportConfig {
 /// ([`Reader::report_data`](crate::ops::Reader::report_data)).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ReportData {
-    /// Every customer, erased ones included (their anonymous amounts still count).
-    pub customers: Vec<Customer>,
+    /// Every customer, erased ones included (their anonymous amounts still count), by
+    /// ascending id: what the report reads of them.
+    pub customers: Vec<ReportCustomer>,
     /// Every purchase, columnar.
     pub log: PurchaseLog,
     /// Purchases up to the end of the period, with their costs (for margins).
@@ -441,12 +442,6 @@ impl MetricsReport {
         )?;
 
         // Spend: the recorded costs against revenue, margin and new customers.
-        let period_purchases: Vec<Purchase> = data
-            .purchases
-            .iter()
-            .filter(|p| in_period(&period, p.at()))
-            .cloned()
-            .collect();
         let spend = spend_section(
             &data.costs,
             SpendInputs {
@@ -456,7 +451,9 @@ impl MetricsReport {
                 log,
                 first_at: &flags.first_at,
                 net_revenue,
-                gross_margin: gross_margin(&period_purchases),
+                gross_margin: gross_margin(
+                    data.purchases.iter().filter(|p| in_period(&period, p.at())),
+                ),
             },
         )?;
 
@@ -483,13 +480,20 @@ impl MetricsReport {
             pipeline_metrics(&data.deals, &config.stage_probabilities, period, currency)?;
         let service = service_metrics(&data.requests, period);
         let activity = Activity {
-            customers: &data.customers,
+            customers: &[],
             log,
             surveys: &data.surveys,
             requests: &data.requests,
             interactions: &data.interactions,
         };
-        let early_warning = churn_warnings(&activity, &config.policy, &config.warning, as_of)?;
+        let stages: Vec<_> = data
+            .customers
+            .iter()
+            .filter(|c| !c.erased)
+            .map(|c| (c.id, c.stage))
+            .collect();
+        let early_warning =
+            churn_warnings_by_stage(&stages, &activity, &config.policy, &config.warning, as_of)?;
 
         Ok(MetricsReport {
             period,
@@ -609,15 +613,13 @@ fn value_section(
     // The yearly basis.
     let year = period.trailing_year()?;
     let year_stats = purchase_stats(log, year)?;
-    let year_purchases: Vec<Purchase> = data
-        .purchases
-        .iter()
-        .filter(|p| year.contains_instant(p.at()))
-        .cloned()
-        .collect();
     let aov = year_stats.average_order_value();
     let freq = year_stats.purchase_frequency();
-    let margin_share = gross_margin(&year_purchases);
+    let margin_share = gross_margin(
+        data.purchases
+            .iter()
+            .filter(|p| year.contains_instant(p.at())),
+    );
     let year_base = base_flags(log, year, &config.policy)?.counts;
     let year_churn = year_base.churn();
     let retention = year_churn
@@ -670,12 +672,12 @@ fn value_section(
     }
     let (mut sales, mut cost) = (0i128, 0i128);
     let mut records = Vec::new();
-    for c in data.customers.iter().filter(|c| c.created_at() < end) {
+    for c in data.customers.iter().filter(|c| c.created_at < end) {
         let acquired = log
-            .index_of(c.id())
+            .index_of(c.id)
             .and_then(|i| first_at.get(i as usize).copied().flatten())
             .is_some_and(|t| t >= period.start_secs());
-        let mut cost_of = c.data().acquisition_cost;
+        let mut cost_of = c.acquisition_cost;
         // A cost in another currency, negative, or beyond the bound (from an older
         // file) is left out and counted.
         if cost_of.is_some_and(|k| !measurable(k, currency) || k.is_negative()) {
@@ -685,19 +687,18 @@ fn value_section(
         if let Some(k) = cost_of {
             cost = cost.saturating_add(minor_of(k, currency, "ltv to cac")?);
             sales = sales.saturating_add(
-                log.index_of(c.id())
+                log.index_of(c.id)
                     .map_or(0, |i| sales_by_customer[i as usize]),
             );
         }
         records.push(AcquisitionRecord {
-            channel: c.data().acquisition_channel.as_ref(),
-            spend: cost_of.filter(|_| period.contains_instant(c.created_at())),
+            channel: c.acquisition_channel.as_ref(),
+            spend: cost_of.filter(|_| period.contains_instant(c.created_at)),
             acquired,
         });
     }
     let any_cost = data.customers.iter().any(|c| {
-        c.data()
-            .acquisition_cost
+        c.acquisition_cost
             .is_some_and(|k| measurable(k, currency) && !k.is_negative())
     });
     let ltv = if any_cost {

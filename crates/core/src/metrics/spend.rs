@@ -15,8 +15,8 @@ use super::value::{
     AcquisitionRecord, CacByChannel, CostBenefit, UNATTRIBUTED, cac_by_channel, roi,
 };
 use crate::cost::{Cost, CostCategory};
-use crate::customer::Customer;
 use crate::money::{Currency, Money};
+use crate::port::ReportCustomer;
 use crate::purchase::PurchaseLog;
 use crate::text::Tag;
 
@@ -79,7 +79,7 @@ pub struct SpendInputs<'a> {
     /// The books' currency.
     pub currency: Currency,
     /// Every customer (for their acquisition channel).
-    pub customers: &'a [Customer],
+    pub customers: &'a [ReportCustomer],
     /// The purchase log (screened), for revenue per channel.
     pub log: &'a PurchaseLog,
     /// The first purchase of each customer of the log, in seconds, by log index.
@@ -137,25 +137,39 @@ pub fn spend_section(costs: &[Cost], input: SpendInputs<'_>) -> MetricResult<Spe
     let channel_of: BTreeMap<_, Option<&Tag>> = input
         .customers
         .iter()
-        .map(|c| (c.id(), c.data().acquisition_channel.as_ref()))
+        .map(|c| (c.id, c.acquisition_channel.as_ref()))
         .collect();
-    let mut revenue: BTreeMap<&str, i128> = BTreeMap::new();
+    // Each customer's channel looked up once, and the period's revenue summed by
+    // customer before it is summed by channel (one map update per buyer, not per
+    // purchase).
+    let channel_at: Vec<Option<&Tag>> = log
+        .customers
+        .iter()
+        .map(|id| channel_of.get(id).copied().flatten())
+        .collect();
+    let mut bought: Vec<Option<i128>> = vec![None; log.customers.len()];
     for ((&i, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
         if at < start || at >= end {
             continue;
         }
-        let id = log.customers[i as usize];
-        let channel = channel_of.get(&id).copied().flatten();
-        let r = revenue
-            .entry(channel.map_or(UNATTRIBUTED, Tag::as_str))
-            .or_default();
-        *r = r.saturating_add(i128::from(amount));
+        if let Some(sum) = bought.get_mut(i as usize) {
+            *sum = Some(sum.unwrap_or(0).saturating_add(i128::from(amount)));
+        }
+    }
+    let mut revenue: BTreeMap<&str, i128> = BTreeMap::new();
+    for (sum, channel) in bought.iter().zip(&channel_at) {
+        if let Some(sum) = sum {
+            let r = revenue
+                .entry(channel.map_or(UNATTRIBUTED, Tag::as_str))
+                .or_default();
+            *r = r.saturating_add(*sum);
+        }
     }
     let mut won: BTreeMap<&str, u64> = BTreeMap::new();
-    for (i, id) in log.customers.iter().enumerate() {
+    for (i, channel) in channel_at.iter().enumerate() {
         let first = input.first_at.get(i).copied().flatten();
         if first.is_some_and(|t| t >= start && t < end) {
-            let channel = channel_of.get(id).copied().flatten();
+            let channel = *channel;
             records.push(AcquisitionRecord {
                 channel,
                 spend: None,

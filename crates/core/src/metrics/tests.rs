@@ -14,6 +14,7 @@ use crate::ids::{CustomerId, DealId, PurchaseId, RefundId, RequestId, SurveyId};
 use crate::lifecycle::LifecycleStage;
 use crate::money::{Currency, Money};
 use crate::policy::LifecyclePolicy;
+use crate::port::ReportCustomer;
 use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
 use crate::service::{NewServiceRequest, RequestKind, ServiceRequest};
 use crate::survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
@@ -486,7 +487,7 @@ fn scenario() -> ReportData {
     d.acquisition_cost = Some(eur(150));
     c2.set_data(d);
     let c3 = customer(3, LifecycleStage::Active, (2025, 1, 1));
-    let customers = vec![c1, c2, c3];
+    let customers = [c1, c2, c3];
 
     let mut log = PurchaseLog::with_customers(EUR, (1..=3).map(CustomerId::new).collect());
     let mut purchases = Vec::new();
@@ -561,7 +562,7 @@ fn scenario() -> ReportData {
         },
     );
     ReportData {
-        customers,
+        customers: customers.iter().map(ReportCustomer::of).collect(),
         log,
         purchases,
         surveys,
@@ -1397,7 +1398,7 @@ proptest! {
         };
         prop_assert_eq!(warn(&zoned), warn(&moved));
         let report = |l: &PurchaseLog| {
-            let data = ReportData { customers: customers.clone(), log: l.clone(), ..ReportData::default() };
+            let data = ReportData { customers: customers.iter().map(ReportCustomer::of).collect(), log: l.clone(), ..ReportData::default() };
             MetricsReport::compute(&data, period, &ReportConfig::default()).unwrap()
         };
         let (a, b) = (report(&zoned), report(&moved));

@@ -464,7 +464,9 @@ pub fn historical_clv(
 ///
 /// [`MetricError::EmptyPopulation`] without purchases that have a cost and a non-zero
 /// amount; [`MetricError::CurrencyMismatch`]; [`MetricError::Overflow`].
-pub fn gross_margin(purchases: &[Purchase]) -> MetricResult<Decimal> {
+pub fn gross_margin<'a>(
+    purchases: impl IntoIterator<Item = &'a Purchase>,
+) -> MetricResult<Decimal> {
     let metric = "gross margin";
     let mut currency = None;
     let (mut amount, mut margin) = (0i128, 0i128);

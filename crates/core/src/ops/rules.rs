@@ -14,7 +14,7 @@ use crate::lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason};
 use crate::metrics::{MetricError, MetricsReport, Period, ReportConfig, ReportData};
 use crate::policy::{Behaviour, FutureDated, LifecyclePolicy, Reassessment, Suggestion};
 use crate::port::whole_second;
-use crate::store::{ActivityQuery, CustomerQuery, OpenQuery, StoreError, StoreResult, TaskQuery};
+use crate::store::{ActivityQuery, OpenQuery, StoreError, StoreResult, TaskQuery};
 use crate::survey::SurveyKind;
 use crate::time::TimeRange;
 use crate::zone::BusinessZone;
@@ -60,10 +60,8 @@ impl Reader<'_> {
     /// The backend's.
     pub fn report_data(&self, period: Period) -> StoreResult<ReportData> {
         let period = period.in_zone(self.time_zone()?);
-        let customers = self.all_matching(&CustomerQuery {
-            include_erased: true,
-            ..CustomerQuery::default()
-        })?;
+        // What the report reads of each customer, not whole customers (issue 14).
+        let customers = self.tx().report_customers()?;
         let until = ActivityQuery {
             customer: None,
             range: TimeRange {
@@ -74,10 +72,13 @@ impl Reader<'_> {
         };
         let mut log = self.purchase_log()?;
         log.currency.get_or_insert(self.currency());
+        // Without their free text (description, external reference), which no
+        // metric reads: a backend reads only the columns the metrics need (issue 14).
+        let purchases = self.tx().report_purchases(period.end_instant())?;
         Ok(ReportData {
             customers,
             log,
-            purchases: self.purchases(&until)?,
+            purchases,
             refunds: self.refunds(&until)?,
             surveys: self.surveys(&until)?,
             participations: self

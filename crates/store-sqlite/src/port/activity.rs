@@ -735,6 +735,43 @@ fn scanned_summaries(
     Ok(out)
 }
 
+/// See [`solocrm_core::port::ReadTx::report_purchases`]: seven columns of the purchases
+/// that are not voided and dated before `until`, in id order (the table's own), in a
+/// small page cache (one pass; the pages are not read again).
+pub(crate) fn report_purchases(
+    conn: &Connection,
+    until: DateTime<Utc>,
+    base: Currency,
+) -> Res<Vec<Purchase>> {
+    let (s, ns) = ts(until);
+    with_small_cache(conn, || {
+        query_all(
+            conn,
+            "SELECT id, customer_id, at, at_ns, amount, cost, items, deal_id \
+             FROM purchases NOT INDEXED \
+             WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY id",
+            params![s, ns],
+            |row| {
+                let c = Cols::new(row, "purchases");
+                let fields = NewPurchase {
+                    customer: c.id(1, CustomerId::new)?,
+                    at: c.time(2)?,
+                    amount: c.money(4, base)?,
+                    cost: c.opt_money(5, base)?,
+                    description: None,
+                    items: c.opt_int(6)?,
+                    external_ref: None,
+                    deal: c.opt_id(7, DealId::new)?,
+                };
+                if fields.amount.is_negative() || fields.cost.is_some_and(|m| m.is_negative()) {
+                    return Err(corrupt("purchases: a negative amount".to_owned()));
+                }
+                Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields))
+            },
+        )
+    })
+}
+
 pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
     let c = Cols::new(row, "purchases");
     let fields = NewPurchase {

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, Row, params};
-use solocrm_core::port::{CustomerFilter, CustomerStage};
+use solocrm_core::port::{CustomerFilter, CustomerStage, ReportCustomer};
 use solocrm_core::{
     Consent, Currency, Customer, CustomerData, CustomerId, CustomerKeys, Email, ExternalRef,
     FreeText, Label, LifecycleStage, PersonName, Phone, PolicyRule, Profile, StageChange,
@@ -68,6 +68,29 @@ pub(crate) fn stages(conn: &Connection) -> Res<Vec<(CustomerId, LifecycleStage)>
                 c.id(0, CustomerId::new)?,
                 c.parse(1, LifecycleStage::parse)?,
             ))
+        },
+    )
+}
+
+/// What a metrics report reads of every customer, erased ones included, by id (see
+/// [`solocrm_core::port::ReadTx::report_customers`]): six columns of one table, no
+/// tags, consents, names or profiles decoded.
+pub(crate) fn report_customers(conn: &Connection, base: Currency) -> Res<Vec<ReportCustomer>> {
+    query_all(
+        conn,
+        "SELECT id, created_at, created_at_ns, stage, erased_at IS NOT NULL, \
+         acquisition_channel, acquisition_cost FROM customers ORDER BY id",
+        [],
+        |row| {
+            let c = Cols::new(row, "customers");
+            Ok(ReportCustomer {
+                id: c.id(0, CustomerId::new)?,
+                created_at: c.time(1)?,
+                stage: c.parse(3, LifecycleStage::parse)?,
+                erased: c.bool(4)?,
+                acquisition_channel: c.opt_parse(5, Tag::parse)?,
+                acquisition_cost: c.opt_money(6, base)?,
+            })
         },
     )
 }

@@ -322,6 +322,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run_base(activity::purchase_log)
     }
 
+    fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<Vec<Purchase>> {
+        self.run_base(|c, base| activity::report_purchases(c, until, base))
+    }
+
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
         self.run_base(|c, base| activity::refunds(c, query, base))
     }
@@ -465,6 +469,10 @@ impl<'c> ReadTx for Tx<'c> {
 
     fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
         self.run(automation::customer_dates)
+    }
+
+    fn report_customers(&self) -> StoreResult<Vec<solocrm_core::ReportCustomer>> {
+        self.run_base(customers::report_customers)
     }
 
     fn contact_times(
