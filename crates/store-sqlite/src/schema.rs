@@ -849,6 +849,15 @@ const V22: &str = r#"
 ALTER TABLE survey_templates ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
 "#;
 
+/// Version 23: a void mark on survey sheets (ADR 0050), the [`Void`] as JSON text
+/// (when, who, why), like the sheet's answers; absent on every sheet already stored.
+/// Plain `ADD COLUMN` of a nullable column with a `CHECK` (SQLite 3.37 has it).
+///
+/// [`Void`]: solocrm_core::Void
+const V23: &str = r#"
+ALTER TABLE survey_sheets ADD COLUMN voided TEXT CHECK (voided IS NULL OR length(voided) > 0);
+"#;
+
 /// Migration 21's step: the kept lots of the ledgers already stored.
 fn fill_points_lots(conn: &Connection) -> Result<(), OpenError> {
     let failed = |e: crate::error::Fail| match e {
@@ -997,10 +1006,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 23,
+        sql: V23,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 22;
+pub const SCHEMA_VERSION: u32 = 23;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

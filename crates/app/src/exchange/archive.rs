@@ -1356,6 +1356,7 @@ mod tests {
                         .expect("a template"),
                     )?;
                     w.record_survey_sheet(SurveySheet {
+                        void: None,
                         template: name,
                         customer: made.customers[1],
                         at,

@@ -276,6 +276,7 @@ pub fn answer_cmd(
         .collect::<Result<Vec<_>>>()?;
     let sheet = store
         .record_survey_sheet(SurveySheet {
+            void: None,
             template: name,
             customer: c.id(),
             at: ctx.at(at)?,
