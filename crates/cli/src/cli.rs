@@ -1226,8 +1226,11 @@ pub enum SurveyCmd {
         #[command(flatten)]
         at: At,
     },
+    /// Answer sheets (recorded with `survey answer`): list them, void one.
+    #[command(subcommand)]
+    Sheet(SurveySheetCmd),
     /// Per-dimension means, the dimension that best separates detractors from
-    /// promoters, and the comments grouped by dimension.
+    /// promoters, and the comments grouped by dimension (voided sheets left out).
     Dimensions {
         /// Only this template's sheets.
         #[arg(long)]
@@ -1235,6 +1238,39 @@ pub enum SurveyCmd {
         /// Only the sheets of this segment's or stage's customers (decided now).
         #[command(flatten)]
         group: Group,
+    },
+}
+
+/// `solocrm survey sheet ...`
+#[derive(Debug, Subcommand)]
+pub enum SurveySheetCmd {
+    /// List answer sheets, newest first (voided ones only with --voided), with the
+    /// exact time that names a sheet for `survey sheet void`.
+    List {
+        /// Only this customer's.
+        #[arg(long)]
+        customer: Option<String>,
+        /// Only this template's.
+        #[arg(long)]
+        template: Option<String>,
+        #[command(flatten)]
+        voided: Voided,
+        #[command(flatten)]
+        page: Page,
+    },
+    /// Void a sheet recorded by mistake: it stays, marked void, in the exports and the
+    /// archive, and counts in no dimension analysis. It cannot be undone.
+    Void {
+        /// The template's name.
+        template: String,
+        /// The customer.
+        customer: String,
+        /// When they answered, as `survey sheet list` shows it: YYYY-MM-DD, YYYY-MM-DD
+        /// HH:MM in the books' time zone, or RFC 3339 with an offset.
+        #[arg(long, value_name = "DATE")]
+        at: String,
+        #[command(flatten)]
+        void: VoidArgs,
     },
 }
 

@@ -365,3 +365,100 @@ fn an_archived_template_is_listed_with_archived_and_takes_no_answers() {
     ]);
     env.fails(&["survey", "template", "archive", "没有"], 2);
 }
+
+#[test]
+fn a_sheet_is_listed_and_voided_once_and_leaves_the_analysis() {
+    let env = setup();
+    for (c, nps, day) in [
+        ("#1", "1=10", "2026-03-01 10:00"),
+        ("#2", "1=2", "2026-03-02 11:30"),
+    ] {
+        env.ok(&[
+            "survey", "answer", "回访", c, "--method", "电话", "--answer", nps, "--at", day,
+        ]);
+    }
+    let listed = env.json(&["survey", "sheet", "list", "--customer", "#2"]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let at = listed[0]["at"].as_str().expect("a time").to_owned();
+    let table = env.ok(&["survey", "sheet", "list"]);
+    assert!(table.contains("2026-03-02T03:30:00Z"), "{table}");
+    let before = env.json(&["survey", "dimensions"]);
+    assert_eq!(
+        (&before["sheets"], &before["detractors"]),
+        (&json!(2), &json!(1))
+    );
+
+    // Error paths: nothing written.
+    let sheets = env.json(&["survey", "sheet", "list", "--voided"]);
+    for (args, code) in [
+        // Blank reason.
+        (vec!["回访", "#2", "--at", &at, "--reason", " "], 2),
+        // No sheet at that time, of that template, of that customer.
+        (
+            vec!["回访", "#2", "--at", "2026-03-03", "--reason", "录错了"],
+            1,
+        ),
+        (vec!["没有", "#2", "--at", &at, "--reason", "录错了"], 1),
+        (vec!["回访", "#1", "--at", &at, "--reason", "录错了"], 1),
+        (vec!["回访", "#9", "--at", &at, "--reason", "录错了"], 1),
+        // A time that is no time (exit 1, as every --at).
+        (vec!["回访", "#2", "--at", "昨天", "--reason", "录错了"], 1),
+    ] {
+        let mut full = vec!["survey", "sheet", "void"];
+        full.extend(args.iter().copied());
+        let out = env.run(&full);
+        assert_eq!(out.status.code(), Some(code), "{full:?}: {out:?}");
+    }
+    assert_eq!(env.json(&["survey", "sheet", "list", "--voided"]), sheets);
+
+    let said = env.ok(&[
+        "--lang",
+        "zh-CN",
+        "survey",
+        "sheet",
+        "void",
+        "回访",
+        "#2",
+        "--at",
+        &at,
+        "--reason",
+        "录错了客户",
+    ]);
+    assert!(said.contains("已作废 李娜 的问卷 回访"), "{said}");
+    // Hidden from the plain list, shown with --voided (and in JSON with its mark).
+    assert_eq!(
+        env.json(&["survey", "sheet", "list", "--customer", "#2"]),
+        json!([])
+    );
+    let all = env.json(&["survey", "sheet", "list", "--voided", "--customer", "#2"]);
+    assert_eq!(all[0]["void"]["reason"], "录错了客户");
+    let after = env.json(&["survey", "dimensions"]);
+    assert_eq!(
+        (&after["sheets"], &after["detractors"]),
+        (&json!(1), &json!(0))
+    );
+    // Twice: a conflict, nothing changes.
+    let err = env.fails(
+        &[
+            "survey", "sheet", "void", "回访", "#2", "--at", &at, "--reason", "再来",
+        ],
+        1,
+    );
+    assert!(err.contains("void"), "{err}");
+    assert_eq!(
+        env.json(&["survey", "sheet", "list", "--voided", "--customer", "#2"]),
+        all
+    );
+    // Still an answer: the template keeps its questions.
+    env.fails(&["survey", "template", "remove", "回访"], 1);
+    // Erased customer: refused.
+    env.ok(&["customer", "erase", "#1", "--yes"]);
+    let first = env.json(&["survey", "sheet", "list", "--customer", "#1"]);
+    let at1 = first[0]["at"].as_str().expect("a time").to_owned();
+    env.fails(
+        &[
+            "survey", "sheet", "void", "回访", "#1", "--at", &at1, "--reason", "x",
+        ],
+        1,
+    );
+}

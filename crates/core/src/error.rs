@@ -252,6 +252,22 @@ pub enum Conflict {
         /// The instant.
         at: chrono::DateTime<chrono::Utc>,
     },
+    /// Voiding a survey sheet that is void already (ADR 0050); a void cannot be
+    /// undone.
+    #[error(
+        "the sheet of template '{template}' by customer {customer} at {at} is void (voided at \
+         {voided_at}); a void cannot be undone, record it again instead"
+    )]
+    SurveySheetVoided {
+        /// The template.
+        template: String,
+        /// The customer.
+        customer: crate::CustomerId,
+        /// When they answered.
+        at: chrono::DateTime<chrono::Utc>,
+        /// When it was voided.
+        voided_at: chrono::DateTime<chrono::Utc>,
+    },
     /// Resolving a need or pain point that is resolved already.
     #[error("need {need} is resolved already (at {at})")]
     NeedResolved {

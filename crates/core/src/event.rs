@@ -269,6 +269,15 @@ pub enum DomainEvent {
         /// The kind of survey.
         kind: SurveyKind,
     },
+    /// A survey sheet was voided (ADR 0050): it counts in no dimension analysis.
+    SurveySheetVoided {
+        /// The customer.
+        customer: CustomerId,
+        /// The template answered.
+        template: crate::text::Tag,
+        /// When they answered (the sheet's key with the two above).
+        answered_at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent {
@@ -294,6 +303,7 @@ impl DomainEvent {
             | E::PurchaseEdited { customer, .. }
             | E::PurchaseVoided { customer, .. }
             | E::SurveyVoided { customer, .. }
+            | E::SurveySheetVoided { customer, .. }
             | E::CustomerErased { customer } => Some(*customer),
             E::TaskCreated { customer, .. }
             | E::TaskCompleted { customer, .. }
@@ -339,6 +349,7 @@ impl DomainEvent {
             E::PurchaseEdited { .. } => "purchase_edited",
             E::PurchaseVoided { .. } => "purchase_voided",
             E::SurveyVoided { .. } => "survey_voided",
+            E::SurveySheetVoided { .. } => "survey_sheet_voided",
         }
     }
 }

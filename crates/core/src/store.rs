@@ -96,6 +96,8 @@ named_enum! {
         Product = "product",
         /// A need or pain point.
         Need = "need",
+        /// One customer's answer sheet to a survey template.
+        SurveySheet = "survey_sheet",
     }
 }
 
@@ -1184,6 +1186,18 @@ pub trait Store: Send + Sync {
     fn record_survey_sheet(
         &self,
         sheet: crate::questionnaire::SurveySheet,
+    ) -> StoreResult<crate::questionnaire::SurveySheet>;
+
+    /// Voids a survey sheet (see
+    /// [`Writer::void_survey_sheet`](crate::Writer::void_survey_sheet)).
+    ///
+    /// # Errors
+    ///
+    /// As [`Writer::void_survey_sheet`](crate::Writer::void_survey_sheet).
+    fn void_survey_sheet(
+        &self,
+        key: &crate::questionnaire::SheetKey,
+        void: Void,
     ) -> StoreResult<crate::questionnaire::SurveySheet>;
 
     /// The survey sheets of one customer or of all, by time, customer, template.

@@ -36,12 +36,19 @@ fn sheet_row(row: &postgres::Row) -> Res<SurveySheet> {
     let c = Cols::new(row, "survey_sheets");
     let answers: Vec<Answer> = serde_json::from_str(c.str(5)?)
         .map_err(|e| corrupt(format!("survey_sheets: answers: {e}")))?;
+    let void = match c.opt_str(6)? {
+        Some(v) => Some(
+            serde_json::from_str(v).map_err(|e| corrupt(format!("survey_sheets: voided: {e}")))?,
+        ),
+        None => None,
+    };
     Ok(SurveySheet {
         template: c.parse(0, Tag::parse)?,
         customer: c.id(1, CustomerId::new)?,
         at: c.time(2)?,
         method: c.parse(4, CollectionMethod::parse)?,
         answers,
+        void,
     })
 }
 
@@ -53,12 +60,12 @@ pub(crate) fn survey_sheets(
 ) -> Res<Vec<SurveySheet>> {
     let rows = match customer {
         None => c.query(
-            "SELECT template, customer_id, at, at_ns, method, answers FROM survey_sheets \
+            "SELECT template, customer_id, at, at_ns, method, answers, voided FROM survey_sheets \
              WHERE tenant_id = $1 ORDER BY at, at_ns, customer_id, template",
             &[&t],
         )?,
         Some(id) => c.query(
-            "SELECT template, customer_id, at, at_ns, method, answers FROM survey_sheets \
+            "SELECT template, customer_id, at, at_ns, method, answers, voided FROM survey_sheets \
              WHERE tenant_id = $1 AND customer_id = $2 ORDER BY at, at_ns, template",
             &[&t, &key(id.get())],
         )?,
@@ -123,8 +130,9 @@ fn answers_json(s: &SurveySheet) -> Res<String> {
 pub(crate) fn insert_survey_sheet(c: &mut Conn, t: i64, s: &SurveySheet) -> Res<()> {
     let (at, ns) = ts(s.at);
     c.execute(
-        "INSERT INTO survey_sheets (tenant_id, template, customer_id, at, at_ns, method, answers) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO survey_sheets \
+         (tenant_id, template, customer_id, at, at_ns, method, answers, voided) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             &t,
             &s.template.as_str(),
@@ -133,16 +141,24 @@ pub(crate) fn insert_survey_sheet(c: &mut Conn, t: i64, s: &SurveySheet) -> Res<
             &ns,
             &s.method.as_str(),
             &answers_json(s)?,
+            &void_json(s)?,
         ],
     )?;
     Ok(())
 }
 
-/// Replaces the method and answers of the sheet with `s`'s key.
+fn void_json(s: &SurveySheet) -> Res<Option<String>> {
+    s.void
+        .as_ref()
+        .map(|v| serde_json::to_string(v).map_err(|e| corrupt(format!("survey sheet: {e}"))))
+        .transpose()
+}
+
+/// Replaces the method, answers and void of the sheet with `s`'s key.
 pub(crate) fn update_survey_sheet(c: &mut Conn, t: i64, s: &SurveySheet) -> Res<()> {
     let (at, ns) = ts(s.at);
     let n = c.execute(
-        "UPDATE survey_sheets SET method = $6, answers = $7 WHERE tenant_id = $1 \
+        "UPDATE survey_sheets SET method = $6, answers = $7, voided = $8 WHERE tenant_id = $1 \
          AND template = $2 AND customer_id = $3 AND at = $4 AND at_ns = $5",
         &[
             &t,
@@ -152,6 +168,7 @@ pub(crate) fn update_survey_sheet(c: &mut Conn, t: i64, s: &SurveySheet) -> Res<
             &ns,
             &s.method.as_str(),
             &answers_json(s)?,
+            &void_json(s)?,
         ],
     )?;
     if n == 0 {

@@ -82,10 +82,15 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 14,
         sql: include_str!("../migrations/0014_survey_template_archive.sql"),
     },
+    // A void mark on survey sheets (issue 18, ADR 0050).
+    Migration {
+        version: 15,
+        sql: include_str!("../migrations/0015_survey_sheet_void.sql"),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: i32 = 14;
+pub const SCHEMA_VERSION: i32 = 15;
 
 /// The key of the advisory lock migrations hold ("SOLO" in ASCII).
 const MIGRATION_LOCK: i64 = 0x534F_4C4F;

@@ -741,6 +741,7 @@ fn survey_sheet() -> BoxedStrategy<solocrm_core::questionnaire::SurveySheet> {
         prop::collection::vec(answer, 0..4),
     )
         .prop_map(|(template, customer, at, method, answers)| SurveySheet {
+            void: None,
             template,
             customer,
             at,

@@ -936,6 +936,15 @@ UPDATE purchase_totals SET
     last_at_ns = (SELECT max(p.at_ns) FROM purchases AS p WHERE p.customer_id = purchase_totals.customer_id AND p.void_at IS NULL AND p.at = purchase_totals.last_at);
 "#;
 
+/// Version 24: a void mark on survey sheets (ADR 0050), the [`Void`] as JSON text
+/// (when, who, why), like the sheet's answers; absent on every sheet already stored.
+/// Plain `ADD COLUMN` of a nullable column with a `CHECK` (SQLite 3.37 has it).
+///
+/// [`Void`]: solocrm_core::Void
+const V24: &str = r#"
+ALTER TABLE survey_sheets ADD COLUMN voided TEXT CHECK (voided IS NULL OR length(voided) > 0);
+"#;
+
 /// Migration 21's step: the kept lots of the ledgers already stored.
 fn fill_points_lots(conn: &Connection) -> Result<(), OpenError> {
     let failed = |e: crate::error::Fail| match e {
@@ -1096,10 +1105,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: Some(fill_purchase_totals),
     },
+    Migration {
+        version: 24,
+        sql: V24,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 23;
+pub const SCHEMA_VERSION: u32 = 24;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -754,6 +754,7 @@ fn undo_version_22(conn: &Connection) {
 /// Takes a current file back to version 22: without the kept purchase totals and
 /// their triggers.
 fn undo_version_23(conn: &Connection) {
+    undo_version_24(conn);
     conn.execute_batch(
         "DROP TRIGGER purchase_totals_insert; DROP TRIGGER purchase_totals_update; \
          DROP TRIGGER purchase_totals_delete; DROP TABLE purchase_totals;",
@@ -830,6 +831,12 @@ fn migration_23_keeps_the_purchase_totals_of_the_purchases_already_stored() {
     assert_eq!(after, before);
     assert_eq!(after.len(), 2);
     assert_eq!(after[1].1.count, 1, "the voided purchase is not counted");
+}
+
+/// Takes a current file back to version 23: without the survey sheets' void mark.
+fn undo_version_24(conn: &Connection) {
+    conn.execute_batch("ALTER TABLE survey_sheets DROP COLUMN voided;")
+        .expect("no migration 24");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.
@@ -1701,4 +1708,67 @@ fn migration_22_adds_the_archived_mark_and_keeps_old_templates_unarchived() {
         .expect("archived");
     assert!(archived.is_archived());
     assert!(store.survey_templates().expect("read")[0].is_archived());
+}
+
+#[test]
+fn migration_24_adds_the_sheet_void_mark_and_keeps_old_sheets_unvoided() {
+    use solocrm_core::questionnaire::{
+        Answer, AnswerValue, Answering, CollectionMethod, Question, Scale, SurveySheet,
+        SurveyTemplate,
+    };
+    use solocrm_core::{CustomerData, Label, NewCustomer, PersonName, Tag, Void};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v23.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let name = Tag::parse("老客回访").expect("a name");
+    let template = SurveyTemplate::new(
+        name.clone(),
+        vec![Question {
+            text: Label::parse("服务态度如何？").expect("a text"),
+            dimension: Label::parse("服务质量").expect("a dimension"),
+            answering: Answering::Score {
+                scale: Scale::new(1, 5).expect("a scale"),
+                role: None,
+            },
+        }],
+    )
+    .expect("a template");
+    store.add_survey_template(template).expect("added");
+    let c = store
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("王伟").expect("a name")),
+            at(1, 9),
+        ))
+        .expect("created");
+    let sheet = store
+        .record_survey_sheet(SurveySheet {
+            template: name,
+            customer: c.id(),
+            at: at(2, 9),
+            method: CollectionMethod::Phone,
+            answers: vec![Answer {
+                question: 1,
+                value: AnswerValue::Score(4),
+            }],
+            void: None,
+        })
+        .expect("recorded");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_24(&conn);
+        conn.pragma_update(None, "user_version", 23)
+            .expect("version 23");
+    }
+    let store = Crm::new(SqliteStore::open(&path).expect("migrates"));
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(
+        store.survey_sheets(None).expect("read"),
+        vec![sheet.clone()],
+        "a sheet of version 23 is not void"
+    );
+    let voided = store
+        .void_survey_sheet(&sheet.key(), Void::at(at(3, 9)))
+        .expect("voided");
+    assert_eq!(store.survey_sheets(None).expect("read"), vec![voided]);
 }

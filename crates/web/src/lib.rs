@@ -184,6 +184,7 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             "/customers/{id}/surveys/{survey}/void",
             post(pages::void_survey),
         )
+        .route("/customers/{id}/sheets/void", post(pages::void_sheet))
         .route(
             "/customers/{id}/sheet",
             get(pages::sheet_form).post(pages::answer_sheet),

@@ -81,7 +81,7 @@ pub use survey_forms::{
     add_template, answer_sheet, archive_template, edit_template, remove_template, sheet_form,
     template,
 };
-pub use survey_void::void_survey;
+pub use survey_void::{void_sheet, void_survey};
 pub use surveys::{add_participation, surveys};
 pub use targets::{remove_target, set_target, targets};
 
@@ -1220,6 +1220,23 @@ fn timeline(l: Lang, page: &CustomerPage, audit: &[Audit]) -> Vec<Event> {
             amount: None,
         });
     }
+    // A voided sheet stays on the timeline too, marked (ADR 0050).
+    for s in &e.survey_sheets {
+        events.push(Event {
+            at: s.at,
+            kind: "kind.sheet",
+            what: format!(
+                "{}{}",
+                s.template,
+                if s.is_void() {
+                    format!(" · {}", l.t("void.mark"))
+                } else {
+                    String::new()
+                }
+            ),
+            amount: None,
+        });
+    }
     for r in &e.requests {
         events.push(Event {
             at: r.opened_at(),
@@ -1467,6 +1484,7 @@ fn customer_page(
             }
         }
         (survey_void::answers(l, zone, page, state))
+        (survey_void::sheets(l, zone, page, state))
         (extra)
         div.forms {
             form #form-interaction method="post" action=(format!("/customers/{id}/interactions")) {

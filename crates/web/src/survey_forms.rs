@@ -425,6 +425,7 @@ pub async fn answer_sheet(
         .await;
     };
     let sheet = SurveySheet {
+        void: None,
         template: template.name().clone(),
         customer: CustomerId::new(id),
         at,

@@ -649,6 +649,7 @@ async fn the_surveys_page_shows_templates_dimension_means_and_the_driver() {
         let c = customer(&books, who);
         books
             .record_survey_sheet(SurveySheet {
+                void: None,
                 template: name.clone(),
                 customer: c,
                 at: now() - chrono::Duration::days(2),

@@ -401,6 +401,7 @@ async fn templates_are_added_edited_and_removed_from_the_surveys_page() {
     let who = customer(&books, "赵六");
     books
         .record_survey_sheet(SurveySheet {
+            void: None,
             template: name.clone(),
             customer: who,
             at: now(),

@@ -167,6 +167,7 @@ async fn shop() -> Shop {
     for (who, nps, service) in [(li, 10, 5), (wang, 9, 4), (han, 2, 1)] {
         books
             .record_survey_sheet(SurveySheet {
+                void: None,
                 template: template.clone(),
                 customer: who,
                 at: now() - chrono::Duration::days(2),

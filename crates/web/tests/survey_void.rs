@@ -207,3 +207,117 @@ async fn an_answer_is_voided_from_the_customer_page() {
         again.body
     );
 }
+
+#[tokio::test]
+async fn a_sheet_is_voided_from_the_customer_page_and_leaves_the_analysis() {
+    use solocrm_core::questionnaire::{Answer, AnswerValue, CollectionMethod, SurveySheet};
+    let books = books();
+    let who = customer(&books, "王芳");
+    let other = customer(&books, "李雷");
+    template(&books);
+    let record = |c: CustomerId, score: u8, days: i64| {
+        books
+            .record_survey_sheet(SurveySheet {
+                template: Tag::parse("中秋回访").expect("tag"),
+                customer: c,
+                at: now() - chrono::Duration::days(days),
+                method: CollectionMethod::Phone,
+                answers: vec![Answer {
+                    question: 1,
+                    value: AnswerValue::Score(score),
+                }],
+                void: None,
+            })
+            .expect("sheet")
+    };
+    let sheet = record(who, 1, 2);
+    let theirs = record(other, 5, 1);
+    let fid = format!(
+        "void-sheet-{}-{}-中秋回访",
+        sheet.at.timestamp(),
+        sheet.at.timestamp_subsec_nanos()
+    );
+    let router = app(books.clone(), common::config(now, false));
+    let page = get(&router, &format!("/customers/{who}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!("id=\"{fid}\"")),
+        "{}",
+        page.body
+    );
+    let path = format!("/customers/{who}/sheets/void");
+    let at = sheet
+        .at
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    let fields = |reason: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("template", "中秋回访".to_owned()),
+            ("at", at.clone()),
+            ("reason", reason.to_owned()),
+        ]
+    };
+    let as_refs = |v: &[(&'static str, String)]| -> Vec<(&'static str, String)> { v.to_vec() };
+    async fn send(
+        router: &axum::Router,
+        path: &str,
+        fields: Vec<(&'static str, String)>,
+        origin: Option<&str>,
+    ) -> common::Answer {
+        let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        match origin {
+            Some(o) => post_from(router, path, &f, o).await,
+            None => post(router, path, &f).await,
+        }
+    }
+
+    // Refusals: no reason (422 beside it), no such sheet of this customer (404), a
+    // cross-site post (403); nothing voided.
+    let blank = send(&router, &path, fields("  "), None).await;
+    assert_eq!(
+        blank.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        blank.body
+    );
+    assert!(blank.body.contains(&format!("id=\"{fid}-reason-error\"")));
+    let mut later = as_refs(&fields("录错了"));
+    later[1].1 = "2026-06-01T00:00:00Z".to_owned();
+    let unknown = send(&router, &path, later, None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    // Another customer's sheet, named under this customer: none of theirs.
+    let mut foreign = as_refs(&fields("录错了"));
+    foreign[1].1 = theirs
+        .at
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+    let foreign = send(&router, &path, foreign, None).await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    assert!(!books.survey_sheets(Some(other)).expect("sheets")[0].is_void());
+    let forged = send(&router, &path, fields("录错了"), Some("cross-site")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(!books.survey_sheets(Some(who)).expect("sheets")[0].is_void());
+
+    let done = send(&router, &path, fields("录错了 <i>"), None).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location(), format!("/customers/{who}"));
+    let voided = &books.survey_sheets(Some(who)).expect("sheets")[0];
+    let mark = voided.void.as_ref().expect("voided");
+    assert_eq!(mark.at, now());
+    assert_eq!(mark.reason.as_ref().map(|r| r.as_str()), Some("录错了 <i>"));
+    // Only 李雷's sheet counts now.
+    assert_eq!(books.survey_dimensions(None).expect("analysis").sheets, 1);
+
+    let page = get(&router, &format!("/customers/{who}?lang=zh-CN")).await;
+    assert!(!page.body.contains(&format!("id=\"{fid}\"")));
+    assert!(page.body.contains("已于 2026-06-15 作废"), "{}", page.body);
+    assert!(page.body.contains("录错了 &lt;i&gt;"));
+    assert!(page.body.contains("中秋回访 · 已作废"), "{}", page.body);
+
+    let again = send(&router, &path, fields("再来一次"), None).await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains(&format!("id=\"{fid}-reason-error\"")));
+}

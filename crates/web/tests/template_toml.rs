@@ -85,6 +85,7 @@ async fn a_template_is_added_and_edited_from_toml() {
         .id();
     books
         .record_survey_sheet(SurveySheet {
+            void: None,
             template: Tag::parse("中秋回访").expect("tag"),
             customer: who,
             at: now() - chrono::Duration::days(1),

@@ -1355,7 +1355,8 @@ mod tests {
                         )
                         .expect("a template"),
                     )?;
-                    w.record_survey_sheet(SurveySheet {
+                    let sheet = w.record_survey_sheet(SurveySheet {
+                        void: None,
                         template: name,
                         customer: made.customers[1],
                         at,
@@ -1374,6 +1375,12 @@ mod tests {
                             },
                         ],
                     })?;
+                    // Voided (ADR 0050): the archive carries the mark both ways.
+                    w.void_survey_sheet(
+                        &sheet.key(),
+                        solocrm_core::Void::at(at)
+                            .because(solocrm_core::FreeText::parse("录错了客户").expect("text")),
+                    )?;
                 }
                 w.record_participation(solocrm_core::participation::Participation {
                     customer: made.customers[1],
@@ -1542,6 +1549,7 @@ mod tests {
             proptest::prop_assert_eq!(archive.holidays.presets.len(), 2);
             proptest::prop_assert_eq!(archive.survey_templates.len(), 1);
             proptest::prop_assert_eq!(archive.survey_sheets.len(), 1);
+            proptest::prop_assert!(archive.survey_sheets[0].is_void());
             proptest::prop_assert_eq!(archive.participations.len(), 1);
             proptest::prop_assert_eq!(archive.needs.len(), 2);
             proptest::prop_assert!(archive.needs.iter().any(|n| n.resolved_at.is_some()));

@@ -1,18 +1,19 @@
-//! `solocrm survey template …`, `survey answer` and `survey dimensions`: survey
-//! templates with dimensions, the sheets answered against them, and their analysis.
+//! `solocrm survey template …`, `survey answer`, `survey sheet …` and `survey
+//! dimensions`: survey templates with dimensions, the sheets answered against them
+//! (listed and voided), and their analysis.
 
 use anyhow::Result;
 use solocrm_core::questionnaire::analysis::DimensionAnalysis;
 use solocrm_core::questionnaire::{
-    Answer, AnswerValue, Answering, CollectionMethod, Question, SurveySheet, SurveyTemplate,
-    SurveyTemplateEdit,
+    Answer, AnswerValue, Answering, CollectionMethod, Question, SheetKey, SurveySheet,
+    SurveyTemplate, SurveyTemplateEdit,
 };
 use solocrm_core::{FreeText, Store, StoreError, Tag};
 
 use crate::books::Books;
 
 use super::{BadValue, Ctx, CustomerNames};
-use crate::cli::SurveyTemplateCmd;
+use crate::cli::{SurveySheetCmd, SurveyTemplateCmd};
 use crate::output::{Table, opt};
 use crate::parse;
 
@@ -276,6 +277,7 @@ pub fn answer_cmd(
         .collect::<Result<Vec<_>>>()?;
     let sheet = store
         .record_survey_sheet(SurveySheet {
+            void: None,
             template: name,
             customer: c.id(),
             at: ctx.at(at)?,
@@ -292,6 +294,82 @@ pub fn answer_cmd(
         name = c.name(),
         template = sheet.template
     ))
+}
+
+/// Runs a `survey sheet` subcommand (ADR 0050).
+pub fn sheet(ctx: &mut Ctx, store: &Books, cmd: SurveySheetCmd) -> Result<()> {
+    match cmd {
+        SurveySheetCmd::List {
+            customer,
+            template,
+            voided,
+            page,
+        } => {
+            let customer = customer
+                .map(|c| parse::customer(store, &c).map(|c| c.id()))
+                .transpose()?;
+            let template = template.as_deref().map(template_name).transpose()?;
+            let mut rows = store.survey_sheets(customer)?;
+            rows.retain(|s| {
+                (voided.voided || !s.is_void())
+                    && template.as_ref().is_none_or(|t| &s.template == t)
+            });
+            let total = ctx.keep_newest(&mut rows, page);
+            if ctx.out.json {
+                return ctx.out.json(&rows);
+            }
+            rows.reverse();
+            let mut names = CustomerNames::default();
+            let mut head = vec![">CUSTOMER", "NAME", "TEMPLATE", "AT", "METHOD", ">ANSWERS"];
+            if voided.voided {
+                head.push("VOIDED");
+            }
+            let mut t = Table::new(&head);
+            for s in &rows {
+                let mut row = vec![
+                    s.customer.to_string(),
+                    names.of(store, s.customer)?,
+                    s.template.to_string(),
+                    s.at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    s.method.as_str().to_owned(),
+                    s.answers.len().to_string(),
+                ];
+                if voided.voided {
+                    row.push(opt(s.void.as_ref().map(|v| ctx.day(v.at))));
+                }
+                t.row(row);
+            }
+            ctx.out.table(&t)?;
+            ctx.more(rows.len(), total, "survey sheets")
+        }
+        SurveySheetCmd::Void {
+            template,
+            customer,
+            at,
+            void,
+        } => {
+            if void.reason.trim().is_empty() {
+                return Err(bad(t!("survey_sheet.blank_reason")));
+            }
+            let name = template_name(&template)?;
+            let c = parse::customer(store, &customer)?;
+            let key = SheetKey {
+                at: ctx.at(Some(&at))?,
+                customer: c.id(),
+                template: name,
+            };
+            let mark = super::purchase::void_mark(ctx, &void)?;
+            let sheet = store.write(|w| w.void_survey_sheet(&key, mark.clone()))?;
+            if ctx.out.json {
+                return ctx.out.json(&sheet);
+            }
+            ctx.say(t!(
+                "survey_sheet.voided",
+                template = sheet.template,
+                name = c.name()
+            ))
+        }
+    }
 }
 
 /// A share of the scale as a percentage with one decimal.

@@ -137,6 +137,7 @@ pub fn run(ctx: &mut Ctx, cmd: SurveyCmd) -> Result<()> {
             &answers,
             at.at.as_deref(),
         ),
+        SurveyCmd::Sheet(cmd) => super::questionnaire::sheet(ctx, &store, cmd),
         SurveyCmd::Dimensions { template, group } => {
             super::questionnaire::dimensions(ctx, &store, template.as_deref(), &group)
         }

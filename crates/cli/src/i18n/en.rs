@@ -963,6 +963,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("action.segment_deleted", "segment_deleted"),
     ("action.stage_changed", "stage_changed"),
     ("action.survey_answered", "survey_answered"),
+    ("action.survey_sheet_voided", "survey_sheet_voided"),
     ("action.survey_voided", "survey_voided"),
     ("action.task_cancelled", "task_cancelled"),
     ("action.task_completed", "task_completed"),
@@ -1095,6 +1096,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     (
         "survey_template.nothing_to_edit",
         "nothing to change: give --name NEW, --from FILE or --question TEXT|DIMENSION|ANSWER[|ROLE]",
+    ),
+    (
+        "survey_sheet.blank_reason",
+        "give a reason for voiding the sheet (--reason)",
+    ),
+    (
+        "survey_sheet.voided",
+        "voided the {template} sheet of {name}; it counts in no dimension analysis",
     ),
     (
         "survey_sheet.recorded",

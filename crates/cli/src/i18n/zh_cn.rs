@@ -909,6 +909,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("action.segment_deleted", "删除分群"),
     ("action.stage_changed", "阶段变更"),
     ("action.survey_answered", "记录调查回答"),
+    ("action.survey_sheet_voided", "作废问卷答卷"),
     ("action.survey_voided", "作废调查回答"),
     ("action.task_cancelled", "取消任务"),
     ("action.task_completed", "完成任务"),
@@ -1032,6 +1033,14 @@ pub const MESSAGES: &[(&str, &str)] = &[
     (
         "survey_template.nothing_to_edit",
         "没有要改的：请给出 --name 新名称、--from 文件或 --question 问题|维度|作答[|角色]",
+    ),
+    (
+        "survey_sheet.blank_reason",
+        "请说明作废这份问卷的原因（--reason）",
+    ),
+    (
+        "survey_sheet.voided",
+        "已作废 {name} 的问卷 {template}；它不再计入维度分析",
     ),
     (
         "survey_sheet.recorded",

@@ -363,6 +363,14 @@ impl Store for Crm {
         self.write(|w| w.record_survey_sheet(sheet.clone()))
     }
 
+    fn void_survey_sheet(
+        &self,
+        key: &crate::questionnaire::SheetKey,
+        void: Void,
+    ) -> StoreResult<crate::questionnaire::SurveySheet> {
+        self.write(|w| w.void_survey_sheet(key, void.clone()))
+    }
+
     fn survey_sheets(
         &self,
         customer: Option<CustomerId>,

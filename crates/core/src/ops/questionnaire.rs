@@ -4,10 +4,12 @@
 use super::{Reader, Writer};
 use crate::CustomerId;
 use crate::error::Conflict;
+use crate::event::DomainEvent;
 use crate::questionnaire::analysis::{DimensionAnalysis, analyse_dimensions};
-use crate::questionnaire::{SurveySheet, SurveyTemplate, SurveyTemplateEdit};
+use crate::questionnaire::{SheetKey, SurveySheet, SurveyTemplate, SurveyTemplateEdit};
 use crate::store::{Entity, StoreError, StoreResult};
 use crate::text::Tag;
+use crate::void::Void;
 
 impl Reader<'_> {
     /// Every survey template, by name.
@@ -252,7 +254,8 @@ impl Writer<'_> {
     }
 
     /// Records a customer's answers to a template; the answers are kept by question
-    /// number.
+    /// number. A new sheet is never void (a `void` given is dropped; voiding is
+    /// [`void_survey_sheet`](Self::void_survey_sheet)).
     ///
     /// # Errors
     ///
@@ -289,7 +292,61 @@ impl Writer<'_> {
                 }
                 .into());
             }
+            let sheet = SurveySheet {
+                void: None,
+                ..sheet
+            };
             w.tx.insert_survey_sheet(&sheet)?;
+            Ok(sheet)
+        })
+    }
+
+    /// Voids a survey sheet recorded by mistake (ADR 0050): it stays in the books, the
+    /// exports and the archive with `void`, and counts in no dimension analysis from
+    /// now on. It still answers its template (an answered template keeps its
+    /// questions), as a voided answer stays an answer. A void cannot be undone.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::NotFound`] for an unknown customer or no sheet with that key;
+    /// [`Conflict::CustomerErased`]; [`Conflict::SurveySheetVoided`] if it is void
+    /// already.
+    pub fn void_survey_sheet(&mut self, key: &SheetKey, void: Void) -> StoreResult<SurveySheet> {
+        self.atomic(|w| {
+            w.check_live(key.customer)?;
+            let Some(sheet) =
+                w.tx.survey_sheets(Some(key.customer))?
+                    .into_iter()
+                    .find(|s| &s.key() == key)
+            else {
+                return Err(StoreError::NotFound {
+                    entity: Entity::SurveySheet,
+                    key: format!("{} {} {}", key.template, key.customer, key.at.to_rfc3339()),
+                });
+            };
+            if let Some(old) = &sheet.void {
+                return Err(Conflict::SurveySheetVoided {
+                    template: key.template.to_string(),
+                    customer: key.customer,
+                    at: key.at,
+                    voided_at: old.at,
+                }
+                .into());
+            }
+            let at = void.at;
+            let sheet = SurveySheet {
+                void: Some(void),
+                ..sheet
+            };
+            w.tx.update_survey_sheet(&sheet)?;
+            w.emit(
+                Some(at),
+                DomainEvent::SurveySheetVoided {
+                    customer: key.customer,
+                    template: key.template.clone(),
+                    answered_at: key.at,
+                },
+            )?;
             Ok(sheet)
         })
     }

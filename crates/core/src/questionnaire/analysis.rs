@@ -147,6 +147,7 @@ fn mean(sum: Decimal, n: u64) -> Option<Decimal> {
 ///     vec![q("总体", nps), q("产品满意度", five), q("服务质量", five), q("服务质量", Answering::Text)],
 /// )?;
 /// let sheet = |c: u64, n: u8, product: u8, service: u8| SurveySheet {
+///     void: None,
 ///     template: Tag::parse("回访").unwrap(),
 ///     customer: CustomerId::new(c),
 ///     at: DateTime::from_timestamp(1_767_225_600 + c as i64, 0).unwrap(),
@@ -187,6 +188,10 @@ pub fn analyse_dimensions(
     }
     let (mut count, mut promoters, mut detractors) = (0u64, 0u64, 0u64);
     for sheet in sheets {
+        // A voided sheet was recorded by mistake: it counts nowhere (ADR 0050).
+        if sheet.is_void() {
+            continue;
+        }
         let Some(t) = by_name.get(&sheet.template) else {
             continue;
         };

@@ -499,6 +499,11 @@ pub struct SurveySheet {
     pub method: CollectionMethod,
     /// The answers, by question number.
     pub answers: Vec<Answer>,
+    /// The void mark of a sheet recorded by mistake (ADR 0050): it stays in the books
+    /// and the exports but counts in no dimension analysis. Absent in archives written
+    /// before sheets could be voided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub void: Option<crate::void::Void>,
 }
 
 impl SurveySheet {
@@ -511,17 +516,27 @@ impl SurveySheet {
         }
     }
 
-    /// Drops every free-text answer (privacy erase); the scores stay.
+    /// Drops every free-text answer and the void's reason (privacy erase); the scores
+    /// and the void's time stay.
     pub fn erase_text(&mut self) {
         self.answers
             .retain(|a| !matches!(a.value, AnswerValue::Text(_)));
+        if let Some(v) = &mut self.void {
+            v.erase_text();
+        }
     }
 
-    /// True if some answer is free text.
+    /// True if some answer is free text or the void has a reason.
     pub fn has_text(&self) -> bool {
         self.answers
             .iter()
             .any(|a| matches!(a.value, AnswerValue::Text(_)))
+            || self.void.as_ref().is_some_and(|v| v.reason.is_some())
+    }
+
+    /// True if the sheet is voided (ADR 0050).
+    pub fn is_void(&self) -> bool {
+        self.void.is_some()
     }
 
     /// The answers sorted by question number, as stores keep them.
@@ -608,6 +623,7 @@ mod tests {
     #[test]
     fn erasing_a_sheet_keeps_its_scores_only() {
         let mut s = SurveySheet {
+            void: None,
             template: Tag::parse("t").expect("a tag"),
             customer: CustomerId::new(1),
             at: DateTime::from_timestamp(1_767_225_600, 0).expect("an instant"),

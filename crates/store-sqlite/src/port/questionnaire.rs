@@ -28,18 +28,25 @@ pub(crate) fn survey_templates(conn: &Connection) -> Res<Vec<SurveyTemplate>> {
     )
 }
 
-const SHEET_COLUMNS: &str = "template, customer_id, at, at_ns, method, answers";
+const SHEET_COLUMNS: &str = "template, customer_id, at, at_ns, method, answers, voided";
 
 fn sheet_row(row: &rusqlite::Row<'_>) -> Res<SurveySheet> {
     let c = Cols::new(row, "survey_sheets");
     let answers: Vec<Answer> = serde_json::from_str(c.str(5)?)
         .map_err(|e| corrupt(format!("survey_sheets: answers: {e}")))?;
+    let void = match c.opt_str(6)? {
+        Some(v) => Some(
+            serde_json::from_str(v).map_err(|e| corrupt(format!("survey_sheets: voided: {e}")))?,
+        ),
+        None => None,
+    };
     Ok(SurveySheet {
         template: c.parse(0, Tag::parse)?,
         customer: c.id(1, CustomerId::new)?,
         at: c.time(2)?,
         method: c.parse(4, solocrm_core::questionnaire::CollectionMethod::parse)?,
         answers,
+        void,
     })
 }
 
@@ -122,18 +129,26 @@ fn answers_json(s: &SurveySheet) -> Res<String> {
         .map_err(|e| corrupt(format!("survey sheet: {e}")))
 }
 
+fn void_json(s: &SurveySheet) -> Res<Option<String>> {
+    s.void
+        .as_ref()
+        .map(|v| serde_json::to_string(v).map_err(|e| corrupt(format!("survey sheet: {e}"))))
+        .transpose()
+}
+
 pub(crate) fn insert_survey_sheet(conn: &Connection, s: &SurveySheet) -> Res<()> {
     let (at, ns) = ts(s.at);
     execute(
         conn,
-        &format!("INSERT INTO survey_sheets ({SHEET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        &format!("INSERT INTO survey_sheets ({SHEET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
         params![
             s.template.as_str(),
             key(s.customer.get()),
             at,
             ns,
             s.method.as_str(),
-            answers_json(s)?
+            answers_json(s)?,
+            void_json(s)?
         ],
     )?;
     Ok(())
@@ -143,7 +158,7 @@ pub(crate) fn update_survey_sheet(conn: &Connection, s: &SurveySheet) -> Res<()>
     let (at, ns) = ts(s.at);
     let n = execute(
         conn,
-        "UPDATE survey_sheets SET method = ?5, answers = ?6 \
+        "UPDATE survey_sheets SET method = ?5, answers = ?6, voided = ?7 \
          WHERE template = ?1 AND customer_id = ?2 AND at = ?3 AND at_ns = ?4",
         params![
             s.template.as_str(),
@@ -151,7 +166,8 @@ pub(crate) fn update_survey_sheet(conn: &Connection, s: &SurveySheet) -> Res<()>
             at,
             ns,
             s.method.as_str(),
-            answers_json(s)?
+            answers_json(s)?,
+            void_json(s)?
         ],
     )?;
     if n == 0 {

@@ -315,6 +315,7 @@ macro_rules! __store_conformance_list {
                 a_survey_template_is_renamed_with_its_sheets_and_keeps_answered_questions,
                 a_survey_template_is_removed_only_while_unanswered,
                 an_archived_survey_template_takes_no_answers_until_unarchived,
+                a_survey_sheet_is_voided_once_and_counts_in_no_analysis,
             }
             needs {
                 needs_are_stored_listed_resolved_and_voided,

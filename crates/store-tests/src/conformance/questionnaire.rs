@@ -6,7 +6,7 @@ use solocrm_core::questionnaire::{
     Answer, AnswerValue, Answering, CollectionMethod, Question, Scale, SurveySheet, SurveyTemplate,
     SurveyTemplateEdit,
 };
-use solocrm_core::{Conflict, CustomerId, Entity, Store, StoreError, SurveyKind};
+use solocrm_core::{Conflict, CustomerId, Entity, Store, StoreError, SurveyKind, Void};
 
 use super::support::{assert_err, at, at_hour, customer, label, tag, text};
 
@@ -74,6 +74,7 @@ fn comment(question: u16, s: &str) -> Answer {
 
 fn sheet(customer: CustomerId, day: u32, answers: Vec<Answer>) -> SurveySheet {
     SurveySheet {
+        void: None,
         template: tag("回访"),
         customer,
         at: at(day),
@@ -357,6 +358,7 @@ pub fn a_survey_template_is_renamed_with_its_sheets_and_keeps_answered_questions
     assert_eq!(
         sheets,
         [SurveySheet {
+            void: None,
             template: tag("季度回访"),
             ..answered.normalized()
         }]
@@ -364,6 +366,7 @@ pub fn a_survey_template_is_renamed_with_its_sheets_and_keeps_answered_questions
     // New answers go to the new name; the old one is gone.
     store
         .record_survey_sheet(SurveySheet {
+            void: None,
             template: tag("季度回访"),
             ..sheet(c.id(), 3, vec![score(1, 10)])
         })
@@ -457,4 +460,102 @@ pub fn an_archived_survey_template_takes_no_answers_until_unarchived(store: &dyn
     again.template = tag("旧回访");
     store.record_survey_sheet(again).expect("answered again");
     assert_eq!(store.survey_sheets(None).expect("read").len(), 2);
+}
+
+/// A sheet is voided once (ADR 0050): it stays, listed with its void, but counts in no
+/// dimension analysis, and its template stays answered. Voiding it again, an unknown
+/// sheet, or a sheet of an erased customer is refused and nothing is written; an
+/// erasure drops the void's reason and keeps its time.
+pub fn a_survey_sheet_is_voided_once_and_counts_in_no_analysis(store: &dyn Store) {
+    store.add_survey_template(template()).expect("added");
+    let wang = customer(store, "王伟").id();
+    let li = customer(store, "李娜").id();
+    let promoter = store
+        .record_survey_sheet(sheet(wang, 1, vec![score(1, 10), score(3, 5)]))
+        .expect("recorded");
+    let detractor = store
+        .record_survey_sheet(sheet(li, 1, vec![score(1, 2), score(3, 1)]))
+        .expect("recorded");
+    assert_eq!(detractor.void, None);
+    let before = store.survey_dimensions(None).expect("analysed");
+    assert_eq!(
+        (before.sheets, before.promoters, before.detractors),
+        (2, 1, 1)
+    );
+
+    let void = Void::at(at(5)).because(text("录错了客户"));
+    let voided = store
+        .void_survey_sheet(&detractor.key(), void.clone())
+        .expect("voided");
+    assert_eq!(
+        voided,
+        SurveySheet {
+            void: Some(void.clone()),
+            ..detractor.clone()
+        }
+    );
+    // Still listed (so exported and archived), with its void.
+    assert_eq!(
+        store.survey_sheets(None).expect("read"),
+        vec![promoter.clone(), voided.clone()]
+    );
+    // Counted nowhere.
+    let after = store.survey_dimensions(None).expect("analysed");
+    assert_eq!((after.sheets, after.promoters, after.detractors), (1, 1, 0));
+    assert_eq!(
+        after,
+        solocrm_core::questionnaire::analysis::analyse_dimensions(
+            &[template()],
+            std::slice::from_ref(&promoter)
+        )
+    );
+    // Still an answer: the template keeps its questions.
+    assert_err!(
+        store.remove_survey_template(&tag("回访")),
+        StoreError::Conflict(Conflict::SurveyTemplateAnswered { sheets: 2, .. })
+    );
+
+    // Twice, unknown key, unknown customer: refused, nothing written.
+    assert_err!(
+        store.void_survey_sheet(&detractor.key(), Void::at(at(6))),
+        StoreError::Conflict(Conflict::SurveySheetVoided { .. })
+    );
+    let mut unknown = promoter.key();
+    unknown.at = at(2);
+    assert_err!(
+        store.void_survey_sheet(&unknown, Void::at(at(6))),
+        StoreError::NotFound {
+            entity: Entity::SurveySheet,
+            ..
+        }
+    );
+    let mut nobody = promoter.key();
+    nobody.customer = CustomerId::new(999_999);
+    assert_err!(
+        store.void_survey_sheet(&nobody, Void::at(at(6))),
+        StoreError::NotFound {
+            entity: Entity::Customer,
+            ..
+        }
+    );
+    assert_eq!(
+        store.survey_sheets(None).expect("read"),
+        vec![promoter.clone(), voided.clone()]
+    );
+
+    // An erased customer's sheet cannot be voided; an erasure keeps the void's time and
+    // drops its reason.
+    store.erase_customer(wang, at(7)).expect("erased");
+    assert_err!(
+        store.void_survey_sheet(&promoter.key(), Void::at(at(8))),
+        StoreError::Conflict(Conflict::CustomerErased { .. })
+    );
+    assert_eq!(
+        store.survey_sheets(Some(wang)).expect("read"),
+        vec![promoter]
+    );
+    store.erase_customer(li, at(8)).expect("erased");
+    let scrubbed = store.survey_sheets(Some(li)).expect("read");
+    assert_eq!(scrubbed.len(), 1);
+    assert_eq!(scrubbed[0].void, Some(Void::at(at(5))));
 }
