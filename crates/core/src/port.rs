@@ -151,39 +151,7 @@ pub struct CustomerDates {
     pub birthday: Option<NaiveDate>,
 }
 
-/// What a metrics report reads of a customer (the answer of
-/// [`ReadTx::report_customers`]): their creation, stage, whether they are erased and
-/// how they were acquired. Far lighter than a whole [`Customer`]: no name, contact
-/// details, tags, profile or consents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportCustomer {
-    /// The customer.
-    pub id: CustomerId,
-    /// When they were created.
-    pub created_at: DateTime<Utc>,
-    /// Their lifecycle stage.
-    pub stage: LifecycleStage,
-    /// True if they were erased (their anonymous amounts still count).
-    pub erased: bool,
-    /// Their acquisition channel, if recorded.
-    pub acquisition_channel: Option<Tag>,
-    /// What acquiring them cost, if recorded.
-    pub acquisition_cost: Option<crate::money::Money>,
-}
-
-impl ReportCustomer {
-    /// The facts of a whole customer.
-    pub fn of(c: &Customer) -> ReportCustomer {
-        ReportCustomer {
-            id: c.id(),
-            created_at: c.created_at(),
-            stage: c.stage(),
-            erased: c.is_erased(),
-            acquisition_channel: c.data().acquisition_channel.clone(),
-            acquisition_cost: c.data().acquisition_cost,
-        }
-    }
-}
+pub use crate::metrics::ReportCustomer;
 
 /// One customer's contacts around a range of time (the answer of
 /// [`ReadTx::contact_times`]). A contact is a purchase or an interaction that is not

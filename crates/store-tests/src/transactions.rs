@@ -1065,6 +1065,45 @@ pub fn an_all_or_nothing_write_commits_whole_or_not_at_all(crm: &Crm) {
     );
 }
 
+/// [`append_consent`](solocrm_core::port::WriteTx::append_consent) adds the decision
+/// after the customer's earlier ones and changes nothing else of the customer; a
+/// customer that is not stored is an error.
+pub fn appending_a_consent_leaves_the_rest_of_the_customer(crm: &Crm) {
+    let consent = |day, granted| solocrm_core::Consent {
+        purpose: solocrm_core::Tag::parse("newsletter").expect("a valid tag"),
+        granted,
+        at: at(day),
+        source: label("web form"),
+    };
+    let ada = crm
+        .write(|w| {
+            let mut new = person("Ada");
+            new.data
+                .tags
+                .insert(solocrm_core::Tag::parse("vip").expect("a valid tag"));
+            let c = w.create_customer(new)?;
+            w.record_consent(c.id(), consent(1, true))
+        })
+        .expect("creating Ada");
+    crm.storage()
+        .write(&mut |tx| {
+            tx.append_consent(ada.id(), &consent(2, false))?;
+            assert!(
+                tx.append_consent(CustomerId::new(404), &consent(2, true))
+                    .is_err(),
+                "a customer that is not stored"
+            );
+            Ok(())
+        })
+        .expect("appending a consent");
+    let stored = crm.customer(ada.id()).expect("Ada is stored");
+    assert_eq!(stored.consents(), [consent(1, true), consent(2, false)]);
+    assert_eq!(stored.data(), ada.data(), "data and tags unchanged");
+    assert_eq!(stored.stage(), ada.stage());
+    assert_eq!(stored.created_at(), ada.created_at());
+    assert!(!stored.has_consent(&solocrm_core::Tag::parse("newsletter").expect("a valid tag")));
+}
+
 /// [`Writer::append_consent`](solocrm_core::Writer::append_consent) (no customer
 /// read back) writes what [`Writer::record_consent`](solocrm_core::Writer::record_consent)
 /// writes — the consent after the customer's earlier ones and one `CustomerUpdated`
@@ -1127,45 +1166,6 @@ pub fn a_consent_appended_by_the_writer_is_recorded_as_record_consent_records_it
         a.consents(),
         "nothing else written"
     );
-}
-
-/// [`append_consent`](solocrm_core::port::WriteTx::append_consent) adds the decision
-/// after the customer's earlier ones and changes nothing else of the customer; a
-/// customer that is not stored is an error.
-pub fn appending_a_consent_leaves_the_rest_of_the_customer(crm: &Crm) {
-    let consent = |day, granted| solocrm_core::Consent {
-        purpose: solocrm_core::Tag::parse("newsletter").expect("a valid tag"),
-        granted,
-        at: at(day),
-        source: label("web form"),
-    };
-    let ada = crm
-        .write(|w| {
-            let mut new = person("Ada");
-            new.data
-                .tags
-                .insert(solocrm_core::Tag::parse("vip").expect("a valid tag"));
-            let c = w.create_customer(new)?;
-            w.record_consent(c.id(), consent(1, true))
-        })
-        .expect("creating Ada");
-    crm.storage()
-        .write(&mut |tx| {
-            tx.append_consent(ada.id(), &consent(2, false))?;
-            assert!(
-                tx.append_consent(CustomerId::new(404), &consent(2, true))
-                    .is_err(),
-                "a customer that is not stored"
-            );
-            Ok(())
-        })
-        .expect("appending a consent");
-    let stored = crm.customer(ada.id()).expect("Ada is stored");
-    assert_eq!(stored.consents(), [consent(1, true), consent(2, false)]);
-    assert_eq!(stored.data(), ada.data(), "data and tags unchanged");
-    assert_eq!(stored.stage(), ada.stage());
-    assert_eq!(stored.created_at(), ada.created_at());
-    assert!(!stored.has_consent(&solocrm_core::Tag::parse("newsletter").expect("a valid tag")));
 }
 
 /// [`ReadTx::search_fields`](solocrm_core::port::ReadTx::search_fields): for texts

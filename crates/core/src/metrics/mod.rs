@@ -117,8 +117,8 @@ pub use pipeline::{
 };
 pub use ratio::Ratio;
 pub use report::{
-    AnnualBasis, MetricsReport, PurchaseSection, ReportConfig, ReportData, RetentionSection,
-    RfmSection, SatisfactionSection, ValueSection,
+    AnnualBasis, MetricsReport, PurchaseSection, ReportConfig, ReportCustomer, ReportData,
+    RetentionSection, RfmSection, SatisfactionSection, ValueSection,
 };
 pub use retention::{Churn, CustomerBase, churn_rate, customer_base, customer_retention_rate};
 pub use rfm::{RfmRow, RfmScore, RfmSegment, RfmTable, SegmentCount, TieRule, rfm};

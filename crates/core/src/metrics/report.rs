@@ -3,7 +3,7 @@
 //! [`Reader::metrics_report`](crate::ops::Reader::metrics_report) reads in one
 //! transaction).
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -30,15 +30,52 @@ use super::value::{
 };
 use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings_by_stage};
 use crate::cost::Cost;
+use crate::customer::Customer;
 use crate::deal::{Deal, StageProbabilities};
 use crate::error::ValidationError;
+use crate::ids::CustomerId;
 use crate::interaction::Interaction;
+use crate::lifecycle::LifecycleStage;
 use crate::money::{Currency, Money};
 use crate::policy::LifecyclePolicy;
-use crate::port::ReportCustomer;
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::service::ServiceRequest;
 use crate::survey::SurveyResponse;
+use crate::text::Tag;
+
+/// What a metrics report reads of a customer (the answer of
+/// [`ReadTx::report_customers`](crate::port::ReadTx::report_customers)): their
+/// creation, stage, whether they are erased and how they were acquired. Far lighter than a whole [`Customer`]: no name, contact
+/// details, tags, profile or consents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportCustomer {
+    /// The customer.
+    pub id: CustomerId,
+    /// When they were created.
+    pub created_at: DateTime<Utc>,
+    /// Their lifecycle stage.
+    pub stage: LifecycleStage,
+    /// True if they were erased (their anonymous amounts still count).
+    pub erased: bool,
+    /// Their acquisition channel, if recorded.
+    pub acquisition_channel: Option<Tag>,
+    /// What acquiring them cost, if recorded.
+    pub acquisition_cost: Option<Money>,
+}
+
+impl ReportCustomer {
+    /// The facts of a whole customer.
+    pub fn of(c: &Customer) -> ReportCustomer {
+        ReportCustomer {
+            id: c.id(),
+            created_at: c.created_at(),
+            stage: c.stage(),
+            erased: c.is_erased(),
+            acquisition_channel: c.data().acquisition_channel.clone(),
+            acquisition_cost: c.data().acquisition_cost,
+        }
+    }
+}
 
 /// The choices a report is computed with. Deserialising checks them
 /// ([`ReportConfig::validate`]).

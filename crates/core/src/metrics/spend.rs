@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 
+use super::ReportCustomer;
 use super::error::{Measured, MetricError, MetricResult};
 use super::period::Period;
 use super::ratio::{minor_of, money_from_minor};
@@ -16,7 +17,6 @@ use super::value::{
 };
 use crate::cost::{Cost, CostCategory};
 use crate::money::{Currency, Money};
-use crate::port::ReportCustomer;
 use crate::purchase::PurchaseLog;
 use crate::text::Tag;
 

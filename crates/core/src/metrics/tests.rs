@@ -6,6 +6,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
+use super::ReportCustomer;
 use super::period::epoch_day;
 use super::*;
 use crate::customer::{Customer, CustomerData, NewCustomer};
@@ -14,7 +15,6 @@ use crate::ids::{CustomerId, DealId, PurchaseId, RefundId, RequestId, SurveyId};
 use crate::lifecycle::LifecycleStage;
 use crate::money::{Currency, Money};
 use crate::policy::LifecyclePolicy;
-use crate::port::ReportCustomer;
 use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
 use crate::service::{NewServiceRequest, RequestKind, ServiceRequest};
 use crate::survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
