@@ -161,6 +161,9 @@ fn purchase_contacts(
     if totals.iter().filter(straddling).count() > totals.len() / 16 {
         return read_all(PURCHASE_CONTACTS);
     }
+    // A last purchase before `from` stands for the customer's contacts only when it
+    // is also before `until` (with `until < from`, one in `[until, from)` is not).
+    let from = from.min(until);
     let mut out = Vec::with_capacity(totals.len());
     let mut of = conn.prepare_cached(PURCHASE_CONTACTS_OF)?;
     for (c, first, last) in totals {
