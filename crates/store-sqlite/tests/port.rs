@@ -874,3 +874,54 @@ fn closing_a_store_after_port_reads_leaves_no_log_behind() {
     let store = SqliteStore::open(dir.path().join("crm.db")).expect("reopens");
     assert_eq!(count(&store), 1);
 }
+
+/// A bulk `record_purchases` drops the triggers that keep `purchase_totals` until its
+/// commit (ADR 0046); the reads of the same write that would take the kept totals
+/// (`purchase_summary`, `purchase_summaries`, `contact_times`) scan the purchases
+/// meanwhile, so they see the batch.
+#[test]
+fn reads_after_a_bulk_import_in_the_same_write_see_the_imported_purchases() {
+    use solocrm_core::Store;
+    use solocrm_core::port::contact_times_from_records;
+    let crm = solocrm_core::Crm::new(memory());
+    let person = |name: &str| {
+        crm.create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse(name).expect("a name")),
+            at(1, 0),
+        ))
+        .expect("created")
+        .id()
+    };
+    let (a, b) = (person("Ada Lovelace"), person("Grace Hopper"));
+    crm.record_purchase(NewPurchase::new(a, at(1, 9), eur(100)))
+        .expect("recorded");
+    let many = 50_000;
+    let batch: Vec<NewPurchase> = std::iter::once(NewPurchase::new(a, at(3, 9), eur(7)))
+        .chain(
+            (0..many).map(|i| NewPurchase::new(b, at(2, 0) + chrono::Duration::seconds(i), eur(1))),
+        )
+        .collect();
+    let (one, all, contacts, scanned) = crm
+        .write(|w| {
+            w.record_purchases(batch.clone())?;
+            let r = w.reader();
+            let tx = r.tx();
+            Ok((
+                tx.purchase_summary(a, DateTime::<Utc>::MAX_UTC)?,
+                tx.purchase_summaries(DateTime::<Utc>::MAX_UTC)?,
+                tx.contact_times(at(2, 12), DateTime::<Utc>::MAX_UTC)?,
+                contact_times_from_records(tx, at(2, 12), DateTime::<Utc>::MAX_UTC)?,
+            ))
+        })
+        .expect("written");
+    assert_eq!((one.count, one.total), (2, eur(107)), "{one:?}");
+    assert_eq!(one.last_at, Some(at(3, 9)));
+    let counts: Vec<(CustomerId, u64)> = all.iter().map(|(c, s)| (*c, s.count)).collect();
+    assert_eq!(counts, [(a, 2), (b, many as u64)]);
+    assert_eq!(contacts, scanned);
+    // After the commit, the rebuilt totals say the same.
+    let after = crm
+        .read(|r| r.tx().purchase_summaries(DateTime::<Utc>::MAX_UTC))
+        .expect("read");
+    assert_eq!(after, all);
+}
