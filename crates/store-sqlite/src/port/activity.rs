@@ -735,7 +735,7 @@ pub(crate) fn scanned_summaries(
     Ok(out)
 }
 
-/// See [`solocrm_core::port::ReadTx::report_purchases`]: seven columns of the purchases
+/// See [`solocrm_core::port::ReadTx::report_purchases`]: eight columns of the purchases
 /// that are not voided and dated before `until`, in id order (the table's own), in a
 /// small page cache (one pass; the pages are not read again).
 pub(crate) fn report_purchases(
