@@ -396,7 +396,7 @@ pub trait ReadTx {
     }
     /// [`ReportCustomer`] of every customer, erased ones included, by ascending id:
     /// what a metrics report reads of them. The default pages through the whole
-    /// customers; a backend answers it from six columns of one table.
+    /// customers; a backend answers it from seven columns of one table.
     fn report_customers(&self) -> StoreResult<Vec<ReportCustomer>> {
         let filter = CustomerFilter {
             include_erased: true,

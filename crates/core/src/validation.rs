@@ -202,6 +202,16 @@ pub enum ValidationError {
         /// The highest valid value.
         max: i64,
     },
+    /// A write would take one customer's total of purchases past what a store keeps
+    /// exactly: SQLite keeps each customer's sum in a 64-bit integer of minor units
+    /// (ADR 0046), at most `max`, about 9.2e18.
+    #[error(
+        "the purchases of one customer would add up to more than {max} minor units, the most this store can total"
+    )]
+    PurchaseTotalOutOfRange {
+        /// The largest total the store keeps, in minor units.
+        max: i64,
+    },
     /// A points movement had the wrong sign for its kind, or was zero.
     #[error("{kind} points must be {expected}, got {points}")]
     PointsSign {

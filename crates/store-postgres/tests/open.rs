@@ -404,3 +404,87 @@ fn a_failed_bulk_load_into_a_new_tenant_leaves_no_partition() {
         .get(0);
     assert_eq!(stored, 10_050);
 }
+
+/// A survey sheet written under schema version 14 (before sheets could be voided) is
+/// migrated to version 15 (ADR 0050): it reads back as it was, not void, and can then
+/// be voided.
+#[test]
+fn a_version_14_survey_sheet_is_migrated_and_reads_back_not_void() {
+    use chrono::{TimeZone, Utc};
+    use solocrm_core::questionnaire::{
+        Answer, AnswerValue, Answering, CollectionMethod, Question, Scale, SurveySheet,
+        SurveyTemplate,
+    };
+    use solocrm_core::{Crm, CustomerData, Label, NewCustomer, PersonName, Tag, Void};
+
+    let Some(pg) = common::server() else { return };
+    let at = |hour: u32| {
+        Utc.with_ymd_and_hms(2026, 3, 2, hour, 0, 0)
+            .single()
+            .expect("valid")
+    };
+    let options = PgOptions::new();
+    let crm = Crm::new(
+        PgStore::create_with(pg.config(), tenant(7), Currency::CNY, &options).expect("created"),
+    );
+    let name = Tag::parse("老客回访").expect("a name");
+    let template = SurveyTemplate::new(
+        name.clone(),
+        vec![Question {
+            text: Label::parse("服务态度如何？").expect("a text"),
+            dimension: Label::parse("服务质量").expect("a dimension"),
+            answering: Answering::Score {
+                scale: Scale::new(1, 5).expect("a scale"),
+                role: None,
+            },
+        }],
+    )
+    .expect("a template");
+    crm.add_survey_template(template).expect("added");
+    let c = crm
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("王伟").expect("a name")),
+            at(1),
+        ))
+        .expect("created");
+    let sheet = crm
+        .record_survey_sheet(SurveySheet {
+            template: name,
+            customer: c.id(),
+            at: at(9),
+            method: CollectionMethod::Phone,
+            answers: vec![Answer {
+                question: 1,
+                value: AnswerValue::Score(4),
+            }],
+            void: None,
+        })
+        .expect("recorded");
+    drop(crm);
+    // Back to version 14: the sheet as that schema held it, without the void column.
+    let mut client = pg.client();
+    client
+        .batch_execute(
+            "ALTER TABLE survey_sheets DROP COLUMN voided;
+             UPDATE solocrm_schema SET version = 14;",
+        )
+        .expect("version 14");
+    let crm = Crm::new(PgStore::open_with(pg.config(), tenant(7), &options).expect("migrated"));
+    let version: i32 = client
+        .query_one("SELECT version FROM solocrm_schema", &[])
+        .expect("the version")
+        .get(0);
+    assert_eq!(version, SCHEMA_VERSION);
+    let read = crm.survey_sheets(None).expect("read");
+    assert_eq!(
+        read,
+        vec![sheet.clone()],
+        "a sheet of version 14 is not void"
+    );
+    assert!(!read[0].is_void());
+    let voided = crm
+        .void_survey_sheet(&sheet.key(), Void::at(at(10)))
+        .expect("voided");
+    assert!(voided.is_void());
+    assert_eq!(crm.survey_sheets(None).expect("read"), vec![voided]);
+}

@@ -6,7 +6,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use solocrm_core::StoreError;
+use solocrm_core::{StoreError, ValidationError};
 
 /// Why a database could not be created or opened.
 #[derive(Debug)]
@@ -210,6 +210,9 @@ impl Fail {
         match self {
             Fail::Store(e) => e,
             Fail::Db(e) if is_busy(&e) => StoreError::busy(waited),
+            Fail::Db(e) if is_total_overflow(&e) => {
+                StoreError::Validation(ValidationError::PurchaseTotalOutOfRange { max: i64::MAX })
+            }
             Fail::Db(e) => StoreError::backend(Driver(e)),
             Fail::Corrupt(c) => StoreError::backend(c),
         }
@@ -237,4 +240,18 @@ impl From<StoreError> for Fail {
 /// True if `e` is a violation of a `UNIQUE` constraint.
 pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     e.sqlite_extended_error_code() == Some(rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+/// True if `e` is a sum past the 64-bit range: SQLite's `sum()` fails with "integer
+/// overflow" (the recounts of `purchase_totals` and its refill after a bulk import,
+/// ADR 0046), and `+` turns the integer into a real that the `STRICT` integer column
+/// `purchase_totals.amount` refuses (the insert trigger). The purchase totals are the
+/// only sums of a write that can get there.
+pub(crate) fn is_total_overflow(e: &rusqlite::Error) -> bool {
+    match e {
+        rusqlite::Error::SqliteFailure(_, Some(message)) => {
+            message == "integer overflow" || message.contains("purchase_totals.amount")
+        }
+        _ => false,
+    }
 }

@@ -178,6 +178,12 @@ const RULES: &[Rule] = &[
                     SELECT customer_id, 'void reasons of surveys', count(*) FROM surveys
                      WHERE void_reason IS NOT NULL GROUP BY customer_id
                     UNION ALL
+                    SELECT customer_id, 'survey_sheets', count(*) FROM survey_sheets
+                     WHERE EXISTS (SELECT 1 FROM json_each(answers) a
+                                    WHERE json_type(a.value, '$.value.text') IS NOT NULL)
+                        OR json_type(voided, '$.reason') IS NOT NULL
+                     GROUP BY customer_id
+                    UNION ALL
                     SELECT customer_id, 'service_requests', count(*) FROM service_requests
                      WHERE subject <> 'erased' OR description <> '' GROUP BY customer_id
                     UNION ALL

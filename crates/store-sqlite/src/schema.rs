@@ -855,9 +855,12 @@ ALTER TABLE survey_templates ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHEC
 /// three triggers on `purchases` in the same statement as each write (an insert adds
 /// to the row; an update that moves a purchase's customer, instant, amount or void
 /// mark, and a delete, recount the customers concerned from their index range). A
-/// sum past the 64-bit range fails the write, as the scan's exact sum would fail the
-/// read. A bulk import drops the triggers with the purchase indexes and refills the
-/// table once at its end ([`FILL_PURCHASE_TOTALS`]); so does this migration's step.
+/// customer's sum past the 64-bit range (about 9.2e18 minor units) fails the write,
+/// which the store reports as a validation error
+/// ([`PurchaseTotalOutOfRange`](solocrm_core::ValidationError::PurchaseTotalOutOfRange));
+/// the memory store, which sums in `Decimal`, would accept it. A bulk import drops
+/// the triggers with the purchase indexes and refills the table once at its end
+/// ([`FILL_PURCHASE_TOTALS`]); so does this migration's step.
 /// Plain SQL of SQLite 3.24 (an upsert in a trigger) and 3.15 (row values).
 const V23: &str = r#"
 CREATE TABLE purchase_totals (

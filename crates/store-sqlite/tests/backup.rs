@@ -384,3 +384,100 @@ fn check_reports_broken_invariants() {
         );
     }
 }
+
+/// An erased customer's survey sheets keep their scores and the void's time but no
+/// text answer and no void reason; the check passes after such an erasure and says
+/// so when text is put back by hand, in the answers or in the void.
+#[test]
+fn the_check_follows_the_survey_sheets_of_an_erased_customer() {
+    use solocrm_core::questionnaire::{
+        Answer, AnswerValue, Answering, CollectionMethod, Question, Scale, SurveySheet,
+        SurveyTemplate,
+    };
+    use solocrm_core::{FreeText, Label, Tag, Void};
+    let (dir, path) = temp();
+    let file = Arc::new(SqliteStore::create(&path, Currency::EUR).expect("created"));
+    let crm = Crm::from_shared(file.clone()).with_lifecycle(None);
+    let name = Tag::parse("follow-up").expect("a name");
+    let question = |text: &str, answering| Question {
+        text: Label::parse(text).expect("a text"),
+        dimension: Label::parse("service").expect("a dimension"),
+        answering,
+    };
+    let template = SurveyTemplate::new(
+        name.clone(),
+        vec![
+            question(
+                "How was it?",
+                Answering::Score {
+                    scale: Scale::new(1, 5).expect("a scale"),
+                    role: None,
+                },
+            ),
+            question("Anything else?", Answering::Text),
+        ],
+    )
+    .expect("a template");
+    crm.add_survey_template(template).expect("added");
+    let c = crm
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("Ada Lovelace").expect("a name")),
+            at(0),
+        ))
+        .expect("created");
+    let sheet = crm
+        .record_survey_sheet(SurveySheet {
+            template: name,
+            customer: c.id(),
+            at: at(60),
+            method: CollectionMethod::Phone,
+            answers: vec![
+                Answer {
+                    question: 1,
+                    value: AnswerValue::Score(4),
+                },
+                Answer {
+                    question: 2,
+                    value: AnswerValue::Text(FreeText::parse("call me at home").expect("text")),
+                },
+            ],
+            void: None,
+        })
+        .expect("recorded");
+    crm.void_survey_sheet(
+        &sheet.key(),
+        Void::at(at(120)).because(FreeText::parse("wrong customer").expect("text")),
+    )
+    .expect("voided");
+    crm.erase_customer(c.id(), at(180)).expect("erased");
+    assert_eq!(file.check().expect("check"), Vec::<String>::new());
+    let sheets = crm.survey_sheets(None).expect("read");
+    assert_eq!(sheets.len(), 1);
+    assert!(sheets[0].is_void() && !sheets[0].has_text(), "{sheets:?}");
+    for (i, sql) in [
+        r#"UPDATE survey_sheets SET answers = json_insert(answers, '$[#]',
+               json('{"question":2,"value":{"text":"back again"}}'))"#,
+        r#"UPDATE survey_sheets SET voided = json_set(voided, '$.reason', 'back again')"#,
+    ]
+    .iter()
+    .enumerate()
+    {
+        let copy = dir.path().join(format!("sheet-{i}.db"));
+        file.backup_to(&copy).expect("a copy");
+        let conn = Connection::open(&copy).expect("raw");
+        assert_eq!(
+            conn.execute(sql, []).expect("the change by hand"),
+            1,
+            "{sql}"
+        );
+        drop(conn);
+        let broken = SqliteStore::open(&copy).expect("opens");
+        let problems = broken.check().expect("check");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("still has text in 1 row(s) of survey_sheets")),
+            "{sql}: {problems:?}"
+        );
+    }
+}

@@ -874,3 +874,115 @@ fn closing_a_store_after_port_reads_leaves_no_log_behind() {
     let store = SqliteStore::open(dir.path().join("crm.db")).expect("reopens");
     assert_eq!(count(&store), 1);
 }
+
+/// A bulk `record_purchases` drops the triggers that keep `purchase_totals` until its
+/// commit (ADR 0046); the reads of the same write that would take the kept totals
+/// (`purchase_summary`, `purchase_summaries`, `contact_times`) scan the purchases
+/// meanwhile, so they see the batch.
+#[test]
+fn reads_after_a_bulk_import_in_the_same_write_see_the_imported_purchases() {
+    use solocrm_core::Store;
+    use solocrm_core::port::contact_times_from_records;
+    let crm = solocrm_core::Crm::new(memory());
+    let person = |name: &str| {
+        crm.create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse(name).expect("a name")),
+            at(1, 0),
+        ))
+        .expect("created")
+        .id()
+    };
+    let (a, b) = (person("Ada Lovelace"), person("Grace Hopper"));
+    crm.record_purchase(NewPurchase::new(a, at(1, 9), eur(100)))
+        .expect("recorded");
+    let many = 50_000;
+    let batch: Vec<NewPurchase> = std::iter::once(NewPurchase::new(a, at(3, 9), eur(7)))
+        .chain(
+            (0..many).map(|i| NewPurchase::new(b, at(2, 0) + chrono::Duration::seconds(i), eur(1))),
+        )
+        .collect();
+    let (one, all, contacts, scanned) = crm
+        .write(|w| {
+            w.record_purchases(batch.clone())?;
+            let r = w.reader();
+            let tx = r.tx();
+            Ok((
+                tx.purchase_summary(a, DateTime::<Utc>::MAX_UTC)?,
+                tx.purchase_summaries(DateTime::<Utc>::MAX_UTC)?,
+                tx.contact_times(at(2, 12), DateTime::<Utc>::MAX_UTC)?,
+                contact_times_from_records(tx, at(2, 12), DateTime::<Utc>::MAX_UTC)?,
+            ))
+        })
+        .expect("written");
+    assert_eq!((one.count, one.total), (2, eur(107)), "{one:?}");
+    assert_eq!(one.last_at, Some(at(3, 9)));
+    let counts: Vec<(CustomerId, u64)> = all.iter().map(|(c, s)| (*c, s.count)).collect();
+    assert_eq!(counts, [(a, 2), (b, many as u64)]);
+    assert_eq!(contacts, scanned);
+    // After the commit, the rebuilt totals say the same.
+    let after = crm
+        .read(|r| r.tx().purchase_summaries(DateTime::<Utc>::MAX_UTC))
+        .expect("read");
+    assert_eq!(after, all);
+}
+
+/// One customer's purchases past the 64-bit sum of `purchase_totals` (ADR 0046):
+/// the write that would get there fails as a validation error and leaves nothing,
+/// whether the insert trigger adds to the row or a bulk import's refill sums it.
+#[test]
+fn a_customer_total_past_the_kept_range_is_refused_as_invalid() {
+    use solocrm_core::{Store, ValidationError};
+    let crm = solocrm_core::Crm::new(memory());
+    let c = crm
+        .create_customer(NewCustomer::new(
+            CustomerData::new(PersonName::parse("Ada Lovelace").expect("a name")),
+            at(1, 0),
+        ))
+        .expect("created")
+        .id();
+    // The largest amount a purchase may have: 10^14 - 1 minor units.
+    let largest = eur(99_999_999_999_999);
+    let batch = |n: i64| -> Vec<NewPurchase> {
+        (0..n)
+            .map(|i| NewPurchase::new(c, at(2, 0) + chrono::Duration::seconds(i), largest))
+            .collect()
+    };
+    // A batch names the row that went past (the one-by-one path) or not (the refill).
+    let refused = |e: StoreError| {
+        let cause = match &e {
+            StoreError::Batch { error, .. } => error.as_ref(),
+            other => other,
+        };
+        assert!(
+            matches!(
+                cause,
+                StoreError::Validation(ValidationError::PurchaseTotalOutOfRange { .. })
+            ),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("minor units"), "{e}");
+    };
+    let purchases = |crm: &solocrm_core::Crm| {
+        crm.read(|r| r.tx().purchases(&ActivityQuery::ALL))
+            .expect("read")
+            .len()
+    };
+    // 92,234 such purchases pass i64::MAX; a bulk import sums them at its end.
+    refused(
+        crm.record_purchases(batch(92_300))
+            .expect_err("past the range"),
+    );
+    assert_eq!(purchases(&crm), 0, "nothing half-written");
+    // Below the bulk size, the insert trigger adds one by one.
+    let half = 46_200;
+    crm.record_purchases(batch(half)).expect("within the range");
+    refused(
+        crm.record_purchases(batch(half))
+            .expect_err("past the range"),
+    );
+    assert_eq!(purchases(&crm), half as usize);
+    let total = crm
+        .read(|r| r.tx().purchase_summary(c, DateTime::<Utc>::MAX_UTC))
+        .expect("read");
+    assert_eq!(total.count, half as u64);
+}

@@ -132,9 +132,11 @@ fn differs(crm: &Crm) -> Option<String> {
         }
     }
     for &from in &bounds {
+        // `until` before `from` too: the as-of view passes `until.min(cutoff)`.
         for until in [
             from.checked_add_signed(Duration::seconds(1))
                 .unwrap_or(from),
+            from.checked_sub_signed(Duration::hours(30)).unwrap_or(from),
             DateTime::<Utc>::MAX_UTC,
         ] {
             let (kept, scan) = crm

@@ -587,7 +587,7 @@ pub(crate) fn surveys(conn: &Connection, query: &ActivityQuery) -> Res<Vec<Surve
 
 /// What a segment needs of a customer's purchases up to `as_of`, summed exactly in
 /// Rust (no SQL `sum` that could overflow), from the customer's index range.
-fn scanned_summary(
+pub(crate) fn scanned_summary(
     conn: &Connection,
     id: CustomerId,
     as_of: DateTime<Utc>,
@@ -711,7 +711,7 @@ pub(crate) fn purchase_summaries(
 
 /// [`purchase_summaries`] from every purchase: one walk of the covering customer
 /// index, in customer order (no sort).
-fn scanned_summaries(
+pub(crate) fn scanned_summaries(
     conn: &Connection,
     as_of: DateTime<Utc>,
     base: Currency,
@@ -735,7 +735,7 @@ fn scanned_summaries(
     Ok(out)
 }
 
-/// See [`solocrm_core::port::ReadTx::report_purchases`]: seven columns of the purchases
+/// See [`solocrm_core::port::ReadTx::report_purchases`]: eight columns of the purchases
 /// that are not voided and dated before `until`, in id order (the table's own), in a
 /// small page cache (one pass; the pages are not read again).
 pub(crate) fn report_purchases(

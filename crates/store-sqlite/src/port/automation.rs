@@ -138,14 +138,19 @@ const PURCHASE_CONTACTS_OF: &str = "SELECT customer_id, at FROM purchases \
 /// order: for a customer whose last purchase is before `from`, that one alone (the
 /// earlier ones change nothing of the fold); for one whose first purchase is at or
 /// after `until`, nothing; for the others, their purchases before `until` from their
-/// index range. When those others are many (a `from` well in the past), every
+/// index range. When those others are many (a `from` well in the past), or when the
+/// totals are not `kept` up to date (a bulk write dropped their triggers), every
 /// purchase from one walk (`read_all`).
 fn purchase_contacts(
     conn: &Connection,
     from: i64,
     until: i64,
+    kept: bool,
     read_all: &ReadContacts<'_>,
 ) -> Res<Vec<(i64, i64)>> {
+    if !kept {
+        return read_all(PURCHASE_CONTACTS);
+    }
     let mut totals: Vec<(i64, i64, i64)> = Vec::new();
     let mut stmt = conn.prepare_cached(PURCHASE_TOTAL_SECONDS)?;
     let mut rows = stmt.query([])?;
@@ -161,6 +166,9 @@ fn purchase_contacts(
     if totals.iter().filter(straddling).count() > totals.len() / 16 {
         return read_all(PURCHASE_CONTACTS);
     }
+    // A last purchase before `from` stands for the customer's contacts only when it
+    // is also before `until` (with `until < from`, one in `[until, from)` is not).
+    let from = from.min(until);
     let mut out = Vec::with_capacity(totals.len());
     let mut of = conn.prepare_cached(PURCHASE_CONTACTS_OF)?;
     for (c, first, last) in totals {
@@ -183,8 +191,14 @@ fn purchase_contacts(
 }
 
 /// See [`solocrm_core::port::ReadTx::contact_times`]: instants in whole seconds, as
-/// the `at` columns hold them.
-pub(crate) fn contact_times(conn: &Connection, from: i64, until: i64) -> Res<Vec<ContactTimes>> {
+/// the `at` columns hold them. `kept`: whether `purchase_totals` is up to date (not
+/// while a bulk write has dropped its triggers).
+pub(crate) fn contact_times(
+    conn: &Connection,
+    from: i64,
+    until: i64,
+    kept: bool,
+) -> Res<Vec<ContactTimes>> {
     let read = |sql: &str| -> Res<Vec<(i64, i64)>> {
         let mut out = Vec::new();
         let mut stmt = conn.prepare_cached(sql)?;
@@ -198,7 +212,7 @@ pub(crate) fn contact_times(conn: &Connection, from: i64, until: i64) -> Res<Vec
         Ok(out)
     };
     // Purchases come in customer order; the interactions, far fewer, are sorted here.
-    let purchases = purchase_contacts(conn, from, until, &read)?;
+    let purchases = purchase_contacts(conn, from, until, kept, &read)?;
     let mut interactions = read(INTERACTION_CONTACTS)?;
     interactions.sort_unstable();
     let instant = |secs: i64| {

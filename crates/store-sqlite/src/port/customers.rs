@@ -73,8 +73,8 @@ pub(crate) fn stages(conn: &Connection) -> Res<Vec<(CustomerId, LifecycleStage)>
 }
 
 /// What a metrics report reads of every customer, erased ones included, by id (see
-/// [`solocrm_core::port::ReadTx::report_customers`]): six columns of one table, no
-/// tags, consents, names or profiles decoded.
+/// [`solocrm_core::port::ReadTx::report_customers`]): seven columns of one table (the
+/// creation in two), no tags, consents, names or profiles decoded.
 pub(crate) fn report_customers(conn: &Connection, base: Currency) -> Res<Vec<ReportCustomer>> {
     query_all(
         conn,

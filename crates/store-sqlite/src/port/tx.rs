@@ -308,6 +308,10 @@ impl<'c> ReadTx for Tx<'c> {
         customer: CustomerId,
         as_of: DateTime<Utc>,
     ) -> StoreResult<PurchaseSummary> {
+        if self.rebuild.is_some() {
+            // A bulk write dropped the triggers that keep the totals: scan.
+            return self.run_base(|c, base| activity::scanned_summary(c, customer, as_of, base));
+        }
         self.run_base(|c, base| activity::purchase_summary(c, customer, as_of, base))
     }
 
@@ -315,6 +319,10 @@ impl<'c> ReadTx for Tx<'c> {
         &self,
         as_of: DateTime<Utc>,
     ) -> StoreResult<Vec<(CustomerId, PurchaseSummary)>> {
+        if self.rebuild.is_some() {
+            // A bulk write dropped the triggers that keep the totals: scan.
+            return self.run_base(|c, base| activity::scanned_summaries(c, as_of, base));
+        }
         self.run_base(|c, base| activity::purchase_summaries(c, as_of, base))
     }
 
@@ -480,7 +488,9 @@ impl<'c> ReadTx for Tx<'c> {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<Vec<ContactTimes>> {
-        self.run(|c| automation::contact_times(c, from.timestamp(), until.timestamp()))
+        // While a bulk write has dropped the triggers, the kept totals are stale.
+        let kept = self.rebuild.is_none();
+        self.run(|c| automation::contact_times(c, from.timestamp(), until.timestamp(), kept))
     }
 
     fn automation_cursor(&self) -> StoreResult<AutomationCursor> {
