@@ -88,12 +88,7 @@ pub async fn void_survey(
     let sid = SurveyId::new(sid);
     let form = form_id(sid);
     let fields = Fields::new(&form, &values);
-    let reason = fields.required("reason", |r| match FreeText::parse(r) {
-        Ok(t) if t.as_str().trim().is_empty() => Err(l.t("void.no_reason").to_owned()),
-        Ok(t) => Ok(t),
-        Err(e) => Err(e.to_string()),
-    });
-    let reason = match reason {
+    let reason = match void_reason(l, &fields) {
         Ok(r) => r,
         Err(state) => return refused(&st, &ctx, &raw, state).await,
     };
@@ -109,23 +104,7 @@ pub async fn void_survey(
             .map(|_| ()))
     })
     .await;
-    match result {
-        Ok(Ok(())) => {
-            st.after_write().await;
-            Redirect::to(&format!("/customers/{raw}")).into_response()
-        }
-        Ok(Err(e)) => match Failure::from(e) {
-            Failure::Invalid(m) => refused(&st, &ctx, &raw, fields.refuse("reason", m)).await,
-            Failure::NotFound(_) => {
-                show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await
-            }
-            f => failure(&ctx, f),
-        },
-        Err(Failure::NotFound(_)) => {
-            show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await
-        }
-        Err(f) => failure(&ctx, f),
-    }
+    voided(&st, &ctx, &raw, &fields, result).await
 }
 
 /// The form id of the void form of a sheet: its instant (seconds and nanoseconds) and
@@ -223,12 +202,7 @@ pub async fn void_sheet(
     let l = ctx.lang;
     let form = sheet_form_id(key.at, &key.template);
     let fields = Fields::new(&form, &values);
-    let reason = fields.required("reason", |r| match FreeText::parse(r) {
-        Ok(t) if t.as_str().trim().is_empty() => Err(l.t("void.no_reason").to_owned()),
-        Ok(t) => Ok(t),
-        Err(e) => Err(e.to_string()),
-    });
-    let reason = match reason {
+    let reason = match void_reason(l, &fields) {
         Ok(r) => r,
         Err(state) => return refused(&st, &ctx, &raw, state).await,
     };
@@ -240,21 +214,38 @@ pub async fn void_sheet(
             .map(|_| ()))
     })
     .await;
+    voided(&st, &ctx, &raw, &fields, result).await
+}
+
+/// The void form's reason: required, and not blank.
+fn void_reason(l: Lang, fields: &Fields<'_>) -> Result<FreeText, FormState> {
+    fields.required("reason", |r| match FreeText::parse(r) {
+        Ok(t) if t.as_str().trim().is_empty() => Err(l.t("void.no_reason").to_owned()),
+        Ok(t) => Ok(t),
+        Err(e) => Err(e.to_string()),
+    })
+}
+
+/// The answer to a void form once the write was tried: 303 to the customer, 422
+/// beside the reason for a refusal, 404 for no such answer or sheet of theirs.
+async fn voided(
+    st: &AppState,
+    ctx: &Ctx,
+    raw: &str,
+    fields: &Fields<'_>,
+    result: Result<Result<(), StoreError>, Failure>,
+) -> Response {
     match result {
         Ok(Ok(())) => {
             st.after_write().await;
             Redirect::to(&format!("/customers/{raw}")).into_response()
         }
         Ok(Err(e)) => match Failure::from(e) {
-            Failure::Invalid(m) => refused(&st, &ctx, &raw, fields.refuse("reason", m)).await,
-            Failure::NotFound(_) => {
-                show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await
-            }
-            f => failure(&ctx, f),
+            Failure::Invalid(m) => refused(st, ctx, raw, fields.refuse("reason", m)).await,
+            Failure::NotFound(_) => show_customer(st, ctx, raw, StatusCode::NOT_FOUND, None).await,
+            f => failure(ctx, f),
         },
-        Err(Failure::NotFound(_)) => {
-            show_customer(&st, &ctx, &raw, StatusCode::NOT_FOUND, None).await
-        }
-        Err(f) => failure(&ctx, f),
+        Err(Failure::NotFound(_)) => show_customer(st, ctx, raw, StatusCode::NOT_FOUND, None).await,
+        Err(f) => failure(ctx, f),
     }
 }
