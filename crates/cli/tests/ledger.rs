@@ -648,3 +648,31 @@ fn a_search_text_longer_than_a_line_is_refused() {
         "{err}"
     );
 }
+
+#[test]
+fn a_blank_void_reason_is_a_usage_error_and_voids_nothing() {
+    let env = shop();
+    env.ok(&["interaction", "log", "#1", "回访", "--channel", "phone"]);
+    env.ok(&["survey", "record", "#1", "--nps", "9"]);
+    for (what, reason) in [("purchase", " "), ("interaction", "\t"), ("survey", "  \n")] {
+        let err = env.fails(&[what, "void", "1", "--reason", reason], 2);
+        assert!(
+            err.contains("give a reason for voiding it (--reason)"),
+            "{what}: {err}"
+        );
+    }
+    for what in ["purchase", "interaction", "survey"] {
+        let list = env.json(&[what, "list", "--voided"]);
+        let rows = list.as_array().expect("a list");
+        assert!(!rows.is_empty(), "{what}: {list}");
+        assert!(
+            rows.iter().all(|r| r["void"].is_null()),
+            "{what} voided: {list}"
+        );
+    }
+    env.ok(&["purchase", "void", "1", "--reason", "typo"]);
+    assert_eq!(
+        env.json(&["purchase", "list", "--voided"])[0]["void"]["reason"],
+        "typo"
+    );
+}

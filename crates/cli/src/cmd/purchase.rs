@@ -325,8 +325,12 @@ pub(super) fn when(ctx: &Ctx, at: DateTime<Utc>) -> String {
 }
 
 /// The void marker of a void command: now, by `--by` (else `USER`, if it is a valid
-/// name), because of `--reason`.
+/// name), because of `--reason`, which must say something: a blank reason is a usage
+/// error (exit 2), as it is on the web.
 pub(super) fn void_mark(ctx: &Ctx, args: &VoidArgs) -> Result<Void> {
+    if args.reason.trim().is_empty() {
+        return Err(super::BadValue(t!("void.blank_reason").to_string()).into());
+    }
     let mut void = Void::at(ctx.now).because(FreeText::parse(&args.reason)?);
     let by = match &args.by {
         Some(by) => Some(Label::parse(by)?),

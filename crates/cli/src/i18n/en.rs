@@ -521,6 +521,10 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("field.opened", "opened"),
     ("field.answered", "answered"),
     ("field.resolved", "resolved"),
+    (
+        "void.blank_reason",
+        "give a reason for voiding it (--reason)",
+    ),
     ("void.value", "{at} by {by}: {reason}"),
     ("field.id_name", "{id} ({name})"),
     ("field.name_id", "{name} ({id})"),

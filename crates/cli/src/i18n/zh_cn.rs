@@ -479,6 +479,7 @@ pub const MESSAGES: &[(&str, &str)] = &[
     ("field.opened", "提出于"),
     ("field.answered", "首次回复"),
     ("field.resolved", "解决于"),
+    ("void.blank_reason", "请说明作废的原因（--reason）"),
     ("void.value", "{at}，经办人 {by}，原因：{reason}"),
     ("field.id_name", "{id}（{name}）"),
     ("field.name_id", "{name}（{id}）"),
