@@ -50,16 +50,15 @@ pub(super) fn answers(
                                     @if let Some(v) = s.void() {
                                         (l.f("void.voided_on", &[("day", &day_of(zone, v.at))]))
                                         @if let Some(r) = &v.reason { " · " bdi { (r.as_str()) } }
-                                        // A second void, refused: the reason why.
-                                        @if let Some(e) = error_for(state, &fid, "reason") {
-                                            " " span.error id=(format!("{fid}-reason-error")) role="alert" { (e) }
-                                        }
-                                    } @else if !c.is_erased() {
+                                    }
+                                    @if s.void().is_none() && !c.is_erased() {
                                         form.inline #(fid) method="post"
                                             action=(format!("/customers/{}/surveys/{}/void", c.id(), s.id())) {
                                             (field(state, &fid, "reason", l.t("void.reason"), "text", ""))
                                             button type="submit" { (l.t("void.button")) }
                                         }
+                                    } @else {
+                                        (refusal(state, &fid))
                                     }
                                 }
                             }
@@ -149,10 +148,8 @@ pub(super) fn sheets(
                                     @if let Some(v) = &s.void {
                                         (l.f("void.voided_on", &[("day", &day_of(zone, v.at))]))
                                         @if let Some(r) = &v.reason { " · " bdi { (r.as_str()) } }
-                                        @if let Some(e) = error_for(state, &fid, "reason") {
-                                            " " span.error id=(format!("{fid}-reason-error")) role="alert" { (e) }
-                                        }
-                                    } @else if !c.is_erased() {
+                                    }
+                                    @if s.void.is_none() && !c.is_erased() {
                                         form.inline #(fid) method="post"
                                             action=(format!("/customers/{}/sheets/void", c.id())) {
                                             input type="hidden" name="template" value=(s.template.as_str());
@@ -160,6 +157,8 @@ pub(super) fn sheets(
                                             (field(state, &fid, "reason", l.t("void.reason"), "text", ""))
                                             button type="submit" { (l.t("void.button")) }
                                         }
+                                    } @else {
+                                        (refusal(state, &fid))
                                     }
                                 }
                             }
@@ -167,6 +166,17 @@ pub(super) fn sheets(
                     }
                 }
             }
+        }
+    }
+}
+
+/// Why a void was refused where no form is left to hold the message: an answer or
+/// sheet voided already (a second void, from another tab), or a customer erased
+/// meanwhile. Nothing when there is no refusal.
+fn refusal(state: Option<&FormState>, fid: &str) -> Markup {
+    html! {
+        @if let Some(e) = error_for(state, fid, "reason") {
+            " " span.error id=(format!("{fid}-reason-error")) role="alert" { (e) }
         }
     }
 }

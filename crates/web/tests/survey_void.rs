@@ -321,3 +321,38 @@ async fn a_sheet_is_voided_from_the_customer_page_and_leaves_the_analysis() {
     );
     assert!(again.body.contains(&format!("id=\"{fid}-reason-error\"")));
 }
+
+#[tokio::test]
+async fn a_void_for_a_customer_erased_meanwhile_is_refused_with_words() {
+    let books = books();
+    let who = customer(&books, "王芳");
+    let id = nps(&books, who, 3, "慢");
+    let router = app(books.clone(), common::config(now, false));
+    // The page was opened in one tab; another tab erased the customer.
+    books
+        .write(|w| w.erase_customer(who, now()))
+        .expect("erased");
+    let refused = post(
+        &router,
+        &format!("/customers/{who}/surveys/{id}/void"),
+        &[("reason", "录错了")],
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    // No form is left on an erased customer's page, but the refusal says why.
+    assert!(!refused.body.contains(&format!("id=\"void-survey-{id}\"")));
+    assert!(
+        refused
+            .body
+            .contains(&format!("id=\"void-survey-{id}-reason-error\"")),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("has been erased"), "{}", refused.body);
+    assert!(books.survey(id).expect("survey").void().is_none());
+}
