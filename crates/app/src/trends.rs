@@ -229,27 +229,65 @@ pub fn load_overview(
     group: Option<&CustomerGroup>,
     now: DateTime<Utc>,
 ) -> Result<GroupOverview, GroupError> {
+    load_overview_with_trend(crm, period, None, config, group, now).map(|(o, _)| o)
+}
+
+/// [`load_overview`] and, with a grain, the series [`Trend::load`] computes over the
+/// same range, in one read transaction: the range's dashboard is computed once and is
+/// both the overview's figures and the series' total (the web dashboard with `?by=`).
+///
+/// # Errors
+///
+/// [`GroupError::UnknownSegment`], [`GroupError::TooManyPeriods`]; reading or measuring
+/// errors.
+pub fn load_overview_with_trend(
+    crm: &Crm,
+    period: Period,
+    by: Option<Grain>,
+    config: &ReportConfig,
+    group: Option<&CustomerGroup>,
+    now: DateTime<Utc>,
+) -> Result<(GroupOverview, Option<Trend>), GroupError> {
+    let cut = by.map(|g| slices(period, g).map(|c| (g, c))).transpose()?;
     crm.read(|r| {
-        Ok(as_of_day(&r, period.last_day(), now, |v| {
-            let at = view_instant(v, period, now)?;
-            let members = group.map(|g| g.members(v, at)).transpose()?;
-            let (dashboard, revenue_by_month) =
-                group_dashboard_with_months(v, period, config, members.as_ref())?;
-            let board = crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
-                .map_err(ReportError::Store)?;
-            let board = match &members {
-                Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
-                None => board,
+        let run = || -> Result<(GroupOverview, Option<Trend>), GroupError> {
+            let (overview, members) = as_of_day(&r, period.last_day(), now, |v| {
+                let at = view_instant(v, period, now)?;
+                let members = group.map(|g| g.members(v, at)).transpose()?;
+                let (dashboard, revenue_by_month) =
+                    group_dashboard_with_months(v, period, config, members.as_ref())?;
+                let board = crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
+                    .map_err(ReportError::Store)?;
+                let board = match &members {
+                    Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
+                    None => board,
+                };
+                let overview = GroupOverview {
+                    members: members.as_ref().map(Members::len),
+                    dashboard,
+                    revenue_by_month,
+                    board,
+                };
+                Ok::<_, GroupError>((overview, members))
+            })??;
+            let trend = match cut {
+                None => None,
+                Some((grain, cut)) => {
+                    let ask = Ask {
+                        range: period,
+                        grain,
+                        config,
+                        group,
+                        now,
+                    };
+                    let total = overview.dashboard.clone();
+                    Some(ask.series(&r, cut, members, total)?)
+                }
             };
-            Ok(GroupOverview {
-                members: members.as_ref().map(Members::len),
-                dashboard,
-                revenue_by_month,
-                board,
-            })
-        }))
+            Ok((overview, trend))
+        };
+        Ok(run())
     })
-    .map_err(GroupError::from)?
     .map_err(GroupError::from)?
 }
 
@@ -326,6 +364,13 @@ impl Trend {
         now: DateTime<Utc>,
     ) -> Result<Trend, GroupError> {
         let cut = slices(range, grain)?;
+        let ask = Ask {
+            range,
+            grain,
+            config,
+            group,
+            now,
+        };
         crm.read(|r| {
             let run = || -> Result<Trend, GroupError> {
                 let (members, total) = as_of_day(&r, range.last_day(), now, |v| {
@@ -334,32 +379,57 @@ impl Trend {
                     let total = group_dashboard(v, range, config, members.as_ref())?;
                     Ok::<_, GroupError>((members, total))
                 })??;
-                let mut periods = Vec::with_capacity(cut.len());
-                for s in cut {
-                    let dashboard = as_of_day(&r, s.period.last_day(), now, |v| {
-                        group_dashboard(v, s.period, config, members.as_ref())
-                    })??;
-                    periods.push(TrendPeriod {
-                        label: s.label,
-                        partial: s.partial,
-                        dashboard,
-                    });
-                }
-                Ok(Trend {
-                    by: grain,
-                    period: PeriodView {
-                        start: range.start(),
-                        end: range.end(),
-                    },
-                    group: group.cloned(),
-                    members: members.as_ref().map(Members::len),
-                    periods,
-                    total,
-                })
+                ask.series(&r, cut, members, total)
             };
             Ok(run())
         })
         .map_err(GroupError::from)?
+    }
+}
+
+/// What a series is asked for: the range, its grain, the report's settings, the group
+/// and the instant of the asking.
+struct Ask<'a> {
+    range: Period,
+    grain: Grain,
+    config: &'a ReportConfig,
+    group: Option<&'a CustomerGroup>,
+    now: DateTime<Utc>,
+}
+
+impl Ask<'_> {
+    /// The series over the reader's transaction, given the range's members (decided at
+    /// its end) and its dashboard: each period's dashboard as the books stood at the
+    /// end of its last day.
+    fn series(
+        &self,
+        r: &Reader<'_>,
+        cut: Vec<Slice>,
+        members: Option<Members>,
+        total: Dashboard,
+    ) -> Result<Trend, GroupError> {
+        let mut periods = Vec::with_capacity(cut.len());
+        for s in cut {
+            let dashboard = as_of_day(r, s.period.last_day(), self.now, |v| {
+                group_dashboard(v, s.period, self.config, members.as_ref())
+            })??;
+            periods.push(TrendPeriod {
+                label: s.label,
+                partial: s.partial,
+                dashboard,
+            });
+        }
+        Ok(Trend {
+            by: self.grain,
+            period: PeriodView {
+                start: self.range.start(),
+                end: self.range.end(),
+            },
+            group: self.group.cloned(),
+            members: members.as_ref().map(Members::len),
+            periods,
+            total,
+        })
     }
 }
 

@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone as _, Utc};
 use proptest::prelude::*;
 use solocrm_app::groups::{CustomerGroup, GroupError};
-use solocrm_app::trends::{Grain, Trend, load_dashboard};
+use solocrm_app::trends::{Grain, Trend, load_dashboard, load_overview, load_overview_with_trend};
 use solocrm_app::views::Dashboard;
 use solocrm_core::{
     BusinessZone, CostCategory, Crm, Currency, CustomerData, CustomerId, Label, LifecycleStage,
@@ -322,6 +322,34 @@ fn a_segments_report_equals_the_report_of_books_holding_only_its_customers() {
 
 /// A random customer: whether they are a VIP, and purchases as (day of 2025, amount
 /// in fen).
+#[test]
+fn the_overview_with_its_series_equals_each_loaded_alone() {
+    let q1 = range(day(2025, 1, 1), day(2025, 4, 1));
+    let segment = CustomerGroup::Segment(Label::parse(SEGMENT).expect("name"));
+    for (kind, crm) in stores() {
+        record(&crm, &story());
+        for group in [None, Some(&segment)] {
+            for by in [Grain::Month, Grain::Quarter] {
+                let (overview, trend) =
+                    load_overview_with_trend(&crm, q1, Some(by), &config(), group, now())
+                        .expect("both");
+                let trend = trend.expect("a series when a grain is asked");
+                let alone = Trend::load(&crm, q1, by, &config(), group, now()).expect("trend");
+                assert_eq!(trend, alone, "{kind} {group:?} {by:?}");
+                assert_eq!(overview.dashboard, trend.total, "{kind} {group:?}");
+                assert_eq!(
+                    overview,
+                    load_overview(&crm, q1, &config(), group, now()).expect("overview"),
+                    "{kind} {group:?}"
+                );
+            }
+            let (_, none) = load_overview_with_trend(&crm, q1, None, &config(), group, now())
+                .expect("overview");
+            assert!(none.is_none(), "{kind}: no grain, no series");
+        }
+    }
+}
+
 fn person() -> impl Strategy<Value = (bool, Vec<(u32, i64)>)> {
     (
         any::<bool>(),

@@ -1,8 +1,10 @@
 //! The dashboard narrowed to one group, and as a series (issue 18): `GET /?segment=NAME`
 //! or `?stage=STAGE` shows the group's dashboard as `solocrm report --segment/--stage`
-//! computes it ([`load_overview`], the figures of `load_dashboard`), with the whole
-//! book's three charts drawn from the group's data (pages.rs's `charts`), and `?by=month|quarter` adds the series `report
-//! --by` prints ([`Trend::load`]), for the whole book or the group.
+//! computes it ([`load_overview`](solocrm_app::trends::load_overview), the figures of
+//! `load_dashboard`), with the whole book's three charts drawn from the group's data
+//! (pages.rs's `charts`), and `?by=month|quarter` adds the series `report --by` prints
+//! ([`Trend::load`]), for the whole book or the group, in the same read
+//! ([`load_overview_with_trend`]: the range's dashboard is computed once).
 //!
 //! These pages are computed on every request: only the whole book's plain dashboard is
 //! kept (pages.rs). A bad query value (an unknown segment, a stage that does not parse,
@@ -11,7 +13,7 @@
 //! is a 422 with the message beside its field and the typed values kept.
 
 use solocrm_app::groups::GroupError;
-use solocrm_app::trends::{Grain, GroupOverview, Trend, load_overview};
+use solocrm_app::trends::{Grain, GroupOverview, Trend, load_overview_with_trend};
 
 use super::analytics::{Asked, group_line, segment_names};
 use super::*;
@@ -134,19 +136,13 @@ pub(super) async fn page(st: AppState, ctx: Ctx, q: HashMap<String, String>) -> 
             }),
             GroupError::Report(e) => Err(Failure::from(e)),
         };
-        // The figures and charts; with `by`, the series as well (its total is the
-        // same range's dashboard).
-        let shown = match load_overview(books, period, &config, chosen.as_ref(), now) {
-            Ok(o) => o,
-            Err(e) => return refuse(e).map(Err),
-        };
-        let trend = match by {
-            None => None,
-            Some(grain) => match Trend::load(books, period, grain, &config, chosen.as_ref(), now) {
-                Ok(t) => Some(t),
+        // The figures and charts; with `by`, the series as well, whose total is the
+        // range's dashboard computed once.
+        let (shown, trend) =
+            match load_overview_with_trend(books, period, by, &config, chosen.as_ref(), now) {
+                Ok(o) => o,
                 Err(e) => return refuse(e).map(Err),
-            },
-        };
+            };
         Ok(Ok(View {
             segments,
             shown,
