@@ -4,8 +4,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_app::history::read_as_of_day;
 use solocrm_core::care::{CareConfig, CareReason, Holiday};
 use solocrm_core::{
-    CustomerQuery, Label, PolicyRule, Predicate, Segment, SegmentFilter, StageReason, Store,
-    Suggestion,
+    Label, PolicyRule, Predicate, Segment, SegmentFilter, StageReason, Store, Suggestion,
 };
 
 use super::Ctx;
@@ -293,17 +292,25 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
         SegmentCmd::Show { name, as_of } => {
             let segment = store.segment(&Label::parse(&name)?)?;
             let as_of = ctx.as_of(as_of.as_of.as_deref())?;
-            let members = read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
-                r.all_matching(&CustomerQuery {
-                    segment: Some(SegmentFilter {
-                        predicate: segment.predicate.clone(),
-                        as_of,
-                    }),
-                    ..CustomerQuery::default()
-                })
+            let filter = SegmentFilter {
+                predicate: segment.predicate.clone(),
+                as_of,
+            };
+            // The predicate over narrow rows (only the fields it names); the table's
+            // names in one read of the members' ids.
+            let json = ctx.out.json;
+            let (members, names) = read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
+                let members = r.segment_members(&filter)?;
+                let names = if json {
+                    Vec::new()
+                } else {
+                    let ids: Vec<_> = members.iter().map(|m| m.id).collect();
+                    r.tx().customer_names(&ids)?
+                };
+                Ok((members, names))
             })?;
-            if ctx.out.json {
-                let ids: Vec<_> = members.iter().map(|c| c.id()).collect();
+            if json {
+                let ids: Vec<_> = members.iter().map(|c| c.id).collect();
                 return ctx.out.json(
                     &serde_json::json!({ "segment": segment, "as_of": as_of, "customers": ids }),
                 );
@@ -311,11 +318,15 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             ctx.out
                 .line(format!("{}: {}", segment.name, segment.predicate))?;
             let mut t = Table::new(&[">ID", "NAME", "STAGE"]);
+            let names: std::collections::HashMap<_, _> = names.into_iter().collect();
             for c in &members {
                 t.row(vec![
-                    c.id().to_string(),
-                    c.name().to_string(),
-                    label(c.stage()).to_owned(),
+                    c.id.to_string(),
+                    names
+                        .get(&c.id)
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    label(c.stage).to_owned(),
                 ]);
             }
             ctx.out.table(&t)?;
