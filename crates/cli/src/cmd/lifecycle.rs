@@ -7,7 +7,7 @@ use solocrm_core::{
     Label, PolicyRule, Predicate, Segment, SegmentFilter, StageReason, Store, Suggestion,
 };
 
-use super::Ctx;
+use super::{Ctx, CustomerNames};
 use crate::cli::{SegmentCmd, StageCmd};
 use crate::i18n::label;
 use crate::output::Table;
@@ -296,20 +296,11 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
                 predicate: segment.predicate.clone(),
                 as_of,
             };
-            // The predicate over narrow rows (only the fields it names); the table's
-            // names in one read of the members' ids.
-            let json = ctx.out.json;
-            let (members, names) = read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
-                let members = r.segment_members(&filter)?;
-                let names = if json {
-                    Vec::new()
-                } else {
-                    let ids: Vec<_> = members.iter().map(|m| m.id).collect();
-                    r.tx().customer_names(&ids)?
-                };
-                Ok((members, names))
+            // The predicate over narrow rows (only the fields it names).
+            let members = read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
+                r.segment_members(&filter)
             })?;
-            if json {
+            if ctx.out.json {
                 let ids: Vec<_> = members.iter().map(|c| c.id).collect();
                 return ctx.out.json(
                     &serde_json::json!({ "segment": segment, "as_of": as_of, "customers": ids }),
@@ -317,15 +308,16 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             }
             ctx.out
                 .line(format!("{}: {}", segment.name, segment.predicate))?;
+            // Names have no history: the table's come from one read of the books' name
+            // column, not from the (past) view the members were chosen in.
+            let ids: Vec<_> = members.iter().map(|c| c.id).collect();
+            let mut names = CustomerNames::default();
+            names.load(&store, &ids)?;
             let mut t = Table::new(&[">ID", "NAME", "STAGE"]);
-            let names: std::collections::HashMap<_, _> = names.into_iter().collect();
             for c in &members {
                 t.row(vec![
                     c.id.to_string(),
-                    names
-                        .get(&c.id)
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
+                    names.of(&store, c.id)?,
                     label(c.stage).to_owned(),
                 ]);
             }
