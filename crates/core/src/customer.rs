@@ -446,22 +446,13 @@ impl Customer {
     /// [`has_consent`](Customer::has_consent), counting only the decisions made at or
     /// before `at`.
     pub fn had_consent_at(&self, purpose: &ConsentPurpose, at: DateTime<Utc>) -> bool {
-        self.consents
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| &c.purpose == purpose && c.at <= at)
-            .max_by_key(|(i, c)| (c.at, *i))
-            .is_some_and(|(_, c)| c.granted)
+        consent_in_force(&self.consents, purpose, at)
     }
 
     /// The age in whole years on `on`: exact from the birthday, else from the birth
     /// year (which can be one year high before the birthday in that year).
     pub fn age_on(&self, on: NaiveDate) -> Option<u32> {
-        if let Some(b) = self.data.birthday {
-            return on.years_since(b);
-        }
-        let year = self.data.profile.birth_year?.get();
-        u32::try_from(on.year() - year).ok()
+        age_from(self.data.birthday, self.data.profile.birth_year, on)
     }
 
     /// The age band on `on`, if the age is known.
@@ -577,6 +568,35 @@ impl TryFrom<CustomerRepr> for Customer {
         }
         Ok(customer)
     }
+}
+
+/// The age in whole years on `on` of someone with this birthday or, without one, this
+/// birth year (see [`Customer::age_on`]).
+pub(crate) fn age_from(
+    birthday: Option<NaiveDate>,
+    birth_year: Option<BirthYear>,
+    on: NaiveDate,
+) -> Option<u32> {
+    if let Some(b) = birthday {
+        return on.years_since(b);
+    }
+    let year = birth_year?.get();
+    u32::try_from(on.year() - year).ok()
+}
+
+/// Whether the latest of `consents` for `purpose` at or before `at` (by time, then
+/// by order) is a grant (see [`Customer::had_consent_at`]).
+pub(crate) fn consent_in_force(
+    consents: &[Consent],
+    purpose: &ConsentPurpose,
+    at: DateTime<Utc>,
+) -> bool {
+    consents
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| &c.purpose == purpose && c.at <= at)
+        .max_by_key(|(i, c)| (c.at, *i))
+        .is_some_and(|(_, c)| c.granted)
 }
 
 #[cfg(test)]

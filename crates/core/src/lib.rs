@@ -102,7 +102,9 @@ pub use port::{
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
 pub use search::{SearchFields, SearchText};
-pub use segment::{Cmp, Comparison, Facts, Predicate, PurchaseSummary, Segment};
+pub use segment::{
+    Cmp, Comparison, Facts, Predicate, PurchaseSummary, Segment, SegmentFields, SegmentRow,
+};
 pub use service::{
     NewServiceRequest, RequestEvent, RequestEventKind, RequestKind, RequestStatus, ServiceRequest,
 };

@@ -58,7 +58,7 @@ use crate::product::{Product, PurchaseLine, Sku};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::questionnaire::{SurveySheet, SurveyTemplate};
 use crate::search::{SearchFields, SearchText};
-use crate::segment::{PurchaseSummary, Segment};
+use crate::segment::{PurchaseSummary, Segment, SegmentFields, SegmentRow};
 use crate::service::ServiceRequest;
 use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreResult, TaskQuery};
 use crate::survey::SurveyResponse;
@@ -392,6 +392,26 @@ pub trait ReadTx {
                 created_at: c.created_at(),
                 birthday: c.birthday(),
             }));
+        }
+    }
+    /// The [`SegmentRow`] of every customer passing `filter`, by ascending id, holding
+    /// the `fields` asked for and no others: what a segment over the whole book reads
+    /// to evaluate its predicate. The default pages through the whole customers; a
+    /// backend reads only the columns asked for.
+    fn segment_rows(
+        &self,
+        filter: &CustomerFilter,
+        fields: SegmentFields,
+    ) -> StoreResult<Vec<SegmentRow>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.customers(filter, after, 1000)?;
+            let Some(last) = page.last() else {
+                return Ok(out);
+            };
+            after = Some(last.id());
+            out.extend(page.iter().map(|c| SegmentRow::of(c, fields)));
         }
     }
     /// [`ReportCustomer`] of every customer, erased ones included, by ascending id:

@@ -30,16 +30,17 @@
 //!   is read or written stays far inside the recursion limits of the code and of the
 //!   stored (JSON) form: what is saved reads back.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::customer::{AgeBand, Customer, Gender, IncomeBand};
+use crate::customer::{AgeBand, Consent, Customer, Gender, IncomeBand, Profile};
 use crate::error::ValidationError;
+use crate::ids::CustomerId;
 use crate::lifecycle::LifecycleStage;
 use crate::money::Money;
 use crate::names::named_enum;
-use crate::text::{CountryCode, Label, Tag};
+use crate::text::{CountryCode, Label, Tag, Tags};
 use crate::zone::BusinessZone;
 
 named_enum! {
@@ -232,6 +233,144 @@ impl<'a> Facts<'a> {
     }
 }
 
+/// Which parts of a customer record a [`Predicate`] reads
+/// ([`Predicate::fields`]): what a [`SegmentRow`] must hold for the predicate to give
+/// the same answer over it as over the whole customer. The id and the stage are always
+/// there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct SegmentFields {
+    /// The tags.
+    pub tags: bool,
+    /// The segmentation profile (place, demographics, interests, attributes).
+    pub profile: bool,
+    /// The birthday (an age band reads it, and the profile's birth year).
+    pub birthday: bool,
+    /// The acquisition channel.
+    pub acquisition_channel: bool,
+    /// The consent decisions.
+    pub consents: bool,
+}
+
+impl SegmentFields {
+    /// Every field.
+    pub const ALL: SegmentFields = SegmentFields {
+        tags: true,
+        profile: true,
+        birthday: true,
+        acquisition_channel: true,
+        consents: true,
+    };
+}
+
+/// What a segment reads of one customer: the id, the stage and erasure, and those
+/// parts of the record that [`SegmentFields`] asks for; the others are empty
+/// (no tags, a default profile, no birthday, channel or consents). The answer of
+/// [`ReadTx::segment_rows`](crate::port::ReadTx::segment_rows), far lighter than a
+/// whole [`Customer`] when a predicate names few fields.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentRow {
+    /// The customer.
+    pub id: CustomerId,
+    /// Their lifecycle stage.
+    pub stage: LifecycleStage,
+    /// True once erased.
+    pub erased: bool,
+    /// Their tags, if asked for.
+    pub tags: Tags,
+    /// Their profile, if asked for.
+    pub profile: Profile,
+    /// Their birthday, if asked for.
+    pub birthday: Option<NaiveDate>,
+    /// Their acquisition channel, if asked for.
+    pub acquisition_channel: Option<Tag>,
+    /// Their consent decisions, oldest first, if asked for.
+    pub consents: Vec<Consent>,
+}
+
+impl SegmentRow {
+    /// The `fields` of a whole customer, the others left empty.
+    pub fn of(c: &Customer, fields: SegmentFields) -> SegmentRow {
+        SegmentRow {
+            id: c.id(),
+            stage: c.stage(),
+            erased: c.is_erased(),
+            tags: if fields.tags {
+                c.tags().clone()
+            } else {
+                Tags::new()
+            },
+            profile: if fields.profile {
+                c.profile().clone()
+            } else {
+                Profile::default()
+            },
+            birthday: if fields.birthday { c.birthday() } else { None },
+            acquisition_channel: if fields.acquisition_channel {
+                c.data().acquisition_channel.clone()
+            } else {
+                None
+            },
+            consents: if fields.consents {
+                c.consents().to_vec()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+/// What [`Predicate`] evaluation reads of a customer, whole or narrow.
+trait Subject {
+    fn stage(&self) -> LifecycleStage;
+    fn tags(&self) -> &Tags;
+    fn profile(&self) -> &Profile;
+    fn age_band_on(&self, on: NaiveDate) -> Option<AgeBand>;
+    fn acquisition_channel(&self) -> Option<&Tag>;
+    fn had_consent_at(&self, purpose: &Tag, at: DateTime<Utc>) -> bool;
+}
+
+impl Subject for Customer {
+    fn stage(&self) -> LifecycleStage {
+        Customer::stage(self)
+    }
+    fn tags(&self) -> &Tags {
+        Customer::tags(self)
+    }
+    fn profile(&self) -> &Profile {
+        Customer::profile(self)
+    }
+    fn age_band_on(&self, on: NaiveDate) -> Option<AgeBand> {
+        Customer::age_band_on(self, on)
+    }
+    fn acquisition_channel(&self) -> Option<&Tag> {
+        self.data().acquisition_channel.as_ref()
+    }
+    fn had_consent_at(&self, purpose: &Tag, at: DateTime<Utc>) -> bool {
+        Customer::had_consent_at(self, purpose, at)
+    }
+}
+
+impl Subject for SegmentRow {
+    fn stage(&self) -> LifecycleStage {
+        self.stage
+    }
+    fn tags(&self) -> &Tags {
+        &self.tags
+    }
+    fn profile(&self) -> &Profile {
+        &self.profile
+    }
+    fn age_band_on(&self, on: NaiveDate) -> Option<AgeBand> {
+        crate::customer::age_from(self.birthday, self.profile.birth_year, on).map(AgeBand::of_age)
+    }
+    fn acquisition_channel(&self) -> Option<&Tag> {
+        self.acquisition_channel.as_ref()
+    }
+    fn had_consent_at(&self, purpose: &Tag, at: DateTime<Utc>) -> bool {
+        crate::customer::consent_in_force(&self.consents, purpose, at)
+    }
+}
+
 /// The deepest a [`Predicate`] may nest (see the [module docs](self)). Deep enough for
 /// any real segment; shallow enough that evaluating, printing, parsing and storing it
 /// never come near a recursion limit (serde_json's is 128 levels).
@@ -383,12 +522,36 @@ impl Predicate {
         as_of: DateTime<Utc>,
         zone: BusinessZone,
     ) -> bool {
+        self.holds_for(customer, facts, as_of, zone)
+    }
+
+    /// [`matches`](Predicate::matches) over a narrow row: the same answer as over the
+    /// whole customer the row was read from, provided the row holds the
+    /// [`fields`](Predicate::fields) of this predicate (a field left out reads as
+    /// empty).
+    pub fn matches_row(
+        &self,
+        row: &SegmentRow,
+        facts: &Facts<'_>,
+        as_of: DateTime<Utc>,
+        zone: BusinessZone,
+    ) -> bool {
+        self.holds_for(row, facts, as_of, zone)
+    }
+
+    fn holds_for<S: Subject>(
+        &self,
+        customer: &S,
+        facts: &Facts<'_>,
+        as_of: DateTime<Utc>,
+        zone: BusinessZone,
+    ) -> bool {
         let p = customer.profile();
         let purchases = facts.purchases;
         match self {
-            Predicate::All(ps) => ps.iter().all(|q| q.matches(customer, facts, as_of, zone)),
-            Predicate::Any(ps) => ps.iter().any(|q| q.matches(customer, facts, as_of, zone)),
-            Predicate::Not(q) => !q.matches(customer, facts, as_of, zone),
+            Predicate::All(ps) => ps.iter().all(|q| q.holds_for(customer, facts, as_of, zone)),
+            Predicate::Any(ps) => ps.iter().any(|q| q.holds_for(customer, facts, as_of, zone)),
+            Predicate::Not(q) => !q.holds_for(customer, facts, as_of, zone),
             Predicate::Stage(s) => customer.stage() == *s,
             Predicate::Tag(t) => customer.tags().contains(t),
             Predicate::Country(c) => p.country.as_ref() == Some(c),
@@ -401,9 +564,7 @@ impl Predicate {
             Predicate::Interest(t) => p.interests.contains(t),
             Predicate::Lifestyle(t) => p.lifestyle.contains(t),
             Predicate::Value(t) => p.values.contains(t),
-            Predicate::AcquisitionChannel(t) => {
-                customer.data().acquisition_channel.as_ref() == Some(t)
-            }
+            Predicate::AcquisitionChannel(t) => customer.acquisition_channel() == Some(t),
             Predicate::Attribute { key, value } => same_opt(p.attributes.get(key), value),
             Predicate::Consent(purpose) => customer.had_consent_at(purpose, as_of),
             Predicate::Tier(t) => facts.tier == Some(t),
@@ -419,6 +580,44 @@ impl Predicate {
             Predicate::PurchaseCount(c) => c.holds(&purchases.count),
             Predicate::TotalSpend(c) => c.holds(&purchases.total.amount()),
         }
+    }
+
+    /// Which parts of a customer record the predicate reads (the purchases, tier and
+    /// needs come apart, in [`Facts`]).
+    pub fn fields(&self) -> SegmentFields {
+        let mut f = SegmentFields::default();
+        let mut stack = vec![self];
+        while let Some(p) = stack.pop() {
+            match p {
+                Predicate::All(ps) | Predicate::Any(ps) => stack.extend(ps.iter()),
+                Predicate::Not(q) => stack.push(q),
+                Predicate::Tag(_) => f.tags = true,
+                Predicate::AgeBand(_) => {
+                    f.birthday = true;
+                    f.profile = true;
+                }
+                Predicate::Country(_)
+                | Predicate::Region(_)
+                | Predicate::City(_)
+                | Predicate::Gender(_)
+                | Predicate::IncomeBand(_)
+                | Predicate::Industry(_)
+                | Predicate::Interest(_)
+                | Predicate::Lifestyle(_)
+                | Predicate::Value(_)
+                | Predicate::Attribute { .. } => f.profile = true,
+                Predicate::AcquisitionChannel(_) => f.acquisition_channel = true,
+                Predicate::Consent(_) => f.consents = true,
+                Predicate::Stage(_)
+                | Predicate::Tier(_)
+                | Predicate::Need(_)
+                | Predicate::PainPoint(_)
+                | Predicate::DaysSinceLastPurchase(_)
+                | Predicate::PurchaseCount(_)
+                | Predicate::TotalSpend(_) => {}
+            }
+        }
+        f
     }
 
     /// True if evaluating the predicate needs the customer's purchases.
@@ -543,6 +742,58 @@ mod tests {
             as_of(),
             BusinessZone::UTC
         ));
+    }
+
+    #[test]
+    fn a_row_with_the_fields_a_predicate_names_answers_as_the_whole_customer() {
+        let mut c = customer(LifecycleStage::Active, &["vip"], Some("DE"));
+        let mut data = c.data().clone();
+        data.birthday = chrono::NaiveDate::from_ymd_opt(1990, 6, 2);
+        data.profile.city = Some(Label::parse("Köln").expect("valid"));
+        data.acquisition_channel = Some(Tag::parse("fair").expect("valid"));
+        c.set_data(data);
+        c.record_consent(crate::customer::Consent {
+            purpose: Tag::parse("newsletter").expect("valid"),
+            granted: true,
+            at: as_of() - Duration::days(1),
+            source: Label::parse("form").expect("valid"),
+        });
+        let none = PurchaseSummary::none(Currency::EUR);
+        let facts = Facts::purchases(&none);
+        let predicates = [
+            Predicate::Tag(Tag::parse("vip").expect("valid")),
+            Predicate::Country(CountryCode::parse("DE").expect("valid")),
+            Predicate::City(Label::parse("KÖLN").expect("valid")),
+            Predicate::AgeBand(AgeBand::of_age(35)),
+            Predicate::AgeBand(AgeBand::of_age(70)),
+            Predicate::AcquisitionChannel(Tag::parse("fair").expect("valid")),
+            Predicate::Consent(Tag::parse("newsletter").expect("valid")),
+            Predicate::not(Predicate::Stage(LifecycleStage::Active)),
+        ];
+        let mut held = 0;
+        for p in &predicates {
+            let whole = p.matches(&c, &facts, as_of(), BusinessZone::UTC);
+            let row = SegmentRow::of(&c, p.fields());
+            assert_eq!(
+                p.matches_row(&row, &facts, as_of(), BusinessZone::UTC),
+                whole,
+                "{p:?}"
+            );
+            held += usize::from(whole);
+            // Without the fields it names, the row reads as empty.
+            if p.fields() != SegmentFields::default() {
+                let bare = SegmentRow::of(&c, SegmentFields::default());
+                assert!(
+                    !p.matches_row(&bare, &facts, as_of(), BusinessZone::UTC),
+                    "{p:?}"
+                );
+            }
+        }
+        assert_eq!(held, 6);
+        assert_eq!(
+            Predicate::All(predicates.to_vec()).fields(),
+            SegmentFields::ALL
+        );
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: the_report_customers_read_answers_from_the_records,
     },
     AutomationCheck {
+        name: "the_segment_rows_read_answers_from_the_records",
+        run: the_segment_rows_read_answers_from_the_records,
+    },
+    AutomationCheck {
         name: "the_report_purchases_read_answers_from_the_records",
         run: the_report_purchases_read_answers_from_the_records,
     },
@@ -662,6 +666,202 @@ pub fn the_report_customers_read_answers_from_the_records(crm: &Crm) {
             (chen, LifecycleStage::Prospect, true, false),
         ]
     );
+}
+
+/// [`ReadTx::segment_rows`](solocrm_core::port::ReadTx::segment_rows), what a segment
+/// over the whole book reads of each customer: for every filter and every choice of
+/// fields, the rows the whole customers give (erased ones only when asked for, tags,
+/// profile, birthday, channel and consents only when asked for); and
+/// [`Reader::segment_members`](solocrm_core::Reader::segment_members) selects the
+/// customers [`Reader::all_matching`](solocrm_core::Reader::all_matching) selects, for
+/// predicates on each of those fields, on purchases and on tiers.
+pub fn the_segment_rows_read_answers_from_the_records(crm: &Crm) {
+    use solocrm_core::customer::{AgeBand, Consent};
+    use solocrm_core::port::CustomerFilter;
+    use solocrm_core::{
+        Cmp, Comparison, CountryCode, CustomerQuery, LifecycleStage, Money, NewPurchase, Predicate,
+        SegmentFields, SegmentFilter, SegmentRow, StageReason, Tag,
+    };
+    let step = "the check's step";
+    let tag = |t: &str| Tag::parse(t).expect(step);
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let chen = customer(crm, "陈静");
+    let zhao = customer(crm, "赵磊");
+    let mut data = crm.read(|r| r.customer(wang)).expect(step).data().clone();
+    data.tags.insert(tag("vip"));
+    data.profile.country = Some(CountryCode::parse("CN").expect(step));
+    data.profile.city = Some(Label::parse("Hangzhou").expect(step));
+    data.profile
+        .attributes
+        .insert(tag("tea"), Label::parse("Longjing").expect(step));
+    data.birthday = NaiveDate::from_ymd_opt(1986, 5, 4);
+    data.acquisition_channel = Some(tag("referral"));
+    let mut chen_data = data.clone();
+    chen_data.name = PersonName::parse("陈静").expect(step);
+    let consent = |granted: bool, day: u32| Consent {
+        purpose: tag("marketing-email"),
+        granted,
+        at: at(day),
+        source: Label::parse("网页表单").expect(step),
+    };
+    crm.write(|w| {
+        w.update_customer(wang, data.clone())?;
+        w.update_customer(chen, chen_data.clone())?;
+        w.record_consent(li, consent(true, 2))?;
+        w.record_consent(li, consent(false, 4))?;
+        w.record_consent(wang, consent(true, 3))?;
+        w.record_consent(chen, consent(true, 3))?;
+        w.change_stage(zhao, LifecycleStage::Lead, at(2), StageReason::manual())?;
+        w.record_purchase(NewPurchase::new(
+            wang,
+            at(3),
+            Money::from_minor(150_000, crm.currency()),
+        ))?;
+        w.record_purchase(NewPurchase::new(
+            zhao,
+            at(5),
+            Money::from_minor(2_000, crm.currency()),
+        ))?;
+        w.erase_customer(chen, at(6))
+    })
+    .expect(step);
+    let filters = [
+        CustomerFilter::default(),
+        CustomerFilter {
+            include_erased: true,
+            ..CustomerFilter::default()
+        },
+        CustomerFilter {
+            stage: Some(LifecycleStage::Lead),
+            ..CustomerFilter::default()
+        },
+        CustomerFilter {
+            tag: Some(tag("vip")),
+            include_erased: true,
+            ..CustomerFilter::default()
+        },
+    ];
+    let none = SegmentFields::default();
+    let choices = [
+        none,
+        SegmentFields::ALL,
+        SegmentFields { tags: true, ..none },
+        SegmentFields {
+            profile: true,
+            ..none
+        },
+        SegmentFields {
+            birthday: true,
+            ..none
+        },
+        SegmentFields {
+            acquisition_channel: true,
+            ..none
+        },
+        SegmentFields {
+            consents: true,
+            ..none
+        },
+    ];
+    for filter in &filters {
+        let whole = crm
+            .read(|r| r.tx().customers(filter, None, 1000))
+            .expect(step);
+        for fields in choices {
+            let read = crm
+                .read(|r| r.tx().segment_rows(filter, fields))
+                .expect(step);
+            let expected: Vec<SegmentRow> =
+                whole.iter().map(|c| SegmentRow::of(c, fields)).collect();
+            assert_eq!(read, expected, "{filter:?} {fields:?}");
+        }
+    }
+    let all = crm
+        .read(|r| r.tx().segment_rows(&filters[1], SegmentFields::ALL))
+        .expect(step);
+    let ids: Vec<CustomerId> = all.iter().map(|r| r.id).collect();
+    assert_eq!(ids, vec![wang, li, chen, zhao]);
+    let erased = &all[2];
+    assert!(erased.erased && erased.profile == Default::default() && erased.birthday.is_none());
+    assert!(all[0].tags.contains(&tag("vip")) && all[1].consents.len() == 2);
+
+    let predicates = [
+        Predicate::Tag(tag("vip")),
+        Predicate::Country(CountryCode::parse("CN").expect(step)),
+        Predicate::City(Label::parse("hangzhou").expect(step)),
+        Predicate::Attribute {
+            key: tag("tea"),
+            value: Label::parse("LONGJING").expect(step),
+        },
+        Predicate::AgeBand(AgeBand::of_age(39)),
+        Predicate::AcquisitionChannel(tag("referral")),
+        Predicate::Consent(tag("marketing-email")),
+        Predicate::not(Predicate::Consent(tag("marketing-email"))),
+        Predicate::Stage(LifecycleStage::Lead),
+        Predicate::Tier(tag("gold")),
+        Predicate::not(Predicate::Tier(tag("gold"))),
+        Predicate::TotalSpend(Comparison {
+            op: Cmp::Ge,
+            value: 1000.into(),
+        }),
+        Predicate::All(vec![
+            Predicate::Tag(tag("vip")),
+            Predicate::PurchaseCount(Comparison {
+                op: Cmp::Ge,
+                value: 1,
+            }),
+        ]),
+        Predicate::DaysSinceLastPurchase(Comparison {
+            op: Cmp::Lt,
+            value: 2,
+        }),
+    ];
+    for predicate in predicates {
+        for as_of in [at(3), at(9)] {
+            let segment = SegmentFilter {
+                predicate: predicate.clone(),
+                as_of,
+            };
+            let narrow: Vec<CustomerId> = crm
+                .read(|r| r.segment_members(&segment))
+                .expect(step)
+                .iter()
+                .map(|r| r.id)
+                .collect();
+            let whole: Vec<CustomerId> = crm
+                .read(|r| {
+                    r.all_matching(&CustomerQuery {
+                        segment: Some(segment.clone()),
+                        ..CustomerQuery::default()
+                    })
+                })
+                .expect(step)
+                .iter()
+                .map(|c| c.id())
+                .collect();
+            assert_eq!(narrow, whole, "{predicate:?} at {as_of}");
+        }
+    }
+    // The narrow members of a few of them, spelled out.
+    let members = |p: Predicate| -> Vec<CustomerId> {
+        crm.read(|r| {
+            r.segment_members(&SegmentFilter {
+                predicate: p,
+                as_of: at(9),
+            })
+        })
+        .expect(step)
+        .iter()
+        .map(|r| r.id)
+        .collect()
+    };
+    assert_eq!(members(Predicate::Tag(tag("vip"))), vec![wang]);
+    assert_eq!(
+        members(Predicate::Consent(tag("marketing-email"))),
+        vec![wang]
+    );
+    assert_eq!(members(Predicate::Stage(LifecycleStage::Lead)), vec![zhao]);
 }
 
 /// [`ReadTx::report_purchases`](solocrm_core::port::ReadTx::report_purchases), what a

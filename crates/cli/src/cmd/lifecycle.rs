@@ -4,11 +4,10 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use solocrm_app::history::read_as_of_day;
 use solocrm_core::care::{CareConfig, CareReason, Holiday};
 use solocrm_core::{
-    CustomerQuery, Label, PolicyRule, Predicate, Segment, SegmentFilter, StageReason, Store,
-    Suggestion,
+    Label, PolicyRule, Predicate, Segment, SegmentFilter, StageReason, Store, Suggestion,
 };
 
-use super::Ctx;
+use super::{Ctx, CustomerNames};
 use crate::cli::{SegmentCmd, StageCmd};
 use crate::i18n::label;
 use crate::output::Table;
@@ -293,29 +292,33 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
         SegmentCmd::Show { name, as_of } => {
             let segment = store.segment(&Label::parse(&name)?)?;
             let as_of = ctx.as_of(as_of.as_of.as_deref())?;
+            let filter = SegmentFilter {
+                predicate: segment.predicate.clone(),
+                as_of,
+            };
+            // The predicate over narrow rows (only the fields it names).
             let members = read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
-                r.all_matching(&CustomerQuery {
-                    segment: Some(SegmentFilter {
-                        predicate: segment.predicate.clone(),
-                        as_of,
-                    }),
-                    ..CustomerQuery::default()
-                })
+                r.segment_members(&filter)
             })?;
             if ctx.out.json {
-                let ids: Vec<_> = members.iter().map(|c| c.id()).collect();
+                let ids: Vec<_> = members.iter().map(|c| c.id).collect();
                 return ctx.out.json(
                     &serde_json::json!({ "segment": segment, "as_of": as_of, "customers": ids }),
                 );
             }
             ctx.out
                 .line(format!("{}: {}", segment.name, segment.predicate))?;
+            // Names have no history: the table's come from one read of the books' name
+            // column, not from the (past) view the members were chosen in.
+            let ids: Vec<_> = members.iter().map(|c| c.id).collect();
+            let mut names = CustomerNames::default();
+            names.load(&store, &ids)?;
             let mut t = Table::new(&[">ID", "NAME", "STAGE"]);
             for c in &members {
                 t.row(vec![
-                    c.id().to_string(),
-                    c.name().to_string(),
-                    label(c.stage()).to_owned(),
+                    c.id.to_string(),
+                    names.of(&store, c.id)?,
+                    label(c.stage).to_owned(),
                 ]);
             }
             ctx.out.table(&t)?;

@@ -7,8 +7,8 @@ use rusqlite::{Connection, Row, params};
 use solocrm_core::port::{CustomerFilter, CustomerStage, ReportCustomer};
 use solocrm_core::{
     Consent, Currency, Customer, CustomerData, CustomerId, CustomerKeys, Email, ExternalRef,
-    FreeText, Label, LifecycleStage, PersonName, Phone, PolicyRule, Profile, StageChange,
-    StageReason, Tag, Tags,
+    FreeText, Label, LifecycleStage, PersonName, Phone, PolicyRule, Profile, SegmentFields,
+    SegmentRow, StageChange, StageReason, Tag, Tags,
 };
 
 use crate::codec::{Cols, date, key, minor, opt_ts, ts};
@@ -93,6 +93,95 @@ pub(crate) fn report_customers(conn: &Connection, base: Currency) -> Res<Vec<Rep
             })
         },
     )
+}
+
+/// The segment rows of the customers passing `filter`, by id (see
+/// [`solocrm_core::port::ReadTx::segment_rows`]): the id, stage and erasure columns
+/// and only the columns of the `fields` asked for; the tags and consents, when asked
+/// for, in one pass each over their tables.
+pub(crate) fn segment_rows(
+    conn: &Connection,
+    filter: &CustomerFilter,
+    fields: SegmentFields,
+) -> Res<Vec<SegmentRow>> {
+    let col = |wanted: bool, name: &str| {
+        if wanted {
+            format!("c.{name}")
+        } else {
+            "NULL".to_owned()
+        }
+    };
+    let sql = format!(
+        "SELECT c.id, c.stage, c.erased_at IS NOT NULL, {}, {}, {} FROM customers c \
+         WHERE (?1 OR c.erased_at IS NULL) AND (?2 IS NULL OR c.stage = ?2) \
+         AND (?3 IS NULL OR EXISTS (SELECT 1 FROM customer_tags t \
+         WHERE t.customer_id = c.id AND t.tag = ?3)) ORDER BY c.id",
+        col(fields.birthday, "birthday"),
+        col(fields.profile, "profile"),
+        col(fields.acquisition_channel, "acquisition_channel"),
+    );
+    let mut rows = query_all(
+        conn,
+        &sql,
+        params![
+            filter.include_erased,
+            filter.stage.map(LifecycleStage::as_str),
+            filter.tag.as_ref().map(Tag::as_str)
+        ],
+        |row| {
+            let c = Cols::new(row, "customers");
+            let profile = match c.opt_str(4)? {
+                None => Profile::default(),
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|e| corrupt(format!("customers.profile: {e}")))?,
+            };
+            Ok(SegmentRow {
+                id: c.id(0, CustomerId::new)?,
+                stage: c.parse(1, LifecycleStage::parse)?,
+                erased: c.bool(2)?,
+                tags: Tags::new(),
+                profile,
+                birthday: c.opt_date(3)?,
+                acquisition_channel: c.opt_parse(5, Tag::parse)?,
+                consents: Vec::new(),
+            })
+        },
+    )?;
+    if fields.tags {
+        let mut tags: HashMap<i64, Tags> = HashMap::new();
+        let mut stmt = conn.prepare("SELECT customer_id, tag FROM customer_tags")?;
+        let mut it = stmt.query([])?;
+        while let Some(row) = it.next()? {
+            let c = Cols::new(row, "customer_tags");
+            tags.entry(c.i64(0)?)
+                .or_default()
+                .insert(c.parse(1, Tag::parse)?);
+        }
+        for r in &mut rows {
+            r.tags = tags.remove(&key(r.id.get())).unwrap_or_default();
+        }
+    }
+    if fields.consents {
+        let mut consents: HashMap<i64, Vec<Consent>> = HashMap::new();
+        let mut stmt = conn.prepare(
+            "SELECT customer_id, purpose, granted, at, at_ns, source FROM consents \
+             ORDER BY customer_id, id",
+        )?;
+        let mut it = stmt.query([])?;
+        while let Some(row) = it.next()? {
+            let c = Cols::new(row, "consents");
+            consents.entry(c.i64(0)?).or_default().push(Consent {
+                purpose: c.parse(1, Tag::parse)?,
+                granted: c.bool(2)?,
+                at: c.time(3)?,
+                source: c.parse(5, Label::parse)?,
+            });
+        }
+        for r in &mut rows {
+            r.consents = consents.remove(&key(r.id.get())).unwrap_or_default();
+        }
+    }
+    Ok(rows)
 }
 
 /// Sets the stage column of a customer's row, nothing else.

@@ -479,6 +479,14 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(automation::customer_dates)
     }
 
+    fn segment_rows(
+        &self,
+        filter: &CustomerFilter,
+        fields: solocrm_core::SegmentFields,
+    ) -> StoreResult<Vec<solocrm_core::SegmentRow>> {
+        self.run(|c| customers::segment_rows(c, filter, fields))
+    }
+
     fn report_customers(&self) -> StoreResult<Vec<solocrm_core::ReportCustomer>> {
         self.run_base(customers::report_customers)
     }
