@@ -57,7 +57,7 @@ use crate::privacy::AuditEntry;
 use crate::product::{Product, PurchaseLine, Sku};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::questionnaire::{SurveySheet, SurveyTemplate};
-use crate::search::{SearchFields, SearchText};
+use crate::search::{SearchFields, SearchMatch, SearchText};
 use crate::segment::{PurchaseSummary, Segment};
 use crate::service::ServiceRequest;
 use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreResult, TaskQuery};
@@ -293,6 +293,24 @@ pub trait ReadTx {
             }
         }
         Ok(out)
+    }
+    /// Every customer who matches `text` ([`SearchText::matches`]: not erased, the
+    /// folded text in their name, email, company, city or notes), by ascending id,
+    /// with their name only: what ranking needs ([`crate::search::rank_matches`]).
+    /// Unlike [`search_fields`](ReadTx::search_fields) the rows are hits, not
+    /// candidates: the store has checked them. The default checks the rows of
+    /// [`search_fields`](ReadTx::search_fields); a backend that can check the text
+    /// where it reads it returns only the names.
+    fn search_matches(&self, text: &SearchText) -> StoreResult<Vec<SearchMatch>> {
+        Ok(self
+            .search_fields(text)?
+            .into_iter()
+            .filter(|f| text.hit_fields(f).is_some())
+            .map(|f| SearchMatch {
+                id: f.id,
+                name: f.name,
+            })
+            .collect())
     }
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;

@@ -578,13 +578,12 @@ impl<'t> Reader<'t> {
         text: &SearchText,
         limit: Option<usize>,
     ) -> StoreResult<(Vec<Customer>, usize)> {
-        // Rank the hits on their text alone and decode only the customers returned:
-        // a text that matches most of the book costs one read of its text columns.
-        let ranked = crate::search::rank_fields(text, self.tx.search_fields(text)?);
-        let total = ranked.len();
-        let wanted = limit.unwrap_or(usize::MAX).min(total);
-        let mut page = Vec::with_capacity(wanted);
-        for id in ranked.into_iter().take(wanted) {
+        // Rank the hits on their names alone, sort only those that can reach the
+        // page, and decode only the customers returned (ADR 0042, ADR 0053).
+        let (ranked, total) =
+            crate::search::rank_matches(text, self.tx.search_matches(text)?, limit);
+        let mut page = Vec::with_capacity(ranked.len());
+        for id in ranked {
             let c = self
                 .tx
                 .customer(id)?
