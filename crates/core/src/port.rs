@@ -294,6 +294,20 @@ pub trait ReadTx {
         }
         Ok(out)
     }
+    /// The searchable text of every customer who is not erased, by ascending id: what
+    /// an in-memory [`SearchIndex`](crate::search::SearchIndex) is built from. The
+    /// default reads the customers in pages; a backend reads the text columns alone.
+    fn all_search_fields(&self) -> StoreResult<Vec<SearchFields>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.customers(&CustomerFilter::default(), after, 1000)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id());
+            out.extend(page.iter().filter(|c| !c.is_erased()).map(SearchFields::of));
+        }
+        Ok(out)
+    }
     /// Every customer who matches `text` ([`SearchText::matches`]: not erased, the
     /// folded text in their name, email, company, city or notes), by ascending id,
     /// with their name only: what ranking needs ([`crate::search::rank_matches`]).

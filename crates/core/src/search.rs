@@ -310,23 +310,132 @@ pub fn rank_matches(
             break;
         }
     }
-    let mut keyed: Vec<(Hit, std::borrow::Cow<'_, str>, u64)> = hits
+    let keyed: Vec<(Hit, std::borrow::Cow<'_, str>, u64)> = hits
         .iter()
         .filter(|(h, _)| *h <= worst)
         .map(|(h, m)| (*h, fold_cow(&m.name), m.id.get()))
         .collect();
+    (first_ranked(keyed, Some(limit)), total)
+}
+
+/// Every customer's searchable text, folded once and held in memory, so that many
+/// searches cost a scan of memory each instead of a read of the store (the web
+/// workspace keeps one while the books do not change). A search here finds exactly
+/// the customers [`SearchText::matches`] finds and ranks them as [`rank`] does.
+#[derive(Debug, Clone, Default)]
+pub struct SearchIndex {
+    entries: Vec<IndexEntry>,
+}
+
+/// One customer in a [`SearchIndex`].
+#[derive(Debug, Clone)]
+struct IndexEntry {
+    id: u64,
+    /// The folded name.
+    name: Box<str>,
+    /// The folded email, company, city and notes, each followed by a line feed: a
+    /// search text is one line, so it never spans two fields.
+    other: Box<str>,
+}
+
+impl SearchIndex {
+    /// The index of these customers' text (each customer once; erased customers are
+    /// never given to it).
+    pub fn new(rows: Vec<SearchFields>) -> Self {
+        let entries = rows
+            .into_iter()
+            .map(|f| {
+                let mut other = String::new();
+                for field in [f.email.as_deref(), f.company.as_deref(), f.city.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .chain([f.notes.as_str()])
+                {
+                    other.push_str(&fold(field));
+                    other.push('\n');
+                }
+                IndexEntry {
+                    id: f.id.get(),
+                    name: fold(&f.name).into_boxed_str(),
+                    other: other.into_boxed_str(),
+                }
+            })
+            .collect();
+        SearchIndex { entries }
+    }
+
+    /// How many customers it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if it holds no customer.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The first `limit` customers matching `text` (all with `None`) in the order of
+    /// [`rank`], and how many match in all.
+    ///
+    /// ```
+    /// use solocrm_core::search::{SearchFields, SearchIndex, SearchText};
+    /// use solocrm_core::CustomerId;
+    /// let row = |id, name: &str, notes: &str| SearchFields {
+    ///     id: CustomerId::new(id),
+    ///     name: name.into(),
+    ///     email: None,
+    ///     company: None,
+    ///     city: None,
+    ///     notes: notes.into(),
+    /// };
+    /// let index = SearchIndex::new(vec![
+    ///     row(1, "王芳芳", ""),
+    ///     row(2, "李娜", "认识王芳"),
+    ///     row(3, "王芳", ""),
+    ///     row(4, "赵敏", ""),
+    /// ]);
+    /// let (ids, total) = index.search(&SearchText::parse("王芳")?, Some(2));
+    /// assert_eq!((ids, total), (vec![CustomerId::new(3), CustomerId::new(1)], 3));
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    pub fn search(&self, text: &SearchText, limit: Option<usize>) -> (Vec<CustomerId>, usize) {
+        let t = text.folded();
+        let hits: Vec<(Hit, &str, u64)> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let hit = if *e.name == *t {
+                    Hit::ExactName
+                } else if e.name.contains(t) {
+                    Hit::Name
+                } else if e.other.contains(t) {
+                    Hit::Other
+                } else {
+                    return None;
+                };
+                Some((hit, &*e.name, e.id))
+            })
+            .collect();
+        let total = hits.len();
+        (first_ranked(hits, limit), total)
+    }
+}
+
+/// The ids of the first `limit` (all with `None`) of `keyed` in key order.
+fn first_ranked<S: Ord>(mut keyed: Vec<(Hit, S, u64)>, limit: Option<usize>) -> Vec<CustomerId> {
+    let limit = limit.unwrap_or(usize::MAX);
+    if limit == 0 {
+        return Vec::new();
+    }
     if limit < keyed.len() {
         keyed.select_nth_unstable(limit - 1);
         keyed.truncate(limit);
     }
     keyed.sort_unstable();
-    (
-        keyed
-            .into_iter()
-            .map(|(_, _, id)| CustomerId::new(id))
-            .collect(),
-        total,
-    )
+    keyed
+        .into_iter()
+        .map(|(_, _, id)| CustomerId::new(id))
+        .collect()
 }
 
 impl TryFrom<String> for SearchText {

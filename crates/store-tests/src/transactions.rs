@@ -1264,7 +1264,10 @@ pub fn search_fields_give_each_candidates_text_by_id_and_never_an_erased_one(crm
 /// of one, two and three or more characters (Chinese, ASCII in either case, a cased
 /// letter beyond ASCII, `LIKE`'s wildcards), exactly the customers who match, by
 /// ascending id, each with their stored name; never an erased customer, not even by
-/// their former name or notes, and not after an edit took the text away.
+/// their former name or notes, and not after an edit took the text away. And
+/// [`ReadTx::all_search_fields`](solocrm_core::port::ReadTx::all_search_fields): every
+/// customer who is not erased, by id, with their text as stored now, from which a
+/// [`SearchIndex`](solocrm_core::search::SearchIndex) answers as the store's search.
 pub fn search_matches_are_exactly_the_hits_by_id_with_their_names(crm: &Crm) {
     use solocrm_core::{SearchMatch, SearchText};
     let mut made = Vec::new();
@@ -1350,6 +1353,30 @@ pub fn search_matches_are_exactly_the_hits_by_id_with_their_names(crm: &Crm) {
         assert_eq!(
             rows, expected,
             "{s}: exactly the hits, by id, with their names"
+        );
+    }
+    // What an in-memory index is built from: every customer but the erased one, by
+    // id, with the text as stored now (Zoë without her former city).
+    let mut all = Vec::new();
+    crm.storage()
+        .read(&mut |tx| {
+            all = tx.all_search_fields()?;
+            Ok(())
+        })
+        .expect("a read");
+    let expected: Vec<solocrm_core::SearchFields> =
+        stored.iter().map(solocrm_core::SearchFields::of).collect();
+    assert_eq!(all, expected, "every customer not erased, by id, as stored");
+    let index = solocrm_core::search::SearchIndex::new(all);
+    for s in ["王", "an", "Ä", "anh", "erased", "%"] {
+        let text = SearchText::parse(s).expect("a search text");
+        let (ids, total) = index.search(&text, None);
+        let (found, count) = crm.search_customers(&text, None).expect("a search");
+        let found: Vec<CustomerId> = found.iter().map(|c| c.id()).collect();
+        assert_eq!(
+            (ids, total),
+            (found, count),
+            "{s}: the index answers as the store"
         );
     }
 }

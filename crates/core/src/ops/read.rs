@@ -593,6 +593,20 @@ impl<'t> Reader<'t> {
         Ok((page, total))
     }
 
+    /// Every customer's searchable text, folded once, for searches answered in memory
+    /// ([`SearchIndex::search`](crate::search::SearchIndex::search) gives what
+    /// [`search_customers`](Reader::search_customers) gives). A caller keeps it only
+    /// while the books do not change, and drops it after an erasure.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn search_index(&self) -> StoreResult<crate::search::SearchIndex> {
+        Ok(crate::search::SearchIndex::new(
+            self.tx.all_search_fields()?,
+        ))
+    }
+
     /// The cost with this id.
     ///
     /// # Errors

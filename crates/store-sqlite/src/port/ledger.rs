@@ -170,18 +170,7 @@ const FIELDS_ALL: &str = "SELECT id, c0, c1, c2, c3, c4 FROM customer_search_con
 /// `customers`, and no JSON to open for the city), or, for a short text with a cased
 /// letter beyond ASCII, every row of it, for the operations layer to check.
 pub(crate) fn search_fields(conn: &Connection, text: &SearchText) -> Res<Vec<SearchFields>> {
-    let row = |row: &Row<'_>| {
-        let c = Cols::new(row, "customer_search");
-        let owned = |s: Option<&str>| s.map(str::to_owned);
-        Ok(SearchFields {
-            id: c.id(0, CustomerId::new)?,
-            name: c.str(1)?.to_owned(),
-            email: owned(c.opt_str(2)?),
-            company: owned(c.opt_str(3)?),
-            city: owned(c.opt_str(4)?),
-            notes: c.opt_str(5)?.unwrap_or_default().to_owned(),
-        })
-    };
+    let row = fields_row;
     if text.len_chars() >= INDEXED_FROM {
         query_all(conn, FIELDS_INDEX, [phrase(text.as_str())], row)
     } else if like_is_exact(text.as_str()) {
@@ -195,6 +184,27 @@ pub(crate) fn search_fields(conn: &Connection, text: &SearchText) -> Res<Vec<Sea
 /// (`customer_search_content`: `id` and the columns `c0`…`c4` = name, email, company,
 /// city, notes, as the `check` rules read it) as a plain table: the virtual table's
 /// full scan costs about twice the CPU for the same rows.
+/// One row of the index's text: id, name, email, company, city, notes.
+fn fields_row(row: &Row<'_>) -> Res<SearchFields> {
+    let c = Cols::new(row, "customer_search");
+    let owned = |s: Option<&str>| s.map(str::to_owned);
+    Ok(SearchFields {
+        id: c.id(0, CustomerId::new)?,
+        name: c.str(1)?.to_owned(),
+        email: owned(c.opt_str(2)?),
+        company: owned(c.opt_str(3)?),
+        city: owned(c.opt_str(4)?),
+        notes: c.opt_str(5)?.unwrap_or_default().to_owned(),
+    })
+}
+
+/// The searchable text of every customer who is not erased, by id (see
+/// [`ReadTx::all_search_fields`](solocrm_core::port::ReadTx::all_search_fields)):
+/// the rows of the search index's content table, which holds exactly those customers.
+pub(crate) fn all_search_fields(conn: &Connection) -> Res<Vec<SearchFields>> {
+    query_all(conn, FIELDS_ALL, [], fields_row)
+}
+
 const MATCHES_LIKE: &str = "SELECT id, c0 FROM customer_search_content \
      WHERE c0 LIKE ?1 ESCAPE '\\' OR c1 LIKE ?1 ESCAPE '\\' OR c2 LIKE ?1 ESCAPE '\\' \
      OR c3 LIKE ?1 ESCAPE '\\' OR c4 LIKE ?1 ESCAPE '\\' ORDER BY id";

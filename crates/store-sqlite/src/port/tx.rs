@@ -437,6 +437,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| ledger::search_fields(c, text))
     }
 
+    fn all_search_fields(&self) -> StoreResult<Vec<SearchFields>> {
+        self.run(ledger::all_search_fields)
+    }
+
     fn search_matches(&self, text: &SearchText) -> StoreResult<Vec<SearchMatch>> {
         self.run(|c| ledger::search_matches(c, text))
     }
