@@ -101,7 +101,7 @@ pub use port::{
 };
 pub use privacy::{AuditAction, AuditEntry, CustomerExport};
 pub use purchase::{NewPurchase, NewRefund, Purchase, PurchaseEdit, PurchaseLog, Refund};
-pub use search::{SearchFields, SearchText};
+pub use search::{SearchFields, SearchMatch, SearchText};
 pub use segment::{
     Cmp, Comparison, Facts, Predicate, PurchaseSummary, Segment, SegmentFields, SegmentRow,
 };

@@ -57,7 +57,7 @@ use crate::privacy::AuditEntry;
 use crate::product::{Product, PurchaseLine, Sku};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::questionnaire::{SurveySheet, SurveyTemplate};
-use crate::search::{SearchFields, SearchText};
+use crate::search::{SearchFields, SearchMatch, SearchText};
 use crate::segment::{PurchaseSummary, Segment, SegmentFields, SegmentRow};
 use crate::service::ServiceRequest;
 use crate::store::{ActivityQuery, CustomerKeys, OpenQuery, StoreResult, TaskQuery};
@@ -293,6 +293,38 @@ pub trait ReadTx {
             }
         }
         Ok(out)
+    }
+    /// The searchable text of every customer who is not erased, by ascending id: what
+    /// an in-memory [`SearchIndex`](crate::search::SearchIndex) is built from. The
+    /// default reads the customers in pages; a backend reads the text columns alone.
+    fn all_search_fields(&self) -> StoreResult<Vec<SearchFields>> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self.customers(&CustomerFilter::default(), after, 1000)?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id());
+            out.extend(page.iter().filter(|c| !c.is_erased()).map(SearchFields::of));
+        }
+        Ok(out)
+    }
+    /// Every customer who matches `text` ([`SearchText::matches`]: not erased, the
+    /// folded text in their name, email, company, city or notes), by ascending id,
+    /// with their name only: what ranking needs ([`crate::search::rank_matches`]).
+    /// Unlike [`search_fields`](ReadTx::search_fields) the rows are hits, not
+    /// candidates: the store has checked them. The default checks the rows of
+    /// [`search_fields`](ReadTx::search_fields); a backend that can check the text
+    /// where it reads it returns only the names.
+    fn search_matches(&self, text: &SearchText) -> StoreResult<Vec<SearchMatch>> {
+        Ok(self
+            .search_fields(text)?
+            .into_iter()
+            .filter(|f| text.hit_fields(f).is_some())
+            .map(|f| SearchMatch {
+                id: f.id,
+                name: f.name,
+            })
+            .collect())
     }
     /// The customer's stage changes, oldest first (in the order they were pushed).
     fn stage_history(&self, customer: CustomerId) -> StoreResult<Vec<StageChange>>;

@@ -213,6 +213,231 @@ impl SearchFields {
     }
 }
 
+/// A customer who matches a search, as a store reads it for ranking
+/// ([`ReadTx::search_matches`](crate::port::ReadTx::search_matches)): their id and
+/// name only. The store has already checked that the text occurs in one of their
+/// fields; the name alone then tells how ([`SearchText::hit_of_match`]) and where it
+/// ranks ([`rank_matches`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchMatch {
+    /// The customer.
+    pub id: CustomerId,
+    /// Their name.
+    pub name: String,
+}
+
+impl SearchText {
+    /// How a customer who matches (in some field) matches: [`Hit::ExactName`] or
+    /// [`Hit::Name`] by their name, else [`Hit::Other`]. For a customer who
+    /// [`hit_fields`](SearchText::hit_fields) finds, the same answer.
+    ///
+    /// ```
+    /// use solocrm_core::search::{Hit, SearchText};
+    /// let q = SearchText::parse("王芳")?;
+    /// assert_eq!(q.hit_of_match("王芳"), Hit::ExactName);
+    /// assert_eq!(q.hit_of_match("王芳芳"), Hit::Name);
+    /// assert_eq!(q.hit_of_match("李娜"), Hit::Other);
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    pub fn hit_of_match(&self, name: &str) -> Hit {
+        let name = fold_cow(name);
+        if *name == *self.folded {
+            Hit::ExactName
+        } else if name.contains(&self.folded) {
+            Hit::Name
+        } else {
+            Hit::Other
+        }
+    }
+}
+
+/// [`fold`], borrowing `s` when folding changes nothing (most names).
+fn fold_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    let unchanged = s.chars().all(|c| {
+        let mut lower = c.to_lowercase();
+        match (lower.next(), lower.next()) {
+            (Some(l), None) => l == c,
+            _ => true,
+        }
+    });
+    if unchanged {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(fold(s))
+    }
+}
+
+/// The first `limit` of `matches` (all with `None`) in the order of [`rank`], and how
+/// many there are in all: what a page of results needs. Only the names that can reach
+/// the page are folded and sorted: the matches are first counted by [`Hit`], and a
+/// kind of hit wholly after the page is left unsorted.
+///
+/// ```
+/// use solocrm_core::search::{SearchMatch, SearchText, rank_matches};
+/// use solocrm_core::CustomerId;
+/// let m = |id, name: &str| SearchMatch { id: CustomerId::new(id), name: name.into() };
+/// let q = SearchText::parse("王芳")?;
+/// let all = vec![m(1, "王芳芳"), m(2, "李娜"), m(3, "王芳"), m(5, "王芳")];
+/// let (ids, total) = rank_matches(&q, all.clone(), None);
+/// let ids: Vec<u64> = ids.into_iter().map(|id| id.get()).collect();
+/// assert_eq!((ids, total), (vec![3, 5, 1, 2], 4));
+/// let (ids, total) = rank_matches(&q, all, Some(1));
+/// assert_eq!((ids, total), (vec![CustomerId::new(3)], 4));
+/// # Ok::<(), solocrm_core::ValidationError>(())
+/// ```
+pub fn rank_matches(
+    text: &SearchText,
+    matches: Vec<SearchMatch>,
+    limit: Option<usize>,
+) -> (Vec<CustomerId>, usize) {
+    let total = matches.len();
+    let limit = limit.unwrap_or(usize::MAX).min(total);
+    if limit == 0 {
+        return (Vec::new(), total);
+    }
+    let hits: Vec<(Hit, SearchMatch)> = matches
+        .into_iter()
+        .map(|m| (text.hit_of_match(&m.name), m))
+        .collect();
+    // The worst kind of hit that can still reach the page: every better kind, and as
+    // many of this one as the page has room for, are on it.
+    let mut worst = Hit::Other;
+    let mut before = 0;
+    for kind in [Hit::ExactName, Hit::Name, Hit::Other] {
+        before += hits.iter().filter(|(h, _)| *h == kind).count();
+        if before >= limit {
+            worst = kind;
+            break;
+        }
+    }
+    let keyed: Vec<(Hit, std::borrow::Cow<'_, str>, u64)> = hits
+        .iter()
+        .filter(|(h, _)| *h <= worst)
+        .map(|(h, m)| (*h, fold_cow(&m.name), m.id.get()))
+        .collect();
+    (first_ranked(keyed, Some(limit)), total)
+}
+
+/// Every customer's searchable text, folded once and held in memory, so that many
+/// searches cost a scan of memory each instead of a read of the store (the web
+/// workspace keeps one while the books do not change). A search here finds exactly
+/// the customers [`SearchText::matches`] finds and ranks them as [`rank`] does.
+#[derive(Debug, Clone, Default)]
+pub struct SearchIndex {
+    entries: Vec<IndexEntry>,
+}
+
+/// One customer in a [`SearchIndex`].
+#[derive(Debug, Clone)]
+struct IndexEntry {
+    id: u64,
+    /// The folded name.
+    name: Box<str>,
+    /// The folded email, company, city and notes, each followed by a line feed: a
+    /// search text is one line, so it never spans two fields.
+    other: Box<str>,
+}
+
+impl SearchIndex {
+    /// The index of these customers' text (each customer once; erased customers are
+    /// never given to it).
+    pub fn new(rows: Vec<SearchFields>) -> Self {
+        let entries = rows
+            .into_iter()
+            .map(|f| {
+                let mut other = String::new();
+                for field in [f.email.as_deref(), f.company.as_deref(), f.city.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .chain([f.notes.as_str()])
+                {
+                    other.push_str(&fold(field));
+                    other.push('\n');
+                }
+                IndexEntry {
+                    id: f.id.get(),
+                    name: fold(&f.name).into_boxed_str(),
+                    other: other.into_boxed_str(),
+                }
+            })
+            .collect();
+        SearchIndex { entries }
+    }
+
+    /// How many customers it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True if it holds no customer.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The first `limit` customers matching `text` (all with `None`) in the order of
+    /// [`rank`], and how many match in all.
+    ///
+    /// ```
+    /// use solocrm_core::search::{SearchFields, SearchIndex, SearchText};
+    /// use solocrm_core::CustomerId;
+    /// let row = |id, name: &str, notes: &str| SearchFields {
+    ///     id: CustomerId::new(id),
+    ///     name: name.into(),
+    ///     email: None,
+    ///     company: None,
+    ///     city: None,
+    ///     notes: notes.into(),
+    /// };
+    /// let index = SearchIndex::new(vec![
+    ///     row(1, "王芳芳", ""),
+    ///     row(2, "李娜", "认识王芳"),
+    ///     row(3, "王芳", ""),
+    ///     row(4, "赵敏", ""),
+    /// ]);
+    /// let (ids, total) = index.search(&SearchText::parse("王芳")?, Some(2));
+    /// assert_eq!((ids, total), (vec![CustomerId::new(3), CustomerId::new(1)], 3));
+    /// # Ok::<(), solocrm_core::ValidationError>(())
+    /// ```
+    pub fn search(&self, text: &SearchText, limit: Option<usize>) -> (Vec<CustomerId>, usize) {
+        let t = text.folded();
+        let hits: Vec<(Hit, &str, u64)> = self
+            .entries
+            .iter()
+            .filter_map(|e| {
+                let hit = if *e.name == *t {
+                    Hit::ExactName
+                } else if e.name.contains(t) {
+                    Hit::Name
+                } else if e.other.contains(t) {
+                    Hit::Other
+                } else {
+                    return None;
+                };
+                Some((hit, &*e.name, e.id))
+            })
+            .collect();
+        let total = hits.len();
+        (first_ranked(hits, limit), total)
+    }
+}
+
+/// The ids of the first `limit` (all with `None`) of `keyed` in key order.
+fn first_ranked<S: Ord>(mut keyed: Vec<(Hit, S, u64)>, limit: Option<usize>) -> Vec<CustomerId> {
+    let limit = limit.unwrap_or(usize::MAX);
+    if limit == 0 {
+        return Vec::new();
+    }
+    if limit < keyed.len() {
+        keyed.select_nth_unstable(limit - 1);
+        keyed.truncate(limit);
+    }
+    keyed.sort_unstable();
+    keyed
+        .into_iter()
+        .map(|(_, _, id)| CustomerId::new(id))
+        .collect()
+}
+
 impl TryFrom<String> for SearchText {
     type Error = ValidationError;
     fn try_from(s: String) -> Result<Self, ValidationError> {
@@ -337,6 +562,68 @@ mod tests {
         rank(&mut hits);
         let ids: Vec<u64> = hits.iter().map(|(_, c)| c.id().get()).collect();
         assert_eq!(ids, [3, 1, 2]);
+    }
+
+    #[test]
+    fn ranking_matches_gives_the_order_and_count_of_ranking_fields_for_every_limit() {
+        let names = [
+            "王芳",
+            "王芳芳",
+            "李娜",
+            "Ängel",
+            "ängel",
+            "Dan",
+            "DAN",
+            "dan",
+            "王",
+            "Anna",
+            "张伟",
+            "Zoë",
+            "王芳",
+        ];
+        let rows: Vec<SearchFields> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| SearchFields {
+                id: CustomerId::new(100 - i as u64),
+                name: (*n).to_owned(),
+                email: (i % 3 == 0).then(|| format!("an{i}@example.cn")),
+                company: (i % 4 == 1).then(|| "王氏贸易".to_owned()),
+                city: (i % 5 == 2).then(|| "Änhui".to_owned()),
+                notes: if i % 2 == 0 {
+                    "芳".into()
+                } else {
+                    String::new()
+                },
+            })
+            .collect();
+        for q in [
+            "王芳", "王", "an", "AN", "än", "芳", "dan", "zz", "Zoë", "ë",
+        ] {
+            let text = SearchText::parse(q).unwrap();
+            let ranked = rank_fields(&text, rows.clone());
+            let matches: Vec<SearchMatch> = rows
+                .iter()
+                .filter(|f| text.hit_fields(f).is_some())
+                .map(|f| SearchMatch {
+                    id: f.id,
+                    name: f.name.clone(),
+                })
+                .collect();
+            for f in rows.iter().filter(|f| text.hit_fields(f).is_some()) {
+                assert_eq!(text.hit_fields(f), Some(text.hit_of_match(&f.name)), "{q}");
+            }
+            for limit in (0..=rows.len() + 1).map(Some).chain([None]) {
+                let (ids, total) = rank_matches(&text, matches.clone(), limit);
+                let want: Vec<CustomerId> = ranked
+                    .iter()
+                    .copied()
+                    .take(limit.unwrap_or(usize::MAX))
+                    .collect();
+                assert_eq!(total, ranked.len(), "{q}: the count");
+                assert_eq!(ids, want, "{q}, limit {limit:?}: the order");
+            }
+        }
     }
 
     #[test]

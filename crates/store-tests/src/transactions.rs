@@ -65,6 +65,7 @@ macro_rules! port_conformance {
             appending_a_consent_leaves_the_rest_of_the_customer,
             a_consent_appended_by_the_writer_is_recorded_as_record_consent_records_it,
             search_fields_give_each_candidates_text_by_id_and_never_an_erased_one,
+            search_matches_are_exactly_the_hits_by_id_with_their_names,
         }
     };
 }
@@ -161,6 +162,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "search_fields_give_each_candidates_text_by_id_and_never_an_erased_one",
         run: search_fields_give_each_candidates_text_by_id_and_never_an_erased_one,
+    },
+    PortCheck {
+        name: "search_matches_are_exactly_the_hits_by_id_with_their_names",
+        run: search_matches_are_exactly_the_hits_by_id_with_their_names,
     },
 ];
 
@@ -1252,6 +1257,127 @@ pub fn search_fields_give_each_candidates_text_by_id_and_never_an_erased_one(crm
                 assert!(ids.contains(&c.id()), "{s}: {} matches", c.name());
             }
         }
+    }
+}
+
+/// [`ReadTx::search_matches`](solocrm_core::port::ReadTx::search_matches): for texts
+/// of one, two and three or more characters (Chinese, ASCII in either case, a cased
+/// letter beyond ASCII, `LIKE`'s wildcards), exactly the customers who match, by
+/// ascending id, each with their stored name; never an erased customer, not even by
+/// their former name or notes, and not after an edit took the text away. And
+/// [`ReadTx::all_search_fields`](solocrm_core::port::ReadTx::all_search_fields): every
+/// customer who is not erased, by id, with their text as stored now, from which a
+/// [`SearchIndex`](solocrm_core::search::SearchIndex) answers as the store's search.
+pub fn search_matches_are_exactly_the_hits_by_id_with_their_names(crm: &Crm) {
+    use solocrm_core::{SearchMatch, SearchText};
+    let mut made = Vec::new();
+    for (who, mail, company, city, notes) in [
+        (
+            "王芳",
+            Some("fang@example.cn"),
+            Some("上海王氏贸易"),
+            Some("上海"),
+            "老客户",
+        ),
+        ("张伟", None, None, Some("北京"), "50% off, a_b"),
+        (
+            "Ängel Nguyễn",
+            Some("angel@example.com"),
+            None,
+            None,
+            "Vietnam trip",
+        ),
+        (
+            "DAN Brown",
+            None,
+            Some("Danube Ltd"),
+            None,
+            "asked about 王府井",
+        ),
+        ("Zoë", None, None, Some("Anhui"), ""),
+        ("王秘密", None, None, None, "erased soon"),
+    ] {
+        let mut new = person(who);
+        new.data.email = mail.map(|m| Email::parse(m).expect("an email"));
+        new.data.company = company.map(label);
+        new.data.profile.city = city.map(label);
+        new.data.notes = text(notes);
+        made.push(crm.create_customer(new).expect("a customer"));
+    }
+    let erased = made.pop().expect("six customers").id();
+    crm.erase_customer(erased, at(9)).expect("erased");
+    // An edit takes "Zoë"'s city away: a search for it finds her no more.
+    let zoe = made[4].id();
+    let mut data = crm.customer(zoe).expect("Zoë").data().clone();
+    data.profile.city = None;
+    crm.update_customer(zoe, data).expect("an edit");
+    let stored: Vec<solocrm_core::Customer> = made
+        .iter()
+        .map(|c| crm.customer(c.id()).expect("stored"))
+        .collect();
+    for s in [
+        "王",
+        "王芳",
+        "上海王",
+        "an",
+        "AN",
+        "ä",
+        "Ä",
+        "ë",
+        "nguyễn",
+        "秘密",
+        "erased",
+        "anh",
+        "%",
+        "_",
+        "0%",
+        "a_",
+        "zz",
+    ] {
+        let text = SearchText::parse(s).expect("a search text");
+        let mut rows = Vec::new();
+        crm.storage()
+            .read(&mut |tx| {
+                rows = tx.search_matches(&text)?;
+                Ok(())
+            })
+            .expect("a read");
+        let expected: Vec<SearchMatch> = stored
+            .iter()
+            .filter(|c| text.matches(c))
+            .map(|c| SearchMatch {
+                id: c.id(),
+                name: c.name().as_str().to_owned(),
+            })
+            .collect();
+        assert_eq!(
+            rows, expected,
+            "{s}: exactly the hits, by id, with their names"
+        );
+    }
+    // What an in-memory index is built from: every customer but the erased one, by
+    // id, with the text as stored now (Zoë without her former city).
+    let mut all = Vec::new();
+    crm.storage()
+        .read(&mut |tx| {
+            all = tx.all_search_fields()?;
+            Ok(())
+        })
+        .expect("a read");
+    let expected: Vec<solocrm_core::SearchFields> =
+        stored.iter().map(solocrm_core::SearchFields::of).collect();
+    assert_eq!(all, expected, "every customer not erased, by id, as stored");
+    let index = solocrm_core::search::SearchIndex::new(all);
+    for s in ["王", "an", "Ä", "anh", "erased", "%"] {
+        let text = SearchText::parse(s).expect("a search text");
+        let (ids, total) = index.search(&text, None);
+        let (found, count) = crm.search_customers(&text, None).expect("a search");
+        let found: Vec<CustomerId> = found.iter().map(|c| c.id()).collect();
+        assert_eq!(
+            (ids, total),
+            (found, count),
+            "{s}: the index answers as the store"
+        );
     }
 }
 

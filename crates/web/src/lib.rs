@@ -119,6 +119,9 @@ struct Inner {
     /// The bought-together index the customer page recommends from, rebuilt after a
     /// write only.
     co_purchase: kept::Kept<(), solocrm_app::catalogue::RecommendIndex>,
+    /// Every customer's searchable text, folded, that `/customers?q=` searches in
+    /// memory (ADR 0053), rebuilt after a write only.
+    search: kept::Kept<(), solocrm_core::search::SearchIndex>,
 }
 
 impl AppState {
@@ -134,12 +137,13 @@ impl AppState {
     }
 
     /// Drops the kept views (the dashboard's reports, the care lists, the audit
-    /// book), which may hold an erased customer's name.
+    /// book, the search index), which may hold an erased customer's name.
     fn forget_kept_views(&self) {
         self.inner.reports.forget();
         self.inner.care.forget();
         self.inner.audit.forget();
         self.inner.co_purchase.forget();
+        self.inner.search.forget();
     }
 }
 
@@ -166,6 +170,7 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             care: kept::Kept::new(),
             audit: kept::Kept::new(),
             co_purchase: kept::Kept::new(),
+            search: kept::Kept::new(),
         }),
     };
     let router = Router::new()

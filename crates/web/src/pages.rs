@@ -757,6 +757,7 @@ async fn load_list(st: &AppState, q: &HashMap<String, String>) -> Result<ListVie
     let after: Option<u64> = non_empty(q, "after").and_then(|a| a.parse().ok());
     let now = st.now();
     let books = st.inner.books.clone();
+    let inner = st.inner.clone();
     let keep = |extra: &[(&str, String)]| {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         if let Some(t) = non_empty(q, "q") {
@@ -775,24 +776,40 @@ async fn load_list(st: &AppState, q: &HashMap<String, String>) -> Result<ListVie
         Some(text) => {
             let (rows, total) = blocking(move || {
                 Ok(books.read(|r| {
-                    // Without a stage filter only the hits up to this page are needed.
-                    let limit = stage.is_none().then_some(page * PAGE);
-                    let (hits, matched) = r.search_customers(&text, limit)?;
+                    // Without a stage filter only the hits up to this page are needed:
+                    // the kept index (rebuilt after a write) ranks them in memory, and
+                    // only the customers up to this page are read.
+                    let (hits, matched) = if stage.is_none() {
+                        let index = inner.search.get(&r, &(), || r.search_index())?;
+                        let (ids, matched) = index.search(&text, Some(page.saturating_mul(PAGE)));
+                        let hits = ids
+                            .into_iter()
+                            .skip((page - 1).saturating_mul(PAGE))
+                            .map(|id| r.customer(id))
+                            .collect::<Result<Vec<Customer>, _>>()?;
+                        (hits, matched)
+                    } else {
+                        r.search_customers(&text, None)?
+                    };
                     let hits: Vec<Customer> = hits
                         .into_iter()
                         .filter(|c| stage.is_none_or(|s| c.stage() == s))
                         .collect();
                     let total = if stage.is_none() { matched } else { hits.len() };
-                    let page_items: Vec<Customer> = hits
-                        .into_iter()
-                        .skip((page - 1) * PAGE)
-                        .take(PAGE)
-                        .collect();
+                    // The index's hits start at this page already.
+                    let skip = if stage.is_none() {
+                        0
+                    } else {
+                        (page - 1).saturating_mul(PAGE)
+                    };
+                    let page_items: Vec<Customer> =
+                        hits.into_iter().skip(skip).take(PAGE).collect();
                     Ok((customer_rows(&r, page_items, now)?, total))
                 })?)
             })
             .await?;
-            let next = (page * PAGE < total).then(|| keep(&[("page", (page + 1).to_string())]));
+            let next = (page.saturating_mul(PAGE) < total)
+                .then(|| keep(&[("page", (page + 1).to_string())]));
             let previous = (page > 1).then(|| keep(&[("page", (page - 1).to_string())]));
             Ok(ListView {
                 rows,

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use chrono::{DateTime, TimeZone, Utc};
 use common::{config, get};
 use solocrm_app::{Books, Location, OpenOptions};
-use solocrm_core::{Currency, CustomerData, Label, NewCustomer, PersonName};
+use solocrm_core::{Currency, CustomerData, Label, NewCustomer, PersonName, Store};
 
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 15, 10, 0, 0)
@@ -89,4 +89,66 @@ async fn a_text_with_thousands_of_hits_pages_them_in_rank_order_with_the_count()
     assert_eq!(names(&two.body).first().map(String::as_str), Some("王1000"));
     let none = get(&r, "/customers?q=%E8%B5%B5").await;
     assert!(none.body.contains("0 found"), "{}", none.body);
+}
+
+/// The search index the workspace keeps between searches (ADR 0053) follows the
+/// books: a customer written after a search (here as the CLI would, outside the
+/// workspace) is found by the next one, an edit that takes the text away hides them,
+/// and an erased customer is found by nothing, not even their former name.
+#[tokio::test]
+async fn the_kept_search_index_follows_writes_edits_and_erasure() {
+    let dir = tempfile::tempdir().expect("a directory");
+    let books = Books::create(
+        &Location::Path(dir.path().join("kept.db")),
+        Currency::EUR,
+        &OpenOptions::default(),
+    )
+    .expect("books");
+    let person = |name: &str| {
+        NewCustomer::new(
+            CustomerData::new(PersonName::parse(name).expect("a name")),
+            now() - chrono::Duration::days(3),
+        )
+    };
+    books
+        .write(|w| {
+            w.create_customer(person("王芳"))?;
+            Ok(())
+        })
+        .expect("the book");
+    let r = solocrm_web::app(books.clone(), config(now, false));
+    let zhao = "/customers?q=%E8%B5%B5%E6%95%8F";
+    assert!(get(&r, zhao).await.body.contains("0 found"));
+    assert!(
+        get(&r, "/customers?q=%E7%8E%8B")
+            .await
+            .body
+            .contains("1 found")
+    );
+
+    let id = books
+        .write(|w| Ok(w.create_customer(person("赵敏"))?.id()))
+        .expect("a new customer");
+    let found = get(&r, zhao).await;
+    assert!(found.body.contains("1 found"), "{}", found.body);
+    assert!(found.body.contains("赵敏"));
+
+    let mut data = books.crm().customer(id).expect("赵敏").data().clone();
+    data.name = PersonName::parse("赵小敏").expect("a name");
+    books.crm().update_customer(id, data).expect("an edit");
+    assert!(get(&r, zhao).await.body.contains("0 found"));
+    let renamed = "/customers?q=%E5%B0%8F%E6%95%8F";
+    assert!(get(&r, renamed).await.body.contains("1 found"));
+
+    books.crm().erase_customer(id, now()).expect("erased");
+    let gone = get(&r, renamed).await;
+    assert!(gone.body.contains("0 found"), "{}", gone.body);
+    assert!(!gone.body.contains("赵小敏"));
+    let stage = get(&r, "/customers?q=%E7%8E%8B&stage=prospect").await;
+    assert_eq!(stage.status, StatusCode::OK);
+    assert!(stage.body.contains("王芳"), "{}", stage.body);
+    // A page far past the end (the largest number) is an empty page, not a failure.
+    let far = get(&r, &format!("/customers?q=%E7%8E%8B&page={}", usize::MAX)).await;
+    assert_eq!(far.status, StatusCode::OK);
+    assert!(far.body.contains("1 found"), "{}", far.body);
 }

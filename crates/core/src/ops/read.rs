@@ -634,13 +634,12 @@ impl<'t> Reader<'t> {
         text: &SearchText,
         limit: Option<usize>,
     ) -> StoreResult<(Vec<Customer>, usize)> {
-        // Rank the hits on their text alone and decode only the customers returned:
-        // a text that matches most of the book costs one read of its text columns.
-        let ranked = crate::search::rank_fields(text, self.tx.search_fields(text)?);
-        let total = ranked.len();
-        let wanted = limit.unwrap_or(usize::MAX).min(total);
-        let mut page = Vec::with_capacity(wanted);
-        for id in ranked.into_iter().take(wanted) {
+        // Rank the hits on their names alone, sort only those that can reach the
+        // page, and decode only the customers returned (ADR 0042, ADR 0053).
+        let (ranked, total) =
+            crate::search::rank_matches(text, self.tx.search_matches(text)?, limit);
+        let mut page = Vec::with_capacity(ranked.len());
+        for id in ranked {
             let c = self
                 .tx
                 .customer(id)?
@@ -648,6 +647,20 @@ impl<'t> Reader<'t> {
             page.push(c);
         }
         Ok((page, total))
+    }
+
+    /// Every customer's searchable text, folded once, for searches answered in memory
+    /// ([`SearchIndex::search`](crate::search::SearchIndex::search) gives what
+    /// [`search_customers`](Reader::search_customers) gives). A caller keeps it only
+    /// while the books do not change, and drops it after an erasure.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn search_index(&self) -> StoreResult<crate::search::SearchIndex> {
+        Ok(crate::search::SearchIndex::new(
+            self.tx.all_search_fields()?,
+        ))
     }
 
     /// The cost with this id.

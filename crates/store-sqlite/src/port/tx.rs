@@ -16,8 +16,8 @@ use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
     Label, LifecycleStage, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog,
-    PurchaseSummary, Refund, RequestId, SearchFields, SearchText, Segment, ServiceRequest,
-    StageChange, StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
+    PurchaseSummary, Refund, RequestId, SearchFields, SearchMatch, SearchText, Segment,
+    ServiceRequest, StageChange, StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 use super::{activity, automation, customers, events, ledger, loyalty, pipeline, privacy};
@@ -435,6 +435,14 @@ impl<'c> ReadTx for Tx<'c> {
 
     fn search_fields(&self, text: &SearchText) -> StoreResult<Vec<SearchFields>> {
         self.run(|c| ledger::search_fields(c, text))
+    }
+
+    fn all_search_fields(&self) -> StoreResult<Vec<SearchFields>> {
+        self.run(ledger::all_search_fields)
+    }
+
+    fn search_matches(&self, text: &SearchText) -> StoreResult<Vec<SearchMatch>> {
+        self.run(|c| ledger::search_matches(c, text))
     }
 
     fn events(&self, after: EventSeq, limit: u32) -> StoreResult<Vec<Event>> {
