@@ -406,6 +406,28 @@ pub trait ReadTx {
         }
     }
 
+    /// Every customer now in stage `Churned` who is not erased, by ascending id, with
+    /// the instant of the last change of their history (in push order) that moved them
+    /// to `Churned`, `None` if none did. What the lifecycle catch-up reads to know when
+    /// a churned customer churned, without reading each one's history in a statement
+    /// of its own. The default reads each churned customer's history; a backend
+    /// answers it in one statement.
+    fn churned_at(&self) -> StoreResult<Vec<(CustomerId, Option<DateTime<Utc>>)>> {
+        let mut out = Vec::new();
+        for (id, stage) in self.customer_stages()? {
+            if stage == LifecycleStage::Churned {
+                let history = self.stage_history(id)?;
+                let at = history
+                    .iter()
+                    .rev()
+                    .find(|h| h.to == LifecycleStage::Churned)
+                    .map(|h| h.at);
+                out.push((id, at));
+            }
+        }
+        Ok(out)
+    }
+
     /// The creation instant and birthday of every customer who is not erased, by
     /// ascending id: what the time rules of automation read. The default pages
     /// through the whole customers; a backend answers it from three columns.

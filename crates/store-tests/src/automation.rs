@@ -34,6 +34,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: crate::purchase_totals::kept_purchase_totals_answer_as_the_scan,
     },
     AutomationCheck {
+        name: "the_churned_at_read_answers_from_the_histories",
+        run: the_churned_at_read_answers_from_the_histories,
+    },
+    AutomationCheck {
         name: "rules_and_switches_are_stored_and_read_back",
         run: rules_and_switches_are_stored_and_read_back,
     },
@@ -1256,4 +1260,60 @@ pub fn the_view_reads_answer_from_the_records(crm: &Crm) {
     });
     assert!(stopped.is_err());
     assert_eq!(seen, 1);
+}
+
+/// [`ReadTx::churned_at`](solocrm_core::port::ReadTx::churned_at), what the lifecycle
+/// catch-up reads of the churned customers: each churned customer who is not erased,
+/// by id, with the instant of their last move to `Churned` — the same as each one's
+/// history says, after a churn, a win-back and a second churn, a customer who never
+/// churned, and the erasure of a churned customer.
+pub fn the_churned_at_read_answers_from_the_histories(crm: &Crm) {
+    use solocrm_core::{LifecycleStage, StageReason};
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let zhang = customer(crm, "张伟");
+    let chen = customer(crm, "陈静");
+    let walk = |who: CustomerId, to: LifecycleStage, day: u32| {
+        let from = crm.read(|r| r.customer(who)).expect(step).stage();
+        let path = from.path_to(to).expect(step);
+        crm.write(|w| {
+            for stage in &path {
+                w.change_stage(who, *stage, at(day), StageReason::manual())?;
+            }
+            Ok(())
+        })
+        .expect(step);
+    };
+    // Nobody churned yet: nothing to answer.
+    assert_eq!(crm.read(|r| r.tx().churned_at()).expect(step), vec![]);
+    walk(wang, LifecycleStage::Churned, 2);
+    walk(li, LifecycleStage::Churned, 3);
+    walk(li, LifecycleStage::WonBack, 5);
+    walk(li, LifecycleStage::Churned, 7);
+    walk(zhang, LifecycleStage::Active, 4);
+    walk(chen, LifecycleStage::Churned, 4);
+    crm.write(|w| w.erase_customer(chen, at(8))).expect(step);
+    let read = crm.read(|r| r.tx().churned_at()).expect(step);
+    // The same from each customer's history.
+    let from_histories: Vec<(CustomerId, Option<DateTime<Utc>>)> = crm
+        .read(|r| {
+            let mut out = Vec::new();
+            for (id, stage) in r.tx().customer_stages()? {
+                if stage == LifecycleStage::Churned {
+                    let at = r
+                        .tx()
+                        .stage_history(id)?
+                        .iter()
+                        .rev()
+                        .find(|h| h.to == LifecycleStage::Churned)
+                        .map(|h| h.at);
+                    out.push((id, at));
+                }
+            }
+            Ok(out)
+        })
+        .expect(step);
+    assert_eq!(read, from_histories);
+    assert_eq!(read, vec![(wang, Some(at(2))), (li, Some(at(7)))]);
 }

@@ -179,6 +179,10 @@ impl Reader<'_> {
                 }
             }
         }
+        // When each churned customer churned, in one read rather than one history
+        // read per churned customer.
+        let churned_at: HashMap<CustomerId, Option<DateTime<Utc>>> =
+            self.tx.churned_at()?.into_iter().collect();
         let mut out = Reassessment::default();
         for (id, stage) in self.tx.customer_stages()? {
             let purchase_days = log
@@ -187,7 +191,13 @@ impl Reader<'_> {
                 .map_or(&[][..], Vec::as_slice);
             let churned = stage == LifecycleStage::Churned;
             let churned_on = if churned {
-                last_churned(&self.tx.stage_history(id)?).map(|t| zone.date_of(t))
+                let at = match churned_at.get(&id) {
+                    Some(at) => *at,
+                    // Churned after the read above cannot happen in one snapshot; a
+                    // backend that misses one still answers from the history.
+                    None => last_churned(&self.tx.stage_history(id)?),
+                };
+                at.map(|t| zone.date_of(t))
             } else {
                 None
             };

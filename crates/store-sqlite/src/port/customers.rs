@@ -72,6 +72,34 @@ pub(crate) fn stages(conn: &Connection) -> Res<Vec<(CustomerId, LifecycleStage)>
     )
 }
 
+/// [`solocrm_core::port::ReadTx::churned_at`]: the churned customers who are not
+/// erased, each with their last change to `churned`. One pass over the changes to
+/// `churned` in push (= id) order, the last one per customer winning, then the churned
+/// customers: two sequential scans, no seek per customer (the customer index of
+/// `stage_changes` does not hold `to_stage`, so a seek per customer would read each of
+/// their changes from the table).
+pub(crate) fn churned_at(conn: &Connection) -> Res<Vec<(CustomerId, Option<DateTime<Utc>>)>> {
+    let mut last: HashMap<i64, DateTime<Utc>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT customer_id, at, at_ns FROM stage_changes WHERE to_stage = 'churned' ORDER BY id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let c = Cols::new(row, "stage_changes");
+        last.insert(c.i64(0)?, c.time(1)?);
+    }
+    query_all(
+        conn,
+        "SELECT id FROM customers WHERE erased_at IS NULL AND stage = 'churned' ORDER BY id",
+        [],
+        |row| {
+            let c = Cols::new(row, "customers");
+            let raw = c.i64(0)?;
+            Ok((c.id(0, CustomerId::new)?, last.get(&raw).copied()))
+        },
+    )
+}
+
 /// What a metrics report reads of every customer, erased ones included, by id (see
 /// [`solocrm_core::port::ReadTx::report_customers`]): seven columns of one table (the
 /// creation in two), no tags, consents, names or profiles decoded.

@@ -483,6 +483,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(customers::stages)
     }
 
+    fn churned_at(&self) -> StoreResult<Vec<(CustomerId, Option<DateTime<Utc>>)>> {
+        self.run(customers::churned_at)
+    }
+
     fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
         self.run(automation::customer_dates)
     }
