@@ -66,6 +66,7 @@ macro_rules! port_conformance {
             a_consent_appended_by_the_writer_is_recorded_as_record_consent_records_it,
             search_fields_give_each_candidates_text_by_id_and_never_an_erased_one,
             search_matches_are_exactly_the_hits_by_id_with_their_names,
+            a_write_uses_the_zone_it_set_in_its_later_operations,
         }
     };
 }
@@ -166,6 +167,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "search_matches_are_exactly_the_hits_by_id_with_their_names",
         run: search_matches_are_exactly_the_hits_by_id_with_their_names,
+    },
+    PortCheck {
+        name: "a_write_uses_the_zone_it_set_in_its_later_operations",
+        run: a_write_uses_the_zone_it_set_in_its_later_operations,
     },
 ];
 
@@ -1379,6 +1384,51 @@ pub fn search_matches_are_exactly_the_hits_by_id_with_their_names(crm: &Crm) {
             "{s}: the index answers as the store"
         );
     }
+}
+
+/// A write that reads the business time zone, sets another and goes on sees the new
+/// zone in every later read and operation of the same write, also after a failed
+/// operation was rolled back (a store may keep the zone it read for the transaction,
+/// ADR 0054): a points entry posted after the change keeps its lot on the new zone's
+/// day, and the kept lots equal the ledgers replayed in the stored zone.
+pub fn a_write_uses_the_zone_it_set_in_its_later_operations(crm: &Crm) {
+    use solocrm_core::{BusinessZone, open_lots};
+    let beijing = BusinessZone::parse("Asia/Shanghai").expect("a zone");
+    let ada = crm.create_customer(person("Ada")).expect("create");
+    // 23:30 UTC on 31 March: 31 March in UTC, 1 April in Beijing.
+    let late = Utc
+        .with_ymd_and_hms(2026, 3, 31, 23, 30, 0)
+        .single()
+        .expect("a valid instant");
+    let earn = |points| NewPointsEntry::new(ada.id(), late, PointsKind::Earn, points);
+    crm.write(|w| {
+        assert_eq!(w.reader().time_zone()?, BusinessZone::UTC);
+        w.post_points(earn(10).expect("entry"))?;
+        w.set_time_zone(beijing)?;
+        assert_eq!(w.reader().time_zone()?, beijing, "read back in the write");
+        // A failed operation (unknown customer) is rolled back; the write goes on.
+        let missing = NewPointsEntry::new(CustomerId::new(999_999), late, PointsKind::Earn, 1)
+            .expect("entry");
+        assert!(w.post_points(missing).is_err());
+        assert_eq!(w.reader().time_zone()?, beijing, "after a rollback");
+        w.post_points(earn(20).expect("entry"))?;
+        Ok(())
+    })
+    .expect("the write");
+    assert_eq!(crm.read(|r| r.time_zone()).expect("the zone"), beijing);
+    let far = chrono::NaiveDate::from_ymd_opt(2200, 1, 1).expect("a day");
+    let kept = crm
+        .read(|r| r.tx().points_lots_earned_through(far))
+        .expect("the kept lots");
+    let ledger = crm.read(|r| r.points_ledger(ada.id())).expect("the ledger");
+    let replayed = open_lots(&ledger, beijing, None);
+    let april = chrono::NaiveDate::from_ymd_opt(2026, 4, 1).expect("a day");
+    assert_eq!(replayed.len(), 2);
+    assert!(
+        replayed.iter().all(|l| l.earned_on == april),
+        "{replayed:?}"
+    );
+    assert_eq!(kept, vec![(ada.id(), replayed)]);
 }
 
 #[cfg(test)]

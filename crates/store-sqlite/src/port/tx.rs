@@ -2,7 +2,7 @@
 //! hands its connection to the function of its record kind and turns the internal
 //! error into a [`StoreError`](solocrm_core::StoreError).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::time::Duration;
 
@@ -38,6 +38,69 @@ struct Known {
     balance: i64,
     /// The largest id of the customer's points entries (0 for none).
     last_points: u64,
+}
+
+/// What a bulk build of new books wrote of each customer, by id. The build numbers
+/// its customers densely from 1, so the records sit in a vector indexed by id (no
+/// hashing per look-up, one or more per operation); an id far beyond the vector's
+/// length (which a build of new books does not make) goes to a map instead, so a
+/// stray large id cannot make the vector huge.
+#[derive(Debug, Default)]
+struct KnownCustomers {
+    /// Slot `id` holds customer `id`'s record.
+    dense: Vec<Option<Known>>,
+    /// Ids too far past the end of `dense`.
+    sparse: HashMap<u64, Known>,
+}
+
+impl KnownCustomers {
+    /// How far past the vector's end an id may be and still extend it.
+    const GROWTH: u64 = 1 << 16;
+
+    fn slot(&self, id: u64) -> Option<usize> {
+        usize::try_from(id).ok().filter(|&i| i < self.dense.len())
+    }
+
+    fn get(&self, id: u64) -> Option<&Known> {
+        match self.slot(id) {
+            Some(i) => self.dense[i].as_ref(),
+            None => self.sparse.get(&id),
+        }
+    }
+
+    fn get_mut(&mut self, id: u64) -> Option<&mut Known> {
+        match self.slot(id) {
+            Some(i) => self.dense[i].as_mut(),
+            None => self.sparse.get_mut(&id),
+        }
+    }
+
+    fn insert(&mut self, id: u64, known: Known) {
+        let len = self.dense.len() as u64;
+        match usize::try_from(id) {
+            Ok(i) if id < len.saturating_add(Self::GROWTH) => {
+                if i >= self.dense.len() {
+                    self.dense.resize(i + 1, None);
+                    // Ids the vector now covers leave the map (none in a build of
+                    // new books).
+                    let covered: Vec<u64> =
+                        self.sparse.keys().copied().filter(|&k| k <= id).collect();
+                    for k in covered {
+                        if let (Some(slot), Some(v)) = (
+                            usize::try_from(k).ok().and_then(|k| self.dense.get_mut(k)),
+                            self.sparse.remove(&k),
+                        ) {
+                            *slot = Some(v);
+                        }
+                    }
+                }
+                self.dense[i] = Some(known);
+            }
+            _ => {
+                self.sparse.insert(id, known);
+            }
+        }
+    }
 }
 
 /// A transaction on one connection: read-only (a snapshot) or the write transaction.
@@ -78,7 +141,11 @@ pub(crate) struct Tx<'c> {
     /// In a bulk build of new books, what this transaction wrote of each customer,
     /// by id (see [`Known`]); `None` otherwise, and from a write it does not follow
     /// on (a rewritten stage history, a rollback to a savepoint).
-    known: Option<HashMap<u64, Known>>,
+    known: Option<KnownCustomers>,
+    /// The books' time zone, once read: a build posts hundreds of thousands of points
+    /// entries, each of which needs it (for its lot's day). Forgotten when this
+    /// transaction sets the zone and at a rollback to a savepoint.
+    zone: Cell<Option<BusinessZone>>,
     /// One more than the largest purchase id stored, once known: an insert of that id
     /// appends (see [`activity::append_purchase`]). Forgotten at a rollback.
     next_purchase: Option<u64>,
@@ -104,6 +171,7 @@ impl<'c> Tx<'c> {
             purge: false,
             new_books: false,
             known: None,
+            zone: Cell::new(None),
             saved: Vec::new(),
             next_purchase: None,
         }
@@ -128,13 +196,13 @@ impl<'c> Tx<'c> {
     /// every operation, without a B-tree seek into a table of hundreds of megabytes.
     pub(crate) fn building_new_books(&mut self) {
         self.new_books = true;
-        self.known = Some(HashMap::new());
+        self.known = Some(KnownCustomers::default());
     }
 
     /// What this transaction wrote of customer `id`, if it keeps that (`None`: ask
     /// the database); `Some(None)`: no such customer.
     fn known(&self, id: CustomerId) -> Option<Option<&Known>> {
-        self.known.as_ref().map(|k| k.get(&id.get()))
+        self.known.as_ref().map(|k| k.get(id.get()))
     }
 
     /// True if `purchase`'s id is the largest stored + 1, so it can be appended (see
@@ -198,7 +266,12 @@ impl<'c> ReadTx for Tx<'c> {
     }
 
     fn time_zone(&self) -> StoreResult<BusinessZone> {
-        self.run(crate::schema::time_zone)
+        if let Some(zone) = self.zone.get() {
+            return Ok(zone);
+        }
+        let zone = self.run(crate::schema::time_zone)?;
+        self.zone.set(Some(zone));
+        Ok(zone)
     }
 
     fn customer(&self, id: CustomerId) -> StoreResult<Option<Customer>> {
@@ -616,6 +689,7 @@ impl<'c> ReadTx for Tx<'c> {
 impl<'c> WriteTx for Tx<'c> {
     fn set_time_zone(&mut self, zone: BusinessZone) -> StoreResult<()> {
         // A lot's business day may move with the zone: the kept lots are rebuilt.
+        self.zone.set(None);
         self.run(|c| {
             crate::schema::set_time_zone(c, zone)?;
             loyalty::rebuild_lots(c, zone)
@@ -642,6 +716,7 @@ impl<'c> WriteTx for Tx<'c> {
         self.next_ids = [None; IdKind::ALL.len()];
         // What was rolled back is not followed: from now on, ask the database.
         self.known = None;
+        self.zone.set(None);
         if let Some((dropped, before)) = self.saved.pop() {
             if !dropped {
                 self.rebuild = None;
@@ -684,7 +759,7 @@ impl<'c> WriteTx for Tx<'c> {
         if let Some(k) = self
             .known
             .as_mut()
-            .and_then(|k| k.get_mut(&customer.id().get()))
+            .and_then(|k| k.get_mut(customer.id().get()))
         {
             k.stage = customer.stage();
             k.erased = customer.is_erased();
@@ -694,7 +769,7 @@ impl<'c> WriteTx for Tx<'c> {
 
     fn set_customer_stage(&mut self, id: CustomerId, stage: LifecycleStage) -> StoreResult<()> {
         self.run_kept(|k| customers::set_stage(k, id, stage))?;
-        if let Some(k) = self.known.as_mut().and_then(|k| k.get_mut(&id.get())) {
+        if let Some(k) = self.known.as_mut().and_then(|k| k.get_mut(id.get())) {
             k.stage = stage;
         }
         Ok(())
@@ -712,7 +787,7 @@ impl<'c> WriteTx for Tx<'c> {
         if let Some(k) = self
             .known
             .as_mut()
-            .and_then(|k| k.get_mut(&change.customer.get()))
+            .and_then(|k| k.get_mut(change.customer.get()))
         {
             k.last_change = Some(change.at);
         }
@@ -890,8 +965,8 @@ impl<'c> WriteTx for Tx<'c> {
             }
         };
         self.run_kept(|k| loyalty::insert_points(k, entry))?;
+        let zone = self.time_zone()?;
         self.run(|c| {
-            let zone = crate::schema::time_zone(c)?;
             if in_order {
                 loyalty::track_lot(c, entry, zone)
             } else {
@@ -902,7 +977,7 @@ impl<'c> WriteTx for Tx<'c> {
         if let Some(k) = self
             .known
             .as_mut()
-            .and_then(|k| k.get_mut(&entry.customer().get()))
+            .and_then(|k| k.get_mut(entry.customer().get()))
             && entry.id().get() > k.last_points
         {
             k.last_points = entry.id().get();
@@ -914,10 +989,8 @@ impl<'c> WriteTx for Tx<'c> {
     fn update_points(&mut self, entry: &PointsEntry) -> StoreResult<()> {
         // A rewritten entry is not followed: from now on, ask the database.
         self.known = None;
-        self.run(|c| {
-            let zone = crate::schema::time_zone(c)?;
-            loyalty::update_points_keeping_lots(c, entry, zone)
-        })
+        let zone = self.time_zone()?;
+        self.run(|c| loyalty::update_points_keeping_lots(c, entry, zone))
     }
 
     fn insert_segment(&mut self, segment: &Segment) -> StoreResult<()> {
@@ -1169,6 +1242,52 @@ fn cached<'s, 'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn known(balance: i64) -> Known {
+        Known {
+            stage: LifecycleStage::Prospect,
+            erased: false,
+            last_change: None,
+            balance,
+            last_points: 0,
+        }
+    }
+
+    /// The build's records of its customers answer by id whether the ids are dense
+    /// (the vector) or far apart (the map), and an id the vector later grows over is
+    /// still found.
+    #[test]
+    fn the_known_customers_answer_by_id_dense_or_sparse() {
+        let mut k = KnownCustomers::default();
+        let far = 1_u64 << 40;
+        for id in 1..=3 {
+            k.insert(id, known(id as i64));
+        }
+        k.insert(far, known(-1));
+        k.insert(70_000, known(7));
+        assert_eq!(k.dense.len(), 4, "1..=3 in the vector");
+        assert_eq!(k.sparse.len(), 2, "the two far ids in the map");
+        // Growing step by step until the vector covers 70,000.
+        for id in (4..=70_001).step_by(1000) {
+            k.insert(id, known(0));
+        }
+        k.insert(70_001, known(0));
+        assert_eq!(k.sparse.len(), 1, "70,000 moved into the vector");
+        assert_eq!(k.get(70_000).map(|v| v.balance), Some(7));
+        assert_eq!(k.get(far).map(|v| v.balance), Some(-1));
+        assert_eq!(k.get(2).map(|v| v.balance), Some(2));
+        assert!(k.get(0).is_none());
+        assert!(k.get(5).is_none(), "a gap is no customer");
+        assert!(k.get(far + 1).is_none());
+        if let Some(v) = k.get_mut(far) {
+            v.balance = 5;
+        }
+        if let Some(v) = k.get_mut(3) {
+            v.erased = true;
+        }
+        assert_eq!(k.get(far).map(|v| v.balance), Some(5));
+        assert_eq!(k.get(3).map(|v| v.erased), Some(true));
+    }
 
     /// The look-ups a bulk build of new books answers itself agree with the
     /// database after every kind of write it follows, for stored and missing
