@@ -3,9 +3,17 @@
 //!
 //! Every write appends an event to the outbox in its transaction, so a view computed in
 //! a snapshot whose newest event is `seq` is still what a new computation would give
-//! while `reader.events(seq, 1)` comes back empty (one indexed look-up). The key holds
-//! everything else the view depends on (its period, its day, the time zone). A write
-//! made by another program (the CLI) shows on the next load like one made here.
+//! in a snapshot whose newest event is `seq` too: it holds event `seq` and
+//! `reader.events(seq, 1)` comes back empty (two indexed look-ups). A request whose
+//! snapshot is older than the kept view's computes its own rather than taking a view
+//! of records it cannot see (a search hit created after its snapshot would not be
+//! found). The key holds everything else the view depends on (its period, its day, the
+//! time zone). A write made by another program (the CLI) shows on the next load like
+//! one made here.
+//!
+//! [`Kept::forget`] drops every view and bumps a generation: a view computed from a
+//! snapshot taken before the forgetting (a search that began before an erasure) is
+//! answered to its own request but not kept.
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -15,29 +23,40 @@ use solocrm_core::{EventSeq, Reader, StoreError};
 /// How many views of one kind are kept (the last ones asked for).
 const KEPT: usize = 4;
 
-/// Views of one kind, by key, each with the outbox position it was computed at.
+/// Views of one kind, by key, each with the outbox position it was computed at, and
+/// the number of times they were forgotten.
 pub(crate) struct Kept<K, T> {
-    slots: Mutex<Vec<(K, EventSeq, Arc<T>)>>,
+    slots: Mutex<Slots<K, T>>,
+}
+
+/// What [`Kept`] guards: the views and the generation of the last [`Kept::forget`].
+struct Slots<K, T> {
+    views: Vec<(K, EventSeq, Arc<T>)>,
+    generation: u64,
 }
 
 impl<K: PartialEq + Clone, T> Kept<K, T> {
     pub(crate) fn new() -> Self {
         Kept {
-            slots: Mutex::new(Vec::new()),
+            slots: Mutex::new(Slots {
+                views: Vec::new(),
+                generation: 0,
+            }),
         }
     }
 
     /// Drops every kept view (after an erasure: no copy of the erased customer's data
     /// stays in memory until the next load would have replaced it).
+    /// A view being computed from an earlier snapshot is not kept when it is done.
     pub(crate) fn forget(&self) {
-        self.slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        slots.views.clear();
+        slots.generation = slots.generation.wrapping_add(1);
     }
 
-    /// The view of `key` in the reader's snapshot: the kept one if the outbox has no
-    /// event after it, else `compute`d now (and kept).
+    /// The view of `key` in the reader's snapshot: the kept one if it was computed in a
+    /// snapshot with the same newest event, else `compute`d now (and kept, unless the
+    /// views were forgotten meanwhile).
     ///
     /// # Errors
     ///
@@ -48,15 +67,17 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         key: &K,
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
-        let found = self
-            .slots
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .find(|(k, _, _)| k == key)
-            .map(|(_, seq, view)| (*seq, view.clone()));
+        let (found, generation) = {
+            let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            let found = slots
+                .views
+                .iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, seq, view)| (*seq, view.clone()));
+            (found, slots.generation)
+        };
         if let Some((seq, view)) = found
-            && reader.events(seq, 1)?.is_empty()
+            && newest_is(reader, seq)?
         {
             return Ok(view);
         }
@@ -65,11 +86,128 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         let seq = newest_event(reader, 0)?;
         let view = Arc::new(compute()?);
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-        slots.retain(|(k, _, _)| k != key);
-        if slots.len() >= KEPT {
-            slots.remove(0);
+        if slots.generation != generation {
+            // Forgotten while this was computed, from a snapshot taken before.
+            return Ok(view);
         }
-        slots.push((key.clone(), seq, view.clone()));
+        slots.views.retain(|(k, _, _)| k != key);
+        if slots.views.len() >= KEPT {
+            slots.views.remove(0);
+        }
+        slots.views.push((key.clone(), seq, view.clone()));
         Ok(view)
+    }
+}
+
+/// True if `seq` is the newest event of the reader's snapshot: nothing after it, and
+/// the event itself there (or `seq` 0, no event at all). A snapshot older than `seq`
+/// fails the second half.
+fn newest_is(reader: &Reader<'_>, seq: EventSeq) -> Result<bool, StoreError> {
+    if !reader.events(seq, 1)?.is_empty() {
+        return Ok(false);
+    }
+    Ok(match seq.checked_sub(1) {
+        None => true,
+        Some(before) => reader
+            .events(before, 1)?
+            .first()
+            .is_some_and(|e| e.seq == seq),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use chrono::{TimeZone as _, Utc};
+    use solocrm_app::{Books, Location, OpenOptions};
+    use solocrm_core::{CustomerData, NewCustomer, PersonName, Store as _};
+
+    use super::*;
+
+    fn add(books: &Books, name: &str) {
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("instant");
+        books
+            .create_customer(NewCustomer::new(
+                CustomerData::new(PersonName::parse(name).expect("name")),
+                at,
+            ))
+            .expect("customer");
+    }
+
+    /// The number of customers the reader's snapshot holds: the view kept.
+    fn count(kept: &Kept<(), usize>, r: &Reader<'_>) -> usize {
+        *kept
+            .get(r, &(), || r.count_customers().map(|n| n as usize))
+            .expect("view")
+    }
+
+    #[test]
+    fn a_view_from_a_newer_snapshot_is_not_served_to_an_older_one() {
+        let dir = tempfile::tempdir().expect("dir");
+        let books = Books::create(
+            &Location::Path(dir.path().join("b.db")),
+            solocrm_core::Currency::CNY,
+            &OpenOptions::default(),
+        )
+        .expect("books");
+        add(&books, "王芳");
+        let kept: Arc<Kept<(), usize>> = Arc::new(Kept::new());
+        let (opened_tx, opened_rx) = mpsc::channel::<()>();
+        let (go_on_tx, go_on_rx) = mpsc::channel::<()>();
+        let old = std::thread::scope(|s| {
+            let (books, kept) = (&books, &kept);
+            let reader = s.spawn(move || {
+                books
+                    .read(|r| {
+                        // This snapshot holds one customer.
+                        let _ = r.count_customers();
+                        opened_tx.send(()).expect("send");
+                        go_on_rx.recv().expect("recv");
+                        Ok(count(kept, &r))
+                    })
+                    .expect("read")
+            });
+            opened_rx.recv().expect("opened");
+            add(books, "李雷");
+            // A newer snapshot computes and keeps its view: two customers.
+            let newer = books.read(|r| Ok(count(kept, &r))).expect("read");
+            assert_eq!(newer, 2);
+            go_on_tx.send(()).expect("go on");
+            reader.join().expect("reader")
+        });
+        assert_eq!(old, 1, "the older snapshot computes its own view");
+        let again = books.read(|r| Ok(count(&kept, &r))).expect("read");
+        assert_eq!(again, 2);
+    }
+
+    #[test]
+    fn a_view_computed_across_a_forget_is_answered_but_not_kept() {
+        let books = Books::create(
+            &Location::Memory,
+            solocrm_core::Currency::CNY,
+            &OpenOptions::default(),
+        )
+        .expect("books");
+        add(&books, "王芳");
+        let kept: Kept<(), usize> = Kept::new();
+        let got = books
+            .read(|r| {
+                Ok(*kept
+                    .get(&r, &(), || {
+                        // An erasure's forgetting happens while this computes.
+                        kept.forget();
+                        Ok::<_, StoreError>(7)
+                    })
+                    .expect("view"))
+            })
+            .expect("read");
+        assert_eq!(got, 7, "answered to its own request");
+        // Not kept: the next request computes again.
+        let next = books.read(|r| Ok(count(&kept, &r))).expect("read");
+        assert_eq!(next, 1);
     }
 }
