@@ -22,11 +22,13 @@
 //!
 //! # How a store finds them
 //!
-//! [`ReadTx::search_customers`](crate::port::ReadTx::search_customers) returns
-//! *candidates*: every customer that matches and possibly others. The operations layer
-//! ([`Reader::search_customers`](crate::ops::Reader::search_customers)) checks each
-//! candidate with [`SearchText::matches`] and ranks the hits, so the result is the same
-//! whatever index a store uses. The memory store scans; the SQLite store asks an FTS5
+//! [`ReadTx::search_matches`](crate::port::ReadTx::search_matches) returns the hits,
+//! each with its id and name only: a store that finds candidates (customers that
+//! may match) checks each with [`SearchText::matches`] before it answers, and the
+//! default does so over [`ReadTx::search_fields`](crate::port::ReadTx::search_fields).
+//! The operations layer
+//! ([`Reader::search_customers`](crate::ops::Reader::search_customers)) ranks the hits
+//! ([`rank_matches`]), so the result is the same whatever index a store uses. The memory store scans; the SQLite store asks an FTS5
 //! table with the `trigram` tokenizer for texts of [`INDEXED_FROM`] characters or more,
 //! and scans for shorter ones (a trigram index cannot look up one or two characters).
 
@@ -268,9 +270,9 @@ fn fold_cow(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The first `limit` of `matches` (all with `None`) in the order of [`rank`], and how
-/// many there are in all: what a page of results needs. Only the names that can reach
-/// the page are folded and sorted: the matches are first counted by [`Hit`], and a
-/// kind of hit wholly after the page is left unsorted.
+/// many there are in all: what a page of results needs. Every match's name is
+/// classed by [`Hit`] (folded once for that); only the kinds of hit that can reach the
+/// page are sorted, and a kind wholly after the page is left unsorted.
 ///
 /// ```
 /// use solocrm_core::search::{SearchMatch, SearchText, rank_matches};

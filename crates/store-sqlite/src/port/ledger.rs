@@ -180,10 +180,6 @@ pub(crate) fn search_fields(conn: &Connection, text: &SearchText) -> Res<Vec<Sea
     }
 }
 
-/// The `LIKE` scan reads FTS5's own copy of the text, its content table
-/// (`customer_search_content`: `id` and the columns `c0`…`c4` = name, email, company,
-/// city, notes, as the `check` rules read it) as a plain table: the virtual table's
-/// full scan costs about twice the CPU for the same rows.
 /// One row of the index's text: id, name, email, company, city, notes.
 fn fields_row(row: &Row<'_>) -> Res<SearchFields> {
     let c = Cols::new(row, "customer_search");
@@ -205,6 +201,11 @@ pub(crate) fn all_search_fields(conn: &Connection) -> Res<Vec<SearchFields>> {
     query_all(conn, FIELDS_ALL, [], fields_row)
 }
 
+/// The hits of a short text whose `LIKE` is exact: id and name. The `LIKE` scan reads
+/// FTS5's own copy of the text, its content table (`customer_search_content`: `id` and
+/// the columns `c0`…`c4` = name, email, company, city, notes, as the `check` rules read
+/// it) as a plain table: the virtual table's full scan costs about twice the CPU for
+/// the same rows.
 const MATCHES_LIKE: &str = "SELECT id, c0 FROM customer_search_content \
      WHERE c0 LIKE ?1 ESCAPE '\\' OR c1 LIKE ?1 ESCAPE '\\' OR c2 LIKE ?1 ESCAPE '\\' \
      OR c3 LIKE ?1 ESCAPE '\\' OR c4 LIKE ?1 ESCAPE '\\' ORDER BY id";
