@@ -54,6 +54,16 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         slots.generation = slots.generation.wrapping_add(1);
     }
 
+    /// How many views are kept.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .views
+            .len()
+    }
+
     /// The view of `key` in the reader's snapshot: the kept one if it was computed in a
     /// snapshot with the same newest event, else `compute`d now (and kept, unless the
     /// views were forgotten meanwhile).

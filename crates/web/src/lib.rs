@@ -122,6 +122,9 @@ struct Inner {
     /// Every customer's searchable text, folded, that `/customers?q=` searches in
     /// memory (ADR 0053), rebuilt after a write only.
     search: kept::Kept<(), solocrm_core::search::SearchIndex>,
+    /// The outbox position the erasure sweep has looked up to ([`AppState::sweep`]);
+    /// `None` before its first look.
+    swept: std::sync::Mutex<Option<solocrm_core::EventSeq>>,
 }
 
 impl AppState {
@@ -145,6 +148,66 @@ impl AppState {
         self.inner.co_purchase.forget();
         self.inner.search.forget();
     }
+
+    /// Drops the kept views if the outbox holds an erasure since the last look: one
+    /// made by another program (the CLI) while the workspace serves, which nothing
+    /// here saw. [`serve`] calls it every [`runner::TICK`], so no kept view holds an
+    /// erased customer's data longer than that. The first look only notes where the
+    /// outbox ends (nothing is kept before the server starts). Blocking: reads the
+    /// events after the position, 10 000 at a time.
+    ///
+    /// # Errors
+    ///
+    /// The backend's; the position is then left where it was, for the next look.
+    fn sweep(&self) -> Result<(), solocrm_core::StoreError> {
+        let mut swept = self
+            .inner
+            .swept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let books = &self.inner.books;
+        let Some(mut at) = *swept else {
+            *swept = Some(books.read(|r| solocrm_app::overview::newest_event(&r, 0))?);
+            return Ok(());
+        };
+        let mut erased = false;
+        loop {
+            let events = books.read(|r| r.events(at, 10_000))?;
+            let Some(last) = events.last() else {
+                break;
+            };
+            at = last.seq;
+            erased |= events
+                .iter()
+                .any(|e| matches!(e.event, solocrm_core::DomainEvent::CustomerErased { .. }));
+        }
+        if erased {
+            self.forget_kept_views();
+        }
+        *swept = Some(at);
+        Ok(())
+    }
+
+    /// [`sweep`](AppState::sweep) now and then every `period`, on the blocking pool,
+    /// until `stop` completes. A failed look is logged and retried by the next.
+    async fn sweep_every(self, period: std::time::Duration, stop: impl Future<Output = ()>) {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => break,
+                _ = interval.tick() => {
+                    let state = self.clone();
+                    match tokio::task::spawn_blocking(move || state.sweep()).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => eprintln!("solocrm serve: the erasure sweep failed (the next one retries): {e}"),
+                        Err(e) => eprintln!("solocrm serve: the erasure sweep stopped (the next one retries): {e}"),
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The workspace's routes over `books`, behind the guard ([`security`]).
@@ -156,6 +219,12 @@ pub fn app(books: Books, config: Config) -> Router {
 /// routes run after each write), for a caller that also runs it on a timer
 /// ([`Runner::every`], as [`serve`] does).
 pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
+    let (router, runner, _) = parts(books, config);
+    (router, runner)
+}
+
+/// [`workspace`] and the state its routes share, for [`serve`]'s erasure sweep.
+fn parts(books: Books, config: Config) -> (Router, Runner, AppState) {
     let runner = Runner::new(books.clone(), config.clock.clone(), config.automation);
     let state = AppState {
         inner: Arc::new(Inner {
@@ -171,6 +240,7 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             audit: kept::Kept::new(),
             co_purchase: kept::Kept::new(),
             search: kept::Kept::new(),
+            swept: std::sync::Mutex::new(None),
         }),
     };
     let router = Router::new()
@@ -277,8 +347,8 @@ pub fn workspace(books: Books, config: Config) -> (Router, Runner) {
             state.clone(),
             security::guard,
         ))
-        .with_state(state);
-    (router, runner)
+        .with_state(state.clone());
+    (router, runner, state)
 }
 
 /// The calendar feed's route: the token is in the path, as a calendar app sends no
@@ -313,7 +383,9 @@ pub struct Started {
 }
 
 /// Serves the workspace over `books` until Ctrl-C: binds, calls `ready` with the link,
-/// serves while the automation runs every minute ([`runner::TICK`]), then finishes
+/// serves while the automation runs every minute ([`runner::TICK`]) and the outbox is
+/// swept as often for erasures made by another program (the kept views are then
+/// dropped, so none holds an erased customer's data past the next sweep), then finishes
 /// the requests in flight and the run in progress, and shuts the runtime down. The
 /// caller's `books` outlive the runtime, so no store handle is dropped on it.
 ///
@@ -335,7 +407,7 @@ pub fn serve(
         config.feed = Some(Arc::new(Feed::open(path).map_err(std::io::Error::other)?));
     }
     let token = config.token.clone();
-    let (router, runner) = workspace(books.clone(), config);
+    let (router, runner, state) = parts(books.clone(), config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -352,8 +424,12 @@ pub fn serve(
             url: format!("http://{shown}/?token={token}"),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
         let ticker = tokio::spawn(runner.every(runner::TICK, async {
             let _ = stopped.await;
+        }));
+        let sweeper = tokio::spawn(state.sweep_every(runner::TICK, async {
+            let _ = sweep_stopped.await;
         }));
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -362,12 +438,84 @@ pub fn serve(
             .await;
         // The pages are done; a run in progress finishes, then the ticker stops.
         let _ = stop.send(());
+        let _ = stop_sweep.send(());
         if let Err(e) = ticker.await {
             eprintln!("solocrm serve: the automation ticker stopped: {e}");
+        }
+        if let Err(e) = sweeper.await {
+            eprintln!("solocrm serve: the erasure sweep stopped: {e}");
         }
         served
     });
     // Waits for the blocking pool: a write in flight finishes before this returns.
     drop(runtime);
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone as _;
+    use solocrm_app::{Location, OpenOptions};
+    use solocrm_core::{CustomerData, CustomerId, NewCustomer, PersonName, Store as _};
+
+    use super::*;
+
+    fn add(books: &Books, name: &str) -> CustomerId {
+        let at = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("instant");
+        books
+            .create_customer(NewCustomer::new(
+                CustomerData::new(PersonName::parse(name).expect("name")),
+                at,
+            ))
+            .expect("customer")
+            .id()
+    }
+
+    /// Keeps the search index of the books as they are; the number of views kept.
+    fn keep_search(state: &AppState) -> usize {
+        state
+            .inner
+            .books
+            .read(|r| {
+                let _ = state
+                    .inner
+                    .search
+                    .get(&r, &(), || r.search_index())
+                    .expect("index");
+                Ok(())
+            })
+            .expect("read");
+        state.inner.search.len()
+    }
+
+    #[test]
+    fn an_erasure_made_elsewhere_drops_the_kept_views_at_the_next_sweep() {
+        let books = Books::create(
+            &Location::Memory,
+            solocrm_core::Currency::CNY,
+            &OpenOptions::default(),
+        )
+        .expect("books");
+        let wang = add(&books, "王芳");
+        let (_, _, state) = parts(books.clone(), Config::new().expect("config"));
+        state.sweep().expect("first look");
+        assert_eq!(keep_search(&state), 1);
+        // Another write, not an erasure: the view stays (it is rebuilt when asked).
+        add(&books, "李雷");
+        state.sweep().expect("sweep");
+        assert_eq!(state.inner.search.len(), 1);
+        // The CLI erases 王芳 while the workspace serves.
+        books
+            .write(|w| w.erase_customer(wang, Utc::now()))
+            .expect("erased");
+        state.sweep().expect("sweep");
+        assert_eq!(state.inner.search.len(), 0, "no copy of 王芳 stays kept");
+        // The sweep moved on: the next look finds nothing new.
+        assert_eq!(keep_search(&state), 1);
+        state.sweep().expect("sweep");
+        assert_eq!(state.inner.search.len(), 1);
+    }
 }
