@@ -43,12 +43,16 @@ struct Known {
 /// What a bulk build of new books wrote of each customer, by id. The build numbers
 /// its customers densely from 1, so the records sit in a vector indexed by id (no
 /// hashing per look-up, one or more per operation); an id far beyond the vector's
-/// length (which a build of new books does not make) goes to a map instead, so a
-/// stray large id cannot make the vector huge.
+/// length, or so far that the vector would hold more than about twice as many slots
+/// as records (neither of which a build of new books makes), goes to a map instead:
+/// the vector never exceeds twice the records held plus [`KnownCustomers::GROWTH`]
+/// slots, however the ids are spread.
 #[derive(Debug, Default)]
 struct KnownCustomers {
     /// Slot `id` holds customer `id`'s record.
     dense: Vec<Option<Known>>,
+    /// How many slots of `dense` hold a record.
+    filled: usize,
     /// Ids too far past the end of `dense`.
     sparse: HashMap<u64, Known>,
 }
@@ -77,8 +81,11 @@ impl KnownCustomers {
 
     fn insert(&mut self, id: u64, known: Known) {
         let len = self.dense.len() as u64;
+        let held = (self.filled + self.sparse.len()) as u64;
+        let fits = id < len.saturating_add(Self::GROWTH)
+            && id < held.saturating_mul(2).saturating_add(Self::GROWTH);
         match usize::try_from(id) {
-            Ok(i) if id < len.saturating_add(Self::GROWTH) => {
+            Ok(i) if i < self.dense.len() || fits => {
                 if i >= self.dense.len() {
                     self.dense.resize(i + 1, None);
                     // Ids the vector now covers leave the map (none in a build of
@@ -91,10 +98,13 @@ impl KnownCustomers {
                             self.sparse.remove(&k),
                         ) {
                             *slot = Some(v);
+                            self.filled += 1;
                         }
                     }
                 }
-                self.dense[i] = Some(known);
+                if self.dense[i].replace(known).is_none() {
+                    self.filled += 1;
+                }
             }
             _ => {
                 self.sparse.insert(id, known);
@@ -1267,17 +1277,23 @@ mod tests {
         k.insert(70_000, known(7));
         assert_eq!(k.dense.len(), 4, "1..=3 in the vector");
         assert_eq!(k.sparse.len(), 2, "the two far ids in the map");
-        // Growing step by step until the vector covers 70,000.
-        for id in (4..=70_001).step_by(1000) {
-            k.insert(id, known(0));
+        // Growing id by id until the vector covers 70,000, leaving 5 out.
+        for id in 4..=70_001 {
+            if id != 70_000 && id != 5 {
+                k.insert(id, known(0));
+            }
         }
-        k.insert(70_001, known(0));
+        assert!(k.get(5).is_none(), "a gap is no customer");
         assert_eq!(k.sparse.len(), 1, "70,000 moved into the vector");
+        assert_eq!(k.filled, 70_000);
         assert_eq!(k.get(70_000).map(|v| v.balance), Some(7));
         assert_eq!(k.get(far).map(|v| v.balance), Some(-1));
         assert_eq!(k.get(2).map(|v| v.balance), Some(2));
         assert!(k.get(0).is_none());
-        assert!(k.get(5).is_none(), "a gap is no customer");
+        assert!(
+            k.get(far - 1).is_none(),
+            "an id never inserted is no customer"
+        );
         assert!(k.get(far + 1).is_none());
         if let Some(v) = k.get_mut(far) {
             v.balance = 5;
@@ -1287,6 +1303,28 @@ mod tests {
         }
         assert_eq!(k.get(far).map(|v| v.balance), Some(5));
         assert_eq!(k.get(3).map(|v| v.erased), Some(true));
+    }
+
+    /// Ids that each step just under the growth allowance past the last do not grow
+    /// the vector without bound: beyond twice the records held (plus the allowance)
+    /// they go to the map, and every one is still found.
+    #[test]
+    fn spread_ids_keep_the_vector_bounded() {
+        let mut k = KnownCustomers::default();
+        let step = KnownCustomers::GROWTH - 1;
+        for n in 1..=200_u64 {
+            k.insert(n * step, known(n as i64));
+        }
+        let bound = 2 * (k.filled + k.sparse.len()) + KnownCustomers::GROWTH as usize;
+        assert!(
+            k.dense.len() <= bound,
+            "{} slots for 200 records",
+            k.dense.len()
+        );
+        assert!(!k.sparse.is_empty());
+        for n in 1..=200_u64 {
+            assert_eq!(k.get(n * step).map(|v| v.balance), Some(n as i64));
+        }
     }
 
     /// The look-ups a bulk build of new books answers itself agree with the
