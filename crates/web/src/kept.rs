@@ -147,16 +147,27 @@ fn newest_is(reader: &Reader<'_>, seq: EventSeq) -> Result<bool, StoreError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::mpsc;
 
     use chrono::{TimeZone as _, Utc};
     use solocrm_app::{Books, Location, OpenOptions};
-    use solocrm_core::{CustomerData, NewCustomer, PersonName, Store as _};
+    use solocrm_core::{CustomerData, CustomerId, NewCustomer, PersonName, Store as _};
 
     use super::*;
 
-    fn add(books: &Books, name: &str) {
+    /// Books in memory, in CNY: what the web crate's unit tests start from.
+    pub(crate) fn memory_books() -> Books {
+        Books::create(
+            &Location::Memory,
+            solocrm_core::Currency::CNY,
+            &OpenOptions::default(),
+        )
+        .expect("books")
+    }
+
+    /// Adds a customer named `name`, created 2026-01-01.
+    pub(crate) fn add(books: &Books, name: &str) -> CustomerId {
         let at = Utc
             .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
             .single()
@@ -166,7 +177,8 @@ mod tests {
                 CustomerData::new(PersonName::parse(name).expect("name")),
                 at,
             ))
-            .expect("customer");
+            .expect("customer")
+            .id()
     }
 
     /// The number of customers the reader's snapshot holds: the view kept.
@@ -217,12 +229,7 @@ mod tests {
 
     #[test]
     fn a_view_computed_across_a_forget_is_answered_but_not_kept() {
-        let books = Books::create(
-            &Location::Memory,
-            solocrm_core::Currency::CNY,
-            &OpenOptions::default(),
-        )
-        .expect("books");
+        let books = memory_books();
         add(&books, "王芳");
         let kept: Kept<(), usize> = Kept::new();
         let got = books
@@ -247,12 +254,7 @@ mod tests {
     #[test]
     fn requests_that_miss_together_compute_once() {
         use std::sync::atomic::{AtomicUsize, Ordering};
-        let books = Books::create(
-            &Location::Memory,
-            solocrm_core::Currency::CNY,
-            &OpenOptions::default(),
-        )
-        .expect("books");
+        let books = memory_books();
         add(&books, "王芳");
         let kept: Kept<(), usize> = Kept::new();
         let computed = AtomicUsize::new(0);

@@ -191,22 +191,21 @@ impl AppState {
     /// [`sweep`](AppState::sweep) now and then every `period`, on the blocking pool,
     /// until `stop` completes. A failed look is logged and retried by the next.
     async fn sweep_every(self, period: std::time::Duration, stop: impl Future<Output = ()>) {
-        let mut interval = tokio::time::interval(period);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                () = &mut stop => break,
-                _ = interval.tick() => {
-                    let state = self.clone();
-                    match tokio::task::spawn_blocking(move || state.sweep()).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(e)) => eprintln!("solocrm serve: the erasure sweep failed (the next one retries): {e}"),
-                        Err(e) => eprintln!("solocrm serve: the erasure sweep stopped (the next one retries): {e}"),
-                    }
+        runner::every(period, stop, move || {
+            let state = self.clone();
+            async move {
+                match tokio::task::spawn_blocking(move || state.sweep()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => eprintln!(
+                        "solocrm serve: the erasure sweep failed (the next one retries): {e}"
+                    ),
+                    Err(e) => eprintln!(
+                        "solocrm serve: the erasure sweep stopped (the next one retries): {e}"
+                    ),
                 }
             }
-        }
+        })
+        .await;
     }
 }
 
@@ -454,25 +453,8 @@ pub fn serve(
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone as _;
-    use solocrm_app::{Location, OpenOptions};
-    use solocrm_core::{CustomerData, CustomerId, NewCustomer, PersonName, Store as _};
-
     use super::*;
-
-    fn add(books: &Books, name: &str) -> CustomerId {
-        let at = Utc
-            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-            .single()
-            .expect("instant");
-        books
-            .create_customer(NewCustomer::new(
-                CustomerData::new(PersonName::parse(name).expect("name")),
-                at,
-            ))
-            .expect("customer")
-            .id()
-    }
+    use crate::kept::tests::{add, memory_books};
 
     /// Keeps the search index of the books as they are; the number of views kept.
     fn keep_search(state: &AppState) -> usize {
@@ -493,12 +475,7 @@ mod tests {
 
     #[test]
     fn an_erasure_made_elsewhere_drops_the_kept_views_at_the_next_sweep() {
-        let books = Books::create(
-            &Location::Memory,
-            solocrm_core::Currency::CNY,
-            &OpenOptions::default(),
-        )
-        .expect("books");
+        let books = memory_books();
         let wang = add(&books, "王芳");
         let (_, _, state) = parts(books.clone(), Config::new().expect("config"));
         state.sweep().expect("first look");

@@ -103,15 +103,28 @@ impl Runner {
         if !self.inner.on {
             return;
         }
-        let mut interval = tokio::time::interval(period);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tokio::pin!(stop);
-        loop {
-            tokio::select! {
-                () = &mut stop => break,
-                _ = interval.tick() => {
-                    self.run_now().await;
-                }
+        let runner = &self;
+        every(period, stop, move || runner.run_now()).await;
+    }
+}
+
+/// Awaits `tick()` (its answer dropped) at once and then every `period`, until `stop` completes; a tick in
+/// progress when it does is finished first. A tick that takes longer than `period`
+/// delays the next one rather than stacking them. The runner's and the erasure sweep's
+/// timer.
+pub(crate) async fn every<F: Future>(
+    period: Duration,
+    stop: impl Future<Output = ()>,
+    mut tick: impl FnMut() -> F,
+) {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => break,
+            _ = interval.tick() => {
+                tick().await;
             }
         }
     }

@@ -190,21 +190,7 @@ pub(crate) fn segment_rows(
         }
     }
     if fields.consents {
-        let mut consents: HashMap<i64, Vec<Consent>> = HashMap::new();
-        let mut stmt = conn.prepare(
-            "SELECT customer_id, purpose, granted, at, at_ns, source FROM consents \
-             ORDER BY customer_id, id",
-        )?;
-        let mut it = stmt.query([])?;
-        while let Some(row) = it.next()? {
-            let c = Cols::new(row, "consents");
-            consents.entry(c.i64(0)?).or_default().push(Consent {
-                purpose: c.parse(1, Tag::parse)?,
-                granted: c.bool(2)?,
-                at: c.time(3)?,
-                source: c.parse(5, Label::parse)?,
-            });
-        }
+        let mut consents = consents_between(conn, 1, i64::MAX)?;
         for r in &mut rows {
             r.consents = consents.remove(&key(r.id.get())).unwrap_or_default();
         }
@@ -547,13 +533,34 @@ pub(crate) fn load_tags(conn: &Connection, id: CustomerId) -> Res<Tags> {
 
 pub(crate) fn load_consents(conn: &Connection, id: CustomerId) -> Res<Vec<Consent>> {
     query_all(conn, CONSENTS_OF, [key(id.get())], |row| {
+        consent_from(&Cols::new(row, "consents"), 0)
+    })
+}
+
+/// The consent decisions of the customers with ids `lo..=hi`, by customer, each
+/// customer's oldest first.
+fn consents_between(conn: &Connection, lo: i64, hi: i64) -> Res<HashMap<i64, Vec<Consent>>> {
+    let mut consents: HashMap<i64, Vec<Consent>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(CONSENTS_BETWEEN)?;
+    let mut it = stmt.query([lo, hi])?;
+    while let Some(row) = it.next()? {
         let c = Cols::new(row, "consents");
-        Ok(Consent {
-            purpose: c.parse(0, Tag::parse)?,
-            granted: c.bool(1)?,
-            at: c.time(2)?,
-            source: c.parse(4, Label::parse)?,
-        })
+        consents
+            .entry(c.i64(0)?)
+            .or_default()
+            .push(consent_from(&c, 1)?);
+    }
+    Ok(consents)
+}
+
+/// A consent decision from the columns `purpose, granted, at, at_ns, source` of a row,
+/// the first at `first`.
+fn consent_from(c: &Cols<'_, '_>, first: usize) -> Res<Consent> {
+    Ok(Consent {
+        purpose: c.parse(first, Tag::parse)?,
+        granted: c.bool(first + 1)?,
+        at: c.time(first + 2)?,
+        source: c.parse(first + 4, Label::parse)?,
     })
 }
 
@@ -603,20 +610,7 @@ pub(crate) fn finish_customers(conn: &Connection, rows: Vec<CustomerRow>) -> Res
                 .insert(c.parse(1, Tag::parse)?);
         }
     }
-    let mut consents: HashMap<i64, Vec<Consent>> = HashMap::new();
-    {
-        let mut stmt = conn.prepare_cached(CONSENTS_BETWEEN)?;
-        let mut it = stmt.query([lo, hi])?;
-        while let Some(row) = it.next()? {
-            let c = Cols::new(row, "consents");
-            consents.entry(c.i64(0)?).or_default().push(Consent {
-                purpose: c.parse(1, Tag::parse)?,
-                granted: c.bool(2)?,
-                at: c.time(3)?,
-                source: c.parse(5, Label::parse)?,
-            });
-        }
-    }
+    let mut consents = consents_between(conn, lo, hi)?;
     Ok(rows
         .into_iter()
         .map(|r| {
