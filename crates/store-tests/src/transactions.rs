@@ -67,6 +67,7 @@ macro_rules! port_conformance {
             search_fields_give_each_candidates_text_by_id_and_never_an_erased_one,
             search_matches_are_exactly_the_hits_by_id_with_their_names,
             a_write_uses_the_zone_it_set_in_its_later_operations,
+            a_batched_catch_up_moves_each_customer_as_a_move_of_its_own,
         }
     };
 }
@@ -171,6 +172,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "a_write_uses_the_zone_it_set_in_its_later_operations",
         run: a_write_uses_the_zone_it_set_in_its_later_operations,
+    },
+    PortCheck {
+        name: "a_batched_catch_up_moves_each_customer_as_a_move_of_its_own",
+        run: a_batched_catch_up_moves_each_customer_as_a_move_of_its_own,
     },
 ];
 
@@ -1429,6 +1434,91 @@ pub fn a_write_uses_the_zone_it_set_in_its_later_operations(crm: &Crm) {
         "{replayed:?}"
     );
     assert_eq!(kept, vec![(ada.id(), replayed)]);
+}
+
+/// A catch-up of more customers than one transaction holds
+/// ([`solocrm_core::ops::MOVES_PER_WRITE`]) moves each customer all or nothing, in
+/// order: a move refused in the middle of a batch (the customer was moved by hand
+/// after the read) is answered in its place with the store's error and leaves nothing,
+/// and the
+/// others of that batch and of the next are made with exactly the steps and events a
+/// move of its own makes.
+pub fn a_batched_catch_up_moves_each_customer_as_a_move_of_its_own(crm: &Crm) {
+    use solocrm_core::ops::MOVES_PER_WRITE;
+    use solocrm_core::{LifecyclePolicy, LifecycleStage as S, PolicyRule as R};
+    let n = MOVES_PER_WRITE + 3;
+    let ids: Vec<CustomerId> = (0..n)
+        .map(|i| {
+            let c = crm
+                .create_customer(person(&format!("Customer {i}")))
+                .expect("create");
+            crm.record_purchase(NewPurchase::new(c.id(), at(1), eur(100)))
+                .expect("purchase");
+            c.id()
+        })
+        .collect();
+    let policy = LifecyclePolicy::default();
+    let as_of = at(500);
+    let found = crm
+        .read(|r| r.reassess_all(&policy, as_of))
+        .expect("reassess");
+    assert_eq!(found.suggestions.len(), n, "every customer is behind");
+    // Moved by hand after the read, one in the first transaction and one in the
+    // second: the suggested first step (to new) is no longer a move.
+    let gone = [ids[5], ids[MOVES_PER_WRITE + 1]];
+    for id in gone {
+        crm.change_stage(id, S::New, at(600), StageReason::Manual { note: None })
+            .expect("a manual move");
+    }
+    let before = all_events(crm).len();
+    let mut told = Vec::new();
+    let answers = crm
+        .apply_suggestions(&found.suggestions, &policy, as_of, |k| told.push(k))
+        .expect("the batches commit");
+    assert_eq!(told, [MOVES_PER_WRITE, n], "told after each transaction");
+    assert_eq!(answers.len(), n, "one answer per suggestion, in order");
+    let mut expected_events = Vec::new();
+    for (((id, _), answer), i) in found.suggestions.iter().zip(&answers).zip(0..) {
+        assert_eq!(*id, ids[i], "suggestions ascend by id");
+        if gone.contains(id) {
+            assert!(
+                matches!(answer, Err(StoreError::InvalidTransition(_))),
+                "a stale move is refused, got {answer:?}"
+            );
+            assert_eq!(crm.stage_history(*id).expect("history").len(), 1);
+            continue;
+        }
+        let changes = answer.as_ref().expect("the others move");
+        let steps: Vec<(S, S, i64)> = changes
+            .iter()
+            .map(|c| (c.from, c.to, (c.at - at(0)).num_days()))
+            .collect();
+        // New at the first purchase, churned the day after the 365-day horizon
+        // (00:00 UTC, so 366 whole days after 09:00 on day 0).
+        assert_eq!(
+            steps,
+            [(S::Prospect, S::New, 1), (S::New, S::Churned, 366)],
+            "customer {i}"
+        );
+        let history = crm.stage_history(*id).expect("history");
+        assert_eq!(history.len(), 2);
+        assert!(matches!(
+            history[1].reason,
+            StageReason::Rule { rule: R::Silent }
+        ));
+        assert_eq!(crm.customer(*id).expect("read").stage(), S::Churned);
+        expected_events.extend([(*id, S::New), (*id, S::Churned)]);
+    }
+    // The outbox holds each moved customer's two changes, customer after customer, and
+    // nothing of the refused moves.
+    let events: Vec<(CustomerId, S)> = all_events(crm)[before..]
+        .iter()
+        .map(|e| match &e.event {
+            DomainEvent::StageChanged { customer, to, .. } => (*customer, *to),
+            other => panic!("only stage changes, got {}", other.name()),
+        })
+        .collect();
+    assert_eq!(events, expected_events);
 }
 
 #[cfg(test)]

@@ -46,21 +46,21 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             let suggestions = store.read(|r| r.reassess_all(&policy, as_of))?.suggestions;
             // One customer whose move fails (a stage history dated after `as_of`, a
             // customer erased meanwhile) does not hold back the others: each customer's
-            // move is its own transaction (all its steps or none), and the failures are
-            // listed and make the exit code 1.
+            // move is all its steps or none, a batch of customers to a transaction, and
+            // the failures are listed and make the exit code 1.
             let mut failed: Vec<Option<String>> = vec![None; suggestions.len()];
             if apply {
                 let mut progress = ctx.progress(t!("progress.applying"), suggestions.len() as u64);
-                for (i, (id, s)) in suggestions.iter().enumerate() {
-                    if let Err(e) = store.write(|w| w.apply_suggestion(*id, s, &policy, as_of)) {
-                        failed[i] = Some(e.to_string());
-                    }
+                let answers = store.apply_suggestions(&suggestions, &policy, as_of, |n| {
                     if let Some(p) = &mut progress {
-                        p.set(i as u64 + 1);
+                        p.set(n as u64);
                     }
-                }
+                })?;
                 if let Some(p) = progress {
                     p.finish();
+                }
+                for (slot, answer) in failed.iter_mut().zip(answers) {
+                    *slot = answer.err().map(|e| e.to_string());
                 }
             }
             let failures = failed.iter().flatten().count();
