@@ -195,7 +195,10 @@ pub fn demo(
     })
     .context(t!("demo.building"))?;
     drop(replay);
-    drop(business);
+    // Freeing the generated business (millions of small allocations) takes a moment of
+    // its own: another thread does it while the books are closed and the dashboard is
+    // read.
+    let freeing = std::thread::spawn(move || drop(business));
     if let Some(p) = &mut progress {
         p.stage(t!("demo.closing"));
     }
@@ -222,6 +225,8 @@ pub fn demo(
         None,
         &super::analytics::default_report_config(),
     )?;
+    // The thread only frees memory; it cannot fail in a way the demo could report.
+    let _ = freeing.join();
     if !ctx.out.json {
         if let Some(hint) = holiday_hint(locale, end) {
             ctx.say(hint)?;

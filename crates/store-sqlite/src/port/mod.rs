@@ -20,6 +20,7 @@
 pub(crate) mod activity;
 mod automation;
 mod campaigns;
+mod checks;
 pub(crate) mod customers;
 mod events;
 mod holidays;
@@ -145,6 +146,9 @@ impl Drop for Unchecked<'_> {
         // would restore it.
         if self.1 {
             let _ = self.0.pragma_update(None, "foreign_keys", true);
+            // A build of new books that failed before its end left the per-row
+            // `CHECK` constraints off (see `checks`).
+            let _ = checks::restore(&self.0);
         }
     }
 }
@@ -199,12 +203,19 @@ impl Storage for SqliteStore {
             } else {
                 None
             };
+            // It also evaluates the tables' `CHECK` constraints once, at its end.
+            if deferred.is_some() {
+                checks::defer(&tx).map_err(db)?;
+            }
             let mut writer = Tx::new(&tx, self.currency, waited);
             if deferred.is_some() {
                 writer.building_new_books();
             }
             f(&mut writer)?;
             let (rebuild, purge) = writer.finish();
+            if deferred.is_some() {
+                checks::verify(&tx).map_err(db)?;
+            }
             if let Some(sqls) = rebuild {
                 activity::rebuild_indexes(&tx, &sqls, self.private_build).map_err(db)?;
             }
