@@ -20,7 +20,8 @@
 //! series, the rows of a customer list); [`groups`] narrows every analytic view to one saved
 //! segment or lifecycle stage ([`CustomerGroup`](groups::CustomerGroup)); and [`trends`]
 //! gives report metrics as a series over calendar months or quarters; [`holidays`] reads
-//! the holiday calendar as a person types it and lays out a year of it.
+//! the holiday calendar as a person types it and lays out a year of it; [`rfm`] reads
+//! the RFM table from what the store keeps per customer.
 //!
 //! ```
 //! use solocrm_app::{Books, Location, OpenOptions};
@@ -53,6 +54,7 @@ mod location;
 pub mod offers;
 pub mod overview;
 pub mod questionnaire;
+pub mod rfm;
 pub mod settings;
 pub mod targets;
 pub mod trends;

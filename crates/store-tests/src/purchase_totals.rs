@@ -2,7 +2,9 @@
 //! [`ReadTx::purchase_summaries`], [`ReadTx::purchase_summary`] and
 //! [`ReadTx::contact_times`] exactly as a scan of the records does, at every bound
 //! that matters, after inserts (one by one and in batches), voids, refunds, an
-//! erasure and a failed write.
+//! erasure and a failed write; and RFM computed from the summaries
+//! ([`rfm_of_summaries`](solocrm_core::metrics::rfm_of_summaries)) is RFM over the
+//! purchase log, on every day of the history.
 //!
 //! [`kept_purchase_totals_answer_as_the_scan`] is a fixed history (one of the
 //! [`AUTOMATION_CHECKS`](crate::automation::AUTOMATION_CHECKS));
@@ -15,11 +17,12 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use solocrm_core::metrics::{RfmTable, TieRule, rfm, rfm_of_summaries};
 use solocrm_core::port::{CustomerFilter, contact_times_from_records};
 use solocrm_core::{
     ActivityQuery, Crm, Currency, CustomerData, CustomerId, Money, NewCustomer, NewPurchase,
-    NewRefund, PersonName, PurchaseSummary, StoreError, Void,
+    NewRefund, PersonName, PurchaseSummary, Reader, StoreError, StoreResult, Void,
 };
 
 const STEP: &str = "the check's step";
@@ -157,8 +160,54 @@ fn differs(crm: &Crm) -> Option<String> {
     None
 }
 
+/// The first day whose RFM from the kept summaries
+/// ([`rfm_of_summaries`](solocrm_core::metrics::rfm_of_summaries), ADR 0057) differs
+/// from RFM over the purchase log, read as the books are and through the as-of view of
+/// the day's end, if any.
+fn rfm_differs(crm: &Crm) -> Option<String> {
+    let first = NaiveDate::from_ymd_opt(2026, 2, 27).expect(STEP);
+    for day in first.iter_days().take(35) {
+        for tie in [TieRule::Shared, TieRule::Ordinal] {
+            let (now, past) = crm
+                .read(|r| {
+                    let end = r.time_zone()?.end_of(day);
+                    Ok((
+                        rfm_both(&r, day, tie)?,
+                        r.as_of(end, |v| rfm_both(&v, day, tie))?,
+                    ))
+                })
+                .expect(STEP);
+            for (view, (kept, log)) in [("the books", now), ("the as-of view", past)] {
+                if kept.as_ref() != Some(&log) {
+                    return Some(format!(
+                        "rfm of {day} ({tie:?}) through {view}: kept {kept:?}, log {log:?}"
+                    ));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// RFM of `day` from the summaries up to its last instant, and from the log.
+fn rfm_both(
+    r: &Reader<'_>,
+    day: NaiveDate,
+    tie: TieRule,
+) -> StoreResult<(Option<RfmTable>, RfmTable)> {
+    let zone = r.time_zone()?;
+    let last = zone.end_of(day) - Duration::nanoseconds(1);
+    let summaries = r.purchase_summaries(last)?;
+    let kept = rfm_of_summaries(&summaries, r.currency(), zone, day, tie).expect(STEP);
+    let log = rfm(&r.purchase_log()?, day, tie).expect(STEP);
+    Ok((kept, log))
+}
+
 fn agree(crm: &Crm, after: &str) {
     if let Some(d) = differs(crm) {
+        panic!("after {after}: {d}");
+    }
+    if let Some(d) = rfm_differs(crm) {
         panic!("after {after}: {d}");
     }
 }

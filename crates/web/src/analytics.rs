@@ -15,9 +15,10 @@
 
 use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
 use solocrm_app::history::read_as_of_day;
+use solocrm_app::rfm::rfm_table;
 use solocrm_core::metrics::{
     Activity, ChurnWarning, CohortGrain, CohortMatrix, RfmRow, RfmScore, RfmSegment, RiskReason,
-    TieRule, WarningConfig, churn_warnings, cohort_matrix, rfm,
+    TieRule, WarningConfig, churn_warnings, cohort_matrix,
 };
 use solocrm_core::{ActivityQuery, LifecyclePolicy, OpenQuery, Reader, Segment, TimeRange};
 use solocrm_models::{
@@ -343,13 +344,9 @@ fn rfm_rows(
     at: DateTime<Utc>,
     group: Option<&CustomerGroup>,
 ) -> Result<(Vec<RfmRow>, Option<usize>), Failure> {
-    let log = r.purchase_log()?;
     let members = members_of(l, r, group, at)?;
-    let log = match &members {
-        Some(m) => only_members_log(&log, m),
-        None => log,
-    };
-    let table = rfm(&log, day, TieRule::Shared)?;
+    // From every buyer's kept purchase summary, not the purchase log (ADR 0057).
+    let table = rfm_table(r, day, TieRule::Shared, members.as_ref())??;
     // The CLI's ranking: the best RFM code first, then the most spent.
     let mut rows: Vec<RfmRow> = table.rows().collect();
     rows.sort_by(|a, b| {

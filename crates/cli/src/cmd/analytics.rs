@@ -14,11 +14,12 @@ use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Days, Months, Utc};
 use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
 use solocrm_app::history::read_as_of_day;
+use solocrm_app::rfm::rfm_table;
 use solocrm_app::trends::{self, Grain, GroupDashboard, Trend};
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
     Activity, CohortGrain, Measured, Period, Ratio, ReportConfig, RiskReason, TieRule,
-    WarningConfig, churn_warnings_by_contacts, cohort_matrix, pipeline_metrics, rfm,
+    WarningConfig, churn_warnings_by_contacts, cohort_matrix, pipeline_metrics,
 };
 use solocrm_core::{
     ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Reader, Store,
@@ -733,20 +734,20 @@ pub fn rfm_cmd(
     };
     let group = chosen(group);
     let at = group_instant(ctx, day);
-    let (log, keys, members) = read_as_of_day(&store, day, ctx.now, |r| {
-        Ok((
-            r.purchase_log()?,
-            key_table(&r.customer_keys()?),
-            members_in(&r, group.as_ref(), at),
-        ))
+    // From every buyer's kept purchase summary, not the purchase log (ADR 0057); a
+    // group's RFM ranks its buyers among themselves.
+    let (found, keys) = read_as_of_day(&store, day, ctx.now, |r| {
+        let found = match members_in(&r, group.as_ref(), at) {
+            Ok(members) => {
+                let table = rfm_table(&r, day, tie_rule, members.as_ref())?;
+                Ok((members, table))
+            }
+            Err(e) => Err(e),
+        };
+        Ok((found, key_table(&r.customer_keys()?)))
     })?;
-    let members = members.map_err(group_failed)?;
-    // A group's RFM ranks its buyers among themselves.
-    let log = match &members {
-        Some(m) => only_members_log(&log, m),
-        None => log,
-    };
-    let table = rfm(&log, day, tie_rule)?;
+    let (members, table) = found.map_err(group_failed)?;
+    let table = table?;
     let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
     // The ranking `--top` keeps the first of: the best RFM code, then the most spent.
     let mut ranked: Vec<_> = table.rows().collect();

@@ -121,7 +121,9 @@ pub use report::{
     RetentionSection, RfmSection, SatisfactionSection, ValueSection,
 };
 pub use retention::{Churn, CustomerBase, churn_rate, customer_base, customer_retention_rate};
-pub use rfm::{RfmRow, RfmScore, RfmSegment, RfmTable, SegmentCount, TieRule, rfm};
+pub use rfm::{
+    RfmRow, RfmScore, RfmSegment, RfmTable, SegmentCount, TieRule, rfm, rfm_of_summaries,
+};
 pub use satisfaction::{
     CES_LOW_EFFORT_UP_TO, CSAT_SATISFIED_FROM, Ces, Csat, Nps, ces, ces_from_scores, csat,
     csat_from_scores, csat_per_customer, latest_per_customer, nps, nps_from_scores,

@@ -89,6 +89,9 @@ use crate::ids::CustomerId;
 use crate::money::{Currency, Money};
 use crate::names::named_enum;
 use crate::purchase::PurchaseLog;
+use crate::segment::PurchaseSummary;
+use crate::time::{AFTER_LATEST_SECS, EARLIEST_SECS};
+use crate::zone::BusinessZone;
 
 named_enum! {
     /// How customers with equal values are ranked for the quintile scores.
@@ -527,34 +530,90 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
         a.count = 0;
         outliers.customers_too_large += 1;
     }
-    let (mut n, mut earliest) = (0usize, end_secs);
-    for a in agg.iter().filter(|a| a.count > 0) {
-        n += 1;
-        earliest = earliest.min(a.last_at);
-    }
-    // Local days of the last purchases: one lookup per customer.
-    let table = DayTable::new(zone, earliest, end_secs.saturating_sub(1));
-    let mut customers = Vec::with_capacity(n);
-    let mut recency_days = Vec::with_capacity(n);
-    let mut frequency = Vec::with_capacity(n);
-    let mut monetary_minor = Vec::with_capacity(n);
+    let n = agg.iter().filter(|a| a.count > 0).count();
+    let mut buyers = Buyers::with_capacity(n);
     for (a, id) in agg.iter().zip(&log.customers) {
         if a.count > 0 {
-            customers.push(*id);
-            // 0 ≤ as_of − last ≤ u32::MAX by the checks above.
-            let last_day = table.day(a.last_at);
-            recency_days.push(u32::try_from(as_of_day - last_day).unwrap_or(u32::MAX));
-            frequency.push(a.count);
-            monetary_minor.push(a.sum);
+            buyers.push(*id, a.last_at, a.count, a.sum);
         }
     }
     drop(agg);
+    Ok(score(
+        Basis {
+            as_of,
+            tie_rule,
+            currency,
+            zone,
+            outliers,
+        },
+        buyers,
+    ))
+}
+
+/// What a table is of, beside its customers.
+struct Basis {
+    as_of: NaiveDate,
+    tie_rule: TieRule,
+    currency: Currency,
+    zone: BusinessZone,
+    outliers: Outliers,
+}
+
+/// The customers to score, in id order, with their last purchase (Unix seconds, before
+/// the end of `as_of` and not earlier than its recency can count), frequency and spend.
+struct Buyers {
+    customers: Vec<CustomerId>,
+    last_at: Vec<i64>,
+    frequency: Vec<u32>,
+    monetary_minor: Vec<i64>,
+}
+
+impl Buyers {
+    fn with_capacity(n: usize) -> Buyers {
+        Buyers {
+            customers: Vec::with_capacity(n),
+            last_at: Vec::with_capacity(n),
+            frequency: Vec::with_capacity(n),
+            monetary_minor: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, id: CustomerId, last_at: i64, count: u32, sum: i64) {
+        self.customers.push(id);
+        self.last_at.push(last_at);
+        self.frequency.push(count);
+        self.monetary_minor.push(sum);
+    }
+}
+
+/// Recency, scores and segments of `buyers` (steps 2 to 4 of [`rfm`], shared with
+/// [`rfm_of_summaries`]).
+fn score(m: Basis, buyers: Buyers) -> RfmTable {
+    let Buyers {
+        customers,
+        last_at,
+        frequency,
+        monetary_minor,
+    } = buyers;
+    let n = customers.len();
+    let as_of_day = epoch_day(m.as_of);
+    let end_secs = m.zone.days().start_of_day(as_of_day + 1);
+    let earliest = last_at.iter().copied().min().unwrap_or(end_secs);
+    // Local days of the last purchases: one lookup per customer.
+    let table = DayTable::new(m.zone, earliest, end_secs.saturating_sub(1));
+    // 0 ≤ as_of − last ≤ u32::MAX by the callers' checks.
+    let recency_days: Vec<u32> = last_at
+        .iter()
+        .map(|&at| u32::try_from(as_of_day - table.day(at)).unwrap_or(u32::MAX))
+        .collect();
+    drop(last_at);
 
     // 3. Quintile scores, measure by measure. Keys grow with goodness.
+    let tie_rule = m.tie_rule;
     let mut ranker = Ranker::default();
     let mut r = vec![0u8; n];
     let mut f = vec![0u8; n];
-    let mut m = vec![0u8; n];
+    let mut mo = vec![0u8; n];
     ranker.keys.clear();
     ranker
         .keys
@@ -567,7 +626,7 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
     ranker
         .keys
         .extend(monetary_minor.iter().map(|&s| (s as u64) ^ (1 << 63)));
-    ranker.score(tie_rule, &mut m);
+    ranker.score(tie_rule, &mut mo);
 
     // 4. Codes and segments.
     let mut scores = Vec::with_capacity(n);
@@ -576,23 +635,166 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
         let s = RfmScore {
             r: r[i],
             f: f[i],
-            m: m[i],
+            m: mo[i],
         };
         scores.push(s);
         segments.push(RfmSegment::of(s));
     }
-    Ok(RfmTable {
-        as_of,
+    RfmTable {
+        as_of: m.as_of,
         tie_rule,
-        currency,
+        currency: m.currency,
         customers,
         recency_days,
         frequency,
         monetary_minor,
         scores,
         segments,
-        outliers,
-    })
+        outliers: m.outliers,
+    }
+}
+
+/// [`rfm`] from what the stores keep per customer instead of the purchase log: each
+/// buyer's [`PurchaseSummary`] of the purchases (voided ones left out) at or before the
+/// last instant of `as_of` in `zone` (what
+/// [`ReadTx::purchase_summaries`](crate::port::ReadTx::purchase_summaries) answers for
+/// the instant one nanosecond before [`BusinessZone::end_of`] `as_of`), by ascending
+/// customer id, all in `currency`. Summaries with no purchase are skipped.
+///
+/// The table is the one [`rfm`] gives over the log of the same purchases in `zone` and
+/// `currency` — same customers, values, scores, segments and [`Outliers`] — when the
+/// amounts are not negative (every store refuses a negative amount). A summary cannot
+/// show every record [`rfm`] screens out, so the answer is `Ok(None)`, and the caller
+/// reads the log instead, when some summary may hold one: a first purchase before
+/// 1900, a last one after 2199, a negative total, or a total that reaches the storage
+/// bound of one amount ([`Currency::max_stored_minor`]; a spend that overflows
+/// [`rfm`]'s 64-bit sum reaches it first). The outliers [`rfm`] counts among the
+/// purchases *after* `as_of` are not in the summaries; a log read through the as-of
+/// view (as the `rfm` command does for a past day) holds none.
+///
+/// ```
+/// use chrono::{NaiveDate, TimeZone, Utc};
+/// use solocrm_core::{BusinessZone, Currency, CustomerId, Money, PurchaseLog};
+/// use solocrm_core::metrics::{rfm, rfm_of_summaries, TieRule};
+/// use solocrm_core::segment::PurchaseSummary;
+/// let at = |d| Utc.with_ymd_and_hms(2026, 5, d, 12, 0, 0).unwrap();
+/// let mut log = PurchaseLog::with_customers(Currency::EUR, vec![CustomerId::new(7)]);
+/// let mut summary = PurchaseSummary::none(Currency::EUR);
+/// for d in [1, 9] {
+///     log.push(0, at(d).timestamp(), 2_500);
+///     summary.add(at(d), Money::from_minor(2_500, Currency::EUR))?;
+/// }
+/// let day = NaiveDate::from_ymd_opt(2026, 5, 10).unwrap();
+/// let kept = [(CustomerId::new(7), summary)];
+/// let t = rfm_of_summaries(&kept, Currency::EUR, BusinessZone::UTC, day, TieRule::Shared)?;
+/// assert_eq!(t, Some(rfm(&log, day, TieRule::Shared)?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`MetricError::InvalidInput`] for summaries out of customer order, in another
+/// currency, with an amount that is not whole minor units, or with a purchase after
+/// `as_of`; [`MetricError::Overflow`] for more than 2^32 purchases in all.
+pub fn rfm_of_summaries(
+    summaries: &[(CustomerId, PurchaseSummary)],
+    currency: Currency,
+    zone: BusinessZone,
+    as_of: NaiveDate,
+    tie_rule: TieRule,
+) -> MetricResult<Option<RfmTable>> {
+    let metric = "rfm";
+    let invalid =
+        |what: &'static str, expected: &'static str, value: String| MetricError::InvalidInput {
+            metric,
+            what,
+            expected,
+            value,
+        };
+    let days = zone.days();
+    let as_of_day = epoch_day(as_of);
+    let end_secs = days.start_of_day(as_of_day + 1);
+    // As in `rfm`: the earliest day whose recency fits a u32.
+    let min_day = (as_of_day - i64::from(u32::MAX)).max(i64::from(i32::MIN) + 1);
+    let min_secs = days.start_of_day(min_day);
+    let max_minor = i128::from(currency.max_stored_minor());
+    let scale = currency.minor_unit_digits();
+    let mut total: u64 = 0;
+    let mut prev: Option<CustomerId> = None;
+    let mut out_of_range = false;
+    let mut buyers = Buyers::with_capacity(summaries.len());
+    for (id, s) in summaries {
+        if prev.is_some_and(|p| p >= *id) {
+            return Err(invalid(
+                "the purchase summaries",
+                "ascending customer ids",
+                id.to_string(),
+            ));
+        }
+        prev = Some(*id);
+        if s.count == 0 {
+            continue;
+        }
+        if s.total.currency() != currency {
+            return Err(invalid(
+                "a purchase summary",
+                "the currency of the books",
+                s.total.currency().to_string(),
+            ));
+        }
+        let (Some(first), Some(last)) = (s.first_at, s.last_at) else {
+            return Err(invalid(
+                "a purchase summary",
+                "a first and last purchase",
+                id.to_string(),
+            ));
+        };
+        let (first, last) = (first.timestamp(), last.timestamp());
+        if last >= end_secs {
+            return Err(invalid(
+                "a purchase summary",
+                "purchases up to the day asked",
+                id.to_string(),
+            ));
+        }
+        if first < EARLIEST_SECS || last >= AFTER_LATEST_SECS {
+            return Ok(None);
+        }
+        let amount = s.total.amount();
+        if amount.scale() > scale {
+            return Err(invalid(
+                "a purchase summary",
+                "whole minor units",
+                amount.to_string(),
+            ));
+        }
+        let minor = amount.mantissa() * 10_i128.pow(scale - amount.scale());
+        if minor < 0 || minor >= max_minor {
+            return Ok(None);
+        }
+        let (Ok(sum), Ok(count)) = (i64::try_from(minor), u32::try_from(s.count)) else {
+            return Ok(None);
+        };
+        total = total.saturating_add(s.count);
+        out_of_range |= last < min_secs;
+        buyers.push(*id, last, count, sum);
+    }
+    if u32::try_from(total).is_err() {
+        return Err(MetricError::Overflow { metric });
+    }
+    if out_of_range {
+        return Err(MetricError::DateOutOfRange { metric });
+    }
+    Ok(Some(score(
+        Basis {
+            as_of,
+            tie_rule,
+            currency,
+            zone,
+            outliers: Outliers::default(),
+        },
+        buyers,
+    )))
 }
 
 /// Quintile scoring of one measure, with reusable buffers.

@@ -16,6 +16,7 @@ use crate::lifecycle::LifecycleStage;
 use crate::money::{Currency, Money};
 use crate::policy::LifecyclePolicy;
 use crate::purchase::{NewPurchase, NewRefund, Purchase, PurchaseLog, Refund};
+use crate::segment::PurchaseSummary;
 use crate::service::{NewServiceRequest, RequestKind, ServiceRequest};
 use crate::survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
 use crate::text::{FreeText, Label, PersonName, Tag};
@@ -1524,4 +1525,141 @@ fn without_costs_the_roi_is_undefined_not_infinite() {
     assert!(!s.roi_on_revenue.is_defined());
     assert!(!s.roi_on_gross_margin.is_defined());
     assert!(s.channels.iter().all(|c| !c.roi.is_defined()));
+}
+
+/// Each customer's summary of the log's purchases up to the last instant of `as_of` in
+/// the log's zone, exactly summed: what a store keeps and answers "as of" (ADR 0046).
+fn summaries_of(log: &PurchaseLog, as_of: NaiveDate) -> Vec<(CustomerId, PurchaseSummary)> {
+    let end = log.zone.end_of(as_of).timestamp();
+    let currency = log.currency.unwrap();
+    let mut by: BTreeMap<CustomerId, PurchaseSummary> = BTreeMap::new();
+    for k in 0..log.len() {
+        if log.at[k] >= end {
+            continue;
+        }
+        let at = chrono::DateTime::from_timestamp(log.at[k], 0).unwrap();
+        by.entry(log.customers[log.customer[k] as usize])
+            .or_insert(PurchaseSummary::none(currency))
+            .add(at, Money::from_minor(log.amount[k], currency))
+            .unwrap();
+    }
+    by.into_iter().collect()
+}
+
+/// True if some purchase up to `as_of` is one `rfm` screens out, or some customer's
+/// spend up to then reaches the bound of one amount: what a summary cannot tell apart.
+fn summaries_cannot_tell(log: &PurchaseLog, as_of: NaiveDate) -> bool {
+    let bound = log.currency.unwrap().max_stored_minor();
+    summaries_of(log, as_of).iter().any(|(_, s)| {
+        s.first_at.unwrap().timestamp() < crate::time::EARLIEST_SECS
+            || !s.total.to_minor_units().is_ok_and(|m| m < bound)
+    })
+}
+
+const ZONES: [&str; 6] = [
+    "UTC",
+    "Asia/Shanghai",
+    "America/New_York",
+    "Pacific/Chatham",
+    "Australia/Lord_Howe",
+    "Asia/Kathmandu",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn rfm_of_the_kept_summaries_is_rfm_of_the_log(
+        log in any_log(40, 400, 1_000_000),
+        zone in 0..ZONES.len(),
+        day in -420i64..420,
+        clf in any::<bool>(),
+        whale in prop::option::of((any::<prop::sample::Index>(), 1usize..1_000)),
+        ancient in prop::option::of((any::<prop::sample::Index>(), 0..3i64)),
+        ordinal in any::<bool>(),
+    ) {
+        let tie = if ordinal { TieRule::Ordinal } else { TieRule::Shared };
+        let mut log = log.in_zone(BusinessZone::parse(ZONES[zone]).unwrap());
+        let as_of = as_of() + Duration::days(day);
+        let n = log.customers.len();
+        // A customer whose spend reaches the bound of one amount, or overflows the
+        // 64-bit sum (in CLF, 923 purchases at the bound do).
+        if let Some((who, count)) = whale {
+            if clf {
+                log.currency = Some(Currency::parse("CLF").unwrap());
+            }
+            let bound = log.currency.unwrap().max_stored_minor();
+            let c = who.index(n) as u32;
+            for k in 0..count {
+                log.push(c, ts(2025, 6, 1) + k as i64 * 3_600, bound - 1);
+            }
+        }
+        // A purchase dated before 1900, which `rfm` screens out.
+        if let Some((who, years)) = ancient {
+            log.push(who.index(n) as u32, crate::time::EARLIEST_SECS - 1 - years * 31_557_600, 500);
+        }
+        let want = rfm(&log, as_of, tie).unwrap();
+        let got = rfm_of_summaries(
+            &summaries_of(&log, as_of),
+            log.currency.unwrap(),
+            log.zone,
+            as_of,
+            tie,
+        )
+        .unwrap();
+        match got {
+            Some(t) => {
+                prop_assert!(!summaries_cannot_tell(&log, as_of));
+                prop_assert_eq!(t, want);
+            }
+            None => prop_assert!(summaries_cannot_tell(&log, as_of)),
+        }
+    }
+}
+
+#[test]
+fn rfm_of_summaries_leaves_the_doubtful_to_the_log_and_refuses_malformed_input() {
+    let day = date(2026, 2, 1);
+    let at = |d| chrono::DateTime::from_timestamp(ts(2026, 1, d), 0).unwrap();
+    let one = |minor: i64, d: u32| {
+        let mut s = PurchaseSummary::none(EUR);
+        s.add(at(d), Money::from_minor(minor, EUR)).unwrap();
+        s
+    };
+    let of = |rows: &[(u64, PurchaseSummary)]| {
+        let rows: Vec<_> = rows
+            .iter()
+            .map(|(id, s)| (CustomerId::new(*id), *s))
+            .collect();
+        rfm_of_summaries(&rows, EUR, BusinessZone::UTC, day, TieRule::Shared)
+    };
+    // Nothing bought: an empty table, as `rfm` of an empty log.
+    let empty = PurchaseLog::with_customers(EUR, vec![CustomerId::new(1)]);
+    assert_eq!(
+        of(&[(1, PurchaseSummary::none(EUR))]).unwrap(),
+        Some(rfm(&empty, day, TieRule::Shared).unwrap())
+    );
+    // A total at the bound of one amount may hold an outlier: the log tells.
+    assert_eq!(of(&[(1, one(EUR.max_stored_minor(), 3))]).unwrap(), None);
+    assert!(
+        of(&[(1, one(EUR.max_stored_minor() - 1, 3))])
+            .unwrap()
+            .is_some()
+    );
+    // Out of order, after the day asked, in another currency: the caller's mistake.
+    assert!(of(&[(2, one(1, 3)), (1, one(1, 3))]).is_err());
+    assert!(of(&[(1, one(1, 3)), (1, one(1, 3))]).is_err());
+    let late = {
+        let mut s = PurchaseSummary::none(EUR);
+        s.add(
+            chrono::DateTime::from_timestamp(ts(2026, 2, 2), 0).unwrap(),
+            Money::from_minor(1, EUR),
+        )
+        .unwrap();
+        s
+    };
+    assert!(of(&[(1, late)]).is_err());
+    let mut yen = PurchaseSummary::none(Currency::JPY);
+    yen.add(at(3), Money::from_minor(1, Currency::JPY)).unwrap();
+    assert!(of(&[(1, yen)]).is_err());
 }

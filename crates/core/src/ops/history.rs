@@ -129,6 +129,9 @@ pub struct AsOf<'a> {
     cutoff: DateTime<Utc>,
     /// The customers created at or after the cutoff, found on first need.
     late: OnceLock<HashSet<CustomerId>>,
+    /// The store's key columns of every customer, read on first need: `late` and
+    /// `customer_keys` both want them, and a view reads them once (ADR 0057).
+    keys: OnceLock<Vec<CustomerKeys>>,
     /// The stage histories of the customers with a change at or after the cutoff,
     /// found on first need: everyone else's stage is the same then as now.
     moved: OnceLock<HashMap<CustomerId, Vec<StageChange>>>,
@@ -150,6 +153,7 @@ impl<'a> AsOf<'a> {
             inner,
             cutoff,
             late: OnceLock::new(),
+            keys: OnceLock::new(),
             moved: OnceLock::new(),
         }
     }
@@ -169,6 +173,16 @@ impl<'a> AsOf<'a> {
         at < self.cutoff
     }
 
+    /// The store's keys of every customer (erased ones included), read once for the
+    /// wrapper's lifetime.
+    fn store_keys(&self) -> StoreResult<&[CustomerKeys]> {
+        if let Some(keys) = self.keys.get() {
+            return Ok(keys);
+        }
+        let keys = self.inner.customer_keys()?;
+        Ok(self.keys.get_or_init(|| keys))
+    }
+
     /// The customers created at or after the cutoff.
     ///
     /// Read from the light [`customer_dates`](ReadTx::customer_dates) of the customers
@@ -185,7 +199,7 @@ impl<'a> AsOf<'a> {
             .filter(|d| !self.before(d.created_at))
             .map(|d| d.id)
             .collect();
-        for k in self.inner.customer_keys()? {
+        for k in self.store_keys()? {
             if k.erased
                 && let Some(c) = self.inner.customer(k.id)?
                 && !self.before(c.created_at())
@@ -473,9 +487,13 @@ impl ReadTx for AsOf<'_> {
         // customers (a third of `rfm --json` at 100 k customers, issue 14). Keys have
         // no history, so the current ones are the ones at the cutoff, as before.
         let late = self.late()?;
-        let mut keys = self.inner.customer_keys()?;
-        keys.retain(|k| !late.contains(&k.id));
-        Ok(keys)
+        // Read once with `late` (ADR 0057).
+        Ok(self
+            .store_keys()?
+            .iter()
+            .filter(|k| !late.contains(&k.id))
+            .cloned()
+            .collect())
     }
 
     fn customers(

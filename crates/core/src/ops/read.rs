@@ -374,6 +374,21 @@ impl<'t> Reader<'t> {
         self.tx.purchase_summary(customer, as_of)
     }
 
+    /// Count, exact sum and first and last time of the purchases at or before `as_of`
+    /// of every customer who has one (erased ones included), by ascending customer id:
+    /// see [`ReadTx::purchase_summaries`](crate::port::ReadTx::purchase_summaries),
+    /// which a backend answers from what it keeps per customer.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn purchase_summaries(
+        &self,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<Vec<(CustomerId, PurchaseSummary)>> {
+        self.tx.purchase_summaries(as_of)
+    }
+
     /// Every purchase in columnar form.
     ///
     /// # Errors
