@@ -73,8 +73,9 @@ pub struct Interaction {
     id: InteractionId,
     #[serde(flatten)]
     fields: NewInteraction,
+    /// Boxed, as a purchase's: few interactions are voided (issue 14).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    void: Option<Void>,
+    void: Option<Box<Void>>,
 }
 
 /// A change to a logged interaction: each field given replaces the stored one; `None`
@@ -133,12 +134,12 @@ impl Interaction {
     /// implementations reading a stored interaction back.
     #[must_use]
     pub fn with_void(mut self, void: Option<Void>) -> Self {
-        self.void = void;
+        self.void = void.map(Box::new);
         self
     }
     /// The void marker, if the interaction was voided.
     pub fn void(&self) -> Option<&Void> {
-        self.void.as_ref()
+        self.void.as_deref()
     }
     /// True if the interaction was voided: it stays in the books but counts nowhere.
     pub fn is_void(&self) -> bool {

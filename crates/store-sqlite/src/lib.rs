@@ -269,6 +269,13 @@ pub(crate) const ERASE_CHECKPOINT_PATIENCE: Duration = Duration::from_secs(1);
 /// as needed) keeps the indexes of a big purchase table in memory during imports.
 pub(crate) const CACHE_KIB: i64 = 65_536;
 
+/// The page cache of a read-only connection, in KiB (8 MiB at most). Readers walk
+/// whole tables once (a report) or look up a few rows (a page); neither reads a page
+/// again soon enough for a big cache to pay, and the operating system keeps the file
+/// cached anyway. A web server keeps four readers: at the writer's size their caches
+/// could hold 256 MiB, the better part of the issue's 300 MiB (issue 15).
+pub(crate) const READER_CACHE_KIB: i64 = 8_192;
+
 /// The page cache of a [private build](SqliteOptions::private_build), in KiB (1 GiB at
 /// most, allocated as needed).
 pub const PRIVATE_BUILD_CACHE_KIB: i64 = 1_048_576;

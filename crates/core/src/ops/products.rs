@@ -2,7 +2,7 @@
 
 use super::{Reader, Writer};
 use crate::error::Conflict;
-use crate::ids::PurchaseId;
+use crate::ids::{CustomerId, PurchaseId};
 use crate::product::{Product, ProductEdit, PurchaseLine, Sku, check_lines};
 use crate::purchase::{NewPurchase, Purchase};
 use crate::store::{Entity, StoreError, StoreResult};
@@ -47,12 +47,30 @@ impl Reader<'_> {
     /// The backend's; [`StoreError::Backend`] if a stored line's total does not fit.
     pub fn line_log(&self) -> StoreResult<crate::metrics::products::LineLog> {
         let products = self.tx.products()?;
-        let purchases = self.tx.purchases(&crate::store::ActivityQuery::ALL)?;
         let lines = self.tx.all_purchase_lines()?;
-        crate::metrics::products::LineLog::from_records(
+        // Only the buyer of each purchase that has lines, streamed (none read when no
+        // purchase has lines): the web's customer page builds its recommendations from
+        // this log, and whole purchases (a million of them, two hundred bytes each)
+        // were the peak of the server's memory (issue 15).
+        let mut with_lines: Vec<PurchaseId> = lines.iter().map(|(p, _)| *p).collect();
+        with_lines.sort_unstable();
+        with_lines.dedup();
+        let mut buyers: Vec<(PurchaseId, CustomerId)> = Vec::new();
+        if !with_lines.is_empty() {
+            self.tx
+                .for_each_purchase(&crate::store::ActivityQuery::ALL, &mut |p| {
+                    if !p.is_void() && with_lines.binary_search(&p.id()).is_ok() {
+                        buyers.push((p.id(), p.customer()));
+                    }
+                    Ok(())
+                })?;
+        }
+        drop(with_lines);
+        buyers.sort_unstable();
+        crate::metrics::products::LineLog::from_buyers(
             self.tx.base_currency(),
             &products,
-            &purchases,
+            &buyers,
             &lines,
         )
         .map_err(StoreError::backend)

@@ -76,7 +76,8 @@ impl Readers {
 }
 
 /// A read-only connection to the file of `store`, configured like the writer (busy
-/// timeout, page cache, untrusted schema).
+/// timeout, untrusted schema) but with a smaller page cache
+/// ([`READER_CACHE_KIB`](crate::READER_CACHE_KIB)).
 pub(crate) fn open_reader(
     store: &SqliteStore,
     path: &std::path::Path,
@@ -92,7 +93,7 @@ pub(crate) fn open_reader(
     crate::stable_plans(&conn).map_err(OpenError::db)?;
     conn.pragma_update(None, "trusted_schema", false)
         .map_err(OpenError::db)?;
-    conn.pragma_update(None, "cache_size", -crate::CACHE_KIB)
+    conn.pragma_update(None, "cache_size", -crate::READER_CACHE_KIB)
         .map_err(OpenError::db)?;
     conn.pragma_update(None, "query_only", true)
         .map_err(OpenError::db)?;
