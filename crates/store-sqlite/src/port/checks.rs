@@ -41,17 +41,7 @@ pub(crate) fn restore(conn: &Connection) -> rusqlite::Result<()> {
 /// TABLE") for the first table with a row that breaks one; a driver error.
 pub(crate) fn verify(conn: &Connection) -> Res<()> {
     restore(conn)?;
-    let mut stmt = conn.prepare(
-        "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL \
-         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
-    )?;
-    let tables = stmt
-        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (name, sql) in &tables {
-        let Some(query) = violation_query(name, sql) else {
-            continue;
-        };
+    for (name, query) in queries(conn)? {
         let broken = conn.prepare(&query)?.exists([])?;
         if broken {
             return Err(rusqlite::Error::SqliteFailure(
@@ -62,6 +52,23 @@ pub(crate) fn verify(conn: &Connection) -> Res<()> {
         }
     }
     Ok(())
+}
+
+/// Every table of the database with `CHECK` constraints, by name, with the query that
+/// finds a row breaking one ([`violation_query`]).
+pub(crate) fn queries(conn: &Connection) -> Res<Vec<(String, String)>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL \
+         AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    )?;
+    let tables = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(tables
+        .into_iter()
+        .filter_map(|(name, sql)| Some((violation_query(&name, &sql)?, name)))
+        .map(|(query, name)| (name, query))
+        .collect())
 }
 
 /// The query that finds a row of table `name` (created by `sql`) breaking one of its
@@ -76,11 +83,12 @@ fn violation_query(name: &str, sql: &str) -> Option<String> {
     if checks.is_empty() {
         return None;
     }
-    let failing: Vec<String> = checks.iter().map(|e| format!("NOT ({e})")).collect();
+    // Each expression ends its own line: a `--` comment at its end stays a comment.
+    let failing: Vec<String> = checks.iter().map(|e| format!("NOT ({e}\n)")).collect();
     Some(format!(
         "SELECT 1 FROM \"{}\" WHERE {}",
         name.replace('"', "\"\""),
-        failing.join(" OR ")
+        failing.join("\nOR ")
     ))
 }
 
@@ -236,7 +244,7 @@ mod tests {
         conn.execute_batch(
             "CREATE TABLE t (id INTEGER PRIMARY KEY, \
              kind TEXT NOT NULL CHECK (kind IN ('earn', 'redeem', 'expire')), \
-             n INTEGER CHECK (n <> 0)) STRICT; \
+             n INTEGER CHECK (n <> 0 -- never zero\n)) STRICT; \
              INSERT INTO t (kind, n) VALUES ('earn', 1), ('redeem', NULL)",
         )
         .expect("the table");

@@ -128,15 +128,20 @@ fn read_on(
 /// for every row: a B-tree search per purchase of a million-row import, which the
 /// import's time budget (2 × the `sqlite3` shell's `.import`) cannot afford. `SqliteStore::check`
 /// still finds a dangling reference (`PRAGMA foreign_key_check`).
-struct Unchecked<'a>(MutexGuard<'a, Connection>, bool);
+///
+/// The third field says whether the write is a build of new books, which may also turn
+/// the per-row `CHECK` constraints off (see `checks`); only then does the drop turn
+/// them on again (setting the pragma expires the connection's prepared statements).
+struct Unchecked<'a>(MutexGuard<'a, Connection>, bool, bool);
 
 impl<'a> Unchecked<'a> {
-    /// The writer connection, with the checks off if `bulk`.
-    fn new(conn: MutexGuard<'a, Connection>, bulk: bool) -> rusqlite::Result<Self> {
+    /// The writer connection, with the checks off if `bulk`; `build` for a build of
+    /// new books.
+    fn new(conn: MutexGuard<'a, Connection>, bulk: bool, build: bool) -> rusqlite::Result<Self> {
         if bulk {
             conn.pragma_update(None, "foreign_keys", false)?;
         }
-        Ok(Unchecked(conn, bulk))
+        Ok(Unchecked(conn, bulk, bulk && build))
     }
 }
 
@@ -147,6 +152,8 @@ impl Drop for Unchecked<'_> {
         // would restore it.
         if self.1 {
             let _ = self.0.pragma_update(None, "foreign_keys", true);
+        }
+        if self.2 {
             // A build of new books that failed before its end left the per-row
             // `CHECK` constraints off (see `checks`).
             let _ = checks::restore(&self.0);
@@ -190,8 +197,9 @@ impl Storage for SqliteStore {
         let waited = self.busy_timeout;
         let db = |e: Fail| e.into_store(waited);
         let purge = {
+            let bulk = kind == WriteKind::Bulk;
             let mut conn =
-                Unchecked::new(self.lock(), kind == WriteKind::Bulk).map_err(|e| db(e.into()))?;
+                Unchecked::new(self.lock(), bulk, self.private_build).map_err(|e| db(e.into()))?;
             // Dropped without a commit (an error, a panic in `f`), the transaction
             // rolls back, the dropped indexes of a bulk import included.
             let tx = conn
@@ -353,6 +361,55 @@ mod tests {
             -crate::PRIVATE_BUILD_CACHE_KIB
         );
         assert_eq!(setting(&store, "threads"), 0);
+    }
+
+    /// A build of new books that fails turns SQLite's per-row `CHECK` constraints on
+    /// again (it wrote with them off, ADR 0055): the next ordinary write on the same
+    /// connection is checked row by row.
+    #[test]
+    fn a_failed_build_of_new_books_leaves_the_check_constraints_on() {
+        let dir = tempfile::tempdir().expect("a directory");
+        let options = crate::SqliteOptions::default().private_build(true);
+        let store = SqliteStore::create_with(dir.path().join("new.db"), Currency::EUR, &options)
+            .expect("a store");
+        let ignored = |store: &SqliteStore| -> bool {
+            store
+                .lock()
+                .pragma_query_value(None, "ignore_check_constraints", |r| r.get(0))
+                .expect("the pragma")
+        };
+        let failed = store.write_as(WriteKind::Bulk, &mut |_| {
+            Err(solocrm_core::StoreError::Aborted(
+                "the build gave up".into(),
+            ))
+        });
+        assert!(failed.is_err());
+        assert!(!ignored(&store), "the checks are on again");
+        let conn = store.lock();
+        conn.execute_batch("CREATE TEMP TABLE t (n INTEGER CHECK (n > 0))")
+            .expect("a table");
+        let err = conn
+            .execute("INSERT INTO t (n) VALUES (0)", [])
+            .expect_err("checked row by row");
+        assert_eq!(
+            err.sqlite_extended_error_code(),
+            Some(rusqlite::ffi::SQLITE_CONSTRAINT_CHECK)
+        );
+    }
+
+    /// Every table of a new book gives `checks` a query that SQLite accepts: a CHECK
+    /// a later migration writes in a form the extraction misreads fails here, not in
+    /// a user's build.
+    #[test]
+    fn every_table_of_a_new_book_has_a_valid_check_query() {
+        let store = SqliteStore::open_in_memory(Currency::EUR).expect("a store");
+        let conn = store.lock();
+        let found = checks::queries(&conn).expect("the schema");
+        assert!(found.len() >= 10, "the tables with checks: {}", found.len());
+        for (table, sql) in &found {
+            conn.prepare(sql)
+                .unwrap_or_else(|e| panic!("{table}: {e}\n{sql}"));
+        }
     }
 
     /// A statement whose plan SQLite could tie to a bound value is not prepared again
