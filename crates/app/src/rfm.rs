@@ -3,8 +3,9 @@
 //! [`rfm_table`] computes RFM from every buyer's purchase summary up to the day (count,
 //! exact sum, last instant: what the SQLite store keeps in `purchase_totals`, ADR 0046)
 //! instead of the whole purchase log, and reads the log only when a summary may hold a
-//! record RFM screens out (see [`rfm_of_summaries`]); the table is the same either way
-//! (ADR 0057).
+//! record RFM screens out (see [`rfm_of_summaries`]). The customers, values, scores
+//! and segments are the same either way (ADR 0057); of the outlier counts, which no
+//! frontend shows, the summaries cannot see outliers dated after the day.
 
 use chrono::{NaiveDate, TimeDelta};
 use solocrm_core::metrics::{MetricResult, RfmTable, TieRule, rfm, rfm_of_summaries};
@@ -13,7 +14,7 @@ use solocrm_core::{Reader, StoreResult};
 use crate::groups::{Members, only_members_log};
 
 /// The RFM table of the books `r` reads as of the business-local `day` (as
-/// [`rfm`] over [`Reader::purchase_log`] gives it): of the group's `members` only,
+/// [`rfm()`] over [`Reader::purchase_log`] gives it): of the group's `members` only,
 /// ranked among themselves, when given.
 ///
 /// # Errors

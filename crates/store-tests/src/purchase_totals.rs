@@ -3,7 +3,7 @@
 //! [`ReadTx::contact_times`] exactly as a scan of the records does, at every bound
 //! that matters, after inserts (one by one and in batches), voids, refunds, an
 //! erasure and a failed write; and RFM computed from the summaries
-//! ([`rfm_of_summaries`](solocrm_core::metrics::rfm_of_summaries)) is RFM over the
+//! ([`rfm_of_summaries`]) is RFM over the
 //! purchase log, on every day of the history.
 //!
 //! [`kept_purchase_totals_answer_as_the_scan`] is a fixed history (one of the

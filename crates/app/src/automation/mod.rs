@@ -943,7 +943,9 @@ const FIRINGS_PER_WRITE: usize = 256;
 /// Runs the planned firings in order, [`FIRINGS_PER_WRITE`] to a transaction. A
 /// batch that fails is rolled back whole and run again one firing to a transaction,
 /// so that, as before, the firings ahead of the failing one stay and the error is
-/// its own.
+/// its own (the batch's error is then the one that stops the run, or none if the
+/// firings one by one all succeed). A batch that found the writer busy past the
+/// backend's patience is not run again: the run stops with that error.
 fn fire_all(
     crm: &Crm,
     rules: &[EffectiveRule],
@@ -965,7 +967,8 @@ fn fire_all(
         });
         let outcomes = match outcomes {
             Ok(outcomes) => outcomes,
-            Err(_) if batch.len() > 1 => {
+            // A busy writer let no firing of the batch begin: nothing to keep.
+            Err(e) if batch.len() > 1 && !matches!(e, StoreError::Busy { .. }) => {
                 let mut one_by_one = Vec::with_capacity(batch.len());
                 for (rule, p) in batch {
                     one_by_one.push(crm.write(|w| fire_in(w, rule, p, as_of))?);

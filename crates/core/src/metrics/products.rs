@@ -94,6 +94,10 @@ impl LineLog {
         buyers: &[(PurchaseId, CustomerId)],
         lines: &[(PurchaseId, PurchaseLine)],
     ) -> MetricResult<LineLog> {
+        debug_assert!(
+            buyers.is_sorted_by_key(|&(p, _)| p),
+            "buyers by ascending purchase id"
+        );
         let buyer = |purchase: &PurchaseId| -> Option<CustomerId> {
             buyers
                 .binary_search_by_key(purchase, |&(p, _)| p)

@@ -588,7 +588,7 @@ impl Buyers {
 
 /// Recency, scores and segments of `buyers` (steps 2 to 4 of [`rfm`], shared with
 /// [`rfm_of_summaries`]).
-fn score(m: Basis, buyers: Buyers) -> RfmTable {
+fn score(basis: Basis, buyers: Buyers) -> RfmTable {
     let Buyers {
         customers,
         last_at,
@@ -596,11 +596,11 @@ fn score(m: Basis, buyers: Buyers) -> RfmTable {
         monetary_minor,
     } = buyers;
     let n = customers.len();
-    let as_of_day = epoch_day(m.as_of);
-    let end_secs = m.zone.days().start_of_day(as_of_day + 1);
+    let as_of_day = epoch_day(basis.as_of);
+    let end_secs = basis.zone.days().start_of_day(as_of_day + 1);
     let earliest = last_at.iter().copied().min().unwrap_or(end_secs);
     // Local days of the last purchases: one lookup per customer.
-    let table = DayTable::new(m.zone, earliest, end_secs.saturating_sub(1));
+    let table = DayTable::new(basis.zone, earliest, end_secs.saturating_sub(1));
     // 0 ≤ as_of − last ≤ u32::MAX by the callers' checks.
     let recency_days: Vec<u32> = last_at
         .iter()
@@ -609,11 +609,11 @@ fn score(m: Basis, buyers: Buyers) -> RfmTable {
     drop(last_at);
 
     // 3. Quintile scores, measure by measure. Keys grow with goodness.
-    let tie_rule = m.tie_rule;
+    let tie_rule = basis.tie_rule;
     let mut ranker = Ranker::default();
     let mut r = vec![0u8; n];
     let mut f = vec![0u8; n];
-    let mut mo = vec![0u8; n];
+    let mut m = vec![0u8; n];
     ranker.keys.clear();
     ranker
         .keys
@@ -626,7 +626,7 @@ fn score(m: Basis, buyers: Buyers) -> RfmTable {
     ranker
         .keys
         .extend(monetary_minor.iter().map(|&s| (s as u64) ^ (1 << 63)));
-    ranker.score(tie_rule, &mut mo);
+    ranker.score(tie_rule, &mut m);
 
     // 4. Codes and segments.
     let mut scores = Vec::with_capacity(n);
@@ -635,22 +635,22 @@ fn score(m: Basis, buyers: Buyers) -> RfmTable {
         let s = RfmScore {
             r: r[i],
             f: f[i],
-            m: mo[i],
+            m: m[i],
         };
         scores.push(s);
         segments.push(RfmSegment::of(s));
     }
     RfmTable {
-        as_of: m.as_of,
+        as_of: basis.as_of,
         tie_rule,
-        currency: m.currency,
+        currency: basis.currency,
         customers,
         recency_days,
         frequency,
         monetary_minor,
         scores,
         segments,
-        outliers: m.outliers,
+        outliers: basis.outliers,
     }
 }
 
@@ -694,8 +694,9 @@ fn score(m: Basis, buyers: Buyers) -> RfmTable {
 /// # Errors
 ///
 /// [`MetricError::InvalidInput`] for summaries out of customer order, in another
-/// currency, with an amount that is not whole minor units, or with a purchase after
-/// `as_of`; [`MetricError::Overflow`] for more than 2^32 purchases in all.
+/// currency, or with a purchase after `as_of`; [`MetricError::Overflow`] for more than
+/// 2^32 purchases in all. A total finer than the currency's minor units is no error:
+/// the answer is `Ok(None)`, and the log decides.
 pub fn rfm_of_summaries(
     summaries: &[(CustomerId, PurchaseSummary)],
     currency: Currency,
@@ -760,13 +761,11 @@ pub fn rfm_of_summaries(
         if first < EARLIEST_SECS || last >= AFTER_LATEST_SECS {
             return Ok(None);
         }
-        let amount = s.total.amount();
+        // Trailing zeros (an amount kept as written, `25.500`) are not finer units.
+        let amount = s.total.amount().normalize();
         if amount.scale() > scale {
-            return Err(invalid(
-                "a purchase summary",
-                "whole minor units",
-                amount.to_string(),
-            ));
+            // Finer than the currency's units: the log says what `rfm` makes of it.
+            return Ok(None);
         }
         let minor = amount.mantissa() * 10_i128.pow(scale - amount.scale());
         if minor < 0 || minor >= max_minor {

@@ -1662,4 +1662,16 @@ fn rfm_of_summaries_leaves_the_doubtful_to_the_log_and_refuses_malformed_input()
     let mut yen = PurchaseSummary::none(Currency::JPY);
     yen.add(at(3), Money::from_minor(1, Currency::JPY)).unwrap();
     assert!(of(&[(1, yen)]).is_err());
+    // An amount kept as written: trailing zeros are the same cents; finer units are
+    // the log's to judge.
+    let written = |text: &str| {
+        let mut s = PurchaseSummary::none(EUR);
+        s.add(at(3), Money::parse(text, EUR).unwrap()).unwrap();
+        s
+    };
+    assert_eq!(
+        of(&[(1, written("25.500"))]).unwrap(),
+        of(&[(1, one(2_550, 3))]).unwrap()
+    );
+    assert_eq!(of(&[(1, written("25.505"))]).unwrap(), None);
 }
