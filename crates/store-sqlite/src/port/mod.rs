@@ -319,15 +319,20 @@ mod tests {
         );
     }
 
+    /// A new book in `dir`, opened for a private build of new books.
+    fn private_build_in(dir: &tempfile::TempDir) -> SqliteStore {
+        let options = crate::SqliteOptions::default().private_build(true);
+        SqliteStore::create_with(dir.path().join("new.db"), Currency::EUR, &options)
+            .expect("a store")
+    }
+
     /// The build of new books in a private build drops the purchase indexes and
     /// builds them again before its commit with a small cache; the connection then
     /// has the private build's own large cache again, not the ordinary one.
     #[test]
     fn a_private_build_gets_its_cache_back_after_rebuilding_the_purchase_indexes() {
         let dir = tempfile::tempdir().expect("a directory");
-        let options = crate::SqliteOptions::default().private_build(true);
-        let store = SqliteStore::create_with(dir.path().join("new.db"), Currency::EUR, &options)
-            .expect("a store");
+        let store = private_build_in(&dir);
         let setting = |store: &SqliteStore, name: &str| -> i64 {
             store
                 .lock()
@@ -369,9 +374,7 @@ mod tests {
     #[test]
     fn a_failed_build_of_new_books_leaves_the_check_constraints_on() {
         let dir = tempfile::tempdir().expect("a directory");
-        let options = crate::SqliteOptions::default().private_build(true);
-        let store = SqliteStore::create_with(dir.path().join("new.db"), Currency::EUR, &options)
-            .expect("a store");
+        let store = private_build_in(&dir);
         let ignored = |store: &SqliteStore| -> bool {
             store
                 .lock()
