@@ -942,10 +942,10 @@ const FIRINGS_PER_WRITE: usize = 256;
 
 /// Runs the planned firings in order, [`FIRINGS_PER_WRITE`] to a transaction. A
 /// batch that fails is rolled back whole and run again one firing to a transaction,
-/// so that, as before, the firings ahead of the failing one stay and the error is
-/// its own (the batch's error is then the one that stops the run, or none if the
-/// firings one by one all succeed). A batch that found the writer busy past the
-/// backend's patience is not run again: the run stops with that error.
+/// so that, as before, the firings ahead of the failing one stay and the run stops
+/// with that firing's own error (the batch's is dropped; if every firing succeeds
+/// alone, the run goes on). A batch that found the writer busy past the backend's
+/// patience is not run again: the run stops with that error.
 fn fire_all(
     crm: &Crm,
     rules: &[EffectiveRule],
