@@ -638,6 +638,7 @@ fn a_run_that_fails_halfway_and_runs_again_fires_each_occurrence_once() {
     // A write that fails once (its batch of firings is run again one by one, and the
     // run may end well), and a backend that breaks at a write and stays broken (the
     // run fails; what it wrote before stays).
+    let mut recovered = 0;
     for (fail_at, sticky) in (1..=writes).flat_map(|n| [(n, false), (n, true)]) {
         for (kind, base) in [
             (
@@ -672,6 +673,7 @@ fn a_run_that_fails_halfway_and_runs_again_fires_each_occurrence_once() {
                 // once.
                 assert_eq!(summary(first), summary(&want), "{kind} at {fail_at}");
                 assert_eq!(first.already, want.already, "{kind} at {fail_at}");
+                recovered += 1;
             }
             let second = run(&crm, at_ten(today())).expect("the rerun");
             let third = run(&crm, at_ten(today())).expect("once more");
@@ -681,6 +683,10 @@ fn a_run_that_fails_halfway_and_runs_again_fires_each_occurrence_once() {
             let _ = second;
         }
     }
+    assert!(
+        recovered > 0,
+        "a batch that failed once was run again one by one"
+    );
     // 王芳's NPS 3 fires two rules on one event; 李娜's CSAT 4 fires the second.
     let fired = summary(&want);
     assert_eq!(fired.len(), 9, "{want:#?}");

@@ -936,8 +936,9 @@ fn contacts(
 ///
 /// A run after a long pause fires tens of thousands of times (42,644 firings on the
 /// 100 k-customer demo nine months behind); a transaction per firing committed, and
-/// journalled its pages, as often. 256 keep the writer's lock for well under a
-/// second.
+/// journalled its pages, as often. A batch of 256 keeps the writer's lock for tens of
+/// milliseconds (that run made its 56,808 moves and 42,644 firings in about 9 s of
+/// CPU).
 const FIRINGS_PER_WRITE: usize = 256;
 
 /// Runs the planned firings in order, [`FIRINGS_PER_WRITE`] to a transaction. A

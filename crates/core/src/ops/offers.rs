@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use super::read::PredicateExtras;
 use super::{Reader, Writer};
 use crate::error::Conflict;
 use crate::ids::CustomerId;
@@ -185,17 +186,8 @@ impl Writer<'_> {
                 } else {
                     crate::segment::PurchaseSummary::none(w.tx.base_currency())
                 };
-                let tier = if audience.needs_tier() {
-                    let tiers = reader.points_tiers()?;
-                    reader.tier_of(new.customer, &tiers)?
-                } else {
-                    None
-                };
-                let needs = if audience.needs_need_entries() {
-                    reader.needs(Some(new.customer))?
-                } else {
-                    Vec::new()
-                };
+                let (tier, needs) =
+                    PredicateExtras::read(&reader, audience)?.of(&reader, new.customer)?;
                 let facts = Facts {
                     purchases: &summary,
                     tier: tier.as_ref(),

@@ -20,7 +20,7 @@ use crate::port::CustomerFilter;
 use crate::privacy::{AuditEntry, CustomerExport};
 use crate::purchase::{Purchase, PurchaseLog, Refund};
 use crate::search::SearchText;
-use crate::segment::{Facts, PurchaseSummary, Segment, SegmentRow};
+use crate::segment::{Facts, Predicate, PurchaseSummary, Segment, SegmentRow};
 use crate::service::ServiceRequest;
 use crate::store::{
     ActivityQuery, CustomerKeys, CustomerQuery, Entity, MAX_PAGE_SIZE, OpenQuery, Page,
@@ -114,12 +114,7 @@ impl<'t> Reader<'t> {
         // A segment needs each candidate's purchases: walk the candidates in chunks
         // until one more than a page matches.
         let needs = segment.predicate.needs_purchases();
-        let tiers = if segment.predicate.needs_tier() {
-            Some(self.points_tiers()?)
-        } else {
-            None
-        };
-        let wants_needs = segment.predicate.needs_need_entries();
+        let extras = PredicateExtras::read(self, &segment.predicate)?;
         let zone = self.time_zone()?;
         let none = PurchaseSummary::none(self.currency());
         let mut after = query.after;
@@ -137,15 +132,7 @@ impl<'t> Reader<'t> {
                 } else {
                     none
                 };
-                let tier = match &tiers {
-                    Some(tiers) => self.tier_of(c.id(), tiers)?,
-                    None => None,
-                };
-                let needs = if wants_needs {
-                    self.tx.needs(Some(c.id()))?
-                } else {
-                    Vec::new()
-                };
+                let (tier, needs) = extras.of(self, c.id())?;
                 let facts = Facts {
                     purchases: &summary,
                     tier: tier.as_ref(),
@@ -223,12 +210,7 @@ impl<'t> Reader<'t> {
             Vec::new()
         };
         let mut summaries = summaries.into_iter().peekable();
-        let tiers = if predicate.needs_tier() {
-            Some(self.points_tiers()?)
-        } else {
-            None
-        };
-        let wants_needs = predicate.needs_need_entries();
+        let extras = PredicateExtras::read(self, predicate)?;
         let zone = self.time_zone()?;
         let none = PurchaseSummary::none(self.currency());
         let mut out = Vec::new();
@@ -237,15 +219,7 @@ impl<'t> Reader<'t> {
             let summary = summaries
                 .next_if(|(id, _)| *id == row.id)
                 .map_or(none, |(_, s)| s);
-            let tier = match &tiers {
-                Some(tiers) => self.tier_of(row.id, tiers)?,
-                None => None,
-            };
-            let needs = if wants_needs {
-                self.tx.needs(Some(row.id))?
-            } else {
-                Vec::new()
-            };
+            let (tier, needs) = extras.of(self, row.id)?;
             let facts = Facts {
                 purchases: &summary,
                 tier: tier.as_ref(),
@@ -780,5 +754,45 @@ impl Summaries {
                 .copied()
                 .unwrap_or_else(|| PurchaseSummary::none(r.currency()))),
         }
+    }
+}
+
+/// What a segment predicate may read of a customer beside their record and purchases
+/// ([`Facts`]): the points tiers, read once when the predicate names a tier, and
+/// whether it reads need entries.
+pub(super) struct PredicateExtras {
+    tiers: Option<PointsTiers>,
+    needs: bool,
+}
+
+impl PredicateExtras {
+    /// What `predicate` reads, with the tiers if it needs them.
+    pub(super) fn read(r: &Reader<'_>, predicate: &Predicate) -> StoreResult<Self> {
+        Ok(PredicateExtras {
+            tiers: if predicate.needs_tier() {
+                Some(r.points_tiers()?)
+            } else {
+                None
+            },
+            needs: predicate.needs_need_entries(),
+        })
+    }
+
+    /// The customer's tier and needs, each empty unless the predicate reads it.
+    pub(super) fn of(
+        &self,
+        r: &Reader<'_>,
+        customer: CustomerId,
+    ) -> StoreResult<(Option<Tag>, Vec<crate::need::Need>)> {
+        let tier = match &self.tiers {
+            Some(tiers) => r.tier_of(customer, tiers)?,
+            None => None,
+        };
+        let needs = if self.needs {
+            r.tx.needs(Some(customer))?
+        } else {
+            Vec::new()
+        };
+        Ok((tier, needs))
     }
 }

@@ -470,8 +470,9 @@ impl Reader<'_> {
 /// A transaction per customer made a catch-up of tens of thousands of moves (a book
 /// months behind) commit that many times: each commit writes its pages to the
 /// journal, and each new outbox position made the web workspace's kept views stale
-/// again. 256 moves take a few hundred milliseconds of the writer's lock on the
-/// 100 k-customer demo, well inside another writer's busy timeout.
+/// again. On the 100 k-customer demo a batch of 256 holds the writer's lock for
+/// about 25 ms (`stage reassess --apply` made 56,808 moves in 6.1 s of CPU, its
+/// read included), well inside another writer's busy timeout.
 pub const MOVES_PER_WRITE: usize = 256;
 
 impl Crm {

@@ -66,8 +66,10 @@ pub(crate) fn queries(conn: &Connection) -> Res<Vec<(String, String)>> {
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(tables
         .into_iter()
-        .filter_map(|(name, sql)| Some((violation_query(&name, &sql)?, name)))
-        .map(|(query, name)| (name, query))
+        .filter_map(|(name, sql)| {
+            let query = violation_query(&name, &sql)?;
+            Some((name, query))
+        })
         .collect())
 }
 
