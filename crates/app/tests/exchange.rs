@@ -333,6 +333,75 @@ fn an_export_into_a_closed_output_says_so() {
     );
 }
 
+/// Writes until `left` bytes are used up, then fails as a full disk would.
+struct FillsUp {
+    left: usize,
+}
+
+impl Write for FillsUp {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() > self.left {
+            return Err(io::Error::other("no space left"));
+        }
+        self.left -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The purchases are read on a second thread while this one writes them (a few
+/// batches of 4,096 at a time): more purchases than fit between the two are
+/// written in full and in order, and a write that fails midway stops the reader and
+/// is the error returned, whichever backend.
+#[test]
+fn a_long_purchase_export_is_whole_or_ends_with_the_write_error() {
+    const N: usize = 30_000;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut file = String::from("customer,date,amount,reference,description\n");
+    for i in 0..N {
+        file.push_str(&format!(
+            "C-{},2026-01-01T00:00:00Z,{}.{:02},R-{i},=1+{i} 第{i}\n",
+            i % 997,
+            i % 500,
+            i % 100
+        ));
+    }
+    let path = dir.path().join("purchases.csv");
+    std::fs::write(&path, file).expect("write the file");
+    for kind in ["memory", "sqlite"] {
+        let books = books(kind, dir.path());
+        import(&books, Dataset::Purchases, &path, &options()).expect("import");
+        let csv = export(&books, Dataset::Purchases, &CsvExporter::new());
+        let rows: Vec<&str> = csv.lines().collect();
+        assert_eq!(rows.len(), N + 1, "{kind}: the header and every purchase");
+        for (i, r) in rows[1..].iter().enumerate() {
+            // In order, formula-guarded, Chinese intact.
+            assert!(
+                r.contains(&format!(",R-{i},'=1+{i} 第{i}")),
+                "{kind}: row {i} is {r}"
+            );
+        }
+        let json = export(&books, Dataset::Purchases, &JsonExporter);
+        let parsed: Vec<serde_json::Value> = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(parsed.len(), N, "{kind}");
+        for exporter in [&CsvExporter::new() as &dyn Exporter, &JsonExporter] {
+            let err = exporter
+                .export(&books, Dataset::Purchases, &mut FillsUp { left: 100_000 })
+                .expect_err("the output fills up");
+            assert!(
+                matches!(
+                    err,
+                    ExportError::Csv(_) | ExportError::Io(_) | ExportError::Json(_)
+                ),
+                "{kind}: {err:?}"
+            );
+            assert!(err.to_string().contains("no space left"), "{kind}: {err}");
+        }
+    }
+}
+
 #[test]
 fn a_dry_run_checks_what_the_store_checks_and_keeps_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");

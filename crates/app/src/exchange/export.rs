@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike, Utc};
 use serde::ser::{SerializeSeq, Serializer as _};
 use solocrm_core::product::PurchaseLine;
-use solocrm_core::{ActivityQuery, CustomerId, PurchaseId, StoreError};
+use solocrm_core::{ActivityQuery, CustomerId, Purchase, PurchaseId, StoreError};
 
 use super::csv_file::neutralise;
 use super::{
@@ -196,6 +196,147 @@ impl Exporter for JsonExporter {
         out.flush()?;
         Ok(())
     }
+}
+
+/// How many purchases the reading thread of [`purchase_rows`] hands over at a time.
+const PURCHASE_BATCH: usize = 4096;
+
+/// What the reading thread of [`purchase_rows`] hands to the writing one.
+enum Batch {
+    /// First, once: the customers' keys and the purchases' lines.
+    Start {
+        keys: KeyTable,
+        lines: HashMap<PurchaseId, Vec<PurchaseLine>>,
+    },
+    /// Then the purchases, by time then id, a batch at a time.
+    Purchases(Vec<Purchase>),
+}
+
+/// The purchases of [`each_row`], read in one snapshot on a second thread while
+/// this one turns them into rows and writes them: reading and decoding the rows is
+/// about half of an export, formatting and writing them the other half, so on two
+/// cores the export takes the time of the longer half. At most a few batches of
+/// [`PURCHASE_BATCH`] purchases are between the two, so memory stays flat.
+///
+/// A write error stops the reading (its next hand-over fails) and is the error
+/// returned; otherwise a read error is.
+fn purchase_rows(
+    books: &Books,
+    book: &str,
+    row: &mut dyn FnMut(Emit<'_>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let (give, take) = std::sync::mpsc::sync_channel::<Batch>(4);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let handed = |_| StoreError::backend(WriteFailed);
+            books.read(|r| {
+                // Records of erased customers are left out: only those not erased
+                // have a key, read from the key columns alone.
+                let keys = KeyTable::new(
+                    r.customer_keys()?
+                        .iter()
+                        .filter(|k| !k.erased)
+                        .map(|k| (k.id, CustomerKey::of_keys(k, Some(book)))),
+                );
+                let mut lines: HashMap<PurchaseId, Vec<PurchaseLine>> = HashMap::new();
+                for (p, line) in r.all_purchase_lines()? {
+                    lines.entry(p).or_default().push(line);
+                }
+                give.send(Batch::Start { keys, lines }).map_err(handed)?;
+                let mut batch = Vec::with_capacity(PURCHASE_BATCH);
+                r.for_each_purchase(&ActivityQuery::ALL, |p| {
+                    batch.push(p);
+                    if batch.len() == PURCHASE_BATCH {
+                        let full =
+                            std::mem::replace(&mut batch, Vec::with_capacity(PURCHASE_BATCH));
+                        give.send(Batch::Purchases(full)).map_err(handed)?;
+                    }
+                    Ok(())
+                })?;
+                if !batch.is_empty() {
+                    give.send(Batch::Purchases(batch)).map_err(handed)?;
+                }
+                Ok(())
+            })
+        });
+        let written = write_purchase_rows(&take, row);
+        // A reader still handing over purchases stops at its next hand-over.
+        drop(take);
+        let read = match reader.join() {
+            Ok(read) => read,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        written?;
+        Ok(read?)
+    })
+}
+
+/// The writing half of [`purchase_rows`]: the header, then each purchase's row (or
+/// rows, one per line). Returns when the reader stops handing over, whether it has
+/// read everything or failed (its own result says which).
+///
+/// A purchase with lines is one row per line, in the lines' order; its first row
+/// carries the amount, the others leave it empty (the import's rule for the rows of
+/// one purchase, with or without a reference).
+fn write_purchase_rows(
+    take: &std::sync::mpsc::Receiver<Batch>,
+    row: &mut dyn FnMut(Emit<'_>) -> Result<(), ExportError>,
+) -> Result<(), ExportError> {
+    let Ok(Batch::Start { keys, lines }) = take.recv() else {
+        return Ok(());
+    };
+    if lines.is_empty() {
+        row(Emit::Header(Dataset::Purchases.columns()))?;
+    } else {
+        let header = [Dataset::Purchases.columns(), &PURCHASE_LINE_COLUMNS[..]].concat();
+        row(Emit::Header(&header))?;
+    }
+    // The row's cells are written into the same six buffers for every purchase: an
+    // export of a million rows allocates nothing per row.
+    let mut cells: Vec<String> = vec![String::new(); PURCHASE_COLUMNS.len()];
+    for batch in take {
+        let Batch::Purchases(purchases) = batch else {
+            continue;
+        };
+        for p in purchases {
+            let Some(key) = keys.get(p.customer()) else {
+                continue;
+            };
+            cells.truncate(PURCHASE_COLUMNS.len());
+            for cell in &mut cells {
+                cell.clear();
+            }
+            cells[0].push_str(key);
+            put_time(&mut cells[1], p.at());
+            put_display(&mut cells[2], Some(p.amount().amount()));
+            put_display(&mut cells[3], Some(p.amount().currency()));
+            put_display(&mut cells[4], p.external_ref());
+            put_display(&mut cells[5], p.description());
+            if lines.is_empty() {
+                row(Emit::Row(&cells))?;
+                continue;
+            }
+            let Some(own) = lines.get(&p.id()) else {
+                cells.extend(std::iter::repeat_n(String::new(), 4));
+                row(Emit::Row(&cells))?;
+                continue;
+            };
+            for (n, line) in own.iter().enumerate() {
+                cells.truncate(PURCHASE_COLUMNS.len());
+                if n == 1 {
+                    cells[2].clear();
+                }
+                cells.extend([
+                    line.sku.to_string(),
+                    line.quantity.to_string(),
+                    line.unit_price.amount().to_string(),
+                    text(line.discount.map(|d| d.amount())),
+                ]);
+                row(Emit::Row(&cells))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Appends `v`'s text to `buf`, nothing for `None`: what [`text`] gives, without a
@@ -394,21 +535,21 @@ enum Emit<'a> {
 }
 
 /// Gives `row` the header, then the rows of `dataset` as text cells in its order, read
-/// in one snapshot, each as soon as it is read: purchases come one at a time from the
-/// store ([`Reader::for_each_purchase`](solocrm_core::Reader::for_each_purchase)), so
-/// the memory an export of them takes does not grow with their number (their lines,
-/// if the book has any, are read first, all at once). Customers are named by their
-/// key columns alone, not read whole, except for the customers dataset itself.
-///
-/// A purchase with lines is one row per line, in the lines' order; its first row
-/// carries the amount, the others leave it empty (the import's rule for the rows of
-/// one purchase, with or without a reference).
+/// in one snapshot, each as soon as it is read: purchases come a batch at a time from
+/// the store ([`Reader::for_each_purchase`](solocrm_core::Reader::for_each_purchase))
+/// on a second thread ([`purchase_rows`]), so the memory an export of them takes does
+/// not grow with their number (their lines, if the book has any, are read first, all
+/// at once). Customers are named by their key columns alone, not read whole, except
+/// for the customers dataset itself.
 fn each_row(
     books: &Books,
     dataset: Dataset,
     row: &mut dyn FnMut(Emit<'_>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let book = books.book_id()?;
+    if dataset == Dataset::Purchases {
+        return purchase_rows(books, &book, row);
+    }
     let mut failed: Option<ExportError> = None;
     let read = books.read(|r| {
         let mut emit = |e: Emit<'_>| -> Result<(), StoreError> {
@@ -450,58 +591,8 @@ fn each_row(
                 }
                 Ok(())
             }
-            Dataset::Purchases => {
-                let keys = keys()?;
-                let mut lines: HashMap<PurchaseId, Vec<PurchaseLine>> = HashMap::new();
-                for (p, line) in r.all_purchase_lines()? {
-                    lines.entry(p).or_default().push(line);
-                }
-                if lines.is_empty() {
-                    emit(Emit::Header(dataset.columns()))?;
-                } else {
-                    let header = [dataset.columns(), &PURCHASE_LINE_COLUMNS[..]].concat();
-                    emit(Emit::Header(&header))?;
-                }
-                // The row's cells are written into the same six buffers for every
-                // purchase: an export of a million rows allocates nothing per row.
-                cells.resize_with(PURCHASE_COLUMNS.len(), String::new);
-                r.for_each_purchase(&ActivityQuery::ALL, |p| {
-                    let Some(key) = keys.get(p.customer()) else {
-                        return Ok(());
-                    };
-                    cells.truncate(PURCHASE_COLUMNS.len());
-                    for cell in &mut cells {
-                        cell.clear();
-                    }
-                    cells[0].push_str(key);
-                    put_time(&mut cells[1], p.at());
-                    put_display(&mut cells[2], Some(p.amount().amount()));
-                    put_display(&mut cells[3], Some(p.amount().currency()));
-                    put_display(&mut cells[4], p.external_ref());
-                    put_display(&mut cells[5], p.description());
-                    if lines.is_empty() {
-                        return emit(Emit::Row(&cells));
-                    }
-                    let Some(own) = lines.get(&p.id()) else {
-                        cells.extend(std::iter::repeat_n(String::new(), 4));
-                        return emit(Emit::Row(&cells));
-                    };
-                    for (n, line) in own.iter().enumerate() {
-                        cells.truncate(PURCHASE_COLUMNS.len());
-                        if n == 1 {
-                            cells[2].clear();
-                        }
-                        cells.extend([
-                            line.sku.to_string(),
-                            line.quantity.to_string(),
-                            line.unit_price.amount().to_string(),
-                            text(line.discount.map(|d| d.amount())),
-                        ]);
-                        emit(Emit::Row(&cells))?;
-                    }
-                    Ok(())
-                })
-            }
+            // Written by `purchase_rows` below, read on a thread of its own.
+            Dataset::Purchases => Ok(()),
             Dataset::Surveys => {
                 emit(Emit::Header(dataset.columns()))?;
                 let keys = keys()?;
