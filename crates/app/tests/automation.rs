@@ -1448,3 +1448,85 @@ fn a_rules_points_in_the_same_run_leave_the_due_lapse_as_it_was() {
         );
     }
 }
+
+/// A catch-up that a broken backend stops at its second transaction keeps the first
+/// transaction's moves and says which they are: one answer per customer of the first
+/// batch, then the failure; a second catch-up moves the rest.
+#[test]
+fn a_catch_up_stopped_by_the_backend_returns_the_moves_it_made() {
+    use solocrm_core::ops::MOVES_PER_WRITE;
+    let n = MOVES_PER_WRITE + 3;
+    for (kind, base) in [
+        (
+            "memory",
+            Arc::new(MemoryStore::new(Currency::EUR)) as Arc<dyn Storage>,
+        ),
+        (
+            "sqlite",
+            Arc::new(SqliteStore::open_in_memory(Currency::EUR).expect("db")) as Arc<dyn Storage>,
+        ),
+    ] {
+        let crm = Crm::from_shared(Arc::clone(&base));
+        for i in 0..n {
+            let data = CustomerData::new(PersonName::parse(&format!("客户 {i}")).expect("a name"));
+            let id = crm
+                .write(|w| {
+                    w.create_customer(NewCustomer::new(data.clone(), local(day(2024, 1, 1), 9)))
+                })
+                .expect("create")
+                .id();
+            crm.write(|w| {
+                w.record_purchase(NewPurchase::new(id, local(day(2024, 1, 2), 9), eur(1_000)))
+            })
+            .expect("purchase");
+        }
+        let policy = LifecyclePolicy::default();
+        let as_of = at_ten(today());
+        let found = crm
+            .read(|r| r.reassess_all(&policy, as_of))
+            .expect("reassess");
+        assert_eq!(
+            found.suggestions.len(),
+            n,
+            "{kind}: every customer is behind"
+        );
+        let broken = Crm::from_shared(Arc::new(Flaky {
+            inner: Arc::clone(&base),
+            writes: AtomicUsize::new(0),
+            fail_at: 2,
+            sticky: true,
+        }));
+        let mut told = Vec::new();
+        let applied = broken.apply_suggestions(&found.suggestions, &policy, as_of, |k| {
+            told.push(k);
+        });
+        assert_eq!(told, [MOVES_PER_WRITE], "{kind}: one transaction committed");
+        assert_eq!(applied.answers.len(), MOVES_PER_WRITE, "{kind}");
+        assert!(
+            applied.answers.iter().all(Result::is_ok),
+            "{kind}: {:?}",
+            applied.answers.iter().find(|a| a.is_err())
+        );
+        assert!(
+            matches!(applied.stopped, Some(StoreError::Backend(_))),
+            "{kind}: {:?}",
+            applied.stopped
+        );
+        for (i, (id, _)) in found.suggestions.iter().enumerate() {
+            let history = crm.read(|r| r.stage_history(*id)).expect("history");
+            let moved = !history.is_empty();
+            assert_eq!(moved, i < MOVES_PER_WRITE, "{kind}: customer {i}");
+        }
+        let rest = crm
+            .read(|r| r.reassess_all(&policy, as_of))
+            .expect("reassess");
+        assert_eq!(
+            rest.suggestions.len(),
+            3,
+            "{kind}: the rest are still behind"
+        );
+        let done = crm.apply_suggestions(&rest.suggestions, &policy, as_of, |_| ());
+        assert!(done.stopped.is_none(), "{kind}");
+        assert!(done.answers.iter().all(Result::is_ok), "{kind}");
+    }
+}

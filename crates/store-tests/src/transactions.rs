@@ -1472,9 +1472,9 @@ pub fn a_batched_catch_up_moves_each_customer_as_a_move_of_its_own(crm: &Crm) {
     }
     let before = all_events(crm).len();
     let mut told = Vec::new();
-    let answers = crm
-        .apply_suggestions(&found.suggestions, &policy, as_of, |k| told.push(k))
-        .expect("the batches commit");
+    let applied = crm.apply_suggestions(&found.suggestions, &policy, as_of, |k| told.push(k));
+    assert!(applied.stopped.is_none(), "the batches commit: {applied:?}");
+    let answers = applied.answers;
     assert_eq!(told, [MOVES_PER_WRITE, n], "told after each transaction");
     assert_eq!(answers.len(), n, "one answer per suggestion, in order");
     let mut expected_events = Vec::new();

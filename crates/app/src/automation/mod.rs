@@ -391,8 +391,8 @@ fn catch_up_stages(
     report: &mut RunReport,
 ) -> StoreResult<()> {
     let found = crm.read(|r| r.reassess_all(policy, as_of))?;
-    let answers = crm.apply_suggestions(&found.suggestions, policy, as_of, |_| ())?;
-    for ((customer, _), answer) in found.suggestions.iter().zip(answers) {
+    let applied = crm.apply_suggestions(&found.suggestions, policy, as_of, |_| ());
+    for ((customer, _), answer) in found.suggestions.iter().zip(applied.answers) {
         match answer {
             Ok(changes) => report.moved.push(Moved {
                 customer: *customer,
@@ -404,7 +404,7 @@ fn catch_up_stages(
             }),
         }
     }
-    Ok(())
+    applied.stopped.map_or(Ok(()), Err)
 }
 
 fn pick(r: &Reader<'_>, only: Only<'_>) -> StoreResult<Vec<EffectiveRule>> {

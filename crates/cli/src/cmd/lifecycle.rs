@@ -51,16 +51,26 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             let mut failed: Vec<Option<String>> = vec![None; suggestions.len()];
             if apply {
                 let mut progress = ctx.progress(t!("progress.applying"), suggestions.len() as u64);
-                let answers = store.apply_suggestions(&suggestions, &policy, as_of, |n| {
+                let applied = store.apply_suggestions(&suggestions, &policy, as_of, |n| {
                     if let Some(p) = &mut progress {
                         p.set(n as u64);
                     }
-                })?;
+                });
                 if let Some(p) = progress {
                     p.finish();
                 }
-                for (slot, answer) in failed.iter_mut().zip(answers) {
+                let answered = applied.answers.len();
+                for (slot, answer) in failed.iter_mut().zip(applied.answers) {
                     *slot = answer.err().map(|e| e.to_string());
+                }
+                // A backend failure stopped the moves at a transaction: the ones
+                // before it are recorded and listed as moved, the rest carry the
+                // failure.
+                if let Some(stop) = applied.stopped {
+                    let stop = stop.to_string();
+                    for slot in &mut failed[answered..] {
+                        *slot = Some(stop.clone());
+                    }
                 }
             }
             let failures = failed.iter().flatten().count();

@@ -475,6 +475,22 @@ impl Reader<'_> {
 /// read included), well inside another writer's busy timeout.
 pub const MOVES_PER_WRITE: usize = 256;
 
+/// What [`Crm::apply_suggestions`] did: the answers of the transactions that
+/// committed, and the backend failure that stopped it, if one did.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Applied {
+    /// One answer per suggestion, in order, for every suggestion whose transaction
+    /// committed: its changes, or the store's refusal of that one move. Without a
+    /// `stopped`, one per suggestion.
+    pub answers: Vec<StoreResult<Vec<StageChange>>>,
+    /// The failure of the backend itself ([`StoreError::Backend`],
+    /// [`StoreError::Aborted`], or [`StoreError::Busy`] past the backend's retries)
+    /// that rolled back the transaction after `answers`: the suggestions from
+    /// `answers.len()` on were not applied.
+    pub stopped: Option<StoreError>,
+}
+
 impl Crm {
     /// Applies the suggestions of [`Reader::reassess_all`] made with `policy`, in
     /// order, [`MOVES_PER_WRITE`] customers to a transaction. Each customer's move is
@@ -486,22 +502,19 @@ impl Crm {
     /// The books end as if each customer had been moved in a transaction of their own:
     /// the same changes, events and ids, in the same order.
     ///
-    /// # Errors
-    ///
-    /// A failure of the backend itself ([`StoreError::Backend`],
-    /// [`StoreError::Aborted`], or [`StoreError::Busy`] past the backend's retries)
-    /// stops at its transaction, which is rolled back; the transactions before it
-    /// stay.
+    /// A failure of the backend itself stops at its transaction, which is rolled
+    /// back; the transactions before it stay, and their answers are returned with the
+    /// failure ([`Applied::stopped`]), so a caller can say which customers moved.
     pub fn apply_suggestions(
         &self,
         suggestions: &[(CustomerId, Suggestion)],
         policy: &LifecyclePolicy,
         at: DateTime<Utc>,
         mut done: impl FnMut(usize),
-    ) -> StoreResult<Vec<StoreResult<Vec<StageChange>>>> {
-        let mut out = Vec::with_capacity(suggestions.len());
+    ) -> Applied {
+        let mut answers = Vec::with_capacity(suggestions.len());
         for batch in suggestions.chunks(MOVES_PER_WRITE) {
-            let answers = self.write(|w| {
+            let batch_answers = self.write(|w| {
                 // A retried transaction starts its batch again.
                 let mut answers = Vec::with_capacity(batch.len());
                 for (customer, suggestion) in batch {
@@ -515,11 +528,22 @@ impl Crm {
                     }
                 }
                 Ok(answers)
-            })?;
-            out.extend(answers);
-            done(out.len());
+            });
+            match batch_answers {
+                Ok(batch_answers) => answers.extend(batch_answers),
+                Err(e) => {
+                    return Applied {
+                        answers,
+                        stopped: Some(e),
+                    };
+                }
+            }
+            done(answers.len());
         }
-        Ok(out)
+        Applied {
+            answers,
+            stopped: None,
+        }
     }
 }
 
