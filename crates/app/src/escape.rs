@@ -22,6 +22,10 @@ impl<F: serde_json::ser::Formatter> serde_json::ser::Formatter for TerminalSafe<
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Printable ASCII (nearly every key and figure) has nothing to escape.
+        if fragment.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+            return self.0.write_string_fragment(writer, fragment);
+        }
         let mut rest = fragment;
         while let Some((i, c)) = rest.char_indices().find(|&(_, c)| is_unsafe(c)) {
             self.0.write_string_fragment(writer, &rest[..i])?;
@@ -153,5 +157,18 @@ mod tests {
         assert_eq!(text, r#"["x\u009by\u202e","张"]"#);
         let back: Vec<String> = serde_json::from_str(&text).expect("JSON");
         assert_eq!(back, ["x\u{9b}y\u{202e}", "张"]);
+    }
+
+    #[test]
+    fn printable_ascii_passes_as_it_is_and_del_is_escaped() {
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut out,
+            TerminalSafe(serde_json::ser::CompactFormatter),
+        );
+        serde::Serialize::serialize(&["ada@example.com ~!", "a\u{7f}b", "t\tq\""], &mut ser)
+            .expect("serialise");
+        let text = String::from_utf8(out).expect("UTF-8");
+        assert_eq!(text, r#"["ada@example.com ~!","a\u007fb","t\tq\""]"#);
     }
 }

@@ -102,6 +102,19 @@ impl CustomerKey {
         Self::of_parts(k.id, k.external_ref.as_ref(), k.email.as_ref(), book)
     }
 
+    /// True if `r`, read back as a key, is the reference `r` (not an id, an email or
+    /// another reference). A stored ASCII reference without a leading `#` or an `@`
+    /// is, unless blanks surround it (ASCII is its own NFC, so the reference check
+    /// keeps it as it is): answered without parsing it again, as most references of
+    /// a book are (issue 14); any other is parsed.
+    fn names_itself(r: &ExternalRef) -> bool {
+        let s = r.as_str();
+        if s.is_ascii() && !s.starts_with('#') && !s.contains('@') {
+            return s.trim() == s;
+        }
+        CustomerKey::parse(s).as_ref() == Some(&CustomerKey::Reference(r.clone()))
+    }
+
     fn of_parts(
         id: CustomerId,
         reference: Option<&ExternalRef>,
@@ -109,7 +122,7 @@ impl CustomerKey {
         book: Option<&str>,
     ) -> String {
         if let Some(r) = reference
-            && CustomerKey::parse(r.as_str()).as_ref() == Some(&CustomerKey::Reference(r.clone()))
+            && Self::names_itself(r)
         {
             return r.to_string();
         }
@@ -124,6 +137,53 @@ impl CustomerKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reference_names_itself_exactly_when_it_reads_back_as_itself() {
+        for text in [
+            "C-0000123",
+            "INV 7",
+            "#12",
+            "#12@shop",
+            "#x",
+            "a@b.co",
+            "a@b",
+            "42",
+            "1e5",
+            "张伟-1",
+            "#",
+            "x#",
+            "tab\tin",
+            "Ω",
+            "caf\u{e9}",
+            "cafe\u{301}",
+        ] {
+            let Ok(r) = ExternalRef::parse(text) else {
+                continue;
+            };
+            let full =
+                CustomerKey::parse(r.as_str()).as_ref() == Some(&CustomerKey::Reference(r.clone()));
+            assert_eq!(CustomerKey::names_itself(&r), full, "{text:?}");
+        }
+        // A reference is stored trimmed, so the blanks case is never met by a stored one;
+        // the answer is still the full parse's.
+        assert!(CustomerKey::names_itself(
+            &ExternalRef::parse("C-1").expect("a reference")
+        ));
+    }
+
+    proptest::proptest! {
+        /// The shortcut of `names_itself` answers as the full parse, on references
+        /// near its edges: `#`, `@`, digits, blanks, non-ASCII letters, NFD marks.
+        #[test]
+        fn names_itself_is_the_full_parse(text in "[ #@a-zA-Z0-9.\\-_é\u{301}张]{1,12}") {
+            if let Ok(r) = ExternalRef::parse(&text) {
+                let full = CustomerKey::parse(r.as_str()).as_ref()
+                    == Some(&CustomerKey::Reference(r.clone()));
+                proptest::prop_assert_eq!(CustomerKey::names_itself(&r), full, "{:?}", text);
+            }
+        }
+    }
 
     #[test]
     fn customer_keys_are_read_in_one_order() {

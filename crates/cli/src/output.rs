@@ -51,7 +51,7 @@ impl Out {
             terminal_size::terminal_size_of(io::stdout()).map(|(_, h)| usize::from(h.0))
         });
         Out {
-            out: io::BufWriter::new(stdout),
+            out: io::BufWriter::with_capacity(1 << 16, stdout),
             json,
             color,
             width,
@@ -84,19 +84,19 @@ impl Out {
         Ok(())
     }
 
-    /// Writes a value as pretty JSON. It is rendered first and written after, so that a
-    /// failed write is the plain I/O error (a closed pipe ends the program quietly).
-    /// Strings keep their text exactly; the characters a terminal would act on are
-    /// written as `\uXXXX` escapes ([`TerminalSafe`]).
+    /// Writes a value as pretty JSON, streamed into the buffered output (a document of
+    /// 100 k customers is tens of megabytes: it is not rendered whole first, issue 14).
+    /// A failed write is the plain I/O error, taken back out of `serde_json`'s (a
+    /// closed pipe ends the program quietly). Strings keep their text exactly; the
+    /// characters a terminal would act on are written as `\uXXXX` escapes
+    /// ([`TerminalSafe`]).
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        let mut text = Vec::new();
         let mut ser = serde_json::Serializer::with_formatter(
-            &mut text,
+            &mut self.out,
             TerminalSafe(serde_json::ser::PrettyFormatter::new()),
         );
-        value.serialize(&mut ser)?;
-        text.push(b'\n');
-        self.out.write_all(&text)?;
+        value.serialize(&mut ser).map_err(io::Error::from)?;
+        self.out.write_all(b"\n")?;
         Ok(())
     }
 
@@ -115,6 +115,17 @@ impl Out {
     pub fn finish(mut self) -> Result<()> {
         self.out.flush()?;
         Ok(())
+    }
+}
+
+/// A value serialised as the JSON string of its `Display` text, written straight into
+/// the output (no `String` per value): the same text as `value.to_string()`.
+#[derive(Debug, Clone, Copy)]
+pub struct AsText<T>(pub T);
+
+impl<T: std::fmt::Display> Serialize for AsText<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
     }
 }
 

@@ -448,6 +448,33 @@ pub trait ReadTx {
             }));
         }
     }
+
+    /// The keys of every customer, erased ones included, each with the instant the
+    /// customer was created, by ascending id: what a view of an earlier instant
+    /// ([`AsOf`](crate::AsOf)) reads to know who existed then and how to name them
+    /// (ADR 0061). The default joins [`customer_keys`](Self::customer_keys) with
+    /// [`customer_dates`](Self::customer_dates) and reads an erased customer whole; a
+    /// backend answers it from one pass over its key and creation columns.
+    fn customer_keys_created(&self) -> StoreResult<Vec<(CustomerKeys, DateTime<Utc>)>> {
+        let keys = self.customer_keys()?;
+        let dates: std::collections::HashMap<CustomerId, DateTime<Utc>> = self
+            .customer_dates()?
+            .into_iter()
+            .map(|d| (d.id, d.created_at))
+            .collect();
+        let mut out = Vec::with_capacity(keys.len());
+        for k in keys {
+            let created = match dates.get(&k.id) {
+                Some(&at) => Some(at),
+                None => self.customer(k.id)?.map(|c| c.created_at()),
+            };
+            // A key without a customer behind it names nobody who could have existed.
+            if let Some(at) = created {
+                out.push((k, at));
+            }
+        }
+        Ok(out)
+    }
     /// The [`SegmentRow`] of every customer passing `filter`, by ascending id, holding
     /// the `fields` asked for and no others: what a segment over the whole book reads
     /// to evaluate its predicate. The default pages through the whole customers; a

@@ -367,6 +367,56 @@ impl Email {
     ///
     /// [`ValidationError::InvalidEmail`] with the reason.
     pub fn parse(input: &str) -> Result<Self, ValidationError> {
+        // Nearly every address is plain ASCII (every key a book prints is read back
+        // through here, issue 14): accepted byte by byte, without the Unicode steps.
+        if let Some(s) = Self::plain_ascii(input) {
+            return Ok(Email(s.to_owned()));
+        }
+        Self::parse_checked(input)
+    }
+
+    /// `input` trimmed, when it is ASCII and [`Email::parse_checked`] accepts it as
+    /// that text (ASCII is its own NFC, its controls and blanks are the bytes up to
+    /// space and DEL, its letters and digits the ASCII ones); `None` means "not
+    /// known here": the full check decides, and says why it refuses.
+    fn plain_ascii(input: &str) -> Option<&str> {
+        let s = input.trim();
+        let b = s.as_bytes();
+        if b.is_empty() || b.len() > 254 || !b.is_ascii() {
+            return None;
+        }
+        let at = b.iter().rposition(|&c| c == b'@')?;
+        let (local, domain) = (&b[..at], &b[at + 1..]);
+        if local.is_empty() || local.len() > 64 {
+            return None;
+        }
+        let forbidden = |c: u8| c <= b' ' || c == 0x7f || b"@\"<>(),;\\[]".contains(&c);
+        if local.iter().any(|&c| forbidden(c))
+            || local.first() == Some(&b'.')
+            || local.last() == Some(&b'.')
+            || local.windows(2).any(|w| w == b"..")
+        {
+            return None;
+        }
+        let mut labels = 0_usize;
+        for label in domain.split(|&c| c == b'.') {
+            let ok = !label.is_empty()
+                && label.len() <= 63
+                && label
+                    .iter()
+                    .all(|&c| c.is_ascii_alphanumeric() || c == b'-')
+                && label.first() != Some(&b'-')
+                && label.last() != Some(&b'-');
+            if !ok {
+                return None;
+            }
+            labels += 1;
+        }
+        (labels >= 2).then_some(s)
+    }
+
+    /// The full check of [`Email::parse`], for any text.
+    fn parse_checked(input: &str) -> Result<Self, ValidationError> {
         let bad = |reason| ValidationError::InvalidEmail {
             input: input.to_owned(),
             reason,
@@ -629,6 +679,54 @@ mod tests {
             let b = Email::parse(&format!("{nfc}@example.com"));
             prop_assert_eq!(a.as_ref().map(Email::key), b.as_ref().map(Email::key));
             prop_assert_eq!(a, b);
+        }
+
+        /// The ASCII fast path of `Email::parse` accepts only what the full check
+        /// accepts, as the same text (issue 14): texts near the rules' edges, mostly
+        /// ASCII (dots, hyphens, blanks, controls, DEL, forbidden characters, several
+        /// `@`, long parts), a few not.
+        #[test]
+        fn the_ascii_path_of_email_parse_is_the_full_check(
+            input in "[ \t\u{b}a-zA-Z0-9.@\\-_+\\\\\"<>(),;\\[\\]\u{7f}\u{1}é]{0,12}",
+            long_local in 0_usize..3,
+            long_label in 0_usize..3,
+        ) {
+            let local = "a".repeat(62 + long_local);
+            let label = "b".repeat(61 + long_label);
+            for text in [
+                input.clone(),
+                format!("{input}@example.com"),
+                format!("ada@{input}"),
+                format!("{local}@{input}.com"),
+                format!("{input}@{label}.org"),
+                format!(" {local}@{label}.{input} "),
+                format!("{input}@{}", "c.".repeat(120)),
+            ] {
+                let fast = Email::plain_ascii(&text);
+                let full = Email::parse_checked(&text);
+                if let Some(s) = fast {
+                    prop_assert_eq!(full.as_ref().map(Email::as_str), Ok(s), "{:?}", text);
+                }
+                prop_assert_eq!(Email::parse(&text), full);
+            }
+        }
+    }
+
+    #[test]
+    fn the_ascii_path_of_email_parse_takes_plain_addresses() {
+        for ok in ["ada@example.com", " a.b+c_d-e@x-y.example.org\t", "1@2.3"] {
+            assert_eq!(Email::plain_ascii(ok), Some(ok.trim()), "{ok}");
+            assert_eq!(Email::parse(ok).map(String::from), Ok(ok.trim().to_owned()));
+        }
+        for other in [
+            "josé@example.com",
+            "a@b",
+            "a..b@c.d",
+            "a@-b.c",
+            "a b@c.d",
+            "@c.d",
+        ] {
+            assert_eq!(Email::plain_ascii(other), None, "{other}");
         }
     }
 

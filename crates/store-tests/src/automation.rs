@@ -58,6 +58,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: a_failed_write_stores_no_firing,
     },
     AutomationCheck {
+        name: "the_keys_with_creation_instants_answer_from_the_records",
+        run: the_keys_with_creation_instants_answer_from_the_records,
+    },
+    AutomationCheck {
         name: "the_time_rules_light_reads_answer_from_the_records",
         run: the_time_rules_light_reads_answer_from_the_records,
     },
@@ -449,6 +453,95 @@ pub fn a_failed_write_stores_no_firing(crm: &Crm) {
             .expect("the check's step"),
         "it can fire after all"
     );
+}
+
+/// [`ReadTx::customer_keys_created`](solocrm_core::port::ReadTx::customer_keys_created)
+/// gives every customer's keys (erased ones included, by id) with the instant each was
+/// created, as the keys and the whole customers say; through the view of an earlier
+/// instant ([`AsOf`](solocrm_core::AsOf)), only those created before it, and the
+/// view's keys are theirs (ADR 0061).
+pub fn the_keys_with_creation_instants_answer_from_the_records(crm: &Crm) {
+    use solocrm_core::port::ReadTx as _;
+    use solocrm_core::{AsOf, Email, ExternalRef};
+    let step = "the check's step";
+    assert!(
+        crm.read(|r| r.tx().customer_keys_created())
+            .expect(step)
+            .is_empty()
+    );
+    let subsecond = at(3) + chrono::Duration::milliseconds(250);
+    let make = |who: &str, data: fn(CustomerData) -> CustomerData, when: DateTime<Utc>| {
+        crm.write(|w| {
+            w.create_customer(NewCustomer::new(
+                data(CustomerData::new(PersonName::parse(who)?)),
+                when,
+            ))
+        })
+        .expect(step)
+        .id()
+    };
+    let ada = make(
+        "Ada",
+        |d| {
+            d.with_email(Email::parse("Ada@Example.com").expect("an email"))
+                .with_external_ref(ExternalRef::parse("C-1").expect("a reference"))
+        },
+        at(2),
+    );
+    let bob = make("Bob", |d| d, subsecond);
+    let cy = make(
+        "Cy",
+        |d| d.with_email(Email::parse("cy@example.com").expect("an email")),
+        at(4),
+    );
+    let dee = make("Dee", |d| d, at(6));
+    crm.write(|w| w.erase_customer(cy, at(5))).expect(step);
+    crm.write(|w| w.erase_customer(dee, at(7))).expect(step);
+
+    let got = crm.read(|r| r.tx().customer_keys_created()).expect(step);
+    let keys = crm.read(|r| r.customer_keys()).expect(step);
+    let mut expected = Vec::new();
+    for k in keys {
+        let c = crm.read(|r| r.customer(k.id)).expect(step);
+        expected.push((k, c.created_at()));
+    }
+    assert_eq!(got, expected);
+    assert_eq!(
+        got.iter().map(|(k, _)| k.id).collect::<Vec<_>>(),
+        vec![ada, bob, cy, dee]
+    );
+    assert_eq!(got[1].1, subsecond, "to the nanosecond");
+    assert!(got[2].0.erased && got[2].0.email.is_none());
+
+    let nano = chrono::Duration::nanoseconds(1);
+    for cutoff in [
+        at(1),
+        at(2),
+        at(2) + nano,
+        subsecond,
+        subsecond + nano,
+        at(4),
+        at(5),
+        at(7),
+    ] {
+        crm.read(|r| {
+            let view = AsOf::new(r.tx(), cutoff);
+            let before: Vec<_> = expected
+                .iter()
+                .filter(|(_, created)| *created < cutoff)
+                .cloned()
+                .collect();
+            assert_eq!(view.customer_keys_created()?, before, "{cutoff}");
+            let keys: Vec<_> = before.into_iter().map(|(k, _)| k).collect();
+            assert_eq!(view.customer_keys()?, keys, "{cutoff}");
+            for (k, created) in &expected {
+                let seen = view.customer(k.id)?.is_some();
+                assert_eq!(seen, *created < cutoff, "{} at {cutoff}", k.id);
+            }
+            Ok(())
+        })
+        .expect(step);
+    }
 }
 
 /// What the time rules read without reading customers whole:

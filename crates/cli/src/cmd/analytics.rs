@@ -748,7 +748,10 @@ pub fn rfm_cmd(
     })?;
     let (members, table) = found.map_err(group_failed)?;
     let table = table?;
-    let key = |id: CustomerId| keys.get(&id).cloned().unwrap_or_else(|| id.to_string());
+    let key = |id: CustomerId| match keys.get(&id) {
+        Some(k) => std::borrow::Cow::Borrowed(k.as_str()),
+        None => std::borrow::Cow::Owned(id.to_string()),
+    };
     // The ranking `--top` keeps the first of: the best RFM code, then the most spent.
     let mut ranked: Vec<_> = table.rows().collect();
     ranked.sort_by(|a, b| {
@@ -763,18 +766,20 @@ pub fn rfm_cmd(
         };
         // Written straight from the rows (no `Value` tree); the fields in the order the
         // tree had them (serde_json's maps sort their keys), so the text is the same.
+        // The keys are borrowed and the amounts written through `Display`: no `String`
+        // per row (issue 14).
         #[derive(serde::Serialize)]
-        struct Doc {
+        struct Doc<'k> {
             as_of: chrono::NaiveDate,
-            customers: Vec<Row>,
+            customers: Vec<Row<'k>>,
         }
         #[derive(serde::Serialize)]
-        struct Row {
-            customer: String,
+        struct Row<'k> {
+            customer: std::borrow::Cow<'k, str>,
             f: u8,
             frequency: u32,
             m: u8,
-            monetary: String,
+            monetary: crate::output::AsText<rust_decimal::Decimal>,
             r: u8,
             recency_days: u32,
             segment: &'static str,
@@ -786,7 +791,7 @@ pub fn rfm_cmd(
                 f: r.score.f(),
                 frequency: r.frequency,
                 m: r.score.m(),
-                monetary: r.monetary.amount().to_string(),
+                monetary: crate::output::AsText(r.monetary.amount()),
                 r: r.score.r(),
                 recency_days: r.recency_days,
                 segment: r.segment.label(),
@@ -812,7 +817,7 @@ pub fn rfm_cmd(
     ]);
     for r in rows.iter().take(shown) {
         t.row(vec![
-            key(r.customer),
+            key(r.customer).into_owned(),
             r.recency_days.to_string(),
             r.frequency.to_string(),
             r.monetary.to_string(),

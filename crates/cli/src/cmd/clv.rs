@@ -25,7 +25,7 @@ use solocrm_models::{
 
 use super::Ctx;
 use crate::cli::{ClvArgs, ClvModel, ClvUnit};
-use crate::output::Table;
+use crate::output::{AsText, Table};
 use crate::parse;
 
 pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
@@ -121,7 +121,10 @@ fn report<M: PurchaseModel>(
     for (i, v) in guarded.values.iter().enumerate() {
         let id = summary.customers[i];
         rows.push(Row {
-            customer: keys.get(&id).cloned().unwrap_or_else(|| id.to_string()),
+            customer: match keys.get(&id) {
+                Some(k) => std::borrow::Cow::Borrowed(k.as_str()),
+                None => std::borrow::Cow::Owned(id.to_string()),
+            },
             frequency: summary.frequency[i],
             recency: summary.recency(i),
             t: summary.t(i),
@@ -169,7 +172,7 @@ fn report<M: PurchaseModel>(
             predictions.push(Prediction {
                 t: r.t,
                 clv: r.clv,
-                clv_bound: clv_money(r.bound, currency)?.amount().to_string(),
+                clv_bound: AsText(clv_money(r.bound, currency)?.amount()),
                 customer: &r.customer,
                 expected_purchases: r.expected,
                 frequency: r.frequency,
@@ -255,7 +258,7 @@ fn report<M: PurchaseModel>(
         .take(args.top.unwrap_or(super::analytics::TABLE_TOP))
     {
         t.row(vec![
-            r.customer.clone(),
+            r.customer.to_string(),
             (r.frequency + 1).to_string(),
             format!("{:.3}", r.p_alive),
             format!("{:.2}", r.expected),
@@ -297,8 +300,8 @@ fn whole(count: f64) -> Value {
     json!(count.round() as u64)
 }
 
-struct Row {
-    customer: String,
+struct Row<'k> {
+    customer: std::borrow::Cow<'k, str>,
     frequency: u32,
     recency: f64,
     t: f64,
@@ -330,13 +333,14 @@ struct Document<'a> {
     warnings: &'a [String],
 }
 
-/// One customer of [`Document`], its fields in sorted order (`T` sorts first).
+/// One customer of [`Document`], its fields in sorted order (`T` sorts first); the key
+/// borrowed and the bound written through `Display` (no `String` per customer).
 #[derive(serde::Serialize)]
 struct Prediction<'a> {
     #[serde(rename = "T")]
     t: f64,
     clv: f64,
-    clv_bound: String,
+    clv_bound: AsText<rust_decimal::Decimal>,
     customer: &'a str,
     expected_purchases: f64,
     frequency: u32,

@@ -129,9 +129,10 @@ pub struct AsOf<'a> {
     cutoff: DateTime<Utc>,
     /// The customers created at or after the cutoff, found on first need.
     late: OnceLock<HashSet<CustomerId>>,
-    /// The store's key columns of every customer, read on first need: `late` and
-    /// `customer_keys` both want them, and a view reads them once (ADR 0057).
-    keys: OnceLock<Vec<CustomerKeys>>,
+    /// The store's key columns of every customer with their creation instants, read
+    /// on first need: `late` and `customer_keys` both want them, and a view reads them
+    /// once (ADRs 0057, 0061).
+    keys: OnceLock<Vec<(CustomerKeys, DateTime<Utc>)>>,
     /// The stage histories of the customers with a change at or after the cutoff,
     /// found on first need: everyone else's stage is the same then as now.
     moved: OnceLock<HashMap<CustomerId, Vec<StageChange>>>,
@@ -173,40 +174,29 @@ impl<'a> AsOf<'a> {
         at < self.cutoff
     }
 
-    /// The store's keys of every customer (erased ones included), read once for the
-    /// wrapper's lifetime.
-    fn store_keys(&self) -> StoreResult<&[CustomerKeys]> {
+    /// The store's keys of every customer (erased ones included) with their creation
+    /// instants, read once for the wrapper's lifetime.
+    fn store_keys(&self) -> StoreResult<&[(CustomerKeys, DateTime<Utc>)]> {
         if let Some(keys) = self.keys.get() {
             return Ok(keys);
         }
-        let keys = self.inner.customer_keys()?;
+        let keys = self.inner.customer_keys_created()?;
         Ok(self.keys.get_or_init(|| keys))
     }
 
-    /// The customers created at or after the cutoff.
-    ///
-    /// Read from the light [`customer_dates`](ReadTx::customer_dates) of the customers
-    /// who are not erased, and the key columns, which list the erased ones too; only an
-    /// erased customer is read whole, for their creation instant.
+    /// The customers created at or after the cutoff, erased ones included: from the
+    /// one read of the keys and creation instants
+    /// ([`customer_keys_created`](ReadTx::customer_keys_created), ADR 0061).
     fn late(&self) -> StoreResult<&HashSet<CustomerId>> {
         if let Some(late) = self.late.get() {
             return Ok(late);
         }
-        let mut late: HashSet<CustomerId> = self
-            .inner
-            .customer_dates()?
-            .into_iter()
-            .filter(|d| !self.before(d.created_at))
-            .map(|d| d.id)
+        let late: HashSet<CustomerId> = self
+            .store_keys()?
+            .iter()
+            .filter(|(_, created)| !self.before(*created))
+            .map(|(k, _)| k.id)
             .collect();
-        for k in self.store_keys()? {
-            if k.erased
-                && let Some(c) = self.inner.customer(k.id)?
-                && !self.before(c.created_at())
-            {
-                late.insert(k.id);
-            }
-        }
         Ok(self.late.get_or_init(|| late))
     }
 
@@ -483,15 +473,22 @@ impl ReadTx for AsOf<'_> {
 
     fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>> {
         // The store's own key columns less the customers created at or after the
-        // cutoff (`late`, which the view keeps anyway): no second walk over decoded
-        // customers (a third of `rfm --json` at 100 k customers, issue 14). Keys have
-        // no history, so the current ones are the ones at the cutoff, as before.
-        let late = self.late()?;
-        // Read once with `late` (ADR 0057).
+        // cutoff: no walk over decoded customers (a third of `rfm --json` at 100 k
+        // customers, issue 14). Keys have no history, so the current ones are the
+        // ones at the cutoff, as before. Read once with `late` (ADRs 0057, 0061).
         Ok(self
             .store_keys()?
             .iter()
-            .filter(|k| !late.contains(&k.id))
+            .filter(|(_, created)| self.before(*created))
+            .map(|(k, _)| k.clone())
+            .collect())
+    }
+
+    fn customer_keys_created(&self) -> StoreResult<Vec<(CustomerKeys, DateTime<Utc>)>> {
+        Ok(self
+            .store_keys()?
+            .iter()
+            .filter(|(_, created)| self.before(*created))
             .cloned()
             .collect())
     }

@@ -258,6 +258,31 @@ pub(crate) fn keys(conn: &Connection) -> Res<Vec<CustomerKeys>> {
     })
 }
 
+/// See [`solocrm_core::port::ReadTx::customer_keys_created`]: [`keys`] and the
+/// creation instant, in the same one pass over the table.
+pub(crate) fn keys_created(
+    conn: &Connection,
+) -> Res<Vec<(CustomerKeys, chrono::DateTime<chrono::Utc>)>> {
+    super::activity::with_small_cache(conn, || {
+        query_all(
+            conn,
+            "SELECT id, external_ref, email, erased_at IS NOT NULL, created_at, created_at_ns \
+             FROM customers ORDER BY id",
+            [],
+            |row| {
+                let c = Cols::new(row, "customers");
+                let keys = CustomerKeys {
+                    id: c.id(0, CustomerId::new)?,
+                    external_ref: c.opt_parse(1, ExternalRef::parse)?,
+                    email: c.opt_parse(2, Email::parse)?,
+                    erased: c.bool(3)?,
+                };
+                Ok((keys, c.time(4)?))
+            },
+        )
+    })
+}
+
 /// Up to `limit` customers passing `filter` with ids above `after`, ascending.
 pub(crate) fn list(
     conn: &Connection,

@@ -324,6 +324,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(customers::keys)
     }
 
+    fn customer_keys_created(&self) -> StoreResult<Vec<(CustomerKeys, DateTime<Utc>)>> {
+        self.run(customers::keys_created)
+    }
+
     fn customers(
         &self,
         filter: &CustomerFilter,
