@@ -200,6 +200,77 @@ fn a_demo_built_in_one_transaction_equals_one_built_record_by_record() {
 
 /// Runs a command that must succeed and returns its stdout.
 #[track_caller]
+/// What `demo` computes its dashboard from while it writes the books (ADR 0059): the
+/// generated business's own `report_data` is what the report reads back from the new
+/// books written as `demo` writes them (a bulk transaction of a private build), record
+/// for record, and so is the dashboard computed from it; for both locales.
+#[test]
+fn the_report_data_of_a_business_is_what_its_new_books_read_back() {
+    use solocrm_core::metrics::Period;
+    use solocrm_sample::{business, insert_bulk};
+    use solocrm_store_sqlite::SqliteOptions;
+    for (locale, end, customers, seed) in [
+        (Locale::En, "2025-12-31", 400, 42),
+        (Locale::ZhCn, "2026-03-06", 300, 7),
+    ] {
+        let end = chrono::NaiveDate::parse_from_str(end, "%Y-%m-%d").expect("date");
+        let zone = locale.zone();
+        let config = GenConfig::new(customers, seed)
+            .with_zone(zone)
+            .with_end(end)
+            .with_locale(locale)
+            .with_currency(locale.currency());
+        let dir = tempfile::tempdir().expect("a directory");
+        let db = dir.path().join("demo.db");
+        let options = SqliteOptions::default().private_build(true);
+        let store = SqliteStore::create_with(&db, config.currency, &options).expect("create");
+        let books = Books::from_sqlite(store, Location::Path(db.clone()));
+        books.set_time_zone(zone).expect("zone");
+        let generated = business(&config);
+        let replay = books.crm().clone().with_lifecycle(None);
+        let populated = insert_bulk(&replay, &generated, &mut |_| {}).expect("the build");
+        assert!(populated.numbered_from_one(), "{locale:?}");
+        // The dashboard's period (the year up to the day after the history) and a
+        // period that ends inside the history, which leaves records out.
+        let last = zone.date_of(config.as_of);
+        let inside = end - chrono::Days::new(100);
+        for (from, to) in [
+            (last - chrono::Months::new(12), last),
+            (inside - chrono::Months::new(12), inside),
+        ] {
+            let period = Period::new(from, to).expect("a period").in_zone(zone);
+            let read = books
+                .crm()
+                .read(|r| r.report_data(period))
+                .expect("the read");
+            let computed = generated
+                .report_data(config.currency, zone, period)
+                .expect("computed");
+            assert!(!read.purchases.is_empty() && !read.deals.is_empty());
+            assert!(!read.refunds.is_empty() && !read.requests.is_empty());
+            assert_eq!(computed.customers, read.customers, "{locale:?} {to}");
+            assert_eq!(computed.log, read.log, "{locale:?} {to}");
+            assert_eq!(computed.purchases, read.purchases, "{locale:?} {to}");
+            assert_eq!(computed.refunds, read.refunds, "{locale:?} {to}");
+            assert_eq!(computed.surveys, read.surveys, "{locale:?} {to}");
+            assert_eq!(computed.interactions, read.interactions, "{locale:?} {to}");
+            assert_eq!(computed.deals, read.deals, "{locale:?} {to}");
+            assert_eq!(computed.requests, read.requests, "{locale:?} {to}");
+            assert_eq!(computed, read, "{locale:?} {to}");
+            // Equal values could still print differently (a decimal's scale): the
+            // reports serialise the same.
+            let config = solocrm_core::metrics::ReportConfig::default();
+            let report = |data| {
+                serde_json::to_string(
+                    &solocrm_core::MetricsReport::compute(data, period, &config).expect("a report"),
+                )
+                .expect("json")
+            };
+            assert_eq!(report(&computed), report(&read), "{locale:?} {to}");
+        }
+    }
+}
+
 fn ok(mut command: std::process::Command) -> String {
     let out = command.output().expect("the binary runs");
     assert!(

@@ -339,41 +339,118 @@ pub struct Business {
 /// [`purchase_log`](super::purchase_log) for the same configuration.
 ///
 /// Meant for up to some hundred thousand customers; for benchmarks over millions of
-/// purchases use [`purchase_log`](super::purchase_log).
+/// purchases use [`purchase_log`](super::purchase_log). Uses all cores (up to 16, and
+/// one per 2,000 customers at most), each thread generating a contiguous part of the
+/// customers; the result does not depend on their number.
 ///
 /// # Panics
 ///
 /// As [`purchase_log`](super::purchase_log).
 pub fn business(config: &GenConfig) -> Business {
+    business_in_parts(config, parts_for(config.customers))
+}
+
+/// Customers per part below which [`business`] stays on one thread: a part must be
+/// worth a thread's start.
+const CUSTOMERS_PER_PART: u32 = 2_000;
+
+/// How many parts [`business`] splits the customers into: one per core (at most 16),
+/// fewer for small businesses.
+fn parts_for(customers: u32) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let worth = (customers / CUSTOMERS_PER_PART).max(1) as usize;
+    cores.min(worth).min(16)
+}
+
+/// [`business`] with the customers split into `parts` contiguous ranges, each
+/// generated on its own thread, then put together in order. Every customer draws from
+/// their own random streams and every list is built customer by customer, so the
+/// result is the same for any number of parts (a test holds it to that).
+pub(crate) fn business_in_parts(config: &GenConfig, parts: usize) -> Business {
     let plan = log::plan(config);
     let log = log::log(config, &plan);
-    let mut g = Gen::new(config, &plan);
-    g.purchases = (0..log.len())
-        .map(|k| GenPurchase {
-            customer: log.customer[k] as usize,
-            at: g.ts(log.at[k]),
-            amount: Money::from_minor(log.amount[k], config.currency),
-            cost: None,
-            items: None,
-            description: None,
-            external_ref: None,
-            deal: None,
-        })
-        .collect();
-    // Each customer's rows, in time order.
-    let mut first_row = vec![0usize; plan.counts.len() + 1];
-    for (i, &c) in plan.counts.iter().enumerate() {
+    let customers = plan.profiles.len();
+    // Each customer's rows, in time order: `rows[first_row[i]..first_row[i + 1]]`
+    // are the rows (indices into the log) of customer `i`, and `slot[k]` is the
+    // place of row `k` in `rows`.
+    let mut first_row = vec![0usize; customers + 1];
+    for (i, &c) in plan.counts.iter().enumerate().take(customers) {
         first_row[i + 1] = first_row[i] + c as usize;
     }
     let mut next = first_row.clone();
     let mut rows = vec![0usize; log.len()];
+    let mut slot = vec![0usize; log.len()];
     for (k, &c) in log.customer.iter().enumerate() {
-        rows[next[c as usize]] = k;
+        let j = next[c as usize];
+        rows[j] = k;
+        slot[k] = j;
         next[c as usize] += 1;
     }
-    for i in 0..plan.profiles.len() {
-        g.customer(i, &rows[first_row[i]..first_row[i + 1]]);
+    // Parts of about the same work (customers plus their purchases).
+    let parts = parts.clamp(1, customers.max(1));
+    let total = customers + log.len();
+    let mut bounds = vec![0usize];
+    let mut from = 0;
+    for p in 1..parts {
+        let target = total * p / parts;
+        from = (from..customers)
+            .find(|&i| i + first_row[i] >= target)
+            .unwrap_or(customers);
+        bounds.push(from);
     }
+    bounds.push(customers);
+    let generate = |lo: usize, hi: usize| {
+        let base = first_row[lo];
+        let mut g = Gen::new(config, &plan, lo, base, &slot);
+        g.purchases = rows[base..first_row[hi]]
+            .iter()
+            .map(|&k| GenPurchase {
+                customer: log.customer[k] as usize,
+                at: g.ts(log.at[k]),
+                amount: Money::from_minor(log.amount[k], config.currency),
+                cost: None,
+                items: None,
+                description: None,
+                external_ref: None,
+                deal: None,
+            })
+            .collect();
+        for i in lo..hi {
+            g.customer(i, &rows[first_row[i]..first_row[i + 1]]);
+        }
+        g
+    };
+    let mut pieces: Vec<Gen<'_>> = if parts == 1 {
+        vec![generate(0, customers)]
+    } else {
+        std::thread::scope(|s| {
+            let generate = &generate;
+            let running: Vec<_> = bounds
+                .windows(2)
+                .map(|w| {
+                    let (lo, hi) = (w[0], w[1]);
+                    s.spawn(move || generate(lo, hi))
+                })
+                .collect();
+            running
+                .into_iter()
+                .map(|t| t.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        })
+    };
+    let mut g = pieces.remove(0);
+    for piece in pieces {
+        g.append(piece);
+    }
+    // The purchases back in the log's order (by time, then customer).
+    let mut by_customer: Vec<Option<GenPurchase>> = std::mem::take(&mut g.purchases)
+        .into_iter()
+        .map(Some)
+        .collect();
+    g.purchases = slot
+        .iter()
+        .filter_map(|&j| by_customer.get_mut(j).and_then(Option::take))
+        .collect();
     g.global_tasks();
     g.finish()
 }
@@ -389,7 +466,17 @@ struct Gen<'a> {
     digits_scale: i64,
     /// Where the current customer's refunds start in `refunds`.
     refunds_from: usize,
+    /// The index of the first customer in `customers` (customers are indexed from
+    /// the start of the whole business).
+    first_customer: usize,
+    /// The place in the customer-ordered rows of the first row in `purchases`.
+    first_slot: usize,
+    /// For each row of the log, its place in the customer-ordered rows.
+    slot: &'a [usize],
     customers: Vec<NewCustomer>,
+    /// The purchases of the customers generated here, customer by customer (each
+    /// customer's in time order); look one up by its row in the log with
+    /// [`Gen::row`]. Deal references are indices into `deals`.
     purchases: Vec<GenPurchase>,
     refunds: Vec<GenRefund>,
     interactions: Vec<GenInteraction>,
@@ -410,7 +497,16 @@ enum PointsEvent {
 }
 
 impl<'a> Gen<'a> {
-    fn new(config: &'a GenConfig, plan: &'a Plan) -> Self {
+    /// The state for generating the customers from `first_customer` on, whose rows
+    /// start at `first_slot` of the customer-ordered rows (`slot`: see
+    /// [`business_in_parts`]).
+    fn new(
+        config: &'a GenConfig,
+        plan: &'a Plan,
+        first_customer: usize,
+        first_slot: usize,
+        slot: &'a [usize],
+    ) -> Self {
         Gen {
             config,
             plan,
@@ -418,7 +514,10 @@ impl<'a> Gen<'a> {
             end: config.as_of.timestamp(),
             digits_scale: 10_i64.pow(config.currency.minor_unit_digits()),
             refunds_from: 0,
-            customers: Vec::with_capacity(plan.profiles.len()),
+            first_customer,
+            first_slot,
+            slot,
+            customers: Vec::new(),
             purchases: Vec::new(),
             refunds: Vec::new(),
             interactions: Vec::new(),
@@ -430,6 +529,35 @@ impl<'a> Gen<'a> {
             stage_changes: Vec::new(),
             consents: Vec::new(),
         }
+    }
+
+    /// The place in `purchases` of row `k` of the log (a row of a customer generated
+    /// here).
+    fn row(&self, k: usize) -> usize {
+        self.slot[k] - self.first_slot
+    }
+
+    /// Appends what `next` generated, for the customers right after this one's: deal
+    /// references move by the deals already here.
+    fn append(&mut self, mut next: Gen<'_>) {
+        let offset = self.deals.len();
+        for p in &mut next.purchases {
+            p.deal = p.deal.map(|d| d + offset);
+        }
+        for r in &mut next.requests {
+            r.deal = r.deal.map(|d| d + offset);
+        }
+        self.customers.append(&mut next.customers);
+        self.purchases.append(&mut next.purchases);
+        self.refunds.append(&mut next.refunds);
+        self.interactions.append(&mut next.interactions);
+        self.surveys.append(&mut next.surveys);
+        self.deals.append(&mut next.deals);
+        self.requests.append(&mut next.requests);
+        self.tasks.append(&mut next.tasks);
+        self.points.append(&mut next.points);
+        self.stage_changes.append(&mut next.stage_changes);
+        self.consents.append(&mut next.consents);
     }
 
     fn ts(&self, secs: i64) -> DateTime<Utc> {
@@ -463,7 +591,7 @@ impl<'a> Gen<'a> {
         let mut rng = Rng::stream(self.config.seed, STREAM_ACTIVITY, i as u64);
         let times: Vec<i64> = rows
             .iter()
-            .map(|&k| self.purchases[k].at.timestamp())
+            .map(|&k| self.purchases[self.row(k)].at.timestamp())
             .collect();
         let churns = self.stages(i, &mut rng, created, &times);
         self.purchase_details(&mut rng, rows);
@@ -740,9 +868,10 @@ impl<'a> Gen<'a> {
     /// Costs, items, descriptions and invoice numbers.
     fn purchase_details(&mut self, rng: &mut Rng, rows: &[usize]) {
         for &k in rows {
-            let amount = self.purchases[k].amount;
+            let j = self.row(k);
+            let amount = self.purchases[j].amount;
             let minor = amount.to_minor_units().unwrap_or(0);
-            let p = &mut self.purchases[k];
+            let p = &mut self.purchases[j];
             if rng.chance(0.6) {
                 let share = rng.between(30, 65);
                 p.cost = Some(Money::from_minor(minor * share / 100, amount.currency()));
@@ -890,7 +1019,8 @@ impl<'a> Gen<'a> {
                 .iter()
                 .copied()
                 .filter(|&k| {
-                    self.purchases[k].deal.is_none() && !self.purchases[k].amount.is_zero()
+                    let p = &self.purchases[self.row(k)];
+                    p.deal.is_none() && !p.amount.is_zero()
                 })
                 .collect();
             let first_stage = if rng.chance(0.7) {
@@ -902,13 +1032,14 @@ impl<'a> Gen<'a> {
             let deal = if !unlinked.is_empty() && rng.chance(0.55) {
                 // Won: the deal became this purchase.
                 let k = *rng.choose(&unlinked).unwrap_or(&unlinked[0]);
-                let bought = self.purchases[k].at.timestamp();
+                let j = self.row(k);
+                let bought = self.purchases[j].at.timestamp();
                 let opened = (bought - ((7.0 + rng.exponential(20.0)) * DAY) as i64)
                     .max(created)
                     .min(bought);
                 let won = bought - rng.between(0, (bought - opened).min(2 * 86_400));
-                self.purchases[k].deal = Some(index);
-                let value = self.purchases[k].amount;
+                self.purchases[j].deal = Some(index);
+                let value = self.purchases[j].amount;
                 let moves = pipeline(rng, first_stage, DealStage::Won, opened, won);
                 (opened, value, moves, None)
             } else if rng.chance(0.6) && self.end - 10 * 86_400 > created {
@@ -969,7 +1100,8 @@ impl<'a> Gen<'a> {
         let count = 1 + usize::from(rng.chance(0.2));
         for _ in 0..count {
             let k = *rng.choose(rows).unwrap_or(&rows[0]);
-            let bought = self.purchases[k].at.timestamp();
+            let j = self.row(k);
+            let bought = self.purchases[j].at.timestamp();
             let Some(opened) = self.before_end(bought, 3600.0 + rng.exponential(4.0 * DAY)) else {
                 continue;
             };
@@ -993,9 +1125,9 @@ impl<'a> Gen<'a> {
             let subject = label(rng.choose(&subjects).copied().unwrap_or("Question"));
             let description = parse(FreeText::parse(&format!(
                 "{subject}\n\nOrder of {}.",
-                self.config.zone.date_of(self.purchases[k].at)
+                self.config.zone.date_of(self.purchases[j].at)
             )));
-            let deal = self.purchases[k].deal.filter(|_| rng.chance(0.5));
+            let deal = self.purchases[j].deal.filter(|_| rng.chance(0.5));
             // The steps, stopping at the first that would fall at or after as_of.
             let mut steps = Vec::new();
             let mut t = opened;
@@ -1064,7 +1196,8 @@ impl<'a> Gen<'a> {
 
     /// Refunds (part of) purchase `k` at `at`, within what is left of it.
     fn refund(&mut self, rng: &mut Rng, k: usize, at: i64, why: &str) {
-        let paid = self.purchases[k].amount.to_minor_units().unwrap_or(0);
+        let j = self.row(k);
+        let paid = self.purchases[j].amount.to_minor_units().unwrap_or(0);
         // This customer's refunds so far are the tail of the list.
         let already: i64 = self.refunds[self.refunds_from..]
             .iter()
@@ -1072,7 +1205,7 @@ impl<'a> Gen<'a> {
             .filter_map(|r| r.amount.to_minor_units().ok())
             .sum();
         let left = paid - already;
-        if left <= 0 || at < self.purchases[k].at.timestamp() || at >= self.end {
+        if left <= 0 || at < self.purchases[j].at.timestamp() || at >= self.end {
             return;
         }
         let amount = if rng.chance(0.6) {
@@ -1099,10 +1232,11 @@ impl<'a> Gen<'a> {
 
     fn refunds_of(&mut self, rng: &mut Rng, rows: &[usize]) {
         for &k in rows {
-            if self.purchases[k].amount.is_zero() || !rng.chance(0.015) {
+            let j = self.row(k);
+            if self.purchases[j].amount.is_zero() || !rng.chance(0.015) {
                 continue;
             }
-            let bought = self.purchases[k].at.timestamp();
+            let bought = self.purchases[j].at.timestamp();
             if let Some(at) = self.before_end(bought, rng.gamma2(6.0 * DAY)) {
                 self.refund(rng, k, at, "Returned");
                 if rng.chance(0.1)
@@ -1140,7 +1274,7 @@ impl<'a> Gen<'a> {
             });
         }
         // Birthday greetings for the best customers.
-        let customer = &self.customers[i];
+        let customer = &self.customers[i - self.first_customer];
         let best = customer
             .data
             .tags
@@ -1200,9 +1334,10 @@ impl<'a> Gen<'a> {
     ) {
         let mut events: Vec<(i64, PointsEvent)> = Vec::new();
         for &k in rows {
-            let points = self.purchases[k].amount.to_minor_units().unwrap_or(0) / self.digits_scale;
+            let p = &self.purchases[self.row(k)];
+            let points = p.amount.to_minor_units().unwrap_or(0) / self.digits_scale;
             if points > 0 {
-                events.push((self.purchases[k].at.timestamp(), PointsEvent::Earn(points)));
+                events.push((p.at.timestamp(), PointsEvent::Earn(points)));
             }
         }
         events.extend(complaints.iter().map(|&t| (t, PointsEvent::Goodwill(50))));
@@ -1422,4 +1557,40 @@ fn label(s: &str) -> Label {
 
 fn tag(s: &str) -> Tag {
     parse(Tag::parse(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Locale;
+
+    /// The business generated on several threads, each a part of the customers, is
+    /// the business generated on one: the same records in the same order, the deal
+    /// references of the later parts moved to the deals before them.
+    #[test]
+    fn the_business_does_not_depend_on_the_number_of_parts() {
+        let en = GenConfig::new(3_000, 5);
+        let zh = GenConfig::new(2_000, 9)
+            .with_zone(Locale::ZhCn.zone())
+            .with_end(NaiveDate::from_ymd_opt(2026, 3, 6).unwrap_or(NaiveDate::MIN))
+            .with_locale(Locale::ZhCn)
+            .with_currency(Locale::ZhCn.currency());
+        for config in [en, zh] {
+            let one = business_in_parts(&config, 1);
+            assert!(
+                one.purchases.iter().any(|p| p.deal.is_some())
+                    && one.requests.iter().any(|r| r.deal.is_some()),
+                "the sample links purchases and requests to deals"
+            );
+            for parts in [2, 3, 7] {
+                let split = business_in_parts(&config, parts);
+                assert!(split == one, "{parts} parts, {:?}", config.locale);
+            }
+        }
+        // More parts than customers, and a business without customers.
+        let tiny = GenConfig::new(3, 1).with_purchases(7);
+        assert_eq!(business_in_parts(&tiny, 8), business_in_parts(&tiny, 1));
+        let none = GenConfig::new(0, 1).with_purchases(0);
+        assert_eq!(business_in_parts(&none, 2), business_in_parts(&none, 1));
+    }
 }

@@ -96,6 +96,7 @@ mod business;
 pub mod lines;
 mod log;
 mod populate;
+mod report;
 pub mod rng;
 mod tables;
 

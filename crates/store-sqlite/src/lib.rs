@@ -165,9 +165,11 @@ impl SqliteOptions {
     ///   overflows) read back from it, and copied into the file at the checkpoint. A
     ///   crash leaves a broken file, which is why it is only for a private one: the
     ///   next open switches the file to the write-ahead log as always.
-    /// - `PRAGMA temp_store = MEMORY`: the statement journal every operation's
-    ///   savepoint keeps stays in memory instead of a temporary file (a write system
-    ///   call per changed page per operation).
+    ///   The statement journal every operation's savepoint keeps then stays in
+    ///   memory too (SQLite keeps the statement journals of a connection whose
+    ///   journal is in memory in memory), while temporary storage stays in files, so
+    ///   that the sorts that rebuild the deferred indexes at the end run on a helper
+    ///   thread in runs of a few megabytes (see ADR 0059).
     /// - A page cache of up to [`PRIVATE_BUILD_CACHE_KIB`] instead of
     ///   the usual 64 MiB, so that a build of some hundred megabytes does not spill.
     /// - A bulk write ([`WriteKind::Bulk`](solocrm_core::port::WriteKind::Bulk)) that
@@ -312,8 +314,6 @@ fn configure(conn: &Connection, options: &SqliteOptions, file: bool) -> Result<(
         .map_err(open_err)?;
     if file && options.private_build {
         conn.pragma_update(None, "cache_size", -PRIVATE_BUILD_CACHE_KIB)
-            .map_err(open_err)?;
-        conn.pragma_update(None, "temp_store", "MEMORY")
             .map_err(open_err)?;
         let mode: String = conn
             .pragma_update_and_check(None, "journal_mode", "MEMORY", |r| r.get(0))

@@ -24,7 +24,6 @@ use solocrm_core::metrics::{
 use solocrm_core::{
     ActivityQuery, CustomerId, LifecyclePolicy, LifecycleStage, OpenQuery, Reader, Store,
 };
-use solocrm_sample::Populated;
 
 use super::Ctx;
 use crate::cli::{CohortBy, Group, Range, Ties, TrendBy};
@@ -209,16 +208,18 @@ fn report_config_with(basis: Option<&str>) -> Result<ReportConfig> {
 /// `solocrm report`, and the dashboard `demo` prints; `group` narrows it to one
 /// segment or stage.
 ///
-/// `built`: the books `demo` has just built and the instant its history ends before
-/// (nothing in them is dated at or after it). When the period's cut (the end of its
-/// last day) is not before that instant there is nothing to rewind, and the whole
-/// book's dashboard reads the books as they are: the same view, without replaying
-/// every customer's stage history (a test compares it with `report`'s).
+/// `built`: the books `demo` has just built, the instant its history ends before
+/// (nothing in them is dated at or after it) and, if `demo` computed it from the
+/// generated business while writing it, the whole book's dashboard of `period`
+/// (ADR 0059). When the period's cut (the end of its last day) is not before that
+/// instant there is nothing to rewind, and the whole book's dashboard is that one, or
+/// read from the books as they are: the same view, without replaying every customer's
+/// stage history (a test compares it with `report`'s).
 pub fn dashboard(
     ctx: &mut Ctx,
     store: &solocrm_core::Crm,
     period: Period,
-    built: Option<(&Populated, DateTime<Utc>)>,
+    built: Option<(Option<Dashboard>, DateTime<Utc>)>,
     group: Option<&CustomerGroup>,
     config: &ReportConfig,
 ) -> Result<()> {
@@ -226,8 +227,13 @@ pub fn dashboard(
     let cut = store.read(|r| r.time_zone())?.end_of(period.last_day());
     // One snapshot serves the report and the stage counts: the books as they stood at
     // the end of the period's last day.
+    let made = built.is_some();
     let loaded = match (built, group) {
-        (Some((_, ends_before)), None) if ends_before <= cut => GroupDashboard {
+        (Some((Some(computed), ends_before)), None) if ends_before <= cut => GroupDashboard {
+            members: None,
+            dashboard: computed,
+        },
+        (Some((None, ends_before)), None) if ends_before <= cut => GroupDashboard {
             members: None,
             dashboard: store.read(|r| Ok(Dashboard::load(&r, period, &config)))??,
         },
@@ -265,7 +271,7 @@ pub fn dashboard(
         .map(|w| solocrm_core::Store::customer(store, w.customer).map(|c| c.name().to_string()))
         .collect::<Result<_, _>>()?;
     let out = &mut ctx.out;
-    if built.is_some() {
+    if made {
         out.line(t!("dashboard.created", db = ctx.db.display()))?;
     }
     out.heading(t!(

@@ -184,20 +184,45 @@ pub fn demo(
         p.finish();
     }
     let mut progress = ctx.progress(t!("demo.writing"), business.counts().total());
+    // The generated history ends just before `as_of`: report the year up to then.
+    let last = zone.date_of(config.as_of);
+    let period = Period::new(
+        last.checked_sub_months(Months::new(12)).unwrap_or(last),
+        last,
+    )
+    .map(|p| p.in_zone(zone));
+    let report_config = super::analytics::default_report_config();
     // The generator replays a whole history, stage moves included: the books must
     // not move anyone by themselves while it does. Everything is written in one bulk
     // transaction (the same operations, in the same order, as one per record).
     let replay = store.crm().clone().with_lifecycle(None);
-    let populated = insert_bulk(&replay, &business, &mut |done| {
-        if let Some(p) = &mut progress {
-            p.set(done);
-        }
-    })
-    .context(t!("demo.building"))?;
+    // Meanwhile a second thread computes the dashboard from the business itself: what
+    // the report would read of the new books is known before they are written
+    // (ADR 0059).
+    let (populated, computed) = std::thread::scope(|s| {
+        let computing = s.spawn(|| {
+            let period = period.as_ref().ok()?;
+            computed_dashboard(&business, &config, *period, &report_config)
+        });
+        let populated = insert_bulk(&replay, &business, &mut |done| {
+            if let Some(p) = &mut progress {
+                p.set(done);
+            }
+        });
+        let computed = computing
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (populated, computed)
+    });
+    let populated = populated.context(t!("demo.building"))?;
     drop(replay);
+    // Only if the books numbered the records as the computation assumed (new books
+    // do); otherwise the dashboard is read from them.
+    let computed =
+        computed.filter(|_| populated.numbered_from_one() && populated.counts == business.counts());
     // Freeing the generated business (millions of small allocations) takes a moment of
     // its own: another thread does it while the books are closed and the dashboard is
-    // read.
+    // printed.
     let freeing = std::thread::spawn(move || drop(business));
     if let Some(p) = &mut progress {
         p.stage(t!("demo.closing"));
@@ -210,20 +235,14 @@ pub fn demo(
     publish(&building, &ctx.db, replace)?;
     drop(work);
     let store = ctx.open()?;
-    // The generated history ends just before `as_of`: report the year up to then.
-    let last = zone.date_of(config.as_of);
-    let period = Period::new(
-        last.checked_sub_months(Months::new(12)).unwrap_or(last),
-        last,
-    )?
-    .in_zone(zone);
+    let period = period?;
     super::analytics::dashboard(
         ctx,
         &store,
         period,
-        Some((&populated, config.as_of)),
+        Some((computed, config.as_of)),
         None,
-        &super::analytics::default_report_config(),
+        &report_config,
     )?;
     // The thread only frees memory; it cannot fail in a way the demo could report.
     let _ = freeing.join();
@@ -234,6 +253,27 @@ pub fn demo(
         ctx.say(where_it_is(&ctx.db, ctx.db_given))?;
     }
     Ok(())
+}
+
+/// The whole book's dashboard of `period` for new books holding `business` exactly
+/// (see [`solocrm_sample::Business::report_data`]), computed without reading them;
+/// `None` if the business holds a record the books would refuse (the build then fails
+/// anyway) or the report cannot be computed (reading the books gives the same error).
+fn computed_dashboard(
+    business: &solocrm_sample::Business,
+    config: &GenConfig,
+    period: Period,
+    report_config: &solocrm_core::metrics::ReportConfig,
+) -> Option<solocrm_app::views::Dashboard> {
+    let data = business
+        .report_data(config.currency, config.zone, period)
+        .ok()?;
+    let report = solocrm_core::MetricsReport::compute(&data, period, report_config).ok()?;
+    Some(solocrm_app::views::Dashboard::new(
+        period,
+        &data.customers,
+        report,
+    ))
 }
 
 /// The line `demo` ends with: where the sample books are, and how to look at them.

@@ -802,10 +802,10 @@ pub(crate) const BULK_PURCHASES: usize = 50_000;
 /// back: the usual one, or a private build's
 /// ([`SqliteOptions::private_build`](crate::SqliteOptions::private_build)).
 ///
-/// A private build keeps its temporary storage in memory (its statement journals),
-/// which SQLite cannot change inside the transaction; its sorter then runs without
-/// helper threads whatever `PRAGMA threads` says (measured: more threads, or
-/// the large cache, give nothing there).
+/// A private build's sorts run the same way: its statement journals are in memory
+/// because its journal is, not because its temporary storage is (which would keep
+/// the sorter on one thread and in one list of every key, whatever `PRAGMA threads`
+/// says; ADR 0059).
 pub(crate) fn rebuild_indexes(conn: &Connection, sqls: &[String], private_build: bool) -> Res<()> {
     let built = conn
         .execute_batch("PRAGMA threads = 1; PRAGMA cache_size = -4096")
