@@ -198,8 +198,6 @@ fn a_demo_built_in_one_transaction_equals_one_built_record_by_record() {
     }
 }
 
-/// Runs a command that must succeed and returns its stdout.
-#[track_caller]
 /// What `demo` computes its dashboard from while it writes the books (ADR 0059): the
 /// generated business's own `report_data` is what the report reads back from the new
 /// books written as `demo` writes them (a bulk transaction of a private build), record
@@ -271,6 +269,8 @@ fn the_report_data_of_a_business_is_what_its_new_books_read_back() {
     }
 }
 
+/// Runs a command that must succeed and returns its stdout.
+#[track_caller]
 fn ok(mut command: std::process::Command) -> String {
     let out = command.output().expect("the binary runs");
     assert!(

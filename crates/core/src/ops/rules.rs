@@ -479,6 +479,7 @@ pub const MOVES_PER_WRITE: usize = 256;
 /// committed, and the backend failure that stopped it, if one did.
 #[derive(Debug)]
 #[non_exhaustive]
+#[must_use = "a backend failure that stopped the moves is in `stopped`"]
 pub struct Applied {
     /// One answer per suggestion, in order, for every suggestion whose transaction
     /// committed: its changes, or the store's refusal of that one move. Without a
