@@ -591,7 +591,7 @@ fn each_row(
                 }
                 Ok(())
             }
-            // Written by `purchase_rows` below, read on a thread of its own.
+            // Handed to `purchase_rows` at the top of this function.
             Dataset::Purchases => Ok(()),
             Dataset::Surveys => {
                 emit(Emit::Header(dataset.columns()))?;
