@@ -99,16 +99,22 @@ fn assert_search_index_sound(db: &Path) {
     .expect("the search index matches its rows");
 }
 
+/// The generator's configuration `demo` uses for `locale`, its history ending on
+/// `end` (`YYYY-MM-DD`).
+fn demo_config(customers: u32, seed: u64, end: &str, locale: Locale) -> GenConfig {
+    let end = chrono::NaiveDate::parse_from_str(end, "%Y-%m-%d").expect("date");
+    GenConfig::new(customers, seed)
+        .with_zone(locale.zone())
+        .with_end(end)
+        .with_locale(locale)
+        .with_currency(locale.currency())
+}
+
 /// The books `demo` built before the bulk path: the same file, time zone and
 /// lifecycle-free replay, every record its own transaction.
 fn demo_the_old_way(db: &Path, customers: u32, seed: u64, end: &str, locale: Locale) {
-    let end = chrono::NaiveDate::parse_from_str(end, "%Y-%m-%d").expect("date");
-    let zone = locale.zone();
-    let config = GenConfig::new(customers, seed)
-        .with_zone(zone)
-        .with_end(end)
-        .with_locale(locale)
-        .with_currency(locale.currency());
+    let config = demo_config(customers, seed, end, locale);
+    let zone = config.zone;
     let store = SqliteStore::create(db, config.currency).expect("create");
     let books = Books::from_sqlite(store, Location::Path(db.to_owned()));
     books.set_time_zone(zone).expect("zone");
@@ -211,13 +217,8 @@ fn the_report_data_of_a_business_is_what_its_new_books_read_back() {
         (Locale::En, "2025-12-31", 400, 42),
         (Locale::ZhCn, "2026-03-06", 300, 7),
     ] {
-        let end = chrono::NaiveDate::parse_from_str(end, "%Y-%m-%d").expect("date");
-        let zone = locale.zone();
-        let config = GenConfig::new(customers, seed)
-            .with_zone(zone)
-            .with_end(end)
-            .with_locale(locale)
-            .with_currency(locale.currency());
+        let config = demo_config(customers, seed, end, locale);
+        let zone = config.zone;
         let dir = tempfile::tempdir().expect("a directory");
         let db = dir.path().join("demo.db");
         let options = SqliteOptions::default().private_build(true);
@@ -230,8 +231,9 @@ fn the_report_data_of_a_business_is_what_its_new_books_read_back() {
         assert!(populated.numbered_from_one(), "{locale:?}");
         // The dashboard's period (the year up to the day after the history) and a
         // period that ends inside the history, which leaves records out.
+        // `last` is the day after the history's end: 100 days before that end.
         let last = zone.date_of(config.as_of);
-        let inside = end - chrono::Days::new(100);
+        let inside = last - chrono::Days::new(101);
         for (from, to) in [
             (last - chrono::Months::new(12), last),
             (inside - chrono::Months::new(12), inside),

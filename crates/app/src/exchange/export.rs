@@ -230,14 +230,7 @@ fn purchase_rows(
         let reader = scope.spawn(move || {
             let handed = |_| StoreError::backend(WriteFailed);
             books.read(|r| {
-                // Records of erased customers are left out: only those not erased
-                // have a key, read from the key columns alone.
-                let keys = KeyTable::new(
-                    r.customer_keys()?
-                        .iter()
-                        .filter(|k| !k.erased)
-                        .map(|k| (k.id, CustomerKey::of_keys(k, Some(book)))),
-                );
+                let keys = key_table(&r, book)?;
                 let mut lines: HashMap<PurchaseId, Vec<PurchaseLine>> = HashMap::new();
                 for (p, line) in r.all_purchase_lines()? {
                     lines.entry(p).or_default().push(line);
@@ -391,6 +384,18 @@ fn put_time(buf: &mut String, at: DateTime<Utc>) {
     buf.push_str(std::str::from_utf8(&digits).unwrap_or_default());
 }
 
+/// The customers' keys ([`CustomerKey::of_keys`] with the book id), read from the
+/// key columns alone. Records of erased customers are left out: only those not erased
+/// have a key.
+fn key_table(r: &solocrm_core::Reader<'_>, book: &str) -> Result<KeyTable, StoreError> {
+    Ok(KeyTable::new(
+        r.customer_keys()?
+            .iter()
+            .filter(|k| !k.erased)
+            .map(|k| (k.id, CustomerKey::of_keys(k, Some(book)))),
+    ))
+}
+
 /// The export's customer keys by id. A row of a million-row export looks up its
 /// customer's key; in a hash map of owned strings that is two cache misses (the
 /// table, then the text), a quarter of the export's time at 100 k customers. Ids are
@@ -413,17 +418,14 @@ impl KeyTable {
     /// is correct, that one is the compact one).
     fn new(keys: impl Iterator<Item = (CustomerId, String)>) -> Self {
         let keys: Vec<(CustomerId, String)> = keys.collect();
-        let (Some(lo), Some(hi)) = (
-            keys.iter().map(|(id, _)| id.get()).min(),
-            keys.iter().map(|(id, _)| id.get()).max(),
-        ) else {
-            return KeyTable::Sparse(HashMap::new());
-        };
-        let span = hi - lo + 1;
-        let total: usize = keys.iter().map(|(_, k)| k.len()).sum();
         let ascending = keys.windows(2).all(|w| w[0].0 < w[1].0);
-        let dense = ascending
-            && span <= 2 * keys.len() as u64 + 65_536
+        let (Some((first, _)), Some((last, _)), true) = (keys.first(), keys.last(), ascending)
+        else {
+            return KeyTable::Sparse(keys.into_iter().collect());
+        };
+        let (lo, span) = (first.get(), last.get() - first.get() + 1);
+        let total: usize = keys.iter().map(|(_, k)| k.len()).sum();
+        let dense = span <= 2 * keys.len() as u64 + 65_536
             && u32::try_from(total).is_ok()
             && keys.iter().all(|(_, k)| !k.is_empty());
         if !dense {
@@ -558,17 +560,6 @@ fn each_row(
                 StoreError::backend(WriteFailed)
             })
         };
-        // Records of erased customers are left out: only those not erased have a key,
-        // read from the key columns alone.
-        let keys = || -> Result<KeyTable, StoreError> {
-            Ok(KeyTable::new(
-                r.customer_keys()?
-                    .iter()
-                    .filter(|k| !k.erased)
-                    .map(|k| (k.id, CustomerKey::of_keys(k, Some(&book)))),
-            ))
-        };
-        let mut cells: Vec<String> = Vec::with_capacity(6);
         match dataset {
             Dataset::Customers => {
                 // Books with campaigns add the `campaign` column; books without
@@ -595,7 +586,8 @@ fn each_row(
             Dataset::Purchases => Ok(()),
             Dataset::Surveys => {
                 emit(Emit::Header(dataset.columns()))?;
-                let keys = keys()?;
+                let keys = key_table(&r, &book)?;
+                let mut cells: Vec<String> = Vec::with_capacity(5);
                 for s in r.surveys(&ActivityQuery::ALL)? {
                     let Some(key) = keys.get(s.customer()) else {
                         continue;

@@ -245,16 +245,19 @@ pub(crate) fn keys(conn: &Connection) -> Res<Vec<CustomerKeys>> {
             conn,
             "SELECT id, external_ref, email, erased_at IS NOT NULL FROM customers ORDER BY id",
             [],
-            |row| {
-                let c = Cols::new(row, "customers");
-                Ok(CustomerKeys {
-                    id: c.id(0, CustomerId::new)?,
-                    external_ref: c.opt_parse(1, ExternalRef::parse)?,
-                    email: c.opt_parse(2, Email::parse)?,
-                    erased: c.bool(3)?,
-                })
-            },
+            |row| key_row(&Cols::new(row, "customers")),
         )
+    })
+}
+
+/// A customer's keys from the first four columns of [`keys`]' query (id,
+/// external_ref, email, erased), which [`keys_created`] shares.
+fn key_row(c: &Cols<'_, '_>) -> Res<CustomerKeys> {
+    Ok(CustomerKeys {
+        id: c.id(0, CustomerId::new)?,
+        external_ref: c.opt_parse(1, ExternalRef::parse)?,
+        email: c.opt_parse(2, Email::parse)?,
+        erased: c.bool(3)?,
     })
 }
 
@@ -271,13 +274,7 @@ pub(crate) fn keys_created(
             [],
             |row| {
                 let c = Cols::new(row, "customers");
-                let keys = CustomerKeys {
-                    id: c.id(0, CustomerId::new)?,
-                    external_ref: c.opt_parse(1, ExternalRef::parse)?,
-                    email: c.opt_parse(2, Email::parse)?,
-                    erased: c.bool(3)?,
-                };
-                Ok((keys, c.time(4)?))
+                Ok((key_row(&c)?, c.time(4)?))
             },
         )
     })
