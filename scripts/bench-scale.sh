@@ -5,7 +5,8 @@
 # (`demo --customers N --end 2025-12-31`), adds the segments `lapsed` and `vip-spend`,
 # and times each command ROUNDS times (default 1) with /usr/bin/time: wall time, CPU
 # (user + system) and peak RSS. The import is timed into a fresh copy of a book that
-# holds the same customers and no purchases, from the book's own purchase export.
+# holds the same customers and no purchases, from the book's own purchase export (the
+# rows of customers an email or a reference names).
 #
 #   SCRATCH=/big/disk/dir scripts/bench-scale.sh BIN [SIZE...]     # default sizes 10000 100000 1000000
 #
@@ -44,7 +45,10 @@ for n in "$@"; do
         "$BIN" --db "$book" segment add lapsed 'days_since_purchase > 90 and purchase_count >= 2' > /dev/null
         "$BIN" --db "$book" segment add vip-spend 'tag = "vip" and total_spend >= 1000' > /dev/null
         "$BIN" --db "$book" export customers --out "$SCRATCH/customers-$n.csv"
-        "$BIN" --db "$book" export purchases --out "$SCRATCH/purchases-$n.csv"
+        # Purchases of customers with neither email nor reference are exported as
+        # `#ID`, which names a customer of this book only: the import leaves them out
+        # (about a fifth of the rows), so the line count of the file is the rows timed.
+        "$BIN" --db "$book" export purchases --out - | awk -F, 'NR == 1 || $1 !~ /^#/' > "$SCRATCH/purchases-$n.csv"
         rm -f "$SCRATCH/template-$n.db"
         "$BIN" --db "$SCRATCH/template-$n.db" init > /dev/null
         "$BIN" --db "$SCRATCH/template-$n.db" import customers "$SCRATCH/customers-$n.csv" > /dev/null
@@ -61,7 +65,7 @@ for n in "$@"; do
             "stage reassess" \
             "segment show lapsed" \
             "segment show vip-spend" \
-            "clv --json" \
+            "clv --calibration-end 2025-12-31 --json" \
             "export purchases"; do
             # shellcheck disable=SC2086
             time_cmd "$n" "$cmd" "$BIN" --db "$book" $cmd
