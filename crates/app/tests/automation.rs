@@ -1530,3 +1530,77 @@ fn a_catch_up_stopped_by_the_backend_returns_the_moves_it_made() {
         assert!(done.answers.iter().all(Result::is_ok), "{kind}");
     }
 }
+
+/// A run that the backend stops part way reports what it committed before the
+/// failure (here the catch-up's first batch of moves), and the next run goes on from
+/// there.
+#[test]
+fn a_run_stopped_by_the_backend_reports_what_it_committed() {
+    use solocrm_core::ops::MOVES_PER_WRITE;
+    let n = MOVES_PER_WRITE + 3;
+    for (kind, base) in [
+        (
+            "memory",
+            Arc::new(MemoryStore::new(Currency::EUR)) as Arc<dyn Storage>,
+        ),
+        (
+            "sqlite",
+            Arc::new(SqliteStore::open_in_memory(Currency::EUR).expect("db")) as Arc<dyn Storage>,
+        ),
+    ] {
+        // Recorded without a lifecycle policy: every customer is left behind.
+        let plain = Crm::from_shared(Arc::clone(&base));
+        for i in 0..n {
+            let data = CustomerData::new(PersonName::parse(&format!("顾客 {i}")).expect("a name"));
+            let id = plain
+                .write(|w| {
+                    w.create_customer(NewCustomer::new(data.clone(), local(day(2024, 1, 1), 9)))
+                })
+                .expect("create")
+                .id();
+            plain
+                .write(|w| {
+                    w.record_purchase(NewPurchase::new(id, local(day(2024, 1, 2), 9), eur(1_000)))
+                })
+                .expect("purchase");
+        }
+        let policy = Some(LifecyclePolicy::default());
+        let broken = Crm::from_shared(Arc::new(Flaky {
+            inner: Arc::clone(&base),
+            writes: AtomicUsize::new(0),
+            fail_at: 2,
+            sticky: true,
+        }))
+        .with_lifecycle(policy.clone());
+        let stopped = run(&broken, at_ten(today())).expect_err("the second write fails");
+        assert!(
+            matches!(stopped.error, StoreError::Backend(_)),
+            "{kind}: {:?}",
+            stopped.error
+        );
+        assert_eq!(
+            stopped.done.moved.len(),
+            MOVES_PER_WRITE,
+            "{kind}: the first batch of moves committed and is reported"
+        );
+        for m in &stopped.done.moved {
+            let history = plain
+                .read(|r| r.stage_history(m.customer))
+                .expect("history");
+            assert_eq!(history, m.changes, "{kind}: customer {}", m.customer);
+        }
+        assert!(stopped.done.fired.is_empty(), "{kind}");
+        assert_eq!(
+            stopped.to_string(),
+            stopped.error.to_string(),
+            "{kind}: it reads as its failure"
+        );
+        let healthy = plain.with_lifecycle(policy);
+        let rest = run(&healthy, at_ten(today())).expect("the next run");
+        assert_eq!(
+            rest.moved.len(),
+            3,
+            "{kind}: the next run moves the rest, and only them"
+        );
+    }
+}

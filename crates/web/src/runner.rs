@@ -85,8 +85,16 @@ impl Runner {
         .await;
         match outcome {
             Ok(Ok(report)) => Some(report),
-            Ok(Err(e)) => {
-                eprintln!("solocrm serve: automation run failed (the next one retries): {e}");
+            Ok(Err(stopped)) => {
+                let done = &stopped.done;
+                eprintln!(
+                    "solocrm serve: automation run failed after {} firings, {} stage moves \
+                     and {} points lapses, which stay (the next one retries): {}",
+                    done.fired.len(),
+                    done.moved.len(),
+                    done.lapsed.len(),
+                    stopped.error
+                );
                 None
             }
             Err(e) => {

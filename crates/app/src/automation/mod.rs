@@ -160,7 +160,9 @@ pub fn post_lapses(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<Vec<Lapsed>> 
         };
         Ok((zone, due))
     })?;
-    post_lapses_of(crm, zone, as_of, due)
+    let mut lapsed = Vec::new();
+    post_lapses_of(crm, zone, as_of, due, &mut lapsed)?;
+    Ok(lapsed)
 }
 
 /// Points holders' open lots under the books' points validity, by customer id: the
@@ -229,15 +231,17 @@ fn due_holders(
 
 /// Posts the lapses due by `as_of`'s day for each of `due` (found in an earlier read),
 /// each customer in its own write transaction, which finds them again
-/// ([`Writer::post_due_lapses`](solocrm_core::Writer::post_due_lapses)).
+/// ([`Writer::post_due_lapses`](solocrm_core::Writer::post_due_lapses)). Each
+/// customer's lapses go to `out` as their transaction commits, so after a failure
+/// `out` still holds every lapse that was posted.
 fn post_lapses_of(
     crm: &Crm,
     zone: BusinessZone,
     as_of: DateTime<Utc>,
     due: Vec<CustomerId>,
-) -> StoreResult<Vec<Lapsed>> {
+    out: &mut Vec<Lapsed>,
+) -> StoreResult<()> {
     let today = zone.date_of(as_of);
-    let mut out = Vec::new();
     for customer in due {
         let posted = match crm.write(|w| w.post_due_lapses(customer, today)) {
             Ok(posted) => posted,
@@ -256,7 +260,7 @@ fn post_lapses_of(
             balance: e.balance_after(),
         }));
     }
-    Ok(out)
+    Ok(())
 }
 
 /// A lifecycle move a run found but could not make.
@@ -301,13 +305,45 @@ pub fn plan(crm: &Crm, as_of: DateTime<Utc>, only: Only<'_>) -> StoreResult<Vec<
     })
 }
 
+/// A run that a store failure stopped part way ([`run`]'s error): what it had done
+/// and committed before the failure, and the failure.
+#[derive(Debug)]
+pub struct Stopped {
+    /// What the run did before it stopped: every stage move, firing and lapse in it
+    /// is committed. Its `cursor` is the default one (the run did not move the cursor
+    /// to its day, so the next run covers the same days and goes on from there).
+    pub done: Box<RunReport>,
+    /// Why it stopped.
+    pub error: StoreError,
+}
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Stopped {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl From<Stopped> for StoreError {
+    /// The failure alone, for a caller that has no use for what was done before it.
+    fn from(stopped: Stopped) -> StoreError {
+        stopped.error
+    }
+}
+
 /// Runs the rules in force at `as_of`: see the [module docs](self).
 ///
 /// # Errors
 ///
-/// The store's. A firing that failed left nothing; the ones before it stay, and a
-/// rerun goes on from there.
-pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
+/// [`Stopped`], with the store's failure and what the run had done before it. A
+/// firing that failed left nothing; the moves, firings and lapses before it stay (and
+/// are in [`Stopped::done`]), and a rerun goes on from there.
+pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> Result<RunReport, Stopped> {
     let mut report = RunReport {
         fired: Vec::new(),
         already: 0,
@@ -317,6 +353,17 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
         lapsed: Vec::new(),
         cursor: AutomationCursor::default(),
     };
+    match run_into(crm, as_of, &mut report) {
+        Ok(()) => Ok(report),
+        Err(error) => Err(Stopped {
+            done: Box::new(report),
+            error,
+        }),
+    }
+}
+
+/// [`run`]'s work, recording in `report` each thing as it commits.
+fn run_into(crm: &Crm, as_of: DateTime<Utc>, report: &mut RunReport) -> StoreResult<()> {
     let (rules, start, zone) = crm.read(|r| {
         Ok((
             pick(&r, Only::Enabled)?,
@@ -329,13 +376,13 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
     if let Some(policy) = crm.lifecycle()
         && new_day
     {
-        catch_up_stages(crm, policy, as_of, &mut report)?;
+        catch_up_stages(crm, policy, as_of, report)?;
     }
     let mut after = start.events;
     for _ in 0..MAX_ROUNDS {
         let (planned, last, read) = crm.read(|r| plan_events(&r, &rules, start, after, as_of))?;
         report.events += read;
-        fire_all(crm, &rules, planned, as_of, &mut report)?;
+        fire_all(crm, &rules, planned, as_of, report)?;
         if last == after {
             break;
         }
@@ -365,9 +412,9 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
         };
         Ok((timed, due))
     })?;
-    fire_all(crm, &rules, timed, as_of, &mut report)?;
+    fire_all(crm, &rules, timed, as_of, report)?;
     if new_day {
-        report.lapsed = post_lapses_of(crm, zone, as_of, due)?;
+        post_lapses_of(crm, zone, as_of, due, &mut report.lapsed)?;
     }
     report.cursor = crm.write(|w| {
         w.advance_automation_cursor(AutomationCursor {
@@ -375,7 +422,7 @@ pub fn run(crm: &Crm, as_of: DateTime<Utc>) -> StoreResult<RunReport> {
             day: Some(today),
         })
     })?;
-    Ok(report)
+    Ok(())
 }
 
 /// The lifecycle's catch-up, as `stage reassess --apply` makes it: every customer the
@@ -969,23 +1016,29 @@ fn fire_all(
         let outcomes = match outcomes {
             Ok(outcomes) => outcomes,
             // A busy writer let no firing of the batch begin: nothing to keep.
+            // One by one, each recorded as it commits: a failure keeps the firings
+            // made before it in the report.
             Err(e) if batch.len() > 1 && !matches!(e, StoreError::Busy { .. }) => {
-                let mut one_by_one = Vec::with_capacity(batch.len());
                 for (rule, p) in batch {
-                    one_by_one.push(crm.write(|w| fire_in(w, rule, p, as_of))?);
+                    record(report, crm.write(|w| fire_in(w, rule, p, as_of))?);
                 }
-                one_by_one
+                continue;
             }
             Err(e) => return Err(e),
         };
         for outcome in outcomes {
-            match outcome {
-                Some(f) => report.fired.push(f),
-                None => report.already += 1,
-            }
+            record(report, outcome);
         }
     }
     Ok(())
+}
+
+/// Adds one firing's outcome to the report: what it did, or that it was already made.
+fn record(report: &mut RunReport, outcome: Option<Fired>) {
+    match outcome {
+        Some(f) => report.fired.push(f),
+        None => report.already += 1,
+    }
 }
 
 /// Fires `planned` of `rule` in `w`'s transaction: its actions, the firing's record

@@ -372,16 +372,35 @@ fn planned_table(
     ctx.out.table(&t)
 }
 
-/// `solocrm run [--as-of D] [--notify]`.
+/// `solocrm run [--as-of D] [--notify]`. A run a store failure stops part way prints
+/// what it did before the failure (all of it committed), then fails with it.
 pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
     let books = ctx.open()?;
     let as_of = ctx.as_of_not_after_today(as_of)?;
-    let report = run_rules(books.crm(), as_of)?;
+    let (report, stopped) = match run_rules(books.crm(), as_of) {
+        Ok(report) => (report, None),
+        Err(s) => (*s.done, Some(s.error)),
+    };
+    print_run(ctx, &books, &report, as_of, notify && stopped.is_none())?;
+    match stopped {
+        Some(error) => Err(error.into()),
+        None => Ok(()),
+    }
+}
+
+/// Prints what a run did; with `notify`, the digest of the day's due tasks as well.
+fn print_run(
+    ctx: &mut Ctx,
+    books: &crate::books::Books,
+    report: &solocrm_app::automation::RunReport,
+    as_of: chrono::DateTime<chrono::Utc>,
+    notify: bool,
+) -> Result<()> {
     let mut names = CustomerNames::default();
     if ctx.out.json {
         let mut fired = Vec::new();
         for f in &report.fired {
-            fired.push(super::with_name(f, &names.of(&books, f.planned.customer)?)?);
+            fired.push(super::with_name(f, &names.of(books, f.planned.customer)?)?);
         }
         return ctx.out.json(&serde_json::json!({
             "fired": fired,
@@ -405,7 +424,7 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
             };
             t.row(vec![
                 m.customer.to_string(),
-                names.of(&books, m.customer)?,
+                names.of(books, m.customer)?,
                 label(first.from).to_owned(),
                 label(last.to).to_owned(),
                 super::customer::stage_why(&last.reason),
@@ -414,7 +433,7 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
         for m in &report.not_moved {
             t.row(vec![
                 m.customer.to_string(),
-                names.of(&books, m.customer)?,
+                names.of(books, m.customer)?,
                 "-".into(),
                 "-".into(),
                 t!("reassess.not_moved", error = m.error),
@@ -429,7 +448,7 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
     for l in &report.lapsed {
         ctx.say(t!(
             "points.lapsed",
-            name = names.of(&books, l.customer)?,
+            name = names.of(books, l.customer)?,
             points = tn!("count.point", l.points),
             day = l.day
         ))?;
@@ -448,7 +467,7 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
             t.row(vec![
                 f.planned.rule.to_string(),
                 f.planned.customer.to_string(),
-                names.of(&books, f.planned.customer)?,
+                names.of(books, f.planned.customer)?,
                 opt(f.task),
                 opt(f.due),
                 opt(f.priority),
@@ -469,7 +488,7 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
             .line(t!("run.due", due = due.len(), overdue = overdue))?;
         for t in &due {
             let who = match t.customer() {
-                Some(c) => names.of(&books, c)?,
+                Some(c) => names.of(books, c)?,
                 None => "-".into(),
             };
             ctx.out
