@@ -182,11 +182,11 @@ impl Table {
     /// The natural width of each column: its widest cell or header, in terminal
     /// columns.
     fn widths(&self) -> Vec<usize> {
-        let mut w: Vec<usize> = self.header.iter().map(|h| h.width()).collect();
+        let mut w: Vec<usize> = self.header.iter().map(|h| shown_width(h)).collect();
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {
                 if let Some(slot) = w.get_mut(i) {
-                    *slot = (*slot).max(cell.width());
+                    *slot = (*slot).max(shown_width(cell));
                 }
             }
         }
@@ -242,16 +242,16 @@ impl Table {
             for (i, cell) in cells.iter().enumerate() {
                 let Some(&w) = widths.get(i) else { break };
                 let cell = truncate(cell, w);
-                let pad = w.saturating_sub(cell.width());
+                let pad = w.saturating_sub(shown_width(&cell));
                 if i > 0 {
                     line.push_str(SEPARATOR);
                 }
                 if self.right.get(i).copied().unwrap_or(false) {
-                    line.push_str(&" ".repeat(pad));
+                    line.extend(std::iter::repeat_n(' ', pad));
                     line.push_str(&cell);
                 } else {
                     line.push_str(&cell);
-                    line.push_str(&" ".repeat(pad));
+                    line.extend(std::iter::repeat_n(' ', pad));
                 }
             }
             line.truncate(line.trim_end().len());
@@ -261,6 +261,17 @@ impl Table {
             line(&self.header),
             self.rows.iter().map(|r| line(r)).collect(),
         )
+    }
+}
+
+/// The width of `text` in terminal columns: its length when it is printable ASCII
+/// (one column a character, the common cell, measured without decoding), else
+/// [`UnicodeWidthStr::width`].
+fn shown_width(text: &str) -> usize {
+    if text.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+        text.len()
+    } else {
+        text.width()
     }
 }
 
@@ -326,7 +337,7 @@ pub fn screen_rows(
 /// that fits is returned as it is. A wide character that would straddle the limit is
 /// left out, so the result can be one column narrower than `width` (the caller pads).
 pub fn truncate(text: &str, width: usize) -> Cow<'_, str> {
-    if text.width() <= width {
+    if shown_width(text) <= width {
         return Cow::Borrowed(text);
     }
     if width == 0 {
