@@ -103,12 +103,15 @@ impl Out {
     /// Writes a table, its columns aligned by display width and, when a width is known
     /// (see [`table_width`]), its widest text columns cut to fit it.
     pub fn table(&mut self, table: &Table) -> Result<()> {
-        let (header, rows) = table.render(self.width);
-        self.heading(header)?;
-        for line in rows {
-            self.line(line)?;
-        }
-        Ok(())
+        // Each line written as it is laid out, in one reused buffer.
+        let mut header = true;
+        table.render_each(self.width, |line| {
+            if std::mem::take(&mut header) {
+                self.heading(line)
+            } else {
+                self.line(line)
+            }
+        })
     }
 
     /// Flushes standard output.
@@ -235,10 +238,32 @@ impl Table {
 
     /// The header and the rows as lines, fitted to `max` terminal columns if given
     /// (see [`Table::fitted_widths`]); a cut cell ends in `…`.
+    #[cfg(test)]
     fn render(&self, max: Option<usize>) -> (String, Vec<String>) {
+        let mut lines = Vec::with_capacity(self.rows.len() + 1);
+        self.render_each(max, |line| {
+            lines.push(line.to_owned());
+            Ok(())
+        })
+        .expect("collecting lines cannot fail");
+        let header = lines.remove(0);
+        (header, lines)
+    }
+
+    /// Hands `write` the header, then each row, as lines fitted to `max` terminal
+    /// columns if given (see [`Table::fitted_widths`]; a cut cell ends in `…`), laid
+    /// out one after the other in one buffer; stops at the first error `write` returns.
+    fn render_each(
+        &self,
+        max: Option<usize>,
+        mut write: impl FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
         let widths = self.fitted_widths(max);
-        let line = |cells: &[String]| -> String {
-            let mut line = String::new();
+        let mut line = String::with_capacity(
+            widths.iter().sum::<usize>() + SEPARATOR.len() * widths.len() + 16,
+        );
+        let mut lay_out = |cells: &[String], line: &mut String| {
+            line.clear();
             for (i, cell) in cells.iter().enumerate() {
                 let Some(&w) = widths.get(i) else { break };
                 let cell = truncate(cell, w);
@@ -255,12 +280,14 @@ impl Table {
                 }
             }
             line.truncate(line.trim_end().len());
-            line
         };
-        (
-            line(&self.header),
-            self.rows.iter().map(|r| line(r)).collect(),
-        )
+        lay_out(&self.header, &mut line);
+        write(&line)?;
+        for row in &self.rows {
+            lay_out(row, &mut line);
+            write(&line)?;
+        }
+        Ok(())
     }
 }
 
