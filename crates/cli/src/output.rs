@@ -262,7 +262,7 @@ impl Table {
         let mut line = String::with_capacity(
             widths.iter().sum::<usize>() + SEPARATOR.len() * widths.len() + 16,
         );
-        let mut lay_out = |cells: &[String], line: &mut String| {
+        let lay_out = |cells: &[String], line: &mut String| {
             line.clear();
             for (i, cell) in cells.iter().enumerate() {
                 let Some(&w) = widths.get(i) else { break };
