@@ -103,12 +103,15 @@ impl Out {
     /// Writes a table, its columns aligned by display width and, when a width is known
     /// (see [`table_width`]), its widest text columns cut to fit it.
     pub fn table(&mut self, table: &Table) -> Result<()> {
-        let (header, rows) = table.render(self.width);
-        self.heading(header)?;
-        for line in rows {
-            self.line(line)?;
-        }
-        Ok(())
+        // Each line written as it is laid out, in one reused buffer.
+        let mut header = true;
+        table.render_each(self.width, |line| {
+            if std::mem::take(&mut header) {
+                self.heading(line)
+            } else {
+                self.line(line)
+            }
+        })
     }
 
     /// Flushes standard output.
@@ -182,11 +185,11 @@ impl Table {
     /// The natural width of each column: its widest cell or header, in terminal
     /// columns.
     fn widths(&self) -> Vec<usize> {
-        let mut w: Vec<usize> = self.header.iter().map(|h| h.width()).collect();
+        let mut w: Vec<usize> = self.header.iter().map(|h| shown_width(h)).collect();
         for row in &self.rows {
             for (i, cell) in row.iter().enumerate() {
                 if let Some(slot) = w.get_mut(i) {
-                    *slot = (*slot).max(cell.width());
+                    *slot = (*slot).max(shown_width(cell));
                 }
             }
         }
@@ -235,32 +238,67 @@ impl Table {
 
     /// The header and the rows as lines, fitted to `max` terminal columns if given
     /// (see [`Table::fitted_widths`]); a cut cell ends in `…`.
+    #[cfg(test)]
     fn render(&self, max: Option<usize>) -> (String, Vec<String>) {
+        let mut lines = Vec::with_capacity(self.rows.len() + 1);
+        self.render_each(max, |line| {
+            lines.push(line.to_owned());
+            Ok(())
+        })
+        .expect("collecting lines cannot fail");
+        let header = lines.remove(0);
+        (header, lines)
+    }
+
+    /// Hands `write` the header, then each row, as lines fitted to `max` terminal
+    /// columns if given (see [`Table::fitted_widths`]; a cut cell ends in `…`), laid
+    /// out one after the other in one buffer; stops at the first error `write` returns.
+    fn render_each(
+        &self,
+        max: Option<usize>,
+        mut write: impl FnMut(&str) -> Result<()>,
+    ) -> Result<()> {
         let widths = self.fitted_widths(max);
-        let line = |cells: &[String]| -> String {
-            let mut line = String::new();
+        let mut line = String::with_capacity(
+            widths.iter().sum::<usize>() + SEPARATOR.len() * widths.len() + 16,
+        );
+        let lay_out = |cells: &[String], line: &mut String| {
+            line.clear();
             for (i, cell) in cells.iter().enumerate() {
                 let Some(&w) = widths.get(i) else { break };
                 let cell = truncate(cell, w);
-                let pad = w.saturating_sub(cell.width());
+                let pad = w.saturating_sub(shown_width(&cell));
                 if i > 0 {
                     line.push_str(SEPARATOR);
                 }
                 if self.right.get(i).copied().unwrap_or(false) {
-                    line.push_str(&" ".repeat(pad));
+                    line.extend(std::iter::repeat_n(' ', pad));
                     line.push_str(&cell);
                 } else {
                     line.push_str(&cell);
-                    line.push_str(&" ".repeat(pad));
+                    line.extend(std::iter::repeat_n(' ', pad));
                 }
             }
             line.truncate(line.trim_end().len());
-            line
         };
-        (
-            line(&self.header),
-            self.rows.iter().map(|r| line(r)).collect(),
-        )
+        lay_out(&self.header, &mut line);
+        write(&line)?;
+        for row in &self.rows {
+            lay_out(row, &mut line);
+            write(&line)?;
+        }
+        Ok(())
+    }
+}
+
+/// The width of `text` in terminal columns: its length when it is printable ASCII
+/// (one column a character, the common cell, measured without decoding), else
+/// [`UnicodeWidthStr::width`].
+fn shown_width(text: &str) -> usize {
+    if text.bytes().all(|b| (b' '..0x7f).contains(&b)) {
+        text.len()
+    } else {
+        text.width()
     }
 }
 
@@ -326,7 +364,7 @@ pub fn screen_rows(
 /// that fits is returned as it is. A wide character that would straddle the limit is
 /// left out, so the result can be one column narrower than `width` (the caller pads).
 pub fn truncate(text: &str, width: usize) -> Cow<'_, str> {
-    if text.width() <= width {
+    if shown_width(text) <= width {
         return Cow::Borrowed(text);
     }
     if width == 0 {

@@ -632,6 +632,17 @@ pub trait ReadTx {
     /// Every purchase that is not voided, in columnar form, customers in ascending id
     /// order (see [`PurchaseLog`]).
     fn purchase_log(&self) -> StoreResult<PurchaseLog>;
+    /// The log of [`purchase_log`](ReadTx::purchase_log) with its rows grouped by
+    /// customer: the same customers, the same rows, ordered by ascending dense
+    /// customer index, the order of one customer's rows the backend's (see
+    /// [`PurchaseLog::group_by_customer`]). What the reads that fold each customer's
+    /// purchases apart take (`stage reassess`, `churn-risk`, the lifecycle
+    /// catch-up). The default groups the log; a backend reads its customer index.
+    fn purchase_log_by_customer(&self) -> StoreResult<PurchaseLog> {
+        let mut log = self.purchase_log()?;
+        log.group_by_customer();
+        Ok(log)
+    }
 
     /// The refunds matching `query`, by time then id.
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>>;

@@ -439,4 +439,83 @@ impl PurchaseLog {
         self.at.push(at);
         self.amount.push(amount_minor);
     }
+
+    /// Orders the rows by ascending dense customer index, keeping the order of each
+    /// customer's rows (a stable counting sort, linear in the rows). A ragged log (its
+    /// columns of unequal length) is cut to its shortest column first; a row whose
+    /// customer index is past the customers keeps its place after every grouped row.
+    pub fn group_by_customer(&mut self) {
+        let n = self
+            .customer
+            .len()
+            .min(self.at.len())
+            .min(self.amount.len());
+        self.customer.truncate(n);
+        self.at.truncate(n);
+        self.amount.truncate(n);
+        if self.customer.is_sorted() {
+            return;
+        }
+        let groups = self.customers.len();
+        // start[c] = the first row of customer c; the last slot takes the strays.
+        let mut start = vec![0usize; groups + 2];
+        for &c in &self.customer {
+            start[(c as usize).min(groups) + 1] += 1;
+        }
+        for i in 0..=groups {
+            start[i + 1] += start[i];
+        }
+        let mut customer = vec![0u32; n];
+        let mut at = vec![0i64; n];
+        let mut amount = vec![0i64; n];
+        for k in 0..n {
+            let c = self.customer[k];
+            let slot = &mut start[(c as usize).min(groups)];
+            customer[*slot] = c;
+            at[*slot] = self.at[k];
+            amount[*slot] = self.amount[k];
+            *slot += 1;
+        }
+        self.customer = customer;
+        self.at = at;
+        self.amount = amount;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Grouping orders the rows by customer, keeps each customer's rows in the
+        /// order they had, and loses or adds none.
+        #[test]
+        fn grouping_by_customer_keeps_each_customers_rows_in_order(
+            rows in proptest::collection::vec((0u32..6, -5i64..5, 0i64..1_000), 0..60),
+        ) {
+            let mut log = PurchaseLog::with_customers(
+                Currency::EUR,
+                (1..=6).map(CustomerId::new).collect(),
+            );
+            for &(c, at, amount) in &rows {
+                log.push(c, at, amount);
+            }
+            let before = log.clone();
+            log.group_by_customer();
+            prop_assert!(log.customer.is_sorted());
+            prop_assert_eq!(log.len(), before.len());
+            for c in 0..6u32 {
+                let of = |l: &PurchaseLog| -> Vec<(i64, i64)> {
+                    (0..l.len())
+                        .filter(|&k| l.customer[k] == c)
+                        .map(|k| (l.at[k], l.amount[k]))
+                        .collect()
+                };
+                prop_assert_eq!(of(&log), of(&before));
+            }
+            prop_assert_eq!(&log.customers, &before.customers);
+        }
+    }
 }

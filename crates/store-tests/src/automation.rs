@@ -38,6 +38,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: the_churned_at_read_answers_from_the_histories,
     },
     AutomationCheck {
+        name: "the_purchase_log_by_customer_holds_the_logs_rows_grouped",
+        run: the_purchase_log_by_customer_holds_the_logs_rows_grouped,
+    },
+    AutomationCheck {
         name: "rules_and_switches_are_stored_and_read_back",
         run: rules_and_switches_are_stored_and_read_back,
     },
@@ -1029,6 +1033,12 @@ pub fn the_names_read_answers_from_the_records(crm: &Crm) {
         whole.push((id, crm.read(|r| r.customer(id)).expect(step).name().clone()));
     }
     assert_eq!(names, whole);
+    // A list naming many customers (a backend may read its table once for it): the
+    // same answers, repeats and order kept, the unknown id left out.
+    let many: Vec<CustomerId> = asked.iter().copied().cycle().take(5 * 300).collect();
+    let answered = crm.read(|r| r.tx().customer_names(&many)).expect(step);
+    let expected: Vec<_> = whole.iter().cloned().cycle().take(4 * 300).collect();
+    assert_eq!(answered, expected);
     assert_eq!(names[1].1.as_str(), "王芳");
     assert_ne!(names[0].1.as_str(), "陈静", "erasure left the name behind");
     assert!(
@@ -1353,6 +1363,86 @@ pub fn the_view_reads_answer_from_the_records(crm: &Crm) {
     });
     assert!(stopped.is_err());
     assert_eq!(seen, 1);
+}
+
+/// [`ReadTx::purchase_log_by_customer`](solocrm_core::port::ReadTx::purchase_log_by_customer),
+/// what `stage reassess`, `churn-risk` and the lifecycle catch-up read: the same
+/// customers and the same rows as the purchase log, grouped by ascending dense
+/// customer index — purchases recorded out of customer and time order, a batch, two in
+/// one second, a void, a customer who never bought and an erased customer — and the
+/// same through the as-of view of a past instant.
+pub fn the_purchase_log_by_customer_holds_the_logs_rows_grouped(crm: &Crm) {
+    use solocrm_core::{Currency, Money, NewPurchase, PurchaseLog, Void};
+    let step = "the check's step";
+    // Each customer's rows, sorted: the order within a customer is the backend's.
+    fn rows(log: &PurchaseLog) -> Vec<(u32, i64, i64)> {
+        let mut out: Vec<(u32, i64, i64)> = (0..log.len())
+            .map(|k| (log.customer[k], log.at[k], log.amount[k]))
+            .collect();
+        out.sort_unstable();
+        out
+    }
+    let agree = |when: &str| {
+        let (log, grouped) = crm
+            .read(|r| Ok((r.tx().purchase_log()?, r.tx().purchase_log_by_customer()?)))
+            .expect(step);
+        assert_eq!(grouped.customers, log.customers, "{when}: the customers");
+        assert_eq!(grouped.currency, log.currency, "{when}: the currency");
+        assert!(grouped.customer.is_sorted(), "{when}: grouped by customer");
+        assert_eq!(grouped.at.len(), grouped.len(), "{when}: the times");
+        assert_eq!(grouped.amount.len(), grouped.len(), "{when}: the amounts");
+        assert_eq!(rows(&grouped), rows(&log), "{when}: the rows");
+        log
+    };
+    let empty = agree("no customer");
+    assert!(empty.is_empty());
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let never = customer(crm, "张伟");
+    let chen = customer(crm, "陈静");
+    agree("nobody bought");
+    let eur = |m: &str| Money::parse(m, Currency::EUR).expect(step);
+    let buy = |who: CustomerId, when: DateTime<Utc>, m: &str| {
+        crm.write(|w| w.record_purchase(NewPurchase::new(who, when, eur(m))))
+            .expect(step)
+    };
+    buy(chen, at(9), "3.00");
+    buy(li, at(7), "20.00");
+    buy(wang, at(8), "1.00");
+    buy(li, at(2), "5.50");
+    let voided = buy(wang, at(3), "9.99");
+    let half = at(4) + chrono::Duration::milliseconds(500);
+    buy(wang, half, "2.00");
+    buy(wang, at(4), "2.00");
+    crm.write(|w| {
+        w.record_purchases(vec![
+            NewPurchase::new(chen, at(1), eur("7.00")),
+            NewPurchase::new(li, at(6), eur("0.00")),
+            NewPurchase::new(wang, at(10), eur("4.25")),
+        ])
+    })
+    .expect(step);
+    let log = agree("purchases out of order");
+    assert_eq!(log.len(), 10);
+    crm.write(|w| w.void_purchase(voided.id(), Void::at(at(11))))
+        .expect(step);
+    let log = agree("a void");
+    assert_eq!(log.len(), 9);
+    crm.write(|w| w.erase_customer(chen, at(12))).expect(step);
+    let log = agree("an erasure");
+    assert!(log.index_of(never).is_some());
+    // Through the as-of view of a past instant: rows of later seconds and customers
+    // created later are left out, the rest grouped.
+    let cutoff = at(5);
+    let (log, grouped) = crm
+        .read_as_of(cutoff, |r| {
+            Ok((r.tx().purchase_log()?, r.tx().purchase_log_by_customer()?))
+        })
+        .expect(step);
+    assert!(grouped.customer.is_sorted());
+    assert_eq!(grouped.customers, log.customers);
+    assert_eq!(rows(&grouped), rows(&log));
+    assert!(log.at.iter().all(|&t| t < cutoff.timestamp()));
 }
 
 /// [`ReadTx::churned_at`](solocrm_core::port::ReadTx::churned_at), what the lifecycle

@@ -1017,7 +1017,8 @@ pub fn churn_risk(
         read_as_of_day(&store, ctx.day(at), ctx.now, |r| {
             Ok((
                 r.customer_stages()?,
-                r.purchase_log()?,
+                // Only each customer's purchase days count, in any order.
+                r.purchase_log_by_customer()?,
                 r.surveys(&until)?,
                 r.requests(&OpenQuery::default())?,
                 r.tx().last_interactions(contacts_until)?,

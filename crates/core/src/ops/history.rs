@@ -429,6 +429,49 @@ impl<'a> AsOf<'a> {
         };
         Ok(Some(Task::from_parts(t.id(), fields, 0, false, None)))
     }
+
+    /// `log` (the inner book's) as it stood at the cutoff: without the customers
+    /// created at or after it, and without the rows of a second that starts at or
+    /// after it. The order of the rows and of the customers is kept.
+    fn clip_log(&self, log: PurchaseLog) -> StoreResult<PurchaseLog> {
+        let late = self.late()?;
+        // A row's time is whole seconds: rows in a second that starts before the
+        // cutoff are kept (exact when the cutoff is on a whole second).
+        let secs = self.cutoff.timestamp();
+        let end = if self.cutoff.timestamp_subsec_nanos() == 0 {
+            secs
+        } else {
+            secs.saturating_add(1)
+        };
+        if late.is_empty() && log.at.iter().all(|&at| at < end) {
+            return Ok(log);
+        }
+        // Old dense index -> new dense index, for the customers that stay.
+        let mut remap: Vec<Option<u32>> = Vec::with_capacity(log.customers.len());
+        let mut customers = Vec::with_capacity(log.customers.len());
+        for &id in &log.customers {
+            if late.contains(&id) {
+                remap.push(None);
+            } else {
+                remap.push(u32::try_from(customers.len()).ok());
+                customers.push(id);
+            }
+        }
+        let mut out = PurchaseLog {
+            currency: log.currency,
+            customers,
+            ..PurchaseLog::default()
+        };
+        for ((&idx, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
+            if at >= end {
+                continue;
+            }
+            if let Some(Some(new)) = remap.get(idx as usize) {
+                out.push(*new, at, amount);
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl ReadTx for AsOf<'_> {
@@ -691,44 +734,13 @@ impl ReadTx for AsOf<'_> {
     }
 
     fn purchase_log(&self) -> StoreResult<PurchaseLog> {
-        let log = self.inner.purchase_log()?;
-        let late = self.late()?;
-        // A row's time is whole seconds: rows in a second that starts before the
-        // cutoff are kept (exact when the cutoff is on a whole second).
-        let secs = self.cutoff.timestamp();
-        let end = if self.cutoff.timestamp_subsec_nanos() == 0 {
-            secs
-        } else {
-            secs.saturating_add(1)
-        };
-        if late.is_empty() && log.at.iter().all(|&at| at < end) {
-            return Ok(log);
-        }
-        // Old dense index -> new dense index, for the customers that stay.
-        let mut remap: Vec<Option<u32>> = Vec::with_capacity(log.customers.len());
-        let mut customers = Vec::with_capacity(log.customers.len());
-        for &id in &log.customers {
-            if late.contains(&id) {
-                remap.push(None);
-            } else {
-                remap.push(u32::try_from(customers.len()).ok());
-                customers.push(id);
-            }
-        }
-        let mut out = PurchaseLog {
-            currency: log.currency,
-            customers,
-            ..PurchaseLog::default()
-        };
-        for ((&idx, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
-            if at >= end {
-                continue;
-            }
-            if let Some(Some(new)) = remap.get(idx as usize) {
-                out.push(*new, at, amount);
-            }
-        }
-        Ok(out)
+        self.clip_log(self.inner.purchase_log()?)
+    }
+
+    fn purchase_log_by_customer(&self) -> StoreResult<PurchaseLog> {
+        // Clipping keeps the rows' order and renumbers the customers that stay in
+        // their order, so the rows stay grouped.
+        self.clip_log(self.inner.purchase_log_by_customer()?)
     }
 
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {

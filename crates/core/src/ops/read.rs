@@ -372,6 +372,21 @@ impl<'t> Reader<'t> {
         Ok(self.tx.purchase_log()?.in_zone(self.tx.time_zone()?))
     }
 
+    /// [`purchase_log`](Self::purchase_log) with its rows grouped by customer (see
+    /// [`ReadTx::purchase_log_by_customer`](crate::port::ReadTx::purchase_log_by_customer)):
+    /// for a fold of each customer's purchases apart, where the order of the rows
+    /// does not matter.
+    ///
+    /// # Errors
+    ///
+    /// Only the backend's.
+    pub fn purchase_log_by_customer(&self) -> StoreResult<PurchaseLog> {
+        Ok(self
+            .tx
+            .purchase_log_by_customer()?
+            .in_zone(self.tx.time_zone()?))
+    }
+
     /// The business time zone the books count their days in.
     ///
     /// # Errors

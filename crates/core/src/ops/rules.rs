@@ -133,18 +133,32 @@ impl Reader<'_> {
         policy: &LifecyclePolicy,
         as_of: DateTime<Utc>,
     ) -> StoreResult<Reassessment> {
-        let log = self.purchase_log()?;
+        // Each customer's rows together, so their days are one run of `days`
+        // (`start[i]..start[i + 1]` for dense index `i`), in one allocation.
+        let log = self.purchase_log_by_customer()?;
         let zone = log.zone;
         let local = zone.days();
-        let mut days: Vec<Vec<NaiveDate>> = vec![Vec::new(); log.customers.len()];
+        let groups = log.customers.len();
+        let mut start = vec![0usize; groups + 1];
+        for &idx in &log.customer {
+            if let Some(n) = start.get_mut(idx as usize + 1) {
+                *n += 1;
+            }
+        }
+        for i in 0..groups {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut days: Vec<NaiveDate> = vec![NaiveDate::MIN; start[groups]];
         for (k, &at) in log.at.iter().enumerate() {
             let when = DateTime::from_timestamp(at, 0)
                 .filter(|t| crate::time::is_plausible(*t))
                 .and_then(|_| local.date(at));
             if let (Some(&idx), Some(day)) = (log.customer.get(k), when)
-                && let Some(v) = days.get_mut(idx as usize)
+                && let Some(slot) = fill.get_mut(idx as usize)
             {
-                v.push(day);
+                days[*slot] = day;
+                *slot += 1;
             }
         }
         let mut nps: HashMap<CustomerId, u8> = HashMap::new();
@@ -185,10 +199,12 @@ impl Reader<'_> {
             self.tx.churned_at()?.into_iter().collect();
         let mut out = Reassessment::default();
         for (id, stage) in self.tx.customer_stages()? {
+            // The days kept of the customer's rows (a row outside the plausible
+            // calendar has none).
             let purchase_days = log
                 .index_of(id)
-                .and_then(|i| days.get(i as usize))
-                .map_or(&[][..], Vec::as_slice);
+                .and_then(|i| days.get(*start.get(i as usize)?..*fill.get(i as usize)?))
+                .unwrap_or(&[]);
             let churned = stage == LifecycleStage::Churned;
             let churned_on = if churned {
                 let at = match churned_at.get(&id) {

@@ -15,7 +15,7 @@ use solocrm_core::{CustomerId, StoreError, TaskId};
 
 use crate::codec::{Cols, date, key, ts};
 use crate::error::{Fail, Res};
-use crate::rows::{corrupt, execute, query_all};
+use crate::rows::{backend, corrupt, execute, query_all};
 
 /// Every rule record, by name.
 pub(crate) fn rules(conn: &Connection) -> Res<Vec<RuleRecord>> {
@@ -91,27 +91,55 @@ const INTERACTION_CONTACTS: &str = "SELECT customer_id, at FROM interactions NOT
 const LAST_INTERACTIONS: &str = "SELECT customer_id, at, at_ns FROM interactions NOT INDEXED \
      WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2)";
 
+/// The largest customer id [`last_interactions`] folds into a table by id (one slot
+/// per id, 24 bytes each); past it, into a map.
+const LAST_INTERACTIONS_TABLE_MAX: i64 = 1 << 24;
+
 /// See [`solocrm_core::port::ReadTx::last_interactions`]: one pass over three integer
-/// columns of the table, folded here.
+/// columns of the table, folded here into a slot per customer id (ids are dense; a
+/// book whose largest id is past [`LAST_INTERACTIONS_TABLE_MAX`] folds into a map),
+/// answered by ascending id.
 pub(crate) fn last_interactions(
     conn: &Connection,
     until: chrono::DateTime<chrono::Utc>,
 ) -> Res<Vec<(CustomerId, chrono::DateTime<chrono::Utc>)>> {
     let (s, ns) = ts(until);
+    let max: i64 = conn
+        .prepare_cached("SELECT coalesce(max(id), 0) FROM customers")?
+        .query_row([], |r| r.get(0))?;
+    let mut table: Vec<Option<(i64, i64)>> = if (0..=LAST_INTERACTIONS_TABLE_MAX).contains(&max) {
+        vec![None; usize::try_from(max).map_err(backend)?.saturating_add(1)]
+    } else {
+        Vec::new()
+    };
     let mut latest: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
     let mut stmt = conn.prepare_cached(LAST_INTERACTIONS)?;
     let mut rows = stmt.query(params![s, ns])?;
     while let Some(row) = rows.next()? {
         match (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?) {
             (ValueRef::Integer(c), ValueRef::Integer(at), ValueRef::Integer(at_ns)) => {
-                let e = latest.entry(c).or_insert((at, at_ns));
+                let slot = usize::try_from(c).ok().and_then(|i| table.get_mut(i));
+                let e = match slot {
+                    Some(e) => e.get_or_insert((at, at_ns)),
+                    // An id past the table (or a map for a sparse book).
+                    None => latest.entry(c).or_insert((at, at_ns)),
+                };
                 *e = (*e).max((at, at_ns));
             }
             _ => return Err(corrupt("interactions: a non-integer column".to_owned())),
         }
     }
+    // By ascending id: the map's negative ids (corrupt, refused below), the table's,
+    // then the map's others (all past the table's when it has any).
+    let rest = latest.split_off(&0);
+    let from_table = table
+        .into_iter()
+        .enumerate()
+        .filter_map(|(c, e)| Some((i64::try_from(c).ok()?, e?)));
     latest
         .into_iter()
+        .chain(from_table)
+        .chain(rest)
         .map(|(c, (at, at_ns))| {
             let id = u64::try_from(c)
                 .map_err(|_| corrupt(format!("a customer id out of range: {c}")))?;

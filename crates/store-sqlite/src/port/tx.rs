@@ -417,6 +417,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run_base(activity::purchase_log)
     }
 
+    fn purchase_log_by_customer(&self) -> StoreResult<PurchaseLog> {
+        self.run_base(activity::purchase_log_by_customer)
+    }
+
     fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<Vec<Purchase>> {
         self.run_base(|c, base| activity::report_purchases(c, until, base))
     }
