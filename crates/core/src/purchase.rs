@@ -375,8 +375,11 @@ impl TryFrom<RefundRepr> for Refund {
 /// ascending, and includes every customer of the store, also those without purchases
 /// (they matter for "never bought" and population counts). Row `k` is one purchase:
 /// `customer[k]` (dense index), `at[k]` (UTC seconds since the Unix epoch), `amount[k]`
-/// (whole minor units of `currency`). Rows come in purchase-id order; voided purchases
-/// are left out. Refunds are not in the log; metrics that net them out say so.
+/// (whole minor units of `currency`). Rows come in purchase-id order, or grouped by
+/// customer in a log from
+/// [`ReadTx::purchase_log_by_customer`](crate::port::ReadTx::purchase_log_by_customer)
+/// ([`PurchaseLog::group_by_customer`]); voided purchases are left out. Refunds are
+/// not in the log; metrics that net them out say so.
 ///
 /// `zone` is the business time zone whose days the metrics count (recency, cohorts,
 /// the end of an `as_of` day); a log read from a store carries the store's zone, one

@@ -246,6 +246,10 @@ mod tests {
         uses(INTERACTIONS_OF, "interactions_by_customer");
         uses(PURCHASES_OF, "purchases_by_customer");
         uses(
+            crate::port::activity::PURCHASE_LOG_BY_CUSTOMER,
+            "USING COVERING INDEX purchases_by_customer",
+        );
+        uses(
             PURCHASE_SUMMARY,
             "USING COVERING INDEX purchases_by_customer (customer_id=? AND",
         );

@@ -310,8 +310,9 @@ pub fn plan(crm: &Crm, as_of: DateTime<Utc>, only: Only<'_>) -> StoreResult<Vec<
 #[derive(Debug)]
 pub struct Stopped {
     /// What the run did before it stopped: every stage move, firing and lapse in it
-    /// is committed. Its `cursor` is the default one (the run did not move the cursor
-    /// to its day, so the next run covers the same days and goes on from there).
+    /// is committed. Its `cursor` means nothing (it is the default one): the run may
+    /// have moved the stored event cursor part way, but not to its day, so the next
+    /// run covers the same days and goes on from there.
     pub done: Box<RunReport>,
     /// Why it stopped.
     pub error: StoreError,
@@ -324,8 +325,10 @@ impl std::fmt::Display for Stopped {
 }
 
 impl std::error::Error for Stopped {
+    /// The failure's own source: `Display` already prints the failure, so a printer
+    /// of the error chain does not print it twice.
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
+        self.error.source()
     }
 }
 
@@ -1015,9 +1018,10 @@ fn fire_all(
         });
         let outcomes = match outcomes {
             Ok(outcomes) => outcomes,
-            // A busy writer let no firing of the batch begin: nothing to keep.
-            // One by one, each recorded as it commits: a failure keeps the firings
-            // made before it in the report.
+            // A failed batch left nothing: its firings again one by one, each
+            // recorded as it commits, so a failure keeps the firings made before it
+            // in the report. A busy writer let no firing of the batch begin, and
+            // trying each alone would only wait again.
             Err(e) if batch.len() > 1 && !matches!(e, StoreError::Busy { .. }) => {
                 for (rule, p) in batch {
                     record(report, crm.write(|w| fire_in(w, rule, p, as_of))?);

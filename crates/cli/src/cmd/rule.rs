@@ -13,7 +13,7 @@ use solocrm_core::automation::{
     Action, Condition, CreateTask, EffectiveRule, Firing, Priority, Rule, RuleName, Template,
     Trigger,
 };
-use solocrm_core::{Store as _, TaskId, TaskQuery};
+use solocrm_core::{CustomerId, Store as _, TaskId, TaskQuery};
 
 use super::{Ctx, CustomerNames};
 use crate::cli::RuleCmd;
@@ -381,28 +381,44 @@ pub fn run_now(ctx: &mut Ctx, as_of: Option<&str>, notify: bool) -> Result<()> {
         Ok(report) => (report, None),
         Err(s) => (*s.done, Some(s.error)),
     };
-    print_run(ctx, &books, &report, as_of, notify && stopped.is_none())?;
+    let printed = print_run(ctx, &books, &report, as_of, notify, stopped.as_ref());
     match stopped {
-        Some(error) => Err(error.into()),
-        None => Ok(()),
+        // The run's failure is the one to report; one in printing what it did (the
+        // books or the output failing too) only adds a warning.
+        Some(error) => {
+            if let Err(e) = printed {
+                super::warn(&e.to_string());
+            }
+            Err(error.into())
+        }
+        None => printed,
     }
 }
 
 /// Prints what a run did; with `notify`, the digest of the day's due tasks as well.
+/// After a failure (`stopped`) it prints what was done before it, a customer whose
+/// name cannot be read as `-`, without the digest; `--json` then carries `stopped`
+/// (the failure) and a `null` cursor, since the run did not reach its end.
 fn print_run(
     ctx: &mut Ctx,
     books: &crate::books::Books,
     report: &solocrm_app::automation::RunReport,
     as_of: chrono::DateTime<chrono::Utc>,
     notify: bool,
+    stopped: Option<&solocrm_core::StoreError>,
 ) -> Result<()> {
+    let notify = notify && stopped.is_none();
     let mut names = CustomerNames::default();
+    let mut name_of = |id: CustomerId| match names.of(books, id) {
+        Err(_) if stopped.is_some() => Ok("-".to_owned()),
+        other => other,
+    };
     if ctx.out.json {
         let mut fired = Vec::new();
         for f in &report.fired {
-            fired.push(super::with_name(f, &names.of(books, f.planned.customer)?)?);
+            fired.push(super::with_name(f, &name_of(f.planned.customer)?)?);
         }
-        return ctx.out.json(&serde_json::json!({
+        let mut doc = serde_json::json!({
             "fired": fired,
             "already": report.already,
             "events": report.events,
@@ -410,7 +426,12 @@ fn print_run(
             "not_moved": report.not_moved,
             "lapsed": report.lapsed,
             "cursor": report.cursor,
-        }));
+        });
+        if let (Some(error), Some(map)) = (stopped, doc.as_object_mut()) {
+            map.insert("cursor".into(), serde_json::Value::Null);
+            map.insert("stopped".into(), error.to_string().into());
+        }
+        return ctx.out.json(&doc);
     }
     if notify {
         let today = ctx.day(as_of);
@@ -424,7 +445,7 @@ fn print_run(
             };
             t.row(vec![
                 m.customer.to_string(),
-                names.of(books, m.customer)?,
+                name_of(m.customer)?,
                 label(first.from).to_owned(),
                 label(last.to).to_owned(),
                 super::customer::stage_why(&last.reason),
@@ -433,7 +454,7 @@ fn print_run(
         for m in &report.not_moved {
             t.row(vec![
                 m.customer.to_string(),
-                names.of(books, m.customer)?,
+                name_of(m.customer)?,
                 "-".into(),
                 "-".into(),
                 t!("reassess.not_moved", error = m.error),
@@ -448,7 +469,7 @@ fn print_run(
     for l in &report.lapsed {
         ctx.say(t!(
             "points.lapsed",
-            name = names.of(books, l.customer)?,
+            name = name_of(l.customer)?,
             points = tn!("count.point", l.points),
             day = l.day
         ))?;
@@ -467,7 +488,7 @@ fn print_run(
             t.row(vec![
                 f.planned.rule.to_string(),
                 f.planned.customer.to_string(),
-                names.of(books, f.planned.customer)?,
+                name_of(f.planned.customer)?,
                 opt(f.task),
                 opt(f.due),
                 opt(f.priority),
@@ -488,7 +509,7 @@ fn print_run(
             .line(t!("run.due", due = due.len(), overdue = overdue))?;
         for t in &due {
             let who = match t.customer() {
-                Some(c) => names.of(books, c)?,
+                Some(c) => name_of(c)?,
                 None => "-".into(),
             };
             ctx.out

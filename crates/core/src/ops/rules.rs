@@ -133,8 +133,10 @@ impl Reader<'_> {
         policy: &LifecyclePolicy,
         as_of: DateTime<Utc>,
     ) -> StoreResult<Reassessment> {
-        // Each customer's rows together, so their days are one run of `days`
-        // (`start[i]..start[i + 1]` for dense index `i`), in one allocation.
+        // Each customer's days are one run of `days`, in one allocation: room for
+        // `start[i]..start[i + 1]` for dense index `i`, of which `start[i]..fill[i]`
+        // is filled (a row whose instant has no local day takes no slot). A row
+        // naming no customer of the log is left out.
         let log = self.purchase_log_by_customer()?;
         let zone = log.zone;
         let local = zone.days();
@@ -155,7 +157,7 @@ impl Reader<'_> {
                 .filter(|t| crate::time::is_plausible(*t))
                 .and_then(|_| local.date(at));
             if let (Some(&idx), Some(day)) = (log.customer.get(k), when)
-                && let Some(slot) = fill.get_mut(idx as usize)
+                && let Some(slot) = fill[..groups].get_mut(idx as usize)
             {
                 days[*slot] = day;
                 *slot += 1;

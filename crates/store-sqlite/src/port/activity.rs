@@ -956,6 +956,11 @@ impl DenseIndex {
     }
 }
 
+/// The rows of [`purchase_log_by_customer`], in customer order from the covering index
+/// (a test holds the plan to it).
+pub(crate) const PURCHASE_LOG_BY_CUSTOMER: &str =
+    "SELECT customer_id, at, amount FROM purchases WHERE void_at IS NULL ORDER BY customer_id";
+
 /// [`solocrm_core::port::ReadTx::purchase_log_by_customer`]: the purchases that are
 /// not voided in customer order, from the covering index `purchases_by_customer`
 /// (customer, second, nanoseconds, amount, void mark), which holds 2.4 times fewer
@@ -974,10 +979,7 @@ pub(crate) fn purchase_log_by_customer(conn: &Connection, base: Currency) -> Res
     log.customer.reserve_exact(capacity);
     log.at.reserve_exact(capacity);
     log.amount.reserve_exact(capacity);
-    let mut stmt = conn.prepare_cached(
-        "SELECT customer_id, at, amount FROM purchases WHERE void_at IS NULL \
-         ORDER BY customer_id",
-    )?;
+    let mut stmt = conn.prepare_cached(PURCHASE_LOG_BY_CUSTOMER)?;
     let mut rows = stmt.query([])?;
     // The dense index of the current row's customer, advanced as the ids ascend.
     let mut dense = 0usize;

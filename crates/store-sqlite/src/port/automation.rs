@@ -96,22 +96,26 @@ const LAST_INTERACTIONS: &str = "SELECT customer_id, at, at_ns FROM interactions
 const LAST_INTERACTIONS_TABLE_MAX: i64 = 1 << 24;
 
 /// See [`solocrm_core::port::ReadTx::last_interactions`]: one pass over three integer
-/// columns of the table, folded here into a slot per customer id (ids are dense; a
-/// book whose largest id is past [`LAST_INTERACTIONS_TABLE_MAX`] folds into a map),
-/// answered by ascending id.
+/// columns of the table, folded here into a slot per customer id when the ids are
+/// dense (the largest at most four times the number of customers, plus 1024, and at
+/// most [`LAST_INTERACTIONS_TABLE_MAX`]), else into a map; answered by ascending id.
 pub(crate) fn last_interactions(
     conn: &Connection,
     until: chrono::DateTime<chrono::Utc>,
 ) -> Res<Vec<(CustomerId, chrono::DateTime<chrono::Utc>)>> {
     let (s, ns) = ts(until);
-    let max: i64 = conn
-        .prepare_cached("SELECT coalesce(max(id), 0) FROM customers")?
-        .query_row([], |r| r.get(0))?;
-    let mut table: Vec<Option<(i64, i64)>> = if (0..=LAST_INTERACTIONS_TABLE_MAX).contains(&max) {
-        vec![None; usize::try_from(max).map_err(backend)?.saturating_add(1)]
-    } else {
-        Vec::new()
-    };
+    let (max, count): (i64, i64) = conn
+        .prepare_cached("SELECT coalesce(max(id), 0), count(*) FROM customers")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // A table only for dense ids: a copied book may hold few customers under large
+    // ids, and a slot per id up to the largest would then cost far more than a map.
+    let dense = max <= count.saturating_mul(4).saturating_add(1024);
+    let mut table: Vec<Option<(i64, i64)>> =
+        if dense && (0..=LAST_INTERACTIONS_TABLE_MAX).contains(&max) {
+            vec![None; usize::try_from(max).map_err(backend)?.saturating_add(1)]
+        } else {
+            Vec::new()
+        };
     let mut latest: std::collections::BTreeMap<i64, (i64, i64)> = std::collections::BTreeMap::new();
     let mut stmt = conn.prepare_cached(LAST_INTERACTIONS)?;
     let mut rows = stmt.query(params![s, ns])?;
