@@ -565,7 +565,7 @@ fn scenario() -> ReportData {
     ReportData {
         customers: customers.iter().map(ReportCustomer::of).collect(),
         log,
-        purchases,
+        purchases: crate::metrics::ReportPurchases::from_purchases(EUR, &purchases),
         surveys,
         deals: vec![deal, open],
         requests: vec![complaint],
