@@ -1,7 +1,7 @@
 //! Buying and contact behaviour: order value, purchase frequency, repeat purchases,
 //! interaction frequency, engagement, and the loyalty index built from them.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -272,8 +272,9 @@ fn engagement_over(
     interactions: impl Iterator<Item = (CustomerId, DateTime<Utc>)>,
     period: Period,
 ) -> MetricResult<Engagement> {
-    let members: BTreeSet<CustomerId> = population.iter().copied().collect();
-    let mut engaged = BTreeSet::new();
+    // Only their numbers are read: hash sets, not ordered ones.
+    let members: HashSet<CustomerId> = population.iter().copied().collect();
+    let mut engaged = HashSet::new();
     let mut count = 0u64;
     for (customer, at) in interactions {
         if period.contains_instant(at) && members.contains(&customer) {

@@ -3,7 +3,7 @@
 //! [`Reader::metrics_report`](crate::ops::Reader::metrics_report) reads in one
 //! transaction).
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -530,12 +530,13 @@ impl MetricsReport {
         // Each customer's latest interaction before the end of the last day, as
         // `churn_warnings_by_stage` would fold them from whole interactions.
         let end = log.zone.end_of(as_of);
-        let mut latest: BTreeMap<CustomerId, DateTime<Utc>> = BTreeMap::new();
+        let mut latest: HashMap<CustomerId, DateTime<Utc>> = HashMap::new();
         for i in data.interactions.iter().filter(|i| i.at < end) {
             let e = latest.entry(i.customer).or_insert(i.at);
             *e = (*e).max(i.at);
         }
-        let latest: Vec<(CustomerId, DateTime<Utc>)> = latest.into_iter().collect();
+        let mut latest: Vec<(CustomerId, DateTime<Utc>)> = latest.into_iter().collect();
+        latest.sort_unstable_by_key(|(c, _)| *c);
         let stages: Vec<_> = data
             .customers
             .iter()
