@@ -248,12 +248,15 @@ pub fn only_members(data: &ReportData, members: &Members) -> ReportData {
             .cloned()
             .collect(),
         log: only_members_log(&data.log, members),
-        purchases: data
-            .purchases
-            .iter()
-            .filter(|p| keep(p.customer()))
-            .cloned()
-            .collect(),
+        purchases: solocrm_core::ReportPurchases {
+            currency: data.purchases.currency,
+            rows: data
+                .purchases
+                .iter()
+                .filter(|p| keep(p.customer))
+                .copied()
+                .collect(),
+        },
         refunds: data
             .refunds
             .iter()
@@ -269,8 +272,8 @@ pub fn only_members(data: &ReportData, members: &Members) -> ReportData {
         interactions: data
             .interactions
             .iter()
-            .filter(|i| keep(i.customer()))
-            .cloned()
+            .filter(|i| keep(i.customer))
+            .copied()
             .collect(),
         deals: data
             .deals

@@ -152,6 +152,7 @@ pub struct CustomerDates {
 }
 
 pub use crate::metrics::ReportCustomer;
+pub use crate::metrics::{ReportInteraction, ReportPurchase, ReportPurchases};
 
 /// One customer's contacts around a range of time (the answer of
 /// [`ReadTx::contact_times`]). A contact is a purchase or an interaction that is not
@@ -582,24 +583,45 @@ pub trait ReadTx {
     ) -> StoreResult<()> {
         self.purchases(query)?.into_iter().try_for_each(f)
     }
-    /// Every purchase that is not voided, dated before `until`, by ascending id,
-    /// without its free text (description and external reference left out): what a
-    /// metrics report reads of purchases (amounts, costs, items, deals). The default
+    /// Every purchase that is not voided, dated before `until`, by ascending id, as
+    /// the narrow rows a metrics report reads ([`ReportPurchases`]: customer, time,
+    /// amount and cost, in minor units of the books' currency; ADR 0062). The default
     /// lists them through [`for_each_purchase`](ReadTx::for_each_purchase); a backend
     /// reads only those columns.
-    fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<Vec<Purchase>> {
+    fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<ReportPurchases> {
         let query = ActivityQuery {
             customer: None,
             range: crate::time::TimeRange::until(until),
             include_voided: false,
         };
-        let mut out: Vec<Purchase> = Vec::new();
+        let currency = self.base_currency();
+        let mut rows: Vec<(PurchaseId, ReportPurchase)> = Vec::new();
         self.for_each_purchase(&query, &mut |p| {
-            out.push(p.without_text());
+            rows.extend(ReportPurchase::of(&p, currency).map(|r| (p.id(), r)));
             Ok(())
         })?;
-        out.sort_by_key(Purchase::id);
-        Ok(out)
+        rows.sort_by_key(|(id, _)| *id);
+        Ok(ReportPurchases {
+            currency: Some(currency),
+            rows: rows.into_iter().map(|(_, r)| r).collect(),
+        })
+    }
+    /// Who and when of every interaction that is not voided, dated before `until`, by
+    /// time then id (the order of [`interactions`](ReadTx::interactions)): what a
+    /// metrics report reads of interactions (ADR 0062). The default lists them whole;
+    /// a backend reads only those columns.
+    fn report_interactions(&self, until: DateTime<Utc>) -> StoreResult<Vec<ReportInteraction>> {
+        let query = ActivityQuery {
+            customer: None,
+            range: crate::time::TimeRange::until(until),
+            include_voided: false,
+        };
+        Ok(self
+            .interactions(&query)?
+            .iter()
+            .filter(|i| !i.is_void())
+            .map(ReportInteraction::of)
+            .collect())
     }
     /// Count, exact sum and first and last time of a customer's purchases at or before
     /// `as_of`, voided ones left out.

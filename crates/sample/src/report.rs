@@ -4,9 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use solocrm_core::{
-    BusinessZone, Currency, CustomerId, Deal, DealId, DomainError, Interaction, InteractionId,
-    LifecycleStage, NewPurchase, Period, Purchase, PurchaseId, PurchaseLog, Refund, RefundId,
-    ReportCustomer, ReportData, RequestId, ServiceRequest, SurveyId, SurveyResponse, TaskId,
+    BusinessZone, Currency, CustomerId, Deal, DealId, DomainError, LifecycleStage, NewPurchase,
+    Period, PurchaseId, PurchaseLog, Refund, RefundId, ReportCustomer, ReportData,
+    ReportInteraction, ReportPurchase, ReportPurchases, RequestId, ServiceRequest, SurveyId,
+    SurveyResponse, TaskId,
 };
 
 use super::{Business, Populated};
@@ -90,7 +91,8 @@ impl Business {
         log.customer.reserve_exact(self.purchases.len());
         log.at.reserve_exact(self.purchases.len());
         log.amount.reserve_exact(self.purchases.len());
-        let mut purchases = Vec::with_capacity(self.purchases.len());
+        let mut purchases = ReportPurchases::new(currency);
+        purchases.rows.reserve_exact(self.purchases.len());
         for (k, p) in self.purchases.iter().enumerate() {
             let new = NewPurchase {
                 customer: customer_id(p.customer),
@@ -103,12 +105,14 @@ impl Business {
                 deal: p.deal.map(|d| DealId::new(id(d))),
             }
             .for_storage(currency)?;
-            let minor = new.amount.to_minor_units().map_err(|e| {
-                solocrm_core::ValidationError::Inconsistent {
-                    record: format!("purchase {}", id(k)),
-                    detail: e.to_string(),
-                }
-            })?;
+            let minor_of = |m: solocrm_core::Money| {
+                m.to_minor_units()
+                    .map_err(|e| solocrm_core::ValidationError::Inconsistent {
+                        record: format!("purchase {}", id(k)),
+                        detail: e.to_string(),
+                    })
+            };
+            let minor = minor_of(new.amount)?;
             let dense = u32::try_from(p.customer).map_err(|_| {
                 solocrm_core::ValidationError::Inconsistent {
                     record: format!("purchase {}", id(k)),
@@ -117,7 +121,13 @@ impl Business {
             })?;
             log.push(dense, new.at.timestamp(), minor);
             if before(new.at) {
-                purchases.push(Purchase::new(PurchaseId::new(id(k)), new));
+                let cost = new.cost.map(minor_of).transpose()?;
+                purchases.rows.push(ReportPurchase::new(
+                    new.customer,
+                    new.at.timestamp(),
+                    minor,
+                    cost,
+                ));
             }
         }
 
@@ -140,16 +150,19 @@ impl Business {
             }
         }
         refunds.sort_by_key(|r| (r.at(), r.id()));
-        let mut interactions: Vec<Interaction> = self
+        let mut interactions: Vec<(ReportInteraction, usize)> = self
             .interactions
             .iter()
             .enumerate()
             .filter(|(_, x)| before(x.at))
             .map(|(k, x)| {
-                Interaction::new(InteractionId::new(id(k)), x.to_new(customer_id(x.customer)))
+                let customer = customer_id(x.customer);
+                (ReportInteraction { customer, at: x.at }, k)
             })
             .collect();
-        interactions.sort_by_key(|x| (x.at(), x.id()));
+        interactions.sort_by_key(|(x, k)| (x.at, *k));
+        let interactions: Vec<ReportInteraction> =
+            interactions.into_iter().map(|(x, _)| x).collect();
         let mut surveys: Vec<SurveyResponse> = self
             .surveys
             .iter()

@@ -90,6 +90,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: the_report_purchases_read_answers_from_the_records,
     },
     AutomationCheck {
+        name: "the_report_interactions_read_answers_from_the_records",
+        run: the_report_interactions_read_answers_from_the_records,
+    },
+    AutomationCheck {
         name: "the_last_interactions_read_answers_from_the_records",
         run: the_last_interactions_read_answers_from_the_records,
     },
@@ -967,10 +971,12 @@ pub fn the_segment_rows_read_answers_from_the_records(crm: &Crm) {
 
 /// [`ReadTx::report_purchases`](solocrm_core::port::ReadTx::report_purchases), what a
 /// metrics report reads of purchases: those not voided and dated before the bound (a
-/// millisecond before it counts), by id, each as read whole less its description and external
-/// reference.
+/// millisecond before it counts), by id, each the narrow row of the purchase read
+/// whole (customer, whole seconds, amount and cost in minor units; ADR 0062).
 pub fn the_report_purchases_read_answers_from_the_records(crm: &Crm) {
-    use solocrm_core::{ActivityQuery, ExternalRef, FreeText, Money, NewPurchase, Purchase, Void};
+    use solocrm_core::{
+        ActivityQuery, ExternalRef, FreeText, Money, NewPurchase, Purchase, ReportPurchases, Void,
+    };
     let step = "the check's step";
     let wang = customer(crm, "王芳");
     let li = customer(crm, "李娜");
@@ -1003,17 +1009,83 @@ pub fn the_report_purchases_read_answers_from_the_records(crm: &Crm) {
         .expect(step)
         .into_iter()
         .filter(|p| p.at() < bound)
-        .map(Purchase::without_text)
         .collect();
     whole.sort_by_key(Purchase::id);
-    assert_eq!(read, whole);
-    let amounts: Vec<i64> = read
-        .iter()
-        .map(|p| p.amount().to_minor_units().unwrap_or_default())
-        .collect();
+    assert_eq!(
+        read,
+        ReportPurchases::from_purchases(crm.currency(), &whole)
+    );
+    assert_eq!(read.currency, Some(crm.currency()));
+    let amounts: Vec<i64> = read.iter().map(|p| p.amount).collect();
     assert_eq!(amounts, vec![1_000, 2_000, 4_000, 6_000]);
-    assert!(read.iter().all(|p| p.description().is_none()));
-    assert_eq!(read[0].cost(), Some(cny(500)));
+    let costs: Vec<Option<i64>> = read.iter().map(|p| p.cost()).collect();
+    assert_eq!(costs, vec![Some(500), None, Some(2_000), Some(3_000)]);
+    // Whole seconds: the purchase a millisecond before the bound is in its second.
+    assert_eq!(
+        read.rows[2].at,
+        (bound - chrono::Duration::milliseconds(1)).timestamp()
+    );
+    assert_eq!(read.rows[0].customer, li);
+}
+
+/// [`ReadTx::report_interactions`](solocrm_core::port::ReadTx::report_interactions),
+/// what a metrics report reads of interactions: who and when of those not voided and
+/// dated before the bound (a millisecond before it counts), by time then id, the same
+/// as the interactions read whole (ADR 0062).
+pub fn the_report_interactions_read_answers_from_the_records(crm: &Crm) {
+    use solocrm_core::{
+        ActivityQuery, Channel, Direction, FreeText, NewInteraction, ReportInteraction, TimeRange,
+        Void,
+    };
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let talk = |who: CustomerId, when: DateTime<Utc>| {
+        crm.write(|w| {
+            w.log_interaction(NewInteraction {
+                customer: who,
+                channel: Channel::Email,
+                direction: Direction::Inbound,
+                at: when,
+                summary: FreeText::parse("询价：茶叶礼盒")?,
+                sentiment: None,
+            })
+        })
+        .expect(step)
+        .id()
+    };
+    let bound = at(5) + chrono::Duration::milliseconds(700);
+    // Logged out of time order, two at the same instant.
+    talk(li, at(4));
+    talk(wang, bound);
+    talk(wang, bound - chrono::Duration::milliseconds(1));
+    talk(wang, at(2));
+    talk(li, at(2));
+    let voided = talk(li, at(3));
+    crm.write(|w| w.void_interaction(voided, Void::at(at(7))))
+        .expect(step);
+    let read = crm.read(|r| r.tx().report_interactions(bound)).expect(step);
+    let whole: Vec<ReportInteraction> = crm
+        .read(|r| {
+            r.interactions(&ActivityQuery {
+                customer: None,
+                range: TimeRange::until(bound),
+                include_voided: false,
+            })
+        })
+        .expect(step)
+        .iter()
+        .map(ReportInteraction::of)
+        .collect();
+    assert_eq!(read, whole);
+    let expected = vec![
+        (wang, at(2)),
+        (li, at(2)),
+        (li, at(4)),
+        (wang, bound - chrono::Duration::milliseconds(1)),
+    ];
+    let got: Vec<_> = read.iter().map(|i| (i.customer, i.at)).collect();
+    assert_eq!(got, expected);
 }
 
 /// The names read answers, in the order asked, each id's name as the customer read

@@ -1,14 +1,16 @@
 //! Buying and contact behaviour: order value, purchase frequency, repeat purchases,
 //! interaction frequency, engagement, and the loyalty index built from them.
 
-use std::collections::BTreeSet;
+use std::collections::HashSet;
 
+use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::error::{MetricError, MetricResult};
 use super::period::{DayTable, Period};
 use super::ratio::{Ratio, clamp_ratio, exact_div, minor_of, money_from_minor, money_mean};
+use super::report_rows::ReportInteraction;
 use super::retention::check_log;
 use crate::ids::CustomerId;
 use crate::interaction::Interaction;
@@ -240,13 +242,44 @@ pub fn engagement(
     interactions: &[Interaction],
     period: Period,
 ) -> MetricResult<Engagement> {
-    let members: BTreeSet<CustomerId> = population.iter().copied().collect();
-    let mut engaged = BTreeSet::new();
+    engagement_over(
+        population,
+        interactions.iter().map(|i| (i.customer(), i.at())),
+        period,
+    )
+}
+
+/// [`engagement`] over the narrow rows a metrics report reads of interactions (ADR
+/// 0062): the same figures.
+///
+/// # Errors
+///
+/// As [`engagement`].
+pub fn engagement_of(
+    population: &[CustomerId],
+    interactions: &[ReportInteraction],
+    period: Period,
+) -> MetricResult<Engagement> {
+    engagement_over(
+        population,
+        interactions.iter().map(|i| (i.customer, i.at)),
+        period,
+    )
+}
+
+fn engagement_over(
+    population: &[CustomerId],
+    interactions: impl Iterator<Item = (CustomerId, DateTime<Utc>)>,
+    period: Period,
+) -> MetricResult<Engagement> {
+    // Only their numbers are read: hash sets, not ordered ones.
+    let members: HashSet<CustomerId> = population.iter().copied().collect();
+    let mut engaged = HashSet::new();
     let mut count = 0u64;
-    for i in interactions {
-        if period.contains_instant(i.at()) && members.contains(&i.customer()) {
+    for (customer, at) in interactions {
+        if period.contains_instant(at) && members.contains(&customer) {
             count += 1;
-            engaged.insert(i.customer());
+            engaged.insert(customer);
         }
     }
     let n = members.len() as u64;

@@ -10,13 +10,14 @@ use serde::{Deserialize, Serialize};
 use super::error::{MetricError, MetricResult};
 use super::period::Period;
 use super::ratio::{minor_of, money_from_minor};
+use super::report_rows::ReportPurchases;
 use super::value::{cac, roi};
 use crate::campaign::{Attribution, AttributionSubject, Campaign};
 use crate::cost::Cost;
 use crate::deal::{Deal, DealStage};
 use crate::ids::{CampaignId, CustomerId};
 use crate::money::{Currency, Money};
-use crate::purchase::{Purchase, Refund};
+use crate::purchase::Refund;
 
 /// What one campaign, or one channel's campaigns together, cost and won in a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,9 +90,10 @@ pub struct CampaignInputs<'a> {
     pub attributions: &'a [Attribution],
     /// Every recorded cost (voided ones are skipped).
     pub costs: &'a [Cost],
-    /// Purchases up to the period's end (voided ones are skipped); earlier ones tell
-    /// whether a customer's first purchase is in the period.
-    pub purchases: &'a [Purchase],
+    /// The non-void purchases up to the period's end, as a report reads them
+    /// ([`ReportPurchases`], ADR 0062); earlier ones tell whether a customer's first
+    /// purchase is in the period.
+    pub purchases: &'a ReportPurchases,
     /// Refunds (those in the period count).
     pub refunds: &'a [Refund],
     /// Deals.
@@ -175,7 +177,7 @@ impl Sums {
 /// use solocrm_core::metrics::{CampaignInputs, Period, campaign_stats};
 /// use solocrm_core::{
 ///     CampaignId, Cost, CostCategory, CostId, Currency, CustomerId, Label, Money, NewCost,
-///     NewPurchase, Purchase, PurchaseId, Tag,
+///     NewPurchase, Purchase, PurchaseId, ReportPurchases, Tag,
 /// };
 /// let cny = |yuan: i64| Money::from_minor(yuan * 100, Currency::CNY);
 /// let at = |d| Utc.with_ymd_and_hms(2026, 11, d, 12, 0, 0).unwrap();
@@ -189,10 +191,10 @@ impl Sums {
 ///     channel: Some(Tag::parse("douyin")?), note: None,
 /// }, None);
 /// let (a, b) = (CustomerId::new(1), CustomerId::new(2));
-/// let purchases = [
+/// let purchases = ReportPurchases::from_purchases(Currency::CNY, &[
 ///     Purchase::new(PurchaseId::new(1), NewPurchase::new(a, at(11), cny(900))),
 ///     Purchase::new(PurchaseId::new(2), NewPurchase::new(b, at(12), cny(600))),
-/// ];
+/// ]);
 /// let attributions = [
 ///     Attribution { subject: AttributionSubject::Customer(a), campaign: id },
 ///     Attribution { subject: AttributionSubject::Customer(b), campaign: id },
@@ -262,25 +264,34 @@ pub fn campaign_stats(input: CampaignInputs<'_>) -> MetricResult<CampaignSection
     }
     // Each attributed customer's first purchase (to tell who was acquired in the
     // period) and the period's revenue.
-    let mut first: HashMap<CustomerId, chrono::DateTime<chrono::Utc>> = HashMap::new();
-    for p in input.purchases.iter().filter(|p| !p.is_void()) {
-        let Some(k) = customer_of.get(&p.customer()) else {
+    let mut first: HashMap<CustomerId, i64> = HashMap::new();
+    // Rows in another currency: an error once one of them would be summed.
+    let other = input.purchases.currency.filter(|c| *c != currency);
+    for p in input.purchases.iter() {
+        let Some(k) = customer_of.get(&p.customer) else {
             continue;
         };
-        let f = first.entry(p.customer()).or_insert(p.at());
-        if p.at() < *f {
-            *f = p.at();
+        let f = first.entry(p.customer).or_insert(p.at);
+        if p.at < *f {
+            *f = p.at;
         }
-        if period.contains_instant(p.at()) {
+        if period.contains_secs(p.at) {
+            if let Some(right) = other {
+                return Err(MetricError::CurrencyMismatch {
+                    metric,
+                    left: currency,
+                    right,
+                });
+            }
             let e = sums.entry(*k).or_default();
             e.revenue = e
                 .revenue
-                .checked_add(minor_of(p.amount(), currency, metric)?)
+                .checked_add(i128::from(p.amount))
                 .ok_or_else(over)?;
         }
     }
     for (c, at) in &first {
-        if period.contains_instant(*at)
+        if period.contains_secs(*at)
             && let Some(k) = customer_of.get(c)
         {
             sums.entry(*k).or_default().customers += 1;
@@ -352,7 +363,7 @@ mod tests {
     use crate::cost::{CostCategory, NewCost};
     use crate::deal::NewDeal;
     use crate::ids::{CostId, DealId, PurchaseId, RefundId};
-    use crate::purchase::{NewPurchase, NewRefund};
+    use crate::purchase::{NewPurchase, NewRefund, Purchase};
     use crate::text::{Label, Tag};
 
     fn cny(yuan: i64) -> Money {
@@ -402,12 +413,15 @@ mod tests {
                 NewPurchase::new(who, at(month, 5), cny(yuan)),
             )
         };
-        let purchases = [
-            purchase(1, a, 10, 100), // a bought before November: not acquired in it
-            purchase(2, a, 11, 300),
-            purchase(3, b, 11, 500),
-            purchase(4, c, 11, 700), // c is not attributed
-        ];
+        let purchases = ReportPurchases::from_purchases(
+            Currency::CNY,
+            &[
+                purchase(1, a, 10, 100), // a bought before November: not acquired in it
+                purchase(2, a, 11, 300),
+                purchase(3, b, 11, 500),
+                purchase(4, c, 11, 700), // c is not attributed
+            ],
+        );
         let refunds = [Refund::new(
             RefundId::new(1),
             b,

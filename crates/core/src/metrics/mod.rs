@@ -88,6 +88,7 @@ mod pipeline;
 pub mod products;
 mod ratio;
 mod report;
+mod report_rows;
 mod retention;
 pub mod rfm;
 mod satisfaction;
@@ -101,7 +102,8 @@ pub mod warning;
 mod tests;
 
 pub use behaviour::{
-    Engagement, LoyaltyIndex, PurchaseStats, engagement, loyalty_index, purchase_stats,
+    Engagement, LoyaltyIndex, PurchaseStats, engagement, engagement_of, loyalty_index,
+    purchase_stats,
 };
 pub use campaign::{
     CampaignChannelStats, CampaignFigures, CampaignInputs, CampaignSection, CampaignStats,
@@ -120,6 +122,7 @@ pub use report::{
     AnnualBasis, MetricsReport, PurchaseSection, ReportConfig, ReportCustomer, ReportData,
     RetentionSection, RfmSection, SatisfactionSection, ValueSection,
 };
+pub use report_rows::{ReportInteraction, ReportPurchase, ReportPurchases};
 pub use retention::{Churn, CustomerBase, churn_rate, customer_base, customer_retention_rate};
 pub use rfm::{
     RfmRow, RfmScore, RfmSegment, RfmTable, SegmentCount, TieRule, rfm, rfm_of_summaries,
@@ -134,8 +137,8 @@ pub use service::{DurationStats, ServiceMetrics, duration_stats, service_metrics
 pub use spend::{CategorySpend, ChannelSpend, SpendInputs, SpendSection, spend_section};
 pub use value::{
     AcquisitionRecord, Cac, CacByChannel, ChannelCac, CostBenefit, HistoricalClv, UNATTRIBUTED,
-    average_clv, cac, cac_by_channel, gross_margin, historical_clv, ltv_to_cac, net_benefit,
-    retention_clv, roi,
+    average_clv, cac, cac_by_channel, gross_margin, gross_margin_of, historical_clv,
+    historical_clv_of, ltv_to_cac, net_benefit, retention_clv, roi,
 };
 pub use warning::{
     Activity, ChurnWarning, RiskFactor, RiskReason, WarningConfig, churn_warnings,

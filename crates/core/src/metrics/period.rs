@@ -155,6 +155,13 @@ impl Period {
         self.to_secs
     }
 
+    /// True if the instant `secs` (whole Unix seconds) lies in the period: the same
+    /// answer as [`contains_instant`](Self::contains_instant) of any instant in that
+    /// second.
+    pub(crate) fn contains_secs(&self, secs: i64) -> bool {
+        (self.from_secs..self.to_secs).contains(&secs)
+    }
+
     /// The first day.
     pub fn start(&self) -> NaiveDate {
         self.start

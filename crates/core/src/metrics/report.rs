@@ -3,12 +3,14 @@
 //! [`Reader::metrics_report`](crate::ops::Reader::metrics_report) reads in one
 //! transaction).
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::behaviour::{
-    Engagement, LoyaltyIndex, PurchaseStats, engagement, log_currency, loyalty_index,
+    Engagement, LoyaltyIndex, PurchaseStats, engagement_of, log_currency, loyalty_index,
     purchase_stats,
 };
 use super::cohort::{CohortGrain, CohortMatrix, cohort_matrix};
@@ -16,6 +18,7 @@ use super::error::{Measured, MetricError, MetricResult};
 use super::period::Period;
 use super::pipeline::{PipelineMetrics, pipeline_metrics};
 use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
+use super::report_rows::{ReportInteraction, ReportPurchase, ReportPurchases};
 use super::retention::{Churn, CustomerBase, base_flags};
 use super::rfm::{RfmTable, SegmentCount, TieRule, rfm};
 use super::satisfaction::{
@@ -25,20 +28,19 @@ use super::screen::{Outliers, screen};
 use super::service::{ServiceMetrics, service_metrics};
 use super::spend::{SpendInputs, SpendSection, spend_section};
 use super::value::{
-    AcquisitionRecord, CacByChannel, HistoricalClv, average_clv, cac_by_channel, gross_margin,
-    historical_clv, ltv_to_cac, retention_clv,
+    AcquisitionRecord, CacByChannel, HistoricalClv, average_clv, cac_by_channel, gross_margin_of,
+    historical_clv_of, ltv_to_cac, retention_clv,
 };
-use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings_by_stage};
+use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings_by_contacts};
 use crate::cost::Cost;
 use crate::customer::Customer;
 use crate::deal::{Deal, StageProbabilities};
 use crate::error::ValidationError;
 use crate::ids::CustomerId;
-use crate::interaction::Interaction;
 use crate::lifecycle::LifecycleStage;
 use crate::money::{Currency, Money};
 use crate::policy::LifecyclePolicy;
-use crate::purchase::{Purchase, PurchaseLog, Refund};
+use crate::purchase::{PurchaseLog, Refund};
 use crate::service::ServiceRequest;
 use crate::survey::SurveyResponse;
 use crate::text::Tag;
@@ -191,14 +193,16 @@ pub struct ReportData {
     pub customers: Vec<ReportCustomer>,
     /// Every purchase, columnar.
     pub log: PurchaseLog,
-    /// Purchases up to the end of the period, with their costs (for margins).
-    pub purchases: Vec<Purchase>,
+    /// The purchases that are not voided up to the end of the period, with their
+    /// costs (for margins), as the narrow rows a report reads (ADR 0062).
+    pub purchases: ReportPurchases,
     /// Refunds up to the end of the period.
     pub refunds: Vec<Refund>,
     /// Survey answers up to the end of the period.
     pub surveys: Vec<SurveyResponse>,
-    /// Interactions up to the end of the period.
-    pub interactions: Vec<Interaction>,
+    /// Who and when of the interactions that are not voided up to the end of the
+    /// period (ADR 0062).
+    pub interactions: Vec<ReportInteraction>,
     /// Every deal.
     pub deals: Vec<Deal>,
     /// Every service request.
@@ -444,7 +448,7 @@ impl MetricsReport {
             .filter(|(_, a)| **a)
             .map(|(id, _)| *id)
             .collect();
-        let engagement_m = engagement(&population, &data.interactions, period);
+        let engagement_m = engagement_of(&population, &data.interactions, period);
 
         // Loyalty index.
         let loyalty = (|| -> MetricResult<LoyaltyIndex> {
@@ -488,8 +492,8 @@ impl MetricsReport {
                 log,
                 first_at: &flags.first_at,
                 net_revenue,
-                gross_margin: gross_margin(
-                    data.purchases.iter().filter(|p| in_period(&period, p.at())),
+                gross_margin: gross_margin_of(
+                    data.purchases.iter().filter(|p| period.contains_secs(p.at)),
                 ),
             },
         )?;
@@ -521,16 +525,32 @@ impl MetricsReport {
             log,
             surveys: &data.surveys,
             requests: &data.requests,
-            interactions: &data.interactions,
+            interactions: &[],
         };
+        // Each customer's latest interaction before the end of the last day, as
+        // `churn_warnings_by_stage` would fold them from whole interactions.
+        let end = log.zone.end_of(as_of);
+        let mut latest: HashMap<CustomerId, DateTime<Utc>> = HashMap::new();
+        for i in data.interactions.iter().filter(|i| i.at < end) {
+            let e = latest.entry(i.customer).or_insert(i.at);
+            *e = (*e).max(i.at);
+        }
+        let mut latest: Vec<(CustomerId, DateTime<Utc>)> = latest.into_iter().collect();
+        latest.sort_unstable_by_key(|(c, _)| *c);
         let stages: Vec<_> = data
             .customers
             .iter()
             .filter(|c| !c.erased)
             .map(|c| (c.id, c.stage))
             .collect();
-        let early_warning =
-            churn_warnings_by_stage(&stages, &activity, &config.policy, &config.warning, as_of)?;
+        let early_warning = churn_warnings_by_contacts(
+            &stages,
+            &latest,
+            &activity,
+            &config.policy,
+            &config.warning,
+            as_of,
+        )?;
 
         Ok(MetricsReport {
             period,
@@ -600,6 +620,22 @@ fn record_outlier(
     }
 }
 
+/// True if no metric can measure the narrow purchase `p` of a report in `currency`
+/// whose rows are in `rows_currency`: dated outside the plausible calendar, or an
+/// amount or cost beyond the storage bound or in another currency (the same test as
+/// [`record_outlier`] on the whole purchase).
+fn purchase_unmeasurable(
+    p: &ReportPurchase,
+    rows_currency: Option<Currency>,
+    currency: Currency,
+) -> bool {
+    let bound = currency.max_stored_minor().unsigned_abs();
+    !(crate::time::EARLIEST_SECS..crate::time::AFTER_LATEST_SECS).contains(&p.at)
+        || rows_currency != Some(currency)
+        || p.amount.unsigned_abs() >= bound
+        || p.cost().is_some_and(|c| c.unsigned_abs() >= bound)
+}
+
 /// A copy of the records without those no metric can measure, or `None` when every
 /// record is measurable (the common case: nothing is copied).
 fn screen_records(
@@ -608,17 +644,14 @@ fn screen_records(
     outliers: &mut Outliers,
 ) -> Option<ReportData> {
     let mut found = Outliers::default();
-    let purchase_bad = |p: &Purchase, o: &mut Outliers| {
-        let mut money = vec![p.amount()];
-        money.extend(p.cost());
-        record_outlier(o, p.at(), &money, currency)
-    };
+    let rows_currency = data.purchases.currency;
+    let purchase_bad = |p: &ReportPurchase| purchase_unmeasurable(p, rows_currency, currency);
     let refund_bad =
         |r: &Refund, o: &mut Outliers| record_outlier(o, r.at(), &[r.amount()], currency);
     let deal_bad =
         |d: &Deal, o: &mut Outliers| record_outlier(o, d.created_at(), &[d.value()], currency);
     let mut probe = Outliers::default();
-    let any_bad = data.purchases.iter().any(|p| purchase_bad(p, &mut probe))
+    let any_bad = data.purchases.iter().any(purchase_bad)
         || data.refunds.iter().any(|r| refund_bad(r, &mut probe))
         || data.deals.iter().any(|d| deal_bad(d, &mut probe));
     if !any_bad {
@@ -626,7 +659,11 @@ fn screen_records(
     }
     let mut clean = data.clone();
     // Purchases are counted once, through the log's screening.
-    clean.purchases.retain(|p| !purchase_bad(p, &mut probe));
+    clean.purchases.rows.retain(|p| !purchase_bad(p));
+    if clean.purchases.is_empty() {
+        // Nothing left in another currency: the rows are the report's.
+        clean.purchases.currency = Some(currency);
+    }
     clean.refunds.retain(|r| !refund_bad(r, &mut found));
     clean.deals.retain(|d| !deal_bad(d, &mut found));
     outliers.add(&found);
@@ -645,18 +682,14 @@ fn value_section(
     let as_of = period.last_day();
 
     // Historical CLV over everything up to the period's end.
-    let historical = historical_clv(&data.purchases, &data.refunds, as_of, period.zone());
+    let historical = historical_clv_of(&data.purchases, &data.refunds, as_of, period.zone());
 
     // The yearly basis.
     let year = period.trailing_year()?;
     let year_stats = purchase_stats(log, year)?;
     let aov = year_stats.average_order_value();
     let freq = year_stats.purchase_frequency();
-    let margin_share = gross_margin(
-        data.purchases
-            .iter()
-            .filter(|p| year.contains_instant(p.at())),
-    );
+    let margin_share = gross_margin_of(data.purchases.iter().filter(|p| year.contains_secs(p.at)));
     let year_base = base_flags(log, year, &config.policy)?.counts;
     let year_churn = year_base.churn();
     let retention = year_churn

@@ -565,7 +565,7 @@ fn scenario() -> ReportData {
     ReportData {
         customers: customers.iter().map(ReportCustomer::of).collect(),
         log,
-        purchases,
+        purchases: crate::metrics::ReportPurchases::from_purchases(EUR, &purchases),
         surveys,
         deals: vec![deal, open],
         requests: vec![complaint],
@@ -1674,4 +1674,59 @@ fn rfm_of_summaries_leaves_the_doubtful_to_the_log_and_refuses_malformed_input()
         of(&[(1, one(2_550, 3))]).unwrap()
     );
     assert_eq!(of(&[(1, written("25.505"))]).unwrap(), None);
+}
+
+proptest! {
+    /// The narrow rows a report reads (ADR 0062) give the same historical CLV, gross
+    /// margin and engagement as the whole records they come from, sub-second times,
+    /// missing costs and day boundaries included.
+    #[test]
+    fn narrow_report_rows_measure_as_the_whole_records(
+        rows in proptest::collection::vec(
+            (1u64..6, 0i64..400 * 86_400, 0u32..1_000_000_000, 0i64..100_000, proptest::option::of(0i64..100_000)),
+            0..40,
+        ),
+        day in 1i64..400,
+    ) {
+        let start = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+        let mut whole = Vec::new();
+        let mut contacts = Vec::new();
+        for (k, &(c, secs, nanos, amount, cost)) in rows.iter().enumerate() {
+            let at = start + Duration::seconds(secs) + Duration::nanoseconds(i64::from(nanos));
+            let mut p = NewPurchase::new(CustomerId::new(c), at, Money::from_minor(amount, Currency::EUR));
+            p.cost = cost.map(|m| Money::from_minor(m, Currency::EUR));
+            whole.push(Purchase::new(PurchaseId::new(k as u64 + 1), p));
+            contacts.push(crate::interaction::Interaction::new(
+                crate::ids::InteractionId::new(k as u64 + 1),
+                crate::interaction::NewInteraction {
+                    customer: CustomerId::new(c),
+                    channel: crate::interaction::Channel::Phone,
+                    direction: crate::interaction::Direction::Outbound,
+                    at,
+                    summary: FreeText::empty(),
+                    sentiment: None,
+                },
+            ));
+        }
+        let narrow = ReportPurchases::from_purchases(Currency::EUR, &whole);
+        prop_assert_eq!(narrow.len(), whole.len());
+        let as_of = start.date_naive() + Duration::days(day);
+        let zone = BusinessZone::UTC;
+        prop_assert_eq!(
+            historical_clv(&whole, &[], as_of, zone),
+            historical_clv_of(&narrow, &[], as_of, zone)
+        );
+        let period = Period::new(start.date_naive(), as_of).unwrap();
+        prop_assert_eq!(
+            gross_margin(whole.iter().filter(|p| period.contains_instant(p.at()))),
+            gross_margin_of(narrow.iter().filter(|p| period.contains_secs(p.at)))
+        );
+        let narrow_contacts: Vec<ReportInteraction> =
+            contacts.iter().map(ReportInteraction::of).collect();
+        let population: Vec<CustomerId> = (1..4).map(CustomerId::new).collect();
+        prop_assert_eq!(
+            engagement(&population, &contacts, period),
+            engagement_of(&population, &narrow_contacts, period)
+        );
+    }
 }

@@ -205,7 +205,9 @@ impl Reader<'_> {
         let campaigns = self.campaigns()?;
         let mut attributions = self.attributions()?;
         let mut costs = self.costs()?;
-        let mut purchases = self.purchases(&until)?;
+        // The narrow rows a report reads (ADR 0062): every stored purchase is in the
+        // books' currency, in whole minor units.
+        let mut purchases = self.tx.report_purchases(period.end_instant())?;
         let mut refunds = self.refunds(&until)?;
         let mut deals = self.deals(&crate::store::OpenQuery::default())?;
         if let Some(keep) = keep {
@@ -213,7 +215,7 @@ impl Reader<'_> {
             let kept_deals: std::collections::HashSet<_> = deals.iter().map(|d| d.id()).collect();
             attributions.retain(|a| a.kept_in_group(keep, |d| kept_deals.contains(&d)));
             costs.clear();
-            purchases.retain(|p| keep(p.customer()));
+            purchases.rows.retain(|p| keep(p.customer));
             refunds.retain(|r| keep(r.customer()));
         }
         Ok(crate::metrics::campaign_stats(

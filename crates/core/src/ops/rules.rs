@@ -72,8 +72,8 @@ impl Reader<'_> {
         };
         let mut log = self.purchase_log()?;
         log.currency.get_or_insert(self.currency());
-        // Without their free text (description, external reference), which no
-        // metric reads: a backend reads only the columns the metrics need (issue 14).
+        // The narrow rows (customer, time, amount, cost; ADR 0062): a backend reads
+        // only the columns the metrics need (issue 14).
         let purchases = self.tx().report_purchases(period.end_instant())?;
         Ok(ReportData {
             customers,
@@ -86,7 +86,8 @@ impl Reader<'_> {
                 .into_iter()
                 .filter(|p| until.range.contains(p.at))
                 .collect(),
-            interactions: self.interactions(&until)?,
+            // Who and when only, not the summaries (ADR 0062).
+            interactions: self.tx().report_interactions(period.end_instant())?,
             deals: self.deals(&OpenQuery::default())?,
             requests: self.requests(&OpenQuery::default())?,
             costs: self.costs()?,

@@ -7,8 +7,9 @@ use rusqlite::{Connection, Row, Statement, params};
 use solocrm_core::{
     ActivityQuery, Channel, Currency, CustomerId, DealId, Direction, ExternalRef, FreeText,
     Interaction, InteractionId, Label, NewInteraction, NewPurchase, NewRefund, NewSurveyResponse,
-    Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, Sentiment, SurveyId,
-    SurveyKind, SurveyResponse, SurveyScore, TimeRange, Void,
+    Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, ReportInteraction,
+    ReportPurchase, ReportPurchases, Sentiment, SurveyId, SurveyKind, SurveyResponse, SurveyScore,
+    TimeRange, Void,
 };
 
 use crate::codec::{Cols, key, minor, opt_ts, ts};
@@ -735,41 +736,67 @@ pub(crate) fn scanned_summaries(
     Ok(out)
 }
 
-/// See [`solocrm_core::port::ReadTx::report_purchases`]: eight columns of the purchases
+/// See [`solocrm_core::port::ReadTx::report_purchases`]: six columns of the purchases
 /// that are not voided and dated before `until`, in id order (the table's own), in a
-/// small page cache (one pass; the pages are not read again).
+/// small page cache (one pass; the pages are not read again), decoded straight into
+/// the narrow rows (ADR 0062).
 pub(crate) fn report_purchases(
     conn: &Connection,
     until: DateTime<Utc>,
     base: Currency,
-) -> Res<Vec<Purchase>> {
+) -> Res<ReportPurchases> {
     let (s, ns) = ts(until);
     with_small_cache(conn, || {
-        query_all(
-            conn,
-            "SELECT id, customer_id, at, at_ns, amount, cost, items, deal_id \
+        let mut stmt = conn.prepare_cached(
+            "SELECT customer_id, at, at_ns, amount, cost \
              FROM purchases NOT INDEXED \
              WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY id",
-            params![s, ns],
-            |row| {
-                let c = Cols::new(row, "purchases");
-                let fields = NewPurchase {
-                    customer: c.id(1, CustomerId::new)?,
-                    at: c.time(2)?,
-                    amount: c.money(4, base)?,
-                    cost: c.opt_money(5, base)?,
-                    description: None,
-                    items: c.opt_int(6)?,
-                    external_ref: None,
-                    deal: c.opt_id(7, DealId::new)?,
-                };
-                if fields.amount.is_negative() || fields.cost.is_some_and(|m| m.is_negative()) {
-                    return Err(corrupt("purchases: a negative amount".to_owned()));
-                }
-                Ok(Purchase::new(c.id(0, PurchaseId::new)?, fields))
-            },
-        )
+        )?;
+        let mut rows = stmt.query(params![s, ns])?;
+        let mut out = ReportPurchases::new(base);
+        while let Some(row) = rows.next()? {
+            let c = Cols::new(row, "purchases");
+            let customer = c.id(0, CustomerId::new)?;
+            // Checked as an instant (as a whole purchase is), kept as whole seconds.
+            let at = c.time(1)?.timestamp();
+            let amount = c.i64(3)?;
+            let cost = c.opt_i64(4)?;
+            if amount < 0 || cost.is_some_and(|m| m < 0) {
+                return Err(corrupt("purchases: a negative amount".to_owned()));
+            }
+            out.rows
+                .push(ReportPurchase::new(customer, at, amount, cost));
+        }
+        Ok(out)
     })
+}
+
+/// See [`solocrm_core::port::ReadTx::report_interactions`]: four integer columns of the
+/// interactions that are not voided and dated before `until`, by time then id (one
+/// pass in the table's order, sorted here only if that is not already the time order).
+pub(crate) fn report_interactions(
+    conn: &Connection,
+    until: DateTime<Utc>,
+) -> Res<Vec<ReportInteraction>> {
+    let (s, ns) = ts(until);
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, customer_id, at, at_ns FROM interactions NOT INDEXED \
+         WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY id",
+    )?;
+    let mut rows = stmt.query(params![s, ns])?;
+    let mut keyed: Vec<(ReportInteraction, i64)> = Vec::new();
+    while let Some(row) = rows.next()? {
+        let c = Cols::new(row, "interactions");
+        let id = c.i64(0)?;
+        let customer = c.id(1, CustomerId::new)?;
+        let at = c.time(2)?;
+        keyed.push((ReportInteraction { customer, at }, id));
+    }
+    let key = |(i, id): &(ReportInteraction, i64)| (i.at, *id);
+    if !keyed.is_sorted_by_key(key) {
+        keyed.sort_unstable_by_key(key);
+    }
+    Ok(keyed.into_iter().map(|(i, _)| i).collect())
 }
 
 pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {

@@ -16,8 +16,9 @@ use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
     Label, LifecycleStage, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog,
-    PurchaseSummary, Refund, RequestId, SearchFields, SearchMatch, SearchText, Segment,
-    ServiceRequest, StageChange, StoreResult, SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
+    PurchaseSummary, Refund, ReportInteraction, ReportPurchases, RequestId, SearchFields,
+    SearchMatch, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
+    SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 use super::{activity, automation, customers, events, ledger, loyalty, pipeline, privacy};
@@ -421,8 +422,12 @@ impl<'c> ReadTx for Tx<'c> {
         self.run_base(activity::purchase_log_by_customer)
     }
 
-    fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<Vec<Purchase>> {
+    fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<ReportPurchases> {
         self.run_base(|c, base| activity::report_purchases(c, until, base))
+    }
+
+    fn report_interactions(&self, until: DateTime<Utc>) -> StoreResult<Vec<ReportInteraction>> {
+        self.run(|c| activity::report_interactions(c, until))
     }
 
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {

@@ -1,0 +1,185 @@
+//! The narrow rows a metrics report reads of purchases and interactions (ADR 0062):
+//! only the facts a metric uses, so that a report over a million purchases does not
+//! hold a million whole [`Purchase`] values.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::CustomerId;
+use crate::interaction::Interaction;
+use crate::money::{Currency, Money};
+use crate::purchase::Purchase;
+
+/// The stored marker of "no recorded cost". No metric can measure a cost this large
+/// (it is far beyond every currency's storage bound), so a cost of exactly this many
+/// minor units is kept as the next one up, which no metric measures either.
+const NO_COST: i64 = i64::MIN;
+
+/// What a metrics report reads of one purchase that is not voided: its customer, its
+/// time, its amount and its cost. 32 bytes, against about 150 for a whole [`Purchase`].
+///
+/// The amounts are in minor units of the [`ReportPurchases`]' currency, the time in
+/// whole seconds: every metric compares a purchase's time with the first instant of a
+/// day, a whole second, and `t < b` holds of an instant exactly when it holds of its
+/// whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "ReportPurchaseRepr", into = "ReportPurchaseRepr")]
+pub struct ReportPurchase {
+    /// The buyer.
+    pub customer: CustomerId,
+    /// When, in whole seconds since the Unix epoch (UTC).
+    pub at: i64,
+    /// The amount, in minor units.
+    pub amount: i64,
+    /// The cost in minor units, or [`NO_COST`].
+    cost: i64,
+}
+
+/// The serde form of [`ReportPurchase`]: the cost as an option.
+#[derive(Serialize, Deserialize)]
+struct ReportPurchaseRepr {
+    customer: CustomerId,
+    at: i64,
+    amount: i64,
+    cost: Option<i64>,
+}
+
+impl From<ReportPurchaseRepr> for ReportPurchase {
+    fn from(r: ReportPurchaseRepr) -> Self {
+        ReportPurchase::new(r.customer, r.at, r.amount, r.cost)
+    }
+}
+
+impl From<ReportPurchase> for ReportPurchaseRepr {
+    fn from(p: ReportPurchase) -> Self {
+        ReportPurchaseRepr {
+            customer: p.customer,
+            at: p.at,
+            amount: p.amount,
+            cost: p.cost(),
+        }
+    }
+}
+
+impl ReportPurchase {
+    /// A purchase of `customer` at `at` (whole seconds) for `amount` minor units, with
+    /// its cost in minor units if recorded. A cost of `i64::MIN` minor units, beyond
+    /// every storage bound, is kept as `i64::MIN + 1`, as far beyond it.
+    pub fn new(customer: CustomerId, at: i64, amount: i64, cost: Option<i64>) -> Self {
+        ReportPurchase {
+            customer,
+            at,
+            amount,
+            cost: cost.map_or(NO_COST, |c| c.max(NO_COST + 1)),
+        }
+    }
+
+    /// What a report reads of `p`, in minor units of `currency`; `None` if its amount
+    /// or its cost is in another currency or not a whole number of minor units (no
+    /// metric can measure it: a report leaves it out).
+    pub fn of(p: &Purchase, currency: Currency) -> Option<ReportPurchase> {
+        let minor = |m: Money| {
+            (m.currency() == currency)
+                .then(|| m.to_minor_units().ok())
+                .flatten()
+        };
+        let amount = minor(p.amount())?;
+        let cost = match p.cost() {
+            Some(c) => Some(minor(c)?),
+            None => None,
+        };
+        Some(ReportPurchase::new(
+            p.customer(),
+            p.at().timestamp(),
+            amount,
+            cost,
+        ))
+    }
+
+    /// The cost in minor units, if recorded.
+    pub fn cost(&self) -> Option<i64> {
+        (self.cost != NO_COST).then_some(self.cost)
+    }
+}
+
+/// What a metrics report reads of purchases: the narrow rows of every purchase that is
+/// not voided up to the period's end, in one currency
+/// ([`ReadTx::report_purchases`](crate::port::ReadTx::report_purchases)).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ReportPurchases {
+    /// The currency of every amount; `None` only in an empty, default value. Rows in
+    /// another currency than the report's are measured by no metric.
+    pub currency: Option<Currency>,
+    /// The purchases, by ascending purchase id when read from a store.
+    pub rows: Vec<ReportPurchase>,
+}
+
+impl ReportPurchases {
+    /// No purchases, in `currency`.
+    pub fn new(currency: Currency) -> Self {
+        ReportPurchases {
+            currency: Some(currency),
+            rows: Vec::new(),
+        }
+    }
+
+    /// The narrow rows of `purchases` in `currency`, in their order, voided ones and
+    /// those no metric can measure left out (see [`ReportPurchase::of`]).
+    pub fn from_purchases<'a>(
+        currency: Currency,
+        purchases: impl IntoIterator<Item = &'a Purchase>,
+    ) -> Self {
+        ReportPurchases {
+            currency: Some(currency),
+            rows: purchases
+                .into_iter()
+                .filter(|p| !p.is_void())
+                .filter_map(|p| ReportPurchase::of(p, currency))
+                .collect(),
+        }
+    }
+
+    /// The number of purchases.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The purchases, in their order.
+    pub fn iter(&self) -> std::slice::Iter<'_, ReportPurchase> {
+        self.rows.iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a ReportPurchases {
+    type Item = &'a ReportPurchase;
+    type IntoIter = std::slice::Iter<'a, ReportPurchase>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.rows.iter()
+    }
+}
+
+/// What a metrics report reads of one interaction that is not voided: who and when
+/// ([`ReadTx::report_interactions`](crate::port::ReadTx::report_interactions)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ReportInteraction {
+    /// The customer.
+    pub customer: CustomerId,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+impl ReportInteraction {
+    /// What a report reads of `i`.
+    pub fn of(i: &Interaction) -> ReportInteraction {
+        ReportInteraction {
+            customer: i.customer(),
+            at: i.at(),
+        }
+    }
+}
