@@ -264,22 +264,83 @@ impl<'a> SpendObjective<'a> {
                 ]
             })
             .collect();
+        let at = Point {
+            p,
+            q,
+            g,
+            lg_q,
+            psi_q,
+            ln_g,
+            per_x: &per_x,
+        };
+        let n = d.x.len();
         let mut ll = 0.0;
         let mut gr = [0.0; 3];
-        for i in 0..d.x.len() {
-            let (xf, m, w) = (f64::from(d.x[i]), d.m[i], d.w[i]);
-            let px = p * xf;
-            let [lg_pxq, lg_px, psi_pxq, psi_px, ln_x] = per_x[self.slot[i] as usize];
-            let (ln_m, ln_den) = (self.ln_m[i], (g + xf * m).ln());
-            ll += w
-                * (lg_pxq - lg_px - lg_q + q * ln_g + (px - 1.0) * ln_m + px * ln_x
-                    - (px + q) * ln_den);
-            gr[0] += w * xf * (psi_pxq - psi_px + ln_m + ln_x - ln_den);
-            gr[1] += w * (psi_pxq - psi_q + ln_g - ln_den);
-            gr[2] += w * (q / g - (px + q) / (g + xf * m));
+        let mut add = |t: [f64; 4]| {
+            ll += t[0];
+            gr[0] += t[1];
+            gr[1] += t[2];
+            gr[2] += t[3];
+        };
+        if n < PARALLEL_ROWS {
+            (0..n).for_each(|i| add(self.row(i, &at)));
+        } else {
+            // The second half's terms on a second thread while this one sums the first;
+            // then its terms are added in row order: the same additions as one thread.
+            let mid = n / 2;
+            std::thread::scope(|scope| {
+                let tail = scope.spawn(|| (mid..n).map(|i| self.row(i, &at)).collect::<Vec<_>>());
+                (0..mid).for_each(|i| add(self.row(i, &at)));
+                let tail = tail.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                tail.into_iter().for_each(&mut add);
+            });
         }
         (ll, gr)
     }
+
+    /// Row `i`'s terms of the log-likelihood and of its gradient with respect to
+    /// (p, q, γ), each already times the row's weight.
+    #[inline]
+    fn row(&self, i: usize, at: &Point<'_>) -> [f64; 4] {
+        let d = self.data;
+        let &Point {
+            p,
+            q,
+            g,
+            lg_q,
+            psi_q,
+            ln_g,
+            per_x,
+        } = at;
+        let (xf, m, w) = (f64::from(d.x[i]), d.m[i], d.w[i]);
+        let px = p * xf;
+        let [lg_pxq, lg_px, psi_pxq, psi_px, ln_x] = per_x[self.slot[i] as usize];
+        let (ln_m, ln_den) = (self.ln_m[i], (g + xf * m).ln());
+        [
+            w * (lg_pxq - lg_px - lg_q + q * ln_g + (px - 1.0) * ln_m + px * ln_x
+                - (px + q) * ln_den),
+            w * xf * (psi_pxq - psi_px + ln_m + ln_x - ln_den),
+            w * (psi_pxq - psi_q + ln_g - ln_den),
+            w * (q / g - (px + q) / (g + xf * m)),
+        ]
+    }
+}
+
+/// From this many repeat customers on, an evaluation of [`SpendObjective`] computes half
+/// of the rows' terms on a second thread (about 2 ms of work at this size, against tens
+/// of µs to start the thread).
+const PARALLEL_ROWS: usize = 16_384;
+
+/// The parameters of one evaluation and the terms shared by its rows.
+struct Point<'t> {
+    p: f64,
+    q: f64,
+    g: f64,
+    lg_q: f64,
+    psi_q: f64,
+    ln_g: f64,
+    /// Per distinct x: (ln Γ(px + q), ln Γ(px), ψ(px + q), ψ(px), ln x).
+    per_x: &'t [[f64; 5]],
 }
 
 impl Objective for SpendObjective<'_> {
@@ -336,6 +397,20 @@ mod tests {
         let d = SpendData::new(&s.frequency, &s.monetary).expect("repeat customers");
         let obj = SpendObjective::new(&d, 0.0);
         assert!(obj.xs.len() < 60, "few distinct x: {}", obj.xs.len());
+        for th in [[6.25, 3.74, 15.44], [0.5, 1.2, 300.0], [40.0, 0.9, 0.01]] {
+            assert_eq!(obj.ll_and_grad(th), ll_and_grad_per_row(&d, th), "{th:?}");
+        }
+    }
+
+    #[test]
+    fn the_second_thread_changes_no_bit_of_the_likelihood() {
+        let truth = GammaGamma::new(6.25, 3.74, 15.44).expect("valid");
+        let bg = crate::BgNbd::new(0.243, 4.414, 0.793, 2.426).expect("valid");
+        let s = crate::SimulatedCustomers::simulate_uniform_t(&bg, 80_000, 27.0, 39.0, 11)
+            .with_spend(&truth, 12);
+        let d = SpendData::new(&s.frequency, &s.monetary).expect("repeat customers");
+        assert!(d.x.len() >= PARALLEL_ROWS, "two threads: {}", d.x.len());
+        let obj = SpendObjective::new(&d, 0.0);
         for th in [[6.25, 3.74, 15.44], [0.5, 1.2, 300.0], [40.0, 0.9, 0.01]] {
             assert_eq!(obj.ll_and_grad(th), ll_and_grad_per_row(&d, th), "{th:?}");
         }

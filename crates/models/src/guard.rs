@@ -311,9 +311,12 @@ fn fit_escalating<M>(
     base: f64,
     automatic: bool,
 ) -> (Result<Fitted<M>, ModelError>, f64) {
+    // No standard errors: nothing of the guard's result reads them, and they cost a
+    // Hessian (2k gradients) at the end of every fit (ADR 0064).
     let with = |penalizer: f64| {
         fit(&FitOptions {
             penalizer,
+            standard_errors: false,
             ..FitOptions::default()
         })
     };
@@ -392,9 +395,12 @@ pub struct CustomerValue {
 /// warnings (empty when the models could be trusted throughout).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GuardedClv<M> {
-    /// The count model's fit, or why it failed (then every value is historic).
+    /// The count model's fit, or why it failed (then every value is historic). Its
+    /// `standard_errors` are `None`: the guard fits without them (ADR 0064); fit the
+    /// model directly for them.
     pub fitted: Result<Fitted<M>, ModelError>,
-    /// The Gamma-Gamma fit, `None` when it failed or was degenerate.
+    /// The Gamma-Gamma fit, `None` when it failed or was degenerate; without standard
+    /// errors, as `fitted`.
     pub spend: Option<Fitted<GammaGamma>>,
     /// The penaliser used for the count model's fit.
     pub penalizer: f64,
@@ -410,6 +416,10 @@ pub struct GuardedClv<M> {
 /// Fits the count model with `fit` and Gamma-Gamma on `summary`, then values every
 /// customer, falling back and clipping as the module docs describe. Every number in the
 /// result is finite.
+///
+/// The two fits run at the same time, Gamma-Gamma on a second thread, and neither
+/// computes standard errors (ADR 0064): the numbers are those of the fits run one after
+/// the other.
 ///
 /// # Errors
 ///
@@ -434,10 +444,26 @@ pub fn guarded_clv<M: PurchaseModel>(
         opts.penalizer.is_none(),
     );
     let automatic = opts.penalizer.is_none();
-    let (fitted, penalizer) = match summary.count_data() {
-        Ok(d) => fit_escalating(|o| fit(&d, o), penalizer, automatic),
-        Err(e) => (Err(e), penalizer),
-    };
+    let base = penalizer_asked(opts, summary);
+    // The two fits share nothing: the spend model is fitted on a second thread while
+    // this one fits the count model (each is the same computation as alone, so the
+    // same numbers; the warnings below keep their order).
+    let ((fitted, penalizer), (spend, spend_penalizer)) = std::thread::scope(|scope| {
+        let spend = scope.spawn(|| match summary.spend_data() {
+            Ok(d) => fit_escalating(|o| GammaGamma::fit(&d, o), base, automatic),
+            Err(e) => (Err(e), base),
+        });
+        let count = match summary.count_data() {
+            Ok(d) => fit_escalating(|o| fit(&d, o), penalizer, automatic),
+            Err(e) => (Err(e), penalizer),
+        };
+        (
+            count,
+            spend
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    });
     let model = match &fitted {
         Ok(f) => match diagnose_fit(f) {
             None => {
@@ -472,11 +498,6 @@ pub fn guarded_clv<M: PurchaseModel>(
             ));
             None
         }
-    };
-    let base = penalizer_asked(opts, summary);
-    let (spend, spend_penalizer) = match summary.spend_data() {
-        Ok(d) => fit_escalating(|o| GammaGamma::fit(&d, o), base, automatic),
-        Err(e) => (Err(e), base),
     };
     let spend = match spend {
         Ok(s) => match diagnose_fit(&s) {

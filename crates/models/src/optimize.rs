@@ -70,7 +70,8 @@ pub(crate) struct Minimum {
     pub y: Vec<f64>,
     pub converged: bool,
     pub iterations: u32,
-    /// Inverse of the Hessian of the objective at `y`, if positive definite.
+    /// Inverse of the Hessian of the objective at `y`, if positive definite; `None`
+    /// when the options ask for no standard errors (nothing else reads it).
     pub inverse_hessian: Option<Vec<Vec<f64>>>,
 }
 
@@ -274,6 +275,8 @@ pub(crate) fn minimize<O: Objective>(
     }
     // Newton polish: a couple of steps on the finite-difference Hessian.
     let mut inverse_hessian = None;
+    // The point `inverse_hessian` was taken at.
+    let mut hessian_at: Vec<f64> = Vec::new();
     for _ in 0..3 {
         let h = hessian(obj, &y);
         let Some(inv) = h.as_deref().and_then(invert_spd) else {
@@ -283,6 +286,7 @@ pub(crate) fn minimize<O: Objective>(
         let cand: Vec<f64> = y.iter().zip(&step).map(|(a, b)| a + b).collect();
         let (f1, g1) = c.at(&cand);
         inverse_hessian = Some(inv);
+        hessian_at.clone_from(&y);
         // Near the optimum f is flat to rounding; judge the step by the gradient, and
         // by f only beyond its rounding noise.
         if f1.is_finite() && f1 <= f + 1e-13 * f.abs().max(1.0) && max_abs(&g1) < max_abs(&g) {
@@ -297,8 +301,12 @@ pub(crate) fn minimize<O: Objective>(
         }
     }
     converged = converged || max_abs(&g) <= opts.gradient_tolerance;
-    if converged && inverse_hessian.is_some() {
-        // The inverse at the final point.
+    if !opts.standard_errors {
+        // Only the standard errors read it: no Hessian at the final point (2k gradients).
+        inverse_hessian = None;
+    } else if converged && inverse_hessian.is_some() && !same_point(&hessian_at, &y) {
+        // The inverse at the final point; the polish's last one when it was taken there
+        // (a rejected step leaves the point where it was: the same numbers again).
         inverse_hessian = hessian(obj, &y).as_deref().and_then(invert_spd);
     }
     Ok(Minimum {
@@ -307,6 +315,11 @@ pub(crate) fn minimize<O: Objective>(
         iterations,
         inverse_hessian,
     })
+}
+
+/// Whether two points are the same bits (then every evaluation at them is the same).
+fn same_point(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
 fn identity(n: usize) -> Vec<Vec<f64>> {

@@ -90,7 +90,7 @@ fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
     Ok(())
 }
 
-fn report<M: PurchaseModel>(
+fn report<M: PurchaseModel + Send>(
     ctx: &mut Ctx,
     store: &solocrm_core::Crm,
     args: &ClvArgs,
@@ -114,9 +114,19 @@ fn report<M: PurchaseModel>(
             unit: summary.unit,
         },
     };
-    let guarded: GuardedClv<M> = guarded_clv(summary, fit, &opts)?;
+    // The customers' keys are read while the models are fitted on other threads (they
+    // need only the summary); the results are the same as one after the other.
+    let (guarded, keys) = std::thread::scope(|scope| {
+        let models = scope.spawn(|| guarded_clv(summary, fit, &opts));
+        let keys = super::analytics::keys(store);
+        let guarded = models
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (guarded, keys)
+    });
+    let guarded: GuardedClv<M> = guarded?;
+    let keys = keys?;
     let currency = store.base_currency();
-    let keys = super::analytics::keys(store)?;
     let mut rows = Vec::with_capacity(summary.len());
     for (i, v) in guarded.values.iter().enumerate() {
         let id = summary.customers[i];
