@@ -1464,6 +1464,22 @@ fn a_rules_points_in_the_same_run_leave_the_due_lapse_as_it_was() {
 /// A catch-up that a broken backend stops at its second transaction keeps the first
 /// transaction's moves and says which they are: one answer per customer of the first
 /// batch, then the failure; a second catch-up moves the rest.
+/// `n` customers named `NAME i`, each created on 2024-01-01 with one purchase the next
+/// day, recorded through `crm` (without a lifecycle policy: all left behind).
+fn buyers_left_behind(crm: &Crm, n: usize, name: &str) {
+    for i in 0..n {
+        let data = CustomerData::new(PersonName::parse(&format!("{name} {i}")).expect("a name"));
+        let id = crm
+            .write(|w| w.create_customer(NewCustomer::new(data.clone(), local(day(2024, 1, 1), 9))))
+            .expect("create")
+            .id();
+        crm.write(|w| {
+            w.record_purchase(NewPurchase::new(id, local(day(2024, 1, 2), 9), eur(1_000)))
+        })
+        .expect("purchase");
+    }
+}
+
 #[test]
 fn a_catch_up_stopped_by_the_backend_returns_the_moves_it_made() {
     use solocrm_core::ops::MOVES_PER_WRITE;
@@ -1479,19 +1495,7 @@ fn a_catch_up_stopped_by_the_backend_returns_the_moves_it_made() {
         ),
     ] {
         let crm = Crm::from_shared(Arc::clone(&base));
-        for i in 0..n {
-            let data = CustomerData::new(PersonName::parse(&format!("客户 {i}")).expect("a name"));
-            let id = crm
-                .write(|w| {
-                    w.create_customer(NewCustomer::new(data.clone(), local(day(2024, 1, 1), 9)))
-                })
-                .expect("create")
-                .id();
-            crm.write(|w| {
-                w.record_purchase(NewPurchase::new(id, local(day(2024, 1, 2), 9), eur(1_000)))
-            })
-            .expect("purchase");
-        }
+        buyers_left_behind(&crm, n, "客户");
         let policy = LifecyclePolicy::default();
         let as_of = at_ten(today());
         let found = crm
@@ -1562,20 +1566,7 @@ fn a_run_stopped_by_the_backend_reports_what_it_committed() {
     ] {
         // Recorded without a lifecycle policy: every customer is left behind.
         let plain = Crm::from_shared(Arc::clone(&base));
-        for i in 0..n {
-            let data = CustomerData::new(PersonName::parse(&format!("顾客 {i}")).expect("a name"));
-            let id = plain
-                .write(|w| {
-                    w.create_customer(NewCustomer::new(data.clone(), local(day(2024, 1, 1), 9)))
-                })
-                .expect("create")
-                .id();
-            plain
-                .write(|w| {
-                    w.record_purchase(NewPurchase::new(id, local(day(2024, 1, 2), 9), eur(1_000)))
-                })
-                .expect("purchase");
-        }
+        buyers_left_behind(&plain, n, "顾客");
         let policy = Some(LifecyclePolicy::default());
         let broken = Crm::from_shared(Arc::new(Flaky {
             inner: Arc::clone(&base),

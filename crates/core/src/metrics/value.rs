@@ -428,17 +428,33 @@ pub fn historical_clv(
     for r in refunds.iter().filter(|r| r.at() < end) {
         add(&mut refunded, r.amount())?;
     }
+    clv_of_sums(
+        [revenue, costs, refunded],
+        [customers.len() as u64, count, without_cost],
+        currency,
+        metric,
+    )
+}
+
+/// The historical CLV of its sums in minor units (`[revenue, costs, refunds]`) and
+/// counts (`[customers, purchases, purchases without a cost]`): what both
+/// [`historical_clv`] and [`historical_clv_of`] end with.
+fn clv_of_sums(
+    [revenue, costs, refunded]: [i128; 3],
+    [customers, purchases, without_cost]: [u64; 3],
+    currency: Currency,
+    metric: &'static str,
+) -> MetricResult<HistoricalClv> {
     let margin = revenue - costs - refunded;
-    let n = customers.len() as u64;
     Ok(HistoricalClv {
-        customers: n,
-        purchases: count,
+        customers,
+        purchases,
         purchases_without_cost: without_cost,
         revenue: money_from_minor(revenue, currency, metric)?,
         costs: money_from_minor(costs, currency, metric)?,
         refunds: money_from_minor(refunded, currency, metric)?,
         margin: money_from_minor(margin, currency, metric)?,
-        average: money_mean(margin, n, currency, metric, "no purchases")?,
+        average: money_mean(margin, customers, currency, metric, "no purchases")?,
     })
 }
 
@@ -487,18 +503,12 @@ pub fn historical_clv_of(
             .checked_add(minor_of(r.amount(), currency, metric)?)
             .ok_or(MetricError::Overflow { metric })?;
     }
-    let margin = revenue - costs - refunded;
-    let n = customers.len() as u64;
-    Ok(HistoricalClv {
-        customers: n,
-        purchases: count,
-        purchases_without_cost: without_cost,
-        revenue: money_from_minor(revenue, currency, metric)?,
-        costs: money_from_minor(costs, currency, metric)?,
-        refunds: money_from_minor(refunded, currency, metric)?,
-        margin: money_from_minor(margin, currency, metric)?,
-        average: money_mean(margin, n, currency, metric, "no purchases")?,
-    })
+    clv_of_sums(
+        [revenue, costs, refunded],
+        [customers.len() as u64, count, without_cost],
+        currency,
+        metric,
+    )
 }
 
 /// [`gross_margin`] over the narrow rows a metrics report reads (ADR 0062), their

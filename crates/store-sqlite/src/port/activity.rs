@@ -1011,14 +1011,7 @@ pub(crate) fn purchase_log_by_customer(conn: &Connection, base: Currency) -> Res
     // The dense index of the current row's customer, advanced as the ids ascend.
     let mut dense = 0usize;
     while let Some(row) = rows.next()? {
-        let (customer, at, amount) = match (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?) {
-            (
-                rusqlite::types::ValueRef::Integer(c),
-                rusqlite::types::ValueRef::Integer(t),
-                rusqlite::types::ValueRef::Integer(a),
-            ) => (c, t, a),
-            _ => return Err(corrupt("purchases: a non-integer column".to_owned())),
-        };
+        let (customer, at, amount) = log_row(row)?;
         while log
             .customers
             .get(dense)
@@ -1036,6 +1029,19 @@ pub(crate) fn purchase_log_by_customer(conn: &Connection, base: Currency) -> Res
         log.push(u32::try_from(dense).map_err(backend)?, at, amount);
     }
     Ok(log)
+}
+
+/// One row of a purchase log read: customer id, UTC second and amount in minor units,
+/// all three integers.
+fn log_row(row: &rusqlite::Row<'_>) -> Res<(i64, i64, i64)> {
+    match (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?) {
+        (
+            rusqlite::types::ValueRef::Integer(c),
+            rusqlite::types::ValueRef::Integer(t),
+            rusqlite::types::ValueRef::Integer(a),
+        ) => Ok((c, t, a)),
+        _ => Err(corrupt("purchases: a non-integer column".to_owned())),
+    }
 }
 
 pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
@@ -1058,14 +1064,7 @@ pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog
     let mut stmt = conn.prepare_cached(PURCHASE_LOG_SCAN)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
-        let (customer, at, amount) = match (row.get_ref(0)?, row.get_ref(1)?, row.get_ref(2)?) {
-            (
-                rusqlite::types::ValueRef::Integer(c),
-                rusqlite::types::ValueRef::Integer(t),
-                rusqlite::types::ValueRef::Integer(a),
-            ) => (c, t, a),
-            _ => return Err(corrupt("purchases: a non-integer column".to_owned())),
-        };
+        let (customer, at, amount) = log_row(row)?;
         let dense = index
             .get(customer)
             .ok_or_else(|| corrupt(format!("purchases: unknown customer {customer}")))?;
