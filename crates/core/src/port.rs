@@ -586,8 +586,9 @@ pub trait ReadTx {
     /// Every purchase that is not voided, dated before `until`, by ascending id, as
     /// the narrow rows a metrics report reads ([`ReportPurchases`]: customer, time,
     /// amount and cost, in minor units of the books' currency; ADR 0062). The default
-    /// lists them through [`for_each_purchase`](ReadTx::for_each_purchase); a backend
-    /// reads only those columns.
+    /// lists them through [`for_each_purchase`](ReadTx::for_each_purchase) (leaving
+    /// out any it cannot express in minor units of the books' currency, which a store
+    /// never holds); a backend reads only those columns.
     fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<ReportPurchases> {
         let query = ActivityQuery {
             customer: None,

@@ -456,33 +456,36 @@ impl FamilyObjective<'_> {
         let ln_a = a.ln();
         let n = d.w.len();
         let mid = mid.min(n);
-        // From `mid` on, the rows' (ln(e^u + e^v), p) come from a second thread.
+        // From `mid` on, the rows' (ln(e^u + e^v), p) come from a second thread (or
+        // from this one, after the first half, if the system refuses a thread: the same
+        // numbers either way).
+        let lt = &lt;
+        let ltx = &ltx;
+        let tail_rows = || {
+            let mut out = vec![(0.0, 0.0); n - mid];
+            for &(x, lo, hi) in &d.groups {
+                if hi <= mid || !self.variant.has_dropout_term(x) {
+                    continue;
+                }
+                let rx = r + f64::from(x);
+                let c = ln_a - (b + f64::from(x) - 1.0 + sh).ln();
+                for i in lo.max(mid)..hi {
+                    let lnt = lt[d.t_idx[i] as usize].0;
+                    let lntx = ltx[d.tx_idx[i] as usize].0;
+                    out[i - mid] = dropout_row(-rx * lnt, c - rx * lntx);
+                }
+            }
+            out
+        };
         std::thread::scope(|scope| {
-            let tail = (mid < n).then(|| {
-                scope.spawn(|| {
-                    let mut out = vec![(0.0, 0.0); n - mid];
-                    for &(x, lo, hi) in &d.groups {
-                        if hi <= mid || !self.variant.has_dropout_term(x) {
-                            continue;
-                        }
-                        let rx = r + f64::from(x);
-                        let c = ln_a - (b + f64::from(x) - 1.0 + sh).ln();
-                        for i in lo.max(mid)..hi {
-                            let lnt = lt[d.t_idx[i] as usize].0;
-                            let lntx = ltx[d.tx_idx[i] as usize].0;
-                            out[i - mid] = dropout_row(-rx * lnt, c - rx * lntx);
-                        }
-                    }
-                    out
-                })
-            });
-            let mut tail = tail;
-            let mut join = || {
-                tail.take()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .unwrap_or_default()
+            let mut tail =
+                (mid < n).then(|| std::thread::Builder::new().spawn_scoped(scope, tail_rows));
+            let mut join = || match tail.take() {
+                Some(Ok(h)) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                Some(Err(_)) => tail_rows(),
+                None => Vec::new(),
             };
-            self.sum_groups(&th, &lt, &ltx, mid, &mut join)
+            self.sum_groups(&th, lt, ltx, mid, &mut join)
         })
     }
 

@@ -288,10 +288,16 @@ impl<'a> SpendObjective<'a> {
             // The second half's terms on a second thread while this one sums the first;
             // then its terms are added in row order: the same additions as one thread.
             let mid = n / 2;
+            // If the system refuses a thread, this one computes them after the first
+            // half: the same numbers.
+            let tail_rows = || (mid..n).map(|i| self.row(i, &at)).collect::<Vec<_>>();
             std::thread::scope(|scope| {
-                let tail = scope.spawn(|| (mid..n).map(|i| self.row(i, &at)).collect::<Vec<_>>());
+                let tail = std::thread::Builder::new().spawn_scoped(scope, tail_rows);
                 (0..mid).for_each(|i| add(self.row(i, &at)));
-                let tail = tail.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+                let tail = match tail {
+                    Ok(h) => h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)),
+                    Err(_) => tail_rows(),
+                };
                 tail.into_iter().for_each(&mut add);
             });
         }

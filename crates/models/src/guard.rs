@@ -448,21 +448,23 @@ pub fn guarded_clv<M: PurchaseModel>(
     // The two fits share nothing: the spend model is fitted on a second thread while
     // this one fits the count model (each is the same computation as alone, so the
     // same numbers; the warnings below keep their order).
+    // If the system refuses a thread, the spend model is fitted here after the count
+    // model: the same numbers.
+    let spend_fit = || match summary.spend_data() {
+        Ok(d) => fit_escalating(|o| GammaGamma::fit(&d, o), base, automatic),
+        Err(e) => (Err(e), base),
+    };
     let ((fitted, penalizer), (spend, spend_penalizer)) = std::thread::scope(|scope| {
-        let spend = scope.spawn(|| match summary.spend_data() {
-            Ok(d) => fit_escalating(|o| GammaGamma::fit(&d, o), base, automatic),
-            Err(e) => (Err(e), base),
-        });
+        let spend = std::thread::Builder::new().spawn_scoped(scope, spend_fit);
         let count = match summary.count_data() {
             Ok(d) => fit_escalating(|o| fit(&d, o), penalizer, automatic),
             Err(e) => (Err(e), penalizer),
         };
-        (
-            count,
-            spend
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        )
+        let spend = match spend {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => spend_fit(),
+        };
+        (count, spend)
     });
     let model = match &fitted {
         Ok(f) => match diagnose_fit(f) {
@@ -476,7 +478,8 @@ pub fn guarded_clv<M: PurchaseModel>(
                 }
                 if !f.converged {
                     warnings.push(format!(
-                        "the {} fit did not fully converge after {} iterations; try a larger                          --penalizer (e.g. 0.1) if the values look odd",
+                        "the {} fit did not fully converge after {} iterations; try a larger \
+                         --penalizer (e.g. 0.1) if the values look odd",
                         f.model.name(),
                         f.iterations
                     ));
@@ -485,7 +488,9 @@ pub fn guarded_clv<M: PurchaseModel>(
             }
             Some(why) => {
                 warnings.push(format!(
-                    "the {} fit cannot be trusted ({why}); every value is the historic estimate                      (\"method\": \"historic\"); add more history or try another --penalizer                      (e.g. 0.001 or 0.1)",
+                    "the {} fit cannot be trusted ({why}); every value is the historic estimate \
+                     (\"method\": \"historic\"); add more history or try another --penalizer \
+                     (e.g. 0.001 or 0.1)",
                     f.model.name()
                 ));
                 None

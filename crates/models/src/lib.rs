@@ -209,7 +209,10 @@ pub struct Fitted<M> {
     /// The fitted model.
     pub model: M,
     /// Standard errors of the parameters (in the model's own fields), from the inverse
-    /// Hessian; `None` where the Hessian was not positive definite.
+    /// Hessian; `None` where the Hessian was not positive definite, or where they were
+    /// not asked for
+    /// ([`FitOptions::standard_errors`](crate::FitOptions::standard_errors) false, as
+    /// [`guarded_clv`](crate::guarded_clv) fits).
     pub standard_errors: Option<M>,
     /// The log-likelihood at the estimate: the full sum over customers, without the
     /// penalty.

@@ -116,12 +116,15 @@ fn report<M: PurchaseModel + Send>(
     };
     // The customers' keys are read while the models are fitted on other threads (they
     // need only the summary); the results are the same as one after the other.
+    // If the system refuses a thread, the models are fitted here after the keys.
+    let models = || guarded_clv(summary, fit, &opts);
     let (guarded, keys) = std::thread::scope(|scope| {
-        let models = scope.spawn(|| guarded_clv(summary, fit, &opts));
+        let fitting = std::thread::Builder::new().spawn_scoped(scope, models);
         let keys = super::analytics::keys(store);
-        let guarded = models
-            .join()
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        let guarded = match fitting {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => models(),
+        };
         (guarded, keys)
     });
     let guarded: GuardedClv<M> = guarded?;

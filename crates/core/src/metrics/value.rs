@@ -459,8 +459,10 @@ fn clv_of_sums(
 }
 
 /// [`historical_clv`] over the narrow rows a metrics report reads (ADR 0062): the
-/// same figures for the same purchases, their amounts already in minor units of
-/// `purchases.currency`.
+/// same figures for the same purchases when they are not voided and in the books'
+/// currency (what a store holds; [`ReportPurchases::from_purchases`] leaves out
+/// voided purchases and any it cannot express in minor units), their amounts already
+/// in minor units of `purchases.currency`.
 ///
 /// # Errors
 ///
@@ -512,7 +514,8 @@ pub fn historical_clv_of(
 }
 
 /// [`gross_margin`] over the narrow rows a metrics report reads (ADR 0062), their
-/// amounts in minor units of one currency: the same figure for the same purchases.
+/// amounts in minor units of one currency: the same figure for the same purchases
+/// when they are not voided and in the books' currency (as for [`historical_clv_of`]).
 ///
 /// # Errors
 ///

@@ -736,7 +736,7 @@ pub(crate) fn scanned_summaries(
     Ok(out)
 }
 
-/// See [`solocrm_core::port::ReadTx::report_purchases`]: six columns of the purchases
+/// See [`solocrm_core::port::ReadTx::report_purchases`]: five columns of the purchases
 /// that are not voided and dated before `until`, in id order (the table's own), in a
 /// small page cache (one pass; the pages are not read again), decoded straight into
 /// the narrow rows (ADR 0062).
@@ -773,25 +773,30 @@ pub(crate) fn report_purchases(
 
 /// See [`solocrm_core::port::ReadTx::report_interactions`]: four integer columns of the
 /// interactions that are not voided and dated before `until`, by time then id (one
-/// pass in the table's order, sorted here only if that is not already the time order).
+/// pass in the table's order, in a small page cache like [`report_purchases`]: the
+/// pages, summary text included, are read once; sorted here only if that is not
+/// already the time order).
 pub(crate) fn report_interactions(
     conn: &Connection,
     until: DateTime<Utc>,
 ) -> Res<Vec<ReportInteraction>> {
     let (s, ns) = ts(until);
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, customer_id, at, at_ns FROM interactions NOT INDEXED \
-         WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY id",
-    )?;
-    let mut rows = stmt.query(params![s, ns])?;
-    let mut keyed: Vec<(ReportInteraction, i64)> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let c = Cols::new(row, "interactions");
-        let id = c.i64(0)?;
-        let customer = c.id(1, CustomerId::new)?;
-        let at = c.time(2)?;
-        keyed.push((ReportInteraction { customer, at }, id));
-    }
+    let mut keyed: Vec<(ReportInteraction, i64)> = with_small_cache(conn, || {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, customer_id, at, at_ns FROM interactions NOT INDEXED \
+             WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY id",
+        )?;
+        let mut rows = stmt.query(params![s, ns])?;
+        let mut keyed = Vec::new();
+        while let Some(row) = rows.next()? {
+            let c = Cols::new(row, "interactions");
+            let id = c.i64(0)?;
+            let customer = c.id(1, CustomerId::new)?;
+            let at = c.time(2)?;
+            keyed.push((ReportInteraction { customer, at }, id));
+        }
+        Ok(keyed)
+    })?;
     let key = |(i, id): &(ReportInteraction, i64)| (i.at, *id);
     if !keyed.is_sorted_by_key(key) {
         keyed.sort_unstable_by_key(key);
