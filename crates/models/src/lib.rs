@@ -212,7 +212,7 @@ pub struct Fitted<M> {
     /// Hessian; `None` where the Hessian was not positive definite, or where they were
     /// not asked for
     /// ([`FitOptions::standard_errors`](crate::FitOptions::standard_errors) false, as
-    /// [`guarded_clv`](crate::guarded_clv) fits).
+    /// [`guarded_clv`] fits).
     pub standard_errors: Option<M>,
     /// The log-likelihood at the estimate: the full sum over customers, without the
     /// penalty.
