@@ -1464,6 +1464,20 @@ fn a_rules_points_in_the_same_run_leave_the_due_lapse_as_it_was() {
 /// A catch-up that a broken backend stops at its second transaction keeps the first
 /// transaction's moves and says which they are: one answer per customer of the first
 /// batch, then the failure; a second catch-up moves the rest.
+/// A memory and a SQLite backend, each empty, for the tests that wrap one.
+fn backends() -> [(&'static str, Arc<dyn Storage>); 2] {
+    [
+        (
+            "memory",
+            Arc::new(MemoryStore::new(Currency::EUR)) as Arc<dyn Storage>,
+        ),
+        (
+            "sqlite",
+            Arc::new(SqliteStore::open_in_memory(Currency::EUR).expect("db")) as Arc<dyn Storage>,
+        ),
+    ]
+}
+
 /// `n` customers named `NAME i`, each created on 2024-01-01 with one purchase the next
 /// day, recorded through `crm` (without a lifecycle policy: all left behind).
 fn buyers_left_behind(crm: &Crm, n: usize, name: &str) {
@@ -1484,16 +1498,7 @@ fn buyers_left_behind(crm: &Crm, n: usize, name: &str) {
 fn a_catch_up_stopped_by_the_backend_returns_the_moves_it_made() {
     use solocrm_core::ops::MOVES_PER_WRITE;
     let n = MOVES_PER_WRITE + 3;
-    for (kind, base) in [
-        (
-            "memory",
-            Arc::new(MemoryStore::new(Currency::EUR)) as Arc<dyn Storage>,
-        ),
-        (
-            "sqlite",
-            Arc::new(SqliteStore::open_in_memory(Currency::EUR).expect("db")) as Arc<dyn Storage>,
-        ),
-    ] {
+    for (kind, base) in backends() {
         let crm = Crm::from_shared(Arc::clone(&base));
         buyers_left_behind(&crm, n, "客户");
         let policy = LifecyclePolicy::default();
@@ -1554,16 +1559,7 @@ fn a_catch_up_stopped_by_the_backend_returns_the_moves_it_made() {
 fn a_run_stopped_by_the_backend_reports_what_it_committed() {
     use solocrm_core::ops::MOVES_PER_WRITE;
     let n = MOVES_PER_WRITE + 3;
-    for (kind, base) in [
-        (
-            "memory",
-            Arc::new(MemoryStore::new(Currency::EUR)) as Arc<dyn Storage>,
-        ),
-        (
-            "sqlite",
-            Arc::new(SqliteStore::open_in_memory(Currency::EUR).expect("db")) as Arc<dyn Storage>,
-        ),
-    ] {
+    for (kind, base) in backends() {
         // Recorded without a lifecycle policy: every customer is left behind.
         let plain = Crm::from_shared(Arc::clone(&base));
         buyers_left_behind(&plain, n, "顾客");

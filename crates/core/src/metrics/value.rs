@@ -535,6 +535,12 @@ pub fn gross_margin_of<'a>(
             .checked_add(a - i128::from(cost))
             .ok_or(MetricError::Overflow { metric })?;
     }
+    margin_of_sums(margin, amount, metric)
+}
+
+/// Σ(amount − cost) / Σ amount from its two sums in minor units: what both
+/// [`gross_margin`] and [`gross_margin_of`] end with.
+fn margin_of_sums(margin: i128, amount: i128, metric: &'static str) -> MetricResult<Decimal> {
     if amount == 0 {
         return Err(MetricError::EmptyPopulation {
             metric,
@@ -585,13 +591,7 @@ pub fn gross_margin<'a>(
             .checked_add(a - c)
             .ok_or(MetricError::Overflow { metric })?;
     }
-    if amount == 0 {
-        return Err(MetricError::EmptyPopulation {
-            metric,
-            population: "no sales with a recorded cost",
-        });
-    }
-    exact_div(margin, amount, metric)
+    margin_of_sums(margin, amount, metric)
 }
 
 /// Average-based CLV = average order value × purchase frequency × gross margin ×
