@@ -56,6 +56,7 @@ pub mod overview;
 pub mod questionnaire;
 pub mod rfm;
 pub mod settings;
+pub mod sorted_json;
 pub mod targets;
 pub mod trends;
 pub mod values;

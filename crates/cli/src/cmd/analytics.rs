@@ -15,6 +15,7 @@ use chrono::{DateTime, Days, Months, Utc};
 use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
 use solocrm_app::history::read_as_of_day;
 use solocrm_app::rfm::rfm_table;
+use solocrm_app::sorted_json::SortedKeys;
 use solocrm_app::trends::{self, Grain, GroupDashboard, Trend};
 use solocrm_app::views::Dashboard;
 use solocrm_core::metrics::{
@@ -249,17 +250,26 @@ pub fn dashboard(
         Some(_) => Vec::new(),
     };
     if ctx.out.json {
-        // Through a JSON value, whose keys are sorted at every level, as this output
-        // always was. A group adds `group` and `members`; targets add `targets`.
-        let mut value = serde_json::to_value(&view)?;
-        if let (Some(g), Some(map)) = (group, value.as_object_mut()) {
-            map.insert("group".into(), serde_json::to_value(g)?);
-            map.insert("members".into(), loaded.members.into());
+        // Keys sorted at every level, as this output always was (it went through a
+        // JSON value), written as a stream. A group adds `group` and `members`;
+        // targets add `targets`.
+        #[derive(serde::Serialize)]
+        struct WithGroup<'a, T: serde::Serialize> {
+            #[serde(flatten)]
+            view: &'a Dashboard,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            group: Option<&'a CustomerGroup>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            members: Option<Option<usize>>,
+            #[serde(skip_serializing_if = "<[T]>::is_empty")]
+            targets: &'a [T],
         }
-        if let (false, Some(map)) = (targets.is_empty(), value.as_object_mut()) {
-            map.insert("targets".into(), serde_json::to_value(&targets)?);
-        }
-        return ctx.out.json(&value);
+        return ctx.out.json(&SortedKeys(&WithGroup {
+            view: &view,
+            group,
+            members: group.map(|_| loaded.members),
+            targets: &targets,
+        }));
     }
     let r = &view.report;
     let stages: Vec<(&str, usize)> = view.stages.iter().map(|(s, n)| (label(*s), *n)).collect();
@@ -644,7 +654,7 @@ pub fn report(
 /// 80-column terminal; `--json` is the whole [`Trend`].
 fn show_trend(ctx: &mut Ctx, trend: &Trend) -> Result<()> {
     if ctx.out.json {
-        return ctx.out.json(&serde_json::to_value(trend)?);
+        return ctx.out.json(&SortedKeys(trend));
     }
     let out = &mut ctx.out;
     let grain = match trend.by {
