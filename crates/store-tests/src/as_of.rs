@@ -564,6 +564,27 @@ fn views(
     put("churn risk by stage", format!("{by_stage:#?}"));
     put("stages", format!("{stages:?}"));
     put("customer dates", format!("{:?}", r.customer_dates()?));
+    // The narrow rows a report reads (the as-of view answers them from the store's
+    // own, filtered), up to the cutoff, a day before it and past every record of the
+    // history (nothing after the cutoff is in the view).
+    put(
+        "report customers",
+        format!("{:?}", r.tx().report_customers()?),
+    );
+    for until in [
+        cutoff,
+        cutoff - Duration::days(1),
+        cutoff + Duration::days(SPAN_DAYS + 20),
+    ] {
+        put(
+            &format!("report purchases {until}"),
+            format!("{:?}", r.tx().report_purchases(until)?),
+        );
+        put(
+            &format!("report interactions {until}"),
+            format!("{:?}", r.tx().report_interactions(until)?),
+        );
+    }
 
     // Segment membership as of the last instant of D.
     for expr in SEGMENTS {

@@ -83,7 +83,9 @@
 //! which customers were created after the cutoff asks for the creation instants
 //! ([`ReadTx::customer_dates`], and the erased customers one by one) and keeps the
 //! answer for the wrapper's lifetime. The light reads (`customer_stages`,
-//! `customer_dates`, `contact_times`) are answered from the store's own, filtered.
+//! `customer_dates`, `contact_times`, and a report's narrow rows: `report_customers`,
+//! `report_purchases`, `report_interactions`) are answered from the store's own,
+//! filtered.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
@@ -99,6 +101,7 @@ use crate::interaction::Interaction;
 use crate::lifecycle::LifecycleStage;
 use crate::lifecycle::StageChange;
 use crate::loyalty::{NewPointsEntry, PointsEntry};
+use crate::metrics::{ReportCustomer, ReportInteraction, ReportPurchases};
 use crate::money::Currency;
 use crate::port::{
     ContactTimes, CustomerDates, CustomerFilter, ReadTx, contact_times_from_records,
@@ -626,6 +629,22 @@ impl ReadTx for AsOf<'_> {
         Ok(out)
     }
 
+    /// The store's narrow rows less the customers created at or after the cutoff,
+    /// each stage rewound as [`customer_stages`](ReadTx::customer_stages) rewinds it
+    /// (the other facts have no history; an erasure stays): no customer decoded whole
+    /// (issue 14).
+    fn report_customers(&self) -> StoreResult<Vec<ReportCustomer>> {
+        let moved = self.moved()?;
+        let mut out = self.inner.report_customers()?;
+        out.retain(|c| self.before(c.created_at));
+        for c in &mut out {
+            if let Some(history) = moved.get(&c.id) {
+                c.stage = self.stage_at(history, c.stage);
+            }
+        }
+        Ok(out)
+    }
+
     fn customer_dates(&self) -> StoreResult<Vec<CustomerDates>> {
         let mut out = self.inner.customer_dates()?;
         out.retain(|d| self.before(d.created_at));
@@ -699,6 +718,29 @@ impl ReadTx for AsOf<'_> {
                     f(p)
                 }
             })
+    }
+
+    /// The store's narrow rows up to the cutoff, less the customers created at or
+    /// after it (as [`for_each_purchase`](ReadTx::for_each_purchase) clips and
+    /// filters): no purchase decoded whole (issue 14).
+    fn report_purchases(&self, until: DateTime<Utc>) -> StoreResult<ReportPurchases> {
+        let late = self.late()?;
+        let mut out = self.inner.report_purchases(until.min(self.cutoff))?;
+        if !late.is_empty() {
+            out.rows.retain(|p| !late.contains(&p.customer));
+        }
+        Ok(out)
+    }
+
+    /// The store's narrow rows up to the cutoff, less the customers created at or
+    /// after it (as [`interactions`](ReadTx::interactions) clips and filters).
+    fn report_interactions(&self, until: DateTime<Utc>) -> StoreResult<Vec<ReportInteraction>> {
+        let late = self.late()?;
+        let mut out = self.inner.report_interactions(until.min(self.cutoff))?;
+        if !late.is_empty() {
+            out.retain(|i| !late.contains(&i.customer));
+        }
+        Ok(out)
     }
 
     fn purchase_summary(
