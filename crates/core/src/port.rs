@@ -607,6 +607,16 @@ pub trait ReadTx {
             rows: rows.into_iter().map(|(_, r)| r).collect(),
         })
     }
+    /// [`report_purchases`](ReadTx::report_purchases) of `until` and the
+    /// [`purchase_log`](ReadTx::purchase_log), together: what a metrics report reads of
+    /// purchases. The default asks for each; a backend that reads both from the same
+    /// rows answers them from one pass over its purchases.
+    fn report_purchases_and_log(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<(ReportPurchases, PurchaseLog)> {
+        Ok((self.report_purchases(until)?, self.purchase_log()?))
+    }
     /// Who and when of every interaction that is not voided, dated before `until`, by
     /// time then id (the order of [`interactions`](ReadTx::interactions)): what a
     /// metrics report reads of interactions (ADR 0062). The default lists them whole;

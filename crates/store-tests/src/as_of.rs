@@ -581,6 +581,10 @@ fn views(
             format!("{:?}", r.tx().report_purchases(until)?),
         );
         put(
+            &format!("report purchases and log {until}"),
+            format!("{:?}", r.tx().report_purchases_and_log(until)?),
+        );
+        put(
             &format!("report interactions {until}"),
             format!("{:?}", r.tx().report_interactions(until)?),
         );

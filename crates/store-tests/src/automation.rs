@@ -1026,6 +1026,17 @@ pub fn the_report_purchases_read_answers_from_the_records(crm: &Crm) {
         (bound - chrono::Duration::milliseconds(1)).timestamp()
     );
     assert_eq!(read.rows[0].customer, li);
+    // Read together with the purchase log (a report's one pass), both answers are the
+    // ones read apart, whatever the bound: before, inside and after the purchases.
+    for until in [at(1) - chrono::Duration::days(1), at(2), bound, at(9)] {
+        let together = crm
+            .read(|r| r.tx().report_purchases_and_log(until))
+            .expect(step);
+        let apart = crm
+            .read(|r| Ok((r.tx().report_purchases(until)?, r.tx().purchase_log()?)))
+            .expect(step);
+        assert_eq!(together, apart, "purchases before {until}");
+    }
 }
 
 /// [`ReadTx::report_interactions`](solocrm_core::port::ReadTx::report_interactions),

@@ -732,6 +732,23 @@ impl ReadTx for AsOf<'_> {
         Ok(out)
     }
 
+    /// The store's answer up to the cutoff, the rows filtered as
+    /// [`report_purchases`](ReadTx::report_purchases) filters them and the log clipped
+    /// as [`purchase_log`](ReadTx::purchase_log) clips it.
+    fn report_purchases_and_log(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<(ReportPurchases, PurchaseLog)> {
+        let late = self.late()?;
+        let (mut rows, log) = self
+            .inner
+            .report_purchases_and_log(until.min(self.cutoff))?;
+        if !late.is_empty() {
+            rows.rows.retain(|p| !late.contains(&p.customer));
+        }
+        Ok((rows, self.clip_log(log)?))
+    }
+
     /// The store's narrow rows up to the cutoff, less the customers created at or
     /// after it (as [`interactions`](ReadTx::interactions) clips and filters).
     fn report_interactions(&self, until: DateTime<Utc>) -> StoreResult<Vec<ReportInteraction>> {

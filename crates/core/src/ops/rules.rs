@@ -70,11 +70,11 @@ impl Reader<'_> {
             },
             include_voided: false,
         };
-        let mut log = self.purchase_log()?;
-        log.currency.get_or_insert(self.currency());
         // The narrow rows (customer, time, amount, cost; ADR 0062): a backend reads
-        // only the columns the metrics need (issue 14).
-        let purchases = self.tx().report_purchases(period.end_instant())?;
+        // only the columns the metrics need, and the log from the same pass (issue 14).
+        let (purchases, log) = self.tx().report_purchases_and_log(period.end_instant())?;
+        let mut log = log.in_zone(self.time_zone()?);
+        log.currency.get_or_insert(self.currency());
         Ok(ReportData {
             customers,
             log,

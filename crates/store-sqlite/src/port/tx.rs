@@ -426,6 +426,13 @@ impl<'c> ReadTx for Tx<'c> {
         self.run_base(|c, base| activity::report_purchases(c, until, base))
     }
 
+    fn report_purchases_and_log(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<(ReportPurchases, PurchaseLog)> {
+        self.run_base(|c, base| activity::report_purchases_and_log(c, until, base))
+    }
+
     fn report_interactions(&self, until: DateTime<Utc>) -> StoreResult<Vec<ReportInteraction>> {
         self.run(|c| activity::report_interactions(c, until))
     }
