@@ -339,10 +339,35 @@ impl<T: Serialize + ?Sized, S: Serializer> Members<'_, T, S, &'static str> {
     }
 }
 
-impl<T: Serialize + ?Sized, S: Serializer> SerializeStruct for Members<'_, T, S, &'static str> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<V: Serialize + ?Sized>(
+/// Implements [`SerializeStruct`] and [`SerializeStructVariant`], whose two methods are
+/// the same, for a type with inherent methods `take_field(key, value)` and
+/// `finish()`. The generics go in brackets: `fields!([T: Trait] Type<T>, Ok, Error)`.
+macro_rules! fields {
+    ([$($generics:tt)*] $ty:ty, $ok:ty, $error:ty) => {
+        fields!(@one SerializeStruct [$($generics)*] $ty, $ok, $error);
+        fields!(@one SerializeStructVariant [$($generics)*] $ty, $ok, $error);
+    };
+    (@one $trait:ident [$($generics:tt)*] $ty:ty, $ok:ty, $error:ty) => {
+        impl<$($generics)*> $trait for $ty {
+            type Ok = $ok;
+            type Error = $error;
+            fn serialize_field<V: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &V,
+            ) -> Result<(), $error> {
+                self.take_field(key, value)
+            }
+            fn end(self) -> Result<$ok, $error> {
+                self.finish()
+            }
+        }
+    };
+}
+
+impl<T: Serialize + ?Sized, S: Serializer> Members<'_, T, S, &'static str> {
+    /// Notes a struct member's key (its value is written by a later pass).
+    fn take_field<V: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         _value: &V,
@@ -350,28 +375,14 @@ impl<T: Serialize + ?Sized, S: Serializer> SerializeStruct for Members<'_, T, S,
         self.keys.push(key);
         Ok(())
     }
-    fn end(self) -> Result<S::Ok, S::Error> {
+
+    /// Writes the members in key order.
+    fn finish(self) -> Result<S::Ok, S::Error> {
         self.write()
     }
 }
 
-impl<T: Serialize + ?Sized, S: Serializer> SerializeStructVariant
-    for Members<'_, T, S, &'static str>
-{
-    type Ok = S::Ok;
-    type Error = S::Error;
-    fn serialize_field<V: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        _value: &V,
-    ) -> Result<(), S::Error> {
-        self.keys.push(key);
-        Ok(())
-    }
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.write()
-    }
-}
+fields!([T: Serialize + ?Sized, S: Serializer] Members<'_, T, S, &'static str>, S::Ok, S::Error);
 
 impl<T: Serialize + ?Sized, S: Serializer> SerializeMap for Members<'_, T, S, String> {
     type Ok = S::Ok;
@@ -537,7 +548,8 @@ impl<O: PickTarget> Serializer for Pick<O> {
 }
 
 impl<O: PickTarget> PickMembers<O> {
-    fn field<V: Serialize + ?Sized>(
+    /// Passes on a struct member if it is the one wanted.
+    fn take_field<V: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
         value: &V,
@@ -549,37 +561,14 @@ impl<O: PickTarget> PickMembers<O> {
         }
         Ok(())
     }
-}
 
-impl<O: PickTarget> SerializeStruct for PickMembers<O> {
-    type Ok = ();
-    type Error = O::Error;
-    fn serialize_field<V: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &V,
-    ) -> Result<(), O::Error> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<(), O::Error> {
+    /// Nothing is left to write: the object is ended by the real serializer's state.
+    fn finish(self) -> Result<(), O::Error> {
         Ok(())
     }
 }
 
-impl<O: PickTarget> SerializeStructVariant for PickMembers<O> {
-    type Ok = ();
-    type Error = O::Error;
-    fn serialize_field<V: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &V,
-    ) -> Result<(), O::Error> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<(), O::Error> {
-        Ok(())
-    }
-}
+fields!([O: PickTarget] PickMembers<O>, (), O::Error);
 
 impl<O: PickTarget> SerializeMap for PickMembers<O> {
     type Ok = ();
@@ -634,27 +623,23 @@ struct VariantTarget<'q, Q>(&'q mut Q);
 /// The target of a map: its entries.
 struct MapTarget<'q, Q>(&'q mut Q);
 
-impl<Q: SerializeStruct> PickTarget for StructTarget<'_, Q> {
-    type Error = Q::Error;
-    fn field<V: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &V,
-    ) -> Result<(), Q::Error> {
-        self.0.serialize_field(key, &SortedKeys(value))
-    }
+/// A [`PickTarget`] whose members are fields of a state implementing `$trait`.
+macro_rules! field_target {
+    ($target:ident, $trait:ident) => {
+        impl<Q: $trait> PickTarget for $target<'_, Q> {
+            type Error = Q::Error;
+            fn field<V: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &V,
+            ) -> Result<(), Q::Error> {
+                self.0.serialize_field(key, &SortedKeys(value))
+            }
+        }
+    };
 }
-
-impl<Q: SerializeStructVariant> PickTarget for VariantTarget<'_, Q> {
-    type Error = Q::Error;
-    fn field<V: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &V,
-    ) -> Result<(), Q::Error> {
-        self.0.serialize_field(key, &SortedKeys(value))
-    }
-}
+field_target!(StructTarget, SerializeStruct);
+field_target!(VariantTarget, SerializeStructVariant);
 
 impl<Q: SerializeMap> PickTarget for MapTarget<'_, Q> {
     type Error = Q::Error;

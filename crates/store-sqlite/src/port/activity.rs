@@ -780,18 +780,7 @@ pub(crate) fn report_purchases_and_log(
     until: DateTime<Utc>,
     base: Currency,
 ) -> Res<(ReportPurchases, PurchaseLog)> {
-    let customers = query_all(conn, "SELECT id FROM customers ORDER BY id", [], |row| {
-        Cols::new(row, "customers").id(0, CustomerId::new)
-    })?;
-    let index = DenseIndex::new(&customers)?;
-    let mut log = PurchaseLog::with_customers(base, customers);
-    let rows: i64 = conn
-        .prepare_cached("SELECT coalesce(max(id), 0) FROM purchases")?
-        .query_row([], |r| r.get(0))?;
-    let capacity = usize::try_from(rows).unwrap_or(0).min(1 << 28);
-    log.customer.reserve_exact(capacity);
-    log.at.reserve_exact(capacity);
-    log.amount.reserve_exact(capacity);
+    let (mut log, index, capacity) = empty_log(conn, base)?;
     let mut report = ReportPurchases::new(base);
     report.rows.reserve(capacity);
     let bound = ts(until);
@@ -1108,7 +1097,9 @@ fn log_row(row: &rusqlite::Row<'_>) -> Res<(i64, i64, i64)> {
     }
 }
 
-pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
+/// A purchase log with every customer and no rows, room reserved for every purchase,
+/// the index from a customer id to its place in the log, and that room.
+fn empty_log(conn: &Connection, base: Currency) -> Res<(PurchaseLog, DenseIndex, usize)> {
     let customers = query_all(conn, "SELECT id FROM customers ORDER BY id", [], |row| {
         Cols::new(row, "customers").id(0, CustomerId::new)
     })?;
@@ -1122,6 +1113,11 @@ pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog
     log.customer.reserve_exact(capacity);
     log.at.reserve_exact(capacity);
     log.amount.reserve_exact(capacity);
+    Ok((log, index, capacity))
+}
+
+pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
+    let (mut log, index, _) = empty_log(conn, base)?;
     // One pass over the table in rowid (= id) order; no sort. `NOT INDEXED` keeps the
     // planner off the covering customer index, which holds the same columns in
     // customer order.
