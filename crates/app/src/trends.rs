@@ -14,7 +14,7 @@
 use chrono::{DateTime, Datelike as _, Months, NaiveDate, Utc};
 use serde::Serialize;
 use solocrm_core::metrics::MetricsReport;
-use solocrm_core::{Crm, Period, Reader, ReportConfig, ReportError};
+use solocrm_core::{Crm, Period, Reader, ReportConfig, ReportError, SharedReads};
 
 use crate::groups::{CustomerGroup, GroupError, Members, only_members};
 use crate::views::{Dashboard, PeriodView};
@@ -185,6 +185,22 @@ fn as_of_day<T>(
     })
 }
 
+/// [`as_of_day`] taking the reads `shared` keeps (a series' views, ADR 0067).
+fn as_of_day_sharing<T>(
+    reader: &Reader<'_>,
+    shared: &SharedReads<'_>,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+    f: impl FnOnce(&Reader<'_>) -> T,
+) -> Result<T, ReportError> {
+    let cutoff = reader.time_zone()?.end_of(day);
+    Ok(if cutoff <= now {
+        shared.as_of(cutoff, |r| f(&r))
+    } else {
+        f(reader)
+    })
+}
+
 /// A group's dashboard of a period, as the books stood at the end of the period's last
 /// day (or now), the group decided at that instant: what `report [--segment NAME |
 /// --stage STAGE]` prints. `group` `None` is the whole book.
@@ -251,25 +267,30 @@ pub fn load_overview_with_trend(
     let cut = by.map(|g| slices(period, g).map(|c| (g, c))).transpose()?;
     crm.read(|r| {
         let run = || -> Result<(GroupOverview, Option<Trend>), GroupError> {
-            let (overview, members) = as_of_day(&r, period.last_day(), now, |v| {
-                let at = view_instant(v, period, now)?;
-                let members = group.map(|g| g.members(v, at)).transpose()?;
-                let (dashboard, revenue_by_month) =
-                    group_dashboard_with_months(v, period, config, members.as_ref())?;
-                let board = crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
-                    .map_err(ReportError::Store)?;
-                let board = match &members {
-                    Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
-                    None => board,
-                };
-                let overview = GroupOverview {
-                    members: members.as_ref().map(Members::len),
-                    dashboard,
-                    revenue_by_month,
-                    board,
-                };
-                Ok::<_, GroupError>((overview, members))
-            })??;
+            // As in `Trend::load`: the store's rows read once for every view.
+            let bound = r.time_zone()?.end_of(period.last_day());
+            let shared = SharedReads::new(r.tx(), bound);
+            let (overview, members) =
+                as_of_day_sharing(&r, &shared, period.last_day(), now, |v| {
+                    let at = view_instant(v, period, now)?;
+                    let members = group.map(|g| g.members(v, at)).transpose()?;
+                    let (dashboard, revenue_by_month) =
+                        group_dashboard_with_months(v, period, config, members.as_ref())?;
+                    let board =
+                        crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
+                            .map_err(ReportError::Store)?;
+                    let board = match &members {
+                        Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
+                        None => board,
+                    };
+                    let overview = GroupOverview {
+                        members: members.as_ref().map(Members::len),
+                        dashboard,
+                        revenue_by_month,
+                        board,
+                    };
+                    Ok::<_, GroupError>((overview, members))
+                })??;
             let trend = match cut {
                 None => None,
                 Some((grain, cut)) => {
@@ -281,7 +302,7 @@ pub fn load_overview_with_trend(
                         now,
                     };
                     let total = overview.dashboard.clone();
-                    Some(ask.series(&r, cut, members, total)?)
+                    Some(ask.series(&r, &shared, cut, members, total)?)
                 }
             };
             Ok((overview, trend))
@@ -373,13 +394,18 @@ impl Trend {
         };
         crm.read(|r| {
             let run = || -> Result<Trend, GroupError> {
-                let (members, total) = as_of_day(&r, range.last_day(), now, |v| {
-                    let at = view_instant(v, range, now)?;
-                    let members = group.map(|g| g.members(v, at)).transpose()?;
-                    let total = group_dashboard(v, range, config, members.as_ref())?;
-                    Ok::<_, GroupError>((members, total))
-                })??;
-                ask.series(&r, cut, members, total)
+                // Every view of the series is at or before the end of the range: the
+                // store's rows are read once, up to it, and each view takes its own.
+                let bound = r.time_zone()?.end_of(range.last_day());
+                let shared = SharedReads::new(r.tx(), bound);
+                let (members, total) =
+                    as_of_day_sharing(&r, &shared, range.last_day(), now, |v| {
+                        let at = view_instant(v, range, now)?;
+                        let members = group.map(|g| g.members(v, at)).transpose()?;
+                        let total = group_dashboard(v, range, config, members.as_ref())?;
+                        Ok::<_, GroupError>((members, total))
+                    })??;
+                ask.series(&r, &shared, cut, members, total)
             };
             Ok(run())
         })
@@ -404,13 +430,14 @@ impl Ask<'_> {
     fn series(
         &self,
         r: &Reader<'_>,
+        shared: &SharedReads<'_>,
         cut: Vec<Slice>,
         members: Option<Members>,
         total: Dashboard,
     ) -> Result<Trend, GroupError> {
         let mut periods = Vec::with_capacity(cut.len());
         for s in cut {
-            let dashboard = as_of_day(r, s.period.last_day(), self.now, |v| {
+            let dashboard = as_of_day_sharing(r, shared, s.period.last_day(), self.now, |v| {
                 group_dashboard(v, s.period, self.config, members.as_ref())
             })??;
             periods.push(TrendPeriod {

@@ -94,7 +94,10 @@ pub use metrics::{
 };
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
-pub use ops::{Crm, Reader, ReportError, Writer, history::AsOf};
+pub use ops::{
+    Crm, Reader, ReportError, Writer,
+    history::{AsOf, SharedReads},
+};
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};
 pub use port::{
     ContactTimes, CustomerDates, CustomerFilter, CustomerStage, IdKind, ReadTx, ReportCustomer,

@@ -118,6 +118,8 @@ use crate::text::{Email, ExternalRef, Label};
 use crate::time::TimeRange;
 use crate::zone::BusinessZone;
 
+use super::Reader;
+
 /// How many customers a walk over all of them reads at a time.
 const CHUNK: u32 = 512;
 
@@ -129,6 +131,8 @@ const CHUNK: u32 = 512;
 /// [`Crm::read_as_of`](crate::Crm::read_as_of).
 pub struct AsOf<'a> {
     inner: &'a dyn ReadTx,
+    /// Reads shared with other views of the same snapshot, if any ([`SharedReads`]).
+    shared: Option<&'a SharedReads<'a>>,
     cutoff: DateTime<Utc>,
     /// The customers created at or after the cutoff, found on first need.
     late: OnceLock<HashSet<CustomerId>>,
@@ -155,11 +159,36 @@ impl<'a> AsOf<'a> {
     pub fn new(inner: &'a dyn ReadTx, cutoff: DateTime<Utc>) -> Self {
         AsOf {
             inner,
+            shared: None,
             cutoff,
             late: OnceLock::new(),
             keys: OnceLock::new(),
             moved: OnceLock::new(),
         }
+    }
+
+    /// The books of `shared`'s transaction as they stood strictly before `cutoff`, taking
+    /// the reads `shared` keeps from it rather than asking the store again.
+    pub fn sharing(shared: &'a SharedReads<'a>, cutoff: DateTime<Utc>) -> Self {
+        AsOf {
+            shared: Some(shared),
+            ..AsOf::new(shared.inner, cutoff)
+        }
+    }
+
+    /// What the shared reads answer for a read (`from_shared`; `None` when they cannot
+    /// answer it exactly), else what the store answers (`from_store`).
+    fn shared_or<T>(
+        &self,
+        from_shared: impl FnOnce(&SharedReads<'a>) -> StoreResult<Option<T>>,
+        from_store: impl FnOnce() -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        if let Some(shared) = self.shared
+            && let Some(kept) = from_shared(shared)?
+        {
+            return Ok(kept);
+        }
+        from_store()
     }
 
     /// The first instant hidden.
@@ -180,6 +209,9 @@ impl<'a> AsOf<'a> {
     /// The store's keys of every customer (erased ones included) with their creation
     /// instants, read once for the wrapper's lifetime.
     fn store_keys(&self) -> StoreResult<&[(CustomerKeys, DateTime<Utc>)]> {
+        if let Some(shared) = self.shared {
+            return shared.keys();
+        }
         if let Some(keys) = self.keys.get() {
             return Ok(keys);
         }
@@ -477,6 +509,179 @@ impl<'a> AsOf<'a> {
     }
 }
 
+/// What several as-of views of one snapshot read of the store alike, read once: a
+/// series of reports (`report --by month`, each period the books as they stood at its
+/// end) would otherwise read every customer, purchase, interaction and survey answer
+/// again for each period (ADR 0067). The deals and service requests are shared too.
+///
+/// Each read is made once, on first need, up to `bound` (the latest instant any of the
+/// views will ask for), and a view whose cutoff is earlier takes the rows before it:
+/// exactly what the store would have answered, as the rows are filtered by the same
+/// comparison the store makes. A request the kept rows cannot answer exactly (past
+/// `bound`, or the report rows' whole seconds at a cutoff inside a second) goes to the
+/// store as before. Views made with [`SharedReads::as_of`] see nothing else
+/// differently from [`Reader::as_of`](crate::Reader::as_of).
+///
+/// ```
+/// # use chrono::{TimeZone, Utc};
+/// # use solocrm_core::{Crm, SharedReads, StoreResult};
+/// # fn ends(crm: &Crm) -> StoreResult<()> {
+/// let march = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).unwrap();
+/// let april = Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap();
+/// // How many customers there were at the end of February and of March.
+/// let counts = crm.read(|r| {
+///     let shared = SharedReads::new(r.tx(), april);
+///     let mut counts = Vec::new();
+///     for end in [march, april] {
+///         counts.push(shared.as_of(end, |then| then.count_customers())?);
+///     }
+///     Ok(counts)
+/// })?;
+/// # Ok(()) }
+/// ```
+pub struct SharedReads<'a> {
+    inner: &'a dyn ReadTx,
+    bound: DateTime<Utc>,
+    keys: OnceLock<Vec<(CustomerKeys, DateTime<Utc>)>>,
+    customers: OnceLock<Vec<ReportCustomer>>,
+    purchases: OnceLock<(ReportPurchases, PurchaseLog)>,
+    interactions: OnceLock<Vec<ReportInteraction>>,
+    surveys: OnceLock<Vec<SurveyResponse>>,
+    deals: OnceLock<Vec<Deal>>,
+    requests: OnceLock<Vec<ServiceRequest>>,
+}
+
+impl std::fmt::Debug for SharedReads<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedReads")
+            .field("bound", &self.bound)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The value of `cell`, read by `read` on first need.
+fn kept<T>(cell: &OnceLock<T>, read: impl FnOnce() -> StoreResult<T>) -> StoreResult<&T> {
+    if let Some(value) = cell.get() {
+        return Ok(value);
+    }
+    let value = read()?;
+    Ok(cell.get_or_init(|| value))
+}
+
+impl<'a> SharedReads<'a> {
+    /// Reads of `inner` to share among views whose cutoffs are at or before `bound`.
+    pub fn new(inner: &'a dyn ReadTx, bound: DateTime<Utc>) -> Self {
+        SharedReads {
+            inner,
+            bound,
+            keys: OnceLock::new(),
+            customers: OnceLock::new(),
+            purchases: OnceLock::new(),
+            interactions: OnceLock::new(),
+            surveys: OnceLock::new(),
+            deals: OnceLock::new(),
+            requests: OnceLock::new(),
+        }
+    }
+
+    /// Runs `f` with a reader over the books as they stood strictly before `cutoff`,
+    /// as [`Reader::as_of`](crate::Reader::as_of) does, taking the shared reads.
+    pub fn as_of<T>(&self, cutoff: DateTime<Utc>, f: impl FnOnce(Reader<'_>) -> T) -> T {
+        let view = AsOf::sharing(self, cutoff);
+        f(Reader::new(&view))
+    }
+
+    /// Every customer's keys with their creation instants.
+    fn keys(&self) -> StoreResult<&[(CustomerKeys, DateTime<Utc>)]> {
+        kept(&self.keys, || self.inner.customer_keys_created()).map(Vec::as_slice)
+    }
+
+    /// [`ReadTx::report_customers`] (it has no bound).
+    fn report_customers(&self) -> StoreResult<Vec<ReportCustomer>> {
+        kept(&self.customers, || self.inner.report_customers()).cloned()
+    }
+
+    /// [`ReadTx::report_purchases_and_log`] of `until`, if the kept rows answer it: a
+    /// bound on a whole second (the rows keep whole seconds) at or before `bound`.
+    fn purchases_until(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Option<(ReportPurchases, PurchaseLog)>> {
+        if until > self.bound || until.timestamp_subsec_nanos() != 0 {
+            return Ok(None);
+        }
+        let (rows, log) = kept(&self.purchases, || {
+            self.inner.report_purchases_and_log(self.bound)
+        })?;
+        let second = until.timestamp();
+        let rows = ReportPurchases {
+            currency: rows.currency,
+            rows: rows
+                .rows
+                .iter()
+                .filter(|p| p.at < second)
+                .copied()
+                .collect(),
+        };
+        Ok(Some((rows, log.clone())))
+    }
+
+    /// [`ReadTx::report_interactions`] of `until`, if at or before `bound`.
+    fn interactions_until(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Option<Vec<ReportInteraction>>> {
+        if until > self.bound {
+            return Ok(None);
+        }
+        let rows = kept(&self.interactions, || {
+            self.inner.report_interactions(self.bound)
+        })?;
+        Ok(Some(
+            rows.iter().filter(|i| i.at < until).copied().collect(),
+        ))
+    }
+
+    /// [`ReadTx::surveys`] of `query`, if it asks for every customer's answers that are
+    /// not voided, from the first, up to an instant at or before `bound`.
+    fn surveys(&self, query: &ActivityQuery) -> StoreResult<Option<Vec<SurveyResponse>>> {
+        let to = match (query.customer, query.range.from, query.range.to) {
+            (None, None, Some(to)) if !query.include_voided && to <= self.bound => to,
+            _ => return Ok(None),
+        };
+        let rows = kept(&self.surveys, || {
+            self.inner.surveys(&ActivityQuery {
+                customer: None,
+                range: TimeRange::until(self.bound),
+                include_voided: false,
+            })
+        })?;
+        Ok(Some(rows.iter().filter(|r| r.at() < to).cloned().collect()))
+    }
+
+    /// [`ReadTx::deals`] of every customer, open and closed, if that is what `query`
+    /// asks for (deals have no bound: the view rewinds each one).
+    fn deals(&self, query: &OpenQuery) -> StoreResult<Option<Vec<Deal>>> {
+        if query.customer.is_some() || query.open_only {
+            return Ok(None);
+        }
+        kept(&self.deals, || self.inner.deals(query))
+            .cloned()
+            .map(Some)
+    }
+
+    /// [`ReadTx::requests`] of every customer, open and closed, if that is what `query`
+    /// asks for (the view rewinds each one).
+    fn requests(&self, query: &OpenQuery) -> StoreResult<Option<Vec<ServiceRequest>>> {
+        if query.customer.is_some() || query.open_only {
+            return Ok(None);
+        }
+        kept(&self.requests, || self.inner.requests(query))
+            .cloned()
+            .map(Some)
+    }
+}
+
 impl ReadTx for AsOf<'_> {
     fn base_currency(&self) -> Currency {
         self.inner.base_currency()
@@ -635,7 +840,10 @@ impl ReadTx for AsOf<'_> {
     /// (issue 14).
     fn report_customers(&self) -> StoreResult<Vec<ReportCustomer>> {
         let moved = self.moved()?;
-        let mut out = self.inner.report_customers()?;
+        let mut out = self.shared_or(
+            |s| s.report_customers().map(Some),
+            || self.inner.report_customers(),
+        )?;
         out.retain(|c| self.before(c.created_at));
         for c in &mut out {
             if let Some(history) = moved.get(&c.id) {
@@ -740,9 +948,11 @@ impl ReadTx for AsOf<'_> {
         until: DateTime<Utc>,
     ) -> StoreResult<(ReportPurchases, PurchaseLog)> {
         let late = self.late()?;
-        let (mut rows, log) = self
-            .inner
-            .report_purchases_and_log(until.min(self.cutoff))?;
+        let until = until.min(self.cutoff);
+        let (mut rows, log) = self.shared_or(
+            |s| s.purchases_until(until),
+            || self.inner.report_purchases_and_log(until),
+        )?;
         if !late.is_empty() {
             rows.rows.retain(|p| !late.contains(&p.customer));
         }
@@ -753,7 +963,11 @@ impl ReadTx for AsOf<'_> {
     /// after it (as [`interactions`](ReadTx::interactions) clips and filters).
     fn report_interactions(&self, until: DateTime<Utc>) -> StoreResult<Vec<ReportInteraction>> {
         let late = self.late()?;
-        let mut out = self.inner.report_interactions(until.min(self.cutoff))?;
+        let until = until.min(self.cutoff);
+        let mut out = self.shared_or(
+            |s| s.interactions_until(until),
+            || self.inner.report_interactions(until),
+        )?;
         if !late.is_empty() {
             out.retain(|i| !late.contains(&i.customer));
         }
@@ -817,7 +1031,8 @@ impl ReadTx for AsOf<'_> {
     }
 
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>> {
-        let rows = self.inner.surveys(&self.clip(query))?;
+        let query = self.clip(query);
+        let rows = self.shared_or(|s| s.surveys(&query), || self.inner.surveys(&query))?;
         self.of_present(rows, SurveyResponse::customer)
     }
 
@@ -834,7 +1049,8 @@ impl ReadTx for AsOf<'_> {
             customer: query.customer,
             open_only: false,
         };
-        let rows = self.of_present(self.inner.requests(&wide)?, ServiceRequest::customer)?;
+        let rows = self.shared_or(|s| s.requests(&wide), || self.inner.requests(&wide))?;
+        let rows = self.of_present(rows, ServiceRequest::customer)?;
         let mut out = Vec::new();
         for r in rows {
             if let Some(r) = self.rewind_request(r)?
@@ -858,7 +1074,8 @@ impl ReadTx for AsOf<'_> {
             customer: query.customer,
             open_only: false,
         };
-        let rows = self.of_present(self.inner.deals(&wide)?, Deal::customer)?;
+        let rows = self.shared_or(|s| s.deals(&wide), || self.inner.deals(&wide))?;
+        let rows = self.of_present(rows, Deal::customer)?;
         let mut out = Vec::new();
         for d in rows {
             if let Some(d) = self.rewind_deal(d)?
