@@ -407,6 +407,34 @@ impl MetricsReport {
             None => data,
         };
         let as_of = period.last_day();
+        // The early-warning list needs none of the other sections: it is computed on a
+        // second thread meanwhile (the same list; here if the system refuses a thread).
+        let warnings = || early_warnings(data, log, config, as_of);
+        std::thread::scope(|scope| {
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, warnings);
+            let report = Self::sections(data, log, period, currency, config, outliers);
+            let early_warning = match spawned {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(_) => warnings(),
+            };
+            // A section's error comes first, as when the list was computed last.
+            let mut report = report?;
+            report.early_warning = early_warning?;
+            Ok(report)
+        })
+    }
+
+    /// Every section of the report but the early-warning list, from the screened
+    /// records and log.
+    fn sections(
+        data: &ReportData,
+        log: &PurchaseLog,
+        period: Period,
+        currency: Currency,
+        config: &ReportConfig,
+        mut outliers: Outliers,
+    ) -> MetricResult<MetricsReport> {
+        let as_of = period.last_day();
         let in_period = |p: &Period, at| p.contains_instant(at);
 
         // Satisfaction.
@@ -520,37 +548,6 @@ impl MetricsReport {
         let pipeline =
             pipeline_metrics(&data.deals, &config.stage_probabilities, period, currency)?;
         let service = service_metrics(&data.requests, period);
-        let activity = Activity {
-            customers: &[],
-            log,
-            surveys: &data.surveys,
-            requests: &data.requests,
-            interactions: &[],
-        };
-        // Each customer's latest interaction before the end of the last day, as
-        // `churn_warnings_by_stage` would fold them from whole interactions.
-        let end = log.zone.end_of(as_of);
-        let mut latest: HashMap<CustomerId, DateTime<Utc>> = HashMap::new();
-        for i in data.interactions.iter().filter(|i| i.at < end) {
-            let e = latest.entry(i.customer).or_insert(i.at);
-            *e = (*e).max(i.at);
-        }
-        let mut latest: Vec<(CustomerId, DateTime<Utc>)> = latest.into_iter().collect();
-        latest.sort_unstable_by_key(|(c, _)| *c);
-        let stages: Vec<_> = data
-            .customers
-            .iter()
-            .filter(|c| !c.erased)
-            .map(|c| (c.id, c.stage))
-            .collect();
-        let early_warning = churn_warnings_by_contacts(
-            &stages,
-            &latest,
-            &activity,
-            &config.policy,
-            &config.warning,
-            as_of,
-        )?;
 
         Ok(MetricsReport {
             period,
@@ -584,12 +581,54 @@ impl MetricsReport {
             cohorts,
             pipeline,
             service,
-            early_warning,
+            early_warning: Vec::new(),
             outliers,
             spend: Some(spend),
             campaigns: Some(campaigns),
         })
     }
+}
+
+/// The churn early-warning list of a report as of its last day `as_of`: each
+/// customer's stage, latest interaction before the end of that day, purchases and open
+/// requests, as [`churn_warnings_by_contacts`] weighs them.
+fn early_warnings(
+    data: &ReportData,
+    log: &PurchaseLog,
+    config: &ReportConfig,
+    as_of: NaiveDate,
+) -> MetricResult<Vec<ChurnWarning>> {
+    let activity = Activity {
+        customers: &[],
+        log,
+        surveys: &data.surveys,
+        requests: &data.requests,
+        interactions: &[],
+    };
+    // Each customer's latest interaction before the end of the last day, as
+    // `churn_warnings_by_stage` would fold them from whole interactions.
+    let end = log.zone.end_of(as_of);
+    let mut latest: HashMap<CustomerId, DateTime<Utc>> = HashMap::new();
+    for i in data.interactions.iter().filter(|i| i.at < end) {
+        let e = latest.entry(i.customer).or_insert(i.at);
+        *e = (*e).max(i.at);
+    }
+    let mut latest: Vec<(CustomerId, DateTime<Utc>)> = latest.into_iter().collect();
+    latest.sort_unstable_by_key(|(c, _)| *c);
+    let stages: Vec<_> = data
+        .customers
+        .iter()
+        .filter(|c| !c.erased)
+        .map(|c| (c.id, c.stage))
+        .collect();
+    churn_warnings_by_contacts(
+        &stages,
+        &latest,
+        &activity,
+        &config.policy,
+        &config.warning,
+        as_of,
+    )
 }
 
 /// True if `m` is money a metric can sum: in `currency` and within the storage bound.
