@@ -170,34 +170,20 @@ pub fn view_instant(
 }
 
 /// Runs `f` on the books as they stood at the end of `day` when that is not after
-/// `now`, else on the books as they are, inside the reader's transaction.
+/// `now`, else on the books as they are, inside the reader's transaction; through the
+/// reads `shared` keeps if given (a series' views, ADR 0067).
 fn as_of_day<T>(
     reader: &Reader<'_>,
+    shared: Option<&SharedReads<'_>>,
     day: NaiveDate,
     now: DateTime<Utc>,
     f: impl FnOnce(&Reader<'_>) -> T,
 ) -> Result<T, ReportError> {
     let cutoff = reader.time_zone()?.end_of(day);
-    Ok(if cutoff <= now {
-        reader.as_of(cutoff, |r| f(&r))
-    } else {
-        f(reader)
-    })
-}
-
-/// [`as_of_day`] taking the reads `shared` keeps (a series' views, ADR 0067).
-fn as_of_day_sharing<T>(
-    reader: &Reader<'_>,
-    shared: &SharedReads<'_>,
-    day: NaiveDate,
-    now: DateTime<Utc>,
-    f: impl FnOnce(&Reader<'_>) -> T,
-) -> Result<T, ReportError> {
-    let cutoff = reader.time_zone()?.end_of(day);
-    Ok(if cutoff <= now {
-        shared.as_of(cutoff, |r| f(&r))
-    } else {
-        f(reader)
+    Ok(match shared {
+        _ if cutoff > now => f(reader),
+        Some(shared) => shared.as_of(cutoff, |r| f(&r)),
+        None => reader.as_of(cutoff, |r| f(&r)),
     })
 }
 
@@ -216,7 +202,7 @@ pub fn load_dashboard(
     now: DateTime<Utc>,
 ) -> Result<GroupDashboard, GroupError> {
     crm.read(|r| {
-        Ok(as_of_day(&r, period.last_day(), now, |v| {
+        Ok(as_of_day(&r, None, period.last_day(), now, |v| {
             let at = view_instant(v, period, now)?;
             let members = group.map(|g| g.members(v, at)).transpose()?;
             let dashboard = group_dashboard(v, period, config, members.as_ref())?;
@@ -270,27 +256,25 @@ pub fn load_overview_with_trend(
             // As in `Trend::load`: the store's rows read once for every view.
             let bound = r.time_zone()?.end_of(period.last_day());
             let shared = SharedReads::new(r.tx(), bound);
-            let (overview, members) =
-                as_of_day_sharing(&r, &shared, period.last_day(), now, |v| {
-                    let at = view_instant(v, period, now)?;
-                    let members = group.map(|g| g.members(v, at)).transpose()?;
-                    let (dashboard, revenue_by_month) =
-                        group_dashboard_with_months(v, period, config, members.as_ref())?;
-                    let board =
-                        crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
-                            .map_err(ReportError::Store)?;
-                    let board = match &members {
-                        Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
-                        None => board,
-                    };
-                    let overview = GroupOverview {
-                        members: members.as_ref().map(Members::len),
-                        dashboard,
-                        revenue_by_month,
-                        board,
-                    };
-                    Ok::<_, GroupError>((overview, members))
-                })??;
+            let (overview, members) = as_of_day(&r, Some(&shared), period.last_day(), now, |v| {
+                let at = view_instant(v, period, now)?;
+                let members = group.map(|g| g.members(v, at)).transpose()?;
+                let (dashboard, revenue_by_month) =
+                    group_dashboard_with_months(v, period, config, members.as_ref())?;
+                let board = crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
+                    .map_err(ReportError::Store)?;
+                let board = match &members {
+                    Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
+                    None => board,
+                };
+                let overview = GroupOverview {
+                    members: members.as_ref().map(Members::len),
+                    dashboard,
+                    revenue_by_month,
+                    board,
+                };
+                Ok::<_, GroupError>((overview, members))
+            })??;
             let trend = match cut {
                 None => None,
                 Some((grain, cut)) => {
@@ -398,13 +382,12 @@ impl Trend {
                 // store's rows are read once, up to it, and each view takes its own.
                 let bound = r.time_zone()?.end_of(range.last_day());
                 let shared = SharedReads::new(r.tx(), bound);
-                let (members, total) =
-                    as_of_day_sharing(&r, &shared, range.last_day(), now, |v| {
-                        let at = view_instant(v, range, now)?;
-                        let members = group.map(|g| g.members(v, at)).transpose()?;
-                        let total = group_dashboard(v, range, config, members.as_ref())?;
-                        Ok::<_, GroupError>((members, total))
-                    })??;
+                let (members, total) = as_of_day(&r, Some(&shared), range.last_day(), now, |v| {
+                    let at = view_instant(v, range, now)?;
+                    let members = group.map(|g| g.members(v, at)).transpose()?;
+                    let total = group_dashboard(v, range, config, members.as_ref())?;
+                    Ok::<_, GroupError>((members, total))
+                })??;
                 ask.series(&r, &shared, cut, members, total)
             };
             Ok(run())
@@ -437,7 +420,7 @@ impl Ask<'_> {
     ) -> Result<Trend, GroupError> {
         let mut periods = Vec::with_capacity(cut.len());
         for s in cut {
-            let dashboard = as_of_day_sharing(r, shared, s.period.last_day(), self.now, |v| {
+            let dashboard = as_of_day(r, Some(shared), s.period.last_day(), self.now, |v| {
                 group_dashboard(v, s.period, self.config, members.as_ref())
             })??;
             periods.push(TrendPeriod {

@@ -126,8 +126,8 @@ const CHUNK: u32 = 512;
 /// A read transaction showing the books as they stood strictly before `cutoff`.
 ///
 /// See the [module docs](self) for what is rewound and what cannot be. Wrap the
-/// transaction of a [`Reader`](crate::Reader) with
-/// [`Reader::as_of`](crate::Reader::as_of), or read through
+/// transaction of a [`Reader`] with
+/// [`Reader::as_of`], or read through
 /// [`Crm::read_as_of`](crate::Crm::read_as_of).
 pub struct AsOf<'a> {
     inner: &'a dyn ReadTx,
@@ -520,7 +520,7 @@ impl<'a> AsOf<'a> {
 /// comparison the store makes. A request the kept rows cannot answer exactly (past
 /// `bound`, or the report rows' whole seconds at a cutoff inside a second) goes to the
 /// store as before. Views made with [`SharedReads::as_of`] see nothing else
-/// differently from [`Reader::as_of`](crate::Reader::as_of).
+/// differently from [`Reader::as_of`].
 ///
 /// ```
 /// # use chrono::{TimeZone, Utc};
@@ -585,7 +585,7 @@ impl<'a> SharedReads<'a> {
     }
 
     /// Runs `f` with a reader over the books as they stood strictly before `cutoff`,
-    /// as [`Reader::as_of`](crate::Reader::as_of) does, taking the shared reads.
+    /// as [`Reader::as_of`] does, taking the shared reads.
     pub fn as_of<T>(&self, cutoff: DateTime<Utc>, f: impl FnOnce(Reader<'_>) -> T) -> T {
         let view = AsOf::sharing(self, cutoff);
         f(Reader::new(&view))
@@ -662,24 +662,27 @@ impl<'a> SharedReads<'a> {
     /// [`ReadTx::deals`] of every customer, open and closed, if that is what `query`
     /// asks for (deals have no bound: the view rewinds each one).
     fn deals(&self, query: &OpenQuery) -> StoreResult<Option<Vec<Deal>>> {
-        if query.customer.is_some() || query.open_only {
-            return Ok(None);
-        }
-        kept(&self.deals, || self.inner.deals(query))
-            .cloned()
-            .map(Some)
+        every(&self.deals, query, |q| self.inner.deals(q))
     }
 
     /// [`ReadTx::requests`] of every customer, open and closed, if that is what `query`
     /// asks for (the view rewinds each one).
     fn requests(&self, query: &OpenQuery) -> StoreResult<Option<Vec<ServiceRequest>>> {
-        if query.customer.is_some() || query.open_only {
-            return Ok(None);
-        }
-        kept(&self.requests, || self.inner.requests(query))
-            .cloned()
-            .map(Some)
+        every(&self.requests, query, |q| self.inner.requests(q))
     }
+}
+
+/// The records of every customer, open and closed, kept in `cell` (read by `read` on
+/// first need), if `query` asks for exactly those; else `None`.
+fn every<T: Clone>(
+    cell: &OnceLock<Vec<T>>,
+    query: &OpenQuery,
+    read: impl FnOnce(&OpenQuery) -> StoreResult<Vec<T>>,
+) -> StoreResult<Option<Vec<T>>> {
+    if query.customer.is_some() || query.open_only {
+        return Ok(None);
+    }
+    kept(cell, || read(query)).cloned().map(Some)
 }
 
 impl ReadTx for AsOf<'_> {
