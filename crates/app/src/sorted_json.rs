@@ -309,7 +309,7 @@ impl<'a, T: Serialize + ?Sized, S: Serializer, K> Members<'a, T, S, K> {
 impl<T: Serialize + ?Sized, S: Serializer> Members<'_, T, S, &'static str> {
     /// Writes the struct's members in key order: one more pass over the whole value
     /// per member, picking that member out.
-    fn write(self) -> Result<S::Ok, S::Error> {
+    fn finish(self) -> Result<S::Ok, S::Error> {
         let order = member_order(&self.keys);
         match self.shape {
             Shape::Struct { name } => {
@@ -374,11 +374,6 @@ impl<T: Serialize + ?Sized, S: Serializer> Members<'_, T, S, &'static str> {
     ) -> Result<(), S::Error> {
         self.keys.push(key);
         Ok(())
-    }
-
-    /// Writes the members in key order.
-    fn finish(self) -> Result<S::Ok, S::Error> {
-        self.write()
     }
 }
 

@@ -253,28 +253,31 @@ pub fn load_overview_with_trend(
     let cut = by.map(|g| slices(period, g).map(|c| (g, c))).transpose()?;
     crm.read(|r| {
         let run = || -> Result<(GroupOverview, Option<Trend>), GroupError> {
-            // As in `Trend::load`: the store's rows read once for every view.
+            // With a series, as in `Trend::load`: the store's rows read once for every
+            // view. A single view reads them itself (nothing to share).
             let bound = r.time_zone()?.end_of(period.last_day());
-            let shared = SharedReads::new(r.tx(), bound);
-            let (overview, members) = as_of_day(&r, Some(&shared), period.last_day(), now, |v| {
-                let at = view_instant(v, period, now)?;
-                let members = group.map(|g| g.members(v, at)).transpose()?;
-                let (dashboard, revenue_by_month) =
-                    group_dashboard_with_months(v, period, config, members.as_ref())?;
-                let board = crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
-                    .map_err(ReportError::Store)?;
-                let board = match &members {
-                    Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
-                    None => board,
-                };
-                let overview = GroupOverview {
-                    members: members.as_ref().map(Members::len),
-                    dashboard,
-                    revenue_by_month,
-                    board,
-                };
-                Ok::<_, GroupError>((overview, members))
-            })??;
+            let shared = cut.as_ref().map(|_| SharedReads::new(r.tx(), bound));
+            let (overview, members) =
+                as_of_day(&r, shared.as_ref(), period.last_day(), now, |v| {
+                    let at = view_instant(v, period, now)?;
+                    let members = group.map(|g| g.members(v, at)).transpose()?;
+                    let (dashboard, revenue_by_month) =
+                        group_dashboard_with_months(v, period, config, members.as_ref())?;
+                    let board =
+                        crate::views::PipelineBoard::load(v, at, &config.stage_probabilities)
+                            .map_err(ReportError::Store)?;
+                    let board = match &members {
+                        Some(m) => board.only(|c| m.contains(c)).map_err(ReportError::Store)?,
+                        None => board,
+                    };
+                    let overview = GroupOverview {
+                        members: members.as_ref().map(Members::len),
+                        dashboard,
+                        revenue_by_month,
+                        board,
+                    };
+                    Ok::<_, GroupError>((overview, members))
+                })??;
             let trend = match cut {
                 None => None,
                 Some((grain, cut)) => {
@@ -286,7 +289,7 @@ pub fn load_overview_with_trend(
                         now,
                     };
                     let total = overview.dashboard.clone();
-                    Some(ask.series(&r, &shared, cut, members, total)?)
+                    Some(ask.series(&r, shared.as_ref(), cut, members, total)?)
                 }
             };
             Ok((overview, trend))
@@ -388,7 +391,7 @@ impl Trend {
                     let total = group_dashboard(v, range, config, members.as_ref())?;
                     Ok::<_, GroupError>((members, total))
                 })??;
-                ask.series(&r, &shared, cut, members, total)
+                ask.series(&r, Some(&shared), cut, members, total)
             };
             Ok(run())
         })
@@ -413,14 +416,14 @@ impl Ask<'_> {
     fn series(
         &self,
         r: &Reader<'_>,
-        shared: &SharedReads<'_>,
+        shared: Option<&SharedReads<'_>>,
         cut: Vec<Slice>,
         members: Option<Members>,
         total: Dashboard,
     ) -> Result<Trend, GroupError> {
         let mut periods = Vec::with_capacity(cut.len());
         for s in cut {
-            let dashboard = as_of_day(r, Some(shared), s.period.last_day(), self.now, |v| {
+            let dashboard = as_of_day(r, shared, s.period.last_day(), self.now, |v| {
                 group_dashboard(v, s.period, self.config, members.as_ref())
             })??;
             periods.push(TrendPeriod {

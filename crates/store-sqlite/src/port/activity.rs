@@ -755,26 +755,30 @@ pub(crate) fn report_purchases(
         let mut rows = stmt.query(params![s, ns])?;
         let mut out = ReportPurchases::new(base);
         while let Some(row) = rows.next()? {
-            let c = Cols::new(row, "purchases");
-            let customer = c.id(0, CustomerId::new)?;
-            // Checked as an instant (as a whole purchase is), kept as whole seconds.
-            let at = c.time(1)?.timestamp();
-            let amount = c.i64(3)?;
-            let cost = c.opt_i64(4)?;
-            if amount < 0 || cost.is_some_and(|m| m < 0) {
-                return Err(corrupt("purchases: a negative amount".to_owned()));
-            }
-            out.rows
-                .push(ReportPurchase::new(customer, at, amount, cost));
+            out.rows.push(report_row(&Cols::new(row, "purchases"))?);
         }
         Ok(out)
     })
 }
 
+/// One report row from the columns `customer_id, at, at_ns, amount, cost` of a
+/// purchase: the instant checked (as a whole purchase's is) and kept as whole seconds,
+/// the amounts refused if negative.
+fn report_row(c: &Cols<'_, '_>) -> Res<ReportPurchase> {
+    let customer = c.id(0, CustomerId::new)?;
+    let at = c.time(1)?.timestamp();
+    let amount = c.i64(3)?;
+    let cost = c.opt_i64(4)?;
+    if amount < 0 || cost.is_some_and(|m| m < 0) {
+        return Err(corrupt("purchases: a negative amount".to_owned()));
+    }
+    Ok(ReportPurchase::new(customer, at, amount, cost))
+}
+
 /// See [`solocrm_core::port::ReadTx::report_purchases_and_log`]: [`report_purchases`]
 /// and [`purchase_log`] from one pass over the purchases that are not voided, in id
 /// order, in a small page cache. Every row goes into the log; those dated before
-/// `until` are also checked and kept as report rows, as the two reads would.
+/// `until` also become report rows ([`report_row`]), as the two reads would.
 pub(crate) fn report_purchases_and_log(
     conn: &Connection,
     until: DateTime<Utc>,
@@ -799,19 +803,9 @@ pub(crate) fn report_purchases_and_log(
                 .get(customer)
                 .ok_or_else(|| corrupt(format!("purchases: unknown customer {customer}")))?;
             log.push(dense, at, amount);
-            if (at, c.i64(2)?) >= bound {
-                continue;
+            if (at, c.i64(2)?) < bound {
+                report.rows.push(report_row(&c)?);
             }
-            // Checked as an instant (as a whole purchase is), kept as whole seconds.
-            let at = c.time(1)?.timestamp();
-            let cost = c.opt_i64(4)?;
-            if amount < 0 || cost.is_some_and(|m| m < 0) {
-                return Err(corrupt("purchases: a negative amount".to_owned()));
-            }
-            let customer = c.id(0, CustomerId::new)?;
-            report
-                .rows
-                .push(ReportPurchase::new(customer, at, amount, cost));
         }
         Ok(())
     })?;
