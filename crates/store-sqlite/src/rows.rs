@@ -285,6 +285,34 @@ mod tests {
         );
         let log = plan(&conn, PURCHASE_LOG_SCAN);
         assert_eq!(log, "SCAN purchases", "one pass, no index, no sort");
+        // The reads of every customer walk the narrow index, not the table (ADR 0069).
+        for light in [
+            crate::port::activity::CUSTOMER_IDS,
+            crate::port::customers::CUSTOMER_STAGES,
+            crate::port::customers::REPORT_CUSTOMERS,
+            crate::port::customers::NAMES_SCAN,
+            crate::port::customers::CHURNED_CUSTOMERS,
+            crate::port::automation::CUSTOMER_DATES,
+        ] {
+            uses(light, "SCAN customers USING COVERING INDEX customers_light");
+        }
+        uses(
+            crate::port::customers::CHURN_CHANGES,
+            "USING COVERING INDEX stage_changes_churned",
+        );
+        uses(
+            crate::port::customers::STAGE_CHANGES_FROM,
+            "stage_changes_by_time ((at,at_ns)>(?,?))",
+        );
+        for contacts in [
+            crate::port::automation::INTERACTION_CONTACTS,
+            crate::port::automation::LAST_INTERACTIONS,
+        ] {
+            uses(
+                contacts,
+                "SCAN interactions USING COVERING INDEX interactions_by_customer",
+            );
+        }
     }
     /// The schema's purchase indexes, as `sqlite_schema` records them.
     fn purchase_indexes(store: &SqliteStore) -> Vec<(String, Option<String>)> {

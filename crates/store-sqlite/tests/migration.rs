@@ -622,8 +622,8 @@ fn migration_4_rebuilds_the_tables_for_old_sqlite_and_keeps_every_row() {
         .expect("indexes");
     assert_eq!(
         indexes_after,
-        indexes_before + 14,
-        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code, v18's lines by SKU, v19's needs by customer, v20's unique campaign name and attributions by campaign, and v21's points lots by day"
+        indexes_before + 17,
+        "v2's two partial indexes, v9's costs_by_time, v11's unique tier threshold, v12's firings by customer, v13's unique preset position, v16's sheets and participations by time, v17's redemptions by code, v18's lines by SKU, v19's needs by customer, v20's unique campaign name and attributions by campaign, v21's points lots by day, and v25's narrow customer index and two stage-change indexes"
     );
     // Foreign keys are enforced again after the rebuild.
     let store = Crm::new(SqliteStore::open(&path).expect("reopens"));
@@ -835,8 +835,20 @@ fn migration_23_keeps_the_purchase_totals_of_the_purchases_already_stored() {
 
 /// Takes a current file back to version 23: without the survey sheets' void mark.
 fn undo_version_24(conn: &Connection) {
+    undo_version_25(conn);
     conn.execute_batch("ALTER TABLE survey_sheets DROP COLUMN voided;")
         .expect("no migration 24");
+}
+
+/// Takes a current file back to version 24: without the narrow indexes, and the
+/// interactions' customer index without the void mark.
+fn undo_version_25(conn: &Connection) {
+    conn.execute_batch(
+        "DROP INDEX customers_light; DROP INDEX stage_changes_by_time; \
+         DROP INDEX stage_changes_churned; DROP INDEX interactions_by_customer; \
+         CREATE INDEX interactions_by_customer ON interactions (customer_id, at, at_ns);",
+    )
+    .expect("no migration 25");
 }
 
 /// Takes a current file back to version 13: without the points validity's columns.
@@ -1771,4 +1783,120 @@ fn migration_24_adds_the_sheet_void_mark_and_keeps_old_sheets_unvoided() {
         .void_survey_sheet(&sheet.key(), Void::at(at(3, 9)))
         .expect("voided");
     assert_eq!(store.survey_sheets(None).expect("read"), vec![voided]);
+}
+
+/// Migration 25 only adds indexes (and gives the interactions' customer index the void
+/// mark): every read that walks them answers as before on a version 24 file, and the
+/// file passes its check.
+#[test]
+fn migration_25_adds_the_narrow_indexes_and_every_light_read_answers_the_same() {
+    use solocrm_core::{
+        Channel, CustomerData, Direction, FreeText, NewCustomer, NewInteraction, PersonName,
+        StageReason, Void,
+    };
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v24.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let mut ids = Vec::new();
+    for (i, name) in ["王伟", "李娜", "张敏", "<script>"].into_iter().enumerate() {
+        let c = store
+            .create_customer(NewCustomer::new(
+                CustomerData::new(PersonName::parse(name).expect("a name")),
+                at(1, 9 + i as u32),
+            ))
+            .expect("created");
+        ids.push(c.id());
+    }
+    let note = |id: CustomerId, day: u32| NewInteraction {
+        customer: id,
+        channel: Channel::Phone,
+        direction: Direction::Outbound,
+        at: at(day, 10),
+        summary: FreeText::parse("回访").expect("a summary"),
+        sentiment: None,
+    };
+    store
+        .write(|w| {
+            w.log_interaction(note(ids[0], 2))?;
+            w.log_interaction(note(ids[0], 5))?;
+            let voided = w.log_interaction(note(ids[1], 6))?;
+            w.void_interaction(voided.id(), Void::at(at(7, 9)))?;
+            w.log_interaction(note(ids[1], 3))?;
+            for (id, stages) in [
+                (ids[0], &[LifecycleStage::New, LifecycleStage::Churned][..]),
+                (
+                    ids[1],
+                    &[
+                        LifecycleStage::New,
+                        LifecycleStage::Churned,
+                        LifecycleStage::WonBack,
+                        LifecycleStage::Churned,
+                    ][..],
+                ),
+                (ids[2], &[LifecycleStage::New][..]),
+            ] {
+                for (k, stage) in stages.iter().enumerate() {
+                    w.change_stage(
+                        id,
+                        *stage,
+                        at(10 + k as u32, 9),
+                        StageReason::Manual { note: None },
+                    )?;
+                }
+            }
+            w.erase_customer(ids[3], at(20, 9))?;
+            Ok(())
+        })
+        .expect("written");
+    let reads = |store: &Crm| {
+        store
+            .read(|r| {
+                let tx = r.tx();
+                Ok(format!(
+                    "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{:?}",
+                    tx.customer_stages()?,
+                    tx.churned_at()?,
+                    tx.customer_dates()?,
+                    tx.report_customers()?,
+                    tx.customer_names(&ids)?,
+                    tx.last_interactions(at(6, 12))?,
+                    tx.contact_times(at(3, 0), at(8, 0))?,
+                    tx.stage_changes_from(at(11, 0))?,
+                ))
+            })
+            .expect("the reads")
+    };
+    let before = reads(&store);
+    assert!(before.contains("王伟"), "{before}");
+    drop(store);
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_25(&conn);
+        conn.pragma_update(None, "user_version", 24)
+            .expect("version 24");
+    }
+    let file = SqliteStore::open(&path).expect("migrates");
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(file.check().expect("the check"), Vec::<String>::new());
+    let store = Crm::new(file);
+    assert_eq!(reads(&store), before);
+    let indexes: Vec<String> = Connection::open(&path)
+        .and_then(|c| {
+            c.prepare(
+                "SELECT name FROM sqlite_schema WHERE type = 'index' AND name IN \
+                 ('customers_light', 'stage_changes_by_time', 'stage_changes_churned') \
+                 ORDER BY name",
+            )?
+            .query_map([], |r| r.get(0))?
+            .collect()
+        })
+        .expect("the indexes");
+    assert_eq!(
+        indexes,
+        [
+            "customers_light",
+            "stage_changes_by_time",
+            "stage_changes_churned"
+        ]
+    );
 }

@@ -1030,6 +1030,10 @@ impl DenseIndex {
     }
 }
 
+/// Every customer's id, in order, from the narrow index `customers_light` (a test
+/// holds the plan to it).
+pub(crate) const CUSTOMER_IDS: &str = "SELECT id FROM customers ORDER BY id";
+
 /// The rows of [`purchase_log_by_customer`], in customer order from the covering index
 /// (a test holds the plan to it).
 pub(crate) const PURCHASE_LOG_BY_CUSTOMER: &str =
@@ -1042,7 +1046,7 @@ pub(crate) const PURCHASE_LOG_BY_CUSTOMER: &str =
 /// customers instead of a look-up. Without the index (a bulk import drops it until its
 /// end) SQLite sorts the table instead: the same rows.
 pub(crate) fn purchase_log_by_customer(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
-    let customers = query_all(conn, "SELECT id FROM customers ORDER BY id", [], |row| {
+    let customers = query_all(conn, CUSTOMER_IDS, [], |row| {
         Cols::new(row, "customers").id(0, CustomerId::new)
     })?;
     let rows: i64 = conn
@@ -1094,7 +1098,7 @@ fn log_row(row: &rusqlite::Row<'_>) -> Res<(i64, i64, i64)> {
 /// A purchase log with every customer and no rows, room reserved for every purchase,
 /// the index from a customer id to its place in the log, and that room.
 fn empty_log(conn: &Connection, base: Currency) -> Res<(PurchaseLog, DenseIndex, usize)> {
-    let customers = query_all(conn, "SELECT id FROM customers ORDER BY id", [], |row| {
+    let customers = query_all(conn, CUSTOMER_IDS, [], |row| {
         Cols::new(row, "customers").id(0, CustomerId::new)
     })?;
     let index = DenseIndex::new(&customers)?;

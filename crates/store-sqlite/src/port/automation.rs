@@ -60,36 +60,34 @@ pub(crate) fn delete_rule(conn: &Connection, name: &RuleName) -> Res<bool> {
     )? > 0)
 }
 
+/// See [`customer_dates`]: from `customers_light`.
+pub(crate) const CUSTOMER_DATES: &str = "SELECT id, created_at, created_at_ns, birthday \
+     FROM customers WHERE erased_at IS NULL ORDER BY id";
+
 /// The creation instant and birthday of every customer who is not erased, by id:
-/// three columns of one table scan.
+/// three columns of one scan of the narrow customer index.
 pub(crate) fn customer_dates(conn: &Connection) -> Res<Vec<CustomerDates>> {
-    query_all(
-        conn,
-        "SELECT id, created_at, created_at_ns, birthday FROM customers \
-         WHERE erased_at IS NULL ORDER BY id",
-        [],
-        |row| {
-            let c = Cols::new(row, "customers");
-            Ok(CustomerDates {
-                id: c.id(0, CustomerId::new)?,
-                created_at: c.time(1)?,
-                birthday: c.opt_date(3)?,
-            })
-        },
-    )
+    query_all(conn, CUSTOMER_DATES, [], |row| {
+        let c = Cols::new(row, "customers");
+        Ok(CustomerDates {
+            id: c.id(0, CustomerId::new)?,
+            created_at: c.time(1)?,
+            birthday: c.opt_date(3)?,
+        })
+    })
 }
 
-/// The contacts before `until`: purchases from their covering customer index (in
-/// customer order, no sort), interactions from the table itself (their customer index
-/// lacks `void_at`, so reading through it would look up every row). The answer is
-/// folded here rather than by `GROUP BY`, which costs more than the scan.
+/// The contacts before `until`: purchases and interactions each from their covering
+/// customer index (which holds the void mark), in customer order, no sort. The answer
+/// is folded here rather than by `GROUP BY`, which costs more than the scan.
 const PURCHASE_CONTACTS: &str = "SELECT customer_id, at FROM purchases \
      WHERE void_at IS NULL AND at < ?1 ORDER BY customer_id";
-const INTERACTION_CONTACTS: &str = "SELECT customer_id, at FROM interactions NOT INDEXED \
-     WHERE void_at IS NULL AND at < ?1";
+pub(crate) const INTERACTION_CONTACTS: &str = "SELECT customer_id, at FROM interactions \
+     WHERE void_at IS NULL AND at < ?1 ORDER BY customer_id";
 
-const LAST_INTERACTIONS: &str = "SELECT customer_id, at, at_ns FROM interactions NOT INDEXED \
-     WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2)";
+/// Each customer's interactions before an instant, from the covering customer index.
+pub(crate) const LAST_INTERACTIONS: &str = "SELECT customer_id, at, at_ns FROM interactions \
+     WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY customer_id";
 
 /// The largest customer id [`last_interactions`] folds into a table by id (one slot
 /// per id, 24 bytes each); past it, into a map.
@@ -243,10 +241,9 @@ pub(crate) fn contact_times(
         }
         Ok(out)
     };
-    // Purchases come in customer order; the interactions, far fewer, are sorted here.
+    // Both come in customer order.
     let purchases = purchase_contacts(conn, from, until, kept, &read)?;
-    let mut interactions = read(INTERACTION_CONTACTS)?;
-    interactions.sort_unstable();
+    let interactions = read(INTERACTION_CONTACTS)?;
     let instant = |secs: i64| {
         chrono::DateTime::from_timestamp(secs, 0)
             .ok_or_else(|| corrupt(format!("an instant out of range: {secs}")))

@@ -91,7 +91,7 @@ fn names_by_scan(
         }
     }
     let mut found: Vec<PersonName> = Vec::new();
-    let mut stmt = conn.prepare_cached("SELECT id, name FROM customers ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(NAMES_SCAN)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let c = Cols::new(row, "customers");
@@ -117,72 +117,76 @@ fn names_by_scan(
     Ok(out)
 }
 
+/// Every name, by id, from `customers_light`: what [`names_by_scan`] walks.
+pub(crate) const NAMES_SCAN: &str = "SELECT id, name FROM customers ORDER BY id";
+
+/// See [`stages`]: from `customers_light`.
+pub(crate) const CUSTOMER_STAGES: &str =
+    "SELECT id, stage FROM customers WHERE erased_at IS NULL ORDER BY id";
+
+/// See [`report_customers`]: from `customers_light`.
+pub(crate) const REPORT_CUSTOMERS: &str = "SELECT id, created_at, created_at_ns, stage, \
+     erased_at IS NOT NULL, acquisition_channel, acquisition_cost FROM customers ORDER BY id";
+
 /// The stage of every customer who is not erased, by id (see
 /// [`solocrm_core::port::ReadTx::customer_stages`]).
 pub(crate) fn stages(conn: &Connection) -> Res<Vec<(CustomerId, LifecycleStage)>> {
-    query_all(
-        conn,
-        "SELECT id, stage FROM customers WHERE erased_at IS NULL ORDER BY id",
-        [],
-        |row| {
-            let c = Cols::new(row, "customers");
-            Ok((
-                c.id(0, CustomerId::new)?,
-                c.parse(1, LifecycleStage::parse)?,
-            ))
-        },
-    )
+    query_all(conn, CUSTOMER_STAGES, [], |row| {
+        let c = Cols::new(row, "customers");
+        Ok((
+            c.id(0, CustomerId::new)?,
+            c.parse(1, LifecycleStage::parse)?,
+        ))
+    })
 }
 
+/// The changes to `churned`: from their partial index `stage_changes_churned`, which
+/// holds these columns (a test holds the plan to it).
+pub(crate) const CHURN_CHANGES: &str =
+    "SELECT customer_id, id, at, at_ns FROM stage_changes WHERE to_stage = 'churned'";
+
+/// The churned customers who are not erased, by id, from `customers_light`.
+pub(crate) const CHURNED_CUSTOMERS: &str =
+    "SELECT id FROM customers WHERE erased_at IS NULL AND stage = 'churned' ORDER BY id";
+
 /// [`solocrm_core::port::ReadTx::churned_at`]: the churned customers who are not
-/// erased, each with their last change to `churned`. One pass over the changes to
-/// `churned` in push (= id) order, the last one per customer winning, then the churned
-/// customers: two sequential scans, no seek per customer (the customer index of
-/// `stage_changes` does not hold `to_stage`, so a seek per customer would read each of
-/// their changes from the table).
+/// erased, each with their last change to `churned` (the one pushed last, so the
+/// largest id). One pass over the partial index of the changes to `churned`, then one
+/// over the narrow customer index: no seek per customer, no row of either table read.
 pub(crate) fn churned_at(conn: &Connection) -> Res<Vec<(CustomerId, Option<DateTime<Utc>>)>> {
-    let mut last: HashMap<i64, DateTime<Utc>> = HashMap::new();
-    let mut stmt = conn.prepare_cached(
-        "SELECT customer_id, at, at_ns FROM stage_changes WHERE to_stage = 'churned' ORDER BY id",
-    )?;
+    let mut last: HashMap<i64, (i64, DateTime<Utc>)> = HashMap::new();
+    let mut stmt = conn.prepare_cached(CHURN_CHANGES)?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let c = Cols::new(row, "stage_changes");
-        last.insert(c.i64(0)?, c.time(1)?);
+        let (customer, id, at) = (c.i64(0)?, c.i64(1)?, c.time(2)?);
+        let e = last.entry(customer).or_insert((id, at));
+        if id >= e.0 {
+            *e = (id, at);
+        }
     }
-    query_all(
-        conn,
-        "SELECT id FROM customers WHERE erased_at IS NULL AND stage = 'churned' ORDER BY id",
-        [],
-        |row| {
-            let c = Cols::new(row, "customers");
-            let raw = c.i64(0)?;
-            Ok((c.id(0, CustomerId::new)?, last.get(&raw).copied()))
-        },
-    )
+    query_all(conn, CHURNED_CUSTOMERS, [], |row| {
+        let c = Cols::new(row, "customers");
+        let raw = c.i64(0)?;
+        Ok((c.id(0, CustomerId::new)?, last.get(&raw).map(|&(_, at)| at)))
+    })
 }
 
 /// What a metrics report reads of every customer, erased ones included, by id (see
 /// [`solocrm_core::port::ReadTx::report_customers`]): seven columns of one table (the
 /// creation in two), no tags, consents, names or profiles decoded.
 pub(crate) fn report_customers(conn: &Connection, base: Currency) -> Res<Vec<ReportCustomer>> {
-    query_all(
-        conn,
-        "SELECT id, created_at, created_at_ns, stage, erased_at IS NOT NULL, \
-         acquisition_channel, acquisition_cost FROM customers ORDER BY id",
-        [],
-        |row| {
-            let c = Cols::new(row, "customers");
-            Ok(ReportCustomer {
-                id: c.id(0, CustomerId::new)?,
-                created_at: c.time(1)?,
-                stage: c.parse(3, LifecycleStage::parse)?,
-                erased: c.bool(4)?,
-                acquisition_channel: c.opt_parse(5, Tag::parse)?,
-                acquisition_cost: c.opt_money(6, base)?,
-            })
-        },
-    )
+    query_all(conn, REPORT_CUSTOMERS, [], |row| {
+        let c = Cols::new(row, "customers");
+        Ok(ReportCustomer {
+            id: c.id(0, CustomerId::new)?,
+            created_at: c.time(1)?,
+            stage: c.parse(3, LifecycleStage::parse)?,
+            erased: c.bool(4)?,
+            acquisition_channel: c.opt_parse(5, Tag::parse)?,
+            acquisition_cost: c.opt_money(6, base)?,
+        })
+    })
 }
 
 /// The segment rows of the customers passing `filter`, by id (see
@@ -558,7 +562,7 @@ pub(crate) const STAGE_HISTORY: &str = "SELECT id, customer_id, from_stage, to_s
 
 /// [`solocrm_core::port::ReadTx::stage_changes_from`]: the changes of the customers
 /// with one dated at or after `?1, ?2`, in customer then push order.
-const STAGE_CHANGES_FROM: &str = "SELECT id, customer_id, from_stage, to_stage, at, at_ns, \
+pub(crate) const STAGE_CHANGES_FROM: &str = "SELECT id, customer_id, from_stage, to_stage, at, at_ns, \
      reason, note, rule FROM stage_changes WHERE customer_id IN \
      (SELECT customer_id FROM stage_changes WHERE (at, at_ns) >= (?1, ?2)) \
      ORDER BY customer_id, id";

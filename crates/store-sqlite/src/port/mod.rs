@@ -18,7 +18,7 @@
 //! helpers they share.
 
 pub(crate) mod activity;
-mod automation;
+pub(crate) mod automation;
 mod campaigns;
 mod checks;
 pub(crate) mod customers;
