@@ -117,7 +117,7 @@ pub use store::{
     ImportReceipt, ImportSection, OpenQuery, Page, SegmentFilter, Store, StoreError,
     StoreErrorKind, StoreResult, TaskQuery,
 };
-pub use survey::{NewSurveyResponse, SurveyKind, SurveyResponse, SurveyScore};
+pub use survey::{NewSurveyResponse, ScoredAnswer, SurveyKind, SurveyResponse, SurveyScore};
 pub use task::{NewTask, Recurrence, Task, TaskKind};
 pub use text::{CountryCode, Email, ExternalRef, FreeText, Label, PersonName, Phone, Tag, Tags};
 pub use time::TimeRange;

@@ -685,6 +685,23 @@ pub trait ReadTx {
     /// The survey answers matching `query` (voided ones only with
     /// [`ActivityQuery::include_voided`]), by time then id.
     fn surveys(&self, query: &ActivityQuery) -> StoreResult<Vec<SurveyResponse>>;
+    /// Who, when and the score of every survey answer that is not voided, dated
+    /// before `until`, by time then id (the order of [`surveys`](ReadTx::surveys)):
+    /// what the lifecycle policy reads of satisfaction. The default lists the answers
+    /// whole; a backend reads only those columns.
+    fn survey_scores(&self, until: DateTime<Utc>) -> StoreResult<Vec<crate::ScoredAnswer>> {
+        let query = ActivityQuery {
+            customer: None,
+            range: crate::time::TimeRange::until(until),
+            include_voided: false,
+        };
+        Ok(self
+            .surveys(&query)?
+            .iter()
+            .filter(|s| !s.is_void())
+            .map(crate::ScoredAnswer::of)
+            .collect())
+    }
     /// The survey answer with this id, voided or not. The default looks through every
     /// answer; a backend answers it from its primary key.
     fn survey(&self, id: SurveyId) -> StoreResult<Option<SurveyResponse>> {

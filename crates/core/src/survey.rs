@@ -131,6 +131,32 @@ pub struct SurveyResponse {
     void: Option<Void>,
 }
 
+/// What the lifecycle policy reads of one survey answer that is not voided: who, when
+/// and the score ([`ReadTx::survey_scores`](crate::port::ReadTx::survey_scores)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ScoredAnswer {
+    /// The answer's id.
+    pub id: SurveyId,
+    /// The customer.
+    pub customer: CustomerId,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The score.
+    pub score: SurveyScore,
+}
+
+impl ScoredAnswer {
+    /// What the policy reads of `s`.
+    pub fn of(s: &SurveyResponse) -> ScoredAnswer {
+        ScoredAnswer {
+            id: s.id(),
+            customer: s.customer(),
+            at: s.at(),
+            score: s.score(),
+        }
+    }
+}
+
 impl SurveyResponse {
     /// The answer `fields` stored under `id`. For store implementations.
     pub fn new(id: SurveyId, fields: NewSurveyResponse) -> Self {

@@ -588,6 +588,10 @@ fn views(
             &format!("report interactions {until}"),
             format!("{:?}", r.tx().report_interactions(until)?),
         );
+        put(
+            &format!("survey scores {until}"),
+            format!("{:?}", r.tx().survey_scores(until)?),
+        );
     }
 
     // Segment membership as of the last instant of D.

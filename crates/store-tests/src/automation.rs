@@ -94,6 +94,10 @@ pub const AUTOMATION_CHECKS: &[AutomationCheck] = &[
         run: the_report_interactions_read_answers_from_the_records,
     },
     AutomationCheck {
+        name: "the_survey_scores_read_answers_from_the_records",
+        run: the_survey_scores_read_answers_from_the_records,
+    },
+    AutomationCheck {
         name: "the_last_interactions_read_answers_from_the_records",
         run: the_last_interactions_read_answers_from_the_records,
     },
@@ -1037,6 +1041,66 @@ pub fn the_report_purchases_read_answers_from_the_records(crm: &Crm) {
             .expect(step);
         assert_eq!(together, apart, "purchases before {until}");
     }
+}
+
+/// [`ReadTx::survey_scores`](solocrm_core::port::ReadTx::survey_scores), what the
+/// lifecycle policy reads of satisfaction: who, when and the score of the answers not
+/// voided and dated before the bound (a millisecond before it counts), by time then
+/// id, the same as the answers read whole; answers recorded out of time order, one
+/// voided, two at one instant.
+pub fn the_survey_scores_read_answers_from_the_records(crm: &Crm) {
+    use solocrm_core::{
+        ActivityQuery, FreeText, NewSurveyResponse, ScoredAnswer, SurveyKind, SurveyScore, Void,
+    };
+    let step = "the check's step";
+    let wang = customer(crm, "王芳");
+    let li = customer(crm, "李娜");
+    let answer = |who: CustomerId, when: DateTime<Utc>, kind: SurveyKind, value: i64| {
+        let score = SurveyScore::new(kind, value).expect(step);
+        crm.write(|w| {
+            w.record_survey(NewSurveyResponse {
+                customer: who,
+                at: when,
+                score,
+                comment: Some(FreeText::parse("服务很好").expect(step)),
+            })
+        })
+        .expect(step)
+        .id()
+    };
+    let bound = at(5) + chrono::Duration::milliseconds(700);
+    answer(li, at(4), SurveyKind::Nps, 9);
+    answer(wang, at(2), SurveyKind::Csat, 4);
+    answer(wang, bound, SurveyKind::Nps, 10);
+    answer(
+        wang,
+        bound - chrono::Duration::milliseconds(1),
+        SurveyKind::Ces,
+        3,
+    );
+    let voided = answer(li, at(3), SurveyKind::Csat, 1);
+    crm.write(|w| w.void_survey(voided, Void::at(at(7))))
+        .expect(step);
+    answer(li, at(2), SurveyKind::Nps, 6);
+    for until in [at(1), at(2) + chrono::Duration::seconds(1), bound, at(9)] {
+        let read = crm.read(|r| r.tx().survey_scores(until)).expect(step);
+        let whole: Vec<ScoredAnswer> = crm
+            .read(|r| r.surveys(&ActivityQuery::ALL))
+            .expect(step)
+            .iter()
+            .filter(|s| s.at() < until)
+            .map(ScoredAnswer::of)
+            .collect();
+        assert_eq!(read, whole, "answers before {until}");
+    }
+    let read = crm.read(|r| r.tx().survey_scores(bound)).expect(step);
+    let values: Vec<u8> = read.iter().map(|a| a.score.value()).collect();
+    assert_eq!(
+        values,
+        vec![4, 6, 9, 3],
+        "by time then id, the voided one left out"
+    );
+    assert_eq!(read[0].customer, wang);
 }
 
 /// [`ReadTx::report_interactions`](solocrm_core::port::ReadTx::report_interactions),

@@ -164,16 +164,20 @@ impl Reader<'_> {
                 *slot += 1;
             }
         }
+        // Just after `as_of`: the answers before it, and the changes from it.
+        let after = as_of
+            .checked_add_signed(chrono::TimeDelta::nanoseconds(1))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut nps: HashMap<CustomerId, u8> = HashMap::new();
         let mut csat: HashMap<CustomerId, u8> = HashMap::new();
-        // Surveys come ordered by time, so the last write per customer is the latest.
-        for s in self.surveys(&ActivityQuery::ALL)? {
-            if s.at() > as_of {
+        // Scores come ordered by time, so the last write per customer is the latest.
+        for s in self.tx.survey_scores(after)? {
+            if s.at > as_of {
                 continue;
             }
-            match s.score().kind() {
-                SurveyKind::Nps => nps.insert(s.customer(), s.score().value()),
-                SurveyKind::Csat => csat.insert(s.customer(), s.score().value()),
+            match s.score.kind() {
+                SurveyKind::Nps => nps.insert(s.customer, s.score.value()),
+                SurveyKind::Csat => csat.insert(s.customer, s.score.value()),
                 SurveyKind::Ces => None,
             };
         }
@@ -181,9 +185,6 @@ impl Reader<'_> {
         // The changes dated after `as_of`, of the few customers who have one, in one
         // read: what blocks a move (a history never goes back in time). Everyone
         // else's pending move needs no read of their history.
-        let after = as_of
-            .checked_add_signed(chrono::TimeDelta::nanoseconds(1))
-            .unwrap_or(DateTime::<Utc>::MAX_UTC);
         let mut later: HashMap<CustomerId, StageChange> = HashMap::new();
         if after > as_of {
             for change in self.tx.stage_changes_from(after)? {

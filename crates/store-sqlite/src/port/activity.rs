@@ -8,8 +8,8 @@ use solocrm_core::{
     ActivityQuery, Channel, Currency, CustomerId, DealId, Direction, ExternalRef, FreeText,
     Interaction, InteractionId, Label, NewInteraction, NewPurchase, NewRefund, NewSurveyResponse,
     Purchase, PurchaseId, PurchaseLog, PurchaseSummary, Refund, RefundId, ReportInteraction,
-    ReportPurchase, ReportPurchases, Sentiment, SurveyId, SurveyKind, SurveyResponse, SurveyScore,
-    TimeRange, Void,
+    ReportPurchase, ReportPurchases, ScoredAnswer, Sentiment, SurveyId, SurveyKind, SurveyResponse,
+    SurveyScore, TimeRange, Void,
 };
 
 use crate::codec::{Cols, key, minor, opt_ts, ts};
@@ -845,6 +845,35 @@ pub(crate) fn report_interactions(
     }
     Ok(keyed.into_iter().map(|(i, _)| i).collect())
 }
+
+/// See [`solocrm_core::port::ReadTx::survey_scores`]: five columns of the answers that
+/// are not voided and dated before `until`, by time then id (one pass in the table's
+/// order, sorted here only if that is not already the time order); no comment or void
+/// decoded.
+pub(crate) fn survey_scores(conn: &Connection, until: DateTime<Utc>) -> Res<Vec<ScoredAnswer>> {
+    let (s, ns) = ts(until);
+    let mut out = query_all(conn, SURVEY_SCORES, params![s, ns], |row| {
+        let c = Cols::new(row, "surveys");
+        let kind = c.parse(4, SurveyKind::parse)?;
+        let score = SurveyScore::new(kind, c.i64(5)?)
+            .map_err(|e| corrupt(format!("surveys.score: {e}")))?;
+        Ok(ScoredAnswer {
+            id: c.id(0, SurveyId::new)?,
+            customer: c.id(1, CustomerId::new)?,
+            at: c.time(2)?,
+            score,
+        })
+    })?;
+    let key = |a: &ScoredAnswer| (a.at, a.id);
+    if !out.is_sorted_by_key(key) {
+        out.sort_unstable_by_key(key);
+    }
+    Ok(out)
+}
+
+/// The rows of [`survey_scores`], in id order.
+const SURVEY_SCORES: &str = "SELECT id, customer_id, at, at_ns, kind, score FROM surveys \
+     WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY id";
 
 pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
     let c = Cols::new(row, "purchases");

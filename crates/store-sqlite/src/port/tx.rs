@@ -437,6 +437,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(|c| activity::report_interactions(c, until))
     }
 
+    fn survey_scores(&self, until: DateTime<Utc>) -> StoreResult<Vec<solocrm_core::ScoredAnswer>> {
+        self.run(|c| activity::survey_scores(c, until))
+    }
+
     fn refunds(&self, query: &ActivityQuery) -> StoreResult<Vec<Refund>> {
         self.run_base(|c, base| activity::refunds(c, query, base))
     }
