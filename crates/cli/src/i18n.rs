@@ -267,8 +267,27 @@ pub fn label<T: Named>(value: T) -> &'static str {
 
 /// [`label`] in `lang`.
 pub fn label_in<T: Named>(lang: Lang, value: T) -> &'static str {
-    let key = format!("{}.{}", T::LIST, value.name());
-    lookup_in(lang, &key).unwrap_or_else(|| value.name())
+    with_key(T::LIST, value.name(), |key| lookup_in(lang, key)).unwrap_or_else(|| value.name())
+}
+
+/// Calls `f` with the catalogue key `list.name`, built in one buffer kept by the
+/// thread: a long table looks up a label per cell, and a key allocated per look-up
+/// was a visible part of printing one.
+fn with_key<R>(list: &str, name: &str, f: impl FnOnce(&str) -> R) -> R {
+    thread_local! {
+        static KEY: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    KEY.with(|key| match key.try_borrow_mut() {
+        Ok(mut key) => {
+            key.clear();
+            key.push_str(list);
+            key.push('.');
+            key.push_str(name);
+            f(&key)
+        }
+        // Only if `f` itself looked up a label: a key of its own.
+        Err(_) => f(&format!("{list}.{name}")),
+    })
 }
 
 /// The lists whose names a table column shows, by the column's (English) header: a
@@ -323,7 +342,7 @@ pub fn cell(lists: &[&str], cell: String) -> String {
     }
     lists
         .iter()
-        .find_map(|list| lookup(&format!("{list}.{cell}")))
+        .find_map(|list| with_key(list, &cell, lookup))
         .map_or(cell, str::to_owned)
 }
 

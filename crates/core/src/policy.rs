@@ -213,17 +213,39 @@ impl LifecyclePolicy {
 
     /// The stage `behaviour` points to on `as_of`, or `None` before the first purchase.
     pub fn assess(&self, behaviour: &Behaviour<'_>, as_of: NaiveDate) -> Option<Assessment> {
-        let mut days: Vec<NaiveDate> = behaviour
-            .purchase_days
-            .iter()
-            .copied()
-            .filter(|d| *d <= as_of)
-            .collect();
-        days.sort_unstable();
-        days.dedup();
-        let last = *days.last()?;
+        // The days up to `as_of`, ascending: the given slice itself when it is already
+        // in order (a purchase log read by customer gives them so), else a sorted copy.
+        let sorted;
+        let days: &[NaiveDate] = if behaviour.purchase_days.is_sorted() {
+            let end = behaviour.purchase_days.partition_point(|d| *d <= as_of);
+            &behaviour.purchase_days[..end]
+        } else {
+            let mut copy: Vec<NaiveDate> = behaviour
+                .purchase_days
+                .iter()
+                .copied()
+                .filter(|d| *d <= as_of)
+                .collect();
+            copy.sort_unstable();
+            sorted = copy;
+            &sorted
+        };
+        // The distinct days and the gaps between them, in one pass.
+        let mut distinct = 0usize;
+        let mut previous: Option<NaiveDate> = None;
+        let mut gaps: Vec<i64> = Vec::new();
+        for &d in days {
+            if previous == Some(d) {
+                continue;
+            }
+            if let Some(p) = previous {
+                gaps.push((d - p).num_days());
+            }
+            distinct += 1;
+            previous = Some(d);
+        }
+        let last = previous?;
         let silence = (as_of - last).num_days();
-        let mut gaps: Vec<i64> = days.windows(2).map(|w| (w[1] - w[0]).num_days()).collect();
         let median_gap = median(&mut gaps);
         let overdue_after = match median_gap {
             // Ceiling division: k × median rounded up to whole days.
@@ -235,7 +257,7 @@ impl LifecyclePolicy {
             i64::from(self.max_overdue_days),
         );
         let evidence = Evidence {
-            purchase_days: u32::try_from(days.len()).unwrap_or(u32::MAX),
+            purchase_days: u32::try_from(distinct).unwrap_or(u32::MAX),
             days_since_last_purchase: silence,
             median_gap_days: median_gap,
             overdue_after_days: overdue_after,
@@ -261,7 +283,7 @@ impl LifecyclePolicy {
             (LifecycleStage::AtRisk, PolicyRule::Overdue)
         } else if evidence.purchase_days >= self.loyal_min_purchases && satisfied {
             (LifecycleStage::Loyal, PolicyRule::LoyalBehaviour)
-        } else if days.len() >= 2 {
+        } else if distinct >= 2 {
             (LifecycleStage::Active, PolicyRule::RepeatPurchase)
         } else {
             (LifecycleStage::New, PolicyRule::FirstPurchase)
@@ -371,6 +393,62 @@ mod tests {
             .suggest(&b, d(as_of))
             .map(|s| (s.assessment.target, s.assessment.rule));
         assert_eq!(got, want);
+    }
+
+    /// The assessment the obvious way: the days up to `as_of`, sorted, deduplicated,
+    /// their gaps; what [`LifecyclePolicy::assess`] computes without copying sorted
+    /// input.
+    fn reference(
+        policy: &LifecyclePolicy,
+        b: &Behaviour<'_>,
+        as_of: NaiveDate,
+    ) -> Option<Assessment> {
+        let mut days: Vec<NaiveDate> = b
+            .purchase_days
+            .iter()
+            .copied()
+            .filter(|d| *d <= as_of)
+            .collect();
+        days.sort_unstable();
+        days.dedup();
+        let mut sorted = *b;
+        sorted.purchase_days = &days;
+        let got = policy.assess(&sorted, as_of)?;
+        let mut gaps: Vec<i64> = days.windows(2).map(|w| (w[1] - w[0]).num_days()).collect();
+        assert_eq!(got.evidence.median_gap_days, median(&mut gaps));
+        assert_eq!(got.evidence.purchase_days as usize, days.len());
+        Some(got)
+    }
+
+    proptest::proptest! {
+        /// Days in any order, repeated or after `as_of`, give the assessment of their
+        /// sorted distinct days up to `as_of`.
+        #[test]
+        fn the_order_and_repeats_of_the_days_change_nothing(
+            offsets in proptest::collection::vec(0i64..400, 0..12),
+            as_of in 0i64..420,
+            stage in 0usize..8,
+            nps in proptest::option::of(0u8..=10),
+        ) {
+            let base = d("2025-01-01");
+            let days: Vec<NaiveDate> =
+                offsets.iter().map(|&o| base + chrono::Duration::days(o)).collect();
+            let mut ascending = days.clone();
+            ascending.sort_unstable();
+            let stages = [Prospect, Lead, New, Active, Loyal, AtRisk, Churned, WonBack];
+            let policy = LifecyclePolicy::default();
+            let as_of = base + chrono::Duration::days(as_of);
+            for given in [&days, &ascending] {
+                let b = Behaviour {
+                    stage: stages[stage],
+                    purchase_days: given,
+                    latest_nps: nps,
+                    latest_csat: None,
+                    churned_on: None,
+                };
+                proptest::prop_assert_eq!(policy.assess(&b, as_of), reference(&policy, &b, as_of));
+            }
+        }
     }
 
     #[test]

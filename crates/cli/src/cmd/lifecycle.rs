@@ -43,7 +43,14 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
         StageCmd::Reassess { as_of, apply } => {
             let as_of = ctx.as_of(as_of.as_of.as_deref())?;
             let policy = store.lifecycle().cloned().unwrap_or_default();
-            let suggestions = store.read(|r| r.reassess_all(&policy, as_of))?.suggestions;
+            let reassess = || Ok(store.read(|r| r.reassess_all(&policy, as_of))?.suggestions);
+            // A table names every customer it lists: their names are read on a second
+            // thread meanwhile.
+            let (suggestions, mut names) = if ctx.out.json {
+                (reassess()?, super::CustomerNames::default())
+            } else {
+                super::CustomerNames::all_while(&store, reassess)?
+            };
             // One customer whose move fails (a stage history dated after `as_of`, a
             // customer erased meanwhile) does not hold back the others: each customer's
             // move is all its steps or none, a batch of customers to a transaction, and
@@ -90,9 +97,6 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
             } else if suggestions.is_empty() {
                 return ctx.out.line(t!("reassess.none"));
             } else {
-                let mut names = super::CustomerNames::default();
-                let ids: Vec<_> = suggestions.iter().map(|(id, _)| *id).collect();
-                names.load(&store, &ids)?;
                 let mut t = Table::new(&[">CUSTOMER", "NAME", "FROM", "TO", "WHY"]);
                 for ((id, s), error) in suggestions.iter().zip(&failed) {
                     let why = match error {
@@ -155,12 +159,17 @@ pub fn care(
         holidays: holidays.iter().map(|h| holiday(h)).collect::<Result<_>>()?,
         no_contact_days: silent_days,
     };
-    let items = read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
-        r.care_due(as_of, days, &config)
-    })?;
+    let due = || {
+        Ok(read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
+            r.care_due(as_of, days, &config)
+        })?)
+    };
     if ctx.out.json {
-        return ctx.out.json(&items);
+        return ctx.out.json(&due()?);
     }
+    // The table names the customers it lists: their names are read on a second thread
+    // meanwhile.
+    let (items, mut names) = super::CustomerNames::all_while(&store, due)?;
     if items.is_empty() {
         return ctx.out.line(t!(
             "care.nobody",
@@ -168,9 +177,6 @@ pub fn care(
             days = tn!("count.day", days)
         ));
     }
-    let mut names = super::CustomerNames::default();
-    let ids: Vec<_> = items.iter().filter_map(|item| item.customer).collect();
-    names.load(&store, &ids)?;
     let mut t = Table::new(&["DATE", ">CUSTOMER", "NAME", "WHY"]);
     for item in &items {
         let (id, name) = match item.customer {

@@ -235,6 +235,40 @@ impl Ctx {
 pub struct CustomerNames(HashMap<CustomerId, String>);
 
 impl CustomerNames {
+    /// Runs `f` on this thread while the names of every customer who is not erased
+    /// are read on a second one, in a read of their own (as [`load`](Self::load)'s
+    /// is): for a long list whose customers are known only once `f` has answered.
+    /// [`of`](Self::of) then looks each up, and reads one it lacks (a customer created
+    /// or erased meanwhile) itself. If the system refuses a thread, `f` runs alone and
+    /// no name is read ahead.
+    pub fn all_while<T>(
+        store: &Books,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<(T, CustomerNames)> {
+        let read = || -> Result<CustomerNames> {
+            let names = store.read(|r| {
+                let ids: Vec<CustomerId> =
+                    r.customer_stages()?.into_iter().map(|(id, _)| id).collect();
+                r.tx().customer_names(&ids)
+            })?;
+            Ok(CustomerNames(
+                names
+                    .into_iter()
+                    .map(|(id, name)| (id, name.to_string()))
+                    .collect(),
+            ))
+        };
+        std::thread::scope(|scope| {
+            let reading = std::thread::Builder::new().spawn_scoped(scope, read);
+            let out = f()?;
+            let names = match reading {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))?,
+                Err(_) => CustomerNames::default(),
+            };
+            Ok((out, names))
+        })
+    }
+
     /// Reads the names of `ids` at once, in one read of their name column (each
     /// [`of`](Self::of) afterwards is a look-up): what a long list calls first.
     pub fn load(&mut self, store: &Books, ids: &[CustomerId]) -> Result<()> {
