@@ -784,7 +784,8 @@ pub(crate) fn report_purchases_and_log(
     until: DateTime<Utc>,
     base: Currency,
 ) -> Res<(ReportPurchases, PurchaseLog)> {
-    let (mut log, index, capacity) = empty_log(conn, base)?;
+    let (mut log, capacity) = empty_log(conn, base)?;
+    let index = DenseIndex::new(&log.customers)?;
     let mut report = ReportPurchases::new(base);
     report.rows.reserve(capacity);
     let bound = ts(until);
@@ -1075,17 +1076,7 @@ pub(crate) const PURCHASE_LOG_BY_CUSTOMER: &str =
 /// customers instead of a look-up. Without the index (a bulk import drops it until its
 /// end) SQLite sorts the table instead: the same rows.
 pub(crate) fn purchase_log_by_customer(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
-    let customers = query_all(conn, CUSTOMER_IDS, [], |row| {
-        Cols::new(row, "customers").id(0, CustomerId::new)
-    })?;
-    let rows: i64 = conn
-        .prepare_cached("SELECT coalesce(max(id), 0) FROM purchases")?
-        .query_row([], |r| r.get(0))?;
-    let capacity = usize::try_from(rows).unwrap_or(0).min(1 << 28);
-    let mut log = PurchaseLog::with_customers(base, customers);
-    log.customer.reserve_exact(capacity);
-    log.at.reserve_exact(capacity);
-    log.amount.reserve_exact(capacity);
+    let (mut log, _) = empty_log(conn, base)?;
     let mut stmt = conn.prepare_cached(PURCHASE_LOG_BY_CUSTOMER)?;
     let mut rows = stmt.query([])?;
     // The dense index of the current row's customer, advanced as the ids ascend.
@@ -1125,12 +1116,11 @@ fn log_row(row: &rusqlite::Row<'_>) -> Res<(i64, i64, i64)> {
 }
 
 /// A purchase log with every customer and no rows, room reserved for every purchase,
-/// the index from a customer id to its place in the log, and that room.
-fn empty_log(conn: &Connection, base: Currency) -> Res<(PurchaseLog, DenseIndex, usize)> {
+/// and that room.
+fn empty_log(conn: &Connection, base: Currency) -> Res<(PurchaseLog, usize)> {
     let customers = query_all(conn, CUSTOMER_IDS, [], |row| {
         Cols::new(row, "customers").id(0, CustomerId::new)
     })?;
-    let index = DenseIndex::new(&customers)?;
     let mut log = PurchaseLog::with_customers(base, customers);
     // Ids are dense, so the largest id is a close upper bound of the row count.
     let rows: i64 = conn
@@ -1140,11 +1130,12 @@ fn empty_log(conn: &Connection, base: Currency) -> Res<(PurchaseLog, DenseIndex,
     log.customer.reserve_exact(capacity);
     log.at.reserve_exact(capacity);
     log.amount.reserve_exact(capacity);
-    Ok((log, index, capacity))
+    Ok((log, capacity))
 }
 
 pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog> {
-    let (mut log, index, _) = empty_log(conn, base)?;
+    let (mut log, _) = empty_log(conn, base)?;
+    let index = DenseIndex::new(&log.customers)?;
     // One pass over the table in rowid (= id) order; no sort. `NOT INDEXED` keeps the
     // planner off the covering customer index, which holds the same columns in
     // customer order.

@@ -94,9 +94,10 @@ pub(crate) const LAST_INTERACTIONS: &str = "SELECT customer_id, at, at_ns FROM i
 const LAST_INTERACTIONS_TABLE_MAX: i64 = 1 << 24;
 
 /// See [`solocrm_core::port::ReadTx::last_interactions`]: one pass over three integer
-/// columns of the covering customer index, folded here into a slot per customer id when the ids are
-/// dense (the largest at most four times the number of customers, plus 1024, and at
-/// most [`LAST_INTERACTIONS_TABLE_MAX`]), else into a map; answered by ascending id.
+/// columns of the covering customer index, folded here into a slot per customer id
+/// when the ids are dense (the largest at most four times the number of customers,
+/// plus 1024, and at most [`LAST_INTERACTIONS_TABLE_MAX`]), else into a map; answered
+/// by ascending id.
 pub(crate) fn last_interactions(
     conn: &Connection,
     until: chrono::DateTime<chrono::Utc>,
