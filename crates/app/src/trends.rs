@@ -14,7 +14,7 @@
 use chrono::{DateTime, Datelike as _, Months, NaiveDate, Utc};
 use serde::Serialize;
 use solocrm_core::metrics::MetricsReport;
-use solocrm_core::{Crm, Period, Reader, ReportConfig, ReportError, SharedReads};
+use solocrm_core::{Crm, Period, Reader, ReportConfig, ReportData, ReportError, SharedReads};
 
 use crate::groups::{CustomerGroup, GroupError, Members, only_members};
 use crate::views::{Dashboard, PeriodView};
@@ -149,7 +149,17 @@ fn group_dashboard_with_months(
     config: &ReportConfig,
     members: Option<&Members>,
 ) -> Result<(Dashboard, Vec<crate::overview::MonthRevenue>), ReportError> {
-    let data = reader.report_data(period)?;
+    dashboard_of(reader.report_data(period)?, period, config, members)
+}
+
+/// The dashboard of `period` and its revenue by month, computed from `data` read for
+/// it, of the whole book or of `members` only.
+fn dashboard_of(
+    data: ReportData,
+    period: Period,
+    config: &ReportConfig,
+    members: Option<&Members>,
+) -> Result<(Dashboard, Vec<crate::overview::MonthRevenue>), ReportError> {
     let data = match members {
         Some(m) => only_members(&data, m),
         None => data,
@@ -201,19 +211,33 @@ pub fn load_dashboard(
     group: Option<&CustomerGroup>,
     now: DateTime<Utc>,
 ) -> Result<GroupDashboard, GroupError> {
-    crm.read(|r| {
-        Ok(as_of_day(&r, None, period.last_day(), now, |v| {
-            let at = view_instant(v, period, now)?;
-            let members = group.map(|g| g.members(v, at)).transpose()?;
-            let dashboard = group_dashboard(v, period, config, members.as_ref())?;
-            Ok(GroupDashboard {
-                members: members.as_ref().map(Members::len),
-                dashboard,
-            })
-        }))
+    let day = period.last_day();
+    // The purchases on a second thread, in the same snapshot, while this one reads the
+    // rest and decides the group (issue 14, ADR 0070).
+    let (records, purchases) = crm
+        .read_beside(
+            |r| {
+                Ok(as_of_day(&r, None, day, now, |v| {
+                    let at = view_instant(v, period, now)?;
+                    let members = group.map(|g| g.members(v, at)).transpose()?;
+                    let records = v.report_records(period).map_err(ReportError::Store)?;
+                    Ok::<_, GroupError>((members, records))
+                }))
+            },
+            |r| {
+                Ok(as_of_day(&r, None, day, now, |v| {
+                    v.report_purchases(period)
+                }))
+            },
+        )
+        .map_err(GroupError::from)?;
+    let (members, records) = records??;
+    let data = records.with_purchases(purchases?.map_err(ReportError::Store)?);
+    let (dashboard, _) = dashboard_of(data, period, config, members.as_ref())?;
+    Ok(GroupDashboard {
+        members: members.as_ref().map(Members::len),
+        dashboard,
     })
-    .map_err(GroupError::from)?
-    .map_err(GroupError::from)?
 }
 
 /// What the web dashboard draws for a group (or the whole book, `group` `None`):

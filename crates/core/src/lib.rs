@@ -89,8 +89,8 @@ pub use loyalty::{
 };
 pub use metrics::{
     ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period, Ratio,
-    ReportConfig, ReportData, ReportInteraction, ReportPurchase, ReportPurchases, RfmScore,
-    RfmSegment, RfmTable, TieRule,
+    ReportConfig, ReportData, ReportInteraction, ReportPurchase, ReportPurchaseRead,
+    ReportPurchases, RfmScore, RfmSegment, RfmTable, TieRule,
 };
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;

@@ -1168,6 +1168,32 @@ pub trait Storage: Send + Sync {
     /// opened.
     fn read(&self, f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>) -> StoreResult<()>;
 
+    /// Runs `here` on this thread and `there` on another, each over its own read
+    /// transaction, both of **one** snapshot: what a reader that reads much can split
+    /// over two cores (issue 14, ADR 0070). Both have run when it returns; `here`'s
+    /// error comes first if both fail.
+    ///
+    /// The default runs both here, one after the other, in one [`read`](Storage::read):
+    /// the same answers on one core. A backend that can open two transactions of one
+    /// snapshot (SQLite, by holding its write lock for the instant both begin) runs
+    /// them at the same time, and falls back to the default whenever it cannot (a
+    /// writer in the way, a read-only file): a read never waits for that.
+    ///
+    /// # Errors
+    ///
+    /// What either closure returns, or the backend's error opening the snapshot.
+    fn read_beside(
+        &self,
+        here: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>,
+        there: &mut (dyn FnMut(&dyn ReadTx) -> StoreResult<()> + Send),
+    ) -> StoreResult<()> {
+        self.read(&mut |tx| {
+            let first = here(tx);
+            let second = there(tx);
+            first.and(second)
+        })
+    }
+
     /// Runs `f` in one serialisable transaction and commits if it returns `Ok`.
     ///
     /// # Errors
@@ -1203,6 +1229,13 @@ macro_rules! forward_storage {
                 f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>,
             ) -> StoreResult<()> {
                 (**self).read(f)
+            }
+            fn read_beside(
+                &self,
+                here: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>,
+                there: &mut (dyn FnMut(&dyn ReadTx) -> StoreResult<()> + Send),
+            ) -> StoreResult<()> {
+                (**self).read_beside(here, there)
             }
             fn write(
                 &self,

@@ -5,8 +5,9 @@
 //! - Every check of `store_conformance!`, one `#[test]` each, on a fresh private
 //!   in-memory database keeping its books in EUR.
 //! - The checks of `port_conformance!` that need no second thread, on in-memory
-//!   databases. The two threaded ones (a read's snapshot while another thread writes,
-//!   readers beside an import) need reads that do not wait for the writer, which an
+//!   databases. The three threaded ones (a read's snapshot while another thread
+//!   writes, two reads beside one another while a third writes, readers beside an
+//!   import) need reads that do not wait for the writer, which an
 //!   in-memory database, one connection behind a mutex, cannot give.
 //! - Both suites on database files, where reads run on their own connections.
 
@@ -22,6 +23,7 @@ solocrm_store_tests::store_conformance!(|| Crm::new(
 /// another thread writes.
 const NEEDS_CONCURRENT_READS: &[&str] = &[
     "a_read_sees_one_snapshot_while_another_thread_writes",
+    "reads_beside_one_another_see_one_snapshot",
     "readers_proceed_while_an_import_holds_the_writer",
 ];
 

@@ -215,6 +215,78 @@ fn a_write_is_busy_while_another_connection_holds_the_write_lock() {
     assert_eq!(count(&store), 1);
 }
 
+/// `read_beside` over `store`: each side's thread and customer count.
+fn beside(store: &SqliteStore) -> ((std::thread::ThreadId, u64), (std::thread::ThreadId, u64)) {
+    let (mut here, mut there) = (None, None);
+    store
+        .read_beside(
+            &mut |tx| {
+                here = Some((std::thread::current().id(), tx.count_customers()?));
+                Ok(())
+            },
+            &mut |tx| {
+                there = Some((std::thread::current().id(), tx.count_customers()?));
+                Ok(())
+            },
+        )
+        .expect("both reads");
+    (here.expect("here ran"), there.expect("there ran"))
+}
+
+/// Two reads of one snapshot run on two threads when the store can hold the write lock
+/// for the instant both begin, and one after the other on this thread, without
+/// waiting, when another connection holds it (or the database is in memory).
+#[test]
+fn reads_beside_run_on_two_threads_unless_a_writer_is_in_the_way() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    drop(file(dir.path()));
+    let path = dir.path().join("crm.db");
+    // A long busy timeout: a fence that waited for the other writer would not come
+    // back before the deadline below.
+    let store = Arc::new(
+        SqliteStore::open_with(
+            &path,
+            &SqliteOptions::new().busy_timeout(Duration::from_secs(600)),
+        )
+        .expect("opens"),
+    );
+    write(&*store, |tx| tx.insert_customer(&customer(1, "王芳")));
+    let me = std::thread::current().id();
+    let ((a, n), (b, m)) = beside(&store);
+    assert_eq!((a, n, m), (me, 1, 1));
+    assert_ne!(b, me, "the second read ran on a thread of its own");
+
+    let other = Connection::open(&path).expect("another connection");
+    other
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("the other takes the write lock");
+    let (done, wait) = mpsc::channel();
+    let reading = {
+        let store = Arc::clone(&store);
+        std::thread::spawn(move || {
+            let seen = beside(&store);
+            let _ = done.send((std::thread::current().id(), seen));
+        })
+    };
+    let (reader, ((a, n), (b, m))) = wait
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the reads did not wait for the other writer");
+    reading.join().expect("the reading thread");
+    assert_eq!((a, b, n, m), (reader, reader, 1, 1));
+    other.execute_batch("ROLLBACK").expect("released");
+
+    // The writer's own settings are as they were: it writes, and the reads go on.
+    write(&*store, |tx| tx.insert_customer(&customer(2, "李娜")));
+    let ((_, n), (b, m)) = beside(&store);
+    assert_eq!((n, m), (2, 2));
+    assert_ne!(b, me);
+
+    let in_memory = memory();
+    write(&in_memory, |tx| tx.insert_customer(&customer(1, "Ada")));
+    let ((a, n), (b, m)) = beside(&in_memory);
+    assert_eq!((a, b, n, m), (me, me, 1, 1));
+}
+
 #[test]
 fn next_id_is_one_more_than_the_largest_stored() {
     let store = memory();

@@ -59,6 +59,7 @@ macro_rules! port_conformance {
             purchases_and_answers_move_the_lifecycle_by_themselves,
             the_business_zone_is_stored_and_counts_the_days,
             a_read_sees_one_snapshot_while_another_thread_writes,
+            reads_beside_one_another_see_one_snapshot,
             readers_proceed_while_an_import_holds_the_writer,
             the_stage_port_methods_touch_the_stage_alone,
             an_all_or_nothing_write_commits_whole_or_not_at_all,
@@ -140,6 +141,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "a_read_sees_one_snapshot_while_another_thread_writes",
         run: a_read_sees_one_snapshot_while_another_thread_writes,
+    },
+    PortCheck {
+        name: "reads_beside_one_another_see_one_snapshot",
+        run: reads_beside_one_another_see_one_snapshot,
     },
     PortCheck {
         name: "readers_proceed_while_an_import_holds_the_writer",
@@ -879,6 +884,79 @@ pub fn a_read_sees_one_snapshot_while_another_thread_writes(crm: &Crm) {
     );
     assert_eq!(crm.count_customers().expect("count"), 2);
     assert_eq!(crm.purchases(&Default::default()).expect("all").len(), 2);
+}
+
+/// The two reads of [`Crm::read_beside`] see one snapshot: a write committed while
+/// the first is running (and before the second reads anything) is in neither, whether
+/// the backend runs them at once or one after the other. Each one's error is
+/// returned, the first one's when both fail, and both run.
+pub fn reads_beside_one_another_see_one_snapshot(crm: &Crm) {
+    let c = crm.create_customer(person("王芳")).expect("create");
+    crm.record_purchase(NewPurchase::new(c.id(), at(1), eur(100)))
+        .expect("purchase");
+    let id = c.id();
+    let (written, wait_written) = mpsc::channel::<Result<(), String>>();
+    let writer = crm.clone();
+    let (here, there) = crm
+        .read_beside(
+            |r| {
+                let before = (r.count_customers()?, r.purchases_of(id)?.len());
+                // Another thread commits while this read is open.
+                let result = thread::spawn(move || {
+                    writer
+                        .write(|w| {
+                            w.create_customer(person("李娜"))?;
+                            w.record_purchase(NewPurchase::new(id, at(2), eur(900)))?;
+                            Ok(())
+                        })
+                        .map_err(|e| e.to_string())
+                })
+                .join()
+                .expect("the writer thread");
+                let after = (r.count_customers()?, r.purchases_of(id)?.len());
+                written.send(result).expect("the other read is waiting");
+                Ok((before, after))
+            },
+            move |r| {
+                let committed = wait_written
+                    .recv_timeout(STUCK)
+                    .unwrap_or_else(|_| Err("the first read never wrote".to_owned()));
+                Ok((committed, r.count_customers()?, r.purchases_of(id)?.len()))
+            },
+        )
+        .expect("both reads should work");
+    let (committed, customers, purchases) = there;
+    committed.expect("the write should commit while the reads are open");
+    assert_eq!(here.0, (1, 1));
+    assert_eq!(here.1, here.0, "the first read saw a later write");
+    assert_eq!(
+        (customers, purchases),
+        here.0,
+        "the second read saw a write that committed after the reads began"
+    );
+    assert_eq!(crm.count_customers().expect("count"), 2);
+
+    // Errors: the first read's comes first; the second read runs all the same.
+    let refused = |what: &str| StoreError::backend(std::io::Error::other(what.to_owned()));
+    let ran = std::sync::atomic::AtomicBool::new(false);
+    let both = crm.read_beside(
+        |_| Err::<(), _>(refused("here")),
+        |_| {
+            ran.store(true, std::sync::atomic::Ordering::SeqCst);
+            Err::<(), _>(refused("there"))
+        },
+    );
+    let message = both.expect_err("both failed").to_string();
+    assert!(message.contains("here"), "{message}");
+    assert!(ran.load(std::sync::atomic::Ordering::SeqCst));
+    let second = crm.read_beside(|r| r.count_customers(), |_| Err::<(), _>(refused("there")));
+    let message = second.expect_err("the second failed").to_string();
+    assert!(message.contains("there"), "{message}");
+    // And the store is as usable as before.
+    let (a, b) = crm
+        .read_beside(|r| r.count_customers(), |r| r.count_customers())
+        .expect("both");
+    assert_eq!((a, b), (2, 2));
 }
 
 /// While an import holds the writer (its source is still producing parts), readers

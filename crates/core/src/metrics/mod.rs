@@ -120,7 +120,7 @@ pub use pipeline::{
 pub use ratio::Ratio;
 pub use report::{
     AnnualBasis, MetricsReport, PurchaseSection, ReportConfig, ReportCustomer, ReportData,
-    RetentionSection, RfmSection, SatisfactionSection, ValueSection,
+    ReportPurchaseRead, RetentionSection, RfmSection, SatisfactionSection, ValueSection,
 };
 pub use report_rows::{ReportInteraction, ReportPurchase, ReportPurchases};
 pub use retention::{Churn, CustomerBase, churn_rate, customer_base, customer_retention_rate};

@@ -221,6 +221,31 @@ pub struct ReportData {
     pub attributions: Vec<crate::campaign::Attribution>,
 }
 
+impl ReportData {
+    /// These records with the purchases a report reads: what
+    /// [`Reader::report_records`](crate::ops::Reader::report_records) leaves empty, read
+    /// apart by [`Reader::report_purchases`](crate::ops::Reader::report_purchases)
+    /// (perhaps on a second thread in the same snapshot, as
+    /// [`Crm::report_data`](crate::ops::Crm::report_data) does).
+    #[must_use]
+    pub fn with_purchases(mut self, read: ReportPurchaseRead) -> ReportData {
+        self.purchases = read.purchases;
+        self.log = read.log;
+        self
+    }
+}
+
+/// The purchases a report of a period reads, the largest part of its
+/// [`ReportData`]: the narrow rows and the purchase log, in the books' zone and
+/// currency ([`Reader::report_purchases`](crate::ops::Reader::report_purchases)).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReportPurchaseRead {
+    /// The purchases not voided up to the period's end (see [`ReportData::purchases`]).
+    pub purchases: ReportPurchases,
+    /// Every purchase, columnar (see [`ReportData::log`]).
+    pub log: PurchaseLog,
+}
+
 /// Satisfaction in the period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SatisfactionSection {

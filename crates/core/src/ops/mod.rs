@@ -162,6 +162,46 @@ impl Crm {
         out.ok_or_else(|| StoreError::backend(Misuse("the backend did not run the read")))
     }
 
+    /// Runs `here` on this thread and `there` on a second one, both over one
+    /// consistent snapshot of the books (see [`Storage::read_beside`]): two halves of a
+    /// big read at the same time, on a backend that can; one after the other in one
+    /// snapshot on any other.
+    ///
+    /// # Errors
+    ///
+    /// What either closure returns (`here`'s first), or the backend's error opening the
+    /// snapshot.
+    pub fn read_beside<A, B>(
+        &self,
+        here: impl FnOnce(Reader<'_>) -> StoreResult<A>,
+        there: impl FnOnce(Reader<'_>) -> StoreResult<B> + Send,
+    ) -> StoreResult<(A, B)>
+    where
+        B: Send,
+    {
+        let twice = || StoreError::backend(Misuse("the backend ran a read transaction twice"));
+        let (mut here, mut there) = (Some(here), Some(there));
+        let (mut a, mut b) = (None, None);
+        self.storage.read_beside(
+            &mut |tx| {
+                let f = here.take().ok_or_else(twice)?;
+                a = Some(f(Reader::new(tx))?);
+                Ok(())
+            },
+            &mut |tx| {
+                let f = there.take().ok_or_else(twice)?;
+                b = Some(f(Reader::new(tx))?);
+                Ok(())
+            },
+        )?;
+        match (a, b) {
+            (Some(a), Some(b)) => Ok((a, b)),
+            _ => Err(StoreError::backend(Misuse(
+                "the backend did not run the read",
+            ))),
+        }
+    }
+
     /// Runs `f` in one transaction: everything it does commits together, or nothing
     /// does if it returns an error.
     ///

@@ -11,9 +11,13 @@ use super::{Crm, Reader, Writer};
 use crate::care::{CareConfig, CareCustomer, CareItem, care_due_with_calendar};
 use crate::ids::CustomerId;
 use crate::lifecycle::{LifecycleStage, PolicyRule, StageChange, StageReason};
-use crate::metrics::{MetricError, MetricsReport, Period, ReportConfig, ReportData};
+use crate::metrics::{
+    MetricError, MetricsReport, Period, ReportConfig, ReportData, ReportPurchaseRead,
+    ReportPurchases,
+};
 use crate::policy::{Behaviour, FutureDated, LifecyclePolicy, Reassessment, Suggestion};
 use crate::port::whole_second;
+use crate::purchase::PurchaseLog;
 use crate::store::{ActivityQuery, OpenQuery, StoreError, StoreResult, TaskQuery};
 use crate::survey::SurveyKind;
 use crate::time::TimeRange;
@@ -34,9 +38,23 @@ pub enum ReportError {
 }
 
 impl Crm {
+    /// What a report of `period` reads ([`Reader::report_data`]), in one snapshot: the
+    /// purchases on a second thread while this one reads the rest
+    /// ([`read_beside`](Self::read_beside); one after the other on a backend that
+    /// cannot).
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn report_data(&self, period: Period) -> StoreResult<ReportData> {
+        let (records, purchases) =
+            self.read_beside(|r| r.report_records(period), |r| r.report_purchases(period))?;
+        Ok(records.with_purchases(purchases))
+    }
+
     /// The [`MetricsReport`] of `period`, from one snapshot: what
     /// `crm.read(|r| Ok(r.metrics_report(period, config)))?` gives, without the
-    /// nested result.
+    /// nested result, read on two threads ([`report_data`](Self::report_data)).
     ///
     /// # Errors
     ///
@@ -46,19 +64,52 @@ impl Crm {
         period: Period,
         config: &ReportConfig,
     ) -> Result<MetricsReport, ReportError> {
-        self.read(|r| Ok(r.metrics_report(period, config)))?
+        let data = self.report_data(period)?;
+        Ok(MetricsReport::compute(&data, period, config)?)
     }
 }
 
 impl Reader<'_> {
     /// Reads what a report of `period` needs, in this one snapshot: every customer
     /// (erased ones included), the purchase log, and the records up to the period's
-    /// end.
+    /// end. [`report_purchases`](Self::report_purchases) and
+    /// [`report_records`](Self::report_records) joined; [`Crm::report_data`] reads the
+    /// two on two threads.
     ///
     /// # Errors
     ///
     /// The backend's.
     pub fn report_data(&self, period: Period) -> StoreResult<ReportData> {
+        let purchases = self.report_purchases(period)?;
+        Ok(self.report_records(period)?.with_purchases(purchases))
+    }
+
+    /// The purchases a report of `period` reads ([`ReportData::purchases`] and
+    /// [`ReportData::log`]): the narrow rows (customer, time, amount, cost; ADR 0062)
+    /// and the log, from one pass of the backend (issue 14), the log in the books' zone
+    /// and currency.
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn report_purchases(&self, period: Period) -> StoreResult<ReportPurchaseRead> {
+        let zone = self.time_zone()?;
+        let period = period.in_zone(zone);
+        let (purchases, log) = self.tx().report_purchases_and_log(period.end_instant())?;
+        let mut log = log.in_zone(zone);
+        log.currency.get_or_insert(self.currency());
+        Ok(ReportPurchaseRead { purchases, log })
+    }
+
+    /// What a report of `period` reads but its purchases: a [`ReportData`] whose
+    /// `purchases` and `log` are empty until
+    /// [`with_purchases`](ReportData::with_purchases) adds what
+    /// [`report_purchases`](Self::report_purchases) read in the same snapshot.
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn report_records(&self, period: Period) -> StoreResult<ReportData> {
         let period = period.in_zone(self.time_zone()?);
         // What the report reads of each customer, not whole customers (issue 14).
         let customers = self.tx().report_customers()?;
@@ -70,15 +121,10 @@ impl Reader<'_> {
             },
             include_voided: false,
         };
-        // The narrow rows (customer, time, amount, cost; ADR 0062): a backend reads
-        // only the columns the metrics need, and the log from the same pass (issue 14).
-        let (purchases, log) = self.tx().report_purchases_and_log(period.end_instant())?;
-        let mut log = log.in_zone(self.time_zone()?);
-        log.currency.get_or_insert(self.currency());
         Ok(ReportData {
             customers,
-            log,
-            purchases,
+            log: PurchaseLog::default(),
+            purchases: ReportPurchases::default(),
             refunds: self.refunds(&until)?,
             surveys: self.surveys(&until)?,
             participations: self

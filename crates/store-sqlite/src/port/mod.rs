@@ -119,6 +119,72 @@ fn read_on(
     tx.commit().map_err(db)
 }
 
+/// Runs `f` over a [`Tx`] on `conn`, whose read transaction
+/// [`SqliteStore::begin_together`] began, then ends that transaction.
+fn in_begun(
+    conn: &Connection,
+    base: Currency,
+    waited: Duration,
+    f: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>,
+) -> StoreResult<()> {
+    let out = f(&Tx::new(conn, base, waited));
+    // Ending a read transaction cannot lose anything; if it fails, the connection
+    // stays in it and is not reused (see `read_beside`).
+    let ended = conn
+        .execute_batch("COMMIT")
+        .map_err(|e| Fail::from(e).into_store(waited));
+    out.and(ended)
+}
+
+/// `here`, then `there`, over the one transaction `tx`: [`Storage::read_beside`] on
+/// one core. Both run; `here`'s error comes first.
+fn one_after_the_other(
+    tx: &dyn ReadTx,
+    here: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>,
+    there: &mut (dyn FnMut(&dyn ReadTx) -> StoreResult<()> + Send),
+) -> StoreResult<()> {
+    let first = here(tx);
+    first.and(there(tx))
+}
+
+/// Begins a read transaction on `conn` and takes its snapshot (at the first read of
+/// the file, not at `BEGIN`).
+fn begin_read(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN DEFERRED")?;
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+}
+
+impl SqliteStore {
+    /// Begins a read transaction on each of `a` and `b` such that both see the same
+    /// commit (ADR 0070): while this connection's writer holds SQLite's write lock, no
+    /// commit can come between the two. True if both began; false, with neither in a
+    /// transaction, if the lock could not be had at once (our writer busy, another
+    /// process writing, a read-only file): a reader never waits for a writer.
+    fn begin_together(&self, a: &Connection, b: &Connection) -> bool {
+        let writer = match self.conn.try_lock() {
+            Ok(writer) => writer,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        let fenced = writer.busy_timeout(Duration::ZERO).is_ok()
+            && writer.execute_batch("BEGIN IMMEDIATE").is_ok();
+        let began = fenced && begin_read(a).is_ok() && begin_read(b).is_ok();
+        if fenced {
+            // Nothing was written: the lock goes as it came.
+            let _ = writer.execute_batch("ROLLBACK");
+        }
+        let _ = writer.busy_timeout(self.busy_timeout);
+        if !began {
+            for conn in [a, b] {
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+            }
+        }
+        began
+    }
+}
+
 /// The writer connection with SQLite's foreign-key checks off for one bulk write
 /// ([`WriteKind::Bulk`]: an import, a batch of purchases), back on when dropped (after the transaction, which is declared later and so
 /// dropped first; the pragma only takes effect outside a transaction).
@@ -183,6 +249,72 @@ impl Storage for SqliteStore {
             self.readers.give_back(conn);
         }
         out
+    }
+
+    fn read_beside(
+        &self,
+        here: &mut dyn FnMut(&dyn ReadTx) -> StoreResult<()>,
+        there: &mut (dyn FnMut(&dyn ReadTx) -> StoreResult<()> + Send),
+    ) -> StoreResult<()> {
+        let Some(path) = &self.path else {
+            let mut conn = self.lock();
+            return read_on(&mut conn, self.currency, self.busy_timeout, &mut |tx| {
+                one_after_the_other(tx, here, there)
+            });
+        };
+        let reader = || match self.readers.take() {
+            Some(conn) => Ok(conn),
+            None => open_reader(self, path)
+                .map_err(|e| solocrm_core::StoreError::from(e.after_waiting(self.busy_timeout))),
+        };
+        let (mut a, b) = (reader()?, reader()?);
+        if !self.begin_together(&a, &b) {
+            // Both connections are out of any transaction: one snapshot, one core.
+            self.readers.give_back(b);
+            let out = read_on(&mut a, self.currency, self.busy_timeout, &mut |tx| {
+                one_after_the_other(tx, here, there)
+            });
+            if a.is_autocommit() {
+                self.readers.give_back(a);
+            }
+            return out;
+        }
+        let (base, waited) = (self.currency, self.busy_timeout);
+        // Taken by the second thread, or by this one if no thread can be had.
+        let slot = Mutex::new(Some(there));
+        let (first, second, b) = std::thread::scope(|scope| {
+            let slot = &slot;
+            let spawned = std::thread::Builder::new().spawn_scoped(scope, move || {
+                let taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+                let out = taken.map_or(Ok(()), |there| in_begun(&b, base, waited, there));
+                (out, b)
+            });
+            match spawned {
+                Ok(handle) => {
+                    let first = in_begun(&a, base, waited, here);
+                    let (second, b) = handle
+                        .join()
+                        .unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    (first, second, Some(b))
+                }
+                // No thread to be had: `b` went with the refused closure (its
+                // transaction ends as it closes); `a` holds the same snapshot.
+                Err(_) => {
+                    let mut taken = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+                    let out = in_begun(&a, base, waited, &mut |tx| match taken {
+                        Some(ref mut there) => one_after_the_other(tx, here, *there),
+                        None => here(tx),
+                    });
+                    (out, Ok(()), None)
+                }
+            }
+        });
+        for conn in [Some(a), b].into_iter().flatten() {
+            if conn.is_autocommit() {
+                self.readers.give_back(conn);
+            }
+        }
+        first.and(second)
     }
 
     fn write(&self, f: &mut dyn FnMut(&mut dyn WriteTx) -> StoreResult<()>) -> StoreResult<()> {
