@@ -8,8 +8,8 @@ use serde::Serialize;
 use solocrm_core::care::CareConfig;
 use solocrm_core::metrics::MetricsReport;
 use solocrm_core::{
-    Customer, CustomerId, EventSeq, Money, Period, PurchaseLog, Reader, ReportConfig, ReportError,
-    StoreResult,
+    Crm, Customer, CustomerId, EventSeq, Money, Period, PurchaseLog, Reader, ReportConfig,
+    ReportError, StoreResult,
 };
 
 use crate::views::{CareList, Dashboard, PipelineBoard};
@@ -83,6 +83,29 @@ pub fn dashboard_with_months(
     let months = revenue_by_month(&data.log, period);
     let report = MetricsReport::compute(&data, period, config)?;
     Ok((Dashboard::new(period, &data.customers, report), months))
+}
+
+/// [`dashboard_with_months`] in a snapshot of its own, read on two threads (the
+/// purchases beside the rest, [`Crm::read_beside`]), with the position of that
+/// snapshot's newest event ([`newest_event`]): what a frontend keeping the dashboard
+/// computes when its kept one is out of date.
+///
+/// # Errors
+///
+/// [`ReportError`] if reading fails or the data cannot be measured at all.
+pub fn dashboard_with_months_apart(
+    crm: &Crm,
+    period: Period,
+    config: &ReportConfig,
+) -> Result<(EventSeq, Dashboard, Vec<MonthRevenue>), ReportError> {
+    let ((seq, records), purchases) = crm.read_beside(
+        |r| Ok((newest_event(&r, 0)?, r.report_records(period)?)),
+        |r| r.report_purchases(period),
+    )?;
+    let data = records.with_purchases(purchases);
+    let months = revenue_by_month(&data.log, period);
+    let report = MetricsReport::compute(&data, period, config)?;
+    Ok((seq, Dashboard::new(period, &data.customers, report), months))
 }
 
 /// The position of the newest event of the outbox in the reader's snapshot (0 if there

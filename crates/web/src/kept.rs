@@ -84,6 +84,29 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         key: &K,
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
+        self.get_apart(reader, key, || {
+            // Searched from the start: a position kept from a later snapshot than this
+            // one would be past this snapshot's newest event.
+            let seq = newest_event(reader, 0)?;
+            Ok((seq, compute()?))
+        })
+    }
+
+    /// [`get`](Self::get), with a view `compute`d in a snapshot of its own (a read on
+    /// two threads): it returns the view and the newest event of the snapshot it read,
+    /// which the view is kept with. That snapshot may be newer than the reader's: the
+    /// request is answered with the newer view, which a later request sees as current
+    /// only if its own snapshot has the same newest event.
+    ///
+    /// # Errors
+    ///
+    /// The backend's, or `compute`'s.
+    pub(crate) fn get_apart<E: From<StoreError>>(
+        &self,
+        reader: &Reader<'_>,
+        key: &K,
+        compute: impl FnOnce() -> Result<(EventSeq, T), E>,
+    ) -> Result<Arc<T>, E> {
         if let (Some(view), _) = self.lookup(reader, key)? {
             return Ok(view);
         }
@@ -94,10 +117,8 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         if let Some(view) = found {
             return Ok(view);
         }
-        // Searched from the start: a position kept from a later snapshot than this one
-        // would be past this snapshot's newest event.
-        let seq = newest_event(reader, 0)?;
-        let view = Arc::new(compute()?);
+        let (seq, view) = compute()?;
+        let view = Arc::new(view);
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if slots.generation != generation {
             // Forgotten while this was computed, from a snapshot taken before.

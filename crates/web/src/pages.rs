@@ -15,7 +15,7 @@ use maud::{DOCTYPE, Markup, html};
 use rust_decimal::Decimal;
 use solocrm_app::exchange::calendar::{Calendar, write_calendar};
 use solocrm_app::overview::{
-    CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months,
+    CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months_apart,
 };
 use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
 use solocrm_core::automation::{EffectiveRule, Firing, RuleName};
@@ -524,10 +524,12 @@ pub async fn dashboard(
                 zone.name(),
                 r.holiday_calendar()?,
             );
-            let part = match inner
-                .reports
-                .get(&r, &key, || dashboard_with_months(&r, period, &config))
-            {
+            // A view out of date is computed in a snapshot of its own, its purchases
+            // read on a second thread (ADR 0070).
+            let part = match inner.reports.get_apart(&r, &key, || {
+                dashboard_with_months_apart(books, period, &config)
+                    .map(|(seq, dashboard, months)| (seq, (dashboard, months)))
+            }) {
                 Ok(part) => part,
                 Err(ReportError::Store(e)) => return Err(e),
                 Err(e) => return Ok(Err(e)),

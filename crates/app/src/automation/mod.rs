@@ -440,7 +440,7 @@ fn catch_up_stages(
     as_of: DateTime<Utc>,
     report: &mut RunReport,
 ) -> StoreResult<()> {
-    let found = crm.read(|r| r.reassess_all(policy, as_of))?;
+    let found = crm.reassess_all(policy, as_of)?;
     let applied = crm.apply_suggestions(&found.suggestions, policy, as_of, |_| ());
     for ((customer, _), answer) in found.suggestions.iter().zip(applied.answers) {
         match answer {

@@ -43,7 +43,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
         StageCmd::Reassess { as_of, apply } => {
             let as_of = ctx.as_of(as_of.as_of.as_deref())?;
             let policy = store.lifecycle().cloned().unwrap_or_default();
-            let reassess = || Ok(store.read(|r| r.reassess_all(&policy, as_of))?.suggestions);
+            let reassess = || Ok(store.reassess_all(&policy, as_of)?.suggestions);
             // A table names every customer it lists: their names are read on a second
             // thread meanwhile.
             let (suggestions, mut names) = if ctx.out.json {

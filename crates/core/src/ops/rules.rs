@@ -38,6 +38,22 @@ pub enum ReportError {
 }
 
 impl Crm {
+    /// [`Reader::reassess_all`] over one snapshot, the purchase days read on a second
+    /// thread while this one reads the rest ([`read_beside`](Self::read_beside)).
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn reassess_all(
+        &self,
+        policy: &LifecyclePolicy,
+        as_of: DateTime<Utc>,
+    ) -> StoreResult<Reassessment> {
+        let (records, days) =
+            self.read_beside(|r| r.reassess_records(as_of), |r| r.purchase_days())?;
+        Ok(records.assess(policy, as_of, &days))
+    }
+
     /// What a report of `period` reads ([`Reader::report_data`]), in one snapshot: the
     /// purchases on a second thread while this one reads the rest
     /// ([`read_beside`](Self::read_beside); one after the other on a backend that
@@ -180,36 +196,20 @@ impl Reader<'_> {
         policy: &LifecyclePolicy,
         as_of: DateTime<Utc>,
     ) -> StoreResult<Reassessment> {
-        // Each customer's days are one run of `days`, in one allocation: room for
-        // `start[i]..start[i + 1]` for dense index `i`, of which `start[i]..fill[i]`
-        // is filled (a row whose instant has no local day takes no slot). A row
-        // naming no customer of the log is left out.
-        let log = self.purchase_log_by_customer()?;
-        let zone = log.zone;
-        let local = zone.days();
-        let groups = log.customers.len();
-        let mut start = vec![0usize; groups + 1];
-        for &idx in &log.customer {
-            if let Some(n) = start.get_mut(idx as usize + 1) {
-                *n += 1;
-            }
-        }
-        for i in 0..groups {
-            start[i + 1] += start[i];
-        }
-        let mut fill = start.clone();
-        let mut days: Vec<NaiveDate> = vec![NaiveDate::MIN; start[groups]];
-        for (k, &at) in log.at.iter().enumerate() {
-            let when = DateTime::from_timestamp(at, 0)
-                .filter(|t| crate::time::is_plausible(*t))
-                .and_then(|_| local.date(at));
-            if let (Some(&idx), Some(day)) = (log.customer.get(k), when)
-                && let Some(slot) = fill[..groups].get_mut(idx as usize)
-            {
-                days[*slot] = day;
-                *slot += 1;
-            }
-        }
+        let days = self.purchase_days()?;
+        Ok(self.reassess_records(as_of)?.assess(policy, as_of, &days))
+    }
+
+    /// Every customer's purchase days, from the purchase log grouped by customer: what
+    /// a reassessment reads of purchases.
+    fn purchase_days(&self) -> StoreResult<PurchaseDays> {
+        Ok(PurchaseDays::of(self.purchase_log_by_customer()?))
+    }
+
+    /// What a reassessment as of `as_of` reads but the purchase days: the stages, the
+    /// latest scores, the changes dated after `as_of`, and when each churned customer
+    /// churned.
+    fn reassess_records(&self, as_of: DateTime<Utc>) -> StoreResult<ReassessRecords> {
         // Just after `as_of`: the answers before it, and the changes from it.
         let after = as_of
             .checked_add_signed(chrono::TimeDelta::nanoseconds(1))
@@ -225,7 +225,6 @@ impl Reader<'_> {
                 SurveyKind::Ces => None,
             };
         }
-        let today = zone.date_of(as_of);
         // The changes dated after `as_of`, of the few customers who have one, in one
         // read: what blocks a move (a history never goes back in time). Everyone
         // else's pending move needs no read of their history.
@@ -243,48 +242,23 @@ impl Reader<'_> {
         }
         // When each churned customer churned, in one read rather than one history
         // read per churned customer.
-        let churned_at: HashMap<CustomerId, Option<DateTime<Utc>>> =
+        let mut churned_at: HashMap<CustomerId, Option<DateTime<Utc>>> =
             self.tx.churned_at()?.into_iter().collect();
-        let mut out = Reassessment::default();
-        for (id, stage) in self.tx.customer_stages()? {
-            // The days kept of the customer's rows (a row outside the plausible
-            // calendar has none).
-            let purchase_days = log
-                .index_of(id)
-                .and_then(|i| days.get(*start.get(i as usize)?..*fill.get(i as usize)?))
-                .unwrap_or(&[]);
-            let churned = stage == LifecycleStage::Churned;
-            let churned_on = if churned {
-                let at = match churned_at.get(&id) {
-                    Some(at) => *at,
-                    // Churned after the read above cannot happen in one snapshot; a
-                    // backend that misses one still answers from the history.
-                    None => last_churned(&self.tx.stage_history(id)?),
-                };
-                at.map(|t| zone.date_of(t))
-            } else {
-                None
-            };
-            let behaviour = Behaviour {
-                stage,
-                purchase_days,
-                latest_nps: nps.get(&id).copied(),
-                latest_csat: csat.get(&id).copied(),
-                churned_on,
-            };
-            let Some(s) = policy.suggest(&behaviour, today) else {
-                continue;
-            };
-            match later.remove(&id) {
-                Some(change) => out.future_dated.push(FutureDated {
-                    customer: id,
-                    change,
-                    suggestion: s,
-                }),
-                None => out.suggestions.push((id, s)),
+        let stages = self.tx.customer_stages()?;
+        for &(id, stage) in &stages {
+            if stage == LifecycleStage::Churned && !churned_at.contains_key(&id) {
+                // Churned after the read above cannot happen in one snapshot; a
+                // backend that misses one still answers from the history.
+                churned_at.insert(id, last_churned(&self.tx.stage_history(id)?));
             }
         }
-        Ok(out)
+        Ok(ReassessRecords {
+            stages,
+            nps,
+            csat,
+            later,
+            churned_at,
+        })
     }
 
     /// Runs [`care_due`](crate::care::care_due) over the books, with the holiday
@@ -402,6 +376,124 @@ fn last_churned(history: &[StageChange]) -> Option<DateTime<Utc>> {
         .rev()
         .find(|h| h.to == LifecycleStage::Churned)
         .map(|h| h.at)
+}
+
+/// Every customer's purchase days, each customer's one run of `days` (one
+/// allocation): room for `start[i]..start[i + 1]` for dense index `i` of the log, of
+/// which `start[i]..fill[i]` is filled (a row whose instant has no local day takes no
+/// slot; a row naming no customer of the log is left out).
+struct PurchaseDays {
+    log: crate::purchase::PurchaseLog,
+    start: Vec<usize>,
+    fill: Vec<usize>,
+    days: Vec<NaiveDate>,
+}
+
+impl PurchaseDays {
+    /// The days of `log` (grouped by customer) in its zone, without purchases dated
+    /// outside the plausible calendar (see [`crate::time`]).
+    fn of(log: crate::purchase::PurchaseLog) -> PurchaseDays {
+        let local = log.zone.days();
+        let groups = log.customers.len();
+        let mut start = vec![0usize; groups + 1];
+        for &idx in &log.customer {
+            if let Some(n) = start.get_mut(idx as usize + 1) {
+                *n += 1;
+            }
+        }
+        for i in 0..groups {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut days: Vec<NaiveDate> = vec![NaiveDate::MIN; start[groups]];
+        for (k, &at) in log.at.iter().enumerate() {
+            let when = DateTime::from_timestamp(at, 0)
+                .filter(|t| crate::time::is_plausible(*t))
+                .and_then(|_| local.date(at));
+            if let (Some(&idx), Some(day)) = (log.customer.get(k), when)
+                && let Some(slot) = fill[..groups].get_mut(idx as usize)
+            {
+                days[*slot] = day;
+                *slot += 1;
+            }
+        }
+        PurchaseDays {
+            log,
+            start,
+            fill,
+            days,
+        }
+    }
+
+    /// The days kept of the customer's rows, as they come (a row outside the plausible
+    /// calendar has none).
+    fn of_customer(&self, id: CustomerId) -> &[NaiveDate] {
+        self.log
+            .index_of(id)
+            .and_then(|i| {
+                self.days
+                    .get(*self.start.get(i as usize)?..*self.fill.get(i as usize)?)
+            })
+            .unwrap_or(&[])
+    }
+}
+
+/// What a reassessment reads besides the purchase days ([`Reader::reassess_all`]).
+struct ReassessRecords {
+    /// Every customer not erased, with their stage, by id.
+    stages: Vec<(CustomerId, LifecycleStage)>,
+    /// The latest NPS answer of each customer, up to the instant.
+    nps: HashMap<CustomerId, u8>,
+    /// The latest CSAT answer of each customer, up to the instant.
+    csat: HashMap<CustomerId, u8>,
+    /// The latest change dated after the instant, of each customer with one.
+    later: HashMap<CustomerId, StageChange>,
+    /// When each churned customer churned (if the history says).
+    churned_at: HashMap<CustomerId, Option<DateTime<Utc>>>,
+}
+
+impl ReassessRecords {
+    /// Asks the policy about each customer as of `as_of`, with their days from `days`.
+    fn assess(
+        mut self,
+        policy: &LifecyclePolicy,
+        as_of: DateTime<Utc>,
+        days: &PurchaseDays,
+    ) -> Reassessment {
+        let zone = days.log.zone;
+        let today = zone.date_of(as_of);
+        let mut out = Reassessment::default();
+        for &(id, stage) in &self.stages {
+            let churned_on = if stage == LifecycleStage::Churned {
+                self.churned_at
+                    .get(&id)
+                    .copied()
+                    .flatten()
+                    .map(|t| zone.date_of(t))
+            } else {
+                None
+            };
+            let behaviour = Behaviour {
+                stage,
+                purchase_days: days.of_customer(id),
+                latest_nps: self.nps.get(&id).copied(),
+                latest_csat: self.csat.get(&id).copied(),
+                churned_on,
+            };
+            let Some(s) = policy.suggest(&behaviour, today) else {
+                continue;
+            };
+            match self.later.remove(&id) {
+                Some(change) => out.future_dated.push(FutureDated {
+                    customer: id,
+                    change,
+                    suggestion: s,
+                }),
+                None => out.suggestions.push((id, s)),
+            }
+        }
+        out
+    }
 }
 
 /// What the policy looks at for one customer, as of an instant.
