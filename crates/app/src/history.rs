@@ -32,3 +32,33 @@ pub fn read_as_of_day<T>(
         }
     })
 }
+
+/// [`read_as_of_day`] on two threads: `here` on this one and `there` on a second,
+/// both over one snapshot of the books as they stood at the end of `day` (or as they
+/// are), through [`Crm::read_beside`] (one after the other on a backend that cannot).
+///
+/// # Errors
+///
+/// The backend's, and either closure's (`here`'s first).
+pub fn read_as_of_day_beside<A, B: Send>(
+    crm: &Crm,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+    here: impl FnOnce(Reader<'_>) -> StoreResult<A>,
+    there: impl FnOnce(Reader<'_>) -> StoreResult<B> + Send,
+) -> StoreResult<(A, B)> {
+    let on_day = |r: Reader<'_>| -> StoreResult<Option<DateTime<Utc>>> {
+        let cutoff = r.time_zone()?.end_of(day);
+        Ok((cutoff <= now).then_some(cutoff))
+    };
+    crm.read_beside(
+        |r| match on_day(r)? {
+            Some(cutoff) => r.as_of(cutoff, here),
+            None => here(r),
+        },
+        |r| match on_day(r)? {
+            Some(cutoff) => r.as_of(cutoff, there),
+            None => there(r),
+        },
+    )
+}

@@ -95,7 +95,7 @@ pub use metrics::{
 pub use money::{Currency, Money, MoneyError};
 pub use names::NameList;
 pub use ops::{
-    Crm, Reader, ReportError, Writer,
+    CareRecords, Crm, Reader, ReportError, Writer,
     history::{AsOf, SharedReads},
 };
 pub use policy::{Assessment, Behaviour, Evidence, LifecyclePolicy, Suggestion};

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Days, Months, Utc};
 use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
-use solocrm_app::history::read_as_of_day;
+use solocrm_app::history::{read_as_of_day, read_as_of_day_beside};
 use solocrm_app::rfm::rfm_table;
 use solocrm_app::sorted_json::SortedKeys;
 use solocrm_app::trends::{self, Grain, GroupDashboard, Trend};
@@ -1022,19 +1022,24 @@ pub fn churn_risk(
     // of the day, of which each customer's latest alone counts.
     let day_end = ctx.zone().end_of(ctx.day(at));
     let contacts_until = until.range.to.map_or(day_end, |to| to.min(day_end));
-    // One snapshot of the books as they stood at the end of the day.
-    let (stages, log, surveys, requests, contacts, members) =
-        read_as_of_day(&store, ctx.day(at), ctx.now, |r| {
+    // One snapshot of the books as they stood at the end of the day; the purchases on
+    // a second thread meanwhile (ADR 0070).
+    let ((stages, surveys, requests, contacts, members), log) = read_as_of_day_beside(
+        &store,
+        ctx.day(at),
+        ctx.now,
+        |r| {
             Ok((
                 r.customer_stages()?,
-                // Only each customer's purchase days count, in any order.
-                r.purchase_log_by_customer()?,
                 r.surveys(&until)?,
                 r.requests(&OpenQuery::default())?,
                 r.tx().last_interactions(contacts_until)?,
                 members_in(&r, group.as_ref(), at),
             ))
-        })?;
+        },
+        // Only each customer's purchase days count, in any order.
+        |r| r.purchase_log_by_customer(),
+    )?;
     let members = members.map_err(group_failed)?;
     // The customers are read by their stage alone and the interactions by each
     // customer's latest (`churn_warnings_by_contacts`).

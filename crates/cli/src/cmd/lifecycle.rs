@@ -1,7 +1,7 @@
 //! `solocrm stage ...`, `solocrm care`, `solocrm segment ...`
 
 use anyhow::{Context as _, Result, anyhow, bail};
-use solocrm_app::history::read_as_of_day;
+use solocrm_app::history::{read_as_of_day, read_as_of_day_beside};
 use solocrm_core::care::{CareConfig, CareReason, Holiday};
 use solocrm_core::{
     Label, PolicyRule, Predicate, Segment, SegmentFilter, StageReason, Store, Suggestion,
@@ -159,10 +159,16 @@ pub fn care(
         holidays: holidays.iter().map(|h| holiday(h)).collect::<Result<_>>()?,
         no_contact_days: silent_days,
     };
-    let due = || {
-        Ok(read_as_of_day(&store, ctx.day(as_of), ctx.now, |r| {
-            r.care_due(as_of, days, &config)
-        })?)
+    // The last contacts on a second thread while this one reads the rest (ADR 0070).
+    let due = || -> Result<_> {
+        let (records, last) = read_as_of_day_beside(
+            &store,
+            ctx.day(as_of),
+            ctx.now,
+            |r| r.care_records(as_of, days),
+            |r| r.last_contacts(as_of),
+        )?;
+        Ok(records.due(&last, &config))
     };
     if ctx.out.json {
         return ctx.out.json(&due()?);

@@ -77,7 +77,7 @@ mod rules;
 mod write;
 
 pub use products::ProductRemoval;
-pub use rules::{Applied, MOVES_PER_WRITE, ReportError};
+pub use rules::{Applied, CareRecords, MOVES_PER_WRITE, ReportError};
 
 use std::sync::Arc;
 

@@ -281,6 +281,23 @@ impl Reader<'_> {
         config: &CareConfig,
     ) -> StoreResult<Vec<CareItem>> {
         let last = self.last_contacts(as_of)?;
+        Ok(self.care_records(as_of, horizon_days)?.due(&last, config))
+    }
+
+    /// What [`care_due`](Self::care_due) reads but the last contacts: the customers'
+    /// dates and stages, the open tasks due by the end of the window, the zone and the
+    /// holidays kept with the books. [`CareRecords::due`] with what
+    /// [`last_contacts`](Self::last_contacts) read in the same snapshot (perhaps on a
+    /// second thread, [`Crm::read_beside`]) gives the list.
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    pub fn care_records(
+        &self,
+        as_of: DateTime<Utc>,
+        horizon_days: u32,
+    ) -> StoreResult<CareRecords> {
         let stages: HashMap<CustomerId, LifecycleStage> =
             self.tx.customer_stages()?.into_iter().collect();
         // Both reads list the customers who are not erased, by id.
@@ -294,7 +311,7 @@ impl Reader<'_> {
                     birthday: d.birthday,
                     stage: *stages.get(&d.id)?,
                     created_at: d.created_at,
-                    last_contact: last.get(&d.id).copied(),
+                    last_contact: None,
                     erased: false,
                 })
             })
@@ -311,15 +328,14 @@ impl Reader<'_> {
         })?;
         // The holidays kept with the books come on top of the config's fixed days.
         let calendar = self.holiday_calendar()?;
-        Ok(care_due_with_calendar(
+        Ok(CareRecords {
             today,
             zone,
             horizon_days,
-            config,
-            &calendar,
-            &customers,
-            &tasks,
-        ))
+            calendar,
+            customers,
+            tasks,
+        })
     }
 
     /// Every customer's last contact at or before `as_of` (erased ones included), to
@@ -376,6 +392,42 @@ fn last_churned(history: &[StageChange]) -> Option<DateTime<Utc>> {
         .rev()
         .find(|h| h.to == LifecycleStage::Churned)
         .map(|h| h.at)
+}
+
+/// What the care list of a window reads but the customers' last contacts
+/// ([`Reader::care_records`]).
+#[derive(Debug, Clone)]
+pub struct CareRecords {
+    today: NaiveDate,
+    zone: BusinessZone,
+    horizon_days: u32,
+    calendar: crate::holiday::HolidayCalendar,
+    customers: Vec<CareCustomer>,
+    tasks: Vec<crate::task::Task>,
+}
+
+impl CareRecords {
+    /// The care list ([`care_due`](crate::care::care_due) with the books' holidays),
+    /// each customer's last contact taken from `last` (what
+    /// [`Reader::last_contacts`] read in the same snapshot).
+    pub fn due(
+        mut self,
+        last: &HashMap<CustomerId, DateTime<Utc>>,
+        config: &CareConfig,
+    ) -> Vec<CareItem> {
+        for c in &mut self.customers {
+            c.last_contact = last.get(&c.id).copied();
+        }
+        care_due_with_calendar(
+            self.today,
+            self.zone,
+            self.horizon_days,
+            config,
+            &self.calendar,
+            &self.customers,
+            &self.tasks,
+        )
+    }
 }
 
 /// Every customer's purchase days, each customer's one run of `days` (one

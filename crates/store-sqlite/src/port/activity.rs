@@ -824,27 +824,31 @@ pub(crate) fn report_interactions(
     until: DateTime<Utc>,
 ) -> Res<Vec<ReportInteraction>> {
     let (s, ns) = ts(until);
-    let mut keyed: Vec<(ReportInteraction, i64)> = with_small_cache(conn, || {
+    // Read by id; by time then id is the same order when the times never go back, so
+    // the rows are sorted (stably by time, which keeps the ids' order among equal
+    // times) only if one does. No id is kept beside each row: this runs beside the
+    // purchase read (ADR 0070), and a keyed copy would add to the peak.
+    let (mut rows, in_order) = with_small_cache(conn, || {
         let mut stmt = conn.prepare_cached(
-            "SELECT id, customer_id, at, at_ns FROM interactions NOT INDEXED \
+            "SELECT customer_id, at, at_ns FROM interactions NOT INDEXED \
              WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY id",
         )?;
         let mut rows = stmt.query(params![s, ns])?;
-        let mut keyed = Vec::new();
+        let mut out: Vec<ReportInteraction> = Vec::new();
+        let mut in_order = true;
         while let Some(row) = rows.next()? {
             let c = Cols::new(row, "interactions");
-            let id = c.i64(0)?;
-            let customer = c.id(1, CustomerId::new)?;
-            let at = c.time(2)?;
-            keyed.push((ReportInteraction { customer, at }, id));
+            let customer = c.id(0, CustomerId::new)?;
+            let at = c.time(1)?;
+            in_order &= out.last().is_none_or(|prev| prev.at <= at);
+            out.push(ReportInteraction { customer, at });
         }
-        Ok(keyed)
+        Ok((out, in_order))
     })?;
-    let key = |(i, id): &(ReportInteraction, i64)| (i.at, *id);
-    if !keyed.is_sorted_by_key(key) {
-        keyed.sort_unstable_by_key(key);
+    if !in_order {
+        rows.sort_by_key(|i| i.at);
     }
-    Ok(keyed.into_iter().map(|(i, _)| i).collect())
+    Ok(rows)
 }
 
 /// See [`solocrm_core::port::ReadTx::survey_scores`]: five columns of the answers that
