@@ -176,7 +176,7 @@ impl Reader<'_> {
 
     /// Asks the policy about every customer (erased ones skipped) as of `as_of`.
     ///
-    /// Purchase days come from the [`PurchaseLog`](crate::PurchaseLog), without
+    /// Purchase days come from the [`PurchaseLog`], without
     /// purchases dated outside the plausible calendar (see [`crate::time`]); the
     /// latest NPS and CSAT answers at or before `as_of` count as the customer's
     /// satisfaction.
@@ -340,7 +340,7 @@ impl Reader<'_> {
 
     /// Every customer's last contact at or before `as_of` (erased ones included), to
     /// the whole second: their latest purchase, counted by the whole second of the
-    /// [`PurchaseLog`](crate::PurchaseLog) (a purchase in the second of `as_of`
+    /// [`PurchaseLog`] (a purchase in the second of `as_of`
     /// counts), or interaction, counted at its exact instant; voided ones left out.
     /// What [`care_due`](Self::care_due) reads, from
     /// [`contact_times`](crate::port::ReadTx::contact_times) around the second of
@@ -435,7 +435,7 @@ impl CareRecords {
 /// which `start[i]..fill[i]` is filled (a row whose instant has no local day takes no
 /// slot; a row naming no customer of the log is left out).
 struct PurchaseDays {
-    log: crate::purchase::PurchaseLog,
+    log: PurchaseLog,
     start: Vec<usize>,
     fill: Vec<usize>,
     days: Vec<NaiveDate>,
@@ -444,7 +444,7 @@ struct PurchaseDays {
 impl PurchaseDays {
     /// The days of `log` (grouped by customer) in its zone, without purchases dated
     /// outside the plausible calendar (see [`crate::time`]).
-    fn of(log: crate::purchase::PurchaseLog) -> PurchaseDays {
+    fn of(log: PurchaseLog) -> PurchaseDays {
         let local = log.zone.days();
         let groups = log.customers.len();
         let mut start = vec![0usize; groups + 1];
