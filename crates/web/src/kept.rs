@@ -18,7 +18,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use solocrm_app::overview::newest_event;
-use solocrm_core::{EventSeq, Reader, StoreError};
+use solocrm_core::{Crm, EventSeq, Reader, StoreError};
 
 /// How many views of one kind are kept (the last ones asked for).
 const KEPT: usize = 4;
@@ -84,29 +84,6 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         key: &K,
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
-        self.get_apart(reader, key, || {
-            // Searched from the start: a position kept from a later snapshot than this
-            // one would be past this snapshot's newest event.
-            let seq = newest_event(reader, 0)?;
-            Ok((seq, compute()?))
-        })
-    }
-
-    /// [`get`](Self::get), with a view `compute`d in a snapshot of its own (a read on
-    /// two threads): it returns the view and the newest event of the snapshot it read,
-    /// which the view is kept with. That snapshot may be newer than the reader's: the
-    /// request is answered with the newer view, which a later request sees as current
-    /// only if its own snapshot has the same newest event.
-    ///
-    /// # Errors
-    ///
-    /// The backend's, or `compute`'s.
-    pub(crate) fn get_apart<E: From<StoreError>>(
-        &self,
-        reader: &Reader<'_>,
-        key: &K,
-        compute: impl FnOnce() -> Result<(EventSeq, T), E>,
-    ) -> Result<Arc<T>, E> {
         if let (Some(view), _) = self.lookup(reader, key)? {
             return Ok(view);
         }
@@ -117,19 +94,56 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         if let Some(view) = found {
             return Ok(view);
         }
+        // Searched from the start: a position kept from a later snapshot than this one
+        // would be past this snapshot's newest event.
+        let seq = newest_event(reader, 0)?;
+        Ok(self.keep(key, seq, generation, compute()?))
+    }
+
+    /// The view of `key` as [`get`](Self::get) keeps it, but looked up in short reads
+    /// of `crm` and, when out of date, `compute`d in a snapshot of its own (a read on
+    /// two threads), outside any read of the caller: `compute` returns the view and the
+    /// newest event of the snapshot it read, which the view is kept with. The view
+    /// answered may thus be a moment older or newer than a snapshot the caller reads
+    /// next; a later request takes it only if its own lookup sees the same newest
+    /// event.
+    ///
+    /// # Errors
+    ///
+    /// The backend's, or `compute`'s.
+    pub(crate) fn get_apart<E: From<StoreError>>(
+        &self,
+        crm: &Crm,
+        key: &K,
+        compute: impl FnOnce() -> Result<(EventSeq, T), E>,
+    ) -> Result<Arc<T>, E> {
+        if let (Some(view), _) = crm.read(|r| self.lookup(&r, key))? {
+            return Ok(view);
+        }
+        let _building = self.building.lock().unwrap_or_else(PoisonError::into_inner);
+        let (found, generation) = crm.read(|r| self.lookup(&r, key))?;
+        if let Some(view) = found {
+            return Ok(view);
+        }
         let (seq, view) = compute()?;
+        Ok(self.keep(key, seq, generation, view))
+    }
+
+    /// Keeps `view` of `key`, computed at `seq`, unless the views were forgotten since
+    /// `generation`; returns it either way.
+    fn keep(&self, key: &K, seq: EventSeq, generation: u64, view: T) -> Arc<T> {
         let view = Arc::new(view);
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if slots.generation != generation {
             // Forgotten while this was computed, from a snapshot taken before.
-            return Ok(view);
+            return view;
         }
         slots.views.retain(|(k, _, _)| k != key);
         if slots.views.len() >= KEPT {
             slots.views.remove(0);
         }
         slots.views.push((key.clone(), seq, view.clone()));
-        Ok(view)
+        view
     }
 
     /// The kept view of `key` if the reader's snapshot has its newest event, and the

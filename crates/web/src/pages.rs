@@ -517,6 +517,14 @@ pub async fn dashboard(
         // The period runs to today: its report is kept while the outbox shows no new
         // event; the board and the care list (which move with the clock) are read anew.
         let key = (period.start(), period.end(), zone.name());
+        // The report is kept while the outbox shows no new event; out of date, it is
+        // computed in a snapshot of its own, its purchases read on a second thread
+        // (ADR 0070), before and apart from the page's read (no read nested in
+        // another: a pooled backend could run short of connections).
+        let part = inner.reports.get_apart(books, &key, || {
+            dashboard_with_months_apart(books, period, &config)
+                .map(|(seq, dashboard, months)| (seq, (dashboard, months)))
+        })?;
         let shown = books.read(|r| {
             let care_key = (
                 zone.date_of(as_of),
@@ -524,25 +532,15 @@ pub async fn dashboard(
                 zone.name(),
                 r.holiday_calendar()?,
             );
-            // A view out of date is computed in a snapshot of its own, its purchases
-            // read on a second thread (ADR 0070).
-            let part = match inner.reports.get_apart(&r, &key, || {
-                dashboard_with_months_apart(books, period, &config)
-                    .map(|(seq, dashboard, months)| (seq, (dashboard, months)))
-            }) {
-                Ok(part) => part,
-                Err(ReportError::Store(e)) => return Err(e),
-                Err(e) => return Ok(Err(e)),
-            };
             let care = inner.care.get(&r, &care_key, || {
                 CareList::load(&r, as_of, DASHBOARD_CARE_DAYS, &CareConfig::default())
             })?;
-            Ok(Ok(Shown {
+            Ok(Shown {
                 part,
                 board: PipelineBoard::load(&r, as_of, &config.stage_probabilities)?,
                 care,
-            }))
-        })??;
+            })
+        })?;
         Ok(Ok(shown))
     })
     .await;
