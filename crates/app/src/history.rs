@@ -23,14 +23,23 @@ pub fn read_as_of_day<T>(
     now: DateTime<Utc>,
     f: impl FnOnce(Reader<'_>) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    crm.read(|r| {
-        let cutoff = r.time_zone()?.end_of(day);
-        if cutoff <= now {
-            r.as_of(cutoff, f)
-        } else {
-            f(r)
-        }
-    })
+    crm.read(|r| on_day(r, day, now, f))
+}
+
+/// Runs `f` on `r` rewound to the end of `day` when that end is not after `now`, else
+/// on `r` as it is: the one choice every reader of a day makes.
+fn on_day<T>(
+    r: Reader<'_>,
+    day: NaiveDate,
+    now: DateTime<Utc>,
+    f: impl FnOnce(Reader<'_>) -> StoreResult<T>,
+) -> StoreResult<T> {
+    let cutoff = r.time_zone()?.end_of(day);
+    if cutoff <= now {
+        r.as_of(cutoff, f)
+    } else {
+        f(r)
+    }
 }
 
 /// [`read_as_of_day`] on two threads: `here` on this one and `there` on a second,
@@ -47,18 +56,8 @@ pub fn read_as_of_day_beside<A, B: Send>(
     here: impl FnOnce(Reader<'_>) -> StoreResult<A>,
     there: impl FnOnce(Reader<'_>) -> StoreResult<B> + Send,
 ) -> StoreResult<(A, B)> {
-    let on_day = |r: Reader<'_>| -> StoreResult<Option<DateTime<Utc>>> {
-        let cutoff = r.time_zone()?.end_of(day);
-        Ok((cutoff <= now).then_some(cutoff))
-    };
     crm.read_beside(
-        |r| match on_day(r)? {
-            Some(cutoff) => r.as_of(cutoff, here),
-            None => here(r),
-        },
-        |r| match on_day(r)? {
-            Some(cutoff) => r.as_of(cutoff, there),
-            None => there(r),
-        },
+        |r| on_day(r, day, now, here),
+        |r| on_day(r, day, now, there),
     )
 }

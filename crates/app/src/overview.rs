@@ -9,7 +9,7 @@ use solocrm_core::care::CareConfig;
 use solocrm_core::metrics::MetricsReport;
 use solocrm_core::{
     Crm, Customer, CustomerId, EventSeq, Money, Period, PurchaseLog, Reader, ReportConfig,
-    ReportError, StoreResult,
+    ReportData, ReportError, StoreResult,
 };
 
 use crate::views::{CareList, Dashboard, PipelineBoard};
@@ -79,9 +79,22 @@ pub fn dashboard_with_months(
     period: Period,
     config: &ReportConfig,
 ) -> Result<(Dashboard, Vec<MonthRevenue>), ReportError> {
-    let data = reader.report_data(period)?;
+    dashboard_of_data(&reader.report_data(period)?, period, config)
+}
+
+/// The dashboard of `period` and its revenue by month, computed from `data` read for
+/// that period: the one computation behind every dashboard a frontend shows.
+///
+/// # Errors
+///
+/// [`ReportError`] if the data cannot be measured at all.
+pub fn dashboard_of_data(
+    data: &ReportData,
+    period: Period,
+    config: &ReportConfig,
+) -> Result<(Dashboard, Vec<MonthRevenue>), ReportError> {
     let months = revenue_by_month(&data.log, period);
-    let report = MetricsReport::compute(&data, period, config)?;
+    let report = MetricsReport::compute(data, period, config)?;
     Ok((Dashboard::new(period, &data.customers, report), months))
 }
 
@@ -102,10 +115,9 @@ pub fn dashboard_with_months_apart(
         |r| Ok((newest_event(&r, 0)?, r.report_records(period)?)),
         |r| r.report_purchases(period),
     )?;
-    let data = records.with_purchases(purchases);
-    let months = revenue_by_month(&data.log, period);
-    let report = MetricsReport::compute(&data, period, config)?;
-    Ok((seq, Dashboard::new(period, &data.customers, report), months))
+    let (dashboard, months) =
+        dashboard_of_data(&records.with_purchases(purchases), period, config)?;
+    Ok((seq, dashboard, months))
 }
 
 /// The position of the newest event of the outbox in the reader's snapshot (0 if there

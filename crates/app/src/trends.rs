@@ -13,7 +13,6 @@
 
 use chrono::{DateTime, Datelike as _, Months, NaiveDate, Utc};
 use serde::Serialize;
-use solocrm_core::metrics::MetricsReport;
 use solocrm_core::{Crm, Period, Reader, ReportConfig, ReportData, ReportError, SharedReads};
 
 use crate::groups::{CustomerGroup, GroupError, Members, only_members};
@@ -164,9 +163,7 @@ fn dashboard_of(
         Some(m) => only_members(&data, m),
         None => data,
     };
-    let months = crate::overview::revenue_by_month(&data.log, period);
-    let report = MetricsReport::compute(&data, period, config)?;
-    Ok((Dashboard::new(period, &data.customers, report), months))
+    crate::overview::dashboard_of_data(&data, period, config)
 }
 
 /// The instant a view of `period` is as of: the end of its last day, or `now` if that
@@ -214,25 +211,23 @@ pub fn load_dashboard(
     let day = period.last_day();
     // The purchases on a second thread, in the same snapshot, while this one reads the
     // rest and decides the group (issue 14, ADR 0070).
-    let (records, purchases) = crm
-        .read_beside(
-            |r| {
-                Ok(as_of_day(&r, None, day, now, |v| {
-                    let at = view_instant(v, period, now)?;
-                    let members = group.map(|g| g.members(v, at)).transpose()?;
-                    let records = v.report_records(period).map_err(ReportError::Store)?;
-                    Ok::<_, GroupError>((members, records))
-                }))
-            },
-            |r| {
-                Ok(as_of_day(&r, None, day, now, |v| {
-                    v.report_purchases(period)
-                }))
-            },
-        )
-        .map_err(GroupError::from)?;
-    let (members, records) = records??;
-    let data = records.with_purchases(purchases?.map_err(ReportError::Store)?);
+    let (records, purchases) = crate::history::read_as_of_day_beside(
+        crm,
+        day,
+        now,
+        |v| {
+            Ok((|| {
+                let at = view_instant(&v, period, now)?;
+                let members = group.map(|g| g.members(&v, at)).transpose()?;
+                let records = v.report_records(period).map_err(ReportError::Store)?;
+                Ok::<_, GroupError>((members, records))
+            })())
+        },
+        |v| v.report_purchases(period),
+    )
+    .map_err(GroupError::from)?;
+    let (members, records) = records?;
+    let data = records.with_purchases(purchases);
     let (dashboard, _) = dashboard_of(data, period, config, members.as_ref())?;
     Ok(GroupDashboard {
         members: members.as_ref().map(Members::len),
