@@ -61,6 +61,15 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         slots.generation = slots.generation.wrapping_add(1);
     }
 
+    /// True if no view is kept (none asked for since the start or the last forgetting).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .views
+            .is_empty()
+    }
+
     /// How many views are kept.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -84,20 +93,13 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         key: &K,
         compute: impl FnOnce() -> Result<T, E>,
     ) -> Result<Arc<T>, E> {
-        if let (Some(view), _) = self.lookup(reader, key)? {
-            return Ok(view);
-        }
-        // One computation at a time; the view of one that finished while this waited
-        // serves this snapshot too if it has the same newest event.
-        let _building = self.building.lock().unwrap_or_else(PoisonError::into_inner);
-        let (found, generation) = self.lookup(reader, key)?;
-        if let Some(view) = found {
-            return Ok(view);
-        }
         // Searched from the start: a position kept from a later snapshot than this one
         // would be past this snapshot's newest event.
-        let seq = newest_event(reader, 0)?;
-        Ok(self.keep(key, seq, generation, compute()?))
+        self.get_with(
+            key,
+            || self.lookup(reader, key),
+            || Ok((newest_event(reader, 0)?, compute()?)),
+        )
     }
 
     /// The view of `key` as [`get`](Self::get) keeps it, but looked up in short reads
@@ -117,11 +119,23 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
         key: &K,
         compute: impl FnOnce() -> Result<(EventSeq, T), E>,
     ) -> Result<Arc<T>, E> {
-        if let (Some(view), _) = crm.read(|r| self.lookup(&r, key))? {
+        self.get_with(key, || crm.read(|r| self.lookup(&r, key)), compute)
+    }
+
+    /// The view of `key` found by `lookup`, or else `compute`d (with the newest event of
+    /// the snapshot it read) and kept: one computation at a time, and the view of one
+    /// that finished while this waited serves this request too if `lookup` finds it.
+    fn get_with<E: From<StoreError>>(
+        &self,
+        key: &K,
+        lookup: impl Fn() -> Result<(Option<Arc<T>>, u64), StoreError>,
+        compute: impl FnOnce() -> Result<(EventSeq, T), E>,
+    ) -> Result<Arc<T>, E> {
+        if let (Some(view), _) = lookup()? {
             return Ok(view);
         }
         let _building = self.building.lock().unwrap_or_else(PoisonError::into_inner);
-        let (found, generation) = crm.read(|r| self.lookup(&r, key))?;
+        let (found, generation) = lookup()?;
         if let Some(view) = found {
             return Ok(view);
         }

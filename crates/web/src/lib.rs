@@ -125,6 +125,9 @@ struct Inner {
     /// The outbox position the erasure sweep has looked up to ([`AppState::sweep`]);
     /// `None` before its first look.
     swept: std::sync::Mutex<Option<solocrm_core::EventSeq>>,
+    /// The outbox position and the business day the kept dashboard of `/` was last
+    /// brought up to date for ([`pages::refresh_dashboard`]).
+    dashboard_seen: std::sync::Mutex<Option<(solocrm_core::EventSeq, chrono::NaiveDate)>>,
 }
 
 impl AppState {
@@ -207,6 +210,36 @@ impl AppState {
         })
         .await;
     }
+
+    /// [`pages::refresh_dashboard`] now and then every `period`, until `stop`
+    /// completes; after a look that computed, the pause is at least as long as that
+    /// look took, so a stream of writes (an import, the automation's catch-up) keeps
+    /// the refresh on one core at most half of the time. A failed look is logged and
+    /// retried by the next.
+    async fn refresh_every(self, period: std::time::Duration, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
+        loop {
+            let started = std::time::Instant::now();
+            let computed = match pages::refresh_dashboard(&self).await {
+                Ok(computed) => computed,
+                Err(e) => {
+                    eprintln!(
+                        "solocrm serve: the dashboard's refresh failed (the next one retries): {e}"
+                    );
+                    false
+                }
+            };
+            let pause = if computed {
+                period.max(started.elapsed())
+            } else {
+                period
+            };
+            tokio::select! {
+                () = &mut stop => break,
+                () = tokio::time::sleep(pause) => {}
+            }
+        }
+    }
 }
 
 /// The workspace's routes over `books`, behind the guard ([`security`]).
@@ -240,6 +273,7 @@ fn parts(books: Books, config: Config) -> (Router, Runner, AppState) {
             co_purchase: kept::Kept::new(),
             search: kept::Kept::new(),
             swept: std::sync::Mutex::new(None),
+            dashboard_seen: std::sync::Mutex::new(None),
         }),
     };
     let router = Router::new()
@@ -381,10 +415,16 @@ pub struct Started {
     pub url: String,
 }
 
+/// How often [`serve`] looks whether the kept dashboard is out of date
+/// ([`pages::refresh_dashboard`]): two indexed reads of the outbox when nothing changed.
+const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Serves the workspace over `books` until Ctrl-C: binds, calls `ready` with the link,
 /// serves while the automation runs every minute ([`runner::TICK`]) and the outbox is
 /// swept as often for erasures made by another program (the kept views are then
-/// dropped, so none holds an erased customer's data past the next sweep), then finishes
+/// dropped, so none holds an erased customer's data past the next sweep) and the kept
+/// dashboard is brought up to date every second once one was asked for ([`REFRESH`]),
+/// then finishes
 /// the requests in flight and the run in progress, and shuts the runtime down. The
 /// caller's `books` outlive the runtime, so no store handle is dropped on it.
 ///
@@ -427,8 +467,12 @@ pub fn serve(
         let ticker = tokio::spawn(runner.every(runner::TICK, async {
             let _ = stopped.await;
         }));
-        let sweeper = tokio::spawn(state.sweep_every(runner::TICK, async {
+        let (stop_refresh, refresh_stopped) = tokio::sync::oneshot::channel::<()>();
+        let sweeper = tokio::spawn(state.clone().sweep_every(runner::TICK, async {
             let _ = sweep_stopped.await;
+        }));
+        let refresher = tokio::spawn(state.refresh_every(REFRESH, async {
+            let _ = refresh_stopped.await;
         }));
         let served = axum::serve(listener, router)
             .with_graceful_shutdown(async {
@@ -438,11 +482,15 @@ pub fn serve(
         // The pages are done; a run in progress finishes, then the ticker stops.
         let _ = stop.send(());
         let _ = stop_sweep.send(());
+        let _ = stop_refresh.send(());
         if let Err(e) = ticker.await {
             eprintln!("solocrm serve: the automation ticker stopped: {e}");
         }
         if let Err(e) = sweeper.await {
             eprintln!("solocrm serve: the erasure sweep stopped: {e}");
+        }
+        if let Err(e) = refresher.await {
+            eprintln!("solocrm serve: the dashboard's refresh stopped: {e}");
         }
         served
     });

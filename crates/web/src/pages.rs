@@ -481,69 +481,7 @@ pub async fn dashboard(
     let (from, to) = (parse("from"), parse("to"));
     let now = st.now();
     let inner = st.inner.clone();
-    let loaded = blocking(move || {
-        let books = &inner.books;
-        let zone = books.time_zone()?;
-        let last_day = to.unwrap_or_else(|| zone.date_of(now));
-        let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
-        let start = from.unwrap_or_else(|| end.checked_sub_months(Months::new(12)).unwrap_or(end));
-        if start >= end {
-            return Ok(Err(()));
-        }
-        let period = Period::new(start, end)?.in_zone(zone);
-        let config = ReportConfig {
-            include_rfm_table: false,
-            ..ReportConfig::default()
-        };
-        let as_of = (zone.end_of(last_day) - chrono::Duration::seconds(1)).min(now);
-        if zone.end_of(last_day) <= now {
-            // A past period: the books as they stood at its end, computed each time.
-            let o = solocrm_app::history::read_as_of_day(books, last_day, now, |r| {
-                Ok(Overview::load(
-                    &r,
-                    period,
-                    &config,
-                    as_of,
-                    DASHBOARD_CARE_DAYS,
-                    &CareConfig::default(),
-                ))
-            })??;
-            return Ok(Ok(Shown {
-                part: Arc::new((o.dashboard, o.revenue_by_month)),
-                board: o.board,
-                care: Arc::new(o.care),
-            }));
-        }
-        // The period runs to today: its report is kept while the outbox shows no new
-        // event; the board and the care list (which move with the clock) are read anew.
-        let key = (period.start(), period.end(), zone.name());
-        // The report is kept while the outbox shows no new event; out of date, it is
-        // computed in a snapshot of its own, its purchases read on a second thread
-        // (ADR 0070), before and apart from the page's read (no read nested in
-        // another: a pooled backend could run short of connections).
-        let part = inner.reports.get_apart(books, &key, || {
-            dashboard_with_months_apart(books, period, &config)
-                .map(|(seq, dashboard, months)| (seq, (dashboard, months)))
-        })?;
-        let shown = books.read(|r| {
-            let care_key = (
-                zone.date_of(as_of),
-                DASHBOARD_CARE_DAYS,
-                zone.name(),
-                r.holiday_calendar()?,
-            );
-            let care = inner.care.get(&r, &care_key, || {
-                CareList::load(&r, as_of, DASHBOARD_CARE_DAYS, &CareConfig::default())
-            })?;
-            Ok(Shown {
-                part,
-                board: PipelineBoard::load(&r, as_of, &config.stage_probabilities)?,
-                care,
-            })
-        })?;
-        Ok(Ok(shown))
-    })
-    .await;
+    let loaded = blocking(move || load_dashboard(&inner, from, to, now)).await;
     let shown = match loaded {
         Ok(Ok(v)) => v,
         Ok(Err(())) => {
@@ -573,6 +511,119 @@ pub async fn dashboard(
             dashboard_body(l, &shown, &segments, form_error.as_ref()),
         ),
     )
+}
+
+/// What `/` shows of the period from `from` (default: a year before `to`) to `to`
+/// (default: today), or `Err(())` if the period runs backwards. A period that runs to
+/// today keeps its report and its care list between loads ([`crate::kept`]); a past
+/// one is computed each time.
+fn load_dashboard(
+    inner: &crate::Inner,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Result<Result<Shown, ()>, Failure> {
+    let books = &inner.books;
+    let zone = books.time_zone()?;
+    let last_day = to.unwrap_or_else(|| zone.date_of(now));
+    let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
+    let start = from.unwrap_or_else(|| end.checked_sub_months(Months::new(12)).unwrap_or(end));
+    if start >= end {
+        return Ok(Err(()));
+    }
+    let period = Period::new(start, end)?.in_zone(zone);
+    let config = ReportConfig {
+        include_rfm_table: false,
+        ..ReportConfig::default()
+    };
+    let as_of = (zone.end_of(last_day) - chrono::Duration::seconds(1)).min(now);
+    if zone.end_of(last_day) <= now {
+        // A past period: the books as they stood at its end, computed each time.
+        let o = solocrm_app::history::read_as_of_day(books, last_day, now, |r| {
+            Ok(Overview::load(
+                &r,
+                period,
+                &config,
+                as_of,
+                DASHBOARD_CARE_DAYS,
+                &CareConfig::default(),
+            ))
+        })??;
+        return Ok(Ok(Shown {
+            part: Arc::new((o.dashboard, o.revenue_by_month)),
+            board: o.board,
+            care: Arc::new(o.care),
+        }));
+    }
+    // The period runs to today: its report is kept while the outbox shows no new
+    // event; the board and the care list (which move with the clock) are read anew.
+    let key = (period.start(), period.end(), zone.name());
+    // The report is kept while the outbox shows no new event; out of date, it is
+    // computed in a snapshot of its own, its purchases read on a second thread
+    // (ADR 0070), before and apart from the page's read (no read nested in
+    // another: a pooled backend could run short of connections).
+    let part = inner.reports.get_apart(books, &key, || {
+        dashboard_with_months_apart(books, period, &config)
+            .map(|(seq, dashboard, months)| (seq, (dashboard, months)))
+    })?;
+    let shown = books.read(|r| {
+        let care_key = (
+            zone.date_of(as_of),
+            DASHBOARD_CARE_DAYS,
+            zone.name(),
+            r.holiday_calendar()?,
+        );
+        let care = inner.care.get(&r, &care_key, || {
+            CareList::load(&r, as_of, DASHBOARD_CARE_DAYS, &CareConfig::default())
+        })?;
+        Ok(Shown {
+            part,
+            board: PipelineBoard::load(&r, as_of, &config.stage_probabilities)?,
+            care,
+        })
+    })?;
+    Ok(Ok(shown))
+}
+
+/// Brings the kept dashboard of `/` (the default period, up to today) up to date with
+/// the books if the outbox has moved, or the day has, since the last look, and a
+/// dashboard has been asked for since the server started (or the views were last
+/// forgotten): so the first load after a write, made here or by another program (the
+/// CLI), finds its report computed rather than computing it (ADR 0071). Returns whether
+/// it computed. Holds a place in the store's queue like a request.
+///
+/// # Errors
+///
+/// A message for the log: the backend's error or a stopped task.
+pub(crate) async fn refresh_dashboard(st: &AppState) -> Result<bool, String> {
+    let now = st.now();
+    let inner = st.inner.clone();
+    blocking(move || {
+        if inner.reports.is_empty() {
+            return Ok(false);
+        }
+        let books = &inner.books;
+        let today = books.time_zone()?.date_of(now);
+        let mut seen = inner
+            .dashboard_seen
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let known = seen.map_or(0, |(seq, _)| seq);
+        let newest = books.read(|r| solocrm_app::overview::newest_event(&r, known))?;
+        if *seen == Some((newest, today)) {
+            return Ok(false);
+        }
+        // Computed in a snapshot at least as new as `newest`: the next look finds the
+        // report current, or computes a newer one.
+        let _ = load_dashboard(&inner, None, None, now)?;
+        *seen = Some((newest, today));
+        Ok(true)
+    })
+    .await
+    .map_err(|f| match f {
+        Failure::NotFound(m) | Failure::Invalid(m) | Failure::Internal(m) => m,
+        Failure::Busy => "the books were busy".to_owned(),
+    })
 }
 
 fn period_form(
@@ -2814,4 +2865,64 @@ fn consents(c: &Customer) -> Vec<(String, bool, DateTime<Utc>)> {
         }
     }
     latest.into_iter().map(|(p, (g, at))| (p, g, at)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kept::tests::{add, memory_books};
+
+    /// The customers the dashboard's report counts.
+    fn counted(d: &Dashboard) -> usize {
+        d.stages.iter().map(|(_, n)| n).sum()
+    }
+
+    #[test]
+    fn the_refresh_brings_the_kept_dashboard_up_to_date_with_a_write_made_elsewhere() {
+        let books = memory_books();
+        add(&books, "王芳");
+        let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let refresh = || {
+            runtime
+                .block_on(refresh_dashboard(&state))
+                .expect("refresh")
+        };
+        assert!(
+            !refresh(),
+            "no dashboard asked for: nothing to keep up to date"
+        );
+        assert!(state.inner.reports.is_empty());
+
+        let now = state.now();
+        let shown = load_dashboard(&state.inner, None, None, now)
+            .expect("loaded")
+            .expect("a period");
+        assert_eq!(counted(&shown.part.0), 1);
+        assert!(refresh(), "the first look brings it up to date");
+        assert!(!refresh(), "nothing new since");
+
+        // Another program (the CLI) adds a customer while the workspace serves.
+        add(&books, "李雷");
+        assert!(refresh(), "the outbox moved");
+        // The report kept for `/` is current: taking it computes nothing.
+        let zone = books.time_zone().expect("zone");
+        let end = zone
+            .date_of(now)
+            .checked_add_days(Days::new(1))
+            .expect("day");
+        let start = end.checked_sub_months(Months::new(12)).expect("start");
+        let kept = state
+            .inner
+            .reports
+            .get_apart(&books, &(start, end, zone.name()), || {
+                Err::<_, StoreError>(StoreError::Backend("computed again".into()))
+            })
+            .expect("kept and current");
+        assert_eq!(counted(&kept.0), 2);
+        assert!(!refresh(), "nothing new since");
+    }
 }
