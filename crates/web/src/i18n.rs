@@ -7,6 +7,9 @@
 //! the wording follows the CLI's catalogues (`crates/cli/src/i18n`) where the CLI says
 //! the same thing. A unit test holds every key the source uses to an entry of the table.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use solocrm_core::care::CareReason;
 
 /// A language of the workspace.
@@ -70,21 +73,50 @@ impl Lang {
     /// The text of `key` in this language (the key itself if the table lacks it, which
     /// a unit test rules out for every key the source names).
     pub fn t(self, key: &str) -> &'static str {
-        match MESSAGES.iter().find(|(k, _, _)| *k == key) {
-            Some((_, en, zh)) => match self {
-                Lang::En => en,
-                Lang::ZhCn => zh,
-            },
-            None => "?",
-        }
+        self.text(key).unwrap_or("?")
+    }
+
+    /// The text of `key` in this language, if the table has it: one hash look-up
+    /// ([`BY_KEY`]), not a scan of the table (a care list of thousands of rows asks
+    /// for a few texts per row).
+    fn text(self, key: &str) -> Option<&'static str> {
+        BY_KEY.get(key).map(|&(en, zh)| match self {
+            Lang::En => en,
+            Lang::ZhCn => zh,
+        })
     }
 
     /// [`Lang::t`] with its `{name}` arguments filled in.
+    ///
+    /// One pass over the text: an argument's value is written as it is, so a value
+    /// holding `{name}` (a customer called so) is not filled in again; a `{…}` that
+    /// names no argument stays as written.
     pub fn f(self, key: &str, args: &[(&str, &dyn std::fmt::Display)]) -> String {
-        let mut text = self.t(key).to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), &value.to_string());
+        use std::fmt::Write as _;
+        let template = self.t(key);
+        let mut text = String::with_capacity(template.len() + 16 * args.len());
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            text.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let value = after.find('}').and_then(|close| {
+                let name = &after[..close];
+                args.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| (*v, close))
+            });
+            match value {
+                Some((v, close)) => {
+                    let _ = write!(text, "{v}");
+                    rest = &after[close + 1..];
+                }
+                None => {
+                    text.push('{');
+                    rest = after;
+                }
+            }
         }
+        text.push_str(rest);
         text
     }
 
@@ -92,14 +124,7 @@ impl Lang {
     /// (`stage`, `deal`, `channel` …), `name` the core's name; unknown names are shown
     /// as they are.
     pub fn label(self, list: &str, name: &'static str) -> &'static str {
-        let key = format!("{list}.{name}");
-        match MESSAGES.iter().find(|(k, _, _)| *k == key) {
-            Some((_, en, zh)) => match self {
-                Lang::En => en,
-                Lang::ZhCn => zh,
-            },
-            None => name,
-        }
+        self.text(&format!("{list}.{name}")).unwrap_or(name)
     }
 
     /// Why a customer needs care, in this language.
@@ -145,6 +170,17 @@ impl Lang {
         }
     }
 }
+
+/// [`MESSAGES`] by key, built on first use; the first entry of a key wins, as a scan
+/// would find it (a unit test rules out a key twice).
+static BY_KEY: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| {
+        let mut by_key = HashMap::with_capacity(MESSAGES.len());
+        for &(key, en, zh) in MESSAGES {
+            by_key.entry(key).or_insert((en, zh));
+        }
+        by_key
+    });
 
 /// Every text of the workspace: `(key, English, Chinese)`.
 pub const MESSAGES: &[(&str, &str, &str)] = &[
@@ -975,6 +1011,21 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("care.days", "Days ahead", "向前天数"),
     (
+        "care.more",
+        "The first {shown} of {total} reminders.",
+        "共 {total} 条提醒，此处列出前 {shown} 条。",
+    ),
+    (
+        "care.all",
+        "All of them on the care page",
+        "在关怀页查看全部",
+    ),
+    (
+        "care.range",
+        "Reminders {first}–{last} of {total}",
+        "第 {first}–{last} 条提醒，共 {total} 条",
+    ),
+    (
         "care.nobody",
         "Nobody needs care in these days.",
         "这些天里没有需要关怀的客户。",
@@ -1725,6 +1776,34 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arguments_are_filled_in_once_each_where_named() {
+        assert_eq!(
+            Lang::En.f(
+                "care.task_overdue",
+                &[
+                    ("kind", &"Call"),
+                    ("title", &"{overdue} 王芳"),
+                    ("overdue", &"3 days")
+                ]
+            ),
+            "Call: {overdue} 王芳 (overdue by 3 days)",
+            "a value holding a placeholder is not filled in again"
+        );
+        assert_eq!(
+            Lang::ZhCn.f(
+                "care.task_overdue",
+                &[("overdue", &"3 天"), ("kind", &"电话")]
+            ),
+            "电话: {title}（已逾期 3 天）",
+            "a placeholder without an argument stays; the order of the arguments is free"
+        );
+        assert_eq!(Lang::En.f("dash.title", &[("start", &1)]), "Dashboard");
+        let unknown = "no.such.key";
+        assert_eq!(Lang::En.t(unknown), "?");
+        assert_eq!(Lang::ZhCn.label("stage", "no-such-stage"), "no-such-stage");
+    }
 
     #[test]
     fn accept_language_picks_the_heaviest_language_spoken() {

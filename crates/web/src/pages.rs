@@ -89,6 +89,11 @@ pub use targets::{remove_target, set_target, targets};
 const PAGE: usize = 50;
 /// Days of care the dashboard shows.
 const DASHBOARD_CARE_DAYS: u32 = 7;
+/// How many of those reminders the dashboard lists (the first by day); the rest are a
+/// link away, on `/care`.
+const DASHBOARD_CARE_SHOWN: usize = 20;
+/// How many reminders one page of `/care` lists.
+const CARE_PAGE: usize = 100;
 /// Days of care the care page shows unless asked.
 const CARE_DAYS: u32 = 14;
 
@@ -652,7 +657,15 @@ fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormSta
         (figures(l, d, "figures"))
         (charts(l, d, months, &o.board))
         h2 { (l.f("dash.care", &[("days", &o.care.days)])) }
-        (care_table(l, &o.care, false, None))
+        @let entries = &o.care.entries;
+        (care_table(l, &entries[..entries.len().min(DASHBOARD_CARE_SHOWN)], false, None))
+        @if entries.len() > DASHBOARD_CARE_SHOWN {
+            p.more {
+                (l.f("care.more", &[("shown", &DASHBOARD_CARE_SHOWN), ("total", &entries.len())]))
+                " "
+                a href=(format!("/care?days={}", o.care.days)) { (l.t("care.all")) }
+            }
+        }
     }
 }
 
@@ -745,9 +758,14 @@ fn charts(l: Lang, d: &Dashboard, months: &[MonthRevenue], board: &PipelineBoard
 }
 
 /// The care list; with `actions`, a task's row has its done and snooze buttons.
-fn care_table(l: Lang, care: &CareList, actions: bool, state: Option<&FormState>) -> Markup {
+fn care_table(
+    l: Lang,
+    entries: &[solocrm_app::views::CareEntry],
+    actions: bool,
+    state: Option<&FormState>,
+) -> Markup {
     html! {
-        @if care.entries.is_empty() {
+        @if entries.is_empty() {
             p.empty { (l.t("care.nobody")) }
         } @else {
             table.care {
@@ -756,7 +774,7 @@ fn care_table(l: Lang, care: &CareList, actions: bool, state: Option<&FormState>
                     @if actions { th {} }
                 } }
                 tbody {
-                    @for e in &care.entries {
+                    @for e in entries {
                         tr {
                             td { (e.item.date) }
                             td {
@@ -1911,14 +1929,20 @@ pub async fn care(
         .and_then(|d| d.parse().ok())
         .filter(|d| (1..=366).contains(d))
         .unwrap_or(CARE_DAYS);
-    show_care(&st, &ctx, days, StatusCode::OK, None).await
+    let page: usize = non_empty(&q, "page")
+        .and_then(|p| p.parse().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    show_care(&st, &ctx, days, page, StatusCode::OK, None).await
 }
 
-/// The care page of the next `days` days; `state` is a refused task button's.
+/// Page `page` (from 1; one past the last shows the last) of the care reminders of
+/// the next `days` days, [`CARE_PAGE`] to a page; `state` is a refused task button's.
 async fn show_care(
     st: &AppState,
     ctx: &Ctx,
     days: u32,
+    page: usize,
     status: StatusCode,
     state: Option<&FormState>,
 ) -> Response {
@@ -1948,7 +1972,36 @@ async fn show_care(
             }
             button type="submit" { (l.t("dash.show")) }
         }
-        (care_table(l, &list, true, state))
+        @let total = list.entries.len();
+        @let pages = total.div_ceil(CARE_PAGE).max(1);
+        // A refused task button's message shows beside its task: on that task's page.
+        @let page = state
+            .and_then(|s| list.entries.iter().position(|e| matches!(
+                &e.item.reason,
+                CareReason::Task { task, .. } if format!("task-{task}") == s.form
+            )))
+            .map_or(page, |i| i / CARE_PAGE + 1)
+            .min(pages);
+        @let first = (page - 1) * CARE_PAGE;
+        @let shown = &list.entries[first..total.min(first + CARE_PAGE)];
+        @if pages > 1 {
+            p.range { (l.f("care.range", &[
+                ("first", &(first + 1)),
+                ("last", &(first + shown.len())),
+                ("total", &total),
+            ])) }
+        }
+        (care_table(l, shown, true, state))
+        @if pages > 1 {
+            nav.pages {
+                @if page > 1 {
+                    a rel="prev" href=(format!("/care?days={days}&page={}", page - 1)) { (l.t("customers.previous")) }
+                }
+                @if page < pages {
+                    a rel="next" href=(format!("/care?days={days}&page={}", page + 1)) { (l.t("customers.next")) }
+                }
+            }
+        }
     };
     respond(status, frame(ctx, l.t("care.title"), body))
 }
@@ -2559,6 +2612,7 @@ async fn refuse_record(
             st,
             ctx,
             CARE_DAYS,
+            1,
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(&state),
         )

@@ -852,3 +852,80 @@ async fn the_care_list_shows_a_contact_made_elsewhere_on_the_next_load() {
         assert!(!after.contains("Quiet Qian"), "{path}: {after}");
     }
 }
+
+/// `count` leads created 120 days ago and never contacted: each a care reminder.
+fn quiet_leads(books: &Books, count: usize) {
+    books
+        .write(|w| {
+            for i in 0..count {
+                let name = PersonName::parse(&format!("Quiet {i:03}")).expect("name");
+                w.create_customer(
+                    NewCustomer::new(
+                        solocrm_core::CustomerData::new(name),
+                        now() - chrono::Duration::days(120),
+                    )
+                    .at_stage(solocrm_core::LifecycleStage::Lead),
+                )?;
+            }
+            Ok(())
+        })
+        .expect("customers");
+}
+
+/// The rows of the body's care table (its header row left out).
+fn care_rows(body: &str) -> usize {
+    let table = body
+        .split("<table class=\"care\">")
+        .nth(1)
+        .and_then(|t| t.split("</table>").next())
+        .expect("a care table");
+    table.matches("<tr>").count() - 1
+}
+
+#[tokio::test]
+async fn the_dashboard_lists_the_first_care_reminders_and_the_care_page_pages_through_all() {
+    let books = books();
+    quiet_leads(&books, 130);
+    let r = router(&books);
+
+    let dash = get(&r, "/").await;
+    assert_eq!(dash.status, StatusCode::OK);
+    assert_eq!(care_rows(&dash.body), 20, "the dashboard lists the first 20");
+    assert!(dash.body.contains("The first 20 of 130 reminders."), "{}", dash.body);
+    assert!(dash.body.contains("href=\"/care?days=7\""));
+
+    let first = get(&r, "/care").await;
+    assert_eq!(care_rows(&first.body), 100);
+    assert!(first.body.contains("Reminders 1–100 of 130"));
+    assert!(first.body.contains("rel=\"next\" href=\"/care?days=14&amp;page=2\""));
+    assert!(!first.body.contains("rel=\"prev\""));
+    assert!(first.body.contains("Quiet 000") && !first.body.contains("Quiet 129"));
+
+    let second = get(&r, "/care?days=14&page=2").await;
+    assert_eq!(care_rows(&second.body), 30);
+    assert!(second.body.contains("Reminders 101–130 of 130"));
+    assert!(second.body.contains("rel=\"prev\" href=\"/care?days=14&amp;page=1\""));
+    assert!(!second.body.contains("rel=\"next\""));
+    assert!(second.body.contains("Quiet 129") && !second.body.contains("Quiet 000"));
+
+    // A page past the last shows the last; a page that is not a number, the first.
+    assert_eq!(care_rows(&get(&r, "/care?page=9").await.body), 30);
+    assert_eq!(care_rows(&get(&r, "/care?page=x").await.body), 100);
+
+    let zh = get(&r, "/?lang=zh-CN").await;
+    assert!(zh.body.contains("共 130 条提醒，此处列出前 20 条。"), "{}", zh.body);
+}
+
+#[tokio::test]
+async fn a_short_care_list_has_no_pages() {
+    let books = books();
+    quiet_leads(&books, 3);
+    let r = router(&books);
+    let care = get(&r, "/care").await;
+    assert_eq!(care_rows(&care.body), 3);
+    assert!(!care.body.contains("Reminders 1–"));
+    assert!(!care.body.contains("rel=\"next\""));
+    let dash = get(&r, "/").await.body;
+    assert_eq!(care_rows(&dash), 3);
+    assert!(!dash.contains("reminders."));
+}
