@@ -890,21 +890,37 @@ async fn the_dashboard_lists_the_first_care_reminders_and_the_care_page_pages_th
 
     let dash = get(&r, "/").await;
     assert_eq!(dash.status, StatusCode::OK);
-    assert_eq!(care_rows(&dash.body), 20, "the dashboard lists the first 20");
-    assert!(dash.body.contains("The first 20 of 130 reminders."), "{}", dash.body);
+    assert_eq!(
+        care_rows(&dash.body),
+        20,
+        "the dashboard lists the first 20"
+    );
+    assert!(
+        dash.body.contains("The first 20 of 130 reminders."),
+        "{}",
+        dash.body
+    );
     assert!(dash.body.contains("href=\"/care?days=7\""));
 
     let first = get(&r, "/care").await;
     assert_eq!(care_rows(&first.body), 100);
     assert!(first.body.contains("Reminders 1–100 of 130"));
-    assert!(first.body.contains("rel=\"next\" href=\"/care?days=14&amp;page=2\""));
+    assert!(
+        first
+            .body
+            .contains("rel=\"next\" href=\"/care?days=14&amp;page=2\"")
+    );
     assert!(!first.body.contains("rel=\"prev\""));
     assert!(first.body.contains("Quiet 000") && !first.body.contains("Quiet 129"));
 
     let second = get(&r, "/care?days=14&page=2").await;
     assert_eq!(care_rows(&second.body), 30);
     assert!(second.body.contains("Reminders 101–130 of 130"));
-    assert!(second.body.contains("rel=\"prev\" href=\"/care?days=14&amp;page=1\""));
+    assert!(
+        second
+            .body
+            .contains("rel=\"prev\" href=\"/care?days=14&amp;page=1\"")
+    );
     assert!(!second.body.contains("rel=\"next\""));
     assert!(second.body.contains("Quiet 129") && !second.body.contains("Quiet 000"));
 
@@ -913,7 +929,11 @@ async fn the_dashboard_lists_the_first_care_reminders_and_the_care_page_pages_th
     assert_eq!(care_rows(&get(&r, "/care?page=x").await.body), 100);
 
     let zh = get(&r, "/?lang=zh-CN").await;
-    assert!(zh.body.contains("共 130 条提醒，此处列出前 20 条。"), "{}", zh.body);
+    assert!(
+        zh.body.contains("共 130 条提醒，此处列出前 20 条。"),
+        "{}",
+        zh.body
+    );
 }
 
 #[tokio::test]
