@@ -113,15 +113,12 @@ pub(super) async fn page(st: AppState, ctx: Ctx, q: HashMap<String, String>) -> 
     let loaded = blocking(move || {
         let books = &inner.books;
         let zone = books.time_zone()?;
-        let last_day = to.unwrap_or_else(|| zone.date_of(now));
-        let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
-        let start = from.unwrap_or_else(|| end.checked_sub_months(Months::new(12)).unwrap_or(end));
-        if start >= end {
+        let Some((start, end, _)) = crate::pages::dashboard_range(zone, from, to, now) else {
             return Ok(Err(Refused {
                 field: "to",
                 message: l.t("error.period_backwards").to_owned(),
             }));
-        }
+        };
         let period = Period::new(start, end)?.in_zone(zone);
         let config = config();
         let segments = books.read(|r| segment_names(&r))?;

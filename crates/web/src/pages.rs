@@ -518,6 +518,22 @@ pub async fn dashboard(
     )
 }
 
+/// The first day, the day after the last and the last day of a dashboard's range:
+/// `to` (default: today in `zone`) and `from` (default: a year before the day after
+/// `to`); `None` if the range runs backwards. The whole book's page and a group's
+/// read it alike.
+pub(crate) fn dashboard_range(
+    zone: solocrm_core::BusinessZone,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> Option<(NaiveDate, NaiveDate, NaiveDate)> {
+    let last_day = to.unwrap_or_else(|| zone.date_of(now));
+    let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
+    let start = from.unwrap_or_else(|| end.checked_sub_months(Months::new(12)).unwrap_or(end));
+    (start < end).then_some((start, end, last_day))
+}
+
 /// What `/` shows of the period from `from` (default: a year before `to`) to `to`
 /// (default: today), or `Err(())` if the period runs backwards. A period that runs to
 /// today keeps its report and its care list between loads ([`crate::kept`]); a past
@@ -530,12 +546,9 @@ fn load_dashboard(
 ) -> Result<Result<Shown, ()>, Failure> {
     let books = &inner.books;
     let zone = books.time_zone()?;
-    let last_day = to.unwrap_or_else(|| zone.date_of(now));
-    let end = last_day.checked_add_days(Days::new(1)).unwrap_or(last_day);
-    let start = from.unwrap_or_else(|| end.checked_sub_months(Months::new(12)).unwrap_or(end));
-    if start >= end {
+    let Some((start, end, last_day)) = dashboard_range(zone, from, to, now) else {
         return Ok(Err(()));
-    }
+    };
     let period = Period::new(start, end)?.in_zone(zone);
     let config = ReportConfig {
         include_rfm_table: false,
@@ -560,11 +573,10 @@ fn load_dashboard(
             care: Arc::new(o.care),
         }));
     }
-    // The period runs to today: its report is kept while the outbox shows no new
-    // event; the board and the care list (which move with the clock) are read anew.
+    // The period runs to today: its report and care list are kept while the outbox
+    // shows no new event; the board (which moves with the clock) is read anew.
     let key = (period.start(), period.end(), zone.name());
-    // The report is kept while the outbox shows no new event; out of date, it is
-    // computed in a snapshot of its own, its purchases read on a second thread
+    // Out of date, the report is computed in a snapshot of its own, its purchases read on a second thread
     // (ADR 0070), before and apart from the page's read (no read nested in
     // another: a pooled backend could run short of connections).
     let part = inner.reports.get_apart(books, &key, || {
@@ -1978,7 +1990,7 @@ async fn show_care(
         @let page = state
             .and_then(|s| list.entries.iter().position(|e| matches!(
                 &e.item.reason,
-                CareReason::Task { task, .. } if format!("task-{task}") == s.form
+                CareReason::Task { task, .. } if task_form(*task) == s.form
             )))
             .map_or(page, |i| i / CARE_PAGE + 1)
             .min(pages);
@@ -2794,8 +2806,13 @@ pub async fn change_tags(
 const SNOOZE_DAYS: [(&str, &str); 3] = [("1", "1"), ("3", "3"), ("7", "7")];
 
 /// A task's done and snooze buttons; `care` returns to the care page.
+/// The id of a task's buttons, which a refused button's [`FormState`] names.
+fn task_form(task: TaskId) -> String {
+    format!("task-{task}")
+}
+
 fn task_buttons(l: Lang, task: TaskId, care: bool, state: Option<&FormState>) -> Markup {
-    let form = format!("task-{task}");
+    let form = task_form(task);
     html! {
         div.task-actions #(form) {
             form method="post" action=(format!("/tasks/{task}/done")) {
@@ -2964,11 +2981,7 @@ mod tests {
         assert!(refresh(), "the outbox moved");
         // The report kept for `/` is current: taking it computes nothing.
         let zone = books.time_zone().expect("zone");
-        let end = zone
-            .date_of(now)
-            .checked_add_days(Days::new(1))
-            .expect("day");
-        let start = end.checked_sub_months(Months::new(12)).expect("start");
+        let (start, end, _) = dashboard_range(zone, None, None, now).expect("a range");
         let kept = state
             .inner
             .reports
