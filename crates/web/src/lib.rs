@@ -423,7 +423,7 @@ const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 /// serves while the automation runs every minute ([`runner::TICK`]) and the outbox is
 /// swept as often for erasures made by another program (the kept views are then
 /// dropped, so none holds an erased customer's data past the next sweep) and the kept
-/// dashboard is brought up to date every second once one was asked for ([`REFRESH`]),
+/// dashboard is brought up to date every second once one was asked for,
 /// then finishes the requests in flight and the run in progress, and shuts the
 /// runtime down. The caller's `books` outlive the runtime, so no store handle is
 /// dropped on it.
