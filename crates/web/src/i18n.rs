@@ -776,6 +776,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "Period {start} to {end}",
         "期间 {start} 至 {end}",
     ),
+    (
+        "dash.earlier",
+        "These figures are from a moment ago: the latest changes are being counted, and the page reloads itself in a few seconds.",
+        "这些数字来自片刻之前：最新的更改正在计入，页面将在几秒后自动刷新。",
+    ),
     ("dash.from", "From", "起始"),
     ("dash.to", "To (inclusive)", "截止（含）"),
     ("dash.show", "Show", "显示"),

@@ -62,6 +62,7 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
     }
 
     /// True if no view is kept (none asked for since the start or the last forgetting).
+    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.slots
             .lock()
@@ -95,8 +96,28 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
     ) -> Result<Arc<T>, E> {
         // Searched from the start: a position kept from a later snapshot than this one
         // would be past this snapshot's newest event.
+        self.get_or_earlier(reader, key, false, compute)
+            .map(|(view, _)| view)
+    }
+
+    /// The view of `key` as [`get`](Self::get) finds it, or, if it is out of date and
+    /// `earlier_ok`, the view kept of an earlier snapshot as it is, with `true` (the
+    /// caller says so and has it brought up to date elsewhere); computed only when none
+    /// is kept.
+    ///
+    /// # Errors
+    ///
+    /// The backend's, or `compute`'s.
+    pub(crate) fn get_or_earlier<E: From<StoreError>>(
+        &self,
+        reader: &Reader<'_>,
+        key: &K,
+        earlier_ok: bool,
+        compute: impl FnOnce() -> Result<T, E>,
+    ) -> Result<(Arc<T>, bool), E> {
         self.get_with(
             key,
+            earlier_ok,
             || self.lookup(reader, key),
             || Ok((newest_event(reader, 0)?, compute()?)),
         )
@@ -108,39 +129,54 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
     /// newest event of the snapshot it read, which the view is kept with. The view
     /// answered may thus be a moment older or newer than a snapshot the caller reads
     /// next; a later request takes it only if its own lookup sees the same newest
-    /// event.
+    /// event. With `earlier_ok`, the view kept of an earlier snapshot is answered as
+    /// [`get_or_earlier`](Self::get_or_earlier) answers it.
     ///
     /// # Errors
     ///
     /// The backend's, or `compute`'s.
-    pub(crate) fn get_apart<E: From<StoreError>>(
+    pub(crate) fn get_apart_or_earlier<E: From<StoreError>>(
         &self,
         crm: &Crm,
         key: &K,
+        earlier_ok: bool,
         compute: impl FnOnce() -> Result<(EventSeq, T), E>,
-    ) -> Result<Arc<T>, E> {
-        self.get_with(key, || crm.read(|r| self.lookup(&r, key)), compute)
+    ) -> Result<(Arc<T>, bool), E> {
+        self.get_with(
+            key,
+            earlier_ok,
+            || crm.read(|r| self.lookup(&r, key)),
+            compute,
+        )
     }
 
-    /// The view of `key` found by `lookup`, or else `compute`d (with the newest event of
-    /// the snapshot it read) and kept: one computation at a time, and the view of one
-    /// that finished while this waited serves this request too if `lookup` finds it.
+    /// The view of `key` found by `lookup`; or else, if `earlier_ok`, the one kept of an
+    /// earlier snapshot (with `true`); or else `compute`d (with the newest event of the
+    /// snapshot it read) and kept: one computation at a time, and the view of one that
+    /// finished while this waited serves this request too if `lookup` finds it.
     fn get_with<E: From<StoreError>>(
         &self,
         key: &K,
+        earlier_ok: bool,
         lookup: impl Fn() -> Result<(Option<Arc<T>>, u64), StoreError>,
         compute: impl FnOnce() -> Result<(EventSeq, T), E>,
-    ) -> Result<Arc<T>, E> {
+    ) -> Result<(Arc<T>, bool), E> {
         if let (Some(view), _) = lookup()? {
-            return Ok(view);
+            return Ok((view, false));
+        }
+        if earlier_ok {
+            let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some((_, _, view)) = slots.views.iter().find(|(k, _, _)| k == key) {
+                return Ok((view.clone(), true));
+            }
         }
         let _building = self.building.lock().unwrap_or_else(PoisonError::into_inner);
         let (found, generation) = lookup()?;
         if let Some(view) = found {
-            return Ok(view);
+            return Ok((view, false));
         }
         let (seq, view) = compute()?;
-        Ok(self.keep(key, seq, generation, view))
+        Ok((self.keep(key, seq, generation, view), false))
     }
 
     /// Keeps `view` of `key`, computed at `seq`, unless the views were forgotten since

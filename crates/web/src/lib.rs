@@ -128,47 +128,40 @@ struct Inner {
     /// The outbox position and the business day the kept dashboard of `/` was last
     /// brought up to date for ([`pages::refresh_dashboard`]).
     dashboard_seen: std::sync::Mutex<Option<(solocrm_core::EventSeq, chrono::NaiveDate)>>,
+    /// Set while [`AppState::refresh_every`] runs: `/` may then answer with the kept
+    /// dashboard of a moment ago, marked, while the refresh brings it up to date
+    /// (ADR 0072); without a refresher it computes the current one.
+    refreshing: std::sync::atomic::AtomicBool,
 }
 
-impl AppState {
-    fn now(&self) -> DateTime<Utc> {
-        (self.inner.clock)()
-    }
-
-    /// Runs the automation after a write made through the workspace, so what the
-    /// write triggered is on the next page. Its failure is logged, not shown: the
-    /// write itself stands.
-    async fn after_write(&self) {
-        self.inner.runner.run_now().await;
-    }
-
+impl Inner {
     /// Drops the kept views (the dashboard's reports, the care lists, the audit
     /// book, the search index), which may hold an erased customer's name.
     fn forget_kept_views(&self) {
-        self.inner.reports.forget();
-        self.inner.care.forget();
-        self.inner.audit.forget();
-        self.inner.co_purchase.forget();
-        self.inner.search.forget();
+        self.reports.forget();
+        self.care.forget();
+        self.audit.forget();
+        self.co_purchase.forget();
+        self.search.forget();
     }
 
     /// Drops the kept views if the outbox holds an erasure since the last look: one
     /// made by another program (the CLI) while the workspace serves, which nothing
     /// here saw. [`serve`] calls it every [`runner::TICK`], so no kept view holds an
-    /// erased customer's data longer than that. The first look only notes where the
-    /// outbox ends (nothing is kept before the server starts). Blocking: reads the
-    /// events after the position, 10 000 at a time.
+    /// erased customer's data longer than that; the dashboard's refresh calls it every
+    /// second, and `/` before it answers with a kept dashboard of a moment ago. The
+    /// first look only notes where the outbox ends (nothing is kept before the server
+    /// starts). Blocking: reads the events after the position, 10 000 at a time.
     ///
     /// # Errors
     ///
     /// The backend's; the position is then left where it was, for the next look.
     fn sweep(&self) -> Result<(), solocrm_core::StoreError> {
         let mut swept = self
-            .inner
             .swept
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let books = &self.inner.books;
+        let books = &self.books;
         let Some(mut at) = *swept else {
             *swept = Some(books.read(|r| solocrm_app::overview::newest_event(&r, 0))?);
             return Ok(());
@@ -189,6 +182,33 @@ impl AppState {
         }
         *swept = Some(at);
         Ok(())
+    }
+}
+
+impl AppState {
+    fn now(&self) -> DateTime<Utc> {
+        (self.inner.clock)()
+    }
+
+    /// Runs the automation after a write made through the workspace, so what the
+    /// write triggered is on the next page. Its failure is logged, not shown: the
+    /// write itself stands.
+    async fn after_write(&self) {
+        self.inner.runner.run_now().await;
+    }
+
+    /// Drops the kept views ([`Inner::forget_kept_views`]).
+    fn forget_kept_views(&self) {
+        self.inner.forget_kept_views();
+    }
+
+    /// Looks for erasures made elsewhere ([`Inner::sweep`]).
+    ///
+    /// # Errors
+    ///
+    /// The backend's.
+    fn sweep(&self) -> Result<(), solocrm_core::StoreError> {
+        self.inner.sweep()
     }
 
     /// [`sweep`](AppState::sweep) now and then every `period`, on the blocking pool,
@@ -215,9 +235,12 @@ impl AppState {
     /// completes; after a look that computed, the pause is at least as long as that
     /// look took, so a stream of writes (an import, the automation's catch-up) keeps
     /// the refresh on one core at most half of the time. A failed look is logged and
-    /// retried by the next.
+    /// retried by the next. While it runs, `/` may answer with the dashboard of a
+    /// moment ago rather than compute the current one (ADR 0072).
     async fn refresh_every(self, period: std::time::Duration, stop: impl Future<Output = ()>) {
+        use std::sync::atomic::Ordering;
         tokio::pin!(stop);
+        self.inner.refreshing.store(true, Ordering::Release);
         loop {
             let started = std::time::Instant::now();
             let computed = match pages::refresh_dashboard(&self).await {
@@ -239,6 +262,7 @@ impl AppState {
                 () = tokio::time::sleep(pause) => {}
             }
         }
+        self.inner.refreshing.store(false, Ordering::Release);
     }
 }
 
@@ -274,6 +298,7 @@ fn parts(books: Books, config: Config) -> (Router, Runner, AppState) {
             search: kept::Kept::new(),
             swept: std::sync::Mutex::new(None),
             dashboard_seen: std::sync::Mutex::new(None),
+            refreshing: std::sync::atomic::AtomicBool::new(false),
         }),
     };
     let router = Router::new()

@@ -174,6 +174,16 @@ async fn blocking<T: Send + 'static>(
 
 /// The frame of every page: header with navigation and the language switch.
 fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    frame_with(ctx, title, body, None)
+}
+
+/// [`frame`] of a page that loads itself again after `seconds` (a `refresh` meta
+/// element: no script).
+fn frame_reloading(ctx: &Ctx, title: &str, body: Markup, seconds: u32) -> Markup {
+    frame_with(ctx, title, body, Some(seconds))
+}
+
+fn frame_with(ctx: &Ctx, title: &str, body: Markup, reload: Option<u32>) -> Markup {
     let l = ctx.lang;
     let nav = [
         ("/", "nav.dashboard"),
@@ -201,6 +211,9 @@ fn frame(ctx: &Ctx, title: &str, body: Markup) -> Markup {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                @if let Some(seconds) = reload {
+                    meta http-equiv="refresh" content=(seconds);
+                }
                 title { (title) " · solocrm" }
                 link rel="stylesheet" href=(crate::CSS_PATH);
             }
@@ -458,7 +471,13 @@ struct Shown {
     part: Arc<(Dashboard, Vec<MonthRevenue>)>,
     board: PipelineBoard,
     care: Arc<CareList>,
+    /// The report or the care list is the one kept of a moment ago, from before the
+    /// latest writes, which the refresh is counting (ADR 0072).
+    earlier: bool,
 }
+
+/// How many seconds a dashboard of a moment ago waits before it loads itself again.
+const EARLIER_RELOAD_SECONDS: u32 = 2;
 
 /// `GET /`: the metrics of a period (default: the year up to today), three charts and
 /// the care of the next days.
@@ -486,7 +505,11 @@ pub async fn dashboard(
     let (from, to) = (parse("from"), parse("to"));
     let now = st.now();
     let inner = st.inner.clone();
-    let loaded = blocking(move || load_dashboard(&inner, from, to, now)).await;
+    // The default period is the one the refresh keeps up to date.
+    let earlier_ok = from.is_none()
+        && to.is_none()
+        && inner.refreshing.load(std::sync::atomic::Ordering::Acquire);
+    let loaded = blocking(move || load_dashboard(&inner, from, to, now, earlier_ok)).await;
     let shown = match loaded {
         Ok(Ok(v)) => v,
         Ok(Err(())) => {
@@ -508,14 +531,13 @@ pub async fn dashboard(
     } else {
         StatusCode::OK
     };
-    respond(
-        status,
-        frame(
-            &ctx,
-            l.t("dash.title"),
-            dashboard_body(l, &shown, &segments, form_error.as_ref()),
-        ),
-    )
+    let body = dashboard_body(l, &shown, &segments, form_error.as_ref());
+    let page = if shown.earlier {
+        frame_reloading(&ctx, l.t("dash.title"), body, EARLIER_RELOAD_SECONDS)
+    } else {
+        frame(&ctx, l.t("dash.title"), body)
+    };
+    respond(status, page)
 }
 
 /// The first day, the day after the last and the last day of a dashboard's range:
@@ -537,12 +559,15 @@ pub(crate) fn dashboard_range(
 /// What `/` shows of the period from `from` (default: a year before `to`) to `to`
 /// (default: today), or `Err(())` if the period runs backwards. A period that runs to
 /// today keeps its report and its care list between loads ([`crate::kept`]); a past
-/// one is computed each time.
+/// one is computed each time. With `earlier_ok`, a kept report or care list that the
+/// books have moved past is shown as it is rather than computed, unless the moves
+/// hold an erasure (ADR 0072).
 fn load_dashboard(
     inner: &crate::Inner,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
     now: DateTime<Utc>,
+    earlier_ok: bool,
 ) -> Result<Result<Shown, ()>, Failure> {
     let books = &inner.books;
     let zone = books.time_zone()?;
@@ -571,7 +596,13 @@ fn load_dashboard(
             part: Arc::new((o.dashboard, o.revenue_by_month)),
             board: o.board,
             care: Arc::new(o.care),
+            earlier: false,
         }));
+    }
+    if earlier_ok {
+        // An erasure made elsewhere since the last look drops every kept view first:
+        // no view of a moment ago shows an erased customer.
+        inner.sweep()?;
     }
     // The period runs to today: its report and care list are kept while the outbox
     // shows no new event; the board (which moves with the clock) is read anew.
@@ -579,10 +610,13 @@ fn load_dashboard(
     // Out of date, the report is computed in a snapshot of its own, its purchases read on a second thread
     // (ADR 0070), before and apart from the page's read (no read nested in
     // another: a pooled backend could run short of connections).
-    let part = inner.reports.get_apart(books, &key, || {
-        dashboard_with_months_apart(books, period, &config)
-            .map(|(seq, dashboard, months)| (seq, (dashboard, months)))
-    })?;
+    let (part, earlier_part) =
+        inner
+            .reports
+            .get_apart_or_earlier(books, &key, earlier_ok, || {
+                dashboard_with_months_apart(books, period, &config)
+                    .map(|(seq, dashboard, months)| (seq, (dashboard, months)))
+            })?;
     let shown = books.read(|r| {
         let care_key = (
             zone.date_of(as_of),
@@ -590,24 +624,26 @@ fn load_dashboard(
             zone.name(),
             r.holiday_calendar()?,
         );
-        let care = inner.care.get(&r, &care_key, || {
+        let (care, earlier_care) = inner.care.get_or_earlier(&r, &care_key, earlier_ok, || {
             CareList::load(&r, as_of, DASHBOARD_CARE_DAYS, &CareConfig::default())
         })?;
         Ok(Shown {
             part,
             board: PipelineBoard::load(&r, as_of, &config.stage_probabilities)?,
             care,
+            earlier: earlier_part || earlier_care,
         })
     })?;
     Ok(Ok(shown))
 }
 
 /// Brings the kept dashboard of `/` (the default period, up to today) up to date with
-/// the books if the outbox has moved, or the day has, since the last look, and a
-/// dashboard has been asked for since the server started (or the views were last
-/// forgotten): so the first load after a write, made here or by another program (the
-/// CLI), finds its report computed rather than computing it (ADR 0071). Returns whether
-/// it computed. Holds a place in the store's queue like a request.
+/// the books if the outbox has moved, or the day has, since the last look (the first
+/// look computes it): so a load after a write, made here or by another program (the
+/// CLI), finds its report computed rather than computing it (ADR 0071), and one made
+/// while this computes shows the dashboard of a moment ago (ADR 0072). Looks for
+/// erasures made elsewhere first ([`crate::Inner::sweep`]). Returns whether it
+/// computed. Holds a place in the store's queue like a request.
 ///
 /// # Errors
 ///
@@ -616,9 +652,7 @@ pub(crate) async fn refresh_dashboard(st: &AppState) -> Result<bool, String> {
     let now = st.now();
     let inner = st.inner.clone();
     blocking(move || {
-        if inner.reports.is_empty() {
-            return Ok(false);
-        }
+        inner.sweep()?;
         let books = &inner.books;
         let today = books.time_zone()?.date_of(now);
         let mut seen = inner
@@ -632,7 +666,7 @@ pub(crate) async fn refresh_dashboard(st: &AppState) -> Result<bool, String> {
         }
         // Computed in a snapshot at least as new as `newest`: the next look finds the
         // report current, or computes a newer one.
-        let _ = load_dashboard(&inner, None, None, now)?;
+        let _ = load_dashboard(&inner, None, None, now, false)?;
         *seen = Some((newest, today));
         Ok(true)
     })
@@ -664,6 +698,9 @@ fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormSta
     let (d, months) = (&o.part.0, &o.part.1);
     let last_day = d.period.end.pred_opt().unwrap_or(d.period.end);
     html! {
+        @if o.earlier {
+            p.note role="status" { (l.t("dash.earlier")) }
+        }
         p.period { (l.f("dash.period", &[("start", &d.period.start), ("end", &last_day)])) }
         (dashboard_groups::plain_filter(l, state, segments, d.period.start, last_day))
         (figures(l, d, "figures"))
@@ -2948,48 +2985,147 @@ mod tests {
         d.stages.iter().map(|(_, n)| n).sum()
     }
 
+    /// A current-thread runtime for the async parts of a unit test.
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
     #[test]
     fn the_refresh_brings_the_kept_dashboard_up_to_date_with_a_write_made_elsewhere() {
         let books = memory_books();
         add(&books, "王芳");
         let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let refresh = || {
             runtime
                 .block_on(refresh_dashboard(&state))
                 .expect("refresh")
         };
-        assert!(
-            !refresh(),
-            "no dashboard asked for: nothing to keep up to date"
-        );
         assert!(state.inner.reports.is_empty());
-
-        let now = state.now();
-        let shown = load_dashboard(&state.inner, None, None, now)
-            .expect("loaded")
-            .expect("a period");
-        assert_eq!(counted(&shown.part.0), 1);
-        assert!(refresh(), "the first look brings it up to date");
+        assert!(refresh(), "the first look computes the dashboard");
         assert!(!refresh(), "nothing new since");
 
         // Another program (the CLI) adds a customer while the workspace serves.
         add(&books, "李雷");
         assert!(refresh(), "the outbox moved");
         // The report kept for `/` is current: taking it computes nothing.
+        let now = state.now();
         let zone = books.time_zone().expect("zone");
         let (start, end, _) = dashboard_range(zone, None, None, now).expect("a range");
-        let kept = state
+        let (kept, earlier) = state
             .inner
             .reports
-            .get_apart(&books, &(start, end, zone.name()), || {
+            .get_apart_or_earlier(&books, &(start, end, zone.name()), false, || {
                 Err::<_, StoreError>(StoreError::Backend("computed again".into()))
             })
             .expect("kept and current");
         assert_eq!(counted(&kept.0), 2);
+        assert!(!earlier);
         assert!(!refresh(), "nothing new since");
+    }
+
+    /// `GET /` with the session cookie of `config`; the status and the page.
+    fn get_dashboard(
+        runtime: &tokio::runtime::Runtime,
+        router: &axum::Router,
+        config_session: &str,
+    ) -> (StatusCode, String) {
+        use http_body_util::BodyExt as _;
+        use tower::ServiceExt as _;
+        let request = axum::http::Request::get("/")
+            .header(axum::http::header::HOST, "127.0.0.1:8765")
+            .header(
+                axum::http::header::COOKIE,
+                format!("solocrm_session={config_session}"),
+            )
+            .body(axum::body::Body::empty())
+            .expect("request");
+        runtime.block_on(async {
+            let response = router.clone().oneshot(request).await.expect("response");
+            let status = response.status();
+            let bytes = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes();
+            (status, String::from_utf8_lossy(&bytes).into_owned())
+        })
+    }
+
+    #[test]
+    fn while_the_refresh_counts_a_write_the_dashboard_of_a_moment_ago_is_shown_marked() {
+        let books = memory_books();
+        add(&books, "王芳");
+        let config = crate::Config::new().expect("config");
+        let session = config.session.clone();
+        let (router, _, state) = crate::parts(books.clone(), config);
+        let runtime = runtime();
+        let refresh = || {
+            runtime
+                .block_on(refresh_dashboard(&state))
+                .expect("refresh")
+        };
+        let load = |earlier_ok| {
+            load_dashboard(&state.inner, None, None, state.now(), earlier_ok)
+                .expect("loaded")
+                .expect("a period")
+        };
+        let reloads = r#"<meta http-equiv="refresh" content="2">"#;
+        let note = Lang::En.t("dash.earlier");
+        assert!(refresh());
+        state
+            .inner
+            .refreshing
+            .store(true, std::sync::atomic::Ordering::Release);
+
+        // The CLI adds a customer; the refresh has not looked yet.
+        let li = add(&books, "李雷");
+        let shown = load(true);
+        assert!(shown.earlier, "the kept dashboard, from before the write");
+        assert_eq!(counted(&shown.part.0), 1);
+        let (status, page) = get_dashboard(&runtime, &router, &session);
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(reloads), "the page reloads itself: {page}");
+        assert!(page.contains(&html_escape(note)), "and says why");
+        // Asked for the current one (the refresh does), it is computed.
+        let current = load(false);
+        assert!(!current.earlier);
+        assert_eq!(counted(&current.part.0), 2);
+
+        assert!(refresh(), "the refresh counts the write");
+        let (_, page) = get_dashboard(&runtime, &router, &session);
+        assert!(!page.contains(reloads), "current: no reload");
+        assert!(!page.contains(&html_escape(note)));
+
+        // An erasure made elsewhere: no view of a moment ago shows 李雷 (the sweep
+        // drops them), the current dashboard is computed.
+        books
+            .write(|w| w.erase_customer(li, state.now()))
+            .expect("erased");
+        let shown = load(true);
+        assert!(
+            !shown.earlier,
+            "computed after the erasure, not the kept one"
+        );
+
+        // Without a refresher, nothing would bring a kept view up to date: `/`
+        // computes the current dashboard.
+        state
+            .inner
+            .refreshing
+            .store(false, std::sync::atomic::Ordering::Release);
+        add(&books, "韩梅梅");
+        let (_, page) = get_dashboard(&runtime, &router, &session);
+        assert!(!page.contains(reloads));
+        assert!(!page.contains(&html_escape(note)));
+    }
+
+    /// `text` as the page escapes it.
+    fn html_escape(text: &str) -> String {
+        maud::html! { (text) }.into_string()
     }
 }
