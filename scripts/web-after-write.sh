@@ -3,8 +3,9 @@
 # serves BOOK (a copy of it, deleted at the end), loads `/` once so it is kept, then
 # ROUNDS times records a purchase with `solocrm purchase add` and loads `/` after WAIT
 # seconds, printing the time to the first byte of that load (the server time) and of
-# a second, unchanged load. With WAIT 0 the load races the server's refresh (ADR 0071)
-# and waits for what is left of it; with a WAIT longer than one report it should find
+# a second, unchanged load. With WAIT 0 the load races the server's refresh (ADR 0071):
+# it shows the dashboard of a moment ago, marked (ADR 0072; a build before it waited
+# for what was left of the refresh); with a WAIT longer than one report it should find
 # the report computed. Ends with the server's peak RSS.
 #
 #   scripts/web-after-write.sh BOOK [ROUNDS] [WAIT]      # defaults: 5 rounds, 3 s
@@ -35,10 +36,13 @@ base=${url%%/\?token=*}
 cookie=$(curl -s -o /dev/null -D - "$url" | tr -d '\r' | sed -n 's/^set-cookie: \([^;]*\).*/\1/Ip')
 [ -n "$cookie" ] || { echo "no session cookie from $url" >&2; cat "$dir/err" >&2; exit 1; }
 
-# load: the status and the time to the first byte of `/`, in ms.
+# load: the time to the first byte of `/`, in ms, marked "(a moment ago)" when the
+# page is the kept dashboard from before the latest write, reloading itself (ADR 0072).
 load() {
-  curl -s -o /dev/null -w '%{http_code} %{time_starttransfer}\n' -H "Cookie: $cookie" "$base/" |
-    awk '{ if ($1 != 200) { print "status " $1; exit 1 } printf "%.0f", $2 * 1000 }'
+  local ms
+  ms=$(curl -s -o "$dir/page" -w '%{http_code} %{time_starttransfer}\n' -H "Cookie: $cookie" "$base/" |
+    awk '{ if ($1 != 200) { print "status " $1; exit 1 } printf "%.0f", $2 * 1000 }')
+  if grep -q 'http-equiv="refresh"' "$dir/page"; then echo "$ms (a moment ago)"; else echo "$ms"; fi
 }
 echo "first load (computes): $(load) ms; again: $(load) ms"
 for round in $(seq 1 "$rounds"); do

@@ -189,9 +189,9 @@ async fn refusal(
     )
 }
 
-/// The names of the saved segments for the whole book's dashboard's filter; a failed
-/// read leaves the select without them (the page itself still shows).
-pub(super) async fn segments(st: &AppState) -> Vec<Label> {
+/// The names of the saved segments for a refused filter's form; a failed read leaves
+/// the select without them (the page itself still shows).
+async fn segments(st: &AppState) -> Vec<Label> {
     let books = st.inner.books.clone();
     blocking(move || Ok(books.read(|r| segment_names(&r))?))
         .await

@@ -471,6 +471,8 @@ struct Shown {
     part: Arc<(Dashboard, Vec<MonthRevenue>)>,
     board: PipelineBoard,
     care: Arc<CareList>,
+    /// The saved segments, for the filter.
+    segments: Vec<Label>,
     /// The report or the care list is the one kept of a moment ago, from before the
     /// latest writes, which the refresh is counting (ADR 0072).
     earlier: bool,
@@ -525,13 +527,12 @@ pub async fn dashboard(
         }
         Err(f) => return failure(&ctx, f),
     };
-    let segments = dashboard_groups::segments(&st).await;
     let status = if form_error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    let body = dashboard_body(l, &shown, &segments, form_error.as_ref());
+    let body = dashboard_body(l, &shown, form_error.as_ref());
     let page = if shown.earlier {
         frame_reloading(&ctx, l.t("dash.title"), body, EARLIER_RELOAD_SECONDS)
     } else {
@@ -596,6 +597,7 @@ fn load_dashboard(
             part: Arc::new((o.dashboard, o.revenue_by_month)),
             board: o.board,
             care: Arc::new(o.care),
+            segments: books.read(|r| analytics::segment_names(&r))?,
             earlier: false,
         }));
     }
@@ -631,6 +633,8 @@ fn load_dashboard(
             part,
             board: PipelineBoard::load(&r, as_of, &config.stage_probabilities)?,
             care,
+            // In the same job as the rest: one place in the store's queue per load.
+            segments: analytics::segment_names(&r)?,
             earlier: earlier_part || earlier_care,
         })
     })?;
@@ -694,7 +698,7 @@ fn period_form(
     }
 }
 
-fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormState>) -> Markup {
+fn dashboard_body(l: Lang, o: &Shown, state: Option<&FormState>) -> Markup {
     let (d, months) = (&o.part.0, &o.part.1);
     let last_day = d.period.end.pred_opt().unwrap_or(d.period.end);
     html! {
@@ -702,7 +706,7 @@ fn dashboard_body(l: Lang, o: &Shown, segments: &[Label], state: Option<&FormSta
             p.note role="status" { (l.t("dash.earlier")) }
         }
         p.period { (l.f("dash.period", &[("start", &d.period.start), ("end", &last_day)])) }
-        (dashboard_groups::plain_filter(l, state, segments, d.period.start, last_day))
+        (dashboard_groups::plain_filter(l, state, &o.segments, d.period.start, last_day))
         (figures(l, d, "figures"))
         (charts(l, d, months, &o.board))
         h2 { (l.f("dash.care", &[("days", &o.care.days)])) }
@@ -1172,7 +1176,21 @@ type Loaded = (
     Currency,
     Arc<AuditBook>,
     CustomerId,
+    Extra,
 );
+
+/// The customer page's sections of other modules: the products recommended for the
+/// customer, their purchases with lines, their participations and the survey
+/// templates to answer.
+struct Extra {
+    recs: Vec<solocrm_app::catalogue::Recommended>,
+    participations: Vec<solocrm_core::participation::Participation>,
+    lines: Vec<(
+        solocrm_core::Purchase,
+        Vec<solocrm_core::product::PurchaseLine>,
+    )>,
+    templates: Vec<solocrm_core::questionnaire::SurveyTemplate>,
+}
 
 /// Every firing, by customer. The port has no per-customer look-up of firings, so all
 /// are read; the result is kept while the outbox has no new event ([`crate::kept`]).
@@ -1195,15 +1213,19 @@ fn audit_book(r: &solocrm_core::Reader<'_>) -> Result<AuditBook, StoreError> {
     Ok(book)
 }
 
+/// The customer page and its other modules' sections, in one job on the store (one
+/// place in its queue per load).
 async fn load_customer(st: &AppState, id: u64) -> Result<Loaded, Failure> {
     let inner = st.inner.clone();
     blocking(move || {
-        Ok(inner.books.read(|r| {
-            let customer = CustomerId::new(id);
+        let customer = CustomerId::new(id);
+        let (page, zone, currency, audit) = inner.books.read(|r| {
             let page = CustomerPage::load(&r, customer)?;
             let audit = inner.audit.get(&r, &(), || audit_book(&r))?;
-            Ok((page, r.time_zone()?, r.currency(), audit, customer))
-        })?)
+            Ok((page, r.time_zone()?, r.currency(), audit))
+        })?;
+        let extra = load_extra(&inner, customer)?;
+        Ok((page, zone, currency, audit, customer, extra))
     })
     .await
 }
@@ -1225,13 +1247,10 @@ async fn show_customer(
         return failure(ctx, missing());
     };
     match load_customer(st, id).await {
-        Ok((page, zone, currency, audit, customer)) => {
+        Ok((page, zone, currency, audit, customer, extra)) => {
             let audit = audit.get(&customer).map_or(&[][..], Vec::as_slice);
             let erased = page.export.customer.is_erased();
-            let extra = match customer_extra(st, ctx.lang, customer, zone, erased, state).await {
-                Ok(m) => m,
-                Err(f) => return failure(ctx, f),
-            };
+            let extra = extra_sections(ctx.lang, customer, zone, erased, state, &extra);
             respond(
                 status,
                 customer_page(ctx, &page, audit, zone, currency, state, &extra),
@@ -1242,44 +1261,40 @@ async fn show_customer(
     }
 }
 
-/// The customer page's sections of other modules: the products recommended for the
-/// customer and their participations (with the form that records one).
-async fn customer_extra(
-    st: &AppState,
+/// Reads the customer page's [`Extra`] sections. The bought-together index is kept
+/// until the next write ([`crate::kept`]); the catalogue is read as it stands.
+fn load_extra(inner: &crate::Inner, customer: CustomerId) -> Result<Extra, Failure> {
+    let books = &inner.books;
+    let (index, products) = books.crm().read(|r| {
+        let index = inner.co_purchase.get(&r, &(), || {
+            solocrm_app::catalogue::RecommendIndex::build(&r)
+        })?;
+        Ok((index, r.products()?))
+    })?;
+    Ok(Extra {
+        recs: index.recommend(&products, customer, catalogue::RECOMMENDED),
+        participations: books.participations(Some(customer))?,
+        lines: purchase_lines::load(books, customer)?,
+        templates: books.survey_templates()?,
+    })
+}
+
+/// The customer page's sections of other modules, with the form that records a
+/// participation.
+fn extra_sections(
     l: Lang,
     customer: CustomerId,
     zone: BusinessZone,
     erased: bool,
     state: Option<&FormState>,
-) -> Result<Markup, Failure> {
-    let books = st.inner.books.clone();
-    let inner = st.inner.clone();
-    let (recs, taken_part, lines, templates) = blocking(move || {
-        // The bought-together index is kept until the next write ([`crate::kept`]);
-        // the catalogue is read as it stands.
-        let (index, products) = books.crm().read(|r| {
-            let index = inner.co_purchase.get(&r, &(), || {
-                solocrm_app::catalogue::RecommendIndex::build(&r)
-            })?;
-            Ok((index, r.products()?))
-        })?;
-        let recs = index.recommend(&products, customer, catalogue::RECOMMENDED);
-        let lines = purchase_lines::load(&books, customer)?;
-        let templates = books.survey_templates()?;
-        Ok((
-            recs,
-            books.participations(Some(customer))?,
-            lines,
-            templates,
-        ))
-    })
-    .await?;
-    Ok(html! {
-        (purchase_lines::section(l, zone, &lines))
-        (catalogue::recommended(l, &recs))
-        (surveys::participations(l, zone, &taken_part, customer, erased, state))
-        (survey_forms::chooser(l, customer, &templates, erased))
-    })
+    extra: &Extra,
+) -> Markup {
+    html! {
+        (purchase_lines::section(l, zone, &extra.lines))
+        (catalogue::recommended(l, &extra.recs))
+        (surveys::participations(l, zone, &extra.participations, customer, erased, state))
+        (survey_forms::chooser(l, customer, &extra.templates, erased))
+    }
 }
 
 /// One line of the timeline.
