@@ -62,7 +62,6 @@ impl<K: PartialEq + Clone, T> Kept<K, T> {
     }
 
     /// True if no view is kept (none asked for since the start or the last forgetting).
-    #[cfg(test)]
     pub(crate) fn is_empty(&self) -> bool {
         self.slots
             .lock()

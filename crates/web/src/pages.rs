@@ -642,12 +642,13 @@ fn load_dashboard(
 }
 
 /// Brings the kept dashboard of `/` (the default period, up to today) up to date with
-/// the books if the outbox has moved, or the day has, since the last look (the first
-/// look computes it): so a load after a write, made here or by another program (the
-/// CLI), finds its report computed rather than computing it (ADR 0071), and one made
-/// while this computes shows the dashboard of a moment ago (ADR 0072). Looks for
-/// erasures made elsewhere first ([`crate::Inner::sweep`]). Returns whether it
-/// computed. Holds a place in the store's queue like a request.
+/// the books if the outbox has moved, or the day has, since the last look, and a
+/// dashboard has been asked for since the server started (or the views were last
+/// forgotten): so a load after a write, made here or by another program (the CLI),
+/// finds its report computed rather than computing it (ADR 0071), and one made while
+/// this computes shows the dashboard of a moment ago (ADR 0072). Looks for erasures
+/// made elsewhere first ([`crate::Inner::sweep`]). Returns whether it computed. Holds
+/// a place in the store's queue like a request.
 ///
 /// # Errors
 ///
@@ -657,6 +658,9 @@ pub(crate) async fn refresh_dashboard(st: &AppState) -> Result<bool, String> {
     let inner = st.inner.clone();
     blocking(move || {
         inner.sweep()?;
+        if inner.reports.is_empty() {
+            return Ok(false);
+        }
         let books = &inner.books;
         let today = books.time_zone()?.date_of(now);
         let mut seen = inner
@@ -3019,15 +3023,24 @@ mod tests {
                 .block_on(refresh_dashboard(&state))
                 .expect("refresh")
         };
+        assert!(
+            !refresh(),
+            "no dashboard asked for: nothing to keep up to date"
+        );
         assert!(state.inner.reports.is_empty());
-        assert!(refresh(), "the first look computes the dashboard");
+
+        let now = state.now();
+        let shown = load_dashboard(&state.inner, None, None, now, false)
+            .expect("loaded")
+            .expect("a period");
+        assert_eq!(counted(&shown.part.0), 1);
+        assert!(refresh(), "the first look brings it up to date");
         assert!(!refresh(), "nothing new since");
 
         // Another program (the CLI) adds a customer while the workspace serves.
         add(&books, "李雷");
         assert!(refresh(), "the outbox moved");
         // The report kept for `/` is current: taking it computes nothing.
-        let now = state.now();
         let zone = books.time_zone().expect("zone");
         let (start, end, _) = dashboard_range(zone, None, None, now).expect("a range");
         let (kept, earlier) = state
@@ -3091,6 +3104,7 @@ mod tests {
         };
         let reloads = r#"<meta http-equiv="refresh" content="2">"#;
         let note = Lang::En.t("dash.earlier");
+        let _ = load(false);
         assert!(refresh());
         state
             .inner
