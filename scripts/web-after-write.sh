@@ -10,13 +10,16 @@
 #
 #   scripts/web-after-write.sh BOOK [ROUNDS] [WAIT]      # defaults: 5 rounds, 3 s
 #
-# SOLOCRM_BIN names the binary (default target/release/solocrm); the server runs with
-# --no-automation so that only the CLI's purchases move the outbox.
+# SOLOCRM_BIN names the binary (default target/release/solocrm); PAGE another page to
+# load instead of `/` (e.g. PAGE='/customers?q=an', a search, whose index the refresh
+# rebuilds too); the server runs with --no-automation so that only the CLI's purchases
+# move the outbox.
 set -euo pipefail
 book=${1:?usage: web-after-write.sh BOOK [ROUNDS] [WAIT]}
 rounds=${2:-5}
 wait_s=${3:-3}
 bin=${SOLOCRM_BIN:-${CARGO_TARGET_DIR:-target}/release/solocrm}
+page=${PAGE:-/}
 dir=$(mktemp -d)
 pid=
 cleanup() {
@@ -40,7 +43,7 @@ cookie=$(curl -s -o /dev/null -D - "$url" | tr -d '\r' | sed -n 's/^set-cookie: 
 # page is the kept dashboard from before the latest write, reloading itself (ADR 0072).
 load() {
   local ms
-  ms=$(curl -s -o "$dir/page" -w '%{http_code} %{time_starttransfer}\n' -H "Cookie: $cookie" "$base/" |
+  ms=$(curl -s -o "$dir/page" -w '%{http_code} %{time_starttransfer}\n' -H "Cookie: $cookie" "$base$page" |
     awk '{ if ($1 != 200) { print "status " $1; exit 1 } printf "%.0f", $2 * 1000 }')
   if grep -q 'http-equiv="refresh"' "$dir/page"; then echo "$ms (a moment ago)"; else echo "$ms"; fi
 }
@@ -50,6 +53,6 @@ for round in $(seq 1 "$rounds"); do
   sleep "$wait_s"
   after=$(load)
   again=$(load)
-  echo "round $round: a CLI purchase, ${wait_s} s, then / in $after ms; again $again ms"
+  echo "round $round: a CLI purchase, ${wait_s} s, then $page in $after ms; again $again ms"
 done
 echo "server peak RSS: $(awk '/VmHWM/ { print $2 " " $3 }' "/proc/$pid/status")"

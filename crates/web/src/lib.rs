@@ -125,9 +125,9 @@ struct Inner {
     /// The outbox position the erasure sweep has looked up to ([`AppState::sweep`]);
     /// `None` before its first look.
     swept: std::sync::Mutex<Option<solocrm_core::EventSeq>>,
-    /// The outbox position and the business day the kept dashboard of `/` was last
-    /// brought up to date for ([`pages::refresh_dashboard`]).
-    dashboard_seen: std::sync::Mutex<Option<(solocrm_core::EventSeq, chrono::NaiveDate)>>,
+    /// The outbox position and the business day the kept dashboard of `/` and the
+    /// search index were last brought up to date for ([`pages::refresh_kept`]).
+    kept_seen: std::sync::Mutex<Option<(solocrm_core::EventSeq, chrono::NaiveDate)>>,
     /// Set while [`AppState::refresh_every`] runs: `/` may then answer with the kept
     /// dashboard of a moment ago, marked, while the refresh brings it up to date
     /// (ADR 0072); without a refresher it computes the current one.
@@ -231,7 +231,7 @@ impl AppState {
         .await;
     }
 
-    /// [`pages::refresh_dashboard`] now and then every `period`, until `stop`
+    /// [`pages::refresh_kept`] now and then every `period`, until `stop`
     /// completes; after a look that computed, the pause is at least as long as that
     /// look took, so a stream of writes (an import, the automation's catch-up) keeps
     /// the refresh on one core at most half of the time. A failed look is logged and
@@ -243,7 +243,7 @@ impl AppState {
         self.inner.refreshing.store(true, Ordering::Release);
         loop {
             let started = std::time::Instant::now();
-            let computed = match pages::refresh_dashboard(&self).await {
+            let computed = match pages::refresh_kept(&self).await {
                 Ok(computed) => computed,
                 Err(e) => {
                     eprintln!(
@@ -297,7 +297,7 @@ fn parts(books: Books, config: Config) -> (Router, Runner, AppState) {
             co_purchase: kept::Kept::new(),
             search: kept::Kept::new(),
             swept: std::sync::Mutex::new(None),
-            dashboard_seen: std::sync::Mutex::new(None),
+            kept_seen: std::sync::Mutex::new(None),
             refreshing: std::sync::atomic::AtomicBool::new(false),
         }),
     };
@@ -440,15 +440,15 @@ pub struct Started {
     pub url: String,
 }
 
-/// How often [`serve`] looks whether the kept dashboard is out of date
-/// ([`pages::refresh_dashboard`]): two indexed reads of the outbox when nothing changed.
+/// How often [`serve`] looks whether the kept dashboard and search index are out of date
+/// ([`pages::refresh_kept`]): two indexed reads of the outbox when nothing changed.
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Serves the workspace over `books` until Ctrl-C: binds, calls `ready` with the link,
 /// serves while the automation runs every minute ([`runner::TICK`]) and the outbox is
 /// swept as often for erasures made by another program (the kept views are then
 /// dropped, so none holds an erased customer's data past the next sweep) and the kept
-/// dashboard is brought up to date every second once one was asked for,
+/// dashboard and search index are brought up to date every second once asked for,
 /// then finishes the requests in flight and the run in progress, and shuts the
 /// runtime down. The caller's `books` outlive the runtime, so no store handle is
 /// dropped on it.

@@ -641,30 +641,32 @@ fn load_dashboard(
     Ok(Ok(shown))
 }
 
-/// Brings the kept dashboard of `/` (the default period, up to today) up to date with
-/// the books if the outbox has moved, or the day has, since the last look, and a
-/// dashboard has been asked for since the server started (or the views were last
-/// forgotten): so a load after a write, made here or by another program (the CLI),
-/// finds its report computed rather than computing it (ADR 0071), and one made while
-/// this computes shows the dashboard of a moment ago (ADR 0072). Looks for erasures
-/// made elsewhere first ([`crate::Inner::sweep`]). Returns whether it computed. Holds
-/// a place in the store's queue like a request.
+/// Brings the kept dashboard of `/` (the default period, up to today) and the kept
+/// search index up to date with the books if the outbox has moved, or the day has,
+/// since the last look — each if it has been asked for since the server started (or
+/// the views were last forgotten): so a load of `/` or a search after a write, made
+/// here or by another program (the CLI), finds its view computed rather than computing
+/// it (ADR 0071), and a load of `/` made while this computes shows the dashboard of a
+/// moment ago (ADR 0072). Looks for erasures made elsewhere first
+/// ([`crate::Inner::sweep`]). Returns whether it computed. Holds a place in the store's
+/// queue like a request.
 ///
 /// # Errors
 ///
 /// A message for the log: the backend's error or a stopped task.
-pub(crate) async fn refresh_dashboard(st: &AppState) -> Result<bool, String> {
+pub(crate) async fn refresh_kept(st: &AppState) -> Result<bool, String> {
     let now = st.now();
     let inner = st.inner.clone();
     blocking(move || {
         inner.sweep()?;
-        if inner.reports.is_empty() {
+        let (dashboard, search) = (!inner.reports.is_empty(), !inner.search.is_empty());
+        if !dashboard && !search {
             return Ok(false);
         }
         let books = &inner.books;
         let today = books.time_zone()?.date_of(now);
         let mut seen = inner
-            .dashboard_seen
+            .kept_seen
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let known = seen.map_or(0, |(seq, _)| seq);
@@ -673,8 +675,13 @@ pub(crate) async fn refresh_dashboard(st: &AppState) -> Result<bool, String> {
             return Ok(false);
         }
         // Computed in a snapshot at least as new as `newest`: the next look finds the
-        // report current, or computes a newer one.
-        let _ = load_dashboard(&inner, None, None, now, false)?;
+        // views current, or computes newer ones.
+        if dashboard {
+            let _ = load_dashboard(&inner, None, None, now, false)?;
+        }
+        if search {
+            books.read(|r| inner.search.get(&r, &(), || r.search_index()).map(|_| ()))?;
+        }
         *seen = Some((newest, today));
         Ok(true)
     })
@@ -3018,11 +3025,7 @@ mod tests {
         add(&books, "王芳");
         let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
         let runtime = runtime();
-        let refresh = || {
-            runtime
-                .block_on(refresh_dashboard(&state))
-                .expect("refresh")
-        };
+        let refresh = || runtime.block_on(refresh_kept(&state)).expect("refresh");
         assert!(
             !refresh(),
             "no dashboard asked for: nothing to keep up to date"
@@ -3052,6 +3055,36 @@ mod tests {
             .expect("kept and current");
         assert_eq!(counted(&kept.0), 2);
         assert!(!earlier);
+        assert!(!refresh(), "nothing new since");
+    }
+
+    #[test]
+    fn the_refresh_rebuilds_a_kept_search_index_after_a_write_made_elsewhere() {
+        let books = memory_books();
+        add(&books, "王芳");
+        let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
+        let runtime = runtime();
+        let refresh = || runtime.block_on(refresh_kept(&state)).expect("refresh");
+        // The index as a search keeps it: the customers it holds.
+        let kept = |compute: bool| {
+            books
+                .read(|r| {
+                    state.inner.search.get(&r, &(), || {
+                        if compute {
+                            r.search_index()
+                        } else {
+                            Err(StoreError::Backend("computed again".into()))
+                        }
+                    })
+                })
+                .map(|index| index.len())
+        };
+        assert_eq!(kept(true).expect("built"), 1);
+        assert!(refresh(), "the first look brings it up to date");
+        add(&books, "李雷");
+        assert!(kept(false).is_err(), "out of date after the write");
+        assert!(refresh(), "the outbox moved");
+        assert_eq!(kept(false).expect("rebuilt by the refresh"), 2);
         assert!(!refresh(), "nothing new since");
     }
 
@@ -3092,11 +3125,7 @@ mod tests {
         let session = config.session.clone();
         let (router, _, state) = crate::parts(books.clone(), config);
         let runtime = runtime();
-        let refresh = || {
-            runtime
-                .block_on(refresh_dashboard(&state))
-                .expect("refresh")
-        };
+        let refresh = || runtime.block_on(refresh_kept(&state)).expect("refresh");
         let load = |earlier_ok| {
             load_dashboard(&state.inner, None, None, state.now(), earlier_ok)
                 .expect("loaded")
