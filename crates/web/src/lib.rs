@@ -241,9 +241,17 @@ impl AppState {
         use std::sync::atomic::Ordering;
         tokio::pin!(stop);
         self.inner.refreshing.store(true, Ordering::Release);
-        loop {
+        // The first look computes the dashboard before anyone asks, once the
+        // automation's first run (perhaps the lifecycle's catch-up) has ended, not
+        // beside it (ADR 0072).
+        let mut warm = true;
+        let stopped = tokio::select! {
+            () = &mut stop => true,
+            () = self.inner.runner.ran_once() => false,
+        };
+        while !stopped {
             let started = std::time::Instant::now();
-            let computed = match pages::refresh_kept(&self).await {
+            let computed = match pages::refresh_kept(&self, std::mem::take(&mut warm)).await {
                 Ok(computed) => computed,
                 Err(e) => {
                     eprintln!(

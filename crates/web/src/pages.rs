@@ -644,7 +644,8 @@ fn load_dashboard(
 /// Brings the kept dashboard of `/` (the default period, up to today) and the kept
 /// search index up to date with the books if the outbox has moved, or the day has,
 /// since the last look — each if it has been asked for since the server started (or
-/// the views were last forgotten): so a load of `/` or a search after a write, made
+/// the views were last forgotten), the dashboard also when `warm` (the refresher's
+/// first look computes it before anyone asks): so a load of `/` or a search after a write, made
 /// here or by another program (the CLI), finds its view computed rather than computing
 /// it (ADR 0071), and a load of `/` made while this computes shows the dashboard of a
 /// moment ago (ADR 0072). Looks for erasures made elsewhere first
@@ -654,12 +655,13 @@ fn load_dashboard(
 /// # Errors
 ///
 /// A message for the log: the backend's error or a stopped task.
-pub(crate) async fn refresh_kept(st: &AppState) -> Result<bool, String> {
+pub(crate) async fn refresh_kept(st: &AppState, warm: bool) -> Result<bool, String> {
     let now = st.now();
     let inner = st.inner.clone();
     blocking(move || {
         inner.sweep()?;
-        let (dashboard, search) = (!inner.reports.is_empty(), !inner.search.is_empty());
+        let dashboard = warm || !inner.reports.is_empty();
+        let search = !inner.search.is_empty();
         if !dashboard && !search {
             return Ok(false);
         }
@@ -3025,7 +3027,11 @@ mod tests {
         add(&books, "王芳");
         let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
         let runtime = runtime();
-        let refresh = || runtime.block_on(refresh_kept(&state)).expect("refresh");
+        let refresh = || {
+            runtime
+                .block_on(refresh_kept(&state, false))
+                .expect("refresh")
+        };
         assert!(
             !refresh(),
             "no dashboard asked for: nothing to keep up to date"
@@ -3059,12 +3065,41 @@ mod tests {
     }
 
     #[test]
+    fn the_refreshers_first_look_computes_the_dashboard_before_anyone_asks() {
+        let books = memory_books();
+        add(&books, "王芳");
+        let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
+        let runtime = runtime();
+        assert!(
+            runtime
+                .block_on(refresh_kept(&state, true))
+                .expect("refresh")
+        );
+        // `/` finds it current: taking it computes nothing.
+        let zone = books.time_zone().expect("zone");
+        let (start, end, _) = dashboard_range(zone, None, None, state.now()).expect("a range");
+        let (kept, earlier) = state
+            .inner
+            .reports
+            .get_apart_or_earlier(&books, &(start, end, zone.name()), false, || {
+                Err::<_, StoreError>(StoreError::Backend("computed again".into()))
+            })
+            .expect("kept and current");
+        assert_eq!(counted(&kept.0), 1);
+        assert!(!earlier);
+    }
+
+    #[test]
     fn the_refresh_rebuilds_a_kept_search_index_after_a_write_made_elsewhere() {
         let books = memory_books();
         add(&books, "王芳");
         let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
         let runtime = runtime();
-        let refresh = || runtime.block_on(refresh_kept(&state)).expect("refresh");
+        let refresh = || {
+            runtime
+                .block_on(refresh_kept(&state, false))
+                .expect("refresh")
+        };
         // The index as a search keeps it: the customers it holds.
         let kept = |compute: bool| {
             books
@@ -3125,7 +3160,11 @@ mod tests {
         let session = config.session.clone();
         let (router, _, state) = crate::parts(books.clone(), config);
         let runtime = runtime();
-        let refresh = || runtime.block_on(refresh_kept(&state)).expect("refresh");
+        let refresh = || {
+            runtime
+                .block_on(refresh_kept(&state, false))
+                .expect("refresh")
+        };
         let load = |earlier_ok| {
             load_dashboard(&state.inner, None, None, state.now(), earlier_ok)
                 .expect("loaded")

@@ -35,6 +35,8 @@ struct RunnerInner {
     clock: Clock,
     on: bool,
     lock: Mutex<()>,
+    /// How many runs have ended (well or not), for [`Runner::ran_once`].
+    runs: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -56,6 +58,7 @@ impl Runner {
                 clock,
                 on,
                 lock: Mutex::new(()),
+                runs: tokio::sync::watch::Sender::new(0),
             }),
         }
     }
@@ -63,6 +66,18 @@ impl Runner {
     /// Whether this runner runs the rules at all.
     pub fn is_on(&self) -> bool {
         self.inner.on
+    }
+
+    /// Completes once a run has ended (at once if one has, or if the automation is
+    /// off): [`serve`](crate::serve) computes its dashboard after the first run, which
+    /// may be the lifecycle's catch-up, rather than beside it.
+    pub async fn ran_once(&self) {
+        if !self.inner.on {
+            return;
+        }
+        let mut runs = self.inner.runs.subscribe();
+        // The sender lives as long as `self`: the wait ends with a run.
+        let _ = runs.wait_for(|n| *n > 0).await;
     }
 
     /// Runs the rules once, now, on the blocking pool, after any run in progress has
@@ -80,7 +95,9 @@ impl Runner {
                 .lock
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            run(inner.books.crm(), (inner.clock)())
+            let outcome = run(inner.books.crm(), (inner.clock)());
+            inner.runs.send_modify(|n| *n += 1);
+            outcome
         })
         .await;
         match outcome {

@@ -465,3 +465,24 @@ async fn the_calendar_feed_carries_the_holidays_kept_with_the_books() {
         "past holidays are left out: {events:?}"
     );
 }
+
+/// `serve` computes its dashboard after the automation's first run: `ran_once` waits
+/// for a run to end, and does not wait when the automation is off.
+#[tokio::test]
+async fn ran_once_completes_after_a_run_and_at_once_when_the_automation_is_off() {
+    let (_, runner) = workspace(books(), config(true, None));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(100), runner.ran_once())
+            .await
+            .is_err(),
+        "no run has ended yet"
+    );
+    runner.run_now().await;
+    tokio::time::timeout(Duration::from_secs(10), runner.ran_once())
+        .await
+        .expect("a run ended");
+    let (_, off) = workspace(books(), config(false, None));
+    tokio::time::timeout(Duration::from_secs(10), off.ran_once())
+        .await
+        .expect("the automation is off: nothing to wait for");
+}
