@@ -37,7 +37,7 @@ shot() {
 }
 # Customer 78 of this seeded demo has the most interactions (40) and 340 purchases: a
 # timeline worth showing.
-shot dashboard-zh / zh-CN 1500
-shot dashboard-en / en-US 1500
+shot dashboard-zh / zh-CN 2600
+shot dashboard-en / en-US 2600
 shot customer-zh /customers/78 zh-CN 1500
 shot pipeline-zh /pipeline zh-CN 1100

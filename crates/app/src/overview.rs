@@ -14,15 +14,21 @@ use solocrm_core::{
 
 use crate::views::{CareList, Dashboard, PipelineBoard};
 
-/// The revenue and orders of one calendar month (in the books' time zone).
+/// The revenue, orders and satisfaction of one calendar month (in the books' time
+/// zone): the series of the dashboard's charts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MonthRevenue {
+pub struct MonthFigures {
     /// The first day of the month.
     pub month: NaiveDate,
     /// The revenue of the month's purchases (before refunds).
     pub revenue: Money,
     /// How many purchases.
     pub orders: u64,
+    /// CSAT of the month's answers in percent, to two decimals shown (as the report's
+    /// CSAT of a period); `None` without a CSAT answer.
+    pub csat: Option<rust_decimal::Decimal>,
+    /// NPS of the month's answers, to two decimals shown; `None` without an NPS answer.
+    pub nps: Option<rust_decimal::Decimal>,
 }
 
 /// The dashboard of a period with everything its charts need, from one snapshot.
@@ -32,7 +38,7 @@ pub struct Overview {
     pub dashboard: Dashboard,
     /// Revenue and orders of every month the period touches, oldest first (months
     /// without purchases included, with zeros).
-    pub revenue_by_month: Vec<MonthRevenue>,
+    pub revenue_by_month: Vec<MonthFigures>,
     /// The open pipeline by stage, as of the end of the period.
     pub board: PipelineBoard,
     /// The care reminders of the days after the period's last day.
@@ -78,12 +84,13 @@ pub fn dashboard_with_months(
     reader: &Reader<'_>,
     period: Period,
     config: &ReportConfig,
-) -> Result<(Dashboard, Vec<MonthRevenue>), ReportError> {
+) -> Result<(Dashboard, Vec<MonthFigures>), ReportError> {
     dashboard_of_data(&reader.report_data(period)?, period, config)
 }
 
-/// The dashboard of `period` and its revenue by month, computed from `data` read for
-/// that period: the one computation behind every dashboard a frontend shows.
+/// The dashboard of `period` and its figures by month (revenue, orders, CSAT, NPS),
+/// computed from `data` read for that period: the one computation behind every
+/// dashboard a frontend shows.
 ///
 /// # Errors
 ///
@@ -92,8 +99,15 @@ pub fn dashboard_of_data(
     data: &ReportData,
     period: Period,
     config: &ReportConfig,
-) -> Result<(Dashboard, Vec<MonthRevenue>), ReportError> {
-    let months = revenue_by_month(&data.log, period);
+) -> Result<(Dashboard, Vec<MonthFigures>), ReportError> {
+    let mut months = revenue_by_month(&data.log, period);
+    satisfaction_by_month(
+        &mut months,
+        &data.surveys,
+        &data.log,
+        period,
+        config.csat_satisfied_from,
+    );
     let report = MetricsReport::compute(data, period, config)?;
     Ok((Dashboard::new(period, &data.customers, report), months))
 }
@@ -110,7 +124,7 @@ pub fn dashboard_with_months_apart(
     crm: &Crm,
     period: Period,
     config: &ReportConfig,
-) -> Result<(EventSeq, Dashboard, Vec<MonthRevenue>), ReportError> {
+) -> Result<(EventSeq, Dashboard, Vec<MonthFigures>), ReportError> {
     let ((seq, records), purchases) = crm.read_beside(
         |r| Ok((newest_event(&r, 0)?, r.report_records(period)?)),
         |r| r.report_purchases(period),
@@ -160,7 +174,7 @@ pub fn newest_event(reader: &Reader<'_>, known: EventSeq) -> StoreResult<EventSe
 
 /// The revenue and orders of each month `period` touches, from the purchase log (its
 /// days counted in the log's zone); purchases outside the period are left out.
-pub fn revenue_by_month(log: &PurchaseLog, period: Period) -> Vec<MonthRevenue> {
+pub fn revenue_by_month(log: &PurchaseLog, period: Period) -> Vec<MonthFigures> {
     let currency = log.currency.unwrap_or(solocrm_core::Currency::EUR);
     let first = first_of_month(period.start());
     let mut months = Vec::new();
@@ -192,12 +206,58 @@ pub fn revenue_by_month(log: &PurchaseLog, period: Period) -> Vec<MonthRevenue> 
     months
         .into_iter()
         .zip(sums)
-        .map(|(month, (minor, orders))| MonthRevenue {
+        .map(|(month, (minor, orders))| MonthFigures {
             month,
             revenue: Money::from_minor(i64::try_from(minor).unwrap_or(i64::MAX), currency),
             orders,
+            csat: None,
+            nps: None,
         })
         .collect()
+}
+
+/// Fills in the CSAT and NPS of each month of `months` (as [`revenue_by_month`] made
+/// them for `period`) from the survey answers dated in it, each day counted in the
+/// log's zone: [`csat`](solocrm_core::metrics::csat) with `satisfied_from` and
+/// [`nps`](solocrm_core::metrics::nps) of the month's answers, as the report computes
+/// them for its period. Answers outside `period` are left out, as purchases are.
+pub fn satisfaction_by_month(
+    months: &mut [MonthFigures],
+    surveys: &[solocrm_core::SurveyResponse],
+    log: &PurchaseLog,
+    period: Period,
+    satisfied_from: u8,
+) {
+    let Some(first) = months.first().map(|m| m.month) else {
+        return;
+    };
+    let days = log.zone.days();
+    let mut by_month: Vec<Vec<solocrm_core::SurveyResponse>> = vec![Vec::new(); months.len()];
+    for s in surveys.iter().filter(|s| period.contains_instant(s.at())) {
+        let Some(day) = days.date(s.at().timestamp()) else {
+            continue;
+        };
+        let index = (day.year() - first.year()) * 12 + day.month0() as i32 - first.month0() as i32;
+        if let Some(bucket) = usize::try_from(index)
+            .ok()
+            .and_then(|i| by_month.get_mut(i))
+        {
+            bucket.push(s.clone());
+        }
+    }
+    for (m, answers) in months.iter_mut().zip(&by_month) {
+        // Two decimals shown, as the report's figures are (44.00, not 44).
+        let two = |mut d: rust_decimal::Decimal| {
+            d.rescale(2);
+            d
+        };
+        m.csat = solocrm_core::metrics::csat(answers, satisfied_from)
+            .ok()
+            .map(|c| two(c.share.percent_rounded(2)));
+        m.nps = solocrm_core::metrics::nps(answers)
+            .ok()
+            .map(|n| two(n.score.round_dp(2)));
+    }
 }
 
 fn first_of_month(day: NaiveDate) -> NaiveDate {

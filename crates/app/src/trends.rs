@@ -147,7 +147,7 @@ fn group_dashboard_with_months(
     period: Period,
     config: &ReportConfig,
     members: Option<&Members>,
-) -> Result<(Dashboard, Vec<crate::overview::MonthRevenue>), ReportError> {
+) -> Result<(Dashboard, Vec<crate::overview::MonthFigures>), ReportError> {
     dashboard_of(reader.report_data(period)?, period, config, members)
 }
 
@@ -158,7 +158,7 @@ fn dashboard_of(
     period: Period,
     config: &ReportConfig,
     members: Option<&Members>,
-) -> Result<(Dashboard, Vec<crate::overview::MonthRevenue>), ReportError> {
+) -> Result<(Dashboard, Vec<crate::overview::MonthFigures>), ReportError> {
     let data = match members {
         Some(m) => only_members(&data, m),
         None => data,
@@ -326,7 +326,7 @@ pub struct GroupOverview {
     /// The dashboard.
     pub dashboard: Dashboard,
     /// Revenue and orders of the group's purchases in every month the period touches.
-    pub revenue_by_month: Vec<crate::overview::MonthRevenue>,
+    pub revenue_by_month: Vec<crate::overview::MonthFigures>,
     /// The group's open deals by stage, as of the end of the period (now if earlier).
     pub board: crate::views::PipelineBoard,
 }

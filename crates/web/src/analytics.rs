@@ -1051,7 +1051,7 @@ pub async fn cohorts_page(
 /// The heatmap: one row per cohort, one column per period after acquisition, each
 /// cell shaded by the share still buying, with the same shares (and each cohort's
 /// size) in a data table.
-fn cohort_heatmap(l: Lang, m: &CohortMatrix) -> Markup {
+pub(super) fn cohort_heatmap(l: Lang, m: &CohortMatrix) -> Markup {
     const CELL_W: usize = 40;
     const CELL_H: usize = 18;
     const LEFT: usize = 84;

@@ -824,6 +824,15 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("chart.revenue", "Revenue by month", "月度收入"),
     ("chart.pipeline", "Open pipeline by stage", "各阶段在途商机"),
     (
+        "chart.satisfaction",
+        "Satisfaction by month (CSAT %, with NPS)",
+        "月度满意度（CSAT %，附 NPS）",
+    ),
+    ("chart.rfm", "Customers by RFM segment", "各 RFM 分群客户数"),
+    ("chart.rfm_grid", "The R × F grid", "R × F 网格"),
+    ("col.csat", "CSAT %", "CSAT %"),
+    ("col.nps", "NPS", "NPS"),
+    (
         "chart.no_data",
         "No data in this period.",
         "此期间没有数据。",

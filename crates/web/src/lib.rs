@@ -111,7 +111,7 @@ struct Inner {
         pages::ReportKey,
         (
             solocrm_app::views::Dashboard,
-            Vec<solocrm_app::overview::MonthRevenue>,
+            Vec<solocrm_app::overview::MonthFigures>,
         ),
     >,
     care: kept::Kept<pages::CareKey, solocrm_app::views::CareList>,
@@ -249,25 +249,27 @@ impl AppState {
             () = &mut stop => true,
             () = self.inner.runner.ran_once() => false,
         };
-        while !stopped {
-            let started = std::time::Instant::now();
-            let computed = match pages::refresh_kept(&self, std::mem::take(&mut warm)).await {
-                Ok(computed) => computed,
-                Err(e) => {
-                    eprintln!(
-                        "solocrm serve: the dashboard's refresh failed (the next one retries): {e}"
-                    );
-                    false
+        if !stopped {
+            loop {
+                let started = std::time::Instant::now();
+                let computed = match pages::refresh_kept(&self, std::mem::take(&mut warm)).await {
+                    Ok(computed) => computed,
+                    Err(e) => {
+                        eprintln!(
+                            "solocrm serve: the dashboard's refresh failed (the next one retries): {e}"
+                        );
+                        false
+                    }
+                };
+                let pause = if computed {
+                    period.max(started.elapsed())
+                } else {
+                    period
+                };
+                tokio::select! {
+                    () = &mut stop => break,
+                    () = tokio::time::sleep(pause) => {}
                 }
-            };
-            let pause = if computed {
-                period.max(started.elapsed())
-            } else {
-                period
-            };
-            tokio::select! {
-                () = &mut stop => break,
-                () = tokio::time::sleep(pause) => {}
             }
         }
         self.inner.refreshing.store(false, Ordering::Release);

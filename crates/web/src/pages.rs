@@ -15,7 +15,7 @@ use maud::{DOCTYPE, Markup, html};
 use rust_decimal::Decimal;
 use solocrm_app::exchange::calendar::{Calendar, write_calendar};
 use solocrm_app::overview::{
-    CustomerRow, MonthRevenue, Overview, customer_rows, dashboard_with_months_apart,
+    CustomerRow, MonthFigures, Overview, customer_rows, dashboard_with_months_apart,
 };
 use solocrm_app::views::{CareList, CustomerPage, Dashboard, PipelineBoard};
 use solocrm_core::automation::{EffectiveRule, Firing, RuleName};
@@ -468,7 +468,7 @@ pub(crate) type CareKey = (NaiveDate, u32, &'static str, HolidayCalendar);
 
 /// What the dashboard shows.
 struct Shown {
-    part: Arc<(Dashboard, Vec<MonthRevenue>)>,
+    part: Arc<(Dashboard, Vec<MonthFigures>)>,
     board: PipelineBoard,
     care: Arc<CareList>,
     /// The saved segments, for the filter.
@@ -770,7 +770,7 @@ fn figures(l: Lang, d: &Dashboard, id: &str) -> Markup {
 /// The dashboard's three charts, each with its title and data table: customers by
 /// stage, revenue (and orders) by month, the open pipeline by stage (with deals and
 /// weighted value) — of the whole book or of a group, from the data given.
-fn charts(l: Lang, d: &Dashboard, months: &[MonthRevenue], board: &PipelineBoard) -> Markup {
+fn charts(l: Lang, d: &Dashboard, months: &[MonthFigures], board: &PipelineBoard) -> Markup {
     let stage_bars: Vec<Bar> = d
         .stages
         .iter()
@@ -808,6 +808,37 @@ fn charts(l: Lang, d: &Dashboard, months: &[MonthRevenue], board: &PipelineBoard
         .iter()
         .map(|c| c.weighted.amount().to_string())
         .collect();
+    // A month without a CSAT answer has no bar and a dash in the table; NPS, which
+    // runs from −100 to 100, is a column of that table.
+    let none = || "–".to_owned();
+    let satisfaction_bars: Vec<Bar> = months
+        .iter()
+        .map(|m| Bar {
+            label: m.month.format("%Y-%m").to_string(),
+            value: m.csat.unwrap_or_default(),
+            shown: m.csat.map_or_else(none, |c| c.to_string()),
+        })
+        .collect();
+    let nps: Vec<String> = months
+        .iter()
+        .map(|m| m.nps.map_or_else(none, |n| n.to_string()))
+        .collect();
+    let rfm_bars: Vec<Bar> = d
+        .report
+        .rfm
+        .segments
+        .iter()
+        .map(|c| Bar {
+            label: l.label("rfm", c.segment.as_str()).to_owned(),
+            value: Decimal::from(c.customers),
+            shown: c.customers.to_string(),
+        })
+        .collect();
+    // The cohorts acquired in the period (the report's matrix reaches years back;
+    // `/cohorts` shows them all).
+    let mut cohorts = d.report.cohorts.clone();
+    let first_month = chrono::Datelike::with_day(&d.period.start, 1).unwrap_or(d.period.start);
+    cohorts.rows.retain(|r| r.start >= first_month);
     html! {
         div.charts {
             (bar_chart(ChartText { id: "chart-stages", title: l.t("chart.stages"),
@@ -816,10 +847,18 @@ fn charts(l: Lang, d: &Dashboard, months: &[MonthRevenue], board: &PipelineBoard
             (bar_chart(ChartText { id: "chart-revenue", title: l.t("chart.revenue"),
                 label_header: l.t("col.month"), value_header: l.t("col.revenue") },
                 &month_bars, &[(l.t("col.orders"), orders)]))
+            (bar_chart(ChartText { id: "chart-satisfaction", title: l.t("chart.satisfaction"),
+                label_header: l.t("col.month"), value_header: l.t("col.csat") },
+                &satisfaction_bars, &[(l.t("col.nps"), nps)]))
+            (bar_chart(ChartText { id: "chart-rfm", title: l.t("chart.rfm"),
+                label_header: l.t("col.segment"), value_header: l.t("col.customers") },
+                &rfm_bars, &[]))
             (bar_chart(ChartText { id: "chart-pipeline", title: l.t("chart.pipeline"),
                 label_header: l.t("col.stage"), value_header: l.t("col.value") },
                 &pipeline_bars, &[(l.t("col.deals"), deals), (l.t("col.weighted"), weighted)]))
         }
+        p.more { a href="/rfm" { (l.t("chart.rfm_grid")) } }
+        (analytics::cohort_heatmap(l, &cohorts))
     }
 }
 

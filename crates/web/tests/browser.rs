@@ -230,12 +230,17 @@ async fn the_workspace_works_in_a_real_browser() {
     let url = c.current_url().await.expect("url");
     assert_eq!(url.as_str(), format!("{base}/"));
     assert!(!url.as_str().contains("token"));
-    // The charts: 8 stages, 13 months (16 June 2025 to 15 June 2026), 5 open stages.
+    // The charts: 8 stages, 13 months (16 June 2025 to 15 June 2026) of revenue and of
+    // satisfaction, 11 RFM segments, 5 open stages, each with its data table; and the
+    // cohort heatmap, which says it has no cohort yet (nobody has bought).
     text(&c, "h1", "Dashboard").await;
     assert_eq!(count(&c, "#chart-stages rect.bar").await, 8);
     assert_eq!(count(&c, "#chart-revenue rect.bar").await, 13);
+    assert_eq!(count(&c, "#chart-satisfaction rect.bar").await, 13);
+    assert_eq!(count(&c, "#chart-rfm rect.bar").await, 11);
     assert_eq!(count(&c, "#chart-pipeline rect.bar").await, 5);
-    assert_eq!(count(&c, "figure.chart table.data").await, 3);
+    assert_eq!(count(&c, "#cohort-heatmap p.empty").await, 1);
+    assert_eq!(count(&c, "figure.chart table.data").await, 5);
     std::fs::write(
         shots.join("dashboard.png"),
         c.screenshot().await.expect("screenshot"),

@@ -441,3 +441,127 @@ async fn a_groups_dashboard_draws_the_three_charts_from_the_groups_data() {
     assert!(chart(&plain.body, "chart-revenue").contains("620.00"));
     assert!(plain.body.contains("id=\"figures\""));
 }
+
+/// The CSAT and NPS of the month `m` as the report computes them for a period of that
+/// month alone: the oracle of the satisfaction chart.
+fn month_satisfaction(books: &Books, m: u32) -> (String, String) {
+    let first = day(m, 1);
+    let last = first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .expect("last day");
+    let d = load_dashboard(books, range(first, last), &config(), None, now())
+        .expect("dashboard")
+        .dashboard;
+    let s = &d.report.satisfaction;
+    // Shown to two decimals.
+    let two = |mut v: rust_decimal::Decimal| {
+        v.rescale(2);
+        v.to_string()
+    };
+    (
+        s.csat
+            .value()
+            .map_or("–".to_owned(), |c| two(c.share.percent_rounded(2))),
+        s.nps
+            .value()
+            .map_or("–".to_owned(), |n| two(n.score.round_dp(2))),
+    )
+}
+
+#[tokio::test]
+async fn the_dashboard_draws_satisfaction_by_month_the_rfm_segments_and_the_cohort_heatmap() {
+    use solocrm_core::{NewSurveyResponse, SurveyKind, SurveyScore};
+    let (books, router) = shop();
+    let ids: Vec<CustomerId> = books
+        .list_customers(&Default::default())
+        .expect("list")
+        .items
+        .iter()
+        .map(|c| c.id())
+        .collect();
+    let (li, wang, han) = (ids[0], ids[1], ids[2]);
+    let answer = |who, when, kind, score| {
+        books
+            .record_survey(NewSurveyResponse {
+                customer: who,
+                at: when,
+                score: SurveyScore::new(kind, score).expect("score"),
+                comment: None,
+            })
+            .expect("answer");
+    };
+    // January 5th is before the range (it starts on the 10th): left out, as purchases.
+    answer(han, at(1, 5), SurveyKind::Csat, 1);
+    // February: two satisfied (4 and 5) of three, 66.67 %.
+    answer(li, at(2, 3), SurveyKind::Csat, 5);
+    answer(han, at(2, 10), SurveyKind::Csat, 4);
+    answer(wang, at(2, 26), SurveyKind::Csat, 2);
+    // March: two promoters and a detractor of three, NPS 33.33.
+    answer(li, at(3, 4), SurveyKind::Nps, 10);
+    answer(han, at(3, 5), SurveyKind::Nps, 9);
+    answer(wang, at(3, 6), SurveyKind::Nps, 5);
+    answer(li, at(4, 2), SurveyKind::Csat, 5);
+    // May: a promoter and a detractor, NPS 0, shown as 0.00 like the report's figures.
+    answer(li, at(5, 3), SurveyKind::Nps, 10);
+    answer(han, at(5, 4), SurveyKind::Nps, 2);
+
+    let page = get(&router, &format!("/?{RANGE}")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let satisfaction = chart(&page.body, "chart-satisfaction");
+    let row = |month: &str, csat: &str, nps: &str| {
+        format!(
+            "<th scope=\"row\">{month}</th><td class=\"num\">{csat}</td><td class=\"num\">{nps}</td>"
+        )
+    };
+    for (month, csat, nps) in [
+        ("2026-01", "–", "–"),
+        ("2026-02", "66.67", "–"),
+        ("2026-03", "–", "33.33"),
+        ("2026-04", "100.00", "–"),
+        ("2026-05", "–", "0.00"),
+    ] {
+        let r = row(month, csat, nps);
+        assert!(satisfaction.contains(&r), "{r} not in {satisfaction}");
+    }
+    // Every whole month as the report computes it for that month alone.
+    for m in 2..=5 {
+        let (csat, nps) = month_satisfaction(&books, m);
+        let r = row(&format!("2026-{m:02}"), &csat, &nps);
+        assert!(satisfaction.contains(&r), "{r} not in {satisfaction}");
+    }
+    // A bar per month of the range, zero-high without a CSAT answer.
+    assert_eq!(
+        satisfaction.matches("<rect class=\"bar\"").count(),
+        6,
+        "{satisfaction}"
+    );
+
+    // RFM: one bar per segment; the three buyers among them.
+    let rfm = chart(&page.body, "chart-rfm");
+    assert_eq!(
+        rfm.matches("<rect class=\"bar\"").count(),
+        solocrm_core::metrics::RfmSegment::ALL.len()
+    );
+    let buyers: usize = rfm
+        .split("data-value=\"")
+        .skip(1)
+        .filter_map(|v| v.split('"').next()?.parse::<usize>().ok())
+        .sum();
+    assert_eq!(buyers, 3, "{rfm}");
+    assert!(page.body.contains("href=\"/rfm\""));
+
+    // The cohort heatmap: the January buyers (李雷, 韩梅梅) and February's (王芳).
+    let heatmap = part(
+        &page.body,
+        "<figure class=\"chart\" id=\"cohort-heatmap\"",
+        "</figure>",
+    );
+    assert!(heatmap.contains("<svg") && heatmap.contains("id=\"cohort-table\""));
+    for cohort in ["2026-01-01", "2026-02-01"] {
+        assert!(
+            heatmap.contains(&format!("data-cohort=\"{cohort}\"")),
+            "{cohort} in {heatmap}"
+        );
+    }
+}
