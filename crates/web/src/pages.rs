@@ -3052,25 +3052,66 @@ mod tests {
         d.stages.iter().map(|(_, n)| n).sum()
     }
 
-    /// A current-thread runtime for the async parts of a unit test.
-    fn runtime() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime")
+    /// Books in memory holding 王芳, the workspace over them (its router and state) and a
+    /// current-thread runtime for the async parts of a test.
+    struct Served {
+        books: solocrm_app::Books,
+        router: axum::Router,
+        state: AppState,
+        session: String,
+        runtime: tokio::runtime::Runtime,
+    }
+
+    impl Served {
+        fn new() -> Served {
+            let books = memory_books();
+            add(&books, "王芳");
+            let config = crate::Config::new().expect("config");
+            let session = config.session.clone();
+            let (router, _, state) = crate::parts(books.clone(), config);
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            Served {
+                books,
+                router,
+                state,
+                session,
+                runtime,
+            }
+        }
+
+        /// One look of the refresher; whether it computed.
+        fn refresh(&self, warm: bool) -> bool {
+            self.runtime
+                .block_on(refresh_kept(&self.state, warm))
+                .expect("refresh")
+        }
+
+        /// The report kept for `/`, which must be current (taking it computes nothing).
+        fn kept_report(&self) -> Arc<(Dashboard, Vec<MonthFigures>)> {
+            let zone = self.books.time_zone().expect("zone");
+            let (start, end, _) =
+                dashboard_range(zone, None, None, self.state.now()).expect("a range");
+            let (kept, earlier) = self
+                .state
+                .inner
+                .reports
+                .get_apart_or_earlier(&self.books, &(start, end, zone.name()), false, || {
+                    Err::<_, StoreError>(StoreError::Backend("computed again".into()))
+                })
+                .expect("kept and current");
+            assert!(!earlier);
+            kept
+        }
     }
 
     #[test]
     fn the_refresh_brings_the_kept_dashboard_up_to_date_with_a_write_made_elsewhere() {
-        let books = memory_books();
-        add(&books, "王芳");
-        let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
-        let runtime = runtime();
-        let refresh = || {
-            runtime
-                .block_on(refresh_kept(&state, false))
-                .expect("refresh")
-        };
+        let served = Served::new();
+        let (books, state) = (&served.books, &served.state);
+        let refresh = || served.refresh(false);
         assert!(
             !refresh(),
             "no dashboard asked for: nothing to keep up to date"
@@ -3086,59 +3127,25 @@ mod tests {
         assert!(!refresh(), "nothing new since");
 
         // Another program (the CLI) adds a customer while the workspace serves.
-        add(&books, "李雷");
+        add(books, "李雷");
         assert!(refresh(), "the outbox moved");
-        // The report kept for `/` is current: taking it computes nothing.
-        let zone = books.time_zone().expect("zone");
-        let (start, end, _) = dashboard_range(zone, None, None, now).expect("a range");
-        let (kept, earlier) = state
-            .inner
-            .reports
-            .get_apart_or_earlier(&books, &(start, end, zone.name()), false, || {
-                Err::<_, StoreError>(StoreError::Backend("computed again".into()))
-            })
-            .expect("kept and current");
-        assert_eq!(counted(&kept.0), 2);
-        assert!(!earlier);
+        assert_eq!(counted(&served.kept_report().0), 2);
         assert!(!refresh(), "nothing new since");
     }
 
     #[test]
     fn the_refreshers_first_look_computes_the_dashboard_before_anyone_asks() {
-        let books = memory_books();
-        add(&books, "王芳");
-        let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
-        let runtime = runtime();
-        assert!(
-            runtime
-                .block_on(refresh_kept(&state, true))
-                .expect("refresh")
-        );
-        // `/` finds it current: taking it computes nothing.
-        let zone = books.time_zone().expect("zone");
-        let (start, end, _) = dashboard_range(zone, None, None, state.now()).expect("a range");
-        let (kept, earlier) = state
-            .inner
-            .reports
-            .get_apart_or_earlier(&books, &(start, end, zone.name()), false, || {
-                Err::<_, StoreError>(StoreError::Backend("computed again".into()))
-            })
-            .expect("kept and current");
-        assert_eq!(counted(&kept.0), 1);
-        assert!(!earlier);
+        let served = Served::new();
+        assert!(served.state.inner.reports.is_empty());
+        assert!(served.refresh(true));
+        assert_eq!(counted(&served.kept_report().0), 1);
     }
 
     #[test]
     fn the_refresh_rebuilds_a_kept_search_index_after_a_write_made_elsewhere() {
-        let books = memory_books();
-        add(&books, "王芳");
-        let (_, _, state) = crate::parts(books.clone(), crate::Config::new().expect("config"));
-        let runtime = runtime();
-        let refresh = || {
-            runtime
-                .block_on(refresh_kept(&state, false))
-                .expect("refresh")
-        };
+        let served = Served::new();
+        let (books, state) = (&served.books, &served.state);
+        let refresh = || served.refresh(false);
         // The index as a search keeps it: the customers it holds.
         let kept = |compute: bool| {
             books
@@ -3155,31 +3162,32 @@ mod tests {
         };
         assert_eq!(kept(true).expect("built"), 1);
         assert!(refresh(), "the first look brings it up to date");
-        add(&books, "李雷");
+        add(books, "李雷");
         assert!(kept(false).is_err(), "out of date after the write");
         assert!(refresh(), "the outbox moved");
         assert_eq!(kept(false).expect("rebuilt by the refresh"), 2);
         assert!(!refresh(), "nothing new since");
     }
 
-    /// `GET /` with the session cookie of `config`; the status and the page.
-    fn get_dashboard(
-        runtime: &tokio::runtime::Runtime,
-        router: &axum::Router,
-        config_session: &str,
-    ) -> (StatusCode, String) {
+    /// `GET /` with the session cookie; the status and the page.
+    fn get_dashboard(served: &Served) -> (StatusCode, String) {
         use http_body_util::BodyExt as _;
         use tower::ServiceExt as _;
         let request = axum::http::Request::get("/")
             .header(axum::http::header::HOST, "127.0.0.1:8765")
             .header(
                 axum::http::header::COOKIE,
-                format!("solocrm_session={config_session}"),
+                format!("solocrm_session={}", served.session),
             )
             .body(axum::body::Body::empty())
             .expect("request");
-        runtime.block_on(async {
-            let response = router.clone().oneshot(request).await.expect("response");
+        served.runtime.block_on(async {
+            let response = served
+                .router
+                .clone()
+                .oneshot(request)
+                .await
+                .expect("response");
             let status = response.status();
             let bytes = response
                 .into_body()
@@ -3193,17 +3201,9 @@ mod tests {
 
     #[test]
     fn while_the_refresh_counts_a_write_the_dashboard_of_a_moment_ago_is_shown_marked() {
-        let books = memory_books();
-        add(&books, "王芳");
-        let config = crate::Config::new().expect("config");
-        let session = config.session.clone();
-        let (router, _, state) = crate::parts(books.clone(), config);
-        let runtime = runtime();
-        let refresh = || {
-            runtime
-                .block_on(refresh_kept(&state, false))
-                .expect("refresh")
-        };
+        let served = Served::new();
+        let (books, state) = (&served.books, &served.state);
+        let refresh = || served.refresh(false);
         let load = |earlier_ok| {
             load_dashboard(&state.inner, None, None, state.now(), earlier_ok)
                 .expect("loaded")
@@ -3219,11 +3219,11 @@ mod tests {
             .store(true, std::sync::atomic::Ordering::Release);
 
         // The CLI adds a customer; the refresh has not looked yet.
-        let li = add(&books, "李雷");
+        let li = add(books, "李雷");
         let shown = load(true);
         assert!(shown.earlier, "the kept dashboard, from before the write");
         assert_eq!(counted(&shown.part.0), 1);
-        let (status, page) = get_dashboard(&runtime, &router, &session);
+        let (status, page) = get_dashboard(&served);
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains(reloads), "the page reloads itself: {page}");
         assert!(page.contains(&html_escape(note)), "and says why");
@@ -3233,7 +3233,7 @@ mod tests {
         assert_eq!(counted(&current.part.0), 2);
 
         assert!(refresh(), "the refresh counts the write");
-        let (_, page) = get_dashboard(&runtime, &router, &session);
+        let (_, page) = get_dashboard(&served);
         assert!(!page.contains(reloads), "current: no reload");
         assert!(!page.contains(&html_escape(note)));
 
@@ -3254,8 +3254,8 @@ mod tests {
             .inner
             .refreshing
             .store(false, std::sync::atomic::Ordering::Release);
-        add(&books, "韩梅梅");
-        let (_, page) = get_dashboard(&runtime, &router, &session);
+        add(books, "韩梅梅");
+        let (_, page) = get_dashboard(&served);
         assert!(!page.contains(reloads));
         assert!(!page.contains(&html_escape(note)));
     }
