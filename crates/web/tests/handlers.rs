@@ -696,10 +696,15 @@ async fn the_dashboard_draws_its_bars_and_refuses_bad_periods() {
     let r = router(&books);
     let a = get(&r, "/?from=2026-01-01&to=2026-06-14").await;
     assert_eq!(a.status, StatusCode::OK);
-    // 8 stages + 6 months + 5 open deal stages.
-    assert_eq!(a.body.matches("<rect class=\"bar\"").count(), 8 + 6 + 5);
-    assert_eq!(a.body.matches("<table class=\"data\">").count(), 3);
-    assert_eq!(a.body.matches("role=\"img\"").count(), 3);
+    // 8 stages + 6 months of revenue + 6 of satisfaction + 11 RFM segments + 5 open
+    // deal stages; nobody has bought, so the cohort heatmap says so instead of drawing.
+    assert_eq!(
+        a.body.matches("<rect class=\"bar\"").count(),
+        8 + 6 + 6 + 11 + 5
+    );
+    assert_eq!(a.body.matches("<table class=\"data\">").count(), 5);
+    assert_eq!(a.body.matches("role=\"img\"").count(), 5);
+    assert!(a.body.contains("id=\"cohort-heatmap\""));
     let a = get(&r, "/?from=2026-02-30").await;
     assert_eq!(a.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
