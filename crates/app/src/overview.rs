@@ -245,12 +245,12 @@ pub fn satisfaction_by_month(
             bucket.push(s.clone());
         }
     }
+    // Two decimals shown, as the report's figures are (44.00, not 44).
+    let two = |mut d: rust_decimal::Decimal| {
+        d.rescale(2);
+        d
+    };
     for (m, answers) in months.iter_mut().zip(&by_month) {
-        // Two decimals shown, as the report's figures are (44.00, not 44).
-        let two = |mut d: rust_decimal::Decimal| {
-            d.rescale(2);
-            d
-        };
         m.csat = solocrm_core::metrics::csat(answers, satisfied_from)
             .ok()
             .map(|c| two(c.share.percent_rounded(2)));

@@ -147,9 +147,9 @@ impl Inner {
 
     /// Drops the kept views if the outbox holds an erasure since the last look: one
     /// made by another program (the CLI) while the workspace serves, which nothing
-    /// here saw. [`serve`] calls it every [`runner::TICK`], so no kept view holds an
-    /// erased customer's data longer than that; the dashboard's refresh calls it every
-    /// second, and `/` before it answers with a kept dashboard of a moment ago. The
+    /// here saw. [`serve`]'s refresh calls it every second ([`REFRESH`]), so no kept
+    /// view holds an erased customer's data longer than that, and `/` calls it before
+    /// it answers with a kept dashboard of a moment ago. The
     /// first look only notes where the outbox ends (nothing is kept before the server
     /// starts). Blocking: reads the events after the position, 10 000 at a time.
     ///
@@ -211,36 +211,28 @@ impl AppState {
         self.inner.sweep()
     }
 
-    /// [`sweep`](AppState::sweep) now and then every `period`, on the blocking pool,
-    /// until `stop` completes. A failed look is logged and retried by the next.
-    async fn sweep_every(self, period: std::time::Duration, stop: impl Future<Output = ()>) {
-        runner::every(period, stop, move || {
-            let state = self.clone();
-            async move {
-                match tokio::task::spawn_blocking(move || state.sweep()).await {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => eprintln!(
-                        "solocrm serve: the erasure sweep failed (the next one retries): {e}"
-                    ),
-                    Err(e) => eprintln!(
-                        "solocrm serve: the erasure sweep stopped (the next one retries): {e}"
-                    ),
-                }
-            }
-        })
-        .await;
-    }
-
     /// [`pages::refresh_kept`] now and then every `period`, until `stop`
     /// completes; after a look that computed, the pause is at least as long as that
     /// look took, so a stream of writes (an import, the automation's catch-up) keeps
     /// the refresh on one core at most half of the time. A failed look is logged and
     /// retried by the next. While it runs, `/` may answer with the dashboard of a
-    /// moment ago rather than compute the current one (ADR 0072).
+    /// moment ago rather than compute the current one (ADR 0072). Each look sweeps for
+    /// erasures made elsewhere ([`Inner::sweep`]), the first at once: it notes where the
+    /// outbox ends when the server starts.
     async fn refresh_every(self, period: std::time::Duration, stop: impl Future<Output = ()>) {
         use std::sync::atomic::Ordering;
         tokio::pin!(stop);
         self.inner.refreshing.store(true, Ordering::Release);
+        let state = self.clone();
+        match tokio::task::spawn_blocking(move || state.sweep()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                eprintln!("solocrm serve: the erasure sweep failed (the next one retries): {e}")
+            }
+            Err(e) => {
+                eprintln!("solocrm serve: the erasure sweep stopped (the next one retries): {e}")
+            }
+        }
         // The first look computes the dashboard before anyone asks, once the
         // automation's first run (perhaps the lifecycle's catch-up) has ended, not
         // beside it (ADR 0072).
@@ -455,10 +447,10 @@ pub struct Started {
 const REFRESH: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Serves the workspace over `books` until Ctrl-C: binds, calls `ready` with the link,
-/// serves while the automation runs every minute ([`runner::TICK`]) and the outbox is
-/// swept as often for erasures made by another program (the kept views are then
-/// dropped, so none holds an erased customer's data past the next sweep) and the kept
-/// dashboard and search index are brought up to date every second once asked for,
+/// serves while the automation runs every minute ([`runner::TICK`]) and, every
+/// second, the outbox is swept for erasures made by another program (the kept views
+/// are then dropped, so none holds an erased customer's data past the next sweep) and
+/// the kept dashboard and search index are brought up to date,
 /// then finishes the requests in flight and the run in progress, and shuts the
 /// runtime down. The caller's `books` outlive the runtime, so no store handle is
 /// dropped on it.
@@ -498,14 +490,10 @@ pub fn serve(
             url: format!("http://{shown}/?token={token}"),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let (stop_sweep, sweep_stopped) = tokio::sync::oneshot::channel::<()>();
         let ticker = tokio::spawn(runner.every(runner::TICK, async {
             let _ = stopped.await;
         }));
         let (stop_refresh, refresh_stopped) = tokio::sync::oneshot::channel::<()>();
-        let sweeper = tokio::spawn(state.clone().sweep_every(runner::TICK, async {
-            let _ = sweep_stopped.await;
-        }));
         let refresher = tokio::spawn(state.refresh_every(REFRESH, async {
             let _ = refresh_stopped.await;
         }));
@@ -516,13 +504,9 @@ pub fn serve(
             .await;
         // The pages are done; a run in progress finishes, then the ticker stops.
         let _ = stop.send(());
-        let _ = stop_sweep.send(());
         let _ = stop_refresh.send(());
         if let Err(e) = ticker.await {
             eprintln!("solocrm serve: the automation ticker stopped: {e}");
-        }
-        if let Err(e) = sweeper.await {
-            eprintln!("solocrm serve: the erasure sweep stopped: {e}");
         }
         if let Err(e) = refresher.await {
             eprintln!("solocrm serve: the dashboard's refresh stopped: {e}");

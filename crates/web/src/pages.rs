@@ -481,8 +481,8 @@ struct Shown {
 /// How many seconds a dashboard of a moment ago waits before it loads itself again.
 const EARLIER_RELOAD_SECONDS: u32 = 2;
 
-/// `GET /`: the metrics of a period (default: the year up to today), three charts and
-/// the care of the next days.
+/// `GET /`: the metrics of a period (default: the year up to today), its charts
+/// ([`charts`]) and the care of the next days.
 pub async fn dashboard(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -645,10 +645,10 @@ fn load_dashboard(
 /// search index up to date with the books if the outbox has moved, or the day has,
 /// since the last look — each if it has been asked for since the server started (or
 /// the views were last forgotten), the dashboard also when `warm` (the refresher's
-/// first look computes it before anyone asks): so a load of `/` or a search after a write, made
-/// here or by another program (the CLI), finds its view computed rather than computing
-/// it (ADR 0071), and a load of `/` made while this computes shows the dashboard of a
-/// moment ago (ADR 0072). Looks for erasures made elsewhere first
+/// first look computes it before anyone asks): so a load of `/` or a search after a
+/// write, made here or by another program (the CLI), finds its view computed rather
+/// than computing it (ADR 0071), and a load of `/` made while this computes shows the
+/// dashboard of a moment ago (ADR 0072). Looks for erasures made elsewhere first
 /// ([`crate::Inner::sweep`]). Returns whether it computed. Holds a place in the store's
 /// queue like a request.
 ///
@@ -767,9 +767,11 @@ fn figures(l: Lang, d: &Dashboard, id: &str) -> Markup {
     }
 }
 
-/// The dashboard's three charts, each with its title and data table: customers by
-/// stage, revenue (and orders) by month, the open pipeline by stage (with deals and
-/// weighted value) — of the whole book or of a group, from the data given.
+/// The dashboard's charts, each with its title and data table: customers by stage,
+/// revenue (and orders) by month, satisfaction by month (CSAT, with NPS in the table),
+/// customers by RFM segment, the open pipeline by stage (with deals and weighted
+/// value), and the heatmap of the cohorts acquired in the period — of the whole book
+/// or of a group, from the data given.
 fn charts(l: Lang, d: &Dashboard, months: &[MonthFigures], board: &PipelineBoard) -> Markup {
     let stage_bars: Vec<Bar> = d
         .stages

@@ -137,7 +137,7 @@ impl Runner {
 /// progress when it does is finished first. A tick that takes longer than `period`
 /// delays the next one rather than stacking them. The runner's and the erasure sweep's
 /// timer.
-pub(crate) async fn every<F: Future>(
+async fn every<F: Future>(
     period: Duration,
     stop: impl Future<Output = ()>,
     mut tick: impl FnMut() -> F,
