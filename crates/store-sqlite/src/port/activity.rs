@@ -765,14 +765,46 @@ pub(crate) fn report_purchases(
 /// purchase: the instant checked (as a whole purchase's is) and kept as whole seconds,
 /// the amounts refused if negative.
 fn report_row(c: &Cols<'_, '_>) -> Res<ReportPurchase> {
-    let customer = c.id(0, CustomerId::new)?;
-    let at = c.time(1)?.timestamp();
-    let amount = c.i64(3)?;
+    report_row_of(c, c.i64(0)?, (c.i64(1)?, c.i64(2)?), c.i64(3)?)
+}
+
+/// [`report_row`] of the row of `c` whose customer, instant and amount (columns 0–3)
+/// were fetched already: only the cost (column 4) is fetched here. The checks are
+/// [`report_row`]'s: a customer id, an instant, no negative amount or cost.
+fn report_row_of(
+    c: &Cols<'_, '_>,
+    customer: i64,
+    (at, at_ns): (i64, i64),
+    amount: i64,
+) -> Res<ReportPurchase> {
+    let customer = u64::try_from(customer)
+        .map(CustomerId::new)
+        .map_err(|_| corrupt(format!("purchases.customer_id: negative id {customer}")))?;
+    if !is_instant(at, at_ns) {
+        return Err(corrupt(format!(
+            "purchases.at: ({at}, {at_ns}) is not an instant"
+        )));
+    }
     let cost = c.opt_i64(4)?;
     if amount < 0 || cost.is_some_and(|m| m < 0) {
         return Err(corrupt("purchases: a negative amount".to_owned()));
     }
     Ok(ReportPurchase::new(customer, at, amount, cost))
+}
+
+/// Whether `(secs, nanos)` is an instant `DateTime::from_timestamp` accepts, without
+/// building the date for the common case: any second within ±2³⁸ (±8,700 years, well
+/// inside chrono's range) with fewer than 10⁹ nanoseconds is one; anything else is
+/// asked of chrono (leap-second nanoseconds, the far ends of its range).
+fn is_instant(secs: i64, nanos: i64) -> bool {
+    const NEAR: i64 = 1 << 38;
+    if (0..1_000_000_000).contains(&nanos) && (-NEAR..NEAR).contains(&secs) {
+        return true;
+    }
+    u32::try_from(nanos)
+        .ok()
+        .and_then(|ns| DateTime::from_timestamp(secs, ns))
+        .is_some()
 }
 
 /// See [`solocrm_core::port::ReadTx::report_purchases_and_log`]: [`report_purchases`]
@@ -795,17 +827,22 @@ pub(crate) fn report_purchases_and_log(
              WHERE void_at IS NULL ORDER BY id",
         )?;
         let mut rows = stmt.query([])?;
+        // Each column is fetched once (through rusqlite every fetch is three calls
+        // into SQLite): this loop is most of `report`'s purchase thread.
         while let Some(row) = rows.next()? {
             let c = Cols::new(row, "purchases");
             let customer = c.i64(0)?;
             let at = c.i64(1)?;
+            let at_ns = c.i64(2)?;
             let amount = c.i64(3)?;
             let dense = index
                 .get(customer)
                 .ok_or_else(|| corrupt(format!("purchases: unknown customer {customer}")))?;
             log.push(dense, at, amount);
-            if (at, c.i64(2)?) < bound {
-                report.rows.push(report_row(&c)?);
+            if (at, at_ns) < bound {
+                report
+                    .rows
+                    .push(report_row_of(&c, customer, (at, at_ns), amount)?);
             }
         }
         Ok(())
