@@ -109,7 +109,10 @@ impl Out {
             if std::mem::take(&mut header) {
                 self.heading(line)
             } else {
-                self.line(line)
+                // Every cell was escaped as its row was added (`Table::row`), and the
+                // layout adds only spaces and cut marks: written as it is.
+                writeln!(self.out, "{line}")?;
+                Ok(())
             }
         })
     }
@@ -145,7 +148,9 @@ pub struct Table {
     right: Vec<bool>,
     /// Per column, the lists whose names its cells show (empty for most).
     lists: Vec<&'static [&'static str]>,
-    rows: Vec<Vec<String>>,
+    /// Each cell as shown (translated, controls escaped) with its width in terminal
+    /// columns, measured once as the row is added.
+    rows: Vec<Vec<(String, usize)>>,
 }
 
 impl Table {
@@ -173,6 +178,10 @@ impl Table {
                     Cow::Borrowed(_) => c,
                     Cow::Owned(escaped) => escaped,
                 })
+                .map(|c| {
+                    let width = shown_width(&c);
+                    (c, width)
+                })
                 .collect(),
         );
     }
@@ -187,9 +196,9 @@ impl Table {
     fn widths(&self) -> Vec<usize> {
         let mut w: Vec<usize> = self.header.iter().map(|h| shown_width(h)).collect();
         for row in &self.rows {
-            for (i, cell) in row.iter().enumerate() {
+            for (i, &(_, width)) in row.iter().enumerate() {
                 if let Some(slot) = w.get_mut(i) {
-                    *slot = (*slot).max(shown_width(cell));
+                    *slot = (*slot).max(width);
                 }
             }
         }
@@ -262,12 +271,20 @@ impl Table {
         let mut line = String::with_capacity(
             widths.iter().sum::<usize>() + SEPARATOR.len() * widths.len() + 16,
         );
-        let lay_out = |cells: &[String], line: &mut String| {
+        let lay_out = |cells: &mut dyn Iterator<Item = (&str, usize)>, line: &mut String| {
             line.clear();
-            for (i, cell) in cells.iter().enumerate() {
+            for (i, (cell, width)) in cells.enumerate() {
                 let Some(&w) = widths.get(i) else { break };
-                let cell = truncate(cell, w);
-                let pad = w.saturating_sub(shown_width(&cell));
+                // A cell as wide as its column or narrower is shown whole (measured
+                // once, in `row`); only a cut one is measured again.
+                let (cell, shown) = if width <= w {
+                    (Cow::Borrowed(cell), width)
+                } else {
+                    let cut = truncate(cell, w);
+                    let shown = shown_width(&cut);
+                    (cut, shown)
+                };
+                let pad = w.saturating_sub(shown);
                 if i > 0 {
                     line.push_str(SEPARATOR);
                 }
@@ -281,10 +298,13 @@ impl Table {
             }
             line.truncate(line.trim_end().len());
         };
-        lay_out(&self.header, &mut line);
+        lay_out(
+            &mut self.header.iter().map(|h| (h.as_str(), shown_width(h))),
+            &mut line,
+        );
         write(&line)?;
         for row in &self.rows {
-            lay_out(row, &mut line);
+            lay_out(&mut row.iter().map(|(c, w)| (c.as_str(), *w)), &mut line);
             write(&line)?;
         }
         Ok(())

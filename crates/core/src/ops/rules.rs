@@ -459,9 +459,10 @@ impl PurchaseDays {
         let mut fill = start.clone();
         let mut days: Vec<NaiveDate> = vec![NaiveDate::MIN; start[groups]];
         for (k, &at) in log.at.iter().enumerate() {
-            let when = DateTime::from_timestamp(at, 0)
-                .filter(|t| crate::time::is_plausible(*t))
-                .and_then(|_| local.date(at));
+            // `is_plausible` on the seconds themselves: no date is built for the test.
+            let plausible =
+                (crate::time::EARLIEST_SECS..crate::time::AFTER_LATEST_SECS).contains(&at);
+            let when = plausible.then(|| local.date(at)).flatten();
             if let (Some(&idx), Some(day)) = (log.customer.get(k), when)
                 && let Some(slot) = fill[..groups].get_mut(idx as usize)
             {
