@@ -871,7 +871,8 @@ pub(crate) fn report_interactions(
              WHERE void_at IS NULL AND (at, at_ns) < (?1, ?2) ORDER BY id",
         )?;
         let mut rows = stmt.query(params![s, ns])?;
-        let mut out: Vec<ReportInteraction> = Vec::new();
+        let mut out: Vec<ReportInteraction> =
+            Vec::with_capacity(crate::rows::id_bound(conn, "interactions")?);
         let mut in_order = true;
         while let Some(row) = rows.next()? {
             let c = Cols::new(row, "interactions");
@@ -882,6 +883,7 @@ pub(crate) fn report_interactions(
         }
         Ok((out, in_order))
     })?;
+    crate::rows::fit(&mut rows);
     if !in_order {
         rows.sort_by_key(|i| i.at);
     }

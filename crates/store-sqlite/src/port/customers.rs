@@ -176,7 +176,8 @@ pub(crate) fn churned_at(conn: &Connection) -> Res<Vec<(CustomerId, Option<DateT
 /// [`solocrm_core::port::ReadTx::report_customers`]): seven columns of one table (the
 /// creation in two), no tags, consents, names or profiles decoded.
 pub(crate) fn report_customers(conn: &Connection, base: Currency) -> Res<Vec<ReportCustomer>> {
-    query_all(conn, REPORT_CUSTOMERS, [], |row| {
+    let bound = crate::rows::id_bound(conn, "customers")?;
+    crate::rows::query_all_sized(conn, REPORT_CUSTOMERS, [], bound, |row| {
         let c = Cols::new(row, "customers");
         Ok(ReportCustomer {
             id: c.id(0, CustomerId::new)?,
