@@ -751,17 +751,23 @@ pub fn rfm_cmd(
     let group = chosen(group);
     let at = group_instant(ctx, day);
     // From every buyer's kept purchase summary, not the purchase log (ADR 0057); a
-    // group's RFM ranks its buyers among themselves.
-    let (found, keys) = read_as_of_day(&store, day, ctx.now, |r| {
-        let found = match members_in(&r, group.as_ref(), at) {
-            Ok(members) => {
-                let table = rfm_table(&r, day, tie_rule, members.as_ref())?;
-                Ok((members, table))
-            }
-            Err(e) => Err(e),
-        };
-        Ok((found, key_table(&r.customer_keys()?)))
-    })?;
+    // group's RFM ranks its buyers among themselves. The customers' keys are read on a
+    // second thread meanwhile, in the same snapshot (issue 14).
+    let (found, keys) = read_as_of_day_beside(
+        &store,
+        day,
+        ctx.now,
+        |r| {
+            Ok(match members_in(&r, group.as_ref(), at) {
+                Ok(members) => {
+                    let table = rfm_table(&r, day, tie_rule, members.as_ref())?;
+                    Ok((members, table))
+                }
+                Err(e) => Err(e),
+            })
+        },
+        |r| Ok(key_table(&r.customer_keys()?)),
+    )?;
     let (members, table) = found.map_err(group_failed)?;
     let table = table?;
     let key = |id: CustomerId| match keys.get(&id) {
@@ -769,10 +775,13 @@ pub fn rfm_cmd(
         None => std::borrow::Cow::Owned(id.to_string()),
     };
     // The ranking `--top` keeps the first of: the best RFM code, then the most spent.
+    // (Not sorted for a whole JSON document, which is in customer order.)
     let mut ranked: Vec<_> = table.rows().collect();
-    ranked.sort_by(|a, b| {
-        (b.score.code(), b.monetary.amount()).cmp(&(a.score.code(), a.monetary.amount()))
-    });
+    if !ctx.out.json || top.is_some() {
+        ranked.sort_by(|a, b| {
+            (b.score.code(), b.monetary.amount()).cmp(&(a.score.code(), a.monetary.amount()))
+        });
+    }
     if ctx.out.json {
         // Everything, in customer order, unless --top asks for the first N of the
         // ranking (then in ranking order).
