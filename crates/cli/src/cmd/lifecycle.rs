@@ -105,7 +105,7 @@ pub fn stage(ctx: &mut Ctx, cmd: StageCmd) -> Result<()> {
                     };
                     t.row(vec![
                         id.to_string(),
-                        names.of(&store, *id)?,
+                        names.take(&store, *id)?,
                         label(s.from).to_owned(),
                         label(s.assessment.target).to_owned(),
                         why,
@@ -339,7 +339,7 @@ pub fn segment(ctx: &mut Ctx, cmd: SegmentCmd) -> Result<()> {
             for c in &members {
                 t.row(vec![
                     c.id.to_string(),
-                    names.of(&store, c.id)?,
+                    names.take(&store, c.id)?,
                     label(c.stage).to_owned(),
                 ]);
             }

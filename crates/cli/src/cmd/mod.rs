@@ -232,7 +232,7 @@ impl Ctx {
 /// Customers' display names for the rows of a list, each read once: lists show a
 /// name beside every customer id.
 #[derive(Default)]
-pub struct CustomerNames(HashMap<CustomerId, String>);
+pub struct CustomerNames(HashMap<CustomerId, String, foldhash::fast::RandomState>);
 
 impl CustomerNames {
     /// Runs `f` on this thread while the names of every customer who is not erased
@@ -294,6 +294,16 @@ impl CustomerNames {
         let name = store.customer(id)?.name().to_string();
         self.0.insert(id, name.clone());
         Ok(name)
+    }
+
+    /// [`of`](Self::of) for a list that names each customer once (a reassessment, a
+    /// segment's members): the name is moved out, not copied. A customer named again
+    /// is read again (the same name, one more read).
+    pub fn take(&mut self, store: &Books, id: CustomerId) -> Result<String> {
+        match self.0.remove(&id) {
+            Some(name) => Ok(name),
+            None => Ok(store.customer(id)?.name().to_string()),
+        }
     }
 }
 
