@@ -1166,10 +1166,7 @@ fn empty_log(conn: &Connection, base: Currency) -> Res<(PurchaseLog, usize)> {
     })?;
     let mut log = PurchaseLog::with_customers(base, customers);
     // Ids are dense, so the largest id is a close upper bound of the row count.
-    let rows: i64 = conn
-        .prepare_cached("SELECT coalesce(max(id), 0) FROM purchases")?
-        .query_row([], |r| r.get(0))?;
-    let capacity = usize::try_from(rows).unwrap_or(0).min(1 << 28);
+    let capacity = crate::rows::id_bound(conn, "purchases")?;
     log.customer.reserve_exact(capacity);
     log.at.reserve_exact(capacity);
     log.amount.reserve_exact(capacity);
