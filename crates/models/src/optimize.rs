@@ -197,6 +197,13 @@ fn zoom(
 
 /// Minimises `obj` from `y0` by BFGS, then polishes with Newton steps on a
 /// finite-difference Hessian of the analytic gradient.
+///
+/// BFGS hands its point to the polish as soon as the gradient falls to [`NEWTON_FROM`]:
+/// from there Newton's method converges in a step or two, while BFGS's line searches
+/// near the optimum mostly measure rounding (about 150 of a 100 k-customer BG/NBD fit's
+/// 174 evaluations and 370 of its Gamma-Gamma fit's 394 went there; issue 14). If the
+/// polish does not reach the tolerance, BFGS goes on from the polished point and the
+/// polish runs again at its end, as it did before.
 pub(crate) fn minimize<O: Objective>(
     obj: &O,
     y0: &[f64],
@@ -204,36 +211,46 @@ pub(crate) fn minimize<O: Objective>(
 ) -> Result<Minimum, ModelError> {
     let c = Counted { obj };
     let n = obj.dim();
-    let mut y = y0.to_vec();
-    let (mut f, mut g) = c.at(&y);
-    if !f.is_finite() {
+    let mut at = Point {
+        y: y0.to_vec(),
+        f: 0.0,
+        g: Vec::new(),
+    };
+    (at.f, at.g) = c.at(&at.y);
+    if !at.f.is_finite() {
         return Err(ModelError::NonFinite {
             what: "log-likelihood at the starting point",
         });
     }
-    let mut hinv: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
-        .collect();
+    let mut hinv = identity(n);
     let mut first = true;
     let mut iterations = 0;
-    let mut converged = max_abs(&g) <= opts.gradient_tolerance;
+    let mut converged = max_abs(&at.g) <= opts.gradient_tolerance;
     let mut stalled = 0;
+    // The polish's inverse Hessian and the point it was taken at (`None` until a
+    // polish has run).
+    let mut polished: Option<Polished> = None;
     while !converged && iterations < opts.max_iterations {
+        if polished.is_none() && max_abs(&at.g) <= NEWTON_FROM {
+            polished = Some(polish(&c, obj, &mut at));
+            converged = max_abs(&at.g) <= opts.gradient_tolerance;
+            continue;
+        }
         iterations += 1;
-        let mut d: Vec<f64> = (0..n).map(|i| -dot(&hinv[i], &g)).collect();
-        let mut d0 = dot(&d, &g);
+        let mut d: Vec<f64> = (0..n).map(|i| -dot(&hinv[i], &at.g)).collect();
+        let mut d0 = dot(&d, &at.g);
         if !(d0 < 0.0) {
             // Not a descent direction: restart from steepest descent.
             hinv = identity(n);
-            d = g.iter().map(|v| -v).collect();
-            d0 = dot(&d, &g);
+            d = at.g.iter().map(|v| -v).collect();
+            d0 = dot(&d, &at.g);
             first = true;
         }
         // Never move a log-parameter by more than 3 in one step.
         let longest = max_abs(&d);
         let step0 = if first { (1.0 / longest).min(1.0) } else { 1.0 };
         let step0 = step0.min(3.0 / longest);
-        let Some((s, f1, g1)) = line_search(&c, &y, f, d0, &d, step0) else {
+        let Some((s, f1, g1)) = line_search(&c, &at.y, at.f, d0, &d, step0) else {
             stalled += 1;
             if stalled > 2 {
                 break;
@@ -243,14 +260,14 @@ pub(crate) fn minimize<O: Objective>(
             continue;
         };
         let sk: Vec<f64> = d.iter().map(|v| s * v).collect();
-        let yk: Vec<f64> = g1.iter().zip(&g).map(|(a, b)| a - b).collect();
+        let yk: Vec<f64> = g1.iter().zip(&at.g).map(|(a, b)| a - b).collect();
         let sy = dot(&sk, &yk);
-        for (yi, si) in y.iter_mut().zip(&sk) {
+        for (yi, si) in at.y.iter_mut().zip(&sk) {
             *yi += si;
         }
-        let df = f - f1;
-        f = f1;
-        g = g1;
+        let df = at.f - f1;
+        at.f = f1;
+        at.g = g1;
         if sy > 1e-300 {
             if first {
                 // Scale the initial inverse Hessian (Nocedal & Wright eq. 6.20).
@@ -263,8 +280,8 @@ pub(crate) fn minimize<O: Objective>(
             }
             bfgs_update(&mut hinv, &sk, &yk, sy);
         }
-        converged = max_abs(&g) <= opts.gradient_tolerance;
-        if !converged && df.abs() <= 1e-16 * f.abs() && max_abs(&sk) <= 1e-12 {
+        converged = max_abs(&at.g) <= opts.gradient_tolerance;
+        if !converged && df.abs() <= 1e-16 * at.f.abs() && max_abs(&sk) <= 1e-12 {
             stalled += 1;
             if stalled > 2 {
                 break;
@@ -272,27 +289,75 @@ pub(crate) fn minimize<O: Objective>(
         } else {
             stalled = 0;
         }
+        // BFGS moved the point: what an earlier polish found is not of this point.
+        polished = polished.map(|_| (None, Vec::new()));
     }
-    // Newton polish: a couple of steps on the finite-difference Hessian.
-    let mut inverse_hessian = None;
-    // The point `inverse_hessian` was taken at.
-    let mut hessian_at: Vec<f64> = Vec::new();
+    // The polish at the end, unless the early one left the point where BFGS ended.
+    let (mut inverse_hessian, hessian_at) = match polished {
+        Some((inv, at_y)) if inv.is_some() || same_point(&at_y, &at.y) => (inv, at_y),
+        _ => polish(&c, obj, &mut at),
+    };
+    converged = converged || max_abs(&at.g) <= opts.gradient_tolerance;
+    if !opts.standard_errors {
+        // Only the standard errors read it: no Hessian at the final point (2k gradients).
+        inverse_hessian = None;
+    } else if converged && inverse_hessian.is_some() && !same_point(&hessian_at, &at.y) {
+        // The inverse at the final point; the polish's last one when it was taken there
+        // (a rejected step leaves the point where it was: the same numbers again).
+        inverse_hessian = hessian(obj, &at.y).as_deref().and_then(invert_spd);
+    }
+    Ok(Minimum {
+        y: at.y,
+        converged,
+        iterations,
+        inverse_hessian,
+    })
+}
+
+/// Where BFGS hands its point to the Newton polish: the largest gradient component of
+/// the mean objective over log-parameters. From here one Newton step took a
+/// 100 k-customer BG/NBD fit from 3.6e-8 to 7.7e-15.
+const NEWTON_FROM: f64 = 1e-6;
+
+/// What a polish leaves: the inverse Hessian (if it was positive definite) and the
+/// point it was taken at.
+type Polished = (Option<Vec<Vec<f64>>>, Vec<f64>);
+
+/// A point of the minimisation, its value and its gradient.
+struct Point {
+    y: Vec<f64>,
+    f: f64,
+    g: Vec<f64>,
+}
+
+/// Newton steps on the finite-difference Hessian from `at` (at most three; the Hessian
+/// is taken once, at the first point: near the optimum it barely changes, and each
+/// Hessian costs 2k gradients). A step is kept only if it lowers the gradient without
+/// raising the value beyond its rounding. Returns the inverse Hessian (if it was
+/// positive definite) and the point it was taken at.
+fn polish<O: Objective>(
+    c: &Counted<'_, O>,
+    obj: &O,
+    at: &mut Point,
+) -> Polished {
+    let n = at.y.len();
+    let taken_at = at.y.clone();
+    let Some(inv) = hessian(obj, &at.y).as_deref().and_then(invert_spd) else {
+        return (None, taken_at);
+    };
     for _ in 0..3 {
-        let h = hessian(obj, &y);
-        let Some(inv) = h.as_deref().and_then(invert_spd) else {
-            break;
-        };
-        let step: Vec<f64> = (0..n).map(|i| -dot(&inv[i], &g)).collect();
-        let cand: Vec<f64> = y.iter().zip(&step).map(|(a, b)| a + b).collect();
+        let step: Vec<f64> = (0..n).map(|i| -dot(&inv[i], &at.g)).collect();
+        let cand: Vec<f64> = at.y.iter().zip(&step).map(|(a, b)| a + b).collect();
         let (f1, g1) = c.at(&cand);
-        inverse_hessian = Some(inv);
-        hessian_at.clone_from(&y);
         // Near the optimum f is flat to rounding; judge the step by the gradient, and
         // by f only beyond its rounding noise.
-        if f1.is_finite() && f1 <= f + 1e-13 * f.abs().max(1.0) && max_abs(&g1) < max_abs(&g) {
-            y = cand;
-            f = f1;
-            g = g1;
+        if f1.is_finite()
+            && f1 <= at.f + 1e-13 * at.f.abs().max(1.0)
+            && max_abs(&g1) < max_abs(&at.g)
+        {
+            at.y = cand;
+            at.f = f1;
+            at.g = g1;
         } else {
             break;
         }
@@ -300,21 +365,7 @@ pub(crate) fn minimize<O: Objective>(
             break;
         }
     }
-    converged = converged || max_abs(&g) <= opts.gradient_tolerance;
-    if !opts.standard_errors {
-        // Only the standard errors read it: no Hessian at the final point (2k gradients).
-        inverse_hessian = None;
-    } else if converged && inverse_hessian.is_some() && !same_point(&hessian_at, &y) {
-        // The inverse at the final point; the polish's last one when it was taken there
-        // (a rejected step leaves the point where it was: the same numbers again).
-        inverse_hessian = hessian(obj, &y).as_deref().and_then(invert_spd);
-    }
-    Ok(Minimum {
-        y,
-        converged,
-        iterations,
-        inverse_hessian,
-    })
+    (Some(inv), taken_at)
 }
 
 /// Whether two points are the same bits (then every evaluation at them is the same).
