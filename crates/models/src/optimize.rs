@@ -335,11 +335,7 @@ struct Point {
 /// Hessian costs 2k gradients). A step is kept only if it lowers the gradient without
 /// raising the value beyond its rounding. Returns the inverse Hessian (if it was
 /// positive definite) and the point it was taken at.
-fn polish<O: Objective>(
-    c: &Counted<'_, O>,
-    obj: &O,
-    at: &mut Point,
-) -> Polished {
+fn polish<O: Objective>(c: &Counted<'_, O>, obj: &O, at: &mut Point) -> Polished {
     let n = at.y.len();
     let taken_at = at.y.clone();
     let Some(inv) = hessian(obj, &at.y).as_deref().and_then(invert_spd) else {

@@ -12,7 +12,7 @@ use solocrm_models::{
 use solocrm_sample::{GenConfig, purchase_log};
 
 /// Checks one model on one book; returns the number of historic values.
-fn check<M: PurchaseModel>(
+fn check<M: PurchaseModel + Sync>(
     summary: &CustomerSummary,
     fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,
     penalizer: Option<f64>,

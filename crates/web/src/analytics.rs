@@ -1170,7 +1170,7 @@ struct ClvView {
 /// # Errors
 ///
 /// The model's, for a summary it cannot value.
-fn clv_values<M: PurchaseModel>(
+fn clv_values<M: PurchaseModel + Sync>(
     summary: &CustomerSummary,
     fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,
     currency: Currency,
@@ -1208,7 +1208,7 @@ struct Valued<M> {
 
 /// Fits model `M` and renders one page of it into a [`ClvView`] (the names are read
 /// for that page only).
-fn clv_view<M: PurchaseModel>(
+fn clv_view<M: PurchaseModel + Sync>(
     r: &Reader<'_>,
     summary: &CustomerSummary,
     fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,

@@ -609,16 +609,12 @@ fn risk_reason(reason: &RiskReason) -> String {
     }
 }
 
-/// The key a customer is shown by in analytic output: its reference, else its email, else `#ID` ([`CustomerKey::of`](crate::parse::CustomerKey::of)).
-/// Erased customers are left out (a caller shows their bare id).
-pub(super) fn keys(store: &solocrm_core::Crm) -> Result<HashMap<CustomerId, String>> {
-    Ok(key_table(&store.read(|r| r.customer_keys())?))
-}
-
-/// The keys [`keys`] gives, made from the store's key columns alone
-/// ([`solocrm_core::CustomerKeys`]; decoding whole customers to print a key cost most
-/// of `rfm --json`'s time, issue 14).
-fn key_table(keys: &[solocrm_core::CustomerKeys]) -> HashMap<CustomerId, String> {
+/// The key a customer is shown by in analytic output: its reference, else its email,
+/// else `#ID` ([`CustomerKey::of`](crate::parse::CustomerKey::of)), made from the
+/// store's key columns alone ([`solocrm_core::CustomerKeys`]; decoding whole customers
+/// to print a key cost most of `rfm --json`'s time, issue 14). Erased customers are
+/// left out (a caller shows their bare id).
+pub(super) fn key_table(keys: &[solocrm_core::CustomerKeys]) -> HashMap<CustomerId, String> {
     keys.iter()
         .filter(|k| !k.erased)
         .map(|k| (k.id, crate::parse::CustomerKey::of_keys(k, None)))

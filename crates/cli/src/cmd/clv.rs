@@ -36,7 +36,12 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
         ClvUnit::Week => TimeUnit::Week,
     };
     check_bounds(args, unit)?;
-    let mut log = store.purchase_log()?;
+    // The customers' keys are read on a second thread while this one reads the
+    // purchase log, in the same snapshot (issue 14).
+    let (mut log, keys) = store.read_beside(
+        |r| r.purchase_log(),
+        |r| Ok(super::analytics::key_table(&r.customer_keys()?)),
+    )?;
     // A group's model is fitted on its buyers alone, the group decided at the end of the
     // calibration day.
     let group = super::analytics::chosen(&args.group);
@@ -58,10 +63,18 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
     if summary.is_empty() {
         bail!(t!("clv.nobody", end = end));
     }
+    drop(log);
+    let currency = store.base_currency();
+    let given = Given {
+        end,
+        summary: &summary,
+        keys: &keys,
+        currency,
+    };
     match args.model {
-        ClvModel::BgNbd => report(ctx, &store, args, end, &summary, BgNbd::fit),
-        ClvModel::MbgNbd => report(ctx, &store, args, end, &summary, MbgNbd::fit),
-        ClvModel::ParetoNbd => report(ctx, &store, args, end, &summary, ParetoNbd::fit),
+        ClvModel::BgNbd => report(ctx, args, &given, BgNbd::fit),
+        ClvModel::MbgNbd => report(ctx, args, &given, MbgNbd::fit),
+        ClvModel::ParetoNbd => report(ctx, args, &given, ParetoNbd::fit),
     }
 }
 
@@ -90,14 +103,27 @@ fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
     Ok(())
 }
 
-fn report<M: PurchaseModel + Send>(
-    ctx: &mut Ctx,
-    store: &solocrm_core::Crm,
-    args: &ClvArgs,
+/// What [`report`] values: the summary up to the calibration end `end`, the customers'
+/// keys and the books' currency.
+struct Given<'a> {
     end: NaiveDate,
-    summary: &CustomerSummary,
+    summary: &'a CustomerSummary,
+    keys: &'a std::collections::HashMap<solocrm_core::CustomerId, String>,
+    currency: solocrm_core::Currency,
+}
+
+fn report<M: PurchaseModel + Sync>(
+    ctx: &mut Ctx,
+    args: &ClvArgs,
+    given: &Given<'_>,
     fit: fn(&CountData, &FitOptions) -> Result<Fitted<M>, ModelError>,
 ) -> Result<()> {
+    let &Given {
+        end,
+        summary,
+        keys,
+        currency,
+    } = given;
     let horizon = args
         .predict
         .unwrap_or_else(|| solocrm_models::calibration_length(summary));
@@ -114,22 +140,7 @@ fn report<M: PurchaseModel + Send>(
             unit: summary.unit,
         },
     };
-    // The customers' keys are read while the models are fitted on other threads (they
-    // need only the summary); the results are the same as one after the other.
-    // If the system refuses a thread, the models are fitted here after the keys.
-    let models = || guarded_clv(summary, fit, &opts);
-    let (guarded, keys) = std::thread::scope(|scope| {
-        let fitting = std::thread::Builder::new().spawn_scoped(scope, models);
-        let keys = super::analytics::keys(store);
-        let guarded = match fitting {
-            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-            Err(_) => models(),
-        };
-        (guarded, keys)
-    });
-    let guarded: GuardedClv<M> = guarded?;
-    let keys = keys?;
-    let currency = store.base_currency();
+    let guarded: GuardedClv<M> = guarded_clv(summary, fit, &opts)?;
     let mut rows = Vec::with_capacity(summary.len());
     for (i, v) in guarded.values.iter().enumerate() {
         let id = summary.customers[i];
