@@ -289,11 +289,14 @@ impl Table {
                     line.push_str(SEPARATOR);
                 }
                 if self.right.get(i).copied().unwrap_or(false) {
-                    line.extend(std::iter::repeat_n(' ', pad));
+                    push_spaces(line, pad);
                     line.push_str(&cell);
                 } else {
                     line.push_str(&cell);
-                    line.extend(std::iter::repeat_n(' ', pad));
+                    // The last column's padding would only be trimmed below.
+                    if i + 1 < widths.len() {
+                        push_spaces(line, pad);
+                    }
                 }
             }
             line.truncate(line.trim_end().len());
@@ -308,6 +311,16 @@ impl Table {
             write(&line)?;
         }
         Ok(())
+    }
+}
+
+/// Appends `n` spaces to `line`, a slice at a time.
+fn push_spaces(line: &mut String, mut n: usize) {
+    const SPACES: &str = "                                ";
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        line.push_str(&SPACES[..k]);
+        n -= k;
     }
 }
 

@@ -231,8 +231,18 @@ impl Ctx {
 
 /// Customers' display names for the rows of a list, each read once: lists show a
 /// name beside every customer id.
+///
+/// The names read ahead for a whole list are kept by id in a vector when the ids are
+/// dense (as the books give them): a list in id order then looks them up one after the
+/// other in memory instead of at random places of a hash table (a quarter of `care`'s
+/// table time at 100 k customers, issue 14).
 #[derive(Default)]
-pub struct CustomerNames(HashMap<CustomerId, String, foldhash::fast::RandomState>);
+pub struct CustomerNames {
+    /// `by_id[id]`: the name of `id`, for the ids below its length.
+    by_id: Vec<Option<String>>,
+    /// The names of other ids.
+    other: HashMap<CustomerId, String, foldhash::fast::RandomState>,
+}
 
 impl CustomerNames {
     /// Runs `f` on this thread while the names of every customer who is not erased
@@ -251,12 +261,16 @@ impl CustomerNames {
                     r.customer_stages()?.into_iter().map(|(id, _)| id).collect();
                 r.tx().customer_names(&ids)
             })?;
-            Ok(CustomerNames(
-                names
-                    .into_iter()
-                    .map(|(id, name)| (id, name.to_string()))
-                    .collect(),
-            ))
+            let mut all = CustomerNames::default();
+            // Dense ids (at most twice as many slots as names, and some room) by id.
+            let top = names.iter().map(|(id, _)| id.get()).max().unwrap_or(0);
+            if top <= 2 * names.len() as u64 + 1_024 {
+                all.by_id.resize(top as usize + 1, None);
+            }
+            for (id, name) in names {
+                all.insert(id, name.to_string());
+            }
+            Ok(all)
         };
         std::thread::scope(|scope| {
             let reading = std::thread::Builder::new().spawn_scoped(scope, read);
@@ -275,24 +289,47 @@ impl CustomerNames {
         let wanted: Vec<CustomerId> = ids
             .iter()
             .copied()
-            .filter(|id| !self.0.contains_key(id))
+            .filter(|&id| self.get(id).is_none())
             .collect();
         if wanted.is_empty() {
             return Ok(());
         }
         for (id, name) in store.read(|r| r.tx().customer_names(&wanted))? {
-            self.0.insert(id, name.to_string());
+            self.insert(id, name.to_string());
         }
         Ok(())
     }
 
+    /// The kept name of `id`.
+    fn get(&self, id: CustomerId) -> Option<&String> {
+        match self.by_id.get(Self::slot(id)) {
+            Some(kept) => kept.as_ref(),
+            None => self.other.get(&id),
+        }
+    }
+
+    /// Keeps `name` as the name of `id`.
+    fn insert(&mut self, id: CustomerId, name: String) {
+        match self.by_id.get_mut(Self::slot(id)) {
+            Some(kept) => *kept = Some(name),
+            None => {
+                self.other.insert(id, name);
+            }
+        }
+    }
+
+    /// The position of `id` in `by_id` (beyond it when the id is too large for one).
+    fn slot(id: CustomerId) -> usize {
+        usize::try_from(id.get()).unwrap_or(usize::MAX)
+    }
+
     /// The display name of `id` (`[erased]` once erased).
     pub fn of(&mut self, store: &Books, id: CustomerId) -> Result<String> {
-        if let Some(name) = self.0.get(&id) {
+        if let Some(name) = self.get(id) {
             return Ok(name.clone());
         }
         let name = store.customer(id)?.name().to_string();
-        self.0.insert(id, name.clone());
+        self.insert(id, name.clone());
         Ok(name)
     }
 
@@ -300,7 +337,11 @@ impl CustomerNames {
     /// segment's members): the name is moved out, not copied. A customer named again
     /// is read again (the same name, one more read).
     pub fn take(&mut self, store: &Books, id: CustomerId) -> Result<String> {
-        match self.0.remove(&id) {
+        let kept = match self.by_id.get_mut(Self::slot(id)) {
+            Some(kept) => kept.take(),
+            None => self.other.remove(&id),
+        };
+        match kept {
             Some(name) => Ok(name),
             None => Ok(store.customer(id)?.name().to_string()),
         }
