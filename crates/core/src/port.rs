@@ -476,6 +476,20 @@ pub trait ReadTx {
         }
         Ok(out)
     }
+    /// The customers created at or after `from`, erased ones included, by ascending id:
+    /// who a view of the books before `from` ([`AsOf`](crate::AsOf)) leaves out. The
+    /// default filters [`customer_keys_created`](Self::customer_keys_created); a
+    /// backend reads its id and creation columns alone (no key text to decode: the
+    /// as-of views of `rfm` and the reports read every customer's keys twice before,
+    /// issue 14).
+    fn customers_created_from(&self, from: DateTime<Utc>) -> StoreResult<Vec<CustomerId>> {
+        Ok(self
+            .customer_keys_created()?
+            .into_iter()
+            .filter(|(_, created)| *created >= from)
+            .map(|(k, _)| k.id)
+            .collect())
+    }
     /// The [`SegmentRow`] of every customer passing `filter`, by ascending id, holding
     /// the `fields` asked for and no others: what a segment over the whole book reads
     /// to evaluate its predicate. The default pages through the whole customers; a

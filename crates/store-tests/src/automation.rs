@@ -471,7 +471,9 @@ pub fn a_failed_write_stores_no_firing(crm: &Crm) {
 /// gives every customer's keys (erased ones included, by id) with the instant each was
 /// created, as the keys and the whole customers say; through the view of an earlier
 /// instant ([`AsOf`](solocrm_core::AsOf)), only those created before it, and the
-/// view's keys are theirs (ADR 0061).
+/// view's keys are theirs (ADR 0061); [`customers_created_from`] names the others.
+///
+/// [`customers_created_from`]: solocrm_core::port::ReadTx::customers_created_from
 pub fn the_keys_with_creation_instants_answer_from_the_records(crm: &Crm) {
     use solocrm_core::port::ReadTx as _;
     use solocrm_core::{AsOf, Email, ExternalRef};
@@ -537,6 +539,19 @@ pub fn the_keys_with_creation_instants_answer_from_the_records(crm: &Crm) {
         at(7),
     ] {
         crm.read(|r| {
+            // The ids created at or after the cutoff, and a fresh view that answers
+            // who it shows from them alone (its keys not read yet).
+            let late: Vec<_> = expected
+                .iter()
+                .filter(|(_, created)| *created >= cutoff)
+                .map(|(k, _)| k.id)
+                .collect();
+            assert_eq!(r.tx().customers_created_from(cutoff)?, late, "{cutoff}");
+            let fresh = AsOf::new(r.tx(), cutoff);
+            for (k, created) in &expected {
+                let seen = fresh.customer(k.id)?.is_some();
+                assert_eq!(seen, *created < cutoff, "{} at {cutoff}, fresh", k.id);
+            }
             let view = AsOf::new(r.tx(), cutoff);
             let before: Vec<_> = expected
                 .iter()

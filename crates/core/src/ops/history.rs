@@ -221,17 +221,29 @@ impl<'a> AsOf<'a> {
 
     /// The customers created at or after the cutoff, erased ones included: from the
     /// one read of the keys and creation instants
-    /// ([`customer_keys_created`](ReadTx::customer_keys_created), ADR 0061).
+    /// ([`customer_keys_created`](ReadTx::customer_keys_created), ADR 0061) when the
+    /// view has or shares it, else from
+    /// [`customers_created_from`](ReadTx::customers_created_from).
     fn late(&self) -> StoreResult<&HashSet<CustomerId>> {
         if let Some(late) = self.late.get() {
             return Ok(late);
         }
-        let late: HashSet<CustomerId> = self
-            .store_keys()?
-            .iter()
-            .filter(|(_, created)| !self.before(*created))
-            .map(|(k, _)| k.id)
-            .collect();
+        // From the keys when they are read or shared (a series reads them once for
+        // all its views); else from the ids and creation instants alone, without the
+        // key text to decode.
+        let late: HashSet<CustomerId> = match (self.shared, self.keys.get()) {
+            (None, None) => self
+                .inner
+                .customers_created_from(self.cutoff)?
+                .into_iter()
+                .collect(),
+            _ => self
+                .store_keys()?
+                .iter()
+                .filter(|(_, created)| !self.before(*created))
+                .map(|(k, _)| k.id)
+                .collect(),
+        };
         Ok(self.late.get_or_init(|| late))
     }
 

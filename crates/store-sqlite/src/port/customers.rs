@@ -347,6 +347,25 @@ pub(crate) fn keys_created(
     })
 }
 
+/// See [`solocrm_core::port::ReadTx::customers_created_from`]: the ids whose creation
+/// instant (seconds, then nanoseconds) is at or after `from`, in one pass over the id
+/// and creation columns.
+pub(crate) fn created_from(
+    conn: &Connection,
+    from: chrono::DateTime<chrono::Utc>,
+) -> Res<Vec<CustomerId>> {
+    let (secs, nanos) = (from.timestamp(), i64::from(from.timestamp_subsec_nanos()));
+    super::activity::with_small_cache(conn, || {
+        query_all(
+            conn,
+            "SELECT id FROM customers WHERE (created_at, created_at_ns) >= (?1, ?2) \
+             ORDER BY id",
+            rusqlite::params![secs, nanos],
+            |row| Cols::new(row, "customers").id(0, CustomerId::new),
+        )
+    })
+}
+
 /// Up to `limit` customers passing `filter` with ids above `after`, ascending.
 pub(crate) fn list(
     conn: &Connection,

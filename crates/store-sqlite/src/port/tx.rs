@@ -329,6 +329,10 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(customers::keys_created)
     }
 
+    fn customers_created_from(&self, from: DateTime<Utc>) -> StoreResult<Vec<CustomerId>> {
+        self.run(|c| customers::created_from(c, from))
+    }
+
     fn customers(
         &self,
         filter: &CustomerFilter,
