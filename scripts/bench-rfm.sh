@@ -8,7 +8,8 @@
 # exports the book's purchases with the first BIN into a DuckDB file once, then runs each
 # BIN's `rfm --json --as-of $AS_OF` (default 2025-12-31) and DuckDB's RFM (grouping,
 # quintile scores, written as JSON with COPY) in turn for $ROUNDS rounds (default 7),
-# checks that every BIN prints the same JSON, and prints medians and per-round ratios.
+# checks that every BIN prints the same JSON (each BIN's into a file, as DuckDB's COPY),
+# and prints medians and per-round ratios.
 set -eu
 SCRATCH=${SCRATCH:-/tmp/solocrm-bench-rfm}
 mkdir -p "$SCRATCH"
