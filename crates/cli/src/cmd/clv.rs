@@ -108,7 +108,7 @@ fn check_bounds(args: &ClvArgs, unit: TimeUnit) -> Result<()> {
 struct Given<'a> {
     end: NaiveDate,
     summary: &'a CustomerSummary,
-    keys: &'a std::collections::HashMap<solocrm_core::CustomerId, String>,
+    keys: &'a super::analytics::KeyTable,
     currency: solocrm_core::Currency,
 }
 
