@@ -422,22 +422,9 @@ impl Spans {
     /// The offset changes within chunk `k`: the same changes, to the second, as one
     /// pass over the whole table from `TABLE_FROM` finds there.
     fn build(&self, k: usize) -> Chunk {
-        let tz = self.tz;
-        let offset = |secs: i64| -> i64 {
-            DateTime::from_timestamp(secs, 0).map_or(0, |t| {
-                i64::from(
-                    tz.offset_from_utc_datetime(&t.naive_utc())
-                        .fix()
-                        .local_minus_utc(),
-                )
-            })
-        };
+        let offset = |secs: i64| offset_at(self.tz, secs);
         let from = TABLE_FROM + k as i64 * CHUNK_SECS;
-        let to = if k + 1 == CHUNKS {
-            TABLE_TO
-        } else {
-            (from + CHUNK_SECS).min(TABLE_TO)
-        };
+        let to = (from + CHUNK_SECS).min(TABLE_TO);
         let mut current = offset(from);
         let mut starts = vec![if k == 0 { i64::MIN } else { from }];
         let mut offsets = vec![current];
@@ -472,6 +459,17 @@ impl Spans {
             limit,
         }
     }
+}
+
+/// The offset of `tz` from UTC in seconds at `secs` (0 outside chrono's calendar).
+fn offset_at(tz: Tz, secs: i64) -> i64 {
+    DateTime::from_timestamp(secs, 0).map_or(0, |t| {
+        i64::from(
+            tz.offset_from_utc_datetime(&t.naive_utc())
+                .fix()
+                .local_minus_utc(),
+        )
+    })
 }
 
 /// The span tables of the zones used so far in this process.
@@ -665,14 +663,7 @@ mod tests {
     /// The table as one pass from `TABLE_FROM` builds it (the algorithm before the
     /// chunks): `(starts, offsets)`, the first start `i64::MIN`.
     fn whole_table(tz: Tz) -> (Vec<i64>, Vec<i64>) {
-        let offset = |secs: i64| -> i64 {
-            let t = DateTime::from_timestamp(secs, 0).unwrap();
-            i64::from(
-                tz.offset_from_utc_datetime(&t.naive_utc())
-                    .fix()
-                    .local_minus_utc(),
-            )
-        };
+        let offset = |secs: i64| offset_at(tz, secs);
         let mut starts = vec![i64::MIN];
         let mut offsets = vec![offset(TABLE_FROM)];
         let mut t = TABLE_FROM;

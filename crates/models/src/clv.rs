@@ -135,7 +135,7 @@ pub fn clv_money(value: f64, currency: Currency) -> Result<Money, ModelError> {
 /// than 10⁻⁴ away from one half. Then the nearest whole number of the scaled double
 /// (off by at most 2⁻²⁰ from the exact product) is the one banker's rounding of any
 /// close decimal of `value` gives, and this avoids [`Decimal::try_from`]'s exact
-/// binary-to-decimal conversion (a third of `clv --json`'s output time at 100 k
+/// binary-to-decimal conversion (a sixth of `clv --json`'s output time at 100 k
 /// customers). `None` sends every other value, ties and negatives included, the exact
 /// way; a property test compares both.
 fn plain_minor_units(value: f64, digits: u32) -> Option<i64> {

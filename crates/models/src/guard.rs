@@ -630,13 +630,14 @@ pub fn guarded_clv<M: PurchaseModel + Sync>(
 /// days give few distinct histories (CDNOW: 23,570 customers, 979 distinct (x, tₓ, T)),
 /// and a 12-month CLV needed 13 ₂F₁ evaluations and 13 P(alive) per customer before.
 ///
-/// Memory: the order (one index per row) and one curve of H + 1 numbers.
+/// Memory: the order and the runs (one index per row at most), one curve of H + 1
+/// numbers per thread, and each value with its row before it is put in place.
 fn model_values<M: PurchaseModel + Sync>(
     model: &M,
     spend: Option<&GammaGamma>,
     summary: &CustomerSummary,
     opts: &GuardOptions,
-) -> Vec<Option<(f64, f64, f64, bool)>> {
+) -> Vec<Option<ModelValue>> {
     let n = summary.len();
     let key = |i: usize| {
         (
@@ -651,10 +652,7 @@ fn model_values<M: PurchaseModel + Sync>(
     let mut runs = Vec::new();
     let mut start = 0;
     while start < n {
-        let (x, t_days) = (
-            summary.frequency[order[start]],
-            summary.t_days[order[start]],
-        );
+        let (x, t_days, _) = key(order[start]);
         let end = start
             + order[start..]
                 .iter()
@@ -1057,7 +1055,7 @@ mod tests {
 
     #[test]
     fn values_split_between_two_threads_equal_the_per_customer_values_exactly() {
-        // Past PARALLEL_VALUES the runs from the middle on are valued on a second thread.
+        // Past PARALLEL_VALUES every second run is valued on a second thread.
         let summary = simulated_book(PARALLEL_VALUES + 3_000, 15);
         let opts = GuardOptions {
             penalizer: None,

@@ -354,7 +354,7 @@ pub(crate) fn created_from(
     conn: &Connection,
     from: chrono::DateTime<chrono::Utc>,
 ) -> Res<Vec<CustomerId>> {
-    let (secs, nanos) = (from.timestamp(), i64::from(from.timestamp_subsec_nanos()));
+    let (secs, nanos) = crate::codec::ts(from);
     super::activity::with_small_cache(conn, || {
         query_all(
             conn,
