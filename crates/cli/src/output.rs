@@ -20,6 +20,9 @@ use std::io::{self, IsTerminal, Write};
 use anyhow::Result;
 use serde::Serialize;
 pub use solocrm_app::escape::{TerminalSafe, escape_controls};
+
+mod json;
+pub use json::JsonFields;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
@@ -91,13 +94,15 @@ impl Out {
     /// characters a terminal would act on are written as `\uXXXX` escapes
     /// ([`TerminalSafe`]).
     pub fn json<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
-        let mut ser = serde_json::Serializer::with_formatter(
-            &mut self.out,
-            TerminalSafe(serde_json::ser::PrettyFormatter::new()),
-        );
-        value.serialize(&mut ser).map_err(io::Error::from)?;
-        self.out.write_all(b"\n")?;
+        write_json(&mut self.out, value)?;
         Ok(())
+    }
+
+    /// Starts a JSON document written field by field: the same text as [`json`](Self::json)
+    /// of a struct with those fields, its long lists laid out on two threads
+    /// ([`JsonFields`]).
+    pub fn json_fields(&mut self) -> Result<JsonFields<'_, io::BufWriter<io::Stdout>>> {
+        Ok(JsonFields::new(&mut self.out)?)
     }
 
     /// Writes a table, its columns aligned by display width and, when a width is known
@@ -122,6 +127,16 @@ impl Out {
         self.out.flush()?;
         Ok(())
     }
+}
+
+/// What [`Out::json`] writes, into `out`.
+fn write_json<W: Write, T: Serialize + ?Sized>(mut out: W, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut out,
+        TerminalSafe(serde_json::ser::PrettyFormatter::new()),
+    );
+    value.serialize(&mut ser).map_err(io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 /// A value serialised as the JSON string of its `Display` text, written straight into

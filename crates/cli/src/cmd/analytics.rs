@@ -797,11 +797,7 @@ pub fn rfm_cmd(
         // tree had them (serde_json's maps sort their keys), so the text is the same.
         // The keys are borrowed and the amounts written through `Display`: no `String`
         // per row (issue 14).
-        #[derive(serde::Serialize)]
-        struct Doc<'k> {
-            as_of: chrono::NaiveDate,
-            customers: Vec<Row<'k>>,
-        }
+        // The document `{as_of, customers}`, its rows laid out on two threads.
         #[derive(serde::Serialize)]
         struct Row<'k> {
             customer: std::borrow::Cow<'k, str>,
@@ -813,7 +809,7 @@ pub fn rfm_cmd(
             recency_days: u32,
             segment: &'static str,
         }
-        let customers = rows
+        let customers: Vec<Row<'_>> = rows
             .iter()
             .map(|r| Row {
                 customer: key(r.customer),
@@ -826,10 +822,10 @@ pub fn rfm_cmd(
                 segment: r.segment.label(),
             })
             .collect();
-        return ctx.out.json(&Doc {
-            as_of: day,
-            customers,
-        });
+        let mut doc = ctx.out.json_fields()?;
+        doc.field("as_of", &day)?;
+        doc.rows("customers", &customers)?;
+        return Ok(doc.end()?);
     }
     let rows = ranked;
     if let (Some(g), Some(m)) = (&group, &members) {

@@ -211,20 +211,23 @@ fn report<M: PurchaseModel + Sync>(
                 },
             });
         }
-        return ctx.out.json(&Document {
-            calibration_end: end,
-            converged: fitted.is_some_and(|f| f.converged),
-            customers: summary.len(),
-            degenerate,
-            gamma_gamma,
-            log_likelihood: fitted.map(|f| f.log_likelihood),
-            model: name,
-            params,
-            penalizer: guarded.penalizer,
-            predictions,
-            unit: summary.unit.as_str(),
-            warnings: &guarded.warnings,
-        });
+        // The fields in the order serde_json's sorted maps gave them before, so the
+        // text is the same (`tests/analytics_snapshot.rs`); the predictions laid out on
+        // two threads (issue 14).
+        let mut doc = ctx.out.json_fields()?;
+        doc.field("calibration_end", &end)?;
+        doc.field("converged", &fitted.is_some_and(|f| f.converged))?;
+        doc.field("customers", &summary.len())?;
+        doc.field("degenerate", &degenerate)?;
+        doc.field("gamma_gamma", &gamma_gamma)?;
+        doc.field("log_likelihood", &fitted.map(|f| f.log_likelihood))?;
+        doc.field("model", name)?;
+        doc.field("params", &params)?;
+        doc.field("penalizer", &guarded.penalizer)?;
+        doc.rows("predictions", &predictions)?;
+        doc.field("unit", summary.unit.as_str())?;
+        doc.field("warnings", &guarded.warnings)?;
+        return Ok(doc.end()?);
     }
     for w in &guarded.warnings {
         crate::output::to_stderr(t!("warning.prefix"), w);
@@ -338,26 +341,7 @@ struct Row<'k> {
     spend_model: bool,
 }
 
-/// The `--json` document, written straight from the rows (no `Value` tree for the
-/// predictions, issue 14). The fields are in the order serde_json's sorted maps gave
-/// them before, so the text is the same (`tests/analytics_snapshot.rs`).
-#[derive(serde::Serialize)]
-struct Document<'a> {
-    calibration_end: NaiveDate,
-    converged: bool,
-    customers: usize,
-    degenerate: Option<String>,
-    gamma_gamma: Option<Value>,
-    log_likelihood: Option<f64>,
-    model: &'static str,
-    params: Map<String, Value>,
-    penalizer: f64,
-    predictions: Vec<Prediction<'a>>,
-    unit: &'static str,
-    warnings: &'a [String],
-}
-
-/// One customer of [`Document`], its fields in sorted order (`T` sorts first); the key
+/// One customer of the `--json` document's predictions, its fields in sorted order (`T` sorts first); the key
 /// borrowed and the bound written through `Display` (no `String` per customer).
 #[derive(serde::Serialize)]
 struct Prediction<'a> {
