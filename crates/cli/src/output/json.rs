@@ -1,7 +1,7 @@
 //! A JSON document written field by field, its long lists of rows laid out on two
 //! threads, in exactly the text [`Out::json`](super::Out::json) gives for the same
 //! value (issue 14: a `clv --json` or `rfm --json` of 100 k customers is tens of
-//! megabytes, and laying it out was a third of `clv`'s run on CDNOW).
+//! megabytes, and laying it out was a quarter of `clv`'s run on CDNOW).
 //!
 //! Each value is serialised by `serde_json`'s own pretty formatter, wrapped in
 //! [`TerminalSafe`], set to the depth where the value sits; only the punctuation
@@ -18,6 +18,10 @@ use super::TerminalSafe;
 /// Fewer rows than this are laid out on the calling thread alone: below it a second
 /// thread costs about what it saves.
 const PARALLEL_FROM: usize = 4_096;
+
+/// The rows of a run of [`write_alternating`]: some hundred kilobytes of `clv`'s or
+/// `rfm`'s rows.
+const RUN_ROWS: usize = 1_024;
 
 /// One indent level, as `serde_json`'s pretty formatter writes it.
 const INDENT: &[u8] = b"  ";
@@ -56,55 +60,32 @@ impl<'w, W: Write> JsonFields<'w, W> {
         write_at(self.out, 1, value)
     }
 
-    /// Writes a field whose value is the array of `rows`: as one array of them, the
-    /// second half laid out on a second thread meanwhile when there are many (the
-    /// first half is written as it is laid out; the second is kept until then).
+    /// Writes a field whose value is the array of `rows`: as one array of them, every
+    /// other run of rows laid out on a second thread meanwhile when there are many
+    /// ([`write_alternating`]).
     pub fn rows<R: Serialize + Sync>(&mut self, key: &str, rows: &[R]) -> io::Result<()> {
-        self.rows_split_from(key, rows, PARALLEL_FROM)
+        self.rows_split_from(key, rows, PARALLEL_FROM, RUN_ROWS)
     }
 
-    /// [`rows`](Self::rows), on two threads from `parallel_from` rows.
+    /// [`rows`](Self::rows), on two threads from `parallel_from` rows, in runs of
+    /// `run_rows`.
     fn rows_split_from<R: Serialize + Sync>(
         &mut self,
         key: &str,
         rows: &[R],
         parallel_from: usize,
+        run_rows: usize,
     ) -> io::Result<()> {
         self.key(key)?;
         self.out.write_all(b"[")?;
         if rows.is_empty() {
             return self.out.write_all(b"]");
         }
-        let (here, there) = if rows.len() >= parallel_from.max(2) {
-            rows.split_at(rows.len() / 2)
+        if rows.len() < parallel_from.max(2) {
+            write_rows(self.out, rows, true)?;
         } else {
-            (rows, &rows[rows.len()..])
-        };
-        let out = &mut *self.out;
-        std::thread::scope(|scope| -> io::Result<()> {
-            let later = (!there.is_empty())
-                .then(|| {
-                    std::thread::Builder::new()
-                        .spawn_scoped(scope, || {
-                            // About the size of the first half's rows, so no regrowth.
-                            let mut buf = Vec::with_capacity(1 << 16);
-                            write_rows(&mut buf, there, false).map(|()| buf)
-                        })
-                        .ok()
-                })
-                .flatten();
-            write_rows(out, here, true)?;
-            match later {
-                Some(handle) => {
-                    let buf = handle
-                        .join()
-                        .unwrap_or_else(|p| std::panic::resume_unwind(p))?;
-                    out.write_all(&buf)
-                }
-                // No thread to be had (or none needed): the rest here.
-                None => write_rows(out, there, here.is_empty()),
-            }
-        })?;
+            write_alternating(self.out, rows, run_rows)?;
+        }
         self.out.write_all(b"\n")?;
         self.out.write_all(INDENT)?;
         self.out.write_all(b"]")
@@ -118,6 +99,53 @@ impl<'w, W: Write> JsonFields<'w, W> {
         }
         self.out.write_all(b"}\n")
     }
+}
+
+/// Writes `rows` (at least two) as [`write_rows`] does, in runs of `run_rows`: this
+/// thread lays out every other run and writes it as it goes, a second thread lays out
+/// the runs between into buffers this one writes in turn and hands back. The output
+/// streams and at most four runs are held, whatever the number of rows; without a
+/// second thread, all are laid out here.
+fn write_alternating<W: Write + ?Sized, R: Serialize + Sync>(
+    out: &mut W,
+    rows: &[R],
+    run_rows: usize,
+) -> io::Result<()> {
+    // Runs of at most half the rows, so that both threads have one.
+    let run = run_rows.clamp(1, rows.len().div_ceil(2).max(1));
+    std::thread::scope(|scope| {
+        // Laid-out runs, at most two ahead of this thread; emptied buffers back.
+        let (done, laid_out) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(2);
+        let (give_back, emptied) = std::sync::mpsc::channel::<Vec<u8>>();
+        let helper = std::thread::Builder::new().spawn_scoped(scope, move || {
+            for part in rows.chunks(run).skip(1).step_by(2) {
+                let mut buf = emptied.try_recv().unwrap_or_default();
+                buf.clear();
+                let result = write_rows(&mut buf, part, false).map(|()| buf);
+                let failed = result.is_err();
+                // A send fails when this thread's reader stopped (a failed write).
+                if done.send(result).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        if helper.is_err() {
+            return write_rows(out, rows, true);
+        }
+        for (i, part) in rows.chunks(run).enumerate() {
+            if i % 2 == 0 {
+                write_rows(out, part, i == 0)?;
+            } else {
+                let buf = laid_out
+                    .recv()
+                    .map_err(|_| io::Error::other("the thread laying out JSON rows stopped"))??;
+                out.write_all(&buf)?;
+                // The helper may have finished and dropped its end: nothing to give.
+                let _ = give_back.send(buf);
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Writes `rows` as the elements of an array that sits one level into the document,
@@ -180,7 +208,7 @@ mod tests {
         tail: Vec<Option<u8>>,
     }
 
-    fn by_fields(rows: &[Row], parallel_from: usize) -> Vec<u8> {
+    fn by_fields(rows: &[Row], parallel_from: usize, run_rows: usize) -> Vec<u8> {
         let mut out = Vec::new();
         let mut doc = JsonFields::new(&mut out).unwrap();
         doc.field("head", "first\u{202e}").unwrap();
@@ -189,7 +217,8 @@ mod tests {
             &serde_json::json!({"a": [], "b": {}, "c": [1, {"d": null}]}),
         )
         .unwrap();
-        doc.rows_split_from("rows", rows, parallel_from).unwrap();
+        doc.rows_split_from("rows", rows, parallel_from, run_rows)
+            .unwrap();
         doc.field("tail", &vec![Some(1u8), None]).unwrap();
         doc.end().unwrap();
         out
@@ -229,15 +258,16 @@ mod tests {
     }
 
     proptest! {
-        /// Field by field, the rows split across two threads at any point, the text
-        /// is byte for byte what the document as one value gives.
+        /// Field by field, the rows laid out on two threads in runs of any length,
+        /// the text is byte for byte what the document as one value gives.
         #[test]
-        fn fields_and_split_rows_read_as_the_whole_document(
+        fn fields_and_alternating_runs_read_as_the_whole_document(
             rows in proptest::collection::vec(row(), 0..12),
             parallel_from in 0usize..14,
+            run_rows in 0usize..5,
         ) {
             prop_assert_eq!(
-                String::from_utf8(by_fields(&rows, parallel_from)).unwrap(),
+                String::from_utf8(by_fields(&rows, parallel_from, run_rows)).unwrap(),
                 String::from_utf8(whole(&rows)).unwrap()
             );
         }
