@@ -338,6 +338,8 @@ mod tests {
             crate::port::customers::NAMES_SCAN,
             crate::port::customers::CHURNED_CUSTOMERS,
             crate::port::automation::CUSTOMER_DATES,
+            crate::port::customers::KEYS,
+            crate::port::customers::KEYS_CREATED,
         ] {
             uses(light, "SCAN customers USING COVERING INDEX customers_light");
         }

@@ -974,6 +974,17 @@ DROP INDEX interactions_by_customer;
 CREATE INDEX interactions_by_customer ON interactions (customer_id, at, at_ns, void_at);
 "#;
 
+/// Version 26: `customers_light` also holds each customer's external reference and
+/// email (ADR 0069, amended), so that the keys analytic output prints (`rfm --json`,
+/// `clv`, `segment show`) are read from the narrow index, not the table: the reads
+/// of every customer's keys were a scan of the whole table (a quarter of `rfm
+/// --json`'s time). The index is made again; no row changed. Plain SQL of SQLite 3.8.
+const V26: &str = r#"
+DROP INDEX customers_light;
+CREATE INDEX customers_light ON customers (id, stage, erased_at, name, created_at,
+    created_at_ns, birthday, acquisition_channel, acquisition_cost, external_ref, email);
+"#;
+
 /// Migration 21's step: the kept lots of the ledgers already stored.
 fn fill_points_lots(conn: &Connection) -> Result<(), OpenError> {
     let failed = |e: crate::error::Fail| match e {
@@ -1146,10 +1157,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 26,
+        sql: V26,
+        rebuilds: false,
+        step: None,
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 25;
+pub const SCHEMA_VERSION: u32 = 26;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))

@@ -840,9 +840,20 @@ fn undo_version_24(conn: &Connection) {
         .expect("no migration 24");
 }
 
+/// Takes a current file back to version 25: `customers_light` without the keys.
+fn undo_version_26(conn: &Connection) {
+    conn.execute_batch(
+        "DROP INDEX customers_light; \
+         CREATE INDEX customers_light ON customers (id, stage, erased_at, name, created_at, \
+             created_at_ns, birthday, acquisition_channel, acquisition_cost);",
+    )
+    .expect("no migration 26");
+}
+
 /// Takes a current file back to version 24: without the narrow indexes, and the
 /// interactions' customer index without the void mark.
 fn undo_version_25(conn: &Connection) {
+    undo_version_26(conn);
     conn.execute_batch(
         "DROP INDEX customers_light; DROP INDEX stage_changes_by_time; \
          DROP INDEX stage_changes_churned; DROP INDEX interactions_by_customer; \
@@ -1898,5 +1909,76 @@ fn migration_25_adds_the_narrow_indexes_and_every_light_read_answers_the_same() 
             "stage_changes_by_time",
             "stage_changes_churned"
         ]
+    );
+}
+
+#[test]
+fn migration_26_puts_the_keys_in_the_narrow_index_and_they_read_the_same() {
+    use solocrm_core::{CustomerData, Email, ExternalRef, NewCustomer, PersonName};
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let path = dir.path().join("v25.db");
+    let store = Crm::new(SqliteStore::create(&path, Currency::CNY).expect("created"));
+    let mut ids = Vec::new();
+    for (i, (name, email, reference)) in [
+        ("王伟", Some("wang.wei@example.cn"), Some("客户-001")),
+        ("李娜", Some("li.na@example.cn"), None),
+        ("张敏", None, Some("C-3")),
+        ("陈静", None, None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut data = CustomerData::new(PersonName::parse(name).expect("a name"));
+        data.email = email.map(|e| Email::parse(e).expect("an email"));
+        data.external_ref = reference.map(|r| ExternalRef::parse(r).expect("a reference"));
+        let c = store
+            .create_customer(NewCustomer::new(data, at(1, 9 + i as u32)))
+            .expect("created");
+        ids.push(c.id());
+    }
+    store
+        .write(|w| w.erase_customer(ids[1], at(20, 9)).map(|_| ()))
+        .expect("erased");
+    let reads = |store: &Crm| {
+        store
+            .read(|r| {
+                let tx = r.tx();
+                Ok(format!(
+                    "{:?}\n{:?}",
+                    tx.customer_keys()?,
+                    tx.customer_keys_created()?
+                ))
+            })
+            .expect("the reads")
+    };
+    let before = reads(&store);
+    assert!(before.contains("wang.wei@example.cn"), "{before}");
+    assert!(before.contains("客户-001"), "{before}");
+    drop(store);
+    let columns = |path: &std::path::Path| -> Vec<String> {
+        Connection::open(path)
+            .and_then(|c| {
+                c.prepare("SELECT name FROM pragma_index_info('customers_light') ORDER BY seqno")?
+                    .query_map([], |r| r.get(0))?
+                    .collect()
+            })
+            .expect("the index's columns")
+    };
+    {
+        let conn = Connection::open(&path).expect("raw connection");
+        undo_version_26(&conn);
+        conn.pragma_update(None, "user_version", 25)
+            .expect("version 25");
+    }
+    assert!(!columns(&path).contains(&"email".to_owned()));
+    let file = SqliteStore::open(&path).expect("migrates");
+    assert_eq!(user_version(&path), i64::from(SCHEMA_VERSION));
+    assert_eq!(file.check().expect("the check"), Vec::<String>::new());
+    let store = Crm::new(file);
+    assert_eq!(reads(&store), before);
+    let cols = columns(&path);
+    assert_eq!(
+        cols[cols.len() - 2..],
+        ["external_ref".to_owned(), "email".to_owned()]
     );
 }

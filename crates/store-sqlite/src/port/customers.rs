@@ -304,16 +304,19 @@ pub(crate) fn by_external_ref(
     })
 }
 
+/// See [`keys`]: from `customers_light`.
+pub(crate) const KEYS: &str =
+    "SELECT id, external_ref, email, erased_at IS NOT NULL FROM customers ORDER BY id";
+
+/// See [`keys_created`]: from `customers_light`.
+pub(crate) const KEYS_CREATED: &str = "SELECT id, external_ref, email, erased_at IS NOT NULL, \
+     created_at, created_at_ns FROM customers ORDER BY id";
+
 pub(crate) fn keys(conn: &Connection) -> Res<Vec<CustomerKeys>> {
-    // One pass over the whole (wide) customers table: its pages are not read again,
+    // One pass over the narrow index (migration 26): its pages are not read again,
     // so they are not kept (a streaming export's memory stays flat).
     super::activity::with_small_cache(conn, || {
-        query_all(
-            conn,
-            "SELECT id, external_ref, email, erased_at IS NOT NULL FROM customers ORDER BY id",
-            [],
-            |row| key_row(&Cols::new(row, "customers")),
-        )
+        query_all(conn, KEYS, [], |row| key_row(&Cols::new(row, "customers")))
     })
 }
 
@@ -329,21 +332,15 @@ fn key_row(c: &Cols<'_, '_>) -> Res<CustomerKeys> {
 }
 
 /// See [`solocrm_core::port::ReadTx::customer_keys_created`]: [`keys`] and the
-/// creation instant, in the same one pass over the table.
+/// creation instant, in the same one pass over the narrow index.
 pub(crate) fn keys_created(
     conn: &Connection,
 ) -> Res<Vec<(CustomerKeys, chrono::DateTime<chrono::Utc>)>> {
     super::activity::with_small_cache(conn, || {
-        query_all(
-            conn,
-            "SELECT id, external_ref, email, erased_at IS NOT NULL, created_at, created_at_ns \
-             FROM customers ORDER BY id",
-            [],
-            |row| {
-                let c = Cols::new(row, "customers");
-                Ok((key_row(&c)?, c.time(4)?))
-            },
-        )
+        query_all(conn, KEYS_CREATED, [], |row| {
+            let c = Cols::new(row, "customers");
+            Ok((key_row(&c)?, c.time(4)?))
+        })
     })
 }
 
