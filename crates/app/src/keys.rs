@@ -102,6 +102,27 @@ impl CustomerKey {
         Self::of_parts(k.id, k.external_ref.as_ref(), k.email.as_ref(), book)
     }
 
+    /// [`CustomerKey::of_keys`] taking the keys: the reference's or the email's own
+    /// text is the key, without a copy (a table of every customer's key, issue 14).
+    pub fn of_keys_owned(k: CustomerKeys, book: Option<&str>) -> String {
+        let CustomerKeys {
+            id,
+            external_ref,
+            email,
+            ..
+        } = k;
+        if let Some(r) = external_ref
+            && Self::names_itself(&r)
+        {
+            return r.into_inner();
+        }
+        match (email, book) {
+            (Some(e), _) => e.into_inner(),
+            (None, Some(book)) => format!("#{id}@{book}"),
+            (None, None) => format!("#{id}"),
+        }
+    }
+
     /// True if `r`, read back as a key, is the reference `r` (not an id, an email or
     /// another reference). A stored ASCII reference without a leading `#` or an `@`
     /// is, unless blanks surround it (ASCII is its own NFC, so the reference check
@@ -182,6 +203,27 @@ mod tests {
                     == Some(&CustomerKey::Reference(r.clone()));
                 proptest::prop_assert_eq!(CustomerKey::names_itself(&r), full, "{:?}", text);
             }
+        }
+
+        /// Taking the keys gives the key that borrowing them gives, whichever of the
+        /// reference, the email and the book there is.
+        #[test]
+        fn the_owned_key_is_the_borrowed_one(
+            reference in proptest::option::of("[ #@a-z0-9张]{1,8}"),
+            email in proptest::option::of("[a-z.]{1,6}@[a-z]{1,5}\\.(cn|com)"),
+            book in proptest::option::of("[a-z0-9]{1,6}"),
+            id in 1u64..1_000_000,
+        ) {
+            let keys = CustomerKeys {
+                id: CustomerId::new(id),
+                external_ref: reference.and_then(|r| ExternalRef::parse(&r).ok()),
+                email: email.and_then(|e| Email::parse(&e).ok()),
+                erased: false,
+            };
+            proptest::prop_assert_eq!(
+                CustomerKey::of_keys_owned(keys.clone(), book.as_deref()),
+                CustomerKey::of_keys(&keys, book.as_deref())
+            );
         }
     }
 

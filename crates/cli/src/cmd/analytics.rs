@@ -614,14 +614,15 @@ fn risk_reason(reason: &RiskReason) -> String {
 /// store's key columns alone ([`solocrm_core::CustomerKeys`]; decoding whole customers
 /// to print a key cost most of `rfm --json`'s time, issue 14). Erased customers are
 /// left out (a caller shows their bare id).
-pub(super) fn key_table(keys: &[solocrm_core::CustomerKeys]) -> KeyTable {
+pub(super) fn key_table(keys: Vec<solocrm_core::CustomerKeys>) -> KeyTable {
     // Room for every key up front (a filtered iterator promises none), hashed with
-    // foldhash: the table's growth and SipHash were a fifth of building it.
+    // foldhash: the table's growth and SipHash were a fifth of building it. Each key
+    // is the text read, taken, not copied.
     let mut table = KeyTable::with_capacity_and_hasher(keys.len(), Default::default());
     table.extend(
-        keys.iter()
+        keys.into_iter()
             .filter(|k| !k.erased)
-            .map(|k| (k.id, crate::parse::CustomerKey::of_keys(k, None))),
+            .map(|k| (k.id, crate::parse::CustomerKey::of_keys_owned(k, None))),
     );
     table
 }
@@ -770,7 +771,7 @@ pub fn rfm_cmd(
                 Err(e) => Err(e),
             })
         },
-        |r| Ok(key_table(&r.customer_keys()?)),
+        |r| Ok(key_table(r.customer_keys()?)),
     )?;
     let (members, table) = found.map_err(group_failed)?;
     let table = table?;

@@ -40,7 +40,7 @@ pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
     // purchase log, in the same snapshot (issue 14).
     let (mut log, keys) = store.read_beside(
         |r| r.purchase_log(),
-        |r| Ok(super::analytics::key_table(&r.customer_keys()?)),
+        |r| Ok(super::analytics::key_table(r.customer_keys()?)),
     )?;
     // A group's model is fitted on its buyers alone, the group decided at the end of the
     // calibration day.
