@@ -790,15 +790,11 @@ pub fn rfm_cmd(
     if ctx.out.json {
         // Everything, in customer order, unless --top asks for the first N of the
         // ranking (then in ranking order).
-        let rows: Vec<_> = match top {
-            Some(n) => ranked.iter().take(n).copied().collect(),
-            None => table.rows().collect(),
-        };
+        ranked.truncate(top.unwrap_or(usize::MAX));
         // Written straight from the rows (no `Value` tree); the fields in the order the
         // tree had them (serde_json's maps sort their keys), so the text is the same.
         // The keys are borrowed and the amounts written through `Display`: no `String`
-        // per row (issue 14).
-        // The document `{as_of, customers}`, its rows laid out on two threads.
+        // per row; each row made as it is laid out, on two threads (issue 14).
         #[derive(serde::Serialize)]
         struct Row<'k> {
             customer: std::borrow::Cow<'k, str>,
@@ -810,22 +806,18 @@ pub fn rfm_cmd(
             recency_days: u32,
             segment: &'static str,
         }
-        let customers: Vec<Row<'_>> = rows
-            .iter()
-            .map(|r| Row {
-                customer: key(r.customer),
-                f: r.score.f(),
-                frequency: r.frequency,
-                m: r.score.m(),
-                monetary: crate::output::AsText(r.monetary.amount()),
-                r: r.score.r(),
-                recency_days: r.recency_days,
-                segment: r.segment.label(),
-            })
-            .collect();
         let mut doc = ctx.out.json_fields()?;
         doc.field("as_of", &day)?;
-        doc.rows("customers", &customers)?;
+        doc.rows_with("customers", &ranked, |r| Row {
+            customer: key(r.customer),
+            f: r.score.f(),
+            frequency: r.frequency,
+            m: r.score.m(),
+            monetary: crate::output::AsText(r.monetary.amount()),
+            r: r.score.r(),
+            recency_days: r.recency_days,
+            segment: r.segment.label(),
+        })?;
         return Ok(doc.end()?);
     }
     let rows = ranked;

@@ -64,15 +64,27 @@ impl<'w, W: Write> JsonFields<'w, W> {
     /// other run of rows laid out on a second thread meanwhile when there are many
     /// ([`write_alternating`]).
     pub fn rows<R: Serialize + Sync>(&mut self, key: &str, rows: &[R]) -> io::Result<()> {
-        self.rows_split_from(key, rows, PARALLEL_FROM, RUN_ROWS)
+        self.rows_split_from(key, rows, &AsIs, PARALLEL_FROM, RUN_ROWS)
     }
 
-    /// [`rows`](Self::rows), on two threads from `parallel_from` rows, in runs of
-    /// `run_rows`.
-    fn rows_split_from<R: Serialize + Sync>(
+    /// [`rows`](Self::rows) of what `shown` makes of each item, made as each row is
+    /// laid out, on the thread laying it out (no vector of rows first).
+    pub fn rows_with<T: Sync, R: Serialize>(
         &mut self,
         key: &str,
-        rows: &[R],
+        items: &[T],
+        shown: impl Fn(&T) -> R + Sync,
+    ) -> io::Result<()> {
+        self.rows_split_from(key, items, &Made(shown), PARALLEL_FROM, RUN_ROWS)
+    }
+
+    /// [`rows_with`](Self::rows_with), on two threads from `parallel_from` items, in
+    /// runs of `run_rows`.
+    fn rows_split_from<T: Sync>(
+        &mut self,
+        key: &str,
+        rows: &[T],
+        shown: &impl Shown<T>,
         parallel_from: usize,
         run_rows: usize,
     ) -> io::Result<()> {
@@ -82,9 +94,9 @@ impl<'w, W: Write> JsonFields<'w, W> {
             return self.out.write_all(b"]");
         }
         if rows.len() < parallel_from.max(2) {
-            write_rows(self.out, rows, true)?;
+            write_rows(self.out, rows, shown, true)?;
         } else {
-            write_alternating(self.out, rows, run_rows)?;
+            write_alternating(self.out, rows, shown, run_rows)?;
         }
         self.out.write_all(b"\n")?;
         self.out.write_all(INDENT)?;
@@ -106,9 +118,10 @@ impl<'w, W: Write> JsonFields<'w, W> {
 /// the runs between into buffers this one writes in turn and hands back. The output
 /// streams and at most four runs are held, whatever the number of rows; without a
 /// second thread, all are laid out here.
-fn write_alternating<W: Write + ?Sized, R: Serialize + Sync>(
+fn write_alternating<W: Write + ?Sized, T: Sync>(
     out: &mut W,
-    rows: &[R],
+    rows: &[T],
+    shown: &impl Shown<T>,
     run_rows: usize,
 ) -> io::Result<()> {
     // Runs of at most half the rows, so that both threads have one.
@@ -121,7 +134,7 @@ fn write_alternating<W: Write + ?Sized, R: Serialize + Sync>(
             for part in rows.chunks(run).skip(1).step_by(2) {
                 let mut buf = emptied.try_recv().unwrap_or_default();
                 buf.clear();
-                let result = write_rows(&mut buf, part, false).map(|()| buf);
+                let result = write_rows(&mut buf, part, shown, false).map(|()| buf);
                 let failed = result.is_err();
                 // A send fails when this thread's reader stopped (a failed write).
                 if done.send(result).is_err() || failed {
@@ -130,11 +143,11 @@ fn write_alternating<W: Write + ?Sized, R: Serialize + Sync>(
             }
         });
         if helper.is_err() {
-            return write_rows(out, rows, true);
+            return write_rows(out, rows, shown, true);
         }
         for (i, part) in rows.chunks(run).enumerate() {
             if i % 2 == 0 {
-                write_rows(out, part, i == 0)?;
+                write_rows(out, part, shown, i == 0)?;
             } else {
                 let buf = laid_out
                     .recv()
@@ -148,19 +161,45 @@ fn write_alternating<W: Write + ?Sized, R: Serialize + Sync>(
     })
 }
 
-/// Writes `rows` as the elements of an array that sits one level into the document,
-/// each on its own line; `first` if no element precedes them.
-fn write_rows<W: Write + ?Sized, R: Serialize>(
+/// Writes what `shown` makes of `rows` as the elements of an array that sits one level
+/// into the document, each on its own line; `first` if no element precedes them.
+fn write_rows<W: Write + ?Sized, T>(
     out: &mut W,
-    rows: &[R],
+    rows: &[T],
+    shown: &impl Shown<T>,
     mut first: bool,
 ) -> io::Result<()> {
     for row in rows {
         out.write_all(if first { b"\n    " } else { b",\n    " })?;
         first = false;
-        write_at(out, 2, row)?;
+        shown.write(out, row)?;
     }
     Ok(())
+}
+
+/// How an item of [`JsonFields::rows_with`] is written as a row, one level into the
+/// document.
+trait Shown<T>: Sync {
+    /// Writes `item`'s row.
+    fn write<W: Write + ?Sized>(&self, out: &mut W, item: &T) -> io::Result<()>;
+}
+
+/// Each item is its own row ([`JsonFields::rows`]).
+struct AsIs;
+
+impl<T: Serialize> Shown<T> for AsIs {
+    fn write<W: Write + ?Sized>(&self, out: &mut W, item: &T) -> io::Result<()> {
+        write_at(out, 2, item)
+    }
+}
+
+/// Each item's row is made by the function ([`JsonFields::rows_with`]).
+struct Made<F>(F);
+
+impl<T, R: Serialize, F: Fn(&T) -> R + Sync> Shown<T> for Made<F> {
+    fn write<W: Write + ?Sized>(&self, out: &mut W, item: &T) -> io::Result<()> {
+        write_at(out, 2, &(self.0)(item))
+    }
 }
 
 /// Serialises `value` as it is laid out `depth` levels into a document.
@@ -217,7 +256,7 @@ mod tests {
             &serde_json::json!({"a": [], "b": {}, "c": [1, {"d": null}]}),
         )
         .unwrap();
-        doc.rows_split_from("rows", rows, parallel_from, run_rows)
+        doc.rows_split_from("rows", rows, &AsIs, parallel_from, run_rows)
             .unwrap();
         doc.field("tail", &vec![Some(1u8), None]).unwrap();
         doc.end().unwrap();
@@ -297,6 +336,32 @@ mod tests {
             super::super::write_json(&mut expected, &Rows { rows: &rows[..n] }).unwrap();
             assert_eq!(out, expected, "{n} rows");
         }
+    }
+
+    #[test]
+    fn rows_made_as_they_are_laid_out_read_as_the_rows_made_first() {
+        let ids: Vec<usize> = (0..PARALLEL_FROM * 2 + 3).collect();
+        let made = |&i: &usize| Row {
+            text: format!("{i}\u{85}"),
+            amount: None,
+            count: -(i as i64),
+            list: Vec::new(),
+            nested: Default::default(),
+        };
+        let rows: Vec<Row> = ids.iter().map(made).collect();
+        let (mut lazily, mut first) = (Vec::new(), Vec::new());
+        let mut doc = JsonFields::new(&mut lazily).unwrap();
+        doc.rows_with("rows", &ids, made).unwrap();
+        doc.end().unwrap();
+        let mut doc = JsonFields::new(&mut first).unwrap();
+        doc.rows("rows", &rows).unwrap();
+        doc.end().unwrap();
+        assert_eq!(lazily, first);
+        assert!(
+            String::from_utf8(lazily)
+                .unwrap()
+                .contains("\"text\": \"4102\\u0085\"")
+        );
     }
 
     #[test]
