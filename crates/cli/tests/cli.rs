@@ -1268,3 +1268,32 @@ fn top_means_the_same_in_tables_and_json() {
         + first["m"].as_u64().unwrap_or(0);
     assert_eq!(Some(code), best, "--top keeps the best first");
 }
+
+/// A list longer than 2,000 rows reads every buyer's kept summary at once; a shorter
+/// one reads one summary per row: both show the same last purchase and amount spent
+/// for the same customer (a voided purchase counts in neither).
+#[test]
+fn a_long_customer_list_shows_each_summary_as_a_short_one_does() {
+    let env = Env::new();
+    env.ok(&["-q", "demo", "--customers", "2100", "--end", "2025-12-31"]);
+    let added = env.json(&["purchase", "add", "#1", "77.70", "--at", "2025-12-30"]);
+    let id = added["id"].as_u64().expect("the purchase id").to_string();
+    env.ok(&["-q", "purchase", "add", "#2", "12.34", "--at", "2025-12-31"]);
+    env.ok(&["-q", "purchase", "void", &id, "--reason", "entered twice"]);
+    // Column widths follow the rows shown: compare the cells.
+    let cells = |text: &str, n: usize| -> Vec<String> {
+        text.lines()
+            .take(n + 1)
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    let long = env.ok(&["customer", "list", "--limit", "0"]);
+    assert!(long.lines().count() > 2_000, "{}", long.lines().count());
+    let short = env.ok(&["customer", "list", "--limit", "40"]);
+    assert_eq!(cells(&long, 40), cells(&short, 40));
+    assert!(
+        cells(&long, 3)[2].contains("2025-12-31"),
+        "customer 2's last purchase: {:?}",
+        cells(&long, 3)
+    );
+}

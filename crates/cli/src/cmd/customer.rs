@@ -2,7 +2,6 @@
 
 use anyhow::{Result, anyhow, bail};
 use solocrm_app::views::CustomerPage;
-use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use solocrm_core::store::{MAX_PAGE_SIZE, Page};
@@ -419,7 +418,7 @@ fn list(ctx: &mut Ctx, store: &Crm, mut query: CustomerQuery, rows: Option<usize
     Ok(())
 }
 
-/// Above this many rows, the list reads every purchase once (the columnar log)
+/// Above this many rows, the list reads every buyer's purchase summary at once
 /// rather than one summary per row.
 const SUMMARY_BY_ROW_UP_TO: usize = 2_000;
 
@@ -439,27 +438,14 @@ fn summaries(
             })
             .collect();
     }
-    let log = r.tx().purchase_log()?;
-    let cutoff = as_of.timestamp();
-    let mut per: HashMap<CustomerId, (i64, i128)> = HashMap::new();
-    for ((&i, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
-        if at > cutoff {
-            continue;
-        }
-        let e = per
-            .entry(log.customers[i as usize])
-            .or_insert((i64::MIN, 0));
-        e.0 = e.0.max(at);
-        e.1 = e.1.saturating_add(i128::from(amount));
-    }
+    // Every buyer's summary at once, from the totals the store keeps (ADR 0046), by
+    // ascending id: not every purchase read again (issue 14).
+    let all = r.tx().purchase_summaries(as_of)?;
     Ok(items
         .iter()
-        .map(|c| match per.get(&c.id()) {
-            Some(&(at, total)) => (
-                DateTime::from_timestamp(at, 0),
-                Money::from_minor(i64::try_from(total).unwrap_or(i64::MAX), currency),
-            ),
-            None => (None, Money::zero(currency)),
+        .map(|c| match all.binary_search_by_key(&c.id(), |(id, _)| *id) {
+            Ok(i) => (all[i].1.last_at, all[i].1.total),
+            Err(_) => (None, Money::zero(currency)),
         })
         .collect())
 }
