@@ -8,8 +8,6 @@
 //! `{"as_of", "customers": [{"customer", "recency_days", "frequency", "monetary", "r",
 //! "f", "m", "segment"}]}`.
 
-use std::collections::HashMap;
-
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Days, Months, Utc};
 use solocrm_app::groups::{CustomerGroup, GroupError, Members, only_members_log};
@@ -609,26 +607,50 @@ fn risk_reason(reason: &RiskReason) -> String {
     }
 }
 
-/// The key a customer is shown by in analytic output: its reference, else its email,
-/// else `#ID` ([`CustomerKey::of`](crate::parse::CustomerKey::of)), made from the
-/// store's key columns alone ([`solocrm_core::CustomerKeys`]; decoding whole customers
-/// to print a key cost most of `rfm --json`'s time, issue 14). Erased customers are
-/// left out (a caller shows their bare id).
-pub(super) fn key_table(keys: Vec<solocrm_core::CustomerKeys>) -> KeyTable {
-    // Room for every key up front (a filtered iterator promises none), hashed with
-    // foldhash: the table's growth and SipHash were a fifth of building it. Each key
-    // is the text read, taken, not copied.
-    let mut table = KeyTable::with_capacity_and_hasher(keys.len(), Default::default());
-    table.extend(
-        keys.into_iter()
-            .filter(|k| !k.erased)
-            .map(|k| (k.id, crate::parse::CustomerKey::of_keys_owned(k, None))),
-    );
-    table
+/// The keys customers are shown by in analytic output, from the store's key columns
+/// alone ([`solocrm_core::CustomerKeys`]; decoding whole customers to print a key cost
+/// most of `rfm --json`'s time, issue 14): each customer's key is made when it is
+/// shown, borrowed from the keys read ([`CustomerKey::shown`](crate::parse::CustomerKey::shown)),
+/// on whichever thread shows it. Building a table of every key up front was the
+/// longest path of `rfm --json`.
+pub(super) struct KeyTable {
+    /// By ascending id (as [`ReadTx::customer_keys`](solocrm_core::port::ReadTx::customer_keys)
+    /// gives them).
+    keys: Vec<solocrm_core::CustomerKeys>,
 }
 
-/// The keys customers are shown by in analytic output, by id ([`key_table`]).
-pub(super) type KeyTable = HashMap<CustomerId, String, foldhash::fast::RandomState>;
+/// The [`KeyTable`] of `keys`, every customer's keys by ascending id.
+pub(super) fn key_table(mut keys: Vec<solocrm_core::CustomerKeys>) -> KeyTable {
+    // The port promises ascending ids; a check is one pass.
+    if !keys.is_sorted_by_key(|k| k.id) {
+        keys.sort_unstable_by_key(|k| k.id);
+    }
+    KeyTable { keys }
+}
+
+impl KeyTable {
+    /// The key `id` is shown by: its reference, else its email, else `#ID`
+    /// ([`CustomerKey::of`](crate::parse::CustomerKey::of)); `None` for an erased or
+    /// unknown customer (a caller shows their bare id).
+    pub(super) fn get(&self, id: CustomerId) -> Option<std::borrow::Cow<'_, str>> {
+        // Ids are dense in most books: the place the id would have without gaps first.
+        let first = self.keys.first()?.id.get();
+        let guess = id
+            .get()
+            .checked_sub(first)
+            .and_then(|d| usize::try_from(d).ok())
+            .and_then(|i| self.keys.get(i))
+            .filter(|k| k.id == id);
+        let k = match guess {
+            Some(k) => k,
+            None => {
+                let i = self.keys.binary_search_by_key(&id, |k| k.id).ok()?;
+                self.keys.get(i)?
+            }
+        };
+        (!k.erased).then(|| crate::parse::CustomerKey::shown(k, None))
+    }
+}
 
 pub fn report(
     ctx: &mut Ctx,
@@ -775,9 +797,9 @@ pub fn rfm_cmd(
     )?;
     let (members, table) = found.map_err(group_failed)?;
     let table = table?;
-    let key = |id: CustomerId| match keys.get(&id) {
-        Some(k) => std::borrow::Cow::Borrowed(k.as_str()),
-        None => std::borrow::Cow::Owned(id.to_string()),
+    let key = |id: CustomerId| {
+        keys.get(id)
+            .unwrap_or_else(|| std::borrow::Cow::Owned(id.to_string()))
     };
     // The ranking `--top` keeps the first of: the best RFM code, then the most spent.
     // (Not sorted for a whole JSON document, which is in customer order.)
@@ -1096,4 +1118,48 @@ pub fn churn_risk(
         day = ctx.day(at),
         more = more_hint(warnings.len(), top)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use solocrm_core::{CustomerKeys, Email, ExternalRef};
+
+    fn keys(id: u64, reference: Option<&str>, email: Option<&str>, erased: bool) -> CustomerKeys {
+        CustomerKeys {
+            id: CustomerId::new(id),
+            external_ref: reference.map(|r| ExternalRef::parse(r).expect("a reference")),
+            email: email.map(|e| Email::parse(e).expect("an email")),
+            erased,
+        }
+    }
+
+    #[test]
+    fn the_key_table_finds_each_customer_with_gaps_and_out_of_order_and_skips_the_erased() {
+        let all = vec![
+            keys(3, Some("C-3"), Some("c3@example.cn"), false),
+            keys(4, None, Some("王芳@example.cn"), false),
+            keys(5, None, None, false),
+            keys(9, Some("#9"), Some("nine@example.cn"), false),
+            keys(10, None, None, true),
+            keys(12, Some("客户-12"), None, false),
+        ];
+        for table in [
+            key_table(all.clone()),
+            key_table(all.into_iter().rev().collect()),
+        ] {
+            let shown = |id: u64| table.get(CustomerId::new(id)).map(|k| k.into_owned());
+            assert_eq!(shown(3).as_deref(), Some("C-3"));
+            assert_eq!(shown(4).as_deref(), Some("王芳@example.cn"));
+            assert_eq!(shown(5).as_deref(), Some("#5"));
+            // A reference that reads as an id is passed over for the email.
+            assert_eq!(shown(9).as_deref(), Some("nine@example.cn"));
+            assert_eq!(shown(10), None, "erased");
+            assert_eq!(shown(12).as_deref(), Some("客户-12"));
+            for unknown in [1, 2, 6, 11, 13, u64::MAX] {
+                assert_eq!(shown(unknown), None, "{unknown}");
+            }
+        }
+        assert_eq!(key_table(Vec::new()).get(CustomerId::new(1)), None);
+    }
 }

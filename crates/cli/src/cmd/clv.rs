@@ -145,10 +145,9 @@ fn report<M: PurchaseModel + Sync>(
     for (i, v) in guarded.values.iter().enumerate() {
         let id = summary.customers[i];
         rows.push(Row {
-            customer: match keys.get(&id) {
-                Some(k) => std::borrow::Cow::Borrowed(k.as_str()),
-                None => std::borrow::Cow::Owned(id.to_string()),
-            },
+            customer: keys
+                .get(id)
+                .unwrap_or_else(|| std::borrow::Cow::Owned(id.to_string())),
             frequency: summary.frequency[i],
             recency: summary.recency(i),
             t: summary.t(i),
