@@ -22,7 +22,7 @@ use serde::Serialize;
 pub use solocrm_app::escape::{TerminalSafe, escape_controls};
 
 mod json;
-pub use json::JsonFields;
+pub use json::{JsonFields, RowFields, WrittenRow};
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 

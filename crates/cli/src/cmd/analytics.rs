@@ -815,30 +815,33 @@ pub fn rfm_cmd(
         ranked.truncate(top.unwrap_or(usize::MAX));
         // Written straight from the rows (no `Value` tree); the fields in the order the
         // tree had them (serde_json's maps sort their keys), so the text is the same.
-        // The keys are borrowed and the amounts written through `Display`: no `String`
-        // per row; each row made as it is laid out, on two threads (issue 14).
-        #[derive(serde::Serialize)]
+        // The keys are borrowed: no `String` per row; each row made as it is laid out,
+        // on two threads, and writing its own fields (issue 14).
         struct Row<'k> {
             customer: std::borrow::Cow<'k, str>,
-            f: u8,
-            frequency: u32,
-            m: u8,
-            monetary: crate::output::AsText<rust_decimal::Decimal>,
-            r: u8,
-            recency_days: u32,
-            segment: &'static str,
+            row: solocrm_core::metrics::RfmRow,
+        }
+        impl crate::output::WrittenRow for Row<'_> {
+            fn write_fields<W: std::io::Write + ?Sized>(
+                &self,
+                out: &mut crate::output::RowFields<'_, W>,
+            ) -> std::io::Result<()> {
+                let r = &self.row;
+                out.text("customer", &self.customer)?;
+                out.int("f", r.score.f())?;
+                out.int("frequency", r.frequency)?;
+                out.int("m", r.score.m())?;
+                out.decimal("monetary", &r.monetary.amount())?;
+                out.int("r", r.score.r())?;
+                out.int("recency_days", r.recency_days)?;
+                out.text("segment", r.segment.label())
+            }
         }
         let mut doc = ctx.out.json_fields()?;
         doc.field("as_of", &day)?;
-        doc.rows_with("customers", &ranked, |r| Row {
+        doc.rows_written("customers", &ranked, |r| Row {
             customer: key(r.customer),
-            f: r.score.f(),
-            frequency: r.frequency,
-            m: r.score.m(),
-            monetary: crate::output::AsText(r.monetary.amount()),
-            r: r.score.r(),
-            recency_days: r.recency_days,
-            segment: r.segment.label(),
+            row: *r,
         })?;
         return Ok(doc.end()?);
     }

@@ -67,18 +67,20 @@ impl<'w, W: Write> JsonFields<'w, W> {
         self.rows_split_from(key, rows, &AsIs, PARALLEL_FROM, RUN_ROWS)
     }
 
-    /// [`rows`](Self::rows) of what `shown` makes of each item, made as each row is
-    /// laid out, on the thread laying it out (no vector of rows first).
-    pub fn rows_with<T: Sync, R: Serialize>(
+    /// [`rows`](Self::rows) of what `shown` makes of each item: rows that write
+    /// themselves ([`WrittenRow`]), each made as it is laid out, on the thread laying
+    /// it out (no vector of rows first).
+    pub fn rows_written<T: Sync, R: WrittenRow>(
         &mut self,
         key: &str,
         items: &[T],
         shown: impl Fn(&T) -> R + Sync,
     ) -> io::Result<()> {
-        self.rows_split_from(key, items, &Made(shown), PARALLEL_FROM, RUN_ROWS)
+        self.rows_split_from(key, items, &Written(shown), PARALLEL_FROM, RUN_ROWS)
     }
 
-    /// [`rows_with`](Self::rows_with), on two threads from `parallel_from` items, in
+    /// [`rows`](Self::rows) or [`rows_written`](Self::rows_written), on two threads
+    /// from `parallel_from` items, in
     /// runs of `run_rows`.
     fn rows_split_from<T: Sync>(
         &mut self,
@@ -177,7 +179,59 @@ fn write_rows<W: Write + ?Sized, T>(
     Ok(())
 }
 
-/// How an item of [`JsonFields::rows_with`] is written as a row, one level into the
+/// A row that writes its own JSON object, field by field, in exactly the text
+/// `serde_json`'s pretty formatter gives the same fields ([`JsonFields::rows_written`]):
+/// for the longest lists, whose rows' generic serialisation was most of the output
+/// time.
+pub trait WrittenRow {
+    /// Writes the row's fields into `row` (in the order their keys should appear).
+    fn write_fields<W: Write + ?Sized>(&self, row: &mut RowFields<'_, W>) -> io::Result<()>;
+}
+
+/// The fields of a row being written ([`WrittenRow`]), two levels into the document.
+pub struct RowFields<'w, W: Write + ?Sized> {
+    out: &'w mut W,
+    /// True until the first field is written.
+    first: bool,
+}
+
+impl<W: Write + ?Sized> RowFields<'_, W> {
+    /// The separator, the indent and `"key": `. Keys are our own field names, written
+    /// as they are: a test holds that they need no escape.
+    fn key(&mut self, key: &'static str) -> io::Result<()> {
+        debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        self.out.write_all(if self.first {
+            b"\n      \""
+        } else {
+            b",\n      \""
+        })?;
+        self.first = false;
+        self.out.write_all(key.as_bytes())?;
+        self.out.write_all(b"\": ")
+    }
+
+    /// A text field, escaped as `serde_json` escapes it (inside [`TerminalSafe`]).
+    pub fn text(&mut self, key: &'static str, value: &str) -> io::Result<()> {
+        self.key(key)?;
+        write_at(self.out, 3, value)
+    }
+
+    /// A whole number.
+    pub fn int(&mut self, key: &'static str, value: impl itoa::Integer) -> io::Result<()> {
+        self.key(key)?;
+        self.out
+            .write_all(itoa::Buffer::new().format(value).as_bytes())
+    }
+
+    /// An exact decimal as a JSON string of its `Display` text (digits, a sign and a
+    /// point: nothing to escape), as [`AsText`](super::AsText) serialises it.
+    pub fn decimal(&mut self, key: &'static str, value: &rust_decimal::Decimal) -> io::Result<()> {
+        self.key(key)?;
+        write!(self.out, "\"{value}\"")
+    }
+}
+
+/// How an item of [`JsonFields::rows`] or [`JsonFields::rows_written`] is written as a row, one level into the
 /// document.
 trait Shown<T>: Sync {
     /// Writes `item`'s row.
@@ -193,12 +247,20 @@ impl<T: Serialize> Shown<T> for AsIs {
     }
 }
 
-/// Each item's row is made by the function ([`JsonFields::rows_with`]).
-struct Made<F>(F);
+/// Each item's row is made by the function and writes itself
+/// ([`JsonFields::rows_written`]).
+struct Written<F>(F);
 
-impl<T, R: Serialize, F: Fn(&T) -> R + Sync> Shown<T> for Made<F> {
+impl<T, R: WrittenRow, F: Fn(&T) -> R + Sync> Shown<T> for Written<F> {
     fn write<W: Write + ?Sized>(&self, out: &mut W, item: &T) -> io::Result<()> {
-        write_at(out, 2, &(self.0)(item))
+        out.write_all(b"{")?;
+        let mut row = RowFields { out, first: true };
+        (self.0)(item).write_fields(&mut row)?;
+        if row.first {
+            out.write_all(b"}")
+        } else {
+            out.write_all(b"\n    }")
+        }
     }
 }
 
@@ -338,30 +400,107 @@ mod tests {
         }
     }
 
+    /// A row that writes itself, and its twin serialised by `serde`.
+    #[derive(Debug, Clone, Serialize)]
+    struct Own {
+        customer: String,
+        f: u8,
+        frequency: u32,
+        monetary: crate::output::AsText<rust_decimal::Decimal>,
+        recency_days: i64,
+    }
+
+    impl WrittenRow for Own {
+        fn write_fields<W: Write + ?Sized>(&self, row: &mut RowFields<'_, W>) -> io::Result<()> {
+            row.text("customer", &self.customer)?;
+            row.int("f", self.f)?;
+            row.int("frequency", self.frequency)?;
+            row.decimal("monetary", &self.monetary.0)?;
+            row.int("recency_days", self.recency_days)
+        }
+    }
+
+    fn own() -> impl Strategy<Value = Own> {
+        (
+            "[a-z\u{4e00}-\u{4e10}\u{1b}\u{85}\u{202e}\\\"\n ]{0,8}",
+            any::<u8>(),
+            any::<u32>(),
+            (any::<i64>(), 0u32..6),
+            any::<i64>(),
+        )
+            .prop_map(|(customer, f, frequency, (m, scale), recency_days)| Own {
+                customer,
+                f,
+                frequency,
+                monetary: crate::output::AsText(rust_decimal::Decimal::new(m, scale)),
+                recency_days,
+            })
+    }
+
+    proptest! {
+        /// Rows that write themselves read as their `serde` twins, in a document
+        /// and split across two threads at any point.
+        #[test]
+        fn written_rows_read_as_serialised_rows(
+            rows in proptest::collection::vec(own(), 0..10),
+            parallel_from in 0usize..12,
+            run_rows in 0usize..4,
+        ) {
+            let (mut written, mut serialised) = (Vec::new(), Vec::new());
+            let mut doc = JsonFields::new(&mut written).unwrap();
+            doc.field("as_of", "2026-12-03").unwrap();
+            doc.rows_split_from(
+                "customers",
+                &rows,
+                &Written(|r: &Own| r.clone()),
+                parallel_from,
+                run_rows,
+            )
+            .unwrap();
+            doc.end().unwrap();
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                as_of: &'a str,
+                customers: &'a [Own],
+            }
+            super::super::write_json(
+                &mut serialised,
+                &Doc { as_of: "2026-12-03", customers: &rows },
+            )
+            .unwrap();
+            prop_assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(serialised).unwrap()
+            );
+        }
+    }
+
     #[test]
-    fn rows_made_as_they_are_laid_out_read_as_the_rows_made_first() {
-        let ids: Vec<usize> = (0..PARALLEL_FROM * 2 + 3).collect();
-        let made = |&i: &usize| Row {
-            text: format!("{i}\u{85}"),
-            amount: None,
-            count: -(i as i64),
-            list: Vec::new(),
-            nested: Default::default(),
-        };
-        let rows: Vec<Row> = ids.iter().map(made).collect();
-        let (mut lazily, mut first) = (Vec::new(), Vec::new());
-        let mut doc = JsonFields::new(&mut lazily).unwrap();
-        doc.rows_with("rows", &ids, made).unwrap();
+    fn a_row_without_fields_is_empty_braces_as_serde_writes_it() {
+        struct Nothing;
+        impl WrittenRow for Nothing {
+            fn write_fields<W: Write + ?Sized>(&self, _: &mut RowFields<'_, W>) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        #[derive(Serialize)]
+        struct Empty {}
+        let (mut written, mut serialised) = (Vec::new(), Vec::new());
+        let mut doc = JsonFields::new(&mut written).unwrap();
+        doc.rows_written("rows", &[1, 2], |_| Nothing).unwrap();
         doc.end().unwrap();
-        let mut doc = JsonFields::new(&mut first).unwrap();
-        doc.rows("rows", &rows).unwrap();
-        doc.end().unwrap();
-        assert_eq!(lazily, first);
-        assert!(
-            String::from_utf8(lazily)
-                .unwrap()
-                .contains("\"text\": \"4102\\u0085\"")
-        );
+        #[derive(Serialize)]
+        struct Doc {
+            rows: [Empty; 2],
+        }
+        super::super::write_json(
+            &mut serialised,
+            &Doc {
+                rows: [Empty {}, Empty {}],
+            },
+        )
+        .unwrap();
+        assert_eq!(written, serialised);
     }
 
     #[test]
