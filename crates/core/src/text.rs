@@ -360,6 +360,24 @@ pub fn parse_tags(input: &str, sep: char) -> Result<Tags, ValidationError> {
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 
+/// The ASCII bytes [`Email::plain_ascii`] accepts in a local part: printable, not
+/// blank, none of `@"<>(),;\[]` (the dot is checked apart).
+const LOCAL_BYTE: [bool; 128] = {
+    let mut ok = [false; 128];
+    let mut c = b'!';
+    while c < 0x7f {
+        ok[c as usize] = true;
+        c += 1;
+    }
+    let forbidden = b"@\"<>(),;\\[]";
+    let mut i = 0;
+    while i < forbidden.len() {
+        ok[forbidden[i] as usize] = false;
+        i += 1;
+    }
+    ok
+};
+
 impl Email {
     /// Parses an email address.
     ///
@@ -390,28 +408,47 @@ impl Email {
         if local.is_empty() || local.len() > 64 {
             return None;
         }
-        let forbidden = |c: u8| c <= b' ' || c == 0x7f || b"@\"<>(),;\\[]".contains(&c);
-        if local.iter().any(|&c| forbidden(c))
-            || local.first() == Some(&b'.')
-            || local.last() == Some(&b'.')
-            || local.windows(2).any(|w| w == b"..")
-        {
-            return None;
-        }
-        let mut labels = 0_usize;
-        for label in domain.split(|&c| c == b'.') {
-            let ok = !label.is_empty()
-                && label.len() <= 63
-                && label
-                    .iter()
-                    .all(|&c| c.is_ascii_alphanumeric() || c == b'-')
-                && label.first() != Some(&b'-')
-                && label.last() != Some(&b'-');
-            if !ok {
+        // The local part in one pass: allowed bytes only, no dot first, last or twice
+        // in a row (a dot "before" the first byte catches a leading one).
+        let mut after_dot = true;
+        for &c in local {
+            if !LOCAL_BYTE[usize::from(c & 0x7f)] {
                 return None;
             }
-            labels += 1;
+            let dot = c == b'.';
+            if dot && after_dot {
+                return None;
+            }
+            after_dot = dot;
         }
+        if after_dot {
+            return None;
+        }
+        // The domain in one pass: labels of 1 to 63 letters, digits and hyphens, not
+        // starting or ending with a hyphen.
+        let (mut labels, mut len, mut last) = (0_usize, 0_usize, b'.');
+        for &c in domain {
+            if c == b'.' {
+                if len == 0 || last == b'-' {
+                    return None;
+                }
+                labels += 1;
+                len = 0;
+            } else {
+                if !(c.is_ascii_alphanumeric() || c == b'-') || (len == 0 && c == b'-') {
+                    return None;
+                }
+                len += 1;
+                if len > 63 {
+                    return None;
+                }
+            }
+            last = c;
+        }
+        if len == 0 || last == b'-' {
+            return None;
+        }
+        labels += 1;
         (labels >= 2).then_some(s)
     }
 
@@ -710,6 +747,19 @@ mod tests {
                 prop_assert_eq!(Email::parse(&text), full);
             }
         }
+
+        /// The same on addresses made of the bytes the fast path decides on (dots,
+        /// hyphens, `@`, letters): dots and hyphens at every edge of a part or label.
+        #[test]
+        fn the_ascii_path_decides_dots_and_hyphens_as_the_full_check(
+            text in "[a.@-]{1,4}[a-z.@-]{0,6}[a.-]{0,2}",
+        ) {
+            let full = Email::parse_checked(&text);
+            if let Some(s) = Email::plain_ascii(&text) {
+                prop_assert_eq!(full.as_ref().map(Email::as_str), Ok(s), "{:?}", text);
+            }
+            prop_assert_eq!(Email::parse(&text), full);
+        }
     }
 
     #[test]
@@ -722,6 +772,11 @@ mod tests {
             "josé@example.com",
             "a@b",
             "a..b@c.d",
+            "a.@c.d",
+            ".a@c.d",
+            "a@b.c-",
+            "a@b..c",
+            "a@b.c.",
             "a@-b.c",
             "a b@c.d",
             "@c.d",
