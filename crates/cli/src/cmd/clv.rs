@@ -223,7 +223,7 @@ fn report<M: PurchaseModel + Sync>(
         doc.field("model", name)?;
         doc.field("params", &params)?;
         doc.field("penalizer", &guarded.penalizer)?;
-        doc.rows("predictions", &predictions)?;
+        doc.rows_written("predictions", &predictions, |p| *p)?;
         doc.field("unit", summary.unit.as_str())?;
         doc.field("warnings", &guarded.warnings)?;
         return Ok(doc.end()?);
@@ -340,11 +340,12 @@ struct Row<'k> {
     spend_model: bool,
 }
 
-/// One customer of the `--json` document's predictions, its fields in sorted order (`T` sorts first); the key
-/// borrowed and the bound written through `Display` (no `String` per customer).
-#[derive(serde::Serialize)]
+/// One customer of the `--json` document's predictions, its fields in sorted order
+/// (`T` sorts first); the key borrowed and the bound written from its digits (no
+/// `String` per customer); written by itself ([`WrittenRow`](crate::output::WrittenRow)),
+/// the floats through `serde_json`.
+#[derive(Clone, Copy)]
 struct Prediction<'a> {
-    #[serde(rename = "T")]
     t: f64,
     clv: f64,
     clv_bound: AsText<rust_decimal::Decimal>,
@@ -356,4 +357,23 @@ struct Prediction<'a> {
     p_alive: f64,
     recency: f64,
     spend: &'static str,
+}
+
+impl crate::output::WrittenRow for Prediction<'_> {
+    fn write_fields<W: std::io::Write + ?Sized>(
+        &self,
+        out: &mut crate::output::RowFields<'_, W>,
+    ) -> std::io::Result<()> {
+        out.value("T", &self.t)?;
+        out.value("clv", &self.clv)?;
+        out.decimal("clv_bound", &self.clv_bound.0)?;
+        out.text("customer", self.customer)?;
+        out.value("expected_purchases", &self.expected_purchases)?;
+        out.int("frequency", self.frequency)?;
+        out.text("method", self.method)?;
+        out.value("monetary", &self.monetary)?;
+        out.value("p_alive", &self.p_alive)?;
+        out.value("recency", &self.recency)?;
+        out.text("spend", self.spend)
+    }
 }

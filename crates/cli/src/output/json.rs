@@ -28,7 +28,8 @@ const INDENT: &[u8] = b"  ";
 
 /// A JSON document, an object written field by field
 /// ([`Out::json_fields`](super::Out::json_fields)): [`field`](Self::field) and
-/// [`rows`](Self::rows) in the order the keys should appear, then [`end`](Self::end).
+/// [`rows_written`](Self::rows_written) in the order the keys should appear, then
+/// [`end`](Self::end).
 /// The text is what [`Out::json`](super::Out::json) writes for a struct with those
 /// fields in that order.
 pub struct JsonFields<'w, W: Write> {
@@ -60,16 +61,11 @@ impl<'w, W: Write> JsonFields<'w, W> {
         write_at(self.out, 1, value)
     }
 
-    /// Writes a field whose value is the array of `rows`: as one array of them, every
-    /// other run of rows laid out on a second thread meanwhile when there are many
+    /// Writes a field whose value is the array of what `shown` makes of each item:
+    /// rows that write themselves ([`WrittenRow`]), each made as it is laid out, on
+    /// the thread laying it out (no vector of rows first); every other run of rows
+    /// laid out on a second thread meanwhile when there are many
     /// ([`write_alternating`]).
-    pub fn rows<R: Serialize + Sync>(&mut self, key: &str, rows: &[R]) -> io::Result<()> {
-        self.rows_split_from(key, rows, &AsIs, PARALLEL_FROM, RUN_ROWS)
-    }
-
-    /// [`rows`](Self::rows) of what `shown` makes of each item: rows that write
-    /// themselves ([`WrittenRow`]), each made as it is laid out, on the thread laying
-    /// it out (no vector of rows first).
     pub fn rows_written<T: Sync, R: WrittenRow>(
         &mut self,
         key: &str,
@@ -79,8 +75,8 @@ impl<'w, W: Write> JsonFields<'w, W> {
         self.rows_split_from(key, items, &Written(shown), PARALLEL_FROM, RUN_ROWS)
     }
 
-    /// [`rows`](Self::rows) or [`rows_written`](Self::rows_written), on two threads
-    /// from `parallel_from` items, in
+    /// [`rows_written`](Self::rows_written), on two threads from `parallel_from`
+    /// items, in
     /// runs of `run_rows`.
     fn rows_split_from<T: Sync>(
         &mut self,
@@ -216,6 +212,13 @@ impl<W: Write + ?Sized> RowFields<'_, W> {
         write_at(self.out, 3, value)
     }
 
+    /// Any other value (a float, an option), serialised by `serde_json` as it would be
+    /// there.
+    pub fn value<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> io::Result<()> {
+        self.key(key)?;
+        write_at(self.out, 3, value)
+    }
+
     /// A whole number.
     pub fn int(&mut self, key: &'static str, value: impl itoa::Integer) -> io::Result<()> {
         self.key(key)?;
@@ -233,20 +236,11 @@ impl<W: Write + ?Sized> RowFields<'_, W> {
     }
 }
 
-/// How an item of [`JsonFields::rows`] or [`JsonFields::rows_written`] is written as a row, one level into the
+/// How an item of [`JsonFields::rows_written`] is written as a row, one level into the
 /// document.
 trait Shown<T>: Sync {
     /// Writes `item`'s row.
     fn write<W: Write + ?Sized>(&self, out: &mut W, item: &T) -> io::Result<()>;
-}
-
-/// Each item is its own row ([`JsonFields::rows`]).
-struct AsIs;
-
-impl<T: Serialize> Shown<T> for AsIs {
-    fn write<W: Write + ?Sized>(&self, out: &mut W, item: &T) -> io::Result<()> {
-        write_at(out, 2, item)
-    }
 }
 
 /// Writes `value`'s `Display` text from its mantissa and scale, the integer part and
@@ -331,6 +325,16 @@ mod tests {
         nested: std::collections::BTreeMap<String, Vec<String>>,
     }
 
+    impl WrittenRow for Row {
+        fn write_fields<W: Write + ?Sized>(&self, row: &mut RowFields<'_, W>) -> io::Result<()> {
+            row.text("text", &self.text)?;
+            row.value("amount", &self.amount)?;
+            row.int("count", self.count)?;
+            row.value("list", &self.list)?;
+            row.value("nested", &self.nested)
+        }
+    }
+
     /// The same document as one value, for [`write_json`](super::super::write_json).
     #[derive(Serialize)]
     struct Whole<'a> {
@@ -349,8 +353,14 @@ mod tests {
             &serde_json::json!({"a": [], "b": {}, "c": [1, {"d": null}]}),
         )
         .unwrap();
-        doc.rows_split_from("rows", rows, &AsIs, parallel_from, run_rows)
-            .unwrap();
+        doc.rows_split_from(
+            "rows",
+            rows,
+            &Written(|r: &Row| r.clone()),
+            parallel_from,
+            run_rows,
+        )
+        .unwrap();
         doc.field("tail", &vec![Some(1u8), None]).unwrap();
         doc.end().unwrap();
         out
@@ -419,7 +429,7 @@ mod tests {
         for n in [PARALLEL_FROM - 1, PARALLEL_FROM, PARALLEL_FROM + 1] {
             let mut out = Vec::new();
             let mut doc = JsonFields::new(&mut out).unwrap();
-            doc.rows("rows", &rows[..n]).unwrap();
+            doc.rows_written("rows", &rows[..n], |r| r.clone()).unwrap();
             doc.end().unwrap();
             let mut expected = Vec::new();
             #[derive(Serialize)]
@@ -438,7 +448,9 @@ mod tests {
         f: u8,
         frequency: u32,
         monetary: crate::output::AsText<rust_decimal::Decimal>,
+        p: f64,
         recency_days: i64,
+        spread: Option<f64>,
     }
 
     impl WrittenRow for Own {
@@ -447,7 +459,9 @@ mod tests {
             row.int("f", self.f)?;
             row.int("frequency", self.frequency)?;
             row.decimal("monetary", &self.monetary.0)?;
-            row.int("recency_days", self.recency_days)
+            row.value("p", &self.p)?;
+            row.int("recency_days", self.recency_days)?;
+            row.value("spread", &self.spread)
         }
     }
 
@@ -457,15 +471,23 @@ mod tests {
             any::<u8>(),
             any::<u32>(),
             (any::<i64>(), 0u32..6),
-            any::<i64>(),
+            (
+                any::<f64>(),
+                any::<i64>(),
+                proptest::option::of(-1e300f64..1e300),
+            ),
         )
-            .prop_map(|(customer, f, frequency, (m, scale), recency_days)| Own {
-                customer,
-                f,
-                frequency,
-                monetary: crate::output::AsText(rust_decimal::Decimal::new(m, scale)),
-                recency_days,
-            })
+            .prop_map(
+                |(customer, f, frequency, (m, scale), (p, recency_days, spread))| Own {
+                    customer,
+                    f,
+                    frequency,
+                    monetary: crate::output::AsText(rust_decimal::Decimal::new(m, scale)),
+                    p,
+                    recency_days,
+                    spread,
+                },
+            )
     }
 
     proptest! {
