@@ -139,17 +139,6 @@ fn write_json<W: Write, T: Serialize + ?Sized>(mut out: W, value: &T) -> io::Res
     out.write_all(b"\n")
 }
 
-/// A value serialised as the JSON string of its `Display` text, written straight into
-/// the output (no `String` per value): the same text as `value.to_string()`.
-#[derive(Debug, Clone, Copy)]
-pub struct AsText<T>(pub T);
-
-impl<T: std::fmt::Display> Serialize for AsText<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
-    }
-}
-
 /// A table: a header and rows of cells; some columns right-aligned (numbers, money).
 ///
 /// The table speaks the run's language ([`crate::i18n`]) by itself: its columns are

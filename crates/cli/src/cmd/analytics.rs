@@ -827,14 +827,14 @@ pub fn rfm_cmd(
                 out: &mut crate::output::RowFields<'_, W>,
             ) -> std::io::Result<()> {
                 let r = &self.row;
-                out.text("customer", &self.customer)?;
+                out.value("customer", &self.customer)?;
                 out.int("f", r.score.f())?;
                 out.int("frequency", r.frequency)?;
                 out.int("m", r.score.m())?;
                 out.decimal("monetary", &r.monetary.amount())?;
                 out.int("r", r.score.r())?;
                 out.int("recency_days", r.recency_days)?;
-                out.text("segment", r.segment.label())
+                out.value("segment", r.segment.label())
             }
         }
         let mut doc = ctx.out.json_fields()?;

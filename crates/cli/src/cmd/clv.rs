@@ -25,7 +25,7 @@ use solocrm_models::{
 
 use super::Ctx;
 use crate::cli::{ClvArgs, ClvModel, ClvUnit};
-use crate::output::{AsText, Table};
+use crate::output::Table;
 use crate::parse;
 
 pub fn run(ctx: &mut Ctx, args: &ClvArgs) -> Result<()> {
@@ -195,7 +195,7 @@ fn report<M: PurchaseModel + Sync>(
             predictions.push(Prediction {
                 t: r.t,
                 clv: r.clv,
-                clv_bound: AsText(clv_money(r.bound, currency)?.amount()),
+                clv_bound: clv_money(r.bound, currency)?.amount(),
                 customer: &r.customer,
                 expected_purchases: r.expected,
                 frequency: r.frequency,
@@ -348,7 +348,7 @@ struct Row<'k> {
 struct Prediction<'a> {
     t: f64,
     clv: f64,
-    clv_bound: AsText<rust_decimal::Decimal>,
+    clv_bound: rust_decimal::Decimal,
     customer: &'a str,
     expected_purchases: f64,
     frequency: u32,
@@ -366,14 +366,14 @@ impl crate::output::WrittenRow for Prediction<'_> {
     ) -> std::io::Result<()> {
         out.value("T", &self.t)?;
         out.value("clv", &self.clv)?;
-        out.decimal("clv_bound", &self.clv_bound.0)?;
-        out.text("customer", self.customer)?;
+        out.decimal("clv_bound", &self.clv_bound)?;
+        out.value("customer", self.customer)?;
         out.value("expected_purchases", &self.expected_purchases)?;
         out.int("frequency", self.frequency)?;
-        out.text("method", self.method)?;
+        out.value("method", self.method)?;
         out.value("monetary", &self.monetary)?;
         out.value("p_alive", &self.p_alive)?;
         out.value("recency", &self.recency)?;
-        out.text("spend", self.spend)
+        out.value("spend", self.spend)
     }
 }

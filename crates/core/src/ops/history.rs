@@ -744,9 +744,8 @@ impl ReadTx for AsOf<'_> {
         // ones at the cutoff, as before. Read once with `late` (ADRs 0057, 0061) when
         // the view has them or shares them; else read and handed over as they come,
         // not kept: keeping them cost a copy of every key and freeing the originals
-        // (with the keys taken, not copied, into the CLI's table: `rfm --json --as-of`
-        // 0.121 -> 0.112 s at 100 k); `late` then reads the creation instants alone
-        // (ADR 0074).
+        // (`rfm --json --as-of` 0.121 -> 0.112 s at 100 k); `late` then reads the
+        // creation instants alone (ADR 0074).
         if self.shared.is_none() && self.keys.get().is_none() {
             return Ok(self
                 .inner
