@@ -408,10 +408,13 @@ pub fn churn_warnings_by_contacts(
         start[i + 1] += start[i];
     }
     let mut fill = start.clone();
-    let mut days = vec![0i64; start[n]];
+    // Days since the epoch as `i32`, half the memory of the largest array here: a day
+    // beyond `i32` is beyond chrono's calendar too, so it is kept as `i32::MAX`, which
+    // `date_of_day` refuses as it would have refused the day itself.
+    let mut days = vec![0i32; start[n]];
     for (&c, &at) in log.customer.iter().zip(&log.at) {
         if at < end_secs {
-            days[fill[c as usize]] = table.day(at);
+            days[fill[c as usize]] = i32::try_from(table.day(at)).unwrap_or(i32::MAX);
             fill[c as usize] += 1;
         }
     }
@@ -464,7 +467,8 @@ pub fn churn_warnings_by_contacts(
         let idx = idx as usize;
         purchase_days.clear();
         for &d in &days[start[idx]..start[idx + 1]] {
-            purchase_days.push(date_of_day(d).ok_or(MetricError::DateOutOfRange { metric })?);
+            purchase_days
+                .push(date_of_day(i64::from(d)).ok_or(MetricError::DateOutOfRange { metric })?);
         }
         let mut a = answers.remove(&id).unwrap_or_default();
         let (nps, nps_prev) = latest_two(&mut a.nps);
