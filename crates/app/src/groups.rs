@@ -248,15 +248,12 @@ pub fn only_members(data: &ReportData, members: &Members) -> ReportData {
             .cloned()
             .collect(),
         log: only_members_log(&data.log, members),
+        // The members' rows, as rows: wherever the whole book's were kept.
         purchases: solocrm_core::ReportPurchases {
             currency: data.purchases.currency,
-            rows: data
-                .purchases
-                .iter()
-                .filter(|p| keep(p.customer))
-                .copied()
-                .collect(),
+            rows: data.purchase_rows().filter(|p| keep(p.customer)).collect(),
         },
+        log_costs: None,
         refunds: data
             .refunds
             .iter()

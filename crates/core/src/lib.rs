@@ -88,8 +88,8 @@ pub use loyalty::{
     open_lots,
 };
 pub use metrics::{
-    ChurnWarning, CohortGrain, CohortMatrix, Measured, MetricError, MetricsReport, Period, Ratio,
-    ReportConfig, ReportData, ReportInteraction, ReportPurchase, ReportPurchaseRead,
+    ChurnWarning, CohortGrain, CohortMatrix, LogCosts, Measured, MetricError, MetricsReport,
+    Period, Ratio, ReportConfig, ReportData, ReportInteraction, ReportPurchase, ReportPurchaseRead,
     ReportPurchases, RfmScore, RfmSegment, RfmTable, TieRule,
 };
 pub use money::{Currency, Money, MoneyError};

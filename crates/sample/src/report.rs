@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use solocrm_core::{
     BusinessZone, Currency, CustomerId, Deal, DealId, DomainError, LifecycleStage, NewPurchase,
     Period, PurchaseId, PurchaseLog, Refund, RefundId, ReportCustomer, ReportData,
-    ReportInteraction, ReportPurchase, ReportPurchases, RequestId, ServiceRequest, SurveyId,
-    SurveyResponse, TaskId,
+    ReportInteraction, ReportPurchase, ReportPurchaseRead, ReportPurchases, RequestId,
+    ServiceRequest, SurveyId, SurveyResponse, TaskId,
 };
 
 use super::{Business, Populated};
@@ -199,10 +199,13 @@ impl Business {
             requests.push(stored);
         }
 
+        // The rows beside the log, as a store's read keeps them.
+        let read = ReportPurchaseRead::beside(purchases, log);
         Ok(ReportData {
             customers,
-            log,
-            purchases,
+            log: read.log,
+            purchases: read.purchases,
+            log_costs: read.log_costs,
             refunds,
             surveys,
             interactions,

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::error::{MetricError, MetricResult};
 use super::period::Period;
 use super::ratio::{minor_of, money_from_minor};
-use super::report_rows::ReportPurchases;
+use super::report_rows::{ReportPurchase, ReportPurchases};
 use super::value::{cac, roi};
 use crate::campaign::{Attribution, AttributionSubject, Campaign};
 use crate::cost::Cost;
@@ -224,6 +224,18 @@ impl Sums {
 /// [`MetricError::CurrencyMismatch`] for money in another currency,
 /// [`MetricError::Overflow`].
 pub fn campaign_stats(input: CampaignInputs<'_>) -> MetricResult<CampaignSection> {
+    let rows = input.purchases.iter().copied();
+    campaign_stats_over(input, input.purchases.currency, rows)
+}
+
+/// [`campaign_stats`] with the purchase rows given one by one, in `rows_currency`,
+/// instead of `input.purchases` (a report's rows kept beside its log:
+/// [`ReportData::purchase_rows`](super::ReportData::purchase_rows)).
+pub(crate) fn campaign_stats_over(
+    input: CampaignInputs<'_>,
+    rows_currency: Option<Currency>,
+    rows: impl Iterator<Item = ReportPurchase>,
+) -> MetricResult<CampaignSection> {
     let metric = "campaign stats";
     let CampaignInputs {
         period, currency, ..
@@ -266,8 +278,8 @@ pub fn campaign_stats(input: CampaignInputs<'_>) -> MetricResult<CampaignSection
     // period) and the period's revenue.
     let mut first: HashMap<CustomerId, i64> = HashMap::new();
     // Rows in another currency: an error once one of them would be summed.
-    let other = input.purchases.currency.filter(|c| *c != currency);
-    for p in input.purchases.iter() {
+    let other = rows_currency.filter(|c| *c != currency);
+    for p in rows {
         let Some(k) = customer_of.get(&p.customer) else {
             continue;
         };

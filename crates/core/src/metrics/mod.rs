@@ -122,7 +122,7 @@ pub use report::{
     AnnualBasis, MetricsReport, PurchaseSection, ReportConfig, ReportCustomer, ReportData,
     ReportPurchaseRead, RetentionSection, RfmSection, SatisfactionSection, ValueSection,
 };
-pub use report_rows::{ReportInteraction, ReportPurchase, ReportPurchases};
+pub use report_rows::{LogCosts, ReportInteraction, ReportPurchase, ReportPurchases};
 pub use retention::{Churn, CustomerBase, churn_rate, customer_base, customer_retention_rate};
 pub use rfm::{
     RfmRow, RfmScore, RfmSegment, RfmTable, SegmentCount, TieRule, rfm, rfm_of_summaries,

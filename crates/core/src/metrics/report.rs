@@ -18,7 +18,7 @@ use super::error::{Measured, MetricError, MetricResult};
 use super::period::Period;
 use super::pipeline::{PipelineMetrics, pipeline_metrics};
 use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
-use super::report_rows::{ReportInteraction, ReportPurchase, ReportPurchases};
+use super::report_rows::{LogCosts, ReportInteraction, ReportPurchase, ReportPurchases};
 use super::retention::{Churn, CustomerBase, base_flags};
 use super::rfm::{RfmTable, SegmentCount, TieRule, rfm};
 use super::satisfaction::{
@@ -29,7 +29,7 @@ use super::service::{ServiceMetrics, service_metrics};
 use super::spend::{SpendInputs, SpendSection, spend_section};
 use super::value::{
     AcquisitionRecord, CacByChannel, HistoricalClv, average_clv, cac_by_channel, gross_margin_of,
-    historical_clv_of, ltv_to_cac, retention_clv,
+    ltv_to_cac, retention_clv,
 };
 use super::warning::{Activity, ChurnWarning, WarningConfig, churn_warnings_by_contacts};
 use crate::cost::Cost;
@@ -194,8 +194,16 @@ pub struct ReportData {
     /// Every purchase, columnar.
     pub log: PurchaseLog,
     /// The purchases that are not voided up to the end of the period, with their
-    /// costs (for margins), as the narrow rows a report reads (ADR 0062).
+    /// costs (for margins), as the narrow rows a report reads (ADR 0062). Without rows
+    /// (only the currency) when [`log_costs`](Self::log_costs) keeps them beside the
+    /// log: read them with [`purchase_rows`](Self::purchase_rows).
     pub purchases: ReportPurchases,
+    /// The rows of [`purchases`](Self::purchases) kept as the log's purchases and
+    /// their costs (ADR 0076), as
+    /// [`Reader::report_purchases`](crate::ops::Reader::report_purchases) makes them;
+    /// `None` when the rows are in `purchases`.
+    #[serde(default)]
+    pub log_costs: Option<LogCosts>,
     /// Refunds up to the end of the period.
     pub refunds: Vec<Refund>,
     /// Survey answers up to the end of the period.
@@ -231,7 +239,16 @@ impl ReportData {
     pub fn with_purchases(mut self, read: ReportPurchaseRead) -> ReportData {
         self.purchases = read.purchases;
         self.log = read.log;
+        self.log_costs = read.log_costs;
         self
+    }
+
+    /// The report rows of the purchases, in order: those of
+    /// [`purchases`](Self::purchases), then those kept beside the log
+    /// ([`log_costs`](Self::log_costs)); one of the two is empty as a store reads them.
+    pub fn purchase_rows(&self) -> impl Iterator<Item = ReportPurchase> + '_ {
+        let beside = self.log_costs.iter().flat_map(|c| c.rows(&self.log));
+        self.purchases.rows.iter().copied().chain(beside)
     }
 }
 
@@ -244,6 +261,29 @@ pub struct ReportPurchaseRead {
     pub purchases: ReportPurchases,
     /// Every purchase, columnar (see [`ReportData::log`]).
     pub log: PurchaseLog,
+    /// The rows of `purchases` kept beside the log (see [`ReportData::log_costs`]).
+    pub log_costs: Option<LogCosts>,
+}
+
+impl ReportPurchaseRead {
+    /// `purchases` and `log` as a report keeps them: the rows as costs beside the log
+    /// when they are its purchases ([`LogCosts::of`]; their own copy is dropped here),
+    /// else as they are (ADR 0076).
+    pub fn beside(purchases: ReportPurchases, log: PurchaseLog) -> ReportPurchaseRead {
+        let log_costs = LogCosts::of(&purchases, &log);
+        let purchases = match log_costs {
+            Some(_) => ReportPurchases {
+                currency: purchases.currency,
+                rows: Vec::new(),
+            },
+            None => purchases,
+        };
+        ReportPurchaseRead {
+            purchases,
+            log,
+            log_costs,
+        }
+    }
 }
 
 /// Satisfaction in the period.
@@ -463,12 +503,7 @@ impl MetricsReport {
         let in_period = |p: &Period, at| p.contains_instant(at);
 
         // Satisfaction.
-        let period_surveys: Vec<SurveyResponse> = data
-            .surveys
-            .iter()
-            .filter(|s| in_period(&period, s.at()))
-            .cloned()
-            .collect();
+        let period_surveys = answers_in(&data.surveys, &period);
         let csat_m = csat(&period_surveys, config.csat_satisfied_from);
         let nps_m = nps(&period_surveys);
 
@@ -546,22 +581,27 @@ impl MetricsReport {
                 first_at: &flags.first_at,
                 net_revenue,
                 gross_margin: gross_margin_of(
-                    data.purchases.iter().filter(|p| period.contains_secs(p.at)),
+                    data.purchase_rows().filter(|p| period.contains_secs(p.at)),
                 ),
             },
         )?;
 
         // Campaigns: their attributed costs, customers, revenue and deals.
-        let campaigns = super::campaign::campaign_stats(super::campaign::CampaignInputs {
-            period,
-            currency,
-            campaigns: &data.campaigns,
-            attributions: &data.attributions,
-            costs: &data.costs,
-            purchases: &data.purchases,
-            refunds: &data.refunds,
-            deals: &data.deals,
-        })?;
+        let campaigns = super::campaign::campaign_stats_over(
+            super::campaign::CampaignInputs {
+                period,
+                currency,
+                campaigns: &data.campaigns,
+                attributions: &data.attributions,
+                costs: &data.costs,
+                // Read below as `purchase_rows`, wherever they are kept.
+                purchases: &data.purchases,
+                refunds: &data.refunds,
+                deals: &data.deals,
+            },
+            data.purchases.currency,
+            data.purchase_rows(),
+        )?;
 
         // RFM, cohorts, pipeline, service, warnings.
         let table = rfm(log, as_of, config.tie_rule)?;
@@ -611,6 +651,30 @@ impl MetricsReport {
             spend: Some(spend),
             campaigns: Some(campaigns),
         })
+    }
+}
+
+/// The answers of `surveys` dated in `period`, in their order: borrowed as one run of
+/// the slice when it is in time order (as every store reads it: by time then id), so
+/// the period's answers are not copied; else copied out one by one.
+pub(super) fn answers_in<'a>(
+    surveys: &'a [SurveyResponse],
+    period: &Period,
+) -> std::borrow::Cow<'a, [SurveyResponse]> {
+    let secs = |s: &SurveyResponse| s.at().timestamp();
+    if surveys.is_sorted_by_key(secs) {
+        // The period holds the whole seconds `[start, end)`: in time order, one run.
+        let from = surveys.partition_point(|s| secs(s) < period.start_secs());
+        let to = surveys.partition_point(|s| secs(s) < period.end_secs());
+        std::borrow::Cow::Borrowed(&surveys[from..to.max(from)])
+    } else {
+        std::borrow::Cow::Owned(
+            surveys
+                .iter()
+                .filter(|s| period.contains_instant(s.at()))
+                .cloned()
+                .collect(),
+        )
     }
 }
 
@@ -715,15 +779,17 @@ fn screen_records(
     let deal_bad =
         |d: &Deal, o: &mut Outliers| record_outlier(o, d.created_at(), &[d.value()], currency);
     let mut probe = Outliers::default();
-    let any_bad = data.purchases.iter().any(purchase_bad)
+    let any_bad = data.purchase_rows().any(|p| purchase_bad(&p))
         || data.refunds.iter().any(|r| refund_bad(r, &mut probe))
         || data.deals.iter().any(|d| deal_bad(d, &mut probe));
     if !any_bad {
         return None;
     }
     let mut clean = data.clone();
-    // Purchases are counted once, through the log's screening.
-    clean.purchases.rows.retain(|p| !purchase_bad(p));
+    // Purchases are counted once, through the log's screening. The clean rows are
+    // kept as rows, not beside the log.
+    clean.purchases.rows = data.purchase_rows().filter(|p| !purchase_bad(p)).collect();
+    clean.log_costs = None;
     if clean.purchases.is_empty() {
         // Nothing left in another currency: the rows are the report's.
         clean.purchases.currency = Some(currency);
@@ -746,14 +812,20 @@ fn value_section(
     let as_of = period.last_day();
 
     // Historical CLV over everything up to the period's end.
-    let historical = historical_clv_of(&data.purchases, &data.refunds, as_of, period.zone());
+    let historical = super::value::historical_clv_over(
+        data.purchases.currency,
+        data.purchase_rows(),
+        &data.refunds,
+        as_of,
+        period.zone(),
+    );
 
     // The yearly basis.
     let year = period.trailing_year()?;
     let year_stats = purchase_stats(log, year)?;
     let aov = year_stats.average_order_value();
     let freq = year_stats.purchase_frequency();
-    let margin_share = gross_margin_of(data.purchases.iter().filter(|p| year.contains_secs(p.at)));
+    let margin_share = gross_margin_of(data.purchase_rows().filter(|p| year.contains_secs(p.at)));
     let year_base = base_flags(log, year, &config.policy)?.counts;
     let year_churn = year_base.churn();
     let retention = year_churn

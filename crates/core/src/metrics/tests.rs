@@ -1730,3 +1730,147 @@ proptest! {
         );
     }
 }
+
+proptest! {
+    /// A report's answers of its period are those `contains_instant` keeps, in their
+    /// order, borrowed without a copy when the answers are in time order (as stores
+    /// read them) and copied when they are not; the period in a zone other than UTC.
+    #[test]
+    fn a_periods_answers_are_a_run_of_answers_in_time_order(
+        // Seconds from March 1st 00:00 UTC; the period's bounds in Shanghai are
+        // -8 h and 30 days 16 h, drawn often with their neighbours.
+        offsets in proptest::collection::vec(
+            prop_oneof![
+                3 => -3 * 86_400i64..35 * 86_400,
+                1 => proptest::sample::select(vec![
+                    -28_801i64, -28_800, -28_799, 2_649_599, 2_649_600, 2_649_601,
+                ]),
+            ],
+            0..40,
+        ),
+        swap in any::<proptest::sample::Index>(),
+    ) {
+        let period = Period::month(2026, 3)
+            .unwrap()
+            .in_zone(BusinessZone::parse("Asia/Shanghai").unwrap());
+        let march = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let mut sorted = offsets.clone();
+        sorted.sort_unstable();
+        let answers: Vec<SurveyResponse> = sorted
+            .iter()
+            .zip(1..)
+            .map(|(&s, id)| {
+                SurveyResponse::new(
+                    SurveyId::new(id),
+                    NewSurveyResponse {
+                        customer: CustomerId::new(id % 7 + 1),
+                        at: march + Duration::seconds(s),
+                        score: SurveyScore::new(SurveyKind::Csat, 3).unwrap(),
+                        comment: None,
+                    },
+                )
+            })
+            .collect();
+        let expected = |rs: &[SurveyResponse]| -> Vec<SurveyResponse> {
+            rs.iter().filter(|r| period.contains_instant(r.at())).cloned().collect()
+        };
+        let got = super::report::answers_in(&answers, &period);
+        prop_assert!(matches!(got, std::borrow::Cow::Borrowed(_)));
+        prop_assert_eq!(got.to_vec(), expected(&answers));
+
+        // Out of time order: the same filter, copied.
+        let mut shuffled = answers.clone();
+        if shuffled.len() > 1 {
+            let i = swap.index(shuffled.len() - 1);
+            shuffled.swap(0, i + 1);
+        }
+        let got = super::report::answers_in(&shuffled, &period);
+        prop_assert_eq!(got.to_vec(), expected(&shuffled));
+    }
+}
+
+proptest! {
+    /// Rows kept beside the log give back the same rows in the same order, repeated
+    /// purchases included; a row that is not one of the log's purchases, or rows out
+    /// of the log's order, are kept as rows (no costs beside).
+    #[test]
+    fn rows_beside_the_log_are_the_rows(
+        purchases in proptest::collection::vec((0u32..4, 0i64..5, 0i64..3), 0..150),
+        picks in proptest::collection::vec((any::<bool>(), proptest::option::of(0i64..9)), 150),
+        stray in any::<proptest::sample::Index>(),
+    ) {
+        let customers: Vec<CustomerId> = (1..=4).map(|c| CustomerId::new(c * 10)).collect();
+        let mut log = PurchaseLog::with_customers(EUR, customers.clone());
+        let mut rows = ReportPurchases::new(EUR);
+        for (&(c, at, amount), &(pick, cost)) in purchases.iter().zip(&picks) {
+            log.push(c, at, amount);
+            if pick {
+                rows.rows.push(ReportPurchase::new(customers[c as usize], at, amount, cost));
+            }
+        }
+        let costs = LogCosts::of(&rows, &log).expect("the rows are the log's purchases");
+        prop_assert_eq!(costs.len(), rows.len());
+        prop_assert_eq!(costs.rows(&log).collect::<Vec<_>>(), rows.rows.clone());
+
+        if !rows.is_empty() {
+            // A row the log does not hold.
+            let mut odd = rows.clone();
+            let i = stray.index(odd.len());
+            odd.rows[i].amount += 100;
+            prop_assert!(LogCosts::of(&odd, &log).is_none());
+            // Another currency.
+            let mut usd = rows.clone();
+            usd.currency = Some(Currency::USD);
+            prop_assert!(LogCosts::of(&usd, &log).is_none());
+        }
+        // The last row first: kept beside the log only if the log holds them in that
+        // order too, and then given back as they are.
+        let mut turned = rows.clone();
+        if !turned.is_empty() {
+            turned.rows.rotate_right(1);
+        }
+        if let Some(costs) = LogCosts::of(&turned, &log) {
+            prop_assert_eq!(costs.rows(&log).collect::<Vec<_>>(), turned.rows);
+        }
+    }
+}
+
+#[test]
+fn rows_out_of_the_logs_order_stay_rows() {
+    let (a, b) = (CustomerId::new(1), CustomerId::new(2));
+    let mut log = PurchaseLog::with_customers(EUR, vec![a, b]);
+    log.push(0, 10, 5);
+    log.push(1, 20, 7);
+    let mut rows = ReportPurchases::new(EUR);
+    rows.rows.push(ReportPurchase::new(b, 20, 7, Some(1)));
+    rows.rows.push(ReportPurchase::new(a, 10, 5, None));
+    assert_eq!(LogCosts::of(&rows, &log), None);
+    rows.rows.reverse();
+    let costs = LogCosts::of(&rows, &log).expect("in the log's order");
+    assert_eq!(costs.rows(&log).collect::<Vec<_>>(), rows.rows);
+}
+
+#[test]
+fn a_report_with_its_rows_beside_the_log_is_the_same_report() {
+    let data = scenario();
+    assert!(!data.purchases.is_empty());
+    let read = ReportPurchaseRead::beside(data.purchases.clone(), data.log.clone());
+    assert!(read.log_costs.is_some() && read.purchases.is_empty());
+    let beside = data.clone().with_purchases(read);
+    assert_eq!(
+        beside.purchase_rows().collect::<Vec<_>>(),
+        data.purchases.rows
+    );
+    for period in [
+        Period::month(2026, 3).unwrap(),
+        Period::month(2026, 2).unwrap(),
+        Period::year(2026).unwrap(),
+    ] {
+        let config = ReportConfig::default();
+        assert_eq!(
+            MetricsReport::compute(&beside, period, &config).unwrap(),
+            MetricsReport::compute(&data, period, &config).unwrap(),
+            "{period:?}"
+        );
+    }
+}

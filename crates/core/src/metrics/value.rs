@@ -473,9 +473,28 @@ pub fn historical_clv_of(
     as_of: NaiveDate,
     zone: BusinessZone,
 ) -> MetricResult<HistoricalClv> {
+    historical_clv_over(
+        purchases.currency,
+        purchases.iter().copied(),
+        refunds,
+        as_of,
+        zone,
+    )
+}
+
+/// [`historical_clv_of`] over rows given one by one, in `currency` (a report's rows
+/// kept beside its log: [`ReportData::purchase_rows`](super::ReportData::purchase_rows)).
+pub(crate) fn historical_clv_over(
+    currency: Option<Currency>,
+    purchases: impl Iterator<Item = ReportPurchase>,
+    refunds: &[Refund],
+    as_of: NaiveDate,
+    zone: BusinessZone,
+) -> MetricResult<HistoricalClv> {
     let metric = "historical clv";
     let end = zone.end_of(as_of).timestamp();
-    let Some(currency) = purchases.currency.filter(|_| !purchases.is_empty()) else {
+    let mut purchases = purchases.peekable();
+    let Some(currency) = currency.filter(|_| purchases.peek().is_some()) else {
         return Err(MetricError::EmptyPopulation {
             metric,
             population: "no purchases",
@@ -491,7 +510,7 @@ pub fn historical_clv_of(
             .ok_or(MetricError::Overflow { metric })?;
         Ok(())
     };
-    for p in purchases.iter().filter(|p| p.at < end) {
+    for p in purchases.filter(|p| p.at < end) {
         add(&mut revenue, p.amount)?;
         match p.cost() {
             Some(c) => add(&mut costs, c)?,
@@ -520,12 +539,13 @@ pub fn historical_clv_of(
 /// # Errors
 ///
 /// As [`gross_margin`] (no currency mismatch can arise).
-pub fn gross_margin_of<'a>(
-    purchases: impl IntoIterator<Item = &'a ReportPurchase>,
+pub fn gross_margin_of<P: std::borrow::Borrow<ReportPurchase>>(
+    purchases: impl IntoIterator<Item = P>,
 ) -> MetricResult<Decimal> {
     let metric = "gross margin";
     let (mut amount, mut margin) = (0i128, 0i128);
     for p in purchases {
+        let p = p.borrow();
         let Some(cost) = p.cost() else { continue };
         let a = i128::from(p.amount);
         amount = amount

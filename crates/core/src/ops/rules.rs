@@ -114,7 +114,10 @@ impl Reader<'_> {
         let (purchases, log) = self.tx().report_purchases_and_log(period.end_instant())?;
         let mut log = log.in_zone(zone);
         log.currency.get_or_insert(self.currency());
-        Ok(ReportPurchaseRead { purchases, log })
+        // The rows are the log's purchases before the bound: kept as their costs
+        // beside the log, their own copy given back here, on the reading thread, before
+        // the report is computed (ADR 0076).
+        Ok(ReportPurchaseRead::beside(purchases, log))
     }
 
     /// What a report of `period` reads but its purchases: a [`ReportData`] whose
@@ -141,6 +144,7 @@ impl Reader<'_> {
             customers,
             log: PurchaseLog::default(),
             purchases: ReportPurchases::default(),
+            log_costs: None,
             refunds: self.refunds(&until)?,
             surveys: self.surveys(&until)?,
             participations: self
