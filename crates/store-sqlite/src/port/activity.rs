@@ -1076,7 +1076,13 @@ pub(crate) fn survey_row(row: &Row<'_>) -> Res<SurveyResponse> {
 }
 
 /// The dense index of each customer id in a purchase log.
+#[derive(Debug, PartialEq)]
 enum DenseIndex {
+    /// Ids without a gap, from `first`, `len` of them: the dense index is `id − first`,
+    /// no memory read. A table of a million customers (4 MB) looked up in the purchases'
+    /// order, which jumps between customers, missed the processor's caches on nearly
+    /// every row: 1 s of a 10 M-row scan (issue 14's growth table).
+    Run { first: i64, len: u32 },
     /// `table[id]` is the dense index (`u32::MAX` for no customer).
     Table(Vec<u32>),
     /// Sparse ids.
@@ -1088,6 +1094,17 @@ impl DenseIndex {
         let max = customers.last().map_or(0, |c| c.get());
         let dense =
             |i: usize| u32::try_from(i).map_err(|_| corrupt("more than 2^32 customers".to_owned()));
+        let first = customers.first().map_or(0, |c| key(c.get()));
+        let run = customers
+            .iter()
+            .zip(first..)
+            .all(|(c, want)| key(c.get()) == want);
+        if run {
+            return Ok(DenseIndex::Run {
+                first,
+                len: dense(customers.len())?,
+            });
+        }
         if max
             <= (customers.len() as u64)
                 .saturating_mul(4)
@@ -1111,6 +1128,10 @@ impl DenseIndex {
 
     fn get(&self, id: i64) -> Option<u32> {
         match self {
+            DenseIndex::Run { first, len } => id
+                .checked_sub(*first)
+                .and_then(|d| u32::try_from(d).ok())
+                .filter(|d| d < len),
             DenseIndex::Table(t) => usize::try_from(id)
                 .ok()
                 .and_then(|i| t.get(i))
@@ -1207,4 +1228,49 @@ pub(crate) fn purchase_log(conn: &Connection, base: Currency) -> Res<PurchaseLog
         log.push(dense, at, amount);
     }
     Ok(log)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(raw: &[u64]) -> Vec<CustomerId> {
+        raw.iter().copied().map(CustomerId::new).collect()
+    }
+
+    /// Each customer's place, and no place for any other id, whichever form the index
+    /// takes: a run without gaps, a table for a few gaps, a map for sparse ids.
+    #[test]
+    fn the_dense_index_finds_each_customers_place_in_every_form() {
+        let books: [(&[u64], &str); 5] = [
+            (&[1, 2, 3, 4, 5], "run"),
+            (&[7, 8, 9], "run"),
+            (&[], "run"),
+            (&[1, 2, 4, 5, 9], "table"),
+            (&[3, 1_000_000, 5_000_000_000], "map"),
+        ];
+        for (raw, form) in books {
+            let customers = ids(raw);
+            let index = DenseIndex::new(&customers).expect("an index");
+            let got_form = match index {
+                DenseIndex::Run { .. } => "run",
+                DenseIndex::Table(_) => "table",
+                DenseIndex::Map(_) => "map",
+            };
+            assert_eq!(got_form, form, "{raw:?}");
+            for (place, c) in customers.iter().enumerate() {
+                assert_eq!(
+                    index.get(key(c.get())),
+                    u32::try_from(place).ok(),
+                    "{raw:?}"
+                );
+            }
+            let last = raw.last().copied().unwrap_or(0);
+            for absent in [-1, 0, 3, 6, 10, key(last) + 1, i64::MAX, i64::MIN] {
+                if !raw.contains(&u64::try_from(absent).unwrap_or(0)) {
+                    assert_eq!(index.get(absent), None, "{raw:?} {absent}");
+                }
+            }
+        }
+    }
 }
