@@ -1874,3 +1874,28 @@ fn a_report_with_its_rows_beside_the_log_is_the_same_report() {
         );
     }
 }
+
+proptest! {
+    /// The distinct customers of the historical CLV are counted as a set counts them,
+    /// small ids as bits and large ones (from 2²⁶) apart, repeats and both sides of
+    /// the bound included.
+    #[test]
+    fn distinct_ids_count_as_a_set_does(
+        raw in proptest::collection::vec(
+            prop_oneof![
+                4 => 1u64..300,
+                1 => (1u64 << 26) - 3..(1u64 << 26) + 3,
+                1 => any::<u64>(),
+            ],
+            0..200,
+        ),
+    ) {
+        let mut counted = super::value::DistinctIds::default();
+        let mut set = std::collections::HashSet::new();
+        for &r in &raw {
+            counted.insert(CustomerId::new(r));
+            set.insert(r);
+            prop_assert_eq!(counted.len(), set.len() as u64);
+        }
+    }
+}

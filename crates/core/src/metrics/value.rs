@@ -12,6 +12,7 @@ use super::ratio::{
     Ratio, exact_div, exact_div_dec, minor_of, money_from_minor, money_mean, same_currency,
 };
 use super::report_rows::{ReportPurchase, ReportPurchases};
+use crate::ids::CustomerId;
 use crate::money::{Currency, Money};
 use crate::purchase::{Purchase, Refund};
 use crate::text::Tag;
@@ -502,8 +503,8 @@ pub(crate) fn historical_clv_over(
     };
     let (mut revenue, mut costs, mut refunded) = (0i128, 0i128, 0i128);
     let (mut count, mut without_cost) = (0u64, 0u64);
-    // Only their number is read: a hash set, not an ordered one (a million inserts).
-    let mut customers = std::collections::HashSet::new();
+    // Only their number is read (ten million inserts at 1 M customers).
+    let mut customers = DistinctIds::default();
     let add = |acc: &mut i128, minor: i64| -> MetricResult<()> {
         *acc = acc
             .checked_add(i128::from(minor))
@@ -526,10 +527,47 @@ pub(crate) fn historical_clv_over(
     }
     clv_of_sums(
         [revenue, costs, refunded],
-        [customers.len() as u64, count, without_cost],
+        [customers.len(), count, without_cost],
         currency,
         metric,
     )
+}
+
+/// The number of distinct customer ids seen: ids below 2²⁶ as bits by id (8 MB at
+/// most; 125 kB for a book of a million customers numbered from one, which the
+/// processor's caches hold), any larger id in a hash set. A hash set of a million ids
+/// missed the caches on nearly every one of ten million inserts.
+#[derive(Debug, Default)]
+pub(super) struct DistinctIds {
+    bits: Vec<u64>,
+    counted: u64,
+    far: std::collections::HashSet<CustomerId>,
+}
+
+impl DistinctIds {
+    const BITS_BELOW: u64 = 1 << 26;
+
+    pub(super) fn insert(&mut self, id: CustomerId) {
+        let raw = id.get();
+        if raw >= Self::BITS_BELOW {
+            self.far.insert(id);
+            return;
+        }
+        // Below 2²⁶: the word index fits in usize everywhere.
+        let word = (raw / 64) as usize;
+        if word >= self.bits.len() {
+            self.bits.resize(word + 1, 0);
+        }
+        let bit = 1u64 << (raw % 64);
+        if self.bits[word] & bit == 0 {
+            self.bits[word] |= bit;
+            self.counted += 1;
+        }
+    }
+
+    pub(super) fn len(&self) -> u64 {
+        self.counted + self.far.len() as u64
+    }
 }
 
 /// [`gross_margin`] over the narrow rows a metrics report reads (ADR 0062), their
