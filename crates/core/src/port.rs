@@ -631,6 +631,23 @@ pub trait ReadTx {
     ) -> StoreResult<(ReportPurchases, PurchaseLog)> {
         Ok((self.report_purchases(until)?, self.purchase_log()?))
     }
+    /// What a metrics report reads of purchases, as it keeps them: the
+    /// [`report_purchases_and_log`](ReadTx::report_purchases_and_log) of `until`, the
+    /// rows perhaps as their costs beside the log ([`LogCosts`](crate::metrics::LogCosts),
+    /// ADR 0076). The default gives the rows as rows (the reader keeps them beside the
+    /// log when it finds them there); a backend that reads both in one pass makes the
+    /// costs as it goes, without the rows' own copy.
+    fn report_purchase_read(
+        &self,
+        until: DateTime<Utc>,
+    ) -> StoreResult<crate::metrics::ReportPurchaseRead> {
+        let (purchases, log) = self.report_purchases_and_log(until)?;
+        Ok(crate::metrics::ReportPurchaseRead {
+            purchases,
+            log,
+            log_costs: None,
+        })
+    }
     /// Who and when of every interaction that is not voided, dated before `until`, by
     /// time then id (the order of [`interactions`](ReadTx::interactions)): what a
     /// metrics report reads of interactions (ADR 0062). The default lists them whole;

@@ -1055,6 +1055,21 @@ pub fn the_report_purchases_read_answers_from_the_records(crm: &Crm) {
             .read(|r| Ok((r.tx().report_purchases(until)?, r.tx().purchase_log()?)))
             .expect(step);
         assert_eq!(together, apart, "purchases before {until}");
+        // As a report keeps them (ADR 0076): the same log, and the same rows whether
+        // the backend gives them as rows or as their costs beside the log.
+        let kept = crm
+            .read(|r| r.tx().report_purchase_read(until))
+            .expect(step);
+        assert_eq!(kept.log, apart.1, "the log before {until}");
+        assert_eq!(kept.purchases.currency, apart.0.currency, "{until}");
+        let rows: Vec<_> = match &kept.log_costs {
+            Some(costs) => {
+                assert!(kept.purchases.is_empty(), "rows kept once, before {until}");
+                costs.rows(&kept.log).collect()
+            }
+            None => kept.purchases.rows.clone(),
+        };
+        assert_eq!(rows, apart.0.rows, "report rows before {until}");
     }
 }
 

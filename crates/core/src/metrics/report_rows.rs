@@ -178,6 +178,10 @@ pub struct LogCosts {
     member: Vec<u64>,
     /// The cost of each row in order, in minor units, or [`NO_COST`].
     cost: Vec<i64>,
+    /// The log's purchases accounted for: those [`push_row`](Self::push_row) and
+    /// [`push_other`](Self::push_other) were told of.
+    #[serde(default)]
+    places: usize,
 }
 
 impl LogCosts {
@@ -211,7 +215,53 @@ impl LogCosts {
                 want = next.next();
             }
         }
-        want.is_none().then_some(LogCosts { member, cost })
+        want.is_none().then_some(LogCosts {
+            member,
+            cost,
+            places: log.len(),
+        })
+    }
+
+    /// Costs for a log being read, made as its purchases are read (a store's one
+    /// pass, [`ReadTx::report_purchase_read`](crate::port::ReadTx::report_purchase_read)):
+    /// room for `places` purchases of which `rows` are rows. The reader tells of each
+    /// purchase it adds to the log, in order, with [`push_row`](Self::push_row) or
+    /// [`push_other`](Self::push_other).
+    pub fn with_capacity(places: usize, rows: usize) -> LogCosts {
+        LogCosts {
+            member: Vec::with_capacity(places.div_ceil(64)),
+            cost: Vec::with_capacity(rows),
+            places: 0,
+        }
+    }
+
+    /// The log's next purchase is a row, with `cost` in minor units (`None`: no
+    /// recorded cost).
+    pub fn push_row(&mut self, cost: Option<i64>) {
+        self.push_place(true);
+        self.cost.push(cost.unwrap_or(NO_COST));
+    }
+
+    /// The log's next purchase is not a row (dated at or after the rows' bound).
+    pub fn push_other(&mut self) {
+        self.push_place(false);
+    }
+
+    fn push_place(&mut self, row: bool) {
+        let (word, bit) = (self.places / 64, self.places % 64);
+        if word == self.member.len() {
+            self.member.push(0);
+        }
+        if row {
+            self.member[word] |= 1 << bit;
+        }
+        self.places += 1;
+    }
+
+    /// Gives back room reserved beyond what was pushed.
+    pub fn shrink_to_fit(&mut self) {
+        self.member.shrink_to_fit();
+        self.cost.shrink_to_fit();
     }
 
     /// The number of rows.

@@ -111,13 +111,20 @@ impl Reader<'_> {
     pub fn report_purchases(&self, period: Period) -> StoreResult<ReportPurchaseRead> {
         let zone = self.time_zone()?;
         let period = period.in_zone(zone);
-        let (purchases, log) = self.tx().report_purchases_and_log(period.end_instant())?;
-        let mut log = log.in_zone(zone);
+        let read = self.tx().report_purchase_read(period.end_instant())?;
+        let mut log = read.log.in_zone(zone);
         log.currency.get_or_insert(self.currency());
-        // The rows are the log's purchases before the bound: kept as their costs
-        // beside the log, their own copy given back here, on the reading thread, before
-        // the report is computed (ADR 0076).
-        Ok(ReportPurchaseRead::beside(purchases, log))
+        Ok(match read.log_costs {
+            Some(log_costs) => ReportPurchaseRead {
+                purchases: read.purchases,
+                log,
+                log_costs: Some(log_costs),
+            },
+            // Rows read as rows are the log's purchases before the bound: kept as their
+            // costs beside the log, their own copy given back here, on the reading
+            // thread, before the report is computed (ADR 0076).
+            None => ReportPurchaseRead::beside(read.purchases, log),
+        })
     }
 
     /// What a report of `period` reads but its purchases: a [`ReportData`] whose

@@ -16,9 +16,9 @@ use solocrm_core::{
     ActivityQuery, AuditEntry, BusinessZone, Consent, Cost, CostId, Currency, Customer, CustomerId,
     CustomerKeys, Deal, DealId, Email, Event, EventSeq, ExternalRef, Interaction, InteractionId,
     Label, LifecycleStage, OpenQuery, PointsEntry, Purchase, PurchaseId, PurchaseLog,
-    PurchaseSummary, Refund, ReportInteraction, ReportPurchases, RequestId, SearchFields,
-    SearchMatch, SearchText, Segment, ServiceRequest, StageChange, StoreResult, SurveyId,
-    SurveyResponse, Task, TaskId, TaskQuery,
+    PurchaseSummary, Refund, ReportInteraction, ReportPurchaseRead, ReportPurchases, RequestId,
+    SearchFields, SearchMatch, SearchText, Segment, ServiceRequest, StageChange, StoreResult,
+    SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
 use super::{activity, automation, customers, events, ledger, loyalty, pipeline, privacy};
@@ -435,6 +435,10 @@ impl<'c> ReadTx for Tx<'c> {
         until: DateTime<Utc>,
     ) -> StoreResult<(ReportPurchases, PurchaseLog)> {
         self.run_base(|c, base| activity::report_purchases_and_log(c, until, base))
+    }
+
+    fn report_purchase_read(&self, until: DateTime<Utc>) -> StoreResult<ReportPurchaseRead> {
+        self.run_base(|c, base| activity::report_purchase_read(c, until, base))
     }
 
     fn report_interactions(&self, until: DateTime<Utc>) -> StoreResult<Vec<ReportInteraction>> {
