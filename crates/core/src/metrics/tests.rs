@@ -1899,3 +1899,94 @@ proptest! {
         }
     }
 }
+
+/// The early-warning list by contacts reads each customer's answers and latest contact
+/// from arrays sorted by customer: answers in any order, contacts unsorted and
+/// repeated, a customer listed twice (its answers count once, the first time), and a
+/// customer with neither.
+#[test]
+fn warnings_by_contacts_find_each_customers_answers_and_latest_contact() {
+    let day = |m, d| Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0).unwrap();
+    let (one, two, three) = (CustomerId::new(1), CustomerId::new(2), CustomerId::new(3));
+    let mut log = PurchaseLog::with_customers(EUR, vec![one, two, three]);
+    // All three bought monthly until March 2nd: overdue by June 15th (105 days).
+    for c in 0..3 {
+        for (m, d) in [(1, 1), (1, 31), (3, 2)] {
+            log.push(c, day(m, d).timestamp(), 5_000);
+        }
+    }
+    let answer = |id, customer, kind, m, score| {
+        SurveyResponse::new(
+            SurveyId::new(id),
+            NewSurveyResponse {
+                customer,
+                at: day(m, 5),
+                score: SurveyScore::new(kind, score).unwrap(),
+                comment: None,
+            },
+        )
+    };
+    // Customer 2 answers NPS 9 then 3 (a fall); customer 1 only a CES; out of order.
+    let surveys = [
+        answer(3, two, SurveyKind::Nps, 4, 3),
+        answer(1, one, SurveyKind::Ces, 2, 2),
+        answer(2, two, SurveyKind::Nps, 2, 9),
+    ];
+    // Customer 1's latest contact May 1st (45 days: no silence), customer 2's March 3rd
+    // (104 days), unsorted and repeated; customer 3 none (105 days since buying).
+    let contacts = [
+        (two, day(3, 3)),
+        (one, day(2, 1)),
+        (one, day(5, 1)),
+        (two, day(1, 9)),
+    ];
+    let activity = Activity {
+        customers: &[],
+        log: &log,
+        surveys: &surveys,
+        requests: &[],
+        interactions: &[],
+    };
+    let stages = [
+        (two, LifecycleStage::Active),
+        (one, LifecycleStage::Active),
+        (three, LifecycleStage::Active),
+        (two, LifecycleStage::Active),
+    ];
+    let list = churn_warnings_by_contacts(
+        &stages,
+        &contacts,
+        &activity,
+        &LifecyclePolicy::default(),
+        &WarningConfig::default(),
+        date(2026, 6, 15),
+    )
+    .unwrap();
+    let reasons = |c: CustomerId| -> Vec<Vec<String>> {
+        list.iter()
+            .filter(|w| w.customer == c)
+            .map(|w| w.factors.iter().map(|f| f.reason.describe()).collect())
+            .collect()
+    };
+    let has = |rs: &[String], what: &str| rs.iter().any(|r| r.contains(what));
+    let of_two = reasons(two);
+    assert_eq!(of_two.len(), 2, "{list:?}");
+    assert_eq!(
+        of_two.iter().filter(|rs| has(rs, "nps")).count(),
+        1,
+        "customer 2's answers count once: {of_two:?}"
+    );
+    assert!(
+        of_two.iter().all(|rs| has(rs, "no contact for 104 days")),
+        "{of_two:?}"
+    );
+    let of_one = reasons(one);
+    assert_eq!(of_one.len(), 1);
+    assert!(
+        !has(&of_one[0], "nps") && !has(&of_one[0], "no contact"),
+        "{of_one:?}"
+    );
+    let of_three = reasons(three);
+    assert_eq!(of_three.len(), 1);
+    assert!(has(&of_three[0], "no contact for 105 days"), "{of_three:?}");
+}
