@@ -1140,7 +1140,6 @@ pub(crate) fn survey_row(row: &Row<'_>) -> Res<SurveyResponse> {
 }
 
 /// The dense index of each customer id in a purchase log.
-#[derive(Debug, PartialEq)]
 enum DenseIndex {
     /// Ids without a gap, from `first`, `len` of them: the dense index is `id − first`,
     /// no memory read. A table of a million customers (4 MB) looked up in the purchases'
