@@ -1392,6 +1392,8 @@ fn apply(
         let parts = parts
             .take()
             .ok_or_else(|| StoreError::Aborted("the store ran a dry-run import twice".into()))?;
+        // Rolled back whatever happens: no savepoint needed (as `Store::import_parts`).
+        w.all_or_nothing();
         receipt = Some(w.import_parts(parts)?);
         // Any error rolls the transaction back; this one says it was on purpose.
         Err::<(), _>(StoreError::Aborted(Box::new(DryRun)))

@@ -138,7 +138,13 @@ impl Store for Crm {
 
     fn record_purchases(&self, batch: Vec<NewPurchase>) -> StoreResult<Vec<PurchaseId>> {
         let mut batch = Some(batch);
-        self.write_bulk(|w| w.record_purchases(batch.take().ok_or_else(replayed)?))
+        self.write_bulk(|w| {
+            // The batch is the transaction's only operation: its failure rolls the
+            // whole write back, so a savepoint (and its journal of every page the
+            // batch touches) would add nothing.
+            w.all_or_nothing();
+            w.record_purchases(batch.take().ok_or_else(replayed)?)
+        })
     }
 
     fn import_parts(
@@ -146,7 +152,12 @@ impl Store for Crm {
         parts: &mut dyn Iterator<Item = ImportPart>,
     ) -> StoreResult<ImportReceipt> {
         let mut parts = Some(parts);
-        self.write_bulk(|w| w.import_parts(parts.take().ok_or_else(replayed)?))
+        self.write_bulk(|w| {
+            // As in `record_purchases`: one operation, all or nothing without a
+            // savepoint.
+            w.all_or_nothing();
+            w.import_parts(parts.take().ok_or_else(replayed)?)
+        })
     }
 
     fn purchase(&self, id: PurchaseId) -> StoreResult<Purchase> {

@@ -541,3 +541,60 @@ pub fn customer_keys_list_every_customer_with_their_keys(store: &dyn Store) {
     ];
     assert_eq!(keys, expected);
 }
+
+/// An import naming more customers than the operations look up one by one (they
+/// then read every live customer at once) still refuses a row for an erased
+/// customer or one that does not exist, with the error and row an import naming few
+/// customers gets.
+pub fn an_import_naming_most_of_a_large_book_refuses_erased_and_unknown_customers(
+    store: &dyn Store,
+) {
+    const MANY: usize = 4_500;
+    let receipt = store
+        .import(ImportBatch {
+            create_customers: (0..MANY)
+                .map(|i| NewCustomer::new(CustomerData::new(name(&format!("顾客 {i}"))), at(0)))
+                .collect(),
+            ..ImportBatch::default()
+        })
+        .expect("creating the book");
+    let ids = receipt.created_customers;
+    let gone = ids[MANY - 10];
+    store.erase_customer(gone, at(5)).expect("erasing");
+    let unknown = CustomerId::new(ids[MANY - 1].get() + 1_000);
+    // Every live customer once, then the row under test.
+    let rows = |last: CustomerId| -> Vec<(CustomerRef, NewPurchase)> {
+        ids.iter()
+            .filter(|&&id| id != gone)
+            .chain([&last])
+            .map(|&id| purchase(CustomerRef::Existing(id), 6, 100))
+            .collect()
+    };
+    let last = MANY - 1;
+    assert_err!(
+        store.import(ImportBatch {
+            purchases: rows(gone),
+            ..ImportBatch::default()
+        }),
+        StoreError::Import { section: ImportSection::Purchases, index, ref error }
+            if index == last
+                && matches!(&**error, StoreError::Conflict(Conflict::CustomerErased { customer }) if *customer == gone)
+    );
+    assert_err!(
+        store.import(ImportBatch {
+            purchases: rows(unknown),
+            ..ImportBatch::default()
+        }),
+        StoreError::Import { section: ImportSection::Purchases, index, ref error }
+            if index == last
+                && matches!(&**error, StoreError::NotFound { entity: Entity::Customer, key } if *key == unknown.to_string())
+    );
+    // The same rows with a live customer last are recorded.
+    let recorded = store
+        .import(ImportBatch {
+            purchases: rows(ids[0]),
+            ..ImportBatch::default()
+        })
+        .expect("every row names a live customer");
+    assert_eq!(recorded.purchases.len(), MANY);
+}

@@ -207,6 +207,7 @@ macro_rules! __store_conformance_list {
                 an_import_refuses_repeated_and_stored_purchase_references,
                 an_import_ref_to_a_new_customer_beyond_the_batch_is_not_found,
                 an_import_for_an_erased_customer_is_refused,
+                an_import_naming_most_of_a_large_book_refuses_erased_and_unknown_customers,
                 streamed_parts_apply_in_turn_as_one_import,
                 a_refused_record_or_a_failing_source_writes_no_part,
                 a_reference_repeated_in_a_later_part_is_a_repeat_within_the_import,
