@@ -46,3 +46,24 @@ fn the_kept_purchase_totals_follow_a_bulk_import() {
         .expect("the check");
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+/// The totals a bulk write gathers as it inserts are merged into the kept ones only
+/// when it did nothing else to purchases (see `port::bulk_totals`): after each kind
+/// of bulk write onto stored purchases, the totals equal the scan and the file's own
+/// check (which recomputes them) finds nothing.
+#[test]
+fn the_kept_purchase_totals_follow_bulk_writes_onto_stored_purchases() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store =
+        SqliteStore::create(dir.path().join("books.db"), Currency::EUR).expect("new database");
+    let crm = Crm::new(store);
+    solocrm_store_tests::purchase_totals::kept_purchase_totals_after_bulk_writes_onto_stored_purchases(
+        &crm, 60_000,
+    );
+    drop(crm);
+    let problems = SqliteStore::open(dir.path().join("books.db"))
+        .expect("the file")
+        .check()
+        .expect("the check");
+    assert!(problems.is_empty(), "{problems:?}");
+}

@@ -320,3 +320,84 @@ pub fn kept_purchase_totals_after_a_bulk_import(crm: &Crm, n: usize) {
         .expect(STEP);
     agree_at_ends("a void and a purchase after it");
 }
+
+/// A bulk write onto purchases already stored: the kept totals after it equal the
+/// scan, whether the write only inserted (a backend may then merge the totals of
+/// what it inserted into those kept) or also changed a stored purchase or rolled an
+/// operation back (the totals of the inserts alone are then wrong, and a backend
+/// must not merge them). Instants to the nanosecond, before, between and after the
+/// stored ones, several in one second.
+pub fn kept_purchase_totals_after_bulk_writes_onto_stored_purchases(crm: &Crm, n: usize) {
+    let people: Vec<CustomerId> = (0..40).map(|i| person(crm, &format!("客户{i}"))).collect();
+    let nanos = |day: u32, hour: u32, ns: i64| at(day, hour) + Duration::nanoseconds(ns);
+    // Stored first, one by one: every other customer has purchases on days 10-12.
+    let mut stored = Vec::new();
+    for (k, &who) in people.iter().enumerate().step_by(2) {
+        for (day, ns) in [(10, 500), (12, 0), (11, 999_999_999)] {
+            let p = crm
+                .write(|w| w.record_purchase(NewPurchase::new(who, nanos(day, 3, ns), eur(100))))
+                .expect(STEP);
+            stored.push(p.id());
+        }
+        if k % 4 == 0 {
+            // A voided one, earlier than all: it must count nowhere.
+            let p = crm
+                .write(|w| w.record_purchase(NewPurchase::new(who, at(2, 0), eur(7))))
+                .expect(STEP);
+            crm.write(|w| w.void_purchase(p.id(), Void::at(at(20, 0))))
+                .expect(STEP);
+        }
+    }
+    // A backend may take its bulk path only for a batch as big as half the purchases
+    // stored: each batch here is.
+    let batch = |shift: i64, count: usize| -> Vec<NewPurchase> {
+        (0..count)
+            .map(|i| {
+                let who = people[i % people.len()];
+                // Days 9 to 13, so before, among and after the stored ones; the
+                // same second as a stored purchase for some, a nanosecond apart.
+                let when = match i % 7 {
+                    0 => nanos(10, 3, 499 + shift),
+                    1 => nanos(12, 3, 1 + shift),
+                    _ => {
+                        at(9, 0)
+                            + Duration::seconds((i * 53 % 345_600) as i64)
+                            + Duration::nanoseconds((i % 1_000) as i64 + shift)
+                    }
+                };
+                NewPurchase::new(who, when, eur(1 + (i % 997) as i64))
+            })
+            .collect()
+    };
+    let agree = |after: &str| {
+        for as_of in [DateTime::<Utc>::MAX_UTC, nanos(10, 3, 499), nanos(12, 3, 0)] {
+            let kept = crm.read(|r| r.tx().purchase_summaries(as_of)).expect(STEP);
+            assert_eq!(kept, scanned(crm, as_of), "after {after}, at {as_of}");
+        }
+    };
+    // Only inserts.
+    crm.write(|w| w.record_purchases(batch(0, n))).expect(STEP);
+    agree("a bulk insert onto stored purchases");
+    // Inserts, then an operation that fails and is rolled back to its savepoint,
+    // then more inserts: the rolled-back rows count nowhere.
+    crm.write(|w| {
+        w.record_purchases(batch(4, n))?;
+        let refused = w.record_purchases(vec![
+            NewPurchase::new(people[1], at(25, 0), eur(9)),
+            NewPurchase::new(people[2], at(25, 1), Money::from_minor(9, Currency::USD)),
+        ]);
+        assert!(refused.is_err(), "a dollar amount in euro books is refused");
+        w.record_purchase(NewPurchase::new(people[3], at(26, 0), eur(11)))
+            .map(drop)
+    })
+    .expect(STEP);
+    agree("a bulk insert, a rolled-back batch and one more purchase");
+    // Inserts, then a void of a purchase stored before, in the same transaction.
+    let first = stored[0];
+    crm.write(|w| {
+        w.record_purchases(batch(2, 2 * n))?;
+        w.void_purchase(first, Void::at(at(21, 0)))
+    })
+    .expect(STEP);
+    agree("a bulk insert and a void in one transaction");
+}

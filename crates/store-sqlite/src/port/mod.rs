@@ -19,6 +19,7 @@
 
 pub(crate) mod activity;
 pub(crate) mod automation;
+mod bulk_totals;
 mod campaigns;
 mod checks;
 pub(crate) mod customers;
@@ -353,6 +354,7 @@ impl Storage for SqliteStore {
                 writer.building_new_books();
             }
             f(&mut writer)?;
+            writer.merge_appended_totals()?;
             let (rebuild, purge) = writer.finish();
             if deferred.is_some() {
                 checks::verify(&tx).map_err(db)?;

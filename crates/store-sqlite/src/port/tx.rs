@@ -21,6 +21,7 @@ use solocrm_core::{
     SurveyId, SurveyResponse, Task, TaskId, TaskQuery,
 };
 
+use super::bulk_totals::AppendedTotals;
 use super::{activity, automation, customers, events, ledger, loyalty, pipeline, privacy};
 use crate::codec::Cols;
 use crate::error::Res;
@@ -163,6 +164,11 @@ pub(crate) struct Tx<'c> {
     /// At each open savepoint, innermost last: whether indexes were dropped and the
     /// table's size then, restored by a rollback to it (which undoes a drop too).
     saved: Vec<(bool, Option<u64>)>,
+    /// While a bulk write has dropped the triggers that keep `purchase_totals`: the
+    /// totals of the purchases it inserted, merged before the commit instead of a
+    /// refill of the whole table; `None` once the write changes purchases any other
+    /// way (see [`bulk_totals`](super::bulk_totals)).
+    appended: Option<AppendedTotals>,
 }
 
 impl<'c> Tx<'c> {
@@ -185,6 +191,7 @@ impl<'c> Tx<'c> {
             zone: Cell::new(None),
             saved: Vec::new(),
             next_purchase: None,
+            appended: None,
         }
     }
 
@@ -192,6 +199,27 @@ impl<'c> Tx<'c> {
     /// commit, and whether to purge after it.
     pub(crate) fn finish(self) -> (Option<Vec<String>>, bool) {
         (self.rebuild, self.purge)
+    }
+
+    /// Before [`finish`](Self::finish): if the write dropped the triggers that keep
+    /// `purchase_totals` and only inserted purchases since, merges the totals of what
+    /// it inserted into the table and takes the refill of the whole table out of the
+    /// rebuild.
+    pub(crate) fn merge_appended_totals(&mut self) -> StoreResult<()> {
+        let Some(mut appended) = self.appended.take() else {
+            return Ok(());
+        };
+        let fill = self.rebuild.as_ref().and_then(|sqls| {
+            sqls.iter()
+                .position(|sql| sql == crate::schema::FILL_PURCHASE_TOTALS)
+        });
+        if let Some(at) = fill
+            && self.run(|c| appended.merge_into(c))?
+            && let Some(sqls) = &mut self.rebuild
+        {
+            sqls.remove(at);
+        }
+        Ok(())
     }
 
     /// Marks the transaction as the bulk build of new, empty books
@@ -227,6 +255,14 @@ impl<'c> Tx<'c> {
             }
         };
         Ok(purchase.id().get() == next)
+    }
+
+    /// Adds an inserted purchase to the totals a bulk write gathers, if it does.
+    fn gather(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        match &mut self.appended {
+            Some(a) => a.add(purchase).map_err(|e| e.into_store(self.waited)),
+            None => Ok(()),
+        }
     }
 
     /// Notes that `purchase` was stored, for [`appends`](Self::appends).
@@ -755,6 +791,8 @@ impl<'c> WriteTx for Tx<'c> {
     fn rollback_to_savepoint(&mut self) -> StoreResult<()> {
         self.run(|c| Ok(c.execute_batch("ROLLBACK TO op; RELEASE op")?))?;
         self.next_purchase = None;
+        // The totals gathered may count rows the rollback took back.
+        self.appended = None;
         self.next_ids = [None; IdKind::ALL.len()];
         // What was rolled back is not followed: from now on, ask the database.
         self.known = None;
@@ -872,6 +910,13 @@ impl<'c> WriteTx for Tx<'c> {
             rows
         };
         self.rebuild = self.run(|c| activity::prepare_bulk(c, rows, before))?;
+        let fills = |sqls: &Vec<String>| {
+            sqls.iter()
+                .any(|sql| sql == crate::schema::FILL_PURCHASE_TOTALS)
+        };
+        if self.rebuild.as_ref().is_some_and(fills) {
+            self.appended = Some(AppendedTotals::default());
+        }
         Ok(())
     }
 
@@ -891,7 +936,7 @@ impl<'c> WriteTx for Tx<'c> {
         if purchase.is_void() {
             self.run(|c| activity::set_purchase_void(c, purchase))?;
         }
-        Ok(())
+        self.gather(purchase)
     }
 
     fn insert_purchase_unless_ref_taken(
@@ -924,6 +969,7 @@ impl<'c> WriteTx for Tx<'c> {
             if purchase.is_void() {
                 self.run(|c| activity::set_purchase_void(c, purchase))?;
             }
+            self.gather(purchase)?;
             return Ok(None);
         }
         match self.purchase_by_external_ref(reference)? {
@@ -935,6 +981,8 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {
+        // The totals gathered no longer follow from the inserts alone.
+        self.appended = None;
         self.run(|c| activity::update_purchase(c, purchase))
     }
 
