@@ -352,9 +352,12 @@ impl Storage for SqliteStore {
             let mut writer = Tx::new(&tx, self.currency, waited);
             if deferred.is_some() {
                 writer.building_new_books();
+            } else if kind == WriteKind::Bulk {
+                writer.bulk_write();
             }
             f(&mut writer)?;
             writer.merge_appended_totals()?;
+            writer.finish_search()?;
             let (rebuild, purge) = writer.finish();
             if deferred.is_some() {
                 checks::verify(&tx).map_err(db)?;

@@ -100,3 +100,87 @@ impl Deferred {
         Ok(())
     }
 }
+
+/// The search index's insert trigger, dropped while a bulk write (an import) creates
+/// customers, and the ids it created since: FTS5 flushed a segment per created
+/// customer (one statement each) and merged them, half of an import that creates
+/// 92 k customers. Before the commit the trigger is created again and the index's
+/// entries for those ids are written from the customers then stored, in one
+/// statement.
+///
+/// The refill deletes the entries of the whole range of ids and writes them again,
+/// so it is right whatever else happened to those customers in between (an update
+/// fires the update trigger, which was not dropped; a rollback to a savepoint may
+/// have undone the drop, or created customers, or both). While deferred, the index
+/// lacks the customers created since, which no write operation searches for.
+#[derive(Debug)]
+pub(crate) struct DeferredInserts {
+    /// The `CREATE TRIGGER` statement of `customer_search_insert`.
+    trigger: String,
+    /// The smallest and largest id created since (`lo > hi`: none).
+    lo: u64,
+    hi: u64,
+}
+
+/// The index's insert trigger.
+const INSERT_TRIGGER: &str = "customer_search_insert";
+
+/// Fills the entries of the customers with ids in `?1..=?2`.
+const FILL_RANGE: &str = "INSERT INTO customer_search (rowid, name, email, company, city, notes) \
+     SELECT id, name, email, company, json_extract(profile, '$.city'), notes \
+     FROM customers WHERE erased_at IS NULL AND id BETWEEN ?1 AND ?2 ORDER BY id";
+
+/// Drops the index's insert trigger for a bulk write that creates customers, if it
+/// exists; `None` if it does not (nothing to defer).
+pub(crate) fn defer_inserts(conn: &Connection) -> Res<Option<DeferredInserts>> {
+    let sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
+            [INSERT_TRIGGER],
+            |r| r.get(0),
+        )
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    let Some(trigger) = sql else {
+        return Ok(None);
+    };
+    conn.execute_batch(&format!("DROP TRIGGER {INSERT_TRIGGER}"))?;
+    Ok(Some(DeferredInserts {
+        trigger,
+        lo: u64::MAX,
+        hi: 0,
+    }))
+}
+
+impl DeferredInserts {
+    /// Notes a customer created while deferred.
+    pub(crate) fn created(&mut self, id: u64) {
+        self.lo = self.lo.min(id);
+        self.hi = self.hi.max(id);
+    }
+
+    /// Creates the trigger again (unless a rollback already did) and writes the
+    /// entries of the ids created since it was dropped.
+    pub(crate) fn finish(self, conn: &Connection) -> Res<()> {
+        let present: bool = conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND name = ?1)",
+            [INSERT_TRIGGER],
+            |r| r.get(0),
+        )?;
+        if !present {
+            conn.execute_batch(&self.trigger)?;
+        }
+        if self.lo <= self.hi {
+            let (lo, hi) = (crate::codec::key(self.lo), crate::codec::key(self.hi));
+            conn.execute(
+                "DELETE FROM customer_search WHERE rowid BETWEEN ?1 AND ?2",
+                [lo, hi],
+            )?;
+            conn.execute(FILL_RANGE, [lo, hi])?;
+        }
+        Ok(())
+    }
+}

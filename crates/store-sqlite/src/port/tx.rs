@@ -22,6 +22,7 @@ use solocrm_core::{
 };
 
 use super::bulk_totals::AppendedTotals;
+use super::search_index::{self, DeferredInserts};
 use super::{activity, automation, customers, events, ledger, loyalty, pipeline, privacy};
 use crate::codec::Cols;
 use crate::error::Res;
@@ -169,6 +170,12 @@ pub(crate) struct Tx<'c> {
     /// refill of the whole table; `None` once the write changes purchases any other
     /// way (see [`bulk_totals`](super::bulk_totals)).
     appended: Option<AppendedTotals>,
+    /// A bulk write ([`bulk_write`](Self::bulk_write)): its first created customer
+    /// defers the search index's inserts.
+    bulk: bool,
+    /// Whether this write has deferred the search index's inserts, and what it then
+    /// created (see [`DeferredInserts`]); `None` inside until it creates a customer.
+    search_deferred: Option<Option<DeferredInserts>>,
 }
 
 impl<'c> Tx<'c> {
@@ -192,6 +199,8 @@ impl<'c> Tx<'c> {
             saved: Vec::new(),
             next_purchase: None,
             appended: None,
+            bulk: false,
+            search_deferred: None,
         }
     }
 
@@ -199,6 +208,23 @@ impl<'c> Tx<'c> {
     /// commit, and whether to purge after it.
     pub(crate) fn finish(self) -> (Option<Vec<String>>, bool) {
         (self.rebuild, self.purge)
+    }
+
+    /// Marks the transaction as a bulk write (an import) of existing books: the first
+    /// customer it creates drops the search index's insert trigger, and
+    /// [`finish_search`](Self::finish_search) fills the index for what it created
+    /// (see [`DeferredInserts`]).
+    pub(crate) fn bulk_write(&mut self) {
+        self.bulk = true;
+    }
+
+    /// Before [`finish`](Self::finish): puts back the search index's insert trigger a
+    /// bulk write dropped and writes the entries of the customers it created since.
+    pub(crate) fn finish_search(&mut self) -> StoreResult<()> {
+        match self.search_deferred.take().flatten() {
+            Some(d) => self.run(|c| d.finish(c)),
+            None => Ok(()),
+        }
     }
 
     /// Before [`finish`](Self::finish): if the write dropped the triggers that keep
@@ -816,9 +842,15 @@ impl<'c> WriteTx for Tx<'c> {
     }
 
     fn insert_customer(&mut self, customer: &Customer) -> StoreResult<()> {
+        if self.bulk && self.search_deferred.is_none() {
+            self.search_deferred = Some(self.run(search_index::defer_inserts)?);
+        }
         self.insert(IdKind::Customer, customer.id().get(), |c| {
             customers::insert(c, customer)
         })?;
+        if let Some(Some(d)) = &mut self.search_deferred {
+            d.created(customer.id().get());
+        }
         if let Some(known) = &mut self.known {
             known.insert(
                 customer.id().get(),
