@@ -8,16 +8,18 @@
 #   p2.csv    the demo's purchase export, customers as emails, references or #ID
 #   p4.csv    the same rows, each customer as a reference K-n (created by the import)
 #   bare.sql  CREATE TABLE purchases(customer, date, amount, currency, reference, description)
-# usage: sh bench-import.sh ROUNDS OLD_BINARY NEW_BINARY   (paths relative to it)
+# usage: sh bench-import.sh ROUNDS BINARY...   (paths relative to it)
 set -eu
-for i in $(seq 1 "$1"); do
-  for b in "$2" "$3"; do
+rounds=$1
+shift
+for i in $(seq 1 "$rounds"); do
+  for b in "$@"; do
     rm -f run.db*; cp tmpl.db run.db
     /usr/bin/time -f "existing $b %e %U %S %M" "./$b" --db run.db import purchases p2.csv >/dev/null
   done
   rm -f bare.db; sqlite3 bare.db < bare.sql
   /usr/bin/time -f "existing sqlite3 %e %U %S %M" sqlite3 bare.db '.import --csv --skip 1 p2.csv purchases'
-  for b in "$2" "$3"; do
+  for b in "$@"; do
     rm -f run.db*; cp tmpl0.db run.db
     /usr/bin/time -f "create $b %e %U %S %M" "./$b" --db run.db import purchases --create-missing p4.csv >/dev/null
   done

@@ -1004,6 +1004,25 @@ pub trait WriteTx: ReadTx {
         self.insert_purchase(purchase)?;
         Ok(None)
     }
+    /// Stores a run of new purchases, in order, as
+    /// [`insert_purchase_unless_ref_taken`](Self::insert_purchase_unless_ref_taken)
+    /// would one after the other: up to the first whose external reference another
+    /// stored purchase has (an earlier one of the run included), whose index in
+    /// `batch` and the owner's id it returns; the purchases before it are stored, it
+    /// and the ones after it are not. `None`: all were stored. What a bulk load hands
+    /// over a few dozen rows at a time, so that a backend can store them in one
+    /// statement (the default goes row by row).
+    fn insert_purchases_unless_ref_taken(
+        &mut self,
+        batch: &[Purchase],
+    ) -> StoreResult<Option<(usize, PurchaseId)>> {
+        for (i, p) in batch.iter().enumerate() {
+            if let Some(owner) = self.insert_purchase_unless_ref_taken(p)? {
+                return Ok(Some((i, owner)));
+            }
+        }
+        Ok(None)
+    }
     /// Replaces a purchase, its void marker included.
     fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()>;
 

@@ -254,7 +254,7 @@ impl Crm {
 
 /// A backend broke the port's contract (ran a closure twice, or not at all).
 #[derive(Debug)]
-struct Misuse(&'static str);
+pub(super) struct Misuse(&'static str);
 
 impl std::fmt::Display for Misuse {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

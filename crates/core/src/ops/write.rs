@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::Writer;
+use super::{Misuse, Writer};
 use crate::cost::{Cost, NewCost};
 use crate::customer::{Consent, Customer, CustomerData, NewCustomer};
 use crate::deal::{Deal, DealEdit, DealStage, NewDeal};
@@ -373,10 +373,13 @@ impl Writer<'_> {
             w.tx.expect_purchases(batch.len() as u64)?;
             for (index, new) in batch.into_iter().enumerate() {
                 let id = checker
-                    .check_and_insert(w, &mut next, new, false)
-                    .map_err(|e| batch_error(index, e))?;
+                    .check_and_queue(w, &mut next, new, false, index)
+                    .map_err(|(i, e)| batch_error(i, e))?;
                 ids.push(id);
             }
+            checker
+                .flush(w, false)
+                .map_err(|(i, e)| batch_error(i, e))?;
             w.emit(
                 None,
                 DomainEvent::Imported {
@@ -445,26 +448,45 @@ impl Writer<'_> {
                 for (k, (who, mut new)) in batch.purchases.into_iter().enumerate() {
                     let i = receipt.purchases.len();
                     let fail = |e| import_error(S::Purchases, i, e);
-                    new.customer = resolve_ref(who, &receipt.created_customers).map_err(fail)?;
                     // Lines are checked before the purchase is written, as
                     // `record_purchase_with_lines` does; a batch without lines costs
                     // one comparison per purchase.
-                    let own = match lines.peek() {
-                        Some((at, _)) if *at == k => lines.next().map(|(_, l)| l),
-                        _ => None,
-                    };
-                    let own = match own {
-                        Some(l) => Some(w.check_purchase_lines(new.amount, l).map_err(fail)?),
-                        None => None,
+                    let pre = resolve_ref(who, &receipt.created_customers).and_then(|c| {
+                        new.customer = c;
+                        match lines.peek() {
+                            Some((at, _)) if *at == k => match lines.next() {
+                                Some((_, l)) => w.check_purchase_lines(new.amount, l).map(Some),
+                                None => Ok(None),
+                            },
+                            _ => Ok(None),
+                        }
+                    });
+                    let own = match pre {
+                        Ok(own) => own,
+                        Err(e) => {
+                            // The rows queued before it are stored first: one of them
+                            // may be refused first, as row by row.
+                            checker
+                                .flush(w, true)
+                                .map_err(|(i, e)| import_error(S::Purchases, i, e))?;
+                            return Err(fail(e));
+                        }
                     };
                     let id = checker
-                        .check_and_insert(w, &mut next, new, true)
-                        .map_err(fail)?;
+                        .check_and_queue(w, &mut next, new, true, i)
+                        .map_err(|(i, e)| import_error(S::Purchases, i, e))?;
                     if let Some(l) = own.filter(|l| !l.is_empty()) {
+                        // The lines name the purchase: it is stored first.
+                        checker
+                            .flush(w, true)
+                            .map_err(|(i, e)| import_error(S::Purchases, i, e))?;
                         w.tx.insert_purchase_lines(id, &l).map_err(fail)?;
                     }
                     receipt.purchases.push(id);
                 }
+                checker
+                    .flush(w, true)
+                    .map_err(|(i, e)| import_error(S::Purchases, i, e))?;
                 if let Some((at, _)) = lines.next() {
                     let i = receipt.purchases.len();
                     return Err(import_error(
@@ -1488,6 +1510,10 @@ struct PurchaseChecker {
     /// customers once asked (see [`check_customer`](Self::check_customer)).
     looked_up: u64,
     book: Option<u64>,
+    /// Checked purchases not yet handed to the store, with their row numbers (see
+    /// [`check_and_queue`](Self::check_and_queue)).
+    queued: Vec<Purchase>,
+    queued_rows: Vec<usize>,
     deals: HashMap<DealId, Deal>,
     /// The id of the batch's first purchase, once known.
     first: Option<PurchaseId>,
@@ -1562,6 +1588,97 @@ impl PurchaseChecker {
         }
         self.ref_error(p.external_ref(), taken, repeat_first, Ok(()))?;
         Ok(p.id())
+    }
+
+    /// Rows handed to the store at once by [`check_and_queue`](Self::check_and_queue).
+    const QUEUE: usize = 64;
+
+    /// [`check_and_insert`](Self::check_and_insert) for row `row` of a bulk load,
+    /// queueing the checked purchase and handing the queue to the store
+    /// ([`WriteTx::insert_purchases_unless_ref_taken`]) every [`QUEUE`](Self::QUEUE)
+    /// rows, so that a backend can store them in one statement. The errors and their
+    /// rows are those of `check_and_insert` row by row: a row refused by a check
+    /// first hands over the rows queued before it (one of which may be refused
+    /// first), and a row linked to a deal goes through `check_and_insert` itself. The
+    /// caller calls [`flush`](Self::flush) after its last row and before anything
+    /// that reads the purchases it queued. Errors come with their row.
+    ///
+    /// [`WriteTx::insert_purchases_unless_ref_taken`]: crate::port::WriteTx::insert_purchases_unless_ref_taken
+    fn check_and_queue(
+        &mut self,
+        w: &mut Writer<'_>,
+        next: &mut Option<u64>,
+        mut new: NewPurchase,
+        repeat_first: bool,
+        row: usize,
+    ) -> Result<PurchaseId, (usize, StoreError)> {
+        if new.deal.is_some() {
+            self.flush(w, repeat_first)?;
+            return self
+                .check_and_insert(w, next, new, repeat_first)
+                .map_err(|e| (row, e));
+        }
+        let reference = new.external_ref.take();
+        let checked = match self.check_customer(w, new.customer) {
+            Ok(()) => new.for_storage(w.currency()).map_err(StoreError::from),
+            Err(e) => Err(e),
+        };
+        let mut new = match checked {
+            Ok(new) => new,
+            Err(e) => {
+                // As `check_and_insert`, once the rows before it are stored.
+                self.flush(w, repeat_first)?;
+                let e = self
+                    .repeat_or(w, reference.as_ref(), repeat_first, e)
+                    .unwrap_or_else(|e| e);
+                return Err((row, e));
+            }
+        };
+        new.external_ref = reference;
+        let id = match *next {
+            Some(id) => id,
+            None => w.next(IdKind::Purchase).map_err(|e| (row, e))?,
+        };
+        let p = Purchase::new(PurchaseId::new(id), new);
+        *next = Some(id + 1);
+        self.queued.push(p);
+        self.queued_rows.push(row);
+        if self.queued.len() >= Self::QUEUE {
+            self.flush(w, repeat_first)?;
+        }
+        Ok(PurchaseId::new(id))
+    }
+
+    /// Hands the queued purchases to the store; the error of the first one it
+    /// refuses, with its row. A store error without a row (the backend's own) comes
+    /// with the first queued row.
+    fn flush(&mut self, w: &mut Writer<'_>, repeat_first: bool) -> Result<(), (usize, StoreError)> {
+        let Some(&first_row) = self.queued_rows.first() else {
+            return Ok(());
+        };
+        let queued = std::mem::take(&mut self.queued);
+        let rows = std::mem::take(&mut self.queued_rows);
+        let taken =
+            w.tx.insert_purchases_unless_ref_taken(&queued)
+                .map_err(|e| (first_row, e))?;
+        let stored = taken.map_or(queued.len(), |(k, _)| k);
+        if let Some(p) = queued.get(..stored).and_then(<[Purchase]>::first) {
+            self.first.get_or_insert(p.id());
+        }
+        let Some((k, owner)) = taken else {
+            return Ok(());
+        };
+        let (Some(p), Some(&row)) = (queued.get(k), rows.get(k)) else {
+            return Err((
+                first_row,
+                StoreError::backend(Misuse("the store named a purchase it was not given")),
+            ));
+        };
+        let e = match self.ref_error(p.external_ref(), Some(owner), repeat_first, Ok(())) {
+            Err(e) => e,
+            Ok(()) => StoreError::backend(Misuse("a taken reference gave no error")),
+        };
+        Err((row, e))
     }
 
     /// The error of a row whose reference `owner` already has (if any), in the

@@ -171,6 +171,74 @@ pub(crate) fn append_purchase(
     Ok(true)
 }
 
+/// Purchases [`append_purchases`] stores in one statement.
+pub(crate) const APPEND_RUN: usize = 32;
+
+/// [`INSERT_PURCHASE`] of [`APPEND_RUN`] rows with `NULL` ids (appended, as
+/// [`append_purchase`] does), in one statement. No conflict clause: a taken
+/// reference fails the statement, which SQLite then undoes whole.
+pub(crate) static INSERT_PURCHASE_RUN: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        let row = "(NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        format!(
+            "INSERT INTO purchases (id, customer_id, at, at_ns, amount, cost, description, \
+             items, external_ref, deal_id) VALUES {}",
+            vec![row; APPEND_RUN].join(", ")
+        )
+    });
+
+/// Appends `run` ([`APPEND_RUN`] purchases whose ids follow the largest stored, in
+/// order) with [`INSERT_PURCHASE_RUN`]. `Ok(false)`: a reference of the run is
+/// taken, and nothing was stored (the caller then goes row by row).
+pub(crate) fn append_purchases(
+    stmt: &mut Statement<'_>,
+    conn: &Connection,
+    run: &[Purchase],
+) -> Res<bool> {
+    let (Some(first), Some(last)) = (run.first(), run.last()) else {
+        return Ok(true);
+    };
+    if run.len() != APPEND_RUN {
+        return Err(corrupt(format!(
+            "purchases: a run of {} purchases for a statement of {APPEND_RUN}",
+            run.len()
+        )));
+    }
+    let mut at = 1;
+    for p in run {
+        let (t, t_ns) = ts(p.at());
+        stmt.raw_bind_parameter(at, key(p.customer().get()))?;
+        stmt.raw_bind_parameter(at + 1, t)?;
+        stmt.raw_bind_parameter(at + 2, t_ns)?;
+        stmt.raw_bind_parameter(at + 3, minor(p.amount())?)?;
+        stmt.raw_bind_parameter(at + 4, p.cost().map(minor).transpose()?)?;
+        stmt.raw_bind_parameter(at + 5, p.description().map(FreeText::as_str))?;
+        stmt.raw_bind_parameter(at + 6, p.items())?;
+        stmt.raw_bind_parameter(at + 7, p.external_ref().map(ExternalRef::as_str))?;
+        stmt.raw_bind_parameter(at + 8, p.deal().map(|d| key(d.get())))?;
+        at += 9;
+    }
+    match stmt.raw_execute() {
+        Ok(_) => {}
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
+        {
+            return Ok(false);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let stored = conn.last_insert_rowid();
+    let first_id = key(first.id().get());
+    if stored != key(last.id().get()) || stored - first_id + 1 != APPEND_RUN as i64 {
+        return Err(corrupt(format!(
+            "purchases: purchases {}..{} were stored up to id {stored}; ids must be assigned in order",
+            first.id(),
+            last.id()
+        )));
+    }
+    Ok(true)
+}
+
 pub(crate) fn update_purchase(conn: &Connection, p: &Purchase) -> Res<()> {
     let mut stmt = conn.prepare_cached(UPDATE_PURCHASE)?;
     if bind_purchase(&mut stmt, p, Some(key(p.id().get())))? != 1 {

@@ -129,6 +129,8 @@ pub(crate) struct Tx<'c> {
     insert_purchase: Option<CachedStatement<'c>>,
     /// The import's insert that stores nothing when the reference is taken.
     append_unless_taken: Option<CachedStatement<'c>>,
+    /// [`activity::INSERT_PURCHASE_RUN`], once prepared.
+    append_run: Option<CachedStatement<'c>>,
     /// The insert into the outbox, which every operation runs, kept prepared like
     /// the import's.
     append_event: Option<CachedStatement<'c>>,
@@ -186,6 +188,7 @@ impl<'c> Tx<'c> {
             purchase_by_ref: RefCell::new(None),
             insert_purchase: None,
             append_unless_taken: None,
+            append_run: None,
             append_event: None,
             next_ids: [None; IdKind::ALL.len()],
             base,
@@ -1010,6 +1013,45 @@ impl<'c> WriteTx for Tx<'c> {
                 format!("purchases: reference {reference} clashed but no purchase has it"),
             ))),
         }
+    }
+
+    fn insert_purchases_unless_ref_taken(
+        &mut self,
+        batch: &[Purchase],
+    ) -> StoreResult<Option<(usize, PurchaseId)>> {
+        let mut done = 0;
+        for run in batch.chunks(activity::APPEND_RUN) {
+            // A whole run of appends, none voided: one statement. A taken reference
+            // fails it whole; the run then goes row by row to find which.
+            let consecutive = run
+                .windows(2)
+                .all(|w| w[1].id().get() == w[0].id().get().saturating_add(1));
+            let whole = run.len() == activity::APPEND_RUN
+                && consecutive
+                && !run.iter().any(Purchase::is_void)
+                && run.first().map_or(Ok(false), |p| self.appends(p))?;
+            if whole {
+                let conn: &'c Connection = self.conn;
+                let stored = cached(&mut self.append_run, conn, &activity::INSERT_PURCHASE_RUN)
+                    .and_then(|stmt| activity::append_purchases(stmt, conn, run))
+                    .map_err(|e| e.into_store(self.waited))?;
+                if stored {
+                    for p in run {
+                        self.stored_purchase(p);
+                        self.gather(p)?;
+                    }
+                    done += run.len();
+                    continue;
+                }
+            }
+            for (i, p) in run.iter().enumerate() {
+                if let Some(owner) = self.insert_purchase_unless_ref_taken(p)? {
+                    return Ok(Some((done + i, owner)));
+                }
+            }
+            done += run.len();
+        }
+        Ok(None)
     }
 
     fn update_purchase(&mut self, purchase: &Purchase) -> StoreResult<()> {

@@ -204,3 +204,76 @@ pub fn a_batch_row_with_a_bad_deal_link_is_refused(store: &dyn Store) {
     );
     assert_nothing_written(store);
 }
+
+/// A long batch (longer than a backend may store in one statement, and than the
+/// operations queue before handing rows over): a reference taken by a stored
+/// purchase, or repeated from an earlier row, deep in it refuses the batch at that
+/// row, however the rows around it are grouped; a row refused by a check after an
+/// earlier row with a taken reference is not the one named; a valid long batch is
+/// recorded whole, each row as given.
+pub fn a_long_batch_names_its_first_refused_row_wherever_it_is(store: &dyn Store) {
+    let ada = customer(store, "Ada");
+    let bob = customer(store, "Bob");
+    let stored = store
+        .record_purchase(with_ref(row(ada.id(), 1, 100), "INV-STORED"))
+        .expect("recording");
+    let long = |n: usize| -> Vec<NewPurchase> {
+        (0..n)
+            .map(|i| {
+                let who = if i % 3 == 0 { bob.id() } else { ada.id() };
+                let p = row(who, 2 + (i % 20) as u32, 10 + i as i64);
+                if i % 4 == 3 {
+                    p
+                } else {
+                    with_ref(p, &format!("R-{i}"))
+                }
+            })
+            .collect()
+    };
+    for at in [0, 31, 32, 70, 129] {
+        let mut rows = long(150);
+        rows[at] = with_ref(row(ada.id(), 3, 5), "INV-STORED");
+        assert_err!(
+            store.record_purchases(rows),
+            StoreError::Batch { index, error }
+                if index == at && matches!(
+                    *error,
+                    StoreError::Conflict(Conflict::DuplicatePurchaseRef { existing, .. }) if existing == stored.id()
+                )
+        );
+    }
+    for (first, again) in [(0, 1), (10, 40), (33, 95), (64, 140)] {
+        let mut rows = long(150);
+        rows[again] = with_ref(row(bob.id(), 4, 7), &format!("R-{first}"));
+        assert_err!(
+            store.record_purchases(rows),
+            StoreError::Batch { index, error }
+                if index == again && matches!(*error, StoreError::Conflict(Conflict::DuplicateRefInBatch { .. }))
+        );
+    }
+    // A taken reference at row 50, a negative amount at row 60: row 50 is named.
+    let mut rows = long(150);
+    rows[50] = with_ref(row(ada.id(), 3, 5), "INV-STORED");
+    rows[60] = row(ada.id(), 3, -5);
+    assert_err!(
+        store.record_purchases(rows),
+        StoreError::Batch { index: 50, error }
+            if matches!(*error, StoreError::Conflict(Conflict::DuplicatePurchaseRef { .. }))
+    );
+    assert_eq!(
+        store.purchases(&ActivityQuery::ALL).expect("listing"),
+        std::slice::from_ref(&stored),
+        "a refused batch writes nothing"
+    );
+    let rows = long(150);
+    let ids = store
+        .record_purchases(rows.clone())
+        .expect("a valid long batch");
+    assert_eq!(ids.len(), rows.len());
+    for (id, row) in ids.iter().zip(&rows) {
+        assert_eq!(
+            store.purchase(*id).expect("a batch row is found").fields(),
+            row
+        );
+    }
+}

@@ -598,3 +598,49 @@ pub fn an_import_naming_most_of_a_large_book_refuses_erased_and_unknown_customer
         .expect("every row names a live customer");
     assert_eq!(recorded.purchases.len(), MANY);
 }
+
+/// In a long import, a row whose reference a stored purchase has is named before a
+/// later row refused by any check (an unknown new-customer reference, a negative
+/// amount), however the store groups the rows it writes; a later stored-reference
+/// row is named at its own row.
+pub fn a_long_import_names_its_first_refused_purchase(store: &dyn Store) {
+    let ada = customer(store, "Ada");
+    let who = CustomerRef::Existing(ada.id());
+    store
+        .record_purchase({
+            let mut p = NewPurchase::new(ada.id(), at(1), eur(100));
+            p.external_ref = Some(ext("INV-STORED"));
+            p
+        })
+        .expect("recording");
+    let long = || -> Vec<(CustomerRef, NewPurchase)> {
+        (0..150)
+            .map(|i| purchase_ref(who, 2 + (i % 20) as u32, 10 + i as i64, &format!("R-{i}")))
+            .collect()
+    };
+    let taken = |rows: &[(CustomerRef, NewPurchase)], want: usize| {
+        assert_err!(
+            store.import(ImportBatch {
+                purchases: rows.to_vec(),
+                ..ImportBatch::default()
+            }),
+            StoreError::Import { section: ImportSection::Purchases, index, error }
+                if index == want
+                    && matches!(*error, StoreError::Conflict(Conflict::DuplicatePurchaseRef { .. }))
+        );
+    };
+    let mut rows = long();
+    rows[50] = purchase_ref(who, 3, 5, "INV-STORED");
+    rows[60] = purchase(CustomerRef::New(7), 3, 5);
+    taken(&rows, 50);
+    rows[60] = purchase(who, 3, -5);
+    taken(&rows, 50);
+    let mut rows = long();
+    rows[100] = purchase_ref(who, 3, 5, "INV-STORED");
+    taken(&rows, 100);
+    assert_eq!(
+        store.purchases(&ActivityQuery::ALL).expect("listing").len(),
+        1,
+        "a refused import writes nothing"
+    );
+}

@@ -196,6 +196,7 @@ macro_rules! __store_conformance_list {
                 a_reference_repeated_within_a_batch_is_refused,
                 a_batch_row_whose_reference_is_already_stored_is_refused,
                 a_batch_reports_the_first_bad_row,
+                a_long_batch_names_its_first_refused_row_wherever_it_is,
                 a_batch_row_with_a_bad_deal_link_is_refused,
             }
             import {
@@ -208,6 +209,7 @@ macro_rules! __store_conformance_list {
                 an_import_ref_to_a_new_customer_beyond_the_batch_is_not_found,
                 an_import_for_an_erased_customer_is_refused,
                 an_import_naming_most_of_a_large_book_refuses_erased_and_unknown_customers,
+                a_long_import_names_its_first_refused_purchase,
                 streamed_parts_apply_in_turn_as_one_import,
                 a_refused_record_or_a_failing_source_writes_no_part,
                 a_reference_repeated_in_a_later_part_is_a_repeat_within_the_import,
