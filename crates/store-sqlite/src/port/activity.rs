@@ -128,19 +128,25 @@ const SET_PURCHASE_VOID: &str = "UPDATE purchases SET void_at = ?2, void_at_ns =
 /// Runs `stmt` (an insert or update of purchases) for `p` with `id` as `?1`, and says
 /// how many rows it changed.
 fn bind_purchase(stmt: &mut Statement<'_>, p: &Purchase, id: Option<i64>) -> Res<usize> {
+    stmt.raw_bind_parameter(1, id)?;
+    bind_purchase_fields(stmt, 2, p)?;
+    Ok(stmt.raw_execute()?)
+}
+
+/// Binds `p`'s nine stored fields (customer to deal, as [`INSERT_PURCHASE`] lists
+/// them after the id) to the parameters from index `first` on.
+fn bind_purchase_fields(stmt: &mut Statement<'_>, first: usize, p: &Purchase) -> Res<()> {
     let (at, at_ns) = ts(p.at());
-    Ok(stmt.execute(params![
-        id,
-        key(p.customer().get()),
-        at,
-        at_ns,
-        minor(p.amount())?,
-        p.cost().map(minor).transpose()?,
-        p.description().map(FreeText::as_str),
-        p.items(),
-        p.external_ref().map(ExternalRef::as_str),
-        p.deal().map(|d| key(d.get())),
-    ])?)
+    stmt.raw_bind_parameter(first, key(p.customer().get()))?;
+    stmt.raw_bind_parameter(first + 1, at)?;
+    stmt.raw_bind_parameter(first + 2, at_ns)?;
+    stmt.raw_bind_parameter(first + 3, minor(p.amount())?)?;
+    stmt.raw_bind_parameter(first + 4, p.cost().map(minor).transpose()?)?;
+    stmt.raw_bind_parameter(first + 5, p.description().map(FreeText::as_str))?;
+    stmt.raw_bind_parameter(first + 6, p.items())?;
+    stmt.raw_bind_parameter(first + 7, p.external_ref().map(ExternalRef::as_str))?;
+    stmt.raw_bind_parameter(first + 8, p.deal().map(|d| key(d.get())))?;
+    Ok(())
 }
 
 /// Runs `stmt` for `p` under `p`'s own id.
@@ -204,19 +210,8 @@ pub(crate) fn append_purchases(
             run.len()
         )));
     }
-    let mut at = 1;
-    for p in run {
-        let (t, t_ns) = ts(p.at());
-        stmt.raw_bind_parameter(at, key(p.customer().get()))?;
-        stmt.raw_bind_parameter(at + 1, t)?;
-        stmt.raw_bind_parameter(at + 2, t_ns)?;
-        stmt.raw_bind_parameter(at + 3, minor(p.amount())?)?;
-        stmt.raw_bind_parameter(at + 4, p.cost().map(minor).transpose()?)?;
-        stmt.raw_bind_parameter(at + 5, p.description().map(FreeText::as_str))?;
-        stmt.raw_bind_parameter(at + 6, p.items())?;
-        stmt.raw_bind_parameter(at + 7, p.external_ref().map(ExternalRef::as_str))?;
-        stmt.raw_bind_parameter(at + 8, p.deal().map(|d| key(d.get())))?;
-        at += 9;
+    for (i, p) in run.iter().enumerate() {
+        bind_purchase_fields(stmt, 1 + 9 * i, p)?;
     }
     match stmt.raw_execute() {
         Ok(_) => {}

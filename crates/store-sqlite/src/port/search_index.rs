@@ -133,17 +133,12 @@ const FILL_RANGE: &str = "INSERT INTO customer_search (rowid, name, email, compa
 /// Drops the index's insert trigger for a bulk write that creates customers, if it
 /// exists; `None` if it does not (nothing to defer).
 pub(crate) fn defer_inserts(conn: &Connection) -> Res<Option<DeferredInserts>> {
-    let sql: Option<String> = conn
-        .query_row(
-            "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
-            [INSERT_TRIGGER],
-            |r| r.get(0),
-        )
-        .map(Some)
-        .or_else(|e| match e {
-            rusqlite::Error::QueryReturnedNoRows => Ok(None),
-            e => Err(e),
-        })?;
+    let sql = crate::rows::query_one(
+        conn,
+        "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
+        [INSERT_TRIGGER],
+        |r| Ok(r.get::<_, String>(0)?),
+    )?;
     let Some(trigger) = sql else {
         return Ok(None);
     };
