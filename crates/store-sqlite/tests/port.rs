@@ -776,8 +776,9 @@ fn schema(path: &Path) -> (i64, Vec<String>) {
     (cookie, indexes)
 }
 
-/// As many purchases as make an import "big" (see `store.rs`).
-const BULK: u64 = 50_000;
+/// As many purchases as make an import "big" (`BULK_PURCHASES` in
+/// `port/activity.rs`).
+const BULK: u64 = 8_192;
 
 fn purchases_of(tx: &mut dyn WriteTx, n: u64, customers: u64) -> StoreResult<()> {
     let first = tx.next_id(IdKind::Purchase)?;

@@ -196,6 +196,23 @@ impl SqliteStore {
 /// import's time budget (2 × the `sqlite3` shell's `.import`) cannot afford. `SqliteStore::check`
 /// still finds a dangling reference (`PRAGMA foreign_key_check`).
 ///
+/// A bulk write also keeps its work in memory where SQLite would write it to a file
+/// and read it back (ADR 0079):
+///
+/// - Its statement journals. A statement of several rows that may fail on a
+///   constraint (the runs of purchases, whose `CHECK`s call functions) journals every
+///   page it changes that the transaction had changed before; past 64 KiB SQLite moves
+///   that journal into a temporary file for the rest of the transaction, and a 1 M-row
+///   import wrote it 600 k times. The pager decides where the journal lives at
+///   `BEGIN`, from `PRAGMA temp_store`: [`Unchecked::begin`] sets it to `MEMORY` for
+///   the `BEGIN` alone, so the sorts of the write (the rebuilt indexes) still spill to
+///   files in runs of a few megabytes on a helper thread (ADR 0059).
+/// - Its changed pages, up to [`BULK_SPILL_KIB`](crate::BULK_SPILL_KIB)
+///   (`PRAGMA cache_spill`): beyond the page cache (64 MiB) SQLite otherwise writes
+///   changed pages into the log before the commit, and the small cache of the index
+///   rebuild sent every page of the imported rows there and read it back once per
+///   index. The commit writes each page once.
+///
 /// The third field says whether the write is a build of new books, which may also turn
 /// the per-row `CHECK` constraints off (see `checks`); only then does the drop turn
 /// them on again (setting the pragma expires the connection's prepared statements).
@@ -207,8 +224,26 @@ impl<'a> Unchecked<'a> {
     fn new(conn: MutexGuard<'a, Connection>, bulk: bool, build: bool) -> rusqlite::Result<Self> {
         if bulk {
             conn.pragma_update(None, "foreign_keys", false)?;
+            conn.pragma_update(None, "cache_spill", -crate::BULK_SPILL_KIB)?;
         }
         Ok(Unchecked(conn, bulk, bulk && build))
+    }
+
+    /// `BEGIN IMMEDIATE`; for a bulk write with the statement journals in memory, and
+    /// temporary storage back in files once the transaction has begun.
+    fn begin(&mut self) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+        if self.1 {
+            self.0.pragma_update(None, "temp_store", "MEMORY")?;
+        }
+        let tx = self
+            .0
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if self.1 {
+            // Allowed inside a transaction while the connection has no temporary
+            // tables (this crate creates none on the writer).
+            tx.pragma_update(None, "temp_store", "DEFAULT")?;
+        }
+        Ok(tx)
     }
 }
 
@@ -219,6 +254,10 @@ impl Drop for Unchecked<'_> {
         // would restore it.
         if self.1 {
             let _ = self.0.pragma_update(None, "foreign_keys", true);
+            // SQLite's default: changed pages spill once the cache is full.
+            let _ = self.0.pragma_update(None, "cache_spill", 1);
+            // In case `BEGIN` failed after `begin` set it.
+            let _ = self.0.pragma_update(None, "temp_store", "DEFAULT");
         }
         if self.2 {
             // A build of new books that failed before its end left the per-row
@@ -335,10 +374,7 @@ impl Storage for SqliteStore {
                 Unchecked::new(self.lock(), bulk, self.private_build).map_err(|e| db(e.into()))?;
             // Dropped without a commit (an error, a panic in `f`), the transaction
             // rolls back, the dropped indexes of a bulk import included.
-            let tx = conn
-                .0
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(|e| db(e.into()))?;
+            let tx = conn.begin().map_err(|e| db(e.into()))?;
             // A bulk build of new books fills the search index once, at its end.
             let deferred = if kind == WriteKind::Bulk && self.private_build {
                 search_index::defer(&tx).map_err(db)?
@@ -454,6 +490,70 @@ mod tests {
             ["row 1 of purchases refers to a missing row of customers"],
             "the check finds what the write did not"
         );
+    }
+
+    /// `PRAGMA name` on the writer connection.
+    fn pragma(store: &SqliteStore, name: &str) -> i64 {
+        store
+            .lock()
+            .pragma_query_value(None, name, |r| r.get(0))
+            .expect("the pragma")
+    }
+
+    /// A bulk write's settings for the pages it changes (kept in memory up to
+    /// `BULK_SPILL_KIB`) and for its statement journals (in memory: temporary storage
+    /// at its `BEGIN`) are gone when it ends, however it ends: the next ordinary
+    /// write spills as SQLite does by default and sorts in files.
+    #[test]
+    fn a_bulk_write_gives_back_the_cache_and_temporary_storage_settings() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SqliteStore::create(dir.path().join("crm.db"), Currency::EUR).expect("a store");
+        let (spill, temp) = (pragma(&store, "cache_spill"), pragma(&store, "temp_store"));
+        assert_eq!(temp, 0, "SQLite's default: temporary storage in files");
+        let stop = || StoreError::busy(Duration::ZERO);
+        let failed = store.write_as(WriteKind::Bulk, &mut |_| Err(stop()));
+        assert!(failed.is_err());
+        assert_eq!(pragma(&store, "cache_spill"), spill);
+        assert_eq!(pragma(&store, "temp_store"), temp);
+        store
+            .write_as(WriteKind::Bulk, &mut |tx| {
+                tx.insert_customer(&solocrm_core::Customer::create(
+                    CustomerId::new(1),
+                    solocrm_core::NewCustomer::new(
+                        solocrm_core::CustomerData::new(
+                            solocrm_core::PersonName::parse("王芳").expect("a name"),
+                        ),
+                        DateTime::from_timestamp(1_767_225_600, 0).expect("an instant"),
+                    ),
+                ))
+            })
+            .expect("committed");
+        assert_eq!(pragma(&store, "cache_spill"), spill);
+        assert_eq!(pragma(&store, "temp_store"), temp);
+    }
+
+    /// Inside a bulk write's transaction temporary storage is in files again (the
+    /// sorts that rebuild the indexes run there, on a helper thread), and the
+    /// changed pages may fill `BULK_SPILL_KIB` before they spill.
+    #[test]
+    fn a_bulk_transaction_sorts_in_files_and_keeps_its_pages() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store = SqliteStore::create(dir.path().join("crm.db"), Currency::EUR).expect("a store");
+        let ordinary = pragma(&store, "cache_spill");
+        let mut conn = Unchecked::new(store.lock(), true, false).expect("unchecked");
+        let tx = conn.begin().expect("begun");
+        let value = |name: &str| -> i64 {
+            tx.pragma_query_value(None, name, |r| r.get(0))
+                .expect("the pragma")
+        };
+        assert_eq!(value("temp_store"), 0);
+        let page: i64 = value("page_size");
+        assert!(
+            value("cache_spill") * page > crate::BULK_SPILL_KIB * 1024 * 9 / 10,
+            "{} pages of {page} bytes, ordinarily {ordinary}",
+            value("cache_spill")
+        );
+        assert!(value("cache_spill") > ordinary);
     }
 
     /// A new book in `dir`, opened for a private build of new books.
