@@ -1,7 +1,8 @@
 //! `impl Storage for SqliteStore`: the transactional port of `solocrm_core::port`.
 //!
 //! - [`Storage::write`] takes the one writer connection (behind the store's mutex),
-//!   turns SQLite's foreign-key checks off for a bulk write (see [`Unchecked`]), runs
+//!   turns SQLite's foreign-key checks off for a bulk write and keeps its statement
+//!   journals and changed pages in memory (see [`Unchecked`]), runs
 //!   `BEGIN IMMEDIATE`, the closure over a [`Tx`] backed by that connection, and
 //!   `COMMIT`; an `Err` or a panic drops the open transaction, which rolls it back.
 //!   A big import announced with `expect_purchases` has its purchase indexes rebuilt
