@@ -272,11 +272,13 @@ pub(crate) const ERASE_CHECKPOINT_PATIENCE: Duration = Duration::from_secs(1);
 pub(crate) const CACHE_KIB: i64 = 65_536;
 
 /// The most a bulk write (an import, a batch of purchases) keeps of its changed pages
-/// in memory before writing them into the log ahead of its commit, in KiB (256 MiB):
+/// in memory before writing them into the log ahead of its commit, in KiB (128 MiB):
 /// beyond the page cache ([`CACHE_KIB`]), up to this, a bulk write's pages are written
 /// once, at the commit, instead of spilled and read back (ADR 0079). A 1 M-row import
-/// changes about 100 MiB; a bigger one spills past this bound as any write does.
-pub(crate) const BULK_SPILL_KIB: i64 = 262_144;
+/// changes about 100 MiB; a bigger one spills past this bound as any write does. A
+/// server's writer is bounded the same way while a web import runs (issue 15's
+/// budget is 300 MiB for the whole process).
+pub(crate) const BULK_SPILL_KIB: i64 = 131_072;
 
 /// The page cache of a read-only connection, in KiB (8 MiB at most). Readers walk
 /// whole tables once (a report) or look up a few rows (a page); neither reads a page
