@@ -503,14 +503,27 @@ mod tests {
 
     /// A bulk write's settings for the pages it changes (kept in memory up to
     /// `BULK_SPILL_KIB`) and for its statement journals (in memory: temporary storage
-    /// at its `BEGIN`) are gone when it ends, however it ends: the next ordinary
-    /// write spills as SQLite does by default and sorts in files.
+    /// at its `BEGIN`) are gone when it ends, however it ends (its `BEGIN` refused,
+    /// its closure failing, a commit): the next ordinary write spills as SQLite does
+    /// by default and sorts in files.
     #[test]
     fn a_bulk_write_gives_back_the_cache_and_temporary_storage_settings() {
         let dir = tempfile::tempdir().expect("a temporary directory");
-        let store = SqliteStore::create(dir.path().join("crm.db"), Currency::EUR).expect("a store");
+        let path = dir.path().join("crm.db");
+        drop(SqliteStore::create(&path, Currency::EUR).expect("a store"));
+        let options = crate::SqliteOptions::new().busy_timeout(Duration::from_millis(20));
+        let store = SqliteStore::open_with(&path, &options).expect("opens");
         let (spill, temp) = (pragma(&store, "cache_spill"), pragma(&store, "temp_store"));
         assert_eq!(temp, 0, "SQLite's default: temporary storage in files");
+        let other = Connection::open(&path).expect("another connection");
+        other
+            .execute_batch("BEGIN IMMEDIATE")
+            .expect("the other takes the write lock");
+        let busy = store.write_as(WriteKind::Bulk, &mut |_| Ok(()));
+        assert_eq!(busy.expect_err("busy").kind(), StoreErrorKind::Busy);
+        assert_eq!(pragma(&store, "cache_spill"), spill);
+        assert_eq!(pragma(&store, "temp_store"), temp);
+        other.execute_batch("ROLLBACK").expect("released");
         let stop = || StoreError::busy(Duration::ZERO);
         let failed = store.write_as(WriteKind::Bulk, &mut |_| Err(stop()));
         assert!(failed.is_err());
