@@ -200,15 +200,18 @@ impl SqliteStore {
 /// A bulk write also keeps its work in memory where SQLite would write it to a file
 /// and read it back (ADR 0079):
 ///
-/// - Its statement journals. A statement of several rows that may fail on a
-///   constraint (the runs of purchases, whose `CHECK`s call functions) journals every
-///   page it changes that the transaction had changed before; past 64 KiB SQLite moves
-///   that journal into a temporary file for the rest of the transaction, and a 1 M-row
+/// - Its statement journals. A statement of several rows that may fail half-way
+///   (the runs of purchases, whose `CHECK`s call functions; a `DROP INDEX`) journals
+///   every page it changes that existed when it began; past 64 KiB SQLite moves that
+///   journal into a temporary file for the rest of the transaction, and a 1 M-row
 ///   import wrote it 600 k times. The pager decides where the journal lives at
 ///   `BEGIN`, from `PRAGMA temp_store`: [`Unchecked::begin`] sets it to `MEMORY` for
 ///   the `BEGIN` alone, so the sorts of the write (the rebuilt indexes) still spill to
-///   files in runs of a few megabytes on a helper thread (ADR 0059).
-/// - Its changed pages, up to [`BULK_SPILL_KIB`](crate::BULK_SPILL_KIB)
+///   files in runs of a few megabytes on a helper thread (ADR 0059). What one
+///   statement journals is then held in memory: the most is the drop of the purchase
+///   indexes by a big import onto a big book (`secure_delete` overwrites every freed
+///   page), about 21 MB at 1 M purchases.
+/// - Its changed pages, up to about [`BULK_SPILL_KIB`](crate::BULK_SPILL_KIB) of cache
 ///   (`PRAGMA cache_spill`): beyond the page cache (64 MiB) SQLite otherwise writes
 ///   changed pages into the log before the commit, and the small cache of the index
 ///   rebuild sent every page of the imported rows there and read it back once per
@@ -223,11 +226,15 @@ impl<'a> Unchecked<'a> {
     /// The writer connection, with the checks off if `bulk`; `build` for a build of
     /// new books.
     fn new(conn: MutexGuard<'a, Connection>, bulk: bool, build: bool) -> rusqlite::Result<Self> {
+        // Made first, so that a setting refused half-way is undone by the drop.
+        let unchecked = Unchecked(conn, bulk, bulk && build);
         if bulk {
-            conn.pragma_update(None, "foreign_keys", false)?;
-            conn.pragma_update(None, "cache_spill", -crate::BULK_SPILL_KIB)?;
+            unchecked.0.pragma_update(None, "foreign_keys", false)?;
+            unchecked
+                .0
+                .pragma_update(None, "cache_spill", -crate::BULK_SPILL_KIB)?;
         }
-        Ok(Unchecked(conn, bulk, bulk && build))
+        Ok(unchecked)
     }
 
     /// `BEGIN IMMEDIATE`; for a bulk write with the statement journals in memory, and
@@ -240,8 +247,9 @@ impl<'a> Unchecked<'a> {
             .0
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         if self.1 {
-            // Allowed inside a transaction while the connection has no temporary
-            // tables (this crate creates none on the writer).
+            // Refused inside a transaction only while the connection's temporary
+            // database is open. The writer never opens it: no `TEMP` table may be
+            // made on it, which the switch to `MEMORY` above would drop.
             tx.pragma_update(None, "temp_store", "DEFAULT")?;
         }
         Ok(tx)
@@ -476,11 +484,14 @@ mod tests {
             .expect_err("rolled back");
         assert_eq!(err.kind(), StoreErrorKind::Busy);
         assert!(foreign_keys_on(&store));
+        let spill = pragma(&store, "cache_spill");
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let _ = store.write_as(WriteKind::Bulk, &mut |_| panic!("the closure panics"));
         }));
         assert!(panicked.is_err());
         assert!(foreign_keys_on(&store));
+        assert_eq!(pragma(&store, "cache_spill"), spill);
+        assert_eq!(pragma(&store, "temp_store"), 0);
         store
             .write_as(WriteKind::Bulk, &mut |tx| tx.insert_purchase(&orphan()))
             .expect("stored as given");
