@@ -1090,8 +1090,7 @@ pub(crate) fn purchase_row(row: &Row<'_>, base: Currency) -> Res<Purchase> {
 /// 16,384 purchases switches at its first part. Until it switches, every row goes
 /// through the triggers that keep `purchase_totals` (an upsert each) and through the
 /// secondary indexes; a threshold of 50,000 sent the first six parts that way
-/// (0.23–0.30 s of a 1 M-row import, medians of noisy rounds; ADR 0079). Rebuilding
-/// the indexes of a table of 16 k rows costs a few milliseconds.
+/// (0.23–0.30 s of a 1 M-row import, medians of noisy rounds; ADR 0079).
 pub(crate) const BULK_PURCHASES: usize = 8_192;
 
 /// Creates the purchase indexes a bulk import dropped (`sqls`), each by one sort of

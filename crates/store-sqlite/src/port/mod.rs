@@ -434,11 +434,16 @@ mod tests {
         CustomerId, Money, NewPurchase, Purchase, PurchaseId, StoreError, StoreErrorKind,
     };
 
-    fn foreign_keys_on(store: &SqliteStore) -> bool {
+    /// `PRAGMA name` on the writer connection.
+    fn pragma(store: &SqliteStore, name: &str) -> i64 {
         store
             .lock()
-            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .pragma_query_value(None, name, |r| r.get(0))
             .expect("the pragma")
+    }
+
+    fn foreign_keys_on(store: &SqliteStore) -> bool {
+        pragma(store, "foreign_keys") == 1
     }
 
     fn orphan() -> Purchase {
@@ -504,14 +509,6 @@ mod tests {
         );
     }
 
-    /// `PRAGMA name` on the writer connection.
-    fn pragma(store: &SqliteStore, name: &str) -> i64 {
-        store
-            .lock()
-            .pragma_query_value(None, name, |r| r.get(0))
-            .expect("the pragma")
-    }
-
     /// A bulk write's settings for the pages it changes (kept in memory up to
     /// `BULK_SPILL_KIB`) and for its statement journals (in memory: temporary storage
     /// at its `BEGIN`) are gone when it ends, however it ends (its `BEGIN` refused,
@@ -541,17 +538,7 @@ mod tests {
         assert_eq!(pragma(&store, "cache_spill"), spill);
         assert_eq!(pragma(&store, "temp_store"), temp);
         store
-            .write_as(WriteKind::Bulk, &mut |tx| {
-                tx.insert_customer(&solocrm_core::Customer::create(
-                    CustomerId::new(1),
-                    solocrm_core::NewCustomer::new(
-                        solocrm_core::CustomerData::new(
-                            solocrm_core::PersonName::parse("王芳").expect("a name"),
-                        ),
-                        DateTime::from_timestamp(1_767_225_600, 0).expect("an instant"),
-                    ),
-                ))
-            })
+            .write_as(WriteKind::Bulk, &mut |_| Ok(()))
             .expect("committed");
         assert_eq!(pragma(&store, "cache_spill"), spill);
         assert_eq!(pragma(&store, "temp_store"), temp);
@@ -637,12 +624,7 @@ mod tests {
     fn a_failed_build_of_new_books_leaves_the_check_constraints_on() {
         let dir = tempfile::tempdir().expect("a directory");
         let store = private_build_in(&dir);
-        let ignored = |store: &SqliteStore| -> bool {
-            store
-                .lock()
-                .pragma_query_value(None, "ignore_check_constraints", |r| r.get(0))
-                .expect("the pragma")
-        };
+        let ignored = |store: &SqliteStore| pragma(store, "ignore_check_constraints") == 1;
         let failed = store.write_as(WriteKind::Bulk, &mut |_| {
             Err(solocrm_core::StoreError::Aborted(
                 "the build gave up".into(),
