@@ -24,6 +24,7 @@
 
 mod money_value;
 mod names;
+mod sorted;
 mod stages;
 mod validation;
 

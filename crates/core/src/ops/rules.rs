@@ -309,18 +309,26 @@ impl Reader<'_> {
         as_of: DateTime<Utc>,
         horizon_days: u32,
     ) -> StoreResult<CareRecords> {
-        let stages: HashMap<CustomerId, LifecycleStage> =
-            self.tx.customer_stages()?.into_iter().collect();
-        // Both reads list the customers who are not erased, by id.
+        // Both reads list the customers who are not erased, by id: each customer's
+        // stage is found from where the one before was (a hash map of a million
+        // customers missed the processor's caches on every look-up).
+        let mut stages = self.tx.customer_stages()?;
+        if !stages.is_sorted_by_key(|s| s.0) {
+            stages.sort_by_key(|s| s.0);
+        }
+        let mut at = 0;
         let customers: Vec<CareCustomer> = self
             .tx
             .customer_dates()?
             .into_iter()
             .filter_map(|d| {
+                let stage = stages[crate::sorted::run_from(&stages, d.id, |s| s.0, &mut at)]
+                    .last()?
+                    .1;
                 Some(CareCustomer {
                     id: d.id,
                     birthday: d.birthday,
-                    stage: *stages.get(&d.id)?,
+                    stage,
                     created_at: d.created_at,
                     last_contact: None,
                     erased: false,
@@ -356,6 +364,7 @@ impl Reader<'_> {
     /// What [`care_due`](Self::care_due) reads, from
     /// [`contact_times`](crate::port::ReadTx::contact_times) around the second of
     /// `as_of`: only a customer with a contact in that very second needs a closer look.
+    /// One entry per customer with a contact, in ascending id order.
     ///
     /// # Errors
     ///
@@ -363,12 +372,12 @@ impl Reader<'_> {
     pub fn last_contacts(
         &self,
         as_of: DateTime<Utc>,
-    ) -> StoreResult<HashMap<CustomerId, DateTime<Utc>>> {
+    ) -> StoreResult<Vec<(CustomerId, DateTime<Utc>)>> {
         let second = whole_second(as_of);
         let next = second
             .checked_add_signed(chrono::TimeDelta::seconds(1))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let mut last = HashMap::new();
+        let mut last = Vec::new();
         for c in self.tx.contact_times(second, next)? {
             let mut latest = c.last_before;
             if !c.within.is_empty() {
@@ -389,8 +398,13 @@ impl Reader<'_> {
                 }
             }
             if let Some(at) = latest {
-                last.insert(c.customer, at);
+                last.push((c.customer, at));
             }
+        }
+        // The port gives the customers in id order; a store that does not is sorted
+        // here, so that the list keeps its promise.
+        if !last.is_sorted_by_key(|l| l.0) {
+            last.sort_by_key(|l| l.0);
         }
         Ok(last)
     }
@@ -423,11 +437,17 @@ impl CareRecords {
     /// [`Reader::last_contacts`] read in the same snapshot).
     pub fn due(
         mut self,
-        last: &HashMap<CustomerId, DateTime<Utc>>,
+        last: &[(CustomerId, DateTime<Utc>)],
         config: &CareConfig,
     ) -> Vec<CareItem> {
+        let mut sorted = std::borrow::Cow::Borrowed(last);
+        if !last.is_sorted_by_key(|l| l.0) {
+            sorted.to_mut().sort_by_key(|l| l.0);
+        }
+        let mut at = 0;
         for c in &mut self.customers {
-            c.last_contact = last.get(&c.id).copied();
+            let run = crate::sorted::run_from(&sorted, c.id, |l| l.0, &mut at);
+            c.last_contact = sorted[run].last().map(|l| l.1);
         }
         care_due_with_calendar(
             self.today,
@@ -839,5 +859,61 @@ impl Writer<'_> {
             self.change_stage(customer, to, at, StageReason::Rule { rule })?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::care::CareReason;
+    use chrono::TimeZone;
+
+    fn records() -> CareRecords {
+        let created = Utc.with_ymd_and_hms(2025, 1, 1, 9, 0, 0).unwrap();
+        CareRecords {
+            today: NaiveDate::from_ymd_opt(2026, 6, 1).unwrap(),
+            zone: BusinessZone::default(),
+            horizon_days: 7,
+            calendar: crate::holiday::HolidayCalendar::default(),
+            customers: (1..=4)
+                .map(|id| CareCustomer {
+                    id: CustomerId::new(id),
+                    birthday: None,
+                    stage: LifecycleStage::Active,
+                    created_at: created,
+                    last_contact: None,
+                    erased: false,
+                })
+                .collect(),
+            tasks: Vec::new(),
+        }
+    }
+
+    fn silent(items: &[CareItem]) -> Vec<u64> {
+        items
+            .iter()
+            .filter(|i| matches!(i.reason, CareReason::NoContact { .. }))
+            .filter_map(|i| i.customer.map(CustomerId::get))
+            .collect()
+    }
+
+    /// Each customer's last contact is found in the list in any order, the later of
+    /// two entries for one customer counting (as the map it replaced kept it).
+    #[test]
+    fn the_last_contacts_are_found_sorted_or_not_and_a_later_entry_counts() {
+        let at = |m, d| Utc.with_ymd_and_hms(2026, m, d, 12, 0, 0).unwrap();
+        let (recent, old) = (at(5, 20), at(1, 10));
+        let id = CustomerId::new;
+        let sorted = [(id(1), recent), (id(2), old), (id(4), recent)];
+        let config = CareConfig::default();
+        let want = records().due(&sorted, &config);
+        // Customer 2 has been silent since January, customer 3 since its creation.
+        assert_eq!(silent(&want), vec![2, 3]);
+        let mut reversed = sorted;
+        reversed.reverse();
+        assert_eq!(records().due(&reversed, &config), want);
+        // Customer 3 listed twice: the later, recent entry counts.
+        let twice = [(id(3), old), (id(1), recent), (id(3), recent), (id(2), old)];
+        assert_eq!(silent(&records().due(&twice, &config)), vec![2, 4]);
     }
 }
