@@ -823,6 +823,12 @@ pub fn the_segment_rows_read_answers_from_the_records(crm: &Crm) {
     data.acquisition_channel = Some(tag("referral"));
     let mut chen_data = data.clone();
     chen_data.name = PersonName::parse("陈静").expect(step);
+    // Tags on several customers, two on one, and on customers a filter leaves out.
+    let mut li_data = crm.read(|r| r.customer(li)).expect(step).data().clone();
+    li_data.tags.insert(tag("vip"));
+    li_data.tags.insert(tag("wholesale"));
+    let mut zhao_data = crm.read(|r| r.customer(zhao)).expect(step).data().clone();
+    zhao_data.tags.insert(tag("wholesale"));
     let consent = |granted: bool, day: u32| Consent {
         purpose: tag("marketing-email"),
         granted,
@@ -832,6 +838,8 @@ pub fn the_segment_rows_read_answers_from_the_records(crm: &Crm) {
     crm.write(|w| {
         w.update_customer(wang, data.clone())?;
         w.update_customer(chen, chen_data.clone())?;
+        w.update_customer(li, li_data.clone())?;
+        w.update_customer(zhao, zhao_data.clone())?;
         w.record_consent(li, consent(true, 2))?;
         w.record_consent(li, consent(false, 4))?;
         w.record_consent(wang, consent(true, 3))?;
@@ -909,6 +917,7 @@ pub fn the_segment_rows_read_answers_from_the_records(crm: &Crm) {
     let erased = &all[2];
     assert!(erased.erased && erased.profile == Default::default() && erased.birthday.is_none());
     assert!(all[0].tags.contains(&tag("vip")) && all[1].consents.len() == 2);
+    assert_eq!((all[1].tags.len(), all[3].tags.len()), (2, 1));
 
     let predicates = [
         Predicate::Tag(tag("vip")),
@@ -980,7 +989,8 @@ pub fn the_segment_rows_read_answers_from_the_records(crm: &Crm) {
         .map(|r| r.id)
         .collect()
     };
-    assert_eq!(members(Predicate::Tag(tag("vip"))), vec![wang]);
+    assert_eq!(members(Predicate::Tag(tag("vip"))), vec![wang, li]);
+    assert_eq!(members(Predicate::Tag(tag("wholesale"))), vec![li, zhao]);
     assert_eq!(
         members(Predicate::Consent(tag("marketing-email"))),
         vec![wang]

@@ -243,17 +243,22 @@ pub(crate) fn segment_rows(
         },
     )?;
     if fields.tags {
-        let mut tags: HashMap<i64, Tags> = HashMap::new();
-        let mut stmt = conn.prepare("SELECT customer_id, tag FROM customer_tags")?;
+        // The tags in customer order (the table's own key order, no sort), handed to
+        // the rows (in id order too) as both are walked forward: a hash map of every
+        // tagged customer missed the processor's caches on each row at 1 M customers.
+        let mut stmt =
+            conn.prepare("SELECT customer_id, tag FROM customer_tags ORDER BY customer_id, tag")?;
         let mut it = stmt.query([])?;
+        let mut next = rows.iter_mut().peekable();
         while let Some(row) = it.next()? {
             let c = Cols::new(row, "customer_tags");
-            tags.entry(c.i64(0)?)
-                .or_default()
-                .insert(c.parse(1, Tag::parse)?);
-        }
-        for r in &mut rows {
-            r.tags = tags.remove(&key(r.id.get())).unwrap_or_default();
+            let id = c.i64(0)?;
+            // Rows before the tag's customer have no more tags; a tag of a customer
+            // not listed (erased, or of another stage or tag) is passed over.
+            while next.next_if(|r| key(r.id.get()) < id).is_some() {}
+            if let Some(r) = next.peek_mut().filter(|r| key(r.id.get()) == id) {
+                r.tags.insert(c.parse(1, Tag::parse)?);
+            }
         }
     }
     if fields.consents {
