@@ -428,11 +428,20 @@ impl PurchaseLog {
         self.customer.is_empty()
     }
 
-    /// The dense index of `id`, if the customer is in the log.
+    /// The dense index of `id`, if the customer is in the log. Ids without a gap (a
+    /// book numbered from one that erased no row) are found by arithmetic, `id −
+    /// first`, checked against the table; others by binary search. A million
+    /// customers' ids do not fit the processor's cache, so a binary search of each
+    /// missed it on most of its steps.
     pub fn index_of(&self, id: CustomerId) -> Option<u32> {
-        self.customers
-            .binary_search(&id)
-            .ok()
+        let first = self.customers.first()?.get();
+        let guess = id
+            .get()
+            .checked_sub(first)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| self.customers.get(i) == Some(&id));
+        guess
+            .or_else(|| self.customers.binary_search(&id).ok())
             .and_then(|i| u32::try_from(i).ok())
     }
 
@@ -519,6 +528,27 @@ mod tests {
                 prop_assert_eq!(of(&log), of(&before));
             }
             prop_assert_eq!(&log.customers, &before.customers);
+        }
+
+        /// Every customer's dense index is found, ids with gaps or without, and an id
+        /// not in the log is not.
+        #[test]
+        fn each_customers_dense_index_is_found(
+            ids in proptest::collection::btree_set(1u64..200, 0..80),
+            from in prop_oneof![Just(0u64), 1u64..5],
+            dense in any::<bool>(),
+        ) {
+            let ids: Vec<CustomerId> = if dense {
+                (from + 1..=from + ids.len() as u64).map(CustomerId::new).collect()
+            } else {
+                ids.into_iter().map(CustomerId::new).collect()
+            };
+            let log = PurchaseLog::with_customers(Currency::EUR, ids.clone());
+            for probe in 0..220 {
+                let id = CustomerId::new(probe);
+                let want = ids.iter().position(|&c| c == id).map(|i| i as u32);
+                prop_assert_eq!(log.index_of(id), want);
+            }
         }
     }
 }

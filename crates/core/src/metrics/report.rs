@@ -3,7 +3,7 @@
 //! [`Reader::metrics_report`](crate::ops::Reader::metrics_report) reads in one
 //! transaction).
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -696,14 +696,34 @@ fn early_warnings(
     };
     // Each customer's latest interaction before the end of the last day, as
     // `churn_warnings_by_stage` would fold them from whole interactions.
+    // Kept by the customer's place in the log (a hash map of a million customers
+    // missed the processor's caches on each interaction), which lists them by id; a
+    // customer the log does not list is kept aside.
     let end = log.zone.end_of(as_of);
-    let mut latest: HashMap<CustomerId, DateTime<Utc>> = HashMap::new();
+    let mut by_place: Vec<Option<DateTime<Utc>>> = vec![None; log.customers.len()];
+    let mut unlisted: BTreeMap<CustomerId, DateTime<Utc>> = BTreeMap::new();
     for i in data.interactions.iter().filter(|i| i.at < end) {
-        let e = latest.entry(i.customer).or_insert(i.at);
-        *e = (*e).max(i.at);
+        match log.index_of(i.customer) {
+            Some(k) => {
+                let slot = &mut by_place[k as usize];
+                *slot = Some(slot.map_or(i.at, |at| at.max(i.at)));
+            }
+            None => {
+                let e = unlisted.entry(i.customer).or_insert(i.at);
+                *e = (*e).max(i.at);
+            }
+        }
     }
-    let mut latest: Vec<(CustomerId, DateTime<Utc>)> = latest.into_iter().collect();
-    latest.sort_unstable_by_key(|(c, _)| *c);
+    let mut latest: Vec<(CustomerId, DateTime<Utc>)> = log
+        .customers
+        .iter()
+        .zip(by_place)
+        .filter_map(|(&c, at)| Some((c, at?)))
+        .collect();
+    if !unlisted.is_empty() {
+        latest.extend(unlisted);
+        latest.sort_unstable_by_key(|(c, _)| *c);
+    }
     let stages: Vec<_> = data
         .customers
         .iter()
