@@ -273,7 +273,7 @@ pub(crate) const CACHE_KIB: i64 = 65_536;
 
 /// The most a bulk write (an import, a batch of purchases) keeps of its changed pages
 /// in memory before writing them into the log ahead of its commit, in KiB (128 MiB of
-/// cache, clean and changed pages with SQLite's own bookkeeping, about 124 MiB of pages):
+/// cache, counting clean and changed pages and SQLite's own bookkeeping per page):
 /// beyond the page cache ([`CACHE_KIB`]), up to this, a bulk write's pages are written
 /// once, at the commit, instead of spilled and read back (ADR 0079). A 1 M-row import
 /// changes about 100 MiB; a bigger one spills past this bound as any write does. A

@@ -292,9 +292,9 @@ fn write_purchase_rows(
         let Batch::Purchases(purchases) = batch else {
             continue;
         };
-        for (n, p) in purchases.iter().enumerate() {
-            if n % WARM_AHEAD == 0 {
-                let ahead = purchases[n..].iter().take(WARM_AHEAD);
+        for (i, p) in purchases.iter().enumerate() {
+            if i % WARM_AHEAD == 0 {
+                let ahead = purchases[i..].iter().take(WARM_AHEAD);
                 warmed ^= keys.warm(ahead.map(Purchase::customer));
             }
             let Some(key) = keys.get(p.customer()) else {
