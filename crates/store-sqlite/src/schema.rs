@@ -985,6 +985,61 @@ CREATE INDEX customers_light ON customers (id, stage, erased_at, name, created_a
     created_at_ns, birthday, acquisition_channel, acquisition_cost, external_ref, email);
 "#;
 
+/// Version 27: every `CHECK` list of three or more names spelled out as equalities
+/// (ADR 0081): `stage IN ('prospect', …)` becomes `(stage = 'prospect' OR …)`, the
+/// same constraint, which SQLite evaluates with a few comparisons instead of building
+/// a temporary B-tree of the list each time a single-row `INSERT` or `UPDATE` runs.
+/// Only the tables' text in `sqlite_schema` changes (no row is read or written), in
+/// the Rust step; the SQL is empty.
+const V27: &str = "";
+
+/// Migration 27's step: the `CREATE TABLE` text of each table with such a list
+/// replaced by its rewrite, by SQLite's documented way to change a constraint that
+/// every stored row already meets (`writable_schema`, then the schema version one up,
+/// so that every connection, this one included, reads the schema again).
+fn spell_out_check_lists(conn: &Connection) -> Result<(), OpenError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL \
+             ORDER BY name",
+        )
+        .map_err(OpenError::db)?;
+    let tables = stmt
+        .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(OpenError::db)?;
+    let changed: Vec<(String, String)> = tables
+        .into_iter()
+        .filter_map(|(name, sql)| Some((name, crate::port::checks::spell_out_lists(&sql)?)))
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let version: i64 = conn
+        .pragma_query_value(None, "schema_version", |r| r.get(0))
+        .map_err(OpenError::db)?;
+    conn.pragma_update(None, "writable_schema", true)
+        .map_err(OpenError::db)?;
+    let written = changed
+        .iter()
+        .try_for_each(|(name, sql)| {
+            conn.execute(
+                "UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = ?2",
+                [sql, name],
+            )
+            .map(drop)
+        })
+        .and_then(|()| conn.pragma_update(None, "schema_version", version + 1));
+    let off = conn.pragma_update(None, "writable_schema", false);
+    written.map_err(OpenError::db)?;
+    off.map_err(OpenError::db)?;
+    // A read of a table makes this connection notice the new version and read the
+    // schema again now, rather than in the first statement after the migration (which
+    // SQLite would then prepare a second time).
+    conn.query_row("SELECT count(*) FROM store_info", [], |_| Ok(()))
+        .map_err(OpenError::db)
+}
+
 /// Migration 21's step: the kept lots of the ledgers already stored.
 fn fill_points_lots(conn: &Connection) -> Result<(), OpenError> {
     let failed = |e: crate::error::Fail| match e {
@@ -1163,10 +1218,16 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         rebuilds: false,
         step: None,
     },
+    Migration {
+        version: 27,
+        sql: V27,
+        rebuilds: false,
+        step: Some(spell_out_check_lists),
+    },
 ];
 
 /// The schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 26;
+pub const SCHEMA_VERSION: u32 = 27;
 
 pub(crate) fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.pragma_query_value(None, "user_version", |r| r.get(0))
@@ -1414,5 +1475,55 @@ mod tests {
                 "{name}: {sql}"
             );
         }
+    }
+
+    /// Migration 27 leaves no `CHECK` list SQLite would build a B-tree for, the
+    /// connection that ran it uses the new text at once, and the constraints still
+    /// refuse what they refused.
+    #[test]
+    fn no_table_keeps_a_check_list_of_three_or_more_literals() {
+        let mut conn = Connection::open_in_memory().expect("a connection");
+        migrate(&mut conn, 26, Some("EUR")).expect("the schema before");
+        let before: String = conn
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'customers'",
+                [],
+                |r| r.get(0),
+            )
+            .expect("the customers table");
+        assert!(crate::port::checks::spell_out_lists(&before).is_some());
+        migrate(&mut conn, SCHEMA_VERSION, None).expect("the schema");
+        let mut stmt = conn
+            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL")
+            .expect("the schema query");
+        let tables = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .expect("rows")
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .expect("the schema");
+        for (name, sql) in &tables {
+            assert_eq!(crate::port::checks::spell_out_lists(sql), None, "{name}");
+        }
+        let insert = "INSERT INTO customers (id, name, notes, created_at, created_at_ns, stage) \
+                      VALUES (1, 'Li Wei', '', 0, 0, ?1)";
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN {insert}"))
+            .and_then(|mut s| {
+                s.query_map(["new"], |r| r.get::<_, String>(1))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .expect("the plan");
+        assert!(plan.iter().any(|op| op == "Insert"), "{plan:?}");
+        assert!(!plan.iter().any(|op| op == "OpenEphemeral"), "{plan:?}");
+        let refused = conn.execute(insert, ["gone"]).expect_err("not a stage");
+        assert_eq!(
+            refused.sqlite_extended_error_code(),
+            Some(rusqlite::ffi::SQLITE_CONSTRAINT_CHECK)
+        );
+        conn.execute(insert, ["won_back"]).expect("a stage");
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .expect("the check");
+        assert_eq!(check, "ok");
     }
 }

@@ -1,16 +1,17 @@
-//! The `CHECK` constraints during a bulk build of new books
-//! ([`SqliteOptions::private_build`](crate::SqliteOptions::private_build)).
+//! The `CHECK` constraints: deferred during a bulk build of new books
+//! ([`SqliteOptions::private_build`](crate::SqliteOptions::private_build)), and the
+//! rewrite of their lists that migration 27 made ([`spell_out_lists`], ADR 0081).
 //!
-//! SQLite evaluates a table's `CHECK` constraints for every row a statement writes,
-//! and a constraint of the form `x IN ('a', 'b', 'c', …)` builds a small temporary
-//! B-tree of its list each time the statement runs: one per enumerated column per
-//! row (the channel and sentiment of an interaction, the stages, reason and rule of
-//! a stage change, the kind of a points entry, the stage of a customer). In the
-//! demo's build that is several million B-trees opened, filled and closed, each for
-//! one look-up. The build therefore writes with `PRAGMA ignore_check_constraints`
-//! on and, just before its commit, evaluates every table's constraints once over
-//! the whole table ([`verify`]): one statement per table, in which each list is
-//! built once. A row that breaks a constraint fails the build then, and the whole
+//! SQLite evaluates a table's `CHECK` constraints for every row a statement writes.
+//! Before migration 27, a constraint of the form `x IN ('a', 'b', 'c', …)` also built
+//! a small temporary B-tree of its list each time the statement ran: one per
+//! enumerated column per row (the channel and sentiment of an interaction, the
+//! stages, reason and rule of a stage change, the kind of a points entry, the stage
+//! of a customer). Migration 27 spells those lists out as equalities, which cost a
+//! few comparisons. The build of new books still writes with `PRAGMA
+//! ignore_check_constraints` on and, just before its commit, evaluates every
+//! table's constraints once over the whole table ([`verify`]): one statement per
+//! table. A row that breaks a constraint fails the build then, and the whole
 //! transaction rolls back, as the row's own insert would have made it fail earlier.
 //! The rows written are the same either way.
 
@@ -209,6 +210,170 @@ fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
+/// The `CREATE TABLE` statement `sql` with each `CHECK` list of three or more
+/// literals spelled out as equalities, or `None` if it has no such list:
+/// `stage IN ('new', 'active', 'lost')` becomes
+/// `(stage = 'new' OR stage = 'active' OR stage = 'lost')` (ADR 0081).
+///
+/// The two mean the same for every value, a null included (both are null, which
+/// passes a `CHECK`), but SQLite evaluates them differently: a list of more than two
+/// constants becomes a temporary B-tree built each time the statement that checks it
+/// runs, one per enumerated column for every single-row `INSERT` or `UPDATE`, while
+/// the equalities are a few comparisons.
+///
+/// Only the plain form is rewritten: a bare column name right after `(`, `AND`,
+/// `OR` or `NOT` (or at the start of the expression), then `IN`, then a list of
+/// string or unsigned integer literals. Anything else (`NOT IN`, a collation, an
+/// expression on the left, a subquery) is left as it is, which is always correct,
+/// only slower.
+pub(crate) fn spell_out_lists(sql: &str) -> Option<String> {
+    let base = sql.as_ptr() as usize;
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    for expr in check_expressions(sql) {
+        let at = expr.as_ptr() as usize - base;
+        for (start, end, text) in lists_in(expr) {
+            edits.push((at + start, at + end, text));
+        }
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len() + 64 * edits.len());
+    let mut done = 0;
+    for (start, end, text) in edits {
+        out.push_str(&sql[done..start]);
+        out.push_str(&text);
+        done = end;
+    }
+    out.push_str(&sql[done..]);
+    Some(out)
+}
+
+/// A plain `column IN (literal, …)` found in a `CHECK` expression.
+struct PlainList<'a> {
+    /// The column name's byte range, where the rewrite starts.
+    column: (usize, usize),
+    /// The literals as written.
+    items: Vec<&'a str>,
+    /// The token index of the closing parenthesis.
+    last: usize,
+    /// The byte just past the closing parenthesis, where the rewrite ends.
+    end: usize,
+}
+
+/// The plain list of three or more literals whose `IN` is token `k` of `expr`, if
+/// it is one.
+fn plain_list<'a>(expr: &'a str, toks: &[Token], k: usize) -> Option<PlainList<'a>> {
+    let text = |t: &Token| match *t {
+        Token::Word(a, b) | Token::Text(a, b) | Token::Other(a, b) => &expr[a..b],
+    };
+    let is = |i: usize, s: &str| toks.get(i).is_some_and(|t| text(t).eq_ignore_ascii_case(s));
+    let keyword = |s: &str| {
+        ["NOT", "AND", "OR", "IN"]
+            .iter()
+            .any(|kw| s.eq_ignore_ascii_case(kw))
+    };
+    let Token::Word(cs, ce) = *toks.get(k.checked_sub(1)?)? else {
+        return None;
+    };
+    let opens_operand = k < 2
+        || is(k - 2, "(")
+        || matches!(toks[k - 2], Token::Word(..))
+            && keyword(text(&toks[k - 2]))
+            && !is(k - 2, "IN");
+    if !opens_operand || keyword(&expr[cs..ce]) || !is(k, "IN") || !is(k + 1, "(") {
+        return None;
+    }
+    // The literals, separated by commas, up to the closing parenthesis.
+    let mut items = Vec::new();
+    let mut j = k + 2;
+    loop {
+        let literal = match *toks.get(j)? {
+            Token::Text(a, b) => &expr[a..b],
+            Token::Word(a, b) if expr[a..b].bytes().all(|c| c.is_ascii_digit()) => &expr[a..b],
+            _ => return None,
+        };
+        items.push(literal);
+        match *toks.get(j + 1)? {
+            Token::Other(_, end) if is(j + 1, ")") => {
+                return (items.len() >= 3).then_some(PlainList {
+                    column: (cs, ce),
+                    items,
+                    last: j + 1,
+                    end,
+                });
+            }
+            _ if is(j + 1, ",") => j += 2,
+            _ => return None,
+        }
+    }
+}
+
+/// A token of a `CHECK` expression: its byte range; comments and white space are
+/// not tokens.
+#[derive(Clone, Copy)]
+enum Token {
+    /// An unquoted identifier, keyword or number.
+    Word(usize, usize),
+    /// A single-quoted string literal, quotes included.
+    Text(usize, usize),
+    /// Anything else: a double-quoted identifier, an operator, a parenthesis.
+    Other(usize, usize),
+}
+
+fn tokens(expr: &str) -> Vec<Token> {
+    let bytes = expr.as_bytes();
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(end) = skip_quoted(bytes, i) {
+            match c {
+                b'\'' => found.push(Token::Text(i, end)),
+                b'-' | b'/' => {}
+                _ => found.push(Token::Other(i, end)),
+            }
+            i = end;
+        } else if is_word(c) {
+            let start = i;
+            while i < bytes.len() && is_word(bytes[i]) {
+                i += 1;
+            }
+            found.push(Token::Word(start, i));
+        } else {
+            if !c.is_ascii_whitespace() {
+                found.push(Token::Other(i, i + 1));
+            }
+            i += 1;
+        }
+    }
+    found
+}
+
+/// The plain `column IN (literal, …)` lists of three or more literals in `expr`, as
+/// (start, end, replacement) in `expr`'s bytes, in order.
+fn lists_in(expr: &str) -> Vec<(usize, usize, String)> {
+    let toks = tokens(expr);
+    let mut found = Vec::new();
+    let mut k = 1;
+    while k < toks.len() {
+        match plain_list(expr, &toks, k) {
+            Some(list) => {
+                let (start, stop) = list.column;
+                let terms: Vec<String> = list
+                    .items
+                    .iter()
+                    .map(|v| format!("{} = {v}", &expr[start..stop]))
+                    .collect();
+                found.push((start, list.end, format!("({})", terms.join(" OR "))));
+                k = list.last + 1;
+            }
+            None => k += 1,
+        }
+    }
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +437,100 @@ mod tests {
                 .sqlite_extended_error_code(),
             Some(ffi::SQLITE_CONSTRAINT_CHECK)
         );
+    }
+
+    #[test]
+    fn lists_of_three_or_more_literals_are_spelled_out_and_nothing_else_is() {
+        let sql = "CREATE TABLE t (\n\
+            stage TEXT NOT NULL CHECK (stage IN\n    ('new','active', 'it''s')),\n\
+            priority TEXT CHECK (priority IS NULL OR priority IN ('low', 'normal', 'high')),\n\
+            span INTEGER CHECK (span in (0, 1, 2) AND NOT kind IN ('a', 'b', 'c')),\n\
+            two INTEGER CHECK (two IN (0, 1)),\n\
+            neg INTEGER CHECK (neg IN (-1, 0, 1)),\n\
+            not_in TEXT CHECK (not_in NOT IN ('x', 'y', 'z')),\n\
+            nocase TEXT CHECK (nocase COLLATE NOCASE IN ('x', 'y', 'z')),\n\
+            sub TEXT CHECK (sub IN (SELECT 'x') AND length(sub) IN (1, 2, 3)),\n\
+            quoted TEXT DEFAULT 'q IN (''x'', ''y'', ''z'')' -- kind IN ('a', 'b', 'c')\n\
+        ) STRICT";
+        let out = spell_out_lists(sql).expect("three lists to rewrite");
+        let expected = sql
+            .replace(
+                "stage IN\n    ('new','active', 'it''s')",
+                "(stage = 'new' OR stage = 'active' OR stage = 'it''s')",
+            )
+            .replace(
+                "priority IN ('low', 'normal', 'high')",
+                "(priority = 'low' OR priority = 'normal' OR priority = 'high')",
+            )
+            .replace("span in (0, 1, 2)", "(span = 0 OR span = 1 OR span = 2)")
+            .replace(
+                "NOT kind IN ('a', 'b', 'c')",
+                "NOT (kind = 'a' OR kind = 'b' OR kind = 'c')",
+            );
+        assert_eq!(out, expected);
+        assert_eq!(spell_out_lists(&out), None, "nothing left to rewrite");
+        assert_eq!(
+            spell_out_lists("CREATE TABLE u (k TEXT CHECK (k IN ('a', 'b')))"),
+            None
+        );
+        assert_eq!(
+            spell_out_lists("CREATE VIRTUAL TABLE v USING fts5(k)"),
+            None
+        );
+    }
+
+    /// The table `t` with one column `v` (of no type, so that texts, integers and
+    /// reals all reach the constraint as they are) checked by `check`.
+    fn accepts(conn: &Connection, check: &str, value: &rusqlite::types::Value) -> bool {
+        conn.execute_batch(&format!(
+            "DROP TABLE IF EXISTS t; CREATE TABLE t (v CHECK ({check}))"
+        ))
+        .expect("the table");
+        match conn.execute("INSERT INTO t (v) VALUES (?1)", [value]) {
+            Ok(_) => true,
+            Err(e) if e.sqlite_extended_error_code() == Some(ffi::SQLITE_CONSTRAINT_CHECK) => false,
+            Err(e) => panic!("{check}: {e}"),
+        }
+    }
+
+    proptest::proptest! {
+        /// A rewritten constraint accepts exactly the values the list accepts: each
+        /// listed value, nothing else but a null, whatever its type.
+        #[test]
+        fn a_spelled_out_list_accepts_what_the_list_accepts(
+            listed in proptest::collection::vec("[a-c']{0,3}|[0-9]{1,2}", 3..6),
+            others in proptest::collection::vec("[a-dA-C' ]{0,3}|-?[0-9]{1,2}(\\.[05])?", 0..6),
+        ) {
+            let literal = |v: &String| if !v.is_empty() && v.bytes().all(|c| c.is_ascii_digit()) {
+                v.clone()
+            } else {
+                format!("'{}'", v.replace('\'', "''"))
+            };
+            let list: Vec<String> = listed.iter().map(literal).collect();
+            let check = format!("v IN ({})", list.join(", "));
+            let table = format!("CREATE TABLE t (v CHECK ({check}))");
+            let spelled = spell_out_lists(&table).expect("a list of three or more");
+            let rewritten = check_expressions(&spelled)[0].to_owned();
+            proptest::prop_assert!(!rewritten.contains(" IN "), "{rewritten}");
+            let conn = Connection::open_in_memory().expect("a database");
+            use rusqlite::types::Value;
+            let mut values = vec![Value::Null];
+            for v in listed.iter().chain(&others) {
+                values.push(Value::Text(v.clone()));
+                if let Ok(n) = v.parse::<i64>() {
+                    values.push(Value::Integer(n));
+                }
+                if let Ok(x) = v.parse::<f64>() {
+                    values.push(Value::Real(x));
+                }
+            }
+            for value in &values {
+                proptest::prop_assert_eq!(
+                    accepts(&conn, &check, value),
+                    accepts(&conn, &rewritten, value),
+                    "{:?} against {} and {}", value, check, rewritten
+                );
+            }
+        }
     }
 }

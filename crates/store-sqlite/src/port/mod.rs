@@ -22,7 +22,7 @@ pub(crate) mod activity;
 pub(crate) mod automation;
 mod bulk_totals;
 mod campaigns;
-mod checks;
+pub(crate) mod checks;
 pub(crate) mod customers;
 mod events;
 mod holidays;
