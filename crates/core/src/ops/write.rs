@@ -422,6 +422,8 @@ impl Writer<'_> {
                     let c = w
                         .insert_new_customer(new)
                         .map_err(|e| import_error(S::CreateCustomers, i, e))?;
+                    // Created live in this transaction: its purchases need no look-up.
+                    checker.live.insert(c.id());
                     receipt.created_customers.push(c.id());
                 }
                 for (id, data) in batch.update_customers {
