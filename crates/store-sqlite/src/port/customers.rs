@@ -416,18 +416,18 @@ pub(crate) fn count(conn: &Connection) -> Res<u64> {
 }
 
 /// Stores a new customer under its id, with its tags and consents.
-pub(crate) fn insert(conn: &Connection, c: &Customer) -> Res<()> {
+pub(crate) fn insert(db: &mut impl Exec, c: &Customer) -> Res<()> {
     write_row(
-        conn,
+        db,
         "INSERT INTO customers (id, name, email, email_key, phone, company, birthday, \
          profile, acquisition_channel, acquisition_cost, external_ref, notes, created_at, \
          created_at_ns, stage, erased_at, erased_at_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, \
          ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         c,
     )?;
-    sync_tags(conn, c.id(), &Default::default(), c.tags())?;
+    sync_tags(db, c.id(), &Default::default(), c.tags())?;
     for consent in c.consents() {
-        insert_consent(&mut { conn }, c.id(), consent)?;
+        insert_consent(db, c.id(), consent)?;
     }
     Ok(())
 }
@@ -438,7 +438,7 @@ pub(crate) fn insert(conn: &Connection, c: &Customer) -> Res<()> {
 pub(crate) fn update(conn: &Connection, c: &Customer) -> Res<()> {
     save_customer(conn, c)?;
     let old_tags = load_tags(conn, c.id())?;
-    sync_tags(conn, c.id(), &old_tags, c.tags())?;
+    sync_tags(&mut { conn }, c.id(), &old_tags, c.tags())?;
     let old = load_consents(conn, c.id())?;
     let new = c.consents();
     if new.starts_with(&old) {
@@ -761,7 +761,7 @@ pub(crate) fn profile_json(p: &Profile) -> Res<Option<String>> {
 /// Writes a customer's columns (not tags or consents) over its row.
 pub(crate) fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
     write_row(
-        conn,
+        &mut { conn },
         "UPDATE customers SET name = ?2, email = ?3, email_key = ?4, phone = ?5, \
          company = ?6, birthday = ?7, profile = ?8, acquisition_channel = ?9, \
          acquisition_cost = ?10, external_ref = ?11, notes = ?12, created_at = ?13, \
@@ -772,13 +772,12 @@ pub(crate) fn save_customer(conn: &Connection, c: &Customer) -> Res<()> {
 
 /// Runs `sql`, an insert or update of a customer's row, with its columns as `?1` (the
 /// id) to `?17`, in the order of the table.
-fn write_row(conn: &Connection, sql: &str, c: &Customer) -> Res<()> {
+fn write_row(db: &mut impl Exec, sql: &'static str, c: &Customer) -> Res<()> {
     let d = c.data();
     let cost = d.acquisition_cost.map(minor).transpose()?;
     let (at, at_ns) = ts(c.created_at());
     let (erased, erased_ns) = opt_ts(c.erased_at());
-    execute(
-        conn,
+    db.exec(
         sql,
         params![
             key(c.id().get()),
@@ -804,17 +803,15 @@ fn write_row(conn: &Connection, sql: &str, c: &Customer) -> Res<()> {
 }
 
 /// Makes the stored tags of `id` go from `old` to `new`.
-pub(crate) fn sync_tags(conn: &Connection, id: CustomerId, old: &Tags, new: &Tags) -> Res<()> {
+pub(crate) fn sync_tags(db: &mut impl Exec, id: CustomerId, old: &Tags, new: &Tags) -> Res<()> {
     for gone in old.difference(new) {
-        execute(
-            conn,
+        db.exec(
             "DELETE FROM customer_tags WHERE customer_id = ?1 AND tag = ?2",
             params![key(id.get()), gone.as_str()],
         )?;
     }
     for added in new.difference(old) {
-        execute(
-            conn,
+        db.exec(
             "INSERT INTO customer_tags (customer_id, tag) VALUES (?1, ?2)",
             params![key(id.get()), added.as_str()],
         )?;

@@ -848,9 +848,8 @@ impl<'c> WriteTx for Tx<'c> {
         if self.bulk && self.search_deferred.is_none() {
             self.search_deferred = Some(self.run(search_index::defer_inserts)?);
         }
-        self.insert(IdKind::Customer, customer.id().get(), |c| {
-            customers::insert(c, customer)
-        })?;
+        self.run_kept(|k| customers::insert(k, customer))?;
+        self.stored(IdKind::Customer, customer.id().get());
         if let Some(Some(d)) = &mut self.search_deferred {
             d.created(customer.id().get());
         }
