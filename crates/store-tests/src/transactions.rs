@@ -69,6 +69,7 @@ macro_rules! port_conformance {
             search_matches_are_exactly_the_hits_by_id_with_their_names,
             a_write_uses_the_zone_it_set_in_its_later_operations,
             a_batched_catch_up_moves_each_customer_as_a_move_of_its_own,
+            a_reassessment_judges_each_customer_by_their_own_latest_answer_and_churn,
         }
     };
 }
@@ -181,6 +182,10 @@ pub const PORT_CHECKS: &[PortCheck] = &[
     PortCheck {
         name: "a_batched_catch_up_moves_each_customer_as_a_move_of_its_own",
         run: a_batched_catch_up_moves_each_customer_as_a_move_of_its_own,
+    },
+    PortCheck {
+        name: "a_reassessment_judges_each_customer_by_their_own_latest_answer_and_churn",
+        run: a_reassessment_judges_each_customer_by_their_own_latest_answer_and_churn,
     },
 ];
 
@@ -1597,6 +1602,78 @@ pub fn a_batched_catch_up_moves_each_customer_as_a_move_of_its_own(crm: &Crm) {
         })
         .collect();
     assert_eq!(events, expected_events);
+}
+
+/// `reassess_all` judges each customer by their own latest NPS or CSAT answer and by
+/// when they churned, with the answers of several customers recorded interleaved
+/// and out of customer order, and churned customers between the others.
+pub fn a_reassessment_judges_each_customer_by_their_own_latest_answer_and_churn(crm: &Crm) {
+    use solocrm_core::{LifecyclePolicy, LifecycleStage as S, PolicyRule as R};
+    let policy = LifecyclePolicy::default();
+    let step = "the check's step";
+    let new = |name: &str| crm.create_customer(person(name)).expect(step).id();
+    let gone = new("赵磊");
+    let promoter = new("王芳");
+    let back = new("陈静");
+    let detractor = new("李娜");
+    let satisfied = new("张伟");
+    let buy = |id: CustomerId, day: i64| {
+        crm.record_purchase(NewPurchase::new(id, at(day), eur(100)))
+            .expect(step);
+    };
+    for id in [promoter, detractor, satisfied] {
+        for day in 400..405 {
+            buy(id, day);
+        }
+    }
+    // Silent for a year: the catch-up churns both.
+    buy(gone, 1);
+    buy(back, 1);
+    let churn = crm.read(|r| r.reassess_all(&policy, at(380))).expect(step);
+    for id in [gone, back] {
+        let (_, s) = churn
+            .suggestions
+            .iter()
+            .find(|(c, _)| *c == id)
+            .expect("churned by silence");
+        crm.write(|w| w.apply_suggestion(id, s, &policy, at(380)))
+            .expect(step);
+        assert_eq!(crm.customer(id).expect(step).stage(), S::Churned);
+    }
+    buy(back, 406);
+    let answer = |id: CustomerId, kind: SurveyKind, value: i64, day: i64| {
+        crm.record_survey(NewSurveyResponse {
+            customer: id,
+            at: at(day),
+            score: SurveyScore::new(kind, value).expect(step),
+            comment: None,
+        })
+        .expect(step);
+    };
+    answer(satisfied, SurveyKind::Csat, 1, 405);
+    answer(detractor, SurveyKind::Nps, 10, 405);
+    answer(promoter, SurveyKind::Nps, 2, 405);
+    answer(satisfied, SurveyKind::Csat, 5, 406);
+    answer(detractor, SurveyKind::Nps, 2, 406);
+    answer(promoter, SurveyKind::Nps, 10, 406);
+    answer(detractor, SurveyKind::Csat, 3, 406);
+    let found = crm.read(|r| r.reassess_all(&policy, at(407))).expect(step);
+    let moves: Vec<(CustomerId, S, R)> = found
+        .suggestions
+        .iter()
+        .map(|(id, s)| (*id, s.assessment.target, s.assessment.rule))
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            (promoter, S::Loyal, R::LoyalBehaviour),
+            (back, S::WonBack, R::PurchaseAfterChurn),
+            (detractor, S::Active, R::RepeatPurchase),
+            (satisfied, S::Loyal, R::LoyalBehaviour),
+        ],
+        "by id; the customer still churned is where they belong"
+    );
+    assert!(found.future_dated.is_empty());
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ use crate::metrics::{
 use crate::policy::{Behaviour, FutureDated, LifecyclePolicy, Reassessment, Suggestion};
 use crate::port::whole_second;
 use crate::purchase::PurchaseLog;
+use crate::sorted;
 use crate::store::{ActivityQuery, OpenQuery, StoreError, StoreResult, TaskQuery};
 use crate::survey::SurveyKind;
 use crate::time::TimeRange;
@@ -225,17 +226,20 @@ impl Reader<'_> {
         let after = as_of
             .checked_add_signed(chrono::TimeDelta::nanoseconds(1))
             .unwrap_or(DateTime::<Utc>::MAX_UTC);
-        let mut nps: HashMap<CustomerId, u8> = HashMap::new();
-        let mut csat: HashMap<CustomerId, u8> = HashMap::new();
-        // Scores come ordered by time, so the last write per customer is the latest;
-        // none is after `as_of` (the calendar ends long before the largest instant).
+        let mut nps: Vec<(CustomerId, u8)> = Vec::new();
+        let mut csat: Vec<(CustomerId, u8)> = Vec::new();
+        // Scores come ordered by time, so after a stable sort by customer the last of
+        // each customer's run is the latest; none is after `as_of` (the calendar ends
+        // long before the largest instant).
         for s in self.tx.survey_scores(after)? {
             match s.score.kind() {
-                SurveyKind::Nps => nps.insert(s.customer, s.score.value()),
-                SurveyKind::Csat => csat.insert(s.customer, s.score.value()),
-                SurveyKind::Ces => None,
-            };
+                SurveyKind::Nps => nps.push((s.customer, s.score.value())),
+                SurveyKind::Csat => csat.push((s.customer, s.score.value())),
+                SurveyKind::Ces => {}
+            }
         }
+        nps.sort_by_key(|&(id, _)| id);
+        csat.sort_by_key(|&(id, _)| id);
         // The changes dated after `as_of`, of the few customers who have one, in one
         // read: what blocks a move (a history never goes back in time). Everyone
         // else's pending move needs no read of their history.
@@ -253,15 +257,23 @@ impl Reader<'_> {
         }
         // When each churned customer churned, in one read rather than one history
         // read per churned customer.
-        let mut churned_at: HashMap<CustomerId, Option<DateTime<Utc>>> =
-            self.tx.churned_at()?.into_iter().collect();
+        let mut churned_at = self.tx.churned_at()?;
+        churned_at.sort_by_key(|&(id, _)| id);
         let stages = self.tx.customer_stages()?;
+        let mut missed = Vec::new();
+        let mut at = 0;
         for &(id, stage) in &stages {
-            if stage == LifecycleStage::Churned && !churned_at.contains_key(&id) {
+            if stage == LifecycleStage::Churned
+                && sorted::run_from(&churned_at, id, |e| e.0, &mut at).is_empty()
+            {
                 // Churned after the read above cannot happen in one snapshot; a
                 // backend that misses one still answers from the history.
-                churned_at.insert(id, last_churned(&self.tx.stage_history(id)?));
+                missed.push((id, last_churned(&self.tx.stage_history(id)?)));
             }
+        }
+        if !missed.is_empty() {
+            churned_at.extend(missed);
+            churned_at.sort_by_key(|&(id, _)| id);
         }
         Ok(ReassessRecords {
             stages,
@@ -322,7 +334,7 @@ impl Reader<'_> {
             .customer_dates()?
             .into_iter()
             .filter_map(|d| {
-                let stage = stages[crate::sorted::run_from(&stages, d.id, |s| s.0, &mut at)]
+                let stage = stages[sorted::run_from(&stages, d.id, |s| s.0, &mut at)]
                     .last()?
                     .1;
                 Some(CareCustomer {
@@ -526,14 +538,15 @@ impl PurchaseDays {
 struct ReassessRecords {
     /// Every customer not erased, with their stage, by id.
     stages: Vec<(CustomerId, LifecycleStage)>,
-    /// The latest NPS answer of each customer, up to the instant.
-    nps: HashMap<CustomerId, u8>,
-    /// The latest CSAT answer of each customer, up to the instant.
-    csat: HashMap<CustomerId, u8>,
+    /// The NPS answers up to the instant, by customer (stable: in time order within
+    /// a customer, so the last of a run is the latest).
+    nps: Vec<(CustomerId, u8)>,
+    /// The CSAT answers up to the instant, likewise.
+    csat: Vec<(CustomerId, u8)>,
     /// The latest change dated after the instant, of each customer with one.
     later: HashMap<CustomerId, StageChange>,
-    /// When each churned customer churned (if the history says).
-    churned_at: HashMap<CustomerId, Option<DateTime<Utc>>>,
+    /// When each churned customer churned (if the history says), by customer.
+    churned_at: Vec<(CustomerId, Option<DateTime<Utc>>)>,
 }
 
 impl ReassessRecords {
@@ -547,12 +560,19 @@ impl ReassessRecords {
         let zone = days.log.zone;
         let today = zone.date_of(as_of);
         let mut out = Reassessment::default();
+        // The stages come by id: each list is walked once, from where the customer
+        // before left it (ADR 0080), not looked up in a map of every customer.
+        let (mut at_nps, mut at_csat, mut at_churned) = (0, 0, 0);
+        let last = |list: &[(CustomerId, u8)], id, at: &mut usize| {
+            let run = sorted::run_from(list, id, |e| e.0, at);
+            list[run].last().map(|&(_, v)| v)
+        };
         for &(id, stage) in &self.stages {
             let churned_on = if stage == LifecycleStage::Churned {
-                self.churned_at
-                    .get(&id)
-                    .copied()
-                    .flatten()
+                let run = sorted::run_from(&self.churned_at, id, |e| e.0, &mut at_churned);
+                self.churned_at[run]
+                    .last()
+                    .and_then(|&(_, t)| t)
                     .map(|t| zone.date_of(t))
             } else {
                 None
@@ -560,8 +580,8 @@ impl ReassessRecords {
             let behaviour = Behaviour {
                 stage,
                 purchase_days: days.of_customer(id),
-                latest_nps: self.nps.get(&id).copied(),
-                latest_csat: self.csat.get(&id).copied(),
+                latest_nps: last(&self.nps, id, &mut at_nps),
+                latest_csat: last(&self.csat, id, &mut at_csat),
                 churned_on,
             };
             let Some(s) = policy.suggest(&behaviour, today) else {
