@@ -1451,18 +1451,23 @@ mod tests {
         "(if(",
     ];
 
+    /// The (name, text) pairs `query` reads from the schema.
+    fn names_and_sql(conn: &Connection, query: &str) -> Vec<(String, String)> {
+        let mut stmt = conn.prepare(query).expect("the schema query");
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+            .expect("rows")
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .expect("the schema")
+    }
+
     #[test]
     fn a_fresh_schema_uses_nothing_newer_than_sqlite_3_37() {
         let mut conn = Connection::open_in_memory().expect("a connection");
         migrate(&mut conn, SCHEMA_VERSION, Some("EUR")).expect("the schema");
-        let mut stmt = conn
-            .prepare("SELECT name, lower(sql) FROM sqlite_schema WHERE sql IS NOT NULL")
-            .expect("the schema query");
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .expect("rows")
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .expect("the schema");
+        let rows = names_and_sql(
+            &conn,
+            "SELECT name, lower(sql) FROM sqlite_schema WHERE sql IS NOT NULL",
+        );
         assert!(rows.len() > 20, "{} schema entries", rows.len());
         for (name, sql) in &rows {
             let compact: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -1493,14 +1498,10 @@ mod tests {
             .expect("the customers table");
         assert!(crate::port::checks::spell_out_lists(&before).is_some());
         migrate(&mut conn, SCHEMA_VERSION, None).expect("the schema");
-        let mut stmt = conn
-            .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL")
-            .expect("the schema query");
-        let tables = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
-            .expect("rows")
-            .collect::<rusqlite::Result<Vec<_>>>()
-            .expect("the schema");
+        let tables = names_and_sql(
+            &conn,
+            "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL",
+        );
         for (name, sql) in &tables {
             assert_eq!(crate::port::checks::spell_out_lists(sql), None, "{name}");
         }
