@@ -263,7 +263,12 @@ struct PlainList<'a> {
 
 /// The plain list of three or more literals whose `IN` is token `k` of `expr`, if
 /// it is one.
-fn plain_list<'a>(expr: &'a str, toks: &[Token], k: usize) -> Option<PlainList<'a>> {
+fn plain_list<'a>(
+    expr: &'a str,
+    toks: &[Token],
+    opens: &[bool],
+    k: usize,
+) -> Option<PlainList<'a>> {
     let text = |t: &Token| match *t {
         Token::Word(a, b) | Token::Text(a, b) | Token::Other(a, b) => &expr[a..b],
     };
@@ -276,11 +281,7 @@ fn plain_list<'a>(expr: &'a str, toks: &[Token], k: usize) -> Option<PlainList<'
     let Token::Word(cs, ce) = *toks.get(k.checked_sub(1)?)? else {
         return None;
     };
-    let opens_operand = k < 2
-        || is(k - 2, "(")
-        || matches!(toks[k - 2], Token::Word(..))
-            && keyword(text(&toks[k - 2]))
-            && !is(k - 2, "IN");
+    let opens_operand = k < 2 || opens[k - 2];
     if !opens_operand || keyword(&expr[cs..ce]) || !is(k, "IN") || !is(k + 1, "(") {
         return None;
     }
@@ -307,6 +308,47 @@ fn plain_list<'a>(expr: &'a str, toks: &[Token], k: usize) -> Option<PlainList<'
             _ => return None,
         }
     }
+}
+
+/// For each token of `expr`, whether an operand of `AND`, `OR` or `NOT` (or a
+/// parenthesis) starts after it, so that `column IN (…)` right after it is a whole
+/// operand: `(`, `OR`, an `AND` that is not a `BETWEEN`'s (`a BETWEEN 1 AND x IN (…)`
+/// compares `a BETWEEN 1 AND x`), and a `NOT` that is not part of `IS NOT` (`a IS NOT
+/// x IN (…)` compares `a IS NOT x`).
+fn operand_openers(expr: &str, toks: &[Token]) -> Vec<bool> {
+    let word = |t: &Token, kw: &str| matches!(*t, Token::Word(a, b) if expr[a..b].eq_ignore_ascii_case(kw));
+    let other = |t: &Token, c: &str| matches!(*t, Token::Other(a, b) if &expr[a..b] == c);
+    // The `BETWEEN`s still waiting for their `AND`, per parenthesis depth.
+    let mut pending: Vec<u32> = vec![0];
+    let mut opens = Vec::with_capacity(toks.len());
+    for (i, t) in toks.iter().enumerate() {
+        let depth = pending.len() - 1;
+        let opener = if other(t, "(") {
+            pending.push(0);
+            true
+        } else if other(t, ")") {
+            if pending.len() > 1 {
+                pending.pop();
+            }
+            false
+        } else if word(t, "BETWEEN") {
+            pending[depth] += 1;
+            false
+        } else if word(t, "AND") {
+            if pending[depth] > 0 {
+                pending[depth] -= 1;
+                false
+            } else {
+                true
+            }
+        } else if word(t, "NOT") {
+            !(i > 0 && word(&toks[i - 1], "IS"))
+        } else {
+            word(t, "OR")
+        };
+        opens.push(opener);
+    }
+    opens
 }
 
 /// A token of a `CHECK` expression: its byte range; comments and white space are
@@ -354,10 +396,11 @@ fn tokens(expr: &str) -> Vec<Token> {
 /// (start, end, replacement) in `expr`'s bytes, in order.
 fn lists_in(expr: &str) -> Vec<(usize, usize, String)> {
     let toks = tokens(expr);
+    let opens = operand_openers(expr, &toks);
     let mut found = Vec::new();
     let mut k = 1;
     while k < toks.len() {
-        match plain_list(expr, &toks, k) {
+        match plain_list(expr, &toks, &opens, k) {
             Some(list) => {
                 let (start, stop) = list.column;
                 let terms: Vec<String> = list
@@ -450,9 +493,11 @@ mod tests {
             not_in TEXT CHECK (not_in NOT IN ('x', 'y', 'z')),\n\
             nocase TEXT CHECK (nocase COLLATE NOCASE IN ('x', 'y', 'z')),\n\
             sub TEXT CHECK (sub IN (SELECT 'x') AND length(sub) IN (1, 2, 3)),\n\
-            quoted TEXT DEFAULT 'q IN (''x'', ''y'', ''z'')' -- kind IN ('a', 'b', 'c')\n\
+            quoted TEXT DEFAULT 'q IN (''x'', ''y'', ''z'')', -- kind IN ('a', 'b', 'c')\n\
+            b INTEGER CHECK (b BETWEEN 0 AND b IN (0, 1, 2) OR b IS NOT b IN (3, 4, 5)),\n\
+            c INTEGER CHECK (c BETWEEN 0 AND 9 AND c IN (0, 1, 2))\n\
         ) STRICT";
-        let out = spell_out_lists(sql).expect("three lists to rewrite");
+        let out = spell_out_lists(sql).expect("five lists to rewrite");
         let expected = sql
             .replace(
                 "stage IN\n    ('new','active', 'it''s')",
@@ -466,7 +511,8 @@ mod tests {
             .replace(
                 "NOT kind IN ('a', 'b', 'c')",
                 "NOT (kind = 'a' OR kind = 'b' OR kind = 'c')",
-            );
+            )
+            .replace("c IN (0, 1, 2)", "(c = 0 OR c = 1 OR c = 2)");
         assert_eq!(out, expected);
         assert_eq!(spell_out_lists(&out), None, "nothing left to rewrite");
         assert_eq!(
