@@ -299,10 +299,9 @@ impl CustomerNames {
 
     /// Makes room by id for `count` names of the ids `ids` when they are dense
     /// enough: at most eight slots a name (a segment of an eighth of the book), and
-    /// some room. A slot costs 24 bytes, so a million customers' slots take 24 MB,
-    /// about what a hash table of a quarter of them takes; sparser ids stay in the
-    /// table. Names already kept in the table for ids the slots now cover move into
-    /// them.
+    /// some room. A slot costs 24 bytes (24 MB for a million ids), a table entry about
+    /// 33 bytes and its share of empty buckets; sparser ids stay in the table. Names
+    /// already kept in the table for ids the slots now cover move into them.
     fn reserve(&mut self, ids: impl Iterator<Item = CustomerId>, count: usize) {
         let top = ids.map(CustomerId::get).max().unwrap_or(0);
         let dense = top <= 8 * count as u64 + 1_024;

@@ -221,11 +221,10 @@ fn matching_paren(bytes: &[u8], open: usize) -> Option<usize> {
 /// runs, one per enumerated column for every single-row `INSERT` or `UPDATE`, while
 /// the equalities are a few comparisons.
 ///
-/// Only the plain form is rewritten: a bare column name right after `(`, `AND`,
-/// `OR` or `NOT` (or at the start of the expression), then `IN`, then a list of
-/// string or unsigned integer literals. Anything else (`NOT IN`, a collation, an
-/// expression on the left, a subquery) is left as it is, which is always correct,
-/// only slower.
+/// Only the plain form is rewritten: a bare column name that starts an operand (see
+/// [`operand_openers`]), then `IN`, then a list of string or unsigned integer
+/// literals. Anything else (`NOT IN`, a collation, an expression on the left, a
+/// subquery) is left as it is, which is always correct, only slower.
 pub(crate) fn spell_out_lists(sql: &str) -> Option<String> {
     let base = sql.as_ptr() as usize;
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
@@ -269,10 +268,10 @@ fn plain_list<'a>(
     opens: &[bool],
     k: usize,
 ) -> Option<PlainList<'a>> {
-    let text = |t: &Token| match *t {
-        Token::Word(a, b) | Token::Text(a, b) | Token::Other(a, b) => &expr[a..b],
+    let is = |i: usize, s: &str| {
+        toks.get(i)
+            .is_some_and(|t| t.text(expr).eq_ignore_ascii_case(s))
     };
-    let is = |i: usize, s: &str| toks.get(i).is_some_and(|t| text(t).eq_ignore_ascii_case(s));
     let keyword = |s: &str| {
         ["NOT", "AND", "OR", "IN"]
             .iter()
@@ -316,8 +315,9 @@ fn plain_list<'a>(
 /// compares `a BETWEEN 1 AND x`), and a `NOT` that is not part of `IS NOT` (`a IS NOT
 /// x IN (…)` compares `a IS NOT x`).
 fn operand_openers(expr: &str, toks: &[Token]) -> Vec<bool> {
-    let word = |t: &Token, kw: &str| matches!(*t, Token::Word(a, b) if expr[a..b].eq_ignore_ascii_case(kw));
-    let other = |t: &Token, c: &str| matches!(*t, Token::Other(a, b) if &expr[a..b] == c);
+    let word =
+        |t: &Token, kw: &str| matches!(t, Token::Word(..)) && t.text(expr).eq_ignore_ascii_case(kw);
+    let other = |t: &Token, c: &str| matches!(t, Token::Other(..)) && t.text(expr) == c;
     // The `BETWEEN`s still waiting for their `AND`, per parenthesis depth.
     let mut pending: Vec<u32> = vec![0];
     let mut opens = Vec::with_capacity(toks.len());
@@ -361,6 +361,14 @@ enum Token {
     Text(usize, usize),
     /// Anything else: a double-quoted identifier, an operator, a parenthesis.
     Other(usize, usize),
+}
+
+impl Token {
+    /// The token's text in `expr`.
+    fn text(self, expr: &str) -> &str {
+        let (Token::Word(a, b) | Token::Text(a, b) | Token::Other(a, b)) = self;
+        &expr[a..b]
+    }
 }
 
 fn tokens(expr: &str) -> Vec<Token> {
