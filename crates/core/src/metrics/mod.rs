@@ -81,6 +81,7 @@
 mod behaviour;
 mod campaign;
 pub mod cohort;
+mod digest;
 mod error;
 mod participation;
 mod period;

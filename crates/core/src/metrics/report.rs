@@ -14,13 +14,14 @@ use super::behaviour::{
     purchase_stats,
 };
 use super::cohort::{CohortGrain, CohortMatrix, cohort_matrix};
+use super::digest::{Digest, Digests, Start};
 use super::error::{Measured, MetricError, MetricResult};
 use super::period::Period;
 use super::pipeline::{PipelineMetrics, pipeline_metrics};
 use super::ratio::{Ratio, exact_div, minor_of, money_from_minor};
 use super::report_rows::{LogCosts, ReportInteraction, ReportPurchase, ReportPurchases};
-use super::retention::{Churn, CustomerBase, base_flags};
-use super::rfm::{RfmTable, SegmentCount, TieRule, rfm};
+use super::retention::{Churn, CustomerBase};
+use super::rfm::{Basis as RfmBasis, RfmTable, SegmentCount, TieRule, rfm_of_aggregates};
 use super::satisfaction::{
     CSAT_SATISFIED_FROM, Ces, Csat, Nps, ces, csat, csat_per_customer, nps, nps_per_customer,
 };
@@ -507,8 +508,14 @@ impl MetricsReport {
         let csat_m = csat(&period_surveys, config.csat_satisfied_from);
         let nps_m = nps(&period_surveys);
 
-        // Customer base, churn, CRR.
-        let flags = base_flags(log, period, &config.policy)?;
+        // Customer base, churn, CRR; with the trailing year's base, RFM and LTV to CAC,
+        // from one pass over the log.
+        if u32::try_from(log.len()).is_err() {
+            return Err(MetricError::Overflow { metric: "rfm" });
+        }
+        let year = period.trailing_year()?;
+        let digests = Digests::of(log, period, year, &config.policy);
+        let flags = digests.base(period, Start::Period);
         let base = flags.counts;
 
         // Purchases.
@@ -563,12 +570,34 @@ impl MetricsReport {
         let value = value_section(
             data,
             log,
-            period,
+            ValueBasis {
+                period,
+                year,
+                digests: &digests,
+                first_at: &flags.first_at,
+            },
             config,
-            &flags.first_at,
             currency,
             &mut outliers,
         )?;
+
+        // RFM's population, before the digests are dropped: their end is the first
+        // instant after `as_of`, where RFM stops counting.
+        debug_assert_eq!(period.end_secs(), super::rfm::end_of(log.zone, as_of));
+        let unscored = rfm_of_aggregates(
+            &log.customers,
+            digests.rows.iter().map(Digest::agg),
+            digests.earliest,
+            RfmBasis {
+                as_of,
+                tie_rule: config.tie_rule,
+                currency,
+                zone: log.zone,
+                // The log is screened: a second screening would find nothing.
+                outliers: Outliers::default(),
+            },
+        )?;
+        drop(digests);
 
         // Spend: the recorded costs against revenue, margin and new customers.
         let spend = spend_section(
@@ -604,7 +633,7 @@ impl MetricsReport {
         )?;
 
         // RFM, cohorts, pipeline, service, warnings.
-        let table = rfm(log, as_of, config.tie_rule)?;
+        let table = unscored.score();
         let rfm_section = RfmSection {
             segments: table.segment_counts(),
             table: config.include_rfm_table.then_some(table),
@@ -820,15 +849,29 @@ fn screen_records(
     Some(clean)
 }
 
+/// What the value section reads beside the records: the period, its trailing year,
+/// the digests of the log and the first purchase of each dense customer.
+struct ValueBasis<'a> {
+    period: Period,
+    year: Period,
+    digests: &'a Digests,
+    first_at: &'a [Option<i64>],
+}
+
 fn value_section(
     data: &ReportData,
     log: &PurchaseLog,
-    period: Period,
+    basis: ValueBasis<'_>,
     config: &ReportConfig,
-    first_at: &[Option<i64>],
     currency: Currency,
     outliers: &mut Outliers,
 ) -> MetricResult<ValueSection> {
+    let ValueBasis {
+        period,
+        year,
+        digests,
+        first_at,
+    } = basis;
     let as_of = period.last_day();
 
     // Historical CLV over everything up to the period's end.
@@ -841,12 +884,11 @@ fn value_section(
     );
 
     // The yearly basis.
-    let year = period.trailing_year()?;
     let year_stats = purchase_stats(log, year)?;
     let aov = year_stats.average_order_value();
     let freq = year_stats.purchase_frequency();
     let margin_share = gross_margin_of(data.purchase_rows().filter(|p| year.contains_secs(p.at)));
-    let year_base = base_flags(log, year, &config.policy)?.counts;
+    let year_base = digests.base(year, Start::Year).counts;
     let year_churn = year_base.churn();
     let retention = year_churn
         .as_ref()
@@ -888,14 +930,6 @@ fn value_section(
 
     // LTV to CAC over customers with a recorded acquisition cost.
     let end = period.end_instant();
-    let mut sales_by_customer = vec![0i128; log.customers.len()];
-    let end_secs = end.timestamp();
-    for ((&c, &at), &a) in log.customer.iter().zip(&log.at).zip(&log.amount) {
-        if at < end_secs {
-            let s = &mut sales_by_customer[c as usize];
-            *s = s.saturating_add(i128::from(a));
-        }
-    }
     let (mut sales, mut cost) = (0i128, 0i128);
     let mut records = Vec::new();
     for c in data.customers.iter().filter(|c| c.created_at < end) {
@@ -912,10 +946,7 @@ fn value_section(
         }
         if let Some(k) = cost_of {
             cost = cost.saturating_add(minor_of(k, currency, "ltv to cac")?);
-            sales = sales.saturating_add(
-                log.index_of(c.id)
-                    .map_or(0, |i| sales_by_customer[i as usize]),
-            );
+            sales = sales.saturating_add(log.index_of(c.id).map_or(0, |i| digests.spend(log, i)));
         }
         records.push(AcquisitionRecord {
             channel: c.acquisition_channel.as_ref(),

@@ -246,44 +246,102 @@ pub(crate) fn base_flags(
     // Purchases outside the plausible calendar are skipped (see `Outliers`).
     let (log, _) = super::screen::screen(log);
     let log = log.as_ref();
-    let n = log.customers.len();
-    // The books' days: the period read in the log's zone. Everything below compares
-    // UTC seconds with the first instants of local days, so no purchase is converted.
+    // The books' days: the period read in the log's zone.
     let period = period.in_zone(log.zone);
-    let days = log.zone.days();
-    let start = epoch_day(period.start());
-    let last = epoch_day(period.last_day());
-    let (start_secs, end_secs) = (period.start_secs(), period.end_secs());
-    let horizon = i64::from(policy.churn_after_days);
-    // In the base on a day D when the last purchase up to D is on or after D − horizon:
-    // at the start D = start − 1, at the end D = last.
-    let start_cut = days.start_of_day(start - 1 - horizon);
-    let end_cut = days.start_of_day(last - horizon);
-    // Per customer, side by side for one cache line per row: [first purchase, last
-    // before the period, last up to its end], Unix seconds.
-    let mut seen = vec![[i64::MAX, i64::MIN, i64::MIN]; n];
+    let cuts = BaseCuts::of(period, policy);
+    let end_secs = period.end_secs();
+    let mut seen = vec![UNSEEN; log.customers.len()];
     for (&c, &at) in log.customer.iter().zip(&log.at) {
         if at >= end_secs {
             continue;
         }
         let d = &mut seen[c as usize];
-        d[0] = d[0].min(at);
-        d[2] = d[2].max(at);
-        if at < start_secs {
-            d[1] = d[1].max(at);
+        d.first = d.first.min(at);
+        d.last = d.last.max(at);
+        d.at_start |= cuts.at_start(at);
+    }
+    Ok(flags_of(seen.iter().copied(), period, cuts))
+}
+
+/// What the customer base needs of one customer's purchases before the period's end.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Seen {
+    /// The first purchase, Unix seconds; `i64::MAX` for none.
+    pub(crate) first: i64,
+    /// The last purchase, Unix seconds; `i64::MIN` for none.
+    pub(crate) last: i64,
+    /// In the base at the start: a purchase in the horizon before it
+    /// ([`BaseCuts::at_start`]).
+    pub(crate) at_start: bool,
+}
+
+/// A customer without a purchase before the period's end.
+pub(crate) const UNSEEN: Seen = Seen {
+    first: i64::MAX,
+    last: i64::MIN,
+    at_start: false,
+};
+
+/// The instants that place a customer in the base of a period, Unix seconds. In the
+/// base on a day D when the last purchase up to D is on or after D − horizon: at the
+/// start D = the day before the period, at the end D = its last day. Compares UTC
+/// seconds with the first instants of local days, so no purchase is converted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BaseCuts {
+    /// The period's first instant.
+    start: i64,
+    /// The first instant of the horizon before the period.
+    start_cut: i64,
+    /// The first instant of the horizon before the period's last day.
+    end_cut: i64,
+}
+
+impl BaseCuts {
+    /// The cuts of `period` (read in the log's zone) under `policy`'s churn horizon.
+    pub(crate) fn of(period: Period, policy: &LifecyclePolicy) -> BaseCuts {
+        let days = period.zone().days();
+        let horizon = i64::from(policy.churn_after_days);
+        BaseCuts {
+            start: period.start_secs(),
+            start_cut: days.start_of_day(epoch_day(period.start()) - 1 - horizon),
+            end_cut: days.start_of_day(epoch_day(period.last_day()) - horizon),
         }
     }
+
+    /// True if a purchase at `at` puts its customer in the base at the start: the last
+    /// purchase before the period is on or after the start's cut exactly when one is.
+    #[inline]
+    pub(crate) fn at_start(&self, at: i64) -> bool {
+        at >= self.start_cut && at < self.start
+    }
+}
+
+/// The customer base of `period` from what each customer's purchases before its end
+/// say ([`Seen`], one per dense customer, in order) under `cuts` (those of `period`).
+pub(crate) fn flags_of(
+    seen: impl ExactSizeIterator<Item = Seen>,
+    period: Period,
+    cuts: BaseCuts,
+) -> BaseFlags {
+    let n = seen.len();
+    let start_secs = period.start_secs();
     let mut counts = CustomerBase::default();
     let mut active_at_end = vec![false; n];
     let mut first_at = vec![None; n];
-    for (c, &[first, last_before, last_to_end]) in seen.iter().enumerate() {
+    for (
+        c,
+        Seen {
+            first,
+            last,
+            at_start: s,
+        },
+    ) in seen.enumerate()
+    {
         if first == i64::MAX {
             continue;
         }
         first_at[c] = Some(first);
-        // At the start: as of the day before the period.
-        let s = last_before != i64::MIN && last_before >= start_cut;
-        let e = last_to_end >= end_cut;
+        let e = last >= cuts.end_cut;
         active_at_end[c] = e;
         counts.at_start += u64::from(s);
         counts.at_end += u64::from(e);
@@ -295,9 +353,9 @@ pub(crate) fn base_flags(
             (false, false) => {}
         }
     }
-    Ok(BaseFlags {
+    BaseFlags {
         counts,
         active_at_end,
         first_at,
-    })
+    }
 }

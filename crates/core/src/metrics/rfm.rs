@@ -431,13 +431,46 @@ impl RfmTable {
     }
 }
 
+/// One customer's purchases as RFM reads them: step 1 of [`rfm`].
 #[derive(Clone, Copy)]
-struct Agg {
+pub(crate) struct Agg {
     sum: i64,
     /// The last purchase, Unix seconds.
     last_at: i64,
     count: u32,
+    /// The spend left `i64` on the way (the customer is left out and counted).
     overflowed: bool,
+}
+
+impl Agg {
+    /// No purchase.
+    pub(crate) const NONE: Agg = Agg {
+        sum: 0,
+        last_at: i64::MIN,
+        count: 0,
+        overflowed: false,
+    };
+
+    /// Counts one purchase at `at` (Unix seconds) of `amount` minor units.
+    #[inline]
+    fn add(&mut self, at: i64, amount: i64) {
+        let (sum, o) = self.sum.overflowing_add(amount);
+        self.sum = sum;
+        self.overflowed |= o;
+        self.count += 1;
+        self.last_at = self.last_at.max(at);
+    }
+
+    /// The aggregate of `count` purchases whose last is at `last_at` (Unix seconds) and
+    /// whose spend is `sum` minor units, wrapped if it `overflowed` `i64` on the way.
+    pub(crate) fn of_parts(sum: i64, last_at: i64, count: u32, overflowed: bool) -> Agg {
+        Agg {
+            sum,
+            last_at,
+            count,
+            overflowed,
+        }
+    }
 }
 
 /// RFM values, quintile scores, codes and segments of every customer who bought on or
@@ -482,81 +515,101 @@ pub fn rfm(log: &PurchaseLog, as_of: NaiveDate, tie_rule: TieRule) -> MetricResu
     let metric = "rfm";
     check_log(log, metric)?;
     let currency = log_currency(log, metric)?;
-    let (log, mut outliers) = screen(log);
+    let (log, outliers) = screen(log);
     let log = log.as_ref();
     if u32::try_from(log.len()).is_err() {
         return Err(MetricError::Overflow { metric });
     }
-    let zone = log.zone;
-    let days = zone.days();
-    let as_of_day = epoch_day(as_of);
-    // The first instant after `as_of` in the business's zone.
-    let end_secs = days.start_of_day(as_of_day + 1);
-    // The earliest day whose recency fits a u32, and its first instant.
-    let min_day = (as_of_day - i64::from(u32::MAX)).max(i64::from(i32::MIN) + 1);
-    let min_secs = days.start_of_day(min_day);
+    let end_secs = end_of(log.zone, as_of);
 
     // 1. Aggregate in one pass.
-    let mut agg = vec![
-        Agg {
-            sum: 0,
-            last_at: i64::MIN,
-            count: 0,
-            overflowed: false,
-        };
-        log.customers.len()
-    ];
-    let mut out_of_range = false;
+    let mut agg = vec![Agg::NONE; log.customers.len()];
+    let mut earliest = i64::MAX;
     for ((&c, &at), &amount) in log.customer.iter().zip(&log.at).zip(&log.amount) {
         if at >= end_secs {
             continue;
         }
-        out_of_range |= at < min_secs;
+        earliest = earliest.min(at);
         // Checked by `check_log`: every index is below the number of customers.
-        let a = &mut agg[c as usize];
-        let (sum, o) = a.sum.overflowing_add(amount);
-        a.sum = sum;
-        a.overflowed |= o;
-        a.count += 1;
-        a.last_at = a.last_at.max(at);
+        agg[c as usize].add(at, amount);
     }
-    if out_of_range {
-        return Err(MetricError::DateOutOfRange { metric });
-    }
-
-    // 2. The population: customers with a purchase, in id order; a customer whose
-    // spend overflowed is left out and counted.
-    for a in agg.iter_mut().filter(|a| a.overflowed) {
-        a.count = 0;
-        outliers.customers_too_large += 1;
-    }
-    let n = agg.iter().filter(|a| a.count > 0).count();
-    let mut buyers = Buyers::with_capacity(n);
-    for (a, id) in agg.iter().zip(&log.customers) {
-        if a.count > 0 {
-            buyers.push(*id, a.last_at, a.count, a.sum);
-        }
-    }
-    drop(agg);
-    Ok(score(
+    let unscored = rfm_of_aggregates(
+        &log.customers,
+        agg.iter().copied(),
+        earliest,
         Basis {
             as_of,
             tie_rule,
             currency,
-            zone,
+            zone: log.zone,
             outliers,
         },
-        buyers,
-    ))
+    )?;
+    drop(agg);
+    Ok(unscored.score())
+}
+
+/// The first instant after `as_of` in `zone`, Unix seconds: purchases before it count.
+pub(crate) fn end_of(zone: BusinessZone, as_of: NaiveDate) -> i64 {
+    zone.days().start_of_day(epoch_day(as_of) + 1)
+}
+
+/// Step 2 of [`rfm`] from the aggregates of step 1: one per customer of `customers`, in
+/// order, over their purchases before the end of `as_of`, the earliest of which is
+/// `earliest` (`i64::MAX` for none). [`Unscored::score`] takes steps 3 and 4; the
+/// aggregates need not outlive this call.
+pub(crate) fn rfm_of_aggregates(
+    customers: &[CustomerId],
+    agg: impl Iterator<Item = Agg> + Clone,
+    earliest: i64,
+    mut basis: Basis,
+) -> MetricResult<Unscored> {
+    let metric = "rfm";
+    let as_of_day = epoch_day(basis.as_of);
+    // The earliest day whose recency fits a u32, and its first instant.
+    let min_day = (as_of_day - i64::from(u32::MAX)).max(i64::from(i32::MIN) + 1);
+    if earliest < basis.zone.days().start_of_day(min_day) {
+        return Err(MetricError::DateOutOfRange { metric });
+    }
+    // 2. The population: customers with a purchase, in id order; a customer whose
+    // spend overflowed is left out and counted.
+    let mut n = 0;
+    for a in agg.clone() {
+        if a.overflowed {
+            basis.outliers.customers_too_large += 1;
+        } else if a.count > 0 {
+            n += 1;
+        }
+    }
+    let mut buyers = Buyers::with_capacity(n);
+    for (a, id) in agg.zip(customers) {
+        if a.count > 0 && !a.overflowed {
+            buyers.push(*id, a.last_at, a.count, a.sum);
+        }
+    }
+    Ok(Unscored { basis, buyers })
+}
+
+/// The population of an RFM table, not yet scored.
+pub(crate) struct Unscored {
+    basis: Basis,
+    buyers: Buyers,
+}
+
+impl Unscored {
+    /// Steps 3 and 4 of [`rfm`]: recency, scores and segments.
+    pub(crate) fn score(self) -> RfmTable {
+        score(self.basis, self.buyers)
+    }
 }
 
 /// What a table is of, beside its customers.
-struct Basis {
-    as_of: NaiveDate,
-    tie_rule: TieRule,
-    currency: Currency,
-    zone: BusinessZone,
-    outliers: Outliers,
+pub(crate) struct Basis {
+    pub(crate) as_of: NaiveDate,
+    pub(crate) tie_rule: TieRule,
+    pub(crate) currency: Currency,
+    pub(crate) zone: BusinessZone,
+    pub(crate) outliers: Outliers,
 }
 
 /// The customers to score, in id order, with their last purchase (Unix seconds, before

@@ -1990,3 +1990,121 @@ fn warnings_by_contacts_find_each_customers_answers_and_latest_contact() {
     assert_eq!(of_three.len(), 1);
     assert!(has(&of_three[0], "no contact for 105 days"), "{of_three:?}");
 }
+
+use super::ratio::{minor_of, money_from_minor};
+
+/// The report's customers for `log`: every other one with an acquisition cost (1 to 3
+/// euros by id), created before any purchase.
+fn report_customers_with_costs(log: &PurchaseLog) -> Vec<ReportCustomer> {
+    log.customers
+        .iter()
+        .map(|&id| ReportCustomer {
+            id,
+            created_at: Utc.with_ymd_and_hms(2020, 1, 1, 0, 0, 0).unwrap(),
+            stage: LifecycleStage::Active,
+            erased: false,
+            acquisition_channel: None,
+            acquisition_cost: (id.get() % 2 == 0).then(|| eur(1 + (id.get() % 3) as i64)),
+        })
+        .collect()
+}
+
+/// LTV to CAC written plainly: the spend before the period's end of the customers
+/// with a cost, over their costs.
+fn plain_ltv_to_cac(log: &PurchaseLog, customers: &[ReportCustomer], end: i64) -> Decimal {
+    let (mut sales, mut cost) = (0i128, 0i128);
+    for c in customers {
+        let Some(k) = c.acquisition_cost else {
+            continue;
+        };
+        cost += minor_of(k, EUR, "test").unwrap();
+        let i = log.customers.binary_search(&c.id).unwrap();
+        sales += (0..log.len())
+            .filter(|&k| log.customer[k] as usize == i && log.at[k] < end)
+            .map(|k| i128::from(log.amount[k]))
+            .sum::<i128>();
+    }
+    ltv_to_cac(
+        money_from_minor(sales, EUR, "test").unwrap(),
+        money_from_minor(cost, EUR, "test").unwrap(),
+    )
+    .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// The report measures its customer base, the trailing year's retention, RFM and LTV
+    /// to CAC from one pass over the log: each agrees with its own function (or, for LTV
+    /// to CAC, a plain sum), in fixed and summer-time zones.
+    #[test]
+    fn the_reports_one_pass_agrees_with_each_metrics_own(
+        log in any_log(40, 400, 100_000),
+        which in 0usize..(FIXED_ZONES.len() + DST_ZONES.len() + 1),
+        month in 1u32..=12,
+        ordinal in any::<bool>(),
+    ) {
+        let z = match which {
+            w if w < FIXED_ZONES.len() => zone(FIXED_ZONES[w]),
+            w if w < FIXED_ZONES.len() + DST_ZONES.len() => zone(DST_ZONES[w - FIXED_ZONES.len()]),
+            _ => BusinessZone::default(),
+        };
+        let log = log.in_zone(z);
+        let period = Period::month(2025, month).unwrap().in_zone(z);
+        let tie = if ordinal { TieRule::Ordinal } else { TieRule::Shared };
+        let config = ReportConfig { tie_rule: tie, include_rfm_table: true, ..ReportConfig::default() };
+        let customers = report_customers_with_costs(&log);
+        let data = ReportData { customers: customers.clone(), log: log.clone(), ..ReportData::default() };
+        let r = MetricsReport::compute(&data, period, &config).unwrap();
+
+        let policy = LifecyclePolicy::default();
+        prop_assert_eq!(r.retention.base, customer_base(&log, period, &policy).unwrap());
+        let year = customer_base(&log, period.trailing_year().unwrap(), &policy).unwrap();
+        let year_retention = year.churn().ok().map(|c| c.retention_rate);
+        prop_assert_eq!(r.value.annual.retention.value(), year_retention.as_ref());
+        let table = rfm(&log, period.last_day(), tie).unwrap();
+        prop_assert_eq!(r.rfm.table.as_ref(), Some(&table));
+        prop_assert_eq!(&r.rfm.segments, &table.segment_counts());
+        let ltv = r.value.ltv_to_cac.value().copied();
+        if customers.iter().any(|c| c.acquisition_cost.is_some()) {
+            prop_assert_eq!(ltv, Some(plain_ltv_to_cac(&log, &customers, period.end_secs())));
+        }
+    }
+}
+
+/// A customer whose spend leaves `i64` (about 92,000 purchases at the storage bound) is
+/// left out of the report's RFM and counted, but their exact spend still counts in LTV
+/// to CAC.
+#[test]
+fn a_spend_beyond_i64_is_an_rfm_outlier_but_counts_whole_in_ltv_to_cac() {
+    let mut log = PurchaseLog::with_customers(EUR, vec![CustomerId::new(2), CustomerId::new(4)]);
+    let bound = crate::money::MAX_STORED_MAJOR * 100 - 1;
+    let rows = i64::MAX / bound + 1;
+    for k in 0..rows {
+        log.push(0, ts(2025, 1, 1) + k, bound);
+    }
+    log.push(1, ts(2025, 2, 1), 500);
+    let customers = report_customers_with_costs(&log);
+    let data = ReportData {
+        customers: customers.clone(),
+        log: log.clone(),
+        ..ReportData::default()
+    };
+    let config = ReportConfig {
+        include_rfm_table: true,
+        ..ReportConfig::default()
+    };
+    let r = MetricsReport::compute(&data, Period::month(2025, 3).unwrap(), &config).unwrap();
+    let table = r.rfm.table.unwrap();
+    assert_eq!(table.customers(), [CustomerId::new(4)]);
+    assert_eq!(table.outliers().customers_too_large, 1);
+    let sales = i128::from(bound) * i128::from(rows) + 500;
+    assert!(sales > i128::from(i64::MAX));
+    // Costs: 3 euros (id 2) and 2 euros (id 4).
+    let expected = ltv_to_cac(
+        money_from_minor(sales, EUR, "test").unwrap(),
+        money_from_minor(500, EUR, "test").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r.value.ltv_to_cac.value(), Some(&expected));
+}
