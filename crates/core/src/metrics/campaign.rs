@@ -279,6 +279,11 @@ pub(crate) fn campaign_stats_over(
     let mut first: HashMap<CustomerId, i64> = HashMap::new();
     // Rows in another currency: an error once one of them would be summed.
     let other = rows_currency.filter(|c| *c != currency);
+    // Without an attributed customer no row counts, so none is read.
+    let rows = (!customer_of.is_empty())
+        .then_some(rows)
+        .into_iter()
+        .flatten();
     for p in rows {
         let Some(k) = customer_of.get(&p.customer) else {
             continue;

@@ -1798,8 +1798,10 @@ proptest! {
         purchases in proptest::collection::vec((0u32..4, 0i64..5, 0i64..3), 0..150),
         picks in proptest::collection::vec((any::<bool>(), proptest::option::of(0i64..9)), 150),
         stray in any::<proptest::sample::Index>(),
+        (first, spacing) in (1u64..1_000, prop_oneof![Just(1u64), 2u64..20]),
     ) {
-        let customers: Vec<CustomerId> = (1..=4).map(|c| CustomerId::new(c * 10)).collect();
+        // Ids without a gap (spacing 1) are read by arithmetic, others from the table.
+        let customers: Vec<CustomerId> = (0..4).map(|c| CustomerId::new(first + c * spacing)).collect();
         let mut log = PurchaseLog::with_customers(EUR, customers.clone());
         let mut rows = ReportPurchases::new(EUR);
         for (&(c, at, amount), &(pick, cost)) in purchases.iter().zip(&picks) {
