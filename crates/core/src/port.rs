@@ -263,6 +263,17 @@ pub trait ReadTx {
     fn customer_by_external_ref(&self, reference: &ExternalRef) -> StoreResult<Option<CustomerId>>;
     /// The keys of every customer, erased ones included, by ascending id.
     fn customer_keys(&self) -> StoreResult<Vec<CustomerKeys>>;
+    /// Calls `f` with the keys of every customer, erased ones included, by ascending
+    /// id, one at a time, stopping at the first error `f` returns: what
+    /// [`customer_keys`](ReadTx::customer_keys) lists, for a reader that keeps only
+    /// part of each (an export's table of keys) and need not hold them all at once.
+    /// The default lists them first; a backend streams them from its table.
+    fn for_each_customer_key(
+        &self,
+        f: &mut dyn FnMut(CustomerKeys) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.customer_keys()?.into_iter().try_for_each(f)
+    }
     /// Up to `limit` customers passing `filter` with ids above `after`, by ascending id.
     fn customers(
         &self,

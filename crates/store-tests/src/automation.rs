@@ -467,13 +467,31 @@ pub fn a_failed_write_stores_no_firing(crm: &Crm) {
     );
 }
 
+/// Every customer's keys as
+/// [`ReadTx::for_each_customer_key`](solocrm_core::port::ReadTx::for_each_customer_key)
+/// hands them over, one at a time.
+fn streamed_keys(crm: &Crm) -> Vec<solocrm_core::CustomerKeys> {
+    crm.read(|r| {
+        let mut all = Vec::new();
+        r.for_each_customer_key(|k| {
+            all.push(k);
+            Ok(())
+        })?;
+        Ok(all)
+    })
+    .expect("the keys, streamed")
+}
+
 /// [`ReadTx::customer_keys_created`](solocrm_core::port::ReadTx::customer_keys_created)
 /// gives every customer's keys (erased ones included, by id) with the instant each was
 /// created, as the keys and the whole customers say; through the view of an earlier
 /// instant ([`AsOf`](solocrm_core::AsOf)), only those created before it, and the
 /// view's keys are theirs (ADR 0061); [`customers_created_from`] names the others.
+/// [`for_each_customer_key`] hands over the same keys one at a time, and stops at the
+/// first error of its callback.
 ///
 /// [`customers_created_from`]: solocrm_core::port::ReadTx::customers_created_from
+/// [`for_each_customer_key`]: solocrm_core::port::ReadTx::for_each_customer_key
 pub fn the_keys_with_creation_instants_answer_from_the_records(crm: &Crm) {
     use solocrm_core::port::ReadTx as _;
     use solocrm_core::{AsOf, Email, ExternalRef};
@@ -524,6 +542,21 @@ pub fn the_keys_with_creation_instants_answer_from_the_records(crm: &Crm) {
         got.iter().map(|(k, _)| k.id).collect::<Vec<_>>(),
         vec![ada, bob, cy, dee]
     );
+    // Streamed one at a time: the same keys, and the first error of `f` stops it.
+    let keys: Vec<_> = expected.iter().map(|(k, _)| k.clone()).collect();
+    assert_eq!(streamed_keys(crm), keys);
+    let mut seen = 0;
+    let stopped = crm.read(|r| {
+        r.for_each_customer_key(|_| {
+            seen += 1;
+            if seen == 2 {
+                return Err(solocrm_core::StoreError::backend(std::fmt::Error));
+            }
+            Ok(())
+        })
+    });
+    assert!(stopped.is_err());
+    assert_eq!(seen, 2, "no key after the error");
     assert_eq!(got[1].1, subsecond, "to the nanosecond");
     assert!(got[2].0.erased && got[2].0.email.is_none());
 
@@ -561,6 +594,12 @@ pub fn the_keys_with_creation_instants_answer_from_the_records(crm: &Crm) {
             assert_eq!(view.customer_keys_created()?, before, "{cutoff}");
             let keys: Vec<_> = before.into_iter().map(|(k, _)| k).collect();
             assert_eq!(view.customer_keys()?, keys, "{cutoff}");
+            let mut streamed = Vec::new();
+            view.for_each_customer_key(&mut |k| {
+                streamed.push(k);
+                Ok(())
+            })?;
+            assert_eq!(streamed, keys, "{cutoff}, streamed");
             for (k, created) in &expected {
                 let seen = view.customer(k.id)?.is_some();
                 assert_eq!(seen, *created < cutoff, "{} at {cutoff}", k.id);

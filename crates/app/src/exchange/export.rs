@@ -397,15 +397,19 @@ fn put_time(buf: &mut String, at: DateTime<Utc>) {
 }
 
 /// The customers' keys ([`CustomerKey::of_keys`] with the book id), read from the
-/// key columns alone. Records of erased customers are left out: only those not erased
+/// key columns alone, one customer at a time: only the keys' text is kept, not every
+/// customer's stored keys beside it (a million customers' stored keys took about
+/// 150 MB at once). Records of erased customers are left out: only those not erased
 /// have a key.
 fn key_table(r: &solocrm_core::Reader<'_>, book: &str) -> Result<KeyTable, StoreError> {
-    Ok(KeyTable::new(
-        r.customer_keys()?
-            .iter()
-            .filter(|k| !k.erased)
-            .map(|k| (k.id, CustomerKey::of_keys(k, Some(book)))),
-    ))
+    let mut table = KeyTableBuilder::default();
+    r.for_each_customer_key(|k| {
+        if !k.erased {
+            table.push(k.id, &CustomerKey::of_keys(&k, Some(book)));
+        }
+        Ok(())
+    })?;
+    Ok(table.finish())
 }
 
 /// The export's customer keys by id. A row of a million-row export looks up its
@@ -425,43 +429,92 @@ enum KeyTable {
     Sparse(HashMap<CustomerId, String>),
 }
 
+/// A [`KeyTable`] built one key at a time. It stays dense while the ids ascend, no key
+/// is empty, the text fits `u32` offsets and the ids so far span at most twice their
+/// number plus 65,536; at the first key that breaks one of these, what it holds moves
+/// into the hash map, which takes the rest. (The rule is checked as the keys come, so
+/// an early wide gap is never filled with empty spans, even if ids that follow would
+/// have made the whole dense enough.)
+#[derive(Default)]
+struct KeyTableBuilder {
+    table: Option<KeyTable>,
+    /// The ids pushed.
+    count: u64,
+}
+
+impl KeyTableBuilder {
+    /// Adds `id`'s key; a later key of the same id replaces it.
+    fn push(&mut self, id: CustomerId, key: &str) {
+        self.count += 1;
+        let count = self.count;
+        let table = self.table.get_or_insert_with(|| KeyTable::Dense {
+            first: id.get(),
+            ends: vec![0],
+            text: String::new(),
+        });
+        if let KeyTable::Dense { first, ends, text } = table {
+            // The next id the table would give: `first + ends.len() − 1`.
+            let next = *first + (ends.len() as u64 - 1);
+            let fits = !key.is_empty()
+                && id.get() >= next
+                && id.get() - *first < 2 * count + 65_536
+                && u32::try_from(text.len() + key.len()).is_ok();
+            if fits {
+                for _ in next..id.get() {
+                    ends.push(text.len() as u32);
+                }
+                text.push_str(key);
+                ends.push(text.len() as u32);
+                return;
+            }
+            *table = KeyTable::Sparse(table.entries().collect());
+        }
+        if let KeyTable::Sparse(keys) = table {
+            keys.insert(id, key.to_owned());
+        }
+    }
+
+    /// The table of the keys pushed.
+    fn finish(self) -> KeyTable {
+        self.table
+            .unwrap_or_else(|| KeyTable::Sparse(HashMap::new()))
+    }
+}
+
 impl KeyTable {
     /// The table of `keys` (in ascending id order, as the store gives them; any order
     /// is correct, that one is the compact one).
+    #[cfg(test)]
     fn new(keys: impl Iterator<Item = (CustomerId, String)>) -> Self {
-        let keys: Vec<(CustomerId, String)> = keys.collect();
-        let ascending = keys.windows(2).all(|w| w[0].0 < w[1].0);
-        let (Some((first, _)), Some((last, _)), true) = (keys.first(), keys.last(), ascending)
-        else {
-            return KeyTable::Sparse(keys.into_iter().collect());
+        let mut table = KeyTableBuilder::default();
+        for (id, key) in keys {
+            table.push(id, &key);
+        }
+        table.finish()
+    }
+
+    /// Every id's key, owned.
+    fn entries(&self) -> impl Iterator<Item = (CustomerId, String)> + '_ {
+        let dense = match self {
+            KeyTable::Dense { first, ends, text } => Some(
+                ends.windows(2)
+                    .enumerate()
+                    .filter(|(_, w)| w[0] < w[1])
+                    .map(|(i, w)| {
+                        let key = text[w[0] as usize..w[1] as usize].to_owned();
+                        (CustomerId::new(*first + i as u64), key)
+                    }),
+            ),
+            KeyTable::Sparse(_) => None,
         };
-        let (lo, span) = (first.get(), last.get() - first.get() + 1);
-        let total: usize = keys.iter().map(|(_, k)| k.len()).sum();
-        let dense = span <= 2 * keys.len() as u64 + 65_536
-            && u32::try_from(total).is_ok()
-            && keys.iter().all(|(_, k)| !k.is_empty());
-        if !dense {
-            return KeyTable::Sparse(keys.into_iter().collect());
-        }
-        let mut ends = Vec::with_capacity(span as usize + 1);
-        let mut text = String::with_capacity(total);
-        ends.push(0);
-        let mut next = lo;
-        for (id, key) in &keys {
-            // Ids without a key between two with one: empty spans.
-            while next < id.get() {
-                ends.push(text.len() as u32);
-                next += 1;
-            }
-            text.push_str(key);
-            ends.push(text.len() as u32);
-            next += 1;
-        }
-        KeyTable::Dense {
-            first: lo,
-            ends,
-            text,
-        }
+        let sparse = match self {
+            KeyTable::Sparse(keys) => Some(keys.iter().map(|(id, k)| (*id, k.clone()))),
+            KeyTable::Dense { .. } => None,
+        };
+        dense
+            .into_iter()
+            .flatten()
+            .chain(sparse.into_iter().flatten())
     }
 
     /// Reads the first byte of each key of `ids` and gives them back mixed: no use in
@@ -702,18 +755,27 @@ mod tests {
             raw in proptest::collection::vec(0_u64..400_000, 0..300),
             spread in prop_oneof![Just(500_u64), Just(400_000)],
             probes in proptest::collection::vec(0_u64..400_010, 20),
+            again in proptest::option::of(any::<proptest::sample::Index>()),
         ) {
             let ids: std::collections::BTreeSet<u64> = raw.iter().map(|i| i % spread + 1).collect();
-            let keys: HashMap<CustomerId, String> = ids
+            let mut keys: HashMap<CustomerId, String> = ids
                 .iter()
                 .map(|&i| (CustomerId::new(i), format!("{}{i}@例", lead(i))))
                 .collect();
             let mut sorted: Vec<_> = keys.clone().into_iter().collect();
             sorted.sort();
+            // An id given again after the others (out of order): its later key counts,
+            // and the table built so far moves into the hash map.
+            if let (Some(k), false) = (again, sorted.is_empty()) {
+                let id = sorted[k.index(sorted.len())].0;
+                let key = format!("{}{}@again", lead(id.get()), id.get());
+                keys.insert(id, key.clone());
+                sorted.push((id, key));
+            }
             let table = KeyTable::new(sorted.into_iter());
             // A few hundred ids under 500 are dense; the same number spread over
             // 400,000 may be either.
-            if spread == 500 && !ids.is_empty() {
+            if spread == 500 && !ids.is_empty() && again.is_none() {
                 let dense = matches!(table, KeyTable::Dense { .. });
                 prop_assert!(dense, "dense ids kept in a hash map");
             }

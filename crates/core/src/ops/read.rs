@@ -81,6 +81,21 @@ impl<'t> Reader<'t> {
         self.tx.customer_keys()
     }
 
+    /// Calls `f` with the keys of every customer (erased ones included), by id, one at
+    /// a time (see
+    /// [`ReadTx::for_each_customer_key`](crate::port::ReadTx::for_each_customer_key)):
+    /// for a reader that keeps only part of each.
+    ///
+    /// # Errors
+    ///
+    /// The backend's, or the first error `f` returns.
+    pub fn for_each_customer_key(
+        &self,
+        mut f: impl FnMut(CustomerKeys) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.tx.for_each_customer_key(&mut f)
+    }
+
     /// One page of customers: see [`CustomerQuery`].
     ///
     /// # Errors

@@ -325,6 +325,22 @@ pub(crate) fn keys(conn: &Connection) -> Res<Vec<CustomerKeys>> {
     })
 }
 
+/// See [`solocrm_core::port::ReadTx::for_each_customer_key`]: [`keys`]' one pass over
+/// the narrow index, each row handed to `f` as it is read.
+pub(crate) fn for_each_key(
+    conn: &Connection,
+    f: &mut dyn FnMut(CustomerKeys) -> solocrm_core::StoreResult<()>,
+) -> Res<()> {
+    super::activity::with_small_cache(conn, || {
+        let mut stmt = conn.prepare_cached(KEYS)?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            f(key_row(&Cols::new(row, "customers"))?).map_err(crate::error::Fail::Store)?;
+        }
+        Ok(())
+    })
+}
+
 /// A customer's keys from the first four columns of [`keys`]' query (id,
 /// external_ref, email, erased), which [`keys_created`] shares.
 fn key_row(c: &Cols<'_, '_>) -> Res<CustomerKeys> {

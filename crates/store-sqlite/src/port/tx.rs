@@ -390,6 +390,13 @@ impl<'c> ReadTx for Tx<'c> {
         self.run(customers::keys)
     }
 
+    fn for_each_customer_key(
+        &self,
+        f: &mut dyn FnMut(CustomerKeys) -> StoreResult<()>,
+    ) -> StoreResult<()> {
+        self.run(|c| customers::for_each_key(c, f))
+    }
+
     fn customer_keys_created(&self) -> StoreResult<Vec<(CustomerKeys, DateTime<Utc>)>> {
         self.run(customers::keys_created)
     }
