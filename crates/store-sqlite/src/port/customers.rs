@@ -226,9 +226,11 @@ pub(crate) fn segment_rows(
         |row| {
             let c = Cols::new(row, "customers");
             let profile = match c.opt_str(4)? {
-                None => Profile::default(),
-                Some(json) => serde_json::from_str(json)
-                    .map_err(|e| corrupt(format!("customers.profile: {e}")))?,
+                None => None,
+                Some(json) => SegmentRow::boxed(
+                    serde_json::from_str(json)
+                        .map_err(|e| corrupt(format!("customers.profile: {e}")))?,
+                ),
             };
             Ok(SegmentRow {
                 id: c.id(0, CustomerId::new)?,
