@@ -279,8 +279,8 @@ pub struct SegmentRow {
     pub tags: Tags,
     /// Their profile, if asked for and not empty: `None` stands for the default
     /// [`Profile`] (boxed so that a row without one, as most segments read them,
-    /// takes 8 bytes for it, not a whole profile's 180; a million rows held at once
-    /// took 270 MB). [`SegmentRow::profile`] gives it either way.
+    /// takes 8 bytes for it, not a whole profile's 208; the row is 96 bytes, not
+    /// 296). [`SegmentRow::profile`] gives it either way.
     pub profile: Option<Box<Profile>>,
     /// Their birthday, if asked for.
     pub birthday: Option<NaiveDate>,
